@@ -1,0 +1,139 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/** App-level roles. `admin` and `moderator` have powers in every channel of the app. */
+export const USER_ROLES = ['user', 'moderator', 'admin'] as const;
+export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)));
+
+/** Presence states. */
+export const PRESENCE_STATES = ['online', 'away', 'offline'] as const;
+export const PresenceState = Type.Union(PRESENCE_STATES.map((r) => Type.Literal(r)));
+
+/** A user as the wire shows it. */
+export const User = Type.Object({
+  id: UserId,
+  name: Type.String(),
+  username: Nullable(Type.String()),
+  image: Nullable(Type.String()),
+  role: UserRole,
+  presence: Type.Optional(PresenceState),
+  status: Type.Optional(
+    Nullable(
+      Type.Object({
+        text: Type.String(),
+        emoji: Nullable(Type.String()),
+        expires_at: Nullable(Timestamp),
+      }),
+    ),
+  ),
+  last_active_at: Type.Optional(Nullable(Timestamp)),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type User = Static<typeof User>;
+
+/** Member roles inside one channel, from most to least powerful. */
+export const MEMBER_ROLES = ['owner', 'admin', 'moderator', 'member'] as const;
+export const MemberRole = Type.Union(MEMBER_ROLES.map((r) => Type.Literal(r)));
+export type MemberRole = Static<typeof MemberRole>;
+
+/** One user's membership of one channel. */
+export const Member = Type.Object({
+  user_id: UserId,
+  user: Type.Optional(User),
+  role: MemberRole,
+  last_read_seq: Seq,
+  muted: Type.Boolean(),
+  joined_at: Timestamp,
+});
+export type Member = Static<typeof Member>;
+
+/** One reaction by one user. */
+export const Reaction = Type.Object({ type: Type.String(), user_id: UserId, created_at: Timestamp });
+export type Reaction = Static<typeof Reaction>;
+
+/** Message types. `deleted` keeps the seq and place of a message whose text is gone. */
+export const MESSAGE_TYPES = ['regular', 'system', 'deleted'] as const;
+export const MessageType = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)));
+
+const MessageFields = {
+  id: Uuid,
+  cid: Cid,
+  seq: Seq,
+  user_id: UserId,
+  user: Type.Optional(Nullable(User)),
+  type: MessageType,
+  text: Type.String(),
+  parent_id: Nullable(Uuid),
+  show_in_channel: Type.Boolean(),
+  reply_count: Type.Integer({ minimum: 0 }),
+  last_reply_at: Nullable(Timestamp),
+  thread_participants: Type.Array(UserId),
+  quoted_message_id: Nullable(Uuid),
+  reactions: Type.Record(Type.String(), Type.Integer(), { description: 'reaction counts by type' }),
+  own_reactions: Type.Array(Type.String(), {
+    description: "the caller's reaction types; always empty in events (derive it from reaction.user_id)",
+  }),
+  latest_reactions: Type.Array(Reaction),
+  mentioned_users: Type.Array(UserId),
+  mentioned_here: Type.Boolean(),
+  mentioned_channel: Type.Boolean(),
+  pinned: Type.Boolean(),
+  pinned_at: Nullable(Timestamp),
+  pinned_by: Nullable(UserId),
+  edited_at: Nullable(Timestamp),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  deleted_at: Nullable(Timestamp),
+};
+
+/** A quoted message, embedded one level deep. */
+export const QuotedMessage = Type.Object(MessageFields);
+
+/** A message as the wire shows it. */
+export const Message = Type.Object({ ...MessageFields, quoted_message: Type.Optional(Nullable(QuotedMessage)) });
+export type Message = Static<typeof Message>;
+
+/** The caller's membership, as carried on each channel in lists. */
+export const Membership = Type.Object({
+  role: MemberRole,
+  last_read_seq: Seq,
+  muted: Type.Boolean(),
+  joined_at: Timestamp,
+});
+
+/** A channel as the wire shows it. */
+export const Channel = Type.Object({
+  cid: Cid,
+  type: ChannelType,
+  id: Type.String(),
+  name: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  topic: Nullable(Type.String()),
+  image: Nullable(Type.String()),
+  created_by: Nullable(UserId),
+  archived: Type.Boolean(),
+  archived_at: Nullable(Timestamp),
+  last_seq: Seq,
+  last_message_at: Nullable(Timestamp),
+  member_count: Type.Integer({ minimum: 0 }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  last_message: Type.Optional(Nullable(Message)),
+  unread_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  mention_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  membership: Type.Optional(Nullable(Membership)),
+});
+export type Channel = Static<typeof Channel>;
+
+/** The wire error body. */
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorBody>;

@@ -1,0 +1,73 @@
+/**
+ * The error catalogue. Every failure the API can answer with has a code here, with
+ * the HTTP status it travels with and whether a client may retry the same request.
+ * `docs/errors.md` documents each code; a test keeps the two in step.
+ */
+export const ERRORS = {
+  VALIDATION_ERROR: {
+    status: 400,
+    retryable: false,
+    summary: 'The request body, query or frame does not match its schema.',
+  },
+  BAD_JSON: { status: 400, retryable: false, summary: 'The body or frame is not valid JSON.' },
+  UNAUTHORIZED: { status: 401, retryable: false, summary: 'Missing, malformed, forged or expired credentials.' },
+  FORBIDDEN: { status: 403, retryable: false, summary: 'Authenticated, but not allowed to do this.' },
+  NOT_FOUND: { status: 404, retryable: false, summary: 'No such resource, or one the caller may not know exists.' },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists, but not with this method.' },
+  CONFLICT: {
+    status: 409,
+    retryable: false,
+    summary: 'The request conflicts with existing state (for example a reused message id).',
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false, summary: 'The body or frame is larger than the server accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, summary: 'The body is not `application/json`.' },
+  RATE_LIMITED: { status: 429, retryable: true, summary: 'Too many requests; wait and retry.' },
+  INTERNAL: {
+    status: 500,
+    retryable: true,
+    summary: 'An unexpected server error. It is logged; details are never sent.',
+  },
+  UNAVAILABLE: { status: 503, retryable: true, summary: 'The server or its database is temporarily unavailable.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
+
+/** Every error code the API can return. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** All error codes, in catalogue order. */
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The HTTP status that travels with an error code. */
+export function statusOf(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+/** Whether a request that failed with this code may be retried unchanged. */
+export function isRetryable(code: ErrorCode): boolean {
+  return ERRORS[code].retryable;
+}
+
+/**
+ * WebSocket close codes. 4000–4499: the client should reconnect (after fixing what the
+ * code names, such as a fresh token). 4500–4999: it should not reconnect on its own.
+ */
+export const CLOSE_CODES = {
+  /** Token missing, forged or expired: get a fresh token, then reconnect. */
+  UNAUTHORIZED: 4001,
+  /** No auth frame arrived in time. */
+  AUTH_TIMEOUT: 4002,
+  /** No pong to our heartbeat: the connection was presumed dead. */
+  HEARTBEAT_TIMEOUT: 4003,
+  /** The client read too slowly and its send queue overflowed. Reconnect and resync. */
+  SLOW_CONSUMER: 4004,
+  /** The server is shutting down or restarting. Reconnect (to another node). */
+  SHUTTING_DOWN: 4005,
+  /** The API key names no app. Do not retry with the same key. */
+  UNKNOWN_APP: 4501,
+  /** The client broke the protocol in a way that cannot be answered (for example, a second auth frame). */
+  PROTOCOL_VIOLATION: 4502,
+} as const;
+
+/** Whether a client should reconnect after the server closed with this code. */
+export function shouldReconnect(code: number): boolean {
+  return code < 4500 || code > 4999;
+}

@@ -1,0 +1,99 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
+import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+
+/**
+ * Channel events that take the channel's next seq and are kept in its event log, so a
+ * client that was away can replay exactly what it missed.
+ */
+export const LOGGED_EVENT_TYPES = [
+  'message.new',
+  'message.updated',
+  'message.deleted',
+  'reaction.new',
+  'reaction.deleted',
+  'member.added',
+  'member.updated',
+  'member.removed',
+  'channel.updated',
+] as const;
+export type LoggedEventType = (typeof LOGGED_EVENT_TYPES)[number];
+
+/** Events that are delivered live only: they carry no seq of their own and are not replayed. */
+export const EPHEMERAL_EVENT_TYPES = [
+  'typing.start',
+  'typing.stop',
+  'read.updated',
+  'presence.changed',
+  'notification.new',
+  'channel.added',
+  'channel.removed',
+  'channel.deleted',
+] as const;
+export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
+
+/** Every event name the server sends. */
+export const EVENT_TYPES = [...LOGGED_EVENT_TYPES, ...EPHEMERAL_EVENT_TYPES] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const base = { cid: Cid, seq: Seq, created_at: Timestamp };
+
+/** A logged channel event: what `GET /channels/{cid}/events` returns and what sockets receive. */
+export const ChannelEvent = Type.Union([
+  Type.Object({
+    type: Type.Literal('message.new'),
+    ...base,
+    message: Message,
+    parent: Type.Optional(Message),
+  }),
+  Type.Object({ type: Type.Literal('message.updated'), ...base, message: Message }),
+  Type.Object({ type: Type.Literal('message.deleted'), ...base, message: Message, parent: Type.Optional(Message) }),
+  Type.Object({ type: Type.Literal('reaction.new'), ...base, message: Message, reaction: Reaction }),
+  Type.Object({ type: Type.Literal('reaction.deleted'), ...base, message: Message, reaction: Reaction }),
+  Type.Object({ type: Type.Literal('member.added'), ...base, member: Member, channel: Channel }),
+  Type.Object({ type: Type.Literal('member.updated'), ...base, member: Member }),
+  Type.Object({ type: Type.Literal('member.removed'), ...base, user_id: UserId, channel: Channel }),
+  Type.Object({ type: Type.Literal('channel.updated'), ...base, channel: Channel }),
+]);
+export type ChannelEvent = Static<typeof ChannelEvent>;
+
+/** Live-only events. */
+export const EphemeralEvent = Type.Union([
+  Type.Object({
+    type: Type.Union([Type.Literal('typing.start'), Type.Literal('typing.stop')]),
+    cid: Cid,
+    parent_id: Type.Union([Uuid, Type.Null()]),
+    user: User,
+    created_at: Timestamp,
+  }),
+  Type.Object({
+    type: Type.Literal('read.updated'),
+    cid: Cid,
+    user: User,
+    seq: Seq,
+    created_at: Timestamp,
+  }),
+  Type.Object({
+    type: Type.Literal('presence.changed'),
+    user: User,
+    presence: PresenceState,
+    created_at: Timestamp,
+  }),
+  Type.Object({
+    type: Type.Literal('notification.new'),
+    cid: Cid,
+    reason: Type.Union([Type.Literal('mention'), Type.Literal('here'), Type.Literal('channel')]),
+    message: Message,
+    created_at: Timestamp,
+  }),
+  Type.Object({
+    type: Type.Union([Type.Literal('channel.added'), Type.Literal('channel.removed'), Type.Literal('channel.deleted')]),
+    cid: Cid,
+    channel: Type.Optional(Channel),
+    created_at: Timestamp,
+  }),
+]);
+export type EphemeralEvent = Static<typeof EphemeralEvent>;
+
+/** Any event frame from the server. */
+export type ServerEvent = ChannelEvent | EphemeralEvent;

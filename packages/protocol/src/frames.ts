@@ -1,0 +1,66 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type PresenceState, User } from './entities.js';
+import { Cid, Seq, Uuid } from './ids.js';
+import { MessageInput, ReactionBody } from './rest.js';
+
+/** The first frame a client sends after the socket opens. */
+export const AuthFrame = Type.Object(
+  { type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 8192 }) },
+  { additionalProperties: false },
+);
+export type AuthFrame = Static<typeof AuthFrame>;
+
+/** The server's answer to a good auth frame. */
+export const HelloFrame = Type.Object({
+  type: Type.Literal('hello'),
+  user: User,
+  connection_id: Type.String(),
+  protocol_version: Type.Integer(),
+  /** The `last_seq` of each channel the user is a member of at connect time. */
+  channels: Type.Record(Cid, Seq),
+});
+export type HelloFrame = Static<typeof HelloFrame>;
+
+const ReqId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const req = <P extends Record<string, TSchema>>(type: string, props: P) =>
+  Type.Object({ type: Type.Literal(type), req_id: ReqId, ...props }, { additionalProperties: false });
+
+/** Every request a client may send after auth, by type. Each is answered with a `reply`. */
+export const CLIENT_REQUESTS = {
+  'message.send': req('message.send', { cid: Cid, message: MessageInput }),
+  'message.update': req('message.update', {
+    message: Type.Object(
+      { id: Uuid, text: Type.String({ minLength: 1, maxLength: 10_000 }) },
+      { additionalProperties: false },
+    ),
+  }),
+  'message.delete': req('message.delete', { message_id: Uuid }),
+  'reaction.add': req('reaction.add', { message_id: Uuid, reaction: ReactionBody }),
+  /**
+   * The frame's own `type` names the request, so the reaction type travels as
+   * `reaction: {type}` (as in reaction.add) or as `reaction_type`.
+   */
+  'reaction.remove': req('reaction.remove', {
+    message_id: Uuid,
+    reaction: Type.Optional(ReactionBody),
+    reaction_type: Type.Optional(ReactionBody.properties.type),
+  }),
+  'typing.start': req('typing.start', { cid: Cid, parent_id: Type.Optional(Type.Union([Uuid, Type.Null()])) }),
+  'typing.stop': req('typing.stop', { cid: Cid, parent_id: Type.Optional(Type.Union([Uuid, Type.Null()])) }),
+  'read.mark': req('read.mark', { cid: Cid, seq: Seq }),
+  'channel.watch': req('channel.watch', { cid: Cid, since: Type.Optional(Seq) }),
+  'channel.unwatch': req('channel.unwatch', { cid: Cid }),
+  'presence.set': req('presence.set', { presence: Type.Union([Type.Literal('online'), Type.Literal('away')]) }),
+  ping: req('ping', {}),
+} as const;
+
+export type ClientRequestType = keyof typeof CLIENT_REQUESTS;
+export type ClientRequest<T extends ClientRequestType = ClientRequestType> = Static<(typeof CLIENT_REQUESTS)[T]>;
+
+/** The answer to a request frame. */
+export type ReplyFrame =
+  | ({ type: 'reply'; req_id: number; ok: true } & Record<string, unknown>)
+  | { type: 'reply'; req_id: number | null; ok: false; error: { code: string; message: string; details?: unknown } };
+
+/** A presence state as sent in `presence.set`. */
+export type SettablePresence = Static<typeof PresenceState>;

@@ -1,0 +1,256 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Channel, Member, MemberRole, Message, User, UserRole } from './entities.js';
+import { ChannelEvent } from './events.js';
+import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+
+/** Longest message text accepted, in characters. */
+export const MAX_MESSAGE_LENGTH = 10_000;
+/** Most distinct reaction types one message may carry. */
+export const MAX_REACTION_TYPES = 25;
+/** Most users in one upsert or member change. */
+export const MAX_BATCH = 100;
+/** Largest page of messages, channels, users or events. */
+export const MAX_PAGE = 200;
+
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Limit = Type.Integer({ minimum: 1, maximum: MAX_PAGE });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+// ---- admin -------------------------------------------------------------------------------
+
+export const CreateAppBody = Type.Object({ name: Name }, { additionalProperties: false });
+export type CreateAppBody = Static<typeof CreateAppBody>;
+export const AppCredentials = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  api_key: Type.String(),
+  api_secret: Type.String(),
+});
+export type AppCredentials = Static<typeof AppCredentials>;
+
+// ---- users -------------------------------------------------------------------------------
+
+export const UserInput = Type.Object(
+  {
+    id: UserId,
+    name: Type.Optional(Name),
+    username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
+    image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+    role: Type.Optional(UserRole),
+  },
+  { additionalProperties: false },
+);
+export type UserInput = Static<typeof UserInput>;
+export const UpsertUsersBody = Type.Object(
+  { users: Type.Array(UserInput, { minItems: 1, maxItems: MAX_BATCH }) },
+  { additionalProperties: false },
+);
+export type UpsertUsersBody = Static<typeof UpsertUsersBody>;
+export const UsersResponse = Type.Object({ users: Type.Array(User) });
+export const UserResponse = Type.Object({ user: User });
+export const QueryUsersQuery = Type.Object(
+  { q: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Limit) },
+  { additionalProperties: false },
+);
+export type QueryUsersQuery = Static<typeof QueryUsersQuery>;
+
+export const SetStatusBody = Type.Object(
+  {
+    text: Nullable(Type.String({ maxLength: 200 })),
+    emoji: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+    expires_at: Type.Optional(Nullable(Timestamp)),
+  },
+  { additionalProperties: false },
+);
+export type SetStatusBody = Static<typeof SetStatusBody>;
+export const MeResponse = Type.Object({
+  user: User,
+  unread: Type.Object({ total: Type.Integer(), mentions: Type.Integer(), channels: Type.Integer() }),
+});
+
+// ---- channels ----------------------------------------------------------------------------
+
+const ChannelProps = {
+  name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+  topic: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
+  image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+};
+
+export const CreateChannelBody = Type.Object(
+  {
+    type: ChannelType,
+    id: Type.Optional(ChannelId),
+    ...ChannelProps,
+    members: Type.Optional(Type.Array(UserId, { maxItems: MAX_BATCH })),
+    created_by: Type.Optional(UserId),
+  },
+  { additionalProperties: false },
+);
+export type CreateChannelBody = Static<typeof CreateChannelBody>;
+
+export const UpdateChannelBody = Type.Object(
+  { ...ChannelProps, archived: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateChannelBody = Static<typeof UpdateChannelBody>;
+
+export const ChannelResponse = Type.Object({ channel: Channel, members: Type.Array(Member) });
+export type ChannelResponse = Static<typeof ChannelResponse>;
+
+const Op = (t: Parameters<typeof Type.Union>[0][number]) =>
+  Type.Union([
+    t,
+    Type.Object(
+      { $eq: Type.Optional(t), $in: Type.Optional(Type.Array(t, { maxItems: MAX_PAGE })) },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+  ]);
+
+export const ChannelFilter = Type.Object(
+  {
+    cid: Type.Optional(Op(Cid)),
+    type: Type.Optional(Op(ChannelType)),
+    members: Type.Optional(
+      Type.Union([
+        UserId,
+        Type.Object(
+          { $eq: Type.Optional(UserId), $in: Type.Optional(Type.Array(UserId, { maxItems: MAX_BATCH })) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+      ]),
+    ),
+    name: Type.Optional(
+      Type.Union([
+        Type.String(),
+        Type.Object(
+          {
+            $eq: Type.Optional(Type.String()),
+            $autocomplete: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+      ]),
+    ),
+    archived: Type.Optional(Type.Boolean()),
+    joined: Type.Optional(
+      Type.Boolean({ description: 'true: only channels I belong to (default); false: only ones I do not' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ChannelFilter = Static<typeof ChannelFilter>;
+
+export const QueryChannelsBody = Type.Object(
+  {
+    filter: Type.Optional(ChannelFilter),
+    sort: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            field: Type.Union([Type.Literal('last_message_at'), Type.Literal('created_at')]),
+            direction: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(-1)])),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 1 },
+      ),
+    ),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type QueryChannelsBody = Static<typeof QueryChannelsBody>;
+export const QueryChannelsResponse = Type.Object({ channels: Type.Array(Channel), next: Nullable(Type.String()) });
+
+export const MembersBody = Type.Object(
+  {
+    add: Type.Optional(Type.Array(UserId, { minItems: 1, maxItems: MAX_BATCH })),
+    remove: Type.Optional(Type.Array(UserId, { minItems: 1, maxItems: MAX_BATCH })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type MembersBody = Static<typeof MembersBody>;
+
+export const UpdateMemberBody = Type.Object(
+  { role: Type.Optional(MemberRole), muted: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateMemberBody = Static<typeof UpdateMemberBody>;
+
+// ---- messages ----------------------------------------------------------------------------
+
+export const MessageInput = Type.Object(
+  {
+    id: Type.Optional(Uuid),
+    text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }),
+    parent_id: Type.Optional(Nullable(Uuid)),
+    show_in_channel: Type.Optional(Type.Boolean()),
+    quoted_message_id: Type.Optional(Nullable(Uuid)),
+  },
+  { additionalProperties: false },
+);
+export type MessageInput = Static<typeof MessageInput>;
+export const SendMessageBody = MessageInput;
+export type SendMessageBody = MessageInput;
+
+export const UpdateMessageBody = Type.Object(
+  { text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }) },
+  { additionalProperties: false },
+);
+export type UpdateMessageBody = Static<typeof UpdateMessageBody>;
+export const MessageResponse = Type.Object({ message: Message });
+export const MessagesResponse = Type.Object({ messages: Type.Array(Message) });
+
+export const HistoryQuery = Type.Object(
+  {
+    before: Type.Optional(Seq),
+    after: Type.Optional(Seq),
+    around: Type.Optional(Uuid),
+    limit: Type.Optional(Limit),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+export const ReactionBody = Type.Object(
+  { type: Type.String({ pattern: '^[A-Za-z0-9_+\\-:]{1,32}$' }) },
+  { additionalProperties: false },
+);
+export type ReactionBody = Static<typeof ReactionBody>;
+
+export const MessageVersionsResponse = Type.Object({
+  versions: Type.Array(Type.Object({ version: Type.Integer(), text: Type.String(), created_at: Timestamp })),
+});
+
+// ---- reads and resync --------------------------------------------------------------------
+
+export const ReadBody = Type.Object({ seq: Seq }, { additionalProperties: false });
+export type ReadBody = Static<typeof ReadBody>;
+export const UnreadBody = Type.Object({ message_id: Uuid }, { additionalProperties: false });
+export type UnreadBody = Static<typeof UnreadBody>;
+export const ReadResponse = Type.Object({ cid: Cid, last_read_seq: Seq, unread_count: Type.Integer() });
+
+export const EventsQuery = Type.Object(
+  { after: Seq, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { additionalProperties: false },
+);
+export type EventsQuery = Static<typeof EventsQuery>;
+/**
+ * Replay answer. `reload: true` means more was missed than the server replays: drop the
+ * channel's local state and load it afresh (its `last_seq` is given).
+ */
+export const EventsResponse = Type.Object({
+  events: Type.Array(ChannelEvent),
+  last_seq: Seq,
+  reload: Type.Boolean(),
+  has_more: Type.Boolean(),
+});
+export type EventsResponse = Static<typeof EventsResponse>;
+
+export const CidParams = Type.Object({ cid: Cid });
+export const IdParams = Type.Object({ id: Uuid });
+export const UserIdParams = Type.Object({ id: UserId });
+export const MemberParams = Type.Object({ cid: Cid, user_id: UserId });
+export const ReactionParams = Type.Object({ id: Uuid, type: Type.String({ pattern: '^[A-Za-z0-9_+\\-:]{1,32}$' }) });

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { AppCredentials, CreateAppBody, ErrorBody, UserId } from '@parley/protocol';
+import { Type } from '@sinclair/typebox';
+import { signToken } from '../../platform/auth.js';
+import { notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+
+export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/v1/admin/apps',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Create an app (tenant); its secret is shown only in this answer',
+          body: CreateAppBody,
+          response: { 200: AppCredentials, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
+      async (req) => svc.apps.create(req.body.name),
+    );
+    app.get(
+      '/v1/admin/apps',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'List apps (without secrets)',
+          response: {
+            200: Type.Object({
+              apps: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  name: Type.String(),
+                  api_key: Type.String(),
+                  created_at: Type.String(),
+                }),
+              ),
+            }),
+            401: ErrorBody,
+          },
+        },
+      },
+      async () => ({ apps: await svc.apps.list() }),
+    );
+    app.post(
+      '/v1/admin/apps/:id/tokens',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Mint a user token (user_id) or a server token (user_id null) for an app',
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          body: Type.Object(
+            {
+              user_id: Type.Union([UserId, Type.Null()]),
+              expires_in: Type.Optional(Type.String({ pattern: '^[0-9]+ ?(s|m|h|d|w)$', description: 'e.g. 1h, 30d' })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ token: Type.String() }), 401: ErrorBody, 404: ErrorBody },
+        },
+      },
+      async (req) => {
+        const secret = await svc.apps.secretOf(req.params.id);
+        if (!secret) throw notFound('App');
+        const opts = req.body.expires_in ? { expiresIn: req.body.expires_in } : {};
+        return { token: await signToken(secret, req.body.user_id, opts) };
+      },
+    );
+  };
+}

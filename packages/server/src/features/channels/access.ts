@@ -1,0 +1,130 @@
+/**
+ * Channel permissions, in one place to audit. Each `access*` is an authorized fetch: it
+ * returns the rows or throws a typed error. A caller who may not know a private channel
+ * exists gets NOT_FOUND, never FORBIDDEN.
+ *
+ * Powers, from most to least: the server token and app admins (everything), channel owner,
+ * channel admin, moderator (and app moderators), member. Public and announcement channels are
+ * readable and joinable by everyone in the app; groups and DMs only by their members.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { type Queryable, schema } from '../../platform/db/index.js';
+import { ApiError, notFound } from '../../platform/errors.js';
+import type { UserRow } from '../users/present.js';
+import type { ChannelRow, MemberRow } from './present.js';
+
+export const RANK = { member: 0, moderator: 1, admin: 2, owner: 3 } as const;
+export type Rank = (typeof RANK)[keyof typeof RANK];
+const APP_RANK: Record<string, number> = { admin: RANK.owner, moderator: RANK.moderator };
+
+/** A channel seen by one caller. */
+export interface ChannelAccess {
+  channel: ChannelRow;
+  member: MemberRow | null;
+  /** The caller's user row (null for server callers). */
+  user: UserRow | null;
+  /** The caller's power here: -1 for a non-member without app-wide powers. */
+  rank: number;
+  caller: Caller;
+}
+
+const isOpen = (type: string) => type === 'public' || type === 'announcement';
+
+export function rankOf(caller: Caller, member: MemberRow | null, appRole: string | null): number {
+  if (caller.kind === 'server') return RANK.owner;
+  const own = member ? (RANK[member.role as keyof typeof RANK] ?? 0) : -1;
+  return Math.max(own, APP_RANK[appRole ?? ''] ?? -1);
+}
+
+/** Load a channel with the caller's membership and app role, in one query. */
+export async function loadChannel(
+  q: Queryable,
+  caller: Caller,
+  cid: string,
+  lock = false,
+): Promise<ChannelAccess | null> {
+  const uid = caller.userId ?? '';
+  const query = q
+    .select({ channel: schema.channels, member: schema.members, user: schema.users })
+    .from(schema.channels)
+    .leftJoin(
+      schema.members,
+      and(
+        eq(schema.members.appId, schema.channels.appId),
+        eq(schema.members.cid, schema.channels.cid),
+        eq(schema.members.userId, uid),
+      ),
+    )
+    .leftJoin(schema.users, and(eq(schema.users.appId, schema.channels.appId), eq(schema.users.id, uid)))
+    .where(and(eq(schema.channels.appId, caller.app.id), eq(schema.channels.cid, cid)))
+    .limit(1);
+  const [row] = lock ? await query.for('update', { of: schema.channels }) : await query;
+  if (!row) return null;
+  return {
+    channel: row.channel,
+    member: row.member,
+    user: row.user,
+    rank: rankOf(caller, row.member, row.user?.role ?? null),
+    caller,
+  };
+}
+
+/** Read: members, anyone for public and announcement channels, staff everywhere. */
+export async function accessChannelRead(
+  q: Queryable,
+  caller: Caller,
+  cid: string,
+  lock = false,
+): Promise<ChannelAccess> {
+  const a = await loadChannel(q, caller, cid, lock);
+  if (!a) throw notFound('Channel');
+  checkRead(a);
+  return a;
+}
+
+export function checkRead(a: ChannelAccess): void {
+  if (a.member || a.rank >= RANK.moderator || isOpen(a.channel.type)) return;
+  throw notFound('Channel');
+}
+
+/** Post messages, react, pin: a member of a live channel; in announcements, moderators and up. */
+export function checkPost(a: ChannelAccess): void {
+  checkRead(a);
+  if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before posting in it');
+  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
+  if (a.channel.type === 'announcement' && a.rank < RANK.moderator)
+    throw new ApiError('FORBIDDEN', 'Only moderators and admins post in announcement channels');
+}
+
+/** React: like posting, except that announcement readers may react. */
+export function checkReact(a: ChannelAccess): void {
+  checkRead(a);
+  if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before reacting');
+  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
+}
+
+/** Require at least `rank` here. */
+export function checkRank(a: ChannelAccess, rank: Rank, what: string): void {
+  checkRead(a);
+  if (a.rank < rank) throw new ApiError('FORBIDDEN', `Not allowed to ${what}`);
+}
+
+/** Invite people: any member of a group or public channel; admins of announcements; nobody for DMs. */
+export function checkInvite(a: ChannelAccess): void {
+  checkRead(a);
+  if (a.channel.type === 'dm') throw new ApiError('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
+  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
+  const need = a.channel.type === 'announcement' ? RANK.admin : RANK.member;
+  if (a.rank < need || (!a.member && a.caller.kind === 'user' && a.rank < RANK.moderator))
+    throw new ApiError('FORBIDDEN', 'Not allowed to add members here');
+}
+
+export async function memberRow(q: Queryable, appId: string, cid: string, userId: string): Promise<MemberRow | null> {
+  const [m] = await q
+    .select()
+    .from(schema.members)
+    .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, userId)))
+    .limit(1);
+  return m ?? null;
+}

@@ -1,0 +1,413 @@
+/**
+ * Channel writes: create (DMs are get-or-create by member set), update, archive, members in
+ * and out, roles. Each is one transaction that takes seqs for what it logs (member events and
+ * a system message) and publishes only after commit.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  type ChannelEvent,
+  type CreateChannelBody,
+  type MemberRole,
+  type UpdateChannelBody,
+  type UpdateMemberBody,
+  uuidv7,
+} from '@parley/protocol';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { logEvents, withTransaction } from '../events/log.js';
+import { presentMessage } from '../messages/present.js';
+import type { UserRow } from '../users/present.js';
+import {
+  accessChannelRead,
+  type ChannelAccess,
+  checkInvite,
+  checkRank,
+  checkRead,
+  loadChannel,
+  memberRow,
+  RANK,
+  rankOf,
+} from './access.js';
+import { type ChannelRow, type MemberRow, presentChannel, presentMember } from './present.js';
+
+const now = () => new Date();
+
+/** A DM's id is derived from its member set, so the same people always get the same DM. */
+export function dmId(memberIds: readonly string[]): string {
+  const sorted = [...new Set(memberIds)].sort();
+  return `h${createHash('sha256').update(sorted.join('\n')).digest('base64url').slice(0, 40)}`;
+}
+
+async function usersExist(q: Queryable, appId: string, ids: string[]): Promise<Map<string, UserRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q
+    .select()
+    .from(schema.users)
+    .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, ids)));
+  const found = new Map(rows.map((r) => [r.id, r]));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length) throw invalid(`Unknown user${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`, { missing });
+  return found;
+}
+
+const names = (ids: string[], users: Map<string, UserRow>) => {
+  const list = ids.map((id) => users.get(id)?.name ?? id);
+  return list.length <= 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+};
+
+/** Create a channel; for `dm`, return the existing DM of the same member set if there is one. */
+export async function createChannel(svc: Services, caller: Caller, body: CreateChannelBody) {
+  const appId = caller.app.id;
+  const creator = caller.kind === 'user' ? caller.userId : (body.created_by ?? null);
+  const memberIds = [...new Set([...(creator ? [creator] : []), ...(body.members ?? [])])];
+  let id = body.id;
+  if (body.type === 'dm') {
+    if (id) throw invalid('DM ids are derived from their members; do not send one');
+    if (memberIds.length < 2) throw invalid('A DM needs at least two distinct members');
+    if (body.name) throw invalid('DMs have no name');
+    id = dmId(memberIds);
+  } else {
+    id ??= randomBytes(9)
+      .toString('base64url')
+      .replace(/[^A-Za-z0-9]/g, 'x');
+  }
+  const cid = `${body.type}:${id}`;
+
+  return withTransaction(svc, async (tx, out) => {
+    const users = await usersExist(tx, appId, memberIds);
+    const at = now();
+    const [inserted] = await tx
+      .insert(schema.channels)
+      .values({
+        appId,
+        cid,
+        type: body.type,
+        id,
+        name: body.name ?? null,
+        description: body.description ?? null,
+        topic: body.topic ?? null,
+        image: body.image ?? null,
+        createdBy: creator,
+        memberCount: memberIds.length,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted) {
+      if (body.type !== 'dm') throw new ApiError('CONFLICT', `Channel ${cid} already exists`);
+      return channelWithMembers(tx, caller, cid);
+    }
+    const memberRows = memberIds.length
+      ? await tx
+          .insert(schema.members)
+          .values(
+            memberIds.map((userId) => ({
+              appId,
+              cid,
+              userId,
+              role: userId === creator && body.type !== 'dm' ? 'owner' : 'member',
+              joinedAt: at,
+            })),
+          )
+          .returning()
+      : [];
+    const channel = presentChannel(inserted);
+    for (const m of memberRows)
+      out.push({
+        to: 'user',
+        appId,
+        userId: m.userId,
+        event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
+      });
+    return { channel, members: memberRows.map((m) => presentMember(m, users.get(m.userId))) };
+  });
+}
+
+/** The channel and its members (up to 500), as the caller may see them. */
+export async function channelWithMembers(q: Queryable, caller: Caller, cid: string, a?: ChannelAccess) {
+  const access = a ?? (await accessChannelRead(q, caller, cid));
+  const rows = await q
+    .select({ member: schema.members, user: schema.users })
+    .from(schema.members)
+    .leftJoin(
+      schema.users,
+      and(eq(schema.users.appId, schema.members.appId), eq(schema.users.id, schema.members.userId)),
+    )
+    .where(and(eq(schema.members.appId, caller.app.id), eq(schema.members.cid, cid)))
+    .orderBy(schema.members.joinedAt, schema.members.userId)
+    .limit(500);
+  return {
+    channel: presentChannel(access.channel, { membership: access.member ? membershipOf(access.member) : null }),
+    members: rows.map((r) => presentMember(r.member, r.user)),
+  };
+}
+
+const membershipOf = (m: MemberRow) => ({
+  role: m.role as MemberRole,
+  last_read_seq: m.lastReadSeq,
+  muted: m.muted,
+  joined_at: m.joinedAt.toISOString(),
+});
+
+/** Take `n` seqs, applying `set` to the channel row in the same statement; returns the row. */
+async function bump(
+  tx: Tx,
+  appId: string,
+  cid: string,
+  n: number,
+  set: Record<string, unknown> = {},
+): Promise<ChannelRow> {
+  const [row] = await tx
+    .update(schema.channels)
+    .set({ lastSeq: sql`${schema.channels.lastSeq} + ${n}`, ...set })
+    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)))
+    .returning();
+  if (!row) throw notFound('Channel');
+  return row;
+}
+
+/** Insert a system message at `seq` and return its message.new event. */
+async function systemMessage(
+  tx: Tx,
+  appId: string,
+  cid: string,
+  seq: number,
+  userId: string,
+  text: string,
+  at: Date,
+): Promise<ChannelEvent> {
+  const [row] = await tx
+    .insert(schema.messages)
+    .values({ appId, id: uuidv7(), cid, seq, userId, type: 'system', text, createdAt: at, updatedAt: at })
+    .returning();
+  return { type: 'message.new', cid, seq, created_at: at.toISOString(), message: presentMessage(row!) };
+}
+
+/** Add members. Adding only yourself to a public or announcement channel is joining. */
+export async function addMembers(svc: Services, caller: Caller, cid: string, userIds: string[]) {
+  const appId = caller.app.id;
+  return withTransaction(svc, async (tx, out) => {
+    const a = await accessChannelRead(tx, caller, cid, true);
+    const selfJoin = caller.kind === 'user' && userIds.length === 1 && userIds[0] === caller.userId;
+    if (selfJoin) {
+      if (a.member) return channelWithMembers(tx, caller, cid, a);
+      if (a.channel.type !== 'public' && a.channel.type !== 'announcement' && a.rank < RANK.moderator)
+        throw notFound('Channel');
+      if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
+    } else {
+      checkInvite(a);
+    }
+    const users = await usersExist(tx, appId, [...new Set(userIds)]);
+    const at = now();
+    const added = await tx
+      .insert(schema.members)
+      .values([...users.keys()].map((userId) => ({ appId, cid, userId, role: 'member', joinedAt: at })))
+      .onConflictDoNothing()
+      .returning();
+    if (added.length === 0) return channelWithMembers(tx, caller, cid, a);
+    const row = await bump(tx, appId, cid, added.length + 1, {
+      memberCount: sql`${schema.channels.memberCount} + ${added.length}`,
+    });
+    const channel = presentChannel(row);
+    let seq = row.lastSeq - added.length;
+    const events: ChannelEvent[] = added.map((m) => ({
+      type: 'member.added',
+      cid,
+      seq: seq++,
+      created_at: at.toISOString(),
+      member: presentMember(m, users.get(m.userId)),
+      channel,
+    }));
+    const actor = caller.userId ?? added[0]!.userId;
+    const text = selfJoin
+      ? `${users.get(actor)?.name ?? actor} joined`
+      : `${await displayName(tx, appId, actor)} added ${names(
+          added.map((m) => m.userId),
+          users,
+        )}`;
+    events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
+    await logEvents(tx, out, appId, events);
+    for (const m of added)
+      out.push({
+        to: 'user',
+        appId,
+        userId: m.userId,
+        event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
+      });
+    return channelWithMembers(tx, caller, cid, {
+      ...a,
+      channel: row,
+      member: a.member ?? added.find((m) => m.userId === caller.userId) ?? null,
+    });
+  });
+}
+
+async function displayName(q: Queryable, appId: string, userId: string): Promise<string> {
+  const [u] = await q
+    .select({ name: schema.users.name })
+    .from(schema.users)
+    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
+  return u?.name ?? userId;
+}
+
+/** Remove members. Removing only yourself is leaving; removing others needs admin powers. */
+export async function removeMembers(svc: Services, caller: Caller, cid: string, userIds: string[]) {
+  const appId = caller.app.id;
+  return withTransaction(svc, async (tx, out) => {
+    const a = await accessChannelRead(tx, caller, cid, true);
+    const selfLeave = caller.kind === 'user' && userIds.length === 1 && userIds[0] === caller.userId;
+    if (a.channel.type === 'dm') throw forbidden('DM membership is fixed');
+    if (selfLeave) {
+      if (!a.member) throw forbidden('You are not a member of this channel');
+    } else {
+      checkRank(a, RANK.admin, 'remove members');
+      const targets = await tx
+        .select()
+        .from(schema.members)
+        .where(
+          and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), inArray(schema.members.userId, userIds)),
+        );
+      for (const t of targets)
+        if (t.userId !== caller.userId && rankOf({ ...caller }, t, null) >= a.rank && caller.kind === 'user')
+          throw forbidden(`Not allowed to remove ${t.userId}: their role is not below yours`);
+    }
+    const removed = await tx
+      .delete(schema.members)
+      .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), inArray(schema.members.userId, userIds)))
+      .returning();
+    if (removed.length === 0) return { removed: [] as string[] };
+    const row = await bump(tx, appId, cid, removed.length + 1, {
+      memberCount: sql`greatest(${schema.channels.memberCount} - ${removed.length}, 0)`,
+    });
+    const channel = presentChannel(row);
+    const at = now();
+    let seq = row.lastSeq - removed.length;
+    const events: ChannelEvent[] = removed.map((m) => ({
+      type: 'member.removed',
+      cid,
+      seq: seq++,
+      created_at: at.toISOString(),
+      user_id: m.userId,
+      channel,
+    }));
+    const actor = caller.userId ?? removed[0]!.userId;
+    const gone = await tx
+      .select()
+      .from(schema.users)
+      .where(
+        and(
+          eq(schema.users.appId, appId),
+          inArray(
+            schema.users.id,
+            removed.map((m) => m.userId),
+          ),
+        ),
+      );
+    const goneMap = new Map(gone.map((u) => [u.id, u]));
+    const text = selfLeave
+      ? `${goneMap.get(actor)?.name ?? actor} left`
+      : `${await displayName(tx, appId, actor)} removed ${names(
+          removed.map((m) => m.userId),
+          goneMap,
+        )}`;
+    events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
+    await logEvents(tx, out, appId, events);
+    for (const m of removed)
+      out.push({
+        to: 'user',
+        appId,
+        userId: m.userId,
+        event: { type: 'channel.removed', cid, created_at: at.toISOString() },
+      });
+    return { removed: removed.map((m) => m.userId) };
+  });
+}
+
+/** Update name, description, topic, image, or archive state. */
+export async function updateChannel(svc: Services, caller: Caller, cid: string, body: UpdateChannelBody) {
+  const appId = caller.app.id;
+  return withTransaction(svc, async (tx, out) => {
+    const a = await accessChannelRead(tx, caller, cid, true);
+    if (!a.member && a.rank < RANK.moderator) throw forbidden('Only members may change this channel');
+    const wantsAdmin = body.name !== undefined || body.image !== undefined || body.archived !== undefined;
+    if (wantsAdmin) checkRank(a, RANK.admin, 'rename, re-image or archive this channel');
+    if (a.channel.type === 'dm' && (body.name !== undefined || body.archived !== undefined))
+      throw forbidden('DMs cannot be renamed or archived');
+    const onlyUnarchive = body.archived === false && Object.keys(body).length === 1;
+    if (a.channel.archivedAt && !onlyUnarchive && body.archived !== false)
+      throw forbidden('The channel is archived (read-only); unarchive it first');
+    const set: Partial<typeof schema.channels.$inferInsert> = {};
+    if (body.name !== undefined) set.name = body.name;
+    if (body.description !== undefined) set.description = body.description;
+    if (body.topic !== undefined) set.topic = body.topic;
+    if (body.image !== undefined) set.image = body.image;
+    if (body.archived !== undefined) set.archivedAt = body.archived ? (a.channel.archivedAt ?? now()) : null;
+    const renamed = body.name !== undefined && body.name !== a.channel.name;
+    const at = now();
+    const row = await bump(tx, appId, cid, renamed ? 2 : 1, { ...set, updatedAt: at });
+    const events: ChannelEvent[] = [
+      {
+        type: 'channel.updated',
+        cid,
+        seq: row.lastSeq - (renamed ? 1 : 0),
+        created_at: at.toISOString(),
+        channel: presentChannel(row),
+      },
+    ];
+    if (renamed && caller.userId)
+      events.push(
+        await systemMessage(
+          tx,
+          appId,
+          cid,
+          row.lastSeq,
+          caller.userId,
+          `${await displayName(tx, appId, caller.userId)} renamed the channel to ${body.name ?? '(no name)'}`,
+          at,
+        ),
+      );
+    await logEvents(tx, out, appId, events);
+    return channelWithMembers(tx, caller, cid, { ...a, channel: row });
+  });
+}
+
+/** Change a member's role (admins) or your own mute setting. */
+export async function updateMember(svc: Services, caller: Caller, cid: string, userId: string, body: UpdateMemberBody) {
+  const appId = caller.app.id;
+  return withTransaction(svc, async (tx, out) => {
+    const a = await accessChannelRead(tx, caller, cid, true);
+    const target = await memberRow(tx, appId, cid, userId);
+    if (!target) throw notFound('Member');
+    if (body.muted !== undefined && caller.userId !== userId)
+      throw forbidden('Only the member may mute a channel for themselves');
+    if (body.role !== undefined) {
+      if (a.channel.type === 'dm') throw forbidden('DMs have no roles');
+      checkRank(a, RANK.admin, 'change roles');
+      const newRank = RANK[body.role];
+      const targetRank = RANK[target.role as keyof typeof RANK] ?? 0;
+      if (caller.kind === 'user' && (newRank >= a.rank || targetRank >= a.rank) && a.rank < RANK.owner)
+        throw forbidden('You can only grant or change roles below your own');
+    }
+    const set: Partial<MemberRow> = {};
+    if (body.role !== undefined) set.role = body.role;
+    if (body.muted !== undefined) set.muted = body.muted;
+    const [m] = await tx
+      .update(schema.members)
+      .set(set)
+      .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, userId)))
+      .returning();
+    if (body.role !== undefined && body.role !== target.role) {
+      const row = await bump(tx, appId, cid, 1);
+      await logEvents(tx, out, appId, [
+        { type: 'member.updated', cid, seq: row.lastSeq, created_at: now().toISOString(), member: presentMember(m!) },
+      ]);
+    }
+    return { member: presentMember(m!) };
+  });
+}
+
+export { checkRead, loadChannel };

@@ -1,0 +1,186 @@
+/**
+ * QueryChannels: filter, sort and paginate the channels a caller may see, each with its last
+ * message, the caller's unread and mention counts, and membership — in one statement over
+ * the page, then one batched presentation of the last messages.
+ */
+import type { Channel, QueryChannelsBody } from '@parley/protocol';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { rows as dbRows, schema } from '../../platform/db/index.js';
+import { invalid } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { enrichMessages } from '../messages/actions.js';
+import type { MessageRow } from '../messages/present.js';
+import { likePrefix } from '../users/queries.js';
+import { type ChannelRow, presentChannel } from './present.js';
+
+type Op<T> = T | { $eq?: T; $in?: T[] };
+
+function opSql<T>(col: SQL, v: Op<T>): SQL {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as { $eq?: T; $in?: T[] };
+    const parts: SQL[] = [];
+    if (o.$eq !== undefined) parts.push(sql`${col} = ${o.$eq}`);
+    if (o.$in !== undefined)
+      parts.push(
+        o.$in.length
+          ? sql`${col} in (${sql.join(
+              o.$in.map((x) => sql`${x}`),
+              sql`, `,
+            )})`
+          : sql`false`,
+      );
+    return sql.join(parts, sql` and `);
+  }
+  return sql`${col} = ${v}`;
+}
+
+interface Cursor {
+  t: string;
+  c: string;
+}
+
+const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decode(s: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
+    if (typeof c.t === 'string' && typeof c.c === 'string' && !Number.isNaN(Date.parse(c.t))) return c;
+  } catch {}
+  throw invalid('Invalid cursor');
+}
+
+export async function queryChannels(
+  svc: Services,
+  caller: Caller,
+  body: QueryChannelsBody,
+): Promise<{ channels: Channel[]; next: string | null }> {
+  const appId = caller.app.id;
+  const me = caller.userId ?? '';
+  const f = body.filter ?? {};
+  const limit = body.limit ?? 30;
+  const sortField = body.sort?.[0]?.field ?? 'last_message_at';
+  const dir = body.sort?.[0]?.direction ?? -1;
+  const sortExpr = sortField === 'created_at' ? sql`c.created_at` : sql`coalesce(c.last_message_at, c.created_at)`;
+
+  const where: SQL[] = [sql`c.app_id = ${appId}`];
+  // Server callers see everything; app staff see private channels only when they ask by cid.
+  const staff = caller.kind === 'server';
+  const joined = f.joined ?? (f.members === undefined && caller.kind === 'user' ? true : undefined);
+  if (joined === true && caller.kind === 'user') where.push(sql`m.user_id is not null`);
+  if (joined === false && caller.kind === 'user') where.push(sql`m.user_id is null`);
+  if (!staff) where.push(sql`(m.user_id is not null or c.type in ('public', 'announcement'))`);
+  if (f.cid !== undefined) where.push(opSql(sql`c.cid`, f.cid));
+  if (f.type !== undefined) where.push(opSql(sql`c.type`, f.type));
+  if (f.archived !== undefined) where.push(f.archived ? sql`c.archived_at is not null` : sql`c.archived_at is null`);
+  if (f.name !== undefined) {
+    if (typeof f.name === 'string') where.push(sql`c.name = ${f.name}`);
+    else {
+      if (f.name.$eq !== undefined) where.push(sql`c.name = ${f.name.$eq}`);
+      if (f.name.$autocomplete !== undefined) where.push(sql`lower(c.name) like ${likePrefix(f.name.$autocomplete)}`);
+    }
+  }
+  if (f.members !== undefined) {
+    const ids =
+      typeof f.members === 'string'
+        ? [f.members]
+        : [...(f.members.$in ?? []), ...(f.members.$eq ? [f.members.$eq] : [])];
+    if (ids.length === 0) where.push(sql`false`);
+    else
+      where.push(sql`exists (select 1 from ${schema.members} mm where mm.app_id = c.app_id and mm.cid = c.cid
+        and mm.user_id in (${sql.join(
+          ids.map((id) => sql`${id}`),
+          sql`, `,
+        )}))`);
+  }
+  if (body.cursor) {
+    const cur = decode(body.cursor);
+    where.push(
+      dir === -1
+        ? sql`(${sortExpr}, c.cid) < (${cur.t}::timestamptz, ${cur.c})`
+        : sql`(${sortExpr}, c.cid) > (${cur.t}::timestamptz, ${cur.c})`,
+    );
+  }
+  const order = dir === -1 ? sql`desc` : sql`asc`;
+
+  const rows = await dbRows<Record<string, unknown>>(
+    svc.db,
+    sql`
+    select p.*,
+      case when p.m_user_id is null then null else (select count(*) from ${schema.messages} x
+        where x.app_id = p.app_id and x.cid = p.cid and x.seq > p.m_last_read_seq and x.user_id <> p.m_user_id
+          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)) end as unread_count,
+      case when p.m_user_id is null then null else (select count(*) from ${schema.messages} x
+        where x.app_id = p.app_id and x.cid = p.cid and x.seq > p.m_last_read_seq and x.user_id <> p.m_user_id
+          and x.type = 'regular' and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} fl
+            where fl.app_id = x.app_id and fl.user_id = p.m_user_id and fl.message_id = x.id and fl.mentioned))) end as mention_count,
+      (select x.id from ${schema.messages} x where x.app_id = p.app_id and x.cid = p.cid
+        and (x.parent_id is null or x.show_in_channel) and x.type <> 'deleted'
+        order by x.seq desc limit 1) as last_message_id
+    from (
+      select c.*, ${sortExpr} as sort_at, m.user_id as m_user_id, m.role as m_role, m.last_read_seq as m_last_read_seq,
+             m.muted as m_muted, m.joined_at as m_joined_at
+      from ${schema.channels} c
+      left join ${schema.members} m on m.app_id = c.app_id and m.cid = c.cid and m.user_id = ${me}
+      where ${sql.join(where, sql` and `)}
+      order by ${sortExpr} ${order}, c.cid ${order}
+      limit ${limit + 1}
+    ) p
+    order by p.sort_at ${order}, p.cid ${order}`,
+  );
+
+  const hasMore = rows.length > limit;
+  const pageRows = rows.slice(0, limit);
+  const lastIds = pageRows.map((r) => r.last_message_id).filter((x): x is string => typeof x === 'string');
+  const lastRows: MessageRow[] = lastIds.length
+    ? await svc.db.query.messages.findMany({
+        where: (t, { and, eq, inArray }) => and(eq(t.appId, appId), inArray(t.id, lastIds)),
+      })
+    : [];
+  const presented = new Map((await enrichMessages(svc.db, appId, caller.userId, lastRows)).map((m) => [m.id, m]));
+
+  const channels = pageRows.map((r) => {
+    const row = rowToChannel(r);
+    return presentChannel(row, {
+      last_message: typeof r.last_message_id === 'string' ? (presented.get(r.last_message_id) ?? null) : null,
+      unread_count: r.unread_count === null ? 0 : Number(r.unread_count),
+      mention_count: r.mention_count === null ? 0 : Number(r.mention_count),
+      membership:
+        r.m_user_id === null
+          ? null
+          : {
+              role: r.m_role as 'member',
+              last_read_seq: Number(r.m_last_read_seq),
+              muted: Boolean(r.m_muted),
+              joined_at: toDate(r.m_joined_at).toISOString(),
+            },
+    });
+  });
+  const last = pageRows.at(-1);
+  return {
+    channels,
+    next: hasMore && last ? encode({ t: toDate(last.sort_at).toISOString(), c: String(last.cid) }) : null,
+  };
+}
+
+const toDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
+const toDateOrNull = (v: unknown) => (v === null || v === undefined ? null : toDate(v));
+
+function rowToChannel(r: Record<string, unknown>): ChannelRow {
+  return {
+    appId: String(r.app_id),
+    cid: String(r.cid),
+    type: String(r.type),
+    id: String(r.id),
+    name: (r.name as string | null) ?? null,
+    description: (r.description as string | null) ?? null,
+    topic: (r.topic as string | null) ?? null,
+    image: (r.image as string | null) ?? null,
+    createdBy: (r.created_by as string | null) ?? null,
+    archivedAt: toDateOrNull(r.archived_at),
+    lastSeq: Number(r.last_seq),
+    lastMessageAt: toDateOrNull(r.last_message_at),
+    memberCount: Number(r.member_count),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}

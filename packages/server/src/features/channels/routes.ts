@@ -1,0 +1,163 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  ChannelResponse,
+  CidParams,
+  CreateChannelBody,
+  ErrorBody,
+  Member,
+  MemberParams,
+  MembersBody,
+  QueryChannelsBody,
+  QueryChannelsResponse,
+  UpdateChannelBody,
+  UpdateMemberBody,
+} from '@parley/protocol';
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../platform/errors.js';
+import { callerOf, userOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import {
+  addMembers,
+  channelWithMembers,
+  createChannel,
+  removeMembers,
+  updateChannel,
+  updateMember,
+} from './actions.js';
+import { queryChannels } from './queries.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const tags = ['channels'];
+
+export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/v1/channels',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: 'Create a channel; `dm` is get-or-create for the same member set',
+          body: CreateChannelBody,
+          response: { 200: ChannelResponse, 409: ErrorBody, ...errors },
+        },
+      },
+      async (req) => createChannel(svc, callerOf(req), req.body),
+    );
+
+    app.post(
+      '/v1/channels/query',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: 'Filter, sort and page channels',
+          body: QueryChannelsBody,
+          response: { 200: QueryChannelsResponse, ...errors },
+        },
+      },
+      async (req) => queryChannels(svc, callerOf(req), req.body),
+    );
+
+    app.get(
+      '/v1/channels/:cid',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: 'A channel with its members and last_seq',
+          params: CidParams,
+          response: { 200: ChannelResponse, ...errors },
+        },
+      },
+      async (req) => channelWithMembers(svc.db, callerOf(req), req.params.cid),
+    );
+
+    app.patch(
+      '/v1/channels/:cid',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: 'Update name, description, topic, image or archived',
+          params: CidParams,
+          body: UpdateChannelBody,
+          response: { 200: ChannelResponse, ...errors },
+        },
+      },
+      async (req) => updateChannel(svc, callerOf(req), req.params.cid, req.body),
+    );
+
+    app.post(
+      '/v1/channels/:cid/members',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: 'Add and/or remove members',
+          params: CidParams,
+          body: MembersBody,
+          response: { 200: ChannelResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const { add, remove } = req.body;
+        if (add && remove && add.some((id) => remove.includes(id)))
+          throw invalid('A user cannot be both added and removed');
+        if (add) await addMembers(svc, caller, req.params.cid, add);
+        if (remove) await removeMembers(svc, caller, req.params.cid, remove);
+        return channelWithMembers(svc.db, caller, req.params.cid);
+      },
+    );
+
+    app.patch(
+      '/v1/channels/:cid/members/:user_id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: "Change a member's role (admins) or your own mute",
+          params: MemberParams,
+          body: UpdateMemberBody,
+          response: { 200: Type.Object({ member: Member }), ...errors },
+        },
+      },
+      async (req) => updateMember(svc, callerOf(req), req.params.cid, req.params.user_id, req.body),
+    );
+
+    app.post(
+      '/v1/channels/:cid/join',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Join a public or announcement channel',
+          params: CidParams,
+          response: { 200: ChannelResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const me = userOf(req);
+        return addMembers(svc, me, req.params.cid, [me.userId]);
+      },
+    );
+
+    app.post(
+      '/v1/channels/:cid/leave',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Leave a channel',
+          params: CidParams,
+          response: { 200: Type.Object({ removed: Type.Array(Type.String()) }), ...errors },
+        },
+      },
+      async (req) => {
+        const me = userOf(req);
+        return removeMembers(svc, me, req.params.cid, [me.userId]);
+      },
+    );
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The per-channel event log and sequence counter. Every channel event a client can see takes
+ * the channel's next seq — taken by `UPDATE channels … RETURNING last_seq` inside the same
+ * transaction as the write, never computed as MAX()+1 — and is appended here with its seq,
+ * serialized once. Replays read from this log; live delivery publishes the same string.
+ */
+import type { ChannelEvent } from '@parley/protocol';
+import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { notFound } from '../../platform/errors.js';
+import type { Outgoing, Services } from '../../services.js';
+
+/** Events collected during a transaction, published once it commits. */
+export type Outbox = Outgoing[];
+
+/**
+ * Run `fn` in one transaction and publish what it collected only after commit. A throw
+ * rolls everything back and publishes nothing.
+ */
+export async function withTransaction<T>(svc: Services, fn: (tx: Tx, out: Outbox) => Promise<T>): Promise<T> {
+  const out: Outbox = [];
+  let result: T;
+  try {
+    result = await svc.db.transaction((tx) => fn(tx, out));
+  } catch (err) {
+    if (err instanceof Unchanged) return err.value as T;
+    throw err;
+  }
+  svc.bus.publish(out);
+  return result;
+}
+
+/**
+ * Thrown inside `withTransaction` when, after taking the channel lock, the action finds
+ * there is nothing to do (a repeated reaction, a second delete): the transaction rolls back,
+ * so the seq it took is given back, and `value` is returned as the result.
+ */
+export class Unchanged<T = unknown> {
+  constructor(readonly value: T) {}
+}
+
+/**
+ * Take `n` seqs for a channel (locking its row until commit) and return the first one.
+ * `lastMessageAt` also moves the channel's sort time.
+ */
+export async function takeSeqs(
+  tx: Queryable,
+  appId: string,
+  cid: string,
+  n: number,
+  lastMessageAt?: Date,
+): Promise<number> {
+  const set: Record<string, unknown> = { lastSeq: sql`${schema.channels.lastSeq} + ${n}` };
+  if (lastMessageAt) set.lastMessageAt = lastMessageAt;
+  const [row] = await tx
+    .update(schema.channels)
+    .set(set)
+    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)))
+    .returning({ lastSeq: schema.channels.lastSeq });
+  if (!row) throw notFound('Channel');
+  return row.lastSeq - n + 1;
+}
+
+/** Append events (seqs already taken) to the log and to the outbox, each serialized once. */
+export async function logEvents(tx: Queryable, out: Outbox, appId: string, events: ChannelEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const frames = events.map((e) => JSON.stringify(e));
+  await tx.insert(schema.channelEvents).values(
+    events.map((e, i) => ({
+      appId,
+      cid: e.cid,
+      seq: e.seq,
+      type: e.type,
+      payload: sql`${frames[i]}::jsonb`,
+      createdAt: new Date(e.created_at),
+    })),
+  );
+  events.forEach((e, i) => {
+    out.push({ to: 'channel', appId, cid: e.cid, event: e, frame: frames[i] as string });
+  });
+}
+
+/** Logged events with `after < seq <= upTo`, oldest first, at most `limit`. */
+export async function readEvents(
+  svc: Services,
+  appId: string,
+  cid: string,
+  after: number,
+  limit: number,
+  upTo?: number,
+): Promise<{ seq: number; frame: string }[]> {
+  const conds = [
+    eq(schema.channelEvents.appId, appId),
+    eq(schema.channelEvents.cid, cid),
+    gt(schema.channelEvents.seq, after),
+  ];
+  if (upTo !== undefined) conds.push(lte(schema.channelEvents.seq, upTo));
+  const rows = await svc.db
+    .select({ seq: schema.channelEvents.seq, frame: sql<string>`${schema.channelEvents.payload}::text` })
+    .from(schema.channelEvents)
+    .where(and(...conds))
+    .orderBy(asc(schema.channelEvents.seq))
+    .limit(limit);
+  return rows;
+}

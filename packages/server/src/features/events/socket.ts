@@ -1,0 +1,58 @@
+/**
+ * `channel.watch {cid, since?}`: subscribe to a channel's events and, with `since`, first
+ * replay every logged event after it. Live events that arrive during the replay are held and
+ * released after it, skipping what the replay already sent: each event exactly once, in order.
+ */
+import type { SocketHandlers } from '../../realtime/handlers.js';
+import { accessChannelRead } from '../channels/access.js';
+import { channelWithMembers } from '../channels/actions.js';
+import { readEvents } from './log.js';
+
+export const eventSocket: SocketHandlers = {
+  'channel.watch': async ({ svc, caller, conn }, f) => {
+    const a = await accessChannelRead(svc.db, caller, f.cid);
+    const existing = conn.subs.get(f.cid);
+    const known = a.channel.lastSeq;
+    svc.hub.subscribe(conn, f.cid, f.since ?? known, { watching: true, member: !!a.member }, known);
+    const sub = conn.subs.get(f.cid);
+    if (!sub) return { reload: true };
+    // A subscription that already existed has delivered everything above its lastSeq live;
+    // a replay then covers only (since, lastSeq]. A new one holds live events while replaying.
+    const from = f.since ?? (existing ? sub.lastSeq : known);
+    const upTo = existing ? sub.lastSeq : undefined;
+    let reload = false;
+    const holding = sub.held === null;
+    if (holding) sub.held = [];
+    try {
+      const end = upTo ?? Number.MAX_SAFE_INTEGER;
+      if (f.since !== undefined && Math.min(end, known) - from > svc.config.maxReplay) {
+        reload = true;
+      } else if (f.since !== undefined || !existing) {
+        // Pages of the log, so a long gap never loads in one query.
+        let after = from;
+        for (;;) {
+          const rows = await readEvents(svc, caller.app.id, f.cid, after, 500, upTo);
+          for (const r of rows) {
+            conn.send(r.frame);
+            after = r.seq;
+          }
+          if (rows.length < 500) break;
+        }
+        if (!existing) sub.lastSeq = Math.max(sub.lastSeq, after);
+      }
+    } finally {
+      if (holding) {
+        const held = sub.held ?? [];
+        sub.held = null;
+        if (reload && !existing) sub.lastSeq = Math.max(sub.lastSeq, known);
+        for (const h of held) conn.deliver(f.cid, h.seq, h.frame);
+      }
+    }
+    const snapshot = await channelWithMembers(svc.db, caller, f.cid, a);
+    return { ...snapshot, reload };
+  },
+  'channel.unwatch': async ({ svc, conn }, f) => {
+    svc.hub.unsubscribe(conn, f.cid, 'watching');
+    return undefined;
+  },
+};

@@ -1,0 +1,416 @@
+/**
+ * Message writes — the send path of DESIGN.md and its siblings. Each action: check access,
+ * then one transaction that first takes the channel's seq (the row lock orders all writers
+ * of a channel), writes, appends the event to the log; publish after commit; answer with the
+ * stored message.
+ */
+import { type ChannelEvent, type Message, type MessageInput, uuidv7 } from '@parley/protocol';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { checkPost, loadChannel, RANK } from '../channels/access.js';
+import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
+import { presentUser, type UserRow } from '../users/present.js';
+import { accessMessage, messageRow } from './access.js';
+import { parseMentions } from './mentions.js';
+import { type MessageRow, presentMessage } from './present.js';
+
+/** Most thread participants kept on a parent message. */
+const MAX_PARTICIPANTS = 50;
+
+class DuplicateId extends Error {}
+
+function userCaller(caller: Caller): Caller & { kind: 'user' } {
+  if (caller.kind !== 'user') throw forbidden('Messages are written as a user: use a user token');
+  return caller;
+}
+
+/** Members of `cid` among the mentioned usernames, and (for @here) the members present now. */
+async function resolveMentions(svc: Services, appId: string, cid: string, text: string) {
+  const parsed = parseMentions(text);
+  let users: string[] = [];
+  let here: string[] = [];
+  if (parsed.usernames.length) {
+    const rows = await svc.db
+      .select({ id: schema.users.id })
+      .from(schema.users)
+      .innerJoin(
+        schema.members,
+        and(
+          eq(schema.members.appId, schema.users.appId),
+          eq(schema.members.userId, schema.users.id),
+          eq(schema.members.cid, cid),
+        ),
+      )
+      .where(and(eq(schema.users.appId, appId), inArray(sql`lower(${schema.users.username})`, parsed.usernames)));
+    users = rows.map((r) => r.id);
+  }
+  if (parsed.here) {
+    const rows = await svc.db
+      .select({ id: schema.members.userId })
+      .from(schema.members)
+      .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+    here = svc.presence.present(
+      appId,
+      rows.map((r) => r.id),
+    );
+  }
+  return { users, here, hereFlag: parsed.here, channel: parsed.channel };
+}
+
+type Mentions = Awaited<ReturnType<typeof resolveMentions>>;
+
+/** Flag each mentioned user (sparse rows) and queue their notifications. */
+async function flagMentions(
+  tx: Tx,
+  out: Outbox,
+  appId: string,
+  row: MessageRow,
+  m: Mentions,
+  authorId: string,
+  message: Message,
+  skip: ReadonlySet<string> = new Set(),
+) {
+  const reasons = new Map<string, 'mention' | 'here'>();
+  for (const id of m.here) reasons.set(id, 'here');
+  for (const id of m.users) reasons.set(id, 'mention');
+  reasons.delete(authorId);
+  for (const id of skip) reasons.delete(id);
+  if (reasons.size) {
+    await tx
+      .insert(schema.userMessageFlags)
+      .values(
+        [...reasons.keys()].map((userId) => ({
+          appId,
+          userId,
+          messageId: row.id,
+          cid: row.cid,
+          seq: row.seq,
+          mentioned: true,
+        })),
+      )
+      .onConflictDoNothing();
+  }
+  const at = new Date().toISOString();
+  for (const [userId, reason] of reasons)
+    out.push({
+      to: 'user',
+      appId,
+      userId,
+      event: { type: 'notification.new', cid: row.cid, reason, message, created_at: at },
+    });
+  return reasons;
+}
+
+/** Send a message. The same id again returns the stored message and writes nothing. */
+export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
+  const me = userCaller(caller);
+  const appId = me.app.id;
+  if (input.text.trim() === '') throw invalid('Message text is empty');
+  const id = input.id ?? uuidv7();
+  const a = await loadChannel(svc.db, me, cid);
+  if (!a) throw notFound('Channel');
+  checkPost(a);
+
+  let parent: MessageRow | null = null;
+  if (input.parent_id) {
+    parent = await messageRow(svc.db, appId, input.parent_id);
+    if (!parent || parent.cid !== cid) throw invalid('parent_id names no message in this channel');
+    if (parent.parentId) throw invalid('A reply cannot itself have replies; reply to the thread parent');
+    if (parent.deletedAt) throw invalid('Cannot reply to a deleted message');
+  } else if (input.show_in_channel) {
+    throw invalid('show_in_channel only applies to thread replies');
+  }
+  let quoted: MessageRow | null = null;
+  if (input.quoted_message_id) {
+    quoted = await messageRow(svc.db, appId, input.quoted_message_id);
+    if (!quoted || quoted.cid !== cid) throw invalid('quoted_message_id names no message in this channel');
+  }
+  const mentions = await resolveMentions(svc, appId, cid, input.text);
+  const inChannel = !parent || !!input.show_in_channel;
+  const at = new Date();
+
+  let result: Message;
+  try {
+    result = await withTransaction(svc, async (tx, out) => {
+      const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
+      const [row] = await tx
+        .insert(schema.messages)
+        .values({
+          appId,
+          id,
+          cid,
+          seq,
+          userId: me.userId,
+          text: input.text,
+          parentId: parent?.id ?? null,
+          showInChannel: !!parent && !!input.show_in_channel,
+          quotedMessageId: quoted?.id ?? null,
+          mentionedUsers: mentions.users,
+          mentionedHere: mentions.hereFlag,
+          mentionedChannel: mentions.channel,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw new DuplicateId();
+      const event: ChannelEvent = {
+        type: 'message.new',
+        cid,
+        seq,
+        created_at: at.toISOString(),
+        message: presentMessage(row, { user: a.user, quoted }),
+      };
+      if (parent) {
+        const [p] = await tx
+          .update(schema.messages)
+          .set({
+            replyCount: sql`${schema.messages.replyCount} + 1`,
+            lastReplyAt: at,
+            threadParticipants: sql`case
+              when ${schema.messages.threadParticipants} @> ${JSON.stringify([me.userId])}::jsonb then ${schema.messages.threadParticipants}
+              when jsonb_array_length(${schema.messages.threadParticipants}) >= ${MAX_PARTICIPANTS} then ${schema.messages.threadParticipants}
+              else ${schema.messages.threadParticipants} || ${JSON.stringify(
+                parent.threadParticipants.length === 0 && parent.userId !== me.userId
+                  ? [parent.userId, me.userId]
+                  : [me.userId],
+              )}::jsonb end`,
+          })
+          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parent.id)))
+          .returning();
+        if (p) event.parent = presentMessage(p);
+      }
+      await logEvents(tx, out, appId, [event]);
+      await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
+      if (mentions.channel) {
+        const rows = await tx
+          .select({ id: schema.members.userId })
+          .from(schema.members)
+          .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+        const already = new Set([...mentions.users, ...mentions.here, me.userId]);
+        for (const r of rows)
+          if (!already.has(r.id))
+            out.push({
+              to: 'user',
+              appId,
+              userId: r.id,
+              event: {
+                type: 'notification.new',
+                cid,
+                reason: 'channel',
+                message: event.message,
+                created_at: at.toISOString(),
+              },
+            });
+      }
+      return event.message;
+    });
+  } catch (err) {
+    if (!(err instanceof DuplicateId)) throw err;
+    const existing = await messageRow(svc.db, appId, id);
+    if (!existing || existing.cid !== cid || existing.userId !== me.userId)
+      throw new ApiError('CONFLICT', 'This message id is already used by another message');
+    return (await enrichMessages(svc.db, appId, me.userId, [existing]))[0] as Message;
+  }
+  svc.metrics.messagesSent.inc();
+  if (a.user) svc.typing.sent(appId, cid, parent?.id ?? null, presentUser(a.user));
+  return result;
+}
+
+/** Edit your own message; the earlier text is kept as a version. */
+export async function updateMessage(svc: Services, caller: Caller, id: string, text: string): Promise<Message> {
+  const me = userCaller(caller);
+  const appId = me.app.id;
+  if (text.trim() === '') throw invalid('Message text is empty');
+  const a = await accessMessage(svc.db, me, id);
+  if (a.message.userId !== me.userId) throw forbidden('Only the author may edit a message');
+  if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);
+  if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
+  const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
+  return withTransaction(svc, async (tx, out) => {
+    const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
+    const [cur] = await tx
+      .select()
+      .from(schema.messages)
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)));
+    if (!cur || cur.deletedAt) throw notFound('Message');
+    if (cur.text === text) throw new Unchanged((await enrichMessages(tx, appId, me.userId, [cur]))[0]);
+    await tx.execute(sql`
+      insert into ${schema.messageVersions} (app_id, message_id, version, text, created_at)
+      select ${appId}, ${id}, coalesce(max(version), 0) + 1, ${cur.text}, ${cur.editedAt ?? cur.createdAt}
+      from ${schema.messageVersions} where app_id = ${appId} and message_id = ${id}`);
+    const at = new Date();
+    const [row] = await tx
+      .update(schema.messages)
+      .set({
+        text,
+        editedAt: at,
+        updatedAt: at,
+        mentionedUsers: mentions.users,
+        mentionedHere: mentions.hereFlag,
+        mentionedChannel: mentions.channel,
+      })
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)))
+      .returning();
+    const message = (await enrichMessages(tx, appId, null, [row!]))[0] as Message;
+    await logEvents(tx, out, appId, [
+      { type: 'message.updated', cid: row!.cid, seq, created_at: at.toISOString(), message },
+    ]);
+    // Only people newly mentioned by the edit are notified.
+    await flagMentions(tx, out, appId, row!, mentions, me.userId, message, new Set(cur.mentionedUsers));
+    return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
+  });
+}
+
+/** Soft delete: the message keeps its seq and place but loses its text. Authors and moderators. */
+export async function deleteMessage(svc: Services, caller: Caller, id: string): Promise<Message> {
+  const appId = caller.app.id;
+  const a = await accessMessage(svc.db, caller, id);
+  const isAuthor = caller.kind === 'user' && a.message.userId === caller.userId;
+  if (!isAuthor && a.rank < RANK.moderator) throw forbidden('Only the author or a moderator may delete this message');
+  return withTransaction(svc, async (tx, out) => {
+    const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
+    const at = new Date();
+    const [row] = await tx
+      .update(schema.messages)
+      .set({
+        type: 'deleted',
+        text: '',
+        deletedAt: at,
+        updatedAt: at,
+        mentionedUsers: [],
+        mentionedHere: false,
+        mentionedChannel: false,
+        reactionCounts: {},
+        latestReactions: [],
+        pinnedAt: null,
+        pinnedBy: null,
+      })
+      .where(
+        and(eq(schema.messages.appId, appId), eq(schema.messages.id, id), sql`${schema.messages.deletedAt} is null`),
+      )
+      .returning();
+    if (!row) throw new Unchanged((await enrichMessages(tx, appId, caller.userId, [a.message]))[0]);
+    await tx
+      .delete(schema.userMessageFlags)
+      .where(and(eq(schema.userMessageFlags.appId, appId), eq(schema.userMessageFlags.messageId, id)));
+    await tx.delete(schema.reactions).where(and(eq(schema.reactions.appId, appId), eq(schema.reactions.messageId, id)));
+    await tx
+      .delete(schema.messageVersions)
+      .where(and(eq(schema.messageVersions.appId, appId), eq(schema.messageVersions.messageId, id)));
+    const message = presentMessage(row);
+    await logEvents(tx, out, appId, [
+      { type: 'message.deleted', cid: row.cid, seq, created_at: at.toISOString(), message },
+    ]);
+    return message;
+  });
+}
+
+/** Pin or unpin a message (any member of a live channel). */
+export async function setPinned(svc: Services, caller: Caller, id: string, pinned: boolean): Promise<Message> {
+  const me = userCaller(caller);
+  const appId = me.app.id;
+  const a = await accessMessage(svc.db, me, id);
+  checkPost({
+    ...a,
+    channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
+  });
+  if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be pinned`);
+  return withTransaction(svc, async (tx, out) => {
+    const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
+    const at = new Date();
+    const [row] = await tx
+      .update(schema.messages)
+      .set({ pinnedAt: pinned ? at : null, pinnedBy: pinned ? me.userId : null, updatedAt: at })
+      .where(
+        and(
+          eq(schema.messages.appId, appId),
+          eq(schema.messages.id, id),
+          pinned ? sql`${schema.messages.pinnedAt} is null` : sql`${schema.messages.pinnedAt} is not null`,
+        ),
+      )
+      .returning();
+    if (!row) throw new Unchanged((await enrichMessages(tx, appId, me.userId, [a.message]))[0]);
+    const message = (await enrichMessages(tx, appId, null, [row]))[0] as Message;
+    await logEvents(tx, out, appId, [
+      { type: 'message.updated', cid: row.cid, seq, created_at: at.toISOString(), message },
+    ]);
+    return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
+  });
+}
+
+export async function ownReactions(
+  q: Queryable,
+  appId: string,
+  userId: string | null,
+  messageId: string,
+): Promise<string[]> {
+  if (!userId) return [];
+  const rows = await q
+    .select({ type: schema.reactions.type })
+    .from(schema.reactions)
+    .where(
+      and(
+        eq(schema.reactions.appId, appId),
+        eq(schema.reactions.messageId, messageId),
+        eq(schema.reactions.userId, userId),
+      ),
+    )
+    .orderBy(schema.reactions.createdAt);
+  return rows.map((r) => r.type);
+}
+
+/**
+ * Present a page of messages with their authors, the caller's own reactions and quoted
+ * messages: three batched queries, whatever the page size.
+ */
+export async function enrichMessages(
+  q: Queryable,
+  appId: string,
+  callerId: string | null,
+  rows: MessageRow[],
+): Promise<Message[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const userIds = [...new Set(rows.map((r) => r.userId))];
+  const quotedIds = [...new Set(rows.map((r) => r.quotedMessageId).filter((x): x is string => !!x))];
+  const [users, own, quoted] = await Promise.all([
+    q
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, userIds))),
+    callerId
+      ? q
+          .select({ messageId: schema.reactions.messageId, type: schema.reactions.type })
+          .from(schema.reactions)
+          .where(
+            and(
+              eq(schema.reactions.appId, appId),
+              inArray(schema.reactions.messageId, ids),
+              eq(schema.reactions.userId, callerId),
+            ),
+          )
+          .orderBy(schema.reactions.createdAt)
+      : Promise.resolve([] as { messageId: string; type: string }[]),
+    quotedIds.length
+      ? q
+          .select()
+          .from(schema.messages)
+          .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, quotedIds)))
+      : Promise.resolve([] as MessageRow[]),
+  ]);
+  const userMap = new Map<string, UserRow>(users.map((u) => [u.id, u]));
+  const ownMap = new Map<string, string[]>();
+  for (const r of own) ownMap.set(r.messageId, [...(ownMap.get(r.messageId) ?? []), r.type]);
+  const quotedMap = new Map(quoted.map((m) => [m.id, m]));
+  return rows.map((r) =>
+    presentMessage(r, {
+      user: userMap.get(r.userId) ?? null,
+      own: ownMap.get(r.id) ?? [],
+      ...(r.quotedMessageId ? { quoted: quotedMap.get(r.quotedMessageId) ?? null } : {}),
+    }),
+  );
+}

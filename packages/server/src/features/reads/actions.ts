@@ -1,0 +1,66 @@
+/** Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged. */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { schema } from '../../platform/db/index.js';
+import { forbidden, invalid } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { accessChannelRead } from '../channels/access.js';
+import { accessMessage } from '../messages/access.js';
+import { presentUser } from '../users/present.js';
+import { unreadOf } from './queries.js';
+
+function announce(
+  svc: Services,
+  caller: Caller & { kind: 'user' },
+  cid: string,
+  seq: number,
+  user: Parameters<typeof presentUser>[0] | null,
+) {
+  if (!user) return;
+  svc.bus.publish([
+    {
+      to: 'channel',
+      appId: caller.app.id,
+      cid,
+      event: { type: 'read.updated', cid, user: presentUser(user), seq, created_at: new Date().toISOString() },
+    },
+  ]);
+}
+
+function member(caller: Caller): Caller & { kind: 'user' } {
+  if (caller.kind !== 'user') throw forbidden('Read state belongs to a user: use a user token');
+  return caller;
+}
+
+/** Mark read up to `seq` (capped at the channel's last seq). Never moves the mark back. */
+export async function markRead(svc: Services, caller: Caller, cid: string, seq: number) {
+  const me = member(caller);
+  const a = await accessChannelRead(svc.db, me, cid);
+  if (!a.member) throw forbidden('Only members have read state');
+  const target = Math.min(seq, a.channel.lastSeq);
+  const [row] = await svc.db
+    .update(schema.members)
+    .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${target})` })
+    .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)))
+    .returning();
+  const last = row?.lastReadSeq ?? a.member.lastReadSeq;
+  if (last !== a.member.lastReadSeq) announce(svc, me, cid, last, a.user);
+  const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
+  return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
+}
+
+/** Mark unread from a message on: the read mark moves to just before it. */
+export async function markUnread(svc: Services, caller: Caller, cid: string, messageId: string) {
+  const me = member(caller);
+  const msg = await accessMessage(svc.db, me, messageId);
+  if (msg.channel.cid !== cid) throw invalid('The message is not in this channel');
+  if (!msg.member) throw forbidden('Only members have read state');
+  const last = Math.max(0, msg.message.seq - 1);
+  await svc.db
+    .update(schema.members)
+    .set({ lastReadSeq: last })
+    .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)));
+  announce(svc, me, cid, last, msg.user);
+  const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
+  return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
+}

@@ -1,0 +1,50 @@
+/**
+ * Unread state is derived from seq, never counted up and down: a member's unread count is
+ * the number of regular messages from others, in the channel view, after their
+ * `last_read_seq`. Deleted messages drop out by themselves, so counts cannot drift.
+ */
+import { sql } from 'drizzle-orm';
+import { type Queryable, rows, schema } from '../../platform/db/index.js';
+import type { Services } from '../../services.js';
+
+/** SQL: unread count of member row alias `m` (needs m.app_id, m.cid, m.user_id, m.last_read_seq). */
+export const unreadExpr = sql`(select count(*) from ${schema.messages} x
+  where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
+    and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel))`;
+
+/** SQL: unread mentions of member row alias `m`: flagged for them, or @channel. */
+export const mentionExpr = sql`(select count(*) from ${schema.messages} x
+  where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
+    and x.user_id <> m.user_id and x.type = 'regular'
+    and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
+      where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned)))`;
+
+export async function unreadOf(
+  q: Queryable,
+  appId: string,
+  cid: string,
+  userId: string,
+): Promise<{ unread: number; mentions: number }> {
+  const r = await rows<{ unread: number; mentions: number }>(
+    q,
+    sql`
+    select ${unreadExpr} as unread, ${mentionExpr} as mentions from ${schema.members} m
+    where m.app_id = ${appId} and m.cid = ${cid} and m.user_id = ${userId}`,
+  );
+  const row = r[0];
+  return { unread: Number(row?.unread ?? 0), mentions: Number(row?.mentions ?? 0) };
+}
+
+/** A user's totals across channels; muted channels do not count toward them. */
+export async function unreadTotals(svc: Services, appId: string, userId: string) {
+  const r = await rows<{ total: number; mentions: number; channels: number }>(
+    svc.db,
+    sql`
+    select coalesce(sum(u.unread), 0)::int as total, coalesce(sum(u.mentions), 0)::int as mentions,
+           count(*) filter (where u.unread > 0)::int as channels
+    from ${schema.members} m, lateral (select ${unreadExpr} as unread, ${mentionExpr} as mentions) u
+    where m.app_id = ${appId} and m.user_id = ${userId} and not m.muted`,
+  );
+  const row = r[0];
+  return { total: Number(row?.total ?? 0), mentions: Number(row?.mentions ?? 0), channels: Number(row?.channels ?? 0) };
+}

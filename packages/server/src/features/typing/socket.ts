@@ -1,0 +1,16 @@
+import { forbidden } from '../../platform/errors.js';
+import type { SocketHandlers } from '../../realtime/handlers.js';
+import { accessChannelRead } from '../channels/access.js';
+
+export const typingSocket: SocketHandlers = {
+  'typing.start': async ({ svc, caller, conn }, f) => {
+    const a = await accessChannelRead(svc.db, caller, f.cid);
+    if (!a.member) throw forbidden('Only members type in a channel');
+    svc.typing.start(caller.app.id, f.cid, f.parent_id ?? null, conn.user);
+    return undefined;
+  },
+  'typing.stop': async ({ svc, caller, conn }, f) => {
+    svc.typing.stop(caller.app.id, f.cid, f.parent_id ?? null, conn.user);
+    return undefined;
+  },
+};

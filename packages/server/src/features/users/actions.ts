@@ -1,0 +1,86 @@
+/** Writes to users: upsert from the embedder's backend, self-service status, first-sight creation. */
+import type { SetStatusBody, UserInput } from '@parley/protocol';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { schema } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { presentUser, type UserRow } from './present.js';
+
+/** Users known to exist, so authenticating a user costs no query after the first time. */
+const known = new Set<string>();
+
+/**
+ * A valid token is the embedder's word that the user exists, so a user seen for the first
+ * time is created with their id as name (as Stream's connectUser does).
+ */
+export async function ensureUser(svc: Services, appId: string, userId: string): Promise<void> {
+  const key = `${appId}:${userId}`;
+  if (known.has(key)) return;
+  await svc.db.insert(schema.users).values({ appId, id: userId, name: userId }).onConflictDoNothing();
+  if (known.size > 200_000) known.clear();
+  known.add(key);
+}
+
+/** Insert or update users (server only). Usernames are unique per app, case-insensitively. */
+export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInput[]) {
+  const ids = new Set<string>();
+  for (const u of inputs) {
+    if (ids.has(u.id)) throw new ApiError('VALIDATION_ERROR', `User ${u.id} appears twice`);
+    ids.add(u.id);
+  }
+  const names = inputs.map((u) => u.username?.toLowerCase()).filter((n): n is string => !!n);
+  if (new Set(names).size !== names.length)
+    throw new ApiError('VALIDATION_ERROR', 'Two users in one request share a username');
+  const now = new Date();
+  try {
+    const rows = await svc.db.transaction(async (tx) => {
+      const out: UserRow[] = [];
+      for (const u of inputs) {
+        const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: now };
+        if (u.name !== undefined) set.name = u.name;
+        if (u.username !== undefined) set.username = u.username;
+        if (u.image !== undefined) set.image = u.image;
+        if (u.role !== undefined) set.role = u.role;
+        const [row] = await tx
+          .insert(schema.users)
+          .values({
+            appId: caller.app.id,
+            id: u.id,
+            name: u.name ?? u.id,
+            username: u.username ?? null,
+            image: u.image ?? null,
+            role: u.role ?? 'user',
+          })
+          .onConflictDoUpdate({ target: [schema.users.appId, schema.users.id], set })
+          .returning();
+        out.push(row as UserRow);
+      }
+      return out;
+    });
+    for (const r of rows) known.add(`${caller.app.id}:${r.id}`);
+    return rows.map((r) => presentUser(r, svc.presence.stateOf(caller.app.id, r.id)));
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
+      throw new ApiError('CONFLICT', 'A username is already taken in this app');
+    throw err;
+  }
+}
+
+/** Set or clear the caller's custom status; shown to users who share a channel. */
+export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }, body: SetStatusBody) {
+  const expires = body.expires_at ? new Date(body.expires_at) : null;
+  const [row] = await svc.db
+    .update(schema.users)
+    .set({
+      statusText: body.text,
+      statusEmoji: body.text === null ? null : (body.emoji ?? null),
+      statusExpiresAt: body.text === null ? null : expires,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
+    .returning();
+  if (!row) throw new ApiError('NOT_FOUND', 'User not found');
+  await svc.presence.announce(caller.app.id, row);
+  return presentUser(row, svc.presence.stateOf(caller.app.id, row.id));
+}

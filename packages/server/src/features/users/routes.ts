@@ -1,0 +1,110 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  ErrorBody,
+  MeResponse,
+  QueryUsersQuery,
+  SetStatusBody,
+  UpsertUsersBody,
+  UserIdParams,
+  UserResponse,
+  UsersResponse,
+} from '@parley/protocol';
+import { notFound } from '../../platform/errors.js';
+import { callerOf, userOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import { unreadTotals } from '../reads/queries.js';
+import { setStatus, upsertUsers } from './actions.js';
+import { presentUser } from './present.js';
+import { getUser, searchUsers } from './queries.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
+export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/v1/users',
+      {
+        config: { auth: 'server' },
+        schema: {
+          tags: ['users'],
+          summary: 'Create or update users',
+          body: UpsertUsersBody,
+          response: { 200: UsersResponse, ...errors },
+        },
+      },
+      async (req) => ({ users: await upsertUsers(svc, callerOf(req), req.body.users) }),
+    );
+
+    app.get(
+      '/v1/users',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Find users by username or name prefix',
+          querystring: QueryUsersQuery,
+          response: { 200: UsersResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const rows = await searchUsers(svc, caller.app.id, req.query.q, req.query.limit ?? 30);
+        return { users: rows.map((r) => presentUser(r, svc.presence.stateOf(caller.app.id, r.id))) };
+      },
+    );
+
+    app.get(
+      '/v1/me',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['users'],
+          summary: 'The calling user, with unread totals',
+          response: { 200: MeResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = userOf(req);
+        const row = await getUser(svc, caller.app.id, caller.userId);
+        if (!row) throw notFound('User');
+        return {
+          user: presentUser(row, svc.presence.stateOf(caller.app.id, row.id)),
+          unread: await unreadTotals(svc, caller.app.id, caller.userId),
+        };
+      },
+    );
+
+    app.post(
+      '/v1/me/status',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['users'],
+          summary: 'Set or clear your custom status',
+          body: SetStatusBody,
+          response: { 200: UserResponse, ...errors },
+        },
+      },
+      async (req) => ({ user: await setStatus(svc, userOf(req), req.body) }),
+    );
+
+    app.get(
+      '/v1/users/:id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'One user, with presence',
+          params: UserIdParams,
+          response: { 200: UserResponse, 404: ErrorBody, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await getUser(svc, caller.app.id, req.params.id);
+        if (!row) throw notFound('User');
+        return { user: presentUser(row, svc.presence.stateOf(caller.app.id, row.id)) };
+      },
+    );
+  };
+}

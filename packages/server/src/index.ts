@@ -1,0 +1,10 @@
+/** @parley/server — build, migrate and run a Parley server. */
+export { type BuildOptions, buildServer, type ParleyServer } from './app.js';
+export { startServer } from './main.js';
+export { signToken, verifyToken } from './platform/auth.js';
+export { type Config, configFromEnv, defaultConfig } from './platform/config.js';
+export { type Database, openDatabase } from './platform/db/index.js';
+export { MIGRATIONS_FOLDER, runMigrations } from './platform/db/migrate.js';
+export { createSealer, loadAdminToken, loadMasterKey } from './platform/secrets.js';
+export { AppRegistry } from './platform/tenancy.js';
+export { type Broker, type BusMessage, MemoryBroker, MemoryNetwork } from './realtime/broker.js';

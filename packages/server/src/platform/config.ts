@@ -1,0 +1,90 @@
+/**
+ * Server configuration: one plain object, read from the environment in `main.ts` and
+ * built directly by tests. Nothing else reads `process.env`.
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  host: string;
+  /** Folder for PGlite data, the master key and the generated admin token. */
+  dataDir: string;
+  /** PostgreSQL URL; unset = embedded PGlite in `dataDir`. */
+  databaseUrl?: string | undefined;
+  /** Redis URL for fan-out between nodes (issue: scale-out); unset = in process. */
+  redisUrl?: string | undefined;
+  /** Admin token; unset = generated on first start and kept in `dataDir`. */
+  adminToken?: string | undefined;
+  /** 32-byte master key (base64 or hex) sealing app secrets at rest; unset = kept in `dataDir`. */
+  masterKey?: string | undefined;
+  /** Largest HTTP body, in bytes. */
+  bodyLimit: number;
+  /** Largest WebSocket frame, in bytes. */
+  maxFrameBytes: number;
+  /** Bytes a connection may have queued before it is dropped as a slow consumer. */
+  maxQueuedBytes: number;
+  /** How often the server pings each socket, in ms; a socket that misses a pong is closed. */
+  heartbeatMs: number;
+  /** Time allowed for the auth frame, in ms. */
+  authTimeoutMs: number;
+  /** How long typing state lives without a refresh, in ms. */
+  typingTtlMs: number;
+  /** Grace after the last connection closes before a user is shown offline, in ms. */
+  presenceGraceMs: number;
+  /** Inactivity after which an online user is shown away, in ms. */
+  awayAfterMs: number;
+  /** Most events a resync replays before it answers `reload`. */
+  maxReplay: number;
+  logLevel: string;
+  /** A name for this node in logs and metrics. */
+  nodeId: string;
+}
+
+/** Defaults, overridden by the environment or by tests. */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 3000,
+    host: '127.0.0.1',
+    dataDir: path.resolve('.parley'),
+    bodyLimit: 1024 * 1024,
+    maxFrameBytes: 64 * 1024,
+    maxQueuedBytes: 4 * 1024 * 1024,
+    heartbeatMs: 25_000,
+    authTimeoutMs: 10_000,
+    typingTtlMs: 6_000,
+    presenceGraceMs: 5_000,
+    awayAfterMs: 10 * 60_000,
+    maxReplay: 2_000,
+    logLevel: 'info',
+    nodeId: `node-${process.pid}`,
+    ...overrides,
+  };
+}
+
+function int(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${v}"`);
+  return n;
+}
+
+/** Read the configuration from environment variables (documented in README.md). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const d = defaultConfig();
+  const pick = <T>(v: T | undefined, fallback: T) => (v === undefined ? fallback : v);
+  return {
+    ...d,
+    port: pick(int(env.PORT, 'PORT'), d.port),
+    host: env.HOST || d.host,
+    dataDir: path.resolve(env.PARLEY_DATA_DIR || d.dataDir),
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    adminToken: env.PARLEY_ADMIN_TOKEN || undefined,
+    masterKey: env.PARLEY_MASTER_KEY || undefined,
+    bodyLimit: pick(int(env.PARLEY_BODY_LIMIT, 'PARLEY_BODY_LIMIT'), d.bodyLimit),
+    logLevel: env.LOG_LEVEL || d.logLevel,
+    nodeId: env.PARLEY_NODE_ID || d.nodeId,
+    ...overrides,
+  };
+}

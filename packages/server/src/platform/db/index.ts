@@ -1,0 +1,107 @@
+/**
+ * Opening the database: PGlite in the data folder (the embedded default) or PostgreSQL
+ * when `DATABASE_URL` is set. Both give the same drizzle database over the same schema and
+ * migrations; nothing above this file knows which one it has.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import * as schema from './schema.js';
+
+export { schema };
+
+type Schema = typeof schema;
+
+/** The drizzle database, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; actions take `Db | Tx` where they may run inside a caller's transaction. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either a database or a transaction. */
+export type Queryable = Db | Tx;
+
+/** Run raw SQL and return its rows (both drivers answer with `{ rows }`). */
+export async function rows<T>(q: Queryable, query: SQL): Promise<T[]> {
+  const r = (await q.execute(query)) as unknown as { rows: T[] };
+  return r.rows;
+}
+
+/** The open database with its driver-level handles. */
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
+  queryCount(): number;
+  /** Run a trivial query; throws if the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Raw driver, for migrations and tooling only. */
+  driver: { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; pool: pg.Pool };
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; when absent, PGlite is used. */
+  url?: string | undefined;
+  /** Folder for PGlite data; `undefined` = in memory (tests). */
+  dataDir?: string | undefined;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /** Prepared PGlite instance to use (tests clone one migrated instance). */
+  pglite?: PGlite;
+}
+
+// bigint (int8) columns — seq counters and COUNT(*) — as JS numbers. Seqs stay far below 2^53.
+const INT8 = 20;
+pg.types.setTypeParser(INT8, (v) => Number(v));
+
+/** Open PGlite or PostgreSQL as configured. */
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  let count = 0;
+  const logger = {
+    logQuery: () => {
+      count++;
+    },
+  };
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      queryCount: () => count,
+      ping: async () => {
+        await pool.query('select 1');
+      },
+      close: () => pool.end(),
+      driver: { kind: 'postgres', pool },
+    };
+  }
+  let client = opts.pglite;
+  if (!client) {
+    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+    client = await PGlite.create({
+      dataDir: opts.dataDir ? path.join(opts.dataDir, 'pgdata') : undefined,
+      parsers: { [INT8]: (v: string) => Number(v) },
+    });
+  }
+  const c = client;
+  const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    queryCount: () => count,
+    ping: async () => {
+      await c.query('select 1');
+    },
+    close: async () => {
+      if (!c.closed) await c.close();
+    },
+    driver: { kind: 'pglite', client: c },
+  };
+}

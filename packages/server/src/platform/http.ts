@@ -1,0 +1,128 @@
+/**
+ * HTTP plumbing shared by every feature: the error shape, authentication by route, and
+ * request metrics. Routes say who may call them with `config: { auth }`:
+ *   - `none`:   anyone (health, docs)
+ *   - `admin`:  the operator's admin token
+ *   - `user`:   a user token of the app named by the API key
+ *   - `server`: a server token of that app
+ *   - `any`:    a user or server token of that app
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type AppContext, bearer, type Caller, verifyToken } from './auth.js';
+import { ApiError, toApiError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { AppRegistry } from './tenancy.js';
+
+export type AuthMode = 'none' | 'admin' | 'user' | 'server' | 'any';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+  }
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+/** The caller of a `user` route. */
+export function userOf(req: FastifyRequest): Caller & { kind: 'user' } {
+  const c = req.caller;
+  if (c?.kind !== 'user') throw new ApiError('FORBIDDEN', 'This endpoint needs a user token');
+  return c;
+}
+
+/** The caller of an `any`, `user` or `server` route. */
+export function callerOf(req: FastifyRequest): Caller {
+  if (!req.caller) throw new ApiError('UNAUTHORIZED', 'Missing credentials');
+  return req.caller;
+}
+
+/** Resolve the app named by `X-Api-Key` or `?api_key`. */
+export async function appFromRequest(apps: AppRegistry, req: FastifyRequest): Promise<AppContext> {
+  const header = req.headers['x-api-key'];
+  const key =
+    (Array.isArray(header) ? header[0] : header) ?? (req.query as Record<string, unknown> | undefined)?.api_key;
+  if (typeof key !== 'string' || key === '')
+    throw new ApiError('UNAUTHORIZED', 'Missing API key (X-Api-Key header or api_key query)');
+  const app = await apps.byKey(key);
+  if (!app) throw new ApiError('UNAUTHORIZED', 'Unknown API key');
+  return app;
+}
+
+export interface HttpDeps {
+  apps: AppRegistry;
+  metrics: Metrics;
+  isAdminToken(token: string): boolean;
+  /** Called for each authenticated user caller (makes sure the user exists). */
+  onUser(caller: Caller & { kind: 'user' }): Promise<void>;
+}
+
+export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
+  app.decorateRequest('caller', null);
+
+  app.addHook('preHandler', async (req) => {
+    const mode = req.routeOptions.config.auth ?? 'none';
+    if (mode === 'none') return;
+    const token = bearer(req.headers.authorization);
+    if (mode === 'admin') {
+      if (!token || !deps.isAdminToken(token)) throw new ApiError('UNAUTHORIZED', 'Invalid admin token');
+      return;
+    }
+    const tenant = await appFromRequest(deps.apps, req);
+    if (!token) throw new ApiError('UNAUTHORIZED', 'Missing bearer token');
+    const caller = await verifyToken(tenant, token);
+    if (mode === 'server' && caller.kind !== 'server')
+      throw new ApiError('FORBIDDEN', 'This endpoint needs a server token');
+    if (mode === 'user' && caller.kind !== 'user') throw new ApiError('FORBIDDEN', 'This endpoint needs a user token');
+    if (caller.kind === 'user') await deps.onUser(caller);
+    req.caller = caller;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const labels = { method: req.method, route, status: String(reply.statusCode) };
+    deps.metrics.httpRequests.inc(labels);
+    deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const err = new ApiError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`);
+    void reply.status(404).send(err.toBody());
+  });
+
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    const api = fromFastifyError(err);
+    const { error, unexpected } = api ? { error: api, unexpected: false } : toApiError(err);
+    if (unexpected) req.log.error({ err }, 'request failed');
+    void reply.status(error.status).send(error.toBody());
+  });
+}
+
+/** Map Fastify's own errors (validation, body parsing, limits) onto the catalogue. */
+function fromFastifyError(err: FastifyError): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err.validation) {
+    const details = err.validation.map((v) => ({
+      path: `${err.validationContext ?? ''}${v.instancePath || ''}`,
+      message: v.message,
+      ...(v.params && 'additionalProperty' in v.params
+        ? { field: (v.params as { additionalProperty: string }).additionalProperty }
+        : {}),
+    }));
+    return new ApiError('VALIDATION_ERROR', `Invalid ${err.validationContext ?? 'request'}: ${err.message}`, details);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('BAD_JSON', 'Body is empty but Content-Type is application/json');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('BAD_JSON', 'Body is not valid JSON');
+  }
+  if (err instanceof SyntaxError || err.statusCode === 400) return new ApiError('BAD_JSON', 'Body is not valid JSON');
+  if (err.statusCode === 413) return new ApiError('PAYLOAD_TOO_LARGE', 'Request body is too large');
+  if (err.statusCode === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  return null;
+}

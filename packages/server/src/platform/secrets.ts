@@ -1,0 +1,85 @@
+/**
+ * Secrets at rest.
+ *
+ * App secrets sign and verify HS256 tokens, so the server must be able to read them back:
+ * a one-way hash (as for passwords) is not possible. They are sealed with AES-256-GCM under a
+ * master key that never enters the database, so a dump or backup of the database alone does
+ * not leak them. The master key comes from `PARLEY_MASTER_KEY`, or is generated on first
+ * start into `<data>/master.key` (mode 0600). Several nodes on one PostgreSQL must share the
+ * same `PARLEY_MASTER_KEY`.
+ *
+ * The admin token is only ever compared, so only its SHA-256 is held in memory for the
+ * comparison (constant time); the generated one is kept in `<data>/admin-token` so the
+ * operator can read it again.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Sealer {
+  seal(plain: string): string;
+  open(sealed: string): string;
+}
+
+function parseKey(raw: string): Buffer {
+  const t = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+  if (key.length !== 32) throw new Error('PARLEY_MASTER_KEY must be 32 bytes, as 64 hex digits or base64');
+  return key;
+}
+
+/** Load the master key from config, or from (or into) the data folder. */
+export function loadMasterKey(configured: string | undefined, dataDir: string): Buffer {
+  if (configured) return parseKey(configured);
+  const file = path.join(dataDir, 'master.key');
+  if (existsSync(file)) return parseKey(readFileSync(file, 'utf8'));
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+/** AES-256-GCM sealing: `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
+export function createSealer(key: Buffer): Sealer {
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const c = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+      return ['v1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), body.toString('base64url')].join(
+        '.',
+      );
+    },
+    open(sealed) {
+      const [v, iv, tag, body] = sealed.split('.');
+      if (v !== 'v1' || !iv || !tag || body === undefined) throw new Error('unknown sealed secret format');
+      const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+      d.setAuthTag(Buffer.from(tag, 'base64url'));
+      return Buffer.concat([d.update(Buffer.from(body, 'base64url')), d.final()]).toString('utf8');
+    },
+  };
+}
+
+/** The admin token: configured, or generated once and kept in the data folder. */
+export function loadAdminToken(configured: string | undefined, dataDir: string): { token: string; generated: boolean } {
+  if (configured) return { token: configured, generated: false };
+  const file = path.join(dataDir, 'admin-token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
+  mkdirSync(dataDir, { recursive: true });
+  const token = `padm_${randomBytes(24).toString('base64url')}`;
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { token, generated: true };
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest();
+
+/** A constant-time checker for one secret string. */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  const want = sha(secret);
+  return (candidate) => timingSafeEqual(sha(candidate), want);
+}
+
+/** A new random credential with a readable prefix. */
+export function newCredential(prefix: string, bytes = 24): string {
+  return `${prefix}${randomBytes(bytes).toString('base64url')}`;
+}

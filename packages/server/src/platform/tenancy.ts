@@ -1,0 +1,58 @@
+/**
+ * Apps (tenants): looked up by API key on every request, so they are cached in memory for a
+ * short while. Secrets are unsealed once per cache fill, never logged, never sent again.
+ */
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { AppContext } from './auth.js';
+import { type Db, schema } from './db/index.js';
+import { newCredential, type Sealer } from './secrets.js';
+
+const TTL_MS = 30_000;
+
+export class AppRegistry {
+  private readonly cache = new Map<string, { app: AppContext | null; at: number }>();
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /** The app with this API key, or null. */
+  async byKey(apiKey: string): Promise<AppContext | null> {
+    const hit = this.cache.get(apiKey);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.app;
+    const [row] = await this.db.select().from(schema.apps).where(eq(schema.apps.apiKey, apiKey)).limit(1);
+    const app =
+      row && !row.disabledAt
+        ? {
+            id: row.id,
+            name: row.name,
+            apiKey: row.apiKey,
+            secretKey: new TextEncoder().encode(this.sealer.open(row.apiSecretSealed)),
+          }
+        : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(apiKey, { app, at: Date.now() });
+    return app;
+  }
+
+  /** Create an app with fresh credentials; the secret is returned once, here. */
+  async create(name: string): Promise<{ id: string; name: string; api_key: string; api_secret: string }> {
+    const id = randomUUID();
+    const apiKey = newCredential('pk_', 12);
+    const apiSecret = newCredential('sk_', 32);
+    await this.db.insert(schema.apps).values({ id, name, apiKey, apiSecretSealed: this.sealer.seal(apiSecret) });
+    return { id, name, api_key: apiKey, api_secret: apiSecret };
+  }
+
+  /** Read back an app's secret (the CLI's `token` command). */
+  async secretOf(appId: string): Promise<string | null> {
+    const [row] = await this.db.select().from(schema.apps).where(eq(schema.apps.id, appId)).limit(1);
+    return row ? this.sealer.open(row.apiSecretSealed) : null;
+  }
+
+  async list(): Promise<{ id: string; name: string; api_key: string; created_at: string }[]> {
+    const rows = await this.db.select().from(schema.apps).orderBy(schema.apps.createdAt);
+    return rows.map((r) => ({ id: r.id, name: r.name, api_key: r.apiKey, created_at: r.createdAt.toISOString() }));
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The WebSocket gateway at `/v1/ws`: upgrade, auth handshake, heartbeats, request dispatch.
+ *
+ *   open → {"type":"auth","token"} within authTimeoutMs → {"type":"hello",…} → requests/events
+ *
+ * Requests are parsed with the protocol's schemas and answered with a `reply` carrying their
+ * `req_id`. A frame that is not JSON or of an unknown type gets an error reply and the socket
+ * stays open. Handlers call the same actions as the REST routes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AuthFrame,
+  CLIENT_REQUESTS,
+  CLOSE_CODES,
+  type ClientRequestType,
+  type HelloFrame,
+  PROTOCOL_VERSION,
+} from '@parley/protocol';
+import type { TSchema } from '@sinclair/typebox';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { and, eq } from 'drizzle-orm';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ensureUser } from '../features/users/actions.js';
+import { presentUser } from '../features/users/present.js';
+import { type Caller, verifyToken } from '../platform/auth.js';
+import { schema } from '../platform/db/index.js';
+import { ApiError, toApiError } from '../platform/errors.js';
+import type { Services } from '../services.js';
+import type { BusMessage } from './broker.js';
+import { Connection } from './connection.js';
+import type { SocketHandler, SocketHandlers } from './handlers.js';
+
+const authCheck = TypeCompiler.Compile(AuthFrame);
+const requestChecks = new Map<string, TypeCheck<TSchema>>(
+  Object.entries(CLIENT_REQUESTS).map(([type, s]) => [type, TypeCompiler.Compile(s as TSchema)]),
+);
+
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly pending = new Set<WebSocket>();
+  private closing = false;
+
+  constructor(
+    private readonly svc: Services,
+    private readonly handlers: SocketHandlers,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: svc.config.maxFrameBytes, perMessageDeflate: false });
+    this.heartbeat = setInterval(() => this.beat(), svc.config.heartbeatMs);
+    this.heartbeat.unref();
+    svc.hub.onUserEvent = (conn, msg) => this.userEvent(conn, msg);
+  }
+
+  /** Handle an HTTP upgrade for `/v1/ws`; other paths are refused. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/v1/ws' || this.closing) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.accept(ws, url.searchParams.get('api_key') ?? '');
+    });
+  }
+
+  private async accept(ws: WebSocket, apiKey: string): Promise<void> {
+    const { svc } = this;
+    this.pending.add(ws);
+    ws.on('error', () => ws.terminate());
+    const app = apiKey ? await svc.apps.byKey(apiKey).catch(() => null) : null;
+    if (!app) {
+      this.pending.delete(ws);
+      ws.close(CLOSE_CODES.UNKNOWN_APP, 'unknown api_key');
+      return;
+    }
+    const timer = setTimeout(() => ws.close(CLOSE_CODES.AUTH_TIMEOUT, 'auth timeout'), svc.config.authTimeoutMs);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      this.pending.delete(ws);
+    });
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      void (async () => {
+        let caller: Caller;
+        try {
+          const frame: unknown = JSON.parse(isBinary ? '' : data.toString());
+          if (!authCheck.Check(frame))
+            throw new ApiError('UNAUTHORIZED', 'The first frame must be {"type":"auth","token":"…"}');
+          caller = await verifyToken(app, frame.token);
+          if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
+        } catch (err) {
+          this.pending.delete(ws);
+          const message = err instanceof ApiError ? err.message : 'invalid auth frame';
+          ws.close(CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+          return;
+        }
+        try {
+          await this.open(ws, caller);
+        } catch (err) {
+          svc.log.error({ err }, 'socket open failed');
+          ws.close(1011, 'internal error');
+        } finally {
+          this.pending.delete(ws);
+        }
+      })();
+    });
+  }
+
+  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }): Promise<void> {
+    const { svc } = this;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    await ensureUser(svc, caller.app.id, caller.userId);
+    const [userRow] = await svc.db
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)));
+    const memberships = await svc.db
+      .select({ cid: schema.members.cid, lastSeq: schema.channels.lastSeq })
+      .from(schema.members)
+      .innerJoin(
+        schema.channels,
+        and(eq(schema.channels.appId, schema.members.appId), eq(schema.channels.cid, schema.members.cid)),
+      )
+      .where(and(eq(schema.members.appId, caller.app.id), eq(schema.members.userId, caller.userId)));
+    if (!userRow || ws.readyState !== WebSocket.OPEN) return;
+
+    const conn = new Connection(
+      randomUUID(),
+      ws,
+      caller.app.id,
+      caller.userId,
+      presentUser(userRow),
+      svc.config.maxQueuedBytes,
+      svc.metrics,
+    );
+    svc.hub.addConnection(conn);
+    for (const m of memberships) svc.hub.subscribe(conn, m.cid, m.lastSeq, { member: true });
+    svc.metrics.openSockets.inc();
+    svc.presence.connected(caller.app.id, caller.userId);
+    conn.user = presentUser(userRow, svc.presence.stateOf(caller.app.id, caller.userId));
+
+    const hello: HelloFrame = {
+      type: 'hello',
+      user: conn.user,
+      connection_id: conn.id,
+      protocol_version: PROTOCOL_VERSION,
+      channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
+    };
+    conn.send(JSON.stringify(hello));
+
+    ws.on('pong', () => {
+      conn.awaitingPong = false;
+    });
+    ws.on('message', (data, isBinary) => {
+      conn.awaitingPong = false;
+      void this.onFrame(conn, caller, isBinary ? null : data.toString());
+    });
+    ws.once('close', () => {
+      svc.hub.removeConnection(conn);
+      svc.metrics.openSockets.dec();
+      svc.presence.disconnected(caller.app.id, caller.userId);
+    });
+  }
+
+  private async onFrame(conn: Connection, caller: Caller & { kind: 'user' }, text: string | null): Promise<void> {
+    const { svc } = this;
+    let frame: unknown;
+    try {
+      if (text === null) throw new SyntaxError('binary');
+      frame = JSON.parse(text);
+    } catch {
+      svc.metrics.framesIn.inc({ type: 'invalid' });
+      conn.replyError(null, { code: 'BAD_JSON', message: 'Frames must be JSON text' });
+      return;
+    }
+    const f = frame as { type?: unknown; req_id?: unknown };
+    const reqId = typeof f.req_id === 'number' && Number.isSafeInteger(f.req_id) ? f.req_id : null;
+    const type = typeof f.type === 'string' ? f.type : '';
+    const check = requestChecks.get(type);
+    svc.metrics.framesIn.inc({ type: check ? type : 'unknown' });
+    if (!check) {
+      conn.replyError(reqId, { code: 'VALIDATION_ERROR', message: `Unknown frame type "${type.slice(0, 40)}"` });
+      return;
+    }
+    if (!check.Check(frame)) {
+      const details = [...check.Errors(frame)].slice(0, 5).map((e) => ({ path: e.path, message: e.message }));
+      conn.replyError(reqId, { code: 'VALIDATION_ERROR', message: `Invalid ${type} frame`, details });
+      return;
+    }
+    svc.presence.activity(caller.app.id, caller.userId);
+    const handler = this.handlers[type as ClientRequestType] as SocketHandler<ClientRequestType> | undefined;
+    try {
+      if (!handler) throw new ApiError('VALIDATION_ERROR', `Unsupported frame type "${type}"`);
+      const body = await handler({ svc, conn, caller }, frame as never);
+      if (reqId !== null) conn.reply(reqId, body ?? {});
+    } catch (err) {
+      const { error, unexpected } = toApiError(err);
+      if (unexpected) svc.log.error({ err, frame: type }, 'socket request failed');
+      conn.replyError(reqId, error.toBody().error);
+    }
+  }
+
+  /** Per-user bus messages: membership changes move subscriptions before the frame goes out. */
+  private userEvent(conn: Connection, msg: BusMessage): void {
+    if (msg.type === 'channel.added' && msg.cid) {
+      const event = JSON.parse(msg.frame) as { channel?: { last_seq?: number } };
+      const seq = event.channel?.last_seq ?? 0;
+      this.svc.hub.subscribe(conn, msg.cid, seq, { member: true });
+    } else if ((msg.type === 'channel.removed' || msg.type === 'channel.deleted') && msg.cid) {
+      this.svc.hub.unsubscribe(conn, msg.cid, 'member');
+    }
+    conn.send(msg.frame);
+  }
+
+  private beat(): void {
+    for (const conn of this.svc.hub.allConnections()) {
+      if (conn.awaitingPong) {
+        conn.close(CLOSE_CODES.HEARTBEAT_TIMEOUT, 'heartbeat timeout');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.awaitingPong = true;
+      if (conn.isOpen) conn.ws.ping();
+    }
+  }
+
+  /** Close every socket with a reconnect code; resolves when they are closed (or after a bound). */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    const sockets = [...this.wss.clients];
+    for (const conn of this.svc.hub.allConnections()) conn.close(CLOSE_CODES.SHUTTING_DOWN, 'server shutting down');
+    for (const ws of this.pending) ws.close(CLOSE_CODES.SHUTTING_DOWN, 'server shutting down');
+    await Promise.race([
+      Promise.all(
+        sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? null : new Promise((r) => ws.once('close', r)))),
+      ),
+      new Promise((r) => setTimeout(r, 2_000).unref()),
+    ]);
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,18 @@
+/** The shape of a socket request handler; features export maps of these by request type. */
+import type { ClientRequest, ClientRequestType } from '@parley/protocol';
+import type { Caller } from '../platform/auth.js';
+import type { Services } from '../services.js';
+import type { Connection } from './connection.js';
+
+export interface SocketContext {
+  svc: Services;
+  conn: Connection;
+  caller: Caller & { kind: 'user' };
+}
+
+export type SocketHandler<T extends ClientRequestType> = (
+  ctx: SocketContext,
+  frame: ClientRequest<T>,
+) => Promise<Record<string, unknown> | undefined>;
+
+export type SocketHandlers = { [T in ClientRequestType]?: SocketHandler<T> };

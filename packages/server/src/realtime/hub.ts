@@ -1,0 +1,190 @@
+/**
+ * The hub routes bus messages to this node's connections. It keeps an index from channel
+ * and user topics to local connections, so fan-out never scans; each event arrives already
+ * serialized and the same string is written to every subscriber.
+ *
+ * Order: events of one channel are delivered in seq order. If the bus hands the hub seq
+ * n+2 before n+1 (two nodes published close together), the later one waits briefly and
+ * the hole is filled from the channel's event log, so a connection never sees a gap that
+ * the database does not have.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { type Broker, type BusMessage, channelTopic, userTopic } from './broker.js';
+import type { Connection } from './connection.js';
+
+interface ChannelState {
+  appId: string;
+  cid: string;
+  conns: Set<Connection>;
+  /** Next seq expected from the bus, or null until the first subscriber says where it is. */
+  next: number | null;
+  pending: Map<number, string>;
+  timer: NodeJS.Timeout | null;
+}
+
+/** Reads logged events `after < seq <= upTo` from the channel's log, as frames. */
+export type EventLogReader = (
+  appId: string,
+  cid: string,
+  after: number,
+  upTo: number,
+) => Promise<{ seq: number; frame: string }[]>;
+
+export class Hub {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly users = new Map<string, Set<Connection>>();
+  /** Per-user messages routed here before being sent, for membership changes. */
+  onUserEvent: (conn: Connection, msg: BusMessage) => void = () => {};
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly readLog: EventLogReader,
+    private readonly log: FastifyBaseLogger,
+    private readonly gapWaitMs = 150,
+  ) {
+    broker.onMessage((topic, msg) => this.route(topic, msg));
+  }
+
+  /** Local connections of one user. */
+  connectionsOf(appId: string, userId: string): ReadonlySet<Connection> {
+    return this.users.get(userTopic(appId, userId)) ?? new Set();
+  }
+
+  addConnection(conn: Connection): void {
+    const topic = userTopic(conn.appId, conn.userId);
+    let set = this.users.get(topic);
+    if (!set) {
+      set = new Set();
+      this.users.set(topic, set);
+      this.broker.subscribe(topic);
+    }
+    set.add(conn);
+  }
+
+  removeConnection(conn: Connection): void {
+    const topic = userTopic(conn.appId, conn.userId);
+    const set = this.users.get(topic);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) {
+        this.users.delete(topic);
+        this.broker.unsubscribe(topic);
+      }
+    }
+    for (const cid of conn.subs.keys()) this.detach(conn, cid);
+    conn.subs.clear();
+  }
+
+  /**
+   * Subscribe a connection to a channel. `knownSeq` is the seq its view is current to;
+   * `channelSeq` the channel's last seq as just read, where the node's ordering starts.
+   */
+  subscribe(
+    conn: Connection,
+    cid: string,
+    knownSeq: number,
+    how: { member?: boolean; watching?: boolean },
+    channelSeq = knownSeq,
+  ): void {
+    const existing = conn.subs.get(cid);
+    if (existing) {
+      if (how.member) existing.member = true;
+      if (how.watching) existing.watching = true;
+      return;
+    }
+    conn.subs.set(cid, { lastSeq: knownSeq, member: !!how.member, watching: !!how.watching, held: null });
+    const topic = channelTopic(conn.appId, cid);
+    let st = this.channels.get(topic);
+    if (!st) {
+      st = { appId: conn.appId, cid, conns: new Set(), next: channelSeq + 1, pending: new Map(), timer: null };
+      this.channels.set(topic, st);
+      this.broker.subscribe(topic);
+    }
+    st.conns.add(conn);
+  }
+
+  /** Drop one reason for a subscription; the subscription ends when none is left. */
+  unsubscribe(conn: Connection, cid: string, reason: 'member' | 'watching'): void {
+    const sub = conn.subs.get(cid);
+    if (!sub) return;
+    sub[reason] = false;
+    if (sub.member || sub.watching) return;
+    conn.subs.delete(cid);
+    this.detach(conn, cid);
+  }
+
+  private detach(conn: Connection, cid: string): void {
+    const topic = channelTopic(conn.appId, cid);
+    const st = this.channels.get(topic);
+    if (!st) return;
+    st.conns.delete(conn);
+    if (st.conns.size === 0) {
+      if (st.timer) clearTimeout(st.timer);
+      this.channels.delete(topic);
+      this.broker.unsubscribe(topic);
+    }
+  }
+
+  private route(topic: string, msg: BusMessage): void {
+    if (topic.startsWith('u:')) {
+      for (const conn of this.users.get(topic) ?? []) this.onUserEvent(conn, msg);
+      return;
+    }
+    const st = this.channels.get(topic);
+    if (!st) return;
+    if (msg.seq === undefined) {
+      for (const conn of st.conns) conn.send(msg.frame);
+      return;
+    }
+    this.ordered(st, msg.seq, msg.frame);
+  }
+
+  private ordered(st: ChannelState, seq: number, frame: string): void {
+    if (st.next === null || seq === st.next) {
+      this.fanOut(st, seq, frame);
+      st.next = seq + 1;
+      this.drain(st);
+      return;
+    }
+    if (seq < st.next) return; // already delivered (a replay overlap or a duplicate publish)
+    st.pending.set(seq, frame);
+    if (!st.timer) st.timer = setTimeout(() => void this.fillGap(st), this.gapWaitMs);
+  }
+
+  private drain(st: ChannelState): void {
+    while (st.next !== null && st.pending.has(st.next)) {
+      const frame = st.pending.get(st.next) as string;
+      st.pending.delete(st.next);
+      this.fanOut(st, st.next, frame);
+      st.next++;
+    }
+    if (st.pending.size === 0 && st.timer) {
+      clearTimeout(st.timer);
+      st.timer = null;
+    }
+  }
+
+  private async fillGap(st: ChannelState): Promise<void> {
+    st.timer = null;
+    if (st.pending.size === 0 || st.next === null) return;
+    const upTo = Math.min(...st.pending.keys()) - 1;
+    try {
+      const missing = await this.readLog(st.appId, st.cid, st.next - 1, upTo);
+      for (const e of missing) if (!st.pending.has(e.seq)) st.pending.set(e.seq, e.frame);
+    } catch (err) {
+      this.log.warn({ err, cid: st.cid }, 'gap fill failed; delivering what is here');
+    }
+    // Whatever is still missing is not in the log (it never committed): skip past it.
+    if (!st.pending.has(st.next)) st.next = Math.min(...st.pending.keys());
+    this.drain(st);
+  }
+
+  private fanOut(st: ChannelState, seq: number, frame: string): void {
+    for (const conn of st.conns) conn.deliver(st.cid, seq, frame);
+  }
+
+  /** Connections of every subscriber on this node, for shutdown and heartbeats. */
+  *allConnections(): Iterable<Connection> {
+    for (const set of this.users.values()) yield* set;
+  }
+}

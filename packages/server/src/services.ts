@@ -1,0 +1,60 @@
+/**
+ * The services one server instance is built from, created once in `buildServer` and passed
+ * to every feature. Features reach the database, the bus and each other only through here.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Presence } from './features/presence/presence.js';
+import type { Typing } from './features/typing/typing.js';
+import type { Config } from './platform/config.js';
+import type { Database, Db } from './platform/db/index.js';
+import type { Metrics } from './platform/metrics.js';
+import type { AppRegistry } from './platform/tenancy.js';
+import { type Broker, type BusMessage, channelTopic, userTopic } from './realtime/broker.js';
+import type { Hub } from './realtime/hub.js';
+
+export interface Services {
+  config: Config;
+  database: Database;
+  db: Db;
+  log: FastifyBaseLogger;
+  metrics: Metrics;
+  apps: AppRegistry;
+  broker: Broker;
+  bus: Bus;
+  hub: Hub;
+  presence: Presence;
+  typing: Typing;
+}
+
+/** A channel or user event to publish once its transaction has committed. */
+export type Outgoing =
+  | {
+      to: 'channel';
+      appId: string;
+      cid: string;
+      event: { type: string; seq?: number } & Record<string, unknown>;
+      frame?: string;
+    }
+  | { to: 'user'; appId: string; userId: string; event: { type: string; cid?: string } & Record<string, unknown> };
+
+/**
+ * Publishing. Callers hand over events only after commit; each is serialized exactly once
+ * here (or was already, when its log row was written) and the bytes go to the broker.
+ */
+export class Bus {
+  constructor(private readonly broker: Broker) {}
+
+  publish(events: readonly Outgoing[]): void {
+    for (const e of events) {
+      if (e.to === 'channel') {
+        const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? JSON.stringify(e.event) };
+        if (typeof e.event.seq === 'number') msg.seq = e.event.seq;
+        this.broker.publish(channelTopic(e.appId, e.cid), msg);
+      } else {
+        const msg: BusMessage = { type: e.event.type, frame: JSON.stringify(e.event) };
+        if (e.event.cid) msg.cid = e.event.cid;
+        this.broker.publish(userTopic(e.appId, e.userId), msg);
+      }
+    }
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Test harness: a real server on a real database — PGlite (a fresh migrated copy per test
+ * file) or, in the `postgres` project, a fresh database per test file on the server named by
+ * DATABASE_URL. Never a mock.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { buildServer, type ParleyServer } from '../src/app.js';
+import { signToken } from '../src/platform/auth.js';
+import { type Config, defaultConfig } from '../src/platform/config.js';
+import { type Database, openDatabase } from '../src/platform/db/index.js';
+import { runMigrations } from '../src/platform/db/migrate.js';
+import type { Broker } from '../src/realtime/broker.js';
+
+export const ADMIN = 'test-admin-token';
+export const backend = (process.env.PARLEY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
+
+/** A fresh, migrated database for one test file, and how to drop it. */
+export async function testDatabase(): Promise<{ database: Database; drop(): Promise<void> }> {
+  if (backend === 'postgres') {
+    const url = process.env.PARLEY_TEST_PG_URL as string;
+    const name = `parley_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    const database = await openDatabase({ url: u.toString(), poolSize: 8 });
+    await runMigrations(database);
+    return {
+      database,
+      async drop() {
+        await database.close();
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        await c.query(`drop database if exists ${name} with (force)`);
+        await c.end();
+      },
+    };
+  }
+  const database = await openDatabase({});
+  await runMigrations(database);
+  return { database, drop: () => database.close() };
+}
+
+export interface TestApp {
+  id: string;
+  apiKey: string;
+  secret: string;
+  /** Headers for a user token of this app. */
+  user(userId: string): Promise<Record<string, string>>;
+  server(): Promise<Record<string, string>>;
+  token(userId: string | null, opts?: { expiresIn?: string | number }): Promise<string>;
+}
+
+export interface Harness {
+  server: ParleyServer;
+  app: FastifyInstance;
+  database: Database;
+  config: Config;
+  /** `inject` that returns parsed JSON with the status. */
+  call<T = any>(opts: InjectOptions): Promise<{ status: number; body: T }>;
+  createApp(name?: string): Promise<TestApp>;
+  /** Upsert users through the API (server token). */
+  users(app: TestApp, users: { id: string; name?: string; username?: string; role?: string }[]): Promise<void>;
+  /** Listen on a loopback port (for sockets); returns the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  overrides: Partial<Config> = {},
+  opts: { broker?: Broker; database?: Database } = {},
+): Promise<Harness> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
+  const own = opts.database ? null : await testDatabase();
+  const database = opts.database ?? own!.database;
+  const config = defaultConfig({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    adminToken: ADMIN,
+    logLevel: 'silent',
+    presenceGraceMs: 200,
+    ...overrides,
+  });
+  const server = await buildServer(config, {
+    database,
+    migrate: false,
+    logger: false,
+    ...(opts.broker ? { broker: opts.broker } : {}),
+  });
+  const app = server.app;
+  let url: string | null = null;
+
+  const call: Harness['call'] = async (o) => {
+    const r = await app.inject(o);
+    let body: any;
+    try {
+      body = r.body ? JSON.parse(r.body) : undefined;
+    } catch {
+      body = r.body;
+    }
+    return { status: r.statusCode, body };
+  };
+
+  return {
+    server,
+    app,
+    database,
+    config,
+    call,
+    async createApp(name = 'test') {
+      const r = await call({
+        method: 'POST',
+        url: '/v1/admin/apps',
+        headers: { authorization: `Bearer ${ADMIN}` },
+        payload: { name },
+      });
+      if (r.status !== 200) throw new Error(`createApp: ${r.status} ${JSON.stringify(r.body)}`);
+      const { id, api_key: apiKey, api_secret: secret } = r.body;
+      const token = (userId: string | null, o: { expiresIn?: string | number } = {}) => signToken(secret, userId, o);
+      return {
+        id,
+        apiKey,
+        secret,
+        token,
+        user: async (userId: string) => ({ 'x-api-key': apiKey, authorization: `Bearer ${await token(userId)}` }),
+        server: async () => ({ 'x-api-key': apiKey, authorization: `Bearer ${await token(null)}` }),
+      };
+    },
+    async users(tapp, users) {
+      const r = await call({ method: 'POST', url: '/v1/users', headers: await tapp.server(), payload: { users } });
+      if (r.status !== 200) throw new Error(`users: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async listen() {
+      if (url) return url;
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      url = address;
+      return url;
+    },
+    async close() {
+      await app.close();
+      if (own) await own.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw WebSocket client that collects frames, for gateway tests. */
+export class TestSocket {
+  readonly frames: any[] = [];
+  private waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
+  private nextReq = 1;
+  closed: { code: number; reason: string } | null = null;
+  private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => {
+      const f = JSON.parse(d.toString());
+      this.frames.push(f);
+      this.waiters = this.waiters.filter((w) => {
+        if (w.pred(f)) {
+          w.resolve(f);
+          return false;
+        }
+        return true;
+      });
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const w of this.closeWaiters) w(this.closed);
+    });
+  }
+
+  static async open(baseUrl: string, apiKey: string): Promise<TestSocket> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws?api_key=${encodeURIComponent(apiKey)}`);
+    const s = new TestSocket(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return s;
+  }
+
+  /** Open, authenticate, and wait for hello. */
+  static async connect(baseUrl: string, app: TestApp, userId: string): Promise<TestSocket> {
+    const s = await TestSocket.open(baseUrl, app.apiKey);
+    s.sendRaw(JSON.stringify({ type: 'auth', token: await app.token(userId) }));
+    await s.waitFor((f) => f.type === 'hello');
+    return s;
+  }
+
+  sendRaw(data: string): void {
+    this.ws.send(data);
+  }
+
+  /** Send a request and wait for its reply. */
+  async request(type: string, fields: Record<string, unknown> = {}): Promise<any> {
+    const req_id = this.nextReq++;
+    const p = this.waitFor((f) => f.type === 'reply' && f.req_id === req_id);
+    this.ws.send(JSON.stringify({ type, req_id, ...fields }));
+    return p;
+  }
+
+  waitFor(pred: (f: any) => boolean, timeoutMs = 10_000): Promise<any> {
+    const found = this.frames.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new Error(`timed out waiting for frame; got ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(t);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  waitClose(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      this.closeWaiters.push((c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+  }
+
+  events(type?: string): any[] {
+    return this.frames.filter((f) => f.type !== 'reply' && f.type !== 'hello' && (!type || f.type === type));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Wait until `fn` returns truthy (polling), for eventual conditions across sockets. */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 20): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -1,0 +1,47 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `pglite` runs every test on embedded PGlite; `postgres` runs the database
+ * tests (`*.pg.test.ts`) again on the PostgreSQL named by DATABASE_URL. Without DATABASE_URL
+ * the second project is left out, unless PARLEY_REQUIRE_PG=1 says a missing PostgreSQL is a
+ * failure (CI sets it).
+ */
+const pgUrl = process.env.DATABASE_URL;
+if (process.env.PARLEY_REQUIRE_PG === '1' && !pgUrl) {
+  throw new Error('PARLEY_REQUIRE_PG=1 but DATABASE_URL is not set');
+}
+
+const common = {
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  teardownTimeout: 20_000,
+};
+
+export default defineConfig({
+  test: {
+    ...common,
+    pool: 'forks',
+    projects: [
+      {
+        test: {
+          ...common,
+          name: 'pglite',
+          include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          env: { PARLEY_TEST_DB: 'pglite', DATABASE_URL: '' },
+        },
+      },
+      ...(pgUrl
+        ? [
+            {
+              test: {
+                ...common,
+                name: 'postgres',
+                include: ['packages/*/src/**/*.pg.test.ts', 'packages/*/test/**/*.pg.test.ts'],
+                env: { PARLEY_TEST_DB: 'postgres', PARLEY_TEST_PG_URL: pgUrl },
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
