@@ -1,0 +1,443 @@
+/**
+ * A channel handle: watch it, send and edit messages (optimistically), react, read, type.
+ * Its state lives in the client's store (`channel.state`, `channel.subscribe`).
+ */
+import { type Channel as ChannelData, type Member, type Message, uuidv7 } from '@parley/protocol';
+import type { ChatClient } from './client.js';
+import { pendingMessage } from './client.js';
+import { ParleyError } from './errors.js';
+import { type ChannelState, type LocalMessage, replaceEverywhere, upsertMessage } from './state.js';
+
+const TYPING_THROTTLE_MS = 2_000;
+const TYPING_IDLE_MS = 3_000;
+
+export interface SendOptions {
+  text: string;
+  id?: string;
+  parent_id?: string | null;
+  quoted_message_id?: string | null;
+  show_in_channel?: boolean;
+}
+
+export class Channel {
+  private cidValue: string | null;
+  private typingSent = new Map<string, number>();
+  private typingIdle = new Map<string, ReturnType<typeof setTimeout>>();
+
+  constructor(
+    private readonly client: ChatClient,
+    readonly type: string,
+    private idValue: string | null,
+    private readonly create?: { members: string[]; name?: string },
+  ) {
+    this.cidValue = idValue ? `${type}:${idValue}` : null;
+  }
+
+  /** `type:id`; for a DM made from members, known after `watch()` or `create()`. */
+  get cid(): string {
+    if (!this.cidValue)
+      throw new ParleyError('VALIDATION_ERROR', 'This DM has no cid until watch() or create()', { retryable: false });
+    return this.cidValue;
+  }
+  get id(): string | null {
+    return this.idValue;
+  }
+
+  /** This channel's state, if loaded. */
+  get state(): ChannelState | undefined {
+    return this.cidValue ? this.client.state.get().channels[this.cidValue] : undefined;
+  }
+
+  /** Be called when this channel's state changes. */
+  subscribe(fn: (state: ChannelState | undefined) => void): () => void {
+    let last = this.state;
+    return this.client.state.subscribe((s) => {
+      const cur = this.cidValue ? s.channels[this.cidValue] : undefined;
+      if (cur !== last) {
+        last = cur;
+        fn(cur);
+      }
+    });
+  }
+
+  /** Create the channel (for `dm`: get or create by members). */
+  async createChannel(
+    extra: { name?: string; description?: string; topic?: string; members?: string[] } = {},
+  ): Promise<ChannelState> {
+    const body = {
+      type: this.type,
+      ...(this.idValue ? { id: this.idValue } : {}),
+      members: extra.members ?? this.create?.members ?? [],
+      ...((extra.name ?? this.create?.name) ? { name: extra.name ?? this.create?.name } : {}),
+      ...(extra.description ? { description: extra.description } : {}),
+      ...(extra.topic ? { topic: extra.topic } : {}),
+    };
+    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>('POST', '/v1/channels', body);
+    this.idValue = r.channel.id;
+    this.cidValue = r.channel.cid;
+    this.client.adopt(this);
+    this.client.putChannel(r.channel, r.members);
+    return this.state as ChannelState;
+  }
+
+  /**
+   * Watch: receive its events (also when not a member), load the latest messages. Watching
+   * again after a reconnect replays what was missed from the last seq seen.
+   */
+  async watch(opts: { limit?: number } = {}): Promise<ChannelState> {
+    if (!this.cidValue) await this.createChannel();
+    const cid = this.cid;
+    const cur = this.state;
+    if (cur?.loaded) {
+      await this.rewatch();
+      return this.state as ChannelState;
+    }
+    this.client.hold(cid);
+    try {
+      const r = await this.client.request('channel.watch', { cid });
+      const snapshot = r as unknown as { channel: ChannelData; members: Member[] };
+      const page = await this.client.http.call<{ messages: Message[] }>(
+        'GET',
+        `/v1/channels/${cid}/messages?limit=${opts.limit ?? 50}`,
+      );
+      this.client.putChannel(snapshot.channel, snapshot.members);
+      this.client.updateChannel(cid, (c) => {
+        let messages = c.messages.filter((m) => m.status !== 'sent');
+        for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+        return {
+          ...c,
+          messages,
+          lastSeq: snapshot.channel.last_seq,
+          loaded: true,
+          watching: true,
+          hasOlder: (page.messages[0]?.seq ?? 0) > 1 && page.messages.length >= (opts.limit ?? 50),
+        };
+      });
+    } finally {
+      this.client.release(cid);
+    }
+    return this.state as ChannelState;
+  }
+
+  /** @internal watch again from the last seq (after a reconnect). */
+  async rewatch(): Promise<void> {
+    const c = this.state;
+    if (!c) return;
+    this.client.hold(this.cid);
+    let reload = false;
+    try {
+      // The server sends the missed events before its reply; they are held and applied in order.
+      const r = await this.client.request('channel.watch', { cid: this.cid, since: c.lastSeq });
+      reload = r.reload === true;
+      if (!reload) {
+        const snap = r as unknown as { channel: ChannelData; members: Member[] };
+        const { last_seq: _ls, ...rest } = snap.channel;
+        this.client.updateChannel(this.cid, (cur) => ({
+          ...cur,
+          watching: true,
+          channel: { ...cur.channel, ...rest, last_seq: cur.channel.last_seq },
+          members: Object.fromEntries(snap.members.map((m) => [m.user_id, m])),
+        }));
+      }
+    } finally {
+      this.client.release(this.cid);
+    }
+    if (reload) await this.reload();
+  }
+
+  /** Drop local messages and load the channel afresh (after too long away). */
+  async reload(): Promise<void> {
+    this.client.updateChannel(this.cid, (c) => ({
+      ...c,
+      loaded: false,
+      messages: c.messages.filter((m) => m.status !== 'sent'),
+    }));
+    const watching = this.state?.watching ?? false;
+    if (watching) {
+      this.client.updateChannel(this.cid, (c) => ({ ...c, watching: false }));
+      await this.watch();
+      return;
+    }
+    const cid = this.cid;
+    this.client.hold(cid);
+    try {
+      const snap = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
+        'GET',
+        `/v1/channels/${cid}`,
+      );
+      const page = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${cid}/messages?limit=50`);
+      this.client.putChannel(snap.channel, snap.members);
+      this.client.updateChannel(cid, (c) => {
+        let messages = c.messages.filter((m) => m.status !== 'sent');
+        for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+        return { ...c, messages, lastSeq: snap.channel.last_seq, loaded: true, hasOlder: page.messages.length >= 50 };
+      });
+    } finally {
+      this.client.release(cid);
+    }
+  }
+
+  async stopWatching(): Promise<void> {
+    await this.client.request('channel.unwatch', { cid: this.cid });
+    this.client.updateChannel(this.cid, (c) => ({ ...c, watching: false }));
+  }
+
+  /** Load older messages before the first one held; returns how many arrived. */
+  async loadOlder(limit = 50): Promise<number> {
+    const first = this.state?.messages.find((m) => m.seq > 0);
+    const q = first ? `before=${first.seq}&limit=${limit}` : `limit=${limit}`;
+    const page = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${this.cid}/messages?${q}`);
+    this.client.updateChannel(this.cid, (c) => {
+      let messages = c.messages;
+      for (const m of page.messages)
+        if (!messages.some((x) => x.id === m.id)) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      return { ...c, messages, hasOlder: page.messages.length >= limit };
+    });
+    return page.messages.length;
+  }
+
+  /**
+   * Send a message. It shows at once as `sending`, becomes `sent` with its seq when the server
+   * stores it, or `failed` (then `retry(id)` sends it again with the same id). Offline, it waits
+   * in the outbox — which survives a restart — and goes out in order on reconnect.
+   */
+  sendMessage(msg: SendOptions): Promise<LocalMessage> {
+    const entry = {
+      cid: this.cid,
+      message: {
+        id: msg.id ?? uuidv7(),
+        text: msg.text,
+        ...(msg.parent_id ? { parent_id: msg.parent_id } : {}),
+        ...(msg.quoted_message_id ? { quoted_message_id: msg.quoted_message_id } : {}),
+        ...(msg.show_in_channel ? { show_in_channel: true } : {}),
+      },
+      created_at: new Date().toISOString(),
+    };
+    const local = pendingMessage(entry, this.client.me);
+    this.stopTyping(msg.parent_id ?? null);
+    return this.client.enqueue(entry, local);
+  }
+
+  /** Send a failed message again, with the same id (so it can never be stored twice). */
+  retry(messageId: string): Promise<LocalMessage> {
+    const m = this.client.findLocal(this.cid, messageId);
+    if (!m || m.status === 'sent')
+      return Promise.reject(new ParleyError('NOT_FOUND', 'No unsent message with that id', { retryable: false }));
+    return this.sendMessage({
+      id: m.id,
+      text: m.text,
+      parent_id: m.parent_id,
+      quoted_message_id: m.quoted_message_id,
+      show_in_channel: m.show_in_channel,
+    });
+  }
+
+  /** Edit your message (shown at once; rolled back if the server refuses). */
+  async updateMessage(id: string, text: string): Promise<Message> {
+    const before = this.client.findLocal(this.cid, id);
+    if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, { ...before, text }, true));
+    try {
+      const r = await this.client.request('message.update', { message: { id, text } });
+      const m = r.message as Message;
+      this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+      return m;
+    } catch (e) {
+      if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      throw e;
+    }
+  }
+
+  async deleteMessage(id: string): Promise<Message> {
+    const r = await this.client.request('message.delete', { message_id: id });
+    const m = r.message as Message;
+    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+    return m;
+  }
+
+  /** React (shown at once; rolled back on failure). */
+  async sendReaction(messageId: string, type: string): Promise<Message> {
+    return this.toggleReaction(messageId, type, true);
+  }
+
+  async deleteReaction(messageId: string, type: string): Promise<Message> {
+    return this.toggleReaction(messageId, type, false);
+  }
+
+  private async toggleReaction(messageId: string, type: string, add: boolean): Promise<Message> {
+    const before = this.client.findLocal(this.cid, messageId);
+    if (before && before.own_reactions.includes(type) !== add) {
+      const counts = { ...before.reactions };
+      counts[type] = (counts[type] ?? 0) + (add ? 1 : -1);
+      if ((counts[type] ?? 0) <= 0) delete counts[type];
+      const own = add ? [...before.own_reactions, type] : before.own_reactions.filter((t) => t !== type);
+      this.client.updateChannel(this.cid, (c) =>
+        replaceEverywhere(c, { ...before, reactions: counts, own_reactions: own }, false),
+      );
+    }
+    try {
+      const r = add
+        ? await this.client.request('reaction.add', { message_id: messageId, reaction: { type } })
+        : await this.client.request('reaction.remove', { message_id: messageId, reaction: { type } });
+      const m = r.message as Message;
+      const cur = this.client.findLocal(this.cid, messageId);
+      // Apply only if no newer event has already moved the message past this answer.
+      if (!cur || cur.updated_at <= m.updated_at)
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+      return m;
+    } catch (e) {
+      if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      throw e;
+    }
+  }
+
+  /** Mark everything up to the latest seq read. */
+  async markRead(): Promise<void> {
+    const c = this.state;
+    if (!c?.channel.membership) return;
+    const seq = c.lastSeq;
+    this.client.updateChannel(this.cid, (cur) => ({
+      ...cur,
+      unreadCount: 0,
+      mentionCount: 0,
+      channel: cur.channel.membership
+        ? {
+            ...cur.channel,
+            membership: {
+              ...cur.channel.membership,
+              last_read_seq: Math.max(cur.channel.membership.last_read_seq, seq),
+            },
+          }
+        : cur.channel,
+    }));
+    const r = await this.client.request('read.mark', { cid: this.cid, seq });
+    this.applyReadAnswer(r);
+  }
+
+  /** Mark unread from a message on. */
+  async markUnread(messageId: string): Promise<void> {
+    const r = await this.client.http.call<Record<string, unknown>>('POST', `/v1/channels/${this.cid}/unread`, {
+      message_id: messageId,
+    });
+    this.applyReadAnswer(r);
+  }
+
+  private applyReadAnswer(r: Record<string, unknown>): void {
+    const last = r.last_read_seq as number;
+    this.client.updateChannel(this.cid, (cur) => {
+      if (!cur.channel.membership) return cur;
+      const atServerPoint = cur.lastSeq <= (this.state?.channel.last_seq ?? cur.lastSeq);
+      return {
+        ...cur,
+        unreadCount: atServerPoint ? (r.unread_count as number) : cur.unreadCount,
+        mentionCount: atServerPoint ? ((r.mention_count as number | undefined) ?? cur.mentionCount) : cur.mentionCount,
+        channel: { ...cur.channel, membership: { ...cur.channel.membership, last_read_seq: last } },
+        read: { ...cur.read, [this.client.me]: last },
+      };
+    });
+  }
+
+  /** Call on every keystroke: sends typing.start at most every 2 s and typing.stop after 3 s idle. */
+  keystroke(parentId: string | null = null): void {
+    const key = parentId ?? '';
+    const now = Date.now();
+    if (now - (this.typingSent.get(key) ?? 0) > TYPING_THROTTLE_MS) {
+      this.typingSent.set(key, now);
+      this.client.request('typing.start', { cid: this.cid, parent_id: parentId }).catch(() => {});
+    }
+    const idle = this.typingIdle.get(key);
+    if (idle) clearTimeout(idle);
+    this.typingIdle.set(
+      key,
+      setTimeout(() => this.stopTyping(parentId), TYPING_IDLE_MS),
+    );
+  }
+
+  /** Say you stopped typing (sending a message does this too). */
+  stopTyping(parentId: string | null = null): void {
+    const key = parentId ?? '';
+    const idle = this.typingIdle.get(key);
+    if (idle) clearTimeout(idle);
+    this.typingIdle.delete(key);
+    if (!this.typingSent.has(key)) return;
+    this.typingSent.delete(key);
+    this.client.request('typing.stop', { cid: this.cid, parent_id: parentId }).catch(() => {});
+  }
+
+  /** Load a thread's replies (and keep the thread live in state from then on). */
+  async getReplies(parentId: string, opts: { before?: number; limit?: number } = {}): Promise<LocalMessage[]> {
+    const q = new URLSearchParams({ limit: String(opts.limit ?? 50) });
+    if (opts.before !== undefined) q.set('before', String(opts.before));
+    const r = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/messages/${parentId}/replies?${q}`);
+    this.client.updateChannel(this.cid, (c) => {
+      let list = c.threads[parentId] ?? [];
+      for (const m of r.messages) list = upsertMessage(list, { ...m, status: 'sent' });
+      return { ...c, threads: { ...c.threads, [parentId]: list } };
+    });
+    return (this.state?.threads[parentId] ?? []) as LocalMessage[];
+  }
+
+  async pin(messageId: string): Promise<Message> {
+    const r = await this.client.http.call<{ message: Message }>('POST', `/v1/messages/${messageId}/pin`);
+    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
+    return r.message;
+  }
+
+  async unpin(messageId: string): Promise<Message> {
+    const r = await this.client.http.call<{ message: Message }>('DELETE', `/v1/messages/${messageId}/pin`);
+    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
+    return r.message;
+  }
+
+  async getPinned(): Promise<Message[]> {
+    return (await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${this.cid}/pinned`)).messages;
+  }
+
+  /** Update name, description, topic, image or archived. */
+  async update(fields: {
+    name?: string | null;
+    description?: string | null;
+    topic?: string | null;
+    image?: string | null;
+    archived?: boolean;
+  }) {
+    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
+      'PATCH',
+      `/v1/channels/${this.cid}`,
+      fields,
+    );
+    this.client.putChannel(r.channel, r.members);
+    return r.channel;
+  }
+
+  async addMembers(userIds: string[]): Promise<void> {
+    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
+      'POST',
+      `/v1/channels/${this.cid}/members`,
+      { add: userIds },
+    );
+    this.client.putChannel(r.channel, r.members);
+  }
+
+  async removeMembers(userIds: string[]): Promise<void> {
+    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
+      'POST',
+      `/v1/channels/${this.cid}/members`,
+      { remove: userIds },
+    );
+    this.client.putChannel(r.channel, r.members);
+  }
+
+  /** Join a public channel. */
+  async join(): Promise<void> {
+    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
+      'POST',
+      `/v1/channels/${this.cid}/join`,
+    );
+    this.client.putChannel(r.channel, r.members);
+  }
+
+  async leave(): Promise<void> {
+    await this.client.http.call('POST', `/v1/channels/${this.cid}/leave`);
+    this.client.updateChannel(this.cid, (c) => ({ ...c, channel: { ...c.channel, membership: null } }));
+  }
+}

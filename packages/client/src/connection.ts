@@ -1,0 +1,307 @@
+/**
+ * The socket: auth handshake, request/reply by `req_id`, heartbeats that notice a dead
+ * connection, and reconnection with exponential backoff and jitter. It knows nothing about
+ * channels; the client feeds it frames and receives events.
+ */
+import { CLOSE_CODES, type HelloFrame, shouldReconnect } from '@parley/protocol';
+import { disconnected, ParleyError } from './errors.js';
+
+/** The subset of the WebSocket API we use: the browser's and the `ws` package's both fit. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+export type SocketFactory = new (url: string) => SocketLike;
+
+export interface ConnectionOptions {
+  url: string;
+  apiKey: string;
+  WebSocket: SocketFactory;
+  /** Called for a token before each connect; `refresh` is true after the server refused one. */
+  token(refresh: boolean): Promise<string>;
+  onHello(hello: HelloFrame, reconnected: boolean): void;
+  onEvent(frame: { type: string } & Record<string, unknown>): void;
+  onState(state: 'connecting' | 'online' | 'reconnecting' | 'offline'): void;
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+interface Pending {
+  resolve(v: Record<string, unknown>): void;
+  reject(e: ParleyError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const OPEN = 1;
+
+export class Connection {
+  private ws: SocketLike | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextReq = 1;
+  private attempts = 0;
+  private everConnected = false;
+  private stopped = true;
+  private refreshToken = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private helloWaiters: { resolve(h: HelloFrame): void; reject(e: Error): void }[] = [];
+  private online = false;
+  private readonly cleanup: (() => void)[] = [];
+
+  constructor(private readonly o: ConnectionOptions) {}
+
+  get isOnline(): boolean {
+    return this.online;
+  }
+
+  /** Connect (and keep reconnecting); resolves on the first hello, rejects if auth is refused for good. */
+  start(): Promise<HelloFrame> {
+    this.stopped = false;
+    this.watchBrowser();
+    const p = new Promise<HelloFrame>((resolve, reject) => this.helloWaiters.push({ resolve, reject }));
+    this.open();
+    return p;
+  }
+
+  /** Close for good: no reconnect, pending requests fail. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    for (const c of this.cleanup.splice(0)) c();
+    this.drop(1000, 'client disconnect');
+    this.o.onState('offline');
+    for (const w of this.helloWaiters.splice(0))
+      w.reject(new ParleyError('DISCONNECTED', 'disconnected', { retryable: false }));
+  }
+
+  /** Drop the current socket as if the network failed (tests, and `offline` events); reconnects. */
+  kill(): void {
+    this.drop(4000, 'client dropped the connection');
+    this.scheduleReconnect(0);
+  }
+
+  /** Send a request frame and wait for its reply. */
+  request(
+    type: string,
+    fields: Record<string, unknown> = {},
+    timeoutMs = this.o.requestTimeoutMs ?? 15_000,
+  ): Promise<Record<string, unknown>> {
+    const ws = this.ws;
+    if (!ws || !this.online || ws.readyState !== OPEN) return Promise.reject(disconnected());
+    const req_id = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(req_id);
+        reject(new ParleyError('TIMEOUT', `No reply to ${type} in ${timeoutMs} ms`, { retryable: true }));
+      }, timeoutMs);
+      this.pending.set(req_id, { resolve, reject, timer });
+      try {
+        ws.send(JSON.stringify({ type, req_id, ...fields }));
+      } catch {
+        clearTimeout(timer);
+        this.pending.delete(req_id);
+        reject(disconnected());
+      }
+    });
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    this.o.onState(this.everConnected ? 'reconnecting' : 'connecting');
+    const url = `${this.o.url.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/ws?api_key=${encodeURIComponent(this.o.apiKey)}`;
+    let ws: SocketLike;
+    try {
+      ws = new this.o.WebSocket(url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.o
+        .token(this.refreshToken)
+        .then((token) => {
+          if (this.ws === ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'auth', token }));
+        })
+        .catch(() => this.drop(4000, 'token provider failed'));
+    };
+    ws.onmessage = (ev) => this.onFrame(ws, ev.data);
+    ws.onerror = () => {};
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.afterClose(ev.code, ev.reason);
+    };
+  }
+
+  private onFrame(ws: SocketLike, data: unknown): void {
+    if (this.ws !== ws) return;
+    let frame: {
+      type?: string;
+      req_id?: number;
+      ok?: boolean;
+      error?: { code: string; message: string; details?: unknown };
+    } & Record<string, unknown>;
+    try {
+      frame = JSON.parse(typeof data === 'string' ? data : String(data));
+    } catch {
+      return;
+    }
+    if (frame.type === 'hello') {
+      const reconnected = this.everConnected;
+      this.everConnected = true;
+      this.online = true;
+      this.attempts = 0;
+      this.refreshToken = false;
+      this.startPings();
+      this.o.onState('online');
+      this.o.onHello(frame as unknown as HelloFrame, reconnected);
+      for (const w of this.helloWaiters.splice(0)) w.resolve(frame as unknown as HelloFrame);
+      return;
+    }
+    if (frame.type === 'reply') {
+      if (typeof frame.req_id !== 'number') return;
+      const p = this.pending.get(frame.req_id);
+      if (!p) return;
+      this.pending.delete(frame.req_id);
+      clearTimeout(p.timer);
+      if (frame.ok) p.resolve(frame);
+      else
+        p.reject(
+          new ParleyError(frame.error?.code ?? 'INTERNAL', frame.error?.message ?? 'error', {
+            details: frame.error?.details,
+          }),
+        );
+      return;
+    }
+    if (typeof frame.type === 'string') this.o.onEvent(frame as { type: string } & Record<string, unknown>);
+  }
+
+  private afterClose(code: number, reason: string): void {
+    this.online = false;
+    this.stopPings();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(disconnected());
+      this.pending.delete(id);
+    }
+    if (this.stopped) return;
+    if (code === CLOSE_CODES.UNAUTHORIZED) this.refreshToken = true;
+    if (!shouldReconnect(code)) {
+      this.stopped = true;
+      this.o.onState('offline');
+      for (const w of this.helloWaiters.splice(0))
+        w.reject(new ParleyError('UNAUTHORIZED', reason || `closed with ${code}`, { retryable: false }));
+      return;
+    }
+    // A refused token on the very first connect, twice in a row, is final: tell the caller.
+    if (code === CLOSE_CODES.UNAUTHORIZED && !this.everConnected && this.attempts >= 1) {
+      for (const w of this.helloWaiters.splice(0))
+        w.reject(new ParleyError('UNAUTHORIZED', reason || 'token refused', { retryable: false }));
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(delayMs?: number): void {
+    if (this.stopped || this.retryTimer) return;
+    this.o.onState(this.everConnected ? 'reconnecting' : 'connecting');
+    const min = this.o.backoffMinMs ?? 250;
+    const max = this.o.backoffMaxMs ?? 15_000;
+    // Full jitter: a server restart must not be answered by every client at the same instant.
+    const base = Math.min(max, min * 2 ** this.attempts);
+    const delay = delayMs ?? Math.round(base / 2 + Math.random() * (base / 2));
+    this.attempts++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.open();
+    }, delay);
+  }
+
+  private drop(code: number, reason: string): void {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closed
+      }
+      this.afterCloseQuiet();
+    }
+  }
+
+  private afterCloseQuiet(): void {
+    this.online = false;
+    this.stopPings();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(disconnected());
+      this.pending.delete(id);
+    }
+  }
+
+  /** Ping on an interval; a ping with no reply in time means the socket is dead. */
+  private startPings(): void {
+    this.stopPings();
+    this.pingTimer = setInterval(() => this.checkAlive(), this.o.pingIntervalMs ?? 15_000);
+  }
+
+  private checkAlive(): void {
+    if (!this.online) return;
+    this.request('ping', {}, this.o.pongTimeoutMs ?? 10_000).catch((e: ParleyError) => {
+      if (e.code === 'TIMEOUT') this.kill();
+    });
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+  }
+
+  /** Browsers: reconnect at once when the network returns; check the socket when the tab is shown. */
+  private watchBrowser(): void {
+    const g = globalThis as unknown as {
+      addEventListener?: (t: string, f: () => void) => void;
+      removeEventListener?: (t: string, f: () => void) => void;
+      document?: {
+        visibilityState?: string;
+        addEventListener?: (t: string, f: () => void) => void;
+        removeEventListener?: (t: string, f: () => void) => void;
+      };
+    };
+    if (!g.addEventListener || !g.removeEventListener || this.cleanup.length) return;
+    const onOnline = () => {
+      if (this.stopped) return;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.attempts = 0;
+      if (!this.ws) this.open();
+    };
+    const onOffline = () => {
+      if (this.stopped) return;
+      this.drop(4000, 'browser offline');
+      this.o.onState('offline');
+    };
+    const onVisible = () => {
+      if (g.document?.visibilityState === 'visible') this.checkAlive();
+    };
+    g.addEventListener('online', onOnline);
+    g.addEventListener('offline', onOffline);
+    g.document?.addEventListener?.('visibilitychange', onVisible);
+    this.cleanup.push(() => {
+      g.removeEventListener?.('online', onOnline);
+      g.removeEventListener?.('offline', onOffline);
+      g.document?.removeEventListener?.('visibilitychange', onVisible);
+    });
+  }
+}

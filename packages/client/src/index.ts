@@ -1,0 +1,39 @@
+/**
+ * @parley/client — Parley's TypeScript SDK for browsers and Node 20+.
+ *
+ * ```ts
+ * const client = new ChatClient({ url: 'http://localhost:3000', apiKey, WebSocket });
+ * await client.connectUser({ id: 'alice' }, token);
+ * const general = client.channel('public', 'general');
+ * await general.watch();
+ * await general.sendMessage({ text: 'hello' });
+ * ```
+ */
+export { Channel, type SendOptions } from './channel.js';
+export {
+  ChatClient,
+  type ChatClientOptions,
+  type OutboxEntry,
+  pendingMessage,
+  type TokenOrProvider,
+} from './client.js';
+export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';
+export { ParleyError } from './errors.js';
+export type { FetchLike } from './http.js';
+export {
+  applyEvent,
+  type ChannelState,
+  type ClientState,
+  type ConnectionState,
+  channelStateFrom,
+  inChannelView,
+  initialState,
+  type LocalMessage,
+  replaceEverywhere,
+  sortChannelList,
+  type TypingEntry,
+  totals,
+  upsertMessage,
+} from './state.js';
+export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
+export { type Readable, Store } from './store.js';

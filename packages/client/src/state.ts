@@ -1,0 +1,292 @@
+/**
+ * Client state and the pure functions that apply server events to it. Every function here
+ * returns a new object when something changes and the same object when nothing does, so
+ * subscribers can compare by identity.
+ */
+import type { Channel, ChannelEvent, Member, Message, User } from '@parley/protocol';
+
+/** `connecting` on first connect, `online` after hello, `reconnecting` while retrying, `offline` when the browser says so or after disconnectUser. */
+export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline';
+
+/** A message as the client holds it: the server's message plus its local delivery status. */
+export interface LocalMessage extends Message {
+  /** `sending` until the server stores it, `sent` after, `failed` when it refused (see `error`). */
+  status: 'sending' | 'sent' | 'failed';
+  error?: { code: string; message: string };
+}
+
+/** Who is typing: key `userId|parentId`. */
+export interface TypingEntry {
+  user: User;
+  parent_id: string | null;
+  /** Local receipt time, for client-side expiry if a stop never arrives. */
+  at: number;
+}
+
+/** One channel as the client knows it. */
+export interface ChannelState {
+  cid: string;
+  channel: Channel;
+  members: Readonly<Record<string, Member>>;
+  /** The channel view in seq order; messages not yet stored (seq 0) come last, in send order. */
+  messages: readonly LocalMessage[];
+  /** Thread replies by parent id, in seq order (only threads that were opened or seen live). */
+  threads: Readonly<Record<string, readonly LocalMessage[]>>;
+  typing: Readonly<Record<string, TypingEntry>>;
+  /** Read receipts: each member's last_read_seq. */
+  read: Readonly<Record<string, number>>;
+  /** Highest seq applied; events at or below it are duplicates. */
+  lastSeq: number;
+  unreadCount: number;
+  mentionCount: number;
+  /** Whether history exists before the first loaded message. */
+  hasOlder: boolean;
+  /** Whether messages were loaded (a list entry alone carries only the summary). */
+  loaded: boolean;
+  watching: boolean;
+}
+
+/** Everything the client holds, as one immutable snapshot. */
+export interface ClientState {
+  connection: ConnectionState;
+  user: User | null;
+  channels: Readonly<Record<string, ChannelState>>;
+  /** Cids of the channel list, most recent activity first. */
+  channelList: readonly string[];
+  /** Users seen, with their latest presence and status. */
+  users: Readonly<Record<string, User>>;
+  totalUnread: number;
+  totalMentions: number;
+}
+
+export const initialState: ClientState = {
+  connection: 'idle',
+  user: null,
+  channels: {},
+  channelList: [],
+  users: {},
+  totalUnread: 0,
+  totalMentions: 0,
+};
+
+/** A channel state made from a channel (as returned by the API). */
+export function channelStateFrom(channel: Channel, members: Member[] = []): ChannelState {
+  return {
+    cid: channel.cid,
+    channel,
+    members: Object.fromEntries(members.map((m) => [m.user_id, m])),
+    messages: [],
+    threads: {},
+    typing: {},
+    read: Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])),
+    lastSeq: channel.last_seq,
+    unreadCount: channel.unread_count ?? 0,
+    mentionCount: channel.mention_count ?? 0,
+    hasOlder: channel.last_seq > 0,
+    loaded: false,
+    watching: false,
+  };
+}
+
+const sent = (m: Message): LocalMessage => ({ ...m, status: 'sent' });
+
+/** Whether a message shows in the channel view (not a thread-only reply). */
+export const inChannelView = (m: Pick<Message, 'parent_id' | 'show_in_channel'>) => !m.parent_id || m.show_in_channel;
+
+/** Insert or replace by id: stored messages in seq order, then unsent ones (seq 0) in send order. */
+export function upsertMessage(list: readonly LocalMessage[], m: LocalMessage): LocalMessage[] {
+  const rest = list.filter((x) => x.id !== m.id);
+  const stored = rest.filter((x) => x.seq > 0);
+  const pending = rest.filter((x) => x.seq === 0);
+  if (m.seq === 0) return [...stored, ...pending, m];
+  let i = stored.length;
+  while (i > 0 && (stored[i - 1] as LocalMessage).seq > m.seq) i--;
+  stored.splice(i, 0, m);
+  return [...stored, ...pending];
+}
+
+function replaceMessage(list: readonly LocalMessage[], m: Message, keepOwn: boolean): readonly LocalMessage[] {
+  const i = list.findIndex((x) => x.id === m.id);
+  if (i < 0) return list;
+  const prev = list[i] as LocalMessage;
+  const next = list.slice();
+  next[i] = { ...sent(m), own_reactions: keepOwn ? prev.own_reactions : m.own_reactions };
+  return next;
+}
+
+function mapThreads(
+  threads: ChannelState['threads'],
+  fn: (list: readonly LocalMessage[]) => readonly LocalMessage[],
+): ChannelState['threads'] {
+  let changed = false;
+  const out: Record<string, readonly LocalMessage[]> = {};
+  for (const [k, v] of Object.entries(threads)) {
+    const n = fn(v);
+    if (n !== v) changed = true;
+    out[k] = n;
+  }
+  return changed ? out : threads;
+}
+
+/** Replace a message wherever it is held (channel view and threads). */
+export function replaceEverywhere(s: ChannelState, m: Message, keepOwn = true): ChannelState {
+  return {
+    ...s,
+    messages: replaceMessage(s.messages, m, keepOwn),
+    threads: mapThreads(s.threads, (l) => replaceMessage(l, m, keepOwn)),
+  };
+}
+
+function findMessage(s: ChannelState, id: string): LocalMessage | undefined {
+  return (
+    s.messages.find((m) => m.id === id) ??
+    Object.values(s.threads)
+      .flatMap((l) => l)
+      .find((m) => m.id === id)
+  );
+}
+
+/** Would this message count as unread for `me` given a read mark? */
+function countsUnread(m: Message, me: string, lastRead: number): boolean {
+  return m.seq > lastRead && m.user_id !== me && inChannelView(m);
+}
+
+function mentions(m: Message, me: string): boolean {
+  return m.mentioned_users.includes(me) || m.mentioned_channel;
+}
+
+/**
+ * Apply one logged channel event. Events at or below `lastSeq` are ignored (duplicates);
+ * the caller makes sure events arrive in seq order (filling gaps from the server's log).
+ */
+export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): ChannelState {
+  if (e.seq <= s.lastSeq) return s;
+  const lastRead = s.channel.membership?.last_read_seq ?? 0;
+  let next: ChannelState = {
+    ...s,
+    lastSeq: e.seq,
+    channel: { ...s.channel, last_seq: Math.max(s.channel.last_seq, e.seq) },
+  };
+  switch (e.type) {
+    case 'message.new': {
+      const m = sent(e.message);
+      if (m.parent_id) {
+        const thread = next.threads[m.parent_id];
+        if (thread) next = { ...next, threads: { ...next.threads, [m.parent_id]: upsertMessage(thread, m) } };
+      }
+      if (inChannelView(m)) {
+        const known = next.messages.some((x) => x.id === m.id && x.status === 'sent');
+        next = { ...next, messages: next.loaded || next.watching ? upsertMessage(next.messages, m) : next.messages };
+        if (m.type !== 'deleted')
+          next = {
+            ...next,
+            channel: { ...next.channel, last_message: e.message, last_message_at: e.message.created_at },
+          };
+        if (!known && m.type === 'regular' && countsUnread(m, me, lastRead)) {
+          next = {
+            ...next,
+            unreadCount: next.unreadCount + 1,
+            mentionCount: next.mentionCount + (mentions(m, me) ? 1 : 0),
+          };
+        }
+      }
+      if (e.parent) next = replaceEverywhere(next, e.parent);
+      return next;
+    }
+    case 'message.updated':
+    case 'reaction.new':
+    case 'reaction.deleted': {
+      let m: Message = e.message;
+      const prev = findMessage(next, m.id);
+      if (e.type !== 'message.updated' && e.reaction.user_id === me) {
+        const own = prev?.own_reactions ?? [];
+        m = {
+          ...m,
+          own_reactions:
+            e.type === 'reaction.new'
+              ? [...new Set([...own, e.reaction.type])]
+              : own.filter((t) => t !== e.reaction.type),
+        };
+        next = replaceEverywhere(next, m, false);
+      } else {
+        next = replaceEverywhere(next, m, true);
+      }
+      if (next.channel.last_message?.id === m.id) next = { ...next, channel: { ...next.channel, last_message: m } };
+      return next;
+    }
+    case 'message.deleted': {
+      const prev = findMessage(next, e.message.id);
+      next = replaceEverywhere(next, { ...e.message, own_reactions: [] }, false);
+      const was = prev ?? e.message;
+      if (
+        prev?.type !== 'deleted' &&
+        (prev ? prev.type === 'regular' : true) &&
+        countsUnread(e.message, me, lastRead)
+      ) {
+        next = {
+          ...next,
+          unreadCount: Math.max(0, next.unreadCount - 1),
+          mentionCount: Math.max(0, next.mentionCount - (prev && mentions(was, me) ? 1 : 0)),
+        };
+      }
+      if (next.channel.last_message?.id === e.message.id) {
+        const latest = [...next.messages].reverse().find((x) => x.type !== 'deleted' && x.status === 'sent');
+        next = { ...next, channel: { ...next.channel, last_message: latest ?? null } };
+      }
+      return next;
+    }
+    case 'member.added':
+    case 'member.updated': {
+      const member = e.member;
+      next = {
+        ...next,
+        members: { ...next.members, [member.user_id]: member },
+        read: { ...next.read, [member.user_id]: member.last_read_seq },
+      };
+      if (e.type === 'member.added')
+        next = { ...next, channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq } };
+      if (member.user_id === me && next.channel.membership)
+        next = { ...next, channel: { ...next.channel, membership: { ...next.channel.membership, role: member.role } } };
+      return next;
+    }
+    case 'member.removed': {
+      const { [e.user_id]: _gone, ...members } = next.members;
+      next = {
+        ...next,
+        members,
+        channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq },
+      };
+      if (e.user_id === me) next = { ...next, channel: { ...next.channel, membership: null } };
+      return next;
+    }
+    case 'channel.updated':
+      return { ...next, channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq } };
+  }
+}
+
+/** Channel fields from an event, without list extras (which the event does not know). */
+function stripExtras(c: Channel): Partial<Channel> {
+  const { last_message: _a, unread_count: _b, mention_count: _c, membership: _d, ...rest } = c;
+  return rest;
+}
+
+/** Sort cids by most recent activity (last message, else creation), newest first. */
+export function sortChannelList(channels: ClientState['channels']): string[] {
+  const key = (c: ChannelState) => c.channel.last_message_at ?? c.channel.created_at;
+  return Object.values(channels)
+    .filter((c) => c.channel.membership)
+    .sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : a.cid < b.cid ? 1 : -1))
+    .map((c) => c.cid);
+}
+
+/** Totals over the channel list, muted channels excluded. */
+export function totals(channels: ClientState['channels']): { totalUnread: number; totalMentions: number } {
+  let totalUnread = 0;
+  let totalMentions = 0;
+  for (const c of Object.values(channels)) {
+    if (!c.channel.membership || c.channel.membership.muted) continue;
+    totalUnread += c.unreadCount;
+    totalMentions += c.mentionCount;
+  }
+  return { totalUnread, totalMentions };
+}
