@@ -12,6 +12,8 @@
  * `app` and `token` go through its admin API: an embedded PGlite database belongs to the
  * one process that opened it.
  */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   AppRegistry,
@@ -25,9 +27,10 @@ import {
   signToken,
   startServer,
 } from '@parley/server';
+import { startWorkers } from './workers.js';
 
 const USAGE = `Usage:
-  parley start [--port N] [--host H] [--data DIR]
+  parley start [--port N] [--host H] [--data DIR] [--workers N]
   parley migrate [--data DIR]
   parley app create --name NAME [--json]
   parley app list [--json]
@@ -100,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       user: { type: 'string' },
       server: { type: 'boolean' },
       expires: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -112,6 +116,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'start': {
+        const workers =
+          values.workers !== undefined
+            ? Number(values.workers)
+            : cfg.databaseUrl && cfg.redisUrl
+              ? availableParallelism()
+              : 1;
+        if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers takes a whole number ≥ 1');
+        if (workers > 1 || cluster.isWorker) return await startWorkers(cfg, workers);
         const started = Date.now();
         const s = await startServer(cfg, { handleSignals: true });
         out(

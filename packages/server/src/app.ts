@@ -4,11 +4,12 @@
  * port, and `main.ts` (or the CLI) calls `listen()`.
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { appRoutes } from './features/apps/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { readEvents } from './features/events/log.js';
@@ -37,12 +38,38 @@ import { AppRegistry } from './platform/tenancy.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
+import { RedisBroker } from './realtime/redis-broker.js';
 import { Bus, type Services } from './services.js';
+
+type ValidatorFactory = NonNullable<
+  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
+>;
+type AjvOptions = { customOptions: Record<string, unknown> };
+type RouteValidator = (route: { httpPart?: string }) => unknown;
+type AjvFactory = (external: unknown, options: AjvOptions) => RouteValidator;
+// Fastify's own Ajv validator factory, resolved through fastify so it is the one fastify ships.
+const ajvValidators = (
+  createRequire(createRequire(import.meta.url).resolve('fastify'))('@fastify/ajv-compiler') as () => AjvFactory
+)();
+
+/**
+ * Query strings and path params arrive as text, so they are coerced to their schema types;
+ * JSON bodies are typed already and are not: coercing them would accept `{"text":123}` and,
+ * worse, turn `null` into `""` in nullable strings (`{"text":null}` must clear a status).
+ */
+const buildValidator: AjvFactory = (external, options) => {
+  const coercing = ajvValidators(external, options);
+  const strict = ajvValidators(external, {
+    ...options,
+    customOptions: { ...options.customOptions, coerceTypes: false },
+  });
+  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
+};
 
 export interface BuildOptions {
   /** An already open database (tests); otherwise opened from the config and closed on close. */
   database?: Database;
-  /** A broker (tests wire several nodes to one network); default: in process. */
+  /** A broker (tests wire several nodes to one network); default: Redis with `redisUrl`, else in process. */
   broker?: Broker;
   /** Apply pending migrations while building (default true). */
   migrate?: boolean;
@@ -75,6 +102,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     },
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as unknown as ValidatorFactory } },
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Response schemas document the API; replies are plain JSON.stringify of presented objects.
@@ -84,7 +112,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
 
   const metrics = createMetrics(config.nodeId);
-  const broker = opts.broker ?? new MemoryBroker();
+  const broker = opts.broker ?? (config.redisUrl ? new RedisBroker(config.redisUrl) : new MemoryBroker());
+  if (broker instanceof RedisBroker) await broker.ready();
   const svc = {
     config,
     database,

@@ -11,8 +11,11 @@ export interface Started extends ParleyServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<Started> {
-  const server = await buildServer(config);
+export async function startServer(
+  config: Config,
+  opts: { handleSignals?: boolean; migrate?: boolean } = {},
+): Promise<Started> {
+  const server = await buildServer(config, { migrate: opts.migrate !== false });
   const { app } = server;
   const address = await app.listen({ port: config.port, host: config.host });
   const port = new URL(address).port;

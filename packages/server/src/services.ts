@@ -2,6 +2,7 @@
  * The services one server instance is built from, created once in `buildServer` and passed
  * to every feature. Features reach the database, the bus and each other only through here.
  */
+import { LOGGED_EVENT_TYPES } from '@parley/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
@@ -26,6 +27,8 @@ export interface Services {
   typing: Typing;
 }
 
+const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+
 /** A channel or user event to publish once its transaction has committed. */
 export type Outgoing =
   | {
@@ -48,7 +51,9 @@ export class Bus {
     for (const e of events) {
       if (e.to === 'channel') {
         const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? JSON.stringify(e.event) };
-        if (typeof e.event.seq === 'number') msg.seq = e.event.seq;
+        // Only logged events are ordered by seq; a live event's `seq` (read.updated's read
+        // mark) is data, not a position in the channel's log.
+        if (LOGGED.has(e.event.type) && typeof e.event.seq === 'number') msg.seq = e.event.seq;
         this.broker.publish(channelTopic(e.appId, e.cid), msg);
       } else {
         const msg: BusMessage = { type: e.event.type, frame: JSON.stringify(e.event) };

@@ -40,10 +40,13 @@ export function toApiError(err: unknown): { error: ApiError; unexpected: boolean
   return { error: new ApiError('INTERNAL', 'Internal server error'), unexpected: true };
 }
 
-/** Connection-level database failures are retryable, not bugs. */
-function isUnavailable(err: unknown): boolean {
+/**
+ * Connection-level database failures are retryable, not bugs. Drizzle wraps driver errors
+ * (`DrizzleQueryError`), so the code is looked for along the `cause` chain.
+ */
+function isUnavailable(err: unknown, depth = 0): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return (
+  if (
     typeof code === 'string' &&
     (code === 'ECONNREFUSED' ||
       code === 'ECONNRESET' ||
@@ -51,5 +54,8 @@ function isUnavailable(err: unknown): boolean {
       code === '57P01' ||
       code === '57P03' ||
       code.startsWith('08'))
-  );
+  )
+    return true;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return depth < 5 && cause != null && isUnavailable(cause, depth + 1);
 }

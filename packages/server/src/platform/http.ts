@@ -59,8 +59,13 @@ export interface HttpDeps {
 
 export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.decorateRequest('caller', null);
+  // Bodies are JSON only: without this, Fastify's built-in text/plain parser would hand a
+  // string to the route schema (400 "body must be object") instead of answering 415.
+  app.removeContentTypeParser('text/plain');
 
-  app.addHook('preHandler', async (req) => {
+  // preValidation, not preHandler: credentials are checked before the body and query are
+  // validated, so an anonymous caller learns nothing about a route's schema (401, not 400).
+  app.addHook('preValidation', async (req) => {
     const mode = req.routeOptions.config.auth ?? 'none';
     if (mode === 'none') return;
     const token = bearer(req.headers.authorization);
@@ -69,6 +74,10 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
       return;
     }
     const tenant = await appFromRequest(deps.apps, req);
+    // `?api_key=` is transport, not a route parameter: drop it before the route's querystring
+    // schema (additionalProperties: false) would refuse it.
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query && typeof query === 'object' && 'api_key' in query) delete query.api_key;
     if (!token) throw new ApiError('UNAUTHORIZED', 'Missing bearer token');
     const caller = await verifyToken(tenant, token);
     if (mode === 'server' && caller.kind !== 'server')

@@ -69,7 +69,21 @@ export class Gateway {
     const { svc } = this;
     this.pending.add(ws);
     ws.on('error', () => ws.terminate());
-    const app = apiKey ? await svc.apps.byKey(apiKey).catch(() => null) : null;
+    // Listen from the first moment: a client sends auth as soon as it is open (often with
+    // requests right behind it), while the key lookup and the opening below are still
+    // awaiting. `ws` drops a frame nobody listens for, so they wait in the inbox instead.
+    const inbox = new Inbox(ws);
+    let app: Awaited<ReturnType<typeof svc.apps.byKey>>;
+    try {
+      app = apiKey ? await svc.apps.byKey(apiKey) : null;
+    } catch (err) {
+      // The key could not be checked (database down): not UNKNOWN_APP, which tells the client
+      // never to retry. 1013 (try again later) is outside 4500–4999, so clients reconnect.
+      svc.log.error({ err }, 'socket app lookup failed');
+      this.pending.delete(ws);
+      ws.close(1013, 'server unavailable, retry later');
+      return;
+    }
     if (!app) {
       this.pending.delete(ws);
       ws.close(CLOSE_CODES.UNKNOWN_APP, 'unknown api_key');
@@ -80,7 +94,7 @@ export class Gateway {
       clearTimeout(timer);
       this.pending.delete(ws);
     });
-    ws.once('message', (data, isBinary) => {
+    void inbox.next().then(([data, isBinary]) => {
       clearTimeout(timer);
       void (async () => {
         let caller: Caller;
@@ -97,7 +111,7 @@ export class Gateway {
           return;
         }
         try {
-          await this.open(ws, caller);
+          await this.open(ws, caller, inbox);
         } catch (err) {
           svc.log.error({ err }, 'socket open failed');
           ws.close(1011, 'internal error');
@@ -108,7 +122,7 @@ export class Gateway {
     });
   }
 
-  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }): Promise<void> {
+  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }, inbox: Inbox): Promise<void> {
     const { svc } = this;
     if (ws.readyState !== WebSocket.OPEN) return;
     await ensureUser(svc, caller.app.id, caller.userId);
@@ -153,7 +167,7 @@ export class Gateway {
     ws.on('pong', () => {
       conn.awaitingPong = false;
     });
-    ws.on('message', (data, isBinary) => {
+    inbox.handle((data, isBinary) => {
       conn.awaitingPong = false;
       void this.onFrame(conn, caller, isBinary ? null : data.toString());
     });
@@ -241,5 +255,43 @@ export class Gateway {
     ]);
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
+  }
+}
+
+type Frame = [data: WebSocket.RawData, isBinary: boolean];
+
+/** Frames that arrived before anyone took them, in order; bounded, as nothing reads them yet. */
+class Inbox {
+  private static readonly MAX_HELD = 100;
+  private held: Frame[] = [];
+  private handler: ((data: WebSocket.RawData, isBinary: boolean) => void) | null = null;
+
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (this.handler) return this.handler(data, isBinary);
+      if (this.held.length >= Inbox.MAX_HELD) {
+        ws.close(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many frames before hello');
+        return;
+      }
+      this.held.push([data, isBinary]);
+    });
+  }
+
+  /** The next frame, held or yet to come. */
+  next(): Promise<Frame> {
+    const first = this.held.shift();
+    if (first) return Promise.resolve(first);
+    return new Promise((resolve) => {
+      this.handler = (data, isBinary) => {
+        this.handler = null;
+        resolve([data, isBinary]);
+      };
+    });
+  }
+
+  /** Every frame from now on, the held ones first. */
+  handle(fn: (data: WebSocket.RawData, isBinary: boolean) => void): void {
+    for (const [data, isBinary] of this.held.splice(0)) fn(data, isBinary);
+    this.handler = fn;
   }
 }

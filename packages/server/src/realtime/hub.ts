@@ -167,16 +167,21 @@ export class Hub {
   private async fillGap(st: ChannelState): Promise<void> {
     st.timer = null;
     if (st.pending.size === 0 || st.next === null) return;
-    const upTo = Math.min(...st.pending.keys()) - 1;
+    // Every hole below the highest held seq, in one read.
+    const upTo = Math.max(...st.pending.keys()) - 1;
     try {
       const missing = await this.readLog(st.appId, st.cid, st.next - 1, upTo);
-      for (const e of missing) if (!st.pending.has(e.seq)) st.pending.set(e.seq, e.frame);
+      // The bus may have delivered some of these while the log was read: keep what is still ahead.
+      for (const e of missing) if (e.seq >= st.next && !st.pending.has(e.seq)) st.pending.set(e.seq, e.frame);
     } catch (err) {
       this.log.warn({ err, cid: st.cid }, 'gap fill failed; delivering what is here');
     }
+    if (st.pending.size === 0) return;
     // Whatever is still missing is not in the log (it never committed): skip past it.
     if (!st.pending.has(st.next)) st.next = Math.min(...st.pending.keys());
     this.drain(st);
+    // A further hole the log did not have either gets its own wait.
+    if (st.pending.size > 0 && !st.timer) st.timer = setTimeout(() => void this.fillGap(st), this.gapWaitMs);
   }
 
   private fanOut(st: ChannelState, seq: number, frame: string): void {

@@ -201,13 +201,20 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
     } else {
       checkInvite(a);
     }
-    const users = await usersExist(tx, appId, [...new Set(userIds)]);
+    const ids = [...new Set(userIds)];
+    const users = await usersExist(tx, appId, ids);
     const at = now();
     const added = await tx
       .insert(schema.members)
-      .values([...users.keys()].map((userId) => ({ appId, cid, userId, role: 'member', joinedAt: at })))
+      // A newcomer starts with everything before their arrival read, as in Slack: history is
+      // there to scroll, not a wall of unread.
+      .values(
+        ids.map((userId) => ({ appId, cid, userId, role: 'member', joinedAt: at, lastReadSeq: a.channel.lastSeq })),
+      )
       .onConflictDoNothing()
       .returning();
+    // Events and the system message name people in the order given, whatever order rows come back in.
+    added.sort((x, y) => ids.indexOf(x.userId) - ids.indexOf(y.userId));
     if (added.length === 0) return channelWithMembers(tx, caller, cid, a);
     const row = await bump(tx, appId, cid, added.length + 1, {
       memberCount: sql`${schema.channels.memberCount} + ${added.length}`,
@@ -223,12 +230,16 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
       channel,
     }));
     const actor = caller.userId ?? added[0]!.userId;
+    const addedNames = names(
+      added.map((m) => m.userId),
+      users,
+    );
+    // A server caller is nobody: say what happened without naming an actor who did not act.
     const text = selfJoin
       ? `${users.get(actor)?.name ?? actor} joined`
-      : `${await displayName(tx, appId, actor)} added ${names(
-          added.map((m) => m.userId),
-          users,
-        )}`;
+      : caller.userId
+        ? `${await displayName(tx, appId, actor)} added ${addedNames}`
+        : `${addedNames} ${added.length > 1 ? 'were' : 'was'} added`;
     events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
     await logEvents(tx, out, appId, events);
     for (const m of added)
@@ -280,6 +291,7 @@ export async function removeMembers(svc: Services, caller: Caller, cid: string, 
       .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), inArray(schema.members.userId, userIds)))
       .returning();
     if (removed.length === 0) return { removed: [] as string[] };
+    removed.sort((x, y) => userIds.indexOf(x.userId) - userIds.indexOf(y.userId));
     const row = await bump(tx, appId, cid, removed.length + 1, {
       memberCount: sql`greatest(${schema.channels.memberCount} - ${removed.length}, 0)`,
     });
@@ -308,12 +320,15 @@ export async function removeMembers(svc: Services, caller: Caller, cid: string, 
         ),
       );
     const goneMap = new Map(gone.map((u) => [u.id, u]));
+    const goneNames = names(
+      removed.map((m) => m.userId),
+      goneMap,
+    );
     const text = selfLeave
       ? `${goneMap.get(actor)?.name ?? actor} left`
-      : `${await displayName(tx, appId, actor)} removed ${names(
-          removed.map((m) => m.userId),
-          goneMap,
-        )}`;
+      : caller.userId
+        ? `${await displayName(tx, appId, actor)} removed ${goneNames}`
+        : `${goneNames} ${removed.length > 1 ? 'were' : 'was'} removed`;
     events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
     await logEvents(tx, out, appId, events);
     for (const m of removed)
@@ -346,7 +361,9 @@ export async function updateChannel(svc: Services, caller: Caller, cid: string, 
     if (body.topic !== undefined) set.topic = body.topic;
     if (body.image !== undefined) set.image = body.image;
     if (body.archived !== undefined) set.archivedAt = body.archived ? (a.channel.archivedAt ?? now()) : null;
-    const renamed = body.name !== undefined && body.name !== a.channel.name;
+    // A rename by a user also writes a system message (a second seq); a server caller has no
+    // one to attribute it to, so it takes only the channel.updated seq — never a hole.
+    const renamed = body.name !== undefined && body.name !== a.channel.name && !!caller.userId;
     const at = now();
     const row = await bump(tx, appId, cid, renamed ? 2 : 1, { ...set, updatedAt: at });
     const events: ChannelEvent[] = [

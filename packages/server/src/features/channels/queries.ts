@@ -44,7 +44,15 @@ const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url
 function decode(s: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
-    if (typeof c.t === 'string' && typeof c.c === 'string' && !Number.isNaN(Date.parse(c.t))) return c;
+    // `t` must be exactly what `encode` wrote (an ISO timestamp): anything else Date.parse
+    // accepts ("1", "May 5") would reach PostgreSQL's timestamptz cast and fail there.
+    if (
+      typeof c.t === 'string' &&
+      typeof c.c === 'string' &&
+      !Number.isNaN(Date.parse(c.t)) &&
+      new Date(c.t).toISOString() === c.t
+    )
+      return c;
   } catch {}
   throw invalid('Invalid cursor');
 }
@@ -65,7 +73,10 @@ export async function queryChannels(
   const where: SQL[] = [sql`c.app_id = ${appId}`];
   // Server callers see everything; app staff see private channels only when they ask by cid.
   const staff = caller.kind === 'server';
-  const joined = f.joined ?? (f.members === undefined && caller.kind === 'user' ? true : undefined);
+  // An empty filter means the caller's channels; a `type` or `members` filter searches every
+  // channel the caller may see (so `{type:'public'}` finds public channels to join).
+  const joined =
+    f.joined ?? (f.members === undefined && f.type === undefined && caller.kind === 'user' ? true : undefined);
   if (joined === true && caller.kind === 'user') where.push(sql`m.user_id is not null`);
   if (joined === false && caller.kind === 'user') where.push(sql`m.user_id is null`);
   if (!staff) where.push(sql`(m.user_id is not null or c.type in ('public', 'announcement'))`);
@@ -111,7 +122,7 @@ export async function queryChannels(
           and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)) end as unread_count,
       case when p.m_user_id is null then null else (select count(*) from ${schema.messages} x
         where x.app_id = p.app_id and x.cid = p.cid and x.seq > p.m_last_read_seq and x.user_id <> p.m_user_id
-          and x.type = 'regular' and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} fl
+          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel) and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} fl
             where fl.app_id = x.app_id and fl.user_id = p.m_user_id and fl.message_id = x.id and fl.mentioned))) end as mention_count,
       (select x.id from ${schema.messages} x where x.app_id = p.app_id and x.cid = p.cid
         and (x.parent_id is null or x.show_in_channel) and x.type <> 'deleted'

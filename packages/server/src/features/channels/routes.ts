@@ -13,13 +13,14 @@ import {
   UpdateMemberBody,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
-import { invalid } from '../../platform/errors.js';
+import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import {
   addMembers,
   channelWithMembers,
   createChannel,
+  loadChannel,
   removeMembers,
   updateChannel,
   updateMember,
@@ -107,7 +108,11 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
           throw invalid('A user cannot be both added and removed');
         if (add) await addMembers(svc, caller, req.params.cid, add);
         if (remove) await removeMembers(svc, caller, req.params.cid, remove);
-        return channelWithMembers(svc.db, caller, req.params.cid);
+        // The actions checked access; a caller who just left a private channel may no longer
+        // read it, yet gets the state they left it in (not a 404 for a leave that worked).
+        const a = await loadChannel(svc.db, caller, req.params.cid);
+        if (!a) throw notFound('Channel');
+        return channelWithMembers(svc.db, caller, req.params.cid, a);
       },
     );
 

@@ -3,6 +3,7 @@
  * replay every logged event after it. Live events that arrive during the replay are held and
  * released after it, skipping what the replay already sent: each event exactly once, in order.
  */
+import type { Connection, Subscription } from '../../realtime/connection.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import { accessChannelRead } from '../channels/access.js';
 import { channelWithMembers } from '../channels/actions.js';
@@ -10,19 +11,28 @@ import { readEvents } from './log.js';
 
 export const eventSocket: SocketHandlers = {
   'channel.watch': async ({ svc, caller, conn }, f) => {
-    const a = await accessChannelRead(svc.db, caller, f.cid);
+    // A subscription that already exists holds its live events from the start: one published
+    // while access is checked would otherwise go out live and then again in the replay.
+    const early = conn.subs.get(f.cid);
+    const heldEarly = early !== undefined && early.held === null;
+    if (heldEarly) early.held = [];
+    const a = await accessChannelRead(svc.db, caller, f.cid).catch((err: unknown) => {
+      if (heldEarly) release(conn, f.cid, early!);
+      throw err;
+    });
     const existing = conn.subs.get(f.cid);
     const known = a.channel.lastSeq;
     svc.hub.subscribe(conn, f.cid, f.since ?? known, { watching: true, member: !!a.member }, known);
     const sub = conn.subs.get(f.cid);
+    if (heldEarly && sub !== early) release(conn, f.cid, early);
     if (!sub) return { reload: true };
     // A subscription that already existed has delivered everything above its lastSeq live;
     // a replay then covers only (since, lastSeq]. A new one holds live events while replaying.
     const from = f.since ?? (existing ? sub.lastSeq : known);
     const upTo = existing ? sub.lastSeq : undefined;
     let reload = false;
-    const holding = sub.held === null;
-    if (holding) sub.held = [];
+    const holding = (heldEarly && sub === early) || sub.held === null;
+    if (holding) sub.held ??= [];
     try {
       const end = upTo ?? Number.MAX_SAFE_INTEGER;
       if (f.since !== undefined && Math.min(end, known) - from > svc.config.maxReplay) {
@@ -56,3 +66,10 @@ export const eventSocket: SocketHandlers = {
     return undefined;
   },
 };
+
+/** Stop holding a subscription's live events and deliver what was held (deduplicated by seq). */
+function release(conn: Connection, cid: string, sub: Subscription): void {
+  const held = sub.held ?? [];
+  sub.held = null;
+  for (const h of held) conn.deliver(cid, h.seq, h.frame);
+}

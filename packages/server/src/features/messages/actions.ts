@@ -173,11 +173,9 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
             threadParticipants: sql`case
               when ${schema.messages.threadParticipants} @> ${JSON.stringify([me.userId])}::jsonb then ${schema.messages.threadParticipants}
               when jsonb_array_length(${schema.messages.threadParticipants}) >= ${MAX_PARTICIPANTS} then ${schema.messages.threadParticipants}
-              else ${schema.messages.threadParticipants} || ${JSON.stringify(
-                parent.threadParticipants.length === 0 && parent.userId !== me.userId
-                  ? [parent.userId, me.userId]
-                  : [me.userId],
-              )}::jsonb end`,
+              when jsonb_array_length(${schema.messages.threadParticipants}) = 0 and ${schema.messages.userId} <> ${me.userId}
+                then jsonb_build_array(${schema.messages.userId}) || ${JSON.stringify([me.userId])}::jsonb
+              else ${schema.messages.threadParticipants} || ${JSON.stringify([me.userId])}::jsonb end`,
           })
           .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parent.id)))
           .returning();

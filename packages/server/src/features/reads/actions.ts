@@ -17,14 +17,9 @@ function announce(
   user: Parameters<typeof presentUser>[0] | null,
 ) {
   if (!user) return;
-  svc.bus.publish([
-    {
-      to: 'channel',
-      appId: caller.app.id,
-      cid,
-      event: { type: 'read.updated', cid, user: presentUser(user), seq, created_at: new Date().toISOString() },
-    },
-  ]);
+  // Its `seq` is the reader's read mark; the bus orders only logged events, so it goes live.
+  const event = { type: 'read.updated', cid, user: presentUser(user), seq, created_at: new Date().toISOString() };
+  svc.bus.publish([{ to: 'channel', appId: caller.app.id, cid, event }]);
 }
 
 function member(caller: Caller): Caller & { kind: 'user' } {

@@ -1,0 +1,76 @@
+/**
+ * The Redis broker: fan-out between nodes over Redis pub/sub. One connection publishes, one
+ * subscribes (a subscribed Redis connection can do nothing else). Frames travel as they are,
+ * behind a one-line header with what the hub routes by, so no node re-serializes an event.
+ *
+ * Pub/sub delivers to whoever listens at that moment; a node that misses messages (Redis
+ * restarted, connection dropped) relies on the seq order check: the next event of a channel
+ * shows the gap and the hub fills it from the channel's event log.
+ */
+import { Redis } from 'ioredis';
+import type { Broker, BusMessage } from './broker.js';
+
+export class RedisBroker implements Broker {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly topics = new Set<string>();
+  private handler: (topic: string, msg: BusMessage) => void = () => {};
+
+  constructor(
+    url: string,
+    private readonly prefix = 'parley:',
+  ) {
+    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    this.sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    // Connection errors are retried by ioredis; they must not crash the process.
+    this.pub.on('error', () => {});
+    this.sub.on('error', () => {});
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message));
+  }
+
+  /** Resolves once both connections are ready (tests and start-up checks). */
+  async ready(): Promise<void> {
+    await Promise.all([this.pub.ping(), this.sub.ping()]);
+  }
+
+  publish(topic: string, msg: BusMessage): void {
+    const header = `${msg.type}\t${msg.seq ?? ''}\t${msg.cid ?? ''}\n`;
+    void this.pub.publish(this.prefix + topic, header + msg.frame).catch(() => {});
+  }
+
+  subscribe(topic: string): void {
+    if (this.topics.has(topic)) return;
+    this.topics.add(topic);
+    void this.sub.subscribe(this.prefix + topic).catch(() => {});
+  }
+
+  unsubscribe(topic: string): void {
+    if (!this.topics.delete(topic)) return;
+    void this.sub.unsubscribe(this.prefix + topic).catch(() => {});
+  }
+
+  onMessage(handler: (topic: string, msg: BusMessage) => void): void {
+    this.handler = handler;
+  }
+
+  private receive(channel: string, raw: Buffer): void {
+    if (!channel.startsWith(this.prefix)) return;
+    const topic = channel.slice(this.prefix.length);
+    if (!this.topics.has(topic)) return;
+    const text = raw.toString('utf8');
+    const nl = text.indexOf('\n');
+    if (nl < 0) return;
+    const [type = '', seq = '', cid = ''] = text.slice(0, nl).split('\t');
+    const msg: BusMessage = { type, frame: text.slice(nl + 1) };
+    if (seq !== '') msg.seq = Number(seq);
+    if (cid !== '') msg.cid = cid;
+    this.handler(topic, msg);
+  }
+
+  async close(): Promise<void> {
+    this.topics.clear();
+    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    this.pub.disconnect();
+    this.sub.disconnect();
+  }
+}
