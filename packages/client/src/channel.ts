@@ -236,13 +236,18 @@ export class Channel {
   async updateMessage(id: string, text: string): Promise<Message> {
     const before = this.client.findLocal(this.cid, id);
     if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, { ...before, text }, true));
+    // The object now in state: still there (by identity) at rollback time means nothing replaced it.
+    const optimistic = before ? this.client.findLocal(this.cid, id) : undefined;
     try {
       const r = await this.client.request('message.update', { message: { id, text } });
       const m = r.message as Message;
       this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
       return m;
     } catch (e) {
-      if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      // Roll back only if our edit is still what is shown: an event that replaced it meanwhile
+      // (say message.deleted) is newer than `before`, and restoring `before` would undo it.
+      if (before && this.client.findLocal(this.cid, id) === optimistic)
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
       throw e;
     }
   }
@@ -265,6 +270,7 @@ export class Channel {
 
   private async toggleReaction(messageId: string, type: string, add: boolean): Promise<Message> {
     const before = this.client.findLocal(this.cid, messageId);
+    let optimistic: LocalMessage | null = null;
     if (before && before.own_reactions.includes(type) !== add) {
       const counts = { ...before.reactions };
       counts[type] = (counts[type] ?? 0) + (add ? 1 : -1);
@@ -273,6 +279,8 @@ export class Channel {
       this.client.updateChannel(this.cid, (c) =>
         replaceEverywhere(c, { ...before, reactions: counts, own_reactions: own }, false),
       );
+      // The object now in state: still there (by identity) at rollback time means nothing replaced it.
+      optimistic = this.client.findLocal(this.cid, messageId) ?? null;
     }
     try {
       const r = add
@@ -285,7 +293,17 @@ export class Channel {
         this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
       return m;
     } catch (e) {
-      if (before) this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      // Roll back our own change only. If an event replaced the message meanwhile (say
+      // message.deleted), it is newer than `before`: restoring `before` would resurrect the
+      // message, so keep the event's version and only undo the own_reactions toggle on it.
+      const cur = this.client.findLocal(this.cid, messageId);
+      if (before && optimistic && cur === optimistic) {
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      } else if (before && optimistic && cur) {
+        const had = before.own_reactions.includes(type);
+        const own = had ? [...new Set([...cur.own_reactions, type])] : cur.own_reactions.filter((t) => t !== type);
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, { ...cur, own_reactions: own }, false));
+      }
       throw e;
     }
   }

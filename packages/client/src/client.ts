@@ -534,7 +534,14 @@ export class ChatClient {
       if (m.parent_id && c.threads[m.parent_id]) {
         next = { ...next, threads: { ...next.threads, [m.parent_id]: upsertMessage(c.threads[m.parent_id] ?? [], m) } };
       }
-      if (!m.parent_id || m.show_in_channel) next = { ...next, messages: upsertMessage(next.messages, m) };
+      if (!m.parent_id || m.show_in_channel) {
+        next = { ...next, messages: upsertMessage(next.messages, m) };
+        // A new send is the channel's latest activity: show it as the last message and move
+        // the channel up the list at once, not only when the server's message.new arrives.
+        const last = next.channel.last_message_at;
+        if (m.status === 'sending' && (!last || m.created_at > last))
+          next = { ...next, channel: { ...next.channel, last_message: m, last_message_at: m.created_at } };
+      }
       return next;
     });
   }

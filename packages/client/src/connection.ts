@@ -230,7 +230,11 @@ export class Connection {
     const ws = this.ws;
     this.ws = null;
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Keep an error handler: closing a socket that is still connecting makes `ws` emit
+      // "closed before the connection was established" later, and an `error` event with no
+      // listener would crash a Node process.
+      ws.onerror = () => {};
       try {
         ws.close(code, reason);
       } catch {

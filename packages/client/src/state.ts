@@ -229,6 +229,7 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
           mentionCount: Math.max(0, next.mentionCount - (prev && mentions(was, me) ? 1 : 0)),
         };
       }
+      if (e.parent) next = replaceEverywhere(next, e.parent);
       if (next.channel.last_message?.id === e.message.id) {
         const latest = [...next.messages].reverse().find((x) => x.type !== 'deleted' && x.status === 'sent');
         next = { ...next, channel: { ...next.channel, last_message: latest ?? null } };

@@ -26,15 +26,20 @@ export class MemoryStorage implements StorageAdapter {
   }
 }
 
-/** Minimal IndexedDB typing, so this file needs no DOM library. */
+/**
+ * Minimal IndexedDB typing, so this file needs no DOM library. Handlers take a `never` event
+ * so that the DOM's own `IDBFactory` (handlers `(this, ev: Event) => any`) — `indexedDB`, or
+ * fake-indexeddb's — type-checks as an `IdbFactoryLike`; with `() => void` it did not.
+ */
+type IdbHandler = ((ev: never) => void) | null;
 interface IdbRequest<T> {
   result: T;
   error: unknown;
-  onsuccess: (() => void) | null;
-  onerror: (() => void) | null;
+  onsuccess: IdbHandler;
+  onerror: IdbHandler;
 }
 interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
-  onupgradeneeded: (() => void) | null;
+  onupgradeneeded: IdbHandler;
 }
 interface IdbDatabase {
   objectStoreNames: { contains(name: string): boolean };

@@ -69,8 +69,11 @@ export interface Harness {
   createApp(name?: string): Promise<TestApp>;
   /** Upsert users through the API (server token). */
   users(app: TestApp, users: { id: string; name?: string; username?: string; role?: string }[]): Promise<void>;
-  /** Listen on a loopback port (for sockets); returns the base URL. */
-  listen(): Promise<string>;
+  /**
+   * Listen on a loopback port (for sockets); returns the base URL. `port` picks the port
+   * (e.g. a restarted server on the port the previous one used); default: a free one.
+   */
+  listen(port?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -139,9 +142,9 @@ export async function startHarness(
       const r = await call({ method: 'POST', url: '/v1/users', headers: await tapp.server(), payload: { users } });
       if (r.status !== 200) throw new Error(`users: ${r.status} ${JSON.stringify(r.body)}`);
     },
-    async listen() {
+    async listen(port = 0) {
       if (url) return url;
-      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = await app.listen({ port, host: '127.0.0.1' });
       url = address;
       return url;
     },

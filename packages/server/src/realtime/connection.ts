@@ -15,6 +15,8 @@ import type { Metrics } from '../platform/metrics.js';
 export interface Subscription {
   /** Highest seq delivered; events at or below it are duplicates and dropped. */
   lastSeq: number;
+  /** Events at or below this seq were never sent live on this connection (only by replay). */
+  baseSeq: number;
   member: boolean;
   watching: boolean;
   /** While a `channel.watch` replays history, live events wait here. */

@@ -175,6 +175,8 @@ export class Gateway {
       svc.hub.removeConnection(conn);
       svc.metrics.openSockets.dec();
       svc.presence.disconnected(caller.app.id, caller.userId);
+      if (svc.hub.connectionsOf(caller.app.id, caller.userId).size === 0)
+        svc.typing.stopAll(caller.app.id, caller.userId);
     });
   }
 
@@ -266,9 +268,12 @@ class Inbox {
   private held: Frame[] = [];
   private handler: ((data: WebSocket.RawData, isBinary: boolean) => void) | null = null;
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      if (this.handler) return this.handler(data, isBinary);
+      if (this.handler) {
+        this.handler(data, isBinary);
+        return;
+      }
       if (this.held.length >= Inbox.MAX_HELD) {
         ws.close(CLOSE_CODES.PROTOCOL_VIOLATION, 'too many frames before hello');
         return;

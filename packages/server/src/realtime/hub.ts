@@ -92,7 +92,13 @@ export class Hub {
       if (how.watching) existing.watching = true;
       return;
     }
-    conn.subs.set(cid, { lastSeq: knownSeq, member: !!how.member, watching: !!how.watching, held: null });
+    conn.subs.set(cid, {
+      lastSeq: knownSeq,
+      baseSeq: knownSeq,
+      member: !!how.member,
+      watching: !!how.watching,
+      held: null,
+    });
     const topic = channelTopic(conn.appId, cid);
     let st = this.channels.get(topic);
     if (!st) {

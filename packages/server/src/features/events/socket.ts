@@ -26,10 +26,11 @@ export const eventSocket: SocketHandlers = {
     const sub = conn.subs.get(f.cid);
     if (heldEarly && sub !== early) release(conn, f.cid, early);
     if (!sub) return { reload: true };
-    // A subscription that already existed has delivered everything above its lastSeq live;
-    // a replay then covers only (since, lastSeq]. A new one holds live events while replaying.
+    // A subscription that already existed has sent every event above its baseSeq live, so a
+    // replay covers only (since, baseSeq]: each event reaches the socket once, even if the
+    // live ones went out first. A new one holds live events while it replays.
     const from = f.since ?? (existing ? sub.lastSeq : known);
-    const upTo = existing ? sub.lastSeq : undefined;
+    const upTo = existing ? sub.baseSeq : undefined;
     let reload = false;
     const holding = (heldEarly && sub === early) || sub.held === null;
     if (holding) sub.held ??= [];
@@ -49,6 +50,7 @@ export const eventSocket: SocketHandlers = {
           if (rows.length < 500) break;
         }
         if (!existing) sub.lastSeq = Math.max(sub.lastSeq, after);
+        else sub.baseSeq = Math.min(sub.baseSeq, from);
       }
     } finally {
       if (holding) {

@@ -299,11 +299,25 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
     await tx
       .delete(schema.messageVersions)
       .where(and(eq(schema.messageVersions.appId, appId), eq(schema.messageVersions.messageId, id)));
-    const message = presentMessage(row);
-    await logEvents(tx, out, appId, [
-      { type: 'message.deleted', cid: row.cid, seq, created_at: at.toISOString(), message },
-    ]);
-    return message;
+    const [message] = await enrichMessages(tx, appId, null, [row]);
+    const event: ChannelEvent = {
+      type: 'message.deleted',
+      cid: row.cid,
+      seq,
+      created_at: at.toISOString(),
+      message: message!,
+    };
+    if (row.parentId) {
+      // A deleted reply leaves the thread's count, as in Slack; the parent travels with the event.
+      const [p] = await tx
+        .update(schema.messages)
+        .set({ replyCount: sql`greatest(${schema.messages.replyCount} - 1, 0)` })
+        .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, row.parentId)))
+        .returning();
+      if (p) event.parent = presentMessage(p);
+    }
+    await logEvents(tx, out, appId, [event]);
+    return message!;
   });
 }
 

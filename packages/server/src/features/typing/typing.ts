@@ -7,9 +7,15 @@ import type { Services } from '../../services.js';
 
 const THROTTLE_MS = 2_000;
 
+type TypingUser = Record<string, unknown> & { id: string };
+
 interface Entry {
   lastSent: number;
   timer: NodeJS.Timeout;
+  appId: string;
+  cid: string;
+  parentId: string | null;
+  user: TypingUser;
 }
 
 export class Typing {
@@ -27,7 +33,8 @@ export class Typing {
       if (now - e.lastSent < THROTTLE_MS) return;
       e.lastSent = now;
     } else {
-      this.entries.set(key, { lastSent: now, timer: setTimeout(() => this.stop(appId, cid, parentId, user), ttl) });
+      const timer = setTimeout(() => this.stop(appId, cid, parentId, user), ttl);
+      this.entries.set(key, { lastSent: now, timer, appId, cid, parentId, user });
     }
     this.emit('typing.start', appId, cid, parentId, user);
   }
@@ -39,6 +46,12 @@ export class Typing {
     clearTimeout(e.timer);
     this.entries.delete(key);
     this.emit('typing.stop', appId, cid, parentId, user);
+  }
+
+  /** The user's last connection on this node closed: whatever they were typing stops now. */
+  stopAll(appId: string, userId: string): void {
+    for (const e of [...this.entries.values()])
+      if (e.appId === appId && e.user.id === userId) this.stop(e.appId, e.cid, e.parentId, e.user);
   }
 
   /** A message sent ends its author's typing in that channel or thread. */

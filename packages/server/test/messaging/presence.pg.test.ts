@@ -1,0 +1,132 @@
+/** Presence: online while any socket is open, offline after the grace, away by choice, custom status. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type Harness, startHarness, type TestSocket } from '../harness.js';
+import { expectError, makeWorld, sleep, type World } from './world.js';
+
+const GRACE = 150;
+let h: Harness;
+let w: World;
+
+beforeAll(async () => {
+  h = await startHarness({ presenceGraceMs: GRACE });
+  w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }, { id: 'zed' }, { id: 'sam' }]);
+  // alice and bob share a channel; zed shares none with them; sam only with alice via a DM.
+  await w.channel('alice', 'group', 'pres', ['bob']);
+  await w.channel('alice', 'dm', '', ['sam']);
+});
+afterEach(async () => {
+  await w.closeSockets();
+  // Each test starts with everyone offline.
+  await eventually(async () => {
+    for (const u of ['alice', 'bob', 'zed', 'sam']) if ((await presenceOf(u)) !== 'offline') return false;
+    return true;
+  });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** presence.changed frames about `user` on a socket, as their states. */
+const changesOf = (s: TestSocket, user: string) =>
+  s
+    .events('presence.changed')
+    .filter((f) => f.user.id === user)
+    .map((f) => f.presence as string);
+const presenceOf = async (user: string) => (await w.rest('bob', 'GET', `/v1/users/${user}`)).body.user.presence;
+
+describe('presence', () => {
+  it('online with the first socket, still online with one of two closed, offline after the grace', async () => {
+    const [bob, zed] = [await w.socket('bob'), await w.socket('zed')];
+    expect(await presenceOf('alice')).toBe('offline');
+    const a1 = await w.socket('alice');
+    const on = await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
+    expect(on).toMatchObject({ presence: 'online', user: { id: 'alice', presence: 'online' } });
+    // The user's own sockets hear it too.
+    await a1.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
+    const a2 = await w.socket('alice');
+    expect((await a2.waitFor((f) => f.type === 'hello')).user.presence).toBe('online');
+    a1.close();
+    await a1.waitClose();
+    // Well past the grace: one socket is still open, so no offline.
+    await sleep(GRACE * 4);
+    expect(await presenceOf('alice')).toBe('online');
+    expect(changesOf(bob, 'alice')).toEqual(['online']);
+    a2.close();
+    const off = await bob.waitFor(
+      (f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.presence === 'offline',
+    );
+    expect(off.user.last_active_at).not.toBeNull();
+    expect(changesOf(bob, 'alice')).toEqual(['online', 'offline']);
+    expect(await presenceOf('alice')).toBe('offline');
+    // zed shares no channel with alice: nothing about her reached him.
+    await zed.request('ping');
+    expect(changesOf(zed, 'alice')).toEqual([]);
+  });
+
+  it('a reconnect within the grace does not flap offline', async () => {
+    const bob = await w.socket('bob');
+    const a1 = await w.socket('alice');
+    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
+    a1.close();
+    await a1.waitClose();
+    await w.socket('alice');
+    await sleep(GRACE * 4);
+    expect(changesOf(bob, 'alice')).toEqual(['online']);
+    expect(await presenceOf('alice')).toBe('online');
+  });
+
+  it('presence.set away and back reach co-members only', async () => {
+    const [bob, sam, zed] = [await w.socket('bob'), await w.socket('sam'), await w.socket('zed')];
+    const alice = await w.socket('alice');
+    for (const s of [bob, sam]) await s.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
+    const r = await alice.request('presence.set', { presence: 'away' });
+    expect(r).toMatchObject({ ok: true, presence: 'away' });
+    for (const s of [bob, sam])
+      expect(await s.waitFor((f) => f.type === 'presence.changed' && f.presence === 'away')).toMatchObject({
+        user: { id: 'alice', presence: 'away' },
+      });
+    expect(await presenceOf('alice')).toBe('away');
+    await alice.request('presence.set', { presence: 'online' });
+    await bob.waitFor(() => changesOf(bob, 'alice').length === 3);
+    expect(changesOf(bob, 'alice')).toEqual(['online', 'away', 'online']);
+    // bob and sam share no channel: sam hears nothing about bob, zed nothing about anyone.
+    await sam.request('ping');
+    await zed.request('ping');
+    expect(changesOf(sam, 'bob')).toEqual([]);
+    expect(zed.events('presence.changed').filter((f) => f.user.id !== 'zed')).toEqual([]);
+  });
+
+  it('custom status: set, shown on the user, sent to co-members, expired shows none, cleared', async () => {
+    const [bob, zed] = [await w.socket('bob'), await w.socket('zed')];
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await w.rest('alice', 'POST', '/v1/me/status', {
+      text: 'In a meeting',
+      emoji: ':calendar:',
+      expires_at: expires,
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.user.status).toEqual({ text: 'In a meeting', emoji: ':calendar:', expires_at: expires });
+    const ev = await bob.waitFor((f) => f.type === 'presence.changed' && f.user.status?.text === 'In a meeting');
+    expect(ev.user).toMatchObject({ id: 'alice', status: { emoji: ':calendar:', expires_at: expires } });
+    expect((await w.rest('bob', 'GET', '/v1/users/alice')).body.user.status).toMatchObject({ text: 'In a meeting' });
+    const found = await w.rest('bob', 'GET', '/v1/users?q=ali');
+    expect(found.body.users.find((u: any) => u.id === 'alice').status).toMatchObject({ text: 'In a meeting' });
+
+    // A status whose expiry has passed is shown as none.
+    await w.rest('alice', 'POST', '/v1/me/status', {
+      text: 'old',
+      expires_at: new Date(Date.now() - 1000).toISOString(),
+    });
+    expect((await w.rest('bob', 'GET', '/v1/users/alice')).body.user.status).toBeNull();
+
+    const cleared = await w.rest('alice', 'POST', '/v1/me/status', { text: null });
+    expect(cleared.body.user.status).toBeNull();
+    await bob.waitFor(() => bob.events('presence.changed').filter((f) => f.user.id === 'alice').length === 3);
+    expect(bob.events('presence.changed').at(-1).user.status).toBeNull();
+    await zed.request('ping');
+    expect(zed.events('presence.changed').filter((f) => f.user.id === 'alice')).toEqual([]);
+
+    expectError(await w.rest('alice', 'POST', '/v1/me/status', { text: 'x'.repeat(201) }), 400, 'VALIDATION_ERROR');
+    expectError(await w.rest(null, 'POST', '/v1/me/status', { text: 'server' }), 403, 'FORBIDDEN');
+  });
+});
