@@ -1,0 +1,273 @@
+/**
+ * The WebSocket gateway on a real port: the auth handshake and its close codes, bad frames,
+ * frame size, heartbeats and graceful shutdown.
+ */
+import { CLOSE_CODES, shouldReconnect } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { signToken } from '../../src/platform/auth.js';
+import { openDatabase } from '../../src/platform/db/index.js';
+import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+
+const AUTH_TIMEOUT_MS = 400;
+const MAX_FRAME = 4096;
+
+let h: Harness;
+let app: TestApp;
+let url: string;
+const sockets: TestSocket[] = [];
+
+/** Track sockets so a failed test still closes them. */
+function track(s: TestSocket): TestSocket {
+  sockets.push(s);
+  return s;
+}
+const open = async (key = app.apiKey) => track(await TestSocket.open(url, key));
+const connect = async (user: string, on: Harness = h, a: TestApp = app) =>
+  track(await TestSocket.connect(await on.listen(), a, user));
+const wsUrl = (base: string, key: string) => `${base.replace(/^http/, 'ws')}/v1/ws?api_key=${encodeURIComponent(key)}`;
+const auth = (s: TestSocket, token: string) => s.sendRaw(JSON.stringify({ type: 'auth', token }));
+
+beforeAll(async () => {
+  h = await startHarness({ authTimeoutMs: AUTH_TIMEOUT_MS, maxFrameBytes: MAX_FRAME });
+  app = await h.createApp('gateway');
+  await h.users(app, [{ id: 'alice', name: 'Alice' }]);
+  url = await h.listen();
+});
+afterAll(async () => {
+  for (const s of sockets) s.ws.terminate();
+  await h?.close();
+});
+
+describe('handshake', () => {
+  it('answers a valid token with hello', async () => {
+    const s = await connect('alice');
+    const hello = s.frames.find((f) => f.type === 'hello');
+    expect(hello).toMatchObject({
+      type: 'hello',
+      user: { id: 'alice', name: 'Alice' },
+      connection_id: expect.any(String),
+    });
+    s.close();
+  });
+
+  it('closes with 4001 for a forged token', async () => {
+    const s = await open();
+    auth(s, await signToken('sk_someone-else', 'alice'));
+    expect((await s.waitClose()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expect(s.frames).toEqual([]);
+  });
+
+  it('closes with 4001 for an expired token', async () => {
+    const s = await open();
+    auth(s, await app.token('alice', { expiresIn: Math.floor(Date.now() / 1000) - 60 }));
+    const closed = await s.waitClose();
+    expect(closed.code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expect(closed.reason).toMatch(/expired/i);
+  });
+
+  it('closes with 4001 for a server token, a first frame that is not auth, or not JSON', async () => {
+    for (const first of [
+      JSON.stringify({ type: 'auth', token: await app.token(null) }),
+      JSON.stringify({ type: 'ping', req_id: 1 }),
+      JSON.stringify({ type: 'auth' }),
+      'not json at all',
+    ]) {
+      const s = await open();
+      s.sendRaw(first);
+      expect((await s.waitClose()).code, first).toBe(CLOSE_CODES.UNAUTHORIZED);
+      expect(s.frames, first).toEqual([]);
+    }
+  });
+
+  it('closes with 4501 for an unknown or missing api_key', async () => {
+    for (const key of ['pk_nobody', '']) {
+      const s = await open(key);
+      expect((await s.waitClose()).code).toBe(CLOSE_CODES.UNKNOWN_APP);
+    }
+  });
+
+  it('closes with a code that says "reconnect" (not 4501) when the API key cannot be checked', async () => {
+    // Nothing listens on port 1: the database is down, so no key can be looked up.
+    const database = await openDatabase({ url: 'postgres://parley@127.0.0.1:1/nothing', poolSize: 1 });
+    const down = await startHarness({}, { database });
+    try {
+      const s = track(await TestSocket.open(await down.listen(), app.apiKey));
+      const closed = await s.waitClose();
+      expect(closed.code).not.toBe(CLOSE_CODES.UNKNOWN_APP);
+      expect(shouldReconnect(closed.code)).toBe(true);
+    } finally {
+      await down.close();
+      await database.close();
+    }
+  });
+
+  it('does not lose an auth frame sent while the API key is still being looked up', async () => {
+    const fresh = await h.createApp('slow-lookup');
+    const apps = h.server.svc.apps;
+    const byKey = apps.byKey;
+    // Slow the real lookup down, so the client's auth frame surely arrives during it.
+    apps.byKey = async (key: string) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return byKey.call(apps, key);
+    };
+    try {
+      const token = await fresh.token('early-bird');
+      const s = track(new TestSocket(new WebSocket(wsUrl(url, fresh.apiKey))));
+      s.ws.once('open', () => auth(s, token));
+      const hello = await s.waitFor((f) => f.type === 'hello', AUTH_TIMEOUT_MS + 5_000);
+      expect(hello.user.id).toBe('early-bird');
+      s.close();
+    } finally {
+      apps.byKey = byKey;
+    }
+  });
+
+  it('answers requests pipelined right behind the auth frame, before hello', async () => {
+    const token = await app.token('pipeliner');
+    const s = track(new TestSocket(new WebSocket(wsUrl(url, app.apiKey))));
+    s.ws.once('open', () => {
+      auth(s, token);
+      s.sendRaw(JSON.stringify({ type: 'ping', req_id: 1 }));
+      s.sendRaw(JSON.stringify({ type: 'ping', req_id: 2 }));
+    });
+    const second = await s.waitFor((f) => f.type === 'reply' && f.req_id === 2);
+    expect(second.ok).toBe(true);
+    const order = s.frames.filter((f) => f.type === 'hello' || f.type === 'reply');
+    expect(order.map((f) => (f.type === 'reply' ? f.req_id : f.type))).toEqual(['hello', 1, 2]);
+    s.close();
+  });
+
+  it('closes with 4002 when no auth frame arrives within authTimeoutMs', async () => {
+    const s = await open();
+    const closed = await s.waitClose(AUTH_TIMEOUT_MS + 10_000);
+    expect(closed.code).toBe(CLOSE_CODES.AUTH_TIMEOUT);
+  });
+
+  it('refuses upgrades on other paths', async () => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/not-ws?api_key=${app.apiKey}`);
+    const status = await new Promise<number>((resolve) => {
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', () => resolve(-1));
+    });
+    ws.terminate();
+    expect([404, -1]).toContain(status);
+    expect(status).not.toBe(101);
+  });
+});
+
+describe('frames after hello', () => {
+  it('answers a non-JSON frame with a BAD_JSON error and stays usable', async () => {
+    const s = await connect('alice');
+    s.sendRaw('{"type": "message.send", oops');
+    const err = await s.waitFor((f) => f.type === 'reply' && f.ok === false);
+    expect(err).toMatchObject({ type: 'reply', ok: false, error: { code: 'BAD_JSON', message: expect.any(String) } });
+    const pong = await s.request('ping');
+    expect(pong).toMatchObject({ type: 'reply', ok: true });
+    expect(s.closed).toBeNull();
+    s.close();
+  });
+
+  it('answers a binary frame with BAD_JSON and stays usable', async () => {
+    const s = await connect('alice');
+    s.ws.send(Buffer.from(JSON.stringify({ type: 'ping', req_id: 99 })), { binary: true });
+    const err = await s.waitFor((f) => f.type === 'reply' && f.ok === false);
+    expect(err.error.code).toBe('BAD_JSON');
+    expect((await s.request('ping')).ok).toBe(true);
+    s.close();
+  });
+
+  it('answers an unknown frame type with VALIDATION_ERROR carrying its req_id', async () => {
+    const s = await connect('alice');
+    s.sendRaw(JSON.stringify({ type: 'launch.rockets', req_id: 4242 }));
+    const r = await s.waitFor((f) => f.type === 'reply' && f.req_id === 4242);
+    expect(r).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+    // A second auth frame is not a way to change identity: it is an unknown request.
+    s.sendRaw(JSON.stringify({ type: 'auth', token: await app.token('mallory'), req_id: 4343 }));
+    const again = await s.waitFor((f) => f.type === 'reply' && f.req_id === 4343);
+    expect(again.ok).toBe(false);
+    // An invalid known frame names what is wrong.
+    s.sendRaw(JSON.stringify({ type: 'message.send', req_id: 4444, cid: 'group:x' }));
+    const invalid = await s.waitFor((f) => f.type === 'reply' && f.req_id === 4444);
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR', details: expect.any(Array) } });
+    expect((await s.request('ping')).ok).toBe(true);
+    s.close();
+  });
+
+  it('closes with 1009 on a frame larger than maxFrameBytes', async () => {
+    const s = await connect('alice');
+    s.sendRaw(JSON.stringify({ type: 'ping', req_id: 1, pad: 'x'.repeat(MAX_FRAME + 100) }));
+    expect((await s.waitClose()).code).toBe(1009);
+  });
+
+  it('accepts a frame just under maxFrameBytes', async () => {
+    const s = await connect('alice');
+    const r = await s.request('message.send', { cid: 'group:none', message: { text: 'y'.repeat(MAX_FRAME - 200) } });
+    expect(r.ok).toBe(false);
+    expect(r.error.code).toBe('NOT_FOUND');
+    expect(s.closed).toBeNull();
+    s.close();
+  });
+});
+
+describe('heartbeat and shutdown', () => {
+  const HEARTBEAT_MS = 300;
+  let h2: Harness;
+  let app2: TestApp;
+  let closedByTest = false;
+
+  beforeAll(async () => {
+    h2 = await startHarness({ heartbeatMs: HEARTBEAT_MS });
+    app2 = await h2.createApp('heartbeat');
+    await h2.listen();
+  });
+  afterAll(async () => {
+    if (!closedByTest) await h2?.app.close();
+    await h2?.close();
+  });
+
+  const serverConnections = () => [...h2.server.svc.hub.allConnections()].length;
+
+  it('drops a client that stops answering pings (4003) and keeps one that answers', async () => {
+    const base = await h2.listen();
+    const live = await connect('live', h2, app2);
+    // A client that never answers pings: ws's autoPong off is what a dead peer looks like.
+    const dead = track(new TestSocket(new WebSocket(wsUrl(base, app2.apiKey), { autoPong: false })));
+    await new Promise((r) => dead.ws.once('open', r));
+    auth(dead, await app2.token('dead'));
+    await dead.waitFor((f) => f.type === 'hello');
+    expect(serverConnections()).toBe(2);
+
+    const closed = await dead.waitClose(HEARTBEAT_MS * 10 + 5_000);
+    expect(closed.code).toBe(CLOSE_CODES.HEARTBEAT_TIMEOUT);
+    await eventually(() => serverConnections() === 1);
+    // The answering client outlived the dead one's two heartbeats and is still served.
+    expect(live.closed).toBeNull();
+    expect((await live.request('ping')).ok).toBe(true);
+    live.close();
+    await eventually(() => serverConnections() === 0);
+  });
+
+  it('drops a client whose socket stopped reading (paused), server side', async () => {
+    const s = await connect('paused', h2, app2);
+    expect(serverConnections()).toBe(1);
+    // Stop reading at the TCP level: pings pile up unread, so no pong is ever sent.
+    const raw = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    await eventually(() => serverConnections() === 0, HEARTBEAT_MS * 10 + 5_000);
+    raw.resume();
+    const closed = await s.waitClose();
+    expect([CLOSE_CODES.HEARTBEAT_TIMEOUT, 1006]).toContain(closed.code);
+  });
+
+  it('closes open and still-authenticating sockets with 4005 on app.close()', async () => {
+    const base = await h2.listen();
+    const a = await connect('a', h2, app2);
+    const b = await connect('b', h2, app2);
+    const pending = track(await TestSocket.open(base, app2.apiKey));
+    closedByTest = true;
+    await h2.app.close();
+    for (const s of [a, b, pending]) expect((await s.waitClose()).code).toBe(CLOSE_CODES.SHUTTING_DOWN);
+    expect(serverConnections()).toBe(0);
+  });
+});
