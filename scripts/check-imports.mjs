@@ -47,7 +47,7 @@ for (const [root, name] of Object.entries(roots)) {
     if (name === 'server') {
       const rel = path.relative('packages/server/src', file);
       const infra = rel.startsWith('platform/') || (rel.startsWith('realtime/') && !rel.endsWith('gateway.ts'));
-      if (infra && /from\s+'\.\.\/features\//.test(text))
+      if (infra && /from\s+'(\.\.\/)+features\//.test(text))
         problems.push(`${file}: infrastructure must not import features`);
     }
   });

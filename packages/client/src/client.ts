@@ -412,8 +412,7 @@ export class ChatClient {
             .catch(() => {});
           break;
         }
-        case 'channel.removed':
-        case 'channel.deleted': {
+        case 'channel.removed': {
           const cid = frame.cid as string;
           this.updateChannel(cid, (c) => ({ ...c, channel: { ...c.channel, membership: null } }));
           break;

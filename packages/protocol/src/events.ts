@@ -28,7 +28,6 @@ export const EPHEMERAL_EVENT_TYPES = [
   'notification.new',
   'channel.added',
   'channel.removed',
-  'channel.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -87,7 +86,7 @@ export const EphemeralEvent = Type.Union([
     created_at: Timestamp,
   }),
   Type.Object({
-    type: Type.Union([Type.Literal('channel.added'), Type.Literal('channel.removed'), Type.Literal('channel.deleted')]),
+    type: Type.Union([Type.Literal('channel.added'), Type.Literal('channel.removed')]),
     cid: Cid,
     channel: Type.Optional(Channel),
     created_at: Timestamp,

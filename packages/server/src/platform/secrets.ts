@@ -8,9 +8,9 @@
  * start into `<data>/master.key` (mode 0600). Several nodes on one PostgreSQL must share the
  * same `PARLEY_MASTER_KEY`.
  *
- * The admin token is only ever compared, so only its SHA-256 is held in memory for the
- * comparison (constant time); the generated one is kept in `<data>/admin-token` so the
- * operator can read it again.
+ * The admin token is compared in constant time against its SHA-256 (`secretMatcher`); the
+ * generated one is kept in `<data>/admin-token` so the operator can read it again, and
+ * `buildServer` hands it back once so `parley start` can print it on first start.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -224,7 +224,7 @@ export class Gateway {
       const event = JSON.parse(msg.frame) as { channel?: { last_seq?: number } };
       const seq = event.channel?.last_seq ?? 0;
       this.svc.hub.subscribe(conn, msg.cid, seq, { member: true });
-    } else if ((msg.type === 'channel.removed' || msg.type === 'channel.deleted') && msg.cid) {
+    } else if (msg.type === 'channel.removed' && msg.cid) {
       this.svc.hub.unsubscribe(conn, msg.cid, 'member');
     }
     conn.send(msg.frame);

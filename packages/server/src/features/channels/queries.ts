@@ -71,7 +71,7 @@ export async function queryChannels(
   const sortExpr = sortField === 'created_at' ? sql`c.created_at` : sql`coalesce(c.last_message_at, c.created_at)`;
 
   const where: SQL[] = [sql`c.app_id = ${appId}`];
-  // Server callers see everything; app staff see private channels only when they ask by cid.
+  // Server callers see every channel; users see their own and the open (public, announcement) ones.
   const staff = caller.kind === 'server';
   // An empty filter means the caller's channels; a `type` or `members` filter searches every
   // channel the caller may see (so `{type:'public'}` finds public channels to join).
