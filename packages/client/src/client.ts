@@ -562,7 +562,11 @@ export class ChatClient {
             const err = e as ParleyError;
             if (err.retryable) {
               // Lost connection: the next hello flushes. A server-side hiccup: try again shortly.
-              if (this.conn?.isOnline) setTimeout(() => void this.flush(), 1_000);
+              const wait =
+                err.code === 'RATE_LIMITED'
+                  ? Number((err.details as { retry_after_ms?: number })?.retry_after_ms ?? 1_000)
+                  : 1_000;
+              if (this.conn?.isOnline) setTimeout(() => void this.flush(), wait);
               break;
             }
             this.markFailed(entry, err);

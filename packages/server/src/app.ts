@@ -10,6 +10,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { accountRoutes } from './features/accounts/routes.js';
+import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { readEvents } from './features/events/log.js';
@@ -18,6 +20,7 @@ import { eventSocket } from './features/events/socket.js';
 import { messageRoutes } from './features/messages/routes.js';
 import { messageSocket } from './features/messages/socket.js';
 import { Presence } from './features/presence/presence.js';
+import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
 import { reactionRoutes } from './features/reactions/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
@@ -33,6 +36,7 @@ import { runMigrations } from './platform/db/migrate.js';
 import { registerHttp } from './platform/http.js';
 import { loggerOptions } from './platform/log.js';
 import { createMetrics } from './platform/metrics.js';
+import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { AppRegistry } from './platform/tenancy.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
@@ -129,7 +133,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     (appId, cid, after, upTo) => readEvents(svc, appId, cid, after, upTo - after, upTo),
     app.log,
   );
-  svc.presence = new Presence(() => svc);
+  svc.presence = new Presence(
+    () => svc,
+    broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId) : undefined,
+  );
+  svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
 
   await app.register(fastifySwagger, {
@@ -146,6 +154,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          session: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
         },
       },
       security: [{ apiKey: [], bearer: [] }],
@@ -158,6 +167,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     metrics,
     isAdminToken,
     onUser: (caller) => ensureUser(svc, caller.app.id, caller.userId),
+    resolveAccount: (req) => resolveSession(svc, req),
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
@@ -181,6 +191,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(reactionRoutes(svc));
   await app.register(readRoutes(svc));
   await app.register(eventRoutes(svc));
+  await app.register(accountRoutes(svc));
 
   const gateway = new Gateway(svc, {
     ...messageSocket,
@@ -198,6 +209,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     svc.presence.close();
     svc.typing.close();
+    await svc.limiter.close();
     await broker.close();
     if (ownsDb) await database.close();
   });

@@ -9,6 +9,7 @@ import type { Typing } from './features/typing/typing.js';
 import type { Config } from './platform/config.js';
 import type { Database, Db } from './platform/db/index.js';
 import type { Metrics } from './platform/metrics.js';
+import type { RateLimiter } from './platform/rate-limit.js';
 import type { AppRegistry } from './platform/tenancy.js';
 import { type Broker, type BusMessage, channelTopic, userTopic } from './realtime/broker.js';
 import type { Hub } from './realtime/hub.js';
@@ -24,6 +25,7 @@ export interface Services {
   bus: Bus;
   hub: Hub;
   presence: Presence;
+  limiter: RateLimiter;
   typing: Typing;
 }
 

@@ -91,6 +91,7 @@ export async function startHarness(
     adminToken: ADMIN,
     logLevel: 'silent',
     presenceGraceMs: 200,
+    rateMessages: 0,
     ...overrides,
   });
   const server = await buildServer(config, {

@@ -34,6 +34,9 @@ export interface Config {
   presenceGraceMs: number;
   /** Inactivity after which an online user is shown away, in ms. */
   awayAfterMs: number;
+  /** Messages one user may send per `rateWindowMs` (0 = no limit). */
+  rateMessages: number;
+  rateWindowMs: number;
   /** Most events a resync replays before it answers `reload`. */
   maxReplay: number;
   logLevel: string;
@@ -56,6 +59,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     presenceGraceMs: 5_000,
     awayAfterMs: 10 * 60_000,
     maxReplay: 2_000,
+    rateMessages: 120,
+    rateWindowMs: 10_000,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     ...overrides,
@@ -84,6 +89,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     masterKey: env.PARLEY_MASTER_KEY || undefined,
     bodyLimit: pick(int(env.PARLEY_BODY_LIMIT, 'PARLEY_BODY_LIMIT'), d.bodyLimit),
     logLevel: env.LOG_LEVEL || d.logLevel,
+    rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
     ...overrides,
   };

@@ -6,6 +6,8 @@
  *   - `user`:   a user token of the app named by the API key
  *   - `server`: a server token of that app
  *   - `any`:    a user or server token of that app
+ *   - `account`: a signed-in account of the bundled team web app (its session cookie, no
+ *                API key); the accounts feature resolves the cookie, this file only asks
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppContext, bearer, type Caller, verifyToken } from './auth.js';
@@ -13,7 +15,13 @@ import { ApiError, toApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { AppRegistry } from './tenancy.js';
 
-export type AuthMode = 'none' | 'admin' | 'user' | 'server' | 'any';
+export type AuthMode = 'none' | 'admin' | 'user' | 'server' | 'any' | 'account';
+
+/** The signed-in account of an `account` route, and the session it came with. */
+export interface AccountSession {
+  accountId: string;
+  sessionId: string;
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,6 +29,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     caller: Caller | null;
+    account: AccountSession | null;
   }
 }
 
@@ -35,6 +44,12 @@ export function userOf(req: FastifyRequest): Caller & { kind: 'user' } {
 export function callerOf(req: FastifyRequest): Caller {
   if (!req.caller) throw new ApiError('UNAUTHORIZED', 'Missing credentials');
   return req.caller;
+}
+
+/** The signed-in account of an `account` route. */
+export function accountOf(req: FastifyRequest): AccountSession {
+  if (!req.account) throw new ApiError('UNAUTHORIZED', 'Not signed in');
+  return req.account;
 }
 
 /** Resolve the app named by `X-Api-Key` or `?api_key`. */
@@ -55,10 +70,13 @@ export interface HttpDeps {
   isAdminToken(token: string): boolean;
   /** Called for each authenticated user caller (makes sure the user exists). */
   onUser(caller: Caller & { kind: 'user' }): Promise<void>;
+  /** The live session a request's cookie names, or null (missing, unknown, expired, revoked). */
+  resolveAccount(req: FastifyRequest): Promise<AccountSession | null>;
 }
 
 export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.decorateRequest('caller', null);
+  app.decorateRequest('account', null);
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser would hand a
   // string to the route schema (400 "body must be object") instead of answering 415.
   app.removeContentTypeParser('text/plain');
@@ -68,6 +86,12 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.addHook('preValidation', async (req) => {
     const mode = req.routeOptions.config.auth ?? 'none';
     if (mode === 'none') return;
+    if (mode === 'account') {
+      const account = await deps.resolveAccount(req);
+      if (!account) throw new ApiError('UNAUTHORIZED', 'Not signed in, or the session has expired');
+      req.account = account;
+      return;
+    }
     const token = bearer(req.headers.authorization);
     if (mode === 'admin') {
       if (!token || !deps.isAdminToken(token)) throw new ApiError('UNAUTHORIZED', 'Invalid admin token');

@@ -28,6 +28,11 @@ export class RedisBroker implements Broker {
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message));
   }
 
+  /** The command connection, shared with other Redis users of the node (rate limits, presence). */
+  get client(): Redis {
+    return this.pub;
+  }
+
   /** Resolves once both connections are ready (tests and start-up checks). */
   async ready(): Promise<void> {
     await Promise.all([this.pub.ping(), this.sub.ping()]);

@@ -115,4 +115,31 @@ describe(`multi-node fan-out (${redisUrl ? 'redis' : 'memory'} broker)`, () => {
     expect(bob.events('message.new').map((e) => e.message.id)).toEqual([first.body.message.id, second.body.message.id]);
     bob.close();
   });
+
+  it.runIf(!!redisUrl)('pools presence over nodes: online while any node holds a connection', async () => {
+    const [n1, n2, n3] = nodes as [Harness, Harness, Harness];
+    await n1.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers: await app.user('alice'),
+      payload: { type: 'group', id: 'presence', members: ['bob'] },
+    });
+    const bob = await TestSocket.connect(await n3.listen(), app, 'bob');
+    const a1 = await TestSocket.connect(await n1.listen(), app, 'alice');
+    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.presence === 'online');
+    const a2 = await TestSocket.connect(await n2.listen(), app, 'alice');
+    a1.close();
+    // Past the grace period on node 1, alice is still online through node 2.
+    await new Promise((r) => setTimeout(r, n1.config.presenceGraceMs * 3));
+    const seen = await n3.call({ method: 'GET', url: '/v1/users/alice', headers: await app.user('bob') });
+    expect(seen.body.user.presence).toBe('online');
+    expect(
+      bob.events('presence.changed').filter((e) => e.user.id === 'alice' && e.presence === 'offline'),
+    ).toHaveLength(0);
+    a2.close();
+    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.presence === 'offline');
+    const gone = await n3.call({ method: 'GET', url: '/v1/users/alice', headers: await app.user('bob') });
+    expect(gone.body.user.presence).toBe('offline');
+    bob.close();
+  });
 });

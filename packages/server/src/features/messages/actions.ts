@@ -52,7 +52,7 @@ async function resolveMentions(svc: Services, appId: string, cid: string, text: 
       .select({ id: schema.members.userId })
       .from(schema.members)
       .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
-    here = svc.presence.present(
+    here = await svc.presence.present(
       appId,
       rows.map((r) => r.id),
     );
@@ -104,11 +104,23 @@ async function flagMentions(
   return reasons;
 }
 
+/** Per-user send budget (shared by every node with Redis); RATE_LIMITED says when to retry. */
+async function checkSendRate(svc: Services, appId: string, userId: string): Promise<void> {
+  const { rateMessages, rateWindowMs } = svc.config;
+  if (rateMessages <= 0) return;
+  const r = await svc.limiter.hit(`msg:${appId}:${userId}`, rateMessages, rateWindowMs);
+  if (!r.ok)
+    throw new ApiError('RATE_LIMITED', `Too many messages: at most ${rateMessages} per ${rateWindowMs / 1000} s`, {
+      retry_after_ms: r.retryAfterMs,
+    });
+}
+
 /** Send a message. The same id again returns the stored message and writes nothing. */
 export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
   const me = userCaller(caller);
   const appId = me.app.id;
   if (input.text.trim() === '') throw invalid('Message text is empty');
+  await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');

@@ -1,15 +1,18 @@
 /**
- * Presence on this node: a user is online while any connection of theirs is open, away when
+ * Presence: a user is online while any connection of theirs is open (on any node), away when
  * they say so or after a stretch without activity, and offline once the last connection has
  * been closed for a short grace period (so a page reload does not flap them offline and back).
- * Changes go, as `presence.changed`, only to users who share a channel with them.
+ * Each node tracks its own connections and pools its view through a PresenceShare (Redis when
+ * scaled out). Changes of the pooled state go, as `presence.changed`, only to users who share a
+ * channel with them.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import { rows, schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
 import { presentUser, type UserRow } from '../users/present.js';
+import { LocalShare, type PresenceShare, type State } from './share.js';
 
-type State = 'online' | 'away' | 'offline';
+const REFRESH_MS = 15_000;
 
 interface Entry {
   appId: string;
@@ -24,21 +27,42 @@ interface Entry {
 
 export class Presence {
   private readonly entries = new Map<string, Entry>();
+  /** The pooled state this node last announced per user, so a change is announced once. */
+  private readonly announced = new Map<string, State>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly refresher: NodeJS.Timeout;
+  private readonly share: PresenceShare;
 
-  constructor(private readonly svc: () => Services) {
+  constructor(
+    private readonly svc: () => Services,
+    share?: PresenceShare,
+  ) {
     const { awayAfterMs } = svc().config;
+    this.share = share ?? new LocalShare((a, u) => this.stateOf(a, u));
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(awayAfterMs / 4, 30_000)));
     this.sweeper.unref();
+    this.refresher = setInterval(() => {
+      const live = [...this.entries.values()].map((e) => ({ appId: e.appId, userId: e.userId, state: e.state }));
+      this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
+    }, REFRESH_MS);
+    this.refresher.unref();
   }
 
+  /** This node's own view of a user. */
   stateOf(appId: string, userId: string): State {
     return this.entries.get(`${appId}:${userId}`)?.state ?? 'offline';
   }
 
-  /** Those of `userIds` who are online or away (for `@here`). */
-  present(appId: string, userIds: readonly string[]): string[] {
-    return userIds.filter((id) => this.stateOf(appId, id) !== 'offline');
+  /** The users' presence over every node. */
+  async statesOf(appId: string, userIds: readonly string[]): Promise<Map<string, State>> {
+    const states = await this.share.get(appId, userIds).catch(() => userIds.map((id) => this.stateOf(appId, id)));
+    return new Map(userIds.map((id, i) => [id, states[i] ?? 'offline']));
+  }
+
+  /** Those of `userIds` who are online or away anywhere (for `@here`). */
+  async present(appId: string, userIds: readonly string[]): Promise<string[]> {
+    const states = await this.statesOf(appId, userIds);
+    return userIds.filter((id) => states.get(id) !== 'offline');
   }
 
   connected(appId: string, userId: string): void {
@@ -103,7 +127,23 @@ export class Presence {
 
   private change(e: Entry, state: State): void {
     e.state = state;
+    void this.changed(e, state);
+  }
+
+  /** Pool the new local state; announce if the pooled state moved. */
+  private async changed(e: Entry, state: State): Promise<void> {
     const svc = this.svc();
+    const key = `${e.appId}:${e.userId}`;
+    let pooled: State = state;
+    try {
+      await this.share.put(e.appId, e.userId, state);
+      pooled = (await this.share.get(e.appId, [e.userId]))[0] ?? state;
+    } catch (err) {
+      svc.log.warn({ err, user: e.userId }, 'presence share unavailable; using this node only');
+    }
+    if (this.announced.get(key) === pooled) return;
+    if (pooled === 'offline') this.announced.delete(key);
+    else this.announced.set(key, pooled);
     const write =
       state === 'offline'
         ? svc.db
@@ -115,15 +155,18 @@ export class Presence {
             .select()
             .from(schema.users)
             .where(and(eq(schema.users.appId, e.appId), eq(schema.users.id, e.userId)));
-    write
-      .then(([row]) => (row ? this.announce(e.appId, row) : undefined))
-      .catch((err: unknown) => svc.log.warn({ err, user: e.userId }, 'presence update failed'));
+    try {
+      const [row] = await write;
+      if (row) await this.announce(e.appId, row, pooled);
+    } catch (err) {
+      svc.log.warn({ err, user: e.userId }, 'presence update failed');
+    }
   }
 
   /** Tell everyone who shares a channel with this user (and the user's own tabs). */
-  async announce(appId: string, row: UserRow): Promise<void> {
+  async announce(appId: string, row: UserRow, known?: State): Promise<void> {
     const svc = this.svc();
-    const state = this.stateOf(appId, row.id);
+    const state = known ?? (await this.statesOf(appId, [row.id])).get(row.id) ?? 'offline';
     const result = await rows<{ user_id: string }>(
       svc.db,
       sql`
@@ -144,6 +187,9 @@ export class Presence {
 
   close(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.refresher);
+    for (const e of this.entries.values())
+      if (e.connections > 0) void this.share.put(e.appId, e.userId, 'offline').catch(() => {});
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
     this.entries.clear();
   }

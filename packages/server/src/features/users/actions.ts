@@ -59,7 +59,11 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
       return out;
     });
     for (const r of rows) known.add(`${caller.app.id}:${r.id}`);
-    return rows.map((r) => presentUser(r, svc.presence.stateOf(caller.app.id, r.id)));
+    const states = await svc.presence.statesOf(
+      caller.app.id,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => presentUser(r, states.get(r.id)));
   } catch (err) {
     if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
       throw new ApiError('CONFLICT', 'A username is already taken in this app');
@@ -82,5 +86,5 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
     .returning();
   if (!row) throw new ApiError('NOT_FOUND', 'User not found');
   await svc.presence.announce(caller.app.id, row);
-  return presentUser(row, svc.presence.stateOf(caller.app.id, row.id));
+  return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));
 }

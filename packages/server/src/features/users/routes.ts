@@ -49,7 +49,11 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
       async (req) => {
         const caller = callerOf(req);
         const rows = await searchUsers(svc, caller.app.id, req.query.q, req.query.limit ?? 30);
-        return { users: rows.map((r) => presentUser(r, svc.presence.stateOf(caller.app.id, r.id))) };
+        const states = await svc.presence.statesOf(
+          caller.app.id,
+          rows.map((r) => r.id),
+        );
+        return { users: rows.map((r) => presentUser(r, states.get(r.id))) };
       },
     );
 
@@ -68,7 +72,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const row = await getUser(svc, caller.app.id, caller.userId);
         if (!row) throw notFound('User');
         return {
-          user: presentUser(row, svc.presence.stateOf(caller.app.id, row.id)),
+          user: presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id)),
           unread: await unreadTotals(svc, caller.app.id, caller.userId),
         };
       },
@@ -103,7 +107,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = callerOf(req);
         const row = await getUser(svc, caller.app.id, req.params.id);
         if (!row) throw notFound('User');
-        return { user: presentUser(row, svc.presence.stateOf(caller.app.id, row.id)) };
+        return { user: presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id)) };
       },
     );
   };

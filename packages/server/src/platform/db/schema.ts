@@ -200,3 +200,123 @@ export const userMessageFlags = pgTable(
     index('flags_user_cid_idx').on(t.appId, t.userId, t.cid, t.seq),
   ],
 );
+
+// ---- accounts of the bundled team web app ------------------------------------------------
+// Accounts live above tenancy: one account (email + password) belongs to many workspaces,
+// and each workspace is an app. Inside an app an account is an ordinary user
+// (`workspace_members.user_id`), so the chat tables never see accounts.
+
+/**
+ * One person of the team web app. Emails are unique case-insensitively (`lower(email)`);
+ * the address is kept as typed. Room left for later, not built yet:
+ * - two-factor auth: `two_factor_secret_sealed` (a TOTP secret, sealed like app secrets;
+ *   null = off) and, with it, a `sessions.two_factor_at` step before a session is complete;
+ * - lockout: `failed_signins` / `locked_until`, counted in the sign-in action;
+ * - password reset: a `password_resets` table shaped like `invites` (SHA-256 of a one-time
+ *   token, `expires_at`, `used_at`), whose use revokes every session of the account;
+ * - email verification: `email_verified_at`.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    /** argon2id, PHC string (parameters and salt included). */
+    passwordHash: text('password_hash').notNull(),
+    emailVerifiedAt: ts('email_verified_at'),
+    twoFactorSecretSealed: text('two_factor_secret_sealed'),
+    failedSignins: integer('failed_signins').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('accounts_email_uq').on(sql`lower(${t.email})`)],
+);
+
+/**
+ * Sign-in sessions (the `parley_session` cookie). Only the SHA-256 of the 32-byte random
+ * token is stored, so a database dump cannot be replayed as cookies. Signing out sets
+ * `revoked_at`; expired and revoked rows are kept for now (a cleanup job can drop them).
+ */
+export const accountSessions = pgTable(
+  'account_sessions',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** Hex SHA-256 of the cookie's token. */
+    tokenHash: text('token_hash').notNull(),
+    userAgent: text('user_agent'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('account_sessions_token_uq').on(t.tokenHash),
+    index('account_sessions_account_idx').on(t.accountId),
+  ],
+);
+
+/**
+ * The team-messenger side of an app that is a workspace: one row per such app (apps made by
+ * embedders have none). The workspace's name is the app's name, kept in one place.
+ */
+export const workspaces = pgTable('workspaces', {
+  appId: uuid('app_id')
+    .primaryKey()
+    .references(() => apps.id, { onDelete: 'cascade' }),
+  /** `invite_only` | `link`; see JOIN_POLICIES in the protocol. */
+  joinPolicy: text('join_policy').notNull().default('invite_only'),
+  createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Which accounts belong to which workspace, as which user of its app, with which role
+ * (`owner` | `admin` | `member`; a `guest` role limited to some channels would go here).
+ */
+export const workspaceMembers = pgTable(
+  'workspace_members',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => workspaces.appId, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    role: text('role').notNull().default('member'),
+    invitedBy: uuid('invited_by').references(() => accounts.id, { onDelete: 'set null' }),
+    joinedAt: ts('joined_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.accountId] }),
+    uniqueIndex('workspace_members_user_uq').on(t.appId, t.userId),
+    index('workspace_members_account_idx').on(t.accountId),
+  ],
+);
+
+/**
+ * Invite links to a workspace. Only the SHA-256 of the token is stored (the link is shown
+ * once, when made); the token alone finds the invite, so its hash is unique across apps.
+ */
+export const invites = pgTable(
+  'invites',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => workspaces.appId, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
+    /** Null: as the join policy says (one use for `invite_only`, unlimited for `link`). */
+    maxUses: integer('max_uses'),
+    uses: integer('uses').notNull().default(0),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), uniqueIndex('invites_token_uq').on(t.tokenHash)],
+);

@@ -1,0 +1,188 @@
+/**
+ * Accounts of the bundled team web app: email + password sign-in with a session cookie,
+ * workspaces (each one an app), invites and workspace members. A signed-in account asks for
+ * a workspace session and gets an ordinary user token of that workspace's app, so the chat
+ * API itself never sees accounts.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Timestamp, UserId, Uuid } from './ids.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/** Shortest password accepted, in characters (Unicode code points). */
+export const PASSWORD_MIN_LENGTH = 10;
+/** Longest password accepted, in characters: argon2 hashes any length, this bounds the work. */
+export const PASSWORD_MAX_LENGTH = 200;
+/** Name of the httpOnly cookie that carries the account session. */
+export const SESSION_COOKIE = 'parley_session';
+/** How long a session (and its cookie) lives, in seconds: 30 days. */
+export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
+/** How long a workspace user token lives, in seconds: 12 hours. */
+export const WORKSPACE_TOKEN_TTL_SECONDS = 12 * 3600;
+/** Invite lifetime: default and maximum, in hours. */
+export const INVITE_DEFAULT_HOURS = 168;
+export const INVITE_MAX_HOURS = 720;
+
+/**
+ * Roles inside a workspace. `owner`s manage roles and can never all be gone; `admin`s manage
+ * invites and settings; `member`s chat. (A `guest` role, limited to some channels, would go
+ * here later.)
+ */
+export const WORKSPACE_ROLES = ['owner', 'admin', 'member'] as const;
+export const WorkspaceRole = Type.Union(WORKSPACE_ROLES.map((r) => Type.Literal(r)));
+export type WorkspaceRole = Static<typeof WorkspaceRole>;
+
+/**
+ * How people join a workspace. `invite_only`: an invite link admits one person unless it was
+ * created with a larger `max_uses`. `link`: an invite link admits anyone who has it until it
+ * expires or is revoked (or reaches `max_uses`, when one was set).
+ */
+export const JOIN_POLICIES = ['invite_only', 'link'] as const;
+export const JoinPolicy = Type.Union(JOIN_POLICIES.map((p) => Type.Literal(p)));
+export type JoinPolicy = Static<typeof JoinPolicy>;
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'case-insensitive' });
+const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+const DisplayName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+
+// ---- accounts and sessions ---------------------------------------------------------------
+
+export const SignUpBody = Type.Object(
+  { email: Email, password: Password, name: DisplayName },
+  { additionalProperties: false },
+);
+export type SignUpBody = Static<typeof SignUpBody>;
+
+/** Sign-in takes any string: a wrong one is a wrong password (401), not a schema error. */
+export const SignInBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+  },
+  { additionalProperties: false },
+);
+export type SignInBody = Static<typeof SignInBody>;
+
+/** An account as its owner sees it. */
+export const Account = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  name: Type.String(),
+  created_at: Timestamp,
+});
+export type Account = Static<typeof Account>;
+export const AccountResponse = Type.Object({ account: Account });
+export type AccountResponse = Static<typeof AccountResponse>;
+
+/** The body of state-changing account calls that need no fields: `{}`. */
+export const EmptyBody = Type.Object({}, { additionalProperties: false });
+export const OkResponse = Type.Object({ ok: Type.Literal(true) });
+
+// ---- workspaces --------------------------------------------------------------------------
+
+/** A workspace as one of its members sees it; `id` is the app id. */
+export const Workspace = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  join_policy: JoinPolicy,
+  /** The caller's role in it. */
+  role: WorkspaceRole,
+  /** The caller's user id in the workspace's app. */
+  user_id: UserId,
+  created_at: Timestamp,
+});
+export type Workspace = Static<typeof Workspace>;
+export const WorkspaceResponse = Type.Object({ workspace: Workspace });
+export const WorkspacesResponse = Type.Object({ workspaces: Type.Array(Workspace) });
+
+export const CreateWorkspaceBody = Type.Object({ name: DisplayName }, { additionalProperties: false });
+export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
+export const UpdateWorkspaceBody = Type.Object(
+  { name: Type.Optional(DisplayName), join_policy: Type.Optional(JoinPolicy) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateWorkspaceBody = Static<typeof UpdateWorkspaceBody>;
+
+/** What the web app needs to talk to the chat API as the caller in one workspace. */
+export const WorkspaceSession = Type.Object({
+  api_key: Type.String(),
+  /** A user token (HS256, the app's secret), valid until `expires_at`. */
+  token: Type.String(),
+  user_id: UserId,
+  expires_at: Timestamp,
+});
+export type WorkspaceSession = Static<typeof WorkspaceSession>;
+
+export const WorkspaceParams = Type.Object({ id: Uuid });
+
+// ---- members -----------------------------------------------------------------------------
+
+/** A member of a workspace. `email` is shown only to owners and admins. */
+export const WorkspaceMember = Type.Object({
+  account_id: Uuid,
+  user_id: UserId,
+  name: Type.String(),
+  email: Type.Optional(Type.String()),
+  role: WorkspaceRole,
+  joined_at: Timestamp,
+});
+export type WorkspaceMember = Static<typeof WorkspaceMember>;
+export const WorkspaceMembersResponse = Type.Object({ members: Type.Array(WorkspaceMember) });
+export const WorkspaceMemberResponse = Type.Object({ member: WorkspaceMember });
+export const UpdateWorkspaceMemberBody = Type.Object({ role: WorkspaceRole }, { additionalProperties: false });
+export type UpdateWorkspaceMemberBody = Static<typeof UpdateWorkspaceMemberBody>;
+export const WorkspaceMemberParams = Type.Object({ id: Uuid, account_id: Uuid });
+
+// ---- invites -----------------------------------------------------------------------------
+
+export const CreateInviteBody = Type.Object(
+  {
+    expires_in_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: INVITE_MAX_HOURS })),
+    max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateInviteBody = Static<typeof CreateInviteBody>;
+
+/** A new invite. The token is shown only here: the server keeps only its SHA-256. */
+export const CreatedInvite = Type.Object({
+  id: Uuid,
+  token: Type.String(),
+  /** Path of the web app's invite page: `/invite/<token>`. */
+  url_path: Type.String(),
+  expires_at: Timestamp,
+  max_uses: Nullable(Type.Integer()),
+});
+export type CreatedInvite = Static<typeof CreatedInvite>;
+
+/** An active invite as owners and admins list it (without its token). */
+export const Invite = Type.Object({
+  id: Uuid,
+  created_by: Type.Object({ account_id: Nullable(Uuid), name: Nullable(Type.String()) }),
+  expires_at: Timestamp,
+  max_uses: Nullable(Type.Integer()),
+  uses: Type.Integer(),
+  created_at: Timestamp,
+});
+export type Invite = Static<typeof Invite>;
+export const InvitesResponse = Type.Object({ invites: Type.Array(Invite) });
+export const InviteParams = Type.Object({ id: Uuid, invite_id: Uuid });
+/** At most 100 characters: Fastify's router refuses longer path parameters before any schema. */
+export const InviteTokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** Why an invite cannot be accepted any more. */
+export const INVITE_INVALID_REASONS = ['expired', 'used_up'] as const;
+
+/**
+ * What anyone holding an invite link may see before signing in: no ids, no secrets.
+ * Unknown and revoked invites answer 404 instead.
+ */
+export const InvitePreview = Type.Object({
+  workspace_name: Type.String(),
+  inviter_name: Nullable(Type.String()),
+  valid: Type.Boolean(),
+  reason: Nullable(Type.Union(INVITE_INVALID_REASONS.map((r) => Type.Literal(r)))),
+  expires_at: Timestamp,
+});
+export type InvitePreview = Static<typeof InvitePreview>;
+export const InvitePreviewResponse = Type.Object({ invite: InvitePreview });

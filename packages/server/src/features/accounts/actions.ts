@@ -1,0 +1,302 @@
+/**
+ * Writes of the accounts feature: sign-up and sign-in, workspaces, invites and roles.
+ *
+ * A workspace is an app. Its members are accounts, and inside the app each one is an
+ * ordinary user whose id is derived from the account (`workspaceUserId`), so the chat API
+ * works on workspaces unchanged. Workspace owners and admins are app `admin`s (powers in
+ * every channel); members are plain `user`s. Role changes keep the two in step.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type CreatedInvite,
+  type CreateInviteBody,
+  INVITE_DEFAULT_HOURS,
+  type SignInBody,
+  type SignUpBody,
+  type UpdateWorkspaceBody,
+  WORKSPACE_TOKEN_TTL_SECONDS,
+  type WorkspaceRole,
+  type WorkspaceSession,
+} from '@parley/protocol';
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { signToken } from '../../platform/auth.js';
+import { schema } from '../../platform/db/index.js';
+import { ApiError, notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { accessWorkspace, checkManager, checkOwner } from './access.js';
+import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
+import { type AccountRow, type MemberRow, type MembershipRow, presentCreatedInvite } from './present.js';
+import {
+  accountByEmail,
+  accountById,
+  inviteByTokenHash,
+  inviteProblem,
+  loadMembership,
+  membersOf,
+  ownerCount,
+} from './queries.js';
+import { createSession, newToken, sha256 } from './sessions.js';
+
+const { apps, invites, users, workspaceMembers, workspaces } = schema;
+
+/** The user id of an account inside every workspace it joins: stable, and valid as a user id. */
+export const workspaceUserId = (accountId: string) => `a_${accountId.replaceAll('-', '')}`;
+
+/** The app-level role that goes with a workspace role. */
+const appRoleOf = (role: string) => (role === 'member' ? 'user' : 'admin');
+
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
+
+// ---- accounts ----------------------------------------------------------------------------
+
+/** Create an account and its first session. 409 CONFLICT if the email is taken (any case). */
+export async function signUp(
+  svc: Services,
+  body: SignUpBody,
+  req: FastifyRequest,
+): Promise<{ account: AccountRow; token: string }> {
+  const passwordHash = await hashPassword(body.password);
+  try {
+    return await svc.db.transaction(async (tx) => {
+      const [account] = await tx
+        .insert(schema.accounts)
+        .values({ id: randomUUID(), email: body.email, name: body.name.trim(), passwordHash })
+        .returning();
+      if (!account) throw new Error('insert returned no account');
+      return { account, token: await createSession(tx, account.id, req) };
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'An account with this email already exists');
+    throw err;
+  }
+}
+
+/**
+ * Check a password and start a session. An unknown email and a wrong password get the same
+ * answer after the same work (one argon2 verification), so neither the message nor the time
+ * tells which it was.
+ *
+ * Later, here: lockout (count failures in `accounts.failed_signins`, refuse while
+ * `locked_until` is ahead, reset on success); two-factor (a session that still needs its
+ * second step when `two_factor_secret_sealed` is set); rehash when PARAMS were raised.
+ */
+export async function signIn(
+  svc: Services,
+  body: SignInBody,
+  req: FastifyRequest,
+): Promise<{ account: AccountRow; token: string }> {
+  const account = await accountByEmail(svc.db, body.email);
+  const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
+  if (!account || !ok) throw new ApiError('UNAUTHORIZED', 'Wrong email or password');
+  return { account, token: await createSession(svc.db, account.id, req) };
+}
+
+/**
+ * The signed-in account. Sessions are deleted with their account, so a live session without
+ * one is not expected; should it happen, the caller is answered as signed out.
+ */
+export async function loadAccount(svc: Services, accountId: string): Promise<AccountRow> {
+  const account = await accountById(svc.db, accountId);
+  if (!account) throw new ApiError('UNAUTHORIZED', 'Not signed in');
+  return account;
+}
+
+// ---- workspaces --------------------------------------------------------------------------
+
+/**
+ * Create a workspace: an app (through the registry, which makes and seals its credentials),
+ * its workspace row, and the creator as its owner and as an app admin user. The app is made
+ * first, outside the transaction (the registry owns that write); if the rest fails it is
+ * deleted again, so no half-made workspace stays behind.
+ */
+export async function createWorkspace(svc: Services, accountId: string, name: string): Promise<MembershipRow> {
+  const account = await loadAccount(svc, accountId);
+  const app = await svc.apps.create(name.trim());
+  const userId = workspaceUserId(accountId);
+  try {
+    await svc.db.transaction(async (tx) => {
+      await tx.insert(workspaces).values({ appId: app.id, createdBy: accountId });
+      await tx.insert(users).values({ appId: app.id, id: userId, name: account.name, role: 'admin' });
+      await tx.insert(workspaceMembers).values({ appId: app.id, accountId, userId, role: 'owner' });
+    });
+  } catch (err) {
+    await svc.db
+      .delete(apps)
+      .where(eq(apps.id, app.id))
+      .catch(() => {});
+    throw err;
+  }
+  const m = await loadMembership(svc.db, accountId, app.id);
+  if (!m) throw new Error('workspace vanished after creation');
+  return m;
+}
+
+/** Rename a workspace or change its join policy (owners and admins). */
+export async function updateWorkspace(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  body: UpdateWorkspaceBody,
+): Promise<MembershipRow> {
+  return svc.db.transaction(async (tx) => {
+    const m = await accessWorkspace(tx, accountId, appId, true);
+    checkManager(m);
+    // The name is the app's name, kept in one place. (The registry's in-memory cache of app
+    // contexts may show the old name for up to its TTL; nothing authorizes by name.)
+    if (body.name !== undefined) await tx.update(apps).set({ name: body.name.trim() }).where(eq(apps.id, appId));
+    if (body.join_policy !== undefined)
+      await tx.update(workspaces).set({ joinPolicy: body.join_policy }).where(eq(workspaces.appId, appId));
+    const updated = await loadMembership(tx, accountId, appId);
+    if (!updated) throw notFound('Workspace');
+    return updated;
+  });
+}
+
+/**
+ * A user token for the caller in one workspace (HS256 with that app's secret, 12 hours).
+ * Only a member gets one, and only for the app it is a member of: the secret is looked up
+ * by the membership's own app id, so no other app's secret can be reached from here.
+ */
+export async function openWorkspaceSession(svc: Services, accountId: string, appId: string): Promise<WorkspaceSession> {
+  const m = await accessWorkspace(svc.db, accountId, appId);
+  const secret = await svc.apps.secretOf(m.appId);
+  if (!secret) throw notFound('Workspace');
+  const exp = Math.floor(Date.now() / 1000) + WORKSPACE_TOKEN_TTL_SECONDS;
+  return {
+    api_key: m.apiKey,
+    token: await signToken(secret, m.userId, { expiresIn: exp }),
+    user_id: m.userId,
+    expires_at: new Date(exp * 1000).toISOString(),
+  };
+}
+
+// ---- invites -----------------------------------------------------------------------------
+
+/** Make an invite link (owners and admins). Its token is returned once and only hashed at rest. */
+export async function createInvite(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  body: CreateInviteBody,
+): Promise<CreatedInvite> {
+  const m = await accessWorkspace(svc.db, accountId, appId);
+  checkManager(m);
+  const token = newToken();
+  const hours = body.expires_in_hours ?? INVITE_DEFAULT_HOURS;
+  const [row] = await svc.db
+    .insert(invites)
+    .values({
+      appId,
+      id: randomUUID(),
+      tokenHash: sha256(token),
+      createdBy: accountId,
+      maxUses: body.max_uses ?? null,
+      expiresAt: new Date(Date.now() + hours * 3600_000),
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no invite');
+  return presentCreatedInvite(row, token);
+}
+
+/** Revoke an invite (owners and admins). Revoking twice is fine; an unknown id is NOT_FOUND. */
+export async function revokeInvite(svc: Services, accountId: string, appId: string, inviteId: string): Promise<void> {
+  const m = await accessWorkspace(svc.db, accountId, appId);
+  checkManager(m);
+  const done = await svc.db
+    .update(invites)
+    .set({ revokedAt: sql`coalesce(${invites.revokedAt}, now())` })
+    .where(and(eq(invites.appId, appId), eq(invites.id, inviteId)))
+    .returning({ id: invites.id });
+  if (done.length === 0) throw notFound('Invite');
+}
+
+/**
+ * Join a workspace with an invite token, as a `member`. Unknown and revoked invites are
+ * NOT_FOUND; expired and used-up ones are FORBIDDEN with `details.reason` (`expired` |
+ * `used_up`). An account that is already a member just gets the workspace back, and uses
+ * nothing. The invite row is locked for the check-and-count, so two people cannot both take
+ * the last use.
+ */
+export async function acceptInvite(svc: Services, accountId: string, token: string): Promise<MembershipRow> {
+  const account = await loadAccount(svc, accountId);
+  try {
+    return await joinWithInvite(svc, account, token);
+  } catch (err) {
+    // The same account joining twice at once (two invites, two tabs): the loser's
+    // transaction rolled back, uses included, and the winner's membership stands.
+    if (!isUniqueViolation(err)) throw err;
+    const row = await inviteByTokenHash(svc.db, sha256(token));
+    const m = row && (await loadMembership(svc.db, accountId, row.invite.appId));
+    if (!m) throw err;
+    return m;
+  }
+}
+
+function joinWithInvite(svc: Services, account: AccountRow, token: string): Promise<MembershipRow> {
+  const accountId = account.id;
+  return svc.db.transaction(async (tx) => {
+    const row = await inviteByTokenHash(tx, sha256(token), true);
+    if (!row || row.invite.revokedAt) throw notFound('Invite');
+    const appId = row.invite.appId;
+    const already = await loadMembership(tx, accountId, appId);
+    if (already) return already;
+    const problem = inviteProblem(row.invite, row.joinPolicy);
+    if (problem === 'expired') throw new ApiError('FORBIDDEN', 'This invite has expired', { reason: problem });
+    if (problem === 'used_up') throw new ApiError('FORBIDDEN', 'This invite has been used up', { reason: problem });
+
+    await tx
+      .update(invites)
+      .set({ uses: sql`${invites.uses} + 1` })
+      .where(and(eq(invites.appId, appId), eq(invites.id, row.invite.id)));
+    const userId = workspaceUserId(accountId);
+    await tx
+      .insert(users)
+      .values({ appId, id: userId, name: account.name, role: 'user' })
+      .onConflictDoUpdate({
+        target: [users.appId, users.id],
+        set: { name: account.name, role: 'user', updatedAt: sql`now()` },
+      });
+    await tx
+      .insert(workspaceMembers)
+      .values({ appId, accountId, userId, role: 'member', invitedBy: row.invite.createdBy });
+    const m = await loadMembership(tx, accountId, appId);
+    if (!m) throw new Error('membership vanished after joining');
+    return m;
+  });
+}
+
+// ---- members -----------------------------------------------------------------------------
+
+/**
+ * Change a member's role (owners only). The workspace row is locked first, so two owners
+ * demoting each other at once cannot leave the workspace without an owner: the second sees
+ * the first's change and is refused with CONFLICT.
+ */
+export async function setMemberRole(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  targetAccountId: string,
+  role: WorkspaceRole,
+): Promise<MemberRow> {
+  return svc.db.transaction(async (tx) => {
+    const me = await accessWorkspace(tx, accountId, appId, true);
+    checkOwner(me);
+    const [target] = await membersOf(tx, appId, targetAccountId);
+    if (!target) throw notFound('Member');
+    if (target.role === role) return target;
+    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+      throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
+    await tx
+      .update(workspaceMembers)
+      .set({ role })
+      .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
+    await tx
+      .update(users)
+      .set({ role: appRoleOf(role), updatedAt: sql`now()` })
+      .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    return { ...target, role };
+  });
+}

@@ -1,0 +1,399 @@
+/**
+ * Accounts of the bundled team web app: sign-up/sign-in with a session cookie, workspaces
+ * (apps) and their members and invites. Every route here but sign-up, sign-in and the invite
+ * preview needs the session cookie (`config: { auth: 'account' }`), never an API key.
+ * Every state-changing route needs a JSON body (`{}` when it has no fields): see
+ * `requireJsonBody` for why that is the CSRF defence.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AccountResponse,
+  CreatedInvite,
+  CreateInviteBody,
+  CreateWorkspaceBody,
+  EmptyBody,
+  ErrorBody,
+  InviteParams,
+  InvitePreviewResponse,
+  InvitesResponse,
+  InviteTokenParams,
+  OkResponse,
+  SignInBody,
+  SignUpBody,
+  UpdateWorkspaceBody,
+  UpdateWorkspaceMemberBody,
+  WorkspaceMemberParams,
+  WorkspaceMemberResponse,
+  WorkspaceMembersResponse,
+  WorkspaceParams,
+  WorkspaceResponse,
+  WorkspaceSession,
+  WorkspacesResponse,
+} from '@parley/protocol';
+import { notFound } from '../../platform/errors.js';
+import { accountOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import { accessWorkspace, checkManager, isManager } from './access.js';
+import {
+  acceptInvite,
+  createInvite,
+  createWorkspace,
+  loadAccount,
+  openWorkspaceSession,
+  revokeInvite,
+  setMemberRole,
+  signIn,
+  signUp,
+  updateWorkspace,
+} from './actions.js';
+import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
+import { activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
+import {
+  clearSessionCookie,
+  requireJsonBody,
+  revokeAllSessions,
+  revokeSession,
+  setSessionCookie,
+  sha256,
+} from './sessions.js';
+
+const account = { config: { auth: 'account' as const } };
+const session = [{ session: [] }];
+const errors = { 400: ErrorBody, 401: ErrorBody, 415: ErrorBody };
+const scoped = { ...errors, 403: ErrorBody, 404: ErrorBody };
+
+export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    // Runs before authentication and parsing, on this plugin's routes only.
+    app.addHook('onRequest', requireJsonBody);
+    // Answers here carry session cookies and workspace tokens: no cache may keep them.
+    app.addHook('onSend', async (_req, reply) => {
+      void reply.header('cache-control', 'no-store');
+    });
+
+    // ---- accounts and sessions -----------------------------------------------------------
+
+    app.post(
+      '/v1/auth/signup',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Create an account (email + password) and sign in: sets the parley_session cookie',
+          description:
+            'Emails are unique case-insensitively (409 CONFLICT when taken). Passwords have 10 to 200 characters.',
+          security: [],
+          body: SignUpBody,
+          response: { 200: AccountResponse, ...errors, 409: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const { account, token } = await signUp(svc, req.body, req);
+        setSessionCookie(req, reply, token);
+        return { account: presentAccount(account) };
+      },
+    );
+
+    app.post(
+      '/v1/auth/signin',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Sign in with email and password: sets the parley_session cookie',
+          description: 'An unknown email and a wrong password get the same 401 UNAUTHORIZED, after the same work.',
+          security: [],
+          body: SignInBody,
+          response: { 200: AccountResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const { account, token } = await signIn(svc, req.body, req);
+        setSessionCookie(req, reply, token);
+        return { account: presentAccount(account) };
+      },
+    );
+
+    app.post(
+      '/v1/auth/signout',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Sign out this session and clear its cookie',
+          security: session,
+          body: EmptyBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        await revokeSession(svc, accountOf(req).sessionId);
+        clearSessionCookie(req, reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/signout-everywhere',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Sign out every session of the account, this one included',
+          description: 'Workspace user tokens already handed out stay valid until they expire (12 hours at most).',
+          security: session,
+          body: EmptyBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        await revokeAllSessions(svc, accountOf(req).accountId);
+        clearSessionCookie(req, reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/v1/auth/me',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'The signed-in account',
+          security: session,
+          response: { 200: AccountResponse, 401: ErrorBody },
+        },
+      },
+      async (req) => ({ account: presentAccount(await loadAccount(svc, accountOf(req).accountId)) }),
+    );
+
+    // ---- workspaces ----------------------------------------------------------------------
+
+    app.post(
+      '/v1/workspaces',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Create a workspace (an app) with the caller as its owner',
+          security: session,
+          body: CreateWorkspaceBody,
+          response: { 200: WorkspaceResponse, ...errors },
+        },
+      },
+      async (req) => ({
+        workspace: presentWorkspace(await createWorkspace(svc, accountOf(req).accountId, req.body.name)),
+      }),
+    );
+
+    app.get(
+      '/v1/workspaces',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: "The caller's workspaces, by name, with the caller's role in each",
+          security: session,
+          response: { 200: WorkspacesResponse, 401: ErrorBody },
+        },
+      },
+      async (req) => ({ workspaces: (await workspacesOf(svc, accountOf(req).accountId)).map(presentWorkspace) }),
+    );
+
+    app.get(
+      '/v1/workspaces/:id',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'One workspace of the caller (404 when not a member)',
+          security: session,
+          params: WorkspaceParams,
+          response: { 200: WorkspaceResponse, ...scoped },
+        },
+      },
+      async (req) => ({
+        workspace: presentWorkspace(await accessWorkspace(svc.db, accountOf(req).accountId, req.params.id)),
+      }),
+    );
+
+    app.patch(
+      '/v1/workspaces/:id',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Rename a workspace or change its join policy (owners and admins)',
+          security: session,
+          params: WorkspaceParams,
+          body: UpdateWorkspaceBody,
+          response: { 200: WorkspaceResponse, ...scoped },
+        },
+      },
+      async (req) => ({
+        workspace: presentWorkspace(await updateWorkspace(svc, accountOf(req).accountId, req.params.id, req.body)),
+      }),
+    );
+
+    app.post(
+      '/v1/workspaces/:id/session',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: "A user token for the caller in this workspace's app (12 hours), with its API key",
+          description: 'Only members get one: 404 NOT_FOUND for a workspace the caller does not belong to.',
+          security: session,
+          params: WorkspaceParams,
+          body: EmptyBody,
+          response: { 200: WorkspaceSession, ...scoped },
+        },
+      },
+      async (req) => openWorkspaceSession(svc, accountOf(req).accountId, req.params.id),
+    );
+
+    // ---- members -------------------------------------------------------------------------
+
+    app.get(
+      '/v1/workspaces/:id/members',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Members with their roles; emails are shown to owners and admins only',
+          security: session,
+          params: WorkspaceParams,
+          response: { 200: WorkspaceMembersResponse, ...scoped },
+        },
+      },
+      async (req) => {
+        const m = await accessWorkspace(svc.db, accountOf(req).accountId, req.params.id);
+        const showEmail = isManager(m);
+        return { members: (await membersOf(svc.db, m.appId)).map((r) => presentMember(r, showEmail)) };
+      },
+    );
+
+    app.patch(
+      '/v1/workspaces/:id/members/:account_id',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: "Change a member's role (owners only)",
+          description: 'Demoting the last owner is refused with 409 CONFLICT.',
+          security: session,
+          params: WorkspaceMemberParams,
+          body: UpdateWorkspaceMemberBody,
+          response: { 200: WorkspaceMemberResponse, ...scoped, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        const { id, account_id } = req.params;
+        const row = await setMemberRole(svc, accountOf(req).accountId, id, account_id, req.body.role);
+        return { member: presentMember(row, true) };
+      },
+    );
+
+    // ---- invites -------------------------------------------------------------------------
+
+    app.post(
+      '/v1/workspaces/:id/invites',
+      {
+        ...account,
+        schema: {
+          tags: ['invites'],
+          summary: 'Create an invite link (owners and admins); its token is shown only here',
+          description:
+            'expires_in_hours: 1–720, default 168. max_uses: default 1 under the invite_only policy, unlimited under link.',
+          security: session,
+          params: WorkspaceParams,
+          body: CreateInviteBody,
+          response: { 200: CreatedInvite, ...scoped },
+        },
+      },
+      async (req) => createInvite(svc, accountOf(req).accountId, req.params.id, req.body),
+    );
+
+    app.get(
+      '/v1/workspaces/:id/invites',
+      {
+        ...account,
+        schema: {
+          tags: ['invites'],
+          summary: 'Invites that can still be accepted, newest first (owners and admins)',
+          security: session,
+          params: WorkspaceParams,
+          response: { 200: InvitesResponse, ...scoped },
+        },
+      },
+      async (req) => {
+        const m = await accessWorkspace(svc.db, accountOf(req).accountId, req.params.id);
+        checkManager(m);
+        const rows = await activeInvites(svc, m.appId, m.joinPolicy);
+        return { invites: rows.map((r) => presentInvite(r.invite, r.inviterName)) };
+      },
+    );
+
+    app.delete(
+      '/v1/workspaces/:id/invites/:invite_id',
+      {
+        ...account,
+        schema: {
+          tags: ['invites'],
+          summary: 'Revoke an invite (owners and admins)',
+          security: session,
+          params: InviteParams,
+          response: { 200: OkResponse, ...scoped },
+        },
+      },
+      async (req) => {
+        await revokeInvite(svc, accountOf(req).accountId, req.params.id, req.params.invite_id);
+        return { ok: true as const };
+      },
+    );
+
+    app.get(
+      '/v1/invites/:token',
+      {
+        schema: {
+          tags: ['invites'],
+          summary: 'Preview an invite before signing in: workspace and inviter names, and whether it is valid',
+          description:
+            '404 NOT_FOUND for unknown and revoked invites; expired and used-up ones answer valid: false with a reason.',
+          security: [],
+          params: InviteTokenParams,
+          response: { 200: InvitePreviewResponse, 400: ErrorBody, 404: ErrorBody },
+        },
+      },
+      async (req) => {
+        const row = await inviteByTokenHash(svc.db, sha256(req.params.token));
+        if (!row || row.invite.revokedAt) throw notFound('Invite');
+        const preview = {
+          workspaceName: row.workspaceName,
+          inviterName: row.inviterName,
+          expiresAt: row.invite.expiresAt,
+        };
+        return { invite: presentPreview(preview, inviteProblem(row.invite, row.joinPolicy)) };
+      },
+    );
+
+    app.post(
+      '/v1/invites/:token/accept',
+      {
+        ...account,
+        schema: {
+          tags: ['invites'],
+          summary: 'Join the workspace of an invite, as a member',
+          description:
+            '404 NOT_FOUND for unknown or revoked invites; 403 FORBIDDEN with details.reason `expired` or `used_up`. ' +
+            'A member accepting again gets the workspace back and uses nothing.',
+          security: session,
+          params: InviteTokenParams,
+          body: EmptyBody,
+          response: { 200: WorkspaceResponse, ...scoped },
+        },
+      },
+      async (req) => ({
+        workspace: presentWorkspace(await acceptInvite(svc, accountOf(req).accountId, req.params.token)),
+      }),
+    );
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Rate limits: fixed-window counters, in memory for one node or in Redis so that every node
+ * counts against the same budget. A refusal says how long until the window resets, so clients
+ * can wait exactly that long (RATE_LIMITED is retryable).
+ */
+import type { Redis } from 'ioredis';
+
+export interface RateLimiter {
+  /** Count one hit on `key`; `ok: false` once more than `limit` fell in the current window. */
+  hit(key: string, limit: number, windowMs: number): Promise<{ ok: boolean; retryAfterMs: number }>;
+  close(): Promise<void>;
+}
+
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly sweeper = setInterval(() => this.sweep(), 30_000);
+  constructor() {
+    this.sweeper.unref();
+  }
+  async hit(key: string, limit: number, windowMs: number) {
+    const now = Date.now();
+    let w = this.windows.get(key);
+    if (!w || w.resetAt <= now) {
+      w = { count: 0, resetAt: now + windowMs };
+      this.windows.set(key, w);
+    }
+    w.count++;
+    return { ok: w.count <= limit, retryAfterMs: w.count <= limit ? 0 : w.resetAt - now };
+  }
+  private sweep(): void {
+    const now = Date.now();
+    for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+  }
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.windows.clear();
+  }
+}
+
+export class RedisRateLimiter implements RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'parley:rl:',
+  ) {}
+  async hit(key: string, limit: number, windowMs: number) {
+    const k = this.prefix + key;
+    // INCR and a first-hit expiry in one round trip; PTTL tells when the window resets.
+    const r = await this.redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
+    const count = Number(r?.[0]?.[1] ?? 0);
+    const ttl = Number(r?.[2]?.[1] ?? windowMs);
+    return { ok: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
+  }
+  async close(): Promise<void> {}
+}
