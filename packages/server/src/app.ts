@@ -9,7 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
@@ -107,7 +107,13 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: buildValidator as unknown as ValidatorFactory } },
-    return503OnClosing: true,
+    // Shutdown answers come from the catalogue (platform/http.ts), not Fastify's own body.
+    return503OnClosing: false,
+    // URL faults the router meets before any route: answered in the error shape too.
+    frameworkErrors: (error, _req, reply) => {
+      const msg = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'Malformed URL';
+      void (reply as unknown as FastifyReply).status(400).send({ error: { code: 'VALIDATION_ERROR', message: msg } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Response schemas document the API; replies are plain JSON.stringify of presented objects.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -118,15 +118,49 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
+  // Every route's path as a pattern, so a known path asked with the wrong method gets 405.
+  const known: { method: string; path: RegExp }[] = [];
+  app.addHook('onRoute', (r) => {
+    const escaped = r.url
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/:[^/]+/g, '[^/]+')
+      .replace(/\*/g, '.*');
+    for (const method of ([] as string[]).concat(r.method))
+      if (method !== 'HEAD') known.push({ method, path: new RegExp(`^${escaped}/?$`) });
+  });
+
   app.setNotFoundHandler((req, reply) => {
-    const err = new ApiError('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`);
+    const path = req.url.split('?')[0] ?? '/';
+    const allowed = [...new Set(known.filter((k) => k.path.test(path)).map((k) => k.method))];
+    if (allowed.length) {
+      const err = new ApiError(
+        'METHOD_NOT_ALLOWED',
+        `${req.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+      );
+      void reply.status(405).header('allow', allowed.join(', ')).send(err.toBody());
+      return;
+    }
+    const err = new ApiError('NOT_FOUND', `No route ${req.method} ${path}`);
     void reply.status(404).send(err.toBody());
+  });
+
+  // While shutting down, new requests get the catalogue's 503 (in-flight ones finish).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    const err = new ApiError('UNAVAILABLE', 'The server is shutting down; retry on another node or shortly');
+    return reply.status(503).header('connection', 'close').send(err.toBody());
   });
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const api = fromFastifyError(err);
     const { error, unexpected } = api ? { error: api, unexpected: false } : toApiError(err);
     if (unexpected) req.log.error({ err }, 'request failed');
+    const retryAfter = (error.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
     void reply.status(error.status).send(error.toBody());
   });
 }

@@ -85,12 +85,38 @@ describe('typed errors', () => {
       ['GET', '/v1/nope'],
       ['POST', '/v1/channels/group:g1/nope'],
       ['GET', '/nope'],
-      ['DELETE', '/v1/users'],
     ] as const) {
       const r = await h.call({ method, url, headers: alice });
       expectError(r, 'NOT_FOUND');
       expect(r.body.error.message).toContain(url);
     }
+  });
+
+  it('answers a known path with the wrong method with 405 METHOD_NOT_ALLOWED and Allow', async () => {
+    const r = await h.call({ method: 'DELETE', url: '/v1/users', headers: alice });
+    expectError(r, 'METHOD_NOT_ALLOWED');
+    const allow = String((await h.app.inject({ method: 'DELETE', url: '/v1/users', headers: alice })).headers.allow);
+    expect(allow.split(', ').sort()).toEqual(['GET', 'POST']);
+    const msg = await h.call({
+      method: 'PUT',
+      url: `/v1/messages/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}`,
+      headers: alice,
+    });
+    expectError(msg, 'METHOD_NOT_ALLOWED');
+  });
+
+  it("answers an overlong path parameter with 400 in the error shape, not the router's own body", async () => {
+    const r = await h.call({ method: 'GET', url: `/v1/messages/${'x'.repeat(300)}`, headers: alice });
+    expectError(r, 'VALIDATION_ERROR');
+  });
+
+  it('answers requests during shutdown with 503 UNAVAILABLE in the error shape', async () => {
+    const h2 = await startHarness();
+    const closing = h2.app.close();
+    const r = await h2.call({ method: 'GET', url: '/v1/nope' });
+    await closing;
+    await h2.close();
+    expectError(r, 'UNAVAILABLE');
   });
 
   it('answers a body over bodyLimit with 413 PAYLOAD_TOO_LARGE', async () => {
