@@ -1,0 +1,84 @@
+/**
+ * Small formatting helpers shared by the components: names, dates, relative times. They use
+ * the runtime's locale through `Intl`, so an app can localise by setting the page language.
+ */
+import type { User } from '@parley/protocol';
+
+/** A user's display name: name, else username, else id. */
+export function displayName(user: Pick<User, 'name' | 'username'> | null | undefined, id: string): string {
+  return user?.name?.trim() || user?.username || id;
+}
+
+/** Up to two initials for an avatar placeholder. */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const first = parts[0]?.[0] ?? '?';
+  const second = parts.length > 1 ? (parts.at(-1)?.[0] ?? '') : '';
+  return (first + second).toUpperCase();
+}
+
+/** A local calendar-day key (`YYYY-MM-DD`) for grouping by date. */
+export function dayKey(iso: string): string {
+  const d = new Date(iso);
+  const m = String(d.getMonth() + 1).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, '0');
+  return `${d.getFullYear()}-${m}-${day}`;
+}
+
+/** "Today", "Yesterday", or a long date (with the year only when it is not this year). */
+export function dayLabel(iso: string, now: Date = new Date()): string {
+  const key = dayKey(iso);
+  if (key === dayKey(now.toISOString())) return 'Today';
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (key === dayKey(y.toISOString())) return 'Yesterday';
+  const d = new Date(iso);
+  return new Intl.DateTimeFormat(undefined, {
+    weekday: 'long',
+    month: 'long',
+    day: 'numeric',
+    ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}),
+  }).format(d);
+}
+
+/** A short clock time, e.g. "14:05" or "2:05 PM" depending on locale. */
+export function clockTime(iso: string): string {
+  return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+}
+
+/** A full date and time, for `title` tooltips. */
+export function fullTime(iso: string): string {
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
+}
+
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** "5 minutes ago", "yesterday", "just now". */
+export function relativeTime(iso: string, now: number = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  for (const [unit, size] of UNITS) {
+    if (abs >= size || unit === 'minute') return rtf.format(Math.round(seconds / size), unit);
+  }
+  return 'just now';
+}
+
+/** Join class names, skipping falsy ones. */
+export function cx(...names: (string | false | null | undefined)[]): string {
+  return names.filter(Boolean).join(' ');
+}
+
+/** Whether a URL is safe to load as an image or follow as a link: http(s) only (and mailto for links). */
+export function isSafeUrl(url: string | null | undefined, allowMailto = false): url is string {
+  if (!url) return false;
+  return allowMailto ? /^(https?:|mailto:)/i.test(url.trim()) : /^https?:/i.test(url.trim());
+}

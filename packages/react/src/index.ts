@@ -1,0 +1,67 @@
+/**
+ * @parley/react — React components for Parley, built only on `@parley/client`.
+ *
+ * Import the components from this package and its stylesheet from `@parley/react/styles.css`
+ * (or link {@link parleyStylesHref}), then:
+ *
+ * ```tsx
+ * <ChatProvider client={client} theme="dark">
+ *   <ChannelList activeCid={cid} onSelect={setCid} />
+ *   <Channel channel={client.channel(type, id)}>
+ *     <MessageList />
+ *     <TypingIndicator />
+ *     <MessageInput />
+ *     <Thread />
+ *   </Channel>
+ * </ChatProvider>
+ * ```
+ */
+export {
+  Channel,
+  type ChannelContextValue,
+  type ChannelProps,
+  type EditTarget,
+  useChannelContext,
+  useOptionalChannelContext,
+} from './channel.js';
+export { ChannelList, type ChannelListProps, channelDisplayName, useChannelTitle } from './channel-list.js';
+export {
+  ChatProvider,
+  type ChatProviderProps,
+  cidOf,
+  shallowEqual,
+  type Theme,
+  useChannelState,
+  useChatClient,
+  useClientState,
+  useMe,
+  useTheme,
+} from './context.js';
+export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
+export { clockTime, dayLabel, displayName, relativeTime } from './format.js';
+export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
+export { MessageItem, type MessageItemProps } from './message.js';
+export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
+export { MessageList, type MessageListProps } from './message-list.js';
+export {
+  DEFAULT_REACTIONS,
+  REACTION_EMOJI,
+  ReactionPicker,
+  type ReactionPickerProps,
+  reactionEmoji,
+} from './reaction-picker.js';
+export { type BuildRowsOptions, buildRows, type MessageRow } from './rows.js';
+export { parleyStylesHref } from './styles.js';
+export { Thread, type ThreadProps } from './thread.js';
+export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';
+export {
+  Avatar,
+  type AvatarProps,
+  lookupUser,
+  type Presence,
+  PresenceDot,
+  type PresenceDotProps,
+  UserProfileCard,
+  type UserProfileCardProps,
+  useUser,
+} from './user.js';

@@ -1,0 +1,436 @@
+/**
+ * `<MessageInput>`: compose, send and edit messages.
+ *
+ * Keys: Enter sends, Shift+Enter is a new line; `@` opens member suggestions and `/` at the
+ * start opens commands (arrows move, Enter or Tab picks, Escape closes); ArrowUp in an empty
+ * input edits your last message (Enter saves, Escape cancels). The draft is kept per channel
+ * and thread, and typing sends throttled typing notifications.
+ */
+import { MAX_MESSAGE_LENGTH } from '@parley/protocol';
+import {
+  type ChangeEvent,
+  type FormEvent,
+  type KeyboardEvent,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
+import { useChannelContext } from './channel.js';
+import { useChannelTitle } from './channel-list.js';
+import { cidOf, useChannelState, useClientState, useMe } from './context.js';
+import { draftKey, loadDraft, saveDraft } from './drafts.js';
+import { cx, displayName } from './format.js';
+
+/** A slash command: `/name args`. */
+export interface SlashCommand {
+  /** The name typed after the slash (lower case). */
+  name: string;
+  /** One line shown in the command list. */
+  description: string;
+  /** A hint for the arguments, e.g. `[message]`. */
+  args?: string;
+  /** Turn the arguments into the message text to send; return null to send nothing. */
+  run(args: string): string | null;
+}
+
+/** `/me` (an action, in italics) and `/shrug` (appends ¯\\_(ツ)_/¯). */
+export const defaultCommands: readonly SlashCommand[] = [
+  {
+    name: 'me',
+    args: 'action',
+    description: 'Say what you are doing, e.g. /me waves',
+    run: (args) => (args.trim() ? `_${args.trim()}_` : null),
+  },
+  {
+    name: 'shrug',
+    args: '[message]',
+    description: 'Append ¯\\_(ツ)_/¯ to your message',
+    // Backslash and underscores escaped, so Markdown shows the shrug as typed.
+    run: (args) => `${args.trim() ? `${args.trim()} ` : ''}¯\\\\\\_(ツ)\\_/¯`,
+  },
+];
+
+/** Props of {@link MessageInput}. */
+export interface MessageInputProps {
+  /** Reply in this thread (messages are sent with `parent_id`); omit for the channel itself. */
+  parentId?: string | null;
+  /** Slash commands; default {@link defaultCommands}. */
+  commands?: readonly SlashCommand[];
+  placeholder?: string;
+  /** Focus the input on mount and when the conversation changes. */
+  autoFocus?: boolean;
+  /** Called after a message is handed to the client for sending. */
+  onSend?(text: string): void;
+  className?: string;
+}
+
+interface MentionOption {
+  kind: 'mention';
+  key: string;
+  insert: string;
+  label: string;
+  detail: string;
+}
+interface CommandOption {
+  kind: 'command';
+  key: string;
+  command: SlashCommand;
+}
+type Option = MentionOption | CommandOption;
+
+const SPECIAL_MENTIONS: MentionOption[] = [
+  { kind: 'mention', key: 'here', insert: 'here', label: '@here', detail: 'Notify everyone online here' },
+  { kind: 'mention', key: 'channel', insert: 'channel', label: '@channel', detail: 'Notify everyone in the channel' },
+];
+const MAX_OPTIONS = 8;
+
+/** The `@query` being typed just before the caret, if any. */
+function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
+  const m = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*)$/.exec(text.slice(0, caret));
+  if (!m) return null;
+  return { start: (m.index ?? 0) + (m[1] as string).length, query: (m[2] as string).toLowerCase() };
+}
+
+/** The message composer (see the module comment). Render inside `<Channel>`. */
+export function MessageInput({
+  parentId = null,
+  commands = defaultCommands,
+  placeholder,
+  autoFocus = false,
+  onSend,
+  className,
+}: MessageInputProps) {
+  const { channel, editing, setEditing } = useChannelContext();
+  const state = useChannelState(channel);
+  const me = useMe();
+  const users = useClientState((s) => s.users, Object.is);
+  const cid = cidOf(channel) ?? '';
+  const key = draftKey(me, cid, parentId);
+  const id = useId();
+  const listId = `${id}-suggestions`;
+  const hintId = `${id}-hint`;
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const pendingCaret = useRef<number | null>(null);
+
+  // The draft follows the conversation: switching channel (or thread) shows that one's draft.
+  const [draft, setDraftState] = useState(() => ({ key, text: loadDraft(key) }));
+  if (draft.key !== key) setDraftState({ key, text: loadDraft(key) });
+
+  // Editing one of your messages replaces the draft in the box (the draft is kept, not lost).
+  const target = editing && editing.scope === parentId ? editing : null;
+  const [edit, setEdit] = useState<{ id: string; text: string; original: string } | null>(null);
+  const source = target
+    ? (state?.messages.find((m) => m.id === target.id) ??
+      Object.values(state?.threads ?? {})
+        .flat()
+        .find((m) => m.id === target.id))
+    : undefined;
+  const wanted = target && source ? target.id : null;
+  if (wanted !== (edit?.id ?? null))
+    setEdit(wanted && source ? { id: wanted, text: source.text, original: source.text } : null);
+  const missing = !!target && !source;
+  useEffect(() => {
+    if (missing) setEditing(null); // the message is gone (deleted, or not loaded here)
+  }, [missing, setEditing]);
+
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const text = edit ? edit.text : draft.key === key ? draft.text : loadDraft(key);
+
+  const members = useMemo(() => {
+    const list: { id: string; username: string; name: string }[] = [];
+    for (const m of Object.values(state?.members ?? {})) {
+      if (m.user_id === me) continue;
+      const u = users[m.user_id] ?? m.user;
+      if (!u?.username) continue; // mentions resolve by username
+      list.push({ id: m.user_id, username: u.username, name: displayName(u, m.user_id) });
+    }
+    return list.sort((a, b) => a.username.localeCompare(b.username));
+  }, [state?.members, users, me]);
+
+  const options = useMemo<Option[]>(() => {
+    if (dismissed) return [];
+    const cmd = /^\/([a-z0-9_-]*)$/i.exec(text.slice(0, caret));
+    if (cmd && !edit && caret === text.length) {
+      const q = (cmd[1] as string).toLowerCase();
+      return commands
+        .filter((c) => c.name.startsWith(q))
+        .slice(0, MAX_OPTIONS)
+        .map((command) => ({ kind: 'command', key: command.name, command }));
+    }
+    const mq = mentionQuery(text, caret);
+    if (!mq) return [];
+    const q = mq.query;
+    const byUsername = members.filter((m) => m.username.toLowerCase().startsWith(q));
+    const byName = members.filter(
+      (m) =>
+        !byUsername.includes(m) &&
+        m.name
+          .toLowerCase()
+          .split(/\s+/)
+          .some((w) => w.startsWith(q)),
+    );
+    const people: MentionOption[] = [...byUsername, ...byName].map((m) => ({
+      kind: 'mention',
+      key: m.id,
+      insert: m.username,
+      label: m.name,
+      detail: `@${m.username}`,
+    }));
+    const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
+    return [...people, ...specials].slice(0, MAX_OPTIONS);
+  }, [dismissed, text, caret, edit, commands, members, parentId]);
+  const open = options.length > 0;
+  const activeIndex = Math.min(active, Math.max(0, options.length - 1));
+
+  useLayoutEffect(() => {
+    const el = textarea.current;
+    if (el && pendingCaret.current !== null) {
+      el.setSelectionRange(pendingCaret.current, pendingCaret.current);
+      pendingCaret.current = null;
+    }
+  });
+
+  // Focus on mount / conversation change when asked, and whenever an edit starts.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` is a trigger: focus again when the conversation changes
+  useEffect(() => {
+    if (autoFocus) textarea.current?.focus();
+  }, [autoFocus, key]);
+  const editId = edit?.id ?? null;
+  useEffect(() => {
+    if (!editId) return;
+    const el = textarea.current;
+    el?.focus();
+    if (el) el.setSelectionRange(el.value.length, el.value.length);
+  }, [editId]);
+
+  const setText = (next: string, nextCaret: number) => {
+    setCaret(nextCaret);
+    setActive(0);
+    setDismissed(false);
+    if (edit) {
+      setEdit({ ...edit, text: next });
+      return;
+    }
+    setDraftState({ key, text: next });
+    saveDraft(key, next);
+    try {
+      if (next.trim()) channel.keystroke(parentId);
+      else channel.stopTyping(parentId);
+    } catch {
+      // a DM handle has no cid until it is created: nothing to notify yet
+    }
+  };
+
+  const onChange = (e: ChangeEvent<HTMLTextAreaElement>) => {
+    setError(null);
+    setText(e.target.value, e.target.selectionStart ?? e.target.value.length);
+  };
+
+  const pick = (option: Option) => {
+    if (option.kind === 'command') {
+      const next = `/${option.command.name} `;
+      pendingCaret.current = next.length;
+      setText(next, next.length);
+      return;
+    }
+    const mq = mentionQuery(text, caret);
+    if (!mq) return;
+    const insert = `@${option.insert} `;
+    const next = text.slice(0, mq.start) + insert + text.slice(caret);
+    const at = mq.start + insert.length;
+    pendingCaret.current = at;
+    setText(next, at);
+  };
+
+  const cancelEdit = () => {
+    setEditing(null);
+    textarea.current?.focus();
+  };
+
+  const editLast = (): boolean => {
+    if (!me) return false;
+    const list = parentId ? (state?.threads[parentId] ?? []) : (state?.messages ?? []);
+    const mine = list.findLast(
+      (m) => m.user_id === me && m.status === 'sent' && m.type === 'regular' && (parentId || !m.parent_id),
+    );
+    if (!mine) return false;
+    setEditing({ id: mine.id, scope: parentId });
+    return true;
+  };
+
+  const submit = () => {
+    const body = text.trim();
+    if (edit) {
+      const { id: messageId, original } = edit;
+      setEditing(null);
+      if (!body || body === original.trim()) return;
+      channel.updateMessage(messageId, body).catch((e: unknown) => {
+        setError(`Could not save your edit: ${e instanceof Error ? e.message : String(e)}`);
+      });
+      return;
+    }
+    if (!body) return;
+    let out = body;
+    if (body.startsWith('//')) out = body.slice(1);
+    else if (body.startsWith('/')) {
+      const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(body);
+      const name = (m?.[1] ?? '').toLowerCase();
+      const command = commands.find((c) => c.name === name);
+      if (!command) {
+        setError(`Unknown command /${name}. To send text that starts with a slash, begin with //.`);
+        return;
+      }
+      const result = command.run(m?.[2] ?? '');
+      if (result === null) {
+        setError(`Usage: /${command.name}${command.args ? ` ${command.args}` : ''}`);
+        return;
+      }
+      out = result;
+    }
+    if (out.length > MAX_MESSAGE_LENGTH) {
+      setError(`Messages can be at most ${MAX_MESSAGE_LENGTH.toLocaleString()} characters.`);
+      return;
+    }
+    setText('', 0);
+    channel.sendMessage({ text: out, ...(parentId ? { parent_id: parentId } : {}) }).catch(() => {
+      // a refused send shows in the list as failed, with Retry
+    });
+    onSend?.(out);
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.nativeEvent.isComposing) return; // IME composition: Enter confirms the composition
+    if (open) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = options.length;
+        setActive((activeIndex + (e.key === 'ArrowDown' ? 1 : -1) + n) % n);
+        return;
+      }
+      if ((e.key === 'Enter' && !e.shiftKey) || e.key === 'Tab') {
+        e.preventDefault();
+        const option = options[activeIndex];
+        if (option) pick(option);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        setDismissed(true);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      submit();
+      return;
+    }
+    if (e.key === 'Escape' && edit) {
+      e.preventDefault();
+      e.stopPropagation();
+      cancelEdit();
+      return;
+    }
+    if (e.key === 'ArrowUp' && text === '' && !edit) {
+      if (editLast()) e.preventDefault();
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    submit();
+  };
+
+  const channelName = useChannelTitle(state);
+  const label = edit ? 'Edit message' : parentId ? 'Reply in thread' : `Message ${channelName}`;
+  const optionId = (i: number) => `${listId}-${i}`;
+
+  return (
+    <form className={cx('parley-input', edit && 'parley-input--editing', className)} onSubmit={onSubmit}>
+      {edit ? (
+        <div className="parley-input__editing">
+          <span>Editing message: Enter to save, Escape to cancel.</span>{' '}
+          <button type="button" className="parley-link-button" onClick={cancelEdit}>
+            Cancel
+          </button>
+        </div>
+      ) : null}
+      {open ? (
+        <div
+          id={listId}
+          role="listbox"
+          className="parley-suggestions"
+          aria-label={options[0]?.kind === 'command' ? 'Commands' : 'People to mention'}
+        >
+          {options.map((o, i) => (
+            <div
+              key={o.key}
+              id={optionId(i)}
+              role="option"
+              tabIndex={-1}
+              aria-selected={i === activeIndex}
+              className={cx('parley-suggestions__option', i === activeIndex && 'parley-suggestions__option--active')}
+              onMouseDown={(e) => {
+                e.preventDefault(); // keep the focus in the textarea
+                pick(o);
+              }}
+              onMouseEnter={() => setActive(i)}
+            >
+              {o.kind === 'command' ? (
+                <>
+                  <span className="parley-suggestions__label">
+                    /{o.command.name}
+                    {o.command.args ? <span className="parley-muted"> {o.command.args}</span> : null}
+                  </span>
+                  <span className="parley-suggestions__detail">{o.command.description}</span>
+                </>
+              ) : (
+                <>
+                  <span className="parley-suggestions__label">{o.label}</span>
+                  <span className="parley-suggestions__detail">{o.detail}</span>
+                </>
+              )}
+            </div>
+          ))}
+        </div>
+      ) : null}
+      <div className="parley-input__row">
+        <textarea
+          ref={textarea}
+          className="parley-input__textarea"
+          rows={1}
+          value={text}
+          placeholder={placeholder ?? (parentId ? 'Reply…' : `Message ${channelName}`)}
+          aria-label={label}
+          aria-describedby={hintId}
+          role="combobox"
+          aria-autocomplete="list"
+          aria-expanded={open}
+          aria-controls={open ? listId : undefined}
+          aria-activedescendant={open ? optionId(activeIndex) : undefined}
+          onChange={onChange}
+          onKeyDown={onKeyDown}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+        />
+        <button type="submit" className="parley-button parley-button--primary" disabled={!text.trim()}>
+          {edit ? 'Save' : 'Send'}
+        </button>
+      </div>
+      <p id={hintId} className="parley-sr-only">
+        Enter to send, Shift+Enter for a new line. Type @ to mention someone and / for commands.
+        {edit ? '' : ' Press the up arrow in an empty box to edit your last message.'}
+      </p>
+      {error ? (
+        <p className="parley-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+}

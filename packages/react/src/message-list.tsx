@@ -1,0 +1,254 @@
+/**
+ * `<MessageList>`: the open channel's messages, virtualized with react-virtuoso so a channel
+ * with 10,000 loaded messages scrolls smoothly (only the rows in view are in the DOM).
+ *
+ * - Older messages load when the list is scrolled to the top (`channel.loadOlder()`); the
+ *   `firstItemIndex` of the list is lowered by the number of rows added above, so the view
+ *   stays where it was instead of jumping.
+ * - It follows the bottom when new messages arrive if it is already at the bottom, and always
+ *   after the viewer sends one.
+ * - It opens at the "New messages" line when there is one, else at the bottom, and marks the
+ *   channel read while the bottom is in view.
+ */
+import type { LocalMessage } from '@parley/client';
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Virtuoso } from 'react-virtuoso';
+import { useChannelContext } from './channel.js';
+import { useChannelTitle } from './channel-list.js';
+import { useChannelState, useClientState, useMe } from './context.js';
+import { cx, dayLabel, displayName } from './format.js';
+import { MessageItem } from './message.js';
+import { buildRows, type MessageRow } from './rows.js';
+
+/** Props of {@link MessageList}. */
+export interface MessageListProps {
+  /** Open a thread; default: open it in the surrounding `<Channel>` (shown by `<Thread />`). */
+  onOpenThread?(parentId: string): void;
+  /** Called when an author's name is clicked. */
+  onSelectUser?(userId: string): void;
+  /** Mark the channel read while its bottom is in view; default true. */
+  markRead?: boolean;
+  /** Shown when the channel has no messages. */
+  emptyState?: ReactNode;
+  /** Render this many rows before any measuring (server rendering; tests without layout). */
+  initialItemCount?: number;
+  className?: string;
+}
+
+// Virtuoso wants a positive index for the first row that only ever decreases as rows are
+// prepended; start high enough for any history.
+const START_INDEX = 1_000_000_000;
+const EMPTY: readonly LocalMessage[] = [];
+
+interface ListContext {
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  loadOlder(): void;
+  channelName: string;
+}
+
+function Header({ context }: { context: ListContext }) {
+  if (context.hasOlder)
+    return (
+      <div className="parley-message-list__header">
+        <button
+          type="button"
+          className="parley-button parley-button--small"
+          onClick={context.loadOlder}
+          disabled={context.loadingOlder}
+        >
+          {context.loadingOlder ? 'Loading…' : 'Load older messages'}
+        </button>
+      </div>
+    );
+  return (
+    <div className="parley-message-list__header parley-muted">This is the beginning of {context.channelName}.</div>
+  );
+}
+
+const components = { Header };
+
+/**
+ * Shift `firstItemIndex` by the rows added above the previous first message, so prepending
+ * keeps the scroll position. Rows appended below leave it alone.
+ */
+function useFirstItemIndex(rows: MessageRow[], resetKey: string): number {
+  const ref = useRef<{ first: number; rows: MessageRow[]; resetKey: string }>({ first: START_INDEX, rows, resetKey });
+  const prev = ref.current;
+  if (prev.resetKey !== resetKey) {
+    ref.current = { first: START_INDEX, rows, resetKey };
+  } else if (prev.rows !== rows) {
+    let first = prev.first;
+    const anchor = prev.rows.find((r) => r.kind === 'message');
+    if (anchor) {
+      const before = prev.rows.indexOf(anchor);
+      const after = rows.findIndex((r) => r.key === anchor.key);
+      if (after >= 0) first = Math.max(1, first - (after - before));
+    }
+    ref.current = { first, rows, resetKey };
+  }
+  return ref.current.first;
+}
+
+/** The open channel's messages (see the module comment). Render inside `<Channel>`. */
+export function MessageList({
+  onOpenThread,
+  onSelectUser,
+  markRead = true,
+  emptyState,
+  initialItemCount,
+  className,
+}: MessageListProps) {
+  const ctx = useChannelContext();
+  const { channel, initialReadSeq, editing } = ctx;
+  const state = useChannelState(channel);
+  const me = useMe();
+  const messages = state?.messages ?? EMPTY;
+  const rows = useMemo(() => buildRows(messages, { readSeq: initialReadSeq, me }), [messages, initialReadSeq, me]);
+  const cid = state?.cid ?? '';
+  const firstItemIndex = useFirstItemIndex(rows, cid);
+  const [atBottom, setAtBottom] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const loadingRef = useRef(false);
+  const openThread = onOpenThread ?? ctx.openThread;
+  const isDm = state?.channel.type === 'dm';
+  const channelName = useChannelTitle(state);
+
+  const loadOlder = useCallback(() => {
+    if (loadingRef.current || !channel.state?.hasOlder) return;
+    loadingRef.current = true;
+    setLoadingOlder(true);
+    channel
+      .loadOlder()
+      .catch(() => {
+        // the button stays, so the user can try again
+      })
+      .finally(() => {
+        loadingRef.current = false;
+        setLoadingOlder(false);
+      });
+  }, [channel]);
+
+  // Mark read while the bottom is in view (debounced: a burst of messages is one read.mark).
+  const unread = state?.unreadCount ?? 0;
+  const loaded = state?.loaded ?? false;
+  const member = !!state?.channel.membership;
+  useEffect(() => {
+    if (!markRead || !loaded || !member || !atBottom || unread === 0) return;
+    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
+    const t = setTimeout(() => {
+      channel.markRead().catch(() => {
+        // read marks are retried on the next change
+      });
+    }, 300);
+    return () => clearTimeout(t);
+  }, [markRead, loaded, member, atBottom, unread, channel]);
+
+  // "Seen": in a DM, under the viewer's latest stored message, once every other member read it.
+  const seenId = useMemo(() => {
+    if (!isDm || !state || !me) return null;
+    const mine = messages.findLast((m) => m.user_id === me && m.status === 'sent');
+    if (!mine) return null;
+    const others = Object.keys(state.members).filter((id) => id !== me);
+    if (others.length === 0) return null;
+    return others.every((id) => (state.read[id] ?? 0) >= mine.seq) ? mine.id : null;
+  }, [isDm, state, me, messages]);
+
+  // Announce messages from others as they arrive (the list itself is not a live region:
+  // virtualized rows come and go while scrolling, and that must not be read out).
+  const users = useClientState((s) => s.users, Object.is);
+  const last = messages.at(-1);
+  const [announcement, setAnnouncement] = useState('');
+  const lastSeen = useRef<string | null>(null);
+  useEffect(() => {
+    if (!last) return;
+    const prevId = lastSeen.current;
+    lastSeen.current = last.id;
+    if (prevId === null || prevId === last.id || last.user_id === me || last.status !== 'sent') return;
+    const name = displayName(users[last.user_id] ?? last.user, last.user_id);
+    setAnnouncement(`${name}: ${last.type === 'deleted' ? 'message deleted' : last.text.slice(0, 200)}`);
+  }, [last, me, users]);
+
+  const followOutput = useCallback(
+    (isAtBottom: boolean) => {
+      const end = rows.at(-1);
+      if (end?.kind === 'message' && end.message.user_id === me && end.message.status === 'sending') return 'auto';
+      return isAtBottom ? 'auto' : false;
+    },
+    [rows, me],
+  );
+
+  const listContext = useMemo<ListContext>(
+    () => ({ hasOlder: state?.hasOlder ?? false, loadingOlder, loadOlder, channelName }),
+    [state?.hasOlder, loadingOlder, loadOlder, channelName],
+  );
+
+  const renderRow = (_index: number, row: MessageRow) => {
+    if (row.kind === 'date')
+      return (
+        <h3 className="parley-date-separator">
+          <span>{dayLabel(row.date)}</span>
+        </h3>
+      );
+    if (row.kind === 'unread')
+      return (
+        <div className="parley-new-messages">
+          <span>New messages</span>
+        </div>
+      );
+    return (
+      <MessageItem
+        message={row.message}
+        continued={row.continued}
+        seen={row.message.id === seenId}
+        onOpenThread={openThread}
+        {...(onSelectUser ? { onSelectUser } : {})}
+        highlighted={editing?.id === row.message.id}
+      />
+    );
+  };
+
+  if (!state?.loaded)
+    return (
+      <section className={cx('parley-message-list', className)} aria-label="Messages" aria-busy="true">
+        <p className="parley-message-list__loading" role="status">
+          Loading messages…
+        </p>
+      </section>
+    );
+
+  const unreadIndex = rows.findIndex((r) => r.kind === 'unread');
+  return (
+    <section className={cx('parley-message-list', className)} aria-label={`Messages in ${channelName}`}>
+      {rows.length === 0 ? (
+        <div className="parley-message-list__empty">
+          {emptyState ?? <p className="parley-muted">No messages yet. Say hello!</p>}
+        </div>
+      ) : (
+        <Virtuoso<MessageRow, ListContext>
+          key={cid}
+          className="parley-message-list__scroller"
+          aria-label={`Message history of ${channelName}`}
+          data={rows}
+          context={listContext}
+          components={components}
+          firstItemIndex={firstItemIndex}
+          initialTopMostItemIndex={
+            unreadIndex >= 0 ? { index: unreadIndex, align: 'start' } : { index: rows.length - 1, align: 'end' }
+          }
+          {...(initialItemCount !== undefined ? { initialItemCount } : {})}
+          computeItemKey={(_i, row) => row.key}
+          itemContent={renderRow}
+          followOutput={followOutput}
+          startReached={loadOlder}
+          atBottomStateChange={setAtBottom}
+          atBottomThreshold={48}
+          increaseViewportBy={{ top: 600, bottom: 300 }}
+        />
+      )}
+      <div className="parley-sr-only" aria-live="polite" aria-atomic="true">
+        {announcement}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,256 @@
+/**
+ * One message: author and time (unless it continues a group), text, markers (edited, deleted,
+ * sending, failed with Retry), reactions, the thread summary, "Seen", and an actions toolbar.
+ */
+import type { LocalMessage } from '@parley/client';
+import { memo, useRef, useState } from 'react';
+import { useChannelContext } from './channel.js';
+import { useClientState, useMe } from './context.js';
+import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
+import { Markdown } from './markdown.js';
+import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
+import { Avatar, useUser } from './user.js';
+
+/** Props of {@link MessageItem}. */
+export interface MessageItemProps {
+  message: LocalMessage;
+  /** Continues a group from the same author: no avatar and name. */
+  continued?: boolean;
+  /** Show "Seen" under it (the other members of a DM read it). */
+  seen?: boolean;
+  /** Called by the "N replies" summary and the "Reply in thread" action; omit to hide both. */
+  onOpenThread?(parentId: string): void;
+  /** Called when the author's name is clicked (e.g. to show a {@link UserProfileCard}). */
+  onSelectUser?(userId: string): void;
+  /** Which input edits this message: null for the channel's, a parent id for a thread's. */
+  editScope?: string | null;
+  /** Highlight (e.g. while it is being edited). */
+  highlighted?: boolean;
+}
+
+/** A message as the message list and threads show it. */
+export const MessageItem = memo(function MessageItem({
+  message: m,
+  continued = false,
+  seen = false,
+  onOpenThread,
+  onSelectUser,
+  editScope = null,
+  highlighted = false,
+}: MessageItemProps) {
+  const { channel, setEditing } = useChannelContext();
+  const me = useMe();
+  const myUsername = useClientState((s) => s.user?.username ?? null);
+  const author = useUser(m.user_id) ?? m.user ?? undefined;
+  const name = displayName(author, m.user_id);
+  const mine = m.user_id === me;
+  const deleted = m.type === 'deleted';
+  const system = m.type === 'system';
+  const [picking, setPicking] = useState(false);
+  const reactButton = useRef<HTMLButtonElement>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const canAct = m.status === 'sent' && !deleted && !system;
+
+  const report = (e: unknown) => setActionError(e instanceof Error ? e.message : String(e));
+  const toggleReaction = (type: string) => {
+    setActionError(null);
+    const p = m.own_reactions.includes(type) ? channel.deleteReaction(m.id, type) : channel.sendReaction(m.id, type);
+    p.catch(report);
+  };
+  const retry = () => {
+    channel.retry(m.id).catch(() => {
+      // the message shows as failed again, with the server's reason
+    });
+  };
+  const remove = () => {
+    setConfirmDelete(false);
+    channel.deleteMessage(m.id).catch(report);
+  };
+
+  if (system)
+    return (
+      <div className="parley-message parley-message--system" role="note">
+        <Markdown text={m.text} me={myUsername} />
+      </div>
+    );
+
+  const reactions = Object.entries(m.reactions).filter(([, n]) => n > 0);
+  return (
+    <article
+      className={cx(
+        'parley-message',
+        continued && 'parley-message--continued',
+        mine && 'parley-message--mine',
+        m.status === 'sending' && 'parley-message--sending',
+        m.status === 'failed' && 'parley-message--failed',
+        deleted && 'parley-message--deleted',
+        highlighted && 'parley-message--highlighted',
+      )}
+      aria-label={`${name}, ${clockTime(m.created_at)}`}
+      aria-busy={m.status === 'sending' || undefined}
+      data-message-id={m.id}
+      data-status={m.status}
+    >
+      <div className="parley-message__gutter">
+        {continued ? (
+          <time className="parley-message__hover-time" dateTime={m.created_at} title={fullTime(m.created_at)}>
+            {clockTime(m.created_at)}
+          </time>
+        ) : (
+          <Avatar user={author} id={m.user_id} />
+        )}
+      </div>
+      <div className="parley-message__main">
+        {continued ? null : (
+          <header className="parley-message__header">
+            {onSelectUser ? (
+              <button
+                type="button"
+                className="parley-message__author parley-link-button"
+                onClick={() => onSelectUser(m.user_id)}
+              >
+                {name}
+              </button>
+            ) : (
+              <span className="parley-message__author">{name}</span>
+            )}
+            <time className="parley-message__time" dateTime={m.created_at} title={fullTime(m.created_at)}>
+              {clockTime(m.created_at)}
+            </time>
+          </header>
+        )}
+        <div className="parley-message__body">
+          {deleted ? (
+            <p className="parley-message__deleted-text">This message was deleted</p>
+          ) : (
+            <Markdown text={m.text} me={myUsername} />
+          )}
+          {m.edited_at && !deleted ? (
+            <span className="parley-message__edited" title={`Edited ${fullTime(m.edited_at)}`}>
+              (edited)
+            </span>
+          ) : null}
+          {m.status === 'sending' ? <span className="parley-sr-only">Sending…</span> : null}
+        </div>
+        {m.status === 'failed' ? (
+          <div className="parley-message__failed" role="alert">
+            <span>Not sent{m.error ? `: ${m.error.message}` : ''}.</span>{' '}
+            <button type="button" className="parley-button parley-button--small" onClick={retry}>
+              Retry
+            </button>
+          </div>
+        ) : null}
+        {reactions.length > 0 && !deleted ? (
+          <ul className="parley-reactions" aria-label="Reactions">
+            {reactions.map(([type, count]) => {
+              const own = m.own_reactions.includes(type);
+              return (
+                <li key={type}>
+                  <button
+                    type="button"
+                    className={cx('parley-reaction', own && 'parley-reaction--own')}
+                    aria-pressed={own}
+                    aria-label={`${type}: ${count}${own ? ', including you' : ''}`}
+                    title={own ? `${type} (click to remove yours)` : type}
+                    disabled={!canAct}
+                    onClick={() => toggleReaction(type)}
+                  >
+                    <span aria-hidden="true">{reactionEmoji(type)}</span>{' '}
+                    <span className="parley-reaction__count">{count}</span>
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        ) : null}
+        {m.reply_count > 0 && !m.parent_id && onOpenThread ? (
+          <button type="button" className="parley-thread-summary parley-link-button" onClick={() => onOpenThread(m.id)}>
+            {m.reply_count} {m.reply_count === 1 ? 'reply' : 'replies'}
+            {m.last_reply_at ? (
+              <span className="parley-muted"> · last reply {relativeTime(m.last_reply_at)}</span>
+            ) : null}
+          </button>
+        ) : null}
+        {seen ? <p className="parley-message__seen">Seen</p> : null}
+        {actionError ? (
+          <p className="parley-error" role="alert">
+            {actionError}
+          </p>
+        ) : null}
+        {confirmDelete ? (
+          <div className="parley-message__confirm">
+            <span>Delete this message?</span>{' '}
+            <button type="button" className="parley-button parley-button--danger parley-button--small" onClick={remove}>
+              Delete
+            </button>{' '}
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => setConfirmDelete(false)}
+            >
+              Cancel
+            </button>
+          </div>
+        ) : null}
+      </div>
+      {canAct ? (
+        <div className={cx('parley-message__actions', picking && 'parley-message__actions--open')}>
+          <div role="toolbar" aria-label="Message actions">
+            <button
+              ref={reactButton}
+              type="button"
+              className="parley-icon-button"
+              aria-label="Add reaction"
+              aria-haspopup="true"
+              aria-expanded={picking}
+              onClick={() => setPicking((p) => !p)}
+            >
+              <span aria-hidden="true">☺</span>
+            </button>
+            {onOpenThread && !m.parent_id ? (
+              <button
+                type="button"
+                className="parley-icon-button"
+                aria-label="Reply in thread"
+                onClick={() => onOpenThread(m.id)}
+              >
+                <span aria-hidden="true">↩</span>
+              </button>
+            ) : null}
+            {mine ? (
+              <>
+                <button
+                  type="button"
+                  className="parley-icon-button"
+                  aria-label="Edit message"
+                  onClick={() => setEditing({ id: m.id, scope: editScope })}
+                >
+                  <span aria-hidden="true">✎</span>
+                </button>
+                <button
+                  type="button"
+                  className="parley-icon-button"
+                  aria-label="Delete message"
+                  onClick={() => setConfirmDelete(true)}
+                >
+                  <span aria-hidden="true">🗑</span>
+                </button>
+              </>
+            ) : null}
+          </div>
+          {picking ? (
+            <ReactionPicker
+              selected={m.own_reactions}
+              onPick={toggleReaction}
+              onClose={() => {
+                setPicking(false);
+                reactButton.current?.focus();
+              }}
+            />
+          ) : null}
+        </div>
+      ) : null}
+    </article>
+  );
+});
