@@ -125,6 +125,8 @@ export const Channel = Type.Object({
   unread_count: Type.Optional(Type.Integer({ minimum: 0 })),
   mention_count: Type.Optional(Type.Integer({ minimum: 0 })),
   membership: Type.Optional(Nullable(Membership)),
+  /** In channel lists, DMs carry their members (they are named after them). */
+  members: Type.Optional(Type.Array(Member)),
 });
 export type Channel = Static<typeof Channel>;
 

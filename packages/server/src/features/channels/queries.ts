@@ -3,8 +3,8 @@
  * message, the caller's unread and mention counts, and membership — in one statement over
  * the page, then one batched presentation of the last messages.
  */
-import type { Channel, QueryChannelsBody } from '@parley/protocol';
-import { type SQL, sql } from 'drizzle-orm';
+import type { Channel, Member, QueryChannelsBody } from '@parley/protocol';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { rows as dbRows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
@@ -12,7 +12,7 @@ import type { Services } from '../../services.js';
 import { enrichMessages } from '../messages/actions.js';
 import type { MessageRow } from '../messages/present.js';
 import { likePrefix } from '../users/queries.js';
-import { type ChannelRow, presentChannel } from './present.js';
+import { type ChannelRow, presentChannel, presentMember } from './present.js';
 
 type Op<T> = T | { $eq?: T; $in?: T[] };
 
@@ -148,10 +148,27 @@ export async function queryChannels(
       })
     : [];
   const presented = new Map((await enrichMessages(svc.db, appId, caller.userId, lastRows)).map((m) => [m.id, m]));
+  // DMs are named after their members, so a list carries them (one batched query per page).
+  const dmCids = pageRows.filter((r) => r.type === 'dm').map((r) => String(r.cid));
+  const dmMembers = new Map<string, Member[]>();
+  if (dmCids.length) {
+    const memberRows = await svc.db
+      .select({ member: schema.members, user: schema.users })
+      .from(schema.members)
+      .leftJoin(
+        schema.users,
+        and(eq(schema.users.appId, schema.members.appId), eq(schema.users.id, schema.members.userId)),
+      )
+      .where(and(eq(schema.members.appId, appId), inArray(schema.members.cid, dmCids)))
+      .orderBy(schema.members.joinedAt, schema.members.userId);
+    for (const r of memberRows)
+      dmMembers.set(r.member.cid, [...(dmMembers.get(r.member.cid) ?? []), presentMember(r.member, r.user)]);
+  }
 
   const channels = pageRows.map((r) => {
     const row = rowToChannel(r);
     return presentChannel(row, {
+      ...(row.type === 'dm' ? { members: dmMembers.get(row.cid) ?? [] } : {}),
       last_message: typeof r.last_message_id === 'string' ? (presented.get(r.last_message_id) ?? null) : null,
       unread_count: r.unread_count === null ? 0 : Number(r.unread_count),
       mention_count: r.mention_count === null ? 0 : Number(r.mention_count),
