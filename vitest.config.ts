@@ -26,8 +26,16 @@ export default defineConfig({
         test: {
           ...common,
           name: 'pglite',
-          include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-          env: { PARLEY_TEST_DB: 'pglite', DATABASE_URL: '' },
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'packages/*/src/**/*.test.tsx',
+            'packages/*/test/**/*.test.ts',
+            'packages/*/test/**/*.test.tsx',
+            'apps/*/test/**/*.test.ts',
+          ],
+          // DATABASE_URL is blanked so servers built in-process use PGlite; tests that start real
+          // `parley` processes on PostgreSQL (packages/cli/test/chaos) get the URL under its own name.
+          env: { PARLEY_TEST_DB: 'pglite', DATABASE_URL: '', PARLEY_CHAOS_PG_URL: pgUrl ?? '' },
         },
       },
       ...(pgUrl

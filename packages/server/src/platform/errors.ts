@@ -41,10 +41,17 @@ export function toApiError(err: unknown): { error: ApiError; unexpected: boolean
 }
 
 /**
+ * node-postgres reports a connection lost under a query, or a query on a client whose
+ * connection was lost, with these messages and no code.
+ */
+const PG_CONNECTION_LOST = /^(Connection terminated|Client has encountered a connection error and is not queryable)/;
+
+/**
  * Connection-level database failures are retryable, not bugs. Drizzle wraps driver errors
  * (`DrizzleQueryError`), so the code is looked for along the `cause` chain.
  */
 function isUnavailable(err: unknown, depth = 0): boolean {
+  if (err instanceof Error && PG_CONNECTION_LOST.test(err.message)) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (
     typeof code === 'string' &&

@@ -7,7 +7,7 @@
 import { type ChannelEvent, type Message, type MessageInput, uuidv7 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
-import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel, RANK } from '../channels/access.js';
@@ -148,27 +148,35 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   try {
     result = await withTransaction(svc, async (tx, out) => {
       const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
-      const [row] = await tx
-        .insert(schema.messages)
-        .values({
-          appId,
-          id,
-          cid,
-          seq,
-          userId: me.userId,
-          text: input.text,
-          parentId: parent?.id ?? null,
-          showInChannel: !!parent && !!input.show_in_channel,
-          quotedMessageId: quoted?.id ?? null,
-          mentionedUsers: mentions.users,
-          mentionedHere: mentions.hereFlag,
-          mentionedChannel: mentions.channel,
-          createdAt: at,
-          updatedAt: at,
-        })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) throw new DuplicateId();
+      // The stored row is known in full before it is written (every default is set here), so
+      // the event is presented and serialized once, and the message and its log entry go in
+      // one statement: an id already taken inserts neither, and the rollback returns the seq.
+      const row: MessageRow = {
+        appId,
+        id,
+        cid,
+        seq,
+        userId: me.userId,
+        type: 'regular',
+        text: input.text,
+        parentId: parent?.id ?? null,
+        showInChannel: !!parent && !!input.show_in_channel,
+        replyCount: 0,
+        lastReplyAt: null,
+        threadParticipants: [],
+        quotedMessageId: quoted?.id ?? null,
+        reactionCounts: {},
+        latestReactions: [],
+        mentionedUsers: mentions.users,
+        mentionedHere: mentions.hereFlag,
+        mentionedChannel: mentions.channel,
+        pinnedAt: null,
+        pinnedBy: null,
+        editedAt: null,
+        createdAt: at,
+        updatedAt: at,
+        deletedAt: null,
+      };
       const event: ChannelEvent = {
         type: 'message.new',
         cid,
@@ -193,15 +201,31 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
           .returning();
         if (p) event.parent = presentMessage(p);
       }
-      await logEvents(tx, out, appId, [event]);
+      const frame = JSON.stringify(event);
+      const written = await rows<{ seq: number }>(
+        tx,
+        sql`with m as (
+          insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
+            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, created_at, updated_at)
+          values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
+            ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
+            ${row.mentionedChannel}, ${at}, ${at})
+          on conflict do nothing
+          returning id)
+        insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at)
+        select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at} from m
+        returning seq`,
+      );
+      if (written.length === 0) throw new DuplicateId();
+      out.push({ to: 'channel', appId, cid, event, frame });
       await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
       if (mentions.channel) {
-        const rows = await tx
+        const everyone = await tx
           .select({ id: schema.members.userId })
           .from(schema.members)
           .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
         const already = new Set([...mentions.users, ...mentions.here, me.userId]);
-        for (const r of rows)
+        for (const r of everyone)
           if (!already.has(r.id))
             out.push({
               to: 'user',

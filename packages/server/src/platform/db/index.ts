@@ -70,6 +70,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
+    // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
+    // only on idle clients, and an `error` event nobody hears would end the process. The query
+    // in flight fails anyway, and the pool discards the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return {
       db,
