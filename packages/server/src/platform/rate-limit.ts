@@ -41,11 +41,23 @@ export class RedisRateLimiter implements RateLimiter {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'parley:rl:',
+    private readonly timeoutMs = 250,
   ) {}
   async hit(key: string, limit: number, windowMs: number) {
     const k = this.prefix + key;
     // INCR and a first-hit expiry in one round trip; PTTL tells when the window resets.
-    const r = await this.redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
+    // While Redis is unreachable the limit fails open after a short wait: chat keeps working
+    // without its abuse guard rather than stalling every send until Redis is back.
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      this.redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec(),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), this.timeoutMs);
+      }),
+    ])
+      .catch(() => null)
+      .finally(() => clearTimeout(timer));
+    if (!r) return { ok: true, retryAfterMs: 0 };
     const count = Number(r?.[0]?.[1] ?? 0);
     const ttl = Number(r?.[2]?.[1] ?? windowMs);
     return { ok: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
