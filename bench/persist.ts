@@ -3,13 +3,17 @@
  * check, seq from the counter row, insert, event log, commit), on PGlite and on PostgreSQL,
  * at a few concurrency levels — beside a baseline of the same number of bare one-row
  * INSERT transactions on the same database, so the table shows what the send path adds.
+ * Scenario (4) of bench/run.ts runs this script in its own process.
  *
  *   node --import tsx bench/persist.ts [--messages 2000] [--pg postgres://…]
+ *        [--pglite-levels 1,8] [--pg-levels 1,8,32,32x32] [--skip-pg] [--skip-pglite] [--json FILE]
  *
- * Loopback only; bounded by the message count.
+ * A level is a concurrency (all sends into one channel: the channel's counter row orders
+ * them) or `CxK`: C concurrent senders spread over K channels. Latency is per send, from the
+ * call to the committed result. Loopback only; bounded by the message count.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,14 +32,24 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '2000' },
     pg: { type: 'string', default: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' },
     'skip-pg': { type: 'boolean', default: false },
+    'skip-pglite': { type: 'boolean', default: false },
+    'pglite-levels': { type: 'string', default: '1,8' },
+    'pg-levels': { type: 'string', default: '1,8,32' },
+    json: { type: 'string' },
   },
 });
+const levelsOf = (spec: string) =>
+  spec.split(',').map((l) => {
+    const [c, k] = l.split('x');
+    return { concurrency: Number(c), channels: Number(k ?? 1) };
+  });
 const N = Number(values.messages);
 
 interface Row {
   backend: string;
   path: string;
   concurrency: number;
+  channels: number;
   messages: number;
   seconds: number;
   perSecond: number;
@@ -67,13 +81,21 @@ async function runPool(total: number, concurrency: number, one: (i: number) => P
   return { seconds, perSecond: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-async function bench(backend: string, database: Database, levels: number[]): Promise<Row[]> {
+async function bench(
+  backend: string,
+  database: Database,
+  levels: { concurrency: number; channels: number }[],
+): Promise<Row[]> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
-  const server = await buildServer(defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent' }), {
-    database,
-    migrate: false,
-    logger: false,
-  });
+  // One bench user sends far faster than the per-user send limit allows: the limit is off.
+  const server = await buildServer(
+    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0 }),
+    {
+      database,
+      migrate: false,
+      logger: false,
+    },
+  );
   const rows: Row[] = [];
   try {
     const app = await server.svc.apps.create('bench');
@@ -89,24 +111,33 @@ async function bench(backend: string, database: Database, levels: number[]): Pro
     await database.db.execute(
       sql`create table if not exists bench_baseline (id bigserial primary key, body text not null)`,
     );
-    for (const c of levels) {
-      // One channel per level, so each level starts from an empty counter row.
-      const cid = `group:bench-${c}-${randomBytes(3).toString('hex')}`;
+    for (const { concurrency: c, channels: k } of levels) {
+      // Fresh channels per level, so each level starts from empty counter rows.
       const caller = (u: string): Caller => ({ kind: 'user', app: appCtx, userId: u });
-      await createChannel(server.svc, caller('u1'), { type: 'group', id: cid.split(':')[1] as string, members: users });
-      await sendMessage(server.svc, caller('u1'), cid, { text: 'warm up' });
+      const cids: string[] = [];
+      for (let j = 0; j < k; j++) {
+        const cid = `group:bench-${c}-${j}-${randomBytes(3).toString('hex')}`;
+        await createChannel(server.svc, caller('u1'), {
+          type: 'group',
+          id: cid.split(':')[1] as string,
+          members: users,
+        });
+        await sendMessage(server.svc, caller('u1'), cid, { text: 'warm up' });
+        cids.push(cid);
+      }
+      process.stderr.write(`    ${backend}: ${c} concurrent, ${k} channel(s)…\n`);
       const r = await runPool(N, c, async (i) => {
-        await sendMessage(server.svc, caller(users[i % users.length] as string), cid, {
+        await sendMessage(server.svc, caller(users[i % users.length] as string), cids[i % k] as string, {
           text: `message ${i} with a little text in it`,
         });
       });
-      rows.push({ backend, path: 'send action', concurrency: c, messages: N, ...r });
+      rows.push({ backend, path: 'send action', concurrency: c, channels: k, messages: N, ...r });
       const b = await runPool(N, c, async (i) => {
         await database.db.transaction(async (tx) => {
           await tx.execute(sql`insert into bench_baseline (body) values (${`message ${i} with a little text in it`})`);
         });
       });
-      rows.push({ backend, path: 'baseline: bare INSERT tx', concurrency: c, messages: N, ...b });
+      rows.push({ backend, path: 'baseline: bare INSERT tx', concurrency: c, channels: k, messages: N, ...b });
     }
     await database.db.execute(sql`drop table if exists bench_baseline`);
   } finally {
@@ -118,22 +149,23 @@ async function bench(backend: string, database: Database, levels: number[]): Pro
 
 const all: Row[] = [];
 process.stderr.write(`persist bench: ${N} messages per run\n`);
-{
+if (!values['skip-pglite']) {
   const database = await openDatabase({});
   await runMigrations(database);
   process.stderr.write('  PGlite…\n');
-  all.push(...(await bench('PGlite 0.5 (in process)', database, [1, 8])));
+  all.push(...(await bench('PGlite 0.5 (in process)', database, levelsOf(values['pglite-levels'] as string))));
   await database.close();
 }
 if (!values['skip-pg']) {
   const url = values.pg as string;
-  const name = `parley_bench_${randomBytes(3).toString('hex')}`;
+  const name = process.env.BENCH_PERSIST_DB_NAME || `parley_bench_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create database ${name}`);
   const u = new URL(url);
   u.pathname = `/${name}`;
-  const database = await openDatabase({ url: u.toString(), poolSize: 32 });
+  const maxConcurrency = Math.max(...levelsOf(values['pg-levels'] as string).map((l) => l.concurrency));
+  const database = await openDatabase({ url: u.toString(), poolSize: Math.min(40, Math.max(10, maxConcurrency)) });
   try {
     await runMigrations(database);
     process.stderr.write('  PostgreSQL…\n');
@@ -141,7 +173,7 @@ if (!values['skip-pg']) {
       ...(await bench(
         `PostgreSQL ${(await admin.query('show server_version')).rows[0].server_version}`,
         database,
-        [1, 8, 32],
+        levelsOf(values['pg-levels'] as string),
       )),
     );
   } finally {
@@ -151,9 +183,10 @@ if (!values['skip-pg']) {
   }
 }
 
-console.log('\n| backend | path | concurrency | messages | seconds | messages/s | p50 ms | p99 ms |');
-console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+if (values.json) writeFileSync(values.json, JSON.stringify(all));
+console.log('\n| backend | path | concurrency | channels | messages | seconds | messages/s | p50 ms | p99 ms |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of all)
   console.log(
-    `| ${r.backend} | ${r.path} | ${r.concurrency} | ${r.messages} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
+    `| ${r.backend} | ${r.path} | ${r.concurrency} | ${r.channels} | ${r.messages} | ${r.seconds.toFixed(2)} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
   );

@@ -20,6 +20,7 @@ import {
   type Config,
   configFromEnv,
   createSealer,
+  hasWebApp,
   loadAdminToken,
   loadMasterKey,
   openDatabase,
@@ -130,6 +131,11 @@ export async function main(argv: string[]): Promise<number> {
           `Parley is running at ${s.url} (${s.svc.database.kind}${cfg.databaseUrl ? '' : `, data in ${cfg.dataDir}`}) — ready in ${Date.now() - started} ms`,
         );
         out(`API docs: ${s.url}/docs`);
+        out(
+          hasWebApp(cfg.webDir)
+            ? `Web app: ${s.url}/`
+            : 'Web app: not built (npm run build -w @parley/web, or npm ci, builds it)',
+        );
         if (s.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${s.admin.token}`);
         await new Promise(() => {}); // until a signal ends the process
         return 0;

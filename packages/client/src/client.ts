@@ -15,6 +15,7 @@ import {
   type Message,
   type QueryChannelsBody,
   type SetStatusBody,
+  type UpdateMeBody,
   type User,
 } from '@parley/protocol';
 import { Channel } from './channel.js';
@@ -111,7 +112,10 @@ export class ChatClient {
     const WS = options.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
     if (!WS) throw new Error('No WebSocket implementation: pass one as options.WebSocket (for Node: the `ws` package)');
     this.WebSocketImpl = WS;
-    const f = options.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
+    // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
+    const f =
+      options.fetch ??
+      (globalThis.fetch ? (globalThis.fetch.bind(globalThis) as unknown as FetchLike | undefined) : undefined);
     if (!f) throw new Error('No fetch implementation: pass one as options.fetch');
     this.http = new Http(options.url, options.apiKey, (refresh) => this.getToken(refresh), f);
   }
@@ -256,6 +260,14 @@ export class ChatClient {
     return r.user;
   }
 
+  /** Change your own name, username or image (only the fields given); a taken username is CONFLICT. */
+  async updateMe(fields: UpdateMeBody): Promise<User> {
+    const r = await this.http.call<{ user: User }>('PATCH', '/v1/me', fields);
+    this.mergeUsers([r.user]);
+    this.state.update((s) => ({ ...s, user: { ...r.user } }));
+    return r.user;
+  }
+
   /** Mark yourself away or back online (presence). */
   async setPresence(presence: 'online' | 'away'): Promise<void> {
     await this.request('presence.set', { presence });
@@ -320,7 +332,7 @@ export class ChatClient {
   }
 
   private mergeChannels(list: ChannelData[]): void {
-    for (const c of list) this.putChannel(c);
+    for (const { members, ...c } of list) this.putChannel(c, members);
   }
 
   private mergeUsers(users: User[]): void {

@@ -63,6 +63,19 @@ export const SetStatusBody = Type.Object(
   { additionalProperties: false },
 );
 export type SetStatusBody = Static<typeof SetStatusBody>;
+/**
+ * What a user may change about themselves (with a user token): name, username, image. The
+ * bundled web app's people pick their username here, since their accounts have none.
+ */
+export const UpdateMeBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
+    image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateMeBody = Static<typeof UpdateMeBody>;
 export const MeResponse = Type.Object({
   user: User,
   unread: Type.Object({ total: Type.Integer(), mentions: Type.Integer(), channels: Type.Integer() }),

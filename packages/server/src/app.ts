@@ -31,6 +31,7 @@ import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
 import type { Config } from './platform/config.js';
+import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { registerHttp } from './platform/http.js';
@@ -39,6 +40,7 @@ import { createMetrics } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { AppRegistry } from './platform/tenancy.js';
+import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
@@ -168,7 +170,13 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  // The bundled web app, when it was built (`npm ci` builds it): its files, and its page for
+  // browser navigations no route answers.
+  const pageFallback = await registerWebApp(app, config.webDir);
+
+  registerCors(app);
   registerHttp(app, {
+    pageFallback,
     apps: svc.apps,
     metrics,
     isAdminToken,

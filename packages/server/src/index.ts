@@ -7,4 +7,5 @@ export { type Database, openDatabase } from './platform/db/index.js';
 export { MIGRATIONS_FOLDER, runMigrations } from './platform/db/migrate.js';
 export { createSealer, loadAdminToken, loadMasterKey } from './platform/secrets.js';
 export { AppRegistry } from './platform/tenancy.js';
+export { hasWebApp } from './platform/web.js';
 export { type Broker, type BusMessage, MemoryBroker, MemoryNetwork } from './realtime/broker.js';

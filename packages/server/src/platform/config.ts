@@ -3,6 +3,7 @@
  * built directly by tests. Nothing else reads `process.env`.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Config {
   /** HTTP port; 0 picks a free one. */
@@ -42,6 +43,20 @@ export interface Config {
   logLevel: string;
   /** A name for this node in logs and metrics. */
   nodeId: string;
+  /** The built web app (served at `/` when it holds an index.html); unset = none. */
+  webDir?: string | undefined;
+}
+
+/** apps/web's build folder in this repository (absent when the server runs elsewhere). */
+const REPO_WEB_DIR = repoWebDir();
+
+function repoWebDir(): string | undefined {
+  try {
+    // From a string, not `new URL(…)`: browser-like test environments replace the global URL.
+    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../apps/web/dist');
+  } catch {
+    return undefined; // not loaded from a file
+  }
 }
 
 /** Defaults, overridden by the environment or by tests. */
@@ -63,6 +78,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     rateWindowMs: 10_000,
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
+    webDir: REPO_WEB_DIR,
     ...overrides,
   };
 }
@@ -91,6 +107,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     logLevel: env.LOG_LEVEL || d.logLevel,
     rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
+    webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,
     ...overrides,
   };
 }

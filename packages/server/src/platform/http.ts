@@ -72,6 +72,8 @@ export interface HttpDeps {
   onUser(caller: Caller & { kind: 'user' }): Promise<void>;
   /** The live session a request's cookie names, or null (missing, unknown, expired, revoked). */
   resolveAccount(req: FastifyRequest): Promise<AccountSession | null>;
+  /** Where no route matched: a chance to answer with a page of the web app (see web.ts). */
+  pageFallback?: ((req: FastifyRequest, reply: FastifyReply) => boolean) | null;
 }
 
 export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
@@ -130,6 +132,7 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
+    if (deps.pageFallback?.(req, reply)) return;
     const path = req.url.split('?')[0] ?? '/';
     const allowed = [...new Set(known.filter((k) => k.path.test(path)).map((k) => k.method))];
     if (allowed.length) {

@@ -20,8 +20,9 @@ import {
 } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import WebSocket, { WebSocketServer } from 'ws';
+import { readEvents } from '../features/events/log.js';
 import { ensureUser } from '../features/users/actions.js';
 import { presentUser } from '../features/users/present.js';
 import { type Caller, verifyToken } from '../platform/auth.js';
@@ -150,7 +151,11 @@ export class Gateway {
       svc.metrics,
     );
     svc.hub.addConnection(conn);
-    for (const m of memberships) svc.hub.subscribe(conn, m.cid, m.lastSeq, { member: true });
+    for (const m of memberships) {
+      svc.hub.subscribe(conn, m.cid, m.lastSeq, { member: true });
+      const sub = conn.subs.get(m.cid);
+      if (sub && sub.held === null) sub.held = []; // held until the catch-up below
+    }
     svc.metrics.openSockets.inc();
     svc.presence.connected(caller.app.id, caller.userId);
     conn.user = presentUser(userRow, svc.presence.stateOf(caller.app.id, caller.userId));
@@ -163,6 +168,7 @@ export class Gateway {
       channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
     };
     conn.send(JSON.stringify(hello));
+    await this.catchUp(conn, memberships);
 
     ws.on('pong', () => {
       conn.awaitingPong = false;
@@ -215,6 +221,41 @@ export class Gateway {
       const { error, unexpected } = toApiError(err);
       if (unexpected) svc.log.error({ err, frame: type }, 'socket request failed');
       conn.replyError(reqId, error.toBody().error);
+    }
+  }
+
+  /**
+   * An event committed between reading the counters and subscribing reached no socket of this
+   * connection. So the counters are read again after subscribing (one query), any such events
+   * are replayed from the log, and then the live events held meanwhile go out, deduplicated.
+   */
+  private async catchUp(conn: Connection, memberships: { cid: string; lastSeq: number }[]): Promise<void> {
+    if (memberships.length === 0) return;
+    const { svc } = this;
+    const known = new Map(memberships.map((m) => [m.cid, m.lastSeq]));
+    try {
+      const now = await svc.db
+        .select({ cid: schema.channels.cid, lastSeq: schema.channels.lastSeq })
+        .from(schema.channels)
+        .where(and(eq(schema.channels.appId, conn.appId), inArray(schema.channels.cid, [...known.keys()])));
+      for (const c of now) {
+        const before = known.get(c.cid) ?? c.lastSeq;
+        if (c.lastSeq <= before) continue;
+        const missed = await readEvents(svc, conn.appId, c.cid, before, c.lastSeq - before, c.lastSeq);
+        const sub = conn.subs.get(c.cid);
+        const live = sub?.held ?? [];
+        if (sub) sub.held = null;
+        for (const e of missed) conn.deliver(c.cid, e.seq, e.frame);
+        for (const e of live) conn.deliver(c.cid, e.seq, e.frame);
+      }
+    } finally {
+      for (const cid of known.keys()) {
+        const sub = conn.subs.get(cid);
+        if (!sub?.held) continue;
+        const live = sub.held;
+        sub.held = null;
+        for (const e of live) conn.deliver(cid, e.seq, e.frame);
+      }
     }
   }
 

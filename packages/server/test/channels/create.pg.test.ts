@@ -47,6 +47,9 @@ describe('create', () => {
     expect(roles).toEqual({ alice: 'owner', bob: 'member', carol: 'member' });
     for (const m of body.members) expect(m).toMatchObject({ last_read_seq: 0, muted: false });
 
+    // The creator's answer carries their membership, as every channel answer does.
+    expect(body.channel.membership).toMatchObject({ role: 'owner', last_read_seq: 0, muted: false });
+
     const got = ok(await w.bob.channel('group:team'));
     expect(got.channel).toMatchObject({ cid: 'group:team', member_count: 3, membership: { role: 'member' } });
     expect(got.members).toHaveLength(3);

@@ -145,3 +145,32 @@ describe('GET /v1/users?q=', () => {
     expectError(await find('?q=z&limit=abc'), 'VALIDATION_ERROR');
   });
 });
+
+describe('PATCH /v1/me', () => {
+  const patch = async (user: string, payload: Record<string, unknown>) =>
+    h.call({ method: 'PATCH', url: '/v1/me', headers: await app.user(user), payload });
+
+  it('changes only the fields sent, and answers the user', async () => {
+    await upsert([{ id: 'me-1', name: 'Old Name' }]);
+    const r = await patch('me-1', { username: 'me.one' });
+    expect(r.status).toBe(200);
+    expect(r.body.user).toMatchObject({ id: 'me-1', name: 'Old Name', username: 'me.one' });
+    const renamed = await patch('me-1', { name: '  New Name  ' });
+    expect(renamed.body.user).toMatchObject({ name: 'New Name', username: 'me.one' });
+    expect(ids(await find('?q=me.one'))).toEqual(['me-1']);
+  });
+
+  it('refuses a username taken in any case, a blank name, unknown fields and an empty body', async () => {
+    await upsert([{ id: 'me-2', username: 'Taken' }, { id: 'me-3' }]);
+    expectError(await patch('me-3', { username: 'taken' }), 'CONFLICT');
+    expectError(await patch('me-3', { name: '   ' }), 'VALIDATION_ERROR');
+    expectError(await patch('me-3', { username: 'no spaces' }), 'VALIDATION_ERROR');
+    expectError(await patch('me-3', { role: 'admin' }), 'VALIDATION_ERROR');
+    expectError(await patch('me-3', {}), 'VALIDATION_ERROR');
+  });
+
+  it('needs a user token', async () => {
+    const r = await h.call({ method: 'PATCH', url: '/v1/me', headers: await app.server(), payload: { name: 'x' } });
+    expectError(r, 'FORBIDDEN');
+  });
+});

@@ -123,7 +123,12 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
         userId: m.userId,
         event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
       });
-    return { channel, members: memberRows.map((m) => presentMember(m, users.get(m.userId))) };
+    // The creator's answer carries their membership, as every other channel answer does.
+    const mine = creator ? memberRows.find((m) => m.userId === creator) : undefined;
+    return {
+      channel: mine ? { ...channel, membership: membershipOf(mine) } : channel,
+      members: memberRows.map((m) => presentMember(m, users.get(m.userId))),
+    };
   });
 }
 

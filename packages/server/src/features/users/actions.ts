@@ -1,5 +1,5 @@
 /** Writes to users: upsert from the embedder's backend, self-service status, first-sight creation. */
-import type { SetStatusBody, UserInput } from '@parley/protocol';
+import type { SetStatusBody, UpdateMeBody, UserInput } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
@@ -84,6 +84,37 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
     })
     .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
     .returning();
+  if (!row) throw new ApiError('NOT_FOUND', 'User not found');
+  await svc.presence.announce(caller.app.id, row);
+  return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));
+}
+
+/**
+ * Change the caller's own name, username or image (only the fields sent). Usernames are unique
+ * per app, case-insensitively: a taken one is 409 CONFLICT. Users who share a channel with the
+ * caller get `presence.changed` with the new profile, as for a status change.
+ */
+export async function updateMe(svc: Services, caller: Caller & { kind: 'user' }, body: UpdateMeBody) {
+  const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: new Date() };
+  if (body.name !== undefined) {
+    const name = body.name.trim();
+    if (!name) throw new ApiError('VALIDATION_ERROR', 'A name cannot be blank');
+    set.name = name;
+  }
+  if (body.username !== undefined) set.username = body.username;
+  if (body.image !== undefined) set.image = body.image;
+  let row: UserRow | undefined;
+  try {
+    [row] = await svc.db
+      .update(schema.users)
+      .set(set)
+      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
+      .returning();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
+      throw new ApiError('CONFLICT', 'This username is already taken');
+    throw err;
+  }
   if (!row) throw new ApiError('NOT_FOUND', 'User not found');
   await svc.presence.announce(caller.app.id, row);
   return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));

@@ -4,6 +4,7 @@ import {
   MeResponse,
   QueryUsersQuery,
   SetStatusBody,
+  UpdateMeBody,
   UpsertUsersBody,
   UserIdParams,
   UserResponse,
@@ -13,7 +14,7 @@ import { notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { unreadTotals } from '../reads/queries.js';
-import { setStatus, upsertUsers } from './actions.js';
+import { setStatus, updateMe, upsertUsers } from './actions.js';
 import { presentUser } from './present.js';
 import { getUser, searchUsers } from './queries.js';
 
@@ -76,6 +77,21 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           unread: await unreadTotals(svc, caller.app.id, caller.userId),
         };
       },
+    );
+
+    app.patch(
+      '/v1/me',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['users'],
+          summary: 'Change your own name, username or image',
+          description: 'Only the fields sent change. A username taken in the app (any case) is 409 CONFLICT.',
+          body: UpdateMeBody,
+          response: { 200: UserResponse, 409: ErrorBody, ...errors },
+        },
+      },
+      async (req) => ({ user: await updateMe(svc, userOf(req), req.body) }),
     );
 
     app.post(

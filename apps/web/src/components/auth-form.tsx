@@ -1,0 +1,122 @@
+/**
+ * Sign-in and sign-up forms (used by the sign-in page and the invite page). On success the
+ * account is recorded in context and `onDone` runs.
+ */
+import { PASSWORD_MIN_LENGTH } from '@parley/protocol';
+import { type FormEvent, useId, useState } from 'react';
+import { useAccount } from '../hooks/account.js';
+import { ApiError, accounts } from '../lib/api.js';
+
+export type AuthMode = 'signin' | 'signup';
+
+export interface AuthFormProps {
+  mode: AuthMode;
+  onModeChange(mode: AuthMode): void;
+  onDone(): void;
+  /** The submit button's text; default "Sign in" / "Create account". */
+  submitLabel?: string;
+}
+
+export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormProps) {
+  const { signedIn } = useAccount();
+  const id = useId();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    if (mode === 'signup' && [...password].length < PASSWORD_MIN_LENGTH) {
+      setError(`Use at least ${PASSWORD_MIN_LENGTH} characters for your password.`);
+      return;
+    }
+    setBusy(true);
+    try {
+      const account =
+        mode === 'signup'
+          ? await accounts.signUp({ name: name.trim(), email: email.trim(), password })
+          : await accounts.signIn({ email: email.trim(), password });
+      signedIn(account);
+      onDone();
+    } catch (err) {
+      setBusy(false);
+      if (err instanceof ApiError && err.code === 'CONFLICT')
+        setError('An account with this email already exists. Sign in instead?');
+      else if (err instanceof ApiError && err.status === 401) setError('That email and password do not match.');
+      else setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  return (
+    <form className="app-form" onSubmit={submit} aria-label={mode === 'signup' ? 'Create an account' : 'Sign in'}>
+      {mode === 'signup' ? (
+        <label className="app-field" htmlFor={`${id}-name`}>
+          <span className="app-field__label">Full name</span>
+          <input
+            id={`${id}-name`}
+            className="app-input"
+            name="name"
+            autoComplete="name"
+            required
+            maxLength={100}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="Ada Lovelace"
+          />
+        </label>
+      ) : null}
+      <label className="app-field" htmlFor={`${id}-email`}>
+        <span className="app-field__label">Email</span>
+        <input
+          id={`${id}-email`}
+          className="app-input"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          placeholder="name@work-email.com"
+        />
+      </label>
+      <label className="app-field" htmlFor={`${id}-password`}>
+        <span className="app-field__label">Password</span>
+        <input
+          id={`${id}-password`}
+          className="app-input"
+          name="password"
+          type="password"
+          autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          placeholder={mode === 'signup' ? `At least ${PASSWORD_MIN_LENGTH} characters` : ''}
+        />
+      </label>
+      {error ? (
+        <p className="app-form__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <button type="submit" className="app-button app-button--primary app-button--block" disabled={busy}>
+        {busy ? 'One moment…' : (submitLabel ?? (mode === 'signup' ? 'Create account' : 'Sign in'))}
+      </button>
+      <p className="app-form__switch">
+        {mode === 'signup' ? 'Already have an account?' : 'New to Parley?'}{' '}
+        <button
+          type="button"
+          className="app-link-button"
+          onClick={() => {
+            setError(null);
+            onModeChange(mode === 'signup' ? 'signin' : 'signup');
+          }}
+        >
+          {mode === 'signup' ? 'Sign in' : 'Create an account'}
+        </button>
+      </p>
+    </form>
+  );
+}

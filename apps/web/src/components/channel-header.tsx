@@ -1,0 +1,168 @@
+/**
+ * The conversation's header: its name (with # or a lock, or a presence dot for a DM), topic
+ * (editable by members), and buttons for the pinned list and the members panel.
+ */
+import type { Channel as ChannelHandle } from '@parley/client';
+import { Avatar, PresenceDot, useUser } from '@parley/react';
+import { type FormEvent, useState } from 'react';
+import type { ConversationInfo } from '../hooks/use-conversation.js';
+import { EditIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
+import { Menu } from './menu.js';
+import type { PanelName } from './shell-types.js';
+
+function TitleIcon({ info }: { info: ConversationInfo }) {
+  const peer = useUser(info.peerId);
+  if (info.kind === 'dm')
+    return info.peerId ? (
+      <PresenceDot presence={peer?.presence ?? 'offline'} className="app-channel-header__presence" />
+    ) : null;
+  return <span className="app-channel-header__icon">{info.kind === 'private' ? <LockIcon /> : <HashIcon />}</span>;
+}
+
+function MemberAvatars({ ids }: { ids: string[] }) {
+  return (
+    <span className="app-avatar-stack" aria-hidden="true">
+      {ids.slice(0, 3).map((id) => (
+        <StackAvatar key={id} id={id} />
+      ))}
+    </span>
+  );
+}
+function StackAvatar({ id }: { id: string }) {
+  const user = useUser(id);
+  return <Avatar user={user} id={id} size={22} />;
+}
+
+function Topic({ channel, info }: { channel: ChannelHandle; info: ConversationInfo }) {
+  const topic = info.state?.channel.topic ?? '';
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const canEdit = info.isMember && info.kind !== 'dm';
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (editing === null) return;
+    try {
+      await channel.update({ topic: editing.trim() || null });
+      setEditing(null);
+      setError(null);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  if (editing !== null)
+    return (
+      <form className="app-topic-form" onSubmit={save}>
+        <input
+          className="app-input app-input--small"
+          aria-label="Channel topic"
+          value={editing}
+          maxLength={500}
+          // biome-ignore lint/a11y/noAutofocus: the field appears because the user asked to edit
+          autoFocus
+          onChange={(e) => setEditing(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setEditing(null);
+          }}
+          onBlur={() => setEditing(null)}
+        />
+        {error ? <span className="app-form__error">{error}</span> : null}
+      </form>
+    );
+  if (!topic && !canEdit) return null;
+  return canEdit ? (
+    <button
+      type="button"
+      className="app-channel-header__topic app-channel-header__topic--editable"
+      onClick={() => setEditing(topic)}
+      title="Edit topic"
+    >
+      <span data-testid="channel-topic">{topic || 'Add a topic'}</span>
+      <EditIcon />
+    </button>
+  ) : (
+    <span className="app-channel-header__topic" data-testid="channel-topic">
+      {topic}
+    </span>
+  );
+}
+
+export interface ChannelHeaderProps {
+  channel: ChannelHandle;
+  info: ConversationInfo;
+  panel: PanelName | null;
+  onPanel(panel: PanelName | null): void;
+  onLeft(): void;
+  /** Opens the sidebar on narrow screens. */
+  onOpenNav(): void;
+}
+
+export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
+  const toggle = (kind: 'members' | 'pinned') => onPanel(panel?.kind === kind ? null : { kind });
+  const [error, setError] = useState<string | null>(null);
+  const leave = () => {
+    setError(null);
+    channel
+      .leave()
+      .then(onLeft)
+      .catch((e: unknown) => setError(`Could not leave: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  return (
+    <header className="app-channel-header">
+      <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
+        <MenuIcon />
+      </button>
+      <div className="app-channel-header__main">
+        <h1 className="app-channel-header__name" data-testid="channel-name">
+          <TitleIcon info={info} />
+          <span>{info.name}</span>
+        </h1>
+        <Topic channel={channel} info={info} />
+      </div>
+      <div className="app-channel-header__actions">
+        {error ? (
+          <span className="app-form__error" role="alert">
+            {error}
+          </span>
+        ) : null}
+        <button
+          type="button"
+          className="app-header-button"
+          aria-label={`Members: ${info.memberCount}`}
+          aria-pressed={panel?.kind === 'members'}
+          onClick={() => toggle('members')}
+          data-testid="members-button"
+        >
+          <MemberAvatars ids={info.memberIds} />
+          <span>{info.memberCount}</span>
+        </button>
+        <button
+          type="button"
+          className="app-icon-button"
+          aria-label="Pinned messages"
+          title="Pinned messages"
+          aria-pressed={panel?.kind === 'pinned'}
+          onClick={() => toggle('pinned')}
+        >
+          <PinIcon />
+        </button>
+        {info.isMember && info.kind !== 'dm' ? (
+          <Menu
+            label="Channel options"
+            triggerClassName="app-icon-button"
+            trigger={<span aria-hidden="true">⋯</span>}
+            items={[
+              { label: 'View members', onSelect: () => onPanel({ kind: 'members' }) },
+              {
+                label: info.kind === 'private' ? `Leave ${info.name}` : `Leave #${info.name}`,
+                onSelect: leave,
+                danger: true,
+              },
+            ]}
+          />
+        ) : null}
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * One open conversation: header, the kit's message list, typing indicator and composer, the
+ * thread pane, and an optional side panel. Only one of thread and side panel shows at a time,
+ * as in Slack: opening one closes the other.
+ */
+import type { Channel as ChannelHandle } from '@parley/client';
+import {
+  MessageInput,
+  MessageList,
+  Channel as ParleyChannel,
+  Thread,
+  TypingIndicator,
+  useChannelContext,
+} from '@parley/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
+import { ChannelHeader } from './channel-header.js';
+import { HashIcon, LockIcon } from './icons.js';
+import type { PanelName } from './shell-types.js';
+import { SidePanel } from './side-panel.js';
+
+/** Keeps thread and side panel exclusive; lives inside <Channel> to see the thread. */
+function OnePane({ panel, onThreadOpened }: { panel: PanelName | null; onThreadOpened(): void }) {
+  const { thread, closeThread } = useChannelContext();
+  const prev = useRef({ thread, panel });
+  useEffect(() => {
+    const was = prev.current;
+    prev.current = { thread, panel };
+    if (thread && thread !== was.thread) onThreadOpened();
+    else if (panel && panel !== was.panel && thread) closeThread();
+  }, [thread, panel, onThreadOpened, closeThread]);
+  return null;
+}
+
+function JoinBar({ channel, info }: { channel: ChannelHandle; info: ConversationInfo }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const join = () => {
+    setBusy(true);
+    channel
+      .join()
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div className="app-join-bar">
+      <p>
+        You are viewing <strong>#{info.name}</strong>
+        {info.state?.channel.description ? ` · ${info.state.channel.description}` : ''}
+      </p>
+      <button type="button" className="app-button app-button--primary" onClick={join} disabled={busy}>
+        Join channel
+      </button>
+      {error ? (
+        <p className="app-form__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function Intro({ info }: { info: ConversationInfo }) {
+  const created = info.state?.channel.created_at;
+  return (
+    <div className="app-intro">
+      <span className="app-intro__icon" aria-hidden="true">
+        {info.kind === 'private' ? <LockIcon /> : info.kind === 'dm' ? '@' : <HashIcon />}
+      </span>
+      <h2 className="app-intro__title">{info.kind === 'dm' ? info.name : `Welcome to #${info.name}`}</h2>
+      <p className="app-muted">
+        {info.kind === 'dm'
+          ? `This is the very beginning of your conversation with ${info.name}.`
+          : `This is the very beginning of #${info.name}${created ? `, created ${new Date(created).toLocaleDateString()}` : ''}.`}
+        {info.state?.channel.topic ? ` Topic: ${info.state.channel.topic}` : ''}
+      </p>
+    </div>
+  );
+}
+
+export interface ConversationProps {
+  channel: ChannelHandle;
+  onOpenConversation(cid: string): void;
+  onLeft(): void;
+  onOpenNav(): void;
+}
+
+export function Conversation({ channel, onOpenConversation, onLeft, onOpenNav }: ConversationProps) {
+  const info = useConversation(channel);
+  const [panel, setPanel] = useState<PanelName | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Stable: the kit's message rows are memoized, and a new callback each render would redraw
+  // every visible row on every change of the channel.
+  const showProfile = useCallback((userId: string) => setPanel({ kind: 'profile', userId }), []);
+  const closePanel = useCallback(() => setPanel(null), []);
+  const onWatchError = useCallback((e: Error) => setError(e.message), []);
+  const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
+
+  return (
+    <section className="app-conversation" aria-label={`Conversation: ${info.name}`}>
+      <ChannelHeader
+        channel={channel}
+        info={info}
+        panel={panel}
+        onPanel={setPanel}
+        onLeft={onLeft}
+        onOpenNav={onOpenNav}
+      />
+      <div className={`app-conversation__body${panel ? ' app-conversation__body--panel' : ''}`}>
+        <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
+          <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} />
+          <TypingIndicator />
+          {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
+          <Thread onSelectUser={showProfile} />
+          <OnePane panel={panel} onThreadOpened={closePanel} />
+        </ParleyChannel>
+        {panel ? (
+          <SidePanel
+            panel={panel}
+            channel={channel}
+            info={info}
+            onPanel={setPanel}
+            onOpenConversation={onOpenConversation}
+          />
+        ) : null}
+      </div>
+      {error ? (
+        <p className="app-sr-only" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,111 @@
+/**
+ * The signed-in layout of one workspace: sidebar, the open conversation, and the dialogs.
+ * The URL names the conversation (`/w/<workspace>/c/<cid>`), so links, reloads and the back
+ * button work.
+ */
+import { parseCid, type Workspace } from '@parley/protocol';
+import { useChannelState, useChannelTitle, useChatClient, useClientState } from '@parley/react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ChannelBrowser } from '../dialogs/channel-browser.js';
+import { InviteDialog } from '../dialogs/invite-dialog.js';
+import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
+import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
+import { QuickSwitcher } from '../dialogs/quick-switcher.js';
+import { SettingsDialog } from '../dialogs/settings-dialog.js';
+import { StatusDialog } from '../dialogs/status-dialog.js';
+import { useDocumentTitle } from '../hooks/use-document-title.js';
+import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
+import { navigate, workspacePath } from '../lib/router.js';
+import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
+import { ConnectionBanner } from './connection-banner.js';
+import { Conversation } from './conversation.js';
+import { HashIcon } from './icons.js';
+import type { DialogName } from './shell-types.js';
+import { Sidebar } from './sidebar.js';
+
+function NoConversation({ onBrowse }: { onBrowse(): void }) {
+  return (
+    <div className="app-empty-main">
+      <HashIcon />
+      <h1>Nothing open</h1>
+      <p className="app-muted">Pick a conversation on the left, or find a channel to join.</p>
+      <button type="button" className="app-button app-button--primary" onClick={onBrowse}>
+        Browse channels
+      </button>
+    </div>
+  );
+}
+
+export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | null }) {
+  const client = useChatClient();
+  const [dialog, setDialog] = useState<DialogName | null>(null);
+  const [navOpen, setNavOpen] = useState(false);
+  // The same handle for the same cid (the client keeps one per cid).
+  const handle = useMemo(() => {
+    const parsed = cid ? parseCid(cid) : null;
+    return parsed ? client.channel(parsed.type, parsed.id) : null;
+  }, [client, cid]);
+  const title = useChannelTitle(useChannelState(handle));
+  useDocumentTitle(workspace.name, handle ? title : null);
+  usePresenceRefresh();
+
+  const open = useCallback(
+    (next: string) => {
+      setDialog(null);
+      setNavOpen(false);
+      navigate(workspacePath(workspace.id, next));
+    },
+    [workspace.id],
+  );
+
+  // With no conversation in the URL, open the default one as soon as the list has one.
+  const listed = useClientState((s) => s.channelList.length);
+  useEffect(() => {
+    if (cid) {
+      rememberConversation(workspace.id, cid);
+      return;
+    }
+    const first = listed > 0 ? defaultConversation(client, workspace.id) : null;
+    if (first) navigate(workspacePath(workspace.id, first), { replace: true });
+  }, [client, cid, workspace.id, listed]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDialog('switcher');
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const close = () => setDialog(null);
+  return (
+    <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`}>
+      <ConnectionBanner />
+      <Sidebar workspace={workspace} activeCid={cid} onSelect={open} onDialog={setDialog} />
+      <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
+      <main className="app-main">
+        {handle ? (
+          <Conversation
+            key={cid}
+            channel={handle}
+            onOpenConversation={open}
+            onLeft={() => navigate(workspacePath(workspace.id), { replace: true })}
+            onOpenNav={() => setNavOpen(true)}
+          />
+        ) : (
+          <NoConversation onBrowse={() => setDialog('browse')} />
+        )}
+      </main>
+      {dialog === 'new-channel' ? <NewChannelDialog onClose={close} onCreated={open} /> : null}
+      {dialog === 'new-message' ? <NewMessageDialog onClose={close} onCreated={open} /> : null}
+      {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
+      {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
+      {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
+      {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
+      {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
+    </div>
+  );
+}

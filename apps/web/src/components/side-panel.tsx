@@ -1,0 +1,44 @@
+/** The right-hand panel of a conversation: members, pinned messages or a profile. */
+import type { Channel as ChannelHandle } from '@parley/client';
+import type { ConversationInfo } from '../hooks/use-conversation.js';
+import { CloseIcon } from './icons.js';
+import { MembersPanel } from './members-panel.js';
+import { PinnedPanel } from './pinned-panel.js';
+import { ProfilePanel } from './profile-panel.js';
+import type { PanelName } from './shell-types.js';
+
+export interface SidePanelProps {
+  panel: PanelName;
+  channel: ChannelHandle;
+  info: ConversationInfo;
+  onPanel(panel: PanelName | null): void;
+  onOpenConversation(cid: string): void;
+}
+
+export function SidePanel({ panel, channel, info, onPanel, onOpenConversation }: SidePanelProps) {
+  const title =
+    panel.kind === 'members'
+      ? `Members · ${info.memberCount}`
+      : panel.kind === 'pinned'
+        ? 'Pinned messages'
+        : 'Profile';
+  return (
+    <aside className="app-panel" aria-label={panel.kind === 'members' ? 'Members' : title}>
+      <header className="app-panel__header">
+        <h2 className="app-panel__title">{title}</h2>
+        <button type="button" className="app-icon-button" aria-label="Close panel" onClick={() => onPanel(null)}>
+          <CloseIcon />
+        </button>
+      </header>
+      <div className="app-panel__body">
+        {panel.kind === 'members' ? (
+          <MembersPanel channel={channel} info={info} onSelectUser={(userId) => onPanel({ kind: 'profile', userId })} />
+        ) : panel.kind === 'pinned' ? (
+          <PinnedPanel channel={channel} lastSeq={info.state?.lastSeq ?? 0} />
+        ) : (
+          <ProfilePanel userId={panel.userId} onOpenConversation={onOpenConversation} />
+        )}
+      </div>
+    </aside>
+  );
+}

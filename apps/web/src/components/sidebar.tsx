@@ -1,0 +1,53 @@
+/** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
+import type { Workspace } from '@parley/protocol';
+import { ChannelList } from '@parley/react';
+import { ComposeIcon, HashIcon, PlusIcon, UserPlusIcon } from './icons.js';
+import { MeBar } from './me-bar.js';
+import type { DialogName } from './shell-types.js';
+import { WorkspaceMenu } from './workspace-menu.js';
+
+export interface SidebarProps {
+  workspace: Workspace;
+  activeCid: string | null;
+  onSelect(cid: string): void;
+  onDialog(d: DialogName): void;
+}
+
+export function Sidebar({ workspace, activeCid, onSelect, onDialog }: SidebarProps) {
+  return (
+    <aside className="app-sidebar" aria-label="Workspace sidebar">
+      <WorkspaceMenu workspace={workspace} onDialog={onDialog} />
+      <div className="app-sidebar__scroll">
+        <nav className="app-sidebar__nav" aria-label="Shortcuts">
+          <button type="button" className="app-sidebar__item" onClick={() => onDialog('browse')}>
+            <HashIcon />
+            <span>Browse channels</span>
+          </button>
+          <button type="button" className="app-sidebar__item" onClick={() => onDialog('new-channel')}>
+            <PlusIcon />
+            <span>Add a channel</span>
+          </button>
+          <button type="button" className="app-sidebar__item" onClick={() => onDialog('new-message')}>
+            <ComposeIcon />
+            <span>New message</span>
+          </button>
+        </nav>
+        <ChannelList
+          activeCid={activeCid}
+          onSelect={onSelect}
+          className="app-sidebar__list"
+          emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}
+        />
+        <button
+          type="button"
+          className="app-sidebar__item app-sidebar__item--invite"
+          onClick={() => onDialog('invite')}
+        >
+          <UserPlusIcon />
+          <span>Invite people</span>
+        </button>
+      </div>
+      <MeBar onDialog={onDialog} />
+    </aside>
+  );
+}

@@ -1,0 +1,58 @@
+/** The top of the sidebar: the workspace's name (a menu of workspace actions) and "new message". */
+import type { Workspace } from '@parley/protocol';
+import { useAccount } from '../hooks/account.js';
+import { navigate } from '../lib/router.js';
+import { ChevronDownIcon, ComposeIcon } from './icons.js';
+import { Menu } from './menu.js';
+import type { DialogName } from './shell-types.js';
+
+export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; onDialog(d: DialogName): void }) {
+  const { signOut } = useAccount();
+  return (
+    <header className="app-sidebar__header">
+      <Menu
+        className="app-sidebar__workspace"
+        triggerClassName="app-sidebar__workspace-button"
+        trigger={
+          <>
+            <span className="app-sidebar__workspace-name" data-testid="workspace-name">
+              {workspace.name}
+            </span>
+            <ChevronDownIcon />
+          </>
+        }
+        header={
+          <div className="app-menu__workspace">
+            <span className="app-workspace-tile" aria-hidden="true">
+              {workspace.name.charAt(0).toUpperCase()}
+            </span>
+            <div>
+              <strong>{workspace.name}</strong>
+              <div className="app-muted">
+                {workspace.role === 'member' ? 'Member' : workspace.role === 'owner' ? 'Owner' : 'Admin'}
+              </div>
+            </div>
+          </div>
+        }
+        items={[
+          { label: `Invite people to ${workspace.name}`, onSelect: () => onDialog('invite') },
+          { label: 'Browse channels', onSelect: () => onDialog('browse') },
+          { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
+          'separator',
+          { label: 'Preferences', onSelect: () => onDialog('settings') },
+          { label: 'Switch workspace', onSelect: () => navigate('/') },
+          { label: 'Sign out', onSelect: () => void signOut().then(() => navigate('/signin')), danger: true },
+        ]}
+      />
+      <button
+        type="button"
+        className="app-sidebar__compose"
+        aria-label="New message"
+        title="New message"
+        onClick={() => onDialog('new-message')}
+      >
+        <ComposeIcon />
+      </button>
+    </header>
+  );
+}

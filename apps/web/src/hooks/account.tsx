@@ -1,0 +1,61 @@
+/**
+ * The signed-in account (or none), loaded once from `GET /v1/auth/me` and shared through
+ * context. Sign-in, sign-up and sign-out update it; a 401 anywhere means "signed out".
+ */
+import type { Account } from '@parley/protocol';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { ApiError, accounts } from '../lib/api.js';
+
+type AccountState =
+  | { status: 'loading'; account: null }
+  | { status: 'signed-out'; account: null }
+  | { status: 'signed-in'; account: Account };
+
+interface AccountContextValue {
+  state: AccountState;
+  /** Record the account a sign-in or sign-up returned. */
+  signedIn(account: Account): void;
+  signOut(): Promise<void>;
+  /** Drop the account after the server said the session is gone (401). */
+  lost(): void;
+}
+
+const AccountContext = createContext<AccountContextValue | null>(null);
+
+export function AccountProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<AccountState>({ status: 'loading', account: null });
+
+  useEffect(() => {
+    let cancelled = false;
+    accounts
+      .me()
+      .then((account) => {
+        if (!cancelled) setState({ status: 'signed-in', account });
+      })
+      .catch((e: unknown) => {
+        if (cancelled) return;
+        // Signed out, or the server is unreachable: either way, the sign-in screen.
+        if (!(e instanceof ApiError) || e.status !== 401) console.warn('Could not load the account', e);
+        setState({ status: 'signed-out', account: null });
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  const signedIn = useCallback((account: Account) => setState({ status: 'signed-in', account }), []);
+  const lost = useCallback(() => setState({ status: 'signed-out', account: null }), []);
+  const signOut = useCallback(async () => {
+    await accounts.signOut().catch(() => {});
+    setState({ status: 'signed-out', account: null });
+  }, []);
+
+  const value = useMemo(() => ({ state, signedIn, signOut, lost }), [state, signedIn, signOut, lost]);
+  return <AccountContext.Provider value={value}>{children}</AccountContext.Provider>;
+}
+
+export function useAccount(): AccountContextValue {
+  const ctx = useContext(AccountContext);
+  if (!ctx) throw new Error('useAccount needs <AccountProvider>');
+  return ctx;
+}

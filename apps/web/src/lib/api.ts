@@ -1,0 +1,82 @@
+/**
+ * The accounts API of the bundled web app: sign-up and sign-in (an httpOnly session cookie),
+ * workspaces, invites, and the workspace session that hands out a chat token. Same origin,
+ * cookies included. Every state-changing call sends a JSON body (`{}` when it has no fields):
+ * the server refuses anything else, which is its CSRF defence.
+ */
+import type {
+  Account,
+  CreatedInvite,
+  InvitePreview,
+  Workspace,
+  WorkspaceMember,
+  WorkspaceSession,
+} from '@parley/protocol';
+
+/** An error answered by the server (`{"error":{"code","message"}}`), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: object): Promise<T> {
+  const json = method === 'POST' || method === 'PATCH';
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'include',
+      headers: json
+        ? { 'content-type': 'application/json', accept: 'application/json' }
+        : { accept: 'application/json' },
+      ...(json ? { body: JSON.stringify(body ?? {}) } : {}),
+    });
+  } catch {
+    throw new ApiError('DISCONNECTED', 'Cannot reach the server. Check your connection and try again.', 0);
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (res.ok) return parsed as T;
+  const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+  throw new ApiError(err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`, res.status, err?.details);
+}
+
+const enc = encodeURIComponent;
+
+export const accounts = {
+  me: () => call<{ account: Account }>('GET', '/v1/auth/me').then((r) => r.account),
+  signUp: (body: { name: string; email: string; password: string }) =>
+    call<{ account: Account }>('POST', '/v1/auth/signup', body).then((r) => r.account),
+  signIn: (body: { email: string; password: string }) =>
+    call<{ account: Account }>('POST', '/v1/auth/signin', body).then((r) => r.account),
+  signOut: () => call<{ ok: true }>('POST', '/v1/auth/signout', {}),
+
+  workspaces: () => call<{ workspaces: Workspace[] }>('GET', '/v1/workspaces').then((r) => r.workspaces),
+  workspace: (id: string) =>
+    call<{ workspace: Workspace }>('GET', `/v1/workspaces/${enc(id)}`).then((r) => r.workspace),
+  createWorkspace: (name: string) =>
+    call<{ workspace: Workspace }>('POST', '/v1/workspaces', { name }).then((r) => r.workspace),
+  /** A chat token for this workspace (12 hours) and the app's API key. */
+  session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
+  members: (id: string) =>
+    call<{ members: WorkspaceMember[] }>('GET', `/v1/workspaces/${enc(id)}/members`).then((r) => r.members),
+
+  createInvite: (id: string, body: { expires_in_hours?: number; max_uses?: number } = {}) =>
+    call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),
+  previewInvite: (token: string) =>
+    call<{ invite: InvitePreview }>('GET', `/v1/invites/${enc(token)}`).then((r) => r.invite),
+  acceptInvite: (token: string) =>
+    call<{ workspace: Workspace }>('POST', `/v1/invites/${enc(token)}/accept`, {}).then((r) => r.workspace),
+};

@@ -1,0 +1,26 @@
+/** Turning display names into channel ids and usernames. */
+
+/** A channel id from a channel name: lower case, words joined by dashes (`Design Team` → `design-team`). */
+export function channelSlug(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 64);
+}
+
+/** A username from a person's name (`Ada Lovelace` → `ada.lovelace`), or `user` when nothing is left. */
+export function usernameFrom(name: string): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .trim()
+    .replace(/\s+/g, '.')
+    .replace(/[^a-z0-9_.-]/g, '')
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .slice(0, 40);
+  return base || 'user';
+}

@@ -1,0 +1,71 @@
+/**
+ * A small history router: the path is state, `navigate` pushes (or replaces) it, and links
+ * are ordinary anchors whose clicks are intercepted. The app has a handful of routes; a
+ * routing library would be more code than the routes themselves.
+ */
+import { type MouseEvent, useSyncExternalStore } from 'react';
+
+const CHANGE = 'parley:navigate';
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('popstate', onChange);
+  window.addEventListener(CHANGE, onChange);
+  return () => {
+    window.removeEventListener('popstate', onChange);
+    window.removeEventListener(CHANGE, onChange);
+  };
+}
+
+const snapshot = () => window.location.pathname + window.location.search;
+
+/** The current path with its query string; re-renders on navigation. */
+export function useLocation(): string {
+  return useSyncExternalStore(subscribe, snapshot, snapshot);
+}
+
+/** Go to `to` (a same-origin path). */
+export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+  if (to === snapshot()) return;
+  if (opts.replace) window.history.replaceState(null, '', to);
+  else window.history.pushState(null, '', to);
+  window.dispatchEvent(new Event(CHANGE));
+}
+
+/** An anchor's click handler that navigates in-app unless a modifier asks for a new tab. */
+export function onLinkClick(to: string) {
+  return (e: MouseEvent) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(to);
+  };
+}
+
+/** The routes of the app, parsed from a path. */
+export type Route =
+  | { name: 'signin'; next: string | null }
+  | { name: 'signup'; next: string | null }
+  | { name: 'home' }
+  | { name: 'invite'; token: string }
+  | { name: 'workspace'; workspaceId: string; cid: string | null }
+  | { name: 'not-found' };
+
+export function parseRoute(location: string): Route {
+  const url = new URL(location, 'http://x');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const next = url.searchParams.get('next');
+  const safeNext = next?.startsWith('/') && !next.startsWith('//') ? next : null;
+  if (parts.length === 0) return { name: 'home' };
+  if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin', next: safeNext };
+  if (parts[0] === 'signup' && parts.length === 1) return { name: 'signup', next: safeNext };
+  if (parts[0] === 'invite' && parts[1] && parts.length === 2) return { name: 'invite', token: parts[1] };
+  if (parts[0] === 'w' && parts[1]) {
+    if (parts.length === 2) return { name: 'workspace', workspaceId: parts[1], cid: null };
+    if (parts[2] === 'c' && parts[3] && parts.length === 4)
+      return { name: 'workspace', workspaceId: parts[1], cid: parts[3] };
+  }
+  return { name: 'not-found' };
+}
+
+/** The path of a workspace, or of one conversation in it. */
+export const workspacePath = (workspaceId: string, cid?: string | null) =>
+  `/w/${encodeURIComponent(workspaceId)}${cid ? `/c/${encodeURIComponent(cid).replace(/%3A/g, ':')}` : ''}`;

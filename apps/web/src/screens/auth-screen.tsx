@@ -1,0 +1,29 @@
+/** The sign-in and sign-up pages. */
+import { AuthForm } from '../components/auth-form.js';
+import { Logo } from '../components/icons.js';
+import { navigate } from '../lib/router.js';
+
+export function AuthScreen({ mode, next }: { mode: 'signin' | 'signup'; next: string | null }) {
+  const query = next ? `?next=${encodeURIComponent(next)}` : '';
+  return (
+    <div className="app-auth">
+      <main className="app-auth__card">
+        <div className="app-auth__brand">
+          <Logo size={44} />
+          <span>Parley</span>
+        </div>
+        <h1 className="app-auth__title">{mode === 'signup' ? 'Create your account' : 'Sign in to Parley'}</h1>
+        <p className="app-auth__lead">
+          {mode === 'signup'
+            ? 'Channels, direct messages and threads for your team.'
+            : 'Welcome back. Pick up where your team left off.'}
+        </p>
+        <AuthForm
+          mode={mode}
+          onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}
+          onDone={() => navigate(next ?? '/', { replace: true })}
+        />
+      </main>
+    </div>
+  );
+}

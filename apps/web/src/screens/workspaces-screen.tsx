@@ -1,0 +1,124 @@
+/** The workspace picker: open one of your workspaces, or create a new one. */
+import type { Workspace } from '@parley/protocol';
+import { type FormEvent, useEffect, useState } from 'react';
+import { Logo } from '../components/icons.js';
+import { useAccount } from '../hooks/account.js';
+import { accounts } from '../lib/api.js';
+import { navigate, onLinkClick, workspacePath } from '../lib/router.js';
+
+function WorkspaceTile({ name }: { name: string }) {
+  return (
+    <span className="app-workspace-tile" aria-hidden="true">
+      {name.trim().charAt(0).toUpperCase() || '?'}
+    </span>
+  );
+}
+
+export function WorkspacesScreen() {
+  const { state, signOut } = useAccount();
+  const [list, setList] = useState<Workspace[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [creating, setCreating] = useState(false);
+
+  useEffect(() => {
+    accounts
+      .workspaces()
+      .then(setList)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, []);
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!name.trim()) return;
+    setCreating(true);
+    setError(null);
+    try {
+      const ws = await accounts.createWorkspace(name.trim());
+      navigate(workspacePath(ws.id));
+    } catch (err) {
+      setCreating(false);
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  return (
+    <div className="app-home">
+      <header className="app-home__bar">
+        <div className="app-home__brand">
+          <Logo size={30} />
+          <span>Parley</span>
+        </div>
+        <div className="app-home__account">
+          <span className="app-muted">{state.account?.email}</span>
+          <button type="button" className="app-button app-button--ghost" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main className="app-home__main">
+        <h1 className="app-home__title">
+          {state.account ? `Welcome, ${state.account.name.split(' ')[0]}` : 'Welcome'}
+        </h1>
+        <p className="app-home__lead">Choose a workspace to get back to your team, or start a new one.</p>
+        {error ? (
+          <p className="app-form__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <section className="app-card" aria-labelledby="ws-title">
+          <h2 id="ws-title" className="app-card__title">
+            Your workspaces
+          </h2>
+          {list === null ? (
+            <p className="app-muted">Loading…</p>
+          ) : list.length === 0 ? (
+            <p className="app-muted">You are not in any workspace yet. Create one below, or open an invite link.</p>
+          ) : (
+            <ul className="app-workspace-list">
+              {list.map((w) => (
+                <li key={w.id}>
+                  <a
+                    className="app-workspace-row"
+                    href={workspacePath(w.id)}
+                    onClick={onLinkClick(workspacePath(w.id))}
+                  >
+                    <WorkspaceTile name={w.name} />
+                    <span className="app-workspace-row__text">
+                      <span className="app-workspace-row__name">{w.name}</span>
+                      <span className="app-muted">
+                        {w.role === 'member' ? 'Member' : w.role === 'owner' ? 'Owner' : 'Admin'}
+                      </span>
+                    </span>
+                    <span className="app-workspace-row__open">Open</span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="app-card" aria-labelledby="ws-create">
+          <h2 id="ws-create" className="app-card__title">
+            Create a new workspace
+          </h2>
+          <form className="app-inline-form" onSubmit={create}>
+            <label className="app-sr-only" htmlFor="ws-name">
+              Workspace name
+            </label>
+            <input
+              id="ws-name"
+              className="app-input"
+              placeholder="e.g. Acme Inc."
+              maxLength={100}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+            <button type="submit" className="app-button app-button--primary" disabled={creating || !name.trim()}>
+              {creating ? 'Creating…' : 'Create workspace'}
+            </button>
+          </form>
+        </section>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,483 @@
+/**
+ * The team web app end to end, in real Chromium against a real server (PGlite, a loopback
+ * port), the app freshly built and served by the server itself. Two browser contexts are two
+ * people: Ada signs up, creates a workspace and an invite link; Bob joins by the link; they
+ * talk, reply in threads, react, mention, type, and Ada sees Bob go offline. Then hostile
+ * message text, and a channel with 10,000 messages scrolled back to its first.
+ *
+ * Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Without it the
+ * suite is skipped, unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Message, uuidv7 } from '@parley/protocol';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { logEvents, takeSeqs, withTransaction } from '../../../packages/server/src/features/events/log.js';
+import { presentMessage } from '../../../packages/server/src/features/messages/present.js';
+import { schema } from '../../../packages/server/src/platform/db/index.js';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = path.join(APP_ROOT, 'test', 'screenshots');
+const DOCS_SHOT = fileURLToPath(new URL('../../../docs/screenshot.png', import.meta.url));
+const haveBrowser = existsSync(CHROMIUM);
+
+if (!haveBrowser) {
+  if (process.env.PARLEY_REQUIRE_BROWSER === '1')
+    throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+  console.warn(
+    `web e2e skipped: ${CHROMIUM} is missing (apt-get install chromium; PARLEY_REQUIRE_BROWSER=1 fails instead)`,
+  );
+}
+
+const PASSWORD = 'correct horse battery';
+const WAIT = { timeout: 10_000 };
+
+interface Person {
+  name: string;
+  email: string;
+  context: BrowserContext;
+  page: Page;
+  /** `alert`/`confirm`/`prompt` dialogs seen: a message that runs script would land here. */
+  dialogs: string[];
+  errors: string[];
+  /** The page's console, printed when a test fails. */
+  console: string[];
+}
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let webDir: string;
+let ada: Person;
+let bob: Person;
+let workspaceId: string;
+let inviteUrl: string;
+
+async function person(name: string, email: string): Promise<Person> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const p: Person = { name, email, context, page, dialogs: [], errors: [], console: [] };
+  page.on('console', (m) => p.console.push(`${m.type()}: ${m.text()}`));
+  page.on('dialog', (d) => {
+    p.dialogs.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => p.errors.push(e.message));
+  return p;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+const composer = (page: Page, channel: string) => page.getByRole('combobox', { name: `Message ${channel}` });
+const message = (page: Page, text: string) => page.locator('article.parley-message', { hasText: text }).first();
+const row = (page: Page, cid: string) => page.locator(`.parley-channel-row[data-cid="${cid}"]`);
+
+/** Send from the composer and wait until the server stored it (`shown`: the text as rendered). */
+async function send(page: Page, channel: string, text: string, shown = text): Promise<void> {
+  const box = composer(page, channel);
+  await box.fill(text);
+  await box.press('Enter');
+  await expect.poll(() => message(page, shown).getAttribute('data-status'), WAIT).toBe('sent');
+}
+
+/** Hover a message and press one of its actions (they show on hover, as in Slack). */
+async function act(m: Locator, action: string): Promise<void> {
+  await m.hover();
+  await m.getByRole('button', { name: action }).click();
+}
+
+async function signUp(p: Person, page: Page): Promise<void> {
+  await page.getByLabel('Full name').fill(p.name);
+  await page.getByLabel('Email').fill(p.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+}
+
+describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    // Build from the current sources into a folder of our own, then serve that.
+    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
+    // A production build, as `npm run build` makes it (vitest sets NODE_ENV=test, which would
+    // bundle React's development build).
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    } finally {
+      process.env.NODE_ENV = env;
+    }
+    h = await startHarness({ webDir });
+    base = await h.listen();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    ada = await person('Ada Lovelace', 'ada@example.com');
+    bob = await person('Bob Builder', 'bob@example.com');
+  }, 120_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const p of [ada, bob]) {
+      if (!p || p.page.isClosed()) continue;
+      await shot(p.page, `failed-${p.name.split(' ')[0]?.toLowerCase()}`).catch(() => {});
+      console.log(`${p.name} at ${p.page.url()}:\n  ${p.console.slice(-15).join('\n  ')}`);
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
+  });
+
+  it('serves the app at / with its manifest, and pages fall back to index.html', async () => {
+    const page = await fetch(`${base}/w/anything/c/public:general`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const manifest = await fetch(`${base}/manifest.webmanifest`);
+    expect(manifest.status).toBe(200);
+    const m = (await manifest.json()) as { icons: { src: string }[] };
+    for (const icon of m.icons) expect((await fetch(`${base}${icon.src}`)).status).toBe(200);
+    // The API keeps its JSON 404s, even for a browser.
+    const api = await fetch(`${base}/v1/nothing`, { headers: { accept: 'text/html' } });
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('Ada signs up, creates a workspace and an invite link; Bob joins by the link', async () => {
+    const a = ada.page;
+    await a.goto('/');
+    await a.waitForURL(/\/signin/);
+    await a.getByRole('button', { name: 'Create an account' }).click();
+    await signUp(ada, a);
+    await shot(a, 'signup');
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await a.getByLabel('Workspace name').fill('Acme');
+    await shot(a, 'workspaces');
+    await a.getByRole('button', { name: 'Create workspace' }).click();
+    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    workspaceId = decodeURIComponent(new URL(a.url()).pathname.split('/')[2] as string);
+    await expect.poll(() => a.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+    await send(a, '#general', 'Welcome to **Acme**, everyone!', 'Welcome to Acme, everyone!');
+    // Installable as an app: Chromium finds nothing missing in the manifest, icons or worker
+    // (Playwright's contexts are incognito ones, which Chromium never installs from).
+    const cdp = await a.context().newCDPSession(a);
+    const installability = async () => {
+      const r = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: { errorId: string }[] };
+      return r.installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito');
+    };
+    await expect.poll(installability, WAIT).toEqual([]);
+    await cdp.detach();
+
+    await a.getByRole('button', { name: 'Invite people' }).click();
+    const link = a.getByTestId('invite-link');
+    await expect.poll(() => link.inputValue(), WAIT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invite\/.+/);
+    inviteUrl = await link.inputValue();
+    await shot(a, 'invite-dialog');
+    await a.getByRole('button', { name: 'Done' }).click();
+
+    const b = bob.page;
+    await b.goto(inviteUrl);
+    await expect
+      .poll(() => b.getByTestId('invite-title').textContent(), WAIT)
+      .toBe('Ada Lovelace invited you to join Acme');
+    await signUp(bob, b);
+    await shot(b, 'invite-preview');
+    await b.getByRole('button', { name: 'Create account and join' }).click();
+    await b.waitForURL(new RegExp(`/w/${workspaceId}/c/public:general$`));
+    await message(b, 'Welcome to Acme, everyone!').waitFor(WAIT);
+  }, 60_000);
+
+  it('they chat both ways in real time, reply in a thread, react, edit and delete', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    await send(b, '#general', 'Thanks Ada! Happy to be here.');
+    await message(a, 'Happy to be here').waitFor(WAIT);
+    await send(a, '#general', 'Could you look at the launch checklist today?');
+    await message(b, 'launch checklist').waitFor(WAIT);
+
+    // Bob replies in a thread; Ada sees the thread summary under her message.
+    await act(message(b, 'launch checklist'), 'Reply in thread');
+    const reply = b.getByRole('combobox', { name: 'Reply in thread' });
+    await reply.fill('On it — I will post notes in this thread.');
+    await reply.press('Enter');
+    await expect.poll(() => message(a, 'launch checklist').getByText('1 reply').count(), WAIT).toBe(1);
+
+    // Ada reacts to Bob's message; Bob sees it.
+    await act(message(a, 'Happy to be here'), 'Add reaction');
+    await a.getByRole('toolbar', { name: 'Add a reaction' }).getByRole('button', { name: 'celebrate' }).click();
+    await message(b, 'Happy to be here').getByRole('button', { name: 'celebrate: 1' }).waitFor(WAIT);
+
+    // Edit and delete your own messages.
+    await send(a, '#general', 'The standup moves to 10:30 tomorow');
+    await act(message(a, 'tomorow'), 'Edit message');
+    const box = a.getByRole('combobox', { name: 'Edit message' });
+    await box.fill('The standup moves to 10:30 tomorrow');
+    await box.press('Enter');
+    await message(b, '10:30 tomorrow').getByText('(edited)').waitFor(WAIT);
+    await send(a, '#general', 'Oops, wrong channel');
+    await act(message(a, 'wrong channel'), 'Delete message');
+    await a.getByRole('button', { name: 'Delete', exact: true }).click();
+    await b.getByText('This message was deleted').waitFor(WAIT);
+  }, 60_000);
+
+  it('shows Ada that Bob is typing, and stops when he clears the box', async () => {
+    const a = ada.page;
+    const box = composer(bob.page, '#general');
+    await box.click();
+    await box.pressSequentially('Let me check', { delay: 20 });
+    const typing = a.locator('.parley-channel > .parley-typing');
+    await expect.poll(() => typing.textContent(), WAIT).toBe('Bob Builder is typing…');
+    await box.fill('');
+    await expect.poll(() => typing.textContent(), WAIT).toBe('');
+  }, 30_000);
+
+  it('a mention in a channel Bob is not viewing shows a badge that clears when he opens it', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    await a.getByRole('button', { name: 'Add a channel' }).click();
+    await a.getByLabel('Name').fill('Design');
+    await a.getByLabel(/Topic/).fill('Mockups, reviews and the design system');
+    await a.getByRole('button', { name: 'Create', exact: true }).click();
+    await a.waitForURL(/c\/public:design$/);
+
+    await b.getByRole('button', { name: 'Browse channels' }).click();
+    await b.getByRole('button', { name: 'Join #design' }).waitFor(WAIT);
+    await shot(b, 'channel-browser');
+    await b.getByRole('button', { name: 'Join #design' }).click();
+    await b.waitForURL(/c\/public:design$/);
+    await row(b, 'public:general').click();
+    await b.waitForURL(/c\/public:general$/);
+
+    // Ada picks Bob from the @ suggestions.
+    const box = composer(a, '#design');
+    await box.pressSequentially('@bo');
+    await a.getByRole('option', { name: /Bob Builder/ }).waitFor(WAIT);
+    await box.press('Tab');
+    await box.pressSequentially('could you review the new mockups?');
+    await expect.poll(() => box.inputValue()).toBe('@bob.builder could you review the new mockups?');
+    await box.press('Enter');
+
+    const badge = row(b, 'public:design').getByTestId('mention-badge');
+    await expect.poll(() => badge.textContent(), WAIT).toBe('@1');
+    await shot(b, 'mention-badge');
+    await row(b, 'public:design').click();
+    await message(b, 'review the new mockups').waitFor(WAIT);
+    await expect.poll(() => badge.count(), WAIT).toBe(0);
+    await expect.poll(() => b.title(), WAIT).not.toMatch(/^\(/);
+  }, 60_000);
+
+  it('Bob starts a direct message with Ada from "New message"', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    await b.getByRole('button', { name: 'New message' }).first().click();
+    await b.getByLabel('To:').pressSequentially('Ad');
+    await b.getByRole('option', { name: /Ada Lovelace/ }).click();
+    await b.getByRole('button', { name: 'Start conversation' }).click();
+    await b.waitForURL(/c\/dm:/);
+    const dm = decodeURIComponent(new URL(b.url()).pathname.split('/c/')[1] as string);
+    await send(b, 'Ada Lovelace', 'Quick question: is the launch still on Thursday?');
+    await expect.poll(() => row(a, dm).getByTestId('unread-badge').textContent(), WAIT).toBe('1');
+    // Ada sees Bob's presence on the DM row.
+    await expect.poll(() => row(a, dm).getAttribute('aria-label'), WAIT).toMatch(/Bob Builder, online/);
+  }, 30_000);
+
+  it('sets a custom status and away, and switches to the dark theme', async () => {
+    const a = ada.page;
+    await a.getByRole('button', { name: /Open your menu/ }).click();
+    await a.getByRole('menuitem', { name: 'Set a status' }).click();
+    await a.getByRole('button', { name: /In a meeting/ }).click();
+    await a.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => a.getByTestId('my-status').textContent(), WAIT).toBe('📅 In a meeting');
+
+    // The main screen, with a thread open, for the README.
+    await row(a, 'public:general').click();
+    await message(a, 'launch checklist').getByRole('button', { name: '1 reply' }).click();
+    await a.locator('.parley-thread').getByText('I will post notes').waitFor(WAIT);
+    await a.mouse.move(640, 790);
+    await shot(a, 'chat');
+    copyFileSync(path.join(SHOTS, 'chat.png'), DOCS_SHOT);
+    await a.getByRole('button', { name: 'Close thread' }).click();
+
+    await a.getByRole('button', { name: /Open your menu/ }).click();
+    await a.getByRole('menuitem', { name: 'Set yourself as away' }).click();
+    await a.getByRole('button', { name: /Ada Lovelace, away/ }).waitFor(WAIT);
+
+    await a.getByRole('button', { name: /Open your menu/ }).click();
+    await a.getByRole('menuitem', { name: 'Preferences' }).click();
+    await a.getByText('Dark', { exact: true }).click();
+    await expect.poll(() => a.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await shot(a, 'settings-dark');
+    await a.getByRole('button', { name: 'Close', exact: true }).last().click();
+    await a.getByTestId('members-button').click();
+    await a.mouse.move(640, 760);
+    await shot(a, 'chat-dark');
+    await a.getByRole('button', { name: 'Close panel' }).click();
+
+    // On a phone the sidebar slides in over the conversation.
+    await a.setViewportSize({ width: 390, height: 844 });
+    await a.waitForTimeout(300); // the sidebar slides out
+    await shot(a, 'mobile');
+    await a.getByRole('button', { name: 'Open sidebar' }).click();
+    await a.waitForTimeout(300); // the slide-in transition
+    await shot(a, 'mobile-sidebar');
+    await row(a, 'public:design').click();
+    await a.waitForURL(/c\/public:design$/);
+    await a.setViewportSize({ width: 1280, height: 800 });
+  }, 30_000);
+
+  it('renders hostile message text as text: no script runs, no script element, no javascript: link', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    await row(a, 'public:general').click();
+    await row(b, 'public:general').click();
+    const payloads = ['<script>alert(1)</script>', '[x](javascript:alert(1))', '<img src=x onerror=alert(1)>'];
+    for (const text of payloads) await send(a, '#general', text);
+    for (const page of [a, b]) {
+      for (const text of payloads) await message(page, text).waitFor(WAIT);
+      const list = page.locator('.parley-message-list');
+      expect(await list.locator('script').count()).toBe(0);
+      expect(await list.locator('img').count()).toBe(0);
+      expect(await list.locator('a[href^="javascript:"]').count()).toBe(0);
+    }
+    // Give an onerror or a script every chance to fire before checking that none did.
+    await a.waitForTimeout(300);
+    expect(ada.dialogs).toEqual([]);
+    expect(bob.dialogs).toEqual([]);
+  }, 30_000);
+
+  it('shows Bob offline to Ada once he closes his page', async () => {
+    const a = ada.page;
+    await a.getByTestId('members-button').click();
+    const bobRow = a.locator('.app-member', { hasText: 'Bob Builder' });
+    await expect.poll(() => bobRow.getAttribute('data-presence'), WAIT).toBe('online');
+    await bob.page.close();
+    await expect.poll(() => bobRow.getAttribute('data-presence'), WAIT).toBe('offline');
+    await a.getByRole('button', { name: 'Close panel' }).click();
+    expect(bob.errors).toEqual([]);
+    await bob.context.close();
+  }, 30_000);
+
+  it('opens a channel of 10,000 messages and scrolls back to the first', async () => {
+    const a = ada.page;
+    // A chat token for Ada, from her own session, to create the channel through the API.
+    const session = (await a.evaluate(async (id) => {
+      const r = await fetch(`/v1/workspaces/${id}/session`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return r.json();
+    }, workspaceId)) as { api_key: string; token: string; user_id: string };
+    const headers = { 'x-api-key': session.api_key, authorization: `Bearer ${session.token}` };
+    const created = await h.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers,
+      payload: { type: 'public', id: 'history', name: 'history', topic: 'Ten thousand messages' },
+    });
+    expect(created.status).toBe(200);
+    // Leave the app while seeding, so no open page applies 10,000 live events.
+    await a.goto('about:blank');
+
+    const started = Date.now();
+    await seed(workspaceId, 'public:history', session.user_id, 10_000);
+    const seededMs = Date.now() - started;
+    const log = await h.call({ method: 'GET', url: '/v1/channels/public:history/events?after=9990', headers });
+    expect(log.body.events.map((e: { seq: number }) => e.seq).at(-1)).toBe(10_000);
+
+    const t0 = Date.now();
+    await a.goto(`/w/${workspaceId}/c/public:history`);
+    await message(a, 'Message 10000').waitFor({ timeout: 20_000 });
+    const openMs = Date.now() - t0;
+
+    // Scroll to the top again and again: each time the list reaches its start it loads the
+    // 50 messages before (virtuoso's startReached) and keeps the view where it was.
+    const t1 = Date.now();
+    const pages = await a.evaluate(async () => {
+      const scroller = document.querySelector('.parley-message-list__scroller') as HTMLElement;
+      const first = () =>
+        [...document.querySelectorAll('.parley-message__body')].some((el) => el.textContent?.trim() === 'Message 1');
+      let rounds = 0;
+      const until = performance.now() + 150_000;
+      while (!first()) {
+        if (performance.now() > until) throw new Error('never reached the first message');
+        scroller.scrollTop = 0;
+        rounds++;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return rounds;
+    });
+    const firstMs = Date.now() - t1;
+    await message(a, 'Message 1').scrollIntoViewIfNeeded();
+    await a.getByText('This is the beginning of #history.').waitFor(WAIT);
+    await shot(a, 'long-channel-top');
+    const rendered = await a.locator('article.parley-message').count();
+    expect(rendered).toBeLessThan(400); // virtualized: only what is near the view is in the DOM
+    console.log(
+      `long channel: seeded 10,000 messages in ${seededMs} ms; opened in ${openMs} ms; ` +
+        `first message reached in ${firstMs} ms (${pages} scrolls to the top, ${rendered} rows in the DOM)`,
+    );
+    expect(ada.errors).toEqual([]);
+    expect(ada.dialogs).toEqual([]);
+  }, 180_000);
+});
+
+/**
+ * Seed a channel the way the send path writes: per batch one transaction that takes the
+ * seqs from the channel's counter (so `last_seq` stays right), inserts the messages and
+ * appends their `message.new` events to the log.
+ */
+async function seed(appId: string, cid: string, userId: string, n: number): Promise<void> {
+  const svc = h.server.svc;
+  const batch = 1_000;
+  const start = Date.now() - n * 1_000;
+  for (let done = 0; done < n; done += batch) {
+    const count = Math.min(batch, n - done);
+    await withTransaction(svc, async (tx, out) => {
+      const last = new Date(start + (done + count) * 1_000);
+      const first = await takeSeqs(tx, appId, cid, count, last);
+      const rows = await tx
+        .insert(schema.messages)
+        .values(
+          Array.from({ length: count }, (_, i) => {
+            const at = new Date(start + (done + i + 1) * 1_000);
+            return {
+              appId,
+              id: uuidv7(at.getTime()),
+              cid,
+              seq: first + i,
+              userId,
+              text: `Message ${done + i + 1}`,
+              createdAt: at,
+              updatedAt: at,
+            };
+          }),
+        )
+        .returning();
+      const events = rows.map((r) => ({
+        type: 'message.new' as const,
+        cid,
+        seq: r.seq,
+        created_at: r.createdAt.toISOString(),
+        message: presentMessage(r) as Message,
+      }));
+      await logEvents(tx, out, appId, events);
+    });
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * The load generator: one child process holding many client sockets, speaking one of three
+ * protocols over `ws` (no SDKs, so the generator stays light):
+ *
+ *   parley  `/v1/ws?api_key=…` → {"type":"auth","token"} → hello; requests with req_id.
+ *   raw     the raw `ws` baseline: `/?rooms=a,b`; a text frame "room\npayload" asks the
+ *           server to broadcast payload to the room.
+ *   sio     Engine.IO 4 / Socket.IO 4 over WebSocket only: `/socket.io/?EIO=4&transport=
+ *           websocket&rooms=a,b` → "0{…}" → "40" → "40{…}"; events "42[…]"; pings "2" → "3".
+ *
+ * Every measured message carries its intended send time: `@@T<step>_<µs since epoch>@@`, on
+ * the clock every process on the machine shares (`performance.timeOrigin + now()`), and the
+ * receiver records `receive time − intended time` into a histogram for that step. Frames are
+ * scanned for the marker as bytes; JSON is parsed only for replies, hello, and when seq
+ * tracking is on (the reconnect storm).
+ *
+ * Every loop here is bounded by a count and a deadline.
+ */
+import { LOGGED_EVENT_TYPES } from '@parley/protocol';
+import WebSocket from 'ws';
+import { signToken } from '../../packages/server/src/platform/auth.js';
+import { Hist, type HistData, now } from './hist.js';
+import { serve } from './proc.js';
+
+type Proto = 'parley' | 'raw' | 'sio';
+
+export interface ClientSpec {
+  user: string;
+  /** Channel ids (parley: cids the user is a member of) or room names (baselines). */
+  rooms: string[];
+  /** Index into the target's node urls. */
+  node: number;
+}
+
+interface Target {
+  proto: Proto;
+  /** Base http urls of the server nodes. */
+  urls: string[];
+  apiKey?: string;
+  secret?: string;
+}
+
+const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+const MARK = Buffer.from('@@T');
+const REPLY_PREFIX = Buffer.from('{"type":"reply"');
+
+let target: Target | null = null;
+const clients: Client[] = [];
+
+// Measurement state for the current step.
+let step = 0;
+let hist = new Hist();
+let ackHist = new Hist();
+let deliveries = 0;
+let otherStep = 0;
+let markedBytes = 0;
+let frames = 0;
+let bytes = 0;
+let acksOk = 0;
+let acksErr = 0;
+const ackErrors = new Map<string, number>();
+let unexpectedCloses = 0;
+let track = false;
+let stopSending = false;
+
+function scanMarker(buf: Buffer): void {
+  const i = buf.indexOf(MARK);
+  if (i < 0) return;
+  let j = i + 3;
+  let s = 0;
+  let c = buf[j];
+  while (c !== undefined && c >= 48 && c <= 57) {
+    s = s * 10 + (c - 48);
+    c = buf[++j];
+  }
+  if (c !== 95) return; // '_'
+  c = buf[++j];
+  let us = 0;
+  while (c !== undefined && c >= 48 && c <= 57) {
+    us = us * 10 + (c - 48);
+    c = buf[++j];
+  }
+  if (s !== step) {
+    otherStep++;
+    return;
+  }
+  deliveries++;
+  markedBytes += buf.length;
+  hist.record(now() - us / 1000);
+}
+
+const marker = (st: number, t: number) => `@@T${st}_${Math.round(t * 1000)}@@`;
+
+function startsWith(buf: Buffer, prefix: Buffer): boolean {
+  if (buf.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[i] !== prefix[i]) return false;
+  return true;
+}
+
+class Client {
+  ws: WebSocket | null = null;
+  open = false;
+  dropping = false;
+  /** Dropped by the storm and not (yet) back and resynced: its seqs cannot be checked. */
+  lost = false;
+  /** parley: highest seq seen per channel. */
+  readonly last = new Map<string, number>();
+  /** parley: the seq each channel was at when this client first connected. */
+  readonly first = new Map<string, number>();
+  /** parley: `last` as it was when the storm dropped the socket (what resync asks from). */
+  sinceAtDrop = new Map<string, number>();
+  /** parley: the channel seqs the latest hello announced. */
+  readonly helloSeq = new Map<string, number>();
+  /** parley, while tracking: every logged seq received, per channel. */
+  readonly seen = new Map<string, number[]>();
+  private reqId = 0;
+  private readonly replies = new Map<number, (f: Record<string, unknown>) => void>();
+  private token: string | null = null;
+
+  constructor(readonly spec: ClientSpec) {}
+
+  /** Open the socket and finish the handshake; resolves when ready for traffic. */
+  async connect(timeoutMs: number): Promise<Record<string, unknown> | null> {
+    const t = target as Target;
+    const base = (t.urls[this.spec.node % t.urls.length] as string).replace(/^http/, 'ws');
+    if (t.proto === 'parley' && !this.token) this.token = await signToken(t.secret as string, this.spec.user);
+    const rooms = encodeURIComponent(this.spec.rooms.join(','));
+    const url =
+      t.proto === 'parley'
+        ? `${base}/v1/ws?api_key=${t.apiKey}`
+        : t.proto === 'raw'
+          ? `${base}/?rooms=${rooms}`
+          : `${base}/socket.io/?EIO=4&transport=websocket&rooms=${rooms}`;
+    // A new attempt replaces whatever socket this client still had.
+    if (this.ws) {
+      this.dropping = true;
+      this.open = false;
+      this.ws.terminate();
+    }
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 16 << 20 });
+      this.ws = ws;
+      this.dropping = false;
+      let done = false;
+      const timer = setTimeout(() => fail(new Error('connect timeout')), timeoutMs);
+      const fail = (e: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        ws.terminate();
+        reject(e);
+      };
+      const ok = (info: Record<string, unknown> | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.open = true;
+        resolve(info);
+      };
+      ws.on('error', (e) => fail(e));
+      ws.on('close', (code) => {
+        if (!done) fail(new Error(`closed ${code} before ready`));
+        if (this.ws !== ws) return; // an earlier socket of this client, closing late
+        if (this.open && !this.dropping) unexpectedCloses++;
+        this.open = false;
+        for (const r of this.replies.values()) r({ ok: false, error: { code: 'CLOSED' } });
+        this.replies.clear();
+      });
+      ws.on('open', () => {
+        if (t.proto === 'parley') ws.send(JSON.stringify({ type: 'auth', token: this.token }));
+        else if (t.proto === 'raw') ok(null);
+      });
+      ws.on('message', (data: Buffer) => {
+        frames++;
+        bytes += data.length;
+        if (t.proto === 'parley') {
+          if (!done) {
+            const hello = JSON.parse(data.toString()) as { type: string; channels?: Record<string, number> };
+            if (hello.type !== 'hello') return fail(new Error(`expected hello, got ${hello.type}`));
+            for (const [cid, seq] of Object.entries(hello.channels ?? {})) {
+              if (!this.first.has(cid)) this.first.set(cid, seq);
+              if (!this.last.has(cid)) this.last.set(cid, seq);
+              this.helloSeq.set(cid, seq);
+            }
+            return ok(hello as unknown as Record<string, unknown>);
+          }
+          if (startsWith(data, REPLY_PREFIX)) {
+            const f = JSON.parse(data.toString()) as { req_id: number } & Record<string, unknown>;
+            const r = this.replies.get(f.req_id);
+            if (r) {
+              this.replies.delete(f.req_id);
+              r(f);
+            }
+            return;
+          }
+          if (track) this.trackFrame(data);
+          scanMarker(data);
+          return;
+        }
+        if (t.proto === 'raw') {
+          scanMarker(data);
+          return;
+        }
+        // Engine.IO packets: 0 open, 2 ping, 4 message (40 connect, 42 event, 44 connect error).
+        const c0 = data[0];
+        if (c0 === 52 /* 4 */) {
+          const c1 = data[1];
+          if (c1 === 50 /* 2 */) scanMarker(data);
+          else if (c1 === 48 /* 0 */) ok(null);
+          else if (c1 === 52 /* 4 */) fail(new Error(`socket.io connect error ${data.toString()}`));
+        } else if (c0 === 50 /* 2 */) ws.send('3');
+        else if (c0 === 48 /* 0 */) ws.send('40');
+      });
+    });
+  }
+
+  private trackFrame(data: Buffer): void {
+    const f = JSON.parse(data.toString()) as { type?: string; cid?: string; seq?: number };
+    if (!f.type || !LOGGED.has(f.type) || typeof f.cid !== 'string' || typeof f.seq !== 'number') return;
+    let list = this.seen.get(f.cid);
+    if (!list) {
+      list = [];
+      this.seen.set(f.cid, list);
+    }
+    list.push(f.seq);
+    if (f.seq > (this.last.get(f.cid) ?? 0)) this.last.set(f.cid, f.seq);
+  }
+
+  /** A parley request; resolves with the reply frame (or a CLOSED / TIMEOUT error). */
+  request(body: Record<string, unknown>, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const ws = this.ws;
+    if (!ws || !this.open || ws.readyState !== WebSocket.OPEN)
+      return Promise.resolve({ ok: false, error: { code: 'CLOSED' } });
+    const reqId = ++this.reqId;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.replies.delete(reqId);
+        resolve({ ok: false, error: { code: 'TIMEOUT' } });
+      }, timeoutMs);
+      this.replies.set(reqId, (f) => {
+        clearTimeout(timer);
+        resolve(f);
+      });
+      ws.send(JSON.stringify({ ...body, req_id: reqId }));
+    });
+  }
+
+  /** Send one measured message to `room` (fire and forget; parley acks are counted). */
+  publish(room: string, text: string, intended: number, acks: boolean): void {
+    const t = target as Target;
+    const ws = this.ws;
+    if (!ws || !this.open || ws.readyState !== WebSocket.OPEN) return;
+    if (t.proto === 'parley') {
+      const p = this.request({ type: 'message.send', cid: room, message: { text } });
+      if (acks)
+        void p.then((f) => {
+          if (f.ok) {
+            acksOk++;
+            ackHist.record(now() - intended);
+            const m = f.message as { seq?: number } | undefined;
+            if (m?.seq && m.seq > (this.last.get(room) ?? 0) && !track) this.last.set(room, m.seq);
+          } else {
+            acksErr++;
+            const code = String((f.error as { code?: string })?.code ?? '?');
+            ackErrors.set(code, (ackErrors.get(code) ?? 0) + 1);
+          }
+        });
+    } else if (t.proto === 'raw') {
+      ws.send(`${room}\n${text}`);
+    } else {
+      ws.send(`42["pub","${room}","${text}"]`);
+    }
+  }
+
+  drop(): void {
+    this.sinceAtDrop = new Map(this.last);
+    this.dropping = true;
+    this.open = false;
+    this.ws?.terminate();
+  }
+}
+
+/** Run `fn` over items with at most `limit` in flight; bounded by a deadline. */
+async function pool<T>(items: T[], limit: number, deadline: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length && now() < deadline) {
+        const x = items[next++] as T;
+        await fn(x);
+      }
+    }),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pad = (s: string, n: number) => (s.length >= n ? s : s + 'x'.repeat(n - s.length));
+
+serve({
+  init: (a: Target) => {
+    target = a;
+    return { pid: process.pid };
+  },
+
+  /** Open clients (concurrency-limited); resolves with how many are ready. */
+  connect: async (a: { specs: ClientSpec[]; concurrency: number; timeoutMs: number }) => {
+    const t0 = now();
+    const deadline = t0 + a.timeoutMs;
+    let ok = 0;
+    let failed = 0;
+    const errors = new Map<string, number>();
+    const fresh = a.specs.map((s) => new Client(s));
+    clients.push(...fresh);
+    await pool(fresh, a.concurrency, deadline, async (c) => {
+      try {
+        await c.connect(Math.max(1000, deadline - now()));
+        ok++;
+      } catch (e) {
+        failed++;
+        const k = (e as Error).message.slice(0, 80);
+        errors.set(k, (errors.get(k) ?? 0) + 1);
+      }
+    });
+    return {
+      ok,
+      failed,
+      ms: now() - t0,
+      errors: Object.fromEntries(errors),
+      open: clients.filter((c) => c.open).length,
+    };
+  },
+
+  /** Start a measurement step: counters and histograms start from zero. */
+  measure: (a: { step: number; track?: boolean }) => {
+    step = a.step;
+    hist = new Hist();
+    ackHist = new Hist();
+    deliveries = 0;
+    otherStep = 0;
+    markedBytes = 0;
+    frames = 0;
+    bytes = 0;
+    acksOk = 0;
+    acksErr = 0;
+    ackErrors.clear();
+    if (a.track !== undefined) track = a.track;
+    return null;
+  },
+
+  report: () => ({
+    step,
+    hist: hist.toJSON() as HistData,
+    ackHist: ackHist.toJSON() as HistData,
+    deliveries,
+    otherStep,
+    frameBytes: deliveries ? markedBytes / deliveries : 0,
+    frames,
+    bytes,
+    acksOk,
+    acksErr,
+    ackErrors: Object.fromEntries(ackErrors),
+    unexpectedCloses,
+    open: clients.filter((c) => c.open).length,
+  }),
+
+  /**
+   * Open-loop sending: message i is due at start + i/rate; each is sent as soon as it is due
+   * (late sends keep their intended time, so a stall shows as latency, not as a lower rate).
+   * `from`: which local clients send — all of them (picked at random) or the first only.
+   */
+  send: async (a: { step: number; rate: number; durationMs: number; textBytes: number; from: 'first' | 'all' }) => {
+    const total = Math.max(1, Math.round((a.rate * a.durationMs) / 1000));
+    const start = now() + 5;
+    const deadline = start + a.durationMs + 5_000;
+    const gap = 1000 / a.rate;
+    const proto = (target as Target).proto;
+    let i = 0;
+    let skipped = 0;
+    stopSending = false;
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        const t = now();
+        while (i < total && start + i * gap <= t) {
+          const intended = start + i * gap;
+          // A random client that is connected (a few tries: during a storm most are not).
+          let c = a.from === 'first' ? clients[0] : undefined;
+          for (let k = 0; a.from === 'all' && k < 20 && !c?.open; k++)
+            c = clients[Math.floor(Math.random() * clients.length)] as Client | undefined;
+          i++;
+          if (!c?.open || c.spec.rooms.length === 0) {
+            skipped++;
+            continue;
+          }
+          const room = c.spec.rooms[Math.floor(Math.random() * c.spec.rooms.length)] as string;
+          c.publish(room, pad(`${marker(a.step, intended)} `, a.textBytes), intended, proto === 'parley');
+        }
+        if (i >= total || t > deadline || stopSending) resolve();
+        else setTimeout(pump, 1);
+      };
+      pump();
+    });
+    return { sent: i - skipped, skipped, due: total };
+  },
+
+  /** End a running `send` early. */
+  stopSend: () => {
+    stopSending = true;
+    return null;
+  },
+
+  /**
+   * The reconnect storm: drop every socket at once, then each client reconnects after the
+   * SDK's first backoff (125–250 ms, full jitter; doubling on failure) and, for parley,
+   * resyncs each channel with `channel.watch {cid, since: last seq seen}`.
+   */
+  storm: async (a: { minDelayMs: number; maxDelayMs: number; timeoutMs: number; resync: boolean }) => {
+    const t0 = now();
+    const deadline = t0 + a.timeoutMs;
+    for (const c of clients) {
+      c.drop();
+      c.lost = true;
+    }
+    const done: number[] = [];
+    let failed = 0;
+    let attempts = 0;
+    let reloads = 0;
+    let watchErrors = 0;
+    let over = false;
+    const all = Promise.all(
+      clients.map(async (c) => {
+        let backoff = a.minDelayMs * 2;
+        let delay = a.minDelayMs + Math.random() * (a.maxDelayMs - a.minDelayMs);
+        for (let n = 0; n < 12 && now() < deadline; n++) {
+          await sleep(delay);
+          if (over) return;
+          attempts++;
+          try {
+            await c.connect(Math.max(500, Math.min(15_000, deadline - now())));
+          } catch {
+            backoff = Math.min(15_000, backoff * 2);
+            delay = backoff / 2 + (Math.random() * backoff) / 2;
+            continue;
+          }
+          if (a.resync && (target as Target).proto === 'parley') {
+            const rs = await Promise.all(
+              c.spec.rooms.map((cid) =>
+                c.request(
+                  { type: 'channel.watch', cid, since: c.sinceAtDrop.get(cid) ?? 0 },
+                  Math.max(500, deadline - now()),
+                ),
+              ),
+            );
+            if (over) return;
+            for (const r of rs) {
+              if (!r.ok) watchErrors++;
+              else if (r.reload) reloads++;
+            }
+            if (rs.some((r) => !r.ok)) continue;
+          }
+          if (over) return;
+          c.lost = false;
+          done.push(now() - t0);
+          return;
+        }
+      }),
+    );
+    // At the deadline, whoever is not back counts as failed (and stays unchecked).
+    await Promise.race([all, sleep(Math.max(0, deadline - now()) + 1000)]);
+    over = true;
+    failed = clients.length - done.length;
+    return { done, failed, attempts, reloads, watchErrors, ms: now() - t0 };
+  },
+
+  /**
+   * Check seqs: every logged event of each channel after the client's first connect, up to
+   * the channel's final seq, received exactly once.
+   */
+  verify: async (a: { finals: Record<string, number>; waitMs: number }) => {
+    // Give deliveries still in flight a bounded time to arrive: until every checked client
+    // has seen each of its channels' final seq.
+    const until = now() + a.waitMs;
+    const behind = () =>
+      clients.some(
+        (c) =>
+          !c.lost &&
+          c.spec.rooms.some(
+            (cid) => (a.finals[cid] ?? 0) > (c.seen.get(cid) ?? []).reduce((m, x) => Math.max(m, x), 0),
+          ),
+      );
+    while (now() < until && behind()) await sleep(100);
+    const details: Record<string, unknown>[] = [];
+    let channels = 0;
+    let missing = 0;
+    let duplicates = 0;
+    let received = 0;
+    let clientsWithGaps = 0;
+    let unchecked = 0;
+    for (const c of clients) {
+      if (c.lost) {
+        unchecked++;
+        continue;
+      }
+      let bad = false;
+      for (const cid of c.spec.rooms) {
+        const final = a.finals[cid];
+        const first = c.first.get(cid);
+        if (final === undefined || first === undefined) continue;
+        channels++;
+        const got = c.seen.get(cid) ?? [];
+        const counts = new Map<number, number>();
+        for (const s of got) if (s > first) counts.set(s, (counts.get(s) ?? 0) + 1);
+        for (let s = first + 1; s <= final; s++) {
+          const n = counts.get(s) ?? 0;
+          if (n === 0) {
+            missing++;
+            if (details.length < 10)
+              details.push({
+                user: c.spec.user,
+                cid,
+                seq: s,
+                first,
+                since: c.sinceAtDrop.get(cid),
+                hello: c.helloSeq.get(cid),
+                final,
+                laterSeen: got.some((x) => x > s),
+              });
+          } else if (n > 1) duplicates += n - 1;
+          if (n !== 1) bad = true;
+          received += Math.min(n, 1);
+        }
+      }
+      if (bad) clientsWithGaps++;
+    }
+    return { channels, missing, duplicates, received, clientsWithGaps, unchecked, details };
+  },
+
+  close: () => {
+    for (const c of clients) c.drop();
+    clients.length = 0;
+    return null;
+  },
+});

@@ -1,0 +1,306 @@
+/**
+ * Child processes for the benchmark: every server under test and every load generator runs
+ * in its own process, started here with `node --import tsx`, spoken to over IPC (a small
+ * request/answer protocol), measured from /proc, and killed when the run ends — normally,
+ * on an error, on Ctrl-C or on the global deadline.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const children = new Set<ChildProcess>();
+
+/** Kill every child this process started (by pid, SIGKILL), once. */
+export function killAll(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null && c.pid) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  children.clear();
+}
+
+const signalHooks: (() => Promise<void>)[] = [];
+/** Run `fn` (bounded to 5 s) after the children are killed on Ctrl-C / SIGTERM. */
+export function onSignal(fn: () => Promise<void>): void {
+  signalHooks.push(fn);
+}
+
+let stopping = false;
+/** True once a signal asked the run to stop: nothing new may start. */
+export const isStopping = () => stopping;
+
+let hooked = false;
+export function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.once(sig, () => {
+      stopping = true;
+      process.stderr.write(`\n${sig}: stopping every bench process\n`);
+      killAll();
+      void Promise.race([
+        Promise.allSettled(signalHooks.map((f) => f())),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]).finally(() => process.exit(130));
+    });
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One child process with a request/answer channel. */
+export class Child {
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly waiters: ((m: Record<string, unknown>) => boolean)[] = [];
+  private stderrTail = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    proc.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+    });
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d}`);
+    });
+    // Writing to a child that just died (EPIPE) must not crash the orchestrator.
+    proc.on('error', () => {});
+    proc.on('message', (m: Record<string, unknown>) => {
+      if (typeof m.id === 'number' && this.pending.has(m.id)) {
+        const p = this.pending.get(m.id) as Pending;
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m.result);
+        else p.reject(new Error(`${name}: ${String(m.error)}`));
+        return;
+      }
+      for (let i = 0; i < this.waiters.length; i++) {
+        if ((this.waiters[i] as (m: Record<string, unknown>) => boolean)(m)) {
+          this.waiters.splice(i, 1);
+          return;
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        children.delete(proc);
+        for (const p of this.pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(new Error(`${name} exited (${signal ?? code}) ${this.tail()}`));
+        }
+        this.pending.clear();
+        resolve(code);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.proc.pid as number;
+  }
+
+  /** Last lines the child wrote to stderr (for error messages). */
+  tail(): string {
+    const t = this.stderrTail.trim();
+    return t ? `\n--- ${this.name} stderr ---\n${t.split('\n').slice(-15).join('\n')}` : '';
+  }
+
+  /** Send a command and wait for its answer (bounded by `timeoutMs`). */
+  call<T = unknown>(cmd: string, args: unknown = {}, timeoutMs = 60_000): Promise<T> {
+    const id = ++this.seq;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: "${cmd}" took more than ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      if (!this.proc.connected) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`${this.name} is not running ${this.tail()}`));
+        return;
+      }
+      this.proc.send({ id, cmd, args }, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: could not send "${cmd}": ${err.message}`));
+      });
+    });
+  }
+
+  /** Wait for an unsolicited message the predicate accepts. */
+  waitFor(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number, what: string) {
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms ${this.tail()}`)),
+        timeoutMs,
+      );
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${code}) before ${what} ${this.tail()}`));
+      });
+      this.waiters.push((m) => {
+        if (!pred(m)) return false;
+        clearTimeout(timer);
+        resolve(m);
+        return true;
+      });
+    });
+  }
+
+  /** SIGKILL (servers are measured, not shut down politely) and wait for the exit. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
+  }
+}
+
+/** Start `script` (relative to bench/) in its own Node process with tsx and IPC. */
+export async function spawnChild(
+  name: string,
+  script: string,
+  opts: { env?: Record<string, string | undefined>; readyTimeoutMs?: number; heapMb?: number } = {},
+): Promise<{ child: Child; ready: Record<string, unknown> }> {
+  hookExit();
+  if (stopping) throw new Error('the run is stopping');
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+
+  if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
+  const proc = fork(path.join(BENCH_DIR, script), [], {
+    execArgv,
+    env: { ...process.env, ...opts.env, BENCH_CHILD: name },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  children.add(proc);
+  const child = new Child(name, proc);
+  const ready = await child.waitFor((m) => m.event === 'ready', opts.readyTimeoutMs ?? 60_000, 'ready');
+  return { child, ready };
+}
+
+/** CPU time (user + system, ms) and RSS (bytes) of a process, read from /proc. */
+export function procStats(pid: number): { cpuMs: number; rss: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return { cpuMs: ticks * 10, rss: Number(m?.[1] ?? 0) * 1024 };
+}
+
+// ---- the child side ----
+
+type Handler = (args: never) => unknown;
+
+/**
+ * In a child: answer commands from the parent and exit when the parent goes away (so an
+ * orchestrator that dies cannot leave servers or generators behind).
+ */
+export function serve(handlers: Record<string, Handler>, ready: Record<string, unknown> = {}): void {
+  process.on('message', async (m: { id: number; cmd: string; args: unknown }) => {
+    const h = handlers[m.cmd];
+    try {
+      if (!h) throw new Error(`unknown command ${m.cmd}`);
+      const result = await h(m.args as never);
+      process.send?.({ id: m.id, ok: true, result: result ?? null });
+    } catch (err) {
+      process.send?.({ id: m.id, ok: false, error: (err as Error).stack ?? String(err) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ event: 'ready', ...ready });
+}
+
+/** Commands every server child answers. */
+export const serverCommon = {
+  gc: async () => {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (g) {
+      g();
+      await new Promise((r) => setTimeout(r, 50));
+      g();
+    }
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  },
+  stats: () => ({ rss: process.memoryUsage().rss, cpu: process.cpuUsage() }),
+  exit: () => {
+    setTimeout(() => process.exit(0), 20);
+    return null;
+  },
+};
+
+/** Run a plain script (no IPC) in its own process; killed with the rest on exit or on timeout. */
+export async function runScript(
+  script: string,
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; timeoutMs: number; onStderr?: (line: string) => void },
+): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
+  hookExit();
+  const proc = fork(path.join(BENCH_DIR, script), args, {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  children.add(proc);
+  let stdout = '';
+  let buf = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i = buf.indexOf('\n');
+    while (i >= 0) {
+      opts.onStderr?.(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      i = buf.indexOf('\n');
+    }
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (proc.pid) process.kill(proc.pid, 'SIGKILL');
+  }, opts.timeoutMs);
+  const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  clearTimeout(timer);
+  children.delete(proc);
+  return { code, stdout, timedOut };
+}
+
+/** TCP segments retransmitted machine-wide so far (/proc/net/snmp). On loopback, a rise means
+ * the kernel itself fell behind (a starved VM): latency tails of ~200 ms (the minimum RTO). */
+export function tcpRetransmits(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Tcp:'));
+    const head = (lines[0] ?? '').split(/\s+/);
+    const vals = (lines[1] ?? '').split(/\s+/);
+    return Number(vals[head.indexOf('RetransSegs')] ?? 0);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Parley under test, alone in this process: `buildServer` from packages/server, listening on
+ * 127.0.0.1 (a free port). Configured by the orchestrator through the environment:
+ *
+ *   BENCH_DATABASE_URL  PostgreSQL (unset: embedded PGlite in BENCH_DATA_DIR)
+ *   BENCH_REDIS_URL     Redis broker for several nodes (unset: in process)
+ *   BENCH_MIGRATE       "0" when another node already migrated the database
+ *   BENCH_MASTER_KEY    shared by every node, so each can open the app secret
+ *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { buildServer } from '../../packages/server/src/app.js';
+import { defaultConfig } from '../../packages/server/src/platform/config.js';
+import { serve, serverCommon } from '../lib/proc.js';
+
+const env = process.env;
+let profiler: Session | null = null;
+const t0 = performance.now();
+const server = await buildServer(
+  defaultConfig({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: env.BENCH_DATA_DIR as string,
+    databaseUrl: env.BENCH_DATABASE_URL || undefined,
+    redisUrl: env.BENCH_REDIS_URL || undefined,
+    adminToken: 'bench-admin-token',
+    masterKey: env.BENCH_MASTER_KEY,
+    logLevel: 'silent',
+    nodeId: env.BENCH_CHILD ?? 'bench',
+    // The fan-out sender is one user sending hundreds of messages a second: scenarios that
+    // need it turn the per-user send limit off (BENCH_RATE_MESSAGES=0); others keep the default.
+    ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),
+  }),
+  { logger: false, migrate: env.BENCH_MIGRATE !== '0' },
+);
+const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
+serve(
+  {
+    ...serverCommon,
+    /** Sockets this node holds (a check that the generator's count is the server's). */
+    sockets: () => [...server.svc.hub.allConnections()].length,
+    /** SQL statements issued so far (the database's own counter). */
+    queries: () => server.svc.database.queryCount(),
+    /** CPU profile of one measured window (BENCH_PROFILE_DIR): start… */
+    profileStart: async () => {
+      profiler ??= new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return null;
+    },
+    /** …and stop, writing a .cpuprofile that Chrome DevTools opens. */
+    profileStop: async (a: { file: string }) => {
+      if (!profiler) return null;
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(a.file, JSON.stringify(profile));
+      profiler.disconnect();
+      profiler = null;
+      return a.file;
+    },
+  },
+  { url: address, startMs: performance.now() - t0, database: server.svc.database.kind },
+);
