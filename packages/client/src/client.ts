@@ -333,6 +333,8 @@ export class ChatClient {
 
   private mergeChannels(list: ChannelData[]): void {
     for (const { members, ...c } of list) this.putChannel(c, members);
+    // DM members come with their profile and presence: the list can show who is around.
+    this.mergeUsers(list.flatMap((c) => (c.members ?? []).flatMap((m) => (m.user ? [m.user] : []))));
   }
 
   private mergeUsers(users: User[]): void {

@@ -28,5 +28,7 @@ it('lists DMs with their members and users, groups without', async () => {
   const group = r.body.channels.find((c: any) => c.type === 'group');
   expect(dm.members.map((m: any) => m.user_id).sort()).toEqual(['alice', 'bob', 'carol']);
   expect(dm.members.find((m: any) => m.user_id === 'bob').user.name).toBe('Bob');
+  // Each member's presence comes along (nobody is connected here).
+  expect(dm.members.map((m: any) => m.user.presence)).toEqual(['offline', 'offline', 'offline']);
   expect(group.members).toBeUndefined();
 });

@@ -161,8 +161,13 @@ export async function queryChannels(
       )
       .where(and(eq(schema.members.appId, appId), inArray(schema.members.cid, dmCids)))
       .orderBy(schema.members.joinedAt, schema.members.userId);
-    for (const r of memberRows)
-      dmMembers.set(r.member.cid, [...(dmMembers.get(r.member.cid) ?? []), presentMember(r.member, r.user)]);
+    // With their presence, so a list shows who is around before any presence event arrives.
+    const states = await svc.presence.statesOf(appId, [...new Set(memberRows.map((r) => r.member.userId))]);
+    for (const r of memberRows) {
+      const m = presentMember(r.member, r.user);
+      if (m.user) m.user.presence = states.get(r.member.userId) ?? 'offline';
+      dmMembers.set(r.member.cid, [...(dmMembers.get(r.member.cid) ?? []), m]);
+    }
   }
 
   const channels = pageRows.map((r) => {
