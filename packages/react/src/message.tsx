@@ -67,6 +67,10 @@ export const MessageItem = memo(function MessageItem({
     setConfirmDelete(false);
     channel.deleteMessage(m.id).catch(report);
   };
+  const togglePin = () => {
+    setActionError(null);
+    (m.pinned ? channel.unpin(m.id) : channel.pin(m.id)).catch(report);
+  };
 
   if (system)
     return (
@@ -216,6 +220,17 @@ export const MessageItem = memo(function MessageItem({
                 onClick={() => onOpenThread(m.id)}
               >
                 <span aria-hidden="true">↩</span>
+              </button>
+            ) : null}
+            {m.type === 'regular' ? (
+              <button
+                type="button"
+                className="parley-icon-button"
+                aria-label={m.pinned ? 'Unpin message' : 'Pin message'}
+                aria-pressed={m.pinned}
+                onClick={togglePin}
+              >
+                <span aria-hidden="true">📌</span>
               </button>
             ) : null}
             {mine ? (

@@ -126,6 +126,24 @@ describe('MessageList', () => {
     expect(document.activeElement).toBe(button(byText('react to me'), 'Add reaction'));
   });
 
+  it('pins and unpins a message from its actions', async () => {
+    const { a, b } = await channelWithBob();
+    const m = await a.sendMessage({ text: 'pin me' });
+    await b.watch();
+    renderFor(
+      bob,
+      <Channel channel={b}>
+        <MessageList />
+      </Channel>,
+    );
+    await waitFor(() => expect(byText('pin me')).toBeTruthy());
+    fireEvent.click(button(byText('pin me'), 'Pin message'));
+    await until(async () => (await a.getPinned()).some((x) => x.id === m.id), 10_000, 'pinned on the server');
+    await waitFor(() => expect(button(byText('pin me'), 'Unpin message').getAttribute('aria-pressed')).toBe('true'));
+    fireEvent.click(button(byText('pin me'), 'Unpin message'));
+    await until(async () => (await a.getPinned()).length === 0, 10_000, 'unpinned on the server');
+  });
+
   it('shows a failed message with Retry, which sends it once the problem is gone', async () => {
     // Bob watches a public channel he has not joined: the server refuses his message.
     const id = freshId('fail');
