@@ -50,15 +50,25 @@ export class Bus {
   constructor(private readonly broker: Broker) {}
 
   publish(events: readonly Outgoing[]): void {
+    // One event often goes to many users (presence, @channel): serialize each object once.
+    const frames = new Map<object, string>();
+    const frameOf = (event: object) => {
+      let f = frames.get(event);
+      if (f === undefined) {
+        f = JSON.stringify(event);
+        frames.set(event, f);
+      }
+      return f;
+    };
     for (const e of events) {
       if (e.to === 'channel') {
-        const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? JSON.stringify(e.event) };
+        const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
         // Only logged events are ordered by seq; a live event's `seq` (read.updated's read
         // mark) is data, not a position in the channel's log.
         if (LOGGED.has(e.event.type) && typeof e.event.seq === 'number') msg.seq = e.event.seq;
         this.broker.publish(channelTopic(e.appId, e.cid), msg);
       } else {
-        const msg: BusMessage = { type: e.event.type, frame: JSON.stringify(e.event) };
+        const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };
         if (e.event.cid) msg.cid = e.event.cid;
         this.broker.publish(userTopic(e.appId, e.userId), msg);
       }
