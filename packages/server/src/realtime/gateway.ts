@@ -168,7 +168,9 @@ export class Gateway {
       channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
     };
     conn.send(JSON.stringify(hello));
-    await this.catchUp(conn, memberships);
+    // Not awaited: requests must not wait behind it (a watch of the same channel is safe, as the
+    // catch-up covers seqs above hello's and a replay those at or below them).
+    this.catchUp(conn, memberships).catch((err: unknown) => svc.log.warn({ err }, 'connect catch-up failed'));
 
     ws.on('pong', () => {
       conn.awaitingPong = false;
