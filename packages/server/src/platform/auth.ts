@@ -21,6 +21,12 @@ export type Caller =
 
 const USER_ID = /^[A-Za-z0-9_@.-]{1,64}$/;
 
+/** The caller, if it is a user; FORBIDDEN (saying `why`) for server tokens. */
+export function requireUser(caller: Caller, why: string): Caller & { kind: 'user' } {
+  if (caller.kind !== 'user') throw new ApiError('FORBIDDEN', why);
+  return caller;
+}
+
 /** Verify a token for an app and say who it names. Throws UNAUTHORIZED on any fault. */
 export async function verifyToken(app: AppContext, token: string): Promise<Caller> {
   let payload: JWTPayload;

@@ -7,7 +7,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   type ChannelEvent,
   type CreateChannelBody,
-  type MemberRole,
   type UpdateChannelBody,
   type UpdateMemberBody,
   uuidv7,
@@ -31,7 +30,7 @@ import {
   RANK,
   rankOf,
 } from './access.js';
-import { type ChannelRow, type MemberRow, presentChannel, presentMember } from './present.js';
+import { type ChannelRow, type MemberRow, presentChannel, presentMember, presentMembership } from './present.js';
 
 const now = () => new Date();
 
@@ -126,7 +125,7 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
     // The creator's answer carries their membership, as every other channel answer does.
     const mine = creator ? memberRows.find((m) => m.userId === creator) : undefined;
     return {
-      channel: mine ? { ...channel, membership: membershipOf(mine) } : channel,
+      channel: mine ? { ...channel, membership: presentMembership(mine) } : channel,
       members: memberRows.map((m) => presentMember(m, users.get(m.userId))),
     };
   });
@@ -146,17 +145,10 @@ export async function channelWithMembers(q: Queryable, caller: Caller, cid: stri
     .orderBy(schema.members.joinedAt, schema.members.userId)
     .limit(500);
   return {
-    channel: presentChannel(access.channel, { membership: access.member ? membershipOf(access.member) : null }),
+    channel: presentChannel(access.channel, { membership: access.member ? presentMembership(access.member) : null }),
     members: rows.map((r) => presentMember(r.member, r.user)),
   };
 }
-
-const membershipOf = (m: MemberRow) => ({
-  role: m.role as MemberRole,
-  last_read_seq: m.lastReadSeq,
-  muted: m.muted,
-  joined_at: m.joinedAt.toISOString(),
-});
 
 /** Take `n` seqs, applying `set` to the channel row in the same statement; returns the row. */
 async function bump(

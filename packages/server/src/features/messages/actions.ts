@@ -6,7 +6,7 @@
  */
 import { type ChannelEvent, type Message, type MessageInput, uuidv7 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Caller } from '../../platform/auth.js';
+import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
@@ -21,11 +21,6 @@ import { type MessageRow, presentMessage } from './present.js';
 const MAX_PARTICIPANTS = 50;
 
 class DuplicateId extends Error {}
-
-function userCaller(caller: Caller): Caller & { kind: 'user' } {
-  if (caller.kind !== 'user') throw forbidden('Messages are written as a user: use a user token');
-  return caller;
-}
 
 /** Members of `cid` among the mentioned usernames, and (for @here) the members present now. */
 async function resolveMentions(svc: Services, appId: string, cid: string, text: string) {
@@ -117,7 +112,7 @@ async function checkSendRate(svc: Services, appId: string, userId: string): Prom
 
 /** Send a message. The same id again returns the stored message and writes nothing. */
 export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
-  const me = userCaller(caller);
+  const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   if (input.text.trim() === '') throw invalid('Message text is empty');
   await checkSendRate(svc, appId, me.userId);
@@ -256,7 +251,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
 
 /** Edit your own message; the earlier text is kept as a version. */
 export async function updateMessage(svc: Services, caller: Caller, id: string, text: string): Promise<Message> {
-  const me = userCaller(caller);
+  const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   if (text.trim() === '') throw invalid('Message text is empty');
   const a = await accessMessage(svc.db, me, id);
@@ -359,7 +354,7 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
 
 /** Pin or unpin a message (any member of a live channel). */
 export async function setPinned(svc: Services, caller: Caller, id: string, pinned: boolean): Promise<Message> {
-  const me = userCaller(caller);
+  const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, id);
   checkPost({

@@ -4,7 +4,7 @@
  */
 import { MAX_REACTION_TYPES, type Message, type Reaction } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Caller } from '../../platform/auth.js';
+import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
@@ -21,14 +21,9 @@ const latestSql = (appId: string, messageId: string) => sql`(
   from (select * from ${schema.reactions} where app_id = ${appId} and message_id = ${messageId}
         order by created_at desc, user_id limit ${LATEST}) r)`;
 
-function userOnly(caller: Caller): Caller & { kind: 'user' } {
-  if (caller.kind !== 'user') throw forbidden('Reactions are made as a user: use a user token');
-  return caller;
-}
-
 /** Add a reaction. Adding one you already have changes nothing and logs nothing. */
 export async function addReaction(svc: Services, caller: Caller, messageId: string, type: string) {
-  const me = userOnly(caller);
+  const me = requireUser(caller, 'Reactions are made as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, messageId);
   checkReact(a);
@@ -74,7 +69,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
 
 /** Remove your reaction of a type. Removing one you do not have changes nothing. */
 export async function removeReaction(svc: Services, caller: Caller, messageId: string, type: string) {
-  const me = userOnly(caller);
+  const me = requireUser(caller, 'Reactions are made as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, messageId);
   checkReact(a);

@@ -1,6 +1,6 @@
 /** Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged. */
 import { and, eq, sql } from 'drizzle-orm';
-import type { Caller } from '../../platform/auth.js';
+import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
@@ -22,14 +22,9 @@ function announce(
   svc.bus.publish([{ to: 'channel', appId: caller.app.id, cid, event }]);
 }
 
-function member(caller: Caller): Caller & { kind: 'user' } {
-  if (caller.kind !== 'user') throw forbidden('Read state belongs to a user: use a user token');
-  return caller;
-}
-
 /** Mark read up to `seq` (capped at the channel's last seq). Never moves the mark back. */
 export async function markRead(svc: Services, caller: Caller, cid: string, seq: number) {
-  const me = member(caller);
+  const me = requireUser(caller, 'Read state belongs to a user: use a user token');
   const a = await accessChannelRead(svc.db, me, cid);
   if (!a.member) throw forbidden('Only members have read state');
   const target = Math.min(seq, a.channel.lastSeq);
@@ -46,7 +41,7 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
 
 /** Mark unread from a message on: the read mark moves to just before it. */
 export async function markUnread(svc: Services, caller: Caller, cid: string, messageId: string) {
-  const me = member(caller);
+  const me = requireUser(caller, 'Read state belongs to a user: use a user token');
   const msg = await accessMessage(svc.db, me, messageId);
   if (msg.channel.cid !== cid) throw invalid('The message is not in this channel');
   if (!msg.member) throw forbidden('Only members have read state');
