@@ -27,14 +27,15 @@ export async function persist(ctx: Ctx, opts: { budgetMs: number }): Promise<Sce
   const dbName = `parley_bench_persist_${RUN_ID}`;
   onCleanup(() => dropDatabase(dbName));
   const jsonPath = `/tmp/parley-bench-persist-${RUN_ID}.json`;
-  const messages = ctx.full ? 3000 : 400;
+  // Enough sends per level that the fastest level runs for a good part of a second.
+  const messages = ctx.full ? 6000 : 3000;
   const args = [
     '--messages',
     String(messages),
     '--pg',
     PG_URL,
     '--pg-levels',
-    ctx.full ? '1,8,32,8x8,32x32' : '1,16,16x16,32x32',
+    ctx.full ? '1,8,32,64,8x8,32x32,64x64,256x64' : '1,16,64,64x64',
     '--json',
     jsonPath,
   ];

@@ -17,7 +17,9 @@ import { channelRoutes } from './features/channels/routes.js';
 import { readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
+import { runSendJob } from './features/messages/actions.js';
 import { messageRoutes } from './features/messages/routes.js';
+import { SendBatcher } from './features/messages/send-batch.js';
 import { messageSocket } from './features/messages/socket.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
@@ -147,6 +149,16 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
+  svc.sends = new SendBatcher(
+    () => svc,
+    (job) => runSendJob(svc, job),
+    {
+      // PGlite runs one statement at a time; on PostgreSQL, 3 of the pool's 10 connections
+      // (the rest serve reads, and a send's own checks), which keeps a burst to a few commits.
+      maxInFlight: database.kind === 'pglite' ? 1 : 3,
+      maxBatch: 256,
+    },
+  );
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -4,6 +4,7 @@
  */
 import { LOGGED_EVENT_TYPES } from '@parley/protocol';
 import type { FastifyBaseLogger } from 'fastify';
+import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
 import type { Config } from './platform/config.js';
@@ -27,6 +28,8 @@ export interface Services {
   presence: Presence;
   limiter: RateLimiter;
   typing: Typing;
+  /** Group commit for plain sends. */
+  sends: SendBatcher;
 }
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);

@@ -9,6 +9,7 @@ export interface Metrics {
   framesIn: Counter<'type'>;
   framesOut: Counter;
   messagesSent: Counter;
+  sendBatchSize: Histogram;
   slowConsumers: Counter;
 }
 
@@ -41,6 +42,12 @@ export function createMetrics(nodeId: string): Metrics {
     }),
     framesOut: new Counter({ name: 'parley_ws_frames_out_total', help: 'WebSocket frames sent', registers: reg }),
     messagesSent: new Counter({ name: 'parley_messages_sent_total', help: 'Messages persisted', registers: reg }),
+    sendBatchSize: new Histogram({
+      name: 'parley_send_batch_size',
+      help: 'Sends checked and written together by one group commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: reg,
+    }),
     slowConsumers: new Counter({
       name: 'parley_ws_slow_consumer_disconnects_total',
       help: 'Connections closed because their send queue overflowed',

@@ -15,7 +15,14 @@ let w: World;
 
 beforeAll(async () => {
   h = await startHarness();
-  w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }, { id: 'carol' }, { id: 'dave' }, { id: 'eve' }]);
+  w = await makeWorld(h, [
+    { id: 'alice' },
+    { id: 'bob' },
+    { id: 'carol' },
+    { id: 'dave' },
+    { id: 'eve' },
+    { id: 'frank' },
+  ]);
 });
 afterEach(async () => {
   await w.closeSockets();
@@ -195,11 +202,12 @@ describe('channel.watch {cid, since}', () => {
   });
 
   it('regression: an event published while channel.watch checks access was sent live and again in the replay', async () => {
-    const cid = await w.channel('alice', 'group', 'watch-race', ['carol']);
+    const cid = await w.channel('alice', 'group', 'watch-race', ['frank']);
     for (let i = 0; i < 4; i++) await w.send('alice', cid, `m${i}`);
-    const carol = await w.socket('carol');
-    // Let carol's presence announcement (which selects her user row) finish first.
-    await carol.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'carol');
+    const frank = await w.socket('frank');
+    // Let frank's presence announcement (which selects his user row) finish first; frank has no
+    // other socket, so his first connect always announces him online.
+    await frank.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'frank');
     // Publishing of the next send is held back, so it can be released at a chosen moment.
     const bus = h.server.svc.bus;
     const publish = bus.publish.bind(bus);
@@ -233,7 +241,7 @@ describe('channel.watch {cid, since}', () => {
         selects++;
         return Object.getPrototypeOf(db).select.apply(db, args);
       }) as typeof db.select;
-      const watch = carol.request('channel.watch', { cid, since: 1 });
+      const watch = frank.request('channel.watch', { cid, since: 1 });
       // The handler has issued its (blocked) access query: now the event goes out.
       await eventually(() => selects > 0);
       delete (db as { select?: unknown }).select;
@@ -243,8 +251,8 @@ describe('channel.watch {cid, since}', () => {
       unlock();
       await blocker;
       expect((await watch).ok).toBe(true);
-      await carol.request('ping');
-      expect(seqsOn(carol, cid)).toEqual([2, 3, 4, 5]);
+      await frank.request('ping');
+      expect(seqsOn(frank, cid)).toEqual([2, 3, 4, 5]);
     } finally {
       delete (h.server.svc.db as { select?: unknown }).select;
       bus.publish = publish;

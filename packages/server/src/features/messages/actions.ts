@@ -16,6 +16,7 @@ import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
+import type { JobResult, SendJob } from './send-batch.js';
 
 /** Most thread participants kept on a parent message. */
 const MAX_PARTICIPANTS = 50;
@@ -57,6 +58,16 @@ async function resolveMentions(svc: Services, appId: string, cid: string, text: 
 
 type Mentions = Awaited<ReturnType<typeof resolveMentions>>;
 
+/** Who a message notifies, and why: @here (present members), then @name over it; never the author. */
+function mentionReasons(m: Mentions, authorId: string, skip: ReadonlySet<string> = new Set()) {
+  const reasons = new Map<string, 'mention' | 'here'>();
+  for (const id of m.here) reasons.set(id, 'here');
+  for (const id of m.users) reasons.set(id, 'mention');
+  reasons.delete(authorId);
+  for (const id of skip) reasons.delete(id);
+  return reasons;
+}
+
 /** Flag each mentioned user (sparse rows) and queue their notifications. */
 async function flagMentions(
   tx: Tx,
@@ -68,11 +79,7 @@ async function flagMentions(
   message: Message,
   skip: ReadonlySet<string> = new Set(),
 ) {
-  const reasons = new Map<string, 'mention' | 'here'>();
-  for (const id of m.here) reasons.set(id, 'here');
-  for (const id of m.users) reasons.set(id, 'mention');
-  reasons.delete(authorId);
-  for (const id of skip) reasons.delete(id);
+  const reasons = mentionReasons(m, authorId, skip);
   if (reasons.size) {
     await tx
       .insert(schema.userMessageFlags)
@@ -110,13 +117,81 @@ async function checkSendRate(svc: Services, appId: string, userId: string): Prom
     });
 }
 
-/** Send a message. The same id again returns the stored message and writes nothing. */
+/** Text a message may hold: not blank, no NUL, no lone UTF-16 surrogate (PostgreSQL stores neither). */
+function checkText(text: string): void {
+  if (text.trim() === '') throw invalid('Message text is empty');
+  if (text.includes('\u0000')) throw invalid('Message text contains a NUL character');
+  if (/\p{Cs}/u.test(text)) throw invalid('Message text is not well-formed Unicode (a lone surrogate)');
+}
+
+/**
+ * Send a message. The same id again returns the stored message and writes nothing.
+ * Plain sends (the common case, mentions included) go through the group-commit batcher
+ * (send-batch.ts); thread replies, quotes and @channel take the one-send transaction below.
+ */
 export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
-  if (input.text.trim() === '') throw invalid('Message text is empty');
+  checkText(input.text);
+  if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
+  let sent: { message: Message; author: UserRow | null };
+  if (input.parent_id || input.quoted_message_id) {
+    sent = await sendOne(svc, me, cid, id, input);
+  } else {
+    const mentions = await resolveMentions(svc, appId, cid, input.text);
+    if (mentions.channel) {
+      sent = await sendOne(svc, me, cid, id, input, mentions);
+    } else {
+      const r = await svc.sends.submit({
+        me,
+        cid,
+        id,
+        text: input.text,
+        mentionedUsers: mentions.users,
+        mentionedHere: mentions.hereFlag,
+        notify: mentionReasons(mentions, me.userId),
+        at: new Date(),
+      });
+      if (r.kind === 'taken') return storedSend(svc, me, cid, id);
+      sent = r;
+    }
+  }
+  svc.metrics.messagesSent.inc();
+  if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
+  return sent.message;
+}
+
+/** Answer a repeated send with the message already stored under its id, or CONFLICT. */
+async function storedSend(svc: Services, me: Caller & { kind: 'user' }, cid: string, id: string): Promise<Message> {
+  const existing = await messageRow(svc.db, me.app.id, id);
+  if (!existing || existing.cid !== cid || existing.userId !== me.userId)
+    throw new ApiError('CONFLICT', 'This message id is already used by another message');
+  return (await enrichMessages(svc.db, me.app.id, me.userId, [existing]))[0] as Message;
+}
+
+/** Run one send (as a batch would, or a reply, quote or @channel) in its own transaction. */
+export async function runSendJob(svc: Services, job: SendJob): Promise<JobResult> {
+  const mentions: Mentions = {
+    users: job.mentionedUsers,
+    here: [...job.notify].filter(([, r]) => r === 'here').map(([u]) => u),
+    hereFlag: job.mentionedHere,
+    channel: false,
+  };
+  const sent = await sendOne(svc, job.me, job.cid, job.id, { text: job.text }, mentions);
+  return { kind: 'sent', ...sent };
+}
+
+async function sendOne(
+  svc: Services,
+  me: Caller & { kind: 'user' },
+  cid: string,
+  id: string,
+  input: MessageInput,
+  knownMentions?: Mentions,
+): Promise<{ message: Message; author: UserRow | null }> {
+  const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
   checkPost(a);
@@ -127,15 +202,13 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
     if (!parent || parent.cid !== cid) throw invalid('parent_id names no message in this channel');
     if (parent.parentId) throw invalid('A reply cannot itself have replies; reply to the thread parent');
     if (parent.deletedAt) throw invalid('Cannot reply to a deleted message');
-  } else if (input.show_in_channel) {
-    throw invalid('show_in_channel only applies to thread replies');
   }
   let quoted: MessageRow | null = null;
   if (input.quoted_message_id) {
     quoted = await messageRow(svc.db, appId, input.quoted_message_id);
     if (!quoted || quoted.cid !== cid) throw invalid('quoted_message_id names no message in this channel');
   }
-  const mentions = await resolveMentions(svc, appId, cid, input.text);
+  const mentions = knownMentions ?? (await resolveMentions(svc, appId, cid, input.text));
   const inChannel = !parent || !!input.show_in_channel;
   const at = new Date();
 
@@ -239,21 +312,16 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
     });
   } catch (err) {
     if (!(err instanceof DuplicateId)) throw err;
-    const existing = await messageRow(svc.db, appId, id);
-    if (!existing || existing.cid !== cid || existing.userId !== me.userId)
-      throw new ApiError('CONFLICT', 'This message id is already used by another message');
-    return (await enrichMessages(svc.db, appId, me.userId, [existing]))[0] as Message;
+    return { message: await storedSend(svc, me, cid, id), author: null };
   }
-  svc.metrics.messagesSent.inc();
-  if (a.user) svc.typing.sent(appId, cid, parent?.id ?? null, presentUser(a.user));
-  return result;
+  return { message: result, author: a.user };
 }
 
 /** Edit your own message; the earlier text is kept as a version. */
 export async function updateMessage(svc: Services, caller: Caller, id: string, text: string): Promise<Message> {
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
-  if (text.trim() === '') throw invalid('Message text is empty');
+  checkText(text);
   const a = await accessMessage(svc.db, me, id);
   if (a.message.userId !== me.userId) throw forbidden('Only the author may edit a message');
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);

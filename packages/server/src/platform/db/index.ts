@@ -36,6 +36,12 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
   queryCount(): number;
+  /**
+   * Run a hot-path statement written in SQL text with $n parameters. On PostgreSQL it is a
+   * named prepared statement (parsed and planned once per connection); on PGlite, a plain
+   * query. Counted like every other statement.
+   */
+  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
   /** Run a trivial query; throws if the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -79,6 +85,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db,
       kind: 'postgres',
       queryCount: () => count,
+      prepared: async <T>(name: string, text: string, values: unknown[]) => {
+        count++;
+        return (await pool.query({ name, text, values })).rows as T[];
+      },
       ping: async () => {
         await pool.query('select 1');
       },
@@ -100,6 +110,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     queryCount: () => count,
+    prepared: async <T>(_name: string, text: string, params: unknown[]) => {
+      count++;
+      return (await c.query<T>(text, params)).rows;
+    },
     ping: async () => {
       await c.query('select 1');
     },

@@ -1,0 +1,370 @@
+/**
+ * Group commit for plain sends. Sends that arrive together — from any socket, REST call or
+ * tenant — are checked with ONE read and written with ONE statement that takes their seqs,
+ * inserts the messages, appends the log rows and flags the mentions. A lone send is a batch
+ * of one (two statements, no BEGIN/COMMIT round trips); under load, batches grow and the
+ * per-message cost of SQL building, round trips and commits shrinks with them.
+ *
+ * Order: at most one batch per channel is in flight, and a channel's sends enter batches in
+ * the order they arrived, so one sender's messages keep their order. Several batches for
+ * different channels run at once (`maxInFlight`), each locking its channels' counter rows in
+ * (app, cid) order, so concurrent batches — on this node or another — cannot deadlock.
+ *
+ * The statement is all or nothing. If it fails on one send's data (a message id taken by a
+ * concurrent send, say), the batch is rerun one send at a time through `fallback`, so only
+ * that send fails; if the database is down, every send of the batch gets that error.
+ */
+import type { ChannelEvent, Message } from '@parley/protocol';
+import { sql } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { type Db, schema } from '../../platform/db/index.js';
+import { notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
+import type { Outbox } from '../events/log.js';
+import type { UserRow } from '../users/present.js';
+import { type MessageRow, presentMessage } from './present.js';
+
+/** One plain send (no thread parent, quote or @channel), validated, its mentions resolved. */
+export interface SendJob {
+  me: Caller & { kind: 'user' };
+  cid: string;
+  id: string;
+  text: string;
+  mentionedUsers: string[];
+  mentionedHere: boolean;
+  /** Users to flag and notify, with why (the author already left out). */
+  notify: Map<string, 'mention' | 'here'>;
+  at: Date;
+}
+
+/** What a job comes back as: its stored message, or a reason to run it on its own. */
+export type JobResult =
+  | { kind: 'sent'; message: Message; author: UserRow | null }
+  /** Its id is already stored: the caller answers with the stored message (or CONFLICT). */
+  | { kind: 'taken' };
+
+interface Pending {
+  job: SendJob;
+  key: string;
+  resolve: (r: JobResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface BatcherOptions {
+  /** Batches running at once (each holds one database connection at a time). */
+  maxInFlight: number;
+  /** Most sends in one batch. */
+  maxBatch: number;
+}
+
+/** SQLSTATE classes that blame the data of some send, not the database: rerun one by one. */
+const isDataError = (err: unknown) => {
+  const code =
+    (err as { code?: unknown; cause?: { code?: unknown } })?.code ??
+    (err as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+};
+
+export class SendBatcher {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  /** Channels (app:cid) with a batch in flight: their later sends wait for it. */
+  private readonly busy = new Set<string>();
+  private scheduled = false;
+
+  constructor(
+    private readonly svc: () => Services,
+    /** Runs one job alone in its own transaction (the path that also handles thread replies). */
+    private readonly fallback: (job: SendJob) => Promise<JobResult>,
+    private readonly opts: BatcherOptions,
+  ) {}
+
+  submit(job: SendJob): Promise<JobResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, key: `${job.me.app.id}:${job.cid}`, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Sends waiting for a batch (for metrics and tests). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // One turn of the event loop gathers every send that arrived with this one.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) return;
+      this.inFlight++;
+      for (const p of batch) this.busy.add(p.key);
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        for (const p of batch) this.busy.delete(p.key);
+        this.schedule();
+      });
+    }
+  }
+
+  /** Next batch: queued sends of idle channels, oldest first; a channel's sends never overtake. */
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const blocked = new Set<string>();
+    const ids = new Set<string>();
+    for (const p of this.queue) {
+      const idKey = `${p.job.me.app.id}:${p.job.id}`;
+      if (batch.length >= this.opts.maxBatch || this.busy.has(p.key) || blocked.has(p.key) || ids.has(idKey)) {
+        // A second send with an id already in this batch waits for the next one (and then
+        // finds the id taken), and so does everything after it in its channel.
+        blocked.add(p.key);
+        rest.push(p);
+        continue;
+      }
+      ids.add(idKey);
+      batch.push(p);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    const svc = this.svc();
+    svc.metrics.sendBatchSize.observe(batch.length);
+    try {
+      const results = await writeBatch(
+        svc,
+        batch.map((p) => p.job),
+      );
+      batch.forEach((p, i) => {
+        const r = results[i] as JobResult | Error;
+        if (r instanceof Error) p.reject(r);
+        else p.resolve(r);
+      });
+    } catch (err) {
+      if (!isDataError(err)) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+      // One send's data spoiled the statement: each on its own, so only that one fails.
+      for (const p of batch) await this.fallback(p.job).then(p.resolve, p.reject);
+    }
+  }
+}
+
+/**
+ * The write of a batch, one statement: $1 the sends (in arrival order, `ord`), $2 the users
+ * each one flags. Lock the channels' counter rows in (app, cid) order, move each counter on
+ * by its number of sends, number the sends from there in arrival order, and insert the
+ * messages, their log rows (the published event, with the two seqs filled in) and the
+ * mention flags. As a single statement it commits alone, all or nothing.
+ */
+const WRITE_BATCH = `with input as materialized (
+  select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
+    text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb)
+),
+counts as (select app_id, cid, count(*)::int as n, max(created_at) as at from input group by app_id, cid),
+locked as materialized (
+  select c.app_id, c.cid from channels c
+  join counts k on k.app_id = c.app_id and k.cid = c.cid
+  order by c.app_id, c.cid
+  for update of c
+),
+bumped as (
+  update channels c set last_seq = c.last_seq + k.n, last_message_at = greatest(c.last_message_at, k.at)
+  from locked l join counts k on k.app_id = l.app_id and k.cid = l.cid
+  where c.app_id = l.app_id and c.cid = l.cid
+  returning c.app_id, c.cid, c.last_seq
+),
+numbered as materialized (
+  select i.*, b.last_seq - k.n + row_number() over (partition by i.app_id, i.cid order by i.ord) as seq
+  from input i
+  join bumped b on b.app_id = i.app_id and b.cid = i.cid
+  join counts k on k.app_id = i.app_id and k.cid = i.cid
+),
+m as (
+  insert into messages (app_id, id, cid, seq, user_id, type, text, mentioned_users, mentioned_here,
+    created_at, updated_at)
+  select app_id, id, cid, seq, user_id, 'regular', text, mentioned_users, mentioned_here, created_at, created_at
+  from numbered
+),
+e as (
+  insert into channel_events (app_id, cid, seq, type, payload, created_at)
+  select app_id, cid, seq, 'message.new',
+    jsonb_set(jsonb_set(payload, '{seq}', to_jsonb(seq)), '{message,seq}', to_jsonb(seq)), created_at
+  from numbered
+),
+f as (
+  insert into user_message_flags (app_id, user_id, message_id, cid, seq, mentioned)
+  select n.app_id, f.user_id, n.id, n.cid, n.seq, true
+  from json_to_recordset($2::json) as f(ord int, user_id text)
+  join numbered n on n.ord = f.ord
+  on conflict do nothing
+)
+select ord, seq from numbered`;
+
+/** The read of a batch: each send's channel, the author's membership and user row, and whether its id is taken. */
+function buildAccessQuery(db: Db) {
+  return db
+    .select({
+      ord: sql<number>`p.ord`,
+      taken: sql<boolean>`exists (select 1 from ${schema.messages} where ${schema.messages.appId} = p.app_id and ${schema.messages.id} = p.id)`,
+      channel: schema.channels,
+      member: schema.members,
+      user: schema.users,
+    })
+    .from(
+      sql`json_to_recordset(${sql.placeholder('input')}::json) as p(ord int, app_id uuid, cid text, uid text, id uuid)`,
+    )
+    .innerJoin(schema.channels, sql`${schema.channels.appId} = p.app_id and ${schema.channels.cid} = p.cid`)
+    .leftJoin(
+      schema.members,
+      sql`${schema.members.appId} = p.app_id and ${schema.members.cid} = p.cid and ${schema.members.userId} = p.uid`,
+    )
+    .leftJoin(schema.users, sql`${schema.users.appId} = p.app_id and ${schema.users.id} = p.uid`)
+    .prepare('parley_send_access');
+}
+
+const accessQueries = new WeakMap<Db, ReturnType<typeof buildAccessQuery>>();
+const accessQuery = (db: Db) => {
+  let q = accessQueries.get(db);
+  if (!q) {
+    q = buildAccessQuery(db);
+    accessQueries.set(db, q);
+  }
+  return q;
+};
+
+interface AccessRow {
+  ord: number;
+  taken: boolean;
+  channel: ChannelAccess['channel'];
+  member: ChannelAccess['member'];
+  user: ChannelAccess['user'];
+}
+
+/**
+ * Check and write a batch: one read, then one statement for everything that passed (both
+ * prepared once per connection).
+ * Returns, per job in order, its result or the error to answer it with.
+ */
+async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | Error)[]> {
+  const results: (JobResult | Error)[] = jobs.map(() => notFound('Channel'));
+  const input = jobs.map((j, ord) => ({ ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id }));
+  const found: AccessRow[] = await accessQuery(svc.db).execute({ input: JSON.stringify(input) });
+
+  // Sends that passed their checks, with the event each will publish (seq filled in below).
+  const ready: { ord: number; job: SendJob; access: ChannelAccess; event: ChannelEvent & { type: 'message.new' } }[] =
+    [];
+  for (const row of found) {
+    const job = jobs[row.ord] as SendJob;
+    const access: ChannelAccess = {
+      channel: row.channel,
+      member: row.member,
+      user: row.user,
+      rank: rankOf(job.me, row.member, row.user?.role ?? null),
+      caller: job.me,
+    };
+    try {
+      checkPost(access);
+    } catch (err) {
+      results[row.ord] = err as Error;
+      continue;
+    }
+    if (row.taken) {
+      results[row.ord] = { kind: 'taken' };
+      continue;
+    }
+    const messageRow: MessageRow = {
+      appId: job.me.app.id,
+      id: job.id,
+      cid: job.cid,
+      seq: 0,
+      userId: job.me.userId,
+      type: 'regular',
+      text: job.text,
+      parentId: null,
+      showInChannel: false,
+      replyCount: 0,
+      lastReplyAt: null,
+      threadParticipants: [],
+      quotedMessageId: null,
+      reactionCounts: {},
+      latestReactions: [],
+      mentionedUsers: job.mentionedUsers,
+      mentionedHere: job.mentionedHere,
+      mentionedChannel: false,
+      pinnedAt: null,
+      pinnedBy: null,
+      editedAt: null,
+      createdAt: job.at,
+      updatedAt: job.at,
+      deletedAt: null,
+    };
+    const event = {
+      type: 'message.new' as const,
+      cid: job.cid,
+      seq: 0,
+      created_at: job.at.toISOString(),
+      message: presentMessage(messageRow, { user: access.user, quoted: null }),
+    };
+    ready.push({ ord: row.ord, job, access, event });
+  }
+  if (ready.length === 0) return results;
+
+  // The log row is the event as published: the statement fills in the two seqs it takes.
+  const writes = ready.map(({ ord, job, event }) => ({
+    ord,
+    app_id: job.me.app.id,
+    id: job.id,
+    cid: job.cid,
+    user_id: job.me.userId,
+    text: job.text,
+    mentioned_users: job.mentionedUsers,
+    mentioned_here: job.mentionedHere,
+    created_at: event.created_at,
+    payload: event,
+  }));
+  const flags = ready.flatMap(({ ord, job }) => [...job.notify.keys()].map((user_id) => ({ ord, user_id })));
+  const written = await svc.database.prepared<{ ord: number; seq: number | string }>('parley_send_batch', WRITE_BATCH, [
+    JSON.stringify(writes),
+    JSON.stringify(flags),
+  ]);
+
+  // Committed: publish in seq order per channel, then answer.
+  const seqOf = new Map(written.map((w) => [w.ord, Number(w.seq)]));
+  const out: Outbox = [];
+  for (const r of ready) {
+    const seq = seqOf.get(r.ord);
+    if (seq === undefined) continue; // the channel went away between the read and the write
+    r.event.seq = seq;
+    r.event.message.seq = seq;
+    out.push({ to: 'channel', appId: r.job.me.app.id, cid: r.job.cid, event: r.event });
+    for (const [userId, reason] of r.job.notify)
+      out.push({
+        to: 'user',
+        appId: r.job.me.app.id,
+        userId,
+        event: {
+          type: 'notification.new',
+          cid: r.job.cid,
+          reason,
+          message: r.event.message,
+          created_at: r.event.created_at,
+        },
+      });
+    results[r.ord] = { kind: 'sent', message: r.event.message, author: r.access.user };
+  }
+  svc.bus.publish(out);
+  return results;
+}
