@@ -4,12 +4,19 @@
  * of events costs one flush rather than one per event; a reader that lets more than
  * `maxQueuedBytes` pile up is closed with SLOW_CONSUMER (it reconnects and resyncs) rather
  * than buffered without limit.
+ *
+ * The write path is what a fan-out pays a thousand times per event, so it is kept lean: one
+ * setImmediate per tick for every connection of the process (not one per connection), and
+ * frames encoded once per event (frame.ts) and written as the same bytes to every socket.
  */
 
 import type { User } from '@parley/protocol';
 import { CLOSE_CODES } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { Metrics } from '../platform/metrics.js';
+import { OutFrame } from './frame.js';
+
+export { OutFrame } from './frame.js';
 
 /** What a connection knows about one channel it receives events for. */
 export interface Subscription {
@@ -23,15 +30,80 @@ export interface Subscription {
   held: { seq: number; frame: string }[] | null;
 }
 
+/** The parts of `ws` internals the direct write relies on (ws ≥ 8.17; see `rawSocketOf`). */
+interface WsInternals {
+  _socket?: RawSocket | null;
+  _extensions?: Record<string, unknown>;
+  /** `_state` 0 (DEFAULT): nothing compressing or awaiting a Blob, so `ws.send` writes now. */
+  _sender?: { _state?: number } | null;
+}
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer): boolean;
+}
+
+/**
+ * The TCP socket under `ws`, when frames may be written to it directly; null means `ws.send`.
+ *
+ * Safe because with no extension negotiated (the gateway turns permessage-deflate off) and no
+ * Blob ever sent, `ws`'s Sender writes each frame to the socket synchronously and whole, so a
+ * direct write can never land inside one of its frames (pings, pongs, the close frame). Its
+ * `bufferedAmount` reads the socket's writable length, so it counts direct writes too.
+ */
+function rawSocketOf(ws: WebSocket): RawSocket | null {
+  const w = ws as unknown as WsInternals;
+  const socket = w._socket;
+  if (!socket || typeof socket.write !== 'function' || !w._sender) return null;
+  if (w._extensions && Object.keys(w._extensions).length > 0) return null;
+  return socket;
+}
+
+/** Connections with frames queued this tick; one setImmediate flushes them all. */
+let dirty: Connection[] = [];
+
+function scheduleFlush(conn: Connection): void {
+  if (dirty.length === 0) setImmediate(flushDirty);
+  dirty.push(conn);
+}
+
+function flushDirty(): void {
+  const conns = dirty;
+  dirty = [];
+  // framesOut counted once per server per tick rather than once per connection.
+  let metrics: Metrics | null = null;
+  let frames = 0;
+  let failure: unknown;
+  for (const conn of conns) {
+    if (conn.metrics !== metrics) {
+      if (metrics && frames > 0) metrics.framesOut.inc(frames);
+      metrics = conn.metrics;
+      frames = 0;
+    }
+    try {
+      frames += conn.flush();
+    } catch (err) {
+      // One broken socket must not stall the others' queues: it is closed, they go on, and
+      // the error is thrown once they have been written, as a per-connection flush would.
+      failure ??= err;
+      conn.ws.terminate();
+    }
+  }
+  if (metrics && frames > 0) metrics.framesOut.inc(frames);
+  if (failure !== undefined) throw failure;
+}
+
 export class Connection {
   readonly subs = new Map<string, Subscription>();
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
   lastActivity = Date.now();
-  private queue: string[] = [];
+  private queue: OutFrame[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  private readonly raw: RawSocket | null;
 
   constructor(
     readonly id: string,
@@ -40,52 +112,75 @@ export class Connection {
     readonly userId: string,
     public user: User,
     private readonly maxQueuedBytes: number,
-    private readonly metrics: Metrics,
-  ) {}
+    readonly metrics: Metrics,
+  ) {
+    this.raw = rawSocketOf(ws);
+  }
 
   get isOpen(): boolean {
     return !this.closed && this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Queue a frame; flushed on the next tick with everything else queued this tick. */
-  send(frame: string): void {
+  /**
+   * Queue a frame; flushed on the next tick with everything else queued this tick. Pass the
+   * same OutFrame to many connections to encode it once.
+   */
+  send(frame: string | OutFrame): void {
     if (!this.isOpen) return;
-    this.queuedBytes += frame.length;
+    const out = typeof frame === 'string' ? OutFrame.of(frame) : frame;
+    // Bytes as they will sit in the socket's buffer, the same unit as bufferedAmount.
+    this.queuedBytes += out.wire.length;
     if (this.queuedBytes + this.ws.bufferedAmount > this.maxQueuedBytes) {
       this.metrics.slowConsumers.inc();
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
       return;
     }
-    this.queue.push(frame);
+    this.queue.push(out);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      scheduleFlush(this);
     }
   }
 
-  private flush(): void {
+  /** Write what is queued, in order; returns how many frames went out. */
+  flush(): number {
     this.flushScheduled = false;
     const frames = this.queue;
+    if (frames.length === 0) return 0;
     this.queue = [];
     this.queuedBytes = 0;
-    if (!this.isOpen || frames.length === 0) return;
+    if (!this.isOpen) return 0;
+    const raw = this.raw;
+    if (frames.length === 1) {
+      // The common case under fan-out: one event this tick, one write, nothing to cork.
+      this.write(raw, frames[0] as OutFrame);
+      return 1;
+    }
     // Corking lets the frames of one tick leave in one write instead of one syscall each.
-    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    const socket = raw ?? (this.ws as unknown as WsInternals)._socket;
     socket?.cork();
-    for (const f of frames) this.ws.send(f);
+    for (const f of frames) this.write(raw, f);
     socket?.uncork();
-    this.metrics.framesOut.inc(frames.length);
+    return frames.length;
+  }
+
+  private write(raw: RawSocket | null, frame: OutFrame): void {
+    // Only while `ws`'s Sender is idle, the state in which it writes synchronously itself: if it
+    // ever holds a frame (never expected without extensions or Blobs), ws.send queues behind it,
+    // and so does every frame after, until it is idle again. An unknown ws (no `_state`) falls back.
+    if (raw && (this.ws as unknown as WsInternals)._sender?._state === 0) raw.write(frame.wire);
+    else this.ws.send(frame.text);
   }
 
   /**
    * Deliver a logged channel event exactly once and in order: drop what was already sent,
    * hold it while the channel is replaying.
    */
-  deliver(cid: string, seq: number, frame: string): void {
+  deliver(cid: string, seq: number, frame: string | OutFrame): void {
     const sub = this.subs.get(cid);
     if (!sub) return;
     if (sub.held) {
-      sub.held.push({ seq, frame });
+      sub.held.push({ seq, frame: typeof frame === 'string' ? frame : frame.text });
       return;
     }
     if (seq <= sub.lastSeq) return;

@@ -1,7 +1,7 @@
 /**
  * The hub routes bus messages to this node's connections. It keeps an index from channel
  * and user topics to local connections, so fan-out never scans; each event arrives already
- * serialized and the same string is written to every subscriber.
+ * serialized, is framed once (an OutFrame) and the same bytes are written to every subscriber.
  *
  * Order: events of one channel are delivered in seq order. If the bus hands the hub seq
  * n+2 before n+1 (two nodes published close together), the later one waits briefly and
@@ -11,6 +11,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type Broker, type BusMessage, channelTopic, userTopic } from './broker.js';
 import type { Connection } from './connection.js';
+import { OutFrame } from './frame.js';
 
 interface ChannelState {
   appId: string;
@@ -18,7 +19,7 @@ interface ChannelState {
   conns: Set<Connection>;
   /** Next seq expected from the bus, or null until the first subscriber says where it is. */
   next: number | null;
-  pending: Map<number, string>;
+  pending: Map<number, OutFrame>;
   timer: NodeJS.Timeout | null;
 }
 
@@ -138,14 +139,15 @@ export class Hub {
     }
     const st = this.channels.get(topic);
     if (!st) return;
+    const frame = new OutFrame(msg.frame);
     if (msg.seq === undefined) {
-      for (const conn of st.conns) conn.send(msg.frame);
+      for (const conn of st.conns) conn.send(frame);
       return;
     }
-    this.ordered(st, msg.seq, msg.frame);
+    this.ordered(st, msg.seq, frame);
   }
 
-  private ordered(st: ChannelState, seq: number, frame: string): void {
+  private ordered(st: ChannelState, seq: number, frame: OutFrame): void {
     if (st.next === null || seq === st.next) {
       this.fanOut(st, seq, frame);
       st.next = seq + 1;
@@ -159,7 +161,7 @@ export class Hub {
 
   private drain(st: ChannelState): void {
     while (st.next !== null && st.pending.has(st.next)) {
-      const frame = st.pending.get(st.next) as string;
+      const frame = st.pending.get(st.next) as OutFrame;
       st.pending.delete(st.next);
       this.fanOut(st, st.next, frame);
       st.next++;
@@ -178,7 +180,8 @@ export class Hub {
     try {
       const missing = await this.readLog(st.appId, st.cid, st.next - 1, upTo);
       // The bus may have delivered some of these while the log was read: keep what is still ahead.
-      for (const e of missing) if (e.seq >= st.next && !st.pending.has(e.seq)) st.pending.set(e.seq, e.frame);
+      for (const e of missing)
+        if (e.seq >= st.next && !st.pending.has(e.seq)) st.pending.set(e.seq, new OutFrame(e.frame));
     } catch (err) {
       this.log.warn({ err, cid: st.cid }, 'gap fill failed; delivering what is here');
     }
@@ -190,7 +193,7 @@ export class Hub {
     if (st.pending.size > 0 && !st.timer) st.timer = setTimeout(() => void this.fillGap(st), this.gapWaitMs);
   }
 
-  private fanOut(st: ChannelState, seq: number, frame: string): void {
+  private fanOut(st: ChannelState, seq: number, frame: OutFrame): void {
     for (const conn of st.conns) conn.deliver(st.cid, seq, frame);
   }
 

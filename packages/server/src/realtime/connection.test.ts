@@ -1,0 +1,242 @@
+/**
+ * The connection's write path over real loopback `ws` sockets (and a fake socket for the
+ * fallback): frames pre-encoded once and written straight to the TCP socket must reach a real
+ * `ws` client as the same text, in order, batched once per tick across every connection.
+ */
+import type { AddressInfo } from 'node:net';
+import { CLOSE_CODES } from '@parley/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { Metrics } from '../platform/metrics.js';
+import { Connection } from './connection.js';
+import { OutFrame } from './frame.js';
+
+const user = {
+  id: 'u1',
+  name: 'u1',
+  username: null,
+  image: null,
+  role: 'user',
+  created_at: '',
+  updated_at: '',
+} as const;
+
+function fakeMetrics() {
+  const framesOut = vi.fn();
+  const slowConsumers = vi.fn();
+  return {
+    metrics: { framesOut: { inc: framesOut }, slowConsumers: { inc: slowConsumers } } as unknown as Metrics,
+    framesOut,
+    slowConsumers,
+  };
+}
+
+/** A socket with no `_socket` under it, as tests elsewhere use: only `send` is there. */
+class FakeSocket {
+  readyState: number = WebSocket.OPEN;
+  bufferedAmount = 0;
+  readonly sent: string[] = [];
+  closedWith: number | null = null;
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+  close(code: number) {
+    this.closedWith = code;
+    this.readyState = WebSocket.CLOSED;
+  }
+  terminate() {
+    this.readyState = WebSocket.CLOSED;
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+interface Pair {
+  server: WebSocket;
+  client: WebSocket;
+  /** Text frames the client has received, in order. */
+  received: string[];
+  /** Resolves once the client has `n` frames. */
+  until(n: number): Promise<string[]>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** `n` real server/client socket pairs on one loopback server. */
+async function pairs(n: number, perMessageDeflate = false): Promise<Pair[]> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
+  await new Promise((r) => wss.once('listening', r));
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  const out: Pair[] = [];
+  for (let i = 0; i < n; i++) {
+    const accepted = new Promise<WebSocket>((r) => wss.once('connection', r));
+    const client = new WebSocket(url, { perMessageDeflate });
+    const received: string[] = [];
+    const waiters: (() => void)[] = [];
+    client.on('message', (data, isBinary) => {
+      expect(isBinary).toBe(false);
+      received.push(data.toString());
+      for (const w of waiters.splice(0)) w();
+    });
+    await new Promise((r) => client.once('open', r));
+    const server = await accepted;
+    const until = async (k: number) => {
+      while (received.length < k) await new Promise<void>((r) => waiters.push(r));
+      return received;
+    };
+    out.push({ server, client, received, until });
+  }
+  cleanups.push(async () => {
+    for (const p of out) p.client.terminate();
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => wss.close(r));
+  });
+  return out;
+}
+
+const connect = (ws: WebSocket, metrics: Metrics, maxQueuedBytes = 1 << 20) =>
+  new Connection('c', ws, 'app', 'u1', user, maxQueuedBytes, metrics);
+
+describe('Connection write path', () => {
+  it('delivers pre-framed bytes that a ws client reads as the same text, at every length', async () => {
+    const [p] = await pairs(1);
+    const send = vi.spyOn(p!.server, 'send');
+    const conn = connect(p!.server, fakeMetrics().metrics);
+    const texts = [
+      '{"type":"ping"}',
+      'x'.repeat(125),
+      'x'.repeat(126),
+      JSON.stringify({ text: 'héllo wörld 🌍 中文 — ✓'.repeat(40) }), // > 125 bytes, multi-byte
+      'y'.repeat(65535),
+      JSON.stringify({ text: 'é🌍'.repeat(20_000) }), // > 65535 bytes: 64-bit length
+      '',
+    ];
+    for (const t of texts) {
+      conn.send(new OutFrame(t));
+      await tick(); // one frame per flush: the uncorked single-write path
+    }
+    for (const t of texts) conn.send(t); // and all in one flush: the corked path
+    expect(await p!.until(texts.length * 2)).toEqual([...texts, ...texts]);
+    expect(send).not.toHaveBeenCalled(); // every frame took the direct write
+  });
+
+  it('keeps frames in order per connection, across ticks, shared events and replies', async () => {
+    const ps = await pairs(3);
+    const { metrics } = fakeMetrics();
+    const conns = ps.map((p) => connect(p.server, metrics));
+    const expected: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const f = new OutFrame(JSON.stringify({ type: 'message.new', seq: i + 1 }));
+      for (const c of conns) c.send(f);
+      expected.push(f.text);
+      if (i % 7 === 0) {
+        for (const c of conns) c.reply(i, { n: i });
+        expected.push(JSON.stringify({ type: 'reply', req_id: i, ok: true, n: i }));
+      }
+      if (i % 50 === 0) await tick();
+    }
+    for (const p of ps) expect(await p.until(expected.length)).toEqual(expected);
+  });
+
+  it('writes events delivered to subscribed connections in seq order, each once', async () => {
+    const ps = await pairs(2);
+    const conns = ps.map((p) => connect(p.server, fakeMetrics().metrics));
+    for (const c of conns) c.subs.set('ch', { lastSeq: 0, baseSeq: 0, member: true, watching: false, held: null });
+    const frames = Array.from({ length: 200 }, (_, i) => new OutFrame(`{"seq":${i + 1}}`));
+    for (const [i, f] of frames.entries()) {
+      for (const c of conns) {
+        c.deliver('ch', i + 1, f);
+        c.deliver('ch', i + 1, f); // a duplicate is dropped
+      }
+      if (i % 3 === 0) await tick();
+    }
+    for (const p of ps) expect(await p.until(200)).toEqual(frames.map((f) => f.text));
+  });
+
+  it('flushes every connection with one setImmediate per tick, and counts frames once', async () => {
+    const { metrics, framesOut } = fakeMetrics();
+    const sockets = Array.from({ length: 100 }, () => new FakeSocket());
+    const conns = sockets.map((s) => connect(s as unknown as WebSocket, metrics));
+    const immediate = vi.spyOn(globalThis, 'setImmediate');
+    const f = new OutFrame('{"type":"message.new"}');
+    for (const c of conns) {
+      c.send(f);
+      c.send('{"type":"typing"}');
+    }
+    expect(immediate).toHaveBeenCalledTimes(1);
+    immediate.mockRestore();
+    expect(sockets[0]!.sent).toEqual([]); // nothing before the flush
+    await tick();
+    for (const s of sockets) expect(s.sent).toEqual(['{"type":"message.new"}', '{"type":"typing"}']);
+    expect(framesOut).toHaveBeenCalledTimes(1);
+    expect(framesOut).toHaveBeenCalledWith(200);
+  });
+
+  it('falls back to ws.send when there is no raw socket', async () => {
+    const socket = new FakeSocket();
+    const conn = connect(socket as unknown as WebSocket, fakeMetrics().metrics);
+    conn.send(new OutFrame('{"a":"ü"}'));
+    conn.send('{"b":2}');
+    await tick();
+    expect(socket.sent).toEqual(['{"a":"ü"}', '{"b":2}']);
+  });
+
+  it('falls back to ws.send when an extension (permessage-deflate) was negotiated', async () => {
+    const [p] = await pairs(1, true);
+    expect(p!.server.extensions).toContain('permessage-deflate');
+    const send = vi.spyOn(p!.server, 'send');
+    const conn = connect(p!.server, fakeMetrics().metrics);
+    const text = JSON.stringify({ text: 'é'.repeat(2000) });
+    conn.send(new OutFrame(text));
+    conn.send('{"b":2}');
+    expect(await p!.until(2)).toEqual([text, '{"b":2}']);
+    expect(send).toHaveBeenCalledTimes(2);
+  });
+
+  it('closes a slow consumer once queued plus buffered bytes pass the limit', async () => {
+    const socket = new FakeSocket();
+    const { metrics, slowConsumers } = fakeMetrics();
+    const conn = connect(socket as unknown as WebSocket, metrics, 1000);
+    conn.send('x'.repeat(600));
+    socket.bufferedAmount = 500;
+    conn.send('y'); // 602 queued bytes + 500 buffered > 1000
+    expect(socket.closedWith).toBe(CLOSE_CODES.SLOW_CONSUMER);
+    expect(slowConsumers).toHaveBeenCalledTimes(1);
+    await tick();
+    expect(socket.sent).toEqual([]); // the queue is dropped with the connection
+  });
+
+  it('closes a real socket whose reader stopped, counting direct writes as buffered', async () => {
+    const [p] = await pairs(1);
+    const { metrics, slowConsumers } = fakeMetrics();
+    const conn = connect(p!.server, metrics, 4 << 20);
+    // The client stops reading: the kernel buffers fill, then the server socket's own buffer.
+    (p!.client as unknown as { _socket: { pause(): void } })._socket.pause();
+    const big = new OutFrame('z'.repeat(256 * 1024));
+    let rounds = 0;
+    while (conn.isOpen && rounds < 400) {
+      conn.send(big);
+      await tick();
+      rounds++;
+    }
+    expect(conn.isOpen).toBe(false);
+    expect(rounds).toBeGreaterThan(1);
+    expect(slowConsumers).toHaveBeenCalledTimes(1);
+    expect(p!.server.bufferedAmount).toBeGreaterThan(0);
+  });
+
+  it('holds frames while a channel replays and releases them as text', () => {
+    const conn = connect(new FakeSocket() as unknown as WebSocket, fakeMetrics().metrics);
+    conn.subs.set('ch', { lastSeq: 0, baseSeq: 0, member: true, watching: false, held: [] });
+    conn.deliver('ch', 1, new OutFrame('{"seq":1}'));
+    conn.deliver('ch', 2, '{"seq":2}');
+    expect(conn.subs.get('ch')!.held).toEqual([
+      { seq: 1, frame: '{"seq":1}' },
+      { seq: 2, frame: '{"seq":2}' },
+    ]);
+  });
+});
