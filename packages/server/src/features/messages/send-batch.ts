@@ -15,7 +15,7 @@
  * that send fails; if the database is down, every send of the batch gets that error.
  */
 import type { ChannelEvent, Message } from '@parley/protocol';
-import { sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql, type Table } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Db, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
@@ -213,25 +213,53 @@ f as (
 )
 select ord, seq from numbered`;
 
-/** The read of a batch: each send's channel, the author's membership and user row, and whether its id is taken. */
+/**
+ * The read of a batch: each send's channel, the author's membership and user row, and
+ * whether its id is taken. Each lookup is a LATERAL subquery with LIMIT 1, so the plan stays
+ * a primary-key probe per send: a prepared statement gets a generic plan, which would
+ * otherwise be sized for the planner's guess of 100 input rows and hash whole tables.
+ */
 function buildAccessQuery(db: Db) {
+  /** A `select *` subquery's fields, typed as its table's columns (so rows map as usual). */
+  const fieldsOf = <T extends Table>(sq: object, table: T) =>
+    Object.fromEntries(
+      Object.keys(getTableColumns(table)).map((k) => [k, (sq as Record<string, unknown>)[k]]),
+    ) as unknown as ReturnType<typeof getTableColumns<T>>;
+  const p = (col: string) => sql.raw(`p.${col}`);
+  const channel = db
+    .select()
+    .from(schema.channels)
+    .where(and(eq(schema.channels.appId, p('app_id')), eq(schema.channels.cid, p('cid'))))
+    .limit(1)
+    .as('c');
+  const member = db
+    .select()
+    .from(schema.members)
+    .where(
+      and(eq(schema.members.appId, p('app_id')), eq(schema.members.cid, p('cid')), eq(schema.members.userId, p('uid'))),
+    )
+    .limit(1)
+    .as('m');
+  const user = db
+    .select()
+    .from(schema.users)
+    .where(and(eq(schema.users.appId, p('app_id')), eq(schema.users.id, p('uid'))))
+    .limit(1)
+    .as('u');
   return db
     .select({
       ord: sql<number>`p.ord`,
       taken: sql<boolean>`exists (select 1 from ${schema.messages} where ${schema.messages.appId} = p.app_id and ${schema.messages.id} = p.id)`,
-      channel: schema.channels,
-      member: schema.members,
-      user: schema.users,
+      channel: fieldsOf(channel, schema.channels),
+      member: fieldsOf(member, schema.members),
+      user: fieldsOf(user, schema.users),
     })
     .from(
       sql`json_to_recordset(${sql.placeholder('input')}::json) as p(ord int, app_id uuid, cid text, uid text, id uuid)`,
     )
-    .innerJoin(schema.channels, sql`${schema.channels.appId} = p.app_id and ${schema.channels.cid} = p.cid`)
-    .leftJoin(
-      schema.members,
-      sql`${schema.members.appId} = p.app_id and ${schema.members.cid} = p.cid and ${schema.members.userId} = p.uid`,
-    )
-    .leftJoin(schema.users, sql`${schema.users.appId} = p.app_id and ${schema.users.id} = p.uid`)
+    .innerJoinLateral(channel, sql`true`)
+    .leftJoinLateral(member, sql`true`)
+    .leftJoinLateral(user, sql`true`)
     .prepare('parley_send_access');
 }
 
