@@ -125,6 +125,9 @@ async function bench(
         await sendMessage(server.svc, caller('u1'), cid, { text: 'warm up' });
         cids.push(cid);
       }
+      // Statistics, as autovacuum keeps them in a running deployment: a database created a
+      // moment ago has none, and the planner then ties every index on app_id with the keys.
+      await database.db.execute(sql`analyze`);
       process.stderr.write(`    ${backend}: ${c} concurrent, ${k} channel(s)…\n`);
       const r = await runPool(N, c, async (i) => {
         await sendMessage(server.svc, caller(users[i % users.length] as string), cids[i % k] as string, {

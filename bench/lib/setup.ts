@@ -32,7 +32,9 @@ export async function runCleanups(): Promise<void> {
 }
 
 /** A fresh database on the PostgreSQL server, dropped at cleanup. */
-export async function scratchDatabase(label: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(
+  label: string,
+): Promise<{ url: string; drop: () => Promise<void>; analyze: () => Promise<void> }> {
   const name = `parley_bench_${label}_${RUN_ID}_${randomBytes(2).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -56,7 +58,19 @@ export async function scratchDatabase(label: string): Promise<{ url: string; dro
     }
   };
   onCleanup(drop);
-  return { url: u.toString(), drop };
+  // After a scenario's setup: statistics, as autovacuum keeps them in a running deployment.
+  // A database filled a moment ago has none, and the planner then ties every index that
+  // starts with app_id against the primary keys.
+  const analyze = async () => {
+    const a = new pg.Client({ connectionString: u.toString() });
+    await a.connect();
+    try {
+      await a.query('analyze');
+    } finally {
+      await a.end();
+    }
+  };
+  return { url: u.toString(), drop, analyze };
 }
 
 /** Drop a database by name if it exists (a scenario child killed before its own cleanup). */

@@ -78,6 +78,7 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
             channels.push({ id: `mix-b-${k}`, members: users.slice(k * MEMBERS, (k + 1) * MEMBERS) });
           }
           await progressWhile(api.createChannels(channels, 6), log, `${c.label}: creating channels`);
+          await db?.analyze();
           log(
             `${c.label}: ${USERS} users and ${channels.length} channels created in ${((performance.now() - t) / 1000).toFixed(1)} s`,
           );

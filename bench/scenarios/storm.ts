@@ -83,6 +83,7 @@ export async function storm(ctx: Ctx, opts: { budgetMs: number }): Promise<Scena
             channels.push({ id: `st-b-${k}`, members: users.slice(k * MEMBERS, (k + 1) * MEMBERS) });
           }
           await progressWhile(api.createChannels(channels, 6), log, `${label}: creating channels`);
+          await db?.analyze();
           for (const c of channels) cids.add(`group:${c.id}`);
           target.apiKey = api.apiKey;
           target.secret = api.secret;

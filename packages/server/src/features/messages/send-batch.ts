@@ -169,16 +169,17 @@ export class SendBatcher {
  * messages, their log rows (the published event, with the two seqs filled in) and the
  * mention flags. As a single statement it commits alone, all or nothing.
  */
-const WRITE_BATCH = `with input as materialized (
+export const WRITE_BATCH = `with input as materialized (
   select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
     text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb)
 ),
 counts as (select app_id, cid, count(*)::int as n, max(created_at) as at from input group by app_id, cid),
 locked as materialized (
-  select c.app_id, c.cid from channels c
-  join counts k on k.app_id = c.app_id and k.cid = c.cid
-  order by c.app_id, c.cid
-  for update of c
+  select c.app_id, c.cid
+  from (select app_id, cid from counts order by app_id, cid) k
+  cross join lateral (
+    select app_id, cid from channels c where c.app_id = k.app_id and c.cid = k.cid order by cid limit 1 for update
+  ) c
 ),
 bumped as (
   update channels c set last_seq = c.last_seq + k.n, last_message_at = greatest(c.last_message_at, k.at)
@@ -216,8 +217,11 @@ select ord, seq from numbered`;
 /**
  * The read of a batch: each send's channel, the author's membership and user row, and
  * whether its id is taken. Each lookup is a LATERAL subquery with LIMIT 1, so the plan stays
- * a primary-key probe per send: a prepared statement gets a generic plan, which would
- * otherwise be sized for the planner's guess of 100 input rows and hash whole tables.
+ * a key probe per send: a prepared statement gets a generic plan, sized for the planner's
+ * guess of 100 input rows, which with plain joins hashes whole tables (all of `messages`
+ * for the id check) and keeps doing so as they grow. The ORDER BY on the key makes the
+ * primary key the cheapest index even before the tables have statistics (a fresh database,
+ * where every index on `app_id` looks as good as the key and scans a whole tenant).
  */
 function buildAccessQuery(db: Db) {
   /** A `select *` subquery's fields, typed as its table's columns (so rows map as usual). */
@@ -230,6 +234,7 @@ function buildAccessQuery(db: Db) {
     .select()
     .from(schema.channels)
     .where(and(eq(schema.channels.appId, p('app_id')), eq(schema.channels.cid, p('cid'))))
+    .orderBy(schema.channels.cid)
     .limit(1)
     .as('c');
   const member = db
@@ -238,18 +243,27 @@ function buildAccessQuery(db: Db) {
     .where(
       and(eq(schema.members.appId, p('app_id')), eq(schema.members.cid, p('cid')), eq(schema.members.userId, p('uid'))),
     )
+    .orderBy(schema.members.cid, schema.members.userId)
     .limit(1)
     .as('m');
   const user = db
     .select()
     .from(schema.users)
     .where(and(eq(schema.users.appId, p('app_id')), eq(schema.users.id, p('uid'))))
+    .orderBy(schema.users.id)
     .limit(1)
     .as('u');
+  const taken = db
+    .select({ taken: sql<boolean>`true`.as('taken') })
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, p('app_id')), eq(schema.messages.id, p('id'))))
+    .orderBy(schema.messages.id)
+    .limit(1)
+    .as('t');
   return db
     .select({
       ord: sql<number>`p.ord`,
-      taken: sql<boolean>`exists (select 1 from ${schema.messages} where ${schema.messages.appId} = p.app_id and ${schema.messages.id} = p.id)`,
+      taken: sql<boolean>`t.taken is not null`,
       channel: fieldsOf(channel, schema.channels),
       member: fieldsOf(member, schema.members),
       user: fieldsOf(user, schema.users),
@@ -260,6 +274,7 @@ function buildAccessQuery(db: Db) {
     .innerJoinLateral(channel, sql`true`)
     .leftJoinLateral(member, sql`true`)
     .leftJoinLateral(user, sql`true`)
+    .leftJoinLateral(taken, sql`true`)
     .prepare('parley_send_access');
 }
 
