@@ -48,12 +48,12 @@ for (const o of only) if (!ALL.includes(o)) throw new Error(`unknown scenario "$
 const TOTAL = full ? 60 * 60_000 : 285_000;
 const BUDGET: Record<string, number> = full
   ? { idle: 6 * 60_000, fanout: 20 * 60_000, chatmix: 12 * 60_000, persist: 10 * 60_000, storm: 10 * 60_000 }
-  : { idle: 35_000, fanout: 70_000, chatmix: 80_000, persist: 30_000, storm: 85_000 };
+  : { idle: 35_000, fanout: 70_000, chatmix: 100_000, persist: 30_000, storm: 70_000 };
 
 const nodes = values.nodes ? Number(values.nodes) : full ? 2 : 1;
 // Two-node rows (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) nearly double
 // the chat mix: the short run leaves them out unless asked (--nodes 2).
-if (nodes > 1 && !full) BUDGET.chatmix = 150_000;
+if (nodes > 1 && !full) BUDGET.chatmix = 170_000;
 
 const start = performance.now();
 const deadline = start + TOTAL;

@@ -32,9 +32,12 @@ export async function runCleanups(): Promise<void> {
 }
 
 /** A fresh database on the PostgreSQL server, dropped at cleanup. */
-export async function scratchDatabase(
-  label: string,
-): Promise<{ url: string; drop: () => Promise<void>; analyze: () => Promise<void> }> {
+export async function scratchDatabase(label: string): Promise<{
+  url: string;
+  drop: () => Promise<void>;
+  analyze: () => Promise<void>;
+  setting: (name: string, value: string) => Promise<void>;
+}> {
   const name = `parley_bench_${label}_${RUN_ID}_${randomBytes(2).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -70,7 +73,18 @@ export async function scratchDatabase(
       await a.end();
     }
   };
-  return { url: u.toString(), drop, analyze };
+  /** A default for this database's future sessions (`ALTER DATABASE … SET`). */
+  const setting = async (setting: string, value: string) => {
+    if (!/^\w+$/.test(setting) || !/^\w+$/.test(value)) throw new Error(`bad setting ${setting}=${value}`);
+    const a = new pg.Client({ connectionString: PG_URL });
+    await a.connect();
+    try {
+      await a.query(`alter database ${name} set ${setting} = ${value}`);
+    } finally {
+      await a.end();
+    }
+  };
+  return { url: u.toString(), drop, analyze, setting };
 }
 
 /** Drop a database by name if it exists (a scenario child killed before its own cleanup). */

@@ -10,6 +10,8 @@
  * full run's default): two Parley processes with the Redis broker and two Socket.IO
  * processes with the Redis adapter, clients dealt out over the nodes.
  */
+
+import { startFsyncProbe } from '../lib/fsync-probe.js';
 import { Generators } from '../lib/generators.js';
 import type { Child } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, ratio, type ScenarioResult, sleep, table } from '../lib/report.js';
@@ -24,6 +26,12 @@ interface Config {
   kind: 'parley' | 'raw' | 'sio';
   nodes: number;
   label: string;
+  /**
+   * Diagnostic only: the scratch database set to `synchronous_commit = off`, so a commit
+   * does not wait for the disk. Not durable (a PostgreSQL crash can lose acked messages);
+   * it shows how much of Parley's tail is the disk's, and never counts for a target.
+   */
+  asyncCommit?: boolean;
 }
 
 export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boolean }): Promise<ScenarioResult> {
@@ -35,6 +43,12 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
   const drainMs = ctx.full ? 5_000 : 2_000;
   const configs: Config[] = [
     { kind: 'parley', nodes: 1, label: 'Parley (PostgreSQL)' },
+    {
+      kind: 'parley',
+      nodes: 1,
+      label: 'Parley (PostgreSQL, synchronous_commit off: diagnostic, not durable)',
+      asyncCommit: true,
+    },
     { kind: 'raw', nodes: 1, label: 'raw ws' },
     { kind: 'sio', nodes: 1, label: 'Socket.IO 4' },
   ];
@@ -61,6 +75,7 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
       let server: ServerProc | null = null;
       try {
         const db = c.kind === 'parley' ? await scratchDatabase('mix') : null;
+        if (db && c.asyncCommit) await db.setting('synchronous_commit', 'off');
         server = await startServer(c.kind, {
           nodes: c.nodes,
           ...(db ? { databaseUrl: db.url } : {}),
@@ -123,6 +138,7 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
         const budgetLeft = kindEnd - performance.now() - drainMs - 1000;
         const d = Math.max(2000, Math.min(durationMs, budgetLeft));
         if (d < durationMs) notes.push(`${c.label}: measured for ${(d / 1000).toFixed(1)} s only (time budget).`);
+        const probe = c.kind === 'parley' ? startFsyncProbe() : null;
         const r = await runStep({
           receivers: gens,
           senders: gens,
@@ -139,6 +155,11 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
             ? { profile: { child: server.nodes[0] as Child, name: `chatmix-parley-${c.nodes}node` } }
             : {}),
         });
+        const disk = await probe?.stop();
+        if (disk)
+          notes.push(
+            `${c.label}: disk fsync (8 KB + fdatasync every 5 ms, beside the measurement): p50 ${ms(disk.p50)}, p99 ${ms(disk.p99)}, max ${ms(disk.max)} ms; ${disk.over50} of ${disk.n} over 50 ms.`,
+          );
         if (c.kind === 'parley' && c.nodes === 1 && r.frameBytes) frameBytes = r.frameBytes;
         results.push({ c, r, connectS: conn.ms / 1000 });
         log(
@@ -161,7 +182,8 @@ export async function chatmix(ctx: Ctx, opts: { budgetMs: number; multiNode: boo
     await gens.stop();
   }
 
-  const find = (kind: string, nodes: number) => results.find((x) => x.c.kind === kind && x.c.nodes === nodes)?.r;
+  const find = (kind: string, nodes: number) =>
+    results.find((x) => x.c.kind === kind && x.c.nodes === nodes && !x.c.asyncCommit)?.r;
   const raw = find('raw', 1);
   const sio1 = find('sio', 1);
   const rows = results.map(({ c, r, connectS }) => {
