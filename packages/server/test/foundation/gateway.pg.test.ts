@@ -248,6 +248,40 @@ describe('heartbeat and shutdown', () => {
     await eventually(() => serverConnections() === 0);
   });
 
+  it('pings a slice of the sockets per tick, each socket once per interval, never all at once', async () => {
+    // A heartbeat far off, so only the ticks this test makes run.
+    const h3 = await startHarness({ heartbeatMs: 600_000 });
+    try {
+      const app3 = await h3.createApp('slices');
+      const base = await h3.listen();
+      const pings = new Map<string, number>();
+      const sockets: TestSocket[] = [];
+      for (let i = 0; i < 40; i++) {
+        const s = track(new TestSocket(new WebSocket(wsUrl(base, app3.apiKey))));
+        await new Promise((r) => s.ws.once('open', r));
+        s.ws.on('ping', () => pings.set(`u${i}`, (pings.get(`u${i}`) ?? 0) + 1));
+        auth(s, await app3.token(`u${i}`));
+        await s.waitFor((f) => f.type === 'hello');
+        sockets.push(s);
+      }
+      const total = () => [...pings.values()].reduce((a, b) => a + b, 0);
+      // 20 slices: one tick pings 40 / 20 sockets.
+      h3.server.gateway.heartbeatTick();
+      await eventually(() => total() === 2);
+      for (let t = 1; t < 20; t++) h3.server.gateway.heartbeatTick();
+      await eventually(() => total() === 40);
+      expect([...pings.values()].every((n) => n === 1)).toBe(true);
+      // Everyone answered (ws answers pings by itself): a second round closes nobody.
+      for (const s of sockets) await s.request('ping');
+      for (let t = 0; t < 20; t++) h3.server.gateway.heartbeatTick();
+      await eventually(() => total() === 80);
+      expect(sockets.every((s) => s.closed === null)).toBe(true);
+      for (const s of sockets) s.close();
+    } finally {
+      await h3.close();
+    }
+  });
+
   it('drops a client whose socket stopped reading (paused), server side', async () => {
     const s = await connect('paused', h2, app2);
     expect(serverConnections()).toBe(1);
