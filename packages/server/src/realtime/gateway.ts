@@ -60,6 +60,9 @@ export class Gateway {
     private readonly svc: Services,
     private readonly handlers: SocketHandlers,
   ) {
+    // No permessage-deflate: besides its CPU and memory per socket, Connection writes each
+    // event's pre-built frame straight to the socket (realtime/frame.ts), which is only correct
+    // while no extension rewrites frames (it falls back to ws.send if one is ever negotiated).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: svc.config.maxFrameBytes, perMessageDeflate: false });
     const slices = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(svc.config.heartbeatMs / 50)));
     this.slices = Array.from({ length: slices }, () => new Set<Connection>());

@@ -73,7 +73,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
   };
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+    // Idle connections stay open (a new one costs a backend fork, a login and re-preparing the
+    // hot statements, right when a burst needs it); a broken one is dropped on its error.
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 0 });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
