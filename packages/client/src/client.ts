@@ -106,6 +106,8 @@ export class ChatClient {
   private persistTimer: ReturnType<typeof setTimeout> | null = null;
   private lastQuery: QueryChannelsBody = {};
   private typingTimer: ReturnType<typeof setInterval> | null = null;
+  /** Bumped by disconnectUser: REST answers that arrive after it are dropped (see Http). */
+  private session = 0;
 
   constructor(private readonly options: ChatClientOptions) {
     this.storage = options.storage ?? new MemoryStorage();
@@ -117,7 +119,13 @@ export class ChatClient {
       options.fetch ??
       (globalThis.fetch ? (globalThis.fetch.bind(globalThis) as unknown as FetchLike | undefined) : undefined);
     if (!f) throw new Error('No fetch implementation: pass one as options.fetch');
-    this.http = new Http(options.url, options.apiKey, (refresh) => this.getToken(refresh), f);
+    this.http = new Http(
+      options.url,
+      options.apiKey,
+      (refresh) => this.getToken(refresh),
+      f,
+      () => this.session,
+    );
   }
 
   /** The connected user's id. */
@@ -162,6 +170,7 @@ export class ChatClient {
 
   /** Disconnect for good (until connectUser again). The outbox stays in storage. */
   async disconnectUser(): Promise<void> {
+    this.session++;
     this.conn?.stop();
     this.conn = null;
     if (this.typingTimer) clearInterval(this.typingTimer);

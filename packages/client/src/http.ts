@@ -16,9 +16,23 @@ export class Http {
     private readonly apiKey: string,
     private readonly token: (refresh: boolean) => Promise<string>,
     private readonly fetchImpl: FetchLike,
+    /** The client's session (bumped by disconnectUser): an answer to an older one is dropped. */
+    private readonly session: () => number = () => 0,
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+    const session = this.session();
+    const result = await this.send<T>(method, path, body, retried);
+    // The user disconnected (or another connected) while this was in flight: nothing of it
+    // may reach the state of the session that follows.
+    if (this.session() !== session)
+      throw new ParleyError('DISCONNECTED', 'The user disconnected while the request was in flight', {
+        retryable: false,
+      });
+    return result;
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     const headers: Record<string, string> = {
       'x-api-key': this.apiKey,
       authorization: `Bearer ${await this.token(retried)}`,
@@ -38,7 +52,7 @@ export class Http {
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (res.ok) return json as T;
     // An expired token is refreshed once through the provider, then the call is repeated.
-    if (res.status === 401 && !retried) return this.call<T>(method, path, body, true);
+    if (res.status === 401 && !retried) return this.send<T>(method, path, body, true);
     const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
     throw new ParleyError(err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`, {
       status: res.status,

@@ -125,6 +125,31 @@ describe('connection', () => {
     expect(carol.state.get().channels).toEqual({});
   });
 
+  it('a REST answer that arrives after disconnectUser does not bring state back', async () => {
+    // Carol's fetch holds the answer to the channel lookup that channel.added sets off.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let held = 0;
+    const slowFetch: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if ((init?.method ?? 'GET') === 'GET' && String(input).includes('/v1/channels/group:late')) {
+        held++;
+        await gate;
+      }
+      return res;
+    };
+    const carol = await connect('carol', { fetch: slowFetch as never });
+    await alice.channel('group', 'late').createChannel({ members: ['carol'] });
+    await until(() => held === 1, 5_000, 'the held lookup');
+    await carol.disconnectUser();
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(carol.state.get().channels).toEqual({});
+    expect(carol.state.get().user).toBeNull();
+  });
+
   it('client.on returns an unsubscribe function', async () => {
     const { a, b } = await group();
     const got: string[] = [];
