@@ -130,3 +130,32 @@ describe('presence', () => {
     expectError(await w.rest(null, 'POST', '/v1/me/status', { text: 'server' }), 403, 'FORBIDDEN');
   });
 });
+
+describe('presence at scale', () => {
+  it('a crowd coming online in one tick is announced with a few statements, each change once to each co-member', async () => {
+    const crowd = Array.from({ length: 40 }, (_, i) => ({ id: `crowd${i}` }));
+    const big = await makeWorld(h, [{ id: 'host' }, ...crowd]);
+    await big.channel(
+      'host',
+      'group',
+      'crowd',
+      crowd.map((u) => u.id),
+    );
+    const watcher = await big.socket('host');
+    await watcher.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'host');
+    const presence = h.server.svc.presence;
+    const before = h.database.queryCount();
+    // As if 40 sockets had just authenticated in the same tick (a deploy, a network blip).
+    for (const u of crowd) presence.connected(big.app.id, u.id);
+    await eventually(() => crowd.every((u) => changesOf(watcher, u.id).includes('online')));
+    // One read of the users and one of their co-members, not two queries per user.
+    expect(h.database.queryCount() - before).toBeLessThanOrEqual(3);
+    for (const u of crowd) expect(changesOf(watcher, u.id)).toEqual(['online']);
+    for (const u of crowd) presence.disconnected(big.app.id, u.id);
+    await eventually(() => crowd.every((u) => changesOf(watcher, u.id).at(-1) === 'offline'));
+    for (const u of crowd) expect(changesOf(watcher, u.id)).toEqual(['online', 'offline']);
+    const seen = await big.rest('host', 'GET', '/v1/users/crowd7');
+    expect(seen.body.user.last_active_at).not.toBeNull();
+    await big.closeSockets();
+  });
+});

@@ -6,9 +6,9 @@
  * scaled out). Changes of the pooled state go, as `presence.changed`, only to users who share a
  * channel with them.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { rows, schema } from '../../platform/db/index.js';
-import type { Services } from '../../services.js';
+import type { Outgoing, Services } from '../../services.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
 
@@ -25,8 +25,20 @@ interface Entry {
   offlineTimer: NodeJS.Timeout | null;
 }
 
+interface PendingAnnouncement {
+  appId: string;
+  userId: string;
+  state: State;
+  /** Set when the user went offline: when they were last active, to store. */
+  lastActive: number | null;
+}
+
 export class Presence {
   private readonly entries = new Map<string, Entry>();
+  /** Changes to announce at the end of this tick, latest per user. */
+  private readonly pending = new Map<string, PendingAnnouncement>();
+  private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
   /** The pooled state this node last announced per user, so a change is announced once. */
   private readonly announced = new Map<string, State>();
   private readonly sweeper: NodeJS.Timeout;
@@ -144,22 +156,70 @@ export class Presence {
     if (this.announced.get(key) === pooled) return;
     if (pooled === 'offline') this.announced.delete(key);
     else this.announced.set(key, pooled);
-    const write =
-      state === 'offline'
-        ? svc.db
-            .update(schema.users)
-            .set({ lastActiveAt: new Date(e.lastActive) })
-            .where(and(eq(schema.users.appId, e.appId), eq(schema.users.id, e.userId)))
-            .returning()
-        : svc.db
-            .select()
-            .from(schema.users)
-            .where(and(eq(schema.users.appId, e.appId), eq(schema.users.id, e.userId)));
-    try {
-      const [row] = await write;
-      if (row) await this.announce(e.appId, row, pooled);
-    } catch (err) {
-      svc.log.warn({ err, user: e.userId }, 'presence update failed');
+    this.pending.set(key, {
+      appId: e.appId,
+      userId: e.userId,
+      state: pooled,
+      lastActive: state === 'offline' ? e.lastActive : null,
+    });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // One flush at a time, so a user's changes are announced in the order they happened.
+      setImmediate(() => {
+        this.flushing = this.flushing.then(() => this.flushAnnouncements());
+      });
+    }
+  }
+
+  /**
+   * Announce every change queued this tick, per app with three statements in all — the
+   * offline users' last_active_at, the others' rows, and the co-members of all of them —
+   * instead of two per change: a thousand members connecting at once (a deploy, a network
+   * blip) would otherwise cost two thousand queries. Each user's event is serialized once.
+   */
+  private async flushAnnouncements(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    const svc = this.svc();
+    const apps = new Map<string, PendingAnnouncement[]>();
+    for (const p of batch) apps.set(p.appId, [...(apps.get(p.appId) ?? []), p]);
+    for (const [appId, list] of apps) {
+      try {
+        const gone = list.filter((p) => p.lastActive !== null);
+        if (gone.length) {
+          const seen = gone.map((p) => ({ id: p.userId, at: new Date(p.lastActive as number).toISOString() }));
+          await svc.db.execute(
+            sql`update ${schema.users} u set last_active_at = v.at
+            from json_to_recordset(${JSON.stringify(seen)}::json) as v(id text, at timestamptz)
+            where u.app_id = ${appId} and u.id = v.id`,
+          );
+        }
+        const ids = list.map((p) => p.userId);
+        const users = await svc.db
+          .select()
+          .from(schema.users)
+          .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, ids)));
+        const pairs = await rows<{ subject: string; recipient: string }>(
+          svc.db,
+          sql`select distinct m1.user_id as subject, m2.user_id as recipient from ${schema.members} m1
+          join ${schema.members} m2 on m2.app_id = m1.app_id and m2.cid = m1.cid
+          where m1.app_id = ${appId} and m1.user_id in (select json_array_elements_text(${JSON.stringify(ids)}::json))`,
+        );
+        const recipients = new Map<string, Set<string>>(ids.map((id) => [id, new Set([id])]));
+        for (const r of pairs) recipients.get(r.subject)?.add(r.recipient);
+        const states = new Map(list.map((p) => [p.userId, p.state]));
+        const at = new Date().toISOString();
+        const out: Outgoing[] = [];
+        for (const row of users) {
+          const state = states.get(row.id) ?? 'offline';
+          const event = { type: 'presence.changed', user: presentUser(row, state), presence: state, created_at: at };
+          for (const userId of recipients.get(row.id) ?? []) out.push({ to: 'user', appId, userId, event });
+        }
+        svc.bus.publish(out);
+      } catch (err) {
+        svc.log.warn({ err, users: list.length }, 'presence update failed');
+      }
     }
   }
 
