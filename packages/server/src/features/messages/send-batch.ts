@@ -87,11 +87,6 @@ export class SendBatcher {
     });
   }
 
-  /** Sends waiting for a batch (for metrics and tests). */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
     this.scheduled = true;
@@ -169,7 +164,7 @@ export class SendBatcher {
  * messages, their log rows (the published event, with the two seqs filled in) and the
  * mention flags. As a single statement it commits alone, all or nothing.
  */
-export const WRITE_BATCH = `with input as materialized (
+const WRITE_BATCH = `with input as materialized (
   select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
     text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb)
 ),
