@@ -45,7 +45,8 @@ const levelsOf = (spec: string) =>
   });
 const N = Number(values.messages);
 
-interface Row {
+/** One line of the results (also the JSON the bench's persist scenario reads). */
+export interface Row {
   backend: string;
   path: string;
   concurrency: number;

@@ -31,6 +31,17 @@ export async function runCleanups(): Promise<void> {
   }
 }
 
+/** One statement on its own connection (the bench's admin work: never a hot path). */
+async function runOnce(url: string, text: string): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
 /** A fresh database on the PostgreSQL server, dropped at cleanup. */
 export async function scratchDatabase(label: string): Promise<{
   url: string;
@@ -39,73 +50,42 @@ export async function scratchDatabase(label: string): Promise<{
   setting: (name: string, value: string) => Promise<void>;
 }> {
   const name = `parley_bench_${label}_${RUN_ID}_${randomBytes(2).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await runOnce(PG_URL, `create database ${name}`);
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;
+  const url = u.toString();
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    const a = new pg.Client({ connectionString: PG_URL });
-    await a.connect();
-    try {
-      await a.query(`drop database if exists ${name} with (force)`);
-    } finally {
-      await a.end();
-    }
+    await dropDatabase(name);
   };
   onCleanup(drop);
-  // After a scenario's setup: statistics, as autovacuum keeps them in a running deployment.
-  // A database filled a moment ago has none, and the planner then ties every index that
-  // starts with app_id against the primary keys.
-  const analyze = async () => {
-    const a = new pg.Client({ connectionString: u.toString() });
-    await a.connect();
-    try {
-      await a.query('analyze');
-    } finally {
-      await a.end();
-    }
+  return {
+    url,
+    drop,
+    // After a scenario's setup: statistics, as autovacuum keeps them in a running deployment.
+    // A database filled a moment ago has none, and the planner then ties every index that
+    // starts with app_id against the primary keys.
+    analyze: async () => {
+      await runOnce(url, 'analyze');
+    },
+    /** A default for this database's future sessions (`ALTER DATABASE … SET`). */
+    setting: async (setting, value) => {
+      if (!/^\w+$/.test(setting) || !/^\w+$/.test(value)) throw new Error(`bad setting ${setting}=${value}`);
+      await runOnce(PG_URL, `alter database ${name} set ${setting} = ${value}`);
+    },
   };
-  /** A default for this database's future sessions (`ALTER DATABASE … SET`). */
-  const setting = async (setting: string, value: string) => {
-    if (!/^\w+$/.test(setting) || !/^\w+$/.test(value)) throw new Error(`bad setting ${setting}=${value}`);
-    const a = new pg.Client({ connectionString: PG_URL });
-    await a.connect();
-    try {
-      await a.query(`alter database ${name} set ${setting} = ${value}`);
-    } finally {
-      await a.end();
-    }
-  };
-  return { url: u.toString(), drop, analyze, setting };
 }
 
 /** Drop a database by name if it exists (a scenario child killed before its own cleanup). */
 export async function dropDatabase(name: string): Promise<void> {
-  const a = new pg.Client({ connectionString: PG_URL });
-  await a.connect();
-  try {
-    await a.query(`drop database if exists ${name} with (force)`);
-  } finally {
-    await a.end();
-  }
+  await runOnce(PG_URL, `drop database if exists ${name} with (force)`);
 }
 
 export async function pgVersion(): Promise<string> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return String((await c.query('show server_version')).rows[0].server_version).split(' ')[0] as string;
-  } finally {
-    await c.end();
-  }
+  const r = await runOnce(PG_URL, 'show server_version');
+  return String(r.rows[0].server_version).split(' ')[0] as string;
 }
 
 export interface ServerProc {

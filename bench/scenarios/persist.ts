@@ -8,18 +8,8 @@
 import { runScript } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, ratio, type ScenarioResult, table } from '../lib/report.js';
 import { dropDatabase, onCleanup, PG_URL, RUN_ID } from '../lib/setup.js';
-
-interface Row {
-  backend: string;
-  path: string;
-  concurrency: number;
-  channels: number;
-  messages: number;
-  seconds: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
+// Type only: erased, so importing it does not run the script.
+import type { Row } from '../persist.js';
 
 export async function persist(ctx: Ctx, opts: { budgetMs: number }): Promise<ScenarioResult> {
   const log = (m: string) => ctx.log('persist', m);

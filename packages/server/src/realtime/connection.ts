@@ -16,8 +16,6 @@ import WebSocket from 'ws';
 import type { Metrics } from '../platform/metrics.js';
 import { OutFrame } from './frame.js';
 
-export { OutFrame } from './frame.js';
-
 /** What a connection knows about one channel it receives events for. */
 export interface Subscription {
   /** Highest seq delivered; events at or below it are duplicates and dropped. */

@@ -14,7 +14,7 @@ import { checkPost, loadChannel, RANK } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
-import { parseMentions } from './mentions.js';
+import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
 import type { JobResult, SendJob } from './send-batch.js';
 
@@ -24,7 +24,7 @@ const MAX_PARTICIPANTS = 50;
 class DuplicateId extends Error {}
 
 /** Members of `cid` among the mentioned usernames, and (for @here) the members present now. */
-async function resolveMentions(svc: Services, appId: string, cid: string, text: string) {
+async function resolveMentions(svc: Services, appId: string, cid: string, text: string): Promise<Mentions> {
   const parsed = parseMentions(text);
   let users: string[] = [];
   let here: string[] = [];
@@ -54,18 +54,6 @@ async function resolveMentions(svc: Services, appId: string, cid: string, text: 
     );
   }
   return { users, here, hereFlag: parsed.here, channel: parsed.channel };
-}
-
-type Mentions = Awaited<ReturnType<typeof resolveMentions>>;
-
-/** Who a message notifies, and why: @here (present members), then @name over it; never the author. */
-function mentionReasons(m: Mentions, authorId: string, skip: ReadonlySet<string> = new Set()) {
-  const reasons = new Map<string, 'mention' | 'here'>();
-  for (const id of m.here) reasons.set(id, 'here');
-  for (const id of m.users) reasons.set(id, 'mention');
-  reasons.delete(authorId);
-  for (const id of skip) reasons.delete(id);
-  return reasons;
 }
 
 /** Flag each mentioned user (sparse rows) and queue their notifications. */
@@ -136,28 +124,17 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
-  let sent: { message: Message; author: UserRow | null };
+  let sent: JobResult;
   if (input.parent_id || input.quoted_message_id) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
-    if (mentions.channel) {
-      sent = await sendOne(svc, me, cid, id, input, mentions);
-    } else {
-      const r = await svc.sends.submit({
-        me,
-        cid,
-        id,
-        text: input.text,
-        mentionedUsers: mentions.users,
-        mentionedHere: mentions.hereFlag,
-        notify: mentionReasons(mentions, me.userId),
-        at: new Date(),
-      });
-      if (r.kind === 'taken') return storedSend(svc, me, cid, id);
-      sent = r;
-    }
+    sent = mentions.channel
+      ? await sendOne(svc, me, cid, id, input, mentions)
+      : await svc.sends.submit({ me, cid, id, text: input.text, mentions, at: new Date() });
   }
+  // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
+  if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
   svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
@@ -171,18 +148,12 @@ async function storedSend(svc: Services, me: Caller & { kind: 'user' }, cid: str
   return (await enrichMessages(svc.db, me.app.id, me.userId, [existing]))[0] as Message;
 }
 
-/** Run one send (as a batch would, or a reply, quote or @channel) in its own transaction. */
-export async function runSendJob(svc: Services, job: SendJob): Promise<JobResult> {
-  const mentions: Mentions = {
-    users: job.mentionedUsers,
-    here: [...job.notify].filter(([, r]) => r === 'here').map(([u]) => u),
-    hereFlag: job.mentionedHere,
-    channel: false,
-  };
-  const sent = await sendOne(svc, job.me, job.cid, job.id, { text: job.text }, mentions);
-  return { kind: 'sent', ...sent };
+/** Run one send of a batch on its own, in its own transaction (send-batch.ts's fallback). */
+export function runSendJob(svc: Services, job: SendJob): Promise<JobResult> {
+  return sendOne(svc, job.me, job.cid, job.id, { text: job.text }, job.mentions);
 }
 
+/** One send in its own transaction: every kind, including replies, quotes and @channel. */
 async function sendOne(
   svc: Services,
   me: Caller & { kind: 'user' },
@@ -190,7 +161,7 @@ async function sendOne(
   id: string,
   input: MessageInput,
   knownMentions?: Mentions,
-): Promise<{ message: Message; author: UserRow | null }> {
+): Promise<JobResult> {
   const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
@@ -312,9 +283,9 @@ async function sendOne(
     });
   } catch (err) {
     if (!(err instanceof DuplicateId)) throw err;
-    return { message: await storedSend(svc, me, cid, id), author: null };
+    return { kind: 'taken' };
   }
-  return { message: result, author: a.user };
+  return { kind: 'sent', message: result, author: a.user };
 }
 
 /** Edit your own message; the earlier text is kept as a version. */

@@ -23,6 +23,7 @@ import type { Services } from '../../services.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
 import type { Outbox } from '../events/log.js';
 import type { UserRow } from '../users/present.js';
+import { type Mentions, mentionReasons } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
 
 /** One plain send (no thread parent, quote or @channel), validated, its mentions resolved. */
@@ -31,14 +32,11 @@ export interface SendJob {
   cid: string;
   id: string;
   text: string;
-  mentionedUsers: string[];
-  mentionedHere: boolean;
-  /** Users to flag and notify, with why (the author already left out). */
-  notify: Map<string, 'mention' | 'here'>;
+  mentions: Mentions;
   at: Date;
 }
 
-/** What a job comes back as: its stored message, or a reason to run it on its own. */
+/** What a send comes back as: its stored message, or word that its id was stored before. */
 export type JobResult =
   | { kind: 'sent'; message: Message; author: UserRow | null }
   /** Its id is already stored: the caller answers with the stored message (or CONFLICT). */
@@ -60,9 +58,9 @@ export interface BatcherOptions {
 
 /** SQLSTATE classes that blame the data of some send, not the database: rerun one by one. */
 const isDataError = (err: unknown) => {
-  const code =
-    (err as { code?: unknown; cause?: { code?: unknown } })?.code ??
-    (err as { cause?: { code?: unknown } })?.cause?.code;
+  // drizzle wraps the driver's error: the SQLSTATE is on it or on its cause.
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 };
 
@@ -302,8 +300,14 @@ async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | 
   const found: AccessRow[] = await accessQuery(svc.db).execute({ input: JSON.stringify(input) });
 
   // Sends that passed their checks, with the event each will publish (seq filled in below).
-  const ready: { ord: number; job: SendJob; access: ChannelAccess; event: ChannelEvent & { type: 'message.new' } }[] =
-    [];
+  const ready: {
+    ord: number;
+    job: SendJob;
+    access: ChannelAccess;
+    event: ChannelEvent & { type: 'message.new' };
+    /** Users to flag and notify, with why. */
+    notify: Map<string, 'mention' | 'here'>;
+  }[] = [];
   for (const row of found) {
     const job = jobs[row.ord] as SendJob;
     const access: ChannelAccess = {
@@ -339,8 +343,8 @@ async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | 
       quotedMessageId: null,
       reactionCounts: {},
       latestReactions: [],
-      mentionedUsers: job.mentionedUsers,
-      mentionedHere: job.mentionedHere,
+      mentionedUsers: job.mentions.users,
+      mentionedHere: job.mentions.hereFlag,
       mentionedChannel: false,
       pinnedAt: null,
       pinnedBy: null,
@@ -356,7 +360,7 @@ async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | 
       created_at: job.at.toISOString(),
       message: presentMessage(messageRow, { user: access.user, quoted: null }),
     };
-    ready.push({ ord: row.ord, job, access, event });
+    ready.push({ ord: row.ord, job, access, event, notify: mentionReasons(job.mentions, job.me.userId) });
   }
   if (ready.length === 0) return results;
 
@@ -368,12 +372,12 @@ async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | 
     cid: job.cid,
     user_id: job.me.userId,
     text: job.text,
-    mentioned_users: job.mentionedUsers,
-    mentioned_here: job.mentionedHere,
+    mentioned_users: job.mentions.users,
+    mentioned_here: job.mentions.hereFlag,
     created_at: event.created_at,
     payload: event,
   }));
-  const flags = ready.flatMap(({ ord, job }) => [...job.notify.keys()].map((user_id) => ({ ord, user_id })));
+  const flags = ready.flatMap(({ ord, notify }) => [...notify.keys()].map((user_id) => ({ ord, user_id })));
   const written = await svc.database.prepared<{ ord: number; seq: number | string }>('parley_send_batch', WRITE_BATCH, [
     JSON.stringify(writes),
     JSON.stringify(flags),
@@ -388,7 +392,7 @@ async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | 
     r.event.seq = seq;
     r.event.message.seq = seq;
     out.push({ to: 'channel', appId: r.job.me.app.id, cid: r.job.cid, event: r.event });
-    for (const [userId, reason] of r.job.notify)
+    for (const [userId, reason] of r.notify)
       out.push({
         to: 'user',
         appId: r.job.me.app.id,

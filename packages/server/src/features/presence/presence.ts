@@ -183,7 +183,11 @@ export class Presence {
     this.pending.clear();
     const svc = this.svc();
     const apps = new Map<string, PendingAnnouncement[]>();
-    for (const p of batch) apps.set(p.appId, [...(apps.get(p.appId) ?? []), p]);
+    for (const p of batch) {
+      const list = apps.get(p.appId);
+      if (list) list.push(p);
+      else apps.set(p.appId, [p]);
+    }
     for (const [appId, list] of apps) {
       try {
         const gone = list.filter((p) => p.lastActive !== null);
@@ -200,23 +204,11 @@ export class Presence {
           .select()
           .from(schema.users)
           .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, ids)));
-        const pairs = await rows<{ subject: string; recipient: string }>(
-          svc.db,
-          sql`select distinct m1.user_id as subject, m2.user_id as recipient from ${schema.members} m1
-          join ${schema.members} m2 on m2.app_id = m1.app_id and m2.cid = m1.cid
-          where m1.app_id = ${appId} and m1.user_id in (select json_array_elements_text(${JSON.stringify(ids)}::json))`,
-        );
-        const recipients = new Map<string, Set<string>>(ids.map((id) => [id, new Set([id])]));
-        for (const r of pairs) recipients.get(r.subject)?.add(r.recipient);
         const states = new Map(list.map((p) => [p.userId, p.state]));
-        const at = new Date().toISOString();
-        const out: Outgoing[] = [];
-        for (const row of users) {
-          const state = states.get(row.id) ?? 'offline';
-          const event = { type: 'presence.changed', user: presentUser(row, state), presence: state, created_at: at };
-          for (const userId of recipients.get(row.id) ?? []) out.push({ to: 'user', appId, userId, event });
-        }
-        svc.bus.publish(out);
+        await this.publish(
+          appId,
+          users.map((row) => ({ row, state: states.get(row.id) ?? 'offline' })),
+        );
       } catch (err) {
         svc.log.warn({ err, users: list.length }, 'presence update failed');
       }
@@ -225,24 +217,33 @@ export class Presence {
 
   /** Tell everyone who shares a channel with this user (and the user's own tabs). */
   async announce(appId: string, row: UserRow, known?: State): Promise<void> {
-    const svc = this.svc();
     const state = known ?? (await this.statesOf(appId, [row.id])).get(row.id) ?? 'offline';
-    const result = await rows<{ user_id: string }>(
+    await this.publish(appId, [{ row, state }]);
+  }
+
+  /**
+   * Publish each user's `presence.changed` to the user and everyone who shares a channel with
+   * them: one query for the co-members of all of them, each event serialized once.
+   */
+  private async publish(appId: string, changes: { row: UserRow; state: State }[]): Promise<void> {
+    if (changes.length === 0) return;
+    const svc = this.svc();
+    const ids = changes.map((c) => c.row.id);
+    const pairs = await rows<{ subject: string; recipient: string }>(
       svc.db,
-      sql`
-      select distinct m2.user_id from ${schema.members} m1
+      sql`select distinct m1.user_id as subject, m2.user_id as recipient from ${schema.members} m1
       join ${schema.members} m2 on m2.app_id = m1.app_id and m2.cid = m1.cid
-      where m1.app_id = ${appId} and m1.user_id = ${row.id}`,
+      where m1.app_id = ${appId} and m1.user_id in (select json_array_elements_text(${JSON.stringify(ids)}::json))`,
     );
-    const recipients = new Set(result.map((r) => r.user_id));
-    recipients.add(row.id);
-    const event = {
-      type: 'presence.changed',
-      user: presentUser(row, state),
-      presence: state,
-      created_at: new Date().toISOString(),
-    };
-    svc.bus.publish([...recipients].map((userId) => ({ to: 'user' as const, appId, userId, event })));
+    const recipients = new Map<string, Set<string>>(ids.map((id) => [id, new Set([id])]));
+    for (const r of pairs) recipients.get(r.subject)?.add(r.recipient);
+    const at = new Date().toISOString();
+    const out: Outgoing[] = [];
+    for (const { row, state } of changes) {
+      const event = { type: 'presence.changed', user: presentUser(row, state), presence: state, created_at: at };
+      for (const userId of recipients.get(row.id) ?? []) out.push({ to: 'user', appId, userId, event });
+    }
+    svc.bus.publish(out);
   }
 
   close(): void {
