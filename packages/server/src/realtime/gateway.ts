@@ -15,6 +15,7 @@ import {
   CLIENT_REQUESTS,
   CLOSE_CODES,
   type ClientRequestType,
+  describeTextPattern,
   type HelloFrame,
   PROTOCOL_VERSION,
 } from '@parley/protocol';
@@ -229,7 +230,9 @@ export class Gateway {
       return;
     }
     if (!check.Check(frame)) {
-      const details = [...check.Errors(frame)].slice(0, 5).map((e) => ({ path: e.path, message: e.message }));
+      const details = [...check.Errors(frame)]
+        .slice(0, 5)
+        .map((e) => ({ path: e.path, message: describeTextPattern(e.schema.pattern) ?? e.message }));
       conn.replyError(reqId, { code: 'VALIDATION_ERROR', message: `Invalid ${type} frame`, details });
       return;
     }
