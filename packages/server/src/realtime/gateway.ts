@@ -197,7 +197,11 @@ export class Gateway {
     });
     inbox.handle((data, isBinary) => {
       conn.awaitingPong = false;
-      void this.onFrame(conn, caller, isBinary ? null : data.toString());
+      // onFrame answers every failure itself; a throw that escapes it is a bug, logged, never
+      // an unhandled rejection (which would end the process).
+      this.onFrame(conn, caller, isBinary ? null : data.toString()).catch((err: unknown) =>
+        svc.log.error({ err }, 'socket frame failed'),
+      );
     });
     ws.once('close', () => {
       slice.delete(conn);
@@ -220,7 +224,9 @@ export class Gateway {
       conn.replyError(null, { code: 'BAD_JSON', message: 'Frames must be JSON text' });
       return;
     }
-    const f = frame as { type?: unknown; req_id?: unknown };
+    // `null` is JSON too: reading a field of it threw, outside any reply (and, unhandled, ended
+    // the process).
+    const f = (frame !== null && typeof frame === 'object' ? frame : {}) as { type?: unknown; req_id?: unknown };
     const reqId = typeof f.req_id === 'number' && Number.isSafeInteger(f.req_id) ? f.req_id : null;
     const type = typeof f.type === 'string' ? f.type : '';
     const check = requestChecks.get(type);
