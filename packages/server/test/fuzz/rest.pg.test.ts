@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type Harness, startHarness } from '../harness.js';
 import {
   type Fixtures,
@@ -134,8 +135,10 @@ function requests(op: Operation, t: Targets, serverOnly: boolean): fc.Arbitrary<
       pathHit: sometimes(fc.tuple(fc.nat(), hostileUrlText), 4),
       queryHit: sometimes(fc.tuple(fc.nat(), hostileUrlText), query.length ? 2 : 8),
       extra: sometimes(fc.tuple(hostileString, hostileString), 10),
+      // Now and then hostile credentials: an `api_key` query parameter, a session cookie.
+      credHit: sometimes(hostileUrlText, 10),
     })
-    .map(({ query: qv, body, who, pathHit, queryHit, extra }) => {
+    .map(({ query: qv, body, who, pathHit, queryHit, extra, credHit }) => {
       const params = path.map((p) => urlEncode(pathValue(op, p.name, t)));
       if (pathHit && params.length) params[pathHit[0] % params.length] = pathHit[1];
       const pairs = query.map((p, i) => [p.name, qv[i]] as [string, string | null]);
@@ -146,10 +149,15 @@ function requests(op: Operation, t: Targets, serverOnly: boolean): fc.Arbitrary<
         else (pairs[at] as [string, string | null])[1] = queryHit[1];
       }
       if (extra) pairs.push([urlEncode(extra[0]), urlEncode(extra[1])]);
+      const headers: Record<string, string> = { ...who };
+      if (credHit !== null && headers.cookie) headers.cookie = `parley_session=${credHit}`;
+      else if (credHit !== null && headers['x-api-key']) {
+        delete headers['x-api-key'];
+        pairs.push(['api_key', credHit]);
+      }
       const qs = pairs.filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
       let i = 0;
       const url = op.path.replace(/\{[^}]+\}/g, () => params[i++] as string) + (qs.length ? `?${qs.join('&')}` : '');
-      const headers: Record<string, string> = { ...who };
       if (body !== undefined) headers['content-type'] = 'application/json';
       return { method: op.method, url, headers, ...(body === undefined ? {} : { payload: body }) };
     });
@@ -187,6 +195,20 @@ function changedText(sent: Sent, answer: unknown): string | null {
 }
 
 describe('hostile input over REST', () => {
+  it('an api_key that holds NUL is an unknown key (401, socket 4501), not a failed lookup (500, socket 1013)', async () => {
+    const token = await w.app.token('alice');
+    for (const key of ['%00', 'x%00y', '%ED%A0%80'])
+      expect(
+        (await h.call({ method: 'GET', url: `/v1/me?api_key=${key}`, headers: { authorization: `Bearer ${token}` } }))
+          .body.error.code,
+      ).toBe('UNAUTHORIZED');
+    const url = (await h.listen()).replace(/^http/, 'ws');
+    const ws = new WebSocket(`${url}/v1/ws?api_key=%00`);
+    ws.on('error', () => {});
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token })));
+    expect(await new Promise((resolve) => ws.on('close', resolve))).toBe(4501);
+  });
+
   it('the route table is what the fuzzer covers', () => {
     expect(operations.length).toBeGreaterThanOrEqual(49);
     for (const op of operations)
