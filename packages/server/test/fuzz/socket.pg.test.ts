@@ -7,7 +7,7 @@
  * it carried (null when it had no usable one); the socket stays open; sent text comes back
  * unchanged. Fixed seed, bounded runs, on both backends.
  */
-import { CLIENT_REQUESTS, ERRORS } from '@parley/protocol';
+import { AuthFrame, CLIENT_REQUESTS, ERRORS } from '@parley/protocol';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, TestSocket } from '../harness.js';
@@ -57,6 +57,37 @@ describe('hostile input over the WebSocket', () => {
     }
     expect((await s.request('ping')).ok).toBe(true);
     s.close();
+  });
+
+  it('any first frame gets hello (a good token) or a 4001 close, never another close', {
+    timeout: 120_000,
+  }, async () => {
+    const good = await w.app.token('alice');
+    const firsts = fc.oneof(
+      mutated(AuthFrame as never, { token: [good] }).map(toJson),
+      fc.constantFrom(...NOT_REQUESTS),
+    );
+    await fc.assert(
+      fc.asyncProperty(firsts, async (first) => {
+        const s = await TestSocket.open(url, w.app.apiKey);
+        s.sendRaw(first);
+        const hello = s
+          .waitFor((f) => f.type === 'hello')
+          .then(
+            () => null,
+            () => null,
+          );
+        const closed = await Promise.race([s.waitClose(), hello.then(() => null)]);
+        if (closed) expect([4001], `${first.slice(0, 200)} → ${JSON.stringify(closed)}`).toContain(closed.code);
+        else
+          expect(
+            s.frames.some((f) => f.type === 'hello'),
+            first.slice(0, 200),
+          ).toBe(true);
+        s.close();
+      }),
+      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS ?? 40, endOnFailure: true },
+    );
   });
 
   it('every request type answers every frame with ok or a typed error, and the socket stays open', {
