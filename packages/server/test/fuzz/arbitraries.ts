@@ -256,7 +256,9 @@ export type Fixtures = Record<string, readonly unknown[]>;
 export function fitting(schema: Schema, fixtures: Fixtures = {}, name?: string): fc.Arbitrary<unknown> {
   const own = fits(schema, fixtures, name);
   const known = name ? fixtures[name] : undefined;
-  return known?.length ? fc.oneof(fc.constantFrom(...known), own) : own;
+  return known?.length
+    ? fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: own })
+    : own;
 }
 
 function fits(schema: Schema, fixtures: Fixtures, name?: string): fc.Arbitrary<unknown> {
@@ -331,22 +333,24 @@ function replaced(v: unknown, path: (string | number)[], by: unknown): unknown {
  * or an unknown field added. One change at a time keeps the rest valid, so the change meets
  * the code behind the schema when the schema lets it through.
  */
-export function mutated(schema: Schema, fixtures: Fixtures = {}): fc.Arbitrary<unknown> {
+export function mutated(schema: Schema, fixtures: Fixtures = {}, keep: string[] = []): fc.Arbitrary<unknown> {
   return fc
-    .tuple(fitting(schema, fixtures), fc.nat(), hostileValue, hostileString, hostileNumber, fc.nat(7))
+    .tuple(fitting(schema, fixtures), fc.nat(), hostileValue, hostileString, hostileNumber, fc.nat(9))
     .map(([value, pick, any, str, num, how]) => {
-      if (how === 0) return value;
-      if (how === 1 && value && typeof value === 'object' && !Array.isArray(value)) return { ...value, [str]: any };
+      if (how <= 2) return value;
+      if (how === 3 && value && typeof value === 'object' && !Array.isArray(value)) return { ...value, [str]: any };
       // Mostly a leaf, replaced by a hostile value of its own kind (a string for a string),
-      // so that the change gets past the type check and meets the pattern, or the SQL.
-      const all = places(value);
+      // so that the change gets past the type check and meets the pattern, or the SQL. Fields
+      // in `keep` (a frame's `type`) stay, or every change would be an unknown request.
+      const all = places(value).filter((p) => !keep.includes(String(p[0])));
+      if (all.length === 0) return value;
       const leaves = all.filter((p) => !isContainer(at(value, p)));
-      const path = (how > 2 && leaves.length ? leaves[pick % leaves.length] : all[pick % all.length]) as (
+      const path = (how > 4 && leaves.length ? leaves[pick % leaves.length] : all[pick % all.length]) as (
         | string
         | number
       )[];
       const old = at(value, path);
-      const by = how === 7 ? any : typeof old === 'string' ? str : typeof old === 'number' ? num : any;
+      const by = how === 9 ? any : typeof old === 'string' ? str : typeof old === 'number' ? num : any;
       return replaced(value, path, by);
     });
 }
