@@ -10,10 +10,11 @@ import { cliEnv } from './settings.js';
 export async function withApps<T>(values: Values, fn: (apps: AppRegistry) => Promise<T>): Promise<T> {
   const server = await import('@parley/server');
   const cfg = server.configFromEnv(cliEnv(values));
+  // The key first: a malformed one fails before the database is opened.
+  const key = server.loadMasterKey(cfg.masterKey, cfg.dataDir);
   const database = await server.openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
     await server.runMigrations(database);
-    const key = server.loadMasterKey(cfg.masterKey, cfg.dataDir);
     await server.checkMasterKey(database.db, key);
     return await fn(new server.AppRegistry(database.db, server.createSealer(key)));
   } finally {
