@@ -23,7 +23,7 @@ export function describeError(e: unknown): { message: string; code: 1 | 2 } {
     };
   }
   const text = typeof err?.message === 'string' ? err.message : String(e);
-  if (/failed query|select |insert |update |delete from/i.test(text)) {
+  if (/failed query|\bselect\b.+\bfrom\b|\binsert into\b|\bupdate\b.+\bset\b|\bdelete from\b/i.test(text)) {
     return { message: 'a database operation failed; PARLEY_DEBUG=1 shows details', code: 1 };
   }
   const line = text.split('\n')[0]?.slice(0, 300) ?? 'failed';

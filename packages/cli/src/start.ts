@@ -33,12 +33,12 @@ export async function start(values: Values): Promise<number> {
   const isWorker = cluster.isWorker;
   let lock: HeldLock | null = null;
   let up = false;
+  // Until the server handles signals itself, a signal ends the start at once (and the exit
+  // hook releases the lock).
+  const early = (signal: NodeJS.Signals) => {
+    if (!up) process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
   if (!isWorker) {
-    // Until the server handles signals itself, a signal ends the start at once (and the
-    // exit hook releases the lock).
-    const early = (signal: NodeJS.Signals) => {
-      if (!up) process.exit(signal === 'SIGINT' ? 130 : 143);
-    };
     process.once('SIGTERM', early);
     process.once('SIGINT', early);
     watchNpmAncestors();
@@ -64,6 +64,9 @@ export async function start(values: Values): Promise<number> {
         ? availableParallelism()
         : 1;
   if (workers > 1 || isWorker) {
+    // The primary stops its workers gracefully on a signal; it must not just exit.
+    process.off('SIGTERM', early);
+    process.off('SIGINT', early);
     const { startWorkers } = await import('./workers.js');
     return await startWorkers(cfg, workers);
   }
