@@ -18,8 +18,7 @@ export class MasterKeyMismatchError extends Error {
   constructor() {
     super(
       'the master key does not match this database: its app secrets were sealed with another key. ' +
-        'Every node sharing a database needs the same PARLEY_MASTER_KEY (or the same <data>/master.key); ' +
-        'refusing to start',
+        'Every process sharing a database needs the same PARLEY_MASTER_KEY (or the same <data>/master.key)',
     );
     this.name = 'MasterKeyMismatchError';
   }
