@@ -81,6 +81,17 @@ describe('parley start / app / token, across a restart', () => {
   );
 
   it(
+    'token for an unknown app through the running server: one line, no app with that id',
+    async () => {
+      const id = '00000000-0000-4000-8000-000000000000';
+      const r = await run(['token', '--app', id, '--user', 'u1', '--data', data]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`parley: no app with id ${id} (parley app list shows them)\n`);
+    },
+    SLOW,
+  );
+
+  it(
     'SIGTERM closes sockets with 4005 and exits 0',
     async () => {
       const minted = await fetch(`${base}/v1/admin/apps/${created.id}/tokens`, {
