@@ -18,8 +18,9 @@
  *   removed under a second, short-lived lock (`owner.lock.takeover`) after reading them
  *   again, so two starters racing over one stale record cannot both win: the loser finds
  *   the winner's fresh record and sees a live owner.
- * - A record written on another host (a data folder on a network share) cannot be checked
- *   and counts as live; the message says which file to remove.
+ * - A record written on another host (a data folder on a network share, or a volume that a
+ *   new container mounts after the old one was killed) cannot be checked by pid. Its holder
+ *   touches the file every 10 s, so one untouched for a minute is stale there.
  *
  * Why not `proper-lockfile`: it decides staleness by an mtime it refreshes on a timer, so a
  * live server whose event loop is busy for a few seconds (PGlite's WASM start-up, a long
@@ -29,7 +30,16 @@
  * This module imports only node built-ins: the commands that just read it must start fast.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
@@ -52,7 +62,13 @@ export interface LockRecord {
   started_at: string;
   /** Random: identifies this very record when it is re-read. */
   nonce: string;
+  /** When the file was last touched (read from the file system, not stored in it). */
+  mtimeMs?: number;
 }
+
+/** How often a holder touches its lock file, and after how long one on another host is stale. */
+const TOUCH_MS = 10_000;
+const FOREIGN_STALE_MS = 60_000;
 
 /** The lock this process holds, so it can update and release it. */
 export interface HeldLock {
@@ -78,7 +94,7 @@ function processStart(pid: number): string | null {
 
 /** Whether the process that wrote `r` still runs (true when that cannot be known). */
 export function isAlive(r: LockRecord): boolean {
-  if (r.host !== hostname()) return true;
+  if (r.host !== hostname()) return r.mtimeMs === undefined || Date.now() - r.mtimeMs < FOREIGN_STALE_MS;
   // Our own pid, in a record we did not write in this process: a previous run in a container
   // that got the same pid. Held locks of this process never reach here.
   if (r.pid === process.pid) return false;
@@ -97,14 +113,18 @@ export function isAlive(r: LockRecord): boolean {
 /** The record in the data folder, or null when there is none (or it is unreadable). */
 export function readLock(dataDir: string): LockRecord | null | 'invalid' {
   let text: string;
+  let mtimeMs: number | undefined;
   try {
-    text = readFileSync(path.join(dataDir, LOCK_FILE), 'utf8');
+    const file = path.join(dataDir, LOCK_FILE);
+    text = readFileSync(file, 'utf8');
+    mtimeMs = statSync(file, { throwIfNoEntry: false })?.mtimeMs;
   } catch {
     return null;
   }
   try {
     const r = JSON.parse(text) as LockRecord;
     if (typeof r.pid !== 'number' || typeof r.nonce !== 'string') return 'invalid';
+    if (mtimeMs !== undefined) r.mtimeMs = mtimeMs;
     return r;
   } catch {
     return 'invalid';
@@ -213,6 +233,17 @@ function sleepSync(ms: number): void {
 }
 
 function hold(file: string, record: LockRecord): HeldLock {
+  // Keeps the file fresh for readers on other hosts (see isAlive); unref'd, so it never keeps
+  // the process alive.
+  const touch = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(file, now, now);
+    } catch {
+      // gone: released, or removed by hand
+    }
+  }, TOUCH_MS);
+  touch.unref();
   const lock: HeldLock = {
     file,
     record,
@@ -222,6 +253,7 @@ function hold(file: string, record: LockRecord): HeldLock {
     },
     release() {
       if (!held.delete(lock)) return;
+      clearInterval(touch);
       // Only remove the file if it is still ours (it always should be).
       const r = readLock(path.dirname(file));
       if (r !== null && r !== 'invalid' && r.nonce === record.nonce) {

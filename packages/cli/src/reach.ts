@@ -14,6 +14,7 @@
  * Only node built-ins and fetch here; the database path is imported when it is taken.
  */
 
+import { hostname } from 'node:os';
 import { CliError } from './errors.js';
 import { acquireLock, describeOwner, type HeldLock, type LockRecord, liveOwner, ownerUrl } from './owner-lock.js';
 import { adminToken, type Settings } from './settings.js';
@@ -100,6 +101,9 @@ export async function withData<T>(
   let waitingFor: string | null = null;
   for (;;) {
     const owner = liveOwner(s.dataDir);
+    if (owner && owner.host !== hostname()) {
+      throw new CliError(`${s.dataDir} is in use by ${describeOwner(owner)}; run this command on that host`);
+    }
     if (owner?.kind === 'start' && owner.state === 'ready' && owner.port) {
       const base = ownerUrl(owner);
       try {

@@ -4,7 +4,7 @@
  * never opens the folder beside it. Real `parley` processes (and `npx parley`), real ports.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -233,6 +233,32 @@ describe('the lock itself, with real processes racing', () => {
       expect(outcome.filter((o) => o === 'held')).toHaveLength(1);
       expect(outcome.filter((o) => o.startsWith('owner'))).toHaveLength(3);
       expect(outcome).not.toContain(`owner ${dead.pid}`);
+    },
+    SLOW,
+  );
+
+  it(
+    'a lock written on another host counts while its holder touches it, and is stale a minute after',
+    async () => {
+      const data = tempDir();
+      fakeLock(data, { kind: 'command', command: 'elsewhere', host: 'another-host', pid: 1 });
+      const script = `
+        import { acquireLock } from ${JSON.stringify(path.join(ROOT, 'packages/cli/src/owner-lock.ts'))};
+        const r = acquireLock(process.argv[1], { kind: 'command', command: 'probe' });
+        console.log('held' in r ? 'held' : 'owner ' + r.owner.host);
+      `;
+      const probe = () =>
+        finish(spawnCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, data]));
+      expect((await probe()).out.trim()).toBe('owner another-host');
+      const r = await run(['app', 'list', '--data', data], { PARLEY_ADMIN_TOKEN: 'padm_x' });
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /in use by `parley elsewhere` \(pid 1 on host another-host\); run this command on that host/,
+      );
+
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(path.join(data, 'owner.lock'), old, old);
+      expect((await probe()).out.trim()).toBe('held');
     },
     SLOW,
   );
