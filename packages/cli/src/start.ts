@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import type { Values } from './args.js';
 import { CliError } from './errors.js';
-import { describeOwner, type HeldLock, LOCK_FILE } from './owner-lock.js';
+import { describeOwner, type HeldLock } from './owner-lock.js';
 import { takeFolder } from './reach.js';
 import { cliEnv, settings } from './settings.js';
 
@@ -93,7 +93,6 @@ export async function start(values: Values): Promise<number> {
       : 'Web app: not built (npm run build -w @parley/web, or npm ci, builds it)',
   );
   if (s2.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${s2.admin.token}`);
-  if (lock) out(`Data folder locked by this process (${cfg.dataDir}/${LOCK_FILE}) until it stops.`);
   return new Promise<number>(() => {}); // until a signal ends the process
 }
 
