@@ -47,10 +47,11 @@ export async function start(values: Values): Promise<number> {
   // nodes share the database, and the folder's files (master.key, admin-token) are created
   // exclusively and only read afterwards, so they need no owner.
   if (!s.databaseUrl && !isWorker) {
-    lock = await takeFolder(s, { kind: 'start', command: 'start', port: s.port, listen_host: host }, (owner) =>
-      owner.kind === 'start'
-        ? `${s.dataDir} is in use by ${describeOwner(owner)}; stop it first, or give this one another --data folder`
-        : `${s.dataDir} is in use by ${describeOwner(owner)}`,
+    lock = await takeFolder(
+      s,
+      { kind: 'start', command: 'start', port: s.port, listen_host: host },
+      (owner) =>
+        `${s.dataDir} is in use by ${describeOwner(owner)}; stop it first, or give this one another --data folder`,
     );
   }
   if (!isWorker && s.port !== 0) await checkPortFree(host, s.port);
@@ -71,9 +72,9 @@ export async function start(values: Values): Promise<number> {
     return await startWorkers(cfg, workers);
   }
   const started = Date.now();
-  let s2: Awaited<ReturnType<typeof server.startServer>>;
+  let running: Awaited<ReturnType<typeof server.startServer>>;
   try {
-    s2 = await server.startServer(cfg, { handleSignals: true });
+    running = await server.startServer(cfg, { handleSignals: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(portInUse(host, s.port));
@@ -81,18 +82,18 @@ export async function start(values: Values): Promise<number> {
     throw e;
   }
   up = true;
-  const port = Number(new URL(s2.url).port);
+  const port = Number(new URL(running.url).port);
   lock?.update({ state: 'ready', port, listen_host: cfg.host });
   out(
-    `Parley is running at ${s2.url} (${s2.svc.database.kind}${cfg.databaseUrl ? '' : `, data in ${cfg.dataDir}`}) — ready in ${Date.now() - started} ms`,
+    `Parley is running at ${running.url} (${running.svc.database.kind}${cfg.databaseUrl ? '' : `, data in ${cfg.dataDir}`}) — ready in ${Date.now() - started} ms`,
   );
-  out(`API docs: ${s2.url}/docs`);
+  out(`API docs: ${running.url}/docs`);
   out(
     server.hasWebApp(cfg.webDir)
-      ? `Web app: ${s2.url}/`
+      ? `Web app: ${running.url}/`
       : 'Web app: not built (npm run build -w @parley/web, or npm ci, builds it)',
   );
-  if (s2.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${s2.admin.token}`);
+  if (running.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${running.admin.token}`);
   return new Promise<number>(() => {}); // until a signal ends the process
 }
 
