@@ -29,8 +29,11 @@ export interface AdminApi {
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-/** The server could not be reached at all (as opposed to answering with an error). */
+/** The server refused the connection: the request never reached it, so it may be retried. */
 class Unreachable extends Error {}
+
+/** How long a ready owner that refuses connections is given (it may be shutting down). */
+const UNREACHABLE_GRACE_MS = 15_000;
 
 /** An admin API error the command turns into its own message (404 on a token's app). */
 export class ApiError extends CliError {
@@ -56,7 +59,10 @@ function adminApi(base: string, s: Settings): AdminApi {
           signal: AbortSignal.timeout(30_000),
         });
       } catch (e) {
-        throw new Unreachable((e as Error).message);
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        if (code === 'ECONNREFUSED') throw new Unreachable(code);
+        // The request may have reached the server: never repeat it.
+        throw new CliError(`lost the connection to the server at ${base} (${code ?? (e as Error).message})`);
       }
       const text = await r.text();
       let json: { error?: { message?: string } } | undefined;
@@ -99,6 +105,7 @@ export async function withData<T>(
   }
   const deadline = Date.now() + WAIT_MS;
   let waitingFor: string | null = null;
+  let refusedSince: number | null = null;
   for (;;) {
     const owner = liveOwner(s.dataDir);
     if (owner && owner.host !== hostname()) {
@@ -110,14 +117,19 @@ export async function withData<T>(
         return await work.api(adminApi(base, s));
       } catch (e) {
         if (!(e instanceof Unreachable)) throw e;
-        // Gone between reading the lock and calling it (stopping)? Then look again.
-        const again = liveOwner(s.dataDir);
-        if (again?.nonce === owner.nonce) {
+        // A server shutting down refuses connections until it exits and releases the lock:
+        // give it a while, then look at the lock again.
+        if (refusedSince === null) {
+          refusedSince = Date.now();
+          note(`the server at ${base} (pid ${owner.pid}) refuses connections; waiting…`);
+        }
+        if (Date.now() - refusedSince > UNREACHABLE_GRACE_MS && liveOwner(s.dataDir)?.nonce === owner.nonce) {
           throw new CliError(
             `${describeOwner(owner)} owns ${s.dataDir} but does not answer at ${base}; ` +
               'not opening the data folder beside it',
           );
         }
+        await sleep(POLL_MS * 2);
         continue;
       }
     }
