@@ -24,7 +24,8 @@ function expectOneLine(r: Ran, code: number, pattern: RegExp) {
   expect(r.err).not.toMatch(/\n\s+at |select |insert |api_secret_sealed|Failed query/i);
 }
 
-describe('help and version', () => {
+// The command-line cases start only Node and tsx, no database: they run side by side.
+describe.concurrent('help and version', () => {
   it.each([['--help'], ['-h'], ['help']])(
     'parley %s prints the commands and exits 0',
     async (flag) => {
@@ -69,7 +70,7 @@ describe('help and version', () => {
   );
 });
 
-describe('command line mistakes: one line, exit 2', () => {
+describe.concurrent('command line mistakes: one line, exit 2', () => {
   it.each([
     [[], /no command given/],
     [['frobnicate'], /unknown command "frobnicate"/],
