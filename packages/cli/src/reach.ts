@@ -11,9 +11,10 @@
  *   answering on 127.0.0.1:PORT is used when there is one (it is faster than loading the
  *   database stack), PostgreSQL directly otherwise.
  *
- * Only node built-ins and fetch here; the database path is imported when it is taken.
+ * Only node built-ins here; the database path is imported when it is taken.
  */
 
+import { request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
 import { CliError } from './errors.js';
 import { acquireLock, describeOwner, type HeldLock, type LockRecord, liveOwner, ownerUrl } from './owner-lock.js';
@@ -45,29 +46,52 @@ export class ApiError extends CliError {
   }
 }
 
+/**
+ * One HTTP request with node:http. Not fetch: Node loads fetch's implementation (undici) on
+ * first use, which costs more than the whole request to a local server.
+ */
+function request(
+  url: string,
+  opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
 function adminApi(base: string, s: Settings): AdminApi {
   const token = adminToken(s);
   return {
     base,
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      let r: Response;
+      let r: { status: number; text: string };
       try {
-        r = await fetch(`${base}${path}`, {
+        r = await request(`${base}${path}`, {
           method,
           headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
           ...(body ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(30_000),
+          timeoutMs: 30_000,
         });
       } catch (e) {
-        const code = (e as { cause?: { code?: string } }).cause?.code;
+        const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ECONNREFUSED') throw new Unreachable(code);
         // The request may have reached the server: never repeat it.
         throw new CliError(`lost the connection to the server at ${base} (${code ?? (e as Error).message})`);
       }
-      const text = await r.text();
       let json: { error?: { message?: string } } | undefined;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(r.text);
       } catch {
         json = undefined;
       }
@@ -75,16 +99,13 @@ function adminApi(base: string, s: Settings): AdminApi {
         const from = s.adminToken ? 'PARLEY_ADMIN_TOKEN' : `${s.dataDir}/admin-token`;
         throw new ApiError(401, `the server at ${base} refused the admin token (from ${from})`);
       }
-      if (!r.ok) {
+      if (r.status < 200 || r.status > 299) {
         throw new ApiError(r.status, `the server at ${base} answered ${r.status}: ${json?.error?.message ?? 'error'}`);
       }
       return json as T;
     },
   };
 }
-
-/** Where a command's work runs. */
-export type Target = { via: 'api'; api: AdminApi } | { via: 'direct' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -163,9 +184,7 @@ async function withLock<T>(lock: HeldLock, fn: () => Promise<T>): Promise<T> {
 /** Whether a server answers /healthz at `base`. */
 async function answers(base: string): Promise<boolean> {
   try {
-    const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(800) });
-    await r.body?.cancel();
-    return r.ok;
+    return (await request(`${base}/healthz`, { method: 'GET', timeoutMs: 800 })).status === 200;
   } catch {
     return false;
   }
