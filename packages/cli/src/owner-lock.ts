@@ -110,7 +110,10 @@ export function isAlive(r: LockRecord): boolean {
   return true;
 }
 
-/** The record in the data folder, or null when there is none (or it is unreadable). */
+/**
+ * The record in the data folder: null when there is none (or it is being written, see
+ * createExclusive), 'invalid' when the file holds something else.
+ */
 export function readLock(dataDir: string): LockRecord | null | 'invalid' {
   let text: string;
   let mtimeMs: number | undefined;
@@ -121,6 +124,7 @@ export function readLock(dataDir: string): LockRecord | null | 'invalid' {
   } catch {
     return null;
   }
+  if (text === '' && mtimeMs !== undefined && Date.now() - mtimeMs < 2_000) return null;
   try {
     const r = JSON.parse(text) as LockRecord;
     if (typeof r.pid !== 'number' || typeof r.nonce !== 'string') return 'invalid';
@@ -182,7 +186,7 @@ export function acquireLock(
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       try {
-        linkSync(tmp, file);
+        createExclusive(tmp, file, record);
         return { held: hold(file, record) };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -200,6 +204,21 @@ export function acquireLock(
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * Create `file` with the record, failing with EEXIST if it exists: a hard link from the
+ * complete temporary file, or — on a file system without hard links — an exclusive create,
+ * whose reader may then briefly see an empty file (and retries, see readLock's callers).
+ */
+function createExclusive(tmp: string, file: string, record: LockRecord): void {
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    writeFileSync(file, `${JSON.stringify(record)}\n`, { flag: 'wx', mode: 0o600 });
   }
 }
 
