@@ -37,6 +37,7 @@ import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { registerHttp } from './platform/http.js';
+import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
 import { createMetrics } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
@@ -96,9 +97,15 @@ export interface ParleyServer {
 export async function buildServer(config: Config, opts: BuildOptions = {}): Promise<ParleyServer> {
   const ownsDb = !opts.database;
   const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
-  if (opts.migrate !== false) await runMigrations(database);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir);
+  if (opts.migrate !== false) {
+    await runMigrations(database);
+    // With the migrations, a start-up check on the database: workers and test harnesses
+    // (migrate: false) rely on the process that migrated having checked it.
+    await checkMasterKey(database.db, masterKey);
+  }
 
-  const sealer = createSealer(loadMasterKey(config.masterKey, config.dataDir));
+  const sealer = createSealer(masterKey);
   const admin = loadAdminToken(config.adminToken, config.dataDir);
   const isAdminToken = secretMatcher(admin.token);
 
