@@ -74,6 +74,10 @@ export type Account = Static<typeof Account>;
 export const AccountResponse = Type.Object({ account: Account });
 export type AccountResponse = Static<typeof AccountResponse>;
 
+/** `GET /v1/auth/session`: the signed-in account, or `null` when signed out (never a 401). */
+export const AuthSessionResponse = Type.Object({ account: Type.Union([Account, Type.Null()]) });
+export type AuthSessionResponse = Static<typeof AuthSessionResponse>;
+
 /** The body of state-changing account calls that need no fields: `{}`. */
 export const EmptyBody = Type.Object({}, { additionalProperties: false });
 export const OkResponse = Type.Object({ ok: Type.Literal(true) });

@@ -6,6 +6,7 @@
 export {
   Account,
   AccountResponse,
+  AuthSessionResponse,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,

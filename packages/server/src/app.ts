@@ -9,7 +9,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
@@ -82,8 +83,10 @@ export interface BuildOptions {
   broker?: Broker;
   /** Apply pending migrations while building (default true). */
   migrate?: boolean;
-  /** Pino logger options or `false` to silence logs. */
+  /** `false` silences logs. */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests capture them); wins over `logger: false`. */
+  logStream?: DestinationStream;
 }
 
 export interface ParleyServer {
@@ -110,7 +113,13 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   const isAdminToken = secretMatcher(admin.token);
 
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config.logLevel, config.nodeId),
+    logger: opts.logStream
+      ? { ...loggerOptions(config.logLevel, config.nodeId), stream: opts.logStream }
+      : opts.logger === false
+        ? false
+        : loggerOptions(config.logLevel, config.nodeId),
+    // One line per request, written when it is answered (platform/log.ts), not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

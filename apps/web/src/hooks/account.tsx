@@ -1,10 +1,10 @@
 /**
- * The signed-in account (or none), loaded once from `GET /v1/auth/me` and shared through
+ * The signed-in account (or none), loaded once from `GET /v1/auth/session` and shared through
  * context. Sign-in, sign-up and sign-out update it; a 401 anywhere means "signed out".
  */
 import type { Account } from '@parley/protocol';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, accounts } from '../lib/api.js';
+import { accounts } from '../lib/api.js';
 
 type AccountState =
   | { status: 'loading'; account: null }
@@ -30,12 +30,12 @@ export function AccountProvider({ children }: { children: ReactNode }) {
     accounts
       .me()
       .then((account) => {
-        if (!cancelled) setState({ status: 'signed-in', account });
+        if (!cancelled) setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
       })
       .catch((e: unknown) => {
         if (cancelled) return;
-        // Signed out, or the server is unreachable: either way, the sign-in screen.
-        if (!(e instanceof ApiError) || e.status !== 401) console.warn('Could not load the account', e);
+        // The server is unreachable (or failing): the sign-in screen.
+        console.warn('Could not load the account', e);
         setState({ status: 'signed-out', account: null });
       });
     return () => {

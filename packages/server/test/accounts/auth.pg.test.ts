@@ -163,6 +163,16 @@ describe('sign in', () => {
 });
 
 describe('sessions', () => {
+  it('GET /v1/auth/session answers "signed out" as {account: null} with 200, not an error', async () => {
+    const a = await buildAccount(h, 'Sessions');
+    expect(ok(await browser(h, null).get('/v1/auth/session'))).toEqual({ account: null });
+    const made = 'parley_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    expect(ok(await browser(h, made).get('/v1/auth/session'))).toEqual({ account: null });
+    expect(ok(await a.get('/v1/auth/session')).account).toEqual(a.account);
+    ok(await a.signOut());
+    expect(ok(await a.get('/v1/auth/session'))).toEqual({ account: null });
+  });
+
   it('GET /v1/auth/me without a cookie, or with a made-up one, is 401', async () => {
     expectError(await browser(h, null).me(), 'UNAUTHORIZED');
     expectError(await browser(h, 'parley_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA').me(), 'UNAUTHORIZED');

@@ -8,6 +8,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountResponse,
+  AuthSessionResponse,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,
@@ -47,10 +48,11 @@ import {
   updateWorkspace,
 } from './actions.js';
 import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
-import { activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
+import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
 import {
   clearSessionCookie,
   requireJsonBody,
+  resolveSession,
   revokeAllSessions,
   revokeSession,
   setSessionCookie,
@@ -163,6 +165,26 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => ({ account: presentAccount(await loadAccount(svc, accountOf(req).accountId)) }),
+    );
+
+    app.get(
+      '/v1/auth/session',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'The signed-in account, or null when signed out',
+          description:
+            'For pages that load before they know whether anyone is signed in: "not signed in" is an answer ' +
+            '(`{"account":null}`, 200), not an error, so a signed-out visit logs no failed request.',
+          security: [],
+          response: { 200: AuthSessionResponse },
+        },
+      },
+      async (req) => {
+        const s = await resolveSession(svc, req);
+        const row = s && (await accountById(svc.db, s.accountId));
+        return { account: row ? presentAccount(row) : null };
+      },
     );
 
     // ---- workspaces ----------------------------------------------------------------------
