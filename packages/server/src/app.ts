@@ -121,6 +121,16 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     // One line per request, written when it is answered (platform/log.ts), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
+    // Off unless configured: X-Forwarded-* from anyone else would let a client choose its own
+    // IP (rate limits, logs) and scheme.
+    // (A hop count as proxy-addr's function: Fastify takes a number too, but its types do not.)
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (
+            (hops: number) => (_addr: string, i: number) =>
+              i < hops
+          )(config.trustProxy)
+        : config.trustProxy,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();

@@ -3,7 +3,7 @@
  * (apps) and their members and invites. Every route here but sign-up, sign-in and the invite
  * preview needs the session cookie (`config: { auth: 'account' }`), never an API key.
  * Every state-changing route needs a JSON body (`{}` when it has no fields): see
- * `requireJsonBody` for why that is the CSRF defence.
+ * `accountRequestGuard` for why that is the CSRF defence.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
@@ -50,8 +50,8 @@ import {
 import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
 import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
 import {
+  accountRequestGuard,
   clearSessionCookie,
-  requireJsonBody,
   resolveSession,
   revokeAllSessions,
   revokeSession,
@@ -67,7 +67,7 @@ const scoped = { ...errors, 403: ErrorBody, 404: ErrorBody };
 export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Runs before authentication and parsing, on this plugin's routes only.
-    app.addHook('onRequest', requireJsonBody);
+    app.addHook('onRequest', accountRequestGuard(svc.config.allowedOrigins));
     // Answers here carry session cookies and workspace tokens: no cache may keep them.
     app.addHook('onSend', async (_req, reply) => {
       void reply.header('cache-control', 'no-store');
