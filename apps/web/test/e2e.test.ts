@@ -48,6 +48,8 @@ interface Person {
   errors: string[];
   /** The page's console, printed when a test fails. */
   console: string[];
+  /** Content-Security-Policy violations the page saw (the server's CSP is enforced). */
+  violations: string[];
 }
 
 let h: Harness;
@@ -62,8 +64,19 @@ let inviteUrl: string;
 async function person(name: string, email: string): Promise<Person> {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const p: Person = { name, email, context, page, dialogs: [], errors: [], console: [] };
-  page.on('console', (m) => p.console.push(`${m.type()}: ${m.text()}`));
+  const p: Person = { name, email, context, page, dialogs: [], errors: [], console: [], violations: [] };
+  // Injected by the browser's debugger protocol, so the page's CSP does not apply to it.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(
+        `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`,
+      ),
+    );
+  });
+  page.on('console', (m) => {
+    p.console.push(`${m.type()}: ${m.text()}`);
+    if (/CSP violation|Content Security Policy|Refused to/.test(m.text())) p.violations.push(m.text());
+  });
   page.on('dialog', (d) => {
     p.dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
@@ -147,6 +160,9 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   it('serves the app at / with its manifest, and pages fall back to index.html', async () => {
     const page = await fetch(`${base}/w/anything/c/public:general`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
+    // The strict CSP is on: every test below runs under it (and fails on a violation).
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
     expect(await page.text()).toContain('<div id="root">');
     const manifest = await fetch(`${base}/manifest.webmanifest`);
     expect(manifest.status).toBe(200);
@@ -156,6 +172,34 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     const api = await fetch(`${base}/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('a fresh visit, sign-up and a new workspace log no console error and no failed request', async () => {
+    const cleo = await person('Cleo Fresh', 'cleo@example.com');
+    const failed: string[] = [];
+    const c = cleo.page;
+    c.on('requestfailed', (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+    c.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
+    });
+    try {
+      await c.goto('/');
+      await c.waitForURL(/\/signin/);
+      await c.getByRole('button', { name: 'Create an account' }).click();
+      await signUp(cleo, c);
+      await c.getByRole('button', { name: 'Create account' }).click();
+      await c.getByLabel('Workspace name').fill('Fresh');
+      await c.getByRole('button', { name: 'Create workspace' }).click();
+      await c.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+      await expect.poll(() => c.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+      await send(c, '#general', 'first words');
+      expect(failed).toEqual([]);
+      expect(cleo.console.filter((l) => l.startsWith('error:'))).toEqual([]);
+      expect(cleo.violations).toEqual([]);
+      expect(cleo.errors).toEqual([]);
+    } finally {
+      await cleo.context.close();
+    }
   });
 
   it('Ada signs up, creates a workspace and an invite link; Bob joins by the link', async () => {
@@ -436,6 +480,11 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     expect(ada.errors).toEqual([]);
     expect(ada.dialogs).toEqual([]);
   }, 180_000);
+
+  it('saw no Content-Security-Policy violation on any page', () => {
+    expect(ada.violations).toEqual([]);
+    expect(bob.violations).toEqual([]);
+  });
 });
 
 /**

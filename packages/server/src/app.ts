@@ -37,6 +37,7 @@ import type { Config } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
@@ -187,6 +188,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     },
   );
 
+  registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
+
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -207,11 +210,20 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       security: [{ apiKey: [], bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // Its own page's CSP (with hashes of its inline parts), minus the upgrade to https that
+    // would break the page on a plain-http server, and never framed.
+    staticCSP: true,
+    transformStaticCSP: (csp: string) =>
+      csp.replace(/\s*upgrade-insecure-requests;?/, '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+  });
 
+  // The web app's own files: registered after the security headers' hook so they get it too.
   // The bundled web app, when it was built (`npm ci` builds it): its files, and its page for
   // browser navigations no route answers.
-  const pageFallback = await registerWebApp(app, config.webDir);
+  const web = await registerWebApp(app, config.webDir);
+  const pageFallback = web?.pageFallback ?? null;
 
   registerCors(app);
   registerHttp(app, {
@@ -237,6 +249,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(cspReportRoute({ limiter: svc.limiter }));
   await app.register(appRoutes(svc));
   await app.register(userRoutes(svc));
   await app.register(channelRoutes(svc));
