@@ -163,6 +163,20 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     // The strict CSP is on: every test below runs under it (and fails on a violation).
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    // …enforced, and seen: an inline script a page adds is refused, and reported to the test.
+    const probe = await person('Probe', 'probe@example.com');
+    try {
+      await probe.page.goto('/signin');
+      await probe.page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__ran = 1';
+        document.body.append(s);
+      });
+      await expect.poll(() => probe.violations.join('\n'), WAIT).toContain('script-src');
+      expect(await probe.page.evaluate(() => (window as { __ran?: number }).__ran)).toBeUndefined();
+    } finally {
+      await probe.context.close();
+    }
     expect(await page.text()).toContain('<div id="root">');
     const manifest = await fetch(`${base}/manifest.webmanifest`);
     expect(manifest.status).toBe(200);

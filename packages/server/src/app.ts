@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { ChatSessions, SESSIONS_TOPIC } from './features/accounts/chat-sessions.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
@@ -37,6 +38,7 @@ import type { Config } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { ApiError } from './platform/errors.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { checkMasterKey } from './platform/key-check.js';
@@ -177,6 +179,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
+  svc.chatSessions = new ChatSessions(() => svc, broker);
+  svc.hub.onControl = (topic, msg) => {
+    if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
+  };
   svc.sends = new SendBatcher(
     () => svc,
     (job) => runSendJob(svc, job),
@@ -231,7 +237,12 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     apps: svc.apps,
     metrics,
     isAdminToken,
-    onUser: (caller) => ensureUser(svc, caller.app.id, caller.userId),
+    onUser: async (caller) => {
+      // A token an account session minted works only while that session (and membership) lasts.
+      if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
+        throw new ApiError('UNAUTHORIZED', 'This token was signed out');
+      await ensureUser(svc, caller.app.id, caller.userId);
+    },
     resolveAccount: (req) => resolveSession(svc, req),
   });
 

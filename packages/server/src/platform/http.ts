@@ -69,7 +69,10 @@ export interface HttpDeps {
   apps: AppRegistry;
   metrics: Metrics;
   isAdminToken(token: string): boolean;
-  /** Called for each authenticated user caller (makes sure the user exists). */
+  /**
+   * Called for each authenticated user caller: refuses a token whose account session has
+   * ended (throws), and makes sure the user exists.
+   */
   onUser(caller: Caller & { kind: 'user' }): Promise<void>;
   /** The live session a request's cookie names, or null (missing, unknown, expired, revoked). */
   resolveAccount(req: FastifyRequest): Promise<AccountSession | null>;

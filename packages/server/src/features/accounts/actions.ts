@@ -23,6 +23,7 @@ import type { FastifyRequest } from 'fastify';
 import { signToken } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
@@ -157,16 +158,22 @@ export async function updateWorkspace(
 /**
  * A user token for the caller in one workspace (HS256 with that app's secret, 12 hours).
  * Only a member gets one, and only for the app it is a member of: the secret is looked up
- * by the membership's own app id, so no other app's secret can be reached from here.
+ * by the membership's own app id, so no other app's secret can be reached from here. The
+ * token names the account session it was asked with (`psid`), and works only while that
+ * session and the membership last (chat-sessions.ts).
  */
-export async function openWorkspaceSession(svc: Services, accountId: string, appId: string): Promise<WorkspaceSession> {
-  const m = await accessWorkspace(svc.db, accountId, appId);
+export async function openWorkspaceSession(
+  svc: Services,
+  session: AccountSession,
+  appId: string,
+): Promise<WorkspaceSession> {
+  const m = await accessWorkspace(svc.db, session.accountId, appId);
   const secret = await svc.apps.secretOf(m.appId);
   if (!secret) throw notFound('Workspace');
   const exp = Math.floor(Date.now() / 1000) + WORKSPACE_TOKEN_TTL_SECONDS;
   return {
     api_key: m.apiKey,
-    token: await signToken(secret, m.userId, { expiresIn: exp }),
+    token: await signToken(secret, m.userId, { expiresIn: exp, sessionId: session.sessionId }),
     user_id: m.userId,
     expires_at: new Date(exp * 1000).toISOString(),
   };

@@ -47,17 +47,10 @@ import {
   signUp,
   updateWorkspace,
 } from './actions.js';
+import { endSessions } from './chat-sessions.js';
 import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
 import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
-import {
-  accountRequestGuard,
-  clearSessionCookie,
-  resolveSession,
-  revokeAllSessions,
-  revokeSession,
-  setSessionCookie,
-  sha256,
-} from './sessions.js';
+import { accountRequestGuard, clearSessionCookie, resolveSession, setSessionCookie, sha256 } from './sessions.js';
 
 const account = { config: { auth: 'account' as const } };
 const session = [{ session: [] }];
@@ -121,13 +114,15 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['accounts'],
           summary: 'Sign out this session and clear its cookie',
+          description:
+            'Workspace tokens this session was given stop working at once, and the sockets opened with them are closed (4001).',
           security: session,
           body: EmptyBody,
           response: { 200: OkResponse, ...errors },
         },
       },
       async (req, reply) => {
-        await revokeSession(svc, accountOf(req).sessionId);
+        await endSessions(svc, { sessionId: accountOf(req).sessionId });
         clearSessionCookie(req, reply);
         return { ok: true as const };
       },
@@ -140,14 +135,15 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['accounts'],
           summary: 'Sign out every session of the account, this one included',
-          description: 'Workspace user tokens already handed out stay valid until they expire (12 hours at most).',
+          description:
+            'Every workspace token the account was given stops working at once, and the sockets opened with them are closed (4001).',
           security: session,
           body: EmptyBody,
           response: { 200: OkResponse, ...errors },
         },
       },
       async (req, reply) => {
-        await revokeAllSessions(svc, accountOf(req).accountId);
+        await endSessions(svc, { accountId: accountOf(req).accountId });
         clearSessionCookie(req, reply);
         return { ok: true as const };
       },
@@ -269,7 +265,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
           response: { 200: WorkspaceSession, ...scoped },
         },
       },
-      async (req) => openWorkspaceSession(svc, accountOf(req).accountId, req.params.id),
+      async (req) => openWorkspaceSession(svc, accountOf(req), req.params.id),
     );
 
     // ---- members -------------------------------------------------------------------------

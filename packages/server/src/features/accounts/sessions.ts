@@ -70,22 +70,6 @@ export async function resolveSession(svc: Services, req: FastifyRequest): Promis
   return row ?? null;
 }
 
-/** Sign out one session. */
-export async function revokeSession(svc: Services, sessionId: string): Promise<void> {
-  await svc.db
-    .update(schema.accountSessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(schema.accountSessions.id, sessionId), isNull(schema.accountSessions.revokedAt)));
-}
-
-/** Sign out every session of an account (this one included). */
-export async function revokeAllSessions(svc: Services, accountId: string): Promise<void> {
-  await svc.db
-    .update(schema.accountSessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(schema.accountSessions.accountId, accountId), isNull(schema.accountSessions.revokedAt)));
-}
-
 function cookie(req: FastifyRequest, value: string, maxAge: number): string {
   return [
     `${SESSION_COOKIE}=${value}`,
