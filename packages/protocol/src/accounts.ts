@@ -63,6 +63,16 @@ export const SignInBody = Type.Object(
 );
 export type SignInBody = Static<typeof SignInBody>;
 
+/** `POST /v1/auth/password`: the current password (any string, like sign-in) and a new one. */
+export const ChangePasswordBody = Type.Object(
+  {
+    current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    new_password: Password,
+  },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+
 /** An account as its owner sees it. */
 export const Account = Type.Object({
   id: Uuid,

@@ -7,6 +7,7 @@ export {
   Account,
   AccountResponse,
   AuthSessionResponse,
+  ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,

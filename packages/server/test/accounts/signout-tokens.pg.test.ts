@@ -20,7 +20,9 @@ import {
   expectError,
   join,
   ok,
+  PASSWORD,
   signInAgain,
+  signInRaw,
 } from './helpers.js';
 
 const redisUrl = process.env.REDIS_URL;
@@ -145,6 +147,87 @@ describe(`sign-out ends chat tokens on every node (${redisUrl ? 'redis' : 'memor
     const fresh = ok(await back.session(mine.id)) as Session;
     ok(await rest(n2, fresh));
     (await socket(url2, fresh)).close();
+  });
+
+  it('a password change ends every other session and its tokens; this one goes on', async () => {
+    const dee = await buildAccount(n1, 'Dee');
+    const ws = await buildWorkspace(dee, 'Pw');
+    const other = await signInAgain(n1, dee);
+    const mine = ok(await dee.session(ws.id)) as Session;
+    const theirs = ok(await on2(other).session(ws.id)) as Session;
+    const mySocket = await socket(url2, mine);
+    const theirSocket = await socket(url1, theirs);
+
+    expectError(
+      await dee.post('/v1/auth/password', { current_password: 'wrong password!', new_password: 'a new password' }),
+      'FORBIDDEN',
+    );
+    expectError(
+      await dee.post('/v1/auth/password', { current_password: PASSWORD, new_password: 'short' }),
+      'VALIDATION_ERROR',
+    );
+    expect(theirSocket.closed).toBeNull();
+
+    ok(await on2(dee).post('/v1/auth/password', { current_password: PASSWORD, new_password: 'a new password' }));
+    expect((await theirSocket.waitClose()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expectError(await rest(n2, theirs), 'UNAUTHORIZED');
+    expectError(await other.me(), 'UNAUTHORIZED');
+    // This session, its token and socket go on.
+    ok(await dee.me());
+    ok(await rest(n1, mine));
+    expect((await mySocket.request('ping')).ok).toBe(true);
+    mySocket.close();
+    // The new password signs in; the old one does not.
+    expectError(await signInRaw(n1, { email: dee.account.email, password: PASSWORD }), 'UNAUTHORIZED');
+    ok(await signInRaw(n1, { email: dee.account.email, password: 'a new password' }));
+  });
+
+  it('removal from a workspace, and leaving it, end that workspace’s tokens and sockets only', async () => {
+    const owner = await buildAccount(n1, 'Boss');
+    const admin = await buildAccount(n1, 'Admin');
+    const eve = await buildAccount(n1, 'Eve');
+    const ws = await buildWorkspace(owner, 'Team');
+    const elsewhere = await buildWorkspace(eve, 'Elsewhere');
+    await join(owner, ws.id, admin);
+    await join(owner, ws.id, eve);
+    ok(await owner.setRole(ws.id, admin.account.id, 'admin'));
+
+    const eveHere = ok(await eve.session(ws.id)) as Session;
+    const eveThere = ok(await eve.session(elsewhere.id)) as Session;
+    const here1 = await socket(url1, eveHere);
+    const here2 = await socket(url2, eveHere);
+    const there = await socket(url2, eveThere);
+    const ownerSession = ok(await owner.session(ws.id)) as Session;
+
+    // Members cannot remove anyone; admins cannot remove admins or owners.
+    const memberOf = ok(await eve.members(ws.id)).members as { account_id: string; role: string }[];
+    expect(memberOf).toHaveLength(3);
+    expectError(await eve.del(`/v1/workspaces/${ws.id}/members/${admin.account.id}`), 'FORBIDDEN');
+    expectError(await admin.del(`/v1/workspaces/${ws.id}/members/${owner.account.id}`), 'FORBIDDEN');
+    // The last owner can neither leave nor be removed.
+    expectError(await owner.del(`/v1/workspaces/${ws.id}/members/${owner.account.id}`), 'CONFLICT');
+
+    ok(await on2(admin).del(`/v1/workspaces/${ws.id}/members/${eve.account.id}`));
+    expect((await here1.waitClose()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expect((await here2.waitClose()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    for (const h of [n1, n2]) expectError(await rest(h, eveHere), 'UNAUTHORIZED');
+    expect(await refusedAtConnect(url1, eveHere)).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expectError(await eve.session(ws.id), 'NOT_FOUND'); // and no new token
+    expectError(await eve.members(ws.id), 'NOT_FOUND');
+    // Her other workspace, and everyone else, go on.
+    expect(there.closed).toBeNull();
+    ok(await rest(n1, eveThere));
+    ok(await rest(n2, ownerSession));
+    there.close();
+
+    // Leaving is removing oneself.
+    const adminSession = ok(await admin.session(ws.id)) as Session;
+    const adminSocket = await socket(url1, adminSession);
+    ok(await admin.del(`/v1/workspaces/${ws.id}/members/${admin.account.id}`));
+    expect((await adminSocket.waitClose()).code).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expectError(await rest(n2, adminSession), 'UNAUTHORIZED');
+    const left = ok(await owner.members(ws.id)).members as { account_id: string }[];
+    expect(left.map((m) => m.account_id)).toEqual([owner.account.id]);
   });
 
   it('tokens no account session minted stay stateless', async () => {

@@ -19,7 +19,7 @@
  * CACHE_MS, a bound on how long a node that missed a broker message (Redis restarting) could
  * go on accepting a dead token.
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
 import type { Services } from '../../services.js';
@@ -111,13 +111,25 @@ export class ChatSessions {
   }
 }
 
-/** Sign out sessions (by id, or every live one of an account) and end their chat tokens. */
-export async function endSessions(svc: Services, by: { sessionId: string } | { accountId: string }): Promise<void> {
+/**
+ * Sign out sessions — one by id, or every live one of an account (but `except`) — and end
+ * their chat tokens. Call outside any transaction, or after it committed.
+ */
+export async function endSessions(
+  svc: Services,
+  by: { sessionId: string } | { accountId: string; except?: string },
+): Promise<void> {
   const s = schema.accountSessions;
   const rows = await svc.db
     .update(s)
     .set({ revokedAt: sql`now()` })
-    .where(and('sessionId' in by ? eq(s.id, by.sessionId) : eq(s.accountId, by.accountId), isNull(s.revokedAt)))
+    .where(
+      and(
+        'sessionId' in by ? eq(s.id, by.sessionId) : eq(s.accountId, by.accountId),
+        'except' in by && by.except ? ne(s.id, by.except) : undefined,
+        isNull(s.revokedAt),
+      ),
+    )
     .returning({ id: s.id });
   svc.chatSessions.end({ sessions: rows.map((r) => r.id) });
 }

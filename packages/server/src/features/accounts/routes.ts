@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountResponse,
   AuthSessionResponse,
+  ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,
@@ -37,10 +38,12 @@ import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, isManager } from './access.js';
 import {
   acceptInvite,
+  changePassword,
   createInvite,
   createWorkspace,
   loadAccount,
   openWorkspaceSession,
+  removeMember,
   revokeInvite,
   setMemberRole,
   signIn,
@@ -145,6 +148,27 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         await endSessions(svc, { accountId: accountOf(req).accountId });
         clearSessionCookie(req, reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/password',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Change the password; every other session of the account is signed out',
+          description:
+            '403 FORBIDDEN when current_password is wrong. The other sessions end as with sign-out: their ' +
+            'workspace tokens stop working at once and their sockets are closed (4001). This session stays.',
+          security: session,
+          body: ChangePasswordBody,
+          response: { 200: OkResponse, ...errors, 403: ErrorBody },
+        },
+      },
+      async (req) => {
+        await changePassword(svc, accountOf(req), req.body);
         return { ok: true as const };
       },
     );
@@ -307,6 +331,27 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const { id, account_id } = req.params;
         const row = await setMemberRole(svc, accountOf(req).accountId, id, account_id, req.body.role);
         return { member: presentMember(row, true) };
+      },
+    );
+
+    app.delete(
+      '/v1/workspaces/:id/members/:account_id',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Remove a member (owners: anyone; admins: members) or leave (your own account_id)',
+          description:
+            'The last owner can neither leave nor be removed (409 CONFLICT). The removed account’s workspace ' +
+            'tokens stop working at once and its sockets in this workspace are closed (4001); its messages stay.',
+          security: session,
+          params: WorkspaceMemberParams,
+          response: { 200: OkResponse, ...scoped, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        await removeMember(svc, accountOf(req).accountId, req.params.id, req.params.account_id);
+        return { ok: true as const };
       },
     );
 
