@@ -34,7 +34,7 @@ import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
-import type { Config } from './platform/config.js';
+import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
@@ -126,14 +126,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     bodyLimit: config.bodyLimit,
     // Off unless configured: X-Forwarded-* from anyone else would let a client choose its own
     // IP (rate limits, logs) and scheme.
-    // (A hop count as proxy-addr's function: Fastify takes a number too, but its types do not.)
-    trustProxy:
-      typeof config.trustProxy === 'number'
-        ? (
-            (hops: number) => (_addr: string, i: number) =>
-              i < hops
-          )(config.trustProxy)
-        : config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -225,9 +218,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       csp.replace(/\s*upgrade-insecure-requests;?/, '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
   });
 
-  // The web app's own files: registered after the security headers' hook so they get it too.
   // The bundled web app, when it was built (`npm ci` builds it): its files, and its page for
-  // browser navigations no route answers.
+  // browser navigations no route answers. (After the security headers' hook, which they need.)
   const web = await registerWebApp(app, config.webDir);
   const pageFallback = web?.pageFallback ?? null;
 

@@ -145,6 +145,11 @@ export function parseTrustProxy(v: string | undefined): TrustProxy {
   return list;
 }
 
+/** The setting as Fastify's `trustProxy`: a hop count as proxy-addr's function (Fastify takes a number, its types do not). */
+export function fastifyTrustProxy(t: TrustProxy): false | string[] | ((addr: string, hop: number) => boolean) {
+  return typeof t === 'number' ? (_addr, hop) => hop < t : t;
+}
+
 /** `PARLEY_ALLOWED_ORIGINS`: comma-separated origins (`https://chat.example.com`). */
 export function parseOrigins(v: string | undefined): string[] {
   const list = (v ?? '')

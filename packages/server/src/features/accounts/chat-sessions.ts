@@ -19,6 +19,7 @@
  * CACHE_MS, a bound on how long a node that missed a broker message (Redis restarting) could
  * go on accepting a dead token.
  */
+import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
@@ -43,6 +44,12 @@ export class ChatSessions {
   epoch = 0;
   /** Close this node's sockets for an ending (the gateway sets it). */
   onEnded: (ending: Ending) => void = () => {};
+  /**
+   * Tells this instance's own messages from others' when the broker hands them back. Random,
+   * not the node id: ids repeat (`node-1` in every container), and a node that took another's
+   * notice for its own would skip it.
+   */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly svc: () => Services,
@@ -78,7 +85,7 @@ export class ChatSessions {
     this.apply(ending);
     const msg: BusMessage = {
       type: 'sessions.ended',
-      frame: JSON.stringify({ ...ending, from: this.svc().config.nodeId }),
+      frame: JSON.stringify({ ...ending, from: this.origin }),
     };
     this.broker.publish(SESSIONS_TOPIC, msg);
   }
@@ -91,7 +98,7 @@ export class ChatSessions {
     } catch {
       return;
     }
-    if (parsed.from === this.svc().config.nodeId) return; // applied when it was sent
+    if (parsed.from === this.origin) return; // applied when it was sent
     if ('sessions' in parsed && Array.isArray(parsed.sessions))
       this.apply({ sessions: parsed.sessions.filter((x) => typeof x === 'string') });
     else if ('appId' in parsed && typeof parsed.appId === 'string' && typeof parsed.userId === 'string')
