@@ -188,7 +188,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
-  it('a fresh visit, sign-up and a new workspace log no console error and no failed request', async () => {
+  it('a fresh visit, sign-up, a new workspace and signing out log no console error and no failed request', async () => {
     const cleo = await person('Cleo Fresh', 'cleo@example.com');
     const failed: string[] = [];
     const c = cleo.page;
@@ -207,6 +207,11 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
       await c.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
       await expect.poll(() => c.getByTestId('channel-name').textContent(), WAIT).toBe('general');
       await send(c, '#general', 'first words');
+      // …and signing out (which ends the workspace's chat token and closes its socket) too.
+      await c.getByRole('button', { name: /Open your menu/ }).click();
+      await c.getByRole('menuitem', { name: 'Sign out' }).click();
+      await c.waitForURL(/\/signin/);
+      await c.getByRole('button', { name: 'Create an account' }).waitFor(WAIT);
       expect(failed).toEqual([]);
       expect(cleo.console.filter((l) => l.startsWith('error:'))).toEqual([]);
       expect(cleo.violations).toEqual([]);
