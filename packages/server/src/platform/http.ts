@@ -31,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
     account: AccountSession | null;
+    /** An unexpected error this request was answered 500 for: logged on its request line. */
+    failure: unknown;
   }
 }
 
@@ -83,6 +85,7 @@ export interface HttpDeps {
 export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.decorateRequest('caller', null);
   app.decorateRequest('account', null);
+  app.decorateRequest('failure', null);
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser would hand a
   // string to the route schema (400 "body must be object") instead of answering 415.
   app.removeContentTypeParser('text/plain');
@@ -137,7 +140,7 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
     const labels = { method: req.method, route, status: String(reply.statusCode) };
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-    requestLine(req, reply);
+    requestLine(req, reply, req.failure);
   });
 
   // Every route's path as a pattern, so a known path asked with the wrong method gets 405.
@@ -181,7 +184,8 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const api = fromFastifyError(err);
     const { error, unexpected } = api ? { error: api, unexpected: false } : toApiError(err);
-    if (unexpected) req.log.error({ err }, 'request failed');
+    // Logged once, on the request's one line (onResponse), with its status and time.
+    if (unexpected) req.failure = err;
     const retryAfter = (error.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
     void reply.status(error.status).send(error.toBody());

@@ -119,16 +119,18 @@ export function logUrl(url: string): string {
   return url.replace(SECRET_PATH, `$1${CENSOR}`).replace(SECRET_QUERY, `$1${CENSOR}`);
 }
 
-/** The one line logged per request, when it has been answered. */
-export function requestLine(req: FastifyRequest, reply: FastifyReply): void {
-  req.log.info(
-    {
-      method: req.method,
-      url: logUrl(req.url),
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      ip: req.ip,
-    },
-    'request',
-  );
+/**
+ * The one line logged per request, when it has been answered: `request` at info, or — for an
+ * unexpected error, answered 500 — `request failed` at error level with the error.
+ */
+export function requestLine(req: FastifyRequest, reply: FastifyReply, failure?: unknown): void {
+  const line = {
+    method: req.method,
+    url: logUrl(req.url),
+    status: reply.statusCode,
+    ms: Math.round(reply.elapsedTime * 10) / 10,
+    ip: req.ip,
+  };
+  if (failure) req.log.error({ ...line, err: failure }, 'request failed');
+  else req.log.info(line, 'request');
 }

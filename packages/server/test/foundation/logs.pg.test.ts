@@ -118,10 +118,16 @@ describe('database errors leave no secret in the log', () => {
     const r = await h.call({
       method: 'POST',
       url: '/v1/channels/public:logs/messages',
-      headers,
+      headers: { ...headers, 'x-request-id': 'failing-send' },
       payload: { text: 'hello zz-secret-4711' },
     });
     expect(r.status).toBe(500);
+    // Still one line for the request: the failure, with its status, time and error.
+    const mine = logged().filter((l) => l.reqId === 'failing-send');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ level: 50, msg: 'request failed', status: 500 });
+    expect(JSON.stringify(mine[0]?.err)).toContain('"code":"23514"'); // the check violation, on the error or its cause
+    expect(typeof mine[0]?.ms).toBe('number');
     const text = lines.join('');
     expect(text).toContain('t_fail');
     expectClean(text, ['zz-secret-4711', headers.authorization?.slice(7) as string]);
