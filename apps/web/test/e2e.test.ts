@@ -435,6 +435,42 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await bob.context.close();
   }, 30_000);
 
+  it('a member removed from the workspace is disconnected and sent back to the workspace list', async () => {
+    const a = ada.page;
+    const dan = await person('Dan Gone', 'dan@example.com');
+    try {
+      const token = await a.evaluate(async (id) => {
+        const r = await fetch(`/v1/workspaces/${id}/invites`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        return ((await r.json()) as { token: string }).token;
+      }, workspaceId);
+      const d = dan.page;
+      await d.goto(`/invite/${encodeURIComponent(token)}`);
+      await signUp(dan, d);
+      await d.getByRole('button', { name: 'Create account and join' }).click();
+      await d.waitForURL(new RegExp(`/w/${workspaceId}/c/public:general$`));
+      await message(d, 'Welcome to Acme, everyone!').waitFor(WAIT);
+
+      const status = await a.evaluate(async (id) => {
+        const { members } = (await (await fetch(`/v1/workspaces/${id}/members`)).json()) as {
+          members: { name: string; account_id: string }[];
+        };
+        const gone = members.find((m) => m.name === 'Dan Gone')?.account_id;
+        return (await fetch(`/v1/workspaces/${id}/members/${gone}`, { method: 'DELETE' })).status;
+      }, workspaceId);
+      expect(status).toBe(200);
+      // His socket is closed by the server; the app finds no token to be had and leaves.
+      await d.waitForURL((u) => u.pathname === '/', WAIT);
+      expect(dan.errors).toEqual([]);
+      expect(dan.violations).toEqual([]);
+    } finally {
+      await dan.context.close();
+    }
+  }, 60_000);
+
   it('opens a channel of 10,000 messages and scrolls back to the first', async () => {
     const a = ada.page;
     // A chat token for Ada, from her own session, to create the channel through the API.
