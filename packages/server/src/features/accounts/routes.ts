@@ -57,8 +57,9 @@ import { accountRequestGuard, clearSessionCookie, resolveSession, setSessionCook
 
 const account = { config: { auth: 'account' as const } };
 const session = [{ session: [] }];
-const errors = { 400: ErrorBody, 401: ErrorBody, 415: ErrorBody };
-const scoped = { ...errors, 403: ErrorBody, 404: ErrorBody };
+// 403: any write here can be refused by the CSRF guard (a foreign or missing Origin).
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody };
+const scoped = { ...errors, 404: ErrorBody };
 
 export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -164,7 +165,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
             'workspace tokens stop working at once and their sockets are closed (4001). This session stays.',
           security: session,
           body: ChangePasswordBody,
-          response: { 200: OkResponse, ...errors, 403: ErrorBody },
+          response: { 200: OkResponse, ...errors },
         },
       },
       async (req) => {
