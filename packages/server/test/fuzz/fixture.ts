@@ -36,6 +36,8 @@ export interface Targets {
 }
 
 let n = 0;
+/** The server's own origin as `inject` requests see it (Host localhost): cookie writes need it. */
+export const ORIGIN = 'http://localhost';
 const PASSWORD = 'correct horse battery';
 
 export async function makeWorld(h: Harness): Promise<World> {
@@ -52,7 +54,7 @@ export async function makeWorld(h: Harness): Promise<World> {
   const ws = await h.app.inject({
     method: 'POST',
     url: '/v1/workspaces',
-    headers: { 'content-type': 'application/json', cookie },
+    headers: { 'content-type': 'application/json', cookie, origin: ORIGIN },
     payload: { name: 'Fuzz works' },
   });
   if (ws.statusCode !== 200) throw new Error(`workspace: ${ws.statusCode} ${ws.body}`);
@@ -102,7 +104,7 @@ export async function makeTargets(h: Harness, w: World): Promise<Targets> {
   const inv = await h.call({
     method: 'POST',
     url: `/v1/workspaces/${w.workspaceId}/invites`,
-    headers: { cookie, 'content-type': 'application/json' },
+    headers: { cookie, origin: ORIGIN, 'content-type': 'application/json' },
     payload: {},
   });
   if (inv.status !== 200) throw new Error(`invite: ${inv.status} ${JSON.stringify(inv.body)}`);
@@ -117,7 +119,7 @@ export function callers(
   session: boolean,
   serverOnly: boolean,
 ): Record<string, string>[] {
-  if (session) return [{ cookie: t.cookie }];
+  if (session) return [{ cookie: t.cookie, origin: ORIGIN }];
   if (path.startsWith('/v1/admin')) return [{ authorization: `Bearer ${ADMIN}` }];
   if (serverOnly) return [w.server, w.server, w.server, w.alice];
   return [w.alice, w.alice, w.alice, w.server, w.bob];

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, type Harness, startHarness, TestSocket } from '../harness.js';
 import { FUZZ_RUNS, FUZZ_SEED, NAUGHTY, SPECIAL_STRINGS } from './arbitraries.js';
-import { makeWorld, type World } from './fixture.js';
+import { makeWorld, ORIGIN, type World } from './fixture.js';
 
 let h: Harness;
 let w: World;
@@ -49,7 +49,7 @@ describe('text round trip', () => {
       return got.body;
     };
     const alice = w.alice;
-    const cookie = { cookie: w.cookie, 'content-type': 'application/json' };
+    const cookie = { cookie: w.cookie, origin: ORIGIN, 'content-type': 'application/json' };
     const socket = await TestSocket.connect(url, w.app, 'alice');
     await fc.assert(
       fc.asyncProperty(
