@@ -6,6 +6,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Timestamp, UserId, Uuid } from './ids.js';
+import { NameText, SAFE_TEXT_PATTERN, SafeText } from './text.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -41,9 +42,16 @@ export const JOIN_POLICIES = ['invite_only', 'link'] as const;
 export const JoinPolicy = Type.Union(JOIN_POLICIES.map((p) => Type.Literal(p)));
 export type JoinPolicy = Static<typeof JoinPolicy>;
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254, description: 'case-insensitive' });
-const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
-const DisplayName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const Email = Type.String({
+  format: 'email',
+  pattern: SAFE_TEXT_PATTERN,
+  minLength: 3,
+  maxLength: 254,
+  description: 'case-insensitive',
+});
+/** A password is hashed, not stored, but a lone surrogate would hash as U+FFFD: refused too. */
+const Password = SafeText({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
+const DisplayName = NameText({ maxLength: 100 });
 
 // ---- accounts and sessions ---------------------------------------------------------------
 
@@ -53,11 +61,14 @@ export const SignUpBody = Type.Object(
 );
 export type SignUpBody = Static<typeof SignUpBody>;
 
-/** Sign-in takes any string: a wrong one is a wrong password (401), not a schema error. */
+/**
+ * Sign-in takes any safe string: a malformed email or a short password is a wrong password
+ * (401), not a schema error. Only NUL and lone surrogates, which no account can hold, are 400.
+ */
 export const SignInBody = Type.Object(
   {
-    email: Type.String({ minLength: 1, maxLength: 254 }),
-    password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    email: SafeText({ minLength: 1, maxLength: 254 }),
+    password: SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
   },
   { additionalProperties: false },
 );
@@ -66,7 +77,7 @@ export type SignInBody = Static<typeof SignInBody>;
 /** `POST /v1/auth/password`: the current password (any string, like sign-in) and a new one. */
 export const ChangePasswordBody = Type.Object(
   {
-    current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    current_password: SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
     new_password: Password,
   },
   { additionalProperties: false },
@@ -182,7 +193,7 @@ export type Invite = Static<typeof Invite>;
 export const InvitesResponse = Type.Object({ invites: Type.Array(Invite) });
 export const InviteParams = Type.Object({ id: Uuid, invite_id: Uuid });
 /** At most 100 characters: Fastify's router refuses longer path parameters before any schema. */
-export const InviteTokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) });
+export const InviteTokenParams = Type.Object({ token: SafeText({ minLength: 1, maxLength: 100 }) });
 
 /** Why an invite cannot be accepted any more. */
 export const INVITE_INVALID_REASONS = ['expired', 'used_up'] as const;

@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type PresenceState, User } from './entities.js';
 import { Cid, Seq, Uuid } from './ids.js';
-import { MessageInput, ReactionBody } from './rest.js';
+import { MessageInput, MessageText, ReactionBody } from './rest.js';
 
 /** The first frame a client sends after the socket opens. */
 export const AuthFrame = Type.Object(
@@ -29,10 +29,7 @@ const req = <P extends Record<string, TSchema>>(type: string, props: P) =>
 export const CLIENT_REQUESTS = {
   'message.send': req('message.send', { cid: Cid, message: MessageInput }),
   'message.update': req('message.update', {
-    message: Type.Object(
-      { id: Uuid, text: Type.String({ minLength: 1, maxLength: 10_000 }) },
-      { additionalProperties: false },
-    ),
+    message: Type.Object({ id: Uuid, text: MessageText }, { additionalProperties: false }),
   }),
   'message.delete': req('message.delete', { message_id: Uuid }),
   'reaction.add': req('reaction.add', { message_id: Uuid, reaction: ReactionBody }),

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { MAX_SEQ } from './text.js';
 
 /** A UUID (any version); message ids are UUIDv7 made by the client or the server. */
 export const Uuid = Type.String({
@@ -30,7 +31,7 @@ export const Cid = Type.String({
 });
 
 /** A channel sequence number: every channel event takes the next one. */
-export const Seq = Type.Integer({ minimum: 0, description: 'per-channel sequence number' });
+export const Seq = Type.Integer({ minimum: 0, maximum: MAX_SEQ, description: 'per-channel sequence number' });
 
 /** An ISO-8601 UTC timestamp. */
 export const Timestamp = Type.String({ format: 'date-time' });

@@ -95,5 +95,15 @@ export {
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './rest.js';
+export {
+  describeTextPattern,
+  isNameText,
+  isSafeText,
+  MAX_SEQ,
+  NameText,
+  NOT_BLANK_PATTERN,
+  SAFE_TEXT_PATTERN,
+  SafeText,
+} from './text.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';

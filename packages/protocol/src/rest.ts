@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Channel, Member, MemberRole, Message, User, UserRole } from './entities.js';
 import { ChannelEvent } from './events.js';
 import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { NameText, SafeText } from './text.js';
 
 /** Longest message text accepted, in characters. */
 export const MAX_MESSAGE_LENGTH = 10_000;
@@ -12,7 +13,10 @@ export const MAX_BATCH = 100;
 /** Largest page of messages, channels, users or events. */
 export const MAX_PAGE = 200;
 
-const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Name = NameText({ maxLength: 200 });
+const ImageUrl = SafeText({ maxLength: 2048 });
+/** Message text: 1–10 000 characters, not blank, no NUL, no lone surrogate. */
+export const MessageText = NameText({ maxLength: MAX_MESSAGE_LENGTH });
 const Limit = Type.Integer({ minimum: 1, maximum: MAX_PAGE });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -35,7 +39,7 @@ export const UserInput = Type.Object(
     id: UserId,
     name: Type.Optional(Name),
     username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
-    image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+    image: Type.Optional(Nullable(ImageUrl)),
     role: Type.Optional(UserRole),
   },
   { additionalProperties: false },
@@ -49,15 +53,15 @@ export type UpsertUsersBody = Static<typeof UpsertUsersBody>;
 export const UsersResponse = Type.Object({ users: Type.Array(User) });
 export const UserResponse = Type.Object({ user: User });
 export const QueryUsersQuery = Type.Object(
-  { q: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Limit) },
+  { q: Type.Optional(SafeText({ maxLength: 100 })), limit: Type.Optional(Limit) },
   { additionalProperties: false },
 );
 export type QueryUsersQuery = Static<typeof QueryUsersQuery>;
 
 export const SetStatusBody = Type.Object(
   {
-    text: Nullable(Type.String({ maxLength: 200 })),
-    emoji: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+    text: Nullable(SafeText({ maxLength: 200 })),
+    emoji: Type.Optional(Nullable(SafeText({ maxLength: 64 }))),
     expires_at: Type.Optional(Nullable(Timestamp)),
   },
   { additionalProperties: false },
@@ -71,7 +75,7 @@ export const UpdateMeBody = Type.Object(
   {
     name: Type.Optional(Name),
     username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
-    image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+    image: Type.Optional(Nullable(ImageUrl)),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -84,10 +88,11 @@ export const MeResponse = Type.Object({
 // ---- channels ----------------------------------------------------------------------------
 
 const ChannelProps = {
-  name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
-  description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
-  topic: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
-  image: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+  /** A channel without a name has `null`, never a blank one. */
+  name: Type.Optional(Nullable(NameText({ maxLength: 200 }))),
+  description: Type.Optional(Nullable(SafeText({ maxLength: 2000 }))),
+  topic: Type.Optional(Nullable(SafeText({ maxLength: 500 }))),
+  image: Type.Optional(Nullable(ImageUrl)),
 };
 
 export const CreateChannelBody = Type.Object(
@@ -135,11 +140,11 @@ export const ChannelFilter = Type.Object(
     ),
     name: Type.Optional(
       Type.Union([
-        Type.String(),
+        SafeText({ maxLength: 200 }),
         Type.Object(
           {
-            $eq: Type.Optional(Type.String()),
-            $autocomplete: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            $eq: Type.Optional(SafeText({ maxLength: 200 })),
+            $autocomplete: Type.Optional(SafeText({ minLength: 1, maxLength: 100 })),
           },
           { additionalProperties: false, minProperties: 1 },
         ),
@@ -170,7 +175,7 @@ export const QueryChannelsBody = Type.Object(
       ),
     ),
     limit: Type.Optional(Limit),
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    cursor: Type.Optional(SafeText({ maxLength: 500 })),
   },
   { additionalProperties: false },
 );
@@ -197,7 +202,7 @@ export type UpdateMemberBody = Static<typeof UpdateMemberBody>;
 export const MessageInput = Type.Object(
   {
     id: Type.Optional(Uuid),
-    text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }),
+    text: MessageText,
     parent_id: Type.Optional(Nullable(Uuid)),
     show_in_channel: Type.Optional(Type.Boolean()),
     quoted_message_id: Type.Optional(Nullable(Uuid)),
@@ -208,10 +213,7 @@ export type MessageInput = Static<typeof MessageInput>;
 export const SendMessageBody = MessageInput;
 export type SendMessageBody = MessageInput;
 
-export const UpdateMessageBody = Type.Object(
-  { text: Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH }) },
-  { additionalProperties: false },
-);
+export const UpdateMessageBody = Type.Object({ text: MessageText }, { additionalProperties: false });
 export type UpdateMessageBody = Static<typeof UpdateMessageBody>;
 export const MessageResponse = Type.Object({ message: Message });
 export const MessagesResponse = Type.Object({ messages: Type.Array(Message) });

@@ -58,7 +58,8 @@ type ValidatorFactory = NonNullable<
   NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
 >;
 type AjvOptions = { customOptions: Record<string, unknown> };
-type RouteValidator = (route: { httpPart?: string }) => unknown;
+type RouteValidator = (route: { httpPart?: string; schema?: unknown }) => unknown;
+type ValidateFn = ((data: unknown, ctx?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 type AjvFactory = (external: unknown, options: AjvOptions) => RouteValidator;
 // Fastify's own Ajv validator factory, resolved through fastify so it is the one fastify ships.
 const ajvValidators = (
@@ -76,8 +77,44 @@ const buildValidator: AjvFactory = (external, options) => {
     ...options,
     customOptions: { ...options.customOptions, coerceTypes: false },
   });
-  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
+  return (route) =>
+    route.httpPart === 'body' ? strict(route) : decimalIntegers(route.schema, coercing(route) as ValidateFn);
 };
+
+/**
+ * Ajv coerces any string that `Number()` reads: `0x10`, `1e3`, `Infinity`, ` 7 `. A whole-number
+ * query or path parameter must be written as decimal digits (an optional `-`, which the
+ * schema's minimum then refuses), so `before=0x10` is 400 like `before=abc`, not seq 16; the
+ * schema's bounds refuse the rest (`1e20`, 40 digits).
+ */
+const DECIMAL = /^-?[0-9]+$/;
+function decimalIntegers(schema: unknown, validate: ValidateFn): ValidateFn {
+  const props = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  const integers = Object.keys(props).filter((k) => props[k]?.type === 'integer');
+  if (integers.length === 0) return validate;
+  const wrapped: ValidateFn = (data, ctx) => {
+    for (const k of integers) {
+      const v = (data as Record<string, unknown> | null)?.[k];
+      if (typeof v === 'string' && !DECIMAL.test(v)) {
+        wrapped.errors = [
+          {
+            keyword: 'type',
+            instancePath: `/${k}`,
+            schemaPath: `#/properties/${k}/type`,
+            params: { type: 'integer' },
+            message: 'must be an integer written in decimal digits',
+          },
+        ];
+        return false;
+      }
+    }
+    const ok = validate(data, ctx);
+    wrapped.errors = validate.errors;
+    return ok;
+  };
+  wrapped.schemaEnv = validate.schemaEnv;
+  return wrapped;
+}
 
 export interface BuildOptions {
   /** An already open database (tests); otherwise opened from the config and closed on close. */

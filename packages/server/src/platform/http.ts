@@ -9,6 +9,7 @@
  *   - `account`: a signed-in account of the bundled team web app (its session cookie, no
  *                API key); the accounts feature resolves the cookie, this file only asks
  */
+import { describeTextPattern } from '@parley/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppContext, bearer, type Caller, verifyToken } from './auth.js';
 import { ApiError, toApiError } from './errors.js';
@@ -196,14 +197,25 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
 function fromFastifyError(err: FastifyError): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err.validation) {
-    const details = err.validation.map((v) => ({
-      path: `${err.validationContext ?? ''}${v.instancePath || ''}`,
-      message: v.message,
-      ...(v.params && 'additionalProperty' in v.params
-        ? { field: (v.params as { additionalProperty: string }).additionalProperty }
-        : {}),
-    }));
-    return new ApiError('VALIDATION_ERROR', `Invalid ${err.validationContext ?? 'request'}: ${err.message}`, details);
+    // The shared text patterns are said in words (see protocol text.ts), not quoted as regexes.
+    let worded: string | null = null;
+    const details = err.validation.map((v) => {
+      const path = `${err.validationContext ?? ''}${v.instancePath || ''}`;
+      const text = v.keyword === 'pattern' ? describeTextPattern(v.params?.pattern) : null;
+      if (text) worded ??= `${path} ${text}`;
+      return {
+        path,
+        message: text ?? v.message,
+        ...(v.params && 'additionalProperty' in v.params
+          ? { field: (v.params as { additionalProperty: string }).additionalProperty }
+          : {}),
+      };
+    });
+    return new ApiError(
+      'VALIDATION_ERROR',
+      `Invalid ${err.validationContext ?? 'request'}: ${worded ?? err.message}`,
+      details,
+    );
   }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -3,12 +3,15 @@
  * short while. Secrets are unsealed once per cache fill, never logged, never sent again.
  */
 import { randomUUID } from 'node:crypto';
+import { isSafeText } from '@parley/protocol';
 import { eq } from 'drizzle-orm';
 import type { AppContext } from './auth.js';
 import { type Db, schema } from './db/index.js';
 import { newCredential, type Sealer } from './secrets.js';
 
 const TTL_MS = 30_000;
+/** Far longer than any key this server makes (`pk_` and 16 characters). */
+const MAX_KEY_LENGTH = 200;
 
 export class AppRegistry {
   private readonly cache = new Map<string, { app: AppContext | null; at: number }>();
@@ -19,6 +22,9 @@ export class AppRegistry {
 
   /** The app with this API key, or null. */
   async byKey(apiKey: string): Promise<AppContext | null> {
+    // A key no app can have is unknown without asking: NUL in a query (`?api_key=%00`) made the
+    // lookup itself fail (500, and 1013 "database unavailable" on the socket).
+    if (apiKey.length > MAX_KEY_LENGTH || !isSafeText(apiKey)) return null;
     const hit = this.cache.get(apiKey);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.app;
     const [row] = await this.db.select().from(schema.apps).where(eq(schema.apps.apiKey, apiKey)).limit(1);

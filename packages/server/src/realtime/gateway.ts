@@ -15,6 +15,7 @@ import {
   CLIENT_REQUESTS,
   CLOSE_CODES,
   type ClientRequestType,
+  describeTextPattern,
   type HelloFrame,
   PROTOCOL_VERSION,
 } from '@parley/protocol';
@@ -233,7 +234,11 @@ export class Gateway {
     });
     inbox.handle((data, isBinary) => {
       conn.awaitingPong = false;
-      void this.onFrame(conn, caller, isBinary ? null : data.toString());
+      // onFrame answers every failure itself; a throw that escapes it is a bug, logged, never
+      // an unhandled rejection (which would end the process).
+      this.onFrame(conn, caller, isBinary ? null : data.toString()).catch((err: unknown) =>
+        svc.log.error({ err }, 'socket frame failed'),
+      );
     });
     ws.once('close', () => {
       slice.delete(conn);
@@ -262,7 +267,9 @@ export class Gateway {
       conn.replyError(null, { code: 'BAD_JSON', message: 'Frames must be JSON text' });
       return;
     }
-    const f = frame as { type?: unknown; req_id?: unknown };
+    // `null` is JSON too: reading a field of it threw, outside any reply (and, unhandled, ended
+    // the process).
+    const f = (frame !== null && typeof frame === 'object' ? frame : {}) as { type?: unknown; req_id?: unknown };
     const reqId = typeof f.req_id === 'number' && Number.isSafeInteger(f.req_id) ? f.req_id : null;
     const type = typeof f.type === 'string' ? f.type : '';
     const check = requestChecks.get(type);
@@ -272,7 +279,9 @@ export class Gateway {
       return;
     }
     if (!check.Check(frame)) {
-      const details = [...check.Errors(frame)].slice(0, 5).map((e) => ({ path: e.path, message: e.message }));
+      const details = [...check.Errors(frame)]
+        .slice(0, 5)
+        .map((e) => ({ path: e.path, message: describeTextPattern(e.schema.pattern) ?? e.message }));
       conn.replyError(reqId, { code: 'VALIDATION_ERROR', message: `Invalid ${type} frame`, details });
       return;
     }

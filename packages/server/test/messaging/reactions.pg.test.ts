@@ -168,4 +168,19 @@ describe('reactions', () => {
     expect(await w.lastSeq(pub)).toBe(1);
     expect(await w.lastSeq(grp)).toBe(1);
   });
+
+  it('a reaction type "null" (any case) is counted like any other, not a 500 (a JSON path read as SQL NULL)', async () => {
+    const cid = await group();
+    const m = await w.send('alice', cid, 'null reactions');
+    for (const type of ['null', 'NULL', 'Null']) expect((await react('alice', m.id, type)).status).toBe(200);
+    expect((await react('bob', m.id, 'null')).status).toBe(200);
+    expect(await getAs('alice', m.id)).toMatchObject({ reactions: { null: 2, NULL: 1, Null: 1 } });
+    const bob = await w.socket('bob');
+    const added = await bob.request('reaction.add', { message_id: m.id, reaction: { type: 'NuLl' } });
+    expect(added.ok, JSON.stringify(added)).toBe(true);
+    const removed = await bob.request('reaction.remove', { message_id: m.id, reaction_type: 'null' });
+    expect(removed.ok, JSON.stringify(removed)).toBe(true);
+    expect((await unreact('alice', m.id, 'NULL')).status).toBe(200);
+    expect(await getAs('alice', m.id)).toMatchObject({ reactions: { null: 1, Null: 1, NuLl: 1 } });
+  });
 });

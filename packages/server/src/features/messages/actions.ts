@@ -4,7 +4,7 @@
  * of a channel), writes, appends the event to the log; publish after commit; answer with the
  * stored message.
  */
-import { type ChannelEvent, type Message, type MessageInput, uuidv7 } from '@parley/protocol';
+import { type ChannelEvent, isNameText, type Message, type MessageInput, uuidv7 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
@@ -105,11 +105,12 @@ async function checkSendRate(svc: Services, appId: string, userId: string): Prom
     });
 }
 
-/** Text a message may hold: not blank, no NUL, no lone UTF-16 surrogate (PostgreSQL stores neither). */
+/**
+ * Text a message may hold: not blank, no NUL, no lone UTF-16 surrogate (PostgreSQL stores
+ * neither). The request schemas say the same (`MessageText`); this guards callers without one.
+ */
 function checkText(text: string): void {
-  if (text.trim() === '') throw invalid('Message text is empty');
-  if (text.includes('\u0000')) throw invalid('Message text contains a NUL character');
-  if (/\p{Cs}/u.test(text)) throw invalid('Message text is not well-formed Unicode (a lone surrogate)');
+  if (!isNameText(text)) throw invalid('Message text must not be blank, nor contain NUL or a lone UTF-16 surrogate');
 }
 
 /**

@@ -15,6 +15,10 @@ import { enrichMessages, ownReactions } from '../messages/actions.js';
 
 const LATEST = 10;
 
+// JSON paths are built as `array[$1::text]`, never as a '{…}' array literal made from the
+// type: a literal reads `null` (any case) as SQL NULL (jsonb_set then fails) and gives
+// meaning to `,`, `"`, `{` and `\`. Bound as one element, any string is one path key.
+
 const latestSql = (appId: string, messageId: string) => sql`(
   select coalesce(jsonb_agg(jsonb_build_object('type', r.type, 'user_id', r.user_id,
            'created_at', to_char(r.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by r.created_at desc, r.user_id), '[]'::jsonb)
@@ -44,7 +48,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
     const [row] = await tx
       .update(schema.messages)
       .set({
-        reactionCounts: sql`jsonb_set(${schema.messages.reactionCounts}, ${`{${type}}`}::text[],
+        reactionCounts: sql`jsonb_set(${schema.messages.reactionCounts}, array[${type}::text],
           to_jsonb(coalesce((${schema.messages.reactionCounts} ->> ${type})::int, 0) + 1))`,
         latestReactions: latestSql(appId, messageId),
       })
@@ -95,7 +99,7 @@ export async function removeReaction(svc: Services, caller: Caller, messageId: s
       .set({
         reactionCounts: sql`case when coalesce((${schema.messages.reactionCounts} ->> ${type})::int, 0) <= 1
           then ${schema.messages.reactionCounts} - ${type}
-          else jsonb_set(${schema.messages.reactionCounts}, ${`{${type}}`}::text[], to_jsonb((${schema.messages.reactionCounts} ->> ${type})::int - 1)) end`,
+          else jsonb_set(${schema.messages.reactionCounts}, array[${type}::text], to_jsonb((${schema.messages.reactionCounts} ->> ${type})::int - 1)) end`,
         latestReactions: latestSql(appId, messageId),
       })
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)))

@@ -11,6 +11,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
 
 export { schema };
@@ -98,6 +99,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       driver: { kind: 'postgres', pool },
     };
   }
+  // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
+  keepByteOrderMarks();
   let client = opts.pglite;
   if (!client) {
     if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
