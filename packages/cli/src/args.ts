@@ -243,7 +243,8 @@ export function parsePort(raw: string, what: string): number {
   return Number(raw);
 }
 
-const EXPIRES = /^([0-9]+) ?(s|m|h|d|w)$/;
+// The admin API's rule for `expires_in` (features/apps/routes.ts): a positive count of at most six digits.
+const EXPIRES = /^([1-9][0-9]{0,5}) ?(s|m|h|d|w)$/;
 
 /** Checks that need more than one option, or the shape of a value. */
 function checkValues(command: string, v: Values): void {
@@ -258,7 +259,7 @@ function checkValues(command: string, v: Values): void {
     if (v.user === undefined && !v.server) throw new UsageError('parley token needs --user USER_ID or --server');
     if (typeof v.expires === 'string') {
       const m = EXPIRES.exec(v.expires);
-      if (!m || Number(m[1]) === 0) {
+      if (!m) {
         throw new UsageError(`--expires takes a positive time like 30s, 15m, 1h, 7d or 2w, got "${v.expires}"`);
       }
     }

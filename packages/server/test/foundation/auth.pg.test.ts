@@ -239,5 +239,9 @@ describe('admin API', () => {
     expectError(await search(bearer(b.apiKey, user.body.token)), 'UNAUTHORIZED');
     expectError(await mint('00000000-0000-4000-8000-000000000000', { user_id: 'x' }), 'NOT_FOUND');
     expectError(await mint(a.id, { user_id: 'bad id!' }), 'VALIDATION_ERROR');
+    // A lifetime must be positive and bounded: `0s` is dead on arrival, 40 digits an absurd `exp`.
+    for (const expires_in of ['0s', '0 h', `${'9'.repeat(40)}s`, '1y', '-1h'])
+      expectError(await mint(a.id, { user_id: 'x', expires_in }), 'VALIDATION_ERROR');
+    expect((await mint(a.id, { user_id: 'x', expires_in: '999999w' })).status).toBe(200);
   });
 });

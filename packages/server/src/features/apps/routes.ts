@@ -55,7 +55,14 @@ export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               user_id: Type.Union([UserId, Type.Null()]),
-              expires_in: Type.Optional(Type.String({ pattern: '^[0-9]+ ?(s|m|h|d|w)$', description: 'e.g. 1h, 30d' })),
+              expires_in: Type.Optional(
+                Type.String({
+                  // A positive count of at most six digits: `0s` would mint a token that is dead
+                  // on arrival, and an unbounded count an `exp` far past any date a JWT library reads.
+                  pattern: '^[1-9][0-9]{0,5} ?(s|m|h|d|w)$',
+                  description: 'a positive lifetime of at most six digits and a unit, e.g. 1h, 30d',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
