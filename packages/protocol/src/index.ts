@@ -94,6 +94,27 @@ export {
   type SettablePresence,
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+export {
+  EmptyReply,
+  MemberResponse,
+  MeResponse,
+  MessageResponse,
+  MessagesResponse,
+  PongResponse,
+  PresenceResponse,
+  QueryChannelsResponse,
+  REQUEST_REPLIES,
+  ReactionResponse,
+  ReadStateResponse,
+  RemovedResponse,
+  type ReplyBody,
+  type RequestBody,
+  type RequestMap,
+  UserResponse,
+  UsersResponse,
+  WatchResponse,
+} from './replies.js';
 export * from './rest.js';
+export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
