@@ -79,6 +79,7 @@ export {
   EphemeralEvent,
   type EphemeralEventType,
   EVENT_TYPES,
+  type EventOf,
   type EventType,
   LOGGED_EVENT_TYPES,
   type LoggedEventType,
