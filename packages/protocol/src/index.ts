@@ -116,6 +116,7 @@ export {
   WatchResponse,
 } from './replies.js';
 export * from './rest.js';
+export { checkServerFrame } from './server-frame-check.js';
 export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';

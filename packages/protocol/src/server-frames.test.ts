@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from './events.js';
+import { checkServerFrame } from './server-frame-check.js';
 import { ProtocolError, parseServerFrame } from './server-frames.js';
+
+/** Parse, then check the whole frame (what `{ full }` parsing means in tests). */
+const parseFull = (d: unknown) => {
+  const f = parseServerFrame(d);
+  return f instanceof ProtocolError ? f : checkServerFrame(f);
+};
 
 const at = '2026-11-22T10:00:00.000Z';
 const user = { id: 'alice', name: 'Alice', username: null, image: null, role: 'user', created_at: at, updated_at: at };
@@ -34,11 +41,8 @@ const message = {
 
 describe('parseServerFrame', () => {
   it('parses a message.new and narrows by type', () => {
-    const f = parseServerFrame(
+    const f = parseFull(
       JSON.stringify({ type: 'message.new', cid: 'public:general', seq: 7, created_at: at, message }),
-      {
-        full: true,
-      },
     );
     if (f instanceof ProtocolError) throw f;
     expect(f.type).toBe('message.new');
@@ -47,11 +51,11 @@ describe('parseServerFrame', () => {
 
   it('parses hello and replies, ok and not', () => {
     const hello = { type: 'hello', user, connection_id: 'c1', protocol_version: 1, channels: { 'public:general': 7 } };
-    expect(parseServerFrame(JSON.stringify(hello), { full: true })).toEqual(hello);
+    expect(parseFull(JSON.stringify(hello))).toEqual(hello);
     const ok = { type: 'reply', req_id: 3, ok: true, message };
-    expect(parseServerFrame(ok, { full: true })).toEqual(ok);
+    expect(parseFull(ok)).toEqual(ok);
     const bad = { type: 'reply', req_id: null, ok: false, error: { code: 'BAD_JSON', message: 'no' } };
-    expect(parseServerFrame(bad, { full: true })).toEqual(bad);
+    expect(parseFull(bad)).toEqual(bad);
   });
 
   it('returns a ProtocolError for text that is not JSON, a non-object, an unknown type, a bad envelope', () => {
@@ -77,7 +81,7 @@ describe('parseServerFrame', () => {
       message: { ...message, reply_count: -1 },
     };
     expect(parseServerFrame(wrong)).not.toBeInstanceOf(ProtocolError);
-    const r = parseServerFrame(wrong, { full: true });
+    const r = parseFull(wrong);
     expect(r).toBeInstanceOf(ProtocolError);
     expect((r as ProtocolError).message).toContain('/message/reply_count');
   });

@@ -5,14 +5,13 @@
  * Parsing runs on every frame a client receives, so by default it checks the envelope only:
  * the type is known, and the fields a client routes by (`cid`, `seq`, `req_id`, `ok`, the ids
  * of the `user`, `message`, `member` or `channel` it carries) have their types. The bodies
- * themselves come from the server, which builds them from these same schemas. `{ full: true }`
- * checks the whole frame against its TypeBox schema — for tests and for debugging a server
- * that may be out of step (it costs several times more; see docs/protocol.md).
+ * themselves come from the server, which builds them from these same schemas. This module uses
+ * no schema library at run time, so the SDK's bundle carries no validator; `checkServerFrame`
+ * (server-frame-check.ts) checks a whole frame against its TypeBox schema — for tests and for
+ * debugging a server that may be out of step (it costs several times more; docs/protocol.md).
  */
-import { FormatRegistry, type TSchema, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ChannelEvent, EphemeralEvent, type ServerEvent } from './events.js';
-import { HelloFrame, type ReplyFrame } from './frames.js';
+import type { ServerEvent } from './events.js';
+import type { HelloFrame, ReplyFrame } from './frames.js';
 
 /** Any frame from the server: `hello`, a `reply`, or an event. */
 export type ServerFrame = HelloFrame | ReplyFrame | ServerEvent;
@@ -67,34 +66,6 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'channel.removed': (f) => isStr(f.cid),
 };
 
-// The full schema of each frame type, taken apart from the event unions (one branch of
-// EphemeralEvent serves two types).
-const ReplySchema = Type.Union([
-  Type.Object({ type: Type.Literal('reply'), req_id: Type.Integer({ minimum: 0 }), ok: Type.Literal(true) }),
-  Type.Object({
-    type: Type.Literal('reply'),
-    req_id: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
-    ok: Type.Literal(false),
-    error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
-  }),
-]);
-const SCHEMA = new Map<string, TSchema>([
-  ['hello', HelloFrame],
-  ['reply', ReplySchema],
-]);
-for (const branch of [...ChannelEvent.anyOf, ...EphemeralEvent.anyOf]) {
-  const t = branch.properties.type as TSchema & { const?: string; anyOf?: { const: string }[] };
-  for (const name of t.anyOf ? t.anyOf.map((l) => l.const) : [t.const as string]) SCHEMA.set(name, branch);
-}
-
-// TypeBox checks `format` only against registered formats; the wire uses these two.
-if (!FormatRegistry.Has('date-time'))
-  FormatRegistry.Set(
-    'date-time',
-    (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
-  );
-if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => /^[^@\s]+@[^@\s]+$/.test(v));
-
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;
 
 /**
@@ -102,7 +73,7 @@ const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;
  * frame, or a `ProtocolError` (returned, not thrown: a bad frame is expected input, and the
  * caller decides whether to log, drop or close).
  */
-export function parseServerFrame(data: unknown, opts: { full?: boolean } = {}): ServerFrame | ProtocolError {
+export function parseServerFrame(data: unknown): ServerFrame | ProtocolError {
   let f: unknown = data;
   if (typeof data === 'string') {
     try {
@@ -117,16 +88,5 @@ export function parseServerFrame(data: unknown, opts: { full?: boolean } = {}): 
   const check = envelopes[type];
   if (!check) return new ProtocolError('UNKNOWN_TYPE', `Unknown frame type ${type}`, type);
   if (!check(f)) return new ProtocolError('INVALID_FRAME', `Malformed ${type} frame`, type);
-  if (opts.full) {
-    const schema = SCHEMA.get(type) as TSchema;
-    if (!Value.Check(schema, f)) {
-      const first = Value.Errors(schema, f).First();
-      return new ProtocolError(
-        'INVALID_FRAME',
-        `Invalid ${type} frame${first ? `: ${first.path} ${first.message}` : ''}`,
-        type,
-      );
-    }
-  }
   return f as ServerFrame;
 }
