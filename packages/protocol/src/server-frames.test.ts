@@ -67,6 +67,8 @@ describe('parseServerFrame', () => {
     expect(code('null')).toBe('INVALID_FRAME');
     expect(code('[1]')).toBe('INVALID_FRAME');
     expect(code('{"type":"message.exploded"}')).toBe('UNKNOWN_TYPE');
+    expect(code('{"type":"toString"}')).toBe('UNKNOWN_TYPE');
+    expect(code('{"type":"__proto__"}')).toBe('UNKNOWN_TYPE');
     expect(code({ type: 'message.new', cid: 'public:general', seq: '7', message })).toBe('INVALID_FRAME');
     expect(code({ type: 'reply', req_id: 1 })).toBe('INVALID_FRAME');
     expect(code({ type: 'typing.start', cid: 'public:general', parent_id: null, user })).toBe('ok');

@@ -85,7 +85,8 @@ export function parseServerFrame(data: unknown): ServerFrame | ProtocolError {
   const type = isObj(f) ? f.type : undefined;
   if (!isObj(f) || typeof type !== 'string')
     return new ProtocolError('INVALID_FRAME', 'The frame is not an object with a type');
-  const check = envelopes[type];
+  // Own keys only: a frame typed `toString` or `__proto__` must not find Object's methods.
+  const check = Object.hasOwn(envelopes, type) ? envelopes[type] : undefined;
   if (!check) return new ProtocolError('UNKNOWN_TYPE', `Unknown frame type ${type}`, type);
   if (!check(f)) return new ProtocolError('INVALID_FRAME', `Malformed ${type} frame`, type);
   return f as ServerFrame;
