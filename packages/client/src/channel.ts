@@ -2,10 +2,17 @@
  * A channel handle: watch it, send and edit messages (optimistically), react, read, type.
  * Its state lives in the client's store (`channel.state`, `channel.subscribe`).
  */
-import { type Channel as ChannelData, type Member, type Message, uuidv7 } from '@parley/protocol';
-import type { ChatClient } from './client.js';
-import { pendingMessage } from './client.js';
+import {
+  type ChannelResponse,
+  type Message,
+  type MessageResponse,
+  type MessagesResponse,
+  type ReadStateResponse,
+  uuidv7,
+} from '@parley/protocol';
 import { ParleyError } from './errors.js';
+import type { ChannelHost } from './host.js';
+import { pendingMessage } from './outbox.js';
 import { type ChannelState, type LocalMessage, replaceEverywhere, upsertMessage } from './state.js';
 
 const TYPING_THROTTLE_MS = 2_000;
@@ -25,7 +32,7 @@ export class Channel {
   private typingIdle = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
-    private readonly client: ChatClient,
+    private readonly client: ChannelHost,
     readonly type: string,
     private idValue: string | null,
     private readonly create?: { members: string[]; name?: string },
@@ -72,7 +79,7 @@ export class Channel {
       ...(extra.description ? { description: extra.description } : {}),
       ...(extra.topic ? { topic: extra.topic } : {}),
     };
-    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>('POST', '/v1/channels', body);
+    const r = await this.client.http.call<ChannelResponse>('POST', '/v1/channels', body);
     this.idValue = r.channel.id;
     this.cidValue = r.channel.cid;
     this.client.adopt(this);
@@ -94,9 +101,10 @@ export class Channel {
     }
     this.client.hold(cid);
     try {
-      const r = await this.client.request('channel.watch', { cid });
-      const snapshot = r as unknown as { channel: ChannelData; members: Member[] };
-      const page = await this.client.http.call<{ messages: Message[] }>(
+      const snapshot = await this.client.request('channel.watch', { cid });
+      // Only a watch the server could not subscribe answers without the channel.
+      if (!('channel' in snapshot)) throw new ParleyError('UNAVAILABLE', `Could not watch ${cid}`);
+      const page = await this.client.http.call<MessagesResponse>(
         'GET',
         `/v1/channels/${cid}/messages?limit=${opts.limit ?? 50}`,
       );
@@ -128,9 +136,9 @@ export class Channel {
     try {
       // The server sends the missed events before its reply; they are held and applied in order.
       const r = await this.client.request('channel.watch', { cid: this.cid, since: c.lastSeq });
-      reload = r.reload === true;
-      if (!reload) {
-        const snap = r as unknown as { channel: ChannelData; members: Member[] };
+      reload = r.reload || !('channel' in r);
+      if ('channel' in r && !reload) {
+        const snap = r;
         const { last_seq: _ls, ...rest } = snap.channel;
         this.client.updateChannel(this.cid, (cur) => ({
           ...cur,
@@ -161,11 +169,8 @@ export class Channel {
     const cid = this.cid;
     this.client.hold(cid);
     try {
-      const snap = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
-        'GET',
-        `/v1/channels/${cid}`,
-      );
-      const page = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${cid}/messages?limit=50`);
+      const snap = await this.client.http.call<ChannelResponse>('GET', `/v1/channels/${cid}`);
+      const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${cid}/messages?limit=50`);
       this.client.putChannel(snap.channel, snap.members);
       this.client.updateChannel(cid, (c) => {
         let messages = c.messages.filter((m) => m.status !== 'sent');
@@ -186,7 +191,7 @@ export class Channel {
   async loadOlder(limit = 50): Promise<number> {
     const first = this.state?.messages.find((m) => m.seq > 0);
     const q = first ? `before=${first.seq}&limit=${limit}` : `limit=${limit}`;
-    const page = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${this.cid}/messages?${q}`);
+    const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/messages?${q}`);
     this.client.updateChannel(this.cid, (c) => {
       let messages = c.messages;
       for (const m of page.messages)
@@ -239,8 +244,7 @@ export class Channel {
     // The object now in state: still there (by identity) at rollback time means nothing replaced it.
     const optimistic = before ? this.client.findLocal(this.cid, id) : undefined;
     try {
-      const r = await this.client.request('message.update', { message: { id, text } });
-      const m = r.message as Message;
+      const { message: m } = await this.client.request('message.update', { message: { id, text } });
       this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
       return m;
     } catch (e) {
@@ -253,8 +257,7 @@ export class Channel {
   }
 
   async deleteMessage(id: string): Promise<Message> {
-    const r = await this.client.request('message.delete', { message_id: id });
-    const m = r.message as Message;
+    const { message: m } = await this.client.request('message.delete', { message_id: id });
     this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
     return m;
   }
@@ -286,7 +289,7 @@ export class Channel {
       const r = add
         ? await this.client.request('reaction.add', { message_id: messageId, reaction: { type } })
         : await this.client.request('reaction.remove', { message_id: messageId, reaction: { type } });
-      const m = r.message as Message;
+      const m = r.message;
       const cur = this.client.findLocal(this.cid, messageId);
       // Apply only if no newer event has already moved the message past this answer.
       if (!cur || cur.updated_at <= m.updated_at)
@@ -333,21 +336,21 @@ export class Channel {
 
   /** Mark unread from a message on. */
   async markUnread(messageId: string): Promise<void> {
-    const r = await this.client.http.call<Record<string, unknown>>('POST', `/v1/channels/${this.cid}/unread`, {
+    const r = await this.client.http.call<ReadStateResponse>('POST', `/v1/channels/${this.cid}/unread`, {
       message_id: messageId,
     });
     this.applyReadAnswer(r);
   }
 
-  private applyReadAnswer(r: Record<string, unknown>): void {
-    const last = r.last_read_seq as number;
+  private applyReadAnswer(r: ReadStateResponse): void {
+    const last = r.last_read_seq;
     this.client.updateChannel(this.cid, (cur) => {
       if (!cur.channel.membership) return cur;
       const atServerPoint = cur.lastSeq <= (this.state?.channel.last_seq ?? cur.lastSeq);
       return {
         ...cur,
-        unreadCount: atServerPoint ? (r.unread_count as number) : cur.unreadCount,
-        mentionCount: atServerPoint ? ((r.mention_count as number | undefined) ?? cur.mentionCount) : cur.mentionCount,
+        unreadCount: atServerPoint ? r.unread_count : cur.unreadCount,
+        mentionCount: atServerPoint ? r.mention_count : cur.mentionCount,
         channel: { ...cur.channel, membership: { ...cur.channel.membership, last_read_seq: last } },
         read: { ...cur.read, [this.client.me]: last },
       };
@@ -385,7 +388,7 @@ export class Channel {
   async getReplies(parentId: string, opts: { before?: number; limit?: number } = {}): Promise<LocalMessage[]> {
     const q = new URLSearchParams({ limit: String(opts.limit ?? 50) });
     if (opts.before !== undefined) q.set('before', String(opts.before));
-    const r = await this.client.http.call<{ messages: Message[] }>('GET', `/v1/messages/${parentId}/replies?${q}`);
+    const r = await this.client.http.call<MessagesResponse>('GET', `/v1/messages/${parentId}/replies?${q}`);
     this.client.updateChannel(this.cid, (c) => {
       let list = c.threads[parentId] ?? [];
       for (const m of r.messages) list = upsertMessage(list, { ...m, status: 'sent' });
@@ -395,19 +398,19 @@ export class Channel {
   }
 
   async pin(messageId: string): Promise<Message> {
-    const r = await this.client.http.call<{ message: Message }>('POST', `/v1/messages/${messageId}/pin`);
+    const r = await this.client.http.call<MessageResponse>('POST', `/v1/messages/${messageId}/pin`);
     this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
     return r.message;
   }
 
   async unpin(messageId: string): Promise<Message> {
-    const r = await this.client.http.call<{ message: Message }>('DELETE', `/v1/messages/${messageId}/pin`);
+    const r = await this.client.http.call<MessageResponse>('DELETE', `/v1/messages/${messageId}/pin`);
     this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
     return r.message;
   }
 
   async getPinned(): Promise<Message[]> {
-    return (await this.client.http.call<{ messages: Message[] }>('GET', `/v1/channels/${this.cid}/pinned`)).messages;
+    return (await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/pinned`)).messages;
   }
 
   /** Update name, description, topic, image or archived. */
@@ -418,39 +421,28 @@ export class Channel {
     image?: string | null;
     archived?: boolean;
   }) {
-    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
-      'PATCH',
-      `/v1/channels/${this.cid}`,
-      fields,
-    );
+    const r = await this.client.http.call<ChannelResponse>('PATCH', `/v1/channels/${this.cid}`, fields);
     this.client.putChannel(r.channel, r.members);
     return r.channel;
   }
 
   async addMembers(userIds: string[]): Promise<void> {
-    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
-      'POST',
-      `/v1/channels/${this.cid}/members`,
-      { add: userIds },
-    );
+    const r = await this.client.http.call<ChannelResponse>('POST', `/v1/channels/${this.cid}/members`, {
+      add: userIds,
+    });
     this.client.putChannel(r.channel, r.members);
   }
 
   async removeMembers(userIds: string[]): Promise<void> {
-    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
-      'POST',
-      `/v1/channels/${this.cid}/members`,
-      { remove: userIds },
-    );
+    const r = await this.client.http.call<ChannelResponse>('POST', `/v1/channels/${this.cid}/members`, {
+      remove: userIds,
+    });
     this.client.putChannel(r.channel, r.members);
   }
 
   /** Join a public channel. */
   async join(): Promise<void> {
-    const r = await this.client.http.call<{ channel: ChannelData; members: Member[] }>(
-      'POST',
-      `/v1/channels/${this.cid}/join`,
-    );
+    const r = await this.client.http.call<ChannelResponse>('POST', `/v1/channels/${this.cid}/join`);
     this.client.putChannel(r.channel, r.members);
   }
 

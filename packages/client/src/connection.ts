@@ -3,7 +3,17 @@
  * connection, and reconnection with exponential backoff and jitter. It knows nothing about
  * channels; the client feeds it frames and receives events.
  */
-import { CLOSE_CODES, type HelloFrame, shouldReconnect } from '@parley/protocol';
+import {
+  CLOSE_CODES,
+  type ClientRequestType,
+  type HelloFrame,
+  ProtocolError,
+  parseServerFrame,
+  type ReplyBody,
+  type RequestBody,
+  type ServerEvent,
+  shouldReconnect,
+} from '@parley/protocol';
 import { disconnected, ParleyError } from './errors.js';
 
 /** The subset of the WebSocket API we use: the browser's and the `ws` package's both fit. */
@@ -25,7 +35,8 @@ export interface ConnectionOptions {
   /** Called for a token before each connect; `refresh` is true after the server refused one. */
   token(refresh: boolean): Promise<string>;
   onHello(hello: HelloFrame, reconnected: boolean): void;
-  onEvent(frame: { type: string } & Record<string, unknown>): void;
+  /** Every event frame, parsed (frames that do not parse are dropped; see `onFrame`). */
+  onEvent(event: ServerEvent): void;
   onState(state: 'connecting' | 'online' | 'reconnecting' | 'offline'): void;
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
@@ -35,7 +46,8 @@ export interface ConnectionOptions {
 }
 
 interface Pending {
-  resolve(v: Record<string, unknown>): void;
+  /** The reply's body: the protocol's `ReplyBody` of the request's type (see `request`). */
+  resolve(v: unknown): void;
   reject(e: ParleyError): void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -89,21 +101,26 @@ export class Connection {
     this.scheduleReconnect(0);
   }
 
-  /** Send a request frame and wait for its reply. */
-  request(
-    type: string,
-    fields: Record<string, unknown> = {},
+  /**
+   * Send a request frame and wait for its reply. The reply is typed by the protocol's
+   * `REQUEST_REPLIES`; its body is the server's (checked as an envelope only, like every frame).
+   */
+  request<K extends ClientRequestType>(
+    type: K,
+    fields: RequestBody<K>,
     timeoutMs = this.o.requestTimeoutMs ?? 15_000,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<ReplyBody<K>> {
     const ws = this.ws;
     if (!ws || !this.online || ws.readyState !== OPEN) return Promise.reject(disconnected());
     const req_id = this.nextReq++;
-    return new Promise((resolve, reject) => {
+    return new Promise<ReplyBody<K>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(req_id);
         reject(new ParleyError('TIMEOUT', `No reply to ${type} in ${timeoutMs} ms`, { retryable: true }));
       }, timeoutMs);
-      this.pending.set(req_id, { resolve, reject, timer });
+      // The one place a reply meets its request's type: the server answers `req_id` with the
+      // reply of the request it was given.
+      this.pending.set(req_id, { resolve: (v) => resolve(v as ReplyBody<K>), reject, timer });
       try {
         ws.send(JSON.stringify({ type, req_id, ...fields }));
       } catch {
@@ -145,45 +162,35 @@ export class Connection {
 
   private onFrame(ws: SocketLike, data: unknown): void {
     if (this.ws !== ws) return;
-    let frame: {
-      type?: string;
-      req_id?: number;
-      ok?: boolean;
-      error?: { code: string; message: string; details?: unknown };
-    } & Record<string, unknown>;
-    try {
-      frame = JSON.parse(typeof data === 'string' ? data : String(data));
-    } catch {
-      return;
+    const frame = parseServerFrame(typeof data === 'string' ? data : String(data));
+    // Not JSON, malformed, or of a type this SDK does not know (a newer server's event): dropped.
+    if (frame instanceof ProtocolError) return;
+    switch (frame.type) {
+      case 'hello': {
+        const reconnected = this.everConnected;
+        this.everConnected = true;
+        this.online = true;
+        this.attempts = 0;
+        this.refreshToken = false;
+        this.startPings();
+        this.o.onState('online');
+        this.o.onHello(frame, reconnected);
+        for (const w of this.helloWaiters.splice(0)) w.resolve(frame);
+        return;
+      }
+      case 'reply': {
+        if (frame.req_id === null) return;
+        const p = this.pending.get(frame.req_id);
+        if (!p) return;
+        this.pending.delete(frame.req_id);
+        clearTimeout(p.timer);
+        if (frame.ok) p.resolve(frame);
+        else p.reject(new ParleyError(frame.error.code, frame.error.message, { details: frame.error.details }));
+        return;
+      }
+      default:
+        this.o.onEvent(frame);
     }
-    if (frame.type === 'hello') {
-      const reconnected = this.everConnected;
-      this.everConnected = true;
-      this.online = true;
-      this.attempts = 0;
-      this.refreshToken = false;
-      this.startPings();
-      this.o.onState('online');
-      this.o.onHello(frame as unknown as HelloFrame, reconnected);
-      for (const w of this.helloWaiters.splice(0)) w.resolve(frame as unknown as HelloFrame);
-      return;
-    }
-    if (frame.type === 'reply') {
-      if (typeof frame.req_id !== 'number') return;
-      const p = this.pending.get(frame.req_id);
-      if (!p) return;
-      this.pending.delete(frame.req_id);
-      clearTimeout(p.timer);
-      if (frame.ok) p.resolve(frame);
-      else
-        p.reject(
-          new ParleyError(frame.error?.code ?? 'INTERNAL', frame.error?.message ?? 'error', {
-            details: frame.error?.details,
-          }),
-        );
-      return;
-    }
-    if (typeof frame.type === 'string') this.o.onEvent(frame as { type: string } & Record<string, unknown>);
   }
 
   private afterClose(code: number, reason: string): void {

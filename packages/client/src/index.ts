@@ -10,16 +10,12 @@
  * ```
  */
 export { Channel, type SendOptions } from './channel.js';
-export {
-  ChatClient,
-  type ChatClientOptions,
-  type OutboxEntry,
-  pendingMessage,
-  type TokenOrProvider,
-} from './client.js';
+export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
 export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';
 export { ParleyError } from './errors.js';
+export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
+export { type OutboxEntry, pendingMessage } from './outbox.js';
 export {
   applyEvent,
   type ChannelState,

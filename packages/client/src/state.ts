@@ -271,6 +271,59 @@ function stripExtras(c: Channel): Partial<Channel> {
   return rest;
 }
 
+/**
+ * Change one channel with `fn`; the list order and the totals are recomputed only when what
+ * they depend on changed. The same state comes back when nothing changed.
+ */
+export function updateChannelIn(s: ClientState, cid: string, fn: (c: ChannelState) => ChannelState): ClientState {
+  const cur = s.channels[cid];
+  if (!cur) return s;
+  const next = fn(cur);
+  if (next === cur) return s;
+  const channels = { ...s.channels, [cid]: next };
+  const listChanged =
+    cur.channel.last_message_at !== next.channel.last_message_at ||
+    cur.unreadCount !== next.unreadCount ||
+    cur.mentionCount !== next.mentionCount ||
+    !!cur.channel.membership !== !!next.channel.membership ||
+    cur.channel.membership?.muted !== next.channel.membership?.muted;
+  return listChanged
+    ? { ...s, channels, channelList: sortChannelList(channels), ...totals(channels) }
+    : { ...s, channels };
+}
+
+/** Put a channel (as the API returns it) into state, keeping what is loaded. */
+export function putChannelIn(s: ClientState, data: Channel, members?: Member[]): ClientState {
+  const cur = s.channels[data.cid];
+  let next: ChannelState;
+  if (!cur) {
+    next = channelStateFrom(data, members);
+  } else {
+    const fresh = data.last_seq <= cur.lastSeq || !cur.loaded;
+    const channel: Channel = {
+      ...cur.channel,
+      ...data,
+      last_seq: Math.max(cur.lastSeq, data.last_seq),
+      last_message: data.last_message !== undefined && fresh ? data.last_message : cur.channel.last_message,
+      membership: data.membership !== undefined ? data.membership : cur.channel.membership,
+    };
+    next = { ...cur, channel };
+    if (members) {
+      next.members = Object.fromEntries(members.map((m) => [m.user_id, m]));
+      next.read = { ...next.read, ...Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])) };
+    }
+    // Server counts are exact at data.last_seq; they apply when we are at that point too,
+    // or when nothing is loaded (then the events in between are skipped, not replayed).
+    if (data.unread_count !== undefined && (data.last_seq === cur.lastSeq || (!cur.loaded && !cur.watching))) {
+      next.unreadCount = data.unread_count;
+      next.mentionCount = data.mention_count ?? 0;
+      if (!cur.loaded && !cur.watching) next.lastSeq = Math.max(cur.lastSeq, data.last_seq);
+    }
+  }
+  const channels = { ...s.channels, [data.cid]: next };
+  return { ...s, channels, channelList: sortChannelList(channels), ...totals(channels) };
+}
+
 /** Sort cids by most recent activity (last message, else creation), newest first. */
 export function sortChannelList(channels: ClientState['channels']): string[] {
   const key = (c: ChannelState) => c.channel.last_message_at ?? c.channel.created_at;

@@ -96,3 +96,5 @@ export type EphemeralEvent = Static<typeof EphemeralEvent>;
 
 /** Any event frame from the server. */
 export type ServerEvent = ChannelEvent | EphemeralEvent;
+/** The event of one type: `EventOf<'read.updated'>`. */
+export type EventOf<T extends EventType> = Extract<ServerEvent, { type: T }>;

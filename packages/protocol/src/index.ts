@@ -79,6 +79,7 @@ export {
   EphemeralEvent,
   type EphemeralEventType,
   EVENT_TYPES,
+  type EventOf,
   type EventType,
   LOGGED_EVENT_TYPES,
   type LoggedEventType,
@@ -94,7 +95,29 @@ export {
   type SettablePresence,
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+export {
+  EmptyReply,
+  MemberResponse,
+  MeResponse,
+  MessageResponse,
+  MessagesResponse,
+  PongResponse,
+  PresenceResponse,
+  QueryChannelsResponse,
+  REQUEST_REPLIES,
+  ReactionResponse,
+  ReadStateResponse,
+  RemovedResponse,
+  type ReplyBody,
+  type RequestBody,
+  type RequestMap,
+  UserResponse,
+  UsersResponse,
+  WatchResponse,
+} from './replies.js';
 export * from './rest.js';
+export { checkServerFrame } from './server-frame-check.js';
+export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export {
   describeTextPattern,
   isNameText,

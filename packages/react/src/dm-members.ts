@@ -7,7 +7,7 @@
  * kept current there by `presence.changed` events).
  */
 import type { ChatClient } from '@parley/client';
-import type { Member } from '@parley/protocol';
+import type { ChannelResponse, Member } from '@parley/protocol';
 import { useEffect, useState } from 'react';
 
 const fetched = new WeakMap<ChatClient, Map<string, Promise<Member[]>>>();
@@ -22,7 +22,7 @@ function membersOf(client: ChatClient, cid: string): Promise<Member[]> {
   let p = byCid.get(cid);
   if (!p) {
     p = client.http
-      .call<{ members: Member[] }>('GET', `/v1/channels/${cid}`)
+      .call<ChannelResponse>('GET', `/v1/channels/${cid}`)
       .then((r) => r.members)
       .catch((e: unknown) => {
         byCid.delete(cid); // try again on the next render that needs it

@@ -49,10 +49,11 @@ import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './pl
 import { AppRegistry } from './platform/tenancy.js';
 import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
+import { Bus } from './realtime/bus.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
 import { RedisBroker } from './realtime/redis-broker.js';
-import { Bus, type Services } from './services.js';
+import type { Services } from './services.js';
 
 type ValidatorFactory = NonNullable<
   NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']

@@ -21,9 +21,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
-import type { Services } from '../../services.js';
 
 /** The broker topic that carries endings to every node. */
 export const SESSIONS_TOPIC = 'x:sessions';
@@ -52,7 +52,7 @@ export class ChatSessions {
   private readonly origin = randomUUID();
 
   constructor(
-    private readonly svc: () => Services,
+    private readonly svc: () => Infra,
     private readonly broker: Broker,
   ) {
     broker.subscribe(SESSIONS_TOPIC);
@@ -123,7 +123,7 @@ export class ChatSessions {
  * their chat tokens. Call outside any transaction, or after it committed.
  */
 export async function endSessions(
-  svc: Services,
+  svc: Pick<Infra, 'db'> & { chatSessions: ChatSessions },
   by: { sessionId: string } | { accountId: string; except?: string },
 ): Promise<void> {
   const s = schema.accountSessions;

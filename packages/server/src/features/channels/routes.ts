@@ -4,15 +4,15 @@ import {
   CidParams,
   CreateChannelBody,
   ErrorBody,
-  Member,
   MemberParams,
+  MemberResponse,
   MembersBody,
   QueryChannelsBody,
   QueryChannelsResponse,
+  RemovedResponse,
   UpdateChannelBody,
   UpdateMemberBody,
 } from '@parley/protocol';
-import { Type } from '@sinclair/typebox';
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
@@ -125,7 +125,7 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: "Change a member's role (admins) or your own mute",
           params: MemberParams,
           body: UpdateMemberBody,
-          response: { 200: Type.Object({ member: Member }), ...errors },
+          response: { 200: MemberResponse, ...errors },
         },
       },
       async (req) => updateMember(svc, callerOf(req), req.params.cid, req.params.user_id, req.body),
@@ -156,7 +156,7 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Leave a channel',
           params: CidParams,
-          response: { 200: Type.Object({ removed: Type.Array(Type.String()) }), ...errors },
+          response: { 200: RemovedResponse, ...errors },
         },
       },
       async (req) => {

@@ -6,9 +6,10 @@
  */
 import type { ChannelEvent } from '@parley/protocol';
 import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import type { Infra } from '../../infra.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
-import type { Outgoing, Services } from '../../services.js';
+import type { Outgoing } from '../../realtime/bus.js';
 
 /** Events collected during a transaction, published once it commits. */
 export type Outbox = Outgoing[];
@@ -17,7 +18,7 @@ export type Outbox = Outgoing[];
  * Run `fn` in one transaction and publish what it collected only after commit. A throw
  * rolls everything back and publishes nothing.
  */
-export async function withTransaction<T>(svc: Services, fn: (tx: Tx, out: Outbox) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(svc: Infra, fn: (tx: Tx, out: Outbox) => Promise<T>): Promise<T> {
   const out: Outbox = [];
   let result: T;
   try {
@@ -82,7 +83,7 @@ export async function logEvents(tx: Queryable, out: Outbox, appId: string, event
 
 /** Logged events with `after < seq <= upTo`, oldest first, at most `limit`. */
 export async function readEvents(
-  svc: Services,
+  svc: Infra,
   appId: string,
   cid: string,
   after: number,

@@ -16,10 +16,10 @@
  */
 import type { ChannelEvent, Message } from '@parley/protocol';
 import { and, eq, getTableColumns, sql, type Table } from 'drizzle-orm';
+import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
 import { type Db, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
-import type { Services } from '../../services.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
 import type { Outbox } from '../events/log.js';
 import type { UserRow } from '../users/present.js';
@@ -72,7 +72,7 @@ export class SendBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly svc: () => Services,
+    private readonly svc: () => Infra,
     /** Runs one job alone in its own transaction (the path that also handles thread replies). */
     private readonly fallback: (job: SendJob) => Promise<JobResult>,
     private readonly opts: BatcherOptions,
@@ -294,7 +294,7 @@ interface AccessRow {
  * prepared once per connection).
  * Returns, per job in order, its result or the error to answer it with.
  */
-async function writeBatch(svc: Services, jobs: SendJob[]): Promise<(JobResult | Error)[]> {
+async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Error)[]> {
   const results: (JobResult | Error)[] = jobs.map(() => notFound('Channel'));
   const input = jobs.map((j, ord) => ({ ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id }));
   const found: AccessRow[] = await accessQuery(svc.db).execute({ input: JSON.stringify(input) });

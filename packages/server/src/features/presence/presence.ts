@@ -6,9 +6,11 @@
  * scaled out). Changes of the pooled state go, as `presence.changed`, only to users who share a
  * channel with them.
  */
+import type { EventOf } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Infra } from '../../infra.js';
 import { rows, schema } from '../../platform/db/index.js';
-import type { Outgoing, Services } from '../../services.js';
+import type { Outgoing } from '../../realtime/bus.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
 
@@ -46,7 +48,7 @@ export class Presence {
   private readonly share: PresenceShare;
 
   constructor(
-    private readonly svc: () => Services,
+    private readonly svc: () => Infra,
     share?: PresenceShare,
   ) {
     const { awayAfterMs } = svc().config;
@@ -240,7 +242,12 @@ export class Presence {
     const at = new Date().toISOString();
     const out: Outgoing[] = [];
     for (const { row, state } of changes) {
-      const event = { type: 'presence.changed', user: presentUser(row, state), presence: state, created_at: at };
+      const event: EventOf<'presence.changed'> = {
+        type: 'presence.changed',
+        user: presentUser(row, state),
+        presence: state,
+        created_at: at,
+      };
       for (const userId of recipients.get(row.id) ?? []) out.push({ to: 'user', appId, userId, event });
     }
     svc.bus.publish(out);

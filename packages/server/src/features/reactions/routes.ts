@@ -1,14 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import {
-  ErrorBody,
-  IdParams,
-  Message,
-  MessageResponse,
-  Reaction,
-  ReactionBody,
-  ReactionParams,
-} from '@parley/protocol';
-import { Type } from '@sinclair/typebox';
+import { ErrorBody, IdParams, MessageResponse, ReactionBody, ReactionParams, ReactionResponse } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { addReaction, removeReaction } from './actions.js';
@@ -27,7 +18,7 @@ export function reactionRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'React to a message (once per type)',
           params: IdParams,
           body: ReactionBody,
-          response: { 200: Type.Object({ message: Message, reaction: Reaction }), ...errors },
+          response: { 200: ReactionResponse, ...errors },
         },
       },
       async (req) => addReaction(svc, callerOf(req), req.params.id, req.body.type),

@@ -1,4 +1,5 @@
 /** Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged. */
+import type { EventOf } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
@@ -18,7 +19,13 @@ function announce(
 ) {
   if (!user) return;
   // Its `seq` is the reader's read mark; the bus orders only logged events, so it goes live.
-  const event = { type: 'read.updated', cid, user: presentUser(user), seq, created_at: new Date().toISOString() };
+  const event: EventOf<'read.updated'> = {
+    type: 'read.updated',
+    cid,
+    user: presentUser(user),
+    seq,
+    created_at: new Date().toISOString(),
+  };
   svc.bus.publish([{ to: 'channel', appId: caller.app.id, cid, event }]);
 }
 

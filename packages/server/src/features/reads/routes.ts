@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CidParams, ErrorBody, ReadBody, ReadResponse, UnreadBody } from '@parley/protocol';
-import { Type } from '@sinclair/typebox';
+import { CidParams, ErrorBody, ReadBody, ReadStateResponse, UnreadBody } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { markRead, markUnread } from './actions.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
-const Answer = Type.Composite([ReadResponse, Type.Object({ mention_count: Type.Integer() })]);
 
 export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -19,7 +17,7 @@ export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'Mark read up to seq',
           params: CidParams,
           body: ReadBody,
-          response: { 200: Answer, ...errors },
+          response: { 200: ReadStateResponse, ...errors },
         },
       },
       async (req) => markRead(svc, callerOf(req), req.params.cid, req.body.seq),
@@ -33,7 +31,7 @@ export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'Mark unread from a message on',
           params: CidParams,
           body: UnreadBody,
-          response: { 200: Answer, ...errors },
+          response: { 200: ReadStateResponse, ...errors },
         },
       },
       async (req) => markUnread(svc, callerOf(req), req.params.cid, req.body.message_id),

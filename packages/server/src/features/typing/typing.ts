@@ -3,11 +3,12 @@
  * types; repeats within the throttle window only keep the state alive, and the server sends
  * `typing.stop` itself when no refresh or stop arrives within the TTL (about 6 s).
  */
-import type { Services } from '../../services.js';
+import type { User } from '@parley/protocol';
+import type { Infra } from '../../infra.js';
 
 const THROTTLE_MS = 2_000;
 
-type TypingUser = Record<string, unknown> & { id: string };
+type TypingUser = User;
 
 interface Entry {
   lastSent: number;
@@ -20,9 +21,9 @@ interface Entry {
 
 export class Typing {
   private readonly entries = new Map<string, Entry>();
-  constructor(private readonly svc: () => Services) {}
+  constructor(private readonly svc: () => Infra) {}
 
-  start(appId: string, cid: string, parentId: string | null, user: Record<string, unknown> & { id: string }): void {
+  start(appId: string, cid: string, parentId: string | null, user: TypingUser): void {
     const key = `${appId}|${cid}|${parentId ?? ''}|${user.id}`;
     const ttl = this.svc().config.typingTtlMs;
     const now = Date.now();
@@ -39,7 +40,7 @@ export class Typing {
     this.emit('typing.start', appId, cid, parentId, user);
   }
 
-  stop(appId: string, cid: string, parentId: string | null, user: Record<string, unknown> & { id: string }): void {
+  stop(appId: string, cid: string, parentId: string | null, user: TypingUser): void {
     const key = `${appId}|${cid}|${parentId ?? ''}|${user.id}`;
     const e = this.entries.get(key);
     if (!e) return;
@@ -55,11 +56,17 @@ export class Typing {
   }
 
   /** A message sent ends its author's typing in that channel or thread. */
-  sent(appId: string, cid: string, parentId: string | null, user: Record<string, unknown> & { id: string }): void {
+  sent(appId: string, cid: string, parentId: string | null, user: TypingUser): void {
     this.stop(appId, cid, parentId, user);
   }
 
-  private emit(type: string, appId: string, cid: string, parentId: string | null, user: Record<string, unknown>): void {
+  private emit(
+    type: 'typing.start' | 'typing.stop',
+    appId: string,
+    cid: string,
+    parentId: string | null,
+    user: TypingUser,
+  ): void {
     this.svc().bus.publish([
       {
         to: 'channel',

@@ -1,0 +1,26 @@
+/**
+ * What a `Channel` handle needs from its client. The handle depends on this interface, not on
+ * `ChatClient`, so client.ts → channel.ts is the only direction between the two (no import
+ * cycle); `ChatClient` implements it.
+ */
+import type { Channel, ClientRequestType, Member, ReplyBody, RequestBody } from '@parley/protocol';
+import type { Http } from './http.js';
+import type { OutboxEntry } from './outbox.js';
+import type { ChannelState, ClientState, LocalMessage } from './state.js';
+import type { Store } from './store.js';
+
+export interface ChannelHost {
+  readonly state: Store<ClientState>;
+  readonly http: Http;
+  /** The connected user's id (throws before connectUser). */
+  readonly me: string;
+  request<K extends ClientRequestType>(type: K, body: RequestBody<K>): Promise<ReplyBody<K>>;
+  updateChannel(cid: string, fn: (c: ChannelState) => ChannelState): void;
+  putChannel(data: Channel, members?: Member[]): void;
+  hold(cid: string): void;
+  release(cid: string): void;
+  enqueue(entry: OutboxEntry, local: LocalMessage): Promise<LocalMessage>;
+  findLocal(cid: string, id: string): LocalMessage | undefined;
+  /** Register a handle (this one) once its cid is known: a DM made from members. */
+  adopt(ch: { readonly cid: string }): unknown;
+}

@@ -1,0 +1,97 @@
+/**
+ * The wire at both ends: every frame a real server sends the SDK — hello, replies and each
+ * event type — parses with the protocol's `parseServerFrame` and passes the full schema check
+ * (`checkServerFrame`). The server builds its events with the protocol's types; this proves the
+ * bytes agree with them too.
+ */
+import { checkServerFrame, EVENT_TYPES, ProtocolError, parseServerFrame } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { SocketFactory } from '../src/connection.js';
+import type { ChatClient } from '../src/index.js';
+import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+
+let h: Harness;
+let app: TestApp;
+const clients: ChatClient[] = [];
+/** Every text frame any client of this file received, in order. */
+const frames: string[] = [];
+
+class RecordingSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    this.on('message', (data, isBinary) => {
+      if (!isBinary) frames.push(String(data));
+    });
+  }
+}
+const connect = (userId: string) =>
+  makeClient(h, app, userId, { WebSocket: RecordingSocket as unknown as SocketFactory }).then((c) => {
+    clients.push(c);
+    return c;
+  });
+
+beforeAll(async () => {
+  h = await startHarness();
+  app = await h.createApp();
+  await h.users(app, [
+    { id: 'alice', username: 'alice', name: 'Alice' },
+    { id: 'bob', username: 'bob', name: 'Bob' },
+    { id: 'carol', username: 'carol', name: 'Carol' },
+  ]);
+});
+afterAll(async () => {
+  for (const c of clients) await c.disconnectUser();
+  await h.close();
+});
+
+describe('the frames a server sends', () => {
+  it('all parse, and all fit their full schema, across every event type', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol');
+    const ch = alice.channel('group', 'wire');
+    await ch.createChannel({ members: ['bob'], name: 'Wire' });
+    await ch.watch();
+    const bobCh = bob.channel('group', 'wire');
+    await bobCh.watch();
+
+    const m = await ch.sendMessage({ text: 'hello @bob' });
+    await ch.sendMessage({ text: 'in a thread', parent_id: m.id });
+    await ch.updateMessage(m.id, 'hello again @bob');
+    await bobCh.sendReaction(m.id, 'like');
+    await bobCh.deleteReaction(m.id, 'like');
+    bobCh.keystroke();
+    // Requests are handled concurrently: a stop sent before the start is handled stops nothing.
+    await until(() => Object.keys(ch.state?.typing ?? {}).length > 0, 5000, 'alice sees bob typing');
+    bobCh.stopTyping();
+    await until(() => Object.keys(ch.state?.typing ?? {}).length === 0, 5000, 'and stop');
+    await bobCh.markRead();
+    await ch.update({ topic: 'the wire' });
+    await alice.http.call('PATCH', '/v1/channels/group:wire/members/bob', { role: 'moderator' });
+    await ch.addMembers(['carol']);
+    await ch.removeMembers(['carol']);
+    await bob.setPresence('away');
+    await ch.deleteMessage(m.id);
+    await until(
+      () => alice.state.get().channels['group:wire']?.messages.find((x) => x.id === m.id)?.type === 'deleted',
+      5000,
+      'the delete reaches alice',
+    );
+    await until(() => frames.some((f) => f.includes('"presence.changed"') && f.includes('"away"')), 5000, 'presence');
+    await until(() => frames.some((f) => f.includes('"channel.removed"')), 5000, 'carol is told she left');
+    expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
+
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    for (const text of frames) {
+      const parsed = parseServerFrame(text);
+      const checked = parsed instanceof ProtocolError ? parsed : checkServerFrame(parsed);
+      if (checked instanceof ProtocolError) bad.push(`${checked.message}: ${text.slice(0, 200)}`);
+      else seen.add(checked.type);
+    }
+    expect(bad).toEqual([]);
+    expect(EVENT_TYPES.filter((t) => !seen.has(t))).toEqual([]);
+    expect(seen.has('hello') && seen.has('reply')).toBe(true);
+  });
+});

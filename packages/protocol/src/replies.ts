@@ -1,0 +1,91 @@
+/**
+ * What the server answers with, named once: the REST response bodies' static types and the
+ * reply of every socket request (`REQUEST_REPLIES`), so the server's handlers and the SDK's
+ * `request()` are typed by the same map. REST routes and socket requests that run the same
+ * action answer with the same body.
+ *
+ * The REST response schemas themselves live in `rest.ts`; this module adds the ones that
+ * were restated inline in routes, and the types of all of them.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
+import type { ClientRequest, ClientRequestType } from './frames.js';
+import * as rest from './rest.js';
+
+// ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
+
+/** `{message}`: one message (send, edit, delete, pin, one message by id). */
+export const MessageResponse = rest.MessageResponse;
+export type MessageResponse = Static<typeof MessageResponse>;
+/** `{messages}`: a page of history, thread replies, pins. */
+export const MessagesResponse = rest.MessagesResponse;
+export type MessagesResponse = Static<typeof MessagesResponse>;
+/** `{channels, next}`: one page of a channel query. */
+export const QueryChannelsResponse = rest.QueryChannelsResponse;
+export type QueryChannelsResponse = Static<typeof QueryChannelsResponse>;
+/** `{users}`: users found or upserted. */
+export const UsersResponse = rest.UsersResponse;
+export type UsersResponse = Static<typeof UsersResponse>;
+/** `{user}`: one user (status, profile). */
+export const UserResponse = rest.UserResponse;
+export type UserResponse = Static<typeof UserResponse>;
+/** `{user, unread}`: the caller and their unread totals. */
+export const MeResponse = rest.MeResponse;
+export type MeResponse = Static<typeof MeResponse>;
+
+// ---- answers that routes used to restate inline --------------------------------------------
+
+/** `{message, reaction}`: a reaction added. */
+export const ReactionResponse = Type.Object({ message: Message, reaction: Reaction });
+export type ReactionResponse = Static<typeof ReactionResponse>;
+/** `{member}`: one membership changed. */
+export const MemberResponse = Type.Object({ member: Member });
+export type MemberResponse = Static<typeof MemberResponse>;
+/** `{removed}`: the users taken out of a channel. */
+export const RemovedResponse = Type.Object({ removed: Type.Array(Type.String()) });
+export type RemovedResponse = Static<typeof RemovedResponse>;
+/** A read mark moved (`read.mark`, `POST …/read`, `POST …/unread`): the mark and the counts at it. */
+export const ReadStateResponse = Type.Composite([rest.ReadResponse, Type.Object({ mention_count: Type.Integer() })]);
+export type ReadStateResponse = Static<typeof ReadStateResponse>;
+
+// ---- socket replies ----------------------------------------------------------------------
+
+/**
+ * `channel.watch`: the channel with its members, and whether the client must reload it (it
+ * missed more than the server replays). A watch the server could not subscribe answers
+ * `{reload: true}` alone.
+ */
+export const WatchResponse = Type.Union([
+  Type.Object({ channel: Channel, members: Type.Array(Member), reload: Type.Boolean() }),
+  Type.Object({ reload: Type.Literal(true) }),
+]);
+export type WatchResponse = Static<typeof WatchResponse>;
+/** `presence.set`: the caller's presence now. */
+export const PresenceResponse = Type.Object({ presence: PresenceState });
+/** `ping`: the server's clock, in ms. */
+export const PongResponse = Type.Object({ pong: Type.Integer() });
+/** A request answered with nothing but `ok`. */
+export const EmptyReply = Type.Object({});
+
+/** The body of the reply to each socket request (beside `type`, `req_id` and `ok`). */
+export const REQUEST_REPLIES = {
+  'message.send': MessageResponse,
+  'message.update': MessageResponse,
+  'message.delete': MessageResponse,
+  'reaction.add': ReactionResponse,
+  'reaction.remove': MessageResponse,
+  'typing.start': EmptyReply,
+  'typing.stop': EmptyReply,
+  'read.mark': ReadStateResponse,
+  'channel.watch': WatchResponse,
+  'channel.unwatch': EmptyReply,
+  'presence.set': PresenceResponse,
+  ping: PongResponse,
+} as const satisfies Record<ClientRequestType, TSchema>;
+
+/** The fields of a request frame of type `K`, without `type` and `req_id`. */
+export type RequestBody<K extends ClientRequestType> = Omit<ClientRequest<K>, 'type' | 'req_id'>;
+/** The body of the reply to a request of type `K`. */
+export type ReplyBody<K extends ClientRequestType> = Static<(typeof REQUEST_REPLIES)[K]>;
+/** Every socket request with what it sends and what it gets back: `RequestMap['message.send']['reply']`. */
+export type RequestMap = { [K in ClientRequestType]: { req: RequestBody<K>; reply: ReplyBody<K> } };

@@ -1,0 +1,28 @@
+/**
+ * What one server instance is built on, before any feature: configuration, the database, the
+ * bus, the hub, the rate limiter. The feature components that `Services` carries (presence,
+ * typing, the send batcher, chat sessions) are built on this alone, so `services.ts` can name
+ * their types without an import cycle: services.ts → features → infra.ts, never back.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './platform/config.js';
+import type { Database, Db } from './platform/db/index.js';
+import type { Metrics } from './platform/metrics.js';
+import type { RateLimiter } from './platform/rate-limit.js';
+import type { AppRegistry } from './platform/tenancy.js';
+import type { Broker } from './realtime/broker.js';
+import type { Bus } from './realtime/bus.js';
+import type { Hub } from './realtime/hub.js';
+
+export interface Infra {
+  config: Config;
+  database: Database;
+  db: Db;
+  log: FastifyBaseLogger;
+  metrics: Metrics;
+  apps: AppRegistry;
+  broker: Broker;
+  bus: Bus;
+  hub: Hub;
+  limiter: RateLimiter;
+}

@@ -1,0 +1,55 @@
+/**
+ * The bus: how actions publish events once their transaction has committed. Each event is
+ * serialized exactly once here (or was already, when its log row was written) and the bytes go
+ * to the broker. Events are typed with the protocol's unions, so what a feature publishes is
+ * what `parseServerFrame` in the SDK accepts.
+ */
+import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent } from '@parley/protocol';
+import { type Broker, type BusMessage, channelTopic, userTopic } from './broker.js';
+
+/** An event that concerns one channel: every event with a `cid`. */
+export type ChannelTopicEvent = Extract<ServerEvent, { cid: string }>;
+
+/** A channel or user event to publish once its transaction has committed. */
+export type Outgoing =
+  | {
+      to: 'channel';
+      appId: string;
+      cid: string;
+      event: ChannelTopicEvent;
+      /** The event's text, when it was already serialized (for its log row). */
+      frame?: string;
+    }
+  | { to: 'user'; appId: string; userId: string; event: ServerEvent };
+
+const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+/** Only logged events hold a place in the channel's seq order; read.updated's `seq` is a read mark. */
+const isLogged = (e: ServerEvent): e is ChannelEvent => LOGGED.has(e.type);
+
+export class Bus {
+  constructor(private readonly broker: Broker) {}
+
+  publish(events: readonly Outgoing[]): void {
+    // One event often goes to many users (presence, @channel): serialize each object once.
+    const frames = new Map<object, string>();
+    const frameOf = (event: object) => {
+      let f = frames.get(event);
+      if (f === undefined) {
+        f = JSON.stringify(event);
+        frames.set(event, f);
+      }
+      return f;
+    };
+    for (const e of events) {
+      if (e.to === 'channel') {
+        const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
+        if (isLogged(e.event)) msg.seq = e.event.seq;
+        this.broker.publish(channelTopic(e.appId, e.cid), msg);
+      } else {
+        const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };
+        if ('cid' in e.event) msg.cid = e.event.cid;
+        this.broker.publish(userTopic(e.appId, e.userId), msg);
+      }
+    }
+  }
+}
