@@ -1,3 +1,4 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -17,12 +18,23 @@ const common = {
   teardownTimeout: 20_000,
 };
 
+/**
+ * Tests import the workspace packages' TypeScript sources, through the `@parley/source` export
+ * condition, never their built dist/ (which may be older than the sources). Child processes
+ * started by tests pick theirs themselves (packages/cli/bin/parley.mjs).
+ */
+const sources = {
+  resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['@parley/source', ...defaultServerConditions] } },
+};
+
 export default defineConfig({
   test: {
     ...common,
     pool: 'forks',
     projects: [
       {
+        ...sources,
         test: {
           ...common,
           name: 'pglite',
@@ -41,6 +53,7 @@ export default defineConfig({
       ...(pgUrl
         ? [
             {
+              ...sources,
               test: {
                 ...common,
                 name: 'postgres',
