@@ -69,14 +69,14 @@ describe('the migrated template', () => {
     expect(fresh.journal).toHaveLength(total);
     expect(fresh.columns.length).toBeGreaterThan(20);
 
-    // Built from the real migrations into an empty cache, then loaded in memory (the tests' path).
-    const cacheDir = path.join(scratch, 'exact');
-    const fromTemplate = track(await openDatabase({ template: { cacheDir } }));
+    // The template of the real migrations (the one `npm ci` built, or built now), loaded in
+    // memory: the path of every test file.
+    const fromTemplate = track(await openDatabase({ template: true }));
     expect(await runMigrations(fromTemplate)).toEqual({ total, applied: 0 });
     expect(await catalog(fromTemplate)).toEqual(fresh);
 
     // A data folder's first start copies it (the `parley start` path): the same database again.
-    const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data'), template: { cacheDir } }));
+    const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data') }));
     expect(await runMigrations(onDisk)).toEqual({ total, applied: 0 });
     expect(await catalog(onDisk)).toEqual(fresh);
   });

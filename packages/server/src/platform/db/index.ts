@@ -81,7 +81,7 @@ async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
     // Only a first start copies: an existing database is opened as it is (and migrated after).
     if (opts.template !== false && !existsSync(pgdata)) {
       const template = await databaseTemplate(templateOpts);
-      if (template) copyTemplate(template, pgdata);
+      if (template) await copyTemplate(template, pgdata);
     }
     return PGlite.create({ dataDir: pgdata, parsers });
   }

@@ -17,7 +17,6 @@
 import { createHash } from 'node:crypto';
 import {
   constants,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -27,6 +26,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -192,12 +192,38 @@ export async function prepareDatabaseTemplate(opts: TemplateOptions = {}): Promi
  * Make `pgdata` (which must not exist) a copy of the template's data folder. The copy is made
  * beside it and renamed into place, so a start that dies halfway leaves no half-copied folder.
  */
-export function copyTemplate(template: Template, pgdata: string): void {
+export async function copyTemplate(template: Template, pgdata: string): Promise<void> {
   const tmp = `${pgdata}.copy-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  // FICLONE: a copy-on-write clone on file systems that have it, an ordinary copy elsewhere.
-  cpSync(path.join(template.dir, 'pgdata'), tmp, { recursive: true, mode: constants.COPYFILE_FICLONE });
-  renameSync(tmp, pgdata);
+  await rm(tmp, { recursive: true, force: true });
+  await copyTree(path.join(template.dir, 'pgdata'), tmp);
+  await rename(tmp, pgdata);
+}
+
+/**
+ * Copy a folder tree, several files at a time. A data folder is ~1,000 mostly small files; one
+ * at a time (`cpSync`) took twice as long as 8 in flight on libuv's threads (0.3–0.6 s against
+ * 0.14–0.44 s on a busy 2-core machine). FICLONE: a copy-on-write clone where the file system
+ * has it, an ordinary copy elsewhere.
+ */
+async function copyTree(from: string, to: string): Promise<void> {
+  const files: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    await mkdir(path.join(to, rel), { recursive: true });
+    for (const e of await readdir(path.join(from, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) await walk(r);
+      else files.push(r);
+    }
+  };
+  await walk('');
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++] as string;
+      await copyFile(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 const tarballs = new Map<string, Blob>();
