@@ -1,4 +1,4 @@
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -20,13 +20,13 @@ const common = {
 
 /**
  * Tests import the workspace packages' TypeScript sources, through the `@parley/source` export
- * condition, never their built dist/ (which may be older than the sources). Child processes
- * started by tests pick theirs themselves (packages/cli/bin/parley.mjs).
+ * condition, never their built dist/ (which may be older than the sources). The rest are
+ * Vitest's own defaults (Vite's server conditions without `module`) for every environment, DOM
+ * ones included: `browser` would swap `ws` for its browser stub. Child processes started by
+ * tests pick theirs themselves (packages/cli/bin/parley.mjs).
  */
-const sources = {
-  resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ['@parley/source', ...defaultServerConditions] } },
-};
+const conditions = ['@parley/source', ...defaultServerConditions.filter((c) => c !== 'module')];
+const sources = { resolve: { conditions }, ssr: { resolve: { conditions } } };
 
 export default defineConfig({
   test: {
