@@ -48,6 +48,8 @@ interface Person {
   errors: string[];
   /** The page's console, printed when a test fails. */
   console: string[];
+  /** Content-Security-Policy violations the page saw (the server's CSP is enforced). */
+  violations: string[];
 }
 
 let h: Harness;
@@ -62,8 +64,19 @@ let inviteUrl: string;
 async function person(name: string, email: string): Promise<Person> {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  const p: Person = { name, email, context, page, dialogs: [], errors: [], console: [] };
-  page.on('console', (m) => p.console.push(`${m.type()}: ${m.text()}`));
+  const p: Person = { name, email, context, page, dialogs: [], errors: [], console: [], violations: [] };
+  // Injected by the browser's debugger protocol, so the page's CSP does not apply to it.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(
+        `CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`,
+      ),
+    );
+  });
+  page.on('console', (m) => {
+    p.console.push(`${m.type()}: ${m.text()}`);
+    if (/CSP violation|Content Security Policy|Refused to/.test(m.text())) p.violations.push(m.text());
+  });
   page.on('dialog', (d) => {
     p.dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
@@ -147,6 +160,23 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   it('serves the app at / with its manifest, and pages fall back to index.html', async () => {
     const page = await fetch(`${base}/w/anything/c/public:general`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
+    // The strict CSP is on: every test below runs under it (and fails on a violation).
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    // …enforced, and seen: an inline script a page adds is refused, and reported to the test.
+    const probe = await person('Probe', 'probe@example.com');
+    try {
+      await probe.page.goto('/signin');
+      await probe.page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__ran = 1';
+        document.body.append(s);
+      });
+      await expect.poll(() => probe.violations.join('\n'), WAIT).toContain('script-src');
+      expect(await probe.page.evaluate(() => (window as { __ran?: number }).__ran)).toBeUndefined();
+    } finally {
+      await probe.context.close();
+    }
     expect(await page.text()).toContain('<div id="root">');
     const manifest = await fetch(`${base}/manifest.webmanifest`);
     expect(manifest.status).toBe(200);
@@ -156,6 +186,39 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     const api = await fetch(`${base}/v1/nothing`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
+  it('a fresh visit, sign-up, a new workspace and signing out log no console error and no failed request', async () => {
+    const cleo = await person('Cleo Fresh', 'cleo@example.com');
+    const failed: string[] = [];
+    const c = cleo.page;
+    c.on('requestfailed', (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+    c.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
+    });
+    try {
+      await c.goto('/');
+      await c.waitForURL(/\/signin/);
+      await c.getByRole('button', { name: 'Create an account' }).click();
+      await signUp(cleo, c);
+      await c.getByRole('button', { name: 'Create account' }).click();
+      await c.getByLabel('Workspace name').fill('Fresh');
+      await c.getByRole('button', { name: 'Create workspace' }).click();
+      await c.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+      await expect.poll(() => c.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+      await send(c, '#general', 'first words');
+      // …and signing out (which ends the workspace's chat token and closes its socket) too.
+      await c.getByRole('button', { name: /Open your menu/ }).click();
+      await c.getByRole('menuitem', { name: 'Sign out' }).click();
+      await c.waitForURL(/\/signin/);
+      await c.getByRole('button', { name: 'Create an account' }).waitFor(WAIT);
+      expect(failed).toEqual([]);
+      expect(cleo.console.filter((l) => l.startsWith('error:'))).toEqual([]);
+      expect(cleo.violations).toEqual([]);
+      expect(cleo.errors).toEqual([]);
+    } finally {
+      await cleo.context.close();
+    }
   });
 
   it('Ada signs up, creates a workspace and an invite link; Bob joins by the link', async () => {
@@ -372,6 +435,42 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await bob.context.close();
   }, 30_000);
 
+  it('a member removed from the workspace is disconnected and sent back to the workspace list', async () => {
+    const a = ada.page;
+    const dan = await person('Dan Gone', 'dan@example.com');
+    try {
+      const token = await a.evaluate(async (id) => {
+        const r = await fetch(`/v1/workspaces/${id}/invites`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        return ((await r.json()) as { token: string }).token;
+      }, workspaceId);
+      const d = dan.page;
+      await d.goto(`/invite/${encodeURIComponent(token)}`);
+      await signUp(dan, d);
+      await d.getByRole('button', { name: 'Create account and join' }).click();
+      await d.waitForURL(new RegExp(`/w/${workspaceId}/c/public:general$`));
+      await message(d, 'Welcome to Acme, everyone!').waitFor(WAIT);
+
+      const status = await a.evaluate(async (id) => {
+        const { members } = (await (await fetch(`/v1/workspaces/${id}/members`)).json()) as {
+          members: { name: string; account_id: string }[];
+        };
+        const gone = members.find((m) => m.name === 'Dan Gone')?.account_id;
+        return (await fetch(`/v1/workspaces/${id}/members/${gone}`, { method: 'DELETE' })).status;
+      }, workspaceId);
+      expect(status).toBe(200);
+      // His socket is closed by the server; the app finds no token to be had and leaves.
+      await d.waitForURL((u) => u.pathname === '/', WAIT);
+      expect(dan.errors).toEqual([]);
+      expect(dan.violations).toEqual([]);
+    } finally {
+      await dan.context.close();
+    }
+  }, 60_000);
+
   it('opens a channel of 10,000 messages and scrolls back to the first', async () => {
     const a = ada.page;
     // A chat token for Ada, from her own session, to create the channel through the API.
@@ -436,6 +535,11 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     expect(ada.errors).toEqual([]);
     expect(ada.dialogs).toEqual([]);
   }, 180_000);
+
+  it('saw no Content-Security-Policy violation on any page', () => {
+    expect(ada.violations).toEqual([]);
+    expect(bob.violations).toEqual([]);
+  });
 });
 
 /**

@@ -4,13 +4,22 @@
  * sharing PostgreSQL. One process may hold at most ~20,000 open sockets here, so more
  * connections need more processes.
  *
- * The primary migrates once, makes sure the data folder's master key and admin token exist
- * (so every worker reads the same ones), forks, restarts a worker that dies, and on SIGTERM
- * asks every worker to shut down gracefully and exits 0 when they have.
+ * The primary migrates once, checks the master key against the database, makes sure the
+ * data folder's master key and admin token exist (so every worker reads the same ones),
+ * forks, restarts a worker that dies, and on SIGTERM asks every worker to shut down
+ * gracefully and exits 0 when they have.
  */
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { type Config, loadAdminToken, loadMasterKey, openDatabase, runMigrations, startServer } from '@parley/server';
+import {
+  type Config,
+  checkMasterKey,
+  loadAdminToken,
+  loadMasterKey,
+  openDatabase,
+  runMigrations,
+  startServer,
+} from '@parley/server';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -21,10 +30,11 @@ export async function startWorkers(cfg: Config, workers: number): Promise<never>
     const database = await openDatabase({ url: cfg.databaseUrl });
     try {
       await runMigrations(database);
+      // Checked once here: the workers start with migrate: false, which skips the check.
+      await checkMasterKey(database.db, loadMasterKey(cfg.masterKey, cfg.dataDir));
     } finally {
       await database.close();
     }
-    loadMasterKey(cfg.masterKey, cfg.dataDir);
     const admin = loadAdminToken(cfg.adminToken, cfg.dataDir);
     let stopping = false;
     let ready = 0;

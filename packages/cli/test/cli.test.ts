@@ -2,135 +2,13 @@
  * The `parley` command as an operator runs it: real child processes of
  * `node packages/cli/bin/parley.mjs`, a temporary data folder, a free loopback port.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { cleanUp, freePort, JWT, type Proc, run, SLOW, startServer, stop, tempDir } from './spawn.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'packages/cli/bin/parley.mjs');
-const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/**
- * How long `start` may take to answer /healthz. It is ready in a few seconds on an idle
- * machine (10 s is the target); the wait is generous so a busy shared CI box does not flake.
- */
-const STARTUP_WAIT_MS = 30_000;
-/** Each test spawns one or two Node processes (tsx, PGlite): allow for a slow machine. */
-const SLOW = 60_000;
-
-const children = new Set<ChildProcess>();
-const dirs: string[] = [];
-
-/** The environment of an operator with nothing configured: embedded PGlite, generated secrets. */
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-  for (const k of [
-    'DATABASE_URL',
-    'REDIS_URL',
-    'PARLEY_ADMIN_TOKEN',
-    'PARLEY_MASTER_KEY',
-    'PARLEY_DATA_DIR',
-    'PORT',
-    'HOST',
-    'PARLEY_TEST_DB',
-    'PARLEY_TEST_PG_URL',
-  ])
-    delete e[k];
-  return e;
-}
-
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnParley(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  return { child, out: () => out, err: () => err, exited };
-}
-
-/** Run a command to completion (killed after `timeoutMs`). */
-async function run(args: string[], timeoutMs = 45_000): Promise<{ code: number | null; out: string; err: string }> {
-  const p = spawnParley(args);
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
-  const { code } = await p.exited;
-  clearTimeout(timer);
-  return { code, out: p.out(), err: p.err() };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Start a server and wait until /healthz answers. */
-async function startServer(port: number, data: string): Promise<Proc> {
-  const p = spawnParley(['start', '--port', String(port), '--data', data]);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + STARTUP_WAIT_MS;
-  let exitedEarly = false;
-  void p.exited.then(() => {
-    exitedEarly = true;
-  });
-  for (;;) {
-    if (exitedEarly) throw new Error(`parley start exited early:\n${p.out()}\n${p.err()}`);
-    try {
-      const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(500) });
-      if (r.status === 200 && p.out().includes('Parley is running at')) return p;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`no /healthz in ${STARTUP_WAIT_MS} ms:\n${p.out()}\n${p.err()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(p: Proc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  const r = await p.exited;
-  clearTimeout(timer);
-  return r;
-}
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'parley-cli-'));
-  dirs.push(d);
-  return d;
-}
-
-afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 100));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 describe('parley start / app / token, across a restart', () => {
   let port: number;
@@ -198,6 +76,17 @@ describe('parley start / app / token, across a restart', () => {
       });
       expect(me.status).toBe(200);
       expect(((await me.json()) as { user: { id: string } }).user.id).toBe('u1');
+    },
+    SLOW,
+  );
+
+  it(
+    'token for an unknown app through the running server: one line, no app with that id',
+    async () => {
+      const id = '00000000-0000-4000-8000-000000000000';
+      const r = await run(['token', '--app', id, '--user', 'u1', '--data', data]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`parley: no app with id ${id} (parley app list shows them)\n`);
     },
     SLOW,
   );
@@ -280,16 +169,6 @@ describe('parley migrate', () => {
       const second = await run(['migrate', '--data', data]);
       expect(second.code, second.err).toBe(0);
       expect(second.out).toMatch(new RegExp(`^0 migration\\(s\\) applied; ${m![2]} in all`, 'm'));
-    },
-    SLOW,
-  );
-
-  it(
-    'fails with a usage message and exit 1 on an unknown command',
-    async () => {
-      const r = await run(['frobnicate']);
-      expect(r.code).toBe(1);
-      expect(r.err).toContain('Usage');
     },
     SLOW,
   );

@@ -63,6 +63,16 @@ export const SignInBody = Type.Object(
 );
 export type SignInBody = Static<typeof SignInBody>;
 
+/** `POST /v1/auth/password`: the current password (any string, like sign-in) and a new one. */
+export const ChangePasswordBody = Type.Object(
+  {
+    current_password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
+    new_password: Password,
+  },
+  { additionalProperties: false },
+);
+export type ChangePasswordBody = Static<typeof ChangePasswordBody>;
+
 /** An account as its owner sees it. */
 export const Account = Type.Object({
   id: Uuid,
@@ -73,6 +83,10 @@ export const Account = Type.Object({
 export type Account = Static<typeof Account>;
 export const AccountResponse = Type.Object({ account: Account });
 export type AccountResponse = Static<typeof AccountResponse>;
+
+/** `GET /v1/auth/session`: the signed-in account, or `null` when signed out (never a 401). */
+export const AuthSessionResponse = Type.Object({ account: Type.Union([Account, Type.Null()]) });
+export type AuthSessionResponse = Static<typeof AuthSessionResponse>;
 
 /** The body of state-changing account calls that need no fields: `{}`. */
 export const EmptyBody = Type.Object({}, { additionalProperties: false });

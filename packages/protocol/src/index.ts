@@ -6,6 +6,8 @@
 export {
   Account,
   AccountResponse,
+  AuthSessionResponse,
+  ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,

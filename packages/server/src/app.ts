@@ -9,7 +9,9 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { ChatSessions, SESSIONS_TOPIC } from './features/accounts/chat-sessions.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
@@ -32,11 +34,14 @@ import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
-import type { Config } from './platform/config.js';
+import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { ApiError } from './platform/errors.js';
+import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
+import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
 import { createMetrics } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
@@ -81,8 +86,10 @@ export interface BuildOptions {
   broker?: Broker;
   /** Apply pending migrations while building (default true). */
   migrate?: boolean;
-  /** Pino logger options or `false` to silence logs. */
+  /** `false` silences logs. */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests capture them); wins over `logger: false`. */
+  logStream?: DestinationStream;
 }
 
 export interface ParleyServer {
@@ -96,15 +103,30 @@ export interface ParleyServer {
 export async function buildServer(config: Config, opts: BuildOptions = {}): Promise<ParleyServer> {
   const ownsDb = !opts.database;
   const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
-  if (opts.migrate !== false) await runMigrations(database);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir);
+  if (opts.migrate !== false) {
+    await runMigrations(database);
+    // With the migrations, a start-up check on the database: workers and test harnesses
+    // (migrate: false) rely on the process that migrated having checked it.
+    await checkMasterKey(database.db, masterKey);
+  }
 
-  const sealer = createSealer(loadMasterKey(config.masterKey, config.dataDir));
+  const sealer = createSealer(masterKey);
   const admin = loadAdminToken(config.adminToken, config.dataDir);
   const isAdminToken = secretMatcher(admin.token);
 
   const app = Fastify({
-    logger: opts.logger === false ? false : loggerOptions(config.logLevel, config.nodeId),
+    logger: opts.logStream
+      ? { ...loggerOptions(config.logLevel, config.nodeId), stream: opts.logStream }
+      : opts.logger === false
+        ? false
+        : loggerOptions(config.logLevel, config.nodeId),
+    // One line per request, written when it is answered (platform/log.ts), not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
+    // Off unless configured: X-Forwarded-* from anyone else would let a client choose its own
+    // IP (rate limits, logs) and scheme.
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
@@ -150,6 +172,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
+  svc.chatSessions = new ChatSessions(() => svc, broker);
+  svc.hub.onControl = (topic, msg) => {
+    if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
+  };
   svc.sends = new SendBatcher(
     () => svc,
     (job) => runSendJob(svc, job),
@@ -160,6 +186,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       maxBatch: 256,
     },
   );
+
+  registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -181,11 +209,19 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       security: [{ apiKey: [], bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // Its own page's CSP (with hashes of its inline parts), minus the upgrade to https that
+    // would break the page on a plain-http server, and never framed.
+    staticCSP: true,
+    transformStaticCSP: (csp: string) =>
+      csp.replace(/\s*upgrade-insecure-requests;?/, '').replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+  });
 
   // The bundled web app, when it was built (`npm ci` builds it): its files, and its page for
-  // browser navigations no route answers.
-  const pageFallback = await registerWebApp(app, config.webDir);
+  // browser navigations no route answers. (After the security headers' hook, which they need.)
+  const web = await registerWebApp(app, config.webDir);
+  const pageFallback = web?.pageFallback ?? null;
 
   registerCors(app);
   registerHttp(app, {
@@ -193,7 +229,12 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     apps: svc.apps,
     metrics,
     isAdminToken,
-    onUser: (caller) => ensureUser(svc, caller.app.id, caller.userId),
+    onUser: async (caller) => {
+      // A token an account session minted works only while that session (and membership) lasts.
+      if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
+        throw new ApiError('UNAUTHORIZED', 'This token was signed out');
+      await ensureUser(svc, caller.app.id, caller.userId);
+    },
     resolveAccount: (req) => resolveSession(svc, req),
   });
 
@@ -211,6 +252,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  await app.register(cspReportRoute({ limiter: svc.limiter }));
   await app.register(appRoutes(svc));
   await app.register(userRoutes(svc));
   await app.register(channelRoutes(svc));

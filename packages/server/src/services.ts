@@ -4,6 +4,7 @@
  */
 import { LOGGED_EVENT_TYPES } from '@parley/protocol';
 import type { FastifyBaseLogger } from 'fastify';
+import type { ChatSessions } from './features/accounts/chat-sessions.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
@@ -30,6 +31,8 @@ export interface Services {
   typing: Typing;
   /** Group commit for plain sends. */
   sends: SendBatcher;
+  /** Which account-minted chat tokens still work; ends them on every node. */
+  chatSessions: ChatSessions;
 }
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);

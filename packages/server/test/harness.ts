@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import WebSocket from 'ws';
 import { buildServer, type ParleyServer } from '../src/app.js';
 import { signToken } from '../src/platform/auth.js';
@@ -81,7 +82,7 @@ export interface Harness {
 
 export async function startHarness(
   overrides: Partial<Config> = {},
-  opts: { broker?: Broker; database?: Database } = {},
+  opts: { broker?: Broker; database?: Database; logStream?: DestinationStream } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const own = opts.database ? null : await testDatabase();
@@ -101,6 +102,7 @@ export async function startHarness(
     migrate: false,
     logger: false,
     ...(opts.broker ? { broker: opts.broker } : {}),
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   const app = server.app;
   let url: string | null = null;

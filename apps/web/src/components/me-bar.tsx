@@ -4,9 +4,8 @@
  */
 import { Avatar, PresenceDot, useChatClient } from '@parley/react';
 import { useEffect, useState } from 'react';
-import { useAccount } from '../hooks/account.js';
+import { leave, useAccount } from '../hooks/account.js';
 import { useMeUser } from '../hooks/use-me.js';
-import { navigate } from '../lib/router.js';
 import { Menu } from './menu.js';
 import type { DialogName } from './shell-types.js';
 
@@ -94,7 +93,7 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
           },
           'separator',
           { label: 'Preferences', onSelect: () => onDialog('settings') },
-          { label: 'Sign out', onSelect: () => void signOut().then(() => navigate('/signin')), danger: true },
+          { label: 'Sign out', onSelect: () => void leave(client, signOut), danger: true },
         ]}
       />
       {error ? (

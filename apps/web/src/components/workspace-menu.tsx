@@ -1,6 +1,7 @@
 /** The top of the sidebar: the workspace's name (a menu of workspace actions) and "new message". */
 import type { Workspace } from '@parley/protocol';
-import { useAccount } from '../hooks/account.js';
+import { useChatClient } from '@parley/react';
+import { leave, useAccount } from '../hooks/account.js';
 import { navigate } from '../lib/router.js';
 import { ChevronDownIcon, ComposeIcon } from './icons.js';
 import { Menu } from './menu.js';
@@ -8,6 +9,7 @@ import type { DialogName } from './shell-types.js';
 
 export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; onDialog(d: DialogName): void }) {
   const { signOut } = useAccount();
+  const client = useChatClient();
   return (
     <header className="app-sidebar__header">
       <Menu
@@ -41,7 +43,7 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
           'separator',
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },
-          { label: 'Sign out', onSelect: () => void signOut().then(() => navigate('/signin')), danger: true },
+          { label: 'Sign out', onSelect: () => void leave(client, signOut), danger: true },
         ]}
       />
       <button

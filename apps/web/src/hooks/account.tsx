@@ -1,10 +1,12 @@
 /**
- * The signed-in account (or none), loaded once from `GET /v1/auth/me` and shared through
+ * The signed-in account (or none), loaded once from `GET /v1/auth/session` and shared through
  * context. Sign-in, sign-up and sign-out update it; a 401 anywhere means "signed out".
  */
+import type { ChatClient } from '@parley/client';
 import type { Account } from '@parley/protocol';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import { ApiError, accounts } from '../lib/api.js';
+import { accounts } from '../lib/api.js';
+import { navigate } from '../lib/router.js';
 
 type AccountState =
   | { status: 'loading'; account: null }
@@ -30,12 +32,12 @@ export function AccountProvider({ children }: { children: ReactNode }) {
     accounts
       .me()
       .then((account) => {
-        if (!cancelled) setState({ status: 'signed-in', account });
+        if (!cancelled) setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
       })
       .catch((e: unknown) => {
         if (cancelled) return;
-        // Signed out, or the server is unreachable: either way, the sign-in screen.
-        if (!(e instanceof ApiError) || e.status !== 401) console.warn('Could not load the account', e);
+        // The server is unreachable (or failing): the sign-in screen.
+        console.warn('Could not load the account', e);
         setState({ status: 'signed-out', account: null });
       });
     return () => {
@@ -52,6 +54,17 @@ export function AccountProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo(() => ({ state, signedIn, signOut, lost }), [state, signedIn, signOut, lost]);
   return <AccountContext.Provider value={value}>{children}</AccountContext.Provider>;
+}
+
+/**
+ * Sign out from inside a workspace: close the chat connection first. Signing out ends the
+ * workspace's chat token on the server and closes its socket; a client still connected would
+ * take that for an expired token and ask for a new one, which fails (a 401 in the console).
+ */
+export async function leave(client: ChatClient, signOut: () => Promise<void>): Promise<void> {
+  await client.disconnectUser().catch(() => {});
+  await signOut();
+  navigate('/signin');
 }
 
 export function useAccount(): AccountContextValue {

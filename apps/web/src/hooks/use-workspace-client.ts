@@ -38,7 +38,7 @@ export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void)
       client = new ChatClient({ url: window.location.origin, apiKey: session.api_key, storage: storage() });
       await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspaceId, session, onSignedOut));
       if (cancelled) return;
-      await setUpWorkspace(client);
+      await setUpWorkspace(client, workspace.role);
       if (!cancelled) setConn({ phase: 'ready', client, workspace });
     };
     run().catch((e: unknown) => {

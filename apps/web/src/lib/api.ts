@@ -56,7 +56,8 @@ async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string
 const enc = encodeURIComponent;
 
 export const accounts = {
-  me: () => call<{ account: Account }>('GET', '/v1/auth/me').then((r) => r.account),
+  /** The signed-in account, or null: "signed out" is an answer here, not a 401. */
+  me: () => call<{ account: Account | null }>('GET', '/v1/auth/session').then((r) => r.account),
   signUp: (body: { name: string; email: string; password: string }) =>
     call<{ account: Account }>('POST', '/v1/auth/signup', body).then((r) => r.account),
   signIn: (body: { email: string; password: string }) =>

@@ -6,6 +6,7 @@
  */
 import type { WorkspaceSession } from '@parley/protocol';
 import { ApiError, accounts } from './api.js';
+import { navigate } from './router.js';
 
 /** Refuse to hand out a token this close to its expiry: fetch a new one instead. */
 const MARGIN_MS = 60_000;
@@ -25,6 +26,9 @@ export function workspaceTokenProvider(
     } catch (e) {
       // The account session itself is gone (signed out elsewhere, expired): back to sign-in.
       if (e instanceof ApiError && e.status === 401) onSignedOut?.();
+      // No longer a member (removed, or left in another tab): back to the workspace list,
+      // rather than retrying a token that will never come.
+      if (e instanceof ApiError && e.status === 404) navigate('/');
       throw e;
     }
   };

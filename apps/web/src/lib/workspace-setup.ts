@@ -5,9 +5,11 @@
  * workspace is brand new.
  */
 import { type ChatClient, ParleyError } from '@parley/client';
+import type { WorkspaceRole } from '@parley/protocol';
 import { usernameFrom } from './names.js';
 
 export const GENERAL_CID = 'public:general';
+const GENERAL_TOPIC = 'Announcements and conversations for everyone';
 
 async function ensureUsername(client: ChatClient): Promise<void> {
   const user = client.state.get().user;
@@ -24,14 +26,30 @@ async function ensureUsername(client: ChatClient): Promise<void> {
   }
 }
 
-async function joinGeneral(client: ChatClient): Promise<void> {
+/**
+ * Join #general, or create it. Which is tried first depends on who is asking: the owner of a
+ * workspace with no channels is almost always looking at a brand-new workspace, where #general
+ * does not exist yet; anyone else joined an existing one. Trying the likely call first means a
+ * normal visit makes no request that fails (a failed request shows as an error in the console).
+ */
+async function joinGeneral(client: ChatClient, role: WorkspaceRole): Promise<void> {
   const general = client.channel('public', 'general');
+  if (role === 'owner') {
+    try {
+      await general.createChannel({ name: 'general', topic: GENERAL_TOPIC });
+      return;
+    } catch (err) {
+      if (!(err instanceof ParleyError) || err.code !== 'CONFLICT') throw err;
+    }
+    await general.join();
+    return;
+  }
   try {
     await general.join();
   } catch (e) {
     if (!(e instanceof ParleyError) || e.code !== 'NOT_FOUND') throw e;
     try {
-      await general.createChannel({ name: 'general', topic: 'Announcements and conversations for everyone' });
+      await general.createChannel({ name: 'general', topic: GENERAL_TOPIC });
     } catch (err) {
       // Someone else created it in between: join theirs.
       if (!(err instanceof ParleyError) || err.code !== 'CONFLICT') throw err;
@@ -41,7 +59,7 @@ async function joinGeneral(client: ChatClient): Promise<void> {
 }
 
 /** Prepare a freshly connected client (see the module comment). */
-export async function setUpWorkspace(client: ChatClient): Promise<void> {
+export async function setUpWorkspace(client: ChatClient, role: WorkspaceRole): Promise<void> {
   await Promise.all([
     ensureUsername(client).catch((e: unknown) => console.warn('Could not pick a username', e)),
     client.queryChannels({}, [{ field: 'last_message_at', direction: -1 }], { limit: 100 }),
@@ -50,7 +68,7 @@ export async function setUpWorkspace(client: ChatClient): Promise<void> {
   ]);
   // Not fatal: a workspace whose #general is archived or private still opens, just empty.
   if (client.state.get().channelList.length === 0)
-    await joinGeneral(client).catch((e: unknown) => console.warn('Could not join #general', e));
+    await joinGeneral(client, role).catch((e: unknown) => console.warn('Could not join #general', e));
 }
 
 const lastKey = (workspaceId: string) => `parley:last-channel:${workspaceId}`;

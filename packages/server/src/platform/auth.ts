@@ -16,8 +16,16 @@ export interface AppContext {
 }
 
 export type Caller =
-  | { kind: 'user'; app: AppContext; userId: string }
+  | {
+      kind: 'user';
+      app: AppContext;
+      userId: string;
+      /** The web app's account session that minted the token (`psid`): checked while it lasts. */
+      sessionId?: string;
+    }
   | { kind: 'server'; app: AppContext; userId: null };
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const USER_ID = /^[A-Za-z0-9_@.-]{1,64}$/;
 
@@ -37,19 +45,27 @@ export async function verifyToken(app: AppContext, token: string): Promise<Calle
     throw new ApiError('UNAUTHORIZED', expired ? 'Token expired' : 'Invalid token');
   }
   if (payload.server === true) return { kind: 'server', app, userId: null };
-  if (typeof payload.sub === 'string' && USER_ID.test(payload.sub)) return { kind: 'user', app, userId: payload.sub };
+  if (typeof payload.sub === 'string' && USER_ID.test(payload.sub)) {
+    if (payload.psid === undefined) return { kind: 'user', app, userId: payload.sub };
+    // Only the accounts feature signs `psid`; one that is not a session id cannot be honoured.
+    if (typeof payload.psid !== 'string' || !SESSION_ID.test(payload.psid))
+      throw new ApiError('UNAUTHORIZED', 'Invalid token');
+    return { kind: 'user', app, userId: payload.sub, sessionId: payload.psid };
+  }
   throw new ApiError('UNAUTHORIZED', 'Token names neither a user (sub) nor the server (server: true)');
 }
 
-/** Sign a user token (`sub`) or, with `userId: null`, a server token. */
+/**
+ * Sign a user token (`sub`) or, with `userId: null`, a server token. `sessionId` ties a user
+ * token to a web app account session (the `psid` claim; see features/accounts/chat-sessions.ts).
+ */
 export async function signToken(
   secret: string,
   userId: string | null,
-  opts: { expiresIn?: string | number } = {},
+  opts: { expiresIn?: string | number; sessionId?: string } = {},
 ): Promise<string> {
-  const jwt = new SignJWT(userId === null ? { server: true } : {})
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt();
+  const claims = userId === null ? { server: true } : opts.sessionId ? { psid: opts.sessionId } : {};
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
   if (userId !== null) jwt.setSubject(userId);
   if (opts.expiresIn !== undefined) jwt.setExpirationTime(opts.expiresIn);
   return jwt.sign(new TextEncoder().encode(secret));

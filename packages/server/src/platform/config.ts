@@ -45,7 +45,16 @@ export interface Config {
   nodeId: string;
   /** The built web app (served at `/` when it holds an index.html); unset = none. */
   webDir?: string | undefined;
+  /**
+   * Which proxies' `X-Forwarded-For`/`-Proto`/`-Host` are believed (Fastify's `trustProxy`):
+   * `false` (none, the default), a number of hops, or addresses and CIDRs of the proxies.
+   */
+  trustProxy: TrustProxy;
+  /** Origins besides the server's own that may make cookie-authenticated writes. */
+  allowedOrigins: string[];
 }
+
+export type TrustProxy = false | number | string[];
 
 /** apps/web's build folder in this repository (absent when the server runs elsewhere). */
 const REPO_WEB_DIR = repoWebDir();
@@ -79,6 +88,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     webDir: REPO_WEB_DIR,
+    trustProxy: false,
+    allowedOrigins: [],
     ...overrides,
   };
 }
@@ -108,6 +119,50 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
     webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,
+    trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
+    allowedOrigins: parseOrigins(env.PARLEY_ALLOWED_ORIGINS),
     ...overrides,
   };
+}
+
+/**
+ * `PARLEY_TRUST_PROXY`: unset, `off` or `0` — believe no forwarded header; a whole number —
+ * that many proxies in front (the client is that many hops back in `X-Forwarded-For`); else a
+ * comma-separated list of the proxies' addresses or CIDRs (`10.0.0.0/8`, `::1`, and the names
+ * `loopback`, `linklocal`, `uniquelocal`), checked when the server starts.
+ */
+export function parseTrustProxy(v: string | undefined): TrustProxy {
+  const s = v?.trim() ?? '';
+  if (s === '' || s === 'off' || s === 'false' || s === '0') return false;
+  if (/^\d+$/.test(s)) return Number(s);
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const a of list)
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)$/.test(a))
+      throw new Error(`PARLEY_TRUST_PROXY: "${a}" is not an address, a CIDR, a hop count or "off"`);
+  return list;
+}
+
+/** The setting as Fastify's `trustProxy`: a hop count as proxy-addr's function (Fastify takes a number, its types do not). */
+export function fastifyTrustProxy(t: TrustProxy): false | string[] | ((addr: string, hop: number) => boolean) {
+  return typeof t === 'number' ? (_addr, hop) => hop < t : t;
+}
+
+/** `PARLEY_ALLOWED_ORIGINS`: comma-separated origins (`https://chat.example.com`). */
+export function parseOrigins(v: string | undefined): string[] {
+  const list = (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let ok = false;
+    try {
+      const u = new URL(o);
+      ok = u.origin === o && (u.protocol === 'https:' || u.protocol === 'http:');
+    } catch {}
+    if (!ok) throw new Error(`PARLEY_ALLOWED_ORIGINS: "${o}" is not an origin like https://chat.example.com`);
+  }
+  return list;
 }

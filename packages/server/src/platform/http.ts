@@ -12,6 +12,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppContext, bearer, type Caller, verifyToken } from './auth.js';
 import { ApiError, toApiError } from './errors.js';
+import { requestLine } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { AppRegistry } from './tenancy.js';
 
@@ -30,6 +31,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null;
     account: AccountSession | null;
+    /** An unexpected error this request was answered 500 for: logged on its request line. */
+    failure: unknown;
   }
 }
 
@@ -68,7 +71,10 @@ export interface HttpDeps {
   apps: AppRegistry;
   metrics: Metrics;
   isAdminToken(token: string): boolean;
-  /** Called for each authenticated user caller (makes sure the user exists). */
+  /**
+   * Called for each authenticated user caller: refuses a token whose account session has
+   * ended (throws), and makes sure the user exists.
+   */
   onUser(caller: Caller & { kind: 'user' }): Promise<void>;
   /** The live session a request's cookie names, or null (missing, unknown, expired, revoked). */
   resolveAccount(req: FastifyRequest): Promise<AccountSession | null>;
@@ -79,9 +85,19 @@ export interface HttpDeps {
 export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.decorateRequest('caller', null);
   app.decorateRequest('account', null);
+  app.decorateRequest('failure', null);
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser would hand a
   // string to the route schema (400 "body must be object") instead of answering 415.
   app.removeContentTypeParser('text/plain');
+  // An empty body is no body, whatever its Content-Type says: clients that always send
+  // `application/json` may send nothing on a call without fields. Anything else is parsed by
+  // Fastify's own JSON parser (which refuses `__proto__` and `constructor.prototype` keys).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else void parseJson(req, body as string, done);
+  });
 
   // preValidation, not preHandler: credentials are checked before the body and query are
   // validated, so an anonymous caller learns nothing about a route's schema (401, not 400).
@@ -113,11 +129,18 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
     req.caller = caller;
   });
 
+  // …and a route whose body has no required field takes no body as `{}`, while one that needs
+  // fields says which are missing rather than "body must be object".
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && req.routeOptions.schema?.body) req.body = {};
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const labels = { method: req.method, route, status: String(reply.statusCode) };
     deps.metrics.httpRequests.inc(labels);
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    requestLine(req, reply, req.failure);
   });
 
   // Every route's path as a pattern, so a known path asked with the wrong method gets 405.
@@ -161,7 +184,8 @@ export function registerHttp(app: FastifyInstance, deps: HttpDeps): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const api = fromFastifyError(err);
     const { error, unexpected } = api ? { error: api, unexpected: false } : toApiError(err);
-    if (unexpected) req.log.error({ err }, 'request failed');
+    // Logged once, on the request's one line (onResponse), with its status and time.
+    if (unexpected) req.failure = err;
     const retryAfter = (error.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter / 1000)));
     void reply.status(error.status).send(error.toBody());
@@ -186,8 +210,6 @@ function fromFastifyError(err: FastifyError): ApiError | null {
       return new ApiError('PAYLOAD_TOO_LARGE', 'Request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ApiError('BAD_JSON', 'Body is empty but Content-Type is application/json');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ApiError('BAD_JSON', 'Body is not valid JSON');
   }

@@ -35,7 +35,9 @@ export function loadMasterKey(configured: string | undefined, dataDir: string): 
   if (existsSync(file)) return parseKey(readFileSync(file, 'utf8'));
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  // 'wx': of two processes generating at once (nodes on PostgreSQL sharing a data folder),
+  // one writes the file and the other reads the winner's key.
+  if (!createExclusive(file, `${key.toString('hex')}\n`)) return parseKey(readFileSync(file, 'utf8'));
   return key;
 }
 
@@ -67,8 +69,19 @@ export function loadAdminToken(configured: string | undefined, dataDir: string):
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
   mkdirSync(dataDir, { recursive: true });
   const token = `padm_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  if (!createExclusive(file, `${token}\n`)) return { token: readFileSync(file, 'utf8').trim(), generated: false };
   return { token, generated: true };
+}
+
+/** Write a new file readable by its owner only; false when it already exists. */
+function createExclusive(file: string, body: string): boolean {
+  try {
+    writeFileSync(file, body, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest();

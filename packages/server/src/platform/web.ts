@@ -6,7 +6,8 @@
  * own prefixes, and only for requests that accept HTML — a script asking for a missing
  * `/v1/…` path still gets the JSON 404.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +18,26 @@ const SERVER_PATHS = /^\/(v1|docs|healthz|readyz|metrics)(\/|$)/;
 /** Answers a request with the app's page and returns true, or returns false and leaves it alone. */
 export type PageFallback = (req: FastifyRequest, reply: FastifyReply) => boolean;
 
+/** The served web app: its page fallback, and the CSP sources of its page's inline scripts. */
+export interface WebApp {
+  pageFallback: PageFallback;
+  scriptHashes(): readonly string[];
+}
+
+/** `'sha256-…'` CSP sources for the inline `<script>`s of a page (those without `src`). */
+export function inlineScriptHashes(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    if (/\bsrc\s*=/i.test(m[1] ?? '')) continue;
+    out.push(
+      `sha256-${createHash('sha256')
+        .update(m[2] ?? '')
+        .digest('base64')}`,
+    );
+  }
+  return out;
+}
+
 /** Whether `dir` holds a built web app. */
 export function hasWebApp(dir: string | undefined): dir is string {
   return !!dir && existsSync(path.join(dir, 'index.html'));
@@ -24,9 +45,10 @@ export function hasWebApp(dir: string | undefined): dir is string {
 
 /**
  * Register the web app's files (when `dir` holds a build) and return the page fallback for
- * the not-found handler, or null when there is nothing to serve.
+ * the not-found handler and the hashes of its inline scripts, or null when there is nothing
+ * to serve.
  */
-export async function registerWebApp(app: FastifyInstance, dir: string | undefined): Promise<PageFallback | null> {
+export async function registerWebApp(app: FastifyInstance, dir: string | undefined): Promise<WebApp | null> {
   if (!hasWebApp(dir)) return null;
   const root = path.resolve(dir);
   const index = path.join(root, 'index.html');
@@ -47,7 +69,16 @@ export async function registerWebApp(app: FastifyInstance, dir: string | undefin
       },
     });
   });
-  return (req, reply) => {
+  // Hashed again only when a rebuild replaced the page.
+  let hashed: { mtimeMs: number; hashes: string[] } = { mtimeMs: -1, hashes: [] };
+  const scriptHashes = () => {
+    try {
+      const { mtimeMs } = statSync(index);
+      if (mtimeMs !== hashed.mtimeMs) hashed = { mtimeMs, hashes: inlineScriptHashes(readFileSync(index, 'utf8')) };
+    } catch {}
+    return hashed.hashes;
+  };
+  const pageFallback: PageFallback = (req, reply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const pathname = req.url.split('?')[0] ?? '/';
     if (SERVER_PATHS.test(pathname)) return false;
@@ -62,4 +93,5 @@ export async function registerWebApp(app: FastifyInstance, dir: string | undefin
     void reply.status(200).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
     return true;
   };
+  return { pageFallback, scriptHashes };
 }

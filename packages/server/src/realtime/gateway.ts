@@ -22,6 +22,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { and, eq, inArray } from 'drizzle-orm';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { Ending } from '../features/accounts/chat-sessions.js';
 import { readEvents } from '../features/events/log.js';
 import { ensureUser } from '../features/users/actions.js';
 import { presentUser } from '../features/users/present.js';
@@ -55,6 +56,9 @@ export class Gateway {
   private tick = 0;
   private readonly pending = new Set<WebSocket>();
   private closing = false;
+  /** Connections opened with a token an account session minted, by that session's id. */
+  private readonly bySession = new Map<string, Set<Connection>>();
+  private readonly sessionOf = new Map<Connection, string>();
 
   constructor(
     private readonly svc: Services,
@@ -69,6 +73,19 @@ export class Gateway {
     this.heartbeat = setInterval(() => this.heartbeatTick(), svc.config.heartbeatMs / slices);
     this.heartbeat.unref();
     svc.hub.onUserEvent = (conn, msg) => this.userEvent(conn, msg);
+    svc.chatSessions.onEnded = (ending) => this.sessionsEnded(ending);
+  }
+
+  /** Close this node's sockets whose token an ended account session (or membership) minted. */
+  private sessionsEnded(ending: Ending): void {
+    const doomed: Connection[] = [];
+    if ('sessions' in ending) {
+      for (const sid of ending.sessions) doomed.push(...(this.bySession.get(sid) ?? []));
+    } else {
+      for (const conn of this.svc.hub.connectionsOf(ending.appId, ending.userId))
+        if (this.sessionOf.has(conn)) doomed.push(conn);
+    }
+    for (const conn of doomed) conn.close(CLOSE_CODES.UNAUTHORIZED, 'signed out');
   }
 
   /** Handle an HTTP upgrade for `/v1/ws`; other paths are refused. */
@@ -116,12 +133,16 @@ export class Gateway {
       clearTimeout(timer);
       void (async () => {
         let caller: Caller;
+        // Endings seen from here on: one that lands while this socket opens is checked again.
+        const epoch = svc.chatSessions.epoch;
         try {
           const frame: unknown = JSON.parse(isBinary ? '' : data.toString());
           if (!authCheck.Check(frame))
             throw new ApiError('UNAUTHORIZED', 'The first frame must be {"type":"auth","token":"…"}');
           caller = await verifyToken(app, frame.token);
           if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
+          if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
+            throw new ApiError('UNAUTHORIZED', 'This token was signed out');
         } catch (err) {
           this.pending.delete(ws);
           const message = err instanceof ApiError ? err.message : 'invalid auth frame';
@@ -129,7 +150,7 @@ export class Gateway {
           return;
         }
         try {
-          await this.open(ws, caller, inbox);
+          await this.open(ws, caller, inbox, epoch);
         } catch (err) {
           svc.log.error({ err }, 'socket open failed');
           ws.close(1011, 'internal error');
@@ -140,7 +161,7 @@ export class Gateway {
     });
   }
 
-  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }, inbox: Inbox): Promise<void> {
+  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }, inbox: Inbox, epoch: number): Promise<void> {
     const { svc } = this;
     if (ws.readyState !== WebSocket.OPEN) return;
     await ensureUser(svc, caller.app.id, caller.userId);
@@ -168,6 +189,22 @@ export class Gateway {
       svc.metrics,
     );
     svc.hub.addConnection(conn);
+    const sid = caller.sessionId;
+    if (sid) {
+      let set = this.bySession.get(sid);
+      if (!set) {
+        set = new Set();
+        this.bySession.set(sid, set);
+      }
+      set.add(conn);
+      this.sessionOf.set(conn, sid);
+      // An ending published between the check and now found no socket to close: ask again.
+      if (svc.chatSessions.epoch !== epoch)
+        void svc.chatSessions.check(caller.app.id, caller.userId, sid).then(
+          (ok) => ok || conn.close(CLOSE_CODES.UNAUTHORIZED, 'signed out'),
+          () => {},
+        );
+    }
     const slice = this.slices[this.nextSlice++ % this.slices.length] as Set<Connection>;
     slice.add(conn);
     for (const m of memberships) {
@@ -200,6 +237,12 @@ export class Gateway {
     });
     ws.once('close', () => {
       slice.delete(conn);
+      if (sid) {
+        this.sessionOf.delete(conn);
+        const set = this.bySession.get(sid);
+        set?.delete(conn);
+        if (set?.size === 0) this.bySession.delete(sid);
+      }
       svc.hub.removeConnection(conn);
       svc.metrics.openSockets.dec();
       svc.presence.disconnected(caller.app.id, caller.userId);

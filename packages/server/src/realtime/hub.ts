@@ -36,6 +36,8 @@ export class Hub {
   private readonly users = new Map<string, Set<Connection>>();
   /** Per-user messages routed here before being sent, for membership changes. */
   onUserEvent: (conn: Connection, msg: BusMessage) => void = () => {};
+  /** Messages on control topics (`x:…`), which concern the node rather than a connection. */
+  onControl: (topic: string, msg: BusMessage) => void = () => {};
 
   constructor(
     private readonly broker: Broker,
@@ -133,6 +135,10 @@ export class Hub {
   }
 
   private route(topic: string, msg: BusMessage): void {
+    if (topic.startsWith('x:')) {
+      this.onControl(topic, msg);
+      return;
+    }
     if (topic.startsWith('u:')) {
       for (const conn of this.users.get(topic) ?? []) this.onUserEvent(conn, msg);
       return;

@@ -53,13 +53,19 @@ export const PASSWORD = 'correct horse battery';
 /** A fresh, unique email. */
 export const email = (name = 'user') => `${name}.${randomBytes(4).toString('hex')}@example.com`;
 
-/** REST calls as a browser holding `cookie` (or none): JSON bodies, the cookie in `Cookie`. */
+/** The origin of the pages `inject` requests come from (its default Host is localhost:80). */
+export const ORIGIN = 'http://localhost';
+
+/**
+ * REST calls as a browser holding `cookie` (or none) on the server's own page: JSON bodies,
+ * the cookie in `Cookie`, and `Origin`, as browsers send it.
+ */
 export function browser(h: Harness, cookie: string | null) {
   const req = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
     send(h, {
       method,
       url,
-      headers: cookie ? { cookie } : {},
+      headers: cookie ? { cookie, origin: ORIGIN } : { origin: ORIGIN },
       ...(payload === undefined ? {} : { payload: payload as object }),
     });
   return {

@@ -24,11 +24,13 @@ describe('OpenAPI', () => {
       return o;
     };
     const expected: [string, string, string[], 'public' | 'session'][] = [
-      ['post', '/v1/auth/signup', ['200', '400', '409', '415'], 'public'],
-      ['post', '/v1/auth/signin', ['200', '400', '401', '415'], 'public'],
-      ['post', '/v1/auth/signout', ['200', '401', '415'], 'session'],
-      ['post', '/v1/auth/signout-everywhere', ['200', '401'], 'session'],
+      ['post', '/v1/auth/signup', ['200', '400', '403', '409', '415'], 'public'],
+      ['post', '/v1/auth/signin', ['200', '400', '401', '403', '415'], 'public'],
+      ['post', '/v1/auth/signout', ['200', '401', '403', '415'], 'session'],
+      ['post', '/v1/auth/signout-everywhere', ['200', '401', '403'], 'session'],
+      ['post', '/v1/auth/password', ['200', '400', '401', '403'], 'session'],
       ['get', '/v1/auth/me', ['200', '401'], 'session'],
+      ['get', '/v1/auth/session', ['200'], 'public'],
       ['post', '/v1/workspaces', ['200', '400', '401'], 'session'],
       ['get', '/v1/workspaces', ['200', '401'], 'session'],
       ['get', '/v1/workspaces/{id}', ['200', '401', '404'], 'session'],
@@ -36,6 +38,7 @@ describe('OpenAPI', () => {
       ['post', '/v1/workspaces/{id}/session', ['200', '401', '404'], 'session'],
       ['get', '/v1/workspaces/{id}/members', ['200', '404'], 'session'],
       ['patch', '/v1/workspaces/{id}/members/{account_id}', ['200', '403', '404', '409'], 'session'],
+      ['delete', '/v1/workspaces/{id}/members/{account_id}', ['200', '403', '404', '409'], 'session'],
       ['post', '/v1/workspaces/{id}/invites', ['200', '400', '403', '404'], 'session'],
       ['get', '/v1/workspaces/{id}/invites', ['200', '403', '404'], 'session'],
       ['delete', '/v1/workspaces/{id}/invites/{invite_id}', ['200', '403', '404'], 'session'],

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type ChangePasswordBody,
   type CreatedInvite,
   type CreateInviteBody,
   INVITE_DEFAULT_HOURS,
@@ -23,8 +24,10 @@ import type { FastifyRequest } from 'fastify';
 import { signToken } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
+import { endSessions } from './chat-sessions.js';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
 import { type AccountRow, type MemberRow, type MembershipRow, presentCreatedInvite } from './present.js';
 import {
@@ -103,6 +106,24 @@ export async function loadAccount(svc: Services, accountId: string): Promise<Acc
   return account;
 }
 
+/**
+ * Change the password, knowing the current one, and sign out every other session of the
+ * account (and end their chat tokens): whoever else held a session keeps nothing. This
+ * session stays signed in. A wrong current password is FORBIDDEN, not UNAUTHORIZED: the
+ * caller is signed in, and a 401 would read as "signed out".
+ */
+export async function changePassword(svc: Services, session: AccountSession, body: ChangePasswordBody): Promise<void> {
+  const account = await loadAccount(svc, session.accountId);
+  if (!(await verifyPassword(account.passwordHash, body.current_password)))
+    throw new ApiError('FORBIDDEN', 'The current password is wrong');
+  const passwordHash = await hashPassword(body.new_password);
+  await svc.db
+    .update(schema.accounts)
+    .set({ passwordHash, updatedAt: sql`now()` })
+    .where(eq(schema.accounts.id, account.id));
+  await endSessions(svc, { accountId: account.id, except: session.sessionId });
+}
+
 // ---- workspaces --------------------------------------------------------------------------
 
 /**
@@ -157,16 +178,22 @@ export async function updateWorkspace(
 /**
  * A user token for the caller in one workspace (HS256 with that app's secret, 12 hours).
  * Only a member gets one, and only for the app it is a member of: the secret is looked up
- * by the membership's own app id, so no other app's secret can be reached from here.
+ * by the membership's own app id, so no other app's secret can be reached from here. The
+ * token names the account session it was asked with (`psid`), and works only while that
+ * session and the membership last (chat-sessions.ts).
  */
-export async function openWorkspaceSession(svc: Services, accountId: string, appId: string): Promise<WorkspaceSession> {
-  const m = await accessWorkspace(svc.db, accountId, appId);
+export async function openWorkspaceSession(
+  svc: Services,
+  session: AccountSession,
+  appId: string,
+): Promise<WorkspaceSession> {
+  const m = await accessWorkspace(svc.db, session.accountId, appId);
   const secret = await svc.apps.secretOf(m.appId);
   if (!secret) throw notFound('Workspace');
   const exp = Math.floor(Date.now() / 1000) + WORKSPACE_TOKEN_TTL_SECONDS;
   return {
     api_key: m.apiKey,
-    token: await signToken(secret, m.userId, { expiresIn: exp }),
+    token: await signToken(secret, m.userId, { expiresIn: exp, sessionId: session.sessionId }),
     user_id: m.userId,
     expires_at: new Date(exp * 1000).toISOString(),
   };
@@ -268,6 +295,43 @@ function joinWithInvite(svc: Services, account: AccountRow, token: string): Prom
 }
 
 // ---- members -----------------------------------------------------------------------------
+
+/**
+ * Remove a member from a workspace, or leave it (`targetAccountId` = the caller). Owners
+ * remove anyone, admins remove members, anyone may leave; the last owner can do neither
+ * (CONFLICT: make someone else an owner first). The account's user stays in the app — its
+ * messages remain — as a plain user, and every chat token it holds for this workspace ends at
+ * once (its sockets close); it cannot get a new one. The workspace row is locked first, as
+ * for role changes, so two removals cannot leave it without an owner.
+ */
+export async function removeMember(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  targetAccountId: string,
+): Promise<void> {
+  const removed = await svc.db.transaction(async (tx) => {
+    const me = await accessWorkspace(tx, accountId, appId, true);
+    const [target] = targetAccountId === accountId ? [me] : await membersOf(tx, appId, targetAccountId);
+    if (!target) throw notFound('Member');
+    if (targetAccountId !== accountId) {
+      checkManager(me);
+      if (me.role === 'admin' && target.role !== 'member')
+        throw new ApiError('FORBIDDEN', 'Only owners can remove owners and admins');
+    }
+    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+      throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
+    await tx
+      .delete(workspaceMembers)
+      .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
+    await tx
+      .update(users)
+      .set({ role: 'user', updatedAt: sql`now()` })
+      .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    return target.userId;
+  });
+  svc.chatSessions.end({ appId, userId: removed });
+}
 
 /**
  * Change a member's role (owners only). The workspace row is locked first, so two owners

@@ -3,11 +3,13 @@
  * (apps) and their members and invites. Every route here but sign-up, sign-in and the invite
  * preview needs the session cookie (`config: { auth: 'account' }`), never an API key.
  * Every state-changing route needs a JSON body (`{}` when it has no fields): see
- * `requireJsonBody` for why that is the CSRF defence.
+ * `accountRequestGuard` for why that is the CSRF defence.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountResponse,
+  AuthSessionResponse,
+  ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,
@@ -36,36 +38,33 @@ import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, isManager } from './access.js';
 import {
   acceptInvite,
+  changePassword,
   createInvite,
   createWorkspace,
   loadAccount,
   openWorkspaceSession,
+  removeMember,
   revokeInvite,
   setMemberRole,
   signIn,
   signUp,
   updateWorkspace,
 } from './actions.js';
+import { endSessions } from './chat-sessions.js';
 import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
-import { activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
-import {
-  clearSessionCookie,
-  requireJsonBody,
-  revokeAllSessions,
-  revokeSession,
-  setSessionCookie,
-  sha256,
-} from './sessions.js';
+import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
+import { accountRequestGuard, clearSessionCookie, resolveSession, setSessionCookie, sha256 } from './sessions.js';
 
 const account = { config: { auth: 'account' as const } };
 const session = [{ session: [] }];
-const errors = { 400: ErrorBody, 401: ErrorBody, 415: ErrorBody };
-const scoped = { ...errors, 403: ErrorBody, 404: ErrorBody };
+// 403: any write here can be refused by the CSRF guard (a foreign or missing Origin).
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 415: ErrorBody };
+const scoped = { ...errors, 404: ErrorBody };
 
 export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Runs before authentication and parsing, on this plugin's routes only.
-    app.addHook('onRequest', requireJsonBody);
+    app.addHook('onRequest', accountRequestGuard(svc.config.allowedOrigins));
     // Answers here carry session cookies and workspace tokens: no cache may keep them.
     app.addHook('onSend', async (_req, reply) => {
       void reply.header('cache-control', 'no-store');
@@ -119,13 +118,15 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['accounts'],
           summary: 'Sign out this session and clear its cookie',
+          description:
+            'Workspace tokens this session was given stop working at once, and the sockets opened with them are closed (4001).',
           security: session,
           body: EmptyBody,
           response: { 200: OkResponse, ...errors },
         },
       },
       async (req, reply) => {
-        await revokeSession(svc, accountOf(req).sessionId);
+        await endSessions(svc, { sessionId: accountOf(req).sessionId });
         clearSessionCookie(req, reply);
         return { ok: true as const };
       },
@@ -138,15 +139,37 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['accounts'],
           summary: 'Sign out every session of the account, this one included',
-          description: 'Workspace user tokens already handed out stay valid until they expire (12 hours at most).',
+          description:
+            'Every workspace token the account was given stops working at once, and the sockets opened with them are closed (4001).',
           security: session,
           body: EmptyBody,
           response: { 200: OkResponse, ...errors },
         },
       },
       async (req, reply) => {
-        await revokeAllSessions(svc, accountOf(req).accountId);
+        await endSessions(svc, { accountId: accountOf(req).accountId });
         clearSessionCookie(req, reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/password',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Change the password; every other session of the account is signed out',
+          description:
+            '403 FORBIDDEN when current_password is wrong. The other sessions end as with sign-out: their ' +
+            'workspace tokens stop working at once and their sockets are closed (4001). This session stays.',
+          security: session,
+          body: ChangePasswordBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req) => {
+        await changePassword(svc, accountOf(req), req.body);
         return { ok: true as const };
       },
     );
@@ -163,6 +186,26 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => ({ account: presentAccount(await loadAccount(svc, accountOf(req).accountId)) }),
+    );
+
+    app.get(
+      '/v1/auth/session',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'The signed-in account, or null when signed out',
+          description:
+            'For pages that load before they know whether anyone is signed in: "not signed in" is an answer ' +
+            '(`{"account":null}`, 200), not an error, so a signed-out visit logs no failed request.',
+          security: [],
+          response: { 200: AuthSessionResponse },
+        },
+      },
+      async (req) => {
+        const s = await resolveSession(svc, req);
+        const row = s && (await accountById(svc.db, s.accountId));
+        return { account: row ? presentAccount(row) : null };
+      },
     );
 
     // ---- workspaces ----------------------------------------------------------------------
@@ -247,7 +290,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
           response: { 200: WorkspaceSession, ...scoped },
         },
       },
-      async (req) => openWorkspaceSession(svc, accountOf(req).accountId, req.params.id),
+      async (req) => openWorkspaceSession(svc, accountOf(req), req.params.id),
     );
 
     // ---- members -------------------------------------------------------------------------
@@ -289,6 +332,27 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const { id, account_id } = req.params;
         const row = await setMemberRole(svc, accountOf(req).accountId, id, account_id, req.body.role);
         return { member: presentMember(row, true) };
+      },
+    );
+
+    app.delete(
+      '/v1/workspaces/:id/members/:account_id',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary: 'Remove a member (owners: anyone; admins: members) or leave (your own account_id)',
+          description:
+            'The last owner can neither leave nor be removed (409 CONFLICT). The removed account’s workspace ' +
+            'tokens stop working at once and its sockets in this workspace are closed (4001); its messages stay.',
+          security: session,
+          params: WorkspaceMemberParams,
+          response: { 200: OkResponse, ...scoped, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        await removeMember(svc, accountOf(req).accountId, req.params.id, req.params.account_id);
+        return { ok: true as const };
       },
     );
 

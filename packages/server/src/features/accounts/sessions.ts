@@ -5,7 +5,7 @@
  *
  * The cookie is `HttpOnly` (scripts cannot read it), `SameSite=Lax` (browsers leave it off
  * cross-site POSTs), `Path=/`, and `Secure` when the request came over https. Together with
- * `requireJsonBody` below, that is the CSRF defence: see the comment there.
+ * `accountRequestGuard` below, that is the CSRF defence: see the comment there.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '@parley/protocol';
@@ -70,34 +70,6 @@ export async function resolveSession(svc: Services, req: FastifyRequest): Promis
   return row ?? null;
 }
 
-/** Sign out one session. */
-export async function revokeSession(svc: Services, sessionId: string): Promise<void> {
-  await svc.db
-    .update(schema.accountSessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(schema.accountSessions.id, sessionId), isNull(schema.accountSessions.revokedAt)));
-}
-
-/** Sign out every session of an account (this one included). */
-export async function revokeAllSessions(svc: Services, accountId: string): Promise<void> {
-  await svc.db
-    .update(schema.accountSessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(schema.accountSessions.accountId, accountId), isNull(schema.accountSessions.revokedAt)));
-}
-
-/**
- * Whether the request reached us over https: directly, or through a proxy that says so in
- * `X-Forwarded-Proto`. Trusting the header here is safe: a client that lies about it only
- * gets a `Secure` cookie it cannot send back over http.
- */
-function overHttps(req: FastifyRequest): boolean {
-  if (req.protocol === 'https') return true;
-  const fwd = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim().toLowerCase();
-  return first === 'https';
-}
-
 function cookie(req: FastifyRequest, value: string, maxAge: number): string {
   return [
     `${SESSION_COOKIE}=${value}`,
@@ -105,7 +77,9 @@ function cookie(req: FastifyRequest, value: string, maxAge: number): string {
     'Path=/',
     'HttpOnly',
     'SameSite=Lax',
-    ...(overHttps(req) ? ['Secure'] : []),
+    // req.protocol is https when the request came over TLS, or through a trusted proxy that
+    // says so (PARLEY_TRUST_PROXY); a forwarded header from anyone else is not believed.
+    ...(req.protocol === 'https' ? ['Secure'] : []),
   ].join('; ');
 }
 
@@ -118,23 +92,64 @@ export function clearSessionCookie(req: FastifyRequest, reply: FastifyReply): vo
 }
 
 /**
- * CSRF guard for the account routes, run before anything else on them. The session cookie
- * is sent by the browser on its own, so a state-changing call must prove it came from our
- * own page:
- * - a POST must say `Content-Type: application/json` (even with an empty `{}` body). An
- *   HTML form cannot send that type, and a cross-origin script can only send it after a CORS
- *   preflight, which Parley does not grant. (Form and text bodies would also fail to parse,
- *   with 415, but a POST with no body at all has no Content-Type: that is what this check adds.)
- * - PATCH and DELETE are not "simple" methods: browsers always preflight them cross-origin.
- * - Browsers that send `Sec-Fetch-Site: cross-site` are refused outright for any of them.
- * Together with `SameSite=Lax` this leaves no cross-site way to change account state.
+ * CSRF guard for the account routes, run before anything else on them (`onRequest`). The
+ * session cookie is sent by the browser on its own, so a state-changing call must prove it
+ * came from our own page:
+ * - Browsers that send `Sec-Fetch-Site: cross-site` are refused outright (403).
+ * - A POST or PATCH must say `Content-Type: application/json` (even with an empty `{}` body,
+ *   415 otherwise). An HTML form cannot send that type, and a cross-origin script can only
+ *   send it after a CORS preflight, which Parley does not grant. PATCH and DELETE are not
+ *   "simple" methods: browsers always preflight them cross-origin.
+ * - `Origin` must be the server's own origin or one of `allowedOrigins` (403 otherwise,
+ *   `Origin: null` included). Browsers send it on every POST, PATCH and DELETE; a request
+ *   that carries the session cookie without one is refused too. A request with neither cookie
+ *   nor Origin (a script signing up with curl) passes: it has no session to abuse.
+ * Together with `SameSite=Lax`, that leaves no cross-site way to change account state.
  */
-export async function requireJsonBody(req: FastifyRequest): Promise<void> {
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
-  if (req.headers['sec-fetch-site'] === 'cross-site')
-    throw new ApiError('FORBIDDEN', 'Cross-site requests to account endpoints are refused');
-  if (req.method === 'DELETE') return;
-  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json')
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Account endpoints accept only Content-Type: application/json');
+export function accountRequestGuard(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return async (req: FastifyRequest): Promise<void> => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    if (req.headers['sec-fetch-site'] === 'cross-site')
+      throw new ApiError('FORBIDDEN', 'Cross-site requests to account endpoints are refused');
+    if (req.method !== 'DELETE') {
+      const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json')
+        throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Account endpoints accept only Content-Type: application/json');
+    }
+    const origin = req.headers.origin;
+    if (origin === undefined) {
+      if (readSessionCookie(req.headers.cookie) !== null)
+        throw new ApiError('FORBIDDEN', 'A request with the session cookie must carry an Origin header');
+      return;
+    }
+    if (!isOwnOrigin(req, origin, allowed))
+      throw new ApiError('FORBIDDEN', "Requests to account endpoints must come from this server's own pages");
+  };
+}
+
+/**
+ * Whether `origin` is this server's: its host (and port) is the one the request was sent to
+ * (`Host`, or `X-Forwarded-Host` from a trusted proxy), over http or https — or https only
+ * when the request is known to have come over https — or it is one of the configured ones.
+ * Either scheme is taken while the server cannot tell (TLS ended at a proxy it does not
+ * trust): the host decides, and a page on another host is never taken for ours.
+ */
+export function isOwnOrigin(req: FastifyRequest, origin: string, allowed: ReadonlySet<string>): boolean {
+  if (allowed.has(origin)) return true;
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false; // "null", garbage
+  }
+  if (o.origin !== origin) return false; // a path, credentials, or anything not an origin
+  if (o.protocol !== 'https:' && (o.protocol !== 'http:' || req.protocol === 'https')) return false;
+  let own: URL;
+  try {
+    own = new URL(`${o.protocol}//${req.host}`);
+  } catch {
+    return false;
+  }
+  return own.host === o.host;
 }

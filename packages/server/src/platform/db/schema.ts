@@ -320,3 +320,14 @@ export const invites = pgTable(
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), uniqueIndex('invites_token_uq').on(t.tokenHash)],
 );
+
+/**
+ * One row: an HMAC of a fixed label under the master key. Nodes that share a database must
+ * share the key that seals the app secrets in it; a node started with another key finds a
+ * different value here and refuses to start, instead of failing every token later.
+ */
+export const masterKeyCheck = pgTable('master_key_check', {
+  id: integer('id').primaryKey(),
+  checkValue: text('check_value').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

@@ -1,0 +1,266 @@
+/**
+ * The command line: which commands exist, which options each takes, their help, and a
+ * parser that turns any mistake into one `UsageError` line (exit 2), never a stack trace.
+ *
+ * Hand-written rather than `util.parseArgs`: parseArgs takes `--port --json` as the port
+ * "--json", and its messages name its own API; here each option belongs to the commands
+ * that use it, and every message names the command and the option.
+ */
+import { UsageError } from './errors.js';
+
+type OptionSpec = { type: 'string'; value: string; help: string } | { type: 'boolean'; help: string };
+
+const OPTIONS = {
+  port: { type: 'string', value: 'N', help: 'port to listen on (env PORT, default 3000; 0 picks a free one)' },
+  host: { type: 'string', value: 'H', help: 'address to listen on (env HOST, default 127.0.0.1)' },
+  data: { type: 'string', value: 'DIR', help: 'data folder (env PARLEY_DATA_DIR, default ./.parley)' },
+  workers: { type: 'string', value: 'N', help: 'server processes on one port (needs DATABASE_URL and REDIS_URL)' },
+  name: { type: 'string', value: 'NAME', help: "the app's name" },
+  json: { type: 'boolean', help: 'print JSON' },
+  app: { type: 'string', value: 'APP_ID', help: "the app's id (from `parley app create` or `parley app list`)" },
+  user: { type: 'string', value: 'USER_ID', help: 'mint a user token for this user id' },
+  server: { type: 'boolean', help: 'mint a server token instead of a user token' },
+  expires: { type: 'string', value: 'TIME', help: 'lifetime: 30s, 15m, 1h, 7d, 2w (default: no expiry)' },
+  help: { type: 'boolean', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+export type Values = Partial<Record<OptionName, string | boolean>>;
+
+interface CommandSpec {
+  /** `start`, `app create` … */
+  name: string;
+  synopsis: string;
+  summary: string;
+  options: OptionName[];
+  /** Help of an option that means something else for this command. */
+  optionHelp?: Partial<Record<OptionName, string>>;
+  details?: string;
+}
+
+/** Options that say where the server and its data are, for commands that find it. */
+const FIND: OptionName[] = ['data', 'port'];
+const FIND_HELP = { port: 'with DATABASE_URL: the port of a running server to use (env PORT, default 3000)' };
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    synopsis: 'parley start [--port N] [--host H] [--data DIR] [--workers N]',
+    summary: 'run the server',
+    options: ['port', 'host', 'data', 'workers'],
+    details:
+      'Embedded PGlite keeps its data in the data folder, which belongs to this one process while it runs\n' +
+      '(<data>/owner.lock): other commands reach it through its admin API. DATABASE_URL and REDIS_URL switch\n' +
+      'to PostgreSQL and Redis; then --workers defaults to the number of CPUs.',
+  },
+  {
+    name: 'migrate',
+    synopsis: 'parley migrate [--data DIR]',
+    summary: 'apply pending database migrations and exit',
+    options: ['data'],
+    details:
+      'On PGlite it refuses while a server owns the data folder (the server applied them when it started).\n' +
+      'With DATABASE_URL, an advisory lock lets it run beside running servers.',
+  },
+  {
+    name: 'app create',
+    synopsis: 'parley app create --name NAME [--json] [--data DIR]',
+    summary: 'create an app: prints its id, api_key and api_secret',
+    options: ['name', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+  },
+  {
+    name: 'app list',
+    synopsis: 'parley app list [--json] [--data DIR]',
+    summary: 'list the apps (without secrets)',
+    options: ['json', ...FIND],
+    optionHelp: FIND_HELP,
+  },
+  {
+    name: 'token',
+    synopsis: 'parley token --app APP_ID (--user USER_ID | --server) [--expires TIME] [--data DIR]',
+    summary: "print a user token (or a server token) signed with an app's secret",
+    options: ['app', 'user', 'server', 'expires', ...FIND],
+    optionHelp: FIND_HELP,
+  },
+];
+
+const FINDING =
+  'When a server owns the data folder, `app` and `token` go through its admin API on the port it\n' +
+  'listens on (read from <data>/owner.lock), waiting while it starts; with no server they open the\n' +
+  'database themselves. With DATABASE_URL they use a server answering on 127.0.0.1:--port (env PORT),\n' +
+  'or PostgreSQL directly.';
+
+export function mainUsage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: parley <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'parley <command> --help   the options of one command',
+    'parley --version          print the version',
+    '',
+    'Environment: PORT, HOST, PARLEY_DATA_DIR, DATABASE_URL, REDIS_URL, PARLEY_ADMIN_TOKEN,',
+    'PARLEY_MASTER_KEY, LOG_LEVEL (README.md describes each). PARLEY_DEBUG=1 shows error details.',
+    '',
+  ].join('\n');
+}
+
+export function commandUsage(c: CommandSpec): string {
+  const opts = [...c.options, 'help' as const].map((o) => {
+    const spec: OptionSpec = OPTIONS[o];
+    return [`--${o}${spec.type === 'string' ? ` ${spec.value}` : ''}`, c.optionHelp?.[o] ?? spec.help] as const;
+  });
+  const width = Math.max(...opts.map(([f]) => f.length));
+  const details = c.details ?? (c.options.includes('port') && c.name !== 'start' ? FINDING : undefined);
+  return [
+    `Usage: ${c.synopsis}`,
+    '',
+    `${c.summary[0]?.toUpperCase()}${c.summary.slice(1)}.`,
+    '',
+    'Options:',
+    ...opts.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`),
+    ...(details ? ['', details] : []),
+    '',
+  ].join('\n');
+}
+
+/** What the command line asks for. */
+export type Parsed =
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'run'; command: string; values: Values };
+
+/**
+ * Parse `argv` (without node and the script). Throws `UsageError` for anything it cannot
+ * run: an unknown command or option, an option of another command, a missing value.
+ */
+export function parseCommandLine(argv: string[]): Parsed {
+  const words: string[] = [];
+  const flags: { name: string; value: string | undefined; raw: string }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h') flags.push({ name: 'help', value: undefined, raw: a });
+    else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
+      let value = eq === -1 ? undefined : a.slice(eq + 1);
+      const spec = (OPTIONS as Record<string, OptionSpec>)[name];
+      // A string option takes the next word unless that is another option.
+      if (value === undefined && spec?.type === 'string') {
+        const next = argv[i + 1];
+        if (next !== undefined && !next.startsWith('-')) {
+          value = next;
+          i++;
+        }
+      }
+      flags.push({ name, value, raw: eq === -1 ? a : a.slice(0, eq) });
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown option ${a} (see parley --help)`);
+    } else words.push(a);
+  }
+
+  const wantsHelp = flags.some((f) => f.name === 'help');
+  if (flags.some((f) => f.name === 'version')) {
+    if (words.length === 0 && flags.length === 1) return { kind: 'version' };
+    throw new UsageError('--version takes no command or other option');
+  }
+  if (words[0] === 'help') {
+    const rest = words.slice(1).join(' ');
+    if (!rest) return { kind: 'help', text: mainUsage() };
+    const c = findCommand(rest) ?? groupHelp(rest);
+    if (!c) throw new UsageError(`unknown command "${rest}" (see parley --help)`);
+    return { kind: 'help', text: typeof c === 'string' ? c : commandUsage(c) };
+  }
+  if (words.length === 0) {
+    if (wantsHelp) return { kind: 'help', text: mainUsage() };
+    if (flags.length > 0) throw new UsageError(`${flags[0]?.raw} needs a command first (see parley --help)`);
+    throw new UsageError('no command given (see parley --help)');
+  }
+
+  // Commands of one or two words (`start`, `app create`).
+  const two = words.slice(0, 2).join(' ');
+  const command = findCommand(two) ?? findCommand(words[0] as string);
+  if (!command) {
+    const group = groupHelp(words[0] as string);
+    if (group && (wantsHelp || words.length === 1)) {
+      if (wantsHelp) return { kind: 'help', text: group };
+      throw new UsageError(`"parley ${words[0]}" needs a subcommand: ${subcommands(words[0] as string).join(', ')}`);
+    }
+    if (group) throw new UsageError(`unknown command "parley ${two}" (see parley ${words[0]} --help)`);
+    throw new UsageError(`unknown command "${words[0]}" (see parley --help)`);
+  }
+  if (wantsHelp) return { kind: 'help', text: commandUsage(command) };
+  const extra = words.slice(command.name.split(' ').length);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" for parley ${command.name}`);
+
+  const values: Values = {};
+  for (const f of flags) {
+    const spec = (OPTIONS as Record<string, OptionSpec>)[f.name];
+    if (!spec || !command.options.includes(f.name as OptionName)) {
+      throw new UsageError(`unknown option ${f.raw} for parley ${command.name} (see parley ${command.name} --help)`);
+    }
+    if (f.name in values) throw new UsageError(`${f.raw} given twice`);
+    if (spec.type === 'boolean') {
+      if (f.value !== undefined) throw new UsageError(`${f.raw} takes no value`);
+      values[f.name as OptionName] = true;
+    } else {
+      if (f.value === undefined || f.value === '')
+        throw new UsageError(`${f.raw} needs a value: ${f.raw} ${spec.value}`);
+      values[f.name as OptionName] = f.value;
+    }
+  }
+  checkValues(command.name, values);
+  return { kind: 'run', command: command.name, values };
+}
+
+function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+function subcommands(group: string): string[] {
+  return COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.split(' ')[1] as string);
+}
+
+/** The help of a command group (`parley app`), or undefined when `name` is none. */
+function groupHelp(name: string): string | undefined {
+  const members = COMMANDS.filter((c) => c.name.startsWith(`${name} `));
+  if (members.length === 0) return undefined;
+  return `${members.map((c) => `Usage: ${c.synopsis}\n  ${c.summary}`).join('\n\n')}\n\nparley ${name} <subcommand> --help shows its options.\n`;
+}
+
+/** A port from a flag or PORT: a whole number 0–65535. */
+export function parsePort(raw: string, what: string): number {
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) {
+    throw new UsageError(`${what} takes a port number from 0 to 65535, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+const EXPIRES = /^([0-9]+) ?(s|m|h|d|w)$/;
+
+/** Checks that need more than one option, or the shape of a value. */
+function checkValues(command: string, v: Values): void {
+  if (typeof v.port === 'string') parsePort(v.port, '--port');
+  if (typeof v.workers === 'string' && !/^[1-9][0-9]*$/.test(v.workers)) {
+    throw new UsageError(`--workers takes a whole number of at least 1, got "${v.workers}"`);
+  }
+  if (command === 'app create' && v.name === undefined) throw new UsageError('parley app create needs --name NAME');
+  if (command === 'token') {
+    if (v.app === undefined) throw new UsageError('parley token needs --app APP_ID');
+    if (v.user !== undefined && v.server) throw new UsageError('--user and --server cannot be used together');
+    if (v.user === undefined && !v.server) throw new UsageError('parley token needs --user USER_ID or --server');
+    if (typeof v.expires === 'string') {
+      const m = EXPIRES.exec(v.expires);
+      if (!m || Number(m[1]) === 0) {
+        throw new UsageError(`--expires takes a positive time like 30s, 15m, 1h, 7d or 2w, got "${v.expires}"`);
+      }
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * How `app` and `token` reach the data: through the admin API of the server that owns the
+ * data folder, or — only when nobody owns it — by opening the database themselves, holding
+ * the folder's lock while they do.
+ *
+ * - PGlite (no DATABASE_URL): the owner is read from `<data>/owner.lock`, and its port comes
+ *   from there, not from PORT. A starting server is waited for; so is another command working
+ *   on the folder. A ready server that does not answer is an error, never a reason to open the
+ *   folder beside it.
+ * - PostgreSQL: many processes may share the database, so there is no folder lock; a server
+ *   answering on 127.0.0.1:PORT is used when there is one (it is faster than loading the
+ *   database stack), PostgreSQL directly otherwise.
+ *
+ * Only node built-ins here; the database path is imported when it is taken.
+ */
+
+import { request as httpRequest } from 'node:http';
+import { hostname } from 'node:os';
+import { CliError } from './errors.js';
+import { acquireLock, describeOwner, type HeldLock, type LockRecord, liveOwner, ownerUrl } from './owner-lock.js';
+import { adminToken, type Settings } from './settings.js';
+
+/** How long a command waits for a starting server or another command. */
+export const WAIT_MS = 90_000;
+const POLL_MS = 100;
+
+/** A server's admin API. */
+export interface AdminApi {
+  base: string;
+  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** The server refused the connection: the request never reached it, so it may be retried. */
+class Unreachable extends Error {}
+
+/** How long a ready owner that refuses connections is given (it may be shutting down). */
+const UNREACHABLE_GRACE_MS = 15_000;
+
+/** An admin API error the command turns into its own message (404 on a token's app). */
+export class ApiError extends CliError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One HTTP request with node:http. Not fetch: Node loads fetch's implementation (undici) on
+ * first use, which costs more than the whole request to a local server.
+ */
+function request(
+  url: string,
+  opts: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: opts.method, headers: opts.headers, timeout: opts.timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function adminApi(base: string, s: Settings): AdminApi {
+  const token = adminToken(s);
+  return {
+    base,
+    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+      let r: { status: number; text: string };
+      try {
+        r = await request(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+          timeoutMs: 30_000,
+        });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ECONNREFUSED') throw new Unreachable(code);
+        // The request may have reached the server: never repeat it.
+        throw new CliError(`lost the connection to the server at ${base} (${code ?? (e as Error).message})`);
+      }
+      let json: { error?: { message?: string } } | undefined;
+      try {
+        json = JSON.parse(r.text);
+      } catch {
+        json = undefined;
+      }
+      if (r.status === 401) {
+        const from = s.adminToken ? 'PARLEY_ADMIN_TOKEN' : `${s.dataDir}/admin-token`;
+        throw new ApiError(401, `the server at ${base} refused the admin token (from ${from})`);
+      }
+      if (r.status < 200 || r.status > 299) {
+        throw new ApiError(r.status, `the server at ${base} answered ${r.status}: ${json?.error?.message ?? 'error'}`);
+      }
+      return json as T;
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Run `work` against the data: through a server's admin API, or directly. `command` names
+ * the caller in the lock (`app create` …); `note` prints one progress line to stderr.
+ */
+export async function withData<T>(
+  s: Settings,
+  command: string,
+  work: { api: (api: AdminApi) => Promise<T>; direct: () => Promise<T> },
+  note: (line: string) => void = (l) => process.stderr.write(`parley: ${l}\n`),
+): Promise<T> {
+  if (s.databaseUrl) {
+    const base = `http://127.0.0.1:${s.port}`;
+    if (await answers(base)) return work.api(adminApi(base, s));
+    return work.direct();
+  }
+  const deadline = Date.now() + WAIT_MS;
+  let waitingFor: string | null = null;
+  let refusedSince: number | null = null;
+  for (;;) {
+    const owner = liveOwner(s.dataDir);
+    if (owner && owner.host !== hostname()) {
+      throw new CliError(`${s.dataDir} is in use by ${describeOwner(owner)}; run this command on that host`);
+    }
+    if (owner?.kind === 'start' && owner.state === 'ready' && owner.port) {
+      const base = ownerUrl(owner);
+      try {
+        return await work.api(adminApi(base, s));
+      } catch (e) {
+        if (!(e instanceof Unreachable)) throw e;
+        // A server shutting down refuses connections until it exits and releases the lock:
+        // give it a while, then look at the lock again.
+        if (refusedSince === null) {
+          refusedSince = Date.now();
+          note(`the server at ${base} (pid ${owner.pid}) refuses connections; waiting…`);
+        }
+        if (Date.now() - refusedSince > UNREACHABLE_GRACE_MS && liveOwner(s.dataDir)?.nonce === owner.nonce) {
+          throw new CliError(
+            `${describeOwner(owner)} owns ${s.dataDir} but does not answer at ${base}; ` +
+              'not opening the data folder beside it',
+          );
+        }
+        await sleep(POLL_MS * 2);
+        continue;
+      }
+    }
+    if (owner) {
+      // A server still starting, or another command on the folder: wait, saying so once.
+      const what = owner.kind === 'start' ? 'the server to finish starting' : `\`parley ${owner.command}\` to finish`;
+      if (waitingFor !== owner.nonce) {
+        note(`waiting for ${what} (pid ${owner.pid})…`);
+        waitingFor = owner.nonce;
+      }
+      if (Date.now() > deadline) {
+        throw new CliError(`gave up after ${WAIT_MS / 1000} s waiting for ${describeOwner(owner)} in ${s.dataDir}`);
+      }
+      await sleep(POLL_MS);
+      continue;
+    }
+    const taken = acquireLock(s.dataDir, { kind: 'command', command });
+    if ('owner' in taken) continue; // someone came first: look at them
+    return withLock(taken.held, work.direct);
+  }
+}
+
+async function withLock<T>(lock: HeldLock, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/** Whether a server answers /healthz at `base`. */
+async function answers(base: string): Promise<boolean> {
+  try {
+    return (await request(`${base}/healthz`, { method: 'GET', timeoutMs: 800 })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For `migrate` and `start`: take the folder's lock, waiting (bounded) while another command
+ * holds it; a server holding it is an error (`refuse` words it).
+ */
+export async function takeFolder(
+  s: Settings,
+  who: { kind: 'start' | 'command'; command: string; port?: number; listen_host?: string },
+  refuse: (owner: LockRecord) => string,
+  note: (line: string) => void = (l) => process.stderr.write(`parley: ${l}\n`),
+): Promise<HeldLock> {
+  const deadline = Date.now() + WAIT_MS;
+  let waitingFor: string | null = null;
+  for (;;) {
+    const taken = acquireLock(s.dataDir, who);
+    if ('held' in taken) return taken.held;
+    const owner = taken.owner;
+    if (owner.kind === 'start') throw new CliError(refuse(owner));
+    if (waitingFor !== owner.nonce) {
+      note(`waiting for \`parley ${owner.command}\` (pid ${owner.pid}) to finish…`);
+      waitingFor = owner.nonce;
+    }
+    if (Date.now() > deadline) {
+      throw new CliError(`gave up after ${WAIT_MS / 1000} s waiting for ${describeOwner(owner)} in ${s.dataDir}`);
+    }
+    await sleep(POLL_MS);
+  }
+}
