@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -17,12 +18,23 @@ const common = {
   teardownTimeout: 20_000,
 };
 
+/**
+ * Tests import the workspace packages' TypeScript sources, through the `@parley/source` export
+ * condition, never their built dist/ (which may be older than the sources). The rest are
+ * Vitest's own defaults (Vite's server conditions without `module`) for every environment, DOM
+ * ones included: `browser` would swap `ws` for its browser stub. Child processes started by
+ * tests pick theirs themselves (packages/cli/bin/parley.mjs).
+ */
+const conditions = ['@parley/source', ...defaultServerConditions.filter((c) => c !== 'module')];
+const sources = { resolve: { conditions }, ssr: { resolve: { conditions } } };
+
 export default defineConfig({
   test: {
     ...common,
     pool: 'forks',
     projects: [
       {
+        ...sources,
         test: {
           ...common,
           name: 'pglite',
@@ -41,6 +53,7 @@ export default defineConfig({
       ...(pgUrl
         ? [
             {
+              ...sources,
               test: {
                 ...common,
                 name: 'postgres',

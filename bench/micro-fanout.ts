@@ -134,7 +134,7 @@ async function runServer(): Promise<void> {
     fileURLToPath(import.meta.url),
     ['client', `ws://127.0.0.1:${port}/`, String(subs)],
     {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--conditions=@parley/source', '--import', 'tsx'],
     },
   );
   const deadline = setTimeout(() => {

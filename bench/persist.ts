@@ -154,7 +154,7 @@ async function bench(
 const all: Row[] = [];
 process.stderr.write(`persist bench: ${N} messages per run\n`);
 if (!values['skip-pglite']) {
-  const database = await openDatabase({});
+  const database = await openDatabase({ template: true });
   await runMigrations(database);
   process.stderr.write('  PGlite…\n');
   all.push(...(await bench('PGlite 0.5 (in process)', database, levelsOf(values['pglite-levels'] as string))));

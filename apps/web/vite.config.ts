@@ -4,12 +4,16 @@
  * WebSocket calls go to a Parley server on PARLEY_URL (default http://127.0.0.1:3000).
  */
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 const target = process.env.PARLEY_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   plugins: [react()],
+  // The workspace packages' TypeScript sources (the `@parley/source` export condition), not
+  // their dist/: the dev server reloads on an edit to the kit or the SDK, and the build needs
+  // no packages built before it.
+  resolve: { conditions: ['@parley/source', ...defaultClientConditions] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -185,7 +185,7 @@ export async function spawnChild(
 ): Promise<{ child: Child; ready: Record<string, unknown> }> {
   hookExit();
   if (stopping) throw new Error('the run is stopping');
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const execArgv = ['--conditions=@parley/source', '--import', 'tsx', '--expose-gc'];
 
   if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
   const proc = fork(path.join(BENCH_DIR, script), [], {
@@ -260,7 +260,7 @@ export async function runScript(
 ): Promise<{ code: number | null; stdout: string; timedOut: boolean }> {
   hookExit();
   const proc = fork(path.join(BENCH_DIR, script), args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--conditions=@parley/source', '--import', 'tsx'],
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -1,8 +1,62 @@
 #!/usr/bin/env node
-// The parley command runs its TypeScript sources through tsx, so no build step stands
-// between `npm ci` and `npx parley start`.
-import { register } from 'tsx/esm/api';
+// The parley command. It runs the built JavaScript in dist/ (`npm ci` builds it; a published
+// package ships it): plain Node, no compiler on the way to a ready server. In the repository,
+// when a source file of the CLI, the server or the protocol is newer than its build (an edit not
+// rebuilt yet), or when Node runs with `--conditions=@parley/source`, it runs the TypeScript
+// sources through tsx instead, so what runs is always what is written.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/main.ts');
+const SOURCE = '@parley/source';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The package folders the CLI runs: its own, the server's and the protocol's. */
+function packageDirs() {
+  const dirs = [path.join(here, '..')];
+  for (const name of ['@parley/server', '@parley/protocol']) {
+    try {
+      let dir = path.dirname(fileURLToPath(import.meta.resolve(name)));
+      while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+      dirs.push(dir);
+    } catch {
+      return null; // not resolvable as built JavaScript: run the sources
+    }
+  }
+  return dirs;
+}
+
+/** True when every package has a dist/ at least as new as each file of its src/. */
+function builtIsCurrent() {
+  const dirs = packageDirs();
+  if (!dirs) return false;
+  for (const dir of dirs) {
+    const entry = ['dist/main.js', 'dist/index.js'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    if (!entry) return false;
+    const built = statSync(entry).mtimeMs;
+    const src = path.join(dir, 'src');
+    if (!existsSync(src)) continue;
+    for (const f of readdirSync(src, { recursive: true })) {
+      if (statSync(path.join(src, String(f))).mtimeMs > built) return false;
+    }
+  }
+  return true;
+}
+
+const wantsSource = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes(SOURCE));
+let main;
+if (!wantsSource && builtIsCurrent()) {
+  ({ main } = await import('../dist/main.js'));
+} else {
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  // Registered last, so it runs first: every import sees the condition that picks src/.
+  register(
+    `data:text/javascript,${encodeURIComponent(
+      `export function resolve(s, c, next) { return next(s, { ...c, conditions: [...c.conditions, ${JSON.stringify(SOURCE)}] }); }`,
+    )}`,
+  );
+  ({ main } = await import('../src/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

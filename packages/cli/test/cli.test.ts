@@ -154,15 +154,17 @@ describe('parley start / app / token, across a restart', () => {
 
 describe('parley migrate', () => {
   it(
-    'applies every migration on a fresh data folder, then none',
+    'brings a fresh data folder up to every migration, then applies none',
     async () => {
       const data = tempDir();
       const first = await run(['migrate', '--data', data]);
       expect(first.code, first.err).toBe(0);
       const m = /(\d+) migration\(s\) applied; (\d+) in all/.exec(first.out);
       expect(m, first.out).not.toBeNull();
-      expect(Number(m![1])).toBeGreaterThan(0);
-      expect(m![1]).toBe(m![2]);
+      expect(Number(m![2])).toBeGreaterThan(0);
+      // A fresh folder starts as a copy of the migrated template (packages/server/src/platform/db/
+      // template.ts), which may already hold all of them: the migrator applies only the newer ones.
+      expect(Number(m![1])).toBeLessThanOrEqual(Number(m![2]));
 
       const second = await run(['migrate', '--data', data]);
       expect(second.code, second.err).toBe(0);

@@ -1,9 +1,10 @@
 /**
- * docs/sdk.md's quick start must work as written: build the SDK bundle, put it with `ws` into
- * a fresh project folder, run the documented script against a real server.
+ * docs/sdk.md's quick start must work as written: pack the SDK and the protocol as they would
+ * be published (`npm pack`, from the dist/ that `npm ci` built), unpack them with `ws` into a
+ * fresh project folder, run the documented script against a real server.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,13 +24,40 @@ afterAll(async () => {
 });
 
 it('the quick start in docs/sdk.md runs in a fresh project', async () => {
-  execFileSync(process.execPath, [path.join(repo, 'packages/client/scripts/build.mjs')], { stdio: 'pipe' });
   const doc = readFileSync(path.join(repo, 'docs/sdk.md'), 'utf8');
   const block = /<!-- quickstart:begin -->\s*```js\n([\s\S]*?)```\s*<!-- quickstart:end -->/.exec(doc)?.[1];
   expect(block).toBeTruthy();
-  mkdirSync(path.join(dir, 'node_modules/@parley'), { recursive: true });
-  cpSync(path.join(repo, 'packages/client/dist'), path.join(dir, 'node_modules/@parley/client'), { recursive: true });
-  symlinkSync(path.join(repo, 'node_modules/ws'), path.join(dir, 'node_modules/ws'));
+  // What `npm install <tarballs> ws` does, without the registry: unpack each package, link the rest.
+  const packed = JSON.parse(
+    execFileSync(
+      'npm',
+      [
+        'pack',
+        '-w',
+        '@parley/protocol',
+        '-w',
+        '@parley/client',
+        '--ignore-scripts',
+        '--json',
+        '--pack-destination',
+        dir,
+      ],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    ),
+  ) as { name: string; filename: string }[];
+  expect(packed.map((p) => p.name).sort()).toEqual(['@parley/client', '@parley/protocol']);
+  for (const p of packed) {
+    const target = path.join(dir, 'node_modules', p.name);
+    mkdirSync(target, { recursive: true });
+    execFileSync('tar', ['-xzf', path.join(dir, p.filename), '-C', target, '--strip-components=1']);
+  }
+  for (const dep of ['ws', '@sinclair/typebox']) {
+    mkdirSync(path.dirname(path.join(dir, 'node_modules', dep)), { recursive: true });
+    symlinkSync(path.join(repo, 'node_modules', dep), path.join(dir, 'node_modules', dep));
+  }
   writeFileSync(path.join(dir, 'package.json'), '{"name":"chat-demo","type":"module"}');
   writeFileSync(path.join(dir, 'quickstart.mjs'), block as string);
 

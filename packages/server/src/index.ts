@@ -5,6 +5,7 @@ export { signToken, verifyToken } from './platform/auth.js';
 export { type Config, configFromEnv, defaultConfig } from './platform/config.js';
 export { type Database, openDatabase } from './platform/db/index.js';
 export { MIGRATIONS_FOLDER, runMigrations } from './platform/db/migrate.js';
+export { prepareDatabaseTemplate, type Template, type TemplateOptions } from './platform/db/template.js';
 export { checkMasterKey, MasterKeyMismatchError } from './platform/key-check.js';
 export { createSealer, loadAdminToken, loadMasterKey } from './platform/secrets.js';
 export { AppRegistry } from './platform/tenancy.js';

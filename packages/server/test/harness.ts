@@ -1,6 +1,6 @@
 /**
- * Test harness: a real server on a real database — PGlite (a fresh migrated copy per test
- * file) or, in the `postgres` project, a fresh database per test file on the server named by
+ * Test harness: a real server on a real database — PGlite (a fresh copy of the migrated
+ * template per test file, `src/platform/db/template.ts`) or, in the `postgres` project, a fresh database per test file on the server named by
  * DATABASE_URL. Never a mock.
  */
 import { randomBytes } from 'node:crypto';
@@ -45,7 +45,9 @@ export async function testDatabase(): Promise<{ database: Database; drop(): Prom
       },
     };
   }
-  const database = await openDatabase({});
+  // A copy of the migrated template (what a first `parley start` uses too), then the migrator,
+  // which applies anything newer than the template, as it does on every start.
+  const database = await openDatabase({ template: true });
   await runMigrations(database);
   return { database, drop: () => database.close() };
 }

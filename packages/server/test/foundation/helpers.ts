@@ -65,7 +65,8 @@ export async function ownDatabase(opts: { migrate?: boolean } = {}): Promise<{
       },
     };
   }
-  const database = await openDatabase({});
+  // Migrated: a copy of the template (then the migrator, as everywhere); unmigrated: empty.
+  const database = await openDatabase({ template: opts.migrate !== false });
   handles.push(database);
   if (opts.migrate !== false) await runMigrations(database);
   return {

@@ -3,7 +3,7 @@
  * when `DATABASE_URL` is set. Both give the same drizzle database over the same schema and
  * migrations; nothing above this file knows which one it has.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
@@ -13,6 +13,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
+import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
 
 export { schema };
 
@@ -59,11 +60,35 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Prepared PGlite instance to use (tests clone one migrated instance). */
   pglite?: PGlite;
+  /**
+   * Start a new PGlite database as a copy of the migrated template (`template.ts`) instead of
+   * running initdb. Default: yes for a data folder that has no database yet; no in memory,
+   * where some tests need an empty database. Options choose the template's cache and migrations.
+   */
+  template?: boolean | TemplateOptions;
 }
 
 // bigint (int8) columns — seq counters and COUNT(*) — as JS numbers. Seqs stay far below 2^53.
 const INT8 = 20;
 pg.types.setTypeParser(INT8, (v) => Number(v));
+
+/** A PGlite in the data folder or in memory, new ones made from the template when asked. */
+async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
+  const parsers = { [INT8]: (v: string) => Number(v) };
+  const templateOpts = typeof opts.template === 'object' ? opts.template : {};
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    const pgdata = path.join(opts.dataDir, 'pgdata');
+    // Only a first start copies: an existing database is opened as it is (and migrated after).
+    if (opts.template !== false && !existsSync(pgdata)) {
+      const template = await databaseTemplate(templateOpts);
+      if (template) await copyTemplate(template, pgdata);
+    }
+    return PGlite.create({ dataDir: pgdata, parsers });
+  }
+  const template = opts.template ? await databaseTemplate(templateOpts) : null;
+  return PGlite.create({ parsers, ...(template ? { loadDataDir: templateTarball(template) } : {}) });
+}
 
 /** Open PGlite or PostgreSQL as configured. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -101,15 +126,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
   keepByteOrderMarks();
-  let client = opts.pglite;
-  if (!client) {
-    if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-    client = await PGlite.create({
-      dataDir: opts.dataDir ? path.join(opts.dataDir, 'pgdata') : undefined,
-      parsers: { [INT8]: (v: string) => Number(v) },
-    });
-  }
-  const c = client;
+  const c = opts.pglite ?? (await openPglite(opts));
   const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
   return {
     db,

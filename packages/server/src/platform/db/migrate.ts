@@ -35,10 +35,13 @@ async function appliedCount(database: Database): Promise<number> {
   }
 }
 
-/** Apply every migration not yet applied. Safe to call on every start. */
-export async function runMigrations(database: Database): Promise<MigrationReport> {
-  const total = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
-  const config = { migrationsFolder: MIGRATIONS_FOLDER };
+/**
+ * Apply every migration not yet applied. Safe to call on every start. `folder` is for tests
+ * and the template builder (`template.ts`), which may apply an older set.
+ */
+export async function runMigrations(database: Database, folder: string = MIGRATIONS_FOLDER): Promise<MigrationReport> {
+  const total = readMigrationFiles({ migrationsFolder: folder }).length;
+  const config = { migrationsFolder: folder };
   if (database.driver.kind === 'pglite') {
     const before = await appliedCount(database);
     await migratePglite(database.db as unknown as PgliteDatabase, config);

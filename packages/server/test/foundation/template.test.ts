@@ -1,0 +1,112 @@
+/**
+ * The migrated template (src/platform/db/template.ts) that first starts and test files copy
+ * instead of running initdb: it must give the same database as migrating an empty one, and a
+ * template older than the migrations must get the newer ones applied. PGlite only: PostgreSQL
+ * databases are never made from it.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase, rows } from '../../src/platform/db/index.js';
+import { MIGRATIONS_FOLDER, runMigrations } from '../../src/platform/db/migrate.js';
+import { databaseTemplate } from '../../src/platform/db/template.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'parley-template-test-'));
+const open: Database[] = [];
+afterAll(async () => {
+  for (const d of open) await d.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const track = (d: Database) => {
+  open.push(d);
+  return d;
+};
+
+/** Everything the migrations define, as text: tables, columns, indexes, constraints, functions… */
+async function catalog(d: Database) {
+  const q = (query: ReturnType<typeof sql>) => rows<Record<string, unknown>>(d.db, query);
+  return {
+    journal: await q(sql`select hash, created_at::text from drizzle.__drizzle_migrations order by id`),
+    columns: await q(sql`select table_schema, table_name, column_name, data_type, column_default, is_nullable
+      from information_schema.columns where table_schema in ('public', 'drizzle') order by 1, 2, 3`),
+    indexes: await q(sql`select schemaname, indexname, indexdef from pg_indexes
+      where schemaname in ('public', 'drizzle') order by 1, 2`),
+    constraints: await q(sql`select conrelid::regclass::text as rel, conname, pg_get_constraintdef(oid) as def
+      from pg_constraint where connamespace = 'public'::regnamespace order by 1, 2`),
+    functions: await q(sql`select proname, pg_get_functiondef(oid) as def from pg_proc
+      where pronamespace = 'public'::regnamespace order by 1`),
+    triggers: await q(
+      sql`select tgname, pg_get_triggerdef(oid) as def from pg_trigger where not tgisinternal order by 1`,
+    ),
+    extensions: await q(sql`select extname from pg_extension order by 1`),
+    sequences: await q(sql`select sequencename from pg_sequences order by 1`),
+  };
+}
+
+/** A copy of the migrations folder holding only the first `n` migrations. */
+function olderMigrations(n: number): string {
+  const dir = path.join(scratch, `migrations-${n}`);
+  cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
+  const file = path.join(dir, 'meta/_journal.json');
+  const journal = JSON.parse(readFileSync(file, 'utf8')) as { entries: unknown[] };
+  journal.entries = journal.entries.slice(0, n);
+  writeFileSync(file, JSON.stringify(journal));
+  return dir;
+}
+
+describe('the migrated template', () => {
+  let fresh: Awaited<ReturnType<typeof catalog>>;
+  let total = 0;
+
+  it('gives a database identical in schema to a freshly migrated one', async () => {
+    const empty = track(await openDatabase({}));
+    total = (await runMigrations(empty)).applied;
+    expect(total).toBeGreaterThan(1);
+    fresh = await catalog(empty);
+    expect(fresh.journal).toHaveLength(total);
+    expect(fresh.columns.length).toBeGreaterThan(20);
+
+    // The template of the real migrations (the one `npm ci` built, or built now), loaded in
+    // memory: the path of every test file.
+    const fromTemplate = track(await openDatabase({ template: true }));
+    expect(await runMigrations(fromTemplate)).toEqual({ total, applied: 0 });
+    expect(await catalog(fromTemplate)).toEqual(fresh);
+
+    // A data folder's first start copies it (the `parley start` path): the same database again.
+    const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data') }));
+    expect(await runMigrations(onDisk)).toEqual({ total, applied: 0 });
+    expect(await catalog(onDisk)).toEqual(fresh);
+  });
+
+  it('gets the migrations newer than an older template applied', async () => {
+    const cacheDir = path.join(scratch, 'older');
+    const older = await databaseTemplate({ cacheDir, migrationsFolder: olderMigrations(total - 1) });
+    expect(older?.migrations).toBe(total - 1);
+
+    // Asked for the current migrations, the cache offers the older template (a prefix of them)…
+    const found = await databaseTemplate({ cacheDir });
+    expect(found).toEqual(older);
+    // …and the migrator applies the rest: the same database as a fresh one.
+    const d = track(await openDatabase({ dataDir: path.join(scratch, 'data-older'), template: { cacheDir } }));
+    expect(await runMigrations(d)).toEqual({ total, applied: 1 });
+    expect(await catalog(d)).toEqual(fresh);
+  });
+
+  it('never uses a template made from a migration that has since changed', async () => {
+    const cacheDir = path.join(scratch, 'older');
+    const older = await databaseTemplate({ cacheDir });
+    if (!older) throw new Error('no template');
+    // A template claiming every migration, but whose last one differs from the real one.
+    const changed = path.join(cacheDir, 'changed');
+    cpSync(older.dir, changed, { recursive: true });
+    const file = path.join(changed, 'meta.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[] };
+    meta.migrations.push(`${Date.now()}:not-the-real-hash`);
+    expect(meta.migrations).toHaveLength(total);
+    writeFileSync(file, JSON.stringify(meta));
+    expect(await databaseTemplate({ cacheDir })).toEqual(older);
+  });
+});
