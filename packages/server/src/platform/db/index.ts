@@ -6,49 +6,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
 import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
+import type { Database, Db, Queryable } from './types.js';
 
+export type { Database, Db, Queryable, Tx } from './types.js';
 export { schema };
-
-type Schema = typeof schema;
-
-/** The drizzle database, whichever driver is underneath. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
-/** A transaction handle; actions take `Db | Tx` where they may run inside a caller's transaction. */
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
-/** Either a database or a transaction. */
-export type Queryable = Db | Tx;
 
 /** Run raw SQL and return its rows (both drivers answer with `{ rows }`). */
 export async function rows<T>(q: Queryable, query: SQL): Promise<T[]> {
   const r = (await q.execute(query)) as unknown as { rows: T[] };
   return r.rows;
-}
-
-/** The open database with its driver-level handles. */
-export interface Database {
-  db: Db;
-  kind: 'pglite' | 'postgres';
-  /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
-  queryCount(): number;
-  /**
-   * Run a hot-path statement written in SQL text with $n parameters. On PostgreSQL it is a
-   * named prepared statement (parsed and planned once per connection); on PGlite, a plain
-   * query. Counted like every other statement.
-   */
-  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
-  /** Run a trivial query; throws if the database is unreachable. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-  /** Raw driver, for migrations and tooling only. */
-  driver: { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; pool: pg.Pool };
 }
 
 export interface DatabaseOptions {

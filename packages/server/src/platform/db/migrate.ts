@@ -10,7 +10,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import type { Database } from './index.js';
+import type { Database } from './types.js';
 
 export const MIGRATIONS_FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 const LOCK_KEY = 0x7061726c; // 'parl'
@@ -21,7 +21,10 @@ export interface MigrationReport {
   applied: number;
 }
 
-async function appliedCount(database: Database): Promise<number> {
+/** What the migrator needs of a database: the drizzle handle and the driver underneath. */
+export type Migratable = Pick<Database, 'db' | 'driver'>;
+
+async function appliedCount(database: Migratable): Promise<number> {
   const q = `select count(*)::int as n from drizzle.__drizzle_migrations`;
   try {
     if (database.driver.kind === 'pglite') {
@@ -39,7 +42,10 @@ async function appliedCount(database: Database): Promise<number> {
  * Apply every migration not yet applied. Safe to call on every start. `folder` is for tests
  * and the template builder (`template.ts`), which may apply an older set.
  */
-export async function runMigrations(database: Database, folder: string = MIGRATIONS_FOLDER): Promise<MigrationReport> {
+export async function runMigrations(
+  database: Migratable,
+  folder: string = MIGRATIONS_FOLDER,
+): Promise<MigrationReport> {
   const total = readMigrationFiles({ migrationsFolder: folder }).length;
   const config = { migrationsFolder: folder };
   if (database.driver.kind === 'pglite') {

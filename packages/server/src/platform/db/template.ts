@@ -33,8 +33,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { openDatabase } from './index.js';
+import { drizzle } from 'drizzle-orm/pglite';
 import { MIGRATIONS_FOLDER, runMigrations } from './migrate.js';
+import * as schema from './schema.js';
+import type { Db } from './types.js';
 
 /** What a cached template holds: the PGlite it was made with and its migrations, in order. */
 interface TemplateMeta {
@@ -131,7 +133,9 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
     try {
       const client = await PGlite.create({ dataDir: path.join(tmp, 'pgdata') });
       try {
-        await runMigrations(await openDatabase({ pglite: client }), migrationsFolder);
+        // Straight on the driver, not through openDatabase (index.ts), which uses this module.
+        const db = drizzle(client, { schema }) as unknown as Db;
+        await runMigrations({ db, driver: { kind: 'pglite', client } }, migrationsFolder);
         const tar = await client.dumpDataDir('none');
         writeFileSync(path.join(tmp, 'pgdata.tar'), new Uint8Array(await tar.arrayBuffer()));
       } finally {

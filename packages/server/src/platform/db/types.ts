@@ -1,0 +1,38 @@
+/**
+ * The database's types, apart from `index.ts` that opens it: the migrator and the template
+ * builder need them, and `index.ts` needs those two, so the types live where all can import
+ * them without a cycle.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
+import type * as schema from './schema.js';
+
+type Schema = typeof schema;
+
+/** The drizzle database, whichever driver is underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; actions take `Db | Tx` where they may run inside a caller's transaction. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Either a database or a transaction. */
+export type Queryable = Db | Tx;
+
+/** The open database with its driver-level handles. */
+export interface Database {
+  db: Db;
+  kind: 'pglite' | 'postgres';
+  /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
+  queryCount(): number;
+  /**
+   * Run a hot-path statement written in SQL text with $n parameters. On PostgreSQL it is a
+   * named prepared statement (parsed and planned once per connection); on PGlite, a plain
+   * query. Counted like every other statement.
+   */
+  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
+  /** Run a trivial query; throws if the database is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Raw driver, for migrations and tooling only. */
+  driver: { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; pool: pg.Pool };
+}
