@@ -11,8 +11,10 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { type HotStatement, isHotStatement } from './hot.js';
 import * as schema from './schema.js';
 
+export { type HotStatement, hotStatement } from './hot.js';
 export { schema };
 
 type Schema = typeof schema;
@@ -37,11 +39,11 @@ export interface Database {
   /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
   queryCount(): number;
   /**
-   * Run a hot-path statement written in SQL text with $n parameters. On PostgreSQL it is a
-   * named prepared statement (parsed and planned once per connection); on PGlite, a plain
+   * Run a hot statement (declared with `hotStatement`, see hot.ts). On PostgreSQL it is a
+   * named prepared statement (parsed once per connection, its plan cached); on PGlite, a plain
    * query. Counted like every other statement.
    */
-  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
+  prepared<T>(stmt: HotStatement, params: unknown[]): Promise<T[]>;
   /** Run a trivial query; throws if the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -63,6 +65,11 @@ export interface DatabaseOptions {
 // bigint (int8) columns — seq counters and COUNT(*) — as JS numbers. Seqs stay far below 2^53.
 const INT8 = 20;
 pg.types.setTypeParser(INT8, (v) => Number(v));
+
+/** A prepared statement whose plan no test has checked must not run: it could go bad for good. */
+function checkHot(stmt: HotStatement): void {
+  if (!isHotStatement(stmt)) throw new Error(`${stmt.name} is not a declared hot statement`);
+}
 
 /** Open PGlite or PostgreSQL as configured. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
@@ -87,9 +94,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db,
       kind: 'postgres',
       queryCount: () => count,
-      prepared: async <T>(name: string, text: string, values: unknown[]) => {
+      prepared: async <T>(stmt: HotStatement, values: unknown[]) => {
+        checkHot(stmt);
         count++;
-        return (await pool.query({ name, text, values })).rows as T[];
+        return (await pool.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
       },
       ping: async () => {
         await pool.query('select 1');
@@ -112,9 +120,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     queryCount: () => count,
-    prepared: async <T>(_name: string, text: string, params: unknown[]) => {
+    prepared: async <T>(stmt: HotStatement, params: unknown[]) => {
+      checkHot(stmt);
       count++;
-      return (await c.query<T>(text, params)).rows;
+      return (await c.query<T>(stmt.text, params)).rows;
     },
     ping: async () => {
       await c.query('select 1');
