@@ -88,7 +88,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
     // only on idle clients, and an `error` event nobody hears would end the process. The query
     // in flight fails anyway, and the pool discards the broken client when it is released.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      // Its prepared statements (the hot ones, platform/db/hot.ts) are planned on every run:
+      // a cached generic plan lasts until the next ANALYZE — with autovacuum off, for good — and
+      // one made while a table was small rightly reads it whole, then keeps doing so as it
+      // grows. A plan made per run sizes the tables as they are now, for ~0.1 ms of planning.
+      // Only named statements are affected: the rest are unnamed and planned per run anyway.
+      // (A SET, not the `options` startup parameter, which poolers such as PgBouncer refuse.)
+      // Queued before anything the pool's caller sends on this connection; a failure here is
+      // the connection's failure, which its first real query reports.
+      client.query('set plan_cache_mode = force_custom_plan').catch(() => {});
+    });
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return {
       db,
