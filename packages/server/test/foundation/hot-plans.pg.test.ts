@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Loads every feature, and with them every hot statement they declare.
 import '../../src/app.js';
 import { type HotStatement, hotStatements } from '../../src/platform/db/hot.js';
-import type { Database } from '../../src/platform/db/index.js';
+import { type Database, openDatabase } from '../../src/platform/db/index.js';
 import { testDatabase } from '../harness.js';
 
 let database: Database;
@@ -140,11 +140,22 @@ describe('hot statements', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('are planned on every run by the pool connections of PostgreSQL', async () => {
-    // A cached plan is made once and kept until an ANALYZE; see openDatabase.
-    if (database.driver.kind !== 'postgres') return; // PGlite runs them as unnamed statements
-    const r = await database.driver.pool.query<{ plan_cache_mode: string }>('show plan_cache_mode');
-    expect(r.rows[0]?.plan_cache_mode).toBe('force_custom_plan');
+  it('are planned on every run on PostgreSQL, never from a cached generic plan', async () => {
+    // PGlite runs them as unnamed statements, planned on every run anyway.
+    if (database.driver.kind !== 'postgres') return;
+    // One connection, so the statement's counters below are the ones its runs moved.
+    const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1 });
+    try {
+      const access = hotStatements().find((s) => s.name === 'parley_send_access') as HotStatement;
+      for (let i = 0; i < 8; i++) await one.prepared(access, ['[]']);
+      if (one.driver.kind !== 'postgres') throw new Error('unreachable');
+      const r = await one.driver.pool.query<{ generic_plans: number; custom_plans: number }>(
+        `select generic_plans, custom_plans from pg_prepared_statements where name = 'parley_send_access'`,
+      );
+      expect(r.rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
+    } finally {
+      await one.close();
+    }
   });
 
   it('keep to their indexes on an empty database that was never analyzed', async () => {

@@ -88,18 +88,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
     // only on idle clients, and an `error` event nobody hears would end the process. The query
     // in flight fails anyway, and the pool discards the broken client when it is released.
-    pool.on('connect', (client) => {
-      client.on('error', () => {});
-      // Its prepared statements (the hot ones, platform/db/hot.ts) are planned on every run:
-      // a cached generic plan lasts until the next ANALYZE — with autovacuum off, for good — and
-      // one made while a table was small rightly reads it whole, then keeps doing so as it
-      // grows. A plan made per run sizes the tables as they are now, for ~0.1 ms of planning.
-      // Only named statements are affected: the rest are unnamed and planned per run anyway.
-      // (A SET, not the `options` startup parameter, which poolers such as PgBouncer refuse.)
-      // Queued before anything the pool's caller sends on this connection; a failure here is
-      // the connection's failure, which its first real query reports.
-      client.query('set plan_cache_mode = force_custom_plan').catch(() => {});
-    });
+    pool.on('connect', (client) => client.on('error', () => {}));
+    // Connections whose session plans named statements on every run (see `prepared`).
+    const planPerRun = new WeakSet<pg.PoolClient>();
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return {
       db,
@@ -108,7 +99,26 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       prepared: async <T>(stmt: HotStatement, values: unknown[]) => {
         checkHot(stmt);
         count++;
-        return (await pool.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
+        const client = await pool.connect();
+        let failed: Error | undefined;
+        try {
+          // Hot statements are planned on every run (≈ 0.1 ms; the parse is still saved): a
+          // cached generic plan lasts until the next ANALYZE — with autovacuum off, for good —
+          // and one made while a table was small rightly reads it whole, then keeps doing so as
+          // it grows. Set once per connection, here rather than as a startup option (which
+          // poolers such as PgBouncer refuse); it touches only named statements.
+          if (!planPerRun.has(client)) {
+            await client.query('set plan_cache_mode = force_custom_plan');
+            planPerRun.add(client);
+          }
+          return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
+        } catch (err) {
+          failed = err as Error;
+          throw err;
+        } finally {
+          // As pool.query does: a client whose query failed is discarded.
+          client.release(failed);
+        }
       },
       ping: async () => {
         await pool.query('select 1');
