@@ -102,7 +102,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         const client = await pool.connect();
         let failed: Error | undefined;
         try {
-          // Hot statements are planned on every run (≈ 0.1 ms; the parse is still saved): a
+          // Hot statements are planned on every run (0.1–0.2 ms; the parse is still saved): a
           // cached generic plan lasts until the next ANALYZE — with autovacuum off, for good —
           // and one made while a table was small rightly reads it whole, then keeps doing so as
           // it grows. Set once per connection, here rather than as a startup option (which
