@@ -9,9 +9,11 @@
  * whole tenant on every send.
  *
  * So each hot statement declares which index every table it reads must be reached through,
- * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic plan on an empty,
- * never-analyzed database and on a large analyzed one and holds it to that. `Database.prepared`
- * runs only registered statements, so a new one cannot skip the check.
+ * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic and custom plans on an empty,
+ * never-analyzed database and on a large analyzed one and holds them to that. `Database.prepared`
+ * runs only registered statements, so a new one cannot skip the check, and on PostgreSQL it plans
+ * them on every run (`force_custom_plan`, see index.ts), so no cached plan outlives the table
+ * sizes it was made for.
  *
  * Shapes that keep a key probe on its key whatever the statistics say (see send-batch.ts):
  * - a LATERAL subquery with a constant `limit 1`, the key's second column as a one-value range
