@@ -7,10 +7,16 @@
  *
  *   node --import tsx bench/persist.ts [--messages 2000] [--pg postgres://…]
  *        [--pglite-levels 1,8] [--pg-levels 1,8,32,32x32] [--skip-pg] [--skip-pglite] [--json FILE]
+ *        [--no-analyze]
  *
  * A level is a concurrency (all sends into one channel: the channel's counter row orders
  * them) or `CxK`: C concurrent senders spread over K channels. Latency is per send, from the
  * call to the committed result. Loopback only; bounded by the message count.
+ *
+ * Before each level the database is analyzed, as autovacuum would keep it. `--no-analyze`
+ * leaves it without statistics — a fresh install, or any database with autovacuum off — so the
+ * hot statements are planned on tables the planner knows nothing about, and their cached plans
+ * are kept while the tables grow (docs/architecture.md, "Hot statements").
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +42,7 @@ const { values } = parseArgs({
     'pglite-levels': { type: 'string', default: '1,8' },
     'pg-levels': { type: 'string', default: '1,8,32' },
     json: { type: 'string' },
+    'no-analyze': { type: 'boolean', default: false },
   },
 });
 const levelsOf = (spec: string) =>
@@ -128,7 +135,7 @@ async function bench(
       }
       // Statistics, as autovacuum keeps them in a running deployment: a database created a
       // moment ago has none, and the planner then ties every index on app_id with the keys.
-      await database.db.execute(sql`analyze`);
+      if (!values['no-analyze']) await database.db.execute(sql`analyze`);
       process.stderr.write(`    ${backend}: ${c} concurrent, ${k} channel(s)…\n`);
       const r = await runPool(N, c, async (i) => {
         await sendMessage(server.svc, caller(users[i % users.length] as string), cids[i % k] as string, {

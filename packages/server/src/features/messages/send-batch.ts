@@ -15,10 +15,10 @@
  * that send fails; if the database is down, every send of the batch gets that error.
  */
 import type { ChannelEvent, Message } from '@parley/protocol';
-import { and, eq, getTableColumns, sql, type Table } from 'drizzle-orm';
+import { getTableColumns, type Table } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
-import { type Db, schema } from '../../platform/db/index.js';
+import { hotStatement, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
 import type { Outbox } from '../events/log.js';
@@ -161,23 +161,37 @@ export class SendBatcher {
  * by its number of sends, number the sends from there in arrival order, and insert the
  * messages, their log rows (the published event, with the two seqs filled in) and the
  * mention flags. As a single statement it commits alone, all or nothing.
+ *
+ * Its plan is cached per connection, so the counter rows are reached only in shapes that
+ * must use the primary key (platform/db/hot.ts): the lock is an ordered key probe, and the
+ * counter moves through `insert … on conflict (app_id, cid) do update`, whose arbiter is the
+ * key itself — an `update … from` join would let the planner reach the rows through any index
+ * on `app_id`. The row is there and locked, so the insert part never inserts; it carries the
+ * number of sends in `last_seq` and the newest send time in `last_message_at` to the update.
  */
-const WRITE_BATCH = `with input as materialized (
+const WRITE_BATCH = hotStatement({
+  name: 'parley_send_batch',
+  reads: { channels: 'channels_app_id_cid_pk' },
+  text: `with input as materialized (
   select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
     text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb)
 ),
 counts as (select app_id, cid, count(*)::int as n, max(created_at) as at from input group by app_id, cid),
 locked as materialized (
-  select c.app_id, c.cid
+  select c.app_id, c.cid, c.type, c.id
   from (select app_id, cid from counts order by app_id, cid) k
   cross join lateral (
-    select app_id, cid from channels c where c.app_id = k.app_id and c.cid = k.cid order by cid limit 1 for update
+    select app_id, cid, type, id from channels c
+    where c.app_id = k.app_id and c.cid between k.cid and k.cid order by c.cid limit 1 for update
   ) c
 ),
 bumped as (
-  update channels c set last_seq = c.last_seq + k.n, last_message_at = greatest(c.last_message_at, k.at)
+  insert into channels as c (app_id, cid, type, id, last_seq, last_message_at)
+  select l.app_id, l.cid, l.type, l.id, k.n, k.at
   from locked l join counts k on k.app_id = l.app_id and k.cid = l.cid
-  where c.app_id = l.app_id and c.cid = l.cid
+  on conflict (app_id, cid) do update
+    set last_seq = c.last_seq + excluded.last_seq,
+      last_message_at = greatest(c.last_message_at, excluded.last_message_at)
   returning c.app_id, c.cid, c.last_seq
 ),
 numbered as materialized (
@@ -205,88 +219,62 @@ f as (
   join numbered n on n.ord = f.ord
   on conflict do nothing
 )
-select ord, seq from numbered`;
+select ord, seq from numbered`,
+});
 
 /**
  * The read of a batch: each send's channel, the author's membership and user row, and
- * whether its id is taken. Each lookup is a LATERAL subquery with LIMIT 1, so the plan stays
- * a key probe per send: a prepared statement gets a generic plan, sized for the planner's
- * guess of 100 input rows, which with plain joins hashes whole tables (all of `messages`
- * for the id check) and keeps doing so as they grow. The ORDER BY on the key makes the
- * primary key the cheapest index even before the tables have statistics (a fresh database,
- * where every index on `app_id` looks as good as the key and scans a whole tenant).
+ * whether its id is taken. Each lookup is a LATERAL subquery with a constant `limit 1`, so the
+ * plan stays a key probe per send: a prepared statement gets a generic plan, sized for the
+ * planner's guess of 100 input rows, which with plain joins hashes whole tables (all of
+ * `messages` for the id check) and keeps doing so as they grow. Each probe gives the key's
+ * second column as a one-value range and orders by it: only the primary key yields that order,
+ * so it stays the cheapest index even on empty tables without statistics, where any index on
+ * `app_id` costs the same (with `=`, the order is trivial and the planner ignores it; a plan
+ * made on a fresh database then scanned the whole tenant on every send, for good).
  */
-function buildAccessQuery(db: Db) {
-  /** A `select *` subquery's fields, typed as its table's columns (so rows map as usual). */
-  const fieldsOf = <T extends Table>(sq: object, table: T) =>
-    Object.fromEntries(
-      Object.keys(getTableColumns(table)).map((k) => [k, (sq as Record<string, unknown>)[k]]),
-    ) as unknown as ReturnType<typeof getTableColumns<T>>;
-  const p = (col: string) => sql.raw(`p.${col}`);
-  const channel = db
-    .select()
-    .from(schema.channels)
-    .where(and(eq(schema.channels.appId, p('app_id')), eq(schema.channels.cid, p('cid'))))
-    .orderBy(schema.channels.cid)
-    .limit(1)
-    .as('c');
-  const member = db
-    .select()
-    .from(schema.members)
-    .where(
-      and(eq(schema.members.appId, p('app_id')), eq(schema.members.cid, p('cid')), eq(schema.members.userId, p('uid'))),
-    )
-    .orderBy(schema.members.cid, schema.members.userId)
-    .limit(1)
-    .as('m');
-  const user = db
-    .select()
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, p('app_id')), eq(schema.users.id, p('uid'))))
-    .orderBy(schema.users.id)
-    .limit(1)
-    .as('u');
-  const taken = db
-    .select({ taken: sql<boolean>`true`.as('taken') })
-    .from(schema.messages)
-    .where(and(eq(schema.messages.appId, p('app_id')), eq(schema.messages.id, p('id'))))
-    .orderBy(schema.messages.id)
-    .limit(1)
-    .as('t');
-  return db
-    .select({
-      ord: sql<number>`p.ord`,
-      taken: sql<boolean>`t.taken is not null`,
-      channel: fieldsOf(channel, schema.channels),
-      member: fieldsOf(member, schema.members),
-      user: fieldsOf(user, schema.users),
-    })
-    .from(
-      sql`json_to_recordset(${sql.placeholder('input')}::json) as p(ord int, app_id uuid, cid text, uid text, id uuid)`,
-    )
-    .innerJoinLateral(channel, sql`true`)
-    .leftJoinLateral(member, sql`true`)
-    .leftJoinLateral(user, sql`true`)
-    .leftJoinLateral(taken, sql`true`)
-    .prepare('parley_send_access');
-}
+const ACCESS = hotStatement({
+  name: 'parley_send_access',
+  reads: {
+    channels: 'channels_app_id_cid_pk',
+    members: 'members_app_id_cid_user_id_pk',
+    users: 'users_app_id_id_pk',
+    messages: 'messages_app_id_id_pk',
+  },
+  text: `select p.ord, t.id is not null as taken, to_json(c) as channel, to_json(m) as member, to_json(u) as "user"
+from json_to_recordset($1::json) as p(ord int, app_id uuid, cid text, uid text, id uuid)
+cross join lateral (
+  select * from channels c where c.app_id = p.app_id and c.cid between p.cid and p.cid order by c.cid limit 1
+) c
+left join lateral (
+  select * from members m where m.app_id = p.app_id and m.cid between p.cid and p.cid and m.user_id = p.uid
+  order by m.cid limit 1
+) m on true
+left join lateral (
+  select * from users u where u.app_id = p.app_id and u.id between p.uid and p.uid order by u.id limit 1
+) u on true
+left join lateral (
+  select t.id from messages t where t.app_id = p.app_id and t.id between p.id and p.id order by t.id limit 1
+) t on true`,
+});
 
-const accessQueries = new WeakMap<Db, ReturnType<typeof buildAccessQuery>>();
-const accessQuery = (db: Db) => {
-  let q = accessQueries.get(db);
-  if (!q) {
-    q = buildAccessQuery(db);
-    accessQueries.set(db, q);
+/** A row of `table` from its `to_json` form (column names, JSON values) as drizzle maps it. */
+function fromJson<T extends Table>(table: T, json: Record<string, unknown> | null): T['$inferSelect'] | null {
+  if (json === null) return null;
+  const out: Record<string, unknown> = {};
+  for (const [key, col] of Object.entries(getTableColumns(table))) {
+    const v = json[col.name];
+    out[key] = v === null || v === undefined ? null : col.mapFromDriverValue(v);
   }
-  return q;
-};
+  return out as T['$inferSelect'];
+}
 
 interface AccessRow {
   ord: number;
   taken: boolean;
-  channel: ChannelAccess['channel'];
-  member: ChannelAccess['member'];
-  user: ChannelAccess['user'];
+  channel: Record<string, unknown>;
+  member: Record<string, unknown> | null;
+  user: Record<string, unknown> | null;
 }
 
 /**
@@ -297,7 +285,7 @@ interface AccessRow {
 async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Error)[]> {
   const results: (JobResult | Error)[] = jobs.map(() => notFound('Channel'));
   const input = jobs.map((j, ord) => ({ ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id }));
-  const found: AccessRow[] = await accessQuery(svc.db).execute({ input: JSON.stringify(input) });
+  const found = await svc.database.prepared<AccessRow>(ACCESS, [JSON.stringify(input)]);
 
   // Sends that passed their checks, with the event each will publish (seq filled in below).
   const ready: {
@@ -310,11 +298,13 @@ async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Err
   }[] = [];
   for (const row of found) {
     const job = jobs[row.ord] as SendJob;
+    const member = fromJson(schema.members, row.member);
+    const user = fromJson(schema.users, row.user);
     const access: ChannelAccess = {
-      channel: row.channel,
-      member: row.member,
-      user: row.user,
-      rank: rankOf(job.me, row.member, row.user?.role ?? null),
+      channel: fromJson(schema.channels, row.channel) as ChannelAccess['channel'],
+      member,
+      user,
+      rank: rankOf(job.me, member, user?.role ?? null),
       caller: job.me,
     };
     try {
@@ -378,7 +368,7 @@ async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Err
     payload: event,
   }));
   const flags = ready.flatMap(({ ord, notify }) => [...notify.keys()].map((user_id) => ({ ord, user_id })));
-  const written = await svc.database.prepared<{ ord: number; seq: number | string }>('parley_send_batch', WRITE_BATCH, [
+  const written = await svc.database.prepared<{ ord: number; seq: number | string }>(WRITE_BATCH, [
     JSON.stringify(writes),
     JSON.stringify(flags),
   ]);

@@ -10,11 +10,13 @@ import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { type HotStatement, isHotStatement } from './hot.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
 import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
 import type { Database, Db, Queryable } from './types.js';
 
+export { type HotStatement, hotStatement } from './hot.js';
 export type { Database, Db, Queryable, Tx } from './types.js';
 export { schema };
 
@@ -63,6 +65,11 @@ async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
   return PGlite.create({ parsers, ...(template ? { loadDataDir: templateTarball(template) } : {}) });
 }
 
+/** A prepared statement whose plan no test has checked must not run: it could go bad for good. */
+function checkHot(stmt: HotStatement): void {
+  if (!isHotStatement(stmt)) throw new Error(`${stmt.name} is not a declared hot statement`);
+}
+
 /** Open PGlite or PostgreSQL as configured. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let count = 0;
@@ -81,14 +88,36 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // only on idle clients, and an `error` event nobody hears would end the process. The query
     // in flight fails anyway, and the pool discards the broken client when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
+    // Connections whose session plans named statements on every run (see `prepared`).
+    const planPerRun = new WeakSet<pg.PoolClient>();
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
       queryCount: () => count,
-      prepared: async <T>(name: string, text: string, values: unknown[]) => {
+      prepared: async <T>(stmt: HotStatement, values: unknown[]) => {
+        checkHot(stmt);
         count++;
-        return (await pool.query({ name, text, values })).rows as T[];
+        const client = await pool.connect();
+        let failed: Error | undefined;
+        try {
+          // Hot statements are planned on every run (0.1–0.2 ms; the parse is still saved): a
+          // cached generic plan lasts until the next ANALYZE — with autovacuum off, for good —
+          // and one made while a table was small rightly reads it whole, then keeps doing so as
+          // it grows. Set once per connection, here rather than as a startup option (which
+          // poolers such as PgBouncer refuse); it touches only named statements.
+          if (!planPerRun.has(client)) {
+            await client.query('set plan_cache_mode = force_custom_plan');
+            planPerRun.add(client);
+          }
+          return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
+        } catch (err) {
+          failed = err as Error;
+          throw err;
+        } finally {
+          // As pool.query does: a client whose query failed is discarded.
+          client.release(failed);
+        }
       },
       ping: async () => {
         await pool.query('select 1');
@@ -105,9 +134,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     queryCount: () => count,
-    prepared: async <T>(_name: string, text: string, params: unknown[]) => {
+    prepared: async <T>(stmt: HotStatement, params: unknown[]) => {
+      checkHot(stmt);
       count++;
-      return (await c.query<T>(text, params)).rows;
+      return (await c.query<T>(stmt.text, params)).rows;
     },
     ping: async () => {
       await c.query('select 1');

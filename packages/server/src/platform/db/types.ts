@@ -7,6 +7,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
+import type { HotStatement } from './hot.js';
 import type * as schema from './schema.js';
 
 type Schema = typeof schema;
@@ -25,11 +26,11 @@ export interface Database {
   /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
   queryCount(): number;
   /**
-   * Run a hot-path statement written in SQL text with $n parameters. On PostgreSQL it is a
-   * named prepared statement (parsed and planned once per connection); on PGlite, a plain
+   * Run a hot statement (declared with `hotStatement`, see hot.ts). On PostgreSQL it is a
+   * named prepared statement (parsed once per connection, its plan cached); on PGlite, a plain
    * query. Counted like every other statement.
    */
-  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
+  prepared<T>(stmt: HotStatement, params: unknown[]): Promise<T[]>;
   /** Run a trivial query; throws if the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,59 @@
+/**
+ * Hot statements: the named prepared statements of the hot paths (today the send batch's read
+ * and write). On PostgreSQL each is prepared once per pooled connection and kept for the life
+ * of the connection, and after five runs PostgreSQL may switch it to a generic plan that it
+ * never revisits until the tables' statistics change. A plan made while the tables were empty
+ * and never analyzed — a fresh install, or any database where autovacuum is off — must
+ * therefore already be the right one: on such tables every index that starts with `app_id`
+ * costs the same as the primary key, and PostgreSQL 15 took the newest of them and scanned the
+ * whole tenant on every send.
+ *
+ * So each hot statement declares which index every table it reads must be reached through,
+ * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic and custom plans on an empty,
+ * never-analyzed database and on a large analyzed one and holds them to that. `Database.prepared`
+ * runs only registered statements, so a new one cannot skip the check, and on PostgreSQL it plans
+ * them on every run (`force_custom_plan`, see index.ts), so no cached plan outlives the table
+ * sizes it was made for.
+ *
+ * Shapes that keep a key probe on its key whatever the statistics say (see send-batch.ts):
+ * - a LATERAL subquery with a constant `limit 1`, the key's second column as a one-value range
+ *   (`cid between p.cid and p.cid`) and `order by` that column: only the primary key yields that
+ *   order, so every other index would need a Sort (an equality would make the order trivial, and
+ *   the planner would drop it);
+ * - an update of a row by its key as `insert … on conflict (key) do update`: the arbiter is the
+ *   unique index itself, not a plan choice.
+ */
+
+/** One hot statement: its prepared name, its SQL, and how each table it reads is reached. */
+export interface HotStatement {
+  /** Prepared statement name (`parley_*`), unique. */
+  readonly name: string;
+  /** SQL text with $n parameters. */
+  readonly text: string;
+  /**
+   * Table → the index every read of it must use (an Index Scan or Index Only Scan, or the
+   * arbiter of an `on conflict`). Tables it only inserts into (without `on conflict`) are not
+   * listed.
+   */
+  readonly reads: Readonly<Record<string, string>>;
+}
+
+const registry = new Map<string, HotStatement>();
+
+/** Declare a hot statement (once, at module load). */
+export function hotStatement(def: HotStatement): HotStatement {
+  if (registry.has(def.name)) throw new Error(`hot statement ${def.name} declared twice`);
+  const s = Object.freeze({ ...def, reads: Object.freeze({ ...def.reads }) });
+  registry.set(s.name, s);
+  return s;
+}
+
+/** Every declared hot statement (the plan test walks them all). */
+export function hotStatements(): HotStatement[] {
+  return [...registry.values()];
+}
+
+/** Whether `s` is the statement declared under its name (the only ones `prepared` runs). */
+export function isHotStatement(s: HotStatement): boolean {
+  return registry.get(s.name) === s;
+}

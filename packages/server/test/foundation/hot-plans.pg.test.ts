@@ -1,0 +1,219 @@
+/**
+ * The plans of the hot statements (platform/db/hot.ts). Each is a named prepared statement on
+ * PostgreSQL; a generic plan of it, once cached, is kept until the tables' statistics change —
+ * for good where autovacuum is off — and the server's connections plan them afresh on every run
+ * instead. Both kinds of plan of every declared statement must reach each table through the
+ * index it declares, on a freshly migrated database that was never analyzed (empty tables, no
+ * statistics: where a plan made at setup came out wrong, scanning the whole tenant on every
+ * send) and on a large analyzed one.
+ *
+ * The plans come from `plan_cache_mode = force_generic_plan` / `force_custom_plan` and
+ * `EXPLAIN EXECUTE` (PostgreSQL 15 has no `EXPLAIN (GENERIC_PLAN)`). PGlite (PostgreSQL 18)
+ * runs the same assertions: it never caches these plans (no named statements there), but its
+ * planner must agree, so the shapes do not lean on one version's tie-breaking.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Loads every feature, and with them every hot statement they declare.
+import '../../src/app.js';
+import { type HotStatement, hotStatements } from '../../src/platform/db/hot.js';
+import { type Database, openDatabase } from '../../src/platform/db/index.js';
+import { testDatabase } from '../harness.js';
+
+let database: Database;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ database, drop } = await testDatabase());
+});
+afterAll(async () => {
+  await drop();
+});
+
+/** Run SQL on one connection (PREPARE and SET belong to the session). */
+async function onSession<T>(fn: (q: (text: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+  const d = database.driver;
+  const pgClient = d.kind === 'postgres' ? await d.pool.connect() : null;
+  const q = async (text: string): Promise<Record<string, unknown>[]> => {
+    if (pgClient) return (await pgClient.query(text)).rows;
+    if (d.kind === 'pglite') return (await d.client.query<Record<string, unknown>>(text)).rows;
+    throw new Error('unreachable');
+  };
+  try {
+    return await fn(q);
+  } finally {
+    // The session's settings and prepared names must not outlive the check: a PostgreSQL
+    // connection is closed rather than handed back to the pool.
+    if (pgClient) pgClient.release(true);
+    else {
+      await q('reset plan_cache_mode');
+      await q('deallocate all');
+    }
+  }
+}
+
+interface PlanNode {
+  'Node Type': string;
+  Operation?: string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Conflict Arbiter Indexes'?: string[];
+  Plans?: PlanNode[];
+}
+
+/**
+ * The plan of `s`, as EXPLAIN (FORMAT JSON) gives it: the generic one (what a cached plan
+ * would be) or a custom one (what the server's connections make on every run), for arguments
+ * the planner cannot see through (all null; the statements take JSON documents).
+ */
+async function planOf(s: HotStatement, mode: 'generic' | 'custom'): Promise<PlanNode> {
+  const params = Math.max(0, ...[...s.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+  return onSession(async (q) => {
+    await q(`set plan_cache_mode = force_${mode}_plan`);
+    await q(`prepare ${s.name} as ${s.text}`);
+    const args = params ? `(${Array(params).fill('null').join(', ')})` : '';
+    const [row] = await q(`explain (format json) execute ${s.name}${args}`);
+    const out = row?.['QUERY PLAN'];
+    const json = (typeof out === 'string' ? JSON.parse(out) : out) as { Plan: PlanNode }[];
+    return (json[0] as { Plan: PlanNode }).Plan;
+  });
+}
+
+const SCAN_BY_INDEX = new Set(['Index Scan', 'Index Only Scan']);
+
+/**
+ * What in `plan` breaks `s.reads`: a table read other than through its declared index (a
+ * Seq Scan, a Bitmap scan, another index), a table read but not declared, an `on conflict`
+ * arbitrated by another index, or a declared table the plan never reads.
+ */
+function violations(s: HotStatement, plan: PlanNode): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = (n: PlanNode) => {
+    const rel = n['Relation Name'];
+    if (rel !== undefined) {
+      const want = s.reads[rel];
+      if (n['Node Type'] === 'ModifyTable') {
+        for (const arbiter of n['Conflict Arbiter Indexes'] ?? []) {
+          seen.add(rel);
+          if (arbiter !== want) out.push(`${n.Operation} on ${rel}: on conflict through ${arbiter}, want ${want}`);
+        }
+      } else {
+        seen.add(rel);
+        if (!SCAN_BY_INDEX.has(n['Node Type']) || n['Index Name'] !== want)
+          out.push(`${n['Node Type']} on ${rel}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}, want ${want}`);
+      }
+    }
+    for (const child of n.Plans ?? []) walk(child);
+  };
+  walk(plan);
+  for (const table of Object.keys(s.reads)) if (!seen.has(table)) out.push(`${table} is declared but never read`);
+  return out;
+}
+
+const MODES = ['generic', 'custom'] as const;
+
+async function checkAll(): Promise<Record<string, string[]>> {
+  const result: Record<string, string[]> = {};
+  for (const s of hotStatements())
+    for (const mode of MODES) result[`${s.name} (${mode})`] = violations(s, await planOf(s, mode));
+  return result;
+}
+
+const none = () => Object.fromEntries(hotStatements().flatMap((s) => MODES.map((m) => [`${s.name} (${m})`, []])));
+
+/** The tables the hot statements read: apps, chat rows and counters. */
+const TABLES = ['channels', 'members', 'users', 'messages', 'user_message_flags'];
+
+describe('hot statements', () => {
+  it('are all declared: the send path runs through two, and nothing prepares a statement elsewhere', () => {
+    const names = hotStatements().map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['parley_send_access', 'parley_send_batch']));
+    // A named statement made with drizzle's `.prepare()` would bypass the declaration (and this
+    // test); `Database.prepared` refuses undeclared ones at run time.
+    const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
+    const offenders = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /\.prepare\(/.test(readFileSync(path.join(src, f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('are planned on every run on PostgreSQL, never from a cached generic plan', async () => {
+    // PGlite runs them as unnamed statements, planned on every run anyway.
+    if (database.driver.kind !== 'postgres') return;
+    // One connection, so the statement's counters below are the ones its runs moved.
+    const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1 });
+    try {
+      const access = hotStatements().find((s) => s.name === 'parley_send_access') as HotStatement;
+      for (let i = 0; i < 8; i++) await one.prepared(access, ['[]']);
+      if (one.driver.kind !== 'postgres') throw new Error('unreachable');
+      const r = await one.driver.pool.query<{ generic_plans: number; custom_plans: number }>(
+        `select generic_plans, custom_plans from pg_prepared_statements where name = 'parley_send_access'`,
+      );
+      expect(r.rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('keep to their indexes on an empty database that was never analyzed', async () => {
+    const analyzed = await onSession((q) =>
+      q(`select relname from pg_class where relname in (${TABLES.map((t) => `'${t}'`).join(', ')}) and reltuples >= 0`),
+    );
+    expect(analyzed).toEqual([]); // no statistics at all: reltuples is -1 until the first ANALYZE
+    expect(await checkAll()).toEqual(none());
+  });
+
+  it('keep to their indexes on a large analyzed database', {
+    timeout: 180_000,
+  }, async () => {
+    await fill(LARGE);
+    await onSession((q) => q('analyze'));
+    expect(await checkAll()).toEqual(none());
+  });
+});
+
+/**
+ * Two tenants: A with 2,000 users, 2,050 channels — 50 group channels, each user in 10 of
+ * them, holding 50,000 messages, and 2,000 direct-message channels — and B with 5,000 users,
+ * 5,100 channels and 100,000 messages in 100 of them. Some messages are pinned or thread
+ * replies, so the other indexes on `messages` hold something too. (With only the group
+ * channels, `channels` would fit in two pages, which a plan rightly reads whole; see
+ * docs/architecture.md on what replaces such a plan as the table grows.) `INSERT … SELECT`
+ * keeps it to seconds.
+ */
+const LARGE = [
+  { app: '00000000-0000-7000-8000-00000000000a', channels: 50, users: 2_000, messages: 50_000 },
+  { app: '00000000-0000-7000-8000-00000000000b', channels: 100, users: 5_000, messages: 100_000 },
+];
+
+async function fill(tenants: typeof LARGE): Promise<void> {
+  await onSession(async (q) => {
+    for (const t of tenants) {
+      const a = `'${t.app}'::uuid`;
+      await q(`insert into apps (id, name, api_key, api_secret_sealed) values (${a}, 'plans', 'key-${t.app}', 'x')`);
+      await q(`insert into users (app_id, id, name, username)
+        select ${a}, 'u' || g, 'User ' || g, 'user' || g from generate_series(1, ${t.users}) g`);
+      await q(`insert into channels (app_id, cid, type, id, name, last_seq, member_count)
+        select ${a}, 'group:c' || g, 'group', 'c' || g, 'Channel ' || g, ${t.messages / t.channels}, 0
+        from generate_series(1, ${t.channels}) g`);
+      await q(`insert into channels (app_id, cid, type, id, member_count)
+        select ${a}, 'messaging:dm' || g, 'messaging', 'dm' || g, 2 from generate_series(1, ${t.users}) g`);
+      await q(`insert into members (app_id, cid, user_id)
+        select ${a}, 'group:c' || (1 + (u + k) % ${t.channels}), 'u' || u
+        from generate_series(1, ${t.users}) u, generate_series(0, ${Math.min(10, t.channels) - 1}) k`);
+      await q(`insert into messages (app_id, id, cid, seq, user_id, text, parent_id, pinned_at, created_at)
+        select ${a}, md5(${a}::text || g)::uuid, 'group:c' || (1 + g % ${t.channels}), 1 + g / ${t.channels},
+          'u' || (1 + g % ${t.users}), 'message ' || g,
+          case when g % 10 = 5 then md5(${a}::text || (g - 5))::uuid end,
+          case when g % 500 = 0 then now() end,
+          now() - make_interval(secs => ${t.messages} - g)
+        from generate_series(0, ${t.messages - 1}) g`);
+      await q(`insert into user_message_flags (app_id, user_id, message_id, cid, seq, mentioned)
+        select app_id, 'u' || (1 + seq % ${t.users}), id, cid, seq, true from messages
+        where app_id = ${a} and seq % 20 = 0`);
+    }
+  });
+}
