@@ -2,8 +2,9 @@
  * The team web app end to end, in real Chromium against a real server (PGlite, a loopback
  * port), the app freshly built and served by the server itself. Two browser contexts are two
  * people: Ada signs up, creates a workspace and an invite link; Bob joins by the link; they
- * talk, reply in threads, react, mention, type, and Ada sees Bob go offline. Then hostile
- * message text, and a channel with 10,000 messages scrolled back to its first.
+ * talk, reply in threads, react, mention, type; hostile message text; Ada sees Bob go offline.
+ * Then the account screens (a password change, signing out everywhere, removing members and
+ * leaving), and a channel with 10,000 messages scrolled back to its first.
  *
  * Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Without it the
  * suite is skipped, unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -619,6 +620,9 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
       expect(await rowOf('Fay Admin').locator('.app-role').textContent()).toBe('Admin');
       await rowOf('Bob Builder').getByRole('button', { name: 'Remove Bob Builder' }).waitFor(WAIT);
       expect(await rowOf('Ada Lovelace').getByRole('button').count()).toBe(0);
+      await shot(f, 'members-admin');
+      await f.setViewportSize({ width: 390, height: 844 });
+      await shot(f, 'members-mobile');
 
       await rowOf('Fay Admin').getByRole('button', { name: 'Leave workspace' }).click();
       await rowOf('Fay Admin').getByText('Leave Acme?').waitFor(WAIT);

@@ -94,10 +94,10 @@ function MemberRow({
           <span className="app-roster__name">
             {member.name}
             {self ? <span className="app-muted"> (you)</span> : null}
+            <span className={`app-role app-role--${member.role}`}>{roleLabel(member.role)}</span>
           </span>
           {member.email ? <span className="app-roster__email">{member.email}</span> : null}
         </span>
-        <span className={`app-role app-role--${member.role}`}>{roleLabel(member.role)}</span>
         {!asking && (removable || self) ? (
           <button
             type="button"
