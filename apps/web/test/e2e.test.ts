@@ -2,8 +2,9 @@
  * The team web app end to end, in real Chromium against a real server (PGlite, a loopback
  * port), the app freshly built and served by the server itself. Two browser contexts are two
  * people: Ada signs up, creates a workspace and an invite link; Bob joins by the link; they
- * talk, reply in threads, react, mention, type, and Ada sees Bob go offline. Then hostile
- * message text, and a channel with 10,000 messages scrolled back to its first.
+ * talk, reply in threads, react, mention, type; hostile message text; Ada sees Bob go offline.
+ * Then the account screens (a password change, signing out everywhere, removing members and
+ * leaving), and a channel with 10,000 messages scrolled back to its first.
  *
  * Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Without it the
  * suite is skipped, unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -108,6 +109,37 @@ async function signUp(p: Person, page: Page): Promise<void> {
   await page.getByLabel('Full name').fill(p.name);
   await page.getByLabel('Email').fill(p.email);
   await page.getByLabel('Password').fill(PASSWORD);
+}
+
+/**
+ * Console errors of `p` (from its `from`th line on) other than the failed requests a test
+ * asked for: Chromium logs every 4xx answer as an error, so a test that expects a refusal
+ * names its status, and everything else still fails the test.
+ */
+function unexpected(p: Person, statuses: number[], from = 0): string[] {
+  return p.console
+    .slice(from)
+    .filter((l) => l.startsWith('error:'))
+    .filter(
+      (l) => !statuses.some((s) => l.includes(`Failed to load resource: the server responded with a status of ${s}`)),
+    );
+}
+
+/** Sign `p` up through a fresh invite link of Ada's workspace, and wait until #general shows. */
+async function join(p: Person): Promise<void> {
+  const token = await ada.page.evaluate(async (id) => {
+    const r = await fetch(`/v1/workspaces/${id}/invites`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    return ((await r.json()) as { token: string }).token;
+  }, workspaceId);
+  await p.page.goto(`/invite/${encodeURIComponent(token)}`);
+  await signUp(p, p.page);
+  await p.page.getByRole('button', { name: 'Create account and join' }).click();
+  await p.page.waitForURL(new RegExp(`/w/${workspaceId}/c/public:general$`));
+  await message(p.page, 'Welcome to Acme, everyone!').waitFor(WAIT);
 }
 
 describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
@@ -435,41 +467,195 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await bob.context.close();
   }, 30_000);
 
-  it('a member removed from the workspace is disconnected and sent back to the workspace list', async () => {
+  it('changes the password: other sessions end, the new password signs in and the old one does not', async () => {
+    const gus = await person('Gus Keys', 'gus@example.com');
+    const other = await person('Gus Keys', 'gus@example.com'); // the same account, on a second device
+    const NEW = 'a much longer passphrase';
+    try {
+      const g = gus.page;
+      await g.goto('/signup');
+      await signUp(gus, g);
+      await g.getByRole('button', { name: 'Create account' }).click();
+      await g.getByLabel('Workspace name').fill('Keys');
+      await g.getByRole('button', { name: 'Create workspace' }).click();
+      await g.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+      const here = new URL(g.url()).pathname;
+
+      const o = other.page;
+      await o.goto(here);
+      await o.waitForURL(/\/signin/);
+      await o.getByLabel('Email').fill(gus.email);
+      await o.getByLabel('Password').fill(PASSWORD);
+      await o.getByRole('button', { name: 'Sign in' }).click();
+      await o.waitForURL((u) => u.pathname === here, WAIT);
+      await expect.poll(() => o.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+
+      await g.getByRole('button', { name: /Open your menu/ }).click();
+      await g.getByRole('menuitem', { name: 'Preferences' }).click();
+      const form = g.getByRole('form', { name: 'Change password' });
+      const change = async (current: string, next: string, again = next) => {
+        await form.getByLabel('Current password').fill(current);
+        await form.getByLabel(/^New password/).fill(next);
+        await form.getByLabel('Confirm new password').fill(again);
+        await form.getByRole('button', { name: 'Change password' }).click();
+      };
+      const alert = form.getByRole('alert');
+      // The server's typed errors, in words: a wrong current password (403), the policy (400).
+      await change('not my password', NEW);
+      await expect.poll(() => alert.textContent(), WAIT).toBe('Your current password is not right.');
+      await change(PASSWORD, 'short');
+      await expect.poll(() => alert.textContent(), WAIT).toBe('Choose a new password of 10 to 200 characters.');
+      await shot(g, 'settings-password-error');
+      // …and the one thing only the page can see.
+      await change(PASSWORD, NEW, `${NEW}!`);
+      await expect.poll(() => alert.textContent(), WAIT).toBe('The new passwords do not match.');
+      await change(PASSWORD, NEW);
+      await expect
+        .poll(() => form.getByRole('status').textContent(), WAIT)
+        .toBe('Password changed. You were signed out on every other device.');
+      await shot(g, 'settings-password');
+
+      // The other device's session ended, its chat socket with it: back to sign-in.
+      await o.waitForURL(/\/signin/, WAIT);
+      await o.getByLabel('Email').fill(gus.email);
+      await o.getByLabel('Password').fill(PASSWORD);
+      await o.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => o.getByRole('alert').textContent(), WAIT).toBe('That email and password do not match.');
+      await o.getByLabel('Password').fill(NEW);
+      await o.getByRole('button', { name: 'Sign in' }).click();
+      await o.waitForURL((u) => u.pathname === here, WAIT);
+      await expect.poll(() => o.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+      // This device kept its session through the change.
+      await g.getByRole('button', { name: 'Close', exact: true }).last().click();
+      await send(g, '#general', 'still here after the change');
+
+      // Sign out everywhere, from the second device: both end up at sign-in.
+      await o.getByRole('button', { name: /Open your menu/ }).click();
+      await o.getByRole('menuitem', { name: 'Preferences' }).click();
+      await o.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await o.waitForURL(/\/signin/, WAIT);
+      await g.waitForURL(/\/signin/, WAIT);
+
+      // Failed requests the steps above asked for, and nothing else.
+      expect(unexpected(gus, [400, 401, 403])).toEqual([]);
+      expect(unexpected(other, [401])).toEqual([]);
+      for (const p of [gus, other]) {
+        expect(p.errors).toEqual([]);
+        expect(p.violations).toEqual([]);
+      }
+    } finally {
+      await gus.context.close();
+      await other.context.close();
+    }
+  }, 90_000);
+
+  it('an owner removes a member, whose open tab is sent to the workspace list', async () => {
     const a = ada.page;
     const dan = await person('Dan Gone', 'dan@example.com');
     try {
-      const token = await a.evaluate(async (id) => {
-        const r = await fetch(`/v1/workspaces/${id}/invites`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        });
-        return ((await r.json()) as { token: string }).token;
-      }, workspaceId);
+      await join(dan);
       const d = dan.page;
-      await d.goto(`/invite/${encodeURIComponent(token)}`);
-      await signUp(dan, d);
-      await d.getByRole('button', { name: 'Create account and join' }).click();
-      await d.waitForURL(new RegExp(`/w/${workspaceId}/c/public:general$`));
-      await message(d, 'Welcome to Acme, everyone!').waitFor(WAIT);
+      const seen = ada.console.length;
 
-      const status = await a.evaluate(async (id) => {
-        const { members } = (await (await fetch(`/v1/workspaces/${id}/members`)).json()) as {
-          members: { name: string; account_id: string }[];
-        };
-        const gone = members.find((m) => m.name === 'Dan Gone')?.account_id;
-        return (await fetch(`/v1/workspaces/${id}/members/${gone}`, { method: 'DELETE' })).status;
-      }, workspaceId);
-      expect(status).toBe(200);
+      await a.getByTestId('workspace-name').click();
+      await a.getByRole('menuitem', { name: 'Manage members' }).click();
+      const dialog = a.getByRole('dialog', { name: 'Members of Acme' });
+      const adaRow = dialog.locator('.app-roster__row', { hasText: 'Ada Lovelace' });
+      const danRow = dialog.locator('.app-roster__row', { hasText: 'Dan Gone' });
+      await danRow.waitFor(WAIT);
+      // Roles and emails (an owner sees them); you leave rather than remove yourself.
+      expect(await adaRow.locator('.app-role').textContent()).toBe('Owner');
+      expect(await danRow.locator('.app-role').textContent()).toBe('Member');
+      expect(await danRow.textContent()).toContain('dan@example.com');
+      expect(await adaRow.getByRole('button', { name: /Remove/ }).count()).toBe(0);
+      await adaRow.getByRole('button', { name: 'Leave workspace' }).waitFor(WAIT);
+      await shot(a, 'members');
+
+      // Remove asks first.
+      await danRow.getByRole('button', { name: 'Remove Dan Gone' }).click();
+      await danRow.getByText('Remove Dan Gone from Acme?').waitFor(WAIT);
+      await shot(a, 'members-remove');
+      await danRow.getByRole('button', { name: 'Remove', exact: true }).click();
+      await expect.poll(() => danRow.count(), WAIT).toBe(0);
       // His socket is closed by the server; the app finds no token to be had and leaves.
       await d.waitForURL((u) => u.pathname === '/', WAIT);
+      await d.getByText('You are not in any workspace yet').waitFor(WAIT);
+      await dialog.getByRole('button', { name: 'Done' }).click();
+      // Dan's one failed request is the token he can no longer get (404).
+      expect(unexpected(dan, [404])).toEqual([]);
       expect(dan.errors).toEqual([]);
       expect(dan.violations).toEqual([]);
+      expect(unexpected(ada, [], seen)).toEqual([]);
     } finally {
       await dan.context.close();
     }
   }, 60_000);
+
+  it('an admin may remove members but not owners, and leaves the workspace', async () => {
+    const a = ada.page;
+    const fay = await person('Fay Admin', 'fay@example.com');
+    try {
+      await join(fay);
+      const f = fay.page;
+      // No screen changes roles yet: Ada makes Fay an admin through the API.
+      const status = await a.evaluate(async (id) => {
+        const { members } = (await (await fetch(`/v1/workspaces/${id}/members`)).json()) as {
+          members: { name: string; account_id: string }[];
+        };
+        const fayId = members.find((m) => m.name === 'Fay Admin')?.account_id;
+        const r = await fetch(`/v1/workspaces/${id}/members/${fayId}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ role: 'admin' }),
+        });
+        return r.status;
+      }, workspaceId);
+      expect(status).toBe(200);
+
+      await f.getByTestId('workspace-name').click();
+      await f.getByRole('menuitem', { name: /Members$/ }).click();
+      const dialog = f.getByRole('dialog', { name: 'Members of Acme' });
+      const rowOf = (name: string) => dialog.locator('.app-roster__row', { hasText: name });
+      await rowOf('Bob Builder').waitFor(WAIT);
+      expect(await rowOf('Fay Admin').locator('.app-role').textContent()).toBe('Admin');
+      await rowOf('Bob Builder').getByRole('button', { name: 'Remove Bob Builder' }).waitFor(WAIT);
+      expect(await rowOf('Ada Lovelace').getByRole('button').count()).toBe(0);
+      await shot(f, 'members-admin');
+      await f.setViewportSize({ width: 390, height: 844 });
+      await shot(f, 'members-mobile');
+
+      await rowOf('Fay Admin').getByRole('button', { name: 'Leave workspace' }).click();
+      await rowOf('Fay Admin').getByText('Leave Acme?').waitFor(WAIT);
+      await rowOf('Fay Admin').getByRole('button', { name: 'Leave', exact: true }).click();
+      await f.waitForURL((u) => u.pathname === '/', WAIT);
+      await f.getByText('You are not in any workspace yet').waitFor(WAIT);
+      // Leaving on purpose asks for no token it cannot have: no failed request at all.
+      expect(unexpected(fay, [])).toEqual([]);
+      expect(fay.errors).toEqual([]);
+      expect(fay.violations).toEqual([]);
+    } finally {
+      await fay.context.close();
+    }
+  }, 60_000);
+
+  it('the last owner cannot leave: the server says why, and the workspace stays open', async () => {
+    const a = ada.page;
+    const seen = ada.console.length;
+    await a.getByTestId('workspace-name').click();
+    await a.getByRole('menuitem', { name: 'Leave Acme' }).click();
+    const dialog = a.getByRole('dialog', { name: 'Leave Acme?' });
+    await dialog.getByRole('button', { name: 'Leave workspace' }).click();
+    await expect
+      .poll(() => dialog.getByRole('alert').textContent(), WAIT)
+      .toBe('A workspace needs at least one owner: make someone else an owner first.');
+    await shot(a, 'leave-refused');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(new URL(a.url()).pathname).toMatch(new RegExp(`^/w/${workspaceId}`));
+    await row(a, 'public:general').click();
+    await send(a, '#general', 'Still the owner here');
+    expect(unexpected(ada, [409], seen)).toEqual([]);
+    expect(ada.errors).toEqual([]);
+  }, 30_000);
 
   it('opens a channel of 10,000 messages and scrolls back to the first', async () => {
     const a = ada.page;

@@ -1,7 +1,16 @@
 /** Names shared by the shell's parts. */
 
 /** The dialogs the shell can open. */
-export type DialogName = 'new-channel' | 'new-message' | 'browse' | 'invite' | 'settings' | 'status' | 'switcher';
+export type DialogName =
+  | 'new-channel'
+  | 'new-message'
+  | 'browse'
+  | 'invite'
+  | 'members'
+  | 'leave'
+  | 'settings'
+  | 'status'
+  | 'switcher';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -8,6 +8,7 @@ import { useChannelState, useChannelTitle, useChatClient, useClientState } from 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
+import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
 import { QuickSwitcher } from '../dialogs/quick-switcher.js';
@@ -103,6 +104,8 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'new-message' ? <NewMessageDialog onClose={close} onCreated={open} /> : null}
       {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
       {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
+      {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}
+      {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}

@@ -2,6 +2,7 @@
 import type { Workspace } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { leave, useAccount } from '../hooks/account.js';
+import { roleLabel } from '../lib/names.js';
 import { navigate } from '../lib/router.js';
 import { ChevronDownIcon, ComposeIcon } from './icons.js';
 import { Menu } from './menu.js';
@@ -30,19 +31,19 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
             </span>
             <div>
               <strong>{workspace.name}</strong>
-              <div className="app-muted">
-                {workspace.role === 'member' ? 'Member' : workspace.role === 'owner' ? 'Owner' : 'Admin'}
-              </div>
+              <div className="app-muted">{roleLabel(workspace.role)}</div>
             </div>
           </div>
         }
         items={[
           { label: `Invite people to ${workspace.name}`, onSelect: () => onDialog('invite') },
+          { label: workspace.role === 'member' ? 'Members' : 'Manage members', onSelect: () => onDialog('members') },
           { label: 'Browse channels', onSelect: () => onDialog('browse') },
           { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
           'separator',
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },
+          { label: `Leave ${workspace.name}`, onSelect: () => onDialog('leave'), danger: true },
           { label: 'Sign out', onSelect: () => void leave(client, signOut), danger: true },
         ]}
       />

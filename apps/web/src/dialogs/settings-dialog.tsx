@@ -1,10 +1,15 @@
-/** Preferences: your profile (display name, username) and the theme. */
+/**
+ * Preferences: your profile (display name, username), the theme, and your account — its
+ * password, and signing out everywhere.
+ */
 import { ParleyError } from '@parley/client';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { type FormEvent, useId, useState } from 'react';
 import { Modal } from '../components/modal.js';
-import { useAccount } from '../hooks/account.js';
+import { leave, useAccount } from '../hooks/account.js';
 import { useMeUser } from '../hooks/use-me.js';
+import { ApiError, accounts } from '../lib/api.js';
 import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
 
 const THEMES: { value: ThemeChoice; label: string; hint: string }[] = [
@@ -122,6 +127,136 @@ function Appearance() {
   );
 }
 
+/** The server's answer to a password change, in words: its typed errors, not a status code. */
+function passwordProblem(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === 'FORBIDDEN') return 'Your current password is not right.';
+    if (err.code === 'VALIDATION_ERROR') {
+      const about = Array.isArray(err.details)
+        ? (err.details as { path?: string; message?: string }[]).find((d) => d.path?.endsWith('new_password'))
+        : undefined;
+      if (about?.message?.includes('characters'))
+        return `Choose a new password of ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters.`;
+    }
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Change the password. Its length is left to the server (the policy lives there, and its
+ * answer is shown): only "the two new ones differ" is caught here, which the server cannot see.
+ */
+function ChangePassword({ email }: { email: string }) {
+  const id = useId();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setNote(null);
+    if (next !== again) {
+      setNote({ ok: false, text: 'The new passwords do not match.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      await accounts.changePassword({ current_password: current, new_password: next });
+      setCurrent('');
+      setNext('');
+      setAgain('');
+      setNote({ ok: true, text: 'Password changed. You were signed out on every other device.' });
+    } catch (err) {
+      setNote({ ok: false, text: passwordProblem(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="app-form app-settings__section" onSubmit={save} aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`} className="app-section-title">
+        Change password
+      </h3>
+      {/* For password managers: which account this password belongs to. */}
+      <input type="email" autoComplete="username" value={email} readOnly hidden />
+      <label className="app-field" htmlFor={`${id}-current`}>
+        <span className="app-field__label">Current password</span>
+        <input
+          id={`${id}-current`}
+          className="app-input"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
+      </label>
+      <label className="app-field" htmlFor={`${id}-new`}>
+        <span className="app-field__label">New password</span>
+        <input
+          id={`${id}-new`}
+          className="app-input"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+        />
+        <span className="app-field__hint">At least {PASSWORD_MIN_LENGTH} characters.</span>
+      </label>
+      <label className="app-field" htmlFor={`${id}-again`}>
+        <span className="app-field__label">Confirm new password</span>
+        <input
+          id={`${id}-again`}
+          className="app-input"
+          type="password"
+          autoComplete="new-password"
+          value={again}
+          onChange={(e) => setAgain(e.target.value)}
+        />
+      </label>
+      <div className="app-row">
+        <button type="submit" className="app-button app-button--primary" disabled={busy || !current || !next || !again}>
+          Change password
+        </button>
+        {note ? (
+          <span className={note.ok ? 'app-ok' : 'app-form__error'} role={note.ok ? 'status' : 'alert'}>
+            {note.text}
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+/** Sign out of every session of the account. The server has no "every other one": this one ends too. */
+function SignOutEverywhere() {
+  const client = useChatClient();
+  const { signOutEverywhere } = useAccount();
+  const [busy, setBusy] = useState(false);
+  return (
+    <div className="app-settings__section app-settings__danger">
+      <div>
+        <h3 className="app-section-title">Sessions</h3>
+        <p className="app-field__hint">Signs you out on every device and browser, this one included.</p>
+      </div>
+      <button
+        type="button"
+        className="app-button app-button--danger-outline"
+        disabled={busy}
+        onClick={() => {
+          setBusy(true);
+          void leave(client, signOutEverywhere);
+        }}
+      >
+        Sign out everywhere
+      </button>
+    </div>
+  );
+}
+
 export function SettingsDialog({ onClose }: { onClose(): void }) {
   const { state } = useAccount();
   return (
@@ -136,7 +271,13 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
     >
       <Profile />
       <Appearance />
-      {state.account ? <p className="app-muted app-settings__account">Signed in as {state.account.email}</p> : null}
+      {state.account ? (
+        <>
+          <ChangePassword email={state.account.email} />
+          <SignOutEverywhere />
+          <p className="app-muted app-settings__account">Signed in as {state.account.email}</p>
+        </>
+      ) : null}
     </Modal>
   );
 }

@@ -18,6 +18,8 @@ interface AccountContextValue {
   /** Record the account a sign-in or sign-up returned. */
   signedIn(account: Account): void;
   signOut(): Promise<void>;
+  /** End every session of the account, this one included. */
+  signOutEverywhere(): Promise<void>;
   /** Drop the account after the server said the session is gone (401). */
   lost(): void;
 }
@@ -52,7 +54,15 @@ export function AccountProvider({ children }: { children: ReactNode }) {
     setState({ status: 'signed-out', account: null });
   }, []);
 
-  const value = useMemo(() => ({ state, signedIn, signOut, lost }), [state, signedIn, signOut, lost]);
+  const signOutEverywhere = useCallback(async () => {
+    await accounts.signOutEverywhere().catch(() => {});
+    setState({ status: 'signed-out', account: null });
+  }, []);
+
+  const value = useMemo(
+    () => ({ state, signedIn, signOut, signOutEverywhere, lost }),
+    [state, signedIn, signOut, signOutEverywhere, lost],
+  );
   return <AccountContext.Provider value={value}>{children}</AccountContext.Provider>;
 }
 

@@ -63,6 +63,11 @@ export const accounts = {
   signIn: (body: { email: string; password: string }) =>
     call<{ account: Account }>('POST', '/v1/auth/signin', body).then((r) => r.account),
   signOut: () => call<{ ok: true }>('POST', '/v1/auth/signout', {}),
+  /** Ends every session of the account, this one included. */
+  signOutEverywhere: () => call<{ ok: true }>('POST', '/v1/auth/signout-everywhere', {}),
+  /** 403 FORBIDDEN for a wrong current password; every other session of the account ends. */
+  changePassword: (body: { current_password: string; new_password: string }) =>
+    call<{ ok: true }>('POST', '/v1/auth/password', body),
 
   workspaces: () => call<{ workspaces: Workspace[] }>('GET', '/v1/workspaces').then((r) => r.workspaces),
   workspace: (id: string) =>
@@ -73,6 +78,9 @@ export const accounts = {
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
   members: (id: string) =>
     call<{ members: WorkspaceMember[] }>('GET', `/v1/workspaces/${enc(id)}/members`).then((r) => r.members),
+  /** Remove a member, or leave (your own account id); 409 CONFLICT for the last owner. */
+  removeMember: (id: string, accountId: string) =>
+    call<{ ok: true }>('DELETE', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`),
 
   createInvite: (id: string, body: { expires_in_hours?: number; max_uses?: number } = {}) =>
     call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),

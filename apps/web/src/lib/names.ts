@@ -1,4 +1,8 @@
-/** Turning display names into channel ids and usernames. */
+/** Turning display names into channel ids and usernames, and roles into words. */
+import type { WorkspaceRole } from '@parley/protocol';
+
+/** A workspace role as people read it. */
+export const roleLabel = (role: WorkspaceRole) => (role === 'owner' ? 'Owner' : role === 'admin' ? 'Admin' : 'Member');
 
 /** A channel id from a channel name: lower case, words joined by dashes (`Design Team` → `design-team`). */
 export function channelSlug(name: string): string {

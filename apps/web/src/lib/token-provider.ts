@@ -4,12 +4,40 @@
  * and again whenever the server refuses the one it has (expired): the first call uses the
  * session fetched to learn the API key, every later one fetches a fresh session.
  */
+import type { ChatClient } from '@parley/client';
 import type { WorkspaceSession } from '@parley/protocol';
 import { ApiError, accounts } from './api.js';
 import { navigate } from './router.js';
 
 /** Refuse to hand out a token this close to its expiry: fetch a new one instead. */
 const MARGIN_MS = 60_000;
+
+/** Workspaces the user is leaving right now: whether the leave went through, once known. */
+const leaving = new Map<string, Promise<boolean>>();
+
+/**
+ * Leave a workspace (remove your own membership), then disconnect and go to the workspace
+ * list. The server closes this workspace's sockets (4001) as it removes the membership, which
+ * can be before its answer arrives; a token request made then would fail with 404 — a failed
+ * request in the console for a leave the user asked for. So token requests for the workspace
+ * wait for the answer: after a refusal (the last owner, 409) they go on as before, after a
+ * success they fail quietly and the client is disconnected. The error of a refusal is thrown.
+ */
+export async function leaveWorkspace(client: ChatClient, workspaceId: string, accountId: string): Promise<void> {
+  const done = accounts.removeMember(workspaceId, accountId);
+  const held = done.then(
+    () => true,
+    () => false,
+  );
+  leaving.set(workspaceId, held);
+  try {
+    await done;
+    await client.disconnectUser().catch(() => {});
+  } finally {
+    if (leaving.get(workspaceId) === held) leaving.delete(workspaceId);
+  }
+  navigate('/');
+}
 
 export function workspaceTokenProvider(
   workspaceId: string,
@@ -18,6 +46,8 @@ export function workspaceTokenProvider(
 ): () => Promise<string> {
   let unused: WorkspaceSession | null = first;
   return async () => {
+    const held = leaving.get(workspaceId);
+    if (held && (await held)) throw new ApiError('NOT_FOUND', 'You left this workspace', 404);
     const s = unused;
     unused = null;
     if (s && Date.parse(s.expires_at) - Date.now() > MARGIN_MS) return s.token;

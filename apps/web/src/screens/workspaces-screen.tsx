@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Logo } from '../components/icons.js';
 import { useAccount } from '../hooks/account.js';
 import { accounts } from '../lib/api.js';
+import { roleLabel } from '../lib/names.js';
 import { navigate, onLinkClick, workspacePath } from '../lib/router.js';
 
 function WorkspaceTile({ name }: { name: string }) {
@@ -86,9 +87,7 @@ export function WorkspacesScreen() {
                     <WorkspaceTile name={w.name} />
                     <span className="app-workspace-row__text">
                       <span className="app-workspace-row__name">{w.name}</span>
-                      <span className="app-muted">
-                        {w.role === 'member' ? 'Member' : w.role === 'owner' ? 'Owner' : 'Admin'}
-                      </span>
+                      <span className="app-muted">{roleLabel(w.role)}</span>
                     </span>
                     <span className="app-workspace-row__open">Open</span>
                   </a>

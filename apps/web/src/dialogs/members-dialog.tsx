@@ -1,0 +1,219 @@
+/**
+ * The workspace's members with their roles. Owners remove anyone, admins remove members (the
+ * server's rule, mirrored here only to decide which rows show a Remove button); everyone can
+ * leave from their own row. Removing and leaving ask first. `LeaveDialog` is the same leave,
+ * on its own, from the workspace menu.
+ */
+import type { Workspace, WorkspaceMember, WorkspaceRole } from '@parley/protocol';
+import { Avatar, useChatClient, useClientState } from '@parley/react';
+import { useCallback, useEffect, useState } from 'react';
+import { Modal } from '../components/modal.js';
+import { useAccount } from '../hooks/account.js';
+import { accounts } from '../lib/api.js';
+import { roleLabel } from '../lib/names.js';
+import { leaveWorkspace } from '../lib/token-provider.js';
+
+const RANK: Record<WorkspaceRole, number> = { owner: 0, admin: 1, member: 2 };
+
+/** Whether `me` may remove `them` (not yourself: that is leaving). */
+export function mayRemove(me: WorkspaceRole, them: WorkspaceRole): boolean {
+  return me === 'owner' || (me === 'admin' && them === 'member');
+}
+
+/** An error as a sentence: the server's messages carry no final stop. */
+function message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** Leave the workspace; the error (e.g. the last owner's) is kept to show. */
+function useLeave(workspace: Workspace) {
+  const client = useChatClient();
+  const { state } = useAccount();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const leave = async () => {
+    if (!state.account) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await leaveWorkspace(client, workspace.id, state.account.id);
+    } catch (e) {
+      setError(message(e));
+      setBusy(false);
+    }
+  };
+  return { leave, busy, error };
+}
+
+function ErrorNote({ text }: { text: string | null }) {
+  return text ? (
+    <p className="app-form__error" role="alert">
+      {text}
+    </p>
+  ) : null;
+}
+
+function MemberRow({
+  workspace,
+  member,
+  me,
+  onRemoved,
+}: {
+  workspace: Workspace;
+  member: WorkspaceMember;
+  me: WorkspaceMember | undefined;
+  onRemoved(): void;
+}) {
+  const self = member.account_id === me?.account_id;
+  const removable = !self && !!me && mayRemove(me.role, member.role);
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const leaving = useLeave(workspace);
+  // The chat profile, when the client has it: its picture.
+  const user = useClientState((s) => s.users[member.user_id]);
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await accounts.removeMember(workspace.id, member.account_id);
+      onRemoved();
+    } catch (e) {
+      setError(message(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <li className="app-roster__row" data-testid={`workspace-member-${member.account_id}`}>
+      <div className="app-roster__main">
+        <Avatar user={user ?? { name: member.name, username: null, image: null }} id={member.user_id} size={36} />
+        <span className="app-roster__text">
+          <span className="app-roster__name">
+            {member.name}
+            {self ? <span className="app-muted"> (you)</span> : null}
+            <span className={`app-role app-role--${member.role}`}>{roleLabel(member.role)}</span>
+          </span>
+          {member.email ? <span className="app-roster__email">{member.email}</span> : null}
+        </span>
+        {!asking && (removable || self) ? (
+          <button
+            type="button"
+            className="app-button app-button--small app-button--danger-outline"
+            aria-label={self ? 'Leave workspace' : `Remove ${member.name}`}
+            onClick={() => setAsking(true)}
+          >
+            {self ? 'Leave' : 'Remove'}
+          </button>
+        ) : null}
+      </div>
+      {asking ? (
+        <div className="app-roster__confirm">
+          <p className="app-roster__question">
+            {self
+              ? `Leave ${workspace.name}? You lose access to its channels until someone invites you again.`
+              : `Remove ${member.name} from ${workspace.name}? They are signed out of it at once; their messages stay.`}
+          </p>
+          <div className="app-row app-row--end">
+            <button
+              type="button"
+              className="app-button app-button--small"
+              onClick={() => {
+                setAsking(false);
+                setError(null);
+              }}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="app-button app-button--small app-button--danger"
+              disabled={busy || leaving.busy}
+              onClick={() => void (self ? leaving.leave() : remove())}
+            >
+              {self ? 'Leave' : 'Remove'}
+            </button>
+          </div>
+          <ErrorNote text={self ? leaving.error : error} />
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function MembersDialog({ workspace, onClose }: { workspace: Workspace; onClose(): void }) {
+  const { state } = useAccount();
+  const [members, setMembers] = useState<WorkspaceMember[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(() => {
+    accounts
+      .members(workspace.id)
+      .then((list) => setMembers(list.sort((a, b) => RANK[a.role] - RANK[b.role] || a.name.localeCompare(b.name))))
+      .catch((e: unknown) => setError(message(e)));
+  }, [workspace.id]);
+  useEffect(load, [load]);
+
+  const me = members?.find((m) => m.account_id === state.account?.id);
+  const role = me?.role ?? workspace.role;
+  return (
+    <Modal
+      title={`Members of ${workspace.name}`}
+      subtitle={
+        role === 'member'
+          ? 'Everyone in this workspace, with their roles.'
+          : role === 'owner'
+            ? 'As an owner you can remove anyone. A workspace always keeps at least one owner.'
+            : 'As an admin you can remove members; owners and admins can be removed by an owner.'
+      }
+      onClose={onClose}
+      footer={
+        <button type="button" className="app-button" onClick={onClose}>
+          Done
+        </button>
+      }
+    >
+      <ErrorNote text={error} />
+      {members === null ? (
+        error ? null : (
+          <p className="app-muted">Loading…</p>
+        )
+      ) : (
+        <ul className="app-roster" aria-label="Workspace members">
+          {members.map((m) => (
+            <MemberRow key={m.account_id} workspace={workspace} member={m} me={me} onRemoved={load} />
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
+/** "Leave workspace" from the workspace menu: ask, then leave (or show why not). */
+export function LeaveDialog({ workspace, onClose }: { workspace: Workspace; onClose(): void }) {
+  const { leave, busy, error } = useLeave(workspace);
+  return (
+    <Modal
+      title={`Leave ${workspace.name}?`}
+      size="small"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="app-button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="app-button app-button--danger" disabled={busy} onClick={() => void leave()}>
+            Leave workspace
+          </button>
+        </>
+      }
+    >
+      <p className="app-modal__text">
+        You lose access to its channels and conversations until someone invites you again. Your messages stay.
+      </p>
+      <ErrorNote text={error} />
+    </Modal>
+  );
+}
