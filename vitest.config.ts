@@ -10,8 +10,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * - `server:pglite` / `server:postgres`: the server, SDK and React kit through a real server on
  *   a real database (`npm run test:server`).
  * - `slow:pglite` / `slow:postgres`: spawned `parley` and `node` processes (the CLI, chaos, the
- *   packages' dist/), Chromium (the web app), the fuzz suite, and the SDK's chaos run
- *   (`npm run test:slow`).
+ *   packages' dist/), Chromium (the web app), and what takes as long: the fuzz suite, the SDK's
+ *   chaos run, the template's test (`npm run test:slow`).
  *
  * The `*:pglite` projects run on embedded PGlite; the `*:postgres` ones run the `*.pg.test.ts`
  * files of their tier again on the PostgreSQL named by DATABASE_URL. Without DATABASE_URL those
@@ -55,6 +55,9 @@ const slowFiles = [
   'packages/client/test/packages.test.ts',
   'packages/client/test/quickstart.test.ts',
   'packages/client/test/chaos.pg.test.ts',
+  // Migrates PGlite from nothing to compare with the template: 7-28 s measured, the most of any
+  // file that would be in `server` (whose median is ~2 s).
+  'packages/server/test/foundation/template.test.ts',
 ];
 
 const tiers = {
