@@ -1,11 +1,23 @@
 import { defaultServerConditions } from 'vite';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `pglite` runs every test on embedded PGlite; `postgres` runs the database
- * tests (`*.pg.test.ts`) again on the PostgreSQL named by DATABASE_URL. Without DATABASE_URL
- * the second project is left out, unless PARLEY_REQUIRE_PG=1 says a missing PostgreSQL is a
- * failure (CI sets it).
+ * Three tiers, each a project per database backend, so a tier can run alone and `npm test`
+ * still runs every file once per backend as before:
+ *
+ * - `unit`: pure and fast — no database, no spawned process, no browser (`npm run test:unit`,
+ *   under a minute). Runs once; it has nothing to run on PostgreSQL.
+ * - `server:pglite` / `server:postgres`: the server, SDK and React kit through a real server on
+ *   a real database (`npm run test:server`).
+ * - `slow:pglite` / `slow:postgres`: spawned `parley` and `node` processes (the CLI, chaos, the
+ *   packages' dist/), Chromium (the web app), and what takes as long: the fuzz suite, the SDK's
+ *   chaos run, the template's test (`npm run test:slow`).
+ *
+ * The `*:pglite` projects run on embedded PGlite; the `*:postgres` ones run the `*.pg.test.ts`
+ * files of their tier again on the PostgreSQL named by DATABASE_URL. Without DATABASE_URL those
+ * are left out, unless PARLEY_REQUIRE_PG=1 says a missing PostgreSQL is a failure (CI sets it).
+ * A test file belongs to exactly one tier: `scripts/check-test-tiers.mjs` (in `npm run check`)
+ * fails on a file that is in none or in two, so a new file cannot fall out of CI.
  */
 const pgUrl = process.env.DATABASE_URL;
 if (process.env.PARLEY_REQUIRE_PG === '1' && !pgUrl) {
@@ -28,39 +40,66 @@ const common = {
 const conditions = ['@parley/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 const sources = { resolve: { conditions }, ssr: { resolve: { conditions } } };
 
+/** Test files of packages' and apps' test/ folders that are pure: they join `unit`. */
+const unitInTestFolders = [
+  'packages/server/test/messaging/hub.test.ts',
+  'packages/react/test/markdown-no-dom.test.ts',
+  'packages/react/test/markdown.test.tsx',
+  'packages/react/test/rows.test.ts',
+];
+/** What is slow, by what it starts or by its measured time (see README.md, Development). */
+const slowFiles = [
+  'packages/cli/test/**/*.test.ts',
+  'apps/*/test/**/*.test.ts',
+  'packages/server/test/fuzz/**/*.test.ts',
+  'packages/client/test/packages.test.ts',
+  'packages/client/test/quickstart.test.ts',
+  'packages/client/test/chaos.pg.test.ts',
+  // Migrates PGlite from nothing to compare with the template: 7-28 s measured, the most of any
+  // file that would be in `server` (whose median is ~2 s).
+  'packages/server/test/foundation/template.test.ts',
+];
+
+const tiers = {
+  unit: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx', ...unitInTestFolders],
+    exclude: ['**/*.pg.test.ts'],
+  },
+  server: {
+    include: ['packages/*/src/**/*.pg.test.ts', 'packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx'],
+    exclude: [...unitInTestFolders, ...slowFiles],
+  },
+  slow: { include: slowFiles, exclude: [] },
+};
+
+// DATABASE_URL is blanked so servers built in-process use PGlite; tests that start real
+// `parley` processes on PostgreSQL (packages/cli/test/chaos) get the URL under its own name.
+const pgliteEnv = { PARLEY_TEST_DB: 'pglite', DATABASE_URL: '', PARLEY_CHAOS_PG_URL: pgUrl ?? '' };
+const postgresEnv = { PARLEY_TEST_DB: 'postgres', PARLEY_TEST_PG_URL: pgUrl ?? '' };
+
+function project(name: string, include: string[], exclude: string[], env: Record<string, string>) {
+  return { ...sources, test: { ...common, name, include, exclude: [...configDefaults.exclude, ...exclude], env } };
+}
+
+/** The `*.pg.test.ts` files of a tier's globs: what runs again on PostgreSQL. */
+function pgOnly(globs: string[]): string[] {
+  return globs.flatMap((g) =>
+    g.endsWith('.pg.test.ts') ? [g] : g.endsWith('/*.test.ts') ? [g.replace(/\*\.test\.ts$/, '*.pg.test.ts')] : [],
+  );
+}
+
 export default defineConfig({
   test: {
     ...common,
     pool: 'forks',
     projects: [
-      {
-        ...sources,
-        test: {
-          ...common,
-          name: 'pglite',
-          include: [
-            'packages/*/src/**/*.test.ts',
-            'packages/*/src/**/*.test.tsx',
-            'packages/*/test/**/*.test.ts',
-            'packages/*/test/**/*.test.tsx',
-            'apps/*/test/**/*.test.ts',
-          ],
-          // DATABASE_URL is blanked so servers built in-process use PGlite; tests that start real
-          // `parley` processes on PostgreSQL (packages/cli/test/chaos) get the URL under its own name.
-          env: { PARLEY_TEST_DB: 'pglite', DATABASE_URL: '', PARLEY_CHAOS_PG_URL: pgUrl ?? '' },
-        },
-      },
+      project('unit', tiers.unit.include, tiers.unit.exclude, pgliteEnv),
+      project('server:pglite', tiers.server.include, tiers.server.exclude, pgliteEnv),
+      project('slow:pglite', tiers.slow.include, tiers.slow.exclude, pgliteEnv),
       ...(pgUrl
         ? [
-            {
-              ...sources,
-              test: {
-                ...common,
-                name: 'postgres',
-                include: ['packages/*/src/**/*.pg.test.ts', 'packages/*/test/**/*.pg.test.ts'],
-                env: { PARLEY_TEST_DB: 'postgres', PARLEY_TEST_PG_URL: pgUrl },
-              },
-            },
+            project('server:postgres', pgOnly(tiers.server.include), tiers.server.exclude, postgresEnv),
+            project('slow:postgres', pgOnly(tiers.slow.include), tiers.slow.exclude, postgresEnv),
           ]
         : []),
     ],
