@@ -58,6 +58,8 @@ const slowFiles = [
   // Migrates PGlite from nothing to compare with the template: 7-28 s measured, the most of any
   // file that would be in `server` (whose median is ~2 s).
   'packages/server/test/foundation/template.test.ts',
+  // Kills and restarts real server processes mid-job.
+  'packages/server/test/jobs/crash.pg.test.ts',
 ];
 
 const tiers = {

@@ -1,20 +1,24 @@
 /**
- * The benchmark suite of the scale-out issue: every scenario against Parley and, side by side
- * in the same run, the baselines in bench/baselines/ (raw `ws` broadcasting one pre-serialized
- * buffer — the ceiling — and a Socket.IO 4 room broadcast, with its Redis adapter when there
- * are several nodes).
+ * The benchmark suite of the scale-out issue: every scenario against Parley and its peers —
+ * raw `ws` coalescing a tick's frames per socket (the ceiling), Socket.IO 4 (a room broadcast,
+ * Redis adapter with several nodes) and ejabberd 23.01 (MUC + MAM on PostgreSQL, XMPP over
+ * WebSocket; bench/ejabberd/setup.sh installs and prepares it). Each scenario runs its servers
+ * interleaved (A, B, C, D, A, B, C, D, …) `--repeat` times; the report gives medians, spreads
+ * and the ratios of the runs made side by side, marking a ratio unreliable when its runs
+ * disagree by more than 2×.
  *
- *   npm run bench          short run, at most 5 minutes
- *   npm run bench:full     full run (10,000 idle connections, finer steps, longer windows)
- *   node --import tsx bench/run.ts [--full] [--only idle,fanout,chatmix,persist,storm]
- *                                  [--fanout-db pg|pglite] [--fanout-order connect-first|members-first]
- *                                  [--nodes 1|2]
+ *   npm run bench          short run (scaled-down counts), about 17 minutes with ejabberd
+ *   npm run bench:full     full run (10,000 idle connections, 5,000 chat-mix users, finer steps)
+ *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm]
+ *        [--servers parley,raw,sio,ejabberd,raw-each] [--repeat 3]
+ *        [--fanout-db pg|pglite] [--fanout-order connect-first|members-first] [--nodes 1|2]
  *
  * Servers and load generators each run in their own process; loopback only; every loop is
  * bounded by a count and a deadline; every process started here is killed at the end, even
  * on failure. Progress goes to stderr; the report (markdown) to stdout and to
  * bench/results/<date>.md with a chart in bench/results/<date>.svg.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -22,38 +26,89 @@ import { parseArgs } from 'node:util';
 import { renderSvg } from './lib/chart.js';
 import { BENCH_DIR, hookExit, killAll, onSignal } from './lib/proc.js';
 import { type Ctx, load, progress, type ScenarioResult, table } from './lib/report.js';
-import { pgVersion, runCleanups } from './lib/setup.js';
+import { KINDS, type Kind, pgVersion, runCleanups } from './lib/setup.js';
 import { chatmix } from './scenarios/chatmix.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { persist } from './scenarios/persist.js';
 import { storm } from './scenarios/storm.js';
 
-const { values } = parseArgs({
-  options: {
-    full: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    'fanout-db': { type: 'string', default: 'pg' },
-    'fanout-order': { type: 'string' },
-    nodes: { type: 'string' },
-    out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
-  },
-});
+const USAGE = `usage: npm run bench [-- options]   (npm run bench:full for the full run)
+
+  --scenario idle,fanout,chatmix,persist,storm   which scenarios (default: all)
+  --servers parley,raw,sio,ejabberd,raw-each     which servers (default: parley,raw,sio,ejabberd)
+  --repeat N                                     interleaved runs of each server (default 3)
+  --full                                         the full counts (10,000 idle, 5,000 chat-mix users)
+  --fanout-db pg|pglite   --fanout-order connect-first|members-first   --nodes 1|2
+  --out DIR                                      where the report goes (default bench/results)
+
+ejabberd needs a one-time setup: npm run bench:ejabberd-setup`;
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      full: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      scenario: { type: 'string' },
+      servers: { type: 'string', default: 'parley,raw,sio,ejabberd' },
+      repeat: { type: 'string', default: '3' },
+      'fanout-db': { type: 'string', default: 'pg' },
+      'fanout-order': { type: 'string' },
+      nodes: { type: 'string' },
+      out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (e) {
+  console.error(`${(e as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const { values } = parsed;
+const die = (msg: string): never => {
+  console.error(`${msg}\n\n${USAGE}`);
+  process.exit(2);
+};
 const full = values.full === true;
 const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm'];
-const only = values.only ? values.only.split(',') : ALL;
-for (const o of only) if (!ALL.includes(o)) throw new Error(`unknown scenario "${o}" (${ALL.join(', ')})`);
+const picked = values.scenario ?? values.only;
+const only = picked ? picked.split(',') : ALL;
+for (const o of only) if (!ALL.includes(o)) die(`unknown scenario "${o}" (${ALL.join(', ')})`);
+const repeat = Math.max(1, Math.min(10, Number(values.repeat) || 3));
+let servers = (values.servers as string).split(',') as Kind[];
+for (const k of servers) if (!KINDS.includes(k)) die(`unknown server "${k}" (${KINDS.join(', ')})`);
+if (!servers.includes('parley')) die('--servers must include parley (every ratio is Parley / peer)');
+const setupProblems: string[] = [];
+if (servers.includes('ejabberd')) {
+  try {
+    execFileSync(path.join(BENCH_DIR, 'ejabberd', 'setup.sh'), ['check'], { stdio: 'ignore' });
+  } catch {
+    servers = servers.filter((k) => k !== 'ejabberd');
+    setupProblems.push(
+      'ejabberd: not installed or its template database is missing — run `bench/ejabberd/setup.sh` once (it was left out of this run).',
+    );
+  }
+}
 
-// Time budgets (ms). The short run must end within 5 minutes, start-up and report included.
-const TOTAL = full ? 60 * 60_000 : 285_000;
+// Time budgets (ms), scaled by the repetitions and the servers (a budget is for 3 runs of 4).
+const scale = (repeat / 3) * (servers.length / 4);
 const BUDGET: Record<string, number> = full
-  ? { idle: 6 * 60_000, fanout: 20 * 60_000, chatmix: 12 * 60_000, persist: 10 * 60_000, storm: 10 * 60_000 }
-  : { idle: 35_000, fanout: 70_000, chatmix: 100_000, persist: 30_000, storm: 70_000 };
+  ? { idle: 15 * 60_000, fanout: 40 * 60_000, chatmix: 40 * 60_000, persist: 10 * 60_000, storm: 30 * 60_000 }
+  : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 100_000, storm: 380_000 };
+for (const k of Object.keys(BUDGET)) if (k !== 'persist') BUDGET[k] = (BUDGET[k] as number) * scale;
+BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);
+const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;
 
-const nodes = values.nodes ? Number(values.nodes) : full ? 2 : 1;
-// Two-node rows (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) nearly double
-// the chat mix: the short run leaves them out unless asked (--nodes 2).
-if (nodes > 1 && !full) BUDGET.chatmix = 170_000;
+// Two nodes (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) in the chat mix: asked
+// for with --nodes 2.
+const nodes = values.nodes ? Number(values.nodes) : 1;
 
 const start = performance.now();
 const deadline = start + TOTAL;
@@ -61,7 +116,7 @@ const ctx: Ctx = { full, deadline, log: progress };
 const loadStart = load();
 progress(
   'bench',
-  `${full ? 'full' : 'short'} run: ${only.join(', ')}; load average ${loadStart}; ${cpus().length} cores`,
+  `${full ? 'full' : 'short'} run: ${only.join(', ')} × ${servers.join(', ')}, ${repeat} interleaved runs each; load average ${loadStart}; ${cpus().length} cores`,
 );
 
 // Ctrl-C: children are killed, then scratch databases dropped.
@@ -80,7 +135,7 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const results: ScenarioResult[] = [];
-const failures: string[] = [];
+const failures: string[] = [...setupProblems];
 async function run(key: string, fn: (remaining: number) => Promise<ScenarioResult>) {
   if (!only.includes(key)) return;
   const left = deadline - performance.now();
@@ -106,17 +161,19 @@ async function run(key: string, fn: (remaining: number) => Promise<ScenarioResul
 }
 
 try {
-  await run('idle', () => idle(ctx));
+  await run('idle', (b) => idle(ctx, { budgetMs: b, servers, repeat }));
   await run('fanout', (b) =>
     fanout(ctx, {
       db: values['fanout-db'] === 'pglite' ? 'pglite' : 'pg',
       budgetMs: b,
-      membersFirst: (values['fanout-order'] ?? (full ? 'members-first' : 'connect-first')) === 'members-first',
+      membersFirst: values['fanout-order'] === 'members-first',
+      servers,
+      repeat,
     }),
   );
-  await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1 }));
-  await run('persist', (b) => persist(ctx, { budgetMs: b }));
-  await run('storm', (b) => storm(ctx, { budgetMs: b }));
+  await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1, servers, repeat }));
+  await run('persist', (b) => persist(ctx, { budgetMs: b, repeat }));
+  await run('storm', (b) => storm(ctx, { budgetMs: b, servers, repeat }));
 } finally {
   killAll();
   await runCleanups();
@@ -136,6 +193,7 @@ const md = [
   `# Parley benchmark — ${full ? 'full' : 'short'} run, ${when.toISOString()}`,
   '',
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB; Node ${process.version}; PostgreSQL ${pgv}. ` +
+    `Servers: ${servers.join(', ')}; ${repeat} interleaved runs per scenario; medians with the spread (min–max) of the runs. ` +
     `Run took ${seconds.toFixed(0)} s. Load average at start: ${loadStart}; at end: ${load()} ` +
     '(a load above the core count means other work shared the machine and every number here is lower than on a quiet one).',
   '',
@@ -143,7 +201,14 @@ const md = [
   '',
   table(
     ['target', 'measured', 'goal', 'met'],
-    targets.map((t) => [t.label, t.value, t.target, t.met === null ? 'not measured' : t.met ? '**yes**' : '**no**']),
+    targets.map((t) => [
+      t.label,
+      t.value,
+      t.target,
+      t.met === null
+        ? 'not measured'
+        : `${t.met ? '**yes**' : '**no**'}${t.unreliable ? ' (unreliable: runs disagree > 2×)' : ''}`,
+    ]),
     ['l', 'r', 'r', 'l'],
   ),
   '',

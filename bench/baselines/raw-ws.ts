@@ -1,26 +1,89 @@
 /**
  * Baseline: the ceiling. A bare `ws` server (no auth, no parsing, no persistence). A client
  * joins rooms with `/?rooms=a,b`; a text frame "room\npayload" from any client is a publish
- * command: the server sends that ONE buffer, unchanged and serialized once, to every socket
- * in the room (one `ws.send` per socket, as the `ws` README's broadcast does).
+ * command: the server sends that payload, unchanged, to every socket in the room.
+ *
+ * Two ways of writing, picked by BENCH_RAW_MODE:
+ *
+ *   coalesce (default, the `raw` server)  what Parley's gateway does (realtime/frame.ts and
+ *       connection.ts): the payload is framed ONCE (RFC 6455 header + bytes in one Buffer) and
+ *       queued on each socket of the room; one setImmediate per tick flushes every socket
+ *       that has frames, a socket's frames of one tick leaving corked in one write. A real
+ *       ceiling: the same write path with nothing in front of it.
+ *   each (the `raw-each` server)  one `ws.send` per socket per message, as the `ws` README's
+ *       broadcast does: one syscall per message per socket (the old ceiling, kept as a column
+ *       that shows what coalescing is worth).
  */
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { serve, serverCommon } from '../lib/proc.js';
 
-const rooms = new Map<string, Set<WebSocket>>();
+const coalesce = (process.env.BENCH_RAW_MODE ?? 'coalesce') === 'coalesce';
+
+/** A text frame (FIN, opcode 1, unmasked, no RSV bits), header and payload in one Buffer. */
+function frameOf(payload: Buffer): Buffer {
+  const n = payload.length;
+  const h = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const buf = Buffer.allocUnsafe(h + n);
+  buf[0] = 0x81;
+  if (h === 2) buf[1] = n;
+  else if (h === 4) {
+    buf[1] = 126;
+    buf.writeUInt16BE(n, 2);
+  } else {
+    buf[1] = 127;
+    buf.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    buf.writeUInt32BE(n >>> 0, 6);
+  }
+  payload.copy(buf, h);
+  return buf;
+}
+
+interface Peer {
+  ws: WebSocket;
+  /** The TCP socket under ws (no extension is negotiated: perMessageDeflate is off). */
+  socket: Socket;
+  queue: Buffer[];
+}
+
+let dirty: Peer[] = [];
+function flushAll(): void {
+  const peers = dirty;
+  dirty = [];
+  for (const p of peers) {
+    const q = p.queue;
+    p.queue = [];
+    if (p.ws.readyState !== WebSocket.OPEN) continue;
+    // Only while ws's own sender is idle (it always is here: the server sends nothing else
+    // but pongs and the close frame, written synchronously).
+    if ((p.ws as unknown as { _sender?: { _state?: number } })._sender?._state !== 0) {
+      for (const b of q) p.ws.send(b.subarray(b[1] === 126 ? 4 : b[1] === 127 ? 10 : 2), { binary: false });
+      continue;
+    }
+    if (q.length === 1) p.socket.write(q[0] as Buffer);
+    else {
+      p.socket.cork();
+      for (const b of q) p.socket.write(b);
+      p.socket.uncork();
+    }
+  }
+}
+
+const rooms = new Map<string, Set<Peer>>();
 const http = createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 wss.on('connection', (ws, req) => {
   const names = (new URL(req.url ?? '/', 'http://x').searchParams.get('rooms') ?? '').split(',').filter(Boolean);
+  const peer: Peer = { ws, socket: (ws as unknown as { _socket: Socket })._socket, queue: [] };
   for (const n of names) {
     let set = rooms.get(n);
     if (!set) {
       set = new Set();
       rooms.set(n, set);
     }
-    set.add(ws);
+    set.add(peer);
   }
   ws.on('message', (data: Buffer, isBinary) => {
     if (isBinary) return;
@@ -29,13 +92,24 @@ wss.on('connection', (ws, req) => {
     const set = rooms.get(data.toString('latin1', 0, nl));
     if (!set) return;
     const payload = data.subarray(nl + 1);
-    for (const s of set) if (s.readyState === WebSocket.OPEN) s.send(payload, { binary: false });
+    if (!coalesce) {
+      for (const s of set) if (s.ws.readyState === WebSocket.OPEN) s.ws.send(payload, { binary: false });
+      return;
+    }
+    const frame = frameOf(payload);
+    for (const s of set) {
+      if (s.queue.length === 0) {
+        if (dirty.length === 0) setImmediate(flushAll);
+        dirty.push(s);
+      }
+      s.queue.push(frame);
+    }
   });
   ws.on('error', () => ws.terminate());
   ws.on('close', () => {
     for (const n of names) {
       const set = rooms.get(n);
-      set?.delete(ws);
+      set?.delete(peer);
       if (set?.size === 0) rooms.delete(n);
     }
   });
@@ -43,4 +117,7 @@ wss.on('connection', (ws, req) => {
 
 await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
 const port = (http.address() as { port: number }).port;
-serve({ ...serverCommon, sockets: () => wss.clients.size }, { url: `http://127.0.0.1:${port}` });
+serve(
+  { ...serverCommon, sockets: () => wss.clients.size },
+  { url: `http://127.0.0.1:${port}`, mode: coalesce ? 'coalesce' : 'each' },
+);

@@ -34,7 +34,7 @@ function panel(c: Chart, x0: number, y0: number): string {
   );
   if (c.bars) {
     const bars = c.bars.filter((b) => Number.isFinite(b.value));
-    const max = nice(1.08 * Math.max(0, ...bars.map((b) => b.value)));
+    const max = nice(1.08 * Math.max(0, ...bars.map((b) => (Number.isFinite(b.hi) ? (b.hi as number) : b.value))));
     for (let i = 0; i <= 4; i++) {
       const y = oy + ih - (ih * i) / 4;
       out.push(`<line x1="${ox}" x2="${ox + iw}" y1="${y}" y2="${y}" stroke="#eee"/>`);
@@ -47,8 +47,19 @@ function panel(c: Chart, x0: number, y0: number): string {
       out.push(
         `<rect x="${x}" y="${oy + ih - h}" width="${bw * 0.7}" height="${h}" fill="${COLORS[i % COLORS.length]}"/>`,
       );
+      // The spread of the runs: a whisker from min to max.
+      let top = oy + ih - h;
+      if (max && Number.isFinite(b.lo) && Number.isFinite(b.hi)) {
+        const yl = oy + ih - (ih * (b.lo as number)) / max;
+        const yh = oy + ih - (ih * (b.hi as number)) / max;
+        const cx = x + bw * 0.35;
+        out.push(`<line x1="${cx}" x2="${cx}" y1="${yl}" y2="${yh}" stroke="#111" stroke-width="1.5"/>`);
+        out.push(`<line x1="${cx - 6}" x2="${cx + 6}" y1="${yl}" y2="${yl}" stroke="#111" stroke-width="1.5"/>`);
+        out.push(`<line x1="${cx - 6}" x2="${cx + 6}" y1="${yh}" y2="${yh}" stroke="#111" stroke-width="1.5"/>`);
+        top = Math.min(top, yh);
+      }
       out.push(
-        `<text x="${x + bw * 0.35}" y="${oy + ih - h - 4}" text-anchor="middle" font-size="10">${short(b.value)}</text>`,
+        `<text x="${x + bw * 0.35}" y="${top - 4}" text-anchor="middle" font-size="10">${short(b.value)}</text>`,
       );
       out.push(
         `<text x="${x + bw * 0.35}" y="${oy + ih + 14}" text-anchor="middle" font-size="10">${esc(b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label)}</text>`,
@@ -122,6 +133,7 @@ export function renderSvg(title: string, charts: Chart[]): string {
   const height = rows * H + 40;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fafafa"/>`,
     `<text x="${width / 2}" y="26" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`,
     ...charts.map((c, i) => panel(c, (i % cols) * W, 40 + Math.floor(i / cols) * H)),

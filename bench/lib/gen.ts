@@ -7,6 +7,11 @@
  *           server to broadcast payload to the room.
  *   sio     Engine.IO 4 / Socket.IO 4 over WebSocket only: `/socket.io/?EIO=4&transport=
  *           websocket&rooms=a,b` → "0{…}" → "40" → "40{…}"; events "42[…]"; pings "2" → "3".
+ *   xmpp    XMPP over WebSocket (RFC 7395; ejabberd's `/ws`, subprotocol "xmpp"): <open/> →
+ *           features → SASL PLAIN → <open/> again → resource bind → one MUC presence per
+ *           room (joined when the room's self-presence, status 110, comes back); messages are
+ *           `<message type="groupchat">` to the room, every occupant (sender included) gets
+ *           the room's copy. One stanza per frame, as RFC 7395 requires.
  *
  * Every measured message carries its intended send time: `@@T<step>_<µs since epoch>@@`, on
  * the clock every process on the machine shares (`performance.timeOrigin + now()`), and the
@@ -21,8 +26,9 @@ import WebSocket from 'ws';
 import { signToken } from '../../packages/server/src/platform/auth.js';
 import { Hist, type HistData, now } from './hist.js';
 import { serve } from './proc.js';
+import { mucRoom } from './xmpp.js';
 
-type Proto = 'parley' | 'raw' | 'sio';
+type Proto = 'parley' | 'raw' | 'sio' | 'xmpp';
 
 export interface ClientSpec {
   user: string;
@@ -32,13 +38,26 @@ export interface ClientSpec {
   node: number;
 }
 
-interface Target {
+export interface Target {
   proto: Proto;
   /** Base http urls of the server nodes. */
   urls: string[];
   apiKey?: string;
   secret?: string;
+  /** xmpp: the virtual host, the MUC service, every bench user's password. */
+  xmppHost?: string;
+  mucHost?: string;
+  password?: string;
 }
+
+// ---- XMPP over WebSocket (RFC 7395) ----
+const XMPP_OPEN = (host: string) => `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="${host}" version="1.0"/>`;
+const XML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const xmlEsc = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESC[c] as string);
+const GROUPCHAT = Buffer.from('groupchat');
+const IQ_REPLY = /^<iq[^>]*?type=["'](?:result|error)["']/;
+const STANZA_ID =
+  /<stanza-id[^>]*?\sid=["']([^"']+)["'][^>]*?by=["']([^"'@]+)@|<stanza-id[^>]*?by=["']([^"'@]+)@[^>]*?\sid=["']([^"']+)["']/;
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 const MARK = Buffer.from('@@T');
@@ -130,7 +149,9 @@ class Client {
         ? `${base}/v1/ws?api_key=${t.apiKey}`
         : t.proto === 'raw'
           ? `${base}/?rooms=${rooms}`
-          : `${base}/socket.io/?EIO=4&transport=websocket&rooms=${rooms}`;
+          : t.proto === 'xmpp'
+            ? `${base}/ws`
+            : `${base}/socket.io/?EIO=4&transport=websocket&rooms=${rooms}`;
     // A new attempt replaces whatever socket this client still had.
     if (this.ws) {
       this.dropping = true;
@@ -138,9 +159,14 @@ class Client {
       this.ws.terminate();
     }
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 16 << 20 });
+      const ws = new WebSocket(url, t.proto === 'xmpp' ? ['xmpp'] : [], {
+        perMessageDeflate: false,
+        skipUTF8Validation: true,
+        maxPayload: 16 << 20,
+      });
       this.ws = ws;
       this.dropping = false;
+      this.xstage = 0;
       let done = false;
       const timer = setTimeout(() => fail(new Error('connect timeout')), timeoutMs);
       const fail = (e: Error) => {
@@ -158,17 +184,23 @@ class Client {
         resolve(info);
       };
       ws.on('error', (e) => fail(e));
-      ws.on('close', (code) => {
-        if (!done) fail(new Error(`closed ${code} before ready`));
+      ws.on('close', (code, reason) => {
+        // Parley's admission control (4006 OVERLOADED) says when to come back, as the SDK reads it.
+        const hint = code === 4006 ? /retry_after_ms=(\d+)/.exec(reason.toString()) : null;
+        if (!done)
+          fail(Object.assign(new Error(`closed ${code} before ready`), hint ? { retryAfterMs: Number(hint[1]) } : {}));
         if (this.ws !== ws) return; // an earlier socket of this client, closing late
         if (this.open && !this.dropping) unexpectedCloses++;
         this.open = false;
         for (const r of this.replies.values()) r({ ok: false, error: { code: 'CLOSED' } });
         this.replies.clear();
+        for (const r of this.xmppReplies.values()) r('');
+        this.xmppReplies.clear();
       });
       ws.on('open', () => {
         if (t.proto === 'parley') ws.send(JSON.stringify({ type: 'auth', token: this.token }));
         else if (t.proto === 'raw') ok(null);
+        else if (t.proto === 'xmpp') ws.send(XMPP_OPEN(t.xmppHost as string));
       });
       ws.on('message', (data: Buffer) => {
         frames++;
@@ -201,6 +233,26 @@ class Client {
           scanMarker(data);
           return;
         }
+        if (t.proto === 'xmpp') {
+          if (!done) {
+            this.xmppHandshake(ws, data.toString(), ok, fail);
+            return;
+          }
+          if (data.indexOf(GROUPCHAT) >= 0) {
+            if (track) this.trackStanzaId(data);
+            scanMarker(data);
+          } else if (data[1] === 105 /* <i */ && IQ_REPLY.test(data.toString('latin1', 0, 200))) {
+            const m = /\sid=["']([^"']+)["']/.exec(data.toString());
+            const r = m ? this.xmppReplies.get(m[1] as string) : undefined;
+            if (r && m) {
+              this.xmppReplies.delete(m[1] as string);
+              r(data.toString());
+            }
+          } else if (track && data.indexOf('urn:xmpp:mam:2') >= 0) {
+            this.trackStanzaId(data);
+          }
+          return;
+        }
         // Engine.IO packets: 0 open, 2 ping, 4 message (40 connect, 42 event, 44 connect error).
         const c0 = data[0];
         if (c0 === 52 /* 4 */) {
@@ -211,6 +263,93 @@ class Client {
         } else if (c0 === 50 /* 2 */) ws.send('3');
         else if (c0 === 48 /* 0 */) ws.send('40');
       });
+    });
+  }
+
+  /** xmpp: handshake stage, the rooms still to be joined, pending iq replies by id. */
+  private xstage = 0;
+  private xjoin = new Set<string>();
+  private readonly xmppReplies = new Map<string, (xml: string) => void>();
+  /** xmpp: last archive (MAM) id seen per room, what a resync asks from. */
+  readonly lastId = new Map<string, string>();
+  private iqSeq = 0;
+
+  private xmppHandshake(
+    ws: WebSocket,
+    xml: string,
+    ok: (info: Record<string, unknown> | null) => void,
+    fail: (e: Error) => void,
+  ): void {
+    const t = target as Target;
+    if (xml.startsWith('<open') || xml.startsWith('<?xml')) return; // the server's stream header
+    if (xml.includes('<stream:error') || xml.includes('<failure') || xml.includes('<close')) {
+      fail(new Error(`xmpp: ${xml.slice(0, 120)}`));
+      return;
+    }
+    if (this.xstage === 0 && xml.includes('<stream:features')) {
+      this.xstage = 1;
+      const plain = Buffer.from(`\0${this.spec.user}\0${t.password}`).toString('base64');
+      ws.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${plain}</auth>`);
+    } else if (this.xstage === 1 && xml.startsWith('<success')) {
+      this.xstage = 2;
+      ws.send(XMPP_OPEN(t.xmppHost as string));
+    } else if (this.xstage === 2 && xml.includes('<stream:features')) {
+      this.xstage = 3;
+      ws.send(
+        '<iq type="set" id="bind"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>bench</resource></bind></iq>',
+      );
+    } else if (this.xstage === 3 && /id=["']bind["']/.test(xml)) {
+      if (!/type=["']result["']/.test(xml)) {
+        fail(new Error(`xmpp bind: ${xml.slice(0, 120)}`));
+        return;
+      }
+      this.xstage = 4;
+      this.xjoin = new Set(this.spec.rooms.map(mucRoom));
+      if (this.xjoin.size === 0) {
+        ok(null);
+        return;
+      }
+      for (const r of this.xjoin)
+        ws.send(
+          `<presence to="${r}@${t.mucHost}/${xmlEsc(this.spec.user)}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
+        );
+    } else if (this.xstage === 4 && xml.startsWith('<presence')) {
+      const from = /\sfrom=["']([^"'@]+)@/.exec(xml)?.[1];
+      if (!from || !this.xjoin.has(from)) return;
+      if (/type=["']error["']/.test(xml)) {
+        fail(new Error(`xmpp join ${from}: ${xml.slice(0, 160)}`));
+        return;
+      }
+      if (!/code=["']110["']/.test(xml)) return;
+      this.xjoin.delete(from);
+      if (this.xjoin.size === 0) ok(null);
+    }
+  }
+
+  /** xmpp, while tracking: the archive id of a room message (resync asks from the last one). */
+  private trackStanzaId(data: Buffer): void {
+    const m = STANZA_ID.exec(data.toString());
+    if (!m) return;
+    const id = (m[1] ?? m[4]) as string;
+    const room = (m[2] ?? m[3]) as string;
+    this.lastId.set(room, id);
+  }
+
+  /** xmpp: an iq; resolves with the reply stanza (or '' on timeout / close). */
+  iq(body: (id: string) => string, timeoutMs: number): Promise<string> {
+    const ws = this.ws;
+    if (!ws || !this.open || ws.readyState !== WebSocket.OPEN) return Promise.resolve('');
+    const id = `q${++this.iqSeq}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.xmppReplies.delete(id);
+        resolve('');
+      }, timeoutMs);
+      this.xmppReplies.set(id, (x) => {
+        clearTimeout(timer);
+        resolve(x);
+      });
+      ws.send(body(id));
     });
   }
 
@@ -267,13 +406,19 @@ class Client {
         });
     } else if (t.proto === 'raw') {
       ws.send(`${room}\n${text}`);
+    } else if (t.proto === 'xmpp') {
+      ws.send(`<message to="${mucRoom(room)}@${t.mucHost}" type="groupchat"><body>${xmlEsc(text)}</body></message>`);
     } else {
       ws.send(`42["pub","${room}","${text}"]`);
     }
   }
 
+  /** xmpp: `lastId` as it was when the storm dropped the socket. */
+  lastIdAtDrop = new Map<string, string>();
+
   drop(): void {
     this.sinceAtDrop = new Map(this.last);
+    this.lastIdAtDrop = new Map(this.lastId);
     this.dropping = true;
     this.open = false;
     this.ws?.terminate();
@@ -425,18 +570,28 @@ serve({
     let attempts = 0;
     let reloads = 0;
     let watchErrors = 0;
+    let hinted_ = 0;
     let over = false;
     const all = Promise.all(
       clients.map(async (c) => {
         let backoff = a.minDelayMs * 2;
         let delay = a.minDelayMs + Math.random() * (a.maxDelayMs - a.minDelayMs);
-        for (let n = 0; n < 12 && now() < deadline; n++) {
+        // Twelve failed attempts at most; a refusal with a hint (admission control) is not a failure.
+        for (let n = 0; n < 12 && now() < deadline; ) {
           await sleep(delay);
           if (over) return;
           attempts++;
           try {
             await c.connect(Math.max(500, Math.min(15_000, deadline - now())));
-          } catch {
+          } catch (e) {
+            const hinted = (e as { retryAfterMs?: number }).retryAfterMs;
+            if (hinted !== undefined) {
+              // The SDK's rule: wait the hint plus up to half of it again, no doubling.
+              hinted_++;
+              delay = hinted + Math.random() * (hinted / 2);
+              continue;
+            }
+            n++;
             backoff = Math.min(15_000, backoff * 2);
             delay = backoff / 2 + (Math.random() * backoff) / 2;
             continue;
@@ -455,7 +610,42 @@ serve({
               if (!r.ok) watchErrors++;
               else if (r.reload) reloads++;
             }
-            if (rs.some((r) => !r.ok)) continue;
+            if (rs.some((r) => !r.ok)) {
+              n++;
+              continue;
+            }
+          }
+          if (a.resync && (target as Target).proto === 'xmpp') {
+            // MAM (XEP-0313) over each room's archive, from the last archive id seen before
+            // the drop, page by page (RSM), until the archive says it is complete.
+            let okAll = true;
+            for (const room of c.spec.rooms.map(mucRoom)) {
+              let after = c.lastIdAtDrop.get(room);
+              for (let page = 0; page < 20; page++) {
+                const x = await c.iq(
+                  (id) =>
+                    `<iq type="set" id="${id}" to="${room}@${(target as Target).mucHost}"><query xmlns="urn:xmpp:mam:2" queryid="${id}"><set xmlns="http://jabber.org/protocol/rsm"><max>100</max>${after ? `<after>${after}</after>` : ''}</set></query></iq>`,
+                  Math.max(500, deadline - now()),
+                );
+                if (!x || !/type=["']result["']/.test(x)) {
+                  okAll = false;
+                  break;
+                }
+                const last = /<last>([^<]+)<\/last>/.exec(x)?.[1];
+                if (last) {
+                  after = last;
+                  c.lastId.set(room, last);
+                }
+                if (/complete=["']true["']/.test(x) || !last) break;
+              }
+              if (!okAll) break;
+            }
+            if (over) return;
+            if (!okAll) {
+              watchErrors++;
+              n++;
+              continue;
+            }
           }
           if (over) return;
           c.lost = false;
@@ -468,7 +658,7 @@ serve({
     await Promise.race([all, sleep(Math.max(0, deadline - now()) + 1000)]);
     over = true;
     failed = clients.length - done.length;
-    return { done, failed, attempts, reloads, watchErrors, ms: now() - t0 };
+    return { done, failed, attempts, hinted: hinted_, reloads, watchErrors, ms: now() - t0 };
   },
 
   /**

@@ -1,5 +1,5 @@
 /** The orchestrator's handle on a group of load generator processes (bench/lib/gen.ts). */
-import type { ClientSpec } from './gen.js';
+import type { ClientSpec, Target } from './gen.js';
 import { type HistData, merge } from './hist.js';
 import { type Child, procStats, spawnChild } from './proc.js';
 
@@ -35,7 +35,7 @@ export class Generators {
     return Promise.all(this.procs.map((p) => p.call<T>(cmd, args, timeoutMs)));
   }
 
-  init(target: { proto: 'parley' | 'raw' | 'sio'; urls: string[]; apiKey?: string; secret?: string }) {
+  init(target: Target) {
     return this.all('init', target);
   }
 

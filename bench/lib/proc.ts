@@ -12,6 +12,23 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const children = new Set<ChildProcess>();
+/** Processes a child started that are not Node children of ours (ejabberd's Erlang VM). */
+const extraPids = new Set<number>();
+
+/** Kill `pid` with the rest at the end of the run (a grandchild that outlives a SIGKILLed child). */
+export function trackPid(pid: number): void {
+  extraPids.add(pid);
+}
+
+/** Kill one tracked pid now (SIGKILL), if still running. */
+export function killPid(pid: number): void {
+  extraPids.delete(pid);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
 
 /** Kill every child this process started (by pid, SIGKILL), once. */
 export function killAll(): void {
@@ -25,6 +42,7 @@ export function killAll(): void {
     }
   }
   children.clear();
+  for (const pid of [...extraPids]) killPid(pid);
 }
 
 const signalHooks: (() => Promise<void>)[] = [];

@@ -6,11 +6,17 @@ export interface Target {
   value: string;
   target: string;
   met: boolean | null;
+  /** The ratio behind it disagreed by more than 2× between runs. */
+  unreliable?: boolean;
 }
 
 export interface Bar {
   label: string;
+  /** The median of the runs. */
   value: number;
+  /** The spread of the runs (min–max), drawn as a whisker. */
+  lo?: number;
+  hi?: number;
 }
 
 export interface Series {

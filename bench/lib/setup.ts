@@ -10,7 +10,25 @@ import path from 'node:path';
 import pg from 'pg';
 import { io as socketIoClient } from 'socket.io-client';
 import { signToken } from '../../packages/server/src/platform/auth.js';
-import { type Child, isStopping, spawnChild } from './proc.js';
+import { type Child, isStopping, killPid, spawnChild, trackPid } from './proc.js';
+
+/** Every server the bench can run. `raw` coalesces a tick's frames per socket (the ceiling);
+ * `raw-each` is the old one-`ws.send`-per-delivery baseline. */
+export type Kind = 'parley' | 'raw' | 'raw-each' | 'sio' | 'ejabberd';
+export const KINDS: Kind[] = ['parley', 'raw', 'raw-each', 'sio', 'ejabberd'];
+export const NAMES: Record<Kind, string> = {
+  parley: 'Parley',
+  raw: 'raw ws (coalescing ceiling)',
+  'raw-each': 'raw ws (one send per delivery)',
+  sio: 'Socket.IO 4',
+  ejabberd: 'ejabberd 23.01 (MUC+MAM)',
+};
+/** The generator protocol each server speaks. */
+export const protoOf = (k: Kind): 'parley' | 'raw' | 'sio' | 'xmpp' =>
+  k === 'raw-each' ? 'raw' : k === 'ejabberd' ? 'xmpp' : k;
+/** The packaged schema ejabberd's scratch databases are copied from (bench/ejabberd/setup.sh). */
+export const EJABBERD_TEMPLATE = process.env.BENCH_EJABBERD_DB || 'ejabberd_bench';
+export const EJABBERD_PASSWORD = 'bench';
 
 export const PG_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -43,14 +61,17 @@ async function runOnce(url: string, text: string): Promise<pg.QueryResult> {
 }
 
 /** A fresh database on the PostgreSQL server, dropped at cleanup. */
-export async function scratchDatabase(label: string): Promise<{
+export async function scratchDatabase(
+  label: string,
+  template?: string,
+): Promise<{
   url: string;
   drop: () => Promise<void>;
   analyze: () => Promise<void>;
   setting: (name: string, value: string) => Promise<void>;
 }> {
   const name = `parley_bench_${label}_${RUN_ID}_${randomBytes(2).toString('hex')}`;
-  await runOnce(PG_URL, `create database ${name}`);
+  await runOnce(PG_URL, `create database ${name}${template ? ` template ${template}` : ''}`);
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;
   const url = u.toString();
@@ -83,14 +104,21 @@ export async function dropDatabase(name: string): Promise<void> {
   await runOnce(PG_URL, `drop database if exists ${name} with (force)`);
 }
 
+/** Rows in a table of a scratch database (what a server stored). */
+export async function countRows(url: string, tableName: 'messages' | 'archive'): Promise<number> {
+  return Number((await runOnce(url, `select count(*)::int as n from ${tableName}`)).rows[0].n);
+}
+
 export async function pgVersion(): Promise<string> {
   const r = await runOnce(PG_URL, 'show server_version');
   return String(r.rows[0].server_version).split(' ')[0] as string;
 }
 
 export interface ServerProc {
-  kind: 'parley' | 'raw' | 'sio';
+  kind: Kind;
   nodes: Child[];
+  /** The processes whose CPU and RSS are the server's (Node: the child; ejabberd: its VM). */
+  pids: number[];
   urls: string[];
   info: Record<string, unknown>;
   /** Parley: SQL statements issued so far, summed over the nodes. */
@@ -103,13 +131,20 @@ export interface ServerProc {
  * `databaseUrl` on PostgreSQL, else embedded PGlite in a temporary folder.
  */
 export async function startServer(
-  kind: 'parley' | 'raw' | 'sio',
+  kind: Kind,
   opts: { nodes?: number; databaseUrl?: string; redis?: boolean; env?: Record<string, string> } = {},
 ): Promise<ServerProc> {
   if (isStopping()) throw new Error('the run is stopping');
   const n = opts.nodes ?? 1;
   const script =
-    kind === 'parley' ? 'servers/parley.ts' : kind === 'raw' ? 'baselines/raw-ws.ts' : 'baselines/socketio.ts';
+    kind === 'parley'
+      ? 'servers/parley.ts'
+      : kind === 'raw' || kind === 'raw-each'
+        ? 'baselines/raw-ws.ts'
+        : kind === 'ejabberd'
+          ? 'servers/ejabberd.ts'
+          : 'baselines/socketio.ts';
+  const pids: number[] = [];
   const masterKey = randomBytes(32).toString('hex');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
   const nodes: Child[] = [];
@@ -117,6 +152,11 @@ export async function startServer(
   let info: Record<string, unknown> = {};
   const stop = async () => {
     const killed = Promise.all(nodes.map((c) => c.kill()));
+    if (kind === 'ejabberd') {
+      for (const pid of pids) killPid(pid);
+      if (typeof info.dir === 'string' && info.dir.includes('parley-bench-ejabberd-'))
+        rmSync(info.dir, { recursive: true, force: true });
+    }
     rmSync(dataDir, { recursive: true, force: true });
     await killed;
   };
@@ -130,12 +170,17 @@ export async function startServer(
         BENCH_MIGRATE: i === 0 ? '1' : '0',
         BENCH_MASTER_KEY: masterKey,
         BENCH_RUN_ID: RUN_ID,
+        ...(kind === 'raw-each' ? { BENCH_RAW_MODE: 'each' } : {}),
         ...opts.env,
       },
       readyTimeoutMs: 90_000,
     });
     nodes.push(child);
     urls.push(String(ready.url));
+    if (kind === 'ejabberd') {
+      trackPid(Number(ready.pid));
+      pids.push(Number(ready.pid));
+    } else pids.push(child.pid);
     if (i === 0) info = ready;
   }
   // The load generator speaks Socket.IO's framing itself (lighter than the client library);
@@ -143,7 +188,7 @@ export async function startServer(
   if (kind === 'sio') await socketIoCheck(urls[0] as string);
   const queries = async () =>
     kind === 'parley' ? (await Promise.all(nodes.map((c) => c.call<number>('queries')))).reduce((a, b) => a + b, 0) : 0;
-  return { kind, nodes, urls, info, queries, stop };
+  return { kind, nodes, urls, pids, info, queries, stop };
 }
 
 /** Parley's REST API as the embedder's backend uses it. */
@@ -284,4 +329,63 @@ async function socketIoCheck(url: string): Promise<void> {
     clearTimeout(timer);
     s.close();
   }
+}
+
+/** ejabberd's setup, as its admin would do it: users as rows (one statement), rooms over its API. */
+export class EjabberdSetup {
+  constructor(
+    private readonly server: ServerProc,
+    private readonly dbUrl: string,
+  ) {}
+
+  /** Users with the bench password (SASL PLAIN against `users`), inserted in one statement. */
+  async createUsers(ids: string[]): Promise<void> {
+    const c = new pg.Client({ connectionString: this.dbUrl });
+    await c.connect();
+    try {
+      await c.query('insert into users (username, password) select u, $2 from unnest($1::text[]) u', [
+        ids,
+        EJABBERD_PASSWORD,
+      ]);
+    } finally {
+      await c.end();
+    }
+  }
+
+  /**
+   * Persistent MUC rooms (MAM on, by the config's default room options). Diagnostic only:
+   * BENCH_EJABBERD_MAM=0 makes them without the archive (not durable: never a peer row).
+   */
+  async createRooms(names: string[]): Promise<void> {
+    const options = process.env.BENCH_EJABBERD_MAM === '0' ? [{ name: 'mam', value: 'false' }] : [];
+    await this.server.nodes[0]?.call('rooms', { names, parallel: 8, options }, 300_000);
+  }
+
+  /** Rows in the message archive (what ejabberd stored durably). */
+  async archived(): Promise<number> {
+    return countRows(this.dbUrl, 'archive');
+  }
+}
+
+/** The generator target for a server (ejabberd: its XMPP host names and the bench password). */
+export function targetOf(server: ServerProc): {
+  proto: 'parley' | 'raw' | 'sio' | 'xmpp';
+  urls: string[];
+  apiKey?: string;
+  secret?: string;
+  xmppHost?: string;
+  mucHost?: string;
+  password?: string;
+} {
+  return {
+    proto: protoOf(server.kind),
+    urls: server.urls,
+    ...(server.kind === 'ejabberd'
+      ? {
+          xmppHost: String(server.info.xmppHost),
+          mucHost: String(server.info.mucHost),
+          password: EJABBERD_PASSWORD,
+        }
+      : {}),
+  };
 }

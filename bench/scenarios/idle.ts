@@ -1,52 +1,80 @@
 /**
- * (1) Idle connections: hold N authenticated, idle connections against each server and
- * report the server's RSS per connection: (RSS after − RSS before) / N, both read from
- * /proc after a forced GC in the server process. Parley runs on PostgreSQL here, so its
- * process holds only the gateway (embedded PGlite's WASM heap would grow with the first
- * queries and blur the number). Users are members of no channel: this is the cost of the
- * socket, its auth, its user and presence entries.
+ * (1) Idle connections: connect N authenticated, idle clients to each server and report the
+ * connect rate, the server CPU per connect and the server's RSS per connection: (RSS after −
+ * RSS before) / N, both read from /proc (Node servers after a forced GC). Parley runs on
+ * PostgreSQL here, so its process holds only the gateway. Users are members of no channel:
+ * this is the cost of the socket, its auth, its user and presence entries. ejabberd: SASL
+ * PLAIN against its SQL users table, resource bind, no room; CPU and RSS are its Erlang VM's.
+ *
+ * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
 import { Generators } from '../lib/generators.js';
 import { procStats } from '../lib/proc.js';
-import { type Ctx, fmt, load, progressWhile, ratio, type ScenarioResult, sleep, table } from '../lib/report.js';
-import { ParleyApi, type ServerProc, scratchDatabase, startServer } from '../lib/setup.js';
+import { type Ctx, load, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
+import {
+  EJABBERD_TEMPLATE,
+  EjabberdSetup,
+  type Kind,
+  NAMES,
+  ParleyApi,
+  type ServerProc,
+  scratchDatabase,
+  startServer,
+  targetOf,
+} from '../lib/setup.js';
+import { f0, f2, type Metric, Runs, ratioTarget } from '../lib/stats.js';
 
-interface Row {
-  server: string;
-  n: number;
-  connected: number;
-  before: number;
-  after: number;
-  perConn: number;
-  /** JS heap used + external memory (V8's view, after GC) per connection. */
-  heapPerConn: number;
-  connectMs: number;
-  cpuPerConnMs: number;
-}
+const METRICS: Metric[] = [
+  { key: 'connected', label: 'connected' },
+  { key: 'rate', label: 'connects / s', ratio: true },
+  { key: 'cpuMs', label: 'server CPU ms / connect', format: f2, ratio: true },
+  { key: 'kb', label: 'KB RSS / connection', format: f2, ratio: true },
+  { key: 'heapKb', label: 'KB heap+external / connection (V8)', format: f2 },
+];
 
-export async function idle(ctx: Ctx): Promise<ScenarioResult> {
-  const N = ctx.full ? 10_000 : 2_000;
+export async function idle(
+  ctx: Ctx,
+  opts: { servers: Kind[]; repeat: number; budgetMs: number },
+): Promise<ScenarioResult> {
+  const N = ctx.full ? 10_000 : 1_000;
   const log = (m: string) => ctx.log('idle', m);
-  const rows: Row[] = [];
+  const servers = opts.servers.filter((k) => k !== 'raw-each' || opts.servers.length === 1);
+  const runs = new Runs(servers);
+  const end = Math.min(ctx.deadline, performance.now() + opts.budgetMs);
   const gens = await Generators.start('gen-idle', N > 5000 ? 2 : 1);
   const loadBefore = load();
   try {
-    for (const kind of ['parley', 'raw', 'sio'] as const) {
+    // Parley's setup (users through its API) weighs the most; each run gets its share of what is left.
+    const weight = (k: Kind) => (k === 'parley' ? 3 : k === 'ejabberd' ? 1.5 : 1);
+    const order: { kind: Kind; rep: number }[] = [];
+    for (let rep = 0; rep < opts.repeat; rep++) for (const kind of servers) order.push({ kind, rep });
+    for (const [oi, { kind, rep }] of order.entries()) {
+      const rest = order.slice(oi).reduce((a, x) => a + weight(x.kind), 0);
+      const runEnd = performance.now() + ((end - performance.now()) * weight(kind)) / rest;
+      if (runEnd - performance.now() < 5000) {
+        runs.notes.push(`${NAMES[kind]}: run ${rep + 1} skipped (time budget).`);
+        continue;
+      }
       let server: ServerProc | null = null;
       try {
-        const db = kind === 'parley' ? await scratchDatabase('idle') : null;
+        const db =
+          kind === 'parley'
+            ? await scratchDatabase('idle')
+            : kind === 'ejabberd'
+              ? await scratchDatabase('idle_ejabberd', EJABBERD_TEMPLATE)
+              : null;
         server = await startServer(kind, db ? { databaseUrl: db.url } : {});
         const users = Array.from({ length: N + 50 }, (_, i) => `idle${i}`);
-        const target = { proto: kind, urls: server.urls } as Parameters<Generators['init']>[0];
+        const target = targetOf(server);
         if (kind === 'parley') {
           const api = new ParleyApi(server.urls[0] as string);
           await api.createApp();
           await api.createUsers(users, 4);
           target.apiKey = api.apiKey;
           target.secret = api.secret;
-        }
+        } else if (kind === 'ejabberd' && db) await new EjabberdSetup(server, db.url).createUsers(users);
         await gens.init(target);
-        const pid = (server.nodes[0] as { pid: number }).pid;
+        const pid = server.pids[0] as number;
         // Warm up (code paths compiled, pools filled), then measure from a settled heap.
         await gens.connect(
           users.slice(N).map((user) => ({ user, rooms: [], node: 0 })),
@@ -54,106 +82,92 @@ export async function idle(ctx: Ctx): Promise<ScenarioResult> {
         );
         await gens.closeClients();
         await sleep(500);
-        type Mem = { heapUsed: number; external: number };
-        const m0 = (await server.nodes[0]?.call<Mem>('gc')) as Mem;
+        type Mem = { heapUsed: number; external: number } | null;
+        const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
         const before = procStats(pid);
         const c = await progressWhile(
           gens.connect(
             users.slice(0, N).map((user) => ({ user, rooms: [], node: 0 })),
-            { concurrency: 100, timeoutMs: Math.max(30_000, ctx.deadline - performance.now() - 60_000) },
+            { concurrency: 100, timeoutMs: Math.max(20_000, runEnd - performance.now()) },
           ),
           log,
-          `${kind}: connecting ${N}`,
+          `${NAMES[kind]}: connecting ${N}`,
         );
         const mid = procStats(pid);
         await sleep(1000);
-        const m1 = (await server.nodes[0]?.call<Mem>('gc')) as Mem;
+        const m1 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
         const after = procStats(pid);
-        const held = await server.nodes[0]?.call<number>('sockets');
-        const row: Row = {
-          server: kind,
-          n: N,
+        const m = {
           connected: c.ok,
-          before: before.rss,
-          after: after.rss,
-          perConn: (after.rss - before.rss) / Math.max(1, c.ok),
-          heapPerConn: (m1.heapUsed + m1.external - m0.heapUsed - m0.external) / Math.max(1, c.ok),
-          connectMs: c.ms,
-          cpuPerConnMs: (mid.cpuMs - before.cpuMs) / Math.max(1, c.ok),
+          rate: c.ok / (c.ms / 1000),
+          cpuMs: (mid.cpuMs - before.cpuMs) / Math.max(1, c.ok),
+          kb: (after.rss - before.rss) / Math.max(1, c.ok) / 1024,
+          heapKb:
+            m0 && m1 ? (m1.heapUsed + m1.external - m0.heapUsed - m0.external) / Math.max(1, c.ok) / 1024 : Number.NaN,
         };
-        rows.push(row);
+        runs.add(kind, rep, m);
         log(
-          `${kind}: ${c.ok}/${N} connected in ${(c.ms / 1000).toFixed(1)} s (server holds ${held}); ` +
-            `RSS ${(before.rss / 2 ** 20).toFixed(0)} → ${(after.rss / 2 ** 20).toFixed(0)} MB = ${(row.perConn / 1024).toFixed(2)} KB/conn (heap+external ${(row.heapPerConn / 1024).toFixed(2)} KB/conn)` +
+          `run ${rep + 1} ${NAMES[kind]}: ${c.ok}/${N} connected in ${(c.ms / 1000).toFixed(1)} s = ${f0(m.rate)}/s, ` +
+            `${f2(m.cpuMs)} ms CPU/connect, ${f2(m.kb)} KB RSS/conn` +
             (c.failed ? `; ${c.failed} failed ${JSON.stringify(c.errors)}` : ''),
         );
         await gens.closeClients();
+      } catch (e) {
+        runs.add(kind, rep, null);
+        runs.notes.push(`${NAMES[kind]} run ${rep + 1}: failed: ${(e as Error).message.split('\n')[0]}`);
+        log(`${NAMES[kind]}: FAILED ${(e as Error).message}`);
       } finally {
+        await gens.closeClients().catch(() => {});
         await server?.stop();
       }
     }
   } finally {
     await gens.stop();
   }
-  const get = (k: string) => rows.find((r) => r.server === k);
-  const p = get('parley');
-  const raw = get('raw');
-  const sio = get('sio');
-  const name = { parley: 'Parley (PostgreSQL)', raw: 'raw ws (baseline)', sio: 'Socket.IO 4 (baseline)' } as Record<
-    string,
-    string
-  >;
+  const pCpu = runs.med('parley', 'cpuMs');
+  const pKb = Math.max(runs.med('parley', 'kb'), runs.med('parley', 'heapKb') || 0);
   const md = [
-    `${N.toLocaleString('en-US')} idle authenticated connections per server, one server process each; RSS from /proc after a forced GC; RSS deltas include reuse of memory the process already held (a server that allocated much at start-up, like Parley's migrations, shows less), so the V8 heap+external delta is given too (load average before: ${loadBefore}; after: ${load()}).`,
+    `${N.toLocaleString('en-US')} idle authenticated connections per server, 100 connecting at a time, one server process each (ejabberd: its Erlang VM), ${opts.repeat} interleaved runs on fresh servers; medians with the spread (min–max) of the runs. RSS from /proc (Node servers after a forced GC); RSS deltas include reuse of memory the process already held, so the V8 heap+external delta is given too. Parley's and ejabberd's logins read PostgreSQL, whose CPU is not in "server CPU". Load average before: ${loadBefore}; after: ${load()}.`,
     '',
-    table(
-      [
-        'server',
-        'connected',
-        'RSS before MB',
-        'RSS after MB',
-        'KB RSS / connection',
-        'vs raw ws',
-        'vs Socket.IO',
-        'KB heap+external / connection',
-        'connect rate /s',
-        'server CPU ms / connect',
-      ],
-      rows.map((r) => [
-        name[r.server] ?? r.server,
-        `${r.connected}/${r.n}`,
-        fmt(r.before / 2 ** 20, 1),
-        fmt(r.after / 2 ** 20, 1),
-        fmt(r.perConn / 1024, 2),
-        ratio(r.perConn, raw?.perConn ?? Number.NaN),
-        ratio(r.perConn, sio?.perConn ?? Number.NaN),
-        fmt(r.heapPerConn / 1024, 2),
-        fmt(r.connected / (r.connectMs / 1000)),
-        fmt(r.cpuPerConnMs, 2),
-      ]),
-    ),
+    runs.table(METRICS),
+    '',
+    runs.ratioTable(METRICS),
+    '',
+    '<details><summary>Every run</summary>',
+    '',
+    runs.runTable(METRICS),
+    '',
+    '</details>',
+    ...(runs.notes.length ? ['', ...runs.notes.map((n) => `- ${n}`)] : []),
   ];
   return {
     key: 'idle',
-    title: '1. Idle connections: memory per connection',
+    title: '1. Idle connections: connect rate, CPU and memory per connection',
     markdown: md,
     targets: [
+      ratioTarget(runs, 'connects/s ≥ Socket.IO (idle connects)', 'sio', 'rate', 1, true),
       {
-        // Judged on the larger of the RSS delta and the heap+external delta (see above).
-        label: 'idle memory per connection ≤ 8 KB RSS',
-        value: p
-          ? `${fmt(p.perConn / 1024, 2)} KB RSS (${fmt(p.heapPerConn / 1024, 2)} KB heap+external)`
+        label: 'server CPU per connect ≤ 1.0 ms',
+        value: Number.isFinite(pCpu) ? `${runs.cell('parley', METRICS[2] as Metric)} ms` : 'not measured',
+        target: '≤ 1.0 ms',
+        met: Number.isFinite(pCpu) ? pCpu <= 1.0 : null,
+      },
+      {
+        label: 'idle memory per connection ≤ 8 KB',
+        value: Number.isFinite(pKb)
+          ? `${runs.cell('parley', METRICS[3] as Metric)} KB RSS, ${runs.cell('parley', METRICS[4] as Metric)} KB heap+external`
           : 'not measured',
-        target: '≤ 8 KB (both)',
-        met: p ? Math.max(p.perConn, p.heapPerConn) <= 8 * 1024 && p.connected === N : null,
+        target: '≤ 8 KB (RSS and heap)',
+        met: Number.isFinite(pKb) ? pKb <= 8 : null,
       },
     ],
     charts: [
       {
-        title: `Idle: KB RSS per connection (${N.toLocaleString('en-US')} connections)`,
-        unit: 'KB',
-        bars: rows.map((r) => ({ label: name[r.server] ?? r.server, value: r.perConn / 1024 })),
+        title: `Idle: connects/s (${N.toLocaleString('en-US')}, median, min–max)`,
+        unit: '/s',
+        bars: runs.bars('rate'),
       },
+      { title: 'Idle: server CPU ms per connect', unit: 'ms', bars: runs.bars('cpuMs') },
     ],
   };
 }

@@ -6,6 +6,7 @@ import { navigate, parseRoute, useLocation } from './lib/router.js';
 import { useTheme } from './lib/theme.js';
 import { AuthScreen } from './screens/auth-screen.js';
 import { InviteScreen } from './screens/invite-screen.js';
+import { ForgotPasswordScreen, MailLinkScreen, ResetPasswordScreen } from './screens/recovery-screens.js';
 import { WorkspaceScreen } from './screens/workspace-screen.js';
 import { WorkspacesScreen } from './screens/workspaces-screen.js';
 
@@ -21,6 +22,11 @@ function Pages() {
   useTheme();
 
   if (route.name === 'invite') return <InviteScreen token={route.token} />;
+  // Pages of mailed links work signed in or not (a reset from another browser, say).
+  if (route.name === 'forgot-password') return <ForgotPasswordScreen />;
+  if (route.name === 'reset-password') return <ResetPasswordScreen token={route.token} />;
+  if (route.name === 'verify-email') return <MailLinkScreen kind="verify" token={route.token} />;
+  if (route.name === 'confirm-email') return <MailLinkScreen kind="confirm" token={route.token} />;
   if (state.status === 'loading') return <Splash label="Loading Parley…" />;
   if (route.name === 'signin' || route.name === 'signup') {
     if (state.status === 'signed-in') return <Redirect to={route.next ?? '/'} />;

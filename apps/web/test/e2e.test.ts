@@ -722,6 +722,47 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     expect(ada.dialogs).toEqual([]);
   }, 180_000);
 
+  it('searches, filters, opens a hit deep in history and lands on it highlighted', async () => {
+    const a = ada.page;
+    await a.goto(`/w/${workspaceId}/c/public:history`);
+    await message(a, 'Message 10000').waitFor({ timeout: 20_000 });
+    await a.keyboard.press('Control+Shift+F');
+    const dialog = a.getByRole('dialog', { name: 'Search messages' });
+    await dialog.waitFor(WAIT);
+    const box = dialog.getByRole('searchbox', { name: 'Search messages' });
+    await box.fill('message 4321');
+    await box.press('Enter');
+    const hit = dialog.locator('.parley-search__hit', { hasText: 'Message 4321' });
+    await hit.waitFor(WAIT);
+    await expect.poll(() => hit.locator('mark').allTextContents(), WAIT).toEqual(['Message', '4321']);
+    // A filter chip narrows the query: this conversation only.
+    const chip = dialog.getByRole('button', { name: 'In #history', exact: true });
+    await chip.click();
+    await expect.poll(() => chip.getAttribute('aria-pressed'), WAIT).toBe('true');
+    await expect.poll(() => box.inputValue(), WAIT).toBe('message 4321 in:public:history');
+    await hit.waitFor(WAIT);
+    await shot(a, 'search');
+    await hit.click();
+    await a.waitForURL(/\?m=/);
+    const target = message(a, 'Message 4321');
+    await target.waitFor({ timeout: 20_000 });
+    await expect.poll(() => target.getAttribute('class'), WAIT).toContain('parley-message--highlighted');
+    await expect.poll(() => target.isVisible(), WAIT).toBe(true);
+    await shot(a, 'search-jump');
+    // Back to the live end of the channel.
+    await a.getByRole('button', { name: 'Jump to latest' }).click();
+    await message(a, 'Message 10000').waitFor(WAIT);
+    // Recent searches are remembered on this device.
+    await a.keyboard.press('Control+Shift+F');
+    await a
+      .getByRole('list', { name: 'Recent searches' })
+      .getByRole('button', { name: 'message 4321 in:public:history' })
+      .waitFor(WAIT);
+    await a.keyboard.press('Escape');
+    expect(ada.errors).toEqual([]);
+    expect(ada.dialogs).toEqual([]);
+  }, 60_000);
+
   it('saw no Content-Security-Policy violation on any page', () => {
     expect(ada.violations).toEqual([]);
     expect(bob.violations).toEqual([]);

@@ -4,6 +4,7 @@
  */
 import {
   type ChannelResponse,
+  type Member,
   type Message,
   type MessageResponse,
   type MessagesResponse,
@@ -14,6 +15,7 @@ import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
 import { type ChannelState, type LocalMessage, replaceEverywhere, upsertMessage } from './state.js';
+import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 
 const TYPING_THROTTLE_MS = 2_000;
 const TYPING_IDLE_MS = 3_000;
@@ -24,12 +26,26 @@ export interface SendOptions {
   parent_id?: string | null;
   quoted_message_id?: string | null;
   show_in_channel?: boolean;
+  /** Files (`File`/`Blob`, uploaded first) or earlier uploads (`{ id }`), at most 10. */
+  attachments?: readonly AttachmentInput[];
+  /** Upload progress of this send's files. */
+  onProgress?: (p: UploadProgress) => void;
 }
 
 export class Channel {
   private cidValue: string | null;
   private typingSent = new Map<string, number>();
   private typingIdle = new Map<string, ReturnType<typeof setTimeout>>();
+  private uploadsValue: Uploads | null = null;
+  private get uploads(): Uploads {
+    this.uploadsValue ??= new Uploads(this.client);
+    return this.uploadsValue;
+  }
+  /**
+   * Bumped whenever the loaded window is replaced (reload, loadAround, jumpToLatest): a page
+   * asked for before that belongs to the old window and is dropped when it arrives.
+   */
+  private viewEpoch = 0;
 
   constructor(
     private readonly client: ChannelHost,
@@ -144,7 +160,9 @@ export class Channel {
           ...cur,
           watching: true,
           channel: { ...cur.channel, ...rest, last_seq: cur.channel.last_seq },
-          members: Object.fromEntries(snap.members.map((m) => [m.user_id, m])),
+          // A resync answers without members (protocol 2): the member events it replayed kept
+          // them current. An older server still sends the list.
+          ...(snap.members ? { members: Object.fromEntries(snap.members.map((m) => [m.user_id, m])) } : {}),
         }));
       }
     } finally {
@@ -155,6 +173,7 @@ export class Channel {
 
   /** Drop local messages and load the channel afresh (after too long away). */
   async reload(): Promise<void> {
+    this.viewEpoch++;
     this.client.updateChannel(this.cid, (c) => ({
       ...c,
       loaded: false,
@@ -182,6 +201,27 @@ export class Channel {
     }
   }
 
+  /**
+   * One page of the members, ordered by user id (`cursor`: the `next` of the page before),
+   * merged into the channel's state. A resync no longer carries the member list: load it when
+   * it is shown.
+   */
+  async loadMembers(
+    opts: { cursor?: string; limit?: number } = {},
+  ): Promise<{ members: Member[]; next: string | null }> {
+    const r = await this.client.request('channel.members', {
+      cid: this.cid,
+      ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    });
+    this.client.updateChannel(this.cid, (c) => ({
+      ...c,
+      members: { ...c.members, ...Object.fromEntries(r.members.map((m) => [m.user_id, m])) },
+      read: { ...c.read, ...Object.fromEntries(r.members.map((m) => [m.user_id, m.last_read_seq])) },
+    }));
+    return r;
+  }
+
   async stopWatching(): Promise<void> {
     await this.client.request('channel.unwatch', { cid: this.cid });
     this.client.updateChannel(this.cid, (c) => ({ ...c, watching: false }));
@@ -189,9 +229,11 @@ export class Channel {
 
   /** Load older messages before the first one held; returns how many arrived. */
   async loadOlder(limit = 50): Promise<number> {
+    const epoch = this.viewEpoch;
     const first = this.state?.messages.find((m) => m.seq > 0);
     const q = first ? `before=${first.seq}&limit=${limit}` : `limit=${limit}`;
     const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/messages?${q}`);
+    if (epoch !== this.viewEpoch) return 0;
     this.client.updateChannel(this.cid, (c) => {
       let messages = c.messages;
       for (const m of page.messages)
@@ -199,6 +241,54 @@ export class Channel {
       return { ...c, messages, hasOlder: page.messages.length >= limit };
     });
     return page.messages.length;
+  }
+
+  /**
+   * Show a window of history with `messageId` in the middle (a search hit, a link to a
+   * message), replacing what is loaded; page on with `loadOlder` and `loadNewer`. While newer
+   * messages exist beyond the window (`hasNewer`), live ones are not added to the view.
+   */
+  async loadAround(messageId: string, limit = 50): Promise<void> {
+    const epoch = ++this.viewEpoch;
+    const page = await this.client.http.call<MessagesResponse>(
+      'GET',
+      `/v1/channels/${this.cid}/messages?around=${encodeURIComponent(messageId)}&limit=${limit}`,
+    );
+    if (epoch !== this.viewEpoch) return;
+    this.client.updateChannel(this.cid, (c) => {
+      let messages = c.messages.filter((m) => m.status !== 'sent');
+      for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      const last = page.messages.at(-1)?.seq ?? 0;
+      const hasNewer = last < c.lastSeq && page.messages.length >= limit - Math.floor((limit - 1) / 2);
+      return { ...c, messages, loaded: true, hasOlder: (page.messages[0]?.seq ?? 0) > 1, hasNewer };
+    });
+  }
+
+  /** Load messages after the last one held (after `loadAround`); returns how many arrived. */
+  async loadNewer(limit = 50): Promise<number> {
+    const stored = this.state?.messages.filter((m) => m.seq > 0) ?? [];
+    const last = stored.at(-1);
+    if (!last) return 0;
+    const epoch = this.viewEpoch;
+    const page = await this.client.http.call<MessagesResponse>(
+      'GET',
+      `/v1/channels/${this.cid}/messages?after=${last.seq}&limit=${limit}`,
+    );
+    if (epoch !== this.viewEpoch) return 0;
+    this.client.updateChannel(this.cid, (c) => {
+      let messages = c.messages;
+      for (const m of page.messages)
+        if (!messages.some((x) => x.id === m.id)) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      return { ...c, messages, hasNewer: page.messages.length >= limit };
+    });
+    return page.messages.length;
+  }
+
+  /** Leave a window of older history: load the latest messages again. */
+  async jumpToLatest(): Promise<void> {
+    if (!this.state?.hasNewer) return;
+    this.client.updateChannel(this.cid, (c) => ({ ...c, hasNewer: false }));
+    await this.reload();
   }
 
   /**
@@ -218,9 +308,18 @@ export class Channel {
       },
       created_at: new Date().toISOString(),
     };
-    const local = pendingMessage(entry, this.client.me);
     this.stopTyping(msg.parent_id ?? null);
+    if (msg.attachments?.length) {
+      if (Uploads.needsUpload(msg.attachments)) return this.uploads.send(entry, msg.attachments, msg.onProgress);
+      (entry.message as { attachments?: string[] }).attachments = msg.attachments.map((a) => (a as { id: string }).id);
+    }
+    const local = pendingMessage(entry, this.client.me);
     return this.client.enqueue(entry, local);
+  }
+
+  /** Cancel a send whose files are still uploading: the message goes, uploaded files are deleted. */
+  cancelSend(messageId: string): boolean {
+    return this.uploads.cancel(messageId);
   }
 
   /** Send a failed message again, with the same id (so it can never be stored twice). */
@@ -228,6 +327,8 @@ export class Channel {
     const m = this.client.findLocal(this.cid, messageId);
     if (!m || m.status === 'sent')
       return Promise.reject(new ParleyError('NOT_FOUND', 'No unsent message with that id', { retryable: false }));
+    const again = this.uploadsValue?.retry(messageId);
+    if (again) return again;
     return this.sendMessage({
       id: m.id,
       text: m.text,

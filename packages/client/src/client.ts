@@ -19,6 +19,8 @@ import type {
   QueryChannelsResponse,
   ReplyBody,
   RequestBody,
+  SearchMessagesResponse,
+  SearchSort,
   ServerEvent,
   SetStatusBody,
   UpdateMeBody,
@@ -34,6 +36,7 @@ import { type FetchLike, Http } from './http.js';
 import { Ingest } from './ingest.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
+import { PresenceFollows } from './presence.js';
 import {
   type ChannelState,
   type ClientState,
@@ -44,6 +47,15 @@ import {
 } from './state.js';
 import { MemoryStorage, type StorageAdapter } from './storage.js';
 import { Store } from './store.js';
+
+/** A user known only as a member of some channel in state. */
+function memberUser(s: ClientState, id: string): User | undefined {
+  for (const c of Object.values(s.channels)) {
+    const u = c.members[id]?.user;
+    if (u) return u;
+  }
+  return undefined;
+}
 
 export interface ChatClientOptions {
   /** The server's base URL, e.g. `http://localhost:3000`. */
@@ -86,6 +98,7 @@ export class ChatClient implements ChannelHost {
   private readonly persistence: Persistence;
   private readonly inbound: Ingest;
   private readonly sends: Outbox;
+  private readonly follows: PresenceFollows;
   private lastQuery: QueryChannelsBody = {};
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   /** Bumped by disconnectUser: REST answers that arrive after it are dropped (see Http). */
@@ -122,6 +135,22 @@ export class ChatClient implements ChannelHost {
       updateChannel: (cid, fn) => this.updateChannel(cid, fn),
       findLocal: (cid, id) => this.findLocal(cid, id),
       save: (entries) => this.persistence.saveOutbox(entries),
+    });
+    this.follows = new PresenceFollows({
+      request: (type, body) => this.request(type, body),
+      isOnline: () => this.conn?.isOnline ?? false,
+      apply: (states) =>
+        this.state.update((s) => {
+          let users: Record<string, User> | null = null;
+          for (const [id, presence] of Object.entries(states)) {
+            // A user not met yet as a user may be known as a channel member.
+            const u = s.users[id] ?? memberUser(s, id);
+            if (!u || u.presence === presence) continue;
+            users ??= { ...s.users };
+            users[id] = { ...u, presence };
+          }
+          return users ? { ...s, users } : s;
+        }),
     });
     this.inbound = new Ingest({
       state: this.state,
@@ -196,6 +225,7 @@ export class ChatClient implements ChannelHost {
     this.typingTimer = null;
     await this.persistence.now();
     this.sends.reset();
+    this.follows.reset();
     this.state.update(() => ({ ...initialState, connection: 'offline' }));
     this.channelObjects.clear();
     this.inbound.reset();
@@ -278,6 +308,23 @@ export class ChatClient implements ChannelHost {
     return r.users;
   }
 
+  /**
+   * Search the messages this user may read (query language: docs/protocol.md#search). Pass
+   * the answer's `next` as `cursor` for the following page; `next` is null on the last.
+   */
+  async search(
+    query: string,
+    opts: { sort?: SearchSort; limit?: number; cursor?: string | null } = {},
+  ): Promise<SearchMessagesResponse> {
+    const params = new URLSearchParams({ q: query });
+    if (opts.sort) params.set('sort', opts.sort);
+    if (opts.limit) params.set('limit', String(opts.limit));
+    if (opts.cursor) params.set('cursor', opts.cursor);
+    const r = await this.http.call<SearchMessagesResponse>('GET', `/v1/search/messages?${params}`);
+    this.mergeUsers(r.results.flatMap((hit) => (hit.message.user ? [hit.message.user] : [])));
+    return r;
+  }
+
   /** Set or clear (text: null) your custom status. */
   async setStatus(status: SetStatusBody): Promise<User> {
     const r = await this.http.call<UserResponse>('POST', '/v1/me/status', status);
@@ -292,6 +339,17 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([r.user]);
     this.state.update((s) => ({ ...s, user: { ...r.user } }));
     return r.user;
+  }
+
+  /**
+   * Follow these users' presence (`presence.changed` keeps `state.users[id].presence`
+   * current) until the returned function is called. Show a user, watch their presence: the
+   * server sends changes only about users some part of the UI asked for. Asks are counted
+   * (two lists showing one user follow them once), batched per tick, and renewed after every
+   * reconnect.
+   */
+  watchPresence(userIds: readonly string[]): () => void {
+    return this.follows.watch(userIds);
   }
 
   /** Mark yourself away or back online (presence). */
@@ -329,6 +387,7 @@ export class ChatClient implements ChannelHost {
   private onHello(hello: HelloFrame, reconnected: boolean): void {
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
+    this.follows.resubscribe();
     void this.resync(hello, reconnected);
   }
 

@@ -11,6 +11,7 @@ import {
   parseServerFrame,
   type ReplyBody,
   type RequestBody,
+  retryAfterMs,
   type ServerEvent,
   shouldReconnect,
 } from '@parley/protocol';
@@ -214,6 +215,13 @@ export class Connection {
     if (code === CLOSE_CODES.UNAUTHORIZED && !this.everConnected && this.attempts >= 1) {
       for (const w of this.helloWaiters.splice(0))
         w.reject(new ParleyError('UNAUTHORIZED', reason || 'token refused', { retryable: false }));
+    }
+    // The server is opening as many sockets as it can: come back when it says, not before,
+    // with up to half the hint again as jitter so the refused do not return together.
+    const hint = code === CLOSE_CODES.OVERLOADED ? retryAfterMs(reason) : null;
+    if (hint !== null) {
+      this.scheduleReconnect(Math.round(hint + Math.random() * (hint / 2)));
+      return;
     }
     this.scheduleReconnect();
   }

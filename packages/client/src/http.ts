@@ -20,6 +20,11 @@ export class Http {
     private readonly session: () => number = () => 0,
   ) {}
 
+  /** An absolute URL for a server path (file links are paths such as `/v1/files/…`). */
+  resolve(path: string): string {
+    return /^https?:/.test(path) ? path : `${this.base.replace(/\/$/, '')}${path}`;
+  }
+
   async call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     const session = this.session();
     const result = await this.send<T>(method, path, body, retried);
@@ -59,4 +64,70 @@ export class Http {
       details: err?.details,
     });
   }
+
+  /**
+   * POST a file as `multipart/form-data` (one part named `file`), reporting progress where the
+   * platform can (XMLHttpRequest in browsers; fetch elsewhere reports 0 then 1).
+   */
+  async upload<T>(
+    path: string,
+    file: Blob,
+    name: string,
+    opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const url = `${this.base.replace(/\/$/, '')}${path}`;
+    const attempt = async (refresh: boolean): Promise<{ status: number; text: string }> => {
+      const headers: Record<string, string> = {
+        'x-api-key': this.apiKey,
+        authorization: `Bearer ${await this.token(refresh)}`,
+      };
+      const form = new FormData();
+      form.append('file', file, name);
+      if (typeof XMLHttpRequest !== 'undefined') return xhrUpload(url, headers, form, opts);
+      opts.onProgress?.(0, file.size);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: form,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      const text = await res.text();
+      opts.onProgress?.(file.size, file.size);
+      return { status: res.status, text };
+    };
+    let r: { status: number; text: string };
+    try {
+      r = await attempt(false);
+      if (r.status === 401) r = await attempt(true);
+    } catch (e) {
+      if (opts.signal?.aborted) throw new ParleyError('CANCELLED', 'The upload was cancelled', { retryable: false });
+      throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
+    }
+    const json = r.text ? (JSON.parse(r.text) as unknown) : undefined;
+    if (r.status >= 200 && r.status < 300) return json as T;
+    const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+    throw new ParleyError(err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${r.status}`, {
+      status: r.status,
+      details: err?.details,
+    });
+  }
+}
+
+function xhrUpload(
+  url: string,
+  headers: Record<string, string>,
+  form: FormData,
+  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.total);
+    xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });
+    xhr.onerror = () => reject(new Error('upload failed'));
+    xhr.onabort = () => reject(new Error('aborted'));
+    opts.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
 }

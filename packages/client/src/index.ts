@@ -25,6 +25,7 @@ export {
   inChannelView,
   initialState,
   type LocalMessage,
+  type LocalUpload,
   replaceEverywhere,
   sortChannelList,
   type TypingEntry,
@@ -33,3 +34,4 @@ export {
 } from './state.js';
 export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
 export { type Readable, Store } from './store.js';
+export { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';

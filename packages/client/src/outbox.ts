@@ -17,6 +17,8 @@ export interface OutboxEntry {
     parent_id?: string | null;
     quoted_message_id?: string | null;
     show_in_channel?: boolean;
+    /** Ids of files already uploaded (see uploads.ts). */
+    attachments?: string[];
   };
   created_at: string;
 }

@@ -13,6 +13,22 @@ export interface LocalMessage extends Message {
   /** `sending` until the server stores it, `sent` after, `failed` when it refused (see `error`). */
   status: 'sending' | 'sent' | 'failed';
   error?: { code: string; message: string };
+  /** Files of a send still being uploaded (see uploads.ts); gone once the server stores it. */
+  uploads?: LocalUpload[];
+}
+
+/** One file of an optimistic message, while it uploads. */
+export interface LocalUpload {
+  /** A local id (the attachment's id once uploaded). */
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  /** 0 … 1. */
+  progress: number;
+  state: 'uploading' | 'done' | 'failed' | 'cancelled';
+  /** An object URL of the local file, to show it at once (browsers only). */
+  preview?: string;
 }
 
 /** Who is typing: key `userId|parentId`. */
@@ -41,6 +57,12 @@ export interface ChannelState {
   mentionCount: number;
   /** Whether history exists before the first loaded message. */
   hasOlder: boolean;
+  /**
+   * Set while the view is a window of older history (after `channel.loadAround`): messages
+   * newer than the window exist, and live ones are not appended (they would leave a hole)
+   * until `loadNewer` reaches the latest or `jumpToLatest` reloads.
+   */
+  hasNewer?: boolean;
   /** Whether messages were loaded (a list entry alone carries only the summary). */
   loaded: boolean;
   watching: boolean;
@@ -176,7 +198,8 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
       }
       if (inChannelView(m)) {
         const known = next.messages.some((x) => x.id === m.id && x.status === 'sent');
-        next = { ...next, messages: next.loaded || next.watching ? upsertMessage(next.messages, m) : next.messages };
+        const shown = (next.loaded || next.watching) && (!next.hasNewer || next.messages.some((x) => x.id === m.id));
+        next = { ...next, messages: shown ? upsertMessage(next.messages, m) : next.messages };
         if (m.type !== 'deleted')
           next = {
             ...next,

@@ -521,8 +521,12 @@ describe('users', () => {
     expect(alice.state.get().users.alfred?.name).toBe('Alfred');
   });
 
-  it('setStatus updates me and reaches people who share a channel', async () => {
+  it('setStatus updates me and reaches the people who follow my presence', async () => {
     await group();
+    // Protocol 2: a status travels in presence.changed, to followers only.
+    const stop = bob.watchPresence(['alice']);
+    await new Promise((r) => setTimeout(r, 0)); // the follow goes out at the end of the tick
+    await bob.request('ping', {}); // and, handled in order, is in place once this is answered
     const me = await alice.setStatus({ text: 'in a meeting', emoji: ':calendar:' });
     expect(me.status?.text).toBe('in a meeting');
     expect(alice.state.get().user?.status?.text).toBe('in a meeting');
@@ -531,15 +535,19 @@ describe('users', () => {
     await until(() => bob.state.get().users.alice?.status?.text === 'in a meeting', 5_000, 'bob sees the status');
     await alice.setStatus({ text: null });
     expect(alice.state.get().user?.status ?? null).toBeNull();
+    stop();
   });
 
-  it('presence: others go online and offline in state.users', async () => {
+  it('presence: others go online and offline in state.users, for the users the client follows', async () => {
     const ch = alice.channel('group', 'presence');
     await ch.createChannel({ members: ['carol'] });
+    // Protocol 2: sharing a channel sends no presence; following does.
+    const stop = alice.watchPresence(['carol']);
     const carol = await connect('carol');
     await until(() => alice.state.get().users.carol?.presence === 'online', 5_000, 'carol online');
     await carol.disconnectUser();
     await until(() => alice.state.get().users.carol?.presence === 'offline', 5_000, 'carol offline');
+    stop();
   });
 });
 

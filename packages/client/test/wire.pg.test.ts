@@ -55,6 +55,8 @@ describe('the frames a server sends', () => {
     await ch.watch();
     const bobCh = bob.channel('group', 'wire');
     await bobCh.watch();
+    // Protocol 2: alice hears bob's presence because she follows it.
+    alice.watchPresence(['bob']);
 
     const m = await ch.sendMessage({ text: 'hello @bob' });
     await ch.sendMessage({ text: 'in a thread', parent_id: m.id });

@@ -89,6 +89,8 @@ export const Account = Type.Object({
   id: Uuid,
   email: Type.String(),
   name: Type.String(),
+  /** Whether the owner proved the address (a mailed link); see `AuthOptions`. */
+  email_verified: Type.Boolean(),
   created_at: Timestamp,
 });
 export type Account = Static<typeof Account>;
@@ -211,3 +213,61 @@ export const InvitePreview = Type.Object({
 });
 export type InvitePreview = Static<typeof InvitePreview>;
 export const InvitePreviewResponse = Type.Object({ invite: InvitePreview });
+
+// ---- mail: verification, password reset, change of email; sign-in protection ------------
+
+/** How long a password-reset link works, in seconds: 30 minutes. */
+export const RESET_TOKEN_TTL_SECONDS = 30 * 60;
+/** How long an email-verification link works, in seconds: 24 hours. */
+export const VERIFY_TOKEN_TTL_SECONDS = 24 * 3600;
+/** How long a change-of-email link works, in seconds: 1 hour. */
+export const EMAIL_CHANGE_TOKEN_TTL_SECONDS = 3600;
+/** How many earlier passwords of an account a new one may not repeat. */
+export const PASSWORD_HISTORY = 5;
+
+/**
+ * Why a password was refused by the policy (`VALIDATION_ERROR`, `details.reason`), beyond its
+ * length (which the schema checks): `breached` — it is on the list of common passwords from
+ * breaches; `reused` — one of the account's last PASSWORD_HISTORY passwords; `email` — it is
+ * the account's email address.
+ */
+export const PASSWORD_REFUSALS = ['breached', 'reused', 'email'] as const;
+export type PasswordRefusal = (typeof PASSWORD_REFUSALS)[number];
+
+/** `GET /v1/auth/options`: what the sign-in pages need to know about this server. */
+export const AuthOptions = Type.Object({
+  /** `smtp`: mail is sent; `log`: no SMTP server is configured, mail is only written to the server log. */
+  email_delivery: Type.Union([Type.Literal('smtp'), Type.Literal('log')]),
+  /** Whether an account must verify its email before it can sign in. */
+  email_verification_required: Type.Boolean(),
+  password_min_length: Type.Integer(),
+});
+export type AuthOptions = Static<typeof AuthOptions>;
+
+/** `POST /v1/auth/password/forgot`: always `{ok:true}`, whether the email has an account or not. */
+export const ForgotPasswordBody = Type.Object(
+  { email: SafeText({ minLength: 1, maxLength: 254 }) },
+  { additionalProperties: false },
+);
+export type ForgotPasswordBody = Static<typeof ForgotPasswordBody>;
+
+/** A token from a mailed link: 43 base64url characters (anything else is refused as invalid). */
+const MailToken = SafeText({ minLength: 1, maxLength: 100 });
+
+/** `POST /v1/auth/password/reset`: the token of the mailed link and the new password. */
+export const ResetPasswordBody = Type.Object(
+  { token: MailToken, new_password: Password },
+  { additionalProperties: false },
+);
+export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
+
+/** `POST /v1/auth/email/verify` and `/v1/auth/email/confirm`: the token of a mailed link. */
+export const MailTokenBody = Type.Object({ token: MailToken }, { additionalProperties: false });
+export type MailTokenBody = Static<typeof MailTokenBody>;
+
+/** `POST /v1/auth/email/change`: the new address, and the current password to prove it is the owner. */
+export const ChangeEmailBody = Type.Object(
+  { new_email: Email, password: SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }) },
+  { additionalProperties: false },
+);
+export type ChangeEmailBody = Static<typeof ChangeEmailBody>;

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { Attachment } from './attachments.js';
 import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -87,6 +88,8 @@ const MessageFields = {
   created_at: Timestamp,
   updated_at: Timestamp,
   deleted_at: Nullable(Timestamp),
+  /** Files on the message (see attachments.ts); always present in the server's answers. */
+  attachments: Type.Optional(Type.Array(Attachment)),
 };
 
 /** A quoted message, embedded one level deep. */

@@ -28,6 +28,16 @@ export const ERRORS = {
     summary: 'An unexpected server error. It is logged; details are never sent.',
   },
   UNAVAILABLE: { status: 503, retryable: true, summary: 'The server or its database is temporarily unavailable.' },
+  QUOTA_EXCEEDED: {
+    status: 413,
+    retryable: false,
+    summary: 'Storing this would take the user or the app past its storage quota.',
+  },
+  ACCOUNT_LOCKED: {
+    status: 423,
+    retryable: true,
+    summary: 'Too many failed sign-ins: the account is locked for a while (`details.retry_after_ms`).',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */
@@ -61,6 +71,11 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 4004,
   /** The server is shutting down or restarting. Reconnect (to another node). */
   SHUTTING_DOWN: 4005,
+  /**
+   * The server is opening as many sockets as it can serve: reconnect after the reason's
+   * `retry_after_ms=N` (plus jitter), not before. See `retryAfterMs`.
+   */
+  OVERLOADED: 4006,
   /** The API key names no app. Do not retry with the same key. */
   UNKNOWN_APP: 4501,
   /** The client broke the protocol in a way that cannot be answered (for example, a second auth frame). */
@@ -70,4 +85,15 @@ export const CLOSE_CODES = {
 /** Whether a client should reconnect after the server closed with this code. */
 export function shouldReconnect(code: number): boolean {
   return code < 4500 || code > 4999;
+}
+
+/** The close reason of `OVERLOADED`: `retry_after_ms=N`. */
+export function retryAfterReason(ms: number): string {
+  return `retry_after_ms=${Math.max(0, Math.round(ms))}`;
+}
+
+/** The retry hint of a close reason (`retry_after_ms=N`), in ms, or null when it has none. */
+export function retryAfterMs(reason: string): number | null {
+  const m = /(?:^|[\s;,])retry_after_ms=(\d{1,7})(?:$|[\s;,])/.exec(reason);
+  return m ? Number(m[1]) : null;
 }

@@ -1,7 +1,8 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type PresenceState, User } from './entities.js';
-import { Cid, Seq, Uuid } from './ids.js';
+import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
+import { SEARCH_REQUEST_FIELDS } from './search.js';
 
 /** The first frame a client sends after the socket opens. */
 export const AuthFrame = Type.Object(
@@ -20,6 +21,14 @@ export const HelloFrame = Type.Object({
   channels: Type.Record(Cid, Seq),
 });
 export type HelloFrame = Static<typeof HelloFrame>;
+
+/** Most user ids in one `presence.subscribe` / `presence.unsubscribe`. */
+export const MAX_PRESENCE_IDS = 200;
+/** Most users one connection may follow the presence of; a subscribe beyond it is refused whole. */
+export const MAX_PRESENCE_SUBSCRIPTIONS = 1_000;
+/** Largest page of `channel.members`. */
+export const MAX_MEMBERS_PAGE = 500;
+const PresenceIds = Type.Array(UserId, { minItems: 1, maxItems: MAX_PRESENCE_IDS });
 
 const ReqId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const req = <P extends Record<string, TSchema>>(type: string, props: P) =>
@@ -48,7 +57,22 @@ export const CLIENT_REQUESTS = {
   'channel.watch': req('channel.watch', { cid: Cid, since: Type.Optional(Seq) }),
   'channel.unwatch': req('channel.unwatch', { cid: Cid }),
   'presence.set': req('presence.set', { presence: Type.Union([Type.Literal('online'), Type.Literal('away')]) }),
+  'search.messages': req('search.messages', SEARCH_REQUEST_FIELDS),
   ping: req('ping', {}),
+  /**
+   * Receive `presence.changed` for these users (of the caller's app) from now on, on this
+   * connection; at most `MAX_PRESENCE_IDS` per request and `MAX_PRESENCE_SUBSCRIPTIONS` per
+   * connection. Answered with their presence now. Subscriptions end with the connection.
+   */
+  'presence.subscribe': req('presence.subscribe', { user_ids: PresenceIds }),
+  /** Stop receiving `presence.changed` for these users on this connection. */
+  'presence.unsubscribe': req('presence.unsubscribe', { user_ids: PresenceIds }),
+  /** One page of a channel's members, ordered by user id: `cursor` is the `next` of the page before. */
+  'channel.members': req('channel.members', {
+    cid: Cid,
+    cursor: Type.Optional(UserId),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MEMBERS_PAGE })),
+  }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -6,12 +6,16 @@
 export {
   Account,
   AccountResponse,
+  AuthOptions,
   AuthSessionResponse,
+  ChangeEmailBody,
   ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,
+  EMAIL_CHANGE_TOKEN_TTL_SECONDS,
   EmptyBody,
+  ForgotPasswordBody,
   INVITE_DEFAULT_HOURS,
   INVITE_INVALID_REASONS,
   INVITE_MAX_HOURS,
@@ -23,15 +27,22 @@ export {
   InviteTokenParams,
   JOIN_POLICIES,
   JoinPolicy,
+  MailTokenBody,
   OkResponse,
+  PASSWORD_HISTORY,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  PASSWORD_REFUSALS,
+  type PasswordRefusal,
+  RESET_TOKEN_TTL_SECONDS,
+  ResetPasswordBody,
   SESSION_COOKIE,
   SESSION_TTL_SECONDS,
   SignInBody,
   SignUpBody,
   UpdateWorkspaceBody,
   UpdateWorkspaceMemberBody,
+  VERIFY_TOKEN_TTL_SECONDS,
   WORKSPACE_ROLES,
   WORKSPACE_TOKEN_TTL_SECONDS,
   Workspace,
@@ -45,7 +56,7 @@ export {
   WorkspaceSession,
   WorkspacesResponse,
 } from './accounts.js';
-
+export * from './attachments.js';
 export {
   Channel,
   ErrorBody,
@@ -70,6 +81,8 @@ export {
   ERRORS,
   type ErrorCode,
   isRetryable,
+  retryAfterMs,
+  retryAfterReason,
   shouldReconnect,
   statusOf,
 } from './errors.js';
@@ -91,6 +104,9 @@ export {
   type ClientRequest,
   type ClientRequestType,
   HelloFrame,
+  MAX_MEMBERS_PAGE,
+  MAX_PRESENCE_IDS,
+  MAX_PRESENCE_SUBSCRIPTIONS,
   type ReplyFrame,
   type SettablePresence,
 } from './frames.js';
@@ -98,11 +114,13 @@ export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, U
 export {
   EmptyReply,
   MemberResponse,
+  MembersPageResponse,
   MeResponse,
   MessageResponse,
   MessagesResponse,
   PongResponse,
   PresenceResponse,
+  PresenceSubscribeResponse,
   QueryChannelsResponse,
   REQUEST_REPLIES,
   ReactionResponse,
@@ -116,6 +134,15 @@ export {
   WatchResponse,
 } from './replies.js';
 export * from './rest.js';
+export {
+  SEARCH_MAX_LIMIT,
+  SEARCH_SORTS,
+  SearchChannel,
+  SearchHit,
+  SearchMessagesQuery,
+  SearchMessagesResponse,
+  SearchSort,
+} from './search.js';
 export { checkServerFrame } from './server-frame-check.js';
 export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export {

@@ -10,7 +10,9 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
+import { UserId } from './ids.js';
 import * as rest from './rest.js';
+import { SearchMessagesResponse } from './search.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
 
@@ -51,12 +53,13 @@ export type ReadStateResponse = Static<typeof ReadStateResponse>;
 // ---- socket replies ----------------------------------------------------------------------
 
 /**
- * `channel.watch`: the channel with its members, and whether the client must reload it (it
+ * `channel.watch`: the channel with its members (only on a first watch, without `since`: a
+ * resync with `since` gets what changed as events, and pages members with `channel.members`), and whether the client must reload it (it
  * missed more than the server replays). A watch the server could not subscribe answers
  * `{reload: true}` alone.
  */
 export const WatchResponse = Type.Union([
-  Type.Object({ channel: Channel, members: Type.Array(Member), reload: Type.Boolean() }),
+  Type.Object({ channel: Channel, members: Type.Optional(Type.Array(Member)), reload: Type.Boolean() }),
   Type.Object({ reload: Type.Literal(true) }),
 ]);
 export type WatchResponse = Static<typeof WatchResponse>;
@@ -64,6 +67,15 @@ export type WatchResponse = Static<typeof WatchResponse>;
 export const PresenceResponse = Type.Object({ presence: PresenceState });
 /** `ping`: the server's clock, in ms. */
 export const PongResponse = Type.Object({ pong: Type.Integer() });
+/** `presence.subscribe`: the presence now of each user asked for (unknown users read `offline`). */
+export const PresenceSubscribeResponse = Type.Object({ presence: Type.Record(UserId, PresenceState) });
+export type PresenceSubscribeResponse = Static<typeof PresenceSubscribeResponse>;
+/** `channel.members`: one page of members and the cursor of the next (null at the end). */
+export const MembersPageResponse = Type.Object({
+  members: Type.Array(Member),
+  next: Type.Union([UserId, Type.Null()]),
+});
+export type MembersPageResponse = Static<typeof MembersPageResponse>;
 /** A request answered with nothing but `ok`. */
 export const EmptyReply = Type.Object({});
 
@@ -80,7 +92,11 @@ export const REQUEST_REPLIES = {
   'channel.watch': WatchResponse,
   'channel.unwatch': EmptyReply,
   'presence.set': PresenceResponse,
+  'search.messages': SearchMessagesResponse,
   ping: PongResponse,
+  'presence.subscribe': PresenceSubscribeResponse,
+  'presence.unsubscribe': EmptyReply,
+  'channel.members': MembersPageResponse,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { AttachmentIds } from './attachments.js';
 import { Channel, Member, MemberRole, Message, User, UserRole } from './entities.js';
 import { ChannelEvent } from './events.js';
 import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
@@ -31,6 +32,17 @@ export const AppCredentials = Type.Object({
   api_secret: Type.String(),
 });
 export type AppCredentials = Static<typeof AppCredentials>;
+/** `PATCH /v1/admin/apps/{id}`: an app's settings. */
+export const UpdateAppBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    /** A PostgreSQL text-search configuration: `english`, `german`, `simple`, … */
+    search_language: Type.Optional(Type.String({ pattern: '^[a-z_]{1,63}$' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateAppBody = Static<typeof UpdateAppBody>;
+export const AppSettings = Type.Object({ id: Uuid, name: Type.String(), search_language: Type.String() });
 
 // ---- users -------------------------------------------------------------------------------
 
@@ -50,10 +62,19 @@ export const UpsertUsersBody = Type.Object(
   { additionalProperties: false },
 );
 export type UpsertUsersBody = Static<typeof UpsertUsersBody>;
-export const UsersResponse = Type.Object({ users: Type.Array(User) });
+export const UsersResponse = Type.Object({
+  users: Type.Array(User),
+  /** User search only: the cursor of the next page, or null on the last. */
+  next: Type.Optional(Nullable(Type.String())),
+});
 export const UserResponse = Type.Object({ user: User });
 export const QueryUsersQuery = Type.Object(
-  { q: Type.Optional(SafeText({ maxLength: 100 })), limit: Type.Optional(Limit) },
+  {
+    q: Type.Optional(SafeText({ maxLength: 100 })),
+    limit: Type.Optional(Limit),
+    /** `next` of the previous page. */
+    cursor: Type.Optional(SafeText({ maxLength: 500 })),
+  },
   { additionalProperties: false },
 );
 export type QueryUsersQuery = Static<typeof QueryUsersQuery>;
@@ -151,6 +172,8 @@ export const ChannelFilter = Type.Object(
       ]),
     ),
     archived: Type.Optional(Type.Boolean()),
+    /** Words found anywhere in the name, topic or description (ignoring case): the channel browser's search. */
+    search: Type.Optional(SafeText({ minLength: 1, maxLength: 100 })),
     joined: Type.Optional(
       Type.Boolean({ description: 'true: only channels I belong to (default); false: only ones I do not' }),
     ),
@@ -202,10 +225,13 @@ export type UpdateMemberBody = Static<typeof UpdateMemberBody>;
 export const MessageInput = Type.Object(
   {
     id: Type.Optional(Uuid),
-    text: MessageText,
+    /** May be empty (`""`) only when the message carries attachments. */
+    text: Type.Union([MessageText, Type.Literal('')]),
     parent_id: Type.Optional(Nullable(Uuid)),
     show_in_channel: Type.Optional(Type.Boolean()),
     quoted_message_id: Type.Optional(Nullable(Uuid)),
+    /** Ids of uploads (`POST /v1/channels/{cid}/uploads`) to attach, at most 10, in order. */
+    attachments: Type.Optional(AttachmentIds),
   },
   { additionalProperties: false },
 );
@@ -222,7 +248,13 @@ export const HistoryQuery = Type.Object(
   {
     before: Type.Optional(Seq),
     after: Type.Optional(Seq),
-    around: Type.Optional(Uuid),
+    /** A message id, or a seq (the message at it, or the last one before it). */
+    around: Type.Optional(
+      Type.String({
+        pattern: '^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,15})$',
+        description: 'a message id, or a seq',
+      }),
+    ),
     limit: Type.Optional(Limit),
   },
   { additionalProperties: false },

@@ -4,5 +4,11 @@
  * History (bump on any change a deployed client could notice; never reuse a number):
  * - 1 (2026-11): first public contract: apps, users, channels, messages, threads,
  *   reactions, reads, typing, presence, per-channel seq and event replay.
+ * - 2 (2026-11): presence by subscription: `presence.changed` about other users reaches only
+ *   connections that sent `presence.subscribe` for them (a user's own changes still reach all
+ *   of their connections); `channel.watch {since}` answers without `members`, which
+ *   `channel.members` pages; close code 4006 `OVERLOADED` with `retry_after_ms=N`. Added in
+ *   the same release: message `attachments`, `search.messages`, `around=<seq>`.
+ *   Migration: docs/protocol.md, "Protocol version 2".
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;

@@ -10,6 +10,7 @@ import { type KeyboardEvent, type ReactNode, useId, useRef, useState } from 'rea
 import { useChatClient, useClientState, useMe } from './context.js';
 import { useDmMembers } from './dm-members.js';
 import { cx, displayName } from './format.js';
+import { useWatchPresence } from './presence.js';
 import { PresenceDot } from './user.js';
 
 type Fallback = Readonly<Record<string, readonly Member[]>>;
@@ -134,6 +135,16 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
       }),
     rowsEqual,
   );
+  // The DM rows show their peers' presence: follow it while the list is shown.
+  const peers = useClientState((s) =>
+    s.channelList
+      .flatMap((cid) => {
+        const c = s.channels[cid];
+        return c?.channel.type === 'dm' ? dmPeers(c, me, fetchedMembers) : [];
+      })
+      .join(' '),
+  );
+  useWatchPresence(peers ? peers.split(' ') : []);
   const channels = rows.filter((r) => !r.dm);
   const dms = rows.filter((r) => r.dm);
   const ordered = [...channels, ...dms];

@@ -17,6 +17,19 @@
  * ```
  */
 export {
+  AttachButton,
+  FileCard,
+  formatBytes,
+  Lightbox,
+  type LightboxProps,
+  MAX_FILES,
+  MessageAttachments,
+  type MessageAttachmentsProps,
+  PendingFiles,
+  useFileLink,
+  usePendingFiles,
+} from './attachments.js';
+export {
   Channel,
   type ChannelContextValue,
   type ChannelProps,
@@ -43,6 +56,7 @@ export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
+export { useWatchPresence } from './presence.js';
 export {
   DEFAULT_REACTIONS,
   REACTION_EMOJI,
@@ -51,6 +65,15 @@ export {
   reactionEmoji,
 } from './reaction-picker.js';
 export { type BuildRowsOptions, buildRows, type MessageRow } from './rows.js';
+export {
+  DEFAULT_SEARCH_CHIPS,
+  highlightParts,
+  loadRecentSearches,
+  MessageSearch,
+  type MessageSearchProps,
+  type SearchChip,
+  SearchHighlight,
+} from './search.js';
 export { parleyStylesHref } from './styles.js';
 export { Thread, type ThreadProps } from './thread.js';
 export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';

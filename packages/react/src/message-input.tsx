@@ -18,6 +18,7 @@ import {
   useRef,
   useState,
 } from 'react';
+import { AttachButton, PendingFiles, usePendingFiles } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { cidOf, useChannelState, useClientState, useMe } from './context.js';
@@ -138,6 +139,8 @@ export function MessageInput({
 
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
+  // Files to send with the next message: the attach button, drag and drop, paste.
+  const pending = usePendingFiles();
   const [dismissed, setDismissed] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const text = edit ? edit.text : draft.key === key ? draft.text : loadDraft(key);
@@ -275,7 +278,8 @@ export function MessageInput({
       });
       return;
     }
-    if (!body) return;
+    const files = pending.files;
+    if (!body && !files.length) return;
     let out = body;
     if (body.startsWith('//')) out = body.slice(1);
     else if (body.startsWith('/')) {
@@ -298,9 +302,16 @@ export function MessageInput({
       return;
     }
     setText('', 0);
-    channel.sendMessage({ text: out, ...(parentId ? { parent_id: parentId } : {}) }).catch(() => {
-      // a refused send shows in the list as failed, with Retry
-    });
+    pending.clear();
+    channel
+      .sendMessage({
+        text: out,
+        ...(parentId ? { parent_id: parentId } : {}),
+        ...(files.length ? { attachments: files } : {}),
+      })
+      .catch(() => {
+        // a refused send shows in the list as failed, with Retry
+      });
     onSend?.(out);
   };
 
@@ -352,7 +363,18 @@ export function MessageInput({
   const optionId = (i: number) => `${listId}-${i}`;
 
   return (
-    <form className={cx('parley-input', edit && 'parley-input--editing', className)} onSubmit={onSubmit}>
+    <form
+      className={cx('parley-input', edit && 'parley-input--editing', className)}
+      onSubmit={onSubmit}
+      onDragOver={(e) => {
+        if (!edit && e.dataTransfer.types.includes('Files')) e.preventDefault();
+      }}
+      onDrop={(e) => {
+        if (edit || !e.dataTransfer.files.length) return;
+        e.preventDefault();
+        pending.add(e.dataTransfer.files);
+      }}
+    >
       {edit ? (
         <div className="parley-input__editing">
           <span>Editing message: Enter to save, Escape to cancel.</span>{' '}
@@ -400,7 +422,9 @@ export function MessageInput({
           ))}
         </div>
       ) : null}
+      <PendingFiles files={pending.files} onRemove={pending.remove} />
       <div className="parley-input__row">
+        {edit ? null : <AttachButton onFiles={pending.add} />}
         <textarea
           ref={textarea}
           className="parley-input__textarea"
@@ -417,8 +441,17 @@ export function MessageInput({
           onChange={onChange}
           onKeyDown={onKeyDown}
           onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+          onPaste={(e) => {
+            if (edit || !e.clipboardData.files.length) return;
+            e.preventDefault();
+            pending.add(e.clipboardData.files);
+          }}
         />
-        <button type="submit" className="parley-button parley-button--primary" disabled={!text.trim()}>
+        <button
+          type="submit"
+          className="parley-button parley-button--primary"
+          disabled={!text.trim() && !pending.files.length}
+        >
           {edit ? 'Save' : 'Send'}
         </button>
       </div>

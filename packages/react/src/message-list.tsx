@@ -32,6 +32,11 @@ export interface MessageListProps {
   emptyState?: ReactNode;
   /** Render this many rows before any measuring (server rendering; tests without layout). */
   initialItemCount?: number;
+  /**
+   * A message to show and highlight (a search hit, a link): the list scrolls to it once it is
+   * loaded (load it with `channel.loadAround(id)` when it is not).
+   */
+  focusMessageId?: string | null;
   className?: string;
 }
 
@@ -45,6 +50,10 @@ interface ListContext {
   loadingOlder: boolean;
   loadOlder(): void;
   channelName: string;
+  hasNewer: boolean;
+  loadingNewer: boolean;
+  loadNewer(): void;
+  jumpToLatest(): void;
 }
 
 function Header({ context }: { context: ListContext }) {
@@ -66,7 +75,27 @@ function Header({ context }: { context: ListContext }) {
   );
 }
 
-const components = { Header };
+/** Below a window of older history (after a jump): more, or back to the latest. */
+function Footer({ context }: { context: ListContext }) {
+  if (!context.hasNewer) return null;
+  return (
+    <div className="parley-message-list__footer">
+      <button
+        type="button"
+        className="parley-button parley-button--small"
+        onClick={context.loadNewer}
+        disabled={context.loadingNewer}
+      >
+        {context.loadingNewer ? 'Loading…' : 'Load newer messages'}
+      </button>
+      <button type="button" className="parley-button parley-button--small" onClick={context.jumpToLatest}>
+        Jump to latest
+      </button>
+    </div>
+  );
+}
+
+const components = { Header, Footer };
 
 /**
  * Shift `firstItemIndex` by the rows added above the previous first message, so prepending
@@ -97,6 +126,7 @@ export function MessageList({
   markRead = true,
   emptyState,
   initialItemCount,
+  focusMessageId = null,
   className,
 }: MessageListProps) {
   const ctx = useChannelContext();
@@ -109,7 +139,9 @@ export function MessageList({
   const firstItemIndex = useFirstItemIndex(rows, cid);
   const [atBottom, setAtBottom] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [loadingNewer, setLoadingNewer] = useState(false);
   const loadingRef = useRef(false);
+  const hasNewer = state?.hasNewer ?? false;
   const openThread = onOpenThread ?? ctx.openThread;
   const isDm = state?.channel.type === 'dm';
   const channelName = useChannelTitle(state);
@@ -129,12 +161,45 @@ export function MessageList({
       });
   }, [channel]);
 
+  const loadNewer = useCallback(() => {
+    if (loadingRef.current || !channel.state?.hasNewer) return;
+    loadingRef.current = true;
+    setLoadingNewer(true);
+    channel
+      .loadNewer()
+      .catch(() => {
+        // the button stays, so the user can try again
+      })
+      .finally(() => {
+        loadingRef.current = false;
+        setLoadingNewer(false);
+      });
+  }, [channel]);
+  const jumpToLatest = useCallback(() => {
+    channel.jumpToLatest().catch(() => {
+      // the button stays
+    });
+  }, [channel]);
+
+  // Opening at a focused message (a search hit), the list may pass its top while it scrolls to
+  // the message; loading older pages then would carry the view away from it. For a moment after
+  // the focus lands, reaching the top loads nothing (the "Load older messages" button still does).
+  const focusSettled = useRef(0);
+  const focusLoaded = !!focusMessageId && messages.some((m) => m.id === focusMessageId);
+  useEffect(() => {
+    if (focusLoaded) focusSettled.current = Date.now() + 1_500;
+  }, [focusLoaded]);
+  const onStartReached = useCallback(() => {
+    if (Date.now() < focusSettled.current) return;
+    loadOlder();
+  }, [loadOlder]);
+
   // Mark read while the bottom is in view (debounced: a burst of messages is one read.mark).
   const unread = state?.unreadCount ?? 0;
   const loaded = state?.loaded ?? false;
   const member = !!state?.channel.membership;
   useEffect(() => {
-    if (!markRead || !loaded || !member || !atBottom || unread === 0) return;
+    if (!markRead || !loaded || !member || !atBottom || hasNewer || unread === 0) return;
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
     const t = setTimeout(() => {
       channel.markRead().catch(() => {
@@ -142,7 +207,7 @@ export function MessageList({
       });
     }, 300);
     return () => clearTimeout(t);
-  }, [markRead, loaded, member, atBottom, unread, channel]);
+  }, [markRead, loaded, member, atBottom, hasNewer, unread, channel]);
 
   // "Seen": in a DM, under the viewer's latest stored message, once every other member read it.
   const seenId = useMemo(() => {
@@ -171,16 +236,26 @@ export function MessageList({
 
   const followOutput = useCallback(
     (isAtBottom: boolean) => {
+      if (hasNewer) return false;
       const end = rows.at(-1);
       if (end?.kind === 'message' && end.message.user_id === me && end.message.status === 'sending') return 'auto';
       return isAtBottom ? 'auto' : false;
     },
-    [rows, me],
+    [rows, me, hasNewer],
   );
 
   const listContext = useMemo<ListContext>(
-    () => ({ hasOlder: state?.hasOlder ?? false, loadingOlder, loadOlder, channelName }),
-    [state?.hasOlder, loadingOlder, loadOlder, channelName],
+    () => ({
+      hasOlder: state?.hasOlder ?? false,
+      loadingOlder,
+      loadOlder,
+      channelName,
+      hasNewer,
+      loadingNewer,
+      loadNewer,
+      jumpToLatest,
+    }),
+    [state?.hasOlder, loadingOlder, loadOlder, channelName, hasNewer, loadingNewer, loadNewer, jumpToLatest],
   );
 
   const renderRow = (_index: number, row: MessageRow) => {
@@ -203,7 +278,7 @@ export function MessageList({
         seen={row.message.id === seenId}
         onOpenThread={openThread}
         {...(onSelectUser ? { onSelectUser } : {})}
-        highlighted={editing?.id === row.message.id}
+        highlighted={editing?.id === row.message.id || focusMessageId === row.message.id}
       />
     );
   };
@@ -218,6 +293,9 @@ export function MessageList({
     );
 
   const unreadIndex = rows.findIndex((r) => r.kind === 'unread');
+  const focusIndex = focusMessageId
+    ? rows.findIndex((r) => r.kind === 'message' && r.message.id === focusMessageId)
+    : -1;
   return (
     <section className={cx('parley-message-list', className)} aria-label={`Messages in ${channelName}`}>
       {rows.length === 0 ? (
@@ -226,7 +304,8 @@ export function MessageList({
         </div>
       ) : (
         <Virtuoso<MessageRow, ListContext>
-          key={cid}
+          // A new focus (or the focused message arriving) mounts the list again at that row.
+          key={`${cid}:${focusIndex >= 0 ? focusMessageId : ''}`}
           className="parley-message-list__scroller"
           aria-label={`Message history of ${channelName}`}
           data={rows}
@@ -234,13 +313,18 @@ export function MessageList({
           components={components}
           firstItemIndex={firstItemIndex}
           initialTopMostItemIndex={
-            unreadIndex >= 0 ? { index: unreadIndex, align: 'start' } : { index: rows.length - 1, align: 'end' }
+            focusIndex >= 0
+              ? { index: focusIndex, align: 'center' }
+              : unreadIndex >= 0
+                ? { index: unreadIndex, align: 'start' }
+                : { index: rows.length - 1, align: 'end' }
           }
           {...(initialItemCount !== undefined ? { initialItemCount } : {})}
           computeItemKey={(_i, row) => row.key}
           itemContent={renderRow}
           followOutput={followOutput}
-          startReached={loadOlder}
+          startReached={onStartReached}
+          endReached={hasNewer ? loadNewer : undefined}
           atBottomStateChange={setAtBottom}
           atBottomThreshold={48}
           increaseViewportBy={{ top: 600, bottom: 300 }}

@@ -4,6 +4,7 @@
  */
 import type { LocalMessage } from '@parley/client';
 import { memo, useRef, useState } from 'react';
+import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useClientState, useMe } from './context.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
@@ -136,6 +137,7 @@ export const MessageItem = memo(function MessageItem({
             </span>
           ) : null}
           {m.status === 'sending' ? <span className="parley-sr-only">Sending…</span> : null}
+          {deleted ? null : <MessageAttachments message={m} />}
         </div>
         {m.status === 'failed' ? (
           <div className="parley-message__failed" role="alert">

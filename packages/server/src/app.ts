@@ -16,9 +16,13 @@ import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
-import { readEvents } from './features/events/log.js';
+import { channelSocket, openConnection } from './features/channels/socket.js';
+import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
+import { defineFileJobs } from './features/files/jobs.js';
+import { fileRoutes } from './features/files/routes.js';
+import { jobRoutes } from './features/jobs/routes.js';
 import { runSendJob } from './features/messages/actions.js';
 import { messageRoutes } from './features/messages/routes.js';
 import { SendBatcher } from './features/messages/send-batch.js';
@@ -30,6 +34,8 @@ import { reactionRoutes } from './features/reactions/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
+import { searchRoutes } from './features/search/routes.js';
+import { searchSocket } from './features/search/socket.js';
 import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
@@ -41,11 +47,14 @@ import { runMigrations } from './platform/db/migrate.js';
 import { ApiError } from './platform/errors.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
+import { JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
-import { createMetrics } from './platform/metrics.js';
+import { createMailer } from './platform/mailer.js';
+import { createMetrics, observeDatabase } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
+import { createStorage } from './platform/storage/index.js';
 import { AppRegistry } from './platform/tenancy.js';
 import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
@@ -127,7 +136,8 @@ export interface BuildOptions {
   /** `false` silences logs. */
   logger?: boolean;
   /** Where log lines go instead of stdout (tests capture them); wins over `logger: false`. */
-  logStream?: DestinationStream;
+  logStream?: DestinationStream /** Now, in ms since the epoch (tests of lockout timing move it); default `Date.now`. */;
+  clock?: () => number;
 }
 
 export interface ParleyServer {
@@ -187,6 +197,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
 
   const metrics = createMetrics(config.nodeId);
+  observeDatabase(metrics, database);
   const broker = opts.broker ?? (config.redisUrl ? new RedisBroker(config.redisUrl) : new MemoryBroker());
   if (broker instanceof RedisBroker) await broker.ready();
   const svc = {
@@ -198,6 +209,22 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     apps: new AppRegistry(database.db, sealer),
     broker,
     bus: new Bus(broker),
+    jobs: new JobQueue(database, {
+      log: app.log,
+      registry: metrics.registry,
+      work: config.jobWorkers,
+      pollMs: config.jobPollMs,
+      stopTimeoutMs: config.jobStopTimeoutMs,
+      maintenanceSeconds: config.jobMaintenanceSeconds,
+    }),
+    storage: createStorage(config, masterKey),
+    clock: opts.clock ?? Date.now,
+    mailer: createMailer({
+      smtpUrl: config.smtpUrl,
+      from: config.mailFrom,
+      log: app.log,
+      logBodies: config.mailLogBodies,
+    }),
   } as Services;
   svc.hub = new Hub(
     broker,
@@ -218,9 +245,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     () => svc,
     (job) => runSendJob(svc, job),
     {
-      // PGlite runs one statement at a time; on PostgreSQL, 3 of the pool's 10 connections
-      // (the rest serve reads, and a send's own checks), which keeps a burst to a few commits.
-      maxInFlight: database.kind === 'pglite' ? 1 : 3,
+      // PGlite runs one statement at a time; on PostgreSQL, one batch per connection of the
+      // hot pool (platform/db/index.ts: 4), which keeps a burst to a few commits.
+      maxInFlight: database.kind === 'pglite' ? 1 : 4,
       maxBatch: 256,
     },
   );
@@ -299,23 +326,40 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(readRoutes(svc));
   await app.register(eventRoutes(svc));
   await app.register(accountRoutes(svc));
+  await app.register(jobRoutes(svc));
+  await app.register(fileRoutes(svc));
+  await defineFileJobs(svc);
+  await app.register(searchRoutes(svc));
 
-  const gateway = new Gateway(svc, {
-    ...messageSocket,
-    ...reactionSocket,
-    ...readSocket,
-    ...typingSocket,
-    ...presenceSocket,
-    ...eventSocket,
-  });
+  const gateway = new Gateway(
+    svc,
+    {
+      ...messageSocket,
+      ...reactionSocket,
+      ...readSocket,
+      ...typingSocket,
+      ...presenceSocket,
+      ...eventSocket,
+      ...channelSocket,
+      ...searchSocket,
+    },
+    { open: openConnection, lastSeqs, readLog: readEvents },
+  );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+
+  // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
+  // (unless this node only enqueues) starts the workers.
+  await svc.jobs.start();
 
   app.addHook('preClose', async () => {
     await gateway.shutdown();
+    // Before the database closes: running jobs finish or are handed back.
+    await svc.jobs.stop();
   });
   app.addHook('onClose', async () => {
     svc.presence.close();
     svc.typing.close();
+    await svc.mailer.close();
     await svc.limiter.close();
     await broker.close();
     if (ownsDb) await database.close();

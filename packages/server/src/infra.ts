@@ -7,8 +7,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './platform/config.js';
 import type { Database, Db } from './platform/db/index.js';
+import type { JobQueue } from './platform/jobs/queue.js';
+import type { Mailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
 import type { RateLimiter } from './platform/rate-limit.js';
+import type { Storage } from './platform/storage/index.js';
 import type { AppRegistry } from './platform/tenancy.js';
 import type { Broker } from './realtime/broker.js';
 import type { Bus } from './realtime/bus.js';
@@ -25,4 +28,12 @@ export interface Infra {
   bus: Bus;
   hub: Hub;
   limiter: RateLimiter;
+  /** Durable background jobs (platform/jobs). */
+  jobs: JobQueue;
+  /** Where file bytes live (a local folder or S3), and the signer of file URLs. */
+  storage: Storage;
+  /** Account mail (platform/mailer.ts). */
+  mailer: Mailer;
+  /** Now, in ms since the epoch: `Date.now` unless a test injects a clock (lockout timing). */
+  clock: () => number;
 }

@@ -82,7 +82,7 @@ export interface Harness {
 
 export async function startHarness(
   overrides: Partial<Config> = {},
-  opts: { broker?: Broker; database?: Database; logStream?: DestinationStream } = {},
+  opts: { broker?: Broker; database?: Database; logStream?: DestinationStream; clock?: () => number } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const own = opts.database ? null : await testDatabase();
@@ -95,6 +95,9 @@ export async function startHarness(
     logLevel: 'silent',
     presenceGraceMs: 200,
     rateMessages: 0,
+    // Many sign-ins, wrong passwords and mails from one loopback address: the limits and the
+    // lockout are tested with their own config (test/accounts/recovery.pg.test.ts).
+    signin: { ...defaultConfig().signin, perIp: 100_000, perAccount: 100_000, lockAfter: 0, mailPerWindow: 100_000 },
     ...overrides,
   });
   const server = await buildServer(config, {
@@ -103,6 +106,7 @@ export async function startHarness(
     logger: false,
     ...(opts.broker ? { broker: opts.broker } : {}),
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const app = server.app;
   let url: string | null = null;

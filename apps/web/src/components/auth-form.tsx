@@ -5,7 +5,9 @@
 import { PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useAccount } from '../hooks/account.js';
+import { newPasswordProblem, signInProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
+import { onLinkClick } from '../lib/router.js';
 
 export type AuthMode = 'signin' | 'signup';
 
@@ -25,6 +27,8 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** Sign-up on a server that wants the email verified first: no session yet. */
+  const [checkMail, setCheckMail] = useState<string | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -39,6 +43,12 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
         mode === 'signup'
           ? await accounts.signUp({ name: name.trim(), email: email.trim(), password })
           : await accounts.signIn({ email: email.trim(), password });
+      // Signed up, but the server wants the email verified before a session: no cookie was set.
+      if (mode === 'signup' && !account.email_verified && !(await accounts.me())) {
+        setBusy(false);
+        setCheckMail(account.email);
+        return;
+      }
       signedIn(account);
       onDone();
     } catch (err) {
@@ -46,9 +56,21 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
       if (err instanceof ApiError && err.code === 'CONFLICT')
         setError('An account with this email already exists. Sign in instead?');
       else if (err instanceof ApiError && err.status === 401) setError('That email and password do not match.');
-      else setError(err instanceof Error ? err.message : String(err));
+      else
+        setError(
+          signInProblem(err) ??
+            newPasswordProblem(err, 'password') ??
+            (err instanceof Error ? err.message : String(err)),
+        );
     }
   };
+
+  if (checkMail)
+    return (
+      <p className="app-auth__lead" role="status">
+        Almost there: we sent a link to {checkMail}. Follow it to confirm your email, then sign in.
+      </p>
+    );
 
   return (
     <form className="app-form" onSubmit={submit} aria-label={mode === 'signup' ? 'Create an account' : 'Sign in'}>
@@ -96,6 +118,13 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
           placeholder={mode === 'signup' ? `At least ${PASSWORD_MIN_LENGTH} characters` : ''}
         />
       </label>
+      {mode === 'signin' ? (
+        <p className="app-form__switch">
+          <a href="/forgot-password" onClick={onLinkClick('/forgot-password')}>
+            Forgot your password?
+          </a>
+        </p>
+      ) : null}
       {error ? (
         <p className="app-form__error" role="alert">
           {error}

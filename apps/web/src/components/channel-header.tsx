@@ -3,7 +3,7 @@
  * (editable by members), and buttons for the pinned list and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { Avatar, PresenceDot, useUser } from '@parley/react';
+import { Avatar, PresenceDot, useUser, useWatchPresence } from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { EditIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
@@ -12,6 +12,7 @@ import type { PanelName } from './shell-types.js';
 
 function TitleIcon({ info }: { info: ConversationInfo }) {
   const peer = useUser(info.peerId);
+  useWatchPresence(info.kind === 'dm' && info.peerId ? [info.peerId] : []);
   if (info.kind === 'dm')
     return info.peerId ? (
       <PresenceDot presence={peer?.presence ?? 'offline'} className="app-channel-header__presence" />

@@ -80,13 +80,31 @@ function Intro({ info }: { info: ConversationInfo }) {
 
 export interface ConversationProps {
   channel: ChannelHandle;
+  /** A message to scroll to and highlight (`?m=` in the URL), loaded around if need be. */
+  focusMessageId?: string | null;
   onOpenConversation(cid: string): void;
   onLeft(): void;
   onOpenNav(): void;
 }
 
-export function Conversation({ channel, onOpenConversation, onLeft, onOpenNav }: ConversationProps) {
+export function Conversation({
+  channel,
+  focusMessageId = null,
+  onOpenConversation,
+  onLeft,
+  onOpenNav,
+}: ConversationProps) {
   const info = useConversation(channel);
+  // Once the channel is loaded, a focus that is not in view loads a window of history around it.
+  // Once per focus: "Jump to latest" must not be undone by the next load.
+  const loaded = info.state?.loaded ?? false;
+  const focused = useRef<string | null>(null);
+  useEffect(() => {
+    if (!focusMessageId || !loaded || focused.current === focusMessageId) return;
+    focused.current = focusMessageId;
+    if (channel.state?.messages.some((m) => m.id === focusMessageId)) return;
+    channel.loadAround(focusMessageId).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, [channel, focusMessageId, loaded]);
   const [panel, setPanel] = useState<PanelName | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Stable: the kit's message rows are memoized, and a new callback each render would redraw
@@ -108,7 +126,7 @@ export function Conversation({ channel, onOpenConversation, onLeft, onOpenNav }:
       />
       <div className={`app-conversation__body${panel ? ' app-conversation__body--panel' : ''}`}>
         <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
-          <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} />
+          <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} focusMessageId={focusMessageId} />
           <TypingIndicator />
           {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
           <Thread onSelectUser={showProfile} />

@@ -1,7 +1,7 @@
 /** The members of a conversation with presence and status, online first; members can add people. */
 import type { Channel as ChannelHandle } from '@parley/client';
 import type { User } from '@parley/protocol';
-import { Avatar, PresenceDot, useChatClient, useClientState, useMe } from '@parley/react';
+import { Avatar, PresenceDot, useChatClient, useClientState, useMe, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { UserPlusIcon } from './icons.js';
@@ -10,6 +10,8 @@ import { UserPicker } from './user-picker.js';
 const RANK = { online: 0, away: 1, offline: 2 } as const;
 
 function useMembers(info: ConversationInfo): User[] {
+  // The panel shows each member's presence: follow it while the panel is open.
+  useWatchPresence(info.memberIds);
   return useClientState((s) =>
     info.memberIds
       .map((id) => s.users[id] ?? info.state?.members[id]?.user)

@@ -10,7 +10,8 @@ export type DialogName =
   | 'leave'
   | 'settings'
   | 'status'
-  | 'switcher';
+  | 'switcher'
+  | 'search';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -12,11 +12,12 @@ import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
 import { QuickSwitcher } from '../dialogs/quick-switcher.js';
+import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
 import { StatusDialog } from '../dialogs/status-dialog.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, workspacePath } from '../lib/router.js';
+import { navigate, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
@@ -49,6 +50,9 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
   const title = useChannelTitle(useChannelState(handle));
   useDocumentTitle(workspace.name, handle ? title : null);
   usePresenceRefresh();
+  // `?m=<message id>`: a message to show and highlight (a search hit).
+  const location = useLocation();
+  const focus = new URL(location, 'http://x').searchParams.get('m');
 
   const open = useCallback(
     (next: string) => {
@@ -75,6 +79,9 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         setDialog('switcher');
+      } else if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
+        e.preventDefault();
+        setDialog('search');
       }
     };
     window.addEventListener('keydown', onKey);
@@ -92,6 +99,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
           <Conversation
             key={cid}
             channel={handle}
+            focusMessageId={focus}
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(workspace.id), { replace: true })}
             onOpenNav={() => setNavOpen(true)}
@@ -109,6 +117,18 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
+      {dialog === 'search' ? (
+        <SearchDialog
+          activeCid={cid}
+          activeName={handle ? title : null}
+          onClose={close}
+          onOpenHit={(hit) => {
+            setDialog(null);
+            setNavOpen(false);
+            navigate(`${workspacePath(workspace.id, hit.channel.cid)}?m=${encodeURIComponent(hit.message.id)}`);
+          }}
+        />
+      ) : null}
     </div>
   );
 }

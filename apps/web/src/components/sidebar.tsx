@@ -1,7 +1,7 @@
 /** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
 import type { Workspace } from '@parley/protocol';
 import { ChannelList } from '@parley/react';
-import { ComposeIcon, HashIcon, PlusIcon, UserPlusIcon } from './icons.js';
+import { ComposeIcon, HashIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
 import { MeBar } from './me-bar.js';
 import type { DialogName } from './shell-types.js';
 import { WorkspaceMenu } from './workspace-menu.js';
@@ -19,6 +19,10 @@ export function Sidebar({ workspace, activeCid, onSelect, onDialog }: SidebarPro
       <WorkspaceMenu workspace={workspace} onDialog={onDialog} />
       <div className="app-sidebar__scroll">
         <nav className="app-sidebar__nav" aria-label="Shortcuts">
+          <button type="button" className="app-sidebar__item" onClick={() => onDialog('search')}>
+            <SearchIcon />
+            <span>Search messages</span>
+          </button>
           <button type="button" className="app-sidebar__item" onClick={() => onDialog('browse')}>
             <HashIcon />
             <span>Browse channels</span>

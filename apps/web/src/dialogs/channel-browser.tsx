@@ -11,39 +11,59 @@ import { Modal } from '../components/modal.js';
 
 function useChannelSearch(query: string) {
   const client = useChatClient();
-  const [result, setResult] = useState<{ channels: Channel[] | null; error: string | null }>({
+  const [result, setResult] = useState<{ channels: Channel[] | null; next: string | null; error: string | null }>({
     channels: null,
+    next: null,
     error: null,
   });
+  const [more, setMore] = useState<string | null>(null);
+  const q = query.trim();
+  // A new query starts from the first page.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resetting on a new query is the point
+  useEffect(() => setMore(null), [q]);
   useEffect(() => {
     let cancelled = false;
-    const q = query.trim().toLowerCase();
-    const t = setTimeout(() => {
-      client.http
-        .call<{ channels: Channel[] }>('POST', '/v1/channels/query', {
-          filter: { type: 'public', archived: false, ...(q ? { name: { $autocomplete: q } } : {}) },
-          sort: [{ field: 'last_message_at', direction: -1 }],
-          limit: 50,
-        })
-        .then((r) => {
-          if (!cancelled) setResult({ channels: r.channels, error: null });
-        })
-        .catch((e: unknown) => {
-          if (!cancelled) setResult({ channels: [], error: e instanceof Error ? e.message : String(e) });
-        });
-    }, 150);
+    const t = setTimeout(
+      () => {
+        client.http
+          .call<{ channels: Channel[]; next: string | null }>('POST', '/v1/channels/query', {
+            // Words anywhere in the name, topic or description.
+            filter: { type: 'public', archived: false, ...(q ? { search: q } : {}) },
+            sort: [{ field: 'last_message_at', direction: -1 }],
+            limit: 30,
+            ...(more ? { cursor: more } : {}),
+          })
+          .then((r) => {
+            if (cancelled) return;
+            setResult((prev) => ({
+              channels: more ? [...(prev.channels ?? []), ...r.channels] : r.channels,
+              next: r.next,
+              error: null,
+            }));
+          })
+          .catch((e: unknown) => {
+            if (!cancelled)
+              setResult((prev) => ({
+                channels: more ? prev.channels : [],
+                next: null,
+                error: e instanceof Error ? e.message : String(e),
+              }));
+          });
+      },
+      more ? 0 : 150,
+    );
     return () => {
       cancelled = true;
       clearTimeout(t);
     };
-  }, [client, query]);
-  return result;
+  }, [client, q, more]);
+  return { ...result, loadMore: () => setMore(result.next) };
 }
 
 export function ChannelBrowser({ onClose, onOpen }: { onClose(): void; onOpen(cid: string): void }) {
   const client = useChatClient();
   const [query, setQuery] = useState('');
-  const { channels, error } = useChannelSearch(query);
+  const { channels, next, error, loadMore } = useChannelSearch(query);
   const [joining, setJoining] = useState<string | null>(null);
   const [joinError, setJoinError] = useState<string | null>(null);
 
@@ -66,7 +86,7 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose(): void; onOpen(ci
         <input
           className="app-search__input"
           aria-label="Search channels"
-          placeholder="Search by channel name"
+          placeholder="Search by name, topic or description"
           value={query}
           // biome-ignore lint/a11y/noAutofocus: the search box is the point of this dialog
           autoFocus
@@ -115,6 +135,11 @@ export function ChannelBrowser({ onClose, onOpen }: { onClose(): void; onOpen(ci
           );
         })}
       </ul>
+      {next ? (
+        <button type="button" className="app-button app-button--small" onClick={loadMore}>
+          More channels
+        </button>
+      ) : null}
     </Modal>
   );
 }

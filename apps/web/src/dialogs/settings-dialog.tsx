@@ -9,6 +9,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { Modal } from '../components/modal.js';
 import { leave, useAccount } from '../hooks/account.js';
 import { useMeUser } from '../hooks/use-me.js';
+import { newPasswordProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
 
@@ -131,6 +132,8 @@ function Appearance() {
 function passwordProblem(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.code === 'FORBIDDEN') return 'Your current password is not right.';
+    const policy = newPasswordProblem(err);
+    if (policy && (err.details as { reason?: unknown } | undefined)?.reason) return policy;
     if (err.code === 'VALIDATION_ERROR') {
       const about = Array.isArray(err.details)
         ? (err.details as { path?: string; message?: string }[]).find((d) => d.path?.endsWith('new_password'))
@@ -231,6 +234,99 @@ function ChangePassword({ email }: { email: string }) {
   );
 }
 
+/**
+ * Change the email: the current password proves it is the owner; the server mails a link to
+ * the new address, and the email changes when it is followed. Also: the address's verification
+ * state, and a new verification link on request.
+ */
+function ChangeEmail({ email, verified }: { email: string; verified: boolean }) {
+  const id = useId();
+  const [next, setNext] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setNote(null);
+    setBusy(true);
+    try {
+      await accounts.changeEmail(next.trim(), password);
+      setPassword('');
+      setNote({ ok: true, text: `We sent a link to ${next.trim()}. Your email changes when you follow it.` });
+    } catch (err) {
+      const text =
+        err instanceof ApiError && err.code === 'FORBIDDEN'
+          ? 'Your password is not right.'
+          : err instanceof ApiError && err.code === 'VALIDATION_ERROR'
+            ? 'Enter a different, valid email address.'
+            : err instanceof Error
+              ? err.message
+              : String(err);
+      setNote({ ok: false, text });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const resend = async () => {
+    setNote(null);
+    try {
+      await accounts.resendVerification();
+      setNote({ ok: true, text: `We sent a new confirmation link to ${email}.` });
+    } catch (err) {
+      setNote({ ok: false, text: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  return (
+    <form className="app-form app-settings__section" onSubmit={save} aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`} className="app-section-title">
+        Change email
+      </h3>
+      <p className="app-muted">
+        {email} · {verified ? 'confirmed' : 'not confirmed yet'}{' '}
+        {verified ? null : (
+          <button type="button" className="app-link-button" onClick={resend}>
+            Send a new link
+          </button>
+        )}
+      </p>
+      <label className="app-field" htmlFor={`${id}-new`}>
+        <span className="app-field__label">New email</span>
+        <input
+          id={`${id}-new`}
+          className="app-input"
+          type="email"
+          autoComplete="email"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+        />
+      </label>
+      <label className="app-field" htmlFor={`${id}-password`}>
+        <span className="app-field__label">Password</span>
+        <input
+          id={`${id}-password`}
+          className="app-input"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </label>
+      <div className="app-row">
+        <button type="submit" className="app-button app-button--primary" disabled={busy || !next || !password}>
+          Change email
+        </button>
+        {note ? (
+          <span className={note.ok ? 'app-ok' : 'app-form__error'} role={note.ok ? 'status' : 'alert'}>
+            {note.text}
+          </span>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
 /** Sign out of every session of the account. The server has no "every other one": this one ends too. */
 function SignOutEverywhere() {
   const client = useChatClient();
@@ -274,6 +370,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
       {state.account ? (
         <>
           <ChangePassword email={state.account.email} />
+          <ChangeEmail email={state.account.email} verified={state.account.email_verified} />
           <SignOutEverywhere />
           <p className="app-muted app-settings__account">Signed in as {state.account.email}</p>
         </>

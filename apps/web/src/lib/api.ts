@@ -6,6 +6,7 @@
  */
 import type {
   Account,
+  AuthOptions,
   CreatedInvite,
   InvitePreview,
   Workspace,
@@ -68,6 +69,20 @@ export const accounts = {
   /** 403 FORBIDDEN for a wrong current password; every other session of the account ends. */
   changePassword: (body: { current_password: string; new_password: string }) =>
     call<{ ok: true }>('POST', '/v1/auth/password', body),
+
+  /** Whether this server sends mail and requires a verified email. */
+  options: () => call<AuthOptions>('GET', '/v1/auth/options'),
+  /** Always ok, whether the email has an account or not. */
+  forgotPassword: (email: string) => call<{ ok: true }>('POST', '/v1/auth/password/forgot', { email }),
+  /** 403 FORBIDDEN (`invalid_token`) for a bad link; 400 for a password the policy refuses. Ends every session. */
+  resetPassword: (token: string, newPassword: string) =>
+    call<{ ok: true }>('POST', '/v1/auth/password/reset', { token, new_password: newPassword }),
+  verifyEmail: (token: string) => call<{ ok: true }>('POST', '/v1/auth/email/verify', { token }),
+  resendVerification: () => call<{ ok: true }>('POST', '/v1/auth/email/verification', {}),
+  /** Mails a confirmation link to the new address; the email changes once it is followed. */
+  changeEmail: (newEmail: string, password: string) =>
+    call<{ ok: true }>('POST', '/v1/auth/email/change', { new_email: newEmail, password }),
+  confirmEmail: (token: string) => call<{ ok: true }>('POST', '/v1/auth/email/confirm', { token }),
 
   workspaces: () => call<{ workspaces: Workspace[] }>('GET', '/v1/workspaces').then((r) => r.workspaces),
   workspace: (id: string) =>

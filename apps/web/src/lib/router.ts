@@ -46,6 +46,10 @@ export type Route =
   | { name: 'signup'; next: string | null }
   | { name: 'home' }
   | { name: 'invite'; token: string }
+  | { name: 'forgot-password' }
+  | { name: 'reset-password'; token: string }
+  | { name: 'verify-email'; token: string }
+  | { name: 'confirm-email'; token: string }
   | { name: 'workspace'; workspaceId: string; cid: string | null }
   | { name: 'not-found' };
 
@@ -58,6 +62,12 @@ export function parseRoute(location: string): Route {
   if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin', next: safeNext };
   if (parts[0] === 'signup' && parts.length === 1) return { name: 'signup', next: safeNext };
   if (parts[0] === 'invite' && parts[1] && parts.length === 2) return { name: 'invite', token: parts[1] };
+  if (parts.length === 1 && parts[0] === 'forgot-password') return { name: 'forgot-password' };
+  // Links mailed by the server: /reset-password?token=…, /verify-email?token=…, /confirm-email?token=…
+  const token = url.searchParams.get('token') ?? '';
+  if (parts.length === 1 && parts[0] === 'reset-password') return { name: 'reset-password', token };
+  if (parts.length === 1 && parts[0] === 'verify-email') return { name: 'verify-email', token };
+  if (parts.length === 1 && parts[0] === 'confirm-email') return { name: 'confirm-email', token };
   if (parts[0] === 'w' && parts[1]) {
     if (parts.length === 2) return { name: 'workspace', workspaceId: parts[1], cid: null };
     if (parts[2] === 'c' && parts[3] && parts.length === 4)

@@ -18,6 +18,11 @@ export function AuthScreen({ mode, next }: { mode: 'signin' | 'signup'; next: st
             ? 'Channels, direct messages and threads for your team.'
             : 'Welcome back. Pick up where your team left off.'}
         </p>
+        {mode === 'signin' && new URLSearchParams(window.location.search).get('reset') === '1' ? (
+          <p className="app-ok" role="status">
+            Your password was changed and you were signed out everywhere. Sign in with the new password.
+          </p>
+        ) : null}
         <AuthForm
           mode={mode}
           onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseS3Url, type S3Options } from './storage/store.js';
 
 export interface Config {
   /** HTTP port; 0 picks a free one. */
@@ -52,6 +53,60 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Origins besides the server's own that may make cookie-authenticated writes. */
   allowedOrigins: string[];
+  /**
+   * Sockets that may be opening at once (upgrade to hello); more are closed with OVERLOADED
+   * (4006) and a retry hint (docs/protocol.md, admission control).
+   */
+  maxOpeningSockets: number;
+  /** Whether this node runs background jobs (`PARLEY_JOB_WORKERS=0`: it only enqueues them). */
+  jobWorkers: boolean;
+  /** How often an idle job worker asks for work, in ms. */
+  jobPollMs: number;
+  /** How long a graceful shutdown lets running jobs finish before handing them back, in ms. */
+  jobStopTimeoutMs: number;
+  /** Job maintenance interval (expiry of runs of dead nodes), in seconds. */
+  jobMaintenanceSeconds: number;
+  /** Largest upload, in bytes. */
+  uploadMaxBytes: number;
+  /** Bytes of stored files one user may have (0 = no limit). */
+  userQuotaBytes: number;
+  /** Bytes of stored files one app may have (0 = no limit). */
+  appQuotaBytes: number;
+  /** An upload no message claims is removed after this many seconds. */
+  unattachedTtlSeconds: number;
+  /** How long a signed file URL works, in seconds. */
+  fileUrlTtlSeconds: number;
+  /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
+  s3?: S3Options | undefined;
+  /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
+  smtpUrl?: string | undefined;
+  /** The From of account mail. */
+  mailFrom: string;
+  /** Without SMTP, whether the log gets a mail's text (links included) or only its headers (production). */
+  mailLogBodies: boolean;
+  /** The address people open the web app at, for links in mail (`https://chat.example.com`); unset = http://host:port. */
+  publicUrl?: string | undefined;
+  /** Whether a new account must verify its email before it can sign in. */
+  requireEmailVerification: boolean;
+  /** Sign-in protection; see features/accounts/signin-guard.ts. */
+  signin: SigninLimits;
+}
+
+/** Limits on sign-in and on the account routes that send mail. */
+export interface SigninLimits {
+  /** Sign-in attempts one IP address may make per `windowMs`. */
+  perIp: number;
+  /** Sign-in attempts on one email (any IP) per `windowMs`. */
+  perAccount: number;
+  windowMs: number;
+  /** Consecutive failures that lock an account; every further run of as many locks it again. */
+  lockAfter: number;
+  /** The first lock's length, in ms; each next lock doubles it, up to `lockMaxMs`. */
+  lockBaseMs: number;
+  lockMaxMs: number;
+  /** Mails (reset, verification, change of email) one IP or one address may ask for per `mailWindowMs`. */
+  mailPerWindow: number;
+  mailWindowMs: number;
 }
 
 export type TrustProxy = false | number | string[];
@@ -90,6 +145,29 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webDir: REPO_WEB_DIR,
     trustProxy: false,
     allowedOrigins: [],
+    maxOpeningSockets: 1024,
+    jobWorkers: true,
+    jobPollMs: 1_000,
+    jobStopTimeoutMs: 10_000,
+    jobMaintenanceSeconds: 30,
+    uploadMaxBytes: 100 * 1024 * 1024,
+    userQuotaBytes: 10 * 1024 * 1024 * 1024,
+    appQuotaBytes: 0,
+    unattachedTtlSeconds: 24 * 3600,
+    fileUrlTtlSeconds: 3600,
+    mailFrom: 'Parley <parley@localhost>',
+    mailLogBodies: true,
+    requireEmailVerification: false,
+    signin: {
+      perIp: 30,
+      perAccount: 10,
+      windowMs: 60_000,
+      lockAfter: 5,
+      lockBaseMs: 60_000,
+      lockMaxMs: 3600_000,
+      mailPerWindow: 5,
+      mailWindowMs: 15 * 60_000,
+    },
     ...overrides,
   };
 }
@@ -121,7 +199,56 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
     allowedOrigins: parseOrigins(env.PARLEY_ALLOWED_ORIGINS),
+    maxOpeningSockets: pick(int(env.PARLEY_MAX_OPENING_SOCKETS, 'PARLEY_MAX_OPENING_SOCKETS'), d.maxOpeningSockets),
+    jobWorkers: env.PARLEY_JOB_WORKERS !== '0',
+    jobPollMs: pick(int(env.PARLEY_JOB_POLL_MS, 'PARLEY_JOB_POLL_MS'), d.jobPollMs),
+    jobStopTimeoutMs: pick(int(env.PARLEY_JOB_STOP_TIMEOUT_MS, 'PARLEY_JOB_STOP_TIMEOUT_MS'), d.jobStopTimeoutMs),
+    jobMaintenanceSeconds: pick(
+      int(env.PARLEY_JOB_MAINTENANCE_SECONDS, 'PARLEY_JOB_MAINTENANCE_SECONDS'),
+      d.jobMaintenanceSeconds,
+    ),
+    uploadMaxBytes: pick(int(env.PARLEY_UPLOAD_MAX_BYTES, 'PARLEY_UPLOAD_MAX_BYTES'), d.uploadMaxBytes),
+    userQuotaBytes: pick(int(env.PARLEY_USER_QUOTA_BYTES, 'PARLEY_USER_QUOTA_BYTES'), d.userQuotaBytes),
+    appQuotaBytes: pick(int(env.PARLEY_APP_QUOTA_BYTES, 'PARLEY_APP_QUOTA_BYTES'), d.appQuotaBytes),
+    unattachedTtlSeconds: pick(
+      int(env.PARLEY_UNATTACHED_TTL_SECONDS, 'PARLEY_UNATTACHED_TTL_SECONDS'),
+      d.unattachedTtlSeconds,
+    ),
+    fileUrlTtlSeconds: pick(int(env.PARLEY_FILE_URL_TTL_SECONDS, 'PARLEY_FILE_URL_TTL_SECONDS'), d.fileUrlTtlSeconds),
+    s3: s3FromEnv(env),
+    smtpUrl: env.PARLEY_SMTP_URL || undefined,
+    mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
+    mailLogBodies: env.NODE_ENV !== 'production',
+    publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
+    requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),
+    signin: {
+      ...d.signin,
+      perIp: pick(int(env.PARLEY_SIGNIN_PER_IP, 'PARLEY_SIGNIN_PER_IP'), d.signin.perIp),
+      lockAfter: pick(int(env.PARLEY_LOCK_AFTER, 'PARLEY_LOCK_AFTER'), d.signin.lockAfter),
+    },
     ...overrides,
+  };
+}
+
+/**
+ * The S3 store: `PARLEY_S3_URL` (see storage/store.ts, `parseS3Url`), or `PARLEY_S3_BUCKET`
+ * with `PARLEY_S3_ENDPOINT`, `PARLEY_S3_REGION`, `PARLEY_S3_ACCESS_KEY_ID`,
+ * `PARLEY_S3_SECRET_ACCESS_KEY`, `PARLEY_S3_FORCE_PATH_STYLE` (1/0) and `PARLEY_S3_PREFIX`.
+ * Without a key pair the AWS SDK's usual chain (environment, profile, instance role) is used.
+ */
+export function s3FromEnv(env: NodeJS.ProcessEnv): S3Options | undefined {
+  if (env.PARLEY_S3_URL) return parseS3Url(env.PARLEY_S3_URL);
+  if (!env.PARLEY_S3_BUCKET) return undefined;
+  const prefix = env.PARLEY_S3_PREFIX?.replace(/^\/+|\/+$/g, '') ?? '';
+  return {
+    bucket: env.PARLEY_S3_BUCKET,
+    region: env.PARLEY_S3_REGION || 'us-east-1',
+    endpoint: env.PARLEY_S3_ENDPOINT || undefined,
+    accessKeyId: env.PARLEY_S3_ACCESS_KEY_ID || undefined,
+    secretAccessKey: env.PARLEY_S3_SECRET_ACCESS_KEY || undefined,
+    forcePathStyle:
+      env.PARLEY_S3_FORCE_PATH_STYLE === '1' || (!!env.PARLEY_S3_ENDPOINT && env.PARLEY_S3_FORCE_PATH_STYLE !== '0'),
+    prefix: prefix ? `${prefix}/` : '',
   };
 }
 
@@ -165,4 +292,26 @@ export function parseOrigins(v: string | undefined): string[] {
     if (!ok) throw new Error(`PARLEY_ALLOWED_ORIGINS: "${o}" is not an origin like https://chat.example.com`);
   }
   return list;
+}
+
+function flag(v: string | undefined, name: string): boolean {
+  const s = v?.trim().toLowerCase() ?? '';
+  if (s === '' || s === '0' || s === 'false' || s === 'off') return false;
+  if (s === '1' || s === 'true' || s === 'on') return true;
+  throw new Error(`${name} must be 1 or 0, got "${v}"`);
+}
+
+/** `PARLEY_PUBLIC_URL`: an http(s) origin, with an optional path (no trailing slash kept). */
+export function parsePublicUrl(v: string | undefined): string | undefined {
+  const s = v?.trim();
+  if (!s) return undefined;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error(`PARLEY_PUBLIC_URL: "${s}" is not a URL like https://chat.example.com`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new Error(`PARLEY_PUBLIC_URL: "${s}" must be http or https`);
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }

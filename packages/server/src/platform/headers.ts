@@ -79,6 +79,10 @@ export function registerSecurityHeaders(app: FastifyInstance, opts: HeaderOption
     reply.header('permissions-policy', PERMISSIONS_POLICY);
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
     if (reply.hasHeader('content-security-policy')) return; // swagger-ui's own, on /docs
+    // A 304 has no body and no Content-Type, but its headers replace the cached answer's: the
+    // API's CSP here would land on the cached page and block every script of the app on its
+    // next load. Without one, the page keeps the CSP it was first served with.
+    if (reply.statusCode === 304) return;
     if (isAppPage(req, reply)) {
       reply.header('content-security-policy', pageCsp(req, opts.scriptHashes()));
       reply.header('cross-origin-opener-policy', 'same-origin');

@@ -1,4 +1,5 @@
 /** Prometheus metrics, one registry per server instance (tests run several in one process). */
+import { performance } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
@@ -54,4 +55,91 @@ export function createMetrics(nodeId: string): Metrics {
       registers: reg,
     }),
   };
+}
+
+/**
+ * Where a send spends its time (issue 19), and how long queries wait for a pooled connection:
+ * `parley_send_stage_seconds{stage}` — `queued` (submitted → its batch starts), `access_wait` /
+ * `write_wait` (waiting for a hot connection), `access` / `write` (the two statements), `total`
+ * (submitted → published); `parley_db_pool_wait_seconds{pool}` for every checkout, and the
+ * pools' connections by state at scrape time.
+ */
+export interface SendPathMetrics {
+  sendStage: Histogram<'stage'>;
+  poolWait: Histogram<'pool'>;
+}
+
+const SEND_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+const sendPath = new WeakMap<Registry, SendPathMetrics>();
+
+/** The send path's metrics in `metrics`' registry (made on first use, one set per registry). */
+export function sendPathMetrics(metrics: Metrics): SendPathMetrics {
+  let m = sendPath.get(metrics.registry);
+  if (!m) {
+    const reg = [metrics.registry];
+    m = {
+      sendStage: new Histogram({
+        name: 'parley_send_stage_seconds',
+        help: 'Time of each stage of a batched send: queued, access_wait, access, write_wait, write, total',
+        labelNames: ['stage'],
+        buckets: SEND_BUCKETS,
+        registers: reg,
+      }),
+      poolWait: new Histogram({
+        name: 'parley_db_pool_wait_seconds',
+        help: 'Time a query waited for a pooled PostgreSQL connection, by pool',
+        labelNames: ['pool'],
+        buckets: SEND_BUCKETS,
+        registers: reg,
+      }),
+    };
+    sendPath.set(metrics.registry, m);
+  }
+  return m;
+}
+
+/**
+ * Report `database`'s pool waits and pool sizes in `metrics` (and the event loop's use). A
+ * database shared by several servers in one process (tests) reports its waits to the last.
+ */
+export function observeDatabase(
+  metrics: Metrics,
+  database: {
+    observer: { poolWait?: (seconds: number, pool: 'main' | 'hot') => void };
+    poolState(): Partial<Record<string, { total: number; idle: number; waiting: number }>>;
+  },
+): void {
+  const m = sendPathMetrics(metrics);
+  observeEventLoop(metrics);
+  database.observer.poolWait = (s, pool) => m.poolWait.observe({ pool }, s);
+  new Gauge({
+    name: 'parley_db_pool_connections',
+    help: 'Pooled PostgreSQL connections by pool and state (total, idle, waiting callers)',
+    labelNames: ['pool', 'state'],
+    registers: [metrics.registry],
+    collect() {
+      for (const [pool, st] of Object.entries(database.poolState()))
+        if (st) for (const [state, v] of Object.entries(st)) this.set({ pool, state }, v);
+    },
+  });
+}
+
+/**
+ * `parley_event_loop_utilization`: the share of time the event loop was busy since the previous
+ * scrape (0–1). Beside the loop's lag it tells a busy server (utilization high) from one that
+ * waits for a CPU on a crowded machine (lag high, utilization low).
+ */
+export function observeEventLoop(metrics: Metrics): void {
+  let last = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'parley_event_loop_utilization',
+    help: 'Share of time the event loop was busy since the previous scrape',
+    registers: [metrics.registry],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, last).utilization);
+      last = now;
+    },
+  });
 }

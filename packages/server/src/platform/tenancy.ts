@@ -4,9 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isSafeText } from '@parley/protocol';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from './auth.js';
-import { type Db, schema } from './db/index.js';
+import { type Db, rows, schema } from './db/index.js';
+import { invalid } from './errors.js';
 import { newCredential, type Sealer } from './secrets.js';
 
 const TTL_MS = 30_000;
@@ -49,6 +50,42 @@ export class AppRegistry {
     const apiSecret = newCredential('sk_', 32);
     await this.db.insert(schema.apps).values({ id, name, apiKey, apiSecretSealed: this.sealer.seal(apiSecret) });
     return { id, name, api_key: apiKey, api_secret: apiSecret };
+  }
+
+  /**
+   * Rename an app or change its search language. A new language re-indexes the app's messages
+   * in the same transaction (one statement; long on a large app, and sends wait on it), so
+   * search never mixes two configurations. Null when there is no such app.
+   */
+  async update(
+    appId: string,
+    patch: { name?: string | undefined; search_language?: string | undefined },
+  ): Promise<{ id: string; name: string; search_language: string } | null> {
+    const lang = patch.search_language;
+    return this.db.transaction(async (tx) => {
+      if (lang !== undefined) {
+        const known = await rows<{ n: number }>(
+          tx,
+          sql`select count(*)::int as n from pg_ts_config where cfgname = ${lang}`,
+        );
+        if (!known[0]?.n) throw invalid(`Unknown search language "${lang}"`, { search_language: lang });
+      }
+      const [row] = await tx
+        .update(schema.apps)
+        .set({
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(lang !== undefined ? { searchLanguage: lang } : {}),
+        })
+        .where(eq(schema.apps.id, appId))
+        .returning();
+      if (!row) return null;
+      if (lang !== undefined)
+        await tx.execute(
+          sql`update messages set search_tsv = to_tsvector(${lang}::regconfig, text) where app_id = ${appId} and deleted_at is null and type = 'regular'`,
+        );
+      for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
+      return { id: row.id, name: row.name, search_language: row.searchLanguage };
+    });
   }
 
   /** Read back an app's secret (the CLI's `token` command). */

@@ -4,7 +4,8 @@
  * the Redis broker (scale-out) implements the same interface and passes the same
  * conformance suite.
  *
- * Topics: `c:<appId>:<cid>` for channel events, `u:<appId>:<userId>` for per-user events.
+ * Topics: `c:<appId>:<cid>` for channel events, `u:<appId>:<userId>` for per-user events,
+ * `p:<appId>:<userId>` for a user's presence changes (to those who follow them).
  */
 
 /** What travels on the bus: the exact frame clients receive, plus what the hub routes by. */
@@ -31,6 +32,8 @@ export interface Broker {
 
 export const channelTopic = (appId: string, cid: string) => `c:${appId}:${cid}`;
 export const userTopic = (appId: string, userId: string) => `u:${appId}:${userId}`;
+/** A user's presence changes, for the connections that follow them (`presence.subscribe`). */
+export const presenceTopic = (appId: string, userId: string) => `p:${appId}:${userId}`;
 
 /** A process-local network: every MemoryBroker on it sees the others' publishes. */
 export class MemoryNetwork {

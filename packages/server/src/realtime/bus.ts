@@ -5,7 +5,7 @@
  * what `parseServerFrame` in the SDK accepts.
  */
 import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent } from '@parley/protocol';
-import { type Broker, type BusMessage, channelTopic, userTopic } from './broker.js';
+import { type Broker, type BusMessage, channelTopic, presenceTopic, userTopic } from './broker.js';
 
 /** An event that concerns one channel: every event with a `cid`. */
 export type ChannelTopicEvent = Extract<ServerEvent, { cid: string }>;
@@ -20,7 +20,9 @@ export type Outgoing =
       /** The event's text, when it was already serialized (for its log row). */
       frame?: string;
     }
-  | { to: 'user'; appId: string; userId: string; event: ServerEvent };
+  | { to: 'user'; appId: string; userId: string; event: ServerEvent }
+  /** A user's presence change, to the connections that follow that user (`presence.subscribe`). */
+  | { to: 'presence'; appId: string; userId: string; event: ServerEvent };
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 /** Only logged events hold a place in the channel's seq order; read.updated's `seq` is a read mark. */
@@ -48,7 +50,9 @@ export class Bus {
       } else {
         const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };
         if ('cid' in e.event) msg.cid = e.event.cid;
-        this.broker.publish(userTopic(e.appId, e.userId), msg);
+        // Where a member's new subscription starts, so the gateway need not parse the frame.
+        if (e.event.type === 'channel.added' && e.event.channel) msg.seq = e.event.channel.last_seq;
+        this.broker.publish((e.to === 'user' ? userTopic : presenceTopic)(e.appId, e.userId), msg);
       }
     }
   }

@@ -145,7 +145,7 @@ describe('Connection write path', () => {
   it('writes events delivered to subscribed connections in seq order, each once', async () => {
     const ps = await pairs(2);
     const conns = ps.map((p) => connect(p.server, fakeMetrics().metrics));
-    for (const c of conns) c.subs.set('ch', { lastSeq: 0, baseSeq: 0, member: true, watching: false, held: null });
+    for (const c of conns) c.subs.set('ch', c.newSubscription('ch', 0));
     const frames = Array.from({ length: 200 }, (_, i) => new OutFrame(`{"seq":${i + 1}}`));
     for (const [i, f] of frames.entries()) {
       for (const c of conns) {
@@ -229,14 +229,21 @@ describe('Connection write path', () => {
     expect(p!.server.bufferedAmount).toBeGreaterThan(0);
   });
 
-  it('holds frames while a channel replays and releases them as text', () => {
-    const conn = connect(new FakeSocket() as unknown as WebSocket, fakeMetrics().metrics);
-    conn.subs.set('ch', { lastSeq: 0, baseSeq: 0, member: true, watching: false, held: [] });
+  it('holds frames while a channel replays and releases them in seq order, each once', () => {
+    const ws = new FakeSocket();
+    const conn = connect(ws as unknown as WebSocket, fakeMetrics().metrics);
+    const sent: string[] = [];
+    conn.send = (f) => {
+      sent.push(typeof f === 'string' ? f : f.text);
+    };
+    const sub = conn.newSubscription('ch', 0);
+    conn.subs.set('ch', sub);
+    sub.hold();
+    conn.deliver('ch', 2, '{"seq":2}');
     conn.deliver('ch', 1, new OutFrame('{"seq":1}'));
     conn.deliver('ch', 2, '{"seq":2}');
-    expect(conn.subs.get('ch')!.held).toEqual([
-      { seq: 1, frame: '{"seq":1}' },
-      { seq: 2, frame: '{"seq":2}' },
-    ]);
+    expect(sent).toEqual([]);
+    sub.release();
+    expect(sent).toEqual(['{"seq":1}', '{"seq":2}']);
   });
 });

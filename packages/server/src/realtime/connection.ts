@@ -15,18 +15,7 @@ import { CLOSE_CODES } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { Metrics } from '../platform/metrics.js';
 import { OutFrame } from './frame.js';
-
-/** What a connection knows about one channel it receives events for. */
-export interface Subscription {
-  /** Highest seq delivered; events at or below it are duplicates and dropped. */
-  lastSeq: number;
-  /** Events at or below this seq were never sent live on this connection (only by replay). */
-  baseSeq: number;
-  member: boolean;
-  watching: boolean;
-  /** While a `channel.watch` replays history, live events wait here. */
-  held: { seq: number; frame: string }[] | null;
-}
+import { Subscription } from './subscription.js';
 
 /** The parts of `ws` internals the direct write relies on (ws ≥ 8.17; see `rawSocketOf`). */
 interface WsInternals {
@@ -93,7 +82,10 @@ function flushDirty(): void {
 }
 
 export class Connection {
+  /** This connection's channel subscriptions; each owns its delivery state (subscription.ts). */
   readonly subs = new Map<string, Subscription>();
+  /** Users whose presence this connection follows (`presence.subscribe`); the hub indexes them. */
+  readonly presence = new Set<string>();
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
   lastActivity = Date.now();
@@ -170,20 +162,17 @@ export class Connection {
     else this.ws.send(frame.text);
   }
 
+  /** A new subscription whose frames go to this connection's queue (the hub adds it to `subs`). */
+  newSubscription(cid: string, knownSeq: number): Subscription {
+    return new Subscription(cid, knownSeq, (frame) => this.send(frame));
+  }
+
   /**
-   * Deliver a logged channel event exactly once and in order: drop what was already sent,
-   * hold it while the channel is replaying.
+   * Deliver a logged channel event exactly once and in order: its subscription decides (sent,
+   * held behind a replay, or dropped as a duplicate).
    */
   deliver(cid: string, seq: number, frame: string | OutFrame): void {
-    const sub = this.subs.get(cid);
-    if (!sub) return;
-    if (sub.held) {
-      sub.held.push({ seq, frame: typeof frame === 'string' ? frame : frame.text });
-      return;
-    }
-    if (seq <= sub.lastSeq) return;
-    sub.lastSeq = seq;
-    this.send(frame);
+    this.subs.get(cid)?.offer(seq, frame);
   }
 
   reply(reqId: number, body: Record<string, unknown>): void {

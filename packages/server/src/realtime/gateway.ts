@@ -18,27 +18,78 @@ import {
   describeTextPattern,
   type HelloFrame,
   PROTOCOL_VERSION,
+  retryAfterReason,
+  type User,
 } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { and, eq, inArray } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Ending } from '../features/accounts/chat-sessions.js';
-import { readEvents } from '../features/events/log.js';
-import { ensureUser } from '../features/users/actions.js';
-import { presentUser } from '../features/users/present.js';
-import { type Caller, verifyToken } from '../platform/auth.js';
-import { schema } from '../platform/db/index.js';
+import { type AppContext, type Caller, verifyToken } from '../platform/auth.js';
 import { ApiError, toApiError } from '../platform/errors.js';
 import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
 import { Connection } from './connection.js';
 import type { SocketHandler, SocketHandlers } from './handlers.js';
+import type { Subscription } from './subscription.js';
 
 const authCheck = TypeCompiler.Compile(AuthFrame);
 const requestChecks = new Map<string, TypeCheck<TSchema>>(
   Object.entries(CLIENT_REQUESTS).map(([type, s]) => [type, TypeCompiler.Compile(s as TSchema)]),
 );
+
+/** What a connection needs when it opens: the user, and each channel they are a member of with its last seq. */
+export interface Opening {
+  /** The user as presented (presence is added by the gateway). */
+  user: User;
+  channels: { cid: string; lastSeq: number }[];
+}
+
+/**
+ * What features provide the gateway, so it queries no table itself: the opening of a
+ * connection (one query), the channels' last seqs (for the catch-up of channels this node
+ * was not subscribed to), and pages of a channel's event log.
+ */
+export interface GatewayHooks {
+  open(svc: Services, appId: string, userId: string): Promise<Opening | null>;
+  lastSeqs(svc: Services, appId: string, cids: string[]): Promise<Map<string, number>>;
+  readLog(
+    svc: Services,
+    appId: string,
+    cid: string,
+    after: number,
+    limit: number,
+    upTo?: number,
+  ): Promise<{ seq: number; frame: string }[]>;
+}
+
+/** Verified tokens, per app object (a new secret is a new object), until they expire; bounded. */
+const verified = new WeakMap<AppContext, Map<string, { caller: Caller; until: number }>>();
+const VERIFIED_MAX = 50_000;
+const VERIFIED_TTL_MS = 5 * 60_000;
+
+/**
+ * `verifyToken`, remembered: a reconnect storm presents the same tokens again, and checking
+ * an HS256 signature is a large part of an open's CPU. A token is remembered for at most five
+ * minutes and never past its `exp`.
+ */
+async function verifyCached(app: AppContext, token: string): Promise<Caller> {
+  let cache = verified.get(app);
+  const now = Date.now();
+  const hit = cache?.get(token);
+  if (hit && hit.until > now) return hit.caller;
+  const caller = await verifyToken(app, token);
+  const exp = decodeJwt(token).exp;
+  const until = Math.min(now + VERIFIED_TTL_MS, typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY);
+  if (!cache) {
+    cache = new Map();
+    verified.set(app, cache);
+  }
+  if (cache.size >= VERIFIED_MAX) cache.clear();
+  cache.set(token, { caller, until });
+  return caller;
+}
 
 /** Heartbeat slices: each connection is pinged in one slice, one slice per tick. */
 const HEARTBEAT_SLICES = 20;
@@ -57,6 +108,17 @@ export class Gateway {
   private tick = 0;
   private readonly pending = new Set<WebSocket>();
   private closing = false;
+  /**
+   * Admission: sockets between upgrade and hello. Beyond `maxOpeningSockets` a new socket is
+   * closed at once with OVERLOADED and a retry hint, instead of joining a queue in which every
+   * opening would time out together.
+   */
+  private opening = 0;
+  /** Average ms from upgrade to hello (moving average), what an opening costs here now. */
+  private openMs = 20;
+  /** Refusals in the current second, to spread the retries of one burst. */
+  private refused = 0;
+  private refusedAt = 0;
   /** Connections opened with a token an account session minted, by that session's id. */
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly sessionOf = new Map<Connection, string>();
@@ -64,6 +126,7 @@ export class Gateway {
   constructor(
     private readonly svc: Services,
     private readonly handlers: SocketHandlers,
+    private readonly hooks: GatewayHooks,
   ) {
     // No permessage-deflate: besides its CPU and memory per socket, Connection writes each
     // event's pre-built frame straight to the socket (realtime/frame.ts), which is only correct
@@ -97,12 +160,47 @@ export class Gateway {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.opening >= this.svc.config.maxOpeningSockets) {
+        this.refuse(ws);
+        return;
+      }
       void this.accept(ws, url.searchParams.get('api_key') ?? '');
     });
   }
 
+  /**
+   * Too many sockets opening: close with OVERLOADED and when to come back. The hint spreads a
+   * burst's refusals over the time the gateway needs to open that many: the opening's average
+   * cost times how many were refused this second per admission slot.
+   */
+  private refuse(ws: WebSocket): void {
+    const now = Date.now();
+    if (now - this.refusedAt > 1_000) {
+      this.refused = 0;
+      this.refusedAt = now;
+    }
+    this.refused++;
+    const slots = Math.max(1, this.svc.config.maxOpeningSockets);
+    const hint = Math.min(30_000, Math.max(100, this.openMs * (1 + this.refused / slots)));
+    ws.on('error', () => ws.terminate());
+    ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(hint));
+  }
+
   private async accept(ws: WebSocket, apiKey: string): Promise<void> {
     const { svc } = this;
+    const started = performance.now();
+    this.opening++;
+    let admitted = true;
+    const done = () => {
+      if (!admitted) return;
+      admitted = false;
+      this.opening--;
+    };
+    ws.once('close', done);
+    const opened = () => {
+      if (admitted) this.openMs += (performance.now() - started - this.openMs) / 16;
+      done();
+    };
     this.pending.add(ws);
     ws.on('error', () => ws.terminate());
     // Listen from the first moment: a client sends auth as soon as it is open (often with
@@ -140,7 +238,7 @@ export class Gateway {
           const frame: unknown = JSON.parse(isBinary ? '' : data.toString());
           if (!authCheck.Check(frame))
             throw new ApiError('UNAUTHORIZED', 'The first frame must be {"type":"auth","token":"…"}');
-          caller = await verifyToken(app, frame.token);
+          caller = await verifyCached(app, frame.token);
           if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
           if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
             throw new ApiError('UNAUTHORIZED', 'This token was signed out');
@@ -151,7 +249,7 @@ export class Gateway {
           return;
         }
         try {
-          await this.open(ws, caller, inbox, epoch);
+          await this.open(ws, caller, inbox, epoch, opened);
         } catch (err) {
           svc.log.error({ err }, 'socket open failed');
           ws.close(1011, 'internal error');
@@ -162,30 +260,25 @@ export class Gateway {
     });
   }
 
-  private async open(ws: WebSocket, caller: Caller & { kind: 'user' }, inbox: Inbox, epoch: number): Promise<void> {
+  private async open(
+    ws: WebSocket,
+    caller: Caller & { kind: 'user' },
+    inbox: Inbox,
+    epoch: number,
+    opened: () => void,
+  ): Promise<void> {
     const { svc } = this;
     if (ws.readyState !== WebSocket.OPEN) return;
-    await ensureUser(svc, caller.app.id, caller.userId);
-    const [userRow] = await svc.db
-      .select()
-      .from(schema.users)
-      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)));
-    const memberships = await svc.db
-      .select({ cid: schema.members.cid, lastSeq: schema.channels.lastSeq })
-      .from(schema.members)
-      .innerJoin(
-        schema.channels,
-        and(eq(schema.channels.appId, schema.members.appId), eq(schema.channels.cid, schema.members.cid)),
-      )
-      .where(and(eq(schema.members.appId, caller.app.id), eq(schema.members.userId, caller.userId)));
-    if (!userRow || ws.readyState !== WebSocket.OPEN) return;
+    const opening = await this.hooks.open(svc, caller.app.id, caller.userId);
+    if (!opening || ws.readyState !== WebSocket.OPEN) return;
+    const memberships = opening.channels;
 
     const conn = new Connection(
       randomUUID(),
       ws,
       caller.app.id,
       caller.userId,
-      presentUser(userRow),
+      opening.user,
       svc.config.maxQueuedBytes,
       svc.metrics,
     );
@@ -208,14 +301,25 @@ export class Gateway {
     }
     const slice = this.slices[this.nextSlice++ % this.slices.length] as Set<Connection>;
     slice.add(conn);
+    // Subscribed now, each at the seq the opening read. What the node fanned out of a channel
+    // since that read is replayed from the log; a channel this node was not subscribed to may
+    // have had events published before now, so its seq is read again (one query for all).
+    const behind: { sub: Subscription; after: number; upTo: number }[] = [];
+    const unknown: { sub: Subscription; after: number }[] = [];
     for (const m of memberships) {
-      svc.hub.subscribe(conn, m.cid, m.lastSeq, { member: true });
-      const sub = conn.subs.get(m.cid);
-      if (sub && sub.held === null) sub.held = []; // held until the catch-up below
+      const { sub, created, nodeSeq } = svc.hub.subscribe(conn, m.cid, m.lastSeq, 'member');
+      if (!created) continue;
+      if (nodeSeq === null) {
+        sub.hold(); // released by the catch-up
+        unknown.push({ sub, after: m.lastSeq });
+      } else if (nodeSeq > m.lastSeq) {
+        sub.hold();
+        behind.push({ sub, after: m.lastSeq, upTo: nodeSeq });
+      }
     }
     svc.metrics.openSockets.inc();
-    svc.presence.connected(caller.app.id, caller.userId);
-    conn.user = presentUser(userRow, svc.presence.stateOf(caller.app.id, caller.userId));
+    svc.presence.connected(caller.app.id, caller.userId, opening.user);
+    conn.user = { ...opening.user, presence: svc.presence.stateOf(caller.app.id, caller.userId) };
 
     const hello: HelloFrame = {
       type: 'hello',
@@ -225,9 +329,11 @@ export class Gateway {
       channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
     };
     conn.send(JSON.stringify(hello));
-    // Not awaited: requests must not wait behind it (a watch of the same channel is safe, as the
-    // catch-up covers seqs above hello's and a replay those at or below them).
-    this.catchUp(conn, memberships).catch((err: unknown) => svc.log.warn({ err }, 'connect catch-up failed'));
+    opened();
+    // Not awaited: requests must not wait behind it (a watch of the same channel is safe: each
+    // subscription decides what it sends, whichever replay reads an event).
+    if (behind.length > 0 || unknown.length > 0)
+      this.catchUp(conn, behind, unknown).catch((err: unknown) => svc.log.warn({ err }, 'connect catch-up failed'));
 
     ws.on('pong', () => {
       conn.awaitingPong = false;
@@ -299,46 +405,43 @@ export class Gateway {
   }
 
   /**
-   * An event committed between reading the counters and subscribing reached no socket of this
-   * connection. So the counters are read again after subscribing (one query), any such events
-   * are replayed from the log, and then the live events held meanwhile go out, deduplicated.
+   * Events committed between the opening's read and the subscription reached no socket of
+   * this connection: they are replayed from the log, then the live events held meanwhile go
+   * out, deduplicated (Subscription.replay). `behind`: the node fanned out up to a known seq;
+   * `unknown`: the node was not subscribed, so the channels' seqs are read again first.
    */
-  private async catchUp(conn: Connection, memberships: { cid: string; lastSeq: number }[]): Promise<void> {
-    if (memberships.length === 0) return;
-    const { svc } = this;
-    const known = new Map(memberships.map((m) => [m.cid, m.lastSeq]));
+  private async catchUp(
+    conn: Connection,
+    behind: { sub: Subscription; after: number; upTo: number }[],
+    unknown: { sub: Subscription; after: number }[],
+  ): Promise<void> {
+    const { svc, hooks } = this;
+    const read = (cid: string) => (after: number, limit: number, upTo: number | undefined) =>
+      hooks.readLog(svc, conn.appId, cid, after, limit, upTo);
     try {
-      const now = await svc.db
-        .select({ cid: schema.channels.cid, lastSeq: schema.channels.lastSeq })
-        .from(schema.channels)
-        .where(and(eq(schema.channels.appId, conn.appId), inArray(schema.channels.cid, [...known.keys()])));
-      for (const c of now) {
-        const before = known.get(c.cid) ?? c.lastSeq;
-        if (c.lastSeq <= before) continue;
-        const missed = await readEvents(svc, conn.appId, c.cid, before, c.lastSeq - before, c.lastSeq);
-        const sub = conn.subs.get(c.cid);
-        const live = sub?.held ?? [];
-        if (sub) sub.held = null;
-        for (const e of missed) conn.deliver(c.cid, e.seq, e.frame);
-        for (const e of live) conn.deliver(c.cid, e.seq, e.frame);
+      for (const b of behind) await b.sub.replayHeld(read(b.sub.cid), { after: b.after, upTo: b.upTo });
+      if (unknown.length > 0) {
+        const now = await hooks.lastSeqs(
+          svc,
+          conn.appId,
+          unknown.map((u) => u.sub.cid),
+        );
+        for (const u of unknown) {
+          const last = now.get(u.sub.cid) ?? u.after;
+          if (last > u.after) await u.sub.replayHeld(read(u.sub.cid), { after: u.after, upTo: last });
+        }
       }
     } finally {
-      for (const cid of known.keys()) {
-        const sub = conn.subs.get(cid);
-        if (!sub?.held) continue;
-        const live = sub.held;
-        sub.held = null;
-        for (const e of live) conn.deliver(cid, e.seq, e.frame);
-      }
+      for (const b of behind) b.sub.release();
+      for (const u of unknown) u.sub.release();
     }
   }
 
   /** Per-user bus messages: membership changes move subscriptions before the frame goes out. */
   private userEvent(conn: Connection, msg: BusMessage): void {
     if (msg.type === 'channel.added' && msg.cid) {
-      const event = JSON.parse(msg.frame) as { channel?: { last_seq?: number } };
-      const seq = event.channel?.last_seq ?? 0;
-      this.svc.hub.subscribe(conn, msg.cid, seq, { member: true });
+      const seq = msg.seq ?? (JSON.parse(msg.frame) as { channel?: { last_seq?: number } }).channel?.last_seq ?? 0;
+      this.svc.hub.subscribe(conn, msg.cid, seq, 'member');
     } else if (msg.type === 'channel.removed' && msg.cid) {
       this.svc.hub.unsubscribe(conn, msg.cid, 'member');
     }

@@ -9,9 +9,10 @@
  * the database does not have.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { type Broker, type BusMessage, channelTopic, userTopic } from './broker.js';
+import { type Broker, type BusMessage, channelTopic, presenceTopic, userTopic } from './broker.js';
 import type { Connection } from './connection.js';
 import { OutFrame } from './frame.js';
+import type { Subscription, SubscriptionReason } from './subscription.js';
 
 interface ChannelState {
   appId: string;
@@ -34,6 +35,8 @@ export type EventLogReader = (
 export class Hub {
   private readonly channels = new Map<string, ChannelState>();
   private readonly users = new Map<string, Set<Connection>>();
+  /** Presence topics (`p:…`) to the local connections that follow them. */
+  private readonly followers = new Map<string, Set<Connection>>();
   /** Per-user messages routed here before being sent, for membership changes. */
   onUserEvent: (conn: Connection, msg: BusMessage) => void = () => {};
   /** Messages on control topics (`x:…`), which concern the node rather than a connection. */
@@ -76,50 +79,87 @@ export class Hub {
     }
     for (const cid of conn.subs.keys()) this.detach(conn, cid);
     conn.subs.clear();
+    this.unfollowPresence(conn, [...conn.presence]);
   }
 
   /**
-   * Subscribe a connection to a channel. `knownSeq` is the seq its view is current to;
-   * `channelSeq` the channel's last seq as just read, where the node's ordering starts.
+   * Subscribe a connection to a channel (or add a reason to its subscription). `knownSeq` is
+   * the seq its view is current to; `channelSeq` the channel's last seq as just read, where
+   * the node's ordering starts if this is its first subscriber.
+   *
+   * `nodeSeq` says what this node has already fanned out of the channel before this call: the
+   * highest seq, or null when the node was not subscribed (so it may have missed events
+   * published before now). A subscriber whose view is older than `nodeSeq` missed the events
+   * in between and replays them; one at or past it misses nothing.
    */
   subscribe(
     conn: Connection,
     cid: string,
     knownSeq: number,
-    how: { member?: boolean; watching?: boolean },
+    why: SubscriptionReason | { member?: boolean; watching?: boolean },
     channelSeq = knownSeq,
-  ): void {
-    const existing = conn.subs.get(cid);
-    if (existing) {
-      if (how.member) existing.member = true;
-      if (how.watching) existing.watching = true;
-      return;
-    }
-    conn.subs.set(cid, {
-      lastSeq: knownSeq,
-      baseSeq: knownSeq,
-      member: !!how.member,
-      watching: !!how.watching,
-      held: null,
-    });
+  ): { sub: Subscription; created: boolean; nodeSeq: number | null } {
+    // The object form is the older signature (the bench's micro-fanout still uses it).
+    const reasons: SubscriptionReason[] =
+      typeof why === 'string'
+        ? [why]
+        : [...(why.member ? ['member' as const] : []), ...(why.watching ? ['watching' as const] : [])];
     const topic = channelTopic(conn.appId, cid);
     let st = this.channels.get(topic);
+    const nodeSeq = st?.next != null ? st.next - 1 : null;
+    const existing = conn.subs.get(cid);
+    if (existing) {
+      for (const r of reasons) existing.add(r);
+      return { sub: existing, created: false, nodeSeq };
+    }
+    const sub = conn.newSubscription(cid, knownSeq);
+    for (const r of reasons) sub.add(r);
+    conn.subs.set(cid, sub);
     if (!st) {
       st = { appId: conn.appId, cid, conns: new Set(), next: channelSeq + 1, pending: new Map(), timer: null };
       this.channels.set(topic, st);
       this.broker.subscribe(topic);
     }
     st.conns.add(conn);
+    return { sub, created: true, nodeSeq };
   }
 
   /** Drop one reason for a subscription; the subscription ends when none is left. */
-  unsubscribe(conn: Connection, cid: string, reason: 'member' | 'watching'): void {
+  unsubscribe(conn: Connection, cid: string, reason: SubscriptionReason): void {
     const sub = conn.subs.get(cid);
-    if (!sub) return;
-    sub[reason] = false;
-    if (sub.member || sub.watching) return;
+    if (!sub?.drop(reason)) return;
     conn.subs.delete(cid);
     this.detach(conn, cid);
+  }
+
+  /** Follow users' presence on a connection: their `presence.changed` reaches it from now on. */
+  followPresence(conn: Connection, userIds: readonly string[]): void {
+    for (const id of userIds) {
+      if (conn.presence.has(id)) continue;
+      conn.presence.add(id);
+      const topic = presenceTopic(conn.appId, id);
+      let set = this.followers.get(topic);
+      if (!set) {
+        set = new Set();
+        this.followers.set(topic, set);
+        this.broker.subscribe(topic);
+      }
+      set.add(conn);
+    }
+  }
+
+  unfollowPresence(conn: Connection, userIds: readonly string[]): void {
+    for (const id of userIds) {
+      if (!conn.presence.delete(id)) continue;
+      const topic = presenceTopic(conn.appId, id);
+      const set = this.followers.get(topic);
+      if (!set) continue;
+      set.delete(conn);
+      if (set.size === 0) {
+        this.followers.delete(topic);
+        this.broker.unsubscribe(topic);
+      }
+    }
   }
 
   private detach(conn: Connection, cid: string): void {
@@ -141,6 +181,14 @@ export class Hub {
     }
     if (topic.startsWith('u:')) {
       for (const conn of this.users.get(topic) ?? []) this.onUserEvent(conn, msg);
+      return;
+    }
+    if (topic.startsWith('p:')) {
+      // Framed once; each follower's queue coalesces a tick's changes into one write.
+      const set = this.followers.get(topic);
+      if (!set) return;
+      const frame = new OutFrame(msg.frame);
+      for (const conn of set) conn.send(frame);
       return;
     }
     const st = this.channels.get(topic);

@@ -88,6 +88,19 @@ describe('the web app pages', () => {
     expect(asset.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
   });
 
+  it('a 304 revalidating a cached page carries no CSP, so the page keeps its own (regression)', async () => {
+    // The API's CSP on a 304 replaced the cached page's: on its next load every script was blocked.
+    const first = await h.app.inject({ method: 'GET', url: '/', headers: html });
+    const validators = {
+      ...(first.headers.etag ? { 'if-none-match': String(first.headers.etag) } : {}),
+      ...(first.headers['last-modified'] ? { 'if-modified-since': String(first.headers['last-modified']) } : {}),
+    };
+    expect(Object.keys(validators).length).toBeGreaterThan(0);
+    const again = await h.app.inject({ method: 'GET', url: '/', headers: { ...html, ...validators } });
+    expect(again.statusCode).toBe(304);
+    expect(again.headers['content-security-policy']).toBeUndefined();
+  });
+
   it('leaves out a Host that could not be a host', async () => {
     const r = await h.app.inject({ method: 'GET', url: '/', headers: { ...html, host: 'evil.com; script-src *' } });
     expect(csp(r.headers['content-security-policy'])['connect-src']).toEqual(["'self'"]);

@@ -74,7 +74,15 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     account_id: w.accountId,
     invite_id: t.inviteId,
     token: t.inviteToken,
-    id: { messages: t.messageId, users: 'bob', admin: w.app.id, workspaces: w.workspaceId }[under ?? ''],
+    // Files and uploads: a well-formed id that names no file (the routes' typed answers).
+    id: {
+      messages: t.messageId,
+      users: 'bob',
+      admin: w.app.id,
+      workspaces: w.workspaceId,
+      files: t.messageId,
+      uploads: t.messageId,
+    }[under ?? ''],
   };
   const v = known[name];
   if (v === undefined) throw new Error(`no fuzz fixture for path parameter "${name}" of ${op.method} ${op.path}`);

@@ -68,6 +68,16 @@ describe('history', () => {
     expectError(await w.rest('bob', 'GET', `/v1/channels/${cid}/messages?around=${x.id}`), 404, 'NOT_FOUND');
   });
 
+  it('around=<seq>: the message at that seq, or the last one before it, in the middle', async () => {
+    expect(texts(await page(`?around=${msgs[14].seq}&limit=5`))).toEqual(range(13, 17));
+    // msgs[3]'s reaction took the seq after it: around that seq is around msgs[3].
+    expect(texts(await page(`?around=${msgs[3].seq + 1}&limit=3`))).toEqual(range(3, 5));
+    expect(texts(await page(`?around=999999&limit=3`))).toEqual(range(39, 40));
+    expectError(await w.rest('bob', 'GET', `/v1/channels/${cid}/messages?around=0`), 404, 'NOT_FOUND');
+    for (const bad of ['1.5', '-3', '1e3', '0x10', '9999999999999999'])
+      expectError(await w.rest('bob', 'GET', `/v1/channels/${cid}/messages?around=${bad}`), 400, 'VALIDATION_ERROR');
+  });
+
   it('limit bounds and bad cursors are 400; at most one cursor', async () => {
     for (const q of ['limit=0', 'limit=201', 'limit=-1', 'limit=abc', 'before=-1', 'after=x', 'around=nope', 'foo=1'])
       expectError(await w.rest('bob', 'GET', `/v1/channels/${cid}/messages?${q}`), 400, 'VALIDATION_ERROR');

@@ -1,4 +1,8 @@
-/** Presence: online while any socket is open, offline after the grace, away by choice, custom status. */
+/**
+ * Presence: online while any socket is open, offline after the grace, away by choice, custom
+ * status. Since protocol 2 a connection hears about other users only once it follows them
+ * (`presence.subscribe`); presence-subscribe.pg.test.ts tests the subscriptions themselves.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Harness, startHarness, type TestSocket } from '../harness.js';
 import { expectError, makeWorld, sleep, type World } from './world.js';
@@ -32,11 +36,18 @@ const changesOf = (s: TestSocket, user: string) =>
     .events('presence.changed')
     .filter((f) => f.user.id === user)
     .map((f) => f.presence as string);
+/** Follow users' presence on a socket (protocol 2: nothing about others arrives without it). */
+const follow = async (s: TestSocket, ids: string[]) => {
+  const r = await s.request('presence.subscribe', { user_ids: ids });
+  expect(r.ok, JSON.stringify(r)).toBe(true);
+  return r;
+};
 const presenceOf = async (user: string) => (await w.rest('bob', 'GET', `/v1/users/${user}`)).body.user.presence;
 
 describe('presence', () => {
   it('online with the first socket, still online with one of two closed, offline after the grace', async () => {
     const [bob, zed] = [await w.socket('bob'), await w.socket('zed')];
+    await follow(bob, ['alice']);
     expect(await presenceOf('alice')).toBe('offline');
     const a1 = await w.socket('alice');
     const on = await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
@@ -58,13 +69,14 @@ describe('presence', () => {
     expect(off.user.last_active_at).not.toBeNull();
     expect(changesOf(bob, 'alice')).toEqual(['online', 'offline']);
     expect(await presenceOf('alice')).toBe('offline');
-    // zed shares no channel with alice: nothing about her reached him.
+    // zed follows no one: nothing about her reached him.
     await zed.request('ping');
     expect(changesOf(zed, 'alice')).toEqual([]);
   });
 
   it('a reconnect within the grace does not flap offline', async () => {
     const bob = await w.socket('bob');
+    await follow(bob, ['alice']);
     const a1 = await w.socket('alice');
     await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
     a1.close();
@@ -75,8 +87,10 @@ describe('presence', () => {
     expect(await presenceOf('alice')).toBe('online');
   });
 
-  it('presence.set away and back reach co-members only', async () => {
+  it('presence.set away and back reach followers only', async () => {
     const [bob, sam, zed] = [await w.socket('bob'), await w.socket('sam'), await w.socket('zed')];
+    await follow(bob, ['alice']);
+    await follow(sam, ['alice']);
     const alice = await w.socket('alice');
     for (const s of [bob, sam]) await s.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
     const r = await alice.request('presence.set', { presence: 'away' });
@@ -89,15 +103,16 @@ describe('presence', () => {
     await alice.request('presence.set', { presence: 'online' });
     await bob.waitFor(() => changesOf(bob, 'alice').length === 3);
     expect(changesOf(bob, 'alice')).toEqual(['online', 'away', 'online']);
-    // bob and sam share no channel: sam hears nothing about bob, zed nothing about anyone.
+    // sam does not follow bob: sam hears nothing about bob, zed (who follows no one) nothing about anyone.
     await sam.request('ping');
     await zed.request('ping');
     expect(changesOf(sam, 'bob')).toEqual([]);
     expect(zed.events('presence.changed').filter((f) => f.user.id !== 'zed')).toEqual([]);
   });
 
-  it('custom status: set, shown on the user, sent to co-members, expired shows none, cleared', async () => {
+  it('custom status: set, shown on the user, sent to followers, expired shows none, cleared', async () => {
     const [bob, zed] = [await w.socket('bob'), await w.socket('zed')];
+    await follow(bob, ['alice']);
     const expires = new Date(Date.now() + 3_600_000).toISOString();
     const r = await w.rest('alice', 'POST', '/v1/me/status', {
       text: 'In a meeting',
@@ -132,7 +147,7 @@ describe('presence', () => {
 });
 
 describe('presence at scale', () => {
-  it('a crowd coming online in one tick is announced with a few statements, each change once to each co-member', async () => {
+  it('a crowd coming online in one tick is announced with one statement, each change once to each follower', async () => {
     const crowd = Array.from({ length: 40 }, (_, i) => ({ id: `crowd${i}` }));
     const big = await makeWorld(h, [{ id: 'host' }, ...crowd]);
     await big.channel(
@@ -143,13 +158,17 @@ describe('presence at scale', () => {
     );
     const watcher = await big.socket('host');
     await watcher.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'host');
+    await follow(
+      watcher,
+      crowd.map((u) => u.id),
+    );
     const presence = h.server.svc.presence;
     const before = h.database.queryCount();
     // As if 40 sockets had just authenticated in the same tick (a deploy, a network blip).
     for (const u of crowd) presence.connected(big.app.id, u.id);
     await eventually(() => crowd.every((u) => changesOf(watcher, u.id).includes('online')));
-    // One read of the users and one of their co-members, not two queries per user.
-    expect(h.database.queryCount() - before).toBeLessThanOrEqual(3);
+    // One read of the users, not two queries per user, and no query for who follows them.
+    expect(h.database.queryCount() - before).toBeLessThanOrEqual(1);
     for (const u of crowd) expect(changesOf(watcher, u.id)).toEqual(['online']);
     for (const u of crowd) presence.disconnected(big.app.id, u.id);
     await eventually(() => crowd.every((u) => changesOf(watcher, u.id).at(-1) === 'offline'));

@@ -67,6 +67,8 @@ describe('reactions', () => {
     const hist = (await w.rest('bob', 'GET', `/v1/channels/${cid}/messages`)).body.messages;
     expect(hist[0]).toMatchObject({ reactions: { like: 2, heart: 1 }, own_reactions: ['like', 'heart'] });
     expect(await w.lastSeq(cid)).toBe(4);
+    // Events travel on the socket, not with the REST answers: wait for the last, then check all.
+    await carol.waitFor((f) => f.type === 'reaction.new' && f.seq === 4);
     expect(carol.events('reaction.new').map((f) => f.seq)).toEqual([2, 3, 4]);
   });
 

@@ -125,6 +125,8 @@ describe(`multi-node fan-out (${redisUrl ? 'redis' : 'memory'} broker)`, () => {
       payload: { type: 'group', id: 'presence', members: ['bob'] },
     });
     const bob = await TestSocket.connect(await n3.listen(), app, 'bob');
+    // Protocol 2: bob hears alice's presence because he follows it.
+    expect((await bob.request('presence.subscribe', { user_ids: ['alice'] })).ok).toBe(true);
     const a1 = await TestSocket.connect(await n1.listen(), app, 'alice');
     await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.presence === 'online');
     const a2 = await TestSocket.connect(await n2.listen(), app, 'alice');

@@ -15,6 +15,7 @@ import {
   type SignInBody,
   type SignUpBody,
   type UpdateWorkspaceBody,
+  VERIFY_TOKEN_TTL_SECONDS,
   WORKSPACE_TOKEN_TTL_SECONDS,
   type WorkspaceRole,
   type WorkspaceSession,
@@ -28,6 +29,9 @@ import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { endSessions } from './chat-sessions.js';
+import { issueMailToken } from './mail-tokens.js';
+import { passwordChangedMail, verifyMail } from './mails.js';
+import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
 import { type AccountRow, type MemberRow, type MembershipRow, presentCreatedInvite } from './present.js';
 import {
@@ -40,6 +44,7 @@ import {
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
+import { checkNotLocked, clearFailures, limitSignin, recordFailure } from './signin-guard.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
 
@@ -54,45 +59,69 @@ const isUniqueViolation = (err: unknown) =>
 
 // ---- accounts ----------------------------------------------------------------------------
 
-/** Create an account and its first session. 409 CONFLICT if the email is taken (any case). */
+/**
+ * Create an account and mail it a link to verify its email. It is signed in at once (a session
+ * token for the cookie) unless the server requires verification first (`token: null`). The
+ * password must pass the policy (password-policy.ts). 409 CONFLICT if the email is taken (any
+ * case).
+ */
 export async function signUp(
   svc: Services,
   body: SignUpBody,
   req: FastifyRequest,
-): Promise<{ account: AccountRow; token: string }> {
+): Promise<{ account: AccountRow; token: string | null }> {
+  await checkPasswordPolicy(svc.db, body.password, { email: body.email });
   const passwordHash = await hashPassword(body.password);
+  const now = svc.clock();
+  let done: { account: AccountRow; token: string | null; verify: string };
   try {
-    return await svc.db.transaction(async (tx) => {
+    done = await svc.db.transaction(async (tx) => {
       const [account] = await tx
         .insert(schema.accounts)
         .values({ id: randomUUID(), email: body.email, name: body.name.trim(), passwordHash })
         .returning();
       if (!account) throw new Error('insert returned no account');
-      return { account, token: await createSession(tx, account.id, req) };
+      await rememberPassword(tx, account.id, passwordHash, new Date(now));
+      const verify = await issueMailToken(tx, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, now);
+      const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req);
+      return { account, token, verify };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'An account with this email already exists');
     throw err;
   }
+  const { account, verify } = done;
+  svc.mailer.later('verification', async () => verifyMail(svc.config, account.email, verify));
+  return { account: done.account, token: done.token };
 }
 
 /**
  * Check a password and start a session. An unknown email and a wrong password get the same
  * answer after the same work (one argon2 verification), so neither the message nor the time
- * tells which it was.
+ * tells which it was. Before that: the rate limits per IP and per email, and the lockout
+ * (signin-guard.ts); a failure is counted and may lock the account (ACCOUNT_LOCKED). With
+ * verification required, the right password of an unverified account is FORBIDDEN with
+ * `details.reason: "email_unverified"`.
  *
- * Later, here: lockout (count failures in `accounts.failed_signins`, refuse while
- * `locked_until` is ahead, reset on success); two-factor (a session that still needs its
- * second step when `two_factor_secret_sealed` is set); rehash when PARAMS were raised.
+ * Later, here: two-factor (a session that still needs its second step when
+ * `two_factor_secret_sealed` is set); rehash when PARAMS were raised.
  */
 export async function signIn(
   svc: Services,
   body: SignInBody,
   req: FastifyRequest,
 ): Promise<{ account: AccountRow; token: string }> {
+  await limitSignin(svc, req, body.email);
   const account = await accountByEmail(svc.db, body.email);
+  if (account) checkNotLocked(svc, account);
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
+  if (account && !ok) await recordFailure(svc, account);
   if (!account || !ok) throw new ApiError('UNAUTHORIZED', 'Wrong email or password');
+  await clearFailures(svc, account);
+  if (svc.config.requireEmailVerification && account.emailVerifiedAt === null)
+    throw new ApiError('FORBIDDEN', 'Confirm your email first: follow the link we mailed you', {
+      reason: 'email_unverified',
+    });
   return { account, token: await createSession(svc.db, account.id, req) };
 }
 
@@ -116,12 +145,17 @@ export async function changePassword(svc: Services, session: AccountSession, bod
   const account = await loadAccount(svc, session.accountId);
   if (!(await verifyPassword(account.passwordHash, body.current_password)))
     throw new ApiError('FORBIDDEN', 'The current password is wrong');
+  await checkPasswordPolicy(svc.db, body.new_password, { email: account.email, accountId: account.id });
   const passwordHash = await hashPassword(body.new_password);
-  await svc.db
-    .update(schema.accounts)
-    .set({ passwordHash, updatedAt: sql`now()` })
-    .where(eq(schema.accounts.id, account.id));
+  await svc.db.transaction(async (tx) => {
+    await tx
+      .update(schema.accounts)
+      .set({ passwordHash, updatedAt: sql`now()` })
+      .where(eq(schema.accounts.id, account.id));
+    await rememberPassword(tx, account.id, passwordHash, new Date(svc.clock()));
+  });
   await endSessions(svc, { accountId: account.id, except: session.sessionId });
+  svc.mailer.later('password changed notice', async () => passwordChangedMail(account.email));
 }
 
 // ---- workspaces --------------------------------------------------------------------------

@@ -36,7 +36,13 @@ export interface MemberRow {
 }
 
 export function presentAccount(row: AccountRow): Account {
-  return { id: row.id, email: row.email, name: row.name, created_at: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    email_verified: row.emailVerifiedAt !== null,
+    created_at: row.createdAt.toISOString(),
+  };
 }
 
 export function presentWorkspace(m: MembershipRow): Workspace {

@@ -8,18 +8,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountResponse,
+  AuthOptions,
   AuthSessionResponse,
+  ChangeEmailBody,
   ChangePasswordBody,
   CreatedInvite,
   CreateInviteBody,
   CreateWorkspaceBody,
   EmptyBody,
   ErrorBody,
+  ForgotPasswordBody,
   InviteParams,
   InvitePreviewResponse,
   InvitesResponse,
   InviteTokenParams,
+  MailTokenBody,
   OkResponse,
+  PASSWORD_MIN_LENGTH,
+  ResetPasswordBody,
   SignInBody,
   SignUpBody,
   UpdateWorkspaceBody,
@@ -53,6 +59,14 @@ import {
 import { endSessions } from './chat-sessions.js';
 import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
 import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
+import {
+  confirmEmailChange,
+  requestEmailChange,
+  requestPasswordReset,
+  resendVerification,
+  resetPassword,
+  verifyEmail,
+} from './recovery.js';
 import { accountRequestGuard, clearSessionCookie, resolveSession, setSessionCookie, sha256 } from './sessions.js';
 
 const account = { config: { auth: 'account' as const } };
@@ -79,7 +93,10 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: ['accounts'],
           summary: 'Create an account (email + password) and sign in: sets the parley_session cookie',
           description:
-            'Emails are unique case-insensitively (409 CONFLICT when taken). Passwords have 10 to 200 characters.',
+            'Emails are unique case-insensitively (409 CONFLICT when taken). Passwords have 10 to 200 characters ' +
+            'and pass the policy (400 VALIDATION_ERROR with details.reason `breached` or `email`). A link to verify ' +
+            'the email is mailed; when the server requires verification (PARLEY_REQUIRE_EMAIL_VERIFICATION), no ' +
+            'cookie is set until it is followed.',
           security: [],
           body: SignUpBody,
           response: { 200: AccountResponse, ...errors, 409: ErrorBody },
@@ -87,7 +104,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       },
       async (req, reply) => {
         const { account, token } = await signUp(svc, req.body, req);
-        setSessionCookie(req, reply, token);
+        if (token) setSessionCookie(req, reply, token);
         return { account: presentAccount(account) };
       },
     );
@@ -98,10 +115,13 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['accounts'],
           summary: 'Sign in with email and password: sets the parley_session cookie',
-          description: 'An unknown email and a wrong password get the same 401 UNAUTHORIZED, after the same work.',
+          description:
+            'An unknown email and a wrong password get the same 401 UNAUTHORIZED, after the same work. ' +
+            '429 RATE_LIMITED past the attempts per IP or per email; 423 ACCOUNT_LOCKED (details.retry_after_ms) ' +
+            'after repeated failures; 403 FORBIDDEN with details.reason `email_unverified` when verification is required.',
           security: [],
           body: SignInBody,
-          response: { 200: AccountResponse, ...errors },
+          response: { 200: AccountResponse, ...errors, 423: ErrorBody, 429: ErrorBody },
         },
       },
       async (req, reply) => {
@@ -205,6 +225,143 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const s = await resolveSession(svc, req);
         const row = s && (await accountById(svc.db, s.accountId));
         return { account: row ? presentAccount(row) : null };
+      },
+    );
+
+    // ---- mail: password reset, verification, change of email ------------------------------
+
+    app.get(
+      '/v1/auth/options',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'What the sign-in pages need to know: whether mail is sent, whether verification is required',
+          security: [],
+          response: { 200: AuthOptions },
+        },
+      },
+      async () => ({
+        email_delivery: svc.mailer.delivery,
+        email_verification_required: svc.config.requireEmailVerification,
+        password_min_length: PASSWORD_MIN_LENGTH,
+      }),
+    );
+
+    app.post(
+      '/v1/auth/password/forgot',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Mail a password-reset link (valid 30 minutes, once) if the email has an account',
+          description:
+            'Always {"ok":true}, whether the email has an account or not, answered before the look-up. ' +
+            '429 RATE_LIMITED past the requests per IP or per address.',
+          security: [],
+          body: ForgotPasswordBody,
+          response: { 200: OkResponse, ...errors, 429: ErrorBody },
+        },
+      },
+      async (req) => {
+        await requestPasswordReset(svc, req.body, req);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/password/reset',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: "Set a new password with a reset link's token; every session of the account ends",
+          description:
+            '403 FORBIDDEN (details.reason `invalid_token`) for an unknown, expired or used token. ' +
+            '400 VALIDATION_ERROR (details.reason `breached`, `reused`, `email`) leaves the token usable. ' +
+            'Does not sign in: sign in with the new password.',
+          security: [],
+          body: ResetPasswordBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req) => {
+        await resetPassword(svc, req.body);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/email/verify',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: "Verify an account's email with the token of the mailed link",
+          description: '403 FORBIDDEN (details.reason `invalid_token`) for an unknown, expired or used token.',
+          security: [],
+          body: MailTokenBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req) => {
+        await verifyEmail(svc, req.body.token);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/email/verification',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Mail the signed-in account a new verification link (nothing once verified)',
+          security: session,
+          body: EmptyBody,
+          response: { 200: OkResponse, ...errors, 429: ErrorBody },
+        },
+      },
+      async (req) => {
+        await resendVerification(svc, accountOf(req), req);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/email/change',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Ask to change the email: a link to confirm is mailed to the new address',
+          description:
+            '403 FORBIDDEN for a wrong password. The same {"ok":true} whether the new address is free or taken ' +
+            '(a taken one is told so by mail); the old address gets a notice. The email changes when the link is followed.',
+          security: session,
+          body: ChangeEmailBody,
+          response: { 200: OkResponse, ...errors, 429: ErrorBody },
+        },
+      },
+      async (req) => {
+        await requestEmailChange(svc, accountOf(req), req.body, req);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/email/confirm',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Confirm a change of email with the token mailed to the new address',
+          description:
+            '403 FORBIDDEN (details.reason `invalid_token`) for an unknown, expired or used token; ' +
+            '409 CONFLICT when another account took the address meanwhile.',
+          security: [],
+          body: MailTokenBody,
+          response: { 200: OkResponse, ...errors, 409: ErrorBody },
+        },
+      },
+      async (req) => {
+        await confirmEmailChange(svc, req.body.token);
+        return { ok: true as const };
       },
     );
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppCredentials, CreateAppBody, ErrorBody, UserId } from '@parley/protocol';
+import { AppCredentials, AppSettings, CreateAppBody, ErrorBody, UpdateAppBody, UserId } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
 import { signToken } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
@@ -43,6 +43,24 @@ export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async () => ({ apps: await svc.apps.list() }),
+    );
+    app.patch(
+      '/v1/admin/apps/:id',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: "Change an app's name or search language (re-indexes its messages)",
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          body: UpdateAppBody,
+          response: { 200: AppSettings, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+        },
+      },
+      async (req) => {
+        const updated = await svc.apps.update(req.params.id, req.body);
+        if (!updated) throw notFound('App');
+        return updated;
+      },
     );
     app.post(
       '/v1/admin/apps/:id/tokens',

@@ -90,6 +90,15 @@ export async function queryChannels(
       if (f.name.$autocomplete !== undefined) where.push(sql`lower(c.name) like ${likePrefix(f.name.$autocomplete)}`);
     }
   }
+  if (f.search !== undefined) {
+    // Every word somewhere in the name, topic or description.
+    for (const word of f.search.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8)) {
+      const like = `%${word.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+      where.push(
+        sql`(lower(coalesce(c.name, '')) like ${like} or lower(coalesce(c.topic, '')) like ${like} or lower(coalesce(c.description, '')) like ${like})`,
+      );
+    }
+  }
   if (f.members !== undefined) {
     const ids =
       typeof f.members === 'string'

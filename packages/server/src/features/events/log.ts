@@ -5,7 +5,7 @@
  * serialized once. Replays read from this log; live delivery publishes the same string.
  */
 import type { ChannelEvent } from '@parley/protocol';
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
@@ -103,4 +103,14 @@ export async function readEvents(
     .orderBy(asc(schema.channelEvents.seq))
     .limit(limit);
   return rows;
+}
+
+/** The last seq of each of these channels (one query), for a connection's catch-up. */
+export async function lastSeqs(svc: Infra, appId: string, cids: string[]): Promise<Map<string, number>> {
+  if (cids.length === 0) return new Map();
+  const rows = await svc.db
+    .select({ cid: schema.channels.cid, lastSeq: schema.channels.lastSeq })
+    .from(schema.channels)
+    .where(and(eq(schema.channels.appId, appId), inArray(schema.channels.cid, cids)));
+  return new Map(rows.map((r) => [r.cid, r.lastSeq]));
 }

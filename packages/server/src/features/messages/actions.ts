@@ -12,6 +12,7 @@ import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel, RANK } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
+import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
@@ -121,12 +122,13 @@ function checkText(text: string): void {
 export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
-  checkText(input.text);
+  // Text may be empty only on a message that carries files.
+  if (input.text !== '' || !input.attachments?.length) checkText(input.text);
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
   let sent: JobResult;
-  if (input.parent_id || input.quoted_message_id) {
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
@@ -188,6 +190,7 @@ async function sendOne(
   try {
     result = await withTransaction(svc, async (tx, out) => {
       const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
+      const attachments = await attachFiles(tx, appId, cid, me.userId, id, input.attachments ?? []);
       // The stored row is known in full before it is written (every default is set here), so
       // the event is presented and serialized once, and the message and its log entry go in
       // one statement: an id already taken inserts neither, and the rollback returns the seq.
@@ -210,6 +213,7 @@ async function sendOne(
         mentionedUsers: mentions.users,
         mentionedHere: mentions.hereFlag,
         mentionedChannel: mentions.channel,
+        attachments,
         pinnedAt: null,
         pinnedBy: null,
         editedAt: null,
@@ -246,10 +250,10 @@ async function sendOne(
         tx,
         sql`with m as (
           insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
-            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, created_at, updated_at)
+            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, attachments, created_at, updated_at)
           values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
             ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
-            ${row.mentionedChannel}, ${at}, ${at})
+            ${row.mentionedChannel}, ${JSON.stringify(attachments)}::jsonb, ${at}, ${at})
           on conflict do nothing
           returning id)
         insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at)
@@ -388,6 +392,8 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
       if (p) event.parent = presentMessage(p);
     }
     await logEvents(tx, out, appId, [event]);
+    // Its files go with it (their bytes by a job), in the same transaction.
+    await dropMessageFiles(svc, tx, appId, id);
     return message!;
   });
 }

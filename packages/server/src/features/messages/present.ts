@@ -40,6 +40,8 @@ export function presentMessage(row: MessageRow, opts: PresentOptions = {}): Mess
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
     deleted_at: iso(row.deletedAt),
+    // A deleted message shows none of its files.
+    attachments: row.type === 'deleted' ? [] : row.attachments,
   };
   if (opts.user !== undefined) m.user = opts.user ? presentUser(opts.user) : null;
   if (opts.quoted !== undefined) {

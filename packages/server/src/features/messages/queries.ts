@@ -1,6 +1,6 @@
 /** Reading messages: channel history and thread replies, paginated by seq. */
 import type { HistoryQuery, Message } from '@parley/protocol';
-import { and, asc, desc, eq, gt, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
@@ -24,10 +24,20 @@ async function page(svc: Services, caller: Caller, scope: SQL, q: HistoryQuery):
   const base = and(eq(m.appId, caller.app.id), scope);
   let rows: MessageRow[];
   if (q.around !== undefined) {
-    const [mid] = await svc.db
-      .select()
-      .from(m)
-      .where(and(base, eq(m.id, q.around)));
+    // A seq names the message at it, or else the last one before it (a seq may be a reaction's).
+    const bySeq = /^[0-9]+$/.test(q.around) ? Number(q.around) : null;
+    const [mid] =
+      bySeq === null
+        ? await svc.db
+            .select()
+            .from(m)
+            .where(and(base, eq(m.id, q.around)))
+        : await svc.db
+            .select()
+            .from(m)
+            .where(and(base, lte(m.seq, bySeq)))
+            .orderBy(desc(m.seq))
+            .limit(1);
     if (!mid) throw notFound('Message');
     const half = Math.floor((limit - 1) / 2);
     const older = await svc.db

@@ -18,8 +18,9 @@ import type { ChannelEvent, Message } from '@parley/protocol';
 import { getTableColumns, type Table } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
-import { hotStatement, schema } from '../../platform/db/index.js';
+import { hotStatement, type PreparedTiming, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
+import { sendPathMetrics } from '../../platform/metrics.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
 import type { Outbox } from '../events/log.js';
 import type { UserRow } from '../users/present.js';
@@ -45,6 +46,8 @@ export type JobResult =
 interface Pending {
   job: SendJob;
   key: string;
+  /** When it was submitted (performance.now()), for the stage metrics. */
+  at: number;
   resolve: (r: JobResult) => void;
   reject: (err: unknown) => void;
 }
@@ -80,7 +83,7 @@ export class SendBatcher {
 
   submit(job: SendJob): Promise<JobResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, key: `${job.me.app.id}:${job.cid}`, resolve, reject });
+      this.queue.push({ job, key: `${job.me.app.id}:${job.cid}`, at: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -134,11 +137,17 @@ export class SendBatcher {
   private async run(batch: Pending[]): Promise<void> {
     const svc = this.svc();
     svc.metrics.sendBatchSize.observe(batch.length);
+    const stage = sendPathMetrics(svc.metrics).sendStage;
+    const start = performance.now();
+    for (const p of batch) stage.observe({ stage: 'queued' }, (start - p.at) / 1000);
     try {
       const results = await writeBatch(
         svc,
         batch.map((p) => p.job),
+        (name, ms) => stage.observe({ stage: name }, ms / 1000),
       );
+      const done = performance.now();
+      for (const p of batch) stage.observe({ stage: 'total' }, (done - p.at) / 1000);
       batch.forEach((p, i) => {
         const r = results[i] as JobResult | Error;
         if (r instanceof Error) p.reject(r);
@@ -247,8 +256,8 @@ cross join lateral (
   select * from channels c where c.app_id = p.app_id and c.cid between p.cid and p.cid order by c.cid limit 1
 ) c
 left join lateral (
-  select * from members m where m.app_id = p.app_id and m.cid between p.cid and p.cid and m.user_id = p.uid
-  order by m.cid limit 1
+  select * from members m where m.app_id = p.app_id and (m.cid, m.user_id) between (p.cid, p.uid) and (p.cid, p.uid)
+  order by m.cid, m.user_id limit 1
 ) m on true
 left join lateral (
   select * from users u where u.app_id = p.app_id and u.id between p.uid and p.uid order by u.id limit 1
@@ -282,10 +291,17 @@ interface AccessRow {
  * prepared once per connection).
  * Returns, per job in order, its result or the error to answer it with.
  */
-async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Error)[]> {
+async function writeBatch(
+  svc: Infra,
+  jobs: SendJob[],
+  observe: (stage: 'access_wait' | 'access' | 'write_wait' | 'write', ms: number) => void,
+): Promise<(JobResult | Error)[]> {
   const results: (JobResult | Error)[] = jobs.map(() => notFound('Channel'));
   const input = jobs.map((j, ord) => ({ ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id }));
-  const found = await svc.database.prepared<AccessRow>(ACCESS, [JSON.stringify(input)]);
+  const t: PreparedTiming = { waitMs: 0, runMs: 0 };
+  const found = await svc.database.prepared<AccessRow>(ACCESS, [JSON.stringify(input)], t);
+  observe('access_wait', t.waitMs);
+  observe('access', t.runMs);
 
   // Sends that passed their checks, with the event each will publish (seq filled in below).
   const ready: {
@@ -336,6 +352,7 @@ async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Err
       mentionedUsers: job.mentions.users,
       mentionedHere: job.mentions.hereFlag,
       mentionedChannel: false,
+      attachments: [],
       pinnedAt: null,
       pinnedBy: null,
       editedAt: null,
@@ -368,10 +385,13 @@ async function writeBatch(svc: Infra, jobs: SendJob[]): Promise<(JobResult | Err
     payload: event,
   }));
   const flags = ready.flatMap(({ ord, notify }) => [...notify.keys()].map((user_id) => ({ ord, user_id })));
-  const written = await svc.database.prepared<{ ord: number; seq: number | string }>(WRITE_BATCH, [
-    JSON.stringify(writes),
-    JSON.stringify(flags),
-  ]);
+  const written = await svc.database.prepared<{ ord: number; seq: number | string }>(
+    WRITE_BATCH,
+    [JSON.stringify(writes), JSON.stringify(flags)],
+    t,
+  );
+  observe('write_wait', t.waitMs);
+  observe('write', t.runMs);
 
   // Committed: publish in seq order per channel, then answer.
   const seqOf = new Map(written.map((w) => [w.ord, Number(w.seq)]));

@@ -3,13 +3,15 @@
  * they say so or after a stretch without activity, and offline once the last connection has
  * been closed for a short grace period (so a page reload does not flap them offline and back).
  * Each node tracks its own connections and pools its view through a PresenceShare (Redis when
- * scaled out). Changes of the pooled state go, as `presence.changed`, only to users who share a
- * channel with them.
+ * scaled out). Changes of the pooled state go, as `presence.changed`, to the user's own
+ * connections and to the connections that follow the user (`presence.subscribe`, the hub's
+ * presence topics) — never to every co-member, which cost a query and a frame per co-member
+ * on every connect. A tick's changes are announced together (one users query per app).
  */
-import type { EventOf } from '@parley/protocol';
+import type { EventOf, User } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
-import { rows, schema } from '../../platform/db/index.js';
+import { schema } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
@@ -25,6 +27,8 @@ interface Entry {
   chosenAway: boolean;
   lastActive: number;
   offlineTimer: NodeJS.Timeout | null;
+  /** The user as presented when a connection opened (or a profile change was announced). */
+  user: User | null;
 }
 
 interface PendingAnnouncement {
@@ -33,6 +37,8 @@ interface PendingAnnouncement {
   state: State;
   /** Set when the user went offline: when they were last active, to store. */
   lastActive: number | null;
+  /** The presented user, if known: then the announcement needs no read of the users table. */
+  user: User | null;
 }
 
 export class Presence {
@@ -79,7 +85,11 @@ export class Presence {
     return userIds.filter((id) => states.get(id) !== 'offline');
   }
 
-  connected(appId: string, userId: string): void {
+  /**
+   * A connection of the user opened. `user` is the user as the gateway presented it: kept, so
+   * announcing this user's changes reads no table.
+   */
+  connected(appId: string, userId: string, user?: User): void {
     const key = `${appId}:${userId}`;
     let e = this.entries.get(key);
     if (!e) {
@@ -91,9 +101,11 @@ export class Presence {
         chosenAway: false,
         lastActive: Date.now(),
         offlineTimer: null,
+        user: null,
       };
       this.entries.set(key, e);
     }
+    if (user) e.user = user;
     e.connections++;
     e.lastActive = Date.now();
     if (e.offlineTimer) {
@@ -163,6 +175,7 @@ export class Presence {
       userId: e.userId,
       state: pooled,
       lastActive: state === 'offline' ? e.lastActive : null,
+      user: e.user,
     });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -174,8 +187,8 @@ export class Presence {
   }
 
   /**
-   * Announce every change queued this tick, per app with three statements in all — the
-   * offline users' last_active_at, the others' rows, and the co-members of all of them —
+   * Announce every change queued this tick, per app with at most two statements in all — the
+   * offline users' last_active_at and the rows of users not presented at connect —
    * instead of two per change: a thousand members connecting at once (a deploy, a network
    * blip) would otherwise cost two thousand queries. Each user's event is serialized once.
    */
@@ -201,56 +214,69 @@ export class Presence {
             where u.app_id = ${appId} and u.id = v.id`,
           );
         }
-        const ids = list.map((p) => p.userId);
-        const users = await svc.db
-          .select()
-          .from(schema.users)
-          .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, ids)));
-        const states = new Map(list.map((p) => [p.userId, p.state]));
-        await this.publish(
-          appId,
-          users.map((row) => ({ row, state: states.get(row.id) ?? 'offline' })),
-        );
+        // Users presented at connect need no read; the rest are read in one query.
+        const changes: { user: User; state: State }[] = [];
+        const unknown: PendingAnnouncement[] = [];
+        for (const p of list) {
+          if (!p.user) unknown.push(p);
+          else
+            changes.push({
+              user:
+                p.lastActive === null ? p.user : { ...p.user, last_active_at: new Date(p.lastActive).toISOString() },
+              state: p.state,
+            });
+        }
+        if (unknown.length > 0) {
+          const users = await svc.db
+            .select()
+            .from(schema.users)
+            .where(
+              and(
+                eq(schema.users.appId, appId),
+                inArray(
+                  schema.users.id,
+                  unknown.map((p) => p.userId),
+                ),
+              ),
+            );
+          const states = new Map(unknown.map((p) => [p.userId, p.state]));
+          for (const row of users) changes.push({ user: presentUser(row), state: states.get(row.id) ?? 'offline' });
+        }
+        this.publish(appId, changes);
       } catch (err) {
         svc.log.warn({ err, users: list.length }, 'presence update failed');
       }
     }
   }
 
-  /** Tell everyone who shares a channel with this user (and the user's own tabs). */
+  /** Tell the user's connections and their followers the user's presence (a profile or status change). */
   async announce(appId: string, row: UserRow, known?: State): Promise<void> {
+    const user = presentUser(row);
+    const e = this.entries.get(`${appId}:${row.id}`);
+    if (e) e.user = user;
     const state = known ?? (await this.statesOf(appId, [row.id])).get(row.id) ?? 'offline';
-    await this.publish(appId, [{ row, state }]);
+    this.publish(appId, [{ user, state }]);
   }
 
   /**
-   * Publish each user's `presence.changed` to the user and everyone who shares a channel with
-   * them: one query for the co-members of all of them, each event serialized once.
+   * Publish each user's `presence.changed` once to the user's own topic and once to their
+   * presence topic, which reaches every node with a follower: no query, each event
+   * serialized once.
    */
-  private async publish(appId: string, changes: { row: UserRow; state: State }[]): Promise<void> {
+  private publish(appId: string, changes: { user: User; state: State }[]): void {
     if (changes.length === 0) return;
-    const svc = this.svc();
-    const ids = changes.map((c) => c.row.id);
-    const pairs = await rows<{ subject: string; recipient: string }>(
-      svc.db,
-      sql`select distinct m1.user_id as subject, m2.user_id as recipient from ${schema.members} m1
-      join ${schema.members} m2 on m2.app_id = m1.app_id and m2.cid = m1.cid
-      where m1.app_id = ${appId} and m1.user_id in (select json_array_elements_text(${JSON.stringify(ids)}::json))`,
-    );
-    const recipients = new Map<string, Set<string>>(ids.map((id) => [id, new Set([id])]));
-    for (const r of pairs) recipients.get(r.subject)?.add(r.recipient);
     const at = new Date().toISOString();
     const out: Outgoing[] = [];
-    for (const { row, state } of changes) {
+    for (const { user, state } of changes) {
       const event: EventOf<'presence.changed'> = {
         type: 'presence.changed',
-        user: presentUser(row, state),
+        user: { ...user, presence: state },
         presence: state,
         created_at: at,
       };
-      for (const userId of recipients.get(row.id) ?? []) out.push({ to: 'user', appId, userId, event });
+      out.push({ to: 'user', appId, userId: user.id, event }, { to: 'presence', appId, userId: user.id, event });
     }
-    svc.bus.publish(out);
+    this.svc().bus.publish(out);
   }
 
   close(): void {

@@ -1,33 +1,54 @@
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, or, type SQL, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
+import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import type { UserRow } from './present.js';
 
 /** Escape LIKE wildcards so a search for `a_b` matches only that. */
 export const likePrefix = (s: string) => `${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** Users whose username or name starts with `q` (case-insensitive), by name. */
+/**
+ * Users whose username or name starts with `q` (case-insensitive), by name, a page at a time:
+ * `cursor` is the `next` of the page before (keyset on the lowercased name and the id).
+ */
 export async function searchUsers(
   svc: Services,
   appId: string,
   q: string | undefined,
   limit: number,
-): Promise<UserRow[]> {
-  const where = q
-    ? and(
-        eq(schema.users.appId, appId),
-        or(
-          sql`lower(${schema.users.username}) like ${likePrefix(q)}`,
-          sql`lower(${schema.users.name}) like ${likePrefix(q)}`,
-        ),
-      )
-    : eq(schema.users.appId, appId);
-  return svc.db
+  cursor?: string,
+): Promise<{ rows: UserRow[]; next: string | null }> {
+  const u = schema.users;
+  const conds: SQL[] = [eq(u.appId, appId)];
+  if (q)
+    conds.push(or(sql`lower(${u.username}) like ${likePrefix(q)}`, sql`lower(${u.name}) like ${likePrefix(q)}`) as SQL);
+  if (cursor) {
+    const after = decodeUserCursor(cursor);
+    conds.push(sql`(lower(${u.name}), ${u.id}) > (${after.name}, ${after.id})`);
+  }
+  const rows = await svc.db
     .select()
-    .from(schema.users)
-    .where(where)
-    .orderBy(sql`lower(${schema.users.name})`, schema.users.id)
-    .limit(limit);
+    .from(u)
+    .where(and(...conds))
+    .orderBy(sql`lower(${u.name})`, u.id)
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const next =
+    rows.length > limit && last
+      ? Buffer.from(JSON.stringify({ name: last.name.toLowerCase(), id: last.id })).toString('base64url')
+      : null;
+  return { rows: page, next };
+}
+
+function decodeUserCursor(raw: string): { name: string; id: string } {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { name?: unknown; id?: unknown };
+    if (typeof c.name === 'string' && typeof c.id === 'string') return { name: c.name, id: c.id };
+  } catch {
+    // fall through
+  }
+  throw invalid('Invalid cursor');
 }
 
 export async function getUser(svc: Services, appId: string, userId: string): Promise<UserRow | null> {

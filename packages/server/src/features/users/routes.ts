@@ -49,12 +49,18 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
       },
       async (req) => {
         const caller = callerOf(req);
-        const rows = await searchUsers(svc, caller.app.id, req.query.q, req.query.limit ?? 30);
+        const { rows, next } = await searchUsers(
+          svc,
+          caller.app.id,
+          req.query.q,
+          req.query.limit ?? 30,
+          req.query.cursor,
+        );
         const states = await svc.presence.statesOf(
           caller.app.id,
           rows.map((r) => r.id),
         );
-        return { users: rows.map((r) => presentUser(r, states.get(r.id))) };
+        return { users: rows.map((r) => presentUser(r, states.get(r.id))), next };
       },
     );
 

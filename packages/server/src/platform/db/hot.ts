@@ -10,7 +10,8 @@
  *
  * So each hot statement declares which index every table it reads must be reached through,
  * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic and custom plans on an empty,
- * never-analyzed database and on a large analyzed one and holds them to that. `Database.prepared`
+ * never-analyzed database, on one analyzed while tiny and grown since, and on a large analyzed
+ * one, and holds them to that. `Database.prepared`
  * runs only registered statements, so a new one cannot skip the check, and on PostgreSQL it plans
  * them on every run (`force_custom_plan`, see index.ts), so no cached plan outlives the table
  * sizes it was made for.
@@ -20,8 +21,17 @@
  *   (`cid between p.cid and p.cid`) and `order by` that column: only the primary key yields that
  *   order, so every other index would need a Sort (an equality would make the order trivial, and
  *   the planner would drop it);
+ * - where the key has more columns after the first, all of them as one row range
+ *   (`(m.cid, m.user_id) between (p.cid, p.uid) and (p.cid, p.uid)`, ordered by both): an
+ *   equality on a later column (`m.user_id = p.uid`) would let an index on (app_id, user_id)
+ *   serve it, and on tables analyzed while tiny and grown since — whose statistics still say
+ *   `user_id` is nearly unique — PostgreSQL 15 preferred that index and read every membership
+ *   of the user; the row range can only be searched in the primary key;
  * - an update of a row by its key as `insert … on conflict (key) do update`: the arbiter is the
  *   unique index itself, not a plan choice.
+ *
+ * The hot statements run on connections of their own (`hotPoolSize` in index.ts), so a send
+ * never waits for a connection behind other queries.
  */
 
 /** One hot statement: its prepared name, its SQL, and how each table it reads is reached. */

@@ -14,10 +14,10 @@ import { type HotStatement, isHotStatement } from './hot.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
 import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
-import type { Database, Db, Queryable } from './types.js';
+import type { Database, Db, PoolName, PreparedTiming, Queryable } from './types.js';
 
 export { type HotStatement, hotStatement } from './hot.js';
-export type { Database, Db, Queryable, Tx } from './types.js';
+export type { Database, Db, PoolName, PreparedTiming, Queryable, Tx } from './types.js';
 export { schema };
 
 /** Run raw SQL and return its rows (both drivers answer with `{ rows }`). */
@@ -33,6 +33,11 @@ export interface DatabaseOptions {
   dataDir?: string | undefined;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /**
+   * PostgreSQL: connections of their own for the hot statements (the send path), besides
+   * `poolSize`; 0 runs them on the main pool. Default: `PARLEY_HOT_POOL_SIZE`, else 4.
+   */
+  hotPoolSize?: number;
   /** Prepared PGlite instance to use (tests clone one migrated instance). */
   pglite?: PGlite;
   /**
@@ -70,6 +75,45 @@ function checkHot(stmt: HotStatement): void {
   if (!isHotStatement(stmt)) throw new Error(`${stmt.name} is not a declared hot statement`);
 }
 
+/** The hot pool's size when the caller does not choose: `PARLEY_HOT_POOL_SIZE` (0 = none), else 4. */
+function hotPoolDefault(): number {
+  const v = process.env.PARLEY_HOT_POOL_SIZE;
+  return v !== undefined && /^\d{1,3}$/.test(v) ? Number(v) : 4;
+}
+
+/**
+ * A PostgreSQL pool whose checkouts — `pool.query` (drizzle) and `pool.connect` alike, as
+ * pg-pool's `query` checks out through `this.connect` — report their wait to `observer`.
+ */
+function openPool(url: string, max: number, name: PoolName, observer: Database['observer']): pg.Pool {
+  // Idle connections stay open (a new one costs a backend fork, a login and re-preparing the
+  // hot statements, right when a burst needs it); a broken one is dropped on its error.
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 0 });
+  // A dropped idle connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
+  // only on idle clients, and an `error` event nobody hears would end the process. The query
+  // in flight fails anyway, and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const connect = pool.connect.bind(pool) as (cb?: ConnectCallback) => Promise<pg.PoolClient> | undefined;
+  const report = (t0: number) => observer.poolWait?.((performance.now() - t0) / 1000, name);
+  (pool as unknown as { connect: (cb?: ConnectCallback) => unknown }).connect = (cb?: ConnectCallback) => {
+    const t0 = performance.now();
+    if (cb)
+      return connect((err, client, done) => {
+        report(t0);
+        cb(err, client, done);
+      });
+    return (connect() as Promise<pg.PoolClient>).then((c) => {
+      report(t0);
+      return c;
+    });
+  };
+  return pool;
+}
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (r?: unknown) => void) => void;
+
 /** Open PGlite or PostgreSQL as configured. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   let count = 0;
@@ -79,26 +123,25 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
   };
   if (opts.url) {
-    // Idle connections stay open (a new one costs a backend fork, a login and re-preparing the
-    // hot statements, right when a burst needs it); a broken one is dropped on its error.
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, idleTimeoutMillis: 0 });
-    // A dropped idle connection must not crash the process; the pool replaces it.
-    pool.on('error', () => {});
-    // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
-    // only on idle clients, and an `error` event nobody hears would end the process. The query
-    // in flight fails anyway, and the pool discards the broken client when it is released.
-    pool.on('connect', (client) => client.on('error', () => {}));
+    const observer: Database['observer'] = {};
+    const main = openPool(opts.url, opts.poolSize ?? 10, 'main', observer);
+    // The hot statements' own connections (see `hotPoolSize`); without them, the main pool.
+    const hotSize = opts.hotPoolSize ?? hotPoolDefault();
+    const hot = hotSize > 0 ? openPool(opts.url, hotSize, 'hot', observer) : main;
     // Connections whose session plans named statements on every run (see `prepared`).
     const planPerRun = new WeakSet<pg.PoolClient>();
-    const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
+    const db = drizzlePg(main, { schema, logger }) as unknown as Db;
+    const stateOf = (p: pg.Pool) => ({ total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
     return {
       db,
       kind: 'postgres',
       queryCount: () => count,
-      prepared: async <T>(stmt: HotStatement, values: unknown[]) => {
+      prepared: async <T>(stmt: HotStatement, values: unknown[], timing?: PreparedTiming) => {
         checkHot(stmt);
         count++;
-        const client = await pool.connect();
+        const t0 = performance.now();
+        const client = await hot.connect();
+        const t1 = performance.now();
         let failed: Error | undefined;
         try {
           // Hot statements are planned on every run (0.1–0.2 ms; the parse is still saved): a
@@ -117,13 +160,21 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         } finally {
           // As pool.query does: a client whose query failed is discarded.
           client.release(failed);
+          if (timing) {
+            timing.waitMs = t1 - t0;
+            timing.runMs = performance.now() - t1;
+          }
         }
       },
+      observer,
+      poolState: () => ({ main: stateOf(main), ...(hot !== main ? { hot: stateOf(hot) } : {}) }),
       ping: async () => {
-        await pool.query('select 1');
+        await main.query('select 1');
       },
-      close: () => pool.end(),
-      driver: { kind: 'postgres', pool },
+      close: async () => {
+        await Promise.all([main.end(), ...(hot !== main ? [hot.end()] : [])]);
+      },
+      driver: { kind: 'postgres', pool: main, hotPool: hot },
     };
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
@@ -134,11 +185,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     queryCount: () => count,
-    prepared: async <T>(stmt: HotStatement, params: unknown[]) => {
+    prepared: async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {
       checkHot(stmt);
       count++;
-      return (await c.query<T>(stmt.text, params)).rows;
+      const t0 = performance.now();
+      try {
+        return (await c.query<T>(stmt.text, params)).rows;
+      } finally {
+        // One connection, no pool: the whole time is the run (PGlite's own queue included).
+        if (timing) {
+          timing.waitMs = 0;
+          timing.runMs = performance.now() - t0;
+        }
+      }
     },
+    observer: {},
+    poolState: () => ({}),
     ping: async () => {
       await c.query('select 1');
     },

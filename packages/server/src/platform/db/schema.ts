@@ -3,6 +3,7 @@
  * it with `drizzle-kit generate` (see `npm run db:generate`) and are never edited after they
  * land. Every table but `apps` is keyed by `app_id` first: tenancy is part of every key.
  */
+import type { Attachment } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -29,6 +30,11 @@ export const apps = pgTable('apps', {
   apiSecretSealed: text('api_secret_sealed').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
   disabledAt: ts('disabled_at'),
+  /**
+   * The text-search configuration for this app's messages (a PostgreSQL `regconfig` name such
+   * as `english` or `simple`); queries are parsed with the same one. See features/search.
+   */
+  searchLanguage: text('search_language').notNull().default('english'),
 });
 
 export const users = pgTable(
@@ -124,6 +130,8 @@ export const messages = pgTable(
     mentionedUsers: jsonb('mentioned_users').$type<string[]>().notNull().default([]),
     mentionedHere: boolean('mentioned_here').notNull().default(false),
     mentionedChannel: boolean('mentioned_channel').notNull().default(false),
+    /** The message's files as the wire shows them (features/files), kept current by the image job. */
+    attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
     pinnedAt: ts('pinned_at'),
     pinnedBy: text('pinned_by'),
     editedAt: ts('edited_at'),
@@ -208,13 +216,10 @@ export const userMessageFlags = pgTable(
 
 /**
  * One person of the team web app. Emails are unique case-insensitively (`lower(email)`);
- * the address is kept as typed. Room left for later, not built yet:
- * - two-factor auth: `two_factor_secret_sealed` (a TOTP secret, sealed like app secrets;
- *   null = off) and, with it, a `sessions.two_factor_at` step before a session is complete;
- * - lockout: `failed_signins` / `locked_until`, counted in the sign-in action;
- * - password reset: a `password_resets` table shaped like `invites` (SHA-256 of a one-time
- *   token, `expires_at`, `used_at`), whose use revokes every session of the account;
- * - email verification: `email_verified_at`.
+ * the address is kept as typed. Room left for two-factor auth, not built yet:
+ * `two_factor_secret_sealed` (a TOTP secret, sealed like app secrets; null = off) and, with
+ * it, a `sessions.two_factor_at` step before a session is complete. Used by the accounts feature: `failed_signins` / `locked_until` (lockout, see
+ * features/accounts/signin-guard.ts) and `email_verified_at` (set by a mailed token).
  */
 export const accounts = pgTable(
   'accounts',
@@ -257,6 +262,51 @@ export const accountSessions = pgTable(
     uniqueIndex('account_sessions_token_uq').on(t.tokenHash),
     index('account_sessions_account_idx').on(t.accountId),
   ],
+);
+
+/**
+ * One-time tokens mailed to an account: `verify_email` (sign-up), `reset_password`,
+ * `change_email` (sent to `new_email`, which it confirms). Only the SHA-256 of the token is
+ * stored; `used_at` makes it one-time (set by the single UPDATE that redeems it, so two
+ * redemptions at once cannot both win), `expires_at` short-lived. A new token of a kind
+ * retires the account's older ones of that kind.
+ */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: uuid('id').primaryKey(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    /** `change_email` only: the address being confirmed. */
+    newEmail: text('new_email'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [
+    uniqueIndex('account_tokens_hash_uq').on(t.tokenHash),
+    index('account_tokens_account_idx').on(t.accountId, t.kind),
+  ],
+);
+
+/**
+ * Password hashes an account has had (argon2id), the current one included: no reuse of the
+ * last few. `id` orders them (two changes can share a timestamp).
+ */
+export const passwordHistory = pgTable(
+  'password_history',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('password_history_account_idx').on(t.accountId, t.id)],
 );
 
 /**
@@ -331,3 +381,49 @@ export const masterKeyCheck = pgTable('master_key_check', {
   checkValue: text('check_value').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
+
+/**
+ * Uploaded files (features/files). A row is made when an upload is stored and belongs to the
+ * channel it was uploaded to; a message claims it by id (`message_id`), once. Rows never
+ * attached are removed by a job after a while. `size` counts toward the per-user and per-app
+ * quotas until `deleted_at`.
+ */
+export const files = pgTable(
+  'files',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    cid: text('cid').notNull(),
+    userId: text('user_id').notNull(),
+    /** Sanitized file name. */
+    name: text('name').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    /** The content type decided from the bytes. */
+    mimeType: text('mime_type').notNull(),
+    /** What the client said (multipart header), kept to show a mismatch. */
+    declaredType: text('declared_type'),
+    typeMismatch: boolean('type_mismatch').notNull().default(false),
+    /** image | video | audio | file */
+    kind: text('kind').notNull(),
+    /** Where the bytes are in the store. */
+    storageKey: text('storage_key').notNull(),
+    sha256: text('sha256').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    blurhash: text('blurhash'),
+    durationMs: integer('duration_ms'),
+    /** Thumbnails made by the media job: size (360, 1280, poster) → store key. */
+    thumbs: jsonb('thumbs').$type<Record<string, string>>().notNull().default({}),
+    /** pending (the media job has not run), ready, failed, none (nothing to make). */
+    processing: text('processing').notNull().default('none'),
+    messageId: uuid('message_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    attachedAt: ts('attached_at'),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('files_user_idx').on(t.appId, t.userId),
+    index('files_message_idx').on(t.appId, t.messageId),
+  ],
+);

@@ -19,6 +19,18 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 /** Either a database or a transaction. */
 export type Queryable = Db | Tx;
 
+/**
+ * `main` serves every query; `hot` only the hot statements (the send path), so a send never
+ * queues for a connection behind reads such as resyncs (see index.ts).
+ */
+export type PoolName = 'main' | 'hot';
+
+/** Filled in by `Database.prepared`: how long it waited for a connection, how long it ran (ms). */
+export interface PreparedTiming {
+  waitMs: number;
+  runMs: number;
+}
+
 /** The open database with its driver-level handles. */
 export interface Database {
   db: Db;
@@ -30,10 +42,20 @@ export interface Database {
    * named prepared statement (parsed once per connection, its plan cached); on PGlite, a plain
    * query. Counted like every other statement.
    */
-  prepared<T>(stmt: HotStatement, params: unknown[]): Promise<T[]>;
+  prepared<T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming): Promise<T[]>;
+  /**
+   * Where connection checkouts report how long they waited for a pooled connection (seconds),
+   * and from which pool. Set by the metrics; PGlite has no pool and never calls it.
+   */
+  observer: { poolWait?: (seconds: number, pool: PoolName) => void };
+  /** Pooled connections now: in use, idle and callers waiting, per pool (PostgreSQL). */
+  poolState(): Partial<Record<PoolName, { total: number; idle: number; waiting: number }>>;
   /** Run a trivial query; throws if the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Raw driver, for migrations and tooling only. */
-  driver: { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; pool: pg.Pool };
+  driver:
+    | { kind: 'pglite'; client: PGlite }
+    /** `hotPool`: where hot statements run (the main `pool` itself when there is no hot pool). */
+    | { kind: 'postgres'; pool: pg.Pool; hotPool: pg.Pool };
 }

@@ -1,0 +1,174 @@
+/**
+ * Files in the web app, in real Chromium against a real server: Ada drops an image into
+ * #general; Bob sees the message live, its thumbnail arrives (the media job, then
+ * message.updated), and he opens it in the lightbox and leaves it with the keyboard. Also the
+ * attach button with a non-image file (a file card with a download link).
+ *
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
+ * PARLEY_REQUIRE_BROWSER=1.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
+  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+
+const PASSWORD = 'correct horse battery';
+const WAIT = { timeout: 20_000 };
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let webDir: string;
+
+const composer = (page: Page) => page.getByRole('combobox', { name: 'Message #general' });
+const message = (page: Page, text: string) => page.locator('article.parley-message', { hasText: text }).first();
+
+async function newPage(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) errors.push(m.text());
+  });
+  return { page, errors };
+}
+
+async function signUp(page: Page, name: string, email: string): Promise<void> {
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+}
+
+describe.skipIf(!haveBrowser)('files in the web app', () => {
+  beforeAll(async () => {
+    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-files-'));
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
+    } finally {
+      process.env.NODE_ENV = env;
+    }
+    h = await startHarness({ webDir, jobPollMs: 100 });
+    base = await h.listen();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    if (webDir) rmSync(webDir, { recursive: true, force: true });
+  });
+
+  it('Ada drops an image, Bob sees the thumbnail live and opens the lightbox', async () => {
+    const ada = await newPage();
+    const bob = await newPage();
+    const a = ada.page;
+    const b = bob.page;
+    await a.goto('/');
+    await a.waitForURL(/\/signin/);
+    await a.getByRole('button', { name: 'Create an account' }).click();
+    await signUp(a, 'Ada Lovelace', 'ada@example.com');
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await a.getByLabel('Workspace name').fill('Acme');
+    await a.getByRole('button', { name: 'Create workspace' }).click();
+    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    await a.getByRole('button', { name: 'Invite people' }).click();
+    const link = a.getByTestId('invite-link');
+    await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
+    const inviteUrl = await link.inputValue();
+    await a.getByRole('button', { name: 'Done' }).click();
+
+    await b.goto(inviteUrl);
+    await signUp(b, 'Bob Builder', 'bob@example.com');
+    await b.getByRole('button', { name: 'Create account and join' }).click();
+    await b.waitForURL(/\/c\/public:general$/);
+    await composer(b).waitFor(WAIT);
+
+    // Ada drags a photo onto the composer and sends it with a caption.
+    const png = await sharp({ create: { width: 1600, height: 900, channels: 3, background: '#2a7fd4' } })
+      .png()
+      .toBuffer();
+    const drop = await a.evaluateHandle((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'lake.png', { type: 'image/png' }));
+      return dt;
+    }, png.toString('base64'));
+    await a.locator('form.parley-input').first().dispatchEvent('drop', { dataTransfer: drop });
+    await a.getByRole('list', { name: 'Files to send' }).getByText('lake.png').waitFor(WAIT);
+    await composer(a).fill('the lake');
+    await composer(a).press('Enter');
+    await expect.poll(() => message(a, 'the lake').getAttribute('data-status'), WAIT).toBe('sent');
+
+    // Bob: the message arrives live, then its thumbnail (blurhash placeholder before it).
+    const m = message(b, 'the lake');
+    await m.waitFor(WAIT);
+    const thumb = m.locator('.parley-attachment-image');
+    await expect.poll(() => thumb.getAttribute('data-processing'), WAIT).toBe('ready');
+    const img = thumb.locator('img');
+    await expect.poll(() => img.getAttribute('src'), WAIT).toMatch(/\/v1\/files\/[^/]+\/signed\?.*v=360/);
+    await expect
+      .poll(
+        () => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth),
+        WAIT,
+      )
+      .toBe(360);
+
+    // The lightbox opens on a click, shows the large thumbnail, and Escape closes it.
+    await thumb.click();
+    const box = b.getByRole('dialog', { name: /lake\.png/ });
+    await box.waitFor(WAIT);
+    const big = box.locator('img');
+    await expect
+      .poll(
+        () => big.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth),
+        WAIT,
+      )
+      .toBe(1280);
+    await b.keyboard.press('Escape');
+    await expect.poll(() => box.count(), WAIT).toBe(0);
+
+    // The attach button: a text file becomes a file card with a download link.
+    await a
+      .getByTestId('parley-file-input')
+      .first()
+      .setInputFiles({
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('meeting notes\n'),
+      });
+    await composer(a).press('Enter');
+    const card = b.locator('.parley-file-card', { hasText: 'notes.txt' });
+    await card.waitFor(WAIT);
+    const href = await card.getByRole('link', { name: 'Download' }).getAttribute('href');
+    const got = await fetch(href as string);
+    expect(await got.text()).toBe('meeting notes\n');
+
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 120_000);
+});

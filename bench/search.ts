@@ -1,0 +1,340 @@
+/**
+ * Message search at scale: a database seeded with N messages over 1,000 channels and 10,000
+ * users, a fixed mix of 20 queries (single words, phrases, filters alone, rare and common words)
+ * through the real search action (`searchMessages`, as `GET /v1/search/messages` runs it) as
+ * an ordinary user, beside the same queries as plain `ILIKE` scans over the same rows; then the
+ * index's size and what it costs a send (the real send action, with the search trigger and
+ * indexes, and with them removed).
+ *
+ *   node --conditions=@parley/source --import tsx bench/search.ts
+ *        [--messages 1000000] [--pg postgres://…] [--pglite] [--rounds 5] [--sends 3000] [--keep]
+ *        [--sends-only]
+ *
+ * PostgreSQL by default (a database of its own, dropped at the end unless --keep); `--pglite`
+ * runs the same on embedded PGlite (use --messages 100000 there). Loopback only; bounded by
+ * the counts. Each query runs `--rounds` times, interleaved with the others; the table gives
+ * p50/p95/p99 over all runs of the mix, and per query its median.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
+import { buildServer } from '../packages/server/src/app.js';
+import { sendMessage } from '../packages/server/src/features/messages/actions.js';
+import { searchMessages } from '../packages/server/src/features/search/messages.js';
+import { parseQuery } from '../packages/server/src/features/search/query.js';
+import type { Caller } from '../packages/server/src/platform/auth.js';
+import { defaultConfig } from '../packages/server/src/platform/config.js';
+import { type Database, openDatabase, rows } from '../packages/server/src/platform/db/index.js';
+import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '1000000' },
+    pg: { type: 'string', default: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' },
+    pglite: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '5' },
+    sends: { type: 'string', default: '3000' },
+    keep: { type: 'boolean', default: false },
+    /** Only the send comparison (the queries need the same seeded database, but take minutes). */
+    'sends-only': { type: 'boolean', default: false },
+  },
+});
+const N = Number(values.messages);
+const ROUNDS = Number(values.rounds);
+const SENDS = Number(values.sends);
+const CHANNELS = 1000;
+const USERS = 10_000;
+/** Channels 0–899 are public; 900–999 private groups of 50 members each. */
+const PUBLIC = 900;
+
+const COMMON = (
+  'the be to of and a in that have it for not on with he as you do at this but his by from they we say her ' +
+  'she or an will my one all would there their what so up out if about who get which go me when make can like ' +
+  'time no just him know take people into year your good some could them see other than then now look only ' +
+  'come its over think also back after use two how our work first well way even new want because any these ' +
+  'give day most us deploy release build review meeting budget customer design server client bug fix test'
+).split(' ');
+/** 20,000 rarer words beside the common ones: `zeta123`-style, drawn with a long tail. */
+const RARE = 20_000;
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+const median = (xs: number[]) => pct(xs, 50);
+
+/** Seed users, channels, memberships and N messages with SQL (the trigger indexes each row). */
+/** A number inlined as SQL (seeding arithmetic needs types that parameters would not carry). */
+const n = (x: number) => sql.raw(String(Math.trunc(x)));
+
+async function seed(database: Database, appId: string): Promise<void> {
+  const t0 = performance.now();
+  const exec = (q: ReturnType<typeof sql>) => database.db.execute(q);
+  await exec(sql`insert into users (app_id, id, name, username)
+    select ${appId}, 'u' || i, 'User ' || i, 'user' || i from generate_series(0, ${n(USERS - 1)}) i`);
+  await exec(sql`insert into channels (app_id, cid, type, id, name, last_seq, member_count)
+    select ${appId}, case when i < ${n(PUBLIC)} then 'public:c' || i else 'group:c' || i end,
+      case when i < ${n(PUBLIC)} then 'public' else 'group' end, 'c' || i, 'channel-' || i,
+      ${n(Math.floor(N / CHANNELS))} + case when i < ${n(N % CHANNELS)} then 1 else 0 end, 50
+    from generate_series(0, ${n(CHANNELS - 1)}) i`);
+  // Each group has 50 members; user u<k> is in groups (900 + k % 100) and (900 + (k + 37) % 100).
+  await exec(sql`insert into members (app_id, cid, user_id, role)
+    select ${appId}, 'group:c' || (900 + (k + off) % 100), 'u' || k, 'member'
+    from generate_series(0, ${n(USERS - 1)}) k, (values (0), (37)) o(off)
+    on conflict do nothing`);
+  log(`  seeded users, channels, members in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  // As a bulk import would: the search indexes are built once at the end, not row by row.
+  await exec(sql`drop index messages_search_idx`);
+  await exec(sql`drop index messages_created_idx`);
+  await exec(sql`drop index messages_user_idx`);
+  const words = sql.raw(`array[${COMMON.map((w) => `'${w}'`).join(',')}]`);
+  const batch = 100_000;
+  for (let from = 0; from < N; from += batch) {
+    const to = Math.min(N, from + batch) - 1;
+    // Words: 70 % from the common list (Zipf-like), 30 % rare ones with a long tail.
+    await exec(sql`insert into messages (app_id, id, cid, seq, user_id, type, text, created_at, updated_at)
+      select ${appId}, gen_random_uuid(),
+        case when i % ${n(CHANNELS)} < ${n(PUBLIC)} then 'public:c' else 'group:c' end || (i % ${n(CHANNELS)}),
+        i / ${n(CHANNELS)} + 1, 'u' || ((i::bigint * 7919) % ${n(USERS)}), 'regular',
+        (select string_agg(case when random() < 0.7
+            then (${words})[1 + floor(power(random(), 2.2) * ${n(COMMON.length)})::int]
+            else 'zeta' || floor(power(random(), 3) * ${n(RARE)})::int end, ' ')
+          from generate_series(1, 4 + (i % 13)) g where i >= 0),
+        now() - (${n(N)} - i) * interval '2 seconds', now() - (${n(N)} - i) * interval '2 seconds'
+      from generate_series(${n(from)}, ${n(to)}) i`);
+    log(`  messages ${to + 1}/${N} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await exec(sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`);
+  await exec(sql`create index messages_created_idx on messages (app_id, created_at)`);
+  await exec(sql`create index messages_user_idx on messages (app_id, user_id, created_at)`);
+  await exec(sql`analyze`);
+  log(`  seeded and analyzed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** The fixed mix: [label, query]. `u3` is in groups c903 and c940. */
+const MIX: [string, string][] = [
+  ['common word', 'deploy'],
+  ['very common word', 'time'],
+  ['stop word only', 'the'],
+  ['rare word', 'zeta15000'],
+  ['rare word 2', 'zeta9999'],
+  ['mid-frequency word', 'zeta40'],
+  ['two common words', 'budget review'],
+  ['common + rare', 'release zeta1200'],
+  ['phrase, common', '"good people"'],
+  ['phrase, rare', '"zeta3 zeta4"'],
+  ['word OR word', 'zeta17000 OR zeta18000'],
+  ['negation', 'deploy -review'],
+  ['filter only: from', 'from:@user7919'],
+  ['filter only: in', 'in:#channel-42'],
+  ['filter only: date', 'on:2020-01-01'],
+  ['word + in', 'meeting in:#channel-903'],
+  ['word + from', 'design from:@user5838'],
+  ['word + date range', 'bug after:2020-01-01'],
+  ['newest first, common', 'customer'],
+  ['prefix-like identifier', 'zeta12'],
+];
+
+/** The same query as a plain ILIKE scan over the same readable rows (the baseline). */
+function ilikeOf(appId: string, userId: string, q: string) {
+  const p = parseQuery(q);
+  const terms = [...p.text.matchAll(/"([^"]+)"|(-?)(\S+)/g)]
+    .filter((m) => m[3] !== 'OR')
+    .map((m) => ({ not: m[2] === '-', text: (m[1] ?? m[3] ?? '').replace(/[\\%_]/g, (c) => `\\${c}`) }));
+  const conds = [
+    sql`m.app_id = ${appId}`,
+    sql`m.deleted_at is null`,
+    sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${userId} union all select cid from channels where app_id = ${appId} and type in ('public', 'announcement'))`,
+  ];
+  const or = p.text.includes(' OR ');
+  const likes = terms.map((t) => sql`m.text ${t.not ? sql`not ilike` : sql`ilike`} ${`%${t.text}%`}`);
+  if (likes.length) conds.push(or ? sql`(${sql.join(likes, sql` or `)})` : sql.join(likes, sql` and `));
+  if (p.from.length)
+    conds.push(
+      sql`m.user_id in (select id from users where app_id = ${appId} and lower(username) = ${p.from[0]?.toLowerCase()})`,
+    );
+  if (p.in.length)
+    conds.push(
+      sql`m.cid in (select cid from channels where app_id = ${appId} and lower(name) = ${p.in[0]?.toLowerCase()})`,
+    );
+  if (p.since) conds.push(sql`m.created_at >= ${p.since.toISOString()}::timestamptz`);
+  if (p.until) conds.push(sql`m.created_at < ${p.until.toISOString()}::timestamptz`);
+  return sql`select m.id from messages m where ${sql.join(conds, sql` and `)} order by m.created_at desc limit 20`;
+}
+
+async function main(): Promise<void> {
+  let database: Database;
+  let dropDb: (() => Promise<void>) | null = null;
+  let backend: string;
+  if (values.pglite) {
+    database = await openDatabase({ template: true });
+    await runMigrations(database);
+    backend = 'PGlite (in process)';
+  } else {
+    const url = values.pg as string;
+    const name = `parley_search_${randomBytes(3).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    backend = `PostgreSQL ${(await admin.query('show server_version')).rows[0].server_version}`;
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    database = await openDatabase({ url: u.toString(), poolSize: 40 });
+    await runMigrations(database);
+    dropDb = async () => {
+      if (!values.keep) await admin.query(`drop database if exists ${name} with (force)`);
+      else log(`kept database ${name}`);
+      await admin.end();
+    };
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-search-bench-'));
+  const server = await buildServer(
+    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0 }),
+    { database, migrate: false, logger: false },
+  );
+  try {
+    const app = await server.svc.apps.create('search-bench');
+    const appCtx = await server.svc.apps.byKey(app.api_key);
+    if (!appCtx) throw new Error('app not found');
+    log(`search bench on ${backend}: ${N.toLocaleString('en')} messages`);
+    await seed(database, app.id);
+    const caller: Caller = { kind: 'user', app: appCtx, userId: 'u3' };
+
+    // Queries, interleaved: round 1 runs each query once, round 2 again, …
+    const parley = new Map<string, number[]>();
+    const ilike = new Map<string, number[]>();
+    const hits = new Map<string, number>();
+    for (let round = 0; round <= (values['sends-only'] ? -1 : ROUNDS); round++) {
+      for (const [label, q] of MIX) {
+        const sort = label.startsWith('newest') ? 'newest' : 'relevance';
+        let t = performance.now();
+        const r = await searchMessages(server.svc, caller, { q, sort, limit: 20 });
+        const ms = performance.now() - t;
+        t = performance.now();
+        await rows(database.db, ilikeOf(app.id, 'u3', q));
+        const ims = performance.now() - t;
+        if (round === 0) {
+          hits.set(label, r.results.length);
+          continue; // warm-up round
+        }
+        parley.set(label, [...(parley.get(label) ?? []), ms]);
+        ilike.set(label, [...(ilike.get(label) ?? []), ims]);
+      }
+      if (round > 0) log(`  query round ${round}/${ROUNDS}`);
+    }
+    const all = [...parley.values()].flat();
+    const allIlike = [...ilike.values()].flat();
+
+    const [size] = await rows<{ gin: string; created: string; table: string; tsv: string }>(
+      database.db,
+      sql`select pg_size_pretty(pg_relation_size('messages_search_idx')) as gin,
+            pg_size_pretty(pg_relation_size('messages_created_idx') + pg_relation_size('messages_user_idx')) as created,
+            pg_size_pretty(pg_total_relation_size('messages')) as table,
+            pg_size_pretty(sum(pg_column_size(search_tsv))::bigint) as tsv from messages`,
+    );
+
+    // What the index costs a send: the real send action, 16 senders over 16 channels.
+    const sendRun = async (tag: string) => {
+      const lat: number[] = [];
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, w) => {
+          for (;;) {
+            const i = next++;
+            if (i >= SENDS) return;
+            const s = performance.now();
+            await sendMessage(server.svc, { kind: 'user', app: appCtx, userId: `u${w}` }, `public:c${w}`, {
+              text: `${tag} message ${i} about the budget review and zeta${i % 500}`,
+            });
+            lat.push(performance.now() - s);
+          }
+        }),
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      return { perSecond: SENDS / seconds, p50: pct(lat, 50), p99: pct(lat, 99) };
+    };
+    // Members of the send channels (public channels need none to read, but senders must be in).
+    await database.db.execute(sql`insert into members (app_id, cid, user_id, role)
+      select ${app.id}, 'public:c' || w, 'u' || w, 'member' from generate_series(0, 15) w on conflict do nothing`);
+    const withIdx: Awaited<ReturnType<typeof sendRun>>[] = [];
+    const without: typeof withIdx = [];
+    const searchOff = async () => {
+      await database.db.execute(sql`alter table messages disable trigger messages_search_tsv`);
+      await database.db.execute(sql`drop index messages_search_idx`);
+      await database.db.execute(sql`drop index messages_created_idx`);
+      await database.db.execute(sql`drop index messages_user_idx`);
+    };
+    const searchOn = async () => {
+      await database.db.execute(
+        sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`,
+      );
+      await database.db.execute(sql`create index messages_created_idx on messages (app_id, created_at)`);
+      await database.db.execute(sql`create index messages_user_idx on messages (app_id, user_id, created_at)`);
+      await database.db.execute(sql`alter table messages enable trigger messages_search_tsv`);
+    };
+    // Interleaved: with, without, with, … (the indexes are rebuilt in between).
+    await sendRun('warm-up');
+    for (let i = 0; i < 3; i++) {
+      withIdx.push(await sendRun('with'));
+      await searchOff();
+      without.push(await sendRun('without'));
+      if (i < 2) await searchOn();
+      log(`  send round ${i + 1}/3`);
+    }
+    log('  send cost measured');
+
+    const f = (x: number) => x.toFixed(1);
+    console.log(
+      `\n### Search on ${backend}: ${N.toLocaleString('en')} messages, ${CHANNELS} channels, ${USERS.toLocaleString('en')} users\n`,
+    );
+    if (!values['sends-only']) {
+      console.log(
+        `${MIX.length} queries × ${ROUNDS} interleaved rounds (after a warm-up round), as user u3 (public channels + 2 groups).\n`,
+      );
+      console.log('| | p50 ms | p95 ms | p99 ms |');
+      console.log('|---|---:|---:|---:|');
+      console.log(
+        `| Parley search (tsvector + GIN, ranked, highlighted) | ${f(pct(all, 50))} | ${f(pct(all, 95))} | ${f(pct(all, 99))} |`,
+      );
+      console.log(
+        `| plain ILIKE scan, same rows, newest 20 | ${f(pct(allIlike, 50))} | ${f(pct(allIlike, 95))} | ${f(pct(allIlike, 99))} |`,
+      );
+      console.log('\n| query | hits (page) | Parley median ms | ILIKE median ms |');
+      console.log('|---|---:|---:|---:|');
+      for (const [label, q] of MIX)
+        console.log(
+          `| ${label}: \`${q}\` | ${hits.get(label)} | ${f(median(parley.get(label) ?? []))} | ${f(median(ilike.get(label) ?? []))} |`,
+        );
+    }
+    console.log(
+      `\nIndex: GIN ${size?.gin}, created_at and user btrees ${size?.created}; search_tsv column ${size?.tsv}; messages table in all ${size?.table}.\n`,
+    );
+    const m = (xs: { perSecond: number }[]) => median(xs.map((x) => x.perSecond));
+    const spread = (xs: { perSecond: number }[]) =>
+      `${Math.round(Math.min(...xs.map((x) => x.perSecond)))}–${Math.round(Math.max(...xs.map((x) => x.perSecond)))}`;
+    console.log(
+      '| sends (16 senders, 16 channels, 3 interleaved runs) | messages/s median (spread) | p50 ms | p99 ms |',
+    );
+    console.log('|---|---:|---:|---:|');
+    console.log(
+      `| with the search trigger and indexes | ${Math.round(m(withIdx))} (${spread(withIdx)}) | ${f(median(withIdx.map((x) => x.p50)))} | ${f(median(withIdx.map((x) => x.p99)))} |`,
+    );
+    console.log(
+      `| without them | ${Math.round(m(without))} (${spread(without)}) | ${f(median(without.map((x) => x.p50)))} | ${f(median(without.map((x) => x.p99)))} |`,
+    );
+    console.log(`\nSend slowdown from search: ${f((1 - m(withIdx) / m(without)) * 100)} %`);
+  } finally {
+    await server.app.close();
+    await database.close();
+    await dropDb?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

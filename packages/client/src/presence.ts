@@ -1,0 +1,112 @@
+/**
+ * Presence follows: which users' presence this client wants (protocol 2 sends
+ * `presence.changed` about another user only to connections that subscribed to them). Each
+ * part of a UI that shows users asks for them (`ChatClient.watchPresence`) and gets a release
+ * function; a user is followed while anyone asks. Asks are counted, sent in batches of at most
+ * `MAX_PRESENCE_IDS`, and sent again in full after every hello, as a new connection follows no
+ * one.
+ */
+import { MAX_PRESENCE_IDS, MAX_PRESENCE_SUBSCRIPTIONS, type ReplyBody } from '@parley/protocol';
+
+type PresenceState = 'online' | 'away' | 'offline';
+
+export interface PresenceHost {
+  /** Send a request on the socket (rejects while offline). */
+  request(type: 'presence.subscribe' | 'presence.unsubscribe', body: { user_ids: string[] }): Promise<unknown>;
+  isOnline(): boolean;
+  /** Apply the states a subscribe answered with. */
+  apply(states: Record<string, PresenceState>): void;
+}
+
+export class PresenceFollows {
+  private readonly counts = new Map<string, number>();
+  /** Ids whose subscribe or unsubscribe waits for the end of the tick. */
+  private readonly toAdd = new Set<string>();
+  private readonly toDrop = new Set<string>();
+  private scheduled = false;
+
+  constructor(private readonly host: PresenceHost) {}
+
+  /** The users followed now. */
+  get followed(): string[] {
+    return [...this.counts.keys()];
+  }
+
+  /** Follow these users until the returned function is called (once). */
+  watch(userIds: readonly string[]): () => void {
+    const ids = [...new Set(userIds)];
+    for (const id of ids) {
+      const n = this.counts.get(id) ?? 0;
+      if (n === 0 && this.counts.size >= MAX_PRESENCE_SUBSCRIPTIONS) continue; // the server's bound
+      this.counts.set(id, n + 1);
+      if (n === 0) {
+        this.toDrop.delete(id);
+        this.toAdd.add(id);
+      }
+    }
+    this.schedule();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of ids) {
+        const n = this.counts.get(id);
+        if (n === undefined) continue;
+        if (n > 1) this.counts.set(id, n - 1);
+        else {
+          this.counts.delete(id);
+          this.toAdd.delete(id);
+          this.toDrop.add(id);
+        }
+      }
+      this.schedule();
+    };
+  }
+
+  /** After a hello: the new connection follows no one yet, so everything is asked for again. */
+  resubscribe(): void {
+    this.toDrop.clear();
+    for (const id of this.counts.keys()) this.toAdd.add(id);
+    this.schedule();
+  }
+
+  /** Forget everything (disconnectUser). */
+  reset(): void {
+    this.counts.clear();
+    this.toAdd.clear();
+    this.toDrop.clear();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // One request per tick for every ask made in it (a list rendering many rows).
+    queueMicrotask(() => {
+      this.scheduled = false;
+      void this.send();
+    });
+  }
+
+  private async send(): Promise<void> {
+    if (!this.host.isOnline()) return; // sent again after the next hello
+    const add = [...this.toAdd];
+    const drop = [...this.toDrop];
+    this.toAdd.clear();
+    this.toDrop.clear();
+    for (let i = 0; i < drop.length; i += MAX_PRESENCE_IDS)
+      await this.host
+        .request('presence.unsubscribe', { user_ids: drop.slice(i, i + MAX_PRESENCE_IDS) })
+        .catch(() => {});
+    for (let i = 0; i < add.length; i += MAX_PRESENCE_IDS) {
+      const batch = add.slice(i, i + MAX_PRESENCE_IDS);
+      try {
+        const r = (await this.host.request('presence.subscribe', {
+          user_ids: batch,
+        })) as ReplyBody<'presence.subscribe'>;
+        this.host.apply(r.presence);
+      } catch {
+        // Offline or refused: the next hello asks again.
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Writes that go through a mailed link: password reset, email verification, change of email.
+ *
+ * The requests that name an address (forgot password, change of email) answer the same,
+ * `{ok:true}`, whether it has an account or not, and in the same time: the answer is given
+ * before anything depends on the address — the look-up, the token and the mail run after it,
+ * beside the request (`mailer.later`), and only the rate limits are counted first.
+ */
+import {
+  type ChangeEmailBody,
+  EMAIL_CHANGE_TOKEN_TTL_SECONDS,
+  type ForgotPasswordBody,
+  RESET_TOKEN_TTL_SECONDS,
+  type ResetPasswordBody,
+  VERIFY_TOKEN_TTL_SECONDS,
+} from '@parley/protocol';
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { schema } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
+import type { AccountSession } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import { loadAccount } from './actions.js';
+import { endSessions } from './chat-sessions.js';
+import { issueMailToken, redeemMailToken } from './mail-tokens.js';
+import { changeEmailMail, emailChangeNoticeMail, emailTakenMail, resetMail, verifyMail } from './mails.js';
+import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { accountByEmail, accountById } from './queries.js';
+import { limitMail } from './signin-guard.js';
+
+const { accounts } = schema;
+
+/** One answer for every link that is no good: unknown, expired, used, or of another kind. */
+const badLink = () =>
+  new ApiError('FORBIDDEN', 'This link is invalid, has expired or was already used', { reason: 'invalid_token' });
+
+const isUniqueViolation = (err: unknown) =>
+  (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
+
+/** Mail a reset link if `email` has an account. Answers alike either way (see the top). */
+export async function requestPasswordReset(svc: Services, body: ForgotPasswordBody, req: FastifyRequest) {
+  await limitMail(svc, req, body.email);
+  svc.mailer.later('password reset', async () => {
+    const account = await accountByEmail(svc.db, body.email);
+    if (!account) return null;
+    const token = await issueMailToken(svc.db, account.id, 'reset_password', RESET_TOKEN_TTL_SECONDS, svc.clock());
+    return resetMail(svc.config, account.email, token, RESET_TOKEN_TTL_SECONDS);
+  });
+}
+
+/**
+ * Set a new password with a reset link's token. In one transaction: the token is used up, the
+ * password checked against the policy and set, the lockout cleared and the email marked
+ * verified (the link reached that mailbox). A policy refusal rolls it all back, token
+ * included, so the person can try another password with the same link. After commit, every
+ * session of the account ends (its chat sockets close): whoever held one keeps nothing. The
+ * caller is not signed in; they sign in with the new password.
+ */
+export async function resetPassword(svc: Services, body: ResetPasswordBody): Promise<void> {
+  const now = svc.clock();
+  const accountId = await svc.db.transaction(async (tx) => {
+    const row = await redeemMailToken(tx, 'reset_password', body.token, now);
+    if (!row) throw badLink();
+    const account = await accountById(tx, row.accountId);
+    if (!account) throw badLink();
+    await checkPasswordPolicy(tx, body.new_password, { email: account.email, accountId: account.id });
+    const passwordHash = await hashPassword(body.new_password);
+    await tx
+      .update(accounts)
+      .set({
+        passwordHash,
+        failedSignins: 0,
+        lockedUntil: null,
+        emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${new Date(now)})`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(accounts.id, account.id));
+    await rememberPassword(tx, account.id, passwordHash, new Date(now));
+    return account.id;
+  });
+  await endSessions(svc, { accountId });
+}
+
+/** Mail the signed-in account a new verification link (a no-op once verified). */
+export async function resendVerification(svc: Services, session: AccountSession, req: FastifyRequest) {
+  const account = await loadAccount(svc, session.accountId);
+  if (account.emailVerifiedAt) return;
+  await limitMail(svc, req, account.email);
+  const token = await issueMailToken(svc.db, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, svc.clock());
+  svc.mailer.later('verification', async () => verifyMail(svc.config, account.email, token));
+}
+
+/** Mark an account's email verified with the token of its verification link. */
+export async function verifyEmail(svc: Services, token: string): Promise<void> {
+  const now = svc.clock();
+  await svc.db.transaction(async (tx) => {
+    const row = await redeemMailToken(tx, 'verify_email', token, now);
+    if (!row) throw badLink();
+    await tx
+      .update(accounts)
+      .set({ emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${new Date(now)})` })
+      .where(eq(accounts.id, row.accountId));
+  });
+}
+
+/**
+ * Ask to move the signed-in account to `new_email`, proving it is the owner with the current
+ * password (FORBIDDEN when wrong). The new address gets a confirmation link — or, when it
+ * already has an account, a mail that says so, with the same subject; the old address gets a
+ * notice. The answer is the same either way.
+ */
+export async function requestEmailChange(
+  svc: Services,
+  session: AccountSession,
+  body: ChangeEmailBody,
+  req: FastifyRequest,
+): Promise<void> {
+  const account = await loadAccount(svc, session.accountId);
+  if (!(await verifyPassword(account.passwordHash, body.password)))
+    throw new ApiError('FORBIDDEN', 'The password is wrong');
+  if (body.new_email.toLowerCase() === account.email.toLowerCase())
+    throw new ApiError('VALIDATION_ERROR', 'This is already your email address', { reason: 'same_email' });
+  await limitMail(svc, req, body.new_email);
+  svc.mailer.later('email change', async () => {
+    if (await accountByEmail(svc.db, body.new_email)) return emailTakenMail(svc.config, body.new_email);
+    const token = await issueMailToken(
+      svc.db,
+      account.id,
+      'change_email',
+      EMAIL_CHANGE_TOKEN_TTL_SECONDS,
+      svc.clock(),
+      body.new_email,
+    );
+    return changeEmailMail(svc.config, body.new_email, token, EMAIL_CHANGE_TOKEN_TTL_SECONDS);
+  });
+  svc.mailer.later('email change notice', async () => emailChangeNoticeMail(account.email, body.new_email));
+}
+
+/**
+ * Confirm a change of email with the token mailed to the new address: the account takes it,
+ * verified. CONFLICT when another account took the address in the meantime (the token stays
+ * used).
+ */
+export async function confirmEmailChange(svc: Services, token: string): Promise<void> {
+  const now = svc.clock();
+  const row = await redeemMailToken(svc.db, 'change_email', token, now);
+  if (!row?.newEmail) throw badLink();
+  try {
+    await svc.db
+      .update(accounts)
+      .set({ email: row.newEmail, emailVerifiedAt: new Date(now), updatedAt: sql`now()` })
+      .where(eq(accounts.id, row.accountId));
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'Another account uses this email now');
+    throw err;
+  }
+}

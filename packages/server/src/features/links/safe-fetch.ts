@@ -1,0 +1,211 @@
+/**
+ * Fetching URLs that users posted (link previews) without letting them reach inside: the
+ * server-side request forgery rules.
+ *
+ * - Only `http:` and `https:`, only ports 80 and 443 (an allow-listed host may use others).
+ * - The name is resolved first and *every* address it resolves to must be public: loopback,
+ *   private (RFC 1918, unique local), link-local (which holds the cloud metadata address
+ *   169.254.169.254), carrier-grade NAT, multicast, reserved, documentation and IPv4-mapped
+ *   forms of those are refused. The connection then goes to the address that was checked
+ *   (the socket's lookup is pinned to it), so a second, different DNS answer cannot slip in.
+ * - Redirects are followed by hand, at most 3, each target checked the same way.
+ * - The body is capped in bytes and the whole fetch in time; no cookies are sent or kept.
+ * - Tests only reach loopback: `allowHosts` (`host:port` entries) lets named test servers
+ *   through. It is an explicit option, empty (off) by default.
+ *
+ * This is the base of link previews; the unfurl job (Open Graph, Twitter cards, oEmbed, the
+ * re-hosted image) that will use it is not built yet.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP } from 'node:net';
+
+/** Why a fetch was refused or failed. */
+export class FetchRefused extends Error {
+  constructor(
+    readonly reason:
+      | 'scheme'
+      | 'port'
+      | 'blocked-address'
+      | 'dns'
+      | 'too-many-redirects'
+      | 'too-large'
+      | 'timeout'
+      | 'http',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FetchRefused';
+  }
+}
+
+export type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
+
+export interface SafeFetchOptions {
+  /** `host:port` entries let through whatever they resolve to (tests); empty = off. */
+  allowHosts?: readonly string[];
+  /** DNS resolution (default: the system's, every address). */
+  lookup?: Lookup;
+  maxBytes?: number;
+  timeoutMs?: number;
+  maxRedirects?: number;
+  /** Sent as `Accept`. */
+  accept?: string;
+}
+
+export interface Fetched {
+  url: string;
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], // "this network"
+  ['10.0.0.0', 8], // private
+  ['100.64.0.0', 10], // carrier-grade NAT
+  ['127.0.0.0', 8], // loopback
+  ['169.254.0.0', 16], // link-local, cloud metadata (169.254.169.254)
+  ['172.16.0.0', 12], // private
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.0.2.0', 24], // documentation
+  ['192.88.99.0', 24], // 6to4 relay anycast
+  ['192.168.0.0', 16], // private
+  ['198.18.0.0', 15], // benchmarking
+  ['198.51.100.0', 24], // documentation
+  ['203.0.113.0', 24], // documentation
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, broadcast
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128], // unspecified
+  ['::1', 128], // loopback
+  ['64:ff9b::', 96], // NAT64 (embeds an IPv4 address)
+  ['100::', 64], // discard
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4 (embeds an IPv4 address)
+  ['fc00::', 7], // unique local (fd00:ec2::254 is a metadata address)
+  ['fe80::', 10], // link-local
+  ['ff00::', 8], // multicast
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
+
+/** Whether `ip` is a public unicast address a preview may be fetched from. */
+export function isPublicAddress(ip: string): boolean {
+  const v = isIP(ip);
+  if (v === 4) return !blocked.check(ip, 'ipv4');
+  if (v === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip) ?? /^::(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+    if (mapped) return isPublicAddress(mapped[1] as string);
+    const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+    if (hexMapped) {
+      const hi = Number.parseInt(hexMapped[1] as string, 16);
+      const lo = Number.parseInt(hexMapped[2] as string, 16);
+      return isPublicAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
+    return !blocked.check(ip, 'ipv6');
+  }
+  return false;
+}
+
+const systemLookup: Lookup = async (host) => dnsLookup(host, { all: true, verbatim: true });
+
+/** The address to connect to for `url`, after the checks (throws FetchRefused). */
+async function checkTarget(url: URL, opts: SafeFetchOptions): Promise<{ address: string; family: number }> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new FetchRefused('scheme', `Only http and https URLs are fetched, not ${url.protocol}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const allowed = (opts.allowHosts ?? []).includes(`${host}:${port}`);
+  if (!allowed && port !== '80' && port !== '443') throw new FetchRefused('port', `Port ${port} is not fetched`);
+  let addresses: { address: string; family: number }[];
+  if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
+  else {
+    try {
+      addresses = await (opts.lookup ?? systemLookup)(host);
+    } catch {
+      throw new FetchRefused('dns', `${host} does not resolve`);
+    }
+  }
+  if (addresses.length === 0) throw new FetchRefused('dns', `${host} does not resolve`);
+  // Every address, not just the first: a name with one public and one private address is refused.
+  if (!allowed)
+    for (const a of addresses)
+      if (!isPublicAddress(a.address))
+        throw new FetchRefused('blocked-address', `${host} resolves to ${a.address}, which is not a public address`);
+  return addresses[0] as { address: string; family: number };
+}
+
+/** GET `raw` under the rules above. */
+export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promise<Fetched> {
+  const maxBytes = opts.maxBytes ?? 2 * 1024 * 1024;
+  const deadline = AbortSignal.timeout(opts.timeoutMs ?? 8_000);
+  let url = new URL(raw);
+  for (let hop = 0; ; hop++) {
+    const target = await checkTarget(url, opts);
+    const res = await request(url, target, deadline, opts.accept ?? '*/*');
+    if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && res.headers.location) {
+      res.resume();
+      if (hop >= (opts.maxRedirects ?? 3)) throw new FetchRefused('too-many-redirects', 'Too many redirects');
+      url = new URL(res.headers.location, url);
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const c of res) {
+        size += (c as Buffer).length;
+        if (size > maxBytes) {
+          res.destroy();
+          throw new FetchRefused('too-large', `The answer is larger than ${maxBytes} bytes`);
+        }
+        chunks.push(c as Buffer);
+      }
+    } catch (err) {
+      if (err instanceof FetchRefused) throw err;
+      if (deadline.aborted) throw new FetchRefused('timeout', 'The fetch took too long');
+      throw new FetchRefused('http', (err as Error).message);
+    }
+    return {
+      url: url.toString(),
+      status: res.statusCode ?? 0,
+      contentType: String(res.headers['content-type'] ?? ''),
+      body: Buffer.concat(chunks),
+    };
+  }
+}
+
+function request(
+  url: URL,
+  target: { address: string; family: number },
+  signal: AbortSignal,
+  accept: string,
+): Promise<http.IncomingMessage> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      {
+        method: 'GET',
+        signal,
+        // The checked address, whatever the name resolves to now (no second DNS answer).
+        lookup: ((_host: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+          o?.all
+            ? cb(null, [{ address: target.address, family: target.family }])
+            : cb(null, target.address, target.family)) as never,
+        headers: { 'user-agent': 'ParleyBot/1.0 (link previews)', accept, 'accept-encoding': 'identity' },
+        agent: false,
+      },
+      resolve,
+    );
+    req.on('error', (err) =>
+      reject(
+        signal.aborted ? new FetchRefused('timeout', 'The fetch took too long') : new FetchRefused('http', err.message),
+      ),
+    );
+    req.end();
+  });
+}

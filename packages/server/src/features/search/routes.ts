@@ -1,0 +1,23 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody, SearchMessagesQuery, SearchMessagesResponse } from '@parley/protocol';
+import { callerOf } from '../../platform/http.js';
+import type { Services } from '../../services.js';
+import { searchMessages } from './messages.js';
+
+export function searchRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1/search/messages',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['search'],
+          summary: 'Search the messages the caller may read (query language: docs/protocol.md#search)',
+          querystring: SearchMessagesQuery,
+          response: { 200: SearchMessagesResponse, 400: ErrorBody, 401: ErrorBody },
+        },
+      },
+      async (req) => searchMessages(svc, callerOf(req), req.query),
+    );
+  };
+}

@@ -1,0 +1,463 @@
+/**
+ * Durable background jobs on pg-boss, the same on PostgreSQL and on embedded PGlite (pg-boss
+ * runs its SQL through the small executor below, so it shares the server's database: no second
+ * pool, and on PGlite no second process).
+ *
+ * - Enqueued in the caller's transaction (`enqueue(tx, …)`): pg-boss's `send` takes the
+ *   transaction's own connection as its `db`, so a job exists exactly when the change that
+ *   caused it commits (an outbox without a relay), and a rollback leaves no job behind.
+ * - Run once across nodes and `--workers` processes: a fetch marks jobs active with
+ *   `FOR UPDATE SKIP LOCKED`, so two fetchers never take the same row.
+ * - Retries with exponential backoff (pg-boss: `retryDelay · 2^n`, jittered); after the last
+ *   one a job stays `failed` — the dead-letter state — until an admin retries it.
+ * - A crash mid-job: the job stays `active` until its `expireInSeconds` passes and pg-boss's
+ *   supervisor fails it into a retry. On PGlite one process owns the database, so every
+ *   `active` job found at start is an orphan of a crash and is released at once.
+ * - Graceful stop: no new fetches, running jobs get `stopTimeoutMs` to finish, and any still
+ *   running then are failed back into the queue (their retry comes from another node or the
+ *   next start) rather than left active until they expire.
+ *
+ * Handlers must be idempotent: a job may run again after a crash, a timeout or a release.
+ */
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { FastifyBaseLogger } from 'fastify';
+import type pg from 'pg';
+import PgBoss from 'pg-boss';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Database, Queryable } from '../db/index.js';
+
+/** pg-boss's schema in our database. */
+export const JOBS_SCHEMA = 'pgboss';
+
+/** What a handler learns about the job it runs. */
+export interface JobInfo {
+  id: string;
+  /** Attempts before this one (0 on the first run). */
+  retryCount: number;
+  createdOn: Date;
+}
+
+/** A kind of job by name, typed by its data: what `enqueue` takes. */
+export interface JobRef<T extends object = object> {
+  /** Queue name, `feature.verb` (letters, digits, `.`, `_`, `-`). */
+  readonly name: string;
+  /** Type only: the job's data. */
+  readonly __data?: T;
+}
+
+/** Name a kind of job whose data is `T`. */
+export const jobRef = <T extends object>(name: string): JobRef<T> => ({ name });
+
+/** A kind of job: its queue name, its retry policy and its handler. */
+export interface JobKind<T extends object = object> extends JobRef<T> {
+  /** Retries after the first failure before the job is dead-lettered (default 5). */
+  retryLimit?: number;
+  /** Base delay of the exponential backoff, in seconds (default 2: ~2, 4, 8 … s, jittered). */
+  retryDelaySeconds?: number;
+  /** A run that lasts longer is taken for dead (a crashed node) and retried (default 300). */
+  expireInSeconds?: number;
+  /** Jobs of this kind one node runs at a time (default 2). */
+  concurrency?: number;
+  /** Do the work. Throw to fail the attempt. Must be idempotent. */
+  run(data: T, job: JobInfo): Promise<void>;
+}
+
+export interface JobQueueOptions {
+  log: FastifyBaseLogger;
+  registry: Registry;
+  /** Whether this node runs handlers; `false` only enqueues (e.g. an API-only node). */
+  work: boolean;
+  /** How often an idle kind asks for work, in ms. */
+  pollMs: number;
+  /** How long a graceful stop waits for running jobs before releasing them, in ms. */
+  stopTimeoutMs: number;
+  /** pg-boss maintenance (expiry of dead runs, archiving), in seconds; at least 1. */
+  maintenanceSeconds: number;
+}
+
+/** A failed (dead-lettered) job, as the admin API lists it. */
+export interface FailedJob {
+  id: string;
+  name: string;
+  data: unknown;
+  retryCount: number;
+  createdOn: Date;
+  completedOn: Date | null;
+  error: unknown;
+}
+
+type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
+type QueryClient = { query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
+
+/** pg-boss's executor over the server's own database handle. */
+function databaseExecutor(database: Database): Executor {
+  const d = database.driver;
+  if (d.kind === 'postgres') return { executeSql: (text, values) => d.pool.query(text, values as unknown[]) };
+  return pgliteExecutor(d.client);
+}
+
+/**
+ * On PGlite, statements with parameters take the extended protocol (`query`); pg-boss's
+ * schema scripts are several statements without parameters, which only `exec` runs.
+ */
+function pgliteExecutor(c: PGlite | Transaction): Executor {
+  return {
+    executeSql: async (text, values) => {
+      if (values && values.length > 0)
+        return c.query(
+          text,
+          values.map((v) => (v === undefined ? null : v)),
+        );
+      const results = await c.exec(text);
+      return { rows: results.at(-1)?.rows ?? [] };
+    },
+  };
+}
+
+/**
+ * The connection a drizzle transaction (or database) runs on, as an executor: drizzle keeps
+ * it as `session.client` — a `pg` PoolClient inside a transaction on PostgreSQL, PGlite's
+ * `Transaction` on PGlite. Checked, so a drizzle upgrade that moves it fails loudly here
+ * rather than enqueueing outside the transaction.
+ */
+function queryableExecutor(database: Database, q: Queryable): Executor {
+  const client = (q as unknown as { session?: { client?: QueryClient } }).session?.client;
+  if (!client || typeof client.query !== 'function') throw new Error('jobs: cannot reach the transaction connection');
+  if (database.kind === 'pglite') return pgliteExecutor(client as unknown as Transaction);
+  return { executeSql: (text, values) => (client as unknown as pg.PoolClient).query(text, values as unknown[]) };
+}
+
+interface Running {
+  name: string;
+  id: string;
+  done: Promise<void>;
+  released: boolean;
+}
+
+export class JobQueue {
+  private boss: PgBoss;
+  private readonly kinds = new Map<string, JobKind<object>>();
+  private readonly running = new Set<Running>();
+  private readonly loops: Promise<void>[] = [];
+  private readonly wakers = new Map<string, () => void>();
+  private started = false;
+  private stopping = false;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly finished: Counter<'queue' | 'outcome'>;
+  private readonly duration: Histogram<'queue' | 'outcome'>;
+  private readonly wait: Histogram<'queue'>;
+
+  constructor(
+    private readonly database: Database,
+    private readonly opts: JobQueueOptions,
+  ) {
+    this.boss = this.makeBoss();
+    const registers = [opts.registry];
+    const self = this;
+    new Gauge({
+      name: 'parley_jobs',
+      help: 'Jobs by queue and state (created, retry, active, failed), read from the database at scrape time',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect() {
+        if (!self.started || self.stopping) return;
+        this.reset();
+        try {
+          for (const r of await self.counts()) this.set({ queue: r.name, state: r.state }, r.n);
+        } catch {
+          // A scrape during shutdown or a database outage reports no job counts.
+        }
+      },
+    });
+    new Gauge({
+      name: 'parley_jobs_running',
+      help: 'Jobs this node is running now',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of self.running) this.inc({ queue: r.name });
+      },
+    });
+    this.finished = new Counter({
+      name: 'parley_jobs_finished_total',
+      help: 'Job runs finished on this node, by outcome (completed, failed)',
+      labelNames: ['queue', 'outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'parley_job_run_seconds',
+      help: 'How long a job run took',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120],
+      registers,
+    });
+    this.wait = new Histogram({
+      name: 'parley_job_latency_seconds',
+      help: 'From enqueue to the start of a run (queueing latency)',
+      labelNames: ['queue'],
+      buckets: [0.01, 0.05, 0.25, 1, 2.5, 10, 30, 120, 600],
+      registers,
+    });
+  }
+
+  private makeBoss(): PgBoss {
+    const opts = this.opts;
+    const boss = new PgBoss({
+      db: databaseExecutor(this.database) as PgBoss.Db,
+      schema: JOBS_SCHEMA,
+      migrate: true,
+      supervise: opts.work,
+      schedule: false,
+      maintenanceIntervalSeconds: Math.max(1, opts.maintenanceSeconds),
+      // Dead-lettered jobs stay listed (and retryable) for two weeks before pg-boss archives them.
+      archiveFailedAfterSeconds: 14 * 24 * 3600,
+    });
+    boss.on('error', (err) => opts.log.warn({ err }, 'job queue maintenance failed'));
+    return boss;
+  }
+
+  /** Add a kind of job. Before `start()` or after; its queue is created when the queue starts. */
+  async define<T extends object>(kind: JobKind<T>): Promise<void> {
+    if (this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is defined twice`);
+    if (!/^[a-z][\w.-]*$/i.test(kind.name)) throw new Error(`job kind name ${kind.name} is not a queue name`);
+    this.kinds.set(kind.name, kind);
+    if (this.started) await this.open(kind);
+  }
+
+  /**
+   * Install or upgrade pg-boss's schema, create the queues and, if this node works, start
+   * fetching. A database that cannot be reached does not stop the server from starting (it
+   * answers 503s until the database is back): the queue logs and tries again every few seconds.
+   */
+  async start(): Promise<void> {
+    if (this.started || this.stopping) return;
+    try {
+      await this.boss.start();
+      if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
+      this.started = true;
+      for (const kind of this.kinds.values()) await this.open(kind);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
+      // A pg-boss whose start failed part-way counts itself as starting: begin with a new one.
+      await this.boss.stop({ graceful: false, close: false, wait: false }).catch(() => {});
+      this.boss = this.makeBoss();
+      this.retry = setTimeout(() => void this.start(), 5_000);
+      this.retry.unref();
+    }
+  }
+
+  private async open(kind: JobKind<object>): Promise<void> {
+    const options = {
+      name: kind.name,
+      retryLimit: kind.retryLimit ?? 5,
+      retryDelay: kind.retryDelaySeconds ?? 2,
+      retryBackoff: true,
+      expireInSeconds: kind.expireInSeconds ?? 300,
+    };
+    await this.boss.createQueue(kind.name, options);
+    // An existing queue keeps what it was created with unless updated: a new policy applies to new jobs.
+    await this.boss.updateQueue(kind.name, options);
+    if (this.opts.work && !this.stopping) this.loops.push(this.loop(kind));
+  }
+
+  /**
+   * Runs left `active` by a process that died. Only on PGlite, where this process is the
+   * database's only user: fail them now (into a retry, or dead-lettered if out of retries)
+   * instead of waiting for their expiry.
+   */
+  private async releaseOrphans(): Promise<void> {
+    const { executeSql } = databaseExecutor(this.database);
+    await executeSql(
+      `update ${JOBS_SCHEMA}.job set started_on = now() - expire_in - interval '1 second' where state = 'active'`,
+      [],
+    );
+    await this.boss.expire();
+  }
+
+  /**
+   * Enqueue a job on `q` — pass the transaction of the change that causes it, so the job is
+   * committed or rolled back with it. Answers the job id. `singletonKey` makes a second
+   * enqueue with the same key while one is queued a no-op (answers null).
+   */
+  async enqueue<T extends object>(
+    q: Queryable,
+    kind: JobRef<T>,
+    data: T,
+    opts: { startAfterSeconds?: number; singletonKey?: string } = {},
+  ): Promise<string | null> {
+    if (!this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is not defined`);
+    const send: PgBoss.SendOptions = { db: queryableExecutor(this.database, q) as PgBoss.Db };
+    if (opts.startAfterSeconds) send.startAfter = opts.startAfterSeconds;
+    if (opts.singletonKey) send.singletonKey = opts.singletonKey;
+    return this.boss.send(kind.name, data, send);
+  }
+
+  /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
+  wake(name: string): void {
+    this.wakers.get(name)?.();
+  }
+
+  private async loop(kind: JobKind<object>): Promise<void> {
+    const concurrency = Math.max(1, kind.concurrency ?? 2);
+    let mine = 0;
+    const slotFreed: (() => void)[] = [];
+    while (!this.stopping) {
+      if (mine >= concurrency) {
+        await new Promise<void>((r) => slotFreed.push(r));
+        continue;
+      }
+      let jobs: PgBoss.JobWithMetadata<object>[] = [];
+      try {
+        jobs = await this.boss.fetch(kind.name, { batchSize: concurrency - mine, includeMetadata: true });
+      } catch (err) {
+        this.opts.log.warn({ err, queue: kind.name }, 'job fetch failed');
+      }
+      if (this.stopping) {
+        // Fetched while stopping began: give them straight back.
+        if (jobs.length)
+          await this.release(
+            kind.name,
+            jobs.map((j) => j.id),
+          ).catch(() => {});
+        break;
+      }
+      if (jobs.length === 0) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, this.opts.pollMs);
+          t.unref();
+          this.wakers.set(kind.name, () => {
+            clearTimeout(t);
+            r();
+          });
+        });
+        this.wakers.delete(kind.name);
+        continue;
+      }
+      for (const job of jobs) {
+        mine++;
+        const entry: Running = { name: kind.name, id: job.id, released: false, done: Promise.resolve() };
+        entry.done = this.runOne(kind, job, entry).finally(() => {
+          mine--;
+          this.running.delete(entry);
+          slotFreed.shift()?.();
+        });
+        this.running.add(entry);
+      }
+    }
+  }
+
+  private async runOne(kind: JobKind<object>, job: PgBoss.JobWithMetadata<object>, entry: Running): Promise<void> {
+    const started = performance.now();
+    this.wait.observe({ queue: kind.name }, Math.max(0, (Date.now() - new Date(job.createdOn).getTime()) / 1000));
+    let outcome: 'completed' | 'failed' = 'completed';
+    let error: unknown;
+    try {
+      await kind.run(job.data, { id: job.id, retryCount: job.retryCount, createdOn: new Date(job.createdOn) });
+    } catch (err) {
+      outcome = 'failed';
+      error = err;
+    }
+    this.duration.observe({ queue: kind.name, outcome }, (performance.now() - started) / 1000);
+    this.finished.inc({ queue: kind.name, outcome });
+    if (entry.released) return; // given back by a stop that did not wait for it
+    try {
+      if (outcome === 'completed') await this.boss.complete(kind.name, job.id);
+      else {
+        const e = error instanceof Error ? { message: error.message, name: error.name } : { message: String(error) };
+        this.opts.log.warn({ err: error, queue: kind.name, job: job.id, attempt: job.retryCount + 1 }, 'job failed');
+        await this.boss.fail(kind.name, job.id, e);
+      }
+    } catch (err) {
+      // The job stays active and expires into a retry: at least once, never lost.
+      this.opts.log.error({ err, queue: kind.name, job: job.id }, 'could not record a job outcome');
+    }
+  }
+
+  private async release(name: string, ids: string[]): Promise<void> {
+    for (const id of ids) await this.boss.fail(name, id, { message: 'released by a stopping node' });
+  }
+
+  /**
+   * Stop fetching, give running jobs up to `stopTimeoutMs` to finish, then fail the rest back
+   * into the queue. Safe to call twice.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.retry);
+    for (const wake of this.wakers.values()) wake();
+    if (!this.started) return;
+    const all = Promise.all([...this.running].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, this.opts.stopTimeoutMs)))]);
+    clearTimeout(timer);
+    const left = [...this.running];
+    for (const r of left) r.released = true;
+    const byName = new Map<string, string[]>();
+    for (const r of left) byName.set(r.name, [...(byName.get(r.name) ?? []), r.id]);
+    for (const [name, ids] of byName) {
+      await this.release(name, ids).catch((err: unknown) => this.opts.log.warn({ err }, 'could not release jobs'));
+      this.opts.log.info({ queue: name, jobs: ids.length }, 'released running jobs at shutdown');
+    }
+    await this.boss.stop({ graceful: false, close: false, wait: true });
+  }
+
+  /** Job counts by queue and live state (completed ones excluded). */
+  async counts(): Promise<{ name: string; state: string; n: number }[]> {
+    const { executeSql } = databaseExecutor(this.database);
+    const r = await executeSql(
+      `select name, state::text as state, count(*)::int as n from ${JOBS_SCHEMA}.job
+       where state in ('created', 'retry', 'active', 'failed') group by name, state`,
+      [],
+    );
+    return r.rows as { name: string; state: string; n: number }[];
+  }
+
+  /** Dead-lettered jobs, newest first. */
+  async listFailed(opts: { name?: string | undefined; limit: number }): Promise<FailedJob[]> {
+    const { executeSql } = databaseExecutor(this.database);
+    const r = await executeSql(
+      `select id, name, data, retry_count, created_on, completed_on, output from ${JOBS_SCHEMA}.job
+       where state = 'failed' and ($1::text is null or name = $1) order by completed_on desc nulls last, id limit $2`,
+      [opts.name ?? null, opts.limit],
+    );
+    type Row = {
+      id: string;
+      name: string;
+      data: unknown;
+      retry_count: number;
+      created_on: Date;
+      completed_on: Date | null;
+      output: unknown;
+    };
+    return (r.rows as Row[]).map((j) => ({
+      id: j.id,
+      name: j.name,
+      data: j.data,
+      retryCount: j.retry_count,
+      createdOn: new Date(j.created_on),
+      completedOn: j.completed_on ? new Date(j.completed_on) : null,
+      error: j.output ?? null,
+    }));
+  }
+
+  /** Put failed jobs back in their queue (one more attempt each); answers how many moved. */
+  async retryFailed(name: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { executeSql } = databaseExecutor(this.database);
+    const r = await executeSql(
+      `with moved as (update ${JOBS_SCHEMA}.job set state = 'retry', retry_limit = retry_count + 1, start_after = now()
+         where name = $1 and id = any($2::uuid[]) and state = 'failed' returning 1)
+       select count(*)::int as n from moved`,
+      [name, ids],
+    );
+    this.wake(name);
+    return (r.rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  /** Whether `name` is a defined kind. */
+  has(name: string): boolean {
+    return this.kinds.has(name);
+  }
+}

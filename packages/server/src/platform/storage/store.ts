@@ -1,0 +1,255 @@
+/**
+ * Where file bytes live, behind one small interface: a folder inside the data folder (the
+ * embedded default) or any S3-compatible object store (AWS S3, Cloudflare R2, MinIO, …)
+ * through the official AWS SDK. Keys are `<app id>/<file id>[.<variant>]`, made by the server
+ * only, never from user input.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+/** A byte range, both ends included (as in HTTP `Range`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface BlobStore {
+  readonly kind: 'local' | 's3';
+  /** Store the file at `from` (a local temporary file, moved or copied) under `key`. */
+  putFile(key: string, from: string, opts: { contentType: string; size: number }): Promise<void>;
+  /** Store bytes under `key` (thumbnails). */
+  putBytes(key: string, bytes: Buffer, opts: { contentType: string }): Promise<void>;
+  /** The bytes of `key` (or of a range of it). */
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  /** The size of `key` in bytes. */
+  size(key: string): Promise<number>;
+  /** The whole object in memory (the media job; images are bounded by the upload limit). */
+  readAll(key: string): Promise<Buffer>;
+  /** Remove `key`; nothing happens if it is not there. */
+  remove(key: string): Promise<void>;
+  /**
+   * A pre-signed GET URL (S3 only): the store serves the bytes itself, with these response
+   * headers, until `expiresIn` seconds pass.
+   */
+  presign?(
+    key: string,
+    opts: { expiresIn: number; contentType: string; disposition: string; cacheControl: string },
+  ): Promise<string>;
+  /** Fail fast at start when the store cannot be used (bucket missing, folder not writable). */
+  check(): Promise<void>;
+}
+
+async function toBuffer(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Files in a folder (inside the data folder by default). */
+export class LocalStore implements BlobStore {
+  readonly kind = 'local' as const;
+  constructor(readonly root: string) {}
+
+  private pathOf(key: string): string {
+    if (!/^[0-9a-f-]{36}\/[0-9a-f-]{36}(\.[a-z0-9]+)?$/.test(key)) throw new Error(`bad storage key ${key}`);
+    const [dir, file] = key.split('/') as [string, string];
+    // Spread over 256 folders per app, so no folder grows past what file systems list quickly.
+    return path.join(this.root, dir, file.slice(-2), file);
+  }
+
+  async putFile(key: string, from: string): Promise<void> {
+    const to = this.pathOf(key);
+    await mkdir(path.dirname(to), { recursive: true });
+    try {
+      await rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      await copyFile(from, to);
+      await rm(from, { force: true });
+    }
+  }
+
+  async putBytes(key: string, bytes: Buffer): Promise<void> {
+    const to = this.pathOf(key);
+    await mkdir(path.dirname(to), { recursive: true });
+    const tmp = `${to}.${process.pid}.tmp`;
+    await pipeline(
+      (async function* () {
+        yield bytes;
+      })(),
+      createWriteStream(tmp),
+    );
+    await rename(tmp, to);
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const p = this.pathOf(key);
+    await stat(p); // a missing file fails here, not in the middle of an answer
+    return createReadStream(p, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async readAll(key: string): Promise<Buffer> {
+    return toBuffer(await this.read(key));
+  }
+
+  async size(key: string): Promise<number> {
+    return (await stat(this.pathOf(key))).size;
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async check(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+}
+
+export interface S3Options {
+  bucket: string;
+  region: string;
+  /** e.g. http://127.0.0.1:9000 (MinIO, s3rver), https://<account>.r2.cloudflarestorage.com */
+  endpoint?: string | undefined;
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
+  /** Path-style URLs (`endpoint/bucket/key`): MinIO and most self-hosted servers need them. */
+  forcePathStyle: boolean;
+  /** Prefix of every key (several Parley installs in one bucket). */
+  prefix: string;
+}
+
+/** Any S3-compatible object store, through the official AWS SDK. */
+export class S3Store implements BlobStore {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  constructor(readonly opts: S3Options) {
+    this.client = new S3Client({
+      region: opts.region,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      forcePathStyle: opts.forcePathStyle,
+      ...(opts.accessKeyId && opts.secretAccessKey
+        ? { credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey } }
+        : {}),
+      // Checksums only where the API requires them: the default (CRC32 trailers, aws-chunked
+      // bodies) is not understood by every S3-compatible server.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  private k(key: string): string {
+    return `${this.opts.prefix}${key}`;
+  }
+
+  async putFile(key: string, from: string, opts: { contentType: string; size: number }): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.k(key),
+        Body: createReadStream(from),
+        ContentLength: opts.size,
+        ContentType: opts.contentType,
+      }),
+    );
+    await rm(from, { force: true });
+  }
+
+  async putBytes(key: string, bytes: Buffer, opts: { contentType: string }): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key), Body: bytes, ContentType: opts.contentType }),
+    );
+  }
+
+  async read(key: string, range?: ByteRange): Promise<Readable> {
+    const r = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.k(key),
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
+    return r.Body as Readable;
+  }
+
+  async readAll(key: string): Promise<Buffer> {
+    return toBuffer(await this.read(key));
+  }
+
+  async size(key: string): Promise<number> {
+    const r = await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key) }));
+    return r.ContentLength ?? 0;
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key) }));
+  }
+
+  presign(
+    key: string,
+    opts: { expiresIn: number; contentType: string; disposition: string; cacheControl: string },
+  ): Promise<string> {
+    return getSignedUrl(
+      this.client,
+      new GetObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: this.k(key),
+        ResponseContentType: opts.contentType,
+        ResponseContentDisposition: opts.disposition,
+        ResponseCacheControl: opts.cacheControl,
+      }),
+      { expiresIn: opts.expiresIn },
+    );
+  }
+
+  async check(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.opts.bucket }));
+  }
+}
+
+/**
+ * `PARLEY_S3_URL`: `s3://KEY_ID:SECRET@host[:port]/bucket[/prefix]?region=…&path_style=1&tls=0`
+ * (`tls=0` for a plain-http endpoint such as a local MinIO; `host` `s3.amazonaws.com` or
+ * `aws` for AWS itself, which then needs no endpoint).
+ */
+export function parseS3Url(url: string): S3Options {
+  const u = new URL(url);
+  if (u.protocol !== 's3:') throw new Error('PARLEY_S3_URL must start with s3://');
+  const [bucket, ...rest] = u.pathname.replace(/^\//, '').split('/');
+  if (!bucket) throw new Error('PARLEY_S3_URL names no bucket (s3://host/bucket)');
+  const aws = u.hostname === 'aws' || u.hostname === 's3.amazonaws.com';
+  const tls = u.searchParams.get('tls') !== '0';
+  const prefix = rest.filter(Boolean).join('/');
+  return {
+    bucket,
+    region: u.searchParams.get('region') ?? 'us-east-1',
+    endpoint: aws ? undefined : `${tls ? 'https' : 'http'}://${u.host}`,
+    accessKeyId: u.username ? decodeURIComponent(u.username) : undefined,
+    secretAccessKey: u.password ? decodeURIComponent(u.password) : undefined,
+    forcePathStyle: u.searchParams.get('path_style') === '1' || (!aws && u.searchParams.get('path_style') !== '0'),
+    prefix: prefix ? `${prefix}/` : '',
+  };
+}
+
+/** Drain a stream into nothing (an aborted upload's rest). */
+export function discard(r: Readable): Promise<void> {
+  return pipeline(
+    r,
+    new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    }),
+  );
+}
