@@ -192,8 +192,18 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Response schemas document the API; replies are plain JSON.stringify of presented objects.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Shutting down, a request that was already in flight keeps its answer but not its
+  // connection: Node's server.close() reaps only the keep-alive connections idle at that moment,
+  // and one answered a moment later would otherwise hold the close open for the whole
+  // keep-alive timeout (72 s), e.g. an SDK's REST call still running when its user disconnected.
+  let shuttingDown = false;
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (shuttingDown) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (req) => {
+    // Headers sent before the shutdown began said keep-alive: end the connection here instead.
+    if (shuttingDown && !req.raw.socket.destroyed) req.raw.socket.end();
   });
 
   const metrics = createMetrics(config.nodeId);
@@ -352,6 +362,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await svc.jobs.start();
 
   app.addHook('preClose', async () => {
+    shuttingDown = true;
     await gateway.shutdown();
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
