@@ -14,6 +14,7 @@ import {
   INVITE_DEFAULT_HOURS,
   type SignInBody,
   type SignUpBody,
+  type TwoFactorChallenge,
   type UpdateWorkspaceBody,
   VERIFY_TOKEN_TTL_SECONDS,
   WORKSPACE_TOKEN_TTL_SECONDS,
@@ -45,6 +46,7 @@ import {
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
 import { checkNotLocked, clearFailures, limitSignin, recordFailure } from './signin-guard.js';
+import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
 
@@ -83,7 +85,7 @@ export async function signUp(
       if (!account) throw new Error('insert returned no account');
       await rememberPassword(tx, account.id, passwordHash, new Date(now));
       const verify = await issueMailToken(tx, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, now);
-      const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req);
+      const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req, now);
       return { account, token, verify };
     });
   } catch (err) {
@@ -101,28 +103,30 @@ export async function signUp(
  * tells which it was. Before that: the rate limits per IP and per email, and the lockout
  * (signin-guard.ts); a failure is counted and may lock the account (ACCOUNT_LOCKED). With
  * verification required, the right password of an unverified account is FORBIDDEN with
- * `details.reason: "email_unverified"`.
+ * `details.reason: "email_unverified"`. With two-factor sign-in on, the right password gets a
+ * challenge for the second step (two-factor.ts) instead of a session, and the failures are
+ * not cleared until that step succeeds.
  *
- * Later, here: two-factor (a session that still needs its second step when
- * `two_factor_secret_sealed` is set); rehash when PARAMS were raised.
+ * Later, here: rehash when PARAMS were raised.
  */
 export async function signIn(
   svc: Services,
   body: SignInBody,
   req: FastifyRequest,
-): Promise<{ account: AccountRow; token: string }> {
+): Promise<{ account: AccountRow; token: string } | { challenge: TwoFactorChallenge }> {
   await limitSignin(svc, req, body.email);
   const account = await accountByEmail(svc.db, body.email);
   if (account) checkNotLocked(svc, account);
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
   if (account && !ok) await recordFailure(svc, account);
   if (!account || !ok) throw new ApiError('UNAUTHORIZED', 'Wrong email or password');
-  await clearFailures(svc, account);
+  if (!account.twoFactorSecretSealed) await clearFailures(svc, account);
   if (svc.config.requireEmailVerification && account.emailVerifiedAt === null)
     throw new ApiError('FORBIDDEN', 'Confirm your email first: follow the link we mailed you', {
       reason: 'email_unverified',
     });
-  return { account, token: await createSession(svc.db, account.id, req) };
+  if (account.twoFactorSecretSealed) return { challenge: await issueChallenge(svc, account) };
+  return { account, token: await createSession(svc.db, account.id, req, svc.clock()) };
 }
 
 /**

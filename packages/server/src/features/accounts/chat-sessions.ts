@@ -25,6 +25,19 @@ import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
 
+/**
+ * The conditions of a live account session at `now`: not signed out, not expired, and not
+ * idle for `idleDays` or more (its `last_seen_at`, see sessions.ts).
+ */
+export function liveSession(now: number, idleDays: number) {
+  const s = schema.accountSessions;
+  return and(
+    isNull(s.revokedAt),
+    gt(s.expiresAt, new Date(now)),
+    gt(s.lastSeenAt, new Date(now - idleDays * 86_400_000)),
+  );
+}
+
 /** The broker topic that carries endings to every node. */
 export const SESSIONS_TOPIC = 'x:sessions';
 const CACHE_MS = 60_000;
@@ -69,7 +82,7 @@ export class ChatSessions {
       .db.select({ one: sql<number>`1` })
       .from(s)
       .innerJoin(m, and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId)))
-      .where(and(eq(s.id, sessionId), isNull(s.revokedAt), gt(s.expiresAt, sql`now()`)))
+      .where(and(eq(s.id, sessionId), liveSession(this.svc().clock(), this.svc().config.sessionIdleDays)))
       .limit(1);
     const ok = row !== undefined;
     if (epoch === this.epoch) {
@@ -119,24 +132,28 @@ export class ChatSessions {
 }
 
 /**
- * Sign out sessions — one by id, or every live one of an account (but `except`) — and end
- * their chat tokens. Call outside any transaction, or after it committed.
+ * Sign out sessions — one by id (of `accountId` when given), or every live one of an account
+ * (but `except`) — and end their chat tokens. Returns the ids of the sessions it ended. Call
+ * outside any transaction, or after it committed.
  */
 export async function endSessions(
   svc: Pick<Infra, 'db'> & { chatSessions: ChatSessions },
-  by: { sessionId: string } | { accountId: string; except?: string },
-): Promise<void> {
+  by: { sessionId: string; accountId?: string } | { accountId: string; except?: string },
+): Promise<string[]> {
   const s = schema.accountSessions;
   const rows = await svc.db
     .update(s)
     .set({ revokedAt: sql`now()` })
     .where(
       and(
-        'sessionId' in by ? eq(s.id, by.sessionId) : eq(s.accountId, by.accountId),
+        'sessionId' in by ? eq(s.id, by.sessionId) : undefined,
+        by.accountId !== undefined ? eq(s.accountId, by.accountId) : undefined,
         'except' in by && by.except ? ne(s.id, by.except) : undefined,
         isNull(s.revokedAt),
       ),
     )
     .returning({ id: s.id });
-  svc.chatSessions.end({ sessions: rows.map((r) => r.id) });
+  const ended = rows.map((r) => r.id);
+  svc.chatSessions.end({ sessions: ended });
+  return ended;
 }
