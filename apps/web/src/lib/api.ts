@@ -6,9 +6,14 @@
  */
 import type {
   Account,
+  AccountSessionsResponse,
   AuthOptions,
   CreatedInvite,
   InvitePreview,
+  SignInResponse,
+  TwoFactorChallenge,
+  TwoFactorSetup,
+  TwoFactorStatus,
   Workspace,
   WorkspaceMember,
   WorkspaceSession,
@@ -61,11 +66,33 @@ export const accounts = {
   me: () => call<{ account: Account | null }>('GET', '/v1/auth/session').then((r) => r.account),
   signUp: (body: { name: string; email: string; password: string }) =>
     call<{ account: Account }>('POST', '/v1/auth/signup', body).then((r) => r.account),
-  signIn: (body: { email: string; password: string }) =>
-    call<{ account: Account }>('POST', '/v1/auth/signin', body).then((r) => r.account),
+  /** The account, or — with two-factor sign-in on — a challenge for `signInSecondStep`. */
+  signIn: (body: { email: string; password: string }): Promise<Account | TwoFactorChallenge> =>
+    call<SignInResponse>('POST', '/v1/auth/signin', body).then((r) => ('account' in r ? r.account : r)),
+  /** The second step: the challenge and a TOTP or backup code. 401 `wrong_code` / `invalid_challenge`. */
+  signInSecondStep: (challenge: string, code: string) =>
+    call<{ account: Account }>('POST', '/v1/auth/signin/2fa', { challenge, code }).then((r) => r.account),
   signOut: () => call<{ ok: true }>('POST', '/v1/auth/signout', {}),
   /** Ends every session of the account, this one included. */
   signOutEverywhere: () => call<{ ok: true }>('POST', '/v1/auth/signout-everywhere', {}),
+  /** Every other session of the account ends; this one stays. */
+  signOutOthers: () => call<{ ok: true }>('POST', '/v1/auth/signout-others', {}),
+  /** The account's live sessions, the current one marked. */
+  sessions: () => call<AccountSessionsResponse>('GET', '/v1/auth/sessions'),
+  /** Sign out one session of the account (its sockets close at once). */
+  endSession: (id: string) => call<{ ok: true }>('DELETE', `/v1/auth/sessions/${enc(id)}`),
+
+  twoFactor: () => call<TwoFactorStatus>('GET', '/v1/auth/2fa'),
+  /** 403 for a wrong password: a new secret, its otpauth URI and QR code (not in force yet). */
+  setupTwoFactor: (password: string) => call<TwoFactorSetup>('POST', '/v1/auth/2fa/setup', { password }),
+  /** Turns it on with a first code; the backup codes, shown only now. */
+  enableTwoFactor: (code: string) =>
+    call<{ backup_codes: string[] }>('POST', '/v1/auth/2fa/enable', { code }).then((r) => r.backup_codes),
+  disableTwoFactor: (proof: { password: string } | { code: string }) =>
+    call<{ ok: true }>('POST', '/v1/auth/2fa/disable', proof),
+  newBackupCodes: (proof: { password: string } | { code: string }) =>
+    call<{ backup_codes: string[] }>('POST', '/v1/auth/2fa/backup-codes', proof).then((r) => r.backup_codes),
+
   /** 403 FORBIDDEN for a wrong current password; every other session of the account ends. */
   changePassword: (body: { current_password: string; new_password: string }) =>
     call<{ ok: true }>('POST', '/v1/auth/password', body),
