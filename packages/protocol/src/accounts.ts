@@ -154,6 +154,11 @@ export const WorkspaceMember = Type.Object({
   email: Type.Optional(Type.String()),
   role: WorkspaceRole,
   joined_at: Timestamp,
+  /**
+   * When an owner or admin deactivated the member, or null: a deactivated member keeps its
+   * place and its messages but cannot open the workspace until reactivated.
+   */
+  deactivated_at: Nullable(Timestamp),
 });
 export type WorkspaceMember = Static<typeof WorkspaceMember>;
 export const WorkspaceMembersResponse = Type.Object({ members: Type.Array(WorkspaceMember) });

@@ -1,6 +1,6 @@
 /**
- * The workspace's members with their roles. Owners remove anyone, admins remove members (the
- * server's rule, mirrored here only to decide which rows show a Remove button); everyone can
+ * The workspace's members with their roles. Owners remove or deactivate anyone, admins members
+ * (the server's rule, mirrored here only to decide which rows show the buttons); everyone can
  * leave from their own row. Removing and leaving ask first. `LeaveDialog` is the same leave,
  * on its own, from the workspace menu.
  */
@@ -67,18 +67,23 @@ function MemberRow({
 }) {
   const self = member.account_id === me?.account_id;
   const removable = !self && !!me && mayRemove(me.role, member.role);
-  const [asking, setAsking] = useState(false);
+  const deactivated = member.deactivated_at !== null;
+  /** What the row asks to confirm: leaving or removing, or deactivating. */
+  const [asking, setAsking] = useState<false | 'remove' | 'deactivate'>(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const leaving = useLeave(workspace);
   // The chat profile, when the client has it: its picture.
   const user = useClientState((s) => s.users[member.user_id]);
 
-  const remove = async () => {
+  const act = async (what: 'remove' | 'deactivate' | 'reactivate') => {
     setBusy(true);
     setError(null);
     try {
-      await accounts.removeMember(workspace.id, member.account_id);
+      if (what === 'remove') await accounts.removeMember(workspace.id, member.account_id);
+      else await accounts.setMemberActive(workspace.id, member.account_id, what === 'reactivate');
+      setAsking(false);
+      setBusy(false);
       onRemoved();
     } catch (e) {
       setError(message(e));
@@ -95,15 +100,38 @@ function MemberRow({
             {member.name}
             {self ? <span className="app-muted"> (you)</span> : null}
             <span className={`app-role app-role--${member.role}`}>{roleLabel(member.role)}</span>
+            {deactivated ? <span className="app-role app-role--deactivated">Deactivated</span> : null}
           </span>
           {member.email ? <span className="app-roster__email">{member.email}</span> : null}
         </span>
+        {!asking && removable ? (
+          deactivated ? (
+            <button
+              type="button"
+              className="app-button app-button--small"
+              aria-label={`Reactivate ${member.name}`}
+              disabled={busy}
+              onClick={() => void act('reactivate')}
+            >
+              Reactivate
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="app-button app-button--small"
+              aria-label={`Deactivate ${member.name}`}
+              onClick={() => setAsking('deactivate')}
+            >
+              Deactivate
+            </button>
+          )
+        ) : null}
         {!asking && (removable || self) ? (
           <button
             type="button"
             className="app-button app-button--small app-button--danger-outline"
             aria-label={self ? 'Leave workspace' : `Remove ${member.name}`}
-            onClick={() => setAsking(true)}
+            onClick={() => setAsking('remove')}
           >
             {self ? 'Leave' : 'Remove'}
           </button>
@@ -114,7 +142,9 @@ function MemberRow({
           <p className="app-roster__question">
             {self
               ? `Leave ${workspace.name}? You lose access to its channels until someone invites you again.`
-              : `Remove ${member.name} from ${workspace.name}? They are signed out of it at once; their messages stay.`}
+              : asking === 'deactivate'
+                ? `Deactivate ${member.name}? They are signed out of ${workspace.name} at once and cannot open it until you reactivate them; their messages stay.`
+                : `Remove ${member.name} from ${workspace.name}? They are signed out of it at once; their messages stay.`}
           </p>
           <div className="app-row app-row--end">
             <button
@@ -131,9 +161,9 @@ function MemberRow({
               type="button"
               className="app-button app-button--small app-button--danger"
               disabled={busy || leaving.busy}
-              onClick={() => void (self ? leaving.leave() : remove())}
+              onClick={() => void (self ? leaving.leave() : act(asking === 'deactivate' ? 'deactivate' : 'remove'))}
             >
-              {self ? 'Leave' : 'Remove'}
+              {self ? 'Leave' : asking === 'deactivate' ? 'Deactivate' : 'Remove'}
             </button>
           </div>
           <ErrorNote text={self ? leaving.error : error} />

@@ -124,6 +124,14 @@ export const accounts = {
   removeMember: (id: string, accountId: string) =>
     call<{ ok: true }>('DELETE', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`),
 
+  /** Deactivate (`active: false`) or reactivate a member; their sockets close at once on deactivation. */
+  setMemberActive: (id: string, accountId: string, active: boolean) =>
+    call<{ member: WorkspaceMember }>(
+      'POST',
+      `/v1/workspaces/${enc(id)}/members/${enc(accountId)}/${active ? 'reactivate' : 'deactivate'}`,
+      {},
+    ).then((r) => r.member),
+
   createInvite: (id: string, body: { expires_in_hours?: number; max_uses?: number } = {}) =>
     call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),
   previewInvite: (token: string) =>

@@ -48,6 +48,8 @@ describe('OpenAPI', () => {
       ['get', '/v1/workspaces/{id}/members', ['200', '404'], 'session'],
       ['patch', '/v1/workspaces/{id}/members/{account_id}', ['200', '403', '404', '409'], 'session'],
       ['delete', '/v1/workspaces/{id}/members/{account_id}', ['200', '403', '404', '409'], 'session'],
+      ['post', '/v1/workspaces/{id}/members/{account_id}/deactivate', ['200', '400', '403', '404', '409'], 'session'],
+      ['post', '/v1/workspaces/{id}/members/{account_id}/reactivate', ['200', '400', '403', '404', '409'], 'session'],
       ['post', '/v1/workspaces/{id}/invites', ['200', '400', '403', '404'], 'session'],
       ['get', '/v1/workspaces/{id}/invites', ['200', '403', '404'], 'session'],
       ['delete', '/v1/workspaces/{id}/invites/{invite_id}', ['200', '403', '404'], 'session'],

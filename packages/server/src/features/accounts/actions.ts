@@ -40,6 +40,7 @@ import {
   accountById,
   inviteByTokenHash,
   inviteProblem,
+  isDeactivated,
   loadMembership,
   membersOf,
   ownerCount,
@@ -307,6 +308,11 @@ function joinWithInvite(svc: Services, account: AccountRow, token: string): Prom
     const appId = row.invite.appId;
     const already = await loadMembership(tx, accountId, appId);
     if (already) return already;
+    // A deactivated member is still a member: an invite does not bring them back, an admin does.
+    if (await isDeactivated(tx, accountId, appId))
+      throw new ApiError('FORBIDDEN', 'Your account was deactivated in this workspace: ask an admin', {
+        reason: 'deactivated',
+      });
     const problem = inviteProblem(row.invite, row.joinPolicy);
     if (problem === 'expired') throw new ApiError('FORBIDDEN', 'This invite has expired', { reason: problem });
     if (problem === 'used_up') throw new ApiError('FORBIDDEN', 'This invite has been used up', { reason: problem });
@@ -350,14 +356,14 @@ export async function removeMember(
 ): Promise<void> {
   const removed = await svc.db.transaction(async (tx) => {
     const me = await accessWorkspace(tx, accountId, appId, true);
-    const [target] = targetAccountId === accountId ? [me] : await membersOf(tx, appId, targetAccountId);
+    const [target] = await membersOf(tx, appId, targetAccountId);
     if (!target) throw notFound('Member');
     if (targetAccountId !== accountId) {
       checkManager(me);
       if (me.role === 'admin' && target.role !== 'member')
         throw new ApiError('FORBIDDEN', 'Only owners can remove owners and admins');
     }
-    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+    if (target.role === 'owner' && target.deactivatedAt === null && (await ownerCount(tx, appId)) <= 1)
       throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
     await tx
       .delete(workspaceMembers)
@@ -389,7 +395,7 @@ export async function setMemberRole(
     const [target] = await membersOf(tx, appId, targetAccountId);
     if (!target) throw notFound('Member');
     if (target.role === role) return target;
-    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+    if (target.role === 'owner' && target.deactivatedAt === null && (await ownerCount(tx, appId)) <= 1)
       throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
     await tx
       .update(workspaceMembers)
@@ -397,8 +403,52 @@ export async function setMemberRole(
       .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
     await tx
       .update(users)
-      .set({ role: appRoleOf(role), updatedAt: sql`now()` })
+      // A deactivated member stays a plain user in the chat until reactivated.
+      .set({ role: target.deactivatedAt ? 'user' : appRoleOf(role), updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
     return { ...target, role };
   });
+}
+
+/**
+ * Deactivate a member (`active: false`) or bring one back (`active: true`). Owners may do it
+ * to anyone, admins to members; nobody to themselves (leaving is the way out), and never to
+ * the last active owner (CONFLICT). A deactivated member keeps its membership, its role and
+ * its messages, but cannot open the workspace — it is NOT_FOUND to them — and every chat
+ * token it holds for the workspace ends at once (its sockets close). Its chat user loses the
+ * app `admin` role while deactivated. Doing it twice is fine. The workspace row is locked
+ * first, as for role changes.
+ */
+export async function setMemberActive(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  targetAccountId: string,
+  active: boolean,
+): Promise<MemberRow> {
+  const done = await svc.db.transaction(async (tx) => {
+    const me = await accessWorkspace(tx, accountId, appId, true);
+    checkManager(me);
+    const [target] = await membersOf(tx, appId, targetAccountId);
+    if (!target) throw notFound('Member');
+    if (targetAccountId === accountId)
+      throw new ApiError('FORBIDDEN', 'You cannot deactivate yourself: leave the workspace instead');
+    if (me.role === 'admin' && target.role !== 'member')
+      throw new ApiError('FORBIDDEN', 'Only owners can deactivate or reactivate owners and admins');
+    if ((target.deactivatedAt === null) === active) return { row: target, changed: false };
+    if (!active && target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+      throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
+    const at = active ? null : new Date(svc.clock());
+    await tx
+      .update(workspaceMembers)
+      .set({ deactivatedAt: at })
+      .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
+    await tx
+      .update(users)
+      .set({ role: active ? appRoleOf(target.role) : 'user', updatedAt: sql`now()` })
+      .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    return { row: { ...target, deactivatedAt: at }, changed: true };
+  });
+  if (done.changed && !active) svc.chatSessions.end({ appId, userId: done.row.userId });
+  return done.row;
 }

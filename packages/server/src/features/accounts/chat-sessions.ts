@@ -4,8 +4,8 @@
  * A workspace session (`POST /v1/workspaces/{id}/session`) signs a user token with the claim
  * `psid` = the id of the account session (the cookie) it was asked with. Such a token is
  * accepted — at socket connect and on every REST call — only while that session is live
- * (not signed out, not expired) and the account is still a member of the token's workspace,
- * as that user. So signing out ends the tokens that session minted, signing out everywhere
+ * (not signed out, not expired, not idle too long) and the account is still an active
+ * (not deactivated) member of the token's workspace, as that user. So signing out ends the tokens that session minted, signing out everywhere
  * ends them all, and leaving or losing a workspace ends its tokens, at once, on every node,
  * and the sockets opened with them are closed (4001: get a fresh token — which a signed-out
  * browser cannot).
@@ -13,7 +13,8 @@
  * Tokens without `psid` (every token an embedder signs, and admin-minted ones) are not looked
  * up: they keep their stateless behaviour and live until their `exp`.
  *
- * Checks are cached per node (one indexed query per token per minute at most). A change is
+ * Accepted checks are cached per node (one indexed query per live token per minute at most;
+ * refusals are not cached: see `check`). A change is
  * published on the broker's `x:sessions` topic; every node — this one first, synchronously —
  * drops the cached answers and closes its sockets. The cache also expires on its own after
  * CACHE_MS, a bound on how long a node that missed a broker message (Redis restarting) could
@@ -81,11 +82,17 @@ export class ChatSessions {
     const [row] = await this.svc()
       .db.select({ one: sql<number>`1` })
       .from(s)
-      .innerJoin(m, and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId)))
+      .innerJoin(
+        m,
+        and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId), isNull(m.deactivatedAt)),
+      )
       .where(and(eq(s.id, sessionId), liveSession(this.svc().clock(), this.svc().config.sessionIdleDays)))
       .limit(1);
     const ok = row !== undefined;
-    if (epoch === this.epoch) {
+    // Only "yes" is kept: a "no" can turn into a yes without any ending to clear it (a member
+    // reactivated, or invited back, keeps its session id), and a refused token is not asked
+    // about again and again by a well-behaved client anyway.
+    if (ok && epoch === this.epoch) {
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(key, { ok, at: Date.now() });
     }

@@ -36,6 +36,7 @@ export interface MemberRow {
   email: string;
   role: string;
   joinedAt: Date;
+  deactivatedAt: Date | null;
 }
 
 export function presentAccount(row: AccountRow): Account {
@@ -69,6 +70,7 @@ export function presentMember(row: MemberRow, showEmail: boolean): WorkspaceMemb
     ...(showEmail ? { email: row.email } : {}),
     role: row.role as WorkspaceRole,
     joined_at: row.joinedAt.toISOString(),
+    deactivated_at: row.deactivatedAt?.toISOString() ?? null,
   };
 }
 

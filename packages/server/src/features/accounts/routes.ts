@@ -61,6 +61,7 @@ import {
   openWorkspaceSession,
   removeMember,
   revokeInvite,
+  setMemberActive,
   setMemberRole,
   signIn,
   signUp,
@@ -724,6 +725,38 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         return { ok: true as const };
       },
     );
+
+    for (const [verb, active] of [
+      ['deactivate', false],
+      ['reactivate', true],
+    ] as const)
+      app.post(
+        `/v1/workspaces/:id/members/:account_id/${verb}`,
+        {
+          ...account,
+          schema: {
+            tags: ['workspaces'],
+            summary: active
+              ? 'Reactivate a deactivated member (owners: anyone; admins: members)'
+              : 'Deactivate a member: they keep their place and messages but cannot open the workspace (owners: anyone; admins: members)',
+            description: active
+              ? 'The member can open the workspace again, with the role they had. Reactivating an active member changes nothing.'
+              : 'Their workspace tokens stop working at once and their sockets in this workspace are closed (4001); ' +
+                'the workspace is NOT_FOUND to them until reactivated, and invites do not bring them back ' +
+                '(403 FORBIDDEN, details.reason `deactivated`). Not yourself (403: leave instead); not the last ' +
+                'active owner (409 CONFLICT). Deactivating twice changes nothing.',
+            security: session,
+            params: WorkspaceMemberParams,
+            body: EmptyBody,
+            response: { 200: WorkspaceMemberResponse, ...scoped, 409: ErrorBody },
+          },
+        },
+        async (req) => {
+          const { id, account_id } = req.params;
+          const row = await setMemberActive(svc, accountOf(req).accountId, id, account_id, active);
+          return { member: presentMember(row, true) };
+        },
+      );
 
     // ---- invites -------------------------------------------------------------------------
 

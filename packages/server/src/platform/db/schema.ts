@@ -368,6 +368,11 @@ export const workspaceMembers = pgTable(
     role: text('role').notNull().default('member'),
     invitedBy: uuid('invited_by').references(() => accounts.id, { onDelete: 'set null' }),
     joinedAt: ts('joined_at').notNull().defaultNow(),
+    /**
+     * Set when an owner or admin deactivated the member: the account keeps its place (and its
+     * messages) but cannot open the workspace, and its chat tokens are refused, until reactivated.
+     */
+    deactivatedAt: ts('deactivated_at'),
   },
   (t) => [
     primaryKey({ columns: [t.appId, t.accountId] }),

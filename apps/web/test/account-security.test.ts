@@ -1,10 +1,15 @@
 /**
- * Two-factor sign-in and the sessions list, end to end in real Chromium against a real server
- * (PGlite, loopback): Dee signs up and makes a workspace; a second browser signs in as her;
+ * The account's security, end to end in real Chromium against a real server (PGlite,
+ * loopback).
+ *
+ * Two-factor sign-in and the sessions list: Dee signs up and makes a workspace; a second browser signs in as her;
  * she sees both sessions in Preferences and signs the other one out, whose open tab goes to
  * sign-in at once. She sets up two-factor sign-in — QR code, a first code computed here with
  * otplib from the key the page shows, ten backup codes shown once — signs out, and signs in
  * again: the password, a wrong code (refused in words), then a TOTP code computed here.
+ *
+ * Deactivation: an owner deactivates a member from the members dialog; the member's open tab
+ * leaves the workspace at once; reactivated, they open it again.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -17,6 +22,7 @@ import { generate } from 'otplib';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAccount, buildWorkspace, join } from '../../../packages/server/test/accounts/helpers.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,7 +52,7 @@ async function openPreferences(page: Page): Promise<void> {
   await page.getByRole('menuitem', { name: 'Preferences' }).click();
 }
 
-describe.skipIf(!haveBrowser)('two-factor sign-in and sessions in Chromium', () => {
+describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in Chromium', () => {
   beforeAll(async () => {
     webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
     const env = process.env.NODE_ENV;
@@ -164,6 +170,51 @@ describe.skipIf(!haveBrowser)('two-factor sign-in and sessions in Chromium', () 
     } finally {
       await context.close();
       await other.close();
+    }
+  });
+  it('an owner deactivates a member, whose open tab leaves at once; reactivated, they are back', {
+    timeout: 90_000,
+  }, async () => {
+    // Set up through the API; the browsers get the accounts' session cookies.
+    const oli = await buildAccount(h, 'Oli Owner', 'oli@example.com');
+    const mo = await buildAccount(h, 'Mo Member', 'mo@example.com');
+    const ws = await buildWorkspace(oli, 'Deck');
+    await join(oli, ws.id, mo);
+    const as = async (cookie: string | null) => {
+      const context = await browser.newContext({ baseURL: base });
+      const [name, value] = (cookie ?? '').split('=') as [string, string];
+      await context.addCookies([{ name, value, url: base }]);
+      return context;
+    };
+    const owner = await as(oli.cookie);
+    const member = await as(mo.cookie);
+    try {
+      const o = await owner.newPage();
+      await o.goto(`/w/${ws.id}`);
+      await expect.poll(() => o.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+      const m = await member.newPage();
+      await m.goto(`/w/${ws.id}`);
+      await expect.poll(() => m.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+
+      await o.getByTestId('workspace-name').click();
+      await o.getByRole('menuitem', { name: 'Manage members' }).click();
+      const dialog = o.getByRole('dialog', { name: 'Members of Deck' });
+      const row = dialog.locator('.app-roster__row', { hasText: 'Mo Member' });
+      await row.getByRole('button', { name: 'Deactivate Mo Member' }).click();
+      await row.getByText('Deactivate Mo Member?').waitFor(WAIT);
+      await row.getByRole('button', { name: 'Deactivate', exact: true }).click();
+      await row.getByText('Deactivated', { exact: true }).waitFor(WAIT);
+      // The server closed Mo's socket; no token is to be had: the app leaves the workspace.
+      await m.waitForURL((u) => u.pathname === '/', WAIT);
+      await m.getByText('You are not in any workspace yet').waitFor(WAIT);
+
+      await row.getByRole('button', { name: 'Reactivate Mo Member' }).click();
+      await expect.poll(() => row.getByText('Deactivated', { exact: true }).count(), WAIT).toBe(0);
+      await m.goto(`/w/${ws.id}`);
+      await expect.poll(() => m.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+    } finally {
+      await owner.close();
+      await member.close();
     }
   });
 });
