@@ -340,7 +340,7 @@ export async function completeTwoFactorSignIn(
         .limit(1)
     : [];
   if (!peek) {
-    await limitSignin(svc, req, '');
+    await limitSignin(svc, req, null); // no account to count against: the IP's budget only
     throw invalidChallenge();
   }
   await limitSignin(svc, req, peek.email);
