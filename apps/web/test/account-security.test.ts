@@ -9,7 +9,8 @@
  * again: the password, a wrong code (refused in words), then a TOTP code computed here.
  *
  * Deactivation: an owner deactivates a member from the members dialog; the member's open tab
- * leaves the workspace at once; reactivated, they open it again.
+ * leaves the workspace at once; reactivated, they open it again. Then the owner requires
+ * two-factor sign-in: the member's open tab shows how to set it up, and they are back in.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -22,7 +23,7 @@ import { generate } from 'otplib';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAccount, buildWorkspace, join } from '../../../packages/server/test/accounts/helpers.js';
+import { buildAccount, buildWorkspace, join, ok } from '../../../packages/server/test/accounts/helpers.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -172,7 +173,7 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
       await other.close();
     }
   });
-  it('an owner deactivates a member, whose open tab leaves at once; reactivated, they are back', {
+  it('an owner deactivates a member, whose open tab leaves at once; reactivated, they are back; 2FA required', {
     timeout: 90_000,
   }, async () => {
     // Set up through the API; the browsers get the accounts' session cookies.
@@ -211,6 +212,24 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
       await row.getByRole('button', { name: 'Reactivate Mo Member' }).click();
       await expect.poll(() => row.getByText('Deactivated', { exact: true }).count(), WAIT).toBe(0);
       await m.goto(`/w/${ws.id}`);
+      await expect.poll(() => m.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+
+      // Oli (who has two-factor sign-in, set up through the API) requires it of everyone:
+      // Mo's open tab is shown how to set it up, does so with a code computed here, and is back.
+      const setup = ok(await oli.post('/v1/auth/2fa/setup', { password: 'correct horse battery' }));
+      ok(await oli.post('/v1/auth/2fa/enable', { code: await generate({ secret: setup.secret }) }));
+      await dialog.getByLabel('Require two-factor sign-in').check();
+      await expect.poll(() => dialog.getByLabel('Require two-factor sign-in').isChecked(), WAIT).toBe(true);
+      await m.getByRole('heading', { name: 'Two-factor sign-in required' }).waitFor(WAIT);
+      const section = m.getByRole('region', { name: 'Two-factor sign-in' });
+      await section.getByRole('button', { name: 'Set up' }).click();
+      await section.getByLabel('Your password').fill('correct horse battery');
+      await section.getByRole('button', { name: 'Continue' }).click();
+      const secret = (await section.locator('.app-secret').textContent())?.trim() ?? '';
+      await section.getByLabel('Code from the app').fill(await generate({ secret }));
+      await section.getByRole('button', { name: 'Turn on' }).click();
+      await section.getByRole('button', { name: 'I saved my backup codes' }).click();
+      await m.getByRole('button', { name: 'Open the workspace' }).click();
       await expect.poll(() => m.getByTestId('channel-name').textContent(), WAIT).toBe('general');
     } finally {
       await owner.close();

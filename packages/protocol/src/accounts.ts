@@ -114,6 +114,11 @@ export const Workspace = Type.Object({
   id: Uuid,
   name: Type.String(),
   join_policy: JoinPolicy,
+  /**
+   * Whether members must have two-factor sign-in on to open it: without, a workspace session
+   * is `403 FORBIDDEN` with `details.reason` `two_factor_required`.
+   */
+  require_two_factor: Type.Boolean(),
   /** The caller's role in it. */
   role: WorkspaceRole,
   /** The caller's user id in the workspace's app. */
@@ -127,7 +132,12 @@ export const WorkspacesResponse = Type.Object({ workspaces: Type.Array(Workspace
 export const CreateWorkspaceBody = Type.Object({ name: DisplayName }, { additionalProperties: false });
 export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
 export const UpdateWorkspaceBody = Type.Object(
-  { name: Type.Optional(DisplayName), join_policy: Type.Optional(JoinPolicy) },
+  {
+    name: Type.Optional(DisplayName),
+    join_policy: Type.Optional(JoinPolicy),
+    /** Turning it on needs two-factor sign-in on the caller's own account. */
+    require_two_factor: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateWorkspaceBody = Static<typeof UpdateWorkspaceBody>;

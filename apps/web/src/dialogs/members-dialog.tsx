@@ -9,7 +9,7 @@ import { Avatar, useChatClient, useClientState } from '@parley/react';
 import { useCallback, useEffect, useState } from 'react';
 import { Modal } from '../components/modal.js';
 import { useAccount } from '../hooks/account.js';
-import { accounts } from '../lib/api.js';
+import { ApiError, accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
 import { leaveWorkspace } from '../lib/token-provider.js';
 
@@ -206,6 +206,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
       }
     >
       <ErrorNote text={error} />
+      {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
       {members === null ? (
         error ? null : (
           <p className="app-muted">Loading…</p>
@@ -218,6 +219,41 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
         </ul>
       )}
     </Modal>
+  );
+}
+
+/** Owners and admins: whether every member must sign in with two factors. */
+function RequireTwoFactor({ workspace }: { workspace: Workspace }) {
+  const [on, setOn] = useState(workspace.require_two_factor);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const change = async (next: boolean) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setOn((await accounts.updateWorkspace(workspace.id, { require_two_factor: next })).require_two_factor);
+    } catch (e) {
+      const reason = e instanceof ApiError ? (e.details as { reason?: unknown } | undefined)?.reason : undefined;
+      setError(
+        reason === 'two_factor_required'
+          ? 'Turn on two-factor sign-in for your own account first (Preferences).'
+          : message(e),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="app-require-2fa">
+      <label className="app-check">
+        <input type="checkbox" checked={on} disabled={busy} onChange={(e) => void change(e.target.checked)} />
+        <span>Require two-factor sign-in</span>
+      </label>
+      <span className="app-field__hint">
+        Members without it cannot open {workspace.name}; those connected now are signed out of it.
+      </span>
+      <ErrorNote text={error} />
+    </div>
   );
 }
 

@@ -116,7 +116,12 @@ export const accounts = {
     call<{ workspace: Workspace }>('GET', `/v1/workspaces/${enc(id)}`).then((r) => r.workspace),
   createWorkspace: (name: string) =>
     call<{ workspace: Workspace }>('POST', '/v1/workspaces', { name }).then((r) => r.workspace),
-  /** A chat token for this workspace (12 hours) and the app's API key. */
+  /** Rename, change the join policy, or require two-factor sign-in (owners and admins). */
+  updateWorkspace: (
+    id: string,
+    body: { name?: string; join_policy?: 'invite_only' | 'link'; require_two_factor?: boolean },
+  ) => call<{ workspace: Workspace }>('PATCH', `/v1/workspaces/${enc(id)}`, body).then((r) => r.workspace),
+  /** A chat token for this workspace (12 hours) and the app's API key; 403 `two_factor_required` where it is required. */
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
   members: (id: string) =>
     call<{ members: WorkspaceMember[] }>('GET', `/v1/workspaces/${enc(id)}/members`).then((r) => r.members),

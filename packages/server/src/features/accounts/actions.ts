@@ -43,6 +43,7 @@ import {
   isDeactivated,
   loadMembership,
   membersOf,
+  membersWithoutTwoFactor,
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
@@ -193,14 +194,19 @@ export async function createWorkspace(svc: Services, accountId: string, name: st
   return m;
 }
 
-/** Rename a workspace or change its join policy (owners and admins). */
+/**
+ * Rename a workspace, change its join policy, or require two-factor sign-in (owners and
+ * admins). Requiring it needs it on the caller's own account (FORBIDDEN, `two_factor_required`:
+ * else they would shut themselves out); once required, the chat tokens of members without it
+ * end at once (their sockets close) and they get no new one until they turn it on.
+ */
 export async function updateWorkspace(
   svc: Services,
   accountId: string,
   appId: string,
   body: UpdateWorkspaceBody,
 ): Promise<MembershipRow> {
-  return svc.db.transaction(async (tx) => {
+  const done = await svc.db.transaction(async (tx) => {
     const m = await accessWorkspace(tx, accountId, appId, true);
     checkManager(m);
     // The name is the app's name, kept in one place. (The registry's in-memory cache of app
@@ -208,10 +214,21 @@ export async function updateWorkspace(
     if (body.name !== undefined) await tx.update(apps).set({ name: body.name.trim() }).where(eq(apps.id, appId));
     if (body.join_policy !== undefined)
       await tx.update(workspaces).set({ joinPolicy: body.join_policy }).where(eq(workspaces.appId, appId));
+    let shutOut: string[] = [];
+    if (body.require_two_factor !== undefined && body.require_two_factor !== m.requireTwoFactor) {
+      if (body.require_two_factor && !(await accountById(tx, accountId))?.twoFactorSecretSealed)
+        throw new ApiError('FORBIDDEN', 'Turn on two-factor sign-in for your own account first', {
+          reason: 'two_factor_required',
+        });
+      await tx.update(workspaces).set({ requireTwoFactor: body.require_two_factor }).where(eq(workspaces.appId, appId));
+      if (body.require_two_factor) shutOut = await membersWithoutTwoFactor(tx, appId);
+    }
     const updated = await loadMembership(tx, accountId, appId);
     if (!updated) throw notFound('Workspace');
-    return updated;
+    return { updated, shutOut };
   });
+  for (const userId of done.shutOut) svc.chatSessions.end({ appId, userId });
+  return done.updated;
 }
 
 /**
@@ -227,6 +244,10 @@ export async function openWorkspaceSession(
   appId: string,
 ): Promise<WorkspaceSession> {
   const m = await accessWorkspace(svc.db, session.accountId, appId);
+  if (m.requireTwoFactor && !(await loadAccount(svc, session.accountId)).twoFactorSecretSealed)
+    throw new ApiError('FORBIDDEN', 'This workspace requires two-factor sign-in: turn it on in your account first', {
+      reason: 'two_factor_required',
+    });
   const secret = await svc.apps.secretOf(m.appId);
   if (!secret) throw notFound('Workspace');
   const exp = Math.floor(Date.now() / 1000) + WORKSPACE_TOKEN_TTL_SECONDS;

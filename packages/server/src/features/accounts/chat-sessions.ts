@@ -21,7 +21,7 @@
  * go on accepting a dead token.
  */
 import { randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
@@ -78,7 +78,7 @@ export class ChatSessions {
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.ok;
     const epoch = this.epoch;
-    const { accountSessions: s, workspaceMembers: m } = schema;
+    const { accountSessions: s, workspaceMembers: m, workspaces: w, accounts: a } = schema;
     const [row] = await this.svc()
       .db.select({ one: sql<number>`1` })
       .from(s)
@@ -86,7 +86,16 @@ export class ChatSessions {
         m,
         and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId), isNull(m.deactivatedAt)),
       )
-      .where(and(eq(s.id, sessionId), liveSession(this.svc().clock(), this.svc().config.sessionIdleDays)))
+      // A workspace that requires two-factor sign-in takes only accounts that have it.
+      .innerJoin(w, eq(w.appId, m.appId))
+      .innerJoin(a, eq(a.id, s.accountId))
+      .where(
+        and(
+          eq(s.id, sessionId),
+          liveSession(this.svc().clock(), this.svc().config.sessionIdleDays),
+          or(eq(w.requireTwoFactor, false), isNotNull(a.twoFactorSecretSealed)),
+        ),
+      )
       .limit(1);
     const ok = row !== undefined;
     // Only "yes" is kept: a "no" can turn into a yes without any ending to clear it (a member

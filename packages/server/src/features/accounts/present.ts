@@ -23,6 +23,7 @@ export interface MembershipRow {
   name: string;
   apiKey: string;
   joinPolicy: string;
+  requireTwoFactor: boolean;
   createdAt: Date;
   accountId: string;
   userId: string;
@@ -55,6 +56,7 @@ export function presentWorkspace(m: MembershipRow): Workspace {
     id: m.appId,
     name: m.name,
     join_policy: m.joinPolicy as JoinPolicy,
+    require_two_factor: m.requireTwoFactor,
     role: m.role as WorkspaceRole,
     user_id: m.userId,
     created_at: m.createdAt.toISOString(),

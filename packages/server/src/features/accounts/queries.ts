@@ -22,6 +22,7 @@ const membership = {
   name: apps.name,
   apiKey: apps.apiKey,
   joinPolicy: workspaces.joinPolicy,
+  requireTwoFactor: workspaces.requireTwoFactor,
   createdAt: workspaces.createdAt,
   accountId: workspaceMembers.accountId,
   userId: workspaceMembers.userId,
@@ -173,4 +174,35 @@ export async function isDeactivated(q: Queryable, accountId: string, appId: stri
     .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, accountId)))
     .limit(1);
   return row?.at != null;
+}
+
+/** The user ids of a workspace's active members whose accounts have no two-factor sign-in. */
+export async function membersWithoutTwoFactor(q: Queryable, appId: string): Promise<string[]> {
+  const rows = await q
+    .select({ userId: workspaceMembers.userId })
+    .from(workspaceMembers)
+    .innerJoin(accounts, eq(accounts.id, workspaceMembers.accountId))
+    .where(
+      and(
+        eq(workspaceMembers.appId, appId),
+        isNull(workspaceMembers.deactivatedAt),
+        isNull(accounts.twoFactorSecretSealed),
+      ),
+    );
+  return rows.map((r) => r.userId);
+}
+
+/** The workspaces that require two-factor sign-in in which the account is an active member: app and user ids. */
+export async function twoFactorWorkspacesOf(q: Queryable, accountId: string) {
+  return q
+    .select({ appId: workspaceMembers.appId, userId: workspaceMembers.userId })
+    .from(workspaceMembers)
+    .innerJoin(workspaces, eq(workspaces.appId, workspaceMembers.appId))
+    .where(
+      and(
+        eq(workspaceMembers.accountId, accountId),
+        isNull(workspaceMembers.deactivatedAt),
+        eq(workspaces.requireTwoFactor, true),
+      ),
+    );
 }

@@ -41,7 +41,7 @@ import type { Services } from '../../services.js';
 import { issueMailToken, redeemMailToken } from './mail-tokens.js';
 import { verifyPassword } from './passwords.js';
 import type { AccountRow } from './present.js';
-import { accountById } from './queries.js';
+import { accountById, twoFactorWorkspacesOf } from './queries.js';
 import { createSession, sha256 } from './sessions.js';
 import { checkNotLocked, clearFailures, limitSignin, recordFailure } from './signin-guard.js';
 
@@ -280,6 +280,8 @@ export async function disableTwoFactor(svc: Services, session: AccountSession, p
       .where(eq(accounts.id, account.id));
     await tx.delete(accountBackupCodes).where(eq(accountBackupCodes.accountId, account.id));
   });
+  // Workspaces that require it take this account's chat tokens no more: close its sockets there.
+  for (const w of await twoFactorWorkspacesOf(svc.db, account.id)) svc.chatSessions.end(w);
   svc.log.info({ account: account.id }, 'two-factor sign-in turned off');
 }
 

@@ -347,6 +347,8 @@ export const workspaces = pgTable('workspaces', {
     .references(() => apps.id, { onDelete: 'cascade' }),
   /** `invite_only` | `link`; see JOIN_POLICIES in the protocol. */
   joinPolicy: text('join_policy').notNull().default('invite_only'),
+  /** Whether members must have two-factor sign-in on to open the workspace (owners and admins set it). */
+  requireTwoFactor: boolean('require_two_factor').notNull().default(false),
   createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
