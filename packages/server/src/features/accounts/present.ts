@@ -114,12 +114,21 @@ export type SessionRow = typeof schema.accountSessions.$inferSelect;
 
 const DEVICES = new Set<string>(DEVICE_TYPES);
 
+/** A user agent as bowser reads it, or null: whatever a client sent, listing sessions must not fail. */
+function parseAgent(ua: string): Bowser.Parser.ParsedResult | null {
+  try {
+    return Bowser.parse(ua);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * A session as its owner lists it: the browser, system and kind of device read from its user
  * agent (bowser), where it was last seen from, and when.
  */
 export function presentSession(row: SessionRow, currentId: string): AccountSessionInfo {
-  const ua = row.userAgent ? Bowser.parse(row.userAgent) : null;
+  const ua = row.userAgent ? parseAgent(row.userAgent) : null;
   const version = (v: string | undefined) => (v ? ` ${v.split('.').slice(0, 2).join('.').replace(/\.0$/, '')}` : '');
   const browser = ua?.browser.name ? `${ua.browser.name}${version(ua.browser.version)}` : null;
   const os = ua?.os.name ? `${ua.os.name}${version(ua.os.versionName ?? ua.os.version)}` : null;
