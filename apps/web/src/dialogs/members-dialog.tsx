@@ -228,11 +228,14 @@ function RequireTwoFactor({ workspace }: { workspace: Workspace }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const change = async (next: boolean) => {
+    // Shown at once, as checkboxes are; put back if the server says no.
+    setOn(next);
     setBusy(true);
     setError(null);
     try {
       setOn((await accounts.updateWorkspace(workspace.id, { require_two_factor: next })).require_two_factor);
     } catch (e) {
+      setOn(!next);
       const reason = e instanceof ApiError ? (e.details as { reason?: unknown } | undefined)?.reason : undefined;
       setError(
         reason === 'two_factor_required'
