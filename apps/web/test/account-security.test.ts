@@ -10,7 +10,8 @@
  *
  * Deactivation: an owner deactivates a member from the members dialog; the member's open tab
  * leaves the workspace at once; reactivated, they open it again. Then the owner requires
- * two-factor sign-in: the member's open tab shows how to set it up, and they are back in.
+ * two-factor sign-in: the member's open tab shows how to set it up, and they are back in; and
+ * the owner makes them an admin.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -231,6 +232,12 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
       await section.getByRole('button', { name: 'I saved my backup codes' }).click();
       await m.getByRole('button', { name: 'Open the workspace' }).click();
       await expect.poll(() => m.getByTestId('channel-name').textContent(), WAIT).toBe('general');
+
+      // Oli makes Mo an admin from the same dialog.
+      await row.getByRole('button', { name: 'Change the role of Mo Member' }).click();
+      await row.getByLabel('Role of Mo Member').selectOption('admin');
+      await row.getByRole('button', { name: 'Save role' }).click();
+      await expect.poll(() => row.locator('.app-role').first().textContent(), WAIT).toBe('Admin');
     } finally {
       await owner.close();
       await member.close();

@@ -68,19 +68,23 @@ function MemberRow({
   const self = member.account_id === me?.account_id;
   const removable = !self && !!me && mayRemove(me.role, member.role);
   const deactivated = member.deactivated_at !== null;
-  /** What the row asks to confirm: leaving or removing, or deactivating. */
-  const [asking, setAsking] = useState<false | 'remove' | 'deactivate'>(false);
+  /** What the row asks to confirm: leaving or removing, or deactivating; or a new role. */
+  const [asking, setAsking] = useState<false | 'remove' | 'deactivate' | 'role'>(false);
+  const [newRole, setNewRole] = useState<WorkspaceRole>(member.role);
+  // Owners change roles (theirs too: another owner first, the server says so otherwise).
+  const rolesEditable = me?.role === 'owner';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const leaving = useLeave(workspace);
   // The chat profile, when the client has it: its picture.
   const user = useClientState((s) => s.users[member.user_id]);
 
-  const act = async (what: 'remove' | 'deactivate' | 'reactivate') => {
+  const act = async (what: 'remove' | 'deactivate' | 'reactivate' | 'role') => {
     setBusy(true);
     setError(null);
     try {
       if (what === 'remove') await accounts.removeMember(workspace.id, member.account_id);
+      else if (what === 'role') await accounts.setRole(workspace.id, member.account_id, newRole);
       else await accounts.setMemberActive(workspace.id, member.account_id, what === 'reactivate');
       setAsking(false);
       setBusy(false);
@@ -104,6 +108,19 @@ function MemberRow({
           </span>
           {member.email ? <span className="app-roster__email">{member.email}</span> : null}
         </span>
+        {!asking && rolesEditable ? (
+          <button
+            type="button"
+            className="app-button app-button--small"
+            aria-label={`Change the role of ${member.name}`}
+            onClick={() => {
+              setNewRole(member.role);
+              setAsking('role');
+            }}
+          >
+            Role
+          </button>
+        ) : null}
         {!asking && removable ? (
           deactivated ? (
             <button
@@ -137,7 +154,39 @@ function MemberRow({
           </button>
         ) : null}
       </div>
-      {asking ? (
+      {asking === 'role' ? (
+        <div className="app-roster__confirm">
+          <label className="app-field">
+            <span className="app-field__label">Role of {member.name}</span>
+            <select className="app-input" value={newRole} onChange={(e) => setNewRole(e.target.value as WorkspaceRole)}>
+              <option value="owner">Owner — everything, roles included</option>
+              <option value="admin">Admin — settings, invites, members</option>
+              <option value="member">Member — chat</option>
+            </select>
+          </label>
+          <div className="app-row app-row--end">
+            <button
+              type="button"
+              className="app-button app-button--small"
+              onClick={() => {
+                setAsking(false);
+                setError(null);
+              }}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="app-button app-button--small app-button--primary"
+              disabled={busy || newRole === member.role}
+              onClick={() => void act('role')}
+            >
+              Save role
+            </button>
+          </div>
+          <ErrorNote text={error} />
+        </div>
+      ) : asking ? (
         <div className="app-roster__confirm">
           <p className="app-roster__question">
             {self
@@ -195,7 +244,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
         role === 'member'
           ? 'Everyone in this workspace, with their roles.'
           : role === 'owner'
-            ? 'As an owner you can remove anyone. A workspace always keeps at least one owner.'
+            ? 'As an owner you can change roles and remove anyone. A workspace always keeps at least one owner.'
             : 'As an admin you can remove members; owners and admins can be removed by an owner.'
       }
       onClose={onClose}

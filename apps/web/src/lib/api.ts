@@ -16,6 +16,7 @@ import type {
   TwoFactorStatus,
   Workspace,
   WorkspaceMember,
+  WorkspaceRole,
   WorkspaceSession,
 } from '@parley/protocol';
 
@@ -125,6 +126,11 @@ export const accounts = {
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
   members: (id: string) =>
     call<{ members: WorkspaceMember[] }>('GET', `/v1/workspaces/${enc(id)}/members`).then((r) => r.members),
+  /** Change a member's role (owners); 409 CONFLICT for the last owner. */
+  setRole: (id: string, accountId: string, role: WorkspaceRole) =>
+    call<{ member: WorkspaceMember }>('PATCH', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`, { role }).then(
+      (r) => r.member,
+    ),
   /** Remove a member, or leave (your own account id); 409 CONFLICT for the last owner. */
   removeMember: (id: string, accountId: string) =>
     call<{ ok: true }>('DELETE', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`),
