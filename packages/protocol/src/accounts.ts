@@ -91,6 +91,8 @@ export const Account = Type.Object({
   name: Type.String(),
   /** Whether the owner proved the address (a mailed link); see `AuthOptions`. */
   email_verified: Type.Boolean(),
+  /** Whether sign-in asks for a second step (a TOTP code or a backup code). */
+  two_factor_enabled: Type.Boolean(),
   created_at: Timestamp,
 });
 export type Account = Static<typeof Account>;
@@ -112,6 +114,11 @@ export const Workspace = Type.Object({
   id: Uuid,
   name: Type.String(),
   join_policy: JoinPolicy,
+  /**
+   * Whether members must have two-factor sign-in on to open it: without, a workspace session
+   * is `403 FORBIDDEN` with `details.reason` `two_factor_required`.
+   */
+  require_two_factor: Type.Boolean(),
   /** The caller's role in it. */
   role: WorkspaceRole,
   /** The caller's user id in the workspace's app. */
@@ -125,7 +132,12 @@ export const WorkspacesResponse = Type.Object({ workspaces: Type.Array(Workspace
 export const CreateWorkspaceBody = Type.Object({ name: DisplayName }, { additionalProperties: false });
 export type CreateWorkspaceBody = Static<typeof CreateWorkspaceBody>;
 export const UpdateWorkspaceBody = Type.Object(
-  { name: Type.Optional(DisplayName), join_policy: Type.Optional(JoinPolicy) },
+  {
+    name: Type.Optional(DisplayName),
+    join_policy: Type.Optional(JoinPolicy),
+    /** Turning it on needs two-factor sign-in on the caller's own account. */
+    require_two_factor: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateWorkspaceBody = Static<typeof UpdateWorkspaceBody>;
@@ -152,6 +164,11 @@ export const WorkspaceMember = Type.Object({
   email: Type.Optional(Type.String()),
   role: WorkspaceRole,
   joined_at: Timestamp,
+  /**
+   * When an owner or admin deactivated the member, or null: a deactivated member keeps its
+   * place and its messages but cannot open the workspace until reactivated.
+   */
+  deactivated_at: Nullable(Timestamp),
 });
 export type WorkspaceMember = Static<typeof WorkspaceMember>;
 export const WorkspaceMembersResponse = Type.Object({ members: Type.Array(WorkspaceMember) });
@@ -271,3 +288,119 @@ export const ChangeEmailBody = Type.Object(
   { additionalProperties: false },
 );
 export type ChangeEmailBody = Static<typeof ChangeEmailBody>;
+
+// ---- two-factor sign-in (TOTP and backup codes) -------------------------------------------
+
+/** How long the challenge of a sign-in's second step works, in seconds: 5 minutes. */
+export const TWO_FACTOR_CHALLENGE_TTL_SECONDS = 300;
+/** How many backup codes an account gets at a time; each works once. */
+export const BACKUP_CODE_COUNT = 10;
+
+/**
+ * The answer to a right password when the account has two-factor sign-in on: no cookie yet.
+ * Send `challenge` and a code to `POST /v1/auth/signin/2fa` before `expires_at`.
+ */
+export const TwoFactorChallenge = Type.Object({
+  two_factor_required: Type.Literal(true),
+  challenge: Type.String(),
+  expires_at: Timestamp,
+});
+export type TwoFactorChallenge = Static<typeof TwoFactorChallenge>;
+
+/** `POST /v1/auth/signin`: the account (signed in), or a challenge for the second step. */
+export const SignInResponse = Type.Union([AccountResponse, TwoFactorChallenge]);
+export type SignInResponse = Static<typeof SignInResponse>;
+
+/**
+ * A code of the second step: six digits from the authenticator app, or a backup code
+ * (`xxxx-xxxx-xxxx`). Spaces and dashes are ignored, letters in any case. Any safe string is
+ * accepted by the schema: a malformed code is a wrong code, not a schema error.
+ */
+const TwoFactorCode = SafeText({ minLength: 1, maxLength: 64 });
+
+/** `POST /v1/auth/signin/2fa`: the challenge of the first step and a code. */
+export const SignInTwoFactorBody = Type.Object(
+  { challenge: SafeText({ minLength: 1, maxLength: 100 }), code: TwoFactorCode },
+  { additionalProperties: false },
+);
+export type SignInTwoFactorBody = Static<typeof SignInTwoFactorBody>;
+
+/** `GET /v1/auth/2fa`: whether two-factor sign-in is on, and how many backup codes are left. */
+export const TwoFactorStatus = Type.Object({
+  enabled: Type.Boolean(),
+  enabled_at: Nullable(Timestamp),
+  backup_codes_left: Type.Integer(),
+});
+export type TwoFactorStatus = Static<typeof TwoFactorStatus>;
+
+/** `POST /v1/auth/2fa/setup`: the current password, to start setting up two-factor sign-in. */
+export const TwoFactorSetupBody = Type.Object(
+  { password: SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }) },
+  { additionalProperties: false },
+);
+export type TwoFactorSetupBody = Static<typeof TwoFactorSetupBody>;
+
+/**
+ * A new TOTP secret, not in force until a first code confirms it (`POST /v1/auth/2fa/enable`):
+ * the secret in base32 (to type in), the `otpauth://` URI, and that URI as a QR code (an SVG
+ * `data:` URL, for an `<img>`).
+ */
+export const TwoFactorSetup = Type.Object({
+  secret: Type.String(),
+  otpauth_uri: Type.String(),
+  qr_code: Type.String(),
+});
+export type TwoFactorSetup = Static<typeof TwoFactorSetup>;
+
+/** `POST /v1/auth/2fa/enable`: the first code from the app, which proves it was set up. */
+export const TwoFactorEnableBody = Type.Object({ code: TwoFactorCode }, { additionalProperties: false });
+export type TwoFactorEnableBody = Static<typeof TwoFactorEnableBody>;
+
+/** Backup codes, shown only in this answer: the server keeps their hashes. */
+export const BackupCodesResponse = Type.Object({ backup_codes: Type.Array(Type.String()) });
+export type BackupCodesResponse = Static<typeof BackupCodesResponse>;
+
+/**
+ * Proof for turning two-factor sign-in off or making new backup codes: the password, or a
+ * current code (TOTP or backup). One of the two.
+ */
+export const TwoFactorProofBody = Type.Object(
+  {
+    password: Type.Optional(SafeText({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })),
+    code: Type.Optional(TwoFactorCode),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type TwoFactorProofBody = Static<typeof TwoFactorProofBody>;
+
+// ---- sessions ----------------------------------------------------------------------------
+
+/** The kinds of device a session's user agent names. */
+export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'tv', 'bot', 'unknown'] as const;
+
+/** One signed-in session of the account, as its owner lists them. */
+export const AccountSessionInfo = Type.Object({
+  id: Uuid,
+  /** The session this request was made with. */
+  current: Type.Boolean(),
+  /** `Firefox 140`, from the user agent; null when it names none. */
+  browser: Nullable(Type.String()),
+  /** `macOS 15.2`, `Android 15`; null when unknown. */
+  os: Nullable(Type.String()),
+  device: Type.Union(DEVICE_TYPES.map((d) => Type.Literal(d))),
+  /** The client IP as last seen. */
+  ip: Nullable(Type.String()),
+  created_at: Timestamp,
+  /** The last request with this session, to the minute. */
+  last_seen_at: Timestamp,
+  /** When it ends at the latest; it ends sooner after `idle_days` without a request. */
+  expires_at: Timestamp,
+});
+export type AccountSessionInfo = Static<typeof AccountSessionInfo>;
+export const AccountSessionsResponse = Type.Object({
+  sessions: Type.Array(AccountSessionInfo),
+  /** Days without a request after which a session ends (PARLEY_SESSION_IDLE_DAYS). */
+  idle_days: Type.Integer(),
+});
+export type AccountSessionsResponse = Static<typeof AccountSessionsResponse>;
+export const AccountSessionParams = Type.Object({ id: Uuid });

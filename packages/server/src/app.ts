@@ -229,6 +229,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     }),
     storage: createStorage(config, masterKey),
     clock: opts.clock ?? Date.now,
+    sealer,
     mailer: createMailer({
       smtpUrl: config.smtpUrl,
       from: config.mailFrom,

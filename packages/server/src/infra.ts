@@ -11,6 +11,7 @@ import type { JobQueue } from './platform/jobs/queue.js';
 import type { Mailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
 import type { RateLimiter } from './platform/rate-limit.js';
+import type { Sealer } from './platform/secrets.js';
 import type { Storage } from './platform/storage/index.js';
 import type { AppRegistry } from './platform/tenancy.js';
 import type { Broker } from './realtime/broker.js';
@@ -34,6 +35,8 @@ export interface Infra {
   storage: Storage;
   /** Account mail (platform/mailer.ts). */
   mailer: Mailer;
+  /** Seals secrets at rest under the master key (app secrets, TOTP secrets): platform/secrets.ts. */
+  sealer: Sealer;
   /** Now, in ms since the epoch: `Date.now` unless a test injects a clock (lockout timing). */
   clock: () => number;
 }

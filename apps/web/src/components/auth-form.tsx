@@ -2,7 +2,7 @@
  * Sign-in and sign-up forms (used by the sign-in page and the invite page). On success the
  * account is recorded in context and `onDone` runs.
  */
-import { PASSWORD_MIN_LENGTH } from '@parley/protocol';
+import { type Account, PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useAccount } from '../hooks/account.js';
 import { newPasswordProblem, signInProblem } from '../lib/account-errors.js';
@@ -29,6 +29,8 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
   const [error, setError] = useState<string | null>(null);
   /** Sign-up on a server that wants the email verified first: no session yet. */
   const [checkMail, setCheckMail] = useState<string | null>(null);
+  /** The password was right and two-factor sign-in is on: the challenge of the second step. */
+  const [challenge, setChallenge] = useState<string | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -39,10 +41,17 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
     }
     setBusy(true);
     try {
-      const account =
+      const result =
         mode === 'signup'
           ? await accounts.signUp({ name: name.trim(), email: email.trim(), password })
           : await accounts.signIn({ email: email.trim(), password });
+      // Two-factor sign-in is on: the password was right, a code comes next.
+      if ('two_factor_required' in result) {
+        setBusy(false);
+        setChallenge(result.challenge);
+        return;
+      }
+      const account = result;
       // Signed up, but the server wants the email verified before a session: no cookie was set.
       if (mode === 'signup' && !account.email_verified && !(await accounts.me())) {
         setBusy(false);
@@ -64,6 +73,22 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
         );
     }
   };
+
+  if (challenge)
+    return (
+      <SecondStep
+        challenge={challenge}
+        onDone={(account) => {
+          signedIn(account);
+          onDone();
+        }}
+        onRestart={(why) => {
+          setChallenge(null);
+          setPassword('');
+          setError(why);
+        }}
+      />
+    );
 
   if (checkMail)
     return (
@@ -146,6 +171,81 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
           {mode === 'signup' ? 'Sign in' : 'Create an account'}
         </button>
       </p>
+    </form>
+  );
+}
+
+/**
+ * Sign-in's second step: a code from the authenticator app, or a backup code. A wrong code
+ * can be tried again (the server counts it toward the lockout); an expired challenge sends the
+ * person back to the password.
+ */
+function SecondStep({
+  challenge,
+  onDone,
+  onRestart,
+}: {
+  challenge: string;
+  onDone(account: Account): void;
+  onRestart(why: string): void;
+}) {
+  const id = useId();
+  const [code, setCode] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      onDone(await accounts.signInSecondStep(challenge, code.trim()));
+    } catch (err) {
+      setBusy(false);
+      const reason = err instanceof ApiError ? (err.details as { reason?: unknown } | undefined)?.reason : undefined;
+      if (reason === 'invalid_challenge') onRestart('That took too long. Enter your password again.');
+      else if (err instanceof ApiError && err.code === 'ACCOUNT_LOCKED') onRestart(signInProblem(err) ?? err.message);
+      else if (reason === 'wrong_code') setError('That code is not right. Try the newest code from your app.');
+      else setError(signInProblem(err) ?? (err instanceof Error ? err.message : String(err)));
+    }
+  };
+
+  return (
+    <form className="app-form" onSubmit={submit} aria-label="Two-step verification">
+      <p className="app-auth__lead">
+        Open your authenticator app and enter the 6-digit code for Parley. Lost your phone? Use one of your backup codes
+        instead.
+      </p>
+      <label className="app-field" htmlFor={`${id}-code`}>
+        <span className="app-field__label">Authentication code</span>
+        <input
+          id={`${id}-code`}
+          className="app-input"
+          name="code"
+          autoComplete="one-time-code"
+          autoCapitalize="off"
+          spellCheck={false}
+          required
+          maxLength={64}
+          // biome-ignore lint/a11y/noAutofocus: the only field of this step, shown right after the password
+          autoFocus
+          value={code}
+          onChange={(e) => setCode(e.target.value)}
+          placeholder="123456"
+        />
+      </label>
+      {error ? (
+        <p className="app-form__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <button
+        type="submit"
+        className="app-button app-button--primary app-button--block"
+        disabled={busy || !code.trim()}
+      >
+        {busy ? 'Checking…' : 'Verify'}
+      </button>
     </form>
   );
 }

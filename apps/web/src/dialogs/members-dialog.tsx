@@ -1,6 +1,6 @@
 /**
- * The workspace's members with their roles. Owners remove anyone, admins remove members (the
- * server's rule, mirrored here only to decide which rows show a Remove button); everyone can
+ * The workspace's members with their roles. Owners remove or deactivate anyone, admins members
+ * (the server's rule, mirrored here only to decide which rows show the buttons); everyone can
  * leave from their own row. Removing and leaving ask first. `LeaveDialog` is the same leave,
  * on its own, from the workspace menu.
  */
@@ -9,7 +9,7 @@ import { Avatar, useChatClient, useClientState } from '@parley/react';
 import { useCallback, useEffect, useState } from 'react';
 import { Modal } from '../components/modal.js';
 import { useAccount } from '../hooks/account.js';
-import { accounts } from '../lib/api.js';
+import { ApiError, accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
 import { leaveWorkspace } from '../lib/token-provider.js';
 
@@ -67,18 +67,27 @@ function MemberRow({
 }) {
   const self = member.account_id === me?.account_id;
   const removable = !self && !!me && mayRemove(me.role, member.role);
-  const [asking, setAsking] = useState(false);
+  const deactivated = member.deactivated_at !== null;
+  /** What the row asks to confirm: leaving or removing, or deactivating; or a new role. */
+  const [asking, setAsking] = useState<false | 'remove' | 'deactivate' | 'role'>(false);
+  const [newRole, setNewRole] = useState<WorkspaceRole>(member.role);
+  // Owners change roles (theirs too: another owner first, the server says so otherwise).
+  const rolesEditable = me?.role === 'owner';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const leaving = useLeave(workspace);
   // The chat profile, when the client has it: its picture.
   const user = useClientState((s) => s.users[member.user_id]);
 
-  const remove = async () => {
+  const act = async (what: 'remove' | 'deactivate' | 'reactivate' | 'role') => {
     setBusy(true);
     setError(null);
     try {
-      await accounts.removeMember(workspace.id, member.account_id);
+      if (what === 'remove') await accounts.removeMember(workspace.id, member.account_id);
+      else if (what === 'role') await accounts.setRole(workspace.id, member.account_id, newRole);
+      else await accounts.setMemberActive(workspace.id, member.account_id, what === 'reactivate');
+      setAsking(false);
+      setBusy(false);
       onRemoved();
     } catch (e) {
       setError(message(e));
@@ -95,26 +104,96 @@ function MemberRow({
             {member.name}
             {self ? <span className="app-muted"> (you)</span> : null}
             <span className={`app-role app-role--${member.role}`}>{roleLabel(member.role)}</span>
+            {deactivated ? <span className="app-role app-role--deactivated">Deactivated</span> : null}
           </span>
           {member.email ? <span className="app-roster__email">{member.email}</span> : null}
         </span>
+        {!asking && rolesEditable ? (
+          <button
+            type="button"
+            className="app-button app-button--small"
+            aria-label={`Change the role of ${member.name}`}
+            onClick={() => {
+              setNewRole(member.role);
+              setAsking('role');
+            }}
+          >
+            Role
+          </button>
+        ) : null}
+        {!asking && removable ? (
+          deactivated ? (
+            <button
+              type="button"
+              className="app-button app-button--small"
+              aria-label={`Reactivate ${member.name}`}
+              disabled={busy}
+              onClick={() => void act('reactivate')}
+            >
+              Reactivate
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="app-button app-button--small"
+              aria-label={`Deactivate ${member.name}`}
+              onClick={() => setAsking('deactivate')}
+            >
+              Deactivate
+            </button>
+          )
+        ) : null}
         {!asking && (removable || self) ? (
           <button
             type="button"
             className="app-button app-button--small app-button--danger-outline"
             aria-label={self ? 'Leave workspace' : `Remove ${member.name}`}
-            onClick={() => setAsking(true)}
+            onClick={() => setAsking('remove')}
           >
             {self ? 'Leave' : 'Remove'}
           </button>
         ) : null}
       </div>
-      {asking ? (
+      {asking === 'role' ? (
+        <div className="app-roster__confirm">
+          <label className="app-field">
+            <span className="app-field__label">Role of {member.name}</span>
+            <select className="app-input" value={newRole} onChange={(e) => setNewRole(e.target.value as WorkspaceRole)}>
+              <option value="owner">Owner — everything, roles included</option>
+              <option value="admin">Admin — settings, invites, members</option>
+              <option value="member">Member — chat</option>
+            </select>
+          </label>
+          <div className="app-row app-row--end">
+            <button
+              type="button"
+              className="app-button app-button--small"
+              onClick={() => {
+                setAsking(false);
+                setError(null);
+              }}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="app-button app-button--small app-button--primary"
+              disabled={busy || newRole === member.role}
+              onClick={() => void act('role')}
+            >
+              Save role
+            </button>
+          </div>
+          <ErrorNote text={error} />
+        </div>
+      ) : asking ? (
         <div className="app-roster__confirm">
           <p className="app-roster__question">
             {self
               ? `Leave ${workspace.name}? You lose access to its channels until someone invites you again.`
-              : `Remove ${member.name} from ${workspace.name}? They are signed out of it at once; their messages stay.`}
+              : asking === 'deactivate'
+                ? `Deactivate ${member.name}? They are signed out of ${workspace.name} at once and cannot open it until you reactivate them; their messages stay.`
+                : `Remove ${member.name} from ${workspace.name}? They are signed out of it at once; their messages stay.`}
           </p>
           <div className="app-row app-row--end">
             <button
@@ -131,9 +210,9 @@ function MemberRow({
               type="button"
               className="app-button app-button--small app-button--danger"
               disabled={busy || leaving.busy}
-              onClick={() => void (self ? leaving.leave() : remove())}
+              onClick={() => void (self ? leaving.leave() : act(asking === 'deactivate' ? 'deactivate' : 'remove'))}
             >
-              {self ? 'Leave' : 'Remove'}
+              {self ? 'Leave' : asking === 'deactivate' ? 'Deactivate' : 'Remove'}
             </button>
           </div>
           <ErrorNote text={self ? leaving.error : error} />
@@ -165,7 +244,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
         role === 'member'
           ? 'Everyone in this workspace, with their roles.'
           : role === 'owner'
-            ? 'As an owner you can remove anyone. A workspace always keeps at least one owner.'
+            ? 'As an owner you can change roles and remove anyone. A workspace always keeps at least one owner.'
             : 'As an admin you can remove members; owners and admins can be removed by an owner.'
       }
       onClose={onClose}
@@ -176,6 +255,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
       }
     >
       <ErrorNote text={error} />
+      {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
       {members === null ? (
         error ? null : (
           <p className="app-muted">Loading…</p>
@@ -188,6 +268,44 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
         </ul>
       )}
     </Modal>
+  );
+}
+
+/** Owners and admins: whether every member must sign in with two factors. */
+function RequireTwoFactor({ workspace }: { workspace: Workspace }) {
+  const [on, setOn] = useState(workspace.require_two_factor);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const change = async (next: boolean) => {
+    // Shown at once, as checkboxes are; put back if the server says no.
+    setOn(next);
+    setBusy(true);
+    setError(null);
+    try {
+      setOn((await accounts.updateWorkspace(workspace.id, { require_two_factor: next })).require_two_factor);
+    } catch (e) {
+      setOn(!next);
+      const reason = e instanceof ApiError ? (e.details as { reason?: unknown } | undefined)?.reason : undefined;
+      setError(
+        reason === 'two_factor_required'
+          ? 'Turn on two-factor sign-in for your own account first (Preferences).'
+          : message(e),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="app-require-2fa">
+      <label className="app-check">
+        <input type="checkbox" checked={on} disabled={busy} onChange={(e) => void change(e.target.checked)} />
+        <span>Require two-factor sign-in</span>
+      </label>
+      <span className="app-field__hint">
+        Members without it cannot open {workspace.name}; those connected now are signed out of it.
+      </span>
+      <ErrorNote text={error} />
+    </div>
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * Preferences: your profile (display name, username), the theme, and your account — its
- * password, and signing out everywhere.
+ * password and email, two-factor sign-in, its sessions, and signing out everywhere.
  */
 import { ParleyError } from '@parley/client';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@parley/protocol';
@@ -12,6 +12,7 @@ import { useMeUser } from '../hooks/use-me.js';
 import { newPasswordProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
+import { SessionsSettings, TwoFactorSettings } from './security-settings.js';
 
 const THEMES: { value: ThemeChoice; label: string; hint: string }[] = [
   { value: 'light', label: 'Light', hint: 'Bright and clear' },
@@ -354,7 +355,7 @@ function SignOutEverywhere() {
 }
 
 export function SettingsDialog({ onClose }: { onClose(): void }) {
-  const { state } = useAccount();
+  const { state, signedIn } = useAccount();
   return (
     <Modal
       title="Preferences"
@@ -371,6 +372,8 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
         <>
           <ChangePassword email={state.account.email} />
           <ChangeEmail email={state.account.email} verified={state.account.email_verified} />
+          <TwoFactorSettings onChanged={() => void accounts.me().then((a) => a && signedIn(a))} />
+          <SessionsSettings />
           <SignOutEverywhere />
           <p className="app-muted app-settings__account">Signed in as {state.account.email}</p>
         </>

@@ -6,11 +6,17 @@
  */
 import type {
   Account,
+  AccountSessionsResponse,
   AuthOptions,
   CreatedInvite,
   InvitePreview,
+  SignInResponse,
+  TwoFactorChallenge,
+  TwoFactorSetup,
+  TwoFactorStatus,
   Workspace,
   WorkspaceMember,
+  WorkspaceRole,
   WorkspaceSession,
 } from '@parley/protocol';
 
@@ -61,11 +67,33 @@ export const accounts = {
   me: () => call<{ account: Account | null }>('GET', '/v1/auth/session').then((r) => r.account),
   signUp: (body: { name: string; email: string; password: string }) =>
     call<{ account: Account }>('POST', '/v1/auth/signup', body).then((r) => r.account),
-  signIn: (body: { email: string; password: string }) =>
-    call<{ account: Account }>('POST', '/v1/auth/signin', body).then((r) => r.account),
+  /** The account, or — with two-factor sign-in on — a challenge for `signInSecondStep`. */
+  signIn: (body: { email: string; password: string }): Promise<Account | TwoFactorChallenge> =>
+    call<SignInResponse>('POST', '/v1/auth/signin', body).then((r) => ('account' in r ? r.account : r)),
+  /** The second step: the challenge and a TOTP or backup code. 401 `wrong_code` / `invalid_challenge`. */
+  signInSecondStep: (challenge: string, code: string) =>
+    call<{ account: Account }>('POST', '/v1/auth/signin/2fa', { challenge, code }).then((r) => r.account),
   signOut: () => call<{ ok: true }>('POST', '/v1/auth/signout', {}),
   /** Ends every session of the account, this one included. */
   signOutEverywhere: () => call<{ ok: true }>('POST', '/v1/auth/signout-everywhere', {}),
+  /** Every other session of the account ends; this one stays. */
+  signOutOthers: () => call<{ ok: true }>('POST', '/v1/auth/signout-others', {}),
+  /** The account's live sessions, the current one marked. */
+  sessions: () => call<AccountSessionsResponse>('GET', '/v1/auth/sessions'),
+  /** Sign out one session of the account (its sockets close at once). */
+  endSession: (id: string) => call<{ ok: true }>('DELETE', `/v1/auth/sessions/${enc(id)}`),
+
+  twoFactor: () => call<TwoFactorStatus>('GET', '/v1/auth/2fa'),
+  /** 403 for a wrong password: a new secret, its otpauth URI and QR code (not in force yet). */
+  setupTwoFactor: (password: string) => call<TwoFactorSetup>('POST', '/v1/auth/2fa/setup', { password }),
+  /** Turns it on with a first code; the backup codes, shown only now. */
+  enableTwoFactor: (code: string) =>
+    call<{ backup_codes: string[] }>('POST', '/v1/auth/2fa/enable', { code }).then((r) => r.backup_codes),
+  disableTwoFactor: (proof: { password: string } | { code: string }) =>
+    call<{ ok: true }>('POST', '/v1/auth/2fa/disable', proof),
+  newBackupCodes: (proof: { password: string } | { code: string }) =>
+    call<{ backup_codes: string[] }>('POST', '/v1/auth/2fa/backup-codes', proof).then((r) => r.backup_codes),
+
   /** 403 FORBIDDEN for a wrong current password; every other session of the account ends. */
   changePassword: (body: { current_password: string; new_password: string }) =>
     call<{ ok: true }>('POST', '/v1/auth/password', body),
@@ -89,13 +117,31 @@ export const accounts = {
     call<{ workspace: Workspace }>('GET', `/v1/workspaces/${enc(id)}`).then((r) => r.workspace),
   createWorkspace: (name: string) =>
     call<{ workspace: Workspace }>('POST', '/v1/workspaces', { name }).then((r) => r.workspace),
-  /** A chat token for this workspace (12 hours) and the app's API key. */
+  /** Rename, change the join policy, or require two-factor sign-in (owners and admins). */
+  updateWorkspace: (
+    id: string,
+    body: { name?: string; join_policy?: 'invite_only' | 'link'; require_two_factor?: boolean },
+  ) => call<{ workspace: Workspace }>('PATCH', `/v1/workspaces/${enc(id)}`, body).then((r) => r.workspace),
+  /** A chat token for this workspace (12 hours) and the app's API key; 403 `two_factor_required` where it is required. */
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
   members: (id: string) =>
     call<{ members: WorkspaceMember[] }>('GET', `/v1/workspaces/${enc(id)}/members`).then((r) => r.members),
+  /** Change a member's role (owners); 409 CONFLICT for the last owner. */
+  setRole: (id: string, accountId: string, role: WorkspaceRole) =>
+    call<{ member: WorkspaceMember }>('PATCH', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`, { role }).then(
+      (r) => r.member,
+    ),
   /** Remove a member, or leave (your own account id); 409 CONFLICT for the last owner. */
   removeMember: (id: string, accountId: string) =>
     call<{ ok: true }>('DELETE', `/v1/workspaces/${enc(id)}/members/${enc(accountId)}`),
+
+  /** Deactivate (`active: false`) or reactivate a member; their sockets close at once on deactivation. */
+  setMemberActive: (id: string, accountId: string, active: boolean) =>
+    call<{ member: WorkspaceMember }>(
+      'POST',
+      `/v1/workspaces/${enc(id)}/members/${enc(accountId)}/${active ? 'reactivate' : 'deactivate'}`,
+      {},
+    ).then((r) => r.member),
 
   createInvite: (id: string, body: { expires_in_hours?: number; max_uses?: number } = {}) =>
     call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),

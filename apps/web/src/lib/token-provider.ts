@@ -59,6 +59,10 @@ export function workspaceTokenProvider(
       // No longer a member (removed, or left in another tab): back to the workspace list,
       // rather than retrying a token that will never come.
       if (e instanceof ApiError && e.status === 404) navigate('/');
+      // The workspace now requires two-factor sign-in, which this account lacks: open it
+      // afresh, which shows how to set it up.
+      if (e instanceof ApiError && (e.details as { reason?: unknown } | undefined)?.reason === 'two_factor_required')
+        window.location.reload();
       throw e;
     }
   };

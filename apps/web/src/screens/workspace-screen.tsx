@@ -1,7 +1,10 @@
 /** `/w/<workspace>(/c/<cid>)`: connect to the workspace, then show it. */
 import { ChatProvider } from '@parley/react';
+import { useState } from 'react';
+import { Logo } from '../components/icons.js';
 import { Shell } from '../components/shell.js';
 import { ErrorPage, Splash } from '../components/splash.js';
+import { TwoFactorSettings } from '../dialogs/security-settings.js';
 import { useAccount } from '../hooks/account.js';
 import { useWorkspaceClient } from '../hooks/use-workspace-client.js';
 import { ApiError } from '../lib/api.js';
@@ -13,6 +16,11 @@ export function WorkspaceScreen({ workspaceId, cid }: { workspaceId: string; cid
   const conn = useWorkspaceClient(workspaceId, lost);
 
   if (conn.phase === 'error') {
+    if (
+      conn.error instanceof ApiError &&
+      (conn.error.details as { reason?: unknown } | undefined)?.reason === 'two_factor_required'
+    )
+      return <TwoFactorNeeded />;
     const missing = conn.error instanceof ApiError && conn.error.status === 404;
     return (
       <ErrorPage
@@ -31,5 +39,39 @@ export function WorkspaceScreen({ workspaceId, cid }: { workspaceId: string; cid
     <ChatProvider client={conn.client} theme={theme} className="app-chat">
       <Shell workspace={conn.workspace} cid={cid} />
     </ChatProvider>
+  );
+}
+
+/**
+ * The workspace requires two-factor sign-in and this account has none: set it up here, save
+ * the backup codes, then open the workspace.
+ */
+function TwoFactorNeeded() {
+  const [ready, setReady] = useState(false);
+  return (
+    <div className="app-auth">
+      <main className="app-auth__card">
+        <div className="app-auth__brand">
+          <Logo size={44} />
+          <span>Parley</span>
+        </div>
+        <h1 className="app-auth__title">Two-factor sign-in required</h1>
+        <p className="app-auth__lead">
+          This workspace asks every member to sign in with a code from an authenticator app as well as a password. Set
+          it up to continue.
+        </p>
+        <TwoFactorSettings onChanged={(on) => setReady(on)} />
+        <div className="app-row">
+          {ready ? (
+            <button type="button" className="app-button app-button--primary" onClick={() => window.location.reload()}>
+              Open the workspace
+            </button>
+          ) : null}
+          <a className="app-button" href="/">
+            Back to your workspaces
+          </a>
+        </div>
+      </main>
+    </div>
   );
 }

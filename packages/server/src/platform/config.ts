@@ -90,6 +90,8 @@ export interface Config {
   requireEmailVerification: boolean;
   /** Sign-in protection; see features/accounts/signin-guard.ts. */
   signin: SigninLimits;
+  /** A web app session ends after this many days without a request (`PARLEY_SESSION_IDLE_DAYS`). */
+  sessionIdleDays: number;
 }
 
 /** Limits on sign-in and on the account routes that send mail. */
@@ -158,6 +160,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
     requireEmailVerification: false,
+    sessionIdleDays: 14,
     signin: {
       perIp: 30,
       perAccount: 10,
@@ -221,6 +224,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailLogBodies: env.NODE_ENV !== 'production',
     publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),
+    sessionIdleDays: Math.max(
+      1,
+      pick(int(env.PARLEY_SESSION_IDLE_DAYS, 'PARLEY_SESSION_IDLE_DAYS'), d.sessionIdleDays),
+    ),
     signin: {
       ...d.signin,
       perIp: pick(int(env.PARLEY_SIGNIN_PER_IP, 'PARLEY_SIGNIN_PER_IP'), d.signin.perIp),

@@ -42,6 +42,7 @@ describe('sign up', () => {
       email: mail,
       name: 'Ada Lovelace',
       email_verified: false,
+      two_factor_enabled: false,
       created_at: expect.any(String),
     });
     expect(JSON.stringify(body)).not.toContain(PASSWORD);

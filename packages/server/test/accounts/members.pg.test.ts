@@ -44,6 +44,7 @@ describe('list', () => {
         email: admin.account.email,
         role: 'admin',
         joined_at: expect.any(String),
+        deactivated_at: null,
       },
       expect.objectContaining({
         account_id: member.account.id,

@@ -26,6 +26,7 @@ describe('create and list', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Acme',
       join_policy: 'invite_only',
+      require_two_factor: false,
       role: 'owner',
       user_id: userIdOf(a.account.id),
       created_at: expect.any(String),

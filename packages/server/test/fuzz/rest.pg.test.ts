@@ -82,6 +82,9 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       workspaces: w.workspaceId,
       files: t.messageId,
       uploads: t.messageId,
+      // A well-formed id that names no session of the fuzzer's (signing itself out would end
+      // the run's cookie): the route's NOT_FOUND, and its schema.
+      auth: t.messageId,
     }[under ?? ''],
   };
   const v = known[name];

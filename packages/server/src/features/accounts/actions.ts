@@ -14,6 +14,7 @@ import {
   INVITE_DEFAULT_HOURS,
   type SignInBody,
   type SignUpBody,
+  type TwoFactorChallenge,
   type UpdateWorkspaceBody,
   VERIFY_TOKEN_TTL_SECONDS,
   WORKSPACE_TOKEN_TTL_SECONDS,
@@ -39,12 +40,15 @@ import {
   accountById,
   inviteByTokenHash,
   inviteProblem,
+  isDeactivated,
   loadMembership,
   membersOf,
+  membersWithoutTwoFactor,
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
 import { checkNotLocked, clearFailures, limitSignin, recordFailure } from './signin-guard.js';
+import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
 
@@ -83,7 +87,7 @@ export async function signUp(
       if (!account) throw new Error('insert returned no account');
       await rememberPassword(tx, account.id, passwordHash, new Date(now));
       const verify = await issueMailToken(tx, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, now);
-      const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req);
+      const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req, now);
       return { account, token, verify };
     });
   } catch (err) {
@@ -101,28 +105,30 @@ export async function signUp(
  * tells which it was. Before that: the rate limits per IP and per email, and the lockout
  * (signin-guard.ts); a failure is counted and may lock the account (ACCOUNT_LOCKED). With
  * verification required, the right password of an unverified account is FORBIDDEN with
- * `details.reason: "email_unverified"`.
+ * `details.reason: "email_unverified"`. With two-factor sign-in on, the right password gets a
+ * challenge for the second step (two-factor.ts) instead of a session, and the failures are
+ * not cleared until that step succeeds.
  *
- * Later, here: two-factor (a session that still needs its second step when
- * `two_factor_secret_sealed` is set); rehash when PARAMS were raised.
+ * Later, here: rehash when PARAMS were raised.
  */
 export async function signIn(
   svc: Services,
   body: SignInBody,
   req: FastifyRequest,
-): Promise<{ account: AccountRow; token: string }> {
+): Promise<{ account: AccountRow; token: string } | { challenge: TwoFactorChallenge }> {
   await limitSignin(svc, req, body.email);
   const account = await accountByEmail(svc.db, body.email);
   if (account) checkNotLocked(svc, account);
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
   if (account && !ok) await recordFailure(svc, account);
   if (!account || !ok) throw new ApiError('UNAUTHORIZED', 'Wrong email or password');
-  await clearFailures(svc, account);
+  if (!account.twoFactorSecretSealed) await clearFailures(svc, account);
   if (svc.config.requireEmailVerification && account.emailVerifiedAt === null)
     throw new ApiError('FORBIDDEN', 'Confirm your email first: follow the link we mailed you', {
       reason: 'email_unverified',
     });
-  return { account, token: await createSession(svc.db, account.id, req) };
+  if (account.twoFactorSecretSealed) return { challenge: await issueChallenge(svc, account) };
+  return { account, token: await createSession(svc.db, account.id, req, svc.clock()) };
 }
 
 /**
@@ -188,14 +194,19 @@ export async function createWorkspace(svc: Services, accountId: string, name: st
   return m;
 }
 
-/** Rename a workspace or change its join policy (owners and admins). */
+/**
+ * Rename a workspace, change its join policy, or require two-factor sign-in (owners and
+ * admins). Requiring it needs it on the caller's own account (FORBIDDEN, `two_factor_required`:
+ * else they would shut themselves out); once required, the chat tokens of members without it
+ * end at once (their sockets close) and they get no new one until they turn it on.
+ */
 export async function updateWorkspace(
   svc: Services,
   accountId: string,
   appId: string,
   body: UpdateWorkspaceBody,
 ): Promise<MembershipRow> {
-  return svc.db.transaction(async (tx) => {
+  const done = await svc.db.transaction(async (tx) => {
     const m = await accessWorkspace(tx, accountId, appId, true);
     checkManager(m);
     // The name is the app's name, kept in one place. (The registry's in-memory cache of app
@@ -203,10 +214,21 @@ export async function updateWorkspace(
     if (body.name !== undefined) await tx.update(apps).set({ name: body.name.trim() }).where(eq(apps.id, appId));
     if (body.join_policy !== undefined)
       await tx.update(workspaces).set({ joinPolicy: body.join_policy }).where(eq(workspaces.appId, appId));
+    let shutOut: string[] = [];
+    if (body.require_two_factor !== undefined && body.require_two_factor !== m.requireTwoFactor) {
+      if (body.require_two_factor && !(await accountById(tx, accountId))?.twoFactorSecretSealed)
+        throw new ApiError('FORBIDDEN', 'Turn on two-factor sign-in for your own account first', {
+          reason: 'two_factor_required',
+        });
+      await tx.update(workspaces).set({ requireTwoFactor: body.require_two_factor }).where(eq(workspaces.appId, appId));
+      if (body.require_two_factor) shutOut = await membersWithoutTwoFactor(tx, appId);
+    }
     const updated = await loadMembership(tx, accountId, appId);
     if (!updated) throw notFound('Workspace');
-    return updated;
+    return { updated, shutOut };
   });
+  for (const userId of done.shutOut) svc.chatSessions.end({ appId, userId });
+  return done.updated;
 }
 
 /**
@@ -222,6 +244,10 @@ export async function openWorkspaceSession(
   appId: string,
 ): Promise<WorkspaceSession> {
   const m = await accessWorkspace(svc.db, session.accountId, appId);
+  if (m.requireTwoFactor && !(await loadAccount(svc, session.accountId)).twoFactorSecretSealed)
+    throw new ApiError('FORBIDDEN', 'This workspace requires two-factor sign-in: turn it on in your account first', {
+      reason: 'two_factor_required',
+    });
   const secret = await svc.apps.secretOf(m.appId);
   if (!secret) throw notFound('Workspace');
   const exp = Math.floor(Date.now() / 1000) + WORKSPACE_TOKEN_TTL_SECONDS;
@@ -303,6 +329,11 @@ function joinWithInvite(svc: Services, account: AccountRow, token: string): Prom
     const appId = row.invite.appId;
     const already = await loadMembership(tx, accountId, appId);
     if (already) return already;
+    // A deactivated member is still a member: an invite does not bring them back, an admin does.
+    if (await isDeactivated(tx, accountId, appId))
+      throw new ApiError('FORBIDDEN', 'Your account was deactivated in this workspace: ask an admin', {
+        reason: 'deactivated',
+      });
     const problem = inviteProblem(row.invite, row.joinPolicy);
     if (problem === 'expired') throw new ApiError('FORBIDDEN', 'This invite has expired', { reason: problem });
     if (problem === 'used_up') throw new ApiError('FORBIDDEN', 'This invite has been used up', { reason: problem });
@@ -346,14 +377,14 @@ export async function removeMember(
 ): Promise<void> {
   const removed = await svc.db.transaction(async (tx) => {
     const me = await accessWorkspace(tx, accountId, appId, true);
-    const [target] = targetAccountId === accountId ? [me] : await membersOf(tx, appId, targetAccountId);
+    const [target] = await membersOf(tx, appId, targetAccountId);
     if (!target) throw notFound('Member');
     if (targetAccountId !== accountId) {
       checkManager(me);
       if (me.role === 'admin' && target.role !== 'member')
         throw new ApiError('FORBIDDEN', 'Only owners can remove owners and admins');
     }
-    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+    if (target.role === 'owner' && target.deactivatedAt === null && (await ownerCount(tx, appId)) <= 1)
       throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
     await tx
       .delete(workspaceMembers)
@@ -385,7 +416,7 @@ export async function setMemberRole(
     const [target] = await membersOf(tx, appId, targetAccountId);
     if (!target) throw notFound('Member');
     if (target.role === role) return target;
-    if (target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+    if (target.role === 'owner' && target.deactivatedAt === null && (await ownerCount(tx, appId)) <= 1)
       throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
     await tx
       .update(workspaceMembers)
@@ -393,8 +424,52 @@ export async function setMemberRole(
       .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
     await tx
       .update(users)
-      .set({ role: appRoleOf(role), updatedAt: sql`now()` })
+      // A deactivated member stays a plain user in the chat until reactivated.
+      .set({ role: target.deactivatedAt ? 'user' : appRoleOf(role), updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
     return { ...target, role };
   });
+}
+
+/**
+ * Deactivate a member (`active: false`) or bring one back (`active: true`). Owners may do it
+ * to anyone, admins to members; nobody to themselves (leaving is the way out), and never to
+ * the last active owner (CONFLICT). A deactivated member keeps its membership, its role and
+ * its messages, but cannot open the workspace — it is NOT_FOUND to them — and every chat
+ * token it holds for the workspace ends at once (its sockets close). Its chat user loses the
+ * app `admin` role while deactivated. Doing it twice is fine. The workspace row is locked
+ * first, as for role changes.
+ */
+export async function setMemberActive(
+  svc: Services,
+  accountId: string,
+  appId: string,
+  targetAccountId: string,
+  active: boolean,
+): Promise<MemberRow> {
+  const done = await svc.db.transaction(async (tx) => {
+    const me = await accessWorkspace(tx, accountId, appId, true);
+    checkManager(me);
+    const [target] = await membersOf(tx, appId, targetAccountId);
+    if (!target) throw notFound('Member');
+    if (targetAccountId === accountId)
+      throw new ApiError('FORBIDDEN', 'You cannot deactivate yourself: leave the workspace instead');
+    if (me.role === 'admin' && target.role !== 'member')
+      throw new ApiError('FORBIDDEN', 'Only owners can deactivate or reactivate owners and admins');
+    if ((target.deactivatedAt === null) === active) return { row: target, changed: false };
+    if (!active && target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
+      throw new ApiError('CONFLICT', 'A workspace needs at least one owner: make someone else an owner first');
+    const at = active ? null : new Date(svc.clock());
+    await tx
+      .update(workspaceMembers)
+      .set({ deactivatedAt: at })
+      .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
+    await tx
+      .update(users)
+      .set({ role: active ? appRoleOf(target.role) : 'user', updatedAt: sql`now()` })
+      .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    return { row: { ...target, deactivatedAt: at }, changed: true };
+  });
+  if (done.changed && !active) svc.chatSessions.end({ appId, userId: done.row.userId });
+  return done.row;
 }

@@ -4,8 +4,8 @@
  * A workspace session (`POST /v1/workspaces/{id}/session`) signs a user token with the claim
  * `psid` = the id of the account session (the cookie) it was asked with. Such a token is
  * accepted — at socket connect and on every REST call — only while that session is live
- * (not signed out, not expired) and the account is still a member of the token's workspace,
- * as that user. So signing out ends the tokens that session minted, signing out everywhere
+ * (not signed out, not expired, not idle too long) and the account is still an active
+ * (not deactivated) member of the token's workspace, as that user. So signing out ends the tokens that session minted, signing out everywhere
  * ends them all, and leaving or losing a workspace ends its tokens, at once, on every node,
  * and the sockets opened with them are closed (4001: get a fresh token — which a signed-out
  * browser cannot).
@@ -13,17 +13,31 @@
  * Tokens without `psid` (every token an embedder signs, and admin-minted ones) are not looked
  * up: they keep their stateless behaviour and live until their `exp`.
  *
- * Checks are cached per node (one indexed query per token per minute at most). A change is
+ * Accepted checks are cached per node (one indexed query per live token per minute at most;
+ * refusals are not cached: see `check`). A change is
  * published on the broker's `x:sessions` topic; every node — this one first, synchronously —
  * drops the cached answers and closes its sockets. The cache also expires on its own after
  * CACHE_MS, a bound on how long a node that missed a broker message (Redis restarting) could
  * go on accepting a dead token.
  */
 import { randomUUID } from 'node:crypto';
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
+
+/**
+ * The conditions of a live account session at `now`: not signed out, not expired, and not
+ * idle for `idleDays` or more (its `last_seen_at`, see sessions.ts).
+ */
+export function liveSession(now: number, idleDays: number) {
+  const s = schema.accountSessions;
+  return and(
+    isNull(s.revokedAt),
+    gt(s.expiresAt, new Date(now)),
+    gt(s.lastSeenAt, new Date(now - idleDays * 86_400_000)),
+  );
+}
 
 /** The broker topic that carries endings to every node. */
 export const SESSIONS_TOPIC = 'x:sessions';
@@ -64,15 +78,30 @@ export class ChatSessions {
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.ok;
     const epoch = this.epoch;
-    const { accountSessions: s, workspaceMembers: m } = schema;
+    const { accountSessions: s, workspaceMembers: m, workspaces: w, accounts: a } = schema;
     const [row] = await this.svc()
       .db.select({ one: sql<number>`1` })
       .from(s)
-      .innerJoin(m, and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId)))
-      .where(and(eq(s.id, sessionId), isNull(s.revokedAt), gt(s.expiresAt, sql`now()`)))
+      .innerJoin(
+        m,
+        and(eq(m.accountId, s.accountId), eq(m.appId, appId), eq(m.userId, userId), isNull(m.deactivatedAt)),
+      )
+      // A workspace that requires two-factor sign-in takes only accounts that have it.
+      .innerJoin(w, eq(w.appId, m.appId))
+      .innerJoin(a, eq(a.id, s.accountId))
+      .where(
+        and(
+          eq(s.id, sessionId),
+          liveSession(this.svc().clock(), this.svc().config.sessionIdleDays),
+          or(eq(w.requireTwoFactor, false), isNotNull(a.twoFactorSecretSealed)),
+        ),
+      )
       .limit(1);
     const ok = row !== undefined;
-    if (epoch === this.epoch) {
+    // Only "yes" is kept: a "no" can turn into a yes without any ending to clear it (a member
+    // reactivated, or invited back, keeps its session id), and a refused token is not asked
+    // about again and again by a well-behaved client anyway.
+    if (ok && epoch === this.epoch) {
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(key, { ok, at: Date.now() });
     }
@@ -119,24 +148,28 @@ export class ChatSessions {
 }
 
 /**
- * Sign out sessions — one by id, or every live one of an account (but `except`) — and end
- * their chat tokens. Call outside any transaction, or after it committed.
+ * Sign out sessions — one by id (of `accountId` when given), or every live one of an account
+ * (but `except`) — and end their chat tokens. Returns the ids of the sessions it ended. Call
+ * outside any transaction, or after it committed.
  */
 export async function endSessions(
   svc: Pick<Infra, 'db'> & { chatSessions: ChatSessions },
-  by: { sessionId: string } | { accountId: string; except?: string },
-): Promise<void> {
+  by: { sessionId: string; accountId?: string } | { accountId: string; except?: string },
+): Promise<string[]> {
   const s = schema.accountSessions;
   const rows = await svc.db
     .update(s)
     .set({ revokedAt: sql`now()` })
     .where(
       and(
-        'sessionId' in by ? eq(s.id, by.sessionId) : eq(s.accountId, by.accountId),
+        'sessionId' in by ? eq(s.id, by.sessionId) : undefined,
+        by.accountId !== undefined ? eq(s.accountId, by.accountId) : undefined,
         'except' in by && by.except ? ne(s.id, by.except) : undefined,
         isNull(s.revokedAt),
       ),
     )
     .returning({ id: s.id });
-  svc.chatSessions.end({ sessions: rows.map((r) => r.id) });
+  const ended = rows.map((r) => r.id);
+  svc.chatSessions.end({ sessions: ended });
+  return ended;
 }

@@ -11,7 +11,8 @@ import { newToken, sha256 } from './sessions.js';
 
 const { accountTokens } = schema;
 
-export type MailTokenKind = 'verify_email' | 'reset_password' | 'change_email';
+/** `two_factor`: the challenge of a sign-in's second step (two-factor.ts), never mailed. */
+export type MailTokenKind = 'verify_email' | 'reset_password' | 'change_email' | 'two_factor';
 export type MailTokenRow = typeof accountTokens.$inferSelect;
 
 /**

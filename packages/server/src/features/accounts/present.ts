@@ -1,14 +1,17 @@
 /** Account, workspace, member and invite rows as the wire shows them. */
-import type {
-  Account,
-  CreatedInvite,
-  Invite,
-  InvitePreview,
-  JoinPolicy,
-  Workspace,
-  WorkspaceMember,
-  WorkspaceRole,
+import {
+  type Account,
+  type AccountSessionInfo,
+  type CreatedInvite,
+  DEVICE_TYPES,
+  type Invite,
+  type InvitePreview,
+  type JoinPolicy,
+  type Workspace,
+  type WorkspaceMember,
+  type WorkspaceRole,
 } from '@parley/protocol';
+import Bowser from 'bowser';
 import type { schema } from '../../platform/db/index.js';
 
 export type AccountRow = typeof schema.accounts.$inferSelect;
@@ -20,6 +23,7 @@ export interface MembershipRow {
   name: string;
   apiKey: string;
   joinPolicy: string;
+  requireTwoFactor: boolean;
   createdAt: Date;
   accountId: string;
   userId: string;
@@ -33,6 +37,7 @@ export interface MemberRow {
   email: string;
   role: string;
   joinedAt: Date;
+  deactivatedAt: Date | null;
 }
 
 export function presentAccount(row: AccountRow): Account {
@@ -41,6 +46,7 @@ export function presentAccount(row: AccountRow): Account {
     email: row.email,
     name: row.name,
     email_verified: row.emailVerifiedAt !== null,
+    two_factor_enabled: row.twoFactorSecretSealed !== null,
     created_at: row.createdAt.toISOString(),
   };
 }
@@ -50,6 +56,7 @@ export function presentWorkspace(m: MembershipRow): Workspace {
     id: m.appId,
     name: m.name,
     join_policy: m.joinPolicy as JoinPolicy,
+    require_two_factor: m.requireTwoFactor,
     role: m.role as WorkspaceRole,
     user_id: m.userId,
     created_at: m.createdAt.toISOString(),
@@ -65,6 +72,7 @@ export function presentMember(row: MemberRow, showEmail: boolean): WorkspaceMemb
     ...(showEmail ? { email: row.email } : {}),
     role: row.role as WorkspaceRole,
     joined_at: row.joinedAt.toISOString(),
+    deactivated_at: row.deactivatedAt?.toISOString() ?? null,
   };
 }
 
@@ -99,5 +107,41 @@ export function presentPreview(
     valid: reason === null,
     reason,
     expires_at: p.expiresAt.toISOString(),
+  };
+}
+
+export type SessionRow = typeof schema.accountSessions.$inferSelect;
+
+const DEVICES = new Set<string>(DEVICE_TYPES);
+
+/** A user agent as bowser reads it, or null: whatever a client sent, listing sessions must not fail. */
+function parseAgent(ua: string): Bowser.Parser.ParsedResult | null {
+  try {
+    return Bowser.parse(ua);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A session as its owner lists it: the browser, system and kind of device read from its user
+ * agent (bowser), where it was last seen from, and when.
+ */
+export function presentSession(row: SessionRow, currentId: string): AccountSessionInfo {
+  const ua = row.userAgent ? parseAgent(row.userAgent) : null;
+  const version = (v: string | undefined) => (v ? ` ${v.split('.').slice(0, 2).join('.').replace(/\.0$/, '')}` : '');
+  const browser = ua?.browser.name ? `${ua.browser.name}${version(ua.browser.version)}` : null;
+  const os = ua?.os.name ? `${ua.os.name}${version(ua.os.versionName ?? ua.os.version)}` : null;
+  const type = ua?.platform.type ?? 'unknown';
+  return {
+    id: row.id,
+    current: row.id === currentId,
+    browser,
+    os,
+    device: (DEVICES.has(type) ? type : 'unknown') as AccountSessionInfo['device'],
+    ip: row.ip,
+    created_at: row.createdAt.toISOString(),
+    last_seen_at: row.lastSeenAt.toISOString(),
+    expires_at: row.expiresAt.toISOString(),
   };
 }

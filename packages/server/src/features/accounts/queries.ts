@@ -22,6 +22,7 @@ const membership = {
   name: apps.name,
   apiKey: apps.apiKey,
   joinPolicy: workspaces.joinPolicy,
+  requireTwoFactor: workspaces.requireTwoFactor,
   createdAt: workspaces.createdAt,
   accountId: workspaceMembers.accountId,
   userId: workspaceMembers.userId,
@@ -34,12 +35,12 @@ function memberships(q: Queryable, where: SQL | undefined) {
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.appId, workspaceMembers.appId))
     .innerJoin(apps, eq(apps.id, workspaceMembers.appId))
-    .where(and(where, isNull(apps.disabledAt)));
+    .where(and(where, isNull(apps.disabledAt), isNull(workspaceMembers.deactivatedAt)));
 }
 
 /**
  * One account's membership of one workspace, with the workspace; null when the account is
- * not a member (or the app is disabled). `lock` first takes the workspace row `FOR UPDATE`,
+ * not a member, or a deactivated one (or the app is disabled). `lock` first takes the workspace row `FOR UPDATE`,
  * which serialises role and settings changes within the workspace. The membership is read
  * by a second statement, after the lock is held: under READ COMMITTED a single locking
  * statement would still answer the role as it was before it waited, and a just-demoted
@@ -71,7 +72,7 @@ export async function workspacesOf(svc: Services, accountId: string): Promise<Me
   );
 }
 
-/** The members of a workspace with their accounts' names and emails, by name. */
+/** The members of a workspace with their accounts' names and emails, by name; deactivated ones too. */
 export async function membersOf(q: Queryable, appId: string, accountId?: string): Promise<MemberRow[]> {
   return q
     .select({
@@ -81,6 +82,7 @@ export async function membersOf(q: Queryable, appId: string, accountId?: string)
       email: accounts.email,
       role: workspaceMembers.role,
       joinedAt: workspaceMembers.joinedAt,
+      deactivatedAt: workspaceMembers.deactivatedAt,
     })
     .from(workspaceMembers)
     .innerJoin(accounts, eq(accounts.id, workspaceMembers.accountId))
@@ -88,12 +90,18 @@ export async function membersOf(q: Queryable, appId: string, accountId?: string)
     .orderBy(sql`lower(${accounts.name})`, workspaceMembers.accountId);
 }
 
-/** How many owners a workspace has. */
+/** How many active (not deactivated) owners a workspace has. */
 export async function ownerCount(q: Queryable, appId: string): Promise<number> {
   const [row] = await q
     .select({ n: sql<number>`count(*)::int` })
     .from(workspaceMembers)
-    .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.role, 'owner')));
+    .where(
+      and(
+        eq(workspaceMembers.appId, appId),
+        eq(workspaceMembers.role, 'owner'),
+        isNull(workspaceMembers.deactivatedAt),
+      ),
+    );
   return row?.n ?? 0;
 }
 
@@ -156,4 +164,45 @@ export async function inviteByTokenHash(q: Queryable, tokenHash: string, lock = 
     .limit(1);
   const [row] = lock ? await query.for('update', { of: invites }) : await query;
   return row ?? null;
+}
+
+/** Whether the account has a deactivated membership of the workspace. */
+export async function isDeactivated(q: Queryable, accountId: string, appId: string): Promise<boolean> {
+  const [row] = await q
+    .select({ at: workspaceMembers.deactivatedAt })
+    .from(workspaceMembers)
+    .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, accountId)))
+    .limit(1);
+  return row?.at != null;
+}
+
+/** The user ids of a workspace's active members whose accounts have no two-factor sign-in. */
+export async function membersWithoutTwoFactor(q: Queryable, appId: string): Promise<string[]> {
+  const rows = await q
+    .select({ userId: workspaceMembers.userId })
+    .from(workspaceMembers)
+    .innerJoin(accounts, eq(accounts.id, workspaceMembers.accountId))
+    .where(
+      and(
+        eq(workspaceMembers.appId, appId),
+        isNull(workspaceMembers.deactivatedAt),
+        isNull(accounts.twoFactorSecretSealed),
+      ),
+    );
+  return rows.map((r) => r.userId);
+}
+
+/** The workspaces that require two-factor sign-in in which the account is an active member: app and user ids. */
+export async function twoFactorWorkspacesOf(q: Queryable, accountId: string) {
+  return q
+    .select({ appId: workspaceMembers.appId, userId: workspaceMembers.userId })
+    .from(workspaceMembers)
+    .innerJoin(workspaces, eq(workspaces.appId, workspaceMembers.appId))
+    .where(
+      and(
+        eq(workspaceMembers.accountId, accountId),
+        isNull(workspaceMembers.deactivatedAt),
+        eq(workspaces.requireTwoFactor, true),
+      ),
+    );
 }

@@ -8,8 +8,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AccountResponse,
+  AccountSessionParams,
+  AccountSessionsResponse,
   AuthOptions,
   AuthSessionResponse,
+  BackupCodesResponse,
   ChangeEmailBody,
   ChangePasswordBody,
   CreatedInvite,
@@ -27,7 +30,14 @@ import {
   PASSWORD_MIN_LENGTH,
   ResetPasswordBody,
   SignInBody,
+  SignInResponse,
+  SignInTwoFactorBody,
   SignUpBody,
+  TwoFactorEnableBody,
+  TwoFactorProofBody,
+  TwoFactorSetup,
+  TwoFactorSetupBody,
+  TwoFactorStatus,
   UpdateWorkspaceBody,
   UpdateWorkspaceMemberBody,
   WorkspaceMemberParams,
@@ -51,13 +61,21 @@ import {
   openWorkspaceSession,
   removeMember,
   revokeInvite,
+  setMemberActive,
   setMemberRole,
   signIn,
   signUp,
   updateWorkspace,
 } from './actions.js';
 import { endSessions } from './chat-sessions.js';
-import { presentAccount, presentInvite, presentMember, presentPreview, presentWorkspace } from './present.js';
+import {
+  presentAccount,
+  presentInvite,
+  presentMember,
+  presentPreview,
+  presentSession,
+  presentWorkspace,
+} from './present.js';
 import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
 import {
   confirmEmailChange,
@@ -67,7 +85,22 @@ import {
   resetPassword,
   verifyEmail,
 } from './recovery.js';
-import { accountRequestGuard, clearSessionCookie, resolveSession, setSessionCookie, sha256 } from './sessions.js';
+import {
+  accountRequestGuard,
+  clearSessionCookie,
+  liveSessionsOf,
+  resolveSession,
+  setSessionCookie,
+  sha256,
+} from './sessions.js';
+import {
+  completeTwoFactorSignIn,
+  disableTwoFactor,
+  enableTwoFactor,
+  regenerateBackupCodes,
+  startTwoFactorSetup,
+  twoFactorStatus,
+} from './two-factor.js';
 
 const account = { config: { auth: 'account' as const } };
 const session = [{ session: [] }];
@@ -114,20 +147,200 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['accounts'],
-          summary: 'Sign in with email and password: sets the parley_session cookie',
+          summary: 'Sign in with email and password: sets the parley_session cookie, or asks for a second step',
           description:
             'An unknown email and a wrong password get the same 401 UNAUTHORIZED, after the same work. ' +
             '429 RATE_LIMITED past the attempts per IP or per email; 423 ACCOUNT_LOCKED (details.retry_after_ms) ' +
-            'after repeated failures; 403 FORBIDDEN with details.reason `email_unverified` when verification is required.',
+            'after repeated failures; 403 FORBIDDEN with details.reason `email_unverified` when verification is required. ' +
+            'With two-factor sign-in on, the right password answers {"two_factor_required":true,"challenge","expires_at"} ' +
+            'and sets no cookie: send the challenge and a code to POST /v1/auth/signin/2fa within 5 minutes.',
           security: [],
           body: SignInBody,
+          response: { 200: SignInResponse, ...errors, 423: ErrorBody, 429: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const r = await signIn(svc, req.body, req);
+        if ('challenge' in r) return r.challenge;
+        setSessionCookie(req, reply, r.token);
+        return { account: presentAccount(r.account) };
+      },
+    );
+
+    app.post(
+      '/v1/auth/signin/2fa',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: "Sign in's second step: the challenge and a TOTP or backup code; sets the parley_session cookie",
+          description:
+            'A TOTP code works once (not again within its 30 seconds); a backup code works once. 401 UNAUTHORIZED with ' +
+            'details.reason `wrong_code` (counted as a failed sign-in) or `invalid_challenge` (unknown, used or expired: ' +
+            'sign in again). 423 ACCOUNT_LOCKED and 429 RATE_LIMITED as for sign-in.',
+          security: [],
+          body: SignInTwoFactorBody,
           response: { 200: AccountResponse, ...errors, 423: ErrorBody, 429: ErrorBody },
         },
       },
       async (req, reply) => {
-        const { account, token } = await signIn(svc, req.body, req);
+        const { account, token } = await completeTwoFactorSignIn(svc, req.body, req);
         setSessionCookie(req, reply, token);
         return { account: presentAccount(account) };
+      },
+    );
+
+    // ---- two-factor sign-in: setup and management ------------------------------------------
+
+    app.get(
+      '/v1/auth/2fa',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Whether two-factor sign-in is on, and how many backup codes are left',
+          security: session,
+          response: { 200: TwoFactorStatus, 401: ErrorBody },
+        },
+      },
+      async (req) => twoFactorStatus(svc, accountOf(req).accountId),
+    );
+
+    app.post(
+      '/v1/auth/2fa/setup',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Start setting up two-factor sign-in: a new TOTP secret, its otpauth URI and QR code',
+          description:
+            'Needs the password (403 FORBIDDEN when wrong). Nothing changes at sign-in until POST /v1/auth/2fa/enable ' +
+            'confirms the secret with a first code. 409 CONFLICT when two-factor sign-in is on already.',
+          security: session,
+          body: TwoFactorSetupBody,
+          response: { 200: TwoFactorSetup, ...errors, 409: ErrorBody, 429: ErrorBody },
+        },
+      },
+      async (req) => startTwoFactorSetup(svc, accountOf(req), req.body.password),
+    );
+
+    app.post(
+      '/v1/auth/2fa/enable',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Turn two-factor sign-in on with a first code from the app; answers the backup codes, once',
+          description:
+            '403 FORBIDDEN (details.reason `wrong_code`) for a wrong code; 409 CONFLICT without a setup to confirm. ' +
+            'The ten backup codes are shown only in this answer; each works once.',
+          security: session,
+          body: TwoFactorEnableBody,
+          response: { 200: BackupCodesResponse, ...errors, 409: ErrorBody, 429: ErrorBody },
+        },
+      },
+      async (req) => ({ backup_codes: await enableTwoFactor(svc, accountOf(req), req.body.code) }),
+    );
+
+    app.post(
+      '/v1/auth/2fa/disable',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Turn two-factor sign-in off, with the password or a current code',
+          description:
+            '403 FORBIDDEN (details.reason `wrong_code`) when neither is right. The backup codes are deleted.',
+          security: session,
+          body: TwoFactorProofBody,
+          response: { 200: OkResponse, ...errors, 429: ErrorBody },
+        },
+      },
+      async (req) => {
+        await disableTwoFactor(svc, accountOf(req), req.body);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/2fa/backup-codes',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'New backup codes (the old ones stop working), with the password or a current code',
+          description:
+            '403 FORBIDDEN (details.reason `wrong_code`) when neither is right; 409 CONFLICT when 2FA is off.',
+          security: session,
+          body: TwoFactorProofBody,
+          response: { 200: BackupCodesResponse, ...errors, 409: ErrorBody, 429: ErrorBody },
+        },
+      },
+      async (req) => ({ backup_codes: await regenerateBackupCodes(svc, accountOf(req), req.body) }),
+    );
+
+    // ---- sessions ------------------------------------------------------------------------
+
+    app.get(
+      '/v1/auth/sessions',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: "The account's live sessions: browser, system, device, IP, created and last active",
+          description:
+            'Most recently active first. last_seen_at is kept to the minute. A session ends after idle_days without ' +
+            'a request (PARLEY_SESSION_IDLE_DAYS), and 30 days after sign-in at the latest.',
+          security: session,
+          response: { 200: AccountSessionsResponse, 401: ErrorBody },
+        },
+      },
+      async (req) => {
+        const me = accountOf(req);
+        const rows = await liveSessionsOf(svc, me.accountId);
+        return { sessions: rows.map((r) => presentSession(r, me.sessionId)), idle_days: svc.config.sessionIdleDays };
+      },
+    );
+
+    app.delete(
+      '/v1/auth/sessions/:id',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Sign out one session of the account (this one too: its cookie is cleared)',
+          description:
+            "Its workspace tokens stop working at once and its sockets are closed (4001). 404 NOT_FOUND for an id that is not a live session of the caller's account.",
+          security: session,
+          params: AccountSessionParams,
+          response: { 200: OkResponse, ...scoped },
+        },
+      },
+      async (req, reply) => {
+        const me = accountOf(req);
+        const ended = await endSessions(svc, { sessionId: req.params.id, accountId: me.accountId });
+        if (ended.length === 0) throw notFound('Session');
+        if (req.params.id === me.sessionId) clearSessionCookie(req, reply);
+        return { ok: true as const };
+      },
+    );
+
+    app.post(
+      '/v1/auth/signout-others',
+      {
+        ...account,
+        schema: {
+          tags: ['accounts'],
+          summary: 'Sign out every other session of the account; this one stays',
+          description: 'Their workspace tokens stop working at once and their sockets are closed (4001).',
+          security: session,
+          body: EmptyBody,
+          response: { 200: OkResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const me = accountOf(req);
+        await endSessions(svc, { accountId: me.accountId, except: me.sessionId });
+        return { ok: true as const };
       },
     );
 
@@ -512,6 +725,38 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         return { ok: true as const };
       },
     );
+
+    for (const [verb, active] of [
+      ['deactivate', false],
+      ['reactivate', true],
+    ] as const)
+      app.post(
+        `/v1/workspaces/:id/members/:account_id/${verb}`,
+        {
+          ...account,
+          schema: {
+            tags: ['workspaces'],
+            summary: active
+              ? 'Reactivate a deactivated member (owners: anyone; admins: members)'
+              : 'Deactivate a member: they keep their place and messages but cannot open the workspace (owners: anyone; admins: members)',
+            description: active
+              ? 'The member can open the workspace again, with the role they had. Reactivating an active member changes nothing.'
+              : 'Their workspace tokens stop working at once and their sockets in this workspace are closed (4001); ' +
+                'the workspace is NOT_FOUND to them until reactivated, and invites do not bring them back ' +
+                '(403 FORBIDDEN, details.reason `deactivated`). Not yourself (403: leave instead); not the last ' +
+                'active owner (409 CONFLICT). Deactivating twice changes nothing.',
+            security: session,
+            params: WorkspaceMemberParams,
+            body: EmptyBody,
+            response: { 200: WorkspaceMemberResponse, ...scoped, 409: ErrorBody },
+          },
+        },
+        async (req) => {
+          const { id, account_id } = req.params;
+          const row = await setMemberActive(svc, accountOf(req).accountId, id, account_id, active);
+          return { member: presentMember(row, true) };
+        },
+      );
 
     // ---- invites -------------------------------------------------------------------------
 

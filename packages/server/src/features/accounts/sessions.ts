@@ -1,7 +1,8 @@
 /**
  * Account sessions and their cookie. The cookie carries 32 random bytes (base64url); the
  * database keeps only their SHA-256, so neither a dump nor a log line can be replayed as a
- * cookie. A session lives 30 days from sign-in (no sliding renewal yet) unless signed out.
+ * cookie. A session lives 30 days from sign-in unless signed out, and ends sooner after
+ * `sessionIdleDays` without a request (PARLEY_SESSION_IDLE_DAYS, 14 by default).
  *
  * The cookie is `HttpOnly` (scripts cannot read it), `SameSite=Lax` (browsers leave it off
  * cross-site POSTs), `Path=/`, and `Secure` when the request came over https. Together with
@@ -9,12 +10,13 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SESSION_COOKIE, SESSION_TTL_SECONDS } from '@parley/protocol';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, lte } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { liveSession } from './chat-sessions.js';
 
 /** Hex SHA-256 of a secret token: what sessions and invites store instead of the token. */
 export const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -22,8 +24,13 @@ export const sha256 = (token: string) => createHash('sha256').update(token).dige
 /** A new random token: 32 bytes, base64url (43 characters). */
 export const newToken = () => randomBytes(32).toString('base64url');
 
-/** Start a session for an account; returns the token for the cookie (never stored). */
-export async function createSession(q: Queryable, accountId: string, req: FastifyRequest): Promise<string> {
+/** Start a session for an account at `now`; returns the token for the cookie (never stored). */
+export async function createSession(
+  q: Queryable,
+  accountId: string,
+  req: FastifyRequest,
+  now: number,
+): Promise<string> {
   const token = newToken();
   const ua = req.headers['user-agent'];
   await q.insert(schema.accountSessions).values({
@@ -31,7 +38,10 @@ export async function createSession(q: Queryable, accountId: string, req: Fastif
     accountId,
     tokenHash: sha256(token),
     userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
-    expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
+    ip: req.ip,
+    createdAt: new Date(now),
+    lastSeenAt: new Date(now),
+    expiresAt: new Date(now + SESSION_TTL_SECONDS * 1000),
   });
   return token;
 }
@@ -49,25 +59,32 @@ export function readSessionCookie(header: string | undefined): string | null {
   return null;
 }
 
+/** How long a session's `last_seen_at` may lag: it is written at most this often. */
+export const TOUCH_MS = 60_000;
+
 /**
  * The live session named by the request's cookie, or null: for the `account` auth mode.
- * One indexed query by token hash.
+ * One indexed query by token hash. A session last seen a minute ago or more is touched
+ * (`last_seen_at`, `ip`): at most one write per session per minute, whatever the traffic, and
+ * only by the request that finds it stale (the UPDATE re-checks, so two at once write once).
  */
 export async function resolveSession(svc: Services, req: FastifyRequest): Promise<AccountSession | null> {
   const token = readSessionCookie(req.headers.cookie);
   if (!token) return null;
+  const now = svc.clock();
+  const s = schema.accountSessions;
   const [row] = await svc.db
-    .select({ sessionId: schema.accountSessions.id, accountId: schema.accountSessions.accountId })
-    .from(schema.accountSessions)
-    .where(
-      and(
-        eq(schema.accountSessions.tokenHash, sha256(token)),
-        isNull(schema.accountSessions.revokedAt),
-        gt(schema.accountSessions.expiresAt, sql`now()`),
-      ),
-    )
+    .select({ sessionId: s.id, accountId: s.accountId, lastSeenAt: s.lastSeenAt })
+    .from(s)
+    .where(and(eq(s.tokenHash, sha256(token)), liveSession(now, svc.config.sessionIdleDays)))
     .limit(1);
-  return row ?? null;
+  if (!row) return null;
+  if (now - row.lastSeenAt.getTime() >= TOUCH_MS)
+    await svc.db
+      .update(s)
+      .set({ lastSeenAt: new Date(now), ip: req.ip })
+      .where(and(eq(s.id, row.sessionId), lte(s.lastSeenAt, new Date(now - TOUCH_MS))));
+  return { sessionId: row.sessionId, accountId: row.accountId };
 }
 
 function cookie(req: FastifyRequest, value: string, maxAge: number): string {
@@ -152,4 +169,15 @@ export function isOwnOrigin(req: FastifyRequest, origin: string, allowed: Readon
     return false;
   }
   return own.host === o.host;
+}
+
+/** The account's live sessions, the most recently active first. */
+export async function liveSessionsOf(svc: Services, accountId: string) {
+  const s = schema.accountSessions;
+  return svc.db
+    .select()
+    .from(s)
+    .where(and(eq(s.accountId, accountId), liveSession(svc.clock(), svc.config.sessionIdleDays)))
+    .orderBy(desc(s.lastSeenAt), desc(s.createdAt))
+    .limit(200);
 }

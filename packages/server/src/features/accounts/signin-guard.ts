@@ -29,10 +29,11 @@ async function limit(svc: Services, key: string, max: number, windowMs: number, 
     throw new ApiError('RATE_LIMITED', `Too many ${what}; try again later`, { retry_after_ms: r.retryAfterMs });
 }
 
-/** Count one sign-in attempt against its IP and its email; RATE_LIMITED past either budget. */
-export async function limitSignin(svc: Services, req: FastifyRequest, email: string): Promise<void> {
+/** Count one sign-in attempt against its IP and (when known) its email; RATE_LIMITED past either budget. */
+export async function limitSignin(svc: Services, req: FastifyRequest, email: string | null): Promise<void> {
   const s = svc.config.signin;
   await limit(svc, `signin:ip:${req.ip}`, s.perIp, s.windowMs, 'sign-in attempts from this address');
+  if (email === null) return;
   await limit(svc, `signin:acct:${email.trim().toLowerCase()}`, s.perAccount, s.windowMs, 'sign-in attempts');
 }
 

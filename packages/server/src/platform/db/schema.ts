@@ -216,10 +216,12 @@ export const userMessageFlags = pgTable(
 
 /**
  * One person of the team web app. Emails are unique case-insensitively (`lower(email)`);
- * the address is kept as typed. Room left for two-factor auth, not built yet:
- * `two_factor_secret_sealed` (a TOTP secret, sealed like app secrets; null = off) and, with
- * it, a `sessions.two_factor_at` step before a session is complete. Used by the accounts feature: `failed_signins` / `locked_until` (lockout, see
- * features/accounts/signin-guard.ts) and `email_verified_at` (set by a mailed token).
+ * the address is kept as typed. Used by the accounts feature: `failed_signins` /
+ * `locked_until` (lockout, see features/accounts/signin-guard.ts), `email_verified_at` (set
+ * by a mailed token), and two-factor sign-in (features/accounts/two-factor.ts):
+ * `two_factor_secret_sealed` is the TOTP secret, sealed like app secrets (null = off);
+ * `two_factor_pending_sealed` a secret being set up, not confirmed yet by a first code;
+ * `two_factor_last_step` the TOTP time step of the last code accepted, so no code works twice.
  */
 export const accounts = pgTable(
   'accounts',
@@ -231,6 +233,9 @@ export const accounts = pgTable(
     passwordHash: text('password_hash').notNull(),
     emailVerifiedAt: ts('email_verified_at'),
     twoFactorSecretSealed: text('two_factor_secret_sealed'),
+    twoFactorPendingSealed: text('two_factor_pending_sealed'),
+    twoFactorEnabledAt: ts('two_factor_enabled_at'),
+    twoFactorLastStep: bigint('two_factor_last_step', { mode: 'number' }),
     failedSignins: integer('failed_signins').notNull().default(0),
     lockedUntil: ts('locked_until'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -254,7 +259,11 @@ export const accountSessions = pgTable(
     /** Hex SHA-256 of the cookie's token. */
     tokenHash: text('token_hash').notNull(),
     userAgent: text('user_agent'),
+    /** The client IP at sign-in, then as last seen (updated with `last_seen_at`). */
+    ip: text('ip'),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** Last request with this cookie, to the minute: written at most once a minute per session. */
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
     expiresAt: ts('expires_at').notNull(),
     revokedAt: ts('revoked_at'),
   },
@@ -293,6 +302,25 @@ export const accountTokens = pgTable(
 );
 
 /**
+ * Backup codes of two-factor sign-in: ten per account, shown once when made, kept only as a
+ * SHA-256 (of the account id and the code: 60 random bits each, so a dump cannot be reversed
+ * by guessing). `used_at` makes each one single-use, set by the one UPDATE that redeems it.
+ * Making new codes deletes the old ones.
+ */
+export const accountBackupCodes = pgTable(
+  'account_backup_codes',
+  {
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.codeHash] })],
+);
+
+/**
  * Password hashes an account has had (argon2id), the current one included: no reuse of the
  * last few. `id` orders them (two changes can share a timestamp).
  */
@@ -319,6 +347,8 @@ export const workspaces = pgTable('workspaces', {
     .references(() => apps.id, { onDelete: 'cascade' }),
   /** `invite_only` | `link`; see JOIN_POLICIES in the protocol. */
   joinPolicy: text('join_policy').notNull().default('invite_only'),
+  /** Whether members must have two-factor sign-in on to open the workspace (owners and admins set it). */
+  requireTwoFactor: boolean('require_two_factor').notNull().default(false),
   createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
@@ -340,6 +370,11 @@ export const workspaceMembers = pgTable(
     role: text('role').notNull().default('member'),
     invitedBy: uuid('invited_by').references(() => accounts.id, { onDelete: 'set null' }),
     joinedAt: ts('joined_at').notNull().defaultNow(),
+    /**
+     * Set when an owner or admin deactivated the member: the account keeps its place (and its
+     * messages) but cannot open the workspace, and its chat tokens are refused, until reactivated.
+     */
+    deactivatedAt: ts('deactivated_at'),
   },
   (t) => [
     primaryKey({ columns: [t.appId, t.accountId] }),
