@@ -21,6 +21,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from 'otplib';
+
+/** A code that none of the windows the server takes (one step either side of now) shows. */
+async function wrongCode(secret: string): Promise<string> {
+  const at = Math.floor(Date.now() / 1000);
+  const taken = new Set(await Promise.all([-60, -30, 0, 30, 60].map((d) => generate({ secret, epoch: at + d }))));
+  let n = 0;
+  while (taken.has(String(n).padStart(6, '0'))) n++;
+  return String(n).padStart(6, '0');
+}
+
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,7 +147,7 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
       const secret = (await section.locator('.app-secret').textContent())?.trim() ?? '';
       expect(secret).toMatch(/^[A-Z2-7]{32}$/);
       // A wrong first code is refused; the code the app shows now turns it on.
-      await section.getByLabel('Code from the app').fill('000000');
+      await section.getByLabel('Code from the app').fill(await wrongCode(secret));
       await section.getByRole('button', { name: 'Turn on' }).click();
       await expect.poll(() => section.getByRole('alert').textContent(), WAIT).toMatch(/not right/);
       const enabledAt = Date.now();
@@ -157,7 +167,7 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
       await signIn(page);
       const step = page.getByRole('form', { name: 'Two-step verification' });
       await step.waitFor(WAIT);
-      await step.getByLabel('Authentication code').fill('000000');
+      await step.getByLabel('Authentication code').fill(await wrongCode(secret));
       await step.getByRole('button', { name: 'Verify' }).click();
       await expect.poll(() => step.getByRole('alert').textContent(), WAIT).toMatch(/not right/);
       // The code of the window after the one that turned it on: the app's next code, which the
