@@ -8,7 +8,8 @@
  *   connections that sent `presence.subscribe` for them (a user's own changes still reach all
  *   of their connections); `channel.watch {since}` answers without `members`, which
  *   `channel.members` pages; close code 4006 `OVERLOADED` with `retry_after_ms=N`. Added in
- *   the same release: message `attachments`, `search.messages`, `around=<seq>`.
+ *   the same release: message `attachments`, `search.messages`, `around=<seq>`;
+ *   later, additive: message `previews` and the `preview.remove` request.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;
