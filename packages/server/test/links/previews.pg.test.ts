@@ -26,7 +26,8 @@ const hits = new Map<string, number>();
 const endless = { started: false, aborted: false };
 let png: Buffer;
 
-const page = (head: string, body = '<p>hello</p>') => `<!doctype html><html><head>${head}</head><body>${body}</body></html>`;
+const page = (head: string, body = '<p>hello</p>') =>
+  `<!doctype html><html><head>${head}</head><body>${body}</body></html>`;
 
 function serveHtml(res: http.ServerResponse, html: string) {
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'set-cookie': 'tracker=1' });
@@ -213,9 +214,9 @@ describe('link previews', () => {
       expect((await fetch(`${base}${card.image.url.replace('v=1280', 'v=999')}`)).status).toBe(400);
       const large = await sharp(Buffer.from(await (await fetch(`${base}${card.image.url}`)).arrayBuffer())).metadata();
       expect(large).toMatchObject({ format: 'webp', width: 800, height: 400 });
-      expect(
-        (await fetch(`${base}/v1/link-images/${app.id}/00000000-0000-4000-8000-000000000000?v=360`)).status,
-      ).toBe(404);
+      expect((await fetch(`${base}/v1/link-images/${app.id}/00000000-0000-4000-8000-000000000000?v=360`)).status).toBe(
+        404,
+      );
       expect((await fetch(`${base}/v1/link-images/..%2f..%2fetc/passwd?v=360`)).status).toBe(400);
 
       // History shows the card too.
@@ -263,7 +264,12 @@ describe('link previews', () => {
     expect(m.previews.map((p: { url: string }) => p.url)).toEqual([`${site}/endless`]);
     expect(m.previews[0].title).toBe('Endless page');
     // The fetcher hung up on it (the server hears of it a moment later).
-    await until('the endless page to be cut off', async () => endless, (e) => e.started && e.aborted, 10_000);
+    await until(
+      'the endless page to be cut off',
+      async () => endless,
+      (e) => e.started && e.aborted,
+      10_000,
+    );
     expect(await cacheRow(`${site}/nothing`)).toMatchObject({ status: 'empty' });
     expect(await cacheRow(`${site}/slow`)).toMatchObject({ status: 'failed' });
     expect((await cacheRow(`${site}/slow`))?.error).toMatch(/^timeout/);
@@ -331,7 +337,11 @@ describe('link previews', () => {
     expect((await del('alice', 'not a url')).body.error.code).toBe('NOT_FOUND');
     const unauth = await h.call({ method: 'DELETE', url: `/v1/messages/${id}/previews?url=x` });
     expect(unauth.status).toBe(401);
-    const noUrl = await h.call({ method: 'DELETE', url: `/v1/messages/${id}/previews`, headers: await app.user('alice') });
+    const noUrl = await h.call({
+      method: 'DELETE',
+      url: `/v1/messages/${id}/previews`,
+      headers: await app.user('alice'),
+    });
     expect(noUrl.body.error.code).toBe('VALIDATION_ERROR');
     expect((await getMessage(id)).previews).toHaveLength(2);
 
