@@ -58,6 +58,12 @@ export { defaultCommands, MessageInput, type MessageInputProps, type SlashComman
 export { MessageList, type MessageListProps } from './message-list.js';
 export { useWatchPresence } from './presence.js';
 export {
+  LinkPreviewCard,
+  type LinkPreviewCardProps,
+  MessagePreviews,
+  type MessagePreviewsProps,
+} from './previews.js';
+export {
   DEFAULT_REACTIONS,
   REACTION_EMOJI,
   ReactionPicker,
