@@ -4,7 +4,8 @@
  * message.updated), and he opens it in the lightbox and leaves it with the keyboard. Also the
  * attach button with a non-image file (a file card with a download link). Then a link becomes a
  * card (the page comes from a local server the preview fetcher's test allow-list names), and
- * Ada removes it.
+ * Ada removes it. Last, the composer's emoji picker: Ada searches, moves with the arrow keys,
+ * picks with Enter, and the emoji goes in at the caret and out to Bob.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -233,6 +234,38 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     await mine.getByRole('button', { name: 'Remove preview of 127.0.0.1' }).click();
     await expect.poll(() => mine.count(), WAIT).toBe(0);
     await expect.poll(() => card.count(), WAIT).toBe(0);
+
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 120_000);
+
+  it('the emoji picker: search, arrow keys, Enter inserts at the caret, and it is sent', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    const box = composer(a);
+    await box.fill('ship it today');
+    // The caret after "ship it".
+    await box.evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(7, 7));
+    await a.getByRole('button', { name: 'Insert emoji' }).click();
+    const search = a.getByRole('combobox', { name: 'Search emoji' });
+    await expect.poll(() => search.evaluate((el) => el === document.activeElement), WAIT).toBe(true);
+    const picked = () =>
+      a.getByRole('dialog', { name: 'Emoji' }).getByRole('option', { selected: true }).getAttribute('aria-label');
+    await search.pressSequentially('rocket');
+    await expect.poll(picked, WAIT).toBe('Rocket');
+    await a.screenshot({ path: path.join(APP_ROOT, 'test', 'screenshots', 'emoji-picker.png') });
+    // Arrow keys move through the results and back.
+    await search.press('ArrowRight');
+    await expect.poll(picked, WAIT).not.toBe('Rocket');
+    await search.press('ArrowLeft');
+    await expect.poll(picked, WAIT).toBe('Rocket');
+    await search.press('Enter');
+    await expect.poll(() => a.getByRole('dialog', { name: 'Emoji' }).count(), WAIT).toBe(0);
+    expect(await box.inputValue()).toBe('ship it🚀 today');
+    expect(await box.evaluate((el) => (el as HTMLTextAreaElement).selectionStart)).toBe('ship it🚀'.length);
+    await box.press('Enter');
+    await message(b, 'ship it🚀 today').waitFor(WAIT);
+    await expect.poll(() => message(a, 'ship it🚀 today').getAttribute('data-status'), WAIT).toBe('sent');
 
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);

@@ -51,6 +51,13 @@ export {
   useTheme,
 } from './context.js';
 export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
+export {
+  type EmojiEntry,
+  EmojiPicker,
+  type EmojiPickerProps,
+  loadEmojis,
+  searchEmojis,
+} from './emoji-picker.js';
 export { clockTime, dayLabel, displayName, relativeTime } from './format.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
