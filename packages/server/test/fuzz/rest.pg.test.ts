@@ -74,6 +74,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     account_id: w.accountId,
     invite_id: t.inviteId,
     token: t.inviteToken,
+    // A link preview image: the app's id and an image id that names none.
+    app: w.app.id,
     // Files and uploads: a well-formed id that names no file (the routes' typed answers).
     id: {
       messages: t.messageId,
@@ -82,6 +84,7 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       workspaces: w.workspaceId,
       files: t.messageId,
       uploads: t.messageId,
+      'link-images': t.messageId,
     }[under ?? ''],
   };
   const v = known[name];
