@@ -82,6 +82,18 @@ function startPages(): Promise<http.Server> {
         }),
       );
     }
+    if (path === '/svg-image')
+      return serveHtml(
+        res,
+        page('<meta property="og:title" content="Vector"><meta property="og:image" content="/pic.svg">'),
+      );
+    if (path === '/pic.svg') {
+      // An SVG that claims to be a PNG: the bytes decide, and SVG is never taken.
+      res.writeHead(200, { 'content-type': 'image/png' });
+      return res.end(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd"/></svg>',
+      );
+    }
     if (path === '/plain') return serveHtml(res, page('<title>  Just a\n title </title>'));
     if (path === '/nothing') return serveHtml(res, '<html><body>no metadata at all</body></html>');
     if (path === '/endless') {
@@ -253,6 +265,15 @@ describe('link previews', () => {
       site_name: null,
       image: null,
     });
+  });
+
+  it('takes no image that is not a raster picture by its bytes (an SVG sent as image/png)', async () => {
+    const sent = await send('alice', `${site}/svg-image`);
+    await unfurled(sent.body.message.id);
+    const m = await getMessage(sent.body.message.id);
+    expect(m.previews).toHaveLength(1);
+    expect(m.previews[0]).toMatchObject({ title: 'Vector', image: null });
+    expect(hits.get('/pic.svg')).toBe(1);
   });
 
   it('gives no card for a page with nothing, caps an endless page, and gives up on a slow one', async () => {

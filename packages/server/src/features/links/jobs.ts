@@ -13,6 +13,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type LinkPreview, type PreviewImage, THUMB_SIZES } from '@parley/protocol';
 import { and, eq, gt, sql } from 'drizzle-orm';
+import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 import { schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
@@ -43,8 +44,17 @@ function fetchOptions(svc: Services): SafeFetchOptions {
   return { allowHosts: svc.config.previewAllowHosts, timeoutMs: svc.config.previewTimeoutMs };
 }
 
-/** Fetch, decode and store an image as WebP thumbnails; null when it does not decode. */
+/**
+ * Raster formats a preview image may be, by its magic number. Never SVG (or anything else a
+ * decoder might follow references out of): the picture is decided from its bytes, whatever the
+ * site said it was.
+ */
+const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
+
+/** Decode and store an image as WebP thumbnails; null when it is not a raster image that decodes. */
 async function rehost(svc: Services, appId: string, bytes: Buffer): Promise<PreviewImage | null> {
+  const type = await fileTypeFromBuffer(bytes.subarray(0, 4100));
+  if (!type || !RASTER.has(type.mime)) return null;
   let made: Awaited<ReturnType<typeof thumbnails>>;
   let meta: Metadata;
   try {

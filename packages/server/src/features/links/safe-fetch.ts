@@ -156,7 +156,11 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promi
     if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && res.headers.location) {
       res.resume();
       if (hop >= (opts.maxRedirects ?? 3)) throw new FetchRefused('too-many-redirects', 'Too many redirects');
-      url = new URL(res.headers.location, url);
+      try {
+        url = new URL(res.headers.location, url);
+      } catch {
+        throw new FetchRefused('http', 'A redirect to something that is not a URL');
+      }
       continue;
     }
     const chunks: Buffer[] = [];
