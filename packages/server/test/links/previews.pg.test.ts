@@ -132,12 +132,12 @@ const getMessage = async (id: string, user = 'alice', a = app) =>
   (await h.call({ method: 'GET', url: `/v1/messages/${id}`, headers: await a.user(user) })).body.message;
 
 /** The unfurl job of message `id` has finished (whatever it found). */
-async function unfurled(id: string): Promise<void> {
+async function unfurled(id: string, on: Harness = h): Promise<void> {
   await until(
     `the unfurl job of ${id}`,
     () =>
       rows<{ state: string }>(
-        h.database.db,
+        on.database.db,
         sql`select state::text as state from pgboss.job where name = 'links.unfurl' and data->>'messageId' = ${id}`,
       ),
     (r) => r.length > 0 && r.every((j) => j.state === 'completed'),
@@ -337,6 +337,42 @@ describe('link previews', () => {
     expect((await cacheRow('http://127.0.0.1/admin'))?.error).toMatch(/^blocked-address/);
     expect((await cacheRow(`http://127.0.0.1:${port(outside)}/page`))?.error).toMatch(/^port/);
     expect((await cacheRow('http://169.254.169.254/latest/meta-data/'))?.error).toMatch(/^blocked-address/);
+  });
+
+  it('with the test allow-list off (the default), even the test page server is never fetched', async () => {
+    const off = await startHarness({ jobPollMs: 100 });
+    try {
+      expect(off.config.previewAllowHosts).toEqual([]);
+      const other = await off.createApp();
+      await off.users(other, [{ id: 'alice' }]);
+      const headers = await other.user('alice');
+      const ch = await off.call({
+        method: 'POST',
+        url: '/v1/channels',
+        headers,
+        payload: { type: 'group', id: 'off', members: [] },
+      });
+      expect(ch.status).toBe(200);
+      const before = hits.get('/og-off') ?? 0;
+      const sent = await off.call({
+        method: 'POST',
+        url: '/v1/channels/group:off/messages',
+        headers,
+        payload: { text: `${site}/og-off` },
+      });
+      await unfurled(sent.body.message.id, off);
+      const m = await off.call({ method: 'GET', url: `/v1/messages/${sent.body.message.id}`, headers });
+      expect(m.body.message.previews).toEqual([]);
+      expect(hits.get('/og-off') ?? 0).toBe(before);
+      const [row] = await rows<{ status: string; error: string }>(
+        off.database.db,
+        sql`select status, error from link_previews where url = ${`${site}/og-off`}`,
+      );
+      expect(row).toMatchObject({ status: 'failed' });
+      expect(row?.error).toMatch(/^port/);
+    } finally {
+      await off.close();
+    }
   });
 
   it('lets the author remove a preview (REST and socket); it does not come back after an edit', async () => {
