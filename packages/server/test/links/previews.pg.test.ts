@@ -467,6 +467,20 @@ describe('link previews', () => {
     expect(dropped.body.message.previews).toEqual([]);
   });
 
+  it('a preview removed before its card arrived never shows (whichever comes first)', async () => {
+    const sent = await send('alice', `${site}/og-early`);
+    const id = sent.body.message.id;
+    const removed = await h.call({
+      method: 'DELETE',
+      url: `/v1/messages/${id}/previews?url=${encodeURIComponent(`${site}/og-early`)}`,
+      headers: await app.user('alice'),
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.body.message.previews).toEqual([]);
+    await unfurled(id);
+    expect((await getMessage(id)).previews).toEqual([]);
+  });
+
   it('deleting a message hides its previews', async () => {
     const sent = await send('alice', `${site}/og-delete`);
     const id = sent.body.message.id;
