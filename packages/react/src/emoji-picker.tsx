@@ -8,7 +8,7 @@
  * click picks too. The pick is handed to `onPick`; `MessageInput` inserts it at the caret.
  */
 import type { EmojiMartData } from '@emoji-mart/data';
-import { type KeyboardEvent, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cx } from './format.js';
 
 /** One emoji as the picker offers it. */
@@ -96,15 +96,17 @@ function saveRecent(id: string): void {
 export interface EmojiPickerProps {
   /** Called with the chosen emoji. */
   onPick(emoji: EmojiEntry): void;
-  /** Called on Escape. */
-  onClose?(): void;
+  /** Called on Escape, and on a click outside the picker (and outside `anchor`). */
+  onClose?(how: 'escape' | 'outside'): void;
+  /** The button that opens the picker: a click on it is not a click outside (it toggles). */
+  anchor?: RefObject<HTMLElement | null>;
   /** Grid columns (for Up/Down); default 8. */
   columns?: number;
   className?: string;
 }
 
 /** A searchable grid of emoji (see the module comment for the keys). */
-export function EmojiPicker({ onPick, onClose, columns = 8, className }: EmojiPickerProps) {
+export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }: EmojiPickerProps) {
   const [all, setAll] = useState<EmojiEntry[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [query, setQuery] = useState('');
@@ -112,7 +114,20 @@ export function EmojiPicker({ onPick, onClose, columns = 8, className }: EmojiPi
   const [recent] = useState(loadRecent);
   const search = useRef<HTMLInputElement>(null);
   const grid = useRef<HTMLDivElement>(null);
+  const root = useRef<HTMLDivElement>(null);
   const listId = useId();
+
+  // A click anywhere else closes it, as a popover should.
+  useEffect(() => {
+    if (!onClose) return;
+    const away = (e: PointerEvent) => {
+      const t = e.target as Node | null;
+      if (t && (root.current?.contains(t) || anchor?.current?.contains(t))) return;
+      onClose('outside');
+    };
+    document.addEventListener('pointerdown', away);
+    return () => document.removeEventListener('pointerdown', away);
+  }, [onClose, anchor]);
 
   useEffect(() => {
     let live = true;
@@ -178,7 +193,7 @@ export function EmojiPicker({ onPick, onClose, columns = 8, className }: EmojiPi
         break;
       }
       case 'Escape':
-        onClose?.();
+        onClose?.('escape');
         break;
       default:
         return;
@@ -196,7 +211,7 @@ export function EmojiPicker({ onPick, onClose, columns = 8, className }: EmojiPi
   });
 
   return (
-    <div className={cx('parley-emoji-picker', className)} role="dialog" aria-label="Emoji">
+    <div ref={root} className={cx('parley-emoji-picker', className)} role="dialog" aria-label="Emoji">
       <input
         ref={search}
         type="search"

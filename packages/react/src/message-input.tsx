@@ -449,9 +449,11 @@ export function MessageInput({
         <EmojiPicker
           className="parley-input__emoji-picker"
           onPick={insertEmoji}
-          onClose={() => {
+          anchor={emojiButton}
+          onClose={(how) => {
             setEmojiOpen(false);
-            textarea.current?.focus();
+            // Escape goes back to the text; a click elsewhere leaves the focus where it went.
+            if (how === 'escape') textarea.current?.focus();
           }}
         />
       ) : null}

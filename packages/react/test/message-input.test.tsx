@@ -173,6 +173,16 @@ describe('MessageInput', () => {
     expect(screen.getByText(/No emoji match/)).toBeTruthy();
     fireEvent.keyDown(again, { key: 'Escape' });
     expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    // A click outside closes it too; the button toggles it.
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    await screen.findByRole('dialog', { name: 'Emoji' });
+    fireEvent.pointerDown(screen.getByRole('button', { name: 'Insert emoji' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    await screen.findByRole('dialog', { name: 'Emoji' });
+    fireEvent.pointerDown(document.body);
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
     expect(box.value).toBe('hello👎 world');
     fireEvent.keyDown(box, { key: 'Enter' });
     await until(() => ch.state?.messages[0]?.status === 'sent', 10_000, 'stored');
