@@ -44,7 +44,11 @@ await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
 const port = (pages.address() as AddressInfo).port;
 const site = `http://127.0.0.1:${port}`;
 
-const h = await startHarness({ jobPollMs: Number(values.poll), previewAllowHosts: [`127.0.0.1:${port}`] });
+const h = await startHarness({
+  jobPollMs: Number(values.poll),
+  previewAllowHosts: [`127.0.0.1:${port}`],
+  previewFetchesPerMinute: 0, // one user sends every link here
+});
 const rows: Record<string, unknown>[] = [];
 try {
   const base = await h.listen();

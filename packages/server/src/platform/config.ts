@@ -90,6 +90,11 @@ export interface Config {
   previewFailureTtlSeconds: number;
   /** Time allowed for one link's page (and, separately, for its image), in ms. */
   previewTimeoutMs: number;
+  /**
+   * Links not in the cache that one user's messages may have fetched per minute (0 = no limit);
+   * past it a link gets no card. Bounds how much fetching one account can make the server do.
+   */
+  previewFetchesPerMinute: number;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -173,6 +178,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewTtlSeconds: 24 * 3600,
     previewFailureTtlSeconds: 10 * 60,
     previewTimeoutMs: 8_000,
+    previewFetchesPerMinute: 30,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -237,6 +243,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     s3: s3FromEnv(env),
     linkPreviews: env.PARLEY_LINK_PREVIEWS !== '0',
     previewTtlSeconds: pick(int(env.PARLEY_PREVIEW_TTL_SECONDS, 'PARLEY_PREVIEW_TTL_SECONDS'), d.previewTtlSeconds),
+    previewFetchesPerMinute: pick(
+      int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
+      d.previewFetchesPerMinute,
+    ),
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',

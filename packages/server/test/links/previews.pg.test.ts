@@ -375,6 +375,52 @@ describe('link previews', () => {
     }
   });
 
+  it("limits the links one user's messages make the server fetch; others still get theirs", async () => {
+    const tight = await startHarness({
+      jobPollMs: 100,
+      previewAllowHosts: [`127.0.0.1:${port(pages)}`],
+      previewFetchesPerMinute: 2,
+    });
+    try {
+      const other = await tight.createApp();
+      await tight.users(other, [{ id: 'alice' }, { id: 'bob' }]);
+      const post = async (user: string, text: string) =>
+        tight.call({
+          method: 'POST',
+          url: '/v1/channels/group:tight/messages',
+          headers: await other.user(user),
+          payload: { text },
+        });
+      const ch = await tight.call({
+        method: 'POST',
+        url: '/v1/channels',
+        headers: await other.user('alice'),
+        payload: { type: 'group', id: 'tight', members: ['bob'] },
+      });
+      expect(ch.status).toBe(200);
+      const read = async (id: string) =>
+        (await tight.call({ method: 'GET', url: `/v1/messages/${id}`, headers: await other.user('alice') })).body
+          .message;
+      const three = await post('alice', `${site}/og-budget-1 ${site}/og-budget-2 ${site}/og-budget-3`);
+      await unfurled(three.body.message.id, tight);
+      expect((await read(three.body.message.id)).previews.map((p: { url: string }) => p.url)).toEqual([
+        `${site}/og-budget-1`,
+        `${site}/og-budget-2`,
+      ]);
+      expect(hits.get('/og-budget-3')).toBeUndefined();
+      // Nothing was cached for the third, so Bob's message (his own budget) gets its card.
+      const his = await post('bob', `${site}/og-budget-3`);
+      await unfurled(his.body.message.id, tight);
+      expect((await read(his.body.message.id)).previews).toHaveLength(1);
+      // Cached links cost nothing: Alice may still repeat them.
+      const again = await post('alice', `${site}/og-budget-1`);
+      await unfurled(again.body.message.id, tight);
+      expect((await read(again.body.message.id)).previews).toHaveLength(1);
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('lets the author remove a preview (REST and socket); it does not come back after an edit', async () => {
     const sent = await send('alice', `${site}/og-remove ${site}/plain?remove=1`);
     const id = sent.body.message.id;

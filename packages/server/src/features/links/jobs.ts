@@ -126,8 +126,12 @@ async function readLink(svc: Services, appId: string, url: string): Promise<Fres
   };
 }
 
-/** The cached card of `key` (a normalized URL) in `appId`, fetched and cached when there is no fresh one. */
-export async function cardOf(svc: Services, appId: string, key: string): Promise<CacheRow> {
+/**
+ * The cached card of `key` (a normalized URL) in `appId`, fetched and cached when there is no
+ * fresh one — if `userId`, whose message it is, has fetches left this minute; else null (no
+ * card, nothing cached: a later message may still get one).
+ */
+export async function cardOf(svc: Services, appId: string, key: string, userId: string): Promise<CacheRow | null> {
   const urlHash = hashOf(key);
   const [cached] = await svc.db
     .select()
@@ -140,6 +144,8 @@ export async function cardOf(svc: Services, appId: string, key: string): Promise
       ),
     );
   if (cached) return cached;
+  const budget = svc.config.previewFetchesPerMinute;
+  if (budget > 0 && !(await svc.limiter.hit(`unfurl:${appId}:${userId}`, budget, 60_000)).ok) return null;
   const fresh = await readLink(svc, appId, key);
   const ttl = fresh.status === 'ok' ? svc.config.previewTtlSeconds : svc.config.previewFailureTtlSeconds;
   const values = { ...fresh, fetchedAt: sql`now()`, expiresAt: sql`now() + make_interval(secs => ${ttl})` };
@@ -188,9 +194,9 @@ export async function defineLinkJobs(svc: Services): Promise<void> {
         .from(schema.messages)
         .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)));
       if (!msg || msg.deletedAt || msg.type !== 'regular') return;
-      const cards = new Map<string, CacheRow>();
+      const cards = new Map<string, CacheRow | null>();
       for (const { key } of wantedUrls(msg.text, msg.hiddenPreviews))
-        if (!cards.has(key)) cards.set(key, await cardOf(svc, appId, key));
+        if (!cards.has(key)) cards.set(key, await cardOf(svc, appId, key, msg.userId));
       await putPreviews(svc, appId, msg.cid, messageId, cards);
     },
   };
@@ -213,7 +219,7 @@ async function putPreviews(
   appId: string,
   cid: string,
   messageId: string,
-  cards: Map<string, CacheRow>,
+  cards: Map<string, CacheRow | null>,
 ): Promise<void> {
   await withTransaction(svc, async (tx, out) => {
     // The channel row first, as the send path and every other writer of the channel lock it.
