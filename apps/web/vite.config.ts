@@ -22,6 +22,8 @@ export default defineConfig({
       output: {
         manualChunks(id: string) {
           if (id.includes('node_modules/react') || id.includes('node_modules/scheduler')) return 'react';
+          // The emoji picker's data (~430 KB) loads when the picker first opens, not with the app.
+          if (id.includes('node_modules/@emoji-mart/')) return 'emoji';
           if (id.includes('node_modules/')) return 'vendor';
           return undefined;
         },

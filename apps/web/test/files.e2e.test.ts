@@ -2,12 +2,17 @@
  * Files in the web app, in real Chromium against a real server: Ada drops an image into
  * #general; Bob sees the message live, its thumbnail arrives (the media job, then
  * message.updated), and he opens it in the lightbox and leaves it with the keyboard. Also the
- * attach button with a non-image file (a file card with a download link).
+ * attach button with a non-image file (a file card with a download link). Then a link becomes a
+ * card (the page comes from a local server the preview fetcher's test allow-list names), and
+ * Ada removes it. Last, the composer's emoji picker: Ada searches, moves with the arrow keys,
+ * picks with Enter, and the emoji goes in at the caret and out to Bob.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +35,11 @@ let h: Harness;
 let base: string;
 let browser: Browser;
 let webDir: string;
+let pages: http.Server;
+let site: string;
+/** Ada's and Bob's pages, signed in by the first test; later tests go on from there. */
+let ada: { page: Page; errors: string[] };
+let bob: { page: Page; errors: string[] };
 
 const composer = (page: Page) => page.getByRole('combobox', { name: 'Message #general' });
 const message = (page: Page, text: string) => page.locator('article.parley-message', { hasText: text }).first();
@@ -61,7 +71,25 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     } finally {
       process.env.NODE_ENV = env;
     }
-    h = await startHarness({ webDir, jobPollMs: 100 });
+    const png = await sharp({ create: { width: 640, height: 320, channels: 3, background: '#e07020' } })
+      .png()
+      .toBuffer();
+    pages = http.createServer((req, res) => {
+      if (req.url === '/cover.png') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        return res.end(png);
+      }
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(
+        '<html><head><title>Launch notes</title><meta property="og:title" content="We launched">' +
+          '<meta property="og:site_name" content="Acme Blog"><meta property="og:description" content="Everything new.">' +
+          '<meta property="og:image" content="/cover.png"></head><body></body></html>',
+      );
+    });
+    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
+    const pagesPort = (pages.address() as AddressInfo).port;
+    site = `http://127.0.0.1:${pagesPort}`;
+    h = await startHarness({ webDir, jobPollMs: 100, previewAllowHosts: [`127.0.0.1:${pagesPort}`] });
     base = await h.listen();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -80,12 +108,14 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
+    pages?.closeAllConnections();
+    await new Promise((r) => (pages ? pages.close(r) : r(null)));
     if (webDir) rmSync(webDir, { recursive: true, force: true });
   });
 
   it('Ada drops an image, Bob sees the thumbnail live and opens the lightbox', async () => {
-    const ada = await newPage();
-    const bob = await newPage();
+    ada = await newPage();
+    bob = await newPage();
     const a = ada.page;
     const b = bob.page;
     await a.goto('/');
@@ -167,6 +197,75 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     const href = await card.getByRole('link', { name: 'Download' }).getAttribute('href');
     const got = await fetch(href as string);
     expect(await got.text()).toBe('meeting notes\n');
+
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 120_000);
+
+  it('a link becomes a card, with the image from our server; Ada removes it', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    await composer(a).fill(`release notes: ${site}/launch`);
+    await composer(a).press('Enter');
+    await expect.poll(() => message(a, 'release notes').getAttribute('data-status'), WAIT).toBe('sent');
+
+    // Bob sees the card arrive (the unfurl job, then message.updated), its thumbnail loaded.
+    const card = message(b, 'release notes').locator('.parley-link-preview');
+    await card.waitFor(WAIT);
+    await expect.poll(() => card.locator('.parley-link-preview__site').textContent(), WAIT).toBe('Acme Blog');
+    const title = card.getByRole('link', { name: 'We launched' });
+    expect(await title.getAttribute('href')).toBe(`${site}/launch`);
+    expect(await title.getAttribute('target')).toBe('_blank');
+    await expect(card.getByText('Everything new.').count()).resolves.toBe(1);
+    const img = card.locator('img');
+    expect(await img.getAttribute('src')).toMatch(new RegExp(`^${base}/v1/link-images/`));
+    await expect
+      .poll(
+        () => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth),
+        WAIT,
+      )
+      .toBe(360);
+    expect(await card.getByRole('button', { name: /Remove preview/ }).count()).toBe(0);
+    await b.screenshot({ path: path.join(APP_ROOT, 'test', 'screenshots', 'link-preview.png') });
+
+    // Ada removes it; it goes on both sides.
+    const mine = message(a, 'release notes').locator('.parley-link-preview');
+    await mine.waitFor(WAIT);
+    await mine.getByRole('button', { name: 'Remove preview of 127.0.0.1' }).click();
+    await expect.poll(() => mine.count(), WAIT).toBe(0);
+    await expect.poll(() => card.count(), WAIT).toBe(0);
+
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 120_000);
+
+  it('the emoji picker: search, arrow keys, Enter inserts at the caret, and it is sent', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    const box = composer(a);
+    await box.fill('ship it today');
+    // The caret after "ship it".
+    await box.evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(7, 7));
+    await a.getByRole('button', { name: 'Insert emoji' }).click();
+    const search = a.getByRole('combobox', { name: 'Search emoji' });
+    await expect.poll(() => search.evaluate((el) => el === document.activeElement), WAIT).toBe(true);
+    const picked = () =>
+      a.getByRole('dialog', { name: 'Emoji' }).getByRole('option', { selected: true }).getAttribute('aria-label');
+    await search.pressSequentially('rocket');
+    await expect.poll(picked, WAIT).toBe('Rocket');
+    await a.screenshot({ path: path.join(APP_ROOT, 'test', 'screenshots', 'emoji-picker.png') });
+    // Arrow keys move through the results and back.
+    await search.press('ArrowRight');
+    await expect.poll(picked, WAIT).not.toBe('Rocket');
+    await search.press('ArrowLeft');
+    await expect.poll(picked, WAIT).toBe('Rocket');
+    await search.press('Enter');
+    await expect.poll(() => a.getByRole('dialog', { name: 'Emoji' }).count(), WAIT).toBe(0);
+    expect(await box.inputValue()).toBe('ship it🚀 today');
+    expect(await box.evaluate((el) => (el as HTMLTextAreaElement).selectionStart)).toBe('ship it🚀'.length);
+    await box.press('Enter');
+    await message(b, 'ship it🚀 today').waitFor(WAIT);
+    await expect.poll(() => message(a, 'ship it🚀 today').getAttribute('data-status'), WAIT).toBe('sent');
 
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);

@@ -357,6 +357,32 @@ export class Channel {
     }
   }
 
+  /**
+   * Remove the link preview of `url` (a preview's `url`) from your message: gone from state at
+   * once, back if the server refuses. It does not come back, even after an edit.
+   */
+  async removePreview(messageId: string, url: string): Promise<Message> {
+    const before = this.client.findLocal(this.cid, messageId);
+    if (before?.previews)
+      this.client.updateChannel(this.cid, (c) =>
+        replaceEverywhere(c, { ...before, previews: (before.previews ?? []).filter((p) => p.url !== url) }, false),
+      );
+    const optimistic = before ? this.client.findLocal(this.cid, messageId) : undefined;
+    try {
+      const { message: m } = await this.client.request('preview.remove', { message_id: messageId, url });
+      // An event that replaced the message meanwhile is as new as this answer or newer (and the
+      // removal's own message.updated follows in seq order), so only our own optimistic copy is
+      // replaced here.
+      if (this.client.findLocal(this.cid, messageId) === optimistic)
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+      return m;
+    } catch (e) {
+      if (before && this.client.findLocal(this.cid, messageId) === optimistic)
+        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
+      throw e;
+    }
+  }
+
   async deleteMessage(id: string): Promise<Message> {
     const { message: m } = await this.client.request('message.delete', { message_id: id });
     this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Attachment } from './attachments.js';
 import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { LinkPreview } from './previews.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -90,6 +91,11 @@ const MessageFields = {
   deleted_at: Nullable(Timestamp),
   /** Files on the message (see attachments.ts); always present in the server's answers. */
   attachments: Type.Optional(Type.Array(Attachment)),
+  /**
+   * Link previews (see previews.ts), in the order of their URLs in the text; always present in
+   * the server's answers, empty until the unfurl job has run, and empty on deleted messages.
+   */
+  previews: Type.Optional(Type.Array(LinkPreview)),
 };
 
 /** A quoted message, embedded one level deep. */

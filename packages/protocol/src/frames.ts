@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type PresenceState, User } from './entities.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
+import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
 
@@ -41,6 +42,8 @@ export const CLIENT_REQUESTS = {
     message: Type.Object({ id: Uuid, text: MessageText }, { additionalProperties: false }),
   }),
   'message.delete': req('message.delete', { message_id: Uuid }),
+  /** Remove a link preview from your message (its `url`); it does not come back, even after an edit. */
+  'preview.remove': req('preview.remove', { message_id: Uuid, url: PreviewUrl }),
   'reaction.add': req('reaction.add', { message_id: Uuid, reaction: ReactionBody }),
   /**
    * The frame's own `type` names the request, so the reaction type travels as

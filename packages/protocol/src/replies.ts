@@ -84,6 +84,7 @@ export const REQUEST_REPLIES = {
   'message.send': MessageResponse,
   'message.update': MessageResponse,
   'message.delete': MessageResponse,
+  'preview.remove': MessageResponse,
   'reaction.add': ReactionResponse,
   'reaction.remove': MessageResponse,
   'typing.start': EmptyReply,

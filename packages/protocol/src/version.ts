@@ -9,7 +9,8 @@
  *   of their connections); `channel.watch {since}` answers without `members`, which
  *   `channel.members` pages; close code 4006 `OVERLOADED` with `retry_after_ms=N`. Added in
  *   the same release: message `attachments`, `search.messages`, `around=<seq>`; for the web
- *   app's accounts, two-factor sign-in (a sign-in may answer a challenge) and sessions.
+ *   app's accounts, two-factor sign-in (a sign-in may answer a challenge) and sessions;
+ *   later, additive: message `previews` and the `preview.remove` request.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -116,7 +116,7 @@ export function useFileLink(a: Attachment | null): Link | null {
 // ---- blurhash --------------------------------------------------------------------------------
 
 /** A blurhash as a small data URL (drawn once per hash). */
-function useBlurhash(hash: string | null, width: number | null, height: number | null): string | null {
+export function useBlurhash(hash: string | null, width: number | null, height: number | null): string | null {
   return useMemo(() => {
     if (!hash || typeof document === 'undefined') return null;
     try {

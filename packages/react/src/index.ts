@@ -51,12 +51,25 @@ export {
   useTheme,
 } from './context.js';
 export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
+export {
+  type EmojiEntry,
+  EmojiPicker,
+  type EmojiPickerProps,
+  loadEmojis,
+  searchEmojis,
+} from './emoji-picker.js';
 export { clockTime, dayLabel, displayName, relativeTime } from './format.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
 export { useWatchPresence } from './presence.js';
+export {
+  LinkPreviewCard,
+  type LinkPreviewCardProps,
+  MessagePreviews,
+  type MessagePreviewsProps,
+} from './previews.js';
 export {
   DEFAULT_REACTIONS,
   REACTION_EMOJI,

@@ -3,7 +3,8 @@
  *
  * Keys: Enter sends, Shift+Enter is a new line; `@` opens member suggestions and `/` at the
  * start opens commands (arrows move, Enter or Tab picks, Escape closes); ArrowUp in an empty
- * input edits your last message (Enter saves, Escape cancels). The draft is kept per channel
+ * input edits your last message (Enter saves, Escape cancels). The emoji button opens a
+ * searchable picker whose pick goes in at the caret (or over the selection). The draft is kept per channel
  * and thread, and typing sends throttled typing notifications.
  */
 import { MAX_MESSAGE_LENGTH } from '@parley/protocol';
@@ -23,6 +24,7 @@ import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { cidOf, useChannelState, useClientState, useMe } from './context.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
+import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
 import { cx, displayName } from './format.js';
 
 /** A slash command: `/name args`. */
@@ -251,6 +253,26 @@ export function MessageInput({
     setText(next, at);
   };
 
+  // The emoji picker: where the text was selected when it opened is where the pick goes.
+  const [emojiOpen, setEmojiOpen] = useState(false);
+  const emojiAt = useRef<{ start: number; end: number }>({ start: 0, end: 0 });
+  const emojiButton = useRef<HTMLButtonElement>(null);
+  const openEmoji = () => {
+    const el = textarea.current;
+    const len = el?.value.length ?? text.length;
+    emojiAt.current = { start: el?.selectionStart ?? len, end: el?.selectionEnd ?? len };
+    setEmojiOpen((o) => !o);
+  };
+  const insertEmoji = (e: EmojiEntry) => {
+    const { start, end } = emojiAt.current;
+    const next = text.slice(0, start) + e.native + text.slice(end);
+    const at = start + e.native.length;
+    pendingCaret.current = at;
+    setText(next, at);
+    setEmojiOpen(false);
+    textarea.current?.focus();
+  };
+
   const cancelEdit = () => {
     setEditing(null);
     textarea.current?.focus();
@@ -423,8 +445,32 @@ export function MessageInput({
         </div>
       ) : null}
       <PendingFiles files={pending.files} onRemove={pending.remove} />
+      {emojiOpen ? (
+        <EmojiPicker
+          className="parley-input__emoji-picker"
+          onPick={insertEmoji}
+          anchor={emojiButton}
+          onClose={(how) => {
+            setEmojiOpen(false);
+            // Escape goes back to the text; a click elsewhere leaves the focus where it went.
+            if (how === 'escape') textarea.current?.focus();
+          }}
+        />
+      ) : null}
       <div className="parley-input__row">
         {edit ? null : <AttachButton onFiles={pending.add} />}
+        <button
+          ref={emojiButton}
+          type="button"
+          className="parley-button parley-input__emoji"
+          aria-label="Insert emoji"
+          title="Insert emoji"
+          aria-haspopup="dialog"
+          aria-expanded={emojiOpen}
+          onClick={openEmoji}
+        >
+          <span aria-hidden="true">☺</span>
+        </button>
         <textarea
           ref={textarea}
           className="parley-input__textarea"

@@ -9,6 +9,7 @@ import { useChannelContext } from './channel.js';
 import { useClientState, useMe } from './context.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
 import { Markdown } from './markdown.js';
+import { MessagePreviews } from './previews.js';
 import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
 import { Avatar, useUser } from './user.js';
 
@@ -138,6 +139,7 @@ export const MessageItem = memo(function MessageItem({
           ) : null}
           {m.status === 'sending' ? <span className="parley-sr-only">Sending…</span> : null}
           {deleted ? null : <MessageAttachments message={m} />}
+          {deleted ? null : <MessagePreviews message={m} />}
         </div>
         {m.status === 'failed' ? (
           <div className="parley-message__failed" role="alert">

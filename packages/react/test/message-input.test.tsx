@@ -141,6 +141,54 @@ describe('MessageInput', () => {
     expect(texts(ch).at(-1)).toBe('/nope');
   });
 
+  it('inserts an emoji from the picker at the caret: search, arrow keys, Enter, Escape', async () => {
+    const ch = await channel();
+    const box = renderInput(ch).box();
+    type(box, 'hello world');
+    box.setSelectionRange(5, 5); // after "hello"
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    const search = await screen.findByRole('combobox', { name: 'Search emoji' });
+    await waitFor(() => expect(screen.getAllByRole('option').length).toBeGreaterThan(1000), { timeout: 10_000 });
+    // Search: "thumbs" finds Thumbs Up first, then Thumbs Down; → moves, Enter picks.
+    fireEvent.change(search, { target: { value: 'thumbs' } });
+    const names = () => screen.getAllByRole('option').map((o) => o.getAttribute('aria-label'));
+    expect(names().slice(0, 2)).toEqual(['Thumbs Up', 'Thumbs Down']);
+    fireEvent.keyDown(search, { key: 'ArrowRight' });
+    expect(screen.getByRole('option', { selected: true }).getAttribute('aria-label')).toBe('Thumbs Down');
+    expect(search.getAttribute('aria-activedescendant')).toBe(screen.getByRole('option', { selected: true }).id);
+    fireEvent.keyDown(search, { key: 'Enter' });
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    expect(box.value).toBe('hello👎 world');
+    expect(box.selectionStart).toBe('hello👎'.length);
+    expect(document.activeElement).toBe(box);
+
+    // Recently used comes first next time; a search with no match says so; Escape closes.
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    const again = await screen.findByRole('combobox', { name: 'Search emoji' });
+    await waitFor(() => expect(screen.getByRole('group', { name: 'Recently used' })).toBeTruthy());
+    expect(within(screen.getByRole('group', { name: 'Recently used' })).getAllByRole('option')[0]?.textContent).toBe(
+      '👎',
+    );
+    fireEvent.change(again, { target: { value: 'zzzzqqq' } });
+    expect(screen.getByText(/No emoji match/)).toBeTruthy();
+    fireEvent.keyDown(again, { key: 'Escape' });
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    // A click outside closes it too; the button toggles it.
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    await screen.findByRole('dialog', { name: 'Emoji' });
+    fireEvent.pointerDown(screen.getByRole('button', { name: 'Insert emoji' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Insert emoji' }));
+    await screen.findByRole('dialog', { name: 'Emoji' });
+    fireEvent.pointerDown(document.body);
+    expect(screen.queryByRole('dialog', { name: 'Emoji' })).toBeNull();
+    expect(box.value).toBe('hello👎 world');
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await until(() => ch.state?.messages[0]?.status === 'sent', 10_000, 'stored');
+    expect(texts(ch)).toEqual(['hello👎 world']);
+  });
+
   it('edits the last message with ArrowUp: Enter saves, Escape cancels', async () => {
     const ch = await channel();
     const { box, container } = renderInput(ch, <MessageList />);

@@ -23,6 +23,9 @@ import { eventSocket } from './features/events/socket.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { jobRoutes } from './features/jobs/routes.js';
+import { defineLinkJobs } from './features/links/jobs.js';
+import { linkRoutes } from './features/links/routes.js';
+import { linkSocket } from './features/links/socket.js';
 import { runSendJob } from './features/messages/actions.js';
 import { messageRoutes } from './features/messages/routes.js';
 import { SendBatcher } from './features/messages/send-batch.js';
@@ -340,6 +343,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(jobRoutes(svc));
   await app.register(fileRoutes(svc));
   await defineFileJobs(svc);
+  await app.register(linkRoutes(svc));
+  await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
 
   const gateway = new Gateway(
@@ -353,6 +358,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...eventSocket,
       ...channelSocket,
       ...searchSocket,
+      ...linkSocket,
     },
     { open: openConnection, lastSeqs, readLog: readEvents },
   );

@@ -76,6 +76,25 @@ export interface Config {
   unattachedTtlSeconds: number;
   /** How long a signed file URL works, in seconds. */
   fileUrlTtlSeconds: number;
+  /** Whether messages' links get previews (`PARLEY_LINK_PREVIEWS=0` turns them off). */
+  linkPreviews: boolean;
+  /**
+   * `host:port` entries the preview fetcher may reach even though they are private addresses
+   * (loopback test servers). Empty — off — by default, and deliberately not read from the
+   * environment: only code that builds the server (tests) sets it.
+   */
+  previewAllowHosts: string[];
+  /** How long a link's card is cached, in seconds. */
+  previewTtlSeconds: number;
+  /** How long a failed or empty unfurl is remembered before the link is tried again, in seconds. */
+  previewFailureTtlSeconds: number;
+  /** Time allowed for one link's page (and, separately, for its image), in ms. */
+  previewTimeoutMs: number;
+  /**
+   * Links not in the cache that one user's messages may have fetched per minute (0 = no limit);
+   * past it a link gets no card. Bounds how much fetching one account can make the server do.
+   */
+  previewFetchesPerMinute: number;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -156,6 +175,12 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     userQuotaBytes: 10 * 1024 * 1024 * 1024,
     appQuotaBytes: 0,
     unattachedTtlSeconds: 24 * 3600,
+    linkPreviews: true,
+    previewAllowHosts: [],
+    previewTtlSeconds: 24 * 3600,
+    previewFailureTtlSeconds: 10 * 60,
+    previewTimeoutMs: 8_000,
+    previewFetchesPerMinute: 30,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -219,6 +244,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     ),
     fileUrlTtlSeconds: pick(int(env.PARLEY_FILE_URL_TTL_SECONDS, 'PARLEY_FILE_URL_TTL_SECONDS'), d.fileUrlTtlSeconds),
     s3: s3FromEnv(env),
+    linkPreviews: env.PARLEY_LINK_PREVIEWS !== '0',
+    previewTtlSeconds: pick(int(env.PARLEY_PREVIEW_TTL_SECONDS, 'PARLEY_PREVIEW_TTL_SECONDS'), d.previewTtlSeconds),
+    previewFetchesPerMinute: pick(
+      int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
+      d.previewFetchesPerMinute,
+    ),
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',

@@ -74,6 +74,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     account_id: w.accountId,
     invite_id: t.inviteId,
     token: t.inviteToken,
+    // A link preview image: the app's id and an image id that names none.
+    app: w.app.id,
     // Files and uploads: a well-formed id that names no file (the routes' typed answers).
     id: {
       messages: t.messageId,
@@ -85,6 +87,7 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // A well-formed id that names no session of the fuzzer's (signing itself out would end
       // the run's cookie): the route's NOT_FOUND, and its schema.
       auth: t.messageId,
+      'link-images': t.messageId,
     }[under ?? ''],
   };
   const v = known[name];

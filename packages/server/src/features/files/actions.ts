@@ -202,15 +202,26 @@ export async function fileRow(svc: Services, appId: string, id: string): Promise
 }
 
 /**
- * Who may read a file: whoever may read its channel's messages, once a message carries it;
- * before that, only its uploader. Others get NOT_FOUND (or the channel's own answer).
+ * Who may download from a channel: its members (and server tokens). Reading a public channel's
+ * messages is not enough — a reader who has not joined sees the attachment objects but gets
+ * 403 for the bytes; a channel they cannot even read answers 404, as everywhere.
+ */
+export async function accessChannelFiles(svc: Services, caller: Caller, cid: string): Promise<void> {
+  const a = await accessChannelRead(svc.db, caller, cid);
+  if (!a.member && caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel to download its files');
+}
+
+/**
+ * Who may read a file: the channel's members, once a message carries it; before that, only
+ * its uploader. Others get NOT_FOUND, or FORBIDDEN when they can read the channel but are
+ * not in it.
  */
 export async function checkFileRead(svc: Services, caller: Caller, row: FileRow): Promise<void> {
   if (!row.messageId) {
     if (caller.kind === 'user' && caller.userId === row.userId) return;
     if (caller.kind !== 'server') throw notFound('File');
   }
-  await accessChannelRead(svc.db, caller, row.cid);
+  await accessChannelFiles(svc, caller, row.cid);
 }
 
 /** Cancel an upload no message carries yet (its uploader only); its bytes go with a job. */
@@ -252,7 +263,7 @@ export async function fileLinks(
       if (!readable.has(row.cid))
         readable.set(
           row.cid,
-          await accessChannelRead(svc.db, caller, row.cid).then(
+          await accessChannelFiles(svc, caller, row.cid).then(
             () => true,
             () => false,
           ),

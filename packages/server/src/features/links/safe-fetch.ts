@@ -13,8 +13,7 @@
  * - Tests only reach loopback: `allowHosts` (`host:port` entries) lets named test servers
  *   through. It is an explicit option, empty (off) by default.
  *
- * This is the base of link previews; the unfurl job (Open Graph, Twitter cards, oEmbed, the
- * re-hosted image) that will use it is not built yet.
+ * Link previews (unfurl.ts, jobs.ts) fetch every page, oEmbed document and image through it.
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
@@ -48,6 +47,11 @@ export interface SafeFetchOptions {
   /** DNS resolution (default: the system's, every address). */
   lookup?: Lookup;
   maxBytes?: number;
+  /**
+   * Past `maxBytes`, stop reading and answer what arrived (`truncated: true`) instead of
+   * refusing: a page's metadata is at its start, so an endless or huge page still has a card.
+   */
+  truncate?: boolean;
   timeoutMs?: number;
   maxRedirects?: number;
   /** Sent as `Accept`. */
@@ -59,6 +63,8 @@ export interface Fetched {
   status: number;
   contentType: string;
   body: Buffer;
+  /** Reading stopped at `maxBytes` (only with `truncate`). */
+  truncated: boolean;
 }
 
 const blocked = new BlockList();
@@ -150,19 +156,29 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promi
     if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && res.headers.location) {
       res.resume();
       if (hop >= (opts.maxRedirects ?? 3)) throw new FetchRefused('too-many-redirects', 'Too many redirects');
-      url = new URL(res.headers.location, url);
+      try {
+        url = new URL(res.headers.location, url);
+      } catch {
+        throw new FetchRefused('http', 'A redirect to something that is not a URL');
+      }
       continue;
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let truncated = false;
     try {
       for await (const c of res) {
-        size += (c as Buffer).length;
-        if (size > maxBytes) {
+        const chunk = c as Buffer;
+        if (size + chunk.length > maxBytes) {
           res.destroy();
-          throw new FetchRefused('too-large', `The answer is larger than ${maxBytes} bytes`);
+          if (!opts.truncate) throw new FetchRefused('too-large', `The answer is larger than ${maxBytes} bytes`);
+          chunks.push(chunk.subarray(0, maxBytes - size));
+          size = maxBytes;
+          truncated = true;
+          break;
         }
-        chunks.push(c as Buffer);
+        size += chunk.length;
+        chunks.push(chunk);
       }
     } catch (err) {
       if (err instanceof FetchRefused) throw err;
@@ -174,6 +190,7 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promi
       status: res.statusCode ?? 0,
       contentType: String(res.headers['content-type'] ?? ''),
       body: Buffer.concat(chunks),
+      truncated,
     };
   }
 }

@@ -13,6 +13,8 @@ import type { Services } from '../../services.js';
 import { checkPost, loadChannel, RANK } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
+import { UNFURL } from '../links/job-names.js';
+import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
@@ -128,7 +130,10 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
   let sent: JobResult;
-  if (input.parent_id || input.quoted_message_id || input.attachments?.length) {
+  // A message with links needs its unfurl job enqueued in its own transaction, which the
+  // group commit's single statement does not take: it goes the one-send way.
+  const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
@@ -138,6 +143,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   }
   // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
+  if (links) svc.jobs.wake(UNFURL.name);
   svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
@@ -214,6 +220,8 @@ async function sendOne(
         mentionedHere: mentions.hereFlag,
         mentionedChannel: mentions.channel,
         attachments,
+        previews: [],
+        hiddenPreviews: [],
         pinnedAt: null,
         pinnedBy: null,
         editedAt: null,
@@ -261,6 +269,9 @@ async function sendOne(
         returning seq`,
       );
       if (written.length === 0) throw new DuplicateId();
+      // The outbox of DESIGN.md: the unfurl job exists exactly when the message commits.
+      if (svc.config.linkPreviews && previewUrls(input.text).length > 0)
+        await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
       out.push({ to: 'channel', appId, cid, event, frame });
       await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
       if (mentions.channel) {
@@ -303,7 +314,8 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);
   if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
   const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
-  return withTransaction(svc, async (tx, out) => {
+  let unfurl = false;
+  const edited = await withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const [cur] = await tx
       .select()
@@ -316,6 +328,8 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
       select ${appId}, ${id}, coalesce(max(version), 0) + 1, ${cur.text}, ${cur.editedAt ?? cur.createdAt}
       from ${schema.messageVersions} where app_id = ${appId} and message_id = ${id}`);
     const at = new Date();
+    // Cards of URLs the edit took out go at once; URLs it brought in get a job.
+    const links = editedLinks(cur, text, svc.config.linkPreviews);
     const [row] = await tx
       .update(schema.messages)
       .set({
@@ -325,9 +339,14 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
         mentionedUsers: mentions.users,
         mentionedHere: mentions.hereFlag,
         mentionedChannel: mentions.channel,
+        previews: links.previews,
       })
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)))
       .returning();
+    if (links.unfurl) {
+      await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
+      unfurl = true;
+    }
     const message = (await enrichMessages(tx, appId, null, [row!]))[0] as Message;
     await logEvents(tx, out, appId, [
       { type: 'message.updated', cid: row!.cid, seq, created_at: at.toISOString(), message },
@@ -336,6 +355,31 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
     await flagMentions(tx, out, appId, row!, mentions, me.userId, message, new Set(cur.mentionedUsers));
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
+  if (unfurl) svc.jobs.wake(UNFURL.name);
+  return edited;
+}
+
+/**
+ * An edit's effect on the message's previews: the cards of URLs still in the text (as the
+ * new text writes them), and whether some URL now lacks one (and is not removed by the author).
+ */
+function editedLinks(
+  cur: MessageRow,
+  text: string,
+  enabled: boolean,
+): { previews: MessageRow['previews']; unfurl: boolean } {
+  const hidden = new Set(cur.hiddenPreviews);
+  const had = new Map(cur.previews.map((p) => [normalizeUrl(p.url), p]));
+  const previews: MessageRow['previews'] = [];
+  let unfurl = false;
+  for (const url of previewUrls(text)) {
+    const key = normalizeUrl(url);
+    if (!key || hidden.has(key)) continue;
+    const card = had.get(key);
+    if (card) previews.push({ ...card, url });
+    else unfurl = enabled;
+  }
+  return { previews, unfurl };
 }
 
 /** Soft delete: the message keeps its seq and place but loses its text. Authors and moderators. */

@@ -42,6 +42,7 @@ export function presentMessage(row: MessageRow, opts: PresentOptions = {}): Mess
     deleted_at: iso(row.deletedAt),
     // A deleted message shows none of its files.
     attachments: row.type === 'deleted' ? [] : row.attachments,
+    previews: row.type === 'deleted' ? [] : row.previews,
   };
   if (opts.user !== undefined) m.user = opts.user ? presentUser(opts.user) : null;
   if (opts.quoted !== undefined) {

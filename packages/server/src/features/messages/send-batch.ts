@@ -353,6 +353,8 @@ async function writeBatch(
       mentionedHere: job.mentions.hereFlag,
       mentionedChannel: false,
       attachments: [],
+      previews: [],
+      hiddenPreviews: [],
       pinnedAt: null,
       pinnedBy: null,
       editedAt: null,

@@ -3,7 +3,7 @@
  * it with `drizzle-kit generate` (see `npm run db:generate`) and are never edited after they
  * land. Every table but `apps` is keyed by `app_id` first: tenancy is part of every key.
  */
-import type { Attachment } from '@parley/protocol';
+import type { Attachment, LinkPreview, PreviewImage } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -132,6 +132,10 @@ export const messages = pgTable(
     mentionedChannel: boolean('mentioned_channel').notNull().default(false),
     /** The message's files as the wire shows them (features/files), kept current by the image job. */
     attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
+    /** Link previews as the wire shows them (features/links), written by the unfurl job. */
+    previews: jsonb('previews').$type<LinkPreview[]>().notNull().default([]),
+    /** URLs whose preview the author removed: the unfurl job never adds them back. */
+    hiddenPreviews: jsonb('hidden_previews').$type<string[]>().notNull().default([]),
     pinnedAt: ts('pinned_at'),
     pinnedBy: text('pinned_by'),
     editedAt: ts('edited_at'),
@@ -461,4 +465,33 @@ export const files = pgTable(
     index('files_user_idx').on(t.appId, t.userId),
     index('files_message_idx').on(t.appId, t.messageId),
   ],
+);
+
+/**
+ * The link preview cache (features/links): one row per app and URL (its SHA-256, the URL
+ * without its fragment), good until `expires_at`. A failed or empty unfurl is kept too, for a
+ * shorter time, so a dead link is not fetched again for every message that carries it. Keyed
+ * by app like every other table: one tenant's links never show in another's cache.
+ */
+export const linkPreviews = pgTable(
+  'link_previews',
+  {
+    appId: uuid('app_id').notNull(),
+    urlHash: text('url_hash').notNull(),
+    url: text('url').notNull(),
+    /** ok (a card), empty (the page had nothing to show), failed (the fetch did not work). */
+    status: text('status').notNull(),
+    finalUrl: text('final_url'),
+    title: text('title'),
+    description: text('description'),
+    siteName: text('site_name'),
+    kind: text('kind'),
+    /** The re-hosted image (paths of its thumbnails), if the page named one that decoded. */
+    image: jsonb('image').$type<PreviewImage | null>(),
+    /** Why it failed (for operators), never shown to users. */
+    error: text('error'),
+    fetchedAt: ts('fetched_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.urlHash] })],
 );

@@ -140,6 +140,8 @@ export class JobQueue {
   private readonly running = new Set<Running>();
   private readonly loops: Promise<void>[] = [];
   private readonly wakers = new Map<string, () => void>();
+  /** Kinds woken since their loop last began a fetch (a wake during a fetch is not lost). */
+  private readonly woken = new Set<string>();
   private started = false;
   private stopping = false;
   private retry: NodeJS.Timeout | undefined;
@@ -295,6 +297,7 @@ export class JobQueue {
 
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
   wake(name: string): void {
+    this.woken.add(name);
     this.wakers.get(name)?.();
   }
 
@@ -308,6 +311,9 @@ export class JobQueue {
         continue;
       }
       let jobs: PgBoss.JobWithMetadata<object>[] = [];
+      // A wake from here on may be for a job this fetch does not see yet (committed after
+      // its snapshot): remembered, so the loop looks again instead of sleeping a full poll.
+      this.woken.delete(kind.name);
       try {
         jobs = await this.boss.fetch(kind.name, { batchSize: concurrency - mine, includeMetadata: true });
       } catch (err) {
@@ -323,6 +329,7 @@ export class JobQueue {
         break;
       }
       if (jobs.length === 0) {
+        if (this.woken.has(kind.name)) continue;
         await new Promise<void>((r) => {
           const t = setTimeout(r, this.opts.pollMs);
           t.unref();
