@@ -12,13 +12,27 @@
  * generated one is kept in `<data>/admin-token` so the operator can read it again, and
  * `buildServer` hands it back once so `parley start` can print it on first start.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Sealer {
   seal(plain: string): string;
   open(sealed: string): string;
+  /**
+   * A keyed digest (HMAC-SHA-256) of `parts` under a key derived from the master key for
+   * `purpose`: ids only this server can compute from content (whoever holds the content alone
+   * cannot tell whether the server has it).
+   */
+  mac(purpose: string, ...parts: (string | Buffer)[]): Buffer;
 }
 
 function parseKey(raw: string): Buffer {
@@ -43,7 +57,24 @@ export function loadMasterKey(configured: string | undefined, dataDir: string): 
 
 /** AES-256-GCM sealing: `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */
 export function createSealer(key: Buffer): Sealer {
+  const macKeys = new Map<string, Buffer>();
   return {
+    mac(purpose, ...parts) {
+      let k = macKeys.get(purpose);
+      if (!k) {
+        k = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `parley mac: ${purpose}`, 32));
+        macKeys.set(purpose, k);
+      }
+      const h = createHmac('sha256', k);
+      // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+      for (const p of parts) {
+        const b = typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(b.length);
+        h.update(len).update(b);
+      }
+      return h.digest();
+    },
     seal(plain) {
       const iv = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', key, iv);

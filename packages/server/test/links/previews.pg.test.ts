@@ -308,6 +308,14 @@ describe('link previews', () => {
     expect(hits.get('/og-cached')).toBe(1);
     expect(hits.get('/img.png')).toBe(imageHits);
 
+    // Another page with the same og:image: fetched, but its picture is stored once — the same
+    // content-addressed image as the first card's, not a copy per page or per cache refresh.
+    const third = await send('alice', `${site}/og-same-image`);
+    await unfurled(third.body.message.id);
+    const again = await getMessage(third.body.message.id);
+    expect(hits.get('/og-same-image')).toBe(1);
+    expect(again.previews[0].image.url).toBe(m.previews[0].image.url);
+
     // The cache belongs to the app: another tenant's message is fetched for it.
     const other = await h.createApp('other');
     await h.users(other, [{ id: 'alice' }]);
@@ -321,7 +329,10 @@ describe('link previews', () => {
     const theirs = await send('alice', `${site}/og-cached`, other);
     await unfurled(theirs.body.message.id);
     expect(hits.get('/og-cached')).toBe(2);
-    expect((await getMessage(theirs.body.message.id, 'alice', other)).previews).toHaveLength(1);
+    const theirCards = (await getMessage(theirs.body.message.id, 'alice', other)).previews;
+    expect(theirCards).toHaveLength(1);
+    // The same picture in another app is that app's own object.
+    expect(theirCards[0].image.url).toMatch(new RegExp(`^/v1/link-images/${other.id}/`));
   });
 
   it('fetches nothing from private addresses that are not on the test allow-list', async () => {

@@ -10,7 +10,7 @@
  * `message.updated`, published after commit. Idempotent: a second run finds the cards cached
  * and the message already carrying them, and writes nothing.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type LinkPreview, type PreviewImage, THUMB_SIZES } from '@parley/protocol';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { fileTypeFromBuffer } from 'file-type';
@@ -51,6 +51,19 @@ function fetchOptions(svc: Services): SafeFetchOptions {
  */
 const RASTER = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif']);
 
+/**
+ * A preview image's id, in the shape of a UUID: a keyed digest (the server's own key) of its
+ * app and its bytes. The same picture — one og:image behind many pages, or a page fetched again
+ * when its card expires — is stored once per app, so re-hosting does not grow the store with
+ * every refresh of the cache; and as only the server can compute it, the path stays a
+ * capability that someone holding the picture cannot derive.
+ */
+export function contentId(svc: Services, appId: string, bytes: Buffer): string {
+  const h = svc.sealer.mac('link-image', appId, bytes).toString('hex');
+  const variant = (8 | (Number.parseInt(h[16] as string, 16) & 3)).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Decode and store an image as WebP thumbnails; null when it is not a raster image that decodes. */
 async function rehost(svc: Services, appId: string, bytes: Buffer): Promise<PreviewImage | null> {
   const type = await fileTypeFromBuffer(bytes.subarray(0, 4100));
@@ -63,7 +76,7 @@ async function rehost(svc: Services, appId: string, bytes: Buffer): Promise<Prev
   } catch {
     return null; // not an image sharp can read: the card goes without one
   }
-  const id = randomUUID();
+  const id = contentId(svc, appId, bytes);
   const thumbs: Record<string, string> = {};
   for (const [size, webp] of made.thumbs) {
     await svc.storage.store.putBytes(linkImageKey(appId, id, String(size)), webp, { contentType: 'image/webp' });

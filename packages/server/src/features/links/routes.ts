@@ -89,7 +89,7 @@ async function serveImage(svc: Services, reply: FastifyReply, key: string) {
   } catch {
     throw notFound('Image');
   }
-  // The id is new for every image made, so the bytes behind a path never change.
+  // The id is the picture's own (a hash of its bytes), so the bytes behind a path never change.
   reply.header('cache-control', 'public, max-age=31536000, immutable');
   reply.header('content-length', size);
   reply.type('image/webp');

@@ -4,6 +4,7 @@
  * through the official AWS SDK. Keys are `<app id>/<file id>[.<variant>]`, made by the server
  * only, never from user input.
  */
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -84,7 +85,8 @@ export class LocalStore implements BlobStore {
   async putBytes(key: string, bytes: Buffer): Promise<void> {
     const to = this.pathOf(key);
     await mkdir(path.dirname(to), { recursive: true });
-    const tmp = `${to}.${process.pid}.tmp`;
+    // Unique per write: two writers of one key (content-addressed keys) never share a temp file.
+    const tmp = `${to}.${process.pid}.${randomUUID()}.tmp`;
     await pipeline(
       (async function* () {
         yield bytes;
