@@ -16,11 +16,12 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generate } from 'otplib';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAccount, buildWorkspace, join, ok } from '../../../packages/server/test/accounts/helpers.js';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 /** A code that none of the windows the server takes (one step either side of now) shows. */
 async function wrongCode(secret: string): Promise<string> {
@@ -31,18 +32,6 @@ async function wrongCode(secret: string): Promise<string> {
   return String(n).padStart(6, '0');
 }
 
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAccount, buildWorkspace, join, ok } from '../../../packages/server/test/accounts/helpers.js';
-import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
-  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
-
 const PASSWORD = 'correct horse battery';
 const EMAIL = 'dee@example.com';
 const WAIT = { timeout: 15_000 };
@@ -50,7 +39,7 @@ const WAIT = { timeout: 15_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 
 async function signIn(page: Page): Promise<void> {
   const form = page.getByRole('form', { name: 'Sign in' });
@@ -66,34 +55,16 @@ async function openPreferences(page: Page): Promise<void> {
 
 describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in Chromium', () => {
   beforeAll(async () => {
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
-    h = await startHarness({ webDir });
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   it('sessions: sign out another browser; 2FA: set up, sign out, sign in with a TOTP code', {

@@ -9,32 +9,20 @@
  * Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Without it the
  * suite is skipped, unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Message, uuidv7 } from '@parley/protocol';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { logEvents, takeSeqs, withTransaction } from '../../../packages/server/src/features/events/log.js';
 import { presentMessage } from '../../../packages/server/src/features/messages/present.js';
 import { schema } from '../../../packages/server/src/platform/db/index.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { APP_ROOT, buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = path.join(APP_ROOT, 'test', 'screenshots');
 const DOCS_SHOT = fileURLToPath(new URL('../../../docs/screenshot.png', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-
-if (!haveBrowser) {
-  if (process.env.PARLEY_REQUIRE_BROWSER === '1')
-    throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
-  console.warn(
-    `web e2e skipped: ${CHROMIUM} is missing (apt-get install chromium; PARLEY_REQUIRE_BROWSER=1 fails instead)`,
-  );
-}
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 10_000 };
@@ -56,7 +44,7 @@ interface Person {
 let h: Harness;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 let ada: Person;
 let bob: Person;
 let workspaceId: string;
@@ -146,30 +134,10 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     // Build from the current sources into a folder of our own, then serve that.
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-    // A production build, as `npm run build` makes it (vitest sets NODE_ENV=test, which would
-    // bundle React's development build).
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
-    h = await startHarness({ webDir });
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     ada = await person('Ada Lovelace', 'ada@example.com');
     bob = await person('Bob Builder', 'bob@example.com');
   }, 120_000);
@@ -186,7 +154,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   it('serves the app at / with its manifest, and pages fall back to index.html', async () => {

@@ -10,23 +10,14 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
-  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+import { APP_ROOT, buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 20_000 };
@@ -34,7 +25,7 @@ const WAIT = { timeout: 20_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 let pages: http.Server;
 let site: string;
 /** Ada's and Bob's pages, signed in by the first test; later tests go on from there. */
@@ -63,14 +54,7 @@ async function signUp(page: Page, name: string, email: string): Promise<void> {
 
 describe.skipIf(!haveBrowser)('files in the web app', () => {
   beforeAll(async () => {
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-files-'));
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
+    web = await buildWebApp();
     const png = await sharp({ create: { width: 640, height: 320, channels: 3, background: '#e07020' } })
       .png()
       .toBuffer();
@@ -89,20 +73,9 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
     const pagesPort = (pages.address() as AddressInfo).port;
     site = `http://127.0.0.1:${pagesPort}`;
-    h = await startHarness({ webDir, jobPollMs: 100, previewAllowHosts: [`127.0.0.1:${pagesPort}`] });
+    h = await startHarness({ webDir: web.dir, jobPollMs: 100, previewAllowHosts: [`127.0.0.1:${pagesPort}`] });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {
@@ -110,7 +83,7 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     await h?.close();
     pages?.closeAllConnections();
     await new Promise((r) => (pages ? pages.close(r) : r(null)));
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   it('Ada drops an image, Bob sees the thumbnail live and opens the lightbox', async () => {

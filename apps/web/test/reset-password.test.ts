@@ -8,22 +8,12 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../packages/server/src/platform/config.js';
 import { startSmtp, type TestSmtp } from '../../../packages/server/test/accounts/smtp.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
-  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a fresh spring morning';
@@ -34,46 +24,28 @@ let h: Harness;
 let smtp: TestSmtp;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 
 describe.skipIf(!haveBrowser)('forgot password in Chromium', () => {
   beforeAll(async () => {
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
+    web = await buildWebApp();
     smtp = await startSmtp();
     h = await startHarness({
-      webDir,
+      webDir: web.dir,
       smtpUrl: smtp.url,
       signin: { ...defaultConfig().signin, perIp: 100_000, perAccount: 100_000, lockAfter: 3 },
     });
     base = await h.listen();
     // Links in mail lead to this server (the port is known only now).
     h.config.publicUrl = base;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
     await smtp?.close();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   it('locked out → forgot password → the mail → a new password → signed in', { timeout: 90_000 }, async () => {

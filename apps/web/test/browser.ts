@@ -1,0 +1,58 @@
+/**
+ * What the web app's Chromium tests share: Debian's Chromium (never a downloaded browser), a
+ * production build of the app from its current sources, and the browser's launch flags.
+ *
+ * Without /usr/bin/chromium a suite is skipped (`describe.skipIf(!haveBrowser)`), unless
+ * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure: importing this module then throws.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import { build } from 'vite';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const haveBrowser = existsSync(CHROMIUM);
+
+if (!haveBrowser) {
+  if (process.env.PARLEY_REQUIRE_BROWSER === '1')
+    throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+  console.warn(
+    `web browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; PARLEY_REQUIRE_BROWSER=1 fails instead)`,
+  );
+}
+
+/**
+ * Build the app from the current sources into a folder of its own, as `npm run build` makes it
+ * (vitest sets NODE_ENV=test, which would bundle React's development build). Answers the folder
+ * and how to remove it.
+ */
+export async function buildWebApp(): Promise<{ dir: string; remove(): void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
+  } finally {
+    process.env.NODE_ENV = env;
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Chromium, headless, without the background traffic a test does not want. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
