@@ -8,7 +8,7 @@
  *
  *   node --conditions=@parley/source --import tsx bench/search.ts
  *        [--messages 1000000] [--pg postgres://…] [--pglite] [--rounds 5] [--sends 3000] [--keep]
- *        [--sends-only] [--send-rounds 3]
+ *        [--sends-only] [--send-rounds 3] [--db parley_search_… (reuse a --keep run's database)]
  *
  * PostgreSQL by default (a database of its own, dropped at the end unless --keep); `--pglite`
  * runs the same on embedded PGlite (use --messages 100000 there). Loopback only; bounded by
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     /** Interleaved pairs of send runs, with and without the search trigger and indexes. */
     'send-rounds': { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    /** Reuse a database a `--keep` run left (its name, printed at the end): no seeding. */
+    db: { type: 'string' },
     /** Only the send comparison (the queries need the same seeded database, but take minutes). */
     'sends-only': { type: 'boolean', default: false },
   },
@@ -180,32 +182,41 @@ async function main(): Promise<void> {
     backend = 'PGlite (in process)';
   } else {
     const url = values.pg as string;
-    const name = `parley_search_${randomBytes(3).toString('hex')}`;
+    const name = values.db ?? `parley_search_${randomBytes(3).toString('hex')}`;
+    if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`--db ${name}: not a database name`);
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
-    await admin.query(`create database ${name}`);
+    if (!values.db) await admin.query(`create database ${name}`);
     backend = `PostgreSQL ${(await admin.query('show server_version')).rows[0].server_version}`;
     const u = new URL(url);
     u.pathname = `/${name}`;
     database = await openDatabase({ url: u.toString(), poolSize: 40 });
     await runMigrations(database);
     dropDb = async () => {
-      if (!values.keep) await admin.query(`drop database if exists ${name} with (force)`);
+      if (!values.keep && !values.db) await admin.query(`drop database if exists ${name} with (force)`);
       else log(`kept database ${name}`);
       await admin.end();
     };
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-search-bench-'));
   const server = await buildServer(
-    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0 }),
+    // A fixed master key: a kept database's app secret opens again in a later run (--db).
+    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0, masterKey: '42'.repeat(32) }),
     { database, migrate: false, logger: false },
   );
   try {
-    const app = await server.svc.apps.create('search-bench');
+    const [kept] = values.db
+      ? await rows<{ id: string; api_key: string }>(
+          database.db,
+          sql`select id, api_key from apps where name = 'search-bench' order by created_at limit 1`,
+        )
+      : [];
+    if (values.db && !kept) throw new Error(`--db ${values.db}: no search-bench app in it`);
+    const app = kept ?? (await server.svc.apps.create('search-bench'));
     const appCtx = await server.svc.apps.byKey(app.api_key);
     if (!appCtx) throw new Error('app not found');
-    log(`search bench on ${backend}: ${N.toLocaleString('en')} messages`);
-    await seed(database, app.id);
+    log(`search bench on ${backend}: ${N.toLocaleString('en')} messages${kept ? ' (reused)' : ''}`);
+    if (!kept) await seed(database, app.id);
     const caller: Caller = { kind: 'user', app: appCtx, userId: 'u3' };
 
     // Queries, interleaved: round 1 runs each query once, round 2 again, …
