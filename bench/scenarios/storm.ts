@@ -15,9 +15,11 @@
  * Measured: time until every client is back (and resynced), server CPU spent on it.
  * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
+
+import path from 'node:path';
 import { Generators } from '../lib/generators.js';
 import { pct } from '../lib/hist.js';
-import { procStats } from '../lib/proc.js';
+import { type Child, procStats } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   EJABBERD_TEMPLATE,
@@ -136,6 +138,10 @@ export async function storm(
         traffic.catch(() => {});
         await sleep(1500);
         const pid = server.pids[0] as number;
+        // A CPU profile of Parley over the storm (BENCH_PROFILE_DIR), for DevTools.
+        const profileDir = kind === 'parley' ? process.env.BENCH_PROFILE_DIR : undefined;
+        const node = server.nodes[0] as Child;
+        if (profileDir) await node.call('profileStart');
         const cpu0 = procStats(pid).cpuMs;
         log(`${label}: dropping all ${N} sockets`);
         const s = await progressWhile(
@@ -144,6 +150,10 @@ export async function storm(
           `${label}: reconnecting`,
         );
         const cpu1 = procStats(pid).cpuMs;
+        if (profileDir)
+          log(
+            `  profile: ${await node.call('profileStop', { file: path.join(profileDir, `storm-${label}-${Date.now()}.cpuprofile`) })}`,
+          );
         if (resyncs(kind)) await sleep(2000);
         await gens.stopSend();
         const sent = await traffic;
