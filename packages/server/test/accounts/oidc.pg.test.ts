@@ -268,12 +268,35 @@ describe('sign-in with an OpenID Connect provider', () => {
   });
 });
 
-describe('a provider that is down', () => {
+describe('the OpenAPI document', () => {
+  it('documents start and the callback', async () => {
+    const doc = ok(await send(h, { method: 'GET', url: '/v1/openapi.json' }));
+    const startOp = doc.paths['/v1/auth/oidc/start']?.post;
+    expect(Object.keys(startOp?.responses ?? {}).sort()).toEqual(['200', '400', '403', '404', '415', '429', '503']);
+    expect(startOp.security).toEqual([]);
+    const callback = doc.paths['/v1/auth/oidc/callback']?.get;
+    expect(Object.keys(callback?.responses ?? {})).toEqual(['303']);
+    expect(callback.description).toContain('oidc_error');
+  });
+});
+
+describe('a server without a provider, and a provider that is down', () => {
   let down: Harness | undefined;
+  let none: Harness | undefined;
   let back: TestProvider | undefined;
   afterAll(async () => {
     await down?.close();
+    await none?.close();
     await back?.stop();
+  });
+
+  it('offers none without configuration: options say null, start is NOT_FOUND, the callback refuses', async () => {
+    none = await startHarness({ publicUrl: PUBLIC }, { database: h.database });
+    expect(ok(await send(none, { method: 'GET', url: '/v1/auth/options' })).oidc).toBeNull();
+    expectError(await start({}, none), 'NOT_FOUND');
+    const r = await send(none, { method: 'GET', url: '/v1/auth/oidc/callback?code=x&state=y' });
+    expect(r.status).toBe(303);
+    expect(new URL(String(r.headers.location)).searchParams.get('oidc_error')).toBe('NOT_FOUND');
   });
 
   it('does not stop the server; starting answers UNAVAILABLE until it is back, then works', async () => {

@@ -1,12 +1,14 @@
 /**
  * Routes of sign-in with an OpenID Connect provider (oidc.ts): start, from the web app's
  * page (JSON, behind the same CSRF guard as every account write), and the callback, the
- * browser's return from the provider, answered with redirects into the web app. Registered
- * only when a provider is configured (PARLEY_OIDC_*); without one both paths are 404.
+ * browser's return from the provider, answered with redirects into the web app. Always
+ * registered (and so in the OpenAPI document); without a provider (PARLEY_OIDC_*) start is
+ * NOT_FOUND and the callback redirects with `oidc_error=NOT_FOUND`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, OidcStartBody, OidcStartResponse } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
+import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { finishOidcSignIn, OIDC_CALLBACK_PATH, OidcProvider, startOidcSignIn } from './oidc.js';
 import { accountRequestGuard, setSessionCookie } from './sessions.js';
@@ -14,10 +16,13 @@ import { accountRequestGuard, setSessionCookie } from './sessions.js';
 export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     const cfg = svc.config.oidc;
-    if (!cfg) return;
-    const provider = new OidcProvider(cfg, svc.log);
+    const provider = cfg ? new OidcProvider(cfg, svc.log) : null;
     // Discovery starts now but is not waited for: a provider that is down delays nothing.
-    provider.warm();
+    provider?.warm();
+    const configured = () => {
+      if (!provider) throw new ApiError('NOT_FOUND', 'No OpenID Connect provider is configured on this server');
+      return provider;
+    };
 
     app.addHook('onRequest', accountRequestGuard(svc.config.allowedOrigins));
     app.addHook('onSend', async (_req, reply) => {
@@ -34,13 +39,14 @@ export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
             'Navigate the browser to authorization_url (authorization code flow with PKCE S256, state and nonce). ' +
             'The provider sends it back to GET /v1/auth/oidc/callback. 503 UNAVAILABLE (details.reason `unavailable`) ' +
             'while the provider cannot be reached; 429 RATE_LIMITED past the sign-in attempts per IP. ' +
-            'Only when GET /v1/auth/options answers an `oidc` provider (404 otherwise).',
+            '404 NOT_FOUND when no provider is configured (GET /v1/auth/options answers `oidc: null`).',
           security: [],
           body: OidcStartBody,
           response: {
             200: OidcStartResponse,
             400: ErrorBody,
             403: ErrorBody,
+            404: ErrorBody,
             415: ErrorBody,
             429: ErrorBody,
             503: ErrorBody,
@@ -48,7 +54,7 @@ export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => ({
-        authorization_url: await startOidcSignIn(svc, provider, req, reply, req.body.return_to ?? '/'),
+        authorization_url: await startOidcSignIn(svc, configured(), req, reply, req.body.return_to ?? '/'),
       }),
     );
 
@@ -73,7 +79,7 @@ export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
       async (req, reply) => {
         const web = svc.config.publicUrl ?? '';
         try {
-          const r = await finishOidcSignIn(svc, provider, req, reply);
+          const r = await finishOidcSignIn(svc, configured(), req, reply);
           if (r.kind === 'signed_in') {
             setSessionCookie(req, reply, r.token);
             return reply.redirect(`${web}${r.returnTo}`, 303);
