@@ -54,6 +54,8 @@ export async function startProvider(redirectUris: string[], port = 0): Promise<T
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
     cookies: { keys: ['oidc-test-cookie-key-0123456789'] },
+    // Fixed lifetimes (the defaults are functions that print a notice each time they run).
+    ttl: { AccessToken: 600, AuthorizationCode: 60, Grant: 3600, IdToken: 600, Interaction: 600, Session: 3600 },
     async findAccount(_ctx, sub) {
       if (!people.has(sub)) return undefined;
       return { accountId: sub, claims: async () => ({ sub, ...people.get(sub) }) };
