@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountForClaims } from '../../src/features/accounts/oidc.js';
 import { rows } from '../../src/platform/db/index.js';
 import { type Harness, startHarness } from '../harness.js';
 import {
@@ -81,9 +82,9 @@ async function toCallback(subject: string, returnTo?: string): Promise<{ url: st
 }
 
 /** The browser arriving at the callback (inject: path and query of the URL), with `cookie`. */
-const arrive = (url: string, cookie: string | null) => {
+const arrive = (url: string, cookie: string | null, server = h) => {
   const u = new URL(url);
-  return send(h, { method: 'GET', url: u.pathname + u.search, headers: cookie ? { cookie } : {} });
+  return send(server, { method: 'GET', url: u.pathname + u.search, headers: cookie ? { cookie } : {} });
 };
 
 /** The whole flow as `subject`: the callback's answer. */
@@ -99,7 +100,7 @@ function expectRefused(r: Res, code: string, reason: string): void {
   expect(loc.origin + loc.pathname).toBe(`${PUBLIC}/signin`);
   expect({ code: loc.searchParams.get('oidc_error'), reason: loc.searchParams.get('oidc_reason') }).toEqual({
     code,
-    reason,
+    reason: reason || null,
   });
   expect(cookieOf(r, 'parley_session')).toBeNull();
 }
@@ -268,6 +269,36 @@ describe('sign-in with an OpenID Connect provider', () => {
   });
 });
 
+describe('an ordinary sign-in after the provider', () => {
+  it('is refused while the account is locked', async () => {
+    const mail = email('locked');
+    idp.people.set('sub-locked', { email: mail, email_verified: true });
+    const who = signedIn(await oidcSignIn('sub-locked'));
+    const { account } = ok(await who.me());
+    await h.database.db.execute(
+      sql`update accounts set locked_until = now() + interval '1 hour' where id = ${account.id}`,
+    );
+    expectRefused(await oidcSignIn('sub-locked'), 'ACCOUNT_LOCKED', '');
+    await h.database.db.execute(sql`update accounts set locked_until = null where id = ${account.id}`);
+    signedIn(await oidcSignIn('sub-locked'));
+  });
+
+  it('makes one account when two first sign-ins of one person race', async () => {
+    const mail = email('racer');
+    const claims = { issuer: idp.issuer, subject: 'sub-racer', email: mail, emailVerified: true, name: 'Racer' };
+    const cfg = h.config.oidc as NonNullable<typeof h.config.oidc>;
+    const svc = h.server.svc;
+    const made = await Promise.all([1, 2, 3].map(() => accountForClaims(svc, cfg, claims)));
+    expect(new Set(made.map((a) => a.id)).size).toBe(1);
+    const count = await rows<{ n: number }>(
+      h.database.db,
+      sql`select count(*)::int as n from accounts where lower(email) = lower(${mail})`,
+    );
+    expect(count[0]?.n).toBe(1);
+    expect(await identities(made[0]?.id as string)).toEqual([{ issuer: idp.issuer, subject: 'sub-racer' }]);
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('documents start and the callback', async () => {
     const doc = ok(await send(h, { method: 'GET', url: '/v1/openapi.json' }));
@@ -326,7 +357,15 @@ describe('a server without a provider, and a provider that is down', () => {
     ok(await signInRaw(down, { email: who.account.email, password: PASSWORD }));
     // The provider comes up on that port: the next start discovers it.
     back = await startProvider([CALLBACK], port);
-    const again = ok(await start({}, down));
-    expect(new URL(again.authorization_url).origin).toBe(issuer);
+    const again = await start({}, down);
+    const { authorization_url } = ok(again);
+    expect(new URL(authorization_url).origin).toBe(issuer);
+    // Down again between the provider's pages and the return: the callback says so.
+    back.people.set('sub-midway', { email: email('midway'), email_verified: true });
+    const url = await signInAt(authorization_url, 'sub-midway', CALLBACK);
+    await back.stop();
+    const r2 = await arrive(url, cookieOf(again, 'parley_oidc'), down);
+    expectRefused(r2, 'UNAVAILABLE', 'unavailable');
+    expect((await send(down, { method: 'GET', url: '/healthz' })).status).toBe(200);
   });
 });
