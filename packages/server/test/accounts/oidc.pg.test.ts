@@ -130,7 +130,10 @@ describe('sign-in with an OpenID Connect provider', () => {
   it('makes a new account for a new verified email, marked verified, with a listed session', async () => {
     const mail = email('newcomer');
     idp.people.set('sub-new', { email: mail, email_verified: true, name: 'New Comer' });
-    const who = signedIn(await oidcSignIn('sub-new', '/w/abc?x=1'), '/w/abc?x=1');
+    const r = await oidcSignIn('sub-new', '/w/abc?x=1');
+    const who = signedIn(r, '/w/abc?x=1');
+    // The flow's cookie is cleared in the same answer that sets the session's.
+    expect(String(r.headers['set-cookie'])).toContain('parley_oidc=; Max-Age=0');
     const { account } = ok(await who.me());
     expect(account).toMatchObject({ email: mail, name: 'New Comer', email_verified: true, two_factor_enabled: false });
     expect(await identities(account.id)).toEqual([{ issuer: idp.issuer, subject: 'sub-new' }]);
@@ -220,6 +223,13 @@ describe('sign-in with an OpenID Connect provider', () => {
     expectRefused(await arrive(url, other), 'FORBIDDEN', 'invalid_state');
     // Garbage in the query is a refusal too, never a 500.
     expectRefused(await arrive(`${CALLBACK}?code=%00&state=%ff&iss=x`, flow), 'FORBIDDEN', 'invalid_state');
+  });
+
+  it('refuses an error answered by the provider (the person declined)', async () => {
+    const r = await start();
+    const state = new URL(ok(r).authorization_url).searchParams.get('state') as string;
+    const url = `${CALLBACK}?${new URLSearchParams({ error: 'access_denied', state, iss: idp.issuer })}`;
+    expectRefused(await arrive(url, cookieOf(r, 'parley_oidc')), 'FORBIDDEN', 'provider_error');
   });
 
   it('refuses a replayed code: the first use signs in, the second does not', async () => {

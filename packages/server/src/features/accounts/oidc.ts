@@ -201,6 +201,11 @@ export interface OidcClaims {
   name: string | null;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+const EMAIL = /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/;
+
 const isUnavailable = (err: unknown) =>
   err instanceof TypeError ||
   (err instanceof client.ClientError && (err.code === 'OAUTH_TIMEOUT' || err.code === 'OAUTH_ABORT'));
@@ -239,10 +244,13 @@ export async function finishOidcSignIn(
     const info = await client.fetchUserInfo(cfg, tokens.access_token, id.sub);
     const email = typeof info.email === 'string' ? info.email : typeof id.email === 'string' ? id.email : null;
     const verified = typeof info.email === 'string' ? info.email_verified : id.email_verified;
+    // What is stored must be storable: no control characters (NUL cannot go into PostgreSQL text).
+    if (id.sub.length > 255 || CONTROL.test(id.sub))
+      throw refuse('provider_error', 'The provider sent an unusable subject');
     claims = {
       issuer: id.iss,
       subject: id.sub,
-      email: email && email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email) ? email : null,
+      email: email && email.length <= 254 && EMAIL.test(email) ? email : null,
       emailVerified: verified === true,
       name: typeof info.name === 'string' ? info.name : typeof id.name === 'string' ? id.name : null,
     };
