@@ -224,7 +224,8 @@ export async function finishOidcSignIn(
   void reply.header('set-cookie', oidcCookie(req, '', 0));
   await limitSignin(svc, req, null);
   const pending = openPending(svc, readOidcCookie(req.headers.cookie));
-  const query = new URLSearchParams(req.url.split('?')[1] ?? '');
+  const q = req.url.indexOf('?');
+  const query = new URLSearchParams(q < 0 ? '' : req.url.slice(q + 1));
   const state = query.get('state') ?? '';
   if (!pending || !sameText(state, pending.state))
     throw refuse('invalid_state', 'This sign-in was not started here, or took too long: start again');
