@@ -175,7 +175,10 @@ describe('sign-in with an OpenID Connect provider', () => {
     const owner = await buildAccount(h, 'Vera');
     await markVerified(owner.account.id);
     idp.people.set('sub-vera', { email: owner.account.email, email_verified: false });
-    expectRefused(await oidcSignIn('sub-vera'), 'FORBIDDEN', 'email_unverified');
+    const r = await oidcSignIn('sub-vera', '/w/x');
+    expectRefused(r, 'FORBIDDEN', 'email_unverified');
+    // Where the person was going is kept, for signing in another way.
+    expect(new URL(String(r.headers.location)).searchParams.get('next')).toBe('/w/x');
     idp.people.set('sub-vera', { email: owner.account.email }); // no claim at all: the same
     expectRefused(await oidcSignIn('sub-vera'), 'FORBIDDEN', 'email_unverified');
     expect(await identities(owner.account.id)).toEqual([]);

@@ -68,7 +68,7 @@ export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
             'Register `<PARLEY_PUBLIC_URL>/v1/auth/oidc/callback` at the provider. Always 303, and the parley_oidc cookie is cleared: ' +
             'signed in → the return_to path with the parley_session cookie set; two-factor sign-in on → ' +
             '`/signin?next=…#oidc_challenge=…&expires_at=…` (finish with POST /v1/auth/signin/2fa); refused → ' +
-            '`/signin?next=…&oidc_error=CODE&oidc_reason=REASON` with CODE from the error catalogue and REASON one of ' +
+            '`/signin?oidc_error=CODE&oidc_reason=REASON&next=…` with CODE from the error catalogue and REASON one of ' +
             'invalid_state, provider_error, email_missing, email_unverified, account_unverified, already_linked, ' +
             'signup_closed, unavailable (or the lockout and rate limits: ACCOUNT_LOCKED, RATE_LIMITED).',
           security: [],
@@ -97,6 +97,8 @@ export function oidcRoutes(svc: Services): FastifyPluginAsyncTypebox {
           const code = typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code) ? e.code : 'INTERNAL';
           const q = new URLSearchParams({ oidc_error: code });
           if (typeof e.details?.reason === 'string') q.set('oidc_reason', e.details.reason);
+          const next = (err as { returnTo?: unknown }).returnTo;
+          if (typeof next === 'string' && next !== '/') q.set('next', next);
           return reply.redirect(`${web}/signin?${q}`, 303);
         }
       },

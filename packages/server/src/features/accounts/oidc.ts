@@ -229,6 +229,22 @@ export async function finishOidcSignIn(
   const state = query.get('state') ?? '';
   if (!pending || !sameText(state, pending.state))
     throw refuse('invalid_state', 'This sign-in was not started here, or took too long: start again');
+  try {
+    return await complete(svc, provider, req, pending, query);
+  } catch (err) {
+    // The refusal's redirect keeps where the person was going, for a sign-in by other means.
+    if (err instanceof Error) Object.assign(err, { returnTo: pending.returnTo });
+    throw err;
+  }
+}
+
+async function complete(
+  svc: Services,
+  provider: OidcProvider,
+  req: FastifyRequest,
+  pending: PendingLogin,
+  query: URLSearchParams,
+): Promise<OidcOutcome> {
   const cfg = await provider.configuration();
   const currentUrl = new URL(pending.redirectUri);
   currentUrl.search = query.toString();
