@@ -334,6 +334,30 @@ describe('a server without a provider, and a provider that is down', () => {
     await back?.stop();
   });
 
+  it('makes no new account with sign-up off, but still signs existing ones in', async () => {
+    const closed = await startHarness(
+      { publicUrl: PUBLIC, oidc: { ...(h.config.oidc as NonNullable<typeof h.config.oidc>), signup: false } },
+      { database: h.database },
+    );
+    try {
+      const via = async (subject: string) => {
+        const r = await start({}, closed);
+        const url = await signInAt(ok(r).authorization_url, subject, CALLBACK);
+        return arrive(url, cookieOf(r, 'parley_oidc'), closed);
+      };
+      idp.people.set('sub-closed-new', { email: email('closednew'), email_verified: true });
+      expectRefused(await via('sub-closed-new'), 'FORBIDDEN', 'signup_closed');
+      const owner = await buildAccount(closed, 'Olga');
+      await markVerified(owner.account.id);
+      idp.people.set('sub-closed-olga', { email: owner.account.email, email_verified: true });
+      const r = await via('sub-closed-olga');
+      expect(r.status).toBe(303);
+      expect(cookieOf(r, 'parley_session')).not.toBeNull();
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('offers none without configuration: options say null, start is NOT_FOUND, the callback refuses', async () => {
     none = await startHarness({ publicUrl: PUBLIC }, { database: h.database });
     expect(ok(await send(none, { method: 'GET', url: '/v1/auth/options' })).oidc).toBeNull();
