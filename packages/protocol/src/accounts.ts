@@ -6,6 +6,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Timestamp, UserId, Uuid } from './ids.js';
+import { OidcOption } from './oidc.js';
 import { NameText, SAFE_TEXT_PATTERN, SafeText } from './text.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -258,6 +259,8 @@ export const AuthOptions = Type.Object({
   /** Whether an account must verify its email before it can sign in. */
   email_verification_required: Type.Boolean(),
   password_min_length: Type.Integer(),
+  /** The OpenID Connect provider people may sign in with, or null when none is configured. */
+  oidc: Nullable(OidcOption),
 });
 export type AuthOptions = Static<typeof AuthOptions>;
 

@@ -126,6 +126,15 @@ export {
   type SettablePresence,
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+export {
+  OIDC_COOKIE,
+  OIDC_LOGIN_TTL_SECONDS,
+  OIDC_REFUSALS,
+  OidcOption,
+  type OidcRefusal,
+  OidcStartBody,
+  OidcStartResponse,
+} from './oidc.js';
 export * from './previews.js';
 export {
   EmptyReply,

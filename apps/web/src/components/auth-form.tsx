@@ -178,9 +178,9 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
 /**
  * Sign-in's second step: a code from the authenticator app, or a backup code. A wrong code
  * can be tried again (the server counts it toward the lockout); an expired challenge sends the
- * person back to the password.
+ * person back to the password. (Also after an OpenID Connect provider: oidc-sign-in.tsx.)
  */
-function SecondStep({
+export function SecondStep({
   challenge,
   onDone,
   onRestart,

@@ -10,6 +10,7 @@ import type {
   AuthOptions,
   CreatedInvite,
   InvitePreview,
+  OidcStartResponse,
   SignInResponse,
   TwoFactorChallenge,
   TwoFactorSetup,
@@ -98,8 +99,11 @@ export const accounts = {
   changePassword: (body: { current_password: string; new_password: string }) =>
     call<{ ok: true }>('POST', '/v1/auth/password', body),
 
-  /** Whether this server sends mail and requires a verified email. */
+  /** Whether this server sends mail, requires a verified email, and offers an OpenID Connect provider. */
   options: () => call<AuthOptions>('GET', '/v1/auth/options'),
+  /** The provider's authorization URL to navigate to; 503 UNAVAILABLE while it cannot be reached. */
+  oidcStart: (returnTo: string) =>
+    call<OidcStartResponse>('POST', '/v1/auth/oidc/start', { return_to: returnTo }).then((r) => r.authorization_url),
   /** Always ok, whether the email has an account or not. */
   forgotPassword: (email: string) => call<{ ok: true }>('POST', '/v1/auth/password/forgot', { email }),
   /** 403 FORBIDDEN (`invalid_token`) for a bad link; 400 for a password the policy refuses. Ends every session. */

@@ -1,10 +1,17 @@
 /** The sign-in and sign-up pages. */
-import { AuthForm } from '../components/auth-form.js';
+import { useEffect, useState } from 'react';
+import { AuthForm, SecondStep } from '../components/auth-form.js';
 import { Logo } from '../components/icons.js';
+import { clearOidcReturn, OidcSignInButton, readOidcReturn } from '../components/oidc-sign-in.js';
+import { useAccount } from '../hooks/account.js';
 import { navigate } from '../lib/router.js';
 
 export function AuthScreen({ mode, next }: { mode: 'signin' | 'signup'; next: string | null }) {
   const query = next ? `?next=${encodeURIComponent(next)}` : '';
+  const { signedIn } = useAccount();
+  // Back from the OpenID Connect provider: a refusal to show, or a second step to take.
+  const [oidc, setOidc] = useState(readOidcReturn);
+  useEffect(clearOidcReturn, []);
   return (
     <div className="app-auth">
       <main className="app-auth__card">
@@ -23,11 +30,30 @@ export function AuthScreen({ mode, next }: { mode: 'signin' | 'signup'; next: st
             Your password was changed and you were signed out everywhere. Sign in with the new password.
           </p>
         ) : null}
-        <AuthForm
-          mode={mode}
-          onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}
-          onDone={() => navigate(next ?? '/', { replace: true })}
-        />
+        {oidc.error ? (
+          <p className="app-form__error" role="alert">
+            {oidc.error}
+          </p>
+        ) : null}
+        {oidc.challenge ? (
+          <SecondStep
+            challenge={oidc.challenge}
+            onDone={(account) => {
+              signedIn(account);
+              navigate(next ?? '/', { replace: true });
+            }}
+            onRestart={(why) => setOidc({ error: why, challenge: null })}
+          />
+        ) : (
+          <>
+            <AuthForm
+              mode={mode}
+              onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}
+              onDone={() => navigate(next ?? '/', { replace: true })}
+            />
+            <OidcSignInButton next={next} />
+          </>
+        )}
       </main>
     </div>
   );

@@ -111,6 +111,22 @@ export interface Config {
   signin: SigninLimits;
   /** A web app session ends after this many days without a request (`PARLEY_SESSION_IDLE_DAYS`). */
   sessionIdleDays: number;
+  /** Sign-in with an OpenID Connect provider (`PARLEY_OIDC_*`); unset = off. See features/accounts/oidc.ts. */
+  oidc?: OidcConfig | undefined;
+}
+
+/** An OpenID Connect provider people may sign in with. */
+export interface OidcConfig {
+  /** The issuer URL (`PARLEY_OIDC_ISSUER`); its discovery document is at `/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The provider's name on the sign-in button (`PARLEY_OIDC_NAME`, default the issuer's host). */
+  name: string;
+  /** Whether a new email makes a new account (`PARLEY_OIDC_SIGNUP=0`: only existing accounts may sign in). */
+  signup: boolean;
+  /** Time allowed for each request to the provider, in ms. */
+  timeoutMs: number;
 }
 
 /** Limits on sign-in and on the account routes that send mail. */
@@ -254,6 +270,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',
     publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
+    oidc: parseOidc(env),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),
     sessionIdleDays: Math.max(
       1,
@@ -338,6 +355,40 @@ function flag(v: string | undefined, name: string): boolean {
   if (s === '1' || s === 'true' || s === 'on') return true;
   throw new Error(`${name} must be 1 or 0, got "${v}"`);
 }
+
+/**
+ * `PARLEY_OIDC_ISSUER`, `PARLEY_OIDC_CLIENT_ID`, `PARLEY_OIDC_CLIENT_SECRET` (all three, or
+ * none), `PARLEY_OIDC_NAME`, `PARLEY_OIDC_SIGNUP`. The issuer must be https, or http on a
+ * loopback address (a provider on the same machine, tests).
+ */
+export function parseOidc(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const issuer = env.PARLEY_OIDC_ISSUER?.trim();
+  const clientId = env.PARLEY_OIDC_CLIENT_ID?.trim();
+  const clientSecret = env.PARLEY_OIDC_CLIENT_SECRET;
+  if (!issuer && !clientId && !clientSecret) return undefined;
+  if (!issuer || !clientId || !clientSecret)
+    throw new Error('PARLEY_OIDC_ISSUER, PARLEY_OIDC_CLIENT_ID and PARLEY_OIDC_CLIENT_SECRET go together');
+  let u: URL;
+  try {
+    u = new URL(issuer);
+  } catch {
+    throw new Error(`PARLEY_OIDC_ISSUER: "${issuer}" is not a URL like https://accounts.example.com`);
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname)))
+    throw new Error(`PARLEY_OIDC_ISSUER: "${issuer}" must be https (http only on a loopback address)`);
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    name: env.PARLEY_OIDC_NAME?.trim() || u.host,
+    signup: env.PARLEY_OIDC_SIGNUP !== '0',
+    timeoutMs: 10_000,
+  };
+}
+
+/** localhost, 127.0.0.0/8 or ::1. */
+export const isLoopbackHost = (host: string) =>
+  host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** `PARLEY_PUBLIC_URL`: an http(s) origin, with an optional path (no trailing slash kept). */
 export function parsePublicUrl(v: string | undefined): string | undefined {

@@ -74,6 +74,7 @@ describe('mailer and options', () => {
       email_delivery: 'smtp',
       email_verification_required: false,
       password_min_length: 10,
+      oidc: null,
     });
   });
 

@@ -448,7 +448,8 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['accounts'],
-          summary: 'What the sign-in pages need to know: whether mail is sent, whether verification is required',
+          summary:
+            'What the sign-in pages need to know: whether mail is sent, whether verification is required, which OpenID Connect provider to offer',
           security: [],
           response: { 200: AuthOptions },
         },
@@ -457,6 +458,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         email_delivery: svc.mailer.delivery,
         email_verification_required: svc.config.requireEmailVerification,
         password_min_length: PASSWORD_MIN_LENGTH,
+        oidc: svc.config.oidc ? { name: svc.config.oidc.name } : null,
       }),
     );
 

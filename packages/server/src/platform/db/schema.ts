@@ -325,6 +325,32 @@ export const accountBackupCodes = pgTable(
 );
 
 /**
+ * Sign-in identities at OpenID Connect providers (features/accounts/oidc.ts): the provider's
+ * `iss` and `sub` name one account for good. Later sign-ins find the account by them, never
+ * by the email, which the person may change at the provider. `email` is the address the
+ * provider gave when the link was made (for the record only).
+ */
+export const accountIdentities = pgTable(
+  'account_identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.issuer, t.subject] }),
+    // One identity per provider per account: a second subject claiming a linked account's
+    // email is refused rather than linked beside the first.
+    uniqueIndex('account_identities_account_uq').on(t.accountId, t.issuer),
+  ],
+);
+
+/**
  * Password hashes an account has had (argon2id), the current one included: no reuse of the
  * last few. `id` orders them (two changes can share a timestamp).
  */
