@@ -355,6 +355,9 @@ async function linkOrCreate(
       .from(accountIdentities)
       .where(and(eq(accountIdentities.accountId, account.id), eq(accountIdentities.issuer, claims.issuer)))
       .limit(1);
+    // This very identity, linked by a sign-in that raced this one and committed after the
+    // update above looked: the same person, signed in.
+    if (other?.subject === claims.subject) return account;
     if (other)
       throw refuse('already_linked', `This account is linked to another ${cfg.name} identity already`, 'CONFLICT');
   } else {
