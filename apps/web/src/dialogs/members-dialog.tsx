@@ -13,11 +13,11 @@ import { ApiError, accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
 import { leaveWorkspace } from '../lib/token-provider.js';
 
-const RANK: Record<WorkspaceRole, number> = { owner: 0, admin: 1, member: 2 };
+const RANK: Record<WorkspaceRole, number> = { owner: 0, admin: 1, member: 2, guest: 3 };
 
 /** Whether `me` may remove `them` (not yourself: that is leaving). */
 export function mayRemove(me: WorkspaceRole, them: WorkspaceRole): boolean {
-  return me === 'owner' || (me === 'admin' && them === 'member');
+  return me === 'owner' || (me === 'admin' && (them === 'member' || them === 'guest'));
 }
 
 /** An error as a sentence: the server's messages carry no final stop. */

@@ -174,7 +174,7 @@ async function sendOne(
   const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
-  checkPost(a);
+  checkPost(a, svc.clock());
 
   let parent: MessageRow | null = null;
   if (input.parent_id) {
@@ -447,10 +447,13 @@ export async function setPinned(svc: Services, caller: Caller, id: string, pinne
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, id);
-  checkPost({
-    ...a,
-    channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
-  });
+  checkPost(
+    {
+      ...a,
+      channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
+    },
+    svc.clock(),
+  );
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be pinned`);
   return withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);

@@ -55,6 +55,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           req.query.q,
           req.query.limit ?? 30,
           req.query.cursor,
+          caller.userId ?? undefined,
         );
         const states = await svc.presence.statesOf(
           caller.app.id,
