@@ -15,7 +15,7 @@ import { accessWorkspace, checkManager } from './access.js';
 import { loadAccount, workspaceUserId } from './actions.js';
 import { publicUrl } from './mails.js';
 import type { AccountRow, MembershipRow } from './present.js';
-import { isDeactivated, loadMembership } from './queries.js';
+import { accountById, isDeactivated, loadMembership } from './queries.js';
 
 const { accounts, apps, joinRequests, users, workspaceMembers, workspaces } = schema;
 
@@ -200,7 +200,8 @@ export async function decideRequest(
     if (approve && !(await loadMembership(tx, r.accountId, appId))) {
       if (await isDeactivated(tx, r.accountId, appId))
         throw new ApiError('CONFLICT', 'This account was deactivated here: reactivate it instead');
-      const account = await loadAccount(svc, r.accountId);
+      const account = await accountById(tx, r.accountId);
+      if (!account) throw notFound('Join request');
       await addMember(tx, appId, account, accountId);
     }
     const status = approve ? 'approved' : 'denied';
@@ -215,7 +216,7 @@ export async function decideRequest(
   const url = `${publicUrl(svc.config)}/join/${appId}`;
   svc.mailer.later(`join request ${r.status}`, async () => ({
     to,
-    subject: approve ? `You joined ${r.workspaceName}` : `Your request to join ${r.workspaceName}`,
+    subject: approve ? `You joined ${r.workspaceName}` : `Your request to join ${r.workspaceName} was declined`,
     text: approve
       ? `An admin of ${r.workspaceName} approved your request. Open it here:\n${url}`
       : `An admin of ${r.workspaceName} declined your request to join.`,
