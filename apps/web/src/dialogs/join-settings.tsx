@@ -26,6 +26,22 @@ export function JoinSettings({ workspace, onJoined }: { workspace: Workspace; on
   });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // The workspace object the shell holds may predate a change made in an earlier visit here.
+  useEffect(() => {
+    let live = true;
+    accounts
+      .workspace(workspace.id)
+      .then((w) => {
+        if (!live) return;
+        setPolicy(w.join_policy);
+        setDomain(w.join_domain ?? '');
+        setSaved({ policy: w.join_policy, domain: w.join_domain });
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [workspace.id]);
 
   const save = async () => {
     setBusy(true);
