@@ -10,7 +10,9 @@
  *   `channel.members` pages; close code 4006 `OVERLOADED` with `retry_after_ms=N`. Added in
  *   the same release: message `attachments`, `search.messages`, `around=<seq>`; for the web
  *   app's accounts, two-factor sign-in (a sign-in may answer a challenge) and sessions;
- *   later, additive: message `previews` and the `preview.remove` request.
+ *   later, additive: message `previews` and the `preview.remove` request; workspace guests
+ *   (the `guest.updated` event, the `GUEST_LOCKED` error, role `guest`), join policies
+ *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;
