@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { announceGuestLocks } from '../../src/features/accounts/guests.js';
-import { type Harness, startHarness, TestSocket } from '../harness.js';
+import { eventually, type Harness, startHarness, TestSocket } from '../harness.js';
 import { type Browser, buildAccount, buildWorkspace, chatHeaders, expectError, join, ok } from './helpers.js';
 
 const DAY = 24 * 3600_000;
@@ -95,6 +95,17 @@ describe('a guest', () => {
     expect(ok(await chat(gs, 'GET', '/v1/users?q=lone')).users).toEqual([]);
     expect(ok(await chat(ms, 'GET', '/v1/users?q=lone')).users.map((u: any) => u.id)).toEqual([ls.user_id]);
     expectError(await chat(gs, 'POST', '/v1/channels', { type: 'dm', members: [ls.user_id] }), 'FORBIDDEN');
+    expectError(await chat(gs, 'GET', `/v1/users/${ls.user_id}`), 'NOT_FOUND');
+    ok(await chat(gs, 'GET', `/v1/users/${ms.user_id}`));
+    // Nor can it bring people into its channel.
+    expectError(await chat(gs, 'POST', `/v1/channels/${general}/members`, { add: [ls.user_id] }), 'FORBIDDEN');
+    // Message search covers only its channels.
+    ok(await chat(ms, 'POST', `/v1/channels/${secret}/messages`, { text: 'classified plans' }));
+    ok(await chat(ms, 'POST', `/v1/channels/${general}/messages`, { text: 'classified lunch menu' }));
+    const search = async (s: Session) =>
+      ok(await chat(s, 'GET', '/v1/search/messages?q=classified')).results.map((r: any) => r.message.text);
+    await eventually(async () => expect((await search(ms)).length).toBe(2));
+    expect(await search(gs)).toEqual(['classified lunch menu']);
     // A DM with a channel mate works; creating channels does not.
     ok(await chat(gs, 'POST', '/v1/channels', { type: 'dm', members: [ms.user_id] }));
     expectError(await chat(gs, 'POST', '/v1/channels', { type: 'public', id: 'mine', members: [] }), 'FORBIDDEN');

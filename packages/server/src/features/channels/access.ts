@@ -131,6 +131,7 @@ export function checkRank(a: ChannelAccess, rank: Rank, what: string): void {
 /** Invite people: any member of a group or public channel; admins of announcements; nobody for DMs. */
 export function checkInvite(a: ChannelAccess): void {
   checkRead(a);
+  if (isGuest(a.user)) throw new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
   if (a.channel.type === 'dm') throw new ApiError('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
   if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
   const need = a.channel.type === 'announcement' ? RANK.admin : RANK.member;

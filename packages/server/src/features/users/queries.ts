@@ -67,11 +67,18 @@ function decodeUserCursor(raw: string): { name: string; id: string } {
   throw invalid('Invalid cursor');
 }
 
-export async function getUser(svc: Services, appId: string, userId: string): Promise<UserRow | null> {
+/** One user; with a guest `viewer`, only one it may see (`visibleToGuest`), else null. */
+export async function getUser(svc: Services, appId: string, userId: string, viewer?: string): Promise<UserRow | null> {
   const [row] = await svc.db
     .select()
     .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)))
+    .where(
+      and(
+        eq(schema.users.appId, appId),
+        eq(schema.users.id, userId),
+        viewer ? visibleToGuest(appId, viewer, sql`${schema.users.id}`) : undefined,
+      ),
+    )
     .limit(1);
   return row ?? null;
 }
