@@ -28,7 +28,7 @@ afterAll(async () => {
 
 type Session = { api_key: string; token: string; user_id: string };
 
-const chat = (s: Session, method: 'GET' | 'POST', path: string, payload?: object) =>
+const chat = (s: Session, method: 'GET' | 'POST' | 'PATCH', path: string, payload?: object) =>
   h.call({ method, url: path, headers: chatHeaders(s), ...(payload ? { payload } : {}) });
 
 /** A workspace with an owner, a member, channels #general (the guest's), #secret (public) and a group. */
@@ -149,6 +149,7 @@ describe('a guest', () => {
         await chat(gs, 'POST', `/v1/channels/${general}/messages`, { text: 'reply', parent_id: first.id }),
         'GUEST_LOCKED',
       );
+      expectError(await chat(gs, 'PATCH', `/v1/messages/${first.id}`, { text: 'edited' }), 'GUEST_LOCKED');
       const reply = await sock.request('message.send', { cid: general, message: { text: 'socket' } });
       expect(reply).toMatchObject({ ok: false, error: { code: 'GUEST_LOCKED' } });
       // Reading still works.
