@@ -226,4 +226,20 @@ describe('transfer of ownership', () => {
     const me = ok(await h.call({ method: 'GET', url: '/v1/me', headers: chatHeaders(hs) })).user;
     expect(me.role).toBe('admin');
   });
+
+  it('two transfers at once leave exactly one owner', async () => {
+    const owner = await buildAccount(h, 'Olive');
+    const ws = await buildWorkspace(owner, 'Race');
+    const a = await buildAccount(h, 'Ann');
+    const b = await buildAccount(h, 'Bob');
+    await join(owner, ws.id, a);
+    await join(owner, ws.id, b);
+    const results = await Promise.all(
+      [a, b].map((to) => owner.post(`/v1/workspaces/${ws.id}/transfer`, { account_id: to.account.id })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 403]);
+    const members = ok(await a.members(ws.id)).members;
+    expect(members.filter((m: any) => m.role === 'owner')).toHaveLength(1);
+    expect(members.find((m: any) => m.name === 'Olive').role).toBe('admin');
+  });
 });
