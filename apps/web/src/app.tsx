@@ -6,6 +6,7 @@ import { navigate, parseRoute, useLocation } from './lib/router.js';
 import { useTheme } from './lib/theme.js';
 import { AuthScreen } from './screens/auth-screen.js';
 import { InviteScreen } from './screens/invite-screen.js';
+import { JoinScreen } from './screens/join-screen.js';
 import { ForgotPasswordScreen, MailLinkScreen, ResetPasswordScreen } from './screens/recovery-screens.js';
 import { WorkspaceScreen } from './screens/workspace-screen.js';
 import { WorkspacesScreen } from './screens/workspaces-screen.js';
@@ -42,6 +43,7 @@ function Pages() {
     );
   if (state.status === 'signed-out') return <Redirect to={`/signin?next=${encodeURIComponent(location)}`} />;
   if (route.name === 'home') return <WorkspacesScreen />;
+  if (route.name === 'join') return <JoinScreen workspaceId={route.workspaceId} />;
   return <WorkspaceScreen key={route.workspaceId} workspaceId={route.workspaceId} cid={route.cid} />;
 }
 

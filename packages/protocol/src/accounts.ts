@@ -27,19 +27,22 @@ export const INVITE_MAX_HOURS = 720;
 
 /**
  * Roles inside a workspace. `owner`s manage roles and can never all be gone; `admin`s manage
- * invites and settings; `member`s chat. (A `guest` role, limited to some channels, would go
- * here later.)
+ * invites and settings; `member`s chat; `guest`s see only the channels they were invited to, never the
+ * member directory, and post only until their `guest_expires_at` (see guests.ts).
  */
-export const WORKSPACE_ROLES = ['owner', 'admin', 'member'] as const;
+export const WORKSPACE_ROLES = ['owner', 'admin', 'member', 'guest'] as const;
 export const WorkspaceRole = Type.Union(WORKSPACE_ROLES.map((r) => Type.Literal(r)));
 export type WorkspaceRole = Static<typeof WorkspaceRole>;
 
 /**
  * How people join a workspace. `invite_only`: an invite link admits one person unless it was
  * created with a larger `max_uses`. `link`: an invite link admits anyone who has it until it
- * expires or is revoked (or reaches `max_uses`, when one was set).
+ * expires or is revoked (or reaches `max_uses`, when one was set). `request`: besides invites,
+ * anyone signed in who has the workspace's join page may ask to join; an owner or admin
+ * approves or denies. `domain`: besides invites, any account with a verified email at the
+ * workspace's `join_domain` joins from the join page at once.
  */
-export const JOIN_POLICIES = ['invite_only', 'link'] as const;
+export const JOIN_POLICIES = ['invite_only', 'link', 'request', 'domain'] as const;
 export const JoinPolicy = Type.Union(JOIN_POLICIES.map((p) => Type.Literal(p)));
 export type JoinPolicy = Static<typeof JoinPolicy>;
 
@@ -53,6 +56,12 @@ const Email = Type.String({
 /** A password is hashed, not stored, but a lone surrogate would hash as U+FFFD: refused too. */
 const Password = SafeText({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 const DisplayName = NameText({ maxLength: 100 });
+/** An email domain, as after the `@`: letters, digits, dots and hyphens. */
+export const EmailDomain = Type.String({
+  minLength: 3,
+  maxLength: 253,
+  pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$',
+});
 
 // ---- accounts and sessions ---------------------------------------------------------------
 
@@ -115,6 +124,8 @@ export const Workspace = Type.Object({
   id: Uuid,
   name: Type.String(),
   join_policy: JoinPolicy,
+  /** Under the `domain` policy, the email domain whose verified accounts may join; else null. */
+  join_domain: Nullable(Type.String()),
   /**
    * Whether members must have two-factor sign-in on to open it: without, a workspace session
    * is `403 FORBIDDEN` with `details.reason` `two_factor_required`.
@@ -122,6 +133,8 @@ export const Workspace = Type.Object({
   require_two_factor: Type.Boolean(),
   /** The caller's role in it. */
   role: WorkspaceRole,
+  /** For a guest: when their posting ends (they can still read after it); else null. */
+  guest_expires_at: Nullable(Timestamp),
   /** The caller's user id in the workspace's app. */
   user_id: UserId,
   created_at: Timestamp,
@@ -136,6 +149,8 @@ export const UpdateWorkspaceBody = Type.Object(
   {
     name: Type.Optional(DisplayName),
     join_policy: Type.Optional(JoinPolicy),
+    /** Needed with the `domain` policy (400 VALIDATION_ERROR without one): e.g. `example.com`. */
+    join_domain: Type.Optional(Nullable(EmailDomain)),
     /** Turning it on needs two-factor sign-in on the caller's own account. */
     require_two_factor: Type.Optional(Type.Boolean()),
   },
@@ -170,11 +185,17 @@ export const WorkspaceMember = Type.Object({
    * place and its messages but cannot open the workspace until reactivated.
    */
   deactivated_at: Nullable(Timestamp),
+  /** For guests: when their posting ends; null for everyone else. */
+  guest_expires_at: Nullable(Timestamp),
 });
 export type WorkspaceMember = Static<typeof WorkspaceMember>;
 export const WorkspaceMembersResponse = Type.Object({ members: Type.Array(WorkspaceMember) });
 export const WorkspaceMemberResponse = Type.Object({ member: WorkspaceMember });
-export const UpdateWorkspaceMemberBody = Type.Object({ role: WorkspaceRole }, { additionalProperties: false });
+/** A role change names a member role: guests come only from guest invites. */
+export const UpdateWorkspaceMemberBody = Type.Object(
+  { role: Type.Union((['owner', 'admin', 'member'] as const).map((r) => Type.Literal(r))) },
+  { additionalProperties: false },
+);
 export type UpdateWorkspaceMemberBody = Static<typeof UpdateWorkspaceMemberBody>;
 export const WorkspaceMemberParams = Type.Object({ id: Uuid, account_id: Uuid });
 
@@ -184,6 +205,24 @@ export const CreateInviteBody = Type.Object(
   {
     expires_in_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: INVITE_MAX_HOURS })),
     max_uses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    /**
+     * Make it a guest invite: who accepts joins as a `guest`, a member of these channels only
+     * (public or group channels of the workspace; 404 NOT_FOUND for one that is not there),
+     * able to post until `expires_at` (in the future, 400 VALIDATION_ERROR otherwise).
+     */
+    guest: Type.Optional(
+      Type.Object(
+        {
+          channels: Type.Array(Type.String({ minLength: 3, maxLength: 200 }), {
+            minItems: 1,
+            maxItems: 50,
+            uniqueItems: true,
+          }),
+          expires_at: Timestamp,
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -208,6 +247,8 @@ export const Invite = Type.Object({
   max_uses: Nullable(Type.Integer()),
   uses: Type.Integer(),
   created_at: Timestamp,
+  /** A guest invite's channels (cids), or null for a member invite. */
+  guest_channels: Nullable(Type.Array(Type.String())),
 });
 export type Invite = Static<typeof Invite>;
 export const InvitesResponse = Type.Object({ invites: Type.Array(Invite) });

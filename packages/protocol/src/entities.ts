@@ -5,8 +5,11 @@ import { LinkPreview } from './previews.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-/** App-level roles. `admin` and `moderator` have powers in every channel of the app. */
-export const USER_ROLES = ['user', 'moderator', 'admin'] as const;
+/**
+ * App-level roles. `admin` and `moderator` have powers in every channel of the app. A `guest`
+ * reads and finds only what is in its own channels (docs/protocol.md, "Guests").
+ */
+export const USER_ROLES = ['user', 'moderator', 'admin', 'guest'] as const;
 export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)));
 
 /** Presence states. */

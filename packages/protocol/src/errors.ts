@@ -38,6 +38,12 @@ export const ERRORS = {
     retryable: true,
     summary: 'Too many failed sign-ins: the account is locked for a while (`details.retry_after_ms`).',
   },
+  GUEST_LOCKED: {
+    status: 403,
+    retryable: false,
+    summary:
+      "A guest's time in the workspace has run out: they can still read, but not post, until an admin extends it.",
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

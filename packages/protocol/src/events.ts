@@ -28,6 +28,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'notification.new',
   'channel.added',
   'channel.removed',
+  'guest.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -89,6 +90,17 @@ export const EphemeralEvent = Type.Union([
     type: Type.Union([Type.Literal('channel.added'), Type.Literal('channel.removed')]),
     cid: Cid,
     channel: Type.Optional(Channel),
+    created_at: Timestamp,
+  }),
+  /**
+   * To a guest's own connections: their posting time ran out (`locked: true`; sends now answer
+   * GUEST_LOCKED) or an admin moved it (`guest_expires_at`, `locked` as it now stands).
+   */
+  Type.Object({
+    type: Type.Literal('guest.updated'),
+    user_id: UserId,
+    guest_expires_at: Timestamp,
+    locked: Type.Boolean(),
     created_at: Timestamp,
   }),
 ]);

@@ -126,6 +126,7 @@ export {
   type SettablePresence,
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+export * from './membership.js';
 export {
   OIDC_COOKIE,
   OIDC_LOGIN_TTL_SECONDS,

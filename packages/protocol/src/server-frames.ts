@@ -64,6 +64,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'notification.new': (f) => isStr(f.cid) && isStr(f.reason) && hasId(f.message),
   'channel.added': (f) => isStr(f.cid),
   'channel.removed': (f) => isStr(f.cid),
+  'guest.updated': (f) => isStr(f.user_id) && isStr(f.guest_expires_at) && typeof f.locked === 'boolean',
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;

@@ -11,7 +11,9 @@
  *   the same release: message `attachments`, `search.messages`, `around=<seq>`; for the web
  *   app's accounts, two-factor sign-in (a sign-in may answer a challenge) and sessions;
  *   later, additive: message `previews` and the `preview.remove` request; sign-in with an
- *   OpenID Connect provider (`/v1/auth/oidc/*`, `oidc` in the auth options).
+ *   OpenID Connect provider (`/v1/auth/oidc/*`, `oidc` in the auth options); workspace guests
+ *   (the `guest.updated` event, the `GUEST_LOCKED` error, role `guest`), join policies
+ *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -12,6 +12,7 @@ import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { ChatSessions, SESSIONS_TOPIC } from './features/accounts/chat-sessions.js';
+import { membershipRoutes } from './features/accounts/membership-routes.js';
 import { oidcRoutes } from './features/accounts/oidc-routes.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
@@ -342,6 +343,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(eventRoutes(svc));
   await app.register(accountRoutes(svc));
   await app.register(oidcRoutes(svc));
+  await app.register(membershipRoutes(svc));
   await app.register(jobRoutes(svc));
   await app.register(fileRoutes(svc));
   await defineFileJobs(svc);

@@ -21,6 +21,7 @@ import { navigate, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
+import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
@@ -92,6 +93,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
   return (
     <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`}>
       <ConnectionBanner />
+      <GuestBanner workspace={workspace} />
       <Sidebar workspace={workspace} activeCid={cid} onSelect={open} onDialog={setDialog} />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <main className="app-main">

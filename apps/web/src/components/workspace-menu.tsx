@@ -36,10 +36,18 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
           </div>
         }
         items={[
-          { label: `Invite people to ${workspace.name}`, onSelect: () => onDialog('invite') },
-          { label: workspace.role === 'member' ? 'Members' : 'Manage members', onSelect: () => onDialog('members') },
-          { label: 'Browse channels', onSelect: () => onDialog('browse') },
-          { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
+          // Guests see their channels only: no directory, no browser, no new channels.
+          ...(workspace.role === 'guest'
+            ? []
+            : ([
+                { label: `Invite people to ${workspace.name}`, onSelect: () => onDialog('invite') },
+                {
+                  label: workspace.role === 'member' ? 'Members' : 'Manage members',
+                  onSelect: () => onDialog('members'),
+                },
+                { label: 'Browse channels', onSelect: () => onDialog('browse') },
+                { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
+              ] as const)),
           'separator',
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },

@@ -5,9 +5,10 @@ import { LinkIcon } from '../components/icons.js';
 import { Modal } from '../components/modal.js';
 import { accounts } from '../lib/api.js';
 import { copyText } from '../lib/clipboard.js';
+import { GuestInvite } from './guest-invite.js';
 
 export function InviteDialog({ workspace, onClose }: { workspace: Workspace; onClose(): void }) {
-  const canInvite = workspace.role !== 'member';
+  const canInvite = workspace.role === 'owner' || workspace.role === 'admin';
   const [invite, setInvite] = useState<CreatedInvite | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
@@ -87,6 +88,7 @@ export function InviteDialog({ workspace, onClose }: { workspace: Workspace; onC
               {error}
             </p>
           ) : null}
+          <GuestInvite workspace={workspace} />
         </>
       )}
     </Modal>

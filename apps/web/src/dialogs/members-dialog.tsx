@@ -12,12 +12,14 @@ import { useAccount } from '../hooks/account.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
 import { leaveWorkspace } from '../lib/token-provider.js';
+import { GuestControls, TransferButton } from './guest-controls.js';
+import { JoinSettings } from './join-settings.js';
 
-const RANK: Record<WorkspaceRole, number> = { owner: 0, admin: 1, member: 2 };
+const RANK: Record<WorkspaceRole, number> = { owner: 0, admin: 1, member: 2, guest: 3 };
 
 /** Whether `me` may remove `them` (not yourself: that is leaving). */
 export function mayRemove(me: WorkspaceRole, them: WorkspaceRole): boolean {
-  return me === 'owner' || (me === 'admin' && them === 'member');
+  return me === 'owner' || (me === 'admin' && (them === 'member' || them === 'guest'));
 }
 
 /** An error as a sentence: the server's messages carry no final stop. */
@@ -108,6 +110,10 @@ function MemberRow({
           </span>
           {member.email ? <span className="app-roster__email">{member.email}</span> : null}
         </span>
+        {!asking && me ? <GuestControls workspace={workspace} member={member} me={me} onChanged={onRemoved} /> : null}
+        {!asking && me?.role === 'owner' && !self ? (
+          <TransferButton workspace={workspace} member={member} onChanged={onRemoved} />
+        ) : null}
         {!asking && rolesEditable ? (
           <button
             type="button"
@@ -256,6 +262,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
     >
       <ErrorNote text={error} />
       {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
+      {role !== 'member' ? <JoinSettings workspace={workspace} onJoined={load} /> : null}
       {members === null ? (
         error ? null : (
           <p className="app-muted">Loading…</p>

@@ -10,6 +10,7 @@ import type {
   AuthOptions,
   CreatedInvite,
   InvitePreview,
+  JoinPolicy,
   OidcStartResponse,
   SignInResponse,
   TwoFactorChallenge,
@@ -124,7 +125,7 @@ export const accounts = {
   /** Rename, change the join policy, or require two-factor sign-in (owners and admins). */
   updateWorkspace: (
     id: string,
-    body: { name?: string; join_policy?: 'invite_only' | 'link'; require_two_factor?: boolean },
+    body: { name?: string; join_policy?: JoinPolicy; join_domain?: string | null; require_two_factor?: boolean },
   ) => call<{ workspace: Workspace }>('PATCH', `/v1/workspaces/${enc(id)}`, body).then((r) => r.workspace),
   /** A chat token for this workspace (12 hours) and the app's API key; 403 `two_factor_required` where it is required. */
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),
@@ -147,8 +148,11 @@ export const accounts = {
       {},
     ).then((r) => r.member),
 
-  createInvite: (id: string, body: { expires_in_hours?: number; max_uses?: number } = {}) =>
-    call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),
+  /** With `guest`, a guest invite: its channels and when the guest's posting ends. */
+  createInvite: (
+    id: string,
+    body: { expires_in_hours?: number; max_uses?: number; guest?: { channels: string[]; expires_at: string } } = {},
+  ) => call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),
   previewInvite: (token: string) =>
     call<{ invite: InvitePreview }>('GET', `/v1/invites/${enc(token)}`).then((r) => r.invite),
   acceptInvite: (token: string) =>

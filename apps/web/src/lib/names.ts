@@ -2,7 +2,8 @@
 import type { WorkspaceRole } from '@parley/protocol';
 
 /** A workspace role as people read it. */
-export const roleLabel = (role: WorkspaceRole) => (role === 'owner' ? 'Owner' : role === 'admin' ? 'Admin' : 'Member');
+export const roleLabel = (role: WorkspaceRole) =>
+  role === 'owner' ? 'Owner' : role === 'admin' ? 'Admin' : role === 'guest' ? 'Guest' : 'Member';
 
 /** A channel id from a channel name: lower case, words joined by dashes (`Design Team` → `design-team`). */
 export function channelSlug(name: string): string {

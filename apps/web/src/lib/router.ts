@@ -46,6 +46,7 @@ export type Route =
   | { name: 'signup'; next: string | null }
   | { name: 'home' }
   | { name: 'invite'; token: string }
+  | { name: 'join'; workspaceId: string }
   | { name: 'forgot-password' }
   | { name: 'reset-password'; token: string }
   | { name: 'verify-email'; token: string }
@@ -62,6 +63,7 @@ export function parseRoute(location: string): Route {
   if (parts[0] === 'signin' && parts.length === 1) return { name: 'signin', next: safeNext };
   if (parts[0] === 'signup' && parts.length === 1) return { name: 'signup', next: safeNext };
   if (parts[0] === 'invite' && parts[1] && parts.length === 2) return { name: 'invite', token: parts[1] };
+  if (parts[0] === 'join' && parts[1] && parts.length === 2) return { name: 'join', workspaceId: parts[1] };
   if (parts.length === 1 && parts[0] === 'forgot-password') return { name: 'forgot-password' };
   // Links mailed by the server: /reset-password?token=…, /verify-email?token=…, /confirm-email?token=…
   const token = url.searchParams.get('token') ?? '';

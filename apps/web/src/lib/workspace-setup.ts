@@ -67,7 +67,8 @@ export async function setUpWorkspace(client: ChatClient, role: WorkspaceRole): P
     client.queryUsers('', 200).catch(() => []),
   ]);
   // Not fatal: a workspace whose #general is archived or private still opens, just empty.
-  if (client.state.get().channelList.length === 0)
+  // Guests join nothing themselves: they have the channels they were invited to.
+  if (role !== 'guest' && client.state.get().channelList.length === 0)
     await joinGeneral(client, role).catch((e: unknown) => console.warn('Could not join #general', e));
 }
 

@@ -95,6 +95,7 @@ describe('create and list', () => {
         max_uses: null,
         uses: 0,
         created_at: expect.any(String),
+        guest_channels: null,
       },
     ]);
     expect(JSON.stringify(listed)).not.toContain(byAdmin.token);

@@ -45,6 +45,7 @@ describe('list', () => {
         role: 'admin',
         joined_at: expect.any(String),
         deactivated_at: null,
+        guest_expires_at: null,
       },
       expect.objectContaining({
         account_id: member.account.id,

@@ -26,8 +26,10 @@ describe('create and list', () => {
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: 'Acme',
       join_policy: 'invite_only',
+      join_domain: null,
       require_two_factor: false,
       role: 'owner',
+      guest_expires_at: null,
       user_id: userIdOf(a.account.id),
       created_at: expect.any(String),
     });

@@ -30,6 +30,7 @@ import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { endSessions } from './chat-sessions.js';
+import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
 import { passwordChangedMail, verifyMail } from './mails.js';
 import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
@@ -55,8 +56,11 @@ const { apps, invites, users, workspaceMembers, workspaces } = schema;
 /** The user id of an account inside every workspace it joins: stable, and valid as a user id. */
 export const workspaceUserId = (accountId: string) => `a_${accountId.replaceAll('-', '')}`;
 
-/** The app-level role that goes with a workspace role. */
-const appRoleOf = (role: string) => (role === 'member' ? 'user' : 'admin');
+/** The app-level role that goes with a workspace role (guests are app `guest`s: see guests.ts). */
+export const appRoleOf = (role: string) => (role === 'member' ? 'user' : role === 'guest' ? 'guest' : 'admin');
+
+/** Members and guests: the roles admins (not only owners) may remove and deactivate. */
+const isPlain = (role: string) => role === 'member' || role === 'guest';
 
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
@@ -212,8 +216,13 @@ export async function updateWorkspace(
     // The name is the app's name, kept in one place. (The registry's in-memory cache of app
     // contexts may show the old name for up to its TTL; nothing authorizes by name.)
     if (body.name !== undefined) await tx.update(apps).set({ name: body.name.trim() }).where(eq(apps.id, appId));
-    if (body.join_policy !== undefined)
-      await tx.update(workspaces).set({ joinPolicy: body.join_policy }).where(eq(workspaces.appId, appId));
+    if (body.join_policy !== undefined || body.join_domain !== undefined) {
+      const policy = body.join_policy ?? m.joinPolicy;
+      const domain = body.join_domain === undefined ? m.joinDomain : (body.join_domain?.toLowerCase() ?? null);
+      if (policy === 'domain' && !domain)
+        throw new ApiError('VALIDATION_ERROR', 'The domain policy needs a join_domain', { reason: 'join_domain' });
+      await tx.update(workspaces).set({ joinPolicy: policy, joinDomain: domain }).where(eq(workspaces.appId, appId));
+    }
     let shutOut: string[] = [];
     if (body.require_two_factor !== undefined && body.require_two_factor !== m.requireTwoFactor) {
       if (body.require_two_factor && !(await accountById(tx, accountId))?.twoFactorSecretSealed)
@@ -270,6 +279,7 @@ export async function createInvite(
 ): Promise<CreatedInvite> {
   const m = await accessWorkspace(svc.db, accountId, appId);
   checkManager(m);
+  if (body.guest) await checkGuestInvite(svc, appId, body.guest);
   const token = newToken();
   const hours = body.expires_in_hours ?? INVITE_DEFAULT_HOURS;
   const [row] = await svc.db
@@ -281,6 +291,8 @@ export async function createInvite(
       createdBy: accountId,
       maxUses: body.max_uses ?? null,
       expiresAt: new Date(Date.now() + hours * 3600_000),
+      guestChannels: body.guest?.channels ?? null,
+      guestExpiresAt: body.guest ? new Date(body.guest.expires_at) : null,
     })
     .returning();
   if (!row) throw new Error('insert returned no invite');
@@ -309,7 +321,9 @@ export async function revokeInvite(svc: Services, accountId: string, appId: stri
 export async function acceptInvite(svc: Services, accountId: string, token: string): Promise<MembershipRow> {
   const account = await loadAccount(svc, accountId);
   try {
-    return await joinWithInvite(svc, account, token);
+    const joined = await joinWithInvite(svc, account, token);
+    if (joined.guestChannels) await addGuestToChannels(svc, joined.appId, joined.userId, joined.guestChannels);
+    return joined;
   } catch (err) {
     // The same account joining twice at once (two invites, two tabs): the loser's
     // transaction rolled back, uses included, and the winner's membership stands.
@@ -321,7 +335,11 @@ export async function acceptInvite(svc: Services, accountId: string, token: stri
   }
 }
 
-function joinWithInvite(svc: Services, account: AccountRow, token: string): Promise<MembershipRow> {
+function joinWithInvite(
+  svc: Services,
+  account: AccountRow,
+  token: string,
+): Promise<MembershipRow & { guestChannels?: string[] }> {
   const accountId = account.id;
   return svc.db.transaction(async (tx) => {
     const row = await inviteByTokenHash(tx, sha256(token), true);
@@ -343,19 +361,23 @@ function joinWithInvite(svc: Services, account: AccountRow, token: string): Prom
       .set({ uses: sql`${invites.uses} + 1` })
       .where(and(eq(invites.appId, appId), eq(invites.id, row.invite.id)));
     const userId = workspaceUserId(accountId);
+    // A guest invite makes a guest: app role `guest`, posting until the invite's guest expiry.
+    const guest = row.invite.guestChannels && row.invite.guestExpiresAt ? row.invite : null;
+    const role = guest ? 'guest' : 'user';
+    const guestUntil = guest?.guestExpiresAt ?? null;
     await tx
       .insert(users)
-      .values({ appId, id: userId, name: account.name, role: 'user' })
+      .values({ appId, id: userId, name: account.name, role, guestUntil })
       .onConflictDoUpdate({
         target: [users.appId, users.id],
-        set: { name: account.name, role: 'user', updatedAt: sql`now()` },
+        set: { name: account.name, role, guestUntil, updatedAt: sql`now()` },
       });
     await tx
       .insert(workspaceMembers)
-      .values({ appId, accountId, userId, role: 'member', invitedBy: row.invite.createdBy });
+      .values({ appId, accountId, userId, role: guest ? 'guest' : 'member', invitedBy: row.invite.createdBy });
     const m = await loadMembership(tx, accountId, appId);
     if (!m) throw new Error('membership vanished after joining');
-    return m;
+    return guest?.guestChannels ? { ...m, guestChannels: guest.guestChannels } : m;
   });
 }
 
@@ -381,7 +403,7 @@ export async function removeMember(
     if (!target) throw notFound('Member');
     if (targetAccountId !== accountId) {
       checkManager(me);
-      if (me.role === 'admin' && target.role !== 'member')
+      if (me.role === 'admin' && !isPlain(target.role))
         throw new ApiError('FORBIDDEN', 'Only owners can remove owners and admins');
     }
     if (target.role === 'owner' && target.deactivatedAt === null && (await ownerCount(tx, appId)) <= 1)
@@ -391,7 +413,8 @@ export async function removeMember(
       .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
     await tx
       .update(users)
-      .set({ role: 'user', updatedAt: sql`now()` })
+      // A removed guest stays a guest in the chat (never a user who could read open channels).
+      .set({ role: target.role === 'guest' ? 'guest' : 'user', updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
     return target.userId;
   });
@@ -424,10 +447,11 @@ export async function setMemberRole(
       .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
     await tx
       .update(users)
-      // A deactivated member stays a plain user in the chat until reactivated.
-      .set({ role: target.deactivatedAt ? 'user' : appRoleOf(role), updatedAt: sql`now()` })
+      // A deactivated member stays a plain user in the chat until reactivated. A guest made a
+      // member loses its expiry.
+      .set({ role: target.deactivatedAt ? 'user' : appRoleOf(role), guestUntil: null, updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
-    return { ...target, role };
+    return { ...target, role, guestUntil: null };
   });
 }
 
@@ -454,7 +478,7 @@ export async function setMemberActive(
     if (!target) throw notFound('Member');
     if (targetAccountId === accountId)
       throw new ApiError('FORBIDDEN', 'You cannot deactivate yourself: leave the workspace instead');
-    if (me.role === 'admin' && target.role !== 'member')
+    if (me.role === 'admin' && !isPlain(target.role))
       throw new ApiError('FORBIDDEN', 'Only owners can deactivate or reactivate owners and admins');
     if ((target.deactivatedAt === null) === active) return { row: target, changed: false };
     if (!active && target.role === 'owner' && (await ownerCount(tx, appId)) <= 1)
@@ -466,7 +490,7 @@ export async function setMemberActive(
       .where(and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, targetAccountId)));
     await tx
       .update(users)
-      .set({ role: active ? appRoleOf(target.role) : 'user', updatedAt: sql`now()` })
+      .set({ role: active || target.role === 'guest' ? appRoleOf(target.role) : 'user', updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
     return { row: { ...target, deactivatedAt: at }, changed: true };
   });

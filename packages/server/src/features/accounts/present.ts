@@ -23,11 +23,14 @@ export interface MembershipRow {
   name: string;
   apiKey: string;
   joinPolicy: string;
+  joinDomain: string | null;
   requireTwoFactor: boolean;
   createdAt: Date;
   accountId: string;
   userId: string;
   role: string;
+  /** A guest's end of posting (its chat user's `guest_until`); null for everyone else. */
+  guestUntil: Date | null;
 }
 
 export interface MemberRow {
@@ -38,6 +41,7 @@ export interface MemberRow {
   role: string;
   joinedAt: Date;
   deactivatedAt: Date | null;
+  guestUntil: Date | null;
 }
 
 export function presentAccount(row: AccountRow): Account {
@@ -56,8 +60,10 @@ export function presentWorkspace(m: MembershipRow): Workspace {
     id: m.appId,
     name: m.name,
     join_policy: m.joinPolicy as JoinPolicy,
+    join_domain: m.joinDomain,
     require_two_factor: m.requireTwoFactor,
     role: m.role as WorkspaceRole,
+    guest_expires_at: m.guestUntil?.toISOString() ?? null,
     user_id: m.userId,
     created_at: m.createdAt.toISOString(),
   };
@@ -73,6 +79,7 @@ export function presentMember(row: MemberRow, showEmail: boolean): WorkspaceMemb
     role: row.role as WorkspaceRole,
     joined_at: row.joinedAt.toISOString(),
     deactivated_at: row.deactivatedAt?.toISOString() ?? null,
+    guest_expires_at: row.guestUntil?.toISOString() ?? null,
   };
 }
 
@@ -94,6 +101,7 @@ export function presentInvite(row: InviteRow, inviterName: string | null): Invit
     max_uses: row.maxUses,
     uses: row.uses,
     created_at: row.createdAt.toISOString(),
+    guest_channels: row.guestChannels ?? null,
   };
 }
 

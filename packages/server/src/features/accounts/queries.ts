@@ -4,7 +4,10 @@ import { type Queryable, schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
 import type { AccountRow, InviteRow, MemberRow, MembershipRow } from './present.js';
 
-const { accounts, apps, invites, workspaceMembers, workspaces } = schema;
+const { accounts, apps, invites, users, workspaceMembers, workspaces } = schema;
+
+/** The chat user of a workspace member (for a guest's `guest_until`). */
+const memberUser = and(eq(users.appId, workspaceMembers.appId), eq(users.id, workspaceMembers.userId));
 
 /** The account with this email, compared case-insensitively (the `lower(email)` index). */
 export async function accountByEmail(q: Queryable, email: string): Promise<AccountRow | null> {
@@ -22,11 +25,13 @@ const membership = {
   name: apps.name,
   apiKey: apps.apiKey,
   joinPolicy: workspaces.joinPolicy,
+  joinDomain: workspaces.joinDomain,
   requireTwoFactor: workspaces.requireTwoFactor,
   createdAt: workspaces.createdAt,
   accountId: workspaceMembers.accountId,
   userId: workspaceMembers.userId,
   role: workspaceMembers.role,
+  guestUntil: users.guestUntil,
 };
 
 function memberships(q: Queryable, where: SQL | undefined) {
@@ -35,6 +40,7 @@ function memberships(q: Queryable, where: SQL | undefined) {
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.appId, workspaceMembers.appId))
     .innerJoin(apps, eq(apps.id, workspaceMembers.appId))
+    .leftJoin(users, memberUser)
     .where(and(where, isNull(apps.disabledAt), isNull(workspaceMembers.deactivatedAt)));
 }
 
@@ -83,9 +89,11 @@ export async function membersOf(q: Queryable, appId: string, accountId?: string)
       role: workspaceMembers.role,
       joinedAt: workspaceMembers.joinedAt,
       deactivatedAt: workspaceMembers.deactivatedAt,
+      guestUntil: users.guestUntil,
     })
     .from(workspaceMembers)
     .innerJoin(accounts, eq(accounts.id, workspaceMembers.accountId))
+    .leftJoin(users, memberUser)
     .where(and(eq(workspaceMembers.appId, appId), accountId ? eq(workspaceMembers.accountId, accountId) : undefined))
     .orderBy(sql`lower(${accounts.name})`, workspaceMembers.accountId);
 }

@@ -48,7 +48,7 @@ import {
   WorkspaceSession,
   WorkspacesResponse,
 } from '@parley/protocol';
-import { notFound } from '../../platform/errors.js';
+import { ApiError, notFound } from '../../platform/errors.js';
 import { accountOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accessWorkspace, checkManager, isManager } from './access.js';
@@ -673,7 +673,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         ...account,
         schema: {
           tags: ['workspaces'],
-          summary: 'Members with their roles; emails are shown to owners and admins only',
+          summary: 'Members with their roles; emails are shown to owners and admins only; guests are refused (403)',
           security: session,
           params: WorkspaceParams,
           response: { 200: WorkspaceMembersResponse, ...scoped },
@@ -681,6 +681,8 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       },
       async (req) => {
         const m = await accessWorkspace(svc.db, accountOf(req).accountId, req.params.id);
+        // Guests never see the member directory (features/accounts/guests.ts).
+        if (m.role === 'guest') throw new ApiError('FORBIDDEN', 'Guests cannot list the members of the workspace');
         const showEmail = isManager(m);
         return { members: (await membersOf(svc.db, m.appId)).map((r) => presentMember(r, showEmail)) };
       },

@@ -31,6 +31,12 @@ export interface ChannelAccess {
 
 const isOpen = (type: string) => type === 'public' || type === 'announcement';
 
+/**
+ * Guests (app role `guest`, the workspace guests of features/accounts/guests.ts) read only the
+ * channels they are members of: no open channel is open to them, and they never see others.
+ */
+export const isGuest = (user: UserRow | null) => user?.role === 'guest';
+
 export function rankOf(caller: Caller, member: MemberRow | null, appRole: string | null): number {
   if (caller.kind === 'server') return RANK.owner;
   const own = member ? (RANK[member.role as keyof typeof RANK] ?? 0) : -1;
@@ -84,17 +90,29 @@ export async function accessChannelRead(
 }
 
 export function checkRead(a: ChannelAccess): void {
-  if (a.member || a.rank >= RANK.moderator || isOpen(a.channel.type)) return;
+  if (a.member || a.rank >= RANK.moderator || (isOpen(a.channel.type) && !isGuest(a.user))) return;
   throw notFound('Channel');
 }
 
-/** Post messages, react, pin: a member of a live channel; in announcements, moderators and up. */
-export function checkPost(a: ChannelAccess): void {
+/**
+ * Post messages, react, pin: a member of a live channel; in announcements, moderators and up.
+ * A guest whose `guest_until` has passed (by `now`, the server's clock) reads but does not post.
+ */
+export function checkPost(a: ChannelAccess, now: number = Date.now()): void {
   checkRead(a);
+  checkGuestActive(a.user, now);
   if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before posting in it');
   if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
   if (a.channel.type === 'announcement' && a.rank < RANK.moderator)
     throw new ApiError('FORBIDDEN', 'Only moderators and admins post in announcement channels');
+}
+
+/** GUEST_LOCKED for a guest whose time to post has run out. */
+export function checkGuestActive(user: UserRow | null, now: number): void {
+  if (isGuest(user) && user?.guestUntil && user.guestUntil.getTime() <= now)
+    throw new ApiError('GUEST_LOCKED', 'Your guest access has expired: you can read, but not post', {
+      guest_expires_at: user.guestUntil.toISOString(),
+    });
 }
 
 /** React: like posting, except that announcement readers may react. */
@@ -113,6 +131,7 @@ export function checkRank(a: ChannelAccess, rank: Rank, what: string): void {
 /** Invite people: any member of a group or public channel; admins of announcements; nobody for DMs. */
 export function checkInvite(a: ChannelAccess): void {
   checkRead(a);
+  if (isGuest(a.user)) throw new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
   if (a.channel.type === 'dm') throw new ApiError('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
   if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
   const need = a.channel.type === 'announcement' ? RANK.admin : RANK.member;

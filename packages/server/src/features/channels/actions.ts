@@ -13,7 +13,7 @@ import {
 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
-import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { logEvents, withTransaction } from '../events/log.js';
@@ -57,6 +57,24 @@ const names = (ids: string[], users: Map<string, UserRow>) => {
   return list.length <= 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
 };
 
+/**
+ * Guests create no channels but DMs, and DMs only with people who share a (non-DM) channel
+ * with them (FORBIDDEN otherwise): they must not reach the rest of the workspace.
+ */
+async function checkGuestCreate(q: Queryable, appId: string, me: string, users: Map<string, UserRow>, type: string) {
+  if (users.get(me)?.role !== 'guest') return;
+  if (type !== 'dm') throw forbidden('Guests cannot create channels');
+  const shared = await dbRows<{ id: string }>(
+    q,
+    sql`select distinct mb.user_id as id from ${schema.members} ma
+    join ${schema.members} mb on mb.app_id = ma.app_id and mb.cid = ma.cid
+    where ma.app_id = ${appId} and ma.user_id = ${me} and ma.cid not like 'dm:%'`,
+  );
+  const sharing = new Set(shared.map((r) => r.id));
+  for (const id of users.keys())
+    if (id !== me && !sharing.has(id)) throw forbidden('Guests can message only people who share a channel with them');
+}
+
 /** Create a channel; for `dm`, return the existing DM of the same member set if there is one. */
 export async function createChannel(svc: Services, caller: Caller, body: CreateChannelBody) {
   const appId = caller.app.id;
@@ -77,6 +95,7 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
 
   return withTransaction(svc, async (tx, out) => {
     const users = await usersExist(tx, appId, memberIds);
+    if (caller.kind === 'user') await checkGuestCreate(tx, appId, caller.userId, users, body.type);
     const at = now();
     const [inserted] = await tx
       .insert(schema.channels)

@@ -79,7 +79,10 @@ export async function queryChannels(
     f.joined ?? (f.members === undefined && f.type === undefined && caller.kind === 'user' ? true : undefined);
   if (joined === true && caller.kind === 'user') where.push(sql`m.user_id is not null`);
   if (joined === false && caller.kind === 'user') where.push(sql`m.user_id is null`);
-  if (!staff) where.push(sql`(m.user_id is not null or c.type in ('public', 'announcement'))`);
+  // Guests (app role `guest`) see only their own channels: the browser shows them no others.
+  if (!staff)
+    where.push(sql`(m.user_id is not null or (c.type in ('public', 'announcement') and not exists (
+      select 1 from ${schema.users} gu where gu.app_id = c.app_id and gu.id = ${me} and gu.role = 'guest')))`);
   if (f.cid !== undefined) where.push(opSql(sql`c.cid`, f.cid));
   if (f.type !== undefined) where.push(opSql(sql`c.type`, f.type));
   if (f.archived !== undefined) where.push(f.archived ? sql`c.archived_at is not null` : sql`c.archived_at is null`);

@@ -65,7 +65,7 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         // Checked before a byte of the body is read.
         const a = await loadChannel(svc.db, me, req.params.cid);
         if (!a) throw notFound('Channel');
-        checkPost(a);
+        checkPost(a, svc.clock());
         await checkQuotaRoom(svc, me.app.id, me.userId);
         if (!req.isMultipart())
           throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data (a part named "file")');

@@ -10,7 +10,7 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { checkPost, loadChannel, RANK } from '../channels/access.js';
+import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
@@ -174,7 +174,7 @@ async function sendOne(
   const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
-  checkPost(a);
+  checkPost(a, svc.clock());
 
   let parent: MessageRow | null = null;
   if (input.parent_id) {
@@ -311,6 +311,7 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   checkText(text);
   const a = await accessMessage(svc.db, me, id);
   if (a.message.userId !== me.userId) throw forbidden('Only the author may edit a message');
+  checkGuestActive(a.user, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);
   if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
   const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
@@ -447,10 +448,13 @@ export async function setPinned(svc: Services, caller: Caller, id: string, pinne
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, id);
-  checkPost({
-    ...a,
-    channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
-  });
+  checkPost(
+    {
+      ...a,
+      channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
+    },
+    svc.clock(),
+  );
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be pinned`);
   return withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);

@@ -324,7 +324,7 @@ async function writeBatch(
       caller: job.me,
     };
     try {
-      checkPost(access);
+      checkPost(access, svc.clock());
     } catch (err) {
       results[row.ord] = err as Error;
       continue;

@@ -76,7 +76,9 @@ async function conditions(svc: Services, caller: Caller, p: ParsedQuery): Promis
   const out: SQL[] = [sql`m.app_id = ${appId}`, sql`m.deleted_at is null`, sql`m.type = 'regular'`];
   if (caller.kind === 'user')
     out.push(
-      sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${caller.userId} union all select cid from channels where app_id = ${appId} and type in ${OPEN_TYPES})`,
+      // Guests (app role `guest`) search only their own channels: no channel is open to them.
+      sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${caller.userId} union all select cid from channels where app_id = ${appId} and type in ${OPEN_TYPES}
+        and not exists (select 1 from users gu where gu.app_id = ${appId} and gu.id = ${caller.userId} and gu.role = 'guest'))`,
     );
   // Each operator repeated narrows (from:@a from:@b = neither can be both; in:, to: the same).
   for (const name of p.from) {

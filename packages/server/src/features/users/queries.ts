@@ -10,6 +10,8 @@ export const likePrefix = (s: string) => `${s.toLowerCase().replace(/[\\%_]/g, (
 /**
  * Users whose username or name starts with `q` (case-insensitive), by name, a page at a time:
  * `cursor` is the `next` of the page before (keyset on the lowercased name and the id).
+ * A guest `viewer` (app role `guest`) finds only themselves and the people who share a channel
+ * with them: guests never see the directory. Decided in the same statement, no extra round trip.
  */
 export async function searchUsers(
   svc: Services,
@@ -17,9 +19,11 @@ export async function searchUsers(
   q: string | undefined,
   limit: number,
   cursor?: string,
+  viewer?: string,
 ): Promise<{ rows: UserRow[]; next: string | null }> {
   const u = schema.users;
   const conds: SQL[] = [eq(u.appId, appId)];
+  if (viewer) conds.push(visibleToGuest(appId, viewer, sql`${u.id}`));
   if (q)
     conds.push(or(sql`lower(${u.username}) like ${likePrefix(q)}`, sql`lower(${u.name}) like ${likePrefix(q)}`) as SQL);
   if (cursor) {
@@ -41,6 +45,18 @@ export async function searchUsers(
   return { rows: page, next };
 }
 
+/**
+ * SQL that is true when `userId` may be shown to `viewer`: always unless the viewer is a guest,
+ * and then only themselves and those who share a channel with them.
+ */
+export function visibleToGuest(appId: string, viewer: string, userId: SQL): SQL {
+  const { members, users } = schema;
+  return sql`(not exists (select 1 from ${users} g where g.app_id = ${appId} and g.id = ${viewer} and g.role = 'guest')
+    or ${userId} = ${viewer}
+    or exists (select 1 from ${members} ma join ${members} mb on mb.app_id = ma.app_id and mb.cid = ma.cid
+      where ma.app_id = ${appId} and ma.user_id = ${viewer} and mb.user_id = ${userId}))`;
+}
+
 function decodeUserCursor(raw: string): { name: string; id: string } {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { name?: unknown; id?: unknown };
@@ -51,11 +67,18 @@ function decodeUserCursor(raw: string): { name: string; id: string } {
   throw invalid('Invalid cursor');
 }
 
-export async function getUser(svc: Services, appId: string, userId: string): Promise<UserRow | null> {
+/** One user; with a guest `viewer`, only one it may see (`visibleToGuest`), else null. */
+export async function getUser(svc: Services, appId: string, userId: string, viewer?: string): Promise<UserRow | null> {
   const [row] = await svc.db
     .select()
     .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)))
+    .where(
+      and(
+        eq(schema.users.appId, appId),
+        eq(schema.users.id, userId),
+        viewer ? visibleToGuest(appId, viewer, sql`${schema.users.id}`) : undefined,
+      ),
+    )
     .limit(1);
   return row ?? null;
 }

@@ -55,6 +55,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           req.query.q,
           req.query.limit ?? 30,
           req.query.cursor,
+          caller.userId ?? undefined,
         );
         const states = await svc.presence.statesOf(
           caller.app.id,
@@ -127,7 +128,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
       },
       async (req) => {
         const caller = callerOf(req);
-        const row = await getUser(svc, caller.app.id, req.params.id);
+        const row = await getUser(svc, caller.app.id, req.params.id, caller.userId ?? undefined);
         if (!row) throw notFound('User');
         return { user: presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id)) };
       },

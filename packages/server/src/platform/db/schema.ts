@@ -48,6 +48,11 @@ export const users = pgTable(
     username: text('username'),
     image: text('image'),
     role: text('role').notNull().default('user'),
+    /**
+     * For `guest` users: when they stop being able to post (they can still read). Set by the
+     * workspace that invited them (features/accounts/guests.ts); null for everyone else.
+     */
+    guestUntil: ts('guest_until'),
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
@@ -375,8 +380,10 @@ export const workspaces = pgTable('workspaces', {
   appId: uuid('app_id')
     .primaryKey()
     .references(() => apps.id, { onDelete: 'cascade' }),
-  /** `invite_only` | `link`; see JOIN_POLICIES in the protocol. */
+  /** `invite_only` | `link` | `request` | `domain`; see JOIN_POLICIES in the protocol. */
   joinPolicy: text('join_policy').notNull().default('invite_only'),
+  /** Under the `domain` policy: verified emails at this domain (lower case) may join. */
+  joinDomain: text('join_domain'),
   /** Whether members must have two-factor sign-in on to open the workspace (owners and admins set it). */
   requireTwoFactor: boolean('require_two_factor').notNull().default(false),
   createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
@@ -385,7 +392,7 @@ export const workspaces = pgTable('workspaces', {
 
 /**
  * Which accounts belong to which workspace, as which user of its app, with which role
- * (`owner` | `admin` | `member`; a `guest` role limited to some channels would go here).
+ * (`owner` | `admin` | `member` | `guest`; a guest's expiry is its user's `guest_until`).
  */
 export const workspaceMembers = pgTable(
   'workspace_members',
@@ -405,6 +412,8 @@ export const workspaceMembers = pgTable(
      * messages) but cannot open the workspace, and its chat tokens are refused, until reactivated.
      */
     deactivatedAt: ts('deactivated_at'),
+    /** When the guest's open clients were told their time ran out (reset when extended). */
+    guestLockSentAt: ts('guest_lock_sent_at'),
   },
   (t) => [
     primaryKey({ columns: [t.appId, t.accountId] }),
@@ -432,8 +441,38 @@ export const invites = pgTable(
     expiresAt: ts('expires_at').notNull(),
     revokedAt: ts('revoked_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** A guest invite: the channels (cids) the guest joins, and when the guest's posting ends. */
+    guestChannels: text('guest_channels').array(),
+    guestExpiresAt: ts('guest_expires_at'),
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), uniqueIndex('invites_token_uq').on(t.tokenHash)],
+);
+
+/**
+ * Requests to join a workspace under the `request` policy: one row per account and workspace,
+ * `pending` until an owner or admin approves or denies it (a denied account may ask again).
+ */
+export const joinRequests = pgTable(
+  'join_requests',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => workspaces.appId, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** `pending` | `approved` | `denied` */
+    status: text('status').notNull().default('pending'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    decidedAt: ts('decided_at'),
+    decidedBy: uuid('decided_by').references(() => accounts.id, { onDelete: 'set null' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('join_requests_account_uq').on(t.appId, t.accountId),
+    index('join_requests_pending_idx').on(t.appId, t.createdAt).where(sql`status = 'pending'`),
+  ],
 );
 
 /**
