@@ -19,7 +19,15 @@ export type OidcOption = Static<typeof OidcOption>;
  */
 export const OidcStartBody = Type.Object(
   // A path: starts with one "/" (not "//" or "/\\", which browsers read as another host), printable ASCII.
-  { return_to: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, pattern: '^/(?![/\\\\])[\\x21-\\x7e]*$' })) },
+  {
+    return_to: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        pattern: '^/([\\x21-\\x2e\\x30-\\x5b\\x5d-\\x7e][\\x21-\\x7e]*)?$',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type OidcStartBody = Static<typeof OidcStartBody>;
