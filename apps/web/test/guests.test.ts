@@ -13,12 +13,7 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildAccount,
@@ -28,19 +23,14 @@ import {
   ok,
 } from '../../../packages/server/test/accounts/helpers.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
-  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const WAIT = { timeout: 15_000 };
 
 let h: Harness;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 
 /** A browser context holding an account's session cookie. */
 async function as(cookie: string | null): Promise<BrowserContext> {
@@ -52,34 +42,16 @@ async function as(cookie: string | null): Promise<BrowserContext> {
 
 describe.skipIf(!haveBrowser)('guests and requests to join in Chromium', () => {
   beforeAll(async () => {
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
-    h = await startHarness({ webDir });
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   it('a guest invited to #general sees only #general', { timeout: 90_000 }, async () => {

@@ -9,26 +9,16 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { generate } from 'otplib';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, ok, PASSWORD } from '../../../packages/server/test/accounts/helpers.js';
 import { startProvider, type TestProvider } from '../../../packages/server/test/accounts/oidc-provider.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.PARLEY_REQUIRE_BROWSER === '1')
-  throw new Error(`PARLEY_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const WAIT = { timeout: 15_000 };
 
@@ -36,7 +26,7 @@ let h: Harness;
 let idp: TestProvider;
 let base: string;
 let browser: Browser;
-let webDir: string;
+let web: { dir: string; remove(): void } | undefined;
 /** The server's clock runs this far ahead, so a later TOTP step exists without waiting. */
 let offset = 0;
 const clock = () => Date.now() + offset;
@@ -52,20 +42,13 @@ const freePort = () =>
 
 describe.skipIf(!haveBrowser)('sign in with an OpenID Connect provider in Chromium', () => {
   beforeAll(async () => {
-    webDir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-    const env = process.env.NODE_ENV;
-    process.env.NODE_ENV = 'production';
-    try {
-      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: webDir, emptyOutDir: true } });
-    } finally {
-      process.env.NODE_ENV = env;
-    }
+    web = await buildWebApp();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     idp = await startProvider([`${base}/v1/auth/oidc/callback`]);
     h = await startHarness(
       {
-        webDir,
+        webDir: web.dir,
         publicUrl: base,
         oidc: {
           issuer: idp.issuer,
@@ -79,25 +62,14 @@ describe.skipIf(!haveBrowser)('sign in with an OpenID Connect provider in Chromi
       { clock },
     );
     expect(await h.listen(port)).toBe(base);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
     await idp?.stop();
-    if (webDir) rmSync(webDir, { recursive: true, force: true });
+    web?.remove();
   });
 
   /** From our sign-in page through the provider's login and consent pages, as `subject`. */
