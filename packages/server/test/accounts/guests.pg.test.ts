@@ -150,6 +150,8 @@ describe('a guest', () => {
         'GUEST_LOCKED',
       );
       expectError(await chat(gs, 'PATCH', `/v1/messages/${first.id}`, { text: 'edited' }), 'GUEST_LOCKED');
+      // Nor react (reading is all that is left).
+      expectError(await chat(gs, 'POST', `/v1/messages/${first.id}/reactions`, { type: 'like' }), 'GUEST_LOCKED');
       const reply = await sock.request('message.send', { cid: general, message: { text: 'socket' } });
       expect(reply).toMatchObject({ ok: false, error: { code: 'GUEST_LOCKED' } });
       // Reading still works.

@@ -115,9 +115,13 @@ export function checkGuestActive(user: UserRow | null, now: number): void {
     });
 }
 
-/** React: like posting, except that announcement readers may react. */
-export function checkReact(a: ChannelAccess): void {
+/**
+ * React: like posting, except that announcement readers may react. A guest whose time has run
+ * out reads only: no reactions either (`now`, the server's clock).
+ */
+export function checkReact(a: ChannelAccess, now: number = Date.now()): void {
   checkRead(a);
+  checkGuestActive(a.user, now);
   if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before reacting');
   if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
 }

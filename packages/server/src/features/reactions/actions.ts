@@ -30,7 +30,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
   const me = requireUser(caller, 'Reactions are made as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, messageId);
-  checkReact(a);
+  checkReact(a, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot take reactions`);
   return withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
@@ -76,7 +76,7 @@ export async function removeReaction(svc: Services, caller: Caller, messageId: s
   const me = requireUser(caller, 'Reactions are made as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, messageId);
-  checkReact(a);
+  checkReact(a, svc.clock());
   return withTransaction(svc, async (tx, out): Promise<{ message: Message }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const [r] = await tx
