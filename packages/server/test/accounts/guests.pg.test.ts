@@ -97,6 +97,23 @@ describe('a guest', () => {
     expectError(await chat(gs, 'POST', '/v1/channels', { type: 'dm', members: [ls.user_id] }), 'FORBIDDEN');
     expectError(await chat(gs, 'GET', `/v1/users/${ls.user_id}`), 'NOT_FOUND');
     ok(await chat(gs, 'GET', `/v1/users/${ms.user_id}`));
+    // Nor follow the loner's presence: it reads as offline (online in fact) and is not followed.
+    const online = async (sess: Session) => {
+      const sock = await TestSocket.open(url, sess.api_key);
+      sock.sendRaw(JSON.stringify({ type: 'auth', token: sess.token }));
+      await sock.waitFor((f) => f.type === 'hello');
+      return sock;
+    };
+    const [gSock, lSock, mSock] = [await online(gs), await online(ls), await online(ms)];
+    try {
+      const ids = [ls.user_id, ms.user_id];
+      const seenByGuest = await gSock.request('presence.subscribe', { user_ids: ids });
+      expect(seenByGuest).toMatchObject({ ok: true, presence: { [ls.user_id]: 'offline', [ms.user_id]: 'online' } });
+      const seenByMember = await mSock.request('presence.subscribe', { user_ids: [ls.user_id] });
+      expect(seenByMember).toMatchObject({ ok: true, presence: { [ls.user_id]: 'online' } });
+    } finally {
+      for (const sock of [gSock, lSock, mSock]) sock.close();
+    }
     // Nor can it bring people into its channel.
     expectError(await chat(gs, 'POST', `/v1/channels/${general}/members`, { add: [ls.user_id] }), 'FORBIDDEN');
     // Message search covers only its channels.

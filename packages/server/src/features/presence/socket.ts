@@ -1,6 +1,21 @@
 import { MAX_PRESENCE_SUBSCRIPTIONS } from '@parley/protocol';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
+import type { Services } from '../../services.js';
+import { visibleToGuest } from '../users/queries.js';
+
+/** Which of `ids` the guest `viewer` may see (one query). */
+async function guestVisible(svc: Services, appId: string, viewer: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const u = schema.users;
+  const rows = await svc.db
+    .select({ id: u.id })
+    .from(u)
+    .where(and(eq(u.appId, appId), inArray(u.id, ids), visibleToGuest(appId, viewer, sql`${u.id}`)));
+  return new Set(rows.map((r) => r.id));
+}
 
 export const presenceSocket: SocketHandlers = {
   'presence.set': async ({ svc, caller }, f) => {
@@ -24,12 +39,16 @@ export const presenceSocket: SocketHandlers = {
     // (at worst it arrives as an event after a reply that already shows it).
     // A connection closed meanwhile has left the hub: following now would outlive it.
     if (!conn.isOpen) return { presence: {} };
+    // A guest follows only people it may see (itself and those who share a channel with it):
+    // anyone else reads as offline and is not followed, whether or not the id exists.
+    const visible = conn.user.role === 'guest' ? await guestVisible(svc, caller.app.id, caller.userId, ids) : null;
+    const followed = visible ? ids.filter((id) => visible.has(id)) : ids;
     // The user's own changes already reach all of their connections (their user topic).
     svc.hub.followPresence(
       conn,
-      ids.filter((id) => id !== caller.userId),
+      followed.filter((id) => id !== caller.userId),
     );
-    const states = await svc.presence.statesOf(caller.app.id, ids);
+    const states = await svc.presence.statesOf(caller.app.id, followed);
     return { presence: Object.fromEntries(ids.map((id) => [id, states.get(id) ?? 'offline'])) };
   },
   'presence.unsubscribe': async ({ svc, conn }, f) => {
