@@ -7,6 +7,7 @@
 import { checkServerFrame, EVENT_TYPES, ProtocolError, parseServerFrame } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { guestEvent } from '../../server/src/features/accounts/guests.js';
 import type { SocketFactory } from '../src/connection.js';
 import type { ChatClient } from '../src/index.js';
 import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
@@ -82,6 +83,12 @@ describe('the frames a server sends', () => {
     );
     await until(() => frames.some((f) => f.includes('"presence.changed"') && f.includes('"away"')), 5000, 'presence');
     await until(() => frames.some((f) => f.includes('"channel.removed"')), 5000, 'carol is told she left');
+    // A workspace guest's lock, as the guest sweep and the admins' extension publish it (the
+    // workspace around it is the accounts tests' business): the event, built by the server.
+    h.server.svc.bus.publish([
+      { to: 'user', appId: app.id, userId: 'bob', event: guestEvent('bob', new Date(Date.now() - 1000), Date.now()) },
+    ]);
+    await until(() => frames.some((f) => f.includes('"guest.updated"')), 5000, 'the guest event');
     expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
 
     const seen = new Set<string>();

@@ -68,7 +68,8 @@ export async function addGuestToChannels(svc: Services, appId: string, userId: s
   }
 }
 
-const guestEvent = (userId: string, until: Date, now: number): EphemeralEvent => ({
+/** The `guest.updated` event of a guest whose expiry is `until`, as of `now`. */
+export const guestEvent = (userId: string, until: Date, now: number): EphemeralEvent => ({
   type: 'guest.updated',
   user_id: userId,
   guest_expires_at: until.toISOString(),
