@@ -8,6 +8,7 @@ import { useAccount } from '../hooks/account.js';
 import { newPasswordProblem, signInProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { onLinkClick } from '../lib/router.js';
+import { TextField } from './text-field.js';
 
 export type AuthMode = 'signin' | 'signup';
 
@@ -100,49 +101,40 @@ export function AuthForm({ mode, onModeChange, onDone, submitLabel }: AuthFormPr
   return (
     <form className="app-form" onSubmit={submit} aria-label={mode === 'signup' ? 'Create an account' : 'Sign in'}>
       {mode === 'signup' ? (
-        <label className="app-field" htmlFor={`${id}-name`}>
-          <span className="app-field__label">Full name</span>
-          <input
-            id={`${id}-name`}
-            className="app-input"
-            name="name"
-            autoComplete="name"
-            required
-            maxLength={100}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="Ada Lovelace"
-          />
-        </label>
+        <TextField
+          id={`${id}-name`}
+          label="Full name"
+          name="name"
+          autoComplete="name"
+          required
+          maxLength={100}
+          value={name}
+          onValue={setName}
+          placeholder="Ada Lovelace"
+        />
       ) : null}
-      <label className="app-field" htmlFor={`${id}-email`}>
-        <span className="app-field__label">Email</span>
-        <input
-          id={`${id}-email`}
-          className="app-input"
-          name="email"
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          placeholder="name@work-email.com"
-        />
-      </label>
-      <label className="app-field" htmlFor={`${id}-password`}>
-        <span className="app-field__label">Password</span>
-        <input
-          id={`${id}-password`}
-          className="app-input"
-          name="password"
-          type="password"
-          autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          placeholder={mode === 'signup' ? `At least ${PASSWORD_MIN_LENGTH} characters` : ''}
-        />
-      </label>
+      <TextField
+        id={`${id}-email`}
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        value={email}
+        onValue={setEmail}
+        placeholder="name@work-email.com"
+      />
+      <TextField
+        id={`${id}-password`}
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete={mode === 'signup' ? 'new-password' : 'current-password'}
+        required
+        value={password}
+        onValue={setPassword}
+        placeholder={mode === 'signup' ? `At least ${PASSWORD_MIN_LENGTH} characters` : ''}
+      />
       {mode === 'signin' ? (
         <p className="app-form__switch">
           <a href="/forgot-password" onClick={onLinkClick('/forgot-password')}>
@@ -216,24 +208,21 @@ export function SecondStep({
         Open your authenticator app and enter the 6-digit code for Parley. Lost your phone? Use one of your backup codes
         instead.
       </p>
-      <label className="app-field" htmlFor={`${id}-code`}>
-        <span className="app-field__label">Authentication code</span>
-        <input
-          id={`${id}-code`}
-          className="app-input"
-          name="code"
-          autoComplete="one-time-code"
-          autoCapitalize="off"
-          spellCheck={false}
-          required
-          maxLength={64}
-          // biome-ignore lint/a11y/noAutofocus: the only field of this step, shown right after the password
-          autoFocus
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          placeholder="123456"
-        />
-      </label>
+      <TextField
+        id={`${id}-code`}
+        label="Authentication code"
+        name="code"
+        autoComplete="one-time-code"
+        autoCapitalize="off"
+        spellCheck={false}
+        required
+        maxLength={64}
+        // Focused: the only field of this step, shown right after the password.
+        autoFocus
+        value={code}
+        onValue={setCode}
+        placeholder="123456"
+      />
       {error ? (
         <p className="app-form__error" role="alert">
           {error}

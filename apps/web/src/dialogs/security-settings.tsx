@@ -5,6 +5,7 @@
  */
 import type { AccountSessionInfo, TwoFactorSetup, TwoFactorStatus } from '@parley/protocol';
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
+import { TextField } from '../components/text-field.js';
 import { ApiError, accounts } from '../lib/api.js';
 
 type Note = { ok: boolean; text: string } | null;
@@ -95,17 +96,14 @@ function Setup({ onEnabled, onCancel }: { onEnabled(codes: string[]): void; onCa
   if (!setup)
     return (
       <form className="app-form" onSubmit={start} aria-label="Set up two-factor sign-in">
-        <label className="app-field" htmlFor={`${id}-password`}>
-          <span className="app-field__label">Your password</span>
-          <input
-            id={`${id}-password`}
-            className="app-input"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField
+          id={`${id}-password`}
+          label="Your password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+        />
         <div className="app-row">
           <button type="submit" className="app-button app-button--primary" disabled={busy || !password}>
             Continue
@@ -128,18 +126,15 @@ function Setup({ onEnabled, onCancel }: { onEnabled(codes: string[]): void; onCa
       <p className="app-muted">
         Cannot scan? Enter this key instead: <code className="app-secret">{setup.secret}</code>
       </p>
-      <label className="app-field" htmlFor={`${id}-code`}>
-        <span className="app-field__label">Code from the app</span>
-        <input
-          id={`${id}-code`}
-          className="app-input"
-          autoComplete="one-time-code"
-          inputMode="numeric"
-          maxLength={10}
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-        />
-      </label>
+      <TextField
+        id={`${id}-code`}
+        label="Code from the app"
+        autoComplete="one-time-code"
+        inputMode="numeric"
+        maxLength={10}
+        value={code}
+        onValue={setCode}
+      />
       <div className="app-row">
         <button type="submit" className="app-button app-button--primary" disabled={busy || !code.trim()}>
           Turn on
@@ -192,17 +187,14 @@ function Manage({ status, onChanged }: { status: TwoFactorStatus; onChanged(code
         On{status.enabled_at ? ` since ${new Date(status.enabled_at).toLocaleDateString()}` : ''} ·{' '}
         {status.backup_codes_left} backup code{status.backup_codes_left === 1 ? '' : 's'} left
       </p>
-      <label className="app-field" htmlFor={`${id}-proof`}>
-        <span className="app-field__label">Password or a current code</span>
-        <input
-          id={`${id}-proof`}
-          className="app-input"
-          type="password"
-          autoComplete="current-password"
-          value={proof}
-          onChange={(e) => setProof(e.target.value)}
-        />
-      </label>
+      <TextField
+        id={`${id}-proof`}
+        label="Password or a current code"
+        type="password"
+        autoComplete="current-password"
+        value={proof}
+        onValue={setProof}
+      />
       <div className="app-row">
         <button type="button" className="app-button" disabled={busy || !proof} onClick={() => void run('codes')}>
           New backup codes

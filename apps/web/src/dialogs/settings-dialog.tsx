@@ -7,6 +7,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { type FormEvent, useId, useState } from 'react';
 import { Modal } from '../components/modal.js';
+import { TextField } from '../components/text-field.js';
 import { leave, useAccount } from '../hooks/account.js';
 import { useMeUser } from '../hooks/use-me.js';
 import { newPasswordProblem } from '../lib/account-errors.js';
@@ -62,16 +63,7 @@ function Profile() {
       <h3 id={`${id}-title`} className="app-section-title">
         Profile
       </h3>
-      <label className="app-field" htmlFor={`${id}-name`}>
-        <span className="app-field__label">Display name</span>
-        <input
-          id={`${id}-name`}
-          className="app-input"
-          value={name}
-          maxLength={100}
-          onChange={(e) => setName(e.target.value)}
-        />
-      </label>
+      <TextField id={`${id}-name`} label="Display name" value={name} maxLength={100} onValue={setName} />
       <label className="app-field" htmlFor={`${id}-username`}>
         <span className="app-field__label">Username</span>
         <span className="app-input-prefix">
@@ -187,40 +179,31 @@ function ChangePassword({ email }: { email: string }) {
       </h3>
       {/* For password managers: which account this password belongs to. */}
       <input type="email" autoComplete="username" value={email} readOnly hidden />
-      <label className="app-field" htmlFor={`${id}-current`}>
-        <span className="app-field__label">Current password</span>
-        <input
-          id={`${id}-current`}
-          className="app-input"
-          type="password"
-          autoComplete="current-password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-        />
-      </label>
-      <label className="app-field" htmlFor={`${id}-new`}>
-        <span className="app-field__label">New password</span>
-        <input
-          id={`${id}-new`}
-          className="app-input"
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-        />
-        <span className="app-field__hint">At least {PASSWORD_MIN_LENGTH} characters.</span>
-      </label>
-      <label className="app-field" htmlFor={`${id}-again`}>
-        <span className="app-field__label">Confirm new password</span>
-        <input
-          id={`${id}-again`}
-          className="app-input"
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          onChange={(e) => setAgain(e.target.value)}
-        />
-      </label>
+      <TextField
+        id={`${id}-current`}
+        label="Current password"
+        type="password"
+        autoComplete="current-password"
+        value={current}
+        onValue={setCurrent}
+      />
+      <TextField
+        id={`${id}-new`}
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        value={next}
+        onValue={setNext}
+        hint=<>At least {PASSWORD_MIN_LENGTH} characters.</>
+      />
+      <TextField
+        id={`${id}-again`}
+        label="Confirm new password"
+        type="password"
+        autoComplete="new-password"
+        value={again}
+        onValue={setAgain}
+      />
       <div className="app-row">
         <button type="submit" className="app-button app-button--primary" disabled={busy || !current || !next || !again}>
           Change password
@@ -292,28 +275,15 @@ function ChangeEmail({ email, verified }: { email: string; verified: boolean }) 
           </button>
         )}
       </p>
-      <label className="app-field" htmlFor={`${id}-new`}>
-        <span className="app-field__label">New email</span>
-        <input
-          id={`${id}-new`}
-          className="app-input"
-          type="email"
-          autoComplete="email"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-        />
-      </label>
-      <label className="app-field" htmlFor={`${id}-password`}>
-        <span className="app-field__label">Password</span>
-        <input
-          id={`${id}-password`}
-          className="app-input"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </label>
+      <TextField id={`${id}-new`} label="New email" type="email" autoComplete="email" value={next} onValue={setNext} />
+      <TextField
+        id={`${id}-password`}
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onValue={setPassword}
+      />
       <div className="app-row">
         <button type="submit" className="app-button app-button--primary" disabled={busy || !next || !password}>
           Change email

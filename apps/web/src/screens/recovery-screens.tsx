@@ -7,6 +7,7 @@ import type { AuthOptions } from '@parley/protocol';
 import { PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
 import { Logo } from '../components/icons.js';
+import { TextField } from '../components/text-field.js';
 import { useAccount } from '../hooks/account.js';
 import { isBadLink, newPasswordProblem } from '../lib/account-errors.js';
 import { accounts } from '../lib/api.js';
@@ -86,18 +87,15 @@ export function ForgotPasswordScreen() {
         </p>
       ) : null}
       <form className="app-form" onSubmit={submit} aria-label="Forgot password">
-        <label className="app-field" htmlFor={`${id}-email`}>
-          <span className="app-field__label">Email</span>
-          <input
-            id={`${id}-email`}
-            className="app-input"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
+        <TextField
+          id={`${id}-email`}
+          label="Email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onValue={setEmail}
+        />
         {error ? (
           <p className="app-form__error" role="alert">
             {error}
@@ -156,31 +154,25 @@ export function ResetPasswordScreen({ token }: { token: string }) {
   return (
     <Card title="Choose a new password" lead="You will be signed out everywhere, then sign in with the new password.">
       <form className="app-form" onSubmit={submit} aria-label="Choose a new password">
-        <label className="app-field" htmlFor={`${id}-new`}>
-          <span className="app-field__label">New password</span>
-          <input
-            id={`${id}-new`}
-            className="app-input"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-          <span className="app-field__hint">At least {PASSWORD_MIN_LENGTH} characters, not a common one.</span>
-        </label>
-        <label className="app-field" htmlFor={`${id}-again`}>
-          <span className="app-field__label">Confirm new password</span>
-          <input
-            id={`${id}-again`}
-            className="app-input"
-            type="password"
-            autoComplete="new-password"
-            required
-            value={again}
-            onChange={(e) => setAgain(e.target.value)}
-          />
-        </label>
+        <TextField
+          id={`${id}-new`}
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={next}
+          onValue={setNext}
+          hint=<>At least {PASSWORD_MIN_LENGTH} characters, not a common one.</>
+        />
+        <TextField
+          id={`${id}-again`}
+          label="Confirm new password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={again}
+          onValue={setAgain}
+        />
         {error ? (
           <p className="app-form__error" role="alert">
             {error}
