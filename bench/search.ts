@@ -8,7 +8,7 @@
  *
  *   node --conditions=@parley/source --import tsx bench/search.ts
  *        [--messages 1000000] [--pg postgres://…] [--pglite] [--rounds 5] [--sends 3000] [--keep]
- *        [--sends-only] [--send-rounds 3] [--db parley_search_… (reuse a --keep run's database)]
+ *        [--sends-only] [--send-rounds 3] [--toggle all|gin|btrees] [--db parley_search_… (reuse a --keep run's database)]
  *
  * PostgreSQL by default (a database of its own, dropped at the end unless --keep); `--pglite`
  * runs the same on embedded PGlite (use --messages 100000 there). Loopback only; bounded by
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     pglite: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '5' },
     sends: { type: 'string', default: '3000' },
+    /** What the send comparison takes away: `all` (default), `gin` (trigger + GIN), `btrees`. */
+    toggle: { type: 'string', default: 'all' },
     /** Interleaved pairs of send runs, with and without the search trigger and indexes. */
     'send-rounds': { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
@@ -51,6 +53,7 @@ const N = Number(values.messages);
 const ROUNDS = Number(values.rounds);
 const SENDS = Number(values.sends);
 const SEND_ROUNDS = Math.max(1, Number(values['send-rounds']));
+if (!['all', 'gin', 'btrees'].includes(values.toggle as string)) throw new Error('--toggle: all, gin or btrees');
 const CHANNELS = 1000;
 const USERS = 10_000;
 /** Channels 0–899 are public; 900–999 private groups of 50 members each. */
@@ -278,19 +281,32 @@ async function main(): Promise<void> {
       select ${app.id}, 'public:c' || w, 'u' || w, 'member' from generate_series(0, 15) w on conflict do nothing`);
     const withIdx: Awaited<ReturnType<typeof sendRun>>[] = [];
     const without: typeof withIdx = [];
+    // `--toggle all` (default) compares with and without the trigger and all three indexes;
+    // `gin` keeps the two btrees on both sides (what the tsvector and its GIN index cost alone);
+    // `btrees` keeps the trigger and GIN index (what the created_at and user btrees cost).
+    const toggle = values.toggle;
+    const gin = toggle !== 'btrees';
+    const btrees = toggle !== 'gin';
     const searchOff = async () => {
-      await database.db.execute(sql`alter table messages disable trigger messages_search_tsv`);
-      await database.db.execute(sql`drop index messages_search_idx`);
-      await database.db.execute(sql`drop index messages_created_idx`);
-      await database.db.execute(sql`drop index messages_user_idx`);
+      if (gin) {
+        await database.db.execute(sql`alter table messages disable trigger messages_search_tsv`);
+        await database.db.execute(sql`drop index messages_search_idx`);
+      }
+      if (btrees) {
+        await database.db.execute(sql`drop index messages_created_idx`);
+        await database.db.execute(sql`drop index messages_user_idx`);
+      }
     };
     const searchOn = async () => {
-      await database.db.execute(
-        sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`,
-      );
-      await database.db.execute(sql`create index messages_created_idx on messages (app_id, created_at)`);
-      await database.db.execute(sql`create index messages_user_idx on messages (app_id, user_id, created_at)`);
-      await database.db.execute(sql`alter table messages enable trigger messages_search_tsv`);
+      if (gin)
+        await database.db.execute(
+          sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`,
+        );
+      if (btrees) {
+        await database.db.execute(sql`create index messages_created_idx on messages (app_id, created_at)`);
+        await database.db.execute(sql`create index messages_user_idx on messages (app_id, user_id, created_at)`);
+      }
+      if (gin) await database.db.execute(sql`alter table messages enable trigger messages_search_tsv`);
     };
     // Interleaved in pairs, alternating which side goes first (with|without, without|with, …),
     // so neither side always runs on the warmer or the larger table; one rebuild per pair.
