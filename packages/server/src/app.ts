@@ -18,7 +18,7 @@ import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
-import { channelSocket, openConnection } from './features/channels/socket.js';
+import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
@@ -26,6 +26,8 @@ import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
+import { defineModerationJobs } from './features/moderation/jobs.js';
+import { moderationRoutes } from './features/moderation/routes.js';
 import { linkRoutes } from './features/links/routes.js';
 import { linkSocket } from './features/links/socket.js';
 import { runSendJob } from './features/messages/actions.js';
@@ -350,6 +352,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
+  await app.register(moderationRoutes(svc));
+  await defineModerationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -364,7 +368,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
     },
-    { open: openConnection, lastSeqs, readLog: readEvents },
+    { open: openConnection, admit: admitConnection, lastSeqs, readLog: readEvents },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 

@@ -25,6 +25,7 @@ import {
   updateChannel,
   updateMember,
 } from './actions.js';
+import { checkRate } from '../moderation/limits.js';
 import { queryChannels } from './queries.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -40,10 +41,15 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Create a channel; `dm` is get-or-create for the same member set',
           body: CreateChannelBody,
-          response: { 200: ChannelResponse, 409: ErrorBody, ...errors },
+          response: { 200: ChannelResponse, 409: ErrorBody, 429: ErrorBody, ...errors },
         },
       },
-      async (req) => createChannel(svc, callerOf(req), req.body),
+      async (req) => {
+        const caller = callerOf(req);
+        // Server-token calls (the embedder's backend) are not counted; users are, and their IP.
+        if (caller.kind === 'user') await checkRate(svc, 'channels', caller.app.id, caller.userId, req.ip);
+        return createChannel(svc, caller, req.body);
+      },
     );
 
     app.post(

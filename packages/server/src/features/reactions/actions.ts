@@ -9,6 +9,7 @@ import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkReact } from '../channels/access.js';
+import { checkRate } from '../moderation/limits.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { accessMessage } from '../messages/access.js';
 import { enrichMessages, ownReactions } from '../messages/actions.js';
@@ -32,6 +33,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
   const a = await accessMessage(svc.db, me, messageId);
   checkReact(a, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot take reactions`);
+  await checkRate(svc, 'reactions', appId, me.userId);
   return withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();
