@@ -142,15 +142,25 @@ export interface Budget {
   windowMs: number;
 }
 
+/**
+ * Per-IP budgets are off (0) where many honest users share an address (NAT, a load balancer
+ * without PARLEY_TRUST_PROXY, a load test): reactions, typing, connections. Turn them on with
+ * PARLEY_LIMITS where the server sees client addresses.
+ */
 export const DEFAULT_LIMITS: Record<LimitName, Budget> = {
-  reactions: { user: 120, ip: 1200, app: 0, windowMs: 60_000 },
+  reactions: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
   typing: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
-  channels: { user: 30, ip: 100, app: 0, windowMs: 60_000 },
-  uploads: { user: 60, ip: 300, app: 0, windowMs: 60_000 },
-  searches: { user: 60, ip: 600, app: 0, windowMs: 60_000 },
-  connections: { user: 60, ip: 600, app: 0, windowMs: 60_000 },
+  channels: { user: 30, ip: 300, app: 0, windowMs: 60_000 },
+  uploads: { user: 60, ip: 600, app: 0, windowMs: 60_000 },
+  searches: { user: 60, ip: 1200, app: 0, windowMs: 60_000 },
+  connections: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
   flags: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
 };
+
+/** Every limit off: for tests that are not about limits (each sets the one it tests). */
+export const NO_LIMITS: Record<LimitName, Budget> = Object.fromEntries(
+  LIMIT_NAMES.map((n) => [n, { user: 0, ip: 0, app: 0, windowMs: 60_000 }]),
+) as Record<LimitName, Budget>;
 
 /** `PARLEY_LIMITS` (JSON, partial: `{"reactions":{"user":30}}`) over the defaults. */
 export function parseLimits(v: string | undefined, base: Record<LimitName, Budget> = DEFAULT_LIMITS): Record<LimitName, Budget> {
