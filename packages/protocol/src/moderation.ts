@@ -161,7 +161,7 @@ export const FlagsQuery = Type.Object(
     status: Type.Optional(FlagStatus),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     /** The `next` of the previous page. */
-    cursor: Type.Optional(Type.String({ maxLength: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );
