@@ -20,7 +20,8 @@ export class Moderation {
 
   /** Report a message with a reason; the answer is the (open) flag. */
   async flagMessage(messageId: string, reason: string): Promise<Flag> {
-    return (await this.http.call<{ flag: Flag }>('POST', '/v1/moderation/flags', { message_id: messageId, reason })).flag;
+    return (await this.http.call<{ flag: Flag }>('POST', '/v1/moderation/flags', { message_id: messageId, reason }))
+      .flag;
   }
 
   /** Report a user with a reason. */
@@ -52,8 +53,9 @@ export class Moderation {
 
   /** Lift a ban. */
   async unban(userId: string, cid?: string): Promise<Ban> {
-    return (await this.http.call<{ ban: Ban }>('POST', '/v1/moderation/unban', { user_id: userId, ...(cid ? { cid } : {}) }))
-      .ban;
+    return (
+      await this.http.call<{ ban: Ban }>('POST', '/v1/moderation/unban', { user_id: userId, ...(cid ? { cid } : {}) })
+    ).ban;
   }
 
   /** Standing bans of a channel, or of the app. */

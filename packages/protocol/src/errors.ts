@@ -53,7 +53,8 @@ export const ERRORS = {
   MESSAGE_BLOCKED: {
     status: 422,
     retryable: false,
-    summary: "The app's automod refused the message (`details.rule`: `word`, `pattern`, `domain`, `spam` or `mentions`).",
+    summary:
+      "The app's automod refused the message (`details.rule`: `word`, `pattern`, `domain`, `spam` or `mentions`).",
   },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 

@@ -60,7 +60,9 @@ export const PermissionOverrides = Type.Partial(
     { additionalProperties: false },
   ),
 );
-export type PermissionOverrides = Partial<Record<(typeof CHANNEL_TYPES)[number], Partial<Record<Capability, GrantLevel>>>>;
+export type PermissionOverrides = Partial<
+  Record<(typeof CHANNEL_TYPES)[number], Partial<Record<Capability, GrantLevel>>>
+>;
 
 /** `GET`/`PUT /v1/admin/apps/{id}/permissions` and `/v1/moderation/permissions`. */
 export const PermissionsResponse = Type.Object({
@@ -108,10 +110,7 @@ export const BanBody = Type.Object(
 );
 export type BanBody = Static<typeof BanBody>;
 /** `POST /v1/moderation/unban` */
-export const UnbanBody = Type.Object(
-  { user_id: UserId, cid: Type.Optional(Cid) },
-  { additionalProperties: false },
-);
+export const UnbanBody = Type.Object({ user_id: UserId, cid: Type.Optional(Cid) }, { additionalProperties: false });
 export type UnbanBody = Static<typeof UnbanBody>;
 export const BanResponse = Type.Object({ ban: Ban });
 export const BansResponse = Type.Object({ bans: Type.Array(Ban) });

@@ -163,7 +163,10 @@ export const NO_LIMITS: Record<LimitName, Budget> = Object.fromEntries(
 ) as Record<LimitName, Budget>;
 
 /** `PARLEY_LIMITS` (JSON, partial: `{"reactions":{"user":30}}`) over the defaults. */
-export function parseLimits(v: string | undefined, base: Record<LimitName, Budget> = DEFAULT_LIMITS): Record<LimitName, Budget> {
+export function parseLimits(
+  v: string | undefined,
+  base: Record<LimitName, Budget> = DEFAULT_LIMITS,
+): Record<LimitName, Budget> {
   const out = structuredClone(base);
   if (!v) return out;
   const parsed = JSON.parse(v) as Record<string, Partial<Budget>>;

@@ -3,9 +3,9 @@
  * short while. Secrets are unsealed once per cache fill, never logged, never sent again.
  */
 import { randomUUID } from 'node:crypto';
+import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
 import { isSafeText } from '@parley/protocol';
 import { eq, sql } from 'drizzle-orm';
-import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
 import type { AppContext } from './auth.js';
 import { type Db, rows, schema } from './db/index.js';
 import { invalid } from './errors.js';
@@ -106,7 +106,9 @@ export class AppRegistry {
   }
 
   /** An app's permission overrides and automod settings as stored. */
-  async moderationOf(appId: string): Promise<{ permissions: PermissionOverrides; automod: AutomodSettings | null } | null> {
+  async moderationOf(
+    appId: string,
+  ): Promise<{ permissions: PermissionOverrides; automod: AutomodSettings | null } | null> {
     const [row] = await this.db.select().from(schema.apps).where(eq(schema.apps.id, appId)).limit(1);
     return row ? { permissions: row.permissions, automod: row.automod } : null;
   }

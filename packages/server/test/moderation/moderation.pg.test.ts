@@ -33,8 +33,14 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   db = await testDatabase();
   const masterKey = 'c'.repeat(64);
-  h = await startHarness({ nodeId: 'm1', masterKey, jobPollMs: 200 }, { database: db.database, broker: await broker() });
-  h2 = await startHarness({ nodeId: 'm2', masterKey, jobPollMs: 200 }, { database: db.database, broker: await broker() });
+  h = await startHarness(
+    { nodeId: 'm1', masterKey, jobPollMs: 200 },
+    { database: db.database, broker: await broker() },
+  );
+  h2 = await startHarness(
+    { nodeId: 'm2', masterKey, jobPollMs: 200 },
+    { database: db.database, broker: await broker() },
+  );
   url = await h.listen();
   url2 = await h2.listen();
 });
@@ -53,7 +59,10 @@ async function connect(base: string, app: any, user: string) {
 
 /** A world with a public channel `public:p`: alice owner, carol moderator, bob and dave members. */
 async function room() {
-  const w = await world(h, [{ id: 'appmod', role: 'moderator' }, { id: 'appadmin', role: 'admin' }]);
+  const w = await world(h, [
+    { id: 'appmod', role: 'moderator' },
+    { id: 'appadmin', role: 'admin' },
+  ]);
   ok(await w.alice.create({ type: 'public', id: 'p', members: ['bob', 'carol', 'dave'] }));
   ok(await w.alice.setMember('public:p', 'carol', { role: 'moderator' }));
   return w;
@@ -125,7 +134,13 @@ describe('bans', () => {
     // A moderator may not ban the owner (their role is not below).
     expectError(await w.carol.post('/v1/moderation/bans', { user_id: 'alice', cid: 'public:p' }), 'FORBIDDEN');
     const ban = ok(await w.carol.post('/v1/moderation/bans', { user_id: 'dave', cid: 'public:p', reason: 'spam' })).ban;
-    expect(ban).toMatchObject({ user_id: 'dave', cid: 'public:p', reason: 'spam', banned_by: 'carol', expires_at: null });
+    expect(ban).toMatchObject({
+      user_id: 'dave',
+      cid: 'public:p',
+      reason: 'spam',
+      banned_by: 'carol',
+      expires_at: null,
+    });
     const members = ok(await w.alice.channel('public:p')).members.map((m: any) => m.user_id);
     expect(members).not.toContain('dave');
     expectError(await w.dave.send('public:p', 'still here?'), 'FORBIDDEN');
@@ -150,10 +165,13 @@ describe('bans', () => {
     expectError(await w.dave.members('public:p', { add: ['dave'] }), 'BANNED');
     // The job deletes the row once the ban expires (polled, generous bound).
     await expect
-      .poll(async () => (await h.database.db.query.bans.findMany({ where: (b, { eq }) => eq(b.appId, w.app.id) })).length, {
-        timeout: 30_000,
-        interval: 250,
-      })
+      .poll(
+        async () => (await h.database.db.query.bans.findMany({ where: (b, { eq }) => eq(b.appId, w.app.id) })).length,
+        {
+          timeout: 30_000,
+          interval: 250,
+        },
+      )
       .toBe(0);
     ok(await w.dave.members('public:p', { add: ['dave'] }));
   });
@@ -227,7 +245,9 @@ describe('flags and the moderation queue', () => {
     expect(queue).toEqual([carolFlag.id, flag.id]);
     const d = await connect(url2, w.app, 'dave');
     const reviewed = ok(
-      await w.as('appmod').post(`/v1/moderation/flags/${flag.id}/review`, { action: 'ban', ban: { reason: 'abusive' } }),
+      await w
+        .as('appmod')
+        .post(`/v1/moderation/flags/${flag.id}/review`, { action: 'ban', ban: { reason: 'abusive' } }),
     ).flag;
     expect(reviewed).toMatchObject({ status: 'banned', reviewed_by: 'appmod' });
     expect((await d.waitClose(20_000)).code).toBe(CLOSE_CODES.BANNED);
@@ -281,9 +301,19 @@ describe('automod', () => {
 
   it('blocks words, patterns (the catastrophic one too), domains, mention floods and spam before anything is stored', async () => {
     const w = await room();
-    const asBob = await h.call({ method: 'PUT', url: '/v1/moderation/automod', headers: await w.app.user('bob'), payload: settings });
+    const asBob = await h.call({
+      method: 'PUT',
+      url: '/v1/moderation/automod',
+      headers: await w.app.user('bob'),
+      payload: settings,
+    });
     expectError(asBob, 'FORBIDDEN');
-    const put = await h.call({ method: 'PUT', url: '/v1/moderation/automod', headers: await w.app.server(), payload: settings });
+    const put = await h.call({
+      method: 'PUT',
+      url: '/v1/moderation/automod',
+      headers: await w.app.server(),
+      payload: settings,
+    });
     expect(ok(put).automod).toEqual(settings);
     const blocked = async (text: string, rule: string) => {
       const r = await w.bob.send('public:p', text);
@@ -312,7 +342,13 @@ describe('automod', () => {
     });
     // Nothing blocked was stored.
     const texts = ok(await w.alice.history('public:p')).messages.map((m: any) => m.text);
-    const refused = ['well DARN it', 'BUY   now!!', `${'a'.repeat(30)}!`, 'see https://www.evil.example/x', 'or evil.example bare'];
+    const refused = [
+      'well DARN it',
+      'BUY   now!!',
+      `${'a'.repeat(30)}!`,
+      'see https://www.evil.example/x',
+      'or evil.example bare',
+    ];
     expect(texts.filter((t: string) => refused.includes(t))).toEqual([]);
     expect(texts).toContain('notevil.example.org is another domain');
     // A pattern that does not compile is refused.
@@ -376,9 +412,9 @@ describe('rate limits on everything', () => {
       expectError(s, 'RATE_LIMITED');
       expect(s.body.error.details.limit).toBe('searches');
       ok(await w.alice.post('/v1/moderation/flags', { message_id: m.id, reason: 'x' }));
-      expect((await w.alice.post('/v1/moderation/flags', { user_id: 'bob', reason: 'y' })).body.error.details.limit).toBe(
-        'flags',
-      );
+      expect(
+        (await w.alice.post('/v1/moderation/flags', { user_id: 'bob', reason: 'y' })).body.error.details.limit,
+      ).toBe('flags');
       // Connections: the third socket of one user within the window closes with 4006 and a hint.
       const s1 = await TestSocket.connect(base, w.app, 'carol');
       const s2 = await TestSocket.connect(base, w.app, 'carol');

@@ -131,11 +131,14 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
       'join-channel': (who) => w.as(who.id).members(cid, { add: [who.id] }),
     };
     if (type !== 'dm') {
-      actions['remove-members'] = (who) => w.as(who.id).members(cid, { remove: [victims[++v % 12] as string] });
-      actions['update-member-roles'] = (who) =>
-        w.as(who.id).setMember(cid, victims[(v = (v + 1) % 12) || 1] as string, { role: 'member' });
-      actions['ban-members'] = (who) =>
-        w.as(who.id).post('/v1/moderation/bans', { user_id: victims[(v = (v + 1) % 12) || 1], cid, reason: 't' });
+      // A victim of each try (v1…v11 in turn; v0 stays put).
+      const next = () => {
+        v = (v % 11) + 1;
+        return victims[v] as string;
+      };
+      actions['remove-members'] = (who) => w.as(who.id).members(cid, { remove: [next()] });
+      actions['update-member-roles'] = (who) => w.as(who.id).setMember(cid, next(), { role: 'member' });
+      actions['ban-members'] = (who) => w.as(who.id).post('/v1/moderation/bans', { user_id: next(), cid, reason: 't' });
     }
     for (who of callers)
       for (const [cap, act] of Object.entries(actions) as [Capability, (w: Who) => Promise<Res>][]) {
@@ -144,7 +147,8 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
         if (cap === 'join-channel' && who.member) continue;
         const want = expected(type, who, cap);
         const r = await act(who);
-        if (want) expect(allowed(r), `${who.id} may ${cap} in ${cid}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
+        if (want)
+          expect(allowed(r), `${who.id} may ${cap} in ${cid}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
         else expect(refused(r), `${who.id} may not ${cap} in ${cid}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
         if (cap === 'add-members' && allowed(r)) await w.server.members(cid, { remove: ['newbie'] });
         if (cap === 'join-channel' && allowed(r)) await w.server.members(cid, { remove: [who.id] });
@@ -171,9 +175,16 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
           ['send-message', () => s.request('message.send', { cid, message: { text: `ws ${who.id}` } })],
           [
             'send-reaction',
-            async () => s.request('reaction.add', { message_id: ok(await poster.send(cid, 'x')).message.id, reaction: { type: 'wow' } }),
+            async () =>
+              s.request('reaction.add', {
+                message_id: ok(await poster.send(cid, 'x')).message.id,
+                reaction: { type: 'wow' },
+              }),
           ],
-          ['delete-any-message', async () => s.request('message.delete', { message_id: ok(await poster.send(cid, 'y')).message.id })],
+          [
+            'delete-any-message',
+            async () => s.request('message.delete', { message_id: ok(await poster.send(cid, 'y')).message.id }),
+          ],
         ];
         for (const [cap, run] of cases) {
           const reply = await run();
@@ -223,7 +234,12 @@ describe('per-app overrides through the admin API', () => {
     });
     expect(viaUser.status).toBe(403);
     ok(
-      await h.call({ method: 'PUT', url: '/v1/moderation/permissions', headers: await w.app.server(), payload: { overrides: {} } }),
+      await h.call({
+        method: 'PUT',
+        url: '/v1/moderation/permissions',
+        headers: await w.app.server(),
+        payload: { overrides: {} },
+      }),
     );
     ok(await w.bob.send('public:p', 'back to the defaults'));
   });

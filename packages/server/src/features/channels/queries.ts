@@ -11,8 +11,8 @@ import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { enrichMessages } from '../messages/actions.js';
 import type { MessageRow } from '../messages/present.js';
-import { likePrefix } from '../users/queries.js';
 import { ownCapabilities } from '../permissions/policy.js';
+import { likePrefix } from '../users/queries.js';
 import { rankOf } from './access.js';
 import { type ChannelRow, presentChannel, presentMember } from './present.js';
 
@@ -207,7 +207,13 @@ export async function queryChannels(
             muted: Boolean(r.m_muted),
             joinedAt: toDate(r.m_joined_at),
           };
-    const access = { channel: row, member, user: meRow ?? null, caller, rank: rankOf(caller, member, meRow?.role ?? null) };
+    const access = {
+      channel: row,
+      member,
+      user: meRow ?? null,
+      caller,
+      rank: rankOf(caller, member, meRow?.role ?? null),
+    };
     return presentChannel(row, {
       own_capabilities: ownCapabilities(access, now),
       ...(row.type === 'dm' ? { members: dmMembers.get(row.cid) ?? [] } : {}),

@@ -16,6 +16,7 @@ import {
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { checkRate } from '../moderation/limits.js';
 import {
   addMembers,
   channelWithMembers,
@@ -25,7 +26,6 @@ import {
   updateChannel,
   updateMember,
 } from './actions.js';
-import { checkRate } from '../moderation/limits.js';
 import { queryChannels } from './queries.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };

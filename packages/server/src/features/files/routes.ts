@@ -59,7 +59,14 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
             '413 QUOTA_EXCEEDED. An upload no message claims is removed after a while.',
           consumes: ['multipart/form-data'],
           params: CidParams,
-          response: { 200: AttachmentResponse, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody, ...errors },
+          response: {
+            200: AttachmentResponse,
+            409: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+            429: ErrorBody,
+            ...errors,
+          },
         },
       },
       async (req) => {

@@ -11,13 +11,13 @@ import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.j
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/access.js';
-import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
-import { checkSlowMode } from '../moderation/slow-mode.js';
-import { checkCan } from '../permissions/policy.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
+import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
+import { checkSlowMode } from '../moderation/slow-mode.js';
+import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';

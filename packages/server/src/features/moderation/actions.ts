@@ -88,7 +88,9 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
         const [m] = await tx
           .select()
           .from(schema.members)
-          .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, target.id)))
+          .where(
+            and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, target.id)),
+          )
           .limit(1);
         if (rankOf(caller, m ?? null, target.role) >= a.rank)
           throw forbidden(`Not allowed to ban ${target.id}: their role is not below yours`);
@@ -98,7 +100,15 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
       if (rankOf(caller, null, target.role) >= mine && caller.kind === 'user')
         throw forbidden(`Not allowed to ban ${target.id}: their role is not below yours`);
     }
-    const values = { appId, userId: target.id, cid, reason: body.reason ?? null, bannedBy: caller.userId, createdAt: at, expiresAt };
+    const values = {
+      appId,
+      userId: target.id,
+      cid,
+      reason: body.reason ?? null,
+      bannedBy: caller.userId,
+      createdAt: at,
+      expiresAt,
+    };
     const [row] = await tx
       .insert(schema.bans)
       .values(values)
@@ -131,7 +141,13 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
   });
   // A channel ban takes the member out (member.removed, logged in the channel's seq order).
   if (cid) await removeMembers(svc, { kind: 'server', app: caller.app, userId: null }, cid, [ban.user_id]);
-  recordModeration(svc, caller, 'ban', { userId: ban.user_id, cid: ban.cid }, { reason: ban.reason, expires_at: ban.expires_at });
+  recordModeration(
+    svc,
+    caller,
+    'ban',
+    { userId: ban.user_id, cid: ban.cid },
+    { reason: ban.reason, expires_at: ban.expires_at },
+  );
   return { ban };
 }
 
@@ -323,7 +339,13 @@ export async function reviewFlag(svc: Services, caller: Caller, id: string, body
         });
     return rows.find((r) => r.id === id) ?? { ...flag, status, reviewedBy: caller.userId, reviewedAt: at };
   });
-  recordModeration(svc, caller, 'flag.review', { flagId: id, userId: flag.userId, cid: flag.cid }, { action: body.action });
+  recordModeration(
+    svc,
+    caller,
+    'flag.review',
+    { flagId: id, userId: flag.userId, cid: flag.cid },
+    { action: body.action },
+  );
   return { flag: presentFlag(reviewed) };
 }
 

@@ -6,12 +6,7 @@
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
 
-export type ModerationAction =
-  | 'ban'
-  | 'unban'
-  | 'flag.review'
-  | 'permissions.update'
-  | 'automod.update';
+export type ModerationAction = 'ban' | 'unban' | 'flag.review' | 'permissions.update' | 'automod.update';
 
 export function recordModeration(
   svc: Infra,

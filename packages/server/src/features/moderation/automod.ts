@@ -32,10 +32,12 @@ export interface Verdict {
 }
 
 /** A check of an app's own: return a verdict to block or flag, or null to pass. */
-export type MessageCheck = (m: { appId: string; userId: string; cid: string; text: string }) =>
-  | Verdict
-  | null
-  | Promise<Verdict | null>;
+export type MessageCheck = (m: {
+  appId: string;
+  userId: string;
+  cid: string;
+  text: string;
+}) => Verdict | null | Promise<Verdict | null>;
 
 export const DEFAULT_AUTOMOD: AutomodSettings = {
   blocked_words: [],
@@ -65,13 +67,13 @@ interface Compiled {
 }
 const compiled = new WeakMap<AutomodSettings, Compiled>();
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function compile(s: AutomodSettings): Compiled {
   let c = compiled.get(s);
   if (c) return c;
   const words = s.blocked_words.length
-    ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${s.blocked_words.map(escape).join('|')})(?![\\p{L}\\p{N}_])`, 'iu')
+    ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${s.blocked_words.map(escapeRegex).join('|')})(?![\\p{L}\\p{N}_])`, 'iu')
     : null;
   let context: vm.Context | null = null;
   let script: vm.Script | null = null;
@@ -79,7 +81,9 @@ function compile(s: AutomodSettings): Compiled {
     // The RegExps live in their own context; the script returns the first matching index.
     context = vm.createContext({ sources: s.blocked_patterns, text: '' });
     vm.runInContext("var res = sources.map(function (p) { return new RegExp(p, 'iu'); });", context);
-    script = new vm.Script('(function () { for (var i = 0; i < res.length; i++) if (res[i].test(text)) return i; return -1; })()');
+    script = new vm.Script(
+      '(function () { for (var i = 0; i < res.length; i++) if (res[i].test(text)) return i; return -1; })()',
+    );
   }
   c = { words, context, script, domains: s.blocked_domains.map((d) => d.toLowerCase().replace(/^\*?\./, '')) };
   compiled.set(s, c);

@@ -52,7 +52,14 @@ export async function insertFlag(
   q: Queryable,
   out: Outbox,
   appId: string,
-  f: { messageId: string | null; cid: string | null; userId: string; reportedBy: string | null; reason: string; text: string | null },
+  f: {
+    messageId: string | null;
+    cid: string | null;
+    userId: string;
+    reportedBy: string | null;
+    reason: string;
+    text: string | null;
+  },
 ): Promise<FlagRow> {
   const [row] = await q
     .insert(schema.moderationFlags)
@@ -75,7 +82,11 @@ export async function insertFlag(
       .limit(1);
     return open as FlagRow;
   }
-  await toModerators(q, out, appId, { type: 'flag.new', flag: presentFlag(row), created_at: row.createdAt.toISOString() });
+  await toModerators(q, out, appId, {
+    type: 'flag.new',
+    flag: presentFlag(row),
+    created_at: row.createdAt.toISOString(),
+  });
   return row;
 }
 

@@ -24,7 +24,6 @@ import {
 import { Type } from '@sinclair/typebox';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { recordModeration } from './audit.js';
 import {
   banUser,
   checkAppAdmin,
@@ -38,6 +37,7 @@ import {
   setPermissions,
   unbanUser,
 } from './actions.js';
+import { recordModeration } from './audit.js';
 
 const tags = ['moderation'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -149,7 +149,8 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: "Replace the app's automod settings (app admins, the server token)",
-          description: 'A pattern that does not compile: 400. Each pattern runs with a time budget (docs/permissions.md).',
+          description:
+            'A pattern that does not compile: 400. Each pattern runs with a time budget (docs/permissions.md).',
           body: AutomodSettings,
           response: { 200: AutomodResponse, ...errors },
         },

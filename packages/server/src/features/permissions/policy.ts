@@ -23,8 +23,8 @@
  */
 import {
   CAPABILITIES,
-  CHANNEL_TYPES,
   type Capability,
+  CHANNEL_TYPES,
   type GrantLevel,
   type PermissionOverrides,
 } from '@parley/protocol';
@@ -92,7 +92,13 @@ const WRITES = new Set<Capability>([
   'ban-members',
 ]);
 /** Acting in the channel itself: a user needs a membership row, whatever their app role. */
-const IN_CHANNEL = new Set<Capability>(['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message']);
+const IN_CHANNEL = new Set<Capability>([
+  'send-message',
+  'mention-channel',
+  'upload-file',
+  'send-reaction',
+  'pin-message',
+]);
 /** What a frozen channel keeps to its moderators. */
 const FROZEN = new Set<Capability>(['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message']);
 /** Overrides may not open DMs or groups to outsiders. */
@@ -177,7 +183,8 @@ export function refusal(s: PermissionSubject, cap: Capability, now: number = Dat
     return s.rank >= level(cap) ? null : notFound('Channel');
   }
   // 3. Guests never bring people in.
-  if (cap === 'add-members' && isGuest(s.user)) return new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
+  if (cap === 'add-members' && isGuest(s.user))
+    return new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
   // 4. Writes: guest lock, archive.
   if (WRITES.has(cap)) {
     const u = s.user;
@@ -197,7 +204,8 @@ export function refusal(s: PermissionSubject, cap: Capability, now: number = Dat
     );
   // 6. The level (frozen and open reactions folded in).
   if (s.rank >= level(cap)) return null;
-  if (s.channel.frozen && FROZEN.has(cap)) return new ApiError('FORBIDDEN', 'The channel is frozen: only moderators post');
+  if (s.channel.frozen && FROZEN.has(cap))
+    return new ApiError('FORBIDDEN', 'The channel is frozen: only moderators post');
   if (cap === 'send-message' && type === 'announcement')
     return new ApiError('FORBIDDEN', 'Only moderators and admins post in announcement channels');
   return new ApiError('FORBIDDEN', DENIED[cap] ?? `Not allowed to ${cap.replaceAll('-', ' ')} here`, {

@@ -9,10 +9,10 @@ import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkReact } from '../channels/access.js';
-import { checkRate } from '../moderation/limits.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { accessMessage } from '../messages/access.js';
 import { enrichMessages, ownReactions } from '../messages/actions.js';
+import { checkRate } from '../moderation/limits.js';
 
 const LATEST = 10;
 
