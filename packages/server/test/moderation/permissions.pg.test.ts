@@ -7,6 +7,7 @@
  *   - each capability that has an action is tried over REST, and the socket ones over the
  *     socket too: allowed where the table grants it, refused (403/404) where it does not.
  */
+import { readFileSync } from 'node:fs';
 import { CAPABILITIES, type Capability, CHANNEL_TYPES } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GRANTS, LEVEL_RANK } from '../../src/features/permissions/policy.js';
@@ -201,6 +202,15 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
         s.close();
       }
     }
+  });
+});
+
+describe('docs/permissions.md', () => {
+  it('prints the table the server enforces, row by row', () => {
+    const doc = readFileSync(new URL('../../../../docs/permissions.md', import.meta.url), 'utf8');
+    const types = ['public', 'group', 'announcement', 'dm'] as const;
+    for (const c of CAPABILITIES)
+      expect(doc, `the row of ${c}`).toContain(`| \`${c}\` | ${types.map((t) => DEFAULT_GRANTS[c][t]).join(' | ')} |`);
   });
 });
 
