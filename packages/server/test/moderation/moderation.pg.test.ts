@@ -192,6 +192,9 @@ describe('bans', () => {
     await mod.waitFor((f) => f.type === 'user.banned' && f.user_id === 'dave' && f.ban.reason === 'abuse', 20_000);
     // REST, on either node.
     expectError(await w.dave.send('public:p', 'hello'), 'BANNED');
+    // Reading too (dave is still a member: the ban is not a removal), and self-joins.
+    expectError(await w.dave.history('public:p'), 'BANNED');
+    expectError(await w.dave.members('public:p', { add: ['dave'] }), 'BANNED');
     const viaB = await h2.call({
       method: 'POST',
       url: '/v1/channels/public:p/messages',

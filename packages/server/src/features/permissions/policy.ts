@@ -13,7 +13,7 @@
  *
  * On top of the levels, the channel's state and the caller's standing, in this order:
  *   1. read-channel first: who may not read gets NOT_FOUND (never learns it exists)
- *   2. an app-wide ban (users.banned_at, lifting at ban_expires_at) refuses everything: BANNED
+ *   2. an app-wide ban (users.banned_at, lifting at ban_expires_at) refuses everything, reads too: BANNED
  *   3. guests: `anyone` counts as `member` for them, and they never add members
  *   4. writes: a guest whose time ran out gets GUEST_LOCKED; an archived channel refuses
  *   5. acting in a channel (send, react, pin, upload, @channel) needs a membership row for a
@@ -168,16 +168,14 @@ export function refusal(s: PermissionSubject, cap: Capability, now: number = Dat
     if (isGuest(s.user) && l === 'anyone') l = 'member';
     return LEVEL_RANK[l];
   };
-  if (cap === 'read-channel' || cap === 'join-channel') {
-    const ok = s.member !== null || s.rank >= level(cap);
-    if (cap === 'read-channel') return ok ? null : notFound('Channel');
-  }
-  // 2. App-wide bans.
+  if (cap === 'read-channel' && s.member === null && s.rank < level(cap)) return notFound('Channel');
+  // 2. App-wide bans: reading included (the sockets are closed too).
   if (!server && appBanned(s.user, now))
     return new ApiError('BANNED', 'You are banned from this app', {
       cid: null,
       expires_at: s.user?.banExpiresAt?.toISOString() ?? null,
     });
+  if (cap === 'read-channel') return null;
   if (cap === 'join-channel') {
     if (s.channel.archivedAt) return new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
     return s.rank >= level(cap) ? null : notFound('Channel');
