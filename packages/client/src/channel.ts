@@ -66,6 +66,14 @@ export class Channel {
     return this.idValue;
   }
 
+  /**
+   * Whether the server says this user may do `capability` here (the channel's
+   * `own_capabilities`, docs/permissions.md); false until the channel is loaded.
+   */
+  can(capability: string): boolean {
+    return this.state?.channel.own_capabilities?.includes(capability) ?? false;
+  }
+
   /** This channel's state, if loaded. */
   get state(): ChannelState | undefined {
     return this.cidValue ? this.client.state.get().channels[this.cidValue] : undefined;
@@ -540,13 +548,19 @@ export class Channel {
     return (await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/pinned`)).messages;
   }
 
-  /** Update name, description, topic, image or archived. */
+  /**
+   * Update name, description, topic, image or archived; or the moderation settings (frozen,
+   * slow_mode_s, reactions: capability `freeze-channel`).
+   */
   async update(fields: {
     name?: string | null;
     description?: string | null;
     topic?: string | null;
     image?: string | null;
     archived?: boolean;
+    frozen?: boolean;
+    slow_mode_s?: number;
+    reactions?: 'members' | 'open';
   }) {
     const r = await this.client.http.call<ChannelResponse>('PATCH', `/v1/channels/${this.cid}`, fields);
     this.client.putChannel(r.channel, r.members);

@@ -34,6 +34,7 @@ import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
 import { Ingest } from './ingest.js';
+import { Moderation } from './moderation.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
@@ -88,6 +89,8 @@ export class ChatClient implements ChannelHost {
   readonly state = new Store<ClientState>(initialState);
 
   readonly http: Http;
+  /** Reports, bans, the moderation queue, automod and permissions (moderation.ts). */
+  readonly moderation: Moderation;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -120,6 +123,7 @@ export class ChatClient implements ChannelHost {
       f,
       () => this.session,
     );
+    this.moderation = new Moderation(this.http);
     this.persistence = new Persistence(
       options.storage ?? new MemoryStorage(),
       this.state,

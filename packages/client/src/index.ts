@@ -15,6 +15,7 @@ export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike
 export { ParleyError } from './errors.js';
 export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
+export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export {
   applyEvent,

@@ -39,6 +39,7 @@ beforeAll(async () => {
     { id: 'alice', username: 'alice', name: 'Alice' },
     { id: 'bob', username: 'bob', name: 'Bob' },
     { id: 'carol', username: 'carol', name: 'Carol' },
+    { id: 'mod', username: 'mod', name: 'Mod', role: 'moderator' },
   ]);
 });
 afterAll(async () => {
@@ -89,6 +90,16 @@ describe('the frames a server sends', () => {
       { to: 'user', appId: app.id, userId: 'bob', event: guestEvent('bob', new Date(Date.now() - 1000), Date.now()) },
     ]);
     await until(() => frames.some((f) => f.includes('"guest.updated"')), 5000, 'the guest event');
+    // Moderation: a report reaches the moderators (flag.new), its review the reporter
+    // (flag.reviewed); a channel ban reaches the banned user and the moderators (user.banned).
+    const mod = await connect('mod');
+    const reported = await ch.sendMessage({ text: 'report me' });
+    const flag = await bob.moderation.flagMessage(reported.id, 'rude');
+    await until(() => frames.some((f) => f.includes('"flag.new"')), 5000, 'the moderators hear of the flag');
+    await mod.moderation.reviewFlag(flag.id, { action: 'dismiss' });
+    await until(() => frames.some((f) => f.includes('"flag.reviewed"')), 5000, 'the reporter hears the outcome');
+    await mod.moderation.ban({ user_id: 'carol', cid: 'group:wire', reason: 'test' });
+    await until(() => frames.some((f) => f.includes('"user.banned"')), 5000, 'the ban is announced');
     expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
 
     const seen = new Set<string>();

@@ -139,6 +139,17 @@ export const Channel = Type.Object({
   membership: Type.Optional(Nullable(Membership)),
   /** In channel lists, DMs carry their members (they are named after them). */
   members: Type.Optional(Type.Array(Member)),
+  /** Only moderators and up may post (features/moderation). */
+  frozen: Type.Optional(Type.Boolean()),
+  /** Seconds a member waits between two messages; 0: off. Moderators are exempt. */
+  slow_mode_s: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Who may react: `members`, or `open` to anyone who may read the channel. */
+  reactions: Type.Optional(Type.Union([Type.Literal('members'), Type.Literal('open')])),
+  /**
+   * What the caller may do here (docs/permissions.md's capability names), computed by the
+   * server's one permission model: clients show only these actions.
+   */
+  own_capabilities: Type.Optional(Type.Array(Type.String())),
 });
 export type Channel = Static<typeof Channel>;
 

@@ -44,6 +44,18 @@ export const ERRORS = {
     summary:
       "A guest's time in the workspace has run out: they can still read, but not post, until an admin extends it.",
   },
+  BANNED: {
+    status: 403,
+    retryable: false,
+    summary:
+      'The caller is banned from this channel or app (`details`: `cid`, `reason`, `expires_at`); an app-wide ban also closes the socket with 4503.',
+  },
+  MESSAGE_BLOCKED: {
+    status: 422,
+    retryable: false,
+    summary:
+      "The app's automod refused the message (`details.rule`: `word`, `pattern`, `domain`, `spam` or `mentions`).",
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */
@@ -86,6 +98,8 @@ export const CLOSE_CODES = {
   UNKNOWN_APP: 4501,
   /** The client broke the protocol in a way that cannot be answered (for example, a second auth frame). */
   PROTOCOL_VIOLATION: 4502,
+  /** The user is banned from the app: do not reconnect (until the ban lifts). */
+  BANNED: 4503,
 } as const;
 
 /** Whether a client should reconnect after the server closed with this code. */

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { Ban, Flag } from './moderation.js';
 
 /**
  * Channel events that take the channel's next seq and are kept in its event log, so a
@@ -29,6 +30,9 @@ export const EPHEMERAL_EVENT_TYPES = [
   'channel.added',
   'channel.removed',
   'guest.updated',
+  'user.banned',
+  'flag.new',
+  'flag.reviewed',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -103,6 +107,15 @@ export const EphemeralEvent = Type.Union([
     locked: Type.Boolean(),
     created_at: Timestamp,
   }),
+  /**
+   * A ban was made (features/moderation). To the banned user's own connections — an app-wide
+   * ban then closes them with 4503 BANNED on every node — and to the app's moderators.
+   */
+  Type.Object({ type: Type.Literal('user.banned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
+  /** A new report in the moderation queue, to the app's moderators and admins. */
+  Type.Object({ type: Type.Literal('flag.new'), flag: Flag, created_at: Timestamp }),
+  /** A report was reviewed: to its reporter, who learns the outcome (`flag.status`). */
+  Type.Object({ type: Type.Literal('flag.reviewed'), flag: Flag, created_at: Timestamp }),
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

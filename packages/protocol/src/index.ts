@@ -127,6 +127,7 @@ export {
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
+export * from './moderation.js';
 export {
   OIDC_COOKIE,
   OIDC_LOGIN_TTL_SECONDS,

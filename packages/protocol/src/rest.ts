@@ -129,7 +129,14 @@ export const CreateChannelBody = Type.Object(
 export type CreateChannelBody = Static<typeof CreateChannelBody>;
 
 export const UpdateChannelBody = Type.Object(
-  { ...ChannelProps, archived: Type.Optional(Type.Boolean()) },
+  {
+    ...ChannelProps,
+    archived: Type.Optional(Type.Boolean()),
+    /** Moderation settings (capability `freeze-channel`). */
+    frozen: Type.Optional(Type.Boolean()),
+    slow_mode_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+    reactions: Type.Optional(Type.Union([Type.Literal('members'), Type.Literal('open')])),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateChannelBody = Static<typeof UpdateChannelBody>;

@@ -65,6 +65,9 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'channel.added': (f) => isStr(f.cid),
   'channel.removed': (f) => isStr(f.cid),
   'guest.updated': (f) => isStr(f.user_id) && isStr(f.guest_expires_at) && typeof f.locked === 'boolean',
+  'user.banned': (f) => isStr(f.user_id) && isObj(f.ban),
+  'flag.new': (f) => hasId(f.flag),
+  'flag.reviewed': (f) => hasId(f.flag),
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;

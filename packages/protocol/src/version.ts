@@ -13,7 +13,9 @@
  *   later, additive: message `previews` and the `preview.remove` request; sign-in with an
  *   OpenID Connect provider (`/v1/auth/oidc/*`, `oidc` in the auth options); workspace guests
  *   (the `guest.updated` event, the `GUEST_LOCKED` error, role `guest`), join policies
- *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership.
+ *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership; permissions and moderation
+ *   (`own_capabilities` and the channel settings `frozen`, `slow_mode_s`, `reactions`; the
+ *   `user.banned`, `flag.new`, `flag.reviewed` events; `BANNED`, `MESSAGE_BLOCKED`; close 4503).
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -6,7 +6,7 @@ import type { LocalMessage } from '@parley/client';
 import { memo, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
-import { useClientState, useMe } from './context.js';
+import { useChatClient, useClientState, useMe } from './context.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
 import { Markdown } from './markdown.js';
 import { MessagePreviews } from './previews.js';
@@ -53,6 +53,21 @@ export const MessageItem = memo(function MessageItem({
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const canAct = m.status === 'sent' && !deleted && !system;
+  // What the server says this user may do here (own_capabilities); unknown: show everything
+  // and let the server refuse, as before capabilities existed.
+  const caps = useClientState((s) => s.channels[m.cid]?.channel.own_capabilities);
+  const can = (c: string) => !caps || caps.includes(c);
+  const client = useChatClient();
+  const [reporting, setReporting] = useState(false);
+  const [reason, setReason] = useState('');
+  const [reported, setReported] = useState(false);
+  const sendReport = () => {
+    setActionError(null);
+    client.moderation.flagMessage(m.id, reason.trim() || 'Reported').then(() => {
+      setReporting(false);
+      setReported(true);
+    }, report);
+  };
 
   const report = (e: unknown) => setActionError(e instanceof Error ? e.message : String(e));
   const toggleReaction = (type: string) => {
@@ -186,6 +201,36 @@ export const MessageItem = memo(function MessageItem({
             {actionError}
           </p>
         ) : null}
+        {reporting ? (
+          <form
+            className="parley-message__confirm"
+            aria-label="Report this message"
+            onSubmit={(e) => {
+              e.preventDefault();
+              sendReport();
+            }}
+          >
+            <input
+              className="parley-input"
+              aria-label="Why are you reporting this message?"
+              placeholder="Why? (spam, abuse, …)"
+              maxLength={500}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+            />{' '}
+            <button type="submit" className="parley-button parley-button--danger parley-button--small">
+              Report
+            </button>{' '}
+            <button type="button" className="parley-button parley-button--small" onClick={() => setReporting(false)}>
+              Cancel
+            </button>
+          </form>
+        ) : null}
+        {reported ? (
+          <div className="parley-message__seen" role="status">
+            Reported to the moderators.
+          </div>
+        ) : null}
         {confirmDelete ? (
           <div className="parley-message__confirm">
             <span>Delete this message?</span>{' '}
@@ -205,17 +250,19 @@ export const MessageItem = memo(function MessageItem({
       {canAct ? (
         <div className={cx('parley-message__actions', picking && 'parley-message__actions--open')}>
           <div role="toolbar" aria-label="Message actions">
-            <button
-              ref={reactButton}
-              type="button"
-              className="parley-icon-button"
-              aria-label="Add reaction"
-              aria-haspopup="true"
-              aria-expanded={picking}
-              onClick={() => setPicking((p) => !p)}
-            >
-              <span aria-hidden="true">☺</span>
-            </button>
+            {can('send-reaction') ? (
+              <button
+                ref={reactButton}
+                type="button"
+                className="parley-icon-button"
+                aria-label="Add reaction"
+                aria-haspopup="true"
+                aria-expanded={picking}
+                onClick={() => setPicking((p) => !p)}
+              >
+                <span aria-hidden="true">☺</span>
+              </button>
+            ) : null}
             {onOpenThread && !m.parent_id ? (
               <button
                 type="button"
@@ -226,7 +273,7 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">↩</span>
               </button>
             ) : null}
-            {m.type === 'regular' ? (
+            {m.type === 'regular' && can('pin-message') ? (
               <button
                 type="button"
                 className="parley-icon-button"
@@ -237,25 +284,35 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">📌</span>
               </button>
             ) : null}
-            {mine ? (
-              <>
-                <button
-                  type="button"
-                  className="parley-icon-button"
-                  aria-label="Edit message"
-                  onClick={() => setEditing({ id: m.id, scope: editScope })}
-                >
-                  <span aria-hidden="true">✎</span>
-                </button>
-                <button
-                  type="button"
-                  className="parley-icon-button"
-                  aria-label="Delete message"
-                  onClick={() => setConfirmDelete(true)}
-                >
-                  <span aria-hidden="true">🗑</span>
-                </button>
-              </>
+            {mine && can('edit-own-message') ? (
+              <button
+                type="button"
+                className="parley-icon-button"
+                aria-label="Edit message"
+                onClick={() => setEditing({ id: m.id, scope: editScope })}
+              >
+                <span aria-hidden="true">✎</span>
+              </button>
+            ) : null}
+            {(mine && can('delete-own-message')) || (!mine && caps?.includes('delete-any-message')) ? (
+              <button
+                type="button"
+                className="parley-icon-button"
+                aria-label="Delete message"
+                onClick={() => setConfirmDelete(true)}
+              >
+                <span aria-hidden="true">🗑</span>
+              </button>
+            ) : null}
+            {!mine && m.type === 'regular' && caps?.includes('flag-message') ? (
+              <button
+                type="button"
+                className="parley-icon-button"
+                aria-label="Report message"
+                onClick={() => setReporting(true)}
+              >
+                <span aria-hidden="true">⚑</span>
+              </button>
             ) : null}
           </div>
           {picking ? (

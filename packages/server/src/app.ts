@@ -18,7 +18,7 @@ import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
-import { channelSocket, openConnection } from './features/channels/socket.js';
+import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
@@ -32,6 +32,8 @@ import { runSendJob } from './features/messages/actions.js';
 import { messageRoutes } from './features/messages/routes.js';
 import { SendBatcher } from './features/messages/send-batch.js';
 import { messageSocket } from './features/messages/socket.js';
+import { defineModerationJobs } from './features/moderation/jobs.js';
+import { moderationRoutes } from './features/moderation/routes.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
@@ -351,6 +353,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
+  await app.register(moderationRoutes(svc));
+  await defineModerationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -365,7 +369,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
     },
-    { open: openConnection, lastSeqs, readLog: readEvents },
+    { open: openConnection, admit: admitConnection, lastSeqs, readLog: readEvents },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 

@@ -13,7 +13,7 @@ import type { DestinationStream } from 'pino';
 import WebSocket from 'ws';
 import { buildServer, type ParleyServer } from '../src/app.js';
 import { signToken } from '../src/platform/auth.js';
-import { type Config, defaultConfig } from '../src/platform/config.js';
+import { type Config, defaultConfig, NO_LIMITS } from '../src/platform/config.js';
 import { type Database, openDatabase } from '../src/platform/db/index.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import type { Broker } from '../src/realtime/broker.js';
@@ -95,6 +95,8 @@ export async function startHarness(
     logLevel: 'silent',
     presenceGraceMs: 200,
     rateMessages: 0,
+    // Rate limits (features/moderation/limits.ts) are tested with their own config.
+    limits: NO_LIMITS,
     // Many sign-ins, wrong passwords and mails from one loopback address: the limits and the
     // lockout are tested with their own config (test/accounts/recovery.pg.test.ts).
     signin: { ...defaultConfig().signin, perIp: 100_000, perAccount: 100_000, lockAfter: 0, mailPerWindow: 100_000 },

@@ -3,9 +3,10 @@
  * (editable by members), and buttons for the pinned list and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { Avatar, PresenceDot, useUser, useWatchPresence } from '@parley/react';
+import { Avatar, PresenceDot, useChannelState, useUser, useWatchPresence } from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
+import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
 import { EditIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
 import { Menu } from './menu.js';
 import type { PanelName } from './shell-types.js';
@@ -102,6 +103,8 @@ export interface ChannelHeaderProps {
 export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
   const toggle = (kind: 'members' | 'pinned') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
+  const [moderating, setModerating] = useState(false);
+  const canModerate = useChannelState(channel)?.channel.own_capabilities?.includes('freeze-channel') ?? false;
   const leave = () => {
     setError(null);
     channel
@@ -155,6 +158,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             trigger={<span aria-hidden="true">⋯</span>}
             items={[
               { label: 'View members', onSelect: () => onPanel({ kind: 'members' }) },
+              ...(canModerate ? [{ label: 'Moderation settings', onSelect: () => setModerating(true) }] : []),
               {
                 label: info.kind === 'private' ? `Leave ${info.name}` : `Leave #${info.name}`,
                 onSelect: leave,
@@ -164,6 +168,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
           />
         ) : null}
       </div>
+      {moderating ? <ChannelModeration channel={channel} onClose={() => setModerating(false)} /> : null}
     </header>
   );
 }

@@ -1,11 +1,32 @@
-/** A strip at the top while the connection is down (the client reconnects and resyncs by itself). */
-import { useClientState } from '@parley/react';
+/**
+ * A strip at the top while the connection is down (the client reconnects and resyncs by
+ * itself), or for good once the user is banned from the workspace (`user.banned`, then the
+ * server closes the socket with 4503 and the client does not reconnect).
+ */
+import { useChatClient, useClientState, useMe } from '@parley/react';
+import { useEffect, useState } from 'react';
 
 export function ConnectionBanner() {
+  const client = useChatClient();
+  const me = useMe();
   const connection = useClientState((s) => s.connection);
+  const [banned, setBanned] = useState<{ reason: string | null } | null>(null);
+  useEffect(
+    () =>
+      client.on('user.banned', (e) => {
+        if (e.user_id === me && !e.ban.cid) setBanned({ reason: e.ban.reason });
+      }),
+    [client, me],
+  );
+  if (banned)
+    return (
+      <div className="app-banner" role="alert" data-testid="banned-banner">
+        You were banned from this workspace{banned.reason ? `: ${banned.reason}` : ''}.
+      </div>
+    );
   if (connection !== 'reconnecting' && connection !== 'offline') return null;
   return (
-    <div className="app-banner" role="status">
+    <div className="app-banner" role="status" data-testid="connection-banner">
       {connection === 'offline'
         ? 'You are offline. Messages you send will go out when the connection is back.'
         : 'Reconnecting… Messages you send will go out when the connection is back.'}

@@ -98,11 +98,26 @@ export function MembersPanel({
   onSelectUser(id: string): void;
 }) {
   const me = useMe();
+  const client = useChatClient();
   const members = useMembers(info);
   useFreshPresence(info.memberIds);
+  // Moderators see a Ban button on each member (capability `ban-members`).
+  const canBan = useClientState((s) => s.channels[channel.cid]?.channel.own_capabilities?.includes('ban-members'));
+  const [banError, setBanError] = useState<string | null>(null);
+  const ban = (userId: string) => {
+    setBanError(null);
+    client.moderation
+      .ban({ user_id: userId, cid: channel.cid, reason: 'Banned from the channel by a moderator' })
+      .catch((e: unknown) => setBanError(e instanceof Error ? e.message : String(e)));
+  };
   return (
     <>
       {info.isMember && info.kind !== 'dm' ? <AddPeople channel={channel} info={info} /> : null}
+      {banError ? (
+        <p className="app-form__error" role="alert">
+          {banError}
+        </p>
+      ) : null}
       <ul className="app-member-list" aria-label="Members">
         {members.map((u) => (
           <li key={u.id}>
@@ -130,6 +145,16 @@ export function MembersPanel({
                 ) : null}
               </span>
             </button>
+            {canBan && u.id !== me ? (
+              <button
+                type="button"
+                className="app-button app-button--small app-button--danger-outline"
+                aria-label={`Ban ${u.name} from this channel`}
+                onClick={() => ban(u.id)}
+              >
+                Ban
+              </button>
+            ) : null}
           </li>
         ))}
       </ul>

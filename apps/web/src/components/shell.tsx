@@ -19,6 +19,7 @@ import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
 import { navigate, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
+import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
@@ -119,6 +120,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
+      {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
       {dialog === 'search' ? (
         <SearchDialog
           activeCid={cid}

@@ -48,6 +48,10 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
               ] as const)),
+          // Owners and admins are the app's admins: they moderate (reports, bans, block lists).
+          ...(workspace.role === 'owner' || workspace.role === 'admin'
+            ? ([{ label: 'Moderation', onSelect: () => onDialog('moderation') }] as const)
+            : []),
           'separator',
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },

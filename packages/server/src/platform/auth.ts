@@ -4,6 +4,7 @@
  * (`server: true`). Verification is jose's: signature (HS256 only), `exp` and `nbf`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { ApiError } from './errors.js';
 
@@ -14,6 +15,10 @@ export interface AppContext {
   apiKey: string;
   /** The decoded HS256 key. */
   secretKey: Uint8Array;
+  /** Permission overrides (features/permissions), read with the app: checks cost no query. */
+  permissions?: PermissionOverrides;
+  /** Automod settings (features/moderation/automod.ts); null or absent: off. */
+  automod?: AutomodSettings | null;
 }
 
 export type Caller =

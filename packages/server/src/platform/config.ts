@@ -39,6 +39,8 @@ export interface Config {
   /** Messages one user may send per `rateWindowMs` (0 = no limit). */
   rateMessages: number;
   rateWindowMs: number;
+  /** Rate limits of every other action (features/moderation/limits.ts). */
+  limits: Record<LimitName, Budget>;
   /** Most events a resync replays before it answers `reload`. */
   maxReplay: number;
   logLevel: string;
@@ -134,6 +136,55 @@ export interface OidcConfig {
   timeoutMs: number;
 }
 
+/** Actions with a rate limit of their own (features/moderation/limits.ts). */
+export const LIMIT_NAMES = ['reactions', 'typing', 'channels', 'uploads', 'searches', 'connections', 'flags'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+/** One action's budgets per window: per user, per IP, per app (0: no limit of that kind). */
+export interface Budget {
+  user: number;
+  ip: number;
+  app: number;
+  windowMs: number;
+}
+
+/**
+ * Per-IP budgets are off (0) where many honest users share an address (NAT, a load balancer
+ * without PARLEY_TRUST_PROXY, a load test): reactions, typing, connections. Turn them on with
+ * PARLEY_LIMITS where the server sees client addresses.
+ */
+export const DEFAULT_LIMITS: Record<LimitName, Budget> = {
+  reactions: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
+  typing: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
+  channels: { user: 30, ip: 300, app: 0, windowMs: 60_000 },
+  uploads: { user: 60, ip: 600, app: 0, windowMs: 60_000 },
+  searches: { user: 60, ip: 1200, app: 0, windowMs: 60_000 },
+  connections: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
+  flags: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
+};
+
+/** Every limit off: for tests that are not about limits (each sets the one it tests). */
+export const NO_LIMITS: Record<LimitName, Budget> = Object.fromEntries(
+  LIMIT_NAMES.map((n) => [n, { user: 0, ip: 0, app: 0, windowMs: 60_000 }]),
+) as Record<LimitName, Budget>;
+
+/** `PARLEY_LIMITS` (JSON, partial: `{"reactions":{"user":30}}`) over the defaults. */
+export function parseLimits(
+  v: string | undefined,
+  base: Record<LimitName, Budget> = DEFAULT_LIMITS,
+): Record<LimitName, Budget> {
+  const out = structuredClone(base);
+  if (!v) return out;
+  const parsed = JSON.parse(v) as Record<string, Partial<Budget>>;
+  for (const [name, b] of Object.entries(parsed)) {
+    if (!(LIMIT_NAMES as readonly string[]).includes(name)) throw new Error(`PARLEY_LIMITS: unknown limit "${name}"`);
+    for (const [k, n] of Object.entries(b))
+      if (!['user', 'ip', 'app', 'windowMs'].includes(k) || !Number.isInteger(n) || (n as number) < 0)
+        throw new Error(`PARLEY_LIMITS: ${name}.${k} must be a whole number`);
+    Object.assign(out[name as LimitName], b);
+  }
+  return out;
+}
+
 /** Limits on sign-in and on the account routes that send mail. */
 export interface SigninLimits {
   /** Sign-in attempts one IP address may make per `windowMs`. */
@@ -182,6 +233,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxReplay: 2_000,
     rateMessages: 120,
     rateWindowMs: 10_000,
+    limits: structuredClone(DEFAULT_LIMITS),
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
     webDir: REPO_WEB_DIR,
@@ -245,6 +297,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     bodyLimit: pick(int(env.PARLEY_BODY_LIMIT, 'PARLEY_BODY_LIMIT'), d.bodyLimit),
     logLevel: env.LOG_LEVEL || d.logLevel,
     rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
+    limits: parseLimits(env.PARLEY_LIMITS),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
     webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),

@@ -3,6 +3,7 @@
  * short while. Secrets are unsealed once per cache fill, never logged, never sent again.
  */
 import { randomUUID } from 'node:crypto';
+import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
 import { isSafeText } from '@parley/protocol';
 import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from './auth.js';
@@ -36,6 +37,8 @@ export class AppRegistry {
             name: row.name,
             apiKey: row.apiKey,
             secretKey: new TextEncoder().encode(this.sealer.open(row.apiSecretSealed)),
+            permissions: row.permissions,
+            automod: row.automod,
           }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
@@ -86,6 +89,28 @@ export class AppRegistry {
       for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
       return { id: row.id, name: row.name, search_language: row.searchLanguage };
     });
+  }
+
+  /**
+   * Change an app's permission overrides or automod settings. This node forgets its cached
+   * copy at once; other nodes within the cache's 30 s (docs/permissions.md). Null: no such app.
+   */
+  async setModeration(
+    appId: string,
+    patch: { permissions?: PermissionOverrides; automod?: AutomodSettings | null },
+  ): Promise<{ permissions: PermissionOverrides; automod: AutomodSettings | null } | null> {
+    const [row] = await this.db.update(schema.apps).set(patch).where(eq(schema.apps.id, appId)).returning();
+    if (!row) return null;
+    for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
+    return { permissions: row.permissions, automod: row.automod };
+  }
+
+  /** An app's permission overrides and automod settings as stored. */
+  async moderationOf(
+    appId: string,
+  ): Promise<{ permissions: PermissionOverrides; automod: AutomodSettings | null } | null> {
+    const [row] = await this.db.select().from(schema.apps).where(eq(schema.apps.id, appId)).limit(1);
+    return row ? { permissions: row.permissions, automod: row.automod } : null;
   }
 
   /** Read back an app's secret (the CLI's `token` command). */

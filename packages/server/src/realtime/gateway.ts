@@ -44,6 +44,8 @@ export interface Opening {
   /** The user as presented (presence is added by the gateway). */
   user: User;
   channels: { cid: string; lastSeq: number }[];
+  /** An app-wide ban stands: the socket closes with 4503 BANNED instead of saying hello. */
+  banned?: boolean;
 }
 
 /**
@@ -53,6 +55,11 @@ export interface Opening {
  */
 export interface GatewayHooks {
   open(svc: Services, appId: string, userId: string): Promise<Opening | null>;
+  /**
+   * The connection rate limits (per user and per IP): null to admit, or the ms to wait, which
+   * the close (4006 OVERLOADED, `retry_after_ms=N`) tells the client.
+   */
+  admit?(svc: Services, appId: string, userId: string, ip: string | null): Promise<number | null>;
   lastSeqs(svc: Services, appId: string, cids: string[]): Promise<Map<string, number>>;
   readLog(
     svc: Services,
@@ -164,7 +171,7 @@ export class Gateway {
         this.refuse(ws);
         return;
       }
-      void this.accept(ws, url.searchParams.get('api_key') ?? '');
+      void this.accept(ws, url.searchParams.get('api_key') ?? '', req.socket.remoteAddress ?? null);
     });
   }
 
@@ -186,7 +193,7 @@ export class Gateway {
     ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(hint));
   }
 
-  private async accept(ws: WebSocket, apiKey: string): Promise<void> {
+  private async accept(ws: WebSocket, apiKey: string, ip: string | null = null): Promise<void> {
     const { svc } = this;
     const started = performance.now();
     this.opening++;
@@ -249,6 +256,12 @@ export class Gateway {
           return;
         }
         try {
+          const wait = this.hooks.admit ? await this.hooks.admit(svc, caller.app.id, caller.userId, ip) : null;
+          if (wait !== null) {
+            this.pending.delete(ws);
+            ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(wait));
+            return;
+          }
           await this.open(ws, caller, inbox, epoch, opened);
         } catch (err) {
           svc.log.error({ err }, 'socket open failed');
@@ -271,6 +284,10 @@ export class Gateway {
     if (ws.readyState !== WebSocket.OPEN) return;
     const opening = await this.hooks.open(svc, caller.app.id, caller.userId);
     if (!opening || ws.readyState !== WebSocket.OPEN) return;
+    if (opening.banned) {
+      ws.close(CLOSE_CODES.BANNED, 'banned from this app');
+      return;
+    }
     const memberships = opening.channels;
 
     const conn = new Connection(
@@ -444,6 +461,16 @@ export class Gateway {
       this.svc.hub.subscribe(conn, msg.cid, seq, 'member');
     } else if (msg.type === 'channel.removed' && msg.cid) {
       this.svc.hub.unsubscribe(conn, msg.cid, 'member');
+    } else if (msg.type === 'user.banned') {
+      // An app-wide ban of this connection's user: tell it why, then close (4503: do not
+      // reconnect). The event reaches the user's topic on every node, so every socket closes.
+      const e = JSON.parse(msg.frame) as { user_id?: string; ban?: { cid?: string | null } };
+      if (e.user_id === conn.userId && !e.ban?.cid) {
+        conn.send(msg.frame);
+        // After this tick's flush, so the event goes out before the close frame.
+        setImmediate(() => conn.close(CLOSE_CODES.BANNED, 'banned from this app'));
+        return;
+      }
     }
     conn.send(msg.frame);
   }

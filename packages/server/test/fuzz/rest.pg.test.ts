@@ -95,6 +95,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       'link-images': t.messageId,
       // The join page of the fuzzer's workspace (invite-only: NOT_FOUND, and its schema).
       join: w.workspaceId,
+      // A well-formed id that names no flag: the review's NOT_FOUND, and its schema.
+      moderation: t.messageId,
     }[under ?? ''],
   };
   const v = known[name];

@@ -11,6 +11,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import { checkCan, isGuest } from '../permissions/policy.js';
 import type { UserRow } from '../users/present.js';
 import type { ChannelRow, MemberRow } from './present.js';
 
@@ -29,13 +30,7 @@ export interface ChannelAccess {
   caller: Caller;
 }
 
-const isOpen = (type: string) => type === 'public' || type === 'announcement';
-
-/**
- * Guests (app role `guest`, the workspace guests of features/accounts/guests.ts) read only the
- * channels they are members of: no open channel is open to them, and they never see others.
- */
-export const isGuest = (user: UserRow | null) => user?.role === 'guest';
+export { isGuest };
 
 export function rankOf(caller: Caller, member: MemberRow | null, appRole: string | null): number {
   if (caller.kind === 'server') return RANK.owner;
@@ -89,22 +84,18 @@ export async function accessChannelRead(
   return a;
 }
 
+/** Read: members, anyone for public and announcement channels, staff everywhere (permissions/policy.ts). */
 export function checkRead(a: ChannelAccess): void {
-  if (a.member || a.rank >= RANK.moderator || (isOpen(a.channel.type) && !isGuest(a.user))) return;
-  throw notFound('Channel');
+  checkCan(a, 'read-channel');
 }
 
 /**
- * Post messages, react, pin: a member of a live channel; in announcements, moderators and up.
- * A guest whose `guest_until` has passed (by `now`, the server's clock) reads but does not post.
+ * Post messages: `send-message` of the permission model (membership, archive, frozen,
+ * announcement, guest lock and app ban included). A guest whose `guest_until` has passed (by
+ * `now`, the server's clock) reads but does not post.
  */
 export function checkPost(a: ChannelAccess, now: number = Date.now()): void {
-  checkRead(a);
-  checkGuestActive(a.user, now);
-  if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before posting in it');
-  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
-  if (a.channel.type === 'announcement' && a.rank < RANK.moderator)
-    throw new ApiError('FORBIDDEN', 'Only moderators and admins post in announcement channels');
+  checkCan(a, 'send-message', now);
 }
 
 /** GUEST_LOCKED for a guest whose time to post has run out. */
@@ -115,32 +106,14 @@ export function checkGuestActive(user: UserRow | null, now: number): void {
     });
 }
 
-/**
- * React: like posting, except that announcement readers may react. A guest whose time has run
- * out reads only: no reactions either (`now`, the server's clock).
- */
+/** React: `send-reaction` (announcement readers may react; `reactions: open` lets non-members). */
 export function checkReact(a: ChannelAccess, now: number = Date.now()): void {
-  checkRead(a);
-  checkGuestActive(a.user, now);
-  if (!a.member && a.caller.kind !== 'server') throw new ApiError('FORBIDDEN', 'Join the channel before reacting');
-  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
+  checkCan(a, 'send-reaction', now);
 }
 
-/** Require at least `rank` here. */
-export function checkRank(a: ChannelAccess, rank: Rank, what: string): void {
-  checkRead(a);
-  if (a.rank < rank) throw new ApiError('FORBIDDEN', `Not allowed to ${what}`);
-}
-
-/** Invite people: any member of a group or public channel; admins of announcements; nobody for DMs. */
+/** Invite people: `add-members`. */
 export function checkInvite(a: ChannelAccess): void {
-  checkRead(a);
-  if (isGuest(a.user)) throw new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
-  if (a.channel.type === 'dm') throw new ApiError('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
-  if (a.channel.archivedAt) throw new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
-  const need = a.channel.type === 'announcement' ? RANK.admin : RANK.member;
-  if (a.rank < need || (!a.member && a.caller.kind === 'user' && a.rank < RANK.moderator))
-    throw new ApiError('FORBIDDEN', 'Not allowed to add members here');
+  checkCan(a, 'add-members');
 }
 
 export async function memberRow(q: Queryable, appId: string, cid: string, userId: string): Promise<MemberRow | null> {

@@ -18,12 +18,13 @@ import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js
 import type { Services } from '../../services.js';
 import { logEvents, withTransaction } from '../events/log.js';
 import { presentMessage } from '../messages/present.js';
+import { checkNotBanned } from '../moderation/ban-check.js';
+import { checkCan, ownCapabilities } from '../permissions/policy.js';
 import type { UserRow } from '../users/present.js';
 import {
   accessChannelRead,
   type ChannelAccess,
   checkInvite,
-  checkRank,
   checkRead,
   loadChannel,
   memberRow,
@@ -164,7 +165,10 @@ export async function channelWithMembers(q: Queryable, caller: Caller, cid: stri
     .orderBy(schema.members.joinedAt, schema.members.userId)
     .limit(500);
   return {
-    channel: presentChannel(access.channel, { membership: access.member ? presentMembership(access.member) : null }),
+    channel: presentChannel(access.channel, {
+      membership: access.member ? presentMembership(access.member) : null,
+      own_capabilities: ownCapabilities(access),
+    }),
     members: rows.map((r) => presentMember(r.member, r.user)),
   };
 }
@@ -211,13 +215,13 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
     const selfJoin = caller.kind === 'user' && userIds.length === 1 && userIds[0] === caller.userId;
     if (selfJoin) {
       if (a.member) return channelWithMembers(tx, caller, cid, a);
-      if (a.channel.type !== 'public' && a.channel.type !== 'announcement' && a.rank < RANK.moderator)
-        throw notFound('Channel');
-      if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
+      checkCan(a, 'join-channel', svc.clock());
     } else {
       checkInvite(a);
     }
     const ids = [...new Set(userIds)];
+    // A channel ban blocks re-joining and being added back, until it lifts or is lifted.
+    await checkNotBanned(tx, appId, cid, ids, svc.clock());
     const users = await usersExist(tx, appId, ids);
     const at = now();
     const added = await tx
@@ -291,7 +295,7 @@ export async function removeMembers(svc: Services, caller: Caller, cid: string, 
     if (selfLeave) {
       if (!a.member) throw forbidden('You are not a member of this channel');
     } else {
-      checkRank(a, RANK.admin, 'remove members');
+      checkCan(a, 'remove-members');
       const targets = await tx
         .select()
         .from(schema.members)
@@ -363,9 +367,11 @@ export async function updateChannel(svc: Services, caller: Caller, cid: string, 
   const appId = caller.app.id;
   return withTransaction(svc, async (tx, out) => {
     const a = await accessChannelRead(tx, caller, cid, true);
-    if (!a.member && a.rank < RANK.moderator) throw forbidden('Only members may change this channel');
+    checkCan(a, 'update-channel-topic');
     const wantsAdmin = body.name !== undefined || body.image !== undefined || body.archived !== undefined;
-    if (wantsAdmin) checkRank(a, RANK.admin, 'rename, re-image or archive this channel');
+    if (wantsAdmin) checkCan(a, 'update-channel');
+    const wantsModeration = body.frozen !== undefined || body.slow_mode_s !== undefined || body.reactions !== undefined;
+    if (wantsModeration) checkCan(a, 'freeze-channel');
     if (a.channel.type === 'dm' && (body.name !== undefined || body.archived !== undefined))
       throw forbidden('DMs cannot be renamed or archived');
     const onlyUnarchive = body.archived === false && Object.keys(body).length === 1;
@@ -377,6 +383,9 @@ export async function updateChannel(svc: Services, caller: Caller, cid: string, 
     if (body.topic !== undefined) set.topic = body.topic;
     if (body.image !== undefined) set.image = body.image;
     if (body.archived !== undefined) set.archivedAt = body.archived ? (a.channel.archivedAt ?? now()) : null;
+    if (body.frozen !== undefined) set.frozen = body.frozen;
+    if (body.slow_mode_s !== undefined) set.slowModeS = body.slow_mode_s;
+    if (body.reactions !== undefined) set.reactions = body.reactions;
     // A rename by a user also writes a system message (a second seq); a server caller has no
     // one to attribute it to, so it takes only the channel.updated seq — never a hole.
     const renamed = body.name !== undefined && body.name !== a.channel.name && !!caller.userId;
@@ -419,7 +428,7 @@ export async function updateMember(svc: Services, caller: Caller, cid: string, u
       throw forbidden('Only the member may mute a channel for themselves');
     if (body.role !== undefined) {
       if (a.channel.type === 'dm') throw forbidden('DMs have no roles');
-      checkRank(a, RANK.admin, 'change roles');
+      checkCan(a, 'update-member-roles');
       const newRank = RANK[body.role];
       const targetRank = RANK[target.role as keyof typeof RANK] ?? 0;
       if (caller.kind === 'user' && (newRank >= a.rank || targetRank >= a.rank) && a.rank < RANK.owner)

@@ -11,7 +11,9 @@ import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { enrichMessages } from '../messages/actions.js';
 import type { MessageRow } from '../messages/present.js';
+import { ownCapabilities } from '../permissions/policy.js';
 import { likePrefix } from '../users/queries.js';
+import { rankOf } from './access.js';
 import { type ChannelRow, presentChannel, presentMember } from './present.js';
 
 type Op<T> = T | { $eq?: T; $in?: T[] };
@@ -182,9 +184,38 @@ export async function queryChannels(
     }
   }
 
+  // own_capabilities: the permission model needs the caller's user row (role, ban, guest time).
+  const [meRow] = caller.userId
+    ? await svc.db
+        .select()
+        .from(schema.users)
+        .where(and(eq(schema.users.appId, appId), eq(schema.users.id, caller.userId)))
+        .limit(1)
+    : [];
+  const now = svc.clock();
   const channels = pageRows.map((r) => {
     const row = rowToChannel(r);
+    const member =
+      r.m_user_id === null
+        ? null
+        : {
+            appId,
+            cid: row.cid,
+            userId: String(r.m_user_id),
+            role: String(r.m_role),
+            lastReadSeq: Number(r.m_last_read_seq),
+            muted: Boolean(r.m_muted),
+            joinedAt: toDate(r.m_joined_at),
+          };
+    const access = {
+      channel: row,
+      member,
+      user: meRow ?? null,
+      caller,
+      rank: rankOf(caller, member, meRow?.role ?? null),
+    };
     return presentChannel(row, {
+      own_capabilities: ownCapabilities(access, now),
       ...(row.type === 'dm' ? { members: dmMembers.get(row.cid) ?? [] } : {}),
       last_message: typeof r.last_message_id === 'string' ? (presented.get(r.last_message_id) ?? null) : null,
       unread_count: r.unread_count === null ? 0 : Number(r.unread_count),
@@ -225,6 +256,9 @@ function rowToChannel(r: Record<string, unknown>): ChannelRow {
     lastSeq: Number(r.last_seq),
     lastMessageAt: toDateOrNull(r.last_message_at),
     memberCount: Number(r.member_count),
+    frozen: Boolean(r.frozen),
+    slowModeS: Number(r.slow_mode_s ?? 0),
+    reactions: String(r.reactions ?? 'members'),
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };

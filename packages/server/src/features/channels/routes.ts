@@ -16,6 +16,7 @@ import {
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { checkRate } from '../moderation/limits.js';
 import {
   addMembers,
   channelWithMembers,
@@ -40,10 +41,15 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Create a channel; `dm` is get-or-create for the same member set',
           body: CreateChannelBody,
-          response: { 200: ChannelResponse, 409: ErrorBody, ...errors },
+          response: { 200: ChannelResponse, 409: ErrorBody, 429: ErrorBody, ...errors },
         },
       },
-      async (req) => createChannel(svc, callerOf(req), req.body),
+      async (req) => {
+        const caller = callerOf(req);
+        // Server-token calls (the embedder's backend) are not counted; users are, and their IP.
+        if (caller.kind === 'user') await checkRate(svc, 'channels', caller.app.id, caller.userId, req.ip);
+        return createChannel(svc, caller, req.body);
+      },
     );
 
     app.post(

@@ -7,9 +7,12 @@
 import type { Member } from '@parley/protocol';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
 import type { Opening } from '../../realtime/gateway.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
+import { checkRate } from '../moderation/limits.js';
+import { appBanned } from '../permissions/policy.js';
 import { ensureUser } from '../users/actions.js';
 import { presentUser } from '../users/present.js';
 import { accessChannelRead } from './access.js';
@@ -23,6 +26,18 @@ export const MEMBERS_PAGE_MAX = 500;
  * The user (created on first sight) and every channel they are a member of with its last seq:
  * one statement, the channels aggregated beside the user row. Null if the user is gone.
  */
+/** The connection budgets of features/moderation/limits.ts, for the gateway's admission. */
+export async function admitConnection(svc: Services, appId: string, userId: string, ip: string | null) {
+  try {
+    await checkRate(svc, 'connections', appId, userId, ip);
+    return null;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'RATE_LIMITED')
+      return Number((err.details as { retry_after_ms?: number }).retry_after_ms ?? 1000);
+    throw err;
+  }
+}
+
 export async function openConnection(svc: Services, appId: string, userId: string): Promise<Opening | null> {
   // The user usually exists: read first, and create (first sight) only when the read finds none.
   const opening = await readOpening(svc, appId, userId);
@@ -48,6 +63,7 @@ async function readOpening(svc: Services, appId: string, userId: string): Promis
   return {
     user: presentUser(row.user),
     channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
+    banned: appBanned(row.user, svc.clock()),
   };
 }
 

@@ -13,6 +13,7 @@ import type { LogPageReader } from '../../realtime/subscription.js';
 import { accessChannelRead } from '../channels/access.js';
 import { channelWithMembers } from '../channels/actions.js';
 import { presentChannel, presentMembership } from '../channels/present.js';
+import { ownCapabilities } from '../permissions/policy.js';
 import { readEvents } from './log.js';
 
 export const eventSocket: SocketHandlers = {
@@ -55,7 +56,7 @@ export const eventSocket: SocketHandlers = {
     }
     if (f.since !== undefined) {
       const membership = a.member ? presentMembership(a.member) : null;
-      return { channel: presentChannel(a.channel, { membership }), reload };
+      return { channel: presentChannel(a.channel, { membership, own_capabilities: ownCapabilities(a) }), reload };
     }
     const snapshot = await channelWithMembers(svc.db, caller, f.cid, a);
     return { ...snapshot, reload };

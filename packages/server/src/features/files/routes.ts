@@ -24,7 +24,9 @@ import { ApiError, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import { discard } from '../../platform/storage/store.js';
 import type { Services } from '../../services.js';
-import { checkPost, loadChannel } from '../channels/access.js';
+import { loadChannel } from '../channels/access.js';
+import { checkRate } from '../moderation/limits.js';
+import { checkCan } from '../permissions/policy.js';
 import { cancelUpload, checkFileRead, checkQuotaRoom, fileLinks, fileRow, receive, storeUpload } from './actions.js';
 import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
@@ -57,7 +59,14 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
             '413 QUOTA_EXCEEDED. An upload no message claims is removed after a while.',
           consumes: ['multipart/form-data'],
           params: CidParams,
-          response: { 200: AttachmentResponse, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, ...errors },
+          response: {
+            200: AttachmentResponse,
+            409: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+            429: ErrorBody,
+            ...errors,
+          },
         },
       },
       async (req) => {
@@ -65,7 +74,8 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         // Checked before a byte of the body is read.
         const a = await loadChannel(svc.db, me, req.params.cid);
         if (!a) throw notFound('Channel');
-        checkPost(a, svc.clock());
+        checkCan(a, 'upload-file', svc.clock());
+        await checkRate(svc, 'uploads', me.app.id, me.userId, req.ip);
         await checkQuotaRoom(svc, me.app.id, me.userId);
         if (!req.isMultipart())
           throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data (a part named "file")');

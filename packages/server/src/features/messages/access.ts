@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
-import { notFound } from '../../platform/errors.js';
+import { ApiError, notFound } from '../../platform/errors.js';
 import { type ChannelAccess, checkRead, rankOf } from '../channels/access.js';
 import type { MessageRow } from './present.js';
 
@@ -41,7 +41,9 @@ export async function accessMessage(
   };
   try {
     checkRead(a);
-  } catch {
+  } catch (err) {
+    // A ban is said as it is; anything else must not tell the message exists.
+    if (err instanceof ApiError && err.code === 'BANNED') throw err;
     throw notFound('Message');
   }
   return a;

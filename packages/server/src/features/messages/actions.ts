@@ -10,11 +10,14 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/access.js';
+import { checkPost, loadChannel } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
+import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
+import { checkSlowMode } from '../moderation/slow-mode.js';
+import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
@@ -104,6 +107,8 @@ async function checkSendRate(svc: Services, appId: string, userId: string): Prom
   const r = await svc.limiter.hit(`msg:${appId}:${userId}`, rateMessages, rateWindowMs);
   if (!r.ok)
     throw new ApiError('RATE_LIMITED', `Too many messages: at most ${rateMessages} per ${rateWindowMs / 1000} s`, {
+      limit: 'messages',
+      scope: 'user',
       retry_after_ms: r.retryAfterMs,
     });
 }
@@ -129,6 +134,9 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
+  // Automod, before anything is written: `block` throws MESSAGE_BLOCKED here; `flag` lets the
+  // message through and files it in the moderation queue once it is stored.
+  const verdict = await checkAutomod(svc, me, cid, input.text);
   let sent: JobResult;
   // A message with links needs its unfurl job enqueued in its own transaction, which the
   // group commit's single statement does not take: it goes the one-send way.
@@ -143,6 +151,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   }
   // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
+  if (verdict) await fileAutomodFlag(svc, appId, sent.message, verdict);
   if (links) svc.jobs.wake(UNFURL.name);
   svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
@@ -175,6 +184,8 @@ async function sendOne(
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
   checkPost(a, svc.clock());
+  if (input.attachments?.length) checkCan(a, 'upload-file', svc.clock());
+  await checkSlowMode(svc, a, me.userId);
 
   let parent: MessageRow | null = null;
   if (input.parent_id) {
@@ -189,6 +200,7 @@ async function sendOne(
     if (!quoted || quoted.cid !== cid) throw invalid('quoted_message_id names no message in this channel');
   }
   const mentions = knownMentions ?? (await resolveMentions(svc, appId, cid, input.text));
+  if (mentions.channel) checkCan(a, 'mention-channel', svc.clock());
   const inChannel = !parent || !!input.show_in_channel;
   const at = new Date();
 
@@ -310,10 +322,8 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   const appId = me.app.id;
   checkText(text);
   const a = await accessMessage(svc.db, me, id);
-  if (a.message.userId !== me.userId) throw forbidden('Only the author may edit a message');
-  checkGuestActive(a.user, svc.clock());
+  checkCan(a, a.message.userId === me.userId ? 'edit-own-message' : 'edit-any-message', svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);
-  if (a.channel.archivedAt) throw forbidden('The channel is archived (read-only)');
   const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
   let unfurl = false;
   const edited = await withTransaction(svc, async (tx, out) => {
@@ -388,7 +398,7 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
   const appId = caller.app.id;
   const a = await accessMessage(svc.db, caller, id);
   const isAuthor = caller.kind === 'user' && a.message.userId === caller.userId;
-  if (!isAuthor && a.rank < RANK.moderator) throw forbidden('Only the author or a moderator may delete this message');
+  checkCan(a, isAuthor ? 'delete-own-message' : 'delete-any-message', svc.clock());
   return withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();
@@ -448,13 +458,7 @@ export async function setPinned(svc: Services, caller: Caller, id: string, pinne
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   const a = await accessMessage(svc.db, me, id);
-  checkPost(
-    {
-      ...a,
-      channel: { ...a.channel, type: a.channel.type === 'announcement' && a.member ? 'public' : a.channel.type },
-    },
-    svc.clock(),
-  );
+  checkCan(a, 'pin-message', svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be pinned`);
   return withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);

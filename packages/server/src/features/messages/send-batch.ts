@@ -23,6 +23,7 @@ import { notFound } from '../../platform/errors.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
 import type { Outbox } from '../events/log.js';
+import { checkSlowMode } from '../moderation/slow-mode.js';
 import type { UserRow } from '../users/present.js';
 import { type Mentions, mentionReasons } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
@@ -325,6 +326,8 @@ async function writeBatch(
     };
     try {
       checkPost(access, svc.clock());
+      // Only a channel in slow mode costs a limiter round trip (never a query).
+      if (access.channel.slowModeS > 0) await checkSlowMode(svc, access, job.me.userId);
     } catch (err) {
       results[row.ord] = err as Error;
       continue;

@@ -12,6 +12,7 @@ import { checkReact } from '../channels/access.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { accessMessage } from '../messages/access.js';
 import { enrichMessages, ownReactions } from '../messages/actions.js';
+import { checkRate } from '../moderation/limits.js';
 
 const LATEST = 10;
 
@@ -32,6 +33,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
   const a = await accessMessage(svc.db, me, messageId);
   checkReact(a, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot take reactions`);
+  await checkRate(svc, 'reactions', appId, me.userId);
   return withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();

@@ -18,7 +18,7 @@ export function reactionRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'React to a message (once per type)',
           params: IdParams,
           body: ReactionBody,
-          response: { 200: ReactionResponse, ...errors },
+          response: { 200: ReactionResponse, 429: ErrorBody, ...errors },
         },
       },
       async (req) => addReaction(svc, callerOf(req), req.params.id, req.body.type),

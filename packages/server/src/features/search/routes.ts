@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, SearchMessagesQuery, SearchMessagesResponse } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { checkRate } from '../moderation/limits.js';
 import { searchMessages } from './messages.js';
 
 export function searchRoutes(svc: Services): FastifyPluginAsyncTypebox {
@@ -14,10 +15,14 @@ export function searchRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: ['search'],
           summary: 'Search the messages the caller may read (query language: docs/protocol.md#search)',
           querystring: SearchMessagesQuery,
-          response: { 200: SearchMessagesResponse, 400: ErrorBody, 401: ErrorBody },
+          response: { 200: SearchMessagesResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
         },
       },
-      async (req) => searchMessages(svc, callerOf(req), req.query),
+      async (req) => {
+        const caller = callerOf(req);
+        await checkRate(svc, 'searches', caller.app.id, caller.userId, req.ip);
+        return searchMessages(svc, caller, req.query);
+      },
     );
   };
 }

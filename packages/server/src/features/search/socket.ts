@@ -1,8 +1,11 @@
 /** `search.messages`: the same search as `GET /v1/search/messages`, over the socket. */
 import type { SocketHandlers } from '../../realtime/handlers.js';
+import { checkRate } from '../moderation/limits.js';
 import { searchMessages } from './messages.js';
 
 export const searchSocket: SocketHandlers = {
-  'search.messages': async ({ svc, caller }, f) =>
-    searchMessages(svc, caller, { q: f.q, sort: f.sort, limit: f.limit, cursor: f.cursor }),
+  'search.messages': async ({ svc, caller }, f) => {
+    await checkRate(svc, 'searches', caller.app.id, caller.userId);
+    return searchMessages(svc, caller, { q: f.q, sort: f.sort, limit: f.limit, cursor: f.cursor });
+  },
 };

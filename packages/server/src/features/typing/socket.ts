@@ -1,11 +1,13 @@
 import { forbidden } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import { accessChannelRead } from '../channels/access.js';
+import { checkRate } from '../moderation/limits.js';
 
 export const typingSocket: SocketHandlers = {
   'typing.start': async ({ svc, caller, conn }, f) => {
     const a = await accessChannelRead(svc.db, caller, f.cid);
     if (!a.member) throw forbidden('Only members type in a channel');
+    await checkRate(svc, 'typing', caller.app.id, caller.userId);
     svc.typing.start(caller.app.id, f.cid, f.parent_id ?? null, conn.user);
     return undefined;
   },

@@ -3,7 +3,7 @@
  * it with `drizzle-kit generate` (see `npm run db:generate`) and are never edited after they
  * land. Every table but `apps` is keyed by `app_id` first: tenancy is part of every key.
  */
-import type { Attachment, LinkPreview, PreviewImage } from '@parley/protocol';
+import type { Attachment, AutomodSettings, LinkPreview, PermissionOverrides, PreviewImage } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -35,6 +35,13 @@ export const apps = pgTable('apps', {
    * as `english` or `simple`); queries are parsed with the same one. See features/search.
    */
   searchLanguage: text('search_language').notNull().default('english'),
+  /**
+   * Per-app permission overrides (features/permissions): channel type → capability → lowest
+   * role. Read with the app (AppRegistry caches it), so checks cost no query.
+   */
+  permissions: jsonb('permissions').$type<PermissionOverrides>().notNull().default({}),
+  /** Automod block lists and behaviour (features/moderation/automod.ts); null: off. */
+  automod: jsonb('automod').$type<AutomodSettings>(),
 });
 
 export const users = pgTable(
@@ -53,6 +60,12 @@ export const users = pgTable(
      * workspace that invited them (features/accounts/guests.ts); null for everyone else.
      */
     guestUntil: ts('guest_until'),
+    /**
+     * App-wide ban (features/moderation): set while a ban without a channel stands, so the send
+     * path sees it on the user row it already loads. `ban_expires_at` null: until lifted.
+     */
+    bannedAt: ts('banned_at'),
+    banExpiresAt: ts('ban_expires_at'),
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
@@ -87,6 +100,12 @@ export const channels = pgTable(
     lastSeq: seq('last_seq').notNull().default(0),
     lastMessageAt: ts('last_message_at'),
     memberCount: integer('member_count').notNull().default(0),
+    /** Moderation settings (features/moderation): only moderators post while frozen. */
+    frozen: boolean('frozen').notNull().default(false),
+    /** Seconds between two messages of one member; 0: off. */
+    slowModeS: integer('slow_mode_s').notNull().default(0),
+    /** Who may react: `members` or `open`. */
+    reactions: text('reactions').notNull().default('members'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -215,6 +234,50 @@ export const userMessageFlags = pgTable(
   (t) => [
     primaryKey({ columns: [t.appId, t.userId, t.messageId] }),
     index('flags_user_cid_idx').on(t.appId, t.userId, t.cid, t.seq),
+  ],
+);
+
+// ---- moderation (features/moderation) ----------------------------------------------------
+
+/** Bans: in one channel, or app-wide with `cid = ''` (mirrored on `users.banned_at`). */
+export const bans = pgTable(
+  'bans',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull().default(''),
+    reason: text('reason'),
+    bannedBy: text('banned_by'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at'),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.cid] }), index('bans_cid_idx').on(t.appId, t.cid)],
+);
+
+/** Reports of messages and users: the moderation queue. */
+export const moderationFlags = pgTable(
+  'moderation_flags',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    messageId: uuid('message_id'),
+    cid: text('cid'),
+    userId: text('user_id').notNull(),
+    reportedBy: text('reported_by'),
+    reason: text('reason').notNull(),
+    text: text('text'),
+    status: text('status').notNull().default('open'),
+    reviewedBy: text('reviewed_by'),
+    reviewedAt: ts('reviewed_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('moderation_flags_status_idx').on(t.appId, t.status, t.createdAt),
+    // One open report per reporter and message: reporting again changes nothing.
+    uniqueIndex('moderation_flags_once_uq')
+      .on(t.appId, t.reportedBy, t.messageId, t.userId)
+      .where(sql`status = 'open'`),
   ],
 );
 

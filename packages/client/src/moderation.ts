@@ -1,0 +1,86 @@
+/**
+ * Moderation through the SDK (`client.moderation`): report messages and users, and — for
+ * moderators and admins — bans, the moderation queue, automod settings and the app's
+ * permission table. Channel settings (freeze, slow mode, reactions) are `channel.update`.
+ * What the caller may do in a channel is its `own_capabilities` (`Channel.can`).
+ */
+import type {
+  AutomodSettings,
+  Ban,
+  BanBody,
+  Flag,
+  PermissionOverrides,
+  PermissionsResponse,
+  ReviewFlagBody,
+} from '@parley/protocol';
+import type { Http } from './http.js';
+
+export class Moderation {
+  constructor(private readonly http: Http) {}
+
+  /** Report a message with a reason; the answer is the (open) flag. */
+  async flagMessage(messageId: string, reason: string): Promise<Flag> {
+    return (await this.http.call<{ flag: Flag }>('POST', '/v1/moderation/flags', { message_id: messageId, reason }))
+      .flag;
+  }
+
+  /** Report a user with a reason. */
+  async flagUser(userId: string, reason: string): Promise<Flag> {
+    return (await this.http.call<{ flag: Flag }>('POST', '/v1/moderation/flags', { user_id: userId, reason })).flag;
+  }
+
+  /** The moderation queue (moderators): open flags by default, newest first; pass `next` back as `cursor`. */
+  async queryFlags(
+    opts: { status?: Flag['status']; limit?: number; cursor?: string } = {},
+  ): Promise<{ flags: Flag[]; next?: string }> {
+    const p = new URLSearchParams();
+    if (opts.status) p.set('status', opts.status);
+    if (opts.limit) p.set('limit', String(opts.limit));
+    if (opts.cursor) p.set('cursor', opts.cursor);
+    const qs = p.toString();
+    return this.http.call('GET', `/v1/moderation/flags${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Review a flag: remove the message, ban its author (and remove), or dismiss. */
+  async reviewFlag(flagId: string, review: ReviewFlagBody): Promise<Flag> {
+    return (await this.http.call<{ flag: Flag }>('POST', `/v1/moderation/flags/${flagId}/review`, review)).flag;
+  }
+
+  /** Ban a user in a channel (`cid`) or app-wide, with a reason and an optional timeout in seconds. */
+  async ban(body: BanBody): Promise<Ban> {
+    return (await this.http.call<{ ban: Ban }>('POST', '/v1/moderation/bans', body)).ban;
+  }
+
+  /** Lift a ban. */
+  async unban(userId: string, cid?: string): Promise<Ban> {
+    return (
+      await this.http.call<{ ban: Ban }>('POST', '/v1/moderation/unban', { user_id: userId, ...(cid ? { cid } : {}) })
+    ).ban;
+  }
+
+  /** Standing bans of a channel, or of the app. */
+  async queryBans(cid?: string): Promise<Ban[]> {
+    const qs = cid ? `?cid=${encodeURIComponent(cid)}` : '';
+    return (await this.http.call<{ bans: Ban[] }>('GET', `/v1/moderation/bans${qs}`)).bans;
+  }
+
+  /** The app's automod settings (moderators). */
+  async getAutomod(): Promise<AutomodSettings> {
+    return (await this.http.call<{ automod: AutomodSettings }>('GET', '/v1/moderation/automod')).automod;
+  }
+
+  /** Replace the app's automod settings (app admins). */
+  async setAutomod(settings: AutomodSettings): Promise<AutomodSettings> {
+    return (await this.http.call<{ automod: AutomodSettings }>('PUT', '/v1/moderation/automod', settings)).automod;
+  }
+
+  /** The app's permission overrides and its effective table. */
+  getPermissions(): Promise<PermissionsResponse> {
+    return this.http.call('GET', '/v1/moderation/permissions');
+  }
+
+  /** Replace the app's permission overrides (app admins). */
+  setPermissions(overrides: PermissionOverrides): Promise<PermissionsResponse> {
+    return this.http.call('PUT', '/v1/moderation/permissions', { overrides });
+  }
+}

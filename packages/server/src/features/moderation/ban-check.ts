@@ -1,0 +1,38 @@
+/**
+ * The channel-ban check of joins and adds, apart from the ban actions (moderation/actions.ts
+ * imports channels/actions to remove the banned member; this file imports neither, so
+ * channels/actions can use it without a cycle).
+ */
+import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
+import { type Queryable, schema } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
+
+/** BANNED if any of `userIds` has a standing ban in `cid` (or app-wide). One query. */
+export async function checkNotBanned(
+  q: Queryable,
+  appId: string,
+  cid: string,
+  userIds: string[],
+  now: number,
+): Promise<void> {
+  if (userIds.length === 0) return;
+  const [ban] = await q
+    .select()
+    .from(schema.bans)
+    .where(
+      and(
+        eq(schema.bans.appId, appId),
+        inArray(schema.bans.userId, userIds),
+        inArray(schema.bans.cid, [cid, '']),
+        or(isNull(schema.bans.expiresAt), gt(schema.bans.expiresAt, new Date(now))),
+      ),
+    )
+    .limit(1);
+  if (ban)
+    throw new ApiError('BANNED', `${ban.userId} is banned from ${ban.cid ? 'this channel' : 'this app'}`, {
+      user_id: ban.userId,
+      cid: ban.cid || null,
+      reason: ban.reason,
+      expires_at: ban.expiresAt?.toISOString() ?? null,
+    });
+}

@@ -1,0 +1,18 @@
+/** The moderation feature's job: timed bans lift by themselves. */
+import type { JobKind } from '../../platform/jobs/queue.js';
+import type { Services } from '../../services.js';
+import { liftBan } from './actions.js';
+import { LIFT_BAN, type LiftBanJob } from './job-names.js';
+
+export async function defineModerationJobs(svc: Services): Promise<void> {
+  const kind: JobKind<LiftBanJob> = {
+    name: LIFT_BAN.name,
+    retryLimit: 5,
+    retryDelaySeconds: 5,
+    run: async ({ appId, userId, cid, expiresAt }) => {
+      // Only the ban this job was made for: one renewed since (later expiry, or none) stays.
+      await liftBan(svc.db, appId, userId, cid, new Date(expiresAt));
+    },
+  };
+  await svc.jobs.define(kind);
+}
