@@ -112,6 +112,8 @@ export class Ingest {
         break; // for listeners only: the message itself arrives as its channel's message.new
       case 'guest.updated':
         break; // for listeners only: the app shows the guest's lock (sends answer GUEST_LOCKED)
+      case 'export.ready':
+        break; // for listeners only: the app offers the export's download link
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

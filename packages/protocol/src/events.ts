@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DataExport } from './admin.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 
@@ -29,6 +30,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'channel.added',
   'channel.removed',
   'guest.updated',
+  'export.ready',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -101,6 +103,16 @@ export const EphemeralEvent = Type.Union([
     user_id: UserId,
     guest_expires_at: Timestamp,
     locked: Type.Boolean(),
+    created_at: Timestamp,
+  }),
+  /**
+   * To the exported user's own connections: their data export finished (`status` ready or
+   * failed); `export` carries the signed download link (see `POST /v1/users/{id}/exports`).
+   */
+  Type.Object({
+    type: Type.Literal('export.ready'),
+    user_id: UserId,
+    export: DataExport,
     created_at: Timestamp,
   }),
 ]);

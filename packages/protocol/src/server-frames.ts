@@ -65,6 +65,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'channel.added': (f) => isStr(f.cid),
   'channel.removed': (f) => isStr(f.cid),
   'guest.updated': (f) => isStr(f.user_id) && isStr(f.guest_expires_at) && typeof f.locked === 'boolean',
+  'export.ready': (f) => isStr(f.user_id) && hasId(f.export),
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;
