@@ -168,6 +168,7 @@ export const ExportParams = Type.Object({ id: UserId, export_id: Uuid }, { addit
 export const ExportDownloadQuery = Type.Object(
   {
     app: Uuid,
+    v: Type.Literal('export'),
     exp: Type.Integer({ minimum: 0, maximum: 2 ** 40 }),
     sig: Type.String({ maxLength: 64 }),
   },

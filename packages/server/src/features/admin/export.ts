@@ -30,7 +30,8 @@ type ExportRow = typeof schema.dataExports.$inferSelect;
 
 const PAGE = 1000;
 
-export const exportKey = (appId: string, id: string) => `${appId}/exports/${id}.tar.gz`;
+/** In the store beside the uploads (the store's key shape: `app/uuid.ext`). */
+export const exportKey = (appId: string, id: string) => `${appId}/${id}.export`;
 
 /** The wire shape, with a fresh signed link while the archive is there. */
 export function presentExport(svc: Services, row: ExportRow): DataExport {
