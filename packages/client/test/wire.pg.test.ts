@@ -89,6 +89,10 @@ describe('the frames a server sends', () => {
       { to: 'user', appId: app.id, userId: 'bob', event: guestEvent('bob', new Date(Date.now() - 1000), Date.now()) },
     ]);
     await until(() => frames.some((f) => f.includes('"guest.updated"')), 5000, 'the guest event');
+    // Bob's own data export: made by a job, announced to his connections.
+    const asked = await bob.requestDataExport();
+    expect(asked.status).toBe('pending');
+    await until(() => frames.some((f) => f.includes('"export.ready"')), 30_000, 'the export is made');
     expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
 
     const seen = new Set<string>();
