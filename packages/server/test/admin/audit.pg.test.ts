@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAudit } from '../../src/features/audit/jobs.js';
 import { recordAudit } from '../../src/features/audit/record.js';
 import { rows } from '../../src/platform/db/index.js';
-import { type Browser, buildAccount, buildWorkspace, chatHeaders, expectError, join, ok, signInRaw } from '../accounts/helpers.js';
+import {
+  type Browser,
+  buildAccount,
+  buildWorkspace,
+  chatHeaders,
+  expectError,
+  join,
+  ok,
+  signInRaw,
+} from '../accounts/helpers.js';
 import { ADMIN, type Harness, startHarness } from '../harness.js';
 
 let h: Harness;

@@ -83,7 +83,9 @@ async function untar(gz: Buffer): Promise<Map<string, string>> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: unknown) => {
+        chunks.push(c as Buffer);
+      });
       stream.on('end', () => {
         files.set(header.name, Buffer.concat(chunks).toString('utf8'));
         next();
@@ -185,12 +187,16 @@ describe('data export', () => {
         'alice secret reply',
         'alice secret thread start',
         'here is the file',
-      ].concat(messages.filter((m: any) => m.type === 'system').map((m: any) => m.text)).sort(),
+      ]
+        .concat(messages.filter((m: any) => m.type === 'system').map((m: any) => m.text))
+        .sort(),
     );
     const reply = messages.find((m: any) => m.text === 'alice secret reply');
     expect(reply).toMatchObject({ cid: w.cid, parent_id: w.msgs.bobMsg.id });
     const reactions = JSON.parse(files.get(`${root}/reactions.json`) as string);
-    expect(reactions).toEqual([{ message_id: w.msgs.bobMsg.id, cid: w.cid, type: 'like', created_at: expect.any(String) }]);
+    expect(reactions).toEqual([
+      { message_id: w.msgs.bobMsg.id, cid: w.cid, type: 'like', created_at: expect.any(String) },
+    ]);
     const uploads = JSON.parse(files.get(`${root}/uploads.json`) as string);
     expect(uploads).toEqual([
       expect.objectContaining({
@@ -240,7 +246,11 @@ describe('deleting a user', () => {
     expect(after.members).toBe(before.members! - 1);
     const history = ok(await w.bob.history(w.cid)).messages;
     expect(history.map((m: any) => m.text)).toContain('alice secret quoted words');
-    expect(ok(await w.bob.channel(w.dm)).members.map((m: any) => m.user_id).sort()).toEqual(['alice', 'bob']);
+    expect(
+      ok(await w.bob.channel(w.dm))
+        .members.map((m: any) => m.user_id)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
     expect(await orphans(w.app.id)).toEqual([]);
     // She is gone for the API too: no new token works for her as a live user.
     expectError(await w.boss.del('/v1/users/alice'), 'NOT_FOUND');
