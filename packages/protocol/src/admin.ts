@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'app.created',
   'app.updated',
   'app.token_minted',
+  'user.role_changed',
   'export.requested',
   'export.downloaded',
   'user.deleted',

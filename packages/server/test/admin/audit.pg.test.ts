@@ -139,6 +139,28 @@ describe('the trail of admin actions', () => {
   });
 });
 
+describe('the trail of the chat API', () => {
+  it('records a role set through POST /v1/users, and not an upsert that keeps it', async () => {
+    const tapp = await h.createApp('roles');
+    await h.users(tapp, [{ id: 'u1', role: 'user' }, { id: 'u2' }]);
+    await h.users(tapp, [
+      { id: 'u1', role: 'admin' },
+      { id: 'u2', role: 'user', name: 'same role' },
+    ]);
+    const got = ok(await audit(await tapp.server(), 'action=user.role_changed')).entries;
+    expect(got).toEqual([
+      expect.objectContaining({
+        actor: { kind: 'server', id: null, name: null },
+        target: { kind: 'user', id: 'u1', name: 'u1' },
+        details: { from: 'user', to: 'admin' },
+      }),
+    ]);
+    // u1 is an app admin now: its own token reads the log.
+    expect((await audit(await tapp.user('u1'))).status).toBe(200);
+    expectError(await audit(await tapp.user('u2')), 'FORBIDDEN');
+  });
+});
+
 describe('reading the log', () => {
   it('pages with a cursor and filters by action prefix, target and time', async () => {
     const { ws, owner, member, ownerChat } = await crew();
