@@ -110,4 +110,34 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     expect(api.entries).toHaveLength(1);
     expect(api.entries[0].user_agent).toMatch(/Chrome/);
   });
+
+  it('a member exports their own data from Preferences and downloads the archive', { timeout: 120_000 }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', email('olive'));
+    const mia = await buildAccount(h, 'Mia Member', email('mia'));
+    const ws = await buildWorkspace(olive, 'Export Bay');
+    await join(olive, ws.id, mia);
+    const member = await as(mia.cookie);
+    try {
+      const page = await member.newPage();
+      await page.goto(`/w/${ws.id}`);
+      await page.getByTestId('workspace-name').click(WAIT);
+      // Members see no admin console.
+      await page.getByRole('menuitem', { name: 'Preferences' }).waitFor(WAIT);
+      expect(await page.getByRole('menuitem', { name: 'Admin console' }).count()).toBe(0);
+      await page.getByRole('menuitem', { name: 'Preferences' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Preferences' });
+      await dialog.getByRole('button', { name: 'Export my data' }).click(WAIT);
+      const link = dialog.getByTestId('data-export-link');
+      await link.waitFor({ timeout: 60_000 });
+      const href = (await link.getAttribute('href')) as string;
+      // The link works on its own: no cookie, no token.
+      const res = await fetch(href.startsWith('http') ? href : `${base}${href}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    } finally {
+      await member.close();
+    }
+  });
 });
