@@ -219,7 +219,7 @@ export async function runExport(svc: Services, appId: string, exportId: string, 
     .select()
     .from(schema.dataExports)
     .where(and(eq(schema.dataExports.appId, appId), eq(schema.dataExports.id, exportId)));
-  if (!row || row.status !== 'pending') return;
+  if (row?.status !== 'pending') return;
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-export-'));
   let updated: ExportRow | undefined;
   try {

@@ -162,7 +162,7 @@ export function adminRoutes(svc: Services): FastifyPluginAsyncTypebox {
             .select()
             .from(schema.dataExports)
             .where(and(eq(schema.dataExports.appId, appId), eq(schema.dataExports.id, export_id)));
-          if (!row || row.status !== 'ready' || !row.storageKey) throw notFound('Export');
+          if (row?.status !== 'ready' || !row.storageKey) throw notFound('Export');
           await recordAudit(tx, {
             appId,
             actor: { kind: 'user', id: row.userId },
