@@ -5,6 +5,7 @@
  * pruned by the retention job.
  */
 import { sql } from 'drizzle-orm';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneAudit } from '../../src/features/audit/jobs.js';
 import { recordAudit } from '../../src/features/audit/record.js';
@@ -136,6 +137,40 @@ describe('the trail of admin actions', () => {
       ['app.created', 'admin'],
     ]);
     expect(got[1].details).toEqual({ name: 'renamed' });
+  });
+});
+
+describe('the trail of join requests and two-factor sign-in', () => {
+  it('records approvals and denials of requests to join', async () => {
+    const { ws, owner, ownerChat } = await crew();
+    ok(await owner.patch(`/v1/workspaces/${ws.id}`, { join_policy: 'request' }));
+    const yes = await buildAccount(h, 'Yara');
+    const no = await buildAccount(h, 'Nils');
+    const a = ok(await yes.post(`/v1/join/${ws.id}`)).request;
+    const b = ok(await no.post(`/v1/join/${ws.id}`)).request;
+    ok(await owner.post(`/v1/workspaces/${ws.id}/join-requests/${a.id}/approve`));
+    ok(await owner.post(`/v1/workspaces/${ws.id}/join-requests/${b.id}/deny`));
+    const got = ok(await audit(ownerChat, 'action=join_request.')).entries;
+    expect(got.map((e: any) => [e.action, e.actor.id, e.target.id, e.details.request_id])).toEqual([
+      ['join_request.denied', owner.account.id, no.account.id, b.id],
+      ['join_request.approved', owner.account.id, yes.account.id, a.id],
+    ]);
+  });
+
+  it("records a member turning two-factor sign-in on and off, in their workspace's log", async () => {
+    const { member, ownerChat } = await crew();
+    const setup = ok(await member.post('/v1/auth/2fa/setup', { password: 'correct horse battery' }));
+    ok(
+      await member.post('/v1/auth/2fa/enable', {
+        code: await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) }),
+      }),
+    );
+    ok(await member.post('/v1/auth/2fa/disable', { password: 'correct horse battery' }));
+    const got = ok(await audit(ownerChat, `actor=${member.account.id}&action=account.`)).entries;
+    expect(got.map((e: any) => e.action).filter((a: string) => a.includes('two_factor'))).toEqual([
+      'account.two_factor_disabled',
+      'account.two_factor_enabled',
+    ]);
   });
 });
 

@@ -326,6 +326,13 @@ describe('deleting a channel', () => {
     expect(after.messages).toBe(2); // the DM's two
     expect(await orphans(w.app.id)).toEqual([]);
     expectError(await w.bob.channel(w.cid), 'NOT_FOUND');
+    expect(ok(await w.boss.get('/v1/audit?action=channel.deleted')).entries).toEqual([
+      expect.objectContaining({
+        actor: { kind: 'user', id: 'boss', name: 'boss' },
+        target: { kind: 'channel', id: w.cid, name: null },
+        details: expect.objectContaining({ name: null }),
+      }),
+    ]);
     expectError(await w.boss.del(`/v1/channels/${w.cid}`), 'NOT_FOUND');
   });
 });
