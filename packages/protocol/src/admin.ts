@@ -37,7 +37,6 @@ export const AUDIT_ACTIONS = [
   'export.downloaded',
   'user.deleted',
   'channel.deleted',
-  'audit.pruned',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -44,6 +44,8 @@ export interface Opening {
   /** The user as presented (presence is added by the gateway). */
   user: User;
   channels: { cid: string; lastSeq: number }[];
+  /** The user was deleted (features/admin): their tokens open no socket. */
+  deleted?: boolean;
 }
 
 /**
@@ -251,6 +253,11 @@ export class Gateway {
         try {
           await this.open(ws, caller, inbox, epoch, opened);
         } catch (err) {
+          // A typed refusal at open (a deleted user's token): closed like a bad token.
+          if (err instanceof ApiError) {
+            ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
+            return;
+          }
           svc.log.error({ err }, 'socket open failed');
           ws.close(1011, 'internal error');
         } finally {
@@ -270,6 +277,7 @@ export class Gateway {
     const { svc } = this;
     if (ws.readyState !== WebSocket.OPEN) return;
     const opening = await this.hooks.open(svc, caller.app.id, caller.userId);
+    if (opening?.deleted) throw new ApiError('UNAUTHORIZED', 'This user was deleted');
     if (!opening || ws.readyState !== WebSocket.OPEN) return;
     const memberships = opening.channels;
 

@@ -241,9 +241,9 @@ describe('retention', () => {
   it('prunes entries older than the retention, and keeps the rest', async () => {
     const tapp = await h.createApp('old');
     const db = h.server.svc.db;
-    await recordAudit(db, { appId: tapp.id, actor: { kind: 'system', id: null }, action: 'audit.pruned' });
+    await recordAudit(db, { appId: tapp.id, actor: { kind: 'system', id: null }, action: 'app.updated' });
     await db.execute(
-      sql`update audit_log set at = now() - interval '31 days' where app_id = ${tapp.id} and action = 'audit.pruned'`,
+      sql`update audit_log set at = now() - interval '31 days' where app_id = ${tapp.id} and action = 'app.updated'`,
     );
     const count = async () =>
       (await rows<{ n: number }>(db, sql`select count(*)::int as n from audit_log where app_id = ${tapp.id}`))[0]?.n;

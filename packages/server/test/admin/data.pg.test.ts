@@ -252,8 +252,11 @@ describe('deleting a user', () => {
         .sort(),
     ).toEqual(['alice', 'bob']);
     expect(await orphans(w.app.id)).toEqual([]);
-    // She is gone for the API too: no new token works for her as a live user.
+    // She is gone: a second soft delete finds no one, and her token opens no socket.
     expectError(await w.boss.del('/v1/users/alice'), 'NOT_FOUND');
+    const sock = await TestSocket.open(base, w.app.apiKey);
+    sock.sendRaw(JSON.stringify({ type: 'auth', token: await w.app.token('alice') }));
+    expect(await sock.waitClose(20_000)).toEqual({ code: 4001, reason: 'This user was deleted' });
     expect(ok(await w.boss.get('/v1/audit?action=user.deleted')).entries[0]).toMatchObject({
       actor: { kind: 'user', id: 'boss' },
       target: { kind: 'user', id: 'alice' },

@@ -48,6 +48,7 @@ async function readOpening(svc: Services, appId: string, userId: string): Promis
   return {
     user: presentUser(row.user),
     channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
+    deleted: row.user.deletedAt !== null,
   };
 }
 
