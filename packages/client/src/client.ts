@@ -11,6 +11,7 @@ import type {
   ChannelEvent,
   ChannelFilter,
   ClientRequestType,
+  DataExport,
   EventOf,
   EventType,
   HelloFrame,
@@ -28,6 +29,7 @@ import type {
   UserResponse,
   UsersResponse,
 } from '@parley/protocol';
+import { AdminApi } from './admin.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory } from './connection.js';
 import { ParleyError } from './errors.js';
@@ -303,6 +305,18 @@ export class ChatClient implements ChannelHost {
     const r = await this.http.call<QueryChannelsResponse>('POST', '/v1/channels/query', body);
     this.mergeChannels(r.channels);
     return { channels: r.channels.map((c) => this.channel(c.type, c.id)), next: r.next };
+  }
+
+  /** Admin and compliance calls: audit log, analytics, data exports, deletions. */
+  get admin(): AdminApi {
+    return new AdminApi(this.http);
+  }
+
+  /** Ask for your own data export; `export.ready` arrives when it can be downloaded. */
+  requestDataExport(): Promise<DataExport> {
+    const me = this.state.get().user?.id;
+    if (!me) throw new ParleyError('DISCONNECTED', 'Connect a user first', { retryable: false });
+    return this.admin.requestExport(me);
   }
 
   /** Find users by name or username prefix. */

@@ -9,6 +9,7 @@
  * await general.sendMessage({ text: 'hello' });
  * ```
  */
+export { AdminApi } from './admin.js';
 export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
 export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';

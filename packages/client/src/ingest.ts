@@ -116,6 +116,8 @@ export class Ingest {
       case 'flag.new':
       case 'flag.reviewed':
         break; // for listeners only: moderation screens and the banned user's notice
+      case 'export.ready':
+        break; // for listeners only: the app offers the export's download link
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

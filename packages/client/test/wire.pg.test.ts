@@ -100,6 +100,10 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"flag.reviewed"')), 5000, 'the reporter hears the outcome');
     await mod.moderation.ban({ user_id: 'carol', cid: 'group:wire', reason: 'test' });
     await until(() => frames.some((f) => f.includes('"user.banned"')), 5000, 'the ban is announced');
+    // Bob's own data export: made by a job, announced to his connections.
+    const asked = await bob.requestDataExport();
+    expect(asked.status).toBe('pending');
+    await until(() => frames.some((f) => f.includes('"export.ready"')), 30_000, 'the export is made');
     expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
 
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { DataExport } from './admin.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
@@ -33,6 +34,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'user.banned',
   'flag.new',
   'flag.reviewed',
+  'export.ready',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -116,6 +118,15 @@ export const EphemeralEvent = Type.Union([
   Type.Object({ type: Type.Literal('flag.new'), flag: Flag, created_at: Timestamp }),
   /** A report was reviewed: to its reporter, who learns the outcome (`flag.status`). */
   Type.Object({ type: Type.Literal('flag.reviewed'), flag: Flag, created_at: Timestamp }),
+   * To the exported user's own connections: their data export finished (`status` ready or
+   * failed); `export` carries the signed download link (see `POST /v1/users/{id}/exports`).
+   */
+  Type.Object({
+    type: Type.Literal('export.ready'),
+    user_id: UserId,
+    export: DataExport,
+    created_at: Timestamp,
+  }),
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -71,6 +71,31 @@ export {
   WorkspaceSession,
   WorkspacesResponse,
 } from './accounts.js';
+export {
+  ANALYTICS_MAX_DAYS,
+  AnalyticsDay,
+  AnalyticsQuery,
+  AnalyticsResponse,
+  AUDIT_ACTIONS,
+  AUDIT_ACTOR_KINDS,
+  AUDIT_MAX_LIMIT,
+  type AuditAction,
+  type AuditActorKind,
+  AuditEntry,
+  AuditQuery,
+  AuditResponse,
+  DataExport,
+  DataExportResponse,
+  DataExportsResponse,
+  DELETE_USER_MODES,
+  DELETED_USER_NAME,
+  DeleteUserQuery,
+  DeletionResponse,
+  EXPORT_STATUSES,
+  ExportDownloadParams,
+  ExportDownloadQuery,
+  ExportParams,
+} from './admin.js';
 export * from './attachments.js';
 export {
   Channel,

@@ -68,6 +68,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'user.banned': (f) => isStr(f.user_id) && isObj(f.ban),
   'flag.new': (f) => hasId(f.flag),
   'flag.reviewed': (f) => hasId(f.flag),
+  'export.ready': (f) => isStr(f.user_id) && hasId(f.export),
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;

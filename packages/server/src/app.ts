@@ -16,7 +16,13 @@ import { membershipRoutes } from './features/accounts/membership-routes.js';
 import { oidcRoutes } from './features/accounts/oidc-routes.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
+import { defineAdminJobs } from './features/admin/jobs.js';
+import { adminRoutes } from './features/admin/routes.js';
+import { analyticsRoutes } from './features/analytics/routes.js';
+import { ActivityTracker, startSampler } from './features/analytics/usage.js';
 import { appRoutes } from './features/apps/routes.js';
+import { defineAuditJobs } from './features/audit/jobs.js';
+import { auditRoutes } from './features/audit/routes.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -61,6 +67,7 @@ import { loggerOptions } from './platform/log.js';
 import { createMailer } from './platform/mailer.js';
 import { createMetrics, observeDatabase } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
+import { registerRequestContext } from './platform/request-context.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { createStorage } from './platform/storage/index.js';
 import { AppRegistry } from './platform/tenancy.js';
@@ -272,6 +279,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
 
   registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
+  // The client IP and user agent of each request, for the audit log (features/audit).
+  registerRequestContext(app);
+  // Daily and monthly active users (features/analytics).
+  const activity = new ActivityTracker(() => svc);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -318,6 +329,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
         throw new ApiError('UNAUTHORIZED', 'This token was signed out');
       await ensureUser(svc, caller.app.id, caller.userId);
+      await activity.note(caller.app.id, caller.userId);
     },
     resolveAccount: (req) => resolveSession(svc, req),
   });
@@ -355,6 +367,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(searchRoutes(svc));
   await app.register(moderationRoutes(svc));
   await defineModerationJobs(svc);
+  await app.register(auditRoutes(svc));
+  await defineAuditJobs(svc);
+  await app.register(analyticsRoutes(svc));
+  await app.register(adminRoutes(svc));
+  await defineAdminJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -369,7 +386,16 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
     },
-    { open: openConnection, admit: admitConnection, lastSeqs, readLog: readEvents },
+    {
+      open: async (s, appId, userId) => {
+        const opening = await openConnection(s, appId, userId);
+        if (opening) await activity.note(appId, userId);
+        return opening;
+      },
+      admit: admitConnection,
+      lastSeqs,
+      readLog: readEvents,
+    },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
@@ -381,6 +407,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     log: svc.log,
     registry: metrics.registry,
   });
+  // This node's connection counts for usage analytics, at aligned instants.
+  const stopSampler = startSampler(svc);
 
   app.addHook('preClose', async () => {
     shuttingDown = true;
@@ -390,6 +418,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await searchFlush.stop();
   });
   app.addHook('onClose', async () => {
+    stopSampler();
     svc.presence.close();
     svc.typing.close();
     await svc.mailer.close();

@@ -12,7 +12,8 @@ export type DialogName =
   | 'status'
   | 'switcher'
   | 'search'
-  | 'moderation';
+  | 'moderation'
+  | 'admin';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -6,6 +6,7 @@
 import { parseCid, type Workspace } from '@parley/protocol';
 import { useChannelState, useChannelTitle, useChatClient, useClientState } from '@parley/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { AdminConsole } from '../admin/admin-console.js';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
@@ -116,6 +117,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
       {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}
+      {dialog === 'admin' ? <AdminConsole workspace={workspace} onClose={close} /> : null}
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}

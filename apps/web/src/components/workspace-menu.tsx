@@ -45,6 +45,9 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                   label: workspace.role === 'member' ? 'Members' : 'Manage members',
                   onSelect: () => onDialog('members'),
                 },
+                ...(workspace.role === 'owner' || workspace.role === 'admin'
+                  ? [{ label: 'Admin console', onSelect: () => onDialog('admin') }]
+                  : []),
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
               ] as const)),

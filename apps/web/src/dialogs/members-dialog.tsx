@@ -228,7 +228,11 @@ function MemberRow({
   );
 }
 
-export function MembersDialog({ workspace, onClose }: { workspace: Workspace; onClose(): void }) {
+/**
+ * The members list with its controls (roles, deactivation, removal, join settings, the
+ * two-factor rule): the body of the members dialog and of the admin console's Members tab.
+ */
+export function MembersPanel({ workspace }: { workspace: Workspace }) {
   const { state } = useAccount();
   const [members, setMembers] = useState<WorkspaceMember[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -243,6 +247,28 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
 
   const me = members?.find((m) => m.account_id === state.account?.id);
   const role = me?.role ?? workspace.role;
+  return (
+    <>
+      <ErrorNote text={error} />
+      {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
+      {role !== 'member' ? <JoinSettings workspace={workspace} onJoined={load} /> : null}
+      {members === null ? (
+        error ? null : (
+          <p className="app-muted">Loading…</p>
+        )
+      ) : (
+        <ul className="app-roster" aria-label="Workspace members">
+          {members.map((m) => (
+            <MemberRow key={m.account_id} workspace={workspace} member={m} me={me} onRemoved={load} />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+export function MembersDialog({ workspace, onClose }: { workspace: Workspace; onClose(): void }) {
+  const role = workspace.role;
   return (
     <Modal
       title={`Members of ${workspace.name}`}
@@ -260,20 +286,7 @@ export function MembersDialog({ workspace, onClose }: { workspace: Workspace; on
         </button>
       }
     >
-      <ErrorNote text={error} />
-      {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
-      {role !== 'member' ? <JoinSettings workspace={workspace} onJoined={load} /> : null}
-      {members === null ? (
-        error ? null : (
-          <p className="app-muted">Loading…</p>
-        )
-      ) : (
-        <ul className="app-roster" aria-label="Workspace members">
-          {members.map((m) => (
-            <MemberRow key={m.account_id} workspace={workspace} member={m} me={me} onRemoved={load} />
-          ))}
-        </ul>
-      )}
+      <MembersPanel workspace={workspace} />
     </Modal>
   );
 }

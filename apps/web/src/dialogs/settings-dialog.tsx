@@ -13,6 +13,7 @@ import { useMeUser } from '../hooks/use-me.js';
 import { newPasswordProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
+import { DataExportSettings } from './data-export.js';
 import { SessionsSettings, TwoFactorSettings } from './security-settings.js';
 
 const THEMES: { value: ThemeChoice; label: string; hint: string }[] = [
@@ -344,6 +345,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
           <ChangeEmail email={state.account.email} verified={state.account.email_verified} />
           <TwoFactorSettings onChanged={() => void accounts.me().then((a) => a && signedIn(a))} />
           <SessionsSettings />
+          <DataExportSettings />
           <SignOutEverywhere />
           <p className="app-muted app-settings__account">Signed in as {state.account.email}</p>
         </>

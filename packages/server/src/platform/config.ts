@@ -102,6 +102,12 @@ export interface Config {
    * autovacuum or when it fills); see features/search/index-flush.ts.
    */
   searchFlushMs: number;
+  /** Days the audit log keeps an entry (`PARLEY_AUDIT_RETENTION_DAYS`, default 365; 0 = forever). */
+  auditRetentionDays: number;
+  /** How often each node samples its open connections for usage analytics (`PARLEY_USAGE_SAMPLE_SECONDS`, default 60). */
+  usageSampleSeconds: number;
+  /** How long a data export stays downloadable (`PARLEY_EXPORT_TTL_HOURS`, default 72). */
+  exportTtlHours: number;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -255,6 +261,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
     searchFlushMs: 1000,
+    auditRetentionDays: 365,
+    usageSampleSeconds: 60,
+    exportTtlHours: 72,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -326,6 +335,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       d.previewFetchesPerMinute,
     ),
     searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),
+    auditRetentionDays: pick(int(env.PARLEY_AUDIT_RETENTION_DAYS, 'PARLEY_AUDIT_RETENTION_DAYS'), d.auditRetentionDays),
+    usageSampleSeconds: Math.max(
+      1,
+      pick(int(env.PARLEY_USAGE_SAMPLE_SECONDS, 'PARLEY_USAGE_SAMPLE_SECONDS'), d.usageSampleSeconds),
+    ),
+    exportTtlHours: Math.max(1, pick(int(env.PARLEY_EXPORT_TTL_HOURS, 'PARLEY_EXPORT_TTL_HOURS'), d.exportTtlHours)),
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',

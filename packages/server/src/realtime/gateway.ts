@@ -46,6 +46,8 @@ export interface Opening {
   channels: { cid: string; lastSeq: number }[];
   /** An app-wide ban stands: the socket closes with 4503 BANNED instead of saying hello. */
   banned?: boolean;
+  /** The user was deleted (features/admin): their tokens open no socket. */
+  deleted?: boolean;
 }
 
 /**
@@ -264,6 +266,11 @@ export class Gateway {
           }
           await this.open(ws, caller, inbox, epoch, opened);
         } catch (err) {
+          // A typed refusal at open (a deleted user's token): closed like a bad token.
+          if (err instanceof ApiError) {
+            ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
+            return;
+          }
           svc.log.error({ err }, 'socket open failed');
           ws.close(1011, 'internal error');
         } finally {
@@ -283,6 +290,7 @@ export class Gateway {
     const { svc } = this;
     if (ws.readyState !== WebSocket.OPEN) return;
     const opening = await this.hooks.open(svc, caller.app.id, caller.userId);
+    if (opening?.deleted) throw new ApiError('UNAUTHORIZED', 'This user was deleted');
     if (!opening || ws.readyState !== WebSocket.OPEN) return;
     if (opening.banned) {
       ws.close(CLOSE_CODES.BANNED, 'banned from this app');

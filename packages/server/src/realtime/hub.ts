@@ -56,6 +56,14 @@ export class Hub {
     return this.users.get(userTopic(appId, userId)) ?? new Set();
   }
 
+  /** Open connections on this node by app (what usage analytics samples). */
+  connectionCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const set of this.users.values())
+      for (const conn of set) counts.set(conn.appId, (counts.get(conn.appId) ?? 0) + 1);
+    return counts;
+  }
+
   addConnection(conn: Connection): void {
     const topic = userTopic(conn.appId, conn.userId);
     let set = this.users.get(topic);

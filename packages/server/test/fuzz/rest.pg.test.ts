@@ -79,12 +79,15 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     // A join request: a well-formed id that names none (the route's typed NOT_FOUND).
     request_id: t.messageId,
     token: t.inviteToken,
+    // A data export: a well-formed id that names none (the routes' typed NOT_FOUND / FORBIDDEN).
+    export_id: t.messageId,
     // A link preview image: the app's id and an image id that names none.
     app: w.app.id,
     // Files and uploads: a well-formed id that names no file (the routes' typed answers).
     id: {
       messages: t.messageId,
-      users: 'bob',
+      // Deleting a user (DELETE /v1/users/{id}) takes carol, whom no other fixture needs.
+      users: op.method.toUpperCase() === 'DELETE' ? 'carol' : 'bob',
       admin: w.app.id,
       workspaces: w.workspaceId,
       files: t.messageId,

@@ -28,6 +28,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { accountActor, recordAudit } from '../audit/record.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { endSessions } from './chat-sessions.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
@@ -124,7 +125,16 @@ export async function signIn(
   const account = await accountByEmail(svc.db, body.email);
   if (account) checkNotLocked(svc, account);
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
-  if (account && !ok) await recordFailure(svc, account);
+  if (account && !ok) {
+    await recordFailure(svc, account);
+    await recordAudit(svc.db, {
+      appId: null,
+      actor: accountActor(account.id),
+      action: 'account.signin_failed',
+      target: { kind: 'account', id: account.id },
+      details: { method: 'password', reason: 'wrong_password' },
+    });
+  }
   if (!account || !ok) throw new ApiError('UNAUTHORIZED', 'Wrong email or password');
   if (!account.twoFactorSecretSealed) await clearFailures(svc, account);
   if (svc.config.requireEmailVerification && account.emailVerifiedAt === null)
@@ -132,7 +142,17 @@ export async function signIn(
       reason: 'email_unverified',
     });
   if (account.twoFactorSecretSealed) return { challenge: await issueChallenge(svc, account) };
-  return { account, token: await createSession(svc.db, account.id, req, svc.clock()) };
+  const token = await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, {
+      appId: null,
+      actor: accountActor(account.id),
+      action: 'account.signin',
+      target: { kind: 'account', id: account.id },
+      details: { method: 'password' },
+    });
+    return createSession(tx, account.id, req, svc.clock());
+  });
+  return { account, token };
 }
 
 /**
@@ -163,6 +183,12 @@ export async function changePassword(svc: Services, session: AccountSession, bod
       .set({ passwordHash, updatedAt: sql`now()` })
       .where(eq(schema.accounts.id, account.id));
     await rememberPassword(tx, account.id, passwordHash, new Date(svc.clock()));
+    await recordAudit(tx, {
+      appId: null,
+      actor: accountActor(account.id),
+      action: 'account.password_changed',
+      target: { kind: 'account', id: account.id },
+    });
   });
   await endSessions(svc, { accountId: account.id, except: session.sessionId });
   svc.mailer.later('password changed notice', async () => passwordChangedMail(account.email));
@@ -234,6 +260,13 @@ export async function updateWorkspace(
     }
     const updated = await loadMembership(tx, accountId, appId);
     if (!updated) throw notFound('Workspace');
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: 'workspace.updated',
+      target: { kind: 'workspace', id: appId },
+      details: { ...body },
+    });
     return { updated, shutOut };
   });
   for (const userId of done.shutOut) svc.chatSessions.end({ appId, userId });
@@ -282,19 +315,29 @@ export async function createInvite(
   if (body.guest) await checkGuestInvite(svc, appId, body.guest);
   const token = newToken();
   const hours = body.expires_in_hours ?? INVITE_DEFAULT_HOURS;
-  const [row] = await svc.db
-    .insert(invites)
-    .values({
+  const id = randomUUID();
+  const [row] = await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, {
       appId,
-      id: randomUUID(),
-      tokenHash: sha256(token),
-      createdBy: accountId,
-      maxUses: body.max_uses ?? null,
-      expiresAt: new Date(Date.now() + hours * 3600_000),
-      guestChannels: body.guest?.channels ?? null,
-      guestExpiresAt: body.guest ? new Date(body.guest.expires_at) : null,
-    })
-    .returning();
+      actor: accountActor(accountId),
+      action: 'invite.created',
+      target: { kind: 'invite', id },
+      details: { max_uses: body.max_uses ?? null, expires_in_hours: hours, guest: body.guest ? true : undefined },
+    });
+    return tx
+      .insert(invites)
+      .values({
+        appId,
+        id,
+        tokenHash: sha256(token),
+        createdBy: accountId,
+        maxUses: body.max_uses ?? null,
+        expiresAt: new Date(Date.now() + hours * 3600_000),
+        guestChannels: body.guest?.channels ?? null,
+        guestExpiresAt: body.guest ? new Date(body.guest.expires_at) : null,
+      })
+      .returning();
+  });
   if (!row) throw new Error('insert returned no invite');
   return presentCreatedInvite(row, token);
 }
@@ -303,12 +346,20 @@ export async function createInvite(
 export async function revokeInvite(svc: Services, accountId: string, appId: string, inviteId: string): Promise<void> {
   const m = await accessWorkspace(svc.db, accountId, appId);
   checkManager(m);
-  const done = await svc.db
-    .update(invites)
-    .set({ revokedAt: sql`coalesce(${invites.revokedAt}, now())` })
-    .where(and(eq(invites.appId, appId), eq(invites.id, inviteId)))
-    .returning({ id: invites.id });
-  if (done.length === 0) throw notFound('Invite');
+  await svc.db.transaction(async (tx) => {
+    const done = await tx
+      .update(invites)
+      .set({ revokedAt: sql`coalesce(${invites.revokedAt}, now())` })
+      .where(and(eq(invites.appId, appId), eq(invites.id, inviteId)))
+      .returning({ id: invites.id });
+    if (done.length === 0) throw notFound('Invite');
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: 'invite.revoked',
+      target: { kind: 'invite', id: inviteId },
+    });
+  });
 }
 
 /**
@@ -375,6 +426,13 @@ function joinWithInvite(
     await tx
       .insert(workspaceMembers)
       .values({ appId, accountId, userId, role: guest ? 'guest' : 'member', invitedBy: row.invite.createdBy });
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: 'invite.accepted',
+      target: { kind: 'invite', id: row.invite.id },
+      details: { role: guest ? 'guest' : 'member', invited_by: row.invite.createdBy },
+    });
     const m = await loadMembership(tx, accountId, appId);
     if (!m) throw new Error('membership vanished after joining');
     return guest?.guestChannels ? { ...m, guestChannels: guest.guestChannels } : m;
@@ -416,6 +474,13 @@ export async function removeMember(
       // A removed guest stays a guest in the chat (never a user who could read open channels).
       .set({ role: target.role === 'guest' ? 'guest' : 'user', updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: targetAccountId === accountId ? 'member.left' : 'member.removed',
+      target: { kind: 'account', id: targetAccountId },
+      details: { role: target.role, user_id: target.userId },
+    });
     return target.userId;
   });
   svc.chatSessions.end({ appId, userId: removed });
@@ -451,6 +516,13 @@ export async function setMemberRole(
       // member loses its expiry.
       .set({ role: target.deactivatedAt ? 'user' : appRoleOf(role), guestUntil: null, updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: 'member.role_changed',
+      target: { kind: 'account', id: targetAccountId },
+      details: { from: target.role, to: role, user_id: target.userId },
+    });
     return { ...target, role, guestUntil: null };
   });
 }
@@ -492,6 +564,13 @@ export async function setMemberActive(
       .update(users)
       .set({ role: active || target.role === 'guest' ? appRoleOf(target.role) : 'user', updatedAt: sql`now()` })
       .where(and(eq(users.appId, appId), eq(users.id, target.userId)));
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: active ? 'member.reactivated' : 'member.deactivated',
+      target: { kind: 'account', id: targetAccountId },
+      details: { role: target.role, user_id: target.userId },
+    });
     return { row: { ...target, deactivatedAt: at }, changed: true };
   });
   if (done.changed && !active) svc.chatSessions.end({ appId, userId: done.row.userId });

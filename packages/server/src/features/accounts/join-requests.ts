@@ -11,6 +11,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { accountActor, recordAudit } from '../audit/record.js';
 import { accessWorkspace, checkManager } from './access.js';
 import { loadAccount, workspaceUserId } from './actions.js';
 import { publicUrl } from './mails.js';
@@ -210,6 +211,13 @@ export async function decideRequest(
       .update(joinRequests)
       .set({ status, decidedAt: at, decidedBy: accountId })
       .where(and(eq(joinRequests.appId, appId), eq(joinRequests.id, requestId)));
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: approve ? 'join_request.approved' : 'join_request.denied',
+      target: { kind: 'account', id: r.accountId },
+      details: { request_id: requestId },
+    });
     return { ...r, status, decidedAt: at, decidedBy: accountId, workspaceName: me.name };
   });
   const to = r.email;

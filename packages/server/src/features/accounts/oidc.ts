@@ -43,6 +43,7 @@ import { isLoopbackHost, type OidcConfig } from '../../platform/config.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { accountActor, recordAudit } from '../audit/record.js';
 import { hashPassword } from './passwords.js';
 import type { AccountRow } from './present.js';
 import { accountByEmail, accountById } from './queries.js';
@@ -282,7 +283,16 @@ async function complete(
   checkNotLocked(svc, account);
   if (account.twoFactorSecretSealed)
     return { kind: 'two_factor', challenge: await issueChallenge(svc, account), returnTo: pending.returnTo };
-  const token = await createSession(svc.db, account.id, req, svc.clock());
+  const token = await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, {
+      appId: null,
+      actor: accountActor(account.id),
+      action: 'account.signin',
+      target: { kind: 'account', id: account.id },
+      details: { method: 'oidc', provider: provider.config.name },
+    });
+    return createSession(tx, account.id, req, svc.clock());
+  });
   return { kind: 'signed_in', account, token, returnTo: pending.returnTo };
 }
 

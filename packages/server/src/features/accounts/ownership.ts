@@ -9,6 +9,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { accountActor, recordAudit } from '../audit/record.js';
 import { accessWorkspace, checkOwner } from './access.js';
 import type { MemberRow } from './present.js';
 import { membersOf } from './queries.js';
@@ -48,6 +49,13 @@ export async function transferOwnership(
     };
     await set(targetAccountId, target.userId, 'owner');
     await set(accountId, me.userId, 'admin');
+    await recordAudit(tx, {
+      appId,
+      actor: accountActor(accountId),
+      action: 'workspace.ownership_transferred',
+      target: { kind: 'account', id: targetAccountId },
+      details: { from_user_id: me.userId, to_user_id: target.userId },
+    });
     return membersOf(tx, appId);
   });
 }

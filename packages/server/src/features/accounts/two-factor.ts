@@ -38,6 +38,7 @@ import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { accountActor, recordAudit } from '../audit/record.js';
 import { issueMailToken, redeemMailToken } from './mail-tokens.js';
 import { verifyPassword } from './passwords.js';
 import type { AccountRow } from './present.js';
@@ -249,6 +250,12 @@ export async function enableTwoFactor(svc: Services, session: AccountSession, co
       )
       .returning({ id: accounts.id });
     if (done.length === 0) throw new ApiError('CONFLICT', 'The setup changed meanwhile: start it again');
+    await recordAudit(tx, {
+      appId: null,
+      actor: accountActor(account.id),
+      action: 'account.two_factor_enabled',
+      target: { kind: 'account', id: account.id },
+    });
     return replaceBackupCodes(tx, account.id);
   });
   svc.log.info({ account: account.id }, 'two-factor sign-in turned on');
@@ -279,6 +286,13 @@ export async function disableTwoFactor(svc: Services, session: AccountSession, p
       })
       .where(eq(accounts.id, account.id));
     await tx.delete(accountBackupCodes).where(eq(accountBackupCodes.accountId, account.id));
+    if (account.twoFactorSecretSealed)
+      await recordAudit(tx, {
+        appId: null,
+        actor: accountActor(account.id),
+        action: 'account.two_factor_disabled',
+        target: { kind: 'account', id: account.id },
+      });
   });
   // Workspaces that require it take this account's chat tokens no more: close its sockets there.
   for (const w of await twoFactorWorkspacesOf(svc.db, account.id)) svc.chatSessions.end(w);
@@ -355,10 +369,24 @@ export async function completeTwoFactorSignIn(
       if (!account?.twoFactorSecretSealed) throw invalidChallenge();
       checkNotLocked(svc, account);
       if (!(await useSecondFactor(svc, tx, account, body.code))) throw new WrongCode(account);
+      await recordAudit(tx, {
+        appId: null,
+        actor: accountActor(account.id),
+        action: 'account.signin',
+        target: { kind: 'account', id: account.id },
+        details: { method: 'password', two_factor: true },
+      });
       return { account, token: await createSession(tx, account.id, req, now) };
     });
   } catch (err) {
     if (!(err instanceof WrongCode)) throw err;
+    await recordAudit(svc.db, {
+      appId: null,
+      actor: accountActor(err.account.id),
+      action: 'account.signin_failed',
+      target: { kind: 'account', id: err.account.id },
+      details: { method: 'password', reason: 'wrong_code' },
+    });
     await recordFailure(svc, err.account); // throws ACCOUNT_LOCKED when this failure locks
     throw new ApiError('UNAUTHORIZED', 'That code is not right', { reason: 'wrong_code' });
   }

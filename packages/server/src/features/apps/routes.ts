@@ -4,6 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { signToken } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { recordAudit } from '../audit/record.js';
+
+const OPERATOR = { kind: 'admin', id: null } as const;
 
 export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -18,7 +21,18 @@ export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
           response: { 200: AppCredentials, 400: ErrorBody, 401: ErrorBody },
         },
       },
-      async (req) => svc.apps.create(req.body.name),
+      async (req) => {
+        // The registry makes and seals the credentials in its own write; the record follows it.
+        const made = await svc.apps.create(req.body.name);
+        await recordAudit(svc.db, {
+          appId: made.id,
+          actor: OPERATOR,
+          action: 'app.created',
+          target: { kind: 'app', id: made.id },
+          details: { name: req.body.name },
+        });
+        return made;
+      },
     );
     app.get(
       '/v1/admin/apps',
@@ -59,6 +73,13 @@ export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
       async (req) => {
         const updated = await svc.apps.update(req.params.id, req.body);
         if (!updated) throw notFound('App');
+        await recordAudit(svc.db, {
+          appId: req.params.id,
+          actor: OPERATOR,
+          action: 'app.updated',
+          target: { kind: 'app', id: req.params.id },
+          details: { ...req.body },
+        });
         return updated;
       },
     );
@@ -91,7 +112,15 @@ export function appRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const secret = await svc.apps.secretOf(req.params.id);
         if (!secret) throw notFound('App');
         const opts = req.body.expires_in ? { expiresIn: req.body.expires_in } : {};
-        return { token: await signToken(secret, req.body.user_id, opts) };
+        const token = await signToken(secret, req.body.user_id, opts);
+        await recordAudit(svc.db, {
+          appId: req.params.id,
+          actor: OPERATOR,
+          action: 'app.token_minted',
+          target: req.body.user_id ? { kind: 'user', id: req.body.user_id } : { kind: 'app', id: req.params.id },
+          details: { server: req.body.user_id === null, expires_in: req.body.expires_in ?? null },
+        });
+        return { token };
       },
     );
   };

@@ -64,6 +64,7 @@ async function readOpening(svc: Services, appId: string, userId: string): Promis
     user: presentUser(row.user),
     channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
     banned: appBanned(row.user, svc.clock()),
+    deleted: row.user.deletedAt !== null,
   };
 }
 

@@ -1,10 +1,11 @@
 /** Writes to users: upsert from the embedder's backend, self-service status, first-sight creation. */
 import type { SetStatusBody, UpdateMeBody, UserInput } from '@parley/protocol';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { presentUser, type UserRow } from './present.js';
 
 /** Users known to exist, so authenticating a user costs no query after the first time. */
@@ -36,6 +37,18 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
   try {
     const rows = await svc.db.transaction(async (tx) => {
       const out: UserRow[] = [];
+      // Role changes go in the audit log: the roles before, of those whose role is given.
+      const roled = inputs.filter((u) => u.role !== undefined).map((u) => u.id);
+      const before = new Map(
+        roled.length === 0
+          ? []
+          : (
+              await tx
+                .select({ id: schema.users.id, role: schema.users.role })
+                .from(schema.users)
+                .where(and(eq(schema.users.appId, caller.app.id), inArray(schema.users.id, roled)))
+            ).map((r) => [r.id, r.role]),
+      );
       for (const u of inputs) {
         const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: now };
         if (u.name !== undefined) set.name = u.name;
@@ -55,6 +68,15 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
           .onConflictDoUpdate({ target: [schema.users.appId, schema.users.id], set })
           .returning();
         out.push(row as UserRow);
+        const was = before.get(u.id);
+        if (u.role !== undefined && was !== undefined && was !== u.role)
+          await recordAudit(tx, {
+            appId: caller.app.id,
+            actor: actorOfCaller(caller),
+            action: 'user.role_changed',
+            target: { kind: 'user', id: u.id },
+            details: { from: was, to: u.role },
+          });
       }
       return out;
     });

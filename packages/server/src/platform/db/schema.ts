@@ -72,6 +72,11 @@ export const users = pgTable(
     lastActiveAt: ts('last_active_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    /**
+     * Set when the user was deleted (features/admin/deletion.ts): the row stays so their
+     * conversations keep an author, shown as "[deleted user]", with every personal field cleared.
+     */
+    deletedAt: ts('deleted_at'),
   },
   (t) => [
     primaryKey({ columns: [t.appId, t.id] }),
@@ -622,4 +627,93 @@ export const linkPreviews = pgTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.appId, t.urlHash] })],
+);
+
+// ---- admin: audit, usage analytics, data exports (features/audit, analytics, admin) -------
+
+/**
+ * The audit log of security and admin events (features/audit). Written by `recordAudit` in
+ * the same transaction as the change it records, so an action and its record commit or roll
+ * back together. `app_id` is null for account-level events that belong to no one workspace
+ * (sign-ins, two-factor changes): a workspace's log shows those of its members. `id` orders
+ * the log (two events can share a timestamp) and is the paging cursor. Pruned after
+ * `PARLEY_AUDIT_RETENTION_DAYS` by a recurring job.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    appId: uuid('app_id'),
+    /** `account` | `user` | `server` | `admin` | `system` */
+    actorKind: text('actor_kind').notNull(),
+    /** The account id, user id, or null for the server token, the operator and the system. */
+    actorId: text('actor_id'),
+    /** `noun.verb`, e.g. `member.role_changed`; see AUDIT_ACTIONS in the protocol. */
+    action: text('action').notNull(),
+    targetKind: text('target_kind'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('audit_app_idx').on(t.appId, t.id),
+    index('audit_actor_idx').on(t.appId, t.actorId, t.id),
+    index('audit_target_idx').on(t.appId, t.targetId, t.id),
+    index('audit_at_idx').on(t.at),
+  ],
+);
+
+/**
+ * Who was active on which day (UTC), one row per app, user and day: what daily and monthly
+ * active users count. Written at most once a day per user per node (features/analytics).
+ */
+export const userActivity = pgTable(
+  'user_activity',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    day: text('day').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.day, t.userId] }), index('user_activity_user_idx').on(t.appId, t.userId)],
+);
+
+/**
+ * Open WebSocket connections per app, sampled by every node at aligned instants
+ * (features/analytics): the sum over nodes at one instant is the app's concurrency then.
+ */
+export const usageSamples = pgTable(
+  'usage_samples',
+  {
+    appId: uuid('app_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    at: ts('at').notNull(),
+    connections: integer('connections').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.at, t.nodeId] })],
+);
+
+/**
+ * A user's data export (features/admin): requested by the user or an admin, made by a job
+ * into the object store as a .tar.gz, downloadable through a signed, expiring link until
+ * `expires_at` (then the job's sweep removes the bytes and the row).
+ */
+export const dataExports = pgTable(
+  'data_exports',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    requestedBy: text('requested_by'),
+    /** pending | ready | failed */
+    status: text('status').notNull().default('pending'),
+    storageKey: text('storage_key'),
+    size: bigint('size', { mode: 'number' }),
+    error: text('error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    readyAt: ts('ready_at'),
+    expiresAt: ts('expires_at'),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('data_exports_user_idx').on(t.appId, t.userId)],
 );

@@ -142,6 +142,8 @@ export class JobQueue {
   private readonly wakers = new Map<string, () => void>();
   /** Kinds woken since their loop last began a fetch (a wake during a fetch is not lost). */
   private readonly woken = new Set<string>();
+  private readonly recurring: { kind: JobRef<Record<string, never>>; every: number }[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
   private retry: NodeJS.Timeout | undefined;
@@ -239,6 +241,7 @@ export class JobQueue {
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
       this.started = true;
       for (const kind of this.kinds.values()) await this.open(kind);
+      for (const r of this.recurring) this.offer(r.kind, r.every);
     } catch (err) {
       this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
       // A pg-boss whose start failed part-way counts itself as starting: begin with a new one.
@@ -286,13 +289,42 @@ export class JobQueue {
     q: Queryable,
     kind: JobRef<T>,
     data: T,
-    opts: { startAfterSeconds?: number; singletonKey?: string } = {},
+    opts: { startAfterSeconds?: number; singletonKey?: string; singletonSeconds?: number } = {},
   ): Promise<string | null> {
     if (!this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is not defined`);
     const send: PgBoss.SendOptions = { db: queryableExecutor(this.database, q) as PgBoss.Db };
     if (opts.startAfterSeconds) send.startAfter = opts.startAfterSeconds;
     if (opts.singletonKey) send.singletonKey = opts.singletonKey;
+    if (opts.singletonSeconds) send.singletonSeconds = opts.singletonSeconds;
     return this.boss.send(kind.name, data, send);
+  }
+
+  /**
+   * A kind that runs once per period of `everySeconds` (at most 12 hours, pg-boss's archive
+   * interval) across all nodes. Every working node offers the current period's job on a timer,
+   * a few times a period; pg-boss's throttle (`singletonSeconds`, one job per name, window and
+   * key, enforced by a unique index) keeps all but the first offer of a window out. Durable:
+   * a run that fails is retried like any job; a node down for a while is covered by the others.
+   */
+  async defineRecurring(name: string, everySeconds: number, run: () => Promise<void>): Promise<void> {
+    const every = Math.min(43_200, Math.max(1, Math.floor(everySeconds)));
+    const kind: JobKind<Record<string, never>> = { name, retryLimit: 3, run: async () => run() };
+    this.recurring.push({ kind, every });
+    await this.define(kind);
+    if (this.started) this.offer(kind, every);
+  }
+
+  private offer(kind: JobRef<Record<string, never>>, every: number): void {
+    if (!this.opts.work || this.stopping) return;
+    const tick = () => {
+      this.enqueue(this.database.db, kind, {}, { singletonKey: 'recurring', singletonSeconds: every }).catch((err) =>
+        this.opts.log.warn({ err, queue: kind.name }, 'could not offer a recurring job'),
+      );
+    };
+    tick();
+    const timer = setInterval(tick, Math.min(60, every / 4) * 1000);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
@@ -393,6 +425,7 @@ export class JobQueue {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.retry);
+    for (const t of this.timers) clearInterval(t);
     for (const wake of this.wakers.values()) wake();
     if (!this.started) return;
     const all = Promise.all([...this.running].map((r) => r.done));

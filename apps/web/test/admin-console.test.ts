@@ -1,0 +1,143 @@
+/**
+ * The admin console end to end in real Chromium against a real server (PGlite, loopback): an
+ * owner opens it from the workspace menu, makes a member an admin on the Members tab, and finds
+ * that change on the Audit log tab (who, what, to whom, from which address); the Analytics tab
+ * shows the workspace's totals and a chart per measure.
+ *
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
+ * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
+ */
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAccount, buildWorkspace, email, join, ok } from '../../../packages/server/test/accounts/helpers.js';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+
+const WAIT = { timeout: 20_000 };
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let web: { dir: string; remove(): void } | undefined;
+
+async function as(cookie: string | null): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: base });
+  const [name, value] = (cookie ?? '').split('=') as [string, string];
+  await context.addCookies([{ name, value, url: base }]);
+  return context;
+}
+
+describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
+  beforeAll(async () => {
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir });
+    base = await h.listen();
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    web?.remove();
+  });
+
+  it("an owner changes a member's role and sees it in the audit log", { timeout: 120_000 }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', email('olive'));
+    const mia = await buildAccount(h, 'Mia Member', email('mia'));
+    const ws = await buildWorkspace(olive, 'Harbor');
+    await join(olive, ws.id, mia);
+    const owner = await as(olive.cookie);
+    try {
+      const page = await owner.newPage();
+      await page.goto(`/w/${ws.id}`);
+      await page.getByTestId('workspace-name').click(WAIT);
+      await page.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
+      const dialog = page.getByRole('dialog', { name: 'Admin console · Harbor' });
+      await dialog.waitFor(WAIT);
+
+      // Members: Mia becomes an admin.
+      const row = dialog.getByTestId(`workspace-member-${mia.account.id}`);
+      await row.getByRole('button', { name: 'Change the role of Mia Member' }).click(WAIT);
+      await row.getByLabel('Role of Mia Member').selectOption('admin');
+      await row.getByRole('button', { name: 'Save role' }).click();
+      await expect.poll(async () => row.textContent(), WAIT).toContain('Admin');
+
+      // Audit log: the change, newest first, with who did it and to whom.
+      await dialog.getByRole('tab', { name: 'Audit log' }).click();
+      const entry = dialog.getByTestId('audit-entry').first();
+      await entry.waitFor(WAIT);
+      await expect.poll(async () => entry.getAttribute('data-action'), WAIT).toBe('member.role_changed');
+      const cells = await entry.locator('td').allTextContents();
+      expect(cells.slice(1, 5)).toEqual(['Olive Owner', 'Member role changed', 'Mia Member', 'member → admin']);
+      expect(cells[5]).toBe('127.0.0.1');
+
+      // Filtering by action keeps only that kind.
+      await dialog.getByLabel('Action').selectOption('invite.accepted');
+      await expect
+        .poll(
+          async () => dialog.getByTestId('audit-entry').evaluateAll((els) => els.map((e) => e.dataset.action)),
+          WAIT,
+        )
+        .toEqual(['invite.accepted']);
+
+      // Analytics: totals and the four charts.
+      await dialog.getByRole('tab', { name: 'Analytics' }).click();
+      const totals = dialog.getByTestId('analytics-totals');
+      await totals.waitFor(WAIT);
+      expect(await totals.textContent()).toContain('Users');
+      for (const chart of [
+        'daily-active-users',
+        'monthly-active-users',
+        'messages-per-day',
+        'peak-concurrent-connections',
+      ])
+        await dialog.getByTestId(`chart-${chart}`).waitFor(WAIT);
+      // The owner is active today: the last bar of daily active users is not empty.
+      const dau = dialog.getByTestId('chart-daily-active-users').locator('rect');
+      expect(Number(await dau.last().getAttribute('data-value'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await owner.close();
+    }
+    // The same entry through the API, as the server recorded it.
+    const s = ok(await olive.session(ws.id));
+    const api = ok(
+      await h.call({
+        method: 'GET',
+        url: `/v1/audit?action=member.role_changed&target=${mia.account.id}`,
+        headers: { 'x-api-key': s.api_key, authorization: `Bearer ${s.token}` },
+      }),
+    );
+    expect(api.entries).toHaveLength(1);
+    expect(api.entries[0].user_agent).toMatch(/Chrome/);
+  });
+
+  it('a member exports their own data from Preferences and downloads the archive', { timeout: 120_000 }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', email('olive'));
+    const mia = await buildAccount(h, 'Mia Member', email('mia'));
+    const ws = await buildWorkspace(olive, 'Export Bay');
+    await join(olive, ws.id, mia);
+    const member = await as(mia.cookie);
+    try {
+      const page = await member.newPage();
+      await page.goto(`/w/${ws.id}`);
+      await page.getByTestId('workspace-name').click(WAIT);
+      // Members see no admin console.
+      await page.getByRole('menuitem', { name: 'Preferences' }).waitFor(WAIT);
+      expect(await page.getByRole('menuitem', { name: 'Admin console' }).count()).toBe(0);
+      await page.getByRole('menuitem', { name: 'Preferences' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Preferences' });
+      await dialog.getByRole('button', { name: 'Export my data' }).click(WAIT);
+      const link = dialog.getByTestId('data-export-link');
+      await link.waitFor({ timeout: 60_000 });
+      const href = (await link.getAttribute('href')) as string;
+      // The link works on its own: no cookie, no token.
+      const res = await fetch(href.startsWith('http') ? href : `${base}${href}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    } finally {
+      await member.close();
+    }
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * Admin and compliance: the audit log (`GET /v1/audit`), usage analytics
+ * (`GET /v1/analytics`), a user's data export (`POST /v1/users/{id}/exports`) and the deletion
+ * of users and channels through the job queue. Callers are app admins (a user token whose user
+ * has the app role `admin`, which workspace owners and admins have) or the server token.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { Cid, Timestamp, UserId, Uuid } from './ids.js';
+import { SafeText } from './text.js';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+/** Every action the audit log records, `noun.verb`. */
+export const AUDIT_ACTIONS = [
+  'account.signin',
+  'account.signin_failed',
+  'account.two_factor_enabled',
+  'account.two_factor_disabled',
+  'account.password_changed',
+  'member.role_changed',
+  'member.deactivated',
+  'member.reactivated',
+  'member.removed',
+  'member.left',
+  'invite.created',
+  'invite.revoked',
+  'invite.accepted',
+  'join_request.approved',
+  'join_request.denied',
+  'workspace.ownership_transferred',
+  'workspace.updated',
+  'app.created',
+  'app.updated',
+  'app.token_minted',
+  'user.role_changed',
+  'export.requested',
+  'export.downloaded',
+  'user.deleted',
+  'channel.deleted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who did it: an account of the web app, a chat user, the app's server token, the operator, or a job. */
+export const AUDIT_ACTOR_KINDS = ['account', 'user', 'server', 'admin', 'system'] as const;
+export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number];
+
+/** At most this many entries in one page of the audit log. */
+export const AUDIT_MAX_LIMIT = 200;
+
+export const AuditQuery = Type.Object(
+  {
+    /** Only what this actor (account id or user id) did. */
+    actor: Type.Optional(SafeText({ minLength: 1, maxLength: 128 })),
+    /** An action (`member.role_changed`) or a prefix ending in `.` (`member.`). */
+    action: Type.Optional(SafeText({ minLength: 1, maxLength: 64 })),
+    /** Only entries about this target id (an account, user, channel cid, invite …). */
+    target: Type.Optional(SafeText({ minLength: 1, maxLength: 200 })),
+    /** Entries strictly before / after this time. */
+    before: Type.Optional(Timestamp),
+    after: Type.Optional(Timestamp),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_MAX_LIMIT })),
+    /** `next` of the previous page; opaque. */
+    cursor: Type.Optional(SafeText({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditEntry = Type.Object({
+  id: Type.String({ description: 'increasing; newer entries have larger ids' }),
+  action: Type.String(),
+  actor: Type.Object({
+    kind: Type.Union(AUDIT_ACTOR_KINDS.map((k) => Type.Literal(k))),
+    id: Nullable(Type.String()),
+    /** The actor's name as it is now, where known. */
+    name: Nullable(Type.String()),
+  }),
+  target: Type.Union([
+    Type.Object({ kind: Type.String(), id: Type.String(), name: Nullable(Type.String()) }),
+    Type.Null(),
+  ]),
+  ip: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  at: Timestamp,
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+
+export const AuditResponse = Type.Object({
+  entries: Type.Array(AuditEntry),
+  /** Cursor of the next (older) page, or null on the last. */
+  next: Type.Union([Type.String(), Type.Null()]),
+});
+export type AuditResponse = Static<typeof AuditResponse>;
+
+// ---- analytics ----------------------------------------------------------------------------
+
+/** At most this many days in one analytics answer. */
+export const ANALYTICS_MAX_DAYS = 366;
+
+export const AnalyticsQuery = Type.Object(
+  {
+    /** First and last day (UTC, `YYYY-MM-DD`), both included; default: the last 30 days. */
+    from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+    to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+  },
+  { additionalProperties: false },
+);
+export type AnalyticsQuery = Static<typeof AnalyticsQuery>;
+
+export const AnalyticsDay = Type.Object({
+  day: Type.String({ description: 'UTC day, YYYY-MM-DD' }),
+  /** Distinct users active that day (connected or called the API). */
+  dau: Type.Integer(),
+  /** Distinct users active in the 30 days ending that day. */
+  mau: Type.Integer(),
+  /** Messages (replies included, system messages not) sent that day. */
+  messages: Type.Integer(),
+  /** The most WebSocket connections open at once that day, summed over nodes at each sample. */
+  peak_connections: Type.Integer(),
+});
+export type AnalyticsDay = Static<typeof AnalyticsDay>;
+
+export const AnalyticsResponse = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  days: Type.Array(AnalyticsDay),
+  totals: Type.Object({
+    users: Type.Integer({ description: 'users of the app, deleted ones excluded' }),
+    channels: Type.Integer(),
+    messages: Type.Integer(),
+    /** Bytes of stored uploads (not deleted). */
+    storage_bytes: Type.Integer(),
+    files: Type.Integer(),
+    /** WebSocket connections open now, over all nodes (the latest sample of each). */
+    connections_now: Type.Integer(),
+  }),
+});
+export type AnalyticsResponse = Static<typeof AnalyticsResponse>;
+
+// ---- data export ----------------------------------------------------------------------------
+
+export const EXPORT_STATUSES = ['pending', 'ready', 'failed'] as const;
+
+export const DataExport = Type.Object({
+  id: Uuid,
+  user_id: UserId,
+  status: Type.Union(EXPORT_STATUSES.map((s) => Type.Literal(s))),
+  /** Bytes of the archive, once ready. */
+  size: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * A signed link that downloads the archive (`.tar.gz`) without other credentials, until
+   * `expires_at`; null until ready. Ask for the export again to get a fresh link.
+   */
+  url: Nullable(Type.String()),
+  created_at: Timestamp,
+  ready_at: Nullable(Timestamp),
+  expires_at: Nullable(Timestamp),
+});
+export type DataExport = Static<typeof DataExport>;
+
+export const DataExportResponse = Type.Object({ export: DataExport });
+export type DataExportResponse = Static<typeof DataExportResponse>;
+export const DataExportsResponse = Type.Object({ exports: Type.Array(DataExport) });
+export type DataExportsResponse = Static<typeof DataExportsResponse>;
+
+export const ExportParams = Type.Object({ id: UserId, export_id: Uuid }, { additionalProperties: false });
+export const ExportDownloadQuery = Type.Object(
+  {
+    app: Uuid,
+    v: Type.Literal('export'),
+    exp: Type.Integer({ minimum: 0, maximum: 2 ** 40 }),
+    sig: Type.String({ maxLength: 64 }),
+  },
+  { additionalProperties: false },
+);
+export const ExportDownloadParams = Type.Object({ export_id: Uuid }, { additionalProperties: false });
+
+// ---- deletion --------------------------------------------------------------------------------
+
+export const DELETE_USER_MODES = ['soft', 'hard'] as const;
+export const DeleteUserQuery = Type.Object(
+  {
+    /**
+     * `soft`: the user becomes "[deleted user]" with every personal field cleared; their
+     * messages stay so conversations read on. `hard`: their messages, reactions and uploads
+     * are removed too.
+     */
+    mode: Type.Optional(Type.Union(DELETE_USER_MODES.map((m) => Type.Literal(m)))),
+  },
+  { additionalProperties: false },
+);
+export type DeleteUserQuery = Static<typeof DeleteUserQuery>;
+
+export const DeletionResponse = Type.Object({
+  /** The job that does the deletion; the record is gone (or renamed) once it has run. */
+  job_id: Type.String(),
+  target: Type.Union([Type.Object({ user_id: UserId }), Type.Object({ cid: Cid })]),
+});
+export type DeletionResponse = Static<typeof DeletionResponse>;
+
+/** The name a soft-deleted user is shown with. */
+export const DELETED_USER_NAME = '[deleted user]';
