@@ -118,6 +118,7 @@ export const EphemeralEvent = Type.Union([
   Type.Object({ type: Type.Literal('flag.new'), flag: Flag, created_at: Timestamp }),
   /** A report was reviewed: to its reporter, who learns the outcome (`flag.status`). */
   Type.Object({ type: Type.Literal('flag.reviewed'), flag: Flag, created_at: Timestamp }),
+  /**
    * To the exported user's own connections: their data export finished (`status` ready or
    * failed); `export` carries the signed download link (see `POST /v1/users/{id}/exports`).
    */
