@@ -112,6 +112,10 @@ export class Ingest {
         break; // for listeners only: the message itself arrives as its channel's message.new
       case 'guest.updated':
         break; // for listeners only: the app shows the guest's lock (sends answer GUEST_LOCKED)
+      case 'call.ring':
+      case 'call.updated':
+      case 'call.signal':
+        break; // for listeners: the client's Calls (call.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

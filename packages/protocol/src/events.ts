@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 
@@ -29,6 +30,9 @@ export const EPHEMERAL_EVENT_TYPES = [
   'channel.added',
   'channel.removed',
   'guest.updated',
+  'call.ring',
+  'call.updated',
+  'call.signal',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -103,6 +107,7 @@ export const EphemeralEvent = Type.Union([
     locked: Type.Boolean(),
     created_at: Timestamp,
   }),
+  ...CallEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -65,6 +65,10 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'channel.added': (f) => isStr(f.cid),
   'channel.removed': (f) => isStr(f.cid),
   'guest.updated': (f) => isStr(f.user_id) && isStr(f.guest_expires_at) && typeof f.locked === 'boolean',
+  'call.ring': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.from_user_id),
+  'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
+  'call.signal': (f) =>
+    isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;

@@ -13,7 +13,9 @@
  *   later, additive: message `previews` and the `preview.remove` request; sign-in with an
  *   OpenID Connect provider (`/v1/auth/oidc/*`, `oidc` in the auth options); workspace guests
  *   (the `guest.updated` event, the `GUEST_LOCKED` error, role `guest`), join policies
- *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership.
+ *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership;
+ *   calls (`call.*` requests, the `call.ring`, `call.updated` and `call.signal` events, the
+ *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`).
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -17,6 +17,9 @@ import { oidcRoutes } from './features/accounts/oidc-routes.js';
 import { accountRoutes } from './features/accounts/routes.js';
 import { resolveSession } from './features/accounts/sessions.js';
 import { appRoutes } from './features/apps/routes.js';
+import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
+import { callRoutes } from './features/calls/routes.js';
+import { callSocket } from './features/calls/socket.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -24,6 +27,7 @@ import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
+import { defineInvitationJobs } from './features/invitations/invitations.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -351,6 +355,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
+  await app.register(callRoutes(svc));
+  await defineCallJobs(svc);
+  await defineInvitationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -364,8 +371,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...channelSocket,
       ...searchSocket,
       ...linkSocket,
+      ...callSocket,
     },
-    { open: openConnection, lastSeqs, readLog: readEvents },
+    { open: openConnection, lastSeqs, readLog: readEvents, closed: connectionClosed },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
