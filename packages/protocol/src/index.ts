@@ -73,6 +73,29 @@ export {
 } from './accounts.js';
 export * from './attachments.js';
 export {
+  CALL_CHANGES,
+  CALL_END_STATES,
+  CALL_KINDS,
+  CALL_REQUEST_FIELDS,
+  CALL_STATES,
+  Call,
+  CallChange,
+  CallKind,
+  CallParticipant,
+  CallParticipantState,
+  CallResponse,
+  CallSignal,
+  CallState,
+  CallsQuery,
+  CallsResponse,
+  IceServer,
+  IceServersResponse,
+  MAX_CALL_INVITE,
+  MAX_CANDIDATE_CHARS,
+  MAX_SDP_BYTES,
+  PARTICIPANT_STATES,
+} from './calls.js';
+export {
   Channel,
   ErrorBody,
   MEMBER_ROLES,
@@ -183,26 +206,3 @@ export {
 } from './text.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
-export {
-  CALL_CHANGES,
-  CALL_END_STATES,
-  CALL_KINDS,
-  CALL_REQUEST_FIELDS,
-  CALL_STATES,
-  Call,
-  CallChange,
-  CallKind,
-  CallParticipant,
-  CallParticipantState,
-  CallResponse,
-  CallSignal,
-  CallState,
-  CallsQuery,
-  CallsResponse,
-  IceServer,
-  IceServersResponse,
-  MAX_CALL_INVITE,
-  MAX_CANDIDATE_CHARS,
-  MAX_SDP_BYTES,
-  PARTICIPANT_STATES,
-} from './calls.js';

@@ -456,7 +456,8 @@ export function callsFromEnv(env: NodeJS.ProcessEnv, d: CallsConfig): CallsConfi
   const ttl = int(env.PARLEY_TURN_TTL_SECONDS, 'PARLEY_TURN_TTL_SECONDS');
   const turnUrls = urlList(env.PARLEY_TURN_URLS);
   for (const u of [...turnUrls, ...urlList(env.PARLEY_STUN_URLS)])
-    if (!/^(stuns?|turns?):/.test(u)) throw new Error(`ICE server URL must start with stun:, stuns:, turn: or turns:, got "${u}"`);
+    if (!/^(stuns?|turns?):/.test(u))
+      throw new Error(`ICE server URL must start with stun:, stuns:, turn: or turns:, got "${u}"`);
   return {
     // Ms for tests and demos that want a short ring; seconds for operators.
     ringTimeoutMs: ringMs ?? (ring !== undefined ? ring * 1000 : d.ringTimeoutMs),

@@ -57,8 +57,7 @@ export function actorOf(caller: Caller, connectionId: string): CallActor {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function presentCall(row: CallRow, parts: ParticipantRow[]): Call {
-  const duration =
-    row.startedAt && row.endedAt ? Math.max(0, row.endedAt.getTime() - row.startedAt.getTime()) : null;
+  const duration = row.startedAt && row.endedAt ? Math.max(0, row.endedAt.getTime() - row.startedAt.getTime()) : null;
   return {
     id: row.id,
     cid: row.cid,
@@ -273,14 +272,7 @@ async function setParticipant(tx: Tx, appId: string, callId: string, userId: str
  * End a call in `state`: everyone still in leaves, everyone still rung has missed it, the
  * rings stop, and the channel gets its system message.
  */
-async function finish(
-  tx: Tx,
-  out: Outbox,
-  appId: string,
-  call: CallRow,
-  state: CallState,
-  at: Date,
-): Promise<CallRow> {
+async function finish(tx: Tx, out: Outbox, appId: string, call: CallRow, state: CallState, at: Date): Promise<CallRow> {
   await tx
     .update(schema.callParticipants)
     .set({ state: 'left', leftAt: at, connectionId: null })
@@ -392,7 +384,13 @@ export async function startCall(
     const [live] = await tx
       .select({ id: schema.calls.id })
       .from(schema.calls)
-      .where(and(eq(schema.calls.appId, appId), eq(schema.calls.cid, body.cid), inArray(schema.calls.state, ['ringing', 'active'])))
+      .where(
+        and(
+          eq(schema.calls.appId, appId),
+          eq(schema.calls.cid, body.cid),
+          inArray(schema.calls.state, ['ringing', 'active']),
+        ),
+      )
       .limit(1);
     if (live) throw new ApiError('CONFLICT', 'A call is going on in this channel: join it', { call_id: live.id });
 
@@ -518,8 +516,7 @@ export async function joinCall(
     if (busy) throw busyError(busy);
     const joined = parts.filter((p) => p.state === 'joined' && p.userId !== userId).length;
     const max = svc.config.calls.maxParticipants;
-    if (joined + 1 > max)
-      throw new ApiError('CALL_FULL', `A call carries at most ${max} participants`, { limit: max });
+    if (joined + 1 > max) throw new ApiError('CALL_FULL', `A call carries at most ${max} participants`, { limit: max });
     if (me) {
       // A ring answered by joining is an answer too: the other devices stop ringing.
       if (how === 'join' && me.state === 'ringing')
@@ -581,7 +578,8 @@ export async function declineCall(svc: Services, caller: Caller, connectionId: s
       'declined',
       connectionId,
     );
-    if (!answered) throw new ApiError('CALL_ENDED', me.state === 'joined' ? 'Answered on another device' : 'This ring is over');
+    if (!answered)
+      throw new ApiError('CALL_ENDED', me.state === 'joined' ? 'Answered on another device' : 'This ring is over');
     await setParticipant(tx, appId, callId, userId, { state: 'declined', leftAt: at });
     updated(out, appId, await current(tx, appId, callId), 'declined', userId, connectionId, at);
     const ended = await settle(tx, out, appId, callId, at);
@@ -865,4 +863,3 @@ export function takeDropped(connectionId: string): { appId: string; callId: stri
   joinedHere.delete(connectionId);
   return t;
 }
-

@@ -39,5 +39,7 @@ export function connectionClosed(svc: Services, conn: Connection): void {
       { ...t, connectionId: conn.id },
       { startAfterSeconds: Math.max(1, Math.ceil(svc.config.calls.rejoinGraceMs / 1000)) },
     )
-    .catch((err: unknown) => svc.log.warn({ err, callId: t.callId }, 'could not schedule the leave of a dropped device'));
+    .catch((err: unknown) =>
+      svc.log.warn({ err, callId: t.callId }, 'could not schedule the leave of a dropped device'),
+    );
 }

@@ -70,7 +70,15 @@ export async function defineInvitationJobs(svc: Services): Promise<void> {
 export async function createInvitations(
   svc: Services,
   tx: Queryable,
-  p: { appId: string; kind: string; subjectId: string; fromUserId: string; toUserIds: string[]; now: Date; ttlMs: number },
+  p: {
+    appId: string;
+    kind: string;
+    subjectId: string;
+    fromUserId: string;
+    toUserIds: string[];
+    now: Date;
+    ttlMs: number;
+  },
 ): Promise<InvitationRow[]> {
   if (p.toUserIds.length === 0) return [];
   const expiresAt = new Date(p.now.getTime() + p.ttlMs);
@@ -90,7 +98,12 @@ export async function createInvitations(
       })),
     )
     .onConflictDoUpdate({
-      target: [schema.invitations.appId, schema.invitations.kind, schema.invitations.subjectId, schema.invitations.toUserId],
+      target: [
+        schema.invitations.appId,
+        schema.invitations.kind,
+        schema.invitations.subjectId,
+        schema.invitations.toUserId,
+      ],
       set: {
         state: 'pending',
         fromUserId: p.fromUserId,
