@@ -663,7 +663,7 @@ export async function leaveDropped(svc: Services, appId: string, callId: string,
         eq(schema.callParticipants.userId, userId),
       ),
     );
-  if (!p || p.state !== 'joined' || p.connectionId !== connectionId) return;
+  if (p?.state !== 'joined' || p.connectionId !== connectionId) return;
   await leave(svc, appId, userId, connectionId, callId, true);
 }
 
