@@ -623,6 +623,8 @@ export interface CallsState {
   active: Call | null;
   /** Calls ringing this device, oldest first. */
   incoming: Call[];
+  /** The live call of each channel this client heard of (`call.updated`), for "join" buttons. */
+  live: Record<string, CallRecord>;
 }
 
 export interface CallsEventMap {
@@ -644,7 +646,7 @@ export interface CallsHost {
 /** `client.calls`: start calls, hear rings, read history. */
 export class Calls {
   /** Re-render from this: the active call and the ringing ones. */
-  readonly state = new Store<CallsState>({ active: null, incoming: [] });
+  readonly state = new Store<CallsState>({ active: null, incoming: [], live: {} });
   private readonly events = new Emitter<CallsEventMap>();
   private readonly byId = new Map<string, Call>();
   private ice: { servers: IceServer[]; until: number } | null = null;
@@ -696,6 +698,7 @@ export class Calls {
       throw err;
     }
     const record = reply.call as CallRecord;
+    this.noteLive(record);
     this.byId.set(record.id, probe);
     this.state.update((s) => ({ ...s, active: probe }));
     probe.begin(record);
@@ -727,6 +730,7 @@ export class Calls {
 
   /** A call event from the socket (the client routes them here). */
   onEvent(e: EventOf<'call.ring'> | EventOf<'call.updated'> | EventOf<'call.signal'>): void {
+    if (e.type !== 'call.signal') this.noteLive(e.call);
     if (e.type === 'call.ring') {
       if (this.byId.has(e.call.id)) return;
       const call = new Call(this.callHost(), e.call, 'incoming');
@@ -741,6 +745,18 @@ export class Calls {
     else call.apply(e.call);
   }
 
+  private noteLive(record: CallRecord): void {
+    const isLive = record.state === 'ringing' || record.state === 'active';
+    this.state.update((s) => {
+      const cur = s.live[record.cid];
+      if (!isLive && (!cur || cur.id !== record.id)) return s;
+      const live = { ...s.live };
+      if (isLive) live[record.cid] = record;
+      else delete live[record.cid];
+      return { ...s, live };
+    });
+  }
+
   /** The socket came back (a new connection): the active call moves to it. */
   reconnected(): void {
     void this.active?.rejoin();
@@ -749,6 +765,7 @@ export class Calls {
   private forget(call: Call, reason: CallEndReason): void {
     this.byId.delete(call.id);
     this.state.update((s) => ({
+      ...s,
       active: s.active === call ? null : s.active,
       incoming: s.incoming.filter((c) => c !== call),
     }));
