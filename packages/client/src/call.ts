@@ -513,7 +513,8 @@ export class Call {
         await this.signal(e.from_user_id, { type: 'answer', sdp: answer.sdp ?? '' });
       } else if (s.type === 'answer') {
         const peer = this.peers.get(e.from_user_id);
-        if (!peer || peer.pc.signalingState !== 'have-local-offer') return;
+        if (!peer) return;
+        if (peer.pc.signalingState !== 'have-local-offer') return;
         peer.connectionId = e.from_connection_id;
         await peer.pc.setRemoteDescription({ type: 'answer', sdp: s.sdp });
         await this.flushCandidates(peer);
@@ -575,7 +576,7 @@ export class Call {
     // Peers who are no longer in: their connection goes.
     for (const peer of [...this.peers.values()]) {
       const p = record.participants.find((x) => x.user_id === peer.userId);
-      if (!p || p.state !== 'joined') this.closePeer(peer, true);
+      if (p?.state !== 'joined') this.closePeer(peer, true);
     }
     if (this._phase === 'outgoing' && record.participants.some((p) => p.user_id !== me && p.state === 'joined'))
       this.setPhase('connecting');

@@ -587,9 +587,7 @@ export const invitations = pgTable(
   (t) => [
     primaryKey({ columns: [t.appId, t.id] }),
     uniqueIndex('invitations_subject').on(t.appId, t.kind, t.subjectId, t.toUserId),
-    index('invitations_pending_due')
-      .on(t.expiresAt)
-      .where(sql`state = 'pending'`),
+    index('invitations_pending_due').on(t.expiresAt).where(sql`state = 'pending'`),
   ],
 );
 
@@ -613,9 +611,7 @@ export const calls = pgTable(
   (t) => [
     primaryKey({ columns: [t.appId, t.id] }),
     index('calls_channel').on(t.appId, t.cid, t.id),
-    uniqueIndex('calls_one_live_per_channel')
-      .on(t.appId, t.cid)
-      .where(sql`state in ('ringing', 'active')`),
+    uniqueIndex('calls_one_live_per_channel').on(t.appId, t.cid).where(sql`state in ('ringing', 'active')`),
   ],
 );
 
@@ -639,8 +635,6 @@ export const callParticipants = pgTable(
   (t) => [
     primaryKey({ columns: [t.appId, t.callId, t.userId] }),
     index('call_participants_user').on(t.appId, t.userId, t.callId),
-    index('call_participants_joined')
-      .on(t.appId, t.userId)
-      .where(sql`state = 'joined'`),
+    index('call_participants_joined').on(t.appId, t.userId).where(sql`state = 'joined'`),
   ],
 );
