@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/platform/config.js';
 import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
 import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import { backend, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
 const net = new MemoryNetwork();
@@ -24,6 +24,7 @@ async function broker(): Promise<Broker> {
 }
 
 const RING_MS = 1_500;
+const backendName = () => backend;
 const masterKey = 'b'.repeat(64);
 const calls = {
   ...defaultConfig().calls,
@@ -380,6 +381,30 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
     gina.close();
     const ended = await erinAgain.waitFor(updatedWith(call.id, 'ended'), 15_000);
     expect(ended.call.participants.find((p: any) => p.user_id === 'gina').state).toBe('left');
+  });
+
+  it('measures invite-to-ring latency across the two nodes (logged, not asserted)', async () => {
+    const cid = await dm('frank', 'gina');
+    const frank = await connect(1, 'frank');
+    const gina = await connect(2, 'gina');
+    const times: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const t0 = performance.now();
+      const started = frank.request('call.start', { cid, kind: 'audio' });
+      const rang = gina.waitFor((f) => f.type === 'call.ring');
+      const ringFrame = await rang;
+      times.push(performance.now() - t0);
+      const { call } = ok(await started);
+      expect(ringFrame.call.id).toBe(call.id);
+      ok(await frank.request('call.cancel', { call_id: call.id }));
+      await gina.waitFor(updatedWith(call.id, 'cancelled'));
+      gina.frames.length = 0;
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    console.log(
+      `[calls] invite → ring on the other node (${redisUrl ? 'redis' : 'memory'} broker, ${backendName()}): ` +
+        `median ${sorted[4]?.toFixed(1)} ms, min ${sorted[0]?.toFixed(1)}, max ${sorted[8]?.toFixed(1)} (9 runs)`,
+    );
   });
 
   it('GET /v1/calls/ice-servers: STUN, and TURN with a TURN REST API credential', async () => {
