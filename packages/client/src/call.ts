@@ -118,6 +118,8 @@ export class Call {
   private screenTrack: MediaStreamTrack | null = null;
   private _muted = false;
   private joined = false;
+  /** The connections this client was in the call with (the current one after a reconnect too). */
+  private readonly myConnections = new Set<string>();
   private iceServers: IceServer[] | null = null;
   /** When media first arrived after this device joined (ms since the epoch), for measurements. */
   firstMediaAt: number | null = null;
@@ -196,6 +198,9 @@ export class Call {
 
   private async enter(type: 'call.accept' | 'call.join'): Promise<void> {
     this.setPhase('connecting');
+    // Before the request: its call.updated may arrive before its reply.
+    const conn = this.host.connectionId();
+    if (conn) this.myConnections.add(conn);
     let reply: Record<string, unknown>;
     try {
       reply = await this.host.request(type, { call_id: this.id });
@@ -558,14 +563,13 @@ export class Call {
     this.record = record;
     this.events.emit('updated', record);
     const me = this.host.me();
-    const conn = this.host.connectionId();
     const mine = record.participants.find((p) => p.user_id === me);
     if (['ended', 'missed', 'declined', 'cancelled', 'busy'].includes(record.state)) {
       this.finish(record.state);
       return;
     }
-    if (mine?.state === 'joined' && mine.connection_id !== conn) {
-      // Answered (or moved) on another device of mine.
+    if (mine?.state === 'joined' && mine.connection_id && !this.myConnections.has(mine.connection_id)) {
+      // Answered (or moved) on another device of mine (not this client's own earlier socket).
       this.finish('answered_elsewhere');
       return;
     }
@@ -613,6 +617,8 @@ export class Call {
   begin(record: CallRecord): void {
     this.record = record;
     this.joined = true;
+    const conn = this.host.connectionId();
+    if (conn) this.myConnections.add(conn);
     this.joinedAt = Date.now();
     this.apply(record);
   }

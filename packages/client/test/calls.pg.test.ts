@@ -75,6 +75,33 @@ describe('calls in the SDK (signalling)', () => {
     expect(calls[0]).toMatchObject({ id: call.id, state: 'ended' });
   });
 
+  it('after the socket drops and reconnects, the call moves to the new connection and goes on', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const dm = alice.channel('dm', { members: ['bob'] });
+    await dm.createChannel();
+    const rang = new Promise<Call>((r) => bob.calls.on('incoming', r));
+    const call = await alice.call(dm.cid);
+    const incoming = await rang;
+    await bob.calls.accept(incoming);
+    const before = bob.connectionId;
+    bob.dropConnection();
+    await until(() => bob.connectionId !== null && bob.connectionId !== before, 10_000, 'bob reconnects');
+    const now = bob.connectionId;
+    // Alice hears that Bob is in again, on his new connection; neither side's call ended.
+    await until(
+      () => call.info.participants.find((p) => p.user_id === 'bob')?.connection_id === now,
+      10_000,
+      'the call moved',
+    );
+    expect(incoming.phase).not.toBe('ended');
+    expect(call.phase).not.toBe('ended');
+    expect(call.info.state).toBe('active');
+    const done = ended(call);
+    await incoming.hangUp();
+    expect(await done).toBe('ended');
+  });
+
   it('a declined call and a missed call end with their reasons', async () => {
     const alice = await connect('alice');
     const bob = await connect('bob');

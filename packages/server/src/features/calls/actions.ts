@@ -352,6 +352,11 @@ async function settle(tx: Tx, out: Outbox, appId: string, callId: string, at: Da
   return finish(tx, out, appId, call, state, at);
 }
 
+/** The `change` of the `call.updated` that tells a call ended in `state`. */
+function endChange(state: string): CallChange {
+  return state === 'declined' || state === 'cancelled' || state === 'busy' || state === 'missed' ? state : 'ended';
+}
+
 /** Reload and present a call inside the transaction (after its writes). */
 async function current(tx: Tx, appId: string, id: string): Promise<Call> {
   const { call, parts } = await loadCall(tx, appId, id, false);
@@ -584,7 +589,7 @@ export async function declineCall(svc: Services, caller: Caller, connectionId: s
     updated(out, appId, await current(tx, appId, callId), 'declined', userId, connectionId, at);
     const ended = await settle(tx, out, appId, callId, at);
     const now = await current(tx, appId, callId);
-    if (ended) updated(out, appId, now, ended.state === 'ended' ? 'ended' : 'missed', userId, connectionId, at);
+    if (ended) updated(out, appId, now, endChange(ended.state), userId, connectionId, at);
     return now;
   });
 }
@@ -644,7 +649,7 @@ async function leave(
     updated(out, appId, await current(tx, appId, callId), 'left', userId, connectionId, at);
     const ended = await settle(tx, out, appId, callId, at);
     const now = await current(tx, appId, callId);
-    if (ended) updated(out, appId, now, 'ended', userId, connectionId, at);
+    if (ended) updated(out, appId, now, endChange(ended.state), userId, connectionId, at);
     return now;
   });
   untrack(connectionId);
@@ -776,7 +781,7 @@ async function expireRings(svc: Services, appId: string, callId: string): Promis
     const ended = await settle(tx, out, appId, callId, at);
     if (ended) {
       const final = await current(tx, appId, callId);
-      updated(out, appId, final, ended.state === 'ended' ? 'ended' : 'missed', found[0].createdBy, null, at);
+      updated(out, appId, final, endChange(ended.state), found[0].createdBy, null, at);
     }
   });
 }
