@@ -153,6 +153,7 @@ describe.skipIf(!haveBrowser)('calls in the web app', () => {
     const toast = b.getByTestId('incoming-call');
     await toast.waitFor(WAIT);
     await expect.poll(() => toast.textContent(), WAIT).toMatch(/Ada Lovelace.*Incoming video call/);
+    await b.screenshot({ path: path.join(tmpdir(), 'parley-calls-e2e-ringing-bob.png') });
     const acceptedAt = Date.now();
     await b.getByTestId('call-accept').click();
     // Accept to the first media bytes on Bob's side, polled every 50 ms.
