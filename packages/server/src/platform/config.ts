@@ -138,6 +138,10 @@ export interface CallsConfig {
   turnSecret?: string | undefined;
   /** How long a TURN credential works, in seconds (`PARLEY_TURN_TTL_SECONDS`, default 86400). */
   turnTtlSeconds: number;
+  /** Calls one user may start or ring people into per minute (`0` = no limit): ring spam stops there. */
+  ringsPerMinute: number;
+  /** Signals (SDP, ICE candidates) one user may relay per 10 s (`0` = no limit). */
+  signalsPer10s: number;
 }
 
 /** An OpenID Connect provider people may sign in with. */
@@ -235,6 +239,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       stunUrls: [],
       turnUrls: [],
       turnTtlSeconds: 86_400,
+      ringsPerMinute: 30,
+      signalsPer10s: 2_000,
     },
     signin: {
       perIp: 30,
@@ -467,5 +473,7 @@ export function callsFromEnv(env: NodeJS.ProcessEnv, d: CallsConfig): CallsConfi
     turnUrls,
     turnSecret: env.PARLEY_TURN_SECRET || undefined,
     turnTtlSeconds: ttl ?? d.turnTtlSeconds,
+    ringsPerMinute: d.ringsPerMinute,
+    signalsPer10s: d.signalsPer10s,
   };
 }

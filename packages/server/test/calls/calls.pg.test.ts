@@ -35,6 +35,7 @@ const calls = {
   turnUrls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349'],
   turnSecret: 'shared-turn-secret',
   turnTtlSeconds: 3600,
+  ringsPerMinute: 10,
 };
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -405,6 +406,18 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
       `[calls] invite → ring on the other node (${redisUrl ? 'redis' : 'memory'} broker, ${backendName()}): ` +
         `median ${sorted[4]?.toFixed(1)} ms, min ${sorted[0]?.toFixed(1)}, max ${sorted[8]?.toFixed(1)} (9 runs)`,
     );
+  });
+
+  it('ring spam: past the per-user budget, call.start answers RATE_LIMITED with when to retry', async () => {
+    const cid = await dm('dave', 'erin');
+    const dave = await connect(2, 'dave');
+    let limited: any = null;
+    for (let i = 0; i < 12 && !limited; i++) {
+      const r = await dave.request('call.start', { cid, kind: 'audio' });
+      if (!r.ok) limited = r.error;
+      else ok(await dave.request('call.cancel', { call_id: r.call.id }));
+    }
+    expect(limited).toMatchObject({ code: 'RATE_LIMITED', details: { retry_after_ms: expect.any(Number) } });
   });
 
   it('GET /v1/calls/ice-servers: STUN, and TURN with a TURN REST API credential', async () => {

@@ -136,6 +136,19 @@ async function joinedCall(q: Queryable, appId: string, userId: string, except?: 
   return row?.id ?? null;
 }
 
+/** Per-user budgets (shared by every node with Redis); RATE_LIMITED says when to retry. */
+async function checkRate(svc: Services, key: string, limit: number, windowMs: number, what: string) {
+  if (limit <= 0) return;
+  const r = await svc.limiter.hit(key, limit, windowMs);
+  if (!r.ok)
+    throw new ApiError('RATE_LIMITED', `Too many ${what}: at most ${limit} per ${windowMs / 1000} s`, {
+      retry_after_ms: r.retryAfterMs,
+    });
+}
+
+const checkRingRate = (svc: Services, appId: string, userId: string) =>
+  checkRate(svc, `ring:${appId}:${userId}`, svc.config.calls.ringsPerMinute, 60_000, 'calls');
+
 const busyError = (callId: string) =>
   new ApiError('CALL_BUSY', 'You are in another call: leave it first', { call_id: callId });
 
@@ -378,6 +391,7 @@ export async function startCall(
   const a = actorOf(caller, connectionId);
   const { appId, userId } = a;
   const max = svc.config.calls.maxParticipants;
+  await checkRingRate(svc, appId, userId);
   let expiresAt: Date | null = null;
   const result = await withTransaction(svc, async (tx, out) => {
     // The channel's row locked: two members starting a call at once get one call.
@@ -699,6 +713,7 @@ export async function inviteToCall(
   userIds: string[],
 ): Promise<Call> {
   const { appId, userId } = actorOf(caller, connectionId);
+  await checkRingRate(svc, appId, userId);
   let expiresAt: Date | null = null;
   const result = await withTransaction(svc, async (tx, out) => {
     const { call, parts } = await loadCall(tx, appId, callId, true);
@@ -802,6 +817,7 @@ export async function relaySignal(
   f: { call_id: string; to_user_id: string; signal: CallSignal },
 ): Promise<void> {
   const { appId, userId } = actorOf(caller, connectionId);
+  await checkRate(svc, `signal:${appId}:${userId}`, svc.config.calls.signalsPer10s, 10_000, 'call signals');
   const rows = await svc.db
     .select({
       cid: schema.calls.cid,
