@@ -2,7 +2,8 @@
  * Calls in the web app, in real Chromium on fake media (`--use-fake-device-for-media-stream
  * --use-fake-ui-for-media-stream`), two browser contexts against a real server: Ada calls Bob
  * from their DM, Bob's toast rings, he accepts, both see a connected call and `getStats()` shows
- * audio and video bytes received on both sides; Ada hangs up and it ends for both, with a
+ * audio and video bytes received on both sides; Ada shares her screen in place of her camera
+ * (Bob keeps receiving video) and stops; Ada hangs up and it ends for both, with a
  * "Call ended" message and the call in Bob's history. Then a call Bob does not answer is missed
  * after the (short, for the test) ring time.
  *
@@ -200,6 +201,23 @@ describe.skipIf(!haveBrowser)('calls in the web app', () => {
     await a.getByTestId('call-mute').click();
     await expect.poll(() => a.getByTestId('call-tile-self').textContent(), WAIT).toMatch(/muted/);
     await a.getByTestId('call-mute').click();
+
+    // Screen share replaces the camera for the peer without renegotiating: Bob keeps receiving video.
+    const senderLabel = () =>
+      a.evaluate(() => {
+        const w = window as unknown as { __pcs: RTCPeerConnection[] };
+        const pc = w.__pcs.find((p) => p.connectionState !== 'closed');
+        return pc?.getSenders().find((s) => s.track?.kind === 'video')?.track?.label ?? '';
+      });
+    const camera = await senderLabel();
+    await a.getByTestId('call-screen').click();
+    await expect.poll(() => a.getByTestId('call-screen').textContent(), WAIT).toBe('Stop sharing');
+    await expect.poll(senderLabel, WAIT).not.toBe(camera);
+    const bobVideo = (await inboundBytes(b)).video;
+    await expect.poll(async () => (await inboundBytes(b)).video, WAIT).toBeGreaterThan(bobVideo);
+    await a.getByTestId('call-screen').click();
+    await expect.poll(() => a.getByTestId('call-screen').textContent(), WAIT).toBe('Share screen');
+    await expect.poll(senderLabel, WAIT).toBe(camera);
 
     const shots = path.join(tmpdir(), 'parley-calls-e2e');
     mkdirSync(shots, { recursive: true });
