@@ -5,7 +5,8 @@
  * audio and video bytes received on both sides; Ada shares her screen in place of her camera
  * (Bob keeps receiving video) and stops; Ada hangs up and it ends for both, with a
  * "Call ended" message and the call in Bob's history. Then a call Bob does not answer is missed
- * after the (short, for the test) ring time.
+ * after the (short, for the test) ring time. Last, a group call of three in #general: a mesh in
+ * which each receives audio from both others; it goes on when one leaves and ends with the next.
  *
  * Logs the time from accept to the first media bytes on Bob's side (docs/calls.md numbers).
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1.
@@ -269,7 +270,67 @@ describe.skipIf(!haveBrowser)('calls in the web app', () => {
     await expect.poll(() => row.getAttribute('data-state'), WAIT).toBe('missed');
     await expect.poll(() => row.textContent(), WAIT).toMatch(/Ada Lovelace.*Missed call/);
     expect(dm).toMatch(/^dm:/);
+    await b.keyboard.press('Escape');
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   }, 120_000);
+
+  it('a group call in #general: Ada, Bob and Carol talk in a mesh, each receiving from both others', async () => {
+    const a = ada.page;
+    const b = bob.page;
+    const carol = await newPage();
+    const c = carol.page;
+    await a.getByRole('button', { name: 'Invite people' }).click();
+    const link = a.getByTestId('invite-link');
+    await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
+    const inviteUrl = await link.inputValue();
+    await a.getByRole('button', { name: 'Done' }).click();
+    await c.goto(inviteUrl);
+    await signUp(c, 'Carol Danvers', 'carol@example.com');
+    await c.getByRole('button', { name: 'Create account and join' }).click();
+    await c.waitForURL(/\/c\/public:general$/);
+
+    await a.locator('.parley-channel-row[data-cid="public:general"]').click();
+    await a.waitForURL(/\/c\/public:general$/);
+    await a.getByTestId('call-audio').click();
+    for (const page of [b, c]) {
+      await page.getByTestId('incoming-call').waitFor(WAIT);
+      await page.getByTestId('call-accept').click();
+    }
+    for (const page of [a, b, c]) {
+      await expect.poll(() => page.getByTestId('call-view').getAttribute('data-phase'), WAIT).toBe('connected');
+      await expect.poll(() => page.getByTestId('call-tile').count(), WAIT).toBe(2);
+      // Two peer connections, each receiving audio.
+      await expect
+        .poll(
+          () =>
+            page.evaluate(async () => {
+              const w = window as unknown as { __pcs: RTCPeerConnection[] };
+              let receiving = 0;
+              for (const pc of w.__pcs) {
+                if (pc.connectionState !== 'connected') continue;
+                let audio = 0;
+                (await pc.getStats()).forEach((s: { type: string; kind?: string; bytesReceived?: number }) => {
+                  if (s.type === 'inbound-rtp' && s.kind === 'audio') audio += s.bytesReceived ?? 0;
+                });
+                if (audio > 0) receiving++;
+              }
+              return receiving;
+            }),
+          WAIT,
+        )
+        .toBe(2);
+    }
+    // Carol hangs up: Ada and Bob go on; then Bob leaves and it ends.
+    await c.getByTestId('call-hangup').click();
+    for (const page of [a, b]) await expect.poll(() => page.getByTestId('call-tile').count(), WAIT).toBe(1);
+    await expect.poll(() => a.getByTestId('call-view').getAttribute('data-phase'), WAIT).toBe('connected');
+    await b.getByTestId('call-hangup').click();
+    for (const page of [a, b, c]) await expect.poll(() => page.getByTestId('call-view').count(), WAIT).toBe(0);
+    await a
+      .locator('.parley-message--system', { hasText: /Call ended · \d+ s/ })
+      .first()
+      .waitFor(WAIT);
+    expect(carol.errors).toEqual([]);
+  }, 180_000);
 });
