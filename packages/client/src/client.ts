@@ -30,6 +30,7 @@ import type {
   UsersResponse,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
+import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory } from './connection.js';
 import { ParleyError } from './errors.js';
@@ -60,6 +61,21 @@ function memberUser(s: ClientState, id: string): User | undefined {
   return undefined;
 }
 
+/** The browser's media and WebRTC, when there are any. */
+function browserMedia(): CallMedia | null {
+  const g = globalThis as unknown as {
+    navigator?: { mediaDevices?: MediaDevices };
+    RTCPeerConnection?: typeof RTCPeerConnection;
+  };
+  const md = g.navigator?.mediaDevices;
+  if (!md || !g.RTCPeerConnection) return null;
+  return {
+    getUserMedia: (c) => md.getUserMedia(c),
+    getDisplayMedia: (c) => md.getDisplayMedia(c),
+    RTCPeerConnection: g.RTCPeerConnection,
+  };
+}
+
 export interface ChatClientOptions {
   /** The server's base URL, e.g. `http://localhost:3000`. */
   url: string;
@@ -71,6 +87,8 @@ export interface ChatClientOptions {
   WebSocket?: SocketFactory;
   /** A fetch implementation; default: the global one. */
   fetch?: FetchLike;
+  /** Media and WebRTC for calls; default: the browser's (`navigator.mediaDevices`, `RTCPeerConnection`). */
+  media?: CallMedia;
   /** Connection tuning (tests make these short). */
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
@@ -106,6 +124,10 @@ export class ChatClient implements ChannelHost {
   private readonly follows: PresenceFollows;
   private lastQuery: QueryChannelsBody = {};
   private typingTimer: ReturnType<typeof setInterval> | null = null;
+  /** This socket's id on the server (the device a call is on); null while offline. */
+  private connId: string | null = null;
+  /** Calls: `client.calls.on('incoming', …)`, `client.calls.state` (see call.ts). */
+  readonly calls: Calls;
   /** Bumped by disconnectUser: REST answers that arrive after it are dropped (see Http). */
   private session = 0;
 
@@ -157,6 +179,14 @@ export class ChatClient implements ChannelHost {
           }
           return users ? { ...s, users } : s;
         }),
+    });
+    this.calls = new Calls({
+      request: (type, body) =>
+        this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
+      get: (path) => this.http.call('GET', path),
+      me: () => this.me,
+      connectionId: () => this.connId,
+      media: () => options.media ?? browserMedia(),
     });
     this.inbound = new Ingest({
       state: this.state,
@@ -267,7 +297,21 @@ export class ChatClient implements ChannelHost {
     };
   }
 
+  /**
+   * Start a call in a channel: `client.call('dm:…', { video: true })`. Asks for the microphone
+   * (and camera) first, then rings; the `Call` tracks it from there (docs/calls.md).
+   */
+  call(cid: string, opts: { video?: boolean; invite?: string[] } = {}): Promise<Call> {
+    return this.calls.start(cid, opts);
+  }
+
+  /** This socket's connection id (the device the server knows this client as), or null offline. */
+  get connectionId(): string | null {
+    return this.connId;
+  }
+
   private emit(e: ServerEvent): void {
+    if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -403,6 +447,8 @@ export class ChatClient implements ChannelHost {
   // ---- events ---------------------------------------------------------------------------
 
   private onHello(hello: HelloFrame, reconnected: boolean): void {
+    this.connId = hello.connection_id;
+    if (reconnected) this.calls.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

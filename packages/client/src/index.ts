@@ -10,6 +10,16 @@
  * ```
  */
 export { AdminApi } from './admin.js';
+export {
+  Call,
+  type CallEndReason,
+  type CallEventMap,
+  type CallMedia,
+  type CallPhase,
+  Calls,
+  type CallsEventMap,
+  type CallsState,
+} from './call.js';
 export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
 export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';

@@ -118,6 +118,10 @@ export class Ingest {
         break; // for listeners only: moderation screens and the banned user's notice
       case 'export.ready':
         break; // for listeners only: the app offers the export's download link
+      case 'call.ring':
+      case 'call.updated':
+      case 'call.signal':
+        break; // for listeners: the client's Calls (call.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

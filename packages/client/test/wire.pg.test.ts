@@ -105,6 +105,14 @@ describe('the frames a server sends', () => {
     expect(asked.status).toBe('pending');
     await until(() => frames.some((f) => f.includes('"export.ready"')), 30_000, 'the export is made');
     expect(carol.state.get().channels['group:wire']?.channel.membership ?? null).toBeNull();
+    // A call: the ring, its updates, and one relayed signal (no media in Node: the requests themselves).
+    const { call } = await alice.request('call.start', { cid: 'group:wire', kind: 'audio' });
+    await until(() => frames.some((f) => f.includes('"call.ring"')), 5000, 'the ring');
+    await bob.request('call.accept', { call_id: call.id });
+    await alice.request('call.signal', { call_id: call.id, to_user_id: 'bob', signal: { type: 'offer', sdp: 'v=0' } });
+    await until(() => frames.some((f) => f.includes('"call.signal"')), 5000, 'the signal');
+    await alice.request('call.leave', { call_id: call.id });
+    await until(() => frames.some((f) => f.includes('"call.updated"') && f.includes('"ended"')), 5000, 'the end');
 
     const seen = new Set<string>();
     const bad: string[] = [];

@@ -56,6 +56,22 @@ export const ERRORS = {
     summary:
       "The app's automod refused the message (`details.rule`: `word`, `pattern`, `domain`, `spam` or `mentions`).",
   },
+  CALL_BUSY: {
+    status: 409,
+    retryable: false,
+    summary: 'You are already in another call: leave it first (`details.call_id`).',
+  },
+  CALL_FULL: {
+    status: 409,
+    retryable: false,
+    summary: 'The call has as many participants as a peer-to-peer call can carry (`details.limit`).',
+  },
+  CALL_ENDED: { status: 409, retryable: false, summary: 'The call is over, or this ring was already answered.' },
+  NOT_IN_CALL: {
+    status: 403,
+    retryable: false,
+    summary: 'Only joined participants of a call may do this (for example relay a signal), and only to each other.',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

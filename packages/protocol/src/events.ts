@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DataExport } from './admin.js';
+import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
@@ -35,6 +36,9 @@ export const EPHEMERAL_EVENT_TYPES = [
   'flag.new',
   'flag.reviewed',
   'export.ready',
+  'call.ring',
+  'call.updated',
+  'call.signal',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -128,6 +132,7 @@ export const EphemeralEvent = Type.Union([
     export: DataExport,
     created_at: Timestamp,
   }),
+  ...CallEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { CALL_REQUEST_FIELDS } from './calls.js';
 import { type PresenceState, User } from './entities.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { PreviewUrl } from './previews.js';
@@ -76,6 +77,24 @@ export const CLIENT_REQUESTS = {
     cursor: Type.Optional(UserId),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MEMBERS_PAGE })),
   }),
+  /** Start a call in a channel and ring its other members (docs/calls.md); you join it on this device. */
+  'call.start': req('call.start', CALL_REQUEST_FIELDS['call.start']),
+  /** Answer a ring on this device: you join, and your other devices stop ringing. */
+  'call.accept': req('call.accept', CALL_REQUEST_FIELDS['call.accept']),
+  /** Decline a ring (on every device). */
+  'call.decline': req('call.decline', CALL_REQUEST_FIELDS['call.decline']),
+  /** The caller stops ringing before anyone answered. */
+  'call.cancel': req('call.cancel', CALL_REQUEST_FIELDS['call.cancel']),
+  /** Join a channel's live call without a ring (or move it to this device). */
+  'call.join': req('call.join', CALL_REQUEST_FIELDS['call.join']),
+  /** Hang up: leave the call; it ends when fewer than two are left. */
+  'call.leave': req('call.leave', CALL_REQUEST_FIELDS['call.leave']),
+  /** End the call for everyone in it. */
+  'call.end': req('call.end', CALL_REQUEST_FIELDS['call.end']),
+  /** Ring more members of the channel into a live call. */
+  'call.invite': req('call.invite', CALL_REQUEST_FIELDS['call.invite']),
+  /** Relay an SDP offer/answer or ICE candidate to one other joined participant's device. */
+  'call.signal': req('call.signal', CALL_REQUEST_FIELDS['call.signal']),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

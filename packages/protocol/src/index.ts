@@ -98,6 +98,29 @@ export {
 } from './admin.js';
 export * from './attachments.js';
 export {
+  CALL_CHANGES,
+  CALL_END_STATES,
+  CALL_KINDS,
+  CALL_REQUEST_FIELDS,
+  CALL_STATES,
+  Call,
+  CallChange,
+  CallKind,
+  CallParticipant,
+  CallParticipantState,
+  CallResponse,
+  CallSignal,
+  CallState,
+  CallsQuery,
+  CallsResponse,
+  IceServer,
+  IceServersResponse,
+  MAX_CALL_INVITE,
+  MAX_CANDIDATE_CHARS,
+  MAX_SDP_BYTES,
+  PARTICIPANT_STATES,
+} from './calls.js';
+export {
   Channel,
   ErrorBody,
   MEMBER_ROLES,

@@ -8,6 +8,7 @@
  * were restated inline in routes, and the types of all of them.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { CallResponse } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { UserId } from './ids.js';
@@ -98,6 +99,15 @@ export const REQUEST_REPLIES = {
   'presence.subscribe': PresenceSubscribeResponse,
   'presence.unsubscribe': EmptyReply,
   'channel.members': MembersPageResponse,
+  'call.start': CallResponse,
+  'call.accept': CallResponse,
+  'call.decline': CallResponse,
+  'call.cancel': CallResponse,
+  'call.join': CallResponse,
+  'call.leave': CallResponse,
+  'call.end': CallResponse,
+  'call.invite': CallResponse,
+  'call.signal': EmptyReply,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

@@ -69,6 +69,10 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'flag.new': (f) => hasId(f.flag),
   'flag.reviewed': (f) => hasId(f.flag),
   'export.ready': (f) => isStr(f.user_id) && hasId(f.export),
+  'call.ring': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.from_user_id),
+  'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
+  'call.signal': (f) =>
+    isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };
 
 const envelopes: Partial<Record<string, (f: Obj) => boolean>> = ENVELOPE;

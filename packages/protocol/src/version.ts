@@ -15,7 +15,9 @@
  *   (the `guest.updated` event, the `GUEST_LOCKED` error, role `guest`), join policies
  *   `request` and `domain` with `join_domain`, join requests and the transfer of ownership; permissions and moderation
  *   (`own_capabilities` and the channel settings `frozen`, `slow_mode_s`, `reactions`; the
- *   `user.banned`, `flag.new`, `flag.reviewed` events; `BANNED`, `MESSAGE_BLOCKED`; close 4503).
+ *   `user.banned`, `flag.new`, `flag.reviewed` events; `BANNED`, `MESSAGE_BLOCKED`; close 4503);
+ *   calls (`call.*` requests, the `call.ring`, `call.updated` and `call.signal` events, the
+ *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`).
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -30,6 +30,21 @@ export {
   usePendingFiles,
 } from './attachments.js';
 export {
+  CallButtons,
+  type CallButtonsProps,
+  CallHistory,
+  type CallHistoryProps,
+  CallView,
+  type CallViewProps,
+  endReasonText,
+  formatCallTime,
+  IncomingCallToast,
+  useCall,
+  useCalls,
+  useRingtone,
+  useSpeaking,
+} from './calls.js';
+export {
   Channel,
   type ChannelContextValue,
   type ChannelProps,

@@ -23,6 +23,9 @@ import { ActivityTracker, startSampler } from './features/analytics/usage.js';
 import { appRoutes } from './features/apps/routes.js';
 import { defineAuditJobs } from './features/audit/jobs.js';
 import { auditRoutes } from './features/audit/routes.js';
+import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
+import { callRoutes } from './features/calls/routes.js';
+import { callSocket } from './features/calls/socket.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -30,6 +33,7 @@ import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
+import { defineInvitationJobs } from './features/invitations/invitations.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -372,6 +376,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(analyticsRoutes(svc));
   await app.register(adminRoutes(svc));
   await defineAdminJobs(svc);
+  await app.register(callRoutes(svc));
+  await defineCallJobs(svc);
+  await defineInvitationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -385,6 +392,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...channelSocket,
       ...searchSocket,
       ...linkSocket,
+      ...callSocket,
     },
     {
       open: async (s, appId, userId) => {
@@ -395,6 +403,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       admit: admitConnection,
       lastSeqs,
       readLog: readEvents,
+      closed: connectionClosed,
     },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));

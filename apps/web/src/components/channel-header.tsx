@@ -3,7 +3,7 @@
  * (editable by members), and buttons for the pinned list and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { Avatar, PresenceDot, useChannelState, useUser, useWatchPresence } from '@parley/react';
+import { Avatar, CallButtons, PresenceDot, useChannelState, useUser, useWatchPresence } from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
@@ -129,6 +129,9 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
           <span className="app-form__error" role="alert">
             {error}
           </span>
+        ) : null}
+        {info.isMember ? (
+          <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />
         ) : null}
         <button
           type="button"

@@ -121,3 +121,8 @@ export function Logo({ size = 32 }: { size?: number }) {
     </svg>
   );
 }
+export const PhoneIcon = () => (
+  <Icon>
+    <path d="M4.5 3.5h3l1.5 4-2 1.2a9 9 0 0 0 4.3 4.3l1.2-2 4 1.5v3a1.5 1.5 0 0 1-1.6 1.5A13.5 13.5 0 0 1 3 5.1 1.5 1.5 0 0 1 4.5 3.5Z" />
+  </Icon>
+);

@@ -13,7 +13,8 @@ export type DialogName =
   | 'switcher'
   | 'search'
   | 'moderation'
-  | 'admin';
+  | 'admin'
+  | 'calls';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -4,9 +4,18 @@
  * button work.
  */
 import { parseCid, type Workspace } from '@parley/protocol';
-import { useChannelState, useChannelTitle, useChatClient, useClientState } from '@parley/react';
+import {
+  CallView,
+  IncomingCallToast,
+  useCalls,
+  useChannelState,
+  useChannelTitle,
+  useChatClient,
+  useClientState,
+} from '@parley/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AdminConsole } from '../admin/admin-console.js';
+import { CallsDialog } from '../dialogs/calls-dialog.js';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
@@ -27,6 +36,19 @@ import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
+
+/** The call this device is in, above the conversation, titled with its channel's name. */
+function ActiveCall() {
+  const { active } = useCalls();
+  const client = useChatClient();
+  const handle = useMemo(() => {
+    const parsed = active ? parseCid(active.cid) : null;
+    return parsed ? client.channel(parsed.type, parsed.id) : null;
+  }, [client, active]);
+  const title = useChannelTitle(useChannelState(handle));
+  if (!active) return null;
+  return <CallView title={title} className="app-call-view" />;
+}
 
 function NoConversation({ onBrowse }: { onBrowse(): void }) {
   return (
@@ -98,7 +120,9 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       <GuestBanner workspace={workspace} />
       <Sidebar workspace={workspace} activeCid={cid} onSelect={open} onDialog={setDialog} />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
+      <IncomingCallToast />
       <main className="app-main">
+        <ActiveCall />
         {handle ? (
           <Conversation
             key={cid}
@@ -123,6 +147,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
       {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
+      {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}
       {dialog === 'search' ? (
         <SearchDialog
           activeCid={cid}

@@ -1,7 +1,7 @@
 /** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
 import type { Workspace } from '@parley/protocol';
 import { ChannelList } from '@parley/react';
-import { ComposeIcon, HashIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
+import { ComposeIcon, HashIcon, PhoneIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
 import { MeBar } from './me-bar.js';
 import type { DialogName } from './shell-types.js';
 import { WorkspaceMenu } from './workspace-menu.js';
@@ -34,6 +34,15 @@ export function Sidebar({ workspace, activeCid, onSelect, onDialog }: SidebarPro
           <button type="button" className="app-sidebar__item" onClick={() => onDialog('new-message')}>
             <ComposeIcon />
             <span>New message</span>
+          </button>
+          <button
+            type="button"
+            className="app-sidebar__item"
+            onClick={() => onDialog('calls')}
+            data-testid="calls-history-button"
+          >
+            <PhoneIcon />
+            <span>Calls</span>
           </button>
         </nav>
         <ChannelList

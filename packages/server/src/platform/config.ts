@@ -126,6 +126,30 @@ export interface Config {
   sessionIdleDays: number;
   /** Sign-in with an OpenID Connect provider (`PARLEY_OIDC_*`); unset = off. See features/accounts/oidc.ts. */
   oidc?: OidcConfig | undefined;
+  /** Calls: ringing, the mesh limit and the ICE servers handed to clients (docs/calls.md). */
+  calls: CallsConfig;
+}
+
+/** Calls: how long an invitation rings, the mesh limit, and STUN/TURN. */
+export interface CallsConfig {
+  /** How long a call rings before it is missed, in ms (`PARLEY_CALL_RING_SECONDS`, default 45; 30–60 is usual). */
+  ringTimeoutMs: number;
+  /** Most participants of one peer-to-peer (mesh) call (`PARLEY_CALL_MAX_PARTICIPANTS`, default 4). */
+  maxParticipants: number;
+  /** How long a participant whose socket dropped stays in the call, to come back on a new one, in ms. */
+  rejoinGraceMs: number;
+  /** STUN URLs (`PARLEY_STUN_URLS`, comma-separated). */
+  stunUrls: string[];
+  /** TURN URLs (`PARLEY_TURN_URLS`); without `turnSecret` they are not handed out. */
+  turnUrls: string[];
+  /** The shared secret of the TURN REST API (coturn `static-auth-secret`; `PARLEY_TURN_SECRET`). */
+  turnSecret?: string | undefined;
+  /** How long a TURN credential works, in seconds (`PARLEY_TURN_TTL_SECONDS`, default 86400). */
+  turnTtlSeconds: number;
+  /** Calls one user may start or ring people into per minute (`0` = no limit): ring spam stops there. */
+  ringsPerMinute: number;
+  /** Signals (SDP, ICE candidates) one user may relay per 10 s (`0` = no limit). */
+  signalsPer10s: number;
 }
 
 /** An OpenID Connect provider people may sign in with. */
@@ -269,6 +293,16 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     mailLogBodies: true,
     requireEmailVerification: false,
     sessionIdleDays: 14,
+    calls: {
+      ringTimeoutMs: 45_000,
+      maxParticipants: 4,
+      rejoinGraceMs: 15_000,
+      stunUrls: [],
+      turnUrls: [],
+      turnTtlSeconds: 86_400,
+      ringsPerMinute: 30,
+      signalsPer10s: 2_000,
+    },
     signin: {
       perIp: 30,
       perAccount: 10,
@@ -345,6 +379,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',
     publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
+    calls: callsFromEnv(env, d.calls),
     oidc: parseOidc(env),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),
     sessionIdleDays: Math.max(
@@ -478,4 +513,35 @@ export function parsePublicUrl(v: string | undefined): string | undefined {
   if (u.protocol !== 'https:' && u.protocol !== 'http:')
     throw new Error(`PARLEY_PUBLIC_URL: "${s}" must be http or https`);
   return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+const urlList = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+
+/** `PARLEY_CALL_*`, `PARLEY_STUN_URLS`, `PARLEY_TURN_*` (docs/calls.md). */
+export function callsFromEnv(env: NodeJS.ProcessEnv, d: CallsConfig): CallsConfig {
+  const ring = int(env.PARLEY_CALL_RING_SECONDS, 'PARLEY_CALL_RING_SECONDS');
+  const ringMs = int(env.PARLEY_CALL_RING_MS, 'PARLEY_CALL_RING_MS');
+  const max = int(env.PARLEY_CALL_MAX_PARTICIPANTS, 'PARLEY_CALL_MAX_PARTICIPANTS');
+  if (max !== undefined && max < 2) throw new Error('PARLEY_CALL_MAX_PARTICIPANTS must be at least 2');
+  const ttl = int(env.PARLEY_TURN_TTL_SECONDS, 'PARLEY_TURN_TTL_SECONDS');
+  const turnUrls = urlList(env.PARLEY_TURN_URLS);
+  for (const u of [...turnUrls, ...urlList(env.PARLEY_STUN_URLS)])
+    if (!/^(stuns?|turns?):/.test(u))
+      throw new Error(`ICE server URL must start with stun:, stuns:, turn: or turns:, got "${u}"`);
+  return {
+    // Ms for tests and demos that want a short ring; seconds for operators.
+    ringTimeoutMs: ringMs ?? (ring !== undefined ? ring * 1000 : d.ringTimeoutMs),
+    maxParticipants: max ?? d.maxParticipants,
+    rejoinGraceMs: d.rejoinGraceMs,
+    stunUrls: urlList(env.PARLEY_STUN_URLS),
+    turnUrls,
+    turnSecret: env.PARLEY_TURN_SECRET || undefined,
+    turnTtlSeconds: ttl ?? d.turnTtlSeconds,
+    ringsPerMinute: d.ringsPerMinute,
+    signalsPer10s: d.signalsPer10s,
+  };
 }

@@ -55,6 +55,18 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       expect(got[0]?.msg).toEqual({ type: 'presence.changed', frame: '{"type":"presence.changed"}' });
     });
 
+    it('keeps the one connection a user message is for', async () => {
+      brokers = await make(2);
+      const [a, b] = brokers as [Broker, Broker];
+      const got = collect(b);
+      b.subscribe('u:app:bob');
+      await settle(50);
+      const frame = '{"type":"call.signal","cid":"dm:x"}';
+      a.publish('u:app:bob', { type: 'call.signal', cid: 'dm:x', conn: 'c-123', frame });
+      await eventually(() => got.length === 1);
+      expect(got[0]?.msg).toEqual({ type: 'call.signal', cid: 'dm:x', conn: 'c-123', frame });
+    });
+
     it('delivers to every subscribed node and not to others', async () => {
       brokers = await make(3);
       const [a, b, c] = brokers as [Broker, Broker, Broker];

@@ -16,6 +16,8 @@ export interface BusMessage {
   seq?: number;
   /** The channel the event is about, when there is one (user topics use it for `channel.added`). */
   cid?: string;
+  /** On a user topic: the one connection (by id) the frame is for; absent = all of the user's. */
+  conn?: string;
   /** The serialized event frame, written unchanged to every local subscriber. */
   frame: string;
 }

@@ -20,7 +20,8 @@ export type Outgoing =
       /** The event's text, when it was already serialized (for its log row). */
       frame?: string;
     }
-  | { to: 'user'; appId: string; userId: string; event: ServerEvent }
+  /** `connectionId`: only that one socket of the user gets it (a call's signalling to one device). */
+  | { to: 'user'; appId: string; userId: string; event: ServerEvent; connectionId?: string }
   /** A user's presence change, to the connections that follow that user (`presence.subscribe`). */
   | { to: 'presence'; appId: string; userId: string; event: ServerEvent };
 
@@ -50,6 +51,7 @@ export class Bus {
       } else {
         const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };
         if ('cid' in e.event) msg.cid = e.event.cid;
+        if (e.to === 'user' && e.connectionId) msg.conn = e.connectionId;
         // Where a member's new subscription starts, so the gateway need not parse the frame.
         if (e.event.type === 'channel.added' && e.event.channel) msg.seq = e.event.channel.last_seq;
         this.broker.publish((e.to === 'user' ? userTopic : presenceTopic)(e.appId, e.userId), msg);

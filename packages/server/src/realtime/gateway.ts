@@ -71,6 +71,8 @@ export interface GatewayHooks {
     limit: number,
     upTo?: number,
   ): Promise<{ seq: number; frame: string }[]>;
+  /** A connection closed (after its subscriptions were dropped); features that hold per-device state react. */
+  closed?(svc: Services, conn: Connection): void;
 }
 
 /** Verified tokens, per app object (a new secret is a new object), until they expire; bounded. */
@@ -384,6 +386,7 @@ export class Gateway {
       svc.presence.disconnected(caller.app.id, caller.userId);
       if (svc.hub.connectionsOf(caller.app.id, caller.userId).size === 0)
         svc.typing.stopAll(caller.app.id, caller.userId);
+      this.hooks.closed?.(svc, conn);
     });
   }
 
@@ -464,6 +467,7 @@ export class Gateway {
 
   /** Per-user bus messages: membership changes move subscriptions before the frame goes out. */
   private userEvent(conn: Connection, msg: BusMessage): void {
+    if (msg.conn !== undefined && msg.conn !== conn.id) return;
     if (msg.type === 'channel.added' && msg.cid) {
       const seq = msg.seq ?? (JSON.parse(msg.frame) as { channel?: { last_seq?: number } }).channel?.last_seq ?? 0;
       this.svc.hub.subscribe(conn, msg.cid, seq, 'member');

@@ -39,7 +39,8 @@ export class RedisBroker implements Broker {
   }
 
   publish(topic: string, msg: BusMessage): void {
-    const header = `${msg.type}\t${msg.seq ?? ''}\t${msg.cid ?? ''}\n`;
+    // A fourth field only when the frame is for one connection (call signalling).
+    const header = `${msg.type}\t${msg.seq ?? ''}\t${msg.cid ?? ''}${msg.conn ? `\t${msg.conn}` : ''}\n`;
     void this.pub.publish(this.prefix + topic, header + msg.frame).catch(() => {});
   }
 
@@ -65,10 +66,11 @@ export class RedisBroker implements Broker {
     const text = raw.toString('utf8');
     const nl = text.indexOf('\n');
     if (nl < 0) return;
-    const [type = '', seq = '', cid = ''] = text.slice(0, nl).split('\t');
+    const [type = '', seq = '', cid = '', conn = ''] = text.slice(0, nl).split('\t');
     const msg: BusMessage = { type, frame: text.slice(nl + 1) };
     if (seq !== '') msg.seq = Number(seq);
     if (cid !== '') msg.cid = cid;
+    if (conn !== '') msg.conn = conn;
     this.handler(topic, msg);
   }
 

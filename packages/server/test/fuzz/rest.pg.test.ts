@@ -96,6 +96,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // the run's cookie): the route's NOT_FOUND, and its schema.
       auth: t.messageId,
       'link-images': t.messageId,
+      // Calls are made over the socket: a well-formed id that names no call (NOT_FOUND).
+      calls: t.messageId,
       // The join page of the fuzzer's workspace (invite-only: NOT_FOUND, and its schema).
       join: w.workspaceId,
       // A well-formed id that names no flag: the review's NOT_FOUND, and its schema.

@@ -717,3 +717,81 @@ export const dataExports = pgTable(
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), index('data_exports_user_idx').on(t.appId, t.userId)],
 );
+
+/**
+ * Ringing invitations (features/invitations): one row per invitee of something that rings —
+ * a call today, a teleport to a space later. `kind` names the feature that owns `subject_id`.
+ * A pending row expires at `expires_at` (a timer on the node that rang, and a durable job as
+ * its backstop); answering is a conditional update, so exactly one device's answer wins.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    kind: text('kind').notNull(),
+    subjectId: text('subject_id').notNull(),
+    fromUserId: text('from_user_id').notNull(),
+    toUserId: text('to_user_id').notNull(),
+    /** pending, accepted, declined, cancelled, expired. */
+    state: text('state').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    answeredAt: ts('answered_at'),
+    /** The socket connection (device) that answered. */
+    answeredBy: text('answered_by'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('invitations_subject').on(t.appId, t.kind, t.subjectId, t.toUserId),
+    index('invitations_pending_due').on(t.expiresAt).where(sql`state = 'pending'`),
+  ],
+);
+
+/** Calls (features/calls): one row per call of a channel, from its first ring to its end. */
+export const calls = pgTable(
+  'calls',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    cid: text('cid').notNull(),
+    createdBy: text('created_by').notNull(),
+    /** audio or video (what the caller started with; anyone may turn a camera on later). */
+    kind: text('kind').notNull(),
+    /** ringing, active, ended, missed, declined, cancelled, busy. */
+    state: text('state').notNull(),
+    createdAt: ts('created_at').notNull(),
+    /** When the second participant joined: the call's talk time starts here. */
+    startedAt: ts('started_at'),
+    endedAt: ts('ended_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('calls_channel').on(t.appId, t.cid, t.id),
+    uniqueIndex('calls_one_live_per_channel').on(t.appId, t.cid).where(sql`state in ('ringing', 'active')`),
+  ],
+);
+
+/** Who was in (or rang for) a call, with their device and join/leave times. */
+export const callParticipants = pgTable(
+  'call_participants',
+  {
+    appId: uuid('app_id').notNull(),
+    callId: uuid('call_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** ringing, joined, left, declined, missed, busy. */
+    state: text('state').notNull(),
+    /** Whether this user was rung (false for the caller and for who joined on their own). */
+    invited: boolean('invited').notNull(),
+    /** The socket connection (device) the user is in the call with, while joined. */
+    connectionId: text('connection_id'),
+    invitedAt: ts('invited_at').notNull(),
+    joinedAt: ts('joined_at'),
+    leftAt: ts('left_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.callId, t.userId] }),
+    index('call_participants_user').on(t.appId, t.userId, t.callId),
+    index('call_participants_joined').on(t.appId, t.userId).where(sql`state = 'joined'`),
+  ],
+);
