@@ -6,6 +6,7 @@
 import type { Workspace } from '@parley/protocol';
 import type { ComponentType } from 'react';
 import { MembersPanel } from '../dialogs/members-dialog.js';
+import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/moderation-screen.js';
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
 
@@ -21,6 +22,8 @@ export interface AdminTab {
 
 export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'members', label: 'Members', Component: MembersPanel },
+  { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
+  { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
 ];
