@@ -37,6 +37,11 @@ export const AUDIT_ACTIONS = [
   'export.downloaded',
   'user.deleted',
   'channel.deleted',
+  'moderation.ban',
+  'moderation.unban',
+  'moderation.flag_reviewed',
+  'moderation.permissions_updated',
+  'moderation.automod_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

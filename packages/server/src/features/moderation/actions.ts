@@ -137,17 +137,17 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
     await toModerators(tx, out, appId, event);
     if (caller.userId && !out.some((o) => o.to === 'user' && o.userId === caller.userId))
       out.push({ to: 'user', appId, userId: caller.userId, event });
+    await recordModeration(
+      tx,
+      caller,
+      'ban',
+      { userId: presented.user_id, cid: presented.cid },
+      { reason: presented.reason, expires_at: presented.expires_at },
+    );
     return presented;
   });
   // A channel ban takes the member out (member.removed, logged in the channel's seq order).
   if (cid) await removeMembers(svc, { kind: 'server', app: caller.app, userId: null }, cid, [ban.user_id]);
-  recordModeration(
-    svc,
-    caller,
-    'ban',
-    { userId: ban.user_id, cid: ban.cid },
-    { reason: ban.reason, expires_at: ban.expires_at },
-  );
   return { ban };
 }
 
@@ -157,10 +157,11 @@ export async function unbanUser(svc: Services, caller: Caller, userId: string, c
   const ban = await withTransaction(svc, async (tx) => {
     if (cid) checkCan(await accessChannelRead(tx, caller, cid), 'ban-members', svc.clock());
     else await checkAppModerator(tx, caller);
-    return liftBan(tx, appId, userId, cid ?? '');
+    const lifted = await liftBan(tx, appId, userId, cid ?? '');
+    if (lifted) await recordModeration(tx, caller, 'unban', { userId, cid: cid ?? null });
+    return lifted;
   });
   if (!ban) throw notFound('Ban');
-  recordModeration(svc, caller, 'unban', { userId, cid: cid ?? null });
   return { ban: presentBan(ban) };
 }
 
@@ -337,15 +338,15 @@ export async function reviewFlag(svc: Services, caller: Caller, id: string, body
           userId: r.reportedBy,
           event: { type: 'flag.reviewed', flag: presentFlag(r), created_at: at.toISOString() },
         });
+    await recordModeration(
+      tx,
+      caller,
+      'flag.review',
+      { flagId: id, userId: flag.userId, cid: flag.cid },
+      { action: body.action },
+    );
     return rows.find((r) => r.id === id) ?? { ...flag, status, reviewedBy: caller.userId, reviewedAt: at };
   });
-  recordModeration(
-    svc,
-    caller,
-    'flag.review',
-    { flagId: id, userId: flag.userId, cid: flag.cid },
-    { action: body.action },
-  );
   return { flag: presentFlag(reviewed) };
 }
 
@@ -373,7 +374,7 @@ export async function setAutomod(svc: Services, caller: Caller, automod: Automod
   await checkAppAdmin(svc.db, caller);
   checkAutomodSettings(automod);
   const m = await svc.apps.setModeration(caller.app.id, { automod });
-  recordModeration(svc, caller, 'automod.update', {}, { automod });
+  await recordModeration(svc.db, caller, 'automod.update', {}, { automod });
   return { automod: m?.automod ?? automod };
 }
 

@@ -184,7 +184,7 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = callerOf(req);
         await checkAppAdmin(svc.db, caller);
         const r = await setPermissions(svc, caller.app.id, req.body.overrides);
-        recordModeration(svc, caller, 'permissions.update', {}, { overrides: req.body.overrides });
+        await recordModeration(svc.db, caller, 'permissions.update', {}, { overrides: req.body.overrides });
         return r;
       },
     );
