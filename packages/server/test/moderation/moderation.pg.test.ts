@@ -157,7 +157,7 @@ describe('bans', () => {
     expectError(await w.carol.post('/v1/moderation/unban', { user_id: 'dave', cid: 'public:p' }), 'NOT_FOUND');
     ok(await w.dave.members('public:p', { add: ['dave'] }));
     ok(await w.dave.send('public:p', 'back'));
-     // The audit log has both, newest first, with who did it to whom where.
+    // The audit log has both, newest first, with who did it to whom where.
     const trail = ok(await w.as('appadmin').get('/v1/audit?action=moderation.')).entries;
     expect(trail.map((e: any) => [e.action, e.actor.id, e.target.kind, e.target.id, e.details.cid])).toEqual([
       ['moderation.unban', 'carol', 'user', 'dave', 'public:p'],
@@ -269,7 +269,7 @@ describe('flags and the moderation queue', () => {
     expect(ok(await w.as('appmod').get('/v1/moderation/flags')).flags).toEqual([]);
     expect(ok(await w.as('appmod').get('/v1/moderation/flags?status=banned')).flags).toHaveLength(2);
     expectError(await w.as('appmod').post(`/v1/moderation/flags/${flag.id}/review`, { action: 'dismiss' }), 'CONFLICT');
-     // One review, one ban: both in the audit log, and nothing for the refused second review.
+    // One review, one ban: both in the audit log, and nothing for the refused second review.
     const trail = ok(await w.as('appadmin').get('/v1/audit?action=moderation.')).entries;
     expect(trail.map((e: any) => [e.action, e.actor.id, e.target.id])).toEqual([
       ['moderation.flag_reviewed', 'appmod', 'dave'],
