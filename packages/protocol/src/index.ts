@@ -183,3 +183,4 @@ export {
 } from './text.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
+export * from './notifications.js';

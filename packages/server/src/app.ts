@@ -28,6 +28,9 @@ import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
 import { linkSocket } from './features/links/socket.js';
+import { defineNotificationJobs } from './features/notifications/jobs.js';
+import { notificationRoutes } from './features/notifications/routes.js';
+import { notifySettled } from './features/notifications/trigger.js';
 import { runSendJob } from './features/messages/actions.js';
 import { messageRoutes } from './features/messages/routes.js';
 import { SendBatcher } from './features/messages/send-batch.js';
@@ -56,6 +59,7 @@ import { JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
 import { createMailer } from './platform/mailer.js';
+import { closeH2Sessions } from './platform/push/h2.js';
 import { createMetrics, observeDatabase } from './platform/metrics.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
@@ -350,6 +354,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
+  await app.register(notificationRoutes(svc));
+  await defineNotificationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -375,6 +381,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   app.addHook('preClose', async () => {
     shuttingDown = true;
     await gateway.shutdown();
+    await notifySettled(svc);
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
   });
@@ -382,6 +389,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     svc.presence.close();
     svc.typing.close();
     await svc.mailer.close();
+    closeH2Sessions();
     await svc.limiter.close();
     await broker.close();
     if (ownsDb) await database.close();

@@ -95,6 +95,22 @@ export interface Config {
    * past it a link gets no card. Bounds how much fetching one account can make the server do.
    */
   previewFetchesPerMinute: number;
+  /**
+   * Notifications (features/notifications): push to a user active on a device only after this
+   * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
+   */
+  pushGraceSeconds: number;
+  /** One push per thread burst: the same collapse key again within this many seconds is not pushed. */
+  pushBurstSeconds: number;
+  /** Mentions and DMs unread for this many minutes go out in an email digest (`PARLEY_DIGEST_AFTER_MINUTES`). */
+  digestAfterMinutes: number;
+  /**
+   * A PEM CA that Web Push deliveries also trust (a test's local push service). Like
+   * `previewAllowHosts`, deliberately not read from the environment: only code sets it.
+   */
+  webPushCa?: string | undefined;
+  /** Web Push's VAPID subject (`PARLEY_VAPID_SUBJECT`, a mailto: or https: URL); default from the public URL. */
+  vapidSubject?: string | undefined;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -197,6 +213,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewFailureTtlSeconds: 10 * 60,
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
+    pushGraceSeconds: 30,
+    pushBurstSeconds: 120,
+    digestAfterMinutes: 60,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -266,6 +285,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
       d.previewFetchesPerMinute,
     ),
+    pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
+    pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
+    digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),
+    vapidSubject: env.PARLEY_VAPID_SUBJECT || undefined,
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',

@@ -14,6 +14,7 @@ import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/acce
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
+import { notifyMessage } from '../notifications/trigger.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
@@ -144,6 +145,8 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
   if (links) svc.jobs.wake(UNFURL.name);
+  // After commit, never in the way of the answer: pushes and the digest (features/notifications).
+  notifyMessage(svc, appId, sent.message.id);
   svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
