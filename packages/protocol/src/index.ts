@@ -127,6 +127,7 @@ export {
 } from './frames.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
+export * from './notifications.js';
 export {
   OIDC_COOKIE,
   OIDC_LOGIN_TTL_SECONDS,
@@ -183,4 +184,3 @@ export {
 } from './text.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
-export * from './notifications.js';

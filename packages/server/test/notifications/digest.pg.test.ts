@@ -4,9 +4,9 @@
  * unsubscribe link (RFC 8058) that turns the digest off; what was read meanwhile is not mailed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../harness.js';
 import { type Browser, buildAccount, buildWorkspace, chatHeaders, join, ok } from '../accounts/helpers.js';
 import { startSmtp, type TestSmtp } from '../accounts/smtp.js';
+import { type Harness, startHarness } from '../harness.js';
 import { notificationsIdle } from './helpers.js';
 
 let h: Harness;
@@ -31,7 +31,12 @@ const ALL = ['notifications.message', 'notifications.deliver', 'notifications.di
 beforeAll(async () => {
   smtp = await startSmtp();
   // 0.1 minutes: a digest is due six seconds after the first unread mention.
-  h = await startHarness({ smtpUrl: smtp.url, digestAfterMinutes: 0.1, jobPollMs: 200, publicUrl: 'https://chat.example.test' });
+  h = await startHarness({
+    smtpUrl: smtp.url,
+    digestAfterMinutes: 0.1,
+    jobPollMs: 200,
+    publicUrl: 'https://chat.example.test',
+  });
   owner = await buildAccount(h, 'Olivia');
   ws = await buildWorkspace(owner, 'Digest Co');
   bob = await buildAccount(h, 'Bob');
@@ -75,7 +80,9 @@ describe('email digest', () => {
     expect(mail.text).toContain('#digest');
     expect(mail.text).toContain('Direct message from Olivia');
     expect(mail.text).toContain(`https://chat.example.test/w/${ws.id}/c/${c}`);
-    const link = /(https:\/\/chat\.example\.test\/v1\/notifications\/unsubscribe\?token=[A-Za-z0-9._-]+)/.exec(mail.text)?.[1];
+    const link = /(https:\/\/chat\.example\.test\/v1\/notifications\/unsubscribe\?token=[A-Za-z0-9._-]+)/.exec(
+      mail.text,
+    )?.[1];
     expect(link).toBeDefined();
     expect(mail.headers['list-unsubscribe']).toBe(`<${link}>`);
     expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
@@ -118,5 +125,22 @@ describe('email digest', () => {
       const r = await h.app.inject({ method: 'POST', url: `/v1/notifications/unsubscribe?token=${token}` });
       expect(r.statusCode).toBe(400);
     }
+  });
+});
+
+describe('invites by email', () => {
+  it('mails the invite link to the address given, and the link lets them join', async () => {
+    const to = `dora.${Date.now()}@example.com`;
+    const inv = ok(await owner.invite(ws.id, { email: to }));
+    const mail = await smtp.waitFor(to, { subject: /invited you/, ms: 30_000 });
+    expect(mail.subject).toBe('Olivia invited you to Digest Co on Parley');
+    expect(mail.text).toContain(`https://chat.example.test/invite/${inv.token}`);
+    const dora = await buildAccount(h, 'Dora', to);
+    expect(ok(await dora.accept(inv.token)).workspace.id).toBe(ws.id);
+  });
+
+  it('refuses an address that is not one', async () => {
+    const r = await owner.invite(ws.id, { email: 'not an address' });
+    expect(r.status).toBe(400);
   });
 });

@@ -1,7 +1,8 @@
 /** Shared steps of the notification tests. */
+
+import { notifySettled } from '../../src/features/notifications/trigger.js';
 import type { Harness, TestApp } from '../harness.js';
 import { eventually } from '../harness.js';
-import { notifySettled } from '../../src/features/notifications/trigger.js';
 
 const QUEUES = ['notifications.message', 'notifications.deliver', 'notifications.digest'];
 

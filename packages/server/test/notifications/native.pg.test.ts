@@ -38,9 +38,11 @@ function answer(req: H2Request): { status: number; body: unknown } {
     if (req.path.endsWith(APNS_DEAD)) return { status: 410, body: { reason: 'Unregistered', timestamp: Date.now() } };
     return { status: 200, body: '' };
   }
-  if (req.path === '/token') return { status: 200, body: { access_token: ACCESS_TOKEN, expires_in: 3599, token_type: 'Bearer' } };
+  if (req.path === '/token')
+    return { status: 200, body: { access_token: ACCESS_TOKEN, expires_in: 3599, token_type: 'Bearer' } };
   if (req.path === '/v1/projects/parley-test/messages:send') {
-    if (req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`) return { status: 401, body: { error: { status: 'UNAUTHENTICATED' } } };
+    if (req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`)
+      return { status: 401, body: { error: { status: 'UNAUTHENTICATED' } } };
     const token = JSON.parse(req.body).message.token;
     if (token === FCM_DEAD)
       return {
@@ -57,6 +59,9 @@ function answer(req: H2Request): { status: number; body: unknown } {
   }
   return { status: 404, body: {} };
 }
+
+/** The first request matching `pred`, once it has come. */
+const arrived = async (pred: (r: H2Request) => boolean) => (await eventually(() => got.find(pred))) as H2Request;
 
 const admin = { authorization: `Bearer ${ADMIN}` };
 
@@ -160,7 +165,7 @@ describe('delivery', () => {
     const cid = await channel(h, app, 'alice', 'native', ['alice', 'bob']);
     const m = await send(h, app, 'alice', cid, 'hi @bob');
     await notificationsIdle(h);
-    const apnsReq = await eventually(() => got.find((r) => r.path === `/3/device/${apnsToken}`));
+    const apnsReq = await arrived((r) => r.path === `/3/device/${apnsToken}`);
     expect(apnsReq.headers[':method']).toBe('POST');
     expect(apnsReq.headers['apns-topic']).toBe('com.example.parley');
     expect(apnsReq.headers['apns-push-type']).toBe('alert');
@@ -176,7 +181,7 @@ describe('delivery', () => {
     expect(aps.aps.badge).toBeGreaterThanOrEqual(1);
     expect(aps.data).toMatchObject({ cid, message_id: m.id, reason: 'mention' });
 
-    const tokenReq = await eventually(() => got.find((r) => r.path === '/token'));
+    const tokenReq = await arrived((r) => r.path === '/token');
     const form = new URLSearchParams(tokenReq.body);
     expect(form.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:jwt-bearer');
     const { payload: assertion } = await jwtVerify(form.get('assertion') as string, fcmKey.publicKey, {
@@ -184,7 +189,7 @@ describe('delivery', () => {
       audience: `${origin}/token`,
     });
     expect(assertion.scope).toBe('https://www.googleapis.com/auth/firebase.messaging');
-    const send_ = await eventually(() => got.find((r) => r.path === '/v1/projects/parley-test/messages:send'));
+    const send_ = await arrived((r) => r.path === '/v1/projects/parley-test/messages:send');
     expect(send_.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
     const msg = JSON.parse(send_.body).message;
     expect(msg).toMatchObject({
@@ -219,7 +224,12 @@ describe('delivery', () => {
   it('a device token registered again by another user moves to them', async () => {
     await h.users(app, [{ id: 'carol', name: 'Carol' }]);
     const token = 'c0ffee00'.repeat(8);
-    await h.call({ method: 'POST', url: '/v1/push/devices', headers: await app.user('bob'), payload: { provider: 'apns', token } });
+    await h.call({
+      method: 'POST',
+      url: '/v1/push/devices',
+      headers: await app.user('bob'),
+      payload: { provider: 'apns', token },
+    });
     const r = await h.call({
       method: 'POST',
       url: '/v1/push/devices',

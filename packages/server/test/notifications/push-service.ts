@@ -70,7 +70,12 @@ export function verifyVapid(jwt: string, publicKeyB64: string): { aud: string; e
     },
     format: 'jwk',
   });
-  const ok = verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
+  const ok = verify(
+    'sha256',
+    Buffer.from(`${h}.${p}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(s, 'base64url'),
+  );
   if (!ok) throw new Error('VAPID signature does not verify');
   return JSON.parse(Buffer.from(p, 'base64url').toString());
 }

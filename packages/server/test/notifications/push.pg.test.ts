@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { channel, notificationsIdle, send } from './helpers.js';
-import { startPushService, type TestSubscription } from './push-service.js';
+import { type ReceivedPush, startPushService, type TestSubscription } from './push-service.js';
 import { selfSignedCert } from './tls.js';
 
 let h: Harness;
@@ -18,6 +18,9 @@ let sub: TestSubscription;
 let base: string;
 
 const pushesFor = (messageId: string) => push.received.filter((p) => p.payload.message_id === messageId);
+/** The first push of a message, once it has come. */
+const pushed = async (messageId: string, ms?: number) =>
+  (await eventually(() => pushesFor(messageId)[0], ms)) as ReceivedPush;
 
 async function subscribe(user: string, s: TestSubscription) {
   return h.call({
@@ -64,8 +67,8 @@ describe('push decisions', () => {
   it('a mention is pushed, encrypted to the subscription, signed with the install VAPID key', async () => {
     const cid = await channel(h, app, 'alice', 'mention', ['alice', 'bob', 'carol']);
     const { m } = await sendAndSettle('alice', cid, 'hey @bob, look');
-    const [p] = await eventually(() => (pushesFor(m.id).length ? pushesFor(m.id) : null));
-    expect(p?.payload).toMatchObject({
+    const p = await pushed(m.id);
+    expect(p.payload).toMatchObject({
       type: 'message.new',
       app_id: app.id,
       cid,
@@ -77,14 +80,14 @@ describe('push decisions', () => {
       reason: 'mention',
     });
     const key = await h.call({ method: 'GET', url: '/v1/push/web/key', headers: await app.user('bob') });
-    expect(p?.vapidKey).toBe(key.body.public_key);
-    expect(p?.vapid.aud).toBe(push.origin);
-    expect(p?.vapid.sub).toMatch(/^(mailto:|https:)/);
-    expect(p?.vapid.exp).toBeGreaterThan(Date.now() / 1000);
-    expect(p?.headers['content-encoding']).toBe('aes128gcm');
-    expect(p?.headers.urgency).toBe('high');
-    expect(String(p?.headers.topic)).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
-    expect(Number(p?.headers.ttl)).toBeGreaterThan(0);
+    expect(p.vapidKey).toBe(key.body.public_key);
+    expect(p.vapid.aud).toBe(push.origin);
+    expect(p.vapid.sub).toMatch(/^(mailto:|https:)/);
+    expect(p.vapid.exp).toBeGreaterThan(Date.now() / 1000);
+    expect(p.headers['content-encoding']).toBe('aes128gcm');
+    expect(p.headers.urgency).toBe('high');
+    expect(String(p.headers.topic)).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    expect(Number(p.headers.ttl)).toBeGreaterThan(0);
     expect(push.errors).toEqual([]);
     // carol is mentioned by nobody and has no subscription anyway; alice is the author.
     expect(pushesFor(m.id)).toHaveLength(1);
@@ -95,7 +98,7 @@ describe('push decisions', () => {
     await send(h, app, 'alice', cid, 'one');
     await send(h, app, 'alice', cid, 'two');
     const { m } = await sendAndSettle('alice', cid, '@bob three');
-    const p = await eventually(() => pushesFor(m.id)[0]);
+    const p = await pushed(m.id);
     const me = await h.call({ method: 'GET', url: '/v1/me', headers: await app.user('bob') });
     expect(me.body.unread.total).toBeGreaterThanOrEqual(3);
     expect(p.payload.badge).toBe(me.body.unread.total);
@@ -107,7 +110,7 @@ describe('push decisions', () => {
     expect(plain.pushes).toEqual([]);
     expect((await settings('bob', { level: 'all' })).body.settings.level).toBe('all');
     const again = await sendAndSettle('alice', cid, 'still chatting');
-    const p = await eventually(() => pushesFor(again.m.id)[0]);
+    const p = await pushed(again.m.id);
     expect(p.payload.reason).toBe('message');
     expect(p.headers.urgency).toBe('normal');
     await settings('bob', { level: 'mentions' });
@@ -118,8 +121,14 @@ describe('push decisions', () => {
     const loud = await channel(h, app, 'alice', 'loud', ['alice', 'bob']);
     const hdr = await app.user('bob');
     expect(
-      (await h.call({ method: 'PUT', url: `/v1/channels/${quiet}/notifications`, headers: hdr, payload: { level: 'none' } }))
-        .body,
+      (
+        await h.call({
+          method: 'PUT',
+          url: `/v1/channels/${quiet}/notifications`,
+          headers: hdr,
+          payload: { level: 'none' },
+        })
+      ).body,
     ).toEqual({ cid: quiet, level: 'none' });
     await h.call({ method: 'PUT', url: `/v1/channels/${loud}/notifications`, headers: hdr, payload: { level: 'all' } });
     const s = await h.call({ method: 'GET', url: '/v1/notifications/settings', headers: hdr });
@@ -131,11 +140,16 @@ describe('push decisions', () => {
     );
     expect((await sendAndSettle('alice', quiet, 'hey @bob')).pushes).toEqual([]);
     const l = await sendAndSettle('alice', loud, 'plain words');
-    await eventually(() => pushesFor(l.m.id)[0]);
+    await pushed(l.m.id);
     // `default` removes the override.
-    await h.call({ method: 'PUT', url: `/v1/channels/${quiet}/notifications`, headers: hdr, payload: { level: 'default' } });
+    await h.call({
+      method: 'PUT',
+      url: `/v1/channels/${quiet}/notifications`,
+      headers: hdr,
+      payload: { level: 'default' },
+    });
     const q2 = await sendAndSettle('alice', quiet, 'again @bob');
-    await eventually(() => pushesFor(q2.m.id)[0]);
+    await pushed(q2.m.id);
   });
 
   it('a muted channel pushes nothing, not even a mention', async () => {
@@ -157,7 +171,7 @@ describe('push decisions', () => {
     expect((await sendAndSettle('carol', cid, 'psst')).pushes).toEqual([]);
     expect((await settings('bob', { dnd_minutes: 0 })).body.settings.dnd_active).toBe(false);
     const { m } = await sendAndSettle('carol', cid, 'psst again');
-    const p = await eventually(() => pushesFor(m.id)[0]);
+    const p = await pushed(m.id);
     expect(p.payload).toMatchObject({ reason: 'dm', title: 'Carol', body: 'psst again' });
   });
 
@@ -174,7 +188,7 @@ describe('push decisions', () => {
     const moved = await settings('bob', { time_zone: 'Etc/GMT+12' });
     expect(moved.body.settings.dnd_active).toBe(false);
     const { m } = await sendAndSettle('alice', cid, '@bob in the day');
-    await eventually(() => pushesFor(m.id)[0]);
+    await pushed(m.id);
     await settings('bob', { time_zone: 'UTC', dnd_schedule: null });
   });
 
@@ -186,7 +200,7 @@ describe('push decisions', () => {
       await notificationsIdle(h);
       // Decided "later": no push yet, a deliver job is due after the grace period.
       expect(pushesFor(m.id)).toEqual([]);
-      const p = await eventually(() => pushesFor(m.id)[0], 20_000);
+      const p = await pushed(m.id, 20_000);
       expect(p.payload.reason).toBe('dm');
 
       // Read on the device meanwhile: the second look finds it read and pushes nothing.
@@ -205,7 +219,7 @@ describe('push decisions', () => {
     const parent = await send(h, app, 'alice', cid, 'a topic');
     await send(h, app, 'bob', cid, 'my take', { parent_id: parent.id });
     const r1 = await sendAndSettle('alice', cid, 'reply one', { parent_id: parent.id });
-    const p = await eventually(() => pushesFor(r1.m.id)[0]);
+    const p = await pushed(r1.m.id);
     expect(p.payload).toMatchObject({ reason: 'thread', collapse_key: `${cid}/${parent.id}`, parent_id: parent.id });
     expect(p.payload.title).toBe('Thread in #threads');
     const r2 = await sendAndSettle('alice', cid, 'reply two', { parent_id: parent.id });
@@ -213,7 +227,7 @@ describe('push decisions', () => {
     expect([...r2.pushes, ...r3.pushes]).toEqual([]);
     // A mention in the channel itself is another conversation: its own push.
     const top = await sendAndSettle('alice', cid, '@bob elsewhere');
-    await eventually(() => pushesFor(top.m.id)[0]);
+    await pushed(top.m.id);
   });
 
   it('a subscription the push service says is gone (410) is dropped', async () => {
@@ -256,7 +270,11 @@ describe('subscriptions and settings input', () => {
       const r = await h.call({ method: 'DELETE', url: `/v1/push/web/subscriptions/${id}`, headers });
       expect(r.status).toBe(404);
     }
-    const ok = await h.call({ method: 'DELETE', url: `/v1/push/web/subscriptions/${id}`, headers: await app.user('dave') });
+    const ok = await h.call({
+      method: 'DELETE',
+      url: `/v1/push/web/subscriptions/${id}`,
+      headers: await app.user('dave'),
+    });
     expect(ok.body).toEqual({ ok: true });
   });
 });

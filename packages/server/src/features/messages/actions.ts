@@ -14,8 +14,8 @@ import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/acce
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
-import { notifyMessage } from '../notifications/trigger.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
+import { notifyMessage } from '../notifications/trigger.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';

@@ -116,9 +116,9 @@ describe('decidePush', () => {
       reason: 'dm',
     });
     // Read meanwhile: nothing.
-    expect(decidePush(prefs(), msg({ isDm: true }), at({ active: true, afterGrace: true, unread: false }), o).kind).toBe(
-      'skip',
-    );
+    expect(
+      decidePush(prefs(), msg({ isDm: true }), at({ active: true, afterGrace: true, unread: false }), o).kind,
+    ).toBe('skip');
   });
 
   it('one push per thread burst: the same collapse key within the window is skipped', () => {

@@ -79,8 +79,7 @@ export function decidePush(p: RecipientPrefs, m: MessageFacts, at: Moment, o: De
   const reason = why ?? 'message';
   if (!at.unread) return { kind: 'skip', why: 'read' };
   if (inDnd(p, at.now)) return { kind: 'skip', why: 'dnd' };
-  if (at.active && !at.afterGrace && o.graceSeconds > 0)
-    return { kind: 'later', reason, afterSeconds: o.graceSeconds };
+  if (at.active && !at.afterGrace && o.graceSeconds > 0) return { kind: 'later', reason, afterSeconds: o.graceSeconds };
   if (at.lastBurstAt && at.now.getTime() - at.lastBurstAt.getTime() < o.burstSeconds * 1000)
     return { kind: 'skip', why: 'burst' };
   return { kind: 'push', reason };

@@ -8,10 +8,11 @@
  * newer than the last digest; what is not yet old enough arms the next one. A user connected
  * right now is asked again later rather than mailed about what they may be reading.
  */
-import type { Mail } from '../../platform/mailer.js';
+
 import { sql } from 'drizzle-orm';
 import { rows, schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
+import type { Mail } from '../../platform/mailer.js';
 import type { Services } from '../../services.js';
 import { publicUrl } from '../accounts/mails.js';
 import { DIGEST, type DigestJob } from './job-names.js';
@@ -89,7 +90,9 @@ function digestMail(svc: Services, to: string, appId: string, userId: string, it
   for (const [cid, list] of byChannel) {
     const first = list[0] as Item;
     const where =
-      first.channel_type === 'dm' ? `Direct message from ${first.author ?? 'someone'}` : `#${first.channel_name ?? cid}`;
+      first.channel_type === 'dm'
+        ? `Direct message from ${first.author ?? 'someone'}`
+        : `#${first.channel_name ?? cid}`;
     lines.push(where);
     for (const it of list) {
       const text = it.text.length > 300 ? `${it.text.slice(0, 299)}…` : it.text;

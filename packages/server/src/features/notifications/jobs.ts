@@ -26,7 +26,6 @@ import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob } from './job-names.js
 import { nativeSenders } from './targets.js';
 
 type MessageRow = typeof schema.messages.$inferSelect;
-type ChannelRow = typeof schema.channels.$inferSelect;
 
 interface Candidate {
   user_id: string;
@@ -259,7 +258,10 @@ async function pushTo(
         await svc.db
           .delete(schema.pushSubscriptions)
           .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.id, s.id)));
-      svc.log.warn({ appId, userId, endpoint: new URL(s.endpoint).origin, detail: r.detail, dropped: r.gone }, 'web push failed');
+      svc.log.warn(
+        { appId, userId, endpoint: new URL(s.endpoint).origin, detail: r.detail, dropped: r.gone },
+        'web push failed',
+      );
     }
   }
 

@@ -64,7 +64,11 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/notifications/settings',
       {
         config: { auth: 'user' },
-        schema: { tags, summary: 'Your notification preferences', response: { 200: NotificationSettingsResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'Your notification preferences',
+          response: { 200: NotificationSettingsResponse, ...errors },
+        },
       },
       async (req) => {
         const me = userOf(req);
@@ -93,7 +97,8 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: { auth: 'user' },
         schema: {
           tags,
-          summary: "Set your notification level for a channel (`default` follows your own level); mute is the membership's `muted`",
+          summary:
+            "Set your notification level for a channel (`default` follows your own level); mute is the membership's `muted`",
           params: CidParams,
           body: ChannelNotificationsBody,
           response: { 200: ChannelNotificationsResponse, ...errors },
@@ -131,7 +136,12 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/push/web/subscriptions/:id',
       {
         config: { auth: 'user' },
-        schema: { tags, summary: 'Remove a Web Push subscription of yours', params: IdParams, response: { 200: OkResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'Remove a Web Push subscription of yours',
+          params: IdParams,
+          response: { 200: OkResponse, ...errors },
+        },
       },
       async (req) => {
         await unsubscribeWebPush(svc, userOf(req), req.params.id);
@@ -155,7 +165,12 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/push/devices/:id',
       {
         config: { auth: 'user' },
-        schema: { tags, summary: 'Remove a device of yours', params: IdParams, response: { 200: OkResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'Remove a device of yours',
+          params: IdParams,
+          response: { 200: OkResponse, ...errors },
+        },
       },
       async (req) => {
         await removeDevice(svc, userOf(req), req.params.id);
@@ -166,7 +181,11 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/push/targets',
       {
         config: { auth: 'user' },
-        schema: { tags, summary: 'Your devices and Web Push subscriptions', response: { 200: PushTargetsResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'Your devices and Web Push subscriptions',
+          response: { 200: PushTargetsResponse, ...errors },
+        },
       },
       async (req) => listTargets(svc, userOf(req)),
     );
@@ -190,7 +209,8 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: { auth: 'admin' },
         schema: {
           tags: ['admin'],
-          summary: 'Configure APNs (token auth: team id, key id, .p8 key, bundle id as topic); see docs/notifications.md',
+          summary:
+            'Configure APNs (token auth: team id, key id, .p8 key, bundle id as topic); see docs/notifications.md',
           params: AppParams,
           body: ApnsConfigBody,
           response: { 200: PushProvidersResponse, ...errors },
@@ -241,7 +261,8 @@ export function notificationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req, reply) => {
-        if (!readUnsubscribeToken(svc, req.query.token)) throw new ApiError('VALIDATION_ERROR', 'Invalid unsubscribe link');
+        if (!readUnsubscribeToken(svc, req.query.token))
+          throw new ApiError('VALIDATION_ERROR', 'Invalid unsubscribe link');
         const action = `/v1/notifications/unsubscribe?token=${encodeURIComponent(req.query.token)}`;
         return reply
           .type('text/html; charset=utf-8')

@@ -47,10 +47,7 @@ export async function presentSettings(svc: Services, appId: string, userId: stri
     .select({ cid: schema.channelNotificationSettings.cid, level: schema.channelNotificationSettings.level })
     .from(schema.channelNotificationSettings)
     .where(
-      and(
-        eq(schema.channelNotificationSettings.appId, appId),
-        eq(schema.channelNotificationSettings.userId, userId),
-      ),
+      and(eq(schema.channelNotificationSettings.appId, appId), eq(schema.channelNotificationSettings.userId, userId)),
     )
     .orderBy(schema.channelNotificationSettings.cid);
   const now = new Date(svc.clock());
@@ -72,7 +69,9 @@ export async function updateSettings(
 ): Promise<NotificationSettings> {
   const appId = me.app.id;
   if (body.time_zone !== undefined && !isTimeZone(body.time_zone))
-    throw invalid(`time_zone: "${body.time_zone}" is not a time zone this server knows (an IANA name like Europe/Paris)`);
+    throw invalid(
+      `time_zone: "${body.time_zone}" is not a time zone this server knows (an IANA name like Europe/Paris)`,
+    );
   if (body.dnd_until !== undefined && body.dnd_minutes !== undefined)
     throw invalid('Give dnd_until or dnd_minutes, not both');
   const set: Partial<SettingsRow> = { updatedAt: new Date() };
@@ -88,7 +87,9 @@ export async function updateSettings(
   if (body.dnd_schedule !== undefined) {
     const s = body.dnd_schedule;
     if (s && s.start === s.end) throw invalid('dnd_schedule: start and end must differ');
-    set.dndSchedule = s ? { start: s.start, end: s.end, ...(s.days ? { days: [...new Set(s.days)].sort() } : {}) } : null;
+    set.dndSchedule = s
+      ? { start: s.start, end: s.end, ...(s.days ? { days: [...new Set(s.days)].sort() } : {}) }
+      : null;
   }
   if (body.email_digest !== undefined) set.emailDigest = body.email_digest;
   await svc.db

@@ -34,9 +34,10 @@ async function providerToken(c: ApnsConfig, now: number): Promise<string> {
 }
 
 export function apnsBase(c: ApnsConfig): string {
-  return (
-    c.endpoint ?? (c.production ? 'https://api.push.apple.com' : 'https://api.sandbox.push.apple.com')
-  ).replace(/\/+$/, '');
+  return (c.endpoint ?? (c.production ? 'https://api.push.apple.com' : 'https://api.sandbox.push.apple.com')).replace(
+    /\/+$/,
+    '',
+  );
 }
 
 /** Reasons (in a 400 or 410 body) that mean the device token will never work again. */
@@ -78,6 +79,11 @@ export const apns = (c: ApnsConfig): NativePush => ({
       // no JSON body
     }
     if (res.status === 410 || DEAD.has(reason)) return { ok: false, gone: true, detail: `${res.status} ${reason}` };
-    return { ok: false, gone: false, retry: res.status === 429 || res.status >= 500, detail: `${res.status} ${reason}` };
+    return {
+      ok: false,
+      gone: false,
+      retry: res.status === 429 || res.status >= 500,
+      detail: `${res.status} ${reason}`,
+    };
   },
 });
