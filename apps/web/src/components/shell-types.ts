@@ -11,7 +11,8 @@ export type DialogName =
   | 'settings'
   | 'status'
   | 'switcher'
-  | 'search';
+  | 'search'
+  | 'notifications';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

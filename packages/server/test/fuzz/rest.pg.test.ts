@@ -95,7 +95,11 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       'link-images': t.messageId,
       // The join page of the fuzzer's workspace (invite-only: NOT_FOUND, and its schema).
       join: w.workspaceId,
+      // A Web Push subscription or device: a well-formed id that names none (NOT_FOUND).
+      push: t.messageId,
     }[under ?? ''],
+    // An app's native push provider (admin).
+    provider: 'apns',
   };
   const v = known[name];
   if (v === undefined) throw new Error(`no fuzz fixture for path parameter "${name}" of ${op.method} ${op.path}`);
