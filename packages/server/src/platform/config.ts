@@ -95,6 +95,8 @@ export interface Config {
    * past it a link gets no card. Bounds how much fetching one account can make the server do.
    */
   previewFetchesPerMinute: number;
+  /** Whether sent messages are handed to the notification jobs (`PARLEY_NOTIFICATIONS=0`: no push, no digest). */
+  notifications: boolean;
   /**
    * Notifications (features/notifications): push to a user active on a device only after this
    * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
@@ -213,6 +215,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewFailureTtlSeconds: 10 * 60,
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
+    notifications: true,
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
     digestAfterMinutes: 60,
@@ -285,6 +288,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
       d.previewFetchesPerMinute,
     ),
+    notifications: env.PARLEY_NOTIFICATIONS !== '0',
     pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
     digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),

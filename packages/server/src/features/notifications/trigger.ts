@@ -50,7 +50,7 @@ const triggers = new WeakMap<Services, Trigger>();
 
 /** Queue the notifications of a message that has just committed. Never throws, never waits. */
 export function notifyMessage(svc: Services, appId: string, messageId: string): void {
-  if (!svc.jobs.has(NOTIFY.name)) return;
+  if (!svc.config.notifications || !svc.jobs.has(NOTIFY.name)) return;
   let t = triggers.get(svc);
   if (!t) {
     t = new Trigger(svc);
