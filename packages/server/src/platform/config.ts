@@ -111,6 +111,12 @@ export interface Config {
    * `previewAllowHosts`, deliberately not read from the environment: only code sets it.
    */
   webPushCa?: string | undefined;
+  /**
+   * `host:port` entries a Web Push endpoint may be at although they are private addresses (a
+   * test's push service on loopback). Empty by default and, like `previewAllowHosts`, only
+   * set by code: anywhere else the server refuses to push to private addresses.
+   */
+  webPushAllowHosts: string[];
   /** Web Push's VAPID subject (`PARLEY_VAPID_SUBJECT`, a mailto: or https: URL); default from the public URL. */
   vapidSubject?: string | undefined;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
@@ -216,6 +222,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
     notifications: true,
+    webPushAllowHosts: [],
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
     digestAfterMinutes: 60,

@@ -43,7 +43,13 @@ async function sendAndSettle(from: string, cid: string, text: string, extra = {}
 beforeAll(async () => {
   const tls = selfSignedCert();
   push = await startPushService(tls);
-  h = await startHarness({ webPushCa: tls.cert, pushGraceSeconds: 2, pushBurstSeconds: 300, jobPollMs: 200 });
+  h = await startHarness({
+    webPushCa: tls.cert,
+    webPushAllowHosts: [new URL(push.origin).host],
+    pushGraceSeconds: 2,
+    pushBurstSeconds: 300,
+    jobPollMs: 200,
+  });
   base = await h.listen();
   app = await h.createApp('push');
   await h.users(app, [
@@ -258,6 +264,26 @@ describe('subscriptions and settings input', () => {
     expect(tz.status).toBe(400);
     expect((await settings('dave', { dnd_schedule: { start: '25:00', end: '08:00' } })).status).toBe(400);
     expect((await settings('dave', {})).status).toBe(400);
+  });
+
+  it('refuses endpoints the server must not post to: plain http, private and loopback addresses', async () => {
+    const s = push.subscribe();
+    for (const endpoint of [
+      'http://push.example.com/x',
+      'https://127.0.0.1:9/push/x',
+      'https://10.0.0.7/push/x',
+      'https://[::1]/push/x',
+      'https://169.254.169.254/latest/meta-data',
+      'https://localhost/push/x',
+    ]) {
+      const r = await h.call({
+        method: 'POST',
+        url: '/v1/push/web/subscriptions',
+        headers: await app.user('dave'),
+        payload: { endpoint, keys: s.keys },
+      });
+      expect(r.status, endpoint).toBe(400);
+    }
   });
 
   it("one user cannot remove another's subscription, nor one of another app", async () => {

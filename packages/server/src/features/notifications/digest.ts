@@ -5,8 +5,9 @@
  * A mention or DM for a user who can get mail (a workspace member, whose account has the
  * address) arms one `notifications.digest` job per user (a singleton: a burst of mentions is
  * one mail) due `digestAfterMinutes` later. When it runs it gathers what is still unread and
- * newer than the last digest; what is not yet old enough arms the next one. A user connected
- * right now is asked again later rather than mailed about what they may be reading.
+ * newer than the last digest, and once the oldest of it has waited long enough, mails all of
+ * it. A user connected right now is asked again later rather than mailed about what they may
+ * be reading.
  */
 
 import { sql } from 'drizzle-orm';
@@ -146,18 +147,20 @@ async function runDigest(svc: Services, { appId, userId }: DigestJob): Promise<v
   if (found.length === 0) return;
   const afterMs = svc.config.digestAfterMinutes * 60_000;
   const now = svc.clock();
-  const due = found.filter((it) => new Date(it.created_at).getTime() <= now - afterMs + 1000);
+  const first = new Date((found[0] as Item).created_at).getTime();
+  if (first > now - afterMs + 1000) {
+    // Not waited long enough yet (a later mention armed this one): ask again when it has.
+    await queueDigest(svc, appId, userId, Math.ceil((first + afterMs - now) / 1000));
+    return;
+  }
   if ((await svc.presence.present(appId, [userId])).length > 0) {
     // Here now: they may well be reading it. Ask again after another wait.
     await queueDigest(svc, appId, userId);
     return;
   }
-  if (due.length === 0) {
-    const first = new Date((found[0] as Item).created_at).getTime();
-    await queueDigest(svc, appId, userId, Math.ceil((first + afterMs - now) / 1000));
-    return;
-  }
-  const items = due.slice(0, MAX_ITEMS);
+  // The oldest has waited long enough: the mail takes everything unread so far, not just what
+  // is as old, so a burst of mentions is one mail rather than one now and one a moment later.
+  const items = found.slice(0, MAX_ITEMS);
   await svc.mailer.sendMail(digestMail(svc, account.email, appId, userId, items));
   const last = new Date((items.at(-1) as Item).created_at);
   await svc.db
@@ -167,12 +170,8 @@ async function runDigest(svc: Services, { appId, userId }: DigestJob): Promise<v
       target: [schema.notificationSettings.appId, schema.notificationSettings.userId],
       set: { lastDigestAt: last },
     });
-  // Younger ones (or more than fit) get the next mail.
-  if (found.length > items.length) {
-    const next = found[items.length] as Item;
-    const wait = new Date(next.created_at).getTime() + afterMs - now;
-    await queueDigest(svc, appId, userId, Math.ceil(Math.max(wait, 60_000) / 1000));
-  }
+  // More than fit in one mail: the rest in the next, after another wait.
+  if (found.length > items.length) await queueDigest(svc, appId, userId);
 }
 
 export async function defineDigestJob(svc: Services): Promise<void> {

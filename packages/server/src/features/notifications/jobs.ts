@@ -22,6 +22,7 @@ import type { Services } from '../../services.js';
 import { unreadTotals } from '../reads/queries.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
+import { pushableEndpoint, pushLookup } from './endpoints.js';
 import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob } from './job-names.js';
 import { nativeSenders } from './targets.js';
 
@@ -247,8 +248,10 @@ async function pushTo(
   if (subs.length > 0) {
     const keys = await vapidKeys(svc);
     const body = JSON.stringify(payload);
+    const opts = { keys, subject: vapidSubject(svc), ca: svc.config.webPushCa, lookup: pushLookup(svc) };
     for (const s of subs) {
-      const r = await sendWebPush({ keys, subject: vapidSubject(svc), ca: svc.config.webPushCa }, s, body, {
+      if (!pushableEndpoint(svc, s.endpoint)) continue;
+      const r = await sendWebPush(opts, s, body, {
         topic: collapseId,
         ttlSeconds: 24 * 3600,
         urgency: reason === 'message' ? 'normal' : 'high',

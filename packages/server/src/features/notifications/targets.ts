@@ -19,6 +19,7 @@ import { type ApnsConfig, apns } from '../../platform/push/apns.js';
 import { type FcmConfig, fcm } from '../../platform/push/fcm.js';
 import type { NativePush } from '../../platform/push/native.js';
 import type { Services } from '../../services.js';
+import { checkPushEndpoint } from './endpoints.js';
 
 const subs = schema.pushSubscriptions;
 const devices = schema.pushDevices;
@@ -44,6 +45,7 @@ function checkKeys(p256dh: string, auth: string): void {
 
 export async function subscribeWebPush(svc: Services, me: Caller & { kind: 'user' }, body: WebPushSubscribeBody) {
   checkKeys(body.keys.p256dh, body.keys.auth);
+  checkPushEndpoint(svc, body.endpoint);
   const appId = me.app.id;
   const [row] = await svc.db
     .insert(subs)

@@ -5,6 +5,7 @@
  * are bound to the public key) survive restarts.
  */
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { eq } from 'drizzle-orm';
 import webpush from 'web-push';
 import { type Db, schema } from '../db/index.js';
@@ -43,17 +44,29 @@ export type WebPushResult = { ok: true } | { ok: false; gone: boolean; status: n
 export interface WebPushOptions {
   keys: VapidKeys;
   subject: string;
-  /** A CA to trust besides the system's (tests). */
+  /** A CA to trust instead of the system's (a test's own push service). */
   ca?: string | undefined;
+  /**
+   * Resolves the endpoint's host name for the connection (net's `lookup` signature): the
+   * caller's check of where the server may connect, applied to the address actually used.
+   */
+  lookup?: LookupFunction | undefined;
 }
 
-const agents = new Map<string, https.Agent>();
-/** An agent trusting `ca` only (a test's own push service). */
-function agentFor(ca: string): https.Agent {
-  let a = agents.get(ca);
+const agents = new WeakMap<object, Map<string, https.Agent>>();
+const NO_LOOKUP = {};
+/** An agent with the given CA (else the system's) and host name lookup, made once per pair. */
+function agentFor(ca: string | undefined, lookup: LookupFunction | undefined): https.Agent {
+  const owner = lookup ?? NO_LOOKUP;
+  let byCa = agents.get(owner);
+  if (!byCa) {
+    byCa = new Map();
+    agents.set(owner, byCa);
+  }
+  let a = byCa.get(ca ?? '');
   if (!a) {
-    a = new https.Agent({ ca, keepAlive: false });
-    agents.set(ca, a);
+    a = new https.Agent({ ...(ca ? { ca } : {}), ...(lookup ? { lookup } : {}), keepAlive: false });
+    byCa.set(ca ?? '', a);
   }
   return a;
 }
@@ -73,7 +86,7 @@ export async function sendWebPush(
       urgency: opts.urgency,
       contentEncoding: 'aes128gcm',
       timeout: 15_000,
-      ...(o.ca ? { agent: agentFor(o.ca) } : {}),
+      agent: agentFor(o.ca, o.lookup),
     });
     return { ok: true };
   } catch (err) {
