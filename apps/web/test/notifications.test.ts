@@ -12,10 +12,13 @@
  * notification naming the channel, the author and the text, tagged by conversation and
  * linking to it. Pausing notifications in the preferences dialog, and muting the channel from
  * its menu, each hold the next mention back (checked against a later mention that does show).
+ * Last, a Web Push payload delivered to the service worker through Chromium's push path
+ * (DevTools' `ServiceWorker.deliverPushMessage`) is shown by the worker with its conversation.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
+import type { PushPayload } from '@parley/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -215,6 +218,54 @@ describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
         .poll(async () => (await notes()).map((x) => x.body), WAIT)
         .toContain('Olive Owner: @bob over in random');
       expect((await notes()).map((x) => x.body)).not.toContain('Olive Owner: @bob in a muted channel');
+
+      // A Web Push reaching the service worker (delivered by Chromium's own push path, as a
+      // push service would): the worker shows it, tagged, with the conversation to open.
+      const sw = await context.newCDPSession(page);
+      const registrationId = new Promise<string>((resolve) =>
+        sw.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+          const r = e.registrations.find((x) => x.scopeURL.startsWith(base) && !x.isDeleted);
+          if (r) resolve(r.registrationId);
+        }),
+      );
+      await sw.send('ServiceWorker.enable');
+      const payload: PushPayload = {
+        type: 'message.new',
+        app_id: ws.id,
+        cid: 'public:random',
+        message_id: m.id,
+        parent_id: null,
+        title: '#random',
+        body: 'Olive Owner: pushed while away',
+        collapse_key: 'public:random',
+        badge: 4,
+        reason: 'mention',
+      };
+      await sw.send('ServiceWorker.deliverPushMessage', {
+        origin: new URL(base).origin,
+        registrationId: await registrationId,
+        data: JSON.stringify(payload),
+      });
+      await expect
+        .poll(
+          () =>
+            page.evaluate(async () => {
+              const reg = await navigator.serviceWorker.ready;
+              return (await reg.getNotifications()).map((n) => ({
+                title: n.title,
+                body: n.body,
+                tag: n.tag,
+                url: n.data?.url,
+              }));
+            }),
+          WAIT,
+        )
+        .toContainEqual({
+          title: '#random',
+          body: 'Olive Owner: pushed while away',
+          tag: 'public:random',
+          url: `/w/${ws.id}/c/public:random`,
+        });
       expect(errors).toEqual([]);
     } finally {
       await context.close();
