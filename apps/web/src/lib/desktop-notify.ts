@@ -73,12 +73,23 @@ function sameKey(sub: PushSubscription, key: string): boolean {
   return have.length === want.length && have.every((b, i) => b === want[i]);
 }
 
-/** On sign-out: stop pushes to this browser for this workspace. */
-export async function unsubscribePush(client: Client, workspaceId: string): Promise<void> {
-  const id = localStorage.getItem(SUB_KEY(workspaceId));
-  if (!id) return;
-  localStorage.removeItem(SUB_KEY(workspaceId));
-  await client.unsubscribeWebPush(id).catch(() => undefined);
+/**
+ * On sign-out: stop pushes to this browser. Each workspace registered its own subscription (ids
+ * kept per workspace); `client` can remove only its own workspace's, the others answer 404 and
+ * stay listed for their own sign-out.
+ */
+export async function forgetPushSubscriptions(client: Client): Promise<void> {
+  const keys = Object.keys(localStorage).filter((k) => k.startsWith('parley.push.'));
+  for (const key of keys) {
+    const id = localStorage.getItem(key);
+    if (!id) continue;
+    try {
+      await client.unsubscribeWebPush(id);
+      localStorage.removeItem(key);
+    } catch {
+      // Another workspace's subscription (or already gone).
+    }
+  }
 }
 
 export interface DesktopNotification {
