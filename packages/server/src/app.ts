@@ -42,6 +42,7 @@ import { reactionRoutes } from './features/reactions/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
+import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
 import { typingSocket } from './features/typing/socket.js';
@@ -377,6 +378,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
+  const searchFlush = startSearchIndexFlush(database, {
+    everyMs: config.searchFlushMs,
+    log: svc.log,
+    registry: metrics.registry,
+  });
 
   app.addHook('preClose', async () => {
     shuttingDown = true;
@@ -384,6 +390,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await notifySettled(svc);
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
+    await searchFlush.stop();
   });
   app.addHook('onClose', async () => {
     svc.presence.close();

@@ -119,6 +119,11 @@ export interface Config {
   webPushAllowHosts: string[];
   /** Web Push's VAPID subject (`PARLEY_VAPID_SUBJECT`, a mailto: or https: URL); default from the public URL. */
   vapidSubject?: string | undefined;
+  /**
+   * How often the search index's pending list is merged into its trees, in ms (0 = only by
+   * autovacuum or when it fills); see features/search/index-flush.ts.
+   */
+  searchFlushMs: number;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -226,6 +231,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
     digestAfterMinutes: 60,
+    searchFlushMs: 1000,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -300,6 +306,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
     digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),
     vapidSubject: env.PARLEY_VAPID_SUBJECT || undefined,
+    searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',
