@@ -3,6 +3,11 @@
 // hashed assets are cache-first (their names change with their content). The API, the
 // WebSocket and anything cross-origin are never touched: chat data comes from the SDK's own
 // offline store.
+//
+// Web Push: the server sends a payload (protocol PushPayload: title, body, cid, collapse_key,
+// badge …) encrypted to this worker's subscription; the worker shows it, tagged with the
+// collapse key so a thread's notifications replace each other, and a click opens (or focuses)
+// the conversation.
 const CACHE = 'parley-shell-v1';
 
 self.addEventListener('install', (event) => {
@@ -57,4 +62,41 @@ self.addEventListener('fetch', (event) => {
       ),
     );
   }
+});
+
+self.addEventListener('push', (event) => {
+  let p = null;
+  try {
+    p = event.data ? event.data.json() : null;
+  } catch {
+    p = null;
+  }
+  if (!p || typeof p.title !== 'string') return;
+  const url =
+    p.app_id && p.cid ? `/w/${encodeURIComponent(p.app_id)}/c/${encodeURIComponent(p.cid).replace(/%3A/g, ':')}` : '/';
+  const shown = self.registration.showNotification(p.title, {
+    body: p.body,
+    tag: p.collapse_key,
+    renotify: true,
+    icon: '/icons/icon-192.png',
+    badge: '/icons/icon-192.png',
+    data: { url, message_id: p.message_id },
+  });
+  const badge =
+    typeof p.badge === 'number' && self.navigator.setAppBadge
+      ? self.navigator.setAppBadge(p.badge).catch(() => {})
+      : null;
+  event.waitUntil(Promise.all([shown, badge]));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url || '/', self.location.origin).href;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
+      const open = wins.find((w) => new URL(w.url).origin === self.location.origin);
+      if (open) return open.focus().then((w) => (w && 'navigate' in w ? w.navigate(url) : undefined));
+      return self.clients.openWindow(url);
+    }),
+  );
 });

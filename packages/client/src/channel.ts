@@ -3,8 +3,10 @@
  * Its state lives in the client's store (`channel.state`, `channel.subscribe`).
  */
 import {
+  type ChannelNotifyLevel,
   type ChannelResponse,
   type Member,
+  type MemberResponse,
   type Message,
   type MessageResponse,
   type MessagesResponse,
@@ -585,6 +587,29 @@ export class Channel {
   async join(): Promise<void> {
     const r = await this.client.http.call<ChannelResponse>('POST', `/v1/channels/${this.cid}/join`);
     this.client.putChannel(r.channel, r.members);
+  }
+
+  /** Mute (or unmute) this channel for yourself: no pushes, and it leaves your unread totals. */
+  async setMuted(muted: boolean): Promise<void> {
+    await this.client.http.call<MemberResponse>(
+      'PATCH',
+      `/v1/channels/${this.cid}/members/${encodeURIComponent(this.client.me)}`,
+      { muted },
+    );
+    this.client.updateChannel(this.cid, (c) => ({
+      ...c,
+      channel: c.channel.membership ? { ...c.channel, membership: { ...c.channel.membership, muted } } : c.channel,
+    }));
+  }
+
+  /** Your notification level for this channel; `default` follows your own (see `Client.notificationSettings`). */
+  async setNotificationLevel(level: ChannelNotifyLevel): Promise<ChannelNotifyLevel> {
+    const r = await this.client.http.call<{ cid: string; level: ChannelNotifyLevel }>(
+      'PUT',
+      `/v1/channels/${this.cid}/notifications`,
+      { level },
+    );
+    return r.level;
   }
 
   async leave(): Promise<void> {

@@ -16,6 +16,8 @@ import type {
   EventType,
   HelloFrame,
   Member,
+  NotificationSettings,
+  PushProvider,
   QueryChannelsBody,
   QueryChannelsResponse,
   ReplyBody,
@@ -25,9 +27,11 @@ import type {
   ServerEvent,
   SetStatusBody,
   UpdateMeBody,
+  UpdateNotificationSettingsBody,
   User,
   UserResponse,
   UsersResponse,
+  WebPushSubscribeBody,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
 import { type Call, type CallMedia, Calls } from './call.js';
@@ -401,6 +405,50 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([r.user]);
     this.state.update((s) => ({ ...s, user: { ...r.user } }));
     return r.user;
+  }
+
+  // ---- notifications -------------------------------------------------------------------
+
+  /** Your notification preferences: level, per-channel overrides, do-not-disturb, email digest. */
+  async notificationSettings(): Promise<NotificationSettings> {
+    return (await this.http.call<{ settings: NotificationSettings }>('GET', '/v1/notifications/settings')).settings;
+  }
+
+  /**
+   * Change your notification preferences (only the fields given). `dnd_minutes` turns
+   * do-not-disturb on for that long (0: off); `dnd_schedule` is a daily window in `time_zone`.
+   */
+  async updateNotificationSettings(fields: UpdateNotificationSettingsBody): Promise<NotificationSettings> {
+    return (await this.http.call<{ settings: NotificationSettings }>('PATCH', '/v1/notifications/settings', fields))
+      .settings;
+  }
+
+  /** The server's VAPID public key (base64url): the `applicationServerKey` for `PushManager.subscribe`. */
+  async webPushKey(): Promise<string> {
+    return (await this.http.call<{ public_key: string }>('GET', '/v1/push/web/key')).public_key;
+  }
+
+  /** Register a browser's push subscription (`PushSubscription.toJSON()`); answers its id. */
+  async subscribeWebPush(subscription: WebPushSubscribeBody): Promise<string> {
+    const body: WebPushSubscribeBody = { endpoint: subscription.endpoint, keys: subscription.keys };
+    return (await this.http.call<{ subscription: { id: string } }>('POST', '/v1/push/web/subscriptions', body))
+      .subscription.id;
+  }
+
+  /** Remove a Web Push subscription registered with `subscribeWebPush`. */
+  async unsubscribeWebPush(id: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/push/web/subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  /** Register a native app's APNs or FCM token for pushes (React Native and other native shells). */
+  async registerDevice(provider: PushProvider, token: string): Promise<string> {
+    return (await this.http.call<{ device: { id: string } }>('POST', '/v1/push/devices', { provider, token })).device
+      .id;
+  }
+
+  /** Remove a device registered with `registerDevice`. */
+  async removeDevice(id: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/push/devices/${encodeURIComponent(id)}`);
   }
 
   /**

@@ -223,6 +223,8 @@ export const CreateInviteBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Also mail the invite link to this address (from the inviter, with the workspace's name). */
+    email: Type.Optional(Email),
   },
   { additionalProperties: false },
 );

@@ -176,6 +176,7 @@ export {
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
 export * from './moderation.js';
+export * from './notifications.js';
 export {
   OIDC_COOKIE,
   OIDC_LOGIN_TTL_SECONDS,

@@ -44,6 +44,9 @@ import { SendBatcher } from './features/messages/send-batch.js';
 import { messageSocket } from './features/messages/socket.js';
 import { defineModerationJobs } from './features/moderation/jobs.js';
 import { moderationRoutes } from './features/moderation/routes.js';
+import { defineNotificationJobs } from './features/notifications/jobs.js';
+import { notificationRoutes } from './features/notifications/routes.js';
+import { notifySettled } from './features/notifications/trigger.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
@@ -70,6 +73,7 @@ import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
 import { createMailer } from './platform/mailer.js';
 import { createMetrics, observeDatabase } from './platform/metrics.js';
+import { closeH2Sessions } from './platform/push/h2.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { registerRequestContext } from './platform/request-context.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
@@ -379,6 +383,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(callRoutes(svc));
   await defineCallJobs(svc);
   await defineInvitationJobs(svc);
+  await app.register(notificationRoutes(svc));
+  await defineNotificationJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -422,6 +428,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   app.addHook('preClose', async () => {
     shuttingDown = true;
     await gateway.shutdown();
+    await notifySettled(svc);
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
     await searchFlush.stop();
@@ -431,6 +438,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     svc.presence.close();
     svc.typing.close();
     await svc.mailer.close();
+    closeH2Sessions();
     await svc.limiter.close();
     await broker.close();
     if (ownsDb) await database.close();

@@ -112,6 +112,31 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
       .then(onLeft)
       .catch((e: unknown) => setError(`Could not leave: ${e instanceof Error ? e.message : String(e)}`));
   };
+  const muted = !!info.state?.channel.membership?.muted;
+  const act = (what: string, p: Promise<unknown>) => {
+    setError(null);
+    p.catch((e: unknown) => setError(`Could not ${what}: ${e instanceof Error ? e.message : String(e)}`));
+  };
+  const notifyItems = [
+    {
+      label: muted ? 'Unmute' : 'Mute',
+      hint: muted ? undefined : 'No notifications, left out of unread counts',
+      onSelect: () => act('mute', channel.setMuted(!muted)),
+    },
+    {
+      label: 'Notify: every message',
+      onSelect: () => act('change notifications', channel.setNotificationLevel('all')),
+    },
+    {
+      label: 'Notify: mentions only',
+      onSelect: () => act('change notifications', channel.setNotificationLevel('mentions')),
+    },
+    { label: 'Notify: nothing', onSelect: () => act('change notifications', channel.setNotificationLevel('none')) },
+    {
+      label: 'Notify: my default',
+      onSelect: () => act('change notifications', channel.setNotificationLevel('default')),
+    },
+  ];
   return (
     <header className="app-channel-header">
       <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
@@ -162,12 +187,22 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             items={[
               { label: 'View members', onSelect: () => onPanel({ kind: 'members' }) },
               ...(canModerate ? [{ label: 'Moderation settings', onSelect: () => setModerating(true) }] : []),
+              'separator',
+              ...notifyItems,
+              'separator',
               {
                 label: info.kind === 'private' ? `Leave ${info.name}` : `Leave #${info.name}`,
                 onSelect: leave,
                 danger: true,
               },
             ]}
+          />
+        ) : info.isMember ? (
+          <Menu
+            label="Conversation options"
+            triggerClassName="app-icon-button"
+            trigger={<span aria-hidden="true">⋯</span>}
+            items={notifyItems}
           />
         ) : null}
       </div>

@@ -92,6 +92,7 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
             onSelect: togglePresence,
           },
           'separator',
+          { label: 'Notifications', onSelect: () => onDialog('notifications') },
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Sign out', onSelect: () => void leave(client, signOut), danger: true },
         ]}

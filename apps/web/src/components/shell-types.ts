@@ -14,7 +14,8 @@ export type DialogName =
   | 'search'
   | 'moderation'
   | 'admin'
-  | 'calls';
+  | 'calls'
+  | 'notifications';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

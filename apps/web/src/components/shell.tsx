@@ -21,10 +21,12 @@ import { InviteDialog } from '../dialogs/invite-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
+import { NotificationsDialog } from '../dialogs/notifications-dialog.js';
 import { QuickSwitcher } from '../dialogs/quick-switcher.js';
 import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
 import { StatusDialog } from '../dialogs/status-dialog.js';
+import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
 import { navigate, useLocation, workspacePath } from '../lib/router.js';
@@ -34,6 +36,7 @@ import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
+import { NotifyBanner } from './notify-banner.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
 
@@ -75,6 +78,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
   const title = useChannelTitle(useChannelState(handle));
   useDocumentTitle(workspace.name, handle ? title : null);
   usePresenceRefresh();
+  useDesktopNotifications(workspace.id);
   // `?m=<message id>`: a message to show and highlight (a search hit).
   const location = useLocation();
   const focus = new URL(location, 'http://x').searchParams.get('m');
@@ -118,6 +122,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
     <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`}>
       <ConnectionBanner />
       <GuestBanner workspace={workspace} />
+      <NotifyBanner workspaceId={workspace.id} />
       <Sidebar workspace={workspace} activeCid={cid} onSelect={open} onDialog={setDialog} />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <IncomingCallToast />
@@ -145,6 +150,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
+      {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
       {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
       {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}

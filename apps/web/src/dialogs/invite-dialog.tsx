@@ -1,6 +1,6 @@
-/** Invite people: make an invite link and copy it (owners and admins). */
+/** Invite people: make an invite link and copy it, or have it mailed to someone (owners and admins). */
 import type { CreatedInvite, Workspace } from '@parley/protocol';
-import { useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { LinkIcon } from '../components/icons.js';
 import { Modal } from '../components/modal.js';
 import { accounts } from '../lib/api.js';
@@ -88,9 +88,55 @@ export function InviteDialog({ workspace, onClose }: { workspace: Workspace; onC
               {error}
             </p>
           ) : null}
+          <EmailInvite workspace={workspace} />
           <GuestInvite workspace={workspace} />
         </>
       )}
     </Modal>
+  );
+}
+
+/** Mail an invite link (one of its own, for one person) to an address. */
+function EmailInvite({ workspace }: { workspace: Workspace }) {
+  const [to, setTo] = useState('');
+  const [sent, setSent] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await accounts.createInvite(workspace.id, { email: to.trim(), max_uses: 1 });
+      setSent(to.trim());
+      setTo('');
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <form className="app-form" onSubmit={send} data-testid="email-invite">
+      <label className="app-field">
+        <span className="app-field__label">Or send an invite by email</span>
+        <span className="app-row">
+          <input
+            className="app-input"
+            type="email"
+            required
+            placeholder="name@example.com"
+            aria-label="Email address to invite"
+            value={to}
+            onChange={(e) => setTo(e.target.value)}
+          />
+          <button type="submit" className="app-button" disabled={!to.trim()}>
+            Send invite
+          </button>
+        </span>
+      </label>
+      {sent ? <p className="app-field__hint">Invite sent to {sent}.</p> : null}
+      {error ? (
+        <p className="app-form__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
   );
 }

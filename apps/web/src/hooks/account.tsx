@@ -6,6 +6,7 @@ import type { ChatClient } from '@parley/client';
 import type { Account } from '@parley/protocol';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { accounts } from '../lib/api.js';
+import { forgetPushSubscriptions } from '../lib/desktop-notify.js';
 import { navigate } from '../lib/router.js';
 
 type AccountState =
@@ -72,6 +73,8 @@ export function AccountProvider({ children }: { children: ReactNode }) {
  * take that for an expired token and ask for a new one, which fails (a 401 in the console).
  */
 export async function leave(client: ChatClient, signOut: () => Promise<void>): Promise<void> {
+  // This browser stops getting the workspace's pushes (while the token still works).
+  await forgetPushSubscriptions(client).catch(() => {});
   await client.disconnectUser().catch(() => {});
   await signOut();
   navigate('/signin');

@@ -151,7 +151,13 @@ export const accounts = {
   /** With `guest`, a guest invite: its channels and when the guest's posting ends. */
   createInvite: (
     id: string,
-    body: { expires_in_hours?: number; max_uses?: number; guest?: { channels: string[]; expires_at: string } } = {},
+    body: {
+      expires_in_hours?: number;
+      max_uses?: number;
+      guest?: { channels: string[]; expires_at: string };
+      /** Also mail the link to this address. */
+      email?: string;
+    } = {},
   ) => call<CreatedInvite>('POST', `/v1/workspaces/${enc(id)}/invites`, body),
   previewInvite: (token: string) =>
     call<{ invite: InvitePreview }>('GET', `/v1/invites/${enc(token)}`).then((r) => r.invite),

@@ -97,6 +97,30 @@ export interface Config {
    * past it a link gets no card. Bounds how much fetching one account can make the server do.
    */
   previewFetchesPerMinute: number;
+  /** Whether sent messages are handed to the notification jobs (`PARLEY_NOTIFICATIONS=0`: no push, no digest). */
+  notifications: boolean;
+  /**
+   * Notifications (features/notifications): push to a user active on a device only after this
+   * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
+   */
+  pushGraceSeconds: number;
+  /** One push per thread burst: the same collapse key again within this many seconds is not pushed. */
+  pushBurstSeconds: number;
+  /** Mentions and DMs unread for this many minutes go out in an email digest (`PARLEY_DIGEST_AFTER_MINUTES`). */
+  digestAfterMinutes: number;
+  /**
+   * A PEM CA that Web Push deliveries also trust (a test's local push service). Like
+   * `previewAllowHosts`, deliberately not read from the environment: only code sets it.
+   */
+  webPushCa?: string | undefined;
+  /**
+   * `host:port` entries a Web Push endpoint may be at although they are private addresses (a
+   * test's push service on loopback). Empty by default and, like `previewAllowHosts`, only
+   * set by code: anywhere else the server refuses to push to private addresses.
+   */
+  webPushAllowHosts: string[];
+  /** Web Push's VAPID subject (`PARLEY_VAPID_SUBJECT`, a mailto: or https: URL); default from the public URL. */
+  vapidSubject?: string | undefined;
   /**
    * How often the search index's pending list is merged into its trees, in ms (0 = only by
    * autovacuum or when it fills); see features/search/index-flush.ts.
@@ -284,6 +308,11 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewFailureTtlSeconds: 10 * 60,
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
+    notifications: true,
+    webPushAllowHosts: [],
+    pushGraceSeconds: 30,
+    pushBurstSeconds: 120,
+    digestAfterMinutes: 60,
     searchFlushMs: 1000,
     auditRetentionDays: 365,
     usageSampleSeconds: 60,
@@ -368,6 +397,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
       d.previewFetchesPerMinute,
     ),
+    notifications: env.PARLEY_NOTIFICATIONS !== '0',
+    pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
+    pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
+    digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),
+    vapidSubject: env.PARLEY_VAPID_SUBJECT || undefined,
     searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),
     auditRetentionDays: pick(int(env.PARLEY_AUDIT_RETENTION_DAYS, 'PARLEY_AUDIT_RETENTION_DAYS'), d.auditRetentionDays),
     usageSampleSeconds: Math.max(

@@ -20,6 +20,8 @@ export interface Mail {
   subject: string;
   /** Plain text; every mail has it (some readers show nothing else). */
   text: string;
+  /** Extra headers (e.g. `List-Unsubscribe`). */
+  headers?: Record<string, string>;
 }
 
 export interface MailerOptions {
@@ -70,7 +72,13 @@ export function createMailer(opts: MailerOptions): Mailer {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        transport.sendMail({ from: opts.from, to: mail.to, subject: mail.subject, text: mail.text }),
+        transport.sendMail({
+          from: opts.from,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          ...(mail.headers ? { headers: mail.headers } : {}),
+        }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`SMTP delivery took over ${timeoutMs} ms`)), timeoutMs);
         }),

@@ -10,6 +10,8 @@ export interface ReceivedMail {
   from: string;
   subject: string;
   text: string;
+  /** Header lines as received, by lower-case name (`list-unsubscribe` …). */
+  headers: Record<string, string>;
 }
 
 export interface TestSmtp {
@@ -43,6 +45,9 @@ export async function startSmtp(opts: { hold?: Promise<void> } = {}): Promise<Te
             from: addresses(m.from)[0] ?? '',
             subject: m.subject ?? '',
             text: m.text ?? '',
+            headers: Object.fromEntries(
+              m.headerLines.map((l) => [l.key, l.line.slice(l.line.indexOf(':') + 1).trim()]),
+            ),
           });
           for (const w of waiters) w();
           callback();

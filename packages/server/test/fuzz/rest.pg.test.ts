@@ -102,7 +102,11 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       join: w.workspaceId,
       // A well-formed id that names no flag: the review's NOT_FOUND, and its schema.
       moderation: t.messageId,
+      // A Web Push subscription or device: a well-formed id that names none (NOT_FOUND).
+      push: t.messageId,
     }[under ?? ''],
+    // An app's native push provider (admin).
+    provider: 'apns',
   };
   const v = known[name];
   if (v === undefined) throw new Error(`no fuzz fixture for path parameter "${name}" of ${op.method} ${op.path}`);

@@ -33,7 +33,7 @@ import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { endSessions } from './chat-sessions.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
-import { passwordChangedMail, verifyMail } from './mails.js';
+import { inviteMail, passwordChangedMail, verifyMail } from './mails.js';
 import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
 import { type AccountRow, type MemberRow, type MembershipRow, presentCreatedInvite } from './present.js';
@@ -339,7 +339,18 @@ export async function createInvite(
       .returning();
   });
   if (!row) throw new Error('insert returned no invite');
-  return presentCreatedInvite(row, token);
+  const created = presentCreatedInvite(row, token);
+  const to = body.email;
+  if (to)
+    svc.mailer.later('invite', async () => {
+      const [who] = await svc.db
+        .select({ inviter: schema.accounts.name, workspace: apps.name })
+        .from(schema.accounts)
+        .innerJoin(apps, eq(apps.id, appId))
+        .where(eq(schema.accounts.id, accountId));
+      return inviteMail(svc.config, to, who?.inviter ?? 'Someone', who?.workspace ?? 'a workspace', created);
+    });
+  return created;
 }
 
 /** Revoke an invite (owners and admins). Revoking twice is fine; an unknown id is NOT_FOUND. */

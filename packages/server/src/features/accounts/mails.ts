@@ -104,3 +104,25 @@ export function passwordChangedMail(to: string): Mail {
     text: 'The password of your Parley account was just changed. If this was not you, reset it at once.',
   };
 }
+
+/** An invite to a workspace, sent on the inviter's behalf (features/accounts createInvite with `email`). */
+export function inviteMail(
+  config: Config,
+  to: string,
+  inviter: string,
+  workspace: string,
+  invite: { url_path: string; expires_at: string },
+): Mail {
+  return {
+    to,
+    subject: `${inviter} invited you to ${workspace} on Parley`,
+    text: [
+      `${inviter} invited you to join the workspace "${workspace}" on Parley.`,
+      '',
+      `Join here (the link works until ${invite.expires_at.slice(0, 16).replace('T', ' ')} UTC):`,
+      `${publicUrl(config)}${invite.url_path}`,
+      '',
+      'If you do not know them, ignore this mail.',
+    ].join('\n'),
+  };
+}

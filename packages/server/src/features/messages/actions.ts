@@ -17,6 +17,7 @@ import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
+import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessMessage, messageRow } from './access.js';
@@ -153,6 +154,8 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
   if (verdict) await fileAutomodFlag(svc, appId, sent.message, verdict);
   if (links) svc.jobs.wake(UNFURL.name);
+  // After commit, never in the way of the answer: pushes and the digest (features/notifications).
+  notifyMessage(svc, appId, sent.message.id);
   svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;

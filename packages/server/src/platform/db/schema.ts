@@ -795,3 +795,119 @@ export const callParticipants = pgTable(
     index('call_participants_joined').on(t.appId, t.userId).where(sql`state = 'joined'`),
   ],
 );
+
+// ---- notifications (features/notifications) ------------------------------------------------
+
+/** A daily do-not-disturb window, in the user's time zone ("22:00" to "08:00" may cross midnight). */
+export interface DndSchedule {
+  start: string;
+  end: string;
+  /** Days (0 = Sunday) the window starts on; all days when absent. */
+  days?: number[];
+}
+
+/**
+ * A user's notification preferences (one row, made on first change; defaults otherwise):
+ * the level for channels without an override, do-not-disturb, the time zone the schedule is
+ * read in, and the email digest (with when it last went out).
+ */
+export const notificationSettings = pgTable(
+  'notification_settings',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    /** `all` | `mentions` (mentions, DMs, threads you are in) | `none`. */
+    level: text('level').notNull().default('mentions'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    /** Do not disturb until this time (a far future time is "until turned off"); null: off. */
+    dndUntil: ts('dnd_until'),
+    dndSchedule: jsonb('dnd_schedule').$type<DndSchedule | null>(),
+    emailDigest: boolean('email_digest').notNull().default(true),
+    lastDigestAt: ts('last_digest_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId] })],
+);
+
+/** A user's per-channel override of their level (`all` | `mentions` | `none`); no row: their default. */
+export const channelNotificationSettings = pgTable(
+  'channel_notification_settings',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull(),
+    level: text('level').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.cid] })],
+);
+
+/** Web Push subscriptions (a browser's push service endpoint and its keys). */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    endpoint: text('endpoint').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('push_subscriptions_endpoint_uq').on(t.appId, t.endpoint),
+    index('push_subscriptions_user_idx').on(t.appId, t.userId),
+  ],
+);
+
+/** Native devices: an APNs or FCM registration token of a user's app install. */
+export const pushDevices = pgTable(
+  'push_devices',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    /** `apns` | `fcm`. */
+    provider: text('provider').notNull(),
+    token: text('token').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('push_devices_token_uq').on(t.appId, t.provider, t.token),
+    index('push_devices_user_idx').on(t.appId, t.userId),
+  ],
+);
+
+/** An app's native push credentials per provider, sealed under the master key. */
+export const pushProviders = pgTable(
+  'push_providers',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    configSealed: text('config_sealed').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.provider] })],
+);
+
+/** Keys made once per install and kept (the VAPID key pair of Web Push), sealed. */
+export const installKeys = pgTable('install_keys', {
+  name: text('name').primaryKey(),
+  valueSealed: text('value_sealed').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** The last push per (user, collapse key): one notification per thread burst. */
+export const pushBursts = pgTable(
+  'push_bursts',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    collapseKey: text('collapse_key').notNull(),
+    sentAt: ts('sent_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.collapseKey] })],
+);

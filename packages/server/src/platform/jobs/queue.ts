@@ -56,6 +56,12 @@ export interface JobKind<T extends object = object> extends JobRef<T> {
   retryDelaySeconds?: number;
   /** A run that lasts longer is taken for dead (a crashed node) and retried (default 300). */
   expireInSeconds?: number;
+  /**
+   * pg-boss's queue policy (default `standard`). `short`: at most one job per `singletonKey`
+   * waiting to run (an enqueue while one waits is a no-op; one may be enqueued while another
+   * runs) — which is what makes `singletonKey` dedupe at all.
+   */
+  policy?: 'standard' | 'short';
   /** Jobs of this kind one node runs at a time (default 2). */
   concurrency?: number;
   /** Do the work. Throw to fail the attempt. Must be idempotent. */
@@ -259,6 +265,7 @@ export class JobQueue {
       retryDelay: kind.retryDelaySeconds ?? 2,
       retryBackoff: true,
       expireInSeconds: kind.expireInSeconds ?? 300,
+      ...(kind.policy ? { policy: kind.policy } : {}),
     };
     await this.boss.createQueue(kind.name, options);
     // An existing queue keeps what it was created with unless updated: a new policy applies to new jobs.

@@ -1,0 +1,322 @@
+/**
+ * The push path. `notifications.message` (enqueued by trigger.ts after a send commits) reads,
+ * in one query per message, every other member of the channel with their preferences, their
+ * override, whether the message mentions them, whether they have anywhere to be pushed, and
+ * their last push of the same thread burst; asks presence who is connected anywhere now; and
+ * lets `decidePush` (decide.ts) say push, later or skip for each. "Later" is a
+ * `notifications.deliver` job after the grace period, which looks again and pushes only if
+ * the message is still unread. Mentions and DMs also arm the user's email digest (digest.ts).
+ *
+ * A push carries the server's unread count as the badge and a collapse key per thread (per
+ * channel outside threads), so a device shows one notification per conversation; a push
+ * service or provider that says a subscription or device token is gone has it dropped.
+ */
+import { createHash } from 'node:crypto';
+import type { PushPayload } from '@parley/protocol';
+import { and, eq, sql } from 'drizzle-orm';
+import { rows, schema } from '../../platform/db/index.js';
+import type { JobKind } from '../../platform/jobs/queue.js';
+import type { NativePush } from '../../platform/push/native.js';
+import { loadVapidKeys, sendWebPush, type VapidKeys } from '../../platform/push/web-push.js';
+import type { Services } from '../../services.js';
+import { unreadTotals } from '../reads/queries.js';
+import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
+import { defineDigestJob, queueDigest } from './digest.js';
+import { pushableEndpoint, pushLookup } from './endpoints.js';
+import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob } from './job-names.js';
+import { nativeSenders } from './targets.js';
+
+type MessageRow = typeof schema.messages.$inferSelect;
+
+interface Candidate {
+  user_id: string;
+  muted: boolean;
+  last_read_seq: number | string;
+  level: string | null;
+  time_zone: string | null;
+  dnd_until: Date | string | null;
+  dnd_schedule: { start: string; end: string; days?: number[] } | null;
+  email_digest: boolean | null;
+  channel_level: string | null;
+  flagged: boolean;
+  has_push: boolean;
+  has_email: boolean;
+  burst_at: Date | string | null;
+}
+
+const asDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+/** A short stable id for a collapse key: Web Push topics allow 32 base64url characters, APNs 64 bytes. */
+export function collapseIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 32);
+}
+
+const vapid = new WeakMap<Services, Promise<VapidKeys>>();
+
+/** The install's VAPID keys (made on first use, then kept in the database). */
+export function vapidKeys(svc: Services): Promise<VapidKeys> {
+  let p = vapid.get(svc);
+  if (!p) {
+    p = loadVapidKeys(svc.db, svc.sealer);
+    p.catch(() => vapid.delete(svc));
+    vapid.set(svc, p);
+  }
+  return p;
+}
+
+function vapidSubject(svc: Services): string {
+  if (svc.config.vapidSubject) return svc.config.vapidSubject;
+  if (svc.config.publicUrl?.startsWith('https://')) return svc.config.publicUrl;
+  const from = /<([^>]+)>/.exec(svc.config.mailFrom)?.[1] ?? 'parley@localhost';
+  return `mailto:${from}`;
+}
+
+async function loadMessage(svc: Services, appId: string, messageId: string) {
+  const [msg] = await svc.db
+    .select()
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)));
+  if (!msg || msg.deletedAt || msg.type !== 'regular') return null;
+  const [channel] = await svc.db
+    .select()
+    .from(schema.channels)
+    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, msg.cid)));
+  if (!channel) return null;
+  let threadUsers: string[] = [];
+  if (msg.parentId) {
+    const [parent] = await svc.db
+      .select({ userId: schema.messages.userId, participants: schema.messages.threadParticipants })
+      .from(schema.messages)
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, msg.parentId)));
+    if (parent) threadUsers = [parent.userId, ...parent.participants];
+  }
+  const author = await svc.db
+    .select({ name: schema.users.name })
+    .from(schema.users)
+    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, msg.userId)));
+  return { msg, channel, threadUsers: new Set(threadUsers), authorName: author[0]?.name ?? msg.userId };
+}
+
+/** Every other member of the message's channel (or just `only`) with what the decision needs. */
+function candidates(svc: Services, msg: MessageRow, collapseKey: string, only?: string): Promise<Candidate[]> {
+  return rows<Candidate>(
+    svc.db,
+    sql`select m.user_id, m.muted, m.last_read_seq,
+      s.level, s.time_zone, s.dnd_until, s.dnd_schedule, s.email_digest,
+      o.level as channel_level,
+      (${msg.mentionedChannel} or exists (select 1 from ${schema.userMessageFlags} f
+        where f.app_id = m.app_id and f.user_id = m.user_id and f.message_id = ${msg.id} and f.mentioned)) as flagged,
+      (exists (select 1 from ${schema.pushSubscriptions} p where p.app_id = m.app_id and p.user_id = m.user_id)
+        or exists (select 1 from ${schema.pushDevices} d where d.app_id = m.app_id and d.user_id = m.user_id)) as has_push,
+      exists (select 1 from ${schema.workspaceMembers} w
+        where w.app_id = m.app_id and w.user_id = m.user_id and w.deactivated_at is null) as has_email,
+      b.sent_at as burst_at
+    from ${schema.members} m
+    left join ${schema.notificationSettings} s on s.app_id = m.app_id and s.user_id = m.user_id
+    left join ${schema.channelNotificationSettings} o on o.app_id = m.app_id and o.user_id = m.user_id and o.cid = m.cid
+    left join ${schema.pushBursts} b on b.app_id = m.app_id and b.user_id = m.user_id and b.collapse_key = ${collapseKey}
+    where m.app_id = ${msg.appId} and m.cid = ${msg.cid} and m.user_id <> ${msg.userId}
+      ${only === undefined ? sql`` : sql`and m.user_id = ${only}`}`,
+  );
+}
+
+function options(svc: Services): DecideOptions {
+  return { graceSeconds: svc.config.pushGraceSeconds, burstSeconds: svc.config.pushBurstSeconds };
+}
+
+/** Decide and act for each candidate of one message; `afterGrace` on the deliver job's second look. */
+async function notifyOne(svc: Services, appId: string, messageId: string, only?: string): Promise<void> {
+  const loaded = await loadMessage(svc, appId, messageId);
+  if (!loaded) return;
+  const { msg, channel, threadUsers } = loaded;
+  const collapseKey = collapseKeyOf(msg.cid, msg.parentId);
+  const all = await candidates(svc, msg, collapseKey, only);
+  // Only those with somewhere to be reached matter.
+  const reachable = all.filter((c) => c.has_push || c.has_email);
+  if (reachable.length === 0) return;
+  const present = new Set(
+    await svc.presence.present(
+      appId,
+      reachable.filter((c) => c.has_push).map((c) => c.user_id),
+    ),
+  );
+  const now = new Date(svc.clock());
+  let senders: Map<string, NativePush> | undefined;
+  for (const c of reachable) {
+    const facts = {
+      isAuthor: false,
+      isDm: channel.type === 'dm',
+      mentioned: c.flagged,
+      inThread: !!msg.parentId && threadUsers.has(c.user_id),
+    };
+    const prefs = {
+      level: (c.level ?? 'mentions') as 'all' | 'mentions' | 'none',
+      channelLevel: c.channel_level as 'all' | 'mentions' | 'none' | null,
+      muted: c.muted,
+      timeZone: c.time_zone ?? 'UTC',
+      dndUntil: asDate(c.dnd_until),
+      dndSchedule: c.dnd_schedule,
+    };
+    const unread = msg.seq > Number(c.last_read_seq);
+    // The digest: mentions and DMs left unread, whatever the push said (DND and being active
+    // somewhere hold pushes back, not the mail that comes long after).
+    const why = reasonOf(facts);
+    if (
+      only === undefined &&
+      c.has_email &&
+      c.email_digest !== false &&
+      unread &&
+      !prefs.muted &&
+      (why === 'dm' || why === 'mention') &&
+      (prefs.channelLevel ?? prefs.level) !== 'none'
+    )
+      await queueDigest(svc, appId, c.user_id);
+    if (!c.has_push) continue;
+    const d = decidePush(
+      prefs,
+      facts,
+      { now, active: present.has(c.user_id), unread, afterGrace: only !== undefined, lastBurstAt: asDate(c.burst_at) },
+      options(svc),
+    );
+    svc.log.debug({ appId, userId: c.user_id, messageId, decision: d }, 'push decision');
+    if (d.kind === 'later') {
+      await svc.jobs.enqueue(
+        svc.db,
+        DELIVER,
+        { appId, userId: c.user_id, messageId },
+        { startAfterSeconds: d.afterSeconds, singletonKey: `${appId}:${c.user_id}:${messageId}` },
+      );
+    } else if (d.kind === 'push') {
+      senders ??= await nativeSenders(svc, appId);
+      await pushTo(svc, senders, c.user_id, loaded, d.reason, collapseKey);
+    }
+  }
+}
+
+/** What a push says: the channel (or, in a DM, the sender) and the message's text. */
+function payloadOf(
+  loaded: NonNullable<Awaited<ReturnType<typeof loadMessage>>>,
+  reason: PushReason,
+  collapseKey: string,
+  badge: number,
+): PushPayload {
+  const { msg, channel, authorName } = loaded;
+  const where = channel.type === 'dm' ? authorName : `#${channel.name ?? channel.id}`;
+  const title = msg.parentId ? `Thread in ${where}` : where;
+  const text = msg.text.trim() || (msg.attachments.length ? 'sent a file' : '');
+  const body = channel.type === 'dm' && !msg.parentId ? text : `${authorName}: ${text}`;
+  return {
+    type: 'message.new',
+    app_id: msg.appId,
+    cid: msg.cid,
+    message_id: msg.id,
+    parent_id: msg.parentId,
+    title: title.slice(0, 120),
+    body: body.length > 240 ? `${body.slice(0, 239)}…` : body,
+    collapse_key: collapseKey,
+    badge,
+    reason,
+  };
+}
+
+async function pushTo(
+  svc: Services,
+  senders: Map<string, NativePush>,
+  userId: string,
+  loaded: NonNullable<Awaited<ReturnType<typeof loadMessage>>>,
+  reason: PushReason,
+  collapseKey: string,
+): Promise<void> {
+  const appId = loaded.msg.appId;
+  const badge = (await unreadTotals(svc, appId, userId)).total;
+  const payload = payloadOf(loaded, reason, collapseKey, badge);
+  const collapseId = collapseIdOf(collapseKey);
+  // The burst is recorded first: a retry of this job after a partial delivery does not push twice.
+  const at = new Date(svc.clock());
+  await svc.db
+    .insert(schema.pushBursts)
+    .values({ appId, userId, collapseKey, sentAt: at })
+    .onConflictDoUpdate({
+      target: [schema.pushBursts.appId, schema.pushBursts.userId, schema.pushBursts.collapseKey],
+      set: { sentAt: at },
+    });
+
+  const subs = await svc.db
+    .select()
+    .from(schema.pushSubscriptions)
+    .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.userId, userId)));
+  if (subs.length > 0) {
+    const keys = await vapidKeys(svc);
+    const body = JSON.stringify(payload);
+    const opts = { keys, subject: vapidSubject(svc), ca: svc.config.webPushCa, lookup: pushLookup(svc) };
+    for (const s of subs) {
+      if (!pushableEndpoint(svc, s.endpoint)) continue;
+      const r = await sendWebPush(opts, s, body, {
+        topic: collapseId,
+        ttlSeconds: 24 * 3600,
+        urgency: reason === 'message' ? 'normal' : 'high',
+      }).catch((err: unknown) => ({ ok: false as const, gone: false, status: 0, detail: String(err) }));
+      if (r.ok) continue;
+      if (r.gone)
+        await svc.db
+          .delete(schema.pushSubscriptions)
+          .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.id, s.id)));
+      svc.log.warn(
+        { appId, userId, endpoint: new URL(s.endpoint).origin, detail: r.detail, dropped: r.gone },
+        'web push failed',
+      );
+    }
+  }
+
+  const devices = await svc.db
+    .select()
+    .from(schema.pushDevices)
+    .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.userId, userId)));
+  const data: Record<string, string> = {
+    type: payload.type,
+    cid: payload.cid,
+    message_id: payload.message_id,
+    parent_id: payload.parent_id ?? '',
+    reason,
+    collapse_key: collapseKey,
+  };
+  for (const d of devices) {
+    const sender = senders.get(d.provider);
+    if (!sender) continue;
+    const r = await sender
+      .send(d.token, { title: payload.title, body: payload.body, badge, collapseKey, collapseId, data })
+      .catch((err: unknown) => ({ ok: false as const, gone: false, detail: String(err) }));
+    if (r.ok) continue;
+    if (r.gone)
+      await svc.db
+        .delete(schema.pushDevices)
+        .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.id, d.id)));
+    svc.log.warn({ appId, userId, provider: d.provider, detail: r.detail, dropped: r.gone }, 'native push failed');
+  }
+}
+
+/** Define the notification jobs on the server's queue. */
+export async function defineNotificationJobs(svc: Services): Promise<void> {
+  const notify: JobKind<NotifyJob> = {
+    name: NOTIFY.name,
+    retryLimit: 3,
+    retryDelaySeconds: 5,
+    expireInSeconds: 300,
+    concurrency: 2,
+    run: async ({ items }) => {
+      for (const { appId, messageId } of items) await notifyOne(svc, appId, messageId);
+    },
+  };
+  const deliver: JobKind<DeliverJob> = {
+    name: DELIVER.name,
+    policy: 'short',
+    retryLimit: 3,
+    retryDelaySeconds: 5,
+    expireInSeconds: 120,
+    concurrency: 2,
+    run: ({ appId, userId, messageId }) => notifyOne(svc, appId, messageId, userId),
+  };
+  await svc.jobs.define(notify);
+  await svc.jobs.define(deliver);
+  await defineDigestJob(svc);
+}

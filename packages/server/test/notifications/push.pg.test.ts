@@ -1,0 +1,306 @@
+/**
+ * Push decisions, item by item, through the real send path and the job queue, with every push
+ * DECRYPTED by a local Web Push service (RFC 8291) and its VAPID JWT checked (RFC 8292):
+ * mentions vs all vs none, the channel override, muted channels, do-not-disturb now and by
+ * schedule in a time zone, active-elsewhere with the grace period, one push per thread burst,
+ * the badge equal to the server's unread count, and a 410 dropping the subscription.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+import { channel, notificationsIdle, send } from './helpers.js';
+import { type ReceivedPush, startPushService, type TestSubscription } from './push-service.js';
+import { selfSignedCert } from './tls.js';
+
+let h: Harness;
+let app: TestApp;
+let push: Awaited<ReturnType<typeof startPushService>>;
+let sub: TestSubscription;
+let base: string;
+
+const pushesFor = (messageId: string) => push.received.filter((p) => p.payload.message_id === messageId);
+/** The first push of a message, once it has come. */
+const pushed = async (messageId: string, ms?: number) =>
+  (await eventually(() => pushesFor(messageId)[0], ms)) as ReceivedPush;
+
+async function subscribe(user: string, s: TestSubscription) {
+  return h.call({
+    method: 'POST',
+    url: '/v1/push/web/subscriptions',
+    headers: await app.user(user),
+    payload: { endpoint: s.endpoint, keys: s.keys },
+  });
+}
+const settings = async (user: string, payload: object) =>
+  h.call({ method: 'PATCH', url: '/v1/notifications/settings', headers: await app.user(user), payload });
+
+/** Send, let the notification jobs run, and answer the pushes that message caused. */
+async function sendAndSettle(from: string, cid: string, text: string, extra = {}) {
+  const m = await send(h, app, from, cid, text, extra);
+  await notificationsIdle(h);
+  return { m, pushes: pushesFor(m.id) };
+}
+
+beforeAll(async () => {
+  const tls = selfSignedCert();
+  push = await startPushService(tls);
+  h = await startHarness({
+    webPushCa: tls.cert,
+    webPushAllowHosts: [new URL(push.origin).host],
+    pushGraceSeconds: 2,
+    pushBurstSeconds: 300,
+    jobPollMs: 200,
+  });
+  base = await h.listen();
+  app = await h.createApp('push');
+  await h.users(app, [
+    { id: 'alice', name: 'Alice', username: 'alice' },
+    { id: 'bob', name: 'Bob', username: 'bob' },
+    { id: 'carol', name: 'Carol', username: 'carol' },
+    { id: 'dave', name: 'Dave', username: 'dave' },
+  ]);
+  sub = push.subscribe();
+  const r = await subscribe('bob', sub);
+  expect(r.status).toBe(200);
+  expect(r.body.subscription.endpoint).toBe(sub.endpoint);
+});
+
+afterAll(async () => {
+  await h?.close();
+  await push?.close();
+});
+
+describe('push decisions', () => {
+  it('a mention is pushed, encrypted to the subscription, signed with the install VAPID key', async () => {
+    const cid = await channel(h, app, 'alice', 'mention', ['alice', 'bob', 'carol']);
+    const { m } = await sendAndSettle('alice', cid, 'hey @bob, look');
+    const p = await pushed(m.id);
+    expect(p.payload).toMatchObject({
+      type: 'message.new',
+      app_id: app.id,
+      cid,
+      message_id: m.id,
+      parent_id: null,
+      title: '#mention',
+      body: 'Alice: hey @bob, look',
+      collapse_key: cid,
+      reason: 'mention',
+    });
+    const key = await h.call({ method: 'GET', url: '/v1/push/web/key', headers: await app.user('bob') });
+    expect(p.vapidKey).toBe(key.body.public_key);
+    expect(p.vapid.aud).toBe(push.origin);
+    expect(p.vapid.sub).toMatch(/^(mailto:|https:)/);
+    expect(p.vapid.exp).toBeGreaterThan(Date.now() / 1000);
+    expect(p.headers['content-encoding']).toBe('aes128gcm');
+    expect(p.headers.urgency).toBe('high');
+    expect(String(p.headers.topic)).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    expect(Number(p.headers.ttl)).toBeGreaterThan(0);
+    expect(push.errors).toEqual([]);
+    // carol is mentioned by nobody and has no subscription anyway; alice is the author.
+    expect(pushesFor(m.id)).toHaveLength(1);
+  });
+
+  it('the badge is the server unread count (GET /v1/me), muted channels left out', async () => {
+    const cid = await channel(h, app, 'alice', 'badge', ['alice', 'bob']);
+    await send(h, app, 'alice', cid, 'one');
+    await send(h, app, 'alice', cid, 'two');
+    const { m } = await sendAndSettle('alice', cid, '@bob three');
+    const p = await pushed(m.id);
+    const me = await h.call({ method: 'GET', url: '/v1/me', headers: await app.user('bob') });
+    expect(me.body.unread.total).toBeGreaterThanOrEqual(3);
+    expect(p.payload.badge).toBe(me.body.unread.total);
+  });
+
+  it('mentions-only (the default) does not push a plain message; level all does', async () => {
+    const cid = await channel(h, app, 'alice', 'levels', ['alice', 'bob']);
+    const plain = await sendAndSettle('alice', cid, 'just chatting');
+    expect(plain.pushes).toEqual([]);
+    expect((await settings('bob', { level: 'all' })).body.settings.level).toBe('all');
+    const again = await sendAndSettle('alice', cid, 'still chatting');
+    const p = await pushed(again.m.id);
+    expect(p.payload.reason).toBe('message');
+    expect(p.headers.urgency).toBe('normal');
+    await settings('bob', { level: 'mentions' });
+  });
+
+  it('a channel override wins: none silences even a mention there, all pushes plain messages there', async () => {
+    const quiet = await channel(h, app, 'alice', 'quiet', ['alice', 'bob']);
+    const loud = await channel(h, app, 'alice', 'loud', ['alice', 'bob']);
+    const hdr = await app.user('bob');
+    expect(
+      (
+        await h.call({
+          method: 'PUT',
+          url: `/v1/channels/${quiet}/notifications`,
+          headers: hdr,
+          payload: { level: 'none' },
+        })
+      ).body,
+    ).toEqual({ cid: quiet, level: 'none' });
+    await h.call({ method: 'PUT', url: `/v1/channels/${loud}/notifications`, headers: hdr, payload: { level: 'all' } });
+    const s = await h.call({ method: 'GET', url: '/v1/notifications/settings', headers: hdr });
+    expect(s.body.settings.channels).toEqual(
+      expect.arrayContaining([
+        { cid: quiet, level: 'none' },
+        { cid: loud, level: 'all' },
+      ]),
+    );
+    expect((await sendAndSettle('alice', quiet, 'hey @bob')).pushes).toEqual([]);
+    const l = await sendAndSettle('alice', loud, 'plain words');
+    await pushed(l.m.id);
+    // `default` removes the override.
+    await h.call({
+      method: 'PUT',
+      url: `/v1/channels/${quiet}/notifications`,
+      headers: hdr,
+      payload: { level: 'default' },
+    });
+    const q2 = await sendAndSettle('alice', quiet, 'again @bob');
+    await pushed(q2.m.id);
+  });
+
+  it('a muted channel pushes nothing, not even a mention', async () => {
+    const cid = await channel(h, app, 'alice', 'muted', ['alice', 'bob']);
+    const r = await h.call({
+      method: 'PATCH',
+      url: `/v1/channels/${cid}/members/bob`,
+      headers: await app.user('bob'),
+      payload: { muted: true },
+    });
+    expect(r.status).toBe(200);
+    expect((await sendAndSettle('alice', cid, '@bob are you there')).pushes).toEqual([]);
+  });
+
+  it('do-not-disturb now holds pushes back; turning it off lets them through', async () => {
+    const cid = await channel(h, app, 'carol', '', ['carol', 'bob'], 'dm');
+    const on = await settings('bob', { dnd_minutes: 60 });
+    expect(on.body.settings.dnd_active).toBe(true);
+    expect((await sendAndSettle('carol', cid, 'psst')).pushes).toEqual([]);
+    expect((await settings('bob', { dnd_minutes: 0 })).body.settings.dnd_active).toBe(false);
+    const { m } = await sendAndSettle('carol', cid, 'psst again');
+    const p = await pushed(m.id);
+    expect(p.payload).toMatchObject({ reason: 'dm', title: 'Carol', body: 'psst again' });
+  });
+
+  it('the do-not-disturb schedule is read in the user time zone', async () => {
+    const cid = await channel(h, app, 'alice', 'schedule', ['alice', 'bob']);
+    const hour = new Date().getUTCHours();
+    const hh = (n: number) => `${String(n % 24).padStart(2, '0')}:00`;
+    // A window around now in UTC…
+    const s = await settings('bob', { time_zone: 'UTC', dnd_schedule: { start: hh(hour), end: hh(hour + 2) } });
+    expect(s.status).toBe(200);
+    expect(s.body.settings.dnd_active).toBe(true);
+    expect((await sendAndSettle('alice', cid, '@bob at night')).pushes).toEqual([]);
+    // …is twelve hours away in UTC-12.
+    const moved = await settings('bob', { time_zone: 'Etc/GMT+12' });
+    expect(moved.body.settings.dnd_active).toBe(false);
+    const { m } = await sendAndSettle('alice', cid, '@bob in the day');
+    await pushed(m.id);
+    await settings('bob', { time_zone: 'UTC', dnd_schedule: null });
+  });
+
+  it('active on another device: pushed only after the grace period, if still unread', async () => {
+    const socket = await TestSocket.connect(base, app, 'bob');
+    try {
+      const cid = await channel(h, app, 'dave', '', ['dave', 'bob'], 'dm');
+      const m = await send(h, app, 'dave', cid, 'are you around?');
+      await notificationsIdle(h);
+      // Decided "later": no push yet, a deliver job is due after the grace period.
+      expect(pushesFor(m.id)).toEqual([]);
+      const p = await pushed(m.id, 20_000);
+      expect(p.payload.reason).toBe('dm');
+
+      // Read on the device meanwhile: the second look finds it read and pushes nothing.
+      const m2 = await send(h, app, 'dave', cid, 'never mind');
+      await notificationsIdle(h);
+      await socket.request('read.mark', { cid, seq: m2.seq });
+      await notificationsIdle(h, ['notifications.deliver'], 30_000);
+      expect(pushesFor(m2.id)).toEqual([]);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('one push per thread burst, with the thread collapse key', async () => {
+    const cid = await channel(h, app, 'alice', 'threads', ['alice', 'bob']);
+    const parent = await send(h, app, 'alice', cid, 'a topic');
+    await send(h, app, 'bob', cid, 'my take', { parent_id: parent.id });
+    const r1 = await sendAndSettle('alice', cid, 'reply one', { parent_id: parent.id });
+    const p = await pushed(r1.m.id);
+    expect(p.payload).toMatchObject({ reason: 'thread', collapse_key: `${cid}/${parent.id}`, parent_id: parent.id });
+    expect(p.payload.title).toBe('Thread in #threads');
+    const r2 = await sendAndSettle('alice', cid, 'reply two', { parent_id: parent.id });
+    const r3 = await sendAndSettle('alice', cid, 'reply three', { parent_id: parent.id });
+    expect([...r2.pushes, ...r3.pushes]).toEqual([]);
+    // A mention in the channel itself is another conversation: its own push.
+    const top = await sendAndSettle('alice', cid, '@bob elsewhere');
+    await pushed(top.m.id);
+  });
+
+  it('a subscription the push service says is gone (410) is dropped', async () => {
+    const dead = push.subscribe();
+    const r = await subscribe('carol', dead);
+    expect(r.status).toBe(200);
+    push.answer.set(dead.id, 410);
+    const cid = await channel(h, app, 'alice', 'gone', ['alice', 'carol']);
+    await sendAndSettle('alice', cid, '@carol hello');
+    const targets = async () =>
+      (await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('carol') })).body;
+    await eventually(async () => (await targets()).subscriptions.length === 0);
+  });
+});
+
+describe('subscriptions and settings input', () => {
+  it('refuses keys that are not a P-256 point and a 16-byte secret, and unknown time zones', async () => {
+    const s = push.subscribe();
+    const bad = await h.call({
+      method: 'POST',
+      url: '/v1/push/web/subscriptions',
+      headers: await app.user('dave'),
+      payload: { endpoint: s.endpoint, keys: { p256dh: 'AAAA', auth: s.keys.auth } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    const tz = await settings('dave', { time_zone: 'Mars/Olympus' });
+    expect(tz.status).toBe(400);
+    expect((await settings('dave', { dnd_schedule: { start: '25:00', end: '08:00' } })).status).toBe(400);
+    expect((await settings('dave', {})).status).toBe(400);
+  });
+
+  it('refuses endpoints the server must not post to: plain http, private and loopback addresses', async () => {
+    const s = push.subscribe();
+    for (const endpoint of [
+      'http://push.example.com/x',
+      'https://127.0.0.1:9/push/x',
+      'https://10.0.0.7/push/x',
+      'https://[::1]/push/x',
+      'https://169.254.169.254/latest/meta-data',
+      'https://localhost/push/x',
+    ]) {
+      const r = await h.call({
+        method: 'POST',
+        url: '/v1/push/web/subscriptions',
+        headers: await app.user('dave'),
+        payload: { endpoint, keys: s.keys },
+      });
+      expect(r.status, endpoint).toBe(400);
+    }
+  });
+
+  it("one user cannot remove another's subscription, nor one of another app", async () => {
+    const s = push.subscribe();
+    const mine = await subscribe('dave', s);
+    const id = mine.body.subscription.id;
+    const other = await h.createApp('other');
+    await h.users(other, [{ id: 'dave', name: 'Dave' }]);
+    for (const headers of [await app.user('carol'), await other.user('dave')]) {
+      const r = await h.call({ method: 'DELETE', url: `/v1/push/web/subscriptions/${id}`, headers });
+      expect(r.status).toBe(404);
+    }
+    const ok = await h.call({
+      method: 'DELETE',
+      url: `/v1/push/web/subscriptions/${id}`,
+      headers: await app.user('dave'),
+    });
+    expect(ok.body).toEqual({ ok: true });
+  });
+});
