@@ -7,7 +7,7 @@ import type { AnalyticsResponse } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { BarChart } from './charts.js';
-import type { AdminTabProps } from './tabs.js';
+import type { AdminTabProps } from './tab-props.js';
 
 const RANGES = [7, 30, 90] as const;
 

@@ -5,7 +5,7 @@
 import { AUDIT_ACTIONS, type AuditEntry, type AuditQuery } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { useCallback, useEffect, useState } from 'react';
-import type { AdminTabProps } from './tabs.js';
+import type { AdminTabProps } from './tab-props.js';
 
 const PAGE = 50;
 

@@ -3,16 +3,14 @@
  * a label, and a component that gets the workspace. Tabs render only while selected, so each
  * loads its own data when opened.
  */
-import type { Workspace } from '@parley/protocol';
 import type { ComponentType } from 'react';
 import { MembersPanel } from '../dialogs/members-dialog.js';
 import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/moderation-screen.js';
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
+import type { AdminTabProps } from './tab-props.js';
 
-export interface AdminTabProps {
-  workspace: Workspace;
-}
+export type { AdminTabProps } from './tab-props.js';
 
 export interface AdminTab {
   id: string;

@@ -217,7 +217,17 @@ describe('data export', () => {
   it('lets admins export anyone, and nobody else', async () => {
     const w = await lively();
     expect((await w.boss.post('/v1/users/bob/exports', {})).status).toBe(202);
+    await waitJobsIdle();
     expect((await w.server.post('/v1/users/bob/exports', {})).status).toBe(202);
+    // While one is being made, asking again answers that one rather than making another.
+    const making = '0193a000-0000-7000-8000-000000000001';
+    await db().execute(
+      sql`insert into data_exports (app_id, id, user_id, status) values (${w.app.id}, ${making}, 'carol', 'pending')`,
+    );
+    const again = await w.carol.post('/v1/users/carol/exports', {});
+    expect(again.status).toBe(202);
+    expect(again.body.export).toMatchObject({ id: making, status: 'pending' });
+    expect(ok(await w.carol.get('/v1/users/carol/exports')).exports).toHaveLength(1);
     expectError(await w.carol.post('/v1/users/alice/exports', {}), 'FORBIDDEN');
     expectError(await w.carol.get('/v1/users/alice/exports'), 'FORBIDDEN');
     expectError(await w.boss.post('/v1/users/nobody/exports', {}), 'NOT_FOUND');

@@ -51,7 +51,8 @@ export function adminRoutes(svc: Services): FastifyPluginAsyncTypebox {
           description:
             'A job makes a .tar.gz of the profile, messages, reactions and uploads list. The user’s connections ' +
             'get `export.ready` when it is done; then GET the export for its signed `url`, which works without ' +
-            'credentials until `expires_at` (`PARLEY_EXPORT_TTL_HOURS`).',
+            'credentials until `expires_at` (`PARLEY_EXPORT_TTL_HOURS`). Asking again while one is being made ' +
+            'answers that one.',
           params: UserIdParams,
           body: EmptyBody,
           response: { 202: DataExportResponse, ...errors },
@@ -63,6 +64,19 @@ export function adminRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const userId = req.params.id;
         await checkSelfOrAdmin(svc, caller, userId);
         if (!(await userExists(svc, appId, userId, true))) throw notFound('User');
+        // One archive in the making per user: asking again while it is made answers that one.
+        const [making] = await svc.db
+          .select()
+          .from(schema.dataExports)
+          .where(
+            and(
+              eq(schema.dataExports.appId, appId),
+              eq(schema.dataExports.userId, userId),
+              eq(schema.dataExports.status, 'pending'),
+            ),
+          )
+          .limit(1);
+        if (making) return reply.status(202).send({ export: presentExport(svc, making) });
         const id = randomUUID();
         const row = await svc.db.transaction(async (tx) => {
           const [row] = await tx
