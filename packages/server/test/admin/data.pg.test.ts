@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleInstant, sampleUsage, utcDay } from '../../src/features/analytics/usage.js';
@@ -49,6 +49,28 @@ async function counts(appId: string): Promise<Record<string, number>> {
     const [r] = await rows<{ n: number }>(
       db(),
       sql`select count(*)::int as n from ${sql.identifier(t)} where app_id = ${appId}`,
+    );
+    out[t] = r?.n ?? 0;
+  }
+  return out;
+}
+
+/** Rows that name alice in the tables of moderation, notifications and calls. */
+async function aboutAlice(appId: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const where: Record<string, SQL> = {
+    moderation_flags: sql`user_id = 'alice' or reported_by = 'alice'`,
+    notification_settings: sql`user_id = 'alice'`,
+    channel_notification_settings: sql`user_id = 'alice'`,
+    push_devices: sql`user_id = 'alice'`,
+    bans: sql`user_id = 'alice'`,
+    call_participants: sql`user_id = 'alice'`,
+    invitations: sql`from_user_id = 'alice' or to_user_id = 'alice'`,
+  };
+  for (const [t, w] of Object.entries(where)) {
+    const [r] = await rows<{ n: number }>(
+      db(),
+      sql`select count(*)::int as n from ${sql.identifier(t)} where app_id = ${appId} and (${w})`,
     );
     out[t] = r?.n ?? 0;
   }
@@ -125,6 +147,32 @@ async function lively() {
   const dm = ok(await w.alice.create({ type: 'dm', members: ['alice', 'bob'] })).channel.cid;
   ok(await w.alice.send(dm, 'alice secret dm'));
   ok(await w.bob.send(dm, 'bob dm'));
+  // What other features keep about alice and #general: reports by and about her, her
+  // notification settings and a channel override, a push device, a ban, a call and its ring.
+  ok(await w.carol.post('/v1/moderation/flags', { message_id: quoted.id, reason: 'rude' }));
+  ok(await w.alice.post('/v1/moderation/flags', { user_id: 'carol', reason: 'spam' }));
+  ok(await w.alice.patch('/v1/notifications/settings', { level: 'mentions' }));
+  ok(
+    await h.call({
+      method: 'PUT',
+      url: `/v1/channels/${cid}/notifications`,
+      headers: await w.app.user('alice'),
+      payload: { level: 'none' },
+    }),
+  );
+  const app = w.app.id;
+  await db().execute(sql`insert into push_devices (app_id, id, user_id, provider, token)
+    values (${app}, gen_random_uuid(), 'alice', 'fcm', 'alice-device-token')`);
+  await db().execute(sql`insert into bans (app_id, user_id, cid, reason) values (${app}, 'alice', ${cid}, 'test')`);
+  const [call] = await rows<{ id: string }>(
+    db(),
+    sql`insert into calls (app_id, id, cid, created_by, kind, state, created_at, started_at, ended_at)
+        values (${app}, gen_random_uuid(), ${cid}, 'alice', 'audio', 'ended', now(), now(), now()) returning id`,
+  );
+  await db().execute(sql`insert into call_participants (app_id, call_id, user_id, state, invited, invited_at)
+    values (${app}, ${call!.id}, 'alice', 'left', false, now()), (${app}, ${call!.id}, 'bob', 'left', true, now())`);
+  await db().execute(sql`insert into invitations (app_id, id, kind, subject_id, from_user_id, to_user_id, state, created_at, expires_at)
+    values (${app}, gen_random_uuid(), 'call', ${call!.id}, 'alice', 'bob', 'accepted', now(), now())`);
   return {
     ...w,
     boss: w.as('boss'),
@@ -272,6 +320,16 @@ describe('deleting a user', () => {
       target: { kind: 'user', id: 'alice' },
       details: { mode: 'soft' },
     });
+    // Her settings, devices, reports and ban go; the call history keeps "[deleted user]".
+    expect(await aboutAlice(w.app.id)).toEqual({
+      moderation_flags: 0,
+      notification_settings: 0,
+      channel_notification_settings: 0,
+      push_devices: 0,
+      bans: 0,
+      call_participants: 1,
+      invitations: 0,
+    });
   });
 
   it('hard: their messages, reactions and files go; threads, quotes and counts stay right; no orphans', async () => {
@@ -311,6 +369,17 @@ describe('deleting a user', () => {
     const unreadAfter = ok(await w.carol.query({})).channels.find((c: any) => c.cid === w.cid).unread_count;
     expect(unreadAfter).toBeLessThan(unreadBefore);
     expect(await orphans(w.app.id)).toEqual([]);
+    // Other features' rows about her are gone too; bob's side of the call stays.
+    expect(await aboutAlice(w.app.id)).toEqual({
+      moderation_flags: 0,
+      notification_settings: 0,
+      channel_notification_settings: 0,
+      push_devices: 0,
+      bans: 0,
+      call_participants: 0,
+      invitations: 0,
+    });
+    expect(after.call_participants).toBe(1);
   });
 });
 

@@ -7,7 +7,9 @@
  * renamed "[deleted user]" with every personal field cleared; they leave every channel but
  * their DMs (logged `member.removed`, so members' lists stay right), lose their workspace
  * membership, mention/saved flags, activity days and exports, and their chat sessions end.
- * Their messages, reactions and files stay: the conversation reads on.
+ * Their messages, reactions and files stay: the conversation reads on. What other features keep
+ * about them goes (`eraseUserRows`: notification settings, push subscriptions and devices, bans,
+ * reports by and about them, rings).
  *
  * Hard: the soft steps, then per channel, in one transaction that holds the channel's row
  * lock like every writer of the channel:
@@ -24,7 +26,7 @@
  * Unread counts are computed from the messages that exist, so they follow by themselves.
  *
  * A channel (`deleteChannel`): every row of it — messages, events, members, reactions, edit
- * history, flags — in one transaction, its files by the files job, and each member is told
+ * history, flags, bans, reports, calls — in one transaction, its files by the files job, and each member is told
  * `channel.removed`.
  */
 import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
@@ -88,6 +90,43 @@ async function anonymize(tx: Tx, appId: string, userId: string, at: Date): Promi
     .where(and(eq(schema.workspaceMembers.appId, appId), eq(schema.workspaceMembers.userId, userId)));
 }
 
+/**
+ * The rows other features keep about a person, gone with them in either mode: their
+ * notification settings, push subscriptions and devices, bans of them, reports by and about
+ * them, their rings. A hard delete also takes them out of call histories (soft keeps them there
+ * as "[deleted user]").
+ */
+async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft' | 'hard'): Promise<void> {
+  for (const table of [
+    'notification_settings',
+    'channel_notification_settings',
+    'push_subscriptions',
+    'push_devices',
+    'push_bursts',
+    'bans',
+  ])
+    await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
+  await tx.execute(
+    sql`delete from moderation_flags where app_id = ${appId} and (user_id = ${userId} or reported_by = ${userId})`,
+  );
+  await tx.execute(
+    sql`delete from invitations where app_id = ${appId} and (from_user_id = ${userId} or to_user_id = ${userId})`,
+  );
+  if (mode === 'hard')
+    await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
+}
+
+/** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides. */
+async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<void> {
+  const calls = sql`(select id from calls where app_id = ${appId} and cid = ${cid})`;
+  await tx.execute(
+    sql`delete from invitations where app_id = ${appId} and kind = 'call' and subject_id in (select id::text from ${calls} c)`,
+  );
+  await tx.execute(sql`delete from call_participants where app_id = ${appId} and call_id in ${calls}`);
+  for (const table of ['calls', 'bans', 'moderation_flags', 'channel_notification_settings'])
+    await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
+}
+
 /** Leave one channel as a deleted user: membership gone, `member.removed` logged. */
 async function leave(tx: Tx, out: Outbox, appId: string, cid: string, userId: string, at: Date): Promise<void> {
   const gone = await tx
@@ -149,6 +188,7 @@ export async function deleteUser(
     .where(and(eq(schema.members.appId, appId), eq(schema.members.userId, userId)));
   await withTransaction(svc, async (tx, out) => {
     await anonymize(tx, appId, userId, at);
+    await eraseUserRows(tx, appId, userId, mode);
     await tx
       .delete(schema.dataExports)
       .where(and(eq(schema.dataExports.appId, appId), eq(schema.dataExports.userId, userId)));
@@ -407,6 +447,7 @@ export async function deleteChannel(svc: Services, appId: string, cid: string): 
       .delete(schema.userMessageFlags)
       .where(and(eq(schema.userMessageFlags.appId, appId), eq(schema.userMessageFlags.cid, cid)));
     await dropFiles(svc, tx, appId, sql`cid = ${cid}`);
+    await eraseChannelRows(tx, appId, cid);
     await tx.delete(schema.messages).where(and(eq(schema.messages.appId, appId), eq(schema.messages.cid, cid)));
     await tx
       .delete(schema.channelEvents)
