@@ -44,6 +44,16 @@ export const ERRORS = {
     summary:
       "A guest's time in the workspace has run out: they can still read, but not post, until an admin extends it.",
   },
+  MESSAGE_REJECTED: {
+    status: 422,
+    retryable: false,
+    summary: "The app's before-send hook refused this message (`details.reason` says why, if it said).",
+  },
+  HOOK_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    summary: "The app's before-send hook did not answer in time and the app fails closed: the message was not sent.",
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

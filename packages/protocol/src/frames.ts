@@ -1,3 +1,4 @@
+import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type PresenceState, User } from './entities.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
@@ -76,6 +77,13 @@ export const CLIENT_REQUESTS = {
     cursor: Type.Optional(UserId),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_MEMBERS_PAGE })),
   }),
+  /** Remind me about a message (or a note) later: `remind_at`, or `in` (`20m`, `1h`, `tomorrow`, `N[mhd]`). */
+  'reminder.create': req('reminder.create', CreateReminderBody.properties),
+  /** My pending reminders, soonest first. */
+  'reminder.list': req('reminder.list', {}),
+  'reminder.cancel': req('reminder.cancel', { id: Uuid }),
+  /** Send a message later (by the job queue, exactly once). */
+  'message.schedule': req('message.schedule', ScheduleMessageBody.properties),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -159,6 +159,7 @@ export {
   UsersResponse,
   WatchResponse,
 } from './replies.js';
+export * from './hooks.js';
 export * from './rest.js';
 export {
   SEARCH_MAX_LIMIT,

@@ -10,6 +10,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
+import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId } from './ids.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
@@ -98,6 +99,10 @@ export const REQUEST_REPLIES = {
   'presence.subscribe': PresenceSubscribeResponse,
   'presence.unsubscribe': EmptyReply,
   'channel.members': MembersPageResponse,
+  'reminder.create': ReminderResponse,
+  'reminder.list': RemindersResponse,
+  'reminder.cancel': ReminderResponse,
+  'message.schedule': ScheduledResponse,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

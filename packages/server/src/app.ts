@@ -45,6 +45,10 @@ import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
+import { defineWebhookJobs } from './features/webhooks/deliver.js';
+import { recordDeliveries } from './features/webhooks/outbox.js';
+import { webhookRoutes } from './features/webhooks/routes.js';
+import { HOOKS_TOPIC, HookRegistry } from './features/webhooks/settings.js';
 import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
@@ -254,8 +258,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
   svc.chatSessions = new ChatSessions(() => svc, broker);
+  svc.hooks = new HookRegistry(() => svc, broker);
+  svc.beforeCommit = (tx, out) => recordDeliveries(svc, svc.hooks, tx, out);
   svc.hub.onControl = (topic, msg) => {
     if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
+    else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
   };
   svc.sends = new SendBatcher(
     () => svc,
@@ -350,6 +357,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
   await app.register(searchRoutes(svc));
+  await app.register(webhookRoutes(svc));
+  await defineWebhookJobs(svc);
 
   const gateway = new Gateway(
     svc,

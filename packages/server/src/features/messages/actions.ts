@@ -11,6 +11,7 @@ import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.j
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/access.js';
+import { checkBeforeSend } from '../webhooks/before-send.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
@@ -129,11 +130,20 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
+  // From memory: an app with no hooks costs no query here.
+  const hooks = await svc.hooks.get(appId);
+  if (hooks.beforeSend && input.text !== '') {
+    // Before any transaction: nothing is locked while the app's backend thinks. A retry of a
+    // stored id is asked again (the backend must answer the same), then finds the message stored.
+    const text = await checkBeforeSend(svc, hooks.beforeSend, appId, me.userId, cid, { ...input, id });
+    if (text !== input.text) input = { ...input, text };
+  }
   let sent: JobResult;
   // A message with links needs its unfurl job enqueued in its own transaction, which the
-  // group commit's single statement does not take: it goes the one-send way.
+  // group commit's single statement does not take: it goes the one-send way. So does a send
+  // in an app with webhook endpoints, whose deliveries are written in the send's transaction.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
-  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links) {
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links || hooks.endpoints.length > 0) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
