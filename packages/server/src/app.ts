@@ -37,6 +37,9 @@ import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
 import { reactionRoutes } from './features/reactions/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
+import { defineReminderJobs } from './features/reminders/jobs.js';
+import { reminderRoutes } from './features/reminders/routes.js';
+import { reminderSocket } from './features/reminders/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
 import { searchRoutes } from './features/search/routes.js';
@@ -359,6 +362,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(searchRoutes(svc));
   await app.register(webhookRoutes(svc));
   await defineWebhookJobs(svc);
+  await app.register(reminderRoutes(svc));
+  await defineReminderJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -372,6 +377,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...channelSocket,
       ...searchSocket,
       ...linkSocket,
+      ...reminderSocket,
     },
     { open: openConnection, lastSeqs, readLog: readEvents },
   );
