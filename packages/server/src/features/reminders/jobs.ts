@@ -29,7 +29,15 @@ const actAs = (appId: string, userId: string): Caller & { kind: 'user' } => ({
 export async function defineReminderJobs(svc: Services): Promise<void> {
   const kinds: JobKind<{ appId: string; id: string }>[] = [
     { name: REMIND.name, retryLimit: 10, concurrency: 2, run: (d) => remind(svc, d.appId, d.id) },
-    { name: SEND_SCHEDULED.name, retryLimit: 10, concurrency: 4, run: (d) => sendScheduled(svc, d.appId, d.id) },
+    {
+      name: SEND_SCHEDULED.name,
+      retryLimit: 10,
+      concurrency: 4,
+      // A send takes at most the before-send hook's limit (10 s) and a write: a run this old died
+      // with its node, and another node takes the job over (the send is idempotent by message id).
+      expireInSeconds: 20,
+      run: (d) => sendScheduled(svc, d.appId, d.id),
+    },
   ];
   for (const k of kinds) await svc.jobs.define(k);
   await svc.jobs.define<{ appId: string; userId: string; expiresAt: string }>({
