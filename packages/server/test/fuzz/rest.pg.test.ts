@@ -78,6 +78,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     invite_id: t.inviteId,
     // A join request: a well-formed id that names none (the route's typed NOT_FOUND).
     request_id: t.messageId,
+    // A webhook delivery: a well-formed id that names none (the route's typed NOT_FOUND).
+    delivery_id: t.messageId,
     token: t.inviteToken,
     // A link preview image: the app's id and an image id that names none.
     app: w.app.id,
@@ -95,6 +97,10 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       'link-images': t.messageId,
       // The join page of the fuzzer's workspace (invite-only: NOT_FOUND, and its schema).
       join: w.workspaceId,
+      // Webhooks, reminders, scheduled messages: well-formed ids that name none (typed NOT_FOUND).
+      webhooks: t.messageId,
+      reminders: t.messageId,
+      'scheduled-messages': t.messageId,
     }[under ?? ''],
   };
   const v = known[name];
