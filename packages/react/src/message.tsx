@@ -6,7 +6,7 @@ import type { LocalMessage } from '@parley/client';
 import { memo, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
-import { useClientState, useMe } from './context.js';
+import { useChatClient, useClientState, useMe } from './context.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
 import { Markdown } from './markdown.js';
 import { MessagePreviews } from './previews.js';
@@ -52,6 +52,10 @@ export const MessageItem = memo(function MessageItem({
   const reactButton = useRef<HTMLButtonElement>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const client = useChatClient();
+  const [reminding, setReminding] = useState(false);
+  const [remindAt, setRemindAt] = useState('');
+  const [note, setNote] = useState<string | null>(null);
   const canAct = m.status === 'sent' && !deleted && !system;
 
   const report = (e: unknown) => setActionError(e instanceof Error ? e.message : String(e));
@@ -68,6 +72,15 @@ export const MessageItem = memo(function MessageItem({
   const remove = () => {
     setConfirmDelete(false);
     channel.deleteMessage(m.id).catch(report);
+  };
+  /** "Remind me about this message": a preset (`20m`, `1h`, `tomorrow`) or a chosen local time. */
+  const remind = (when: { in: string } | { remind_at: string }, label: string) => {
+    setActionError(null);
+    setReminding(false);
+    client
+      .createReminder({ message_id: m.id, ...when })
+      .then(() => setNote(`I'll remind you ${label}.`))
+      .catch(report);
   };
   const togglePin = () => {
     setActionError(null);
@@ -181,6 +194,48 @@ export const MessageItem = memo(function MessageItem({
           </button>
         ) : null}
         {seen ? <p className="parley-message__seen">Seen</p> : null}
+        {note ? (
+          <p className="parley-message__note" role="status">
+            {note}{' '}
+            <button type="button" className="parley-link-button" onClick={() => setNote(null)}>
+              Dismiss
+            </button>
+          </p>
+        ) : null}
+        {reminding ? (
+          <div className="parley-remind" role="group" aria-label="Remind me about this message">
+            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: '20m' }, 'in 20 minutes')}>
+              In 20 minutes
+            </button>
+            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: '1h' }, 'in 1 hour')}>
+              In 1 hour
+            </button>
+            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: 'tomorrow' }, 'tomorrow at 9:00')}>
+              Tomorrow
+            </button>
+            <input
+              type="datetime-local"
+              className="parley-remind__at"
+              aria-label="Remind me at"
+              value={remindAt}
+              onChange={(e) => setRemindAt(e.target.value)}
+            />
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              disabled={!remindAt}
+              onClick={() => {
+                const at = new Date(remindAt);
+                remind({ remind_at: at.toISOString() }, `at ${at.toLocaleString()}`);
+              }}
+            >
+              Set
+            </button>
+            <button type="button" className="parley-button parley-button--small" onClick={() => setReminding(false)}>
+              Cancel
+            </button>
+          </div>
+        ) : null}
         {actionError ? (
           <p className="parley-error" role="alert">
             {actionError}
@@ -226,6 +281,15 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">↩</span>
               </button>
             ) : null}
+            <button
+              type="button"
+              className="parley-icon-button"
+              aria-label="Remind me about this message"
+              aria-expanded={reminding}
+              onClick={() => setReminding((r) => !r)}
+            >
+              <span aria-hidden="true">⏰</span>
+            </button>
             {m.type === 'regular' ? (
               <button
                 type="button"
