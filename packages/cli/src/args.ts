@@ -28,7 +28,11 @@ const OPTIONS = {
     help: 'comma-separated event types: message.new, reaction.*, member.*, channel.*, * …',
   },
   id: { type: 'string', value: 'WEBHOOK_ID', help: "the webhook's id (from parley webhooks list)" },
-  delivery: { type: 'string', value: 'DELIVERY_ID', help: 'the delivery to send again (from parley webhooks deliveries)' },
+  delivery: {
+    type: 'string',
+    value: 'DELIVERY_ID',
+    help: 'the delivery to send again (from parley webhooks deliveries)',
+  },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 

@@ -19,8 +19,8 @@ import type {
   Member,
   QueryChannelsBody,
   QueryChannelsResponse,
-  ReplyBody,
   Reminder,
+  ReplyBody,
   RequestBody,
   ScheduledMessage,
   ScheduleMessageBody,
@@ -344,7 +344,8 @@ export class ChatClient implements ChannelHost {
 
   /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */
   async createReminder(body: CreateReminderBody): Promise<Reminder> {
-    const tz = body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+    const tz =
+      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
     return (await this.http.call<{ reminder: Reminder }>('POST', '/v1/reminders', { ...body, ...tz })).reminder;
   }
 
@@ -386,7 +387,10 @@ export class ChatClient implements ChannelHost {
   /** Cancel a scheduled message. */
   async cancelScheduledMessage(id: string): Promise<ScheduledMessage> {
     return (
-      await this.http.call<{ scheduled_message: ScheduledMessage }>('DELETE', `/v1/scheduled-messages/${encodeURIComponent(id)}`)
+      await this.http.call<{ scheduled_message: ScheduledMessage }>(
+        'DELETE',
+        `/v1/scheduled-messages/${encodeURIComponent(id)}`,
+      )
     ).scheduled_message;
   }
 

@@ -1,6 +1,6 @@
-import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { type PresenceState, User } from './entities.js';
+import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';

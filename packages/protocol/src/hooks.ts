@@ -92,10 +92,7 @@ export const DeliveriesQuery = Type.Object(
 export type DeliveriesQuery = Static<typeof DeliveriesQuery>;
 export const DeliveriesResponse = Type.Object({ deliveries: Type.Array(WebhookDelivery) });
 export const DeliveryResponse = Type.Object({ delivery: WebhookDelivery });
-export const WebhookDeliveryParams = Type.Object(
-  { id: Uuid, delivery_id: Uuid },
-  { additionalProperties: false },
-);
+export const WebhookDeliveryParams = Type.Object({ id: Uuid, delivery_id: Uuid }, { additionalProperties: false });
 
 /** The before-send hook of an app, as the API shows it. */
 export const BeforeSendHook = Type.Object({

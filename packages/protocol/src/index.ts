@@ -125,6 +125,7 @@ export {
   type ReplyFrame,
   type SettablePresence,
 } from './frames.js';
+export * from './hooks.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
 export {
@@ -159,7 +160,6 @@ export {
   UsersResponse,
   WatchResponse,
 } from './replies.js';
-export * from './hooks.js';
 export * from './rest.js';
 export {
   SEARCH_MAX_LIMIT,

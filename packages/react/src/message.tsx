@@ -203,14 +203,27 @@ export const MessageItem = memo(function MessageItem({
           </p>
         ) : null}
         {reminding ? (
-          <div className="parley-remind" role="group" aria-label="Remind me about this message">
-            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: '20m' }, 'in 20 minutes')}>
+          <fieldset className="parley-remind">
+            <legend className="parley-remind__legend">Remind me about this message</legend>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: '20m' }, 'in 20 minutes')}
+            >
               In 20 minutes
             </button>
-            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: '1h' }, 'in 1 hour')}>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: '1h' }, 'in 1 hour')}
+            >
               In 1 hour
             </button>
-            <button type="button" className="parley-button parley-button--small" onClick={() => remind({ in: 'tomorrow' }, 'tomorrow at 9:00')}>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: 'tomorrow' }, 'tomorrow at 9:00')}
+            >
               Tomorrow
             </button>
             <input
@@ -234,7 +247,7 @@ export const MessageItem = memo(function MessageItem({
             <button type="button" className="parley-button parley-button--small" onClick={() => setReminding(false)}>
               Cancel
             </button>
-          </div>
+          </fieldset>
         ) : null}
         {actionError ? (
           <p className="parley-error" role="alert">

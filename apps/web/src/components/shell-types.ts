@@ -11,7 +11,9 @@ export type DialogName =
   | 'settings'
   | 'status'
   | 'switcher'
-  | 'search';
+  | 'search'
+  | 'later'
+  | 'webhooks';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

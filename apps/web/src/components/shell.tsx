@@ -8,6 +8,7 @@ import { useChannelState, useChannelTitle, useChatClient, useClientState } from 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
+import { LaterDialog } from '../dialogs/later-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
@@ -15,6 +16,7 @@ import { QuickSwitcher } from '../dialogs/quick-switcher.js';
 import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
 import { StatusDialog } from '../dialogs/status-dialog.js';
+import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
 import { navigate, useLocation, workspacePath } from '../lib/router.js';
@@ -118,6 +120,8 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
+      {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
+      {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
       {dialog === 'search' ? (
         <SearchDialog

@@ -48,7 +48,11 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
               ] as const)),
+          ...(workspace.role === 'owner' || workspace.role === 'admin'
+            ? ([{ label: 'Webhooks', onSelect: () => onDialog('webhooks') }] as const)
+            : []),
           'separator',
+          { label: 'Reminders and scheduled messages', onSelect: () => onDialog('later') },
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },
           { label: `Leave ${workspace.name}`, onSelect: () => onDialog('leave'), danger: true },

@@ -20,7 +20,8 @@ beforeAll(async () => {
     if (text.startsWith('hang')) return 'hang';
     if (text.startsWith('garbage')) return { status: 200, body: 'not json' };
     if (text.startsWith('broken')) return { status: 500 };
-    if (text.startsWith('reject')) return { status: 200, body: JSON.stringify({ action: 'reject', reason: 'no swearing' }) };
+    if (text.startsWith('reject'))
+      return { status: 200, body: JSON.stringify({ action: 'reject', reason: 'no swearing' }) };
     if (text.startsWith('change'))
       return { status: 200, body: JSON.stringify({ action: 'change', text: text.toUpperCase() }) };
     return { status: 200, body: JSON.stringify({ action: 'allow' }) };
@@ -61,7 +62,11 @@ const send = async (text: string) =>
 
 const stored = async () =>
   (
-    await h.call({ method: 'GET', url: '/v1/channels/group:hooked/messages?limit=100', headers: await app.user('alice') })
+    await h.call({
+      method: 'GET',
+      url: '/v1/channels/group:hooked/messages?limit=100',
+      headers: await app.user('alice'),
+    })
   ).body.messages.map((m: { text: string }) => m.text) as string[];
 
 const failMode = async (fail_open: boolean) => {

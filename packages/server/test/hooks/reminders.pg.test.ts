@@ -63,11 +63,17 @@ describe('reminders', () => {
       'the bot DM',
       async () => {
         const q = await as('alice', 'POST', '/v1/channels/query', { filter: { type: 'dm' } });
-        return q.body.channels.find((c: any) => c.members?.some((x: any) => x.user_id === 'parley-bot') || c.cid.startsWith('dm:'));
+        return q.body.channels.find(
+          (c: any) => c.members?.some((x: any) => x.user_id === 'parley-bot') || c.cid.startsWith('dm:'),
+        );
       },
       (c) => !!c,
     );
-    const texts = await until('the reminder text', () => messages('alice', dm.cid), (ms) => ms.length > 0);
+    const texts = await until(
+      'the reminder text',
+      () => messages('alice', dm.cid),
+      (ms) => ms.length > 0,
+    );
     expect(texts).toHaveLength(1);
     expect(texts[0]?.user_id).toBe('parley-bot');
     expect(texts[0]?.id).toBe(r.body.reminder.id);
@@ -85,10 +91,18 @@ describe('reminders', () => {
     expect(c.body.reminder.status).toBe('cancelled');
     expect((await as('alice', 'DELETE', `/v1/reminders/${r.body.reminder.id}`)).status).toBe(409);
     expect((await as('bob', 'DELETE', `/v1/reminders/${r.body.reminder.id}`)).status).toBe(404);
-    const marker = await as('alice', 'POST', '/v1/reminders', { note: 'after the cancelled one', remind_at: soon(1600) });
+    const marker = await as('alice', 'POST', '/v1/reminders', {
+      note: 'after the cancelled one',
+      remind_at: soon(1600),
+    });
     const s = await as('carol', 'POST', '/v1/channels/group:secret/messages', { text: 'carol only' });
     expect((await as('alice', 'POST', '/v1/reminders', { message_id: s.body.message.id, in: '1h' })).status).toBe(404);
-    for (const bad of [{ note: 'x' }, { note: 'x', in: '1h', remind_at: soon(5000) }, { note: 'x', remind_at: '2001-01-01T00:00:00Z' }, { in: '1h' }])
+    for (const bad of [
+      { note: 'x' },
+      { note: 'x', in: '1h', remind_at: soon(5000) },
+      { note: 'x', remind_at: '2001-01-01T00:00:00Z' },
+      { in: '1h' },
+    ])
       expect((await as('alice', 'POST', '/v1/reminders', bad)).status, JSON.stringify(bad)).toBe(400);
     await until(
       'the marker reminder',
@@ -116,19 +130,40 @@ describe('reminders', () => {
 
 describe('scheduled messages', () => {
   it('are sent once when due, with their edits; cancelled ones never', async () => {
-    const a = await as('alice', 'POST', '/v1/scheduled-messages', { cid: 'group:team', text: 'draft', send_at: soon(1500) });
+    const a = await as('alice', 'POST', '/v1/scheduled-messages', {
+      cid: 'group:team',
+      text: 'draft',
+      send_at: soon(1500),
+    });
     expect(a.status).toBe(201);
-    const b = await as('alice', 'POST', '/v1/scheduled-messages', { cid: 'group:team', text: 'never', send_at: soon(1000) });
-    const edited = await as('alice', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, { text: 'final words' });
+    const b = await as('alice', 'POST', '/v1/scheduled-messages', {
+      cid: 'group:team',
+      text: 'never',
+      send_at: soon(1000),
+    });
+    const edited = await as('alice', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, {
+      text: 'final words',
+    });
     expect(edited.body.scheduled_message.text).toBe('final words');
     expect((await as('alice', 'DELETE', `/v1/scheduled-messages/${b.body.scheduled_message.id}`)).status).toBe(200);
-    expect((await as('bob', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, { text: 'x' })).status).toBe(404);
+    expect(
+      (await as('bob', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, { text: 'x' })).status,
+    ).toBe(404);
     const list = await as('alice', 'GET', '/v1/scheduled-messages?cid=group:team');
     expect(list.body.scheduled_messages.map((x: { id: string }) => x.id)).toEqual([a.body.scheduled_message.id]);
     // A second job for the same row (as after a crash, or on a second node) sends nothing new.
-    await h.server.svc.jobs.enqueue(h.server.svc.db, SEND_SCHEDULED, { appId: app.id, id: a.body.scheduled_message.id }, { startAfterSeconds: 2 });
+    await h.server.svc.jobs.enqueue(
+      h.server.svc.db,
+      SEND_SCHEDULED,
+      { appId: app.id, id: a.body.scheduled_message.id },
+      { startAfterSeconds: 2 },
+    );
 
-    const msgs = await until('sent', () => messages('bob', 'group:team'), (ms) => ms.some((m) => m.text === 'final words'));
+    const msgs = await until(
+      'sent',
+      () => messages('bob', 'group:team'),
+      (ms) => ms.some((m) => m.text === 'final words'),
+    );
     const ours = msgs.filter((m) => m.id === a.body.scheduled_message.message_id);
     expect(ours).toHaveLength(1);
     expect(ours[0]?.user_id).toBe('alice');
@@ -140,21 +175,49 @@ describe('scheduled messages', () => {
           await h.server.svc.db
             .select()
             .from(schema.scheduledMessages)
-            .where(and(eq(schema.scheduledMessages.appId, app.id), eq(schema.scheduledMessages.id, a.body.scheduled_message.id)))
+            .where(
+              and(
+                eq(schema.scheduledMessages.appId, app.id),
+                eq(schema.scheduledMessages.id, a.body.scheduled_message.id),
+              ),
+            )
         )[0],
       (r) => r?.status === 'sent',
     );
     expect(row?.sentAt).not.toBeNull();
     // Let the duplicate job run; still one message.
-    await until('duplicate job done', async () => (await h.server.svc.jobs.counts()).filter((c) => c.name === SEND_SCHEDULED.name).length, (n) => n === 0);
-    expect((await messages('bob', 'group:team')).filter((m) => m.id === a.body.scheduled_message.message_id)).toHaveLength(1);
-    expect((await as('alice', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, { text: 'late' })).status).toBe(409);
+    await until(
+      'duplicate job done',
+      async () => (await h.server.svc.jobs.counts()).filter((c) => c.name === SEND_SCHEDULED.name).length,
+      (n) => n === 0,
+    );
+    expect(
+      (await messages('bob', 'group:team')).filter((m) => m.id === a.body.scheduled_message.message_id),
+    ).toHaveLength(1);
+    expect(
+      (await as('alice', 'PATCH', `/v1/scheduled-messages/${a.body.scheduled_message.id}`, { text: 'late' })).status,
+    ).toBe(409);
   });
 
   it('refuse channels the caller cannot post in, past times, and mark a send that became impossible failed', async () => {
-    expect((await as('alice', 'POST', '/v1/scheduled-messages', { cid: 'group:secret', text: 'x', send_at: soon(5000) })).status).toBe(404);
-    expect((await as('alice', 'POST', '/v1/scheduled-messages', { cid: 'group:team', text: 'x', send_at: '2001-01-01T00:00:00Z' })).status).toBe(400);
-    const s = await as('bob', 'POST', '/v1/scheduled-messages', { cid: 'group:team', text: 'bob leaves first', send_at: soon(1200) });
+    expect(
+      (await as('alice', 'POST', '/v1/scheduled-messages', { cid: 'group:secret', text: 'x', send_at: soon(5000) }))
+        .status,
+    ).toBe(404);
+    expect(
+      (
+        await as('alice', 'POST', '/v1/scheduled-messages', {
+          cid: 'group:team',
+          text: 'x',
+          send_at: '2001-01-01T00:00:00Z',
+        })
+      ).status,
+    ).toBe(400);
+    const s = await as('bob', 'POST', '/v1/scheduled-messages', {
+      cid: 'group:team',
+      text: 'bob leaves first',
+      send_at: soon(1200),
+    });
     const rm = await as('alice', 'POST', '/v1/channels/group:team/members', { remove: ['bob'] });
     expect(rm.status).toBe(200);
     const failed = await until(
@@ -171,17 +234,25 @@ describe('statuses with an expiry', () => {
   it('are cleared by a job when due, with presence.changed to who shares a channel', async () => {
     const bob = await TestSocket.connect(base, app, 'bob');
     expect((await bob.request('presence.subscribe', { user_ids: ['alice'] })).ok).toBe(true);
-    const set = await as('alice', 'POST', '/v1/me/status', { text: 'in a meeting', emoji: '📅', expires_at: soon(1500) });
+    const set = await as('alice', 'POST', '/v1/me/status', {
+      text: 'in a meeting',
+      emoji: '📅',
+      expires_at: soon(1500),
+    });
     expect(set.status).toBe(200);
     expect(set.body.user.status.text).toBe('in a meeting');
-    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.user.status?.text === 'in a meeting');
+    await bob.waitFor(
+      (f) => f.type === 'presence.changed' && f.user.id === 'alice' && f.user.status?.text === 'in a meeting',
+    );
     await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice' && !f.user.status, 20_000);
     const [row] = await h.server.svc.db
       .select()
       .from(schema.users)
       .where(and(eq(schema.users.appId, app.id), eq(schema.users.id, 'alice')));
     expect(row?.statusText).toBeNull();
-    expect((await as('alice', 'POST', '/v1/me/status', { text: 'x', expires_at: '2001-01-01T00:00:00Z' })).status).toBe(400);
+    expect((await as('alice', 'POST', '/v1/me/status', { text: 'x', expires_at: '2001-01-01T00:00:00Z' })).status).toBe(
+      400,
+    );
     bob.ws.close();
   });
 });

@@ -63,7 +63,9 @@ function child(): { proc: ChildProcess; ready: Promise<string> } {
 }
 
 const exited = (p: ChildProcess) =>
-  p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once('exit', () => r()));
+  p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => p.once('exit', () => r()));
 
 async function call(base: string, method: string, url: string, headers: Record<string, string>, body?: object) {
   const r = await fetch(`${base}${url}`, {
@@ -116,9 +118,9 @@ describe('a scheduled message and a crash', () => {
     const server = { 'x-api-key': key, authorization: `Bearer ${await signToken(secret, null)}` };
     const alice = { 'x-api-key': key, authorization: `Bearer ${await signToken(secret, 'alice')}` };
     expect((await call(a, 'POST', '/v1/users', server, { users: [{ id: 'alice', name: 'Alice' }] })).status).toBe(200);
-    expect(
-      (await call(a, 'POST', '/v1/channels', alice, { type: 'group', id: 'crash', members: [] })).status,
-    ).toBe(200);
+    expect((await call(a, 'POST', '/v1/channels', alice, { type: 'group', id: 'crash', members: [] })).status).toBe(
+      200,
+    );
     const hook = await call(a, 'PUT', '/v1/hooks/before-send', server, {
       url: `${rcv.url}/before-send`,
       timeout_ms: 10_000,
@@ -134,7 +136,12 @@ describe('a scheduled message and a crash', () => {
     const messageId = s.body.scheduled_message.message_id as string;
 
     // The job is running on the first node, waiting on the hook: kill it there.
-    await until('the hook is asked', async () => rcv.on('/before-send').length, (n) => n >= 1, 30_000);
+    await until(
+      'the hook is asked',
+      async () => rcv.on('/before-send').length,
+      (n) => n >= 1,
+      30_000,
+    );
     first.proc.kill('SIGKILL');
     await exited(first.proc);
     hold = false;

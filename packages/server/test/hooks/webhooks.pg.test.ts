@@ -89,7 +89,11 @@ describe('webhook endpoints', () => {
     const other = await h.createApp();
     const cross = await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await other.server() });
     expect(cross.status).toBe(404);
-    const crossDel = await h.call({ method: 'DELETE', url: `/v1/webhooks/${webhook.id}`, headers: await other.server() });
+    const crossDel = await h.call({
+      method: 'DELETE',
+      url: `/v1/webhooks/${webhook.id}`,
+      headers: await other.server(),
+    });
     expect(crossDel.status).toBe(404);
     const patched = await h.call({
       method: 'PATCH',
@@ -130,7 +134,11 @@ describe('webhook endpoints', () => {
     expect(edit.status).toBe(200);
     // At least once: a delivery whose answer came late is sent again, under the same id.
     const firsts = () => rcv.on('/ordered').filter((g) => g.headers['x-parley-attempt'] === '1');
-    await until('all deliveries', async () => firsts().length, (n) => n >= 26);
+    await until(
+      'all deliveries',
+      async () => firsts().length,
+      (n) => n >= 26,
+    );
     const got = firsts();
     expect(new Set(got.map((g) => g.headers['x-parley-delivery'])).size).toBe(26);
     for (const g of got) {
@@ -189,14 +197,22 @@ describe('webhook endpoints', () => {
     const sent = [];
     for (let i = 0; i < 10; i++) sent.push(await send(app, 'group:two', `while hanging ${i}`));
     expect(sent).toHaveLength(10);
-    await until('the receiver was called', async () => rcv.on('/hang').length, (n) => n >= 1);
+    await until(
+      'the receiver was called',
+      async () => rcv.on('/hang').length,
+      (n) => n >= 1,
+    );
     rcv.answer = () => ({ status: 200 });
   });
 
   it('redelivers an event as a new delivery that says which one it repeats', async () => {
     const { app, webhook } = await setup('/again', ['message.new']);
     await send(app, 'group:one', 'once more');
-    const [first] = await until('delivered', () => deliveries(app, webhook.id), (d) => d[0]?.status === 'delivered');
+    const [first] = await until(
+      'delivered',
+      () => deliveries(app, webhook.id),
+      (d) => d[0]?.status === 'delivered',
+    );
     const r = await h.call({
       method: 'POST',
       url: `/v1/webhooks/${webhook.id}/deliveries/${first.id}/redeliver`,
@@ -204,7 +220,11 @@ describe('webhook endpoints', () => {
     });
     expect(r.status).toBe(201);
     expect(r.body.delivery.redelivery_of).toBe(first.id);
-    await until('received twice', async () => rcv.on('/again').length, (n) => n === 2);
+    await until(
+      'received twice',
+      async () => rcv.on('/again').length,
+      (n) => n === 2,
+    );
     const [a, b] = rcv.on('/again');
     expect(b?.body).toBe(a?.body);
     expect(b?.headers['x-parley-delivery']).not.toBe(a?.headers['x-parley-delivery']);
@@ -223,7 +243,8 @@ describe('webhook endpoints', () => {
     await send(app, 'group:one', 'waits behind it');
     const w = await until(
       'disabled',
-      async () => (await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await app.server() })).body,
+      async () =>
+        (await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await app.server() })).body,
       (b) => b.webhook.active === false,
       30_000,
     );

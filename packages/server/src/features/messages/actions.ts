@@ -11,12 +11,12 @@ import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.j
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkGuestActive, checkPost, loadChannel, RANK } from '../channels/access.js';
-import { checkBeforeSend } from '../webhooks/before-send.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
 import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { presentUser, type UserRow } from '../users/present.js';
+import { checkBeforeSend } from '../webhooks/before-send.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';

@@ -77,7 +77,11 @@ export async function createReminder(svc: Services, me: Me, body: CreateReminder
     .select({ id: schema.reminders.id })
     .from(schema.reminders)
     .where(
-      and(eq(schema.reminders.appId, appId), eq(schema.reminders.userId, me.userId), eq(schema.reminders.status, 'pending')),
+      and(
+        eq(schema.reminders.appId, appId),
+        eq(schema.reminders.userId, me.userId),
+        eq(schema.reminders.status, 'pending'),
+      ),
     )
     .limit(MAX_PENDING);
   if (pending.length >= MAX_PENDING) throw invalid(`At most ${MAX_PENDING} pending reminders`);
@@ -103,7 +107,11 @@ export async function createReminder(svc: Services, me: Me, body: CreateReminder
 }
 
 /** The caller's reminders (pending first, soonest first), with the messages they are about. */
-export async function listReminders(svc: Services, me: Me, status?: 'pending' | 'sent' | 'cancelled'): Promise<Reminder[]> {
+export async function listReminders(
+  svc: Services,
+  me: Me,
+  status?: 'pending' | 'sent' | 'cancelled',
+): Promise<Reminder[]> {
   const r = await svc.db
     .select()
     .from(schema.reminders)
@@ -128,7 +136,10 @@ async function withMessages(svc: Services, me: Me, rows: ReminderRow[]): Promise
         .where(and(eq(schema.messages.appId, me.app.id), inArray(schema.messages.id, ids)))
     : [];
   const messages = new Map((await enrichMessages(svc.db, me.app.id, me.userId, found)).map((m) => [m.id, m]));
-  return rows.map((r) => ({ ...presentReminder(r), message: r.messageId ? (messages.get(r.messageId) ?? null) : null }));
+  return rows.map((r) => ({
+    ...presentReminder(r),
+    message: r.messageId ? (messages.get(r.messageId) ?? null) : null,
+  }));
 }
 
 export async function cancelReminder(svc: Services, me: Me, id: string): Promise<Reminder> {
@@ -148,7 +159,9 @@ export async function cancelReminder(svc: Services, me: Me, id: string): Promise
   const [r] = await svc.db
     .select()
     .from(schema.reminders)
-    .where(and(eq(schema.reminders.appId, me.app.id), eq(schema.reminders.id, id), eq(schema.reminders.userId, me.userId)));
+    .where(
+      and(eq(schema.reminders.appId, me.app.id), eq(schema.reminders.id, id), eq(schema.reminders.userId, me.userId)),
+    );
   if (!r) throw notFound('Reminder');
   throw new ApiError('CONFLICT', `This reminder is already ${r.status}`);
 }
@@ -170,7 +183,8 @@ export async function scheduleMessage(svc: Services, me: Me, body: ScheduleMessa
   checkPost(a, svc.clock());
   if (body.parent_id) {
     const p = await accessMessage(svc.db, me, body.parent_id);
-    if (p.message.cid !== body.cid || p.message.parentId) throw invalid('parent_id names no thread parent in this channel');
+    if (p.message.cid !== body.cid || p.message.parentId)
+      throw invalid('parent_id names no thread parent in this channel');
   }
   const pending = await svc.db
     .select({ id: schema.scheduledMessages.id })
@@ -230,20 +244,34 @@ async function ownScheduled(svc: Services, me: Me, id: string): Promise<Schedule
 }
 
 /** Change the text or the time of a message that has not gone yet. */
-export async function editScheduled(svc: Services, me: Me, id: string, body: UpdateScheduledBody): Promise<ScheduledMessage> {
+export async function editScheduled(
+  svc: Services,
+  me: Me,
+  id: string,
+  body: UpdateScheduledBody,
+): Promise<ScheduledMessage> {
   const before = await ownScheduled(svc, me, id);
   const at = body.send_at !== undefined ? checkSendAt(svc, body.send_at) : undefined;
   const s = schema.scheduledMessages;
   const row = await svc.db.transaction(async (tx) => {
     const [r] = await tx
       .update(s)
-      .set({ ...(body.text !== undefined ? { text: body.text } : {}), ...(at ? { sendAt: at } : {}), updatedAt: new Date() })
+      .set({
+        ...(body.text !== undefined ? { text: body.text } : {}),
+        ...(at ? { sendAt: at } : {}),
+        updatedAt: new Date(),
+      })
       .where(and(eq(s.appId, me.app.id), eq(s.id, id), eq(s.status, 'pending')))
       .returning();
     if (!r) throw new ApiError('CONFLICT', `This message is already ${before.status}`);
     // A new time gets its own job; the old one finds the row not due and does nothing.
     if (at && at.getTime() !== before.sendAt.getTime())
-      await svc.jobs.enqueue(tx, SEND_SCHEDULED, { appId: me.app.id, id }, { startAfterSeconds: secondsUntil(svc, at) });
+      await svc.jobs.enqueue(
+        tx,
+        SEND_SCHEDULED,
+        { appId: me.app.id, id },
+        { startAfterSeconds: secondsUntil(svc, at) },
+      );
     return r;
   });
   svc.jobs.wake(SEND_SCHEDULED.name);

@@ -49,7 +49,10 @@ export async function defineReminderJobs(svc: Services): Promise<void> {
 
 async function remind(svc: Services, appId: string, id: string): Promise<void> {
   const r = schema.reminders;
-  const [row] = await svc.db.select().from(r).where(and(eq(r.appId, appId), eq(r.id, id)));
+  const [row] = await svc.db
+    .select()
+    .from(r)
+    .where(and(eq(r.appId, appId), eq(r.id, id)));
   if (!row || row.status !== 'pending' || row.remindAt.getTime() > svc.clock() + EARLY_MS) return;
   await svc.db
     .insert(schema.users)
@@ -76,7 +79,10 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
 
 async function sendScheduled(svc: Services, appId: string, id: string): Promise<void> {
   const s = schema.scheduledMessages;
-  const [row] = await svc.db.select().from(s).where(and(eq(s.appId, appId), eq(s.id, id)));
+  const [row] = await svc.db
+    .select()
+    .from(s)
+    .where(and(eq(s.appId, appId), eq(s.id, id)));
   if (!row || row.status !== 'pending' || row.sendAt.getTime() > svc.clock() + EARLY_MS) return;
   try {
     await sendMessage(svc, actAs(appId, row.userId), row.cid, {
@@ -87,7 +93,12 @@ async function sendScheduled(svc: Services, appId: string, id: string): Promise<
   } catch (err) {
     // A refusal (no longer a member, frozen, rejected by the app's hook) will not change by
     // retrying: the row says why. Anything else is thrown for the queue to retry.
-    if (!(err instanceof ApiError) || err.code === 'UNAVAILABLE' || err.code === 'RATE_LIMITED' || err.code === 'HOOK_UNAVAILABLE')
+    if (
+      !(err instanceof ApiError) ||
+      err.code === 'UNAVAILABLE' ||
+      err.code === 'RATE_LIMITED' ||
+      err.code === 'HOOK_UNAVAILABLE'
+    )
       throw err;
     await svc.db
       .update(s)

@@ -52,7 +52,11 @@ export function reminderRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: ['reminders'],
           summary: 'My reminders, soonest first (pending unless `status` says otherwise)',
           querystring: Type.Object(
-            { status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('cancelled')])) },
+            {
+              status: Type.Optional(
+                Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('cancelled')]),
+              ),
+            },
             { additionalProperties: false },
           ),
           response: { 200: RemindersResponse, ...errors },
@@ -64,7 +68,12 @@ export function reminderRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/reminders/:id',
       {
         config,
-        schema: { tags: ['reminders'], summary: 'Cancel a pending reminder', params: IdParams, response: { 200: ReminderResponse, ...errors } },
+        schema: {
+          tags: ['reminders'],
+          summary: 'Cancel a pending reminder',
+          params: IdParams,
+          response: { 200: ReminderResponse, ...errors },
+        },
       },
       async (req) => ({ reminder: await cancelReminder(svc, userOf(req), req.params.id) }),
     );

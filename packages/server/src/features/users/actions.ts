@@ -4,8 +4,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
-import { CLEAR_STATUS } from '../reminders/job-names.js';
 import type { Services } from '../../services.js';
+import { CLEAR_STATUS } from '../reminders/job-names.js';
 import { presentUser, type UserRow } from './present.js';
 
 /** Users known to exist, so authenticating a user costs no query after the first time. */

@@ -83,9 +83,13 @@ export async function checkBeforeSend(
     });
   }
   if (verdict.action === 'reject')
-    throw new ApiError('MESSAGE_REJECTED', verdict.reason ? `Rejected: ${verdict.reason}` : 'The app rejected this message', {
-      reason: verdict.reason ?? null,
-    });
+    throw new ApiError(
+      'MESSAGE_REJECTED',
+      verdict.reason ? `Rejected: ${verdict.reason}` : 'The app rejected this message',
+      {
+        reason: verdict.reason ?? null,
+      },
+    );
   if (verdict.action === 'change') {
     const text = verdict.text;
     if (text === undefined || text.length > MAX_MESSAGE_LENGTH || !isNameText(text)) {

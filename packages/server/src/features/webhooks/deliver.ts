@@ -179,10 +179,7 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
       // Out of time: this delivery fails for good, and the endpoint is switched off until re-enabled.
       const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${attempts} attempts: ${error}`;
       await svc.db.transaction(async (tx) => {
-        await tx
-          .update(w)
-          .set({ status: 'failed', attempts, responseStatus: status, error, latencyMs })
-          .where(where);
+        await tx.update(w).set({ status: 'failed', attempts, responseStatus: status, error, latencyMs }).where(where);
         await tx
           .update(schema.webhookEndpoints)
           .set({ disabledAt: new Date(), disabledReason: reason, updatedAt: new Date() })

@@ -16,7 +16,14 @@ import { wants } from './signature.js';
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 
 /** The body every endpoint gets for one event (the same bytes, signed per endpoint). */
-export function webhookBody(appId: string, type: string, cid: string | null, seq: number | null, frame: string, at: string) {
+export function webhookBody(
+  appId: string,
+  type: string,
+  cid: string | null,
+  seq: number | null,
+  frame: string,
+  at: string,
+) {
   const eventId = cid !== null && seq !== null ? `${cid}:${seq}` : randomUUID();
   return `{"event_id":${JSON.stringify(eventId)},"type":${JSON.stringify(type)},"app_id":${JSON.stringify(appId)},"created_at":${JSON.stringify(at)},"event":${frame}}`;
 }
@@ -60,7 +67,6 @@ export async function recordDeliveries(
   }
   if (rows.length === 0) return null;
   await tx.insert(schema.webhookDeliveries).values(rows);
-  for (const l of lanes.values())
-    await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: `${l.endpointId}:${l.lane}` });
+  for (const l of lanes.values()) await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: `${l.endpointId}:${l.lane}` });
   return () => svc.jobs.wake(DELIVER.name);
 }

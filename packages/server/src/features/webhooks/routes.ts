@@ -69,7 +69,10 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
     const cfg = { auth: 'any' as const };
     app.get(
       '/v1/webhooks',
-      { config: cfg, schema: { tags, summary: "The app's webhook endpoints", response: { 200: WebhooksResponse, ...errors } } },
+      {
+        config: cfg,
+        schema: { tags, summary: "The app's webhook endpoints", response: { 200: WebhooksResponse, ...errors } },
+      },
       async (req) => ({ webhooks: await listWebhooks(svc, await checkHookAdmin(svc, req)) }),
     );
     app.post(
@@ -91,7 +94,12 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/webhooks/:id',
       {
         config: cfg,
-        schema: { tags, summary: 'One webhook endpoint', params: IdParams, response: { 200: WebhookResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'One webhook endpoint',
+          params: IdParams,
+          response: { 200: WebhookResponse, ...errors },
+        },
       },
       async (req) => ({
         webhook: presentEndpoint(await accessWebhook(svc, await checkHookAdmin(svc, req), req.params.id)),
@@ -179,7 +187,11 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/hooks/before-send',
       {
         config: cfg,
-        schema: { tags, summary: "The app's before-send hook (null when none)", response: { 200: BeforeSendResponse, ...errors } },
+        schema: {
+          tags,
+          summary: "The app's before-send hook (null when none)",
+          response: { 200: BeforeSendResponse, ...errors },
+        },
       },
       async (req) => ({ hook: await getBeforeSend(svc, await checkHookAdmin(svc, req)) }),
     );
@@ -189,7 +201,8 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: cfg,
         schema: {
           tags,
-          summary: 'Set the before-send hook: URL, time limit, fail open or closed (the secret is answered the first time)',
+          summary:
+            'Set the before-send hook: URL, time limit, fail open or closed (the secret is answered the first time)',
           body: SetBeforeSendBody,
           response: { 200: BeforeSendResponse, ...errors },
         },

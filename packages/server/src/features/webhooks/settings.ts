@@ -63,7 +63,10 @@ export class HookRegistry {
         })
         .from(schema.webhookEndpoints)
         .where(eq(schema.webhookEndpoints.appId, appId)),
-      db.select().from(schema.appHooks).where(and(eq(schema.appHooks.appId, appId))),
+      db
+        .select()
+        .from(schema.appHooks)
+        .where(and(eq(schema.appHooks.appId, appId))),
     ]);
     const h = hooks[0];
     const settings: HookSettings = {

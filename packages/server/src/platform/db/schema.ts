@@ -689,8 +689,5 @@ export const scheduledMessages = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.appId, t.id] }),
-    index('scheduled_user_idx').on(t.appId, t.userId, t.sendAt),
-  ],
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('scheduled_user_idx').on(t.appId, t.userId, t.sendAt)],
 );
