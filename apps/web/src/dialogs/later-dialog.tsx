@@ -20,7 +20,12 @@ function ScheduledItem({ s, onChanged }: { s: ScheduledMessage; onChanged(): voi
   const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
   const save = () =>
     client
-      .editScheduledMessage(s.id, { text, send_at: new Date(at).toISOString() })
+      // The time only when it was changed: the input holds minutes, and sending it back
+      // unchanged would move the send up to a minute earlier.
+      .editScheduledMessage(s.id, {
+        text,
+        ...(at !== localInput(s.send_at) ? { send_at: new Date(at).toISOString() } : {}),
+      })
       .then(() => {
         setEditing(false);
         onChanged();
