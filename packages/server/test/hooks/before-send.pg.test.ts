@@ -81,7 +81,7 @@ const failMode = async (fail_open: boolean) => {
   expect(r.body).not.toHaveProperty('secret');
 };
 
-describe('the before-send hook', () => {
+describe('the before-send hook', { timeout: 120_000 }, () => {
   it('is asked, signed, and an allow sends the message as written', async () => {
     const r = await send('hello there');
     expect(r.status).toBe(200);

@@ -64,9 +64,22 @@ async function runLane(svc: Services, d: DeliverJob): Promise<void> {
       return;
     }
     // Deliveries that committed while this run held the lane (their job found it taken).
-    if (!(await hasDue(svc, d))) return;
+    if (!(await hasDue(svc, d))) {
+      await prune(svc, d);
+      return;
+    }
   }
   await svc.jobs.enqueue(svc.db, DELIVER, d);
+}
+
+/** The delivery log keeps finished deliveries for a week. */
+const KEEP_DAYS = 7;
+
+async function prune(svc: Services, d: DeliverJob): Promise<void> {
+  await svc.db.execute(
+    sql`delete from ${schema.webhookDeliveries} where app_id = ${d.appId} and endpoint_id = ${d.endpointId}
+      and status <> 'pending' and created_at < now() - ${`${KEEP_DAYS} days`}::interval`,
+  );
 }
 
 async function claim(svc: Services, d: DeliverJob, owner: string): Promise<boolean> {
