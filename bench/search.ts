@@ -16,7 +16,7 @@
  * p50/p95/p99 over all runs of the mix, and per query its median.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { buildServer } from '../packages/server/src/app.js';
 import { sendMessage } from '../packages/server/src/features/messages/actions.js';
+import { SEARCH_INDEX_WITH as MIGRATION_GIN_WITH } from '../packages/server/src/features/search/index-flush.js';
 import { searchMessages } from '../packages/server/src/features/search/messages.js';
 import { parseQuery } from '../packages/server/src/features/search/query.js';
 import type { Caller } from '../packages/server/src/platform/auth.js';
@@ -47,11 +48,18 @@ const { values } = parseArgs({
     db: { type: 'string' },
     /** Only the send comparison (the queries need the same seeded database, but take minutes). */
     'sends-only': { type: 'boolean', default: false },
+    /**
+     * The GIN index's storage options for this run, e.g. `fastupdate = off` to measure the index
+     * as it was before the pending list (default: the migration's).
+     */
+    'gin-with': { type: 'string' },
   },
 });
 const N = Number(values.messages);
 const ROUNDS = Number(values.rounds);
 const SENDS = Number(values.sends);
+const SEARCH_INDEX_WITH = values['gin-with'] ?? MIGRATION_GIN_WITH;
+if (!/^[a-z_ =,0-9]+$/.test(SEARCH_INDEX_WITH)) throw new Error('--gin-with: storage options like fastupdate = off');
 const SEND_ROUNDS = Math.max(1, Number(values['send-rounds']));
 if (!['all', 'gin', 'btrees'].includes(values.toggle as string)) throw new Error('--toggle: all, gin or btrees');
 const CHANNELS = 1000;
@@ -75,6 +83,25 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 const median = (xs: number[]) => pct(xs, 50);
+
+/**
+ * CPU time of the given processes (PostgreSQL backends), in ms, from Linux's /proc (0 where there
+ * is none): beside the node's own CPU, what a send costs the machine whatever else runs on it —
+ * a steadier figure than throughput on a shared machine.
+ */
+function cpuMsOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // not on this machine, or the process ended
+    }
+  }
+  return ticks * 10; // USER_HZ = 100
+}
 
 /** Seed users, channels, memberships and N messages with SQL (the trigger indexes each row). */
 /** A number inlined as SQL (seeding arithmetic needs types that parameters would not carry). */
@@ -117,7 +144,9 @@ async function seed(database: Database, appId: string): Promise<void> {
       from generate_series(${n(from)}, ${n(to)}) i`);
     log(`  messages ${to + 1}/${N} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await exec(sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`);
+  await exec(
+    sql`create index messages_search_idx on messages using gin (search_tsv) with (${sql.raw(SEARCH_INDEX_WITH)})`,
+  );
   await exec(sql`create index messages_created_idx on messages (app_id, created_at)`);
   await exec(sql`create index messages_user_idx on messages (app_id, user_id, created_at)`);
   await exec(sql`analyze`);
@@ -220,6 +249,8 @@ async function main(): Promise<void> {
     if (!appCtx) throw new Error('app not found');
     log(`search bench on ${backend}: ${N.toLocaleString('en')} messages${kept ? ' (reused)' : ''}`);
     if (!kept) await seed(database, app.id);
+    await database.db.execute(sql`alter index messages_search_idx set (${sql.raw(SEARCH_INDEX_WITH)})`);
+    log(`  GIN index with (${SEARCH_INDEX_WITH})`);
     const caller: Caller = { kind: 'user', app: appCtx, userId: 'u3' };
 
     // Queries, interleaved: round 1 runs each query once, round 2 again, …
@@ -255,10 +286,32 @@ async function main(): Promise<void> {
             pg_size_pretty(sum(pg_column_size(search_tsv))::bigint) as tsv from messages`,
     );
 
+    const toggle = values.toggle;
+    const gin = toggle !== 'btrees';
+    const btrees = toggle !== 'gin';
+    /** Merge the GIN pending list, if the index is there (it is dropped on the `without` side). */
+    const flushSearchIndex = async () => {
+      const [idx] = await rows<{ ok: boolean }>(
+        database.db,
+        sql`select to_regclass('messages_search_idx') is not null as ok`,
+      );
+      if (idx?.ok) await database.db.execute(sql`select gin_clean_pending_list('messages_search_idx'::regclass)`);
+    };
     // What the index costs a send: the real send action, 16 senders over 16 channels.
     const sendRun = async (tag: string) => {
       const lat: number[] = [];
       let next = 0;
+      const cpu0 = process.cpuUsage();
+      // This database's backends only: other databases on the same server are not ours.
+      const backends = values.pglite
+        ? [] // in this process: its CPU is the node's
+        : (
+            await rows<{ pid: number }>(
+              database.db,
+              sql`select pid from pg_stat_activity where datname = current_database()`,
+            )
+          ).map((r) => r.pid);
+      const pg0 = cpuMsOf(backends);
       const t0 = performance.now();
       await Promise.all(
         Array.from({ length: 16 }, async (_, w) => {
@@ -274,7 +327,13 @@ async function main(): Promise<void> {
         }),
       );
       const seconds = (performance.now() - t0) / 1000;
-      return { perSecond: SENDS / seconds, p50: pct(lat, 50), p99: pct(lat, 99) };
+      // What sends left in the search index's pending list is merged now, inside the CPU
+      // window (the run paid for it) and not into the next run's.
+      if (gin) await flushSearchIndex();
+      const cpu = process.cpuUsage(cpu0);
+      const nodeUs = (cpu.user + cpu.system) / SENDS;
+      const pgUs = ((cpuMsOf(backends) - pg0) * 1000) / SENDS;
+      return { perSecond: SENDS / seconds, p50: pct(lat, 50), p99: pct(lat, 99), nodeUs, pgUs };
     };
     // Members of the send channels (public channels need none to read, but senders must be in).
     await database.db.execute(sql`insert into members (app_id, cid, user_id, role)
@@ -284,9 +343,6 @@ async function main(): Promise<void> {
     // `--toggle all` (default) compares with and without the trigger and all three indexes;
     // `gin` keeps the two btrees on both sides (what the tsvector and its GIN index cost alone);
     // `btrees` keeps the trigger and GIN index (what the created_at and user btrees cost).
-    const toggle = values.toggle;
-    const gin = toggle !== 'btrees';
-    const btrees = toggle !== 'gin';
     const searchOff = async () => {
       if (gin) {
         await database.db.execute(sql`alter table messages disable trigger messages_search_tsv`);
@@ -300,7 +356,7 @@ async function main(): Promise<void> {
     const searchOn = async () => {
       if (gin)
         await database.db.execute(
-          sql`create index messages_search_idx on messages using gin (search_tsv) with (fastupdate = off)`,
+          sql`create index messages_search_idx on messages using gin (search_tsv) with (${sql.raw(SEARCH_INDEX_WITH)})`,
         );
       if (btrees) {
         await database.db.execute(sql`create index messages_created_idx on messages (app_id, created_at)`);
@@ -357,22 +413,35 @@ async function main(): Promise<void> {
     const m = (xs: { perSecond: number }[]) => median(xs.map((x) => x.perSecond));
     const spread = (xs: { perSecond: number }[]) =>
       `${Math.round(Math.min(...xs.map((x) => x.perSecond)))}–${Math.round(Math.max(...xs.map((x) => x.perSecond)))}`;
+    const cpuCols = (xs: typeof withIdx) =>
+      `${f(median(xs.map((x) => x.nodeUs)))} | ${f(median(xs.map((x) => x.pgUs)))} | ${f(median(xs.map((x) => x.nodeUs + x.pgUs)))}`;
     console.log(
-      `| sends (16 senders, 16 channels, ${SEND_ROUNDS} interleaved pairs of ${SENDS} sends) | messages/s median (spread) | p50 ms | p99 ms |`,
+      `| sends (16 senders, 16 channels, ${SEND_ROUNDS} interleaved pairs of ${SENDS} sends) | messages/s median (spread) | p50 ms | p99 ms | node CPU µs/send | PostgreSQL CPU µs/send | CPU µs/send |`,
     );
-    console.log('|---|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     console.log(
-      `| with the search trigger and indexes | ${Math.round(m(withIdx))} (${spread(withIdx)}) | ${f(median(withIdx.map((x) => x.p50)))} | ${f(median(withIdx.map((x) => x.p99)))} |`,
+      `| with the search trigger and indexes | ${Math.round(m(withIdx))} (${spread(withIdx)}) | ${f(median(withIdx.map((x) => x.p50)))} | ${f(median(withIdx.map((x) => x.p99)))} | ${cpuCols(withIdx)} |`,
     );
     console.log(
-      `| without them | ${Math.round(m(without))} (${spread(without)}) | ${f(median(without.map((x) => x.p50)))} | ${f(median(without.map((x) => x.p99)))} |`,
+      `| without them | ${Math.round(m(without))} (${spread(without)}) | ${f(median(without.map((x) => x.p50)))} | ${f(median(without.map((x) => x.p99)))} | ${cpuCols(without)} |`,
     );
     // Each pair ran back to back, so its own ratio cancels most of the machine's drift.
     const pairs = withIdx.map((w, i) => (1 - w.perSecond / (without[i] as (typeof without)[number]).perSecond) * 100);
     console.log(
       `\nSend slowdown from search: ${f((1 - m(withIdx) / m(without)) * 100)} % (of the medians); per pair, median ${f(median(pairs))} % (${f(Math.min(...pairs))} to ${f(Math.max(...pairs))} %)`,
     );
+    // The same per pair in CPU per send (node + PostgreSQL), which the machine's load moves less.
+    const cpuOf = (x: (typeof withIdx)[number]) => x.nodeUs + x.pgUs;
+    const cpuPairs = withIdx.map((w, i) => (cpuOf(w) / cpuOf(without[i] as (typeof without)[number]) - 1) * 100);
+    console.log(
+      `CPU per send added by search: ${f((median(withIdx.map(cpuOf)) / median(without.map(cpuOf)) - 1) * 100)} % (of the medians); per pair, median ${f(median(cpuPairs))} % (${f(Math.min(...cpuPairs))} to ${f(Math.max(...cpuPairs))} %)`,
+    );
   } finally {
+    // A kept database goes back to the migration's index options for the next run.
+    if (values['gin-with'])
+      await database.db
+        .execute(sql`alter index if exists messages_search_idx set (${sql.raw(MIGRATION_GIN_WITH)})`)
+        .catch(() => {});
     await server.app.close();
     await database.close();
     await dropDb?.();

@@ -42,6 +42,7 @@ import { readSocket } from './features/reads/socket.js';
 import { defineReminderJobs } from './features/reminders/jobs.js';
 import { reminderRoutes } from './features/reminders/routes.js';
 import { reminderSocket } from './features/reminders/socket.js';
+import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
 import { typingSocket } from './features/typing/socket.js';
@@ -386,12 +387,18 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
+  const searchFlush = startSearchIndexFlush(database, {
+    everyMs: config.searchFlushMs,
+    log: svc.log,
+    registry: metrics.registry,
+  });
 
   app.addHook('preClose', async () => {
     shuttingDown = true;
     await gateway.shutdown();
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
+    await searchFlush.stop();
   });
   app.addHook('onClose', async () => {
     svc.presence.close();

@@ -95,6 +95,11 @@ export interface Config {
    * past it a link gets no card. Bounds how much fetching one account can make the server do.
    */
   previewFetchesPerMinute: number;
+  /**
+   * How often the search index's pending list is merged into its trees, in ms (0 = only by
+   * autovacuum or when it fills); see features/search/index-flush.ts.
+   */
+  searchFlushMs: number;
   /** An S3-compatible store (`PARLEY_S3_URL` or `PARLEY_S3_*`); unset = a folder in `dataDir`. */
   s3?: S3Options | undefined;
   /** SMTP server for account mail (`smtp://user:pass@host:587`, `smtps://…`); unset = mail is only logged. */
@@ -209,6 +214,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewFailureTtlSeconds: 10 * 60,
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
+    searchFlushMs: 1000,
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
@@ -283,6 +289,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),
       d.previewFetchesPerMinute,
     ),
+    searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),
     smtpUrl: env.PARLEY_SMTP_URL || undefined,
     mailFrom: env.PARLEY_MAIL_FROM || d.mailFrom,
     mailLogBodies: env.NODE_ENV !== 'production',
