@@ -18,6 +18,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import { newCredential } from '../../platform/secrets.js';
 import type { Services } from '../../services.js';
+import { laneKey } from './deliver.js';
 import { DELIVER } from './job-names.js';
 
 type EndpointRow = typeof schema.webhookEndpoints.$inferSelect;
@@ -155,7 +156,8 @@ async function wakeLanes(svc: Services, appId: string, endpointId: string): Prom
       where endpoint_id = ${endpointId} and app_id = ${appId} and status = 'pending'`,
   );
   await svc.db.transaction(async (tx) => {
-    for (const { lane } of lanes) await svc.jobs.enqueue(tx, DELIVER, { appId, endpointId, lane });
+    for (const { lane } of lanes)
+      await svc.jobs.enqueue(tx, DELIVER, { appId, endpointId, lane }, { singletonKey: laneKey({ endpointId, lane }) });
   });
   svc.jobs.wake(DELIVER.name);
 }
@@ -238,7 +240,12 @@ export async function redeliver(svc: Services, appId: string, id: string, delive
         redeliveryOf: src.id,
       })
       .returning();
-    await svc.jobs.enqueue(tx, DELIVER, { appId, endpointId: id, lane: src.lane });
+    await svc.jobs.enqueue(
+      tx,
+      DELIVER,
+      { appId, endpointId: id, lane: src.lane },
+      { singletonKey: laneKey({ endpointId: id, lane: src.lane }) },
+    );
     return r as DeliveryRow;
   });
   svc.jobs.wake(DELIVER.name);

@@ -44,6 +44,9 @@ export async function defineWebhookJobs(svc: Services): Promise<void> {
     // Longer than a lease, so a run that died lets go of its lane before its retry comes.
     expireInSeconds: LEASE_SECONDS * 2,
     concurrency: 8,
+    // One waiting job per lane is enough (it sends everything pending when it runs): a burst
+    // of events in a channel enqueues one job, not one per event.
+    policy: 'short',
     run: (d) => runLane(svc, d),
   });
 }
@@ -60,7 +63,7 @@ async function runLane(svc: Services, d: DeliverJob): Promise<void> {
     }
     if (next) {
       const seconds = Math.max(1, Math.ceil((next.getTime() - Date.now()) / 1000));
-      await svc.jobs.enqueue(svc.db, DELIVER, d, { startAfterSeconds: seconds });
+      await svc.jobs.enqueue(svc.db, DELIVER, d, { startAfterSeconds: seconds, singletonKey: laneKey(d) });
       return;
     }
     // Deliveries that committed while this run held the lane (their job found it taken).
@@ -69,8 +72,11 @@ async function runLane(svc: Services, d: DeliverJob): Promise<void> {
       return;
     }
   }
-  await svc.jobs.enqueue(svc.db, DELIVER, d);
+  await svc.jobs.enqueue(svc.db, DELIVER, d, { singletonKey: laneKey(d) });
 }
+
+/** The job queue's key of a lane: at most one job per lane waits to start. */
+export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpointId}:${d.lane}`;
 
 /** The delivery log keeps finished deliveries for a week. */
 const KEEP_DAYS = 7;
@@ -136,78 +142,112 @@ async function headOf(svc: Services, d: DeliverJob) {
   return head ?? null;
 }
 
+/** Deliveries read per round of a lane (each still sent one at a time, in order). */
+const BATCH = 100;
+/** How often a lane's lease is renewed while it sends, in ms (well inside LEASE_SECONDS). */
+const RENEW_MS = 10_000;
+
 /** Send due deliveries in order; answers when to come back, or null when the lane is done. */
 async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date | null> {
-  const { config } = svc;
+  let renewed = Date.now();
   for (;;) {
     const [ep] = await svc.db
       .select()
       .from(schema.webhookEndpoints)
       .where(and(eq(schema.webhookEndpoints.appId, d.appId), eq(schema.webhookEndpoints.id, d.endpointId)));
     if (!ep || ep.disabledAt) return null;
+    const w0 = schema.webhookDeliveries;
+    const batch = await svc.db
+      .select()
+      .from(w0)
+      .where(and(eq(w0.endpointId, d.endpointId), eq(w0.lane, d.lane), eq(w0.status, 'pending')))
+      .orderBy(asc(w0.n))
+      .limit(BATCH);
+    if (batch.length === 0) return null;
+    const secret = svc.sealer.open(ep.secretSealed);
+    for (const head of batch) {
+      if (head.appId !== d.appId) return null;
+      if (Date.now() - renewed > RENEW_MS) {
+        await extend(svc, d, owner);
+        renewed = Date.now();
+      }
+      const outcome = await attempt(svc, d, ep.url, secret, head);
+      if (outcome === 'disabled') return null;
+      if (outcome === 'failed') break; // the head waits for its retry: read the lane again
+    }
     const head = await headOf(svc, d);
-    if (!head || head.appId !== d.appId) return null;
+    if (!head) return null;
     const wait = head.nextAttemptAt.getTime() - Date.now();
     if (wait > SLEEP_MAX_MS) return head.nextAttemptAt;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-
-    const secret = svc.sealer.open(ep.secretSealed);
-    const t = Math.floor(Date.now() / 1000);
-    const started = performance.now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await safeFetch(ep.url, {
-        method: 'POST',
-        body: head.body,
-        headers: {
-          'content-type': 'application/json',
-          'x-parley-signature': signatureHeader(secret, t, head.body),
-          'x-parley-event': head.eventType,
-          'x-parley-delivery': head.id,
-          'x-parley-attempt': String(head.attempts + 1),
-        },
-        userAgent: 'Parley-Webhooks/1.0',
-        allowHosts: config.webhookAllowHosts,
-        timeoutMs: config.webhookTimeoutMs,
-        maxRedirects: 0,
-        maxBytes: 64 * 1024,
-        truncate: true,
-      });
-      status = res.status;
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
-    } catch (err) {
-      error = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
-    }
-    const latencyMs = Math.round(performance.now() - started);
-    const attempts = head.attempts + 1;
-    const w = schema.webhookDeliveries;
-    const where = and(eq(w.appId, head.appId), eq(w.id, head.id));
-    if (error === null) {
-      await svc.db
-        .update(w)
-        .set({ status: 'delivered', attempts, responseStatus: status, error: null, latencyMs, deliveredAt: new Date() })
-        .where(where);
-    } else if (Date.now() - head.createdAt.getTime() >= config.webhookMaxAgeMs) {
-      // Out of time: this delivery fails for good, and the endpoint is switched off until re-enabled.
-      const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${attempts} attempts: ${error}`;
-      await svc.db.transaction(async (tx) => {
-        await tx.update(w).set({ status: 'failed', attempts, responseStatus: status, error, latencyMs }).where(where);
-        await tx
-          .update(schema.webhookEndpoints)
-          .set({ disabledAt: new Date(), disabledReason: reason, updatedAt: new Date() })
-          .where(and(eq(schema.webhookEndpoints.appId, d.appId), eq(schema.webhookEndpoints.id, d.endpointId)));
-      });
-      svc.hooks.changed(d.appId);
-      svc.log.warn({ app: d.appId, webhook: d.endpointId, reason }, 'webhook endpoint disabled');
-      return null;
-    } else {
-      const next = new Date(Date.now() + backoffMs(config.webhookRetryBaseMs, attempts));
-      await svc.db
-        .update(w)
-        .set({ attempts, responseStatus: status, error, latencyMs, nextAttemptAt: next })
-        .where(where);
-    }
-    await extend(svc, d, owner);
   }
+}
+
+/** One attempt at one delivery, recorded on its row. */
+async function attempt(
+  svc: Services,
+  d: DeliverJob,
+  url: string,
+  secret: string,
+  head: typeof schema.webhookDeliveries.$inferSelect,
+): Promise<'delivered' | 'failed' | 'disabled'> {
+  const { config } = svc;
+  const t = Math.floor(Date.now() / 1000);
+  const started = performance.now();
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const res = await safeFetch(url, {
+      method: 'POST',
+      body: head.body,
+      headers: {
+        'content-type': 'application/json',
+        'x-parley-signature': signatureHeader(secret, t, head.body),
+        'x-parley-event': head.eventType,
+        'x-parley-delivery': head.id,
+        'x-parley-attempt': String(head.attempts + 1),
+      },
+      userAgent: 'Parley-Webhooks/1.0',
+      allowHosts: config.webhookAllowHosts,
+      timeoutMs: config.webhookTimeoutMs,
+      maxRedirects: 0,
+      maxBytes: 64 * 1024,
+      truncate: true,
+    });
+    status = res.status;
+    if (status < 200 || status >= 300) error = `HTTP ${status}`;
+  } catch (err) {
+    error = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  const attempts = head.attempts + 1;
+  const w = schema.webhookDeliveries;
+  const where = and(eq(w.appId, head.appId), eq(w.id, head.id));
+  if (error === null) {
+    await svc.db
+      .update(w)
+      .set({ status: 'delivered', attempts, responseStatus: status, error: null, latencyMs, deliveredAt: new Date() })
+      .where(where);
+  } else if (Date.now() - head.createdAt.getTime() >= config.webhookMaxAgeMs) {
+    // Out of time: this delivery fails for good, and the endpoint is switched off until re-enabled.
+    const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${attempts} attempts: ${error}`;
+    await svc.db.transaction(async (tx) => {
+      await tx.update(w).set({ status: 'failed', attempts, responseStatus: status, error, latencyMs }).where(where);
+      await tx
+        .update(schema.webhookEndpoints)
+        .set({ disabledAt: new Date(), disabledReason: reason, updatedAt: new Date() })
+        .where(and(eq(schema.webhookEndpoints.appId, d.appId), eq(schema.webhookEndpoints.id, d.endpointId)));
+    });
+    svc.hooks.changed(d.appId);
+    svc.log.warn({ app: d.appId, webhook: d.endpointId, reason }, 'webhook endpoint disabled');
+    return 'disabled';
+  } else {
+    const next = new Date(Date.now() + backoffMs(config.webhookRetryBaseMs, attempts));
+    await svc.db
+      .update(w)
+      .set({ attempts, responseStatus: status, error, latencyMs, nextAttemptAt: next })
+      .where(where);
+    return 'failed';
+  }
+  return 'delivered';
 }

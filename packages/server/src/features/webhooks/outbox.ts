@@ -9,6 +9,7 @@ import { LOGGED_EVENT_TYPES } from '@parley/protocol';
 import type { Infra } from '../../infra.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
+import { laneKey } from './deliver.js';
 import { DELIVER } from './job-names.js';
 import type { HookRegistry } from './settings.js';
 import { wants } from './signature.js';
@@ -67,6 +68,6 @@ export async function recordDeliveries(
   }
   if (rows.length === 0) return null;
   await tx.insert(schema.webhookDeliveries).values(rows);
-  for (const l of lanes.values()) await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: `${l.endpointId}:${l.lane}` });
+  for (const l of lanes.values()) await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: laneKey(l) });
   return () => svc.jobs.wake(DELIVER.name);
 }

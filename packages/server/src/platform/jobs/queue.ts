@@ -58,6 +58,13 @@ export interface JobKind<T extends object = object> extends JobRef<T> {
   expireInSeconds?: number;
   /** Jobs of this kind one node runs at a time (default 2). */
   concurrency?: number;
+  /**
+   * pg-boss's queue policy. `short`: at most one job per `singletonKey` waits to start (a second
+   * enqueue while one waits is a no-op); one may be running beside it. Every enqueue of a
+   * `short` kind must give a `singletonKey` (jobs without one share the empty key). Default
+   * `standard`: no such limit.
+   */
+  policy?: 'standard' | 'short';
   /** Do the work. Throw to fail the attempt. Must be idempotent. */
   run(data: T, job: JobInfo): Promise<void>;
 }
@@ -252,6 +259,7 @@ export class JobQueue {
   private async open(kind: JobKind<object>): Promise<void> {
     const options = {
       name: kind.name,
+      policy: kind.policy ?? 'standard',
       retryLimit: kind.retryLimit ?? 5,
       retryDelay: kind.retryDelaySeconds ?? 2,
       retryBackoff: true,
