@@ -50,7 +50,6 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-wh-'));
 // The receiver: delay from the event's timestamp to arrival, once per delivery.
 const delays: number[] = [];
 const seen = new Set<string>();
-let firstAt = 0;
 let lastAt = 0;
 const receiver = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -62,7 +61,6 @@ const receiver = http.createServer((req, res) => {
       seen.add(id);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { created_at: string };
       delays.push(now - Date.parse(body.created_at));
-      firstAt ||= now;
       lastAt = now;
     }
     res.writeHead(200).end();

@@ -53,7 +53,7 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
     .select()
     .from(r)
     .where(and(eq(r.appId, appId), eq(r.id, id)));
-  if (!row || row.status !== 'pending' || row.remindAt.getTime() > svc.clock() + EARLY_MS) return;
+  if (row?.status !== 'pending' || row.remindAt.getTime() > svc.clock() + EARLY_MS) return;
   await svc.db
     .insert(schema.users)
     .values({ appId, id: BOT_USER_ID, name: BOT_NAME, role: 'user' })
@@ -83,7 +83,7 @@ async function sendScheduled(svc: Services, appId: string, id: string): Promise<
     .select()
     .from(s)
     .where(and(eq(s.appId, appId), eq(s.id, id)));
-  if (!row || row.status !== 'pending' || row.sendAt.getTime() > svc.clock() + EARLY_MS) return;
+  if (row?.status !== 'pending' || row.sendAt.getTime() > svc.clock() + EARLY_MS) return;
   try {
     await sendMessage(svc, actAs(appId, row.userId), row.cid, {
       id: row.messageId,
