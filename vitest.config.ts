@@ -60,6 +60,8 @@ const slowFiles = [
   'packages/server/test/foundation/template.test.ts',
   // Kills and restarts real server processes mid-job.
   'packages/server/test/jobs/crash.pg.test.ts',
+  // Kills a server process mid-send of a scheduled message and starts others.
+  'packages/server/test/hooks/scheduled-crash.pg.test.ts',
 ];
 
 const tiers = {

@@ -21,6 +21,18 @@ const OPTIONS = {
   user: { type: 'string', value: 'USER_ID', help: 'mint a user token for this user id' },
   server: { type: 'boolean', help: 'mint a server token instead of a user token' },
   expires: { type: 'string', value: 'TIME', help: 'lifetime: 30s, 15m, 1h, 7d, 2w (default: no expiry)' },
+  url: { type: 'string', value: 'URL', help: 'the URL events are POSTed to' },
+  events: {
+    type: 'string',
+    value: 'TYPES',
+    help: 'comma-separated event types: message.new, reaction.*, member.*, channel.*, * …',
+  },
+  id: { type: 'string', value: 'WEBHOOK_ID', help: "the webhook's id (from parley webhooks list)" },
+  delivery: {
+    type: 'string',
+    value: 'DELIVERY_ID',
+    help: 'the delivery to send again (from parley webhooks deliveries)',
+  },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -41,6 +53,10 @@ interface CommandSpec {
 /** Options that say where the server and its data are, for commands that find it. */
 const FIND: OptionName[] = ['data', 'port'];
 const FIND_HELP = { port: 'with DATABASE_URL: the port of a running server to use (env PORT, default 3000)' };
+
+const WEBHOOKS =
+  'Webhooks are managed through the admin API of a running server (as the app, with a server token).\n' +
+  'Deliveries are signed: X-Parley-Signature t=<unix s>,v1=<HMAC-SHA256 of "<t>.<body>"> (docs/protocol.md).';
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -82,6 +98,46 @@ export const COMMANDS: CommandSpec[] = [
     summary: "print a user token (or a server token) signed with an app's secret",
     options: ['app', 'user', 'server', 'expires', ...FIND],
     optionHelp: FIND_HELP,
+  },
+  {
+    name: 'webhooks list',
+    synopsis: 'parley webhooks list --app APP_ID [--json] [--data DIR]',
+    summary: "list an app's webhook endpoints (active or disabled, and why)",
+    options: ['app', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks create',
+    synopsis: 'parley webhooks create --app APP_ID --url URL --events TYPES [--json] [--data DIR]',
+    summary: 'add a webhook endpoint: prints its id and its signing secret (shown once)',
+    options: ['app', 'url', 'events', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks delete',
+    synopsis: 'parley webhooks delete --app APP_ID --id WEBHOOK_ID [--data DIR]',
+    summary: 'delete a webhook endpoint and its delivery log',
+    options: ['app', 'id', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks deliveries',
+    synopsis: 'parley webhooks deliveries --app APP_ID --id WEBHOOK_ID [--json] [--data DIR]',
+    summary: "an endpoint's delivery log, newest first (status, attempts, latency)",
+    options: ['app', 'id', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks redeliver',
+    synopsis: 'parley webhooks redeliver --app APP_ID --id WEBHOOK_ID --delivery DELIVERY_ID [--data DIR]',
+    summary: 'send a delivered or failed event again',
+    options: ['app', 'id', 'delivery', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
   },
 ];
 
@@ -253,6 +309,15 @@ function checkValues(command: string, v: Values): void {
     throw new UsageError(`--workers takes a whole number of at least 1, got "${v.workers}"`);
   }
   if (command === 'app create' && v.name === undefined) throw new UsageError('parley app create needs --name NAME');
+  if (command.startsWith('webhooks ')) {
+    if (v.app === undefined) throw new UsageError(`parley ${command} needs --app APP_ID`);
+    if (command === 'webhooks create' && (v.url === undefined || v.events === undefined))
+      throw new UsageError('parley webhooks create needs --url URL and --events TYPES');
+    if (['webhooks delete', 'webhooks deliveries', 'webhooks redeliver'].includes(command) && v.id === undefined)
+      throw new UsageError(`parley ${command} needs --id WEBHOOK_ID`);
+    if (command === 'webhooks redeliver' && v.delivery === undefined)
+      throw new UsageError('parley webhooks redeliver needs --delivery DELIVERY_ID');
+  }
   if (command === 'token') {
     if (v.app === undefined) throw new UsageError('parley token needs --app APP_ID');
     if (v.user !== undefined && v.server) throw new UsageError('--user and --server cannot be used together');

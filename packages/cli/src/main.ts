@@ -140,5 +140,100 @@ async function run(command: string, values: Values): Promise<number> {
       return 0;
     }
   }
+  if (command.startsWith('webhooks ')) return webhooks(command, values);
   throw new CliError(`unhandled command ${command}`);
+}
+
+/** `parley webhooks …`: the app's webhook API on a running server, as the app's backend. */
+async function webhooks(command: string, values: Values): Promise<number> {
+  const appId = values.app as string;
+  const noApp = () => new CliError(`no app with id ${appId} (parley app list shows them)`);
+  if (!UUID.test(appId)) throw noApp();
+  const json = !!values.json;
+  const line = await withData<string>(settings(values), command, {
+    direct: async () => {
+      throw new CliError('webhooks are managed through a running server: start one (parley start), then try again');
+    },
+    api: async (api) => {
+      type Listed = { id: string; api_key: string };
+      const app = (await api.call<{ apps: Listed[] }>('GET', '/v1/admin/apps')).apps.find((a) => a.id === appId);
+      if (!app) throw noApp();
+      const { token } = await api.call<{ token: string }>('POST', `/v1/admin/apps/${appId}/tokens`, {
+        user_id: null,
+        expires_in: '5m',
+      });
+      const as = { apiKey: app.api_key, token };
+      const id = encodeURIComponent(String(values.id ?? ''));
+      switch (command) {
+        case 'webhooks list': {
+          type W = { id: string; url: string; events: string[]; active: boolean; disabled_reason: string | null };
+          const { webhooks: list } = await api.call<{ webhooks: W[] }>('GET', '/v1/webhooks', undefined, as);
+          if (json) return JSON.stringify(list);
+          if (list.length === 0) return 'no webhooks yet: parley webhooks create --app APP_ID --url URL --events TYPES';
+          return list
+            .map(
+              (w) =>
+                `${w.id}  ${w.active ? 'active  ' : 'disabled'}  ${w.url}  ${w.events.join(',')}${w.disabled_reason ? `  (${w.disabled_reason})` : ''}`,
+            )
+            .join('\n');
+        }
+        case 'webhooks create': {
+          const events = String(values.events)
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean);
+          const r = await api.call<{ webhook: { id: string }; secret: string }>(
+            'POST',
+            '/v1/webhooks',
+            { url: values.url, events },
+            as,
+          );
+          return json ? JSON.stringify(r) : `webhook ${r.webhook.id}\n  secret: ${r.secret}`;
+        }
+        case 'webhooks delete':
+          await api.call('DELETE', `/v1/webhooks/${id}`, undefined, as);
+          return `deleted ${values.id}`;
+        case 'webhooks deliveries': {
+          type D = {
+            id: string;
+            event_type: string;
+            cid: string | null;
+            status: string;
+            attempts: number;
+            response_status: number | null;
+            latency_ms: number | null;
+            error: string | null;
+            created_at: string;
+          };
+          const { deliveries } = await api.call<{ deliveries: D[] }>(
+            'GET',
+            `/v1/webhooks/${id}/deliveries?limit=100`,
+            undefined,
+            as,
+          );
+          if (json) return JSON.stringify(deliveries);
+          if (deliveries.length === 0) return 'no deliveries yet';
+          return deliveries
+            .map(
+              (d) =>
+                `${d.id}  ${d.created_at}  ${d.event_type.padEnd(16)} ${(d.cid ?? '-').padEnd(20)} ${d.status.padEnd(9)} ` +
+                `attempts=${d.attempts} status=${d.response_status ?? '-'} latency=${d.latency_ms ?? '-'}ms${d.error ? `  ${d.error}` : ''}`,
+            )
+            .join('\n');
+        }
+        case 'webhooks redeliver': {
+          const r = await api.call<{ delivery: { id: string } }>(
+            'POST',
+            `/v1/webhooks/${id}/deliveries/${encodeURIComponent(String(values.delivery))}/redeliver`,
+            undefined,
+            as,
+          );
+          return `redelivery ${r.delivery.id} queued`;
+        }
+      }
+      throw new CliError(`unhandled command ${command}`);
+    },
+  });
+  out(line);
+  return 0;
 }

@@ -27,7 +27,8 @@ const POLL_MS = 100;
 /** A server's admin API. */
 export interface AdminApi {
   base: string;
-  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** `as`: call as an app's backend (its API key and a server token) instead of as the admin. */
+  call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T>;
 }
 
 /** The server refused the connection: the request never reached it, so it may be retried. */
@@ -74,12 +75,15 @@ function adminApi(base: string, s: Settings): AdminApi {
   const token = adminToken(s);
   return {
     base,
-    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    async call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T> {
+      const auth: Record<string, string> = as
+        ? { authorization: `Bearer ${as.token}`, 'x-api-key': as.apiKey }
+        : { authorization: `Bearer ${token}` };
       let r: { status: number; text: string };
       try {
         r = await request(`${base}${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
           ...(body ? { body: JSON.stringify(body) } : {}),
           timeoutMs: 30_000,
         });
@@ -95,7 +99,7 @@ function adminApi(base: string, s: Settings): AdminApi {
       } catch {
         json = undefined;
       }
-      if (r.status === 401) {
+      if (r.status === 401 && !as) {
         const from = s.adminToken ? 'PARLEY_ADMIN_TOKEN' : `${s.dataDir}/admin-token`;
         throw new ApiError(401, `the server at ${base} refused the admin token (from ${from})`);
       }

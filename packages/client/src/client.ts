@@ -11,6 +11,8 @@ import type {
   ChannelEvent,
   ChannelFilter,
   ClientRequestType,
+  CreateReminderBody,
+  CreateWebhookBody,
   DataExport,
   EventOf,
   EventType,
@@ -20,17 +22,24 @@ import type {
   PushProvider,
   QueryChannelsBody,
   QueryChannelsResponse,
+  Reminder,
   ReplyBody,
   RequestBody,
+  ScheduledMessage,
+  ScheduleMessageBody,
   SearchMessagesResponse,
   SearchSort,
   ServerEvent,
   SetStatusBody,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
+  UpdateScheduledBody,
+  UpdateWebhookBody,
   User,
   UserResponse,
   UsersResponse,
+  WebhookDelivery,
+  WebhookEndpoint,
   WebPushSubscribeBody,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
@@ -397,6 +406,99 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([r.user]);
     this.state.update((s) => ({ ...s, user: { ...r.user } }));
     return r.user;
+  }
+
+  /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */
+  async createReminder(body: CreateReminderBody): Promise<Reminder> {
+    const tz =
+      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+    return (await this.http.call<{ reminder: Reminder }>('POST', '/v1/reminders', { ...body, ...tz })).reminder;
+  }
+
+  /** My reminders, soonest first: pending unless `status` says otherwise. */
+  async listReminders(status?: Reminder['status']): Promise<Reminder[]> {
+    const q = status ? `?status=${status}` : '';
+    return (await this.http.call<{ reminders: Reminder[] }>('GET', `/v1/reminders${q}`)).reminders;
+  }
+
+  /** Cancel a pending reminder. */
+  async cancelReminder(id: string): Promise<Reminder> {
+    return (await this.http.call<{ reminder: Reminder }>('DELETE', `/v1/reminders/${encodeURIComponent(id)}`)).reminder;
+  }
+
+  /** Send a message later (the server sends it once, at `send_at`, as you). */
+  async scheduleMessage(body: ScheduleMessageBody): Promise<ScheduledMessage> {
+    return (await this.http.call<{ scheduled_message: ScheduledMessage }>('POST', '/v1/scheduled-messages', body))
+      .scheduled_message;
+  }
+
+  /** My scheduled messages not sent yet (pending, or failed with why), soonest first. */
+  async listScheduledMessages(cid?: string): Promise<ScheduledMessage[]> {
+    const q = cid ? `?cid=${encodeURIComponent(cid)}` : '';
+    return (await this.http.call<{ scheduled_messages: ScheduledMessage[] }>('GET', `/v1/scheduled-messages${q}`))
+      .scheduled_messages;
+  }
+
+  /** Change the text or the time of a scheduled message that has not gone yet. */
+  async editScheduledMessage(id: string, body: UpdateScheduledBody): Promise<ScheduledMessage> {
+    return (
+      await this.http.call<{ scheduled_message: ScheduledMessage }>(
+        'PATCH',
+        `/v1/scheduled-messages/${encodeURIComponent(id)}`,
+        body,
+      )
+    ).scheduled_message;
+  }
+
+  /** Cancel a scheduled message. */
+  async cancelScheduledMessage(id: string): Promise<ScheduledMessage> {
+    return (
+      await this.http.call<{ scheduled_message: ScheduledMessage }>(
+        'DELETE',
+        `/v1/scheduled-messages/${encodeURIComponent(id)}`,
+      )
+    ).scheduled_message;
+  }
+
+  /** The app's webhook endpoints (a workspace owner or admin, or a server token). */
+  async listWebhooks(): Promise<WebhookEndpoint[]> {
+    return (await this.http.call<{ webhooks: WebhookEndpoint[] }>('GET', '/v1/webhooks')).webhooks;
+  }
+
+  /** Add a webhook endpoint; the answer holds its signing secret, shown this once. */
+  async createWebhook(body: CreateWebhookBody): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+    return this.http.call('POST', '/v1/webhooks', body);
+  }
+
+  /** Change a webhook endpoint (`active: true` re-enables a disabled one). */
+  async updateWebhook(id: string, body: UpdateWebhookBody): Promise<WebhookEndpoint> {
+    return (await this.http.call<{ webhook: WebhookEndpoint }>('PATCH', `/v1/webhooks/${encodeURIComponent(id)}`, body))
+      .webhook;
+  }
+
+  /** Delete a webhook endpoint and its delivery log. */
+  async deleteWebhook(id: string): Promise<void> {
+    await this.http.call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  /** An endpoint's delivery log, newest first. */
+  async listWebhookDeliveries(id: string, limit = 50): Promise<WebhookDelivery[]> {
+    return (
+      await this.http.call<{ deliveries: WebhookDelivery[] }>(
+        'GET',
+        `/v1/webhooks/${encodeURIComponent(id)}/deliveries?limit=${limit}`,
+      )
+    ).deliveries;
+  }
+
+  /** Send a delivery's event again (a new delivery). */
+  async redeliverWebhook(id: string, deliveryId: string): Promise<WebhookDelivery> {
+    return (
+      await this.http.call<{ delivery: WebhookDelivery }>(
+        'POST',
+        `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
+      )
+    ).delivery;
   }
 
   /** Change your own name, username or image (only the fields given); a taken username is CONFLICT. */

@@ -72,6 +72,16 @@ export const ERRORS = {
     retryable: false,
     summary: 'Only joined participants of a call may do this (for example relay a signal), and only to each other.',
   },
+  MESSAGE_REJECTED: {
+    status: 422,
+    retryable: false,
+    summary: "The app's before-send hook refused this message (`details.reason` says why, if it said).",
+  },
+  HOOK_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    summary: "The app's before-send hook did not answer in time and the app fails closed: the message was not sent.",
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

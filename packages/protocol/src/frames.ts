@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { CALL_REQUEST_FIELDS } from './calls.js';
 import { type PresenceState, User } from './entities.js';
+import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
@@ -95,6 +96,13 @@ export const CLIENT_REQUESTS = {
   'call.invite': req('call.invite', CALL_REQUEST_FIELDS['call.invite']),
   /** Relay an SDP offer/answer or ICE candidate to one other joined participant's device. */
   'call.signal': req('call.signal', CALL_REQUEST_FIELDS['call.signal']),
+  /** Remind me about a message (or a note) later: `remind_at`, or `in` (`20m`, `1h`, `tomorrow`, `N[mhd]`). */
+  'reminder.create': req('reminder.create', CreateReminderBody.properties),
+  /** My pending reminders, soonest first. */
+  'reminder.list': req('reminder.list', {}),
+  'reminder.cancel': req('reminder.cancel', { id: Uuid }),
+  /** Send a message later (by the job queue, exactly once). */
+  'message.schedule': req('message.schedule', ScheduleMessageBody.properties),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -173,6 +173,7 @@ export {
   type ReplyFrame,
   type SettablePresence,
 } from './frames.js';
+export * from './hooks.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
 export * from './moderation.js';

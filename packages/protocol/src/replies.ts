@@ -11,6 +11,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { CallResponse } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
+import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId } from './ids.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
@@ -108,6 +109,10 @@ export const REQUEST_REPLIES = {
   'call.end': CallResponse,
   'call.invite': CallResponse,
   'call.signal': EmptyReply,
+  'reminder.create': ReminderResponse,
+  'reminder.list': RemindersResponse,
+  'reminder.cancel': ReminderResponse,
+  'message.schedule': ScheduledResponse,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

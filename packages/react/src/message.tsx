@@ -52,12 +52,15 @@ export const MessageItem = memo(function MessageItem({
   const reactButton = useRef<HTMLButtonElement>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const client = useChatClient();
+  const [reminding, setReminding] = useState(false);
+  const [remindAt, setRemindAt] = useState('');
+  const [note, setNote] = useState<string | null>(null);
   const canAct = m.status === 'sent' && !deleted && !system;
   // What the server says this user may do here (own_capabilities); unknown: show everything
   // and let the server refuse, as before capabilities existed.
   const caps = useClientState((s) => s.channels[m.cid]?.channel.own_capabilities);
   const can = (c: string) => !caps || caps.includes(c);
-  const client = useChatClient();
   const [reporting, setReporting] = useState(false);
   const [reason, setReason] = useState('');
   const [reported, setReported] = useState(false);
@@ -83,6 +86,15 @@ export const MessageItem = memo(function MessageItem({
   const remove = () => {
     setConfirmDelete(false);
     channel.deleteMessage(m.id).catch(report);
+  };
+  /** "Remind me about this message": a preset (`20m`, `1h`, `tomorrow`) or a chosen local time. */
+  const remind = (when: { in: string } | { remind_at: string }, label: string) => {
+    setActionError(null);
+    setReminding(false);
+    client
+      .createReminder({ message_id: m.id, ...when })
+      .then(() => setNote(`I'll remind you ${label}.`))
+      .catch(report);
   };
   const togglePin = () => {
     setActionError(null);
@@ -196,6 +208,61 @@ export const MessageItem = memo(function MessageItem({
           </button>
         ) : null}
         {seen ? <p className="parley-message__seen">Seen</p> : null}
+        {note ? (
+          <p className="parley-message__note" role="status">
+            {note}{' '}
+            <button type="button" className="parley-link-button" onClick={() => setNote(null)}>
+              Dismiss
+            </button>
+          </p>
+        ) : null}
+        {reminding ? (
+          <fieldset className="parley-remind">
+            <legend className="parley-remind__legend">Remind me about this message</legend>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: '20m' }, 'in 20 minutes')}
+            >
+              In 20 minutes
+            </button>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: '1h' }, 'in 1 hour')}
+            >
+              In 1 hour
+            </button>
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              onClick={() => remind({ in: 'tomorrow' }, 'tomorrow at 9:00')}
+            >
+              Tomorrow
+            </button>
+            <input
+              type="datetime-local"
+              className="parley-remind__at"
+              aria-label="Remind me at"
+              value={remindAt}
+              onChange={(e) => setRemindAt(e.target.value)}
+            />
+            <button
+              type="button"
+              className="parley-button parley-button--small"
+              disabled={!remindAt}
+              onClick={() => {
+                const at = new Date(remindAt);
+                remind({ remind_at: at.toISOString() }, `at ${at.toLocaleString()}`);
+              }}
+            >
+              Set
+            </button>
+            <button type="button" className="parley-button parley-button--small" onClick={() => setReminding(false)}>
+              Cancel
+            </button>
+          </fieldset>
+        ) : null}
         {actionError ? (
           <p className="parley-error" role="alert">
             {actionError}
@@ -273,6 +340,15 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">↩</span>
               </button>
             ) : null}
+            <button
+              type="button"
+              className="parley-icon-button"
+              aria-label="Remind me about this message"
+              aria-expanded={reminding}
+              onClick={() => setReminding((r) => !r)}
+            >
+              <span aria-hidden="true">⏰</span>
+            </button>
             {m.type === 'regular' && can('pin-message') ? (
               <button
                 type="button"

@@ -54,6 +54,9 @@ import { reactionRoutes } from './features/reactions/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
+import { defineReminderJobs } from './features/reminders/jobs.js';
+import { reminderRoutes } from './features/reminders/routes.js';
+import { reminderSocket } from './features/reminders/socket.js';
 import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
@@ -61,6 +64,10 @@ import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
+import { defineWebhookJobs } from './features/webhooks/deliver.js';
+import { recordDeliveries } from './features/webhooks/outbox.js';
+import { webhookRoutes } from './features/webhooks/routes.js';
+import { HOOKS_TOPIC, HookRegistry } from './features/webhooks/settings.js';
 import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
@@ -272,8 +279,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
   svc.chatSessions = new ChatSessions(() => svc, broker);
+  svc.hooks = new HookRegistry(() => svc, broker);
+  svc.beforeCommit = (tx, out) => recordDeliveries(svc, svc.hooks, tx, out);
   svc.hub.onControl = (topic, msg) => {
     if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
+    else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
   };
   svc.sends = new SendBatcher(
     () => svc,
@@ -385,6 +395,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await defineInvitationJobs(svc);
   await app.register(notificationRoutes(svc));
   await defineNotificationJobs(svc);
+  await app.register(webhookRoutes(svc));
+  await defineWebhookJobs(svc);
+  await app.register(reminderRoutes(svc));
+  await defineReminderJobs(svc);
 
   const gateway = new Gateway(
     svc,
@@ -399,6 +413,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
       ...callSocket,
+      ...reminderSocket,
     },
     {
       open: async (s, appId, userId) => {

@@ -6,7 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './platform/config.js';
-import type { Database, Db } from './platform/db/index.js';
+import type { Database, Db, Tx } from './platform/db/index.js';
 import type { JobQueue } from './platform/jobs/queue.js';
 import type { Mailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
@@ -15,7 +15,7 @@ import type { Sealer } from './platform/secrets.js';
 import type { Storage } from './platform/storage/index.js';
 import type { AppRegistry } from './platform/tenancy.js';
 import type { Broker } from './realtime/broker.js';
-import type { Bus } from './realtime/bus.js';
+import type { Bus, Outgoing } from './realtime/bus.js';
 import type { Hub } from './realtime/hub.js';
 
 export interface Infra {
@@ -39,4 +39,10 @@ export interface Infra {
   sealer: Sealer;
   /** Now, in ms since the epoch: `Date.now` unless a test injects a clock (lockout timing). */
   clock: () => number;
+  /**
+   * Runs inside every `withTransaction` just before commit, with what it will publish: the
+   * outbox of side effects that must commit with the events (webhook deliveries). Answers what
+   * to run after commit (wake workers), if anything.
+   */
+  beforeCommit?: (tx: Tx, out: readonly Outgoing[]) => Promise<(() => void) | null>;
 }

@@ -9,6 +9,7 @@ import type { ChatSessions } from './features/accounts/chat-sessions.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
+import type { HookRegistry } from './features/webhooks/settings.js';
 import type { Infra } from './infra.js';
 
 export type { Infra } from './infra.js';
@@ -20,4 +21,6 @@ export interface Services extends Infra {
   sends: SendBatcher;
   /** Which account-minted chat tokens still work; ends them on every node. */
   chatSessions: ChatSessions;
+  /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */
+  hooks: HookRegistry;
 }

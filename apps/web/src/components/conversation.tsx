@@ -5,15 +5,18 @@
  */
 import type { Channel as ChannelHandle } from '@parley/client';
 import {
+  defaultCommands,
   MessageInput,
   MessageList,
   Channel as ParleyChannel,
   Thread,
   TypingIndicator,
   useChannelContext,
+  useChatClient,
 } from '@parley/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
+import { laterCommands } from '../lib/later.js';
 import { ChannelHeader } from './channel-header.js';
 import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
@@ -113,6 +116,26 @@ export function Conversation({
   const closePanel = useCallback(() => setPanel(null), []);
   const onWatchError = useCallback((e: Error) => setError(e.message), []);
   const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
+  const client = useChatClient();
+  const [later, setLater] = useState<string | null>(null);
+  // `/remind` and `/schedule` beside the kit's own commands.
+  const commands = useMemo(
+    () => [
+      ...defaultCommands,
+      ...laterCommands(
+        client,
+        () => {
+          try {
+            return channel.cid;
+          } catch {
+            return null; // a DM not created yet
+          }
+        },
+        (o) => setLater(o.ok ? o.note : o.error),
+      ),
+    ],
+    [client, channel],
+  );
 
   return (
     <section className="app-conversation" aria-label={`Conversation: ${info.name}`}>
@@ -128,7 +151,15 @@ export function Conversation({
         <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
           <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} focusMessageId={focusMessageId} />
           <TypingIndicator />
-          {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
+          {later ? (
+            <p className="app-later__note" role="status">
+              {later}{' '}
+              <button type="button" className="app-link-button" onClick={() => setLater(null)}>
+                Dismiss
+              </button>
+            </p>
+          ) : null}
+          {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus commands={commands} />}
           <Thread onSelectUser={showProfile} />
           <OnePane panel={panel} onThreadOpened={closePanel} />
         </ParleyChannel>

@@ -15,7 +15,9 @@ export type DialogName =
   | 'moderation'
   | 'admin'
   | 'calls'
-  | 'notifications';
+  | 'notifications'
+  | 'later'
+  | 'webhooks';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -18,6 +18,7 @@ import { AdminConsole } from '../admin/admin-console.js';
 import { CallsDialog } from '../dialogs/calls-dialog.js';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
+import { LaterDialog } from '../dialogs/later-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
@@ -26,6 +27,7 @@ import { QuickSwitcher } from '../dialogs/quick-switcher.js';
 import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
 import { StatusDialog } from '../dialogs/status-dialog.js';
+import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
@@ -151,6 +153,8 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
+      {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
+      {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
       {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
       {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}

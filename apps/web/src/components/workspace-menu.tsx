@@ -51,11 +51,16 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
               ] as const)),
-          // Owners and admins are the app's admins: they moderate (reports, bans, block lists).
+          // Owners and admins are the app's admins: they moderate (reports, bans, block lists) and
+          // manage the app's webhooks.
           ...(workspace.role === 'owner' || workspace.role === 'admin'
-            ? ([{ label: 'Moderation', onSelect: () => onDialog('moderation') }] as const)
+            ? ([
+                { label: 'Moderation', onSelect: () => onDialog('moderation') },
+                { label: 'Webhooks', onSelect: () => onDialog('webhooks') },
+              ] as const)
             : []),
           'separator',
+          { label: 'Reminders and scheduled messages', onSelect: () => onDialog('later') },
           { label: 'Preferences', onSelect: () => onDialog('settings') },
           { label: 'Switch workspace', onSelect: () => navigate('/') },
           { label: `Leave ${workspace.name}`, onSelect: () => onDialog('leave'), danger: true },

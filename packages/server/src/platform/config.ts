@@ -150,6 +150,18 @@ export interface Config {
   sessionIdleDays: number;
   /** Sign-in with an OpenID Connect provider (`PARLEY_OIDC_*`); unset = off. See features/accounts/oidc.ts. */
   oidc?: OidcConfig | undefined;
+  /**
+   * `host:port` entries webhook and before-send deliveries may reach although they are private
+   * addresses (loopback test receivers). Empty by default and, like `previewAllowHosts`, only set
+   * by code that builds the server.
+   */
+  webhookAllowHosts: string[];
+  /** Time allowed for one webhook delivery (`PARLEY_WEBHOOK_TIMEOUT_MS`), in ms. */
+  webhookTimeoutMs: number;
+  /** First retry delay of a failed delivery, in ms; each next one doubles (capped at an hour), jittered. */
+  webhookRetryBaseMs: number;
+  /** A delivery still failing this long after its event (default a day) fails for good and disables its endpoint. */
+  webhookMaxAgeMs: number;
   /** Calls: ringing, the mesh limit and the ICE servers handed to clients (docs/calls.md). */
   calls: CallsConfig;
 }
@@ -332,6 +344,10 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       ringsPerMinute: 30,
       signalsPer10s: 2_000,
     },
+    webhookAllowHosts: [],
+    webhookTimeoutMs: 10_000,
+    webhookRetryBaseMs: 10_000,
+    webhookMaxAgeMs: 24 * 3600_000,
     signin: {
       perIp: 30,
       perAccount: 10,
@@ -392,6 +408,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     fileUrlTtlSeconds: pick(int(env.PARLEY_FILE_URL_TTL_SECONDS, 'PARLEY_FILE_URL_TTL_SECONDS'), d.fileUrlTtlSeconds),
     s3: s3FromEnv(env),
     linkPreviews: env.PARLEY_LINK_PREVIEWS !== '0',
+    webhookTimeoutMs: pick(int(env.PARLEY_WEBHOOK_TIMEOUT_MS, 'PARLEY_WEBHOOK_TIMEOUT_MS'), d.webhookTimeoutMs),
     previewTtlSeconds: pick(int(env.PARLEY_PREVIEW_TTL_SECONDS, 'PARLEY_PREVIEW_TTL_SECONDS'), d.previewTtlSeconds),
     previewFetchesPerMinute: pick(
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),

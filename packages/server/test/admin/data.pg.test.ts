@@ -66,6 +66,7 @@ async function aboutAlice(appId: string): Promise<Record<string, number>> {
     bans: sql`user_id = 'alice'`,
     call_participants: sql`user_id = 'alice'`,
     invitations: sql`from_user_id = 'alice' or to_user_id = 'alice'`,
+    reminders: sql`user_id = 'alice' or message_id in (select id from messages where user_id = 'alice')`,
   };
   for (const [t, w] of Object.entries(where)) {
     const [r] = await rows<{ n: number }>(
@@ -152,6 +153,8 @@ async function lively() {
   ok(await w.carol.post('/v1/moderation/flags', { message_id: quoted.id, reason: 'rude' }));
   ok(await w.alice.post('/v1/moderation/flags', { user_id: 'carol', reason: 'spam' }));
   ok(await w.alice.patch('/v1/notifications/settings', { level: 'mentions' }));
+  expect((await w.alice.post('/v1/reminders', { message_id: bobMsg.id, in: '1h' })).status).toBe(201);
+  expect((await w.carol.post('/v1/reminders', { message_id: quoted.id, in: '1h' })).status).toBe(201);
   ok(
     await h.call({
       method: 'PUT',
@@ -329,6 +332,7 @@ describe('deleting a user', () => {
       bans: 0,
       call_participants: 1,
       invitations: 0,
+      reminders: 1,
     });
   });
 
@@ -378,6 +382,7 @@ describe('deleting a user', () => {
       bans: 0,
       call_participants: 0,
       invitations: 0,
+      reminders: 0,
     });
     expect(after.call_participants).toBe(1);
   });

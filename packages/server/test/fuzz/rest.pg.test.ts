@@ -78,6 +78,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     invite_id: t.inviteId,
     // A join request: a well-formed id that names none (the route's typed NOT_FOUND).
     request_id: t.messageId,
+    // A webhook delivery: a well-formed id that names none (the route's typed NOT_FOUND).
+    delivery_id: t.messageId,
     token: t.inviteToken,
     // A data export: a well-formed id that names none (the routes' typed NOT_FOUND / FORBIDDEN).
     export_id: t.messageId,
@@ -104,6 +106,10 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       moderation: t.messageId,
       // A Web Push subscription or device: a well-formed id that names none (NOT_FOUND).
       push: t.messageId,
+      // Webhooks, reminders, scheduled messages: well-formed ids that name none (typed NOT_FOUND).
+      webhooks: t.messageId,
+      reminders: t.messageId,
+      'scheduled-messages': t.messageId,
     }[under ?? ''],
     // An app's native push provider (admin).
     provider: 'apns',

@@ -9,7 +9,7 @@
  * membership, mention/saved flags, activity days and exports, and their chat sessions end.
  * Their messages, reactions and files stay: the conversation reads on. What other features keep
  * about them goes (`eraseUserRows`: notification settings, push subscriptions and devices, bans,
- * reports by and about them, rings).
+ * reports by and about them, rings, their reminders and scheduled messages).
  *
  * Hard: the soft steps, then per channel, in one transaction that holds the channel's row
  * lock like every writer of the channel:
@@ -26,7 +26,7 @@
  * Unread counts are computed from the messages that exist, so they follow by themselves.
  *
  * A channel (`deleteChannel`): every row of it — messages, events, members, reactions, edit
- * history, flags, bans, reports, calls — in one transaction, its files by the files job, and each member is told
+ * history, flags, bans, reports, calls, reminders, scheduled messages — in one transaction, its files by the files job, and each member is told
  * `channel.removed`.
  */
 import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
@@ -104,6 +104,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'push_devices',
     'push_bursts',
     'bans',
+    'reminders',
+    'scheduled_messages',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
@@ -112,8 +114,14 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   await tx.execute(
     sql`delete from invitations where app_id = ${appId} and (from_user_id = ${userId} or to_user_id = ${userId})`,
   );
-  if (mode === 'hard')
+  if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
+    // Others' reminders about messages of theirs, which are about to go.
+    await tx.execute(
+      sql`delete from reminders where app_id = ${appId}
+          and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
+    );
+  }
 }
 
 /** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides. */
@@ -123,7 +131,14 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     sql`delete from invitations where app_id = ${appId} and kind = 'call' and subject_id in (select id::text from ${calls} c)`,
   );
   await tx.execute(sql`delete from call_participants where app_id = ${appId} and call_id in ${calls}`);
-  for (const table of ['calls', 'bans', 'moderation_flags', 'channel_notification_settings'])
+  for (const table of [
+    'calls',
+    'bans',
+    'moderation_flags',
+    'channel_notification_settings',
+    'reminders',
+    'scheduled_messages',
+  ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }
 

@@ -21,13 +21,19 @@ export type Outbox = Outgoing[];
 export async function withTransaction<T>(svc: Infra, fn: (tx: Tx, out: Outbox) => Promise<T>): Promise<T> {
   const out: Outbox = [];
   let result: T;
+  let after: (() => void) | null = null;
   try {
-    result = await svc.db.transaction((tx) => fn(tx, out));
+    result = await svc.db.transaction(async (tx) => {
+      const r = await fn(tx, out);
+      if (svc.beforeCommit && out.length > 0) after = await svc.beforeCommit(tx, out);
+      return r;
+    });
   } catch (err) {
     if (err instanceof Unchanged) return err.value as T;
     throw err;
   }
   svc.bus.publish(out);
+  (after as (() => void) | null)?.();
   return result;
 }
 

@@ -56,6 +56,13 @@ export interface SafeFetchOptions {
   maxRedirects?: number;
   /** Sent as `Accept`. */
   accept?: string;
+  /** `POST` with `body` (webhooks); default `GET`. */
+  method?: 'GET' | 'POST';
+  body?: string | Buffer;
+  /** More request headers (webhooks: content type, signature). */
+  headers?: Record<string, string>;
+  /** Sent as `User-Agent` (default: the link preview bot's). */
+  userAgent?: string;
 }
 
 export interface Fetched {
@@ -145,14 +152,14 @@ async function checkTarget(url: URL, opts: SafeFetchOptions): Promise<{ address:
   return addresses[0] as { address: string; family: number };
 }
 
-/** GET `raw` under the rules above. */
+/** GET (or POST) `raw` under the rules above. */
 export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promise<Fetched> {
   const maxBytes = opts.maxBytes ?? 2 * 1024 * 1024;
   const deadline = AbortSignal.timeout(opts.timeoutMs ?? 8_000);
   let url = new URL(raw);
   for (let hop = 0; ; hop++) {
     const target = await checkTarget(url, opts);
-    const res = await request(url, target, deadline, opts.accept ?? '*/*');
+    const res = await request(url, target, deadline, opts);
     if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && res.headers.location) {
       res.resume();
       if (hop >= (opts.maxRedirects ?? 3)) throw new FetchRefused('too-many-redirects', 'Too many redirects');
@@ -199,21 +206,27 @@ function request(
   url: URL,
   target: { address: string; family: number },
   signal: AbortSignal,
-  accept: string,
+  opts: SafeFetchOptions,
 ): Promise<http.IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
       {
-        method: 'GET',
+        method: opts.method ?? 'GET',
         signal,
         // The checked address, whatever the name resolves to now (no second DNS answer).
         lookup: ((_host: string, o: { all?: boolean }, cb: (...args: unknown[]) => void) =>
           o?.all
             ? cb(null, [{ address: target.address, family: target.family }])
             : cb(null, target.address, target.family)) as never,
-        headers: { 'user-agent': 'ParleyBot/1.0 (link previews)', accept, 'accept-encoding': 'identity' },
+        headers: {
+          'user-agent': opts.userAgent ?? 'ParleyBot/1.0 (link previews)',
+          accept: opts.accept ?? '*/*',
+          'accept-encoding': 'identity',
+          ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}),
+          ...opts.headers,
+        },
         agent: false,
       },
       resolve,
@@ -223,6 +236,6 @@ function request(
         signal.aborted ? new FetchRefused('timeout', 'The fetch took too long') : new FetchRefused('http', err.message),
       ),
     );
-    req.end();
+    req.end(opts.body);
   });
 }

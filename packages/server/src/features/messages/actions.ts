@@ -20,6 +20,7 @@ import { checkSlowMode } from '../moderation/slow-mode.js';
 import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
+import { checkBeforeSend } from '../webhooks/before-send.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
@@ -135,14 +136,24 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
-  // Automod, before anything is written: `block` throws MESSAGE_BLOCKED here; `flag` lets the
-  // message through and files it in the moderation queue once it is stored.
+  // From memory: an app with no hooks costs no query here.
+  const hooks = await svc.hooks.get(appId);
+  if (hooks.beforeSend && input.text !== '') {
+    // Before any transaction: nothing is locked while the app's backend thinks. A retry of a
+    // stored id is asked again (the backend must answer the same), then finds the message stored.
+    const text = await checkBeforeSend(svc, hooks.beforeSend, appId, me.userId, cid, { ...input, id });
+    if (text !== input.text) input = { ...input, text };
+  }
+  // Automod, on the text as it will be stored (after the app's hook): `block` throws
+  // MESSAGE_BLOCKED here; `flag` lets the message through and files it in the moderation
+  // queue once it is stored.
   const verdict = await checkAutomod(svc, me, cid, input.text);
   let sent: JobResult;
   // A message with links needs its unfurl job enqueued in its own transaction, which the
-  // group commit's single statement does not take: it goes the one-send way.
+  // group commit's single statement does not take: it goes the one-send way. So does a send
+  // in an app with webhook endpoints, whose deliveries are written in the send's transaction.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
-  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links) {
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links || hooks.endpoints.length > 0) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);

@@ -6,6 +6,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { CLEAR_STATUS } from '../reminders/job-names.js';
 import { presentUser, type UserRow } from './present.js';
 
 /** Users known to exist, so authenticating a user costs no query after the first time. */
@@ -95,18 +96,30 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
 
 /** Set or clear the caller's custom status; shown to users who share a channel. */
 export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }, body: SetStatusBody) {
-  const expires = body.expires_at ? new Date(body.expires_at) : null;
-  const [row] = await svc.db
-    .update(schema.users)
-    .set({
-      statusText: body.text,
-      statusEmoji: body.text === null ? null : (body.emoji ?? null),
-      statusExpiresAt: body.text === null ? null : expires,
-      updatedAt: sql`now()`,
-    })
-    .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
-    .returning();
-  if (!row) throw new ApiError('NOT_FOUND', 'User not found');
+  const expires = body.text === null || !body.expires_at ? null : new Date(body.expires_at);
+  if (expires && expires.getTime() <= svc.clock()) throw new ApiError('VALIDATION_ERROR', 'expires_at has passed');
+  const row = await svc.db.transaction(async (tx) => {
+    const [r] = await tx
+      .update(schema.users)
+      .set({
+        statusText: body.text,
+        statusEmoji: body.text === null ? null : (body.emoji ?? null),
+        statusExpiresAt: expires,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
+      .returning();
+    if (!r) throw new ApiError('NOT_FOUND', 'User not found');
+    // Cleared when its time is up by a job, which tells who shares a channel (presence.changed).
+    if (expires)
+      await svc.jobs.enqueue(
+        tx,
+        CLEAR_STATUS,
+        { appId: caller.app.id, userId: caller.userId, expiresAt: expires.toISOString() },
+        { startAfterSeconds: Math.max(1, Math.ceil((expires.getTime() - svc.clock()) / 1000)) },
+      );
+    return r;
+  });
   await svc.presence.announce(caller.app.id, row);
   return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));
 }

@@ -7,6 +7,7 @@ import type { Attachment, AutomodSettings, LinkPreview, PermissionOverrides, Pre
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  bigserial,
   boolean,
   index,
   integer,
@@ -910,4 +911,134 @@ export const pushBursts = pgTable(
     sentAt: ts('sent_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.appId, t.userId, t.collapseKey] })],
+);
+
+// ---- webhooks, hooks, reminders, scheduled messages (features/webhooks, features/reminders) ----
+
+/**
+ * An app's webhook endpoints: where its committed events are POSTed, signed with `secret`
+ * (sealed like app secrets). `events` holds exact types and `noun.*` / `*` wildcards. An
+ * endpoint that kept failing for the whole retry window is disabled (`disabled_at`, with why).
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    url: text('url').notNull(),
+    description: text('description'),
+    secretSealed: text('secret_sealed').notNull(),
+    events: jsonb('events').$type<string[]>().notNull(),
+    disabledAt: ts('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] })],
+);
+
+/**
+ * The webhook outbox and delivery log: one row per (endpoint, event), written in the
+ * transaction of the event. `lane` is the event's channel (or `''` for app-wide events): an
+ * endpoint gets a lane's rows one at a time in `n` order, so per-channel order holds.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    n: bigserial('n', { mode: 'number' }).notNull(),
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    endpointId: uuid('endpoint_id').notNull(),
+    lane: text('lane').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The request body, exactly as signed and sent. */
+    body: text('body').notNull(),
+    /** pending, delivered, failed (gave up) */
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    responseStatus: integer('response_status'),
+    error: text('error'),
+    latencyMs: integer('latency_ms'),
+    /** The delivery this one repeats (a redelivery), if any. */
+    redeliveryOf: uuid('redelivery_of'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('webhook_deliveries_lane_idx').on(t.endpointId, t.lane, t.n).where(sql`status = 'pending'`),
+    index('webhook_deliveries_log_idx').on(t.appId, t.endpointId, t.n),
+  ],
+);
+
+/** Who is delivering an endpoint's lane right now (a lease, so a lane has one sender at a time). */
+export const webhookLanes = pgTable(
+  'webhook_lanes',
+  {
+    endpointId: uuid('endpoint_id').notNull(),
+    lane: text('lane').notNull(),
+    owner: uuid('owner'),
+    leasedUntil: ts('leased_until').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.lane] })],
+);
+
+/** Per-app synchronous hooks: the before-send hook (url, secret, time limit, fail-open). */
+export const appHooks = pgTable('app_hooks', {
+  appId: uuid('app_id')
+    .primaryKey()
+    .references(() => apps.id, { onDelete: 'cascade' }),
+  beforeSendUrl: text('before_send_url').notNull(),
+  secretSealed: text('secret_sealed').notNull(),
+  timeoutMs: integer('timeout_ms').notNull(),
+  failOpen: boolean('fail_open').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** "Remind me about this message": delivered as a DM from the app's bot when due. */
+export const reminders = pgTable(
+  'reminders',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    messageId: uuid('message_id'),
+    cid: text('cid'),
+    note: text('note'),
+    remindAt: ts('remind_at').notNull(),
+    /** pending, sent, cancelled */
+    status: text('status').notNull().default('pending'),
+    sentAt: ts('sent_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('reminders_user_idx').on(t.appId, t.userId, t.remindAt)],
+);
+
+/**
+ * Messages to send later. The send job claims a row (pending → sending) and sends with the
+ * row's `message_id`, so a second run — after a crash, or on another node — finds the message
+ * already stored under that id: exactly one message, however often the job runs.
+ */
+export const scheduledMessages = pgTable(
+  'scheduled_messages',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull(),
+    messageId: uuid('message_id').notNull(),
+    text: text('text').notNull(),
+    parentId: uuid('parent_id'),
+    sendAt: ts('send_at').notNull(),
+    /** pending, sent, cancelled, failed */
+    status: text('status').notNull().default('pending'),
+    error: text('error'),
+    sentAt: ts('sent_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('scheduled_user_idx').on(t.appId, t.userId, t.sendAt)],
 );

@@ -56,14 +56,15 @@ export interface JobKind<T extends object = object> extends JobRef<T> {
   retryDelaySeconds?: number;
   /** A run that lasts longer is taken for dead (a crashed node) and retried (default 300). */
   expireInSeconds?: number;
-  /**
-   * pg-boss's queue policy (default `standard`). `short`: at most one job per `singletonKey`
-   * waiting to run (an enqueue while one waits is a no-op; one may be enqueued while another
-   * runs) — which is what makes `singletonKey` dedupe at all.
-   */
-  policy?: 'standard' | 'short';
   /** Jobs of this kind one node runs at a time (default 2). */
   concurrency?: number;
+  /**
+   * pg-boss's queue policy. `short`: at most one job per `singletonKey` waits to start (a second
+   * enqueue while one waits is a no-op); one may be running beside it. Every enqueue of a
+   * `short` kind must give a `singletonKey` (jobs without one share the empty key). Default
+   * `standard`: no such limit.
+   */
+  policy?: 'standard' | 'short';
   /** Do the work. Throw to fail the attempt. Must be idempotent. */
   run(data: T, job: JobInfo): Promise<void>;
 }
@@ -261,11 +262,11 @@ export class JobQueue {
   private async open(kind: JobKind<object>): Promise<void> {
     const options = {
       name: kind.name,
+      policy: kind.policy ?? 'standard',
       retryLimit: kind.retryLimit ?? 5,
       retryDelay: kind.retryDelaySeconds ?? 2,
       retryBackoff: true,
       expireInSeconds: kind.expireInSeconds ?? 300,
-      ...(kind.policy ? { policy: kind.policy } : {}),
     };
     await this.boss.createQueue(kind.name, options);
     // An existing queue keeps what it was created with unless updated: a new policy applies to new jobs.

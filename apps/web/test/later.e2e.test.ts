@@ -1,0 +1,131 @@
+/**
+ * Reminders, scheduled messages and webhooks in the web app, in real Chromium against a real
+ * server: Ada schedules a message with `/schedule`, finds it in "Later", changes its text, and
+ * sees it arrive in #general when the job sends it; she asks to be reminded about a message
+ * from its actions and finds the reminder listed; and, as the workspace's owner, she adds a
+ * webhook (a real receiver here) and sees its deliveries in the log.
+ *
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
+ * PARLEY_REQUIRE_BROWSER=1.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { type Receiver, startReceiver } from '../../../packages/server/test/hooks/helpers.js';
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+
+const PASSWORD = 'correct horse battery';
+const WAIT = { timeout: 30_000 };
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let web: { dir: string; remove(): void } | undefined;
+let rcv: Receiver;
+let page: Page;
+const errors: string[] = [];
+
+const composer = (p: Page) => p.getByRole('combobox', { name: 'Message #general' });
+const message = (p: Page, text: string) => p.locator('article.parley-message', { hasText: text }).first();
+
+describe.skipIf(!haveBrowser)('later, in the web app', () => {
+  beforeAll(async () => {
+    web = await buildWebApp();
+    rcv = await startReceiver();
+    h = await startHarness({ webDir: web.dir, jobPollMs: 100, webhookAllowHosts: [rcv.host] });
+    base = await h.listen();
+    browser = await launchChromium();
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await rcv?.close();
+    web?.remove();
+  });
+
+  it('schedules a message with /schedule, edits it in Later, and it arrives when due', async () => {
+    await page.goto('/');
+    await page.waitForURL(/\/signin/);
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('Full name').fill('Ada Lovelace');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByLabel('Workspace name').fill('Acme');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    await page.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    await composer(page).waitFor(WAIT);
+
+    await composer(page).fill('/schedule 25s draft words');
+    await composer(page).press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Message scheduled for' }).waitFor(WAIT);
+
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'Reminders and scheduled messages' }).click();
+    const later = page.getByRole('dialog', { name: 'Later' });
+    const item = later.getByTestId('scheduled-item').filter({ hasText: 'draft words' });
+    await item.waitFor(WAIT);
+    await item.getByRole('button', { name: 'Edit' }).click();
+    await later.getByLabel('Scheduled text').fill('final words, sent later');
+    await later.getByRole('button', { name: 'Save' }).click();
+    await later.getByTestId('scheduled-item').filter({ hasText: 'final words, sent later' }).waitFor(WAIT);
+    await page.keyboard.press('Escape');
+
+    // Not there yet; then the job sends it, and it arrives live.
+    expect(await message(page, 'final words, sent later').count()).toBe(0);
+    await expect
+      .poll(() => message(page, 'final words, sent later').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('sent');
+    expect(await message(page, 'draft words').count()).toBe(0);
+  }, 120_000);
+
+  it('sets a reminder from a message’s actions and lists it in Later', async () => {
+    await composer(page).fill('remember the milk');
+    await composer(page).press('Enter');
+    const m = message(page, 'remember the milk');
+    await expect.poll(() => m.getAttribute('data-status'), WAIT).toBe('sent');
+    await m.hover();
+    await m.getByRole('button', { name: 'Remind me about this message' }).click();
+    await m.getByRole('button', { name: 'In 1 hour' }).click();
+    await m.getByRole('status').filter({ hasText: "I'll remind you in 1 hour" }).waitFor(WAIT);
+
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'Reminders and scheduled messages' }).click();
+    const later = page.getByRole('dialog', { name: 'Later' });
+    const r = later.getByTestId('reminder-item').filter({ hasText: 'remember the milk' });
+    await r.waitFor(WAIT);
+    await r.getByRole('button', { name: 'Cancel reminder' }).click();
+    await expect.poll(() => later.getByTestId('reminder-item').count(), WAIT).toBe(0);
+    await page.keyboard.press('Escape');
+  }, 60_000);
+
+  it('adds a webhook as the owner and shows its deliveries', async () => {
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'Webhooks' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Webhooks' });
+    await dialog.getByLabel('URL').fill(`${rcv.url}/web`);
+    await dialog.getByRole('button', { name: 'Add webhook' }).click();
+    await expect.poll(() => dialog.getByTestId('webhook-secret').inputValue(), WAIT).toMatch(/^whsec_/);
+    await dialog
+      .getByTestId('webhook-item')
+      .filter({ hasText: `${rcv.url}/web` })
+      .waitFor(WAIT);
+    await page.keyboard.press('Escape');
+
+    await composer(page).fill('hello, webhook');
+    await composer(page).press('Enter');
+    await expect.poll(() => rcv.on('/web').length, WAIT).toBeGreaterThan(0);
+    expect(rcv.on('/web')[0]?.json.event.message.text).toBe('hello, webhook');
+
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'Webhooks' }).click();
+    await dialog.getByRole('button', { name: 'Deliveries' }).click();
+    const log = dialog.getByRole('table');
+    await expect.poll(() => log.getByText('delivered (200)').count(), WAIT).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,103 @@
+/**
+ * The synchronous before-send hook (Stream's pattern): before a message is written, the app's
+ * backend gets it (signed as webhooks are) and answers `allow`, `change` (with new text) or
+ * `reject` (with a reason the sender sees, as MESSAGE_REJECTED). It runs before the send's
+ * transaction begins — no transaction or lock waits on the backend — within the app's time
+ * limit; a backend that does not answer in time, answers an error or answers nonsense is
+ * treated by the app's choice: fail open (send as is) or fail closed (HOOK_UNAVAILABLE).
+ * Apps without a hook skip all of it: the setting comes from the in-memory registry.
+ */
+import { BeforeSendVerdict, isNameText, MAX_MESSAGE_LENGTH } from '@parley/protocol';
+import { Value } from '@sinclair/typebox/value';
+import { ApiError } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
+import type { BeforeSendSettings } from './settings.js';
+import { signatureHeader } from './signature.js';
+
+export interface HookedMessage {
+  id: string;
+  text: string;
+  parent_id?: string | null | undefined;
+  quoted_message_id?: string | null | undefined;
+}
+
+/** The text to send: the original, or the backend's change. Throws when the message must not go. */
+export async function checkBeforeSend(
+  svc: Services,
+  hook: BeforeSendSettings,
+  appId: string,
+  userId: string,
+  cid: string,
+  message: HookedMessage,
+): Promise<string> {
+  const body = JSON.stringify({
+    type: 'message.before_send',
+    app_id: appId,
+    cid,
+    user_id: userId,
+    message: {
+      id: message.id,
+      text: message.text,
+      parent_id: message.parent_id ?? null,
+      quoted_message_id: message.quoted_message_id ?? null,
+    },
+    created_at: new Date().toISOString(),
+  });
+  let verdict: BeforeSendVerdict | null = null;
+  let why = '';
+  try {
+    const res = await safeFetch(hook.url, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-parley-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body),
+        'x-parley-event': 'message.before_send',
+      },
+      accept: 'application/json',
+      userAgent: 'Parley-Hooks/1.0',
+      allowHosts: svc.config.webhookAllowHosts,
+      timeoutMs: hook.timeoutMs,
+      maxRedirects: 0,
+      maxBytes: 256 * 1024,
+    });
+    if (res.status >= 200 && res.status < 300) {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(res.body.toString('utf8'));
+      } catch {
+        why = 'the hook answered something that is not JSON';
+      }
+      if (parsed !== null && Value.Check(BeforeSendVerdict, parsed)) verdict = parsed;
+      else if (!why) why = 'the hook answered JSON that is not a verdict';
+    } else why = `the hook answered HTTP ${res.status}`;
+  } catch (err) {
+    why = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
+  }
+  if (!verdict) {
+    svc.log.warn({ app: appId, why }, 'before-send hook failed');
+    if (hook.failOpen) return message.text;
+    throw new ApiError('HOOK_UNAVAILABLE', 'The app could not check this message in time; it was not sent', {
+      retry_after_ms: 1000,
+    });
+  }
+  if (verdict.action === 'reject')
+    throw new ApiError(
+      'MESSAGE_REJECTED',
+      verdict.reason ? `Rejected: ${verdict.reason}` : 'The app rejected this message',
+      {
+        reason: verdict.reason ?? null,
+      },
+    );
+  if (verdict.action === 'change') {
+    const text = verdict.text;
+    if (text === undefined || text.length > MAX_MESSAGE_LENGTH || !isNameText(text)) {
+      svc.log.warn({ app: appId }, 'before-send hook changed the text to something that cannot be sent');
+      if (hook.failOpen) return message.text;
+      throw new ApiError('HOOK_UNAVAILABLE', 'The app answered with text that cannot be sent; it was not sent');
+    }
+    return text;
+  }
+  return message.text;
+}

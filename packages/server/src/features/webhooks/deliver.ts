@@ -1,0 +1,253 @@
+/**
+ * The delivery job: an endpoint's pending deliveries of one lane (a channel), sent one at a
+ * time in the order their events committed, so a receiver sees each channel's events in order.
+ *
+ * - One sender per lane: a lease row (`webhook_lanes`), taken with an atomic upsert that only
+ *   wins when the lease is free or expired. A job that finds the lane taken stops; the holder
+ *   looks again for due deliveries after letting go, so nothing committed meanwhile waits.
+ * - A failed attempt (non-2xx, timeout, refused address) holds its lane — later events wait
+ *   behind it, as order requires — and is retried with exponential backoff (base doubling,
+ *   capped at an hour, ±10 % jitter). Short waits are slept with the lease held; longer ones
+ *   end the job with a new one scheduled for then.
+ * - Past `webhookMaxAgeMs` (a day) a delivery fails for good and its endpoint is disabled with
+ *   the reason; its pending deliveries wait for the endpoint to be re-enabled.
+ * - Fetches go through the link previews' SSRF rules (safe-fetch.ts): public addresses only,
+ *   unless the configuration allows a `host:port` (tests).
+ * - A crash mid-run: the job expires into a retry and the lease expires, so another node
+ *   takes over; the delivery that was in flight may be sent twice (at least once), and its
+ *   `X-Parley-Delivery` id lets the receiver tell.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { rows, schema } from '../../platform/db/index.js';
+import type { Services } from '../../services.js';
+import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
+import { DELIVER, type DeliverJob } from './job-names.js';
+import { signatureHeader } from './signature.js';
+
+const LEASE_SECONDS = 60;
+/** Waits up to this long are slept with the lane held; longer ones reschedule the job. */
+const SLEEP_MAX_MS = 2_000;
+const BACKOFF_CAP_MS = 3600_000;
+
+/** The delay before attempt `attempts + 1`, after `attempts` failures. */
+export function backoffMs(base: number, attempts: number, random = Math.random()): number {
+  const d = Math.min(BACKOFF_CAP_MS, base * 2 ** Math.max(0, attempts - 1));
+  return Math.round(d * (0.9 + 0.2 * random));
+}
+
+export async function defineWebhookJobs(svc: Services): Promise<void> {
+  await svc.jobs.define<DeliverJob>({
+    name: DELIVER.name,
+    retryLimit: 20,
+    retryDelaySeconds: 5,
+    // Longer than a lease, so a run that died lets go of its lane before its retry comes.
+    expireInSeconds: LEASE_SECONDS * 2,
+    concurrency: 8,
+    // One waiting job per lane is enough (it sends everything pending when it runs): a burst
+    // of events in a channel enqueues one job, not one per event.
+    policy: 'short',
+    run: (d) => runLane(svc, d),
+  });
+}
+
+async function runLane(svc: Services, d: DeliverJob): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const owner = randomUUID();
+    if (!(await claim(svc, d, owner))) return;
+    let next: Date | null;
+    try {
+      next = await drain(svc, d, owner);
+    } finally {
+      await release(svc, d, owner);
+    }
+    if (next) {
+      const seconds = Math.max(1, Math.ceil((next.getTime() - Date.now()) / 1000));
+      await svc.jobs.enqueue(svc.db, DELIVER, d, { startAfterSeconds: seconds, singletonKey: laneKey(d) });
+      return;
+    }
+    // Deliveries that committed while this run held the lane (their job found it taken).
+    if (!(await hasDue(svc, d))) {
+      await prune(svc, d);
+      return;
+    }
+  }
+  await svc.jobs.enqueue(svc.db, DELIVER, d, { singletonKey: laneKey(d) });
+}
+
+/** The job queue's key of a lane: at most one job per lane waits to start. */
+export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpointId}:${d.lane}`;
+
+/** The delivery log keeps finished deliveries for a week. */
+const KEEP_DAYS = 7;
+
+async function prune(svc: Services, d: DeliverJob): Promise<void> {
+  await svc.db.execute(
+    sql`delete from ${schema.webhookDeliveries} where app_id = ${d.appId} and endpoint_id = ${d.endpointId}
+      and status <> 'pending' and created_at < now() - ${`${KEEP_DAYS} days`}::interval`,
+  );
+}
+
+async function claim(svc: Services, d: DeliverJob, owner: string): Promise<boolean> {
+  const r = await rows<{ owner: string }>(
+    svc.db,
+    sql`insert into ${schema.webhookLanes} (endpoint_id, lane, owner, leased_until)
+      values (${d.endpointId}, ${d.lane}, ${owner}, now() + ${`${LEASE_SECONDS} seconds`}::interval)
+      on conflict (endpoint_id, lane) do update set owner = excluded.owner, leased_until = excluded.leased_until
+      where ${schema.webhookLanes.leasedUntil} < now()
+      returning owner`,
+  );
+  return r.length === 1;
+}
+
+async function extend(svc: Services, d: DeliverJob, owner: string): Promise<void> {
+  await svc.db
+    .update(schema.webhookLanes)
+    .set({ leasedUntil: sql`now() + ${`${LEASE_SECONDS} seconds`}::interval` })
+    .where(
+      and(
+        eq(schema.webhookLanes.endpointId, d.endpointId),
+        eq(schema.webhookLanes.lane, d.lane),
+        eq(schema.webhookLanes.owner, owner),
+      ),
+    );
+}
+
+async function release(svc: Services, d: DeliverJob, owner: string): Promise<void> {
+  await svc.db
+    .update(schema.webhookLanes)
+    .set({ leasedUntil: new Date(0), owner: null })
+    .where(
+      and(
+        eq(schema.webhookLanes.endpointId, d.endpointId),
+        eq(schema.webhookLanes.lane, d.lane),
+        eq(schema.webhookLanes.owner, owner),
+      ),
+    );
+}
+
+async function hasDue(svc: Services, d: DeliverJob): Promise<boolean> {
+  const head = await headOf(svc, d);
+  return !!head && head.nextAttemptAt.getTime() <= Date.now() + SLEEP_MAX_MS;
+}
+
+async function headOf(svc: Services, d: DeliverJob) {
+  const w = schema.webhookDeliveries;
+  const [head] = await svc.db
+    .select()
+    .from(w)
+    .where(and(eq(w.endpointId, d.endpointId), eq(w.lane, d.lane), eq(w.status, 'pending')))
+    .orderBy(asc(w.n))
+    .limit(1);
+  return head ?? null;
+}
+
+/** Deliveries read per round of a lane (each still sent one at a time, in order). */
+const BATCH = 100;
+/** How often a lane's lease is renewed while it sends, in ms (well inside LEASE_SECONDS). */
+const RENEW_MS = 10_000;
+
+/** Send due deliveries in order; answers when to come back, or null when the lane is done. */
+async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date | null> {
+  let renewed = Date.now();
+  for (;;) {
+    const [ep] = await svc.db
+      .select()
+      .from(schema.webhookEndpoints)
+      .where(and(eq(schema.webhookEndpoints.appId, d.appId), eq(schema.webhookEndpoints.id, d.endpointId)));
+    if (!ep || ep.disabledAt) return null;
+    const w0 = schema.webhookDeliveries;
+    const batch = await svc.db
+      .select()
+      .from(w0)
+      .where(and(eq(w0.endpointId, d.endpointId), eq(w0.lane, d.lane), eq(w0.status, 'pending')))
+      .orderBy(asc(w0.n))
+      .limit(BATCH);
+    if (batch.length === 0) return null;
+    const secret = svc.sealer.open(ep.secretSealed);
+    for (const head of batch) {
+      if (head.appId !== d.appId) return null;
+      if (Date.now() - renewed > RENEW_MS) {
+        await extend(svc, d, owner);
+        renewed = Date.now();
+      }
+      const outcome = await attempt(svc, d, ep.url, secret, head);
+      if (outcome === 'disabled') return null;
+      if (outcome === 'failed') break; // the head waits for its retry: read the lane again
+    }
+    const head = await headOf(svc, d);
+    if (!head) return null;
+    const wait = head.nextAttemptAt.getTime() - Date.now();
+    if (wait > SLEEP_MAX_MS) return head.nextAttemptAt;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/** One attempt at one delivery, recorded on its row. */
+async function attempt(
+  svc: Services,
+  d: DeliverJob,
+  url: string,
+  secret: string,
+  head: typeof schema.webhookDeliveries.$inferSelect,
+): Promise<'delivered' | 'failed' | 'disabled'> {
+  const { config } = svc;
+  const t = Math.floor(Date.now() / 1000);
+  const started = performance.now();
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const res = await safeFetch(url, {
+      method: 'POST',
+      body: head.body,
+      headers: {
+        'content-type': 'application/json',
+        'x-parley-signature': signatureHeader(secret, t, head.body),
+        'x-parley-event': head.eventType,
+        'x-parley-delivery': head.id,
+        'x-parley-attempt': String(head.attempts + 1),
+      },
+      userAgent: 'Parley-Webhooks/1.0',
+      allowHosts: config.webhookAllowHosts,
+      timeoutMs: config.webhookTimeoutMs,
+      maxRedirects: 0,
+      maxBytes: 64 * 1024,
+      truncate: true,
+    });
+    status = res.status;
+    if (status < 200 || status >= 300) error = `HTTP ${status}`;
+  } catch (err) {
+    error = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  const attempts = head.attempts + 1;
+  const w = schema.webhookDeliveries;
+  const where = and(eq(w.appId, head.appId), eq(w.id, head.id));
+  if (error === null) {
+    await svc.db
+      .update(w)
+      .set({ status: 'delivered', attempts, responseStatus: status, error: null, latencyMs, deliveredAt: new Date() })
+      .where(where);
+  } else if (Date.now() - head.createdAt.getTime() >= config.webhookMaxAgeMs) {
+    // Out of time: this delivery fails for good, and the endpoint is switched off until re-enabled.
+    const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${attempts} attempts: ${error}`;
+    await svc.db.transaction(async (tx) => {
+      await tx.update(w).set({ status: 'failed', attempts, responseStatus: status, error, latencyMs }).where(where);
+      await tx
+        .update(schema.webhookEndpoints)
+        .set({ disabledAt: new Date(), disabledReason: reason, updatedAt: new Date() })
+        .where(and(eq(schema.webhookEndpoints.appId, d.appId), eq(schema.webhookEndpoints.id, d.endpointId)));
+    });
+    svc.hooks.changed(d.appId);
+    svc.log.warn({ app: d.appId, webhook: d.endpointId, reason }, 'webhook endpoint disabled');
+    return 'disabled';
+  } else {
+    const next = new Date(Date.now() + backoffMs(config.webhookRetryBaseMs, attempts));
+    await svc.db
+      .update(w)
+      .set({ attempts, responseStatus: status, error, latencyMs, nextAttemptAt: next })
+      .where(where);
+    return 'failed';
+  }
+  return 'delivered';
+}

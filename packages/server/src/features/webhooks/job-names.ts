@@ -1,0 +1,15 @@
+/** The webhooks feature's kind of job, by name (its handler is in deliver.ts). */
+import { jobRef } from '../../platform/jobs/queue.js';
+
+export interface DeliverJob {
+  appId: string;
+  endpointId: string;
+  /** The channel (cid) whose deliveries this job sends in order, or `''` for app-wide events. */
+  lane: string;
+}
+
+/**
+ * Send an endpoint's pending deliveries of one lane, oldest first, one at a time. Enqueued in
+ * the transaction that wrote the deliveries (and again, later, for a retry).
+ */
+export const DELIVER = jobRef<DeliverJob>('webhooks.deliver');

@@ -1,0 +1,73 @@
+/**
+ * The webhook outbox: inside the transaction of a change, each committed channel event an
+ * endpoint wants becomes a delivery row, and each (endpoint, channel) lane it lands in gets a
+ * delivery job — both commit or roll back with the event, so a crash loses nothing and a
+ * rollback sends nothing. Apps without endpoints pay nothing: their settings come from memory.
+ */
+import { randomUUID } from 'node:crypto';
+import { LOGGED_EVENT_TYPES } from '@parley/protocol';
+import type { Infra } from '../../infra.js';
+import { schema, type Tx } from '../../platform/db/index.js';
+import type { Outgoing } from '../../realtime/bus.js';
+import { laneKey } from './deliver.js';
+import { DELIVER } from './job-names.js';
+import type { HookRegistry } from './settings.js';
+import { wants } from './signature.js';
+
+const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+
+/** The body every endpoint gets for one event (the same bytes, signed per endpoint). */
+export function webhookBody(
+  appId: string,
+  type: string,
+  cid: string | null,
+  seq: number | null,
+  frame: string,
+  at: string,
+) {
+  const eventId = cid !== null && seq !== null ? `${cid}:${seq}` : randomUUID();
+  return `{"event_id":${JSON.stringify(eventId)},"type":${JSON.stringify(type)},"app_id":${JSON.stringify(appId)},"created_at":${JSON.stringify(at)},"event":${frame}}`;
+}
+
+/**
+ * Record deliveries for what `out` will publish; answers a function to call after commit
+ * (wakes the delivery workers), or null when nothing was recorded.
+ */
+export async function recordDeliveries(
+  svc: Infra,
+  hooks: HookRegistry,
+  tx: Tx,
+  out: readonly Outgoing[],
+): Promise<(() => void) | null> {
+  const rows: (typeof schema.webhookDeliveries.$inferInsert)[] = [];
+  const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
+  const byApp = new Map<string, Outgoing[]>();
+  for (const o of out)
+    if (o.to === 'channel' && LOGGED.has(o.event.type)) byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
+  for (const [appId, events] of byApp) {
+    const { endpoints } = await hooks.get(appId, tx);
+    if (endpoints.length === 0) continue;
+    for (const o of events) {
+      if (o.to !== 'channel') continue;
+      const e = o.event as { type: string; seq?: number; created_at?: string };
+      const targets = endpoints.filter((ep) => wants(ep.events, e.type));
+      if (targets.length === 0) continue;
+      const body = webhookBody(
+        appId,
+        e.type,
+        o.cid,
+        e.seq ?? null,
+        o.frame ?? JSON.stringify(o.event),
+        e.created_at ?? new Date().toISOString(),
+      );
+      for (const ep of targets) {
+        rows.push({ appId, id: randomUUID(), endpointId: ep.id, lane: o.cid, eventType: e.type, body });
+        lanes.set(`${ep.id}\n${o.cid}`, { appId, endpointId: ep.id, lane: o.cid });
+      }
+    }
+  }
+  if (rows.length === 0) return null;
+  await tx.insert(schema.webhookDeliveries).values(rows);
+  for (const l of lanes.values()) await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: laneKey(l) });
+  return () => svc.jobs.wake(DELIVER.name);
+}

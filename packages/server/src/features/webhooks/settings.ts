@@ -1,0 +1,104 @@
+/**
+ * Each app's hook settings — its webhook endpoints and its before-send hook — kept in memory,
+ * so a send in an app with neither costs no query at all (the hot path stays as it was). A
+ * change is applied on this node at once and announced to the others on a control topic; a
+ * short lifetime bounds how stale a node that missed the notice can be.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { Infra } from '../../infra.js';
+import { type Queryable, schema } from '../../platform/db/index.js';
+import type { Broker, BusMessage } from '../../realtime/broker.js';
+
+export const HOOKS_TOPIC = 'x:hooks';
+const TTL_MS = 30_000;
+
+export interface EndpointSettings {
+  id: string;
+  url: string;
+  events: string[];
+  active: boolean;
+}
+
+export interface BeforeSendSettings {
+  url: string;
+  secret: string;
+  timeoutMs: number;
+  failOpen: boolean;
+}
+
+export interface HookSettings {
+  /** Active endpoints only. */
+  endpoints: EndpointSettings[];
+  beforeSend: BeforeSendSettings | null;
+}
+
+export class HookRegistry {
+  private readonly cache = new Map<string, { at: number; settings: HookSettings }>();
+  private readonly origin = randomUUID();
+  /** Bumped by every invalidation: a load that began before one is not cached. */
+  private epoch = 0;
+
+  constructor(
+    private readonly svc: () => Infra,
+    private readonly broker: Broker,
+  ) {
+    broker.subscribe(HOOKS_TOPIC);
+  }
+
+  /** The app's settings: from memory, or read (through `q`, which may be an open transaction). */
+  async get(appId: string, q?: Queryable): Promise<HookSettings> {
+    const hit = this.cache.get(appId);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.settings;
+    const epoch = this.epoch;
+    const db = q ?? this.svc().db;
+    const sealer = this.svc().sealer;
+    const [eps, hooks] = await Promise.all([
+      db
+        .select({
+          id: schema.webhookEndpoints.id,
+          url: schema.webhookEndpoints.url,
+          events: schema.webhookEndpoints.events,
+          disabledAt: schema.webhookEndpoints.disabledAt,
+        })
+        .from(schema.webhookEndpoints)
+        .where(eq(schema.webhookEndpoints.appId, appId)),
+      db
+        .select()
+        .from(schema.appHooks)
+        .where(and(eq(schema.appHooks.appId, appId))),
+    ]);
+    const h = hooks[0];
+    const settings: HookSettings = {
+      endpoints: eps
+        .filter((e) => e.disabledAt === null)
+        .map((e) => ({ id: e.id, url: e.url, events: e.events, active: true })),
+      beforeSend: h
+        ? { url: h.beforeSendUrl, secret: sealer.open(h.secretSealed), timeoutMs: h.timeoutMs, failOpen: h.failOpen }
+        : null,
+    };
+    if (epoch === this.epoch) this.cache.set(appId, { at: Date.now(), settings });
+    return settings;
+  }
+
+  /** Forget an app's settings here and on every node. Call after the change commits. */
+  changed(appId: string): void {
+    this.forget(appId);
+    this.broker.publish(HOOKS_TOPIC, { type: 'hooks.changed', frame: JSON.stringify({ appId, from: this.origin }) });
+  }
+
+  /** A broker message on HOOKS_TOPIC (routed here by the hub). */
+  receive(msg: BusMessage): void {
+    try {
+      const m = JSON.parse(msg.frame) as { appId?: unknown; from?: unknown };
+      if (m.from !== this.origin && typeof m.appId === 'string') this.forget(m.appId);
+    } catch {
+      // not ours
+    }
+  }
+
+  private forget(appId: string): void {
+    this.epoch++;
+    this.cache.delete(appId);
+  }
+}

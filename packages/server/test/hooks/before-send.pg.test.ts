@@ -1,0 +1,146 @@
+/**
+ * The before-send hook on both databases: the app's backend (a real HTTP server here) allows,
+ * changes or rejects a message; when it does not answer in time the app's choice decides —
+ * fail open sends as is, fail closed refuses with HOOK_UNAVAILABLE and stores nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../src/features/webhooks/signature.js';
+import { type Harness, startHarness, type TestApp } from '../harness.js';
+import { type Receiver, startReceiver } from './helpers.js';
+
+let h: Harness;
+let rcv: Receiver;
+let app: TestApp;
+let secret: string;
+
+beforeAll(async () => {
+  rcv = await startReceiver();
+  rcv.answer = (r) => {
+    const text = r.json?.message?.text as string;
+    if (text.startsWith('hang')) return 'hang';
+    if (text.startsWith('garbage')) return { status: 200, body: 'not json' };
+    if (text.startsWith('broken')) return { status: 500 };
+    if (text.startsWith('reject'))
+      return { status: 200, body: JSON.stringify({ action: 'reject', reason: 'no swearing' }) };
+    if (text.startsWith('change'))
+      return { status: 200, body: JSON.stringify({ action: 'change', text: text.toUpperCase() }) };
+    return { status: 200, body: JSON.stringify({ action: 'allow' }) };
+  };
+  h = await startHarness({ webhookAllowHosts: [rcv.host] });
+  app = await h.createApp();
+  await h.users(app, [{ id: 'alice' }]);
+  const c = await h.call({
+    method: 'POST',
+    url: '/v1/channels',
+    headers: await app.user('alice'),
+    payload: { type: 'group', id: 'hooked', members: [] },
+  });
+  expect(c.status).toBe(200);
+  const set = await h.call({
+    method: 'PUT',
+    url: '/v1/hooks/before-send',
+    headers: await app.server(),
+    payload: { url: `${rcv.url}/before-send`, timeout_ms: 300, fail_open: true },
+  });
+  expect(set.status).toBe(200);
+  secret = set.body.secret;
+  expect(secret).toMatch(/^hksec_/);
+}, 60_000);
+
+afterAll(async () => {
+  await rcv?.close();
+  await h?.close();
+});
+
+const send = async (text: string) =>
+  h.call({
+    method: 'POST',
+    url: '/v1/channels/group:hooked/messages',
+    headers: await app.user('alice'),
+    payload: { text },
+  });
+
+const stored = async () =>
+  (
+    await h.call({
+      method: 'GET',
+      url: '/v1/channels/group:hooked/messages?limit=100',
+      headers: await app.user('alice'),
+    })
+  ).body.messages.map((m: { text: string }) => m.text) as string[];
+
+const failMode = async (fail_open: boolean) => {
+  const r = await h.call({
+    method: 'PUT',
+    url: '/v1/hooks/before-send',
+    headers: await app.server(),
+    payload: { url: `${rcv.url}/before-send`, fail_open },
+  });
+  expect(r.status).toBe(200);
+  expect(r.body.hook.fail_open).toBe(fail_open);
+  expect(r.body).not.toHaveProperty('secret');
+};
+
+describe('the before-send hook', { timeout: 120_000 }, () => {
+  it('is asked, signed, and an allow sends the message as written', async () => {
+    const r = await send('hello there');
+    expect(r.status).toBe(200);
+    expect(r.body.message.text).toBe('hello there');
+    const call = rcv.on('/before-send').at(-1);
+    expect(call?.json).toMatchObject({
+      type: 'message.before_send',
+      app_id: app.id,
+      cid: 'group:hooked',
+      user_id: 'alice',
+      message: { id: r.body.message.id, text: 'hello there' },
+    });
+    expect(verifySignature(secret, call?.headers['x-parley-signature'] as string, call?.body as string)).toBe(true);
+  });
+
+  it('sends the changed text when the backend changes it', async () => {
+    const r = await send('change me');
+    expect(r.status).toBe(200);
+    expect(r.body.message.text).toBe('CHANGE ME');
+    expect(await stored()).toContain('CHANGE ME');
+  });
+
+  it('refuses a rejected message with MESSAGE_REJECTED and the reason, storing nothing', async () => {
+    const r = await send('reject this');
+    expect(r.status).toBe(422);
+    expect(r.body.error.code).toBe('MESSAGE_REJECTED');
+    expect(r.body.error.details.reason).toBe('no swearing');
+    expect(await stored()).not.toContain('reject this');
+  });
+
+  it('fails open: a backend that hangs, errs or answers nonsense lets the message through', async () => {
+    await failMode(true);
+    for (const text of ['hang open', 'broken open', 'garbage open']) {
+      const r = await send(text);
+      expect(r.status, text).toBe(200);
+      expect(r.body.message.text).toBe(text);
+    }
+  });
+
+  it('fails closed: the same refuse with HOOK_UNAVAILABLE and nothing is stored', async () => {
+    await failMode(false);
+    for (const text of ['hang closed', 'broken closed', 'garbage closed']) {
+      const r = await send(text);
+      expect(r.status, text).toBe(503);
+      expect(r.body.error.code).toBe('HOOK_UNAVAILABLE');
+    }
+    const texts = await stored();
+    for (const text of ['hang closed', 'broken closed', 'garbage closed']) expect(texts).not.toContain(text);
+  });
+
+  it('is not asked once removed, and other apps never see it', async () => {
+    const other = await h.createApp();
+    const none = await h.call({ method: 'GET', url: '/v1/hooks/before-send', headers: await other.server() });
+    expect(none.body.hook).toBeNull();
+    const del = await h.call({ method: 'DELETE', url: '/v1/hooks/before-send', headers: await app.server() });
+    expect(del.status).toBe(200);
+    const before = rcv.on('/before-send').length;
+    const r = await send('reject but no hook');
+    expect(r.status).toBe(200);
+    expect(rcv.on('/before-send').length).toBe(before);
+  });
+});

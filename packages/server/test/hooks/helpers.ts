@@ -1,0 +1,65 @@
+/** A webhook receiver for the hooks tests: a real HTTP server on loopback that records what it gets. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: any;
+}
+
+/** What the receiver answers a request with: a status and body, or `hang` (never answers). */
+export type Answer = { status: number; body?: string } | 'hang';
+
+export interface Receiver {
+  url: string;
+  host: string;
+  got: Received[];
+  /** Decide the answer per request (default 200 `{}`). */
+  answer: (r: Received, nth: number) => Answer;
+  /** Requests so far on `path`. */
+  on(path: string): Received[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const counts = new Map<string, number>();
+  const rcv: Receiver = {
+    url: '',
+    host: '',
+    got: [],
+    answer: () => ({ status: 200, body: '{}' }),
+    on: (p) => rcv.got.filter((g) => g.path === p),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: any = null;
+      try {
+        json = JSON.parse(body);
+      } catch {}
+      const r: Received = { path: req.url ?? '/', headers: req.headers, body, json };
+      rcv.got.push(r);
+      // Count per path and delivery (or per path for hooks without a delivery id).
+      const key = `${r.path}\n${req.headers['x-parley-delivery'] ?? ''}`;
+      const nth = (counts.get(key) ?? 0) + 1;
+      counts.set(key, nth);
+      const a = rcv.answer(r, nth);
+      if (a === 'hang') return;
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body ?? '{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  rcv.host = `127.0.0.1:${port}`;
+  rcv.url = `http://127.0.0.1:${port}`;
+  return rcv;
+}

@@ -1,0 +1,17 @@
+/**
+ * A real server process for the scheduled-message crash test: `startServer` from the
+ * environment, hooks allowed to reach the test's receiver (`HOOK_ALLOW`, a `host:port`).
+ * Prints `{"ready": url}` once listening.
+ */
+import { startServer } from '../../src/main.js';
+import { configFromEnv } from '../../src/platform/config.js';
+
+const s = await startServer(
+  configFromEnv(process.env, {
+    port: 0,
+    logLevel: 'silent',
+    webhookAllowHosts: process.env.HOOK_ALLOW ? [process.env.HOOK_ALLOW] : [],
+  }),
+  { handleSignals: true },
+);
+process.stdout.write(`${JSON.stringify({ ready: s.url })}\n`);

@@ -1,0 +1,283 @@
+/**
+ * Webhooks end to end, on both databases: a real receiver on loopback checks the signatures,
+ * the order per channel, retries after 500s and after timeouts, redelivery, and that an
+ * endpoint that keeps failing is disabled with the reason — while sends never wait for it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../src/features/webhooks/signature.js';
+import { type Harness, startHarness, type TestApp } from '../harness.js';
+import { until as untilSoon } from '../jobs/helpers.js';
+
+/** Waits on a condition, generously: the machine these run on may be heavily shared. */
+const until = <T>(what: string, fn: () => Promise<T>, pred: (v: T) => boolean, ms = 60_000) =>
+  untilSoon(what, fn, pred, ms);
+
+import { type Receiver, startReceiver } from './helpers.js';
+
+let h: Harness;
+let rcv: Receiver;
+
+beforeAll(async () => {
+  rcv = await startReceiver();
+  h = await startHarness({
+    jobPollMs: 100,
+    webhookAllowHosts: [rcv.host],
+    webhookTimeoutMs: 1_500,
+    webhookRetryBaseMs: 50,
+    // Long enough for a flaky endpoint's deliveries (which wait behind each other) under load,
+    // short enough that the dead one is disabled within the test.
+    webhookMaxAgeMs: 12_000,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await rcv?.close();
+  await h?.close();
+});
+
+/** A fresh app with alice (a member of two channels) and a webhook on `path`. */
+async function setup(path: string, events: string[]) {
+  const app = await h.createApp();
+  await h.users(app, [{ id: 'alice' }, { id: 'bob' }]);
+  for (const id of ['one', 'two']) {
+    const r = await h.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers: await app.user('alice'),
+      payload: { type: 'group', id, members: ['bob'] },
+    });
+    expect(r.status).toBe(200);
+  }
+  const w = await h.call({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: await app.server(),
+    payload: { url: `${rcv.url}${path}`, events },
+  });
+  expect(w.status).toBe(201);
+  expect(w.body.secret).toMatch(/^whsec_/);
+  return { app, webhook: w.body.webhook as { id: string }, secret: w.body.secret as string };
+}
+
+async function send(app: TestApp, cid: string, text: string) {
+  const r = await h.call({
+    method: 'POST',
+    url: `/v1/channels/${cid}/messages`,
+    headers: await app.user('alice'),
+    payload: { text },
+  });
+  expect(r.status).toBe(200);
+  return r.body.message as { id: string; seq: number };
+}
+
+async function deliveries(app: TestApp, id: string, query = '') {
+  const r = await h.call({ method: 'GET', url: `/v1/webhooks/${id}/deliveries${query}`, headers: await app.server() });
+  expect(r.status).toBe(200);
+  return r.body.deliveries as any[];
+}
+
+describe('webhook endpoints', { timeout: 120_000 }, () => {
+  it('are managed with a server token; bad input is 400, strangers 403, other apps 404', async () => {
+    const { app, webhook } = await setup('/crud', ['message.new']);
+    const list = await h.call({ method: 'GET', url: '/v1/webhooks', headers: await app.server() });
+    expect(list.body.webhooks.map((w: any) => w.id)).toEqual([webhook.id]);
+    expect(list.body.webhooks[0]).not.toHaveProperty('secret');
+    for (const payload of [
+      { url: 'ftp://x.example/', events: ['message.new'] },
+      { url: `${rcv.url}/x`, events: ['Message New'] },
+      { url: `${rcv.url}/x`, events: [] },
+      { url: 'http://user:pw@x.example/', events: ['*'] },
+    ]) {
+      const r = await h.call({ method: 'POST', url: '/v1/webhooks', headers: await app.server(), payload });
+      expect(r.status, JSON.stringify(payload)).toBe(400);
+    }
+    const asUser = await h.call({ method: 'GET', url: '/v1/webhooks', headers: await app.user('alice') });
+    expect(asUser.status).toBe(403);
+    const other = await h.createApp();
+    const cross = await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await other.server() });
+    expect(cross.status).toBe(404);
+    const crossDel = await h.call({
+      method: 'DELETE',
+      url: `/v1/webhooks/${webhook.id}`,
+      headers: await other.server(),
+    });
+    expect(crossDel.status).toBe(404);
+    const patched = await h.call({
+      method: 'PATCH',
+      url: `/v1/webhooks/${webhook.id}`,
+      headers: await app.server(),
+      payload: { events: ['reaction.*', 'member.*'] },
+    });
+    expect(patched.body.webhook.events).toEqual(['reaction.*', 'member.*']);
+    const del = await h.call({ method: 'DELETE', url: `/v1/webhooks/${webhook.id}`, headers: await app.server() });
+    expect(del.status).toBe(200);
+    const gone = await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await app.server() });
+    expect(gone.status).toBe(404);
+  });
+
+  it('delivers signed events, in seq order per channel, only the types asked for (wildcards too)', async () => {
+    const { app, secret } = await setup('/ordered', ['message.new', 'reaction.*']);
+    const sent: { cid: string; seq: number }[] = [];
+    // Two channels written at once, each channel in order.
+    await Promise.all(
+      ['group:one', 'group:two'].map(async (cid) => {
+        for (let i = 0; i < 12; i++) sent.push({ cid, seq: (await send(app, cid, `${cid} #${i}`)).seq });
+      }),
+    );
+    const last = await send(app, 'group:one', 'to react to');
+    const react = await h.call({
+      method: 'POST',
+      url: `/v1/messages/${last.id}/reactions`,
+      headers: await app.user('bob'),
+      payload: { type: 'like' },
+    });
+    expect(react.status).toBe(200);
+    const edit = await h.call({
+      method: 'PATCH',
+      url: `/v1/messages/${last.id}`,
+      headers: await app.user('alice'),
+      payload: { text: 'edited: not asked for' },
+    });
+    expect(edit.status).toBe(200);
+    // At least once: a delivery whose answer came late is sent again, under the same id.
+    const firsts = () => rcv.on('/ordered').filter((g) => g.headers['x-parley-attempt'] === '1');
+    await until(
+      'all deliveries',
+      async () => firsts().length,
+      (n) => n >= 26,
+    );
+    const got = firsts();
+    expect(new Set(got.map((g) => g.headers['x-parley-delivery'])).size).toBe(26);
+    for (const g of got) {
+      expect(verifySignature(secret, g.headers['x-parley-signature'] as string, g.body)).toBe(true);
+      expect(verifySignature('whsec_wrong', g.headers['x-parley-signature'] as string, g.body)).toBe(false);
+      expect(g.json.app_id).toBe(app.id);
+      expect(g.headers['x-parley-event']).toBe(g.json.type);
+    }
+    expect(got.map((g) => g.json.type).sort()).toEqual([...Array(25).fill('message.new'), 'reaction.new'].sort());
+    for (const cid of ['group:one', 'group:two']) {
+      const seqs = got.filter((g) => g.json.event.cid === cid).map((g) => g.json.event.seq as number);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+    expect(got.find((g) => g.json.type === 'reaction.new')?.json.event.reaction.type).toBe('like');
+  });
+
+  it('retries after 500s and after a timeout, keeping the order, and logs attempts and latency', async () => {
+    const { app, webhook } = await setup('/flaky', ['message.new']);
+    rcv.answer = (r, nth) => {
+      if (r.path === '/flaky' && nth <= 2) return r.json?.event?.message?.text === 'slow' ? 'hang' : { status: 500 };
+      return { status: 200 };
+    };
+    const texts = ['a', 'slow', 'b', 'c'];
+    for (const t of texts) await send(app, 'group:one', t);
+    await until(
+      'delivered',
+      async () => (await deliveries(app, webhook.id)).filter((d) => d.status === 'delivered').length,
+      (n) => n === 4,
+      90_000,
+    );
+    const ok = rcv.on('/flaky').filter((_g, i, all) => {
+      // the receipt each delivery was answered 200 on: its third
+      const id = all[i]?.headers['x-parley-delivery'];
+      return all.slice(0, i + 1).filter((x) => x.headers['x-parley-delivery'] === id).length === 3;
+    });
+    expect(ok.map((g) => g.json.event.message.text)).toEqual(texts);
+    const log = await deliveries(app, webhook.id);
+    for (const d of log) {
+      expect(d.attempts).toBeGreaterThanOrEqual(3);
+      expect(d.response_status).toBe(200);
+      expect(d.latency_ms).toBeGreaterThanOrEqual(0);
+    }
+    const detail = await h.call({
+      method: 'GET',
+      url: `/v1/webhooks/${webhook.id}/deliveries/${log[0].id}`,
+      headers: await app.server(),
+    });
+    expect(JSON.parse(detail.body.delivery.body).event.message.text).toBe('c');
+    rcv.answer = () => ({ status: 200 });
+  });
+
+  it('never makes a send wait for a receiver that hangs', async () => {
+    const { app } = await setup('/hang', ['*']);
+    rcv.answer = (r) => (r.path === '/hang' ? 'hang' : { status: 200 });
+    const sent = [];
+    for (let i = 0; i < 10; i++) sent.push(await send(app, 'group:two', `while hanging ${i}`));
+    expect(sent).toHaveLength(10);
+    await until(
+      'the receiver was called',
+      async () => rcv.on('/hang').length,
+      (n) => n >= 1,
+    );
+    rcv.answer = () => ({ status: 200 });
+  });
+
+  it('redelivers an event as a new delivery that says which one it repeats', async () => {
+    const { app, webhook } = await setup('/again', ['message.new']);
+    await send(app, 'group:one', 'once more');
+    const [first] = await until(
+      'delivered',
+      () => deliveries(app, webhook.id),
+      (d) => d[0]?.status === 'delivered',
+    );
+    const r = await h.call({
+      method: 'POST',
+      url: `/v1/webhooks/${webhook.id}/deliveries/${first.id}/redeliver`,
+      headers: await app.server(),
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.delivery.redelivery_of).toBe(first.id);
+    await until(
+      'received twice',
+      async () => rcv.on('/again').length,
+      (n) => n === 2,
+    );
+    const [a, b] = rcv.on('/again');
+    expect(b?.body).toBe(a?.body);
+    expect(b?.headers['x-parley-delivery']).not.toBe(a?.headers['x-parley-delivery']);
+    const missing = await h.call({
+      method: 'POST',
+      url: `/v1/webhooks/${webhook.id}/deliveries/${webhook.id}/redeliver`,
+      headers: await app.server(),
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it('disables an endpoint that keeps failing, with the reason, and re-enabling sends what waited', async () => {
+    const { app, webhook } = await setup('/dead', ['message.new']);
+    rcv.answer = (r) => (r.path === '/dead' ? { status: 500 } : { status: 200 });
+    await send(app, 'group:one', 'never arrives');
+    await send(app, 'group:one', 'waits behind it');
+    const w = await until(
+      'disabled',
+      async () =>
+        (await h.call({ method: 'GET', url: `/v1/webhooks/${webhook.id}`, headers: await app.server() })).body,
+      (b) => b.webhook.active === false,
+      90_000,
+    );
+    expect(w.webhook.disabled_reason).toMatch(/HTTP 500/);
+    const log = await deliveries(app, webhook.id);
+    expect(log.map((d) => d.status)).toEqual(['pending', 'failed']);
+    expect(log[1].attempts).toBeGreaterThan(2);
+    // A disabled endpoint gets nothing new.
+    const before = rcv.on('/dead').length;
+    await send(app, 'group:two', 'while disabled');
+    expect((await deliveries(app, webhook.id)).length).toBe(2);
+    rcv.answer = () => ({ status: 200 });
+    const on = await h.call({
+      method: 'PATCH',
+      url: `/v1/webhooks/${webhook.id}`,
+      headers: await app.server(),
+      payload: { active: true },
+    });
+    expect(on.body.webhook.active).toBe(true);
+    expect(on.body.webhook.disabled_reason).toBeNull();
+    await until(
+      'the waiting one delivered',
+      async () => (await deliveries(app, webhook.id))[0]?.status,
+      (s) => s === 'delivered',
+    );
+    expect(rcv.on('/dead').length).toBeGreaterThan(before);
+    expect(rcv.on('/dead').at(-1)?.json.event.message.text).toBe('waits behind it');
+  });
+});
