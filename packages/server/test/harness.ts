@@ -19,6 +19,12 @@ import { runMigrations } from '../src/platform/db/migrate.js';
 import type { Broker } from '../src/realtime/broker.js';
 
 export const ADMIN = 'test-admin-token';
+/**
+ * Config for tests that count the database statements an action makes: the server's background
+ * work (notification jobs, the search index's merges, usage samples) off, so every counted
+ * statement is the action's own.
+ */
+export const QUIET = { notifications: false, searchFlushMs: 0, usageSampleSeconds: 86_400 } as const;
 export const backend = (process.env.PARLEY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
 
 /** A fresh, migrated database for one test file, and how to drop it. */

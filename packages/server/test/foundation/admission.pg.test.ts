@@ -5,14 +5,14 @@
  */
 import { CLOSE_CODES, retryAfterMs, shouldReconnect } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+import { eventually, type Harness, QUIET, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 let h: Harness;
 let app: TestApp;
 let url: string;
 
 beforeAll(async () => {
-  h = await startHarness({ maxOpeningSockets: 2 });
+  h = await startHarness({ ...QUIET, maxOpeningSockets: 2 });
   app = await h.createApp();
   url = await h.listen();
 });

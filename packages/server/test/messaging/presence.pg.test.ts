@@ -3,8 +3,10 @@
  * status. Since protocol 2 a connection hears about other users only once it follows them
  * (`presence.subscribe`); presence-subscribe.pg.test.ts tests the subscriptions themselves.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Harness, startHarness, type TestSocket } from '../harness.js';
+import { rows } from '../../src/platform/db/index.js';
+import { eventually, type Harness, QUIET, startHarness, type TestSocket } from '../harness.js';
 import { expectError, makeWorld, sleep, type World } from './world.js';
 
 const GRACE = 150;
@@ -12,7 +14,7 @@ let h: Harness;
 let w: World;
 
 beforeAll(async () => {
-  h = await startHarness({ presenceGraceMs: GRACE });
+  h = await startHarness({ ...QUIET, presenceGraceMs: GRACE });
   w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }, { id: 'zed' }, { id: 'sam' }]);
   // alice and bob share a channel; zed shares none with them; sam only with alice via a DM.
   await w.channel('alice', 'group', 'pres', ['bob']);
@@ -127,17 +129,36 @@ describe('presence', () => {
     const found = await w.rest('bob', 'GET', '/v1/users?q=ali');
     expect(found.body.users.find((u: any) => u.id === 'alice').status).toMatchObject({ text: 'In a meeting' });
 
-    // A status whose expiry has passed is shown as none.
-    await w.rest('alice', 'POST', '/v1/me/status', {
+    // An expiry already passed is refused; a status shows as none once its expiry passes.
+    const past = await w.rest('alice', 'POST', '/v1/me/status', {
       text: 'old',
       expires_at: new Date(Date.now() - 1000).toISOString(),
     });
-    expect((await w.rest('bob', 'GET', '/v1/users/alice')).body.user.status).toBeNull();
+    expect(past.status).toBe(400);
+    expect(past.body.error.code).toBe('VALIDATION_ERROR');
+    const brief = await w.rest('alice', 'POST', '/v1/me/status', {
+      text: 'brief',
+      expires_at: new Date(Date.now() + 1500).toISOString(),
+    });
+    expect(brief.body.user.status).toMatchObject({ text: 'brief' });
+    await eventually(async () => (await w.rest('bob', 'GET', '/v1/users/alice')).body.user.status === null);
+    // …and the job that clears it has run (so it does not run during a later test's count).
+    await eventually(
+      async () =>
+        (
+          await rows<{ text: string | null }>(
+            h.database.db,
+            sql`select status_text as text from users where app_id = ${w.app.id} and id = 'alice'`,
+          )
+        )[0]?.text === null,
+    );
 
     const cleared = await w.rest('alice', 'POST', '/v1/me/status', { text: null });
     expect(cleared.body.user.status).toBeNull();
-    await bob.waitFor(() => bob.events('presence.changed').filter((f) => f.user.id === 'alice').length === 3);
-    expect(bob.events('presence.changed').at(-1).user.status).toBeNull();
+    await bob.waitFor(() => {
+      const mine = bob.events('presence.changed').filter((f) => f.user.id === 'alice');
+      return mine.length >= 3 && mine.at(-1).user.status === null;
+    });
     await zed.request('ping');
     expect(zed.events('presence.changed').filter((f) => f.user.id === 'alice')).toEqual([]);
 

@@ -34,11 +34,20 @@ afterAll(async () => {
  */
 const PLAIN_SEND = () => 2;
 
-/** Statements issued while `fn` runs. Nothing else runs meanwhile (no sockets are connecting). */
+/**
+ * Statements issued while `fn` runs, the fewest of three runs. Nothing else runs meanwhile (no
+ * sockets are connecting), but the per-app caches (app by key, hooks, moderation settings) are
+ * refreshed every 30 s: on a slow machine one refresh can fall inside a run, and that is not the
+ * send's cost.
+ */
 async function cost(fn: () => Promise<unknown>): Promise<number> {
-  const before = h.database.queryCount();
-  await fn();
-  return h.database.queryCount() - before;
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const before = h.database.queryCount();
+    await fn();
+    least = Math.min(least, h.database.queryCount() - before);
+  }
+  return least;
 }
 
 describe('query cost of a plain send', () => {

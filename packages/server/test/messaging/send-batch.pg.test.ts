@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { type Harness, startHarness, TestSocket } from '../harness.js';
+import { type Harness, QUIET, startHarness, TestSocket } from '../harness.js';
 import { allMessages, expectError, expectWsError, makeWorld, newId, type World } from './world.js';
 
 let h: Harness;
@@ -15,7 +15,7 @@ let w: World;
 let other: World;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness(QUIET);
   w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }, { id: 'carol' }]);
   other = await makeWorld(h, [{ id: 'mallory' }]);
 });
