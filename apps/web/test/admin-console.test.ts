@@ -7,38 +7,26 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, buildWorkspace, email, join, ok } from '../../../packages/server/test/accounts/helpers.js';
-import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import type { Harness } from '../../../packages/server/test/harness.js';
+import { haveBrowser, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 20_000 };
 
 let h: Harness;
 let base: string;
-let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
-
-async function as(cookie: string | null): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: base });
-  const [name, value] = (cookie ?? '').split('=') as [string, string];
-  await context.addCookies([{ name, value, url: base }]);
-  return context;
-}
+let app: WebApp | undefined;
+const as = (cookie: string | null) => (app as WebApp).as(cookie);
 
 describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
-    base = await h.listen();
-    browser = await launchChromium();
+    app = await startWebApp();
+    ({ h, base } = app);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    web?.remove();
+    await app?.close();
   });
 
   it("an owner changes a member's role and sees it in the audit log", { timeout: 120_000 }, async () => {

@@ -9,8 +9,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { build } from 'vite';
+import type { Config } from '../../../packages/server/src/platform/config.js';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,4 +57,39 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A real server (PGlite, loopback) serving a fresh build of the web app, and Chromium. */
+export interface WebApp {
+  h: Harness;
+  /** The server's base URL. */
+  base: string;
+  browser: Browser;
+  /** A browser context holding an account's session cookie (`name=value`), or none. */
+  as(cookie: string | null): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/** Build the app, start a server that serves it (with `overrides`), and launch Chromium. */
+export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebApp> {
+  const web = await buildWebApp();
+  const h = await startHarness({ webDir: web.dir, ...overrides });
+  const base = await h.listen();
+  const browser = await launchChromium();
+  return {
+    h,
+    base,
+    browser,
+    async as(cookie) {
+      const context = await browser.newContext({ baseURL: base });
+      const [name, value] = (cookie ?? '').split('=') as [string, string];
+      await context.addCookies([{ name, value, url: base }]);
+      return context;
+    },
+    async close() {
+      await browser.close();
+      await h.close();
+      web.remove();
+    },
+  };
 }

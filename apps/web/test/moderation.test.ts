@@ -9,7 +9,7 @@
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
 import { CLOSE_CODES } from '@parley/protocol';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildAccount,
@@ -19,37 +19,26 @@ import {
   join,
   ok,
 } from '../../../packages/server/test/accounts/helpers.js';
-import { type Harness, startHarness, TestSocket } from '../../../packages/server/test/harness.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { type Harness, TestSocket } from '../../../packages/server/test/harness.js';
+import { haveBrowser, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 20_000 };
 
 let h: Harness;
 let base: string;
-let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
-
-async function as(cookie: string | null): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: base });
-  const [name, value] = (cookie ?? '').split('=') as [string, string];
-  await context.addCookies([{ name, value, url: base }]);
-  return context;
-}
+let app: WebApp | undefined;
+const as = (cookie: string | null) => (app as WebApp).as(cookie);
 
 const message = (page: Page, text: string) => page.locator('article.parley-message', { hasText: text }).first();
 
 describe.skipIf(!haveBrowser)('moderation in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
-    base = await h.listen();
-    browser = await launchChromium();
+    app = await startWebApp();
+    ({ h, base } = app);
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    web?.remove();
+    await app?.close();
   });
 
   it('a moderator removes a reported message and bans its author, who is disconnected and cannot rejoin', {
