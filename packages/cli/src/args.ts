@@ -25,7 +25,7 @@ const OPTIONS = {
   events: {
     type: 'string',
     value: 'TYPES',
-    help: 'comma-separated event types: message.new, reaction.*, member.*, channel.*, * …',
+    help: 'comma-separated event types: message.new, reaction.*, member.*, channel.*, user.*, * …',
   },
   id: { type: 'string', value: 'WEBHOOK_ID', help: "the webhook's id (from parley webhooks list)" },
   delivery: {

@@ -5,12 +5,39 @@
  * `timestamp.body`.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { Message } from './entities.js';
+import { Message, User } from './entities.js';
 import { Cid, Timestamp, UserId, Uuid } from './ids.js';
+import { Ban } from './moderation.js';
 import { MessageText } from './rest.js';
 import { SafeText } from './text.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+/**
+ * User-level events that only webhooks get (sockets see profile changes as `presence.changed`
+ * and bans as `user.banned`). Presence and typing are left out: they change by the second,
+ * follow connections rather than the data, and are not worth a signed, retried HTTP call.
+ */
+export const WEBHOOK_USER_EVENT_TYPES = ['user.updated', 'user.deleted', 'user.banned', 'user.unbanned'] as const;
+export type WebhookUserEventType = (typeof WEBHOOK_USER_EVENT_TYPES)[number];
+
+/** The `event` of a user webhook (its body's envelope is the same as for channel events). */
+export const WebhookUserEvent = Type.Union([
+  /** A profile (name, username, image, role) or custom status changed, or a status expired. */
+  Type.Object({ type: Type.Literal('user.updated'), user: User, created_at: Timestamp }),
+  /** The user was deleted by an admin (`soft`: anonymized; `hard`: their content removed too). */
+  Type.Object({
+    type: Type.Literal('user.deleted'),
+    user_id: UserId,
+    mode: Type.Union([Type.Literal('soft'), Type.Literal('hard')]),
+    created_at: Timestamp,
+  }),
+  /** Banned from the app (`ban.cid` null) or from one channel. */
+  Type.Object({ type: Type.Literal('user.banned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
+  /** A ban was lifted, by a moderator or because its time was up. */
+  Type.Object({ type: Type.Literal('user.unbanned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
+]);
+export type WebhookUserEvent = Static<typeof WebhookUserEvent>;
 
 /** An event type a webhook wants: an exact type (`message.new`), `noun.*`, or `*` for all. */
 export const WebhookEventPattern = Type.String({ pattern: '^(\\*|[a-z_]+\\.(\\*|[a-z_]+))$', maxLength: 64 });
@@ -64,8 +91,10 @@ export const WebhookDelivery = Type.Object({
   id: Uuid,
   webhook_id: Uuid,
   event_type: Type.String(),
-  /** The event's channel, or null for app-wide events. */
+  /** The event's channel, or null for app-wide and user events. */
   cid: Nullable(Type.String()),
+  /** The user of a `user.*` event (its deliveries go out in order per user), else null. */
+  user_id: Type.Optional(Nullable(UserId)),
   status: Type.Union(WEBHOOK_DELIVERY_STATUSES.map((s) => Type.Literal(s))),
   attempts: Type.Integer(),
   response_status: Nullable(Type.Integer()),

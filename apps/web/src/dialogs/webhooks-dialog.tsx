@@ -8,7 +8,7 @@ import { useChatClient } from '@parley/react';
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
 import { Modal } from '../components/modal.js';
 
-const EVENT_CHOICES = ['message.*', 'reaction.*', 'member.*', 'channel.*'] as const;
+const EVENT_CHOICES = ['message.*', 'reaction.*', 'member.*', 'channel.*', 'user.*'] as const;
 
 function Deliveries({ webhook }: { webhook: WebhookEndpoint }) {
   const client = useChatClient();
@@ -43,6 +43,7 @@ function Deliveries({ webhook }: { webhook: WebhookEndpoint }) {
             <td>
               {d.event_type}
               {d.cid ? <span className="app-muted"> {d.cid}</span> : null}
+              {d.user_id ? <span className="app-muted"> @{d.user_id}</span> : null}
             </td>
             <td title={d.error ?? undefined}>
               {d.status}

@@ -106,6 +106,11 @@ export interface Config {
   pushGraceSeconds: number;
   /** One push per thread burst: the same collapse key again within this many seconds is not pushed. */
   pushBurstSeconds: number;
+  /**
+   * A push that failed transiently (5xx, 429, timeout) is tried again after this many seconds,
+   * then with the job queue's backoff doubling it (`PARLEY_PUSH_RETRY_SECONDS`).
+   */
+  pushRetryDelaySeconds: number;
   /** Mentions and DMs unread for this many minutes go out in an email digest (`PARLEY_DIGEST_AFTER_MINUTES`). */
   digestAfterMinutes: number;
   /**
@@ -324,6 +329,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webPushAllowHosts: [],
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
+    pushRetryDelaySeconds: 10,
     digestAfterMinutes: 60,
     searchFlushMs: 1000,
     auditRetentionDays: 365,
@@ -417,6 +423,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     notifications: env.PARLEY_NOTIFICATIONS !== '0',
     pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
+    pushRetryDelaySeconds: pick(
+      int(env.PARLEY_PUSH_RETRY_SECONDS, 'PARLEY_PUSH_RETRY_SECONDS'),
+      d.pushRetryDelaySeconds,
+    ),
     digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),
     vapidSubject: env.PARLEY_VAPID_SUBJECT || undefined,
     searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),

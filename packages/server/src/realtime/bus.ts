@@ -4,7 +4,7 @@
  * to the broker. Events are typed with the protocol's unions, so what a feature publishes is
  * what `parseServerFrame` in the SDK accepts.
  */
-import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent } from '@parley/protocol';
+import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent, type WebhookUserEvent } from '@parley/protocol';
 import { type Broker, type BusMessage, channelTopic, presenceTopic, userTopic } from './broker.js';
 
 /** An event that concerns one channel: every event with a `cid`. */
@@ -23,7 +23,12 @@ export type Outgoing =
   /** `connectionId`: only that one socket of the user gets it (a call's signalling to one device). */
   | { to: 'user'; appId: string; userId: string; event: ServerEvent; connectionId?: string }
   /** A user's presence change, to the connections that follow that user (`presence.subscribe`). */
-  | { to: 'presence'; appId: string; userId: string; event: ServerEvent };
+  | { to: 'presence'; appId: string; userId: string; event: ServerEvent }
+  /**
+   * A user-level event for webhook endpoints only (`user.updated`, …): no socket gets it; the
+   * webhook outbox (features/webhooks/outbox.ts) records it in the same transaction.
+   */
+  | { to: 'webhooks'; appId: string; userId: string; event: WebhookUserEvent };
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 /** Only logged events hold a place in the channel's seq order; read.updated's `seq` is a read mark. */
@@ -44,6 +49,7 @@ export class Bus {
       return f;
     };
     for (const e of events) {
+      if (e.to === 'webhooks') continue;
       if (e.to === 'channel') {
         const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
         if (isLogged(e.event)) msg.seq = e.event.seq;

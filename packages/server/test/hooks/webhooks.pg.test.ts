@@ -1,7 +1,9 @@
 /**
  * Webhooks end to end, on both databases: a real receiver on loopback checks the signatures,
  * the order per channel, retries after 500s and after timeouts, redelivery, and that an
- * endpoint that keeps failing is disabled with the reason — while sends never wait for it.
+ * endpoint that keeps failing is disabled with the reason — while sends never wait for it; and
+ * user-level events (`user.updated`, `user.banned`, `user.unbanned`, `user.deleted`) reach the
+ * endpoints that asked for them, in order per user, and never another app's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
@@ -279,5 +281,146 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     );
     expect(rcv.on('/dead').length).toBeGreaterThan(before);
     expect(rcv.on('/dead').at(-1)?.json.event.message.text).toBe('waits behind it');
+  });
+
+  it('delivers user.* events in order per user, signed, only to endpoints that asked, never another app’s', async () => {
+    const { app, webhook, secret } = await setup('/users', ['user.*']);
+    await h.users(app, [{ id: 'carol', name: 'Carol' }]);
+    const msgOnly = await h.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: await app.server(),
+      payload: { url: `${rcv.url}/users-msg`, events: ['message.new', 'member.*'] },
+    });
+    expect(msgOnly.status).toBe(201);
+    const exact = await h.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: await app.server(),
+      payload: { url: `${rcv.url}/users-exact`, events: ['user.banned'] },
+    });
+    expect(exact.status).toBe(201);
+    // Another app, with the same user ids, its own endpoint, and its own changes.
+    const other = await setup('/users-other', ['*']);
+    const ok = (r: { status: number; body: unknown }) => expect(r.status, JSON.stringify(r.body)).toBe(200);
+
+    ok(
+      await h.call({ method: 'PATCH', url: '/v1/me', headers: await app.user('alice'), payload: { name: 'Alice A' } }),
+    );
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/me/status',
+        headers: await app.user('alice'),
+        payload: { text: 'In a meeting', emoji: '📅' },
+      }),
+    );
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/users',
+        headers: await app.server(),
+        payload: { users: [{ id: 'bob', name: 'Bob B', role: 'moderator' }] },
+      }),
+    );
+    // The same profile again is no change: nothing is sent for it.
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/users',
+        headers: await app.server(),
+        payload: { users: [{ id: 'bob', name: 'Bob B', role: 'moderator' }] },
+      }),
+    );
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/moderation/bans',
+        headers: await app.server(),
+        payload: { user_id: 'bob', reason: 'spam' },
+      }),
+    );
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/moderation/unban',
+        headers: await app.server(),
+        payload: { user_id: 'bob' },
+      }),
+    );
+    const del = await h.call({ method: 'DELETE', url: '/v1/users/carol', headers: await app.server() });
+    expect(del.status).toBe(202);
+    // The other app's alice changes too: none of it may reach this app's endpoints.
+    ok(
+      await h.call({
+        method: 'PATCH',
+        url: '/v1/me',
+        headers: await other.app.user('alice'),
+        payload: { name: 'Other Alice' },
+      }),
+    );
+
+    const got = await until(
+      'user events',
+      async () => rcv.on('/users').filter((g) => g.headers['x-parley-attempt'] === '1'),
+      (g) => g.length >= 6,
+    );
+    const of = (user: string) =>
+      got.filter((g) => (g.json.event.user?.id ?? g.json.event.user_id) === user).map((g) => g.json.type as string);
+    expect(of('alice')).toEqual(['user.updated', 'user.updated']);
+    expect(of('bob')).toEqual(['user.updated', 'user.banned', 'user.unbanned']);
+    expect(of('carol')).toEqual(['user.deleted']);
+    for (const g of got) {
+      expect(verifySignature(secret, g.headers['x-parley-signature'] as string, g.body)).toBe(true);
+      expect(g.json.app_id).toBe(app.id);
+      expect(g.headers['x-parley-event']).toBe(g.json.type);
+      expect(g.json.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const alice = got.filter((g) => g.json.event.user?.id === 'alice').map((g) => g.json.event.user);
+    expect(alice[0]).toMatchObject({ name: 'Alice A', status: null });
+    expect(alice[1]).toMatchObject({ name: 'Alice A', status: { text: 'In a meeting', emoji: '📅' } });
+    expect(
+      got.find((g) => g.json.type === 'user.updated' && g.json.event.user.id === 'bob')?.json.event.user,
+    ).toMatchObject({ name: 'Bob B', role: 'moderator' });
+    expect(got.find((g) => g.json.type === 'user.banned')?.json.event.ban).toMatchObject({
+      user_id: 'bob',
+      reason: 'spam',
+      cid: null,
+    });
+    expect(got.find((g) => g.json.type === 'user.deleted')?.json.event.mode).toBe('soft');
+
+    // The delivery log says whose events they were; an endpoint asking for one type got just that.
+    const log = await deliveries(app, webhook.id);
+    expect(log.filter((d) => d.user_id === 'bob').map((d) => d.event_type)).toEqual([
+      'user.unbanned',
+      'user.banned',
+      'user.updated',
+    ]);
+    expect(log.every((d) => d.cid === null)).toBe(true);
+    expect((await deliveries(app, exact.body.webhook.id)).map((d) => d.event_type)).toEqual(['user.banned']);
+    // Rows are written in the transaction of each change (all committed by now): an endpoint
+    // that did not ask for user.* has none of them, only the message sent after.
+    await send(app, 'group:one', 'after the user events');
+    const msgLog = await until(
+      'the message delivery row',
+      () => deliveries(app, msgOnly.body.webhook.id),
+      (d) => d.length > 0,
+    );
+    expect(msgLog.map((d) => d.event_type)).toEqual(['message.new']);
+    // The other app's endpoint got its own alice, and this app's endpoints nothing of it.
+    const theirs = await until(
+      'the other app’s user event',
+      async () => rcv.on('/users-other').filter((g) => g.json.type === 'user.updated'),
+      (g) => g.length === 1,
+    );
+    expect(theirs[0]?.json.app_id).toBe(other.app.id);
+    expect(theirs[0]?.json.event.user.name).toBe('Other Alice');
+    expect(
+      verifySignature(other.secret, theirs[0]?.headers['x-parley-signature'] as string, theirs[0]?.body ?? ''),
+    ).toBe(true);
+    expect(rcv.got.filter((g) => g.json?.app_id === app.id && JSON.stringify(g.json).includes('Other Alice'))).toEqual(
+      [],
+    );
+    expect(rcv.on('/users-other').every((g) => g.json.app_id === other.app.id)).toBe(true);
   });
 });

@@ -3,7 +3,8 @@
  * certificate made for this file) configured through the admin API: the request shape, the
  * headers (apns-topic, apns-push-type, apns-collapse-id, authorization), the JWTs verified with
  * the public halves of keys made here (APNs: ES256 provider token; FCM: the RS256 OAuth2
- * assertion traded for an access token), and device tokens the provider calls dead dropped.
+ * assertion traded for an access token), device tokens the provider calls dead dropped, and
+ * transient failures (APNs 503, FCM 429) retried per device while a 400 is not.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http2 from 'node:http2';
@@ -31,10 +32,19 @@ const pkcs8 = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toStr
 const ACCESS_TOKEN = 'ya29.test-access-token';
 const APNS_DEAD = 'deadbeef'.repeat(8);
 const FCM_DEAD = 'fcm-dead-token:APA91b';
+const APNS_FLAKY = 'feedf00d'.repeat(8);
+const APNS_BAD = 'badc0de0'.repeat(8);
+const FCM_BUSY = 'fcm-busy-token:APA91b';
+/** Statuses still to answer per device token before the normal answer (503, 429, …). */
+const script = new Map<string, number[]>();
 
 /** One HTTP/2 server plays both providers (by path), as the real ones would answer. */
 function answer(req: H2Request): { status: number; body: unknown } {
   if (req.path.startsWith('/3/device/')) {
+    const failing = script.get(req.path.slice('/3/device/'.length))?.shift();
+    if (failing)
+      return { status: failing, body: { reason: failing === 503 ? 'ServiceUnavailable' : 'TooManyRequests' } };
+    if (req.path.endsWith(APNS_BAD)) return { status: 400, body: { reason: 'BadCollapseId' } };
     if (req.path.endsWith(APNS_DEAD)) return { status: 410, body: { reason: 'Unregistered', timestamp: Date.now() } };
     return { status: 200, body: '' };
   }
@@ -44,6 +54,8 @@ function answer(req: H2Request): { status: number; body: unknown } {
     if (req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`)
       return { status: 401, body: { error: { status: 'UNAUTHENTICATED' } } };
     const token = JSON.parse(req.body).message.token;
+    const failing = script.get(token)?.shift();
+    if (failing) return { status: failing, body: { error: { code: failing, status: 'RESOURCE_EXHAUSTED' } } };
     if (token === FCM_DEAD)
       return {
         status: 404,
@@ -81,7 +93,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
-  h = await startHarness({ jobPollMs: 200 });
+  h = await startHarness({ jobPollMs: 200, pushRetryDelaySeconds: 1 });
   app = await h.createApp('native');
   await h.users(app, [
     { id: 'alice', name: 'Alice', username: 'alice' },
@@ -241,5 +253,41 @@ describe('delivery', () => {
     const carol = await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('carol') });
     expect(bob.body.devices.map((d: { id: string }) => d.id)).not.toContain(r.body.device.id);
     expect(carol.body.devices.map((d: { id: string }) => d.id)).toEqual([r.body.device.id]);
+  });
+
+  it('retries a device that answers 503 or 429 until it lands, once; a 400 is neither retried nor dropped', {
+    timeout: 150_000,
+  }, async () => {
+    await h.users(app, [{ id: 'erin', name: 'Erin', username: 'erin' }]);
+    const hdr = await app.user('erin');
+    script.set(APNS_FLAKY, [503, 503]);
+    script.set(FCM_BUSY, [429]);
+    for (const body of [
+      { provider: 'apns', token: APNS_FLAKY },
+      { provider: 'apns', token: APNS_BAD },
+      { provider: 'fcm', token: FCM_BUSY },
+    ])
+      expect((await h.call({ method: 'POST', url: '/v1/push/devices', headers: hdr, payload: body })).status).toBe(200);
+    const cid = await channel(h, app, 'alice', 'retries', ['alice', 'erin']);
+    const m = await send(h, app, 'alice', cid, '@erin wake up');
+    const tries = (pred: (r: H2Request) => boolean) => got.filter((r) => pred(r) && r.body.includes(m.id));
+    const apnsFlaky = (r: H2Request) => r.path === `/3/device/${APNS_FLAKY}`;
+    const apnsBad = (r: H2Request) => r.path === `/3/device/${APNS_BAD}`;
+    const fcmBusy = (r: H2Request) =>
+      r.path === '/v1/projects/parley-test/messages:send' && JSON.parse(r.body).message.token === FCM_BUSY;
+    await eventually(() => tries(apnsFlaky).length === 3, 60_000);
+    await eventually(() => tries(fcmBusy).length === 2, 60_000);
+    await notificationsIdle(h, ['notifications.message', 'notifications.push'], 60_000);
+    // 503, 503, 200 for one; 429, 200 for the other; the 400 once. Nothing more after that.
+    expect(tries(apnsFlaky)).toHaveLength(3);
+    expect(tries(fcmBusy)).toHaveLength(2);
+    expect(tries(apnsBad)).toHaveLength(1);
+    expect(script.get(APNS_FLAKY)).toEqual([]);
+    const retried = JSON.parse(tries(apnsFlaky)[2]?.body ?? '{}');
+    expect(retried.aps.alert).toEqual({ title: '#retries', body: 'Alice: @erin wake up' });
+    expect(retried.data).toMatchObject({ cid, message_id: m.id, reason: 'mention' });
+    // No device is dropped for a failure that is not "gone".
+    const t = await h.call({ method: 'GET', url: '/v1/push/targets', headers: hdr });
+    expect(t.body.devices).toHaveLength(3);
   });
 });

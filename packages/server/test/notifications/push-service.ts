@@ -86,13 +86,18 @@ export async function startPushService(tls: { key: string; cert: string }) {
   const errors: string[] = [];
   /** Status to answer per subscription id (default 201). */
   const answer = new Map<string, number>();
+  /** Statuses to answer per subscription id, one per request, before `answer` applies. */
+  const script = new Map<string, number[]>();
+  /** Requests per subscription id, whatever was answered. */
+  const hits = new Map<string, number>();
   const server = https.createServer(tls, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const id = (req.url ?? '').split('/').pop() ?? '';
       const sub = subs.get(id);
-      const status = answer.get(id) ?? 201;
+      hits.set(id, (hits.get(id) ?? 0) + 1);
+      const status = script.get(id)?.shift() ?? answer.get(id) ?? 201;
       if (!sub || status !== 201) {
         res.writeHead(sub ? status : 404).end();
         return;
@@ -118,6 +123,8 @@ export async function startPushService(tls: { key: string; cert: string }) {
     received,
     errors,
     answer,
+    script,
+    hits,
     /** A new subscription, as a browser would make (its endpoint on this service). */
     subscribe(): TestSubscription {
       const ecdh = createECDH('prime256v1');

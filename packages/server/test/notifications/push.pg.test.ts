@@ -3,7 +3,8 @@
  * DECRYPTED by a local Web Push service (RFC 8291) and its VAPID JWT checked (RFC 8292):
  * mentions vs all vs none, the channel override, muted channels, do-not-disturb now and by
  * schedule in a time zone, active-elsewhere with the grace period, one push per thread burst,
- * the badge equal to the server's unread count, and a 410 dropping the subscription.
+ * the badge equal to the server's unread count, a 410 dropping the subscription, and transient
+ * failures (503) retried per subscription with backoff while a 400 is not retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
@@ -48,6 +49,7 @@ beforeAll(async () => {
     webPushAllowHosts: [new URL(push.origin).host],
     pushGraceSeconds: 2,
     pushBurstSeconds: 300,
+    pushRetryDelaySeconds: 1,
     jobPollMs: 200,
   });
   base = await h.listen();
@@ -246,6 +248,56 @@ describe('push decisions', () => {
     const targets = async () =>
       (await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('carol') })).body;
     await eventually(async () => (await targets()).subscriptions.length === 0);
+  });
+});
+
+describe('push retries', () => {
+  it('a 503 is retried with backoff until it lands, once, and other subscriptions are not sent again', async () => {
+    const flaky = push.subscribe();
+    const steady = push.subscribe();
+    for (const s of [flaky, steady]) expect((await subscribe('dave', s)).status).toBe(200);
+    push.script.set(flaky.id, [503, 503]);
+    const cid = await channel(h, app, 'alice', 'retry', ['alice', 'dave']);
+    const m = await send(h, app, 'alice', cid, '@dave are you there');
+    const on = (id: string) => pushesFor(m.id).filter((p) => p.subscription === id);
+    await eventually(() => on(flaky.id).length === 1, 60_000);
+    await eventually(() => on(steady.id).length === 1, 60_000);
+    // Three requests for the flaky one (503, 503, 201); once the retries are done, nothing more.
+    await notificationsIdle(h, ['notifications.message', 'notifications.push'], 60_000);
+    expect(push.hits.get(flaky.id)).toBe(3);
+    expect(push.hits.get(steady.id)).toBe(1);
+    expect(on(flaky.id)).toHaveLength(1);
+    expect(on(steady.id)).toHaveLength(1);
+    expect(on(flaky.id)[0]?.payload.body).toBe('Alice: @dave are you there');
+    // Still subscribed: a transient failure never drops a subscription.
+    const targets = await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('dave') });
+    expect(targets.body.subscriptions.map((s: { endpoint: string }) => s.endpoint).sort()).toEqual(
+      [flaky.endpoint, steady.endpoint].sort(),
+    );
+    for (const s of targets.body.subscriptions as { id: string }[])
+      await h.call({ method: 'DELETE', url: `/v1/push/web/subscriptions/${s.id}`, headers: await app.user('dave') });
+  });
+
+  it('a 400 is not retried and does not drop the subscription', async () => {
+    const bad = push.subscribe();
+    expect((await subscribe('dave', bad)).status).toBe(200);
+    push.answer.set(bad.id, 400);
+    const cid = await channel(h, app, 'alice', 'no-retry', ['alice', 'dave']);
+    const m = await send(h, app, 'alice', cid, '@dave hello again');
+    await eventually(() => push.hits.get(bad.id) === 1, 60_000);
+    await notificationsIdle(h, ['notifications.message', 'notifications.push'], 60_000);
+    // Nothing was queued for it: a retry would have come after a second at the latest.
+    const queued = await h.server.svc.jobs.counts();
+    expect(queued.filter((c) => c.name === 'notifications.push' && c.n > 0 && c.state !== 'completed')).toEqual([]);
+    expect(push.hits.get(bad.id)).toBe(1);
+    expect(pushesFor(m.id)).toEqual([]);
+    const targets = await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('dave') });
+    expect(targets.body.subscriptions.map((s: { endpoint: string }) => s.endpoint)).toEqual([bad.endpoint]);
+    await h.call({
+      method: 'DELETE',
+      url: `/v1/push/web/subscriptions/${targets.body.subscriptions[0].id}`,
+      headers: await app.user('dave'),
+    });
   });
 });
 

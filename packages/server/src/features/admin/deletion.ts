@@ -213,6 +213,12 @@ export async function deleteUser(
       await leave(tx, out, appId, c.cid, userId, at);
       counts.channelsLeft++;
     }
+    out.push({
+      to: 'webhooks',
+      appId,
+      userId,
+      event: { type: 'user.deleted', user_id: userId, mode, created_at: at.toISOString() },
+    });
   });
   svc.chatSessions.end({ appId, userId });
   if (mode === 'soft') return counts;

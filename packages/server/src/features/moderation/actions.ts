@@ -134,6 +134,7 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
     // To the banned user (an app-wide ban closes their sockets: realtime/gateway.ts) and to
     // the moderators; after commit, so no one hears of a ban that did not happen.
     out.push({ to: 'user', appId, userId: target.id, event });
+    out.push({ to: 'webhooks', appId, userId: target.id, event });
     await toModerators(tx, out, appId, event);
     if (caller.userId && !out.some((o) => o.to === 'user' && o.userId === caller.userId))
       out.push({ to: 'user', appId, userId: caller.userId, event });
@@ -154,15 +155,29 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
 /** Lift a ban now (moderators); NOT_FOUND when there is none. */
 export async function unbanUser(svc: Services, caller: Caller, userId: string, cid?: string): Promise<{ ban: Ban }> {
   const appId = caller.app.id;
-  const ban = await withTransaction(svc, async (tx) => {
+  const ban = await withTransaction(svc, async (tx, out) => {
     if (cid) checkCan(await accessChannelRead(tx, caller, cid), 'ban-members', svc.clock());
     else await checkAppModerator(tx, caller);
     const lifted = await liftBan(tx, appId, userId, cid ?? '');
-    if (lifted) await recordModeration(tx, caller, 'unban', { userId, cid: cid ?? null });
+    if (lifted) {
+      await recordModeration(tx, caller, 'unban', { userId, cid: cid ?? null });
+      unbanned(out, appId, lifted);
+    }
     return lifted;
   });
   if (!ban) throw notFound('Ban');
   return { ban: presentBan(ban) };
+}
+
+/** Tell webhook endpoints (only them) that a ban was lifted. */
+export function unbanned(out: Outbox, appId: string, row: BanRow): void {
+  const ban = presentBan(row);
+  out.push({
+    to: 'webhooks',
+    appId,
+    userId: ban.user_id,
+    event: { type: 'user.unbanned', user_id: ban.user_id, ban, created_at: new Date().toISOString() },
+  });
 }
 
 /** Delete a ban row (and the user's app-ban mirror); `expiresAt` set: only if it still ends then. */

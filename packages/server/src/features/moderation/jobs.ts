@@ -1,7 +1,8 @@
 /** The moderation feature's job: timed bans lift by themselves. */
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { liftBan } from './actions.js';
+import { withTransaction } from '../events/log.js';
+import { liftBan, unbanned } from './actions.js';
 import { LIFT_BAN, type LiftBanJob } from './job-names.js';
 
 export async function defineModerationJobs(svc: Services): Promise<void> {
@@ -11,7 +12,10 @@ export async function defineModerationJobs(svc: Services): Promise<void> {
     retryDelaySeconds: 5,
     run: async ({ appId, userId, cid, expiresAt }) => {
       // Only the ban this job was made for: one renewed since (later expiry, or none) stays.
-      await liftBan(svc.db, appId, userId, cid, new Date(expiresAt));
+      await withTransaction(svc, async (tx, out) => {
+        const lifted = await liftBan(tx, appId, userId, cid, new Date(expiresAt));
+        if (lifted) unbanned(out, appId, lifted);
+      });
     },
   };
   await svc.jobs.define(kind);

@@ -1,4 +1,5 @@
 /** The notifications feature's kinds of job, by name (handlers in jobs.ts and digest.ts). */
+import type { PushPayload } from '@parley/protocol';
 import { jobRef } from '../../platform/jobs/queue.js';
 
 export interface NotifyJob {
@@ -17,6 +18,28 @@ export interface DeliverJob {
 
 /** The second look after the grace period (the user was active somewhere): push if still unread. */
 export const DELIVER = jobRef<DeliverJob>('notifications.deliver');
+
+/** One device or browser subscription of a user. */
+export interface PushTarget {
+  kind: 'web' | 'native';
+  id: string;
+}
+
+export interface PushJob {
+  appId: string;
+  userId: string;
+  target: PushTarget;
+  /** What was pushed (the badge as it was then: a retry resends the same notification). */
+  payload: PushPayload;
+  collapseId: string;
+  urgency: 'normal' | 'high';
+}
+
+/**
+ * A push to one target that failed for a transient reason (5xx, 429, timeout), tried again
+ * with backoff; the other targets of that push are not sent to again.
+ */
+export const PUSH = jobRef<PushJob>('notifications.push');
 
 export interface DigestJob {
   appId: string;

@@ -23,7 +23,7 @@ import { unreadTotals } from '../reads/queries.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
 import { pushableEndpoint, pushLookup } from './endpoints.js';
-import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob } from './job-names.js';
+import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob, PUSH, type PushJob, type PushTarget } from './job-names.js';
 import { nativeSenders } from './targets.js';
 
 type MessageRow = typeof schema.messages.$inferSelect;
@@ -245,54 +245,113 @@ async function pushTo(
     .select()
     .from(schema.pushSubscriptions)
     .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.userId, userId)));
-  if (subs.length > 0) {
-    const keys = await vapidKeys(svc);
-    const body = JSON.stringify(payload);
-    const opts = { keys, subject: vapidSubject(svc), ca: svc.config.webPushCa, lookup: pushLookup(svc) };
-    for (const s of subs) {
-      if (!pushableEndpoint(svc, s.endpoint)) continue;
-      const r = await sendWebPush(opts, s, body, {
-        topic: collapseId,
-        ttlSeconds: 24 * 3600,
-        urgency: reason === 'message' ? 'normal' : 'high',
-      }).catch((err: unknown) => ({ ok: false as const, gone: false, status: 0, detail: String(err) }));
-      if (r.ok) continue;
-      if (r.gone)
-        await svc.db
-          .delete(schema.pushSubscriptions)
-          .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.id, s.id)));
-      svc.log.warn(
-        { appId, userId, endpoint: new URL(s.endpoint).origin, detail: r.detail, dropped: r.gone },
-        'web push failed',
-      );
-    }
-  }
-
   const devices = await svc.db
     .select()
     .from(schema.pushDevices)
     .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.userId, userId)));
+  const urgency = reason === 'message' ? 'normal' : 'high';
+  const targets: PushTarget[] = [
+    ...subs.map((s) => ({ kind: 'web' as const, id: s.id })),
+    ...devices.map((d) => ({ kind: 'native' as const, id: d.id })),
+  ];
+  for (const target of targets) {
+    const job: PushJob = { appId, userId, target, payload, collapseId, urgency };
+    const outcome = await pushTarget(svc, senders, job, { subs, devices });
+    // A transient failure (5xx, 429, timeout, refused connection) is tried again on its own,
+    // so the devices that got this push do not get it twice.
+    if (outcome === 'retry')
+      await svc.jobs.enqueue(svc.db, PUSH, job, {
+        startAfterSeconds: svc.config.pushRetryDelaySeconds,
+        singletonKey: `${appId}:${target.kind}:${target.id}:${payload.message_id}`,
+      });
+  }
+}
+
+type SubscriptionRow = typeof schema.pushSubscriptions.$inferSelect;
+type DeviceRow = typeof schema.pushDevices.$inferSelect;
+
+/**
+ * One push to one target: 'sent'; 'dropped' when the service says the target is gone (Web
+ * Push 404/410, APNs 410, FCM UNREGISTERED), which deletes it; 'retry' when the failure is
+ * transient; 'failed' when it is not (another 4xx: trying again would not help); 'skipped'
+ * when the target no longer exists or may not be posted to.
+ */
+async function pushTarget(
+  svc: Services,
+  senders: Map<string, NativePush>,
+  job: PushJob,
+  known?: { subs: SubscriptionRow[]; devices: DeviceRow[] },
+): Promise<'sent' | 'dropped' | 'retry' | 'failed' | 'skipped'> {
+  const { appId, userId, target, payload, collapseId, urgency } = job;
+  if (target.kind === 'web') {
+    const s =
+      known?.subs.find((x) => x.id === target.id) ??
+      (
+        await svc.db
+          .select()
+          .from(schema.pushSubscriptions)
+          .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.id, target.id)))
+      )[0];
+    if (!s || s.userId !== userId || !pushableEndpoint(svc, s.endpoint)) return 'skipped';
+    const keys = await vapidKeys(svc);
+    const opts = { keys, subject: vapidSubject(svc), ca: svc.config.webPushCa, lookup: pushLookup(svc) };
+    const r = await sendWebPush(opts, s, JSON.stringify(payload), {
+      topic: collapseId,
+      ttlSeconds: 24 * 3600,
+      urgency,
+    }).catch((err: unknown) => ({ ok: false as const, gone: false, status: 0, detail: String(err) }));
+    if (r.ok) return 'sent';
+    const retry = !r.gone && (r.status === 0 || r.status === 429 || r.status >= 500);
+    if (r.gone)
+      await svc.db
+        .delete(schema.pushSubscriptions)
+        .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.id, s.id)));
+    svc.log.warn(
+      { appId, userId, endpoint: new URL(s.endpoint).origin, detail: r.detail, dropped: r.gone, retry },
+      'web push failed',
+    );
+    return r.gone ? 'dropped' : retry ? 'retry' : 'failed';
+  }
+  const d =
+    known?.devices.find((x) => x.id === target.id) ??
+    (
+      await svc.db
+        .select()
+        .from(schema.pushDevices)
+        .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.id, target.id)))
+    )[0];
+  if (!d || d.userId !== userId) return 'skipped';
+  const sender = senders.get(d.provider);
+  if (!sender) return 'skipped';
   const data: Record<string, string> = {
     type: payload.type,
     cid: payload.cid,
     message_id: payload.message_id,
     parent_id: payload.parent_id ?? '',
-    reason,
-    collapse_key: collapseKey,
+    reason: payload.reason,
+    collapse_key: payload.collapse_key,
   };
-  for (const d of devices) {
-    const sender = senders.get(d.provider);
-    if (!sender) continue;
-    const r = await sender
-      .send(d.token, { title: payload.title, body: payload.body, badge, collapseKey, collapseId, data })
-      .catch((err: unknown) => ({ ok: false as const, gone: false, detail: String(err) }));
-    if (r.ok) continue;
-    if (r.gone)
-      await svc.db
-        .delete(schema.pushDevices)
-        .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.id, d.id)));
-    svc.log.warn({ appId, userId, provider: d.provider, detail: r.detail, dropped: r.gone }, 'native push failed');
-  }
+  const r = await sender
+    .send(d.token, {
+      title: payload.title,
+      body: payload.body,
+      badge: payload.badge,
+      collapseKey: payload.collapse_key,
+      collapseId,
+      data,
+    })
+    // A thrown send is a timeout or a connection that failed: worth another try.
+    .catch((err: unknown) => ({ ok: false as const, gone: false, retry: true, detail: String(err) }));
+  if (r.ok) return 'sent';
+  if (r.gone)
+    await svc.db
+      .delete(schema.pushDevices)
+      .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.id, d.id)));
+  svc.log.warn(
+    { appId, userId, provider: d.provider, detail: r.detail, dropped: r.gone, retry: !!r.retry },
+    'native push failed',
+  );
+  return r.gone ? 'dropped' : r.retry ? 'retry' : 'failed';
 }
 
 /** Define the notification jobs on the server's queue. */
@@ -316,7 +375,22 @@ export async function defineNotificationJobs(svc: Services): Promise<void> {
     concurrency: 2,
     run: ({ appId, userId, messageId }) => notifyOne(svc, appId, messageId, userId),
   };
+  const push: JobKind<PushJob> = {
+    name: PUSH.name,
+    // With the first try inline and this job's first run after `pushRetryDelaySeconds`, the
+    // queue's backoff (base doubling, jittered) spreads the rest over about half an hour.
+    retryLimit: 8,
+    retryDelaySeconds: svc.config.pushRetryDelaySeconds,
+    expireInSeconds: 120,
+    concurrency: 2,
+    run: async (job) => {
+      const outcome = await pushTarget(svc, await nativeSenders(svc, job.appId), job);
+      // Throwing hands the job back to the queue, which retries it with backoff.
+      if (outcome === 'retry') throw new Error(`push to ${job.target.kind} ${job.target.id} failed; will retry`);
+    },
+  };
   await svc.jobs.define(notify);
   await svc.jobs.define(deliver);
+  await svc.jobs.define(push);
   await defineDigestJob(svc);
 }

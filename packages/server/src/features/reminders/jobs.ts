@@ -10,7 +10,9 @@ import { ApiError } from '../../platform/errors.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
 import { createChannel } from '../channels/actions.js';
+import { withTransaction } from '../events/log.js';
 import { sendMessage } from '../messages/actions.js';
+import { userUpdated } from '../users/actions.js';
 import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
 
 /** The user id of each app's bot, which sends reminders as DMs. */
@@ -115,10 +117,14 @@ async function sendScheduled(svc: Services, appId: string, id: string): Promise<
 async function clearStatus(svc: Services, appId: string, userId: string, expiresAt: string): Promise<void> {
   const u = schema.users;
   // Only the status this job was made for: one set again meanwhile has its own job.
-  const [row] = await svc.db
-    .update(u)
-    .set({ statusText: null, statusEmoji: null, statusExpiresAt: null, updatedAt: new Date() })
-    .where(and(eq(u.appId, appId), eq(u.id, userId), eq(u.statusExpiresAt, new Date(expiresAt))))
-    .returning();
+  const row = await withTransaction(svc, async (tx, out) => {
+    const [r] = await tx
+      .update(u)
+      .set({ statusText: null, statusEmoji: null, statusExpiresAt: null, updatedAt: new Date() })
+      .where(and(eq(u.appId, appId), eq(u.id, userId), eq(u.statusExpiresAt, new Date(expiresAt))))
+      .returning();
+    if (r) userUpdated(out, appId, r);
+    return r;
+  });
   if (row) await svc.presence.announce(appId, row);
 }

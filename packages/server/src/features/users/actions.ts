@@ -6,8 +6,19 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { type Outbox, withTransaction } from '../events/log.js';
 import { CLEAR_STATUS } from '../reminders/job-names.js';
 import { presentUser, type UserRow } from './present.js';
+
+/** Tell webhook endpoints (only them) that a user's profile or status is now `row`. */
+export function userUpdated(out: Outbox, appId: string, row: UserRow): void {
+  out.push({
+    to: 'webhooks',
+    appId,
+    userId: row.id,
+    event: { type: 'user.updated', user: presentUser(row), created_at: row.updatedAt.toISOString() },
+  });
+}
 
 /** Users known to exist, so authenticating a user costs no query after the first time. */
 const known = new Set<string>();
@@ -36,19 +47,31 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
     throw new ApiError('VALIDATION_ERROR', 'Two users in one request share a username');
   const now = new Date();
   try {
-    const rows = await svc.db.transaction(async (tx) => {
+    const rows = await withTransaction(svc, async (tx, outbox) => {
       const out: UserRow[] = [];
-      // Role changes go in the audit log: the roles before, of those whose role is given.
-      const roled = inputs.filter((u) => u.role !== undefined).map((u) => u.id);
+      // Those that exist, as they were: role changes go in the audit log, and webhook
+      // endpoints hear of each profile that changed (`user.updated`; not of new users).
       const before = new Map(
-        roled.length === 0
-          ? []
-          : (
-              await tx
-                .select({ id: schema.users.id, role: schema.users.role })
-                .from(schema.users)
-                .where(and(eq(schema.users.appId, caller.app.id), inArray(schema.users.id, roled)))
-            ).map((r) => [r.id, r.role]),
+        (
+          await tx
+            .select({
+              id: schema.users.id,
+              name: schema.users.name,
+              username: schema.users.username,
+              image: schema.users.image,
+              role: schema.users.role,
+            })
+            .from(schema.users)
+            .where(
+              and(
+                eq(schema.users.appId, caller.app.id),
+                inArray(
+                  schema.users.id,
+                  inputs.map((u) => u.id),
+                ),
+              ),
+            )
+        ).map((r) => [r.id, r]),
       );
       for (const u of inputs) {
         const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: now };
@@ -69,7 +92,14 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
           .onConflictDoUpdate({ target: [schema.users.appId, schema.users.id], set })
           .returning();
         out.push(row as UserRow);
-        const was = before.get(u.id);
+        const prev = before.get(u.id);
+        const was = prev?.role;
+        const r = row as UserRow;
+        if (
+          prev &&
+          (prev.name !== r.name || prev.username !== r.username || prev.image !== r.image || prev.role !== r.role)
+        )
+          userUpdated(outbox, caller.app.id, r);
         if (u.role !== undefined && was !== undefined && was !== u.role)
           await recordAudit(tx, {
             appId: caller.app.id,
@@ -98,7 +128,7 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
 export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }, body: SetStatusBody) {
   const expires = body.text === null || !body.expires_at ? null : new Date(body.expires_at);
   if (expires && expires.getTime() <= svc.clock()) throw new ApiError('VALIDATION_ERROR', 'expires_at has passed');
-  const row = await svc.db.transaction(async (tx) => {
+  const row = await withTransaction(svc, async (tx, out) => {
     const [r] = await tx
       .update(schema.users)
       .set({
@@ -110,6 +140,7 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
       .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
       .returning();
     if (!r) throw new ApiError('NOT_FOUND', 'User not found');
+    userUpdated(out, caller.app.id, r);
     // Cleared when its time is up by a job, which tells who shares a channel (presence.changed).
     if (expires)
       await svc.jobs.enqueue(
@@ -140,11 +171,15 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
   if (body.image !== undefined) set.image = body.image;
   let row: UserRow | undefined;
   try {
-    [row] = await svc.db
-      .update(schema.users)
-      .set(set)
-      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
-      .returning();
+    row = await withTransaction(svc, async (tx, out) => {
+      const [r] = await tx
+        .update(schema.users)
+        .set(set)
+        .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
+        .returning();
+      if (r) userUpdated(out, caller.app.id, r);
+      return r;
+    });
   } catch (err) {
     if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
       throw new ApiError('CONFLICT', 'This username is already taken');

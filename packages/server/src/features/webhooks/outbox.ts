@@ -3,6 +3,10 @@
  * endpoint wants becomes a delivery row, and each (endpoint, channel) lane it lands in gets a
  * delivery job — both commit or roll back with the event, so a crash loses nothing and a
  * rollback sends nothing. Apps without endpoints pay nothing: their settings come from memory.
+ *
+ * User-level events (`user.updated`, `user.deleted`, `user.banned`, `user.unbanned`: actions
+ * put them in the outbox as `to: 'webhooks'`) go the same way in a lane per (endpoint, user),
+ * `user:<id>` — no cid can look like that — so an endpoint gets each user's changes in order.
  */
 import { randomUUID } from 'node:crypto';
 import { LOGGED_EVENT_TYPES } from '@parley/protocol';
@@ -15,6 +19,9 @@ import type { HookRegistry } from './settings.js';
 import { wants } from './signature.js';
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+
+/** The delivery lane of a user's events (cids are `type:id` with fixed types, never `user`). */
+export const userLane = (userId: string) => `user:${userId}`;
 
 /** The body every endpoint gets for one event (the same bytes, signed per endpoint). */
 export function webhookBody(
@@ -43,26 +50,31 @@ export async function recordDeliveries(
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
   const byApp = new Map<string, Outgoing[]>();
   for (const o of out)
-    if (o.to === 'channel' && LOGGED.has(o.event.type)) byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
+    if ((o.to === 'channel' && LOGGED.has(o.event.type)) || o.to === 'webhooks')
+      byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);
     if (endpoints.length === 0) continue;
     for (const o of events) {
-      if (o.to !== 'channel') continue;
+      if (o.to !== 'channel' && o.to !== 'webhooks') continue;
       const e = o.event as { type: string; seq?: number; created_at?: string };
       const targets = endpoints.filter((ep) => wants(ep.events, e.type));
       if (targets.length === 0) continue;
-      const body = webhookBody(
-        appId,
-        e.type,
-        o.cid,
-        e.seq ?? null,
-        o.frame ?? JSON.stringify(o.event),
-        e.created_at ?? new Date().toISOString(),
-      );
+      const body =
+        o.to === 'channel'
+          ? webhookBody(
+              appId,
+              e.type,
+              o.cid,
+              e.seq ?? null,
+              o.frame ?? JSON.stringify(o.event),
+              e.created_at ?? new Date().toISOString(),
+            )
+          : webhookBody(appId, e.type, null, null, JSON.stringify(o.event), e.created_at ?? new Date().toISOString());
+      const lane = o.to === 'channel' ? o.cid : userLane(o.userId);
       for (const ep of targets) {
-        rows.push({ appId, id: randomUUID(), endpointId: ep.id, lane: o.cid, eventType: e.type, body });
-        lanes.set(`${ep.id}\n${o.cid}`, { appId, endpointId: ep.id, lane: o.cid });
+        rows.push({ appId, id: randomUUID(), endpointId: ep.id, lane, eventType: e.type, body });
+        lanes.set(`${ep.id}\n${lane}`, { appId, endpointId: ep.id, lane });
       }
     }
   }
