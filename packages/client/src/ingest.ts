@@ -41,6 +41,8 @@ export interface IngestHost {
   stored(m: Message): void;
   /** Hand the event to `client.on` listeners. */
   emit(e: ServerEvent): void;
+  /** Whether the connected user muted this user: their new messages are not shown (moderation.ts). */
+  isMuted(userId: string): boolean;
 }
 
 export class Ingest {
@@ -128,6 +130,8 @@ export class Ingest {
         void unhandled;
       }
     }
+    // A muted author's new message reaches no listener either (no sound, no notice).
+    if (e.type === 'message.new' && this.host.isMuted(e.message.user_id)) return;
     this.host.emit(e);
   }
 
@@ -151,6 +155,15 @@ export class Ingest {
 
   private apply(e: ChannelEvent): void {
     const me = this.host.myId();
+    if (e.type === 'message.new' && this.host.isMuted(e.message.user_id)) {
+      // Muted: only the seq moves on, so the next event is no gap (and no unread is counted).
+      this.host.updateChannel(e.cid, (c) =>
+        e.seq <= c.lastSeq
+          ? c
+          : { ...c, lastSeq: e.seq, channel: { ...c.channel, last_seq: Math.max(c.channel.last_seq, e.seq) } },
+      );
+      return;
+    }
     this.host.updateChannel(e.cid, (c) => applyEvent(c, e, me));
     if (e.type === 'message.new') this.host.stored(e.message);
   }

@@ -119,6 +119,18 @@ export const BansQuery = Type.Object(
   { additionalProperties: false },
 );
 
+// ---- mutes (personal: the muter stops seeing the muted user's messages) ------------------
+
+/** One user the caller has muted. */
+export const Mute = Type.Object({ user_id: UserId, created_at: Timestamp });
+export type Mute = Static<typeof Mute>;
+/** `POST /v1/moderation/mutes` */
+export const MuteBody = Type.Object({ user_id: UserId }, { additionalProperties: false });
+export type MuteBody = Static<typeof MuteBody>;
+export const MuteParams = Type.Object({ user_id: UserId });
+export const MuteResponse = Type.Object({ mute: Mute });
+export const MutesResponse = Type.Object({ mutes: Type.Array(Mute) });
+
 // ---- flags (the moderation queue) --------------------------------------------------------
 
 export const FLAG_STATUSES = ['open', 'removed', 'banned', 'dismissed'] as const;

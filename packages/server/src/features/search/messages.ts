@@ -80,6 +80,11 @@ async function conditions(svc: Services, caller: Caller, p: ParsedQuery): Promis
       sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${caller.userId} union all select cid from channels where app_id = ${appId} and type in ${OPEN_TYPES}
         and not exists (select 1 from users gu where gu.app_id = ${appId} and gu.id = ${caller.userId} and gu.role = 'guest'))`,
     );
+  // Users the caller muted are left out of their results (moderation/mutes.ts).
+  if (caller.userId)
+    out.push(
+      sql`not exists (select 1 from user_mutes mu where mu.app_id = ${appId} and mu.user_id = ${caller.userId} and mu.muted_user_id = m.user_id)`,
+    );
   // Each operator repeated narrows (from:@a from:@b = neither can be both; in:, to: the same).
   for (const name of p.from) {
     const ids = await resolveUsers(svc, caller, [name]);

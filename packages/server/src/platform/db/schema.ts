@@ -260,6 +260,18 @@ export const bans = pgTable(
   (t) => [primaryKey({ columns: [t.appId, t.userId, t.cid] }), index('bans_cid_idx').on(t.appId, t.cid)],
 );
 
+/** Personal mutes: `userId` no longer sees `mutedUserId`'s messages (history, search, unread counts). */
+export const userMutes = pgTable(
+  'user_mutes',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    mutedUserId: text('muted_user_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.mutedUserId] })],
+);
+
 /** Reports of messages and users: the moderation queue. */
 export const moderationFlags = pgTable(
   'moderation_flags',
