@@ -201,6 +201,15 @@ export class Ingest {
             break;
           }
           for (const e of r.events) this.apply(e);
+          // Events hidden from this user (a shadow-banned author's) were left out but covered:
+          // the seq moves past them, so they are no gap (and a page of only those no loop).
+          const to = r.read_to;
+          if (to !== undefined)
+            this.host.updateChannel(cid, (cur) =>
+              to <= cur.lastSeq
+                ? cur
+                : { ...cur, lastSeq: to, channel: { ...cur.channel, last_seq: Math.max(cur.channel.last_seq, to) } },
+            );
           if (!r.has_more) break;
         }
       } finally {

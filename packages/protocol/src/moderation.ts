@@ -93,6 +93,8 @@ export const Ban = Type.Object({
   created_at: Timestamp,
   /** When it lifts by itself; null: until lifted. */
   expires_at: Type.Union([Timestamp, Type.Null()]),
+  /** A shadow ban: the user may go on posting; what they send is seen only by them and moderators. */
+  shadow: Type.Boolean(),
 });
 export type Ban = Static<typeof Ban>;
 
@@ -105,6 +107,11 @@ export const BanBody = Type.Object(
     reason: Type.Optional(Reason),
     /** Seconds until the ban lifts by itself; absent: until lifted. */
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86400 })),
+    /**
+     * A shadow ban (app moderators and admins, the server token): the user is not removed, not
+     * told, and goes on posting, but their new messages are seen only by them and moderators.
+     */
+    shadow: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

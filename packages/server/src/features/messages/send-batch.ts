@@ -355,6 +355,7 @@ async function writeBatch(
       mentionedUsers: job.mentions.users,
       mentionedHere: job.mentions.hereFlag,
       mentionedChannel: false,
+      shadowed: false,
       attachments: [],
       previews: [],
       hiddenPreviews: [],

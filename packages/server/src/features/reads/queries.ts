@@ -16,13 +16,13 @@ const notMutedExpr = sql`not exists (select 1 from ${schema.userMutes} mu
 export const unreadExpr = sql`(select count(*) from ${schema.messages} x
   where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
     and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
-    and ${notMutedExpr})`;
+    and ${notMutedExpr} and not x.shadowed)`;
 
 /** SQL: unread mentions of member row alias `m`: flagged for them, or @channel. */
 export const mentionExpr = sql`(select count(*) from ${schema.messages} x
   where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
     and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
-    and ${notMutedExpr}
+    and ${notMutedExpr} and not x.shadowed
     and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
       where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned)))`;
 

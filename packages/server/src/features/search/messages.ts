@@ -16,6 +16,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { enrichMessages } from '../messages/actions.js';
+import { shadowVisible } from '../moderation/shadow.js';
 import { renderSnippet } from './highlight.js';
 import { isEmptyQuery, type ParsedQuery, parseQuery } from './query.js';
 
@@ -80,6 +81,9 @@ async function conditions(svc: Services, caller: Caller, p: ParsedQuery): Promis
       sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${caller.userId} union all select cid from channels where app_id = ${appId} and type in ${OPEN_TYPES}
         and not exists (select 1 from users gu where gu.app_id = ${appId} and gu.id = ${caller.userId} and gu.role = 'guest'))`,
     );
+  // Shadowed messages only for their author and moderators (moderation/shadow.ts).
+  const visible = shadowVisible(caller, sql`m.shadowed`, sql`m.user_id`);
+  if (visible) out.push(visible);
   // Users the caller muted are left out of their results (moderation/mutes.ts).
   if (caller.userId)
     out.push(

@@ -43,7 +43,8 @@ export async function recordDeliveries(
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
   const byApp = new Map<string, Outgoing[]>();
   for (const o of out)
-    if (o.to === 'channel' && LOGGED.has(o.event.type)) byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
+    // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
+    if (o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);
     if (endpoints.length === 0) continue;

@@ -160,6 +160,8 @@ export const messages = pgTable(
     mentionedUsers: jsonb('mentioned_users').$type<string[]>().notNull().default([]),
     mentionedHere: boolean('mentioned_here').notNull().default(false),
     mentionedChannel: boolean('mentioned_channel').notNull().default(false),
+    /** Sent under a shadow ban: seen only by its author and app moderators (moderation/shadow.ts). */
+    shadowed: boolean('shadowed').notNull().default(false),
     /** The message's files as the wire shows them (features/files), kept current by the image job. */
     attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
     /** Link previews as the wire shows them (features/links), written by the unfurl job. */
@@ -218,6 +220,8 @@ export const channelEvents = pgTable(
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** About a shadowed message: only this user (its author) and moderators receive it. */
+    shadowOf: text('shadow_of'),
   },
   (t) => [primaryKey({ columns: [t.appId, t.cid, t.seq] })],
 );
@@ -256,6 +260,8 @@ export const bans = pgTable(
     bannedBy: text('banned_by'),
     createdAt: ts('created_at').notNull().defaultNow(),
     expiresAt: ts('expires_at'),
+    /** A shadow ban: the user goes on posting, but what they send is seen only by them and moderators. */
+    shadow: boolean('shadow').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.appId, t.userId, t.cid] }), index('bans_cid_idx').on(t.appId, t.cid)],
 );

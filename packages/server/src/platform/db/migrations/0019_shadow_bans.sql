@@ -1,0 +1,3 @@
+ALTER TABLE "bans" ADD COLUMN "shadow" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "channel_events" ADD COLUMN "shadow_of" text;--> statement-breakpoint
+ALTER TABLE "messages" ADD COLUMN "shadowed" boolean DEFAULT false NOT NULL;
