@@ -1,8 +1,15 @@
 /**
- * Personal mutes through the SDK against a real server: a muted author's messages leave the
- * muter's history, replies, search and unread counts; their live messages do not reach the
- * muter's state or listeners, and the channel's seq still advances (no gap, no stall);
- * unmuting brings everything back. Errors: self, unknown user, another app's user, server token.
+ * Mutes and shadow bans through the SDK against a real server.
+ *
+ * Mutes: a muted author's messages leave the muter's history, replies, search and unread
+ * counts; their live messages do not reach the muter's state or listeners, and the channel's
+ * seq still advances (no gap, no stall); unmuting brings everything back. Errors: self,
+ * unknown user, another app's user, server token.
+ *
+ * Shadow bans: the author sees their messages as always; another member sees them neither
+ * live nor in history, replies, resync (`GET …/events`, `channel.watch {since}` after a
+ * dropped socket) nor search, gets no mention notice and no unread count, and their SDK's seq
+ * moves past them without stalling; a moderator sees them; the ban is audited.
  */
 import type { ServerEvent } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +29,9 @@ beforeAll(async () => {
     { id: 'alice', username: 'alice', name: 'Alice' },
     { id: 'bob', username: 'bob', name: 'Bob' },
     { id: 'carol', username: 'carol', name: 'Carol' },
+    { id: 'sam', username: 'sam', name: 'Sam' },
+    { id: 'olga', username: 'olga', name: 'Olga' },
+    { id: 'mod', username: 'mod', name: 'Mod', role: 'moderator' },
   ]);
   await h.users(other, [{ id: 'mallory', username: 'mallory' }]);
 });
@@ -149,5 +159,89 @@ describe('mutes', () => {
     });
     expect(otherList.body.mutes).toEqual([]);
     expect((await rest('DELETE', '/v1/moderation/mutes/carol', 'alice')).status).toBe(200);
+  });
+});
+
+describe('shadow bans', () => {
+  it('shows a shadow-banned user’s new messages only to them and moderators, with no stall on the seq', async () => {
+    const alice = await makeClient(h, app, 'alice');
+    const sam = await makeClient(h, app, 'sam');
+    const olga = await makeClient(h, app, 'olga');
+    const mod = await makeClient(h, app, 'mod');
+    clients.push(alice, sam, olga, mod);
+    const cid = 'group:shadow';
+    await alice.channel('group', 'shadow').createChannel({ members: ['sam', 'olga', 'mod'] });
+    const [aCh, sCh, oCh, mCh] = [alice, sam, olga, mod].map((c) => c.channel('group', 'shadow'));
+    for (const ch of [aCh, sCh, oCh, mCh]) await ch?.watch();
+    const before = await sCh!.sendMessage({ text: 'sam before the ban' });
+    await until(() => oCh?.state?.messages.some((m) => m.id === before.id), 15_000, 'olga sees sam before');
+
+    // Channel moderators may not shadow-ban; app moderators may. Sam is not told.
+    expect((await rest('POST', '/v1/moderation/bans', 'alice', { user_id: 'sam', shadow: true })).status).toBe(403);
+    const samHeard: string[] = [];
+    sam.on('*', (e) => samHeard.push(e.type));
+    const ban = await mod.moderation.ban({ user_id: 'sam', shadow: true, reason: 'spam' });
+    expect(ban).toMatchObject({ user_id: 'sam', cid: null, shadow: true });
+    expect((await mod.moderation.queryBans()).map((b) => [b.user_id, b.shadow])).toEqual([['sam', true]]);
+    const audit = await rest('GET', '/v1/audit?action=moderation.shadow_ban', null);
+    expect(audit.status).toBe(200);
+    expect(audit.body.entries.map((e: { target: { id: string } }) => e.target.id)).toEqual(['sam']);
+
+    const olgaNotices: unknown[] = [];
+    olga.on('notification.new', (e) => olgaNotices.push(e));
+    const readTo = oCh?.state?.lastSeq ?? 0;
+    await rest('POST', `/v1/channels/${cid}/read`, 'olga', { seq: readTo });
+
+    const shadowed = await sCh!.sendMessage({ text: 'shadowzebra hey @olga' });
+    const reply = await sCh!.sendMessage({ text: 'shadowzebra in a thread', parent_id: before.id });
+    const after = await aCh!.sendMessage({ text: 'alice after the shadow' });
+    // Sam sees no difference; the moderator sees it; olga moves past its seq without it.
+    await until(() => sCh?.state?.messages.some((m) => m.id === shadowed.id), 15_000, 'sam sees his message');
+    await until(() => mCh?.state?.messages.some((m) => m.id === shadowed.id), 15_000, 'the moderator sees it');
+    await until(() => (oCh?.state?.lastSeq ?? 0) >= after.seq, 15_000, 'olga is not stuck on the seq');
+    const olgaIds = () => (oCh?.state?.messages ?? []).map((m) => m.id);
+    expect(olgaIds()).toContain(after.id);
+    expect(olgaIds()).not.toContain(shadowed.id);
+    expect(oCh?.state?.unreadCount).toBe(1);
+    expect(samHeard).not.toContain('user.banned');
+    expect((await sam.search('shadowzebra')).results).toHaveLength(2);
+
+    // History, replies, search, unread counts, the event log.
+    expect((await serverHistory(h, app, cid, 'olga')).map((m) => m.id)).not.toContain(shadowed.id);
+    expect((await serverHistory(h, app, cid, 'sam')).map((m) => m.id)).toContain(shadowed.id);
+    expect((await serverHistory(h, app, cid, 'mod')).map((m) => m.id)).toContain(shadowed.id);
+    expect((await rest('GET', `/v1/messages/${before.id}/replies`, 'olga')).body.messages).toEqual([]);
+    expect(
+      (await rest('GET', `/v1/messages/${before.id}/replies`, 'sam')).body.messages.map((m: { id: string }) => m.id),
+    ).toEqual([reply.id]);
+    expect((await olga.search('shadowzebra')).results).toEqual([]);
+    expect((await mod.search('shadowzebra')).results).toHaveLength(2);
+    expect((await serverChannel(h, app, cid, 'olga')).unread_count).toBe(1);
+    expect((await serverChannel(h, app, cid, 'olga')).last_message?.id).toBe(after.id);
+    expect((await rest('GET', '/v1/me', 'olga')).body.unread.total).toBe(1);
+    const olgaLog = await rest('GET', `/v1/channels/${cid}/events?after=${readTo}`, 'olga');
+    expect(olgaLog.body.events.map((e: { seq: number }) => e.seq)).toEqual([after.seq]);
+    expect(olgaLog.body.read_to).toBeGreaterThanOrEqual(after.seq);
+    const modLog = await rest('GET', `/v1/channels/${cid}/events?after=${readTo}`, 'mod');
+    expect(modLog.body.events.map((e: { seq: number }) => e.seq)).toEqual([shadowed.seq, reply.seq, after.seq]);
+    // A page of only hidden events still moves on (read_to), so a client never loops on it.
+    const hiddenPage = await rest('GET', `/v1/channels/${cid}/events?after=${readTo}&limit=1`, 'olga');
+    expect(hiddenPage.body).toMatchObject({ events: [], has_more: true, read_to: shadowed.seq });
+    expect(olgaNotices).toEqual([]);
+
+    // Resync: olga's socket drops while sam posts again; she catches up without his message.
+    olga.dropConnection();
+    const hidden2 = await sCh!.sendMessage({ text: 'shadowzebra while olga is away' });
+    const after2 = await aCh!.sendMessage({ text: 'alice while olga is away' });
+    await until(() => olga.state.get().connection === 'online', 15_000, 'olga reconnects');
+    await until(() => (oCh?.state?.lastSeq ?? 0) >= after2.seq, 15_000, 'olga resyncs past the hidden seq');
+    expect(olgaIds()).toContain(after2.id);
+    expect(olgaIds()).not.toContain(hidden2.id);
+
+    // Lifting the ban: new messages are seen by all again (the shadowed ones stay hidden).
+    await mod.moderation.unban('sam');
+    const visible = await sCh!.sendMessage({ text: 'sam after the unban' });
+    await until(() => olgaIds().includes(visible.id), 15_000, 'olga sees sam again');
+    expect(olgaIds()).not.toContain(shadowed.id);
   });
 });
