@@ -93,7 +93,14 @@ export async function logEvents(
     })),
   );
   events.forEach((e, i) => {
-    out.push({ to: 'channel', appId, cid: e.cid, event: e, frame: frames[i] as string, ...(shadowOf ? { shadowOf } : {}) });
+    out.push({
+      to: 'channel',
+      appId,
+      cid: e.cid,
+      event: e,
+      frame: frames[i] as string,
+      ...(shadowOf ? { shadowOf } : {}),
+    });
   });
 }
 

@@ -20,7 +20,6 @@ import { checkSlowMode } from '../moderation/slow-mode.js';
 import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
-import { isShadowBanned } from '../moderation/shadow.js';
 import { checkBeforeSend } from '../webhooks/before-send.js';
 import { accessMessage, messageRow } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
@@ -149,22 +148,13 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // MESSAGE_BLOCKED here; `flag` lets the message through and files it in the moderation
   // queue once it is stored.
   const verdict = await checkAutomod(svc, me, cid, input.text);
-  // A shadow-banned author's message is stored shadowed (moderation/shadow.ts); one key lookup.
-  const shadowed = await isShadowBanned(svc.db, appId, me.userId, cid, svc.clock());
   let sent: JobResult;
   // A message with links needs its unfurl job enqueued in its own transaction, which the
   // group commit's single statement does not take: it goes the one-send way. So does a send
   // in an app with webhook endpoints, whose deliveries are written in the send's transaction.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
-  if (
-    shadowed ||
-    input.parent_id ||
-    input.quoted_message_id ||
-    input.attachments?.length ||
-    links ||
-    hooks.endpoints.length > 0
-  ) {
-    sent = await sendOne(svc, me, cid, id, input, undefined, shadowed);
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links || hooks.endpoints.length > 0) {
+    sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
     sent = mentions.channel
@@ -176,8 +166,9 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (verdict) await fileAutomodFlag(svc, appId, sent.message, verdict);
   if (links) svc.jobs.wake(UNFURL.name);
   svc.metrics.messagesSent.inc();
-  // A shadowed message notifies no one and ends no one's typing view of its author.
-  if (shadowed) return sent.message;
+  // A shadowed message (moderation/shadow.ts) notifies no one and ends no one's typing view of
+  // its author. Whether the author is shadow-banned comes with the access read of the send.
+  if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
   notifyMessage(svc, appId, sent.message.id);
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
@@ -205,11 +196,12 @@ async function sendOne(
   id: string,
   input: MessageInput,
   knownMentions?: Mentions,
-  shadowed = false,
 ): Promise<JobResult> {
   const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
+  // Under a shadow ban the message is stored shadowed (moderation/shadow.ts).
+  const shadowed = !!a.user?.shadowBanned;
   checkPost(a, svc.clock());
   if (input.attachments?.length) checkCan(a, 'upload-file', svc.clock());
   await checkSlowMode(svc, a, me.userId);

@@ -84,6 +84,7 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
   const at = new Date(svc.clock());
   const expiresAt = body.timeout_s ? new Date(at.getTime() + body.timeout_s * 1000) : null;
   const shadow = body.shadow === true;
+  if (shadow && body.cid) throw invalid('A shadow ban is app-wide: leave out cid');
   const ban = await withTransaction(svc, async (tx, out) => {
     const target = await userRow(tx, appId, body.user_id);
     if (!target) throw notFound('User');
@@ -135,7 +136,11 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
     if (!cid)
       await tx
         .update(schema.users)
-        .set(shadow ? { bannedAt: null, banExpiresAt: null } : { bannedAt: at, banExpiresAt: expiresAt })
+        .set(
+          shadow
+            ? { bannedAt: null, banExpiresAt: null, shadowBanned: true }
+            : { bannedAt: at, banExpiresAt: expiresAt, shadowBanned: false },
+        )
         .where(and(eq(schema.users.appId, appId), eq(schema.users.id, target.id)));
     if (expiresAt)
       await svc.jobs.enqueue(
@@ -197,7 +202,7 @@ export async function liftBan(q: Queryable, appId: string, userId: string, cid: 
   if (gone && !cid)
     await q
       .update(schema.users)
-      .set({ bannedAt: null, banExpiresAt: null })
+      .set({ bannedAt: null, banExpiresAt: null, shadowBanned: false })
       .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
   return gone ?? null;
 }

@@ -1,6 +1,8 @@
 /**
- * Shadow bans: a shadow-banned user goes on posting and sees no difference, but each new
- * message of theirs is stored with `messages.shadowed` and its logged events carry
+ * Shadow bans (app-wide; `users.shadow_banned` mirrors the standing ban and comes with the
+ * author's row in every send's access read, so a send costs no extra query): a shadow-banned
+ * user goes on posting and sees no difference, but each new message of theirs is stored with
+ * `messages.shadowed` and its logged events carry
  * `channel_events.shadow_of` (the author). Only the author and app moderators/admins (and the
  * server token) see such messages: history, replies, search, the event log's replays (REST
  * `GET …/events`, `channel.watch {since}`, the connect catch-up) and live delivery leave them
@@ -13,34 +15,9 @@
  * shadowed event out and answers `last_seq`, and the SDK moves its seq to it (ingest.ts), so
  * nothing stalls.
  */
-import { and, eq, gt, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
-
-/** Whether `userId` is under a standing shadow ban in `cid` or app-wide. One primary-key lookup. */
-export async function isShadowBanned(
-  q: Queryable,
-  appId: string,
-  userId: string,
-  cid: string,
-  now: number,
-): Promise<boolean> {
-  const b = schema.bans;
-  const [row] = await q
-    .select({ userId: b.userId })
-    .from(b)
-    .where(
-      and(
-        eq(b.appId, appId),
-        eq(b.userId, userId),
-        inArray(b.cid, [cid, '']),
-        eq(b.shadow, true),
-        or(isNull(b.expiresAt), gt(b.expiresAt, new Date(now))),
-      ),
-    )
-    .limit(1);
-  return !!row;
-}
 
 /** The app roles that see shadowed messages. */
 export const SHADOW_VIEWER_ROLES = ['moderator', 'admin'] as const;

@@ -42,9 +42,10 @@ export async function recordDeliveries(
   const rows: (typeof schema.webhookDeliveries.$inferInsert)[] = [];
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
   const byApp = new Map<string, Outgoing[]>();
+  // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
   for (const o of out)
-    // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
-    if (o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
+    if (o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf)
+      byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);
     if (endpoints.length === 0) continue;

@@ -67,6 +67,8 @@ export const users = pgTable(
      */
     bannedAt: ts('banned_at'),
     banExpiresAt: ts('ban_expires_at'),
+    /** Mirror of a standing app-wide shadow ban (moderation/shadow.ts), read with the author on every send. */
+    shadowBanned: boolean('shadow_banned').notNull().default(false),
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
