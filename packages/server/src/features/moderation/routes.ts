@@ -59,7 +59,9 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
           description:
             'A channel ban needs `ban-members` there and removes the member; an app-wide ban needs an app ' +
             'moderator or admin (or the server token) and closes the user’s sockets (4503) on every node. ' +
-            'Sends `user.banned` to the user and the app’s moderators. A timed ban lifts by itself.',
+            'Sends `user.banned` to the user and the app’s moderators. A timed ban lifts by itself. ' +
+            '`shadow: true` (app moderators and admins, app-wide only): the user is neither removed nor told, ' +
+            'and their new messages are seen only by them and moderators (docs/permissions.md).',
           body: BanBody,
           response: { 200: BanResponse, ...errors },
         },
