@@ -160,7 +160,9 @@ export class ChatClient implements ChannelHost {
       f,
       () => this.session,
     );
-    this.moderation = new Moderation(this.http);
+    this.moderation = new Moderation(this.http, {
+      mutesChanged: (added, removed) => this.mutesChanged(added, removed),
+    });
     this.persistence = new Persistence(
       options.storage ?? new MemoryStorage(),
       this.state,
@@ -212,6 +214,7 @@ export class ChatClient implements ChannelHost {
       reload: async (cid) => this.channelObjects.get(cid)?.reload(),
       stored: (m) => this.sends.settle(m),
       emit: (e) => this.emit(e),
+      isMuted: (id) => this.moderation.isMuted(id),
     });
   }
 
@@ -278,6 +281,7 @@ export class ChatClient implements ChannelHost {
     this.state.update(() => ({ ...initialState, connection: 'offline' }));
     this.channelObjects.clear();
     this.inbound.reset();
+    this.moderation.resetMutes();
     this.userId = null;
   }
 
@@ -602,7 +606,30 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();
+    // Mutes are loaded on every hello; what arrived before they were known is pruned then.
+    void this.moderation.mutes().catch(() => {});
     void this.resync(hello, reconnected);
+  }
+
+  /**
+   * Mutes changed (moderation.ts): newly muted authors' messages leave every channel's state
+   * now; for unmuted ones, loaded channels reload so their messages come back.
+   */
+  private mutesChanged(added: string[], removed: string[]): void {
+    if (added.length) {
+      const gone = new Set(added);
+      for (const c of Object.values(this.state.get().channels)) {
+        if (!c.messages.some((m) => gone.has(m.user_id))) continue;
+        this.updateChannel(c.cid, (cur) => ({ ...cur, messages: cur.messages.filter((m) => !gone.has(m.user_id)) }));
+      }
+    }
+    if (removed.length)
+      for (const c of Object.values(this.state.get().channels))
+        if (c.loaded || c.watching)
+          void this.channelObjects
+            .get(c.cid)
+            ?.reload()
+            .catch(() => {});
   }
 
   /**

@@ -41,6 +41,8 @@ export interface IngestHost {
   stored(m: Message): void;
   /** Hand the event to `client.on` listeners. */
   emit(e: ServerEvent): void;
+  /** Whether the connected user muted this user: their new messages are not shown (moderation.ts). */
+  isMuted(userId: string): boolean;
 }
 
 export class Ingest {
@@ -128,6 +130,8 @@ export class Ingest {
         void unhandled;
       }
     }
+    // A muted author's new message reaches no listener either (no sound, no notice).
+    if (e.type === 'message.new' && this.host.isMuted(e.message.user_id)) return;
     this.host.emit(e);
   }
 
@@ -151,6 +155,15 @@ export class Ingest {
 
   private apply(e: ChannelEvent): void {
     const me = this.host.myId();
+    if (e.type === 'message.new' && this.host.isMuted(e.message.user_id)) {
+      // Muted: only the seq moves on, so the next event is no gap (and no unread is counted).
+      this.host.updateChannel(e.cid, (c) =>
+        e.seq <= c.lastSeq
+          ? c
+          : { ...c, lastSeq: e.seq, channel: { ...c.channel, last_seq: Math.max(c.channel.last_seq, e.seq) } },
+      );
+      return;
+    }
     this.host.updateChannel(e.cid, (c) => applyEvent(c, e, me));
     if (e.type === 'message.new') this.host.stored(e.message);
   }
@@ -188,6 +201,15 @@ export class Ingest {
             break;
           }
           for (const e of r.events) this.apply(e);
+          // Events hidden from this user (a shadow-banned author's) were left out but covered:
+          // the seq moves past them, so they are no gap (and a page of only those no loop).
+          const to = r.read_to;
+          if (to !== undefined)
+            this.host.updateChannel(cid, (cur) =>
+              to <= cur.lastSeq
+                ? cur
+                : { ...cur, lastSeq: to, channel: { ...cur.channel, last_seq: Math.max(cur.channel.last_seq, to) } },
+            );
           if (!r.has_more) break;
         }
       } finally {

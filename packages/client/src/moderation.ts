@@ -3,20 +3,79 @@
  * moderators and admins — bans, the moderation queue, automod settings and the app's
  * permission table. Channel settings (freeze, slow mode, reactions) are `channel.update`.
  * What the caller may do in a channel is its `own_capabilities` (`Channel.can`).
+ *
+ * Mutes are personal: `mute(userId)` hides that user's messages from the caller. The server
+ * leaves them out of history, search and unread counts; live `message.new` frames reach every
+ * subscriber alike, so the client drops a muted author's (ingest.ts) while its seq still
+ * advances. The list is loaded on every hello and kept here (`isMuted`).
  */
 import type {
   AutomodSettings,
   Ban,
   BanBody,
   Flag,
+  Mute,
   PermissionOverrides,
   PermissionsResponse,
   ReviewFlagBody,
 } from '@parley/protocol';
 import type { Http } from './http.js';
 
+/** What mutes need from the client: to drop or reload what is already in state. */
+export interface MuteHost {
+  /** Muted users changed: `added` are to be taken out of state, `removed` brought back. */
+  mutesChanged(added: string[], removed: string[]): void;
+}
+
 export class Moderation {
-  constructor(private readonly http: Http) {}
+  readonly #muted = new Set<string>();
+
+  constructor(
+    private readonly http: Http,
+    private readonly host?: MuteHost,
+  ) {}
+
+  /** Whether the connected user muted `userId` (as last loaded or changed through this client). */
+  isMuted(userId: string): boolean {
+    return this.#muted.has(userId);
+  }
+
+  /** Mute a user: their messages leave your history, search, unread counts and live events. */
+  async mute(userId: string): Promise<Mute> {
+    const { mute } = await this.http.call<{ mute: Mute }>('POST', '/v1/moderation/mutes', { user_id: userId });
+    if (!this.#muted.has(userId)) {
+      this.#muted.add(userId);
+      this.host?.mutesChanged([userId], []);
+    }
+    return mute;
+  }
+
+  /** Unmute a user; their messages come back (loaded channels reload). */
+  async unmute(userId: string): Promise<Mute> {
+    const { mute } = await this.http.call<{ mute: Mute }>(
+      'DELETE',
+      `/v1/moderation/mutes/${encodeURIComponent(userId)}`,
+    );
+    if (this.#muted.delete(userId)) this.host?.mutesChanged([], [userId]);
+    return mute;
+  }
+
+  /** The users you muted, newest first (also refreshes `isMuted`). */
+  async mutes(): Promise<Mute[]> {
+    const { mutes } = await this.http.call<{ mutes: Mute[] }>('GET', '/v1/moderation/mutes');
+    const now = new Set(mutes.map((m) => m.user_id));
+    const added = [...now].filter((id) => !this.#muted.has(id));
+    const removed = [...this.#muted].filter((id) => !now.has(id));
+    this.#muted.clear();
+    for (const id of now) this.#muted.add(id);
+    if (added.length || removed.length) this.host?.mutesChanged(added, removed);
+    return mutes;
+  }
+
+  /** Forget the list (disconnectUser). */
+  resetMutes(): void {
+    this.#muted.clear();
+  }
 
   /** Report a message with a reason; the answer is the (open) flag. */
   async flagMessage(messageId: string, reason: string): Promise<Flag> {

@@ -38,6 +38,7 @@ export const AUDIT_ACTIONS = [
   'user.deleted',
   'channel.deleted',
   'moderation.ban',
+  'moderation.shadow_ban',
   'moderation.unban',
   'moderation.flag_reviewed',
   'moderation.permissions_updated',

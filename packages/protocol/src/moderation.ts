@@ -93,6 +93,8 @@ export const Ban = Type.Object({
   created_at: Timestamp,
   /** When it lifts by itself; null: until lifted. */
   expires_at: Type.Union([Timestamp, Type.Null()]),
+  /** A shadow ban: the user may go on posting; what they send is seen only by them and moderators. */
+  shadow: Type.Boolean(),
 });
 export type Ban = Static<typeof Ban>;
 
@@ -105,6 +107,11 @@ export const BanBody = Type.Object(
     reason: Type.Optional(Reason),
     /** Seconds until the ban lifts by itself; absent: until lifted. */
     timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 86400 })),
+    /**
+     * A shadow ban (app moderators and admins, the server token): the user is not removed, not
+     * told, and goes on posting, but their new messages are seen only by them and moderators.
+     */
+    shadow: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -118,6 +125,18 @@ export const BansQuery = Type.Object(
   { cid: Type.Optional(Cid), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
   { additionalProperties: false },
 );
+
+// ---- mutes (personal: the muter stops seeing the muted user's messages) ------------------
+
+/** One user the caller has muted. */
+export const Mute = Type.Object({ user_id: UserId, created_at: Timestamp });
+export type Mute = Static<typeof Mute>;
+/** `POST /v1/moderation/mutes` */
+export const MuteBody = Type.Object({ user_id: UserId }, { additionalProperties: false });
+export type MuteBody = Static<typeof MuteBody>;
+export const MuteParams = Type.Object({ user_id: UserId });
+export const MuteResponse = Type.Object({ mute: Mute });
+export const MutesResponse = Type.Object({ mutes: Type.Array(Mute) });
 
 // ---- flags (the moderation queue) --------------------------------------------------------
 

@@ -300,6 +300,12 @@ export const EventsResponse = Type.Object({
   last_seq: Seq,
   reload: Type.Boolean(),
   has_more: Type.Boolean(),
+  /**
+   * The highest seq this answer covers. Events about messages hidden from the caller (a
+   * shadow-banned author's) are left out but still covered: a client moves its seq to this,
+   * and asks again after it when `has_more`.
+   */
+  read_to: Type.Optional(Seq),
 });
 export type EventsResponse = Static<typeof EventsResponse>;
 

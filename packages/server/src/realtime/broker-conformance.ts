@@ -67,6 +67,18 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       expect(got[0]?.msg).toEqual({ type: 'call.signal', cid: 'dm:x', conn: 'c-123', frame });
     });
 
+    it('keeps the author a shadowed message is visible to', async () => {
+      brokers = await make(2);
+      const [a, b] = brokers as [Broker, Broker];
+      const got = collect(b);
+      b.subscribe('c:app:group:x');
+      await settle(50);
+      const frame = '{"type":"message.new","cid":"group:x","seq":4}';
+      a.publish('c:app:group:x', { type: 'message.new', seq: 4, cid: 'group:x', shadow: 'sam', frame });
+      await eventually(() => got.length === 1);
+      expect(got[0]?.msg).toEqual({ type: 'message.new', seq: 4, cid: 'group:x', shadow: 'sam', frame });
+    });
+
     it('delivers to every subscribed node and not to others', async () => {
       brokers = await make(3);
       const [a, b, c] = brokers as [Broker, Broker, Broker];

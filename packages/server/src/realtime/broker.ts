@@ -20,6 +20,8 @@ export interface BusMessage {
   conn?: string;
   /** The serialized event frame, written unchanged to every local subscriber. */
   frame: string;
+  /** About a shadowed message: only this user (its author) and moderators get the frame. */
+  shadow?: string;
 }
 
 export interface Broker {

@@ -19,6 +19,8 @@ export type Outgoing =
       event: ChannelTopicEvent;
       /** The event's text, when it was already serialized (for its log row). */
       frame?: string;
+      /** About a shadowed message: only its author (this id) and moderators receive it. */
+      shadowOf?: string;
     }
   /** `connectionId`: only that one socket of the user gets it (a call's signalling to one device). */
   | { to: 'user'; appId: string; userId: string; event: ServerEvent; connectionId?: string }
@@ -53,6 +55,7 @@ export class Bus {
       if (e.to === 'channel') {
         const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
         if (isLogged(e.event)) msg.seq = e.event.seq;
+        if (e.shadowOf) msg.shadow = e.shadowOf;
         this.broker.publish(channelTopic(e.appId, e.cid), msg);
       } else {
         const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };

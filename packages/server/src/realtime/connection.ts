@@ -164,7 +164,20 @@ export class Connection {
 
   /** A new subscription whose frames go to this connection's queue (the hub adds it to `subs`). */
   newSubscription(cid: string, knownSeq: number): Subscription {
-    return new Subscription(cid, knownSeq, (frame) => this.send(frame));
+    return new Subscription(
+      cid,
+      knownSeq,
+      (frame) => this.send(frame),
+      (author) => this.seesShadowOf(author),
+    );
+  }
+
+  /**
+   * Whether this connection receives events about a shadowed message of `author`: the author
+   * and app moderators and admins (as of connect) do (moderation/shadow.ts).
+   */
+  seesShadowOf(author: string): boolean {
+    return author === this.userId || this.user.role === 'moderator' || this.user.role === 'admin';
   }
 
   /**
@@ -172,7 +185,12 @@ export class Connection {
    * held behind a replay, or dropped as a duplicate).
    */
   deliver(cid: string, seq: number, frame: string | OutFrame): void {
-    this.subs.get(cid)?.offer(seq, frame);
+    const sub = this.subs.get(cid);
+    if (!sub) return;
+    // A shadowed message's event: others' subscriptions move past its seq without sending it.
+    if (typeof frame !== 'string' && frame.shadowOf !== null && !this.seesShadowOf(frame.shadowOf))
+      sub.offer(seq, null);
+    else sub.offer(seq, frame);
   }
 
   reply(reqId: number, body: Record<string, unknown>): void {

@@ -12,6 +12,8 @@
 /** A text frame as it goes out: its text, and its wire bytes once someone needs them. */
 export class OutFrame {
   private bytes: Buffer | null = null;
+  /** About a shadowed message: only its author (this id) and moderators get it (moderation/shadow.ts). */
+  shadowOf: string | null = null;
 
   constructor(readonly text: string) {}
 

@@ -70,7 +70,7 @@ export interface GatewayHooks {
     after: number,
     limit: number,
     upTo?: number,
-  ): Promise<{ seq: number; frame: string }[]>;
+  ): Promise<{ seq: number; frame: string; shadowOf?: string | null }[]>;
   /** A connection closed (after its subscriptions were dropped); features that hold per-device state react. */
   closed?(svc: Services, conn: Connection): void;
 }

@@ -30,7 +30,7 @@ export type EventLogReader = (
   cid: string,
   after: number,
   upTo: number,
-) => Promise<{ seq: number; frame: string }[]>;
+) => Promise<{ seq: number; frame: string; shadowOf?: string | null }[]>;
 
 export class Hub {
   private readonly channels = new Map<string, ChannelState>();
@@ -202,6 +202,7 @@ export class Hub {
     const st = this.channels.get(topic);
     if (!st) return;
     const frame = new OutFrame(msg.frame);
+    if (msg.shadow) frame.shadowOf = msg.shadow;
     if (msg.seq === undefined) {
       for (const conn of st.conns) conn.send(frame);
       return;
@@ -243,7 +244,11 @@ export class Hub {
       const missing = await this.readLog(st.appId, st.cid, st.next - 1, upTo);
       // The bus may have delivered some of these while the log was read: keep what is still ahead.
       for (const e of missing)
-        if (e.seq >= st.next && !st.pending.has(e.seq)) st.pending.set(e.seq, new OutFrame(e.frame));
+        if (e.seq >= st.next && !st.pending.has(e.seq)) {
+          const f = new OutFrame(e.frame);
+          if (e.shadowOf) f.shadowOf = e.shadowOf;
+          st.pending.set(e.seq, f);
+        }
     } catch (err) {
       this.log.warn({ err, cid: st.cid }, 'gap fill failed; delivering what is here');
     }

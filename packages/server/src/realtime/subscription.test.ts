@@ -115,4 +115,35 @@ describe('Subscription', () => {
     expect(sub.member).toBe(true);
     expect(sub.drop('member')).toBe(true);
   });
+  it('passes the seq of an event it may not see (a shadowed message), live and in replays', async () => {
+    const sent: string[] = [];
+    const sub = new Subscription(
+      'c',
+      0,
+      (f) => sent.push(typeof f === 'string' ? f : f.text),
+      (a) => a === 'me',
+    );
+    sub.offer(1, frame(1));
+    sub.offer(2, null);
+    sub.offer(3, frame(3));
+    expect(seqsOf(sent)).toEqual([1, 3]);
+    expect(sub.lastSeq).toBe(3);
+    // Held behind a replay, a passed seq still moves lastSeq in order.
+    sub.hold();
+    sub.offer(5, frame(5));
+    sub.offer(4, null);
+    sub.release();
+    expect(seqsOf(sent)).toEqual([1, 3, 5]);
+    expect(sub.lastSeq).toBe(5);
+    // A replay sends what this subscriber may see: its own shadowed events, not another's.
+    const rows = [
+      { seq: 6, frame: frame(6), shadowOf: 'someone' },
+      { seq: 7, frame: frame(7), shadowOf: 'me' },
+      { seq: 8, frame: frame(8), shadowOf: null },
+    ];
+    const read: LogPageReader = async (after) => rows.filter((r) => r.seq > after);
+    expect(await sub.replay(read, { after: 5 })).toBe(8);
+    expect(seqsOf(sent)).toEqual([1, 3, 5, 7, 8]);
+    expect(sub.lastSeq).toBe(8);
+  });
 });

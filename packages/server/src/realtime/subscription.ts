@@ -25,7 +25,10 @@ export type LogPageReader = (
   after: number,
   limit: number,
   upTo: number | undefined,
-) => Promise<{ seq: number; frame: string }[]>;
+) => Promise<{ seq: number; frame: string; shadowOf?: string | null }[]>;
+
+/** Whether this subscriber receives events about a shadowed message of `author`. */
+export type ShadowFilter = (author: string) => boolean;
 
 /** How far a replay reads. */
 export interface ReplayRange {
@@ -45,7 +48,7 @@ export class Subscription {
   #member = false;
   #watching = false;
   /** Live events waiting while `#replays` > 0. */
-  #held: { seq: number; frame: string | OutFrame }[] = [];
+  #held: { seq: number; frame: string | OutFrame | null }[] = [];
   #replays = 0;
   /** The replay running now, if any: the next one starts after it. */
   #replaying: Promise<unknown> = Promise.resolve();
@@ -55,6 +58,8 @@ export class Subscription {
     /** The seq the client's view is current to: events above it are delivered. */
     knownSeq: number,
     private readonly sink: FrameSink,
+    /** Replayed events about shadowed messages go out only where this allows (all when absent). */
+    private readonly seesShadowOf: ShadowFilter = () => true,
   ) {
     this.#lastSeq = knownSeq;
     this.#baseSeq = knownSeq;
@@ -92,15 +97,19 @@ export class Subscription {
     return !this.#member && !this.#watching;
   }
 
-  /** A live event from the hub: sent now, held behind a running replay, or dropped as a duplicate. */
-  offer(seq: number, frame: string | OutFrame): void {
+  /**
+   * A live event from the hub: sent now, held behind a running replay, or dropped as a
+   * duplicate. `null`: an event this subscriber may not see (a shadowed message's): its seq is
+   * passed without sending anything.
+   */
+  offer(seq: number, frame: string | OutFrame | null): void {
     if (this.#replays > 0) {
       this.#held.push({ seq, frame });
       return;
     }
     if (seq <= this.#lastSeq) return;
     this.#lastSeq = seq;
-    this.sink(frame);
+    if (frame !== null) this.sink(frame);
   }
 
   /**
@@ -164,6 +173,7 @@ export class Subscription {
         after = r.seq;
         if (r.seq > this.#lastSeq) this.#lastSeq = r.seq;
         else if (r.seq > base) continue;
+        if (r.shadowOf && !this.seesShadowOf(r.shadowOf)) continue;
         this.sink(r.frame);
       }
       if (rows.length < page) break;

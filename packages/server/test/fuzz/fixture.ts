@@ -83,6 +83,21 @@ export async function makeTargets(h: Harness, w: World): Promise<Targets> {
   // A before-send hook the fuzzer set (to a URL that answers nothing, perhaps failing closed)
   // would refuse the fixture's own message: the fixture starts without one.
   await h.call({ method: 'DELETE', url: '/v1/hooks/before-send', headers: w.server });
+  // So would automod rules the fuzzer wrote (a pattern that matches the fixture's text).
+  await h.call({
+    method: 'PUT',
+    url: '/v1/moderation/automod',
+    headers: w.server,
+    payload: {
+      blocked_words: [],
+      blocked_patterns: [],
+      blocked_domains: [],
+      action: 'block',
+      spam_channels: 0,
+      spam_window_s: 60,
+      max_mentions: 0,
+    },
+  });
   const cids: string[] = [];
   for (const [type, members] of [
     ['group', ['bob']],

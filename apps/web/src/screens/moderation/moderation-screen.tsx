@@ -33,6 +33,15 @@ export function ModerationQueue() {
       .reviewFlag(f.id, action === 'ban' ? { action, ban: { reason: f.reason } } : { action })
       .then(load, (e: unknown) => setError(message(e)));
   };
+  // A shadow ban: the author goes on posting, seen only by themselves and moderators; the
+  // report is then closed (dismissed: the message stays, now from a shadow-banned author).
+  const shadowBan = (f: Flag) => {
+    setError(null);
+    client.moderation
+      .ban({ user_id: f.user_id, shadow: true, reason: f.reason })
+      .then(() => client.moderation.reviewFlag(f.id, { action: 'dismiss' }))
+      .then(load, (e: unknown) => setError(message(e)));
+  };
   if (flags === null) return <p className="app-muted">{error ?? 'Loading…'}</p>;
   return (
     <div data-testid="moderation-queue">
@@ -69,6 +78,14 @@ export function ModerationQueue() {
                 onClick={() => review(f, 'ban')}
               >
                 Ban {f.user_id}
+              </button>
+              <button
+                type="button"
+                className="app-button app-button--small"
+                title="They can go on posting, but only they and moderators see their new messages"
+                onClick={() => shadowBan(f)}
+              >
+                Shadow-ban
               </button>
               <button type="button" className="app-button app-button--small" onClick={() => review(f, 'dismiss')}>
                 Dismiss
@@ -144,6 +161,7 @@ export function BansAndBlockLists() {
             <span className="app-roster__text">
               <span className="app-roster__name">
                 {b.user_id} {b.cid ? `in ${b.cid}` : '(whole workspace)'}
+                {b.shadow ? ' · shadow ban' : ''}
               </span>
               <span className="app-muted">
                 {b.reason ?? 'No reason given'}

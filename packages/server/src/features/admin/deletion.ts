@@ -93,7 +93,7 @@ async function anonymize(tx: Tx, appId: string, userId: string, at: Date): Promi
 /**
  * The rows other features keep about a person, gone with them in either mode: their
  * notification settings, push subscriptions and devices, bans of them, reports by and about
- * them, their rings. A hard delete also takes them out of call histories (soft keeps them there
+ * them, mutes by and of them, their rings. A hard delete also takes them out of call histories (soft keeps them there
  * as "[deleted user]").
  */
 async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft' | 'hard'): Promise<void> {
@@ -113,6 +113,9 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   await tx.execute(
     sql`delete from invitations where app_id = ${appId} and (from_user_id = ${userId} or to_user_id = ${userId})`,
+  );
+  await tx.execute(
+    sql`delete from user_mutes where app_id = ${appId} and (user_id = ${userId} or muted_user_id = ${userId})`,
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);

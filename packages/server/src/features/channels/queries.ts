@@ -133,13 +133,23 @@ export async function queryChannels(
     select p.*,
       case when p.m_user_id is null then null else (select count(*) from ${schema.messages} x
         where x.app_id = p.app_id and x.cid = p.cid and x.seq > p.m_last_read_seq and x.user_id <> p.m_user_id
-          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)) end as unread_count,
+          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
+          and not exists (select 1 from ${schema.userMutes} mu
+            where mu.app_id = x.app_id and mu.user_id = p.m_user_id and mu.muted_user_id = x.user_id)
+          and not x.shadowed) end as unread_count,
       case when p.m_user_id is null then null else (select count(*) from ${schema.messages} x
         where x.app_id = p.app_id and x.cid = p.cid and x.seq > p.m_last_read_seq and x.user_id <> p.m_user_id
-          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel) and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} fl
+          and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
+          and not exists (select 1 from ${schema.userMutes} mu
+            where mu.app_id = x.app_id and mu.user_id = p.m_user_id and mu.muted_user_id = x.user_id)
+          and not x.shadowed
+          and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} fl
             where fl.app_id = x.app_id and fl.user_id = p.m_user_id and fl.message_id = x.id and fl.mentioned))) end as mention_count,
       (select x.id from ${schema.messages} x where x.app_id = p.app_id and x.cid = p.cid
         and (x.parent_id is null or x.show_in_channel) and x.type <> 'deleted'
+        and (not x.shadowed or x.user_id = ${me})
+        and (p.m_user_id is null or not exists (select 1 from ${schema.userMutes} mu
+            where mu.app_id = x.app_id and mu.user_id = p.m_user_id and mu.muted_user_id = x.user_id))
         order by x.seq desc limit 1) as last_message_id
     from (
       select c.*, ${sortExpr} as sort_at, m.user_id as m_user_id, m.role as m_role, m.last_read_seq as m_last_read_seq,

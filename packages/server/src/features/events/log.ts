@@ -68,8 +68,17 @@ export async function takeSeqs(
   return row.lastSeq - n + 1;
 }
 
-/** Append events (seqs already taken) to the log and to the outbox, each serialized once. */
-export async function logEvents(tx: Queryable, out: Outbox, appId: string, events: ChannelEvent[]): Promise<void> {
+/**
+ * Append events (seqs already taken) to the log and to the outbox, each serialized once.
+ * `shadowOf`: they are about a shadowed message of that author (moderation/shadow.ts).
+ */
+export async function logEvents(
+  tx: Queryable,
+  out: Outbox,
+  appId: string,
+  events: ChannelEvent[],
+  shadowOf?: string | null,
+): Promise<void> {
   if (events.length === 0) return;
   const frames = events.map((e) => JSON.stringify(e));
   await tx.insert(schema.channelEvents).values(
@@ -80,10 +89,18 @@ export async function logEvents(tx: Queryable, out: Outbox, appId: string, event
       type: e.type,
       payload: sql`${frames[i]}::jsonb`,
       createdAt: new Date(e.created_at),
+      shadowOf: shadowOf ?? null,
     })),
   );
   events.forEach((e, i) => {
-    out.push({ to: 'channel', appId, cid: e.cid, event: e, frame: frames[i] as string });
+    out.push({
+      to: 'channel',
+      appId,
+      cid: e.cid,
+      event: e,
+      frame: frames[i] as string,
+      ...(shadowOf ? { shadowOf } : {}),
+    });
   });
 }
 
@@ -95,7 +112,7 @@ export async function readEvents(
   after: number,
   limit: number,
   upTo?: number,
-): Promise<{ seq: number; frame: string }[]> {
+): Promise<{ seq: number; frame: string; shadowOf: string | null }[]> {
   const conds = [
     eq(schema.channelEvents.appId, appId),
     eq(schema.channelEvents.cid, cid),
@@ -103,7 +120,11 @@ export async function readEvents(
   ];
   if (upTo !== undefined) conds.push(lte(schema.channelEvents.seq, upTo));
   const rows = await svc.db
-    .select({ seq: schema.channelEvents.seq, frame: sql<string>`${schema.channelEvents.payload}::text` })
+    .select({
+      seq: schema.channelEvents.seq,
+      frame: sql<string>`${schema.channelEvents.payload}::text`,
+      shadowOf: schema.channelEvents.shadowOf,
+    })
     .from(schema.channelEvents)
     .where(and(...conds))
     .orderBy(asc(schema.channelEvents.seq))

@@ -24,7 +24,7 @@ export function eventRoutes(svc: Services): FastifyPluginAsyncTypebox {
         return reply
           .type('application/json')
           .send(
-            `{"events":[${r.frames.join(',')}],"last_seq":${r.lastSeq},"reload":${r.reload},"has_more":${r.hasMore}}` as never,
+            `{"events":[${r.frames.join(',')}],"last_seq":${r.lastSeq},"reload":${r.reload},"has_more":${r.hasMore}${r.reload ? '' : `,"read_to":${r.readTo}`}}` as never,
           );
       },
     );

@@ -165,9 +165,12 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
   if (verdict) await fileAutomodFlag(svc, appId, sent.message, verdict);
   if (links) svc.jobs.wake(UNFURL.name);
+  svc.metrics.messagesSent.inc();
+  // A shadowed message (moderation/shadow.ts) notifies no one and ends no one's typing view of
+  // its author. Whether the author is shadow-banned comes with the access read of the send.
+  if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
   notifyMessage(svc, appId, sent.message.id);
-  svc.metrics.messagesSent.inc();
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
 }
@@ -197,6 +200,8 @@ async function sendOne(
   const appId = me.app.id;
   const a = await loadChannel(svc.db, me, cid);
   if (!a) throw notFound('Channel');
+  // Under a shadow ban the message is stored shadowed (moderation/shadow.ts).
+  const shadowed = !!a.user?.shadowBanned;
   checkPost(a, svc.clock());
   if (input.attachments?.length) checkCan(a, 'upload-file', svc.clock());
   await checkSlowMode(svc, a, me.userId);
@@ -245,6 +250,7 @@ async function sendOne(
         mentionedUsers: mentions.users,
         mentionedHere: mentions.hereFlag,
         mentionedChannel: mentions.channel,
+        shadowed,
         attachments,
         previews: [],
         hiddenPreviews: [],
@@ -284,21 +290,22 @@ async function sendOne(
         tx,
         sql`with m as (
           insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
-            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, attachments, created_at, updated_at)
+            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, shadowed, attachments, created_at, updated_at)
           values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
             ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
-            ${row.mentionedChannel}, ${JSON.stringify(attachments)}::jsonb, ${at}, ${at})
+            ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb, ${at}, ${at})
           on conflict do nothing
           returning id)
-        insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at)
-        select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at} from m
+        insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at, shadow_of)
+        select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at}, ${shadowed ? me.userId : null} from m
         returning seq`,
       );
       if (written.length === 0) throw new DuplicateId();
       // The outbox of DESIGN.md: the unfurl job exists exactly when the message commits.
       if (svc.config.linkPreviews && previewUrls(input.text).length > 0)
         await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
-      out.push({ to: 'channel', appId, cid, event, frame });
+      out.push({ to: 'channel', appId, cid, event, frame, ...(shadowed ? { shadowOf: me.userId } : {}) });
+      if (shadowed) return event.message; // no mention flags, no notifications
       await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
       if (mentions.channel) {
         const everyone = await tx
@@ -373,11 +380,16 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
       unfurl = true;
     }
     const message = (await enrichMessages(tx, appId, null, [row!]))[0] as Message;
-    await logEvents(tx, out, appId, [
-      { type: 'message.updated', cid: row!.cid, seq, created_at: at.toISOString(), message },
-    ]);
-    // Only people newly mentioned by the edit are notified.
-    await flagMentions(tx, out, appId, row!, mentions, me.userId, message, new Set(cur.mentionedUsers));
+    await logEvents(
+      tx,
+      out,
+      appId,
+      [{ type: 'message.updated', cid: row!.cid, seq, created_at: at.toISOString(), message }],
+      row!.shadowed ? row!.userId : null,
+    );
+    // Only people newly mentioned by the edit are notified (none, for a shadowed message).
+    if (!row!.shadowed)
+      await flagMentions(tx, out, appId, row!, mentions, me.userId, message, new Set(cur.mentionedUsers));
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
   if (unfurl) svc.jobs.wake(UNFURL.name);
@@ -460,7 +472,7 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
         .returning();
       if (p) event.parent = presentMessage(p);
     }
-    await logEvents(tx, out, appId, [event]);
+    await logEvents(tx, out, appId, [event], row.shadowed ? row.userId : null);
     // Its files go with it (their bytes by a job), in the same transaction.
     await dropMessageFiles(svc, tx, appId, id);
     return message!;
@@ -490,9 +502,13 @@ export async function setPinned(svc: Services, caller: Caller, id: string, pinne
       .returning();
     if (!row) throw new Unchanged((await enrichMessages(tx, appId, me.userId, [a.message]))[0]);
     const message = (await enrichMessages(tx, appId, null, [row]))[0] as Message;
-    await logEvents(tx, out, appId, [
-      { type: 'message.updated', cid: row.cid, seq, created_at: at.toISOString(), message },
-    ]);
+    await logEvents(
+      tx,
+      out,
+      appId,
+      [{ type: 'message.updated', cid: row.cid, seq, created_at: at.toISOString(), message }],
+      row.shadowed ? row.userId : null,
+    );
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
 }

@@ -1,4 +1,7 @@
-/** Reading messages: channel history and thread replies, paginated by seq. */
+/**
+ * Reading messages: channel history and thread replies, paginated by seq. A user's pages leave
+ * out the messages of users they muted (moderation/mutes.ts).
+ */
 import type { HistoryQuery, Message } from '@parley/protocol';
 import { and, asc, desc, eq, gt, isNotNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
@@ -6,6 +9,8 @@ import { schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead } from '../channels/access.js';
+import { notMutedBy } from '../moderation/mutes.js';
+import { shadowVisible } from '../moderation/shadow.js';
 import { accessMessage } from './access.js';
 import { enrichMessages } from './actions.js';
 import type { MessageRow } from './present.js';
@@ -21,7 +26,14 @@ async function page(svc: Services, caller: Caller, scope: SQL, q: HistoryQuery):
   const limit = q.limit ?? 50;
   const set = [q.before, q.after, q.around].filter((v) => v !== undefined).length;
   if (set > 1) throw invalid('Use at most one of before, after and around');
-  const base = and(eq(m.appId, caller.app.id), scope);
+  // A muted author's messages are left out of the muter's pages (moderation/mutes.ts).
+  // So are shadowed messages (moderation/shadow.ts), but for their author and moderators.
+  const base = and(
+    eq(m.appId, caller.app.id),
+    scope,
+    notMutedBy(caller.app.id, caller.userId, m.userId),
+    shadowVisible(caller, sql`${m.shadowed}`, sql`${m.userId}`),
+  );
   let rows: MessageRow[];
   if (q.around !== undefined) {
     // A seq names the message at it, or else the last one before it (a seq may be a reaction's).

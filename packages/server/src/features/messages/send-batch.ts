@@ -39,6 +39,9 @@ export interface SendJob {
 }
 
 /** What a send comes back as: its stored message, or word that its id was stored before. */
+/** A send of the batch that must run on its own (`fallback`): a shadow-banned author's. */
+class OnItsOwn extends Error {}
+
 export type JobResult =
   | { kind: 'sent'; message: Message; author: UserRow | null }
   /** Its id is already stored: the caller answers with the stored message (or CONFLICT). */
@@ -149,11 +152,12 @@ export class SendBatcher {
       );
       const done = performance.now();
       for (const p of batch) stage.observe({ stage: 'total' }, (done - p.at) / 1000);
-      batch.forEach((p, i) => {
+      for (const [i, p] of batch.entries()) {
         const r = results[i] as JobResult | Error;
-        if (r instanceof Error) p.reject(r);
+        if (r instanceof OnItsOwn) await this.fallback(p.job).then(p.resolve, p.reject);
+        else if (r instanceof Error) p.reject(r);
         else p.resolve(r);
-      });
+      }
     } catch (err) {
       if (!isDataError(err)) {
         for (const p of batch) p.reject(err);
@@ -336,6 +340,11 @@ async function writeBatch(
       results[row.ord] = { kind: 'taken' };
       continue;
     }
+    // A shadow-banned author's send goes the one-send way, which stores it shadowed.
+    if (user?.shadowBanned) {
+      results[row.ord] = new OnItsOwn();
+      continue;
+    }
     const messageRow: MessageRow = {
       appId: job.me.app.id,
       id: job.id,
@@ -355,6 +364,7 @@ async function writeBatch(
       mentionedUsers: job.mentions.users,
       mentionedHere: job.mentions.hereFlag,
       mentionedChannel: false,
+      shadowed: false,
       attachments: [],
       previews: [],
       hiddenPreviews: [],

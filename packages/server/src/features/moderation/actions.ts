@@ -36,6 +36,7 @@ export function presentBan(r: BanRow): Ban {
     banned_by: r.bannedBy,
     created_at: r.createdAt.toISOString(),
     expires_at: r.expiresAt?.toISOString() ?? null,
+    shadow: r.shadow,
   };
 }
 
@@ -71,6 +72,10 @@ async function checkAppAdmin(q: Queryable, caller: Caller): Promise<void> {
  * Ban a user in a channel (they leave it and cannot come back) or app-wide (no posting,
  * joining or sockets anywhere in the app; their open sockets close with 4503 on every node).
  * A timed ban lifts by itself through the job queue. Banning again replaces reason and expiry.
+ *
+ * `shadow` (app moderators and admins, the server token, in a channel or app-wide): the user
+ * is not removed and not told (no `user.banned` to them; moderators hear of it), and goes on
+ * posting; their new messages are stored shadowed (moderation/shadow.ts).
  */
 export async function banUser(svc: Services, caller: Caller, body: BanBody): Promise<{ ban: Ban }> {
   const appId = caller.app.id;
@@ -78,9 +83,17 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
   const cid = body.cid ?? '';
   const at = new Date(svc.clock());
   const expiresAt = body.timeout_s ? new Date(at.getTime() + body.timeout_s * 1000) : null;
+  const shadow = body.shadow === true;
+  if (shadow && body.cid) throw invalid('A shadow ban is app-wide: leave out cid');
   const ban = await withTransaction(svc, async (tx, out) => {
     const target = await userRow(tx, appId, body.user_id);
     if (!target) throw notFound('User');
+    // Shadow bans are app moderators' (a channel moderator could otherwise hide a member quietly).
+    if (shadow) {
+      const mine = await checkAppModerator(tx, caller);
+      if (rankOf(caller, null, target.role) >= mine && caller.kind === 'user')
+        throw forbidden(`Not allowed to ban ${target.id}: their role is not below yours`);
+    }
     if (cid) {
       const a = await accessChannelRead(tx, caller, cid, true);
       checkCan(a, 'ban-members', svc.clock());
@@ -108,19 +121,26 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
       bannedBy: caller.userId,
       createdAt: at,
       expiresAt,
+      shadow,
     };
     const [row] = await tx
       .insert(schema.bans)
       .values(values)
       .onConflictDoUpdate({
         target: [schema.bans.appId, schema.bans.userId, schema.bans.cid],
-        set: { reason: values.reason, bannedBy: values.bannedBy, createdAt: at, expiresAt },
+        set: { reason: values.reason, bannedBy: values.bannedBy, createdAt: at, expiresAt, shadow },
       })
       .returning();
+    // A shadow ban blocks nothing: the app-wide mirror (sockets, joins) is for real bans only
+    // (a real ban turned into a shadow one lifts it).
     if (!cid)
       await tx
         .update(schema.users)
-        .set({ bannedAt: at, banExpiresAt: expiresAt })
+        .set(
+          shadow
+            ? { bannedAt: null, banExpiresAt: null, shadowBanned: true }
+            : { bannedAt: at, banExpiresAt: expiresAt, shadowBanned: false },
+        )
         .where(and(eq(schema.users.appId, appId), eq(schema.users.id, target.id)));
     if (expiresAt)
       await svc.jobs.enqueue(
@@ -133,7 +153,8 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
     const event = { type: 'user.banned' as const, user_id: target.id, ban: presented, created_at: at.toISOString() };
     // To the banned user (an app-wide ban closes their sockets: realtime/gateway.ts) and to
     // the moderators; after commit, so no one hears of a ban that did not happen.
-    out.push({ to: 'user', appId, userId: target.id, event });
+    // A shadow-banned user is not told (they must see no difference); the app's backend is.
+    if (!shadow) out.push({ to: 'user', appId, userId: target.id, event });
     out.push({ to: 'webhooks', appId, userId: target.id, event });
     await toModerators(tx, out, appId, event);
     if (caller.userId && !out.some((o) => o.to === 'user' && o.userId === caller.userId))
@@ -141,14 +162,14 @@ export async function banUser(svc: Services, caller: Caller, body: BanBody): Pro
     await recordModeration(
       tx,
       caller,
-      'ban',
+      shadow ? 'shadow.ban' : 'ban',
       { userId: presented.user_id, cid: presented.cid },
       { reason: presented.reason, expires_at: presented.expires_at },
     );
     return presented;
   });
   // A channel ban takes the member out (member.removed, logged in the channel's seq order).
-  if (cid) await removeMembers(svc, { kind: 'server', app: caller.app, userId: null }, cid, [ban.user_id]);
+  if (cid && !shadow) await removeMembers(svc, { kind: 'server', app: caller.app, userId: null }, cid, [ban.user_id]);
   return { ban };
 }
 
@@ -196,7 +217,7 @@ export async function liftBan(q: Queryable, appId: string, userId: string, cid: 
   if (gone && !cid)
     await q
       .update(schema.users)
-      .set({ bannedAt: null, banExpiresAt: null })
+      .set({ bannedAt: null, banExpiresAt: null, shadowBanned: false })
       .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
   return gone ?? null;
 }

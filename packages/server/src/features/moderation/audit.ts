@@ -12,6 +12,7 @@ import { actorOfCaller, recordAudit } from '../audit/record.js';
 
 const ACTIONS = {
   ban: 'moderation.ban',
+  'shadow.ban': 'moderation.shadow_ban',
   unban: 'moderation.unban',
   'flag.review': 'moderation.flag_reviewed',
   'permissions.update': 'moderation.permissions_updated',

@@ -7,7 +7,7 @@ import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 
-/** BANNED if any of `userIds` has a standing ban in `cid` (or app-wide). One query. */
+/** BANNED if any of `userIds` has a standing ban in `cid` (or app-wide); shadow bans block nothing. One query. */
 export async function checkNotBanned(
   q: Queryable,
   appId: string,
@@ -24,6 +24,7 @@ export async function checkNotBanned(
         eq(schema.bans.appId, appId),
         inArray(schema.bans.userId, userIds),
         inArray(schema.bans.cid, [cid, '']),
+        eq(schema.bans.shadow, false),
         or(isNull(schema.bans.expiresAt), gt(schema.bans.expiresAt, new Date(now))),
       ),
     )

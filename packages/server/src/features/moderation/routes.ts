@@ -1,5 +1,5 @@
 /**
- * Moderation routes: bans, flags and the moderation queue, automod settings, and an app's
+ * Moderation routes: bans, flags and the moderation queue, personal mutes, automod settings, and an app's
  * permission overrides (also under the admin API, `/v1/admin/apps/{id}/permissions`).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -16,6 +16,10 @@ import {
   FlagResponse,
   FlagsQuery,
   FlagsResponse,
+  MuteBody,
+  MuteParams,
+  MuteResponse,
+  MutesResponse,
   PermissionsBody,
   PermissionsResponse,
   ReviewFlagBody,
@@ -38,6 +42,7 @@ import {
   unbanUser,
 } from './actions.js';
 import { recordModeration } from './audit.js';
+import { listMutes, muteUser, unmuteUser } from './mutes.js';
 
 const tags = ['moderation'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -54,7 +59,9 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
           description:
             'A channel ban needs `ban-members` there and removes the member; an app-wide ban needs an app ' +
             'moderator or admin (or the server token) and closes the user’s sockets (4503) on every node. ' +
-            'Sends `user.banned` to the user and the app’s moderators. A timed ban lifts by itself.',
+            'Sends `user.banned` to the user and the app’s moderators. A timed ban lifts by itself. ' +
+            '`shadow: true` (app moderators and admins, app-wide only): the user is neither removed nor told, ' +
+            'and their new messages are seen only by them and moderators (docs/permissions.md).',
           body: BanBody,
           response: { 200: BanResponse, ...errors },
         },
@@ -129,6 +136,47 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => reviewFlag(svc, callerOf(req), req.params.id, req.body),
+    );
+    app.post(
+      '/v1/moderation/mutes',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Mute a user: their messages leave your history, search and unread counts',
+          description:
+            'Personal, not audited, and the muted user is not told. Live `message.new` of a muted author is ' +
+            'dropped by the SDK (the channel\u2019s seq still advances). Muting again answers the standing mute.',
+          body: MuteBody,
+          response: { 200: MuteResponse, ...errors },
+        },
+      },
+      async (req) => muteUser(svc, userOf(req), req.body.user_id),
+    );
+    app.delete(
+      '/v1/moderation/mutes/:user_id',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Unmute a user (404 when you had not muted them)',
+          params: MuteParams,
+          response: { 200: MuteResponse, ...errors },
+        },
+      },
+      async (req) => unmuteUser(svc, userOf(req), req.params.user_id),
+    );
+    app.get(
+      '/v1/moderation/mutes',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'The users you muted, newest first',
+          response: { 200: MutesResponse, ...errors },
+        },
+      },
+      async (req) => listMutes(svc, userOf(req)),
     );
     app.get(
       '/v1/moderation/automod',

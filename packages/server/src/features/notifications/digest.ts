@@ -134,7 +134,7 @@ async function runDigest(svc: Services, { appId, userId }: DigestJob): Promise<v
       from ${schema.members} m
       join ${schema.channels} c on c.app_id = m.app_id and c.cid = m.cid
       join ${schema.messages} x on x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
-        and x.user_id <> m.user_id and x.type = 'regular' and x.deleted_at is null
+        and x.user_id <> m.user_id and x.type = 'regular' and x.deleted_at is null and not x.shadowed
       left join ${schema.users} u on u.app_id = x.app_id and u.id = x.user_id
       left join ${schema.channelNotificationSettings} o on o.app_id = m.app_id and o.user_id = m.user_id and o.cid = m.cid
       where m.app_id = ${appId} and m.user_id = ${userId} and not m.muted and coalesce(o.level, '') <> 'none'

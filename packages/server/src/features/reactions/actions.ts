@@ -66,9 +66,13 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
     if (Object.keys(row.reactionCounts).length > MAX_REACTION_TYPES)
       throw invalid(`A message carries at most ${MAX_REACTION_TYPES} reaction types`);
     const [message] = await enrichMessages(tx, appId, null, [row]);
-    await logEvents(tx, out, appId, [
-      { type: 'reaction.new', cid: row.cid, seq, created_at: at.toISOString(), message: message!, reaction },
-    ]);
+    await logEvents(
+      tx,
+      out,
+      appId,
+      [{ type: 'reaction.new', cid: row.cid, seq, created_at: at.toISOString(), message: message!, reaction }],
+      row.shadowed ? row.userId : null,
+    );
     return { message: { ...message!, own_reactions: await ownReactions(tx, appId, me.userId, messageId) }, reaction };
   });
 }
@@ -109,9 +113,13 @@ export async function removeReaction(svc: Services, caller: Caller, messageId: s
     const at = new Date();
     const [message] = await enrichMessages(tx, appId, null, [row!]);
     const reaction = { type, user_id: me.userId, created_at: r.createdAt.toISOString() };
-    await logEvents(tx, out, appId, [
-      { type: 'reaction.deleted', cid: row!.cid, seq, created_at: at.toISOString(), message: message!, reaction },
-    ]);
+    await logEvents(
+      tx,
+      out,
+      appId,
+      [{ type: 'reaction.deleted', cid: row!.cid, seq, created_at: at.toISOString(), message: message!, reaction }],
+      row!.shadowed ? row!.userId : null,
+    );
     return { message: { ...message!, own_reactions: await ownReactions(tx, appId, me.userId, messageId) } };
   });
 }

@@ -1,21 +1,28 @@
 /**
  * Unread state is derived from seq, never counted up and down: a member's unread count is
  * the number of regular messages from others, in the channel view, after their
- * `last_read_seq`. Deleted messages drop out by themselves, so counts cannot drift.
+ * `last_read_seq`. Deleted messages drop out by themselves, so counts cannot drift; so do the
+ * messages of users the member muted (a mute or unmute changes the count at once, both ways).
  */
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows, schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
 
+/** SQL: message `x` is not by a user member `m` muted (moderation/mutes.ts): it counts for no one who muted its author. */
+const notMutedExpr = sql`not exists (select 1 from ${schema.userMutes} mu
+    where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = x.user_id)`;
+
 /** SQL: unread count of member row alias `m` (needs m.app_id, m.cid, m.user_id, m.last_read_seq). */
 export const unreadExpr = sql`(select count(*) from ${schema.messages} x
   where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
-    and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel))`;
+    and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
+    and ${notMutedExpr} and not x.shadowed)`;
 
 /** SQL: unread mentions of member row alias `m`: flagged for them, or @channel. */
 export const mentionExpr = sql`(select count(*) from ${schema.messages} x
   where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
     and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
+    and ${notMutedExpr} and not x.shadowed
     and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
       where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned)))`;
 

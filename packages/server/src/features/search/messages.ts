@@ -16,6 +16,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { enrichMessages } from '../messages/actions.js';
+import { shadowVisible } from '../moderation/shadow.js';
 import { renderSnippet } from './highlight.js';
 import { isEmptyQuery, type ParsedQuery, parseQuery } from './query.js';
 
@@ -79,6 +80,14 @@ async function conditions(svc: Services, caller: Caller, p: ParsedQuery): Promis
       // Guests (app role `guest`) search only their own channels: no channel is open to them.
       sql`m.cid in (select cid from members where app_id = ${appId} and user_id = ${caller.userId} union all select cid from channels where app_id = ${appId} and type in ${OPEN_TYPES}
         and not exists (select 1 from users gu where gu.app_id = ${appId} and gu.id = ${caller.userId} and gu.role = 'guest'))`,
+    );
+  // Shadowed messages only for their author and moderators (moderation/shadow.ts).
+  const visible = shadowVisible(caller, sql`m.shadowed`, sql`m.user_id`);
+  if (visible) out.push(visible);
+  // Users the caller muted are left out of their results (moderation/mutes.ts).
+  if (caller.userId)
+    out.push(
+      sql`not exists (select 1 from user_mutes mu where mu.app_id = ${appId} and mu.user_id = ${caller.userId} and mu.muted_user_id = m.user_id)`,
     );
   // Each operator repeated narrows (from:@a from:@b = neither can be both; in:, to: the same).
   for (const name of p.from) {

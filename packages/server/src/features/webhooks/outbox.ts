@@ -49,8 +49,9 @@ export async function recordDeliveries(
   const rows: (typeof schema.webhookDeliveries.$inferInsert)[] = [];
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
   const byApp = new Map<string, Outgoing[]>();
+  // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
   for (const o of out)
-    if ((o.to === 'channel' && LOGGED.has(o.event.type)) || o.to === 'webhooks')
+    if ((o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) || o.to === 'webhooks')
       byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);

@@ -67,6 +67,8 @@ export const users = pgTable(
      */
     bannedAt: ts('banned_at'),
     banExpiresAt: ts('ban_expires_at'),
+    /** Mirror of a standing app-wide shadow ban (moderation/shadow.ts), read with the author on every send. */
+    shadowBanned: boolean('shadow_banned').notNull().default(false),
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
@@ -160,6 +162,8 @@ export const messages = pgTable(
     mentionedUsers: jsonb('mentioned_users').$type<string[]>().notNull().default([]),
     mentionedHere: boolean('mentioned_here').notNull().default(false),
     mentionedChannel: boolean('mentioned_channel').notNull().default(false),
+    /** Sent under a shadow ban: seen only by its author and app moderators (moderation/shadow.ts). */
+    shadowed: boolean('shadowed').notNull().default(false),
     /** The message's files as the wire shows them (features/files), kept current by the image job. */
     attachments: jsonb('attachments').$type<Attachment[]>().notNull().default([]),
     /** Link previews as the wire shows them (features/links), written by the unfurl job. */
@@ -218,6 +222,8 @@ export const channelEvents = pgTable(
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** About a shadowed message: only this user (its author) and moderators receive it. */
+    shadowOf: text('shadow_of'),
   },
   (t) => [primaryKey({ columns: [t.appId, t.cid, t.seq] })],
 );
@@ -256,8 +262,22 @@ export const bans = pgTable(
     bannedBy: text('banned_by'),
     createdAt: ts('created_at').notNull().defaultNow(),
     expiresAt: ts('expires_at'),
+    /** A shadow ban: the user goes on posting, but what they send is seen only by them and moderators. */
+    shadow: boolean('shadow').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.appId, t.userId, t.cid] }), index('bans_cid_idx').on(t.appId, t.cid)],
+);
+
+/** Personal mutes: `userId` no longer sees `mutedUserId`'s messages (history, search, unread counts). */
+export const userMutes = pgTable(
+  'user_mutes',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    mutedUserId: text('muted_user_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId, t.mutedUserId] })],
 );
 
 /** Reports of messages and users: the moderation queue. */
