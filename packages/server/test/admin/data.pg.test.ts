@@ -313,8 +313,11 @@ describe('deleting a user', () => {
         .sort(),
     ).toEqual(['alice', 'bob']);
     expect(await orphans(w.app.id)).toEqual([]);
-    // She is gone: a second soft delete finds no one, and her token opens no socket.
+    // She is gone: a second soft delete finds no one, her token is refused over REST (however
+    // long it would still be valid) and opens no socket.
     expectError(await w.boss.del('/v1/users/alice'), 'NOT_FOUND');
+    expectError(await w.alice.get('/v1/me'), 'UNAUTHORIZED');
+    expectError(await w.alice.send(w.cid, 'still here?'), 'UNAUTHORIZED');
     const sock = await TestSocket.open(base, w.app.apiKey);
     sock.sendRaw(JSON.stringify({ type: 'auth', token: await w.app.token('alice') }));
     expect(await sock.waitClose(20_000)).toEqual({ code: 4001, reason: 'This user was deleted' });

@@ -1,6 +1,7 @@
 /** The admin feature's jobs: deletions, exports, and the hourly sweep of expired exports and old samples. */
 import type { Services } from '../../services.js';
 import { pruneSamples } from '../analytics/usage.js';
+import { forgetUser } from '../users/actions.js';
 import { deleteChannel, deleteUser } from './deletion.js';
 import { runExport, sweepExports } from './export.js';
 import {
@@ -21,6 +22,8 @@ export async function defineAdminJobs(svc: Services): Promise<void> {
     concurrency: 1,
     run: async ({ appId, userId, mode }) => {
       const counts = await deleteUser(svc, appId, userId, mode);
+      // Their token stops working here now, on other nodes within a minute (users/actions.ts).
+      forgetUser(appId, userId);
       svc.log.info({ appId, userId, mode, ...counts }, 'deleted a user');
     },
   });

@@ -20,19 +20,39 @@ export function userUpdated(out: Outbox, appId: string, row: UserRow): void {
   });
 }
 
-/** Users known to exist, so authenticating a user costs no query after the first time. */
-const known = new Set<string>();
+/**
+ * Users known to exist and not deleted, with when to look again: authenticating a user costs
+ * no query within a minute of the last look, and a user deleted on another node is refused
+ * there within that minute (on the node that deleted them, at once: `forgetUser`).
+ */
+const known = new Map<string, number>();
+const RECHECK_MS = 60_000;
 
 /**
  * A valid token is the embedder's word that the user exists, so a user seen for the first
- * time is created with their id as name (as Stream's connectUser does).
+ * time is created with their id as name (as Stream's connectUser does). A deleted user's token
+ * is refused (`UNAUTHORIZED`), however long it would still be valid.
  */
 export async function ensureUser(svc: Services, appId: string, userId: string): Promise<void> {
   const key = `${appId}:${userId}`;
-  if (known.has(key)) return;
-  await svc.db.insert(schema.users).values({ appId, id: userId, name: userId }).onConflictDoNothing();
+  const now = Date.now();
+  if ((known.get(key) ?? 0) > now) return;
+  const [row] = await svc.db
+    .select({ deletedAt: schema.users.deletedAt })
+    .from(schema.users)
+    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
+  if (row?.deletedAt) {
+    known.delete(key);
+    throw new ApiError('UNAUTHORIZED', 'This user was deleted');
+  }
+  if (!row) await svc.db.insert(schema.users).values({ appId, id: userId, name: userId }).onConflictDoNothing();
   if (known.size > 200_000) known.clear();
-  known.add(key);
+  known.set(key, now + RECHECK_MS);
+}
+
+/** A user was deleted: this node stops taking their token now (others within `RECHECK_MS`). */
+export function forgetUser(appId: string, userId: string): void {
+  known.delete(`${appId}:${userId}`);
 }
 
 /** Insert or update users (server only). Usernames are unique per app, case-insensitively. */
@@ -111,7 +131,7 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
       }
       return out;
     });
-    for (const r of rows) known.add(`${caller.app.id}:${r.id}`);
+    for (const r of rows) if (!r.deletedAt) known.set(`${caller.app.id}:${r.id}`, Date.now() + RECHECK_MS);
     const states = await svc.presence.statesOf(
       caller.app.id,
       rows.map((r) => r.id),
