@@ -83,6 +83,16 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
       // The owner is active today: the last bar of daily active users is not empty.
       const dau = dialog.getByTestId('chart-daily-active-users').locator('rect');
       expect(Number(await dau.last().getAttribute('data-value'))).toBeGreaterThanOrEqual(1);
+
+      // The other areas are tabs of the same console: the moderation queue, bans and block
+      // lists, and the workspace's webhooks.
+      await dialog.getByRole('tab', { name: 'Moderation queue' }).click();
+      await dialog.getByTestId('moderation-queue').getByText('No open reports.').waitFor(WAIT);
+      await dialog.getByRole('tab', { name: 'Bans and block lists' }).click();
+      await dialog.getByTestId('moderation-bans').waitFor(WAIT);
+      await dialog.getByRole('tab', { name: 'Webhooks' }).click();
+      await dialog.getByRole('form', { name: 'Add a webhook' }).waitFor(WAIT);
+      await dialog.getByText('No webhooks yet.').waitFor(WAIT);
     } finally {
       await owner.close();
     }

@@ -5,6 +5,7 @@
  */
 import type { ComponentType } from 'react';
 import { MembersPanel } from '../dialogs/members-dialog.js';
+import { WebhooksPanel } from '../dialogs/webhooks-dialog.js';
 import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/moderation-screen.js';
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
@@ -22,6 +23,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'members', label: 'Members', Component: MembersPanel },
   { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
+  { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
 ];

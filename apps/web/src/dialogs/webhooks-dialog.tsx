@@ -72,7 +72,8 @@ function Deliveries({ webhook }: { webhook: WebhookEndpoint }) {
   );
 }
 
-export function WebhooksDialog({ onClose }: { onClose(): void }) {
+/** The workspace's webhooks: add one, see each one's deliveries, redeliver, remove. */
+export function WebhooksPanel() {
   const client = useChatClient();
   const id = useId();
   const [list, setList] = useState<WebhookEndpoint[] | null>(null);
@@ -104,7 +105,7 @@ export function WebhooksDialog({ onClose }: { onClose(): void }) {
   };
 
   return (
-    <Modal title="Webhooks" subtitle="Send this workspace's events to your own server" onClose={onClose} size="large">
+    <>
       {error ? (
         <p className="app-form__error" role="alert">
           {error}
@@ -194,6 +195,15 @@ export function WebhooksDialog({ onClose }: { onClose(): void }) {
           Add webhook
         </button>
       </form>
+    </>
+  );
+}
+
+/** The webhooks panel as a dialog of its own (the workspace menu); the admin console has it as a tab. */
+export function WebhooksDialog({ onClose }: { onClose(): void }) {
+  return (
+    <Modal title="Webhooks" subtitle="Send this workspace's events to your own server" onClose={onClose} size="large">
+      <WebhooksPanel />
     </Modal>
   );
 }
