@@ -8,7 +8,7 @@
  *
  *   node --conditions=@parley/source --import tsx bench/search.ts
  *        [--messages 1000000] [--pg postgres://…] [--pglite] [--rounds 5] [--sends 3000] [--keep]
- *        [--sends-only] [--send-rounds 3] [--toggle all|gin|btrees] [--db parley_search_… (reuse a --keep run's database)]
+ *        [--sends-only] [--send-rounds 3] [--toggle all|gin|btrees|pending] [--db parley_search_… (reuse a --keep run's database)]
  *
  * PostgreSQL by default (a database of its own, dropped at the end unless --keep); `--pglite`
  * runs the same on embedded PGlite (use --messages 100000 there). Loopback only; bounded by
@@ -61,7 +61,8 @@ const SENDS = Number(values.sends);
 const SEARCH_INDEX_WITH = values['gin-with'] ?? MIGRATION_GIN_WITH;
 if (!/^[a-z_ =,0-9]+$/.test(SEARCH_INDEX_WITH)) throw new Error('--gin-with: storage options like fastupdate = off');
 const SEND_ROUNDS = Math.max(1, Number(values['send-rounds']));
-if (!['all', 'gin', 'btrees'].includes(values.toggle as string)) throw new Error('--toggle: all, gin or btrees');
+if (!['all', 'gin', 'btrees', 'pending'].includes(values.toggle as string))
+  throw new Error('--toggle: all, gin, btrees or pending');
 const CHANNELS = 1000;
 const USERS = 10_000;
 /** Channels 0–899 are public; 900–999 private groups of 50 members each. */
@@ -287,8 +288,11 @@ async function main(): Promise<void> {
     );
 
     const toggle = values.toggle;
-    const gin = toggle !== 'btrees';
-    const btrees = toggle !== 'gin';
+    // `pending` keeps everything and compares the GIN index with its pending list (the "with"
+    // side) against the same index with `fastupdate = off` (the "without" side).
+    const pending = toggle === 'pending';
+    const gin = toggle === 'all' || toggle === 'gin';
+    const btrees = toggle === 'all' || toggle === 'btrees';
     /** Merge the GIN pending list, if the index is there (it is dropped on the `without` side). */
     const flushSearchIndex = async () => {
       const [idx] = await rows<{ ok: boolean }>(
@@ -329,7 +333,7 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - t0) / 1000;
       // What sends left in the search index's pending list is merged now, inside the CPU
       // window (the run paid for it) and not into the next run's.
-      if (gin) await flushSearchIndex();
+      await flushSearchIndex();
       const cpu = process.cpuUsage(cpu0);
       const nodeUs = (cpu.user + cpu.system) / SENDS;
       const pgUs = ((cpuMsOf(backends) - pg0) * 1000) / SENDS;
@@ -344,6 +348,7 @@ async function main(): Promise<void> {
     // `gin` keeps the two btrees on both sides (what the tsvector and its GIN index cost alone);
     // `btrees` keeps the trigger and GIN index (what the created_at and user btrees cost).
     const searchOff = async () => {
+      if (pending) await database.db.execute(sql`alter index messages_search_idx set (fastupdate = off)`);
       if (gin) {
         await database.db.execute(sql`alter table messages disable trigger messages_search_tsv`);
         await database.db.execute(sql`drop index messages_search_idx`);
@@ -354,6 +359,7 @@ async function main(): Promise<void> {
       }
     };
     const searchOn = async () => {
+      if (pending) await database.db.execute(sql`alter index messages_search_idx set (${sql.raw(SEARCH_INDEX_WITH)})`);
       if (gin)
         await database.db.execute(
           sql`create index messages_search_idx on messages using gin (search_tsv) with (${sql.raw(SEARCH_INDEX_WITH)})`,
@@ -413,6 +419,14 @@ async function main(): Promise<void> {
     const m = (xs: { perSecond: number }[]) => median(xs.map((x) => x.perSecond));
     const spread = (xs: { perSecond: number }[]) =>
       `${Math.round(Math.min(...xs.map((x) => x.perSecond)))}–${Math.round(Math.max(...xs.map((x) => x.perSecond)))}`;
+    const sides = (
+      {
+        all: ['with the search trigger and its three indexes', 'without them'],
+        gin: ['with the search trigger and GIN index', 'without them (btrees on both sides)'],
+        btrees: ['with the two btrees', 'without them (trigger and GIN on both sides)'],
+        pending: ['GIN with its pending list', 'GIN with fastupdate off'],
+      } as Record<string, [string, string]>
+    )[toggle as string] as [string, string];
     const cpuCols = (xs: typeof withIdx) =>
       `${f(median(xs.map((x) => x.nodeUs)))} | ${f(median(xs.map((x) => x.pgUs)))} | ${f(median(xs.map((x) => x.nodeUs + x.pgUs)))}`;
     console.log(
@@ -420,21 +434,21 @@ async function main(): Promise<void> {
     );
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     console.log(
-      `| with the search trigger and indexes | ${Math.round(m(withIdx))} (${spread(withIdx)}) | ${f(median(withIdx.map((x) => x.p50)))} | ${f(median(withIdx.map((x) => x.p99)))} | ${cpuCols(withIdx)} |`,
+      `| ${sides[0]} | ${Math.round(m(withIdx))} (${spread(withIdx)}) | ${f(median(withIdx.map((x) => x.p50)))} | ${f(median(withIdx.map((x) => x.p99)))} | ${cpuCols(withIdx)} |`,
     );
     console.log(
-      `| without them | ${Math.round(m(without))} (${spread(without)}) | ${f(median(without.map((x) => x.p50)))} | ${f(median(without.map((x) => x.p99)))} | ${cpuCols(without)} |`,
+      `| ${sides[1]} | ${Math.round(m(without))} (${spread(without)}) | ${f(median(without.map((x) => x.p50)))} | ${f(median(without.map((x) => x.p99)))} | ${cpuCols(without)} |`,
     );
     // Each pair ran back to back, so its own ratio cancels most of the machine's drift.
     const pairs = withIdx.map((w, i) => (1 - w.perSecond / (without[i] as (typeof without)[number]).perSecond) * 100);
     console.log(
-      `\nSend slowdown from search: ${f((1 - m(withIdx) / m(without)) * 100)} % (of the medians); per pair, median ${f(median(pairs))} % (${f(Math.min(...pairs))} to ${f(Math.max(...pairs))} %)`,
+      `\nSend slowdown (${sides[0]} against ${sides[1]}): ${f((1 - m(withIdx) / m(without)) * 100)} % (of the medians); per pair, median ${f(median(pairs))} % (${f(Math.min(...pairs))} to ${f(Math.max(...pairs))} %)`,
     );
     // The same per pair in CPU per send (node + PostgreSQL), which the machine's load moves less.
     const cpuOf = (x: (typeof withIdx)[number]) => x.nodeUs + x.pgUs;
     const cpuPairs = withIdx.map((w, i) => (cpuOf(w) / cpuOf(without[i] as (typeof without)[number]) - 1) * 100);
     console.log(
-      `CPU per send added by search: ${f((median(withIdx.map(cpuOf)) / median(without.map(cpuOf)) - 1) * 100)} % (of the medians); per pair, median ${f(median(cpuPairs))} % (${f(Math.min(...cpuPairs))} to ${f(Math.max(...cpuPairs))} %)`,
+      `CPU per send added (${sides[0]} against ${sides[1]}): ${f((median(withIdx.map(cpuOf)) / median(without.map(cpuOf)) - 1) * 100)} % (of the medians); per pair, median ${f(median(cpuPairs))} % (${f(Math.min(...cpuPairs))} to ${f(Math.max(...cpuPairs))} %)`,
     );
   } finally {
     // A kept database goes back to the migration's index options for the next run.
