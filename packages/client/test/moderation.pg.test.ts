@@ -8,7 +8,7 @@
  *
  * Shadow bans: the author sees their messages as always; another member sees them neither
  * live nor in history, replies, resync (`GET …/events`, `channel.watch {since}` after a
- * dropped socket) nor search, gets no mention notice and no unread count, and their SDK's seq
+ * dropped socket) nor search, nor by its id (fetch, react, edit, pin, reply: NOT_FOUND), gets no mention notice and no unread count, and their SDK's seq
  * moves past them without stalling; a moderator sees them; the ban is audited.
  */
 import type { ServerEvent } from '@parley/protocol';
@@ -228,6 +228,22 @@ describe('shadow bans', () => {
     const hiddenPage = await rest('GET', `/v1/channels/${cid}/events?after=${readTo}&limit=1`, 'olga');
     expect(hiddenPage.body).toMatchObject({ events: [], has_more: true, read_to: shadowed.seq });
     expect(olgaNotices).toEqual([]);
+
+    // By its id too, olga finds nothing: fetch, thread, react, edit, pin (NOT_FOUND), and a
+    // reply to it is refused as a reply to no message; sam and the moderator act on it as usual.
+    expect((await rest('GET', `/v1/messages/${shadowed.id}`, 'olga')).status).toBe(404);
+    await expect(oCh!.getReplies(shadowed.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(oCh!.sendReaction(shadowed.id, 'like')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(oCh!.updateMessage(shadowed.id, 'olga edits')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(oCh!.pin(shadowed.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(oCh!.sendMessage({ text: 'olga replies', parent_id: shadowed.id })).rejects.toMatchObject({
+      code: 'VALIDATION_ERROR',
+    });
+    expect((await rest('GET', `/v1/messages/${shadowed.id}`, 'sam')).body.message.id).toBe(shadowed.id);
+    expect((await sCh!.pin(shadowed.id)).pinned).toBe(true);
+    expect((await mCh!.sendReaction(shadowed.id, 'like')).reactions).toMatchObject({ like: 1 });
+    expect((await sCh!.getPinned()).map((m) => m.id)).toEqual([shadowed.id]);
+    expect(await oCh!.getPinned()).toEqual([]);
 
     // Resync: olga's socket drops while sam posts again; she catches up without his message.
     olga.dropConnection();

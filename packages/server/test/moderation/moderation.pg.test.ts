@@ -3,7 +3,7 @@
  * open reactions), bans in a channel and app-wide (timed ones lifted by the job queue; an
  * app-wide ban closing the user's sockets on two nodes), flags and the moderation queue with
  * the reporter told the outcome, automod (words, the regex guard, domains, spam, mention
- * floods, flag behaviour) and the rate limits' 429s.
+ * floods, flag behaviour), shadowed messages hidden by id as in history, and the rate limits' 429s.
  */
 import { CLOSE_CODES } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +220,67 @@ describe('bans', () => {
     ok(await w.as('appadmin').post('/v1/moderation/unban', { user_id: 'dave' }));
     ok(await w.dave.send('public:p', 'unbanned'));
     await connect(url, w.app, 'dave');
+  });
+});
+
+describe('shadow bans', () => {
+  it('a shadowed message is NOT_FOUND by id (fetch, replies, reply, quote, react, edit, pin) but for its author and moderators', async () => {
+    const w = await room();
+    const appmod = w.as('appmod');
+    const appadmin = w.as('appadmin');
+    ok(await w.alice.members('public:p', { add: ['appmod', 'appadmin'] }));
+    ok(await appmod.post('/v1/moderation/bans', { user_id: 'dave', shadow: true }));
+    const hidden = ok(await w.dave.send('public:p', 'shadowed')).message;
+    const plain = ok(await w.bob.send('public:p', 'not shadowed')).message;
+    const byId = `/v1/messages/${hidden.id}`;
+
+    // Another member (and the channel's own moderator, carol): as if it did not exist.
+    for (const who of [w.bob, w.carol]) {
+      expectError(await who.get(byId), 'NOT_FOUND');
+      expectError(await who.get(`${byId}/replies`), 'NOT_FOUND');
+      expectError(await who.get(`${byId}/versions`), 'NOT_FOUND');
+      expectError(await who.react(hidden.id), 'NOT_FOUND');
+      expectError(await who.del(`${byId}/reactions/like`), 'NOT_FOUND');
+      expectError(await who.post(`${byId}/pin`), 'NOT_FOUND');
+      expectError(await who.patch(byId, { text: 'edited' }), 'NOT_FOUND');
+      expectError(await who.deleteMessage(hidden.id), 'NOT_FOUND');
+      expectError(await who.post('/v1/moderation/flags', { message_id: hidden.id, reason: 'spam' }), 'NOT_FOUND');
+      // A reply or a quote answers exactly as for an id that names no message.
+      const missing = await who.send('public:p', 'x', { parent_id: '01900000-0000-7000-8000-000000000000' });
+      expectError(missing, 'VALIDATION_ERROR');
+      const reply = await who.send('public:p', 'x', { parent_id: hidden.id });
+      expectError(reply, 'VALIDATION_ERROR');
+      expect(reply.body.error.message).toBe(missing.body.error.message);
+      expectError(await who.send('public:p', 'x', { quoted_message_id: hidden.id }), 'VALIDATION_ERROR');
+    }
+    // The same calls on a message that is not shadowed work: the refusals above are the shadow's.
+    ok(await w.bob.get(`/v1/messages/${plain.id}`));
+    ok(await w.carol.react(plain.id));
+    // Another app's user knows nothing either.
+    const other = await world(h);
+    expectError(await other.bob.get(byId), 'NOT_FOUND');
+
+    // The author sees no difference: fetch, reply, quote, react, edit and pin their message.
+    expect(ok(await w.dave.get(byId)).message.id).toBe(hidden.id);
+    ok(await w.dave.send('public:p', 'my reply', { parent_id: hidden.id }));
+    ok(await w.dave.send('public:p', 'my quote', { quoted_message_id: hidden.id }));
+    ok(await w.dave.react(hidden.id));
+    expect(ok(await w.dave.patch(byId, { text: 'shadowed, edited' })).message.text).toBe('shadowed, edited');
+    ok(await w.dave.post(`${byId}/pin`));
+    // Pinned by its author, it is listed for them and moderators only.
+    const pinned = async (who: typeof w.bob) =>
+      ok(await who.get('/v1/channels/public:p/pinned')).messages.map((m: { id: string }) => m.id);
+    expect(await pinned(w.dave)).toEqual([hidden.id]);
+    expect(await pinned(w.bob)).toEqual([]);
+    expect(await pinned(appmod)).toEqual([hidden.id]);
+    // App moderators and admins see it, with its thread.
+    for (const who of [appmod, appadmin]) {
+      expect(ok(await who.get(byId)).message.text).toBe('shadowed, edited');
+      expect(ok(await who.get(`${byId}/replies`)).messages.map((m: { text: string }) => m.text)).toEqual(['my reply']);
+      ok(await who.react(hidden.id));
+    }
+    ok(await appmod.send('public:p', 'a moderator replies', { parent_id: hidden.id }));
+    ok(await w.server.get(byId));
   });
 });
 

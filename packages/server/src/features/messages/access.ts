@@ -3,9 +3,15 @@ import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import { type ChannelAccess, checkRead, rankOf } from '../channels/access.js';
+import { SHADOW_VIEWER_ROLES } from '../moderation/shadow.js';
 import type { MessageRow } from './present.js';
 
-/** A message with its channel as the caller sees it, in one query; NOT_FOUND if unreadable. */
+/**
+ * A message with its channel as the caller sees it, in one query; NOT_FOUND if unreadable.
+ * A shadowed message (moderation/shadow.ts) is NOT_FOUND for anyone but its author and
+ * moderators, exactly as history leaves it out: fetching, replying, reacting, editing or
+ * pinning by id must not tell that it exists.
+ */
 export async function accessMessage(
   q: Queryable,
   caller: Caller,
@@ -46,7 +52,19 @@ export async function accessMessage(
     if (err instanceof ApiError && err.code === 'BANNED') throw err;
     throw notFound('Message');
   }
+  if (!seesShadowed(caller, row.message, row.user?.role ?? null)) throw notFound('Message');
   return a;
+}
+
+/**
+ * Whether `caller` may see `message` as far as shadow bans go: it is not shadowed, or theirs,
+ * or the caller is an app moderator/admin (`role`, their app role) or the server token. The
+ * row-level twin of `shadowVisible` (moderation/shadow.ts), for rows already read.
+ */
+export function seesShadowed(caller: Caller, message: MessageRow, role: string | null): boolean {
+  if (!message.shadowed || caller.kind !== 'user' || !caller.userId) return true;
+  if (message.userId === caller.userId) return true;
+  return (SHADOW_VIEWER_ROLES as readonly string[]).includes(role ?? '');
 }
 
 export async function messageRow(q: Queryable, appId: string, id: string): Promise<MessageRow | null> {

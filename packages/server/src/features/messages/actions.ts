@@ -21,7 +21,7 @@ import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { checkBeforeSend } from '../webhooks/before-send.js';
-import { accessMessage, messageRow } from './access.js';
+import { accessMessage, messageRow, seesShadowed } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
 import type { JobResult, SendJob } from './send-batch.js';
@@ -209,14 +209,17 @@ async function sendOne(
   let parent: MessageRow | null = null;
   if (input.parent_id) {
     parent = await messageRow(svc.db, appId, input.parent_id);
-    if (!parent || parent.cid !== cid) throw invalid('parent_id names no message in this channel');
+    // A shadowed parent the sender may not see is answered as one that does not exist.
+    if (!parent || parent.cid !== cid || !seesShadowed(me, parent, a.user?.role ?? null))
+      throw invalid('parent_id names no message in this channel');
     if (parent.parentId) throw invalid('A reply cannot itself have replies; reply to the thread parent');
     if (parent.deletedAt) throw invalid('Cannot reply to a deleted message');
   }
   let quoted: MessageRow | null = null;
   if (input.quoted_message_id) {
     quoted = await messageRow(svc.db, appId, input.quoted_message_id);
-    if (!quoted || quoted.cid !== cid) throw invalid('quoted_message_id names no message in this channel');
+    if (!quoted || quoted.cid !== cid || !seesShadowed(me, quoted, a.user?.role ?? null))
+      throw invalid('quoted_message_id names no message in this channel');
   }
   const mentions = knownMentions ?? (await resolveMentions(svc, appId, cid, input.text));
   if (mentions.channel) checkCan(a, 'mention-channel', svc.clock());

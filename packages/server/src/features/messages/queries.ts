@@ -103,7 +103,15 @@ export async function listPinned(svc: Services, caller: Caller, cid: string) {
   const rows = await svc.db
     .select()
     .from(m)
-    .where(and(eq(m.appId, caller.app.id), eq(m.cid, cid), isNotNull(m.pinnedAt)))
+    .where(
+      and(
+        eq(m.appId, caller.app.id),
+        eq(m.cid, cid),
+        isNotNull(m.pinnedAt),
+        // An author may pin their own shadowed message; only they and moderators see it pinned.
+        shadowVisible(caller, sql`${m.shadowed}`, sql`${m.userId}`),
+      ),
+    )
     .orderBy(desc(m.pinnedAt))
     .limit(200);
   return enrichMessages(svc.db, caller.app.id, caller.userId, rows);
