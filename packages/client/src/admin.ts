@@ -1,9 +1,11 @@
 /**
- * Admin and compliance calls of the SDK (`client.admin`): the audit log, usage analytics, data
- * exports and deletions. The audit log, analytics and deletions need an app admin (or a server
- * token); a user may export their own data.
+ * Admin and compliance calls of the SDK (`client.admin`): the audit log, usage analytics, the
+ * app's channels, data exports and deletions. All but a user's own export need an app admin
+ * (or a server token).
  */
 import type {
+  AdminChannelsQuery,
+  AdminChannelsResponse,
   AnalyticsQuery,
   AnalyticsResponse,
   AuditQuery,
@@ -33,6 +35,15 @@ export class AdminApi {
   /** Usage by UTC day (`from`/`to` as YYYY-MM-DD; default the last 30 days) and totals. */
   analytics(q: AnalyticsQuery = {}): Promise<AnalyticsResponse> {
     return this.http.call<AnalyticsResponse>('GET', `/v1/analytics${query({ ...q })}`);
+  }
+
+  /**
+   * One page of every channel of the app (members or not; no DMs), by name, with its moderation
+   * settings; pass `next` as `cursor` for the following page. Change one with
+   * `client.channel(type, id).update(...)`, the call its own moderators use.
+   */
+  channels(q: AdminChannelsQuery = {}): Promise<AdminChannelsResponse> {
+    return this.http.call<AdminChannelsResponse>('GET', `/v1/channels${query({ ...q })}`);
   }
 
   /** Ask for a user's data export; `export.ready` arrives on their connections when it is made. */

@@ -1,10 +1,12 @@
 /**
  * Admin and compliance: the audit log (`GET /v1/audit`), usage analytics
- * (`GET /v1/analytics`), a user's data export (`POST /v1/users/{id}/exports`) and the deletion
+ * (`GET /v1/analytics`), every channel of the app with its moderation settings
+ * (`GET /v1/channels`), a user's data export (`POST /v1/users/{id}/exports`) and the deletion
  * of users and channels through the job queue. Callers are app admins (a user token whose user
  * has the app role `admin`, which workspace owners and admins have) or the server token.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { Channel } from './entities.js';
 import { Cid, Timestamp, UserId, Uuid } from './ids.js';
 import { SafeText } from './text.js';
 
@@ -143,6 +145,40 @@ export const AnalyticsResponse = Type.Object({
   }),
 });
 export type AnalyticsResponse = Static<typeof AnalyticsResponse>;
+
+// ---- channels --------------------------------------------------------------------------------
+
+/** At most this many channels in one page of `GET /v1/channels`. */
+export const ADMIN_CHANNELS_MAX_LIMIT = 200;
+
+/** The channel types `GET /v1/channels` lists. */
+export const ADMIN_CHANNEL_TYPES = ['public', 'announcement', 'group'] as const;
+
+/** `state` filter of `GET /v1/channels`: frozen channels, or channels in slow mode. */
+export const ADMIN_CHANNEL_STATES = ['frozen', 'slow_mode'] as const;
+
+export const AdminChannelsQuery = Type.Object(
+  {
+    /** Words each found in the channel's name or cid (case-insensitive). */
+    q: Type.Optional(SafeText({ minLength: 1, maxLength: 100 })),
+    /** One channel type. DMs are never listed: no one may moderate them (`freeze-channel` is `nobody`). */
+    type: Type.Optional(Type.Union(ADMIN_CHANNEL_TYPES.map((t) => Type.Literal(t)))),
+    state: Type.Optional(Type.Union(ADMIN_CHANNEL_STATES.map((s) => Type.Literal(s)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ADMIN_CHANNELS_MAX_LIMIT })),
+    /** `next` of the previous page; opaque. */
+    cursor: Type.Optional(SafeText({ maxLength: 400 })),
+  },
+  { additionalProperties: false },
+);
+export type AdminChannelsQuery = Static<typeof AdminChannelsQuery>;
+
+export const AdminChannelsResponse = Type.Object({
+  /** By name (case-insensitive; a channel without one by its id), then cid. */
+  channels: Type.Array(Channel),
+  /** Cursor of the next page, or null on the last. */
+  next: Type.Union([Type.String(), Type.Null()]),
+});
+export type AdminChannelsResponse = Static<typeof AdminChannelsResponse>;
 
 // ---- data export ----------------------------------------------------------------------------
 

@@ -72,6 +72,11 @@ export {
   WorkspacesResponse,
 } from './accounts.js';
 export {
+  ADMIN_CHANNEL_STATES,
+  ADMIN_CHANNEL_TYPES,
+  ADMIN_CHANNELS_MAX_LIMIT,
+  AdminChannelsQuery,
+  AdminChannelsResponse,
   ANALYTICS_MAX_DAYS,
   AnalyticsDay,
   AnalyticsQuery,

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  AdminChannelsQuery,
+  AdminChannelsResponse,
   ChannelResponse,
   CidParams,
   CreateChannelBody,
@@ -16,6 +18,7 @@ import {
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { checkAppAdmin } from '../audit/access.js';
 import { checkRate } from '../moderation/limits.js';
 import {
   addMembers,
@@ -26,6 +29,7 @@ import {
   updateChannel,
   updateMember,
 } from './actions.js';
+import { listAppChannels } from './admin-list.js';
 import { queryChannels } from './queries.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -49,6 +53,28 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
         // Server-token calls (the embedder's backend) are not counted; users are, and their IP.
         if (caller.kind === 'user') await checkRate(svc, 'channels', caller.app.id, caller.userId, req.ip);
         return createChannel(svc, caller, req.body);
+      },
+    );
+
+    app.get(
+      '/v1/channels',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Every channel of the app with its moderation settings, by name (app admins, server token)',
+          description:
+            'Members or not, archived or not; DMs are never listed (no one may moderate them). Filters: `q` ' +
+            '(words found in the name or cid), `type`, `state` (`frozen` or `slow_mode`). Keyset paging: pass ' +
+            '`next` as `cursor`. Change a channel with `PATCH /v1/channels/{cid}`, as its own moderators do.',
+          querystring: AdminChannelsQuery,
+          response: { 200: AdminChannelsResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        await checkAppAdmin(svc, caller);
+        return listAppChannels(svc, caller.app.id, req.query);
       },
     );
 
