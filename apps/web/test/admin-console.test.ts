@@ -2,13 +2,26 @@
  * The admin console end to end in real Chromium against a real server (PGlite, loopback): an
  * owner opens it from the workspace menu, makes a member an admin on the Members tab, and finds
  * that change on the Audit log tab (who, what, to whom, from which address); the Analytics tab
- * shows the workspace's totals and a chart per measure.
+ * shows the workspace's totals and a chart per measure; on the Channels tab the owner finds a
+ * channel by name and freezes it, after which a member can no longer post there.
+ *
+ * Each step waits on what the page shows (locators, `expect.poll` on attributes the app sets
+ * from the server's answers), never on time: a loaded CI machine only makes the waits longer.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAccount, buildWorkspace, email, join, ok } from '../../../packages/server/test/accounts/helpers.js';
+import {
+  buildAccount,
+  buildWorkspace,
+  chatHeaders,
+  email,
+  join,
+  ok,
+} from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
 import { haveBrowser, startWebApp, type WebApp } from './browser.js';
 
@@ -34,6 +47,18 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     const mia = await buildAccount(h, 'Mia Member', email('mia'));
     const ws = await buildWorkspace(olive, 'Harbor');
     await join(olive, ws.id, mia);
+    // For the Channels tab: a public channel Paul is a plain member of (Olive made it; Mia
+    // becomes an admin below, and admins post in frozen channels).
+    const paul = await buildAccount(h, 'Paul Poster', email('paul'));
+    await join(olive, ws.id, paul);
+    const oliveChat = chatHeaders(ok(await olive.session(ws.id)));
+    const paulSession = ok(await paul.session(ws.id));
+    const paulChat = chatHeaders(paulSession);
+    const dock = { type: 'public', id: 'dock', name: 'Dock', members: [paulSession.user_id] };
+    ok(await h.call({ method: 'POST', url: '/v1/channels', headers: oliveChat, payload: dock }));
+    const paulPosts = (text: string) =>
+      h.call({ method: 'POST', url: '/v1/channels/public:dock/messages', headers: paulChat, payload: { text } });
+    ok(await paulPosts('before the freeze'));
     const owner = await as(olive.cookie);
     try {
       const page = await owner.newPage();
@@ -66,7 +91,7 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
           async () => dialog.getByTestId('audit-entry').evaluateAll((els) => els.map((e) => e.dataset.action)),
           WAIT,
         )
-        .toEqual(['invite.accepted']);
+        .toEqual(['invite.accepted', 'invite.accepted']); // Mia's and Paul's
 
       // Analytics: totals and the four charts.
       await dialog.getByRole('tab', { name: 'Analytics' }).click();
@@ -93,6 +118,41 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
       await dialog.getByRole('tab', { name: 'Webhooks' }).click();
       await dialog.getByRole('form', { name: 'Add a webhook' }).waitFor(WAIT);
       await dialog.getByText('No webhooks yet.').waitFor(WAIT);
+
+      // Channels: find the Dock by name and freeze it. The list must hold the answer to the
+      // filter before anything is clicked (`data-loaded`), and the click is judged by the row's
+      // `data-frozen`, which the app sets from the server's answer — not by the checkbox, which
+      // React keeps at the stored value until that answer comes.
+      await dialog.getByRole('tab', { name: 'Channels' }).click();
+      const list = dialog.getByTestId('admin-channels');
+      const dockRow = list.getByTestId('admin-channel-public:dock');
+      await dockRow.waitFor(WAIT);
+      await dialog.getByRole('form', { name: 'Filter the channels' }).getByLabel('Name').fill('dock');
+      await expect
+        .poll(
+          async () =>
+            (await list.getAttribute('data-loaded')) === 'true'
+              ? list.getByRole('listitem').evaluateAll((els) => els.map((e) => e.dataset.testid))
+              : null,
+          WAIT,
+        )
+        .toEqual(['admin-channel-public:dock']);
+      expect(await dockRow.getAttribute('data-frozen')).toBe('false');
+      expect(await dockRow.textContent()).toContain('2 members');
+      await dockRow.getByLabel('Freeze Dock').click(WAIT);
+      await expect.poll(async () => dockRow.getAttribute('data-frozen'), WAIT).toBe('true');
+      await expect.poll(async () => dockRow.getByLabel('Freeze Dock').isChecked(), WAIT).toBe(true);
+      await dockRow.locator('.app-badge--danger', { hasText: 'Frozen' }).waitFor(WAIT);
+      // Slow mode from the same row, as the channel's own dialog would set it.
+      await dockRow.getByLabel('Slow mode of Dock').selectOption('30');
+      await expect.poll(async () => dockRow.textContent(), WAIT).toContain('Slow mode: 30 seconds');
+      await dialog.screenshot({ path: path.join(tmpdir(), 'parley-admin-channels.png') });
+      // The member can no longer post there; the API says why.
+      const refused = await paulPosts('after the freeze');
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/frozen/);
+      const dockNow = ok(await h.call({ method: 'GET', url: '/v1/channels/public:dock', headers: paulChat }));
+      expect(dockNow.channel).toMatchObject({ frozen: true, slow_mode_s: 30 });
     } finally {
       await owner.close();
     }

@@ -9,6 +9,7 @@ import { WebhooksPanel } from '../dialogs/webhooks-dialog.js';
 import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/moderation-screen.js';
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
+import { ChannelsTab } from './channels-tab.js';
 import type { AdminTabProps } from './tab-props.js';
 
 export type { AdminTabProps } from './tab-props.js';
@@ -21,6 +22,7 @@ export interface AdminTab {
 
 export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'members', label: 'Members', Component: MembersPanel },
+  { id: 'channels', label: 'Channels', Component: ChannelsTab },
   { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
