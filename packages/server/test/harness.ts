@@ -17,6 +17,7 @@ import { type Config, defaultConfig, NO_LIMITS } from '../src/platform/config.js
 import { type Database, openDatabase } from '../src/platform/db/index.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import type { Broker } from '../src/realtime/broker.js';
+import { createPgDatabase } from './pg-template.js';
 
 export const ADMIN = 'test-admin-token';
 /**
@@ -32,13 +33,8 @@ export async function testDatabase(): Promise<{ database: Database; drop(): Prom
   if (backend === 'postgres') {
     const url = process.env.PARLEY_TEST_PG_URL as string;
     const name = `parley_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const database = await openDatabase({ url: u.toString(), poolSize: 8 });
+    // A copy of the migrated template (pg-template.ts), then the migrator, as on every start.
+    const database = await openDatabase({ url: await createPgDatabase(url, name, { migrated: true }), poolSize: 8 });
     await runMigrations(database);
     return {
       database,

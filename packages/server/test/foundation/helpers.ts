@@ -9,6 +9,7 @@ import { expect } from 'vitest';
 import { type Database, openDatabase } from '../../src/platform/db/index.js';
 import { runMigrations } from '../../src/platform/db/migrate.js';
 import { backend } from '../harness.js';
+import { createPgDatabase } from '../pg-template.js';
 
 /** Assert a response is `{error:{code,message}}` with the catalogue status of `code`. */
 export function expectError(r: { status: number; body: any }, code: ErrorCode): void {
@@ -38,13 +39,7 @@ export async function ownDatabase(opts: { migrate?: boolean } = {}): Promise<{
   if (backend === 'postgres') {
     const base = process.env.PARLEY_TEST_PG_URL as string;
     const name = `parley_f_${process.pid}_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    const url = u.toString();
+    const url = await createPgDatabase(base, name, { migrated: opts.migrate !== false });
     const reopen = async () => {
       const d = await openDatabase({ url, poolSize: 4 });
       handles.push(d);
