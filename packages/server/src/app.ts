@@ -31,6 +31,7 @@ import { admitConnection, channelSocket, openConnection } from './features/chann
 import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
+import { WatchBatcher } from './features/events/watch-batch.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
@@ -295,6 +296,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       maxBatch: 256,
     },
   );
+  // Watches share the hot pool with sends: at most two batches at once leave sends the rest.
+  svc.watches = new WatchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
 
   registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
   // The client IP and user agent of each request, for the audit log (features/audit).

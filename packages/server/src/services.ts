@@ -6,6 +6,7 @@
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
 import type { ChatSessions } from './features/accounts/chat-sessions.js';
+import type { WatchBatcher } from './features/events/watch-batch.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
@@ -19,6 +20,8 @@ export interface Services extends Infra {
   typing: Typing;
   /** Group commit for plain sends. */
   sends: SendBatcher;
+  /** The reads of `channel.watch`, batched (a reconnect storm is thousands of them). */
+  watches: WatchBatcher;
   /** Which account-minted chat tokens still work; ends them on every node. */
   chatSessions: ChatSessions;
   /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */

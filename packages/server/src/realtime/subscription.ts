@@ -166,7 +166,9 @@ export class Subscription {
     const base = this.#baseSeq;
     const page = range.pageSize ?? PAGE;
     let after = range.after;
-    for (;;) {
+    // An empty range reads nothing: a resync whose client already has every event up to the
+    // subscription's base (the common reconnect of a quiet channel) costs no query.
+    while (range.upTo === undefined || after < range.upTo) {
       const rows = await read(after, page, range.upTo);
       for (const r of rows) {
         if (r.seq <= after) continue;

@@ -126,13 +126,20 @@ async function checkAll(): Promise<Record<string, string[]>> {
 
 const none = () => Object.fromEntries(hotStatements().flatMap((s) => MODES.map((m) => [`${s.name} (${m})`, []])));
 
-/** The tables the hot statements read: apps, chat rows and counters. */
-const TABLES = ['channels', 'members', 'users', 'messages', 'user_message_flags'];
+/** The tables the hot statements read: apps, chat rows, counters and the event log. */
+const TABLES = ['channels', 'members', 'users', 'messages', 'user_message_flags', 'channel_events'];
 
 describe('hot statements', () => {
-  it('are all declared: the send path runs through two, and nothing prepares a statement elsewhere', () => {
+  it('are all declared: the send path runs through two, a connect and a watch through one each, and nothing prepares a statement elsewhere', () => {
     const names = hotStatements().map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['parley_send_access', 'parley_send_batch']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'parley_send_access',
+        'parley_send_batch',
+        'parley_watch_read',
+        'parley_open_connection',
+      ]),
+    );
     // A named statement made with drizzle's `.prepare()` would bypass the declaration (and this
     // test); `Database.prepared` refuses undeclared ones at run time.
     const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -198,8 +205,8 @@ const TINY = [{ app: '00000000-0000-7000-8000-00000000000c', channels: 2, users:
 
 /**
  * Two tenants: A with 2,000 users, 2,050 channels — 50 group channels, each user in 10 of
- * them, holding 50,000 messages, and 2,000 direct-message channels — and B with 5,000 users,
- * 5,100 channels and 100,000 messages in 100 of them. Some messages are pinned or thread
+ * them, holding 50,000 messages (and their 50,000 logged events), and 2,000 direct-message
+ * channels — and B with 5,000 users, 5,100 channels and 100,000 messages in 100 of them. Some messages are pinned or thread
  * replies, so the other indexes on `messages` hold something too. (With only the group
  * channels, `channels` would fit in two pages, which a plan rightly reads whole; see
  * docs/architecture.md on what replaces such a plan as the table grows.) `INSERT … SELECT`
@@ -232,6 +239,10 @@ async function fill(tenants: typeof LARGE): Promise<void> {
           case when g % 500 = 0 then now() end,
           now() - make_interval(secs => ${t.messages} - g)
         from generate_series(0, ${t.messages - 1}) g`);
+      // The log a watch replays: one event per message, as the send path appends them.
+      await q(`insert into channel_events (app_id, cid, seq, type, payload, created_at)
+        select app_id, cid, seq, 'message.new', jsonb_build_object('seq', seq), created_at from messages
+        where app_id = ${a}`);
       await q(`insert into user_message_flags (app_id, user_id, message_id, cid, seq, mentioned)
         select app_id, 'u' || (1 + seq % ${t.users}), id, cid, seq, true from messages
         where app_id = ${a} and seq % 20 = 0`);

@@ -216,6 +216,11 @@ describe("app B cannot reach app A's data", () => {
       expect(watch.ok).toBe(false);
       expect(watch.error.code).toBe('NOT_FOUND');
       neverA('watch', { status: 200, body: watch });
+      // A resync reads the channel and its log in one batched statement: scoped to B all the same.
+      const resync = await bAlice.request('channel.watch', { cid: 'group:secret', since: 0 });
+      expect(resync.ok).toBe(false);
+      expect(resync.error.code).toBe('NOT_FOUND');
+      neverA('resync', { status: 200, body: resync });
       const react = await bAlice.request('reaction.add', { message_id: secretMsg.id, reaction: { type: 'wow' } });
       expect(react.ok).toBe(false);
       expect(react.error.code).toBe('NOT_FOUND');

@@ -234,17 +234,17 @@ describe('channel.watch {cid, since}', () => {
         await gate;
       });
       await isLocked;
-      // Notice the watch handler's access check (a select; nothing else selects meanwhile).
-      const db = h.server.svc.db;
-      let selects = 0;
-      db.select = ((...args: Parameters<typeof db.select>) => {
-        selects++;
-        return Object.getPrototypeOf(db).select.apply(db, args);
-      }) as typeof db.select;
+      // Notice the watch handler's access check (the batched watch read, which the lock blocks).
+      const watches = h.server.svc.watches;
+      let reads = 0;
+      watches.read = ((...args: Parameters<typeof watches.read>) => {
+        reads++;
+        return Object.getPrototypeOf(watches).read.apply(watches, args);
+      }) as typeof watches.read;
       const watch = frank.request('channel.watch', { cid, since: 1 });
-      // The handler has issued its (blocked) access query: now the event goes out.
-      await eventually(() => selects > 0);
-      delete (db as { select?: unknown }).select;
+      // The handler has asked for its (blocked) access read: now the event goes out.
+      await eventually(() => reads > 0);
+      delete (watches as { read?: unknown }).read;
       bus.publish = publish;
       publish(stash);
       released = true;
@@ -254,7 +254,7 @@ describe('channel.watch {cid, since}', () => {
       await frank.request('ping');
       expect(seqsOn(frank, cid)).toEqual([2, 3, 4, 5]);
     } finally {
-      delete (h.server.svc.db as { select?: unknown }).select;
+      delete (h.server.svc.watches as { read?: unknown }).read;
       bus.publish = publish;
       if (!released) publish(stash);
     }

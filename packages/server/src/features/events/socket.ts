@@ -8,13 +8,51 @@
  * the member list is paged on demand with `channel.members`. A first watch (no `since`) still
  * carries the members (up to 500).
  */
+import type { Caller } from '../../platform/auth.js';
+import { notFound } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
-import type { LogPageReader } from '../../realtime/subscription.js';
-import { accessChannelRead } from '../channels/access.js';
+import type { Services } from '../../services.js';
+import { accessChannelRead, type ChannelAccess, checkRead, rankOf } from '../channels/access.js';
 import { channelWithMembers } from '../channels/actions.js';
 import { presentChannel, presentMembership } from '../channels/present.js';
 import { ownCapabilities } from '../permissions/policy.js';
 import { readEvents } from './log.js';
+import { type PrefetchedLog, readThrough } from './prefetched-log.js';
+import type { WatchFound } from './watch-batch.js';
+
+/** The caller's access to a channel for a watch, with the log page after `since` read ahead. */
+async function accessForWatch(
+  svc: Services,
+  caller: Caller & { kind: 'user' },
+  cid: string,
+  since: number | undefined,
+  /** The base of the connection's existing subscription: its replay ends there. */
+  base: number | undefined,
+): Promise<{ access: ChannelAccess; log: PrefetchedLog | null }> {
+  let found: WatchFound | null;
+  try {
+    found = await svc.watches.read({
+      appId: caller.app.id,
+      cid,
+      userId: caller.userId,
+      after: since ?? null,
+      upTo: since === undefined ? null : (base ?? null),
+    });
+  } catch {
+    // The batch failed (logged once, by the batcher): this watch on its own, as before.
+    return { access: await accessChannelRead(svc.db, caller, cid), log: null };
+  }
+  if (!found) throw notFound('Channel');
+  const access: ChannelAccess = {
+    channel: found.channel,
+    member: found.member,
+    user: found.user,
+    rank: rankOf(caller, found.member, found.user?.role ?? null),
+    caller,
+  };
+  checkRead(access);
+  return { access, log: found.log };
+}
 
 export const eventSocket: SocketHandlers = {
   'channel.watch': async ({ svc, caller, conn }, f) => {
@@ -22,9 +60,10 @@ export const eventSocket: SocketHandlers = {
     // while access is checked would otherwise go out live and then again in the replay.
     const early = conn.subs.get(f.cid);
     early?.hold();
-    let a: Awaited<ReturnType<typeof accessChannelRead>>;
+    let a: ChannelAccess;
+    let ahead: PrefetchedLog | null;
     try {
-      a = await accessChannelRead(svc.db, caller, f.cid);
+      ({ access: a, log: ahead } = await accessForWatch(svc, caller, f.cid, f.since, early?.baseSeq));
     } catch (err) {
       early?.release();
       throw err;
@@ -34,7 +73,8 @@ export const eventSocket: SocketHandlers = {
     if (a.member) sub.add('member');
     if (early && early !== sub) early.release(); // it ended meanwhile; this one is new
     if (early !== sub) sub.hold();
-    const read: LogPageReader = (after, limit, upTo) => readEvents(svc, caller.app.id, f.cid, after, limit, upTo);
+    // The page read with the access serves the replay first; the log is read only past it.
+    const read = readThrough(ahead, (after, limit, upTo) => readEvents(svc, caller.app.id, f.cid, after, limit, upTo));
     let reload = false;
     try {
       if (f.since !== undefined) {

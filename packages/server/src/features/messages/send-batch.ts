@@ -15,10 +15,9 @@
  * that send fails; if the database is down, every send of the batch gets that error.
  */
 import type { ChannelEvent, Message } from '@parley/protocol';
-import { getTableColumns, type Table } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
-import { hotStatement, type PreparedTiming, schema } from '../../platform/db/index.js';
+import { fromJson, hotStatement, type PreparedTiming, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
 import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
@@ -271,17 +270,6 @@ left join lateral (
   select t.id from messages t where t.app_id = p.app_id and t.id between p.id and p.id order by t.id limit 1
 ) t on true`,
 });
-
-/** A row of `table` from its `to_json` form (column names, JSON values) as drizzle maps it. */
-function fromJson<T extends Table>(table: T, json: Record<string, unknown> | null): T['$inferSelect'] | null {
-  if (json === null) return null;
-  const out: Record<string, unknown> = {};
-  for (const [key, col] of Object.entries(getTableColumns(table))) {
-    const v = json[col.name];
-    out[key] = v === null || v === undefined ? null : col.mapFromDriverValue(v);
-  }
-  return out as T['$inferSelect'];
-}
 
 interface AccessRow {
   ord: number;

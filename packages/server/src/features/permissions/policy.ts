@@ -25,11 +25,12 @@ import {
   CAPABILITIES,
   type Capability,
   CHANNEL_TYPES,
+  type ErrorCode,
   type GrantLevel,
   type PermissionOverrides,
 } from '@parley/protocol';
 import type { Caller } from '../../platform/auth.js';
-import { ApiError, notFound } from '../../platform/errors.js';
+import { ApiError } from '../../platform/errors.js';
 import type { UserRow } from '../users/present.js';
 
 export type ChannelTypeName = (typeof CHANNEL_TYPES)[number];
@@ -150,14 +151,30 @@ export function appBanned(user: UserRow | null, now: number): boolean {
   return !!user?.bannedAt && (!user.banExpiresAt || user.banExpiresAt.getTime() > now);
 }
 
+/** Builds what a refusal returns: the typed error, or only the fact (see `ownCapabilities`). */
+type Deny<R> = (code: ErrorCode, message: string, details?: unknown) => R;
+
+const asError: Deny<ApiError> = (code, message, details) => new ApiError(code, message, details);
+/**
+ * `ownCapabilities` asks about every capability and only wants to know which are refused: an
+ * ApiError per refusal (an Error, its stack captured) cost a few percent of a reconnect storm's
+ * CPU, as every `channel.watch` reply carries the list.
+ */
+const asFact: Deny<true> = () => true;
+
 /** The error for `cap`, or null when it is granted. */
 export function refusal(s: PermissionSubject, cap: Capability, now: number = Date.now()): ApiError | null {
+  return judge(s, cap, now, asError);
+}
+
+/** The refusal rules, in one place: `deny` makes what a refusal returns. */
+function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny<R>): R | null {
   const server = s.caller.kind === 'server';
   const o = s.caller.app.permissions;
   const type = s.channel.type;
   // 1. Reading first: who may not read may not learn the channel exists.
   if (cap !== 'read-channel' && cap !== 'join-channel') {
-    const r = refusal(s, 'read-channel', now);
+    const r = judge(s, 'read-channel', now, deny);
     if (r) return r;
   }
   const level = (c: Capability): number => {
@@ -168,45 +185,43 @@ export function refusal(s: PermissionSubject, cap: Capability, now: number = Dat
     if (isGuest(s.user) && l === 'anyone') l = 'member';
     return LEVEL_RANK[l];
   };
-  if (cap === 'read-channel' && s.member === null && s.rank < level(cap)) return notFound('Channel');
+  if (cap === 'read-channel' && s.member === null && s.rank < level(cap)) return deny('NOT_FOUND', 'Channel not found');
   // 2. App-wide bans: reading included (the sockets are closed too).
   if (!server && appBanned(s.user, now))
-    return new ApiError('BANNED', 'You are banned from this app', {
+    return deny('BANNED', 'You are banned from this app', {
       cid: null,
       expires_at: s.user?.banExpiresAt?.toISOString() ?? null,
     });
   if (cap === 'read-channel') return null;
   if (cap === 'join-channel') {
-    if (s.channel.archivedAt) return new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
-    return s.rank >= level(cap) ? null : notFound('Channel');
+    if (s.channel.archivedAt) return deny('FORBIDDEN', 'The channel is archived (read-only)');
+    return s.rank >= level(cap) ? null : deny('NOT_FOUND', 'Channel not found');
   }
   // 3. Guests never bring people in.
-  if (cap === 'add-members' && isGuest(s.user))
-    return new ApiError('FORBIDDEN', 'Guests cannot add people to channels');
+  if (cap === 'add-members' && isGuest(s.user)) return deny('FORBIDDEN', 'Guests cannot add people to channels');
   // 4. Writes: guest lock, archive.
   if (WRITES.has(cap)) {
     const u = s.user;
     if (isGuest(u) && u?.guestUntil && u.guestUntil.getTime() <= now)
-      return new ApiError('GUEST_LOCKED', 'Your guest access has expired: you can read, but not post', {
+      return deny('GUEST_LOCKED', 'Your guest access has expired: you can read, but not post', {
         guest_expires_at: u.guestUntil.toISOString(),
       });
     if (cap === 'add-members' && type === 'dm')
-      return new ApiError('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
-    if (s.channel.archivedAt) return new ApiError('FORBIDDEN', 'The channel is archived (read-only)');
+      return deny('FORBIDDEN', 'DM membership is fixed; start a new DM instead');
+    if (s.channel.archivedAt) return deny('FORBIDDEN', 'The channel is archived (read-only)');
   }
   // 5. Acting in the channel needs membership.
   if (IN_CHANNEL.has(cap) && !s.member && !server && level(cap) > LEVEL_RANK.anyone)
-    return new ApiError(
+    return deny(
       'FORBIDDEN',
       cap === 'send-reaction' ? 'Join the channel before reacting' : 'Join the channel before posting in it',
     );
   // 6. The level (frozen and open reactions folded in).
   if (s.rank >= level(cap)) return null;
-  if (s.channel.frozen && FROZEN.has(cap))
-    return new ApiError('FORBIDDEN', 'The channel is frozen: only moderators post');
+  if (s.channel.frozen && FROZEN.has(cap)) return deny('FORBIDDEN', 'The channel is frozen: only moderators post');
   if (cap === 'send-message' && type === 'announcement')
-    return new ApiError('FORBIDDEN', 'Only moderators and admins post in announcement channels');
-  return new ApiError('FORBIDDEN', DENIED[cap] ?? `Not allowed to ${cap.replaceAll('-', ' ')} here`, {
+    return deny('FORBIDDEN', 'Only moderators and admins post in announcement channels');
+  return deny('FORBIDDEN', DENIED[cap] ?? `Not allowed to ${cap.replaceAll('-', ' ')} here`, {
     capability: cap,
   });
 }
@@ -221,5 +236,5 @@ export const can = (s: PermissionSubject, cap: Capability, now: number = Date.no
 
 /** What the caller may do in this channel: the `own_capabilities` of channel answers. */
 export function ownCapabilities(s: PermissionSubject, now: number = Date.now()): Capability[] {
-  return CAPABILITIES.filter((c) => refusal(s, c, now) === null);
+  return CAPABILITIES.filter((c) => judge(s, c, now, asFact) === null);
 }

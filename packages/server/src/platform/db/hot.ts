@@ -33,6 +33,7 @@
  * The hot statements run on connections of their own (`hotPoolSize` in index.ts), so a send
  * never waits for a connection behind other queries.
  */
+import { getTableColumns, type Table } from 'drizzle-orm';
 
 /** One hot statement: its prepared name, its SQL, and how each table it reads is reached. */
 export interface HotStatement {
@@ -66,4 +67,18 @@ export function hotStatements(): HotStatement[] {
 /** Whether `s` is the statement declared under its name (the only ones `prepared` runs). */
 export function isHotStatement(s: HotStatement): boolean {
   return registry.get(s.name) === s;
+}
+
+/**
+ * A row of `table` from its `to_json` form (column names, JSON values), mapped as drizzle maps
+ * it: hot statements return whole rows that way, beside the other rows of a lateral join.
+ */
+export function fromJson<T extends Table>(table: T, json: Record<string, unknown> | null): T['$inferSelect'] | null {
+  if (json === null) return null;
+  const out: Record<string, unknown> = {};
+  for (const [key, col] of Object.entries(getTableColumns(table))) {
+    const v = json[col.name];
+    out[key] = v === null || v === undefined ? null : col.mapFromDriverValue(v);
+  }
+  return out as T['$inferSelect'];
 }
