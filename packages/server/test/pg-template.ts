@@ -22,7 +22,9 @@ const LOCK_KEY = 0x7470_6c74; // 'tplt'
 /** The template's name: a hash of every migration file and the journal. */
 function templateName(): string {
   const h = createHash('sha256');
-  const files = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(MIGRATIONS_FOLDER)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   for (const f of [...files, path.join('meta', '_journal.json')]) {
     h.update(f);
     h.update(readFileSync(path.join(MIGRATIONS_FOLDER, f)));
