@@ -36,6 +36,8 @@ const common = {
   hookTimeout: 60_000,
   teardownTimeout: 20_000,
   isolate: false,
+  // Testing Library's cleanup after each test of every DOM file, not only a worker's first.
+  setupFiles: ['packages/react/test/setup.ts'],
 };
 
 /**
