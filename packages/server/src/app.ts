@@ -34,6 +34,9 @@ import { eventSocket } from './features/events/socket.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
+import { spaceRoutes } from './features/spaces/routes.js';
+import { spaceSocket } from './features/spaces/socket.js';
+import './features/spaces/calls.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -393,6 +396,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(callRoutes(svc));
   await defineCallJobs(svc);
   await defineInvitationJobs(svc);
+  await app.register(spaceRoutes(svc));
   await app.register(notificationRoutes(svc));
   await defineNotificationJobs(svc);
   await app.register(webhookRoutes(svc));
@@ -413,6 +417,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
       ...callSocket,
+      ...spaceSocket,
       ...reminderSocket,
     },
     {

@@ -114,6 +114,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   await tx.execute(
     sql`delete from invitations where app_id = ${appId} and (from_user_id = ${userId} or to_user_id = ${userId})`,
   );
+  // Their place in the office (its room membership goes with their other channels).
+  await tx.execute(sql`delete from space_occupants where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
     sql`delete from user_mutes where app_id = ${appId} and (user_id = ${userId} or muted_user_id = ${userId})`,
   );
@@ -131,8 +133,10 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
 async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<void> {
   const calls = sql`(select id from calls where app_id = ${appId} and cid = ${cid})`;
   await tx.execute(
-    sql`delete from invitations where app_id = ${appId} and kind = 'call' and subject_id in (select id::text from ${calls} c)`,
+    sql`delete from invitations where app_id = ${appId} and kind = 'calls' and subject_id in (select id::text from ${calls} c)`,
   );
+  // A space whose room goes keeps its place in the office: the next one to enter makes a new room.
+  await tx.execute(sql`update spaces set cid = null where app_id = ${appId} and cid = ${cid}`);
   await tx.execute(sql`delete from call_participants where app_id = ${appId} and call_id in ${calls}`);
   for (const table of [
     'calls',

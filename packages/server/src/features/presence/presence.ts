@@ -265,18 +265,8 @@ export class Presence {
    */
   private publish(appId: string, changes: { user: User; state: State }[]): void {
     if (changes.length === 0) return;
-    const at = new Date().toISOString();
-    const out: Outgoing[] = [];
-    for (const { user, state } of changes) {
-      const event: EventOf<'presence.changed'> = {
-        type: 'presence.changed',
-        user: { ...user, presence: state },
-        presence: state,
-        created_at: at,
-      };
-      out.push({ to: 'user', appId, userId: user.id, event }, { to: 'presence', appId, userId: user.id, event });
-    }
-    this.svc().bus.publish(out);
+    const at = new Date();
+    this.svc().bus.publish(changes.flatMap(({ user, state }) => presenceOutgoing(appId, user, state, at)));
   }
 
   close(): void {
@@ -287,4 +277,29 @@ export class Presence {
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
     this.entries.clear();
   }
+}
+
+/**
+ * A user's `presence.changed`, once to the user's own topic and once to their presence topic,
+ * which reaches every node with a follower: no query, the event serialized once. `extra`
+ * carries what else the change is about (`space_id` when they moved in the office).
+ */
+export function presenceOutgoing(
+  appId: string,
+  user: User,
+  state: State,
+  at: Date,
+  extra: { space_id?: string | null } = {},
+): Outgoing[] {
+  const event: EventOf<'presence.changed'> = {
+    type: 'presence.changed',
+    user: { ...user, presence: state },
+    presence: state,
+    ...extra,
+    created_at: at.toISOString(),
+  };
+  return [
+    { to: 'user', appId, userId: user.id, event },
+    { to: 'presence', appId, userId: user.id, event },
+  ];
 }
