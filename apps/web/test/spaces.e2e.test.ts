@@ -1,0 +1,158 @@
+/**
+ * The office in the web app, in real Chromium, two browser contexts against a real server:
+ * Ada (the workspace's owner) lays out two spaces from the office view; Ada and Bob enter the
+ * Lounge and see each other there and in its room chat (a message from one reaches the other);
+ * Ada goes to the Focus booth and teleports Bob, who accepts from his bar and is moved there.
+ * Screenshots of both office views go to $TMPDIR/parley-spaces-e2e/.
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { buildWebApp, CHROMIUM, haveBrowser } from './browser.js';
+
+const PASSWORD = 'correct horse battery';
+const WAIT = { timeout: 30_000 };
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let web: { dir: string; remove(): void } | undefined;
+
+async function newPage(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/.test(m.text())) errors.push(m.text());
+  });
+  return { page, errors };
+}
+
+async function signUp(page: Page, name: string, email: string): Promise<void> {
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+}
+
+const space = (page: Page, name: string) => page.locator('.app-office__space', { hasText: name });
+const person = (page: Page, spaceName: string, who: string) =>
+  space(page, spaceName).getByRole('button', { name: who, exact: true });
+const here = (page: Page) => page.locator('.app-office__here');
+
+describe.skipIf(!haveBrowser)('the office in the web app', () => {
+  beforeAll(async () => {
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir, jobPollMs: 200 });
+    base = await h.listen();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    web?.remove();
+  });
+
+  it('Ada and Bob meet in the Lounge and its room chat; Ada teleports Bob to the Focus booth', async () => {
+    const ada = await newPage();
+    const bob = await newPage();
+    const a = ada.page;
+    const b = bob.page;
+    await a.goto('/');
+    await a.waitForURL(/\/signin/);
+    await a.getByRole('button', { name: 'Create an account' }).click();
+    await signUp(a, 'Ada Lovelace', 'ada@example.com');
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await a.getByLabel('Workspace name').fill('Acme');
+    await a.getByRole('button', { name: 'Create workspace' }).click();
+    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    await a.getByRole('button', { name: 'Invite people' }).click();
+    const link = a.getByTestId('invite-link');
+    await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
+    const inviteUrl = await link.inputValue();
+    await a.getByRole('button', { name: 'Done' }).click();
+    await b.goto(inviteUrl);
+    await signUp(b, 'Bob Builder', 'bob@example.com');
+    await b.getByRole('button', { name: 'Create account and join' }).click();
+    await b.waitForURL(/\/c\/public:general$/);
+
+    // Ada, an admin, lays out the office.
+    await a.getByTestId('office-button').click();
+    for (const [name, kind] of [
+      ['Lounge', 'lounge'],
+      ['Focus booth', 'focus'],
+      ['Board room', 'meeting_room'],
+    ] as const) {
+      await a.getByLabel('Space name').fill(name);
+      await a.getByLabel('Kind').selectOption(kind);
+      await a.getByRole('button', { name: 'Add space' }).click();
+      await space(a, name).waitFor(WAIT);
+    }
+    // Bob is no admin: no layout form for him.
+    await b.getByTestId('office-button').click();
+    await space(b, 'Lounge').waitFor(WAIT);
+    expect(await b.getByRole('button', { name: 'Add space' }).count()).toBe(0);
+
+    // Both enter the Lounge and see each other there.
+    await space(a, 'Lounge')
+      .getByRole('button', { name: /^Lounge,/ })
+      .click();
+    await expect.poll(() => here(a).textContent(), WAIT).toMatch(/You are in Lounge/);
+    await space(b, 'Lounge')
+      .getByRole('button', { name: /^Lounge,/ })
+      .click();
+    await expect.poll(() => here(b).textContent(), WAIT).toMatch(/You are in Lounge/);
+    await person(a, 'Lounge', 'Bob Builder').waitFor(WAIT);
+    await person(b, 'Lounge', 'Ada Lovelace').waitFor(WAIT);
+    await expect.poll(() => space(b, 'Lounge').textContent(), WAIT).toMatch(/In use/);
+
+    // The room chat is beside the office: Ada's message reaches Bob, with who entered.
+    const roomA = a.locator('.app-office__room');
+    const roomB = b.locator('.app-office__room');
+    await roomA.waitFor(WAIT);
+    const box = roomA.getByRole('combobox').first();
+    await box.fill('hello from the lounge');
+    await box.press('Enter');
+    await roomB.locator('article.parley-message', { hasText: 'hello from the lounge' }).waitFor(WAIT);
+    await roomB.getByText('Bob Builder entered').first().waitFor(WAIT);
+    const shots = path.join(tmpdir(), 'parley-spaces-e2e');
+    mkdirSync(shots, { recursive: true });
+    await a.screenshot({ path: path.join(shots, 'office-ada-lounge.png') });
+
+    // Ada goes to the Focus booth, then brings Bob there from his avatar's menu.
+    await space(a, 'Focus booth')
+      .getByRole('button', { name: /^Focus booth,/ })
+      .click();
+    await expect.poll(() => here(a).textContent(), WAIT).toMatch(/You are in Focus booth/);
+    await person(a, 'Lounge', 'Bob Builder').click();
+    await a.getByRole('menuitem', { name: 'Bring to Focus booth' }).click();
+    const bar = b.locator('.app-office__invitation');
+    await expect.poll(() => bar.textContent(), WAIT).toMatch(/Ada Lovelace asks you to join them in Focus booth/);
+    await b.screenshot({ path: path.join(shots, 'office-bob-teleport.png') });
+    await bar.getByRole('button', { name: 'Go there' }).click();
+    await expect.poll(() => here(b).textContent(), WAIT).toMatch(/You are in Focus booth/);
+    await person(a, 'Focus booth', 'Bob Builder').waitFor(WAIT);
+    await expect.poll(() => space(a, 'Lounge').textContent(), WAIT).toMatch(/Free/);
+    expect(await bar.count()).toBe(0);
+    await b.screenshot({ path: path.join(shots, 'office-bob-focus.png') });
+
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  }, 180_000);
+});
