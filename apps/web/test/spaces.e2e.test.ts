@@ -147,10 +147,17 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     await b.screenshot({ path: path.join(shots, 'office-bob-teleport.png') });
     await bar.getByRole('button', { name: 'Go there' }).click();
     await expect.poll(() => here(b).textContent(), WAIT).toMatch(/You are in Focus booth/);
+    // Bob's room chat is the booth's now, with its history: who entered, Ada first.
+    const booth = roomB.getByRole('region', { name: 'Messages in #Focus booth' });
+    await booth.getByText('Ada Lovelace entered').first().waitFor(WAIT);
+    await booth.getByText('Bob Builder entered').first().waitFor(WAIT);
     await person(a, 'Focus booth', 'Bob Builder').waitFor(WAIT);
     await expect.poll(() => space(a, 'Lounge').textContent(), WAIT).toMatch(/Free/);
     expect(await bar.count()).toBe(0);
     await b.screenshot({ path: path.join(shots, 'office-bob-focus.png') });
+    // Regression: the room chat Bob was teleported into showed no history at first.
+    await expect.poll(() => roomB.locator('.parley-message-list').textContent(), WAIT).toMatch(/Ada Lovelace entered/);
+    await expect.poll(() => roomB.locator('.parley-message-list').textContent(), WAIT).toMatch(/Bob Builder entered/);
 
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);

@@ -276,14 +276,9 @@ export async function moveUser(
         .delete(schema.spaceOccupants)
         .where(and(eq(schema.spaceOccupants.appId, appId), eq(schema.spaceOccupants.userId, userId)));
 
-    let left: Space | null = null;
-    if (from) {
-      if (from.cid) await leaveRoom(svc, tx, out, appId, from.cid, user, from.id, at);
-      const s = await settleSpace(tx, appId, from, at);
-      left = s.space;
-      spaceUpdated(out, appId, s.space, 'left', userId, at);
-      if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
-    }
+    // The space entered is announced before the one left: a client that applies them in turn
+    // never sees the mover in no space at all (the office closed its room pane in between and
+    // dropped and re-followed everyone's presence).
     let now: Space | null = null;
     if (target) {
       const cid = await ensureRoom(tx, appId, target, at);
@@ -291,6 +286,14 @@ export async function moveUser(
       const s = await settleSpace(tx, appId, { ...target, cid }, at);
       now = s.space;
       spaceUpdated(out, appId, s.space, 'entered', userId, at);
+      if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
+    }
+    let left: Space | null = null;
+    if (from) {
+      if (from.cid) await leaveRoom(svc, tx, out, appId, from.cid, user, from.id, at);
+      const s = await settleSpace(tx, appId, from, at);
+      left = s.space;
+      spaceUpdated(out, appId, s.space, 'left', userId, at);
       if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
     }
     out.push(...presenceOutgoing(appId, presentUser(user), presence, at, { space_id: target?.id ?? null }));
