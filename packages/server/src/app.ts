@@ -34,6 +34,7 @@ import { eventSocket } from './features/events/socket.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
+import { defineSpaceJobs } from './features/spaces/away.js';
 import { spaceRoutes } from './features/spaces/routes.js';
 import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
@@ -397,6 +398,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await defineCallJobs(svc);
   await defineInvitationJobs(svc);
   await app.register(spaceRoutes(svc));
+  await defineSpaceJobs(svc);
   await app.register(notificationRoutes(svc));
   await defineNotificationJobs(svc);
   await app.register(webhookRoutes(svc));

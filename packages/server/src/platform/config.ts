@@ -183,6 +183,12 @@ export interface SpacesConfig {
   quietMs: number;
   /** How long a teleport or a knock waits for an answer, in ms (`PARLEY_SPACE_INVITE_SECONDS`, default 30). */
   inviteTimeoutMs: number;
+  /**
+   * How long someone gone offline (every connection, on every node) keeps their place, in ms
+   * (`PARLEY_SPACE_AWAY_SECONDS`, default 300): back within it, they are still there; after
+   * it, they are taken out and no longer count against the space's capacity.
+   */
+  awayMs: number;
 }
 
 /** Calls: how long an invitation rings, the mesh limit, and STUN/TURN. */
@@ -364,7 +370,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       ringsPerMinute: 30,
       signalsPer10s: 2_000,
     },
-    spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000 },
+    spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000 },
     webhookAllowHosts: [],
     webhookTimeoutMs: 10_000,
     webhookRetryBaseMs: 10_000,
@@ -463,6 +469,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
           1,
           pick(int(env.PARLEY_SPACE_INVITE_SECONDS, 'PARLEY_SPACE_INVITE_SECONDS'), d.spaces.inviteTimeoutMs / 1000),
         ) * 1000,
+      awayMs:
+        Math.max(1, pick(int(env.PARLEY_SPACE_AWAY_SECONDS, 'PARLEY_SPACE_AWAY_SECONDS'), d.spaces.awayMs / 1000)) *
+        1000,
     },
     oidc: parseOidc(env),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),

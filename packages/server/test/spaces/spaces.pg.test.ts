@@ -76,7 +76,11 @@ const members = async (cid: string) => {
 
 beforeAll(async () => {
   db = await testDatabase();
-  const cfg = { masterKey: 'c'.repeat(64), spaces: { quietMs: 60_000, inviteTimeoutMs: INVITE_MS }, jobPollMs: 200 };
+  const cfg = {
+    masterKey: 'c'.repeat(64),
+    spaces: { quietMs: 60_000, inviteTimeoutMs: INVITE_MS, awayMs: 300_000 },
+    jobPollMs: 200,
+  };
   n1 = await startHarness({ ...cfg, nodeId: 's1' }, { database: db.database, broker: await broker() });
   n2 = await startHarness({ ...cfg, nodeId: 's2' }, { database: db.database, broker: await broker() });
   url1 = await n1.listen();

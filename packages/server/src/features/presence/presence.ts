@@ -31,6 +31,12 @@ interface Entry {
   user: User | null;
 }
 
+/**
+ * Told when a user went offline everywhere: `lastActive` is what is stored as their
+ * `last_active_at` in the same flush, so a later absence can be told apart from this one.
+ */
+export type OfflineListener = (appId: string, userId: string, lastActive: number) => void;
+
 interface PendingAnnouncement {
   appId: string;
   userId: string;
@@ -52,6 +58,7 @@ export class Presence {
   private readonly sweeper: NodeJS.Timeout;
   private readonly refresher: NodeJS.Timeout;
   private readonly share: PresenceShare;
+  private readonly offlineListeners: OfflineListener[] = [];
 
   constructor(
     private readonly svc: () => Infra,
@@ -66,6 +73,15 @@ export class Presence {
       this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
     }, REFRESH_MS);
     this.refresher.unref();
+  }
+
+  /**
+   * Call `fn` when a user's pooled state becomes offline: the node whose view made it so calls
+   * it, once (a user with a connection left on another node is not offline). A node that dies
+   * calls nothing for its users, who lapse in the pool without any node seeing a transition.
+   */
+  onOffline(fn: OfflineListener): void {
+    this.offlineListeners.push(fn);
   }
 
   /** This node's own view of a user. */
@@ -168,8 +184,10 @@ export class Presence {
       svc.log.warn({ err, user: e.userId }, 'presence share unavailable; using this node only');
     }
     if (this.announced.get(key) === pooled) return;
-    if (pooled === 'offline') this.announced.delete(key);
-    else this.announced.set(key, pooled);
+    if (pooled === 'offline') {
+      this.announced.delete(key);
+      for (const fn of this.offlineListeners) fn(e.appId, e.userId, e.lastActive);
+    } else this.announced.set(key, pooled);
     this.pending.set(key, {
       appId: e.appId,
       userId: e.userId,

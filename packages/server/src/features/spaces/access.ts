@@ -13,14 +13,23 @@ import { checkAppAdmin } from '../audit/access.js';
 import { appBanned, isGuest } from '../permissions/policy.js';
 import type { UserRow } from '../users/present.js';
 
-/** A user of the app who may be somewhere in the office (not deleted). NOT_FOUND otherwise. */
-export async function accessOfficeUser(q: Queryable, appId: string, userId: string, now: number): Promise<UserRow> {
+/**
+ * A user of the app who may be somewhere in the office (not deleted). NOT_FOUND otherwise.
+ * `check: false` skips the office checks: anyone may be taken out (a banned user too).
+ */
+export async function accessOfficeUser(
+  q: Queryable,
+  appId: string,
+  userId: string,
+  now: number,
+  { check = true }: { check?: boolean } = {},
+): Promise<UserRow> {
   const [user] = await q
     .select()
     .from(schema.users)
     .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId), isNull(schema.users.deletedAt)));
   if (!user) throw notFound('User');
-  checkOfficeUser(user, now);
+  if (check) checkOfficeUser(user, now);
   return user;
 }
 

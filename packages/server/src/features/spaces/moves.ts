@@ -23,6 +23,7 @@ import { logEvents, type Outbox, withTransaction } from '../events/log.js';
 import { presenceOutgoing } from '../presence/presence.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
+import { armAway } from './away-job.js';
 import { type OccupantRow, occupantsOf, presentSpace, roomCid, type SpaceRow } from './present.js';
 
 /** What a move may need beyond the mover: an answer taken in the same transaction. */
@@ -228,7 +229,8 @@ export async function moveUser(
   const presence = (await svc.presence.statesOf(appId, [userId])).get(userId) ?? 'offline';
   return withTransaction(svc, async (tx, out) => {
     const at = new Date(svc.clock());
-    const user = await accessOfficeUser(tx, appId, userId, at.getTime());
+    // Going somewhere is checked; anyone may be taken out (a banned user too, by the away sweep).
+    const user = await accessOfficeUser(tx, appId, userId, at.getTime(), { check: targetId !== null });
     const [mine] = await tx
       .select()
       .from(schema.spaceOccupants)
@@ -296,6 +298,9 @@ export async function moveUser(
       spaceUpdated(out, appId, s.space, 'left', userId, at);
       if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
     }
+    // Moved while offline (REST, no socket): no offline transition will come to arm the sweep.
+    if (target && presence === 'offline')
+      await armAway(svc, tx, { appId, userId, lastActive: user.lastActiveAt?.getTime() ?? 0 });
     out.push(...presenceOutgoing(appId, presentUser(user), presence, at, { space_id: target?.id ?? null }));
     return target ? now : left;
   });
