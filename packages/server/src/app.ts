@@ -26,6 +26,7 @@ import { auditRoutes } from './features/audit/routes.js';
 import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
 import { callRoutes } from './features/calls/routes.js';
 import { callSocket } from './features/calls/socket.js';
+import { mayReadChannel } from './features/channels/access.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -432,6 +433,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       lastSeqs,
       readLog: readEvents,
       closed: connectionClosed,
+      mayRead: (s, caller, cid) => mayReadChannel(s.db, caller, cid),
     },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));

@@ -210,6 +210,39 @@ describe(`spaces across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, ()
     expect(types.filter((t: string) => t === 'member.removed')).toHaveLength(3);
   });
 
+  it('privacy: who leaves a space stops getting its room, a watch of the room included', async () => {
+    const s = await space('Private corner');
+    const stay = await connect(2, 'carol');
+    const roomOf = ok(await stay.request('space.enter', { space_id: s.id })).space.cid as string;
+    // Two sockets of Dave on different nodes: one only a member, one that also watched the room.
+    const plain = await connect(1, 'dave');
+    const watching = await connect(2, 'dave');
+    const aside = (await rest(2, 'carol', 'POST', '/v1/channels', { type: 'group', members: ['carol', 'dave'] })).body
+      .channel.cid as string;
+    ok(await plain.request('space.enter', { space_id: s.id }));
+    for (const d of [plain, watching]) await d.waitFor((f) => f.type === 'channel.added' && f.cid === roomOf);
+    ok(await watching.request('channel.watch', { cid: roomOf }));
+    ok(await stay.request('message.send', { cid: roomOf, message: { text: 'before' } }));
+    for (const d of [plain, watching])
+      await d.waitFor((f) => f.type === 'message.new' && f.cid === roomOf && f.message.text === 'before');
+
+    ok(await plain.request('space.leave'));
+    for (const d of [plain, watching]) await d.waitFor((f) => f.type === 'channel.removed' && f.cid === roomOf);
+    ok(await stay.request('message.send', { cid: roomOf, message: { text: 'after' } }));
+    ok(await stay.request('typing.start', { cid: roomOf }));
+    // A barrier: published by the same node after those, through the same broker, to a channel
+    // Dave is in — once it arrived, anything of the room's that was coming has arrived too.
+    ok(await stay.request('message.send', { cid: aside, message: { text: 'barrier' } }));
+    for (const d of [plain, watching]) {
+      await d.waitFor((f) => f.type === 'message.new' && f.message.text === 'barrier');
+      expect(d.events('message.new').map((f) => f.message.text)).not.toContain('after');
+      expect(d.events('typing.start').filter((f) => f.cid === roomOf)).toEqual([]);
+      // Watching again is refused: the room is for who is in the space (NOT_FOUND, as any private channel).
+      expect((await d.request('channel.watch', { cid: roomOf })).error.code).toBe('NOT_FOUND');
+    }
+    ok(await stay.request('space.leave'));
+  });
+
   it('a full space refuses with SPACE_FULL, changing nothing', async () => {
     const booth = await space('Booth', { capacity: 1 });
     expect((await rest(1, 'frank', 'POST', `/v1/spaces/${booth.id}/enter`)).status).toBe(200);
