@@ -3,6 +3,8 @@
  * Ada (the workspace's owner) lays out two spaces from the office view; Ada and Bob enter the
  * Lounge and see each other there and in its room chat (a message from one reaches the other);
  * Ada goes to the Focus booth and teleports Bob, who accepts from his bar and is moved there.
+ * Then Ada edits a space (name, capacity), moves it up, is refused deleting the occupied booth
+ * and deletes the empty Lounge; Bob's office follows live.
  * Screenshots of both office views go to $TMPDIR/parley-spaces-e2e/.
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1.
  */
@@ -158,6 +160,33 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     // Regression: the room chat Bob was teleported into showed no history at first.
     await expect.poll(() => roomB.locator('.parley-message-list').textContent(), WAIT).toMatch(/Ada Lovelace entered/);
     await expect.poll(() => roomB.locator('.parley-message-list').textContent(), WAIT).toMatch(/Bob Builder entered/);
+
+    // Ada arranges the office: the Board room becomes the Boardroom (capacity 6), moves up
+    // one place, and Bob sees both live. Deleting the booth they are in is refused, with why;
+    // the empty Lounge goes.
+    await space(a, 'Board room').getByRole('button', { name: 'Edit' }).click();
+    const edit = a.getByRole('form', { name: 'Edit Board room' });
+    await edit.getByLabel('Name').fill('Boardroom');
+    await edit.getByLabel('Capacity').fill('6');
+    await a.screenshot({ path: path.join(shots, 'office-ada-edit.png') });
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => space(b, 'Boardroom').textContent(), WAIT).toMatch(/0 \/ 6/);
+    const names = (page: Page) => page.locator('.app-office__space-head strong').allTextContents();
+    expect(await names(a)).toEqual(['Lounge', 'Focus booth', 'Boardroom']);
+    await a.getByRole('button', { name: 'Move Boardroom up' }).click();
+    await expect.poll(() => names(b), WAIT).toEqual(['Lounge', 'Boardroom', 'Focus booth']);
+    await expect.poll(() => names(a), WAIT).toEqual(['Lounge', 'Boardroom', 'Focus booth']);
+    await space(a, 'Focus booth').getByRole('button', { name: 'Edit' }).click();
+    await a.getByRole('form', { name: 'Edit Focus booth' }).getByRole('button', { name: 'Delete' }).click();
+    await expect
+      .poll(() => space(a, 'Focus booth').getByRole('alert').textContent(), WAIT)
+      .toMatch(/Focus booth is not empty/);
+    // (Cards are found by their form's name from here on: an open form's kind list says "Lounge" too.)
+    await a.getByRole('button', { name: 'Close' }).click();
+    await space(a, 'Lounge').getByRole('button', { name: 'Edit' }).click();
+    await a.getByRole('form', { name: 'Edit Lounge' }).getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => names(b), WAIT).toEqual(['Boardroom', 'Focus booth']);
+    await a.screenshot({ path: path.join(shots, 'office-ada-arranged.png') });
 
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);

@@ -2,7 +2,9 @@
  * The office (sidebar "Office"): the workspace's spaces as cards with who is in each (avatars
  * with presence), a click on a card to go there, a person's menu (message, call, bring them
  * here), and the room chat of the space you are in beside it. Teleports and knocks that
- * concern you show as a bar with their answers. Admins add spaces here too.
+ * concern you show as a bar with their answers. Admins lay the office out here too: add a
+ * space, and on each card edit it (name, kind, capacity), move it up or down, or delete it
+ * (the server refuses while someone is in it; the card says why).
  */
 import type { Space, SpaceInvitation, SpaceKind } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useUser, useWatchPresence } from '@parley/react';
@@ -197,6 +199,120 @@ function NewSpace() {
   );
 }
 
+/** An admin's controls on one space's card: move it, or open its form (edit, delete). */
+function SpaceAdmin({ space: s, spaces }: { space: Space; spaces: Space[] }) {
+  const client = useChatClient();
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(s.name);
+  const [kind, setKind] = useState<SpaceKind>(s.kind);
+  const [capacity, setCapacity] = useState(s.capacity ? String(s.capacity) : '');
+  const [error, setError] = useState<string | null>(null);
+  const at = spaces.findIndex((x) => x.id === s.id);
+  const run = async (what: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await what();
+      return true;
+    } catch (err) {
+      setError((err as Error).message);
+      return false;
+    }
+  };
+  // The whole order as shown is sent, with the two neighbours swapped: the server numbers the
+  // positions 0, 1, … from it, so the move holds whatever positions the spaces had before.
+  const move = (by: -1 | 1) => {
+    const order = spaces.map((x) => x.id);
+    const to = at + by;
+    if (at < 0 || to < 0 || to >= order.length) return;
+    [order[at], order[to]] = [order[to] as string, order[at] as string];
+    void run(() => client.spaces.arrange(order));
+  };
+  const open = () => {
+    setName(s.name);
+    setKind(s.kind);
+    setCapacity(s.capacity ? String(s.capacity) : '');
+    setError(null);
+    setEditing(true);
+  };
+  return (
+    <div className="app-office__admin">
+      <div className="app-office__admin-row">
+        <button
+          type="button"
+          className="app-button"
+          aria-label={`Move ${s.name} up`}
+          disabled={at <= 0}
+          onClick={() => move(-1)}
+        >
+          ↑
+        </button>
+        <button
+          type="button"
+          className="app-button"
+          aria-label={`Move ${s.name} down`}
+          disabled={at < 0 || at >= spaces.length - 1}
+          onClick={() => move(1)}
+        >
+          ↓
+        </button>
+        <button
+          type="button"
+          className="app-button"
+          aria-expanded={editing}
+          onClick={() => (editing ? setEditing(false) : open())}
+        >
+          {editing ? 'Close' : 'Edit'}
+        </button>
+      </div>
+      {editing ? (
+        <form
+          className="app-office__edit"
+          aria-label={`Edit ${s.name}`}
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const done = await run(() =>
+              client.spaces.update(s.id, { name, kind, capacity: capacity ? Number(capacity) : null }),
+            );
+            if (done) setEditing(false);
+          }}
+        >
+          <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} required />
+          <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value as SpaceKind)}>
+            {Object.entries(KIND_LABEL).map(([k, label]) => (
+              <option key={k} value={k}>
+                {label}
+              </option>
+            ))}
+          </select>
+          <input
+            aria-label="Capacity"
+            placeholder="No limit"
+            type="number"
+            min={1}
+            value={capacity}
+            onChange={(e) => setCapacity(e.target.value)}
+          />
+          <button type="submit" className="app-button app-button--primary">
+            Save
+          </button>
+          <button
+            type="button"
+            className="app-button app-button--danger"
+            onClick={() => void run(() => client.spaces.remove(s.id))}
+          >
+            Delete
+          </button>
+        </form>
+      ) : null}
+      {error ? (
+        <p className="app-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 export function Office({
   isAdmin,
   onMessage,
@@ -285,6 +401,7 @@ export function Office({
                     {s.capacity ? ` / ${s.capacity}` : ''}
                   </span>
                 </div>
+                {isAdmin ? <SpaceAdmin space={s} spaces={spaces} /> : null}
               </div>
             </li>
           ))}
