@@ -37,6 +37,7 @@ import { presentChannel } from '../channels/present.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import { EXPIRE_UPLOAD } from '../files/job-names.js';
 import { type MessageRow, presentMessage } from '../messages/present.js';
+import { dropOccupant } from '../spaces/moves.js';
 
 /** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
 const inList = (values: readonly string[]): SQL =>
@@ -114,8 +115,6 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   await tx.execute(
     sql`delete from invitations where app_id = ${appId} and (from_user_id = ${userId} or to_user_id = ${userId})`,
   );
-  // Their place in the office (its room membership goes with their other channels).
-  await tx.execute(sql`delete from space_occupants where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
     sql`delete from user_mutes where app_id = ${appId} and (user_id = ${userId} or muted_user_id = ${userId})`,
   );
@@ -211,6 +210,8 @@ export async function deleteUser(
   await withTransaction(svc, async (tx, out) => {
     await anonymize(tx, appId, userId, at);
     await eraseUserRows(tx, appId, userId, mode);
+    // Their place in the office, announced (its room membership goes with their other channels).
+    await dropOccupant(tx, out, appId, userId, at);
     await tx
       .delete(schema.dataExports)
       .where(and(eq(schema.dataExports.appId, appId), eq(schema.dataExports.userId, userId)));

@@ -306,6 +306,33 @@ export async function moveUser(
   });
 }
 
+/**
+ * A deleted user's place (admin/deletion.ts, inside its transaction): the occupant row goes,
+ * the space is settled (free again if they were the last) and the office is told they left.
+ * Their room membership goes with their other channels there; no "left" note is written, as
+ * it would carry the name the deletion is erasing.
+ */
+export async function dropOccupant(tx: Tx, out: Outbox, appId: string, userId: string, at: Date): Promise<void> {
+  const [mine] = await tx
+    .select({ spaceId: schema.spaceOccupants.spaceId })
+    .from(schema.spaceOccupants)
+    .where(and(eq(schema.spaceOccupants.appId, appId), eq(schema.spaceOccupants.userId, userId)));
+  if (!mine) return;
+  // The space first, as a move locks it, then the place.
+  const [row] = await tx
+    .select()
+    .from(schema.spaces)
+    .where(and(eq(schema.spaces.appId, appId), eq(schema.spaces.id, mine.spaceId)))
+    .for('update');
+  await tx
+    .delete(schema.spaceOccupants)
+    .where(and(eq(schema.spaceOccupants.appId, appId), eq(schema.spaceOccupants.userId, userId)));
+  if (!row) return;
+  const s = await settleSpace(tx, appId, row, at);
+  spaceUpdated(out, appId, s.space, 'left', userId, at);
+  if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
+}
+
 /** `space.enter` / `POST /v1/spaces/{id}/enter`. */
 export async function enterSpace(svc: Services, caller: Caller, spaceId: string): Promise<Space> {
   const { appId, userId } = await accessOfficeCaller(svc.db, caller, svc.clock());
