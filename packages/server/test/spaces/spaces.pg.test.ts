@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
 import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import { backend, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
 const net = new MemoryNetwork();
@@ -376,5 +376,57 @@ describe(`spaces across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, ()
       (f) => f.type === 'space.updated' && f.space.id === m.id && f.change === 'status' && f.space.status === 'in_use',
     );
     for (const s of [alice, bob, erin]) ok(await s.request('space.leave'));
+  });
+
+  it('measures teleport → ring and enter → a co-member sees the move, across the two nodes (logged, not asserted)', async () => {
+    const here = await space('Bench here');
+    const there = await space('Bench there');
+    const frank = await connect(1, 'frank');
+    const carol = await connect(2, 'carol');
+    const dave = await connect(2, 'dave');
+    ok(await frank.request('space.enter', { space_id: here.id }));
+    ok(await dave.request('presence.subscribe', { user_ids: ['frank'] }));
+    const line = (what: string, times: number[]) => {
+      const t = [...times].sort((a, b) => a - b);
+      const mid = t[Math.floor(t.length / 2)];
+      console.log(
+        `[spaces] ${what} (${redisUrl ? 'redis' : 'memory'} broker, ${backend}): ` +
+          `median ${mid?.toFixed(1)} ms, min ${t[0]?.toFixed(1)}, max ${t[t.length - 1]?.toFixed(1)} (${t.length} runs)`,
+      );
+    };
+
+    // Teleport: Frank (node 1) asks Carol (node 2); timed until her socket has the invitation.
+    const rings: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      carol.frames.length = 0;
+      const t0 = performance.now();
+      const asked = frank.request('space.teleport', { space_id: here.id, user_id: 'carol' });
+      const rang = await carol.waitFor((f) => f.type === 'space.invitation' && f.invitation.state === 'pending');
+      rings.push(performance.now() - t0);
+      expect(ok(await asked).invitation.to_user_id).toBe('carol');
+      expect(rang.invitation.from_user_id).toBe('frank');
+      ok(await carol.request('space.teleport.answer', { space_id: here.id, accept: false }));
+      await frank.waitFor(
+        (f) =>
+          f.type === 'space.invitation' && f.invitation.to_user_id === 'carol' && f.invitation.state === 'declined',
+      );
+      frank.frames.length = 0;
+    }
+    line('teleport → ring on the other node', rings);
+
+    // A move: Frank (node 1) goes back and forth; timed until Dave (node 2), who follows his
+    // presence, sees him in the new space.
+    const moves: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const to = i % 2 === 0 ? there : here;
+      dave.frames.length = 0;
+      const t0 = performance.now();
+      const entered = frank.request('space.enter', { space_id: to.id });
+      await dave.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'frank' && f.space_id === to.id);
+      moves.push(performance.now() - t0);
+      ok(await entered);
+    }
+    line('enter → a follower on the other node sees the move', moves);
+    ok(await frank.request('space.leave'));
   });
 });
