@@ -4,7 +4,8 @@
  * Lounge and see each other there and in its room chat (a message from one reaches the other);
  * Ada goes to the Focus booth and teleports Bob, who accepts from his bar and is moved there.
  * Then Ada edits a space (name, capacity), moves it up, is refused deleting the occupied booth
- * and deletes the empty Lounge; Bob's office follows live.
+ * and deletes the empty Lounge; Bob's office follows live. Last, a knock: Ada starts a call in
+ * the Boardroom (Chromium's fake camera and microphone), Bob's click knocks, Ada lets him in.
  * Screenshots of both office views go to $TMPDIR/parley-spaces-e2e/.
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1.
  */
@@ -61,6 +62,8 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
       ],
     });
   }, 180_000);
@@ -187,6 +190,24 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     await a.getByRole('form', { name: 'Edit Lounge' }).getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => names(b), WAIT).toEqual(['Boardroom', 'Focus booth']);
     await a.screenshot({ path: path.join(shots, 'office-ada-arranged.png') });
+
+    // A knock: Ada starts a call in the Boardroom (fake media), so it is in a meeting; Bob's
+    // click knocks instead of entering, and Ada lets him in from her bar.
+    await space(a, 'Boardroom')
+      .getByRole('button', { name: /^Boardroom,/ })
+      .click();
+    await expect.poll(() => here(a).textContent(), WAIT).toMatch(/You are in Boardroom/);
+    await here(a).getByRole('button', { name: 'Start call' }).click();
+    await expect.poll(() => space(b, 'Boardroom').textContent(), WAIT).toMatch(/In a meeting/);
+    await space(b, 'Boardroom')
+      .getByRole('button', { name: /^Boardroom,/ })
+      .click();
+    const knock = a.locator('.app-office__invitation');
+    await expect.poll(() => knock.textContent(), WAIT).toMatch(/Bob Builder is knocking on Boardroom/);
+    await a.screenshot({ path: path.join(shots, 'office-ada-knock.png') });
+    await knock.getByRole('button', { name: 'Let in' }).click();
+    await expect.poll(() => here(b).textContent(), WAIT).toMatch(/You are in Boardroom/);
+    await person(a, 'Boardroom', 'Bob Builder').waitFor(WAIT);
 
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
