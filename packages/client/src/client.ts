@@ -54,6 +54,7 @@ import { Moderation } from './moderation.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
+import { Spaces } from './spaces.js';
 import {
   type ChannelState,
   type ClientState,
@@ -124,6 +125,8 @@ export class ChatClient implements ChannelHost {
   readonly http: Http;
   /** Reports, bans, the moderation queue, automod and permissions (moderation.ts). */
   readonly moderation: Moderation;
+  /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
+  readonly spaces: Spaces;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -160,6 +163,11 @@ export class ChatClient implements ChannelHost {
       f,
       () => this.session,
     );
+    this.spaces = new Spaces(this.http, {
+      request: (type, body) =>
+        this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
+      me: () => this.userId ?? '',
+    });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
     });
@@ -329,6 +337,7 @@ export class ChatClient implements ChannelHost {
 
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
+    if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -603,6 +612,7 @@ export class ChatClient implements ChannelHost {
   private onHello(hello: HelloFrame, reconnected: boolean): void {
     this.connId = hello.connection_id;
     if (reconnected) this.calls.reconnected();
+    if (reconnected) this.spaces.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

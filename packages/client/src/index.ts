@@ -28,6 +28,7 @@ export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
+export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export {
   applyEvent,
   type ChannelState,

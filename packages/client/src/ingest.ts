@@ -124,6 +124,9 @@ export class Ingest {
       case 'call.updated':
       case 'call.signal':
         break; // for listeners: the client's Calls (call.ts) follows them
+      case 'space.updated':
+      case 'space.invitation':
+        break; // for listeners: the client's Spaces (spaces.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

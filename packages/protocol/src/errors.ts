@@ -72,6 +72,11 @@ export const ERRORS = {
     retryable: false,
     summary: 'Only joined participants of a call may do this (for example relay a signal), and only to each other.',
   },
+  SPACE_FULL: {
+    status: 409,
+    retryable: false,
+    summary: 'The space has as many people in it as its capacity allows (`details.capacity`).',
+  },
   MESSAGE_REJECTED: {
     status: 422,
     retryable: false,

@@ -4,6 +4,7 @@ import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
+import { SpaceEvents } from './spaces.js';
 
 /**
  * Channel events that take the channel's next seq and are kept in its event log, so a
@@ -39,6 +40,8 @@ export const EPHEMERAL_EVENT_TYPES = [
   'call.ring',
   'call.updated',
   'call.signal',
+  'space.updated',
+  'space.invitation',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -87,6 +90,11 @@ export const EphemeralEvent = Type.Union([
     type: Type.Literal('presence.changed'),
     user: User,
     presence: PresenceState,
+    /**
+     * The space the user is in (features/spaces), null when in none; absent when this change
+     * is not about where they are (only online/away/offline moved): keep what you knew.
+     */
+    space_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
     created_at: Timestamp,
   }),
   Type.Object({
@@ -133,6 +141,7 @@ export const EphemeralEvent = Type.Union([
     created_at: Timestamp,
   }),
   ...CallEvents,
+  ...SpaceEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

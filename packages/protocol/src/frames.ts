@@ -6,6 +6,7 @@ import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
+import { SPACE_REQUEST_FIELDS } from './spaces.js';
 
 /** The first frame a client sends after the socket opens. */
 export const AuthFrame = Type.Object(
@@ -96,6 +97,21 @@ export const CLIENT_REQUESTS = {
   'call.invite': req('call.invite', CALL_REQUEST_FIELDS['call.invite']),
   /** Relay an SDP offer/answer or ICE candidate to one other joined participant's device. */
   'call.signal': req('call.signal', CALL_REQUEST_FIELDS['call.signal']),
+  /** Receive `space.updated` for every space of the app on this connection; answered with the spaces now. */
+  'spaces.watch': req('spaces.watch', SPACE_REQUEST_FIELDS['spaces.watch']),
+  'spaces.unwatch': req('spaces.unwatch', SPACE_REQUEST_FIELDS['spaces.unwatch']),
+  /** Go to a space (leaving the one you are in): you join its room channel. SPACE_FULL when full. */
+  'space.enter': req('space.enter', SPACE_REQUEST_FIELDS['space.enter']),
+  /** Leave the space you are in (and its room channel). */
+  'space.leave': req('space.leave', SPACE_REQUEST_FIELDS['space.leave']),
+  /** Ask a user to come to your space (you must be in it). */
+  'space.teleport': req('space.teleport', SPACE_REQUEST_FIELDS['space.teleport']),
+  /** Answer a teleport to a space: accepting moves you there. */
+  'space.teleport.answer': req('space.teleport.answer', SPACE_REQUEST_FIELDS['space.teleport.answer']),
+  /** Knock on a space whose meeting is going on: the people inside are asked to let you in. */
+  'space.knock': req('space.knock', SPACE_REQUEST_FIELDS['space.knock']),
+  /** From inside the space: admit (moves them in) or turn away a knocking user. */
+  'space.knock.answer': req('space.knock.answer', SPACE_REQUEST_FIELDS['space.knock.answer']),
   /** Remind me about a message (or a note) later: `remind_at`, or `in` (`20m`, `1h`, `tomorrow`, `N[mhd]`). */
   'reminder.create': req('reminder.create', CreateReminderBody.properties),
   /** My pending reminders, soonest first. */

@@ -12,9 +12,10 @@ import { CallResponse } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
-import { UserId } from './ids.js';
+import { UserId, Uuid } from './ids.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
+import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
 
@@ -70,7 +71,11 @@ export const PresenceResponse = Type.Object({ presence: PresenceState });
 /** `ping`: the server's clock, in ms. */
 export const PongResponse = Type.Object({ pong: Type.Integer() });
 /** `presence.subscribe`: the presence now of each user asked for (unknown users read `offline`). */
-export const PresenceSubscribeResponse = Type.Object({ presence: Type.Record(UserId, PresenceState) });
+export const PresenceSubscribeResponse = Type.Object({
+  presence: Type.Record(UserId, PresenceState),
+  /** The space each user asked for is in (null: none), for users the caller may see. */
+  spaces: Type.Optional(Type.Record(UserId, Type.Union([Uuid, Type.Null()]))),
+});
 export type PresenceSubscribeResponse = Static<typeof PresenceSubscribeResponse>;
 /** `channel.members`: one page of members and the cursor of the next (null at the end). */
 export const MembersPageResponse = Type.Object({
@@ -113,6 +118,14 @@ export const REQUEST_REPLIES = {
   'reminder.list': RemindersResponse,
   'reminder.cancel': ReminderResponse,
   'message.schedule': ScheduledResponse,
+  'spaces.watch': SpacesResponse,
+  'spaces.unwatch': EmptyReply,
+  'space.enter': SpaceResponse,
+  'space.leave': SpaceLeftResponse,
+  'space.teleport': SpaceInvitationResponse,
+  'space.teleport.answer': SpaceInvitationResponse,
+  'space.knock': SpaceInvitationResponse,
+  'space.knock.answer': SpaceInvitationResponse,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

@@ -71,6 +71,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'export.ready': (f) => isStr(f.user_id) && hasId(f.export),
   'call.ring': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.from_user_id),
   'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
+  'space.updated': (f) => hasId(f.space) && isStr(f.change),
+  'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

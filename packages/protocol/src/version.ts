@@ -17,7 +17,9 @@
  *   (`own_capabilities` and the channel settings `frozen`, `slow_mode_s`, `reactions`; the
  *   `user.banned`, `flag.new`, `flag.reviewed` events; `BANNED`, `MESSAGE_BLOCKED`; close 4503);
  *   calls (`call.*` requests, the `call.ring`, `call.updated` and `call.signal` events, the
- *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`).
+ *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`); spaces, the virtual office (`space.*` and `spaces.*` requests, the
+ *   `space.updated` and `space.invitation` events, `SPACE_FULL`, `/v1/spaces`, the optional
+ *   `space_id` of `presence.changed` and `spaces` of the `presence.subscribe` reply).
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

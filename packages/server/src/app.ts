@@ -26,6 +26,7 @@ import { auditRoutes } from './features/audit/routes.js';
 import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
 import { callRoutes } from './features/calls/routes.js';
 import { callSocket } from './features/calls/socket.js';
+import { mayReadChannel } from './features/channels/access.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -35,6 +36,10 @@ import { WatchBatcher } from './features/events/watch-batch.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
+import { defineSpaceJobs } from './features/spaces/away.js';
+import { spaceRoutes } from './features/spaces/routes.js';
+import { spaceSocket } from './features/spaces/socket.js';
+import './features/spaces/calls.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -396,6 +401,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(callRoutes(svc));
   await defineCallJobs(svc);
   await defineInvitationJobs(svc);
+  await app.register(spaceRoutes(svc));
+  await defineSpaceJobs(svc);
   await app.register(notificationRoutes(svc));
   await defineNotificationJobs(svc);
   await app.register(webhookRoutes(svc));
@@ -416,6 +423,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...searchSocket,
       ...linkSocket,
       ...callSocket,
+      ...spaceSocket,
       ...reminderSocket,
     },
     {
@@ -428,6 +436,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       lastSeqs,
       readLog: readEvents,
       closed: connectionClosed,
+      mayRead: (s, caller, cid) => mayReadChannel(s.db, caller, cid),
     },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));

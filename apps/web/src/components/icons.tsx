@@ -77,6 +77,14 @@ export const UserPlusIcon = () => (
     <path d="M2.5 16.5a5.5 5.5 0 0 1 11 0M15.5 6v6M12.5 9h6" />
   </Icon>
 );
+export const OfficeIcon = () => (
+  <Icon>
+    <rect x="3" y="3" width="6" height="6" rx="1" />
+    <rect x="11" y="3" width="6" height="6" rx="1" />
+    <rect x="3" y="11" width="6" height="6" rx="1" />
+    <rect x="11" y="11" width="6" height="6" rx="1" />
+  </Icon>
+);
 export const SettingsIcon = () => (
   <Icon>
     <circle cx="10" cy="10" r="2.5" />

@@ -39,6 +39,7 @@ import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
 import { NotifyBanner } from './notify-banner.js';
+import { Office } from './office.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
 
@@ -72,6 +73,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
   const client = useChatClient();
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [navOpen, setNavOpen] = useState(false);
+  const [office, setOffice] = useState(false);
   // The same handle for the same cid (the client keeps one per cid).
   const handle = useMemo(() => {
     const parsed = cid ? parseCid(cid) : null;
@@ -89,6 +91,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
     (next: string) => {
       setDialog(null);
       setNavOpen(false);
+      setOffice(false);
       navigate(workspacePath(workspace.id, next));
     },
     [workspace.id],
@@ -125,12 +128,32 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       <ConnectionBanner />
       <GuestBanner workspace={workspace} />
       <NotifyBanner workspaceId={workspace.id} />
-      <Sidebar workspace={workspace} activeCid={cid} onSelect={open} onDialog={setDialog} />
+      <Sidebar
+        workspace={workspace}
+        activeCid={cid}
+        onSelect={open}
+        onDialog={setDialog}
+        officeOpen={office}
+        onOffice={() => {
+          setOffice(true);
+          setNavOpen(false);
+        }}
+      />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <IncomingCallToast />
       <main className="app-main">
         <ActiveCall />
-        {handle ? (
+        {office ? (
+          <Office
+            isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
+            onOpenConversation={open}
+            onMessage={async (userId) => {
+              const dm = client.channel('dm', { members: [userId] });
+              await dm.createChannel();
+              open(dm.cid);
+            }}
+          />
+        ) : handle ? (
           <Conversation
             key={cid}
             channel={handle}

@@ -1,7 +1,7 @@
 /** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
 import type { Workspace } from '@parley/protocol';
 import { ChannelList } from '@parley/react';
-import { ComposeIcon, HashIcon, PhoneIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
+import { ComposeIcon, HashIcon, OfficeIcon, PhoneIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
 import { MeBar } from './me-bar.js';
 import type { DialogName } from './shell-types.js';
 import { WorkspaceMenu } from './workspace-menu.js';
@@ -10,10 +10,13 @@ export interface SidebarProps {
   workspace: Workspace;
   activeCid: string | null;
   onSelect(cid: string): void;
+  /** Open the office (spaces and who is where). */
+  onOffice(): void;
+  officeOpen?: boolean;
   onDialog(d: DialogName): void;
 }
 
-export function Sidebar({ workspace, activeCid, onSelect, onDialog }: SidebarProps) {
+export function Sidebar({ workspace, activeCid, onSelect, onDialog, onOffice, officeOpen }: SidebarProps) {
   return (
     <aside className="app-sidebar" aria-label="Workspace sidebar">
       <WorkspaceMenu workspace={workspace} onDialog={onDialog} />
@@ -44,9 +47,18 @@ export function Sidebar({ workspace, activeCid, onSelect, onDialog }: SidebarPro
             <PhoneIcon />
             <span>Calls</span>
           </button>
+          <button
+            type="button"
+            className={`app-sidebar__item${officeOpen ? ' app-sidebar__item--active' : ''}`}
+            onClick={onOffice}
+            data-testid="office-button"
+          >
+            <OfficeIcon />
+            <span>Office</span>
+          </button>
         </nav>
         <ChannelList
-          activeCid={activeCid}
+          activeCid={officeOpen ? null : activeCid}
           onSelect={onSelect}
           className="app-sidebar__list"
           emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}

@@ -169,6 +169,26 @@ export interface Config {
   webhookMaxAgeMs: number;
   /** Calls: ringing, the mesh limit and the ICE servers handed to clients (docs/calls.md). */
   calls: CallsConfig;
+  /** Spaces, the virtual office (features/spaces). */
+  spaces: SpacesConfig;
+}
+
+/** Spaces: how long teleports and knocks wait, and how quiet a room is about comings and goings. */
+export interface SpacesConfig {
+  /**
+   * No second "entered" (or "left") system message for the same user in the same room within
+   * this many ms (`PARLEY_SPACE_QUIET_SECONDS`, default 60): someone walking back and forth
+   * does not flood the room. The move itself always happens and is always announced live.
+   */
+  quietMs: number;
+  /** How long a teleport or a knock waits for an answer, in ms (`PARLEY_SPACE_INVITE_SECONDS`, default 30). */
+  inviteTimeoutMs: number;
+  /**
+   * How long someone gone offline (every connection, on every node) keeps their place, in ms
+   * (`PARLEY_SPACE_AWAY_SECONDS`, default 300): back within it, they are still there; after
+   * it, they are taken out and no longer count against the space's capacity.
+   */
+  awayMs: number;
 }
 
 /** Calls: how long an invitation rings, the mesh limit, and STUN/TURN. */
@@ -350,6 +370,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       ringsPerMinute: 30,
       signalsPer10s: 2_000,
     },
+    spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000 },
     webhookAllowHosts: [],
     webhookTimeoutMs: 10_000,
     webhookRetryBaseMs: 10_000,
@@ -441,6 +462,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailLogBodies: env.NODE_ENV !== 'production',
     publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
     calls: callsFromEnv(env, d.calls),
+    spaces: {
+      quietMs: pick(int(env.PARLEY_SPACE_QUIET_SECONDS, 'PARLEY_SPACE_QUIET_SECONDS'), d.spaces.quietMs / 1000) * 1000,
+      inviteTimeoutMs:
+        Math.max(
+          1,
+          pick(int(env.PARLEY_SPACE_INVITE_SECONDS, 'PARLEY_SPACE_INVITE_SECONDS'), d.spaces.inviteTimeoutMs / 1000),
+        ) * 1000,
+      awayMs:
+        Math.max(1, pick(int(env.PARLEY_SPACE_AWAY_SECONDS, 'PARLEY_SPACE_AWAY_SECONDS'), d.spaces.awayMs / 1000)) *
+        1000,
+    },
     oidc: parseOidc(env),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),
     sessionIdleDays: Math.max(

@@ -5,6 +5,7 @@
  * conformance suite.
  *
  * Topics: `c:<appId>:<cid>` for channel events, `u:<appId>:<userId>` for per-user events,
+ * `s:<appId>` for an app's spaces,
  * `p:<appId>:<userId>` for a user's presence changes (to those who follow them).
  */
 
@@ -38,6 +39,8 @@ export const channelTopic = (appId: string, cid: string) => `c:${appId}:${cid}`;
 export const userTopic = (appId: string, userId: string) => `u:${appId}:${userId}`;
 /** A user's presence changes, for the connections that follow them (`presence.subscribe`). */
 export const presenceTopic = (appId: string, userId: string) => `p:${appId}:${userId}`;
+/** An app's spaces (`space.updated`), for the connections that watch them (`spaces.watch`). */
+export const spacesTopic = (appId: string) => `s:${appId}`;
 
 /** A process-local network: every MemoryBroker on it sees the others' publishes. */
 export class MemoryNetwork {

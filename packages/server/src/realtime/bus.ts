@@ -5,7 +5,7 @@
  * what `parseServerFrame` in the SDK accepts.
  */
 import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent, type WebhookUserEvent } from '@parley/protocol';
-import { type Broker, type BusMessage, channelTopic, presenceTopic, userTopic } from './broker.js';
+import { type Broker, type BusMessage, channelTopic, presenceTopic, spacesTopic, userTopic } from './broker.js';
 
 /** An event that concerns one channel: every event with a `cid`. */
 export type ChannelTopicEvent = Extract<ServerEvent, { cid: string }>;
@@ -26,6 +26,8 @@ export type Outgoing =
   | { to: 'user'; appId: string; userId: string; event: ServerEvent; connectionId?: string }
   /** A user's presence change, to the connections that follow that user (`presence.subscribe`). */
   | { to: 'presence'; appId: string; userId: string; event: ServerEvent }
+  /** A change of the app's spaces, to the connections that watch them (`spaces.watch`). */
+  | { to: 'spaces'; appId: string; event: ServerEvent }
   /**
    * A user-level event for webhook endpoints only (`user.updated`, …): no socket gets it; the
    * webhook outbox (features/webhooks/outbox.ts) records it in the same transaction.
@@ -52,6 +54,10 @@ export class Bus {
     };
     for (const e of events) {
       if (e.to === 'webhooks') continue;
+      if (e.to === 'spaces') {
+        this.broker.publish(spacesTopic(e.appId), { type: e.event.type, frame: frameOf(e.event) });
+        continue;
+      }
       if (e.to === 'channel') {
         const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
         if (isLogged(e.event)) msg.seq = e.event.seq;

@@ -86,6 +86,8 @@ export class Connection {
   readonly subs = new Map<string, Subscription>();
   /** Users whose presence this connection follows (`presence.subscribe`); the hub indexes them. */
   readonly presence = new Set<string>();
+  /** Whether this connection watches its app's spaces (`spaces.watch`). */
+  watchesSpaces = false;
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
   lastActivity = Date.now();

@@ -73,6 +73,12 @@ export interface GatewayHooks {
   ): Promise<{ seq: number; frame: string; shadowOf?: string | null }[]>;
   /** A connection closed (after its subscriptions were dropped); features that hold per-device state react. */
   closed?(svc: Services, conn: Connection): void;
+  /**
+   * Whether `caller` may still read `cid` (the channel policy's `read-channel`): asked when a
+   * member who also watches the channel is removed, to end the watch of a channel that is not
+   * theirs to read any more. Without it, a removal ends every watch.
+   */
+  mayRead?(svc: Services, caller: Caller & { kind: 'user' }, cid: string): Promise<boolean>;
 }
 
 /** Verified tokens, per app object (a new secret is a new object), until they expire; bounded. */
@@ -133,6 +139,8 @@ export class Gateway {
   /** Connections opened with a token an account session minted, by that session's id. */
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly sessionOf = new Map<Connection, string>();
+  /** Who each open connection is, for access checks the gateway makes on its own (a removal's watch). */
+  private readonly callerOf = new WeakMap<Connection, Caller & { kind: 'user' }>();
 
   constructor(
     private readonly svc: Services,
@@ -310,6 +318,7 @@ export class Gateway {
       svc.metrics,
     );
     svc.hub.addConnection(conn);
+    this.callerOf.set(conn, caller);
     const sid = caller.sessionId;
     if (sid) {
       let set = this.bySession.get(sid);
@@ -472,7 +481,7 @@ export class Gateway {
       const seq = msg.seq ?? (JSON.parse(msg.frame) as { channel?: { last_seq?: number } }).channel?.last_seq ?? 0;
       this.svc.hub.subscribe(conn, msg.cid, seq, 'member');
     } else if (msg.type === 'channel.removed' && msg.cid) {
-      this.svc.hub.unsubscribe(conn, msg.cid, 'member');
+      this.memberRemoved(conn, msg.cid);
     } else if (msg.type === 'user.banned') {
       // An app-wide ban of this connection's user: tell it why, then close (4503: do not
       // reconnect). The event reaches the user's topic on every node, so every socket closes.
@@ -485,6 +494,38 @@ export class Gateway {
       }
     }
     conn.send(msg.frame);
+  }
+
+  /**
+   * The user stopped being a member of `cid`: the membership subscription ends. A watch of the
+   * channel on this connection outlives it only if the user may still read the channel (a
+   * public one, or staff); a private channel's watch would otherwise keep sending a former
+   * member its events (a space's room after leaving the space). Until the policy answers, the
+   * subscription holds what arrives; refused, it ends and the held events are dropped unsent.
+   */
+  private memberRemoved(conn: Connection, cid: string): void {
+    const { svc } = this;
+    const sub = conn.subs.get(cid);
+    if (!sub) return;
+    svc.hub.unsubscribe(conn, cid, 'member');
+    if (!sub.watching || conn.subs.get(cid) !== sub) return;
+    const caller = this.callerOf.get(conn);
+    if (!caller || !this.hooks.mayRead) {
+      svc.hub.unsubscribe(conn, cid, 'watching');
+      return;
+    }
+    sub.hold();
+    this.hooks.mayRead(svc, caller, cid).then(
+      (ok) => {
+        if (ok) sub.release();
+        else if (conn.subs.get(cid) === sub) svc.hub.unsubscribe(conn, cid, 'watching');
+      },
+      (err: unknown) => {
+        // Fail closed: the client can watch again once the database answers.
+        svc.log.warn({ err, cid }, 'read check after a removal failed; the watch ends');
+        if (conn.subs.get(cid) === sub) svc.hub.unsubscribe(conn, cid, 'watching');
+      },
+    );
   }
 
   /** One heartbeat slice: close who missed the last ping, ping the rest (the timer's tick). */

@@ -9,7 +9,7 @@
  * the database does not have.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { type Broker, type BusMessage, channelTopic, presenceTopic, userTopic } from './broker.js';
+import { type Broker, type BusMessage, channelTopic, presenceTopic, spacesTopic, userTopic } from './broker.js';
 import type { Connection } from './connection.js';
 import { OutFrame } from './frame.js';
 import type { Subscription, SubscriptionReason } from './subscription.js';
@@ -35,7 +35,7 @@ export type EventLogReader = (
 export class Hub {
   private readonly channels = new Map<string, ChannelState>();
   private readonly users = new Map<string, Set<Connection>>();
-  /** Presence topics (`p:…`) to the local connections that follow them. */
+  /** Presence topics (`p:…`) and spaces topics (`s:…`) to the local connections that follow them. */
   private readonly followers = new Map<string, Set<Connection>>();
   /** Per-user messages routed here before being sent, for membership changes. */
   onUserEvent: (conn: Connection, msg: BusMessage) => void = () => {};
@@ -88,6 +88,7 @@ export class Hub {
     for (const cid of conn.subs.keys()) this.detach(conn, cid);
     conn.subs.clear();
     this.unfollowPresence(conn, [...conn.presence]);
+    this.unwatchSpaces(conn);
   }
 
   /**
@@ -145,28 +146,48 @@ export class Hub {
     for (const id of userIds) {
       if (conn.presence.has(id)) continue;
       conn.presence.add(id);
-      const topic = presenceTopic(conn.appId, id);
-      let set = this.followers.get(topic);
-      if (!set) {
-        set = new Set();
-        this.followers.set(topic, set);
-        this.broker.subscribe(topic);
-      }
-      set.add(conn);
+      this.follow(conn, presenceTopic(conn.appId, id));
     }
   }
 
   unfollowPresence(conn: Connection, userIds: readonly string[]): void {
     for (const id of userIds) {
       if (!conn.presence.delete(id)) continue;
-      const topic = presenceTopic(conn.appId, id);
-      const set = this.followers.get(topic);
-      if (!set) continue;
-      set.delete(conn);
-      if (set.size === 0) {
-        this.followers.delete(topic);
-        this.broker.unsubscribe(topic);
-      }
+      this.unfollow(conn, presenceTopic(conn.appId, id));
+    }
+  }
+
+  /** Watch the app's spaces on a connection: `space.updated` reaches it from now on. */
+  watchSpaces(conn: Connection): void {
+    if (conn.watchesSpaces) return;
+    conn.watchesSpaces = true;
+    this.follow(conn, spacesTopic(conn.appId));
+  }
+
+  unwatchSpaces(conn: Connection): void {
+    if (!conn.watchesSpaces) return;
+    conn.watchesSpaces = false;
+    this.unfollow(conn, spacesTopic(conn.appId));
+  }
+
+  /** Presence and spaces topics share one index: topic → the local connections that follow it. */
+  private follow(conn: Connection, topic: string): void {
+    let set = this.followers.get(topic);
+    if (!set) {
+      set = new Set();
+      this.followers.set(topic, set);
+      this.broker.subscribe(topic);
+    }
+    set.add(conn);
+  }
+
+  private unfollow(conn: Connection, topic: string): void {
+    const set = this.followers.get(topic);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) {
+      this.followers.delete(topic);
+      this.broker.unsubscribe(topic);
     }
   }
 
@@ -191,7 +212,7 @@ export class Hub {
       for (const conn of this.users.get(topic) ?? []) this.onUserEvent(conn, msg);
       return;
     }
-    if (topic.startsWith('p:')) {
+    if (topic.startsWith('p:') || topic.startsWith('s:')) {
       // Framed once; each follower's queue coalesces a tick's changes into one write.
       const set = this.followers.get(topic);
       if (!set) return;

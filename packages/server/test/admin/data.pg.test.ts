@@ -427,6 +427,94 @@ describe('deleting a channel', () => {
   });
 });
 
+/**
+ * The office: alice sits at the Desk and bob in the Lounge (each a member of its space's room).
+ * Spaces are the app's, not a user's: deleting a user takes their place (announced, the space
+ * settled) and room membership, and leaves the spaces; deleting a room leaves its space without one until someone enters.
+ */
+async function office() {
+  const w = await world(h, [{ id: 'boss', role: 'admin' }]);
+  const boss = w.as('boss');
+  const desk = ok(await boss.post('/v1/spaces', { name: 'Desk', kind: 'desk' })).space;
+  const lounge = ok(await boss.post('/v1/spaces', { name: 'Lounge', kind: 'lounge' })).space;
+  const deskRoom = ok(await w.alice.post(`/v1/spaces/${desk.id}/enter`)).space.cid as string;
+  const loungeRoom = ok(await w.bob.post(`/v1/spaces/${lounge.id}/enter`)).space.cid as string;
+  ok(await w.alice.send(deskRoom, 'alice secret at her desk'));
+  return { ...w, boss, desk, lounge, deskRoom, loungeRoom };
+}
+
+const occupants = async (appId: string) =>
+  (
+    await rows<{ user_id: string; space_id: string }>(
+      db(),
+      sql`select user_id, space_id from space_occupants where app_id = ${appId} order by user_id`,
+    )
+  ).map((r) => `${r.user_id}@${r.space_id}`);
+
+describe('deleting in the office', () => {
+  for (const mode of ['soft', 'hard'] as const)
+    it(`a ${mode}-deleted user leaves their space and its room; the spaces stay; no orphans`, async () => {
+      const w = await office();
+      expect(await occupants(w.app.id)).toEqual([`alice@${w.desk.id}`, `bob@${w.lounge.id}`]);
+      const watcher = await TestSocket.connect(base, w.app, 'carol');
+      expect((await watcher.request('spaces.watch')).ok).toBe(true);
+      expect((await w.boss.del(`/v1/users/alice${mode === 'hard' ? '?mode=hard' : ''}`)).status).toBe(202);
+      await waitJobsIdle();
+      // The office hears she is gone and the Desk is free, as after any move out.
+      await watcher.waitFor((f) => f.type === 'space.updated' && f.change === 'left' && f.user_id === 'alice');
+      await watcher.waitFor((f) => f.type === 'space.updated' && f.change === 'status' && f.space.status === 'free');
+      watcher.close();
+      expect(await occupants(w.app.id)).toEqual([`bob@${w.lounge.id}`]);
+      const spaces = ok(await w.bob.get('/v1/spaces')).spaces;
+      expect(spaces.map((s: any) => [s.name, s.occupants.map((o: any) => o.user_id)])).toEqual([
+        ['Desk', []],
+        ['Lounge', ['bob']],
+      ]);
+      expect(spaces[0].status).toBe('free');
+      const members = await rows<{ user_id: string }>(
+        db(),
+        sql`select user_id from members where app_id = ${w.app.id} and cid = ${w.deskRoom}`,
+      );
+      expect(members).toEqual([]);
+      const texts = await rows<{ text: string }>(
+        db(),
+        sql`select text from messages where app_id = ${w.app.id} and cid = ${w.deskRoom} and type = 'regular'`,
+      );
+      expect(texts.map((t) => t.text)).toEqual(mode === 'hard' ? [] : ['alice secret at her desk']);
+      expect(await orphans(w.app.id)).toEqual([]);
+    });
+
+  it("deleting a space's room leaves the space without one; the next entry makes a new room", async () => {
+    const w = await office();
+    expect((await w.boss.del(`/v1/channels/${w.loungeRoom}`)).status).toBe(202);
+    await waitJobsIdle();
+    const [row] = await rows<{ cid: string | null }>(
+      db(),
+      sql`select cid from spaces where app_id = ${w.app.id} and id = ${w.lounge.id}`,
+    );
+    expect(row?.cid).toBeNull();
+    for (const [t, cols] of await tables()) {
+      if (!cols.has('cid') || !cols.has('app_id')) continue;
+      const [r] = await rows<{ n: number }>(
+        db(),
+        sql`select count(*)::int as n from ${sql.identifier(t)} where app_id = ${w.app.id} and cid = ${w.loungeRoom}`,
+      );
+      expect(r?.n, t).toBe(0);
+    }
+    // Bob is still in the Lounge (the space, not the room); the other space is untouched.
+    expect(await occupants(w.app.id)).toEqual([`alice@${w.desk.id}`, `bob@${w.lounge.id}`]);
+    expect(await orphans(w.app.id)).toEqual([]);
+    expectError(await w.bob.channel(w.loungeRoom), 'NOT_FOUND');
+    const again = ok(await w.carol.post(`/v1/spaces/${w.lounge.id}/enter`)).space;
+    expect(again.cid).toBe(w.loungeRoom);
+    expect(
+      ok(await w.carol.channel(again.cid))
+        .members.map((m: any) => m.user_id)
+        .sort(),
+    ).toEqual(['carol']);
+  });
+});
+
 describe('usage analytics', () => {
   it('counts active users, messages, peak connections and storage from known activity', async () => {
     const w = await world(h, [{ id: 'boss', role: 'admin' }]);

@@ -463,4 +463,29 @@ describe('sockets follow membership', () => {
       dave2.close();
     }
   });
+
+  it('a watch outlives a removal only where the user may still read: public yes, group no', async () => {
+    const w = await world(h);
+    const url = await h.listen();
+    ok(await w.alice.create({ type: 'public', id: 'pw', members: ['bob'] }));
+    ok(await w.alice.create({ type: 'group', id: 'gw', members: ['bob', 'dave'] }));
+    const dave = await TestSocket.connect(url, w.app, 'dave');
+    try {
+      ok(await w.dave.join('public:pw'));
+      await dave.waitFor((f) => f.type === 'channel.added' && f.cid === 'public:pw');
+      for (const cid of ['public:pw', 'group:gw']) expect((await dave.request('channel.watch', { cid })).ok).toBe(true);
+      ok(await w.dave.leave('public:pw'));
+      ok(await w.alice.members('group:gw', { remove: ['dave'] }));
+      for (const cid of ['public:pw', 'group:gw'])
+        await dave.waitFor((f) => f.type === 'channel.removed' && f.cid === cid);
+      ok(await w.bob.send('group:gw', 'not for dave'));
+      ok(await w.bob.send('public:pw', 'anyone may read this'));
+      // Published after the group's message on the one node: once it is here, that one would be too.
+      await dave.waitFor((f) => f.type === 'message.new' && f.message.text === 'anyone may read this');
+      expect(dave.events('message.new').map((f) => f.message.text)).not.toContain('not for dave');
+      expect((await dave.request('channel.watch', { cid: 'group:gw' })).error.code).toBe('NOT_FOUND');
+    } finally {
+      dave.close();
+    }
+  });
 });

@@ -37,6 +37,7 @@ import { presentChannel } from '../channels/present.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import { EXPIRE_UPLOAD } from '../files/job-names.js';
 import { type MessageRow, presentMessage } from '../messages/present.js';
+import { dropOccupant } from '../spaces/moves.js';
 
 /** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
 const inList = (values: readonly string[]): SQL =>
@@ -131,8 +132,10 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
 async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<void> {
   const calls = sql`(select id from calls where app_id = ${appId} and cid = ${cid})`;
   await tx.execute(
-    sql`delete from invitations where app_id = ${appId} and kind = 'call' and subject_id in (select id::text from ${calls} c)`,
+    sql`delete from invitations where app_id = ${appId} and kind = 'calls' and subject_id in (select id::text from ${calls} c)`,
   );
+  // A space whose room goes keeps its place in the office: the next one to enter makes a new room.
+  await tx.execute(sql`update spaces set cid = null where app_id = ${appId} and cid = ${cid}`);
   await tx.execute(sql`delete from call_participants where app_id = ${appId} and call_id in ${calls}`);
   for (const table of [
     'calls',
@@ -207,6 +210,8 @@ export async function deleteUser(
   await withTransaction(svc, async (tx, out) => {
     await anonymize(tx, appId, userId, at);
     await eraseUserRows(tx, appId, userId, mode);
+    // Their place in the office, announced (its room membership goes with their other channels).
+    await dropOccupant(tx, out, appId, userId, at);
     await tx
       .delete(schema.dataExports)
       .where(and(eq(schema.dataExports.appId, appId), eq(schema.dataExports.userId, userId)));

@@ -482,6 +482,7 @@ export async function startCall(
   });
   if (expiresAt) armTimer(svc, appId, CALL_INVITATION, result.id, expiresAt);
   trackJoin(svc, appId, connectionId, result);
+  liveChanged(svc, appId, result.cid);
   return result;
 }
 
@@ -585,7 +586,7 @@ export async function joinCall(
 /** Decline a ring (every device of the caller stops ringing). */
 export async function declineCall(svc: Services, caller: Caller, connectionId: string, callId: string): Promise<Call> {
   const { appId, userId } = actorOf(caller, connectionId);
-  return withTransaction(svc, async (tx, out) => {
+  const result = await withTransaction(svc, async (tx, out) => {
     const { call, parts } = await loadCall(tx, appId, callId, true);
     const me = partOf(parts, userId);
     if (!me) throw notFound('Call');
@@ -606,6 +607,8 @@ export async function declineCall(svc: Services, caller: Caller, connectionId: s
     if (ended) updated(out, appId, now, endChange(ended.state), userId, connectionId, at);
     return now;
   });
+  if (!LIVE.includes(result.state)) liveChanged(svc, appId, result.cid);
+  return result;
 }
 
 /** The caller stops ringing before anyone answered: the call is cancelled (a missed call for the others). */
@@ -624,6 +627,7 @@ export async function cancelCall(svc: Services, caller: Caller, connectionId: st
     return now;
   });
   untrack(connectionId);
+  liveChanged(svc, appId, result.cid);
   return result;
 }
 
@@ -667,6 +671,7 @@ async function leave(
     return now;
   });
   untrack(connectionId);
+  if (!LIVE.includes(result.state)) liveChanged(svc, appId, result.cid);
   return result;
 }
 
@@ -689,7 +694,7 @@ export async function leaveDropped(svc: Services, appId: string, callId: string,
 /** End the call for everyone in it (any joined participant). */
 export async function endCall(svc: Services, caller: Caller, connectionId: string, callId: string): Promise<Call> {
   const { appId, userId } = actorOf(caller, connectionId);
-  return withTransaction(svc, async (tx, out) => {
+  const result = await withTransaction(svc, async (tx, out) => {
     const { call, parts } = await loadCall(tx, appId, callId, true);
     const p = partOf(parts, userId);
     if (!p) throw notFound('Call');
@@ -702,6 +707,8 @@ export async function endCall(svc: Services, caller: Caller, connectionId: strin
     updated(out, appId, now, state === 'ended' ? 'ended' : 'cancelled', userId, connectionId, at);
     return now;
   });
+  liveChanged(svc, appId, result.cid);
+  return result;
 }
 
 /** Ring more members of the channel into a live call (a participant who is in it). */
@@ -769,16 +776,16 @@ export async function inviteToCall(
 
 /** The rings of `callId` that are due: the invitees missed it; a call nobody answered is missed. */
 async function expireRings(svc: Services, appId: string, callId: string): Promise<void> {
-  await withTransaction(svc, async (tx, out) => {
+  const endedIn = await withTransaction(svc, async (tx, out): Promise<string | null> => {
     const found = await tx
       .select()
       .from(schema.calls)
       .where(and(eq(schema.calls.appId, appId), eq(schema.calls.id, callId)))
       .for('update');
-    if (!found[0]) return;
+    if (!found[0]) return null;
     const at = new Date(svc.clock());
     const expired = await takeExpired(tx, { appId, kind: CALL_INVITATION, subjectId: callId, now: at });
-    if (expired.length === 0) return;
+    if (expired.length === 0) return null;
     const users = expired.map((e) => e.toUserId);
     await tx
       .update(schema.callParticipants)
@@ -798,10 +805,31 @@ async function expireRings(svc: Services, appId: string, callId: string): Promis
       const final = await current(tx, appId, callId);
       updated(out, appId, final, endChange(ended.state), found[0].createdBy, null, at);
     }
+    return ended ? found[0].cid : null;
   });
+  if (endedIn) liveChanged(svc, appId, endedIn);
 }
 
 registerInvitationKind({ name: CALL_INVITATION, expire: expireRings });
+
+// ---- who else cares that a channel's call started or ended -----------------------------
+
+type LiveListener = (svc: Services, appId: string, cid: string) => Promise<void>;
+const liveListeners: LiveListener[] = [];
+
+/**
+ * Be told, after commit, when a channel's call may have started or ended (spaces show a room
+ * with a live call as in a meeting). After commit and outside the call's transaction, so a
+ * listener's own locks are never taken while the call's are held.
+ */
+export function onCallLiveChange(listener: LiveListener): void {
+  liveListeners.push(listener);
+}
+
+function liveChanged(svc: Services, appId: string, cid: string): void {
+  for (const l of liveListeners)
+    l(svc, appId, cid).catch((err: unknown) => svc.log.warn({ err, cid }, 'a call listener failed'));
+}
 
 // ---- signalling ------------------------------------------------------------------------
 

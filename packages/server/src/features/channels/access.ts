@@ -84,6 +84,21 @@ export async function accessChannelRead(
   return a;
 }
 
+/**
+ * Whether `caller` may read `cid` now — `accessChannelRead` as a yes or no, for the gateway's
+ * question after a removal (may a watch outlive the membership?). A refusal is false; a
+ * database failure still throws.
+ */
+export async function mayReadChannel(q: Queryable, caller: Caller, cid: string): Promise<boolean> {
+  try {
+    await accessChannelRead(q, caller, cid);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && (err.code === 'NOT_FOUND' || err.code === 'FORBIDDEN')) return false;
+    throw err;
+  }
+}
+
 /** Read: members, anyone for public and announcement channels, staff everywhere (permissions/policy.ts). */
 export function checkRead(a: ChannelAccess): void {
   checkCan(a, 'read-channel');

@@ -173,8 +173,8 @@ export async function channelWithMembers(q: Queryable, caller: Caller, cid: stri
   };
 }
 
-/** Take `n` seqs, applying `set` to the channel row in the same statement; returns the row. */
-async function bump(
+/** Take `n` seqs of `cid` and apply `set` to its row, in one update (the channel's row locked until commit). */
+export async function bump(
   tx: Tx,
   appId: string,
   cid: string,
@@ -190,8 +190,8 @@ async function bump(
   return row;
 }
 
-/** Insert a system message at `seq` and return its message.new event. */
-async function systemMessage(
+/** Insert a system message at `seq` (taken) and return its `message.new` event, to log. */
+export async function systemMessage(
   tx: Tx,
   appId: string,
   cid: string,

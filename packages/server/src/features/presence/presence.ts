@@ -31,6 +31,12 @@ interface Entry {
   user: User | null;
 }
 
+/**
+ * Told when a user went offline everywhere: `lastActive` is what is stored as their
+ * `last_active_at` in the same flush, so a later absence can be told apart from this one.
+ */
+export type OfflineListener = (appId: string, userId: string, lastActive: number) => void;
+
 interface PendingAnnouncement {
   appId: string;
   userId: string;
@@ -52,6 +58,7 @@ export class Presence {
   private readonly sweeper: NodeJS.Timeout;
   private readonly refresher: NodeJS.Timeout;
   private readonly share: PresenceShare;
+  private readonly offlineListeners: OfflineListener[] = [];
 
   constructor(
     private readonly svc: () => Infra,
@@ -66,6 +73,15 @@ export class Presence {
       this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
     }, REFRESH_MS);
     this.refresher.unref();
+  }
+
+  /**
+   * Call `fn` when a user's pooled state becomes offline: the node whose view made it so calls
+   * it, once (a user with a connection left on another node is not offline). A node that dies
+   * calls nothing for its users, who lapse in the pool without any node seeing a transition.
+   */
+  onOffline(fn: OfflineListener): void {
+    this.offlineListeners.push(fn);
   }
 
   /** This node's own view of a user. */
@@ -168,8 +184,10 @@ export class Presence {
       svc.log.warn({ err, user: e.userId }, 'presence share unavailable; using this node only');
     }
     if (this.announced.get(key) === pooled) return;
-    if (pooled === 'offline') this.announced.delete(key);
-    else this.announced.set(key, pooled);
+    if (pooled === 'offline') {
+      this.announced.delete(key);
+      for (const fn of this.offlineListeners) fn(e.appId, e.userId, e.lastActive);
+    } else this.announced.set(key, pooled);
     this.pending.set(key, {
       appId: e.appId,
       userId: e.userId,
@@ -265,18 +283,8 @@ export class Presence {
    */
   private publish(appId: string, changes: { user: User; state: State }[]): void {
     if (changes.length === 0) return;
-    const at = new Date().toISOString();
-    const out: Outgoing[] = [];
-    for (const { user, state } of changes) {
-      const event: EventOf<'presence.changed'> = {
-        type: 'presence.changed',
-        user: { ...user, presence: state },
-        presence: state,
-        created_at: at,
-      };
-      out.push({ to: 'user', appId, userId: user.id, event }, { to: 'presence', appId, userId: user.id, event });
-    }
-    this.svc().bus.publish(out);
+    const at = new Date();
+    this.svc().bus.publish(changes.flatMap(({ user, state }) => presenceOutgoing(appId, user, state, at)));
   }
 
   close(): void {
@@ -287,4 +295,29 @@ export class Presence {
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
     this.entries.clear();
   }
+}
+
+/**
+ * A user's `presence.changed`, once to the user's own topic and once to their presence topic,
+ * which reaches every node with a follower: no query, the event serialized once. `extra`
+ * carries what else the change is about (`space_id` when they moved in the office).
+ */
+export function presenceOutgoing(
+  appId: string,
+  user: User,
+  state: State,
+  at: Date,
+  extra: { space_id?: string | null } = {},
+): Outgoing[] {
+  const event: EventOf<'presence.changed'> = {
+    type: 'presence.changed',
+    user: { ...user, presence: state },
+    presence: state,
+    ...extra,
+    created_at: at.toISOString(),
+  };
+  return [
+    { to: 'user', appId, userId: user.id, event },
+    { to: 'presence', appId, userId: user.id, event },
+  ];
 }

@@ -4,6 +4,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
+import { spacesOfUsers } from '../spaces/present.js';
 import { visibleToGuest } from '../users/queries.js';
 
 /** Which of `ids` the guest `viewer` may see (one query). */
@@ -48,8 +49,15 @@ export const presenceSocket: SocketHandlers = {
       conn,
       followed.filter((id) => id !== caller.userId),
     );
-    const states = await svc.presence.statesOf(caller.app.id, followed);
-    return { presence: Object.fromEntries(ids.map((id) => [id, states.get(id) ?? 'offline'])) };
+    const [states, places] = await Promise.all([
+      svc.presence.statesOf(caller.app.id, followed),
+      // Where they are in the office is part of their presence; guests have no place there.
+      conn.user.role === 'guest' ? new Map<string, string>() : spacesOfUsers(svc.db, caller.app.id, followed),
+    ]);
+    return {
+      presence: Object.fromEntries(ids.map((id) => [id, states.get(id) ?? 'offline'])),
+      spaces: Object.fromEntries(followed.map((id) => [id, places.get(id) ?? null])),
+    };
   },
   'presence.unsubscribe': async ({ svc, conn }, f) => {
     svc.hub.unfollowPresence(conn, f.user_ids);

@@ -817,6 +817,46 @@ export const callParticipants = pgTable(
   ],
 );
 
+// ---- spaces (features/spaces) ----------------------------------------------------------------
+
+/**
+ * The virtual office's spaces: laid out by the app's admins. `status` is derived (free, in use,
+ * in a meeting) but stored, so a change is noticed and announced once; `cid` is the room
+ * channel, made when someone first enters.
+ */
+export const spaces = pgTable(
+  'spaces',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    kind: text('kind').notNull(),
+    /** Most people in it at once; null: no limit. */
+    capacity: integer('capacity'),
+    position: integer('position').notNull(),
+    /** free, in_use, in_meeting. */
+    status: text('status').notNull().default('free'),
+    cid: text('cid'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('spaces_order').on(t.appId, t.position)],
+);
+
+/** Who is where: one row per user in a space; the key makes "at most one space at a time" a fact. */
+export const spaceOccupants = pgTable(
+  'space_occupants',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    spaceId: uuid('space_id').notNull(),
+    enteredAt: ts('entered_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId] }), index('space_occupants_space').on(t.appId, t.spaceId)],
+);
+
 // ---- notifications (features/notifications) ------------------------------------------------
 
 /** A daily do-not-disturb window, in the user's time zone ("22:00" to "08:00" may cross midnight). */
