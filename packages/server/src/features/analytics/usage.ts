@@ -36,7 +36,14 @@ export class ActivityTracker {
   constructor(private readonly svc: () => Services) {
     this.writes = new TickBatcher(
       async (rows) => {
-        await this.svc().db.insert(schema.userActivity).values(rows).onConflictDoNothing();
+        // One JSON parameter, not the query builder's three per row: building the rows with it
+        // was 4 % of a connect storm's CPU (docs/benchmarks.md).
+        const json = JSON.stringify(rows.map((r) => ({ app_id: r.appId, user_id: r.userId, day: r.day })));
+        await this.svc().db.execute(
+          sql`insert into ${schema.userActivity} (app_id, user_id, day)
+          select app_id, user_id, day from json_to_recordset(${json}::json) as v(app_id uuid, user_id text, day text)
+          on conflict do nothing`,
+        );
         return rows.map(() => null);
       },
       { maxInFlight: 1, maxBatch: 500 },
