@@ -8,8 +8,9 @@
  *
  * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
+import path from 'node:path';
 import { Generators } from '../lib/generators.js';
-import { procStats } from '../lib/proc.js';
+import { type Child, procStats } from '../lib/proc.js';
 import { type Ctx, load, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   EJABBERD_TEMPLATE,
@@ -84,6 +85,12 @@ export async function idle(
         await sleep(500);
         type Mem = { heapUsed: number; external: number } | null;
         const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
+        // A CPU profile of Parley's connects (BENCH_PROFILE_DIR), for DevTools. The profiler
+        // adds CPU of its own: a profiled run's CPU per connect reads high.
+        const profileDir = kind === 'parley' ? process.env.BENCH_PROFILE_DIR : undefined;
+        const node = server.nodes[0] as Child;
+        if (profileDir) await node.call('profileStart');
+        const q0 = await server.queries();
         const before = procStats(pid);
         const c = await progressWhile(
           gens.connect(
@@ -94,6 +101,11 @@ export async function idle(
           `${NAMES[kind]}: connecting ${N}`,
         );
         const mid = procStats(pid);
+        const statements = (await server.queries()) - q0;
+        if (profileDir)
+          log(
+            `  profile: ${await node.call('profileStop', { file: path.join(profileDir, `idle-parley-${Date.now()}.cpuprofile`) })}`,
+          );
         await sleep(1000);
         const m1 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
         const after = procStats(pid);
@@ -109,6 +121,7 @@ export async function idle(
         log(
           `run ${rep + 1} ${NAMES[kind]}: ${c.ok}/${N} connected in ${(c.ms / 1000).toFixed(1)} s = ${f0(m.rate)}/s, ` +
             `${f2(m.cpuMs)} ms CPU/connect, ${f2(m.kb)} KB RSS/conn` +
+            (kind === 'parley' ? `, ${f2(statements / Math.max(1, c.ok))} SQL statements/connect` : '') +
             (c.failed ? `; ${c.failed} failed ${JSON.stringify(c.errors)}` : ''),
         );
         await gens.closeClients();

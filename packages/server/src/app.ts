@@ -27,6 +27,7 @@ import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
 import { callRoutes } from './features/calls/routes.js';
 import { callSocket } from './features/calls/socket.js';
 import { mayReadChannel } from './features/channels/access.js';
+import { readOpenings } from './features/channels/openings.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -92,6 +93,7 @@ import { registerRequestContext } from './platform/request-context.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { createStorage } from './platform/storage/index.js';
 import { AppRegistry } from './platform/tenancy.js';
+import { TickBatcher } from './platform/tick-batch.js';
 import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
 import { Bus } from './realtime/bus.js';
@@ -303,6 +305,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   // Watches share the hot pool with sends: at most two batches at once leave sends the rest.
   svc.watches = new WatchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
+  // Connects too: a storm's opening reads and watches then hold at most four hot connections.
+  svc.openings = new TickBatcher((reads) => readOpenings(svc, reads), {
+    maxInFlight: database.kind === 'pglite' ? 1 : 2,
+    maxBatch: 256,
+  });
 
   registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
   // The client IP and user agent of each request, for the audit log (features/audit).

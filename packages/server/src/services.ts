@@ -6,12 +6,15 @@
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
 import type { ChatSessions } from './features/accounts/chat-sessions.js';
+import type { OpeningRead } from './features/channels/openings.js';
 import type { WatchBatcher } from './features/events/watch-batch.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
 import type { HookRegistry } from './features/webhooks/settings.js';
 import type { Infra } from './infra.js';
+import type { TickBatcher } from './platform/tick-batch.js';
+import type { Opening } from './realtime/opening.js';
 
 export type { Infra } from './infra.js';
 
@@ -22,6 +25,8 @@ export interface Services extends Infra {
   sends: SendBatcher;
   /** The reads of `channel.watch`, batched (a reconnect storm is thousands of them). */
   watches: WatchBatcher;
+  /** What a connection reads when it opens, batched per event-loop turn (a connect storm is thousands). */
+  openings: TickBatcher<OpeningRead, Opening | null>;
   /** Which account-minted chat tokens still work; ends them on every node. */
   chatSessions: ChatSessions;
   /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */

@@ -19,7 +19,6 @@ import {
   type HelloFrame,
   PROTOCOL_VERSION,
   retryAfterReason,
-  type User,
 } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
@@ -32,23 +31,15 @@ import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
 import { Connection } from './connection.js';
 import type { SocketHandler, SocketHandlers } from './handlers.js';
+import type { Opening } from './opening.js';
 import type { Subscription } from './subscription.js';
+
+export type { Opening } from './opening.js';
 
 const authCheck = TypeCompiler.Compile(AuthFrame);
 const requestChecks = new Map<string, TypeCheck<TSchema>>(
   Object.entries(CLIENT_REQUESTS).map(([type, s]) => [type, TypeCompiler.Compile(s as TSchema)]),
 );
-
-/** What a connection needs when it opens: the user, and each channel they are a member of with its last seq. */
-export interface Opening {
-  /** The user as presented (presence is added by the gateway). */
-  user: User;
-  channels: { cid: string; lastSeq: number }[];
-  /** An app-wide ban stands: the socket closes with 4503 BANNED instead of saying hello. */
-  banned?: boolean;
-  /** The user was deleted (features/admin): their tokens open no socket. */
-  deleted?: boolean;
-}
 
 /**
  * What features provide the gateway, so it queries no table itself: the opening of a

@@ -2,7 +2,10 @@
  * The cost of the spine, in SQL statements: one plain send over REST and over WS, measured
  * with the database's statement counter after the caches (app by key, known users) are warm.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActivityTracker } from '../../src/features/analytics/usage.js';
+import { rows } from '../../src/platform/db/index.js';
 import { type Harness, startHarness } from '../harness.js';
 import { makeWorld, type World } from './world.js';
 
@@ -118,5 +121,60 @@ describe('query cost of a resync', () => {
     expect(foreign).toBeNull();
     expect(stranger?.member).toBeNull();
     expect(stranger?.user).toBeNull();
+  });
+});
+
+/**
+ * A connect of a known user, seen today: ONE statement, the opening read (user row and each
+ * membership's last seq; features/channels/openings.ts). Connects that arrive together share it,
+ * and so do first sights of the day (the activity rows of one turn are one insert).
+ */
+describe('query cost of a connect', () => {
+  it('a connect of a known user: one statement', async () => {
+    await w.socket('alice'); // seen today on this node
+    const seq = await w.lastSeq(cid);
+    const n = await cost(async () => {
+      const s = await w.socket('alice');
+      expect(s.frames.find((f) => f.type === 'hello')?.channels[cid]).toBe(seq);
+    });
+    expect(n).toBe(1);
+  });
+
+  it('openings read together: one statement for several users, scoped by app', async () => {
+    const elsewhere = await h.createApp('cost-openings-elsewhere');
+    const before = h.database.queryCount();
+    const found = await Promise.all([
+      h.server.svc.openings.add({ appId: w.app.id, userId: 'alice' }),
+      h.server.svc.openings.add({ appId: w.app.id, userId: 'bob' }),
+      // Another app: the same user id is nobody there.
+      h.server.svc.openings.add({ appId: elsewhere.id, userId: 'alice' }),
+      h.server.svc.openings.add({ appId: w.app.id, userId: 'mallory' }),
+    ]);
+    expect(h.database.queryCount() - before).toBe(1);
+    expect(found.map((f) => f?.user.id ?? null)).toEqual(['alice', 'bob', null, null]);
+    const seqs = [await w.lastSeq(cid), await w.lastSeq(other)];
+    for (const f of found.slice(0, 2))
+      expect(Object.fromEntries((f?.channels ?? []).map((c) => [c.cid, c.lastSeq]))).toEqual({
+        [cid]: seqs[0],
+        [other]: seqs[1],
+      });
+  });
+
+  it('first sights of the day on this node, together: their activity rows are one insert', async () => {
+    const users = ['carol', 'dave', 'erin'];
+    // A tracker of its own: this node's has seen other users today.
+    const activity = new ActivityTracker(() => h.server.svc);
+    const before = h.database.queryCount();
+    await Promise.all(users.map((u) => activity.note(w.app.id, u)));
+    expect(h.database.queryCount() - before).toBe(1);
+    const noted = await rows<{ user_id: string }>(
+      h.server.svc.db,
+      sql`select user_id from user_activity where app_id = ${w.app.id} and user_id in ('carol', 'dave', 'erin') order by user_id`,
+    );
+    expect(noted.map((r) => r.user_id)).toEqual(users);
+    // Noted already today on this node: no statement at all.
+    const again = h.database.queryCount();
+    await Promise.all(users.map((u) => activity.note(w.app.id, u)));
+    expect(h.database.queryCount()).toBe(again);
   });
 });

@@ -6,15 +6,13 @@
  */
 import type { Member } from '@parley/protocol';
 import { and, asc, eq, gt } from 'drizzle-orm';
-import { fromJson, hotStatement, schema } from '../../platform/db/index.js';
+import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Opening } from '../../realtime/gateway.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
 import { checkRate } from '../moderation/limits.js';
-import { appBanned } from '../permissions/policy.js';
 import { ensureUser } from '../users/actions.js';
-import { presentUser } from '../users/present.js';
 import { accessChannelRead } from './access.js';
 import { presentMember } from './present.js';
 
@@ -35,59 +33,15 @@ export async function admitConnection(svc: Services, appId: string, userId: stri
 }
 
 /**
- * The user (created on first sight) and every channel they are a member of with its last seq:
- * one statement, the channels aggregated beside the user row. Null if the user is gone.
+ * The user (created on first sight) and every channel they are a member of with its last seq,
+ * read with the openings of the same event-loop turn (`readOpenings`, openings.ts). Null if the user is gone.
  */
 export async function openConnection(svc: Services, appId: string, userId: string): Promise<Opening | null> {
   // The user usually exists: read first, and create (first sight) only when the read finds none.
-  const opening = await readOpening(svc, appId, userId);
+  const opening = await svc.openings.add({ appId, userId });
   if (opening) return opening;
   await ensureUser(svc, appId, userId);
-  return readOpening(svc, appId, userId);
-}
-
-/**
- * The opening's read: the user row, and beside it every channel they are a member of with its
- * last seq (aggregated as text and parsed here: the two drivers return json columns
- * differently). A hot statement (platform/db/hot.ts): every connect runs it — a reconnect storm
- * thousands of times in seconds — and built with the query builder it was the costliest part of
- * a connect after the socket writes. Reached through the user's key, the index of a user's
- * memberships, and each channel's key (a LATERAL probe, so no plan hashes `channels` whole).
- */
-const OPENING = hotStatement({
-  name: 'parley_open_connection',
-  reads: {
-    users: 'users_app_id_id_pk',
-    members: 'members_user_idx',
-    channels: 'channels_app_id_cid_pk',
-  },
-  text: `select to_json(u) as "user", coalesce((
-  select json_agg(json_build_array(m.cid, c.last_seq))::text
-  from members m
-  cross join lateral (
-    select c.last_seq from channels c where c.app_id = m.app_id and c.cid between m.cid and m.cid order by c.cid limit 1
-  ) c
-  where m.app_id = u.app_id and m.user_id = u.id
-), '[]') as channels
-from json_to_record($1::json) as p(app_id uuid, uid text)
-cross join lateral (
-  select * from users u where u.app_id = p.app_id and u.id between p.uid and p.uid order by u.id limit 1
-) u`,
-});
-
-async function readOpening(svc: Services, appId: string, userId: string): Promise<Opening | null> {
-  const [row] = await svc.database.prepared<{ user: Record<string, unknown>; channels: string }>(OPENING, [
-    JSON.stringify({ app_id: appId, uid: userId }),
-  ]);
-  const user = row ? fromJson(schema.users, row.user) : null;
-  if (!row || !user) return null;
-  const pairs = JSON.parse(row.channels) as [string, number | string][];
-  return {
-    user: presentUser(user),
-    channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
-    banned: appBanned(user, svc.clock()),
-    deleted: user.deletedAt !== null,
-  };
+  return svc.openings.add({ appId, userId });
 }
 
 /** One page of a channel's members, ordered by user id; `next` is the cursor of the page after. */

@@ -1,0 +1,69 @@
+/**
+ * What a connection reads when it opens, for every connect of one turn of the event loop at
+ * once. Apart from the socket handlers (socket.ts) so that `Services` can name the batcher's
+ * types without an import cycle.
+ */
+import type { Infra } from '../../infra.js';
+import { fromJson, hotStatement, schema } from '../../platform/db/index.js';
+import type { Opening } from '../../realtime/opening.js';
+import { appBanned } from '../permissions/policy.js';
+import { presentUser } from '../users/present.js';
+
+/** Whose connection opens: the tenant and the user the token names. */
+export interface OpeningRead {
+  appId: string;
+  userId: string;
+}
+
+/**
+ * The openings' read: per connect the user row, and beside it every channel they are a member
+ * of with its last seq (aggregated as text and parsed here: the two drivers return json
+ * columns differently). A hot statement (platform/db/hot.ts) that reads every connect of one
+ * turn of the event loop at once (`svc.openings`, platform/tick-batch.ts): a connect storm or
+ * a reconnect storm is thousands of them in seconds, and one statement each — its socket
+ * write to the database above all — was the largest part of a connect's CPU after the
+ * upgrade. Reached through the user's key, the index of a user's memberships, and each
+ * channel's key (a LATERAL probe, so no plan hashes `channels` whole).
+ */
+const OPENING = hotStatement({
+  name: 'parley_open_connection',
+  reads: {
+    users: 'users_app_id_id_pk',
+    members: 'members_user_idx',
+    channels: 'channels_app_id_cid_pk',
+  },
+  text: `select p.ord, to_json(u) as "user", coalesce((
+  select json_agg(json_build_array(m.cid, c.last_seq))::text
+  from members m
+  cross join lateral (
+    select c.last_seq from channels c where c.app_id = m.app_id and c.cid between m.cid and m.cid order by c.cid limit 1
+  ) c
+  where m.app_id = u.app_id and m.user_id = u.id
+), '[]') as channels
+from json_to_recordset($1::json) as p(ord int, app_id uuid, uid text)
+cross join lateral (
+  select * from users u where u.app_id = p.app_id and u.id between p.uid and p.uid order by u.id limit 1
+) u`,
+});
+
+/** Read a batch of openings with one statement; per read in order, the opening (null: no such user). */
+export async function readOpenings(svc: Infra, reads: OpeningRead[]): Promise<(Opening | null)[]> {
+  const input = reads.map((r, ord) => ({ ord, app_id: r.appId, uid: r.userId }));
+  const rows = await svc.database.prepared<{ ord: number; user: Record<string, unknown>; channels: string }>(OPENING, [
+    JSON.stringify(input),
+  ]);
+  const out: (Opening | null)[] = reads.map(() => null);
+  const now = svc.clock();
+  for (const row of rows) {
+    const user = fromJson(schema.users, row.user);
+    if (!user) continue;
+    const pairs = JSON.parse(row.channels) as [string, number | string][];
+    out[row.ord] = {
+      user: presentUser(user),
+      channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
+      banned: appBanned(user, now),
+      deleted: user.deletedAt !== null,
+    };
+  }
+  return out;
+}

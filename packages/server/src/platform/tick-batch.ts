@@ -1,0 +1,78 @@
+/**
+ * Work that arrives in one turn of the event loop, run as one batch: every caller of a turn
+ * gets its own answer from ONE call of `run`, which is one statement where `run` is one. A
+ * connect storm, a reconnect storm, a burst of REST calls are thousands of the same small
+ * read in a few seconds; done one by one, their statements' building, their socket writes
+ * to the database and their round trips were most of a connect's server CPU
+ * (docs/benchmarks.md). While `maxInFlight` batches run, newer work waits and gathers, so the
+ * batches grow with the load instead of the statements.
+ *
+ * For work that needs no order among its batches (reads, idempotent inserts): two batches may
+ * run at once. A failed batch rejects each of its callers with the batch's error.
+ */
+
+export interface TickBatcherOptions {
+  /** Batches running at once (each usually holds one database connection). */
+  maxInFlight: number;
+  /** Most items in one batch. */
+  maxBatch: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (out: O) => void;
+  reject: (err: unknown) => void;
+}
+
+export class TickBatcher<I, O> {
+  private queue: Pending<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  /** `run` answers one result per item, in the items' order. */
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly opts: TickBatcherOptions,
+  ) {}
+
+  /** The result of `item`, once its batch ran; rejects if the batch failed. */
+  add(item: I): Promise<O> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // One turn of the event loop gathers every item that arrived with this one.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      this.inFlight++;
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--;
+        this.schedule();
+      });
+    }
+  }
+
+  private async runBatch(batch: Pending<I, O>[]): Promise<void> {
+    let out: O[];
+    try {
+      out = await this.run(batch.map((p) => p.item));
+      if (out.length !== batch.length) throw new Error(`batch of ${batch.length} answered ${out.length} results`);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (const [i, p] of batch.entries()) p.resolve(out[i] as O);
+  }
+}
