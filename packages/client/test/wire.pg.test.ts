@@ -40,6 +40,7 @@ beforeAll(async () => {
     { id: 'bob', username: 'bob', name: 'Bob' },
     { id: 'carol', username: 'carol', name: 'Carol' },
     { id: 'mod', username: 'mod', name: 'Mod', role: 'moderator' },
+    { id: 'boss', username: 'boss', name: 'Boss', role: 'admin' },
   ]);
 });
 afterAll(async () => {
@@ -113,6 +114,15 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"call.signal"')), 5000, 'the signal');
     await alice.request('call.leave', { call_id: call.id });
     await until(() => frames.some((f) => f.includes('"call.updated"') && f.includes('"ended"')), 5000, 'the end');
+    // The office: an admin lays out a space, alice watches the office, enters it and invites
+    // bob over (space.updated to the watchers, space.invitation to bob).
+    const boss = await connect('boss');
+    const lounge = await boss.spaces.create({ name: 'Lounge', kind: 'lounge' });
+    await alice.spaces.watch();
+    await alice.spaces.enter(lounge.id);
+    await until(() => frames.some((f) => f.includes('"space.updated"')), 5000, 'the move is announced');
+    await alice.spaces.teleport(lounge.id, 'bob');
+    await until(() => frames.some((f) => f.includes('"space.invitation"')), 5000, 'bob is invited over');
 
     const seen = new Set<string>();
     const bad: string[] = [];
