@@ -50,6 +50,12 @@ export interface Proc {
   out: () => string;
   err: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Both output pipes read to their end. `exit` can come before the last of the output has been
+   * read (seen under load: an empty stdout from a command that printed its help); a grandchild
+   * that inherited the pipes can hold them open past the exit, so waits on this are bounded.
+   */
+  drained: Promise<void>;
 }
 
 /** Spawn any command with the operator's environment. */
@@ -64,13 +70,16 @@ export function spawnCommand(cmd: string, args: string[], extraEnv: NodeJS.Proce
   child.stderr?.on('data', (d) => {
     err += d;
   });
+  const ended = (stream: NodeJS.ReadableStream | null) =>
+    new Promise<void>((resolve) => (stream ? stream.once('close', () => resolve()) : resolve()));
+  const drained = Promise.all([ended(child.stdout), ended(child.stderr)]).then(() => {});
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       children.delete(child);
       resolve({ code, signal });
     });
   });
-  return { child, out: () => out, err: () => err, exited };
+  return { child, out: () => out, err: () => err, exited, drained };
 }
 
 export function spawnParley(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Proc {
@@ -92,6 +101,7 @@ export async function finish(p: Proc, timeoutMs = 45_000): Promise<Ran> {
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const { code } = await p.exited;
   clearTimeout(timer);
+  await Promise.race([p.drained, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   return { code, out: p.out(), err: p.err() };
 }
 

@@ -110,6 +110,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       webhooks: t.messageId,
       reminders: t.messageId,
       'scheduled-messages': t.messageId,
+      // Spaces: a well-formed id that names none (the routes' typed NOT_FOUND).
+      spaces: t.messageId,
     }[under ?? ''],
     // An app's native push provider (admin).
     provider: 'apns',
