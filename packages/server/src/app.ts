@@ -282,7 +282,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   svc.presence = new Presence(
     () => svc,
-    broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId) : undefined,
+    broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId, config.presenceTtlMs) : undefined,
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
