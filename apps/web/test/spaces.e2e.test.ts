@@ -169,6 +169,9 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     // the empty Lounge goes.
     await space(a, 'Board room').getByRole('button', { name: 'Edit' }).click();
     const edit = a.getByRole('form', { name: 'Edit Board room' });
+    // Every field has a label one can see (an empty capacity showed only "No limit").
+    expect(await edit.locator('.app-office__field > span').allInnerTexts()).toEqual(['Name', 'Kind', 'Capacity']);
+    expect(await edit.getByLabel('Capacity').getAttribute('placeholder')).toBe('No limit');
     await edit.getByLabel('Name').fill('Boardroom');
     await edit.getByLabel('Capacity').fill('6');
     await a.screenshot({ path: path.join(shots, 'office-ada-edit.png') });

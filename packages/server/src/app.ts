@@ -33,7 +33,7 @@ import { admitConnection, channelSocket, openConnection } from './features/chann
 import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
-import { WatchBatcher } from './features/events/watch-batch.js';
+import { watchBatcher } from './features/events/watch-batch.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
@@ -282,7 +282,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   );
   svc.presence = new Presence(
     () => svc,
-    broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId) : undefined,
+    broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId, config.presenceTtlMs) : undefined,
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
   svc.typing = new Typing(() => svc);
@@ -304,7 +304,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     },
   );
   // Watches share the hot pool with sends: at most two batches at once leave sends the rest.
-  svc.watches = new WatchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
+  svc.watches = watchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
   // Connects too: a storm's opening reads and watches then hold at most four hot connections.
   svc.openings = new TickBatcher((reads) => readOpenings(svc, reads), {
     maxInFlight: database.kind === 'pglite' ? 1 : 2,

@@ -7,7 +7,7 @@
  */
 import type { ChatSessions } from './features/accounts/chat-sessions.js';
 import type { OpeningRead } from './features/channels/openings.js';
-import type { WatchBatcher } from './features/events/watch-batch.js';
+import type { WatchFound, WatchRead } from './features/events/watch-batch.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
@@ -24,7 +24,7 @@ export interface Services extends Infra {
   /** Group commit for plain sends. */
   sends: SendBatcher;
   /** The reads of `channel.watch`, batched (a reconnect storm is thousands of them). */
-  watches: WatchBatcher;
+  watches: TickBatcher<WatchRead, WatchFound | null>;
   /** What a connection reads when it opens, batched per event-loop turn (a connect storm is thousands). */
   openings: TickBatcher<OpeningRead, Opening | null>;
   /** Which account-minted chat tokens still work; ends them on every node. */

@@ -276,22 +276,31 @@ function SpaceAdmin({ space: s, spaces }: { space: Space; spaces: Space[] }) {
             if (done) setEditing(false);
           }}
         >
-          <input aria-label="Name" value={name} onChange={(e) => setName(e.target.value)} required />
-          <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value as SpaceKind)}>
-            {Object.entries(KIND_LABEL).map(([k, label]) => (
-              <option key={k} value={k}>
-                {label}
-              </option>
-            ))}
-          </select>
-          <input
-            aria-label="Capacity"
-            placeholder="No limit"
-            type="number"
-            min={1}
-            value={capacity}
-            onChange={(e) => setCapacity(e.target.value)}
-          />
+          {/* Each field labelled where it is seen: an empty capacity shows only "No limit". */}
+          <label className="app-office__field">
+            <span>Name</span>
+            <input value={name} onChange={(e) => setName(e.target.value)} required />
+          </label>
+          <label className="app-office__field">
+            <span>Kind</span>
+            <select value={kind} onChange={(e) => setKind(e.target.value as SpaceKind)}>
+              {Object.entries(KIND_LABEL).map(([k, label]) => (
+                <option key={k} value={k}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="app-office__field">
+            <span>Capacity</span>
+            <input
+              placeholder="No limit"
+              type="number"
+              min={1}
+              value={capacity}
+              onChange={(e) => setCapacity(e.target.value)}
+            />
+          </label>
           <button type="submit" className="app-button app-button--primary">
             Save
           </button>

@@ -34,6 +34,11 @@ export interface Config {
   typingTtlMs: number;
   /** Grace after the last connection closes before a user is shown offline, in ms. */
   presenceGraceMs: number;
+  /**
+   * How long a node's word on a user's presence lasts in the pool unless it refreshes it (every
+   * third of this), in ms: a node that dies stops counting after at most this long.
+   */
+  presenceTtlMs: number;
   /** Inactivity after which an online user is shown away, in ms. */
   awayAfterMs: number;
   /** Messages one user may send per `rateWindowMs` (0 = no limit). */
@@ -189,6 +194,12 @@ export interface SpacesConfig {
    * it, they are taken out and no longer count against the space's capacity.
    */
   awayMs: number;
+  /**
+   * How often, in ms, a sweep looks for occupants offline everywhere whom no node saw go (their
+   * node died, or the process stopped): default `awayMs / 2`, at least 1 s and at most a minute;
+   * 0 turns it off. Each is then taken out after `awayMs` as if seen going (features/spaces/away.ts).
+   */
+  sweepMs?: number;
 }
 
 /** Calls: how long an invitation rings, the mesh limit, and STUN/TURN. */
@@ -320,6 +331,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     authTimeoutMs: 10_000,
     typingTtlMs: 6_000,
     presenceGraceMs: 5_000,
+    presenceTtlMs: 45_000,
     awayAfterMs: 10 * 60_000,
     maxReplay: 2_000,
     rateMessages: 120,

@@ -105,7 +105,7 @@ describe('query cost of a resync', () => {
     const at = [await w.lastSeq(cid), await w.lastSeq(other)];
     const before = h.database.queryCount();
     const reads = [cid, other].map((c, i) =>
-      h.server.svc.watches.read({ appId: w.app.id, cid: c, userId: 'bob', after: (at[i] as number) - 1, upTo: null }),
+      h.server.svc.watches.add({ appId: w.app.id, cid: c, userId: 'bob', after: (at[i] as number) - 1, upTo: null }),
     );
     const found = await Promise.all(reads);
     expect(h.database.queryCount() - before).toBe(1);
@@ -115,8 +115,8 @@ describe('query cost of a resync', () => {
     // Scoped by app: the same cid asked for in another app is no channel; a non-member reads no membership.
     const elsewhere = await h.createApp('cost-elsewhere');
     const [foreign, stranger] = await Promise.all([
-      h.server.svc.watches.read({ appId: elsewhere.id, cid, userId: 'bob', after: 0, upTo: null }),
-      h.server.svc.watches.read({ appId: w.app.id, cid, userId: 'mallory', after: 0, upTo: null }),
+      h.server.svc.watches.add({ appId: elsewhere.id, cid, userId: 'bob', after: 0, upTo: null }),
+      h.server.svc.watches.add({ appId: w.app.id, cid, userId: 'mallory', after: 0, upTo: null }),
     ]);
     expect(foreign).toBeNull();
     expect(stranger?.member).toBeNull();

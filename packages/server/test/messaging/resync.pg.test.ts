@@ -237,14 +237,14 @@ describe('channel.watch {cid, since}', () => {
       // Notice the watch handler's access check (the batched watch read, which the lock blocks).
       const watches = h.server.svc.watches;
       let reads = 0;
-      watches.read = ((...args: Parameters<typeof watches.read>) => {
+      watches.add = ((...args: Parameters<typeof watches.add>) => {
         reads++;
-        return Object.getPrototypeOf(watches).read.apply(watches, args);
-      }) as typeof watches.read;
+        return Object.getPrototypeOf(watches).add.apply(watches, args);
+      }) as typeof watches.add;
       const watch = frank.request('channel.watch', { cid, since: 1 });
       // The handler has asked for its (blocked) access read: now the event goes out.
       await eventually(() => reads > 0);
-      delete (watches as { read?: unknown }).read;
+      delete (watches as { add?: unknown }).add;
       bus.publish = publish;
       publish(stash);
       released = true;
@@ -254,9 +254,51 @@ describe('channel.watch {cid, since}', () => {
       await frank.request('ping');
       expect(seqsOn(frank, cid)).toEqual([2, 3, 4, 5]);
     } finally {
-      delete (h.server.svc.watches as { read?: unknown }).read;
+      delete (h.server.svc.watches as { add?: unknown }).add;
       bus.publish = publish;
       if (!released) publish(stash);
+    }
+  });
+  it('a failed batched watch read: each watch is read on its own, the failure logged once per batch', async () => {
+    const cid = await w.channel('alice', 'group', 'watch-fallback', ['bob', 'carol']);
+    for (let i = 0; i < 3; i++) await w.send('alice', cid, `m${i}`);
+    const [bob, carol] = [await w.socket('bob'), await w.socket('carol')];
+    const logged = await allEvents(w, 'bob', cid, 1);
+    // The batched statement fails once, as a dropped hot connection would; the rest runs.
+    const svc = h.server.svc;
+    const prepared = svc.database.prepared;
+    const warn = svc.log.warn.bind(svc.log);
+    const warnings: unknown[] = [];
+    let failures = 0;
+    svc.database.prepared = (async (stmt, ...rest) => {
+      if (stmt.name === 'parley_watch_read' && failures++ === 0) throw new Error('hot connection lost');
+      return prepared(stmt, ...rest);
+    }) as typeof prepared;
+    svc.log.warn = ((...args: unknown[]) => {
+      warnings.push(args[0]);
+      return (warn as (...a: unknown[]) => void)(...args);
+    }) as typeof svc.log.warn;
+    try {
+      // Sent in one turn: one batch, which fails for both.
+      const [rb, rc] = await Promise.all([
+        bob.request('channel.watch', { cid, since: 1 }),
+        carol.request('channel.watch', { cid, since: 1 }),
+      ]);
+      expect(rb).toMatchObject({ ok: true, reload: false, channel: { cid, last_seq: 3 } });
+      expect(rc).toMatchObject({ ok: true, reload: false, channel: { cid, last_seq: 3 } });
+      for (const s of [bob, carol])
+        expect(s.events().filter((f) => f.cid === cid && typeof f.seq === 'number')).toEqual(logged);
+      expect(failures).toBe(1);
+      expect(warnings).toEqual([expect.objectContaining({ watches: 2 })]);
+      // A stranger's watch on the fallback path is still refused.
+      svc.database.prepared = (async (stmt, ...rest) => {
+        if (stmt.name === 'parley_watch_read') throw new Error('hot connection lost');
+        return prepared(stmt, ...rest);
+      }) as typeof prepared;
+      expectWsError(await (await w.socket('dave')).request('channel.watch', { cid, since: 0 }), 'NOT_FOUND');
+    } finally {
+      svc.database.prepared = prepared;
+      svc.log.warn = warn;
     }
   });
 });

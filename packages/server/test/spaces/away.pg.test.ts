@@ -68,7 +68,9 @@ beforeAll(async () => {
   // The grace is short for the test (the default is 5 minutes); offline comes 100 ms after the last close.
   const cfg = {
     masterKey: 'c'.repeat(64),
-    spaces: { quietMs: 0, inviteTimeoutMs: 30_000, awayMs: 2_000 },
+    // Without Redis each node's pool is its own view, and a sweep on one node would take users
+    // connected to another for gone: the sweep is tested in dead-node.pg.test.ts.
+    spaces: { quietMs: 0, inviteTimeoutMs: 30_000, awayMs: 2_000, ...(redisUrl ? {} : { sweepMs: 0 }) },
     presenceGraceMs: 100,
     jobPollMs: 100,
   };

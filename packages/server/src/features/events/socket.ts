@@ -31,7 +31,7 @@ async function accessForWatch(
 ): Promise<{ access: ChannelAccess; log: PrefetchedLog | null }> {
   let found: WatchFound | null;
   try {
-    found = await svc.watches.read({
+    found = await svc.watches.add({
       appId: caller.app.id,
       cid,
       userId: caller.userId,

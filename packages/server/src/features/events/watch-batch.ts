@@ -16,6 +16,7 @@
  */
 import type { Infra } from '../../infra.js';
 import { fromJson, hotStatement, schema } from '../../platform/db/index.js';
+import { TickBatcher, type TickBatcherOptions } from '../../platform/tick-batch.js';
 import type { ChannelRow, MemberRow } from '../channels/present.js';
 import type { UserRow } from '../users/present.js';
 import type { PrefetchedLog } from './prefetched-log.js';
@@ -146,73 +147,18 @@ export async function readWatches(svc: Infra, reads: WatchRead[]): Promise<(Watc
   return found;
 }
 
-interface Pending {
-  read: WatchRead;
-  resolve: (found: WatchFound | null) => void;
-  reject: (err: unknown) => void;
-}
-
-export interface WatchBatcherOptions {
-  /** Batches running at once (each holds one hot connection). */
-  maxInFlight: number;
-  /** Most watches in one batch. */
-  maxBatch: number;
-}
-
 /**
- * Gathers the watches of one event-loop turn into batches. While `maxInFlight` batches run,
- * newer watches wait and gather, so a storm's batches grow with it.
+ * The batcher of `svc.watches`: the watches of one event-loop turn read together
+ * (platform/tick-batch.ts). A failed batch rejects each of its watches, and each is then read
+ * on its own (events/socket.ts); the failure is logged here, once per batch, not once per watch.
  */
-export class WatchBatcher {
-  private queue: Pending[] = [];
-  private inFlight = 0;
-  private scheduled = false;
-
-  constructor(
-    private readonly svc: () => Infra,
-    private readonly opts: WatchBatcherOptions,
-  ) {}
-
-  /** What one watch's read finds (null: no such channel); rejects if its batch failed. */
-  read(read: WatchRead): Promise<WatchFound | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ read, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
-    this.scheduled = true;
-    // One turn of the event loop gathers every watch that arrived with this one.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.maxBatch);
-      this.inFlight++;
-      void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.schedule();
-      });
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
+export function watchBatcher(svc: () => Infra, opts: TickBatcherOptions): TickBatcher<WatchRead, WatchFound | null> {
+  return new TickBatcher(async (reads) => {
     try {
-      const found = await readWatches(
-        this.svc(),
-        batch.map((p) => p.read),
-      );
-      for (const [i, p] of batch.entries()) p.resolve(found[i] ?? null);
+      return await readWatches(svc(), reads);
     } catch (err) {
-      // Each watch of the batch is then read on its own (events/socket.ts): said once here.
-      this.svc().log.warn({ err, watches: batch.length }, 'batched watch read failed');
-      for (const p of batch) p.reject(err);
+      svc().log.warn({ err, watches: reads.length }, 'batched watch read failed');
+      throw err;
     }
-  }
+  }, opts);
 }

@@ -16,8 +16,6 @@ import type { Outgoing } from '../../realtime/bus.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
 
-const REFRESH_MS = 15_000;
-
 interface Entry {
   appId: string;
   userId: string;
@@ -64,14 +62,18 @@ export class Presence {
     private readonly svc: () => Infra,
     share?: PresenceShare,
   ) {
-    const { awayAfterMs } = svc().config;
+    const { awayAfterMs, presenceTtlMs } = svc().config;
     this.share = share ?? new LocalShare((a, u) => this.stateOf(a, u));
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(awayAfterMs / 4, 30_000)));
     this.sweeper.unref();
-    this.refresher = setInterval(() => {
-      const live = [...this.entries.values()].map((e) => ({ appId: e.appId, userId: e.userId, state: e.state }));
-      this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
-    }, REFRESH_MS);
+    // Three refreshes per lifetime of an entry in the pool: one lost write lapses nobody.
+    this.refresher = setInterval(
+      () => {
+        const live = [...this.entries.values()].map((e) => ({ appId: e.appId, userId: e.userId, state: e.state }));
+        this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
+      },
+      Math.max(100, presenceTtlMs / 3),
+    );
     this.refresher.unref();
   }
 
@@ -92,6 +94,16 @@ export class Presence {
   /** The users' presence over every node. */
   async statesOf(appId: string, userIds: readonly string[]): Promise<Map<string, State>> {
     const states = await this.share.get(appId, userIds).catch(() => userIds.map((id) => this.stateOf(appId, id)));
+    return new Map(userIds.map((id, i) => [id, states[i] ?? 'offline']));
+  }
+
+  /**
+   * The users' presence over every node, or a rejection when the pool cannot be read — never
+   * this node's own view in its place: for decisions that must not take a user seen on no node
+   * here for one seen on no node at all (the spaces sweep).
+   */
+  async pooledStatesOf(appId: string, userIds: readonly string[]): Promise<Map<string, State>> {
+    const states = await this.share.get(appId, userIds);
     return new Map(userIds.map((id, i) => [id, states[i] ?? 'offline']));
   }
 

@@ -11,7 +11,18 @@ export interface AwayJob {
 }
 export const AWAY = jobRef<AwayJob>('spaces.away');
 
-/** Arm the sweep of `userId`, gone with `lastActive`, due after the grace; in `q`'s transaction. */
-export async function armAway(svc: Services, q: Queryable, job: AwayJob): Promise<void> {
-  await svc.jobs.enqueue(q, AWAY, job, { startAfterSeconds: Math.max(1, Math.ceil(svc.config.spaces.awayMs / 1000)) });
+/**
+ * Arm the sweep of `userId`, gone with `lastActive`, due after the grace; in `q`'s transaction.
+ * `once`: at most one such job per user per grace (pg-boss's throttle) — for the recurring
+ * sweep (away.ts), which finds the same absent occupant on every run. Answers whether it was armed.
+ */
+export async function armAway(
+  svc: Services,
+  q: Queryable,
+  job: AwayJob,
+  opts: { once?: boolean } = {},
+): Promise<boolean> {
+  const grace = Math.max(1, Math.ceil(svc.config.spaces.awayMs / 1000));
+  const throttle = opts.once ? { singletonKey: `${job.appId}:${job.userId}`, singletonSeconds: grace } : {};
+  return (await svc.jobs.enqueue(q, AWAY, job, { startAfterSeconds: grace, ...throttle })) !== null;
 }
