@@ -2,6 +2,7 @@
 import type { Queryable } from '../../platform/db/index.js';
 import { jobRef } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
+import { graceSeconds } from '../presence/offline-sweep.js';
 
 export interface AwayJob {
   appId: string;
@@ -22,7 +23,7 @@ export async function armAway(
   job: AwayJob,
   opts: { once?: boolean } = {},
 ): Promise<boolean> {
-  const grace = Math.max(1, Math.ceil(svc.config.spaces.awayMs / 1000));
+  const grace = graceSeconds(svc.config.spaces.awayMs);
   const throttle = opts.once ? { singletonKey: `${job.appId}:${job.userId}`, singletonSeconds: grace } : {};
   return (await svc.jobs.enqueue(q, AWAY, job, { startAfterSeconds: grace, ...throttle })) !== null;
 }

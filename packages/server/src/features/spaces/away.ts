@@ -12,84 +12,53 @@
  *
  * No node sees a user go whose only connection was on a node that died (or in a process that
  * stopped): the pool lapses them to offline (`presenceTtlMs`) with no transition anywhere. A
- * recurring sweep (`spaces.sweep`, once per period across nodes) covers them: it arms the same
- * job for every occupant the pool calls offline and who did not go in the last grace (those
+ * recurring sweep (`spaces.sweep`, once per period across nodes; the shape every such sweep
+ * shares is features/presence/offline-sweep.ts) covers them: it arms the same job for every occupant the pool calls offline and who did not go in the last grace (those
  * have a job of their own). The job then decides as above — so someone is taken out only when
  * they were offline at the sweep and still are a grace later, without a return in between.
  */
 import { and, asc, eq, gt, or } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
+import { defineOfflineSweep, type OfflineSweep, type SweptRow, stillGone } from '../presence/offline-sweep.js';
 import { AWAY, type AwayJob, armAway } from './away-job.js';
 import { moveUser } from './moves.js';
 
-/** Take `userId` out of the office if they are still away from the absence the job was armed for. */
+/**
+ * Take `userId` out of the office if they are still away from the absence the job was armed for
+ * (the pool read strictly: a pool that cannot be read fails the job, which is retried, rather
+ * than take someone online on another node for gone).
+ */
 export async function sweepAway(svc: Services, { appId, userId, lastActive }: AwayJob): Promise<void> {
-  const state = (await svc.presence.statesOf(appId, [userId])).get(userId) ?? 'offline';
-  if (state !== 'offline') return;
-  const [user] = await svc.db
-    .select({ lastActiveAt: schema.users.lastActiveAt })
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
-  if (!user) return;
-  if (user.lastActiveAt && user.lastActiveAt.getTime() > lastActive) return;
-  await moveUser(svc, appId, userId, null);
+  if (await stillGone(svc, appId, userId, lastActive)) await moveUser(svc, appId, userId, null);
 }
 
 export const SPACES_SWEEP = 'spaces.sweep';
-/** Occupants read per statement of a sweep. */
-const SWEEP_PAGE = 500;
-
-/** How often the sweep runs, in ms (0: never): `config.spaces.sweepMs`, else half the grace in [1 s, 1 min]. */
-export function sweepPeriodMs(spaces: Services['config']['spaces']): number {
-  return spaces.sweepMs ?? Math.min(60_000, Math.max(1_000, spaces.awayMs / 2));
-}
 
 /**
- * Arm the away job of every occupant, of every app, whom the pool calls offline and who did not
- * go offline within the grace (their last `last_active_at`); answers how many were armed. The
- * pool is read strictly: if it cannot be read, the run fails (and is retried) rather than take
- * this node's own view — which knows only its own connections — for everyone's.
+ * The sweep of occupants no node saw go (features/presence/offline-sweep.ts): every occupant,
+ * of every app, in (app, user) order; each found offline has the away job armed, once per grace,
+ * with what they were last seen at — a return and a clean going since makes it a no-op.
  */
-export async function sweepOffline(svc: Services): Promise<number> {
-  const recent = svc.clock() - svc.config.spaces.awayMs;
+function occupantSweep(svc: Services): OfflineSweep<SweptRow> {
   const o = schema.spaceOccupants;
-  let armed = 0;
-  let after: { appId: string; userId: string } | null = null;
-  for (;;) {
-    const page: { appId: string; userId: string; lastActiveAt: Date | null }[] = await svc.db
-      .select({ appId: o.appId, userId: o.userId, lastActiveAt: schema.users.lastActiveAt })
-      .from(o)
-      .leftJoin(schema.users, and(eq(schema.users.appId, o.appId), eq(schema.users.id, o.userId)))
-      .where(
-        after ? or(gt(o.appId, after.appId), and(eq(o.appId, after.appId), gt(o.userId, after.userId))) : undefined,
-      )
-      .orderBy(asc(o.appId), asc(o.userId))
-      .limit(SWEEP_PAGE);
-    const byApp = new Map<string, typeof page>();
-    for (const r of page) {
-      const list = byApp.get(r.appId);
-      if (list) list.push(r);
-      else byApp.set(r.appId, [r]);
-    }
-    for (const [appId, list] of byApp) {
-      const states = await svc.presence.pooledStatesOf(
-        appId,
-        list.map((r) => r.userId),
-      );
-      for (const r of list) {
-        if (states.get(r.userId) !== 'offline') continue;
-        const lastActive = r.lastActiveAt?.getTime() ?? 0;
-        if (lastActive > recent) continue;
-        // Once per grace however often sweeps find them, with what they were last seen at: a
-        // return and a clean going since then makes the job a no-op.
-        if (await armAway(svc, svc.db, { appId, userId: r.userId, lastActive }, { once: true })) armed++;
-      }
-    }
-    const last = page.at(-1);
-    if (page.length < SWEEP_PAGE || !last) return armed;
-    after = { appId: last.appId, userId: last.userId };
-  }
+  return {
+    name: SPACES_SWEEP,
+    graceMs: svc.config.spaces.awayMs,
+    everyMs: svc.config.spaces.sweepMs,
+    what: 'armed the away sweep of occupants no node saw go',
+    page: (after, limit) =>
+      svc.db
+        .select({ appId: o.appId, userId: o.userId, lastActiveAt: schema.users.lastActiveAt })
+        .from(o)
+        .leftJoin(schema.users, and(eq(schema.users.appId, o.appId), eq(schema.users.id, o.userId)))
+        .where(
+          after ? or(gt(o.appId, after.appId), and(eq(o.appId, after.appId), gt(o.userId, after.userId))) : undefined,
+        )
+        .orderBy(asc(o.appId), asc(o.userId))
+        .limit(limit),
+    arm: (r, lastActive) => armAway(svc, svc.db, { appId: r.appId, userId: r.userId, lastActive }, { once: true }),
+  };
 }
 
 /** The kinds, and presence's offline transitions armed for whoever is in a space. */
@@ -101,12 +70,7 @@ export async function defineSpaceJobs(svc: Services): Promise<void> {
     expireInSeconds: 60,
     run: (job) => sweepAway(svc, job),
   });
-  const every = sweepPeriodMs(svc.config.spaces);
-  if (every > 0)
-    await svc.jobs.defineRecurring(SPACES_SWEEP, every / 1000, async () => {
-      const n = await sweepOffline(svc);
-      if (n > 0) svc.log.info({ armed: n }, 'armed the away sweep of occupants no node saw go');
-    });
+  await defineOfflineSweep(svc, occupantSweep(svc));
   svc.presence.onOffline((appId, userId, lastActive) => {
     void (async () => {
       const [here] = await svc.db
