@@ -210,6 +210,17 @@ export interface CallsConfig {
   maxParticipants: number;
   /** How long a participant whose socket dropped stays in the call, to come back on a new one, in ms. */
   rejoinGraceMs: number;
+  /**
+   * How long a participant whom no node saw go (the node holding their connection died) stays
+   * in the call once they are offline everywhere, in ms (`PARLEY_CALL_GHOST_SECONDS`, default
+   * 60); then they leave it as if they had hung up (features/calls/ghosts.ts).
+   */
+  ghostMs: number;
+  /**
+   * How often, in ms, a sweep looks for such participants: default `ghostMs / 2`, at least 1 s
+   * and at most a minute; 0 turns it off.
+   */
+  sweepMs?: number;
   /** STUN URLs (`PARLEY_STUN_URLS`, comma-separated). */
   stunUrls: string[];
   /** TURN URLs (`PARLEY_TURN_URLS`); without `turnSecret` they are not handed out. */
@@ -376,6 +387,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       ringTimeoutMs: 45_000,
       maxParticipants: 4,
       rejoinGraceMs: 15_000,
+      ghostMs: 60_000,
       stunUrls: [],
       turnUrls: [],
       turnTtlSeconds: 86_400,
@@ -633,6 +645,8 @@ export function callsFromEnv(env: NodeJS.ProcessEnv, d: CallsConfig): CallsConfi
   const max = int(env.PARLEY_CALL_MAX_PARTICIPANTS, 'PARLEY_CALL_MAX_PARTICIPANTS');
   if (max !== undefined && max < 2) throw new Error('PARLEY_CALL_MAX_PARTICIPANTS must be at least 2');
   const ttl = int(env.PARLEY_TURN_TTL_SECONDS, 'PARLEY_TURN_TTL_SECONDS');
+  const ghost = int(env.PARLEY_CALL_GHOST_SECONDS, 'PARLEY_CALL_GHOST_SECONDS');
+  if (ghost !== undefined && ghost < 1) throw new Error('PARLEY_CALL_GHOST_SECONDS must be at least 1');
   const turnUrls = urlList(env.PARLEY_TURN_URLS);
   for (const u of [...turnUrls, ...urlList(env.PARLEY_STUN_URLS)])
     if (!/^(stuns?|turns?):/.test(u))
@@ -642,6 +656,8 @@ export function callsFromEnv(env: NodeJS.ProcessEnv, d: CallsConfig): CallsConfi
     ringTimeoutMs: ringMs ?? (ring !== undefined ? ring * 1000 : d.ringTimeoutMs),
     maxParticipants: max ?? d.maxParticipants,
     rejoinGraceMs: d.rejoinGraceMs,
+    ghostMs: ghost !== undefined ? ghost * 1000 : d.ghostMs,
+    ...(d.sweepMs !== undefined ? { sweepMs: d.sweepMs } : {}),
     stunUrls: urlList(env.PARLEY_STUN_URLS),
     turnUrls,
     turnSecret: env.PARLEY_TURN_SECRET || undefined,

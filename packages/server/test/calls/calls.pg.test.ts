@@ -36,6 +36,9 @@ const calls = {
   turnSecret: 'shared-turn-secret',
   turnTtlSeconds: 3600,
   ringsPerMinute: 10,
+  // Without Redis each node's pool is its own view, and the ghost sweep on one node would take
+  // participants connected to the other for gone: the sweep is tested in dead-node.pg.test.ts.
+  ...(redisUrl ? {} : { sweepMs: 0 }),
 };
 
 let db: Awaited<ReturnType<typeof testDatabase>>;

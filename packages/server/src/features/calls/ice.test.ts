@@ -48,12 +48,15 @@ describe('calls configuration from the environment', () => {
     });
     expect(callsFromEnv({ PARLEY_CALL_RING_MS: '1500' }, d).ringTimeoutMs).toBe(1500);
     expect(callsFromEnv({}, d)).toMatchObject({ ringTimeoutMs: 45_000, maxParticipants: 4, turnSecret: undefined });
+    expect(callsFromEnv({ PARLEY_CALL_GHOST_SECONDS: '90' }, d).ghostMs).toBe(90_000);
+    expect(callsFromEnv({}, d).ghostMs).toBe(60_000);
   });
 
-  it('refuses a mesh of one and URLs that are not STUN or TURN', () => {
+  it('refuses a mesh of one, a ghost grace of nothing and URLs that are not STUN or TURN', () => {
     expect(() => callsFromEnv({ PARLEY_CALL_MAX_PARTICIPANTS: '1' }, d)).toThrow(/at least 2/);
     expect(() => callsFromEnv({ PARLEY_TURN_URLS: 'http://t.example' }, d)).toThrow(/stun:, stuns:, turn: or turns:/);
     expect(() => callsFromEnv({ PARLEY_CALL_RING_SECONDS: 'soon' }, d)).toThrow(/whole number/);
+    expect(() => callsFromEnv({ PARLEY_CALL_GHOST_SECONDS: '0' }, d)).toThrow(/at least 1/);
   });
 });
 

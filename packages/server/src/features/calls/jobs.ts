@@ -1,13 +1,15 @@
 /**
- * The calls feature's job: a device whose socket dropped while it was in a call leaves it once
+ * The calls feature's jobs: a device whose socket dropped while it was in a call leaves it once
  * the rejoin grace is over, unless the user came back (a new connection joins the call again,
  * `call.join`, and the participant's device moves to it). A job rather than a timer, so the
- * leave happens even if the node that held the socket is gone by then.
+ * leave happens even if the node that held the socket is gone by then. Devices whose node died
+ * without closing their sockets are found by a sweep instead (ghosts.ts).
  */
 import { type JobKind, jobRef } from '../../platform/jobs/queue.js';
 import type { Connection } from '../../realtime/connection.js';
 import type { Services } from '../../services.js';
 import { leaveDropped, takeDropped } from './actions.js';
+import { defineGhostJobs } from './ghosts.js';
 
 interface DroppedJob {
   appId: string;
@@ -26,6 +28,7 @@ export async function defineCallJobs(svc: Services): Promise<void> {
     run: ({ appId, callId, userId, connectionId }) => leaveDropped(svc, appId, callId, userId, connectionId),
   };
   await svc.jobs.define(kind);
+  await defineGhostJobs(svc);
 }
 
 /** The gateway's hook: a socket closed. */
