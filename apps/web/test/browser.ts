@@ -44,7 +44,7 @@ export async function buildWebApp(): Promise<{ dir: string; remove(): void }> {
 }
 
 /** Chromium, headless, without the background traffic a test does not want. */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -55,9 +55,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
+
+/** Chromium's fake camera and microphone, granted without a prompt (calls and the office). */
+export const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 /** A real server (PGlite, loopback) serving a fresh build of the web app, and Chromium. */
 export interface WebApp {

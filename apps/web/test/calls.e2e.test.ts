@@ -14,11 +14,11 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../packages/server/src/platform/config.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, CHROMIUM, haveBrowser } from './browser.js';
+import { buildWebApp, FAKE_MEDIA, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
@@ -93,23 +93,12 @@ describe.skipIf(!haveBrowser)('calls in the web app', () => {
       calls: { ...defaultConfig().calls, ringTimeoutMs: RING_MS },
     });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        '--autoplay-policy=no-user-gesture-required',
-        // Host candidates with real addresses (not mDNS names) between the two contexts.
-        '--disable-features=WebRtcHideLocalIpsWithMdns',
-      ],
-    });
+    browser = await launchChromium([
+      ...FAKE_MEDIA,
+      '--autoplay-policy=no-user-gesture-required',
+      // Host candidates with real addresses (not mDNS names) between the two contexts.
+      '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ]);
   }, 180_000);
 
   afterAll(async () => {

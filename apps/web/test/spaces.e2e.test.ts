@@ -12,10 +12,10 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, CHROMIUM, haveBrowser } from './browser.js';
+import { buildWebApp, FAKE_MEDIA, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
@@ -52,20 +52,7 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     web = await buildWebApp();
     h = await startHarness({ webDir: web.dir, jobPollMs: 200 });
     base = await h.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-      ],
-    });
+    browser = await launchChromium(FAKE_MEDIA);
   }, 180_000);
 
   afterAll(async () => {
