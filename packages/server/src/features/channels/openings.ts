@@ -27,6 +27,7 @@ export interface OpeningRead {
  */
 const OPENING = hotStatement({
   name: 'parley_open_connection',
+  lane: 'read',
   reads: {
     users: 'users_app_id_id_pk',
     members: 'members_user_idx',

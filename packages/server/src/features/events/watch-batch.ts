@@ -54,6 +54,7 @@ export const WATCH_PAGE = 500;
  */
 const WATCH_READ = hotStatement({
   name: 'parley_watch_read',
+  lane: 'read',
   reads: {
     channels: 'channels_app_id_cid_pk',
     members: 'members_app_id_cid_user_id_pk',

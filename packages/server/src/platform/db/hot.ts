@@ -30,8 +30,9 @@
  * - an update of a row by its key as `insert … on conflict (key) do update`: the arbiter is the
  *   unique index itself, not a plan choice.
  *
- * The hot statements run on connections of their own (`hotPoolSize` in index.ts), so a send
- * never waits for a connection behind other queries.
+ * The send path's hot statements run on connections of their own (`hotPoolSize` in index.ts),
+ * so a send never waits for a connection behind other queries; the batched reads of connects
+ * and resyncs are hot statements too, on the main pool (`lane: 'read'`).
  */
 import { getTableColumns, type Table } from 'drizzle-orm';
 
@@ -47,6 +48,13 @@ export interface HotStatement {
    * listed.
    */
   readonly reads: Readonly<Record<string, string>>;
+  /**
+   * Which connections it runs on (PostgreSQL): `send` (the default), the hot pool that only the
+   * send path uses, so a send never waits for a connection behind anything else; `read`, the
+   * main pool, for the batched reads of connects and resyncs — in a reconnect storm they would
+   * take every hot connection and the sends would queue behind them.
+   */
+  readonly lane?: 'send' | 'read';
 }
 
 const registry = new Map<string, HotStatement>();

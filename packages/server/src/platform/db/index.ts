@@ -140,7 +140,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         checkHot(stmt);
         count++;
         const t0 = performance.now();
-        const client = await hot.connect();
+        const client = await (stmt.lane === 'read' ? main : hot).connect();
         const t1 = performance.now();
         let failed: Error | undefined;
         try {
