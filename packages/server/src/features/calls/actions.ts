@@ -116,6 +116,18 @@ async function loadCall(q: Queryable, appId: string, id: string, lock: boolean) 
 }
 
 /** The live call `userId` is joined to, other than `except`, if any. */
+/** The id of the channel's live call (ringing or active), or null: a channel has at most one. */
+export async function liveCallIn(q: Queryable, appId: string, cid: string): Promise<string | null> {
+  const [live] = await q
+    .select({ id: schema.calls.id })
+    .from(schema.calls)
+    .where(
+      and(eq(schema.calls.appId, appId), eq(schema.calls.cid, cid), inArray(schema.calls.state, ['ringing', 'active'])),
+    )
+    .limit(1);
+  return live?.id ?? null;
+}
+
 async function joinedCall(q: Queryable, appId: string, userId: string, except?: string): Promise<string | null> {
   const conds = [
     eq(schema.callParticipants.appId, appId),
@@ -400,18 +412,8 @@ export async function startCall(
     checkPost(ch, svc.clock());
     const busy = await joinedCall(tx, appId, userId);
     if (busy) throw busyError(busy);
-    const [live] = await tx
-      .select({ id: schema.calls.id })
-      .from(schema.calls)
-      .where(
-        and(
-          eq(schema.calls.appId, appId),
-          eq(schema.calls.cid, body.cid),
-          inArray(schema.calls.state, ['ringing', 'active']),
-        ),
-      )
-      .limit(1);
-    if (live) throw new ApiError('CONFLICT', 'A call is going on in this channel: join it', { call_id: live.id });
+    const live = await liveCallIn(tx, appId, body.cid);
+    if (live) throw new ApiError('CONFLICT', 'A call is going on in this channel: join it', { call_id: live });
 
     const members = await tx
       .select({ userId: schema.members.userId })

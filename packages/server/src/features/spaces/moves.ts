@@ -11,12 +11,14 @@
  * Teleports and knocks end in the same move (`moveUser` with `admitted`), inside the
  * transaction that takes their answer.
  */
+
 import type { Space, SpaceChange, SpaceStatus } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { liveCallIn } from '../calls/actions.js';
 import { bump, systemMessage } from '../channels/actions.js';
 import { presentChannel, presentMember } from '../channels/present.js';
 import { logEvents, type Outbox, withTransaction } from '../events/log.js';
@@ -38,18 +40,7 @@ export interface MoveOptions {
 async function statusOf(tx: Tx, appId: string, row: SpaceRow, occupants: number): Promise<SpaceStatus> {
   if (occupants === 0) return 'free';
   if (!row.cid) return 'in_use';
-  const [live] = await tx
-    .select({ id: schema.calls.id })
-    .from(schema.calls)
-    .where(
-      and(
-        eq(schema.calls.appId, appId),
-        eq(schema.calls.cid, row.cid),
-        inArray(schema.calls.state, ['ringing', 'active']),
-      ),
-    )
-    .limit(1);
-  return live ? 'in_meeting' : 'in_use';
+  return (await liveCallIn(tx, appId, row.cid)) ? 'in_meeting' : 'in_use';
 }
 
 /**
