@@ -13,6 +13,7 @@
 
 import { startFsyncProbe } from '../lib/fsync-probe.js';
 import { Generators } from '../lib/generators.js';
+import type { Child } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   countRows,
@@ -153,7 +154,17 @@ export async function chatmix(
         const d = Math.max(2000, Math.min(durationMs, budgetLeft));
         if (d < durationMs) runs.notes.push(`${label}: measured for ${(d / 1000).toFixed(1)} s only (time budget).`);
         const probe = db ? startFsyncProbe() : null;
-        const r = await runStep({ ...base, step: 2, rate, durationMs: d, drainMs });
+        const r = await runStep({
+          ...base,
+          step: 2,
+          rate,
+          durationMs: d,
+          drainMs,
+          // BENCH_PROFILE_DIR: a CPU profile of Parley (first node) over the measured window.
+          ...(kind === 'parley'
+            ? { profile: { child: server.nodes[0] as Child, name: `chatmix-run${rep + 1}-${Date.now()}` } }
+            : {}),
+        });
         const disk = await probe?.stop();
         if (kind === 'parley' && r.frameBytes) frameBytes = r.frameBytes;
         await sleep(300);

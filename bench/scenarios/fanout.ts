@@ -16,6 +16,7 @@
  * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
 import { Generators } from '../lib/generators.js';
+import type { Child } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   countRows,
@@ -150,7 +151,15 @@ export async function fanout(
             break;
           }
           const rate = rates[i] as number;
-          const r = await runStep({ ...base, step: 10 + i + (retried ? 100 : 0), rate });
+          const r = await runStep({
+            ...base,
+            step: 10 + i + (retried ? 100 : 0),
+            rate,
+            // BENCH_PROFILE_DIR: a CPU profile of Parley over each step, for DevTools.
+            ...(kind === 'parley'
+              ? { profile: { child: server.nodes[0] as Child, name: `fanout-${rate}-run${rep + 1}-${Date.now()}` } }
+              : {}),
+          });
           sentAll += r.sent;
           first ??= r;
           steps.push({ kind, rep, r });
