@@ -105,7 +105,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('a job and a crash', () => {
+// Two spawned servers (start, SIGKILL, restart): the 30 s default was too short under load.
+describe('a job and a crash', { timeout: 180_000 }, () => {
   it('survives a SIGKILL mid-job and runs to completion exactly once after the restart', async () => {
     const first = child({ CRASH_MODE: 'hang', CRASH_ENQUEUE: '1' });
     const { enqueued: id } = await first.next((o) => 'enqueued' in o);

@@ -138,7 +138,9 @@ describe(`away occupants leave the office (${redisUrl ? 'redis' : 'memory'} brok
     const before = await awayDone();
     c1.close();
     // Offline everywhere (the job is armed), then back on another node before the grace is over.
-    await expect.poll(() => armed('carol'), POLL).toBe(1);
+    // At least one: under load the recurring sweep may find her gone too and arm its own (a
+    // throttled, idempotent run); what counts is what the runs decide.
+    await expect.poll(() => armed('carol'), POLL).toBeGreaterThanOrEqual(1);
     const c2 = await connect(1, 'carol');
     await expect.poll(() => awayDone(), POLL).toBeGreaterThan(before);
     expect(await occupants(lounge.id)).toEqual(['carol']);
@@ -150,7 +152,7 @@ describe(`away occupants leave the office (${redisUrl ? 'redis' : 'memory'} brok
     const d = await connect(2, 'dave');
     ok(await d.request('space.enter', { space_id: booth.id }));
     d.close();
-    await expect.poll(() => armed('dave'), POLL).toBe(1);
+    await expect.poll(() => armed('dave'), POLL).toBeGreaterThanOrEqual(1);
     await n3.close();
     await expect.poll(() => occupants(booth.id), POLL).toEqual([]);
   });
