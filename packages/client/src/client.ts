@@ -218,6 +218,7 @@ export class ChatClient implements ChannelHost {
       updateChannel: (cid, fn) => this.updateChannel(cid, fn),
       putChannel: (data, members) => this.putChannel(data, members),
       mergeUsers: (users) => this.mergeUsers(users),
+      presenceChanged: (userId) => this.follows.changed(userId),
       fillGap: (cid) => this.fillGap(cid),
       reload: async (cid) => this.channelObjects.get(cid)?.reload(),
       stored: (m) => this.sends.settle(m),

@@ -33,6 +33,8 @@ export interface IngestHost {
   updateChannel(cid: string, fn: (c: ChannelState) => ChannelState): void;
   putChannel(data: Channel, members?: Member[]): void;
   mergeUsers(users: User[]): void;
+  /** A `presence.changed` arrived about this user (presence.ts: it outdates answers in flight). */
+  presenceChanged(userId: string): void;
   /** The client's `fillGap` (called through the client, so it can be wrapped). */
   fillGap(cid: string): Promise<void>;
   /** Drop a channel's messages and load it afresh (the server would not replay so much). */
@@ -97,6 +99,7 @@ export class Ingest {
         break;
       }
       case 'presence.changed':
+        this.host.presenceChanged(e.user.id);
         this.host.mergeUsers([{ ...e.user, presence: e.presence }]);
         break;
       case 'channel.added': {

@@ -5,6 +5,11 @@
  * function; a user is followed while anyone asks. Asks are counted, sent in batches of at most
  * `MAX_PRESENCE_IDS`, and sent again in full after every hello, as a new connection follows no
  * one.
+ *
+ * A subscribe's answer is a snapshot read after the server started following, so a change made
+ * while it was read can reach the socket as a `presence.changed` event BEFORE the answer that
+ * still shows the old state. The answer must not undo that event: states of users whose event
+ * arrived while their subscribe was in flight are left as the event set them.
  */
 import { MAX_PRESENCE_IDS, MAX_PRESENCE_SUBSCRIPTIONS, type ReplyBody } from '@parley/protocol';
 
@@ -24,6 +29,8 @@ export class PresenceFollows {
   private readonly toAdd = new Set<string>();
   private readonly toDrop = new Set<string>();
   private scheduled = false;
+  /** Ids with a subscribe in flight, each with whether a `presence.changed` came meanwhile. */
+  private readonly inFlight = new Map<string, { changed: boolean }>();
 
   constructor(private readonly host: PresenceHost) {}
 
@@ -70,11 +77,18 @@ export class PresenceFollows {
     this.schedule();
   }
 
+  /** A `presence.changed` about `userId` arrived: newer than any answer still on its way. */
+  changed(userId: string): void {
+    const pending = this.inFlight.get(userId);
+    if (pending) pending.changed = true;
+  }
+
   /** Forget everything (disconnectUser). */
   reset(): void {
     this.counts.clear();
     this.toAdd.clear();
     this.toDrop.clear();
+    this.inFlight.clear();
   }
 
   private schedule(): void {
@@ -99,13 +113,26 @@ export class PresenceFollows {
         .catch(() => {});
     for (let i = 0; i < add.length; i += MAX_PRESENCE_IDS) {
       const batch = add.slice(i, i + MAX_PRESENCE_IDS);
+      const marks = batch.map((id) => {
+        const mark = { changed: false };
+        this.inFlight.set(id, mark);
+        return [id, mark] as const;
+      });
       try {
         const r = (await this.host.request('presence.subscribe', {
           user_ids: batch,
         })) as ReplyBody<'presence.subscribe'>;
-        this.host.apply(r.presence);
+        const fresh: Record<string, PresenceState> = {};
+        for (const [id, mark] of marks) {
+          const state = r.presence[id];
+          if (state && !mark.changed) fresh[id] = state;
+        }
+        this.host.apply(fresh);
       } catch {
         // Offline or refused: the next hello asks again.
+      } finally {
+        // A later subscribe of the same id owns its own mark.
+        for (const [id, mark] of marks) if (this.inFlight.get(id) === mark) this.inFlight.delete(id);
       }
     }
   }
