@@ -4,7 +4,7 @@
  * names a user, a channel or a message (found in information_schema, so a new table cannot be
  * missed) for rows pointing at nothing — and usage analytics against known, seeded activity.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type SQL, sql } from 'drizzle-orm';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleInstant, sampleUsage, utcDay } from '../../src/features/analytics/usage.js';
 import { rows } from '../../src/platform/db/index.js';
 import { type Actor, expectError, ok, world } from '../channels/helpers.js';
-import { download, upload } from '../files/helpers.js';
+import { download, opaqueBytes, upload } from '../files/helpers.js';
 import { type Harness, startHarness, TestSocket } from '../harness.js';
 
 let h: Harness;
@@ -132,7 +132,7 @@ async function lively() {
   const w = await world(h, [{ id: 'boss', role: 'admin' }]);
   const cid = 'public:general';
   ok(await w.alice.create({ type: 'public', id: 'general', members: ['alice', 'bob', 'carol', 'boss'] }));
-  const bytes = randomBytes(2048);
+  const bytes = opaqueBytes(2048);
   const up = await upload(base, w.app, 'alice', cid, bytes, 'notes.bin');
   expect(up.status).toBe(200);
   const withFile = ok(await w.alice.send(cid, 'here is the file', { attachments: [up.json.attachment.id] })).message;
@@ -525,7 +525,7 @@ describe('usage analytics', () => {
     ok(await w.alice.create({ type: 'public', id: 'stats', members: ['alice', 'bob'] }));
     for (let i = 0; i < 4; i++) ok(await w.alice.send('public:stats', `m${i}`));
     ok(await w.bob.send('public:stats', 'b'));
-    const up = await upload(base, w.app, 'bob', 'public:stats', randomBytes(1000), 'a.bin');
+    const up = await upload(base, w.app, 'bob', 'public:stats', opaqueBytes(1000), 'a.bin');
     expect(up.status).toBe(200);
     // Two messages moved to yesterday; activity seeded for the days before.
     await db().execute(

@@ -8,12 +8,11 @@
  * - The app's quota counts every user's stored bytes: past it, 413 QUOTA_EXCEEDED with
  *   `details.quota = "app"`, nothing stored; another app is not affected.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
-import { download, get, upload } from './helpers.js';
+import { download, get, opaqueBytes, upload } from './helpers.js';
 
 const KB = 1024;
 let h: Harness;
@@ -41,7 +40,7 @@ afterAll(async () => {
 
 describe('downloads are for channel members', () => {
   it('a reader of a public channel who has not joined gets 403, until they join', async () => {
-    const bytes = randomBytes(2000);
+    const bytes = opaqueBytes(2000);
     const up = await upload(base, app, 'alice', 'public:open', bytes, 'notes.bin');
     expect(up.status).toBe(200);
     const a = up.json.attachment;
@@ -77,7 +76,7 @@ describe('downloads are for channel members', () => {
   });
 
   it('an outsider of a private channel gets 404', async () => {
-    const up = await upload(base, app, 'bob', 'group:closed', randomBytes(100), 'secret.bin');
+    const up = await upload(base, app, 'bob', 'group:closed', opaqueBytes(100), 'secret.bin');
     const a = up.json.attachment;
     expect(
       (await call('bob', 'POST', '/v1/channels/group:closed/messages', { text: '', attachments: [a.id] })).status,
@@ -104,10 +103,10 @@ describe('the per-app quota', () => {
     expect(room).toBeGreaterThan(1000 * KB);
     // Alice takes most of the room; Bob's upload would pass the app's limit, though he has
     // stored little himself (there is no per-user quota in this server).
-    expect((await upload(base, app, 'alice', 'group:closed', randomBytes(room - 100 * KB), 'big.bin')).status).toBe(
+    expect((await upload(base, app, 'alice', 'group:closed', opaqueBytes(room - 100 * KB), 'big.bin')).status).toBe(
       200,
     );
-    const over = await upload(base, app, 'bob', 'group:closed', randomBytes(200 * KB), 'more.bin');
+    const over = await upload(base, app, 'bob', 'group:closed', opaqueBytes(200 * KB), 'more.bin');
     expect(over.status).toBe(413);
     expect(over.json.error).toMatchObject({
       code: 'QUOTA_EXCEEDED',
@@ -115,7 +114,7 @@ describe('the per-app quota', () => {
     });
     expect(await used(app.id)).toBe(1500 * KB - 100 * KB);
     // What still fits, fits.
-    expect((await upload(base, app, 'bob', 'group:closed', randomBytes(50 * KB), 'small.bin')).status).toBe(200);
+    expect((await upload(base, app, 'bob', 'group:closed', opaqueBytes(50 * KB), 'small.bin')).status).toBe(200);
 
     // Another app has its own quota.
     const other = await h.createApp('other');
@@ -127,6 +126,6 @@ describe('the per-app quota', () => {
       payload: { type: 'group', id: 'closed', members: [] },
     });
     expect(ch.status).toBe(200);
-    expect((await upload(base, other, 'bob', 'group:closed', randomBytes(200 * KB), 'more.bin')).status).toBe(200);
+    expect((await upload(base, other, 'bob', 'group:closed', opaqueBytes(200 * KB), 'more.bin')).status).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 /** Helpers for the file tests: uploads over real HTTP, an S3-API server, test images. */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,18 @@ async function answer(r: Response): Promise<Http> {
     json = undefined;
   }
   return { status: r.status, headers: r.headers, body, json };
+}
+
+/**
+ * `n` random bytes that no sniffer takes for a known type. Bare `randomBytes` sometimes begins
+ * with a magic number (0xFF 0xFB is an MP3 frame, 0x1F 0x8B gzip, `MZ` an executable…), which
+ * made a test that expects an opaque file see audio about once in a few hundred runs.
+ */
+export function opaqueBytes(n: number): Buffer {
+  const head = Buffer.from('\0parley-opaque\0', 'latin1');
+  const b = randomBytes(Math.max(n, head.length));
+  head.copy(b, 0);
+  return b.subarray(0, n);
 }
 
 /** Upload `bytes` as `name` (declared `type`) to `cid` as `user`, over real HTTP. */

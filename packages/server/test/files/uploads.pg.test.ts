@@ -5,7 +5,6 @@
  * signed links, Range, ETag; quotas; non-members; validation of the send's attachments.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +15,7 @@ import { rows } from '../../src/platform/db/index.js';
 import type { S3Options } from '../../src/platform/storage/index.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { until } from '../jobs/helpers.js';
-import { animatedGif, download, elfExecutable, get, pngWithGps, startS3, upload } from './helpers.js';
+import { animatedGif, download, elfExecutable, get, opaqueBytes, pngWithGps, startS3, upload } from './helpers.js';
 
 const MB = 1024 * 1024;
 
@@ -57,7 +56,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   });
 
   it('upload → attach → download gives the same bytes, to members only', async () => {
-    const bytes = randomBytes(300_000);
+    const bytes = opaqueBytes(300_000);
     const up = await upload(base, app, 'alice', cid, bytes, 'data.bin');
     expect(up.status).toBe(200);
     const a = up.json.attachment;
@@ -102,7 +101,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     // Non-members: 404 for the file and no link; an outsider's upload to the channel is refused.
     expect((await get(base, a.url, await app.user('eve'))).status).toBe(404);
     expect((await links('eve', [a.id])).body.links).toEqual({});
-    const outsider = await upload(base, app, 'eve', cid, randomBytes(10), 'x.bin');
+    const outsider = await upload(base, app, 'eve', cid, opaqueBytes(10), 'x.bin');
     expect(outsider.status).toBe(404);
     expect(outsider.json.error.code).toBe('NOT_FOUND');
     // Another app's credentials never reach it.
@@ -113,7 +112,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   });
 
   it('answers Range requests, ETag revalidation and cache headers (local) or redirects to S3', async () => {
-    const bytes = randomBytes(50_000);
+    const bytes = opaqueBytes(50_000);
     const { json } = await upload(base, app, 'alice', cid, bytes, 'range.bin');
     await send('alice', { text: 'range', attachments: [json.attachment.id] });
     const headers = await app.user('bob');
@@ -296,12 +295,12 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   });
 
   it('refuses a file over the size limit (413) and past the user quota (QUOTA_EXCEEDED)', async () => {
-    const big = await upload(base, app, 'dave', cid, randomBytes(MB + 1), 'big.bin');
+    const big = await upload(base, app, 'dave', cid, opaqueBytes(MB + 1), 'big.bin');
     expect(big.status).toBe(413);
     expect(big.json.error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect((await upload(base, app, 'dave', cid, randomBytes(900_000), 'one.bin')).status).toBe(200);
-    expect((await upload(base, app, 'dave', cid, randomBytes(900_000), 'two.bin')).status).toBe(200);
-    const over = await upload(base, app, 'dave', cid, randomBytes(900_000), 'three.bin');
+    expect((await upload(base, app, 'dave', cid, opaqueBytes(900_000), 'one.bin')).status).toBe(200);
+    expect((await upload(base, app, 'dave', cid, opaqueBytes(900_000), 'two.bin')).status).toBe(200);
+    const over = await upload(base, app, 'dave', cid, opaqueBytes(900_000), 'three.bin');
     expect(over.status).toBe(413);
     expect(over.json.error).toMatchObject({ code: 'QUOTA_EXCEEDED', details: { quota: 'user', limit_bytes: 2 * MB } });
     const [count] = await rows<{ n: number }>(
@@ -339,7 +338,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   });
 
   it('cancels an upload (a job removes it) and queues the removal of every unattached one', async () => {
-    const up = (await upload(base, app, 'alice', cid, randomBytes(1000), 'gone.bin')).json.attachment;
+    const up = (await upload(base, app, 'alice', cid, opaqueBytes(1000), 'gone.bin')).json.attachment;
     const [job] = await rows<{ delay: number }>(
       h.database.db,
       sql`select extract(epoch from start_after - created_on)::int as delay from pgboss.job
@@ -361,7 +360,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   });
 
   it('deleting a message removes its files', async () => {
-    const up = (await upload(base, app, 'alice', cid, randomBytes(2000), 'secret.bin')).json.attachment;
+    const up = (await upload(base, app, 'alice', cid, opaqueBytes(2000), 'secret.bin')).json.attachment;
     const sent = await send('alice', { text: 'oops', attachments: [up.id] });
     expect((await download(base, up.url, await app.user('bob'))).status).toBe(200);
     const l = (await links('bob', [up.id])).body.links[up.id];
