@@ -21,7 +21,7 @@
  *
  * Every loop here is bounded by a count and a deadline.
  */
-import { LOGGED_EVENT_TYPES } from '@parley/protocol';
+import { LOGGED_EVENT_TYPES, WS_AUTH_PREFIX, WS_PROTOCOL } from '@parley/protocol';
 import WebSocket from 'ws';
 import { signToken } from '../../packages/server/src/platform/auth.js';
 import { Hist, type HistData, now } from './hist.js';
@@ -159,7 +159,10 @@ class Client {
       this.ws.terminate();
     }
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, t.proto === 'xmpp' ? ['xmpp'] : [], {
+      // Parley: the token with the upgrade, as the SDK connects (docs/protocol.md, Handshake).
+      const protocols =
+        t.proto === 'xmpp' ? ['xmpp'] : t.proto === 'parley' ? [WS_PROTOCOL, WS_AUTH_PREFIX + this.token] : [];
+      const ws = new WebSocket(url, protocols, {
         perMessageDeflate: false,
         skipUTF8Validation: true,
         maxPayload: 16 << 20,
@@ -198,8 +201,9 @@ class Client {
         this.xmppReplies.clear();
       });
       ws.on('open', () => {
-        if (t.proto === 'parley') ws.send(JSON.stringify({ type: 'auth', token: this.token }));
-        else if (t.proto === 'raw') ok(null);
+        if (t.proto === 'parley') {
+          if (ws.protocol !== WS_PROTOCOL) ws.send(JSON.stringify({ type: 'auth', token: this.token }));
+        } else if (t.proto === 'raw') ok(null);
         else if (t.proto === 'xmpp') ws.send(XMPP_OPEN(t.xmppHost as string));
       });
       ws.on('message', (data: Buffer) => {

@@ -296,6 +296,14 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await act(message(a, 'wrong channel'), 'Delete message');
     await a.getByRole('button', { name: 'Delete', exact: true }).click();
     await b.getByText('This message was deleted').waitFor(WAIT);
+
+    // Chromium's sockets carried their tokens with the upgrade (the `parley` subprotocol was
+    // selected); none fell back to the auth frame.
+    const metrics = (await h.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const via = (v: string) =>
+      Number(new RegExp(`^parley_ws_handshakes_total\\{[^}]*via="${v}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(via('upgrade')).toBeGreaterThanOrEqual(2);
+    expect(via('frame')).toBe(0);
   }, 60_000);
 
   it('shows Ada that Bob is typing, and stops when he clears the box', async () => {

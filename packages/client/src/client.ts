@@ -110,6 +110,11 @@ export interface ChatClientOptions {
   backoffMaxMs?: number;
   /** How many recent messages per channel are kept in storage. */
   persistMessages?: number;
+  /**
+   * Offer the token with the WebSocket upgrade (a `parley.auth.<token>` subprotocol), one round
+   * trip shorter than the auth frame; default true. False always sends the auth frame.
+   */
+  tokenInProtocol?: boolean;
 }
 
 /** A token, or a function that returns one (called again when the server refuses the old one). */
@@ -271,6 +276,7 @@ export class ChatClient implements ChannelHost {
       ...(this.options.pongTimeoutMs !== undefined ? { pongTimeoutMs: this.options.pongTimeoutMs } : {}),
       ...(this.options.backoffMinMs !== undefined ? { backoffMinMs: this.options.backoffMinMs } : {}),
       ...(this.options.backoffMaxMs !== undefined ? { backoffMaxMs: this.options.backoffMaxMs } : {}),
+      ...(this.options.tokenInProtocol !== undefined ? { tokenInProtocol: this.options.tokenInProtocol } : {}),
     });
     this.typingTimer = setInterval(() => this.inbound.expireTyping(), 1_000);
     const hello = await this.conn.start();

@@ -1,5 +1,5 @@
 /**
- * The socket: auth handshake, request/reply by `req_id`, heartbeats that notice a dead
+ * The socket: auth handshake (the token offered with the upgrade, or as the first frame), request/reply by `req_id`, heartbeats that notice a dead
  * connection, and reconnection with exponential backoff and jitter. It knows nothing about
  * channels; the client feeds it frames and receives events.
  */
@@ -14,12 +14,16 @@ import {
   retryAfterMs,
   type ServerEvent,
   shouldReconnect,
+  WS_AUTH_PREFIX,
+  WS_PROTOCOL,
 } from '@parley/protocol';
 import { disconnected, ParleyError } from './errors.js';
 
 /** The subset of the WebSocket API we use: the browser's and the `ws` package's both fit. */
 export interface SocketLike {
   readonly readyState: number;
+  /** The subprotocol the server selected ('' or absent: none). */
+  readonly protocol?: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((ev: unknown) => void) | null;
@@ -27,7 +31,10 @@ export interface SocketLike {
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
-export type SocketFactory = new (url: string) => SocketLike;
+export type SocketFactory = new (url: string, protocols?: string[]) => SocketLike;
+
+/** A token the upgrade can carry (RFC 7230 token characters; a JWT always fits). */
+const OFFERABLE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,8000}$/;
 
 export interface ConnectionOptions {
   url: string;
@@ -39,6 +46,12 @@ export interface ConnectionOptions {
   /** Every event frame, parsed (frames that do not parse are dropped; see `onFrame`). */
   onEvent(event: ServerEvent): void;
   onState(state: 'connecting' | 'online' | 'reconnecting' | 'offline'): void;
+  /**
+   * Offer the token with the upgrade (a subprotocol), one round trip shorter than the auth
+   * frame (default true). A socket offered this way that fails before opening (a server or
+   * proxy that refuses the offer) is retried with the auth frame, and back.
+   */
+  tokenInProtocol?: boolean;
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -68,8 +81,16 @@ export class Connection {
   private helloWaiters: { resolve(h: HelloFrame): void; reject(e: Error): void }[] = [];
   private online = false;
   private readonly cleanup: (() => void)[] = [];
+  /** Each open() and drop() moves it: a token that arrives for an older attempt is dropped. */
+  private attempt = 0;
+  /** An attempt is between open() and its socket (waiting for the token). */
+  private preparing = false;
+  /** This attempt offers the token with the upgrade (else it sends the auth frame). */
+  private viaProtocol: boolean;
 
-  constructor(private readonly o: ConnectionOptions) {}
+  constructor(private readonly o: ConnectionOptions) {
+    this.viaProtocol = o.tokenInProtocol !== false;
+  }
 
   get isOnline(): boolean {
     return this.online;
@@ -136,19 +157,48 @@ export class Connection {
     if (this.stopped) return;
     this.o.onState(this.everConnected ? 'reconnecting' : 'connecting');
     const url = `${this.o.url.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/ws?api_key=${encodeURIComponent(this.o.apiKey)}`;
+    const attempt = ++this.attempt;
+    const viaProtocol = this.viaProtocol;
+    if (!viaProtocol) {
+      this.connect(url, null);
+      return;
+    }
+    // The token first: it goes with the upgrade.
+    this.preparing = true;
+    this.o
+      .token(this.refreshToken)
+      .then((token) => {
+        if (attempt !== this.attempt || this.stopped) return;
+        this.preparing = false;
+        this.connect(url, OFFERABLE.test(token) ? token : null);
+      })
+      .catch(() => {
+        if (attempt !== this.attempt || this.stopped) return;
+        this.preparing = false;
+        this.scheduleReconnect();
+      });
+  }
+
+  /** Open the socket; `token`: offered with the upgrade, or null to send it as the auth frame. */
+  private connect(url: string, token: string | null): void {
     let ws: SocketLike;
     try {
-      ws = new this.o.WebSocket(url);
+      ws =
+        token === null ? new this.o.WebSocket(url) : new this.o.WebSocket(url, [WS_PROTOCOL, WS_AUTH_PREFIX + token]);
     } catch {
       this.scheduleReconnect();
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
+      // The server read the offered token only if it selected `parley`; else, the frame.
+      if (token !== null && ws.protocol === WS_PROTOCOL) return;
       this.o
         .token(this.refreshToken)
-        .then((token) => {
-          if (this.ws === ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'auth', token }));
+        .then((t) => {
+          if (this.ws === ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'auth', token: t }));
         })
         .catch(() => this.drop(4000, 'token provider failed'));
     };
@@ -157,6 +207,9 @@ export class Connection {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      // Failed before opening: the other way next time (a refused offer, or a server that is
+      // down, for which either way is as good).
+      if (!opened && this.o.tokenInProtocol !== false) this.viaProtocol = !this.viaProtocol;
       this.afterClose(ev.code, ev.reason);
     };
   }
@@ -244,6 +297,9 @@ export class Connection {
   private drop(code: number, reason: string): void {
     const ws = this.ws;
     this.ws = null;
+    // An attempt still fetching its token is abandoned too.
+    this.attempt++;
+    this.preparing = false;
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       // Keep an error handler: closing a socket that is still connecting makes `ws` emit
@@ -304,7 +360,7 @@ export class Connection {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
       this.attempts = 0;
-      if (!this.ws) this.open();
+      if (!this.ws && !this.preparing) this.open();
     };
     const onOffline = () => {
       if (this.stopped) return;

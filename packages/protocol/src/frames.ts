@@ -8,7 +8,15 @@ import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
 import { SPACE_REQUEST_FIELDS } from './spaces.js';
 
-/** The first frame a client sends after the socket opens. */
+/**
+ * The subprotocol a client offers to say it speaks this wire; the server selects it in the 101.
+ * Offered beside it, `parley.auth.<token>` carries the token with the upgrade, instead of the
+ * auth frame (one round trip less); the server never selects (echoes) that one.
+ */
+export const WS_PROTOCOL = 'parley';
+export const WS_AUTH_PREFIX = 'parley.auth.';
+
+/** The first frame a client sends after the socket opens (unless the token came with the upgrade). */
 export const AuthFrame = Type.Object(
   { type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 8192 }) },
   { additionalProperties: false },

@@ -177,6 +177,8 @@ export {
   MAX_PRESENCE_SUBSCRIPTIONS,
   type ReplyFrame,
   type SettablePresence,
+  WS_AUTH_PREFIX,
+  WS_PROTOCOL,
 } from './frames.js';
 export * from './hooks.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';

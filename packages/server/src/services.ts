@@ -31,4 +31,6 @@ export interface Services extends Infra {
   chatSessions: ChatSessions;
   /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */
   hooks: HookRegistry;
+  /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
+  activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }

@@ -136,6 +136,12 @@ export interface Config {
    * autovacuum or when it fills); see features/search/index-flush.ts.
    */
   searchFlushMs: number;
+  /**
+   * Minutes between the vacuum-and-analyze passes Parley runs where no autovacuum does: PGlite,
+   * or PostgreSQL with `autovacuum` off (`PARLEY_VACUUM_MINUTES`, default 15; 0 = never); see
+   * platform/db/maintenance.ts.
+   */
+  vacuumMinutes: number;
   /** Days the audit log keeps an entry (`PARLEY_AUDIT_RETENTION_DAYS`, default 365; 0 = forever). */
   auditRetentionDays: number;
   /** How often each node samples its open connections for usage analytics (`PARLEY_USAGE_SAMPLE_SECONDS`, default 60). */
@@ -375,6 +381,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     pushRetryDelaySeconds: 10,
     digestAfterMinutes: 60,
     searchFlushMs: 1000,
+    vacuumMinutes: 15,
     auditRetentionDays: 365,
     usageSampleSeconds: 60,
     exportTtlHours: 72,
@@ -475,6 +482,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     digestAfterMinutes: pick(int(env.PARLEY_DIGEST_AFTER_MINUTES, 'PARLEY_DIGEST_AFTER_MINUTES'), d.digestAfterMinutes),
     vapidSubject: env.PARLEY_VAPID_SUBJECT || undefined,
     searchFlushMs: pick(int(env.PARLEY_SEARCH_FLUSH_MS, 'PARLEY_SEARCH_FLUSH_MS'), d.searchFlushMs),
+    vacuumMinutes: pick(int(env.PARLEY_VACUUM_MINUTES, 'PARLEY_VACUUM_MINUTES'), d.vacuumMinutes),
     auditRetentionDays: pick(int(env.PARLEY_AUDIT_RETENTION_DAYS, 'PARLEY_AUDIT_RETENTION_DAYS'), d.auditRetentionDays),
     usageSampleSeconds: Math.max(
       1,

@@ -8,6 +8,8 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   openSockets: Gauge;
   framesIn: Counter<'type'>;
+  /** Sockets authenticated, by how the token came: `upgrade` (subprotocol) or `frame`. */
+  handshakes: Counter<'via'>;
   framesOut: Counter;
   messagesSent: Counter;
   sendBatchSize: Histogram;
@@ -39,6 +41,12 @@ export function createMetrics(nodeId: string): Metrics {
       name: 'parley_ws_frames_in_total',
       help: 'WebSocket frames received, by request type',
       labelNames: ['type'],
+      registers: reg,
+    }),
+    handshakes: new Counter({
+      name: 'parley_ws_handshakes_total',
+      help: 'WebSocket tokens accepted, by how they came: with the upgrade or in the auth frame',
+      labelNames: ['via'],
       registers: reg,
     }),
     framesOut: new Counter({ name: 'parley_ws_frames_out_total', help: 'WebSocket frames sent', registers: reg }),

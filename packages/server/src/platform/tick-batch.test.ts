@@ -84,4 +84,45 @@ describe('TickBatcher', () => {
     const out = await Promise.allSettled([b.add(1), b.add(2)]);
     expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
+
+  it('lingers during a burst, gathering items of separate turns; a lone item never waits', async () => {
+    const runs: number[][] = [];
+    const b = new TickBatcher<number, number>(
+      async (items) => {
+        runs.push(items);
+        return items;
+      },
+      { maxInFlight: 2, maxBatch: 10, lingerMs: 300 },
+    );
+    // No burst yet: a lone item runs in the next turn. (A batcher that lingered on it would
+    // hold this one for a minute, past the test's timeout.)
+    const patient = new TickBatcher<number, number>(async (items) => items, {
+      maxInFlight: 2,
+      maxBatch: 10,
+      lingerMs: 60_000,
+    });
+    expect(await patient.add(7)).toBe(7);
+    expect(await b.add(1)).toBe(1);
+    expect(runs).toEqual([[1]]);
+    // A batch just started: items of the next turns wait for each other, up to the linger.
+    const second = b.add(2);
+    await turn();
+    const third = b.add(3);
+    await turn();
+    expect(runs).toEqual([[1]]);
+    expect(await Promise.all([second, third])).toEqual([2, 3]);
+    expect(runs).toEqual([[1], [2, 3]]);
+  });
+
+  it('does not linger without the option: one batch per turn, as before', async () => {
+    const { b, runs, release } = recorder({ maxInFlight: 2, maxBatch: 10 });
+    const first = b.add(1);
+    await started(runs, 1);
+    const second = b.add(2);
+    await started(runs, 2);
+    expect(runs).toEqual([[1], [2]]);
+    release();
+    release();
+    expect(await Promise.all([first, second])).toEqual([10, 20]);
+  });
 });

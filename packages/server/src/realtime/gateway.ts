@@ -3,6 +3,10 @@
  *
  *   open → {"type":"auth","token"} within authTimeoutMs → {"type":"hello",…} → requests/events
  *
+ * or, one round trip shorter, the token offered with the upgrade as a subprotocol
+ * (`Sec-WebSocket-Protocol: parley, parley.auth.<token>`; the server selects `parley`, never
+ * echoing the token): the hello follows the 101 with no frame from the client.
+ *
  * Requests are parsed with the protocol's schemas and answered with a `reply` carrying their
  * `req_id`. A frame that is not JSON or of an unknown type gets an error reply and the socket
  * stays open. Handlers call the same actions as the REST routes.
@@ -19,6 +23,8 @@ import {
   type HelloFrame,
   PROTOCOL_VERSION,
   retryAfterReason,
+  WS_AUTH_PREFIX,
+  WS_PROTOCOL,
 } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
@@ -37,6 +43,20 @@ import type { Subscription } from './subscription.js';
 export type { Opening } from './opening.js';
 
 const authCheck = TypeCompiler.Compile(AuthFrame);
+
+/**
+ * The token a client offered with the upgrade, if any: undefined when it offered none (it will
+ * send an auth frame), null when the offer is malformed (empty, too long, or several).
+ */
+export function upgradeToken(header: string | string[] | undefined): string | null | undefined {
+  const offers = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(WS_AUTH_PREFIX));
+  if (offers.length === 0) return undefined;
+  const token = (offers[0] as string).slice(WS_AUTH_PREFIX.length);
+  return offers.length === 1 && token.length > 0 && token.length <= 8192 ? token : null;
+}
 const requestChecks = new Map<string, TypeCheck<TSchema>>(
   Object.entries(CLIENT_REQUESTS).map(([type, s]) => [type, TypeCompiler.Compile(s as TSchema)]),
 );
@@ -141,7 +161,14 @@ export class Gateway {
     // No permessage-deflate: besides its CPU and memory per socket, Connection writes each
     // event's pre-built frame straight to the socket (realtime/frame.ts), which is only correct
     // while no extension rewrites frames (it falls back to ws.send if one is ever negotiated).
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: svc.config.maxFrameBytes, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: svc.config.maxFrameBytes,
+      perMessageDeflate: false,
+      // Offered `parley` (with the token beside it): selected, so the client knows the token
+      // was read. The token's own entry is never selected (it would echo the credential).
+      handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    });
     const slices = Math.max(1, Math.min(HEARTBEAT_SLICES, Math.floor(svc.config.heartbeatMs / 50)));
     this.slices = Array.from({ length: slices }, () => new Set<Connection>());
     this.heartbeat = setInterval(() => this.heartbeatTick(), svc.config.heartbeatMs / slices);
@@ -174,7 +201,12 @@ export class Gateway {
         this.refuse(ws);
         return;
       }
-      void this.accept(ws, url.searchParams.get('api_key') ?? '', req.socket.remoteAddress ?? null);
+      void this.accept(
+        ws,
+        url.searchParams.get('api_key') ?? '',
+        req.socket.remoteAddress ?? null,
+        upgradeToken(req.headers['sec-websocket-protocol']),
+      );
     });
   }
 
@@ -196,7 +228,16 @@ export class Gateway {
     ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(hint));
   }
 
-  private async accept(ws: WebSocket, apiKey: string, ip: string | null = null): Promise<void> {
+  /**
+   * From upgrade to hello. `offered`: the token of the upgrade's subprotocol (undefined: none
+   * was offered, the first frame must be an auth frame; null: a malformed offer, refused).
+   */
+  private async accept(
+    ws: WebSocket,
+    apiKey: string,
+    ip: string | null = null,
+    offered: string | null | undefined = undefined,
+  ): Promise<void> {
     const { svc } = this;
     const started = performance.now();
     this.opening++;
@@ -238,47 +279,58 @@ export class Gateway {
       clearTimeout(timer);
       this.pending.delete(ws);
     });
-    void inbox.next().then(([data, isBinary]) => {
-      clearTimeout(timer);
-      void (async () => {
-        let caller: Caller;
+    // The token: offered with the upgrade, or the first frame's (a frame that is not a good
+    // auth frame is refused like a bad token).
+    const token: Promise<string> =
+      offered === undefined
+        ? inbox.next().then(([data, isBinary]) => {
+            const frame: unknown = JSON.parse(isBinary ? '' : data.toString());
+            if (!authCheck.Check(frame))
+              throw new ApiError('UNAUTHORIZED', 'The first frame must be {"type":"auth","token":"…"}');
+            return frame.token;
+          })
+        : offered === null
+          ? Promise.reject(new ApiError('UNAUTHORIZED', `Offer one token, as ${WS_AUTH_PREFIX}<token>`))
+          : Promise.resolve(offered);
+    void (async () => {
+      let caller: Caller;
+      let epoch: number;
+      try {
+        const presented = await token;
+        clearTimeout(timer);
         // Endings seen from here on: one that lands while this socket opens is checked again.
-        const epoch = svc.chatSessions.epoch;
-        try {
-          const frame: unknown = JSON.parse(isBinary ? '' : data.toString());
-          if (!authCheck.Check(frame))
-            throw new ApiError('UNAUTHORIZED', 'The first frame must be {"type":"auth","token":"…"}');
-          caller = await verifyCached(app, frame.token);
-          if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
-          if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
-            throw new ApiError('UNAUTHORIZED', 'This token was signed out');
-        } catch (err) {
+        epoch = svc.chatSessions.epoch;
+        caller = await verifyCached(app, presented);
+        if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
+        if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
+          throw new ApiError('UNAUTHORIZED', 'This token was signed out');
+        svc.metrics.handshakes.inc({ via: offered === undefined ? 'frame' : 'upgrade' });
+      } catch (err) {
+        this.pending.delete(ws);
+        const message = err instanceof ApiError ? err.message : 'invalid auth frame';
+        ws.close(CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+        return;
+      }
+      try {
+        const wait = this.hooks.admit ? await this.hooks.admit(svc, caller.app.id, caller.userId, ip) : null;
+        if (wait !== null) {
           this.pending.delete(ws);
-          const message = err instanceof ApiError ? err.message : 'invalid auth frame';
-          ws.close(CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+          ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(wait));
           return;
         }
-        try {
-          const wait = this.hooks.admit ? await this.hooks.admit(svc, caller.app.id, caller.userId, ip) : null;
-          if (wait !== null) {
-            this.pending.delete(ws);
-            ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(wait));
-            return;
-          }
-          await this.open(ws, caller, inbox, epoch, opened);
-        } catch (err) {
-          // A typed refusal at open (a deleted user's token): closed like a bad token.
-          if (err instanceof ApiError) {
-            ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
-            return;
-          }
-          svc.log.error({ err }, 'socket open failed');
-          ws.close(1011, 'internal error');
-        } finally {
-          this.pending.delete(ws);
+        await this.open(ws, caller, inbox, epoch, opened);
+      } catch (err) {
+        // A typed refusal at open (a deleted user's token): closed like a bad token.
+        if (err instanceof ApiError) {
+          ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
+          return;
         }
-      })();
-    });
+        svc.log.error({ err }, 'socket open failed');
+        ws.close(1011, 'internal error');
+      } finally {
+        this.pending.delete(ws);
+      }
+    })();
   }
 
   private async open(

@@ -2,7 +2,7 @@
  * The WebSocket gateway on a real port: the auth handshake and its close codes, bad frames,
  * frame size, heartbeats and graceful shutdown.
  */
-import { CLOSE_CODES, shouldReconnect } from '@parley/protocol';
+import { CLOSE_CODES, shouldReconnect, WS_AUTH_PREFIX, WS_PROTOCOL } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { signToken } from '../../src/platform/auth.js';
@@ -153,6 +153,79 @@ describe('handshake', () => {
     ws.terminate();
     expect([404, -1]).toContain(status);
     expect(status).not.toBe(101);
+  });
+});
+
+describe('the token offered with the upgrade', () => {
+  /** A socket offering these subprotocols; resolves once open (or closed before). */
+  const offering = async (protocols: string[], key = app.apiKey) => {
+    const s = track(new TestSocket(new WebSocket(wsUrl(url, key), protocols)));
+    await new Promise<void>((resolve) => {
+      s.ws.once('open', () => resolve());
+      s.ws.once('close', () => resolve());
+      s.ws.once('error', () => resolve());
+    });
+    return s;
+  };
+
+  const handshakes = async (via: string) =>
+    Number(
+      new RegExp(`^parley_ws_handshakes_total\\{[^}]*via="${via}"[^}]*\\} (\\d+)`, 'm').exec(
+        (await h.app.inject({ method: 'GET', url: '/metrics' })).body,
+      )?.[1] ?? 0,
+    );
+
+  it('answers hello with no frame from the client, and selects `parley`, never the token', async () => {
+    const token = await app.token('alice');
+    const [upgrades, frames] = [await handshakes('upgrade'), await handshakes('frame')];
+    const s = await offering([WS_PROTOCOL, WS_AUTH_PREFIX + token]);
+    expect(s.ws.protocol).toBe(WS_PROTOCOL);
+    const hello = await s.waitFor((f) => f.type === 'hello');
+    expect(hello.user.id).toBe('alice');
+    expect([await handshakes('upgrade'), await handshakes('frame')]).toEqual([upgrades + 1, frames]);
+    // The socket works like any other: requests are answered after hello.
+    expect((await s.request('ping')).ok).toBe(true);
+    // An auth frame after all is just an unknown request now, never a second handshake.
+    s.sendRaw(JSON.stringify({ type: 'auth', token }));
+    expect((await s.request('ping')).ok).toBe(true);
+    expect(s.closed).toBeNull();
+    s.close();
+  });
+
+  it('refuses a bad, expired or server token offered so with 4001, before any frame', async () => {
+    for (const token of [
+      await signToken('sk_someone-else', 'alice'),
+      await app.token('alice', { expiresIn: Math.floor(Date.now() / 1000) - 60 }),
+      await app.token(null),
+      'not-a-jwt',
+    ]) {
+      const s = await offering([WS_PROTOCOL, WS_AUTH_PREFIX + token]);
+      expect((await s.waitClose()).code, token).toBe(CLOSE_CODES.UNAUTHORIZED);
+      expect(s.frames).toEqual([]);
+    }
+  });
+
+  it('refuses two token offers, or an empty one, with 4001; an unknown key with 4501', async () => {
+    const token = await app.token('alice');
+    for (const protocols of [
+      [WS_PROTOCOL, WS_AUTH_PREFIX + token, `${WS_AUTH_PREFIX}${token}x`],
+      [WS_PROTOCOL, WS_AUTH_PREFIX],
+    ]) {
+      const s = await offering(protocols);
+      expect((await s.waitClose()).code, protocols.join()).toBe(CLOSE_CODES.UNAUTHORIZED);
+    }
+    const s = await offering([WS_PROTOCOL, WS_AUTH_PREFIX + token], 'pk_nobody');
+    expect((await s.waitClose()).code).toBe(CLOSE_CODES.UNKNOWN_APP);
+  });
+
+  it('offered `parley` without a token: the auth frame, as before (and a timeout without it)', async () => {
+    const s = await offering([WS_PROTOCOL]);
+    expect(s.ws.protocol).toBe(WS_PROTOCOL);
+    auth(s, await app.token('alice'));
+    expect((await s.waitFor((f) => f.type === 'hello')).user.id).toBe('alice');
+    s.close();
+    const idle = await offering([WS_PROTOCOL]);
+    expect((await idle.waitClose(AUTH_TIMEOUT_MS + 10_000)).code).toBe(CLOSE_CODES.AUTH_TIMEOUT);
   });
 });
 

@@ -167,6 +167,33 @@ describe('hot statements', () => {
     }
   });
 
+  it("leave the search trigger's own plan cached: a send's message is indexed without replanning its app lookup", async () => {
+    // `force_custom_plan` on the hot connections reaches PL/pgSQL's plans too; the trigger sets
+    // the default for itself (migration 0021), so its app lookup is planned once per connection.
+    const [fn] = await onSession((q) => q(`select proconfig from pg_proc where proname = 'parley_message_search_tsv'`));
+    expect(fn?.proconfig).toEqual(['plan_cache_mode=auto']);
+    // And it still indexes on a session that forces custom plans for everything else.
+    const indexed = await onSession(async (q) => {
+      await q('set plan_cache_mode = force_custom_plan');
+      await q('begin');
+      try {
+        await q(`insert into apps (id, name, api_key, api_secret_sealed, search_language)
+                 values ('00000000-0000-7000-8000-0000000000f1', 'plan', 'k-plan', 'x', 'simple')`);
+        await q(
+          `insert into channels (app_id, cid, type, id) values ('00000000-0000-7000-8000-0000000000f1', 'group:p', 'group', 'p')`,
+        );
+        await q(`insert into messages (app_id, id, cid, seq, user_id, text)
+                 values ('00000000-0000-7000-8000-0000000000f1', '00000000-0000-7000-8000-0000000000f2', 'group:p', 1, 'u', 'Running dogs')`);
+        return await q(`select search_tsv::text as tsv, current_setting('plan_cache_mode') as mode from messages
+                        where id = '00000000-0000-7000-8000-0000000000f2'`);
+      } finally {
+        await q('rollback');
+      }
+    });
+    // 'simple': the app's configuration, looked up by the trigger (english would stem to 'run').
+    expect(indexed).toEqual([{ tsv: "'dogs':2 'running':1", mode: 'force_custom_plan' }]);
+  });
+
   it('keep to their indexes on an empty database that was never analyzed', async () => {
     const analyzed = await onSession((q) =>
       q(`select relname from pg_class where relname in (${TABLES.map((t) => `'${t}'`).join(', ')}) and reltuples >= 0`),

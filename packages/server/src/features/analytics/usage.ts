@@ -32,6 +32,8 @@ export class ActivityTracker {
    * node at once, and a statement each was half of what those connects asked of the database.
    */
   private readonly writes: TickBatcher<{ appId: string; userId: string; day: string }, null>;
+  /** Notes not yet written (a socket's open does not wait for its note). */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly svc: () => Services) {
     this.writes = new TickBatcher(
@@ -51,7 +53,19 @@ export class ActivityTracker {
   }
 
   /** Note that `userId` was active now. Never throws: analytics must not fail a request. */
-  async note(appId: string, userId: string): Promise<void> {
+  note(appId: string, userId: string): Promise<void> {
+    const p = this.write(appId, userId);
+    this.inFlight.add(p);
+    void p.then(() => this.inFlight.delete(p));
+    return p;
+  }
+
+  /** Resolves once every note made so far is written (or given up). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  private async write(appId: string, userId: string): Promise<void> {
     const svc = this.svc();
     const day = utcDay(svc.clock());
     if (day !== this.day || this.seen.size >= SEEN_MAX) {
@@ -62,7 +76,8 @@ export class ActivityTracker {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     try {
-      // Awaited, so what a caller did is counted before it is answered.
+      // Awaited: a caller that awaits `note` (a REST request) is counted before it is answered.
+      // A socket's open does not wait for it (app.ts).
       await this.writes.add({ appId, userId, day });
     } catch (err) {
       this.seen.delete(key);

@@ -148,7 +148,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           // cached generic plan lasts until the next ANALYZE — with autovacuum off, for good —
           // and one made while a table was small rightly reads it whole, then keeps doing so as
           // it grows. Set once per connection, here rather than as a startup option (which
-          // poolers such as PgBouncer refuse); it touches only named statements.
+          // poolers such as PgBouncer refuse). It reaches PL/pgSQL's cached plans too: the
+          // search trigger opts out for itself (migration 0021).
           if (!planPerRun.has(client)) {
             await client.query('set plan_cache_mode = force_custom_plan');
             planPerRun.add(client);

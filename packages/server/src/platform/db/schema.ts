@@ -180,8 +180,10 @@ export const messages = pgTable(
   (t) => [
     primaryKey({ columns: [t.appId, t.id] }),
     uniqueIndex('messages_seq_uq').on(t.appId, t.cid, t.seq),
-    index('messages_parent_idx').on(t.appId, t.parentId, t.seq),
-    index('messages_pinned_idx').on(t.appId, t.cid, t.pinnedAt),
+    // Partial: most messages are neither replies nor pinned, and a send into a full index of
+    // NULLs paid two index insertions for nothing (migration 0022).
+    index('messages_parent_idx').on(t.appId, t.parentId, t.seq).where(sql`${t.parentId} is not null`),
+    index('messages_pinned_idx').on(t.appId, t.cid, t.pinnedAt).where(sql`${t.pinnedAt} is not null`),
   ],
 );
 

@@ -149,7 +149,7 @@ export class JobQueue {
   private readonly wakers = new Map<string, () => void>();
   /** Kinds woken since their loop last began a fetch (a wake during a fetch is not lost). */
   private readonly woken = new Set<string>();
-  private readonly recurring: { kind: JobRef<Record<string, never>>; every: number }[] = [];
+  private readonly recurring: { kind: JobRef<Record<string, never>>; every: number; firstAfter: number }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopping = false;
@@ -248,7 +248,7 @@ export class JobQueue {
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
       this.started = true;
       for (const kind of this.kinds.values()) await this.open(kind);
-      for (const r of this.recurring) this.offer(r.kind, r.every);
+      for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
     } catch (err) {
       this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
       // A pg-boss whose start failed part-way counts itself as starting: begin with a new one.
@@ -313,26 +313,45 @@ export class JobQueue {
    * a few times a period; pg-boss's throttle (`singletonSeconds`, one job per name, window and
    * key, enforced by a unique index) keeps all but the first offer of a window out. Durable:
    * a run that fails is retried like any job; a node down for a while is covered by the others.
+   * `firstAfterSeconds`: this node offers nothing until it has run that long (default 0: at
+   * once), for work that is pointless right after a start.
    */
-  async defineRecurring(name: string, everySeconds: number, run: () => Promise<void>): Promise<void> {
+  async defineRecurring(
+    name: string,
+    everySeconds: number,
+    run: () => Promise<void>,
+    opts: { firstAfterSeconds?: number } = {},
+  ): Promise<void> {
     const every = Math.min(43_200, Math.max(1, Math.floor(everySeconds)));
+    const firstAfter = Math.max(0, opts.firstAfterSeconds ?? 0);
     const kind: JobKind<Record<string, never>> = { name, retryLimit: 3, run: async () => run() };
-    this.recurring.push({ kind, every });
+    this.recurring.push({ kind, every, firstAfter });
     await this.define(kind);
-    if (this.started) this.offer(kind, every);
+    if (this.started) this.offer(kind, every, firstAfter);
   }
 
-  private offer(kind: JobRef<Record<string, never>>, every: number): void {
+  private offer(kind: JobRef<Record<string, never>>, every: number, firstAfter = 0): void {
     if (!this.opts.work || this.stopping) return;
     const tick = () => {
+      if (this.stopping) return;
       this.enqueue(this.database.db, kind, {}, { singletonKey: 'recurring', singletonSeconds: every }).catch((err) =>
         this.opts.log.warn({ err, queue: kind.name }, 'could not offer a recurring job'),
       );
     };
-    tick();
-    const timer = setInterval(tick, Math.min(60, every / 4) * 1000);
-    timer.unref();
-    this.timers.push(timer);
+    const begin = () => {
+      if (this.stopping) return;
+      tick();
+      const timer = setInterval(tick, Math.min(60, every / 4) * 1000);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    if (firstAfter <= 0) {
+      begin();
+      return;
+    }
+    const wait = setTimeout(begin, firstAfter * 1000);
+    wait.unref();
+    this.timers.push(wait);
   }
 
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
