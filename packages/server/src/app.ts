@@ -447,7 +447,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
         // Not awaited: the hello does not wait for the day's first-sight row and its commit
         // (a WAL flush, most of a connect's time in a storm of users not yet seen today on
         // this node). `note` never throws; its row lands within a turn or two.
-        if (opening) void activity.note(appId, userId);
+        if (opening) void activity.note(appId, userId, { lazy: true });
         return opening;
       },
       admit: admitConnection,
@@ -474,6 +474,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     shuttingDown = true;
     await gateway.shutdown();
     await notifySettled(svc);
+    // The sockets' first-sight rows still lingering in their batch.
+    await activity.settled();
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
     await searchFlush.stop();

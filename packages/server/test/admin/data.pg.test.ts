@@ -543,6 +543,8 @@ describe('usage analytics', () => {
       sql`insert into usage_samples (app_id, node_id, at, connections) values (${appId}, 'other-node', ${at.toISOString()}::timestamptz, 4)`,
     );
     const sock = await TestSocket.connect(base, w.app, 'carol');
+    // A socket's first sight is written after its hello, not before.
+    await h.server.svc.activity.settled();
     await sampleUsage(h.server.svc, sampleInstant(Date.now(), 60));
     const r = ok(await boss.get(`/v1/analytics?from=${day(2)}&to=${today}`));
     sock.close();

@@ -2,6 +2,9 @@
  * The WebSocket gateway on a real port: the auth handshake and its close codes, bad frames,
  * frame size, heartbeats and graceful shutdown.
  */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { CLOSE_CODES, shouldReconnect, WS_AUTH_PREFIX, WS_PROTOCOL } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -190,6 +193,54 @@ describe('the token offered with the upgrade', () => {
     expect((await s.request('ping')).ok).toBe(true);
     expect(s.closed).toBeNull();
     s.close();
+  });
+
+  /**
+   * A raw TCP client's upgrade offering `protocols`: the first bytes it reads, and how many
+   * writes the server's socket handed the kernel up to then (`_write` and `_writev` are where a
+   * Node socket's writes leave for a syscall; corked writes leave together in one `_writev`).
+   */
+  const firstRead = async (protocols: string[]) => {
+    let writes = 0;
+    h.app.server.once('connection', (s: Socket) => {
+      const own = s as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+      for (const m of ['_write', '_writev'] as const) {
+        const f = own[m];
+        own[m] = function (this: Socket, ...a: unknown[]) {
+          writes++;
+          return f.apply(this, a);
+        };
+      }
+    });
+    const { hostname, port } = new URL(url);
+    const sock = tcpConnect(Number(port), hostname);
+    await once(sock, 'connect');
+    sock.write(
+      `GET /v1/ws?api_key=${app.apiKey} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ${protocols.join(', ')}\r\n\r\n`,
+    );
+    let got = Buffer.alloc(0);
+    const end = () => got.indexOf('\r\n\r\n');
+    // Until the headers and the first frame's first bytes are in.
+    while (end() < 0 || got.length < end() + 8) got = Buffer.concat([got, ((await once(sock, 'data')) as [Buffer])[0]]);
+    sock.destroy();
+    return { head: got.subarray(0, end()).toString(), rest: got.subarray(end() + 4), writes };
+  };
+
+  it('writes the 101 and the hello together, in one write', async () => {
+    const ok = await firstRead([WS_PROTOCOL, WS_AUTH_PREFIX + (await app.token('alice'))]);
+    expect(ok.head).toMatch(/^HTTP\/1\.1 101 /);
+    // An unmasked text frame (FIN + text = 0x81) carrying the hello right behind the headers.
+    expect(ok.rest[0]).toBe(0x81);
+    expect(ok.rest.toString('latin1')).toContain('"type":"hello"');
+    expect(ok.writes).toBe(1);
+    // A refusal's close frame (FIN + close = 0x88) rides with its 101 the same way.
+    const refused = await firstRead([WS_PROTOCOL, `${WS_AUTH_PREFIX}not-a-jwt`]);
+    expect(refused.head).toMatch(/^HTTP\/1\.1 101 /);
+    expect(refused.rest[0]).toBe(0x88);
+    expect(refused.rest.readUInt16BE(2)).toBe(CLOSE_CODES.UNAUTHORIZED);
+    expect(refused.writes).toBe(1);
   });
 
   it('refuses a bad, expired or server token offered so with 4001, before any frame', async () => {

@@ -20,6 +20,12 @@ import type { Services } from '../../services.js';
 const DAY_MS = 86_400_000;
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+interface ActivityRow {
+  appId: string;
+  userId: string;
+  day: string;
+}
+
 /** At most this many remembered (app, user) pairs per node per day before the memory is reset. */
 const SEEN_MAX = 200_000;
 
@@ -31,30 +37,38 @@ export class ActivityTracker {
    * deploy (a new process remembers nobody) is every user's first sight of the day on this
    * node at once, and a statement each was half of what those connects asked of the database.
    */
-  private readonly writes: TickBatcher<{ appId: string; userId: string; day: string }, null>;
+  private readonly writes: TickBatcher<ActivityRow, null>;
+  /**
+   * The same for notes nobody waits for (a socket's open): they linger 100 ms during a burst,
+   * so a connect storm's first sights go out in a few large statements rather than one per
+   * event-loop turn (about one statement per five connects before).
+   */
+  private readonly lazyWrites: TickBatcher<ActivityRow, null>;
   /** Notes not yet written (a socket's open does not wait for its note). */
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly svc: () => Services) {
-    this.writes = new TickBatcher(
-      async (rows) => {
-        // One JSON parameter, not the query builder's three per row: building the rows with it
-        // was 4 % of a connect storm's CPU (docs/benchmarks.md).
-        const json = JSON.stringify(rows.map((r) => ({ app_id: r.appId, user_id: r.userId, day: r.day })));
-        await this.svc().db.execute(
-          sql`insert into ${schema.userActivity} (app_id, user_id, day)
+    const write = async (rows: ActivityRow[]) => {
+      // One JSON parameter, not the query builder's three per row: building the rows with it
+      // was 4 % of a connect storm's CPU (docs/benchmarks.md).
+      const json = JSON.stringify(rows.map((r) => ({ app_id: r.appId, user_id: r.userId, day: r.day })));
+      await this.svc().db.execute(
+        sql`insert into ${schema.userActivity} (app_id, user_id, day)
           select app_id, user_id, day from json_to_recordset(${json}::json) as v(app_id uuid, user_id text, day text)
           on conflict do nothing`,
-        );
-        return rows.map(() => null);
-      },
-      { maxInFlight: 1, maxBatch: 500 },
-    );
+      );
+      return rows.map(() => null);
+    };
+    this.writes = new TickBatcher(write, { maxInFlight: 1, maxBatch: 500 });
+    this.lazyWrites = new TickBatcher(write, { maxInFlight: 1, maxBatch: 500, lingerMs: 100 });
   }
 
-  /** Note that `userId` was active now. Never throws: analytics must not fail a request. */
-  note(appId: string, userId: string): Promise<void> {
-    const p = this.write(appId, userId);
+  /**
+   * Note that `userId` was active now. Never throws: analytics must not fail a request.
+   * `lazy`: for a caller that does not wait (a socket's open), written in larger batches.
+   */
+  note(appId: string, userId: string, opts: { lazy?: boolean } = {}): Promise<void> {
+    const p = this.write(appId, userId, opts.lazy === true);
     this.inFlight.add(p);
     void p.then(() => this.inFlight.delete(p));
     return p;
@@ -65,7 +79,7 @@ export class ActivityTracker {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  private async write(appId: string, userId: string): Promise<void> {
+  private async write(appId: string, userId: string, lazy: boolean): Promise<void> {
     const svc = this.svc();
     const day = utcDay(svc.clock());
     if (day !== this.day || this.seen.size >= SEEN_MAX) {
@@ -78,7 +92,7 @@ export class ActivityTracker {
     try {
       // Awaited: a caller that awaits `note` (a REST request) is counted before it is answered.
       // A socket's open does not wait for it (app.ts).
-      await this.writes.add({ appId, userId, day });
+      await (lazy ? this.lazyWrites : this.writes).add({ appId, userId, day });
     } catch (err) {
       this.seen.delete(key);
       svc.log.warn({ err }, 'could not record user activity');
