@@ -1,7 +1,8 @@
 /**
- * The socket: auth handshake (the token offered with the upgrade, or as the first frame), request/reply by `req_id`, heartbeats that notice a dead
- * connection, and reconnection with exponential backoff and jitter. It knows nothing about
- * channels; the client feeds it frames and receives events.
+ * The socket: auth handshake (the token offered with the upgrade, or as the first frame),
+ * request/reply by `req_id`, heartbeats that notice a dead connection, and reconnection with
+ * exponential backoff and jitter. It knows nothing about channels; the client feeds it frames
+ * and receives events.
  */
 import {
   CLOSE_CODES,
@@ -193,10 +194,10 @@ export class Connection {
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      // The server read the offered token only if it selected `parley`; else, the frame.
+      // The server read the offered token only if it selected `parley`; else, the frame, with
+      // the token this attempt already holds (or a fresh one when it offered none).
       if (token !== null && ws.protocol === WS_PROTOCOL) return;
-      this.o
-        .token(this.refreshToken)
+      (token !== null ? Promise.resolve(token) : this.o.token(this.refreshToken))
         .then((t) => {
           if (this.ws === ws && ws.readyState === OPEN) ws.send(JSON.stringify({ type: 'auth', token: t }));
         })

@@ -446,7 +446,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
         const opening = await openConnection(s, appId, userId);
         // Not awaited: the hello does not wait for the day's first-sight row and its commit
         // (a WAL flush, most of a connect's time in a storm of users not yet seen today on
-        // this node). `note` never throws; its row lands within a turn or two.
+        // this node). `note` never throws; during a burst its row waits up to 100 ms for
+        // others' (`lazy`), and shutdown waits for it (`activity.settled`).
         if (opening) void activity.note(appId, userId, { lazy: true });
         return opening;
       },

@@ -235,15 +235,29 @@ export class Gateway {
   /**
    * From upgrade to hello. `offered`: the token of the upgrade's subprotocol (undefined: none
    * was offered, the first frame must be an auth frame; null: a malformed offer, refused).
-   * `held`: the socket whose 101 is corked (`handleUpgrade`), uncorked once on every way out,
-   * behind the hello or the close frame.
+   * `held`: the socket whose 101 is corked (`handleUpgrade`), uncorked once the handshake is
+   * over, behind the hello or the refusal's close frame.
    */
   private async accept(
     ws: WebSocket,
     apiKey: string,
-    ip: string | null = null,
-    offered: string | null | undefined = undefined,
-    held: Duplex | null = null,
+    ip: string | null,
+    offered: string | null | undefined,
+    held: Duplex | null,
+  ): Promise<void> {
+    try {
+      await this.handshake(ws, apiKey, ip, offered);
+    } finally {
+      held?.uncork();
+    }
+  }
+
+  /** Authenticate and open `ws`, or close it with the reason; resolves when either is done. */
+  private async handshake(
+    ws: WebSocket,
+    apiKey: string,
+    ip: string | null,
+    offered: string | null | undefined,
   ): Promise<void> {
     const { svc } = this;
     const started = performance.now();
@@ -274,13 +288,11 @@ export class Gateway {
       svc.log.error({ err }, 'socket app lookup failed');
       this.pending.delete(ws);
       ws.close(1013, 'server unavailable, retry later');
-      held?.uncork();
       return;
     }
     if (!app) {
       this.pending.delete(ws);
       ws.close(CLOSE_CODES.UNKNOWN_APP, 'unknown api_key');
-      held?.uncork();
       return;
     }
     const timer = setTimeout(() => ws.close(CLOSE_CODES.AUTH_TIMEOUT, 'auth timeout'), svc.config.authTimeoutMs);
@@ -301,48 +313,43 @@ export class Gateway {
         : offered === null
           ? Promise.reject(new ApiError('UNAUTHORIZED', `Offer one token, as ${WS_AUTH_PREFIX}<token>`))
           : Promise.resolve(offered);
-    void (async () => {
-      let caller: Caller;
-      let epoch: number;
-      try {
-        const presented = await token;
-        clearTimeout(timer);
-        // Endings seen from here on: one that lands while this socket opens is checked again.
-        epoch = svc.chatSessions.epoch;
-        caller = await verifyCached(app, presented);
-        if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
-        if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
-          throw new ApiError('UNAUTHORIZED', 'This token was signed out');
-        svc.metrics.handshakes.inc({ via: offered === undefined ? 'frame' : 'upgrade' });
-      } catch (err) {
+    let caller: Caller;
+    let epoch: number;
+    try {
+      const presented = await token;
+      clearTimeout(timer);
+      // Endings seen from here on: one that lands while this socket opens is checked again.
+      epoch = svc.chatSessions.epoch;
+      caller = await verifyCached(app, presented);
+      if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
+      if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
+        throw new ApiError('UNAUTHORIZED', 'This token was signed out');
+      svc.metrics.handshakes.inc({ via: offered === undefined ? 'frame' : 'upgrade' });
+    } catch (err) {
+      this.pending.delete(ws);
+      const message = err instanceof ApiError ? err.message : 'invalid auth frame';
+      ws.close(CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
+      return;
+    }
+    try {
+      const wait = this.hooks.admit ? await this.hooks.admit(svc, caller.app.id, caller.userId, ip) : null;
+      if (wait !== null) {
         this.pending.delete(ws);
-        const message = err instanceof ApiError ? err.message : 'invalid auth frame';
-        ws.close(CLOSE_CODES.UNAUTHORIZED, message.slice(0, 120));
-        held?.uncork();
+        ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(wait));
         return;
       }
-      try {
-        const wait = this.hooks.admit ? await this.hooks.admit(svc, caller.app.id, caller.userId, ip) : null;
-        if (wait !== null) {
-          this.pending.delete(ws);
-          ws.close(CLOSE_CODES.OVERLOADED, retryAfterReason(wait));
-          return;
-        }
-        await this.open(ws, caller, inbox, epoch, opened);
-      } catch (err) {
-        // A typed refusal at open (a deleted user's token): closed like a bad token.
-        if (err instanceof ApiError) {
-          ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
-          return;
-        }
-        svc.log.error({ err }, 'socket open failed');
-        ws.close(1011, 'internal error');
-      } finally {
-        this.pending.delete(ws);
-        // After the hello (written at once by `open`) or the refusal's close frame.
-        held?.uncork();
+      await this.open(ws, caller, inbox, epoch, opened);
+    } catch (err) {
+      // A typed refusal at open (a deleted user's token): closed like a bad token.
+      if (err instanceof ApiError) {
+        ws.close(CLOSE_CODES.UNAUTHORIZED, err.message.slice(0, 120));
+        return;
       }
-    })();
+      svc.log.error({ err }, 'socket open failed');
+      ws.close(1011, 'internal error');
+    } finally {
+      this.pending.delete(ws);
+    }
   }
 
   private async open(
