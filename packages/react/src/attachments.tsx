@@ -349,7 +349,17 @@ export function AttachButton({ onFiles, disabled }: { onFiles(files: File[]): vo
         disabled={disabled}
         onClick={() => input.current?.click()}
       >
-        📎
+        {/* Drawn, not the 📎 emoji: a machine without an emoji font showed an empty box. */}
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+          <path
+            d="M9 12.5l6.3-6.3a3 3 0 0 1 4.2 4.2l-8 8a5 5 0 0 1-7.1-7.1L12.2 3.5"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinecap="round"
+            strokeLinejoin="round"
+          />
+        </svg>
       </button>
       <input ref={input} type="file" multiple hidden onChange={onChange} data-testid="parley-file-input" />
     </>
