@@ -25,7 +25,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import type { Registry } from 'prom-client';
 import { buildServer } from '../packages/server/src/app.js';
 import { createChannel } from '../packages/server/src/features/channels/actions.js';
 import { sendMessage } from '../packages/server/src/features/messages/actions.js';
@@ -33,6 +32,7 @@ import { type Caller, signToken } from '../packages/server/src/platform/auth.js'
 import { defaultConfig } from '../packages/server/src/platform/config.js';
 import { type Database, openDatabase } from '../packages/server/src/platform/db/index.js';
 import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
+import { stageMeans } from './lib/stages.js';
 
 const { values } = parseArgs({
   options: {
@@ -159,31 +159,6 @@ async function bench(
     rmSync(dataDir, { recursive: true, force: true });
   }
   return rows;
-}
-
-/**
- * Where the level's sends spent their time, from the server's own metrics: mean ms per stage
- * (platform/metrics.ts, `parley_send_stage_seconds`) and the mean batch size.
- */
-async function stageMeans(registry: Registry): Promise<string> {
-  const out: string[] = [];
-  for (const m of await registry.getMetricsAsJSON()) {
-    if (m.name !== 'parley_send_stage_seconds' && m.name !== 'parley_send_batch_size') continue;
-    const vals = m.values as { metricName?: string; labels: Record<string, string | number>; value: number }[];
-    const sums = new Map<string, number>();
-    const counts = new Map<string, number>();
-    for (const v of vals) {
-      const key = String(v.labels.stage ?? 'batch size');
-      if (v.metricName?.endsWith('_sum')) sums.set(key, v.value);
-      if (v.metricName?.endsWith('_count')) counts.set(key, v.value);
-    }
-    for (const [key, sum] of sums) {
-      const n = counts.get(key) ?? 0;
-      const mean = n ? sum / n : Number.NaN;
-      out.push(key === 'batch size' ? `batch ${mean.toFixed(1)}` : `${key} ${(mean * 1000).toFixed(2)}`);
-    }
-  }
-  return `mean ms per stage: ${out.join(', ')}`;
 }
 
 const all: Row[] = [];

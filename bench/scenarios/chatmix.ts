@@ -154,6 +154,8 @@ export async function chatmix(
         const d = Math.max(2000, Math.min(durationMs, budgetLeft));
         if (d < durationMs) runs.notes.push(`${label}: measured for ${(d / 1000).toFixed(1)} s only (time budget).`);
         const probe = db ? startFsyncProbe() : null;
+        // Parley's own account of where sends waited: reset now, read after the window.
+        if (kind === 'parley') await (server.nodes[0] as Child).call('sendStages');
         const r = await runStep({
           ...base,
           step: 2,
@@ -166,6 +168,7 @@ export async function chatmix(
             : {}),
         });
         const disk = await probe?.stop();
+        if (kind === 'parley') log(`${label}: ${await (server.nodes[0] as Child).call<string>('sendStages')}`);
         if (kind === 'parley' && r.frameBytes) frameBytes = r.frameBytes;
         await sleep(300);
         const stored = ej

@@ -13,6 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { buildServer } from '../../packages/server/src/app.js';
 import { defaultConfig } from '../../packages/server/src/platform/config.js';
 import { serve, serverCommon } from '../lib/proc.js';
+import { stageMeans } from '../lib/stages.js';
 
 const env = process.env;
 let profiler: Session | null = null;
@@ -42,6 +43,12 @@ serve(
     sockets: () => [...server.svc.hub.allConnections()].length,
     /** SQL statements issued so far (the database's own counter). */
     queries: () => server.svc.database.queryCount(),
+    /** Where sends spent their time since the last call (mean ms per stage), and reset. */
+    sendStages: async () => {
+      const line = await stageMeans(server.svc.metrics.registry);
+      server.svc.metrics.registry.resetMetrics();
+      return line;
+    },
     /** CPU profile of one measured window (BENCH_PROFILE_DIR): start… */
     profileStart: async () => {
       profiler ??= new Session();

@@ -6,7 +6,13 @@
  * the badge equal to the server's unread count, a 410 dropping the subscription, and transient
  * failures (503) retried per subscription with backoff while a 400 is not retried.
  */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reachableItems } from '../../src/features/notifications/jobs.js';
+import { notifyMessage } from '../../src/features/notifications/trigger.js';
+import { rows } from '../../src/platform/db/index.js';
+import { JOBS_SCHEMA } from '../../src/platform/jobs/queue.js';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { channel, notificationsIdle, send } from './helpers.js';
 import { type ReceivedPush, startPushService, type TestSubscription } from './push-service.js';
@@ -354,5 +360,59 @@ describe('subscriptions and settings input', () => {
       headers: await app.user('dave'),
     });
     expect(ok.body).toEqual({ ok: true });
+  });
+});
+
+describe('the hand-off from the send path', () => {
+  const notifyJobs = async () =>
+    (
+      await rows<{ n: number }>(
+        h.server.svc.db,
+        sql`select count(*)::int as n from ${sql.identifier(JOBS_SCHEMA)}.job where name = 'notifications.message'`,
+      )
+    )[0]?.n ?? 0;
+
+  it('sends committed over many event-loop turns are handed off in a few jobs', async () => {
+    const quiet = await channel(h, app, 'carol', 'quiet-burst', ['carol', 'dave']);
+    const loud = await channel(h, app, 'alice', 'loud-burst', ['alice', 'bob']);
+    const quietIds = [];
+    for (let i = 0; i < 20; i++) quietIds.push((await send(h, app, 'carol', quiet, `quiet ${i}`)).id);
+    const mention = await send(h, app, 'alice', loud, '@bob in the middle of it');
+    await notificationsIdle(h);
+    expect((await pushed(mention.id)).payload.reason).toBe('mention');
+    const before = await notifyJobs();
+    // The send path's hand-off, once per turn, as commits come back one batch at a time.
+    for (const id of quietIds) {
+      notifyMessage(h.server.svc, app.id, id);
+      await new Promise((r) => setImmediate(r));
+    }
+    await notificationsIdle(h);
+    // A job per turn would be 20: during a burst the hand-off lingers for more.
+    expect((await notifyJobs()) - before).toBeLessThanOrEqual(3);
+  });
+
+  it('one read finds the messages someone can be reached for; the rest cost nothing more', async () => {
+    const quiet = await channel(h, app, 'carol', 'quiet-read', ['carol', 'dave']);
+    const loud = await channel(h, app, 'alice', 'loud-read', ['alice', 'bob']);
+    const q1 = await send(h, app, 'carol', quiet, 'nobody here has push or email');
+    const l1 = await send(h, app, 'alice', loud, 'bob has a subscription');
+    // Bob is the author here: the only other member, carol, cannot be reached.
+    const own = await channel(h, app, 'bob', 'own-read', ['bob', 'carol']);
+    const o1 = await send(h, app, 'bob', own, 'the author does not count');
+    await notificationsIdle(h);
+    const other = await h.createApp('reach-other');
+    const items = [
+      { appId: app.id, messageId: q1.id },
+      { appId: app.id, messageId: l1.id },
+      { appId: app.id, messageId: o1.id },
+      { appId: app.id, messageId: randomUUID() },
+      // The right message id under another app's id finds nothing.
+      { appId: other.id, messageId: l1.id },
+    ];
+    const q0 = h.server.svc.database.queryCount();
+    const found = await reachableItems(h.server.svc, items);
+    expect(h.server.svc.database.queryCount() - q0).toBe(1);
+    expect(found).toEqual([{ appId: app.id, messageId: l1.id }]);
+    expect(await reachableItems(h.server.svc, [])).toEqual([]);
   });
 });

@@ -1,48 +1,48 @@
 /**
- * The message path's hand-off: after a send commits, its id is queued here and, on the next
- * tick, every id queued meanwhile goes into one `notifications.message` job — one insert per
- * burst of sends rather than one per message, and nothing inside the send's transaction (the
- * group commit's single statement stays as it is). The cost is a window of one tick in which
- * a crash loses the push of a message that was just sent; its unread count and the email
- * digest do not depend on it.
+ * The message path's hand-off: after a send commits, its id is queued here, and the ids
+ * queued together go into one `notifications.message` job — one insert per burst of sends
+ * rather than one per message, and nothing inside the send's transaction (the group commit's
+ * single statement stays as it is). A lone send is handed off in the next turn; during a
+ * stream of sends the ids linger up to 50 ms for more, so 500 sends a second make about 20
+ * jobs, not one per event-loop turn (each job is an insert, a fetch and a completion: three
+ * commits). The cost is a window of that length in which a crash loses the push of a message
+ * that was just sent; its unread count and the email digest do not depend on it.
  */
+import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
 import { NOTIFY, type NotifyJob } from './job-names.js';
 
-const MAX_ITEMS = 500;
+type Item = NotifyJob['items'][number];
 
 class Trigger {
-  private pending: NotifyJob['items'] = [];
-  private scheduled = false;
-  private inflight = new Set<Promise<void>>();
+  private readonly batcher: TickBatcher<Item, null>;
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly svc: Services) {}
-
-  add(appId: string, messageId: string): void {
-    this.pending.push({ appId, messageId });
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+  constructor(private readonly svc: Services) {
+    this.batcher = new TickBatcher(
+      async (items) => {
+        try {
+          await this.svc.jobs.enqueue(this.svc.db, NOTIFY, { items });
+          this.svc.jobs.wake(NOTIFY.name);
+        } catch (err) {
+          this.svc.log.error({ err, messages: items.length }, 'notifications: enqueue failed');
+        }
+        return items.map(() => null);
+      },
+      { maxInFlight: 1, maxBatch: 500, lingerMs: 50 },
+    );
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.pending.length > 0) {
-      const items = this.pending.splice(0, MAX_ITEMS);
-      const p = this.svc.jobs
-        .enqueue(this.svc.db, NOTIFY, { items })
-        .then(() => this.svc.jobs.wake(NOTIFY.name))
-        .catch((err: unknown) => this.svc.log.error({ err, messages: items.length }, 'notifications: enqueue failed'))
-        .finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }
+  add(item: Item): void {
+    // Never rejects: a failed enqueue is logged once for its whole batch.
+    const p = this.batcher.add(item).then(() => {
+      this.inFlight.delete(p);
+    });
+    this.inFlight.add(p);
   }
 
   async settled(): Promise<void> {
-    while (this.inflight.size > 0 || this.scheduled) {
-      if (this.scheduled) this.flush();
-      await Promise.allSettled([...this.inflight]);
-    }
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 }
 
@@ -56,7 +56,7 @@ export function notifyMessage(svc: Services, appId: string, messageId: string): 
     t = new Trigger(svc);
     triggers.set(svc, t);
   }
-  t.add(appId, messageId);
+  t.add({ appId, messageId });
 }
 
 /** Wait until every queued hand-off has been enqueued (shutdown, tests). */

@@ -1,0 +1,27 @@
+import type { Registry } from 'prom-client';
+
+/**
+ * Where sends spent their time, from the server's own metrics: mean ms per stage
+ * (platform/metrics.ts, `parley_send_stage_seconds`) and the mean batch size, since the
+ * registry was last reset.
+ */
+export async function stageMeans(registry: Registry): Promise<string> {
+  const out: string[] = [];
+  for (const m of await registry.getMetricsAsJSON()) {
+    if (m.name !== 'parley_send_stage_seconds' && m.name !== 'parley_send_batch_size') continue;
+    const vals = m.values as { metricName?: string; labels: Record<string, string | number>; value: number }[];
+    const sums = new Map<string, number>();
+    const counts = new Map<string, number>();
+    for (const v of vals) {
+      const key = String(v.labels.stage ?? 'batch size');
+      if (v.metricName?.endsWith('_sum')) sums.set(key, v.value);
+      if (v.metricName?.endsWith('_count')) counts.set(key, v.value);
+    }
+    for (const [key, sum] of sums) {
+      const n = counts.get(key) ?? 0;
+      const mean = n ? sum / n : Number.NaN;
+      out.push(key === 'batch size' ? `batch ${mean.toFixed(1)}` : `${key} ${(mean * 1000).toFixed(2)}`);
+    }
+  }
+  return `mean ms per stage: ${out.join(', ')}`;
+}
