@@ -12,16 +12,22 @@ export async function stageMeans(registry: Registry): Promise<string> {
     const vals = m.values as { metricName?: string; labels: Record<string, string | number>; value: number }[];
     const sums = new Map<string, number>();
     const counts = new Map<string, number>();
+    const buckets = new Map<string, [number, number][]>();
     for (const v of vals) {
       const key = String(v.labels.stage ?? 'batch size');
       if (v.metricName?.endsWith('_sum')) sums.set(key, v.value);
       if (v.metricName?.endsWith('_count')) counts.set(key, v.value);
+      if (v.metricName?.endsWith('_bucket'))
+        buckets.set(key, [...(buckets.get(key) ?? []), [Number(v.labels.le), v.value]]);
     }
     for (const [key, sum] of sums) {
       const n = counts.get(key) ?? 0;
       const mean = n ? sum / n : Number.NaN;
-      out.push(key === 'batch size' ? `batch ${mean.toFixed(1)}` : `${key} ${(mean * 1000).toFixed(2)}`);
+      // The histogram's bucket that holds the 99th percentile: an upper bound of it.
+      const p99 = (buckets.get(key) ?? []).sort((a, b) => a[0] - b[0]).find(([, c]) => c >= 0.99 * n)?.[0];
+      const tail = p99 === undefined ? '' : ` (p99 ≤ ${key === 'batch size' ? p99 : p99 * 1000})`;
+      out.push(key === 'batch size' ? `batch ${mean.toFixed(1)}${tail}` : `${key} ${(mean * 1000).toFixed(2)}${tail}`);
     }
   }
-  return `mean ms per stage: ${out.join(', ')}`;
+  return `mean ms per stage (p99 bucket): ${out.join(', ')}`;
 }

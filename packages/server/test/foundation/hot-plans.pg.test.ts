@@ -127,7 +127,17 @@ async function checkAll(): Promise<Record<string, string[]>> {
 const none = () => Object.fromEntries(hotStatements().flatMap((s) => MODES.map((m) => [`${s.name} (${m})`, []])));
 
 /** The tables the hot statements read: apps, chat rows, counters and the event log. */
-const TABLES = ['channels', 'members', 'users', 'messages', 'user_message_flags', 'channel_events'];
+const TABLES = [
+  'channels',
+  'members',
+  'users',
+  'messages',
+  'user_message_flags',
+  'channel_events',
+  'push_subscriptions',
+  'push_devices',
+  'workspace_members',
+];
 
 describe('hot statements', () => {
   it('are all declared: the send path runs through two, a connect and a watch through one each, and nothing prepares a statement elsewhere', () => {
@@ -138,6 +148,7 @@ describe('hot statements', () => {
         'parley_send_batch',
         'parley_watch_read',
         'parley_open_connection',
+        'parley_notify_reachable',
       ]),
     );
     // A named statement made with drizzle's `.prepare()` would bypass the declaration (and this
@@ -149,19 +160,29 @@ describe('hot statements', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('are planned on every run on PostgreSQL, never from a cached generic plan', async () => {
+  it('on PostgreSQL: the send lane plans once per connection (the generic plans checked here), the read lane on every run', async () => {
     // PGlite runs them as unnamed statements, planned on every run anyway.
     if (database.driver.kind !== 'postgres') return;
-    // One connection, so the statement's counters below are the ones its runs moved.
+    // One connection per pool, so the statements' counters below are the ones their runs moved.
     const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1, hotPoolSize: 1 });
     try {
-      const access = hotStatements().find((s) => s.name === 'parley_send_access') as HotStatement;
+      const byName = (name: string) => hotStatements().find((s) => s.name === name) as HotStatement;
+      const access = byName('parley_send_access');
+      const watch = byName('parley_watch_read');
+      expect([access.lane ?? 'send', watch.lane]).toEqual(['send', 'read']);
       for (let i = 0; i < 8; i++) await one.prepared(access, ['[]']);
+      for (let i = 0; i < 8; i++) await one.prepared(watch, ['[]']);
       if (one.driver.kind !== 'postgres') throw new Error('unreachable');
-      const r = await one.driver.hotPool.query<{ generic_plans: number; custom_plans: number }>(
-        `select generic_plans, custom_plans from pg_prepared_statements where name = 'parley_send_access'`,
-      );
-      expect(r.rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
+      const counts = `select generic_plans, custom_plans from pg_prepared_statements where name = $1`;
+      expect((await one.driver.hotPool.query(counts, [access.name])).rows).toEqual([
+        { generic_plans: 8, custom_plans: 0 },
+      ]);
+      expect((await one.driver.pool.query(counts, [watch.name])).rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
+      // A plan made while a table was tiny (rightly read whole) lives as long as its connection:
+      // hot connections are replaced after five minutes; the main pool's plan on every run.
+      expect([one.driver.hotPool.options.maxLifetimeSeconds, one.driver.pool.options.maxLifetimeSeconds]).toEqual([
+        300, 0,
+      ]);
     } finally {
       await one.close();
     }
@@ -273,6 +294,21 @@ async function fill(tenants: typeof LARGE): Promise<void> {
       await q(`insert into user_message_flags (app_id, user_id, message_id, cid, seq, mentioned)
         select app_id, 'u' || (1 + seq % ${t.users}), id, cid, seq, true from messages
         where app_id = ${a} and seq % 20 = 0`);
+      // Somewhere to reach many of them (the notification job's read): a push subscription for
+      // one user in 2, a device for one in 3, and a workspace with an account for one in 2 —
+      // tables large enough that reading one whole is not a fair plan.
+      await q(`insert into push_subscriptions (app_id, id, user_id, endpoint, p256dh, auth)
+        select ${a}, md5('sub' || ${a}::text || g)::uuid, 'u' || g, 'https://push.example/' || g, 'k', 'a'
+        from generate_series(1, ${t.users}, 2) g`);
+      await q(`insert into push_devices (app_id, id, user_id, provider, token)
+        select ${a}, md5('dev' || ${a}::text || g)::uuid, 'u' || g, 'apns', 'token' || g
+        from generate_series(1, ${t.users}, 3) g`);
+      await q(`insert into workspaces (app_id) values (${a})`);
+      await q(`insert into accounts (id, email, name, password_hash)
+        select md5('acct' || ${a}::text || g)::uuid, g || '-' || ${a}::text || '@example.com', 'A', 'x'
+        from generate_series(1, ${t.users}, 2) g`);
+      await q(`insert into workspace_members (app_id, account_id, user_id)
+        select ${a}, md5('acct' || ${a}::text || g)::uuid, 'u' || g from generate_series(1, ${t.users}, 2) g`);
     }
   });
 }

@@ -85,10 +85,20 @@ function hotPoolDefault(): number {
  * A PostgreSQL pool whose checkouts — `pool.query` (drizzle) and `pool.connect` alike, as
  * pg-pool's `query` checks out through `this.connect` — report their wait to `observer`.
  */
-function openPool(url: string, max: number, name: PoolName, observer: Database['observer']): pg.Pool {
+/** How long a hot connection, and with it its plans, lives (see `prepared`). */
+const HOT_LIFETIME_S = 300;
+
+function openPool(
+  url: string,
+  max: number,
+  name: PoolName,
+  observer: Database['observer'],
+  lifetimeSeconds = 0,
+): pg.Pool {
   // Idle connections stay open (a new one costs a backend fork, a login and re-preparing the
   // hot statements, right when a burst needs it); a broken one is dropped on its error.
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 0 });
+  // `lifetimeSeconds`: replaced after that long (0: never).
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 0, maxLifetimeSeconds: lifetimeSeconds });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   // Nor one that drops while checked out (inside a transaction): pg-pool listens for errors
@@ -127,9 +137,12 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const main = openPool(opts.url, opts.poolSize ?? 10, 'main', observer);
     // The hot statements' own connections (see `hotPoolSize`); without them, the main pool.
     const hotSize = opts.hotPoolSize ?? hotPoolDefault();
-    const hot = hotSize > 0 ? openPool(opts.url, hotSize, 'hot', observer) : main;
-    // Connections whose session plans named statements on every run (see `prepared`).
-    const planPerRun = new WeakSet<pg.PoolClient>();
+    // Its connections plan each statement once (see `prepared`) and are replaced every five
+    // minutes, so no plan outlives the table sizes it was made for by longer than that: one made
+    // while `channels` fit in a page or two rightly reads it whole.
+    const hot = hotSize > 0 ? openPool(opts.url, hotSize, 'hot', observer, HOT_LIFETIME_S) : main;
+    // Connections whose session's plan mode is set (see `prepared`).
+    const planned = new WeakSet<pg.PoolClient>();
     const db = drizzlePg(main, { schema, logger }) as unknown as Db;
     const stateOf = (p: pg.Pool) => ({ total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
     return {
@@ -140,19 +153,29 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         checkHot(stmt);
         count++;
         const t0 = performance.now();
-        const client = await (stmt.lane === 'read' ? main : hot).connect();
+        const pool = stmt.lane === 'read' ? main : hot;
+        const client = await pool.connect();
         const t1 = performance.now();
         let failed: Error | undefined;
         try {
-          // Hot statements are planned on every run (0.1–0.2 ms; the parse is still saved): a
-          // cached generic plan lasts until the next ANALYZE — with autovacuum off, for good —
-          // and one made while a table was small rightly reads it whole, then keeps doing so as
-          // it grows. Set once per connection, here rather than as a startup option (which
-          // poolers such as PgBouncer refuse). It reaches PL/pgSQL's cached plans too: the
-          // search trigger opts out for itself (migration 0021).
-          if (!planPerRun.has(client)) {
-            await client.query('set plan_cache_mode = force_custom_plan');
-            planPerRun.add(client);
+          // How the session plans named statements, set once per connection here rather than
+          // as a startup option (which poolers such as PgBouncer refuse):
+          // - The hot pool runs nothing but the send lane's statements, and plans each once per
+          //   connection (`force_generic_plan`), which lives five minutes (HOT_LIFETIME_S). Their
+          //   shapes keep every read on its key whatever the statistics say, and
+          //   test/foundation/hot-plans.pg.test.ts holds their generic plans to it on empty,
+          //   grown-since-analyzed and large tables; planning on every run cost PostgreSQL more
+          //   than running them (0.26 and 0.34 ms a statement against 0.09 and 0.30 in the chat
+          //   mix, docs/benchmarks.md).
+          // - The main pool also runs the query builder's unnamed statements, which the session
+          //   setting would reach too: there hot reads are planned on every run
+          //   (`force_custom_plan`), so no generic plan made while a table was small outlives it.
+          // Both reach PL/pgSQL's plans; the search trigger keeps the default for its own
+          // (migration 0021).
+          if (!planned.has(client)) {
+            const mode = pool === main ? 'force_custom_plan' : 'force_generic_plan';
+            await client.query(`set plan_cache_mode = ${mode}`);
+            planned.add(client);
           }
           return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
         } catch (err) {
