@@ -12,9 +12,10 @@
  * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic and custom plans on an empty,
  * never-analyzed database, on one analyzed while tiny and grown since, and on a large analyzed
  * one, and holds them to that. `Database.prepared`
- * runs only registered statements, so a new one cannot skip the check, and on PostgreSQL it plans
- * them on every run (`force_custom_plan`, see index.ts), so no cached plan outlives the table
- * sizes it was made for.
+ * runs only registered statements, so a new one cannot skip the check. On PostgreSQL the send
+ * lane's are planned once per hot connection, which is replaced every five minutes, and the read
+ * lane's on every run (see index.ts), so no cached plan outlives the table sizes it was made for
+ * by long.
  *
  * Shapes that keep a key probe on its key whatever the statistics say (see send-batch.ts):
  * - a LATERAL subquery with a constant `limit 1`, the key's second column as a one-value range
