@@ -125,4 +125,30 @@ describe('TickBatcher', () => {
     release();
     expect(await Promise.all([first, second])).toEqual([10, 20]);
   });
+
+  it('settles once every item added so far has had its batch run, queued and failed ones included', async () => {
+    const { b, runs, release } = recorder({ maxInFlight: 1, maxBatch: 2 });
+    await b.settled(); // idle: at once
+    const results = [1, 2, 3].map((i) => b.add(i));
+    let settled = false;
+    const done = b.settled().then(() => {
+      settled = true;
+    });
+    await started(runs, 1);
+    release(); // [1, 2] done; [3] starts
+    await started(runs, 2);
+    expect(settled).toBe(false);
+    release();
+    await done;
+    expect(await Promise.all(results)).toEqual([10, 20, 30]);
+    const failing = new TickBatcher<number, number>(
+      async () => {
+        throw new Error('down');
+      },
+      { maxInFlight: 1, maxBatch: 10 },
+    );
+    const lost = failing.add(1).catch((e: Error) => e.message);
+    await failing.settled();
+    expect(await lost).toBe('down');
+  });
 });

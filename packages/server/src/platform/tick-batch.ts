@@ -40,6 +40,8 @@ export class TickBatcher<I, O> {
   private inFlight = 0;
   private scheduled = false;
   private lastStart = Number.NEGATIVE_INFINITY;
+  /** Callers of `settled` waiting for the batcher to go idle. */
+  private idle: (() => void)[] = [];
 
   /** `run` answers one result per item, in the items' order. */
   constructor(
@@ -53,6 +55,15 @@ export class TickBatcher<I, O> {
       this.queue.push({ item, resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Resolves once nothing is queued or running: every item added so far has had its batch
+   * run (shutdown, tests). Callers that never await `add` need not keep its promises for this.
+   */
+  settled(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(): void {
@@ -77,6 +88,7 @@ export class TickBatcher<I, O> {
       void this.runBatch(batch).finally(() => {
         this.inFlight--;
         this.schedule();
+        if (this.queue.length === 0 && this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
   }

@@ -44,8 +44,6 @@ export class ActivityTracker {
    * event-loop turn (about one statement per five connects before).
    */
   private readonly lazyWrites: TickBatcher<ActivityRow, null>;
-  /** Notes not yet written (a socket's open does not wait for its note). */
-  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly svc: () => Services) {
     const write = async (rows: ActivityRow[]) => {
@@ -68,15 +66,12 @@ export class ActivityTracker {
    * `lazy`: for a caller that does not wait (a socket's open), written in larger batches.
    */
   note(appId: string, userId: string, opts: { lazy?: boolean } = {}): Promise<void> {
-    const p = this.write(appId, userId, opts.lazy === true);
-    this.inFlight.add(p);
-    void p.then(() => this.inFlight.delete(p));
-    return p;
+    return this.write(appId, userId, opts.lazy === true);
   }
 
   /** Resolves once every note made so far is written (or given up). */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    await Promise.all([this.writes.settled(), this.lazyWrites.settled()]);
   }
 
   private async write(appId: string, userId: string, lazy: boolean): Promise<void> {

@@ -16,7 +16,6 @@ type Item = NotifyJob['items'][number];
 
 class Trigger {
   private readonly batcher: TickBatcher<Item, null>;
-  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly svc: Services) {
     this.batcher = new TickBatcher(
@@ -35,14 +34,11 @@ class Trigger {
 
   add(item: Item): void {
     // Never rejects: a failed enqueue is logged once for its whole batch.
-    const p = this.batcher.add(item).then(() => {
-      this.inFlight.delete(p);
-    });
-    this.inFlight.add(p);
+    void this.batcher.add(item);
   }
 
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  settled(): Promise<void> {
+    return this.batcher.settled();
   }
 }
 

@@ -81,13 +81,13 @@ function hotPoolDefault(): number {
   return v !== undefined && /^\d{1,3}$/.test(v) ? Number(v) : 4;
 }
 
+/** How long a hot connection, and with it its plans, lives (see `prepared`). */
+const HOT_LIFETIME_S = 300;
+
 /**
  * A PostgreSQL pool whose checkouts — `pool.query` (drizzle) and `pool.connect` alike, as
  * pg-pool's `query` checks out through `this.connect` — report their wait to `observer`.
  */
-/** How long a hot connection, and with it its plans, lives (see `prepared`). */
-const HOT_LIFETIME_S = 300;
-
 function openPool(
   url: string,
   max: number,
