@@ -183,6 +183,10 @@ describe('hot statements', () => {
       expect([one.driver.hotPool.options.maxLifetimeSeconds, one.driver.pool.options.maxLifetimeSeconds]).toEqual([
         300, 0,
       ]);
+      // And the send lane plans without sequential scans (see the grown-table test below).
+      const seqscan = 'select current_setting($1) as v';
+      expect((await one.driver.hotPool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'off' }]);
+      expect((await one.driver.pool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'on' }]);
     } finally {
       await one.close();
     }
@@ -232,9 +236,24 @@ describe('hot statements', () => {
     // an index on (app_id, user_id) as good as the primary key.
     await fill(TINY);
     await onSession((q) => q('analyze'));
+    // A hot connection plans the send lane's statements now, while the tables fit in a page
+    // (a deployment's first minutes), and keeps those plans as they grow.
+    const hot = await sendLaneConnection();
+    await hot?.run();
     await fill(LARGE);
     filled = true;
     expect(await checkAll()).toEqual(none());
+    // The plans it made then, run now: each still a key probe (a Seq Scan of `messages` kept
+    // from the first minutes cost a send 2 ms per 20,000 messages, growing).
+    if (hot) {
+      try {
+        expect(await hot.check()).toEqual(
+          Object.fromEntries(sendLane().map((s) => [`${s.name} (generic, made while tiny)`, []])),
+        );
+      } finally {
+        await hot.close();
+      }
+    }
   });
 
   it('keep to their indexes on a large analyzed database', {
@@ -247,6 +266,47 @@ describe('hot statements', () => {
 });
 
 let filled = false;
+
+const sendLane = () => hotStatements().filter((s) => (s.lane ?? 'send') === 'send');
+const nulls = (s: HotStatement) =>
+  Array(Math.max(0, ...[...s.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))).fill(null);
+
+/**
+ * On PostgreSQL, a database of one hot connection, as the server opens them: `run` executes
+ * every send-lane statement on it (so it caches their generic plans), `check` EXPLAINs each
+ * through that cached plan.
+ */
+async function sendLaneConnection() {
+  if (database.driver.kind !== 'postgres') return null;
+  const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1, hotPoolSize: 1 });
+  if (one.driver.kind !== 'postgres') throw new Error('unreachable');
+  const hotPool = one.driver.hotPool;
+  return {
+    run: async () => {
+      for (const s of sendLane()) await one.prepared(s, nulls(s));
+    },
+    check: async () => {
+      const client = await hotPool.connect();
+      try {
+        const out: Record<string, string[]> = {};
+        for (const s of sendLane()) {
+          const args = nulls(s).length
+            ? `(${nulls(s)
+                .map(() => 'null')
+                .join(', ')})`
+            : '';
+          const { rows } = await client.query(`explain (format json) execute ${s.name}${args}`);
+          const plan = rows[0]?.['QUERY PLAN'] as { Plan: PlanNode }[];
+          out[`${s.name} (generic, made while tiny)`] = violations(s, (plan[0] as { Plan: PlanNode }).Plan);
+        }
+        return out;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => one.close(),
+  };
+}
 
 /** A tenant small enough to fit in a page or two per table. */
 const TINY = [{ app: '00000000-0000-7000-8000-00000000000c', channels: 2, users: 6, messages: 40 }];

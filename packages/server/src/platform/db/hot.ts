@@ -13,9 +13,10 @@
  * never-analyzed database, on one analyzed while tiny and grown since, and on a large analyzed
  * one, and holds them to that. `Database.prepared`
  * runs only registered statements, so a new one cannot skip the check. On PostgreSQL the send
- * lane's are planned once per hot connection, which is replaced every five minutes, and the read
- * lane's on every run (see index.ts), so no cached plan outlives the table sizes it was made for
- * by long.
+ * lane's are planned once per hot connection, without sequential scans, and the connection is
+ * replaced every five minutes; the read lane's are planned on every run (see index.ts). The plan
+ * test also runs the send lane's on a hot connection while the tables fit in a page, grows them,
+ * and EXPLAINs the plans that connection kept.
  *
  * Shapes that keep a key probe on its key whatever the statistics say (see send-batch.ts):
  * - a LATERAL subquery with a constant `limit 1`, the key's second column as a one-value range

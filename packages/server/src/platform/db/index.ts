@@ -137,9 +137,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const main = openPool(opts.url, opts.poolSize ?? 10, 'main', observer);
     // The hot statements' own connections (see `hotPoolSize`); without them, the main pool.
     const hotSize = opts.hotPoolSize ?? hotPoolDefault();
-    // Its connections plan each statement once (see `prepared`) and are replaced every five
-    // minutes, so no plan outlives the table sizes it was made for by longer than that: one made
-    // while `channels` fit in a page or two rightly reads it whole.
+    // Its connections plan each statement once, without sequential scans (see `prepared`), and
+    // are replaced every five minutes, so no plan outlives the statistics it was made with by
+    // longer than that.
     const hot = hotSize > 0 ? openPool(opts.url, hotSize, 'hot', observer, HOT_LIFETIME_S) : main;
     // Connections whose session's plan mode is set (see `prepared`).
     const planned = new WeakSet<pg.PoolClient>();
@@ -167,14 +167,22 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           //   grown-since-analyzed and large tables; planning on every run cost PostgreSQL more
           //   than running them (0.26 and 0.34 ms a statement against 0.09 and 0.30 in the chat
           //   mix, docs/benchmarks.md).
+          //   They also plan without sequential scans (`enable_seqscan = off`): a plan made
+          //   while `messages` fit in a page rightly read it whole, and kept reading it whole
+          //   for the rest of the connection as it grew (persist: a send's write 5 → 16 ms
+          //   between 3,000 and 12,000 messages, docs/benchmarks.md); every read of theirs is
+          //   a key probe anyway, which the plan test holds them to.
           // - The main pool also runs the query builder's unnamed statements, which the session
-          //   setting would reach too: there hot reads are planned on every run
+          //   settings would reach too: there hot reads are planned on every run
           //   (`force_custom_plan`), so no generic plan made while a table was small outlives it.
           // Both reach PL/pgSQL's plans; the search trigger keeps the default for its own
           // (migration 0021).
           if (!planned.has(client)) {
-            const mode = pool === main ? 'force_custom_plan' : 'force_generic_plan';
-            await client.query(`set plan_cache_mode = ${mode}`);
+            await client.query(
+              pool === main
+                ? 'set plan_cache_mode = force_custom_plan'
+                : 'set plan_cache_mode = force_generic_plan; set enable_seqscan = off',
+            );
             planned.add(client);
           }
           return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
