@@ -132,6 +132,31 @@ describe('the before-send hook', { timeout: 120_000 }, () => {
     for (const text of ['hang closed', 'broken closed', 'garbage closed']) expect(texts).not.toContain(text);
   });
 
+  it('is read once by a burst of sends that finds it cold, and a change during that read is not lost', async () => {
+    const hooks = h.server.svc.hooks;
+    hooks.changed(app.id);
+    // Ten sends arriving together after a change: one read of the endpoints and the hook.
+    let before = h.database.queryCount();
+    const all = await Promise.all(Array.from({ length: 10 }, () => hooks.get(app.id)));
+    expect(h.database.queryCount() - before).toBe(2);
+    for (const s of all) expect(s).toBe(all[0]);
+    expect(all[0]?.beforeSend?.url).toBe(`${rcv.url}/before-send`);
+    // A change while a read is under way: later callers do not take that read's answer.
+    hooks.changed(app.id);
+    before = h.database.queryCount();
+    const early = hooks.get(app.id);
+    hooks.changed(app.id);
+    const late = hooks.get(app.id);
+    const again = hooks.get(app.id);
+    await Promise.all([early, late, again]);
+    expect(h.database.queryCount() - before).toBe(4);
+    expect(await again).toBe(await late);
+    // The read begun after the change is the one kept: the next get costs no query.
+    before = h.database.queryCount();
+    expect(await hooks.get(app.id)).toBe(await late);
+    expect(h.database.queryCount() - before).toBe(0);
+  });
+
   it('is not asked once removed, and other apps never see it', async () => {
     const other = await h.createApp();
     const none = await h.call({ method: 'GET', url: '/v1/hooks/before-send', headers: await other.server() });

@@ -35,6 +35,8 @@ export interface HookSettings {
 
 export class HookRegistry {
   private readonly cache = new Map<string, { at: number; settings: HookSettings }>();
+  /** Loads under way outside a transaction: a burst of sends after a miss shares one. */
+  private readonly loading = new Map<string, Promise<HookSettings>>();
   private readonly origin = randomUUID();
   /** Bumped by every invalidation: a load that began before one is not cached. */
   private epoch = 0;
@@ -50,8 +52,19 @@ export class HookRegistry {
   async get(appId: string, q?: Queryable): Promise<HookSettings> {
     const hit = this.cache.get(appId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.settings;
+    // A transaction may hold changes of its own, so it reads for itself.
+    if (q) return this.load(appId, q);
+    const under = this.loading.get(appId);
+    if (under) return under;
+    const load = this.load(appId, this.svc().db).finally(() => {
+      if (this.loading.get(appId) === load) this.loading.delete(appId);
+    });
+    this.loading.set(appId, load);
+    return load;
+  }
+
+  private async load(appId: string, db: Queryable): Promise<HookSettings> {
     const epoch = this.epoch;
-    const db = q ?? this.svc().db;
     const sealer = this.svc().sealer;
     const [eps, hooks] = await Promise.all([
       db
@@ -100,5 +113,7 @@ export class HookRegistry {
   private forget(appId: string): void {
     this.epoch++;
     this.cache.delete(appId);
+    // A load begun before the change may have read the old settings: later callers read anew.
+    this.loading.delete(appId);
   }
 }
