@@ -27,7 +27,7 @@ import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
 import { callRoutes } from './features/calls/routes.js';
 import { callSocket } from './features/calls/socket.js';
 import { mayReadChannel } from './features/channels/access.js';
-import { readOpenings } from './features/channels/openings.js';
+import { readOpenings, type SeedRows } from './features/channels/openings.js';
 import { channelRoutes } from './features/channels/routes.js';
 import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
 import { lastSeqs, readEvents } from './features/events/log.js';
@@ -307,7 +307,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // Watches share the hot pool with sends: at most two batches at once leave sends the rest.
   svc.watches = watchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
   // Connects too: a storm's opening reads and watches then hold at most four hot connections.
-  svc.openings = new TickBatcher((reads) => readOpenings(svc, reads), {
+  // What a connect reads of its user (their row, their roles) is what their sends are checked
+  // against: the send path keeps it (features/messages/access-cache.ts).
+  const seed: SeedRows = (appId, user, roles) => svc.sends.cache.seed(appId, user, roles);
+  svc.openings = new TickBatcher((reads) => readOpenings(svc, reads, seed), {
     maxInFlight: database.kind === 'pglite' ? 1 : 2,
     maxBatch: 256,
     // A storm's sockets finish their handshakes one per turn: without a short wait during a

@@ -68,12 +68,15 @@ export function createMetrics(nodeId: string): Metrics {
 /**
  * Where a send spends its time (issue 19), and how long queries wait for a pooled connection:
  * `parley_send_stage_seconds{stage}` — `queued` (submitted → its batch starts), `access_wait` /
- * `write_wait` (waiting for a hot connection), `access` / `write` (the two statements), `total`
- * (submitted → published); `parley_db_pool_wait_seconds{pool}` for every checkout, and the
- * pools' connections by state at scrape time.
+ * `write_wait` (waiting for a hot connection), `access` / `write` (the read, when a send's rows
+ * are not cached, and the write), `total` (submitted → published);
+ * `parley_send_access_rows_total{rows}` — sends checked against `cached` rows, rows `read` for
+ * them, and `stale` rows the write found changed; `parley_db_pool_wait_seconds{pool}` for every
+ * checkout, and the pools' connections by state at scrape time.
  */
 export interface SendPathMetrics {
   sendStage: Histogram<'stage'>;
+  sendRows: Counter<'rows'>;
   poolWait: Histogram<'pool'>;
 }
 
@@ -92,6 +95,12 @@ export function sendPathMetrics(metrics: Metrics): SendPathMetrics {
         help: 'Time of each stage of a batched send: queued, access_wait, access, write_wait, write, total',
         labelNames: ['stage'],
         buckets: SEND_BUCKETS,
+        registers: reg,
+      }),
+      sendRows: new Counter({
+        name: 'parley_send_access_rows_total',
+        help: 'Sends checked against cached rows, against rows read for them, and sends whose rows the write found changed',
+        labelNames: ['rows'],
         registers: reg,
       }),
       poolWait: new Histogram({

@@ -11,7 +11,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
-import { checkCan, isGuest } from '../permissions/policy.js';
+import { checkCan, isGuest, type PermissionSubject } from '../permissions/policy.js';
 import type { UserRow } from '../users/present.js';
 import type { ChannelRow, MemberRow } from './present.js';
 
@@ -32,7 +32,7 @@ export interface ChannelAccess {
 
 export { isGuest };
 
-export function rankOf(caller: Caller, member: MemberRow | null, appRole: string | null): number {
+export function rankOf(caller: Caller, member: { role: string } | null, appRole: string | null): number {
   if (caller.kind === 'server') return RANK.owner;
   const own = member ? (RANK[member.role as keyof typeof RANK] ?? 0) : -1;
   return Math.max(own, APP_RANK[appRole ?? ''] ?? -1);
@@ -109,7 +109,7 @@ export function checkRead(a: ChannelAccess): void {
  * announcement, guest lock and app ban included). A guest whose `guest_until` has passed (by
  * `now`, the server's clock) reads but does not post.
  */
-export function checkPost(a: ChannelAccess, now: number = Date.now()): void {
+export function checkPost(a: PermissionSubject, now: number = Date.now()): void {
   checkCan(a, 'send-message', now);
 }
 

@@ -17,8 +17,8 @@ export interface OpeningRead {
 
 /**
  * The openings' read: per connect the user row, and beside it every channel they are a member
- * of with its last seq (aggregated as text and parsed here: the two drivers return json
- * columns differently). A hot statement (platform/db/hot.ts) that reads every connect of one
+ * of with its last seq and their role there (aggregated as text and parsed here: the two
+ * drivers return json columns differently). A hot statement (platform/db/hot.ts) that reads every connect of one
  * turn of the event loop at once (`svc.openings`, platform/tick-batch.ts): a connect storm or
  * a reconnect storm is thousands of them in seconds, and one statement each — its socket
  * write to the database above all — was the largest part of a connect's CPU after the
@@ -34,7 +34,7 @@ const OPENING = hotStatement({
     channels: 'channels_app_id_cid_pk',
   },
   text: `select p.ord, to_json(u) as "user", coalesce((
-  select json_agg(json_build_array(m.cid, c.last_seq))::text
+  select json_agg(json_build_array(m.cid, c.last_seq, m.role))::text
   from members m
   cross join lateral (
     select c.last_seq from channels c where c.app_id = m.app_id and c.cid between m.cid and m.cid order by c.cid limit 1
@@ -47,8 +47,14 @@ cross join lateral (
 ) u`,
 });
 
-/** Read a batch of openings with one statement; per read in order, the opening (null: no such user). */
-export async function readOpenings(svc: Infra, reads: OpeningRead[]): Promise<(Opening | null)[]> {
+/** What an opening read of a user's rows, for the send path to check their sends against. */
+export type SeedRows = (appId: string, user: Record<string, unknown>, roles: [cid: string, role: string][]) => void;
+
+/**
+ * Read a batch of openings with one statement; per read in order, the opening (null: no such
+ * user). Each user row and their roles go to `seed` (the send path's `AccessCache`).
+ */
+export async function readOpenings(svc: Infra, reads: OpeningRead[], seed?: SeedRows): Promise<(Opening | null)[]> {
   const input = reads.map((r, ord) => ({ ord, app_id: r.appId, uid: r.userId }));
   const rows = await svc.database.prepared<{ ord: number; user: Record<string, unknown>; channels: string }>(OPENING, [
     JSON.stringify(input),
@@ -58,7 +64,12 @@ export async function readOpenings(svc: Infra, reads: OpeningRead[]): Promise<(O
   for (const row of rows) {
     const user = fromJson(schema.users, row.user);
     if (!user) continue;
-    const pairs = JSON.parse(row.channels) as [string, number | string][];
+    const pairs = JSON.parse(row.channels) as [string, number | string, string][];
+    seed?.(
+      reads[row.ord]?.appId as string,
+      row.user,
+      pairs.map(([cid, , role]) => [cid, role]),
+    );
     out[row.ord] = {
       user: presentUser(user),
       channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),

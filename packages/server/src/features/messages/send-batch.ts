@@ -1,9 +1,11 @@
 /**
  * Group commit for plain sends. Sends that arrive together — from any socket, REST call or
- * tenant — are checked with ONE read and written with ONE statement that takes their seqs,
- * inserts the messages, appends the log rows and flags the mentions. A lone send is a batch
- * of one (two statements, no BEGIN/COMMIT round trips); under load, batches grow and the
- * per-message cost of SQL building, round trips and commits shrinks with them.
+ * tenant — are written with ONE statement that checks the rows they were checked against are
+ * still the stored ones, takes their seqs, inserts the messages, appends the log rows and flags
+ * the mentions. Those rows are the node's (access-cache.ts); a send whose rows it does not hold
+ * has them read first, one read for all such sends of the batch. A lone send is a batch of one
+ * (one statement, or two the first time, no BEGIN/COMMIT round trips); under load, batches grow
+ * and the per-message cost of SQL building, round trips and commits shrinks with them.
  *
  * Order: at most one batch per channel is in flight, and a channel's sends enter batches in
  * the order they arrived, so one sender's messages keep their order. Several batches for
@@ -20,10 +22,12 @@ import type { Caller } from '../../platform/auth.js';
 import { fromJson, hotStatement, type PreparedTiming, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
-import { type ChannelAccess, checkPost, rankOf } from '../channels/access.js';
+import { checkPost, rankOf } from '../channels/access.js';
+import type { ChannelRow } from '../channels/present.js';
 import type { Outbox } from '../events/log.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
 import type { UserRow } from '../users/present.js';
+import { AccessCache, type AccessRows, MOVING, type RawRow } from './access-cache.js';
 import { type Mentions, mentionReasons } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
 
@@ -76,6 +80,8 @@ export class SendBatcher {
   /** Channels (app:cid) with a batch in flight: their later sends wait for it. */
   private readonly busy = new Set<string>();
   private scheduled = false;
+  /** The rows sends were last checked against, per node (see access-cache.ts). */
+  readonly cache = new AccessCache();
 
   constructor(
     private readonly svc: () => Infra,
@@ -146,6 +152,7 @@ export class SendBatcher {
     try {
       const results = await writeBatch(
         svc,
+        this.cache,
         batch.map((p) => p.job),
         (name, ms) => stage.observe({ stage: name }, ms / 1000),
       );
@@ -169,14 +176,22 @@ export class SendBatcher {
 }
 
 /**
- * The write of a batch, one statement: $1 the sends (in arrival order, `ord`), $2 the users
- * each one flags. Lock the channels' counter rows in (app, cid) order, move each counter on
- * by its number of sends, number the sends from there in arrival order, and insert the
- * messages, their log rows (the published event, with the two seqs filled in) and the
- * mention flags. As a single statement it commits alone, all or nothing.
+ * The write of a batch, one statement: $1 the sends (in arrival order, `ord`), each with the
+ * rows it was checked against (`access-cache.ts`), $2 the users each one flags. Lock the
+ * channels' counter rows in (app, cid) order; keep only the sends whose channel, membership and
+ * user rows are still the ones they were checked against (but for the columns in `MOVING`) and
+ * whose id is free; move each counter on by its number of kept sends, number them from there
+ * in arrival order, and insert the messages, their log rows (the published event, with the two
+ * seqs filled in) and the mention flags. As a single statement it commits alone, all or
+ * nothing. It returns each written send's seq, and for each other send the stored rows
+ * (`channel` null: gone) and whether they matched but its id was taken.
  *
- * Its plan is cached per connection, so the counter rows are reached only in shapes that
- * must use the primary key (platform/db/hot.ts): the lock is an ordered key probe, and the
+ * The channel row is compared after its lock, so what a send was checked against is what the
+ * channel is when its seq is taken; the membership and user rows are read at the statement's
+ * start, as the one-send path reads them.
+ *
+ * Its plan is cached per connection, so rows are reached only in shapes that must use the
+ * primary key (platform/db/hot.ts): the lock and the lookups are ordered key probes, and the
  * counter moves through `insert … on conflict (app_id, cid) do update`, whose arbiter is the
  * key itself — an `update … from` join would let the planner reach the rows through any index
  * on `app_id`. The row is there and locked, so the insert part never inserts; it carries the
@@ -184,20 +199,49 @@ export class SendBatcher {
  */
 const WRITE_BATCH = hotStatement({
   name: 'parley_send_batch',
-  reads: { channels: 'channels_app_id_cid_pk' },
+  reads: {
+    channels: 'channels_app_id_cid_pk',
+    members: 'members_app_id_cid_user_id_pk',
+    users: 'users_app_id_id_pk',
+    messages: 'messages_app_id_id_pk',
+  },
   text: `with input as materialized (
   select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
-    text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb)
+    text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb,
+    channel jsonb, member_role text, "user" jsonb)
 ),
-counts as (select app_id, cid, count(*)::int as n, max(created_at) as at from input group by app_id, cid),
 locked as materialized (
-  select c.app_id, c.cid, c.type, c.id
-  from (select app_id, cid from counts order by app_id, cid) k
+  select c.app_id, c.cid, c.type, c.id, c.row
+  from (select distinct app_id, cid from input order by app_id, cid) k
   cross join lateral (
-    select app_id, cid, type, id from channels c
+    select app_id, cid, type, id, to_jsonb(c) as row from channels c
     where c.app_id = k.app_id and c.cid between k.cid and k.cid order by c.cid limit 1 for update
   ) c
 ),
+stored as materialized (
+  select i.ord, l.row as channel, m.role as member_role, u.row as "user", t.id is not null as taken,
+    l.row - '{${MOVING.join(',')}}'::text[] = i.channel - '{${MOVING.join(',')}}'::text[]
+      and m.role is not distinct from i.member_role
+      and u.row is not distinct from i."user" as matched
+  from input i
+  left join locked l on l.app_id = i.app_id and l.cid = i.cid
+  left join lateral (
+    select m.role from members m
+    where m.app_id = i.app_id and (m.cid, m.user_id) between (i.cid, i.user_id) and (i.cid, i.user_id)
+    order by m.cid, m.user_id limit 1
+  ) m on true
+  left join lateral (
+    select to_jsonb(u) as row from users u where u.app_id = i.app_id and u.id between i.user_id and i.user_id
+    order by u.id limit 1
+  ) u on true
+  left join lateral (
+    select t.id from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
+  ) t on true
+),
+ok as materialized (
+  select i.* from input i join stored s on s.ord = i.ord where s.matched and not s.taken
+),
+counts as (select app_id, cid, count(*)::int as n, max(created_at) as at from ok group by app_id, cid),
 bumped as (
   insert into channels as c (app_id, cid, type, id, last_seq, last_message_at)
   select l.app_id, l.cid, l.type, l.id, k.n, k.at
@@ -208,10 +252,10 @@ bumped as (
   returning c.app_id, c.cid, c.last_seq
 ),
 numbered as materialized (
-  select i.*, b.last_seq - k.n + row_number() over (partition by i.app_id, i.cid order by i.ord) as seq
-  from input i
-  join bumped b on b.app_id = i.app_id and b.cid = i.cid
-  join counts k on k.app_id = i.app_id and k.cid = i.cid
+  select o.*, b.last_seq - k.n + row_number() over (partition by o.app_id, o.cid order by o.ord) as seq
+  from ok o
+  join bumped b on b.app_id = o.app_id and b.cid = o.cid
+  join counts k on k.app_id = o.app_id and k.cid = o.cid
 ),
 m as (
   insert into messages (app_id, id, cid, seq, user_id, type, text, mentioned_users, mentioned_here,
@@ -232,7 +276,11 @@ f as (
   join numbered n on n.ord = f.ord
   on conflict do nothing
 )
-select ord, seq from numbered`,
+select ord, seq, null::jsonb as channel, null as member_role, null::jsonb as "user", false as matched, false as taken
+from numbered
+union all
+select s.ord, null, s.channel, s.member_role, s."user", coalesce(s.matched, false), s.taken
+from stored s where not (coalesce(s.matched, false) and not s.taken)`,
 });
 
 /**
@@ -254,13 +302,13 @@ const ACCESS = hotStatement({
     users: 'users_app_id_id_pk',
     messages: 'messages_app_id_id_pk',
   },
-  text: `select p.ord, t.id is not null as taken, to_json(c) as channel, to_json(m) as member, to_json(u) as "user"
+  text: `select p.ord, t.id is not null as taken, to_json(c) as channel, m.role as member_role, to_json(u) as "user"
 from json_to_recordset($1::json) as p(ord int, app_id uuid, cid text, uid text, id uuid)
 cross join lateral (
   select * from channels c where c.app_id = p.app_id and c.cid between p.cid and p.cid order by c.cid limit 1
 ) c
 left join lateral (
-  select * from members m where m.app_id = p.app_id and (m.cid, m.user_id) between (p.cid, p.uid) and (p.cid, p.uid)
+  select m.role from members m where m.app_id = p.app_id and (m.cid, m.user_id) between (p.cid, p.uid) and (p.cid, p.uid)
   order by m.cid, m.user_id limit 1
 ) m on true
 left join lateral (
@@ -274,108 +322,259 @@ left join lateral (
 interface AccessRow {
   ord: number;
   taken: boolean;
-  channel: Record<string, unknown>;
-  member: Record<string, unknown> | null;
-  user: Record<string, unknown> | null;
+  channel: RawRow;
+  member_role: string | null;
+  user: RawRow | null;
+}
+
+/** A row the write returns: a written send's seq, or the stored rows of one it did not write. */
+interface WrittenRow {
+  ord: number;
+  seq: number | string | null;
+  channel: RawRow | null;
+  member_role: string | null;
+  user: RawRow | null;
+  /** Its rows were the stored ones, but its id was taken. */
+  matched: boolean;
+  taken: boolean;
+}
+
+/** Rounds (read and check, then write) a batch takes before what is left goes the one-send way. */
+const MAX_ROUNDS = 3;
+
+type Stage = 'access_wait' | 'access' | 'write_wait' | 'write';
+
+/** A send that passed its checks, with the rows they used and the event it will publish. */
+interface Ready {
+  ord: number;
+  job: SendJob;
+  rows: AccessRows;
+  author: UserRow | null;
+  event: ChannelEvent & { type: 'message.new' };
+  /** Users to flag and notify, with why. */
+  notify: Map<string, 'mention' | 'here'>;
 }
 
 /**
- * Check and write a batch: one read, then one statement for everything that passed (both
- * prepared once per connection).
+ * Check and write a batch. Sends whose rows are cached (`AccessCache`) are checked against
+ * them and go straight to the write, which writes them only if those rows are still the stored
+ * ones: one statement for the batch. Sends without cached rows, or in a channel in slow mode,
+ * are read first (one statement for all of them). The write hands back the stored rows of the
+ * sends it did not write, and those are checked again and written by the next write; after
+ * `MAX_ROUNDS`, whatever is left goes the one-send way. A refusal is only ever decided on rows
+ * just read: a send refused by cached rows is read again first.
+ *
+ * One sender's sends to one channel are checked against the same rows, so they are written
+ * together and keep their order.
  * Returns, per job in order, its result or the error to answer it with.
  */
 async function writeBatch(
   svc: Infra,
+  cache: AccessCache,
   jobs: SendJob[],
-  observe: (stage: 'access_wait' | 'access' | 'write_wait' | 'write', ms: number) => void,
+  observe: (stage: Stage, ms: number) => void,
 ): Promise<(JobResult | Error)[]> {
-  const results: (JobResult | Error)[] = jobs.map(() => notFound('Channel'));
-  const input = jobs.map((j, ord) => ({ ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id }));
+  const results: (JobResult | Error | undefined)[] = jobs.map(() => undefined);
+  const counted = sendPathMetrics(svc.metrics).sendRows;
+  /** The rows each send is checked against, and whether they were read during this batch. */
+  const rows = new Map<number, AccessRows>();
+  const fresh = new Set<number>();
+  /** Sends whose id a read found taken. */
+  const taken = new Set<number>();
+  /** Sends that passed slow mode (one limiter hit per send, however many writes it takes). */
+  const slowPassed = new Set<number>();
+  let todo = jobs.map((_, ord) => ord);
+
+  for (let round = 0; todo.length > 0; round++) {
+    if (round === MAX_ROUNDS) {
+      for (const ord of todo) results[ord] = new OnItsOwn();
+      break;
+    }
+    // Rows: those the last write handed back, else cached ones, else read.
+    const toRead: number[] = [];
+    let hits = 0;
+    for (const ord of todo) {
+      if (fresh.has(ord)) continue;
+      const job = jobs[ord] as SendJob;
+      const cached = cache.get(job.me.app.id, job.cid, job.me.userId);
+      // Slow mode is checked on rows just read: its limiter hit is spent whatever the write finds.
+      if (cached && !cached.channel.slow_mode_s) {
+        rows.set(ord, cached);
+        hits++;
+      } else toRead.push(ord);
+    }
+    if (hits > 0) counted.inc({ rows: 'cached' }, hits);
+    if (toRead.length > 0) {
+      counted.inc({ rows: 'read' }, toRead.length);
+      await readRows(svc, cache, jobs, toRead, observe, (ord, found, isTaken) => {
+        if (!found) results[ord] = notFound('Channel');
+        else {
+          rows.set(ord, found);
+          fresh.add(ord);
+          if (isTaken) taken.add(ord);
+        }
+      });
+    }
+
+    const ready: Ready[] = [];
+    for (const ord of todo) {
+      const got = rows.get(ord);
+      if (results[ord] !== undefined || !got) continue;
+      const job = jobs[ord] as SendJob;
+      const verdict = await check(svc, job, got, fresh.has(ord), !slowPassed.has(ord));
+      if (verdict.slowPassed) slowPassed.add(ord);
+      // Refused or sent aside by cached rows: decided again on rows read next round.
+      if (verdict.kind === 'recheck') cache.forget(job.me.app.id, job.cid, job.me.userId);
+      else if (verdict.kind === 'final') results[ord] = verdict.result;
+      else if (taken.has(ord)) results[ord] = { kind: 'taken' };
+      else ready.push({ ord, job, rows: got, ...verdict.ready });
+    }
+    if (ready.length > 0) {
+      const back = await write(svc, ready, observe);
+      const readyByOrd = new Map(ready.map((r) => [r.ord, r]));
+      for (const r of back) {
+        const job = jobs[r.ord] as SendJob;
+        const sent = r.seq === null ? undefined : readyByOrd.get(r.ord);
+        if (sent) results[r.ord] = { kind: 'sent', message: sent.event.message, author: sent.author };
+        else if (r.channel === null) {
+          results[r.ord] = notFound('Channel');
+          cache.gone(job.me.app.id, job.cid, job.me.userId);
+        } else if (r.matched && r.taken) results[r.ord] = { kind: 'taken' };
+        else {
+          // Changed since they were cached or read: check again against the stored rows.
+          counted.inc({ rows: 'stale' });
+          const stored = { channel: r.channel, role: r.member_role, user: r.user };
+          cache.put(job.me.app.id, job.cid, job.me.userId, stored);
+          rows.set(r.ord, stored);
+          fresh.add(r.ord);
+          taken.delete(r.ord);
+        }
+      }
+    }
+    todo = todo.filter((ord) => results[ord] === undefined);
+  }
+  return results as (JobResult | Error)[];
+}
+
+/** Read the rows of `ords` (one statement) into the cache, and hand each to `got` (null: no channel). */
+async function readRows(
+  svc: Infra,
+  cache: AccessCache,
+  jobs: SendJob[],
+  ords: number[],
+  observe: (stage: Stage, ms: number) => void,
+  got: (ord: number, rows: AccessRows | null, taken: boolean) => void,
+): Promise<void> {
+  const input = ords.map((ord) => {
+    const j = jobs[ord] as SendJob;
+    return { ord, app_id: j.me.app.id, cid: j.cid, uid: j.me.userId, id: j.id };
+  });
   const t: PreparedTiming = { waitMs: 0, runMs: 0 };
   const found = await svc.database.prepared<AccessRow>(ACCESS, [JSON.stringify(input)], t);
   observe('access_wait', t.waitMs);
   observe('access', t.runMs);
-
-  // Sends that passed their checks, with the event each will publish (seq filled in below).
-  const ready: {
-    ord: number;
-    job: SendJob;
-    access: ChannelAccess;
-    event: ChannelEvent & { type: 'message.new' };
-    /** Users to flag and notify, with why. */
-    notify: Map<string, 'mention' | 'here'>;
-  }[] = [];
+  const seen = new Set<number>();
   for (const row of found) {
     const job = jobs[row.ord] as SendJob;
-    const member = fromJson(schema.members, row.member);
-    const user = fromJson(schema.users, row.user);
-    const access: ChannelAccess = {
-      channel: fromJson(schema.channels, row.channel) as ChannelAccess['channel'],
-      member,
-      user,
-      rank: rankOf(job.me, member, user?.role ?? null),
-      caller: job.me,
-    };
-    try {
-      checkPost(access, svc.clock());
-      // Only a channel in slow mode costs a limiter round trip (never a query).
-      if (access.channel.slowModeS > 0) await checkSlowMode(svc, access, job.me.userId);
-    } catch (err) {
-      results[row.ord] = err as Error;
-      continue;
-    }
-    if (row.taken) {
-      results[row.ord] = { kind: 'taken' };
-      continue;
-    }
-    // A shadow-banned author's send goes the one-send way, which stores it shadowed.
-    if (user?.shadowBanned) {
-      results[row.ord] = new OnItsOwn();
-      continue;
-    }
-    const messageRow: MessageRow = {
-      appId: job.me.app.id,
-      id: job.id,
-      cid: job.cid,
-      seq: 0,
-      userId: job.me.userId,
-      type: 'regular',
-      text: job.text,
-      parentId: null,
-      showInChannel: false,
-      replyCount: 0,
-      lastReplyAt: null,
-      threadParticipants: [],
-      quotedMessageId: null,
-      reactionCounts: {},
-      latestReactions: [],
-      mentionedUsers: job.mentions.users,
-      mentionedHere: job.mentions.hereFlag,
-      mentionedChannel: false,
-      shadowed: false,
-      attachments: [],
-      previews: [],
-      hiddenPreviews: [],
-      pinnedAt: null,
-      pinnedBy: null,
-      editedAt: null,
-      createdAt: job.at,
-      updatedAt: job.at,
-      deletedAt: null,
-    };
-    const event = {
-      type: 'message.new' as const,
-      cid: job.cid,
-      seq: 0,
-      created_at: job.at.toISOString(),
-      message: presentMessage(messageRow, { user: access.user, quoted: null }),
-    };
-    ready.push({ ord: row.ord, job, access, event, notify: mentionReasons(job.mentions, job.me.userId) });
+    const r = { channel: row.channel, role: row.member_role, user: row.user };
+    cache.put(job.me.app.id, job.cid, job.me.userId, r);
+    seen.add(row.ord);
+    got(row.ord, r, row.taken);
   }
-  if (ready.length === 0) return results;
+  for (const ord of ords) {
+    if (seen.has(ord)) continue;
+    const job = jobs[ord] as SendJob;
+    cache.gone(job.me.app.id, job.cid, job.me.userId);
+    got(ord, null, false);
+  }
+}
 
+type Verdict = { slowPassed?: boolean } & (
+  | { kind: 'final'; result: JobResult | Error }
+  | { kind: 'recheck' }
+  | { kind: 'ready'; ready: Pick<Ready, 'author' | 'event' | 'notify'> }
+);
+
+/**
+ * One send's checks against `rows`: the one-send path's (`checkPost`, slow mode), then the
+ * shadow ban, which sends it the one-send way. `fresh`: the rows were just read, so a refusal
+ * stands; on cached rows, anything but "write it" is a `recheck`.
+ */
+async function check(svc: Infra, job: SendJob, rows: AccessRows, fresh: boolean, slowDue: boolean): Promise<Verdict> {
+  const member = rows.role === null ? null : { role: rows.role };
+  const user = fromJson(schema.users, rows.user);
+  const access = {
+    channel: fromJson(schema.channels, rows.channel) as ChannelRow,
+    member,
+    user,
+    rank: rankOf(job.me, member, user?.role ?? null),
+    caller: job.me,
+  };
+  let slowPassed = false;
+  try {
+    checkPost(access, svc.clock());
+    // Only a channel in slow mode costs a limiter round trip (never a query); cached rows never
+    // get here with it on.
+    if (slowDue && access.channel.slowModeS > 0) {
+      await checkSlowMode(svc, access, job.me.userId);
+      slowPassed = true;
+    }
+  } catch (err) {
+    return fresh ? { kind: 'final', result: err as Error } : { kind: 'recheck' };
+  }
+  // A shadow-banned author's send goes the one-send way, which stores it shadowed.
+  if (user?.shadowBanned) return fresh ? { kind: 'final', result: new OnItsOwn(), slowPassed } : { kind: 'recheck' };
+  const messageRow: MessageRow = {
+    appId: job.me.app.id,
+    id: job.id,
+    cid: job.cid,
+    seq: 0,
+    userId: job.me.userId,
+    type: 'regular',
+    text: job.text,
+    parentId: null,
+    showInChannel: false,
+    replyCount: 0,
+    lastReplyAt: null,
+    threadParticipants: [],
+    quotedMessageId: null,
+    reactionCounts: {},
+    latestReactions: [],
+    mentionedUsers: job.mentions.users,
+    mentionedHere: job.mentions.hereFlag,
+    mentionedChannel: false,
+    shadowed: false,
+    attachments: [],
+    previews: [],
+    hiddenPreviews: [],
+    pinnedAt: null,
+    pinnedBy: null,
+    editedAt: null,
+    createdAt: job.at,
+    updatedAt: job.at,
+    deletedAt: null,
+  };
+  const event = {
+    type: 'message.new' as const,
+    cid: job.cid,
+    seq: 0,
+    created_at: job.at.toISOString(),
+    message: presentMessage(messageRow, { user, quoted: null }),
+  };
+  return {
+    kind: 'ready',
+    slowPassed,
+    ready: { author: user, event, notify: mentionReasons(job.mentions, job.me.userId) },
+  };
+}
+
+/**
+ * Write the sends that passed (one statement), then publish what was written in seq order per
+ * channel. Returns the statement's rows: a seq for each written send, stored rows for the rest.
+ */
+async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: number) => void): Promise<WrittenRow[]> {
   // The log row is the event as published: the statement fills in the two seqs it takes.
-  const writes = ready.map(({ ord, job, event }) => ({
+  const writes = ready.map(({ ord, job, event, rows }) => ({
     ord,
     app_id: job.me.app.id,
     id: job.id,
@@ -386,22 +585,22 @@ async function writeBatch(
     mentioned_here: job.mentions.hereFlag,
     created_at: event.created_at,
     payload: event,
+    channel: rows.channel,
+    member_role: rows.role,
+    user: rows.user,
   }));
   const flags = ready.flatMap(({ ord, notify }) => [...notify.keys()].map((user_id) => ({ ord, user_id })));
-  const written = await svc.database.prepared<{ ord: number; seq: number | string }>(
-    WRITE_BATCH,
-    [JSON.stringify(writes), JSON.stringify(flags)],
-    t,
-  );
+  const t: PreparedTiming = { waitMs: 0, runMs: 0 };
+  const back = await svc.database.prepared<WrittenRow>(WRITE_BATCH, [JSON.stringify(writes), JSON.stringify(flags)], t);
   observe('write_wait', t.waitMs);
   observe('write', t.runMs);
 
-  // Committed: publish in seq order per channel, then answer.
-  const seqOf = new Map(written.map((w) => [w.ord, Number(w.seq)]));
+  // Committed: publish in seq order per channel.
+  const seqOf = new Map(back.filter((w) => w.seq !== null).map((w) => [w.ord, Number(w.seq)]));
   const out: Outbox = [];
   for (const r of ready) {
     const seq = seqOf.get(r.ord);
-    if (seq === undefined) continue; // the channel went away between the read and the write
+    if (seq === undefined) continue;
     r.event.seq = seq;
     r.event.message.seq = seq;
     out.push({ to: 'channel', appId: r.job.me.app.id, cid: r.job.cid, event: r.event });
@@ -418,8 +617,7 @@ async function writeBatch(
           created_at: r.event.created_at,
         },
       });
-    results[r.ord] = { kind: 'sent', message: r.event.message, author: r.access.user };
   }
-  svc.bus.publish(out);
-  return results;
+  if (out.length > 0) svc.bus.publish(out);
+  return back;
 }
