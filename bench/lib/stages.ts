@@ -3,11 +3,17 @@ import type { Registry } from 'prom-client';
 /**
  * Where sends spent their time, from the server's own metrics: mean ms per stage
  * (platform/metrics.ts, `parley_send_stage_seconds`) and the mean batch size, since the
- * registry was last reset.
+ * registry was last reset; and how many sends were checked against cached rows, against rows read
+ * for them, or found stale by the write (`parley_send_access_rows_total`).
  */
 export async function stageMeans(registry: Registry): Promise<string> {
   const out: string[] = [];
+  const rows: string[] = [];
   for (const m of await registry.getMetricsAsJSON()) {
+    if (m.name === 'parley_send_access_rows_total') {
+      for (const v of m.values) rows.push(`${v.labels.rows} ${v.value}`);
+      continue;
+    }
     if (m.name !== 'parley_send_stage_seconds' && m.name !== 'parley_send_batch_size') continue;
     const vals = m.values as { metricName?: string; labels: Record<string, string | number>; value: number }[];
     const sums = new Map<string, number>();
@@ -29,5 +35,6 @@ export async function stageMeans(registry: Registry): Promise<string> {
       out.push(key === 'batch size' ? `batch ${mean.toFixed(1)}${tail}` : `${key} ${(mean * 1000).toFixed(2)}${tail}`);
     }
   }
-  return `mean ms per stage (p99 bucket): ${out.join(', ')}`;
+  const counted = rows.length ? `; rows: ${rows.join(', ')}` : '';
+  return `mean ms per stage (p99 bucket): ${out.join(', ')}${counted}`;
 }

@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildServer } from '../../packages/server/src/app.js';
 import { defaultConfig } from '../../packages/server/src/platform/config.js';
 import { serve, serverCommon } from '../lib/proc.js';
@@ -35,6 +36,9 @@ const server = await buildServer(
   }),
   { logger: false, migrate: env.BENCH_MIGRATE !== '0' },
 );
+// Event-loop delay, sampled every millisecond, reported and reset with the send stages.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
 serve(
   {
@@ -47,7 +51,10 @@ serve(
     sendStages: async () => {
       const line = await stageMeans(server.svc.metrics.registry);
       server.svc.metrics.registry.resetMetrics();
-      return line;
+      // How late the event loop ran its callbacks over the same span: a send waits that long too.
+      const lag = `; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} max ${(loopDelay.max / 1e6).toFixed(1)} ms`;
+      loopDelay.reset();
+      return line + lag;
     },
     /** CPU profile of one measured window (BENCH_PROFILE_DIR): start… */
     profileStart: async () => {
