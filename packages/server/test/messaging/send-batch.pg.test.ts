@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendMessage } from '../../src/features/messages/actions.js';
 import { type HotStatement, type PreparedTiming, rows } from '../../src/platform/db/index.js';
 import { MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
 import { type Harness, QUIET, startHarness, TestSocket } from '../harness.js';
@@ -95,6 +96,40 @@ describe('group commit', () => {
     // the @bob lookups, and whatever background sweep lands in the window). Before the hook
     // settings were read once per burst, 20 sends each read them (49 statements, CI saw 68).
     expect(statements).toBeLessThan(calls.length);
+  });
+
+  it('a burst over many channels is cut by channel into two batches on PostgreSQL, each channel gap-free', async () => {
+    const cids: string[] = [];
+    for (let i = 0; i < 40; i++) cids.push(await w.channel('alice', 'group', `spread-${i}`, ['bob']));
+    const svc = h.server.svc;
+    const appCtx = await svc.apps.byKey(w.app.apiKey);
+    if (!appCtx) throw new Error('no app');
+    const batches = async () => {
+      const v = (await svc.metrics.sendBatchSize.get()).values;
+      const of = (suffix: string) => v.find((x) => x.metricName === `parley_send_batch_size_${suffix}`)?.value ?? 0;
+      return { count: of('count'), sum: of('sum') };
+    };
+    const before = await batches();
+    // Two sends per channel, all in one turn, as the bench's senders make them.
+    const sent = await Promise.all(
+      ['alice', 'bob'].flatMap((who) =>
+        cids.map((cid, i) =>
+          sendMessage(svc, { kind: 'user', app: appCtx, userId: who }, cid, { text: `${who} ${i}` }),
+        ),
+      ),
+    );
+    const after = await batches();
+    expect(after.sum - before.sum).toBe(80);
+    // PGlite runs one statement at a time: one batch. PostgreSQL: two, each with 20 channels.
+    expect(after.count - before.count).toBe(h.database.kind === 'pglite' ? 1 : 2);
+    for (const [i, cid] of cids.entries()) {
+      const ms = await allMessages(w, 'alice', cid);
+      expect(ms.map((m) => [m.seq, m.text])).toEqual([
+        [1, `alice ${i}`],
+        [2, `bob ${i}`],
+      ]);
+    }
+    expect(new Set(sent.map((m) => m.id)).size).toBe(80);
   });
 
   it("one socket's pipelined sends keep their order in the channel", async () => {

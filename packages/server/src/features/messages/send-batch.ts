@@ -28,6 +28,7 @@ import type { Outbox } from '../events/log.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
 import type { UserRow } from '../users/present.js';
 import { AccessCache, type AccessRows, MOVING, type RawRow } from './access-cache.js';
+import { channelsPerBatch, type Queued, takeBatch } from './batch-plan.js';
 import { type Mentions, mentionReasons } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
 
@@ -50,9 +51,8 @@ export type JobResult =
   /** Its id is already stored: the caller answers with the stored message (or CONFLICT). */
   | { kind: 'taken' };
 
-interface Pending {
+interface Pending extends Queued {
   job: SendJob;
-  key: string;
   /** When it was submitted (performance.now()), for the stage metrics. */
   at: number;
   resolve: (r: JobResult) => void;
@@ -64,6 +64,13 @@ export interface BatcherOptions {
   maxInFlight: number;
   /** Most sends in one batch. */
   maxBatch: number;
+  /**
+   * Batches a burst is spread over (default 1): a queue of at least `2 × SPREAD_MIN` sends (batch-plan.ts)
+   * is cut by channel into this many batches, less those already running, so that many
+   * statements run side by side. The database runs each statement on one core: one batch of
+   * a burst kept PostgreSQL on one of the machine's two cores while the senders waited.
+   */
+  spread?: number;
 }
 
 /** SQLSTATE classes that blame the data of some send, not the database: rerun one by one. */
@@ -92,7 +99,15 @@ export class SendBatcher {
 
   submit(job: SendJob): Promise<JobResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, key: `${job.me.app.id}:${job.cid}`, at: performance.now(), resolve, reject });
+      const app = job.me.app.id;
+      this.queue.push({
+        job,
+        key: `${app}:${job.cid}`,
+        idKey: `${app}:${job.id}`,
+        at: performance.now(),
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -108,8 +123,12 @@ export class SendBatcher {
   }
 
   private pump(): void {
+    // A burst is cut by channel into `spread` batches, less those running (batch-plan.ts).
+    const parts = Math.min(this.opts.maxInFlight, this.opts.spread ?? 1) - this.inFlight;
+    const channels = channelsPerBatch(this.queue, this.busy, parts);
     while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
-      const batch = this.take();
+      const { batch, rest } = takeBatch(this.queue, this.busy, channels, this.opts.maxBatch);
+      this.queue = rest;
       if (batch.length === 0) return;
       this.inFlight++;
       for (const p of batch) this.busy.add(p.key);
@@ -119,28 +138,6 @@ export class SendBatcher {
         this.schedule();
       });
     }
-  }
-
-  /** Next batch: queued sends of idle channels, oldest first; a channel's sends never overtake. */
-  private take(): Pending[] {
-    const batch: Pending[] = [];
-    const rest: Pending[] = [];
-    const blocked = new Set<string>();
-    const ids = new Set<string>();
-    for (const p of this.queue) {
-      const idKey = `${p.job.me.app.id}:${p.job.id}`;
-      if (batch.length >= this.opts.maxBatch || this.busy.has(p.key) || blocked.has(p.key) || ids.has(idKey)) {
-        // A second send with an id already in this batch waits for the next one (and then
-        // finds the id taken), and so does everything after it in its channel.
-        blocked.add(p.key);
-        rest.push(p);
-        continue;
-      }
-      ids.add(idKey);
-      batch.push(p);
-    }
-    this.queue = rest;
-    return batch;
   }
 
   private async run(batch: Pending[]): Promise<void> {
