@@ -4,7 +4,7 @@
  * types without an import cycle.
  */
 import type { Infra } from '../../infra.js';
-import { fromJson, hotStatement, schema } from '../../platform/db/index.js';
+import { fromJson, hotStatement, rowDigest, schema } from '../../platform/db/index.js';
 import type { Opening } from '../../realtime/opening.js';
 import { appBanned } from '../permissions/policy.js';
 import { presentUser } from '../users/present.js';
@@ -33,7 +33,7 @@ const OPENING = hotStatement({
     members: 'members_user_idx',
     channels: 'channels_app_id_cid_pk',
   },
-  text: `select p.ord, to_json(u) as "user", coalesce((
+  text: `select p.ord, to_json(u) as "user", ${rowDigest('to_jsonb(u)')} as user_digest, coalesce((
   select json_agg(json_build_array(m.cid, c.last_seq, m.role))::text
   from members m
   cross join lateral (
@@ -48,7 +48,13 @@ cross join lateral (
 });
 
 /** What an opening read of a user's rows, for the send path to check their sends against. */
-export type SeedRows = (appId: string, user: Record<string, unknown>, roles: [cid: string, role: string][]) => void;
+export type SeedRows = (
+  appId: string,
+  user: Record<string, unknown>,
+  /** The user row's digest (`rowDigest` of `to_jsonb(u)`). */
+  digest: string,
+  roles: [cid: string, role: string][],
+) => void;
 
 /**
  * Read a batch of openings with one statement; per read in order, the opening (null: no such
@@ -56,9 +62,12 @@ export type SeedRows = (appId: string, user: Record<string, unknown>, roles: [ci
  */
 export async function readOpenings(svc: Infra, reads: OpeningRead[], seed?: SeedRows): Promise<(Opening | null)[]> {
   const input = reads.map((r, ord) => ({ ord, app_id: r.appId, uid: r.userId }));
-  const rows = await svc.database.prepared<{ ord: number; user: Record<string, unknown>; channels: string }>(OPENING, [
-    JSON.stringify(input),
-  ]);
+  const rows = await svc.database.prepared<{
+    ord: number;
+    user: Record<string, unknown>;
+    user_digest: string;
+    channels: string;
+  }>(OPENING, [JSON.stringify(input)]);
   const out: (Opening | null)[] = reads.map(() => null);
   const now = svc.clock();
   for (const row of rows) {
@@ -68,6 +77,7 @@ export async function readOpenings(svc: Infra, reads: OpeningRead[], seed?: Seed
     seed?.(
       reads[row.ord]?.appId as string,
       row.user,
+      row.user_digest,
       pairs.map(([cid, , role]) => [cid, role]),
     );
     out[row.ord] = {

@@ -10,10 +10,14 @@
  * cached ones, and are checked again. So the cache needs no invalidation, on this node or
  * another: a stale entry costs one more statement, never a wrong decision. The channel row is
  * compared whole but for the columns every send moves (`MOVING`), and the user row whole (the
- * message shows it); of the membership, the checks read only the role (`PermissionSubject`),
- * so only the role is kept and compared — a read position moving on costs nothing.
+ * message shows it), each by its digest (`channelDigest`, `userDigest`: md5 of the row's jsonb
+ * text, returned beside every row handed to this cache), so a send carries two short strings
+ * to the write instead of its rows; of the membership, the checks read only the role
+ * (`PermissionSubject`), so only the role is kept and compared — a read position moving on
+ * costs nothing.
  */
 import { LRUCache } from 'lru-cache';
+import { rowDigest } from '../../platform/db/index.js';
 
 /** A row in its `to_json` form. */
 export type RawRow = Record<string, unknown>;
@@ -21,25 +25,37 @@ export type RawRow = Record<string, unknown>;
 /** What one send is checked against. */
 export interface AccessRows {
   channel: RawRow;
+  /** The channel row's digest but for `MOVING` (`channelDigest`): what the write compares. */
+  channelDigest: string;
   /** The author's role in the channel; null: not a member. */
   role: string | null;
   /** Null: no such user. */
   user: RawRow | null;
+  /** The user row's digest (`userDigest`); null with the row. */
+  userDigest: string | null;
 }
 
 /** Channel columns left out of the comparison: every send moves them, and no check reads them. */
 export const MOVING = ['last_seq', 'last_message_at'] as const;
 
+/**
+ * The digests the write compares instead of the rows (`rowDigest`): of a channel row but for
+ * `MOVING`, and of a user row, each given as a jsonb expression (`to_jsonb(c)`). Every
+ * statement that hands rows to this cache returns them beside the rows.
+ */
+export const channelDigest = (row: string): string => rowDigest(`${row} - '{${MOVING.join(',')}}'::text[]`);
+export const userDigest = (row: string): string => rowDigest(row);
+
 /** Entries kept per table: the rows are a few hundred bytes, so the whole cache stays under ~40 MB. */
 const MAX = { channels: 20_000, roles: 200_000, users: 50_000 };
 
 export class AccessCache {
-  private readonly channels = new LRUCache<string, RawRow>({ max: MAX.channels });
+  private readonly channels = new LRUCache<string, { row: RawRow; digest: string }>({ max: MAX.channels });
   // Boxed, so a known absence (not a member, no such user) is cached like a row.
   private readonly roles = new LRUCache<string, { role: string | null }>({ max: MAX.roles });
   // A connection's opening seeds its user's row: ~0.45 KB per idle connection (as JSON text it
   // measured more, the parsed rows sharing their keys and shape).
-  private readonly users = new LRUCache<string, { row: RawRow | null }>({ max: MAX.users });
+  private readonly users = new LRUCache<string, { row: RawRow | null; digest: string | null }>({ max: MAX.users });
 
   /** The cached rows for `uid` sending to `cid`, or undefined unless all three are known. */
   get(appId: string, cid: string, uid: string): AccessRows | undefined {
@@ -48,20 +64,26 @@ export class AccessCache {
     const member = this.roles.get(`${appId}:${cid}:${uid}`);
     const user = member && this.users.get(`${appId}:${uid}`);
     if (!member || !user) return undefined;
-    return { channel, role: member.role, user: user.row };
+    return {
+      channel: channel.row,
+      channelDigest: channel.digest,
+      role: member.role,
+      user: user.row,
+      userDigest: user.digest,
+    };
   }
 
   /** Keep rows just read. */
   put(appId: string, cid: string, uid: string, rows: AccessRows): void {
-    this.channels.set(`${appId}:${cid}`, rows.channel);
+    this.channels.set(`${appId}:${cid}`, { row: rows.channel, digest: rows.channelDigest });
     this.roles.set(`${appId}:${cid}:${uid}`, { role: rows.role });
-    this.users.set(`${appId}:${uid}`, { row: rows.user });
+    this.users.set(`${appId}:${uid}`, { row: rows.user, digest: rows.userDigest });
   }
 
   /** Keep what a connection's opening read: the user row and their role in each of their channels. */
-  seed(appId: string, user: RawRow, roles: Iterable<[cid: string, role: string]>): void {
+  seed(appId: string, user: RawRow, digest: string, roles: Iterable<[cid: string, role: string]>): void {
     const uid = String(user.id);
-    this.users.set(`${appId}:${uid}`, { row: user });
+    this.users.set(`${appId}:${uid}`, { row: user, digest });
     for (const [cid, role] of roles) this.roles.set(`${appId}:${cid}:${uid}`, { role });
   }
 

@@ -16,7 +16,7 @@ import * as schema from './schema.js';
 import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
 import type { Database, Db, PoolName, PreparedTiming, Queryable } from './types.js';
 
-export { fromJson, type HotStatement, hotStatement } from './hot.js';
+export { fromJson, type HotStatement, hotStatement, rowDigest } from './hot.js';
 export type { Database, Db, PoolName, PreparedTiming, Queryable, Tx } from './types.js';
 export { schema };
 
