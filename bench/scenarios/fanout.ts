@@ -151,6 +151,8 @@ export async function fanout(
             break;
           }
           const rate = rates[i] as number;
+          // Parley's own account of where each step's sends waited: reset now, read after it.
+          if (kind === 'parley') await (server.nodes[0] as Child).call('sendStages');
           const r = await runStep({
             ...base,
             step: 10 + i + (retried ? 100 : 0),
@@ -170,6 +172,7 @@ export async function fanout(
               `p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores` +
               `${r.retransmits ? `, ${r.retransmits} TCP retransmits` : ''}${pass ? '' : '  ✗ p99 broke / fell behind'}`,
           );
+          if (kind === 'parley') log(`  ${await (server.nodes[0] as Child).call<string>('sendStages')}`);
           if (pass) {
             if (!best || r.perSecond > best.perSecond) best = r;
             retried = false;
