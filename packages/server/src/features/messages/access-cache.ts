@@ -10,9 +10,9 @@
  * cached ones, and are checked again. So the cache needs no invalidation, on this node or
  * another: a stale entry costs one more statement, never a wrong decision. The channel row is
  * compared whole but for the columns every send moves (`MOVING`), and the user row whole (the
- * message shows it), each by its digest (`channelDigest`, `userDigest`: md5 of the row's jsonb
- * text, returned beside every row handed to this cache), so a send carries two short strings
- * to the write instead of its rows; of the membership, the checks read only the role
+ * message shows it), each by its digest (`channelDigest`, `userDigest`: SHA-256 of the row's
+ * jsonb text, returned beside every row handed to this cache), so a send carries two short
+ * strings to the write instead of its rows; of the membership, the checks read only the role
  * (`PermissionSubject`), so only the role is kept and compared — a read position moving on
  * costs nothing.
  */

@@ -94,10 +94,11 @@ export function fromJson<T extends Table>(table: T, json: Record<string, unknown
 }
 
 /**
- * SQL for a row's digest: md5 of its `jsonb` text, which is canonical (keys in one order,
- * values as stored), so the same row gives the same digest on any connection of one server.
- * `jsonb` is the row as a jsonb expression (`to_jsonb(u)`, or one with columns removed). A
- * statement that must know a row is unchanged compares digests rather than the row itself:
- * the row's JSON sent back was most of what PostgreSQL parsed per send (docs/benchmarks.md).
+ * SQL for a row's digest: SHA-256 of its `jsonb` text, which is canonical (keys in one order,
+ * values as stored), so the same row gives the same digest on any connection of one server;
+ * base64, 44 characters. `jsonb` is the row as a jsonb expression (`to_jsonb(u)`, or one with
+ * columns removed). A statement that must know a row is unchanged compares digests rather than
+ * the row itself: the row's JSON sent back was most of what PostgreSQL parsed per send
+ * (docs/benchmarks.md). SHA-256 rather than md5, which a server in FIPS mode refuses.
  */
-export const rowDigest = (jsonb: string): string => `md5((${jsonb})::text)`;
+export const rowDigest = (jsonb: string): string => `encode(sha256(convert_to((${jsonb})::text, 'UTF8')), 'base64')`;
