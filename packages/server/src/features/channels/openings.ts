@@ -18,11 +18,11 @@ export interface OpeningRead {
 /**
  * The openings' read: per connect the user row, and beside it every channel they are a member
  * of with its last seq and their role there (aggregated as text and parsed here: the two
- * drivers return json columns differently). A hot statement (platform/db/hot.ts) that reads every connect of one
- * turn of the event loop at once (`svc.openings`, platform/tick-batch.ts): a connect storm or
- * a reconnect storm is thousands of them in seconds, and one statement each — its socket
- * write to the database above all — was the largest part of a connect's CPU after the
- * upgrade. Reached through the user's key, the index of a user's memberships, and each
+ * drivers return json columns differently). A hot statement (platform/db/hot.ts) that reads
+ * every connect of one turn of the event loop at once (`svc.openings`, platform/tick-batch.ts):
+ * a connect storm or a reconnect storm is thousands of them in seconds, and one statement each
+ * — its socket write to the database above all — was the largest part of a connect's CPU after
+ * the upgrade. Reached through the user's key, the index of a user's memberships, and each
  * channel's key (a LATERAL probe, so no plan hashes `channels` whole).
  */
 const OPENING = hotStatement({

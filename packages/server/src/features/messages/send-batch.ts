@@ -65,9 +65,9 @@ export interface BatcherOptions {
   /** Most sends in one batch. */
   maxBatch: number;
   /**
-   * Batches a burst is spread over (default 1): a queue of at least `2 × SPREAD_MIN` sends (batch-plan.ts)
-   * is cut by channel into this many batches, less those already running, so that many
-   * statements run side by side. The database runs each statement on one core: one batch of
+   * Batches a burst is spread over (default 1): a queue of at least `2 × SPREAD_MIN` sends
+   * (batch-plan.ts) is cut by channel into this many batches, less those already running, so
+   * that many statements run side by side. The database runs each statement on one core: one batch of
    * a burst kept PostgreSQL on one of the machine's two cores while the senders waited.
    */
   spread?: number;
@@ -181,8 +181,9 @@ export class SendBatcher {
  * for the columns in `MOVING`) and whose id is free; move each counter on by its number of
  * kept sends, number them from there in arrival order, and insert the messages, their log rows
  * (the published event, with the two seqs filled in) and the mention flags. As a single
- * statement it commits alone, all or nothing. It returns each written send's seq, and for each other send the stored rows and
- * their digests (`channel` null: gone) and whether they matched but its id was taken.
+ * statement it commits alone, all or nothing. It returns each written send's seq, and for each
+ * other send the stored rows and their digests (`channel` null: gone) and whether they matched
+ * but its id was taken.
  *
  * The channel row is compared after its lock, so what a send was checked against is what the
  * channel is when its seq is taken; the membership and user rows are read at the statement's
@@ -320,9 +321,8 @@ left join lateral (
 ) t on true`,
 });
 
-interface AccessRow {
-  ord: number;
-  taken: boolean;
+/** A send's stored rows and their digests, as the read and the write return them. */
+interface StoredRows {
   channel: RawRow;
   channel_digest: string;
   member_role: string | null;
@@ -330,15 +330,26 @@ interface AccessRow {
   user_digest: string | null;
 }
 
+const rowsOf = (r: StoredRows): AccessRows => ({
+  channel: r.channel,
+  channelDigest: r.channel_digest,
+  role: r.member_role,
+  user: r.user,
+  userDigest: r.user_digest,
+});
+
+interface AccessRow extends StoredRows {
+  ord: number;
+  taken: boolean;
+}
+
 /** A row the write returns: a written send's seq, or the stored rows of one it did not write. */
-interface WrittenRow {
+interface WrittenRow extends Omit<StoredRows, 'channel' | 'channel_digest'> {
   ord: number;
   seq: number | string | null;
+  /** Null for a written send, or when the channel is gone. */
   channel: RawRow | null;
   channel_digest: string | null;
-  member_role: string | null;
-  user: RawRow | null;
-  user_digest: string | null;
   /** Its rows were the stored ones, but its id was taken. */
   matched: boolean;
   taken: boolean;
@@ -448,13 +459,7 @@ async function writeBatch(
         else {
           // Changed since they were cached or read: check again against the stored rows.
           counted.inc({ rows: 'stale' });
-          const stored = {
-            channel: r.channel,
-            channelDigest: r.channel_digest as string,
-            role: r.member_role,
-            user: r.user,
-            userDigest: r.user_digest,
-          };
+          const stored = rowsOf(r as StoredRows);
           cache.put(job.me.app.id, job.cid, job.me.userId, stored);
           rows.set(r.ord, stored);
           fresh.add(r.ord);
@@ -487,13 +492,7 @@ async function readRows(
   const seen = new Set<number>();
   for (const row of found) {
     const job = jobs[row.ord] as SendJob;
-    const r = {
-      channel: row.channel,
-      channelDigest: row.channel_digest,
-      role: row.member_role,
-      user: row.user,
-      userDigest: row.user_digest,
-    };
+    const r = rowsOf(row);
     cache.put(job.me.app.id, job.cid, job.me.userId, r);
     seen.add(row.ord);
     got(row.ord, r, row.taken);
