@@ -15,8 +15,9 @@ let w: World;
 
 beforeAll(async () => {
   // The hand-off to push notifications (a job enqueued after the reply, on the main pool) is
-  // not the send: off here, so "waited on the main pool" means the send itself did.
-  h = await startHarness({ notifications: false });
+  // not the send, nor are the job workers' polls (pg-boss's fetch, every second or so, on the
+  // main pool): both off here, so "waited on the main pool" means the send itself did.
+  h = await startHarness({ notifications: false, jobWorkers: false });
   w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }]);
 });
 afterAll(async () => {
