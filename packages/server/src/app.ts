@@ -307,9 +307,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       spread: 2,
     },
   );
-  // Watches share the hot pool with sends: at most two batches at once leave sends the rest.
+  // Watches run on the read lane's pool (platform/db/index.ts: 4), at most two batches at once.
   svc.watches = watchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
-  // Connects too: a storm's opening reads and watches then hold at most four hot connections.
+  // Connects too: a storm's opening reads and watches then fill the read pool, never the sends'.
   // What a connect reads of its user (their row, their roles) is what their sends are checked
   // against: the send path keeps it (features/messages/access-cache.ts).
   const seed: SeedRows = (appId, user, digest, roles) => svc.sends.cache.seed(appId, user, digest, roles);

@@ -160,35 +160,44 @@ describe('hot statements', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('on PostgreSQL: the send lane plans once per connection (the generic plans checked here), the read lane on every run', async () => {
+  it('on PostgreSQL: both lanes plan once per connection of their own pool (the generic plans checked here), the main pool on every run', async () => {
     // PGlite runs them as unnamed statements, planned on every run anyway.
     if (database.driver.kind !== 'postgres') return;
     // One connection per pool, so the statements' counters below are the ones their runs moved.
-    const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1, hotPoolSize: 1 });
+    const url = database.driver.pool.options.connectionString;
+    const one = await openDatabase({ url, poolSize: 1, hotPoolSize: 1, readPoolSize: 1 });
+    // Without the hot pools (PARLEY_HOT_POOL_SIZE=0), both lanes on the main pool.
+    const bare = await openDatabase({ url, poolSize: 1, hotPoolSize: 0 });
     try {
       const byName = (name: string) => hotStatements().find((s) => s.name === name) as HotStatement;
       const access = byName('parley_send_access');
       const watch = byName('parley_watch_read');
       expect([access.lane ?? 'send', watch.lane]).toEqual(['send', 'read']);
-      for (let i = 0; i < 8; i++) await one.prepared(access, ['[]']);
-      for (let i = 0; i < 8; i++) await one.prepared(watch, ['[]']);
-      if (one.driver.kind !== 'postgres') throw new Error('unreachable');
+      for (const d of [one, bare]) {
+        for (let i = 0; i < 8; i++) await d.prepared(access, ['[]']);
+        for (let i = 0; i < 8; i++) await d.prepared(watch, ['[]']);
+      }
+      if (one.driver.kind !== 'postgres' || bare.driver.kind !== 'postgres') throw new Error('unreachable');
+      const { pool, hotPool, readPool } = one.driver;
+      expect(new Set([pool, hotPool, readPool]).size).toBe(3);
       const counts = `select generic_plans, custom_plans from pg_prepared_statements where name = $1`;
-      expect((await one.driver.hotPool.query(counts, [access.name])).rows).toEqual([
-        { generic_plans: 8, custom_plans: 0 },
-      ]);
-      expect((await one.driver.pool.query(counts, [watch.name])).rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
+      expect((await hotPool.query(counts, [access.name])).rows).toEqual([{ generic_plans: 8, custom_plans: 0 }]);
+      expect((await readPool.query(counts, [watch.name])).rows).toEqual([{ generic_plans: 8, custom_plans: 0 }]);
       // A plan made while a table was tiny (rightly read whole) lives as long as its connection:
-      // hot connections are replaced after five minutes; the main pool's plan on every run.
-      expect([one.driver.hotPool.options.maxLifetimeSeconds, one.driver.pool.options.maxLifetimeSeconds]).toEqual([
-        300, 0,
-      ]);
-      // And the send lane plans without sequential scans (see the grown-table test below).
+      // hot and read connections are replaced after five minutes; the main pool never.
+      expect([hotPool, readPool, pool].map((p) => p.options.maxLifetimeSeconds)).toEqual([300, 300, 0]);
+      // And they plan without sequential scans (see the grown-table test below).
       const seqscan = 'select current_setting($1) as v';
-      expect((await one.driver.hotPool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'off' }]);
-      expect((await one.driver.pool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'on' }]);
+      for (const p of [hotPool, readPool])
+        expect((await p.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'off' }]);
+      expect((await pool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'on' }]);
+      // On the main pool, which also runs the query builder's statements: planned on every run.
+      expect([bare.driver.hotPool, bare.driver.readPool]).toEqual([bare.driver.pool, bare.driver.pool]);
+      for (const s of [access, watch])
+        expect((await bare.driver.pool.query(counts, [s.name])).rows).toEqual([{ generic_plans: 0, custom_plans: 8 }]);
     } finally {
       await one.close();
+      await bare.close();
     }
   });
 
@@ -236,9 +245,9 @@ describe('hot statements', () => {
     // an index on (app_id, user_id) as good as the primary key.
     await fill(TINY);
     await onSession((q) => q('analyze'));
-    // A hot connection plans the send lane's statements now, while the tables fit in a page
-    // (a deployment's first minutes), and keeps those plans as they grow.
-    const hot = await sendLaneConnection();
+    // The hot and read connections plan their statements now, while the tables fit in a page
+    // (a deployment's first minutes), and keep those plans as they grow.
+    const hot = await keptPlanConnections();
     await hot?.run();
     await fill(LARGE);
     filled = true;
@@ -248,7 +257,7 @@ describe('hot statements', () => {
     if (hot) {
       try {
         expect(await hot.check()).toEqual(
-          Object.fromEntries(sendLane().map((s) => [`${s.name} (generic, made while tiny)`, []])),
+          Object.fromEntries(hotStatements().map((s) => [`${s.name} (generic, made while tiny)`, []])),
         );
       } finally {
         await hot.close();
@@ -267,29 +276,29 @@ describe('hot statements', () => {
 
 let filled = false;
 
-const sendLane = () => hotStatements().filter((s) => (s.lane ?? 'send') === 'send');
 const nulls = (s: HotStatement) =>
   Array(Math.max(0, ...[...s.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))).fill(null);
 
 /**
- * On PostgreSQL, a database of one hot connection, as the server opens them: `run` executes
- * every send-lane statement on it (so it caches their generic plans), `check` EXPLAINs each
- * through that cached plan.
+ * On PostgreSQL, a database of one connection per pool, as the server opens them: `run` executes
+ * every hot statement on its lane's connection (so it caches their generic plans), `check`
+ * EXPLAINs each through the plan that connection cached.
  */
-async function sendLaneConnection() {
+async function keptPlanConnections() {
   if (database.driver.kind !== 'postgres') return null;
-  const one = await openDatabase({ url: database.driver.pool.options.connectionString, poolSize: 1, hotPoolSize: 1 });
+  const url = database.driver.pool.options.connectionString;
+  const one = await openDatabase({ url, poolSize: 1, hotPoolSize: 1, readPoolSize: 1 });
   if (one.driver.kind !== 'postgres') throw new Error('unreachable');
-  const hotPool = one.driver.hotPool;
+  const { hotPool, readPool } = one.driver;
   return {
     run: async () => {
-      for (const s of sendLane()) await one.prepared(s, nulls(s));
+      for (const s of hotStatements()) await one.prepared(s, nulls(s));
     },
     check: async () => {
-      const client = await hotPool.connect();
-      try {
-        const out: Record<string, string[]> = {};
-        for (const s of sendLane()) {
+      const out: Record<string, string[]> = {};
+      for (const s of hotStatements()) {
+        const client = await (s.lane === 'read' ? readPool : hotPool).connect();
+        try {
           const args = nulls(s).length
             ? `(${nulls(s)
                 .map(() => 'null')
@@ -298,11 +307,11 @@ async function sendLaneConnection() {
           const { rows } = await client.query(`explain (format json) execute ${s.name}${args}`);
           const plan = rows[0]?.['QUERY PLAN'] as { Plan: PlanNode }[];
           out[`${s.name} (generic, made while tiny)`] = violations(s, (plan[0] as { Plan: PlanNode }).Plan);
+        } finally {
+          client.release();
         }
-        return out;
-      } finally {
-        client.release();
       }
+      return out;
     },
     close: () => one.close(),
   };

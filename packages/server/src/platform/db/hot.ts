@@ -13,10 +13,10 @@
  * never-analyzed database, on one analyzed while tiny and grown since, and on a large analyzed
  * one, and holds them to that. `Database.prepared`
  * runs only registered statements, so a new one cannot skip the check. On PostgreSQL the send
- * lane's are planned once per hot connection, without sequential scans, and the connection is
- * replaced every five minutes; the read lane's are planned on every run (see index.ts). The plan
- * test also runs the send lane's on a hot connection while the tables fit in a page, grows them,
- * and EXPLAINs the plans that connection kept.
+ * lane's and the read lane's are planned once per connection of their pool, without sequential
+ * scans, and the connection is replaced every five minutes (see index.ts). The plan test also
+ * runs every one of them on such a connection while the tables fit in a page, grows them, and
+ * EXPLAINs the plans that connection kept.
  *
  * Shapes that keep a key probe on its key whatever the statistics say (see send-batch.ts):
  * - a LATERAL subquery with a constant `limit 1`, the key's second column as a one-value range
@@ -34,7 +34,7 @@
  *
  * The send path's hot statements run on connections of their own (`hotPoolSize` in index.ts),
  * so a send never waits for a connection behind other queries; the batched reads of connects
- * and resyncs are hot statements too, on the main pool (`lane: 'read'`).
+ * and resyncs are hot statements too, on connections of their own (`lane: 'read'`).
  */
 import { getTableColumns, type Table } from 'drizzle-orm';
 
@@ -52,9 +52,9 @@ export interface HotStatement {
   readonly reads: Readonly<Record<string, string>>;
   /**
    * Which connections it runs on (PostgreSQL): `send` (the default), the hot pool that only the
-   * send path uses, so a send never waits for a connection behind anything else; `read`, the
-   * main pool, for the batched reads of connects and resyncs — in a reconnect storm they would
-   * take every hot connection and the sends would queue behind them.
+   * send path uses, so a send never waits for a connection behind anything else; `read`, a pool
+   * of its own planned the same way, for the batched reads of connects and resyncs — in a
+   * reconnect storm they would take every hot connection and the sends would queue behind them.
    */
   readonly lane?: 'send' | 'read';
 }

@@ -38,6 +38,12 @@ export interface DatabaseOptions {
    * `poolSize`; 0 runs them on the main pool. Default: `PARLEY_HOT_POOL_SIZE`, else 4.
    */
   hotPoolSize?: number;
+  /**
+   * PostgreSQL, with a hot pool: connections of their own for the read lane's hot statements
+   * (the batched reads of connects, resyncs and notifications), planned once per connection like
+   * the send lane's. Default 4; 0 runs them on the main pool, planned on every run.
+   */
+  readPoolSize?: number;
   /** Prepared PGlite instance to use (tests clone one migrated instance). */
   pglite?: PGlite;
   /**
@@ -141,6 +147,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // are replaced every five minutes, so no plan outlives the statistics it was made with by
     // longer than that.
     const hot = hotSize > 0 ? openPool(opts.url, hotSize, 'hot', observer, HOT_LIFETIME_S) : main;
+    // The read lane's (see `readPoolSize`): planned as the hot pool's are, apart from it so a
+    // reconnect storm's reads never hold a connection a send waits for.
+    const readSize = hotSize > 0 ? (opts.readPoolSize ?? 4) : 0;
+    const read = readSize > 0 ? openPool(opts.url, readSize, 'read', observer, HOT_LIFETIME_S) : main;
     // Connections whose session's plan mode is set (see `prepared`).
     const planned = new WeakSet<pg.PoolClient>();
     const db = drizzlePg(main, { schema, logger }) as unknown as Db;
@@ -153,28 +163,30 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         checkHot(stmt);
         count++;
         const t0 = performance.now();
-        const pool = stmt.lane === 'read' ? main : hot;
+        const pool = stmt.lane === 'read' ? read : hot;
         const client = await pool.connect();
         const t1 = performance.now();
         let failed: Error | undefined;
         try {
           // How the session plans named statements, set once per connection here rather than
           // as a startup option (which poolers such as PgBouncer refuse):
-          // - The hot pool runs nothing but the send lane's statements, and plans each once per
+          // - The hot and read pools run nothing but hot statements, and plan each once per
           //   connection (`force_generic_plan`), which lives five minutes (HOT_LIFETIME_S). Their
           //   shapes keep every read on its key whatever the statistics say, and
           //   test/foundation/hot-plans.pg.test.ts holds their generic plans to it on empty,
           //   grown-since-analyzed and large tables; planning on every run cost PostgreSQL more
           //   than running them (0.26 and 0.34 ms a statement against 0.09 and 0.30 in the chat
-          //   mix, docs/benchmarks.md).
+          //   mix; a connect's opening read 0.31 ms of planning against 0.20 of running it,
+          //   docs/benchmarks.md).
           //   They also plan without sequential scans (`enable_seqscan = off`): a plan made
           //   while `messages` fit in a page rightly read it whole, and kept reading it whole
           //   for the rest of the connection as it grew (persist: a send's write 5 → 16 ms
           //   between 3,000 and 12,000 messages, docs/benchmarks.md); every read of theirs is
           //   a key probe anyway, which the plan test holds them to.
           // - The main pool also runs the query builder's unnamed statements, which the session
-          //   settings would reach too: there hot reads are planned on every run
-          //   (`force_custom_plan`), so no generic plan made while a table was small outlives it.
+          //   settings would reach too: hot statements that run there (no hot pool) are planned
+          //   on every run (`force_custom_plan`), so no generic plan made while a table was
+          //   small outlives it.
           // Both reach PL/pgSQL's plans; the search trigger keeps the default for its own
           // (migration 0021).
           if (!planned.has(client)) {
@@ -199,14 +211,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         }
       },
       observer,
-      poolState: () => ({ main: stateOf(main), ...(hot !== main ? { hot: stateOf(hot) } : {}) }),
+      poolState: () => ({
+        main: stateOf(main),
+        ...(hot !== main ? { hot: stateOf(hot) } : {}),
+        ...(read !== main ? { read: stateOf(read) } : {}),
+      }),
       ping: async () => {
         await main.query('select 1');
       },
       close: async () => {
-        await Promise.all([main.end(), ...(hot !== main ? [hot.end()] : [])]);
+        await Promise.all([main.end(), ...[hot, read].filter((p) => p !== main).map((p) => p.end())]);
       },
-      driver: { kind: 'postgres', pool: main, hotPool: hot },
+      driver: { kind: 'postgres', pool: main, hotPool: hot, readPool: read },
     };
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.

@@ -23,7 +23,7 @@ export type Queryable = Db | Tx;
  * `main` serves every query; `hot` only the hot statements (the send path), so a send never
  * queues for a connection behind reads such as resyncs (see index.ts).
  */
-export type PoolName = 'main' | 'hot';
+export type PoolName = 'main' | 'hot' | 'read';
 
 /** Filled in by `Database.prepared`: how long it waited for a connection, how long it ran (ms). */
 export interface PreparedTiming {
@@ -56,6 +56,9 @@ export interface Database {
   /** Raw driver, for migrations and tooling only. */
   driver:
     | { kind: 'pglite'; client: PGlite }
-    /** `hotPool`: where hot statements run (the main `pool` itself when there is no hot pool). */
-    | { kind: 'postgres'; pool: pg.Pool; hotPool: pg.Pool };
+    /**
+     * `hotPool`: where the send lane's hot statements run, `readPool` the read lane's (each the
+     * main `pool` itself when there is none).
+     */
+    | { kind: 'postgres'; pool: pg.Pool; hotPool: pg.Pool; readPool: pg.Pool };
 }
