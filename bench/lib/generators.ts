@@ -39,6 +39,19 @@ export class Generators {
     return this.all('init', target);
   }
 
+  /**
+   * Parley: mint the tokens of these clients' users, each in the process `connect` will deal it
+   * to, so a timed window that starts after this holds no token minting (gen.ts, `tokens`).
+   */
+  async tokens(specs: ClientSpec[]) {
+    const per = Math.ceil(specs.length / this.procs.length);
+    await Promise.all(
+      this.procs.map((p, i) =>
+        p.call('tokens', { users: specs.slice(i * per, (i + 1) * per).map((s) => s.user) }, 120_000),
+      ),
+    );
+  }
+
   /** Open clients, dealt out over the processes in contiguous slices. */
   async connect(specs: ClientSpec[], opts: { concurrency?: number; timeoutMs?: number } = {}) {
     const n = this.procs.length;

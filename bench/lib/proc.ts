@@ -5,7 +5,7 @@
  * on an error, on Ctrl-C or on the global deadline.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -226,6 +226,37 @@ export function procStats(pid: number): { cpuMs: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return { cpuMs: ticks * 10, rss: Number(m?.[1] ?? 0) * 1024 };
+}
+
+/**
+ * CPU of the whole machine since boot, split as the bench needs it: `pids`' own (utime + stime,
+ * ms), every PostgreSQL process's, and the machine's busy time (all cores, from /proc/stat). Two
+ * readings subtracted give who used the CPU over a window: the server alone is not the cost of a
+ * connect when the load generators and the database share its two cores.
+ */
+export function machineCpu(pids: number[]): { pids: number; postgres: number; busy: number } {
+  const own = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return {
+        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        ms: (Number(f[11]) + Number(f[12])) * 10,
+      };
+    } catch {
+      return { comm: '', ms: 0 }; // gone between the listing and the read
+    }
+  };
+  let postgres = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const p = own(Number(name));
+    if (p.comm === 'postgres') postgres += p.ms;
+  }
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const busy = cpu.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + v), 0) * 10;
+  return { pids: pids.reduce((a, pid) => a + own(pid).ms, 0), postgres, busy };
 }
 
 // ---- the child side ----

@@ -169,7 +169,7 @@ export async function fanout(
           const pass = r.p99 <= P99_BOUND_MS && r.fraction >= 0.99;
           log(
             `run ${rep + 1} ${NAMES[kind]}: ${rate} msg/s → ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} %), ` +
-              `p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores` +
+              `p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores, generators ${r.genCores.toFixed(2)} cores` +
               `${r.retransmits ? `, ${r.retransmits} TCP retransmits` : ''}${pass ? '' : '  ✗ p99 broke / fell behind'}`,
           );
           if (kind === 'parley') log(`  ${await (server.nodes[0] as Child).call<string>('sendStages')}`);

@@ -8,9 +8,10 @@
  *
  * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { Generators } from '../lib/generators.js';
-import { type Child, procStats } from '../lib/proc.js';
+import { type Child, machineCpu, procStats } from '../lib/proc.js';
 import { type Ctx, load, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   EJABBERD_TEMPLATE,
@@ -85,6 +86,10 @@ export async function idle(
         await sleep(500);
         type Mem = { heapUsed: number; external: number } | null;
         const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
+        // Parley's tokens are minted before the window, as a client holds its token before it
+        // connects (its app's backend issued it).
+        const specs = users.slice(0, N).map((user) => ({ user, rooms: [], node: 0 }));
+        await gens.tokens(specs);
         // A CPU profile of Parley's connects (BENCH_PROFILE_DIR), for DevTools. The profiler
         // adds CPU of its own: a profiled run's CPU per connect reads high.
         const profileDir = kind === 'parley' ? process.env.BENCH_PROFILE_DIR : undefined;
@@ -92,15 +97,18 @@ export async function idle(
         if (profileDir) await node.call('profileStart');
         const q0 = await server.queries();
         const before = procStats(pid);
+        const genPids = gens.procs.map((p) => p.pid);
+        const m0cpu = machineCpu(genPids);
         const c = await progressWhile(
-          gens.connect(
-            users.slice(0, N).map((user) => ({ user, rooms: [], node: 0 })),
-            { concurrency: 100, timeoutMs: Math.max(20_000, runEnd - performance.now()) },
-          ),
+          gens.connect(specs, {
+            concurrency: 100,
+            timeoutMs: Math.max(20_000, runEnd - performance.now()),
+          }),
           log,
           `${NAMES[kind]}: connecting ${N}`,
         );
         const mid = procStats(pid);
+        const m1cpu = machineCpu(genPids);
         const statements = (await server.queries()) - q0;
         if (profileDir)
           log(
@@ -124,6 +132,20 @@ export async function idle(
             (kind === 'parley' ? `, ${f2(statements / Math.max(1, c.ok))} SQL statements/connect` : '') +
             (c.failed ? `; ${c.failed} failed ${JSON.stringify(c.errors)}` : ''),
         );
+        {
+          // Who used the two cores over the window: the server's CPU alone is not what a
+          // connect costs when the load generator and PostgreSQL share the machine.
+          const per = (v: number) => f2(v / Math.max(1, c.ok));
+          const gen = m1cpu.pids - m0cpu.pids;
+          const pg = m1cpu.postgres - m0cpu.postgres;
+          const busy = m1cpu.busy - m0cpu.busy;
+          const srv = mid.cpuMs - before.cpuMs;
+          log(
+            `  machine CPU ms per connect: server ${per(srv)}, load generator ${per(gen)}, ` +
+              `PostgreSQL ${per(pg)}, the rest ${per(busy - srv - gen - pg)}; ` +
+              `cores busy ${(busy / Math.max(1, c.ms)).toFixed(2)} of ${cpus().length}`,
+          );
+        }
         await gens.closeClients();
       } catch (e) {
         runs.add(kind, rep, null);
