@@ -266,6 +266,68 @@ describe('group commit: sends checked against cached rows', () => {
     expect(await w.lastSeq(cid)).toBe(seq + 1);
   });
 
+  it('sends with kept rows are written and answered while the same batch waits for a read, each channel in order', async () => {
+    const kept = await w.channel('alice', 'group', 'kept-beside', ['bob']);
+    const seq = await warm(kept); // Bob's rows there are kept now; Alice's role there is not.
+    const cold = await w.channel('alice', 'group', 'cold-beside', ['bob']); // never sent to
+    const svc = h.server.svc;
+    const appCtx = await svc.apps.byKey(w.app.apiKey);
+    if (!appCtx) throw new Error('no app');
+    const as = (userId: string) => ({ kind: 'user' as const, app: appCtx, userId });
+    const batches = async () =>
+      (await svc.metrics.sendBatchSize.get()).values.find((x) => x.metricName === 'parley_send_batch_size_count')
+        ?.value ?? 0;
+    // The read of the rows this node does not keep is held until the kept sends are answered.
+    const db = h.database;
+    const original = db.prepared.bind(db);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const read: number[] = [];
+    db.prepared = (async (stmt: HotStatement, values: unknown[], timing?: PreparedTiming) => {
+      if (stmt.name === 'parley_send_access') {
+        read.push((JSON.parse(values[0] as string) as unknown[]).length);
+        await gate;
+      }
+      return original(stmt, values, timing);
+    }) as typeof db.prepared;
+    try {
+      const before = await batches();
+      // One turn, one batch: Alice first (her role in `kept` must be read), then Bob twice
+      // (kept rows), then Bob into a channel nobody sent to yet (its row must be read).
+      const alice = sendMessage(svc, as('alice'), kept, { text: 'alice, read first' });
+      const bob = [1, 2].map((i) => sendMessage(svc, as('bob'), kept, { text: `bob ${i}` }));
+      const bobCold = sendMessage(svc, as('bob'), cold, { text: 'bob, read first' });
+      let readOnesDone = false;
+      void Promise.all([alice, bobCold]).then(() => {
+        readOnesDone = true;
+      });
+      // Answered while the read is held (before this change they waited for it: this hung).
+      const answered = await Promise.all(bob);
+      expect(answered.map((m) => [m.seq, m.text])).toEqual([
+        [seq + 1, 'bob 1'],
+        [seq + 2, 'bob 2'],
+      ]);
+      expect(read).toEqual([2]);
+      expect(readOnesDone).toBe(false);
+      open();
+      expect([(await alice).seq, (await bobCold).seq]).toEqual([seq + 3, 1]);
+      expect((await batches()) - before).toBe(1);
+    } finally {
+      db.prepared = original;
+      open();
+    }
+    // Stored in the order they were written, gap-free; Bob's in the order he sent them.
+    expect((await allMessages(w, 'alice', kept)).map((m) => [m.seq, m.text])).toEqual([
+      ...range(seq).map((n) => [n, 'warm']),
+      [seq + 1, 'bob 1'],
+      [seq + 2, 'bob 2'],
+      [seq + 3, 'alice, read first'],
+    ]);
+    expect((await allMessages(w, 'alice', cold)).map((m) => m.text)).toEqual(['bob, read first']);
+  });
+
   it('a burst from many authors while their rows change under it: every send answered once, in order, gap-free', async () => {
     const people = range(6).map((i) => `p${i}`);
     const crowd = await makeWorld(

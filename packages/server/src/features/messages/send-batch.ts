@@ -146,28 +146,38 @@ export class SendBatcher {
     const stage = sendPathMetrics(svc.metrics).sendStage;
     const start = performance.now();
     for (const p of batch) stage.observe({ stage: 'queued' }, (start - p.at) / 1000);
+    // Sends answered as soon as their write committed, before the rest of the batch.
+    const answered = new Set<number>();
+    const total = (p: Pending) => stage.observe({ stage: 'total' }, (performance.now() - p.at) / 1000);
     try {
       const results = await writeBatch(
         svc,
         this.cache,
         batch.map((p) => p.job),
         (name, ms) => stage.observe({ stage: name }, ms / 1000),
+        (ord, result) => {
+          const p = batch[ord] as Pending;
+          answered.add(ord);
+          total(p);
+          p.resolve(result);
+        },
       );
-      const done = performance.now();
-      for (const p of batch) stage.observe({ stage: 'total' }, (done - p.at) / 1000);
       for (const [i, p] of batch.entries()) {
+        if (answered.has(i)) continue;
+        total(p);
         const r = results[i] as JobResult | Error;
         if (r instanceof OnItsOwn) await this.fallback(p.job).then(p.resolve, p.reject);
         else if (r instanceof Error) p.reject(r);
         else p.resolve(r);
       }
     } catch (err) {
+      const left = batch.filter((_, i) => !answered.has(i));
       if (!isDataError(err)) {
-        for (const p of batch) p.reject(err);
+        for (const p of left) p.reject(err);
         return;
       }
       // One send's data spoiled the statement: each on its own, so only that one fails.
-      for (const p of batch) await this.fallback(p.job).then(p.resolve, p.reject);
+      for (const p of left) await this.fallback(p.job).then(p.resolve, p.reject);
     }
   }
 }
@@ -375,7 +385,8 @@ interface Ready {
  * Check and write a batch. Sends whose rows are cached (`AccessCache`) are checked against
  * them and go straight to the write, which writes them only if those rows are still the stored
  * ones: one statement for the batch. Sends without cached rows, or in a channel in slow mode,
- * are read first (one statement for all of them). The write hands back the stored rows of the
+ * are read first (one statement for all of them), while the others are written beside that
+ * read; the read ones are written next. The write hands back the stored rows of the
  * sends it did not write, and those are checked again and written by the next write; after
  * `MAX_ROUNDS`, whatever is left goes the one-send way. A refusal is only ever decided on rows
  * just read: a send refused by cached rows is read again first.
@@ -389,6 +400,8 @@ async function writeBatch(
   cache: AccessCache,
   jobs: SendJob[],
   observe: (stage: Stage, ms: number) => void,
+  /** Told of each send as soon as its write has committed (before the rest of the batch). */
+  onSent?: (ord: number, result: JobResult) => void,
 ): Promise<(JobResult | Error)[]> {
   const results: (JobResult | Error | undefined)[] = jobs.map(() => undefined);
   const counted = sendPathMetrics(svc.metrics).sendRows;
@@ -400,6 +413,47 @@ async function writeBatch(
   /** Sends that passed slow mode (one limiter hit per send, however many writes it takes). */
   const slowPassed = new Set<number>();
   let todo = jobs.map((_, ord) => ord);
+
+  /** Check `ords` against their rows and write those that pass (one statement). */
+  const checkAndWrite = async (ords: number[]): Promise<void> => {
+    const ready: Ready[] = [];
+    for (const ord of ords) {
+      const got = rows.get(ord);
+      if (results[ord] !== undefined || !got) continue;
+      const job = jobs[ord] as SendJob;
+      const verdict = await check(svc, job, got, fresh.has(ord), !slowPassed.has(ord));
+      if (verdict.slowPassed) slowPassed.add(ord);
+      // Refused or sent aside by cached rows: decided again on rows read next round.
+      if (verdict.kind === 'recheck') cache.forget(job.me.app.id, job.cid, job.me.userId);
+      else if (verdict.kind === 'final') results[ord] = verdict.result;
+      else if (taken.has(ord)) results[ord] = { kind: 'taken' };
+      else ready.push({ ord, job, rows: got, ...verdict.ready });
+    }
+    if (ready.length === 0) return;
+    const back = await write(svc, ready, observe);
+    const readyByOrd = new Map(ready.map((r) => [r.ord, r]));
+    for (const r of back) {
+      const job = jobs[r.ord] as SendJob;
+      const sent = r.seq === null ? undefined : readyByOrd.get(r.ord);
+      if (sent) {
+        const result: JobResult = { kind: 'sent', message: sent.event.message, author: sent.author };
+        results[r.ord] = result;
+        onSent?.(r.ord, result);
+      } else if (r.channel === null) {
+        results[r.ord] = notFound('Channel');
+        cache.gone(job.me.app.id, job.cid, job.me.userId);
+      } else if (r.matched && r.taken) results[r.ord] = { kind: 'taken' };
+      else {
+        // Changed since they were cached or read: check again against the stored rows.
+        counted.inc({ rows: 'stale' });
+        const stored = rowsOf(r as StoredRows);
+        cache.put(job.me.app.id, job.cid, job.me.userId, stored);
+        rows.set(r.ord, stored);
+        fresh.add(r.ord);
+        taken.delete(r.ord);
+      }
+    }
+  };
 
   for (let round = 0; todo.length > 0; round++) {
     if (round === MAX_ROUNDS) {
@@ -420,9 +474,10 @@ async function writeBatch(
       } else toRead.push(ord);
     }
     if (hits > 0) counted.inc({ rows: 'cached' }, hits);
-    if (toRead.length > 0) {
+    if (toRead.length === 0) await checkAndWrite(todo);
+    else {
       counted.inc({ rows: 'read' }, toRead.length);
-      await readRows(svc, cache, jobs, toRead, observe, (ord, found, isTaken) => {
+      const reading = readRows(svc, cache, jobs, toRead, observe, (ord, found, isTaken) => {
         if (!found) results[ord] = notFound('Channel');
         else {
           rows.set(ord, found);
@@ -430,46 +485,29 @@ async function writeBatch(
           if (isTaken) taken.add(ord);
         }
       });
-    }
-
-    const ready: Ready[] = [];
-    for (const ord of todo) {
-      const got = rows.get(ord);
-      if (results[ord] !== undefined || !got) continue;
-      const job = jobs[ord] as SendJob;
-      const verdict = await check(svc, job, got, fresh.has(ord), !slowPassed.has(ord));
-      if (verdict.slowPassed) slowPassed.add(ord);
-      // Refused or sent aside by cached rows: decided again on rows read next round.
-      if (verdict.kind === 'recheck') cache.forget(job.me.app.id, job.cid, job.me.userId);
-      else if (verdict.kind === 'final') results[ord] = verdict.result;
-      else if (taken.has(ord)) results[ord] = { kind: 'taken' };
-      else ready.push({ ord, job, rows: got, ...verdict.ready });
-    }
-    if (ready.length > 0) {
-      const back = await write(svc, ready, observe);
-      const readyByOrd = new Map(ready.map((r) => [r.ord, r]));
-      for (const r of back) {
-        const job = jobs[r.ord] as SendJob;
-        const sent = r.seq === null ? undefined : readyByOrd.get(r.ord);
-        if (sent) results[r.ord] = { kind: 'sent', message: sent.event.message, author: sent.author };
-        else if (r.channel === null) {
-          results[r.ord] = notFound('Channel');
-          cache.gone(job.me.app.id, job.cid, job.me.userId);
-        } else if (r.matched && r.taken) results[r.ord] = { kind: 'taken' };
-        else {
-          // Changed since they were cached or read: check again against the stored rows.
-          counted.inc({ rows: 'stale' });
-          const stored = rowsOf(r as StoredRows);
-          cache.put(job.me.app.id, job.cid, job.me.userId, stored);
-          rows.set(r.ord, stored);
-          fresh.add(r.ord);
-          taken.delete(r.ord);
-        }
-      }
+      // The sends that have their rows do not wait for the others' read: they are written
+      // beside it (two hot connections), and published and answered when that write commits.
+      // A burst into channels this node has not sent to yet had held every send of its batch
+      // behind one read (docs/benchmarks.md, "Kept rows do not wait"). Each sender's sends to
+      // a channel share their rows, so they stay in one of the two writes and keep their order.
+      const unread = new Set(toRead);
+      const kept = todo.filter((ord) => !unread.has(ord));
+      await both(reading, kept.length > 0 ? checkAndWrite(kept) : null);
+      await checkAndWrite(toRead);
     }
     todo = todo.filter((ord) => results[ord] === undefined);
   }
   return results as (JobResult | Error)[];
+}
+
+/**
+ * Wait for both, even when one fails (a write still in flight must not outlive its batch, which
+ * releases its channels when it returns); then throw the first failure.
+ */
+async function both(a: Promise<void>, b: Promise<void> | null): Promise<void> {
+  const [ra, rb] = await Promise.allSettled([a, b ?? Promise.resolve()]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
 }
 
 /** Read the rows of `ords` (one statement) into the cache, and hand each to `got` (null: no channel). */
