@@ -312,7 +312,14 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // Connects too: a storm's opening reads and watches then fill the read pool, never the sends'.
   // What a connect reads of its user (their row, their roles) is what their sends are checked
   // against: the send path keeps it (features/messages/access-cache.ts).
-  const seed: SeedRows = (appId, user, digest, roles) => svc.sends.cache.seed(appId, user, digest, roles);
+  // Their channels' rows are read ahead, after the hello (features/messages/warm.ts).
+  const seed: SeedRows = (appId, user, digest, roles) => {
+    svc.sends.cache.seed(appId, user, digest, roles);
+    svc.sends.warmer.warm(
+      appId,
+      roles.map(([cid]) => cid),
+    );
+  };
   svc.openings = new TickBatcher((reads) => readOpenings(svc, reads, seed), {
     maxInFlight: database.kind === 'pglite' ? 1 : 2,
     maxBatch: 256,

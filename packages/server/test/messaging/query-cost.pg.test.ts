@@ -51,6 +51,7 @@ async function cost(fn: () => Promise<unknown>): Promise<number> {
   let least = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 3; i++) {
     await h.server.svc.activity.settled();
+    await h.server.svc.sends.warmer.settled();
     const before = h.database.queryCount();
     await fn();
     least = Math.min(least, h.database.queryCount() - before);
@@ -135,6 +136,37 @@ describe('query cost of a plain send', () => {
       least = Math.min(least, h.database.queryCount() - before);
     }
     expect(least).toBe(PLAIN_SEND());
+    await v.closeSockets();
+  });
+
+  it("a connected author's first send to a channel nobody sent to on this node: one statement, its row read after the connect", async () => {
+    const v = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }]);
+    const cids: string[] = [];
+    for (const name of ['ahead-1', 'ahead-2', 'ahead-3']) cids.push(await v.channel('alice', 'group', name, ['bob']));
+    const kept = () => cids.filter((c) => h.server.svc.sends.cache.hasChannel(v.app.id, c)).length;
+    expect(kept()).toBe(0);
+    const at = h.database.queryCount();
+    const bob = await v.socket('bob');
+    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'bob');
+    await h.server.svc.sends.warmer.settled();
+    await h.server.svc.activity.settled();
+    // The opening read, the seqs of the channels new to this node (where its subscriptions
+    // start), his first sight of the day, and ONE read of the three channels' rows.
+    expect(h.database.queryCount() - at).toBe(4);
+    expect(kept()).toBe(3);
+    let least = Number.POSITIVE_INFINITY;
+    for (const c of cids) {
+      const before = h.database.queryCount();
+      const r = await bob.request('message.send', { cid: c, message: { text: 'first' } });
+      expect(r.ok).toBe(true);
+      least = Math.min(least, h.database.queryCount() - before);
+    }
+    expect(least).toBe(PLAIN_SEND());
+    // Another socket of his reads nothing ahead: the node keeps those rows now.
+    const again = h.database.queryCount();
+    await v.socket('bob');
+    await h.server.svc.sends.warmer.settled();
+    expect(h.database.queryCount() - again).toBe(1);
     await v.closeSockets();
   });
 });

@@ -1,8 +1,9 @@
 /**
  * What a send is checked against, kept per node between batches: the channel row, the author's
  * role in it (or that they are not a member) and the author's user row, the rows as `to_json`
- * gave them (column names, JSON values). Filled by the send path's reads and by each
- * connection's opening read, which already reads the user row and every membership.
+ * gave them (column names, JSON values). Filled by the send path's reads, by each
+ * connection's opening read, which already reads the user row and every membership, and by the
+ * channel rows read ahead once a connection has opened (warm.ts).
  *
  * Nothing here is trusted. A send checked against cached rows is written by a statement that
  * first compares them with the stored rows and writes only the sends whose rows are still the
@@ -85,6 +86,20 @@ export class AccessCache {
     const uid = String(user.id);
     this.users.set(`${appId}:${uid}`, { row: user, digest });
     for (const [cid, role] of roles) this.roles.set(`${appId}:${cid}:${uid}`, { role });
+  }
+
+  /** Whether a row of the channel is kept. */
+  hasChannel(appId: string, cid: string): boolean {
+    return this.channels.has(`${appId}:${cid}`);
+  }
+
+  /**
+   * Keep a channel row read ahead of any send (warm.ts), unless a send has kept one meanwhile:
+   * that one is as fresh, and either is only ever compared with the stored row.
+   */
+  seedChannel(appId: string, cid: string, row: RawRow, digest: string): void {
+    const key = `${appId}:${cid}`;
+    if (!this.channels.has(key)) this.channels.set(key, { row, digest });
   }
 
   /** The channel is gone: drop what was kept of it and of `uid`'s role there. */

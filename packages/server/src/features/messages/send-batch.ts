@@ -31,6 +31,7 @@ import { AccessCache, type AccessRows, channelDigest, type RawRow, userDigest } 
 import { channelsPerBatch, type Queued, takeBatch } from './batch-plan.js';
 import { type Mentions, mentionReasons } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
+import { ChannelWarmer } from './warm.js';
 
 /** One plain send (no thread parent, quote or @channel), validated, its mentions resolved. */
 export interface SendJob {
@@ -89,13 +90,17 @@ export class SendBatcher {
   private scheduled = false;
   /** The rows sends were last checked against, per node (see access-cache.ts). */
   readonly cache = new AccessCache();
+  /** Reads channel rows ahead of a connected user's first sends (warm.ts). */
+  readonly warmer: ChannelWarmer;
 
   constructor(
     private readonly svc: () => Infra,
     /** Runs one job alone in its own transaction (the path that also handles thread replies). */
     private readonly fallback: (job: SendJob) => Promise<JobResult>,
     private readonly opts: BatcherOptions,
-  ) {}
+  ) {
+    this.warmer = new ChannelWarmer(svc, this.cache);
+  }
 
   submit(job: SendJob): Promise<JobResult> {
     return new Promise((resolve, reject) => {
