@@ -217,15 +217,20 @@ export async function spawnChild(
   return { child, ready };
 }
 
-/** CPU time (user + system, ms) and RSS (bytes) of a process, read from /proc. */
-export function procStats(pid: number): { cpuMs: number; rss: number } {
+/** A process's command name and CPU time (user + system, ms), from `/proc/<pid>/stat`. */
+function statOf(pid: number): { comm: string; cpuMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: ticks * 10 };
+}
+
+/** CPU time (user + system, ms) and RSS (bytes) of a process, read from /proc. */
+export function procStats(pid: number): { cpuMs: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return { cpuMs: ticks * 10, rss: Number(m?.[1] ?? 0) * 1024 };
+  return { cpuMs: statOf(pid).cpuMs, rss: Number(m?.[1] ?? 0) * 1024 };
 }
 
 /**
@@ -237,26 +242,21 @@ export function procStats(pid: number): { cpuMs: number; rss: number } {
 export function machineCpu(pids: number[]): { pids: number; postgres: number; busy: number } {
   const own = (pid: number) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return {
-        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-        ms: (Number(f[11]) + Number(f[12])) * 10,
-      };
+      return statOf(pid);
     } catch {
-      return { comm: '', ms: 0 }; // gone between the listing and the read
+      return { comm: '', cpuMs: 0 }; // gone between the listing and the read
     }
   };
   let postgres = 0;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const p = own(Number(name));
-    if (p.comm === 'postgres') postgres += p.ms;
+    if (p.comm === 'postgres') postgres += p.cpuMs;
   }
   const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
   const busy = cpu.slice(0, 8).reduce((a, v, i) => (i === 3 || i === 4 ? a : a + v), 0) * 10;
-  return { pids: pids.reduce((a, pid) => a + own(pid).ms, 0), postgres, busy };
+  return { pids: pids.reduce((a, pid) => a + own(pid).cpuMs, 0), postgres, busy };
 }
 
 // ---- the child side ----

@@ -37,7 +37,7 @@ interface Wanted {
 export class ChannelWarmer {
   /** Channels (app:cid) being read now, so two connects of one turn read each once. */
   private readonly reading = new Set<string>();
-  private readonly batcher: TickBatcher<Wanted, void>;
+  private readonly batcher: TickBatcher<Wanted, undefined>;
 
   constructor(
     private readonly svc: () => Infra,
@@ -67,12 +67,12 @@ export class ChannelWarmer {
     }
   }
 
-  /** Resolves once every read asked for so far has been done (tests, shutdown). */
+  /** Resolves once every read asked for so far has been done (tests). */
   settled(): Promise<void> {
     return this.batcher.settled();
   }
 
-  private async read(items: Wanted[]): Promise<void[]> {
+  private async read(items: Wanted[]): Promise<undefined[]> {
     const input = items.map((w, ord) => ({ ord, app_id: w.appId, cid: w.cid }));
     const rows = await this.svc().database.prepared<{ ord: number; channel: RawRow; channel_digest: string }>(
       CHANNEL_ROWS,

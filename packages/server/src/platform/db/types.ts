@@ -20,8 +20,9 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 export type Queryable = Db | Tx;
 
 /**
- * `main` serves every query; `hot` only the hot statements (the send path), so a send never
- * queues for a connection behind reads such as resyncs (see index.ts).
+ * `main` serves every query; `hot` only the send lane's hot statements, so a send never queues
+ * for a connection behind reads such as resyncs; `read` only the read lane's (the batched reads
+ * of connects and resyncs), planned like the send lane's (see index.ts).
  */
 export type PoolName = 'main' | 'hot' | 'read';
 
