@@ -3,7 +3,9 @@
  * and deletes at once, non-Latin and identifier queries, HTML-safe highlights, paging, and bad
  * input — on PGlite and PostgreSQL alike.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rows } from '../../src/platform/db/index.js';
 import { upload } from '../files/helpers.js';
 import { ADMIN, type Harness, startHarness } from '../harness.js';
 import { expectError, expectWsError, makeWorld, type World } from '../messaging/world.js';
@@ -312,6 +314,40 @@ describe('language', () => {
     expectError(await patch('00000000-0000-4000-8000-000000000000', { search_language: 'simple' }), 404, 'NOT_FOUND');
     // The other app kept its language.
     expect(await texts('bob', 'run')).toEqual([sent.runners.text]);
+  });
+});
+
+describe('the stored vectors', () => {
+  it("are the app language's, whichever path wrote them: the send batch, the one-send path, an insert of its own", async () => {
+    // Plain sends write their vector in the batch statement (migration 0023); thread replies,
+    // edits and other inserts get it from the trigger. Both must give the same vector.
+    const de = await makeWorld(h, [{ id: 'otto' }]);
+    const cid = await de.channel('otto', 'group', 'vectors', []);
+    const root = await de.send('otto', cid, 'Die Katzen liefen schnell');
+    await de.send('otto', cid, { text: 'Antworten auf Fragen', parent_id: root.id });
+    const patch = await h.call({
+      method: 'PATCH',
+      url: `/v1/admin/apps/${de.app.id}`,
+      headers: { authorization: `Bearer ${ADMIN}` },
+      payload: { search_language: 'german' },
+    });
+    expect(patch.status, JSON.stringify(patch.body)).toBe(200);
+    await de.send('otto', cid, 'Die Häuser standen leer');
+    await de.send('otto', cid, { text: 'Kinder spielten draußen', parent_id: root.id });
+    const drift = await rows<{ text: string; stored: string | null; want: string }>(
+      h.database.db,
+      sql`select m.text, m.search_tsv::text as stored, to_tsvector(a.search_language::regconfig, m.text)::text as want
+          from messages m join apps a on a.id = m.app_id
+          where m.type = 'regular' and m.deleted_at is null
+            and m.search_tsv is distinct from to_tsvector(a.search_language::regconfig, m.text)`,
+    );
+    expect(drift).toEqual([]);
+    const [german] = await rows<{ tsv: string }>(
+      h.database.db,
+      sql`select search_tsv::text as tsv from messages where app_id = ${de.app.id} and text = 'Die Häuser standen leer'`,
+    );
+    // German stems: 'häuser' → 'haus', 'standen' → 'stand'; 'die' is a stop word.
+    expect(german?.tsv).toBe("'haus':2 'leer':4 'stand':3");
   });
 });
 

@@ -194,8 +194,9 @@ export class SendBatcher {
  * each one flags. Lock the channels' counter rows in (app, cid) order; keep only the sends
  * whose channel, membership and user rows are still the ones they were checked against (but
  * for the columns in `MOVING`) and whose id is free; move each counter on by its number of
- * kept sends, number them from there in arrival order, and insert the messages, their log rows
- * (the published event, with the two seqs filled in) and the mention flags. As a single
+ * kept sends, number them from there in arrival order, and insert the messages (with their
+ * search vectors in their app's language, as the insert trigger would make them; migration
+ * 0023), their log rows (the published event, with the two seqs filled in) and the mention flags. As a single
  * statement it commits alone, all or nothing. It returns each written send's seq, and for each
  * other send the stored rows and their digests (`channel` null: gone) and whether they matched
  * but its id was taken.
@@ -272,11 +273,15 @@ numbered as materialized (
   join bumped b on b.app_id = o.app_id and b.cid = o.cid
   join counts k on k.app_id = o.app_id and k.cid = o.cid
 ),
+langs as materialized (
+  select k.app_id, parley_search_config(k.app_id) as cfg from (select distinct app_id from ok) k
+),
 m as (
   insert into messages (app_id, id, cid, seq, user_id, type, text, mentioned_users, mentioned_here,
-    created_at, updated_at)
-  select app_id, id, cid, seq, user_id, 'regular', text, mentioned_users, mentioned_here, created_at, created_at
-  from numbered
+    created_at, updated_at, search_tsv)
+  select n.app_id, n.id, n.cid, n.seq, n.user_id, 'regular', n.text, n.mentioned_users, n.mentioned_here,
+    n.created_at, n.created_at, to_tsvector(l.cfg, n.text)
+  from numbered n join langs l on l.app_id = n.app_id
 ),
 e as (
   insert into channel_events (app_id, cid, seq, type, payload, created_at)
@@ -548,6 +553,26 @@ async function readRows(
   }
 }
 
+/** Typed rows by the raw row they came from: a kept row is typed once, not once per send. */
+const typedRows = new WeakMap<RawRow, unknown>();
+
+/**
+ * `fromJson` of a row the batch checks against, memoized by the raw row, which the access cache
+ * hands out unchanged until it is replaced. Frozen: every send checked against that row shares
+ * it (the check, the author of the result).
+ */
+function typed<T extends typeof schema.users | typeof schema.channels>(
+  table: T,
+  raw: RawRow | null,
+): T['$inferSelect'] | null {
+  if (raw === null) return null;
+  const kept = typedRows.get(raw) as T['$inferSelect'] | undefined;
+  if (kept !== undefined) return kept;
+  const row = fromJson(table, raw) as T['$inferSelect'];
+  typedRows.set(raw, Object.freeze(row));
+  return row;
+}
+
 type Verdict = { slowPassed?: boolean } & (
   | { kind: 'final'; result: JobResult | Error }
   | { kind: 'recheck' }
@@ -561,9 +586,9 @@ type Verdict = { slowPassed?: boolean } & (
  */
 async function check(svc: Infra, job: SendJob, rows: AccessRows, fresh: boolean, slowDue: boolean): Promise<Verdict> {
   const member = rows.role === null ? null : { role: rows.role };
-  const user = fromJson(schema.users, rows.user);
+  const user = typed(schema.users, rows.user);
   const access = {
-    channel: fromJson(schema.channels, rows.channel) as ChannelRow,
+    channel: typed(schema.channels, rows.channel) as ChannelRow,
     member,
     user,
     rank: rankOf(job.me, member, user?.role ?? null),
