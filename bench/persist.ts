@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/persist.ts [--messages 2000] [--pg postgres://…]
  *        [--pglite-levels 1,8] [--pg-levels 1,8,32,32x32] [--skip-pg] [--skip-pglite] [--json FILE]
- *        [--no-analyze]
+ *        [--no-analyze] [--skip-baseline]
  *
  * A level is a concurrency (all sends into one channel: the channel's counter row orders
  * them) or `CxK`: C concurrent senders spread over K channels. Latency is per send, from the
@@ -32,6 +32,7 @@ import { type Caller, signToken } from '../packages/server/src/platform/auth.js'
 import { defaultConfig } from '../packages/server/src/platform/config.js';
 import { type Database, openDatabase } from '../packages/server/src/platform/db/index.js';
 import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
+import { machineCpu } from './lib/proc.js';
 import { stageMeans } from './lib/stages.js';
 
 const { values } = parseArgs({
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     'pg-levels': { type: 'string', default: '1,8,32' },
     json: { type: 'string' },
     'no-analyze': { type: 'boolean', default: false },
+    'skip-baseline': { type: 'boolean', default: false },
   },
 });
 const levelsOf = (spec: string) =>
@@ -138,14 +140,24 @@ async function bench(
       // moment ago has none, and the planner then ties every index on app_id with the keys.
       if (!values['no-analyze']) await database.db.execute(sql`analyze`);
       process.stderr.write(`    ${backend}: ${c} concurrent, ${k} channel(s)…\n`);
+      const cpu0 = machineCpu([process.pid]);
       const r = await runPool(N, c, async (i) => {
         await sendMessage(server.svc, caller(users[i % users.length] as string), cids[i % k] as string, {
           text: `message ${i} with a little text in it`,
         });
       });
+      const cpu1 = machineCpu([process.pid]);
       rows.push({ backend, path: 'send action', concurrency: c, channels: k, messages: N, ...r });
       process.stderr.write(`      ${await stageMeans(server.svc.metrics.registry)}\n`);
+      // Where the machine's two cores went (bench/lib/proc.ts): this process, PostgreSQL, the rest.
+      const perSend = (ms: number) => ((ms * 1000) / N).toFixed(0);
+      const [node, pgMs, busy] = [cpu1.pids - cpu0.pids, cpu1.postgres - cpu0.postgres, cpu1.busy - cpu0.busy];
+      process.stderr.write(
+        `      CPU µs per send: node ${perSend(node)}, PostgreSQL ${perSend(pgMs)}, ` +
+          `the rest ${perSend(busy - node - pgMs)}; cores busy ${(busy / 1000 / r.seconds).toFixed(2)}\n`,
+      );
       server.svc.metrics.registry.resetMetrics();
+      if (values['skip-baseline']) continue;
       const b = await runPool(N, c, async (i) => {
         await database.db.transaction(async (tx) => {
           await tx.execute(sql`insert into bench_baseline (body) values (${`message ${i} with a little text in it`})`);
