@@ -206,6 +206,8 @@ export async function spawnChild(
   const execArgv = ['--conditions=@parley/source', '--import', 'tsx', '--expose-gc'];
 
   if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
+  if (script.startsWith('servers/') && process.env.BENCH_SERVER_NODE_ARGS)
+    execArgv.push(...process.env.BENCH_SERVER_NODE_ARGS.split(' '));
   const proc = fork(path.join(BENCH_DIR, script), [], {
     execArgv,
     env: { ...process.env, ...opts.env, BENCH_CHILD: name },
