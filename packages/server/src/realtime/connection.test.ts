@@ -1,14 +1,15 @@
 /**
  * The connection's write path over real loopback `ws` sockets (and a fake socket for the
  * fallback): frames pre-encoded once and written straight to the TCP socket must reach a real
- * `ws` client as the same text, in order, batched once per tick across every connection.
+ * `ws` client as the same text, in order, batched once per tick across up to `FLUSH_CHUNK`
+ * connections, the rest on the next tick.
  */
 import type { AddressInfo } from 'node:net';
 import { CLOSE_CODES } from '@parley/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Metrics } from '../platform/metrics.js';
-import { Connection } from './connection.js';
+import { Connection, FLUSH_CHUNK } from './connection.js';
 import { OutFrame } from './frame.js';
 
 const user = {
@@ -174,6 +175,35 @@ describe('Connection write path', () => {
     for (const s of sockets) expect(s.sent).toEqual(['{"type":"message.new"}', '{"type":"typing"}']);
     expect(framesOut).toHaveBeenCalledTimes(1);
     expect(framesOut).toHaveBeenCalledWith(200);
+  });
+
+  it('writes a fan-out wider than FLUSH_CHUNK over several ticks, each connection still in order', async () => {
+    const { metrics, framesOut } = fakeMetrics();
+    const n = FLUSH_CHUNK * 2 + 17;
+    const sockets = Array.from({ length: n }, () => new FakeSocket());
+    const conns = sockets.map((s) => connect(s as unknown as WebSocket, metrics));
+    const immediate = vi.spyOn(globalThis, 'setImmediate');
+    for (const c of conns) c.send('{"seq":1}');
+    expect(immediate).toHaveBeenCalledTimes(1);
+    immediate.mockRestore();
+    await tick();
+    // One chunk this turn: the loop is free for other I/O before the next.
+    const written = () => sockets.filter((s) => s.sent.length > 0).length;
+    expect(written()).toBe(FLUSH_CHUNK);
+    // New frames between chunks: a flushed connection is queued again, a waiting one keeps its
+    // place and writes both frames in order.
+    const first = conns[0] as Connection;
+    const last = conns[n - 1] as Connection;
+    first.send('{"seq":2}');
+    last.send('{"seq":2}');
+    await tick();
+    expect(written()).toBe(FLUSH_CHUNK * 2);
+    await tick();
+    await tick();
+    for (const s of sockets.slice(1, -1)) expect(s.sent).toEqual(['{"seq":1}']);
+    expect(sockets[0]!.sent).toEqual(['{"seq":1}', '{"seq":2}']);
+    expect(sockets[n - 1]!.sent).toEqual(['{"seq":1}', '{"seq":2}']);
+    expect(framesOut.mock.calls.reduce((a, [k]) => a + (k as number), 0)).toBe(n + 2);
   });
 
   it('falls back to ws.send when there is no raw socket', async () => {
