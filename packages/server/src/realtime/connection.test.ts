@@ -206,6 +206,23 @@ describe('Connection write path', () => {
     expect(framesOut.mock.calls.reduce((a, [k]) => a + (k as number), 0)).toBe(n + 2);
   });
 
+  it('closes after its queued frames, even when its place in a wide flush is a turn away', async () => {
+    const ps = await pairs(1);
+    const { metrics } = fakeMetrics();
+    // Fill the first chunk, so the real connection's flush would come a turn later.
+    const others = Array.from({ length: FLUSH_CHUNK }, () => new FakeSocket());
+    for (const s of others) connect(s as unknown as WebSocket, metrics).send('{"type":"x"}');
+    const conn = connect(ps[0]!.server, metrics);
+    conn.send('{"type":"message.new","seq":7}');
+    conn.send('{"type":"user.banned"}');
+    const closed = new Promise<number>((r) => ps[0]!.client.once('close', (code) => r(code)));
+    conn.closeAfterQueued(CLOSE_CODES.BANNED, 'banned from this app');
+    expect(await closed).toBe(CLOSE_CODES.BANNED);
+    expect(ps[0]!.received).toEqual(['{"type":"message.new","seq":7}', '{"type":"user.banned"}']);
+    await tick();
+    await tick();
+  });
+
   it('falls back to ws.send when there is no raw socket', async () => {
     const socket = new FakeSocket();
     const conn = connect(socket as unknown as WebSocket, fakeMetrics().metrics);

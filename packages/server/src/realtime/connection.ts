@@ -222,6 +222,15 @@ export class Connection {
     this.send(JSON.stringify({ type: 'reply', req_id: reqId, ok: false, error }));
   }
 
+  /**
+   * Write what is queued now, then close: those frames leave before the close frame, wherever
+   * this connection stands in the flush (a wide fan-out is written over several turns).
+   */
+  closeAfterQueued(code: number, reason: string): void {
+    this.flush();
+    this.close(code, reason);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;

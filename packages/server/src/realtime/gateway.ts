@@ -552,8 +552,8 @@ export class Gateway {
       const e = JSON.parse(msg.frame) as { user_id?: string; ban?: { cid?: string | null } };
       if (e.user_id === conn.userId && !e.ban?.cid) {
         conn.send(msg.frame);
-        // After this tick's flush, so the event goes out before the close frame.
-        setImmediate(() => conn.close(CLOSE_CODES.BANNED, 'banned from this app'));
+        // The event (and whatever was queued before it) goes out before the close frame.
+        conn.closeAfterQueued(CLOSE_CODES.BANNED, 'banned from this app');
         return;
       }
     }
