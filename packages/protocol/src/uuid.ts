@@ -25,10 +25,12 @@ export function uuidv7(now: number = Date.now()): string {
   }
   b[6] = ((b[6] as number) & 0x0f) | 0x70;
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
-  const h = (from: number, to: number) => {
-    let s = '';
-    for (let i = from; i < to; i++) s += HEX[b[i] as number];
-    return s;
-  };
-  return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;
+  return `${hex(b, 0, 4)}-${hex(b, 4, 6)}-${hex(b, 6, 8)}-${hex(b, 8, 10)}-${hex(b, 10, 16)}`;
+}
+
+/** Bytes `from`…`to` of `b` as lowercase hex. */
+function hex(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) s += HEX[b[i] as number];
+  return s;
 }

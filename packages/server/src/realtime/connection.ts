@@ -6,7 +6,8 @@
  * than buffered without limit.
  *
  * The write path is what a fan-out pays a thousand times per event, so it is kept lean: one
- * setImmediate per tick for every connection of the process (not one per connection), and
+ * setImmediate per turn for every connection of the process (not one per connection; a very
+ * wide flush is cut into `FLUSH_CHUNK`s over several turns), and
  * frames encoded once per event (frame.ts) and written as the same bytes to every socket.
  */
 
@@ -77,7 +78,7 @@ function flushDirty(): void {
     conns = conns.slice(0, FLUSH_CHUNK);
     setImmediate(flushDirty);
   }
-  // framesOut counted once per server per tick rather than once per connection.
+  // framesOut counted once per server per chunk rather than once per connection.
   let metrics: Metrics | null = null;
   let frames = 0;
   let failure: unknown;
