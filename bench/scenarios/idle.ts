@@ -66,7 +66,8 @@ export async function idle(
               ? await scratchDatabase('idle_ejabberd', EJABBERD_TEMPLATE)
               : null;
         server = await startServer(kind, db ? { databaseUrl: db.url } : {});
-        const users = Array.from({ length: N + 50 }, (_, i) => `idle${i}`);
+        // N measured users, then two sets of 50 for the warm-ups.
+        const users = Array.from({ length: N + 100 }, (_, i) => `idle${i}`);
         const target = targetOf(server);
         if (kind === 'parley') {
           const api = new ParleyApi(server.urls[0] as string);
@@ -78,14 +79,24 @@ export async function idle(
         await gens.init(target);
         const pid = server.pids[0] as number;
         // Warm up (code paths compiled, pools filled), then measure from a settled heap.
-        await gens.connect(
-          users.slice(N).map((user) => ({ user, rooms: [], node: 0 })),
-          { concurrency: 50 },
-        );
-        await gens.closeClients();
+        const warmUp = async (from: number) => {
+          await gens.connect(
+            users.slice(from, from + 50).map((user) => ({ user, rooms: [], node: 0 })),
+            { concurrency: 50 },
+          );
+          await gens.closeClients();
+        };
+        await warmUp(N);
         await sleep(500);
         type Mem = { heapUsed: number; external: number } | null;
         const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
+        // Warmed up again: the forced collection took the warm-up's sockets and closures, and V8
+        // throws away the optimized code that referred to them ("weak objects"), so without
+        // this the window began by compiling the connect path again (`--trace-deopt`: about
+        // 25 functions of Parley's; Socket.IO's alike). What this one leaves behind is freed by
+        // the collection after the window, so the memory per connection is unchanged.
+        await warmUp(N + 50);
+        await sleep(300);
         // Parley's tokens are minted before the window, as a client holds its token before it
         // connects (its app's backend issued it).
         const specs = users.slice(0, N).map((user) => ({ user, rooms: [], node: 0 }));
@@ -95,6 +106,8 @@ export async function idle(
         const profileDir = kind === 'parley' ? process.env.BENCH_PROFILE_DIR : undefined;
         const node = server.nodes[0] as Child;
         if (profileDir) await node.call('profileStart');
+        // A mark for tools that attach to the server (`perf record -p`) over the window.
+        log(`${NAMES[kind]}: measuring ${N} connects`);
         const q0 = await server.queries();
         const before = procStats(pid);
         const genPids = gens.procs.map((p) => p.pid);
