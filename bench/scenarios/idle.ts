@@ -90,8 +90,8 @@ export async function idle(
         await sleep(500);
         type Mem = { heapUsed: number; external: number } | null;
         const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
-        // Warmed up again: the forced collection took the warm-up's sockets and closures, and V8
-        // throws away the optimized code that referred to them ("weak objects"), so without
+        // Warmed up again: the forced collection frees what the warm-up left, and V8 throws away
+        // the optimized code that had embedded any of it ("weak objects"), so without
         // this the window began by compiling the connect path again (`--trace-deopt`: about
         // 25 functions of Parley's; Socket.IO's alike). What this one leaves behind is freed by
         // the collection after the window, so the memory per connection is unchanged.
