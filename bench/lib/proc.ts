@@ -207,7 +207,7 @@ export async function spawnChild(
 
   if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
   if (script.startsWith('servers/') && process.env.BENCH_SERVER_NODE_ARGS)
-    execArgv.push(...process.env.BENCH_SERVER_NODE_ARGS.split(' '));
+    execArgv.push(...process.env.BENCH_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
   const proc = fork(path.join(BENCH_DIR, script), [], {
     execArgv,
     env: { ...process.env, ...opts.env, BENCH_CHILD: name },

@@ -197,9 +197,9 @@ export class SendBatcher {
  * kept sends, number them from there in arrival order, and insert the messages (with their
  * search vectors in their app's language, as the insert trigger would make them; migration
  * 0023), their log rows (the published event, with the two seqs filled in) and the mention
- * flags. As a single statement it commits alone, all or nothing. It returns each written send's seq, and for each
- * other send the stored rows and their digests (`channel` null: gone) and whether they matched
- * but its id was taken.
+ * flags. As a single statement it commits alone, all or nothing. It returns each written
+ * send's seq, and for each other send the stored rows and their digests (`channel` null: gone)
+ * and whether they matched but its id was taken.
  *
  * The channel row is compared after its lock, so what a send was checked against is what the
  * channel is when its seq is taken; the membership and user rows are read at the statement's
