@@ -341,17 +341,46 @@ export async function runScript(
   return { code, stdout, timedOut };
 }
 
-/** TCP segments retransmitted machine-wide so far (/proc/net/snmp). On loopback, a rise means
- * the kernel itself fell behind (a starved VM): latency tails of ~200 ms (the minimum RTO). */
-export function tcpRetransmits(): number {
+/** Machine-wide TCP counters that tell a late acknowledgement from a lost segment. */
+export interface TcpCounters {
+  /** Segments sent again (`Tcp: RetransSegs`), whatever the reason. */
+  retransmits: number;
+  /**
+   * Tail-loss probes (`TcpExt: TCPLossProbes`), nearly all of the retransmits on loopback: a
+   * segment sent again (or a new one) when its ACK is later than about two round trips. On loopback the round trip is microseconds and the
+   * receiver of a push that it does not answer delays its ACK (up to 40 ms), so a probe fires
+   * for data that arrived; the receiver reports the duplicate (DSACK) and nothing waits on it.
+   */
+  probes: number;
+  /** Retransmission timeouts (`TcpExt: TCPTimeouts`): the 200 ms minimum RTO, a real stall. */
+  timeouts: number;
+}
+
+function counters(file: string, prefix: string): Map<string, number> {
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(prefix));
+  const out = new Map<string, number>();
+  // Each prefix has a header line and a values line, in pairs.
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const head = (lines[i] as string).split(/\s+/);
+    const vals = (lines[i + 1] as string).split(/\s+/);
+    for (const [j, k] of head.entries()) if (j > 0) out.set(k, Number(vals[j] ?? 0));
+  }
+  return out;
+}
+
+/** The machine's TCP counters now (/proc/net/snmp and /proc/net/netstat); zeros if unreadable. */
+export function tcpCounters(): TcpCounters {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('Tcp:'));
-    const head = (lines[0] ?? '').split(/\s+/);
-    const vals = (lines[1] ?? '').split(/\s+/);
-    return Number(vals[head.indexOf('RetransSegs')] ?? 0);
+    const tcp = counters('/proc/net/snmp', 'Tcp:');
+    const ext = counters('/proc/net/netstat', 'TcpExt:');
+    return {
+      retransmits: tcp.get('RetransSegs') ?? 0,
+      probes: ext.get('TCPLossProbes') ?? 0,
+      timeouts: ext.get('TCPTimeouts') ?? 0,
+    };
   } catch {
-    return 0;
+    return { retransmits: 0, probes: 0, timeouts: 0 };
   }
 }

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Generators, GenReport } from './generators.js';
 import { summary } from './hist.js';
-import { type Child, procStats, tcpRetransmits } from './proc.js';
+import { type Child, procStats, type TcpCounters, tcpCounters } from './proc.js';
 import { sleep } from './report.js';
 
 export interface StepResult {
@@ -35,7 +35,8 @@ export interface StepResult {
   /** SQL statements per message acknowledged in the window (Parley), when counted. */
   queriesPerMessage: number;
   /** TCP retransmissions on the machine during the step (loopback: a sign of a starved kernel). */
-  retransmits: number;
+  /** The machine's TCP counters over the step (`TcpCounters`). */
+  tcp: TcpCounters;
 }
 
 const cpuOf = (pids: number[]) =>
@@ -70,7 +71,7 @@ export async function runStep(a: {
   const profDir = process.env.BENCH_PROFILE_DIR;
   if (profDir && a.profile) await a.profile.child.call('profileStart');
   const cpu0 = cpuOf(a.serverPids);
-  const rt0 = tcpRetransmits();
+  const tcp0 = tcpCounters();
   const g0 = a.receivers.cpuMs() + (same ? 0 : a.senders.cpuMs());
   const t0 = performance.now();
   const sent = await a.senders.send({
@@ -89,7 +90,7 @@ export async function runStep(a: {
   }
   const elapsed = performance.now() - t0;
   const cpu1 = cpuOf(a.serverPids);
-  const rt1 = tcpRetransmits();
+  const tcp1 = tcpCounters();
   const q1 = a.queries ? await a.queries() : 0;
   if (profDir && a.profile)
     await a.profile.child.call('profileStop', { file: path.resolve(profDir, `${a.profile.name}.cpuprofile`) });
@@ -120,6 +121,10 @@ export async function runStep(a: {
     unexpectedCloses: r.unexpectedCloses,
     // Per message committed in the window (acks), so a backlog does not dilute it.
     queriesPerMessage: a.queries && acks.acksOk ? (q1 - q0) / acks.acksOk : Number.NaN,
-    retransmits: rt1 - rt0,
+    tcp: {
+      retransmits: tcp1.retransmits - tcp0.retransmits,
+      probes: tcp1.probes - tcp0.probes,
+      timeouts: tcp1.timeouts - tcp0.timeouts,
+    },
   };
 }

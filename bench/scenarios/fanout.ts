@@ -16,7 +16,7 @@
  * Servers run interleaved (A, B, C, A, B, C, …), `repeat` times, each on a fresh server.
  */
 import { Generators } from '../lib/generators.js';
-import type { Child } from '../lib/proc.js';
+import type { Child, TcpCounters } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
 import {
   countRows,
@@ -34,6 +34,10 @@ import { f2, fms, type Metric, Runs, ratioTarget } from '../lib/stats.js';
 import { runStep, type StepResult } from '../lib/step.js';
 
 const P99_BOUND_MS = 100;
+
+/** A step's TCP counters, when any moved: probes of late ACKs apart from real timeouts. */
+const tcpNote = (t: TcpCounters) =>
+  t.retransmits ? `, ${t.retransmits} TCP retransmits (${t.probes} tail-loss probes, ${t.timeouts} timeouts)` : '';
 
 const METRICS: Metric[] = [
   { key: 'best', label: 'best sustained deliveries/s', ratio: true },
@@ -170,7 +174,7 @@ export async function fanout(
           log(
             `run ${rep + 1} ${NAMES[kind]}: ${rate} msg/s → ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} %), ` +
               `p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores, generators ${r.genCores.toFixed(2)} cores` +
-              `${r.retransmits ? `, ${r.retransmits} TCP retransmits` : ''}${pass ? '' : '  ✗ p99 broke / fell behind'}`,
+              `${tcpNote(r.tcp)}${pass ? '' : '  ✗ p99 broke / fell behind'}`,
           );
           if (kind === 'parley') log(`  ${await (server.nodes[0] as Child).call<string>('sendStages')}`);
           if (pass) {
