@@ -28,10 +28,9 @@ import {
 } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { decodeJwt } from 'jose';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Ending } from '../features/accounts/chat-sessions.js';
-import { type AppContext, type Caller, verifyToken } from '../platform/auth.js';
+import { type AppContext, type Caller, verifyClaims } from '../platform/auth.js';
 import { ApiError, toApiError } from '../platform/errors.js';
 import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
@@ -107,8 +106,7 @@ async function verifyCached(app: AppContext, token: string): Promise<Caller> {
   const now = Date.now();
   const hit = cache?.get(token);
   if (hit && hit.until > now) return hit.caller;
-  const caller = await verifyToken(app, token);
-  const exp = decodeJwt(token).exp;
+  const { caller, exp } = await verifyClaims(app, token);
   const until = Math.min(now + VERIFIED_TTL_MS, typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY);
   if (!cache) {
     cache = new Map();
@@ -295,7 +293,11 @@ export class Gateway {
       ws.close(CLOSE_CODES.UNKNOWN_APP, 'unknown api_key');
       return;
     }
-    const timer = setTimeout(() => ws.close(CLOSE_CODES.AUTH_TIMEOUT, 'auth timeout'), svc.config.authTimeoutMs);
+    // Only a token still to come by frame can be late: one offered with the upgrade is here.
+    const timer =
+      offered === undefined
+        ? setTimeout(() => ws.close(CLOSE_CODES.AUTH_TIMEOUT, 'auth timeout'), svc.config.authTimeoutMs)
+        : undefined;
     ws.once('close', () => {
       clearTimeout(timer);
       this.pending.delete(ws);
