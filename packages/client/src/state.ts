@@ -163,7 +163,7 @@ function findMessage(s: ChannelState, id: string): LocalMessage | undefined {
   return (
     s.messages.find((m) => m.id === id) ??
     Object.values(s.threads)
-      .flatMap((l) => l)
+      .flat()
       .find((m) => m.id === id)
   );
 }

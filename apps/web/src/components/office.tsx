@@ -63,7 +63,14 @@ function Person({
       {open ? (
         <span className="app-office__menu" role="menu" onClick={(e) => e.stopPropagation()} onKeyDown={() => {}}>
           <strong>{user?.name ?? userId}</strong>
-          <button type="button" role="menuitem" onClick={() => (setOpen(false), onMessage(userId))}>
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => {
+              setOpen(false);
+              onMessage(userId);
+            }}
+          >
             Message
           </button>
           {online ? (
@@ -84,7 +91,10 @@ function Person({
             <button
               type="button"
               role="menuitem"
-              onClick={() => (setOpen(false), void client.spaces.teleport(mine.id, userId).catch(() => {}))}
+              onClick={() => {
+                setOpen(false);
+                void client.spaces.teleport(mine.id, userId).catch(() => {});
+              }}
             >
               Bring to {mine.name}
             </button>

@@ -94,7 +94,7 @@ export async function updateGuest(
     const me = await accessWorkspace(tx, accountId, appId, true);
     checkManager(me);
     const [target] = await membersOf(tx, appId, targetAccountId);
-    if (!target || target.role !== 'guest') throw notFound('Guest');
+    if (target?.role !== 'guest') throw notFound('Guest');
     await tx
       .update(users)
       .set({ guestUntil: until, updatedAt: sql`now()` })

@@ -80,7 +80,7 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         if (!req.isMultipart())
           throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data (a part named "file")');
         const part = await req.file();
-        if (!part || part.fieldname !== 'file') {
+        if (part?.fieldname !== 'file') {
           if (part) await discard(part.file);
           throw new ApiError('VALIDATION_ERROR', 'The upload needs one part named "file"');
         }
@@ -237,7 +237,7 @@ async function serve(
   reply.header('content-disposition', disposition);
   reply.type(type);
   const inm = req.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return reply.status(304).send();
+  if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return reply.status(304).send();
   const size = thumb ? await store.size(key) : row.size;
   const ifRange = req.headers['if-range'];
   const range = ifRange && ifRange !== etag ? null : parseRange(req.headers.range, size);
