@@ -347,9 +347,10 @@ export interface TcpCounters {
   retransmits: number;
   /**
    * Tail-loss probes (`TcpExt: TCPLossProbes`), nearly all of the retransmits on loopback: a
-   * segment sent again (or a new one) when its ACK is later than about two round trips. On loopback the round trip is microseconds and the
-   * receiver of a push that it does not answer delays its ACK (up to 40 ms), so a probe fires
-   * for data that arrived; the receiver reports the duplicate (DSACK) and nothing waits on it.
+   * segment sent again (or a new one) when its ACK is later than about two round trips. On
+   * loopback the round trip is microseconds and the receiver of a push that it does not answer
+   * delays its ACK (up to 40 ms), so a probe fires for data that arrived; the receiver reports
+   * the duplicate (DSACK) and nothing waits on it.
    */
   probes: number;
   /** Retransmission timeouts (`TcpExt: TCPTimeouts`): the 200 ms minimum RTO, a real stall. */

@@ -34,7 +34,6 @@ export interface StepResult {
   unexpectedCloses: number;
   /** SQL statements per message acknowledged in the window (Parley), when counted. */
   queriesPerMessage: number;
-  /** TCP retransmissions on the machine during the step (loopback: a sign of a starved kernel). */
   /** The machine's TCP counters over the step (`TcpCounters`). */
   tcp: TcpCounters;
 }

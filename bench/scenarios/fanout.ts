@@ -194,11 +194,10 @@ export async function fanout(
             // Broken twice. Where the ladder doubles, a run's best is known only to within 2×,
             // and two runs one step apart would read as disagreeing by 2×: one more step, at
             // √2 × the fastest pass, puts the best within √2 (as the full run's ladder does).
-            const mid = best ? Math.round(best.rate * Math.SQRT2) : 0;
-            if (refined || !best || mid >= rate || rate / best.rate < 1.9) break;
+            if (refined || !best || rate / best.rate < 1.9) break;
             refined = true;
             retried = false;
-            ladder.splice(i, ladder.length - i, mid);
+            ladder.splice(i, ladder.length - i, Math.round(best.rate * Math.SQRT2));
             i--;
           }
         }
