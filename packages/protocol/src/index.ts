@@ -166,6 +166,7 @@ export {
   type LoggedEventType,
   type ServerEvent,
 } from './events.js';
+export { FORMAT_CHECKS, registerFormats } from './formats.js';
 export {
   AuthFrame,
   CLIENT_REQUESTS,

@@ -4,9 +4,10 @@
  * library at run time); tests and debugging do, to catch a server out of step with the
  * protocol. Nothing here runs at import time, so a bundle that does not call it can drop it.
  */
-import { FormatRegistry, type TSchema, Type } from '@sinclair/typebox';
+import { type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ChannelEvent, EphemeralEvent } from './events.js';
+import { registerFormats } from './formats.js';
 import { HelloFrame } from './frames.js';
 import { ProtocolError, type ServerFrame } from './server-frames.js';
 
@@ -32,12 +33,7 @@ function schemaOf(type: string): TSchema | undefined {
       const t = branch.properties.type as TSchema & { const?: string; anyOf?: { const: string }[] };
       for (const name of t.anyOf ? t.anyOf.map((l) => l.const) : [t.const as string]) map.set(name, branch);
     }
-    // TypeBox checks `format` only against registered formats; the frames use `date-time`.
-    if (!FormatRegistry.Has('date-time'))
-      FormatRegistry.Set(
-        'date-time',
-        (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
-      );
+    registerFormats();
     schemas = map;
   }
   return schemas.get(type);

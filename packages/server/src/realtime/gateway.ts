@@ -22,6 +22,7 @@ import {
   describeTextPattern,
   type HelloFrame,
   PROTOCOL_VERSION,
+  registerFormats,
   retryAfterReason,
   WS_AUTH_PREFIX,
   WS_PROTOCOL,
@@ -41,6 +42,8 @@ import type { Subscription } from './subscription.js';
 
 export type { Opening } from './opening.js';
 
+// The request schemas use `date-time` and `email`: TypeBox refuses a format it has not been told.
+registerFormats();
 const authCheck = TypeCompiler.Compile(AuthFrame);
 
 /**

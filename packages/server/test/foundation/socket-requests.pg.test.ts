@@ -1,0 +1,210 @@
+/**
+ * One valid example of every client request the protocol defines (`CLIENT_REQUESTS`), sent over
+ * a real socket, each answered `ok`. The list of examples is checked against the protocol's, so
+ * a request added without one fails here. Written after `message.schedule` and
+ * `reminder.create` answered VALIDATION_ERROR "Unknown format 'date-time'" over the socket while
+ * REST took the same bodies: the socket's validator had never been told the schemas' formats.
+ */
+import { CLIENT_REQUESTS, type ClientRequestType, uuidv7 } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+
+type Who = 'alice' | 'bob' | 'carol';
+interface Ctx {
+  cid: string;
+  messageId: string;
+  seq: number;
+  reminderId: string;
+  callId: string;
+  lounge: string;
+  meeting: string;
+  room: string;
+}
+interface Step {
+  type: ClientRequestType;
+  as: Who;
+  fields(c: Ctx): Record<string, unknown>;
+  /** What the reply gives the next steps. */
+  keep?(reply: any, c: Ctx): void;
+  /** A step that sets the scene for a later one; its type is shown by another step too. */
+  setup?: true;
+}
+
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+const URL_IN_TEXT = 'https://example.com/page';
+
+const STEPS: Step[] = [
+  { type: 'ping', as: 'alice', fields: () => ({}) },
+  { type: 'presence.set', as: 'alice', fields: () => ({ presence: 'away' }) },
+  { type: 'channel.watch', as: 'alice', fields: (c) => ({ cid: c.cid, since: 0 }) },
+  {
+    type: 'message.send',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, message: { id: uuidv7(), text: `hello ${URL_IN_TEXT}` } }),
+    keep: (r, c) => {
+      c.messageId = r.message.id;
+      c.seq = r.message.seq;
+    },
+  },
+  {
+    type: 'message.update',
+    as: 'alice',
+    fields: (c) => ({ message: { id: c.messageId, text: `hello again ${URL_IN_TEXT}` } }),
+  },
+  { type: 'preview.remove', as: 'alice', fields: (c) => ({ message_id: c.messageId, url: URL_IN_TEXT }) },
+  { type: 'reaction.add', as: 'bob', fields: (c) => ({ message_id: c.messageId, reaction: { type: 'like' } }) },
+  { type: 'reaction.remove', as: 'bob', fields: (c) => ({ message_id: c.messageId, reaction_type: 'like' }) },
+  { type: 'typing.start', as: 'bob', fields: (c) => ({ cid: c.cid }) },
+  { type: 'typing.stop', as: 'bob', fields: (c) => ({ cid: c.cid, parent_id: null }) },
+  { type: 'read.mark', as: 'bob', fields: (c) => ({ cid: c.cid, seq: c.seq }) },
+  { type: 'search.messages', as: 'alice', fields: () => ({ q: 'hello', sort: 'newest', limit: 5 }) },
+  { type: 'presence.subscribe', as: 'alice', fields: () => ({ user_ids: ['bob'] }) },
+  { type: 'presence.unsubscribe', as: 'alice', fields: () => ({ user_ids: ['bob'] }) },
+  { type: 'channel.members', as: 'alice', fields: (c) => ({ cid: c.cid, limit: 10 }) },
+  {
+    type: 'reminder.create',
+    as: 'alice',
+    fields: (c) => ({ message_id: c.messageId, remind_at: inAnHour() }),
+    keep: (r, c) => {
+      c.reminderId = r.reminder.id;
+    },
+  },
+  { type: 'reminder.list', as: 'alice', fields: () => ({}) },
+  { type: 'reminder.cancel', as: 'alice', fields: (c) => ({ id: c.reminderId }) },
+  { type: 'message.schedule', as: 'alice', fields: (c) => ({ cid: c.cid, text: 'later', send_at: inAnHour() }) },
+  {
+    type: 'call.start',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, kind: 'audio', invite: ['bob'] }),
+    keep: (r, c) => {
+      c.callId = r.call.id;
+    },
+  },
+  { type: 'call.accept', as: 'bob', fields: (c) => ({ call_id: c.callId }) },
+  {
+    type: 'call.signal',
+    as: 'alice',
+    fields: (c) => ({ call_id: c.callId, to_user_id: 'bob', signal: { type: 'offer', sdp: 'v=0\r\n' } }),
+  },
+  { type: 'call.invite', as: 'alice', fields: (c) => ({ call_id: c.callId, user_ids: ['carol'] }) },
+  { type: 'call.decline', as: 'carol', fields: (c) => ({ call_id: c.callId }) },
+  { type: 'call.join', as: 'carol', fields: (c) => ({ call_id: c.callId }) },
+  { type: 'call.leave', as: 'carol', fields: (c) => ({ call_id: c.callId }) },
+  { type: 'call.end', as: 'alice', fields: (c) => ({ call_id: c.callId }) },
+  {
+    type: 'call.start',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, kind: 'video', invite: ['bob'] }),
+    keep: (r, c) => {
+      c.callId = r.call.id;
+    },
+    setup: true,
+  },
+  { type: 'call.cancel', as: 'alice', fields: (c) => ({ call_id: c.callId }) },
+  { type: 'spaces.watch', as: 'alice', fields: () => ({}) },
+  { type: 'space.enter', as: 'alice', fields: (c) => ({ space_id: c.lounge }) },
+  { type: 'space.teleport', as: 'alice', fields: (c) => ({ space_id: c.lounge, user_id: 'bob' }) },
+  { type: 'space.teleport.answer', as: 'bob', fields: (c) => ({ space_id: c.lounge, accept: false }) },
+  { type: 'space.leave', as: 'alice', fields: () => ({}) },
+  {
+    type: 'space.enter',
+    as: 'alice',
+    fields: (c) => ({ space_id: c.meeting }),
+    keep: (r, c) => {
+      c.room = r.space.cid;
+    },
+    setup: true,
+  },
+  { type: 'space.enter', as: 'bob', fields: (c) => ({ space_id: c.meeting }), setup: true },
+  // A call in the room makes it a meeting, which is knocked on.
+  { type: 'call.start', as: 'alice', fields: (c) => ({ cid: c.room, kind: 'audio' }), setup: true },
+  { type: 'space.knock', as: 'carol', fields: (c) => ({ space_id: c.meeting }) },
+  { type: 'space.knock.answer', as: 'bob', fields: (c) => ({ space_id: c.meeting, user_id: 'carol', admit: false }) },
+  { type: 'spaces.unwatch', as: 'alice', fields: () => ({}) },
+  { type: 'message.delete', as: 'alice', fields: (c) => ({ message_id: c.messageId }) },
+  { type: 'channel.unwatch', as: 'alice', fields: (c) => ({ cid: c.cid }) },
+];
+
+let h: Harness;
+let app: TestApp;
+let url: string;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  url = await h.listen();
+  app = await h.createApp('socket-requests');
+  await h.users(app, [
+    { id: 'admin', name: 'Ada', role: 'admin' },
+    { id: 'alice', name: 'Alice' },
+    { id: 'bob', name: 'Bob' },
+    { id: 'carol', name: 'Carol' },
+  ]);
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await h.close();
+});
+
+describe('every client request over the socket', () => {
+  it('has one example per request type the protocol defines', () => {
+    const shown = new Set(STEPS.filter((s) => !s.setup).map((s) => s.type));
+    expect([...shown].sort()).toEqual(Object.keys(CLIENT_REQUESTS).sort());
+  });
+
+  it('answers each valid example ok, date-time fields included', async () => {
+    const rest = async (method: 'POST', path: string, payload: Record<string, unknown>, as = 'admin') => {
+      const r = await h.call({ method, url: path, headers: await app.user(as), payload });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    const channel = await rest(
+      'POST',
+      '/v1/channels',
+      {
+        type: 'group',
+        id: 'examples',
+        members: ['alice', 'bob', 'carol'],
+      },
+      'alice',
+    );
+    const lounge = await rest('POST', '/v1/spaces', { name: 'Lounge', kind: 'lounge', capacity: 8 });
+    const meeting = await rest('POST', '/v1/spaces', { name: 'Meeting', kind: 'meeting_room', capacity: 4 });
+    const ctx: Ctx = {
+      cid: channel.channel.cid,
+      messageId: '',
+      seq: 0,
+      reminderId: '',
+      callId: '',
+      lounge: lounge.space.id,
+      meeting: meeting.space.id,
+      room: '',
+    };
+    const by: Record<Who, TestSocket> = {
+      alice: await TestSocket.connect(url, app, 'alice'),
+      bob: await TestSocket.connect(url, app, 'bob'),
+      carol: await TestSocket.connect(url, app, 'carol'),
+    };
+    sockets.push(...Object.values(by));
+    const failures: string[] = [];
+    for (const step of STEPS) {
+      const reply = await by[step.as].request(step.type, step.fields(ctx));
+      if (!reply.ok) {
+        failures.push(`${step.type} as ${step.as}: ${JSON.stringify(reply.error)}`);
+        continue;
+      }
+      step.keep?.(reply, ctx);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses a date-time that is not one, with VALIDATION_ERROR naming the field', async () => {
+    const s = await TestSocket.connect(url, app, 'alice');
+    sockets.push(s);
+    for (const send_at of ['tomorrow', '2026-13-01T00:00:00Z', '2026-01-01 noon']) {
+      const reply = await s.request('message.schedule', { cid: 'group:examples', text: 'x', send_at });
+      expect(reply, JSON.stringify(reply)).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+      expect(reply.error.details.map((d: { path: string }) => d.path)).toContain('/send_at');
+    }
+  });
+});
