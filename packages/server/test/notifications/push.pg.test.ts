@@ -318,6 +318,23 @@ describe('subscriptions and settings input', () => {
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    // 65 bytes that start with 0x04 but are no point on P-256 (one bit of y flipped, and all
+    // zeros): once taken with 200, and every push to them failed in the encryption later.
+    const good = Buffer.from(s.keys.p256dh, 'base64url');
+    const flipped = Buffer.from(good);
+    flipped[64] = (flipped[64] as number) ^ 1;
+    const zeros = Buffer.alloc(65);
+    zeros[0] = 4;
+    for (const point of [flipped, zeros]) {
+      const r = await h.call({
+        method: 'POST',
+        url: '/v1/push/web/subscriptions',
+        headers: await app.user('dave'),
+        payload: { endpoint: s.endpoint, keys: { p256dh: point.toString('base64url'), auth: s.keys.auth } },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.error).toMatchObject({ code: 'VALIDATION_ERROR', message: expect.stringMatching(/P-256/) });
+    }
     const tz = await settings('dave', { time_zone: 'Mars/Olympus' });
     expect(tz.status).toBe(400);
     expect((await settings('dave', { dnd_schedule: { start: '25:00', end: '08:00' } })).status).toBe(400);

@@ -3,6 +3,7 @@
  * push credentials (admin). An endpoint or token is one row per app: registering it again
  * (another user signing in on the same browser or phone) moves it to the new user.
  */
+import { ECDH } from 'node:crypto';
 import {
   type ApnsConfigBody,
   type FcmConfigBody,
@@ -36,10 +37,20 @@ const presentDevice = (r: typeof devices.$inferSelect) => ({
   created_at: r.createdAt.toISOString(),
 });
 
-/** The p256dh key must be an uncompressed P-256 point (65 bytes) and auth 16 bytes, or encryption fails later. */
+/**
+ * The p256dh key must be an uncompressed P-256 point (65 bytes, 0x04 first) that lies on the
+ * curve, and auth 16 bytes: otherwise every push to it fails later, in the encryption, where the
+ * subscriber never hears of it. OpenSSL's point decoding is the on-curve check.
+ */
 function checkKeys(p256dh: string, auth: string): void {
   const point = Buffer.from(p256dh, 'base64url');
-  if (point.length !== 65 || point[0] !== 4) throw invalid('keys.p256dh must be an uncompressed P-256 public key');
+  const refusal = 'keys.p256dh must be an uncompressed P-256 public key (a point on the curve)';
+  if (point.length !== 65 || point[0] !== 4) throw invalid(refusal);
+  try {
+    ECDH.convertKey(point, 'prime256v1');
+  } catch {
+    throw invalid(refusal);
+  }
   if (Buffer.from(auth, 'base64url').length !== 16) throw invalid('keys.auth must be 16 bytes');
 }
 
