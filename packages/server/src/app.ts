@@ -4,7 +4,9 @@
  * port, and `main.ts` (or the CLI) calls `listen()`.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -34,6 +36,7 @@ import { lastSeqs, readEvents } from './features/events/log.js';
 import { eventRoutes } from './features/events/routes.js';
 import { eventSocket } from './features/events/socket.js';
 import { watchBatcher } from './features/events/watch-batch.js';
+import { startUploadSweep } from './features/files/actions.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
@@ -223,6 +226,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     schemaController: { compilersFactory: { buildValidator: buildValidator as unknown as ValidatorFactory } },
     // Shutdown answers come from the catalogue (platform/http.ts), not Fastify's own body.
     return503OnClosing: false,
+    // A request the HTTP parser cannot finish (malformed, cut off by a half-close, headers too
+    // large, too slow) is answered in the error shape too, not Fastify's own body.
+    clientErrorHandler: answerClientError,
     // URL faults the router meets before any route: answered in the error shape too.
     frameworkErrors: (error, _req, reply) => {
       const msg = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long' : 'Malformed URL';
@@ -483,6 +489,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
   // This node's connection counts for usage analytics, at aligned instants.
   const stopSampler = startSampler(svc);
+  // Temporary uploads a crash or a kill left: swept at start and every ten minutes, on each node
+  // (the folder is the node's own, so no cluster-wide job).
+  const stopUploadSweep = startUploadSweep(svc);
 
   app.addHook('preClose', async () => {
     shuttingDown = true;
@@ -496,6 +505,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     stopSampler();
+    stopUploadSweep();
     svc.presence.close();
     svc.typing.close();
     await svc.mailer.close();
@@ -506,4 +516,23 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
 
   return { app: app as unknown as FastifyInstance, svc, gateway, admin };
+}
+
+/** What the HTTP layer answers a request it cannot read: the catalogue's shape, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'The request took too long to arrive']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'The request headers are too large']
+        : [400, 'The request is malformed or was cut off'];
+  const body = JSON.stringify({ error: { code: 'VALIDATION_ERROR', message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

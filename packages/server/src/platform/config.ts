@@ -75,6 +75,11 @@ export interface Config {
   jobMaintenanceSeconds: number;
   /** Largest upload, in bytes. */
   uploadMaxBytes: number;
+  /**
+   * An upload that sends no byte for this long is ended (400) and its bytes removed; also how
+   * young a temporary upload must be to survive the sweep's lower bound.
+   */
+  uploadIdleMs: number;
   /** Bytes of stored files one user may have (0 = no limit). */
   userQuotaBytes: number;
   /** Bytes of stored files one app may have (0 = no limit). */
@@ -365,6 +370,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     jobStopTimeoutMs: 10_000,
     jobMaintenanceSeconds: 30,
     uploadMaxBytes: 100 * 1024 * 1024,
+    uploadIdleMs: 30_000,
     userQuotaBytes: 10 * 1024 * 1024 * 1024,
     appQuotaBytes: 0,
     unattachedTtlSeconds: 24 * 3600,
@@ -457,6 +463,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       d.jobMaintenanceSeconds,
     ),
     uploadMaxBytes: pick(int(env.PARLEY_UPLOAD_MAX_BYTES, 'PARLEY_UPLOAD_MAX_BYTES'), d.uploadMaxBytes),
+    uploadIdleMs: (() => {
+      const s = int(env.PARLEY_UPLOAD_IDLE_SECONDS, 'PARLEY_UPLOAD_IDLE_SECONDS');
+      if (s === 0) throw new Error('PARLEY_UPLOAD_IDLE_SECONDS must be at least 1');
+      return s === undefined ? d.uploadIdleMs : s * 1000;
+    })(),
     userQuotaBytes: pick(int(env.PARLEY_USER_QUOTA_BYTES, 'PARLEY_USER_QUOTA_BYTES'), d.userQuotaBytes),
     appQuotaBytes: pick(int(env.PARLEY_APP_QUOTA_BYTES, 'PARLEY_APP_QUOTA_BYTES'), d.appQuotaBytes),
     unattachedTtlSeconds: pick(

@@ -5,7 +5,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,11 +38,63 @@ export function uploadTmpDir(svc: Services): string {
   return path.join(svc.config.dataDir, 'tmp', 'uploads');
 }
 
+/** A cut-off upload: the client is told what happened, and nothing it sent is kept. */
+function cutOff(why: string): ApiError {
+  return new ApiError('VALIDATION_ERROR', `The upload was cut off: ${why}`);
+}
+
+/** How a received part can end other than by its own end: see `receive`. */
+export interface UploadSource {
+  /** The raw request the part arrives on. */
+  request: IncomingMessage;
+  /** Whether the body so far holds the multipart's closing delimiter (`--boundary--`). */
+  closed(): boolean;
+}
+
+/**
+ * The multipart boundary of a `Content-Type`, or null when it names none (RFC 2046: 1–70
+ * characters, quoted or not).
+ */
+export function multipartBoundary(contentType: string | undefined): string | null {
+  const m = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))/i.exec(contentType ?? '');
+  return m ? ((m[1] ?? m[2]) as string) : null;
+}
+
+/**
+ * Watch a request's raw body for the multipart closing delimiter, without consuming it (a
+ * second `data` listener beside the parser's pipe). Attach before the body is read. The part
+ * parser treats a body that ends inside a part unevenly (it may end the part as if whole), so
+ * `receive` asks this instead: no closing delimiter by the end of the body is a cut-off body.
+ */
+export function watchMultipart(request: IncomingMessage, boundary: string): UploadSource {
+  const close = Buffer.from(`--${boundary}--`);
+  let tail = Buffer.alloc(0);
+  let seen = false;
+  const onData = (chunk: Buffer) => {
+    if (seen) return;
+    const window = Buffer.concat([tail, chunk]);
+    if (window.includes(close)) {
+      seen = true;
+      request.off('data', onData);
+      return;
+    }
+    tail = window.subarray(Math.max(0, window.length - close.length + 1));
+  };
+  request.on('data', onData);
+  return { request, closed: () => seen };
+}
+
 /**
  * Stream an upload to a temporary file, hashing it and keeping its first bytes for the type
  * check. The multipart stream's own size limit ends it with a 413 past `uploadMaxBytes`.
+ *
+ * A part can also stop without ending: the body ends before the part's closing boundary (the
+ * parser then fails the part, sometimes before we read it), the client hangs up or half-closes
+ * mid-file, or it goes quiet with the socket open. Each ends here as a 400 VALIDATION_ERROR —
+ * the quiet one after `uploadIdleMs` without a byte — and the temporary file is removed, so a
+ * cut-off try leaves nothing behind (they once hung for ever, an empty file each).
  */
-export async function receive(svc: Services, stream: Readable): Promise<Received> {
+export async function receive(svc: Services, stream: Readable, source?: UploadSource): Promise<Received> {
   const dir = uploadTmpDir(svc);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, randomUUID());
@@ -49,8 +102,19 @@ export async function receive(svc: Services, stream: Readable): Promise<Received
   const head: Buffer[] = [];
   let headBytes = 0;
   let size = 0;
+  const abort = new AbortController();
+  const stop = (why: string) => {
+    if (!abort.signal.aborted) abort.abort(cutOff(why));
+  };
+  let idle: NodeJS.Timeout | undefined;
+  const quiet = () => stop(`no bytes for ${Math.round(svc.config.uploadIdleMs / 1000)} s`);
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(quiet, svc.config.uploadIdleMs);
+  };
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      arm();
       hash.update(chunk);
       size += chunk.length;
       if (headBytes < SNIFF_BYTES) {
@@ -61,13 +125,100 @@ export async function receive(svc: Services, stream: Readable): Promise<Received
       cb(null, chunk);
     },
   });
+  const request = source?.request;
+  const out = createWriteStream(tmp);
+  const onClose = () => {
+    if (request && !request.complete) stop('the client closed the connection mid-file');
+  };
+  const onError = (err: Error) => stop(err.message);
+  // The parser may leave a part that the body cut short neither ended nor failed: decide here.
+  // A part cut at the size limit is answered 413 by the route, whatever follows it.
+  const truncated = () => (stream as Readable & { truncated?: boolean }).truncated === true;
+  const onEnd = () => {
+    if (source && !source.closed() && !truncated()) stop('the body ended before the closing boundary');
+  };
+  // `readableEnded`, not `complete`: the parser may have taken the whole body while some of it
+  // still waits in the stream, unseen by the watcher.
+  request?.once('end', onEnd);
+  if (request?.readableEnded) onEnd();
+  request?.once('close', onClose);
+  request?.once('aborted', onClose);
+  stream.once('error', onError);
+  arm();
   try {
-    await pipeline(stream, tap, createWriteStream(tmp));
+    if (request?.destroyed && !request.complete) stop('the client closed the connection mid-file');
+    await pipeline(stream, tap, out, { signal: abort.signal });
+    if (request && source && !truncated()) {
+      // The part ended: the rest of the body (its closing delimiter) follows at once, or it was
+      // cut off. Waits on the same idle timer and hang-up as the part did.
+      if (!request.readableEnded) {
+        await new Promise<void>((resolve) => {
+          const done = () => resolve();
+          request.once('end', done);
+          abort.signal.addEventListener('abort', done, { once: true });
+          if (request.readableEnded) done();
+        });
+      }
+      if (!abort.signal.aborted && !source.closed()) stop('the body ended before the closing boundary');
+    }
+    if (abort.signal.aborted) throw abort.signal.reason;
   } catch (err) {
+    // The file may still be opening: removed before it is created, it would be created after.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(tmp, { force: true });
+    if (abort.signal.aborted) throw abort.signal.reason;
     throw err;
+  } finally {
+    clearTimeout(idle);
+    request?.off('end', onEnd);
+    request?.off('close', onClose);
+    request?.off('aborted', onClose);
+    stream.off('error', onError);
   }
   return { tmp, size, sha256: hash.digest('hex'), head: Buffer.concat(head) };
+}
+
+/**
+ * Remove temporary uploads older than an hour: what a crash or a kill left mid-upload. Runs
+ * at start and on a schedule (features/files/jobs.ts); a file still arriving is younger, since
+ * an upload that sends no byte for `uploadIdleMs` is ended. Returns how many it removed.
+ */
+export async function sweepUploadTmp(svc: Services, olderThanMs = TMP_MAX_AGE_MS): Promise<number> {
+  const dir = uploadTmpDir(svc);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const before = Date.now() - Math.max(olderThanMs, svc.config.uploadIdleMs * 2);
+  let removed = 0;
+  for (const name of names) {
+    const p = path.join(dir, name);
+    const st = await stat(p).catch(() => null);
+    if (st && st.mtimeMs < before) {
+      await rm(p, { force: true, recursive: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+const TMP_MAX_AGE_MS = 3_600_000;
+const SWEEP_EVERY_MS = 10 * 60_000;
+
+/** Sweep the temporary uploads now and every ten minutes; returns the stop. */
+export function startUploadSweep(svc: Services): () => void {
+  const sweep = () => {
+    sweepUploadTmp(svc)
+      .then((n) => {
+        if (n > 0) svc.log.info({ removed: n }, 'removed stale temporary uploads');
+      })
+      .catch((err) => svc.log.warn({ err }, 'could not sweep temporary uploads'));
+  };
+  sweep();
+  const timer = setInterval(sweep, SWEEP_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 function quotaError(which: 'user' | 'app', limit: number): ApiError {

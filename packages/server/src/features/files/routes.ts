@@ -6,6 +6,7 @@
  * only images, audio, video and plain text whose bytes, name and declared type agree are
  * shown inline — HTML, SVG, XML, scripts and anything mismatched are always downloads.
  */
+import { rm } from 'node:fs/promises';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
@@ -27,7 +28,17 @@ import type { Services } from '../../services.js';
 import { loadChannel } from '../channels/access.js';
 import { checkRate } from '../moderation/limits.js';
 import { checkCan } from '../permissions/policy.js';
-import { cancelUpload, checkFileRead, checkQuotaRoom, fileLinks, fileRow, receive, storeUpload } from './actions.js';
+import {
+  cancelUpload,
+  checkFileRead,
+  checkQuotaRoom,
+  fileLinks,
+  fileRow,
+  multipartBoundary,
+  receive,
+  storeUpload,
+  watchMultipart,
+} from './actions.js';
 import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
 import { servesInline } from './sniff.js';
@@ -79,13 +90,22 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         await checkQuotaRoom(svc, me.app.id, me.userId);
         if (!req.isMultipart())
           throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data (a part named "file")');
+        // The parser throws on a multipart type without a boundary (once a 500): say what is wrong.
+        const boundary = multipartBoundary(req.headers['content-type']);
+        if (!boundary)
+          throw new ApiError('VALIDATION_ERROR', 'Content-Type multipart/form-data needs a boundary parameter');
+        const source = watchMultipart(req.raw, boundary);
         const part = await req.file();
         if (part?.fieldname !== 'file') {
           if (part) await discard(part.file);
           throw new ApiError('VALIDATION_ERROR', 'The upload needs one part named "file"');
         }
-        const got = await receive(svc, part.file);
-        if (part.file.truncated) throw new ApiError('PAYLOAD_TOO_LARGE', 'The file is larger than the server accepts');
+        const got = await receive(svc, part.file, source);
+        if (part.file.truncated) {
+          // Refused bytes are not kept, not even the part that fit.
+          await rm(got.tmp, { force: true });
+          throw new ApiError('PAYLOAD_TOO_LARGE', 'The file is larger than the server accepts');
+        }
         return { attachment: await storeUpload(svc, me, a, got, part.filename, part.mimetype) };
       },
     );
