@@ -49,7 +49,7 @@ import {
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
-import { checkNotLocked, clearFailures, limitSignin, recordFailure } from './signin-guard.js';
+import { checkNotLocked, clearFailures, limitSignin, recordFailure, signinTarget } from './signin-guard.js';
 import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
@@ -123,10 +123,12 @@ export async function signIn(
 ): Promise<{ account: AccountRow; token: string } | { challenge: TwoFactorChallenge }> {
   await limitSignin(svc, req, body.email);
   const account = await accountByEmail(svc.db, body.email);
-  if (account) checkNotLocked(svc, account);
+  // An unknown email has a lockout state too, and is answered as an account with another password.
+  const target = await signinTarget(svc, account, body.email);
+  checkNotLocked(svc, target);
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
+  if (!ok) await recordFailure(svc, target);
   if (account && !ok) {
-    await recordFailure(svc, account);
     await recordAudit(svc.db, {
       appId: null,
       actor: accountActor(account.id),

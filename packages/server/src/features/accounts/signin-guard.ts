@@ -21,7 +21,7 @@ import type { Services } from '../../services.js';
 import { lockedMail } from './mails.js';
 import type { AccountRow } from './present.js';
 
-const { accounts } = schema;
+const { accounts, signinLockouts } = schema;
 
 async function limit(svc: Services, key: string, max: number, windowMs: number, what: string): Promise<void> {
   const r = await svc.limiter.hit(key, max, windowMs);
@@ -44,10 +44,33 @@ export async function limitMail(svc: Services, req: FastifyRequest, email: strin
   await limit(svc, `mail:to:${email.trim().toLowerCase()}`, s.mailPerWindow, s.mailWindowMs, 'mails to this address');
 }
 
-/** ACCOUNT_LOCKED with the time left, when the account is locked now. */
-export function checkNotLocked(svc: Services, account: AccountRow): void {
+/**
+ * Who a sign-in names: an account, or an email with no account. Both go through the same
+ * states — failures counted in a row, locked every `lockAfter`-th, refused while locked — with
+ * the same answers, so the answers never tell whether an address has an account (they once
+ * did: an unknown email answered 401 for ever, a known one 423 after five tries).
+ */
+export type SigninTarget = { account: AccountRow } | { email: string; lockedUntil: Date | null };
+
+/** As `accountByEmail` matches an account: case-insensitively, nothing else changed. */
+const emailKey = (email: string) => email.toLowerCase();
+
+/** The target of a sign-in to `email`: its account, or the lockout state of an unknown email. */
+export async function signinTarget(svc: Services, account: AccountRow | null, email: string): Promise<SigninTarget> {
+  if (account) return { account };
+  const [row] = await svc.db
+    .select({ lockedUntil: signinLockouts.lockedUntil })
+    .from(signinLockouts)
+    .where(eq(signinLockouts.email, emailKey(email)));
+  return { email, lockedUntil: row?.lockedUntil ?? null };
+}
+
+/** ACCOUNT_LOCKED with the time left, when the account (or unknown email) is locked now. */
+export function checkNotLocked(svc: Services, target: AccountRow | SigninTarget): void {
+  const lockedUntil =
+    'id' in target ? target.lockedUntil : 'account' in target ? target.account.lockedUntil : target.lockedUntil;
   const now = svc.clock();
-  const until = account.lockedUntil?.getTime() ?? 0;
+  const until = lockedUntil?.getTime() ?? 0;
   if (until > now) throw lockedError(until - now, new Date(until));
 }
 
@@ -69,26 +92,64 @@ export function lockLength(n: number, baseMs: number, maxMs: number): number {
 }
 
 /**
- * Record a failed sign-in. When it completes a run of `lockAfter`, lock the account, mail its
- * owner, and throw ACCOUNT_LOCKED; otherwise return (the caller answers UNAUTHORIZED).
+ * Record a failed sign-in. When it completes a run of `lockAfter`, lock the account (or the
+ * unknown email), mail the account's owner, and throw ACCOUNT_LOCKED; otherwise return (the
+ * caller answers UNAUTHORIZED). An unknown email takes one statement like an account, and its
+ * lock is written the same way, so neither the answer nor the work differs.
  */
-export async function recordFailure(svc: Services, account: AccountRow): Promise<void> {
+export async function recordFailure(svc: Services, target: AccountRow | SigninTarget): Promise<void> {
   const s = svc.config.signin;
   const now = new Date(svc.clock());
-  // One statement, so concurrent failures each count; a locked account is not counted.
-  const [row] = await svc.db
-    .update(accounts)
-    .set({ failedSignins: sql`${accounts.failedSignins} + 1` })
-    .where(and(eq(accounts.id, account.id), or(isNull(accounts.lockedUntil), lte(accounts.lockedUntil, now))))
-    .returning({ failed: accounts.failedSignins });
-  if (!row || s.lockAfter <= 0 || row.failed % s.lockAfter !== 0) return;
-  const lockMs = lockLength(row.failed / s.lockAfter, s.lockBaseMs, s.lockMaxMs);
+  const account = 'id' in target ? target : 'account' in target ? target.account : null;
+  let failed: number | undefined;
+  if (account) {
+    // One statement, so concurrent failures each count; a locked account is not counted.
+    const [row] = await svc.db
+      .update(accounts)
+      .set({ failedSignins: sql`${accounts.failedSignins} + 1` })
+      .where(and(eq(accounts.id, account.id), or(isNull(accounts.lockedUntil), lte(accounts.lockedUntil, now))))
+      .returning({ failed: accounts.failedSignins });
+    failed = row?.failed;
+  } else {
+    const key = emailKey((target as { email: string }).email);
+    const [row] = await svc.db
+      .insert(signinLockouts)
+      .values({ email: key, failedSignins: 1, updatedAt: now })
+      .onConflictDoUpdate({
+        target: signinLockouts.email,
+        set: { failedSignins: sql`${signinLockouts.failedSignins} + 1`, updatedAt: now },
+        setWhere: or(isNull(signinLockouts.lockedUntil), lte(signinLockouts.lockedUntil, now)),
+      })
+      .returning({ failed: signinLockouts.failedSignins });
+    failed = row?.failed;
+  }
+  if (failed === undefined || s.lockAfter <= 0 || failed % s.lockAfter !== 0) return;
+  const lockMs = lockLength(failed / s.lockAfter, s.lockBaseMs, s.lockMaxMs);
   const until = new Date(now.getTime() + lockMs);
-  await svc.db.update(accounts).set({ lockedUntil: until }).where(eq(accounts.id, account.id));
-  svc.log.warn({ account: account.id, failures: row.failed, lockMs }, 'account locked after failed sign-ins');
-  const failures = row.failed;
-  svc.mailer.later('lockout notice', async () => lockedMail(svc.config, account.email, failures, lockMs));
+  if (account) {
+    await svc.db.update(accounts).set({ lockedUntil: until }).where(eq(accounts.id, account.id));
+    svc.log.warn({ account: account.id, failures: failed, lockMs }, 'account locked after failed sign-ins');
+    const failures = failed;
+    svc.mailer.later('lockout notice', async () => lockedMail(svc.config, account.email, failures, lockMs));
+  } else {
+    const key = emailKey((target as { email: string }).email);
+    await svc.db.update(signinLockouts).set({ lockedUntil: until }).where(eq(signinLockouts.email, key));
+    svc.log.warn({ failures: failed, lockMs }, 'unknown email locked after failed sign-ins');
+  }
   throw lockedError(lockMs, until);
+}
+
+/**
+ * Forget unknown emails whose failures stopped long ago (a day past the longest lock): the
+ * table holds only addresses being tried now. Run by the accounts' recurring sweep.
+ */
+export async function sweepSigninLockouts(svc: Services): Promise<number> {
+  const before = new Date(svc.clock() - svc.config.signin.lockMaxMs - 86_400_000);
+  const gone = await svc.db
+    .delete(signinLockouts)
+    .where(lte(signinLockouts.updatedAt, before))
+    .returning({ email: signinLockouts.email });
+  return gone.length;
 }
 
 /** A successful sign-in: the run of failures is over. */

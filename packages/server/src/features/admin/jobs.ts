@@ -1,5 +1,7 @@
 /** The admin feature's jobs: deletions, exports, and the hourly sweep of expired exports and old samples. */
+
 import type { Services } from '../../services.js';
+import { sweepSigninLockouts } from '../accounts/signin-guard.js';
 import { pruneSamples } from '../analytics/usage.js';
 import { forgetUser } from '../users/actions.js';
 import { deleteChannel, deleteUser } from './deletion.js';
@@ -45,5 +47,6 @@ export async function defineAdminJobs(svc: Services): Promise<void> {
   await svc.jobs.defineRecurring('admin.sweep', 3600, async () => {
     await sweepExports(svc);
     await pruneSamples(svc, svc.config.auditRetentionDays);
+    await sweepSigninLockouts(svc);
   });
 }

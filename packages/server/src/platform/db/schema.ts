@@ -345,6 +345,23 @@ export const accounts = pgTable(
 );
 
 /**
+ * The lockout state of emails that have no account (features/accounts/signin-guard.ts): failed
+ * sign-ins to an unknown email count and lock exactly as an account's do (`accounts`'
+ * `failed_signins` and `locked_until`), so the answers never tell who has an account. Keyed by
+ * the lower-cased email; rows whose lock ended long ago are removed by the sweep.
+ */
+export const signinLockouts = pgTable(
+  'signin_lockouts',
+  {
+    email: text('email').primaryKey(),
+    failedSignins: integer('failed_signins').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('signin_lockouts_updated_idx').on(t.updatedAt)],
+);
+
+/**
  * Sign-in sessions (the `parley_session` cookie). Only the SHA-256 of the 32-byte random
  * token is stored, so a database dump cannot be replayed as cookies. Signing out sets
  * `revoked_at`; expired and revoked rows are kept for now (a cleanup job can drop them).
