@@ -32,6 +32,7 @@ import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Ending } from '../features/accounts/chat-sessions.js';
 import { type AppContext, type Caller, verifyClaims } from '../platform/auth.js';
+import { clientAddress } from '../platform/client-ip.js';
 import { ApiError, toApiError } from '../platform/errors.js';
 import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
@@ -148,6 +149,8 @@ export class Gateway {
   /** Refusals in the current second, to spread the retries of one burst. */
   private refused = 0;
   private refusedAt = 0;
+  /** The client's address of an upgrade, by `PARLEY_TRUST_PROXY` as for REST. */
+  private readonly clientIp: (req: IncomingMessage) => string | null;
   /** Connections opened with a token an account session minted, by that session's id. */
   private readonly bySession = new Map<string, Set<Connection>>();
   private readonly sessionOf = new Map<Connection, string>();
@@ -159,6 +162,7 @@ export class Gateway {
     private readonly handlers: SocketHandlers,
     private readonly hooks: GatewayHooks,
   ) {
+    this.clientIp = clientAddress(svc.config.trustProxy);
     // No permessage-deflate: besides its CPU and memory per socket, Connection writes each
     // event's pre-built frame straight to the socket (realtime/frame.ts), which is only correct
     // while no extension rewrites frames (it falls back to ws.send if one is ever negotiated).
@@ -211,7 +215,7 @@ export class Gateway {
         held?.uncork();
         return;
       }
-      void this.accept(ws, url.searchParams.get('api_key') ?? '', req.socket.remoteAddress ?? null, offered, held);
+      void this.accept(ws, url.searchParams.get('api_key') ?? '', this.clientIp(req), offered, held);
     });
   }
 
