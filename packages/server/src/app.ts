@@ -96,7 +96,7 @@ import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { registerRequestContext } from './platform/request-context.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { createStorage } from './platform/storage/index.js';
-import { AppRegistry } from './platform/tenancy.js';
+import { APPS_TOPIC, AppRegistry } from './platform/tenancy.js';
 import { TickBatcher } from './platform/tick-batch.js';
 import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
@@ -296,8 +296,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
   svc.beforeCommit = (tx, out) => recordDeliveries(svc, svc.hooks, tx, out);
+  svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {
     if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
+    else if (topic === APPS_TOPIC) svc.apps.receive(msg);
     else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
   };
   svc.sends = new SendBatcher(

@@ -12,15 +12,66 @@ import { invalid } from './errors.js';
 import { newCredential, type Sealer } from './secrets.js';
 
 const TTL_MS = 30_000;
+
+/**
+ * The broker topic that tells every node an app's settings changed (permission overrides,
+ * automod, name, search language): each forgets its copy and reads the app again on its next
+ * request or socket frame, so a change applies at once everywhere, open sockets included.
+ */
+export const APPS_TOPIC = 'x:apps';
+
+/** What the registry needs of the broker (realtime/broker.ts), without depending on it. */
+export interface AppsBus {
+  subscribe(topic: string): void;
+  publish(topic: string, msg: { type: string; frame: string }): void;
+}
 /** Far longer than any key this server makes (`pk_` and 16 characters). */
 const MAX_KEY_LENGTH = 200;
 
 export class AppRegistry {
   private readonly cache = new Map<string, { app: AppContext | null; at: number }>();
+  private bus: AppsBus | null = null;
   constructor(
     private readonly db: Db,
     private readonly sealer: Sealer,
   ) {}
+
+  /** Announce changes on `bus` and take other nodes' announcements from it (`receive`). */
+  listen(bus: AppsBus): void {
+    this.bus = bus;
+    bus.subscribe(APPS_TOPIC);
+  }
+
+  /**
+   * The cached app of this key, if the cache has a fresh answer (null: no such app, or
+   * disabled); undefined when it must be read (`byKey`). Lets a socket frame check its app
+   * without a turn of the event loop.
+   */
+  cached(apiKey: string): AppContext | null | undefined {
+    const hit = this.cache.get(apiKey);
+    return hit && Date.now() - hit.at < TTL_MS ? hit.app : undefined;
+  }
+
+  /** Forget this node's copy of an app. */
+  forget(appId: string): void {
+    for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
+  }
+
+  /** An app changed (after commit): this node forgets it now, every other node on the broker's word. */
+  changed(appId: string): void {
+    this.forget(appId);
+    this.bus?.publish(APPS_TOPIC, { type: 'app.changed', frame: JSON.stringify({ appId }) });
+  }
+
+  /** A broker message on APPS_TOPIC. */
+  receive(msg: { frame: string }): void {
+    try {
+      const m = JSON.parse(msg.frame) as { appId?: unknown };
+      if (typeof m.appId === 'string') this.forget(m.appId);
+    } catch {
+      // Not ours to answer: a malformed notice changes nothing.
+    }
+  }
 
   /** The app with this API key, or null. */
   async byKey(apiKey: string): Promise<AppContext | null> {
@@ -65,35 +116,41 @@ export class AppRegistry {
     patch: { name?: string | undefined; search_language?: string | undefined },
   ): Promise<{ id: string; name: string; search_language: string } | null> {
     const lang = patch.search_language;
-    return this.db.transaction(async (tx) => {
-      if (lang !== undefined) {
-        const known = await rows<{ n: number }>(
-          tx,
-          sql`select count(*)::int as n from pg_ts_config where cfgname = ${lang}`,
-        );
-        if (!known[0]?.n) throw invalid(`Unknown search language "${lang}"`, { search_language: lang });
-      }
-      const [row] = await tx
-        .update(schema.apps)
-        .set({
-          ...(patch.name !== undefined ? { name: patch.name } : {}),
-          ...(lang !== undefined ? { searchLanguage: lang } : {}),
-        })
-        .where(eq(schema.apps.id, appId))
-        .returning();
-      if (!row) return null;
-      if (lang !== undefined)
-        await tx.execute(
-          sql`update messages set search_tsv = to_tsvector(${lang}::regconfig, text) where app_id = ${appId} and deleted_at is null and type = 'regular'`,
-        );
-      for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
-      return { id: row.id, name: row.name, search_language: row.searchLanguage };
-    });
+    return this.db
+      .transaction(async (tx) => {
+        if (lang !== undefined) {
+          const known = await rows<{ n: number }>(
+            tx,
+            sql`select count(*)::int as n from pg_ts_config where cfgname = ${lang}`,
+          );
+          if (!known[0]?.n) throw invalid(`Unknown search language "${lang}"`, { search_language: lang });
+        }
+        const [row] = await tx
+          .update(schema.apps)
+          .set({
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(lang !== undefined ? { searchLanguage: lang } : {}),
+          })
+          .where(eq(schema.apps.id, appId))
+          .returning();
+        if (!row) return null;
+        if (lang !== undefined)
+          await tx.execute(
+            sql`update messages set search_tsv = to_tsvector(${lang}::regconfig, text) where app_id = ${appId} and deleted_at is null and type = 'regular'`,
+          );
+        return { id: row.id, name: row.name, search_language: row.searchLanguage };
+      })
+      .then((r) => {
+        // After commit: a node that re-read the app before it would keep the old copy.
+        if (r) this.changed(appId);
+        return r;
+      });
   }
 
   /**
-   * Change an app's permission overrides or automod settings. This node forgets its cached
-   * copy at once; other nodes within the cache's 30 s (docs/permissions.md). Null: no such app.
+   * Change an app's permission overrides or automod settings. Every node forgets its cached
+   * copy at once (`changed`), and sockets read the app again on their next frame
+   * (docs/permissions.md). Null: no such app.
    */
   async setModeration(
     appId: string,
@@ -101,7 +158,7 @@ export class AppRegistry {
   ): Promise<{ permissions: PermissionOverrides; automod: AutomodSettings | null } | null> {
     const [row] = await this.db.update(schema.apps).set(patch).where(eq(schema.apps.id, appId)).returning();
     if (!row) return null;
-    for (const [key, hit] of this.cache) if (hit.app?.id === appId) this.cache.delete(key);
+    this.changed(appId);
     return { permissions: row.permissions, automod: row.automod };
   }
 

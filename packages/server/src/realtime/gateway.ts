@@ -189,9 +189,10 @@ export class Gateway {
       for (const sid of ending.sessions) doomed.push(...(this.bySession.get(sid) ?? []));
     } else {
       for (const conn of this.svc.hub.connectionsOf(ending.appId, ending.userId))
-        if (this.sessionOf.has(conn)) doomed.push(conn);
+        if (ending.user || this.sessionOf.has(conn)) doomed.push(conn);
     }
-    for (const conn of doomed) conn.close(CLOSE_CODES.UNAUTHORIZED, 'signed out');
+    const reason = ('reason' in ending && ending.reason) || 'signed out';
+    for (const conn of doomed) conn.close(CLOSE_CODES.UNAUTHORIZED, reason);
   }
 
   /** Handle an HTTP upgrade for `/v1/ws`; other paths are refused. */
@@ -505,7 +506,17 @@ export class Gateway {
     const handler = this.handlers[type as ClientRequestType] as SocketHandler<ClientRequestType> | undefined;
     try {
       if (!handler) throw new ApiError('VALIDATION_ERROR', `Unsupported frame type "${type}"`);
-      const body = await handler({ svc, conn, caller }, frame as never);
+      // The app as it is now, not as it was at the hello: a socket once kept the permission
+      // overrides and automod lists of its connect for as long as it stayed open. The registry
+      // forgets an app on every node when it changes (platform/tenancy.ts), so this is a Map
+      // read but for the first frame after a change.
+      const app = svc.apps.cached(caller.app.apiKey) ?? (await svc.apps.byKey(caller.app.apiKey));
+      if (!app || app.id !== caller.app.id) {
+        conn.close(CLOSE_CODES.UNKNOWN_APP, 'This app no longer exists');
+        return;
+      }
+      const now = app === caller.app ? caller : { ...caller, app };
+      const body = await handler({ svc, conn, caller: now }, frame as never);
       if (reqId !== null) conn.reply(reqId, body ?? {});
     } catch (err) {
       const { error, unexpected } = toApiError(err);

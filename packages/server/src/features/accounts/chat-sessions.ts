@@ -44,8 +44,12 @@ export const SESSIONS_TOPIC = 'x:sessions';
 const CACHE_MS = 60_000;
 const CACHE_MAX = 50_000;
 
-/** What ended: account sessions (sign-out), or one account's place in one workspace. */
-export type Ending = { sessions: string[] } | { appId: string; userId: string };
+/**
+ * What ended: account sessions (sign-out), or one account's place in one workspace — or, with
+ * `user`, the user itself (deleted): then every socket of theirs closes, whatever token opened
+ * it (an app-signed one too), with `reason`.
+ */
+export type Ending = { sessions: string[] } | { appId: string; userId: string; user?: true; reason?: string };
 
 interface Cached {
   ok: boolean;
@@ -131,7 +135,12 @@ export class ChatSessions {
     if ('sessions' in parsed && Array.isArray(parsed.sessions))
       this.apply({ sessions: parsed.sessions.filter((x) => typeof x === 'string') });
     else if ('appId' in parsed && typeof parsed.appId === 'string' && typeof parsed.userId === 'string')
-      this.apply({ appId: parsed.appId, userId: parsed.userId });
+      this.apply({
+        appId: parsed.appId,
+        userId: parsed.userId,
+        ...(parsed.user === true ? { user: true as const } : {}),
+        ...(typeof parsed.reason === 'string' ? { reason: parsed.reason } : {}),
+      });
   }
 
   private apply(ending: Ending): void {

@@ -228,7 +228,8 @@ export async function deleteUser(
       event: { type: 'user.deleted', user_id: userId, mode, created_at: at.toISOString() },
     });
   });
-  svc.chatSessions.end({ appId, userId });
+  // Every socket of theirs closes, on every node, whatever token opened it.
+  svc.chatSessions.end({ appId, userId, user: true, reason: 'This user was deleted' });
   if (mode === 'soft') return counts;
 
   // Their reactions on anyone's messages, channel by channel (the counts live on the messages).
