@@ -101,7 +101,15 @@ export async function startHarness(
     limits: NO_LIMITS,
     // Many sign-ins, wrong passwords and mails from one loopback address: the limits and the
     // lockout are tested with their own config (test/accounts/recovery.pg.test.ts).
-    signin: { ...defaultConfig().signin, perIp: 100_000, perAccount: 100_000, lockAfter: 0, mailPerWindow: 100_000 },
+    signin: {
+      ...defaultConfig().signin,
+      perIp: 100_000,
+      perAccount: 100_000,
+      lockAfter: 0,
+      mailPerWindow: 100_000,
+      signupPerIp: 100_000,
+      signupPerAddress: 100_000,
+    },
     // A vacuum pass at every start (about 0.3 s on a fresh PGlite) would add up over the suite's
     // many short-lived servers and move the planner's statistics under tests that count
     // statements: tested with its own config (test/foundation/vacuum.pg.test.ts).

@@ -324,6 +324,13 @@ export interface SigninLimits {
   /** Mails (reset, verification, change of email) one IP or one address may ask for per `mailWindowMs`. */
   mailPerWindow: number;
   mailWindowMs: number;
+  /**
+   * Sign-ups one IP may make per `signupWindowMs` (`PARLEY_SIGNUP_PER_IP`), and tries to sign up
+   * one address (taken or not, so the limit tells nothing) may see in the same window.
+   */
+  signupPerIp: number;
+  signupPerAddress: number;
+  signupWindowMs: number;
 }
 
 export type TrustProxy = false | number | string[];
@@ -421,6 +428,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       lockMaxMs: 3600_000,
       mailPerWindow: 5,
       mailWindowMs: 15 * 60_000,
+      signupPerIp: 20,
+      signupPerAddress: 5,
+      signupWindowMs: 3600_000,
     },
     ...overrides,
   };
@@ -526,6 +536,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       ...d.signin,
       perIp: pick(int(env.PARLEY_SIGNIN_PER_IP, 'PARLEY_SIGNIN_PER_IP'), d.signin.perIp),
       lockAfter: pick(int(env.PARLEY_LOCK_AFTER, 'PARLEY_LOCK_AFTER'), d.signin.lockAfter),
+      signupPerIp: pick(int(env.PARLEY_SIGNUP_PER_IP, 'PARLEY_SIGNUP_PER_IP'), d.signin.signupPerIp),
     },
     ...overrides,
   };

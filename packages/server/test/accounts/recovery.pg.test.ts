@@ -46,6 +46,9 @@ beforeAll(async () => {
         lockMaxMs: 60 * MIN,
         mailPerWindow: 1000,
         mailWindowMs: 60_000,
+        signupPerIp: 100_000,
+        signupPerAddress: 100_000,
+        signupWindowMs: 60_000,
       },
     },
     { clock },
@@ -371,6 +374,9 @@ describe('rate limits and required verification (a second server)', () => {
           lockMaxMs: MIN,
           mailPerWindow: 2,
           mailWindowMs: 60_000,
+          signupPerIp: 3,
+          signupPerAddress: 2,
+          signupWindowMs: 60_000,
         },
       },
       { clock },
@@ -381,6 +387,31 @@ describe('rate limits and required verification (a second server)', () => {
   });
   const signin = (mail: string, ip: string) =>
     send(h2, { method: 'POST', url: '/v1/auth/signin', payload: { email: mail, password: 'x' }, remoteAddress: ip });
+
+  it('limits sign-ups per IP and per address, taken or not', async () => {
+    const up = (mail: string, ip: string) =>
+      send(h2, {
+        method: 'POST',
+        url: '/v1/auth/signup',
+        payload: { email: mail, password: PASSWORD, name: 'Up' },
+        remoteAddress: ip,
+      });
+    for (let i = 0; i < 3; i++) expect((await up(email('up'), '10.0.9.1')).status).toBe(200);
+    const fourth = await up(email('up'), '10.0.9.1');
+    expectError(fourth, 'RATE_LIMITED');
+    expect(fourth.body.error.details.retry_after_ms).toBeGreaterThan(0);
+    expect(fourth.headers['retry-after']).toBeDefined();
+    expect((await up(email('up'), '10.0.9.2')).status).toBe(200); // another IP is not held back
+    // One address, from many IPs: the third try is refused whether the address is taken or not.
+    const taken = email('taken');
+    const free = email('free');
+    expect((await up(taken, '10.0.9.3')).status).toBe(200);
+    const again = await up(taken, '10.0.9.4');
+    expect((await up(free, '10.0.9.5')).status).toBe(200);
+    expect((await up(free, '10.0.9.6')).status).toBe(again.status);
+    expectError(await up(taken, '10.0.9.7'), 'RATE_LIMITED');
+    expectError(await up(free, '10.0.9.8'), 'RATE_LIMITED');
+  });
 
   it('limits sign-in attempts per IP, whatever the email', async () => {
     for (let i = 0; i < 4; i++) expectError(await signin(email(), '10.0.0.1'), 'UNAUTHORIZED');

@@ -49,7 +49,14 @@ import {
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
-import { checkNotLocked, clearFailures, limitSignin, recordFailure, signinTarget } from './signin-guard.js';
+import {
+  checkNotLocked,
+  clearFailures,
+  limitSignin,
+  limitSignup,
+  recordFailure,
+  signinTarget,
+} from './signin-guard.js';
 import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
@@ -79,6 +86,7 @@ export async function signUp(
   body: SignUpBody,
   req: FastifyRequest,
 ): Promise<{ account: AccountRow; token: string | null }> {
+  await limitSignup(svc, req, body.email);
   await checkPasswordPolicy(svc.db, body.password, { email: body.email });
   const passwordHash = await hashPassword(body.password);
   const now = svc.clock();

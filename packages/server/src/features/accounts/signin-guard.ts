@@ -37,6 +37,17 @@ export async function limitSignin(svc: Services, req: FastifyRequest, email: str
   await limit(svc, `signin:acct:${email.trim().toLowerCase()}`, s.perAccount, s.windowMs, 'sign-in attempts');
 }
 
+/**
+ * Count one sign-up against its IP and the address it names, before any work: a script cannot
+ * make accounts (and their mails) without end from one address, nor probe one address again
+ * and again. Counted whether or not the address is taken, so the limit tells nothing either.
+ */
+export async function limitSignup(svc: Services, req: FastifyRequest, email: string): Promise<void> {
+  const s = svc.config.signin;
+  await limit(svc, `signup:ip:${req.ip}`, s.signupPerIp, s.signupWindowMs, 'sign-ups from this address');
+  await limit(svc, `signup:to:${email.toLowerCase()}`, s.signupPerAddress, s.signupWindowMs, 'sign-ups for this email');
+}
+
 /** Count one request that sends mail, against its IP and the address it names. */
 export async function limitMail(svc: Services, req: FastifyRequest, email: string): Promise<void> {
   const s = svc.config.signin;
