@@ -93,6 +93,8 @@ export async function start(values: Values): Promise<number> {
       ? `Web app: ${running.url}/`
       : 'Web app: not built (npm run build -w @parley/web, or npm ci, builds it)',
   );
+  // Private targets the operator let outbound calls reach: worth seeing at every start.
+  for (const line of server.describeOutboundAllow(cfg.outboundAllow)) out(`Outbound allow-list: ${line}`);
   if (running.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${running.admin.token}`);
   return new Promise<number>(() => {}); // until a signal ends the process
 }

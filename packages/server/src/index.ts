@@ -7,6 +7,7 @@ export { type Database, openDatabase } from './platform/db/index.js';
 export { MIGRATIONS_FOLDER, runMigrations } from './platform/db/migrate.js';
 export { prepareDatabaseTemplate, type Template, type TemplateOptions } from './platform/db/template.js';
 export { checkMasterKey, MasterKeyMismatchError } from './platform/key-check.js';
+export { describeOutboundAllow } from './platform/outbound.js';
 export { createSealer, loadAdminToken, loadMasterKey } from './platform/secrets.js';
 export { AppRegistry } from './platform/tenancy.js';
 export { hasWebApp } from './platform/web.js';

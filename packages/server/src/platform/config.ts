@@ -2,8 +2,10 @@
  * Server configuration: one plain object, read from the environment in `main.ts` and
  * built directly by tests. Nothing else reads `process.env`.
  */
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NO_OUTBOUND_ALLOW, type OutboundAllow, outboundAllowFromEnv } from './outbound.js';
 import { parseS3Url, type S3Options } from './storage/store.js';
 
 export interface Config {
@@ -177,6 +179,12 @@ export interface Config {
    * by code that builds the server.
    */
   webhookAllowHosts: string[];
+  /**
+   * Private targets each kind of outbound call may reach (`PARLEY_OUTBOUND_ALLOW`,
+   * `PARLEY_OUTBOUND_ALLOW_<KIND>`; platform/outbound.ts). Empty by default: public addresses on
+   * ports 80 and 443 only.
+   */
+  outboundAllow: OutboundAllow;
   /** Time allowed for one webhook delivery (`PARLEY_WEBHOOK_TIMEOUT_MS`), in ms. */
   webhookTimeoutMs: number;
   /** First retry delay of a failed delivery, in ms; each next one doubles (capped at an hour), jittered. */
@@ -416,6 +424,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     },
     spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000 },
     webhookAllowHosts: [],
+    outboundAllow: NO_OUTBOUND_ALLOW,
     webhookTimeoutMs: 10_000,
     webhookRetryBaseMs: 10_000,
     webhookMaxAgeMs: 24 * 3600_000,
@@ -473,6 +482,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       d.jobMaintenanceSeconds,
     ),
     uploadMaxBytes: pick(int(env.PARLEY_UPLOAD_MAX_BYTES, 'PARLEY_UPLOAD_MAX_BYTES'), d.uploadMaxBytes),
+    outboundAllow: outboundAllowFromEnv(env),
     uploadIdleMs: (() => {
       const s = int(env.PARLEY_UPLOAD_IDLE_SECONDS, 'PARLEY_UPLOAD_IDLE_SECONDS');
       if (s === 0) throw new Error('PARLEY_UPLOAD_IDLE_SECONDS must be at least 1');

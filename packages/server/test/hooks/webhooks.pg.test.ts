@@ -14,6 +14,7 @@ import { until as untilSoon } from '../jobs/helpers.js';
 const until = <T>(what: string, fn: () => Promise<T>, pred: (v: T) => boolean, ms = 60_000) =>
   untilSoon(what, fn, pred, ms);
 
+import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { type Receiver, startReceiver } from './helpers.js';
 
 let h: Harness;
@@ -23,7 +24,8 @@ beforeAll(async () => {
   rcv = await startReceiver();
   h = await startHarness({
     jobPollMs: 100,
-    webhookAllowHosts: [rcv.host],
+    // The operator's setting, as `parley start` reads it: the receiver on loopback is let through.
+    outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }),
     webhookTimeoutMs: 1_500,
     webhookRetryBaseMs: 50,
     // Long enough for a flaky endpoint's deliveries (which wait behind each other) under load,

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
+import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { until } from '../jobs/helpers.js';
 
@@ -167,7 +168,7 @@ beforeAll(async () => {
   h = await startHarness({
     jobPollMs: 100,
     // Only the test page server is let through; the other loopback server is not.
-    previewAllowHosts: [`127.0.0.1:${port(pages)}`],
+    outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_PREVIEWS: `127.0.0.1:${port(pages)}` }),
     previewTimeoutMs: 3_000,
   });
   base = await h.listen();
@@ -389,7 +390,7 @@ describe('link previews', () => {
   it("limits the links one user's messages make the server fetch; others still get theirs", async () => {
     const tight = await startHarness({
       jobPollMs: 100,
-      previewAllowHosts: [`127.0.0.1:${port(pages)}`],
+      outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_PREVIEWS: `127.0.0.1:${port(pages)}` }),
       previewFetchesPerMinute: 2,
     });
     try {

@@ -13,6 +13,7 @@ import { reachableItems } from '../../src/features/notifications/jobs.js';
 import { notifyMessage } from '../../src/features/notifications/trigger.js';
 import { rows } from '../../src/platform/db/index.js';
 import { JOBS_SCHEMA } from '../../src/platform/jobs/queue.js';
+import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { channel, notificationsIdle, send } from './helpers.js';
 import { type ReceivedPush, startPushService, type TestSubscription } from './push-service.js';
@@ -52,7 +53,7 @@ beforeAll(async () => {
   push = await startPushService(tls);
   h = await startHarness({
     webPushCa: tls.cert,
-    webPushAllowHosts: [new URL(push.origin).host],
+    outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_PUSH: new URL(push.origin).host }),
     pushGraceSeconds: 2,
     pushBurstSeconds: 300,
     pushRetryDelaySeconds: 1,

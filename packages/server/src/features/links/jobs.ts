@@ -10,6 +10,7 @@
  * `message.updated`, published after commit. Idempotent: a second run finds the cards cached
  * and the message already carrying them, and writes nothing.
  */
+
 import { createHash } from 'node:crypto';
 import { type LinkPreview, type PreviewImage, THUMB_SIZES } from '@parley/protocol';
 import { and, eq, gt, sql } from 'drizzle-orm';
@@ -17,6 +18,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 import { schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
+import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { logEvents, takeSeqs, withTransaction } from '../events/log.js';
 import { thumbnails } from '../files/media.js';
@@ -41,7 +43,7 @@ export function linkImageKey(appId: string, imageId: string, size: string): stri
 const hashOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
 function fetchOptions(svc: Services): SafeFetchOptions {
-  return { allowHosts: svc.config.previewAllowHosts, timeoutMs: svc.config.previewTimeoutMs };
+  return { allow: allowFor(svc.config, 'previews'), timeoutMs: svc.config.previewTimeoutMs };
 }
 
 /**

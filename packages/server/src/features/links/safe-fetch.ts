@@ -10,8 +10,11 @@
  *   (the socket's lookup is pinned to it), so a second, different DNS answer cannot slip in.
  * - Redirects are followed by hand, at most 3, each target checked the same way.
  * - The body is capped in bytes and the whole fetch in time; no cookies are sent or kept.
- * - Tests only reach loopback: `allowHosts` (`host:port` entries) lets named test servers
- *   through. It is an explicit option, empty (off) by default.
+ * - `allow` (the operator's `PARLEY_OUTBOUND_ALLOW` for this kind of call, platform/outbound.ts)
+ *   lets chosen private targets through: a host name entry, whatever it resolves to; an address
+ *   or CIDR entry, the addresses in it (each on its port, if it names one). Ports other than
+ *   80 and 443 are reached only on an allowed target. Everything else keeps every check, each
+ *   redirect's target included. `allowHosts` (`host:port` entries) adds to it from code (tests).
  *
  * Link previews (unfurl.ts, jobs.ts) fetch every page, oEmbed document and image through it.
  */
@@ -19,6 +22,9 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
+import { AllowList, withHosts } from '../../platform/outbound.js';
+
+const NONE = new AllowList([]);
 
 /** Why a fetch was refused or failed. */
 export class FetchRefused extends Error {
@@ -42,7 +48,9 @@ export class FetchRefused extends Error {
 export type Lookup = (host: string) => Promise<{ address: string; family: number }[]>;
 
 export interface SafeFetchOptions {
-  /** `host:port` entries let through whatever they resolve to (tests); empty = off. */
+  /** Private targets this call may reach (platform/outbound.ts); default none. */
+  allow?: AllowList;
+  /** `host:port` entries let through whatever they resolve to (tests), added to `allow`. */
   allowHosts?: readonly string[];
   /** DNS resolution (default: the system's, every address). */
   lookup?: Lookup;
@@ -127,13 +135,20 @@ export function isPublicAddress(ip: string): boolean {
 const systemLookup: Lookup = async (host) => dnsLookup(host, { all: true, verbatim: true });
 
 /** The address to connect to for `url`, after the checks (throws FetchRefused). */
-async function checkTarget(url: URL, opts: SafeFetchOptions): Promise<{ address: string; family: number }> {
+async function checkTarget(
+  url: URL,
+  allow: AllowList,
+  opts: SafeFetchOptions,
+): Promise<{ address: string; family: number }> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new FetchRefused('scheme', `Only http and https URLs are fetched, not ${url.protocol}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const allowed = (opts.allowHosts ?? []).includes(`${host}:${port}`);
-  if (!allowed && port !== '80' && port !== '443') throw new FetchRefused('port', `Port ${port} is not fetched`);
+  const port = Number(url.port || (url.protocol === 'https:' ? '443' : '80'));
+  const standard = port === 80 || port === 443;
+  const byName = !isIP(host) && allow.allowsName(host, port);
+  // No name or address entry can allow this port: refuse before any lookup.
+  if (!standard && !byName && !allow.entries.some((e) => e.kind === 'net'))
+    throw new FetchRefused('port', `Port ${port} is not fetched`);
   let addresses: { address: string; family: number }[];
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
@@ -145,10 +160,13 @@ async function checkTarget(url: URL, opts: SafeFetchOptions): Promise<{ address:
   }
   if (addresses.length === 0) throw new FetchRefused('dns', `${host} does not resolve`);
   // Every address, not just the first: a name with one public and one private address is refused.
-  if (!allowed)
-    for (const a of addresses)
+  if (!byName)
+    for (const a of addresses) {
+      if (allow.allowsAddress(a.address, port)) continue;
+      if (!standard) throw new FetchRefused('port', `Port ${port} is not fetched`);
       if (!isPublicAddress(a.address))
         throw new FetchRefused('blocked-address', `${host} resolves to ${a.address}, which is not a public address`);
+    }
   return addresses[0] as { address: string; family: number };
 }
 
@@ -157,8 +175,11 @@ export async function safeFetch(raw: string, opts: SafeFetchOptions = {}): Promi
   const maxBytes = opts.maxBytes ?? 2 * 1024 * 1024;
   const deadline = AbortSignal.timeout(opts.timeoutMs ?? 8_000);
   let url = new URL(raw);
+  const allow = opts.allowHosts?.length
+    ? withHosts(opts.allow ?? new AllowList([]), opts.allowHosts)
+    : (opts.allow ?? NONE);
   for (let hop = 0; ; hop++) {
-    const target = await checkTarget(url, opts);
+    const target = await checkTarget(url, allow, opts);
     const res = await request(url, target, deadline, opts);
     if ([301, 302, 303, 307, 308].includes(res.statusCode ?? 0) && res.headers.location) {
       res.resume();

@@ -4,17 +4,24 @@
  * (metadata services, admin ports). Checked when a subscription is registered (an IP literal)
  * and again at each connection (`pushLookup`: every address a name resolves to, the one
  * connected to included), so a name that later resolves somewhere private is refused too.
- * `webPushAllowHosts` (code-only config) lets a test's push service on loopback through.
+ * The operator's allow-list (`PARLEY_OUTBOUND_ALLOW`, `PARLEY_OUTBOUND_ALLOW_PUSH`) lets chosen
+ * private push services through (and `webPushAllowHosts`, from code, a test's).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { invalid } from '../../platform/errors.js';
+import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { isPublicAddress } from '../links/safe-fetch.js';
 
 const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, '');
-const allowed = (svc: Services, u: URL) =>
-  svc.config.webPushAllowHosts.includes(`${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`);
+const portOf = (u: URL) => Number(u.port || (u.protocol === 'https:' ? '443' : '80'));
+/** An endpoint the operator's allow-list names (`PARLEY_OUTBOUND_ALLOW_PUSH`, platform/outbound.ts). */
+const allowed = (svc: Services, u: URL) => {
+  const list = allowFor(svc.config, 'push');
+  const host = hostOf(u);
+  return isIP(host) ? list.allowsAddress(host, portOf(u)) : list.allowsName(host, portOf(u));
+};
 
 /** Throws VALIDATION_ERROR for an endpoint the server will not push to. */
 export function checkPushEndpoint(svc: Services, endpoint: string): void {
@@ -41,9 +48,11 @@ export function pushLookup(svc: Services): LookupFunction {
   l = (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
-      const ok = svc.config.webPushAllowHosts.some((h) => h.startsWith(`${hostname}:`))
+      // The lookup does not know the port: the endpoint's was checked when it was registered.
+      const list = allowFor(svc.config, 'push');
+      const ok = list.allowsName(hostname, null)
         ? addresses
-        : addresses.filter((a) => isPublicAddress(a.address));
+        : addresses.filter((a) => isPublicAddress(a.address) || list.allowsAddress(a.address, null));
       if (ok.length === 0)
         return callback(
           Object.assign(new Error(`push endpoint ${hostname} resolves to no public address`), { code: 'ENOTFOUND' }),

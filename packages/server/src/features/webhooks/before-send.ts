@@ -7,9 +7,11 @@
  * treated by the app's choice: fail open (send as is) or fail closed (HOOK_UNAVAILABLE).
  * Apps without a hook skip all of it: the setting comes from the in-memory registry.
  */
+
 import { BeforeSendVerdict, isNameText, MAX_MESSAGE_LENGTH } from '@parley/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../../platform/errors.js';
+import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
 import type { BeforeSendSettings } from './settings.js';
@@ -57,7 +59,7 @@ export async function checkBeforeSend(
       },
       accept: 'application/json',
       userAgent: 'Parley-Hooks/1.0',
-      allowHosts: svc.config.webhookAllowHosts,
+      allow: allowFor(svc.config, 'before_send'),
       timeoutMs: hook.timeoutMs,
       maxRedirects: 0,
       maxBytes: 256 * 1024,

@@ -17,9 +17,11 @@
  *   takes over; the delivery that was in flight may be sent twice (at least once), and its
  *   `X-Parley-Delivery` id lets the receiver tell.
  */
+
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { rows, schema } from '../../platform/db/index.js';
+import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
 import { DELIVER, type DeliverJob } from './job-names.js';
@@ -208,7 +210,7 @@ async function attempt(
         'x-parley-attempt': String(head.attempts + 1),
       },
       userAgent: 'Parley-Webhooks/1.0',
-      allowHosts: config.webhookAllowHosts,
+      allow: allowFor(config, 'webhooks'),
       timeoutMs: config.webhookTimeoutMs,
       maxRedirects: 0,
       maxBytes: 64 * 1024,
