@@ -212,3 +212,32 @@ export const CallEvents = [
     ...at,
   }),
 ] as const;
+
+/**
+ * Talk time in whole seconds: elapsed seconds counted down (floor), as a running call clock
+ * shows them. The one rounding rule for every display of a call's length — the channel's
+ * "Call ended · …" message and the call history's clock — so one call never reads "5 s" in
+ * one place and "0:04" in another.
+ */
+export function callSeconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
+}
+
+/** Talk time as a clock: 0:07, 12:04, 1:02:03 (`callSeconds`). */
+export function formatCallClock(ms: number): string {
+  const s = callSeconds(ms);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** Talk time in words, as the "Call ended · …" message says it: 45 s, 12 min, 1 h 5 min (`callSeconds`, then whole minutes). */
+export function formatCallLength(ms: number): string {
+  const s = callSeconds(ms);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
+}

@@ -5,7 +5,7 @@
  * timer) and the call history.
  */
 import type { Call, CallEndReason, CallPhase, CallsState } from '@parley/client';
-import type { Call as CallRecord } from '@parley/protocol';
+import { type Call as CallRecord, formatCallClock } from '@parley/protocol';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useChatClient, useMe } from './context.js';
 import { displayName } from './format.js';
@@ -50,14 +50,8 @@ export function useCall(call: Call | null) {
   };
 }
 
-/** Talk time as a clock: 0:07, 12:04, 1:02:03. */
-export function formatCallTime(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}
+/** Talk time as a clock: 0:07, 12:04, 1:02:03 — the protocol's one rounding rule (`callSeconds`). */
+export const formatCallTime = formatCallClock;
 
 // ---- buttons -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
  * ICE servers' TURN credentials.
  */
 import { createHmac } from 'node:crypto';
+import { callSeconds, formatCallClock, formatCallLength } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/platform/config.js';
 import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
@@ -179,7 +180,8 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
       to_user_id: 'alice',
       signal: { type: 'offer', sdp: 'x' },
     });
-    expect(byCarol.error.code).toBe('NOT_IN_CALL');
+    // Carol is no member of the DM: the call is not hers to know of (NOT_FOUND, as for every call request).
+    expect(byCarol.error.code).toBe('NOT_FOUND');
     const byBob2 = await bob2.request('call.signal', {
       call_id: call.id,
       to_user_id: 'alice',
@@ -365,6 +367,92 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
     const ended = ok(await dave.request('call.end', { call_id: call.id }));
     expect(ended.call.state).toBe('ended');
     await bob.waitFor(updatedWith(call.id, 'ended', 'dave'));
+  });
+
+  it('someone rung keeps a seat: a join that would take it is CALL_FULL, and the rung one can answer', async () => {
+    // The mesh limit is 3 here: two in, one rung, a third member's join must not take the seat.
+    const r = await n1.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers: await app.user('alice'),
+      payload: { type: 'group', id: 'seats', members: ['bob', 'carol', 'dave'] },
+    });
+    expect(r.status).toBe(200);
+    const cid = 'group:seats';
+    const [alice, bob, carol, dave] = [
+      await connect(1, 'alice'),
+      await connect(2, 'bob'),
+      await connect(1, 'carol'),
+      await connect(2, 'dave'),
+    ];
+    const { call } = ok(await alice.request('call.start', { cid, kind: 'audio', invite: ['bob'] }));
+    ok(await bob.request('call.accept', { call_id: call.id }));
+    ok(await alice.request('call.invite', { call_id: call.id, user_ids: ['carol'] }));
+    await carol.waitFor((f) => f.type === 'call.ring' && f.call.id === call.id);
+    const taken = await dave.request('call.join', { call_id: call.id });
+    expect(taken.error).toMatchObject({ code: 'CALL_FULL', details: { limit: 3, ringing: 1 } });
+    const answered = ok(await carol.request('call.accept', { call_id: call.id }));
+    expect(answered.call.participants.filter((p: any) => p.state === 'joined')).toHaveLength(3);
+    // Once a ring ends (declined), its seat is free again.
+    ok(await carol.request('call.leave', { call_id: call.id }));
+    ok(await alice.request('call.invite', { call_id: call.id, user_ids: ['carol'] }));
+    await carol.waitFor((f) => f.type === 'call.ring' && f.call.id === call.id && f !== answered);
+    expect((await dave.request('call.join', { call_id: call.id })).error.code).toBe('CALL_FULL');
+    ok(await carol.request('call.decline', { call_id: call.id }));
+    ok(await dave.request('call.join', { call_id: call.id }));
+    ok(await alice.request('call.end', { call_id: call.id }));
+  });
+
+  it("another app's call id is NOT_FOUND for every call request, signal included", async () => {
+    const cid = await dm('alice', 'gina');
+    const alice = await connect(1, 'alice');
+    const gina = await connect(2, 'gina');
+    const { call } = ok(await alice.request('call.start', { cid, kind: 'audio' }));
+    ok(await gina.request('call.accept', { call_id: call.id }));
+    const other = await n1.createApp('calls-other');
+    await n1.users(other, [{ id: 'alice' }]);
+    const stranger = await TestSocket.connect(url2, other, 'alice');
+    sockets.push(stranger);
+    const id = { call_id: call.id };
+    for (const [type, fields] of [
+      ['call.accept', id],
+      ['call.decline', id],
+      ['call.cancel', id],
+      ['call.join', id],
+      ['call.leave', id],
+      ['call.end', id],
+      ['call.invite', { ...id, user_ids: ['gina'] }],
+      ['call.signal', { ...id, to_user_id: 'gina', signal: { type: 'offer', sdp: 'v=0' } }],
+    ] as const) {
+      const reply = await stranger.request(type, fields);
+      expect(reply.error?.code, `${type}: ${JSON.stringify(reply)}`).toBe('NOT_FOUND');
+    }
+    // A member of the channel who is not in the call is told so (not NOT_FOUND).
+    const carol = await connect(1, 'carol');
+    const notIn = await carol.request('call.signal', {
+      ...id,
+      to_user_id: 'gina',
+      signal: { type: 'offer', sdp: 'v=0' },
+    });
+    expect(notIn.error.code).toBe('NOT_FOUND'); // carol is no member of the DM either
+    ok(await alice.request('call.end', id));
+  });
+
+  it("the channel's Call ended message and the call history give one length, by one rounding rule", async () => {
+    const cid = await dm('alice', 'frank');
+    const alice = await connect(1, 'alice');
+    const frank = await connect(2, 'frank');
+    const { call } = ok(await alice.request('call.start', { cid, kind: 'audio' }));
+    ok(await frank.request('call.accept', { call_id: call.id }));
+    // Long enough to have whole seconds and a fraction: 4.6 s once read "5 s" here, "0:04" there.
+    await new Promise((r) => setTimeout(r, 1_600));
+    ok(await frank.request('call.leave', { call_id: call.id }));
+    const rec = (await history('alice', `?cid=${encodeURIComponent(cid)}`)).calls.find((c: any) => c.id === call.id);
+    expect(rec.duration_ms).toBeGreaterThan(1_000);
+    const text = (await systemTexts(cid, 'alice')).find((t) => t.startsWith('Call ended'));
+    expect(text).toBe(`Call ended · ${formatCallLength(rec.duration_ms)}`);
+    expect(formatCallClock(rec.duration_ms)).toBe(`0:0${callSeconds(rec.duration_ms)}`);
+    expect(text).toBe(`Call ended · ${callSeconds(rec.duration_ms)} s`);
   });
 
   it('a device whose socket drops leaves the call after the rejoin grace; one that comes back stays', async () => {

@@ -14,7 +14,7 @@
  * message in its channel: "Call ended · 12 min", "Missed call", "Call declined".
  */
 import type { Call, CallChange, CallKind, CallParticipant, CallSignal, CallState } from '@parley/protocol';
-import { uuidv7 } from '@parley/protocol';
+import { formatCallLength, uuidv7 } from '@parley/protocol';
 import { and, desc, eq, inArray, lt, ne } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
@@ -85,14 +85,8 @@ export function presentCall(row: CallRow, parts: ParticipantRow[]): Call {
 }
 
 /** Talk time as a system message says it: "45 s", "12 min", "1 h 5 min". */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
-}
+/** The "Call ended · …" wording: the protocol's one rounding rule for talk time. */
+export const formatDuration = formatCallLength;
 
 // ---- reading ---------------------------------------------------------------------------
 
@@ -536,9 +530,17 @@ export async function joinCall(
     }
     const busy = await joinedCall(tx, appId, userId, callId);
     if (busy) throw busyError(busy);
+    // Who is rung holds a seat until they answer or the ring ends: a join that would take it is
+    // CALL_FULL, so someone rung can always answer (a fifth joiner once took the seat of a
+    // fourth being rung, who then got CALL_FULL while still shown as ringing).
     const joined = parts.filter((p) => p.state === 'joined' && p.userId !== userId).length;
+    const taken = parts.filter((p) => (p.state === 'joined' || p.state === 'ringing') && p.userId !== userId).length;
     const max = svc.config.calls.maxParticipants;
-    if (joined + 1 > max) throw new ApiError('CALL_FULL', `A call carries at most ${max} participants`, { limit: max });
+    if (taken + 1 > max)
+      throw new ApiError('CALL_FULL', `A call carries at most ${max} participants`, {
+        limit: max,
+        ringing: parts.filter((p) => p.state === 'ringing' && p.userId !== userId).length,
+      });
     if (me) {
       // A ring answered by joining is an answer too: the other devices stop ringing.
       if (how === 'join' && me.state === 'ringing')
@@ -868,7 +870,13 @@ export async function relaySignal(
     .where(and(eq(schema.calls.appId, appId), eq(schema.calls.id, f.call_id)));
   const first = rows[0];
   const me = rows.find((r) => r.userId === userId);
-  if (!first || !me) throw new ApiError('NOT_IN_CALL', 'You are not in this call');
+  // Another app's call, or one of a channel the caller cannot see: NOT_FOUND, as for every call
+  // request (docs/errors.md); a member of the channel who is not in the call: NOT_IN_CALL.
+  if (!first) throw notFound('Call');
+  if (!me) {
+    if (!(await memberRow(svc.db, appId, first.cid, userId))) throw notFound('Call');
+    throw new ApiError('NOT_IN_CALL', 'You are not in this call');
+  }
   if (!LIVE.includes(first.state)) throw new ApiError('CALL_ENDED', `The call is over (${first.state})`);
   if (me.pState !== 'joined' || me.conn !== connectionId)
     throw new ApiError('NOT_IN_CALL', 'You are not in this call on this connection');

@@ -63,6 +63,9 @@ describe('calls configuration from the environment', () => {
 describe('formatDuration (the system message)', () => {
   it('says seconds, minutes, hours', () => {
     expect(formatDuration(45_000)).toBe('45 s');
+    // One rule with the call history's clock (0:04): whole seconds elapsed, never rounded up.
+    expect(formatDuration(4_600)).toBe('4 s');
+    expect(formatDuration(119_999)).toBe('1 min');
     expect(formatDuration(12 * 60_000 + 10_000)).toBe('12 min');
     expect(formatDuration(65 * 60_000)).toBe('1 h 5 min');
     expect(formatDuration(120 * 60_000)).toBe('2 h');
