@@ -136,7 +136,7 @@ export class AppRegistry {
         if (!row) return null;
         if (lang !== undefined)
           await tx.execute(
-            sql`update messages set search_tsv = to_tsvector(${lang}::regconfig, text) where app_id = ${appId} and deleted_at is null and type = 'regular'`,
+            sql`update messages set search_tsv = to_tsvector(${lang}::regconfig, parley_search_document(text)) where app_id = ${appId} and deleted_at is null and type = 'regular'`,
           );
         return { id: row.id, name: row.name, search_language: row.searchLanguage };
       })

@@ -46,6 +46,9 @@ beforeAll(async () => {
   await s('thread', 'bob', general, { text: 'a threaded answer about budget', parent_id: sent.mention.id });
   await s('pinned', 'alice', general, 'pinned rules of the house');
   await s('reacted', 'bob', general, 'a message with a thumbs up');
+  await s('api', 'alice', general, 'the endpoint https://example.com/api/v2/users is slow');
+  await s('tags', 'bob', general, '<b>shipit</b> and <script>zorbify(1)</script> done');
+  await s('ident', 'alice', general, 'rename foo_bar.baz and write to ann.lee@example.org');
   expect((await w.rest('alice', 'POST', `/v1/messages/${sent.pinned.id}/pin`)).status).toBe(200);
   expect((await w.rest('alice', 'POST', `/v1/messages/${sent.reacted.id}/reactions`, { type: 'like' })).status).toBe(
     200,
@@ -77,6 +80,31 @@ describe('words', () => {
     expect(await texts('bob', 'getUser')).toEqual([sent.link.text]);
     expect(await texts('bob', 'getuser')).toEqual([sent.link.text]);
     expect(await texts('bob', 'get_user_by_id')).toEqual([sent.link.text]);
+  });
+
+  it('finds a URL typed with its scheme, without it, and by its parts', async () => {
+    for (const q of ['https://example.com/api/v2/users', 'example.com/api/v2/users', 'api/v2', 'example.com'])
+      expect(await texts('bob', q), q).toContain(sent.api.text);
+    expect(await texts('bob', 'https://example.com/api/v3/users')).toEqual([]);
+  });
+
+  it('indexes what a person sees inside text that looks like HTML tags', async () => {
+    expect(await texts('bob', 'shipit')).toEqual([sent.tags.text]);
+    expect(await texts('bob', 'zorbify')).toEqual([sent.tags.text]);
+    expect(await texts('bob', 'alert')).toEqual([sent.script.text]);
+  });
+
+  it('finds parts of identifiers by one rule: separators _ . @ / : + - split them', async () => {
+    expect(await texts('bob', 'foo_bar')).toEqual([sent.ident.text]);
+    expect(await texts('bob', 'foo_bar.baz')).toEqual([sent.ident.text]);
+    expect(await texts('bob', 'bar.baz')).toEqual([sent.ident.text]);
+    expect(await texts('bob', 'ann.lee')).toEqual([sent.ident.text]);
+    expect(await texts('bob', 'ann.lee@example.org')).toEqual([sent.ident.text]);
+    expect(await texts('bob', 'get_user')).toEqual([sent.link.text]);
+    // Parts in another order, or a part that is not there, are not the identifier.
+    expect(await texts('bob', 'bar_foo')).toEqual([]);
+    expect(await texts('bob', 'lee.ann')).toEqual([]);
+    expect(await texts('bob', 'foo_qux')).toEqual([]);
   });
 
   it('finds words of scripts written without spaces by substring', async () => {
@@ -113,7 +141,7 @@ describe('operators', () => {
   });
 
   it('has:link, has:reaction, has:file; is:thread, is:pinned; mentions:@me', async () => {
-    expect(await texts('bob', 'has:link')).toEqual([sent.link.text]);
+    expect(await texts('bob', 'has:link')).toEqual([sent.link.text, sent.api.text].sort());
     expect(await texts('bob', 'has:reaction')).toEqual([sent.reacted.text]);
     expect(await texts('bob', 'budget is:thread')).toEqual([sent.mention.text, sent.thread.text].sort());
     expect(await texts('bob', 'is:pinned')).toEqual([sent.pinned.text]);
@@ -336,10 +364,11 @@ describe('the stored vectors', () => {
     await de.send('otto', cid, { text: 'Kinder spielten draußen', parent_id: root.id });
     const drift = await rows<{ text: string; stored: string | null; want: string }>(
       h.database.db,
-      sql`select m.text, m.search_tsv::text as stored, to_tsvector(a.search_language::regconfig, m.text)::text as want
+      sql`select m.text, m.search_tsv::text as stored,
+            to_tsvector(a.search_language::regconfig, parley_search_document(m.text))::text as want
           from messages m join apps a on a.id = m.app_id
           where m.type = 'regular' and m.deleted_at is null
-            and m.search_tsv is distinct from to_tsvector(a.search_language::regconfig, m.text)`,
+            and m.search_tsv is distinct from to_tsvector(a.search_language::regconfig, parley_search_document(m.text))`,
     );
     expect(drift).toEqual([]);
     const [german] = await rows<{ tsv: string }>(

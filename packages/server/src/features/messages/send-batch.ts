@@ -280,7 +280,7 @@ m as (
   insert into messages (app_id, id, cid, seq, user_id, type, text, mentioned_users, mentioned_here,
     created_at, updated_at, search_tsv)
   select n.app_id, n.id, n.cid, n.seq, n.user_id, 'regular', n.text, n.mentioned_users, n.mentioned_here,
-    n.created_at, n.created_at, to_tsvector(l.cfg, n.text)
+    n.created_at, n.created_at, to_tsvector(l.cfg, parley_search_document(n.text))
   from numbered n join langs l on l.app_id = n.app_id
 ),
 e as (

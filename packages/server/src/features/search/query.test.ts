@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderSnippet, shieldTags } from './highlight.js';
-import { isEmptyQuery, parseQuery } from './query.js';
+import { isEmptyQuery, parseQuery, searchTerm } from './query.js';
 
 describe('parseQuery', () => {
   it('keeps free text in websearch syntax and lifts operators out', () => {
@@ -14,8 +14,17 @@ describe('parseQuery', () => {
     expect([...p.is]).toEqual(['pinned']);
   });
 
-  it('treats unknown key:value runs (URLs, times) as words', () => {
-    expect(parseQuery('https://example.com/a 12:30 note:').text).toBe('https://example.com/a 12:30 note:');
+  it('treats unknown key:value runs (URLs, times) as words, an identifier as the phrase of its parts', () => {
+    expect(parseQuery('https://example.com/a 12:30 note:').text).toBe('"https example com a" "12 30" note:');
+    expect(parseQuery('foo_bar ann.lee -x.y get_user').text).toBe('"foo bar" "ann lee" -"x y" "get user"');
+  });
+
+  it('reads < and > as blanks, as the indexed text does', () => {
+    expect(searchTerm('<b>deploy</b>')).toBe('b deploy /b');
+    expect(searchTerm('deploy')).toBe('deploy');
+    expect(searchTerm('ann.lee@example.com')).toBe('ann lee example com');
+    expect(searchTerm('it’s')).toBe('it’s');
+    expect(parseQuery('<> deploy').text).toBe('deploy');
   });
 
   it('quoted operator values and an unclosed quote', () => {

@@ -99,6 +99,20 @@ function day(key: string, value: string): Date {
   return d;
 }
 
+/** A run of letters and digits joined by `_ . @ / : + -`: what the document also indexes as its parts. */
+const IDENTIFIER = /[\p{L}\p{N}]+(?:[_.@/:+-]+[\p{L}\p{N}]+)+/u;
+
+/**
+ * A free term as the search vector knows it (migration 0025, `parley_search_document`): an
+ * identifier becomes its parts in order (`foo_bar.baz` → `foo bar baz`, searched as a phrase),
+ * and `<`, `>` are blanks, since chat text is plain text and not HTML. Anything else is as typed.
+ */
+export function searchTerm(value: string): string {
+  const plain = value.replace(/[<>]/g, ' ').trim();
+  if (!IDENTIFIER.test(plain)) return plain === value ? value : plain;
+  return plain.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+}
+
 /** `@ann` → `ann`; `#general` → `general`. */
 const strip = (v: string, sigil: string) => (v.startsWith(sigil) ? v.slice(1) : v);
 
@@ -128,7 +142,11 @@ export function parseQuery(q: string): ParsedQuery {
         continue;
       }
       // websearch_to_tsquery syntax; quotes inside a phrase cannot occur (the tokenizer ends it).
-      const body = t.quoted ? `"${t.value}"` : t.value;
+      // An identifier (`foo_bar`, `ann.lee`, a URL with its scheme) is the phrase of its parts,
+      // as the document indexes them (searchTerm); `<` and `>` are blanks, as in the document.
+      const term = searchTerm(t.value);
+      if (term === '') continue;
+      const body = t.quoted || term !== t.value ? `"${term}"` : term;
       words.push(t.negated ? `-${body}` : body);
       if (t.value !== 'OR') p.words.push({ text: t.value, negated: t.negated });
       if (!t.negated && t.value !== 'OR' && /[\p{L}\p{N}]/u.test(t.value)) p.positive = true;
