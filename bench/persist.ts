@@ -29,7 +29,7 @@ import { buildServer } from '../packages/server/src/app.js';
 import { createChannel } from '../packages/server/src/features/channels/actions.js';
 import { sendMessage } from '../packages/server/src/features/messages/actions.js';
 import { type Caller, signToken } from '../packages/server/src/platform/auth.js';
-import { defaultConfig } from '../packages/server/src/platform/config.js';
+import { defaultConfig, NO_HTTP_LIMITS } from '../packages/server/src/platform/config.js';
 import { type Database, openDatabase } from '../packages/server/src/platform/db/index.js';
 import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
 import { machineCpu } from './lib/proc.js';
@@ -100,7 +100,7 @@ async function bench(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
   // One bench user sends far faster than the per-user send limit allows: the limit is off.
   const server = await buildServer(
-    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0 }),
+    defaultConfig({ dataDir, adminToken: 'bench', logLevel: 'silent', rateMessages: 0, httpLimits: NO_HTTP_LIMITS }),
     {
       database,
       migrate: false,

@@ -28,7 +28,7 @@ import { SEARCH_INDEX_WITH as MIGRATION_GIN_WITH } from '../packages/server/src/
 import { searchMessages } from '../packages/server/src/features/search/messages.js';
 import { parseQuery } from '../packages/server/src/features/search/query.js';
 import type { Caller } from '../packages/server/src/platform/auth.js';
-import { defaultConfig } from '../packages/server/src/platform/config.js';
+import { defaultConfig, NO_HTTP_LIMITS } from '../packages/server/src/platform/config.js';
 import { type Database, openDatabase, rows } from '../packages/server/src/platform/db/index.js';
 import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
 
@@ -241,6 +241,7 @@ async function main(): Promise<void> {
       adminToken: 'bench',
       logLevel: 'silent',
       rateMessages: 0,
+      httpLimits: NO_HTTP_LIMITS,
       masterKey: '42'.repeat(32),
       vacuumMinutes: 0,
     }),

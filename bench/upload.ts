@@ -21,7 +21,7 @@ import sharp from 'sharp';
 import { buildServer } from '../packages/server/src/app.js';
 import { thumbnails } from '../packages/server/src/features/files/media.js';
 import { signToken } from '../packages/server/src/platform/auth.js';
-import { defaultConfig } from '../packages/server/src/platform/config.js';
+import { defaultConfig, NO_HTTP_LIMITS } from '../packages/server/src/platform/config.js';
 
 const run = promisify(execFile);
 
@@ -64,6 +64,7 @@ try {
     uploadMaxBytes: (MB + 1) * 1024 * 1024,
     userQuotaBytes: 0,
     rateMessages: 0,
+    httpLimits: NO_HTTP_LIMITS,
     webDir: undefined,
   });
   const server = await buildServer(config, { logger: false });

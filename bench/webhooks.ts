@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { buildServer, defaultConfig, signToken } from '../packages/server/src/index.js';
+import { buildServer, defaultConfig, NO_HTTP_LIMITS, signToken } from '../packages/server/src/index.js';
 import { fmt, load, ms, progress, sleep, table } from './lib/report.js';
 
 const { values } = parseArgs({
@@ -78,6 +78,7 @@ const server = await buildServer(
     adminToken: 'bench-admin',
     logLevel: 'silent',
     rateMessages: 0,
+    httpLimits: NO_HTTP_LIMITS,
     jobPollMs: 200,
     webhookAllowHosts: [`127.0.0.1:${rport}`],
   }),

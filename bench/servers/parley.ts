@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildServer } from '../../packages/server/src/app.js';
-import { defaultConfig } from '../../packages/server/src/platform/config.js';
+import { defaultConfig, NO_HTTP_LIMITS } from '../../packages/server/src/platform/config.js';
 import { serve, serverCommon } from '../lib/proc.js';
 import { stageMeans } from '../lib/stages.js';
 
@@ -30,6 +30,9 @@ const server = await buildServer(
     masterKey: env.BENCH_MASTER_KEY,
     logLevel: 'silent',
     nodeId: env.BENCH_CHILD ?? 'bench',
+    // Every client of a scenario connects from 127.0.0.1: the default REST limit per IP would
+    // measure itself, not the server.
+    httpLimits: NO_HTTP_LIMITS,
     // The fan-out sender is one user sending hundreds of messages a second: scenarios that
     // need it turn the per-user send limit off (BENCH_RATE_MESSAGES=0); others keep the default.
     ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),

@@ -86,9 +86,11 @@ import { runMigrations } from './platform/db/migrate.js';
 import { ApiError } from './platform/errors.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
+import { registerHttpLimits } from './platform/http-limits.js';
 import { JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
+import { defineMailJobs, mailQueue } from './platform/mail-queue.js';
 import { createMailer } from './platform/mailer.js';
 import { createMetrics, observeDatabase } from './platform/metrics.js';
 import { closeH2Sessions } from './platform/push/h2.js';
@@ -255,6 +257,14 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   observeDatabase(metrics, database);
   const broker = opts.broker ?? (config.redisUrl ? new RedisBroker(config.redisUrl) : new MemoryBroker());
   if (broker instanceof RedisBroker) await broker.ready();
+  const jobs = new JobQueue(database, {
+    log: app.log,
+    registry: metrics.registry,
+    work: config.jobWorkers,
+    pollMs: config.jobPollMs,
+    stopTimeoutMs: config.jobStopTimeoutMs,
+    maintenanceSeconds: config.jobMaintenanceSeconds,
+  });
   const svc = {
     config,
     database,
@@ -264,14 +274,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     apps: new AppRegistry(database.db, sealer),
     broker,
     bus: new Bus(broker),
-    jobs: new JobQueue(database, {
-      log: app.log,
-      registry: metrics.registry,
-      work: config.jobWorkers,
-      pollMs: config.jobPollMs,
-      stopTimeoutMs: config.jobStopTimeoutMs,
-      maintenanceSeconds: config.jobMaintenanceSeconds,
-    }),
+    jobs,
     storage: createStorage(config, masterKey),
     clock: opts.clock ?? Date.now,
     sealer,
@@ -280,6 +283,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       from: config.mailFrom,
       log: app.log,
       logBodies: config.mailLogBodies,
+      queue: mailQueue(jobs, database.db, sealer),
     }),
   } as Services;
   svc.hub = new Hub(
@@ -394,6 +398,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     resolveAccount: (req) => resolveSession(svc, req),
   });
 
+  registerHttpLimits(app, svc);
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
@@ -421,6 +427,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(membershipRoutes(svc));
   await app.register(jobRoutes(svc));
   await app.register(fileRoutes(svc));
+  await defineMailJobs(svc.jobs, svc.mailer, sealer, svc.log, config.mailRetrySeconds);
   await defineFileJobs(svc);
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
@@ -501,6 +508,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await notifySettled(svc);
     // The sockets' first-sight rows still lingering in their batch.
     await activity.settled();
+    // Mails still being built are queued while the queue runs.
+    await svc.mailer.flush();
     // Before the database closes: running jobs finish or are handed back.
     await svc.jobs.stop();
     await searchFlush.stop();

@@ -2,7 +2,7 @@
 export { type BuildOptions, buildServer, type ParleyServer } from './app.js';
 export { startServer } from './main.js';
 export { signToken, verifyToken } from './platform/auth.js';
-export { type Config, configFromEnv, defaultConfig } from './platform/config.js';
+export { type Config, configFromEnv, defaultConfig, NO_HTTP_LIMITS } from './platform/config.js';
 export { type Database, openDatabase } from './platform/db/index.js';
 export { MIGRATIONS_FOLDER, runMigrations } from './platform/db/migrate.js';
 export { prepareDatabaseTemplate, type Template, type TemplateOptions } from './platform/db/template.js';

@@ -13,7 +13,7 @@ import type { DestinationStream } from 'pino';
 import WebSocket from 'ws';
 import { buildServer, type ParleyServer } from '../src/app.js';
 import { signToken } from '../src/platform/auth.js';
-import { type Config, defaultConfig, NO_LIMITS } from '../src/platform/config.js';
+import { type Config, defaultConfig, NO_HTTP_LIMITS, NO_LIMITS } from '../src/platform/config.js';
 import { type Database, openDatabase } from '../src/platform/db/index.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import type { Broker } from '../src/realtime/broker.js';
@@ -97,8 +97,10 @@ export async function startHarness(
     logLevel: 'silent',
     presenceGraceMs: 200,
     rateMessages: 0,
-    // Rate limits (features/moderation/limits.ts) are tested with their own config.
+    // Rate limits (features/moderation/limits.ts, platform/http-limits.ts) are tested with
+    // their own config.
     limits: NO_LIMITS,
+    httpLimits: NO_HTTP_LIMITS,
     // Many sign-ins, wrong passwords and mails from one loopback address: the limits and the
     // lockout are tested with their own config (test/accounts/recovery.pg.test.ts).
     signin: {

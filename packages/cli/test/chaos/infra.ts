@@ -333,6 +333,9 @@ export class ParleyNode {
       LOG_LEVEL: 'warn',
       // Rate limits stay on (they go through Redis, which scenario B restarts) but never bite.
       PARLEY_RATE_MESSAGES: '100000',
+      PARLEY_HTTP_RATE_PER_IP: '1000000',
+      PARLEY_HTTP_RATE_PER_USER: '1000000',
+      PARLEY_HTTP_RATE_PER_SERVER: '1000000',
     });
     this.proc = spawnChild(
       process.execPath,

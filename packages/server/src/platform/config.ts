@@ -45,6 +45,13 @@ export interface Config {
   awayAfterMs: number;
   /** Messages one user may send per `rateWindowMs` (0 = no limit). */
   rateMessages: number;
+  /**
+   * The default limit on every REST route under /v1, beside the routes' own (sends, sign-in,
+   * uploads…): requests per minute per client IP (`PARLEY_HTTP_RATE_PER_IP`), per user token or
+   * session (`PARLEY_HTTP_RATE_PER_USER`) and per app's server token
+   * (`PARLEY_HTTP_RATE_PER_SERVER`); 0 turns one off. Fixed windows, in Redis when it is set.
+   */
+  httpLimits: { ip: number; user: number; server: number; windowMs: number };
   rateWindowMs: number;
   /** Rate limits of every other action (features/moderation/limits.ts). */
   limits: Record<LimitName, Budget>;
@@ -163,6 +170,11 @@ export interface Config {
   mailFrom: string;
   /** Without SMTP, whether the log gets a mail's text (links included) or only its headers (production). */
   mailLogBodies: boolean;
+  /**
+   * First wait before a mail the SMTP server did not take is tried again, in seconds; each
+   * later wait doubles (10 tries in all, platform/mail-queue.ts).
+   */
+  mailRetrySeconds: number;
   /** The address people open the web app at, for links in mail (`https://chat.example.com`); unset = http://host:port. */
   publicUrl?: string | undefined;
   /** Whether a new account must verify its email before it can sign in. */
@@ -299,6 +311,9 @@ export const NO_LIMITS: Record<LimitName, Budget> = Object.fromEntries(
   LIMIT_NAMES.map((n) => [n, { user: 0, ip: 0, app: 0, windowMs: 60_000 }]),
 ) as Record<LimitName, Budget>;
 
+/** The default REST limits off (benchmarks and tests that drive one server from one address). */
+export const NO_HTTP_LIMITS: Config['httpLimits'] = { ip: 0, user: 0, server: 0, windowMs: 60_000 };
+
 /** `PARLEY_LIMITS` (JSON, partial: `{"reactions":{"user":30}}`) over the defaults. */
 export function parseLimits(
   v: string | undefined,
@@ -372,6 +387,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     awayAfterMs: 10 * 60_000,
     maxReplay: 2_000,
     rateMessages: 120,
+    httpLimits: { ip: 6000, user: 1200, server: 12_000, windowMs: 60_000 },
     rateWindowMs: 10_000,
     limits: structuredClone(DEFAULT_LIMITS),
     logLevel: 'info',
@@ -409,6 +425,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     fileUrlTtlSeconds: 3600,
     mailFrom: 'Parley <parley@localhost>',
     mailLogBodies: true,
+    mailRetrySeconds: 5,
     requireEmailVerification: false,
     sessionIdleDays: 14,
     calls: {
@@ -468,6 +485,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     bodyLimit: pick(int(env.PARLEY_BODY_LIMIT, 'PARLEY_BODY_LIMIT'), d.bodyLimit),
     logLevel: env.LOG_LEVEL || d.logLevel,
     rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
+    httpLimits: {
+      ip: pick(int(env.PARLEY_HTTP_RATE_PER_IP, 'PARLEY_HTTP_RATE_PER_IP'), d.httpLimits.ip),
+      user: pick(int(env.PARLEY_HTTP_RATE_PER_USER, 'PARLEY_HTTP_RATE_PER_USER'), d.httpLimits.user),
+      server: pick(int(env.PARLEY_HTTP_RATE_PER_SERVER, 'PARLEY_HTTP_RATE_PER_SERVER'), d.httpLimits.server),
+      windowMs: d.httpLimits.windowMs,
+    },
     limits: parseLimits(env.PARLEY_LIMITS),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
     webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,

@@ -5,12 +5,11 @@
  * production log).
  *
  * Mail never holds up an answer. Features hand it over with `later()` after their transaction
- * has committed; it runs beside the request, each attempt bounded by the transport's timeouts
- * and `timeoutMs` overall, and a failure is logged with the recipient and subject (never
- * silently dropped). `close()` waits, within a bound, for what is still being sent.
- *
- * `later()` is the seam for a durable job queue: when one lands it can take over the job
- * (persist it, retry it) without any feature changing.
+ * has committed; the job that builds the mail runs beside the request, and the mail it returns
+ * goes to the durable job queue (`queue`, platform/mail-queue.ts), which sends it with retries
+ * and logs each outcome — a mail survives a restart or a crash once it is queued. Each attempt
+ * is bounded by the transport's timeouts and `timeoutMs` overall. `close()` waits, within a
+ * bound, for mails still being built and queued.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import nodemailer from 'nodemailer';
@@ -32,6 +31,16 @@ export interface MailerOptions {
   logBodies: boolean;
   /** Longest one delivery may take, in ms, before it is given up (and logged). */
   timeoutMs?: number;
+  /** Where `later()` hands its mail; without one it is sent at once, from memory. */
+  queue?: MailQueue;
+}
+
+/** A durable queue of mail (platform/mail-queue.ts). */
+export interface MailQueue {
+  /** Keep `mail` to be sent (committed when this resolves). */
+  enqueue(what: string, mail: Mail): Promise<void>;
+  /** Whether no mail is waiting, being sent or due for a retry. */
+  idle(): Promise<boolean>;
 }
 
 export interface Mailer {
@@ -41,12 +50,17 @@ export interface Mailer {
   sendMail(mail: Mail): Promise<void>;
   /**
    * Run `job` beside the current request — it may read and write, then return the mail to
-   * send, or null for none — and send that mail. Never throws: failures are logged.
+   * send, or null for none — and queue that mail. Never throws: failures are logged.
    */
   later(what: string, job: () => Promise<Mail | null>): void;
-  /** Resolves when every job handed to `later()` so far has finished (sent, skipped or failed). */
-  settled(): Promise<void>;
-  /** Wait (at most `ms`) for mail still being sent, then close the SMTP connection pool. */
+  /**
+   * Resolves when every job handed to `later()` so far has finished and the queue holds no mail
+   * still to send (sent, skipped or given up) — or after `ms`, whichever is first.
+   */
+  settled(ms?: number): Promise<void>;
+  /** Wait (at most `ms`) for mail still being built and queued (before the queue stops). */
+  flush(ms?: number): Promise<void>;
+  /** `flush`, then close the SMTP connection pool. */
   close(ms?: number): Promise<void>;
 }
 
@@ -92,7 +106,9 @@ export function createMailer(opts: MailerOptions): Mailer {
     let mail: Mail | null = null;
     const run = (async () => {
       mail = await job();
-      if (mail) await sendMail(mail);
+      if (!mail) return;
+      if (opts.queue) await opts.queue.enqueue(what, mail);
+      else await sendMail(mail);
     })()
       .catch((err: unknown) => {
         const m = mail as Mail | null;
@@ -106,19 +122,27 @@ export function createMailer(opts: MailerOptions): Mailer {
     delivery: transport ? 'smtp' : 'log',
     sendMail,
     later,
-    async settled() {
+    async settled(ms = 30_000) {
+      const until = Date.now() + ms;
       while (pending.size > 0) await Promise.allSettled([...pending]);
+      while (opts.queue && Date.now() < until && !(await opts.queue.idle()))
+        await new Promise((r) => setTimeout(r, 20));
     },
+    flush,
     async close(ms = 5_000) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...pending]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, ms);
-        }),
-      ]);
-      clearTimeout(timer);
+      await flush(ms);
       transport?.close();
     },
   };
+
+  async function flush(ms = 5_000) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...pending]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
 }

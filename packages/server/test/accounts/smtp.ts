@@ -18,6 +18,7 @@ export interface TestSmtp {
   /** `smtp://127.0.0.1:<port>`, for PARLEY_SMTP_URL. */
   url: string;
   mails: ReceivedMail[];
+  port: number;
   /** The first mail to `to` (and matching `subject`, if given) received after `since` mails, waiting up to `ms`. */
   waitFor(to: string, opts?: { subject?: RegExp; since?: number; ms?: number }): Promise<ReceivedMail>;
   /** Mails to `to` received so far. */
@@ -28,8 +29,11 @@ export interface TestSmtp {
 const addresses = (a: AddressObject | AddressObject[] | undefined) =>
   (Array.isArray(a) ? a : a ? [a] : []).flatMap((x) => x.value.map((v) => (v.address ?? '').toLowerCase()));
 
-/** `hold`: every mail's DATA is answered only once it resolves (a slow server). */
-export async function startSmtp(opts: { hold?: Promise<void> } = {}): Promise<TestSmtp> {
+/**
+ * `hold`: every mail's DATA is answered only once it resolves (a slow server); `port`: listen
+ * there (a server that comes back where one was down), else on a free port.
+ */
+export async function startSmtp(opts: { hold?: Promise<void>; port?: number } = {}): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   const server = new SMTPServer({
@@ -55,7 +59,7 @@ export async function startSmtp(opts: { hold?: Promise<void> } = {}): Promise<Te
         .catch((err: Error) => callback(err));
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.server.address() as { port: number }).port;
   const match = (to: string, subject?: RegExp) => (m: ReceivedMail) =>
     m.to.includes(to.toLowerCase()) && (!subject || subject.test(m.subject));
@@ -63,6 +67,7 @@ export async function startSmtp(opts: { hold?: Promise<void> } = {}): Promise<Te
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
+    port,
     to: (to) => mails.filter(match(to)),
     waitFor(to, { subject, since = 0, ms = 10_000 } = {}) {
       const find = () => mails.slice(since).find(match(to, subject));
