@@ -11,8 +11,10 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildAccount,
@@ -197,5 +199,79 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     } finally {
       await member.close();
     }
+  });
+  it("an owner limits uploads on the Uploads tab; a member's composer says no at once, the server too", {
+    timeout: 120_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', email('olive'));
+    const mia = await buildAccount(h, 'Mia Member', email('mia'));
+    const ws = await buildWorkspace(olive, 'Upload Cove');
+    await join(olive, ws.id, mia);
+    const owner = await as(olive.cookie);
+    try {
+      const page = await owner.newPage();
+      await page.goto(`/w/${ws.id}`);
+      await page.getByTestId('workspace-name').click(WAIT);
+      await page.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
+      const dialog = page.getByRole('dialog', { name: 'Admin console · Upload Cove' });
+      await dialog.getByRole('tab', { name: 'Uploads' }).click(WAIT);
+      const form = dialog.getByTestId('upload-rules');
+      await form.getByText(/No file may be larger than/).waitFor(WAIT);
+      await form.getByLabel('Allowed types (one a line)').fill('image/*\nApplication/PDF');
+      await form.getByLabel('Images').fill('0.01');
+      await form.getByRole('button', { name: 'Save upload rules' }).click();
+      await form.getByText('Saved.').waitFor(WAIT);
+      await dialog.screenshot({ path: path.join(tmpdir(), 'parley-admin-uploads.png') });
+      expect(await form.getByLabel('Allowed types (one a line)').inputValue()).toBe('image/*\napplication/pdf');
+      // A size that is no size is said in words, and nothing is saved.
+      await form.getByLabel('Videos').fill('lots');
+      await form.getByRole('button', { name: 'Save upload rules' }).click();
+      await form.getByRole('alert').getByText('Videos: give a size in MB above 0, or leave it empty.').waitFor(WAIT);
+    } finally {
+      await owner.close();
+    }
+    const miaChat = chatHeaders(ok(await mia.session(ws.id)));
+    const rules = ok(await h.call({ method: 'GET', url: '/v1/files/rules', headers: miaChat }));
+    expect(rules.rules).toEqual({
+      allowed_types: ['image/*', 'application/pdf'],
+      max_bytes: { image: 10_486, video: null, audio: null, file: null },
+    });
+
+    const member = await as(mia.cookie);
+    try {
+      const page = await member.newPage();
+      await page.goto(`/w/${ws.id}`);
+      const input = page.getByTestId('parley-file-input');
+      await input.waitFor({ state: 'attached', ...WAIT });
+      // The picker offers what the app allows.
+      await expect.poll(async () => input.getAttribute('accept'), WAIT).toBe('image/*,application/pdf');
+      await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n') });
+      const alert = page.locator('.parley-input .parley-error');
+      await expect.poll(async () => alert.textContent(), WAIT).toContain("“notes.txt” can't be shared here");
+      const big = await sharp(randomBytes(120 * 120 * 3), { raw: { width: 120, height: 120, channels: 3 } })
+        .png({ compressionLevel: 0 })
+        .toBuffer();
+      await input.setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: big });
+      await expect.poll(async () => alert.textContent(), WAIT).toContain('Images here may be at most 10 KB');
+      expect(await page.locator('.parley-pending-file').count()).toBe(0);
+      const dot = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#36c' } })
+        .png()
+        .toBuffer();
+      await input.setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: dot });
+      await page.locator('.parley-pending-file', { hasText: 'dot.png' }).waitFor(WAIT);
+      await page.screenshot({ path: path.join(tmpdir(), 'parley-upload-refused.png') });
+    } finally {
+      await member.close();
+    }
+    // Past the browser, the server judges the bytes: a text file called a PNG is still refused.
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('not a picture')], { type: 'image/png' }), 'fake.png');
+    const refused = await fetch(`${base}/v1/channels/public:general/uploads`, {
+      method: 'POST',
+      headers: miaChat,
+      body: form,
+    });
+    expect(refused.status).toBe(415);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('INVALID_FILE_TYPE');
   });
 });

@@ -47,6 +47,7 @@ import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory } from './connection.js';
 import { ParleyError } from './errors.js';
+import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
 import { Ingest } from './ingest.js';
@@ -130,6 +131,8 @@ export class ChatClient implements ChannelHost {
   readonly http: Http;
   /** Reports, bans, the moderation queue, automod and permissions (moderation.ts). */
   readonly moderation: Moderation;
+  /** The app's upload rules, and whether it would take a file (files.ts). */
+  readonly files: Files;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
   private conn: Connection | null = null;
@@ -173,6 +176,7 @@ export class ChatClient implements ChannelHost {
         this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
       me: () => this.userId ?? '',
     });
+    this.files = new Files(this.http);
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
     });

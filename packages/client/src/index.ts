@@ -24,6 +24,7 @@ export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
 export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';
 export { ParleyError } from './errors.js';
+export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';

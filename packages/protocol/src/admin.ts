@@ -34,6 +34,7 @@ export const AUDIT_ACTIONS = [
   'app.created',
   'app.updated',
   'app.token_minted',
+  'app.upload_rules_updated',
   'user.role_changed',
   'export.requested',
   'export.downloaded',

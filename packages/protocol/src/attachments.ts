@@ -54,6 +54,101 @@ export type Attachment = Static<typeof Attachment>;
 export const AttachmentResponse = Type.Object({ attachment: Attachment });
 export type AttachmentResponse = Static<typeof AttachmentResponse>;
 
+/**
+ * A content type an app allows for uploads: a whole type (`application/pdf`) or a family
+ * (`image/*`), compared with the type read from the file's bytes. `*\/*` is not one: no list
+ * (null) allows every type.
+ */
+export const AllowedType = Type.String({
+  pattern: '^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/([a-z0-9][a-z0-9!#$&^_.+-]{0,126}|\\*)$',
+  description: 'a content type, e.g. application/pdf, or a family, e.g. image/*',
+});
+
+/** A size limit in bytes, of at least 1 byte. */
+const Bytes = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/**
+ * An app's upload rules (`GET`/`PUT /v1/files/rules`): which types may be uploaded and how
+ * large each kind of file may be, below the server's own limit (`PARLEY_UPLOAD_MAX_BYTES`).
+ * Types are read from the bytes, never the name or the client's header. A refused type is
+ * `415 INVALID_FILE_TYPE`; a file over its kind's limit `413 PAYLOAD_TOO_LARGE`.
+ */
+export const UploadRules = Type.Object(
+  {
+    /** Types and families allowed; null: every type. */
+    allowed_types: Nullable(Type.Array(AllowedType, { minItems: 1, maxItems: 100, uniqueItems: true })),
+    /** Most bytes of a file of each kind (`file`: any other); null or absent: the server's limit. */
+    max_bytes: Type.Object(
+      {
+        image: Type.Optional(Nullable(Bytes)),
+        video: Type.Optional(Nullable(Bytes)),
+        audio: Type.Optional(Nullable(Bytes)),
+        file: Type.Optional(Nullable(Bytes)),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UploadRules = Static<typeof UploadRules>;
+
+/** The rules in force: the app's, and the server's own limit above them. */
+export const UploadRulesResponse = Type.Object({
+  rules: UploadRules,
+  /** The server's limit on any upload (`PARLEY_UPLOAD_MAX_BYTES`). */
+  server_max_bytes: Type.Integer(),
+});
+export type UploadRulesResponse = Static<typeof UploadRulesResponse>;
+
+/** No rules: every type, the server's limit for every kind. */
+export const DEFAULT_UPLOAD_RULES: UploadRules = { allowed_types: null, max_bytes: {} };
+
+/** Whether `mime` (a type read from bytes) is allowed by `rules`. */
+export function uploadTypeAllowed(rules: UploadRules, mime: string): boolean {
+  if (!rules.allowed_types) return true;
+  const m = mime.toLowerCase().split(';')[0]?.trim() ?? '';
+  const family = m.split('/')[0];
+  return rules.allowed_types.some((t) => t === m || (t.endsWith('/*') && t.slice(0, -2) === family));
+}
+
+/** The most bytes a file of `kind` may have: the app's limit, never above the server's. */
+export function uploadMaxBytes(rules: UploadRules, kind: AttachmentKind, serverMax: number): number {
+  const own = rules.max_bytes[kind];
+  return own ? Math.min(own, serverMax) : serverMax;
+}
+
+/** The kind of file a content type is (`image/svg+xml` is a `file`: it is never shown inline). */
+export function attachmentKindOf(mime: string): AttachmentKind {
+  const m = mime.toLowerCase();
+  if (m.startsWith('image/')) return m.startsWith('image/svg') ? 'file' : 'image';
+  if (m.startsWith('video/')) return 'video';
+  if (m.startsWith('audio/')) return 'audio';
+  return 'file';
+}
+
+/** Why `rules` refuse a file of `mime` and `size` (the error an upload gets), or null. */
+export function uploadRefusal(
+  rules: UploadRules,
+  file: { mime: string; kind?: AttachmentKind; size: number },
+  serverMax: number,
+): { code: 'INVALID_FILE_TYPE' | 'PAYLOAD_TOO_LARGE'; message: string; details: Record<string, unknown> } | null {
+  if (!uploadTypeAllowed(rules, file.mime))
+    return {
+      code: 'INVALID_FILE_TYPE',
+      message: `Files of type ${file.mime || 'unknown'} may not be uploaded here`,
+      details: { mime_type: file.mime, allowed_types: rules.allowed_types },
+    };
+  const kind = file.kind ?? attachmentKindOf(file.mime);
+  const max = uploadMaxBytes(rules, kind, serverMax);
+  if (file.size > max)
+    return {
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `A file of this kind (${kind}) may be at most ${max} bytes`,
+      details: { kind, max_bytes: max },
+    };
+  return null;
+}
+
 /** Ask for signed, expiring URLs of files the caller may read (usable in `<img src>`). */
 export const FileLinksBody = Type.Object(
   { ids: Type.Array(Uuid, { minItems: 1, maxItems: 100, uniqueItems: true }) },

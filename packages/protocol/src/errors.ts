@@ -28,6 +28,11 @@ export const ERRORS = {
     summary: 'An unexpected server error. It is logged; details are never sent.',
   },
   UNAVAILABLE: { status: 503, retryable: true, summary: 'The server or its database is temporarily unavailable.' },
+  INVALID_FILE_TYPE: {
+    status: 415,
+    retryable: false,
+    summary: "The file's type, read from its bytes, is not one the app's upload rules allow.",
+  },
   QUOTA_EXCEEDED: {
     status: 413,
     retryable: false,

@@ -319,20 +319,75 @@ export function Lightbox({ images, index, onIndex, onClose }: LightboxProps) {
 
 // ---- the composer's files ---------------------------------------------------------------------
 
-/** Files chosen in the composer, before they are sent. */
-export function usePendingFiles() {
+const KIND_NAMES: Record<string, string> = { image: 'Images', video: 'Videos', audio: 'Audio files', file: 'Files' };
+
+/** What a person reads when the app's upload rules refuse a file they chose. */
+export function refusalText(file: File, err: { code: string; details?: unknown }): string {
+  const d = (err.details ?? {}) as { allowed_types?: string[] | null; kind?: string; max_bytes?: number };
+  if (err.code === 'INVALID_FILE_TYPE')
+    return `“${file.name}” can't be shared here: only ${(d.allowed_types ?? []).join(', ')} may be uploaded.`;
+  return `“${file.name}” is ${formatBytes(file.size)}: ${KIND_NAMES[d.kind ?? 'file'] ?? 'Files'} here may be at most ${formatBytes(d.max_bytes ?? 0)}.`;
+}
+
+/**
+ * The app's upload rules as the file picker's `accept` (`image/*,application/pdf`), once read;
+ * undefined while unknown or when every type is allowed.
+ */
+export function useUploadAccept(): string | undefined {
+  const client = useChatClient() as ChatClient | undefined;
+  const [accept, setAccept] = useState<string | undefined>();
+  useEffect(() => {
+    let live = true;
+    client?.files
+      ?.rules()
+      .then((r) => {
+        if (live) setAccept(r.rules.allowed_types?.join(',') || undefined);
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return accept;
+}
+
+/**
+ * Files chosen in the composer, before they are sent. A file the app's upload rules refuse (by
+ * its type or size, as the browser knows them) is not added: `onRefused` hears why, at once,
+ * instead of after its bytes went up (and an empty list when a choice was all taken).
+ */
+export function usePendingFiles(onRefused?: (messages: string[]) => void) {
+  const client = useChatClient() as ChatClient | undefined;
   const [files, setFiles] = useState<File[]>([]);
+  const keep = (list: File[]) => setFiles((cur) => [...cur, ...list].slice(0, MAX_FILES));
   return {
     files,
-    add: (list: Iterable<File> | ArrayLike<File>) =>
-      setFiles((cur) => [...cur, ...Array.from(list)].slice(0, MAX_FILES)),
+    add: (list: Iterable<File> | ArrayLike<File>) => {
+      const chosen = Array.from(list);
+      const files = client?.files;
+      if (!files) return keep(chosen);
+      void Promise.all(chosen.map(async (f) => ({ f, no: await files.check(f).catch(() => null) }))).then((r) => {
+        keep(r.filter((x) => !x.no).map((x) => x.f));
+        const refused = r.flatMap((x) => (x.no ? [refusalText(x.f, x.no)] : []));
+        onRefused?.(refused);
+      });
+    },
     remove: (i: number) => setFiles((cur) => cur.filter((_, j) => j !== i)),
     clear: () => setFiles([]),
   };
 }
 
 /** The composer's attach button (a hidden file input behind it). */
-export function AttachButton({ onFiles, disabled }: { onFiles(files: File[]): void; disabled?: boolean }) {
+export function AttachButton({
+  onFiles,
+  disabled,
+  accept,
+}: {
+  onFiles(files: File[]): void;
+  disabled?: boolean;
+  /** The picker's filter: the app's allowed types (`useUploadAccept`). */
+  accept?: string | undefined;
+}) {
   const input = useRef<HTMLInputElement>(null);
   const onChange = (e: ChangeEvent<HTMLInputElement>) => {
     const list = Array.from(e.currentTarget.files ?? []);
@@ -361,7 +416,15 @@ export function AttachButton({ onFiles, disabled }: { onFiles(files: File[]): vo
           />
         </svg>
       </button>
-      <input ref={input} type="file" multiple hidden onChange={onChange} data-testid="parley-file-input" />
+      <input
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        accept={accept}
+        onChange={onChange}
+        data-testid="parley-file-input"
+      />
     </>
   );
 }

@@ -26,8 +26,10 @@ export {
   MessageAttachments,
   type MessageAttachmentsProps,
   PendingFiles,
+  refusalText,
   useFileLink,
   usePendingFiles,
+  useUploadAccept,
 } from './attachments.js';
 export {
   CallButtons,

@@ -19,7 +19,7 @@ import {
   useRef,
   useState,
 } from 'react';
-import { AttachButton, PendingFiles, usePendingFiles } from './attachments.js';
+import { AttachButton, PendingFiles, usePendingFiles, useUploadAccept } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { cidOf, useChannelState, useClientState, useMe } from './context.js';
@@ -142,9 +142,10 @@ export function MessageInput({
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   // Files to send with the next message: the attach button, drag and drop, paste.
-  const pending = usePendingFiles();
   const [dismissed, setDismissed] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const pending = usePendingFiles((why) => setError(why.length ? why.join(' ') : null));
+  const accept = useUploadAccept();
   const text = edit ? edit.text : draft.key === key ? draft.text : loadDraft(key);
 
   const members = useMemo(() => {
@@ -458,7 +459,7 @@ export function MessageInput({
         />
       ) : null}
       <div className="parley-input__row">
-        {edit ? null : <AttachButton onFiles={pending.add} />}
+        {edit ? null : <AttachButton onFiles={pending.add} accept={accept} />}
         <button
           ref={emojiButton}
           type="button"

@@ -11,6 +11,7 @@ import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
 import { ChannelsTab } from './channels-tab.js';
 import type { AdminTabProps } from './tab-props.js';
+import { UploadsTab } from './uploads-tab.js';
 
 export type { AdminTabProps } from './tab-props.js';
 
@@ -25,6 +26,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'channels', label: 'Channels', Component: ChannelsTab },
   { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
+  { id: 'uploads', label: 'Uploads', Component: UploadsTab },
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },

@@ -4,7 +4,7 @@
  * (`server: true`). Verification is jose's: signature (HS256 only), `exp` and `nbf`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
+import type { AutomodSettings, PermissionOverrides, UploadRules } from '@parley/protocol';
 import { type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { ApiError } from './errors.js';
 
@@ -19,6 +19,8 @@ export interface AppContext {
   permissions?: PermissionOverrides;
   /** Automod settings (features/moderation/automod.ts); null or absent: off. */
   automod?: AutomodSettings | null;
+  /** Upload rules (features/files/rules.ts); null or absent: every type, the server's limit. */
+  uploadRules?: UploadRules | null;
 }
 
 export type Caller =

@@ -3,11 +3,11 @@
  * short while. Secrets are unsealed once per cache fill, never logged, never sent again.
  */
 import { randomUUID } from 'node:crypto';
-import type { AutomodSettings, PermissionOverrides } from '@parley/protocol';
+import type { AutomodSettings, PermissionOverrides, UploadRules } from '@parley/protocol';
 import { isSafeText } from '@parley/protocol';
 import { eq, sql } from 'drizzle-orm';
 import type { AppContext } from './auth.js';
-import { type Db, rows, schema } from './db/index.js';
+import { type Db, type Queryable, rows, schema } from './db/index.js';
 import { invalid } from './errors.js';
 import { newCredential, type Sealer } from './secrets.js';
 
@@ -90,6 +90,7 @@ export class AppRegistry {
             secretKey: new TextEncoder().encode(this.sealer.open(row.apiSecretSealed)),
             permissions: row.permissions,
             automod: row.automod,
+            uploadRules: row.uploadRules,
           }
         : null;
     if (this.cache.size > 10_000) this.cache.clear();
@@ -160,6 +161,19 @@ export class AppRegistry {
     if (!row) return null;
     this.changed(appId);
     return { permissions: row.permissions, automod: row.automod };
+  }
+
+  /**
+   * Replace an app's upload rules (null: none) in `q` (the caller's transaction, with its audit
+   * record); every node forgets its copy once `changed` is called after commit. False: no such app.
+   */
+  async setUploadRules(q: Queryable, appId: string, rules: UploadRules | null): Promise<boolean> {
+    const r = await q
+      .update(schema.apps)
+      .set({ uploadRules: rules })
+      .where(eq(schema.apps.id, appId))
+      .returning({ id: schema.apps.id });
+    return r.length > 0;
   }
 
   /** An app's permission overrides and automod settings as stored. */

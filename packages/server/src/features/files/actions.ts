@@ -23,6 +23,7 @@ import { EXPIRE_UPLOAD as expireUpload, MAKE_MEDIA as makeMedia } from './job-na
 import { cleanImage, THUMBNAILED } from './media.js';
 import { sanitizeName } from './names.js';
 import { type FileRow, presentAttachment } from './present.js';
+import { checkUploadRules } from './rules.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 
 /** A received upload in a temporary file, before it is checked and stored. */
@@ -259,6 +260,8 @@ export async function storeUpload(
   let stripped: string | null = null;
   try {
     const sniffed = await sniff(got.head, name, declared);
+    // The app's rules, by what the bytes are: a refused file keeps nothing (the finally below).
+    checkUploadRules(svc, me.app, sniffed.mime, sniffed.kind, got.size);
     let kind = sniffed.kind;
     let width: number | null = null;
     let height: number | null = null;

@@ -18,6 +18,8 @@ import {
   IdParams,
   OkResponse,
   THUMB_SIZES,
+  UploadRules,
+  UploadRulesResponse,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -41,6 +43,7 @@ import {
 } from './actions.js';
 import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
+import { getUploadRules, setUploadRules } from './rules.js';
 import { servesInline } from './sniff.js';
 
 const tags = ['files'];
@@ -66,8 +69,9 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'Upload a file to a channel (multipart/form-data, one part named `file`), streamed',
           description:
             'Answers the attachment object; send a message with `attachments: [id]` to share it. ' +
-            'The content type is decided from the bytes. Too large: 413 PAYLOAD_TOO_LARGE; past a quota: ' +
-            '413 QUOTA_EXCEEDED. An upload no message claims is removed after a while.',
+            'The content type is decided from the bytes. Too large (for the server, or for its kind under the ' +
+            "app's upload rules): 413 PAYLOAD_TOO_LARGE; a type the rules do not allow: 415 INVALID_FILE_TYPE; " +
+            'past a quota: 413 QUOTA_EXCEEDED. An upload no message claims is removed after a while.',
           consumes: ['multipart/form-data'],
           params: CidParams,
           response: {
@@ -108,6 +112,35 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         }
         return { attachment: await storeUpload(svc, me, a, got, part.filename, part.mimetype) };
       },
+    );
+
+    app.get(
+      '/v1/files/rules',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: "The app's upload rules: allowed types and each kind's size limit (any user)",
+          response: { 200: UploadRulesResponse, ...errors },
+        },
+      },
+      async (req) => getUploadRules(svc, callerOf(req)),
+    );
+    app.put(
+      '/v1/files/rules',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary: "Replace the app's upload rules (app admins, the server token)",
+          description:
+            'Types are read from the bytes: a refused type is 415 INVALID_FILE_TYPE, a file past its ' +
+            "kind's limit 413 PAYLOAD_TOO_LARGE. Limits above the server's own (`server_max_bytes`) change nothing.",
+          body: UploadRules,
+          response: { 200: UploadRulesResponse, ...errors },
+        },
+      },
+      async (req) => setUploadRules(svc, callerOf(req), req.body),
     );
 
     app.delete(

@@ -3,7 +3,14 @@
  * it with `drizzle-kit generate` (see `npm run db:generate`) and are never edited after they
  * land. Every table but `apps` is keyed by `app_id` first: tenancy is part of every key.
  */
-import type { Attachment, AutomodSettings, LinkPreview, PermissionOverrides, PreviewImage } from '@parley/protocol';
+import type {
+  Attachment,
+  AutomodSettings,
+  LinkPreview,
+  PermissionOverrides,
+  PreviewImage,
+  UploadRules,
+} from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -43,6 +50,8 @@ export const apps = pgTable('apps', {
   permissions: jsonb('permissions').$type<PermissionOverrides>().notNull().default({}),
   /** Automod block lists and behaviour (features/moderation/automod.ts); null: off. */
   automod: jsonb('automod').$type<AutomodSettings>(),
+  /** Allowed upload types and per-kind size limits (features/files/rules.ts); null: none. */
+  uploadRules: jsonb('upload_rules').$type<UploadRules>(),
 });
 
 export const users = pgTable(
