@@ -245,12 +245,12 @@ describe('push decisions', () => {
     await pushed(top.m.id);
   });
 
-  it('a subscription the push service says is gone (410) is dropped', async () => {
+  it.each([410, 404])('a subscription the push service says is gone (%i) is dropped', async (status) => {
     const dead = push.subscribe();
     const r = await subscribe('carol', dead);
     expect(r.status).toBe(200);
-    push.answer.set(dead.id, 410);
-    const cid = await channel(h, app, 'alice', 'gone', ['alice', 'carol']);
+    push.answer.set(dead.id, status);
+    const cid = await channel(h, app, 'alice', `gone-${status}`, ['alice', 'carol']);
     await sendAndSettle('alice', cid, '@carol hello');
     const targets = async () =>
       (await h.call({ method: 'GET', url: '/v1/push/targets', headers: await app.user('carol') })).body;
