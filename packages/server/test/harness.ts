@@ -16,7 +16,8 @@ import { signToken } from '../src/platform/auth.js';
 import { type Config, defaultConfig, NO_HTTP_LIMITS, NO_LIMITS } from '../src/platform/config.js';
 import { type Database, openDatabase } from '../src/platform/db/index.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
-import type { Broker } from '../src/realtime/broker.js';
+import { type Broker, MemoryBroker, MemoryNetwork } from '../src/realtime/broker.js';
+import { RedisBroker } from '../src/realtime/redis-broker.js';
 import { createPgDatabase } from './pg-template.js';
 
 export const ADMIN = 'test-admin-token';
@@ -286,4 +287,21 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10_000
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * The brokers of one test file's nodes: each call makes a node's broker, on Redis when
+ * `REDIS_URL` is set (under a prefix of this file's own, so files running side by side never
+ * hear each other), else on one in-process network shared by the file's nodes.
+ */
+export function clusterBrokers(name: string): () => Promise<Broker> {
+  const redisUrl = process.env.REDIS_URL;
+  const net = new MemoryNetwork();
+  const prefix = `parley-${name}-${process.pid}-${Date.now()}:`;
+  return async () => {
+    if (!redisUrl) return new MemoryBroker(net);
+    const b = new RedisBroker(redisUrl, prefix);
+    await b.ready();
+    return b;
+  };
 }

@@ -8,9 +8,7 @@
 import { CLOSE_CODES } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/platform/auth.js';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { ADMIN, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
+import { ADMIN, clusterBrokers, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
 import {
   type Browser,
   browser,
@@ -26,14 +24,7 @@ import {
 } from './helpers.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-so-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('so');
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let n1: Harness;

@@ -10,19 +10,18 @@ import { createHmac } from 'node:crypto';
 import { callSeconds, formatCallClock, formatCallLength } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/platform/config.js';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { backend, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import {
+  backend,
+  clusterBrokers,
+  type Harness,
+  startHarness,
+  type TestApp,
+  TestSocket,
+  testDatabase,
+} from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-calls-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('calls');
 
 const RING_MS = 1_500;
 const backendName = () => backend;

@@ -10,22 +10,12 @@ import { sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { eventually, type Harness, startHarness, type TestApp, testDatabase } from '../harness.js';
+import { clusterBrokers, eventually, type Harness, startHarness, type TestApp, testDatabase } from '../harness.js';
 import { elfExecutable, opaqueBytes, upload } from './helpers.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
-const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-upload-rules-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('upload-rules');
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let n1: Harness;

@@ -8,20 +8,10 @@
 import { CLOSE_CODES } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, NO_LIMITS } from '../../src/platform/config.js';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
 import { expectError, ok, world } from '../channels/helpers.js';
-import { type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
+import { clusterBrokers, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
 
-const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-mod-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('mod');
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let h: Harness;

@@ -8,19 +8,18 @@
  */
 import { uuidv7 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { eventually, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import {
+  clusterBrokers,
+  eventually,
+  type Harness,
+  startHarness,
+  type TestApp,
+  TestSocket,
+  testDatabase,
+} from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-fresh-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('fresh');
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let n1: Harness;

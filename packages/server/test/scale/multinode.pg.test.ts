@@ -4,19 +4,10 @@
  * in-process network of memory brokers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import { clusterBrokers, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-mn-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('mn');
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let nodes: Harness[] = [];

@@ -7,19 +7,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import { clusterBrokers, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-away-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('away');
 
 const POLL = { timeout: 20_000, interval: 100 };
 let db: Awaited<ReturnType<typeof testDatabase>>;

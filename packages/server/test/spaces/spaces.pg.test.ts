@@ -6,19 +6,18 @@
  * capacity, and refusals for guests, non-admins and another app's users.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, MemoryBroker, MemoryNetwork } from '../../src/realtime/broker.js';
-import { RedisBroker } from '../../src/realtime/redis-broker.js';
-import { backend, type Harness, startHarness, type TestApp, TestSocket, testDatabase } from '../harness.js';
+import {
+  backend,
+  clusterBrokers,
+  type Harness,
+  startHarness,
+  type TestApp,
+  TestSocket,
+  testDatabase,
+} from '../harness.js';
 
 const redisUrl = process.env.REDIS_URL;
-const net = new MemoryNetwork();
-const prefix = `parley-spaces-${process.pid}-${Date.now()}:`;
-async function broker(): Promise<Broker> {
-  if (!redisUrl) return new MemoryBroker(net);
-  const b = new RedisBroker(redisUrl, prefix);
-  await b.ready();
-  return b;
-}
+const broker = clusterBrokers('spaces');
 
 const INVITE_MS = 1_000;
 let db: Awaited<ReturnType<typeof testDatabase>>;
