@@ -1,6 +1,7 @@
 /** A webhook receiver for the hooks tests: a real HTTP server on loopback that records what it gets. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Harness, TestApp } from '../harness.js';
 
 export interface Received {
   path: string;
@@ -62,4 +63,35 @@ export async function startReceiver(): Promise<Receiver> {
   rcv.host = `127.0.0.1:${port}`;
   rcv.url = `http://127.0.0.1:${port}`;
   return rcv;
+}
+
+/**
+ * A fresh app with alice and bob in two group channels (`group:<id>` of `channels`), and a
+ * webhook of the app's server token on `url` for `events`: what the webhook suites start from.
+ */
+export async function appWithWebhook(
+  h: Harness,
+  url: string,
+  events: string[],
+  channels: readonly string[] = ['one', 'two'],
+): Promise<{ app: TestApp; webhook: { id: string }; secret: string }> {
+  const app = await h.createApp();
+  await h.users(app, [{ id: 'alice' }, { id: 'bob' }]);
+  for (const id of channels) {
+    const r = await h.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers: await app.user('alice'),
+      payload: { type: 'group', id, members: ['bob'] },
+    });
+    if (r.status !== 200) throw new Error(`channel ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const w = await h.call({
+    method: 'POST',
+    url: '/v1/webhooks',
+    headers: await app.server(),
+    payload: { url, events },
+  });
+  if (w.status !== 201) throw new Error(`webhook: ${w.status} ${JSON.stringify(w.body)}`);
+  return { app, webhook: w.body.webhook as { id: string }, secret: w.body.secret as string };
 }

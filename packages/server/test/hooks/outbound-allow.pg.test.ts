@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/platform/config.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { until } from '../jobs/helpers.js';
+import { appWithWebhook } from './helpers.js';
 
 /** The snippet of docs/protocol.md ("Verifying"), as an integrator copies it. */
 function verifyParley(secret: string, header: string | undefined, rawBody: string, toleranceSeconds = 300): boolean {
@@ -119,25 +120,8 @@ afterAll(async () => {
 });
 
 async function appWithHook(h: Harness): Promise<{ app: TestApp; webhook: string; secret: string }> {
-  const app = await h.createApp();
-  await h.users(app, [{ id: 'alice' }, { id: 'bob' }]);
-  for (const id of ['a', 'b']) {
-    const r = await h.call({
-      method: 'POST',
-      url: '/v1/channels',
-      headers: await app.user('alice'),
-      payload: { type: 'group', id, members: ['bob'] },
-    });
-    expect(r.status).toBe(200);
-  }
-  const w = await h.call({
-    method: 'POST',
-    url: '/v1/webhooks',
-    headers: await app.server(),
-    payload: { url: `${rcv.url}/hook`, events: ['message.new'] },
-  });
-  expect(w.status, JSON.stringify(w.body)).toBe(201);
-  return { app, webhook: w.body.webhook.id, secret: w.body.secret };
+  const { app, webhook, secret } = await appWithWebhook(h, `${rcv.url}/hook`, ['message.new'], ['a', 'b']);
+  return { app, webhook: webhook.id, secret };
 }
 
 async function sendMany(h: Harness, app: TestApp, cids: string[], each: number): Promise<void> {

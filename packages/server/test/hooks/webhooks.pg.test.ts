@@ -15,7 +15,7 @@ const until = <T>(what: string, fn: () => Promise<T>, pred: (v: T) => boolean, m
   untilSoon(what, fn, pred, ms);
 
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
-import { type Receiver, startReceiver } from './helpers.js';
+import { appWithWebhook, type Receiver, startReceiver } from './helpers.js';
 
 let h: Harness;
 let rcv: Receiver;
@@ -41,26 +41,9 @@ afterAll(async () => {
 
 /** A fresh app with alice (a member of two channels) and a webhook on `path`. */
 async function setup(path: string, events: string[]) {
-  const app = await h.createApp();
-  await h.users(app, [{ id: 'alice' }, { id: 'bob' }]);
-  for (const id of ['one', 'two']) {
-    const r = await h.call({
-      method: 'POST',
-      url: '/v1/channels',
-      headers: await app.user('alice'),
-      payload: { type: 'group', id, members: ['bob'] },
-    });
-    expect(r.status).toBe(200);
-  }
-  const w = await h.call({
-    method: 'POST',
-    url: '/v1/webhooks',
-    headers: await app.server(),
-    payload: { url: `${rcv.url}${path}`, events },
-  });
-  expect(w.status).toBe(201);
-  expect(w.body.secret).toMatch(/^whsec_/);
-  return { app, webhook: w.body.webhook as { id: string }, secret: w.body.secret as string };
+  const made = await appWithWebhook(h, `${rcv.url}${path}`, events);
+  expect(made.secret).toMatch(/^whsec_/);
+  return made;
 }
 
 async function send(app: TestApp, cid: string, text: string) {
