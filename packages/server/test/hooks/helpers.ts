@@ -21,6 +21,10 @@ export interface Receiver {
   answer: (r: Received, nth: number) => Answer;
   /** Requests so far on `path`. */
   on(path: string): Received[];
+  /** TCP connections accepted so far. */
+  connections: number;
+  /** Close every idle kept-alive connection, as a receiver's own idle timeout would. */
+  dropIdle(): void;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,8 @@ export async function startReceiver(): Promise<Receiver> {
     got: [],
     answer: () => ({ status: 200, body: '{}' }),
     on: (p) => rcv.got.filter((g) => g.path === p),
+    connections: 0,
+    dropIdle: () => server.closeIdleConnections(),
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
@@ -58,6 +64,7 @@ export async function startReceiver(): Promise<Receiver> {
       res.end(a.body ?? '{}');
     });
   });
+  server.on('connection', () => rcv.connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   rcv.host = `127.0.0.1:${port}`;

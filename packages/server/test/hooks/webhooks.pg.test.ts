@@ -150,6 +150,30 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(got.find((g) => g.json.type === 'reaction.new')?.json.event.reaction.type).toBe('like');
   });
 
+  it('keeps its connection to an endpoint open across deliveries, and a closed idle one costs no retry', async () => {
+    const { app } = await setup('/kept', ['message.new']);
+    const before = rcv.connections;
+    for (let i = 0; i < 20; i++) await send(app, 'group:one', `kept ${i}`);
+    const firsts = () => rcv.on('/kept').filter((g) => g.headers['x-parley-attempt'] === '1');
+    await until(
+      '20 deliveries',
+      async () => firsts().length,
+      (n) => n >= 20,
+    );
+    // One lane, one connection at a time: a handful at most, not one per delivery.
+    expect(rcv.connections - before).toBeLessThanOrEqual(3);
+    // The receiver drops its idle connections; the next delivery goes out on a new one, first try.
+    rcv.dropIdle();
+    await new Promise((r) => setTimeout(r, 100));
+    await send(app, 'group:one', 'after the drop');
+    await until(
+      'the next delivery',
+      async () => rcv.on('/kept').length,
+      (n) => n >= 21,
+    );
+    expect(rcv.on('/kept').map((g) => g.headers['x-parley-attempt'])).toEqual(Array(21).fill('1'));
+  });
+
   it('retries after 500s and after a timeout, keeping the order, and logs attempts and latency', async () => {
     const { app, webhook } = await setup('/flaky', ['message.new']);
     rcv.answer = (r, nth) => {

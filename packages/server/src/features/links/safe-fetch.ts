@@ -71,6 +71,35 @@ export interface SafeFetchOptions {
   headers?: Record<string, string>;
   /** Sent as `User-Agent` (default: the link preview bot's). */
   userAgent?: string;
+  /**
+   * Keep the connection open for the next call to the same checked address (webhooks: one
+   * endpoint gets many deliveries). A pooled socket is only ever reused for that address, and
+   * every call still checks its target first.
+   */
+  keepAlive?: boolean;
+}
+
+/**
+ * Keep-alive agents by checked address, port and scheme. Sockets in an agent's pool were
+ * connected to that address, so reusing one never reaches anything but what was checked; a
+ * name that now resolves elsewhere is checked again and gets the agent of its new address.
+ */
+const agents = new Map<string, http.Agent>();
+const MAX_AGENTS = 1_000;
+function keepAliveAgent(url: URL, target: { address: string }): http.Agent {
+  const key = `${url.protocol}//${target.address}:${url.port}/${url.hostname}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    if (agents.size >= MAX_AGENTS) {
+      const [oldest, a] = agents.entries().next().value as [string, http.Agent];
+      a.destroy();
+      agents.delete(oldest);
+    }
+    const o = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000 };
+    agent = url.protocol === 'https:' ? new https.Agent(o) : new http.Agent(o);
+    agents.set(key, agent);
+  }
+  return agent;
 }
 
 export interface Fetched {
@@ -228,8 +257,10 @@ function request(
   target: { address: string; family: number },
   signal: AbortSignal,
   opts: SafeFetchOptions,
+  fresh = false,
 ): Promise<http.IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
+  const pooled = opts.keepAlive && !fresh;
   return new Promise((resolve, reject) => {
     const req = mod.request(
       url,
@@ -248,15 +279,18 @@ function request(
           ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}),
           ...opts.headers,
         },
-        agent: false,
+        agent: pooled ? keepAliveAgent(url, target) : false,
       },
       resolve,
     );
-    req.on('error', (err) =>
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive socket the other end closed while it idled: once more on a new one.
+      if (req.reusedSocket && !signal.aborted && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
+        return void request(url, target, signal, opts, true).then(resolve, reject);
       reject(
         signal.aborted ? new FetchRefused('timeout', 'The fetch took too long') : new FetchRefused('http', err.message),
-      ),
-    );
+      );
+    });
     req.end(opts.body);
   });
 }

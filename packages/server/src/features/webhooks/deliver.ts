@@ -12,7 +12,11 @@
  * - Past `webhookMaxAgeMs` (a day) a delivery fails for good and its endpoint is disabled with
  *   the reason; its pending deliveries wait for the endpoint to be re-enabled.
  * - Fetches go through the link previews' SSRF rules (safe-fetch.ts): public addresses only,
- *   unless the configuration allows a `host:port` (tests).
+ *   unless PARLEY_OUTBOUND_ALLOW lets a private target through; on a kept-alive connection per
+ *   checked address, so a lane's deliveries do not each open one.
+ * - Deliveries that land are recorded together, one statement for a run of them; a failure is
+ *   recorded at once (it holds the lane). A crash between an answer and its record sends that
+ *   delivery again, under the same id (at least once, as always).
  * - A crash mid-run: the job expires into a retry and the lease expires, so another node
  *   takes over; the delivery that was in flight may be sent twice (at least once), and its
  *   `X-Parley-Delivery` id lets the receiver tell.
@@ -45,7 +49,9 @@ export async function defineWebhookJobs(svc: Services): Promise<void> {
     retryDelaySeconds: 5,
     // Longer than a lease, so a run that died lets go of its lane before its retry comes.
     expireInSeconds: LEASE_SECONDS * 2,
-    concurrency: 8,
+    // Lanes are independent: many run at once (each holds no connection while it waits on
+    // its endpoint), so one slow endpoint's lanes do not hold back the others.
+    concurrency: 32,
     // One waiting job per lane is enough (it sends everything pending when it runs): a burst
     // of events in a channel enqueues one job, not one per event.
     policy: 'short',
@@ -83,7 +89,15 @@ export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpoin
 /** The delivery log keeps finished deliveries for a week. */
 const KEEP_DAYS = 7;
 
+/** When this node last pruned an endpoint's log: at most once a minute each. */
+const pruned = new Map<string, number>();
+const PRUNE_EVERY_MS = 60_000;
+
 async function prune(svc: Services, d: DeliverJob): Promise<void> {
+  const last = pruned.get(d.endpointId) ?? 0;
+  if (Date.now() - last < PRUNE_EVERY_MS) return;
+  if (pruned.size > 10_000) pruned.clear();
+  pruned.set(d.endpointId, Date.now());
   await svc.db.execute(
     sql`delete from ${schema.webhookDeliveries} where app_id = ${d.appId} and endpoint_id = ${d.endpointId}
       and status <> 'pending' and created_at < now() - ${`${KEEP_DAYS} days`}::interval`,
@@ -167,16 +181,26 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
       .limit(BATCH);
     if (batch.length === 0) return null;
     const secret = svc.sealer.open(ep.secretSealed);
+    // Deliveries that landed, recorded together: one statement for a run of them.
+    let landed: Landed[] = [];
     for (const head of batch) {
-      if (head.appId !== d.appId) return null;
+      if (head.appId !== d.appId) break;
       if (Date.now() - renewed > RENEW_MS) {
         await extend(svc, d, owner);
         renewed = Date.now();
       }
-      const outcome = await attempt(svc, d, ep.url, secret, head);
-      if (outcome === 'disabled') return null;
-      if (outcome === 'failed') break; // the head waits for its retry: read the lane again
+      const sent = await post(svc, ep.url, secret, head);
+      if (sent.error === null) {
+        landed.push({ id: head.id, attempts: head.attempts + 1, status: sent.status, latencyMs: sent.latencyMs });
+        continue;
+      }
+      await recordLanded(svc, d.appId, landed);
+      landed = [];
+      if ((await recordFailure(svc, d, head, sent)) === 'disabled') return null;
+      break; // the head waits for its retry: read the lane again
     }
+    await recordLanded(svc, d.appId, landed);
+    if (batch.some((h) => h.appId !== d.appId)) return null;
     const head = await headOf(svc, d);
     if (!head) return null;
     const wait = head.nextAttemptAt.getTime() - Date.now();
@@ -185,14 +209,25 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
   }
 }
 
-/** One attempt at one delivery, recorded on its row. */
-async function attempt(
+interface Sent {
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+}
+interface Landed {
+  id: string;
+  attempts: number;
+  status: number | null;
+  latencyMs: number;
+}
+
+/** One attempt at one delivery, over a kept-alive connection to the endpoint. */
+async function post(
   svc: Services,
-  d: DeliverJob,
   url: string,
   secret: string,
   head: typeof schema.webhookDeliveries.$inferSelect,
-): Promise<'delivered' | 'failed' | 'disabled'> {
+): Promise<Sent> {
   const { config } = svc;
   const t = Math.floor(Date.now() / 1000);
   const started = performance.now();
@@ -215,22 +250,41 @@ async function attempt(
       maxRedirects: 0,
       maxBytes: 64 * 1024,
       truncate: true,
+      keepAlive: true,
     });
     status = res.status;
     if (status < 200 || status >= 300) error = `HTTP ${status}`;
   } catch (err) {
     error = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
   }
-  const latencyMs = Math.round(performance.now() - started);
+  return { status, error, latencyMs: Math.round(performance.now() - started) };
+}
+
+/** Mark a run of landed deliveries delivered, in one statement. */
+async function recordLanded(svc: Services, appId: string, landed: readonly Landed[]): Promise<void> {
+  if (landed.length === 0) return;
+  await svc.db.execute(
+    sql`update ${schema.webhookDeliveries} w set status = 'delivered', attempts = v.attempts,
+      response_status = v.status, error = null, latency_ms = v.latency, delivered_at = now()
+      from jsonb_to_recordset(${JSON.stringify(landed.map((l) => ({ id: l.id, attempts: l.attempts, status: l.status, latency: l.latencyMs })))}::jsonb)
+        as v(id uuid, attempts int, status int, latency int)
+      where w.app_id = ${appId} and w.id = v.id`,
+  );
+}
+
+/** A failed attempt: scheduled for a retry, or (out of time) failed for good with its endpoint disabled. */
+async function recordFailure(
+  svc: Services,
+  d: DeliverJob,
+  head: typeof schema.webhookDeliveries.$inferSelect,
+  sent: Sent,
+): Promise<'failed' | 'disabled'> {
+  const { config } = svc;
+  const { status, error, latencyMs } = sent;
   const attempts = head.attempts + 1;
   const w = schema.webhookDeliveries;
   const where = and(eq(w.appId, head.appId), eq(w.id, head.id));
-  if (error === null) {
-    await svc.db
-      .update(w)
-      .set({ status: 'delivered', attempts, responseStatus: status, error: null, latencyMs, deliveredAt: new Date() })
-      .where(where);
-  } else if (Date.now() - head.createdAt.getTime() >= config.webhookMaxAgeMs) {
+  if (Date.now() - head.createdAt.getTime() >= config.webhookMaxAgeMs) {
     // Out of time: this delivery fails for good, and the endpoint is switched off until re-enabled.
     const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${attempts} attempts: ${error}`;
     await svc.db.transaction(async (tx) => {
@@ -243,13 +297,8 @@ async function attempt(
     svc.hooks.changed(d.appId);
     svc.log.warn({ app: d.appId, webhook: d.endpointId, reason }, 'webhook endpoint disabled');
     return 'disabled';
-  } else {
-    const next = new Date(Date.now() + backoffMs(config.webhookRetryBaseMs, attempts));
-    await svc.db
-      .update(w)
-      .set({ attempts, responseStatus: status, error, latencyMs, nextAttemptAt: next })
-      .where(where);
-    return 'failed';
   }
-  return 'delivered';
+  const next = new Date(Date.now() + backoffMs(config.webhookRetryBaseMs, attempts));
+  await svc.db.update(w).set({ attempts, responseStatus: status, error, latencyMs, nextAttemptAt: next }).where(where);
+  return 'failed';
 }
