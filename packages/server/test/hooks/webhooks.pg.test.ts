@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Webhooks end to end, on both databases: a real receiver on loopback checks the signatures,
  * the order per channel, retries after 500s and after timeouts, redelivery, and that an
@@ -5,7 +6,9 @@
  * user-level events (`user.updated`, `user.banned`, `user.unbanned`, `user.deleted`) reach the
  * endpoints that asked for them, in order per user, and never another app's.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepLanes } from '../../src/features/webhooks/deliver.js';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { until as untilSoon } from '../jobs/helpers.js';
@@ -54,7 +57,7 @@ async function send(app: TestApp, cid: string, text: string) {
     payload: { text },
   });
   expect(r.status).toBe(200);
-  return r.body.message as { id: string; seq: number };
+  return r.body.message as { id: string; seq: number; cid: string; created_at: string; text: string };
 }
 
 async function deliveries(app: TestApp, id: string, query = '') {
@@ -148,6 +151,70 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
       expect(new Set(seqs).size).toBe(seqs.length);
     }
     expect(got.find((g) => g.json.type === 'reaction.new')?.json.event.reaction.type).toBe('like');
+  });
+
+  it('a burst in an app with an endpoint keeps the group commit; its deliveries are written with it', async () => {
+    const { app, secret } = await setup('/batched', ['message.new']);
+    const svc = h.server.svc;
+    const batched = async () =>
+      (await svc.metrics.sendBatchSize.get()).values.find((x) => x.metricName === 'parley_send_batch_size_sum')
+        ?.value ?? 0;
+    const before = await batched();
+    const sent = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => send(app, i % 2 ? 'group:one' : 'group:two', `batched ${i}`)),
+    );
+    // Every send went through the batch statement (none took a transaction of its own).
+    expect((await batched()) - before).toBe(30);
+    const firsts = () => rcv.on('/batched').filter((g) => g.headers['x-parley-attempt'] === '1');
+    await until(
+      '30 deliveries',
+      async () => firsts().length,
+      (n) => n >= 30,
+    );
+    const got = firsts();
+    for (const g of got) {
+      expect(verifySignature(secret, g.headers['x-parley-signature'] as string, g.body)).toBe(true);
+      const m = sent.find((x) => x.id === g.json.event.message.id);
+      expect(g.json).toMatchObject({
+        event_id: `${m?.cid}:${m?.seq}`,
+        type: 'message.new',
+        app_id: app.id,
+        created_at: m?.created_at,
+        event: { type: 'message.new', cid: m?.cid, seq: m?.seq, message: { id: m?.id, seq: m?.seq, text: m?.text } },
+      });
+    }
+    for (const cid of ['group:one', 'group:two']) {
+      const seqs = got.filter((g) => g.json.event.cid === cid).map((g) => g.json.event.seq as number);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(seqs).toHaveLength(15);
+    }
+  });
+
+  it('the sweep gives a lane whose job was lost (a crash after the commit) a job, and it is delivered', async () => {
+    const { app, webhook } = await setup('/swept', ['message.new']);
+    const m = await send(app, 'group:one', 'committed, then the node died');
+    await until(
+      'the delivery',
+      async () => rcv.on('/swept').length,
+      (n) => n >= 1,
+    );
+    // As a crash between the batch's commit and its lanes' enqueue leaves it: a pending
+    // delivery, due, with no job.
+    await h.server.svc.db.execute(
+      sql`insert into webhook_deliveries (app_id, id, endpoint_id, lane, event_type, body, next_attempt_at)
+        values (${app.id}, ${randomUUID()}, ${webhook.id}, 'group:one', 'message.new',
+          ${JSON.stringify({ event_id: 'group:one:999', type: 'message.new', app_id: app.id, event: { cid: 'group:one', seq: m.seq } })},
+          now() - interval '1 minute')`,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rcv.on('/swept')).toHaveLength(1);
+    expect(await sweepLanes(h.server.svc, 30)).toBeGreaterThanOrEqual(1);
+    await until(
+      'the swept delivery',
+      async () => rcv.on('/swept').length,
+      (n) => n >= 2,
+    );
+    expect(rcv.on('/swept')[1]?.json.event_id).toBe('group:one:999');
   });
 
   it('keeps its connection to an endpoint open across deliveries, and a closed idle one costs no retry', async () => {

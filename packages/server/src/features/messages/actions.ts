@@ -21,6 +21,7 @@ import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { checkBeforeSend } from '../webhooks/before-send.js';
+import { wants } from '../webhooks/signature.js';
 import { accessMessage, messageRow, seesShadowed } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
@@ -150,16 +151,24 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   const verdict = await checkAutomod(svc, me, cid, input.text);
   let sent: JobResult;
   // A message with links needs its unfurl job enqueued in its own transaction, which the
-  // group commit's single statement does not take: it goes the one-send way. So does a send
-  // in an app with webhook endpoints, whose deliveries are written in the send's transaction.
+  // group commit's single statement does not take: it goes the one-send way. A send in an app
+  // with webhook endpoints keeps the group commit: the batch statement writes its deliveries.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
-  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links || hooks.endpoints.length > 0) {
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
     sent = mentions.channel
       ? await sendOne(svc, me, cid, id, input, mentions)
-      : await svc.sends.submit({ me, cid, id, text: input.text, mentions, at: new Date() });
+      : await svc.sends.submit({
+          me,
+          cid,
+          id,
+          text: input.text,
+          mentions,
+          at: new Date(),
+          webhooks: hooks.endpoints.filter((ep) => wants(ep.events, 'message.new')).map((ep) => ep.id),
+        });
   }
   // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);

@@ -16,6 +16,7 @@
  * concurrent send, say), the batch is rerun one send at a time through `fallback`, so only
  * that send fails; if the database is down, every send of the batch gets that error.
  */
+import { randomUUID } from 'node:crypto';
 import type { ChannelEvent, Message } from '@parley/protocol';
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
@@ -27,6 +28,7 @@ import type { ChannelRow } from '../channels/present.js';
 import type { Outbox } from '../events/log.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
 import type { UserRow } from '../users/present.js';
+import { wakeLanes } from '../webhooks/wake.js';
 import { AccessCache, type AccessRows, channelDigest, type RawRow, userDigest } from './access-cache.js';
 import { channelsPerBatch, type Queued, takeBatch } from './batch-plan.js';
 import { type Mentions, mentionReasons } from './mentions.js';
@@ -41,6 +43,11 @@ export interface SendJob {
   text: string;
   mentions: Mentions;
   at: Date;
+  /**
+   * The app's webhook endpoints that want `message.new`: the batch statement writes a delivery
+   * for each with the message (features/webhooks/outbox.ts's rows, for a plain send).
+   */
+  webhooks?: readonly string[];
 }
 
 /** What a send comes back as: its stored message, or word that its id was stored before. */
@@ -288,6 +295,15 @@ e as (
   select app_id, cid, seq, 'message.new',
     jsonb_set(jsonb_set(payload, '{seq}', to_jsonb(seq)), '{message,seq}', to_jsonb(seq)), created_at
   from numbered
+),
+w as (
+  insert into webhook_deliveries (app_id, id, endpoint_id, lane, event_type, body)
+  select n.app_id, d.id, d.endpoint_id, n.cid, 'message.new',
+    '{"event_id":' || to_json(n.cid || ':' || n.seq)::text || ',"type":"message.new","app_id":'
+      || to_json(n.app_id)::text || ',"created_at":' || to_json(n.payload->>'created_at')::text || ',"event":'
+      || jsonb_set(jsonb_set(n.payload, '{seq}', to_jsonb(n.seq)), '{message,seq}', to_jsonb(n.seq))::text || '}'
+  from json_to_recordset($3::json) as d(ord int, id uuid, endpoint_id uuid)
+  join numbered n on n.ord = d.ord
 ),
 f as (
   insert into user_message_flags (app_id, user_id, message_id, cid, seq, mentioned)
@@ -675,7 +691,14 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
   }));
   const flags = ready.flatMap(({ ord, notify }) => [...notify.keys()].map((user_id) => ({ ord, user_id })));
   const t: PreparedTiming = { waitMs: 0, runMs: 0 };
-  const back = await svc.database.prepared<WrittenRow>(WRITE_BATCH, [JSON.stringify(writes), JSON.stringify(flags)], t);
+  const deliveries = ready.flatMap(({ ord, job }) =>
+    (job.webhooks ?? []).map((endpoint_id) => ({ ord, id: randomUUID(), endpoint_id })),
+  );
+  const back = await svc.database.prepared<WrittenRow>(
+    WRITE_BATCH,
+    [JSON.stringify(writes), JSON.stringify(flags), JSON.stringify(deliveries)],
+    t,
+  );
   observe('write_wait', t.waitMs);
   observe('write', t.runMs);
 
@@ -703,5 +726,13 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
       });
   }
   if (out.length > 0) svc.bus.publish(out);
+  // The deliveries committed with their messages; their lanes' jobs are asked for now (a crash
+  // before that is caught by the webhooks' sweep, features/webhooks/deliver.ts).
+  const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
+  for (const r of ready)
+    if (seqOf.has(r.ord))
+      for (const endpointId of r.job.webhooks ?? [])
+        lanes.set(`${endpointId}\n${r.job.cid}`, { appId: r.job.me.app.id, endpointId, lane: r.job.cid });
+  if (lanes.size > 0) void wakeLanes(svc, [...lanes.values()]);
   return back;
 }

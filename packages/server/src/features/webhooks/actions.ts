@@ -18,8 +18,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import { newCredential } from '../../platform/secrets.js';
 import type { Services } from '../../services.js';
-import { laneKey } from './deliver.js';
-import { DELIVER } from './job-names.js';
+import { DELIVER, laneKey } from './job-names.js';
 
 type EndpointRow = typeof schema.webhookEndpoints.$inferSelect;
 type DeliveryRow = typeof schema.webhookDeliveries.$inferSelect;

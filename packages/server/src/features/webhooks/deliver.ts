@@ -28,7 +28,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
-import { DELIVER, type DeliverJob } from './job-names.js';
+import { DELIVER, type DeliverJob, laneKey } from './job-names.js';
 import { signatureHeader } from './signature.js';
 
 const LEASE_SECONDS = 60;
@@ -57,6 +57,31 @@ export async function defineWebhookJobs(svc: Services): Promise<void> {
     policy: 'short',
     run: (d) => runLane(svc, d),
   });
+  // Lanes with due deliveries and no job: a send batch's lanes whose enqueue a crash cut off
+  // (wake.ts), or anything else that left a lane idle. The lane jobs are singletons, so a lane
+  // that has one already is not sent twice.
+  await svc.jobs.defineRecurring('webhooks.sweep', SWEEP_SECONDS, async () => {
+    await sweepLanes(svc);
+  });
+}
+
+/** How often the sweep runs, and how long a due delivery may wait for its job before it acts. */
+const SWEEP_SECONDS = 30;
+
+export async function sweepLanes(svc: Services, graceSeconds = SWEEP_SECONDS): Promise<number> {
+  const idle = await rows<{ app_id: string; endpoint_id: string; lane: string }>(
+    svc.db,
+    sql`select distinct d.app_id, d.endpoint_id, d.lane from ${schema.webhookDeliveries} d
+      join ${schema.webhookEndpoints} e on e.app_id = d.app_id and e.id = d.endpoint_id and e.disabled_at is null
+      where d.status = 'pending' and d.next_attempt_at < now() - ${`${graceSeconds} seconds`}::interval
+      limit 10000`,
+  );
+  for (const l of idle) {
+    const job = { appId: l.app_id, endpointId: l.endpoint_id, lane: l.lane };
+    await svc.jobs.enqueue(svc.db, DELIVER, job, { singletonKey: laneKey(job) });
+  }
+  if (idle.length > 0) svc.jobs.wake(DELIVER.name);
+  return idle.length;
 }
 
 async function runLane(svc: Services, d: DeliverJob): Promise<void> {
@@ -82,9 +107,6 @@ async function runLane(svc: Services, d: DeliverJob): Promise<void> {
   }
   await svc.jobs.enqueue(svc.db, DELIVER, d, { singletonKey: laneKey(d) });
 }
-
-/** The job queue's key of a lane: at most one job per lane waits to start. */
-export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpointId}:${d.lane}`;
 
 /** The delivery log keeps finished deliveries for a week. */
 const KEEP_DAYS = 7;

@@ -13,3 +13,6 @@ export interface DeliverJob {
  * the transaction that wrote the deliveries (and again, later, for a retry).
  */
 export const DELIVER = jobRef<DeliverJob>('webhooks.deliver');
+
+/** The job queue's key of a lane: at most one job per lane waits to start. */
+export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpointId}:${d.lane}`;

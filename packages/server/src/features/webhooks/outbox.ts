@@ -13,8 +13,7 @@ import { LOGGED_EVENT_TYPES } from '@parley/protocol';
 import type { Infra } from '../../infra.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
-import { laneKey } from './deliver.js';
-import { DELIVER } from './job-names.js';
+import { DELIVER, laneKey } from './job-names.js';
 import type { HookRegistry } from './settings.js';
 import { wants } from './signature.js';
 

@@ -1,0 +1,18 @@
+/**
+ * Ask for the delivery jobs of lanes whose deliveries were just committed outside a
+ * transaction of their own: the send batch's statement writes them with their messages
+ * (messages/send-batch.ts), and the lanes' jobs are enqueued right after. A crash in between
+ * leaves pending deliveries without a job; the sweep (deliver.ts) finds them.
+ */
+import type { Infra } from '../../infra.js';
+import { DELIVER, type DeliverJob, laneKey } from './job-names.js';
+
+export async function wakeLanes(svc: Infra, lanes: readonly DeliverJob[]): Promise<void> {
+  try {
+    for (const l of lanes) await svc.jobs.enqueue(svc.db, DELIVER, l, { singletonKey: laneKey(l) });
+    svc.jobs.wake(DELIVER.name);
+  } catch (err) {
+    // Nothing is lost: the sweep enqueues every lane with due deliveries and no job.
+    svc.log.warn({ err }, 'webhook lanes not woken after a send batch; the sweep will');
+  }
+}
