@@ -10,7 +10,8 @@ export interface DeliverJob {
 
 /**
  * Send an endpoint's pending deliveries of one lane, oldest first, one at a time. Enqueued in
- * the transaction that wrote the deliveries (and again, later, for a retry).
+ * the transaction that wrote the deliveries, or right after the send batch that wrote them
+ * (wake.ts; the sweep covers a crash in between), and again, later, for a retry.
  */
 export const DELIVER = jobRef<DeliverJob>('webhooks.deliver');
 

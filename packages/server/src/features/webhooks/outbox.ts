@@ -3,6 +3,8 @@
  * endpoint wants becomes a delivery row, and each (endpoint, channel) lane it lands in gets a
  * delivery job — both commit or roll back with the event, so a crash loses nothing and a
  * rollback sends nothing. Apps without endpoints pay nothing: their settings come from memory.
+ * Plain sends do not come here: the group commit's statement writes their deliveries itself
+ * (messages/send-batch.ts, the same body), and wake.ts asks for their lanes' jobs.
  *
  * User-level events (`user.updated`, `user.deleted`, `user.banned`, `user.unbanned`: actions
  * put them in the outbox as `to: 'webhooks'`) go the same way in a lane per (endpoint, user),
