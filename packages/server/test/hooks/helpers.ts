@@ -10,8 +10,8 @@ export interface Received {
   json: any;
 }
 
-/** What the receiver answers a request with: a status and body, or `hang` (never answers). */
-export type Answer = { status: number; body?: string } | 'hang';
+/** What the receiver answers a request with: a status and body (after `delayMs`), or `hang` (never answers). */
+export type Answer = { status: number; body?: string; delayMs?: number } | 'hang';
 
 export interface Receiver {
   url: string;
@@ -23,6 +23,8 @@ export interface Receiver {
   on(path: string): Received[];
   /** TCP connections accepted so far. */
   connections: number;
+  /** Most requests on one path being answered at once (delayed answers), by path. */
+  mostAtOnce: Map<string, number>;
   /** Close every idle kept-alive connection, as a receiver's own idle timeout would. */
   dropIdle(): void;
   close(): Promise<void>;
@@ -30,6 +32,7 @@ export interface Receiver {
 
 export async function startReceiver(): Promise<Receiver> {
   const counts = new Map<string, number>();
+  const atOnce = new Map<string, number>();
   const rcv: Receiver = {
     url: '',
     host: '',
@@ -37,6 +40,7 @@ export async function startReceiver(): Promise<Receiver> {
     answer: () => ({ status: 200, body: '{}' }),
     on: (p) => rcv.got.filter((g) => g.path === p),
     connections: 0,
+    mostAtOnce: new Map(),
     dropIdle: () => server.closeIdleConnections(),
     close: async () => {
       server.closeAllConnections();
@@ -60,8 +64,18 @@ export async function startReceiver(): Promise<Receiver> {
       counts.set(key, nth);
       const a = rcv.answer(r, nth);
       if (a === 'hang') return;
-      res.writeHead(a.status, { 'content-type': 'application/json' });
-      res.end(a.body ?? '{}');
+      const reply = () => {
+        res.writeHead(a.status, { 'content-type': 'application/json' });
+        res.end(a.body ?? '{}');
+      };
+      if (!a.delayMs) return reply();
+      const now = (atOnce.get(r.path) ?? 0) + 1;
+      atOnce.set(r.path, now);
+      rcv.mostAtOnce.set(r.path, Math.max(rcv.mostAtOnce.get(r.path) ?? 0, now));
+      setTimeout(() => {
+        atOnce.set(r.path, (atOnce.get(r.path) ?? 1) - 1);
+        reply();
+      }, a.delayMs);
     });
   });
   server.on('connection', () => rcv.connections++);

@@ -217,6 +217,35 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(rcv.on('/swept')[1]?.json.event_id).toBe('group:one:999');
   });
 
+  it('a slow endpoint holds at most half the delivery slots; another app is delivered meanwhile', async () => {
+    const lanes = Array.from({ length: 40 }, (_, i) => `slow${i}`);
+    const slow = await appWithWebhook(h, `${rcv.url}/slow`, ['message.new'], lanes);
+    const fast = await setup('/fast', ['message.new']);
+    const was = rcv.answer;
+    rcv.answer = (r, nth) => (r.path === '/slow' ? { status: 200, delayMs: 300 } : was(r, nth));
+    try {
+      await Promise.all(lanes.flatMap((id) => [1, 2, 3].map((k) => send(slow.app, `group:${id}`, `slow ${k}`))));
+      await send(fast.app, 'group:one', 'not held up');
+      await until(
+        'the other app’s delivery',
+        async () => rcv.on('/fast').length,
+        (n) => n >= 1,
+      );
+      // Delivered while the slow endpoint still had most of its 120 to go.
+      expect(rcv.on('/slow').length).toBeLessThan(120);
+      await until(
+        'the slow deliveries',
+        async () => rcv.on('/slow').length,
+        (n) => n >= 120,
+      );
+      // Never more than the per-endpoint share of this node's lanes at once.
+      expect(rcv.mostAtOnce.get('/slow')).toBeLessThanOrEqual(16);
+      expect(rcv.mostAtOnce.get('/slow')).toBeGreaterThan(1);
+    } finally {
+      rcv.answer = was;
+    }
+  });
+
   it('keeps its connection to an endpoint open across deliveries, and a closed idle one costs no retry', async () => {
     const { app } = await setup('/kept', ['message.new']);
     const before = rcv.connections;

@@ -84,16 +84,45 @@ export async function sweepLanes(svc: Services, graceSeconds = SWEEP_SECONDS): P
   return idle.length;
 }
 
+/**
+ * Lanes of one endpoint a node runs at once, of the 32: an endpoint that answers slowly or keeps
+ * failing (its lanes sleep through short retries) holds at most half of them, and the rest stay
+ * free for other endpoints and other apps.
+ */
+const PER_ENDPOINT = 16;
+const runningLanes = new Map<string, number>();
+/** A lane run gives way after this long: its next run waits behind the lanes already queued. */
+const RUN_MS = 5_000;
+
 async function runLane(svc: Services, d: DeliverJob): Promise<void> {
+  const n = runningLanes.get(d.endpointId) ?? 0;
+  if (n >= PER_ENDPOINT) {
+    // Not now: a second from now (a no-op when the lane has a job waiting already).
+    await svc.jobs.enqueue(svc.db, DELIVER, d, { startAfterSeconds: 1, singletonKey: laneKey(d) });
+    return;
+  }
+  runningLanes.set(d.endpointId, n + 1);
+  try {
+    await runOwnLane(svc, d);
+  } finally {
+    const m = (runningLanes.get(d.endpointId) ?? 1) - 1;
+    if (m > 0) runningLanes.set(d.endpointId, m);
+    else runningLanes.delete(d.endpointId);
+  }
+}
+
+async function runOwnLane(svc: Services, d: DeliverJob): Promise<void> {
+  const started = Date.now();
   for (let round = 0; round < 5; round++) {
     const owner = randomUUID();
     if (!(await claim(svc, d, owner))) return;
-    let next: Date | null;
+    let next: Date | null | 'yield';
     try {
-      next = await drain(svc, d, owner);
+      next = await drain(svc, d, owner, started);
     } finally {
       await release(svc, d, owner);
     }
+    if (next === 'yield') break;
     if (next) {
       const seconds = Math.max(1, Math.ceil((next.getTime() - Date.now()) / 1000));
       await svc.jobs.enqueue(svc.db, DELIVER, d, { startAfterSeconds: seconds, singletonKey: laneKey(d) });
@@ -185,8 +214,11 @@ const BATCH = 100;
 /** How often a lane's lease is renewed while it sends, in ms (well inside LEASE_SECONDS). */
 const RENEW_MS = 10_000;
 
-/** Send due deliveries in order; answers when to come back, or null when the lane is done. */
-async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date | null> {
+/**
+ * Send due deliveries in order; answers when to come back, null when the lane is done, or
+ * `yield` when the run has had its time (RUN_MS) and more is due.
+ */
+async function drain(svc: Services, d: DeliverJob, owner: string, started: number): Promise<Date | null | 'yield'> {
   let renewed = Date.now();
   for (;;) {
     const [ep] = await svc.db
@@ -202,9 +234,15 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
       .orderBy(asc(w0.n))
       .limit(BATCH);
     if (batch.length === 0) return null;
+    // A head waiting out its backoff is not sent early, whatever woke this run (a new event
+    // in the lane, say): only the head of a lane can be waiting for a retry.
+    const wait0 = (batch[0] as (typeof batch)[number]).nextAttemptAt.getTime() - Date.now();
+    if (wait0 > SLEEP_MAX_MS) return (batch[0] as (typeof batch)[number]).nextAttemptAt;
+    if (wait0 > 0) await new Promise((r) => setTimeout(r, wait0));
     const secret = svc.sealer.open(ep.secretSealed);
     // Deliveries that landed, recorded together: one statement for a run of them.
     let landed: Landed[] = [];
+    let timeUp = false;
     for (const head of batch) {
       if (head.appId !== d.appId) break;
       if (Date.now() - renewed > RENEW_MS) {
@@ -214,6 +252,10 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
       const sent = await post(svc, ep.url, secret, head);
       if (sent.error === null) {
         landed.push({ id: head.id, attempts: head.attempts + 1, status: sent.status, latencyMs: sent.latencyMs });
+        if (Date.now() - started > RUN_MS) {
+          timeUp = true;
+          break;
+        }
         continue;
       }
       await recordLanded(svc, d.appId, landed);
@@ -223,6 +265,7 @@ async function drain(svc: Services, d: DeliverJob, owner: string): Promise<Date 
     }
     await recordLanded(svc, d.appId, landed);
     if (batch.some((h) => h.appId !== d.appId)) return null;
+    if (timeUp) return 'yield';
     const head = await headOf(svc, d);
     if (!head) return null;
     const wait = head.nextAttemptAt.getTime() - Date.now();
