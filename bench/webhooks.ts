@@ -7,7 +7,8 @@
  *
  * One server in this process on a scratch PostgreSQL database (DATABASE_URL, default
  * postgres://postgres@127.0.0.1:5432/test), one receiver on loopback answering 200 at once,
- * `--endpoints` endpoints wanting `message.new`. Messages are sent over HTTP at `--rate` a
+ * `--endpoints` endpoints wanting `message.new` (0: none, the baseline a send with endpoints
+ * is compared with: send latency, and CPU per send of the whole process, deliveries included). Messages are sent over HTTP at `--rate` a
  * second, spread over `--channels` channels (a channel's deliveries to an endpoint are serial,
  * so channels are the parallelism), for `--seconds`; then it waits for every delivery. Prints a
  * table. Everything it made is removed at the end.
@@ -115,6 +116,8 @@ try {
 
   log(`sending ${rate}/s over ${channels} channels to ${endpoints} endpoint(s) for ${seconds} s`);
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  const sendMs: number[] = [];
   let sent = 0;
   let failed = 0;
   const inflight = new Set<Promise<void>>();
@@ -122,12 +125,14 @@ try {
     const due = Math.floor(((Date.now() - t0) / 1000) * rate);
     while (sent + failed + inflight.size < due && inflight.size < 256) {
       const i = (sent + failed + inflight.size) % channels;
+      const began = performance.now();
       const p = call('POST', `/v1/channels/group:c${i}/messages`, heads[i] as Record<string, string>, {
         text: `m ${tick}`,
       })
         .then(
           () => {
             sent++;
+            sendMs.push(performance.now() - began);
           },
           () => {
             failed++;
@@ -144,6 +149,12 @@ try {
   log(`sent ${sent} in ${sendSeconds.toFixed(1)} s (${failed} failed); waiting for ${want} deliveries`);
   const waitUntil = Date.now() + 120_000;
   while (seen.size < want && Date.now() < waitUntil) await sleep(100);
+  // The whole process (server, receiver, load): CPU of the run, deliveries included, per send.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuPerSend = (cpu.user + cpu.system) / 1000 / Math.max(1, sent);
+  const sendSorted = [...sendMs].sort((a, b) => a - b);
+  const sq = (p: number) =>
+    sendSorted[Math.min(sendSorted.length - 1, Math.floor(p * sendSorted.length))] ?? Number.NaN;
 
   const sorted = [...delays].sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
@@ -152,6 +163,9 @@ try {
     table(
       [
         'sends/s (achieved)',
+        'send p50',
+        'send p99',
+        'CPU ms / send',
         'deliveries',
         'deliveries/s (first send → last arrival)',
         'p50 delay',
@@ -162,6 +176,9 @@ try {
       [
         [
           fmt(sent / sendSeconds),
+          `${sq(0.5).toFixed(2)} ms`,
+          `${sq(0.99).toFixed(2)} ms`,
+          cpuPerSend.toFixed(2),
           `${fmt(seen.size)} / ${fmt(want)}`,
           fmt(seen.size / span),
           `${ms(q(0.5))} ms`,

@@ -76,10 +76,14 @@ export async function sweepLanes(svc: Services, graceSeconds = SWEEP_SECONDS): P
       where d.status = 'pending' and d.next_attempt_at < now() - ${`${graceSeconds} seconds`}::interval
       limit 10000`,
   );
-  for (const l of idle) {
-    const job = { appId: l.app_id, endpointId: l.endpoint_id, lane: l.lane };
-    await svc.jobs.enqueue(svc.db, DELIVER, job, { singletonKey: laneKey(job) });
-  }
+  await svc.jobs.enqueueMany(
+    svc.db,
+    DELIVER,
+    idle.map((l) => {
+      const job = { appId: l.app_id, endpointId: l.endpoint_id, lane: l.lane };
+      return { data: job, singletonKey: laneKey(job) };
+    }),
+  );
   if (idle.length > 0) svc.jobs.wake(DELIVER.name);
   return idle.length;
 }

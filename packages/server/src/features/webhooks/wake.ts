@@ -9,7 +9,11 @@ import { DELIVER, type DeliverJob, laneKey } from './job-names.js';
 
 export async function wakeLanes(svc: Infra, lanes: readonly DeliverJob[]): Promise<void> {
   try {
-    for (const l of lanes) await svc.jobs.enqueue(svc.db, DELIVER, l, { singletonKey: laneKey(l) });
+    await svc.jobs.enqueueMany(
+      svc.db,
+      DELIVER,
+      lanes.map((l) => ({ data: l, singletonKey: laneKey(l) })),
+    );
     svc.jobs.wake(DELIVER.name);
   } catch (err) {
     // Nothing is lost: the sweep enqueues every lane with due deliveries and no job.

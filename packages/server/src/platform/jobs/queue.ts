@@ -308,6 +308,23 @@ export class JobQueue {
   }
 
   /**
+   * Enqueue many jobs of one kind in one statement (pg-boss `insert`), each with its own
+   * `singletonKey`: a key with a job already waiting is skipped, as with `enqueue`.
+   */
+  async enqueueMany<T extends object>(
+    q: Queryable,
+    kind: JobRef<T>,
+    jobs: readonly { data: T; singletonKey?: string }[],
+  ): Promise<void> {
+    if (!this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is not defined`);
+    if (jobs.length === 0) return;
+    await this.boss.insert(
+      jobs.map((j) => ({ name: kind.name, data: j.data, ...(j.singletonKey ? { singletonKey: j.singletonKey } : {}) })),
+      { db: queryableExecutor(this.database, q) as PgBoss.Db },
+    );
+  }
+
+  /**
    * A kind that runs once per period of `everySeconds` (at most 12 hours, pg-boss's archive
    * interval) across all nodes. Every working node offers the current period's job on a timer,
    * a few times a period; pg-boss's throttle (`singletonSeconds`, one job per name, window and
