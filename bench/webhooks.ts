@@ -1,107 +1,102 @@
 /**
- * Webhook deliveries on PostgreSQL: how many per second one node sustains, and their delay
- * from commit (the message's server timestamp) to arrival at a receiver.
+ * Webhook deliveries on PostgreSQL, one node: how many a second it sustains, their delay from
+ * commit to a receiver, and what having endpoints costs a send.
  *
- *   node --conditions=@parley/source --import tsx bench/webhooks.ts [--seconds 20] [--rate 200]
- *        [--channels 8] [--endpoints 1]
+ *   node --conditions=@parley/source --import tsx bench/webhooks.ts [--seconds 10] [--rate 400]
+ *        [--channels 64] [--endpoints 0,1] [--repeat 3] [--trouble none|slow|failing]
  *
- * One server in this process on a scratch PostgreSQL database (DATABASE_URL, default
- * postgres://postgres@127.0.0.1:5432/test), one receiver on loopback answering 200 at once,
- * `--endpoints` endpoints wanting `message.new` (0: none, the baseline a send with endpoints
- * is compared with: send latency, and CPU per send of the whole process, deliveries included). Messages are sent over HTTP at `--rate` a
- * second, spread over `--channels` channels (a channel's deliveries to an endpoint are serial,
- * so channels are the parallelism), for `--seconds`; then it waits for every delivery. Prints a
- * table. Everything it made is removed at the end.
+ * Each in its own process: the server (bench/servers/parley.ts, a fresh scratch database per
+ * run), the receiver (bench/servers/hook-receiver.ts: checks every signature, counts
+ * duplicates, checks order per channel), and this load generator, which sends over HTTP at
+ * `--rate` a second spread over `--channels` channels (a channel's deliveries to an endpoint
+ * are serial, so channels are the parallelism) for `--seconds`, then waits for every delivery.
+ *
+ * `--endpoints` takes a list: each count is a variant, run in turn (A, B, A, B, …) `--repeat`
+ * times; 0 is the baseline a send with endpoints is compared with (its answer time, and the
+ * server's and PostgreSQL's CPU per send). `--trouble slow` adds a second app whose endpoint
+ * answers after 200 ms, `failing` one whose endpoint answers 500 to everything, both sent to at
+ * the same rate: the measured app's deliveries must not notice. Prints a table per run and
+ * one of medians (with the runs' spread).
  */
-
-import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { buildServer, defaultConfig, NO_HTTP_LIMITS, signToken } from '../packages/server/src/index.js';
+import { Pool } from 'undici';
+import { signToken } from '../packages/server/src/platform/auth.js';
+import { type Child, hookExit, killAll, machineCpu, spawnChild } from './lib/proc.js';
 import { fmt, load, ms, progress, sleep, table } from './lib/report.js';
+import { median, spread } from './lib/stats.js';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '20' },
-    rate: { type: 'string', default: '200' },
-    channels: { type: 'string', default: '8' },
-    endpoints: { type: 'string', default: '1' },
-  },
-});
+const USAGE = `usage: node --conditions=@parley/source --import tsx bench/webhooks.ts [options]
+  --seconds N      measured seconds of sending (default 10)
+  --rate N         sends a second (default 400)
+  --channels N     channels the sends are spread over (default 64)
+  --endpoints L    endpoints of the measured app, a list of variants (default 0,1)
+  --repeat N       interleaved runs of each variant (default 3)
+  --trouble T      none | slow | failing: another app whose endpoint answers in 200 ms, or 500s`;
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      seconds: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '400' },
+      channels: { type: 'string', default: '64' },
+      endpoints: { type: 'string', default: '0,1' },
+      repeat: { type: 'string', default: '3' },
+      trouble: { type: 'string', default: 'none' },
+    },
+  }));
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const channels = Number(values.channels);
-const endpoints = Number(values.endpoints);
-const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const dbName = `parley_bench_webhooks_${process.pid}`;
-const log = (m: string) => progress('webhooks', m);
-
-const admin = new pg.Client({ connectionString: baseUrl });
-await admin.connect();
-await admin.query(`drop database if exists ${dbName} with (force)`);
-await admin.query(`create database ${dbName}`);
-const u = new URL(baseUrl);
-u.pathname = `/${dbName}`;
-const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-wh-'));
-
-// The receiver: delay from the event's timestamp to arrival, once per delivery.
-const delays: number[] = [];
-const seen = new Set<string>();
-let lastAt = 0;
-const receiver = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const now = Date.now();
-    const id = String(req.headers['x-parley-delivery']);
-    if (!seen.has(id)) {
-      seen.add(id);
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { created_at: string };
-      delays.push(now - Date.parse(body.created_at));
-      lastAt = now;
-    }
-    res.writeHead(200).end();
-  });
-});
-await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-const rport = (receiver.address() as AddressInfo).port;
-
-const server = await buildServer(
-  defaultConfig({
-    databaseUrl: u.toString(),
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    adminToken: 'bench-admin',
-    logLevel: 'silent',
-    rateMessages: 0,
-    httpLimits: NO_HTTP_LIMITS,
-    jobPollMs: 200,
-    webhookAllowHosts: [`127.0.0.1:${rport}`],
-  }),
-  { logger: false },
-);
-const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
-
-async function call(method: string, url: string, headers: Record<string, string>, body?: object) {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
-  return r.json() as Promise<any>;
+const variants = String(values.endpoints).split(',').map(Number);
+const repeat = Number(values.repeat);
+const trouble = String(values.trouble);
+if (
+  ![seconds, rate, channels, repeat].every((n) => Number.isFinite(n) && n > 0) ||
+  !variants.every((n) => Number.isInteger(n) && n >= 0) ||
+  !['none', 'slow', 'failing'].includes(trouble)
+) {
+  console.error(USAGE);
+  process.exit(2);
 }
+const baseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const log = (m: string) => progress('webhooks', m);
+hookExit();
 
-try {
-  log(`PostgreSQL scratch database ${dbName}; load ${load()}`);
-  const app = await call('POST', '/v1/admin/apps', { authorization: 'Bearer bench-admin' }, { name: 'bench' });
+type Headers = Record<string, string>;
+
+/** An app with `users` (one per channel, each the member of its own channel) and `endpoints`. */
+async function makeApp(
+  http: Pool,
+  rcv: Child,
+  name: string,
+  n: number,
+  endpoints: number,
+): Promise<{ heads: Headers[]; paths: string[] }> {
+  const call = async (method: string, path: string, headers: Headers, body?: object) => {
+    const r = await http.request({
+      method: method as 'POST',
+      path,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+    const text = await r.body.text();
+    if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
+    return JSON.parse(text);
+  };
+  const app = await call('POST', '/v1/admin/apps', { authorization: 'Bearer bench-admin-token' }, { name });
   const srv = { 'x-api-key': app.api_key, authorization: `Bearer ${await signToken(app.api_secret, null)}` };
-  const users = Array.from({ length: channels }, (_, i) => `u${i}`);
+  const users = Array.from({ length: n }, (_, i) => `u${i}`);
   await call('POST', '/v1/users', srv, { users: users.map((id) => ({ id, name: id })) });
   const heads = await Promise.all(
     users.map(async (id) => ({
@@ -109,91 +104,232 @@ try {
       authorization: `Bearer ${await signToken(app.api_secret, id)}`,
     })),
   );
-  for (let i = 0; i < channels; i++)
-    await call('POST', '/v1/channels', heads[i] as Record<string, string>, { type: 'group', id: `c${i}`, members: [] });
-  for (let e = 0; e < endpoints; e++)
-    await call('POST', '/v1/webhooks', srv, { url: `http://127.0.0.1:${rport}/e${e}`, events: ['message.new'] });
+  for (let i = 0; i < n; i++)
+    await call('POST', '/v1/channels', heads[i] as Headers, { type: 'group', id: `c${i}`, members: [] });
+  const paths: string[] = [];
+  for (let e = 0; e < endpoints; e++) {
+    const path = `/wh/${name}-${e}`;
+    const url = `${(await rcv.call<{ url: string }>('info')).url}${path}`;
+    const made = await call('POST', '/v1/webhooks', srv, { url, events: ['message.new'] });
+    await rcv.call('secret', { path, secret: made.secret });
+    paths.push(path);
+  }
+  return { heads, paths };
+}
 
-  log(`sending ${rate}/s over ${channels} channels to ${endpoints} endpoint(s) for ${seconds} s`);
-  const t0 = Date.now();
-  const cpu0 = process.cpuUsage();
-  const sendMs: number[] = [];
+/** Send at `perSecond` for `forMs`, over every app's channels in turn; answers the send times. */
+async function drive(
+  http: Pool,
+  apps: { heads: Headers[]; measured: boolean }[],
+  perSecond: number,
+  forMs: number,
+  tag: string,
+): Promise<{ sent: number; failed: number; times: number[]; ms: number }> {
+  const t0 = performance.now();
+  const times: number[] = [];
   let sent = 0;
   let failed = 0;
+  let started = 0;
   const inflight = new Set<Promise<void>>();
-  for (let tick = 0; Date.now() - t0 < seconds * 1000; tick++) {
-    const due = Math.floor(((Date.now() - t0) / 1000) * rate);
-    while (sent + failed + inflight.size < due && inflight.size < 256) {
-      const i = (sent + failed + inflight.size) % channels;
-      const began = performance.now();
-      const p = call('POST', `/v1/channels/group:c${i}/messages`, heads[i] as Record<string, string>, {
-        text: `m ${tick}`,
-      })
-        .then(
-          () => {
-            sent++;
-            sendMs.push(performance.now() - began);
-          },
-          () => {
-            failed++;
-          },
-        )
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
+  while (performance.now() - t0 < forMs) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * perSecond);
+    while (started < due && inflight.size < 512) {
+      const k = started++;
+      for (const a of apps) {
+        const i = k % a.heads.length;
+        const began = performance.now();
+        const p = http
+          .request({
+            method: 'POST',
+            path: `/v1/channels/group:c${i}/messages`,
+            headers: { ...(a.heads[i] as Headers), 'content-type': 'application/json' },
+            body: JSON.stringify({ text: `${tag} ${k}` }),
+          })
+          .then(async (r) => {
+            await r.body.dump();
+            if (r.statusCode !== 200) throw new Error(String(r.statusCode));
+            if (a.measured) {
+              sent++;
+              times.push(performance.now() - began);
+            }
+          })
+          .catch(() => {
+            if (a.measured) failed++;
+          })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
     }
-    await sleep(5);
+    await sleep(2);
   }
   await Promise.all(inflight);
-  const sendSeconds = (Date.now() - t0) / 1000;
-  const want = sent * endpoints;
-  log(`sent ${sent} in ${sendSeconds.toFixed(1)} s (${failed} failed); waiting for ${want} deliveries`);
-  const waitUntil = Date.now() + 120_000;
-  while (seen.size < want && Date.now() < waitUntil) await sleep(100);
-  // The whole process (server, receiver, load): CPU of the run, deliveries included, per send.
-  const cpu = process.cpuUsage(cpu0);
-  const cpuPerSend = (cpu.user + cpu.system) / 1000 / Math.max(1, sent);
-  const sendSorted = [...sendMs].sort((a, b) => a - b);
-  const sq = (p: number) =>
-    sendSorted[Math.min(sendSorted.length - 1, Math.floor(p * sendSorted.length))] ?? Number.NaN;
+  return { sent, failed, times, ms: performance.now() - t0 };
+}
 
-  const sorted = [...delays].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-  const span = (lastAt - t0) / 1000;
+interface PathStats {
+  received: number;
+  unique: number;
+  duplicates: number;
+  outOfOrder: number;
+  badSignatures: number;
+  p50: number;
+  p99: number;
+  max: number;
+  lastAt: number;
+}
+
+async function waitDeliveries(rcv: Child, paths: string[], want: number, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await rcv.call<{ paths: Record<string, PathStats> }>('stats');
+    const got = paths.reduce((a, p) => a + (s.paths[p]?.unique ?? 0), 0);
+    if (got >= want || Date.now() > until) return s.paths;
+    await sleep(100);
+  }
+}
+
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
+};
+
+async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Record<string, number>> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  const dbName = `parley_bench_wh_${process.pid}_${run}`;
+  await admin.query(`drop database if exists ${dbName} with (force)`);
+  await admin.query(`create database ${dbName}`);
+  const u = new URL(baseUrl);
+  u.pathname = `/${dbName}`;
+  const rinfo = await rcv.call<{ host: string }>('info');
+  const { child: server, ready } = await spawnChild(`parley-${run}`, 'servers/parley.ts', {
+    env: {
+      BENCH_DATABASE_URL: u.toString(),
+      BENCH_DATA_DIR: `/tmp/parley-bench-wh-${process.pid}-${run}`,
+      BENCH_RATE_MESSAGES: '0',
+      BENCH_OUTBOUND_ALLOW: rinfo.host,
+    },
+  });
+  const http = new Pool(String(ready.url), { connections: 64 });
+  try {
+    await rcv.call('reset');
+    const main = await makeApp(http, rcv, `m${run}`, channels, endpoints);
+    const apps = [{ heads: main.heads, measured: true }];
+    if (trouble !== 'none') {
+      const other = await makeApp(http, rcv, `t${run}`, channels, 1);
+      await rcv.call(
+        'answer',
+        trouble === 'slow' ? { path: other.paths[0], delayMs: 200 } : { path: other.paths[0], status: 500 },
+      );
+      apps.push({ heads: other.heads, measured: false });
+    }
+    // Warm-up (connections, plans, caches), then its deliveries are waited for and forgotten.
+    const warm = await drive(http, apps, rate, 2_000, 'warm-up');
+    await waitDeliveries(rcv, main.paths, warm.sent * endpoints, 60_000);
+    await rcv.call('reset');
+    const cpu0 = machineCpu([server.pid]);
+    const t0 = Date.now();
+    const d = await drive(http, apps, rate, seconds * 1000, 'measured');
+    const want = d.sent * endpoints;
+    log(`run ${run}: ${endpoints} endpoint(s), ${d.sent} sent (${d.failed} failed); waiting for ${want} deliveries`);
+    const got = await waitDeliveries(rcv, main.paths, want, 180_000);
+    const cpu1 = machineCpu([server.pid]);
+    const all = main.paths.map((p) => got[p]).filter((s): s is PathStats => !!s);
+    const unique = all.reduce((a, s) => a + s.unique, 0);
+    const lastAt = Math.max(t0, ...all.map((s) => s.lastAt));
+    const r = {
+      endpoints,
+      sendsPerS: d.sent / (d.ms / 1000),
+      sendP50: q(d.times, 0.5),
+      sendP99: q(d.times, 0.99),
+      serverCpu: (cpu1.pids - cpu0.pids) / Math.max(1, d.sent),
+      pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, d.sent),
+      delivered: unique,
+      wanted: want,
+      deliveriesPerS: endpoints ? unique / ((lastAt - t0) / 1000) : Number.NaN,
+      delayP50: endpoints ? median(all.map((s) => s.p50)) : Number.NaN,
+      delayP99: endpoints ? Math.max(...all.map((s) => s.p99)) : Number.NaN,
+      delayMax: endpoints ? Math.max(...all.map((s) => s.max)) : Number.NaN,
+      duplicates: all.reduce((a, s) => a + s.duplicates, 0),
+      outOfOrder: all.reduce((a, s) => a + s.outOfOrder, 0),
+      badSignatures: all.reduce((a, s) => a + s.badSignatures, 0),
+      load: Number(load().split(' ')[0]),
+    };
+    if (endpoints && (r.delivered < want || r.outOfOrder > 0 || r.badSignatures > 0))
+      log(`run ${run}: LOST ${want - r.delivered}, out of order ${r.outOfOrder}, bad signatures ${r.badSignatures}`);
+    return r;
+  } finally {
+    await http.close().catch(() => {});
+    await server.kill();
+    await admin.query(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin.end();
+  }
+}
+
+const COLUMNS: [string, string, (n: number) => string][] = [
+  ['endpoints', 'endpoints', (n) => String(n)],
+  ['sendsPerS', 'sends/s', (n) => fmt(n)],
+  ['sendP50', 'send p50 ms', (n) => n.toFixed(2)],
+  ['sendP99', 'send p99 ms', (n) => n.toFixed(1)],
+  ['serverCpu', 'server CPU ms/send', (n) => n.toFixed(2)],
+  ['pgCpu', 'PostgreSQL CPU ms/send', (n) => n.toFixed(2)],
+  ['delivered', 'delivered', (n) => fmt(n)],
+  ['deliveriesPerS', 'deliveries/s', (n) => (Number.isFinite(n) ? fmt(n) : '–')],
+  ['delayP50', 'commit→received p50', (n) => (Number.isFinite(n) ? `${ms(n)} ms` : '–')],
+  ['delayP99', 'p99', (n) => (Number.isFinite(n) ? `${ms(n)} ms` : '–')],
+  ['delayMax', 'max', (n) => (Number.isFinite(n) ? `${ms(n)} ms` : '–')],
+  ['duplicates', 'dup', (n) => String(n)],
+  ['outOfOrder', 'out of order', (n) => String(n)],
+  ['load', 'load', (n) => n.toFixed(1)],
+];
+
+const { child: rcv } = await spawnChild('receiver', 'servers/hook-receiver.ts');
+const results: Record<string, number>[] = [];
+try {
+  log(
+    `${repeat} × [${variants.join(', ')}] endpoints at ${rate}/s over ${channels} channels, ${seconds} s; trouble: ${trouble}; load ${load()}`,
+  );
+  let run = 0;
+  for (let rep = 0; rep < repeat; rep++)
+    for (const e of variants) {
+      const r = await runOnce(rcv, e, run++);
+      results.push(r);
+      console.log(
+        table(
+          COLUMNS.map((c) => c[1]),
+          [COLUMNS.map(([k, , f]) => f(r[k] as number))],
+        ),
+      );
+    }
+  const rows = variants.map((e) => {
+    const rs = results.filter((r) => r.endpoints === e);
+    return COLUMNS.map(([k, , f]) => {
+      if (k === 'endpoints') return String(e);
+      const xs = rs.map((r) => r[k] as number);
+      const s = spread(xs);
+      return Number.isFinite(median(xs)) ? `**${f(median(xs))}** (${f(s.min)}–${f(s.max)})` : '–';
+    });
+  });
+  console.log(
+    `\nMedians of ${repeat} interleaved runs (spread in parentheses), ${rate}/s offered, ${channels} channels, trouble: ${trouble}:\n`,
+  );
   console.log(
     table(
-      [
-        'sends/s (achieved)',
-        'send p50',
-        'send p99',
-        'CPU ms / send',
-        'deliveries',
-        'deliveries/s (first send → last arrival)',
-        'p50 delay',
-        'p99 delay',
-        'max delay',
-        'load avg',
-      ],
-      [
-        [
-          fmt(sent / sendSeconds),
-          `${sq(0.5).toFixed(2)} ms`,
-          `${sq(0.99).toFixed(2)} ms`,
-          cpuPerSend.toFixed(2),
-          `${fmt(seen.size)} / ${fmt(want)}`,
-          fmt(seen.size / span),
-          `${ms(q(0.5))} ms`,
-          `${ms(q(0.99))} ms`,
-          `${ms(sorted.at(-1) ?? Number.NaN)} ms`,
-          load(),
-        ],
-      ],
+      COLUMNS.map((c) => c[1]),
+      rows,
     ),
   );
+  const base = results.filter((r) => r.endpoints === 0);
+  for (const e of variants.filter((v) => v > 0)) {
+    const pairs = results
+      .filter((r) => r.endpoints === e)
+      .map((r, i) => (base[i] ? (r.sendP50 as number) / (base[i].sendP50 as number) : Number.NaN));
+    if (base.length)
+      console.log(
+        `send p50 with ${e} endpoint(s) / with none, pair by pair: ${pairs.map((x) => x.toFixed(2)).join(', ')} (median ${median(pairs).toFixed(2)})`,
+      );
+  }
 } finally {
-  await server.app.close();
-  receiver.closeAllConnections();
-  await new Promise((r) => receiver.close(r));
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.end();
-  rmSync(dataDir, { recursive: true, force: true });
+  killAll();
 }
+process.exit(0);

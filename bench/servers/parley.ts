@@ -7,12 +7,15 @@
  *   BENCH_MIGRATE       "0" when another node already migrated the database
  *   BENCH_MASTER_KEY    shared by every node, so each can open the app secret
  *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
+ *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
+ *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildServer } from '../../packages/server/src/app.js';
 import { defaultConfig, NO_HTTP_LIMITS } from '../../packages/server/src/platform/config.js';
+import { outboundAllowFromEnv } from '../../packages/server/src/platform/outbound.js';
 import { serve, serverCommon } from '../lib/proc.js';
 import { stageMeans } from '../lib/stages.js';
 
@@ -36,6 +39,9 @@ const server = await buildServer(
     // The fan-out sender is one user sending hundreds of messages a second: scenarios that
     // need it turn the per-user send limit off (BENCH_RATE_MESSAGES=0); others keep the default.
     ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),
+    ...(env.BENCH_OUTBOUND_ALLOW
+      ? { outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW: env.BENCH_OUTBOUND_ALLOW }) }
+      : {}),
   }),
   { logger: false, migrate: env.BENCH_MIGRATE !== '0' },
 );

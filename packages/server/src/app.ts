@@ -76,6 +76,7 @@ import { ensureUser } from './features/users/actions.js';
 import { userRoutes } from './features/users/routes.js';
 import { defineWebhookJobs } from './features/webhooks/deliver.js';
 import { recordDeliveries } from './features/webhooks/outbox.js';
+import { WEBHOOKS_TOPIC, WebhookPump } from './features/webhooks/pump.js';
 import { webhookRoutes } from './features/webhooks/routes.js';
 import { HOOKS_TOPIC, HookRegistry } from './features/webhooks/settings.js';
 import { type Config, fastifyTrustProxy } from './platform/config.js';
@@ -299,12 +300,14 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.typing = new Typing(() => svc);
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
-  svc.beforeCommit = (tx, out) => recordDeliveries(svc, svc.hooks, tx, out);
+  svc.webhooks = new WebhookPump(svc, svc.hooks, config.jobWorkers);
+  svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {
     if (topic === SESSIONS_TOPIC) svc.chatSessions.receive(msg);
     else if (topic === APPS_TOPIC) svc.apps.receive(msg);
     else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
+    else if (topic === WEBHOOKS_TOPIC) svc.webhooks.receive(msg);
   };
   svc.sends = new SendBatcher(
     () => svc,
@@ -491,6 +494,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
+  await svc.webhooks.start();
   const searchFlush = startSearchIndexFlush(database, {
     everyMs: config.searchFlushMs,
     log: svc.log,
@@ -510,7 +514,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await activity.settled();
     // Mails still being built are queued while the queue runs.
     await svc.mailer.flush();
-    // Before the database closes: running jobs finish or are handed back.
+    // Before the database closes: deliveries in flight are recorded and their lanes let go,
+    // running jobs finish or are handed back.
+    await svc.webhooks.stop();
     await svc.jobs.stop();
     await searchFlush.stop();
   });

@@ -40,6 +40,11 @@ export interface Infra {
   /** Now, in ms since the epoch: `Date.now` unless a test injects a clock (lockout timing). */
   clock: () => number;
   /**
+   * Wakes the senders of webhook lanes (endpoint × channel) whose deliveries just committed;
+   * `Services` names the implementation (features/webhooks/pump.ts).
+   */
+  webhooks: { wake(lanes: readonly { appId: string; endpointId: string; lane: string }[]): void };
+  /**
    * Runs inside every `withTransaction` just before commit, with what it will publish: the
    * outbox of side effects that must commit with the events (webhook deliveries). Answers what
    * to run after commit (wake workers), if anything.

@@ -11,6 +11,7 @@ import type { WatchFound, WatchRead } from './features/events/watch-batch.js';
 import type { SendBatcher } from './features/messages/send-batch.js';
 import type { Presence } from './features/presence/presence.js';
 import type { Typing } from './features/typing/typing.js';
+import type { WebhookPump } from './features/webhooks/pump.js';
 import type { HookRegistry } from './features/webhooks/settings.js';
 import type { Infra } from './infra.js';
 import type { TickBatcher } from './platform/tick-batch.js';
@@ -31,6 +32,8 @@ export interface Services extends Infra {
   chatSessions: ChatSessions;
   /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */
   hooks: HookRegistry;
+  /** This node's sender of webhook deliveries (features/webhooks/pump.ts). */
+  webhooks: WebhookPump;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }

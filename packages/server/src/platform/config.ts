@@ -203,6 +203,14 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** A delivery still failing this long after its event (default a day) fails for good and disables its endpoint. */
   webhookMaxAgeMs: number;
+  /**
+   * How long a node's hold on a webhook lane lasts without renewal (`PARLEY_WEBHOOK_LEASE_SECONDS`,
+   * default 20; renewed every quarter of it): after a node dies, its lanes go to another node
+   * at the next sweep after this.
+   */
+  webhookLeaseSeconds: number;
+  /** How often a node looks for webhook lanes with due deliveries and no sender (`PARLEY_WEBHOOK_SWEEP_SECONDS`, default 15). */
+  webhookSweepSeconds: number;
   /** Calls: ringing, the mesh limit and the ICE servers handed to clients (docs/calls.md). */
   calls: CallsConfig;
   /** Spaces, the virtual office (features/spaces). */
@@ -445,6 +453,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webhookTimeoutMs: 10_000,
     webhookRetryBaseMs: 10_000,
     webhookMaxAgeMs: 24 * 3600_000,
+    webhookLeaseSeconds: 20,
+    webhookSweepSeconds: 15,
     signin: {
       perIp: 30,
       perAccount: 10,
@@ -462,10 +472,11 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
-function int(v: string | undefined, name: string): number | undefined {
+function int(v: string | undefined, name: string, min = 0): number | undefined {
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${v}"`);
+  if (n < min) throw new Error(`${name} must be at least ${min}, got "${v}"`);
   return n;
 }
 
@@ -521,6 +532,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     s3: s3FromEnv(env),
     linkPreviews: env.PARLEY_LINK_PREVIEWS !== '0',
     webhookTimeoutMs: pick(int(env.PARLEY_WEBHOOK_TIMEOUT_MS, 'PARLEY_WEBHOOK_TIMEOUT_MS'), d.webhookTimeoutMs),
+    webhookLeaseSeconds: pick(
+      int(env.PARLEY_WEBHOOK_LEASE_SECONDS, 'PARLEY_WEBHOOK_LEASE_SECONDS', 4),
+      d.webhookLeaseSeconds,
+    ),
+    webhookSweepSeconds: pick(
+      int(env.PARLEY_WEBHOOK_SWEEP_SECONDS, 'PARLEY_WEBHOOK_SWEEP_SECONDS', 1),
+      d.webhookSweepSeconds,
+    ),
     previewTtlSeconds: pick(int(env.PARLEY_PREVIEW_TTL_SECONDS, 'PARLEY_PREVIEW_TTL_SECONDS'), d.previewTtlSeconds),
     previewFetchesPerMinute: pick(
       int(env.PARLEY_PREVIEW_FETCHES_PER_MINUTE, 'PARLEY_PREVIEW_FETCHES_PER_MINUTE'),

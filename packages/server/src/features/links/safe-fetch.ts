@@ -163,8 +163,11 @@ export function isPublicAddress(ip: string): boolean {
 
 const systemLookup: Lookup = async (host) => dnsLookup(host, { all: true, verbatim: true });
 
-/** The address to connect to for `url`, after the checks (throws FetchRefused). */
-async function checkTarget(
+/**
+ * The address to connect to for `url`, after the checks (throws FetchRefused). Exported for the
+ * webhooks' pooled sender, which connects to the address this answers and nothing else.
+ */
+export async function checkTarget(
   url: URL,
   allow: AllowList,
   opts: SafeFetchOptions,

@@ -28,7 +28,6 @@ import type { ChannelRow } from '../channels/present.js';
 import type { Outbox } from '../events/log.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
 import type { UserRow } from '../users/present.js';
-import { wakeLanes } from '../webhooks/wake.js';
 import { AccessCache, type AccessRows, channelDigest, type RawRow, userDigest } from './access-cache.js';
 import { channelsPerBatch, type Queued, takeBatch } from './batch-plan.js';
 import { type Mentions, mentionReasons } from './mentions.js';
@@ -726,13 +725,13 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
       });
   }
   if (out.length > 0) svc.bus.publish(out);
-  // The deliveries committed with their messages; their lanes' jobs are asked for now (a crash
-  // before that is caught by the webhooks' sweep, features/webhooks/deliver.ts).
+  // The deliveries committed with their messages; their lanes are woken now, in memory (a crash
+  // before that is caught by the webhooks' sweep, features/webhooks/pump.ts).
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
   for (const r of ready)
     if (seqOf.has(r.ord))
       for (const endpointId of r.job.webhooks ?? [])
         lanes.set(`${endpointId}\n${r.job.cid}`, { appId: r.job.me.app.id, endpointId, lane: r.job.cid });
-  if (lanes.size > 0) void wakeLanes(svc, [...lanes.values()]);
+  if (lanes.size > 0) svc.webhooks.wake([...lanes.values()]);
   return back;
 }

@@ -18,7 +18,6 @@ import { rows, schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import { newCredential } from '../../platform/secrets.js';
 import type { Services } from '../../services.js';
-import { DELIVER, laneKey } from './job-names.js';
 
 type EndpointRow = typeof schema.webhookEndpoints.$inferSelect;
 type DeliveryRow = typeof schema.webhookDeliveries.$inferSelect;
@@ -155,11 +154,7 @@ async function wakeLanes(svc: Services, appId: string, endpointId: string): Prom
     sql`select distinct lane from ${schema.webhookDeliveries}
       where endpoint_id = ${endpointId} and app_id = ${appId} and status = 'pending'`,
   );
-  await svc.db.transaction(async (tx) => {
-    for (const { lane } of lanes)
-      await svc.jobs.enqueue(tx, DELIVER, { appId, endpointId, lane }, { singletonKey: laneKey({ endpointId, lane }) });
-  });
-  svc.jobs.wake(DELIVER.name);
+  svc.webhooks.wake(lanes.map(({ lane }) => ({ appId, endpointId, lane })));
 }
 
 export async function deleteWebhook(svc: Services, appId: string, id: string): Promise<void> {
@@ -227,29 +222,20 @@ export async function redeliver(svc: Services, appId: string, id: string, delive
     .from(w)
     .where(and(eq(w.appId, appId), eq(w.endpointId, id), eq(w.id, deliveryId)));
   if (!src) throw notFound('Delivery');
-  const row = await svc.db.transaction(async (tx) => {
-    const [r] = await tx
-      .insert(w)
-      .values({
-        appId,
-        id: randomUUID(),
-        endpointId: id,
-        lane: src.lane,
-        eventType: src.eventType,
-        body: src.body,
-        redeliveryOf: src.id,
-      })
-      .returning();
-    await svc.jobs.enqueue(
-      tx,
-      DELIVER,
-      { appId, endpointId: id, lane: src.lane },
-      { singletonKey: laneKey({ endpointId: id, lane: src.lane }) },
-    );
-    return r as DeliveryRow;
-  });
-  svc.jobs.wake(DELIVER.name);
-  return presentDelivery(row);
+  const [row] = await svc.db
+    .insert(w)
+    .values({
+      appId,
+      id: randomUUID(),
+      endpointId: id,
+      lane: src.lane,
+      eventType: src.eventType,
+      body: src.body,
+      redeliveryOf: src.id,
+    })
+    .returning();
+  svc.webhooks.wake([{ appId, endpointId: id, lane: src.lane }]);
+  return presentDelivery(row as DeliveryRow);
 }
 
 function presentHook(r: typeof schema.appHooks.$inferSelect): BeforeSendHook {

@@ -1,19 +1,10 @@
-/** The webhooks feature's kind of job, by name (its handler is in deliver.ts). */
+/** The webhooks feature's kinds of job, by name (their handlers are in deliver.ts). */
 import { jobRef } from '../../platform/jobs/queue.js';
-
-export interface DeliverJob {
-  appId: string;
-  endpointId: string;
-  /** The channel (cid) whose deliveries this job sends in order, or `''` for app-wide events. */
-  lane: string;
-}
+import type { LaneRef } from './pump.js';
 
 /**
- * Send an endpoint's pending deliveries of one lane, oldest first, one at a time. Enqueued in
- * the transaction that wrote the deliveries, or right after the send batch that wrote them
- * (wake.ts; the sweep covers a crash in between), and again, later, for a retry.
+ * A lane to send. Deliveries go out through each node's pump (pump.ts), woken in memory after
+ * the commit that wrote them; this kind is kept so that jobs a node of an earlier version
+ * queued still wake their lanes after an upgrade.
  */
-export const DELIVER = jobRef<DeliverJob>('webhooks.deliver');
-
-/** The job queue's key of a lane: at most one job per lane waits to start. */
-export const laneKey = (d: { endpointId: string; lane: string }) => `${d.endpointId}:${d.lane}`;
+export const DELIVER = jobRef<LaneRef>('webhooks.deliver');

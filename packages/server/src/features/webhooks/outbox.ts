@@ -1,10 +1,11 @@
 /**
  * The webhook outbox: inside the transaction of a change, each committed channel event an
- * endpoint wants becomes a delivery row, and each (endpoint, channel) lane it lands in gets a
- * delivery job — both commit or roll back with the event, so a crash loses nothing and a
- * rollback sends nothing. Apps without endpoints pay nothing: their settings come from memory.
- * Plain sends do not come here: the group commit's statement writes their deliveries itself
- * (messages/send-batch.ts, the same body), and wake.ts asks for their lanes' jobs.
+ * endpoint wants becomes a delivery row — it commits or rolls back with the event, so a crash
+ * loses nothing and a rollback sends nothing — and after the commit the (endpoint, channel)
+ * lanes it landed in are woken in the node's pump (pump.ts; a crash in between is caught by
+ * its sweep). Apps without endpoints pay nothing: their settings come from memory. Plain sends
+ * do not come here: the group commit's statement writes their deliveries itself
+ * (messages/send-batch.ts, the same body) and wakes their lanes the same way.
  *
  * User-level events (`user.updated`, `user.deleted`, `user.banned`, `user.unbanned`: actions
  * put them in the outbox as `to: 'webhooks'`) go the same way in a lane per (endpoint, user),
@@ -12,10 +13,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LOGGED_EVENT_TYPES } from '@parley/protocol';
-import type { Infra } from '../../infra.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
-import { DELIVER, laneKey } from './job-names.js';
+import type { LaneRef } from './pump.js';
 import type { HookRegistry } from './settings.js';
 import { wants } from './signature.js';
 
@@ -39,16 +39,16 @@ export function webhookBody(
 
 /**
  * Record deliveries for what `out` will publish; answers a function to call after commit
- * (wakes the delivery workers), or null when nothing was recorded.
+ * (wakes their lanes), or null when nothing was recorded.
  */
 export async function recordDeliveries(
-  svc: Infra,
   hooks: HookRegistry,
   tx: Tx,
   out: readonly Outgoing[],
+  wake: (lanes: LaneRef[]) => void,
 ): Promise<(() => void) | null> {
   const rows: (typeof schema.webhookDeliveries.$inferInsert)[] = [];
-  const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
+  const lanes = new Map<string, LaneRef>();
   const byApp = new Map<string, Outgoing[]>();
   // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
   for (const o of out)
@@ -82,6 +82,5 @@ export async function recordDeliveries(
   }
   if (rows.length === 0) return null;
   await tx.insert(schema.webhookDeliveries).values(rows);
-  for (const l of lanes.values()) await svc.jobs.enqueue(tx, DELIVER, l, { singletonKey: laneKey(l) });
-  return () => svc.jobs.wake(DELIVER.name);
+  return () => wake([...lanes.values()]);
 }

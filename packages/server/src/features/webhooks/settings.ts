@@ -16,6 +16,8 @@ const TTL_MS = 30_000;
 export interface EndpointSettings {
   id: string;
   url: string;
+  /** The signing secret, opened. */
+  secret: string;
   events: string[];
   active: boolean;
 }
@@ -71,6 +73,7 @@ export class HookRegistry {
         .select({
           id: schema.webhookEndpoints.id,
           url: schema.webhookEndpoints.url,
+          secretSealed: schema.webhookEndpoints.secretSealed,
           events: schema.webhookEndpoints.events,
           disabledAt: schema.webhookEndpoints.disabledAt,
         })
@@ -85,7 +88,7 @@ export class HookRegistry {
     const settings: HookSettings = {
       endpoints: eps
         .filter((e) => e.disabledAt === null)
-        .map((e) => ({ id: e.id, url: e.url, events: e.events, active: true })),
+        .map((e) => ({ id: e.id, url: e.url, secret: sealer.open(e.secretSealed), events: e.events, active: true })),
       beforeSend: h
         ? { url: h.beforeSendUrl, secret: sealer.open(h.secretSealed), timeoutMs: h.timeoutMs, failOpen: h.failOpen }
         : null,

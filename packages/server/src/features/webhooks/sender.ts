@@ -1,0 +1,175 @@
+/**
+ * Webhook requests on pooled, kept-alive connections: an undici `Pool` per endpoint target, so
+ * one endpoint takes many deliveries at once (one per lane in flight), each on a connection
+ * that is already open.
+ *
+ * - Every target is checked by the link previews' SSRF rules (`checkTarget`: public addresses
+ *   only, unless PARLEY_OUTBOUND_ALLOW lets a private one through), and a pool connects only to
+ *   the address that was checked: its origin *is* that address, the `Host` header and TLS
+ *   server name carry the endpoint's name. A name's check is kept for `RESOLVE_TTL_MS`, then
+ *   done again; a name that now resolves elsewhere gets the pool of its new address.
+ * - No redirects (a 3xx is a failed attempt), the answer read up to 64 KiB and thrown away,
+ *   the whole attempt bounded by the webhook timeout.
+ * - A connection the receiver closed while it idled, found dead as the request went out, is
+ *   tried once more on a new one: the receiver never had the request.
+ * - Pools idle for `IDLE_POOL_MS` are closed; at most `MAX_POOLS` are kept.
+ */
+import { Pool } from 'undici';
+import type { AllowList } from '../../platform/outbound.js';
+import { checkTarget, FetchRefused, type Lookup } from '../links/safe-fetch.js';
+
+const RESOLVE_TTL_MS = 30_000;
+const IDLE_POOL_MS = 5 * 60_000;
+const MAX_POOLS = 1_000;
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** The outcome of one attempt: `error` is null when the receiver answered 2xx. */
+export interface Attempt {
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+}
+
+export interface SenderOptions {
+  /** Private targets webhooks may reach (the operator's allow-list). */
+  allow: AllowList;
+  timeoutMs: number;
+  /** Connections one endpoint target may have open at once. */
+  connections: number;
+  lookup?: Lookup;
+}
+
+interface Target {
+  /** Where the pool connects: the checked address. */
+  origin: string;
+  /** Pool key: origin plus the name it serves (TLS and Host). */
+  key: string;
+  servername: string | undefined;
+}
+
+export class WebhookSender {
+  private readonly pools = new Map<string, { pool: Pool; used: number }>();
+  private readonly targets = new Map<string, { at: number; target: Target }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly opts: SenderOptions) {
+    this.sweeper = setInterval(() => this.closeIdle(), 60_000);
+    this.sweeper.unref();
+  }
+
+  /** POST `body` to `url` with `headers`; never throws. */
+  async post(url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
+    const started = performance.now();
+    const done = (status: number | null, error: string | null): Attempt => ({
+      status,
+      error,
+      latencyMs: Math.round(performance.now() - started),
+    });
+    let u: URL;
+    let target: Target;
+    try {
+      u = new URL(url);
+      target = await this.target(u);
+    } catch (err) {
+      return done(null, describe(err));
+    }
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.pool(target).request({
+          origin: target.origin,
+          path: `${u.pathname}${u.search}`,
+          method: 'POST',
+          headers: { ...headers, host: u.host, 'content-length': String(Buffer.byteLength(body)) },
+          body,
+          signal,
+        });
+        await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => {});
+        const ok = res.statusCode >= 200 && res.statusCode < 300;
+        return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`);
+      } catch (err) {
+        if (signal.aborted) return done(null, 'timeout: The delivery took too long');
+        // A kept-alive connection the receiver had closed: once more, on a new one.
+        if (attempt === 0 && isDeadSocket(err)) continue;
+        return done(null, describe(err));
+      }
+    }
+  }
+
+  private async target(u: URL): Promise<Target> {
+    const hit = this.targets.get(u.href);
+    if (hit && Date.now() - hit.at < RESOLVE_TTL_MS) return hit.target;
+    const checked = await checkTarget(u, this.opts.allow, this.opts.lookup ? { lookup: this.opts.lookup } : {});
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    const host = checked.family === 6 ? `[${checked.address}]` : checked.address;
+    const origin = `${u.protocol}//${host}:${port}`;
+    const name = u.hostname.replace(/^\[|\]$/g, '');
+    const servername = u.protocol === 'https:' && !/^[\d.]+$|:/.test(name) ? name : undefined;
+    const target = { origin, key: `${origin}/${name}`, servername };
+    if (this.targets.size >= MAX_POOLS * 4) this.targets.clear();
+    this.targets.set(u.href, { at: Date.now(), target });
+    return target;
+  }
+
+  private pool(t: Target): Pool {
+    let p = this.pools.get(t.key);
+    if (!p) {
+      if (this.pools.size >= MAX_POOLS) this.closeOldest();
+      p = {
+        pool: new Pool(t.origin, {
+          connections: this.opts.connections,
+          pipelining: 1,
+          connect: { timeout: this.opts.timeoutMs, ...(t.servername ? { servername: t.servername } : {}) },
+        }),
+        used: Date.now(),
+      };
+      this.pools.set(t.key, p);
+    }
+    p.used = Date.now();
+    return p.pool;
+  }
+
+  private closeOldest(): void {
+    let oldest: string | undefined;
+    let at = Number.POSITIVE_INFINITY;
+    for (const [k, p] of this.pools)
+      if (p.used < at) {
+        at = p.used;
+        oldest = k;
+      }
+    if (oldest === undefined) return;
+    void this.pools
+      .get(oldest)
+      ?.pool.close()
+      .catch(() => {});
+    this.pools.delete(oldest);
+  }
+
+  private closeIdle(): void {
+    const now = Date.now();
+    for (const [k, p] of this.pools)
+      if (now - p.used > IDLE_POOL_MS) {
+        void p.pool.close().catch(() => {});
+        this.pools.delete(k);
+      }
+  }
+
+  /** Close every pool (their open connections end). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.pool.destroy()));
+  }
+}
+
+function isDeadSocket(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+function describe(err: unknown): string {
+  if (err instanceof FetchRefused) return `${err.reason}: ${err.message}`;
+  const e = err as { message?: string; code?: string };
+  return e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : String(e.message ?? err);
+}
