@@ -72,6 +72,8 @@ const slowFiles = [
   'packages/server/test/jobs/crash.pg.test.ts',
   // Kills a server process mid-send of a scheduled message and starts others.
   'packages/server/test/hooks/scheduled-crash.pg.test.ts',
+  // Kills a server process mid-stream of webhook deliveries and starts others.
+  'packages/server/test/hooks/webhooks-crash.pg.test.ts',
 ];
 
 const tiers = {
