@@ -116,6 +116,9 @@ export async function startPushService(tls: { key: string; cert: string }) {
       }
     });
   });
+  /** TLS connections the server accepted (kept-alive ones are counted once). */
+  const connections = { count: 0 };
+  server.on('secureConnection', () => connections.count++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
@@ -125,6 +128,7 @@ export async function startPushService(tls: { key: string; cert: string }) {
     answer,
     script,
     hits,
+    connections,
     /** A new subscription, as a browser would make (its endpoint on this service). */
     subscribe(): TestSubscription {
       const ecdh = createECDH('prime256v1');

@@ -390,6 +390,38 @@ describe('the hand-off from the send path', () => {
       )
     )[0]?.n ?? 0;
 
+  it('a busy channel pushes every member once, with their own badge, on a few kept-alive connections', async () => {
+    const people = Array.from({ length: 20 }, (_, i) => `crowd${i}`);
+    await h.users(
+      app,
+      people.map((id) => ({ id, name: id })),
+    );
+    const subOf = new Map<string, TestSubscription>();
+    for (const u of people) {
+      const s = push.subscribe();
+      subOf.set(u, s);
+      expect((await subscribe(u, s)).status).toBe(200);
+      expect((await settings(u, { level: 'all' })).status).toBe(200);
+    }
+    const cid = await channel(h, app, 'alice', 'crowd', ['alice', ...people]);
+    // One of them has another unread message elsewhere: their badge says 2, the others' 1.
+    const side = await channel(h, app, 'carol', 'crowd-side', ['carol', 'crowd7']);
+    await send(h, app, 'carol', side, 'elsewhere');
+    await notificationsIdle(h);
+    const before = push.connections.count;
+    const m = await send(h, app, 'alice', cid, 'to everyone here');
+    await notificationsIdle(h);
+    const got = (await eventually(() =>
+      pushesFor(m.id).length >= people.length ? pushesFor(m.id) : undefined,
+    )) as ReceivedPush[];
+    expect(got.map((p) => p.subscription).sort()).toEqual([...subOf.values()].map((s) => s.id).sort());
+    expect(got.filter((p) => p.payload.badge === 2).map((p) => p.subscription)).toEqual([subOf.get('crowd7')?.id]);
+    expect(got.filter((p) => p.payload.badge === 1)).toHaveLength(people.length - 1);
+    // Pushed several at a time, each on a connection kept from an earlier push where it can.
+    expect(push.connections.count - before).toBeLessThan(people.length);
+    expect(push.errors).toEqual([]);
+  });
+
   it('sends committed over many event-loop turns are handed off in a few jobs', async () => {
     const quiet = await channel(h, app, 'carol', 'quiet-burst', ['carol', 'dave']);
     const loud = await channel(h, app, 'alice', 'loud-burst', ['alice', 'bob']);

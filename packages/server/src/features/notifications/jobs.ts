@@ -44,6 +44,9 @@ interface Candidate {
   burst_at: Date | string | null;
 }
 
+/** Recipients of one message pushed at once. */
+const PUSHES_AT_ONCE = 8;
+
 const asDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
 
 /** A short stable id for a collapse key: Web Push topics allow 32 base64url characters, APNs 64 bytes. */
@@ -191,7 +194,7 @@ async function notifyOne(svc: Services, appId: string, messageId: string, only?:
     ),
   );
   const now = new Date(svc.clock());
-  let senders: Map<string, NativePush> | undefined;
+  const pushes: { userId: string; reason: PushReason }[] = [];
   for (const c of reachable) {
     const facts = {
       isAuthor: false,
@@ -236,11 +239,24 @@ async function notifyOne(svc: Services, appId: string, messageId: string, only?:
         { appId, userId: c.user_id, messageId },
         { startAfterSeconds: d.afterSeconds, singletonKey: `${appId}:${c.user_id}:${messageId}` },
       );
-    } else if (d.kind === 'push') {
-      senders ??= await nativeSenders(svc, appId);
-      await pushTo(svc, senders, c.user_id, loaded, d.reason, collapseKey);
-    }
+    } else if (d.kind === 'push') pushes.push({ userId: c.user_id, reason: d.reason });
   }
+  if (pushes.length === 0) return;
+  // Each recipient's push is their own (badge, burst, devices): several go out at once, so a
+  // message to a busy channel does not push its members one round trip after another.
+  const senders = await nativeSenders(svc, appId);
+  let next = 0;
+  const worker = async () => {
+    while (next < pushes.length) {
+      const p = pushes[next++] as { userId: string; reason: PushReason };
+      await pushTo(svc, senders, p.userId, loaded, p.reason, collapseKey);
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(PUSHES_AT_ONCE, pushes.length) }, worker));
+  // A failure (the database, say) fails the job, which is tried again; recipients already
+  // pushed are not pushed twice (their burst is recorded before their push).
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** What a push says: the channel (or, in a DM, the sender) and the message's text. */

@@ -65,7 +65,17 @@ function agentFor(ca: string | undefined, lookup: LookupFunction | undefined): h
   }
   let a = byCa.get(ca ?? '');
   if (!a) {
-    a = new https.Agent({ ...(ca ? { ca } : {}), ...(lookup ? { lookup } : {}), keepAlive: false });
+    // Kept alive: a browser's subscriptions are at a few push services (FCM, Mozilla, Apple), so
+    // most pushes reuse a connection instead of a TLS handshake each. A pooled socket serves only
+    // the host it was made for, whose address went through `lookup` when it connected.
+    a = new https.Agent({
+      ...(ca ? { ca } : {}),
+      ...(lookup ? { lookup } : {}),
+      keepAlive: true,
+      maxSockets: 32,
+      maxFreeSockets: 32,
+      timeout: 60_000,
+    });
     byCa.set(ca ?? '', a);
   }
   return a;
