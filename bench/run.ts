@@ -9,7 +9,7 @@
  *
  *   npm run bench          short run (scaled-down counts), about 17 minutes with ejabberd
  *   npm run bench:full     full run (10,000 idle connections, 5,000 chat-mix users, finer steps)
- *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm]
+ *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm,prodmix]
  *        [--servers parley,raw,sio,ejabberd,raw-each] [--repeat 3]
  *        [--fanout-db pg|pglite] [--fanout-order connect-first|members-first] [--nodes 1|2]
  *
@@ -31,11 +31,12 @@ import { chatmix } from './scenarios/chatmix.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { persist } from './scenarios/persist.js';
+import { prodmix } from './scenarios/prodmix.js';
 import { storm } from './scenarios/storm.js';
 
 const USAGE = `usage: npm run bench [-- options]   (npm run bench:full for the full run)
 
-  --scenario idle,fanout,chatmix,persist,storm   which scenarios (default: all)
+  --scenario idle,fanout,chatmix,persist,storm,prodmix   which scenarios (default: all)
   --servers parley,raw,sio,ejabberd,raw-each     which servers (default: parley,raw,sio,ejabberd)
   --repeat N                                     interleaved runs of each server (default 3)
   --full                                         the full counts (10,000 idle, 5,000 chat-mix users)
@@ -77,7 +78,7 @@ const die = (msg: string): never => {
   process.exit(2);
 };
 const full = values.full === true;
-const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm'];
+const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm', 'prodmix'];
 const picked = values.scenario ?? values.only;
 const only = picked ? picked.split(',') : ALL;
 for (const o of only) if (!ALL.includes(o)) die(`unknown scenario "${o}" (${ALL.join(', ')})`);
@@ -100,10 +101,19 @@ if (servers.includes('ejabberd')) {
 // Time budgets (ms), scaled by the repetitions and the servers (a budget is for 3 runs of 4).
 const scale = (repeat / 3) * (servers.length / 4);
 const BUDGET: Record<string, number> = full
-  ? { idle: 15 * 60_000, fanout: 40 * 60_000, chatmix: 40 * 60_000, persist: 10 * 60_000, storm: 30 * 60_000 }
-  : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 100_000, storm: 380_000 };
-for (const k of Object.keys(BUDGET)) if (k !== 'persist') BUDGET[k] = (BUDGET[k] as number) * scale;
+  ? {
+      idle: 15 * 60_000,
+      fanout: 40 * 60_000,
+      chatmix: 40 * 60_000,
+      persist: 10 * 60_000,
+      storm: 30 * 60_000,
+      prodmix: 20 * 60_000,
+    }
+  : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 100_000, storm: 380_000, prodmix: 330_000 };
+for (const k of Object.keys(BUDGET)) if (k !== 'persist' && k !== 'prodmix') BUDGET[k] = (BUDGET[k] as number) * scale;
+// Parley against itself (bare, everything on): only the repetitions scale it.
 BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);
+BUDGET.prodmix = (BUDGET.prodmix as number) * (repeat / 3);
 const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;
 
 // Two nodes (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) in the chat mix: asked
@@ -174,6 +184,7 @@ try {
   await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1, servers, repeat }));
   await run('persist', (b) => persist(ctx, { budgetMs: b, repeat }));
   await run('storm', (b) => storm(ctx, { budgetMs: b, servers, repeat }));
+  await run('prodmix', (b) => prodmix(ctx, { budgetMs: b, repeat }));
 } finally {
   killAll();
   await runCleanups();

@@ -199,6 +199,11 @@ export class ParleyApi {
 
   constructor(private readonly base: string) {}
 
+  /** A request to the API as the app's backend (server token), or as `user` with theirs. */
+  async call<T>(method: string, p: string, body?: unknown, user?: string): Promise<T> {
+    return this.req<T>(method, p, body, user ? await signToken(this.secret, user) : this.serverToken);
+  }
+
   private async req<T>(method: string, p: string, body: unknown, auth: string): Promise<T> {
     const r = await fetch(`${this.base}${p}`, {
       method,

@@ -37,32 +37,38 @@ export const f1 = (n: number) => fmt(n, 1);
 export const f2 = (n: number) => fmt(n, 2);
 export const fms = (n: number) => ms(n);
 
-/** The runs of one scenario: per server, one record of metrics per repetition. */
-export class Runs {
-  readonly by = new Map<Kind, (Record<string, number> | null)[]>();
+/**
+ * The runs of one scenario: per server (or per variant of one server, named by `names`), one
+ * record of metrics per repetition.
+ */
+export class Runs<K extends string = Kind> {
+  readonly by = new Map<K, (Record<string, number> | null)[]>();
   readonly notes: string[] = [];
 
-  constructor(readonly servers: Kind[]) {
+  constructor(
+    readonly servers: K[],
+    private readonly names: Record<K, string> = NAMES as Record<K, string>,
+  ) {
     for (const k of servers) this.by.set(k, []);
   }
 
   /** Record run `rep` of `kind` (null: it failed). */
-  add(kind: Kind, rep: number, m: Record<string, number> | null): void {
+  add(kind: K, rep: number, m: Record<string, number> | null): void {
     const list = this.by.get(kind) ?? [];
     list[rep] = m;
     this.by.set(kind, list);
   }
 
-  values(kind: Kind, key: string): number[] {
+  values(kind: K, key: string): number[] {
     return (this.by.get(kind) ?? []).map((m) => m?.[key] ?? Number.NaN).filter(Number.isFinite);
   }
 
-  med(kind: Kind, key: string): number {
+  med(kind: K, key: string): number {
     return median(this.values(kind, key));
   }
 
   /** Parley's run i over the peer's run i, for every i where both have a value. */
-  ratios(a: Kind, b: Kind, key: string): number[] {
+  ratios(a: K, b: K, key: string): number[] {
     const ra = this.by.get(a) ?? [];
     const rb = this.by.get(b) ?? [];
     const out: number[] = [];
@@ -74,14 +80,14 @@ export class Runs {
     return out;
   }
 
-  ratio(a: Kind, b: Kind, key: string): { med: number; min: number; max: number; n: number; unreliable: boolean } {
+  ratio(a: K, b: K, key: string): { med: number; min: number; max: number; n: number; unreliable: boolean } {
     const r = this.ratios(a, b, key);
     const s = spread(r);
     return { med: median(r), ...s, n: r.length, unreliable: r.length > 0 && s.min > 0 && s.max / s.min > UNRELIABLE };
   }
 
   /** "median (min–max)" of a metric for a server, or – when it has no run. */
-  cell(kind: Kind, m: Metric): string {
+  cell(kind: K, m: Metric): string {
     const v = this.values(kind, m.key);
     const f = m.format ?? f0;
     if (v.length === 0) return '–';
@@ -89,7 +95,7 @@ export class Runs {
     return v.length === 1 || s.min === s.max ? f(median(v)) : `${f(median(v))} (${f(s.min)}–${f(s.max)})`;
   }
 
-  ratioCell(a: Kind, b: Kind, key: string): string {
+  ratioCell(a: K, b: K, key: string): string {
     const r = this.ratio(a, b, key);
     if (r.n === 0) return '–';
     const x = (n: number) => `${n.toFixed(2)}×`;
@@ -100,18 +106,18 @@ export class Runs {
   /** Medians and spreads: one row per metric, one column per server. */
   table(metrics: Metric[]): string {
     return table(
-      ['', ...this.servers.map((k) => NAMES[k])],
+      ['', ...this.servers.map((k) => this.names[k])],
       metrics.map((m) => [m.label, ...this.servers.map((k) => this.cell(k, m))]),
     );
   }
 
   /** Ratios of Parley to each peer, for the metrics marked `ratio`. */
-  ratioTable(metrics: Metric[], base: Kind = 'parley'): string {
+  ratioTable(metrics: Metric[], base: K = 'parley' as K): string {
     const peers = this.servers.filter((k) => k !== base);
     const rows = metrics
       .filter((m) => m.ratio)
-      .map((m) => [`${m.label}: Parley / peer`, ...peers.map((p) => this.ratioCell(base, p, m.key))]);
-    return rows.length ? table(['', ...peers.map((k) => NAMES[k])], rows) : '';
+      .map((m) => [`${m.label}: ${this.names[base]} / peer`, ...peers.map((p) => this.ratioCell(base, p, m.key))]);
+    return rows.length ? table(['', ...peers.map((k) => this.names[k])], rows) : '';
   }
 
   /** Every run, in the order they ran. */
@@ -123,7 +129,7 @@ export class Runs {
         const m = this.by.get(k)?.[i];
         rows.push([
           `${i + 1}`,
-          NAMES[k],
+          this.names[k],
           ...metrics.map((x) => (m && Number.isFinite(m[x.key]) ? (x.format ?? f0)(m[x.key] as number) : '–')),
         ]);
       }
@@ -136,7 +142,7 @@ export class Runs {
       .filter((k) => this.values(k, key).length)
       .map((k) => {
         const s = spread(this.values(k, key));
-        return { label: NAMES[k], value: this.med(k, key), lo: s.min, hi: s.max };
+        return { label: this.names[k], value: this.med(k, key), lo: s.min, hi: s.max };
       });
   }
 }

@@ -9,14 +9,17 @@
  *   be above the last one's (order per channel). Delay: arrival − the event's `created_at`
  *   (the message's server time, set just before its commit).
  * - The before-send hook (`POST /before-send`): the signature too, then `{"action":"allow"}`.
- * - Web Push (`POST /push/<id>`): answered 201 as a push service does, counted.
+ * - Web Push (`POST /push/<id>`, on its own HTTPS port as push services are, with a
+ *   self-signed certificate the Parley under test is told to trust): answered 201, counted.
  *
  * Per path it can be told to answer slowly (`delayMs`) or to fail (`status`), as a receiver in
  * trouble would. Commands over IPC: `secret`, `answer`, `stats`, `reset`.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../packages/server/src/features/webhooks/signature.js';
+import { selfSignedCert } from '../../packages/server/test/notifications/tls.js';
 import { serve, serverCommon } from '../lib/proc.js';
 
 interface PathStats {
@@ -73,7 +76,7 @@ function webhook(path: string, req: http.IncomingMessage, raw: string, now: numb
   }
 }
 
-const server = http.createServer((req, res) => {
+const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
@@ -98,15 +101,27 @@ const server = http.createServer((req, res) => {
     if (a?.delayMs) setTimeout(reply, a.delayMs);
     else reply();
   });
-});
-server.keepAliveTimeout = 30_000;
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-const port = (server.address() as AddressInfo).port;
+};
+const tls = selfSignedCert();
+const listen = async (server: http.Server) => {
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return (server.address() as AddressInfo).port;
+};
+const port = await listen(http.createServer(handle));
+const pushPort = await listen(https.createServer({ key: tls.key, cert: tls.cert }, handle));
 
 const q = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 
-const info = { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+const info = {
+  url: `http://127.0.0.1:${port}`,
+  host: `127.0.0.1:${port}`,
+  /** Web Push: where subscriptions point, and the certificate to trust for it. */
+  pushUrl: `https://127.0.0.1:${pushPort}`,
+  pushHost: `127.0.0.1:${pushPort}`,
+  ca: tls.cert,
+};
 serve(
   {
     ...serverCommon,

@@ -7,6 +7,8 @@
  *   BENCH_MIGRATE       "0" when another node already migrated the database
  *   BENCH_MASTER_KEY    shared by every node, so each can open the app secret
  *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
+ *   BENCH_WEB_PUSH_CA   a PEM certificate Web Push deliveries trust (the bench's push receiver)
+ *   BENCH_PUSH_BURST_SECONDS the push burst window (0: every message pushes; unset = the default)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
  */
@@ -39,6 +41,8 @@ const server = await buildServer(
     // The fan-out sender is one user sending hundreds of messages a second: scenarios that
     // need it turn the per-user send limit off (BENCH_RATE_MESSAGES=0); others keep the default.
     ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),
+    ...(env.BENCH_WEB_PUSH_CA ? { webPushCa: env.BENCH_WEB_PUSH_CA } : {}),
+    ...(env.BENCH_PUSH_BURST_SECONDS ? { pushBurstSeconds: Number(env.BENCH_PUSH_BURST_SECONDS) } : {}),
     ...(env.BENCH_OUTBOUND_ALLOW
       ? { outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW: env.BENCH_OUTBOUND_ALLOW }) }
       : {}),

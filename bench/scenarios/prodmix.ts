@@ -1,0 +1,338 @@
+/**
+ * (6) The production mix: the chat mix as a real deployment runs it, beside the bare chat mix,
+ * interleaved (bare, everything on, bare, …), each run on a fresh server and database.
+ *
+ * Both: N users (2,000 short, 5,000 full) in 2 channels of 20 each; half of them connected
+ * (every channel has 10 online, 10 offline), messages from random online users at 500 msg/s,
+ * 10 deliveries each. "Everything on" adds what an app's backend and its offline users switch
+ * on: a webhook endpoint for `message.new` and a before-send hook, both on a receiver that
+ * checks every signature (bench/servers/hook-receiver.ts, its own process), and a Web Push
+ * subscription for every offline user, whose level is `all` in one channel in ten (the
+ * receiver answers the pushes as a push service would). Search indexing is part of every send
+ * (the message's search vector is written with it), so it is on in both.
+ *
+ * Reported, medians with spreads: send → deliver p50 / p99 (from the intended send time),
+ * webhook commit → received p50 / p99 (with lost, duplicated, out-of-order counts), pushes and
+ * hook calls, and the CPU per send of the server and of PostgreSQL. Goal: p99 with everything
+ * on ≤ 1.5× bare.
+ */
+import { createECDH, randomBytes } from 'node:crypto';
+import { Generators } from '../lib/generators.js';
+import { type Child, machineCpu, spawnChild } from '../lib/proc.js';
+import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
+import { ParleyApi, type ServerProc, scratchDatabase, startServer, targetOf } from '../lib/setup.js';
+import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
+import { runStep } from '../lib/step.js';
+
+const MEMBERS = 20;
+const RATE = 500;
+
+type Variant = 'bare' | 'all';
+const NAMES: Record<Variant, string> = { bare: 'bare', all: 'everything on' };
+
+const METRICS: Metric[] = [
+  { key: 'delivered', label: 'delivered/s' },
+  { key: 'arrived', label: 'arrived %', format: f1 },
+  { key: 'p50', label: 'send→deliver p50 ms', format: fms, ratio: true },
+  { key: 'p99', label: 'send→deliver p99 ms', format: fms, ratio: true },
+  { key: 'serverCpu', label: 'server CPU ms / send', format: f2, ratio: true },
+  { key: 'pgCpu', label: 'PostgreSQL CPU ms / send', format: f2, ratio: true },
+  { key: 'whP50', label: 'webhook commit→received p50 ms', format: fms },
+  { key: 'whP99', label: 'webhook commit→received p99 ms', format: fms },
+  { key: 'whLost', label: 'webhooks lost' },
+  { key: 'whDup', label: 'webhooks duplicated' },
+  { key: 'whDisorder', label: 'webhooks out of order' },
+  { key: 'hooks', label: 'before-send calls / send', format: f2 },
+  { key: 'pushes', label: 'Web Push requests in the window / s', format: f1 },
+  { key: 'pushDrain', label: 'Web Push backlog drained after the window, s', format: f1 },
+];
+
+/** Online users: half of every channel (both families), by the parity of i + ⌊i / A⌋. */
+const online = (i: number, a: number) => (i + Math.floor(i / a)) % 2 === 0;
+
+interface PathStats {
+  unique: number;
+  duplicates: number;
+  outOfOrder: number;
+  badSignatures: number;
+  p50: number;
+  p99: number;
+}
+interface ReceiverStats {
+  hooks: number;
+  hookBadSignatures: number;
+  pushes: number;
+  paths: Record<string, PathStats>;
+}
+
+export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number }): Promise<ScenarioResult> {
+  const log = (m: string) => ctx.log('prod-mix', m);
+  const USERS = ctx.full ? 5000 : 2000;
+  const A = USERS / MEMBERS;
+  const end = Math.min(ctx.deadline, performance.now() + opts.budgetMs);
+  const durationMs = ctx.full ? 30_000 : 5_000;
+  const users = Array.from({ length: USERS }, (_, i) => `pm${i}`);
+  const roomsOf = (i: number) => [`group:pm-a-${i % A}`, `group:pm-b-${Math.floor(i / MEMBERS) % A}`];
+  const variants: Variant[] = ['bare', 'all'];
+  const runs = new Runs<Variant>(variants, NAMES);
+  const loadBefore = load();
+
+  const gens = await Generators.start('gen-prod', 2);
+  const { child: rcv, ready } = await spawnChild('receiver', 'servers/hook-receiver.ts');
+  const rcvUrl = String(ready.url);
+  const order: { v: Variant; rep: number }[] = [];
+  for (let rep = 0; rep < opts.repeat; rep++) for (const v of variants) order.push({ v, rep });
+  try {
+    for (const [oi, { v, rep }] of order.entries()) {
+      const runEnd = performance.now() + (end - performance.now()) / (order.length - oi);
+      if (runEnd - performance.now() < 15_000) {
+        runs.notes.push(`${NAMES[v]}: run ${rep + 1} skipped (time budget).`);
+        continue;
+      }
+      const label = `run ${rep + 1} ${NAMES[v]}`;
+      let server: ServerProc | null = null;
+      let db: Awaited<ReturnType<typeof scratchDatabase>> | null = null;
+      try {
+        db = await scratchDatabase('prod');
+        server = await startServer('parley', {
+          databaseUrl: db.url,
+          // Every message a push to each offline member whose level lets it through (no one-per-burst
+          // collapsing): the push path at its busiest.
+          env: {
+            BENCH_OUTBOUND_ALLOW: `${ready.host},${ready.pushHost}`,
+            BENCH_WEB_PUSH_CA: String(ready.ca),
+            BENCH_PUSH_BURST_SECONDS: '0',
+          },
+        });
+        const api = new ParleyApi(server.urls[0] as string);
+        await api.createApp();
+        await progressWhile(api.createUsers(users, 4), log, `${label}: creating users`);
+        const channels: { id: string; members: string[] }[] = [];
+        for (let k = 0; k < A; k++) {
+          channels.push({ id: `pm-a-${k}`, members: users.filter((_, i) => i % A === k) });
+          channels.push({ id: `pm-b-${k}`, members: users.slice(k * MEMBERS, (k + 1) * MEMBERS) });
+        }
+        await progressWhile(api.createChannels(channels, 6), log, `${label}: creating channels`);
+        await rcv.call('reset');
+        const whPath = `/wh/prod-${oi}`;
+        if (v === 'all')
+          await progressWhile(
+            switchOn(api, rcv, rcvUrl, String(ready.pushUrl), whPath, users, A),
+            log,
+            `${label}: hooks on`,
+          );
+        await db.analyze();
+        const target = targetOf(server);
+        target.apiKey = api.apiKey;
+        target.secret = api.secret;
+        await gens.init(target);
+        const specs = users.flatMap((user, i) => (online(i, A) ? [{ user, rooms: roomsOf(i), node: 0 }] : []));
+        const conn = await progressWhile(
+          gens.connect(specs, { concurrency: 100, timeoutMs: 60_000 }),
+          log,
+          `${label}: connecting ${specs.length} clients`,
+        );
+        if (conn.ok < specs.length * 0.99) throw new Error(`only ${conn.ok} of ${specs.length} connected`);
+        await sleep(1500);
+        const base = {
+          receivers: gens,
+          senders: gens,
+          serverPids: server.pids,
+          textBytes: 48,
+          from: 'all' as const,
+          fanout: MEMBERS / 2,
+        };
+        const warm = await runStep({ ...base, step: 1, rate: RATE / 2, durationMs: 1000, drainMs: 1000 });
+        // The warm-up's webhooks arrive before the measured window starts counting.
+        if (v === 'all' && (await rcv.call<ReceiverStats>('stats')).paths[whPath])
+          await waitFor(rcv, whPath, warm.sent, 30_000);
+        await rcv.call('reset');
+        const node = server.nodes[0] as Child;
+        await node.call('sendStages');
+        const profile = process.env.BENCH_PROFILE_DIR;
+        if (profile) await node.call('profileStart');
+        const cpu0 = machineCpu(server.pids);
+        const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
+        const st =
+          v === 'all' && warm.sent > 0 && (await rcv.call<ReceiverStats>('stats')).paths[whPath]
+            ? await waitFor(rcv, whPath, r.sent, 60_000)
+            : await rcv.call<ReceiverStats>('stats');
+        const cpu1 = machineCpu(server.pids);
+        // Pushes still queued when the window closed: how long until the last one goes out.
+        const drained = v === 'all' ? await pushesSettle(rcv, st.pushes) : { pushes: 0, ms: 0 };
+        const wh = st.paths[whPath];
+        log(`${label}: ${await node.call<string>('sendStages')}`);
+        if (profile) await node.call('profileStop', { file: `${profile}/prodmix-${v}-${rep + 1}.cpuprofile` });
+        const m: Record<string, number> = {
+          delivered: r.perSecond,
+          arrived: r.fraction * 100,
+          p50: r.p50,
+          p99: r.p99,
+          serverCpu: (cpu1.pids - cpu0.pids) / Math.max(1, r.sent),
+          pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, r.sent),
+          whP50: wh?.p50 ?? Number.NaN,
+          whP99: wh?.p99 ?? Number.NaN,
+          whLost: v === 'all' && wh ? r.sent - (wh?.unique ?? 0) : Number.NaN,
+          whDup: wh?.duplicates ?? Number.NaN,
+          whDisorder: wh?.outOfOrder ?? Number.NaN,
+          hooks: v === 'all' ? st.hooks / Math.max(1, r.sent) : Number.NaN,
+          pushes: v === 'all' ? st.pushes / (durationMs / 1000) : Number.NaN,
+          pushDrain: v === 'all' ? drained.ms / 1000 : Number.NaN,
+        };
+        if (v === 'all' && ((wh?.badSignatures ?? 0) > 0 || st.hookBadSignatures > 0))
+          runs.notes.push(
+            `${label}: ${wh?.badSignatures} webhook and ${st.hookBadSignatures} hook signatures did not verify.`,
+          );
+        if (v === 'all' && (m.whLost as number) > 0) runs.notes.push(`${label}: ${m.whLost} webhook deliveries LOST.`);
+        runs.add(v, rep, m);
+        log(
+          `${label}: ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} %), p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ` +
+            `server ${(m.serverCpu as number).toFixed(2)} + PostgreSQL ${(m.pgCpu as number).toFixed(2)} CPU ms/send` +
+            (v === 'all'
+              ? `, webhooks p50 ${ms(m.whP50 as number)} p99 ${ms(m.whP99 as number)} ms (lost ${m.whLost}, dup ${m.whDup}, disorder ${m.whDisorder}), ${fmt(m.pushes as number, 1)} pushes/s (${drained.pushes - st.pushes} more in ${(drained.ms / 1000).toFixed(1)} s after), ${(m.hooks as number).toFixed(2)} hook calls/send`
+              : ''),
+        );
+      } catch (e) {
+        runs.add(v, rep, null);
+        runs.notes.push(`${label}: failed: ${(e as Error).message.split('\n')[0]}`);
+        log(`${label}: FAILED ${(e as Error).message}`);
+      } finally {
+        await gens.closeClients().catch(() => {});
+        await server?.stop();
+        await db?.drop();
+      }
+    }
+  } finally {
+    await gens.stop();
+    await rcv.kill();
+  }
+
+  const ratio = runs.ratio('all', 'bare', 'p99');
+  const md = [
+    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. Bare and everything on interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window. Load average before: ${loadBefore}; after: ${load()}.`,
+    '',
+    runs.table(METRICS),
+    '',
+    runs.ratioTable(METRICS, 'all'),
+    '',
+    '<details><summary>Every run</summary>',
+    '',
+    runs.runTable(METRICS),
+    '',
+    '</details>',
+    ...(runs.notes.length ? ['', ...runs.notes.map((n) => `- ${n}`)] : []),
+  ];
+  return {
+    key: 'prodmix',
+    title: `6. Production mix: the chat mix with webhooks, a before-send hook and Web Push, beside it bare`,
+    markdown: md,
+    targets: [
+      {
+        label: 'production mix: send→deliver p99 everything on ≤ 1.5× bare',
+        value: ratio.n ? runs.ratioCell('all', 'bare', 'p99') : 'not measured',
+        target: '≤ 1.50×',
+        met: ratio.n ? ratio.med <= 1.5 : null,
+        unreliable: ratio.unreliable,
+      },
+      {
+        label: 'production mix: webhook commit→received p99 ≤ 1 s',
+        value: runs.values('all', 'whP99').length ? `${runs.cell('all', METRICS[7] as Metric)} ms` : 'not measured',
+        target: '≤ 1,000 ms',
+        met: runs.values('all', 'whP99').length ? runs.med('all', 'whP99') <= 1000 : null,
+      },
+    ],
+    charts: [{ title: 'Production mix: send→deliver p99 ms', unit: 'ms', bars: runs.bars('p99') }],
+  };
+}
+
+/**
+ * The webhook, the before-send hook, and the offline users' push subscriptions and levels
+ * (`BENCH_PRODMIX_ON=webhook,hook,push` picks some of them, to see what each costs).
+ */
+async function switchOn(
+  api: ParleyApi,
+  rcv: Child,
+  rcvUrl: string,
+  pushUrl: string,
+  whPath: string,
+  users: string[],
+  a: number,
+) {
+  const on = new Set((process.env.BENCH_PRODMIX_ON ?? 'webhook,hook,push').split(','));
+  if (on.has('webhook')) await webhookOn(api, rcv, rcvUrl, whPath);
+  if (on.has('hook')) await hookOn(api, rcv, rcvUrl);
+  if (on.has('push')) await pushOn(api, pushUrl, users, a);
+}
+
+async function webhookOn(api: ParleyApi, rcv: Child, rcvUrl: string, whPath: string) {
+  const wh = await api.call<{ secret: string }>('POST', '/v1/webhooks', {
+    url: `${rcvUrl}${whPath}`,
+    events: ['message.new'],
+  });
+  await rcv.call('secret', { path: whPath, secret: wh.secret });
+}
+
+async function hookOn(api: ParleyApi, rcv: Child, rcvUrl: string) {
+  const hook = await api.call<{ secret?: string }>('PUT', '/v1/hooks/before-send', {
+    url: `${rcvUrl}/before-send`,
+    timeout_ms: 2000,
+    fail_open: true,
+  });
+  if (hook.secret) await rcv.call('secret', { path: '/before-send', secret: hook.secret });
+}
+
+async function pushOn(api: ParleyApi, pushUrl: string, users: string[], a: number) {
+  const offline = users.map((u, i) => ({ u, i })).filter(({ i }) => !online(i, a));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < offline.length) {
+        const { u, i } = offline[next++] as { u: string; i: number };
+        const ecdh = createECDH('prime256v1');
+        ecdh.generateKeys();
+        await api.call(
+          'POST',
+          '/v1/push/web/subscriptions',
+          {
+            endpoint: `${pushUrl}/push/${u}`,
+            keys: { p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+          },
+          u,
+        );
+        // One channel in ten (of the first family) notifies them of everything.
+        if ((i % a) % 10 === 0)
+          await api.call(
+            'PUT',
+            `/v1/channels/${encodeURIComponent(`group:pm-a-${i % a}`)}/notifications`,
+            { level: 'all' },
+            u,
+          );
+      }
+    }),
+  );
+}
+
+async function waitFor(rcv: Child, path: string, want: number, timeoutMs: number): Promise<ReceiverStats> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const s = await rcv.call<ReceiverStats>('stats');
+    if ((s.paths[path]?.unique ?? 0) >= want || performance.now() > until) return s;
+    await sleep(100);
+  }
+}
+
+/** Wait until the receiver's push count stops growing (2 s without one, at most 60 s). */
+async function pushesSettle(rcv: Child, start: number): Promise<{ pushes: number; ms: number }> {
+  const t0 = performance.now();
+  let last = start;
+  let lastAt = t0;
+  while (performance.now() - lastAt < 2000 && performance.now() - t0 < 60_000) {
+    await sleep(250);
+    const n = (await rcv.call<ReceiverStats>('stats')).pushes;
+    if (n !== last) {
+      last = n;
+      lastAt = performance.now();
+    }
+  }
+  return { pushes: last, ms: lastAt - t0 };
+}
