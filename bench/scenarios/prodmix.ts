@@ -25,7 +25,8 @@ import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
 import { runStep } from '../lib/step.js';
 
 const MEMBERS = 20;
-const RATE = 500;
+/** Messages a second (`BENCH_PRODMIX_RATE`; 500, the chat mix's, by default). */
+const RATE = Number(process.env.BENCH_PRODMIX_RATE) || 500;
 
 type Variant = 'bare' | 'all';
 const NAMES: Record<Variant, string> = { bare: 'bare', all: 'everything on' };
@@ -209,7 +210,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
 
   const ratio = runs.ratio('all', 'bare', 'p99');
   const md = [
-    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. Bare and everything on interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window. Load average before: ${loadBefore}; after: ${load()}.`,
+    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. Bare and everything on interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window. Load average before: ${loadBefore}; after: ${load()}.`,
     '',
     runs.table(METRICS),
     '',
