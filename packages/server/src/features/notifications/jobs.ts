@@ -13,13 +13,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { PushPayload } from '@parley/protocol';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { hotStatement, rows, schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { NativePush } from '../../platform/push/native.js';
 import { loadVapidKeys, sendWebPush, type VapidKeys } from '../../platform/push/web-push.js';
 import type { Services } from '../../services.js';
-import { unreadTotals } from '../reads/queries.js';
+import { unreadTotalsOf } from '../reads/queries.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
 import { pushableEndpoint, pushLookup } from './endpoints.js';
@@ -44,7 +44,7 @@ interface Candidate {
   burst_at: Date | string | null;
 }
 
-/** Recipients of one message pushed at once. */
+/** Pushes of one message that go out at once. */
 const PUSHES_AT_ONCE = 8;
 
 const asDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
@@ -242,21 +242,7 @@ async function notifyOne(svc: Services, appId: string, messageId: string, only?:
     } else if (d.kind === 'push') pushes.push({ userId: c.user_id, reason: d.reason });
   }
   if (pushes.length === 0) return;
-  // Each recipient's push is their own (badge, burst, devices): several go out at once, so a
-  // message to a busy channel does not push its members one round trip after another.
-  const senders = await nativeSenders(svc, appId);
-  let next = 0;
-  const worker = async () => {
-    while (next < pushes.length) {
-      const p = pushes[next++] as { userId: string; reason: PushReason };
-      await pushTo(svc, senders, p.userId, loaded, p.reason, collapseKey);
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(PUSHES_AT_ONCE, pushes.length) }, worker));
-  // A failure (the database, say) fails the job, which is tried again; recipients already
-  // pushed are not pushed twice (their burst is recorded before their push).
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  await pushToMany(svc, await nativeSenders(svc, appId), pushes, loaded, collapseKey);
 }
 
 /** What a push says: the channel (or, in a DM, the sender) and the message's text. */
@@ -285,52 +271,68 @@ function payloadOf(
   };
 }
 
-async function pushTo(
+/**
+ * Push one message to its recipients: their badges, their bursts and their devices each in one
+ * statement for all of them, then the pushes, several at once (each recipient's are their own).
+ */
+async function pushToMany(
   svc: Services,
   senders: Map<string, NativePush>,
-  userId: string,
+  recipients: { userId: string; reason: PushReason }[],
   loaded: NonNullable<Awaited<ReturnType<typeof loadMessage>>>,
-  reason: PushReason,
   collapseKey: string,
 ): Promise<void> {
   const appId = loaded.msg.appId;
-  const badge = (await unreadTotals(svc, appId, userId)).total;
-  const payload = payloadOf(loaded, reason, collapseKey, badge);
+  const users = recipients.map((r) => r.userId);
+  const badges = await unreadTotalsOf(svc, appId, users);
   const collapseId = collapseIdOf(collapseKey);
-  // The burst is recorded first: a retry of this job after a partial delivery does not push twice.
+  // The bursts are recorded first: a retry of this job after a partial delivery does not push twice.
   const at = new Date(svc.clock());
   await svc.db
     .insert(schema.pushBursts)
-    .values({ appId, userId, collapseKey, sentAt: at })
+    .values(users.map((userId) => ({ appId, userId, collapseKey, sentAt: at })))
     .onConflictDoUpdate({
       target: [schema.pushBursts.appId, schema.pushBursts.userId, schema.pushBursts.collapseKey],
       set: { sentAt: at },
     });
-
-  const subs = await svc.db
-    .select()
-    .from(schema.pushSubscriptions)
-    .where(and(eq(schema.pushSubscriptions.appId, appId), eq(schema.pushSubscriptions.userId, userId)));
-  const devices = await svc.db
-    .select()
-    .from(schema.pushDevices)
-    .where(and(eq(schema.pushDevices.appId, appId), eq(schema.pushDevices.userId, userId)));
-  const urgency = reason === 'message' ? 'normal' : 'high';
-  const targets: PushTarget[] = [
-    ...subs.map((s) => ({ kind: 'web' as const, id: s.id })),
-    ...devices.map((d) => ({ kind: 'native' as const, id: d.id })),
-  ];
-  for (const target of targets) {
-    const job: PushJob = { appId, userId, target, payload, collapseId, urgency };
-    const outcome = await pushTarget(svc, senders, job, { subs, devices });
-    // A transient failure (5xx, 429, timeout, refused connection) is tried again on its own,
-    // so the devices that got this push do not get it twice.
-    if (outcome === 'retry')
-      await svc.jobs.enqueue(svc.db, PUSH, job, {
-        startAfterSeconds: svc.config.pushRetryDelaySeconds,
-        singletonKey: `${appId}:${target.kind}:${target.id}:${payload.message_id}`,
-      });
-  }
+  const [subs, devices] = await Promise.all([
+    svc.db
+      .select()
+      .from(schema.pushSubscriptions)
+      .where(and(eq(schema.pushSubscriptions.appId, appId), inArray(schema.pushSubscriptions.userId, users))),
+    svc.db
+      .select()
+      .from(schema.pushDevices)
+      .where(and(eq(schema.pushDevices.appId, appId), inArray(schema.pushDevices.userId, users))),
+  ]);
+  const jobs: PushJob[] = recipients.flatMap(({ userId, reason }) => {
+    const payload = payloadOf(loaded, reason, collapseKey, badges.get(userId) ?? 0);
+    const urgency = reason === 'message' ? 'normal' : 'high';
+    const targets: PushTarget[] = [
+      ...subs.filter((s) => s.userId === userId).map((s) => ({ kind: 'web' as const, id: s.id })),
+      ...devices.filter((d) => d.userId === userId).map((d) => ({ kind: 'native' as const, id: d.id })),
+    ];
+    return targets.map((target): PushJob => ({ appId, userId, target, payload, collapseId, urgency }));
+  });
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++] as PushJob;
+      const outcome = await pushTarget(svc, senders, job, { subs, devices });
+      // A transient failure (5xx, 429, timeout, refused connection) is tried again on its own,
+      // so the devices that got this push do not get it twice.
+      if (outcome === 'retry')
+        await svc.jobs.enqueue(svc.db, PUSH, job, {
+          startAfterSeconds: svc.config.pushRetryDelaySeconds,
+          singletonKey: `${appId}:${job.target.kind}:${job.target.id}:${job.payload.message_id}`,
+        });
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(PUSHES_AT_ONCE, jobs.length) }, worker));
+  // A failure (the database, say) fails the job, which is tried again; recipients already
+  // pushed are not pushed twice (their bursts were recorded before any push).
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 type SubscriptionRow = typeof schema.pushSubscriptions.$inferSelect;

@@ -55,3 +55,24 @@ export async function unreadTotals(svc: Services, appId: string, userId: string)
   const row = r[0];
   return { total: Number(row?.total ?? 0), mentions: Number(row?.mentions ?? 0), channels: Number(row?.channels ?? 0) };
 }
+
+/** Unread totals (messages only) of several users of one app at once: one statement, for push badges. */
+export async function unreadTotalsOf(
+  svc: Services,
+  appId: string,
+  userIds: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>(userIds.map((u) => [u, 0]));
+  if (userIds.length === 0) return out;
+  const r = await rows<{ user_id: string; total: number }>(
+    svc.db,
+    sql`
+    select m.user_id, coalesce(sum(u.unread), 0)::int as total
+    from ${schema.members} m, lateral (select ${unreadExpr} as unread) u
+    where m.app_id = ${appId} and m.user_id in (select jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
+      and not m.muted
+    group by m.user_id`,
+  );
+  for (const row of r) out.set(row.user_id, Number(row.total));
+  return out;
+}
