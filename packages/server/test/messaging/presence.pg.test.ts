@@ -77,16 +77,28 @@ describe('presence', () => {
   });
 
   it('a reconnect within the grace does not flap offline', async () => {
-    const bob = await w.socket('bob');
-    await follow(bob, ['alice']);
-    const a1 = await w.socket('alice');
-    await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
-    a1.close();
-    await a1.waitClose();
-    await w.socket('alice');
-    await sleep(GRACE * 4);
-    expect(changesOf(bob, 'alice')).toEqual(['online']);
-    expect(await presenceOf('alice')).toBe('online');
+    // A grace a reconnect always fits in, however busy the machine (a new socket under load can
+    // take longer than the file's 150 ms): read when a socket closes, so set for this test only.
+    const config = h.server.svc.config as { presenceGraceMs: number };
+    const long = 2_000;
+    config.presenceGraceMs = long;
+    try {
+      const bob = await w.socket('bob');
+      await follow(bob, ['alice']);
+      const a1 = await w.socket('alice');
+      await bob.waitFor((f) => f.type === 'presence.changed' && f.user.id === 'alice');
+      const closed = Date.now();
+      a1.close();
+      await a1.waitClose();
+      await w.socket('alice');
+      expect(Date.now() - closed, 'the reconnect took longer than the grace').toBeLessThan(long);
+      // Past the grace counted from the close: an offline would have been sent by now.
+      await sleep(long + 500 - (Date.now() - closed));
+      expect(changesOf(bob, 'alice')).toEqual(['online']);
+      expect(await presenceOf('alice')).toBe('online');
+    } finally {
+      config.presenceGraceMs = GRACE;
+    }
   });
 
   it('presence.set away and back reach followers only', async () => {
