@@ -32,10 +32,11 @@ import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { persist } from './scenarios/persist.js';
 import { storm } from './scenarios/storm.js';
+import { tenk } from './scenarios/tenk.js';
 
 const USAGE = `usage: npm run bench [-- options]   (npm run bench:full for the full run)
 
-  --scenario idle,fanout,chatmix,persist,storm   which scenarios (default: all)
+  --scenario idle,fanout,chatmix,persist,storm,tenk   which scenarios (default: all)
   --servers parley,raw,sio,ejabberd,raw-each     which servers (default: parley,raw,sio,ejabberd)
   --repeat N                                     interleaved runs of each server (default 3)
   --full                                         the full counts (10,000 idle, 5,000 chat-mix users)
@@ -77,7 +78,7 @@ const die = (msg: string): never => {
   process.exit(2);
 };
 const full = values.full === true;
-const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm'];
+const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm', 'tenk'];
 const picked = values.scenario ?? values.only;
 const only = picked ? picked.split(',') : ALL;
 for (const o of only) if (!ALL.includes(o)) die(`unknown scenario "${o}" (${ALL.join(', ')})`);
@@ -104,6 +105,8 @@ const BUDGET: Record<string, number> = full
   : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 100_000, storm: 380_000 };
 for (const k of Object.keys(BUDGET)) if (k !== 'persist') BUDGET[k] = (BUDGET[k] as number) * scale;
 BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);
+// 10,000 connections: Parley alone (1 and 2 nodes), whatever --servers says.
+BUDGET.tenk = (full ? 60 * 60_000 : 240_000) * (repeat / 3);
 const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;
 
 // Two nodes (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) in the chat mix: asked
@@ -174,6 +177,7 @@ try {
   await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1, servers, repeat }));
   await run('persist', (b) => persist(ctx, { budgetMs: b, repeat }));
   await run('storm', (b) => storm(ctx, { budgetMs: b, servers, repeat }));
+  await run('tenk', (b) => tenk(ctx, { budgetMs: b, repeat, nodes: values.nodes ? [nodes] : [1, 2] }));
 } finally {
   killAll();
   await runCleanups();

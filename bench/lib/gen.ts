@@ -481,11 +481,15 @@ serve({
     let ok = 0;
     let failed = 0;
     const errors = new Map<string, number>();
+    // Each ready client's own connect time (socket open → hello), apart from the batch's total.
+    const each = new Hist();
     const fresh = a.specs.map((s) => new Client(s));
     clients.push(...fresh);
     await pool(fresh, a.concurrency, deadline, async (c) => {
       try {
+        const t = now();
         await c.connect(Math.max(1000, deadline - now()));
+        each.record(now() - t);
         ok++;
       } catch (e) {
         failed++;
@@ -499,6 +503,7 @@ serve({
       ms: now() - t0,
       errors: Object.fromEntries(errors),
       open: clients.filter((c) => c.open).length,
+      hist: each.toJSON(),
     };
   },
 
@@ -539,8 +544,16 @@ serve({
    * Open-loop sending: message i is due at start + i/rate; each is sent as soon as it is due
    * (late sends keep their intended time, so a stall shows as latency, not as a lower rate).
    * `from`: which local clients send — all of them (picked at random) or the first only.
+   * `room`: send to that one of the sender's rooms (by index), not to one picked at random.
    */
-  send: async (a: { step: number; rate: number; durationMs: number; textBytes: number; from: 'first' | 'all' }) => {
+  send: async (a: {
+    step: number;
+    rate: number;
+    durationMs: number;
+    textBytes: number;
+    from: 'first' | 'all';
+    room?: number;
+  }) => {
     const total = Math.max(1, Math.round((a.rate * a.durationMs) / 1000));
     const start = now() + 5;
     const deadline = start + a.durationMs + 5_000;
@@ -563,7 +576,7 @@ serve({
             skipped++;
             continue;
           }
-          const room = c.spec.rooms[Math.floor(Math.random() * c.spec.rooms.length)] as string;
+          const room = c.spec.rooms[a.room ?? Math.floor(Math.random() * c.spec.rooms.length)] as string;
           c.publish(room, pad(`${marker(a.step, intended)} `, a.textBytes), intended, proto === 'parley');
         }
         if (i >= total || t > deadline || stopSending) resolve();

@@ -59,7 +59,7 @@ export class Generators {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     const rs = await Promise.all(
       this.procs.map((p, i) =>
-        p.call<{ ok: number; failed: number; ms: number; errors: Record<string, number> }>(
+        p.call<{ ok: number; failed: number; ms: number; errors: Record<string, number>; hist: HistData }>(
           'connect',
           { specs: specs.slice(i * per, (i + 1) * per), concurrency: opts.concurrency ?? 100, timeoutMs },
           timeoutMs + 10_000,
@@ -73,6 +73,8 @@ export class Generators {
       failed: rs.reduce((a, r) => a + r.failed, 0),
       ms: Math.max(...rs.map((r) => r.ms)),
       errors,
+      /** Each ready client's connect time (ms), merged over the processes. */
+      hist: merge(rs.map((r) => r.hist)),
     };
   }
 
@@ -103,7 +105,14 @@ export class Generators {
   }
 
   /** Every process sends `rate / processes` msg/s from its own clients. */
-  async send(a: { step: number; rate: number; durationMs: number; textBytes: number; from: 'first' | 'all' }) {
+  async send(a: {
+    step: number;
+    rate: number;
+    durationMs: number;
+    textBytes: number;
+    from: 'first' | 'all';
+    room?: number;
+  }) {
     const per = { ...a, rate: a.rate / this.procs.length };
     const rs = await this.all<{ sent: number; skipped: number; due: number }>('send', per, a.durationMs + 30_000);
     return { sent: rs.reduce((x, r) => x + r.sent, 0), skipped: rs.reduce((x, r) => x + r.skipped, 0) };
