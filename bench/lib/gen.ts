@@ -611,6 +611,9 @@ serve({
     let reloads = 0;
     let watchErrors = 0;
     let hinted_ = 0;
+    // Why attempts did not get in: the retry hints admission control gave, and every other failure by its message.
+    const hints = new Hist();
+    const failures = new Map<string, number>();
     let over = false;
     const all = Promise.all(
       clients.map(async (c) => {
@@ -628,10 +631,13 @@ serve({
             if (hinted !== undefined) {
               // The SDK's rule: wait the hint plus up to half of it again, no doubling.
               hinted_++;
+              hints.record(hinted);
               delay = hinted + Math.random() * (hinted / 2);
               continue;
             }
             n++;
+            const why = (e as Error).message.slice(0, 60);
+            failures.set(why, (failures.get(why) ?? 0) + 1);
             backoff = Math.min(15_000, backoff * 2);
             delay = backoff / 2 + (Math.random() * backoff) / 2;
             continue;
@@ -698,7 +704,17 @@ serve({
     await Promise.race([all, sleep(Math.max(0, deadline - now()) + 1000)]);
     over = true;
     failed = clients.length - done.length;
-    return { done, failed, attempts, hinted: hinted_, reloads, watchErrors, ms: now() - t0 };
+    return {
+      done,
+      failed,
+      attempts,
+      hinted: hinted_,
+      hints: hints.toJSON(),
+      failures: Object.fromEntries(failures),
+      reloads,
+      watchErrors,
+      ms: now() - t0,
+    };
   },
 
   /**

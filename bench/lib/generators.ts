@@ -127,6 +127,9 @@ export class Generators {
       done: number[];
       failed: number;
       attempts: number;
+      hinted: number;
+      hints: HistData;
+      failures: Record<string, number>;
       reloads: number;
       watchErrors: number;
       ms: number;
@@ -135,8 +138,18 @@ export class Generators {
       done: rs.flatMap((r) => r.done),
       failed: rs.reduce((x, r) => x + r.failed, 0),
       attempts: rs.reduce((x, r) => x + r.attempts, 0),
+      /** Attempts refused by admission control (4006 with a retry hint), waited out as told. */
+      hinted: rs.reduce((x, r) => x + r.hinted, 0),
+      /** The retry hints (ms) those refusals carried. */
+      hints: merge(rs.map((r) => r.hints)),
+      /** Attempts that failed otherwise (a timeout, a close), by message. */
+      failures: rs.reduce<Record<string, number>>((x, r) => {
+        for (const [k, v] of Object.entries(r.failures)) x[k] = (x[k] ?? 0) + v;
+        return x;
+      }, {}),
       reloads: rs.reduce((x, r) => x + r.reloads, 0),
       watchErrors: rs.reduce((x, r) => x + r.watchErrors, 0),
+      ms: Math.max(...rs.map((r) => r.ms)),
     };
   }
 
