@@ -598,7 +598,14 @@ serve({
    * SDK's first backoff (125–250 ms, full jitter; doubling on failure) and, for parley,
    * resyncs each channel with `channel.watch {cid, since: last seq seen}`.
    */
-  storm: async (a: { minDelayMs: number; maxDelayMs: number; timeoutMs: number; resync: boolean }) => {
+  storm: async (a: {
+    minDelayMs: number;
+    maxDelayMs: number;
+    timeoutMs: number;
+    resync: boolean;
+    /** How long one attempt may take before it is given up (default 15 s; the SDK has no such limit). */
+    attemptTimeoutMs?: number;
+  }) => {
     const t0 = now();
     const deadline = t0 + a.timeoutMs;
     for (const c of clients) {
@@ -625,7 +632,7 @@ serve({
           if (over) return;
           attempts++;
           try {
-            await c.connect(Math.max(500, Math.min(15_000, deadline - now())));
+            await c.connect(Math.max(500, Math.min(a.attemptTimeoutMs ?? 15_000, deadline - now())));
           } catch (e) {
             const hinted = (e as { retryAfterMs?: number }).retryAfterMs;
             if (hinted !== undefined) {

@@ -122,7 +122,13 @@ export class Generators {
     return this.all('stopSend');
   }
 
-  async storm(a: { minDelayMs: number; maxDelayMs: number; timeoutMs: number; resync: boolean }) {
+  async storm(a: {
+    minDelayMs: number;
+    maxDelayMs: number;
+    timeoutMs: number;
+    resync: boolean;
+    attemptTimeoutMs?: number;
+  }) {
     const rs = await this.all<{
       done: number[];
       failed: number;
