@@ -7,6 +7,7 @@
  *   BENCH_MIGRATE       "0" when another node already migrated the database
  *   BENCH_MASTER_KEY    shared by every node, so each can open the app secret
  *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
+ *   BENCH_LISTEN_BACKLOG the listen backlog (unset: Node's default, 511)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
  */
@@ -48,7 +49,13 @@ const server = await buildServer(
 // Event-loop delay, sampled every millisecond, reported and reset with the send stages.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
-const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
+const address = await server.app.listen({
+  port: 0,
+  host: '127.0.0.1',
+  // Diagnostic: the kernel's queue of connections not yet accepted (Node's default 511; capped by
+  // net.core.somaxconn), for bursts of thousands of connects at once (the 10,000-client storm).
+  ...(env.BENCH_LISTEN_BACKLOG ? { backlog: Number(env.BENCH_LISTEN_BACKLOG) } : {}),
+});
 serve(
   {
     ...serverCommon,
