@@ -9,7 +9,7 @@
  *
  *   npm run bench          short run (scaled-down counts), about 17 minutes with ejabberd
  *   npm run bench:full     full run (10,000 idle connections, 5,000 chat-mix users, finer steps)
- *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm,prodmix]
+ *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm,prodmix,tenk]
  *        [--servers parley,raw,sio,ejabberd,raw-each] [--repeat 3]
  *        [--fanout-db pg|pglite] [--fanout-order connect-first|members-first] [--nodes 1|2]
  *
@@ -33,10 +33,11 @@ import { idle } from './scenarios/idle.js';
 import { persist } from './scenarios/persist.js';
 import { prodmix } from './scenarios/prodmix.js';
 import { storm } from './scenarios/storm.js';
+import { tenk } from './scenarios/tenk.js';
 
 const USAGE = `usage: npm run bench [-- options]   (npm run bench:full for the full run)
 
-  --scenario idle,fanout,chatmix,persist,storm,prodmix   which scenarios (default: all)
+  --scenario idle,fanout,chatmix,persist,storm,prodmix,tenk   which scenarios (default: all)
   --servers parley,raw,sio,ejabberd,raw-each     which servers (default: parley,raw,sio,ejabberd)
   --repeat N                                     interleaved runs of each server (default 3)
   --full                                         the full counts (10,000 idle, 5,000 chat-mix users)
@@ -78,7 +79,7 @@ const die = (msg: string): never => {
   process.exit(2);
 };
 const full = values.full === true;
-const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm', 'prodmix'];
+const ALL = ['idle', 'fanout', 'chatmix', 'persist', 'storm', 'prodmix', 'tenk'];
 const picked = values.scenario ?? values.only;
 const only = picked ? picked.split(',') : ALL;
 for (const o of only) if (!ALL.includes(o)) die(`unknown scenario "${o}" (${ALL.join(', ')})`);
@@ -114,6 +115,8 @@ for (const k of Object.keys(BUDGET)) if (k !== 'persist' && k !== 'prodmix') BUD
 // Parley against itself (bare, everything on): only the repetitions scale it.
 BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);
 BUDGET.prodmix = (BUDGET.prodmix as number) * (repeat / 3);
+// 10,000 connections: Parley alone (1 and 2 nodes), whatever --servers says.
+BUDGET.tenk = (full ? 60 * 60_000 : 240_000) * (repeat / 3);
 const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;
 
 // Two nodes (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) in the chat mix: asked
@@ -185,6 +188,7 @@ try {
   await run('persist', (b) => persist(ctx, { budgetMs: b, repeat }));
   await run('storm', (b) => storm(ctx, { budgetMs: b, servers, repeat }));
   await run('prodmix', (b) => prodmix(ctx, { budgetMs: b, repeat }));
+  await run('tenk', (b) => tenk(ctx, { budgetMs: b, repeat, nodes: values.nodes ? [nodes] : [1, 2] }));
 } finally {
   killAll();
   await runCleanups();

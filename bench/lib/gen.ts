@@ -481,11 +481,15 @@ serve({
     let ok = 0;
     let failed = 0;
     const errors = new Map<string, number>();
+    // Each ready client's own connect time (socket open → hello), apart from the batch's total.
+    const each = new Hist();
     const fresh = a.specs.map((s) => new Client(s));
     clients.push(...fresh);
     await pool(fresh, a.concurrency, deadline, async (c) => {
       try {
+        const t = now();
         await c.connect(Math.max(1000, deadline - now()));
+        each.record(now() - t);
         ok++;
       } catch (e) {
         failed++;
@@ -499,6 +503,7 @@ serve({
       ms: now() - t0,
       errors: Object.fromEntries(errors),
       open: clients.filter((c) => c.open).length,
+      hist: each.toJSON(),
     };
   },
 
@@ -539,8 +544,16 @@ serve({
    * Open-loop sending: message i is due at start + i/rate; each is sent as soon as it is due
    * (late sends keep their intended time, so a stall shows as latency, not as a lower rate).
    * `from`: which local clients send — all of them (picked at random) or the first only.
+   * `room`: send to that one of the sender's rooms (by index), not to one picked at random.
    */
-  send: async (a: { step: number; rate: number; durationMs: number; textBytes: number; from: 'first' | 'all' }) => {
+  send: async (a: {
+    step: number;
+    rate: number;
+    durationMs: number;
+    textBytes: number;
+    from: 'first' | 'all';
+    room?: number;
+  }) => {
     const total = Math.max(1, Math.round((a.rate * a.durationMs) / 1000));
     const start = now() + 5;
     const deadline = start + a.durationMs + 5_000;
@@ -563,7 +576,7 @@ serve({
             skipped++;
             continue;
           }
-          const room = c.spec.rooms[Math.floor(Math.random() * c.spec.rooms.length)] as string;
+          const room = c.spec.rooms[a.room ?? Math.floor(Math.random() * c.spec.rooms.length)] as string;
           c.publish(room, pad(`${marker(a.step, intended)} `, a.textBytes), intended, proto === 'parley');
         }
         if (i >= total || t > deadline || stopSending) resolve();
@@ -585,7 +598,14 @@ serve({
    * SDK's first backoff (125–250 ms, full jitter; doubling on failure) and, for parley,
    * resyncs each channel with `channel.watch {cid, since: last seq seen}`.
    */
-  storm: async (a: { minDelayMs: number; maxDelayMs: number; timeoutMs: number; resync: boolean }) => {
+  storm: async (a: {
+    minDelayMs: number;
+    maxDelayMs: number;
+    timeoutMs: number;
+    resync: boolean;
+    /** How long one attempt may take before it is given up (default 15 s; the SDK has no such limit). */
+    attemptTimeoutMs?: number;
+  }) => {
     const t0 = now();
     const deadline = t0 + a.timeoutMs;
     for (const c of clients) {
@@ -598,6 +618,9 @@ serve({
     let reloads = 0;
     let watchErrors = 0;
     let hinted_ = 0;
+    // Why attempts did not get in: the retry hints admission control gave, and every other failure by its message.
+    const hints = new Hist();
+    const failures = new Map<string, number>();
     let over = false;
     const all = Promise.all(
       clients.map(async (c) => {
@@ -609,16 +632,19 @@ serve({
           if (over) return;
           attempts++;
           try {
-            await c.connect(Math.max(500, Math.min(15_000, deadline - now())));
+            await c.connect(Math.max(500, Math.min(a.attemptTimeoutMs ?? 15_000, deadline - now())));
           } catch (e) {
             const hinted = (e as { retryAfterMs?: number }).retryAfterMs;
             if (hinted !== undefined) {
               // The SDK's rule: wait the hint plus up to half of it again, no doubling.
               hinted_++;
+              hints.record(hinted);
               delay = hinted + Math.random() * (hinted / 2);
               continue;
             }
             n++;
+            const why = (e as Error).message.slice(0, 60);
+            failures.set(why, (failures.get(why) ?? 0) + 1);
             backoff = Math.min(15_000, backoff * 2);
             delay = backoff / 2 + (Math.random() * backoff) / 2;
             continue;
@@ -685,7 +711,17 @@ serve({
     await Promise.race([all, sleep(Math.max(0, deadline - now()) + 1000)]);
     over = true;
     failed = clients.length - done.length;
-    return { done, failed, attempts, hinted: hinted_, reloads, watchErrors, ms: now() - t0 };
+    return {
+      done,
+      failed,
+      attempts,
+      hinted: hinted_,
+      hints: hints.toJSON(),
+      failures: Object.fromEntries(failures),
+      reloads,
+      watchErrors,
+      ms: now() - t0,
+    };
   },
 
   /**

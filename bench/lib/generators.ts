@@ -59,7 +59,7 @@ export class Generators {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     const rs = await Promise.all(
       this.procs.map((p, i) =>
-        p.call<{ ok: number; failed: number; ms: number; errors: Record<string, number> }>(
+        p.call<{ ok: number; failed: number; ms: number; errors: Record<string, number>; hist: HistData }>(
           'connect',
           { specs: specs.slice(i * per, (i + 1) * per), concurrency: opts.concurrency ?? 100, timeoutMs },
           timeoutMs + 10_000,
@@ -73,6 +73,8 @@ export class Generators {
       failed: rs.reduce((a, r) => a + r.failed, 0),
       ms: Math.max(...rs.map((r) => r.ms)),
       errors,
+      /** Each ready client's connect time (ms), merged over the processes. */
+      hist: merge(rs.map((r) => r.hist)),
     };
   }
 
@@ -103,7 +105,14 @@ export class Generators {
   }
 
   /** Every process sends `rate / processes` msg/s from its own clients. */
-  async send(a: { step: number; rate: number; durationMs: number; textBytes: number; from: 'first' | 'all' }) {
+  async send(a: {
+    step: number;
+    rate: number;
+    durationMs: number;
+    textBytes: number;
+    from: 'first' | 'all';
+    room?: number;
+  }) {
     const per = { ...a, rate: a.rate / this.procs.length };
     const rs = await this.all<{ sent: number; skipped: number; due: number }>('send', per, a.durationMs + 30_000);
     return { sent: rs.reduce((x, r) => x + r.sent, 0), skipped: rs.reduce((x, r) => x + r.skipped, 0) };
@@ -113,11 +122,20 @@ export class Generators {
     return this.all('stopSend');
   }
 
-  async storm(a: { minDelayMs: number; maxDelayMs: number; timeoutMs: number; resync: boolean }) {
+  async storm(a: {
+    minDelayMs: number;
+    maxDelayMs: number;
+    timeoutMs: number;
+    resync: boolean;
+    attemptTimeoutMs?: number;
+  }) {
     const rs = await this.all<{
       done: number[];
       failed: number;
       attempts: number;
+      hinted: number;
+      hints: HistData;
+      failures: Record<string, number>;
       reloads: number;
       watchErrors: number;
       ms: number;
@@ -126,8 +144,18 @@ export class Generators {
       done: rs.flatMap((r) => r.done),
       failed: rs.reduce((x, r) => x + r.failed, 0),
       attempts: rs.reduce((x, r) => x + r.attempts, 0),
+      /** Attempts refused by admission control (4006 with a retry hint), waited out as told. */
+      hinted: rs.reduce((x, r) => x + r.hinted, 0),
+      /** The retry hints (ms) those refusals carried. */
+      hints: merge(rs.map((r) => r.hints)),
+      /** Attempts that failed otherwise (a timeout, a close), by message. */
+      failures: rs.reduce<Record<string, number>>((x, r) => {
+        for (const [k, v] of Object.entries(r.failures)) x[k] = (x[k] ?? 0) + v;
+        return x;
+      }, {}),
       reloads: rs.reduce((x, r) => x + r.reloads, 0),
       watchErrors: rs.reduce((x, r) => x + r.watchErrors, 0),
+      ms: Math.max(...rs.map((r) => r.ms)),
     };
   }
 

@@ -195,6 +195,19 @@ export class Child {
   }
 }
 
+/** Raise the soft limit on open files to the hard one, then become `$0 "$@"` (node). */
+const RAISE_FDS = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"';
+
+/** A process's soft limit on open files, from `/proc/<pid>/limits` (NaN if unreadable). */
+export function openFilesLimit(pid: number): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m?.[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m?.[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Start `script` (relative to bench/) in its own Node process with tsx and IPC. */
 export async function spawnChild(
   name: string,
@@ -208,8 +221,15 @@ export async function spawnChild(
   if (opts.heapMb) execArgv.push(`--max-old-space-size=${opts.heapMb}`);
   if (script.startsWith('servers/') && process.env.BENCH_SERVER_NODE_ARGS)
     execArgv.push(...process.env.BENCH_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
+  // Node is started through `sh -c 'ulimit -n <hard>; exec node …'`: a child's soft limit on
+  // open files is raised to its hard limit in that child alone (a server holding 10,000 sockets
+  // needs more than a common soft limit of 1,024), never on the machine or in this process.
+  // Node on POSIX raises its own soft limit at startup too; the shell makes it the bench's
+  // doing, whatever runtime it starts, and `openFilesLimit` shows the result. The IPC
+  // descriptor survives the exec; the pid is the same before and after it.
   const proc = fork(path.join(BENCH_DIR, script), [], {
-    execArgv,
+    execPath: '/bin/sh',
+    execArgv: ['-c', RAISE_FDS, process.execPath, ...execArgv],
     env: { ...process.env, ...opts.env, BENCH_CHILD: name },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
