@@ -63,6 +63,7 @@ interface ReceiverStats {
   hooks: number;
   hookBadSignatures: number;
   pushes: number;
+  connections: number;
   paths: Record<string, PathStats>;
 }
 
@@ -190,7 +191,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           `${label}: ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} %), p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ` +
             `server ${(m.serverCpu as number).toFixed(2)} + PostgreSQL ${(m.pgCpu as number).toFixed(2)} CPU ms/send` +
             (v === 'all'
-              ? `, webhooks p50 ${ms(m.whP50 as number)} p99 ${ms(m.whP99 as number)} ms (lost ${m.whLost}, dup ${m.whDup}, disorder ${m.whDisorder}), ${fmt(m.pushes as number, 1)} pushes/s (${drained.pushes - st.pushes} more in ${(drained.ms / 1000).toFixed(1)} s after), ${(m.hooks as number).toFixed(2)} hook calls/send`
+              ? `, webhooks p50 ${ms(m.whP50 as number)} p99 ${ms(m.whP99 as number)} ms (lost ${m.whLost}, dup ${m.whDup}, disorder ${m.whDisorder}), ${fmt(m.pushes as number, 1)} pushes/s (${drained.pushes - st.pushes} more in ${(drained.ms / 1000).toFixed(1)} s after), ${(m.hooks as number).toFixed(2)} hook calls/send, ${st.connections} connections to the receiver`
               : ''),
         );
       } catch (e) {

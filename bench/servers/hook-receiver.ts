@@ -103,8 +103,11 @@ const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   });
 };
 const tls = selfSignedCert();
+/** TCP connections accepted (a sender that keeps its connections alive opens few). */
+let connections = 0;
 const listen = async (server: http.Server) => {
   server.keepAliveTimeout = 30_000;
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return (server.address() as AddressInfo).port;
 };
@@ -145,6 +148,7 @@ serve(
       hooks,
       hookBadSignatures,
       pushes,
+      connections,
       paths: Object.fromEntries(
         [...stats].map(([p, s]) => {
           const sorted = [...s.delays].sort((a, b) => a - b);
@@ -173,6 +177,7 @@ serve(
       hooks = 0;
       hookBadSignatures = 0;
       pushes = 0;
+      connections = 0;
       return null;
     },
   },
