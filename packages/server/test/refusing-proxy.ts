@@ -1,0 +1,58 @@
+/**
+ * A loopback HTTP proxy that forwards every request to a Parley server — bodies streamed both
+ * ways, so a server-sent event stream passes as it comes — and refuses every Upgrade with 403,
+ * as the corporate proxies that kill WebSockets do. What the fallback transport's tests run
+ * through: a client behind it reaches the REST API and the event stream, never a WebSocket.
+ */
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RefusingProxy {
+  /** The proxy's base URL (use it where the server's would go). */
+  url: string;
+  /** Upgrades refused so far. */
+  refused: number;
+  close(): Promise<void>;
+}
+
+export async function startRefusingProxy(target: string): Promise<RefusingProxy> {
+  const to = new URL(target);
+  const state = { refused: 0 };
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const up = request(
+      {
+        host: to.hostname,
+        port: to.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: to.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    // The client went away (or its answer is done): so does the request upstream, so a cut
+    // stream is cut at the server too, as it would be without the proxy.
+    res.once('close', () => up.destroy());
+    req.pipe(up);
+  });
+  server.on('upgrade', (_req, socket) => {
+    state.refused++;
+    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get refused() {
+      return state.refused;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
