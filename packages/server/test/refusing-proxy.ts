@@ -25,11 +25,17 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
         port: to.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: to.host },
+        // The Host as the client sent it, as a forward proxy keeps it (the server's same-origin
+        // checks compare it with the Origin).
+        headers: req.headers,
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
+        // Cut upstream (a stream the server ended abruptly): cut here too, as a proxy does.
+        answer.once('close', () => {
+          if (!answer.complete) res.destroy();
+        });
       },
     );
     up.on('error', () => res.destroy());

@@ -383,7 +383,9 @@ export class Gateway {
       if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
       if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
         throw new ApiError('UNAUTHORIZED', 'This token was signed out');
-      svc.metrics.handshakes.inc({ via: offered === undefined ? 'frame' : 'upgrade' });
+      svc.metrics.handshakes.inc({
+        via: (ws as unknown) instanceof SseSocket ? 'stream' : offered === undefined ? 'frame' : 'upgrade',
+      });
     } catch (err) {
       this.pending.delete(ws);
       const message = err instanceof ApiError ? err.message : 'invalid auth frame';
