@@ -241,6 +241,14 @@ describe('fallback transport (SSE + POST)', () => {
     expect(seen).toEqual(Array.from({ length: 9 }, (_, i) => channel.last_seq + 1 + i));
   });
 
+  it('is in the OpenAPI document, with its errors', async () => {
+    const doc = (await h.call({ method: 'GET', url: '/v1/openapi.json' })).body;
+    expect(Object.keys(doc.paths['/v1/sse'].get.responses).sort()).toEqual(['200', '401', '403', '429']);
+    expect(Object.keys(doc.paths['/v1/sse/{connection_id}'].post.responses).sort()).toEqual(
+      ['204', '400', '401', '403', '404', '413', '429'].sort(),
+    );
+  });
+
   it('sends heartbeats as comments and CORS headers to another origin', async () => {
     const res = await fetch(`${base}/v1/sse?api_key=${app.apiKey}`, {
       headers: { authorization: `Bearer ${await app.token('alice')}`, origin: 'https://embedder.example' },
