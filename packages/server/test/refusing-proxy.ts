@@ -5,19 +5,21 @@
  * through: a client behind it reaches the REST API and the event stream, never a WebSocket.
  */
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 
 export interface RefusingProxy {
   /** The proxy's base URL (use it where the server's would go). */
   url: string;
   /** Upgrades refused so far. */
   refused: number;
+  /** Let upgrades through from now on (the network got better), or refuse them again. */
+  allowUpgrades: boolean;
   close(): Promise<void>;
 }
 
 export async function startRefusingProxy(target: string): Promise<RefusingProxy> {
   const to = new URL(target);
-  const state = { refused: 0 };
+  const state = { refused: 0, allow: false };
   const server: Server = createServer((req: IncomingMessage, res) => {
     const up = request(
       {
@@ -44,7 +46,22 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
     res.once('close', () => up.destroy());
     req.pipe(up);
   });
-  server.on('upgrade', (_req, socket) => {
+  server.on('upgrade', (req, socket, head) => {
+    if (state.allow) {
+      // Through: the request head as it came, then bytes both ways.
+      const up = connect(Number(to.port), to.hostname, () => {
+        const lines = [`${req.method} ${req.url} HTTP/1.1`];
+        for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+        up.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (head.length) up.write(head);
+        up.pipe(socket);
+        socket.pipe(up);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+      socket.on('close', () => up.destroy());
+      return;
+    }
     state.refused++;
     socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
@@ -54,6 +71,12 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
     url: `http://127.0.0.1:${port}`,
     get refused() {
       return state.refused;
+    },
+    get allowUpgrades() {
+      return state.allow;
+    },
+    set allowUpgrades(v: boolean) {
+      state.allow = v;
     },
     close: () =>
       new Promise<void>((resolve) => {
