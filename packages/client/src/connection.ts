@@ -247,16 +247,23 @@ export class Connection {
       if (this.ws !== ws) return;
       this.ws = null;
       const stream = ws instanceof SseSocket;
-      // `auto`: an upgrade that failed (a proxy that refuses them, or a server that is down)
-      // makes the next attempt a stream, at once; a stream that failed to open, a WebSocket.
-      if (this.auto && !opened) {
-        this.mode = stream ? 'websocket' : 'sse';
-        this.afterClose(ev.code, ev.reason, !stream);
-        return;
+      if (!opened && stream && this.auto) {
+        // A stream that failed to open (a server that is down, for which either is as good):
+        // a WebSocket next.
+        this.mode = 'websocket';
+      } else if (!opened && !stream) {
+        // A WebSocket that failed before opening: the other way of giving the token next (a
+        // refused offer, or a server that is down). In `auto`, when the token already went
+        // by frame (or never goes with the upgrade), the upgrade itself is what fails (a proxy
+        // that refuses them): the stream next, at once.
+        if (this.auto && (token === null || this.o.tokenInProtocol === false)) {
+          this.mode = 'sse';
+          this.viaProtocol = this.o.tokenInProtocol !== false;
+          this.afterClose(ev.code, ev.reason, true);
+          return;
+        }
+        if (this.o.tokenInProtocol !== false) this.viaProtocol = !this.viaProtocol;
       }
-      // Failed before opening: the other way next time (a refused offer, or a server that is
-      // down, for which either way is as good).
-      if (!opened && !stream && this.o.tokenInProtocol !== false) this.viaProtocol = !this.viaProtocol;
       this.afterClose(ev.code, ev.reason);
     };
   }
