@@ -33,6 +33,7 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.on('error', () => res.destroy());
         answer.pipe(res);
         // Cut upstream (a stream the server ended abruptly): cut here too, as a proxy does.
         answer.once('close', () => {
@@ -41,6 +42,7 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
       },
     );
     up.on('error', () => res.destroy());
+    req.on('error', () => up.destroy());
     // The client went away (or its answer is done): so does the request upstream, so a cut
     // stream is cut at the server too, as it would be without the proxy.
     res.once('close', () => up.destroy());
@@ -63,6 +65,9 @@ export async function startRefusingProxy(target: string): Promise<RefusingProxy>
       return;
     }
     state.refused++;
+    // An upgrade's socket is the handler's: without a listener, the client's reset after the
+    // 403 (ECONNRESET) would be an uncaught error.
+    socket.on('error', () => socket.destroy());
     socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
