@@ -6,9 +6,11 @@ import './styles/dialogs.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
+import { rememberTransportChoice } from './hooks/use-workspace-client.js';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
+rememberTransportChoice();
 createRoot(root).render(
   <StrictMode>
     <App />

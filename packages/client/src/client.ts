@@ -45,7 +45,7 @@ import type {
 import { AdminApi } from './admin.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
-import { Connection, type SocketFactory } from './connection.js';
+import { Connection, type SocketFactory, type Transport } from './connection.js';
 import { ParleyError } from './errors.js';
 import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
@@ -100,6 +100,12 @@ export interface ChatClientOptions {
   storage?: StorageAdapter;
   /** A WebSocket implementation (Node 20 has none built in: pass `ws`). Default: the global one. */
   WebSocket?: SocketFactory;
+  /**
+   * `auto` (default): a WebSocket, falling back by itself to server-sent events down and POSTs up
+   * when the upgrade fails (a proxy that refuses WebSockets), and trying a WebSocket again every
+   * few reconnects. `websocket` or `sse`: only that one. The same frames, resume and order on both.
+   */
+  transport?: Transport;
   /** A fetch implementation; default: the global one. */
   fetch?: FetchLike;
   /** Media and WebRTC for calls; default: the browser's (`navigator.mediaDevices`, `RTCPeerConnection`). */
@@ -141,7 +147,7 @@ export class ChatClient implements ChannelHost {
   private token: string | null = null;
   private readonly handlers = new Map<string, Set<(e: ServerEvent) => void>>();
   private readonly channelObjects = new Map<string, Channel>();
-  private readonly WebSocketImpl: SocketFactory;
+  private readonly WebSocketImpl: SocketFactory | undefined;
   private readonly persistence: Persistence;
   private readonly inbound: Ingest;
   private readonly sends: Outbox;
@@ -157,7 +163,10 @@ export class ChatClient implements ChannelHost {
 
   constructor(private readonly options: ChatClientOptions) {
     const WS = options.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
-    if (!WS) throw new Error('No WebSocket implementation: pass one as options.WebSocket (for Node: the `ws` package)');
+    if (!WS && options.transport !== 'sse')
+      throw new Error(
+        "No WebSocket implementation: pass one as options.WebSocket (for Node: the `ws` package), or use transport: 'sse'",
+      );
     this.WebSocketImpl = WS;
     // Bound: browsers refuse `fetch` called as a method of another object ("Illegal invocation").
     const f =
@@ -271,7 +280,8 @@ export class ChatClient implements ChannelHost {
     this.conn = new Connection({
       url: this.options.url,
       apiKey: this.options.apiKey,
-      WebSocket: this.WebSocketImpl,
+      ...(this.WebSocketImpl ? { WebSocket: this.WebSocketImpl } : {}),
+      ...(this.options.transport ? { transport: this.options.transport } : {}),
       token: (refresh) => this.getToken(refresh),
       onHello: (hello, reconnected) => this.onHello(hello, reconnected),
       onEvent: (e) => this.inbound.event(e),
@@ -339,6 +349,11 @@ export class ChatClient implements ChannelHost {
    */
   call(cid: string, opts: { video?: boolean; invite?: string[] } = {}): Promise<Call> {
     return this.calls.start(cid, opts);
+  }
+
+  /** The transport of the open connection: 'websocket', 'sse' (the fallback), or null offline. */
+  get transport(): 'websocket' | 'sse' | null {
+    return this.conn?.transport ?? null;
   }
 
   /** This socket's connection id (the device the server knows this client as), or null offline. */

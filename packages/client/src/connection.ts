@@ -19,6 +19,7 @@ import {
   WS_PROTOCOL,
 } from '@parley/protocol';
 import { disconnected, ParleyError } from './errors.js';
+import { type FetchLike, SseSocket } from './sse-socket.js';
 
 /** The subset of the WebSocket API we use: the browser's and the `ws` package's both fit. */
 export interface SocketLike {
@@ -34,13 +35,29 @@ export interface SocketLike {
 }
 export type SocketFactory = new (url: string, protocols?: string[]) => SocketLike;
 
+/**
+ * How the connection reaches the server: a WebSocket, the fallback transport (a server-sent
+ * event stream down, POSTs up; for networks whose proxies refuse WebSocket upgrades), or
+ * `auto`: a WebSocket first, the fallback after an upgrade that fails, and a WebSocket again
+ * every few reconnects (`WS_RETRY_AFTER`), so a client that moved to a better network goes back.
+ */
+export type Transport = 'auto' | 'websocket' | 'sse';
+
+/** In `auto`, after this many streams on the fallback transport the next reconnect tries a WebSocket again. */
+export const WS_RETRY_AFTER = 5;
+
 /** A token the upgrade can carry (RFC 7230 token characters; a JWT always fits). */
 const OFFERABLE = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,8000}$/;
 
 export interface ConnectionOptions {
   url: string;
   apiKey: string;
-  WebSocket: SocketFactory;
+  /** Needed unless `transport` is `sse`. */
+  WebSocket?: SocketFactory;
+  /** Default `auto` (see `Transport`). */
+  transport?: Transport;
+  /** A streaming fetch, for the fallback transport; default: the global one. */
+  fetch?: FetchLike;
   /** Called for a token before each connect; `refresh` is true after the server refused one. */
   token(refresh: boolean): Promise<string>;
   onHello(hello: HelloFrame, reconnected: boolean): void;
@@ -88,9 +105,23 @@ export class Connection {
   private preparing = false;
   /** This attempt offers the token with the upgrade (else it sends the auth frame). */
   private viaProtocol: boolean;
+  /** The transport of the next attempt (and of the current socket). */
+  private mode: 'websocket' | 'sse';
+  /** Streams that said hello on the fallback transport since a WebSocket was last tried (`auto`). */
+  private sseHellos = 0;
 
   constructor(private readonly o: ConnectionOptions) {
     this.viaProtocol = o.tokenInProtocol !== false;
+    this.mode = o.transport === 'sse' || !o.WebSocket ? 'sse' : 'websocket';
+  }
+
+  /** The transport of the open connection ('websocket' or 'sse'), or null while not online. */
+  get transport(): 'websocket' | 'sse' | null {
+    return this.online ? this.mode : null;
+  }
+
+  private get auto(): boolean {
+    return (this.o.transport ?? 'auto') === 'auto' && this.o.WebSocket !== undefined;
   }
 
   get isOnline(): boolean {
@@ -159,7 +190,13 @@ export class Connection {
     this.o.onState(this.everConnected ? 'reconnecting' : 'connecting');
     const url = `${this.o.url.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/ws?api_key=${encodeURIComponent(this.o.apiKey)}`;
     const attempt = ++this.attempt;
-    const viaProtocol = this.viaProtocol;
+    // Back to a WebSocket now and then: the network that refused upgrades may be gone.
+    if (this.auto && this.mode === 'sse' && this.sseHellos >= WS_RETRY_AFTER) {
+      this.mode = 'websocket';
+      this.sseHellos = 0;
+    }
+    // The stream carries the token in its request: it always needs one first.
+    const viaProtocol = this.viaProtocol || this.mode === 'sse';
     if (!viaProtocol) {
       this.connect(url, null);
       return;
@@ -183,9 +220,10 @@ export class Connection {
   /** Open the socket; `token`: offered with the upgrade, or null to send it as the auth frame. */
   private connect(url: string, token: string | null): void {
     let ws: SocketLike;
+    const WS = this.o.WebSocket;
     try {
-      ws =
-        token === null ? new this.o.WebSocket(url) : new this.o.WebSocket(url, [WS_PROTOCOL, WS_AUTH_PREFIX + token]);
+      if (this.mode === 'sse' || !WS) ws = this.openStream(token ?? '');
+      else ws = token === null ? new WS(url) : new WS(url, [WS_PROTOCOL, WS_AUTH_PREFIX + token]);
     } catch {
       this.scheduleReconnect();
       return;
@@ -208,11 +246,34 @@ export class Connection {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      // Failed before opening: the other way next time (a refused offer, or a server that is
-      // down, for which either way is as good).
-      if (!opened && this.o.tokenInProtocol !== false) this.viaProtocol = !this.viaProtocol;
+      const stream = ws instanceof SseSocket;
+      if (!opened && stream && this.auto) {
+        // A stream that failed to open (a server that is down, for which either is as good):
+        // a WebSocket next.
+        this.mode = 'websocket';
+      } else if (!opened && !stream) {
+        // A WebSocket that failed before opening: the other way of giving the token next (a
+        // refused offer, or a server that is down). In `auto`, when the token already went
+        // by frame (or never goes with the upgrade), the upgrade itself is what fails (a proxy
+        // that refuses them): the stream next, at once.
+        if (this.auto && (token === null || this.o.tokenInProtocol === false)) {
+          this.mode = 'sse';
+          this.viaProtocol = this.o.tokenInProtocol !== false;
+          this.afterClose(ev.code, ev.reason, true);
+          return;
+        }
+        if (this.o.tokenInProtocol !== false) this.viaProtocol = !this.viaProtocol;
+      }
       this.afterClose(ev.code, ev.reason);
     };
+  }
+
+  /** A socket of the fallback transport (sse-socket.ts). */
+  private openStream(token: string): SocketLike {
+    const f = this.o.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
+    if (!f) throw new Error('No fetch implementation for the fallback transport');
+    const base = this.o.url.replace(/^ws/, 'http').replace(/\/$/, '');
+    return new SseSocket(base, this.o.apiKey, token, f);
   }
 
   private onFrame(ws: SocketLike, data: unknown): void {
@@ -227,6 +288,8 @@ export class Connection {
         this.online = true;
         this.attempts = 0;
         this.refreshToken = false;
+        if (this.mode === 'sse') this.sseHellos++;
+        else this.sseHellos = 0;
         this.startPings();
         this.o.onState('online');
         this.o.onHello(frame, reconnected);
@@ -248,7 +311,8 @@ export class Connection {
     }
   }
 
-  private afterClose(code: number, reason: string): void {
+  /** `now`: reconnect at once (a failed upgrade falling back to the stream), not after a backoff. */
+  private afterClose(code: number, reason: string, now = false): void {
     this.online = false;
     this.stopPings();
     for (const [id, p] of this.pending) {
@@ -277,7 +341,7 @@ export class Connection {
       this.scheduleReconnect(Math.round(hint + Math.random() * (hint / 2)));
       return;
     }
-    this.scheduleReconnect();
+    this.scheduleReconnect(now ? 0 : undefined);
   }
 
   private scheduleReconnect(delayMs?: number): void {

@@ -22,7 +22,14 @@ export {
 } from './call.js';
 export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
-export { Connection, type ConnectionOptions, type SocketFactory, type SocketLike } from './connection.js';
+export {
+  Connection,
+  type ConnectionOptions,
+  type SocketFactory,
+  type SocketLike,
+  type Transport,
+  WS_RETRY_AFTER,
+} from './connection.js';
 export { ParleyError } from './errors.js';
 export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
@@ -30,6 +37,7 @@ export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
+export { SseSocket } from './sse-socket.js';
 export {
   applyEvent,
   type ChannelState,

@@ -16,6 +16,33 @@ import { SPACE_REQUEST_FIELDS } from './spaces.js';
 export const WS_PROTOCOL = 'parley';
 export const WS_AUTH_PREFIX = 'parley.auth.';
 
+/**
+ * The fallback transport, for networks whose proxies refuse WebSocket upgrades: the same frames,
+ * server to client as a `text/event-stream` (`GET /v1/sse`, one SSE event per frame, `data:` the
+ * frame's JSON; the last event of a stream the server closes is `event: close` with
+ * `{"code","reason"}`, the WebSocket close code), client to server as POSTs of frame batches
+ * (`POST /v1/sse/{connection_id}`, the id of the stream's hello). See docs/protocol.md.
+ */
+export const SSE_PATH = '/v1/sse';
+/** Most frames in one POST; a client sends more as further POSTs, one at a time, in order. */
+export const MAX_SSE_POST_FRAMES = 256;
+/** The body of `POST /v1/sse/{connection_id}`: frames, handled in order as WebSocket frames are. */
+export const SsePostBody = Type.Object(
+  {
+    frames: Type.Array(Type.Object({}, { additionalProperties: true }), {
+      minItems: 1,
+      maxItems: MAX_SSE_POST_FRAMES,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type SsePostBody = Static<typeof SsePostBody>;
+/** The path of `POST /v1/sse/{connection_id}`. */
+export const SsePostParams = Type.Object({ connection_id: Type.String({ minLength: 1, maxLength: 64 }) });
+/** The event a stream ends with when the server closes it: a WebSocket close code and reason. */
+export const SseCloseData = Type.Object({ code: Type.Integer(), reason: Type.String() });
+export type SseCloseData = Static<typeof SseCloseData>;
+
 /** The first frame a client sends after the socket opens (unless the token came with the upgrade). */
 export const AuthFrame = Type.Object(
   { type: Type.Literal('auth'), token: Type.String({ minLength: 1, maxLength: 8192 }) },

@@ -179,8 +179,13 @@ export {
   MAX_MEMBERS_PAGE,
   MAX_PRESENCE_IDS,
   MAX_PRESENCE_SUBSCRIPTIONS,
+  MAX_SSE_POST_FRAMES,
   type ReplyFrame,
   type SettablePresence,
+  SSE_PATH,
+  SseCloseData,
+  SsePostBody,
+  SsePostParams,
   WS_AUTH_PREFIX,
   WS_PROTOCOL,
 } from './frames.js';
@@ -261,6 +266,7 @@ export {
   TeleportBody,
   UpdateSpaceBody,
 } from './spaces.js';
+export { type SseEvent, SseParser } from './sse.js';
 export {
   describeTextPattern,
   isNameText,

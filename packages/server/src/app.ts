@@ -107,6 +107,7 @@ import { Bus } from './realtime/bus.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
 import { RedisBroker } from './realtime/redis-broker.js';
+import { streamRoutes } from './realtime/stream-routes.js';
 import type { Services } from './services.js';
 
 type ValidatorFactory = NonNullable<
@@ -490,6 +491,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  // The fallback transport (SSE down, POST up) for networks that refuse WebSocket upgrades.
+  await app.register(streamRoutes(svc, gateway));
 
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.

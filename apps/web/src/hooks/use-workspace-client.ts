@@ -4,7 +4,7 @@
  * token is replaced without signing in again), prepare the workspace, and disconnect when
  * the workspace is left.
  */
-import { ChatClient, IndexedDBStorage, MemoryStorage, type StorageAdapter } from '@parley/client';
+import { ChatClient, IndexedDBStorage, MemoryStorage, type StorageAdapter, type Transport } from '@parley/client';
 import type { Workspace } from '@parley/protocol';
 import { useEffect, useState } from 'react';
 import { ApiError, accounts } from '../lib/api.js';
@@ -24,6 +24,40 @@ function storage(): StorageAdapter {
   }
 }
 
+const TRANSPORT_KEY = 'parley.transport';
+const isTransport = (v: string | null | undefined): v is Transport => v === 'auto' || v === 'websocket' || v === 'sse';
+
+/**
+ * `?transport=sse` (or `websocket`, `auto`) on any page of the app is remembered as the
+ * `parley.transport` setting (localStorage), so it holds past sign-in and navigation; called
+ * once at start (main.tsx).
+ */
+export function rememberTransportChoice(): void {
+  const fromUrl = new URLSearchParams(window.location.search).get('transport');
+  try {
+    if (isTransport(fromUrl)) window.localStorage.setItem(TRANSPORT_KEY, fromUrl);
+  } catch {
+    // storage refused (private mode): the choice holds for this page only (chosenTransport)
+  }
+}
+
+/**
+ * The transport to use: `?transport=` in this page's URL, else the `parley.transport` setting,
+ * else `auto` (a WebSocket, falling back to the event stream by itself where a proxy refuses
+ * upgrades).
+ */
+export function chosenTransport(): Transport {
+  const fromUrl = new URLSearchParams(window.location.search).get('transport');
+  if (isTransport(fromUrl)) return fromUrl;
+  try {
+    const saved = window.localStorage.getItem(TRANSPORT_KEY);
+    if (isTransport(saved)) return saved;
+  } catch {
+    // storage refused: the default
+  }
+  return 'auto';
+}
+
 export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void): WorkspaceConnection {
   const [conn, setConn] = useState<WorkspaceConnection>({ phase: 'connecting', workspace: null });
 
@@ -35,7 +69,12 @@ export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void)
       const [workspace, session] = await Promise.all([accounts.workspace(workspaceId), accounts.session(workspaceId)]);
       if (cancelled) return;
       setConn({ phase: 'connecting', workspace });
-      client = new ChatClient({ url: window.location.origin, apiKey: session.api_key, storage: storage() });
+      client = new ChatClient({
+        url: window.location.origin,
+        apiKey: session.api_key,
+        storage: storage(),
+        transport: chosenTransport(),
+      });
       await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspaceId, session, onSignedOut));
       if (cancelled) return;
       await setUpWorkspace(client, workspace.role);

@@ -14,6 +14,9 @@ const ALLOW_METHODS = 'GET, POST, PATCH, PUT, DELETE';
 const open = (req: FastifyRequest) =>
   req.url.startsWith('/v1/') && !CLOSED.test(req.url) && typeof req.headers.origin === 'string';
 
+/** Whether a request gets CORS headers: for a route that writes its own (the SSE stream). */
+export const corsOpen = open;
+
 export function registerCors(app: FastifyInstance): void {
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'OPTIONS' || !open(req) || !req.headers['access-control-request-method']) return;

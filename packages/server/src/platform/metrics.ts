@@ -45,7 +45,7 @@ export function createMetrics(nodeId: string): Metrics {
     }),
     handshakes: new Counter({
       name: 'parley_ws_handshakes_total',
-      help: 'WebSocket tokens accepted, by how they came: with the upgrade or in the auth frame',
+      help: 'Socket tokens accepted, by how they came: with the upgrade, in the auth frame, or with an event stream (the fallback transport)',
       labelNames: ['via'],
       registers: reg,
     }),

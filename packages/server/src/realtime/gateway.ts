@@ -12,7 +12,7 @@
  * stays open. Handlers call the same actions as the REST routes.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   AuthFrame,
@@ -39,6 +39,7 @@ import type { BusMessage } from './broker.js';
 import { Connection } from './connection.js';
 import type { SocketHandler, SocketHandlers } from './handlers.js';
 import type { Opening } from './opening.js';
+import { SseSocket } from './sse-socket.js';
 import type { Subscription } from './subscription.js';
 
 export type { Opening } from './opening.js';
@@ -156,6 +157,10 @@ export class Gateway {
   private readonly sessionOf = new Map<Connection, string>();
   /** Who each open connection is, for access checks the gateway makes on its own (a removal's watch). */
   private readonly callerOf = new WeakMap<Connection, Caller & { kind: 'user' }>();
+  /** Open connections of the fallback transport (SSE + POST), by connection id: where a POST goes. */
+  private readonly streams = new Map<string, Connection>();
+  /** Every fallback-transport response still open, hello or not: shutdown ends them all. */
+  private readonly streamSockets = new Set<SseSocket>();
 
   constructor(
     private readonly svc: Services,
@@ -218,6 +223,50 @@ export class Gateway {
       }
       void this.accept(ws, url.searchParams.get('api_key') ?? '', this.clientIp(req), offered, held);
     });
+  }
+
+  /**
+   * Open a fallback-transport connection on `res`, a `text/event-stream` response whose headers
+   * were written (stream-routes.ts). From here it is a socket like any other: the same admission,
+   * handshake, hello, subscriptions, catch-up, requests and heartbeats, with `token` in the role
+   * of the token offered with a WebSocket upgrade. Its frames up arrive through `post`.
+   */
+  handleStream(req: IncomingMessage, res: ServerResponse, apiKey: string, token: string): void {
+    const socket = new SseSocket(res);
+    this.streamSockets.add(socket);
+    res.once('close', () => this.streamSockets.delete(socket));
+    // SseSocket has the part of `ws`'s WebSocket the gateway and Connection use (sse-socket.ts).
+    const ws = socket as unknown as WebSocket;
+    if (this.closing) {
+      socket.close(CLOSE_CODES.SHUTTING_DOWN, 'server shutting down');
+      return;
+    }
+    if (this.opening >= this.svc.config.maxOpeningSockets) {
+      this.refuse(ws);
+      return;
+    }
+    void this.accept(ws, apiKey, this.clientIp(req), token, null);
+  }
+
+  /**
+   * Frames POSTed for a fallback-transport connection, in order, handled exactly as a
+   * WebSocket's frames are (their replies and errors go down the stream). Only the user who
+   * opened the stream, in the app they opened it in, may post to it: for anyone else it does
+   * not exist (NOT_FOUND, as for a closed or unknown one; the id says nothing to a stranger).
+   */
+  post(caller: Caller & { kind: 'user' }, connectionId: string, frames: string[]): void {
+    const conn = this.streams.get(connectionId);
+    if (!conn?.isOpen || conn.appId !== caller.app.id || conn.userId !== caller.userId)
+      throw new ApiError('NOT_FOUND', 'No open stream with this connection id: open a new one (GET /v1/sse)');
+    const socket = conn.ws as unknown as SseSocket;
+    for (const f of frames) {
+      if (Buffer.byteLength(f) > this.svc.config.maxFrameBytes) {
+        // What `ws` does with a frame over maxPayload: the connection closes (1009, reconnect).
+        conn.close(1009, 'frame too large');
+        throw new ApiError('PAYLOAD_TOO_LARGE', `A frame is larger than ${this.svc.config.maxFrameBytes} bytes`);
+      }
+      socket.receive(f);
+    }
   }
 
   /**
@@ -334,7 +383,9 @@ export class Gateway {
       if (caller.kind !== 'user') throw new ApiError('UNAUTHORIZED', 'Sockets need a user token');
       if (caller.sessionId && !(await svc.chatSessions.check(caller.app.id, caller.userId, caller.sessionId)))
         throw new ApiError('UNAUTHORIZED', 'This token was signed out');
-      svc.metrics.handshakes.inc({ via: offered === undefined ? 'frame' : 'upgrade' });
+      svc.metrics.handshakes.inc({
+        via: (ws as unknown) instanceof SseSocket ? 'stream' : offered === undefined ? 'frame' : 'upgrade',
+      });
     } catch (err) {
       this.pending.delete(ws);
       const message = err instanceof ApiError ? err.message : 'invalid auth frame';
@@ -456,7 +507,10 @@ export class Gateway {
         svc.log.error({ err }, 'socket frame failed'),
       );
     });
+    const stream = ws instanceof SseSocket;
+    if (stream) this.streams.set(conn.id, conn);
     ws.once('close', () => {
+      if (stream) this.streams.delete(conn.id);
       slice.delete(conn);
       if (sid) {
         this.sessionOf.delete(conn);
@@ -640,6 +694,7 @@ export class Gateway {
       new Promise((r) => setTimeout(r, 2_000).unref()),
     ]);
     for (const ws of this.wss.clients) ws.terminate();
+    for (const s of this.streamSockets) s.terminate();
     this.wss.close();
   }
 }
