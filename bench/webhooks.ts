@@ -25,6 +25,7 @@ import { signToken } from '../packages/server/src/platform/auth.js';
 import { type Child, hookExit, killAll, machineCpu, spawnChild } from './lib/proc.js';
 import { fmt, load, ms, progress, sleep, table } from './lib/report.js';
 import { median, spread } from './lib/stats.js';
+import type { PathStats } from './servers/hook-receiver.js';
 
 const USAGE = `usage: node --conditions=@parley/source --import tsx bench/webhooks.ts [options]
   --seconds N      measured seconds of sending (default 10)
@@ -164,18 +165,6 @@ async function drive(
   }
   await Promise.all(inflight);
   return { sent, failed, times, ms: performance.now() - t0 };
-}
-
-interface PathStats {
-  received: number;
-  unique: number;
-  duplicates: number;
-  outOfOrder: number;
-  badSignatures: number;
-  p50: number;
-  p99: number;
-  max: number;
-  lastAt: number;
 }
 
 async function waitDeliveries(rcv: Child, paths: string[], want: number, timeoutMs: number) {

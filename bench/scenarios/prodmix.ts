@@ -23,6 +23,7 @@ import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } fr
 import { ParleyApi, type ServerProc, scratchDatabase, startServer, targetOf } from '../lib/setup.js';
 import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
 import { runStep } from '../lib/step.js';
+import type { ReceiverStats } from '../servers/hook-receiver.js';
 
 const MEMBERS = 20;
 /** Messages a second (`BENCH_PRODMIX_RATE`; 500, the chat mix's, by default). */
@@ -50,22 +51,6 @@ const METRICS: Metric[] = [
 
 /** Online users: half of every channel (both families), by the parity of i + ⌊i / A⌋. */
 const online = (i: number, a: number) => (i + Math.floor(i / a)) % 2 === 0;
-
-interface PathStats {
-  unique: number;
-  duplicates: number;
-  outOfOrder: number;
-  badSignatures: number;
-  p50: number;
-  p99: number;
-}
-interface ReceiverStats {
-  hooks: number;
-  hookBadSignatures: number;
-  pushes: number;
-  connections: number;
-  paths: Record<string, PathStats>;
-}
 
 export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number }): Promise<ScenarioResult> {
   const log = (m: string) => ctx.log('prod-mix', m);

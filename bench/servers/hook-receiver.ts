@@ -22,7 +22,7 @@ import { verifySignature } from '../../packages/server/src/features/webhooks/sig
 import { selfSignedCert } from '../../packages/server/test/notifications/tls.js';
 import { serve, serverCommon } from '../lib/proc.js';
 
-interface PathStats {
+interface PathCounts {
   received: number;
   unique: number;
   duplicates: number;
@@ -34,16 +34,41 @@ interface PathStats {
   lastAt: number;
 }
 
+/** What `stats` answers per path (importable as a type: this file runs only as a child). */
+export interface PathStats {
+  received: number;
+  unique: number;
+  duplicates: number;
+  outOfOrder: number;
+  badSignatures: number;
+  p50: number;
+  p99: number;
+  max: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+/** What `stats` answers. */
+export interface ReceiverStats {
+  rss: number;
+  cpu: NodeJS.CpuUsage;
+  hooks: number;
+  hookBadSignatures: number;
+  pushes: number;
+  connections: number;
+  paths: Record<string, PathStats>;
+}
+
 const secrets = new Map<string, string>();
 const answers = new Map<string, { status: number; delayMs: number }>();
-const stats = new Map<string, PathStats>();
+const stats = new Map<string, PathCounts>();
 const seen = new Set<string>();
 const lastSeq = new Map<string, number>();
 let hooks = 0;
 let hookBadSignatures = 0;
 let pushes = 0;
 
-function statsOf(path: string): PathStats {
+function statsOf(path: string): PathCounts {
   let s = stats.get(path);
   if (!s) {
     s = { received: 0, unique: 0, duplicates: 0, outOfOrder: 0, badSignatures: 0, delays: [], firstAt: 0, lastAt: 0 };
