@@ -256,13 +256,24 @@ export class Hub {
     }
   }
 
+  /**
+   * Read the holes below the highest held seq from the log, then deliver. A seq below one the
+   * bus delivered is always in the log (seqs are taken under the channel's row lock in the
+   * writing transaction), so a covered seq the read did not find can only be one the log lost;
+   * it is skipped. Only a seq the read covered: while the log is read the bus keeps delivering,
+   * and may close this hole and open another above it (a storm's late publishes), which this
+   * read never looked at — taking that one for "not in the log" dropped an event at every
+   * subscriber of the node. A failed read covers nothing; the fill is tried again.
+   */
   private async fillGap(st: ChannelState): Promise<void> {
     st.timer = null;
     if (st.pending.size === 0 || st.next === null) return;
     // Every hole below the highest held seq, in one read.
     const upTo = Math.max(...st.pending.keys()) - 1;
+    let covered = st.next - 1;
     try {
-      const missing = await this.readLog(st.appId, st.cid, st.next - 1, upTo);
+      const missing = await this.readLog(st.appId, st.cid, covered, upTo);
+      covered = upTo;
       // The bus may have delivered some of these while the log was read: keep what is still ahead.
       for (const e of missing)
         if (e.seq >= st.next && !st.pending.has(e.seq)) {
@@ -271,13 +282,12 @@ export class Hub {
           st.pending.set(e.seq, f);
         }
     } catch (err) {
-      this.log.warn({ err, cid: st.cid }, 'gap fill failed; delivering what is here');
+      this.log.warn({ err, cid: st.cid }, 'gap fill failed; trying again');
     }
     if (st.pending.size === 0) return;
-    // Whatever is still missing is not in the log (it never committed): skip past it.
-    if (!st.pending.has(st.next)) st.next = Math.min(...st.pending.keys());
+    while (st.next <= covered && !st.pending.has(st.next)) st.next++;
     this.drain(st);
-    // A further hole the log did not have either gets its own wait.
+    // A hole above what was read, or one the read failed on, gets its own wait.
     if (st.pending.size > 0 && !st.timer) st.timer = setTimeout(() => void this.fillGap(st), this.gapWaitMs);
   }
 
