@@ -3,7 +3,7 @@
  * commit to a receiver, and what having endpoints costs a send.
  *
  *   node --conditions=@parley/source --import tsx bench/webhooks.ts [--seconds 10] [--rate 400]
- *        [--channels 64] [--endpoints 0,1] [--repeat 3] [--trouble none|slow|failing]
+ *        [--channels 64] [--endpoints 0,1] [--repeat 3] [--trouble none|healthy|slow|failing]
  *
  * Each in its own process: the server (bench/servers/parley.ts, a fresh scratch database per
  * run), the receiver (bench/servers/hook-receiver.ts: checks every signature, counts
@@ -15,7 +15,9 @@
  * times; 0 is the baseline a send with endpoints is compared with (its answer time, and the
  * server's and PostgreSQL's CPU per send). `--trouble slow` adds a second app whose endpoint
  * answers after 200 ms, `failing` one whose endpoint answers 500 to everything, both sent to at
- * the same rate: the measured app's deliveries must not notice. Prints a table per run and
+ * the same rate: the measured app's deliveries must not notice, compared with `healthy`, a
+ * second app as busy whose endpoint answers at once (not with `none`: the second app doubles
+ * the sends). Prints a table per run and
  * one of medians (with the runs' spread).
  */
 import { parseArgs } from 'node:util';
@@ -33,7 +35,8 @@ const USAGE = `usage: node --conditions=@parley/source --import tsx bench/webhoo
   --channels N     channels the sends are spread over (default 64)
   --endpoints L    endpoints of the measured app, a list of variants (default 0,1)
   --repeat N       interleaved runs of each variant (default 3)
-  --trouble T      none | slow | failing: another app whose endpoint answers in 200 ms, or 500s`;
+  --trouble T      none | healthy | slow | failing: another app sending as much, whose endpoint
+                   answers at once (the baseline for the other two), in 200 ms, or with 500s`;
 
 let values: Record<string, string | boolean | undefined>;
 try {
@@ -65,7 +68,7 @@ const trouble = String(values.trouble);
 if (
   ![seconds, rate, channels, repeat].every((n) => Number.isFinite(n) && n > 0) ||
   !variants.every((n) => Number.isInteger(n) && n >= 0) ||
-  !['none', 'slow', 'failing'].includes(trouble)
+  !['none', 'healthy', 'slow', 'failing'].includes(trouble)
 ) {
   console.error(USAGE);
   process.exit(2);
@@ -206,10 +209,11 @@ async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Reco
     const apps = [{ heads: main.heads, measured: true }];
     if (trouble !== 'none') {
       const other = await makeApp(http, rcv, `t${run}`, channels, 1);
-      await rcv.call(
-        'answer',
-        trouble === 'slow' ? { path: other.paths[0], delayMs: 200 } : { path: other.paths[0], status: 500 },
-      );
+      if (trouble !== 'healthy')
+        await rcv.call(
+          'answer',
+          trouble === 'slow' ? { path: other.paths[0], delayMs: 200 } : { path: other.paths[0], status: 500 },
+        );
       apps.push({ heads: other.heads, measured: false });
     }
     // Warm-up (connections, plans, caches), then its deliveries are waited for and forgotten.

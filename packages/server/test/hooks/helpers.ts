@@ -10,8 +10,11 @@ export interface Received {
   json: any;
 }
 
-/** What the receiver answers a request with: a status and body (after `delayMs`), or `hang` (never answers). */
-export type Answer = { status: number; body?: string; delayMs?: number } | 'hang';
+/**
+ * What the receiver answers a request with: a status and body (after `delayMs`, or once `until`
+ * settles), or `hang` (never answers).
+ */
+export type Answer = { status: number; body?: string; delayMs?: number; until?: Promise<unknown> } | 'hang';
 
 export interface Receiver {
   url: string;
@@ -68,14 +71,16 @@ export async function startReceiver(): Promise<Receiver> {
         res.writeHead(a.status, { 'content-type': 'application/json' });
         res.end(a.body ?? '{}');
       };
-      if (!a.delayMs) return reply();
+      if (!a.delayMs && !a.until) return reply();
       const now = (atOnce.get(r.path) ?? 0) + 1;
       atOnce.set(r.path, now);
       rcv.mostAtOnce.set(r.path, Math.max(rcv.mostAtOnce.get(r.path) ?? 0, now));
-      setTimeout(() => {
+      const later = () => {
         atOnce.set(r.path, (atOnce.get(r.path) ?? 1) - 1);
         reply();
-      }, a.delayMs);
+      };
+      if (a.until) void a.until.then(later, later);
+      else setTimeout(later, a.delayMs);
     });
   });
   server.on('connection', () => rcv.connections++);

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PER_ENDPOINT } from '../../src/features/webhooks/pump.js';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { until as untilSoon } from '../jobs/helpers.js';
@@ -34,6 +33,9 @@ beforeAll(async () => {
     // Long enough for a flaky endpoint's deliveries (which wait behind each other) under load,
     // short enough that the dead one is disabled within the test.
     webhookMaxAgeMs: 12_000,
+    // The sweep test calls the sweep itself; the recurring one would race it for the lane it
+    // planted (a 15 s timer firing inside that test's window).
+    webhookSweepSeconds: 3_600,
   });
 }, 60_000);
 
@@ -223,35 +225,6 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(rcv.on('/swept')[1]?.json.event_id).toBe(`group:two:${m.seq}`);
     await new Promise((r) => setTimeout(r, 300));
     expect(rcv.on('/swept')).toHaveLength(2);
-  });
-
-  it('a slow endpoint holds at most its share of requests; another app is delivered meanwhile', async () => {
-    const lanes = Array.from({ length: 40 }, (_, i) => `slow${i}`);
-    const slow = await appWithWebhook(h, `${rcv.url}/slow`, ['message.new'], lanes);
-    const fast = await setup('/fast', ['message.new']);
-    const was = rcv.answer;
-    rcv.answer = (r, nth) => (r.path === '/slow' ? { status: 200, delayMs: 300 } : was(r, nth));
-    try {
-      await Promise.all(lanes.flatMap((id) => [1, 2, 3].map((k) => send(slow.app, `group:${id}`, `slow ${k}`))));
-      await send(fast.app, 'group:one', 'not held up');
-      await until(
-        'the other app’s delivery',
-        async () => rcv.on('/fast').length,
-        (n) => n >= 1,
-      );
-      // Delivered while the slow endpoint still had most of its 120 to go.
-      expect(rcv.on('/slow').length).toBeLessThan(120);
-      await until(
-        'the slow deliveries',
-        async () => rcv.on('/slow').length,
-        (n) => n >= 120,
-      );
-      // Many lanes in flight at once, never more than the endpoint's share (40 lanes were busy).
-      expect(rcv.mostAtOnce.get('/slow')).toBeLessThanOrEqual(PER_ENDPOINT);
-      expect(rcv.mostAtOnce.get('/slow')).toBeGreaterThan(1);
-    } finally {
-      rcv.answer = was;
-    }
   });
 
   it('keeps its connection to an endpoint open across deliveries, and a closed idle one costs no retry', async () => {

@@ -67,7 +67,7 @@ const BACKOFF_CAP_MS = 3600_000;
 /** A lane with nothing to send is let go after this long (a busy channel keeps its lane). */
 const IDLE_MS = 2_000;
 /** Requests one endpoint may have open at once from this node, and all endpoints together. */
-export const PER_ENDPOINT = 32;
+export const PER_ENDPOINT = 64;
 const MAX_IN_FLIGHT = 256;
 /** The delivery log keeps finished deliveries for a week, pruned hourly. */
 const KEEP_DAYS = 7;
@@ -509,6 +509,7 @@ export class WebhookPump {
       try {
         const t = Math.floor(Date.now() / 1000);
         sent = await this.sender.post(
+          ep.id,
           ep.url,
           {
             'content-type': 'application/json',

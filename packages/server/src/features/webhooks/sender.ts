@@ -1,7 +1,9 @@
 /**
- * Webhook requests on pooled, kept-alive connections: an undici `Pool` per endpoint target, so
- * one endpoint takes many deliveries at once (one per lane in flight), each on a connection
- * that is already open.
+ * Webhook requests on pooled, kept-alive connections: an undici `Pool` per endpoint and target,
+ * so one endpoint takes many deliveries at once (one per lane in flight), each on a connection
+ * that is already open. Endpoints never share a pool, even when they point at the same host: a
+ * slow endpoint fills only its own pool's connections, and another endpoint's (another app's)
+ * requests on that host do not queue behind them.
  *
  * - Every target is checked by the link previews' SSRF rules (`checkTarget`: public addresses
  *   only, unless PARLEY_OUTBOUND_ALLOW lets a private one through), and a pool connects only to
@@ -57,8 +59,8 @@ export class WebhookSender {
     this.sweeper.unref();
   }
 
-  /** POST `body` to `url` with `headers`; never throws. */
-  async post(url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
+  /** POST `body` to `url` with `headers`, on `endpoint`'s own pool; never throws. */
+  async post(endpoint: string, url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
     const started = performance.now();
     const done = (status: number | null, error: string | null): Attempt => ({
       status,
@@ -76,7 +78,7 @@ export class WebhookSender {
     const signal = AbortSignal.timeout(this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.pool(target).request({
+        const res = await this.pool(endpoint, target).request({
           origin: target.origin,
           path: `${u.pathname}${u.search}`,
           method: 'POST',
@@ -111,8 +113,9 @@ export class WebhookSender {
     return target;
   }
 
-  private pool(t: Target): Pool {
-    let p = this.pools.get(t.key);
+  private pool(endpoint: string, t: Target): Pool {
+    const key = `${endpoint} ${t.key}`;
+    let p = this.pools.get(key);
     if (!p) {
       if (this.pools.size >= MAX_POOLS) this.closeOldest();
       p = {
@@ -123,7 +126,7 @@ export class WebhookSender {
         }),
         used: Date.now(),
       };
-      this.pools.set(t.key, p);
+      this.pools.set(key, p);
     }
     p.used = Date.now();
     return p.pool;
