@@ -90,13 +90,16 @@ export async function startPushService(tls: { key: string; cert: string }) {
   const script = new Map<string, number[]>();
   /** Requests per subscription id, whatever was answered. */
   const hits = new Map<string, number>();
+  /** While `until` is set, every answer waits for it to settle (requests still count in `hits`). */
+  const hold: { until: Promise<unknown> | null } = { until: null };
   const server = https.createServer(tls, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const id = (req.url ?? '').split('/').pop() ?? '';
       const sub = subs.get(id);
       hits.set(id, (hits.get(id) ?? 0) + 1);
+      if (hold.until) await hold.until.catch(() => {});
       const status = script.get(id)?.shift() ?? answer.get(id) ?? 201;
       if (!sub || status !== 201) {
         res.writeHead(sub ? status : 404).end();
@@ -128,6 +131,7 @@ export async function startPushService(tls: { key: string; cert: string }) {
     answer,
     script,
     hits,
+    hold,
     connections,
     /** A new subscription, as a browser would make (its endpoint on this service). */
     subscribe(): TestSubscription {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reachableItems } from '../../src/features/notifications/jobs.js';
+import { notifyItems, reachableItems } from '../../src/features/notifications/jobs.js';
 import { notifyMessage } from '../../src/features/notifications/trigger.js';
 import { rows } from '../../src/platform/db/index.js';
 import { JOBS_SCHEMA } from '../../src/platform/jobs/queue.js';
@@ -466,7 +466,55 @@ describe('the hand-off from the send path', () => {
     const q0 = h.server.svc.database.queryCount();
     const found = await reachableItems(h.server.svc, items);
     expect(h.server.svc.database.queryCount() - q0).toBe(1);
-    expect(found).toEqual([{ appId: app.id, messageId: l1.id }]);
+    expect(found).toEqual([{ appId: app.id, messageId: l1.id, cid: loud }]);
     expect(await reachableItems(h.server.svc, [])).toEqual([]);
+  });
+
+  it('a job notifies several channels at once, each channel’s messages in send order', async () => {
+    const people = ['r1', 'r2', 'r3', 'r4'];
+    await h.users(
+      app,
+      people.map((id) => ({ id, name: id.toUpperCase() })),
+    );
+    // A DM to each and a reply in its thread (its own collapse key, so both are pushed), sent
+    // before anyone can be pushed: their own jobs find no one to reach.
+    const items: { appId: string; messageId: string }[] = [];
+    const sent = new Map<string, string[]>();
+    const dms = await Promise.all(people.map((p) => channel(h, app, 'alice', '', ['alice', p], 'dm')));
+    for (const k of [1, 2])
+      for (const [i, p] of people.entries()) {
+        const root = sent.get(p)?.[0];
+        const m = await send(h, app, 'alice', dms[i] as string, `to ${p}, ${k}`, root ? { parent_id: root } : {});
+        items.push({ appId: app.id, messageId: m.id });
+        sent.set(p, [...(sent.get(p) ?? []), m.id]);
+      }
+    await notificationsIdle(h);
+    const subs = new Map<string, TestSubscription>();
+    for (const p of people) {
+      const s = push.subscribe();
+      expect((await subscribe(p, s)).status).toBe(200);
+      subs.set(p, s);
+    }
+    const hitsOf = (p: string) => push.hits.get((subs.get(p) as TestSubscription).id) ?? 0;
+    let release = () => {};
+    push.hold.until = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      const run = notifyItems(h.server.svc, items);
+      // Every channel's first push is in flight at once, none answered yet; no channel's
+      // second push went out before its first was answered.
+      await eventually(() => people.every((p) => hitsOf(p) >= 1) || undefined);
+      expect(people.map(hitsOf)).toEqual([1, 1, 1, 1]);
+      release();
+      await run;
+    } finally {
+      push.hold.until = null;
+      release();
+    }
+    for (const p of people) {
+      const id = (subs.get(p) as TestSubscription).id;
+      expect(push.received.filter((r) => r.subscription === id).map((r) => r.payload.message_id)).toEqual(sent.get(p));
+    }
   });
 });
