@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
+import SlowestFiles from './scripts/slowest-files.js';
 
 /**
  * Three tiers, each a project per database backend, so a tier can run alone and `npm test`
@@ -112,6 +113,8 @@ export default defineConfig({
     // one here). Most of a file's time is waiting — for PostgreSQL, a spawned node, Chromium — so
     // a second worker nearly halves `npm test` on two cores.
     maxWorkers: 2,
+    // In CI the run ends with its slowest files (scripts/slowest-files.ts): where the minutes go.
+    ...(process.env.CI ? { reporters: ['default', new SlowestFiles()] } : {}),
     projects: [
       project('unit', tiers.unit.include, tiers.unit.exclude, pgliteEnv),
       project('server:pglite', tiers.server.include, tiers.server.exclude, pgliteEnv),
