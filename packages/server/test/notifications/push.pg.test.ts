@@ -14,7 +14,7 @@ import { notifyMessage } from '../../src/features/notifications/trigger.js';
 import { rows } from '../../src/platform/db/index.js';
 import { JOBS_SCHEMA } from '../../src/platform/jobs/queue.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
-import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+import { eventually, type Harness, QUIET, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { channel, notificationsIdle, send } from './helpers.js';
 import { type ReceivedPush, startPushService, type TestSubscription } from './push-service.js';
 import { selfSignedCert } from './tls.js';
@@ -52,6 +52,9 @@ beforeAll(async () => {
   const tls = selfSignedCert();
   push = await startPushService(tls);
   h = await startHarness({
+    // Tests here count statements: the search index's merge every second must not land among them.
+    searchFlushMs: QUIET.searchFlushMs,
+    usageSampleSeconds: QUIET.usageSampleSeconds,
     webPushCa: tls.cert,
     outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_PUSH: new URL(push.origin).host }),
     pushGraceSeconds: 2,
