@@ -50,6 +50,8 @@ export const Member = Type.Object({
   user: Type.Optional(User),
   role: MemberRole,
   last_read_seq: Seq,
+  /** When `last_read_seq` last moved forward; null before the server kept it (read-by's times). */
+  last_read_at: Type.Optional(Nullable(Timestamp)),
   muted: Type.Boolean(),
   joined_at: Timestamp,
 });
