@@ -105,6 +105,7 @@ const MessageFields = {
 
 /** A quoted message, embedded one level deep. */
 export const QuotedMessage = Type.Object(MessageFields);
+export type QuotedMessage = Static<typeof QuotedMessage>;
 
 /** A message as the wire shows it. */
 export const Message = Type.Object({ ...MessageFields, quoted_message: Type.Optional(Nullable(QuotedMessage)) });
