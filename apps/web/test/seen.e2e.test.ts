@@ -184,6 +184,32 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
     const a2 = await a.context().newPage();
     await a2.goto(`/w/${workspaceId}`);
     await a2.waitForURL(/\/c\/group:trio$/, WAIT);
+
+    // A DM to Cy while she is in the group: a toast (and a sound) in the corner; a click opens it.
+    const dm = await api(a, workspaceId, 'POST', '/v1/channels', { type: 'dm', members: [cyId] });
+    expect(dm.status).toBe(200);
+    const dmCid = dm.body.channel.cid as string;
+    const sounds = () => c.evaluate(() => Number(document.documentElement.dataset.parleySounds ?? 0));
+    expect(await sounds()).toBe(0);
+    await api(a, workspaceId, 'POST', `/v1/channels/${dmCid}/messages`, { text: 'psst, Cy' });
+    const toast = c.getByTestId('message-toast');
+    await expect.poll(() => toast.textContent(), WAIT).toContain('psst, Cy');
+    expect(await toast.textContent()).toContain('Ada Lovelace');
+    expect(await sounds()).toBe(1);
+    await c.screenshot({ path: `${SHOTS}/toast.png` });
+    await toast.getByRole('button').first().click();
+    await c.waitForURL(new RegExp(`/c/${dmCid.replace(':', '.')}$`), WAIT);
+    await message(c, 'psst, Cy').waitFor(WAIT);
+
+    // Toasts off on this device (the notifications dialog's switch): the sound alone.
+    await c.goto(`/w/${workspaceId}/c/group:trio`);
+    await c.evaluate(() => localStorage.setItem('parley.alerts.toast', 'off'));
+    await c.reload();
+    await message(c, 'Yes, noon works').waitFor(WAIT);
+    const before = await sounds();
+    await api(a, workspaceId, 'POST', `/v1/channels/${dmCid}/messages`, { text: 'still there?' });
+    await expect.poll(sounds, WAIT).toBe(before + 1);
+    expect(await c.getByTestId('message-toast').count()).toBe(0);
     expect(errors).toEqual([]);
   }, 240_000);
 });

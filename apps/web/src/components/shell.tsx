@@ -38,6 +38,7 @@ import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
+import { MessageToasts } from './message-toasts.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
 import type { DialogName } from './shell-types.js';
@@ -165,6 +166,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <IncomingCallToast />
+      <MessageToasts openCid={office ? null : cid} onOpen={open} />
       <main className="app-main">
         <ActiveCall />
         {office ? (
