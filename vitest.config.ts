@@ -57,6 +57,7 @@ const unitInTestFolders = [
   'packages/react/test/markdown-no-dom.test.ts',
   'packages/react/test/markdown.test.tsx',
   'packages/react/test/rows.test.ts',
+  'apps/web/src/lib/message-alerts.test.ts',
 ];
 /** What is slow, by what it starts or by its measured time (see README.md, Development). */
 const slowFiles = [

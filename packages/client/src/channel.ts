@@ -10,13 +10,14 @@ import {
   type Message,
   type MessageResponse,
   type MessagesResponse,
+  type ReadByResponse,
   type ReadStateResponse,
   uuidv7,
 } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
-import { type ChannelState, type LocalMessage, replaceEverywhere, upsertMessage } from './state.js';
+import { type ChannelState, type LocalMessage, readByOf, replaceEverywhere, upsertMessage } from './state.js';
 import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 
 const TYPING_THROTTLE_MS = 2_000;
@@ -469,6 +470,24 @@ export class Channel {
     }));
     const r = await this.client.request('read.mark', { cid: this.cid, seq });
     this.applyReadAnswer(r);
+  }
+
+  /**
+   * Ask the server who read `messageId` (default: your latest message here) and when; keeps
+   * whether read-by is on in this channel (`readByEnabled`) and the readers' times in the
+   * state, which `read.updated` events keep live from then on (`readByOf`).
+   */
+  async loadReadBy(messageId?: string): Promise<ReadByResponse | null> {
+    const c = this.state;
+    const id = messageId ?? (c ? readByOf(c, this.client.me)?.message.id : undefined);
+    if (!id) return null;
+    const r = await this.client.http.call<ReadByResponse>('GET', `/v1/messages/${id}/read-by`);
+    this.client.updateChannel(this.cid, (cur) => {
+      const readAt = { ...cur.readAt };
+      for (const e of r.read_by) if (e.read_at || readAt[e.user_id] === undefined) readAt[e.user_id] = e.read_at;
+      return { ...cur, readByEnabled: r.enabled, readAt };
+    });
+    return r;
   }
 
   /** Mark unread from a message on. */

@@ -17,6 +17,7 @@ import type {
   EventOf,
   EventType,
   HelloFrame,
+  LastChannelResponse,
   Member,
   NotificationSettings,
   PushProvider,
@@ -445,6 +446,16 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([r.user]);
     this.state.update((s) => ({ ...s, user: { ...r.user } }));
     return r.user;
+  }
+
+  /** The channel you last had open, on any device (null: none, or no longer readable). */
+  async getLastChannel(): Promise<string | null> {
+    return (await this.http.call<LastChannelResponse>('GET', '/v1/me/last-channel')).cid;
+  }
+
+  /** Keep `cid` as the channel you have open now, so your other devices open it (call it debounced). */
+  async setLastChannel(cid: string): Promise<void> {
+    await this.http.call<LastChannelResponse>('PUT', '/v1/me/last-channel', { cid });
   }
 
   /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */

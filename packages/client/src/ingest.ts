@@ -85,7 +85,13 @@ export class Ingest {
       case 'read.updated': {
         const { user, seq, cid } = e;
         this.host.updateChannel(cid, (c) => {
-          const next = { ...c, read: { ...c.read, [user.id]: seq } };
+          // The event's time is the stored `last_read_at` when the mark moved forward (read-by's time).
+          const forward = seq > (c.read[user.id] ?? 0);
+          const next = {
+            ...c,
+            read: { ...c.read, [user.id]: seq },
+            readAt: forward ? { ...c.readAt, [user.id]: e.created_at } : c.readAt,
+          };
           if (user.id === me && next.channel.membership) {
             next.channel = { ...next.channel, membership: { ...next.channel.membership, last_read_seq: seq } };
             if (seq >= next.lastSeq) {

@@ -51,6 +51,13 @@ export interface ChannelState {
   typing: Readonly<Record<string, TypingEntry>>;
   /** Read receipts: each member's last_read_seq. */
   read: Readonly<Record<string, number>>;
+  /**
+   * When each member's read mark last moved forward (their `last_read_at`, then the
+   * `created_at` of each `read.updated`): read-by's times. Null or absent: not known.
+   */
+  readAt?: Readonly<Record<string, string | null>>;
+  /** Whether read-by is on in this channel (its member count within the server's limit), once asked (`channel.loadReadBy`). */
+  readByEnabled?: boolean;
   /** Highest seq applied; events at or below it are duplicates. */
   lastSeq: number;
   unreadCount: number;
@@ -101,6 +108,7 @@ export function channelStateFrom(channel: Channel, members: Member[] = []): Chan
     threads: {},
     typing: {},
     read: Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])),
+    readAt: readAtOf(members),
     lastSeq: channel.last_seq,
     unreadCount: channel.unread_count ?? 0,
     mentionCount: channel.mention_count ?? 0,
@@ -111,6 +119,57 @@ export function channelStateFrom(channel: Channel, members: Member[] = []): Chan
 }
 
 const sent = (m: Message): LocalMessage => ({ ...m, status: 'sent' });
+
+/** Members' `last_read_at`, where the server sent it. */
+function readAtOf(members: readonly Member[]): Record<string, string | null> {
+  return Object.fromEntries(
+    members.filter((m) => m.last_read_at !== undefined).map((m) => [m.user_id, m.last_read_at ?? null]),
+  );
+}
+
+/** One reader of a message: read-by's entry. */
+export interface ReadByReader {
+  user_id: string;
+  /** When their read mark moved past it (null: not known). */
+  read_at: string | null;
+}
+
+/** Read-by of the viewer's latest message in a channel (see `readByOf`). */
+export interface ReadBy {
+  /** The viewer's latest stored message in the channel view. */
+  message: LocalMessage;
+  /** The other members whose read mark is at or past it, earliest first. */
+  readers: ReadByReader[];
+  /** The other members (readers or not). */
+  others: number;
+  /** False when the server said read-by is off in this channel (too many members); undefined until asked. */
+  enabled: boolean | undefined;
+}
+
+/**
+ * Read-by of `me`'s latest stored message in the channel: who of the other members has read
+ * it, and when — derived from the read marks (`read`) and their times (`readAt`), so it is live
+ * as `read.updated` events arrive. Null when `me` has no stored message in the loaded view.
+ */
+export function readByOf(s: ChannelState, me: string): ReadBy | null {
+  let message: LocalMessage | undefined;
+  for (let i = s.messages.length - 1; i >= 0; i--) {
+    const m = s.messages[i] as LocalMessage;
+    if (m.user_id === me && m.status === 'sent' && m.type === 'regular' && m.seq > 0) {
+      message = m;
+      break;
+    }
+  }
+  if (!message) return null;
+  const others = Object.keys(s.members).filter((id) => id !== me);
+  const at = s.readAt ?? {};
+  const seq = message.seq;
+  const readers = others
+    .filter((id) => (s.read[id] ?? 0) >= seq)
+    .map((id) => ({ user_id: id, read_at: at[id] ?? null }))
+    .sort((a, b) => (a.read_at ?? '').localeCompare(b.read_at ?? '') || a.user_id.localeCompare(b.user_id));
+  return { message, readers, others: others.length, enabled: s.readByEnabled };
+}
 
 /** Whether a message shows in the channel view (not a thread-only reply). */
 export const inChannelView = (m: Pick<Message, 'parent_id' | 'show_in_channel'>) => !m.parent_id || m.show_in_channel;
@@ -266,6 +325,9 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
         ...next,
         members: { ...next.members, [member.user_id]: member },
         read: { ...next.read, [member.user_id]: member.last_read_seq },
+        ...(member.last_read_at !== undefined
+          ? { readAt: { ...next.readAt, [member.user_id]: member.last_read_at ?? null } }
+          : {}),
       };
       if (e.type === 'member.added')
         next = { ...next, channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq } };
@@ -334,6 +396,7 @@ export function putChannelIn(s: ClientState, data: Channel, members?: Member[]):
     if (members) {
       next.members = Object.fromEntries(members.map((m) => [m.user_id, m]));
       next.read = { ...next.read, ...Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])) };
+      next.readAt = { ...next.readAt, ...readAtOf(members) };
     }
     // Server counts are exact at data.last_seq; they apply when we are at that point too,
     // or when nothing is loaded (then the events in between are skipped, not replayed).

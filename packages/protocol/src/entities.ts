@@ -50,6 +50,8 @@ export const Member = Type.Object({
   user: Type.Optional(User),
   role: MemberRole,
   last_read_seq: Seq,
+  /** When `last_read_seq` last moved forward; null before the server kept it (read-by's times). */
+  last_read_at: Type.Optional(Nullable(Timestamp)),
   muted: Type.Boolean(),
   joined_at: Timestamp,
 });
@@ -103,6 +105,7 @@ const MessageFields = {
 
 /** A quoted message, embedded one level deep. */
 export const QuotedMessage = Type.Object(MessageFields);
+export type QuotedMessage = Static<typeof QuotedMessage>;
 
 /** A message as the wire shows it. */
 export const Message = Type.Object({ ...MessageFields, quoted_message: Type.Optional(Nullable(QuotedMessage)) });

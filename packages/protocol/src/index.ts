@@ -204,6 +204,7 @@ export {
   OidcStartResponse,
 } from './oidc.js';
 export * from './previews.js';
+export * from './reads.js';
 export {
   EmptyReply,
   MemberResponse,

@@ -20,6 +20,9 @@
  *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`); spaces, the virtual office (`space.*` and `spaces.*` requests, the
  *   `space.updated` and `space.invitation` events, `SPACE_FULL`, `/v1/spaces`, the optional
  *   `space_id` of `presence.changed` and `spaces` of the `presence.subscribe` reply).
+ *   Later, additive (read-by and where you were): member `last_read_at`,
+ *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
+ *   `POST /v1/channels/{cid}/system-messages` for server tokens.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -3,7 +3,7 @@
  * user's read mark was when it opened (for the "New messages" line), which thread is open and
  * which message is being edited. MessageList, MessageInput, Thread and TypingIndicator read it.
  */
-import type { Channel as ChannelHandle } from '@parley/client';
+import type { Channel as ChannelHandle, LocalMessage } from '@parley/client';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { cx } from './format.js';
 
@@ -30,6 +30,9 @@ export interface ChannelContextValue {
   /** The message being edited, if any. */
   editing: EditTarget | null;
   setEditing(target: EditTarget | null): void;
+  /** The message being quoted in the channel's input (its "Quote" action), if any. */
+  quoting: LocalMessage | null;
+  setQuoting(message: LocalMessage | null): void;
   /** The error of the last failed watch, if any. */
   error: Error | null;
 }
@@ -100,6 +103,7 @@ export function Channel({ channel, watch = true, onError, className, children }:
   const [mark, setMark] = useState(() => takeMark(channel));
   const [thread, setThread] = useState<{ channel: ChannelHandle; id: string } | null>(null);
   const [editing, setEditingState] = useState<{ channel: ChannelHandle; target: EditTarget } | null>(null);
+  const [quotingState, setQuotingState] = useState<{ channel: ChannelHandle; message: LocalMessage } | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const opener = useRef<HTMLElement | null>(null);
   const onErrorRef = useRef(onError);
@@ -145,6 +149,11 @@ export function Channel({ channel, watch = true, onError, className, children }:
     [channel],
   );
 
+  const setQuoting = useCallback(
+    (message: LocalMessage | null) => setQuotingState(message ? { channel, message } : null),
+    [channel],
+  );
+
   const value = useMemo<ChannelContextValue>(
     () => ({
       channel,
@@ -154,9 +163,11 @@ export function Channel({ channel, watch = true, onError, className, children }:
       closeThread,
       editing: editing?.channel === channel ? editing.target : null,
       setEditing,
+      quoting: quotingState?.channel === channel ? quotingState.message : null,
+      setQuoting,
       error,
     }),
-    [channel, mark, thread, openThread, closeThread, editing, setEditing, error],
+    [channel, mark, thread, openThread, closeThread, editing, setEditing, quotingState, setQuoting, error],
   );
 
   return (

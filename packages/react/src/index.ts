@@ -94,6 +94,7 @@ export {
   type ReactionPickerProps,
   reactionEmoji,
 } from './reaction-picker.js';
+export { SeenBy, type SeenByProps } from './read-by.js';
 export { type BuildRowsOptions, buildRows, type MessageRow } from './rows.js';
 export {
   DEFAULT_SEARCH_CHIPS,

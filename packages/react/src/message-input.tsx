@@ -26,6 +26,7 @@ import { cidOf, useChannelState, useClientState, useMe } from './context.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
 import { cx, displayName } from './format.js';
+import { excerptOf } from './message.js';
 
 /** A slash command: `/name args`. */
 export interface SlashCommand {
@@ -106,7 +107,9 @@ export function MessageInput({
   onSend,
   className,
 }: MessageInputProps) {
-  const { channel, editing, setEditing } = useChannelContext();
+  const { channel, editing, setEditing, quoting: quotingAny, setQuoting } = useChannelContext();
+  // Quotes are the channel input's (a thread's input quotes nothing).
+  const quoting = parentId === null ? quotingAny : null;
   const state = useChannelState(channel);
   const me = useMe();
   const users = useClientState((s) => s.users, Object.is);
@@ -134,6 +137,11 @@ export function MessageInput({
   const wanted = target && source ? target.id : null;
   if (wanted !== (edit?.id ?? null))
     setEdit(wanted && source ? { id: wanted, text: source.text, original: source.text } : null);
+  const quotedAuthor = quoting ? (users[quoting.user_id] ?? quoting.user ?? undefined) : undefined;
+  const quotingId = quoting?.id ?? null;
+  useEffect(() => {
+    if (quotingId) textarea.current?.focus();
+  }, [quotingId]);
   const missing = !!target && !source;
   useEffect(() => {
     if (missing) setEditing(null); // the message is gone (deleted, or not loaded here)
@@ -326,10 +334,13 @@ export function MessageInput({
     }
     setText('', 0);
     pending.clear();
+    const quoted = quoting && quoting.seq > 0 ? quoting.id : null;
+    if (quoting) setQuoting(null);
     channel
       .sendMessage({
         text: out,
         ...(parentId ? { parent_id: parentId } : {}),
+        ...(quoted ? { quoted_message_id: quoted } : {}),
         ...(files.length ? { attachments: files } : {}),
       })
       .catch(() => {
@@ -363,6 +374,12 @@ export function MessageInput({
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       submit();
+      return;
+    }
+    if (e.key === 'Escape' && quoting && !edit) {
+      e.preventDefault();
+      e.stopPropagation();
+      setQuoting(null);
       return;
     }
     if (e.key === 'Escape' && edit) {
@@ -403,6 +420,25 @@ export function MessageInput({
           <span>Editing message: Enter to save, Escape to cancel.</span>{' '}
           <button type="button" className="parley-link-button" onClick={cancelEdit}>
             Cancel
+          </button>
+        </div>
+      ) : null}
+      {quoting && !edit ? (
+        <div className="parley-input__quoting" role="status">
+          <span className="parley-quote parley-quote--draft">
+            <span className="parley-quote__author">{displayName(quotedAuthor, quoting.user_id)}</span>
+            <span className="parley-quote__text">{excerptOf(quoting.text, 120)}</span>
+          </span>
+          <button
+            type="button"
+            className="parley-icon-button"
+            aria-label="Remove quote"
+            onClick={() => {
+              setQuoting(null);
+              textarea.current?.focus();
+            }}
+          >
+            <span aria-hidden="true">×</span>
           </button>
         </div>
       ) : null}

@@ -10,7 +10,7 @@
  * - It opens at the "New messages" line when there is one, else at the bottom, and marks the
  *   channel read while the bottom is in view.
  */
-import type { LocalMessage } from '@parley/client';
+import { type LocalMessage, readByOf } from '@parley/client';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Virtuoso } from 'react-virtuoso';
 import { useChannelContext } from './channel.js';
@@ -126,11 +126,25 @@ export function MessageList({
   markRead = true,
   emptyState,
   initialItemCount,
-  focusMessageId = null,
+  focusMessageId: focusProp = null,
   className,
 }: MessageListProps) {
   const ctx = useChannelContext();
   const { channel, initialReadSeq, editing } = ctx;
+  // A quote's "show the original": the list's own focus, over the one it was given, until the
+  // given one changes (a new search hit) or the channel does.
+  const [jump, setJump] = useState<{ channel: typeof channel; id: string; from: string | null } | null>(null);
+  const focusMessageId = jump && jump.channel === channel && jump.from === focusProp ? jump.id : focusProp;
+  const jumpTo = useCallback(
+    (id: string) => {
+      setJump({ channel, id, from: focusProp });
+      if (!channel.state?.messages.some((m) => m.id === id))
+        channel.loadAround(id).catch(() => {
+          // the quoted block stays where it is; the original may be gone
+        });
+    },
+    [channel, focusProp],
+  );
   const state = useChannelState(channel);
   const me = useMe();
   const messages = state?.messages ?? EMPTY;
@@ -209,15 +223,22 @@ export function MessageList({
     return () => clearTimeout(t);
   }, [markRead, loaded, member, atBottom, hasNewer, unread, channel]);
 
-  // "Seen": in a DM, under the viewer's latest stored message, once every other member read it.
-  const seenId = useMemo(() => {
-    if (!isDm || !state || !me) return null;
-    const mine = messages.findLast((m) => m.user_id === me && m.status === 'sent');
-    if (!mine) return null;
-    const others = Object.keys(state.members).filter((id) => id !== me);
-    if (others.length === 0) return null;
-    return others.every((id) => (state.read[id] ?? 0) >= mine.seq) ? mine.id : null;
-  }, [isDm, state, me, messages]);
+  // Read-by: in a DM or a group, under the viewer's latest stored message, who has read it
+  // (live from read.updated, SDK's readByOf). Asked of the server once per channel, which says
+  // whether read-by is on here (a channel above its member limit shows nothing) and the times.
+  const readBy = useMemo(() => {
+    if (!state || !me || (state.channel.type !== 'dm' && state.channel.type !== 'group')) return null;
+    const r = readByOf(state, me);
+    return r && r.enabled !== false ? r : null;
+  }, [state, me]);
+  const readByAsked = state?.readByEnabled !== undefined;
+  const hasOwn = !!readBy;
+  useEffect(() => {
+    if (!hasOwn || readByAsked) return;
+    channel.loadReadBy().catch(() => {
+      // read-by stays as the read marks say, without times
+    });
+  }, [hasOwn, readByAsked, channel]);
 
   // Announce messages from others as they arrive (the list itself is not a live region:
   // virtualized rows come and go while scrolling, and that must not be read out).
@@ -275,7 +296,9 @@ export function MessageList({
       <MessageItem
         message={row.message}
         continued={row.continued}
-        seen={row.message.id === seenId}
+        readBy={row.message.id === readBy?.message.id ? readBy : null}
+        onJumpToMessage={jumpTo}
+        dm={isDm}
         onOpenThread={openThread}
         {...(onSelectUser ? { onSelectUser } : {})}
         highlighted={editing?.id === row.message.id || focusMessageId === row.message.id}

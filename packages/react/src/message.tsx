@@ -2,7 +2,8 @@
  * One message: author and time (unless it continues a group), text, markers (edited, deleted,
  * sending, failed with Retry), reactions, the thread summary, "Seen", and an actions toolbar.
  */
-import type { LocalMessage } from '@parley/client';
+import type { LocalMessage, ReadBy } from '@parley/client';
+import type { QuotedMessage } from '@parley/protocol';
 import { memo, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
@@ -11,6 +12,7 @@ import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js'
 import { Markdown } from './markdown.js';
 import { MessagePreviews } from './previews.js';
 import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
+import { SeenBy } from './read-by.js';
 import { Avatar, useUser } from './user.js';
 
 /** Props of {@link MessageItem}. */
@@ -20,6 +22,12 @@ export interface MessageItemProps {
   continued?: boolean;
   /** Show "Seen" under it (the other members of a DM read it). */
   seen?: boolean;
+  /** Read-by of this message (the viewer's latest): "Seen by …" under it, with read times (see {@link SeenBy}). */
+  readBy?: ReadBy | null;
+  /** With `readBy`: a DM, where it says only "Seen". */
+  dm?: boolean;
+  /** Called when its quoted block is clicked: show the quoted message (scroll to it, loading history around it). */
+  onJumpToMessage?(messageId: string): void;
   /** Called by the "N replies" summary and the "Reply in thread" action; omit to hide both. */
   onOpenThread?(parentId: string): void;
   /** Called when the author's name is clicked (e.g. to show a {@link UserProfileCard}). */
@@ -35,12 +43,15 @@ export const MessageItem = memo(function MessageItem({
   message: m,
   continued = false,
   seen = false,
+  readBy = null,
+  dm = false,
+  onJumpToMessage,
   onOpenThread,
   onSelectUser,
   editScope = null,
   highlighted = false,
 }: MessageItemProps) {
-  const { channel, setEditing } = useChannelContext();
+  const { channel, setEditing, setQuoting } = useChannelContext();
   const me = useMe();
   const myUsername = useClientState((s) => s.user?.username ?? null);
   const author = useUser(m.user_id) ?? m.user ?? undefined;
@@ -153,6 +164,9 @@ export const MessageItem = memo(function MessageItem({
             </time>
           </header>
         )}
+        {m.quoted_message && !deleted ? (
+          <QuotedBlock quoted={m.quoted_message} {...(onJumpToMessage ? { onJump: onJumpToMessage } : {})} />
+        ) : null}
         <div className="parley-message__body">
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
@@ -207,7 +221,7 @@ export const MessageItem = memo(function MessageItem({
             ) : null}
           </button>
         ) : null}
-        {seen ? <p className="parley-message__seen">Seen</p> : null}
+        {readBy ? <SeenBy readBy={readBy} dm={dm} /> : seen ? <p className="parley-message__seen">Seen</p> : null}
         {note ? (
           <p className="parley-message__note" role="status">
             {note}{' '}
@@ -330,6 +344,11 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">☺</span>
               </button>
             ) : null}
+            {!m.parent_id && editScope === null && can('send-message') ? (
+              <button type="button" className="parley-icon-button" aria-label="Quote" onClick={() => setQuoting(m)}>
+                <span aria-hidden="true">❝</span>
+              </button>
+            ) : null}
             {onOpenThread && !m.parent_id ? (
               <button
                 type="button"
@@ -406,3 +425,35 @@ export const MessageItem = memo(function MessageItem({
     </article>
   );
 });
+
+/** A quoted message inside the one that quotes it: author and an excerpt; a click shows the original. */
+function QuotedBlock({ quoted, onJump }: { quoted: QuotedMessage; onJump?(id: string): void }) {
+  const author = useUser(quoted.user_id) ?? quoted.user ?? undefined;
+  const name = displayName(author, quoted.user_id);
+  const gone = quoted.type === 'deleted' || !!quoted.deleted_at;
+  const excerpt = gone ? 'This message was deleted' : excerptOf(quoted.text);
+  const body = (
+    <>
+      <span className="parley-quote__author">{name}</span>
+      <span className="parley-quote__text">{excerpt}</span>
+    </>
+  );
+  return onJump && !gone ? (
+    <button
+      type="button"
+      className="parley-quote parley-quote--link"
+      aria-label={`Quoted message from ${name}: ${excerpt}. Show it`}
+      onClick={() => onJump(quoted.id)}
+    >
+      {body}
+    </button>
+  ) : (
+    <blockquote className="parley-quote">{body}</blockquote>
+  );
+}
+
+/** The first 200 characters of a message's text, on one line. */
+export function excerptOf(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

@@ -38,6 +38,7 @@ import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
+import { MessageToasts } from './message-toasts.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
 import type { DialogName } from './shell-types.js';
@@ -97,16 +98,40 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
     [workspace.id],
   );
 
+  // The channel last open on any device (kept on the server): asked once, so a new device or
+  // tab opens where you were. Undefined while asking; null when none (or it failed).
+  const [serverLast, setServerLast] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    client.getLastChannel().then(
+      (c) => live && setServerLast(c),
+      () => live && setServerLast(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+
   // With no conversation in the URL, open the default one as soon as the list has one.
   const listed = useClientState((s) => s.channelList.length);
   useEffect(() => {
     if (cid) {
       rememberConversation(workspace.id, cid);
-      return;
+      // Once something is open, this tab's own last channel is the default from then on.
+      if (serverLast) setServerLast(null);
+      // Told to the server once the channel has stayed open a moment: flicking through
+      // channels is one write, not one per channel passed.
+      const t = setTimeout(() => {
+        client.setLastChannel(cid).catch(() => {
+          // a channel that cannot be kept (gone, not readable) leaves the last one as it was
+        });
+      }, 1_000);
+      return () => clearTimeout(t);
     }
-    const first = listed > 0 ? defaultConversation(client, workspace.id) : null;
+    if (serverLast === undefined) return;
+    const first = serverLast ?? (listed > 0 ? defaultConversation(client, workspace.id) : null);
     if (first) navigate(workspacePath(workspace.id, first), { replace: true });
-  }, [client, cid, workspace.id, listed]);
+  }, [client, cid, workspace.id, listed, serverLast]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -141,6 +166,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       />
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <IncomingCallToast />
+      <MessageToasts openCid={office ? null : cid} onOpen={open} />
       <main className="app-main">
         <ActiveCall />
         {office ? (

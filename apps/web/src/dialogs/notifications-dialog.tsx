@@ -13,6 +13,7 @@ import { useChatClient, useClientState } from '@parley/react';
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { Modal } from '../components/modal.js';
 import { enableDesktopNotifications, permission, SETTINGS_CHANGED } from '../lib/desktop-notify.js';
+import { type AlertPrefs, alertPrefs, setAlertPrefs } from '../lib/message-alerts.js';
 
 const LEVELS: { value: NotifyLevel; label: string }[] = [
   { value: 'all', label: 'Every new message' },
@@ -46,6 +47,12 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
   const [digest, setDigest] = useState(true);
   const [overrides, setOverrides] = useState<Record<string, ChannelNotifyLevel>>({});
   const [perm, setPerm] = useState(permission());
+  // Sounds and toasts are this device's (lib/message-alerts.ts): saved at once, not with the form.
+  const [alerts, setAlerts] = useState<AlertPrefs>(alertPrefs);
+  const changeAlerts = (next: AlertPrefs) => {
+    setAlerts(next);
+    setAlertPrefs(next);
+  };
   const channels = useClientState((st) =>
     st.channelList.map((cid) => st.channels[cid]).filter((c) => !!c?.channel.membership),
   );
@@ -268,6 +275,26 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
               Enable desktop notifications
             </button>
           ) : null}
+        </fieldset>
+
+        <fieldset>
+          <legend>On this device</legend>
+          <label className="app-notify-choice">
+            <input
+              type="checkbox"
+              checked={alerts.sound}
+              onChange={(e) => changeAlerts({ ...alerts, sound: e.target.checked })}
+            />
+            Play a sound for direct messages and mentions in other conversations
+          </label>
+          <label className="app-notify-choice">
+            <input
+              type="checkbox"
+              checked={alerts.toast}
+              onChange={(e) => changeAlerts({ ...alerts, toast: e.target.checked })}
+            />
+            Show a toast for direct messages and mentions in other conversations
+          </label>
         </fieldset>
         {error ? (
           <p className="app-form__error" role="alert">

@@ -215,6 +215,12 @@ export interface Config {
   calls: CallsConfig;
   /** Spaces, the virtual office (features/spaces). */
   spaces: SpacesConfig;
+  /**
+   * Read-by (who read a message, and when: `GET /v1/messages/{id}/read-by`) is answered in
+   * channels of at most this many members (`PARLEY_READ_BY_MAX_MEMBERS`, default 20); above
+   * it, a channel is a crowd and its read-by is off (`READ_BY_OFF`). 0 turns it off everywhere.
+   */
+  readByMaxMembers: number;
 }
 
 /** Spaces: how long teleports and knocks wait, and how quiet a room is about comings and goings. */
@@ -448,6 +454,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       signalsPer10s: 2_000,
     },
     spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000 },
+    readByMaxMembers: 20,
     webhookAllowHosts: [],
     outboundAllow: NO_OUTBOUND_ALLOW,
     webhookTimeoutMs: 10_000,
@@ -567,6 +574,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     mailLogBodies: env.NODE_ENV !== 'production',
     publicUrl: parsePublicUrl(env.PARLEY_PUBLIC_URL),
     calls: callsFromEnv(env, d.calls),
+    readByMaxMembers: Math.max(
+      0,
+      pick(int(env.PARLEY_READ_BY_MAX_MEMBERS, 'PARLEY_READ_BY_MAX_MEMBERS'), d.readByMaxMembers),
+    ),
     spaces: {
       quietMs: pick(int(env.PARLEY_SPACE_QUIET_SECONDS, 'PARLEY_SPACE_QUIET_SECONDS'), d.spaces.quietMs / 1000) * 1000,
       inviteTimeoutMs:

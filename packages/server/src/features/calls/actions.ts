@@ -32,6 +32,7 @@ import {
   takeExpired,
 } from '../invitations/invitations.js';
 import { presentMessage } from '../messages/present.js';
+import { spaceOfRoom } from '../spaces/present.js';
 
 export type CallRow = typeof schema.calls.$inferSelect;
 export type ParticipantRow = typeof schema.callParticipants.$inferSelect;
@@ -318,8 +319,12 @@ async function finish(tx: Tx, out: Outbox, appId: string, call: CallRow, state: 
     .set({ state, endedAt: at })
     .where(and(eq(schema.calls.appId, appId), eq(schema.calls.id, call.id)))
     .returning();
-  const text =
-    state === 'ended' && call.startedAt
+  // In a space's room the call is the room's meeting (spaces/notes.ts says when it began):
+  // however it ends, it is the meeting ending, timed from its start (or from when it was opened,
+  // for someone who waited alone).
+  const text = spaceOfRoom(call.cid)
+    ? `Meeting ended · ${formatDuration(at.getTime() - (call.startedAt ?? call.createdAt).getTime())}`
+    : state === 'ended' && call.startedAt
       ? `Call ended · ${formatDuration(at.getTime() - call.startedAt.getTime())}`
       : state === 'declined'
         ? 'Call declined'

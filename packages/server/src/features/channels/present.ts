@@ -38,6 +38,7 @@ export function presentMember(row: MemberRow, user?: UserRow | null): Member {
     ...(user ? { user: presentUser(user) } : {}),
     role: row.role as MemberRole,
     last_read_seq: row.lastReadSeq,
+    last_read_at: row.lastReadAt?.toISOString() ?? null,
     muted: row.muted,
     joined_at: row.joinedAt.toISOString(),
   };

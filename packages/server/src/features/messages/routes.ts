@@ -8,12 +8,14 @@ import {
   MessagesResponse,
   MessageVersionsResponse,
   SendMessageBody,
+  SystemMessageBody,
   UpdateMessageBody,
 } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { deleteMessage, sendMessage, setPinned, updateMessage } from './actions.js';
 import { getMessage, listMessages, listPinned, listReplies, listVersions } from './queries.js';
+import { sendSystemMessage } from './system.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 const tags = ['messages'];
@@ -147,6 +149,25 @@ export function messageRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: { tags, summary: 'Unpin a message', params: IdParams, response: { 200: MessageResponse, ...errors } },
       },
       async (req) => ({ message: await setPinned(svc, callerOf(req), req.params.id, false) }),
+    );
+    app.post(
+      '/v1/channels/:cid/system-messages',
+      {
+        config: { auth: 'server' },
+        schema: {
+          tags,
+          summary: 'Post a system message (server token only)',
+          description:
+            "A message of type `system` in any channel of the app: the channel's own voice, shown without an " +
+            'author line, counted in no unread and pushed to no one. `user_id` (an existing user) says who it is ' +
+            'about; default the app bot `parley-bot`. The same `id` again answers the same message. A user ' +
+            "token is refused (403); a user's send (`POST /v1/channels/{cid}/messages`) takes no `type`.",
+          params: CidParams,
+          body: SystemMessageBody,
+          response: { 200: MessageResponse, 409: ErrorBody, ...errors },
+        },
+      },
+      async (req) => ({ message: await sendSystemMessage(svc, callerOf(req), req.params.cid, req.body) }),
     );
   };
 }

@@ -16,6 +16,7 @@ function announce(
   cid: string,
   seq: number,
   user: Parameters<typeof presentUser>[0] | null,
+  at: Date = new Date(),
 ) {
   if (!user) return;
   // Its `seq` is the reader's read mark; the bus orders only logged events, so it goes live.
@@ -24,7 +25,8 @@ function announce(
     cid,
     user: presentUser(user),
     seq,
-    created_at: new Date().toISOString(),
+    // The time the mark moved, as stored in `last_read_at`: read-by's live time is the stored one.
+    created_at: at.toISOString(),
   };
   svc.bus.publish([{ to: 'channel', appId: caller.app.id, cid, event }]);
 }
@@ -35,13 +37,19 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
   const a = await accessChannelRead(svc.db, me, cid);
   if (!a.member) throw forbidden('Only members have read state');
   const target = Math.min(seq, a.channel.lastSeq);
+  const at = new Date(svc.clock());
+  // `last_read_at` moves only with the mark (a mark that stays put keeps its time, so read-by
+  // says when the member first read up to here, not when they last looked).
   const [row] = await svc.db
     .update(schema.members)
-    .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${target})` })
+    .set({
+      lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${target})`,
+      lastReadAt: sql`case when ${target} > ${schema.members.lastReadSeq} then ${at.toISOString()}::timestamptz else ${schema.members.lastReadAt} end`,
+    })
     .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)))
     .returning();
   const last = row?.lastReadSeq ?? a.member.lastReadSeq;
-  if (last !== a.member.lastReadSeq) announce(svc, me, cid, last, a.user);
+  if (last !== a.member.lastReadSeq) announce(svc, me, cid, last, a.user, at);
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
   return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
 }

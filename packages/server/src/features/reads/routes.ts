@@ -1,8 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CidParams, ErrorBody, ReadBody, ReadStateResponse, UnreadBody } from '@parley/protocol';
+import {
+  CidParams,
+  ErrorBody,
+  IdParams,
+  LastChannelBody,
+  LastChannelResponse,
+  ReadBody,
+  ReadByResponse,
+  ReadStateResponse,
+  UnreadBody,
+} from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { markRead, markUnread } from './actions.js';
+import { getLastChannel, setLastChannel } from './last-channel.js';
+import { readBy } from './read-by.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -35,6 +47,53 @@ export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => markUnread(svc, callerOf(req), req.params.cid, req.body.message_id),
+    );
+    app.get(
+      '/v1/messages/:id/read-by',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['reads'],
+          summary: 'Who has read a message, and when',
+          description:
+            'The members other than the author whose read mark is at or past the message, earliest first, with ' +
+            'when their mark last moved (`read_at`). Members and the server token only (403 for a non-member of a ' +
+            'public channel). In a channel of more than `PARLEY_READ_BY_MAX_MEMBERS` members (default 20) read-by ' +
+            'is off: `enabled` is false and `read_by` empty. Live: each `read.updated` carries the reader and their ' +
+            'new mark (`seq`, `created_at`).',
+          params: IdParams,
+          response: { 200: ReadByResponse, ...errors },
+        },
+      },
+      async (req) => readBy(svc, callerOf(req), req.params.id),
+    );
+    app.get(
+      '/v1/me/last-channel',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['reads'],
+          summary: 'The channel you last had open (on any device)',
+          description: 'Null when none is kept, or the channel is gone or no longer readable by you.',
+          response: { 200: LastChannelResponse, ...errors },
+        },
+      },
+      async (req) => getLastChannel(svc, callerOf(req)),
+    );
+    app.put(
+      '/v1/me/last-channel',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['reads'],
+          summary: 'Keep the channel you have open now, so it opens on your other devices',
+          description:
+            'A channel you may read (else 404/403, as opening it would). Clients set it when a channel opens, debounced.',
+          body: LastChannelBody,
+          response: { 200: LastChannelResponse, ...errors },
+        },
+      },
+      async (req) => setLastChannel(svc, callerOf(req), req.body.cid),
     );
   };
 }

@@ -26,6 +26,7 @@ import { presenceOutgoing } from '../presence/presence.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
 import { armAway } from './away-job.js';
+import { meetingStarted } from './notes.js';
 import { type OccupantRow, occupantsOf, presentSpace, roomCid, type SpaceRow } from './present.js';
 
 /** What a move may need beyond the mover: an answer taken in the same transaction. */
@@ -354,5 +355,7 @@ export async function refreshSpaceOfRoom(svc: Services, appId: string, spaceId: 
     const at = new Date(svc.clock());
     const s = await settleSpace(tx, appId, row, at);
     if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
+    if (s.statusChanged && s.space.status === 'in_meeting' && row.cid)
+      await meetingStarted(tx, out, appId, row.cid, at);
   });
 }

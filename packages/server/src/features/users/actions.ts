@@ -172,7 +172,21 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
     return r;
   });
   await svc.presence.announce(caller.app.id, row);
+  for (const l of statusListeners)
+    l(svc, caller.app.id, row).catch((err: unknown) => svc.log.warn({ err }, 'a status listener failed'));
   return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));
+}
+
+type StatusListener = (svc: Services, appId: string, user: UserRow) => Promise<void>;
+const statusListeners: StatusListener[] = [];
+
+/**
+ * Be told, after commit, that a user set or cleared their custom status themselves (the
+ * office's rooms say so: spaces/notes.ts). Outside the status's transaction, so a listener's
+ * own locks are never taken while it is open; an expiry (the job) is not a change they made.
+ */
+export function onStatusChange(listener: StatusListener): void {
+  statusListeners.push(listener);
 }
 
 /**

@@ -141,6 +141,8 @@ export const members = pgTable(
     userId: text('user_id').notNull(),
     role: text('role').notNull().default('member'),
     lastReadSeq: seq('last_read_seq').notNull().default(0),
+    /** When `last_read_seq` last moved forward (read-by's time, features/reads); null: never since 0029. */
+    lastReadAt: ts('last_read_at'),
     muted: boolean('muted').notNull().default(false),
     joinedAt: ts('joined_at').notNull().defaultNow(),
   },
@@ -1129,4 +1131,19 @@ export const scheduledMessages = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), index('scheduled_user_idx').on(t.appId, t.userId, t.sendAt)],
+);
+
+/**
+ * The channel each user last had open (features/reads/last-channel.ts), so it follows them to
+ * another device: one row per user, overwritten (the web app sets it, debounced, on opening).
+ */
+export const lastChannels = pgTable(
+  'last_channels',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.userId] })],
 );

@@ -1,0 +1,127 @@
+/**
+ * In-app toasts (and a sound) for new DMs and mentions in conversations other than the open
+ * one (lib/message-alerts.ts). A toast opens its conversation on click and goes by itself after
+ * a few seconds; at most three show at once.
+ */
+import type { Message, NotificationSettings, NotifyLevel } from '@parley/protocol';
+import { useChatClient } from '@parley/react';
+import { useEffect, useRef, useState } from 'react';
+import { SETTINGS_CHANGED } from '../lib/desktop-notify.js';
+import { ALERTS_CHANGED, type AlertReason, alertPrefs, playMessageSound, shouldAlert } from '../lib/message-alerts.js';
+
+interface Toast {
+  id: string;
+  cid: string;
+  title: string;
+  body: string;
+}
+
+const SHOW_MS = 6_000;
+
+export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onOpen(cid: string): void }) {
+  const client = useChatClient();
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const open = useRef(openCid);
+  open.current = openCid;
+
+  useEffect(() => {
+    let settings: NotificationSettings | null = null;
+    let prefs = alertPrefs();
+    const refresh = () => {
+      client.notificationSettings().then(
+        (s) => {
+          settings = s;
+        },
+        () => undefined,
+      );
+    };
+    refresh();
+    const onPrefs = () => {
+      prefs = alertPrefs();
+    };
+    window.addEventListener(SETTINGS_CHANGED, refresh);
+    window.addEventListener(ALERTS_CHANGED, onPrefs);
+    const seen = new Set<string>();
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+
+    const consider = (cid: string, message: Message, reason: AlertReason) => {
+      if (seen.has(message.id) || (!prefs.sound && !prefs.toast)) return;
+      const state = client.state.get().channels[cid];
+      const level: NotifyLevel = settings?.channels.find((c) => c.cid === cid)?.level ?? settings?.level ?? 'mentions';
+      const dnd =
+        !!settings && (settings.dnd_active || (!!settings.dnd_until && Date.parse(settings.dnd_until) > Date.now()));
+      const ok = shouldAlert({
+        message: { user_id: message.user_id, cid },
+        me: client.me,
+        reason,
+        openCid: open.current,
+        onScreen: document.visibilityState === 'visible',
+        muted: !!state?.channel.membership?.muted,
+        level,
+        dnd,
+      });
+      if (!ok) return;
+      seen.add(message.id);
+      if (seen.size > 500) seen.delete(seen.values().next().value as string);
+      if (prefs.sound) playMessageSound();
+      if (!prefs.toast) return;
+      const author = message.user?.name ?? client.state.get().users[message.user_id]?.name ?? 'Someone';
+      const where = state?.channel.type === 'dm' ? author : `#${state?.channel.name ?? cid.split(':')[1]}`;
+      const toast: Toast = {
+        id: message.id,
+        cid,
+        title: reason === 'dm' ? `${author}` : `${author} mentioned you in ${where}`,
+        body: message.text.trim().slice(0, 140) || 'sent a file',
+      };
+      setToasts((list) => [...list.filter((t) => t.id !== toast.id), toast].slice(-3));
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        setToasts((list) => list.filter((t) => t.id !== toast.id));
+      }, SHOW_MS);
+      timers.add(timer);
+    };
+
+    const offMention = client.on('notification.new', (e) => consider(e.cid, e.message, 'mention'));
+    const offNew = client.on('message.new', (e) => {
+      if (client.state.get().channels[e.cid]?.channel.type !== 'dm') return;
+      if (e.message.type !== 'regular') return;
+      consider(e.cid, e.message, 'dm');
+    });
+    return () => {
+      window.removeEventListener(SETTINGS_CHANGED, refresh);
+      window.removeEventListener(ALERTS_CHANGED, onPrefs);
+      offMention();
+      offNew();
+      for (const t of timers) clearTimeout(t);
+    };
+  }, [client]);
+
+  if (toasts.length === 0) return null;
+  return (
+    <section className="app-toasts" aria-label="New messages" aria-live="polite">
+      {toasts.map((t) => (
+        <div key={t.id} className="app-toast" data-testid="message-toast">
+          <button
+            type="button"
+            className="app-toast__open"
+            onClick={() => {
+              setToasts((list) => list.filter((x) => x.id !== t.id));
+              onOpen(t.cid);
+            }}
+          >
+            <strong className="app-toast__title">{t.title}</strong>
+            <span className="app-toast__body">{t.body}</span>
+          </button>
+          <button
+            type="button"
+            className="app-toast__close"
+            aria-label="Dismiss"
+            onClick={() => setToasts((list) => list.filter((x) => x.id !== t.id))}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </section>
+  );
+}

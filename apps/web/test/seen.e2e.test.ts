@@ -1,0 +1,215 @@
+/**
+ * Seen, and where you were, in real Chromium against a real server: Ada, Bob and Cy in a
+ * private group. Ada watches "Seen by" under her message change live as Bob, then Cy, open
+ * the group; Bob quotes her message; Cy, whose page loaded only the latest history, clicks the
+ * quote and is taken to the original (history loaded around it, highlighted). A new tab of
+ * Ada's opens the channel she last had open (kept on the server).
+ *
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
+ * PARLEY_REQUIRE_BROWSER=1. Screenshots go to /tmp/shots-seen/.
+ */
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+
+const PASSWORD = 'correct horse battery';
+const WAIT = { timeout: 30_000 };
+const SHOTS = '/tmp/shots-seen';
+
+let h: Harness;
+let base: string;
+let browser: Browser;
+let web: { dir: string; remove(): void } | undefined;
+const errors: string[] = [];
+
+const message = (p: Page, text: string) => p.locator('article.parley-message', { hasText: text }).first();
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  return page;
+}
+
+async function signUp(page: Page, name: string, email: string): Promise<void> {
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+}
+
+/** A chat API call from the page, as its signed-in user (the workspace session's token). */
+async function api(page: Page, workspaceId: string, method: string, path: string, body?: unknown): Promise<any> {
+  return page.evaluate(
+    async ({ workspaceId, method, path, body }) => {
+      const s = await (
+        await fetch(`/v1/workspaces/${workspaceId}/session`, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).json();
+      const r = await fetch(path, {
+        method,
+        headers: {
+          'x-api-key': s.api_key,
+          authorization: `Bearer ${s.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.status, body: await r.json(), user_id: s.user_id };
+    },
+    { workspaceId, method, path, body },
+  );
+}
+
+describe.skipIf(!haveBrowser)('seen, and where you were', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    web = await buildWebApp();
+    h = await startHarness({ webDir: web.dir });
+    base = await h.listen();
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    web?.remove();
+  });
+
+  it('read-by changes live as the others read; a quote jumps to the original; the last channel follows', async () => {
+    const a = await newPage();
+    await a.goto('/');
+    await a.waitForURL(/\/signin/);
+    await a.getByRole('button', { name: 'Create an account' }).click();
+    await signUp(a, 'Ada Lovelace', 'ada@example.com');
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await a.getByLabel('Workspace name').fill('Acme');
+    await a.getByRole('button', { name: 'Create workspace' }).click();
+    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    const workspaceId = /\/w\/([^/]+)\//.exec(a.url())?.[1] as string;
+    const invite = async () => {
+      await a.getByRole('button', { name: 'Invite people' }).click();
+      const link = a.getByTestId('invite-link');
+      await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
+      const url = await link.inputValue();
+      await a.getByRole('button', { name: 'Done' }).click();
+      return url;
+    };
+    const join = async (name: string, email: string) => {
+      const url = await invite();
+      const p = await newPage();
+      await p.goto(url);
+      await signUp(p, name, email);
+      await p.getByRole('button', { name: 'Create account and join' }).click();
+      await p.waitForURL(/\/c\/public:general$/);
+      return p;
+    };
+    const b = await join('Bob Babbage', 'bob@example.com');
+    const c = await join('Cy Cerf', 'cy@example.com');
+    const bobId = (await api(b, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
+    const cyId = (await api(c, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
+
+    // A private group of the three (made through the API: the web app's flow is not what this tests).
+    const made = await api(a, workspaceId, 'POST', '/v1/channels', {
+      type: 'group',
+      id: 'trio',
+      name: 'trio',
+      members: [bobId, cyId],
+    });
+    expect(made.status).toBe(200);
+    const group = (p: Page) => p.goto(`/w/${workspaceId}/c/group:trio`);
+
+    await group(a);
+    const composer = a.getByRole('combobox', { name: /^Message / });
+    await composer.fill('Lunch at noon?');
+    await composer.press('Enter');
+    await expect.poll(() => message(a, 'Lunch at noon?').getAttribute('data-status'), WAIT).toBe('sent');
+    const seen = message(a, 'Lunch at noon?').locator('.parley-seen-by');
+    await expect.poll(() => seen.count(), WAIT).toBe(0);
+
+    // Bob opens the group and reads: Ada's line says so, live.
+    await group(b);
+    await message(b, 'Lunch at noon?').waitFor(WAIT);
+    await expect.poll(() => seen.textContent(), WAIT).toContain('Seen by Bob Babbage');
+    await a.screenshot({ path: `${SHOTS}/read-by-one.png` });
+    // Then Cy.
+    await group(c);
+    await message(c, 'Lunch at noon?').waitFor(WAIT);
+    await expect.poll(() => seen.textContent(), WAIT).toContain('Seen by everyone');
+    await seen.getByRole('button').click();
+    const pop = seen.locator('.parley-seen-by__popover');
+    await expect.poll(() => pop.locator('li').count(), WAIT).toBe(2);
+    expect(await pop.textContent()).toContain('Cy Cerf');
+    await a.screenshot({ path: `${SHOTS}/read-by-popover.png` });
+    await seen.getByRole('button').first().click();
+
+    // Bob quotes Ada's message; more talk pushes it out of a fresh page's first page of history.
+    await message(b, 'Lunch at noon?').hover();
+    await message(b, 'Lunch at noon?').getByRole('button', { name: 'Quote' }).click();
+    const bobComposer = b.getByRole('combobox', { name: /^Message / });
+    await expect.poll(() => b.locator('.parley-input__quoting').textContent(), WAIT).toContain('Lunch at noon?');
+    for (let i = 1; i <= 60; i++) {
+      const r = await api(a, workspaceId, 'POST', '/v1/channels/group:trio/messages', { text: `filler ${i}` });
+      expect(r.status).toBe(200);
+    }
+    await message(b, 'filler 60').waitFor(WAIT);
+    await bobComposer.fill('Yes, noon works');
+    await bobComposer.press('Enter');
+    await expect.poll(() => message(b, 'Yes, noon works').getAttribute('data-status'), WAIT).toBe('sent');
+    const quote = message(b, 'Yes, noon works').locator('.parley-quote');
+    expect(await quote.textContent()).toContain('Ada Lovelace');
+    expect(await quote.textContent()).toContain('Lunch at noon?');
+    await b.screenshot({ path: `${SHOTS}/quote-sent.png` });
+
+    // Cy reloads: only the latest history is loaded; the quote takes her to the original.
+    await c.reload();
+    const reply = message(c, 'Yes, noon works');
+    await reply.waitFor(WAIT);
+    expect(await c.locator('article.parley-message', { hasText: 'Lunch at noon?' }).count()).toBe(1); // only the quote's block
+    await reply.locator('.parley-quote').click();
+    const original = c.locator('article.parley-message--highlighted', { hasText: 'Lunch at noon?' });
+    await original.waitFor(WAIT);
+    await expect.poll(() => original.isVisible(), WAIT).toBe(true);
+    await c.screenshot({ path: `${SHOTS}/quote-jumped.png` });
+
+    // Ada's last channel is the group: a new tab (another device's first start) opens it.
+    await expect
+      .poll(async () => (await api(a, workspaceId, 'GET', '/v1/me/last-channel')).body.cid, WAIT)
+      .toBe('group:trio');
+    const a2 = await a.context().newPage();
+    await a2.goto(`/w/${workspaceId}`);
+    await a2.waitForURL(/\/c\/group:trio$/, WAIT);
+
+    // A DM to Cy while she is in the group: a toast (and a sound) in the corner; a click opens it.
+    const dm = await api(a, workspaceId, 'POST', '/v1/channels', { type: 'dm', members: [cyId] });
+    expect(dm.status).toBe(200);
+    const dmCid = dm.body.channel.cid as string;
+    const sounds = () => c.evaluate(() => Number(document.documentElement.dataset.parleySounds ?? 0));
+    expect(await sounds()).toBe(0);
+    await api(a, workspaceId, 'POST', `/v1/channels/${dmCid}/messages`, { text: 'psst, Cy' });
+    const toast = c.getByTestId('message-toast');
+    await expect.poll(() => toast.textContent(), WAIT).toContain('psst, Cy');
+    expect(await toast.textContent()).toContain('Ada Lovelace');
+    expect(await sounds()).toBe(1);
+    await c.screenshot({ path: `${SHOTS}/toast.png` });
+    await toast.getByRole('button').first().click();
+    await c.waitForURL(new RegExp(`/c/${dmCid.replace(':', '.')}$`), WAIT);
+    await message(c, 'psst, Cy').waitFor(WAIT);
+
+    // Toasts off on this device (the notifications dialog's switch): the sound alone.
+    await c.goto(`/w/${workspaceId}/c/group:trio`);
+    await c.evaluate(() => localStorage.setItem('parley.alerts.toast', 'off'));
+    await c.reload();
+    await message(c, 'Yes, noon works').waitFor(WAIT);
+    const before = await sounds();
+    await api(a, workspaceId, 'POST', `/v1/channels/${dmCid}/messages`, { text: 'still there?' });
+    await expect.poll(sounds, WAIT).toBe(before + 1);
+    expect(await c.getByTestId('message-toast').count()).toBe(0);
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
