@@ -630,7 +630,12 @@ export class ChatClient implements ChannelHost {
 
   private mergeUsers(users: User[]): void {
     if (users.length === 0) return;
-    this.state.update((s) => ({ ...s, users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, u])) } }));
+    // Optional parts a newer copy leaves out (presence, custom `fields`: events carry none) keep
+    // what was known; whatever the copy has wins.
+    this.state.update((s) => ({
+      ...s,
+      users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, { ...s.users[u.id], ...u }])) },
+    }));
   }
 
   // ---- events ---------------------------------------------------------------------------
