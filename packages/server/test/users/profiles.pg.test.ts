@@ -64,8 +64,13 @@ describe('profile fields', () => {
   });
 
   it('takes a time zone only if it is an IANA zone, stored under its canonical name', async () => {
+    ok(await as('bob', 'PATCH', '/v1/me', { time_zone: 'UTC' }));
     expect((await as('bob', 'PATCH', '/v1/me', { time_zone: 'america/new_york' })).body.user.time_zone).toBe(
       'America/New_York',
+    );
+    // Kept as given, not as ICU's old canonical name (Asia/Calcutta).
+    expect((await as('bob', 'PATCH', '/v1/me', { time_zone: 'Asia/Kolkata' })).body.user.time_zone).toBe(
+      'Asia/Kolkata',
     );
     expectError(await as('bob', 'PATCH', '/v1/me', { time_zone: 'Mars/Olympus_Mons' }), 'VALIDATION_ERROR');
     expectError(await as('bob', 'PATCH', '/v1/me', { time_zone: 'Europe/../../etc' }), 'VALIDATION_ERROR');

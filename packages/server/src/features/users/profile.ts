@@ -21,16 +21,22 @@ export interface ProfileFieldsInput {
   time_zone?: string | null | undefined;
 }
 
+/** The runtime's zone names by lower case, for spelling a valid name the usual way. */
+let zoneNames: Map<string, string> | null = null;
+
 /**
- * The IANA name of `tz` as this runtime knows it (`utc` → `UTC`), or VALIDATION_ERROR. The
- * schema checked its shape; only the runtime's zone database says whether it names a zone.
+ * `tz` as a zone name the runtime knows, spelled as the zone list spells it (`america/new_york`
+ * → `America/New_York`), else VALIDATION_ERROR. The name given is kept, not ICU's canonical one:
+ * ICU maps `Asia/Kolkata` back to the old `Asia/Calcutta`, which people would not recognize.
  */
 export function checkTimeZone(tz: string): string {
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
     throw new ApiError('VALIDATION_ERROR', `Unknown time zone: ${tz}`, { field: 'time_zone' });
   }
+  zoneNames ??= new Map(Intl.supportedValuesOf('timeZone').map((z) => [z.toLowerCase(), z]));
+  return zoneNames.get(tz.toLowerCase()) ?? (tz.toUpperCase() === 'UTC' ? 'UTC' : tz);
 }
 
 /** Blank text clears a field, so a form's emptied input means "none" rather than " ". */
