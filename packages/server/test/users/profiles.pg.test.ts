@@ -75,7 +75,7 @@ describe('profile fields', () => {
     expectError(await as('bob', 'PATCH', '/v1/me', { time_zone: 'Mars/Olympus_Mons' }), 'VALIDATION_ERROR');
     expectError(await as('bob', 'PATCH', '/v1/me', { time_zone: 'Europe/../../etc' }), 'VALIDATION_ERROR');
     expectError(await as('bob', 'PATCH', '/v1/me', { time_zone: '' }), 'VALIDATION_ERROR');
-    expect((await as('bob', 'GET', '/v1/users/bob')).body.user.time_zone).toBe('America/New_York');
+    expect((await as('bob', 'GET', '/v1/users/bob')).body.user.time_zone).toBe('Asia/Kolkata');
   });
 
   it('refuses values too long or malformed (400) and writes nothing of the request', async () => {
