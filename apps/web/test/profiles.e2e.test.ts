@@ -133,7 +133,13 @@ describe.skipIf(!haveBrowser)('profiles in the web app', () => {
     expect(await dialog.getByLabel('Badge', { exact: true }).count()).toBe(0);
     await b.screenshot({ path: `${SHOTS}/edit-dialog.png` });
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await dialog.waitFor({ state: 'detached', ...WAIT });
+    // A refused save stays open with its error in an alert: say which.
+    await expect
+      .poll(
+        async () => ((await dialog.count()) === 0 ? 'closed' : await dialog.getByRole('alert').allTextContents()),
+        WAIT,
+      )
+      .toBe('closed');
 
     // Ada's open card follows: title, pronouns, full name, local time, the Team value.
     await card.getByText('Site Foreman').waitFor(WAIT);

@@ -82,12 +82,13 @@ export function ProfileDialog({ onClose }: { onClose(): void }) {
       await client.updateMe({
         name: name.trim(),
         username: username.trim() || null,
-        full_name: fullName,
-        title,
-        pronouns,
+        // Emptied inputs clear their field (null): '' is not a phone number.
+        full_name: fullName.trim() || null,
+        title: title.trim() || null,
+        pronouns: pronouns.trim() || null,
         time_zone: timeZone || null,
-        phone,
-        about,
+        phone: phone.trim() || null,
+        about: about.trim() ? about : null,
       });
       const editable = (defs ?? []).filter((f) => f.visibility === 'members');
       if (editable.length > 0 && me?.id)
