@@ -56,6 +56,7 @@ import { Moderation } from './moderation.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
+import { Profiles } from './profiles.js';
 import { Spaces } from './spaces.js';
 import {
   type ChannelState,
@@ -140,6 +141,8 @@ export class ChatClient implements ChannelHost {
   readonly moderation: Moderation;
   /** The app's upload rules, and whether it would take a file (files.ts). */
   readonly files: Files;
+  /** Profiles: a user with custom field values, the app's field definitions, username checks (profiles.ts). */
+  readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
   private conn: Connection | null = null;
@@ -187,6 +190,7 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
+    this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
     });
@@ -551,7 +555,10 @@ export class ChatClient implements ChannelHost {
     ).delivery;
   }
 
-  /** Change your own name, username or image (only the fields given); a taken username is CONFLICT. */
+  /**
+   * Change your own name, username, image or profile fields (only the fields given; null clears);
+   * a taken username is CONFLICT, a bad time zone VALIDATION_ERROR.
+   */
   async updateMe(fields: UpdateMeBody): Promise<User> {
     const r = await this.http.call<UserResponse>('PATCH', '/v1/me', fields);
     this.mergeUsers([r.user]);
@@ -641,7 +648,12 @@ export class ChatClient implements ChannelHost {
 
   private mergeUsers(users: User[]): void {
     if (users.length === 0) return;
-    this.state.update((s) => ({ ...s, users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, u])) } }));
+    // Optional parts a newer copy leaves out (presence, custom `fields`: events carry none) keep
+    // what was known; whatever the copy has wins.
+    this.state.update((s) => ({
+      ...s,
+      users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, { ...s.users[u.id], ...u }])) },
+    }));
   }
 
   // ---- events ---------------------------------------------------------------------------

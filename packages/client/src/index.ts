@@ -36,6 +36,7 @@ export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
+export { Profiles } from './profiles.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export { SseSocket } from './sse-socket.js';
 export {

@@ -123,6 +123,10 @@ export class Ingest {
         break; // for listeners only: the message itself arrives as its channel's message.new
       case 'guest.updated':
         break; // for listeners only: the app shows the guest's lock (sends answer GUEST_LOCKED)
+      case 'user.updated':
+        // Keep what this client read of the custom fields (events carry none): see profiles.ts.
+        this.host.mergeUsers([e.user]);
+        break;
       case 'user.banned':
       case 'flag.new':
       case 'flag.reviewed':

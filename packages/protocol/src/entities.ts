@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Attachment } from './attachments.js';
 import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { LinkPreview } from './previews.js';
+import { ProfileOutput } from './profiles.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -34,6 +35,8 @@ export const User = Type.Object({
     ),
   ),
   last_active_at: Type.Optional(Nullable(Timestamp)),
+  /** Profile (profiles.ts): full name, title, pronouns, about, phone, time zone, custom fields. */
+  ...ProfileOutput,
   created_at: Timestamp,
   updated_at: Timestamp,
 });

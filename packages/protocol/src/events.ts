@@ -34,6 +34,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'channel.removed',
   'guest.updated',
   'user.banned',
+  'user.updated',
   'flag.new',
   'flag.reviewed',
   'export.ready',
@@ -126,6 +127,12 @@ export const EphemeralEvent = Type.Union([
    * ban then closes them with 4503 BANNED on every node — and to the app's moderators.
    */
   Type.Object({ type: Type.Literal('user.banned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
+  /**
+   * A user's profile (name, username, image, profile fields) changed: to every user who shares a
+   * channel with them, and to their own connections. Carries no custom field values (`fields`):
+   * they depend on who looks, so a client that shows them reads the user again.
+   */
+  Type.Object({ type: Type.Literal('user.updated'), user: User, created_at: Timestamp }),
   /** A new report in the moderation queue, to the app's moderators and admins. */
   Type.Object({ type: Type.Literal('flag.new'), flag: Flag, created_at: Timestamp }),
   /** A report was reviewed: to its reporter, who learns the outcome (`flag.status`). */

@@ -206,6 +206,26 @@ export {
 export * from './previews.js';
 export * from './reads.js';
 export {
+  CreateProfileFieldBody,
+  MAX_PROFILE_FIELDS,
+  PHONE_PATTERN,
+  PROFILE_FIELD_KINDS,
+  PROFILE_FIELD_VISIBILITIES,
+  PROFILE_LIMITS,
+  ProfileField,
+  ProfileFieldIdParams,
+  ProfileFieldKind,
+  ProfileFieldResponse,
+  ProfileFieldsResponse,
+  ReorderProfileFieldsBody,
+  SetProfileValuesBody,
+  TIME_ZONE_PATTERN,
+  UpdateProfileFieldBody,
+  USERNAME_PATTERN,
+  UsernameAvailability,
+  UsernameParams,
+} from './profiles.js';
+export {
   EmptyReply,
   MemberResponse,
   MembersPageResponse,

@@ -3,6 +3,7 @@ import { AttachmentIds } from './attachments.js';
 import { Channel, Member, MemberRole, Message, User, UserRole } from './entities.js';
 import { ChannelEvent } from './events.js';
 import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { ProfileInput, USERNAME_PATTERN } from './profiles.js';
 import { NameText, SafeText } from './text.js';
 
 /** Longest message text accepted, in characters. */
@@ -50,9 +51,10 @@ export const UserInput = Type.Object(
   {
     id: UserId,
     name: Type.Optional(Name),
-    username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
+    username: Type.Optional(Nullable(Type.String({ pattern: USERNAME_PATTERN }))),
     image: Type.Optional(Nullable(ImageUrl)),
     role: Type.Optional(UserRole),
+    ...ProfileInput,
   },
   { additionalProperties: false },
 );
@@ -89,14 +91,16 @@ export const SetStatusBody = Type.Object(
 );
 export type SetStatusBody = Static<typeof SetStatusBody>;
 /**
- * What a user may change about themselves (with a user token): name, username, image. The
- * bundled web app's people pick their username here, since their accounts have none.
+ * What a user may change about themselves (with a user token): name, username, image and the
+ * profile (profiles.ts). The bundled web app's people pick their username here, since their
+ * accounts have none. Custom field values go to PUT /v1/users/{id}/fields.
  */
 export const UpdateMeBody = Type.Object(
   {
     name: Type.Optional(Name),
-    username: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9_.\\-]{1,64}$' }))),
+    username: Type.Optional(Nullable(Type.String({ pattern: USERNAME_PATTERN }))),
     image: Type.Optional(Nullable(ImageUrl)),
+    ...ProfileInput,
   },
   { additionalProperties: false, minProperties: 1 },
 );

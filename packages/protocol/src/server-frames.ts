@@ -66,6 +66,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'channel.removed': (f) => isStr(f.cid),
   'guest.updated': (f) => isStr(f.user_id) && isStr(f.guest_expires_at) && typeof f.locked === 'boolean',
   'user.banned': (f) => isStr(f.user_id) && isObj(f.ban),
+  'user.updated': (f) => hasId(f.user),
   'flag.new': (f) => hasId(f.flag),
   'flag.reviewed': (f) => hasId(f.flag),
   'export.ready': (f) => isStr(f.user_id) && hasId(f.export),

@@ -19,7 +19,9 @@
  *   calls (`call.*` requests, the `call.ring`, `call.updated` and `call.signal` events, the
  *   `CALL_*` and `NOT_IN_CALL` errors, `/v1/calls`); spaces, the virtual office (`space.*` and `spaces.*` requests, the
  *   `space.updated` and `space.invitation` events, `SPACE_FULL`, `/v1/spaces`, the optional
- *   `space_id` of `presence.changed` and `spaces` of the `presence.subscribe` reply).
+ *   `space_id` of `presence.changed` and `spaces` of the `presence.subscribe` reply); profiles
+ *   (the user's `full_name`, `title`, `pronouns`, `about`, `phone`, `time_zone`, `fields`,
+ *   custom profile fields, `/v1/usernames/{name}`, the `user.updated` event).
  *   Later, additive (read-by and where you were): member `last_read_at`,
  *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
  *   `POST /v1/channels/{cid}/system-messages` for server tokens.

@@ -82,3 +82,16 @@ export function isSafeUrl(url: string | null | undefined, allowMailto = false): 
   if (!url) return false;
   return allowMailto ? /^(https?:|mailto:)/i.test(url.trim()) : /^https?:/i.test(url.trim());
 }
+
+/**
+ * The time now in an IANA zone, as "3:42 PM" (the viewer's locale decides the clock), or null
+ * when the zone is unknown to this browser (a name newer than its zone data).
+ */
+export function localTime(timeZone: string | null | undefined, now: Date = new Date(), locale?: string): string | null {
+  if (!timeZone) return null;
+  try {
+    return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }).format(now);
+  } catch {
+    return null;
+  }
+}

@@ -75,7 +75,7 @@ export {
   loadEmojis,
   searchEmojis,
 } from './emoji-picker.js';
-export { clockTime, dayLabel, displayName, relativeTime } from './format.js';
+export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';

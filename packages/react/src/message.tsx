@@ -55,6 +55,13 @@ export const MessageItem = memo(function MessageItem({
   const me = useMe();
   const myUsername = useClientState((s) => s.user?.username ?? null);
   const author = useUser(m.user_id) ?? m.user ?? undefined;
+  const users = useClientState((s) => s.users);
+  const openMention = (target: EventTarget) => {
+    const name = (target as Element).closest?.('[data-mention]')?.getAttribute('data-mention')?.toLowerCase();
+    if (!name || !onSelectUser) return;
+    const id = m.mentioned_users.find((u) => (users[u]?.username ?? u).toLowerCase() === name);
+    if (id) onSelectUser(id);
+  };
   const name = displayName(author, m.user_id);
   const mine = m.user_id === me;
   const deleted = m.type === 'deleted';
@@ -141,6 +148,15 @@ export const MessageItem = memo(function MessageItem({
           <time className="parley-message__hover-time" dateTime={m.created_at} title={fullTime(m.created_at)}>
             {clockTime(m.created_at)}
           </time>
+        ) : onSelectUser ? (
+          <button
+            type="button"
+            className="parley-message__avatar-button"
+            aria-label={`${name}'s profile`}
+            onClick={() => onSelectUser(m.user_id)}
+          >
+            <Avatar user={author} id={m.user_id} />
+          </button>
         ) : (
           <Avatar user={author} id={m.user_id} />
         )}
@@ -167,7 +183,10 @@ export const MessageItem = memo(function MessageItem({
         {m.quoted_message && !deleted ? (
           <QuotedBlock quoted={m.quoted_message} {...(onJumpToMessage ? { onJump: onJumpToMessage } : {})} />
         ) : null}
-        <div className="parley-message__body">
+        {/* A click on an @mention opens that person's profile (the message names who it mentions). */}
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: mentions are inline text; the keyboard reaches profiles by the author button and the members list */}
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents: as above */}
+        <div className="parley-message__body" onClick={onSelectUser ? (e) => openMention(e.target) : undefined}>
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (

@@ -3,11 +3,11 @@
  * (the client's `users` map first, then the open channel's members, then message authors).
  */
 import type { ChannelState, ClientState } from '@parley/client';
-import type { User } from '@parley/protocol';
-import { useEffect, useRef } from 'react';
+import type { ProfileField, User } from '@parley/protocol';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useOptionalChannelContext } from './channel.js';
 import { useChannelState, useClientState } from './context.js';
-import { cx, displayName, initials, isSafeUrl, relativeTime } from './format.js';
+import { cx, displayName, initials, isSafeUrl, localTime, relativeTime } from './format.js';
 
 /** A user's presence as the UI shows it. */
 export type Presence = NonNullable<User['presence']>;
@@ -91,13 +91,44 @@ export interface UserProfileCardProps {
   onClose?(): void;
   /** Focus the card when it opens (for popovers); default false. */
   autoFocus?: boolean;
+  /**
+   * The app's custom profile fields (`client.profiles.fields()`), to name and order the user's
+   * `fields`; values of fields not listed here are not shown.
+   */
+  fields?: readonly ProfileField[];
+  /** Buttons under the profile ("Message", "Call", …). */
+  actions?: ReactNode;
   className?: string;
 }
 
-/** Name, username, presence, custom status and last active time of one user. */
-export function UserProfileCard({ userId, user: given, onClose, autoFocus = false, className }: UserProfileCardProps) {
+/** The clock re-rendered each minute, so "local time" stays true while the card is open. */
+function useMinute(): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const t = setInterval(() => setNow(new Date()), 60_000 - (Date.now() % 60_000));
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+/**
+ * One user's profile: picture, names, title, pronouns, presence, custom status, local time, about,
+ * phone, the custom fields the viewer may see, and last active time; `actions` below.
+ */
+export function UserProfileCard({
+  userId,
+  user: given,
+  onClose,
+  autoFocus = false,
+  fields,
+  actions,
+  className,
+}: UserProfileCardProps) {
   const found = useUser(userId);
-  const user = found ?? given;
+  // The state's copy is the live one (user.updated); a given user may carry `fields` it lacks.
+  const user = found && given ? { ...given, ...found, fields: found.fields ?? given.fields } : (found ?? given);
+  const now = useMinute();
+  const time = localTime(user?.time_zone, now);
   const ref = useRef<HTMLElement>(null);
   useEffect(() => {
     if (autoFocus) ref.current?.focus();
@@ -120,11 +151,16 @@ export function UserProfileCard({ userId, user: given, onClose, autoFocus = fals
       }}
     >
       <div className="parley-profile__header">
-        <Avatar user={user} id={userId} size={56} />
+        <Avatar user={user} id={userId} size={72} />
         <div>
           <h2 id={headingId} className="parley-profile__name">
             {name}
+            {user?.pronouns ? <span className="parley-profile__pronouns"> ({user.pronouns})</span> : null}
           </h2>
+          {user?.full_name && user.full_name !== name ? (
+            <p className="parley-profile__full-name">{user.full_name}</p>
+          ) : null}
+          {user?.title ? <p className="parley-profile__title">{user.title}</p> : null}
           {user?.username ? <p className="parley-profile__username">@{user.username}</p> : null}
         </div>
         {onClose ? (
@@ -145,11 +181,57 @@ export function UserProfileCard({ userId, user: given, onClose, autoFocus = fals
           ) : null}
         </p>
       ) : null}
+      {time ? (
+        <p className="parley-profile__local-time">
+          <span className="parley-profile__clock">{time}</span> local time
+        </p>
+      ) : null}
+      {user?.about ? <p className="parley-profile__about">{user.about}</p> : null}
+      <ProfileDetails user={user} fields={fields} />
       {presence !== 'online' && user?.last_active_at ? (
         <p className="parley-profile__last-active parley-muted">
           Last active <time dateTime={user.last_active_at}>{relativeTime(user.last_active_at)}</time>
         </p>
       ) : null}
+      {actions ? <div className="parley-profile__actions">{actions}</div> : null}
     </section>
+  );
+}
+
+/** Phone and custom fields as a definition list; links open in a new tab, http/https only. */
+function ProfileDetails({ user, fields }: { user: User | undefined; fields: readonly ProfileField[] | undefined }) {
+  const rows: { key: string; label: string; value: ReactNode }[] = [];
+  if (user?.phone)
+    rows.push({
+      key: 'phone',
+      label: 'Phone',
+      value: <a href={`tel:${user.phone.replace(/[^+0-9]/g, '')}`}>{user.phone}</a>,
+    });
+  for (const f of fields ?? []) {
+    const v = user?.fields?.[f.id];
+    if (!v) continue;
+    rows.push({
+      key: f.id,
+      label: f.name,
+      value:
+        f.kind === 'link' && isSafeUrl(v) ? (
+          <a href={v} target="_blank" rel="noopener noreferrer">
+            {v.replace(/^https?:\/\//, '')}
+          </a>
+        ) : (
+          v
+        ),
+    });
+  }
+  if (rows.length === 0) return null;
+  return (
+    <dl className="parley-profile__fields">
+      {rows.map((r) => (
+        <div key={r.key} className="parley-profile__field">
+          <dt>{r.label}</dt>
+          <dd>{r.value}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

@@ -88,6 +88,8 @@ export interface ConversationProps {
   onOpenConversation(cid: string): void;
   onLeft(): void;
   onOpenNav(): void;
+  /** Open the dialog that edits your own profile. */
+  onEditProfile?(): void;
 }
 
 export function Conversation({
@@ -96,6 +98,7 @@ export function Conversation({
   onOpenConversation,
   onLeft,
   onOpenNav,
+  onEditProfile,
 }: ConversationProps) {
   const info = useConversation(channel);
   // Once the channel is loaded, a focus that is not in view loads a window of history around it.
@@ -170,6 +173,7 @@ export function Conversation({
             info={info}
             onPanel={setPanel}
             onOpenConversation={onOpenConversation}
+            {...(onEditProfile ? { onEditProfile } : {})}
           />
         ) : null}
       </div>

@@ -91,6 +91,7 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
             label: away ? 'Set yourself as active' : 'Set yourself as away',
             onSelect: togglePresence,
           },
+          { label: 'Edit profile', onSelect: () => onDialog('profile') },
           'separator',
           { label: 'Notifications', onSelect: () => onDialog('notifications') },
           { label: 'Preferences', onSelect: () => onDialog('settings') },

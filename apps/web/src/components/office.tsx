@@ -21,7 +21,7 @@ const KIND_LABEL: Record<SpaceKind, string> = {
 };
 const STATUS_LABEL = { free: 'Free', in_use: 'In use', in_meeting: 'In a meeting' } as const;
 
-function useSpaces(): Space[] {
+export function useSpaces(): Space[] {
   const client = useChatClient();
   return useSyncExternalStore(
     (cb) => client.spaces.state.subscribe(cb),

@@ -1,68 +1,145 @@
 /**
- * Someone's profile (from the kit), with a button to message them directly and one to mute
- * or unmute them (their messages leave your history, search and unread counts).
+ * Someone's profile (the kit's card, with the custom fields the server lets the viewer see), with
+ * buttons to message them, call them (a call in the DM), bring them to the office space you are
+ * in, mute or unmute them — or, on your own profile, to edit it.
  */
-import { UserProfileCard, useChatClient, useMe } from '@parley/react';
+import type { ProfileField, User } from '@parley/protocol';
+import { UserProfileCard, useChatClient, useMe, useUser } from '@parley/react';
 import { useEffect, useState } from 'react';
+import { useSpaces } from './office.js';
+
+/** The app's custom profile fields, read once per mount (admins-only ones for admins alone). */
+export function useProfileFields(): ProfileField[] | undefined {
+  const client = useChatClient();
+  const [fields, setFields] = useState<ProfileField[]>();
+  useEffect(() => {
+    let live = true;
+    client.profiles
+      .fields()
+      .then((f) => live && setFields(f))
+      .catch(() => live && setFields([]));
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return fields;
+}
 
 export function ProfilePanel({
   userId,
   onOpenConversation,
+  onEditProfile,
 }: {
   userId: string;
   onOpenConversation(cid: string): void;
+  onEditProfile?(): void;
 }) {
   const client = useChatClient();
   const me = useMe();
+  const fields = useProfileFields();
+  const live = useUser(userId);
+  const [loaded, setLoaded] = useState<User>();
   const [error, setError] = useState<string | null>(null);
   const [muted, setMuted] = useState(() => client.moderation.isMuted(userId));
   const [busy, setBusy] = useState(false);
+  const spaces = useSpaces();
+  const mine = spaces.find((s) => s.occupants.some((o) => o.user_id === me)) ?? null;
+  const here = mine?.occupants.some((o) => o.user_id === userId) ?? false;
   useEffect(() => setMuted(client.moderation.isMuted(userId)), [client, userId]);
-  const message = async () => {
+  // Read again whenever the profile changes (user.updated carries no custom field values).
+  const version = live?.updated_at;
+  useEffect(() => {
+    let on = true;
+    void version;
+    client.profiles
+      .get(userId)
+      .then((u) => on && setLoaded(u))
+      .catch(() => {});
+    return () => {
+      on = false;
+    };
+  }, [client, userId, version]);
+  const run = async (fn: () => Promise<void>) => {
+    setError(null);
     try {
-      const dm = client.channel('dm', { members: [userId] });
-      await dm.createChannel();
-      onOpenConversation(dm.cid);
+      await fn();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  const dm = async () => {
+    const ch = client.channel('dm', { members: [userId] });
+    await ch.createChannel();
+    return ch;
+  };
   const toggleMute = async () => {
-    setError(null);
     setBusy(true);
-    try {
+    await run(async () => {
       if (muted) await client.moderation.unmute(userId);
       else await client.moderation.mute(userId);
       setMuted(!muted);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
+    });
+    setBusy(false);
   };
+  const actions =
+    userId !== me ? (
+      <>
+        <button
+          type="button"
+          className="app-button app-button--primary"
+          onClick={() => void run(async () => onOpenConversation((await dm()).cid))}
+        >
+          Message
+        </button>
+        <button
+          type="button"
+          className="app-button"
+          onClick={() =>
+            void run(async () => {
+              const ch = await dm();
+              onOpenConversation(ch.cid);
+              await client.call(ch.cid, {});
+            })
+          }
+        >
+          Call
+        </button>
+        {mine && !here ? (
+          <button
+            type="button"
+            className="app-button"
+            title={`Bring them to ${mine.name}`}
+            onClick={() => void run(() => client.spaces.teleport(mine.id, userId).then(() => {}))}
+          >
+            Bring here
+          </button>
+        ) : null}
+      </>
+    ) : onEditProfile ? (
+      <button type="button" className="app-button app-button--primary" onClick={onEditProfile}>
+        Edit profile
+      </button>
+    ) : null;
   return (
     <div className="app-profile">
-      <UserProfileCard userId={userId} className="app-profile__card" />
+      <UserProfileCard
+        userId={userId}
+        {...(loaded ? { user: loaded } : {})}
+        {...(fields ? { fields } : {})}
+        actions={actions}
+        className="app-profile__card"
+      />
       {userId !== me ? (
-        <>
-          <button
-            type="button"
-            className="app-button app-button--primary app-button--block"
-            onClick={() => void message()}
-          >
-            Message
-          </button>
-          <button
-            type="button"
-            className="app-button app-button--block"
-            aria-pressed={muted}
-            disabled={busy}
-            title={muted ? 'Show their messages again' : 'Hide their messages from your history and unread counts'}
-            onClick={() => void toggleMute()}
-          >
-            {muted ? 'Unmute' : 'Mute'}
-          </button>
-        </>
+        <button
+          type="button"
+          className="app-button app-button--block"
+          aria-pressed={muted}
+          disabled={busy}
+          title={muted ? 'Show their messages again' : 'Hide their messages from your history and unread counts'}
+          onClick={() => void toggleMute()}
+        >
+          {muted ? 'Unmute' : 'Mute'}
+        </button>
       ) : null}
       {error ? (
         <p className="app-form__error" role="alert">

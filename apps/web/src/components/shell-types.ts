@@ -10,6 +10,7 @@ export type DialogName =
   | 'leave'
   | 'settings'
   | 'status'
+  | 'profile'
   | 'switcher'
   | 'search'
   | 'moderation'

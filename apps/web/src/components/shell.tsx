@@ -23,6 +23,7 @@ import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
 import { NotificationsDialog } from '../dialogs/notifications-dialog.js';
+import { ProfileDialog } from '../dialogs/profile-dialog.js';
 import { QuickSwitcher } from '../dialogs/quick-switcher.js';
 import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
@@ -187,6 +188,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(workspace.id), { replace: true })}
             onOpenNav={() => setNavOpen(true)}
+            onEditProfile={() => setDialog('profile')}
           />
         ) : (
           <NoConversation onBrowse={() => setDialog('browse')} />
@@ -201,6 +203,7 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
+      {dialog === 'profile' ? <ProfileDialog onClose={close} /> : null}
       {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
       {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
       {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}

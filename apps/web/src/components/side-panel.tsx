@@ -13,9 +13,10 @@ export interface SidePanelProps {
   info: ConversationInfo;
   onPanel(panel: PanelName | null): void;
   onOpenConversation(cid: string): void;
+  onEditProfile?(): void;
 }
 
-export function SidePanel({ panel, channel, info, onPanel, onOpenConversation }: SidePanelProps) {
+export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, onEditProfile }: SidePanelProps) {
   const title =
     panel.kind === 'members'
       ? `Members · ${info.memberCount}`
@@ -36,7 +37,11 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation }:
         ) : panel.kind === 'pinned' ? (
           <PinnedPanel channel={channel} lastSeq={info.state?.lastSeq ?? 0} />
         ) : (
-          <ProfilePanel userId={panel.userId} onOpenConversation={onOpenConversation} />
+          <ProfilePanel
+            userId={panel.userId}
+            onOpenConversation={onOpenConversation}
+            {...(onEditProfile ? { onEditProfile } : {})}
+          />
         )}
       </div>
     </aside>

@@ -72,6 +72,12 @@ async function anonymize(tx: Tx, appId: string, userId: string, at: Date): Promi
       image: null,
       role: 'user',
       guestUntil: null,
+      fullName: null,
+      title: null,
+      pronouns: null,
+      about: null,
+      phone: null,
+      timeZone: null,
       statusText: null,
       statusEmoji: null,
       statusExpiresAt: null,
@@ -107,6 +113,7 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'bans',
     'reminders',
     'scheduled_messages',
+    'profile_field_values',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(

@@ -9,6 +9,7 @@ import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { type Outbox, withTransaction } from '../events/log.js';
 import { CLEAR_STATUS } from '../reminders/job-names.js';
 import { presentUser, type UserRow } from './present.js';
+import { announceUserUpdated, profileColumns, RESERVED_USERNAMES } from './profile.js';
 
 /** Tell webhook endpoints (only them) that a user's profile or status is now `row`. */
 export function userUpdated(out: Outbox, appId: string, row: UserRow): void {
@@ -80,6 +81,7 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
               username: schema.users.username,
               image: schema.users.image,
               role: schema.users.role,
+              updatedAt: schema.users.updatedAt,
             })
             .from(schema.users)
             .where(
@@ -99,6 +101,8 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
         if (u.username !== undefined) set.username = u.username;
         if (u.image !== undefined) set.image = u.image;
         if (u.role !== undefined) set.role = u.role;
+        const profile = profileColumns(u);
+        Object.assign(set, profile);
         const [row] = await tx
           .insert(schema.users)
           .values({
@@ -108,6 +112,7 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
             username: u.username ?? null,
             image: u.image ?? null,
             role: u.role ?? 'user',
+            ...profile,
           })
           .onConflictDoUpdate({ target: [schema.users.appId, schema.users.id], set })
           .returning();
@@ -117,9 +122,15 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
         const r = row as UserRow;
         if (
           prev &&
-          (prev.name !== r.name || prev.username !== r.username || prev.image !== r.image || prev.role !== r.role)
-        )
+          (prev.name !== r.name ||
+            prev.username !== r.username ||
+            prev.image !== r.image ||
+            prev.role !== r.role ||
+            Object.keys(profile).length > 0)
+        ) {
           userUpdated(outbox, caller.app.id, r);
+          await announceUserUpdated(tx, outbox, caller.app.id, r);
+        }
         if (u.role !== undefined && was !== undefined && was !== u.role)
           await recordAudit(tx, {
             appId: caller.app.id,
@@ -161,6 +172,7 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
       .returning();
     if (!r) throw new ApiError('NOT_FOUND', 'User not found');
     userUpdated(out, caller.app.id, r);
+    await announceUserUpdated(tx, out, caller.app.id, r);
     // Cleared when its time is up by a job, which tells who shares a channel (presence.changed).
     if (expires)
       await svc.jobs.enqueue(
@@ -190,9 +202,10 @@ export function onStatusChange(listener: StatusListener): void {
 }
 
 /**
- * Change the caller's own name, username or image (only the fields sent). Usernames are unique
- * per app, case-insensitively: a taken one is 409 CONFLICT. Users who share a channel with the
- * caller get `presence.changed` with the new profile, as for a status change.
+ * Change the caller's own name, username, image or profile fields (only the fields sent).
+ * Usernames are unique per app, case-insensitively: a taken one is 409 CONFLICT; a reserved one
+ * (profile.ts) is 400. Users who share a channel with the caller get `user.updated`, and the
+ * caller's presence followers `presence.changed`, with the new profile.
  */
 export async function updateMe(svc: Services, caller: Caller & { kind: 'user' }, body: UpdateMeBody) {
   const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: new Date() };
@@ -201,8 +214,13 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
     if (!name) throw new ApiError('VALIDATION_ERROR', 'A name cannot be blank');
     set.name = name;
   }
-  if (body.username !== undefined) set.username = body.username;
+  if (body.username !== undefined) {
+    if (body.username !== null && RESERVED_USERNAMES.has(body.username.toLowerCase()))
+      throw new ApiError('VALIDATION_ERROR', 'This username is reserved', { field: 'username' });
+    set.username = body.username;
+  }
   if (body.image !== undefined) set.image = body.image;
+  Object.assign(set, profileColumns(body));
   let row: UserRow | undefined;
   try {
     row = await withTransaction(svc, async (tx, out) => {
@@ -211,7 +229,10 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
         .set(set)
         .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)))
         .returning();
-      if (r) userUpdated(out, caller.app.id, r);
+      if (r) {
+        userUpdated(out, caller.app.id, r);
+        await announceUserUpdated(tx, out, caller.app.id, r);
+      }
       return r;
     });
   } catch (err) {

@@ -8,7 +8,8 @@ import type { UserRow } from './present.js';
 export const likePrefix = (s: string) => `${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * Users whose username or name starts with `q` (case-insensitive), by name, a page at a time:
+ * Users whose username or name (or, with `byEmail`, for admins only, their account's email)
+ * starts with `q` (case-insensitive), by name, a page at a time:
  * `cursor` is the `next` of the page before (keyset on the lowercased name and the id).
  * A guest `viewer` (app role `guest`) finds only themselves and the people who share a channel
  * with them: guests never see the directory. Decided in the same statement, no extra round trip.
@@ -20,12 +21,19 @@ export async function searchUsers(
   limit: number,
   cursor?: string,
   viewer?: string,
+  byEmail = false,
 ): Promise<{ rows: UserRow[]; next: string | null }> {
   const u = schema.users;
   const conds: SQL[] = [eq(u.appId, appId)];
   if (viewer) conds.push(visibleToGuest(appId, viewer, sql`${u.id}`));
-  if (q)
-    conds.push(or(sql`lower(${u.username}) like ${likePrefix(q)}`, sql`lower(${u.name}) like ${likePrefix(q)}`) as SQL);
+  if (q) {
+    const matches = [sql`lower(${u.username}) like ${likePrefix(q)}`, sql`lower(${u.name}) like ${likePrefix(q)}`];
+    // Emails are the accounts' (the web app's people), found only for admins: `byEmail`.
+    if (byEmail)
+      matches.push(sql`exists (select 1 from ${schema.workspaceMembers} wm join ${schema.accounts} a on a.id = wm.account_id
+        where wm.app_id = ${appId} and wm.user_id = ${u.id} and lower(a.email) like ${likePrefix(q)})`);
+    conds.push(or(...matches) as SQL);
+  }
   if (cursor) {
     const after = decodeUserCursor(cursor);
     conds.push(sql`(lower(${u.name}), ${u.id}) > (${after.name}, ${after.id})`);

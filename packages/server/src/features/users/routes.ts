@@ -1,26 +1,58 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  CreateProfileFieldBody,
   ErrorBody,
   MeResponse,
+  ProfileFieldIdParams,
+  ProfileFieldResponse,
+  ProfileFieldsResponse,
   QueryUsersQuery,
+  ReorderProfileFieldsBody,
+  SetProfileValuesBody,
   SetStatusBody,
   UpdateMeBody,
+  UpdateProfileFieldBody,
   UpsertUsersBody,
   UserIdParams,
+  UsernameAvailability,
+  UsernameParams,
   UserResponse,
   UsersResponse,
 } from '@parley/protocol';
+import { Type } from '@sinclair/typebox';
+import type { Caller } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { unreadTotals } from '../reads/queries.js';
 import { setStatus, updateMe, upsertUsers } from './actions.js';
-import { presentUser } from './present.js';
+import {
+  createField,
+  deleteField,
+  listFields,
+  presentField,
+  reorderFields,
+  seesAdminFields,
+  setFieldValues,
+  updateField,
+  visibleValues,
+} from './fields.js';
+import { presentUser, type UserRow } from './present.js';
+import { usernameAvailability } from './profile.js';
 import { getUser, searchUsers } from './queries.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 
 export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  /** One user as `caller` may see them: with presence, and the custom field values it may see. */
+  const presentFor = async (caller: Caller, row: UserRow) => {
+    const admin = await seesAdminFields(svc, caller);
+    const [states, values] = await Promise.all([
+      svc.presence.statesOf(caller.app.id, [row.id]),
+      visibleValues(svc, caller.app.id, [row.id], admin),
+    ]);
+    return presentUser(row, states.get(row.id), values.get(row.id) ?? {});
+  };
   return async (app) => {
     app.post(
       '/v1/users',
@@ -43,6 +75,8 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: 'Find users by username or name prefix',
+          description:
+            "Case-insensitive prefix of the username or name; for app admins and the server token, of the email of the person's account too. Guests find only people they share a channel with.",
           querystring: QueryUsersQuery,
           response: { 200: UsersResponse, ...errors },
         },
@@ -56,6 +90,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           req.query.limit ?? 30,
           req.query.cursor,
           caller.userId ?? undefined,
+          await seesAdminFields(svc, caller),
         );
         const states = await svc.presence.statesOf(
           caller.app.id,
@@ -79,10 +114,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = userOf(req);
         const row = await getUser(svc, caller.app.id, caller.userId);
         if (!row) throw notFound('User');
-        return {
-          user: presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id)),
-          unread: await unreadTotals(svc, caller.app.id, caller.userId),
-        };
+        return { user: await presentFor(caller, row), unread: await unreadTotals(svc, caller.app.id, caller.userId) };
       },
     );
 
@@ -92,13 +124,19 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: { auth: 'user' },
         schema: {
           tags: ['users'],
-          summary: 'Change your own name, username or image',
-          description: 'Only the fields sent change. A username taken in the app (any case) is 409 CONFLICT.',
+          summary: 'Change your own name, username, image or profile',
+          description:
+            'Only the fields sent change; null (or blank text) clears a profile field. `time_zone` must be an IANA zone name the server knows. A username taken in the app (any case) is 409 CONFLICT, a reserved one 400. Everyone who shares a channel gets `user.updated`.',
           body: UpdateMeBody,
           response: { 200: UserResponse, 409: ErrorBody, ...errors },
         },
       },
-      async (req) => ({ user: await updateMe(svc, userOf(req), req.body) }),
+      async (req) => {
+        const caller = userOf(req);
+        const user = await updateMe(svc, caller, req.body);
+        const row = await getUser(svc, caller.app.id, caller.userId);
+        return { user: row ? { ...(await presentFor(caller, row)), presence: user.presence } : user };
+      },
     );
 
     app.post(
@@ -130,7 +168,130 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = callerOf(req);
         const row = await getUser(svc, caller.app.id, req.params.id, caller.userId ?? undefined);
         if (!row) throw notFound('User');
-        return { user: presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id)) };
+        return { user: await presentFor(caller, row) };
+      },
+    );
+
+    app.put(
+      '/v1/users/:id/fields',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Set custom profile field values',
+          description:
+            "`fields`: field id → value (null or blank clears it; a required field cannot be cleared). A user sets their own `members` fields; app admins and the server token set `admins` fields, and others' fields where `admin_editable`. Links must be http or https; a choice must be one of its options. Answers the user as the caller sees them.",
+          params: UserIdParams,
+          body: SetProfileValuesBody,
+          response: { 200: UserResponse, 404: ErrorBody, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await setFieldValues(svc, caller, req.params.id, req.body.fields);
+        return { user: await presentFor(caller, row) };
+      },
+    );
+
+    app.get(
+      '/v1/usernames/:name',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Whether a username can be had',
+          description:
+            '`{available}`, or `{available: false, reason}`: `invalid` (1–64 of letters, digits, `_ . -`), `reserved`, or `taken` by another user of the app (any case). Your own username is available to you. Rate-limited as other reads.',
+          params: UsernameParams,
+          response: { 200: UsernameAvailability, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        return usernameAvailability(svc, caller.app.id, req.params.name, caller.userId);
+      },
+    );
+
+    app.get(
+      '/v1/profile-fields',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'The custom profile fields of the app, in order',
+          description: 'Fields visible to `admins` only are listed for app admins and the server token alone.',
+          response: { 200: ProfileFieldsResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const rows = await listFields(svc, caller.app.id, await seesAdminFields(svc, caller));
+        return { fields: rows.map(presentField) };
+      },
+    );
+
+    app.post(
+      '/v1/profile-fields',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Define a custom profile field (app admins)',
+          description:
+            '`kind` `text`, `link` (http/https) or `choice` (with `options`); added last. A name already used (any case) is 409 CONFLICT; at most 50 fields.',
+          body: CreateProfileFieldBody,
+          response: { 200: ProfileFieldResponse, 409: ErrorBody, ...errors },
+        },
+      },
+      async (req) => ({ field: await createField(svc, callerOf(req), req.body) }),
+    );
+
+    app.patch(
+      '/v1/profile-fields/:id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Change a custom profile field (app admins)',
+          description: 'Its kind is fixed. Values no longer among the options of a choice field are dropped.',
+          params: ProfileFieldIdParams,
+          body: UpdateProfileFieldBody,
+          response: { 200: ProfileFieldResponse, 404: ErrorBody, 409: ErrorBody, ...errors },
+        },
+      },
+      async (req) => ({ field: await updateField(svc, callerOf(req), req.params.id, req.body) }),
+    );
+
+    app.post(
+      '/v1/profile-fields/order',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Reorder the custom profile fields (app admins)',
+          description: '`ids`: every field of the app once, in the new order.',
+          body: ReorderProfileFieldsBody,
+          response: { 200: ProfileFieldsResponse, ...errors },
+        },
+      },
+      async (req) => ({ fields: await reorderFields(svc, callerOf(req), req.body.ids) }),
+    );
+
+    app.delete(
+      '/v1/profile-fields/:id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: 'Delete a custom profile field (app admins)',
+          description: "Every profile's value of it goes with it.",
+          params: ProfileFieldIdParams,
+          response: { 200: Type.Object({}), 404: ErrorBody, ...errors },
+        },
+      },
+      async (req) => {
+        await deleteField(svc, callerOf(req), req.params.id);
+        return {};
       },
     );
   };

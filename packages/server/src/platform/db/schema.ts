@@ -16,6 +16,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -78,6 +79,14 @@ export const users = pgTable(
     banExpiresAt: ts('ban_expires_at'),
     /** Mirror of a standing app-wide shadow ban (moderation/shadow.ts), read with the author on every send. */
     shadowBanned: boolean('shadow_banned').notNull().default(false),
+    /** Profile (features/users/profile.ts): all optional, shown to everyone who may see the user. */
+    fullName: text('full_name'),
+    title: text('title'),
+    pronouns: text('pronouns'),
+    about: text('about'),
+    phone: text('phone'),
+    /** An IANA time zone name (`Europe/Paris`), checked against the runtime's list on write. */
+    timeZone: text('time_zone'),
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
@@ -95,6 +104,56 @@ export const users = pgTable(
     uniqueIndex('users_username_uq').on(t.appId, sql`lower(${t.username})`),
     index('users_name_idx').on(t.appId, sql`lower(${t.name}) text_pattern_ops`),
     index('users_username_prefix_idx').on(t.appId, sql`lower(${t.username}) text_pattern_ops`),
+  ],
+);
+
+/**
+ * Custom profile fields an app's admins define (features/users/fields.ts), in `position` order.
+ * `visibility` `admins`: values are never presented to a non-admin viewer.
+ */
+export const profileFields = pgTable(
+  'profile_fields',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    /** `text` | `link` | `choice` */
+    kind: text('kind').notNull(),
+    /** For `choice`: the allowed values, in order; empty for other kinds. */
+    options: jsonb('options').$type<string[]>().notNull().default([]),
+    position: integer('position').notNull(),
+    required: boolean('required').notNull().default(false),
+    /** `members` | `admins` */
+    visibility: text('visibility').notNull().default('members'),
+    /** Whether admins may set this field on other people's profiles. */
+    adminEditable: boolean('admin_editable').notNull().default(true),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('profile_fields_name_uq').on(t.appId, sql`lower(${t.name})`),
+  ],
+);
+
+/** One user's value of one custom profile field; dropped with its field (the foreign key). */
+export const profileFieldValues = pgTable(
+  'profile_field_values',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    fieldId: uuid('field_id').notNull(),
+    value: text('value').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.userId, t.fieldId] }),
+    foreignKey({ columns: [t.appId, t.fieldId], foreignColumns: [profileFields.appId, profileFields.id] }).onDelete(
+      'cascade',
+    ),
+    foreignKey({ columns: [t.appId, t.userId], foreignColumns: [users.appId, users.id] }).onDelete('cascade'),
   ],
 );
 

@@ -1,0 +1,64 @@
+/**
+ * Profiles through the SDK: `user.updated` keeps `state.users` live for everyone who shares a
+ * channel, without a watch or a presence follow, and custom field values read with
+ * `profiles.get` survive the event (which carries none).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatClient } from '../src/index.js';
+import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+
+let h: Harness;
+let app: TestApp;
+const clients: ChatClient[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  app = await h.createApp();
+  await h.users(app, [
+    { id: 'alice', name: 'Alice' },
+    { id: 'bob', name: 'Bob' },
+    { id: 'boss', name: 'Boss', role: 'admin' },
+  ]);
+});
+afterAll(async () => {
+  for (const c of clients) await c.disconnectUser();
+  await h.close();
+});
+
+describe('profiles in the SDK', () => {
+  it("updates a channel partner's profile in state live, keeping custom field values", async () => {
+    const alice = await makeClient(h, app, 'alice');
+    const bob = await makeClient(h, app, 'bob');
+    const boss = await makeClient(h, app, 'boss');
+    clients.push(alice, bob, boss);
+    await alice.channel('group', 'pair').createChannel({ members: ['bob'], name: 'Pair' });
+
+    const team = await boss.profiles.createField({ name: 'Team', kind: 'choice', options: ['Core', 'Web'] });
+    await alice.profiles.setFields('alice', { [team.id]: 'Core' });
+    const seen = await bob.profiles.get('alice');
+    expect(seen.fields).toEqual({ [team.id]: 'Core' });
+    expect(bob.state.get().users.alice?.fields).toEqual({ [team.id]: 'Core' });
+
+    await alice.updateMe({ title: 'Engineer', pronouns: 'she/her', time_zone: 'Asia/Kolkata' });
+    await until(() => bob.state.get().users.alice?.title === 'Engineer', 5000, 'bob sees the new title');
+    const u = bob.state.get().users.alice;
+    expect(u).toMatchObject({ pronouns: 'she/her', time_zone: 'Asia/Kolkata', name: 'Alice' });
+    // The event had no `fields`: what Bob read stays.
+    expect(u?.fields).toEqual({ [team.id]: 'Core' });
+    // Alice's own state too.
+    expect(alice.state.get().user?.title).toBe('Engineer');
+
+    expect(await bob.profiles.usernameAvailable('alice2')).toEqual({ available: true });
+    await alice.updateMe({ username: 'alice2' });
+    expect(await bob.profiles.usernameAvailable('ALICE2')).toEqual({ available: false, reason: 'taken' });
+    await until(() => bob.state.get().users.alice?.username === 'alice2', 5000, 'bob sees the username');
+  });
+
+  it('refuses what the server refuses, with typed errors', async () => {
+    const alice = clients[0] as ChatClient;
+    await expect(alice.updateMe({ time_zone: 'Moon/Tranquility' })).rejects.toMatchObject({
+      code: 'VALIDATION_ERROR',
+    });
+    await expect(alice.profiles.createField({ name: 'X', kind: 'text' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});

@@ -1,0 +1,104 @@
+// @vitest-environment happy-dom
+/**
+ * The profile card: names, title, pronouns, local time, about, phone, custom fields (only those
+ * the server let through, named by their definitions), links http/https only, and a live update
+ * when the person changes their profile.
+ */
+import type { ChatClient } from '@parley/client';
+import { screen, within } from '@testing-library/react';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTime, UserProfileCard } from '../src/index.js';
+import { renderFor, waitFor, world } from './helpers.js';
+
+let w: Awaited<ReturnType<typeof world>>;
+let alice: ChatClient;
+let bob: ChatClient;
+
+beforeAll(async () => {
+  w = await world();
+  await w.h.users(w.app, [{ id: 'admin', name: 'Admin', role: 'admin' }]);
+  alice = await w.connect('alice');
+  bob = await w.connect('bob');
+  await alice.channel('group', 'card').createChannel({ members: ['bob'], name: 'Card' });
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+describe('UserProfileCard', () => {
+  it("shows a person's profile and custom fields, and follows their changes live", async () => {
+    const admin = await w.connect('admin');
+    const team = await admin.profiles.createField({ name: 'Team', kind: 'text' });
+    const site = await admin.profiles.createField({ name: 'Site', kind: 'link' });
+    const secret = await admin.profiles.createField({ name: 'Badge', kind: 'text', visibility: 'admins' });
+    await admin.profiles.setFields('alice', { [secret.id]: 'B-1234' });
+    await alice.updateMe({
+      full_name: 'Alice Pleasance Liddell',
+      title: 'Staff Engineer',
+      pronouns: 'she/her',
+      about: 'Down the rabbit hole.',
+      phone: '+44 1865 270000',
+      time_zone: 'Pacific/Auckland',
+    });
+    await alice.profiles.setFields('alice', { [team.id]: 'Core', [site.id]: 'https://alice.example/wonder' });
+
+    const [user, fields] = await Promise.all([bob.profiles.get('alice'), bob.profiles.fields()]);
+    expect(fields.map((f) => f.name)).toEqual(['Team', 'Site']);
+    renderFor(
+      bob,
+      <UserProfileCard userId="alice" user={user} fields={fields} actions={<button type="button">Message</button>} />,
+    );
+
+    const card = screen.getByRole('region', { name: /Alice Liddell/ });
+    const c = within(card);
+    expect(c.getByText('(she/her)')).toBeTruthy();
+    expect(c.getByText('Alice Pleasance Liddell')).toBeTruthy();
+    expect(c.getByText('Staff Engineer')).toBeTruthy();
+    expect(c.getByText('Down the rabbit hole.')).toBeTruthy();
+    expect(card.querySelector('.parley-profile__local-time')?.textContent).toBe(
+      `${localTime('Pacific/Auckland')} local time`,
+    );
+    expect(c.getByText('Core')).toBeTruthy();
+    const link = c.getByRole('link', { name: 'alice.example/wonder' });
+    expect(link.getAttribute('href')).toBe('https://alice.example/wonder');
+    expect(link.getAttribute('rel')).toContain('noopener');
+    expect(c.getByRole('link', { name: '+44 1865 270000' }).getAttribute('href')).toBe('tel:+441865270000');
+    expect(c.getByRole('button', { name: 'Message' })).toBeTruthy();
+    // The admins-only value never reached Bob, so it cannot be on the card.
+    expect(card.textContent).not.toContain('B-1234');
+    expect(card.textContent).not.toContain('Badge');
+
+    await alice.updateMe({ title: 'Principal Engineer', time_zone: 'America/Los_Angeles' });
+    await waitFor(() => expect(c.getByText('Principal Engineer')).toBeTruthy());
+    expect(card.querySelector('.parley-profile__local-time')?.textContent).toBe(
+      `${localTime('America/Los_Angeles')} local time`,
+    );
+    // Custom fields read before stay on the card (user.updated carries none).
+    expect(c.getByText('Core')).toBeTruthy();
+  });
+
+  it('shows nothing it should not: an unsafe link as text, no local time without a zone', async () => {
+    const admin = await w.connect('admin');
+    const fields = await admin.profiles.fields();
+    const site = fields.find((f) => f.name === 'Site');
+    expect(site).toBeDefined();
+    const user = {
+      ...(await bob.profiles.get('bob')),
+      fields: { [site?.id as string]: 'javascript:alert(1)' },
+    };
+    renderFor(bob, <UserProfileCard userId="bob" user={user} fields={fields} />);
+    const card = screen.getByRole('region', { name: /Bob Stone/ });
+    expect(within(card).queryByRole('link')).toBeNull();
+    expect(card.querySelector('.parley-profile__local-time')).toBeNull();
+  });
+});
+
+describe('localTime', () => {
+  it('formats the time in a zone, and gives null for an unknown one', () => {
+    const at = new Date('2026-01-15T12:34:00Z');
+    expect(localTime('Asia/Tokyo', at, 'en-US')).toBe('9:34 PM');
+    expect(localTime('UTC', at, 'en-US')).toBe('12:34 PM');
+    expect(localTime('Nowhere/Land', at)).toBeNull();
+    expect(localTime(null, at)).toBeNull();
+  });
+});
