@@ -603,9 +603,20 @@ export class ChatClient implements ChannelHost {
     return this.follows.watch(userIds);
   }
 
-  /** Mark yourself away or back online (presence). */
-  async setPresence(presence: 'online' | 'away'): Promise<void> {
-    await this.request('presence.set', { presence });
+  /**
+   * Mark yourself away, back online, or busy (do not disturb: notifications pause until
+   * `until`, or until you come back online). Resolves with what others now see, which is
+   * also written to `state.users[me].presence`.
+   */
+  async setPresence(
+    presence: 'online' | 'away' | 'busy',
+    opts: { until?: Date | string } = {},
+  ): Promise<'online' | 'away' | 'busy' | 'offline'> {
+    const until = opts.until instanceof Date ? opts.until.toISOString() : opts.until;
+    const r = await this.request('presence.set', until === undefined ? { presence } : { presence, until });
+    const me = this.userId ? this.state.get().users[this.userId] : undefined;
+    if (me && me.presence !== r.presence) this.mergeUsers([{ ...me, presence: r.presence }]);
+    return r.presence;
   }
 
   // ---- state plumbing (used by Channel) -------------------------------------------------

@@ -7,7 +7,7 @@ import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { UserPlusIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
 
-const RANK = { online: 0, away: 1, offline: 2 } as const;
+const RANK = { online: 0, busy: 1, away: 2, offline: 3 } as const;
 
 function useMembers(info: ConversationInfo): User[] {
   // The panel shows each member's presence: follow it while the panel is open.
