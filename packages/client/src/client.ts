@@ -19,6 +19,7 @@ import type {
   HelloFrame,
   Member,
   NotificationSettings,
+  PeopleResponse,
   PushProvider,
   QueryChannelsBody,
   QueryChannelsResponse,
@@ -420,6 +421,27 @@ export class ChatClient implements ChannelHost {
     const r = await this.http.call<UsersResponse>('GET', `/v1/users?q=${encodeURIComponent(q)}&limit=${limit}`);
     this.mergeUsers(r.users);
     return r.users;
+  }
+
+  /**
+   * One page of the people directory (`GET /v1/people`): everyone in the app in name order,
+   * searched by `q` (a word of the name, the username; for admins the email) and filtered by
+   * `role`; admins list deactivated accounts with `deactivated: true`. Pass the answer's `next`
+   * as `cursor` for the following page. The people are merged into `state.users`.
+   */
+  async queryPeople(
+    opts: { q?: string; role?: User['role']; deactivated?: boolean; cursor?: string | null; limit?: number } = {},
+  ): Promise<PeopleResponse> {
+    const qs = new URLSearchParams();
+    if (opts.q) qs.set('q', opts.q);
+    if (opts.role) qs.set('role', opts.role);
+    if (opts.deactivated) qs.set('deactivated', 'true');
+    if (opts.cursor) qs.set('cursor', opts.cursor);
+    if (opts.limit) qs.set('limit', String(opts.limit));
+    const query = qs.toString();
+    const r = await this.http.call<PeopleResponse>('GET', `/v1/people${query ? `?${query}` : ''}`);
+    this.mergeUsers(r.people);
+    return r;
   }
 
   /**
