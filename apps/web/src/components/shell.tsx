@@ -31,7 +31,7 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, useLocation, workspacePath } from '../lib/router.js';
+import { navigate, peoplePath, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ConnectionBanner } from './connection-banner.js';
@@ -40,6 +40,7 @@ import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
+import { PeoplePage } from './people-page.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
 
@@ -69,7 +70,16 @@ function NoConversation({ onBrowse }: { onBrowse(): void }) {
   );
 }
 
-export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | null }) {
+export function Shell({
+  workspace,
+  cid,
+  page = null,
+}: {
+  workspace: Workspace;
+  cid: string | null;
+  /** A page in place of a conversation (`/w/<id>/people`). */
+  page?: 'people' | null;
+}) {
   const client = useChatClient();
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [navOpen, setNavOpen] = useState(false);
@@ -104,9 +114,10 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       rememberConversation(workspace.id, cid);
       return;
     }
+    if (page) return;
     const first = listed > 0 ? defaultConversation(client, workspace.id) : null;
     if (first) navigate(workspacePath(workspace.id, first), { replace: true });
-  }, [client, cid, workspace.id, listed]);
+  }, [client, cid, workspace.id, listed, page]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -134,6 +145,12 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
         onSelect={open}
         onDialog={setDialog}
         officeOpen={office}
+        peopleOpen={page === 'people' && !office}
+        onPeople={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(peoplePath(workspace.id));
+        }}
         onOffice={() => {
           setOffice(true);
           setNavOpen(false);
@@ -152,6 +169,12 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
               await dm.createChannel();
               open(dm.cid);
             }}
+          />
+        ) : page === 'people' ? (
+          <PeoplePage
+            isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
+            onOpenConversation={open}
+            onOpenNav={() => setNavOpen(true)}
           />
         ) : handle ? (
           <Conversation
