@@ -23,7 +23,7 @@ import { buildServer } from '../packages/server/src/app.js';
 import { queryPeople } from '../packages/server/src/features/people/queries.js';
 import type { Caller } from '../packages/server/src/platform/auth.js';
 import { defaultConfig, NO_HTTP_LIMITS } from '../packages/server/src/platform/config.js';
-import { openDatabase } from '../packages/server/src/platform/db/index.js';
+import { openDatabase, rows } from '../packages/server/src/platform/db/index.js';
 import { runMigrations } from '../packages/server/src/platform/db/migrate.js';
 import { table } from './lib/report.js';
 
@@ -174,12 +174,11 @@ async function main(): Promise<void> {
       ]);
     }
     const plan = (
-      (
-        await database.db.execute(
-          sql`explain select u.id from users u where u.app_id = ${app.id} and u.deleted_at is null
+      await rows<{ 'QUERY PLAN': string }>(
+        database.db,
+        sql`explain select u.id from users u where u.app_id = ${app.id} and u.deleted_at is null
           order by lower(u.name), u.id limit 51`,
-        )
-      ).rows as { 'QUERY PLAN': string }[]
+      )
     ).map((r) => r['QUERY PLAN']);
     console.log(`\nPeople directory, ${USERS.toLocaleString('en')} people, PostgreSQL ${version}, ${ROUNDS} rounds\n`);
     console.log(
