@@ -94,6 +94,24 @@ describe.skipIf(!haveBrowser)('people and presence in Chromium', () => {
     await miaRow.screenshot({ path: `${SHOTS}/busy-avatar.png` });
     await m.screenshot({ path: `${SHOTS}/busy-me-bar.png` });
 
+    // Her message rows carry the busy dot too, and #general's members list her as active now.
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels/public:general/messages',
+        headers: chatHeaders(miaSession),
+        payload: { text: 'Heads down until lunch' },
+      }),
+    );
+    const o2 = await oc.newPage();
+    o2.on('pageerror', (e) => errors.push(e.message));
+    await o2.setViewportSize({ width: 1280, height: 800 });
+    await o2.goto(`/w/${ws.id}/c/public:general`);
+    const row = o2.locator('article.parley-message', { hasText: 'Heads down until lunch' }).first();
+    await expect.poll(() => row.locator('.parley-avatar-dot .parley-presence--busy').count(), WAIT).toBe(1);
+    await row.screenshot({ path: `${SHOTS}/busy-message-row.png` });
+    await o2.close();
+
     // Clicking her opens her profile beside the list.
     await miaRow.click();
     const profile = o.getByRole('complementary', { name: 'Profile' });

@@ -3,7 +3,7 @@
  * sending, failed with Retry), reactions, the thread summary, "Seen", and an actions toolbar.
  */
 import type { LocalMessage } from '@parley/client';
-import { memo, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
@@ -11,7 +11,7 @@ import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js'
 import { Markdown } from './markdown.js';
 import { MessagePreviews } from './previews.js';
 import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
-import { Avatar, useUser } from './user.js';
+import { Avatar, PresenceDot, useUser } from './user.js';
 
 /** Props of {@link MessageItem}. */
 export interface MessageItemProps {
@@ -50,6 +50,29 @@ export const MessageItem = memo(function MessageItem({
   const system = m.type === 'system';
   const [picking, setPicking] = useState(false);
   const reactButton = useRef<HTMLButtonElement>(null);
+  // Mentions carry the mentioned person's presence dot: their presence by username, as one
+  // string so the row re-renders only when one of them changes (MessageList follows them).
+  const body = useRef<HTMLDivElement>(null);
+  const mentionPresence = useClientState((s) =>
+    (m.mentioned_users ?? [])
+      .map((id) => s.users[id])
+      .filter((u) => u?.username)
+      .map((u) => `${u?.username?.toLowerCase()}=${u?.presence ?? 'offline'}`)
+      .join(' '),
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: m.text re-renders the mention spans
+  useEffect(() => {
+    const el = body.current;
+    if (!el) return;
+    const byName = new Map(
+      mentionPresence ? mentionPresence.split(' ').map((p) => p.split('=') as [string, string]) : [],
+    );
+    for (const span of el.querySelectorAll<HTMLElement>('.parley-mention[data-mention]')) {
+      const state = byName.get((span.dataset.mention ?? '').toLowerCase());
+      if (state) span.dataset.presence = state;
+      else delete span.dataset.presence;
+    }
+  }, [mentionPresence, m.text]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const client = useChatClient();
@@ -131,7 +154,10 @@ export const MessageItem = memo(function MessageItem({
             {clockTime(m.created_at)}
           </time>
         ) : (
-          <Avatar user={author} id={m.user_id} />
+          <span className="parley-avatar-dot">
+            <Avatar user={author} id={m.user_id} />
+            <PresenceDot presence={author?.presence ?? 'offline'} className="parley-avatar-dot__dot" />
+          </span>
         )}
       </div>
       <div className="parley-message__main">
@@ -153,7 +179,7 @@ export const MessageItem = memo(function MessageItem({
             </time>
           </header>
         )}
-        <div className="parley-message__body">
+        <div className="parley-message__body" ref={body}>
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (
