@@ -44,7 +44,14 @@ function Pages() {
   if (state.status === 'signed-out') return <Redirect to={`/signin?next=${encodeURIComponent(location)}`} />;
   if (route.name === 'home') return <WorkspacesScreen />;
   if (route.name === 'join') return <JoinScreen workspaceId={route.workspaceId} />;
-  return <WorkspaceScreen key={route.workspaceId} workspaceId={route.workspaceId} cid={route.cid} />;
+  return (
+    <WorkspaceScreen
+      key={route.workspaceId}
+      workspaceId={route.workspaceId}
+      cid={route.cid}
+      page={route.page ?? null}
+    />
+  );
 }
 
 export function App() {

@@ -20,6 +20,7 @@ import type {
   LastChannelResponse,
   Member,
   NotificationSettings,
+  PeopleResponse,
   PushProvider,
   QueryChannelsBody,
   QueryChannelsResponse,
@@ -428,6 +429,27 @@ export class ChatClient implements ChannelHost {
   }
 
   /**
+   * One page of the people directory (`GET /v1/people`): everyone in the app in name order,
+   * searched by `q` (a word of the name, the username; for admins the email) and filtered by
+   * `role`; admins list deactivated accounts with `deactivated: true`. Pass the answer's `next`
+   * as `cursor` for the following page. The people are merged into `state.users`.
+   */
+  async queryPeople(
+    opts: { q?: string; role?: User['role']; deactivated?: boolean; cursor?: string | null; limit?: number } = {},
+  ): Promise<PeopleResponse> {
+    const qs = new URLSearchParams();
+    if (opts.q) qs.set('q', opts.q);
+    if (opts.role) qs.set('role', opts.role);
+    if (opts.deactivated) qs.set('deactivated', 'true');
+    if (opts.cursor) qs.set('cursor', opts.cursor);
+    if (opts.limit) qs.set('limit', String(opts.limit));
+    const query = qs.toString();
+    const r = await this.http.call<PeopleResponse>('GET', `/v1/people${query ? `?${query}` : ''}`);
+    this.mergeUsers(r.people);
+    return r;
+  }
+
+  /**
    * Search the messages this user may read (query language: docs/protocol.md#search). Pass
    * the answer's `next` as `cursor` for the following page; `next` is null on the last.
    */
@@ -621,9 +643,20 @@ export class ChatClient implements ChannelHost {
     return this.follows.watch(userIds);
   }
 
-  /** Mark yourself away or back online (presence). */
-  async setPresence(presence: 'online' | 'away'): Promise<void> {
-    await this.request('presence.set', { presence });
+  /**
+   * Mark yourself away, back online, or busy (do not disturb: notifications pause until
+   * `until`, or until you come back online). Resolves with what others now see, which is
+   * also written to `state.users[me].presence`.
+   */
+  async setPresence(
+    presence: 'online' | 'away' | 'busy',
+    opts: { until?: Date | string } = {},
+  ): Promise<'online' | 'away' | 'busy' | 'offline'> {
+    const until = opts.until instanceof Date ? opts.until.toISOString() : opts.until;
+    const r = await this.request('presence.set', until === undefined ? { presence } : { presence, until });
+    const me = this.userId ? this.state.get().users[this.userId] : undefined;
+    if (me && me.presence !== r.presence) this.mergeUsers([{ ...me, presence: r.presence }]);
+    return r.presence;
   }
 
   // ---- state plumbing (used by Channel) -------------------------------------------------

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PresenceFollows, type PresenceHost } from './presence.js';
 
-type States = Record<string, 'online' | 'away' | 'offline'>;
+type States = Record<string, 'online' | 'away' | 'busy' | 'offline'>;
 
 /** A host whose subscribe answers wait until the test releases them, recording what is applied. */
 function host() {

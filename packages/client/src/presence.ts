@@ -13,7 +13,7 @@
  */
 import { MAX_PRESENCE_IDS, MAX_PRESENCE_SUBSCRIPTIONS, type ReplyBody } from '@parley/protocol';
 
-type PresenceState = 'online' | 'away' | 'offline';
+type PresenceState = 'online' | 'away' | 'busy' | 'offline';
 
 export interface PresenceHost {
   /** Send a request on the socket (rejects while offline). */

@@ -13,8 +13,11 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 export const USER_ROLES = ['user', 'moderator', 'admin', 'guest'] as const;
 export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)));
 
-/** Presence states. */
-export const PRESENCE_STATES = ['online', 'away', 'offline'] as const;
+/**
+ * Presence states. `busy` (do not disturb) is a connected user who chose it, paused their
+ * notifications or is inside their DND window; it shows in place of online or away.
+ */
+export const PRESENCE_STATES = ['online', 'away', 'busy', 'offline'] as const;
 export const PresenceState = Type.Union(PRESENCE_STATES.map((r) => Type.Literal(r)));
 
 /** A user as the wire shows it. */

@@ -97,7 +97,14 @@ export const CLIENT_REQUESTS = {
   'read.mark': req('read.mark', { cid: Cid, seq: Seq }),
   'channel.watch': req('channel.watch', { cid: Cid, since: Type.Optional(Seq) }),
   'channel.unwatch': req('channel.unwatch', { cid: Cid }),
-  'presence.set': req('presence.set', { presence: Type.Union([Type.Literal('online'), Type.Literal('away')]) }),
+  /**
+   * Choose away, online or busy. `busy` pauses notifications until `until` (ISO time, in the
+   * future), or until set back; `online` ends a chosen busy (a DND window keeps you busy).
+   */
+  'presence.set': req('presence.set', {
+    presence: Type.Union([Type.Literal('online'), Type.Literal('away'), Type.Literal('busy')]),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+  }),
   'search.messages': req('search.messages', SEARCH_REQUEST_FIELDS),
   ping: req('ping', {}),
   /**

@@ -203,6 +203,7 @@ export {
   OidcStartBody,
   OidcStartResponse,
 } from './oidc.js';
+export { MAX_PEOPLE_PAGE, PeopleResponse, Person, QueryPeopleQuery } from './people.js';
 export * from './previews.js';
 export * from './reads.js';
 export {

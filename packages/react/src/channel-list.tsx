@@ -82,6 +82,8 @@ interface Row {
   mentions: number;
   muted: boolean;
   presence: User['presence'] | undefined;
+  /** A DM peer's custom status (emoji and text), or null. */
+  status: string | null;
   type: string;
 }
 
@@ -129,6 +131,7 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
             mentions: c.mentionCount,
             muted: c.channel.membership?.muted ?? false,
             presence: peer ? (userOf(s, c, peer, fetchedMembers)?.presence ?? 'offline') : undefined,
+            status: peer ? statusText(userOf(s, c, peer, fetchedMembers)) : null,
             type: c.channel.type,
           },
         ];
@@ -195,6 +198,7 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
     const label = [
       r.dm ? `Direct message with ${r.name}` : r.name,
       r.presence ? r.presence : null,
+      r.status,
       unread ? `${r.unread} unread` : null,
       r.mentions > 0 ? `${r.mentions} ${r.mentions === 1 ? 'mention' : 'mentions'}` : null,
       r.muted ? 'muted' : null,
@@ -230,7 +234,14 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
           {r.dm ? <PresenceDot presence={r.presence} /> : r.type === 'group' ? '🔒' : '#'}
         </span>
         <span className="parley-channel-row__text">
-          <span className="parley-channel-row__name">{r.name}</span>
+          <span className="parley-channel-row__name">
+            {r.name}
+            {r.status ? (
+              <span className="parley-channel-row__status" data-testid="dm-status">
+                {r.status}
+              </span>
+            ) : null}
+          </span>
           {r.preview ? <span className="parley-channel-row__preview">{r.preview}</span> : null}
         </span>
         {r.mentions > 0 ? (
@@ -279,6 +290,13 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
       ) : null}
     </nav>
   );
+}
+
+/** A user's custom status as one line ("🌴 On holiday"), or null without one. */
+function statusText(u: User | undefined): string | null {
+  const s = u?.status;
+  if (!s?.text) return null;
+  return s.emoji ? `${s.emoji} ${s.text}` : s.text;
 }
 
 function rowsEqual(a: Row[], b: Row[]): boolean {

@@ -18,6 +18,7 @@ import { useChannelTitle } from './channel-list.js';
 import { useChannelState, useClientState, useMe } from './context.js';
 import { cx, dayLabel, displayName } from './format.js';
 import { MessageItem } from './message.js';
+import { useWatchPresence } from './presence.js';
 import { buildRows, type MessageRow } from './rows.js';
 
 /** Props of {@link MessageList}. */
@@ -149,6 +150,18 @@ export function MessageList({
   const me = useMe();
   const messages = state?.messages ?? EMPTY;
   const rows = useMemo(() => buildRows(messages, { readSeq: initialReadSeq, me }), [messages, initialReadSeq, me]);
+  // Message rows and mentions show presence: follow the latest authors and mentioned people
+  // (at most 100, newest first, so a long history never asks for more than a connection may).
+  const shown = useMemo(() => {
+    const ids = new Set<string>();
+    for (let i = messages.length - 1; i >= 0 && ids.size < 100; i--) {
+      const msg = messages[i] as LocalMessage;
+      ids.add(msg.user_id);
+      for (const id of msg.mentioned_users ?? []) if (ids.size < 100) ids.add(id);
+    }
+    return [...ids];
+  }, [messages]);
+  useWatchPresence(shown);
   const cid = state?.cid ?? '';
   const firstItemIndex = useFirstItemIndex(rows, cid);
   const [atBottom, setAtBottom] = useState(false);

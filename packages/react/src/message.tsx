@@ -4,7 +4,7 @@
  */
 import type { LocalMessage, ReadBy } from '@parley/client';
 import type { QuotedMessage } from '@parley/protocol';
-import { memo, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
@@ -13,7 +13,7 @@ import { Markdown } from './markdown.js';
 import { MessagePreviews } from './previews.js';
 import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
 import { SeenBy } from './read-by.js';
-import { Avatar, useUser } from './user.js';
+import { Avatar, PresenceDot, useUser } from './user.js';
 
 /** Props of {@link MessageItem}. */
 export interface MessageItemProps {
@@ -68,6 +68,29 @@ export const MessageItem = memo(function MessageItem({
   const system = m.type === 'system';
   const [picking, setPicking] = useState(false);
   const reactButton = useRef<HTMLButtonElement>(null);
+  // Mentions carry the mentioned person's presence dot: their presence by username, as one
+  // string so the row re-renders only when one of them changes (MessageList follows them).
+  const body = useRef<HTMLDivElement>(null);
+  const mentionPresence = useClientState((s) =>
+    (m.mentioned_users ?? [])
+      .map((id) => s.users[id])
+      .filter((u) => u?.username)
+      .map((u) => `${u?.username?.toLowerCase()}=${u?.presence ?? 'offline'}`)
+      .join(' '),
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: m.text re-renders the mention spans
+  useEffect(() => {
+    const el = body.current;
+    if (!el) return;
+    const byName = new Map(
+      mentionPresence ? mentionPresence.split(' ').map((p) => p.split('=') as [string, string]) : [],
+    );
+    for (const span of el.querySelectorAll<HTMLElement>('.parley-mention[data-mention]')) {
+      const state = byName.get((span.dataset.mention ?? '').toLowerCase());
+      if (state) span.dataset.presence = state;
+      else delete span.dataset.presence;
+    }
+  }, [mentionPresence, m.text]);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const client = useChatClient();
@@ -158,7 +181,10 @@ export const MessageItem = memo(function MessageItem({
             <Avatar user={author} id={m.user_id} />
           </button>
         ) : (
-          <Avatar user={author} id={m.user_id} />
+          <span className="parley-avatar-dot">
+            <Avatar user={author} id={m.user_id} />
+            <PresenceDot presence={author?.presence ?? 'offline'} className="parley-avatar-dot__dot" />
+          </span>
         )}
       </div>
       <div className="parley-message__main">
@@ -186,7 +212,7 @@ export const MessageItem = memo(function MessageItem({
         {/* A click on an @mention opens that person's profile (the message names who it mentions). */}
         {/* biome-ignore lint/a11y/noStaticElementInteractions: mentions are inline text; the keyboard reaches profiles by the author button and the members list */}
         {/* biome-ignore lint/a11y/useKeyWithClickEvents: as above */}
-        <div className="parley-message__body" onClick={onSelectUser ? (e) => openMention(e.target) : undefined}>
+        <div className="parley-message__body" ref={body} onClick={onSelectUser ? (e) => openMention(e.target) : undefined}>
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (

@@ -27,7 +27,12 @@ export function useUser(userId: string | null | undefined): User | undefined {
   return useClientState((s) => (userId ? lookupUser(s, channel, userId) : undefined));
 }
 
-const PRESENCE_LABEL: Record<Presence, string> = { online: 'Online', away: 'Away', offline: 'Offline' };
+const PRESENCE_LABEL: Record<Presence, string> = {
+  online: 'Online',
+  away: 'Away',
+  busy: 'Busy (do not disturb)',
+  offline: 'Offline',
+};
 
 /** Props of {@link PresenceDot}. */
 export interface PresenceDotProps {

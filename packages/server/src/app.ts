@@ -57,6 +57,7 @@ import { moderationRoutes } from './features/moderation/routes.js';
 import { defineNotificationJobs } from './features/notifications/jobs.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { notifySettled } from './features/notifications/trigger.js';
+import { peopleRoutes } from './features/people/routes.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
@@ -421,6 +422,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(cspReportRoute({ limiter: svc.limiter }));
   await app.register(appRoutes(svc));
   await app.register(userRoutes(svc));
+  await app.register(peopleRoutes(svc));
   await app.register(channelRoutes(svc));
   await app.register(messageRoutes(svc));
   await app.register(reactionRoutes(svc));

@@ -2,7 +2,7 @@
  * The bottom of the sidebar: you, your presence and custom status, and a menu to set a
  * status, go away (or come back), open preferences or sign out.
  */
-import { Avatar, PresenceDot, useChatClient } from '@parley/react';
+import { Avatar, PresenceDot, useChatClient, useClientState } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { leave, useAccount } from '../hooks/account.js';
 import { useMeUser } from '../hooks/use-me.js';
@@ -35,8 +35,19 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
   useEffect(() => {
     if (readAway()) client.setPresence('away').catch(() => setAway(false));
   }, [client]);
+  // Busy (do not disturb) comes from the server: chosen here, or paused notifications, or a DND
+  // window; your own connections hear every change of it.
+  const shown = useClientState((s) => (me ? s.users[me.id]?.presence : undefined));
   if (!me) return null;
-  const presence = away ? 'away' : 'online';
+  const busy = shown === 'busy';
+  const presence = busy ? 'busy' : away ? 'away' : 'online';
+  const toggleBusy = () => {
+    setError(null);
+    (busy
+      ? client.setPresence(away ? 'away' : 'online')
+      : client.setPresence('busy', { until: new Date(Date.now() + 60 * 60_000) })
+    ).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  };
 
   const togglePresence = () => {
     const next = away ? 'online' : 'away';
@@ -57,7 +68,7 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
         placement="above"
         className="app-me__menu"
         triggerClassName="app-me__button"
-        label={`${me.name}, ${presence === 'away' ? 'away' : 'active'}. Open your menu`}
+        label={`${me.name}, ${presence === 'busy' ? 'do not disturb' : presence === 'away' ? 'away' : 'active'}. Open your menu`}
         trigger={
           <>
             <span className="app-avatar-with-dot">
@@ -67,7 +78,7 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
             <span className="app-me__text">
               <span className="app-me__name">{me.name}</span>
               <span className="app-me__status" data-testid="my-status">
-                {status ?? (presence === 'away' ? 'Away' : 'Active')}
+                {status ?? (presence === 'busy' ? 'Do not disturb' : presence === 'away' ? 'Away' : 'Active')}
               </span>
             </span>
           </>
@@ -92,6 +103,11 @@ export function MeBar({ onDialog }: { onDialog(d: DialogName): void }) {
             onSelect: togglePresence,
           },
           { label: 'Edit profile', onSelect: () => onDialog('profile') },
+          {
+            label: busy ? 'Turn off do not disturb' : 'Do not disturb for 1 hour',
+            hint: busy ? undefined : 'Busy: notifications pause',
+            onSelect: toggleBusy,
+          },
           'separator',
           { label: 'Notifications', onSelect: () => onDialog('notifications') },
           { label: 'Preferences', onSelect: () => onDialog('settings') },

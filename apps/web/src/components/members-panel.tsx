@@ -7,7 +7,7 @@ import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { UserPlusIcon } from './icons.js';
 import { UserPicker } from './user-picker.js';
 
-const RANK = { online: 0, away: 1, offline: 2 } as const;
+const RANK = { online: 0, busy: 1, away: 2, offline: 3 } as const;
 
 function useMembers(info: ConversationInfo): User[] {
   // The panel shows each member's presence: follow it while the panel is open.
@@ -104,6 +104,12 @@ export function MembersPanel({
   // Moderators see a Ban button on each member (capability `ban-members`).
   const canBan = useClientState((s) => s.channels[channel.cid]?.channel.own_capabilities?.includes('ban-members'));
   const [banError, setBanError] = useState<string | null>(null);
+  // "Active now": everyone connected (online, away or busy), then the rest.
+  const active = members.filter((u) => (u.presence ?? 'offline') !== 'offline');
+  const sections: [string, User[]][] = [
+    ['Active now', active],
+    ['Offline', members.filter((u) => (u.presence ?? 'offline') === 'offline')],
+  ];
   const ban = (userId: string) => {
     setBanError(null);
     client.moderation
@@ -118,46 +124,55 @@ export function MembersPanel({
           {banError}
         </p>
       ) : null}
-      <ul className="app-member-list" aria-label="Members">
-        {members.map((u) => (
-          <li key={u.id}>
-            <button
-              type="button"
-              className="app-member"
-              onClick={() => onSelectUser(u.id)}
-              data-testid={`member-${u.id}`}
-              data-presence={u.presence ?? 'offline'}
-            >
-              <span className="app-avatar-with-dot">
-                <Avatar user={u} id={u.id} size={32} />
-                <PresenceDot presence={u.presence ?? 'offline'} className="app-avatar-with-dot__dot" />
-              </span>
-              <span className="app-member__text">
-                <span className="app-member__name">
-                  {u.name}
-                  {u.id === me ? <span className="app-muted"> (you)</span> : null}
-                </span>
-                {u.status?.text ? (
-                  <span className="app-member__status">
-                    {u.status.emoji ? `${u.status.emoji} ` : ''}
-                    {u.status.text}
-                  </span>
-                ) : null}
-              </span>
-            </button>
-            {canBan && u.id !== me ? (
-              <button
-                type="button"
-                className="app-button app-button--small app-button--danger-outline"
-                aria-label={`Ban ${u.name} from this channel`}
-                onClick={() => ban(u.id)}
-              >
-                Ban
-              </button>
-            ) : null}
-          </li>
-        ))}
-      </ul>
+      {sections.map(([label, list]) =>
+        list.length > 0 ? (
+          <section key={label} className="app-member-section" aria-label={label}>
+            <h3 className="app-member-section__title" data-testid={label === 'Active now' ? 'active-now' : undefined}>
+              {label} · {list.length}
+            </h3>
+            <ul className="app-member-list" aria-label={label}>
+              {list.map((u) => (
+                <li key={u.id}>
+                  <button
+                    type="button"
+                    className="app-member"
+                    onClick={() => onSelectUser(u.id)}
+                    data-testid={`member-${u.id}`}
+                    data-presence={u.presence ?? 'offline'}
+                  >
+                    <span className="app-avatar-with-dot">
+                      <Avatar user={u} id={u.id} size={32} />
+                      <PresenceDot presence={u.presence ?? 'offline'} className="app-avatar-with-dot__dot" />
+                    </span>
+                    <span className="app-member__text">
+                      <span className="app-member__name">
+                        {u.name}
+                        {u.id === me ? <span className="app-muted"> (you)</span> : null}
+                      </span>
+                      {u.status?.text ? (
+                        <span className="app-member__status">
+                          {u.status.emoji ? `${u.status.emoji} ` : ''}
+                          {u.status.text}
+                        </span>
+                      ) : null}
+                    </span>
+                  </button>
+                  {canBan && u.id !== me ? (
+                    <button
+                      type="button"
+                      className="app-button app-button--small app-button--danger-outline"
+                      aria-label={`Ban ${u.name} from this channel`}
+                      onClick={() => ban(u.id)}
+                    >
+                      Ban
+                    </button>
+                  ) : null}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null,
+      )}
     </>
   );
 }

@@ -32,7 +32,7 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, useLocation, workspacePath } from '../lib/router.js';
+import { navigate, peoplePath, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ConnectionBanner } from './connection-banner.js';
@@ -42,6 +42,7 @@ import { HashIcon } from './icons.js';
 import { MessageToasts } from './message-toasts.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
+import { PeoplePage } from './people-page.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
 
@@ -71,7 +72,16 @@ function NoConversation({ onBrowse }: { onBrowse(): void }) {
   );
 }
 
-export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | null }) {
+export function Shell({
+  workspace,
+  cid,
+  page = null,
+}: {
+  workspace: Workspace;
+  cid: string | null;
+  /** A page in place of a conversation (`/w/<id>/people`). */
+  page?: 'people' | null;
+}) {
   const client = useChatClient();
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [navOpen, setNavOpen] = useState(false);
@@ -129,10 +139,11 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
       }, 1_000);
       return () => clearTimeout(t);
     }
+    if (page) return;
     if (serverLast === undefined) return;
     const first = serverLast ?? (listed > 0 ? defaultConversation(client, workspace.id) : null);
     if (first) navigate(workspacePath(workspace.id, first), { replace: true });
-  }, [client, cid, workspace.id, listed, serverLast]);
+  }, [client, cid, workspace.id, listed, serverLast, page]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -160,6 +171,12 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
         onSelect={open}
         onDialog={setDialog}
         officeOpen={office}
+        peopleOpen={page === 'people' && !office}
+        onPeople={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(peoplePath(workspace.id));
+        }}
         onOffice={() => {
           setOffice(true);
           setNavOpen(false);
@@ -179,6 +196,12 @@ export function Shell({ workspace, cid }: { workspace: Workspace; cid: string | 
               await dm.createChannel();
               open(dm.cid);
             }}
+          />
+        ) : page === 'people' ? (
+          <PeoplePage
+            isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
+            onOpenConversation={open}
+            onOpenNav={() => setNavOpen(true)}
           />
         ) : handle ? (
           <Conversation

@@ -1,7 +1,16 @@
 /** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
 import type { Workspace } from '@parley/protocol';
 import { ChannelList } from '@parley/react';
-import { ComposeIcon, HashIcon, OfficeIcon, PhoneIcon, PlusIcon, SearchIcon, UserPlusIcon } from './icons.js';
+import {
+  ComposeIcon,
+  HashIcon,
+  OfficeIcon,
+  PeopleIcon,
+  PhoneIcon,
+  PlusIcon,
+  SearchIcon,
+  UserPlusIcon,
+} from './icons.js';
 import { MeBar } from './me-bar.js';
 import type { DialogName } from './shell-types.js';
 import { WorkspaceMenu } from './workspace-menu.js';
@@ -13,10 +22,22 @@ export interface SidebarProps {
   /** Open the office (spaces and who is where). */
   onOffice(): void;
   officeOpen?: boolean;
+  /** Open the People page (everyone in the workspace). */
+  onPeople(): void;
+  peopleOpen?: boolean;
   onDialog(d: DialogName): void;
 }
 
-export function Sidebar({ workspace, activeCid, onSelect, onDialog, onOffice, officeOpen }: SidebarProps) {
+export function Sidebar({
+  workspace,
+  activeCid,
+  onSelect,
+  onDialog,
+  onOffice,
+  officeOpen,
+  onPeople,
+  peopleOpen,
+}: SidebarProps) {
   return (
     <aside className="app-sidebar" aria-label="Workspace sidebar">
       <WorkspaceMenu workspace={workspace} onDialog={onDialog} />
@@ -56,9 +77,18 @@ export function Sidebar({ workspace, activeCid, onSelect, onDialog, onOffice, of
             <OfficeIcon />
             <span>Office</span>
           </button>
+          <button
+            type="button"
+            className={`app-sidebar__item${peopleOpen ? ' app-sidebar__item--active' : ''}`}
+            onClick={onPeople}
+            data-testid="people-button"
+          >
+            <PeopleIcon />
+            <span>People</span>
+          </button>
         </nav>
         <ChannelList
-          activeCid={officeOpen ? null : activeCid}
+          activeCid={officeOpen || peopleOpen ? null : activeCid}
           onSelect={onSelect}
           className="app-sidebar__list"
           emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}

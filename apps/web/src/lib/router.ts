@@ -51,7 +51,7 @@ export type Route =
   | { name: 'reset-password'; token: string }
   | { name: 'verify-email'; token: string }
   | { name: 'confirm-email'; token: string }
-  | { name: 'workspace'; workspaceId: string; cid: string | null }
+  | { name: 'workspace'; workspaceId: string; cid: string | null; page?: 'people' }
   | { name: 'not-found' };
 
 export function parseRoute(location: string): Route {
@@ -72,6 +72,8 @@ export function parseRoute(location: string): Route {
   if (parts.length === 1 && parts[0] === 'confirm-email') return { name: 'confirm-email', token };
   if (parts[0] === 'w' && parts[1]) {
     if (parts.length === 2) return { name: 'workspace', workspaceId: parts[1], cid: null };
+    if (parts[2] === 'people' && parts.length === 3)
+      return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'people' };
     if (parts[2] === 'c' && parts[3] && parts.length === 4)
       return { name: 'workspace', workspaceId: parts[1], cid: parts[3] };
   }
@@ -79,5 +81,8 @@ export function parseRoute(location: string): Route {
 }
 
 /** The path of a workspace, or of one conversation in it. */
+/** The People page of a workspace. */
+export const peoplePath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/people`;
+
 export const workspacePath = (workspaceId: string, cid?: string | null) =>
   `/w/${encodeURIComponent(workspaceId)}${cid ? `/c/${encodeURIComponent(cid).replace(/%3A/g, ':')}` : ''}`;

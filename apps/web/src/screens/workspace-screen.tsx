@@ -10,7 +10,15 @@ import { useWorkspaceClient } from '../hooks/use-workspace-client.js';
 import { ApiError } from '../lib/api.js';
 import { useTheme } from '../lib/theme.js';
 
-export function WorkspaceScreen({ workspaceId, cid }: { workspaceId: string; cid: string | null }) {
+export function WorkspaceScreen({
+  workspaceId,
+  cid,
+  page = null,
+}: {
+  workspaceId: string;
+  cid: string | null;
+  page?: 'people' | null;
+}) {
   const { lost } = useAccount();
   const { theme } = useTheme();
   const conn = useWorkspaceClient(workspaceId, lost);
@@ -37,7 +45,7 @@ export function WorkspaceScreen({ workspaceId, cid }: { workspaceId: string; cid
     return <Splash label={conn.workspace ? `Connecting to ${conn.workspace.name}…` : 'Connecting…'} />;
   return (
     <ChatProvider client={conn.client} theme={theme} className="app-chat">
-      <Shell workspace={conn.workspace} cid={cid} />
+      <Shell workspace={conn.workspace} cid={cid} page={page} />
     </ChatProvider>
   );
 }

@@ -43,6 +43,11 @@ export interface Config {
   presenceTtlMs: number;
   /** Inactivity after which an online user is shown away, in ms. */
   awayAfterMs: number;
+  /**
+   * How often each node re-reads do-not-disturb for the users connected to it, in ms: a DND
+   * window opening or a pause running out shows as `busy` (or not) within this long.
+   */
+  busyCheckMs: number;
   /** Messages one user may send per `rateWindowMs` (0 = no limit). */
   rateMessages: number;
   /**
@@ -399,6 +404,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     presenceGraceMs: 5_000,
     presenceTtlMs: 45_000,
     awayAfterMs: 10 * 60_000,
+    busyCheckMs: 30_000,
     maxReplay: 2_000,
     rateMessages: 120,
     httpLimits: { ip: 6000, user: 1200, server: 12_000, windowMs: 60_000 },

@@ -477,8 +477,8 @@ export class Gateway {
       }
     }
     svc.metrics.openSockets.inc();
-    svc.presence.connected(caller.app.id, caller.userId, opening.user);
-    conn.user = { ...opening.user, presence: svc.presence.stateOf(caller.app.id, caller.userId) };
+    svc.presence.connected(caller.app.id, caller.userId, opening.user, opening.dnd);
+    conn.user = { ...opening.user, presence: svc.presence.shownStateOf(caller.app.id, caller.userId) };
 
     const hello: HelloFrame = {
       type: 'hello',

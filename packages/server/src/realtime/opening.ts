@@ -4,6 +4,7 @@
  * names that batcher without importing the gateway.
  */
 import type { User } from '@parley/protocol';
+import type { DndSchedule } from '../platform/db/schema.js';
 
 /** What a connection needs when it opens: the user, and each channel they are a member of with its last seq. */
 export interface Opening {
@@ -14,4 +15,6 @@ export interface Opening {
   banned?: boolean;
   /** The user was deleted (features/admin): their tokens open no socket. */
   deleted?: boolean;
+  /** Their do-not-disturb (null: no settings saved), so presence shows busy without a read. */
+  dnd?: { dndUntil: Date | null; dndSchedule: DndSchedule | null; timeZone: string } | null;
 }

@@ -7,6 +7,7 @@ import type { Infra } from '../../infra.js';
 import { fromJson, hotStatement, rowDigest, schema } from '../../platform/db/index.js';
 import type { Opening } from '../../realtime/opening.js';
 import { appBanned } from '../permissions/policy.js';
+import type { DndPrefs } from '../presence/busy.js';
 import { presentUser } from '../users/present.js';
 
 /** Whose connection opens: the tenant and the user the token names. */
@@ -32,6 +33,7 @@ const OPENING = hotStatement({
     users: 'users_app_id_id_pk',
     members: 'members_user_idx',
     channels: 'channels_app_id_cid_pk',
+    notification_settings: 'notification_settings_app_id_user_id_pk',
   },
   text: `select p.ord, to_json(u) as "user", ${rowDigest('to_jsonb(u)')} as user_digest, coalesce((
   select json_agg(json_build_array(m.cid, c.last_seq, m.role))::text
@@ -40,12 +42,22 @@ const OPENING = hotStatement({
     select c.last_seq from channels c where c.app_id = m.app_id and c.cid between m.cid and m.cid order by c.cid limit 1
   ) c
   where m.app_id = u.app_id and m.user_id = u.id
-), '[]') as channels
+), '[]') as channels, (
+  select json_build_array(ns.dnd_until, ns.dnd_schedule, ns.time_zone)::text
+  from notification_settings ns where ns.app_id = u.app_id and ns.user_id = u.id
+) as dnd
 from json_to_recordset($1::json) as p(ord int, app_id uuid, uid text)
 cross join lateral (
   select * from users u where u.app_id = p.app_id and u.id between p.uid and p.uid order by u.id limit 1
 ) u`,
 });
+
+/** The opening's `[dnd_until, dnd_schedule, time_zone]` (null: no settings row). */
+function dndOf(raw: string | null): DndPrefs | null {
+  if (!raw) return null;
+  const [until, schedule, timeZone] = JSON.parse(raw) as [string | null, DndPrefs['dndSchedule'], string];
+  return { dndUntil: until ? new Date(until) : null, dndSchedule: schedule ?? null, timeZone };
+}
 
 /** What an opening read of a user's rows, for the send path to check their sends against. */
 export type SeedRows = (
@@ -67,6 +79,7 @@ export async function readOpenings(svc: Infra, reads: OpeningRead[], seed?: Seed
     user: Record<string, unknown>;
     user_digest: string;
     channels: string;
+    dnd: string | null;
   }>(OPENING, [JSON.stringify(input)]);
   const out: (Opening | null)[] = reads.map(() => null);
   const now = svc.clock();
@@ -85,6 +98,7 @@ export async function readOpenings(svc: Infra, reads: OpeningRead[], seed?: Seed
       channels: pairs.map(([cid, seq]) => ({ cid, lastSeq: Number(seq) })),
       banned: appBanned(user, now),
       deleted: user.deletedAt !== null,
+      dnd: dndOf(row.dnd),
     };
   }
   return out;

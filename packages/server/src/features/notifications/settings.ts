@@ -99,6 +99,9 @@ export async function updateSettings(
       target: [schema.notificationSettings.appId, schema.notificationSettings.userId],
       set,
     });
+  // Pausing or a DND window shows as busy: followers hear it now, not at the next sweep.
+  if (body.dnd_until !== undefined || body.dnd_minutes !== undefined || body.dnd_schedule !== undefined)
+    await svc.presence.busyChanged(appId, me.userId);
   return presentSettings(svc, appId, me.userId);
 }
 

@@ -7,6 +7,9 @@
  * connections and to the connections that follow the user (`presence.subscribe`, the hub's
  * presence topics) — never to every co-member, which cost a query and a frame per co-member
  * on every connect. A tick's changes are announced together (one users query per app).
+ *
+ * Busy (do not disturb) is laid over the pooled state when announcing and answering: a
+ * connected user in DND (busy.ts, kept in the database) reads `busy`; offline stays offline.
  */
 import type { EventOf, User } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -14,7 +17,11 @@ import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import { presentUser, type UserRow } from '../users/present.js';
+import { busyUsers, type DndPrefs, dndPrefs, isBusy } from './busy.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
+
+/** A pooled state with busy laid over it: what users are shown. */
+export type ShownState = State | 'busy';
 
 interface Entry {
   appId: string;
@@ -27,6 +34,11 @@ interface Entry {
   offlineTimer: NodeJS.Timeout | null;
   /** The user as presented when a connection opened (or a profile change was announced). */
   user: User | null;
+  /**
+   * Their do-not-disturb settings as last read (the connect's opening read, the busy sweep,
+   * a change made here); null: none saved; undefined: not read yet.
+   */
+  dnd: DndPrefs | null | undefined;
 }
 
 /**
@@ -38,6 +50,7 @@ export type OfflineListener = (appId: string, userId: string, lastActive: number
 interface PendingAnnouncement {
   appId: string;
   userId: string;
+  /** The pooled state (busy is laid over it when the batch is announced). */
   state: State;
   /** Set when the user went offline: when they were last active, to store. */
   lastActive: number | null;
@@ -51,10 +64,13 @@ export class Presence {
   private readonly pending = new Map<string, PendingAnnouncement>();
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
-  /** The pooled state this node last announced per user, so a change is announced once. */
-  private readonly announced = new Map<string, State>();
+  /** The pooled state this node last saw per user, so a change is announced once. */
+  private readonly pooledSeen = new Map<string, State>();
+  /** The shown state (busy laid over) this node last announced per user. */
+  private readonly announced = new Map<string, ShownState>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly refresher: NodeJS.Timeout;
+  private readonly busyTimer: NodeJS.Timeout;
   private readonly share: PresenceShare;
   private readonly offlineListeners: OfflineListener[] = [];
 
@@ -75,6 +91,11 @@ export class Presence {
       Math.max(100, presenceTtlMs / 3),
     );
     this.refresher.unref();
+    const { busyCheckMs } = svc().config;
+    this.busyTimer = setInterval(() => {
+      this.busySweep().catch((err: unknown) => this.svc().log.warn({ err }, 'presence busy sweep failed'));
+    }, busyCheckMs);
+    this.busyTimer.unref();
   }
 
   /**
@@ -91,10 +112,29 @@ export class Presence {
     return this.entries.get(`${appId}:${userId}`)?.state ?? 'offline';
   }
 
-  /** The users' presence over every node. */
-  async statesOf(appId: string, userIds: readonly string[]): Promise<Map<string, State>> {
+  /** This node's own view of a user, with busy laid over from what it last read of their DND. */
+  shownStateOf(appId: string, userId: string): ShownState {
+    const e = this.entries.get(`${appId}:${userId}`);
+    if (!e || e.state === 'offline') return 'offline';
+    return isBusy(e.dnd, new Date(this.svc().clock())) ? 'busy' : e.state;
+  }
+
+  /** The users' presence over every node, without busy (connected or not is what counts). */
+  private async pooled(appId: string, userIds: readonly string[]): Promise<Map<string, State>> {
     const states = await this.share.get(appId, userIds).catch(() => userIds.map((id) => this.stateOf(appId, id)));
     return new Map(userIds.map((id, i) => [id, states[i] ?? 'offline']));
+  }
+
+  /**
+   * The users' presence over every node, as shown: busy laid over the connected ones (one
+   * query, made only when someone is connected).
+   */
+  async statesOf(appId: string, userIds: readonly string[]): Promise<Map<string, ShownState>> {
+    const states: Map<string, ShownState> = await this.pooled(appId, userIds);
+    const connected = userIds.filter((id) => states.get(id) !== 'offline');
+    for (const id of await busyUsers(this.svc().db, appId, connected, new Date(this.svc().clock())))
+      states.set(id, 'busy');
+    return states;
   }
 
   /**
@@ -109,7 +149,8 @@ export class Presence {
 
   /** Those of `userIds` who are online or away anywhere (for `@here`). */
   async present(appId: string, userIds: readonly string[]): Promise<string[]> {
-    const states = await this.statesOf(appId, userIds);
+    // Busy people are present too: the pooled state answers without reading their DND.
+    const states = await this.pooled(appId, userIds);
     return userIds.filter((id) => states.get(id) !== 'offline');
   }
 
@@ -117,7 +158,7 @@ export class Presence {
    * A connection of the user opened. `user` is the user as the gateway presented it: kept, so
    * announcing this user's changes reads no table.
    */
-  connected(appId: string, userId: string, user?: User): void {
+  connected(appId: string, userId: string, user?: User, dnd?: DndPrefs | null): void {
     const key = `${appId}:${userId}`;
     let e = this.entries.get(key);
     if (!e) {
@@ -130,10 +171,12 @@ export class Presence {
         lastActive: Date.now(),
         offlineTimer: null,
         user: null,
+        dnd: undefined,
       };
       this.entries.set(key, e);
     }
     if (user) e.user = user;
+    if (dnd !== undefined) e.dnd = dnd;
     e.connections++;
     e.lastActive = Date.now();
     if (e.offlineTimer) {
@@ -179,13 +222,63 @@ export class Presence {
     }
   }
 
+  /**
+   * Re-read DND for the users connected here (one query per app) and announce those whose
+   * busy changed since: a DND window opening or closing, a pause running out, or a change
+   * made on another node. Every node holding a connection of the user may announce the same
+   * change once; clients take a repeated state as no change.
+   */
+  private async busySweep(): Promise<void> {
+    const svc = this.svc();
+    const apps = new Map<string, Entry[]>();
+    for (const e of this.entries.values()) {
+      if (e.connections === 0 || !this.announced.has(`${e.appId}:${e.userId}`)) continue;
+      const list = apps.get(e.appId);
+      if (list) list.push(e);
+      else apps.set(e.appId, [e]);
+    }
+    const now = new Date(svc.clock());
+    for (const [appId, list] of apps) {
+      const prefs = await dndPrefs(
+        svc.db,
+        appId,
+        list.map((e) => e.userId),
+      );
+      for (const e of list) {
+        e.dnd = prefs.get(e.userId) ?? null;
+        const was = this.announced.get(`${appId}:${e.userId}`) === 'busy';
+        if (was !== isBusy(e.dnd, now)) void this.changed(e, e.state, true);
+      }
+    }
+  }
+
+  /**
+   * The user's DND changed (`presence.set busy`, their notification settings): announce their
+   * presence again now. With no connection of theirs here, the shown state is read from the
+   * pool and published from this node.
+   */
+  async busyChanged(appId: string, userId: string): Promise<void> {
+    const e = this.entries.get(`${appId}:${userId}`);
+    if (e && e.connections > 0) {
+      e.dnd = (await dndPrefs(this.svc().db, appId, [userId])).get(userId) ?? null;
+      return this.changed(e, e.state, true);
+    }
+    const state = (await this.statesOf(appId, [userId])).get(userId) ?? 'offline';
+    if (state === 'offline') return;
+    const [row] = await this.svc()
+      .db.select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
+    if (row) this.publish(appId, [{ user: presentUser(row), state }]);
+  }
+
   private change(e: Entry, state: State): void {
     e.state = state;
     void this.changed(e, state);
   }
 
-  /** Pool the new local state; announce if the pooled state moved. */
-  private async changed(e: Entry, state: State): Promise<void> {
+  /** Pool the new local state; announce if the pooled state moved (or, `force`d, busy may have). */
+  private async changed(e: Entry, state: State, force = false): Promise<void> {
     const svc = this.svc();
     const key = `${e.appId}:${e.userId}`;
     let pooled: State = state;
@@ -195,11 +288,11 @@ export class Presence {
     } catch (err) {
       svc.log.warn({ err, user: e.userId }, 'presence share unavailable; using this node only');
     }
-    if (this.announced.get(key) === pooled) return;
+    if (this.pooledSeen.get(key) === pooled && !force) return;
     if (pooled === 'offline') {
-      this.announced.delete(key);
-      for (const fn of this.offlineListeners) fn(e.appId, e.userId, e.lastActive);
-    } else this.announced.set(key, pooled);
+      if (this.pooledSeen.delete(key) || !force)
+        for (const fn of this.offlineListeners) fn(e.appId, e.userId, e.lastActive);
+    } else this.pooledSeen.set(key, pooled);
     this.pending.set(key, {
       appId: e.appId,
       userId: e.userId,
@@ -218,7 +311,8 @@ export class Presence {
 
   /**
    * Announce every change queued this tick, per app with at most two statements in all — the
-   * offline users' last_active_at and the rows of users not presented at connect —
+   * offline users' last_active_at and the rows (with their DND, for busy) of users not presented
+   * at connect —
    * instead of two per change: a thousand members connecting at once (a deploy, a network
    * blip) would otherwise cost two thousand queries. Each user's event is serialized once.
    */
@@ -244,33 +338,51 @@ export class Presence {
             where u.app_id = ${appId} and u.id = v.id`,
           );
         }
-        // Users presented at connect need no read; the rest are read in one query.
-        const changes: { user: User; state: State }[] = [];
-        const unknown: PendingAnnouncement[] = [];
-        for (const p of list) {
-          if (!p.user) unknown.push(p);
-          else
-            changes.push({
-              user:
-                p.lastActive === null ? p.user : { ...p.user, last_active_at: new Date(p.lastActive).toISOString() },
-              state: p.state,
-            });
-        }
-        if (unknown.length > 0) {
-          const users = await svc.db
-            .select()
+        // Rows of users not presented at connect, and the DND of connected users this node has
+        // not read yet: one statement for both (a connect's own opening read brings its DND).
+        const now = new Date(svc.clock());
+        const entryOf = (p: PendingAnnouncement) => this.entries.get(`${appId}:${p.userId}`);
+        const toRead = list.filter((p) => !p.user || (p.state !== 'offline' && entryOf(p)?.dnd === undefined));
+        const read = new Map<string, { row: UserRow; dnd: DndPrefs | null }>();
+        if (toRead.length > 0) {
+          const ns = schema.notificationSettings;
+          const rows = await svc.db
+            .select({ user: schema.users, dndUntil: ns.dndUntil, dndSchedule: ns.dndSchedule, timeZone: ns.timeZone })
             .from(schema.users)
+            .leftJoin(ns, and(eq(ns.appId, schema.users.appId), eq(ns.userId, schema.users.id)))
             .where(
               and(
                 eq(schema.users.appId, appId),
                 inArray(
                   schema.users.id,
-                  unknown.map((p) => p.userId),
+                  toRead.map((p) => p.userId),
                 ),
               ),
             );
-          const states = new Map(unknown.map((p) => [p.userId, p.state]));
-          for (const row of users) changes.push({ user: presentUser(row), state: states.get(row.id) ?? 'offline' });
+          for (const r of rows) {
+            const dnd =
+              r.timeZone === null ? null : { dndUntil: r.dndUntil, dndSchedule: r.dndSchedule, timeZone: r.timeZone };
+            read.set(r.user.id, { row: r.user, dnd });
+          }
+        }
+        // Busy laid over the connected; a state already announced is not announced again.
+        const changes: { user: User; state: ShownState }[] = [];
+        for (const p of list) {
+          const key = `${appId}:${p.userId}`;
+          const e = entryOf(p);
+          const got = read.get(p.userId);
+          if (e && e.dnd === undefined && got) e.dnd = got.dnd;
+          const dnd = e ? e.dnd : got?.dnd;
+          const state: ShownState = p.state !== 'offline' && isBusy(dnd, now) ? 'busy' : p.state;
+          if (this.announced.get(key) === state) continue;
+          if (state === 'offline') this.announced.delete(key);
+          else this.announced.set(key, state);
+          const base = p.user ?? (got ? presentUser(got.row) : null);
+          if (!base) continue;
+          changes.push({
+            user: p.lastActive === null ? base : { ...base, last_active_at: new Date(p.lastActive).toISOString() },
+            state,
+          });
         }
         this.publish(appId, changes);
       } catch (err) {
@@ -280,7 +392,7 @@ export class Presence {
   }
 
   /** Tell the user's connections and their followers the user's presence (a profile or status change). */
-  async announce(appId: string, row: UserRow, known?: State): Promise<void> {
+  async announce(appId: string, row: UserRow, known?: ShownState): Promise<void> {
     const user = presentUser(row);
     const e = this.entries.get(`${appId}:${row.id}`);
     if (e) e.user = user;
@@ -293,7 +405,7 @@ export class Presence {
    * presence topic, which reaches every node with a follower: no query, each event
    * serialized once.
    */
-  private publish(appId: string, changes: { user: User; state: State }[]): void {
+  private publish(appId: string, changes: { user: User; state: ShownState }[]): void {
     if (changes.length === 0) return;
     const at = new Date();
     this.svc().bus.publish(changes.flatMap(({ user, state }) => presenceOutgoing(appId, user, state, at)));
@@ -302,6 +414,7 @@ export class Presence {
   close(): void {
     clearInterval(this.sweeper);
     clearInterval(this.refresher);
+    clearInterval(this.busyTimer);
     for (const e of this.entries.values())
       if (e.connections > 0) void this.share.put(e.appId, e.userId, 'offline').catch(() => {});
     for (const e of this.entries.values()) if (e.offlineTimer) clearTimeout(e.offlineTimer);
@@ -317,7 +430,7 @@ export class Presence {
 export function presenceOutgoing(
   appId: string,
   user: User,
-  state: State,
+  state: ShownState,
   at: Date,
   extra: { space_id?: string | null } = {},
 ): Outgoing[] {

@@ -1,11 +1,13 @@
 import { MAX_PRESENCE_SUBSCRIPTIONS } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
 import { spacesOfUsers } from '../spaces/present.js';
 import { visibleToGuest } from '../users/queries.js';
+import { setPresence } from './actions.js';
 
 /** Which of `ids` the guest `viewer` may see (one query). */
 async function guestVisible(svc: Services, appId: string, viewer: string, ids: string[]): Promise<Set<string>> {
@@ -19,10 +21,9 @@ async function guestVisible(svc: Services, appId: string, viewer: string, ids: s
 }
 
 export const presenceSocket: SocketHandlers = {
-  'presence.set': async ({ svc, caller }, f) => {
-    svc.presence.set(caller.app.id, caller.userId, f.presence);
-    return { presence: svc.presence.stateOf(caller.app.id, caller.userId) };
-  },
+  'presence.set': async ({ svc, caller }, f) => ({
+    presence: await setPresence(svc, requireUser(caller, 'Only users have a presence'), f.presence, f.until),
+  }),
   /**
    * Follow users' presence on this connection. Ids are of the caller's app (topics are scoped
    * by it), so another app's user of the same id is never reached. Refused whole, changing

@@ -104,6 +104,11 @@ export const users = pgTable(
     uniqueIndex('users_username_uq').on(t.appId, sql`lower(${t.username})`),
     index('users_name_idx').on(t.appId, sql`lower(${t.name}) text_pattern_ops`),
     index('users_username_prefix_idx').on(t.appId, sql`lower(${t.username}) text_pattern_ops`),
+    /**
+     * The people directory's order (features/people): by name, then id, for keyset pages that
+     * read only the page's rows; deleted users are never listed, so not indexed.
+     */
+    index('users_directory_idx').on(t.appId, sql`lower(${t.name})`, t.id).where(sql`${t.deletedAt} is null`),
   ],
 );
 

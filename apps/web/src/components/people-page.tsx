@@ -1,0 +1,248 @@
+/**
+ * The People page (`/w/<id>/people`): everyone in the workspace from the directory
+ * (`client.queryPeople`), searched as you type, filtered by role (and, for admins, the
+ * deactivated), with each person's live presence, status and local time. A click opens their
+ * profile beside the list.
+ */
+import type { Person } from '@parley/protocol';
+import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
+import { useEffect, useState } from 'react';
+import { CloseIcon, MenuIcon } from './icons.js';
+import { ProfilePanel } from './profile-panel.js';
+
+type Filter = 'all' | 'admin' | 'moderator' | 'user' | 'guest' | 'deactivated';
+
+const FILTERS: { value: Filter; label: string; admin?: boolean }[] = [
+  { value: 'all', label: 'Everyone' },
+  { value: 'admin', label: 'Admins' },
+  { value: 'moderator', label: 'Moderators' },
+  { value: 'user', label: 'Members' },
+  { value: 'guest', label: 'Guests' },
+  { value: 'deactivated', label: 'Deactivated', admin: true },
+];
+
+const PRESENCE_TEXT = { online: 'Active', away: 'Away', busy: 'Do not disturb', offline: 'Offline' } as const;
+
+/** "3:42 PM local time" in `timeZone`, or null when unknown or not a zone this browser knows. */
+function localTime(timeZone: string | null, now: Date): string | null {
+  if (!timeZone) return null;
+  try {
+    return `${new Intl.DateTimeFormat(undefined, { timeZone, hour: 'numeric', minute: '2-digit' }).format(now)} local time`;
+  } catch {
+    return null;
+  }
+}
+
+/** The current minute, re-rendering when it turns (local times stay right on an open page). */
+function useMinute(): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const t = setInterval(() => setNow(new Date()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+function PersonRow({
+  person,
+  isAdmin,
+  now,
+  selected,
+  onSelect,
+}: {
+  person: Person;
+  isAdmin: boolean;
+  now: Date;
+  selected: boolean;
+  onSelect(): void;
+}) {
+  // The live user (presence and status change while the page is open) over the page's copy.
+  const live = useClientState((s) => s.users[person.id]);
+  const presence = live?.presence ?? person.presence ?? 'offline';
+  const status = live?.status ?? person.status;
+  const time = localTime(person.time_zone, now);
+  return (
+    <li>
+      <button
+        type="button"
+        className={`app-person${selected ? ' app-person--selected' : ''}`}
+        onClick={onSelect}
+        data-testid={`person-${person.id}`}
+        data-presence={presence}
+      >
+        <span className="app-avatar-with-dot">
+          <Avatar user={live ?? person} id={person.id} size={40} />
+          <PresenceDot presence={presence} className="app-avatar-with-dot__dot" />
+        </span>
+        <span className="app-person__text">
+          <span className="app-person__name">
+            {live?.name ?? person.name}
+            {(live ?? person).username ? <span className="app-muted"> @{(live ?? person).username}</span> : null}
+            {person.role === 'guest' ? <span className="app-person__tag">Guest</span> : null}
+            {person.role === 'admin' ? <span className="app-person__tag">Admin</span> : null}
+            {person.deactivated ? <span className="app-person__tag app-person__tag--off">Deactivated</span> : null}
+          </span>
+          <span className="app-person__meta">
+            <span>{PRESENCE_TEXT[presence]}</span>
+            {status?.text ? (
+              <span>
+                {status.emoji ? `${status.emoji} ` : ''}
+                {status.text}
+              </span>
+            ) : null}
+            {time ? <span>{time}</span> : null}
+            {isAdmin && person.email ? <span className="app-person__email">{person.email}</span> : null}
+          </span>
+        </span>
+      </button>
+    </li>
+  );
+}
+
+export function PeoplePage({
+  isAdmin,
+  onOpenConversation,
+  onOpenNav,
+}: {
+  isAdmin: boolean;
+  onOpenConversation(cid: string): void;
+  onOpenNav(): void;
+}) {
+  const client = useChatClient();
+  const [q, setQ] = useState('');
+  const [filter, setFilter] = useState<Filter>('all');
+  const [people, setPeople] = useState<Person[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const now = useMinute();
+  useWatchPresence(people.map((p) => p.id));
+
+  const query = (cursor: string | null) =>
+    client.queryPeople({
+      q: q.trim() || undefined,
+      role: filter === 'all' || filter === 'deactivated' ? undefined : filter,
+      deactivated: filter === 'deactivated' || undefined,
+      cursor,
+      limit: 50,
+    });
+
+  // A new search or filter starts over; the answer to an older one is dropped when it lands late.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: query reads q and filter, the keys here
+  useEffect(() => {
+    let stale = false;
+    setLoading(true);
+    setError(null);
+    query(null)
+      .then((r) => {
+        if (stale) return;
+        setPeople(r.people);
+        setNext(r.next);
+      })
+      .catch((e: unknown) => !stale && setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => !stale && setLoading(false));
+    return () => {
+      stale = true;
+    };
+  }, [client, q, filter]);
+
+  const more = () => {
+    if (!next) return;
+    setLoading(true);
+    query(next)
+      .then((r) => {
+        setPeople((list) => [...list, ...r.people]);
+        setNext(r.next);
+      })
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
+      .finally(() => setLoading(false));
+  };
+
+  return (
+    <div className="app-people-layout">
+      <section className="app-people" aria-label="People">
+        <header className="app-channel-header">
+          <button
+            type="button"
+            className="app-icon-button app-nav-toggle"
+            aria-label="Open sidebar"
+            onClick={onOpenNav}
+          >
+            <MenuIcon />
+          </button>
+          <div className="app-channel-header__main">
+            <h1 className="app-channel-header__name">People</h1>
+          </div>
+        </header>
+        <div className="app-people__controls">
+          <input
+            type="search"
+            className="app-input app-people__search"
+            placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
+            aria-label="Search people"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            data-testid="people-search"
+          />
+          <fieldset className="app-people__filters" aria-label="Show">
+            {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
+              <button
+                key={f.value}
+                type="button"
+                aria-pressed={filter === f.value}
+                className={`app-people__filter${filter === f.value ? ' app-people__filter--on' : ''}`}
+                onClick={() => setFilter(f.value)}
+              >
+                {f.label}
+              </button>
+            ))}
+          </fieldset>
+        </div>
+        {error ? (
+          <p className="app-form__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <ul className="app-people__list" aria-label="People" aria-busy={loading} data-testid="people-list">
+          {people.map((p) => (
+            <PersonRow
+              key={p.id}
+              person={p}
+              isAdmin={isAdmin}
+              now={now}
+              selected={selected === p.id}
+              onSelect={() => setSelected(p.id)}
+            />
+          ))}
+        </ul>
+        {!loading && people.length === 0 && !error ? (
+          <p className="app-muted app-people__empty">No one matches.</p>
+        ) : null}
+        {next ? (
+          <button type="button" className="app-button app-people__more" disabled={loading} onClick={more}>
+            Show more
+          </button>
+        ) : null}
+      </section>
+      {selected ? (
+        <aside className="app-panel" aria-label="Profile">
+          <header className="app-panel__header">
+            <h2 className="app-panel__title">Profile</h2>
+            <button
+              type="button"
+              className="app-icon-button"
+              aria-label="Close panel"
+              onClick={() => setSelected(null)}
+            >
+              <CloseIcon />
+            </button>
+          </header>
+          <div className="app-panel__body">
+            <ProfilePanel userId={selected} onOpenConversation={onOpenConversation} />
+          </div>
+        </aside>
+      ) : null}
+    </div>
+  );
+}

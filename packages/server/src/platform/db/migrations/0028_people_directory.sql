@@ -1,0 +1,1 @@
+CREATE INDEX "users_directory_idx" ON "users" USING btree ("app_id",lower("name"),"id") WHERE "users"."deleted_at" is null;
