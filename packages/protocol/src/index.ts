@@ -205,7 +205,6 @@ export {
 } from './oidc.js';
 export { MAX_PEOPLE_PAGE, PeopleResponse, Person, QueryPeopleQuery } from './people.js';
 export * from './previews.js';
-export * from './reads.js';
 export {
   CreateProfileFieldBody,
   MAX_PROFILE_FIELDS,
@@ -226,6 +225,7 @@ export {
   UsernameAvailability,
   UsernameParams,
 } from './profiles.js';
+export * from './reads.js';
 export {
   EmptyReply,
   MemberResponse,

@@ -212,7 +212,11 @@ export const MessageItem = memo(function MessageItem({
         {/* A click on an @mention opens that person's profile (the message names who it mentions). */}
         {/* biome-ignore lint/a11y/noStaticElementInteractions: mentions are inline text; the keyboard reaches profiles by the author button and the members list */}
         {/* biome-ignore lint/a11y/useKeyWithClickEvents: as above */}
-        <div className="parley-message__body" ref={body} onClick={onSelectUser ? (e) => openMention(e.target) : undefined}>
+        <div
+          className="parley-message__body"
+          ref={body}
+          onClick={onSelectUser ? (e) => openMention(e.target) : undefined}
+        >
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (

@@ -8,7 +8,8 @@
  */
 import type { Space, SpaceInvitation, SpaceKind } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useUser, useWatchPresence } from '@parley/react';
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { useSpaces } from '../hooks/use-spaces.js';
 import { Conversation } from './conversation.js';
 
 const KIND_LABEL: Record<SpaceKind, string> = {
@@ -20,14 +21,6 @@ const KIND_LABEL: Record<SpaceKind, string> = {
   other: 'Space',
 };
 const STATUS_LABEL = { free: 'Free', in_use: 'In use', in_meeting: 'In a meeting' } as const;
-
-export function useSpaces(): Space[] {
-  const client = useChatClient();
-  return useSyncExternalStore(
-    (cb) => client.spaces.state.subscribe(cb),
-    () => client.spaces.state.get().spaces,
-  );
-}
 
 function Person({
   userId,

@@ -6,7 +6,7 @@
 import type { ProfileField, User } from '@parley/protocol';
 import { UserProfileCard, useChatClient, useMe, useUser } from '@parley/react';
 import { useEffect, useState } from 'react';
-import { useSpaces } from './office.js';
+import { useSpaces } from '../hooks/use-spaces.js';
 
 /** The app's custom profile fields, read once per mount (admins-only ones for admins alone). */
 export function useProfileFields(): ProfileField[] | undefined {
