@@ -137,6 +137,7 @@ const TABLES = [
   'push_subscriptions',
   'push_devices',
   'workspace_members',
+  'notification_settings',
 ];
 
 describe('hot statements', () => {
@@ -378,6 +379,8 @@ async function fill(tenants: typeof LARGE): Promise<void> {
         from generate_series(1, ${t.users}, 2) g`);
       await q(`insert into workspace_members (app_id, account_id, user_id)
         select ${a}, md5('acct' || ${a}::text || g)::uuid, 'u' || g from generate_series(1, ${t.users}, 2) g`);
+      await q(`insert into notification_settings (app_id, user_id)
+        select ${a}, 'u' || g from generate_series(1, ${t.users}, 2) g`);
     }
   });
 }

@@ -44,7 +44,8 @@ const OPENING = hotStatement({
   where m.app_id = u.app_id and m.user_id = u.id
 ), '[]') as channels, (
   select json_build_array(ns.dnd_until, ns.dnd_schedule, ns.time_zone)::text
-  from notification_settings ns where ns.app_id = u.app_id and ns.user_id = u.id
+  from notification_settings ns where ns.app_id = u.app_id and ns.user_id between u.id and u.id
+  order by ns.user_id limit 1
 ) as dnd
 from json_to_recordset($1::json) as p(ord int, app_id uuid, uid text)
 cross join lateral (
