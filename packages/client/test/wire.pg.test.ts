@@ -77,6 +77,9 @@ describe('the frames a server sends', () => {
     await ch.addMembers(['carol']);
     await ch.removeMembers(['carol']);
     await bob.setPresence('away');
+    // A profile change reaches whoever shares a channel (user.updated).
+    await alice.http.call('PATCH', '/v1/me', { title: 'Wire tester' });
+    await until(() => frames.some((f) => f.includes('"user.updated"')), 5000, 'the profile change');
     await ch.deleteMessage(m.id);
     await until(
       () => alice.state.get().channels['group:wire']?.messages.find((x) => x.id === m.id)?.type === 'deleted',
