@@ -727,7 +727,8 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await shot(a, 'search-jump');
     // Back to the live end of the channel.
     await a.getByRole('button', { name: 'Jump to latest' }).click();
-    await message(a, 'Message 10000').waitFor(WAIT);
+    // The live end is a fresh page of the 10,000-message channel, as on the way in (line above).
+    await message(a, 'Message 10000').waitFor({ timeout: 20_000 });
     // Recent searches are remembered on this device.
     await a.keyboard.press('Control+Shift+F');
     await a

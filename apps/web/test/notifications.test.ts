@@ -174,7 +174,7 @@ describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
       // Paused for an hour from the preferences: the next mention is held back…
       await page.bringToFront();
       await page.getByRole('button', { name: /Open your menu/ }).click();
-      await page.getByRole('menuitem', { name: 'Notifications' }).click();
+      await page.getByRole('menuitem', { name: 'Notifications', exact: true }).click();
       const dialog = page.getByRole('dialog', { name: 'Notifications' });
       await dialog.getByRole('button', { name: 'Pause 1 hour' }).click();
       await expect.poll(() => dialog.getByTestId('dnd-state').textContent(), WAIT).toMatch(/^Paused until/);

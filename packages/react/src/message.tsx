@@ -174,11 +174,12 @@ export const MessageItem = memo(function MessageItem({
         ) : onSelectUser ? (
           <button
             type="button"
-            className="parley-message__avatar-button"
+            className="parley-message__avatar-button parley-avatar-dot"
             aria-label={`${name}'s profile`}
             onClick={() => onSelectUser(m.user_id)}
           >
             <Avatar user={author} id={m.user_id} />
+            <PresenceDot presence={author?.presence ?? 'offline'} className="parley-avatar-dot__dot" />
           </button>
         ) : (
           <span className="parley-avatar-dot">

@@ -120,7 +120,11 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       'scheduled-messages': t.messageId,
       // Spaces: a well-formed id that names none (the routes' typed NOT_FOUND).
       spaces: t.messageId,
+      // Custom profile fields: a well-formed id that names none (the routes' typed NOT_FOUND).
+      'profile-fields': t.messageId,
     }[under ?? ''],
+    // A username to ask about (free, or taken by the fixture's users).
+    name: 'fuzz.name',
     // An app's native push provider (admin).
     provider: 'apns',
   };

@@ -31,6 +31,7 @@ beforeAll(async () => {
   // (the search index's merge every second) must not land among them.
   h = await startHarness({
     ...QUIET,
+    jobWorkers: false,
     outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_BEFORE_SEND: rcv.host }),
   });
   app = await h.createApp();
