@@ -200,17 +200,26 @@ describe('one owner per data folder', () => {
 });
 
 describe('the lock itself, with real processes racing', () => {
-  /** Four processes try to take one lock at once; each prints `held` or `owner <pid>`. */
+  /**
+   * Four processes try to take one lock at once; each prints `held` or `owner <pid>`, and keeps
+   * what it got until all four have answered (a release file appears). A fixed hold was not
+   * enough: under load one process can start after the winner has exited and find the lock free.
+   */
   async function race(data: string): Promise<string[]> {
+    const release = path.join(tempDir(), 'release');
     const script = `
+      import { existsSync } from 'node:fs';
       import { acquireLock } from ${JSON.stringify(path.join(ROOT, 'packages/cli/src/owner-lock.ts'))};
       const r = acquireLock(process.argv[1], { kind: 'command', command: 'race' });
       console.log('held' in r ? 'held' : 'owner ' + r.owner.pid);
-      setTimeout(() => {}, 1500); // hold it while the others look
+      const wait = setInterval(() => existsSync(process.argv[2]) && clearInterval(wait), 20);
     `;
     const procs = Array.from({ length: 4 }, () =>
-      spawnCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, data]),
+      spawnCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, data, release]),
     );
+    const answered = () => procs.every((p) => p.out().includes('\n') || p.child.exitCode !== null);
+    while (!answered()) await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(release, '');
     const results = await Promise.all(procs.map((p) => finish(p)));
     for (const r of results) expect(r.code, r.err).toBe(0);
     return results.map((r) => r.out.trim());
