@@ -92,6 +92,16 @@ export const ERRORS = {
     retryable: true,
     summary: "The app's before-send hook did not answer in time and the app fails closed: the message was not sent.",
   },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    retryable: false,
+    summary: 'This `Idempotency-Key` was already used for a different request (another method, path or body).',
+  },
+  REQUEST_IN_PROGRESS: {
+    status: 409,
+    retryable: true,
+    summary: 'A request with this `Idempotency-Key` is still being handled: retry it shortly for its answer.',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

@@ -89,6 +89,7 @@ import { ApiError } from './platform/errors.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { registerHttpLimits } from './platform/http-limits.js';
+import { registerIdempotency } from './platform/idempotency.js';
 import { JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
@@ -404,6 +405,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   });
 
   registerHttpLimits(app, svc);
+  registerIdempotency(app, svc.db, svc.clock);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

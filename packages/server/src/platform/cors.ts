@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const CLOSED = /^\/v1\/(auth|workspaces|invites|admin)(\/|$|\?)/;
-const ALLOW_HEADERS = 'authorization, content-type, x-api-key, x-request-id';
+const ALLOW_HEADERS = 'authorization, content-type, idempotency-key, x-api-key, x-request-id';
 const ALLOW_METHODS = 'GET, POST, PATCH, PUT, DELETE';
 
 const open = (req: FastifyRequest) =>
@@ -31,6 +31,6 @@ export function registerCors(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply) => {
     if (!open(req)) return;
     reply.header('access-control-allow-origin', '*');
-    reply.header('access-control-expose-headers', 'x-request-id, retry-after');
+    reply.header('access-control-expose-headers', 'x-request-id, retry-after, idempotent-replayed');
   });
 }

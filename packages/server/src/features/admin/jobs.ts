@@ -1,5 +1,6 @@
 /** The admin feature's jobs: deletions, exports, and the hourly sweep of expired exports and old samples. */
 
+import { pruneIdempotencyKeys } from '../../platform/idempotency.js';
 import type { Services } from '../../services.js';
 import { sweepSigninLockouts } from '../accounts/signin-guard.js';
 import { pruneSamples } from '../analytics/usage.js';
@@ -48,5 +49,6 @@ export async function defineAdminJobs(svc: Services): Promise<void> {
     await sweepExports(svc);
     await pruneSamples(svc, svc.config.auditRetentionDays);
     await sweepSigninLockouts(svc);
+    await pruneIdempotencyKeys(svc.db, svc.clock());
   });
 }

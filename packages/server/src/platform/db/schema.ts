@@ -1211,3 +1211,27 @@ export const lastChannels = pgTable(
   },
   (t) => [primaryKey({ columns: [t.appId, t.userId] })],
 );
+
+/**
+ * Answers kept for `Idempotency-Key` requests (platform/idempotency.ts): one row per app, caller
+ * and key. `status` is null while the first request with the key is being handled; then the
+ * answer is kept for a day, and the same key with the same request gets it again unchanged.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    appId: uuid('app_id').notNull(),
+    /** `server`, or `user:<id>`: keys are the caller's own. */
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of the method, path and body: the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    status: integer('status'),
+    body: text('body'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.principal, t.key] }),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
+);
