@@ -12,6 +12,7 @@ const allowed = {
   server: ['protocol'],
   cli: ['server', 'protocol'],
   client: ['protocol'],
+  node: ['protocol'],
   react: ['client', 'protocol'],
   web: ['react', 'client', 'protocol'],
 };
@@ -20,6 +21,7 @@ const roots = {
   'packages/server': 'server',
   'packages/cli': 'cli',
   'packages/client': 'client',
+  'packages/node': 'node',
   'packages/react': 'react',
   'apps/web': 'web',
 };

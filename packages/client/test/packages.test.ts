@@ -53,6 +53,22 @@ it('plain node imports @parley/protocol and @parley/client from dist/, and they 
   expect(r.connect).toBe('function');
 });
 
+it('plain node imports @parley/node from dist/, and it signs and verifies', () => {
+  const r = node(`
+    const sdk = await import('@parley/node');
+    const p = new sdk.Parley({ url: 'http://127.0.0.1:9', apiKey: 'k', apiSecret: 's' });
+    const body = '{"type":"message.new"}';
+    console.log(JSON.stringify({
+      resolved: import.meta.resolve('@parley/node'),
+      token: (await p.createToken('ada')).split('.').length,
+      verified: sdk.verifyWebhook(body, sdk.signWebhook('s', body), 's').type,
+    }));
+  `);
+  expect(r.resolved).toMatch(/\/packages\/node\/dist\/index\.js$/);
+  expect(r.token).toBe(3);
+  expect(r.verified).toBe('message.new');
+});
+
 it('plain node imports @parley/react and @parley/server from dist/', () => {
   const r = node(`
     const react = await import('@parley/react');
@@ -81,23 +97,28 @@ it('a TypeScript project (node16 resolution, no conditions) type-checks against 
   dirs.push(dir);
   mkdirSync(path.join(dir, 'node_modules/@parley'), { recursive: true });
   mkdirSync(path.join(dir, 'node_modules/@sinclair'), { recursive: true });
-  for (const name of ['protocol', 'client']) {
+  for (const name of ['protocol', 'client', 'node']) {
     symlinkSync(path.join(repo, 'packages', name), path.join(dir, 'node_modules/@parley', name));
   }
   symlinkSync(path.join(repo, 'node_modules/@sinclair/typebox'), path.join(dir, 'node_modules/@sinclair/typebox'));
+  symlinkSync(path.join(repo, 'node_modules/jose'), path.join(dir, 'node_modules/jose'));
   symlinkSync(path.join(repo, 'node_modules/@types'), path.join(dir, 'node_modules/@types'));
   writeFileSync(path.join(dir, 'package.json'), '{"name":"consumer","type":"module"}');
   writeFileSync(
     path.join(dir, 'consumer.ts'),
     `import { ChatClient } from '@parley/client';
+import { Parley, type ParleyError } from '@parley/node';
 import { ERRORS, type ErrorCode, uuidv7 } from '@parley/protocol';
 const client: ChatClient = new ChatClient({ url: 'http://localhost:3000', apiKey: 'k' });
+const backend = new Parley({ url: 'http://localhost:3000', apiKey: 'k', apiSecret: 's' });
+const sent: Promise<string> = backend.messages.send('group:x', { text: 'hi' }, { as: 'ada' }).then((m) => m.text);
+const failed: ParleyError['code'] = 'NETWORK';
 const id: string = uuidv7();
 const code: ErrorCode = 'VALIDATION_ERROR';
 const status: number = ERRORS[code].status;
 // @ts-expect-error: a wrong type must be an error, or the declarations are \`any\`.
 const wrong: number = uuidv7();
-export { client, id, status, wrong };
+export { backend, client, failed, id, sent, status, wrong };
 `,
   );
   const tsc = path.join(repo, 'node_modules/typescript/bin/tsc');

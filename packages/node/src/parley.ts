@@ -1,0 +1,493 @@
+/**
+ * `Parley`: a backend's handle on one Parley app, holding its API key and secret. It signs its
+ * own server token (and, for calls made as a user, that user's token), so it needs no other
+ * credentials, and groups the calls a backend makes by subject:
+ *
+ * ```ts
+ * const parley = new Parley({ url: 'http://127.0.0.1:3000', apiKey, apiSecret });
+ * await parley.users.upsert([{ id: 'ada', name: 'Ada Lovelace' }]);
+ * const token = await parley.createToken('ada', { expiresIn: '1h' }); // hand it to the browser
+ * await parley.channels.create({ type: 'group', id: 'ops', members: ['ada', 'bob'], created_by: 'ada' });
+ * await parley.messages.send('group:ops', { text: 'Deploy finished' }, { as: 'ada' });
+ * for await (const m of parley.messages.history('group:ops')) console.log(m.seq, m.text);
+ * ```
+ */
+import type {
+  AdminChannelsQuery,
+  AdminChannelsResponse,
+  AuditEntry,
+  AuditQuery,
+  AuditResponse,
+  Ban,
+  BanBody,
+  BeforeSendHook,
+  Channel,
+  ChannelFilter,
+  CreateChannelBody,
+  CreateWebhookBody,
+  DeletionResponse,
+  DeliveriesQuery,
+  Flag,
+  Member,
+  MemberRole,
+  Message,
+  MessageInput,
+  ReviewFlagBody,
+  SetBeforeSendBody,
+  SystemMessageBody,
+  UnbanBody,
+  UpdateChannelBody,
+  UpdateWebhookBody,
+  User,
+  UserInput,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '@parley/protocol';
+import { SignJWT } from 'jose';
+import { Http, type Query } from './http.js';
+
+export interface ParleyOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Retries of a retryable failure after the first attempt (default 3; 0 turns them off). */
+  retries?: number;
+  /** Per attempt (default 15 000 ms). */
+  timeoutMs?: number;
+  /** First retry's backoff, doubled each time, jittered (default 200 ms). */
+  backoffMs?: number;
+  /** A `fetch` of your own (default the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Who a call is made as: the app's server token (default), or a user of the app. */
+export interface As {
+  /** Make the call as this user (a token the SDK signs for them): their permissions apply. */
+  as?: string;
+  /** An `Idempotency-Key` of your own for a write (default: a new one per call, kept across its retries). */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface TokenOptions {
+  /** `exp`: seconds from now, or a jose time span (`'1h'`, `'7d'`); default none. */
+  expiresIn?: number | string;
+}
+
+/** One page at a time, as an async iterator: `for await (const x of list)`, or `.toArray()`. */
+export class Paged<T> implements AsyncIterable<T> {
+  constructor(private readonly pages: () => AsyncGenerator<T[]>) {}
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for await (const page of this.pages()) yield* page;
+  }
+  /** Every item (mind large lists), or at most `max`. */
+  async toArray(max = Number.POSITIVE_INFINITY): Promise<T[]> {
+    const out: T[] = [];
+    for await (const x of this) {
+      if (out.length >= max) break;
+      out.push(x);
+    }
+    return out;
+  }
+}
+
+const SERVER_TOKEN_SECONDS = 3600;
+const USER_TOKENS_KEPT = 1000;
+
+export class Parley {
+  readonly users: Users;
+  readonly channels: Channels;
+  readonly messages: Messages;
+  readonly moderation: Moderation;
+  readonly webhooks: Webhooks;
+  readonly hooks: Hooks;
+  /** @internal */
+  readonly http: Http;
+  private readonly key: Uint8Array;
+  private readonly tokens = new Map<string, { token: string; renewAt: number }>();
+
+  constructor(readonly options: ParleyOptions) {
+    if (!/^https?:\/\//.test(options.url)) throw new TypeError(`url must be an http(s) URL, not ${options.url}`);
+    if (!options.apiKey || !options.apiSecret) throw new TypeError('apiKey and apiSecret are required');
+    this.key = new TextEncoder().encode(options.apiSecret);
+    this.http = new Http({
+      baseUrl: options.url,
+      apiKey: options.apiKey,
+      retries: options.retries ?? 3,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      backoffMs: options.backoffMs ?? 200,
+      fetch: options.fetch ?? globalThis.fetch,
+    });
+    this.users = new Users(this);
+    this.channels = new Channels(this);
+    this.messages = new Messages(this);
+    this.moderation = new Moderation(this);
+    this.webhooks = new Webhooks(this);
+    this.hooks = new Hooks(this);
+  }
+
+  /** A user token for `userId`, to hand to that user's browser or app (the client SDKs connect with it). */
+  createToken(userId: string, opts: TokenOptions = {}): Promise<string> {
+    if (!userId) throw new TypeError('userId is required');
+    return this.sign({ sub: userId }, opts.expiresIn);
+  }
+
+  /** A server token: every call of this SDK uses one; for tools of your own (curl, the CLI). */
+  createServerToken(opts: TokenOptions = {}): Promise<string> {
+    return this.sign({ server: true }, opts.expiresIn);
+  }
+
+  private sign(claims: Record<string, unknown>, expiresIn?: number | string): Promise<string> {
+    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt();
+    if (expiresIn !== undefined)
+      jwt.setExpirationTime(typeof expiresIn === 'number' ? Math.floor(Date.now() / 1000) + expiresIn : expiresIn);
+    return jwt.sign(this.key);
+  }
+
+  /** The token for a call: the server's, or a user's; signed for an hour, renewed at half of it. */
+  private async tokenFor(as?: string): Promise<string> {
+    const id = as === undefined ? '' : `u:${as}`;
+    const kept = this.tokens.get(id);
+    const now = Date.now();
+    if (kept && kept.renewAt > now) return kept.token;
+    const token = await this.sign(as === undefined ? { server: true } : { sub: as }, SERVER_TOKEN_SECONDS);
+    if (this.tokens.size >= USER_TOKENS_KEPT) this.tokens.delete(this.tokens.keys().next().value as string);
+    this.tokens.set(id, { token, renewAt: now + (SERVER_TOKEN_SECONDS * 1000) / 2 });
+    return token;
+  }
+
+  /** Any REST call of the API (docs/protocol.md), with this SDK's auth, retries and errors. */
+  async request<T>(method: string, path: string, o: As & { body?: unknown; query?: Query } = {}): Promise<T> {
+    return this.http.call<T>(method, path, {
+      token: await this.tokenFor(o.as),
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.query ? { query: o.query } : {}),
+      ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
+  /** @internal A list paged by an opaque `cursor` answered as `next`. */
+  cursorPaged<T, R extends { next?: string | null }>(
+    path: string,
+    query: Query,
+    items: (r: R) => T[],
+    o: As & { method?: 'GET' | 'POST'; body?: Record<string, unknown> } = {},
+  ): Paged<T> {
+    const self = this;
+    return new Paged(async function* () {
+      let cursor: string | undefined;
+      do {
+        const r =
+          o.method === 'POST'
+            ? await self.request<R>('POST', path, { ...o, body: { ...o.body, ...(cursor ? { cursor } : {}) } })
+            : await self.request<R>('GET', path, { ...o, query: { ...query, cursor } });
+        yield items(r);
+        cursor = r.next ?? undefined;
+      } while (cursor);
+    });
+  }
+
+  /** The app's audit log, newest first (docs/protocol.md, "Audit log"). */
+  audit(query: Omit<AuditQuery, 'cursor'> = {}): Paged<AuditEntry> {
+    return this.cursorPaged<AuditEntry, AuditResponse>('/v1/audit', query, (r) => r.entries);
+  }
+}
+
+const enc = encodeURIComponent;
+
+class Users {
+  constructor(private readonly p: Parley) {}
+
+  /** Create or update users (up to 100 a call; more are sent in batches). Answers them as stored. */
+  async upsert(users: UserInput[], o: As = {}): Promise<User[]> {
+    const out: User[] = [];
+    for (let i = 0; i < users.length; i += 100) {
+      const r = await this.p.request<{ users: User[] }>('POST', '/v1/users', {
+        ...o,
+        body: { users: users.slice(i, i + 100) },
+      });
+      out.push(...r.users);
+    }
+    return out;
+  }
+
+  /** One user, with presence. */
+  async get(id: string, o: As = {}): Promise<User> {
+    return (await this.p.request<{ user: User }>('GET', `/v1/users/${enc(id)}`, o)).user;
+  }
+
+  /** Users whose username or name starts with `q` (every user without `q`), a page at a time. */
+  search(q?: string, o: As & { limit?: number } = {}): Paged<User> {
+    return this.p.cursorPaged<User, { users: User[]; next?: string | null }>(
+      '/v1/users',
+      { q, limit: o.limit },
+      (r) => r.users,
+      o,
+    );
+  }
+
+  /**
+   * Delete a user through the job queue: `soft` (default) anonymizes them and keeps their
+   * messages as "deleted user"; `hard` removes their messages too. Answers the deletion job.
+   */
+  async delete(id: string, o: As & { mode?: 'soft' | 'hard' } = {}): Promise<DeletionResponse> {
+    return this.p.request('DELETE', `/v1/users/${enc(id)}`, { ...o, query: { mode: o.mode } });
+  }
+}
+
+class Channels {
+  constructor(private readonly p: Parley) {}
+
+  /**
+   * Create a channel (as the app: name its `created_by`; or `as` a user, who becomes its owner).
+   * `dm` is get-or-create for the same member set.
+   */
+  async create(body: CreateChannelBody, o: As = {}): Promise<{ channel: Channel; members: Member[] }> {
+    return this.p.request('POST', '/v1/channels', { ...o, body });
+  }
+
+  /** Create the channel unless it exists; answers it either way. */
+  async ensure(body: CreateChannelBody & { id: string }, o: As = {}): Promise<{ channel: Channel; members: Member[] }> {
+    try {
+      return await this.create(body, o);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'CONFLICT') throw e;
+      return this.get(`${body.type}:${body.id}`, o);
+    }
+  }
+
+  async get(cid: string, o: As = {}): Promise<{ channel: Channel; members: Member[] }> {
+    return this.p.request('GET', `/v1/channels/${enc(cid)}`, o);
+  }
+
+  async update(cid: string, body: UpdateChannelBody, o: As = {}): Promise<Channel> {
+    return (await this.p.request<{ channel: Channel }>('PATCH', `/v1/channels/${enc(cid)}`, { ...o, body })).channel;
+  }
+
+  /** Delete a channel and everything in it, through the job queue. */
+  async delete(cid: string, o: As = {}): Promise<DeletionResponse> {
+    return this.p.request('DELETE', `/v1/channels/${enc(cid)}`, o);
+  }
+
+  async addMembers(cid: string, userIds: string[], o: As = {}): Promise<{ channel: Channel; members: Member[] }> {
+    return this.p.request('POST', `/v1/channels/${enc(cid)}/members`, { ...o, body: { add: userIds } });
+  }
+
+  async removeMembers(cid: string, userIds: string[], o: As = {}): Promise<{ channel: Channel; members: Member[] }> {
+    return this.p.request('POST', `/v1/channels/${enc(cid)}/members`, { ...o, body: { remove: userIds } });
+  }
+
+  async setRole(cid: string, userId: string, role: MemberRole, o: As = {}): Promise<Member> {
+    const path = `/v1/channels/${enc(cid)}/members/${enc(userId)}`;
+    return (await this.p.request<{ member: Member }>('PATCH', path, { ...o, body: { role } })).member;
+  }
+
+  /** Every channel of the app but DMs, by name, with moderation state (app admins, the server). */
+  list(query: Omit<AdminChannelsQuery, 'cursor'> = {}, o: As = {}): Paged<Channel> {
+    return this.p.cursorPaged<Channel, AdminChannelsResponse>('/v1/channels', query, (r) => r.channels, o);
+  }
+
+  /** A user's channels matching `filter` (docs/protocol.md, "Querying channels"), a page at a time. */
+  query(filter: ChannelFilter, o: As & { sort?: unknown; limit?: number } & { as: string }): Paged<Channel> {
+    const body = { filter, ...(o.sort ? { sort: o.sort } : {}), ...(o.limit ? { limit: o.limit } : {}) };
+    return this.p.cursorPaged<Channel, { channels: Channel[]; next: string | null }>(
+      '/v1/channels/query',
+      {},
+      (r) => r.channels,
+      { ...o, method: 'POST', body },
+    );
+  }
+}
+
+class Messages {
+  constructor(private readonly p: Parley) {}
+
+  /**
+   * Send a message `as` a user (their permissions, rate limits and the before-send hook apply).
+   * Give `message.id` (a UUIDv7) to make a resend of the same message a no-op.
+   */
+  async send(cid: string, message: MessageInput, o: As & { as: string }): Promise<Message> {
+    const path = `/v1/channels/${enc(cid)}/messages`;
+    return (await this.p.request<{ message: Message }>('POST', path, { ...o, body: message })).message;
+  }
+
+  /**
+   * Post a system message as the app: shown without an author line, counted in no unread and
+   * pushed to no one (`user_id`: who it is about; default the app's bot).
+   */
+  async sendSystem(cid: string, body: SystemMessageBody, o: As = {}): Promise<Message> {
+    const path = `/v1/channels/${enc(cid)}/system-messages`;
+    return (await this.p.request<{ message: Message }>('POST', path, { ...o, body })).message;
+  }
+
+  async get(id: string, o: As = {}): Promise<Message> {
+    return (await this.p.request<{ message: Message }>('GET', `/v1/messages/${enc(id)}`, o)).message;
+  }
+
+  /** Edit a message's text (its author only: make the call `as` them). */
+  async update(id: string, text: string, o: As & { as: string }): Promise<Message> {
+    return (await this.p.request<{ message: Message }>('PATCH', `/v1/messages/${enc(id)}`, { ...o, body: { text } }))
+      .message;
+  }
+
+  /** Soft-delete a message (as the server, a moderator, or its author). */
+  async delete(id: string, o: As = {}): Promise<Message> {
+    return (await this.p.request<{ message: Message }>('DELETE', `/v1/messages/${enc(id)}`, o)).message;
+  }
+
+  /**
+   * A channel's history a page at a time: newest first (default), or oldest first from `after`.
+   * Within a page messages come in the order iterated.
+   */
+  history(
+    cid: string,
+    o: As & { order?: 'newest' | 'oldest'; after?: number; pageSize?: number } = {},
+  ): Paged<Message> {
+    return this.seqPaged(`/v1/channels/${enc(cid)}/messages`, o);
+  }
+
+  /** A thread's replies, oldest first. */
+  replies(parentId: string, o: As & { pageSize?: number } = {}): Paged<Message> {
+    return this.seqPaged(`/v1/messages/${enc(parentId)}/replies`, { ...o, order: 'oldest' });
+  }
+
+  private seqPaged(path: string, o: As & { order?: 'newest' | 'oldest'; after?: number; pageSize?: number }) {
+    const p = this.p;
+    const limit = o.pageSize ?? 100;
+    return new Paged<Message>(async function* () {
+      if (o.order === 'oldest') {
+        let after = o.after ?? 0;
+        for (;;) {
+          const { messages } = await p.request<{ messages: Message[] }>('GET', path, { ...o, query: { after, limit } });
+          if (messages.length) yield messages;
+          if (messages.length < limit) return;
+          after = (messages[messages.length - 1] as Message).seq;
+        }
+      }
+      let before: number | undefined;
+      for (;;) {
+        const { messages } = await p.request<{ messages: Message[] }>('GET', path, { ...o, query: { before, limit } });
+        if (messages.length) yield [...messages].reverse();
+        if (messages.length < limit) return;
+        before = (messages[0] as Message).seq;
+        if (before <= 1) return;
+      }
+    });
+  }
+
+  async react(id: string, type: string, o: As & { as: string }): Promise<Message> {
+    const path = `/v1/messages/${enc(id)}/reactions`;
+    return (await this.p.request<{ message: Message }>('POST', path, { ...o, body: { type } })).message;
+  }
+}
+
+class Moderation {
+  constructor(private readonly p: Parley) {}
+
+  /** Ban a user from a channel (`cid`) or the app; `timeout_s` lifts it by itself; `shadow` hides their new messages. */
+  async ban(body: BanBody, o: As = {}): Promise<Ban> {
+    return (await this.p.request<{ ban: Ban }>('POST', '/v1/moderation/bans', { ...o, body })).ban;
+  }
+
+  async unban(body: UnbanBody, o: As = {}): Promise<void> {
+    await this.p.request('POST', '/v1/moderation/unban', { ...o, body });
+  }
+
+  /** Standing bans: the app's, or one channel's. */
+  async bans(o: As & { cid?: string; limit?: number } = {}): Promise<Ban[]> {
+    return (
+      await this.p.request<{ bans: Ban[] }>('GET', '/v1/moderation/bans', {
+        ...o,
+        query: { cid: o.cid, limit: o.limit },
+      })
+    ).bans;
+  }
+
+  /** The moderation queue, newest first. */
+  flags(o: As & { status?: string; limit?: number } = {}): Paged<Flag> {
+    return this.p.cursorPaged<Flag, { flags: Flag[]; next?: string }>(
+      '/v1/moderation/flags',
+      { status: o.status, limit: o.limit },
+      (r) => r.flags,
+      o,
+    );
+  }
+
+  /** Review a flag: remove the message, ban its author (and remove), or dismiss. */
+  async review(flagId: string, body: ReviewFlagBody, o: As = {}): Promise<Flag> {
+    const path = `/v1/moderation/flags/${enc(flagId)}/review`;
+    return (await this.p.request<{ flag: Flag }>('POST', path, { ...o, body })).flag;
+  }
+}
+
+class Webhooks {
+  constructor(private readonly p: Parley) {}
+
+  async list(o: As = {}): Promise<WebhookEndpoint[]> {
+    return (await this.p.request<{ webhooks: WebhookEndpoint[] }>('GET', '/v1/webhooks', o)).webhooks;
+  }
+
+  /** Add an endpoint. Keep `secret`: it is shown only now, and `verifyWebhook` needs it. */
+  async create(body: CreateWebhookBody, o: As = {}): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+    return this.p.request('POST', '/v1/webhooks', { ...o, body });
+  }
+
+  async get(id: string, o: As = {}): Promise<WebhookEndpoint> {
+    return (await this.p.request<{ webhook: WebhookEndpoint }>('GET', `/v1/webhooks/${enc(id)}`, o)).webhook;
+  }
+
+  /** Change an endpoint; `active: true` re-enables a disabled one. */
+  async update(id: string, body: UpdateWebhookBody, o: As = {}): Promise<WebhookEndpoint> {
+    return (await this.p.request<{ webhook: WebhookEndpoint }>('PATCH', `/v1/webhooks/${enc(id)}`, { ...o, body }))
+      .webhook;
+  }
+
+  async delete(id: string, o: As = {}): Promise<void> {
+    await this.p.request('DELETE', `/v1/webhooks/${enc(id)}`, o);
+  }
+
+  /** An endpoint's delivery log, newest first. */
+  deliveries(id: string, query: Omit<DeliveriesQuery, 'before'> = {}, o: As = {}): Paged<WebhookDelivery> {
+    const p = this.p;
+    const limit = query.limit ?? 100;
+    return new Paged(async function* () {
+      let before: string | undefined;
+      for (;;) {
+        const { deliveries } = await p.request<{ deliveries: WebhookDelivery[] }>(
+          'GET',
+          `/v1/webhooks/${enc(id)}/deliveries`,
+          { ...o, query: { ...query, limit, before } },
+        );
+        if (deliveries.length) yield deliveries;
+        if (deliveries.length < limit) return;
+        before = (deliveries[deliveries.length - 1] as WebhookDelivery).id;
+      }
+    });
+  }
+
+  /** Send a delivered or failed event again (a new delivery at the end of its lane). */
+  async redeliver(id: string, deliveryId: string, o: As = {}): Promise<WebhookDelivery> {
+    const path = `/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`;
+    return (await this.p.request<{ delivery: WebhookDelivery }>('POST', path, o)).delivery;
+  }
+}
+
+class Hooks {
+  constructor(private readonly p: Parley) {}
+
+  /** The before-send hook, or null. */
+  async getBeforeSend(o: As = {}): Promise<BeforeSendHook | null> {
+    return (await this.p.request<{ hook: BeforeSendHook | null }>('GET', '/v1/hooks/before-send', o)).hook;
+  }
+
+  /** Set it; `secret` comes back the first time (keep it for `verifyWebhook`). */
+  async setBeforeSend(body: SetBeforeSendBody, o: As = {}): Promise<{ hook: BeforeSendHook; secret?: string }> {
+    return this.p.request('PUT', '/v1/hooks/before-send', { ...o, body });
+  }
+
+  async removeBeforeSend(o: As = {}): Promise<void> {
+    await this.p.request('DELETE', '/v1/hooks/before-send', o);
+  }
+}
