@@ -62,6 +62,7 @@ const unitInTestFolders = [
 /** What is slow, by what it starts or by its measured time (see README.md, Development). */
 const slowFiles = [
   'packages/cli/test/**/*.test.ts',
+  'packages/create-parley-app/test/**/*.test.ts',
   'apps/*/test/**/*.test.ts',
   'packages/server/test/fuzz/**/*.test.ts',
   'packages/client/test/packages.test.ts',

@@ -37,8 +37,11 @@ function builtIsCurrent() {
     const built = statSync(entry).mtimeMs;
     const src = path.join(dir, 'src');
     if (!existsSync(src)) continue;
+    // Files only: a folder's time is when it was made, which for an installed package is the
+    // install (npm's tarballs hold no folders, and give every file one fixed time).
     for (const f of readdirSync(src, { recursive: true })) {
-      if (statSync(path.join(src, String(f))).mtimeMs > built) return false;
+      const st = statSync(path.join(src, String(f)));
+      if (st.isFile() && st.mtimeMs > built) return false;
     }
   }
   return true;
