@@ -14,9 +14,9 @@
  * sources through the `@parley/source` export condition; plain Node gets dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +53,7 @@ async function buildPackage(name) {
     logLevel: 'warning',
   });
   for (const asset of ASSETS[name] ?? []) cpSync(path.join(src, asset), path.join(dist, asset), { recursive: true });
+  if (name === 'protocol') await writeContract(dist);
   // Declarations, with the repository's compiler options (tsconfig.build.json extends the root's),
   // but without the source condition: imports of packages built before resolve to their dist/.
   execFileSync(
@@ -62,6 +63,18 @@ async function buildPackage(name) {
       stdio: 'inherit',
     },
   );
+}
+
+/**
+ * The wire contract as documents (protocol's contract.ts): the JSON Schema bundle of every frame
+ * and REST body, and the AsyncAPI document of the socket, in dist/contract/.
+ */
+async function writeContract(dist) {
+  const protocol = await import(`${pathToFileURL(path.join(dist, 'index.js')).href}?t=${Date.now()}`);
+  mkdirSync(path.join(dist, 'contract'), { recursive: true });
+  const write = (file, doc) => writeFileSync(path.join(dist, 'contract', file), `${JSON.stringify(doc, null, 2)}\n`);
+  writeFileSync(path.join(dist, 'contract', 'schema.json'), JSON.stringify(protocol.jsonSchemaBundle(protocol)));
+  write('asyncapi.json', protocol.asyncApiDocument());
 }
 
 const wanted = process.argv.slice(2);

@@ -128,6 +128,7 @@ export {
   MAX_SDP_BYTES,
   PARTICIPANT_STATES,
 } from './calls.js';
+export { asyncApiDocument, clientFrameSchemas, jsonSchemaBundle } from './contract.js';
 export {
   Channel,
   ErrorBody,
@@ -258,7 +259,7 @@ export {
   SearchMessagesResponse,
   SearchSort,
 } from './search.js';
-export { checkServerFrame } from './server-frame-check.js';
+export { checkServerFrame, serverFrameSchemas } from './server-frame-check.js';
 export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export {
   ArrangeSpacesBody,

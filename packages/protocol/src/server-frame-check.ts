@@ -15,6 +15,11 @@ let schemas: Map<string, TSchema> | null = null;
 
 /** The schema of each frame type, taken apart from the event unions (one branch of EphemeralEvent serves two types). */
 function schemaOf(type: string): TSchema | undefined {
+  return serverFrameSchemas().get(type);
+}
+
+/** Every frame type the server sends, with its full schema (the contract's documents list them). */
+export function serverFrameSchemas(): ReadonlyMap<string, TSchema> {
   if (!schemas) {
     const reply = Type.Union([
       Type.Object({ type: Type.Literal('reply'), req_id: Type.Integer({ minimum: 0 }), ok: Type.Literal(true) }),
@@ -36,7 +41,7 @@ function schemaOf(type: string): TSchema | undefined {
     registerFormats();
     schemas = map;
   }
-  return schemas.get(type);
+  return schemas;
 }
 
 /**

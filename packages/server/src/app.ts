@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import * as protocol from '@parley/protocol';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -420,6 +421,19 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The wire contract as documents (protocol's contract.ts), made once on first ask.
+  let contract: { schema: string; asyncapi: string } | null = null;
+  const contractDocs = () =>
+    (contract ??= {
+      schema: JSON.stringify(protocol.jsonSchemaBundle(protocol)),
+      asyncapi: JSON.stringify(protocol.asyncApiDocument()),
+    });
+  app.get('/v1/schema.json', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('application/schema+json').send(contractDocs().schema),
+  );
+  app.get('/v1/asyncapi.json', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('application/json').send(contractDocs().asyncapi),
+  );
 
   await app.register(cspReportRoute({ limiter: svc.limiter }));
   await app.register(appRoutes(svc));
