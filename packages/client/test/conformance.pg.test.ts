@@ -335,21 +335,26 @@ async function runSdk(s: Scenario) {
           const ch = channel(step.client, step.cid);
           const view = (m: LocalMessage | { id: string; seq: number; text: string }) => `${m.seq}:${m.id}:${m.text}`;
           let last = '';
-          await until(
-            async () => {
-              const server = await serverHistory(h, app, step.cid, viewer);
-              const mine = ch.state?.messages ?? [];
-              last = `client ${mine.length} (${mine.filter((m) => m.status !== 'sent').length} not sent), server ${server.length}`;
-              return (
-                server.filter((m) => m.type === 'regular').length === step.count &&
-                mine.length === server.length &&
-                mine.every((m, k) => m.status === 'sent' && view(m) === view(server[k] as LocalMessage))
-              );
-            },
-            WAIT_MS * 2,
-            `${where}: the client's view equal to the server's (${last})`,
-          );
-          const seqs = (ch.state?.messages ?? []).map((m) => m.seq);
+          try {
+            await until(
+              async () => {
+                const server = await serverHistory(h, app, step.cid, viewer);
+                // A send the server refused stays in the view as `failed` (to retry or delete): never stored.
+                const mine = (ch.state?.messages ?? []).filter((m) => m.status !== 'failed');
+                last = `client ${mine.length} (${mine.filter((m) => m.status !== 'sent').length} not sent), server ${server.length}`;
+                return (
+                  server.filter((m) => m.type === 'regular').length === step.count &&
+                  mine.length === server.length &&
+                  mine.every((m, k) => m.status === 'sent' && view(m) === view(server[k] as LocalMessage))
+                );
+              },
+              WAIT_MS * 2,
+              `${where}: the client's view equal to the server's`,
+            );
+          } catch (e) {
+            throw new Error(`${(e as Error).message}: ${last}`);
+          }
+          const seqs = (ch.state?.messages ?? []).filter((m) => m.status !== 'failed').map((m) => m.seq);
           expect(new Set(seqs).size, where).toBe(seqs.length);
           expect(
             [...seqs].sort((a, b) => a - b),
