@@ -182,7 +182,9 @@ export type WorkspaceSession = Static<typeof WorkspaceSession>;
 
 export const WorkspaceParams = Type.Object({ id: Uuid });
 /** `GET /v1/workspaces/by-slug/{slug}`: a workspace by its slug (members only). */
-export const WorkspaceSlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) });
+export const WorkspaceSlugParams = Type.Object({
+  slug: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+});
 
 // ---- members -----------------------------------------------------------------------------
 

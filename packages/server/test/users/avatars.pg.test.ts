@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
 import { expectError, ok } from '../accounts/helpers.js';
 import { get, type Http, opaqueBytes, pngWithGps } from '../files/helpers.js';
-import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 const MB = 1024 * 1024;
 let h: Harness;
@@ -249,6 +249,22 @@ describe('DELETE /v1/me/avatar', () => {
     expect((await get(base, url)).status).toBe(200);
     ok(await as('max', 'PATCH', '/v1/me', { image: 'https://example.com/max.png' }));
     expect((await get(base, url)).status).toBe(404);
+  });
+});
+
+describe('deleting a user', () => {
+  it('takes their picture with them', async () => {
+    await h.users(app, [{ id: 'gone', name: 'Gone' }]);
+    const url = (await putAvatar('gone', await pngWithGps(120, 120))).json.image.url as string;
+    expect((await get(base, url)).status).toBe(200);
+    // Deletion is a job (202): wait for it to have run.
+    expect((await h.call({ method: 'DELETE', url: '/v1/users/gone', headers: await app.server() })).status).toBe(202);
+    await eventually(async () => (await get(base, url)).status === 404);
+    const [left] = await rows<{ n: number }>(
+      h.database.db,
+      sql`select count(*)::int as n from images where app_id = ${app.id} and owner_id = 'gone'`,
+    );
+    expect(left?.n).toBe(0);
   });
 });
 
