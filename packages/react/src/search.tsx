@@ -123,12 +123,12 @@ function Hit({
           onClick={() => onSelectUser(m.user_id)}
         >
           {face}
-          <strong>{name}</strong>
+          <strong className="parley-search__name">{name}</strong>
         </button>
       ) : (
         <span className="parley-search__author">
           {face}
-          <strong>{name}</strong>
+          <strong className="parley-search__name">{name}</strong>
         </span>
       )}
       <button
