@@ -83,8 +83,10 @@ export function WorkspaceTab({ workspace, onWorkspaceChange }: AdminTabProps) {
         </h3>
         <label className="app-field" htmlFor={`${id}-slug`}>
           <span className="app-field__label">Address</span>
-          <span className="app-input-prefix">
-            <span aria-hidden="true">{origin}/w/</span>
+          <span className="app-slug-input">
+            <span className="app-slug-input__origin" aria-hidden="true">
+              {origin}/w/
+            </span>
             <input
               id={`${id}-slug`}
               className="app-input"

@@ -78,7 +78,8 @@ export function PhotoPicker({
           accept="image/png,image/jpeg,image/webp,image/gif,image/avif"
           className="app-visually-hidden-input"
           tabIndex={-1}
-          aria-label={label}
+          // The button below opens it; assistive technology sees the button alone.
+          aria-hidden="true"
           onChange={(e) => {
             const f = e.target.files?.[0] ?? null;
             e.target.value = ''; // the same file again opens the crop again
