@@ -5,8 +5,8 @@
 import type { ProfileField, User } from '@parley/protocol';
 import { displayName, useChatClient } from '@parley/react';
 import { type FormEvent, useId, useState } from 'react';
+import { CustomField } from '../components/custom-field.js';
 import { Modal } from '../components/modal.js';
-import { CustomField } from './profile-dialog.js';
 
 /** The fields an admin may set on another person's profile. */
 export const adminEditable = (fields: readonly ProfileField[] | undefined) =>
