@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
 import { expectError, ok } from '../accounts/helpers.js';
-import { get, type Http, opaqueBytes, pngWithGps } from '../files/helpers.js';
+import { get, type Http, opaqueBytes, pngWithGps, startS3 } from '../files/helpers.js';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 const MB = 1024 * 1024;
@@ -284,5 +284,34 @@ describe('tenancy and bad paths', () => {
     // Uploading needs a user token.
     const anon = await fetch(`${base}/v1/me/avatar`, { method: 'PUT', headers: { 'x-api-key': app.apiKey } });
     expect(anon.status).toBe(401);
+  });
+});
+
+describe('on an S3 store', () => {
+  it('stores, serves and removes the renditions through the object store', async () => {
+    const s3 = await startS3();
+    const hs = await startHarness({ s3: s3.options });
+    try {
+      const url = await hs.listen();
+      const a = await hs.createApp('avatars-s3');
+      await hs.users(a, [{ id: 'ada', name: 'Ada' }]);
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(await pngWithGps(640, 480))], { type: 'image/png' }), 'a.png');
+      const r = await fetch(`${url}/v1/me/avatar`, { method: 'PUT', headers: await a.user('ada'), body: form });
+      expect(r.status).toBe(200);
+      const { image } = (await r.json()) as { image: { url: string; sizes: number[] } };
+      // Its shorter side is 480: no 512 rendition (pictures are not enlarged past the smallest).
+      expect(image.sizes).toEqual([48, 96, 192]);
+      expect((await sharp((await get(url, `${image.url}?size=512`)).body).metadata()).width).toBe(192);
+      const got = await get(url, `${image.url}?size=96`);
+      expect(got.status).toBe(200);
+      const meta = await sharp(got.body).metadata();
+      expect([meta.format, meta.width, meta.exif]).toEqual(['webp', 96, undefined]);
+      ok(await hs.call({ method: 'DELETE', url: '/v1/me/avatar', headers: await a.user('ada') }));
+      expect((await get(url, image.url)).status).toBe(404);
+    } finally {
+      await hs.close();
+      await s3.close();
+    }
   });
 });
