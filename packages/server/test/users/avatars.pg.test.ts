@@ -156,6 +156,27 @@ describe('PUT /v1/me/avatar', () => {
     expect(held[0]?.n).toBe(1);
   });
 
+  it('two uploads at once: both succeed, one picture stays, and it is the one the user now shows', async () => {
+    // On PostgreSQL the two transactions overlap (the per-owner lock in images/actions.ts keeps the
+    // second from breaking the unique index); on PGlite they run one after the other.
+    await h.users(app, [{ id: 'twin', name: 'Twin' }]);
+    const [x, y] = await Promise.all([
+      putAvatar('twin', await pngWithGps(300, 300)),
+      putAvatar('twin', await pngWithGps(320, 320)),
+    ]);
+    expect([x.status, y.status]).toEqual([200, 200]);
+    const held = await rows<{ id: string }>(
+      h.database.db,
+      sql`select id from images where app_id = ${app.id} and owner_id = 'twin'`,
+    );
+    expect(held).toHaveLength(1);
+    const shown = (await as('twin', 'GET', '/v1/users/twin')).body.user.image as string;
+    expect(shown.endsWith(held[0]?.id as string)).toBe(true);
+    const other = [x.json.image.url, y.json.image.url].find((u) => u !== shown) as string;
+    expect((await get(base, other)).status).toBe(404);
+    expect((await get(base, shown)).status).toBe(200);
+  });
+
   it('refuses what is not a picture, with a typed error and nothing stored', async () => {
     const before = (await imagesOf(app.id)).length;
     // Bytes that are no image, even with an image's name and type.

@@ -99,6 +99,10 @@ export async function storeImage<T>(
     }
     const url = imageUrl(origin, appId, id);
     const { result, old } = await withTransaction(svc, async (tx, out) => {
+      // One change of an owner's picture at a time: two uploads at once would each delete the
+      // row before either inserts, and the second insert would break the unique index. Waiting
+      // here, the second finds the first's row and replaces it.
+      await lockOwner(tx, appId, owner);
       const [prev] = await tx.delete(schema.images).where(ownedBy(appId, owner)).returning();
       // The replaced row is already gone in this transaction: its bytes count as freed.
       await checkQuota(svc, tx, appId, userId, bytes);
@@ -137,6 +141,7 @@ export async function storeImage<T>(
  * Returns the removed row: pass it to {@link removeBytes} after commit.
  */
 export async function dropImage(tx: Tx, appId: string, owner: ImageOwner): Promise<ImageRow | null> {
+  await lockOwner(tx, appId, owner);
   const [gone] = await tx.delete(schema.images).where(ownedBy(appId, owner)).returning();
   return gone ?? null;
 }
@@ -167,6 +172,11 @@ export async function imageRow(q: Queryable, appId: string, id: string): Promise
     .from(schema.images)
     .where(and(eq(schema.images.appId, appId), eq(schema.images.id, id)));
   return row ?? null;
+}
+
+/** Serialise changes of one owner's picture (until the transaction ends). */
+async function lockOwner(tx: Tx, appId: string, owner: ImageOwner): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`parley.images.${appId}.${owner.kind}.${owner.id}`}))`);
 }
 
 const ownedBy = (appId: string, owner: ImageOwner) =>
