@@ -4,14 +4,15 @@
  * open — sees it on her message at once, no reload; Bob opens Ada's profile from a search
  * result. Ada, the owner, gives the workspace a logo and the address /w/acme-team in the admin
  * console: the address bar follows, a reload opens /w/acme-team, and the old /w/<id> link lands
- * there too. Screenshots go to /tmp/shots-avatars/.
+ * there too. Ada, an admin, then sets a field on Bob's profile that admins may edit. Screenshots
+ * go to /tmp/shots-avatars/.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1.
  */
 import { mkdirSync } from 'node:fs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAccount, buildWorkspace, join } from '../../../packages/server/test/accounts/helpers.js';
+import { buildAccount, buildWorkspace, chatHeaders, join, ok } from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
 import { haveBrowser, startWebApp, type WebApp } from './browser.js';
 
@@ -177,6 +178,30 @@ describe.skipIf(!haveBrowser)('pictures and addresses in Chromium', () => {
     // And /w/acme-team opens directly.
     await b.goto('/w/acme-team');
     await b.waitForURL(/\/w\/acme-team\/c\/public:general$/, WAIT);
+
+    // Ada, an admin, sets Bob's admin-editable field from his profile card.
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/profile-fields',
+        headers: chatHeaders(ok(await ada.session(ws.id))),
+        payload: { name: 'Desk', kind: 'text', admin_editable: true },
+      }),
+    );
+    const bobComposer = b.getByRole('combobox', { name: 'Message #general' });
+    await bobComposer.fill('hi from bob');
+    await bobComposer.press('Enter');
+    const bobMessage = a.locator('article.parley-message', { hasText: 'hi from bob' }).first();
+    await bobMessage.waitFor(WAIT);
+    await bobMessage.getByRole('button', { name: 'Bob Builder', exact: true }).click();
+    const bobCard = a.locator('.app-profile', { hasText: 'Bob Builder' });
+    await bobCard.getByRole('button', { name: 'Edit profile fields' }).click(WAIT);
+    const fieldsDialog = a.getByRole('dialog', { name: 'Profile fields of Bob Builder' });
+    await fieldsDialog.getByLabel('Desk').fill('4B, by the window');
+    await fieldsDialog.getByRole('button', { name: 'Save' }).click();
+    await fieldsDialog.waitFor({ state: 'detached', ...WAIT });
+    await bobCard.locator('dd', { hasText: '4B, by the window' }).waitFor(WAIT);
+    await a.screenshot({ path: `${SHOTS}/admin-sets-field.png` });
 
     expect(errors).toEqual([]);
   });
