@@ -2,7 +2,7 @@
 import { useEffect } from 'react';
 import { ErrorPage, Splash } from './components/splash.js';
 import { AccountProvider, useAccount } from './hooks/account.js';
-import { navigate, parseRoute, useLocation } from './lib/router.js';
+import { navigate, parseRoute, stableWorkspaceKey, useLocation } from './lib/router.js';
 import { useTheme } from './lib/theme.js';
 import { AuthScreen } from './screens/auth-screen.js';
 import { InviteScreen } from './screens/invite-screen.js';
@@ -46,8 +46,9 @@ function Pages() {
   if (route.name === 'join') return <JoinScreen workspaceId={route.workspaceId} />;
   return (
     <WorkspaceScreen
-      key={route.workspaceId}
-      workspaceId={route.workspaceId}
+      // One screen per workspace, whichever of its names (id, slug) the address uses now.
+      key={stableWorkspaceKey(route.workspaceId)}
+      workspaceId={stableWorkspaceKey(route.workspaceId)}
       cid={route.cid}
       page={route.page ?? null}
     />

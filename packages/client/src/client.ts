@@ -191,7 +191,10 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
-    this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
+    this.profiles = new Profiles(this.http, {
+      mergeUsers: (users) => this.mergeUsers(users),
+      setMe: (user) => this.state.update((s) => (s.user?.id === user.id ? { ...s, user: { ...user } } : s)),
+    });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
     });

@@ -66,14 +66,14 @@ export class Http {
   }
 
   /**
-   * POST a file as `multipart/form-data` (one part named `file`), reporting progress where the
-   * platform can (XMLHttpRequest in browsers; fetch elsewhere reports 0 then 1).
+   * POST (or PUT) a file as `multipart/form-data` (one part named `file`), reporting progress where
+   * the platform can (XMLHttpRequest in browsers; fetch elsewhere reports 0 then 1).
    */
   async upload<T>(
     path: string,
     file: Blob,
     name: string,
-    opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
+    opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; method?: 'POST' | 'PUT' } = {},
   ): Promise<T> {
     const url = `${this.base.replace(/\/$/, '')}${path}`;
     const attempt = async (refresh: boolean): Promise<{ status: number; text: string }> => {
@@ -86,7 +86,7 @@ export class Http {
       if (typeof XMLHttpRequest !== 'undefined') return xhrUpload(url, headers, form, opts);
       opts.onProgress?.(0, file.size);
       const res = await fetch(url, {
-        method: 'POST',
+        method: opts.method ?? 'POST',
         headers,
         body: form,
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -117,11 +117,11 @@ function xhrUpload(
   url: string,
   headers: Record<string, string>,
   form: FormData,
-  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal },
+  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; method?: 'POST' | 'PUT' },
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
+    xhr.open(opts.method ?? 'POST', url);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded, e.total);
     xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText });

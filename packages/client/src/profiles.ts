@@ -5,7 +5,10 @@
  * keep those copies live (they carry no `fields`, so the values read here stay until read again).
  */
 import type {
+  AvatarResponse,
   CreateProfileFieldBody,
+  ImageUpload,
+  LogoResponse,
   ProfileField,
   UpdateProfileFieldBody,
   User,
@@ -15,7 +18,17 @@ import type { Http } from './http.js';
 
 export interface ProfilesHost {
   mergeUsers(users: User[]): void;
+  /** The caller's own user changed (their `image`): `state.user` follows. */
+  setMe(user: User): void;
 }
+
+/** Options of a picture upload: progress, and a signal to cancel it. */
+export interface PictureUploadOptions {
+  onProgress?: (sent: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+const fileName = (b: Blob) => (typeof (b as File).name === 'string' && (b as File).name ? (b as File).name : 'picture');
 
 export class Profiles {
   constructor(
@@ -62,6 +75,42 @@ export class Profiles {
   /** Delete a custom profile field and every value of it (app admins). */
   async deleteField(id: string): Promise<void> {
     await this.http.call('DELETE', `/v1/profile-fields/${id}`);
+  }
+
+  /**
+   * Upload your profile picture (crop it square first: the server keeps the centred square).
+   * JPEG, PNG, WebP, AVIF, TIFF or GIF up to 10 MB; else INVALID_FILE_TYPE, PAYLOAD_TOO_LARGE, or
+   * QUOTA_EXCEEDED past your storage quota. Your `image` becomes the picture's URL (add `?size=N`
+   * with `imageUrlAt`), and everyone who shares a channel with you sees it live (`user.updated`).
+   */
+  async setAvatar(picture: Blob, opts: PictureUploadOptions = {}): Promise<{ user: User; image: ImageUpload }> {
+    const r = await this.http.upload<AvatarResponse>('/v1/me/avatar', picture, fileName(picture), {
+      ...opts,
+      method: 'PUT',
+    });
+    this.host.mergeUsers([r.user]);
+    this.host.setMe(r.user);
+    return r;
+  }
+
+  /** Remove your profile picture: `image` becomes null, and clients show your initials. */
+  async removeAvatar(): Promise<User> {
+    const r = await this.http.call<{ user: User }>('DELETE', '/v1/me/avatar');
+    this.host.mergeUsers([r.user]);
+    this.host.setMe(r.user);
+    return r.user;
+  }
+
+  /** Upload the workspace's logo (workspace owners and admins; same formats and limits as a picture). */
+  async setWorkspaceLogo(picture: Blob, opts: PictureUploadOptions = {}): Promise<ImageUpload> {
+    return (
+      await this.http.upload<LogoResponse>('/v1/workspace/logo', picture, fileName(picture), { ...opts, method: 'PUT' })
+    ).image;
+  }
+
+  /** Remove the workspace's logo (workspace owners and admins). */
+  async removeWorkspaceLogo(): Promise<void> {
+    await this.http.call('DELETE', '/v1/workspace/logo');
   }
 
   /** Whether `name` could be your username now (for forms that check while one types). */

@@ -131,6 +131,13 @@ export const Workspace = Type.Object({
    * is `403 FORBIDDEN` with `details.reason` `two_factor_required`.
    */
   require_two_factor: Type.Boolean(),
+  /**
+   * Its URL slug (`/w/acme`; owners set it, unique in the deployment), or null: then the web app
+   * uses the id. `/w/<id>` always works too.
+   */
+  slug: Nullable(Type.String()),
+  /** The logo's URL (`/v1/images/…`, see images.ts), or null: the web app shows the name's initial. */
+  logo: Nullable(Type.String()),
   /** The caller's role in it. */
   role: WorkspaceRole,
   /** For a guest: when their posting ends (they can still read after it); else null. */
@@ -153,6 +160,11 @@ export const UpdateWorkspaceBody = Type.Object(
     join_domain: Type.Optional(Nullable(EmailDomain)),
     /** Turning it on needs two-factor sign-in on the caller's own account. */
     require_two_factor: Type.Optional(Type.Boolean()),
+    /**
+     * The URL slug (owners only): 3–40 lowercase letters, digits and dashes ({@link SLUG_PATTERN});
+     * reserved words and a slug another workspace has are refused (400 / 409). Null clears it.
+     */
+    slug: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 64 }))),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -169,6 +181,10 @@ export const WorkspaceSession = Type.Object({
 export type WorkspaceSession = Static<typeof WorkspaceSession>;
 
 export const WorkspaceParams = Type.Object({ id: Uuid });
+/** `GET /v1/workspaces/by-slug/{slug}`: a workspace by its slug (members only). */
+export const WorkspaceSlugParams = Type.Object({
+  slug: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+});
 
 // ---- members -----------------------------------------------------------------------------
 

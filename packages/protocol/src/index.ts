@@ -69,6 +69,7 @@ export {
   WorkspaceResponse,
   WorkspaceRole,
   WorkspaceSession,
+  WorkspaceSlugParams,
   WorkspacesResponse,
 } from './accounts.js';
 export {
@@ -192,6 +193,7 @@ export {
 } from './frames.js';
 export * from './hooks.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+export * from './images.js';
 export * from './membership.js';
 export * from './moderation.js';
 export * from './notifications.js';

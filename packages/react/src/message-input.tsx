@@ -7,7 +7,7 @@
  * searchable picker whose pick goes in at the caret (or over the selection). The draft is kept per channel
  * and thread, and typing sends throttled typing notifications.
  */
-import { MAX_MESSAGE_LENGTH } from '@parley/protocol';
+import { MAX_MESSAGE_LENGTH, type User } from '@parley/protocol';
 import {
   type ChangeEvent,
   type FormEvent,
@@ -27,6 +27,8 @@ import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
 import { cx, displayName } from './format.js';
 import { excerptOf } from './message.js';
+import { useWatchPresence } from './presence.js';
+import { PresenceDot } from './user.js';
 
 /** A slash command: `/name args`. */
 export interface SlashCommand {
@@ -77,6 +79,8 @@ interface MentionOption {
   insert: string;
   label: string;
   detail: string;
+  /** A person (not @here / @channel): their presence dot is shown. */
+  user?: User | undefined;
 }
 interface CommandOption {
   kind: 'command';
@@ -157,12 +161,12 @@ export function MessageInput({
   const text = edit ? edit.text : draft.key === key ? draft.text : loadDraft(key);
 
   const members = useMemo(() => {
-    const list: { id: string; username: string; name: string }[] = [];
+    const list: { id: string; username: string; name: string; user: User }[] = [];
     for (const m of Object.values(state?.members ?? {})) {
       if (m.user_id === me) continue;
       const u = users[m.user_id] ?? m.user;
       if (!u?.username) continue; // mentions resolve by username
-      list.push({ id: m.user_id, username: u.username, name: displayName(u, m.user_id) });
+      list.push({ id: m.user_id, username: u.username, name: displayName(u, m.user_id), user: u });
     }
     return list.sort((a, b) => a.username.localeCompare(b.username));
   }, [state?.members, users, me]);
@@ -195,11 +199,14 @@ export function MessageInput({
       insert: m.username,
       label: m.name,
       detail: `@${m.username}`,
+      user: m.user,
     }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
     return [...people, ...specials].slice(0, MAX_OPTIONS);
   }, [dismissed, text, caret, edit, commands, members, parentId]);
   const open = options.length > 0;
+  // The people offered show a presence dot: follow them while the list is open.
+  useWatchPresence(options.flatMap((o) => (o.kind === 'mention' && o.user ? [o.key] : [])));
   const activeIndex = Math.min(active, Math.max(0, options.length - 1));
 
   useLayoutEffect(() => {
@@ -473,6 +480,9 @@ export function MessageInput({
                 </>
               ) : (
                 <>
+                  {o.user ? (
+                    <PresenceDot presence={o.user.presence ?? 'offline'} className="parley-suggestions__presence" />
+                  ) : null}
                   <span className="parley-suggestions__label">{o.label}</span>
                   <span className="parley-suggestions__detail">{o.detail}</span>
                 </>

@@ -11,6 +11,8 @@ import type { SearchHit, SearchSort } from '@parley/protocol';
 import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useChatClient, useClientState } from './context.js';
 import { clockTime, cx, dayLabel, displayName } from './format.js';
+import { useWatchPresence } from './presence.js';
+import { Avatar, PresenceDot } from './user.js';
 
 const RECENT_KEY = 'parley:recent-searches';
 const MAX_RECENT = 8;
@@ -84,27 +86,59 @@ export interface MessageSearchProps {
   chips?: SearchChip[];
   initialQuery?: string;
   autoFocus?: boolean;
+  /** When given, a result's author (picture, presence, name) is a button that calls it: open their profile card. */
+  onSelectUser?: (userId: string) => void;
   className?: string;
 }
 
-function Hit({ hit, active, onOpen }: { hit: SearchHit; active: boolean; onOpen(): void }) {
+function Hit({
+  hit,
+  active,
+  onOpen,
+  onSelectUser,
+}: {
+  hit: SearchHit;
+  active: boolean;
+  onOpen(): void;
+  onSelectUser?: ((userId: string) => void) | undefined;
+}) {
   const m = hit.message;
   const author = useClientState((s) => s.users[m.user_id] ?? m.user ?? undefined);
+  const name = displayName(author, m.user_id);
   const where = hit.channel.type === 'dm' ? 'Direct message' : `#${hit.channel.name ?? hit.channel.cid.split(':')[1]}`;
+  const face = (
+    <span className="parley-avatar-dot">
+      <Avatar user={author} id={m.user_id} size={28} />
+      <PresenceDot presence={author?.presence ?? 'offline'} className="parley-avatar-dot__dot" />
+    </span>
+  );
   return (
-    <li>
+    <li className={cx('parley-search__row', active && 'parley-search__row--active')}>
+      {onSelectUser ? (
+        // Its own button beside the hit's (buttons do not nest): the author's profile card.
+        <button
+          type="button"
+          className="parley-search__author"
+          aria-label={`${name}'s profile`}
+          onClick={() => onSelectUser(m.user_id)}
+        >
+          {face}
+          <strong className="parley-search__name">{name}</strong>
+        </button>
+      ) : (
+        <span className="parley-search__author">
+          {face}
+          <strong className="parley-search__name">{name}</strong>
+        </span>
+      )}
       <button
         type="button"
         className={cx('parley-search__hit', active && 'parley-search__hit--active')}
         onClick={onOpen}
         data-message-id={m.id}
       >
-        <span className="parley-search__meta">
-          <strong>{displayName(author, m.user_id)}</strong>
-          <span className="parley-muted">
-            {' '}
-            in {where} · {dayLabel(m.created_at)} {clockTime(m.created_at)}
-          </span>
+        <span className="parley-search__meta parley-muted">
+          in {where} · {dayLabel(m.created_at)} {clockTime(m.created_at)}
         </span>
         <span className="parley-search__snippet">
           <SearchHighlight html={hit.highlight} />
@@ -114,7 +148,14 @@ function Hit({ hit, active, onOpen }: { hit: SearchHit; active: boolean; onOpen(
   );
 }
 
-export function MessageSearch({ onOpen, chips = [], initialQuery = '', autoFocus, className }: MessageSearchProps) {
+export function MessageSearch({
+  onOpen,
+  chips = [],
+  initialQuery = '',
+  autoFocus,
+  onSelectUser,
+  className,
+}: MessageSearchProps) {
   const client = useChatClient();
   const [input, setInput] = useState(initialQuery);
   const [sort, setSort] = useState<SearchSort>('relevance');
@@ -188,6 +229,8 @@ export function MessageSearch({ onOpen, chips = [], initialQuery = '', autoFocus
     }
   };
 
+  // Each result shows its author's presence dot.
+  useWatchPresence(hits.map((h) => h.message.user_id));
   const words = new Set(input.trim().split(/\s+/));
   return (
     <div className={cx('parley-search', className)}>
@@ -256,7 +299,13 @@ export function MessageSearch({ onOpen, chips = [], initialQuery = '', autoFocus
           </p>
           <ul aria-label="Search results">
             {hits.map((hit, i) => (
-              <Hit key={hit.message.id} hit={hit} active={i === active} onOpen={() => onOpen(hit)} />
+              <Hit
+                key={hit.message.id}
+                hit={hit}
+                active={i === active}
+                onOpen={() => onOpen(hit)}
+                onSelectUser={onSelectUser}
+              />
             ))}
           </ul>
           {next ? (

@@ -3,7 +3,7 @@
  * (the client's `users` map first, then the open channel's members, then message authors).
  */
 import type { ChannelState, ClientState } from '@parley/client';
-import type { ProfileField, User } from '@parley/protocol';
+import { imageUrlAt, type ProfileField, type User } from '@parley/protocol';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useOptionalChannelContext } from './channel.js';
 import { useChannelState, useClientState } from './context.js';
@@ -62,7 +62,11 @@ export interface AvatarProps {
   className?: string;
 }
 
-/** A user's picture (http/https only), or their initials. Decorative: names are always shown beside it. */
+/**
+ * A user's picture (http/https only), or their initials. Decorative: names are always shown beside
+ * it. A Parley picture URL (`/v1/images/…`) is asked for at twice the drawn size, so it is sharp on
+ * high-density screens without fetching the largest rendition for a 16-pixel face.
+ */
 export function Avatar({ user, id, size = 32, className }: AvatarProps) {
   const name = displayName(user, id);
   const style = { width: size, height: size, fontSize: Math.round(size * 0.4) };
@@ -70,7 +74,7 @@ export function Avatar({ user, id, size = 32, className }: AvatarProps) {
     return (
       <img
         className={cx('parley-avatar', className)}
-        src={user?.image ?? ''}
+        src={imageUrlAt(user.image, size * 2)}
         alt=""
         width={size}
         height={size}

@@ -40,6 +40,7 @@ import { watchBatcher } from './features/events/watch-batch.js';
 import { startUploadSweep } from './features/files/actions.js';
 import { defineFileJobs } from './features/files/jobs.js';
 import { fileRoutes } from './features/files/routes.js';
+import { imageRoutes } from './features/images/routes.js';
 import { defineInvitationJobs } from './features/invitations/invitations.js';
 import { defineSpaceJobs } from './features/spaces/away.js';
 import { spaceRoutes } from './features/spaces/routes.js';
@@ -449,6 +450,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(membershipRoutes(svc));
   await app.register(jobRoutes(svc));
   await app.register(fileRoutes(svc));
+  await app.register(imageRoutes(svc));
   await defineMailJobs(svc.jobs, svc.mailer, sealer, svc.log, config.mailRetrySeconds);
   await defineFileJobs(svc);
   await app.register(linkRoutes(svc));

@@ -11,9 +11,11 @@ export function AdminConsole({
   workspace,
   onClose,
   initialTab = 'members',
+  onWorkspaceChange,
 }: {
   workspace: Workspace;
   onClose(): void;
+  onWorkspaceChange?(workspace: Workspace): void;
   initialTab?: string;
 }) {
   const [tab, setTab] = useState(ADMIN_TABS.some((t) => t.id === initialTab) ? initialTab : 'members');
@@ -65,7 +67,7 @@ export function AdminConsole({
           className="app-tabs__panel"
           data-testid={`admin-panel-${active.id}`}
         >
-          <active.Component workspace={workspace} />
+          <active.Component workspace={workspace} onWorkspaceChange={onWorkspaceChange} />
         </div>
       ) : null}
     </Modal>

@@ -3,4 +3,6 @@ import type { Workspace } from '@parley/protocol';
 
 export interface AdminTabProps {
   workspace: Workspace;
+  /** The workspace was changed in a tab (its logo, its address): show the new one everywhere. */
+  onWorkspaceChange?: ((workspace: Workspace) => void) | undefined;
 }

@@ -13,6 +13,7 @@ import { ChannelsTab } from './channels-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
 import type { AdminTabProps } from './tab-props.js';
 import { UploadsTab } from './uploads-tab.js';
+import { WorkspaceTab } from './workspace-tab.js';
 
 export type { AdminTabProps } from './tab-props.js';
 
@@ -24,6 +25,7 @@ export interface AdminTab {
 
 export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'members', label: 'Members', Component: MembersPanel },
+  { id: 'workspace', label: 'Workspace', Component: WorkspaceTab },
   { id: 'channels', label: 'Channels', Component: ChannelsTab },
   { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },

@@ -1,11 +1,13 @@
 /**
  * Someone's profile (the kit's card, with the custom fields the server lets the viewer see), with
  * buttons to message them, call them (a call in the DM), bring them to the office space you are
- * in, mute or unmute them — or, on your own profile, to edit it.
+ * in, mute or unmute them — or, on your own profile, to edit it. Admins also edit the custom
+ * fields the workspace lets them set on others' profiles.
  */
 import type { ProfileField, User } from '@parley/protocol';
-import { UserProfileCard, useChatClient, useMe, useUser } from '@parley/react';
+import { UserProfileCard, useChatClient, useClientState, useMe, useUser } from '@parley/react';
 import { useEffect, useState } from 'react';
+import { AdminFieldsDialog, adminEditable } from '../dialogs/admin-fields-dialog.js';
 import { useSpaces } from '../hooks/use-spaces.js';
 
 /** The app's custom profile fields, read once per mount (admins-only ones for admins alone). */
@@ -42,6 +44,9 @@ export function ProfilePanel({
   const [error, setError] = useState<string | null>(null);
   const [muted, setMuted] = useState(() => client.moderation.isMuted(userId));
   const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState(false);
+  // Workspace owners and admins are the app's admins: they may set others' admin-editable fields.
+  const admin = useClientState((s) => s.user?.role === 'admin');
   const spaces = useSpaces();
   const mine = spaces.find((s) => s.occupants.some((o) => o.user_id === me)) ?? null;
   const here = mine?.occupants.some((o) => o.user_id === userId) ?? false;
@@ -141,10 +146,18 @@ export function ProfilePanel({
           {muted ? 'Unmute' : 'Mute'}
         </button>
       ) : null}
+      {admin && userId !== me && loaded && adminEditable(fields).length > 0 ? (
+        <button type="button" className="app-button app-button--block" onClick={() => setEditing(true)}>
+          Edit profile fields
+        </button>
+      ) : null}
       {error ? (
         <p className="app-form__error" role="alert">
           {error}
         </p>
+      ) : null}
+      {editing && loaded && fields ? (
+        <AdminFieldsDialog user={loaded} fields={fields} onSaved={setLoaded} onClose={() => setEditing(false)} />
       ) : null}
     </div>
   );

@@ -32,7 +32,7 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, peoplePath, useLocation, workspacePath } from '../lib/router.js';
+import { navigate, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ConnectionBanner } from './connection-banner.js';
@@ -76,13 +76,18 @@ export function Shell({
   workspace,
   cid,
   page = null,
+  onWorkspaceChange,
 }: {
   workspace: Workspace;
   cid: string | null;
   /** A page in place of a conversation (`/w/<id>/people`). */
   page?: 'people' | null;
+  /** The workspace was changed here (settings in the admin console): show the new one. */
+  onWorkspaceChange?(workspace: Workspace): void;
 }) {
   const client = useChatClient();
+  // Addresses name the workspace by its slug where it has one (`/w/acme/c/…`).
+  const key = workspaceKey(workspace);
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [navOpen, setNavOpen] = useState(false);
   const [office, setOffice] = useState(false);
@@ -104,9 +109,9 @@ export function Shell({
       setDialog(null);
       setNavOpen(false);
       setOffice(false);
-      navigate(workspacePath(workspace.id, next));
+      navigate(workspacePath(key, next));
     },
-    [workspace.id],
+    [key],
   );
 
   // The channel last open on any device (kept on the server): asked once, so a new device or
@@ -142,8 +147,8 @@ export function Shell({
     if (page) return;
     if (serverLast === undefined) return;
     const first = serverLast ?? (listed > 0 ? defaultConversation(client, workspace.id) : null);
-    if (first) navigate(workspacePath(workspace.id, first), { replace: true });
-  }, [client, cid, workspace.id, listed, serverLast, page]);
+    if (first) navigate(workspacePath(key, first), { replace: true });
+  }, [client, cid, workspace.id, key, listed, serverLast, page]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -175,7 +180,7 @@ export function Shell({
         onPeople={() => {
           setOffice(false);
           setNavOpen(false);
-          navigate(peoplePath(workspace.id));
+          navigate(peoplePath(key));
         }}
         onOffice={() => {
           setOffice(true);
@@ -209,7 +214,7 @@ export function Shell({
             channel={handle}
             focusMessageId={focus}
             onOpenConversation={open}
-            onLeft={() => navigate(workspacePath(workspace.id), { replace: true })}
+            onLeft={() => navigate(workspacePath(key), { replace: true })}
             onOpenNav={() => setNavOpen(true)}
             onEditProfile={() => setDialog('profile')}
           />
@@ -222,7 +227,9 @@ export function Shell({
       {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
       {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}
-      {dialog === 'admin' ? <AdminConsole workspace={workspace} onClose={close} /> : null}
+      {dialog === 'admin' ? (
+        <AdminConsole workspace={workspace} onClose={close} {...(onWorkspaceChange ? { onWorkspaceChange } : {})} />
+      ) : null}
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
@@ -238,10 +245,11 @@ export function Shell({
           activeCid={cid}
           activeName={handle ? title : null}
           onClose={close}
+          onOpenConversation={open}
           onOpenHit={(hit) => {
             setDialog(null);
             setNavOpen(false);
-            navigate(`${workspacePath(workspace.id, hit.channel.cid)}?m=${encodeURIComponent(hit.message.id)}`);
+            navigate(`${workspacePath(key, hit.channel.cid)}?m=${encodeURIComponent(hit.message.id)}`);
           }}
         />
       ) : null}

@@ -7,6 +7,7 @@ import { navigate } from '../lib/router.js';
 import { ChevronDownIcon, ComposeIcon } from './icons.js';
 import { Menu } from './menu.js';
 import type { DialogName } from './shell-types.js';
+import { WorkspaceTile } from './workspace-tile.js';
 
 export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; onDialog(d: DialogName): void }) {
   const { signOut } = useAccount();
@@ -18,6 +19,7 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
         triggerClassName="app-sidebar__workspace-button"
         trigger={
           <>
+            {workspace.logo ? <WorkspaceTile workspace={workspace} /> : null}
             <span className="app-sidebar__workspace-name" data-testid="workspace-name">
               {workspace.name}
             </span>
@@ -26,9 +28,7 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
         }
         header={
           <div className="app-menu__workspace">
-            <span className="app-workspace-tile" aria-hidden="true">
-              {workspace.name.charAt(0).toUpperCase()}
-            </span>
+            <WorkspaceTile workspace={workspace} />
             <div>
               <strong>{workspace.name}</strong>
               <div className="app-muted">{roleLabel(workspace.role)}</div>

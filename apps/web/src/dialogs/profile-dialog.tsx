@@ -1,12 +1,15 @@
 /**
  * Edit your own profile in one dialog: display name, username (checked while you type), full
  * name, title, pronouns, time zone (with the time it is there), phone, about, and the custom
- * fields your workspace defined. One Save: the profile, then the custom field values.
+ * fields your workspace defined. One Save: the profile, then the custom field values. The photo
+ * goes on its own, at once: choose a file, crop it square, and it is uploaded.
  */
-import { PROFILE_LIMITS, type ProfileField, type UsernameAvailability } from '@parley/protocol';
-import { localTime, useChatClient } from '@parley/react';
+import { PROFILE_LIMITS, type UsernameAvailability } from '@parley/protocol';
+import { Avatar, localTime, useChatClient } from '@parley/react';
 import { type FormEvent, useEffect, useId, useMemo, useState } from 'react';
+import { CustomField } from '../components/custom-field.js';
 import { Modal } from '../components/modal.js';
+import { PhotoPicker } from '../components/photo-picker.js';
 import { useProfileFields } from '../components/profile-panel.js';
 import { TextField } from '../components/text-field.js';
 import { useMeUser } from '../hooks/use-me.js';
@@ -125,6 +128,19 @@ export function ProfileDialog({ onClose }: { onClose(): void }) {
         </>
       }
     >
+      {/* The photo is uploaded on its own, at once (it is not part of Save). */}
+      <PhotoPicker
+        picture={<Avatar user={me ?? undefined} id={me?.id ?? ''} size={72} />}
+        label={me?.image ? 'Change photo' : 'Upload photo'}
+        cropTitle="Crop your photo"
+        hasPicture={!!me?.image}
+        upload={async (square) => {
+          await client.profiles.setAvatar(square);
+        }}
+        remove={async () => {
+          await client.profiles.removeAvatar();
+        }}
+      />
       <form id={`${id}-form`} className="app-form app-profile-form" onSubmit={save}>
         <div className="app-profile-form__grid">
           <TextField id={`${id}-name`} label="Display name" value={name} onValue={setName} required maxLength={200} />
@@ -227,53 +243,5 @@ export function ProfileDialog({ onClose }: { onClose(): void }) {
         ) : null}
       </form>
     </Modal>
-  );
-}
-
-function CustomField({
-  id,
-  field,
-  value,
-  onValue,
-}: {
-  id: string;
-  field: ProfileField;
-  value: string;
-  onValue(v: string): void;
-}) {
-  const label = field.required ? `${field.name} *` : field.name;
-  if (field.kind === 'choice')
-    return (
-      <div className="app-field">
-        <label className="app-field__label" htmlFor={id}>
-          {label}
-        </label>
-        <select
-          id={id}
-          className="app-input"
-          value={value}
-          required={field.required}
-          onChange={(e) => onValue(e.target.value)}
-        >
-          <option value="">—</option>
-          {field.options.map((o) => (
-            <option key={o} value={o}>
-              {o}
-            </option>
-          ))}
-        </select>
-      </div>
-    );
-  return (
-    <TextField
-      id={id}
-      label={label}
-      value={value}
-      onValue={onValue}
-      required={field.required}
-      {...(field.kind === 'link'
-        ? { type: 'url', placeholder: 'https://', maxLength: PROFILE_LIMITS.link_value }
-        : { maxLength: PROFILE_LIMITS.field_value })}
-    />
   );
 }

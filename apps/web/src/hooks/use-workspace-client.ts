@@ -6,8 +6,9 @@
  */
 import { ChatClient, IndexedDBStorage, MemoryStorage, type StorageAdapter, type Transport } from '@parley/client';
 import type { Workspace } from '@parley/protocol';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts } from '../lib/api.js';
+import { aliasWorkspace, isWorkspaceId } from '../lib/router.js';
 import { workspaceTokenProvider } from '../lib/token-provider.js';
 import { setUpWorkspace } from '../lib/workspace-setup.js';
 
@@ -58,7 +59,10 @@ export function chosenTransport(): Transport {
   return 'auto';
 }
 
-export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void): WorkspaceConnection {
+export function useWorkspaceClient(
+  workspaceId: string,
+  onSignedOut: () => void,
+): { conn: WorkspaceConnection; update(workspace: Workspace): void } {
   const [conn, setConn] = useState<WorkspaceConnection>({ phase: 'connecting', workspace: null });
 
   useEffect(() => {
@@ -66,8 +70,12 @@ export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void)
     let client: ChatClient | null = null;
     setConn({ phase: 'connecting', workspace: null });
     const run = async () => {
-      const [workspace, session] = await Promise.all([accounts.workspace(workspaceId), accounts.session(workspaceId)]);
+      // `/w/<slug>` or `/w/<id>`: a slug is looked up first (members only: 404 otherwise).
+      const found = isWorkspaceId(workspaceId) ? null : await accounts.workspaceBySlug(workspaceId);
+      const id = found?.id ?? workspaceId;
+      const [workspace, session] = await Promise.all([found ?? accounts.workspace(id), accounts.session(id)]);
       if (cancelled) return;
+      aliasWorkspace(workspaceId, [workspace.id, workspace.slug]);
       setConn({ phase: 'connecting', workspace });
       client = new ChatClient({
         url: window.location.origin,
@@ -75,7 +83,7 @@ export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void)
         storage: storage(),
         transport: chosenTransport(),
       });
-      await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspaceId, session, onSignedOut));
+      await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspace.id, session, onSignedOut));
       if (cancelled) return;
       await setUpWorkspace(client, workspace.role);
       if (!cancelled) setConn({ phase: 'ready', client, workspace });
@@ -91,5 +99,13 @@ export function useWorkspaceClient(workspaceId: string, onSignedOut: () => void)
     };
   }, [workspaceId, onSignedOut]);
 
-  return conn;
+  /** The workspace changed (a new name, slug or logo saved here): shown at once. */
+  const update = useCallback(
+    (workspace: Workspace) => {
+      aliasWorkspace(workspaceId, [workspace.id, workspace.slug]);
+      setConn((c) => (c.phase === 'ready' && c.workspace.id === workspace.id ? { ...c, workspace } : c));
+    },
+    [workspaceId],
+  );
+  return { conn, update };
 }

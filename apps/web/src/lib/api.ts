@@ -120,12 +120,21 @@ export const accounts = {
   workspaces: () => call<{ workspaces: Workspace[] }>('GET', '/v1/workspaces').then((r) => r.workspaces),
   workspace: (id: string) =>
     call<{ workspace: Workspace }>('GET', `/v1/workspaces/${enc(id)}`).then((r) => r.workspace),
+  /** A workspace of the caller by its URL slug (`/w/acme`); 404 when none, or not a member. */
+  workspaceBySlug: (slug: string) =>
+    call<{ workspace: Workspace }>('GET', `/v1/workspaces/by-slug/${enc(slug)}`).then((r) => r.workspace),
   createWorkspace: (name: string) =>
     call<{ workspace: Workspace }>('POST', '/v1/workspaces', { name }).then((r) => r.workspace),
-  /** Rename, change the join policy, or require two-factor sign-in (owners and admins). */
+  /** Rename, change the join policy, or require two-factor sign-in (owners and admins); the URL slug (owners). */
   updateWorkspace: (
     id: string,
-    body: { name?: string; join_policy?: JoinPolicy; join_domain?: string | null; require_two_factor?: boolean },
+    body: {
+      name?: string;
+      join_policy?: JoinPolicy;
+      join_domain?: string | null;
+      require_two_factor?: boolean;
+      slug?: string | null;
+    },
   ) => call<{ workspace: Workspace }>('PATCH', `/v1/workspaces/${enc(id)}`, body).then((r) => r.workspace),
   /** A chat token for this workspace (12 hours) and the app's API key; 403 `two_factor_required` where it is required. */
   session: (id: string) => call<WorkspaceSession>('POST', `/v1/workspaces/${enc(id)}/session`, {}),

@@ -80,9 +80,32 @@ export function parseRoute(location: string): Route {
   return { name: 'not-found' };
 }
 
-/** The path of a workspace, or of one conversation in it. */
+/** What names a workspace in its URLs: its slug (`/w/acme`) when it has one, else its id. */
+export const workspaceKey = (w: { id: string; slug?: string | null }) => w.slug ?? w.id;
+
+/** Whether a `/w/<key>` names the workspace by id (else by slug). */
+export const isWorkspaceId = (key: string) =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key);
+
+/**
+ * One workspace opened under two names (`/w/<id>`, then `/w/<slug>` once its slug is known, or a
+ * slug just set) must stay one mounted screen, not reconnect: each name maps to the name it was
+ * first opened by. Filled in as workspaces open (use-workspace-client.ts) and slugs change.
+ */
+const openedAs = new Map<string, string>();
+
+/** The name a workspace was first opened by, for any of its names. */
+export const stableWorkspaceKey = (key: string) => openedAs.get(key) ?? key;
+
+/** Remember that `names` (id, slug) are one workspace, opened as `key`. */
+export function aliasWorkspace(key: string, names: readonly (string | null | undefined)[]): void {
+  const stable = stableWorkspaceKey(key);
+  for (const n of names) if (n) openedAs.set(n, stable);
+}
+
 /** The People page of a workspace. */
 export const peoplePath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/people`;
 
+/** The path of a workspace, or of one conversation in it. */
 export const workspacePath = (workspaceId: string, cid?: string | null) =>
   `/w/${encodeURIComponent(workspaceId)}${cid ? `/c/${encodeURIComponent(cid).replace(/%3A/g, ':')}` : ''}`;

@@ -1,6 +1,6 @@
 /** `/w/<workspace>(/c/<cid>)`: connect to the workspace, then show it. */
 import { ChatProvider } from '@parley/react';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Logo } from '../components/icons.js';
 import { Shell } from '../components/shell.js';
 import { ErrorPage, Splash } from '../components/splash.js';
@@ -8,6 +8,7 @@ import { TwoFactorSettings } from '../dialogs/security-settings.js';
 import { useAccount } from '../hooks/account.js';
 import { useWorkspaceClient } from '../hooks/use-workspace-client.js';
 import { ApiError } from '../lib/api.js';
+import { navigate, useLocation, workspaceKey } from '../lib/router.js';
 import { useTheme } from '../lib/theme.js';
 
 export function WorkspaceScreen({
@@ -21,7 +22,17 @@ export function WorkspaceScreen({
 }) {
   const { lost } = useAccount();
   const { theme } = useTheme();
-  const conn = useWorkspaceClient(workspaceId, lost);
+  const { conn, update } = useWorkspaceClient(workspaceId, lost);
+  // Opened by id (an old link) or by a slug since changed: show the address it has now.
+  const location = useLocation();
+  const ready = conn.phase === 'ready' ? conn.workspace : null;
+  useEffect(() => {
+    if (!ready) return;
+    const m = /^\/w\/([^/?#]+)(.*)$/s.exec(location);
+    const key = workspaceKey(ready);
+    if (m && decodeURIComponent(m[1] as string) !== key)
+      navigate(`/w/${encodeURIComponent(key)}${m[2] ?? ''}`, { replace: true });
+  }, [ready, location]);
 
   if (conn.phase === 'error') {
     if (
@@ -45,7 +56,7 @@ export function WorkspaceScreen({
     return <Splash label={conn.workspace ? `Connecting to ${conn.workspace.name}…` : 'Connecting…'} />;
   return (
     <ChatProvider client={conn.client} theme={theme} className="app-chat">
-      <Shell workspace={conn.workspace} cid={cid} page={page} />
+      <Shell workspace={conn.workspace} cid={cid} page={page} onWorkspaceChange={update} />
     </ChatProvider>
   );
 }

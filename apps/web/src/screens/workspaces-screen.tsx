@@ -2,18 +2,11 @@
 import type { Workspace } from '@parley/protocol';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Logo } from '../components/icons.js';
+import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
-import { navigate, onLinkClick, workspacePath } from '../lib/router.js';
-
-function WorkspaceTile({ name }: { name: string }) {
-  return (
-    <span className="app-workspace-tile" aria-hidden="true">
-      {name.trim().charAt(0).toUpperCase() || '?'}
-    </span>
-  );
-}
+import { navigate, onLinkClick, workspaceKey, workspacePath } from '../lib/router.js';
 
 export function WorkspacesScreen() {
   const { state, signOut } = useAccount();
@@ -36,7 +29,7 @@ export function WorkspacesScreen() {
     setError(null);
     try {
       const ws = await accounts.createWorkspace(name.trim());
-      navigate(workspacePath(ws.id));
+      navigate(workspacePath(workspaceKey(ws)));
     } catch (err) {
       setCreating(false);
       setError(err instanceof Error ? err.message : String(err));
@@ -81,10 +74,10 @@ export function WorkspacesScreen() {
                 <li key={w.id}>
                   <a
                     className="app-workspace-row"
-                    href={workspacePath(w.id)}
-                    onClick={onLinkClick(workspacePath(w.id))}
+                    href={workspacePath(workspaceKey(w))}
+                    onClick={onLinkClick(workspacePath(workspaceKey(w)))}
                   >
-                    <WorkspaceTile name={w.name} />
+                    <WorkspaceTile workspace={w} />
                     <span className="app-workspace-row__text">
                       <span className="app-workspace-row__name">{w.name}</span>
                       <span className="app-muted">{roleLabel(w.role)}</span>

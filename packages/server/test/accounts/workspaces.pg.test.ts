@@ -28,6 +28,8 @@ describe('create and list', () => {
       join_policy: 'invite_only',
       join_domain: null,
       require_two_factor: false,
+      slug: null,
+      logo: null,
       role: 'owner',
       guest_expires_at: null,
       user_id: userIdOf(a.account.id),

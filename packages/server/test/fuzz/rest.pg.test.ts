@@ -93,6 +93,10 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     export_id: t.messageId,
     // A link preview image: the app's id and an image id that names none.
     app: w.app.id,
+    // A picture (avatar, logo): the app's id and an image id that names none (NOT_FOUND).
+    app_id: w.app.id,
+    // A workspace slug that names none of the fuzzer's (NOT_FOUND), and its schema.
+    slug: 'fuzz-works',
     // Files and uploads: a well-formed id that names no file (the routes' typed answers).
     id: {
       messages: t.messageId,
@@ -122,6 +126,7 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       spaces: t.messageId,
       // Custom profile fields: a well-formed id that names none (the routes' typed NOT_FOUND).
       'profile-fields': t.messageId,
+      images: t.messageId,
     }[under ?? ''],
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',

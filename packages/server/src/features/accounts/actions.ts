@@ -30,6 +30,7 @@ import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accountActor, recordAudit } from '../audit/record.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
+import { checkSlug } from './branding.js';
 import { endSessions } from './chat-sessions.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
@@ -246,9 +247,22 @@ export async function updateWorkspace(
   appId: string,
   body: UpdateWorkspaceBody,
 ): Promise<MembershipRow> {
+  const slug = body.slug === undefined ? undefined : checkSlug(body.slug);
   const done = await svc.db.transaction(async (tx) => {
     const m = await accessWorkspace(tx, accountId, appId, true);
     checkManager(m);
+    if (slug !== undefined && slug !== m.slug) {
+      // The workspace's address is the owners' to change, as Slack's workspace URL is.
+      checkOwner(m);
+      try {
+        // A savepoint: the unique index decides a race, and a refusal leaves the rest unchanged.
+        await tx.transaction((sp) => sp.update(workspaces).set({ slug }).where(eq(workspaces.appId, appId)));
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new ApiError('CONFLICT', 'Another workspace already has this address', { field: 'slug' });
+        throw err;
+      }
+    }
     // The name is the app's name, kept in one place. (The registry's in-memory cache of app
     // contexts may show the old name for up to its TTL; nothing authorizes by name.)
     if (body.name !== undefined) await tx.update(apps).set({ name: body.name.trim() }).where(eq(apps.id, appId));
@@ -275,7 +289,7 @@ export async function updateWorkspace(
       actor: accountActor(accountId),
       action: 'workspace.updated',
       target: { kind: 'workspace', id: appId },
-      details: { ...body },
+      details: { ...body, ...(slug !== undefined ? { slug } : {}) },
     });
     return { updated, shutOut };
   });

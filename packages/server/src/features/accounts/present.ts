@@ -25,6 +25,8 @@ export interface MembershipRow {
   joinPolicy: string;
   joinDomain: string | null;
   requireTwoFactor: boolean;
+  slug: string | null;
+  logo: string | null;
   createdAt: Date;
   accountId: string;
   userId: string;
@@ -62,6 +64,8 @@ export function presentWorkspace(m: MembershipRow): Workspace {
     join_policy: m.joinPolicy as JoinPolicy,
     join_domain: m.joinDomain,
     require_two_factor: m.requireTwoFactor,
+    slug: m.slug,
+    logo: m.logo,
     role: m.role as WorkspaceRole,
     guest_expires_at: m.guestUntil?.toISOString() ?? null,
     user_id: m.userId,

@@ -27,6 +27,8 @@ const membership = {
   joinPolicy: workspaces.joinPolicy,
   joinDomain: workspaces.joinDomain,
   requireTwoFactor: workspaces.requireTwoFactor,
+  slug: workspaces.slug,
+  logo: workspaces.logo,
   createdAt: workspaces.createdAt,
   accountId: workspaceMembers.accountId,
   userId: workspaceMembers.userId,
@@ -67,6 +69,12 @@ export async function loadMembership(
     if (!held) return null;
   }
   const [row] = await memberships(q, and(eq(workspaceMembers.appId, appId), eq(workspaceMembers.accountId, accountId)));
+  return row ?? null;
+}
+
+/** One account's membership of the workspace with this slug (lower case); null as `loadMembership`. */
+export async function membershipBySlug(q: Queryable, accountId: string, slug: string): Promise<MembershipRow | null> {
+  const [row] = await memberships(q, and(eq(workspaces.slug, slug), eq(workspaceMembers.accountId, accountId)));
   return row ?? null;
 }
 

@@ -46,6 +46,7 @@ import {
   WorkspaceParams,
   WorkspaceResponse,
   WorkspaceSession,
+  WorkspaceSlugParams,
   WorkspacesResponse,
 } from '@parley/protocol';
 import { ApiError, notFound } from '../../platform/errors.js';
@@ -76,7 +77,15 @@ import {
   presentSession,
   presentWorkspace,
 } from './present.js';
-import { accountById, activeInvites, inviteByTokenHash, inviteProblem, membersOf, workspacesOf } from './queries.js';
+import {
+  accountById,
+  activeInvites,
+  inviteByTokenHash,
+  inviteProblem,
+  membershipBySlug,
+  membersOf,
+  workspacesOf,
+} from './queries.js';
 import {
   confirmEmailChange,
   requestEmailChange,
@@ -630,17 +639,40 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
       }),
     );
 
+    app.get(
+      '/v1/workspaces/by-slug/:slug',
+      {
+        ...account,
+        schema: {
+          tags: ['workspaces'],
+          summary:
+            'One workspace of the caller by its URL slug (404 when there is none, or the caller is not a member)',
+          description: 'What the web app asks to open `/w/<slug>`; the slug is compared in lower case.',
+          security: session,
+          params: WorkspaceSlugParams,
+          response: { 200: WorkspaceResponse, ...scoped },
+        },
+      },
+      async (req) => {
+        const m = await membershipBySlug(svc.db, accountOf(req).accountId, req.params.slug.trim().toLowerCase());
+        if (!m) throw notFound('Workspace');
+        return { workspace: presentWorkspace(m) };
+      },
+    );
+
     app.patch(
       '/v1/workspaces/:id',
       {
         ...account,
         schema: {
           tags: ['workspaces'],
-          summary: 'Rename a workspace or change its join policy (owners and admins)',
+          summary: 'Rename a workspace, change its join policy (owners and admins) or its URL slug (owners)',
+          description:
+            '`slug`: 3–40 lowercase letters, digits and dashes, unique in the deployment (409 CONFLICT when taken); reserved words and id-shaped slugs are 400 VALIDATION_ERROR (`details.reason` `reserved`). `/w/<id>` keeps working after a slug is set.',
           security: session,
           params: WorkspaceParams,
           body: UpdateWorkspaceBody,
-          response: { 200: WorkspaceResponse, ...scoped },
+          response: { 200: WorkspaceResponse, 409: ErrorBody, ...scoped },
         },
       },
       async (req) => ({

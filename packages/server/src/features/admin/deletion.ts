@@ -36,6 +36,7 @@ import type { Services } from '../../services.js';
 import { presentChannel } from '../channels/present.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import { EXPIRE_UPLOAD } from '../files/job-names.js';
+import { dropImage, removeBytes } from '../images/actions.js';
 import { type MessageRow, presentMessage } from '../messages/present.js';
 import { dropOccupant } from '../spaces/moves.js';
 
@@ -214,8 +215,10 @@ export async function deleteUser(
       and(eq(schema.channels.appId, schema.members.appId), eq(schema.channels.cid, schema.members.cid)),
     )
     .where(and(eq(schema.members.appId, appId), eq(schema.members.userId, userId)));
-  await withTransaction(svc, async (tx, out) => {
+  const picture = await withTransaction(svc, async (tx, out) => {
     await anonymize(tx, appId, userId, at);
+    // Their profile picture is personal data: its row goes now, its bytes after the commit.
+    const picture = await dropImage(tx, appId, { kind: 'user', id: userId });
     await eraseUserRows(tx, appId, userId, mode);
     // Their place in the office, announced (its room membership goes with their other channels).
     await dropOccupant(tx, out, appId, userId, at);
@@ -234,7 +237,9 @@ export async function deleteUser(
       userId,
       event: { type: 'user.deleted', user_id: userId, mode, created_at: at.toISOString() },
     });
+    return picture;
   });
+  if (picture) await removeBytes(svc, picture);
   // Every socket of theirs closes, on every node, whatever token opened it.
   svc.chatSessions.end({ appId, userId, user: true, reason: 'This user was deleted' });
   if (mode === 'soft') return counts;

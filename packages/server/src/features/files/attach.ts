@@ -47,13 +47,15 @@ export async function attachFiles(
   return ids.map((id) => presentAttachment(byId.get(id) as FileRow));
 }
 
-/** Bytes of stored files a user, and their app, hold (what the quotas count). */
+/** Bytes of stored files and pictures (features/images) a user, and their app, hold (what the quotas count). */
 export async function usage(tx: Queryable, appId: string, userId: string): Promise<{ user: number; app: number }> {
   const [r] = await rows<{ user: number | null; app: number | null }>(
     tx,
     sql`select coalesce(sum(size) filter (where user_id = ${userId}), 0)::bigint as user,
           coalesce(sum(size), 0)::bigint as app
-        from ${schema.files} where app_id = ${appId} and deleted_at is null`,
+        from (select user_id, size from ${schema.files} where app_id = ${appId} and deleted_at is null
+              union all
+              select user_id, bytes from ${schema.images} where app_id = ${appId}) held`,
   );
   return { user: Number(r?.user ?? 0), app: Number(r?.app ?? 0) };
 }

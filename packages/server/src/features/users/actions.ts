@@ -7,6 +7,7 @@ import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { type Outbox, withTransaction } from '../events/log.js';
+import { dropReplacedImage, type ImageRow, removeBytes } from '../images/actions.js';
 import { CLEAR_STATUS } from '../reminders/job-names.js';
 import { presentUser, type UserRow } from './present.js';
 import { announceUserUpdated, profileColumns, RESERVED_USERNAMES } from './profile.js';
@@ -222,8 +223,11 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
   if (body.image !== undefined) set.image = body.image;
   Object.assign(set, profileColumns(body));
   let row: UserRow | undefined;
+  let dropped: ImageRow | null = null;
   try {
     row = await withTransaction(svc, async (tx, out) => {
+      if (body.image !== undefined)
+        dropped = await dropReplacedImage(tx, caller.app.id, { kind: 'user', id: caller.userId }, body.image);
       const [r] = await tx
         .update(schema.users)
         .set(set)
@@ -240,6 +244,7 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
       throw new ApiError('CONFLICT', 'This username is already taken');
     throw err;
   }
+  if (dropped) await removeBytes(svc, dropped);
   if (!row) throw new ApiError('NOT_FOUND', 'User not found');
   await svc.presence.announce(caller.app.id, row);
   return presentUser(row, (await svc.presence.statesOf(caller.app.id, [row.id])).get(row.id));

@@ -571,6 +571,13 @@ export const workspaces = pgTable('workspaces', {
   requireTwoFactor: boolean('require_two_factor').notNull().default(false),
   createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
   createdAt: ts('created_at').notNull().defaultNow(),
+  /**
+   * The URL slug (`/w/acme`), lower case, unique in the deployment (the unique index below is
+   * what decides a race); null: the web app uses the id. Owners set it (accounts/slugs.ts).
+   */
+  slug: text('slug').unique('workspaces_slug_uq'),
+  /** The logo's URL (an `images` row of the app, owner `workspace`); null: none. */
+  logo: text('logo'),
 });
 
 /**
@@ -712,6 +719,36 @@ export const files = pgTable(
     primaryKey({ columns: [t.appId, t.id] }),
     index('files_user_idx').on(t.appId, t.userId),
     index('files_message_idx').on(t.appId, t.messageId),
+  ],
+);
+
+/**
+ * Profile pictures and workspace logos (features/images): one current picture per owner —
+ * a user (`owner_kind` `user`, `owner_id` the user id) or the workspace (`workspace`, `''`) —
+ * stored as square WebP renditions (`sizes`: size → store key) made at upload, so nothing of
+ * the upload's metadata is kept. `bytes` (all renditions) counts toward the uploader's and the
+ * app's storage quota, like `files.size`. Replaced or removed: the row goes and its bytes after.
+ */
+export const images = pgTable(
+  'images',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    ownerKind: text('owner_kind').notNull(),
+    ownerId: text('owner_id').notNull(),
+    /** Who uploaded it (whose quota it counts toward). */
+    userId: text('user_id').notNull(),
+    sizes: jsonb('sizes').$type<Record<string, string>>().notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    blurhash: text('blurhash'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('images_owner_uq').on(t.appId, t.ownerKind, t.ownerId),
+    index('images_user_idx').on(t.appId, t.userId),
   ],
 );
 

@@ -1,0 +1,117 @@
+/**
+ * How a workspace looks from outside: its URL slug (`/w/acme`, owners set it with
+ * `PATCH /v1/workspaces/{id}`) and its logo (owners and admins upload it from inside the
+ * workspace, through the chat API: `PUT /v1/workspace/logo`, stored by features/images).
+ *
+ * A slug is unique in the deployment (the unique index decides a race: 409 CONFLICT); reserved
+ * words and anything shaped like a workspace id are refused, so `/w/<id>` links always keep
+ * meaning the id.
+ */
+import { type ImageUpload, RESERVED_SLUGS, SLUG_PATTERN } from '@parley/protocol';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Caller } from '../../platform/auth.js';
+import { schema } from '../../platform/db/index.js';
+import { ApiError, notFound } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { withTransaction } from '../events/log.js';
+import type { Received } from '../files/actions.js';
+import { dropImage, removeBytes, storeImage } from '../images/actions.js';
+
+const SLUG = new RegExp(SLUG_PATTERN);
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A slug as stored (trimmed, lower case), or null to clear it; 400 VALIDATION_ERROR with
+ * `details.reason` `invalid` | `reserved` otherwise.
+ */
+export function checkSlug(raw: string | null): string | null {
+  if (raw === null) return null;
+  const slug = raw.trim().toLowerCase();
+  if (!SLUG.test(slug) || slug.includes('--'))
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      'A workspace address is 3–40 lowercase letters, digits and single dashes, starting and ending with a letter or digit',
+      { field: 'slug', reason: 'invalid' },
+    );
+  if (RESERVED_SLUGS.has(slug) || UUID_SHAPE.test(slug))
+    throw new ApiError('VALIDATION_ERROR', 'This address is reserved', { field: 'slug', reason: 'reserved' });
+  return slug;
+}
+
+/** The calling user's workspace role in its own app: owners and admins only, else FORBIDDEN; NOT_FOUND for an app that is no workspace. */
+async function checkWorkspaceManager(svc: Services, caller: Caller): Promise<void> {
+  if (caller.kind === 'server') return;
+  const appId = caller.app.id;
+  const [ws] = await svc.db
+    .select({ appId: schema.workspaces.appId })
+    .from(schema.workspaces)
+    .where(eq(schema.workspaces.appId, appId));
+  if (!ws) throw notFound('Workspace');
+  const [m] = await svc.db
+    .select({ role: schema.workspaceMembers.role })
+    .from(schema.workspaceMembers)
+    .where(
+      and(
+        eq(schema.workspaceMembers.appId, appId),
+        eq(schema.workspaceMembers.userId, caller.userId),
+        isNull(schema.workspaceMembers.deactivatedAt),
+      ),
+    );
+  if (m?.role !== 'owner' && m?.role !== 'admin')
+    throw new ApiError('FORBIDDEN', 'Only owners and admins of the workspace can change its logo');
+}
+
+/** Check, before the body is read, that the caller may change its workspace's logo. */
+export const checkLogoAccess = checkWorkspaceManager;
+
+/** Make a received upload the workspace's logo (the caller's own app). */
+export async function setWorkspaceLogo(
+  svc: Services,
+  caller: Caller & { kind: 'user' },
+  got: Received,
+  origin: string,
+  declared: { name?: string | undefined; type?: string | undefined },
+): Promise<ImageUpload> {
+  await checkWorkspaceManager(svc, caller);
+  const appId = caller.app.id;
+  const { image } = await storeImage(
+    svc,
+    caller.app,
+    caller.userId,
+    { kind: 'workspace', id: '' },
+    got,
+    origin,
+    declared,
+    async (tx, _out, url) => {
+      await tx.update(schema.workspaces).set({ logo: url }).where(eq(schema.workspaces.appId, appId));
+      await recordAudit(tx, {
+        appId,
+        actor: actorOfCaller(caller),
+        action: 'workspace.updated',
+        target: { kind: 'workspace', id: appId },
+        details: { logo: url },
+      });
+    },
+  );
+  return image;
+}
+
+/** Remove the workspace's logo (owners and admins; the web app shows the name's initial). */
+export async function removeWorkspaceLogo(svc: Services, caller: Caller): Promise<void> {
+  await checkWorkspaceManager(svc, caller);
+  const appId = caller.app.id;
+  const gone = await withTransaction(svc, async (tx) => {
+    const row = await dropImage(tx, appId, { kind: 'workspace', id: '' });
+    await tx.update(schema.workspaces).set({ logo: null }).where(eq(schema.workspaces.appId, appId));
+    await recordAudit(tx, {
+      appId,
+      actor: actorOfCaller(caller),
+      action: 'workspace.updated',
+      target: { kind: 'workspace', id: appId },
+      details: { logo: null },
+    });
+    return row;
+  });
+  if (gone) await removeBytes(svc, gone);
+}
