@@ -4,6 +4,7 @@
  * cycle); `ChatClient` implements it.
  */
 import type { Channel, ClientRequestType, Member, ReplyBody, RequestBody } from '@parley/protocol';
+import type { Files } from './files.js';
 import type { Http } from './http.js';
 import type { OutboxEntry } from './outbox.js';
 import type { ChannelState, ClientState, LocalMessage } from './state.js';
@@ -12,6 +13,8 @@ import type { Store } from './store.js';
 export interface ChannelHost {
   readonly state: Store<ClientState>;
   readonly http: Http;
+  /** The app's upload rules (and whether direct uploads are offered). */
+  readonly files: Files;
   /** The connected user's id (throws before connectUser). */
   readonly me: string;
   request<K extends ClientRequestType>(type: K, body: RequestBody<K>): Promise<ReplyBody<K>>;

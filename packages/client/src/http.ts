@@ -113,6 +113,40 @@ export class Http {
   }
 }
 
+/**
+ * POST a form (`fields`, then the file as part `file`) to an absolute URL with no credentials of
+ * ours: a direct upload to an object store's presigned form (uploads.ts). Progress as `upload`.
+ */
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  file: Blob,
+  name: string,
+  opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<void> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append('file', file, name);
+  let r: { status: number; text: string };
+  try {
+    if (typeof XMLHttpRequest !== 'undefined') r = await xhrUpload(url, {}, form, opts);
+    else {
+      opts.onProgress?.(0, file.size);
+      const res = await fetch(url, { method: 'POST', body: form, ...(opts.signal ? { signal: opts.signal } : {}) });
+      r = { status: res.status, text: await res.text() };
+      opts.onProgress?.(file.size, file.size);
+    }
+  } catch (e) {
+    if (opts.signal?.aborted) throw new ParleyError('CANCELLED', 'The upload was cancelled', { retryable: false });
+    throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
+  }
+  if (r.status < 200 || r.status >= 300)
+    throw new ParleyError('UPLOAD_REFUSED', `The storage refused the upload (HTTP ${r.status})`, {
+      status: r.status,
+      retryable: r.status >= 500,
+    });
+}
+
 function xhrUpload(
   url: string,
   headers: Record<string, string>,

@@ -5,9 +5,10 @@
  * in `uploads`. Cancelling aborts the uploads and removes the message; a failed upload leaves
  * the message `failed`, and `retry` uploads only what is not uploaded yet.
  */
-import { type Attachment, type AttachmentResponse, uuidv7 } from '@parley/protocol';
+import { type Attachment, type AttachmentResponse, type DirectUploadResponse, uuidv7 } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
+import { postForm } from './http.js';
 import { type OutboxEntry, pendingMessage } from './outbox.js';
 import { type LocalMessage, type LocalUpload, upsertMessage } from './state.js';
 
@@ -109,6 +110,32 @@ export class Uploads {
     p.onProgress?.({ messageId: p.entry.message.id, sent, total, uploads: p.files.map((f) => f.local) });
   }
 
+  /**
+   * One file to the server: straight to the object store when the server offers it (S3
+   * storage: ask, POST the presigned form, complete), else through the server's upload route.
+   */
+  private async uploadOne(
+    cid: string,
+    blob: Blob,
+    name: string,
+    opts: { signal: AbortSignal; onProgress: (sent: number, total: number) => void },
+  ): Promise<Attachment> {
+    const rules = await this.host.files.rules().catch(() => null);
+    if (!rules?.direct_uploads)
+      return (await this.host.http.upload<AttachmentResponse>(`/v1/channels/${cid}/uploads`, blob, name, opts))
+        .attachment;
+    const { upload } = await this.host.http.call<DirectUploadResponse>('POST', `/v1/channels/${cid}/uploads/direct`, {
+      name,
+      size: blob.size,
+      type: blob.type || 'application/octet-stream',
+    });
+    await postForm(upload.url, upload.fields, blob, name, opts);
+    const done = await this.host.http.call<AttachmentResponse>('POST', `/v1/uploads/${upload.id}/complete`, {
+      token: upload.token,
+    });
+    return done.attachment;
+  }
+
   private async run(p: PendingSend): Promise<LocalMessage> {
     const id = p.entry.message.id;
     this.show(p, 'sending');
@@ -116,20 +143,14 @@ export class Uploads {
       for (const f of p.files) {
         if (f.uploaded || !isBlob(f.input)) continue;
         const blob = f.input;
-        const r = await this.host.http.upload<AttachmentResponse>(
-          `/v1/channels/${p.entry.cid}/uploads`,
-          blob,
-          f.local.name,
-          {
-            signal: p.abort.signal,
-            onProgress: (sent, total) => {
-              f.local = { ...f.local, progress: total ? Math.min(1, sent / total) : 0 };
-              this.show(p, 'sending');
-              this.progress(p);
-            },
+        f.uploaded = await this.uploadOne(p.entry.cid, blob, f.local.name, {
+          signal: p.abort.signal,
+          onProgress: (sent, total) => {
+            f.local = { ...f.local, progress: total ? Math.min(1, sent / total) : 0 };
+            this.show(p, 'sending');
+            this.progress(p);
           },
-        );
-        f.uploaded = r.attachment;
+        });
         f.local = { ...f.local, progress: 1, state: 'done' };
         this.show(p, 'sending');
         this.progress(p);

@@ -97,6 +97,11 @@ export const UploadRulesResponse = Type.Object({
   rules: UploadRules,
   /** The server's limit on any upload (`PARLEY_UPLOAD_MAX_BYTES`). */
   server_max_bytes: Type.Integer(),
+  /**
+   * Whether clients may upload straight to the object store (S3 storage):
+   * `POST /v1/channels/{cid}/uploads/direct`, then `POST /v1/uploads/{id}/complete`.
+   */
+  direct_uploads: Type.Boolean(),
 });
 export type UploadRulesResponse = Static<typeof UploadRulesResponse>;
 
@@ -169,3 +174,36 @@ export const FileLinksResponse = Type.Object({ links: Type.Record(Type.String(),
 export type FileLinksResponse = Static<typeof FileLinksResponse>;
 
 export const AttachmentIds = Type.Array(Uuid, { maxItems: MAX_ATTACHMENTS, uniqueItems: true });
+
+// ---- direct uploads (S3): the client sends the bytes to the bucket, the server checks them --
+
+/** `POST /v1/channels/{cid}/uploads/direct`: what the client is about to upload. */
+export const DirectUploadBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000]*$' }),
+    size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    /** The content type the client believes it is (the server decides from the bytes at completion). */
+    type: Type.String({ pattern: '^[A-Za-z0-9][\\w.+-]*/[\\w.+-]+$', maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export type DirectUploadBody = Static<typeof DirectUploadBody>;
+
+/** Where and how to upload: an HTML form POST of `fields` then the file (part `file`) to `url`. */
+export const DirectUpload = Type.Object({
+  id: Uuid,
+  url: Type.String(),
+  /** Form fields to send first, as given (the signed policy: key, content type, exact size). */
+  fields: Type.Record(Type.String(), Type.String()),
+  /** Hand back to `POST /v1/uploads/{id}/complete`. */
+  token: Type.String(),
+  expires_at: Timestamp,
+});
+export type DirectUpload = Static<typeof DirectUpload>;
+export const DirectUploadResponse = Type.Object({ upload: DirectUpload });
+export type DirectUploadResponse = Static<typeof DirectUploadResponse>;
+export const CompleteUploadBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 4000 }) },
+  { additionalProperties: false },
+);
+export type CompleteUploadBody = Static<typeof CompleteUploadBody>;

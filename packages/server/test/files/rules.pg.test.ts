@@ -75,7 +75,11 @@ describe('upload rules', () => {
   it('are none at first, readable by any user, with the server limit', async () => {
     const r = await rules(n2, await app.user('bob'), 'GET');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ rules: { allowed_types: null, max_bytes: {} }, server_max_bytes: 1 * MB });
+    expect(r.body).toEqual({
+      rules: { allowed_types: null, max_bytes: {} },
+      server_max_bytes: 1 * MB,
+      direct_uploads: false,
+    });
     // Anything goes, an executable included.
     expect((await upload(base1, app, 'bob', cid, elfExecutable(), 'tool')).status).toBe(200);
   });

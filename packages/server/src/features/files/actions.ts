@@ -252,9 +252,10 @@ export async function storeUpload(
   got: Received,
   rawName: string | undefined,
   declared: string | undefined,
+  /** The file's id: a direct upload's, else a new one. */
+  id: string = uuidv7(),
 ): Promise<Attachment> {
   const appId = me.app.id;
-  const id = uuidv7();
   const name = sanitizeName(rawName);
   let file = got;
   let stripped: string | null = null;

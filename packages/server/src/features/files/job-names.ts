@@ -10,3 +10,5 @@ export interface FileJob {
 export const EXPIRE_UPLOAD = jobRef<FileJob>('files.expire');
 /** Make an image's blurhash and thumbnails, then tell the channel (`message.updated`). */
 export const MAKE_MEDIA = jobRef<FileJob>('files.media');
+/** Remove a direct upload's incoming object once it can no longer be completed (features/files/direct.ts). */
+export const EXPIRE_DIRECT = jobRef<FileJob>('files.expire-direct');

@@ -15,7 +15,8 @@ import type { Services } from '../../services.js';
 import { logEvents, takeSeqs, withTransaction } from '../events/log.js';
 import { enrichMessages } from '../messages/actions.js';
 import { posterFrame, probeDuration } from './av.js';
-import { EXPIRE_UPLOAD, type FileJob, MAKE_MEDIA } from './job-names.js';
+import { incomingKey } from './direct.js';
+import { EXPIRE_DIRECT, EXPIRE_UPLOAD, type FileJob, MAKE_MEDIA } from './job-names.js';
 import { thumbnails } from './media.js';
 import { type FileRow, presentAttachment } from './present.js';
 
@@ -42,6 +43,17 @@ export async function defineFileJobs(svc: Services): Promise<void> {
       if (!row) return;
       for (const key of [row.storageKey, ...Object.values(row.thumbs)]) await svc.storage.store.remove(key);
       await svc.db.delete(schema.files).where(and(eq(schema.files.appId, appId), eq(schema.files.id, fileId)));
+    },
+  };
+
+  // A direct upload's incoming object: removed whether or not it was completed (completion
+  // removes it too; this catches a client that uploaded and never completed).
+  const expireDirect: JobKind<FileJob> = {
+    name: EXPIRE_DIRECT.name,
+    retryLimit: 10,
+    retryDelaySeconds: 30,
+    run: async ({ appId, fileId }) => {
+      await svc.storage.store.remove(incomingKey(appId, fileId));
     },
   };
 
@@ -82,6 +94,7 @@ export async function defineFileJobs(svc: Services): Promise<void> {
   };
 
   await svc.jobs.define(expire);
+  await svc.jobs.define(expireDirect);
   await svc.jobs.define(media);
 }
 

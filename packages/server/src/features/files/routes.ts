@@ -12,6 +12,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AttachmentResponse,
   CidParams,
+  CompleteUploadBody,
+  DirectUploadBody,
+  DirectUploadResponse,
   ErrorBody,
   FileLinksBody,
   FileLinksResponse,
@@ -41,6 +44,7 @@ import {
   storeUpload,
   watchMultipart,
 } from './actions.js';
+import { completeDirectUpload, createDirectUpload } from './direct.js';
 import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
 import { getUploadRules, setUploadRules } from './rules.js';
@@ -112,6 +116,56 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         }
         return { attachment: await storeUpload(svc, me, a, got, part.filename, part.mimetype) };
       },
+    );
+
+    app.post(
+      '/v1/channels/:cid/uploads/direct',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Ask to upload a file straight to the object store (S3 storage): a presigned form POST',
+          description:
+            'POST `fields` then the file (a part named `file`) to `url` as multipart/form-data; the policy holds the ' +
+            'key, the content type and the exact size. Then `POST /v1/uploads/{id}/complete` with the `token`. ' +
+            'The declared type and size are checked against the rules and quotas now, the bytes at completion. ' +
+            '409 CONFLICT without S3 storage (`direct_uploads` in `GET /v1/files/rules` says which).',
+          params: CidParams,
+          body: DirectUploadBody,
+          response: {
+            200: DirectUploadResponse,
+            409: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+            429: ErrorBody,
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        const me = userOf(req);
+        await checkRate(svc, 'uploads', me.app.id, me.userId, req.ip);
+        return createDirectUpload(svc, me, req.params.cid, req.body);
+      },
+    );
+
+    app.post(
+      '/v1/uploads/:id/complete',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Complete a direct upload: the server checks the object and answers the attachment',
+          description:
+            'Reads the uploaded object once: its size must be the one announced, its type (from the bytes) and size ' +
+            "must pass the app's rules and the quotas; images lose their metadata, thumbnails follow by job. The " +
+            'incoming object is removed either way. Completing again answers the same attachment.',
+          params: IdParams,
+          body: CompleteUploadBody,
+          response: { 200: AttachmentResponse, 413: ErrorBody, 415: ErrorBody, ...errors },
+        },
+      },
+      async (req) => ({ attachment: await completeDirectUpload(svc, userOf(req), req.params.id, req.body.token) }),
     );
 
     app.get(

@@ -15,7 +15,11 @@ import { actorOfCaller, recordAudit } from '../audit/record.js';
 const rulesOf = (app: AppContext): UploadRules => app.uploadRules ?? DEFAULT_UPLOAD_RULES;
 
 export function getUploadRules(svc: Services, caller: Caller) {
-  return { rules: rulesOf(caller.app), server_max_bytes: svc.config.uploadMaxBytes };
+  return {
+    rules: rulesOf(caller.app),
+    server_max_bytes: svc.config.uploadMaxBytes,
+    direct_uploads: svc.storage.store.kind === 's3',
+  };
 }
 
 export async function setUploadRules(svc: Services, caller: Caller, rules: UploadRules) {
@@ -34,7 +38,7 @@ export async function setUploadRules(svc: Services, caller: Caller, rules: Uploa
   });
   // After commit: every node reads the app again before its next upload.
   svc.apps.changed(appId);
-  return { rules: none ? DEFAULT_UPLOAD_RULES : rules, server_max_bytes: svc.config.uploadMaxBytes };
+  return { ...getUploadRules(svc, caller), rules: none ? DEFAULT_UPLOAD_RULES : rules };
 }
 
 /**
