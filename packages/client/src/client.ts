@@ -59,6 +59,7 @@ import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
 import { Spaces } from './spaces.js';
+import { Emoji } from './emoji.js';
 import {
   type ChannelState,
   type ClientState,
@@ -146,6 +147,8 @@ export class ChatClient implements ChannelHost {
   readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
+  /** The app's custom emoji, read once and kept current live (emoji.ts). */
+  readonly emoji: Emoji;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -191,6 +194,7 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
+    this.emoji = new Emoji(this.http);
     this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
@@ -370,6 +374,7 @@ export class ChatClient implements ChannelHost {
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
+    if (e.type === 'emoji.updated') this.emoji.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }

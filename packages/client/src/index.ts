@@ -38,6 +38,7 @@ export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
+export { Emoji, type EmojiState } from './emoji.js';
 export { SseSocket } from './sse-socket.js';
 export {
   applyEvent,

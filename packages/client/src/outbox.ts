@@ -4,7 +4,7 @@
  * connection, rate limit, server hiccup) leaves it at the head to be tried again with the same
  * id, so a message is never stored twice.
  */
-import type { Message, ReplyBody, RequestBody } from '@parley/protocol';
+import type { Message, PollInput, ReplyBody, RequestBody } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import { type ChannelState, type LocalMessage, upsertMessage } from './state.js';
 
@@ -19,6 +19,8 @@ export interface OutboxEntry {
     show_in_channel?: boolean;
     /** Ids of files already uploaded (see uploads.ts). */
     attachments?: string[];
+    /** A poll the message carries (its text is the question). */
+    poll?: PollInput;
   };
   created_at: string;
 }

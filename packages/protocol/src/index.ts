@@ -190,6 +190,7 @@ export {
   WS_PROTOCOL,
 } from './frames.js';
 export * from './hooks.js';
+export * from './polls.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
 export * from './moderation.js';

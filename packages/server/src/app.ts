@@ -61,7 +61,11 @@ import { peopleRoutes } from './features/people/routes.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
+import { definePollJobs } from './features/polls/jobs.js';
+import { pollRoutes } from './features/polls/routes.js';
+import { pollSocket } from './features/polls/socket.js';
 import { reactionRoutes } from './features/reactions/routes.js';
+import { emojiRoutes } from './features/emoji/routes.js';
 import { reactionSocket } from './features/reactions/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
@@ -426,6 +430,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(channelRoutes(svc));
   await app.register(messageRoutes(svc));
   await app.register(reactionRoutes(svc));
+  await app.register(pollRoutes(svc));
+  await definePollJobs(svc);
+  await app.register(emojiRoutes(svc));
   await app.register(readRoutes(svc));
   await app.register(eventRoutes(svc));
   await app.register(accountRoutes(svc));
@@ -464,6 +471,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     {
       ...messageSocket,
       ...reactionSocket,
+      ...pollSocket,
       ...readSocket,
       ...typingSocket,
       ...presenceSocket,
