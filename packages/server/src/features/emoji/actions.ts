@@ -154,7 +154,8 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
     throw new ApiError('INVALID_FILE_TYPE', 'An emoji image must be PNG, GIF or WebP', { type: sniffed.mime });
   const img = await processImage(up.bytes, sniffed.mime);
   const imageId = randomUUID();
-  const storageKey = `emoji/${appId}/${imageId}`;
+  // The store's key shape (app/uuid.ext); the extension keeps emoji apart from uploads.
+  const storageKey = `${appId}/${imageId}.emoji`;
   await svc.storage.store.putBytes(storageKey, img.data, { contentType: sniffed.mime });
   const names = [shortcode, ...aliases];
   let row: EmojiRow;
