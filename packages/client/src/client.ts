@@ -48,6 +48,7 @@ import { AdminApi } from './admin.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory, type Transport } from './connection.js';
+import { Emoji } from './emoji.js';
 import { ParleyError } from './errors.js';
 import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
@@ -59,7 +60,6 @@ import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
 import { Spaces } from './spaces.js';
-import { Emoji } from './emoji.js';
 import {
   type ChannelState,
   type ClientState,

@@ -27,8 +27,9 @@ export class Emoji {
     if (this.state.get().loaded && !force) return Promise.resolve(this.state.get().emoji);
     if (!this.#loading || force)
       this.#loading = this.http.call<EmojiListResponse>('GET', '/v1/emoji').then((r) => {
-        this.state.update(() => ({ emoji: [...r.emoji].sort(byCode), loaded: true }));
-        return r.emoji;
+        const emoji = r.emoji.map((e) => this.absolute(e)).sort(byCode);
+        this.state.update(() => ({ emoji, loaded: true }));
+        return emoji;
       });
     const p = this.#loading;
     p.catch(() => {
@@ -48,8 +49,9 @@ export class Emoji {
     const r = await this.http.upload<EmojiResponse>('/v1/emoji', file, name, {
       fields: { shortcode, aliases: aliases.join(',') },
     });
-    this.put(r.emoji);
-    return r.emoji;
+    const e = this.absolute(r.emoji);
+    this.put(e);
+    return e;
   }
 
   async remove(shortcode: string): Promise<void> {
@@ -60,12 +62,20 @@ export class Emoji {
   /** The client hands every `emoji.updated` here. */
   onEvent(e: ServerEvent): void {
     if (e.type !== 'emoji.updated') return;
-    if (e.change === 'added' && e.emoji) this.put(e.emoji);
+    if (e.change === 'added' && e.emoji) this.put(this.absolute(e.emoji));
     else this.drop(e.shortcode);
   }
 
+  /** Image URLs are server paths: made absolute, so an `<img>` on any origin shows them. */
+  private absolute(e: CustomEmoji): CustomEmoji {
+    return { ...e, url: this.http.resolve(e.url) };
+  }
+
   private put(e: CustomEmoji): void {
-    this.state.update((s) => ({ ...s, emoji: [...s.emoji.filter((x) => x.shortcode !== e.shortcode), e].sort(byCode) }));
+    this.state.update((s) => ({
+      ...s,
+      emoji: [...s.emoji.filter((x) => x.shortcode !== e.shortcode), e].sort(byCode),
+    }));
   }
 
   private drop(shortcode: string): void {

@@ -30,6 +30,7 @@ export {
   type Transport,
   WS_RETRY_AFTER,
 } from './connection.js';
+export { Emoji, type EmojiState } from './emoji.js';
 export { ParleyError } from './errors.js';
 export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
@@ -38,7 +39,6 @@ export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
-export { Emoji, type EmojiState } from './emoji.js';
 export { SseSocket } from './sse-socket.js';
 export {
   applyEvent,

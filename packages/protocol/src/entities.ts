@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Poll } from './polls.js';
 import { Attachment } from './attachments.js';
 import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { Poll } from './polls.js';
 import { LinkPreview } from './previews.js';
 import { ProfileOutput } from './profiles.js';
 

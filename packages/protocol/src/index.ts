@@ -190,7 +190,6 @@ export {
   WS_PROTOCOL,
 } from './frames.js';
 export * from './hooks.js';
-export * from './polls.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './membership.js';
 export * from './moderation.js';
@@ -205,6 +204,7 @@ export {
   OidcStartResponse,
 } from './oidc.js';
 export { MAX_PEOPLE_PAGE, PeopleResponse, Person, QueryPeopleQuery } from './people.js';
+export * from './polls.js';
 export * from './previews.js';
 export {
   CreateProfileFieldBody,

@@ -77,6 +77,8 @@ export {
 } from './emoji-picker.js';
 export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
+export { Poll, PollComposer, type PollComposerProps, type PollProps } from './poll.js';
+export { customCode, emojiMap, ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';

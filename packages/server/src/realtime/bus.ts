@@ -5,7 +5,15 @@
  * what `parseServerFrame` in the SDK accepts.
  */
 import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent, type WebhookUserEvent } from '@parley/protocol';
-import { appTopic, type Broker, type BusMessage, channelTopic, presenceTopic, spacesTopic, userTopic } from './broker.js';
+import {
+  appTopic,
+  type Broker,
+  type BusMessage,
+  channelTopic,
+  presenceTopic,
+  spacesTopic,
+  userTopic,
+} from './broker.js';
 
 /** An event that concerns one channel: every event with a `cid`. */
 export type ChannelTopicEvent = Extract<ServerEvent, { cid: string }>;

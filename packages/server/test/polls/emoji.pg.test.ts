@@ -6,8 +6,8 @@
  */
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { animatedGif, type Http, opaqueBytes } from '../files/helpers.js';
+import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { expectError, makeWorld, type World } from '../messaging/world.js';
 
 let h: Harness;
@@ -101,11 +101,11 @@ describe('custom emoji', () => {
       .toBuffer();
     const j = await addEmoji(w.app, 'admin', 'jpeg', jpeg, { type: 'image/png', name: 'x.png' });
     expectError({ status: j.status, body: j.json }, 415, 'INVALID_FILE_TYPE');
-    const big = await sharp({
-      create: { width: 1200, height: 1200, channels: 4, noise: { type: 'gaussian', mean: 128, sigma: 60 } },
-    })
+    // Uncompressed pixels: 1200×1200 RGBA is far past the 512 KiB limit.
+    const big = await sharp({ create: { width: 1200, height: 1200, channels: 4, background: '#336699' } })
       .png({ compressionLevel: 0 })
       .toBuffer();
+    expect(big.length).toBeGreaterThan(512 * 1024);
     const b = await addEmoji(w.app, 'admin', 'huge', big);
     expectError({ status: b.status, body: b.json }, 413, 'PAYLOAD_TOO_LARGE');
     expect((await w.rest('admin', 'GET', '/v1/emoji')).body.emoji.length).toBe(before);
@@ -139,7 +139,11 @@ describe('custom emoji', () => {
     const no = await addEmoji(w.app, 'bob', 'bobs', img);
     expectError({ status: no.status, body: no.json }, 403, 'FORBIDDEN');
     expectError(await w.rest('bob', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'everyone' }), 403, 'FORBIDDEN');
-    expectError(await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'nobody' }), 400, 'VALIDATION_ERROR');
+    expectError(
+      await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'nobody' }),
+      400,
+      'VALIDATION_ERROR',
+    );
     const set = await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'everyone' });
     expect(set.body.settings.who_can_manage).toBe('everyone');
     expect((await addEmoji(w.app, 'bob', 'bobs', img)).status).toBe(200);
@@ -178,6 +182,8 @@ describe('custom emoji', () => {
     expectError(await other.rest('admin', 'DELETE', '/v1/emoji/cat'), 404, 'NOT_FOUND');
     // The same shortcode is free there.
     expect((await addEmoji(other.app, 'admin', 'cat', await png(64))).status).toBe(200);
-    expect((await w.rest('bob', 'GET', '/v1/emoji')).body.emoji.filter((e: any) => e.shortcode === 'cat').length).toBe(1);
+    expect((await w.rest('bob', 'GET', '/v1/emoji')).body.emoji.filter((e: any) => e.shortcode === 'cat').length).toBe(
+      1,
+    );
   });
 });

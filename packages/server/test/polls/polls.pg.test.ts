@@ -120,7 +120,11 @@ describe('polls', () => {
     // Unknown message, and one in another app: not found.
     expectError(await vote('bob', '0190a4b4-0000-7000-8000-000000000000', ['0']), 404, 'NOT_FOUND');
     const other = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }]);
-    expectError(await other.rest('bob', 'POST', `/v1/messages/${m.id}/poll/votes`, { option_ids: ['0'] }), 404, 'NOT_FOUND');
+    expectError(
+      await other.rest('bob', 'POST', `/v1/messages/${m.id}/poll/votes`, { option_ids: ['0'] }),
+      404,
+      'NOT_FOUND',
+    );
     expectError(await other.rest('alice', 'POST', `/v1/messages/${m.id}/poll/close`), 404, 'NOT_FOUND');
   });
 
@@ -203,10 +207,14 @@ describe('polls', () => {
     const m = (await poll(cid, { ends_at: endsAt })).body.message;
     expect(m.poll.ends_at).toBe(endsAt);
     await vote('bob', m.id, ['0']);
-    const closed = await eventually(async () => {
-      const p = (await getAs('carol', m.id)).poll;
-      return p.closed_at ? p : null;
-    }, 30_000, 200);
+    const closed = await eventually(
+      async () => {
+        const p = (await getAs('carol', m.id)).poll;
+        return p.closed_at ? p : null;
+      },
+      30_000,
+      200,
+    );
     expect(closed.closed_by).toBeNull();
     expect(closed.closed_at).toBe(endsAt);
     expectError(await vote('carol', m.id, ['1']), 409, 'POLL_CLOSED');

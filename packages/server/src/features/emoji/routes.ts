@@ -64,7 +64,8 @@ export function emojiRoutes(svc: Services): FastifyPluginAsyncTypebox {
         let file: { bytes: Buffer; type: string; name: string } | null = null;
         for await (const part of req.parts()) {
           if (part.type === 'file') {
-            if (part.fieldname !== 'file') throw new ApiError('VALIDATION_ERROR', 'The image goes in a part named "file"');
+            if (part.fieldname !== 'file')
+              throw new ApiError('VALIDATION_ERROR', 'The image goes in a part named "file"');
             const bytes = await part.toBuffer().catch((err: unknown) => {
               if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
                 throw new ApiError('PAYLOAD_TOO_LARGE', `An emoji image is at most ${MAX_EMOJI_BYTES / 1024} KiB`);
@@ -107,7 +108,11 @@ export function emojiRoutes(svc: Services): FastifyPluginAsyncTypebox {
       '/v1/emoji/settings',
       {
         config: { auth: 'any' },
-        schema: { tags, summary: 'Who may add and remove custom emoji', response: { 200: EmojiSettingsResponse, ...errors } },
+        schema: {
+          tags,
+          summary: 'Who may add and remove custom emoji',
+          response: { 200: EmojiSettingsResponse, ...errors },
+        },
       },
       async (req) => ({ settings: await emojiSettings(svc, callerOf(req).app.id) }),
     );

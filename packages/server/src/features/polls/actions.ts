@@ -220,7 +220,8 @@ async function closeIn(
       throw new Unchanged<PollResult>({ message_id: messageId, poll: { ...current, own_votes: own } });
     const at = new Date();
     // By its end time (the job), the poll closes at that time, not when the job ran.
-    const closedAt = by === null && current.ends_at ? new Date(Math.min(Date.parse(current.ends_at), at.getTime())) : at;
+    const closedAt =
+      by === null && current.ends_at ? new Date(Math.min(Date.parse(current.ends_at), at.getTime())) : at;
     const next: StoredPoll = { ...current, closed_at: closedAt.toISOString(), closed_by: by };
     await publishPoll(tx, out, appId, row, seq, next, at);
     return { message_id: messageId, poll: { ...next, own_votes: own } };

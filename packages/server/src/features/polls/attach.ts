@@ -4,7 +4,7 @@
  * send's own transaction. Kept apart from actions.ts so the send path does not import the
  * vote actions (which use the message presenters).
  */
-import { type Poll, type PollInput, MAX_POLL_OPTIONS } from '@parley/protocol';
+import { MAX_POLL_OPTIONS, type Poll, type PollInput } from '@parley/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
