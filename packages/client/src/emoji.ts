@@ -4,7 +4,7 @@
  * `state` current, so pickers and message text never ask again. `add` and `remove` are for
  * those the app lets manage emoji (app admins, or everyone).
  */
-import type { CustomEmoji, EmojiListResponse, EmojiResponse, ServerEvent } from '@parley/protocol';
+import type { CustomEmoji, EmojiListResponse, EmojiResponse, EmojiSettings, ServerEvent } from '@parley/protocol';
 import type { Http } from './http.js';
 import { Store } from './store.js';
 
@@ -57,6 +57,16 @@ export class Emoji {
   async remove(shortcode: string): Promise<void> {
     await this.http.call('DELETE', `/v1/emoji/${encodeURIComponent(shortcode)}`);
     this.drop(shortcode);
+  }
+
+  /** Who may add and remove the app's emoji (`admins` or `everyone`). */
+  async settings(): Promise<EmojiSettings> {
+    return (await this.http.call<{ settings: EmojiSettings }>('GET', '/v1/emoji/settings')).settings;
+  }
+
+  /** Set who may add and remove emoji (app admins only). */
+  async setSettings(settings: EmojiSettings): Promise<EmojiSettings> {
+    return (await this.http.call<{ settings: EmojiSettings }>('PATCH', '/v1/emoji/settings', settings)).settings;
   }
 
   /** The client hands every `emoji.updated` here. */

@@ -67,6 +67,7 @@ export {
   useMe,
   useTheme,
 } from './context.js';
+export { customCode, emojiMap, ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
 export {
   type EmojiEntry,
@@ -77,11 +78,10 @@ export {
 } from './emoji-picker.js';
 export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
-export { Poll, PollComposer, type PollComposerProps, type PollProps } from './poll.js';
-export { customCode, emojiMap, ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
+export { Poll, PollComposer, type PollComposerProps, type PollProps } from './poll.js';
 export { useWatchPresence } from './presence.js';
 export {
   LinkPreviewCard,
