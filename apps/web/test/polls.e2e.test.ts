@@ -27,7 +27,8 @@ let wsId: string;
 
 const composer = (page: Page) => page.getByRole('combobox', { name: 'Message #general' });
 const message = (page: Page, text: string) => page.locator('article.parley-message', { hasText: text }).first();
-const option = (page: Page, text: string) => message(page, 'Where shall we eat').getByRole('button', { name: new RegExp(`^${text}: `) });
+const option = (page: Page, text: string) =>
+  message(page, 'Where shall we eat').getByRole('button', { name: new RegExp(`^${text}: `) });
 
 describe.skipIf(!haveBrowser)('polls and custom emoji in Chromium', () => {
   beforeAll(async () => {
@@ -137,6 +138,9 @@ describe.skipIf(!haveBrowser)('polls and custom emoji in Chromium', () => {
     await img.waitFor(WAIT);
     expect(await img.getAttribute('alt')).toBe(':party:');
     await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
-    await olive.locator('.parley-message-list, main').first().screenshot({ path: `${SHOTS}/emoji-used.png` });
+    await olive
+      .locator('.parley-message-list, main')
+      .first()
+      .screenshot({ path: `${SHOTS}/emoji-used.png` });
   });
 });

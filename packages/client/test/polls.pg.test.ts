@@ -52,11 +52,7 @@ describe('polls in the SDK', () => {
     expect(pollOf(ada, 'group:lunch', m.id)?.options.map((o) => o.vote_count)).toEqual([1, 1]);
 
     await ch.votePoll(m.id, ['1']);
-    await until(
-      () => pollOf(bob, 'group:lunch', m.id)?.options[1]?.vote_count === 2,
-      5000,
-      "bob sees ada's vote",
-    );
+    await until(() => pollOf(bob, 'group:lunch', m.id)?.options[1]?.vote_count === 2, 5000, "bob sees ada's vote");
     // Bob's own votes survive the event that carried ada's (events carry no one's own votes).
     expect(pollOf(bob, 'group:lunch', m.id)?.own_votes).toEqual(['0', '1']);
     expect(pollOf(bob, 'group:lunch', m.id)?.options[1]?.voters).toEqual(['bob', 'ada']);

@@ -28,6 +28,9 @@ interface MentionEnv {
   emoji?: Readonly<Record<string, string>> | null;
 }
 
+/** Where custom emoji images are served (features/emoji): the only image source text may show. */
+const EMOJI_URL = /^https?:\/\/[^\s"'<>]+\/v1\/emoji\/images\/[0-9a-f-]{36}$/;
+
 // `:shortcode:` not inside a word; the name as the server allows it (features/emoji).
 const SHORTCODE = /(^|[^A-Za-z0-9_:])(:([a-z0-9_+-]{2,32}):)(?![A-Za-z0-9_])/g;
 
@@ -116,6 +119,7 @@ function createMarkdown(): MarkdownIt {
   md.renderer.rules.parley_emoji = (tokens, idx, _options, env) => {
     const name = (tokens[idx] as Token).content;
     const url = (env as MentionEnv | undefined)?.emoji?.[name] ?? '';
+    if (!EMOJI_URL.test(url)) return `:${escapeHtml(name)}:`;
     return `<img class="parley-emoji" src="${escapeHtml(url)}" alt=":${escapeHtml(name)}:" title=":${escapeHtml(name)}:">`;
   };
   md.renderer.rules.parley_mention = (tokens, idx, _options, env) => {
@@ -145,20 +149,15 @@ function getPurifier(): DOMPurify | null {
     purifier = null;
     return null;
   }
-  // The only images allowed are custom emoji (the renderer's, never the text's: raw HTML and
-  // Markdown images are off): an <img> without the class, or with a src that is not an emoji
-  // image, is removed.
-  p.addHook('uponSanitizeElement', (node, data) => {
-    if (data.tagName !== 'img') return;
-    const el = node as Element;
-    const src = el.getAttribute('src') ?? '';
-    if (
-      el.getAttribute('class') !== 'parley-emoji' ||
-      !/^https?:\/\/[^\s"]+\/v1\/emoji\/images\/[0-9a-f-]{36}$/.test(src)
-    )
-      el.parentNode?.removeChild(el);
-  });
   p.addHook('afterSanitizeAttributes', (node) => {
+    // The only images allowed are custom emoji (the renderer's, never the text's: raw HTML and
+    // Markdown images are off): any other <img> is removed.
+    if (node.nodeName === 'IMG') {
+      const el = node as Element;
+      if (el.getAttribute('class') !== 'parley-emoji' || !EMOJI_URL.test(el.getAttribute('src') ?? ''))
+        el.parentNode?.removeChild(el);
+      return;
+    }
     if (node.nodeName === 'A') {
       node.setAttribute('target', '_blank');
       node.setAttribute('rel', 'noopener noreferrer nofollow');
