@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NO_LIMITS } from '../../src/platform/config.js';
 import { animatedGif, type Http, opaqueBytes } from '../files/helpers.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { expectError, makeWorld, type World } from '../messaging/world.js';
@@ -174,6 +175,29 @@ describe('custom emoji', () => {
     expect(after.reactions).toEqual({ ':parrot:': 1 });
     // The name is free again.
     expect((await addEmoji(w.app, 'admin', 'parrot', img)).status).toBe(200);
+  });
+
+  it('adding counts against the uploads rate limit', async () => {
+    const limits = structuredClone(NO_LIMITS);
+    limits.uploads.user = 1;
+    const rl = await startHarness({ limits });
+    try {
+      const rlBase = await rl.listen();
+      const app = await rl.createApp();
+      await rl.users(app, [{ id: 'admin', role: 'admin' }]);
+      const form = async (code: string) => {
+        const f = new FormData();
+        f.append('shortcode', code);
+        f.append('file', new Blob([new Uint8Array(await png(64))], { type: 'image/png' }), 'e.png');
+        return answer(await fetch(`${rlBase}/v1/emoji`, { method: 'POST', headers: await app.user('admin'), body: f }));
+      };
+      expect((await form('first')).status).toBe(200);
+      const second = await form('second');
+      expectError({ status: second.status, body: second.json }, 429, 'RATE_LIMITED');
+      expect(second.json.error.details).toMatchObject({ limit: 'uploads', scope: 'user' });
+    } finally {
+      await rl.close();
+    }
   });
 
   it('another app sees none of them and cannot remove them', async () => {

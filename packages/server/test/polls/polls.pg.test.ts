@@ -6,17 +6,25 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closePollAtEnd } from '../../src/features/polls/actions.js';
+import { NO_LIMITS } from '../../src/platform/config.js';
+import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { eventually, type Harness, startHarness } from '../harness.js';
+import { type Receiver, startReceiver } from '../hooks/helpers.js';
 import { expectError, expectWsError, makeWorld, type World } from '../messaging/world.js';
 
 let h: Harness;
 let w: World;
+let rcv: Receiver;
 let n = 0;
 const group = () => w.channel('alice', 'group', `p${n++}`, ['bob', 'carol', 'mod']);
 const USERS = ['bob', 'carol', 'dave', ...Array.from({ length: 8 }, (_, i) => `v${i}`)];
 
 beforeAll(async () => {
-  h = await startHarness();
+  rcv = await startReceiver();
+  h = await startHarness({
+    jobPollMs: 100,
+    outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }),
+  });
   w = await makeWorld(h, [{ id: 'alice' }, { id: 'mod', role: 'moderator' }, ...USERS.map((id) => ({ id }))]);
 });
 afterEach(async () => {
@@ -24,6 +32,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await h.close();
+  await rcv.close();
 });
 
 const poll = (cid: string, opts: Record<string, unknown> = {}, user = 'alice') =>
@@ -152,7 +161,9 @@ describe('polls', () => {
     expect(counts(p)).toEqual(expected);
   });
 
-  it('an anonymous poll never names a voter: answers, history, events, the log', async () => {
+  it('an anonymous poll never names a voter: answers, history, events, the log, webhooks', async () => {
+    const hook = await w.rest(null, 'POST', '/v1/webhooks', { url: `${rcv.url}/polls`, events: ['poll.*'] });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const cid = await group();
     const carol = await w.socket('carol');
     const alice = await w.socket('alice');
@@ -171,6 +182,13 @@ describe('polls', () => {
       JSON.stringify((await w.rest(null, 'GET', `/v1/messages/${m.id}`)).body),
       JSON.stringify((await close('alice', m.id)).body),
     ];
+    // The webhook deliveries of the votes and the close (poll.updated), as the endpoint got them.
+    const got = await eventually(() => {
+      const bodies = rcv.on('/polls').filter((r) => r.json?.event?.message_id === m.id);
+      return bodies.length >= 3 ? bodies : null;
+    }, 20_000);
+    expect(got.map((r) => r.json.type)).toEqual(['poll.updated', 'poll.updated', 'poll.updated']);
+    texts.push(...got.map((r) => r.body));
     for (const t of texts) {
       expect(t).not.toContain('"bob"');
       expect(t).not.toContain('"carol"');
@@ -243,6 +261,25 @@ describe('polls', () => {
     const ch = (await w.rest('bob', 'GET', `/v1/channels/${ann}`)).body.channel;
     expect(ch.own_capabilities).toContain('vote-poll');
     expect(ch.own_capabilities).not.toContain('create-poll');
+  });
+
+  it('votes count against the reactions rate limit', async () => {
+    const limits = structuredClone(NO_LIMITS);
+    limits.reactions.user = 2;
+    const rl = await startHarness({ limits });
+    try {
+      const rw = await makeWorld(rl, [{ id: 'alice' }, { id: 'bob' }]);
+      const cid = await rw.channel('alice', 'group', 'rl', ['bob']);
+      const m = await rw.send('alice', cid, { text: 'Q', poll: { options: ['a', 'b'] } });
+      const v = (o: string) => rw.rest('bob', 'POST', `/v1/messages/${m.id}/poll/votes`, { option_ids: [o] });
+      expect((await v('0')).status).toBe(200);
+      expect((await v('1')).status).toBe(200);
+      const third = await v('0');
+      expectError(third, 429, 'RATE_LIMITED');
+      expect(third.body.error.details).toMatchObject({ limit: 'reactions', scope: 'user' });
+    } finally {
+      await rl.close();
+    }
   });
 
   it('socket: poll.vote, poll.unvote and poll.close share the REST actions', async () => {

@@ -29,6 +29,7 @@ import type { Services } from '../../services.js';
 import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { sniff } from '../files/sniff.js';
+import { checkRate } from '../moderation/limits.js';
 
 type EmojiRow = typeof schema.customEmoji.$inferSelect;
 
@@ -141,6 +142,8 @@ export interface EmojiUpload {
 export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): Promise<CustomEmoji> {
   await checkManage(svc, caller);
   const appId = caller.app.id;
+  // An emoji is an upload: it counts against the same per-user limit as files.
+  if (caller.kind === 'user') await checkRate(svc, 'uploads', appId, caller.userId);
   const shortcode = checkShortcode(up.shortcode);
   const aliases = [...new Set(up.aliases.filter((a) => a.trim() !== '').map((a) => checkShortcode(a, 'alias')))].filter(
     (a) => a !== shortcode,
