@@ -7,16 +7,20 @@
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NO_LIMITS } from '../../src/platform/config.js';
+import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { animatedGif, type Http, opaqueBytes } from '../files/helpers.js';
-import { type Harness, startHarness, type TestApp } from '../harness.js';
+import { eventually, type Harness, startHarness, type TestApp } from '../harness.js';
+import { type Received, type Receiver, startReceiver } from '../hooks/helpers.js';
 import { expectError, makeWorld, type World } from '../messaging/world.js';
 
 let h: Harness;
 let w: World;
 let base: string;
+let rcv: Receiver;
 
 beforeAll(async () => {
-  h = await startHarness();
+  rcv = await startReceiver();
+  h = await startHarness({ outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }) });
   w = await makeWorld(h, [{ id: 'admin', role: 'admin' }, { id: 'bob' }, { id: 'carol' }]);
   base = await h.listen();
 });
@@ -25,6 +29,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await h.close();
+  await rcv.close();
 });
 
 async function answer(r: Response): Promise<Http> {
@@ -158,7 +163,9 @@ describe('custom emoji', () => {
     expect(actions).toContain('emoji.settings_updated:' + w.app.id);
   });
 
-  it('used as a reaction and in text; deleting it leaves messages readable', async () => {
+  it('used as a reaction and in text; deleting it leaves messages readable; webhooks hear both', async () => {
+    const hook = await w.rest(null, 'POST', '/v1/webhooks', { url: `${rcv.url}/emoji`, events: ['emoji.*'] });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const img = await png(64);
     expect((await addEmoji(w.app, 'admin', 'parrot', img)).status).toBe(200);
     const cid = await w.channel('admin', 'group', 'emoji-use', ['bob', 'carol']);
@@ -175,6 +182,16 @@ describe('custom emoji', () => {
     expect(after.reactions).toEqual({ ':parrot:': 1 });
     // The name is free again.
     expect((await addEmoji(w.app, 'admin', 'parrot', img)).status).toBe(200);
+    // Webhook endpoints got each change, in order, in the app's lane.
+    const got = (await eventually(() => {
+      const bodies = rcv.on('/emoji').filter((r) => r.json?.event?.shortcode === 'parrot');
+      return bodies.length >= 3 ? bodies : null;
+    }, 20_000)) as Received[];
+    expect(got.map((r) => `${r.json.type}:${r.json.event.change}`)).toEqual([
+      'emoji.updated:added',
+      'emoji.updated:removed',
+      'emoji.updated:added',
+    ]);
   });
 
   it('adding counts against the uploads rate limit', async () => {

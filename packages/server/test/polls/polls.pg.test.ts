@@ -9,7 +9,7 @@ import { closePollAtEnd } from '../../src/features/polls/actions.js';
 import { NO_LIMITS } from '../../src/platform/config.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { eventually, type Harness, startHarness } from '../harness.js';
-import { type Receiver, startReceiver } from '../hooks/helpers.js';
+import { type Received, type Receiver, startReceiver } from '../hooks/helpers.js';
 import { expectError, expectWsError, makeWorld, type World } from '../messaging/world.js';
 
 let h: Harness;
@@ -183,10 +183,10 @@ describe('polls', () => {
       JSON.stringify((await close('alice', m.id)).body),
     ];
     // The webhook deliveries of the votes and the close (poll.updated), as the endpoint got them.
-    const got = await eventually(() => {
+    const got = (await eventually(() => {
       const bodies = rcv.on('/polls').filter((r) => r.json?.event?.message_id === m.id);
       return bodies.length >= 3 ? bodies : null;
-    }, 20_000);
+    }, 20_000)) as Received[];
     expect(got.map((r) => r.json.type)).toEqual(['poll.updated', 'poll.updated', 'poll.updated']);
     texts.push(...got.map((r) => r.body));
     for (const t of texts) {

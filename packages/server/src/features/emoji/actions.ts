@@ -28,6 +28,7 @@ import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { withTransaction } from '../events/log.js';
 import { sniff } from '../files/sniff.js';
 import { checkRate } from '../moderation/limits.js';
 
@@ -161,9 +162,11 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
   const storageKey = `${appId}/${imageId}.emoji`;
   await svc.storage.store.putBytes(storageKey, img.data, { contentType: sniffed.mime });
   const names = [shortcode, ...aliases];
-  let row: EmojiRow;
+  let emoji: CustomEmoji;
   try {
-    row = await svc.db.transaction(async (tx) => {
+    // withTransaction: `emoji.updated` goes to every connection after commit, and to webhook
+    // endpoints that want it through the outbox, in the same transaction.
+    emoji = await withTransaction(svc, async (tx, out) => {
       const taken = await tx
         .insert(schema.emojiNames)
         .values(names.map((name) => ({ appId, name, shortcode })))
@@ -195,20 +198,18 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
         target: { kind: 'emoji', id: shortcode },
         details: { aliases, content_type: sniffed.mime, animated: img.animated },
       });
-      return r as EmojiRow;
+      const e = presentEmoji(r as EmojiRow);
+      out.push({
+        to: 'app',
+        appId,
+        event: { type: 'emoji.updated', change: 'added', shortcode, emoji: e, created_at: new Date().toISOString() },
+      });
+      return e;
     });
   } catch (err) {
     await svc.storage.store.remove(storageKey).catch(() => undefined);
     throw err;
   }
-  const emoji = presentEmoji(row);
-  svc.bus.publish([
-    {
-      to: 'app',
-      appId,
-      event: { type: 'emoji.updated', change: 'added', shortcode, emoji, created_at: new Date().toISOString() },
-    },
-  ]);
   return emoji;
 }
 
@@ -216,7 +217,7 @@ export async function removeEmoji(svc: Services, caller: Caller, rawShortcode: s
   await checkManage(svc, caller);
   const appId = caller.app.id;
   const shortcode = rawShortcode.replace(/^:/, '').replace(/:$/, '');
-  const row = await svc.db.transaction(async (tx) => {
+  const row = await withTransaction(svc, async (tx, out) => {
     const [r] = await tx
       .delete(schema.customEmoji)
       .where(and(eq(schema.customEmoji.appId, appId), eq(schema.customEmoji.shortcode, shortcode)))
@@ -232,16 +233,15 @@ export async function removeEmoji(svc: Services, caller: Caller, rawShortcode: s
       target: { kind: 'emoji', id: shortcode },
       details: { aliases: r.aliases },
     });
-    return r;
-  });
-  await svc.storage.store.remove(row.storageKey).catch(() => undefined);
-  svc.bus.publish([
-    {
+    out.push({
       to: 'app',
       appId,
       event: { type: 'emoji.updated', change: 'removed', shortcode, emoji: null, created_at: new Date().toISOString() },
-    },
-  ]);
+    });
+    return r;
+  });
+  // After commit: the bytes go only once no row names them.
+  await svc.storage.store.remove(row.storageKey).catch(() => undefined);
 }
 
 /** The stored image of an emoji by its image id (the public URL's capability). */
