@@ -70,6 +70,7 @@ export {
 export { customCode, emojiMap, ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
 export {
+  customEntries,
   type EmojiEntry,
   EmojiPicker,
   type EmojiPickerProps,

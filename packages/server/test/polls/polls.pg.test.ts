@@ -123,6 +123,12 @@ describe('polls', () => {
     expectError(await vote('bob', m.id, ['7']), 400, 'VALIDATION_ERROR');
     expectError(await vote('bob', m.id, []), 400, 'VALIDATION_ERROR');
     expectError(await vote('bob', m.id, ['0', '0']), 400, 'VALIDATION_ERROR');
+    // A poll in a thread, and a deleted poll: refused.
+    await bad({ text: 'Q', parent_id: m.id, poll: { options: ['a', 'b'] } });
+    const gone = (await poll(cid)).body.message;
+    expect((await w.rest('alice', 'DELETE', `/v1/messages/${gone.id}`)).status).toBe(200);
+    expectError(await vote('bob', gone.id, ['0']), 400, 'VALIDATION_ERROR');
+    expect((await getAs('bob', gone.id)).poll).toBeUndefined();
     // Not a poll.
     const plain = await w.send('alice', cid, 'no poll here');
     expectError(await vote('bob', plain.id, ['0']), 400, 'VALIDATION_ERROR');
