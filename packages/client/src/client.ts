@@ -700,6 +700,8 @@ export class ChatClient implements ChannelHost {
     this.connId = hello.connection_id;
     if (reconnected) this.calls.reconnected();
     if (reconnected) this.spaces.reconnected();
+    // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
+    if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

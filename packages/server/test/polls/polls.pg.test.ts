@@ -288,6 +288,17 @@ describe('polls', () => {
     }
   });
 
+  it('the routes are in the OpenAPI document', async () => {
+    const doc = (await h.call({ method: 'GET', url: '/v1/openapi.json' })).body;
+    for (const p of [
+      '/v1/messages/{id}/poll/votes',
+      '/v1/messages/{id}/poll/close',
+      '/v1/emoji',
+      '/v1/emoji/{shortcode}',
+    ])
+      expect(Object.keys(doc.paths), p).toContain(p);
+  });
+
   it('socket: poll.vote, poll.unvote and poll.close share the REST actions', async () => {
     const cid = await group();
     const m = (await poll(cid)).body.message;
