@@ -131,6 +131,16 @@ describe.skipIf(!haveBrowser)('polls and custom emoji in Chromium', () => {
     await reaction.waitFor(WAIT);
     expect(await reaction.locator('img.parley-emoji').count()).toBe(1);
 
+    // The composer's emoji picker has a Custom tab, searched by alias; the pick goes in as text.
+    await composer(mia).fill('Ship it ');
+    await mia.getByRole('button', { name: 'Insert emoji' }).click();
+    const picker = mia.getByRole('dialog', { name: 'Emoji' });
+    await picker.getByRole('tab', { name: 'Custom' }).click();
+    await picker.getByRole('combobox', { name: 'Search emoji' }).fill('part');
+    await picker.getByRole('option', { name: 'parrot' }).waitFor(WAIT);
+    await picker.screenshot({ path: `${SHOTS}/emoji-picker-custom.png` });
+    await picker.getByRole('combobox', { name: 'Search emoji' }).press('Enter');
+    await expect.poll(() => composer(mia).inputValue(), WAIT).toBe('Ship it :parrot:');
     // And in text, through an alias: shown as the image for everyone.
     await composer(mia).fill('Ship it :party:');
     await composer(mia).press('Enter');
