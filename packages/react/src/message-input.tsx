@@ -95,7 +95,20 @@ interface CommandOption {
   key: string;
   command: SlashCommand;
 }
-type Option = MentionOption | CommandOption;
+interface EmojiOption {
+  kind: 'emoji';
+  key: string;
+  shortcode: string;
+  url: string;
+}
+type Option = MentionOption | CommandOption | EmojiOption;
+
+/** `:par` just before the caret (after a space or the start): a custom emoji being typed. */
+function emojiQuery(text: string, caret: number): { start: number; query: string } | null {
+  const m = /(^|[\s(])(:([a-z0-9_+-]{2,32}))$/i.exec(text.slice(0, caret));
+  if (!m) return null;
+  return { start: (m.index ?? 0) + (m[1] as string).length, query: (m[3] as string).toLowerCase() };
+}
 
 const SPECIAL_MENTIONS: MentionOption[] = [
   { kind: 'mention', key: 'here', insert: 'here', label: '@here', detail: 'Notify everyone online here' },
@@ -196,6 +209,15 @@ export function MessageInput({
         .slice(0, MAX_OPTIONS)
         .map((command) => ({ kind: 'command', key: command.name, command }));
     }
+    const eq = emojiQuery(text, caret);
+    if (eq && customEmoji.length) {
+      const hit = (e: (typeof customEmoji)[number], f: (n: string) => boolean) => f(e.shortcode) || e.aliases.some(f);
+      const first = customEmoji.filter((e) => hit(e, (n) => n.startsWith(eq.query)));
+      const rest = customEmoji.filter((e) => !first.includes(e) && hit(e, (n) => n.includes(eq.query)));
+      return [...first, ...rest]
+        .slice(0, MAX_OPTIONS)
+        .map((e) => ({ kind: 'emoji', key: `emoji:${e.shortcode}`, shortcode: e.shortcode, url: e.url }));
+    }
     const mq = mentionQuery(text, caret);
     if (!mq) return [];
     const q = mq.query;
@@ -217,7 +239,7 @@ export function MessageInput({
     }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
     return [...people, ...specials].slice(0, MAX_OPTIONS);
-  }, [dismissed, text, caret, edit, commands, members, parentId]);
+  }, [dismissed, text, caret, edit, commands, members, parentId, customEmoji]);
   const open = options.length > 0;
   const activeIndex = Math.min(active, Math.max(0, options.length - 1));
 
@@ -270,6 +292,15 @@ export function MessageInput({
       const next = `/${option.command.name} `;
       pendingCaret.current = next.length;
       setText(next, next.length);
+      return;
+    }
+    if (option.kind === 'emoji') {
+      const eq = emojiQuery(text, caret);
+      if (!eq) return;
+      const insert = `:${option.shortcode}: `;
+      const next = text.slice(0, eq.start) + insert + text.slice(caret);
+      pendingCaret.current = eq.start + insert.length;
+      setText(next, eq.start + insert.length);
       return;
     }
     const mq = mentionQuery(text, caret);
@@ -472,7 +503,13 @@ export function MessageInput({
             id={listId}
             role="listbox"
             className="parley-suggestions"
-            aria-label={options[0]?.kind === 'command' ? 'Commands' : 'People to mention'}
+            aria-label={
+              options[0]?.kind === 'command'
+                ? 'Commands'
+                : options[0]?.kind === 'emoji'
+                  ? 'Custom emoji'
+                  : 'People to mention'
+            }
           >
             {options.map((o, i) => (
               <div
@@ -488,7 +525,11 @@ export function MessageInput({
                 }}
                 onMouseEnter={() => setActive(i)}
               >
-                {o.kind === 'command' ? (
+                {o.kind === 'emoji' ? (
+                  <span className="parley-suggestions__label">
+                    <img className="parley-emoji" src={o.url} alt="" /> :{o.shortcode}:
+                  </span>
+                ) : o.kind === 'command' ? (
                   <>
                     <span className="parley-suggestions__label">
                       /{o.command.name}

@@ -140,4 +140,25 @@ describe('custom emoji in the kit', () => {
     fireEvent.mouseDown(opt);
     expect(picked).toEqual([':party_cat:']);
   });
+
+  it('the composer suggests custom emoji after `:` and puts the pick in', async () => {
+    await until(() => alice.emoji.find('party_cat'), 10_000, 'the emoji list');
+    const id = freshId('ac');
+    const a = alice.channel('public', id);
+    await a.createChannel({ name: id });
+    await a.watch();
+    renderFor(
+      alice,
+      <Channel channel={a}>
+        <MessageInput />
+      </Channel>,
+    );
+    const box = (await screen.findByRole('combobox', { name: /^Message #/ })) as HTMLTextAreaElement;
+    const text = 'so :kit';
+    fireEvent.change(box, { target: { value: text, selectionStart: text.length, selectionEnd: text.length } });
+    const list = await screen.findByRole('listbox', { name: 'Custom emoji' });
+    expect(within(list).getByRole('option').textContent).toContain(':party_cat:');
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await waitFor(() => expect(box.value).toBe('so :party_cat: '));
+  });
 });
