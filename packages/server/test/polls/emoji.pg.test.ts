@@ -117,6 +117,27 @@ describe('custom emoji', () => {
     expect((await w.rest('admin', 'GET', '/v1/emoji')).body.emoji.length).toBe(before);
   });
 
+  it("the app's upload rules apply: a type they refuse, or an image past their size", async () => {
+    const other = await makeWorld(h, [{ id: 'admin', role: 'admin' }]);
+    const set = async (rules: unknown) =>
+      expect(
+        (
+          await h.call({
+            method: 'PUT',
+            url: '/v1/files/rules',
+            headers: await other.app.server(),
+            payload: rules as object,
+          })
+        ).status,
+      ).toBe(200);
+    await set({ allowed_types: ['image/png'], max_bytes: { image: null, video: null, audio: null, file: null } });
+    const gif = await addEmoji(other.app, 'admin', 'anim', await animatedGif(2), { type: 'image/gif', name: 'a.gif' });
+    expectError({ status: gif.status, body: gif.json }, 415, 'INVALID_FILE_TYPE');
+    await set({ allowed_types: null, max_bytes: { image: 100, video: null, audio: null, file: null } });
+    const big = await addEmoji(other.app, 'admin', 'big', await png(64));
+    expectError({ status: big.status, body: big.json }, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
   it('shortcode rules: pattern, aliases, unique per app across shortcodes and aliases', async () => {
     const img = await png(64);
     for (const bad of ['A', 'has space', 'UPPER', 'x', 'a'.repeat(33), 'emoji!'])
@@ -153,6 +174,8 @@ describe('custom emoji', () => {
     const set = await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'everyone' });
     expect(set.body.settings.who_can_manage).toBe('everyone');
     expect((await addEmoji(w.app, 'bob', 'bobs', img)).status).toBe(200);
+    // Everyone removes their own, not someone else's.
+    expectError(await w.rest('bob', 'DELETE', '/v1/emoji/cat'), 403, 'FORBIDDEN');
     expect((await w.rest('bob', 'DELETE', '/v1/emoji/bobs')).status).toBe(200);
     await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'admins' });
     expectError(await w.rest('bob', 'DELETE', '/v1/emoji/cat'), 403, 'FORBIDDEN');

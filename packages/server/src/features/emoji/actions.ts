@@ -29,6 +29,7 @@ import type { Services } from '../../services.js';
 import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { withTransaction } from '../events/log.js';
+import { checkUploadRules } from '../files/rules.js';
 import { sniff } from '../files/sniff.js';
 import { checkRate } from '../moderation/limits.js';
 
@@ -75,10 +76,14 @@ export async function emojiSettings(svc: Services, appId: string): Promise<Emoji
   return { who_can_manage: row?.whoCanManage === 'everyone' ? 'everyone' : 'admins' };
 }
 
-/** Throw unless the caller may add and remove emoji: app admins, or any non-guest under `everyone`. */
-async function checkManage(svc: Services, caller: Caller): Promise<void> {
-  if (caller.kind === 'server') return;
-  if (await isAppAdmin(svc, caller.app.id, caller.userId)) return;
+/**
+ * Throw unless the caller may add and remove emoji: app admins, or any non-guest under
+ * `everyone`. Answers whether the caller is an admin (or the server token): only they remove
+ * someone else's emoji.
+ */
+async function checkManage(svc: Services, caller: Caller): Promise<boolean> {
+  if (caller.kind === 'server') return true;
+  if (await isAppAdmin(svc, caller.app.id, caller.userId)) return true;
   const { who_can_manage } = await emojiSettings(svc, caller.app.id);
   if (who_can_manage !== 'everyone')
     throw new ApiError('FORBIDDEN', 'Only app admins may add or remove custom emoji in this app');
@@ -87,6 +92,7 @@ async function checkManage(svc: Services, caller: Caller): Promise<void> {
     .from(schema.users)
     .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)));
   if (!u || u.role === 'guest') throw new ApiError('FORBIDDEN', 'Guests cannot add or remove custom emoji');
+  return false;
 }
 
 export async function setEmojiSettings(svc: Services, caller: Caller, settings: EmojiSettings) {
@@ -156,6 +162,8 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
   const sniffed = await sniff(up.bytes.subarray(0, 4100), up.filename, up.declaredType);
   if (!EMOJI_TYPES.has(sniffed.mime))
     throw new ApiError('INVALID_FILE_TYPE', 'An emoji image must be PNG, GIF or WebP', { type: sniffed.mime });
+  // The app's upload rules apply to emoji as to any image (types allowed, the image size limit).
+  checkUploadRules(svc, caller.app, sniffed.mime, 'image', up.bytes.length);
   const img = await processImage(up.bytes, sniffed.mime);
   const imageId = randomUUID();
   // The store's key shape (app/uuid.ext); the extension keeps emoji apart from uploads.
@@ -214,7 +222,7 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
 }
 
 export async function removeEmoji(svc: Services, caller: Caller, rawShortcode: string): Promise<void> {
-  await checkManage(svc, caller);
+  const admin = await checkManage(svc, caller);
   const appId = caller.app.id;
   const shortcode = rawShortcode.replace(/^:/, '').replace(/:$/, '');
   const row = await withTransaction(svc, async (tx, out) => {
@@ -223,6 +231,9 @@ export async function removeEmoji(svc: Services, caller: Caller, rawShortcode: s
       .where(and(eq(schema.customEmoji.appId, appId), eq(schema.customEmoji.shortcode, shortcode)))
       .returning();
     if (!r) throw notFound('Emoji');
+    // Under `everyone`, people remove their own emoji; someone else's stays an admin's call.
+    if (!admin && r.createdBy !== caller.userId)
+      throw new ApiError('FORBIDDEN', 'Only its author or an app admin may remove this emoji');
     await tx
       .delete(schema.emojiNames)
       .where(and(eq(schema.emojiNames.appId, appId), inArray(schema.emojiNames.name, [r.shortcode, ...r.aliases])));
