@@ -42,7 +42,14 @@ describe('polls in the SDK', () => {
     await ch.watch();
     const bobCh = bob.channel('group', 'lunch');
     await bobCh.watch();
-    const m = await ch.sendMessage({ text: 'Lunch?', poll: { options: ['Pizza', 'Sushi'], multiple: true } });
+    const sending = ch.sendMessage({ text: 'Lunch?', poll: { options: ['Pizza', 'Sushi'], multiple: true } });
+    // Shown at once while it is sent, every tally zero.
+    const local = ch.state?.messages.find((x) => x.status === 'sending' && x.text === 'Lunch?');
+    expect(local?.poll?.options.map((o) => [o.text, o.vote_count])).toEqual([
+      ['Pizza', 0],
+      ['Sushi', 0],
+    ]);
+    const m = await sending;
     await until(() => pollOf(bob, 'group:lunch', m.id), 5000, 'bob sees the poll');
 
     await bobCh.votePoll(m.id, ['0', '1']);
