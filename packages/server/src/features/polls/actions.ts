@@ -150,7 +150,7 @@ export async function votePoll(
     const row = await lockedRow(tx, appId, messageId);
     const current = pollOf(row);
     const at = new Date();
-    if (isClosed(current, at.getTime()))
+    if (isClosed(current, svc.clock()))
       throw new ApiError('POLL_CLOSED', 'This poll is closed', {
         closed_at: current.closed_at ?? current.ends_at,
       });

@@ -52,7 +52,7 @@ export function newPoll(input: PollInput): StoredPoll {
 /** Schedule the closing of a poll with an end time, in the send's transaction (the outbox). */
 export async function schedulePollClose(svc: Infra, tx: Tx, appId: string, messageId: string, poll: StoredPoll) {
   if (!poll.ends_at) return;
-  const secs = Math.max(0, Math.ceil((Date.parse(poll.ends_at) - Date.now()) / 1000));
+  const secs = Math.max(0, Math.ceil((Date.parse(poll.ends_at) - svc.clock()) / 1000));
   // In the send's transaction: a retried send (same id) rolls back and enqueues nothing more;
   // the close itself is idempotent, so even a job run twice closes (and tells) once.
   await svc.jobs.enqueue(tx, CLOSE_POLL, { appId, messageId }, { startAfterSeconds: secs });
