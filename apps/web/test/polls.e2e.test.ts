@@ -152,5 +152,15 @@ describe.skipIf(!haveBrowser)('polls and custom emoji in Chromium', () => {
       .locator('.parley-message-list, main')
       .first()
       .screenshot({ path: `${SHOTS}/emoji-used.png` });
+
+    // Mia, a member, sees the workspace's emoji from the workspace menu; adding is for admins here.
+    await mia.getByTestId('workspace-name').click(WAIT);
+    await mia.getByRole('menuitem', { name: 'Custom emoji' }).click(WAIT);
+    const list = mia.getByRole('dialog', { name: 'Custom emoji' });
+    await list.getByRole('img', { name: ':parrot:' }).waitFor(WAIT);
+    expect(await list.getByText('Only admins add custom emoji in this workspace.').count()).toBe(1);
+    expect(await list.getByRole('button', { name: 'Add emoji' }).count()).toBe(0);
+    expect(await list.getByRole('button', { name: 'Remove :parrot:' }).count()).toBe(0);
+    await list.screenshot({ path: `${SHOTS}/emoji-member.png` });
   });
 });
