@@ -10,6 +10,9 @@ import {
   type Message,
   type MessageResponse,
   type MessagesResponse,
+  type Poll,
+  type PollInput,
+  type PollResponse,
   type ReadByResponse,
   type ReadStateResponse,
   uuidv7,
@@ -17,7 +20,7 @@ import {
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
-import { type ChannelState, type LocalMessage, readByOf, replaceEverywhere, upsertMessage } from './state.js';
+import { type ChannelState, type LocalMessage, readByOf, replaceEverywhere, setPoll, upsertMessage } from './state.js';
 import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 
 const TYPING_THROTTLE_MS = 2_000;
@@ -33,6 +36,8 @@ export interface SendOptions {
   attachments?: readonly AttachmentInput[];
   /** Upload progress of this send's files. */
   onProgress?: (p: UploadProgress) => void;
+  /** Make the message a poll: `text` is its question (needs `create-poll`). */
+  poll?: PollInput;
 }
 
 export class Channel {
@@ -316,6 +321,7 @@ export class Channel {
         ...(msg.parent_id ? { parent_id: msg.parent_id } : {}),
         ...(msg.quoted_message_id ? { quoted_message_id: msg.quoted_message_id } : {}),
         ...(msg.show_in_channel ? { show_in_channel: true } : {}),
+        ...(msg.poll ? { poll: msg.poll } : {}),
       },
       created_at: new Date().toISOString(),
     };
@@ -447,6 +453,38 @@ export class Channel {
       }
       throw e;
     }
+  }
+
+  /**
+   * Vote in a poll: `optionIds` is your whole choice (it replaces an earlier one); an empty list
+   * takes your vote back. The tallies arrive for everyone as `poll.updated`; your own votes are
+   * set from the answer. A closed poll refuses with POLL_CLOSED.
+   */
+  async votePoll(messageId: string, optionIds: string[]): Promise<Poll> {
+    const r: PollResponse = optionIds.length
+      ? await this.client.request('poll.vote', { message_id: messageId, option_ids: optionIds })
+      : await this.client.request('poll.unvote', { message_id: messageId });
+    this.ownVotes(messageId, r.poll);
+    return r.poll;
+  }
+
+  /**
+   * Take an answer's own votes. Its tallies are taken only if this client holds none: the
+   * channel's `poll.updated` events, in seq order, are what move them (an answer may arrive after
+   * a newer event).
+   */
+  private ownVotes(messageId: string, poll: Poll): void {
+    this.client.updateChannel(this.cid, (c) => {
+      const cur = this.client.findLocal(this.cid, messageId)?.poll;
+      return setPoll(c, messageId, cur ? { ...cur, closed_at: cur.closed_at ?? poll.closed_at } : poll, poll.own_votes);
+    });
+  }
+
+  /** Close a poll (its author or a moderator); its results stay. */
+  async closePoll(messageId: string): Promise<Poll> {
+    const r: PollResponse = await this.client.request('poll.close', { message_id: messageId });
+    this.ownVotes(messageId, r.poll);
+    return r.poll;
   }
 
   /** Mark everything up to the latest seq read. */

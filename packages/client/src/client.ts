@@ -48,6 +48,7 @@ import { AdminApi } from './admin.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory, type Transport } from './connection.js';
+import { Emoji } from './emoji.js';
 import { ParleyError } from './errors.js';
 import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
@@ -146,6 +147,8 @@ export class ChatClient implements ChannelHost {
   readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
+  /** The app's custom emoji, read once and kept current live (emoji.ts). */
+  readonly emoji: Emoji;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -191,6 +194,7 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
+    this.emoji = new Emoji(this.http);
     this.profiles = new Profiles(this.http, {
       mergeUsers: (users) => this.mergeUsers(users),
       setMe: (user) => this.state.update((s) => (s.user?.id === user.id ? { ...s, user: { ...user } } : s)),
@@ -373,6 +377,7 @@ export class ChatClient implements ChannelHost {
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
+    if (e.type === 'emoji.updated') this.emoji.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -698,6 +703,8 @@ export class ChatClient implements ChannelHost {
     this.connId = hello.connection_id;
     if (reconnected) this.calls.reconnected();
     if (reconnected) this.spaces.reconnected();
+    // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
+    if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

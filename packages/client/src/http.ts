@@ -73,7 +73,13 @@ export class Http {
     path: string,
     file: Blob,
     name: string,
-    opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal; method?: 'POST' | 'PUT' } = {},
+    opts: {
+      onProgress?: (sent: number, total: number) => void;
+      signal?: AbortSignal;
+      method?: 'POST' | 'PUT';
+      /** Text parts sent before the file (a custom emoji's shortcode). */
+      fields?: Record<string, string>;
+    } = {},
   ): Promise<T> {
     const url = `${this.base.replace(/\/$/, '')}${path}`;
     const attempt = async (refresh: boolean): Promise<{ status: number; text: string }> => {
@@ -82,6 +88,7 @@ export class Http {
         authorization: `Bearer ${await this.token(refresh)}`,
       };
       const form = new FormData();
+      for (const [k, v] of Object.entries(opts.fields ?? {})) form.append(k, v);
       form.append('file', file, name);
       if (typeof XMLHttpRequest !== 'undefined') return xhrUpload(url, headers, form, opts);
       opts.onProgress?.(0, file.size);

@@ -30,6 +30,7 @@ export {
   type Transport,
   WS_RETRY_AFTER,
 } from './connection.js';
+export { Emoji, type EmojiState } from './emoji.js';
 export { ParleyError } from './errors.js';
 export { Files } from './files.js';
 export type { ChannelHost } from './host.js';

@@ -67,6 +67,7 @@ export class Ingest {
       case 'member.updated':
       case 'member.removed':
       case 'channel.updated':
+      case 'poll.updated':
         this.ingest(e);
         break;
       case 'typing.start':
@@ -140,6 +141,8 @@ export class Ingest {
       case 'space.updated':
       case 'space.invitation':
         break; // for listeners: the client's Spaces (spaces.ts) follows them
+      case 'emoji.updated':
+        break; // for listeners: the client's Emoji (emoji.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

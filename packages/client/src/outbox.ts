@@ -4,7 +4,7 @@
  * connection, rate limit, server hiccup) leaves it at the head to be tried again with the same
  * id, so a message is never stored twice.
  */
-import type { Message, ReplyBody, RequestBody } from '@parley/protocol';
+import type { Message, Poll, PollInput, ReplyBody, RequestBody } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import { type ChannelState, type LocalMessage, upsertMessage } from './state.js';
 
@@ -19,6 +19,8 @@ export interface OutboxEntry {
     show_in_channel?: boolean;
     /** Ids of files already uploaded (see uploads.ts). */
     attachments?: string[];
+    /** A poll the message carries (its text is the question). */
+    poll?: PollInput;
   };
   created_at: string;
 }
@@ -172,6 +174,21 @@ export function pendingMessage(o: OutboxEntry, userId: string): LocalMessage {
     created_at: o.created_at,
     updated_at: o.created_at,
     deleted_at: null,
+    // A poll shows at once, every tally zero, as the server will store it.
+    ...(o.message.poll ? { poll: pendingPoll(o.message.poll) } : {}),
     status: 'sending',
+  };
+}
+
+function pendingPoll(p: PollInput): Poll {
+  return {
+    options: p.options.map((text, i) => ({ id: String(i), text: text.trim(), vote_count: 0, voters: [] })),
+    multiple: !!p.multiple,
+    anonymous: !!p.anonymous,
+    ends_at: p.ends_at ?? null,
+    closed_at: null,
+    closed_by: null,
+    voter_count: 0,
+    own_votes: [],
   };
 }

@@ -3,7 +3,7 @@
  * returns a new object when something changes and the same object when nothing does, so
  * subscribers can compare by identity.
  */
-import type { Channel, ChannelEvent, Member, Message, User } from '@parley/protocol';
+import type { Channel, ChannelEvent, Member, Message, Poll, User } from '@parley/protocol';
 
 /** `connecting` on first connect, `online` after hello, `reconnecting` while retrying, `offline` when the browser says so or after disconnectUser. */
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -191,7 +191,10 @@ function replaceMessage(list: readonly LocalMessage[], m: Message, keepOwn: bool
   if (i < 0) return list;
   const prev = list[i] as LocalMessage;
   const next = list.slice();
-  next[i] = { ...sent(m), own_reactions: keepOwn ? prev.own_reactions : m.own_reactions };
+  const own: LocalMessage = { ...sent(m), own_reactions: keepOwn ? prev.own_reactions : m.own_reactions };
+  // Events carry no one's own votes: keep what this client knows of its own (features/polls).
+  if (keepOwn && own.poll && prev.poll) own.poll = { ...own.poll, own_votes: prev.poll.own_votes };
+  next[i] = own;
   return next;
 }
 
@@ -225,6 +228,17 @@ function findMessage(s: ChannelState, id: string): LocalMessage | undefined {
       .flat()
       .find((m) => m.id === id)
   );
+}
+
+/**
+ * Put a poll's new state on its message (wherever it is shown). `ownVotes`: the caller's votes,
+ * from a vote's answer; otherwise the ones this client already knew stay.
+ */
+export function setPoll(s: ChannelState, messageId: string, poll: Poll, ownVotes?: string[]): ChannelState {
+  const prev = findMessage(s, messageId);
+  if (!prev) return s;
+  const m = { ...prev, poll: { ...poll, own_votes: ownVotes ?? prev.poll?.own_votes ?? [] } };
+  return replaceEverywhere(s, m, false);
 }
 
 /** Would this message count as unread for `me` given a read mark? */
@@ -318,6 +332,8 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
       }
       return next;
     }
+    case 'poll.updated':
+      return setPoll(next, e.message_id, e.poll);
     case 'member.added':
     case 'member.updated': {
       const member = e.member;

@@ -126,6 +126,19 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"space.updated"')), 5000, 'the move is announced');
     await alice.spaces.teleport(lounge.id, 'bob');
     await until(() => frames.some((f) => f.includes('"space.invitation"')), 5000, 'bob is invited over');
+    // A poll and a vote (poll.updated to the channel); a custom emoji (emoji.updated, app-wide).
+    const poll = await ch.sendMessage({ text: 'Tea or coffee?', poll: { options: ['Tea', 'Coffee'] } });
+    await until(() => !!alice.findLocal('group:wire', poll.id)?.poll, 5000, 'the poll is stored');
+    await bobCh.votePoll(poll.id, ['1']);
+    await until(() => frames.some((f) => f.includes('"poll.updated"')), 5000, 'the vote is announced');
+    const png = Uint8Array.from(
+      Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+        'base64',
+      ),
+    );
+    await boss.emoji.add(new Blob([png], { type: 'image/png' }), 'wire_dot', [], 'dot.png');
+    await until(() => frames.some((f) => f.includes('"emoji.updated"')), 5000, 'the emoji is announced');
 
     const seen = new Set<string>();
     const bad: string[] = [];

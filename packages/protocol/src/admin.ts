@@ -46,6 +46,9 @@ export const AUDIT_ACTIONS = [
   'moderation.flag_reviewed',
   'moderation.permissions_updated',
   'moderation.automod_updated',
+  'emoji.added',
+  'emoji.removed',
+  'emoji.settings_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

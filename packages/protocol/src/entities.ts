@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Attachment } from './attachments.js';
 import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { Poll } from './polls.js';
 import { LinkPreview } from './previews.js';
 import { ProfileOutput } from './profiles.js';
 
@@ -102,6 +103,8 @@ const MessageFields = {
   deleted_at: Nullable(Timestamp),
   /** Files on the message (see attachments.ts); always present in the server's answers. */
   attachments: Type.Optional(Type.Array(Attachment)),
+  /** The poll this message carries (its text is the question); absent on other messages. */
+  poll: Type.Optional(Poll),
   /**
    * Link previews (see previews.ts), in the order of their URLs in the text; always present in
    * the server's answers, empty until the unfurl job has run, and empty on deleted messages.

@@ -43,6 +43,11 @@ export const ERRORS = {
     retryable: true,
     summary: 'Too many failed sign-ins: the account is locked for a while (`details.retry_after_ms`).',
   },
+  POLL_CLOSED: {
+    status: 409,
+    retryable: false,
+    summary: 'The poll is closed (by its author, a moderator or its end time): its results stand, votes are refused.',
+  },
   GUEST_LOCKED: {
     status: 403,
     retryable: false,

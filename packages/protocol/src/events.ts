@@ -4,6 +4,7 @@ import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
+import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SpaceEvents } from './spaces.js';
 
 /**
@@ -20,6 +21,7 @@ export const LOGGED_EVENT_TYPES = [
   'member.updated',
   'member.removed',
   'channel.updated',
+  'poll.updated',
 ] as const;
 export type LoggedEventType = (typeof LOGGED_EVENT_TYPES)[number];
 
@@ -43,6 +45,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'call.signal',
   'space.updated',
   'space.invitation',
+  'emoji.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -68,6 +71,8 @@ export const ChannelEvent = Type.Union([
   Type.Object({ type: Type.Literal('member.updated'), ...base, member: Member }),
   Type.Object({ type: Type.Literal('member.removed'), ...base, user_id: UserId, channel: Channel }),
   Type.Object({ type: Type.Literal('channel.updated'), ...base, channel: Channel }),
+  /** A poll's tallies changed, or it closed (polls.ts). */
+  PollUpdatedEvent,
 ]);
 export type ChannelEvent = Static<typeof ChannelEvent>;
 
@@ -149,6 +154,8 @@ export const EphemeralEvent = Type.Union([
   }),
   ...CallEvents,
   ...SpaceEvents,
+  /** The app's custom emoji changed: to every connection of the app (polls.ts). */
+  EmojiUpdatedEvent,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

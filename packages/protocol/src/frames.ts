@@ -3,6 +3,7 @@ import { CALL_REQUEST_FIELDS } from './calls.js';
 import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
+import { PollVoteBody } from './polls.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
@@ -161,6 +162,12 @@ export const CLIENT_REQUESTS = {
   'reminder.cancel': req('reminder.cancel', { id: Uuid }),
   /** Send a message later (by the job queue, exactly once). */
   'message.schedule': req('message.schedule', ScheduleMessageBody.properties),
+  /** Vote in a poll: your whole choice, replacing an earlier one. */
+  'poll.vote': req('poll.vote', { message_id: Uuid, option_ids: PollVoteBody.properties.option_ids }),
+  /** Take back your vote in a poll. */
+  'poll.unvote': req('poll.unvote', { message_id: Uuid }),
+  /** Close a poll (its author or a moderator); its results stay. */
+  'poll.close': req('poll.close', { message_id: Uuid }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

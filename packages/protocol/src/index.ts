@@ -207,6 +207,7 @@ export {
   OidcStartResponse,
 } from './oidc.js';
 export { MAX_PEOPLE_PAGE, PeopleResponse, Person, QueryPeopleQuery } from './people.js';
+export * from './polls.js';
 export * from './previews.js';
 export {
   CreateProfileFieldBody,

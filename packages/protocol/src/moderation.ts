@@ -33,6 +33,8 @@ export const CAPABILITIES = [
   'ban-members',
   'skip-slow-mode',
   'flag-message',
+  'create-poll',
+  'vote-poll',
 ] as const;
 /** One action of the permission model. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -13,6 +13,7 @@ import { Channel, Member, Message, PresenceState, Reaction } from './entities.js
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
+import { PollResponse } from './polls.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
@@ -126,6 +127,9 @@ export const REQUEST_REPLIES = {
   'space.teleport.answer': SpaceInvitationResponse,
   'space.knock': SpaceInvitationResponse,
   'space.knock.answer': SpaceInvitationResponse,
+  'poll.vote': PollResponse,
+  'poll.unvote': PollResponse,
+  'poll.close': PollResponse,
 } as const satisfies Record<ClientRequestType, TSchema>;
 
 /** The fields of a request frame of type `K`, without `type` and `req_id`. */

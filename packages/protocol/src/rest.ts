@@ -3,6 +3,7 @@ import { AttachmentIds } from './attachments.js';
 import { Channel, Member, MemberRole, Message, User, UserRole } from './entities.js';
 import { ChannelEvent } from './events.js';
 import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { PollInput } from './polls.js';
 import { ProfileInput, USERNAME_PATTERN } from './profiles.js';
 import { NameText, SafeText } from './text.js';
 
@@ -243,6 +244,8 @@ export const MessageInput = Type.Object(
     quoted_message_id: Type.Optional(Nullable(Uuid)),
     /** Ids of uploads (`POST /v1/channels/{cid}/uploads`) to attach, at most 10, in order. */
     attachments: Type.Optional(AttachmentIds),
+    /** Make the message a poll (its text is the question): needs `create-poll`. */
+    poll: Type.Optional(PollInput),
   },
   { additionalProperties: false },
 );

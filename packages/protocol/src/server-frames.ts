@@ -57,6 +57,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'member.updated': (f) => logged(f) && isObj(f.member) && isStr(f.member.user_id),
   'member.removed': (f) => logged(f) && isStr(f.user_id) && hasId(f.channel),
   'channel.updated': (f) => logged(f) && hasId(f.channel),
+  'poll.updated': (f) => logged(f) && isStr(f.message_id) && isObj(f.poll),
+  'emoji.updated': (f) => isStr(f.shortcode) && isStr(f.change),
   'typing.start': (f) => isStr(f.cid) && hasId(f.user) && isNullableStr(f.parent_id),
   'typing.stop': (f) => isStr(f.cid) && hasId(f.user) && isNullableStr(f.parent_id),
   'read.updated': (f) => isStr(f.cid) && hasId(f.user) && isSeq(f.seq),

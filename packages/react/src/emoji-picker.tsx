@@ -8,6 +8,7 @@
  * click picks too. The pick is handed to `onPick`; `MessageInput` inserts it at the caret.
  */
 import type { EmojiMartData } from '@emoji-mart/data';
+import type { CustomEmoji } from '@parley/protocol';
 import { type KeyboardEvent, type RefObject, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cx } from './format.js';
 
@@ -20,12 +21,27 @@ export interface EmojiEntry {
   /** Human name, e.g. `Thumbs Up`. */
   name: string;
   keywords: readonly string[];
-  /** Category id (`people`, `nature`, `foods`, `activity`, `places`, `objects`, `symbols`, `flags`). */
+  /** Category id (`people`, `nature`, `foods`, `activity`, `places`, `objects`, `symbols`, `flags`, `custom`). */
   category: string;
+  /** A custom emoji's image (then `native` is its `:shortcode:`). */
+  image?: string;
+}
+
+/** The app's custom emoji as picker entries: inserted as `:shortcode:`, found by alias too. */
+export function customEntries(list: readonly CustomEmoji[]): EmojiEntry[] {
+  return list.map((e) => ({
+    id: e.shortcode,
+    native: `:${e.shortcode}:`,
+    name: e.shortcode.replaceAll(/[_-]/g, ' '),
+    keywords: e.aliases,
+    category: 'custom',
+    image: e.url,
+  }));
 }
 
 const CATEGORY_NAMES: Record<string, string> = {
   recent: 'Recently used',
+  custom: 'Custom',
   people: 'Smileys & people',
   nature: 'Animals & nature',
   foods: 'Food & drink',
@@ -102,11 +118,15 @@ export interface EmojiPickerProps {
   anchor?: RefObject<HTMLElement | null>;
   /** Grid columns (for Up/Down); default 8. */
   columns?: number;
+  /** The app's custom emoji: a Custom tab lists them (searchable). */
+  custom?: readonly CustomEmoji[];
   className?: string;
 }
 
 /** A searchable grid of emoji (see the module comment for the keys). */
-export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }: EmojiPickerProps) {
+export function EmojiPicker({ onPick, onClose, anchor, columns = 8, custom = [], className }: EmojiPickerProps) {
+  const [tab, setTab] = useState<'all' | 'custom'>('all');
+  const customs = useMemo(() => customEntries(custom), [custom]);
   const [all, setAll] = useState<EmojiEntry[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [query, setQuery] = useState('');
@@ -143,6 +163,7 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
 
   // What the grid shows: recents then every category, or the search results.
   const shown = useMemo(() => {
+    if (tab === 'custom') return searchEmojis(customs, query).map((e) => ({ ...e, section: 'custom' }));
     if (!all) return [];
     if (query.trim()) return searchEmojis(all, query).map((e) => ({ ...e, section: 'results' }));
     const byId = new Map(all.map((e) => [e.id, e]));
@@ -151,7 +172,7 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
       return e ? [{ ...e, section: 'recent' }] : [];
     });
     return [...recents, ...all.map((e) => ({ ...e, section: e.category }))];
-  }, [all, query, recent]);
+  }, [all, query, recent, tab, customs]);
   const index = Math.min(active, Math.max(0, shown.length - 1));
   const optionId = (i: number) => `${listId}-${i}`;
 
@@ -212,6 +233,27 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
 
   return (
     <div ref={root} className={cx('parley-emoji-picker', className)} role="dialog" aria-label="Emoji">
+      {customs.length ? (
+        <div className="parley-emoji-picker__tabs" role="tablist" aria-label="Emoji sets">
+          {(['all', 'custom'] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="tab"
+              aria-selected={tab === t}
+              className={cx('parley-emoji-picker__tab', tab === t && 'parley-emoji-picker__tab--active')}
+              onMouseDown={(ev) => ev.preventDefault()}
+              onClick={() => {
+                setTab(t);
+                setActive(0);
+                search.current?.focus();
+              }}
+            >
+              {t === 'all' ? 'Emoji' : 'Custom'}
+            </button>
+          ))}
+        </div>
+      ) : null}
       <input
         ref={search}
         type="search"
@@ -232,12 +274,14 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
       />
       <div ref={grid} id={listId} role="listbox" aria-label="Emoji" className="parley-emoji-picker__grid">
         {failed ? <p className="parley-error">The emoji could not be loaded.</p> : null}
-        {!all && !failed ? <p className="parley-muted">Loading…</p> : null}
-        {all && shown.length === 0 ? <p className="parley-muted">No emoji match “{query}”.</p> : null}
+        {!all && !failed && tab === 'all' ? <p className="parley-muted">Loading…</p> : null}
+        {(all || tab === 'custom') && shown.length === 0 ? (
+          <p className="parley-muted">No emoji match “{query}”.</p>
+        ) : null}
         {sections.map((s) => (
           // biome-ignore lint/a11y/useSemanticElements: a group of options inside a listbox
           <div key={s.id} role="group" aria-label={CATEGORY_NAMES[s.id] ?? 'Results'}>
-            {s.id !== 'results' ? (
+            {s.id !== 'results' && tab === 'all' ? (
               <div className="parley-emoji-picker__heading">{CATEGORY_NAMES[s.id] ?? s.id}</div>
             ) : null}
             <div className="parley-emoji-picker__row" style={{ gridTemplateColumns: `repeat(${columns}, 1fr)` }}>
@@ -258,7 +302,7 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
                   }}
                   onMouseEnter={() => setActive(i)}
                 >
-                  {e.native}
+                  {e.image ? <img className="parley-emoji" src={e.image} alt={e.native} /> : e.native}
                 </div>
               ))}
             </div>
@@ -266,7 +310,7 @@ export function EmojiPicker({ onPick, onClose, anchor, columns = 8, className }:
         ))}
       </div>
       <div className="parley-emoji-picker__footer" aria-live="polite">
-        {shown[index] ? `${shown[index].native} :${shown[index].id}:` : ''}
+        {shown[index] ? (shown[index].image ? shown[index].native : `${shown[index].native} :${shown[index].id}:`) : ''}
       </div>
     </div>
   );

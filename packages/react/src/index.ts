@@ -67,8 +67,10 @@ export {
   useMe,
   useTheme,
 } from './context.js';
+export { customCode, emojiMap, ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 export { clearDraftMemory, draftKey, loadDraft, saveDraft } from './drafts.js';
 export {
+  customEntries,
   type EmojiEntry,
   EmojiPicker,
   type EmojiPickerProps,
@@ -80,6 +82,7 @@ export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
+export { Poll, PollComposer, type PollComposerProps, type PollProps } from './poll.js';
 export { useWatchPresence } from './presence.js';
 export {
   LinkPreviewCard,

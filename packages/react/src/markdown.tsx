@@ -24,6 +24,50 @@ const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*[A-Za-z0-9_])/g;
 
 interface MentionEnv {
   me?: string | null;
+  /** Custom emoji: name → image URL (custom-emoji.tsx). */
+  emoji?: Readonly<Record<string, string>> | null;
+}
+
+/** Where custom emoji images are served (features/emoji): the only image source text may show. */
+const EMOJI_URL = /^https?:\/\/[^\s"'<>]+\/v1\/emoji\/images\/[0-9a-f-]{36}$/;
+
+// `:shortcode:` not inside a word; the name as the server allows it (features/emoji).
+const SHORTCODE = /(^|[^A-Za-z0-9_:])(:([a-z0-9_+-]{2,32}):)(?![A-Za-z0-9_])/g;
+
+/** Known `:shortcode:`s in text become custom emoji tokens (unknown ones stay text). */
+function emojiRule(state: StateCore): void {
+  const map = (state.env as MentionEnv | undefined)?.emoji;
+  if (!map) return;
+  for (const block of state.tokens) {
+    if (block.type !== 'inline' || !block.children) continue;
+    const out: Token[] = [];
+    let inLink = 0;
+    let changed = false;
+    for (const t of block.children) {
+      if (t.type === 'link_open') inLink++;
+      else if (t.type === 'link_close') inLink--;
+      if (t.type !== 'text' || inLink > 0 || !t.content.includes(':')) {
+        out.push(t);
+        continue;
+      }
+      let last = 0;
+      for (const m of t.content.matchAll(SHORTCODE)) {
+        const name = m[3] as string;
+        if (!map[name]) continue;
+        const start = (m.index ?? 0) + (m[1] as string).length;
+        if (start > last) out.push(textToken(state, t.content.slice(last, start), t.level));
+        const tok = new state.Token('parley_emoji', '', 0);
+        tok.content = name;
+        tok.level = t.level;
+        out.push(tok);
+        last = start + (m[2] as string).length;
+        changed = true;
+      }
+      if (last === 0) out.push(t);
+      else if (last < t.content.length) out.push(textToken(state, t.content.slice(last), t.level));
+    }
+    if (changed) block.children = out;
+  }
 }
 
 function mentionRule(state: StateCore): void {
@@ -70,7 +114,14 @@ function createMarkdown(): MarkdownIt {
   md.disable('image');
   md.validateLink = (url: string) => SAFE_URL.test(url.trim());
   md.core.ruler.after('text_join', 'parley_mention', mentionRule);
+  md.core.ruler.after('parley_mention', 'parley_emoji', emojiRule);
   const escapeHtml = md.utils.escapeHtml;
+  md.renderer.rules.parley_emoji = (tokens, idx, _options, env) => {
+    const name = (tokens[idx] as Token).content;
+    const url = (env as MentionEnv | undefined)?.emoji?.[name] ?? '';
+    if (!EMOJI_URL.test(url)) return `:${escapeHtml(name)}:`;
+    return `<img class="parley-emoji" src="${escapeHtml(url)}" alt=":${escapeHtml(name)}:" title=":${escapeHtml(name)}:">`;
+  };
   md.renderer.rules.parley_mention = (tokens, idx, _options, env) => {
     const name = (tokens[idx] as Token).content;
     const me = (env as MentionEnv | undefined)?.me;
@@ -99,6 +150,14 @@ function getPurifier(): DOMPurify | null {
     return null;
   }
   p.addHook('afterSanitizeAttributes', (node) => {
+    // The only images allowed are custom emoji (the renderer's, never the text's: raw HTML and
+    // Markdown images are off): any other <img> is removed.
+    if (node.nodeName === 'IMG') {
+      const el = node as Element;
+      if (el.getAttribute('class') !== 'parley-emoji' || !EMOJI_URL.test(el.getAttribute('src') ?? ''))
+        el.parentNode?.removeChild(el);
+      return;
+    }
     if (node.nodeName === 'A') {
       node.setAttribute('target', '_blank');
       node.setAttribute('rel', 'noopener noreferrer nofollow');
@@ -115,18 +174,24 @@ const CACHE_SIZE = 1000;
  * Render message text to sanitized HTML (see the module comment for what is allowed).
  * `me` is the viewer's username, whose mentions get `parley-mention--me`. Results are cached.
  */
-export function renderMarkdown(text: string, options: { me?: string | null } = {}): string {
-  const key = `${options.me ?? ''}\u0000${text}`;
+export function renderMarkdown(
+  text: string,
+  options: { me?: string | null; emoji?: Readonly<Record<string, string>> | null } = {},
+): string {
+  const emoji = options.emoji && Object.keys(options.emoji).length ? options.emoji : null;
+  // Text without a `:` renders the same with or without emoji: keep one cache entry for it.
+  const emojiKey = emoji && text.includes(':') ? JSON.stringify(emoji) : '';
+  const key = `${options.me ?? ''}\u0000${emojiKey}\u0000${text}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   md ??= createMarkdown();
-  const raw = md.render(text, { me: options.me ?? null } satisfies MentionEnv);
+  const raw = md.render(text, { me: options.me ?? null, emoji } satisfies MentionEnv);
   const p = getPurifier();
   const html = p
     ? p.sanitize(raw, {
         ALLOWED_URI_REGEXP: SAFE_URL,
         ADD_ATTR: ['target'],
-        FORBID_TAGS: ['style', 'img', 'svg', 'math', 'form', 'input', 'iframe'],
+        FORBID_TAGS: ['style', 'svg', 'math', 'form', 'input', 'iframe'],
       })
     : raw;
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
@@ -140,12 +205,14 @@ export interface MarkdownProps {
   text: string;
   /** The viewer's username, to highlight their own mentions. */
   me?: string | null;
+  /** Custom emoji (name → image URL): their `:shortcode:`s show as images. */
+  emoji?: Readonly<Record<string, string>> | null;
   className?: string;
 }
 
 /** Message text rendered as safe Markdown (see {@link renderMarkdown}). */
-export const Markdown = memo(function Markdown({ text, me, className }: MarkdownProps) {
-  const html = useMemo(() => renderMarkdown(text, { me: me ?? null }), [text, me]);
+export const Markdown = memo(function Markdown({ text, me, emoji, className }: MarkdownProps) {
+  const html = useMemo(() => renderMarkdown(text, { me: me ?? null, emoji: emoji ?? null }), [text, me, emoji]);
   return (
     <div
       className={cx('parley-markdown', className)}

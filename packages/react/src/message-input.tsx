@@ -23,10 +23,12 @@ import { AttachButton, PendingFiles, usePendingFiles, useUploadAccept } from './
 import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { cidOf, useChannelState, useClientState, useMe } from './context.js';
+import { useCustomEmoji } from './custom-emoji.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
 import { cx, displayName } from './format.js';
 import { excerptOf } from './message.js';
+import { PollComposer } from './poll.js';
 import { useWatchPresence } from './presence.js';
 import { PresenceDot } from './user.js';
 
@@ -70,8 +72,18 @@ export interface MessageInputProps {
   autoFocus?: boolean;
   /** Called after a message is handed to the client for sending. */
   onSend?(text: string): void;
+  /** Offer polls (a button and `/poll`) where the user may start one; default true. */
+  polls?: boolean;
   className?: string;
 }
+
+/** `/poll`: handled by the input itself (it opens the poll dialog). */
+const POLL_COMMAND: SlashCommand = {
+  name: 'poll',
+  args: '[question]',
+  description: 'Start a poll',
+  run: () => null,
+};
 
 interface MentionOption {
   kind: 'mention';
@@ -87,7 +99,20 @@ interface CommandOption {
   key: string;
   command: SlashCommand;
 }
-type Option = MentionOption | CommandOption;
+interface EmojiOption {
+  kind: 'emoji';
+  key: string;
+  shortcode: string;
+  url: string;
+}
+type Option = MentionOption | CommandOption | EmojiOption;
+
+/** `:par` just before the caret (after a space or the start): a custom emoji being typed. */
+function emojiQuery(text: string, caret: number): { start: number; query: string } | null {
+  const m = /(^|[\s(])(:([a-z0-9_+-]{2,32}))$/i.exec(text.slice(0, caret));
+  if (!m) return null;
+  return { start: (m.index ?? 0) + (m[1] as string).length, query: (m[3] as string).toLowerCase() };
+}
 
 const SPECIAL_MENTIONS: MentionOption[] = [
   { kind: 'mention', key: 'here', insert: 'here', label: '@here', detail: 'Notify everyone online here' },
@@ -105,10 +130,11 @@ function mentionQuery(text: string, caret: number): { start: number; query: stri
 /** The message composer (see the module comment). Render inside `<Channel>`. */
 export function MessageInput({
   parentId = null,
-  commands = defaultCommands,
+  commands: commandList = defaultCommands,
   placeholder,
   autoFocus = false,
   onSend,
+  polls = true,
   className,
 }: MessageInputProps) {
   const { channel, editing, setEditing, quoting: quotingAny, setQuoting } = useChannelContext();
@@ -124,6 +150,12 @@ export function MessageInput({
   const hintId = `${id}-hint`;
   const textarea = useRef<HTMLTextAreaElement>(null);
   const pendingCaret = useRef<number | null>(null);
+  const customEmoji = useCustomEmoji();
+  // Polls are posted in the channel (not threads), where `create-poll` is granted.
+  const caps = state?.channel.own_capabilities;
+  const pollsHere = polls && parentId === null && (!caps || caps.includes('create-poll'));
+  const [pollQuestion, setPollQuestion] = useState<string | null>(null);
+  const commands = pollsHere ? [...commandList, POLL_COMMAND] : commandList;
 
   // The draft follows the conversation: switching channel (or thread) shows that one's draft.
   const [draft, setDraftState] = useState(() => ({ key, text: loadDraft(key) }));
@@ -181,6 +213,15 @@ export function MessageInput({
         .slice(0, MAX_OPTIONS)
         .map((command) => ({ kind: 'command', key: command.name, command }));
     }
+    const eq = emojiQuery(text, caret);
+    if (eq && customEmoji.length) {
+      const hit = (e: (typeof customEmoji)[number], f: (n: string) => boolean) => f(e.shortcode) || e.aliases.some(f);
+      const first = customEmoji.filter((e) => hit(e, (n) => n.startsWith(eq.query)));
+      const rest = customEmoji.filter((e) => !first.includes(e) && hit(e, (n) => n.includes(eq.query)));
+      return [...first, ...rest]
+        .slice(0, MAX_OPTIONS)
+        .map((e) => ({ kind: 'emoji', key: `emoji:${e.shortcode}`, shortcode: e.shortcode, url: e.url }));
+    }
     const mq = mentionQuery(text, caret);
     if (!mq) return [];
     const q = mq.query;
@@ -203,7 +244,7 @@ export function MessageInput({
     }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
     return [...people, ...specials].slice(0, MAX_OPTIONS);
-  }, [dismissed, text, caret, edit, commands, members, parentId]);
+  }, [dismissed, text, caret, edit, commands, members, parentId, customEmoji]);
   const open = options.length > 0;
   // The people offered show a presence dot: follow them while the list is open.
   useWatchPresence(options.flatMap((o) => (o.kind === 'mention' && o.user ? [o.key] : [])));
@@ -258,6 +299,15 @@ export function MessageInput({
       const next = `/${option.command.name} `;
       pendingCaret.current = next.length;
       setText(next, next.length);
+      return;
+    }
+    if (option.kind === 'emoji') {
+      const eq = emojiQuery(text, caret);
+      if (!eq) return;
+      const insert = `:${option.shortcode}: `;
+      const next = text.slice(0, eq.start) + insert + text.slice(caret);
+      pendingCaret.current = eq.start + insert.length;
+      setText(next, eq.start + insert.length);
       return;
     }
     const mq = mentionQuery(text, caret);
@@ -323,6 +373,11 @@ export function MessageInput({
     else if (body.startsWith('/')) {
       const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(body);
       const name = (m?.[1] ?? '').toLowerCase();
+      if (name === 'poll' && pollsHere) {
+        setText('', 0);
+        setPollQuestion((m?.[2] ?? '').trim());
+        return;
+      }
       const command = commands.find((c) => c.name === name);
       if (!command) {
         setError(`Unknown command /${name}. To send text that starts with a slash, begin with //.`);
@@ -410,153 +465,188 @@ export function MessageInput({
   const optionId = (i: number) => `${listId}-${i}`;
 
   return (
-    <form
-      className={cx('parley-input', edit && 'parley-input--editing', className)}
-      onSubmit={onSubmit}
-      onDragOver={(e) => {
-        if (!edit && e.dataTransfer.types.includes('Files')) e.preventDefault();
-      }}
-      onDrop={(e) => {
-        if (edit || !e.dataTransfer.files.length) return;
-        e.preventDefault();
-        pending.add(e.dataTransfer.files);
-      }}
-    >
-      {edit ? (
-        <div className="parley-input__editing">
-          <span>Editing message: Enter to save, Escape to cancel.</span>{' '}
-          <button type="button" className="parley-link-button" onClick={cancelEdit}>
-            Cancel
-          </button>
-        </div>
-      ) : null}
-      {quoting && !edit ? (
-        <div className="parley-input__quoting" role="status">
-          <span className="parley-quote parley-quote--draft">
-            <span className="parley-quote__author">{displayName(quotedAuthor, quoting.user_id)}</span>
-            <span className="parley-quote__text">{excerptOf(quoting.text, 120)}</span>
-          </span>
-          <button
-            type="button"
-            className="parley-icon-button"
-            aria-label="Remove quote"
-            onClick={() => {
-              setQuoting(null);
-              textarea.current?.focus();
-            }}
-          >
-            <span aria-hidden="true">×</span>
-          </button>
-        </div>
-      ) : null}
-      {open ? (
-        <div
-          id={listId}
-          role="listbox"
-          className="parley-suggestions"
-          aria-label={options[0]?.kind === 'command' ? 'Commands' : 'People to mention'}
-        >
-          {options.map((o, i) => (
-            <div
-              key={o.key}
-              id={optionId(i)}
-              role="option"
-              tabIndex={-1}
-              aria-selected={i === activeIndex}
-              className={cx('parley-suggestions__option', i === activeIndex && 'parley-suggestions__option--active')}
-              onMouseDown={(e) => {
-                e.preventDefault(); // keep the focus in the textarea
-                pick(o);
+    <>
+      <form
+        className={cx('parley-input', edit && 'parley-input--editing', className)}
+        onSubmit={onSubmit}
+        onDragOver={(e) => {
+          if (!edit && e.dataTransfer.types.includes('Files')) e.preventDefault();
+        }}
+        onDrop={(e) => {
+          if (edit || !e.dataTransfer.files.length) return;
+          e.preventDefault();
+          pending.add(e.dataTransfer.files);
+        }}
+      >
+        {edit ? (
+          <div className="parley-input__editing">
+            <span>Editing message: Enter to save, Escape to cancel.</span>{' '}
+            <button type="button" className="parley-link-button" onClick={cancelEdit}>
+              Cancel
+            </button>
+          </div>
+        ) : null}
+        {quoting && !edit ? (
+          <div className="parley-input__quoting" role="status">
+            <span className="parley-quote parley-quote--draft">
+              <span className="parley-quote__author">{displayName(quotedAuthor, quoting.user_id)}</span>
+              <span className="parley-quote__text">{excerptOf(quoting.text, 120)}</span>
+            </span>
+            <button
+              type="button"
+              className="parley-icon-button"
+              aria-label="Remove quote"
+              onClick={() => {
+                setQuoting(null);
+                textarea.current?.focus();
               }}
-              onMouseEnter={() => setActive(i)}
             >
-              {o.kind === 'command' ? (
-                <>
+              <span aria-hidden="true">×</span>
+            </button>
+          </div>
+        ) : null}
+        {open ? (
+          <div
+            id={listId}
+            role="listbox"
+            className="parley-suggestions"
+            aria-label={
+              options[0]?.kind === 'command'
+                ? 'Commands'
+                : options[0]?.kind === 'emoji'
+                  ? 'Custom emoji'
+                  : 'People to mention'
+            }
+          >
+            {options.map((o, i) => (
+              <div
+                key={o.key}
+                id={optionId(i)}
+                role="option"
+                tabIndex={-1}
+                aria-selected={i === activeIndex}
+                className={cx('parley-suggestions__option', i === activeIndex && 'parley-suggestions__option--active')}
+                onMouseDown={(e) => {
+                  e.preventDefault(); // keep the focus in the textarea
+                  pick(o);
+                }}
+                onMouseEnter={() => setActive(i)}
+              >
+                {o.kind === 'emoji' ? (
                   <span className="parley-suggestions__label">
-                    /{o.command.name}
-                    {o.command.args ? <span className="parley-muted"> {o.command.args}</span> : null}
+                    <img className="parley-emoji" src={o.url} alt="" /> :{o.shortcode}:
                   </span>
-                  <span className="parley-suggestions__detail">{o.command.description}</span>
-                </>
-              ) : (
-                <>
-                  {o.user ? (
-                    <PresenceDot presence={o.user.presence ?? 'offline'} className="parley-suggestions__presence" />
-                  ) : null}
-                  <span className="parley-suggestions__label">{o.label}</span>
-                  <span className="parley-suggestions__detail">{o.detail}</span>
-                </>
-              )}
-            </div>
-          ))}
+                ) : o.kind === 'command' ? (
+                  <>
+                    <span className="parley-suggestions__label">
+                      /{o.command.name}
+                      {o.command.args ? <span className="parley-muted"> {o.command.args}</span> : null}
+                    </span>
+                    <span className="parley-suggestions__detail">{o.command.description}</span>
+                  </>
+                ) : (
+                  <>
+                    {o.user ? (
+                      <PresenceDot presence={o.user.presence ?? 'offline'} className="parley-suggestions__presence" />
+                    ) : null}
+                    <span className="parley-suggestions__label">{o.label}</span>
+                    <span className="parley-suggestions__detail">{o.detail}</span>
+                  </>
+                )}
+              </div>
+            ))}
+          </div>
+        ) : null}
+        <PendingFiles files={pending.files} onRemove={pending.remove} />
+        {emojiOpen ? (
+          <EmojiPicker
+            className="parley-input__emoji-picker"
+            custom={customEmoji}
+            onPick={insertEmoji}
+            anchor={emojiButton}
+            onClose={(how) => {
+              setEmojiOpen(false);
+              // Escape goes back to the text; a click elsewhere leaves the focus where it went.
+              if (how === 'escape') textarea.current?.focus();
+            }}
+          />
+        ) : null}
+        <div className="parley-input__row">
+          {edit ? null : <AttachButton onFiles={pending.add} accept={accept} />}
+          <button
+            ref={emojiButton}
+            type="button"
+            className="parley-button parley-input__emoji"
+            aria-label="Insert emoji"
+            title="Insert emoji"
+            aria-haspopup="dialog"
+            aria-expanded={emojiOpen}
+            onClick={openEmoji}
+          >
+            <span aria-hidden="true">☺</span>
+          </button>
+          {pollsHere && !edit ? (
+            <button
+              type="button"
+              className="parley-button parley-input__poll"
+              aria-label="Create poll"
+              title="Create poll"
+              aria-haspopup="dialog"
+              onClick={() => setPollQuestion('')}
+            >
+              <span aria-hidden="true">▤</span>
+            </button>
+          ) : null}
+          <textarea
+            ref={textarea}
+            className="parley-input__textarea"
+            rows={1}
+            value={text}
+            placeholder={placeholder ?? (parentId ? 'Reply…' : `Message ${channelName}`)}
+            aria-label={label}
+            aria-describedby={hintId}
+            role="combobox"
+            aria-autocomplete="list"
+            aria-expanded={open}
+            aria-controls={open ? listId : undefined}
+            aria-activedescendant={open ? optionId(activeIndex) : undefined}
+            onChange={onChange}
+            onKeyDown={onKeyDown}
+            onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+            onPaste={(e) => {
+              if (edit || !e.clipboardData.files.length) return;
+              e.preventDefault();
+              pending.add(e.clipboardData.files);
+            }}
+          />
+          <button
+            type="submit"
+            className="parley-button parley-button--primary"
+            disabled={!text.trim() && !pending.files.length}
+          >
+            {edit ? 'Save' : 'Send'}
+          </button>
         </div>
-      ) : null}
-      <PendingFiles files={pending.files} onRemove={pending.remove} />
-      {emojiOpen ? (
-        <EmojiPicker
-          className="parley-input__emoji-picker"
-          onPick={insertEmoji}
-          anchor={emojiButton}
-          onClose={(how) => {
-            setEmojiOpen(false);
-            // Escape goes back to the text; a click elsewhere leaves the focus where it went.
-            if (how === 'escape') textarea.current?.focus();
-          }}
-        />
-      ) : null}
-      <div className="parley-input__row">
-        {edit ? null : <AttachButton onFiles={pending.add} accept={accept} />}
-        <button
-          ref={emojiButton}
-          type="button"
-          className="parley-button parley-input__emoji"
-          aria-label="Insert emoji"
-          title="Insert emoji"
-          aria-haspopup="dialog"
-          aria-expanded={emojiOpen}
-          onClick={openEmoji}
-        >
-          <span aria-hidden="true">☺</span>
-        </button>
-        <textarea
-          ref={textarea}
-          className="parley-input__textarea"
-          rows={1}
-          value={text}
-          placeholder={placeholder ?? (parentId ? 'Reply…' : `Message ${channelName}`)}
-          aria-label={label}
-          aria-describedby={hintId}
-          role="combobox"
-          aria-autocomplete="list"
-          aria-expanded={open}
-          aria-controls={open ? listId : undefined}
-          aria-activedescendant={open ? optionId(activeIndex) : undefined}
-          onChange={onChange}
-          onKeyDown={onKeyDown}
-          onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
-          onPaste={(e) => {
-            if (edit || !e.clipboardData.files.length) return;
-            e.preventDefault();
-            pending.add(e.clipboardData.files);
-          }}
-        />
-        <button
-          type="submit"
-          className="parley-button parley-button--primary"
-          disabled={!text.trim() && !pending.files.length}
-        >
-          {edit ? 'Save' : 'Send'}
-        </button>
-      </div>
-      <p id={hintId} className="parley-sr-only">
-        Enter to send, Shift+Enter for a new line. Type @ to mention someone and / for commands.
-        {edit ? '' : ' Press the up arrow in an empty box to edit your last message.'}
-      </p>
-      {error ? (
-        <p className="parley-error" role="alert">
-          {error}
+        <p id={hintId} className="parley-sr-only">
+          Enter to send, Shift+Enter for a new line. Type @ to mention someone and / for commands.
+          {edit ? '' : ' Press the up arrow in an empty box to edit your last message.'}
         </p>
+        {error ? (
+          <p className="parley-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+      </form>
+      {/* Beside the composer's form, not in it: a form may not hold another. */}
+      {pollQuestion !== null ? (
+        <PollComposer
+          initialQuestion={pollQuestion}
+          onClose={() => {
+            setPollQuestion(null);
+            textarea.current?.focus();
+          }}
+        />
       ) : null}
-    </form>
+    </>
   );
 }

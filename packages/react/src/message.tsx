@@ -8,10 +8,12 @@ import { memo, useEffect, useRef, useState } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
+import { ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
 import { Markdown } from './markdown.js';
+import { Poll } from './poll.js';
 import { MessagePreviews } from './previews.js';
-import { ReactionPicker, reactionEmoji } from './reaction-picker.js';
+import { ReactionPicker } from './reaction-picker.js';
 import { SeenBy } from './read-by.js';
 import { Avatar, PresenceDot, useUser } from './user.js';
 
@@ -56,6 +58,8 @@ export const MessageItem = memo(function MessageItem({
   const myUsername = useClientState((s) => s.user?.username ?? null);
   const author = useUser(m.user_id) ?? m.user ?? undefined;
   const users = useClientState((s) => s.users);
+  const emoji = useEmojiMap();
+  const customEmoji = useCustomEmoji();
   const openMention = (target: EventTarget) => {
     const name = (target as Element).closest?.('[data-mention]')?.getAttribute('data-mention')?.toLowerCase();
     if (!name || !onSelectUser) return;
@@ -145,7 +149,7 @@ export const MessageItem = memo(function MessageItem({
   if (system)
     return (
       <div className="parley-message parley-message--system" role="note">
-        <Markdown text={m.text} me={myUsername} />
+        <Markdown text={m.text} me={myUsername} emoji={emoji} />
       </div>
     );
 
@@ -221,8 +225,19 @@ export const MessageItem = memo(function MessageItem({
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (
-            <Markdown text={m.text} me={myUsername} />
+            <Markdown text={m.text} me={myUsername} emoji={emoji} />
           )}
+          {m.poll && !deleted ? (
+            <Poll
+              messageId={m.id}
+              authorId={m.user_id}
+              question={m.text}
+              poll={m.poll}
+              canVote={m.status === 'sent' && can('vote-poll')}
+              canClose={m.status === 'sent' && (mine || !!caps?.includes('delete-any-message'))}
+              onError={report}
+            />
+          ) : null}
           {m.edited_at && !deleted ? (
             <span className="parley-message__edited" title={`Edited ${fullTime(m.edited_at)}`}>
               (edited)
@@ -255,8 +270,7 @@ export const MessageItem = memo(function MessageItem({
                     disabled={!canAct}
                     onClick={() => toggleReaction(type)}
                   >
-                    <span aria-hidden="true">{reactionEmoji(type)}</span>{' '}
-                    <span className="parley-reaction__count">{count}</span>
+                    <ReactionGlyph type={type} map={emoji} /> <span className="parley-reaction__count">{count}</span>
                   </button>
                 </li>
               );
@@ -463,6 +477,7 @@ export const MessageItem = memo(function MessageItem({
           {picking ? (
             <ReactionPicker
               selected={m.own_reactions}
+              custom={customEmoji}
               onPick={toggleReaction}
               onClose={() => {
                 setPicking(false);

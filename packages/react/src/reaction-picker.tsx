@@ -2,6 +2,7 @@
  * Reaction types and the picker. A reaction's wire `type` is a short name (`like`, `love`, …);
  * the kit maps known names to emoji glyphs and shows unknown ones as `:name:`.
  */
+import type { CustomEmoji } from '@parley/protocol';
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { cx } from './format.js';
 
@@ -48,6 +49,8 @@ export interface ReactionPickerProps {
   selected?: readonly string[];
   /** Types to offer; default {@link DEFAULT_REACTIONS}. */
   types?: readonly string[];
+  /** The app's custom emoji, offered after `types` as `:shortcode:` reactions. */
+  custom?: readonly CustomEmoji[];
   /** Grid columns for arrow-key movement; default 4. */
   columns?: number;
   /** Focus the first option when shown; default true. */
@@ -65,7 +68,8 @@ export function ReactionPicker({
   onPick,
   onClose,
   selected = [],
-  types = DEFAULT_REACTIONS,
+  types: baseTypes = DEFAULT_REACTIONS,
+  custom = [],
   columns = 4,
   autoFocus = true,
   closeOnPick = true,
@@ -73,6 +77,8 @@ export function ReactionPicker({
 }: ReactionPickerProps) {
   const [active, setActive] = useState(0);
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
+  const images = new Map(custom.map((e) => [`:${e.shortcode}:`, e.url]));
+  const types = [...baseTypes, ...images.keys()];
 
   useEffect(() => {
     if (autoFocus) refs.current[0]?.focus();
@@ -144,7 +150,11 @@ export function ReactionPicker({
           onClick={() => pick(type)}
           onFocus={() => setActive(i)}
         >
-          <span aria-hidden="true">{reactionEmoji(type)}</span>
+          {images.has(type) ? (
+            <img className="parley-emoji" src={images.get(type)} alt="" />
+          ) : (
+            <span aria-hidden="true">{reactionEmoji(type)}</span>
+          )}
         </button>
       ))}
     </div>

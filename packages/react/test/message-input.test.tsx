@@ -112,7 +112,7 @@ describe('MessageInput', () => {
     expect(sent?.mentioned_users).toEqual(['bob']);
   });
 
-  it('offers /commands and runs /shrug and /me', async () => {
+  it('offers /commands (with /poll where polls may be started) and runs /shrug and /me', async () => {
     const ch = await channel();
     const box = renderInput(ch).box();
     type(box, '/');
@@ -121,7 +121,7 @@ describe('MessageInput', () => {
       within(list)
         .getAllByRole('option')
         .map((o) => o.textContent?.split(' ')[0]),
-    ).toEqual(['/me', '/shrug']);
+    ).toEqual(['/me', '/shrug', '/poll']);
     type(box, '/sh');
     fireEvent.keyDown(box, { key: 'Enter' });
     expect(box.value).toBe('/shrug ');

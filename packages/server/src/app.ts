@@ -46,6 +46,7 @@ import { defineSpaceJobs } from './features/spaces/away.js';
 import { spaceRoutes } from './features/spaces/routes.js';
 import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
+import { emojiRoutes } from './features/emoji/routes.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -60,6 +61,9 @@ import { defineNotificationJobs } from './features/notifications/jobs.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { notifySettled } from './features/notifications/trigger.js';
 import { peopleRoutes } from './features/people/routes.js';
+import { definePollJobs } from './features/polls/jobs.js';
+import { pollRoutes } from './features/polls/routes.js';
+import { pollSocket } from './features/polls/socket.js';
 import { Presence } from './features/presence/presence.js';
 import { RedisShare } from './features/presence/share.js';
 import { presenceSocket } from './features/presence/socket.js';
@@ -443,6 +447,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(channelRoutes(svc));
   await app.register(messageRoutes(svc));
   await app.register(reactionRoutes(svc));
+  await app.register(pollRoutes(svc));
+  await definePollJobs(svc);
+  await app.register(emojiRoutes(svc));
   await app.register(readRoutes(svc));
   await app.register(eventRoutes(svc));
   await app.register(accountRoutes(svc));
@@ -482,6 +489,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     {
       ...messageSocket,
       ...reactionSocket,
+      ...pollSocket,
       ...readSocket,
       ...typingSocket,
       ...presenceSocket,

@@ -10,6 +10,7 @@ import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/modera
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
 import { ChannelsTab } from './channels-tab.js';
+import { EmojiTab } from './emoji-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
 import type { AdminTabProps } from './tab-props.js';
 import { UploadsTab } from './uploads-tab.js';
@@ -31,6 +32,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
   { id: 'profile-fields', label: 'Profile fields', Component: ProfileFieldsTab },
   { id: 'uploads', label: 'Uploads', Component: UploadsTab },
+  { id: 'emoji', label: 'Emoji', Component: EmojiTab },
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },

@@ -18,7 +18,8 @@ export type DialogName =
   | 'calls'
   | 'notifications'
   | 'later'
-  | 'webhooks';
+  | 'webhooks'
+  | 'emoji';
 
 /** What the right-hand panel of a conversation shows. */
 export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };

@@ -15,6 +15,7 @@ import {
 } from '@parley/react';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AdminConsole } from '../admin/admin-console.js';
+import { EmojiDialog } from '../admin/emoji-tab.js';
 import { CallsDialog } from '../dialogs/calls-dialog.js';
 import { ChannelBrowser } from '../dialogs/channel-browser.js';
 import { InviteDialog } from '../dialogs/invite-dialog.js';
@@ -237,6 +238,9 @@ export function Shell({
       {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
       {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
       {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
+      {dialog === 'emoji' ? (
+        <EmojiDialog isAdmin={workspace.role === 'owner' || workspace.role === 'admin'} onClose={close} />
+      ) : null}
       {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
       {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
       {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}

@@ -48,6 +48,7 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                 ...(workspace.role === 'owner' || workspace.role === 'admin'
                   ? [{ label: 'Admin console', onSelect: () => onDialog('admin') }]
                   : []),
+                { label: 'Custom emoji', onSelect: () => onDialog('emoji') },
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
               ] as const)),

@@ -41,6 +41,8 @@ export const userTopic = (appId: string, userId: string) => `u:${appId}:${userId
 export const presenceTopic = (appId: string, userId: string) => `p:${appId}:${userId}`;
 /** An app's spaces (`space.updated`), for the connections that watch them (`spaces.watch`). */
 export const spacesTopic = (appId: string) => `s:${appId}`;
+/** App-wide events (`emoji.updated`), for every connection of the app. */
+export const appTopic = (appId: string) => `a:${appId}`;
 
 /** A process-local network: every MemoryBroker on it sees the others' publishes. */
 export class MemoryNetwork {

@@ -5,7 +5,15 @@
  * what `parseServerFrame` in the SDK accepts.
  */
 import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent, type WebhookUserEvent } from '@parley/protocol';
-import { type Broker, type BusMessage, channelTopic, presenceTopic, spacesTopic, userTopic } from './broker.js';
+import {
+  appTopic,
+  type Broker,
+  type BusMessage,
+  channelTopic,
+  presenceTopic,
+  spacesTopic,
+  userTopic,
+} from './broker.js';
 
 /** An event that concerns one channel: every event with a `cid`. */
 export type ChannelTopicEvent = Extract<ServerEvent, { cid: string }>;
@@ -28,6 +36,8 @@ export type Outgoing =
   | { to: 'presence'; appId: string; userId: string; event: ServerEvent }
   /** A change of the app's spaces, to the connections that watch them (`spaces.watch`). */
   | { to: 'spaces'; appId: string; event: ServerEvent }
+  /** An app-wide change (`emoji.updated`), to every connection of the app. */
+  | { to: 'app'; appId: string; event: ServerEvent }
   /**
    * A user-level event for webhook endpoints only (`user.updated`, …): no socket gets it; the
    * webhook outbox (features/webhooks/outbox.ts) records it in the same transaction.
@@ -54,8 +64,9 @@ export class Bus {
     };
     for (const e of events) {
       if (e.to === 'webhooks') continue;
-      if (e.to === 'spaces') {
-        this.broker.publish(spacesTopic(e.appId), { type: e.event.type, frame: frameOf(e.event) });
+      if (e.to === 'spaces' || e.to === 'app') {
+        const topic = e.to === 'app' ? appTopic(e.appId) : spacesTopic(e.appId);
+        this.broker.publish(topic, { type: e.event.type, frame: frameOf(e.event) });
         continue;
       }
       if (e.to === 'channel') {

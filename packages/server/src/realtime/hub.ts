@@ -9,7 +9,15 @@
  * the database does not have.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { type Broker, type BusMessage, channelTopic, presenceTopic, spacesTopic, userTopic } from './broker.js';
+import {
+  appTopic,
+  type Broker,
+  type BusMessage,
+  channelTopic,
+  presenceTopic,
+  spacesTopic,
+  userTopic,
+} from './broker.js';
 import type { Connection } from './connection.js';
 import { OutFrame } from './frame.js';
 import type { Subscription, SubscriptionReason } from './subscription.js';
@@ -73,9 +81,12 @@ export class Hub {
       this.broker.subscribe(topic);
     }
     set.add(conn);
+    // Every connection hears its app's app-wide events (emoji.updated).
+    this.follow(conn, appTopic(conn.appId));
   }
 
   removeConnection(conn: Connection): void {
+    this.unfollow(conn, appTopic(conn.appId));
     const topic = userTopic(conn.appId, conn.userId);
     const set = this.users.get(topic);
     if (set) {
@@ -212,7 +223,7 @@ export class Hub {
       for (const conn of this.users.get(topic) ?? []) this.onUserEvent(conn, msg);
       return;
     }
-    if (topic.startsWith('p:') || topic.startsWith('s:')) {
+    if (topic.startsWith('p:') || topic.startsWith('s:') || topic.startsWith('a:')) {
       // Framed once; each follower's queue coalesces a tick's changes into one write.
       const set = this.followers.get(topic);
       if (!set) return;

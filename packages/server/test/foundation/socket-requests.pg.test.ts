@@ -19,6 +19,7 @@ interface Ctx {
   lounge: string;
   meeting: string;
   room: string;
+  pollId?: string;
 }
 interface Step {
   type: ClientRequestType;
@@ -54,6 +55,18 @@ const STEPS: Step[] = [
   { type: 'preview.remove', as: 'alice', fields: (c) => ({ message_id: c.messageId, url: URL_IN_TEXT }) },
   { type: 'reaction.add', as: 'bob', fields: (c) => ({ message_id: c.messageId, reaction: { type: 'like' } }) },
   { type: 'reaction.remove', as: 'bob', fields: (c) => ({ message_id: c.messageId, reaction_type: 'like' }) },
+  {
+    type: 'message.send',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, message: { text: 'Tea or coffee?', poll: { options: ['Tea', 'Coffee'] } } }),
+    keep: (r, c) => {
+      c.pollId = r.message.id;
+    },
+    setup: true,
+  },
+  { type: 'poll.vote', as: 'bob', fields: (c) => ({ message_id: c.pollId, option_ids: ['1'] }) },
+  { type: 'poll.unvote', as: 'bob', fields: (c) => ({ message_id: c.pollId }) },
+  { type: 'poll.close', as: 'alice', fields: (c) => ({ message_id: c.pollId }) },
   { type: 'typing.start', as: 'bob', fields: (c) => ({ cid: c.cid }) },
   { type: 'typing.stop', as: 'bob', fields: (c) => ({ cid: c.cid, parent_id: null }) },
   { type: 'read.mark', as: 'bob', fields: (c) => ({ cid: c.cid, seq: c.seq }) },

@@ -127,7 +127,11 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // Custom profile fields: a well-formed id that names none (the routes' typed NOT_FOUND).
       'profile-fields': t.messageId,
       images: t.messageId,
+      // A custom emoji's image: a well-formed id that names none (NOT_FOUND).
+      emoji: t.messageId,
     }[under ?? ''],
+    // A custom emoji's shortcode that names none (the delete's typed NOT_FOUND).
+    shortcode: 'fuzz_emoji',
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',
     // An app's native push provider (admin).

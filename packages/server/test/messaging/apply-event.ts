@@ -75,6 +75,10 @@ export function applyEvent(state: ChannelState, e: LoggedEvent): ChannelState {
       break;
     case 'channel.updated':
       break;
+    case 'poll.updated':
+      // The tallies as they now stand (own votes are per caller: events carry none).
+      if (s.messages[e.message_id]) putMessage({ id: e.message_id, poll: e.poll });
+      break;
     default:
       throw new Error(`applyEvent: not a logged event type: ${e.type}`);
   }
@@ -169,7 +173,13 @@ export function view(s: ChannelState, viewer: string) {
       Object.fromEntries(
         Object.entries(s.messages).map(([id, m]) => [
           id,
-          { ...pick(m, MESSAGE_FIELDS), own_reactions: own(id), reactions_by: s.reactions[id] ?? [] },
+          {
+            ...pick(m, MESSAGE_FIELDS),
+            // A poll's tallies and state; `own_votes` is per caller, as `own_reactions` is.
+            poll: m.poll ? { ...m.poll, own_votes: undefined } : undefined,
+            own_reactions: own(id),
+            reactions_by: s.reactions[id] ?? [],
+          },
         ]),
       ),
     ),

@@ -69,6 +69,8 @@ describe('resync by replaying the event log', () => {
     await react('bob', m1.id, 'like');
     await react('carol', m3.id, 'heart');
     await react('carol', m2.id, 'like');
+    const poll = await post('alice', { text: 'Lunch?', poll: { options: ['Pizza', 'Sushi'] } });
+    ok(await w.rest('bob', 'POST', `/v1/messages/${poll.id}/poll/votes`, { option_ids: ['0'] }));
 
     const old = await snapshot('carol', cid);
     const since = old.channel.last_seq as number;
@@ -99,6 +101,9 @@ describe('resync by replaying the event log', () => {
     await post('dave', 'hi all');
     await react('dave', a1.id, 'wave');
     ok(await w.rest('bob', 'POST', `/v1/messages/${a2.id}/pin`));
+    ok(await w.rest('dave', 'POST', `/v1/messages/${poll.id}/poll/votes`, { option_ids: ['1'] }));
+    ok(await w.rest('bob', 'POST', `/v1/messages/${poll.id}/poll/votes`, { option_ids: ['1'] }));
+    ok(await w.rest('alice', 'POST', `/v1/messages/${poll.id}/poll/close`));
 
     const events = await allEvents(w, 'carol', cid, since);
     expect(new Set(events.map((e) => e.type))).toEqual(new Set(LOGGED_EVENT_TYPES));

@@ -46,7 +46,15 @@ function expected(type: ChannelType, who: Who, cap: Capability): boolean {
   if (cap === 'join-channel') return who.rank >= level(cap);
   if (!readable) return false;
   if (cap === 'add-members' && who.guest) return false;
-  const inChannel = ['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message'];
+  const inChannel = [
+    'send-message',
+    'mention-channel',
+    'upload-file',
+    'send-reaction',
+    'pin-message',
+    'create-poll',
+    'vote-poll',
+  ];
   if (inChannel.includes(cap) && !who.member) return false;
   return who.rank >= level(cap);
 }
@@ -124,6 +132,14 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
       'send-message': (who) => w.as(who.id).send(cid, `hello from ${who.id}`),
       'send-reaction': async (who) => w.as(who.id).react(await otherMessage(), 'like'),
       'pin-message': async (who) => w.as(who.id).post(`/v1/messages/${await otherMessage()}/pin`, {}),
+      'create-poll': (who) =>
+        w.as(who.id).post(`/v1/channels/${cid}/messages`, { text: `poll by ${who.id}`, poll: { options: ['a', 'b'] } }),
+      'vote-poll': async (who) => {
+        const poll = await w
+          .as(who.id === 'alice' ? 'bob' : 'alice')
+          .post(`/v1/channels/${cid}/messages`, { text: 'a poll', poll: { options: ['a', 'b'] } });
+        return w.as(who.id).post(`/v1/messages/${ok(poll).message.id}/poll/votes`, { option_ids: ['1'] });
+      },
       'delete-any-message': async (who) => w.as(who.id).deleteMessage(await otherMessage()),
       'update-channel-topic': (who) => w.as(who.id).update(cid, { topic: `topic by ${who.id}` }),
       'update-channel': (who) => w.as(who.id).update(cid, { image: `https://example.com/${who.id}.png` }),
@@ -185,6 +201,16 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
           [
             'delete-any-message',
             async () => s.request('message.delete', { message_id: ok(await poster.send(cid, 'y')).message.id }),
+          ],
+          [
+            'vote-poll',
+            async () => {
+              const poll = await poster.post(`/v1/channels/${cid}/messages`, {
+                text: 'a poll',
+                poll: { options: ['a', 'b'] },
+              });
+              return s.request('poll.vote', { message_id: ok(poll).message.id, option_ids: ['0'] });
+            },
           ],
         ];
         for (const [cap, run] of cases) {

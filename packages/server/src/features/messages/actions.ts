@@ -19,6 +19,7 @@ import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
 import { checkSlowMode } from '../moderation/slow-mode.js';
 import { notifyMessage } from '../notifications/trigger.js';
 import { checkCan } from '../permissions/policy.js';
+import { checkPollInput, newPoll, ownVotes, schedulePollClose } from '../polls/attach.js';
 import { presentUser, type UserRow } from '../users/present.js';
 import { checkBeforeSend } from '../webhooks/before-send.js';
 import { wants } from '../webhooks/signature.js';
@@ -135,6 +136,10 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // Text may be empty only on a message that carries files.
   if (input.text !== '' || !input.attachments?.length) checkText(input.text);
   if (input.show_in_channel && !input.parent_id) throw invalid('show_in_channel only applies to thread replies');
+  if (input.poll) {
+    checkPollInput(input.poll, input.text, svc.clock());
+    if (input.parent_id) throw invalid('A poll is posted in the channel, not in a thread');
+  }
   await checkSendRate(svc, appId, me.userId);
   const id = input.id ?? uuidv7();
   // From memory: an app with no hooks costs no query here.
@@ -154,7 +159,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // group commit's single statement does not take: it goes the one-send way. A send in an app
   // with webhook endpoints keeps the group commit: the batch statement writes its deliveries.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
-  if (input.parent_id || input.quoted_message_id || input.attachments?.length || links) {
+  if (input.parent_id || input.quoted_message_id || input.attachments?.length || input.poll || links) {
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
@@ -213,6 +218,7 @@ async function sendOne(
   const shadowed = !!a.user?.shadowBanned;
   checkPost(a, svc.clock());
   if (input.attachments?.length) checkCan(a, 'upload-file', svc.clock());
+  if (input.poll) checkCan(a, 'create-poll', svc.clock());
   await checkSlowMode(svc, a, me.userId);
 
   let parent: MessageRow | null = null;
@@ -240,6 +246,7 @@ async function sendOne(
     result = await withTransaction(svc, async (tx, out) => {
       const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
       const attachments = await attachFiles(tx, appId, cid, me.userId, id, input.attachments ?? []);
+      const poll = input.poll ? newPoll(input.poll) : null;
       // The stored row is known in full before it is written (every default is set here), so
       // the event is presented and serialized once, and the message and its log entry go in
       // one statement: an id already taken inserts neither, and the rollback returns the seq.
@@ -266,6 +273,7 @@ async function sendOne(
         attachments,
         previews: [],
         hiddenPreviews: [],
+        poll,
         pinnedAt: null,
         pinnedBy: null,
         editedAt: null,
@@ -302,10 +310,11 @@ async function sendOne(
         tx,
         sql`with m as (
           insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
-            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, shadowed, attachments, created_at, updated_at)
+            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, shadowed, attachments, poll, created_at, updated_at)
           values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
             ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
-            ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb, ${at}, ${at})
+            ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb,
+            ${poll ? JSON.stringify(poll) : null}::jsonb, ${at}, ${at})
           on conflict do nothing
           returning id)
         insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at, shadow_of)
@@ -313,6 +322,7 @@ async function sendOne(
         returning seq`,
       );
       if (written.length === 0) throw new DuplicateId();
+      if (poll) await schedulePollClose(svc, tx, appId, id, poll);
       // The outbox of DESIGN.md: the unfurl job exists exactly when the message commits.
       if (svc.config.linkPreviews && previewUrls(input.text).length > 0)
         await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
@@ -560,7 +570,9 @@ export async function enrichMessages(
   const ids = rows.map((r) => r.id);
   const userIds = [...new Set(rows.map((r) => r.userId))];
   const quotedIds = [...new Set(rows.map((r) => r.quotedMessageId).filter((x): x is string => !!x))];
-  const [users, own, quoted] = await Promise.all([
+  // Only pages with a poll pay for the caller's votes (features/polls).
+  const pollIds = callerId ? rows.filter((r) => r.poll).map((r) => r.id) : [];
+  const [users, own, quoted, votes] = await Promise.all([
     q
       .select()
       .from(schema.users)
@@ -584,6 +596,7 @@ export async function enrichMessages(
           .from(schema.messages)
           .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, quotedIds)))
       : Promise.resolve([] as MessageRow[]),
+    pollIds.length && callerId ? ownVotes(q, appId, callerId, pollIds) : Promise.resolve(new Map<string, string[]>()),
   ]);
   const userMap = new Map<string, UserRow>(users.map((u) => [u.id, u]));
   const ownMap = new Map<string, string[]>();
@@ -593,6 +606,7 @@ export async function enrichMessages(
     presentMessage(r, {
       user: userMap.get(r.userId) ?? null,
       own: ownMap.get(r.id) ?? [],
+      ownVotes: votes.get(r.id) ?? [],
       ...(r.quotedMessageId ? { quoted: quotedMap.get(r.quotedMessageId) ?? null } : {}),
     }),
   );

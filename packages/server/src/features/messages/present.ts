@@ -9,6 +9,8 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export interface PresentOptions {
   user?: UserRow | null;
   own?: string[];
+  /** The caller's chosen options of the message's poll (features/polls). */
+  ownVotes?: string[];
   quoted?: MessageRow | null;
 }
 
@@ -44,6 +46,8 @@ export function presentMessage(row: MessageRow, opts: PresentOptions = {}): Mess
     attachments: row.type === 'deleted' ? [] : row.attachments,
     previews: row.type === 'deleted' ? [] : row.previews,
   };
+  // A deleted poll keeps no tallies; a poll shows the caller's votes only where they are known.
+  if (row.poll && row.type !== 'deleted') m.poll = { ...row.poll, own_votes: opts.ownVotes ?? [] };
   if (opts.user !== undefined) m.user = opts.user ? presentUser(opts.user) : null;
   if (opts.quoted !== undefined) {
     const { quoted_message: _, ...q } = opts.quoted ? presentMessage(opts.quoted) : { quoted_message: null };

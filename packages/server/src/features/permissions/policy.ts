@@ -77,6 +77,8 @@ export const DEFAULT_GRANTS: Record<Capability, Record<ChannelTypeName, GrantLev
   'ban-members': { public: 'moderator', announcement: 'moderator', group: 'moderator', dm: 'nobody' },
   'skip-slow-mode': all('moderator'),
   'flag-message': all('anyone'),
+  'create-poll': { public: 'member', announcement: 'moderator', group: 'member', dm: 'member' },
+  'vote-poll': all('member'),
 };
 
 /** Capabilities that change something: refused in archived channels and to locked guests. */
@@ -91,6 +93,8 @@ const WRITES = new Set<Capability>([
   'freeze-channel',
   'add-members',
   'ban-members',
+  'create-poll',
+  'vote-poll',
 ]);
 /** Acting in the channel itself: a user needs a membership row, whatever their app role. */
 const IN_CHANNEL = new Set<Capability>([
@@ -99,9 +103,19 @@ const IN_CHANNEL = new Set<Capability>([
   'upload-file',
   'send-reaction',
   'pin-message',
+  'create-poll',
+  'vote-poll',
 ]);
 /** What a frozen channel keeps to its moderators. */
-const FROZEN = new Set<Capability>(['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message']);
+const FROZEN = new Set<Capability>([
+  'send-message',
+  'mention-channel',
+  'upload-file',
+  'send-reaction',
+  'pin-message',
+  'create-poll',
+  'vote-poll',
+]);
 /** Overrides may not open DMs or groups to outsiders. */
 const FIXED: Partial<Record<Capability, ChannelTypeName[]>> = {
   'read-channel': ['dm', 'group'],
@@ -118,6 +132,8 @@ const DENIED: Partial<Record<Capability, string>> = {
   'update-channel-topic': 'Only members may change this channel',
   'delete-any-message': 'Only the author or a moderator may delete this message',
   'edit-any-message': 'Only the author may edit a message',
+  'create-poll': 'Not allowed to start a poll here',
+  'vote-poll': 'Not allowed to vote here',
 };
 
 /** Check an override document; VALIDATION_ERROR names what may not be overridden. */
@@ -214,7 +230,11 @@ function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny
   if (IN_CHANNEL.has(cap) && !s.member && !server && level(cap) > LEVEL_RANK.anyone)
     return deny(
       'FORBIDDEN',
-      cap === 'send-reaction' ? 'Join the channel before reacting' : 'Join the channel before posting in it',
+      cap === 'send-reaction'
+        ? 'Join the channel before reacting'
+        : cap === 'vote-poll'
+          ? 'Join the channel before voting'
+          : 'Join the channel before posting in it',
     );
   // 6. The level (frozen and open reactions folded in).
   if (s.rank >= level(cap)) return null;

@@ -44,7 +44,7 @@ export function presentDelivery(r: DeliveryRow, withBody = false): WebhookDelive
     id: r.id,
     webhook_id: r.endpointId,
     event_type: r.eventType,
-    cid: r.lane === '' || r.lane.startsWith('user:') ? null : r.lane,
+    cid: r.lane === '' || r.lane.startsWith('user:') || r.lane.startsWith('app:') ? null : r.lane,
     user_id: r.lane.startsWith('user:') ? r.lane.slice('user:'.length) : null,
     status: r.status as WebhookDelivery['status'],
     attempts: r.attempts,

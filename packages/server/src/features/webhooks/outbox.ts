@@ -23,6 +23,8 @@ const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 
 /** The delivery lane of a user's events (cids are `type:id` with fixed types, never `user`). */
 export const userLane = (userId: string) => `user:${userId}`;
+/** The lane of app-wide events (`emoji.updated`): one per endpoint, in commit order. */
+export const APP_LANE = 'app:';
 
 /** The body every endpoint gets for one event (the same bytes, signed per endpoint). */
 export function webhookBody(
@@ -52,13 +54,13 @@ export async function recordDeliveries(
   const byApp = new Map<string, Outgoing[]>();
   // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
   for (const o of out)
-    if ((o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) || o.to === 'webhooks')
+    if ((o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) || o.to === 'webhooks' || o.to === 'app')
       byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);
     if (endpoints.length === 0) continue;
     for (const o of events) {
-      if (o.to !== 'channel' && o.to !== 'webhooks') continue;
+      if (o.to !== 'channel' && o.to !== 'webhooks' && o.to !== 'app') continue;
       const e = o.event as { type: string; seq?: number; created_at?: string };
       const targets = endpoints.filter((ep) => wants(ep.events, e.type));
       if (targets.length === 0) continue;
@@ -73,7 +75,7 @@ export async function recordDeliveries(
               e.created_at ?? new Date().toISOString(),
             )
           : webhookBody(appId, e.type, null, null, JSON.stringify(o.event), e.created_at ?? new Date().toISOString());
-      const lane = o.to === 'channel' ? o.cid : userLane(o.userId);
+      const lane = o.to === 'channel' ? o.cid : o.to === 'app' ? APP_LANE : userLane(o.userId);
       for (const ep of targets) {
         rows.push({ appId, id: randomUUID(), endpointId: ep.id, lane, eventType: e.type, body });
         lanes.set(`${ep.id}\n${lane}`, { appId, endpointId: ep.id, lane });

@@ -8,6 +8,7 @@ import type {
   AutomodSettings,
   LinkPreview,
   PermissionOverrides,
+  Poll,
   PreviewImage,
   UploadRules,
 } from '@parley/protocol';
@@ -245,6 +246,12 @@ export const messages = pgTable(
     previews: jsonb('previews').$type<LinkPreview[]>().notNull().default([]),
     /** URLs whose preview the author removed: the unfurl job never adds them back. */
     hiddenPreviews: jsonb('hidden_previews').$type<string[]>().notNull().default([]),
+    /**
+     * The poll this message carries (features/polls), tallies included, as the wire shows it
+     * less the caller's own votes; rewritten from poll_votes in the vote's transaction. Null on
+     * every other message.
+     */
+    poll: jsonb('poll').$type<Omit<Poll, 'own_votes'>>(),
     pinnedAt: ts('pinned_at'),
     pinnedBy: text('pinned_by'),
     editedAt: ts('edited_at'),
@@ -288,6 +295,59 @@ export const reactions = pgTable(
     index('reactions_latest_idx').on(t.appId, t.messageId, t.createdAt),
   ],
 );
+
+/** One row per (voter, option) of a poll (features/polls); the tallies are counted from here. */
+export const pollVotes = pgTable(
+  'poll_votes',
+  {
+    appId: uuid('app_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    userId: text('user_id').notNull(),
+    optionId: text('option_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.messageId, t.userId, t.optionId] })],
+);
+
+/** An app's custom emoji (features/emoji): the image and who added it. */
+export const customEmoji = pgTable(
+  'custom_emoji',
+  {
+    appId: uuid('app_id').notNull(),
+    shortcode: text('shortcode').notNull(),
+    aliases: jsonb('aliases').$type<string[]>().notNull().default([]),
+    /** Random: the image's public URL names it, so it cannot be guessed from the shortcode. */
+    imageId: uuid('image_id').notNull(),
+    storageKey: text('storage_key').notNull(),
+    contentType: text('content_type').notNull(),
+    animated: boolean('animated').notNull().default(false),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.shortcode] }), uniqueIndex('custom_emoji_image_uq').on(t.imageId)],
+);
+
+/**
+ * Every name (shortcode or alias) of an app's custom emoji, one row each: the primary key makes
+ * a name unique per app across shortcodes and aliases alike.
+ */
+export const emojiNames = pgTable(
+  'emoji_names',
+  {
+    appId: uuid('app_id').notNull(),
+    name: text('name').notNull(),
+    shortcode: text('shortcode').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.name] })],
+);
+
+/** Who may add and remove an app's custom emoji; no row: app admins only. */
+export const emojiSettings = pgTable('emoji_settings', {
+  appId: uuid('app_id').primaryKey(),
+  whoCanManage: text('who_can_manage').notNull().default('admins'),
+});
 
 /** The per-channel event log that resync replays from: one row per seq. */
 export const channelEvents = pgTable(
