@@ -114,6 +114,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'reminders',
     'scheduled_messages',
     'profile_field_values',
+    'inbox_items',
+    'user_group_members',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
@@ -151,6 +153,7 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     'channel_notification_settings',
     'reminders',
     'scheduled_messages',
+    'inbox_items',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }
