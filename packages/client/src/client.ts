@@ -52,6 +52,7 @@ import { ParleyError } from './errors.js';
 import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
+import { Groups, Inbox } from './inbox.js';
 import { Ingest } from './ingest.js';
 import { Moderation } from './moderation.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -146,6 +147,10 @@ export class ChatClient implements ChannelHost {
   readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
+  /** The activity inbox: items, the live unread count, marking read (inbox.ts). */
+  readonly inbox: Inbox;
+  /** The app's user groups (`@handle`), kept live (inbox.ts). */
+  readonly groups: Groups;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -191,6 +196,8 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
+    this.inbox = new Inbox(this.http);
+    this.groups = new Groups(this.http);
     this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
@@ -370,6 +377,8 @@ export class ChatClient implements ChannelHost {
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
+    if (e.type === 'inbox.updated') this.inbox.onEvent(e);
+    if (e.type === 'user_group.updated') this.groups.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -695,6 +704,7 @@ export class ChatClient implements ChannelHost {
     this.connId = hello.connection_id;
     if (reconnected) this.calls.reconnected();
     if (reconnected) this.spaces.reconnected();
+    if (reconnected) this.inbox.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

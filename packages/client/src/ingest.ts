@@ -140,6 +140,9 @@ export class Ingest {
       case 'space.updated':
       case 'space.invitation':
         break; // for listeners: the client's Spaces (spaces.ts) follows them
+      case 'inbox.updated':
+      case 'user_group.updated':
+        break; // for listeners: the client's Inbox and Groups (inbox.ts) follow them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

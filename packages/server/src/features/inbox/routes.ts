@@ -64,6 +64,7 @@ export function inboxRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Mark every item read; every device gets `inbox.updated`',
+          body: Type.Optional(Type.Object({}, { additionalProperties: false })),
           response: { 200: InboxCountResponse, ...errors },
         },
       },
