@@ -6,7 +6,7 @@
  * nothing; bad input is a typed error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, type TestApp, TestSocket, eventually } from '../harness.js';
+import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 let h: Harness;
 let app: TestApp;
@@ -79,7 +79,11 @@ describe('user groups', () => {
     groupId = r.body.group.id;
     const audit = await as(null, 'GET', '/v1/audit?action=user_group.');
     expect(audit.status).toBe(200);
-    expect(audit.body.entries.some((e: any) => e.action === 'user_group.created' && e.target?.id === groupId && e.actor.id === 'alice')).toBe(true);
+    expect(
+      audit.body.entries.some(
+        (e: any) => e.action === 'user_group.created' && e.target?.id === groupId && e.actor.id === 'alice',
+      ),
+    ).toBe(true);
   });
 
   it('refuses a handle that is a username, a keyword, taken in any case, or malformed', async () => {
@@ -251,7 +255,9 @@ describe('the inbox', () => {
       expect([url, r.status, r.body.error?.code]).toEqual([url, 400, 'VALIDATION_ERROR']);
     }
     expect((await as('alice', 'POST', '/v1/inbox/not-a-uuid/read', {})).status).toBe(400);
-    expect((await as('alice', 'POST', `/v1/inbox/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}/read`, {})).status).toBe(404);
+    expect(
+      (await as('alice', 'POST', `/v1/inbox/${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}/read`, {})).status,
+    ).toBe(404);
     expect((await as('alice', 'POST', '/v1/inbox/read', { extra: 1 })).status).toBe(400);
   });
 });

@@ -27,6 +27,7 @@ import type { Services } from '../../services.js';
 import { isAppAdmin } from '../audit/access.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
 import type { Outbox } from '../events/log.js';
+import { appCan } from '../permissions/policy.js';
 
 type GroupRow = typeof schema.userGroups.$inferSelect;
 const g = schema.userGroups;
@@ -63,18 +64,18 @@ export async function groupManagers(svc: Services, appId: string): Promise<Group
   return (row?.managers as GroupManagers | undefined) ?? 'admins';
 }
 
-/** Throws FORBIDDEN unless the caller may create, edit or delete groups. Returns whether an admin acts. */
+/** Throws FORBIDDEN unless the caller may create, edit or delete groups (`manage-user-groups`). */
 async function checkManage(svc: Services, caller: Caller): Promise<void> {
   if (caller.kind === 'server') return;
-  if (await isAppAdmin(svc, caller.app.id, caller.userId)) return;
-  if ((await groupManagers(svc, caller.app.id)) === 'everyone') {
-    const [u] = await svc.db
-      .select({ role: schema.users.role })
-      .from(schema.users)
-      .where(and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId)));
-    // Guests never manage groups, whatever the setting.
-    if (u && u.role !== 'guest') return;
-  }
+  const [u] = await svc.db
+    .select({ role: schema.users.role })
+    .from(schema.users)
+    .where(
+      and(eq(schema.users.appId, caller.app.id), eq(schema.users.id, caller.userId), isNull(schema.users.deletedAt)),
+    );
+  const role = u?.role ?? 'guest';
+  if (appCan('manage-user-groups', role)) return;
+  if (appCan('manage-user-groups', role, (await groupManagers(svc, caller.app.id)) === 'everyone')) return;
   throw forbidden('Only app admins may manage user groups here');
 }
 
