@@ -18,11 +18,12 @@ import {
   useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
 } from 'react';
 import { AttachButton, PendingFiles, usePendingFiles, useUploadAccept } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
-import { cidOf, useChannelState, useClientState, useMe } from './context.js';
+import { cidOf, useChannelState, useChatClient, useClientState, useMe } from './context.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
 import { cx, displayName } from './format.js';
@@ -90,6 +91,9 @@ const SPECIAL_MENTIONS: MentionOption[] = [
   { kind: 'mention', key: 'channel', insert: 'channel', label: '@channel', detail: 'Notify everyone in the channel' },
 ];
 const MAX_OPTIONS = 8;
+
+/** Clients whose user groups were asked for once (the list stays live by itself afterwards). */
+const groupsAsked = new WeakSet<object>();
 
 /** The `@query` being typed just before the caret, if any. */
 function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
@@ -167,6 +171,19 @@ export function MessageInput({
     return list.sort((a, b) => a.username.localeCompare(b.username));
   }, [state?.members, users, me]);
 
+  // The app's user groups, offered beside people (`@designers` mentions its members who can read here).
+  const client = useChatClient();
+  const groups = useSyncExternalStore(
+    (l) => client.groups.state.subscribe(l),
+    () => client.groups.state.get().groups,
+    () => client.groups.state.get().groups,
+  );
+  useEffect(() => {
+    if (groupsAsked.has(client)) return;
+    groupsAsked.add(client);
+    void client.groups.load().catch(() => groupsAsked.delete(client));
+  }, [client]);
+
   const options = useMemo<Option[]>(() => {
     if (dismissed) return [];
     const cmd = /^\/([a-z0-9_-]*)$/i.exec(text.slice(0, caret));
@@ -196,9 +213,18 @@ export function MessageInput({
       label: m.name,
       detail: `@${m.username}`,
     }));
+    const teams: MentionOption[] = groups
+      .filter((g) => g.handle.toLowerCase().startsWith(q) || g.name.toLowerCase().startsWith(q))
+      .map((g) => ({
+        kind: 'mention',
+        key: `group:${g.id}`,
+        insert: g.handle,
+        label: g.name,
+        detail: `@${g.handle} · group of ${g.member_count}`,
+      }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
-    return [...people, ...specials].slice(0, MAX_OPTIONS);
-  }, [dismissed, text, caret, edit, commands, members, parentId]);
+    return [...people, ...teams, ...specials].slice(0, MAX_OPTIONS);
+  }, [dismissed, text, caret, edit, commands, members, parentId, groups]);
   const open = options.length > 0;
   const activeIndex = Math.min(active, Math.max(0, options.length - 1));
 

@@ -7,6 +7,7 @@
 import type { Person } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
+import { GroupsTab } from './groups-tab.js';
 import { CloseIcon, MenuIcon } from './icons.js';
 import { ProfilePanel } from './profile-panel.js';
 
@@ -116,6 +117,7 @@ export function PeoplePage({
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  const [tab, setTab] = useState<'people' | 'groups'>('people');
   const now = useMinute();
   useWatchPresence(people.map((p) => p.id));
 
@@ -174,8 +176,24 @@ export function PeoplePage({
           <div className="app-channel-header__main">
             <h1 className="app-channel-header__name">People</h1>
           </div>
+          <div className="app-people__filters" role="tablist" aria-label="People or groups">
+            {(['people', 'groups'] as const).map((t) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                aria-selected={tab === t}
+                className={`app-people__filter${tab === t ? ' app-people__filter--on' : ''}`}
+                onClick={() => setTab(t)}
+                data-testid={`people-tab-${t}`}
+              >
+                {t === 'people' ? 'People' : 'Groups'}
+              </button>
+            ))}
+          </div>
         </header>
-        <div className="app-people__controls">
+        {tab === 'groups' ? <GroupsTab /> : null}
+        <div className="app-people__controls" hidden={tab !== 'people'}>
           <input
             type="search"
             className="app-input app-people__search"
@@ -204,7 +222,13 @@ export function PeoplePage({
             {error}
           </p>
         ) : null}
-        <ul className="app-people__list" aria-label="People" aria-busy={loading} data-testid="people-list">
+        <ul
+          className="app-people__list"
+          aria-label="People"
+          aria-busy={loading}
+          data-testid="people-list"
+          hidden={tab !== 'people'}
+        >
           {people.map((p) => (
             <PersonRow
               key={p.id}
@@ -216,10 +240,10 @@ export function PeoplePage({
             />
           ))}
         </ul>
-        {!loading && people.length === 0 && !error ? (
+        {tab === 'people' && !loading && people.length === 0 && !error ? (
           <p className="app-muted app-people__empty">No one matches.</p>
         ) : null}
-        {next ? (
+        {tab === 'people' && next ? (
           <button type="button" className="app-button app-people__more" disabled={loading} onClick={more}>
             Show more
           </button>

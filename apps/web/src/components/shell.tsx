@@ -32,9 +32,10 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, peoplePath, useLocation, workspacePath } from '../lib/router.js';
+import { activityPath, navigate, peoplePath, useLocation, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
+import { ActivityPage } from './activity-page.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
@@ -79,8 +80,8 @@ export function Shell({
 }: {
   workspace: Workspace;
   cid: string | null;
-  /** A page in place of a conversation (`/w/<id>/people`). */
-  page?: 'people' | null;
+  /** A page in place of a conversation (`/w/<id>/people`, `/w/<id>/activity`). */
+  page?: 'people' | 'activity' | null;
 }) {
   const client = useChatClient();
   const [dialog, setDialog] = useState<DialogName | null>(null);
@@ -177,6 +178,12 @@ export function Shell({
           setNavOpen(false);
           navigate(peoplePath(workspace.id));
         }}
+        activityOpen={page === 'activity' && !office}
+        onActivity={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(activityPath(workspace.id));
+        }}
         onOffice={() => {
           setOffice(true);
           setNavOpen(false);
@@ -195,6 +202,16 @@ export function Shell({
               const dm = client.channel('dm', { members: [userId] });
               await dm.createChannel();
               open(dm.cid);
+            }}
+          />
+        ) : page === 'activity' ? (
+          <ActivityPage
+            onOpenNav={() => setNavOpen(true)}
+            onOpenItem={(item) => {
+              if (!item.cid) return;
+              // A reply is shown through its thread's parent, in the conversation around it.
+              const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
+              navigate(`${workspacePath(workspace.id, item.cid)}${focusId ? `?m=${encodeURIComponent(focusId)}` : ''}`);
             }}
           />
         ) : page === 'people' ? (
