@@ -24,6 +24,7 @@ function GroupCard({ group }: { group: UserGroup }) {
   const client = useChatClient();
   const users = useClientState((s) => s.users);
   const [adding, setAdding] = useState<User[]>([]);
+  const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const change = (body: { add?: string[]; remove?: string[] }) =>
     client.groups
@@ -38,42 +39,49 @@ function GroupCard({ group }: { group: UserGroup }) {
         <span className="app-muted">
           {group.member_count} member{group.member_count === 1 ? '' : 's'}
         </span>
+        <button type="button" className="app-button app-group__edit" onClick={() => setEditing((e) => !e)}>
+          {editing ? 'Done' : 'Edit members'}
+        </button>
       </div>
       {group.description ? <p className="app-muted">{group.description}</p> : null}
       <ul className="app-group__members" aria-label={`Members of @${group.handle}`}>
         {group.members.map((id) => (
           <li key={id} className="app-group__member">
             {users[id]?.name ?? id}
-            <button
-              type="button"
-              aria-label={`Remove ${users[id]?.name ?? id} from @${group.handle}`}
-              onClick={() => void change({ remove: [id] })}
-            >
-              ×
-            </button>
+            {editing ? (
+              <button
+                type="button"
+                aria-label={`Remove ${users[id]?.name ?? id} from @${group.handle}`}
+                onClick={() => void change({ remove: [id] })}
+              >
+                ×
+              </button>
+            ) : null}
           </li>
         ))}
       </ul>
-      <div className="app-groups__form">
-        <UserPicker
-          selected={adding}
-          onChange={setAdding}
-          exclude={group.members}
-          label={`Add people to @${group.handle}`}
-          placeholder="Add people"
-          max={50}
-        />
-        <button
-          type="button"
-          className="app-button"
-          disabled={adding.length === 0}
-          onClick={() => {
-            void change({ add: adding.map((u) => u.id) }).then(() => setAdding([]));
-          }}
-        >
-          Add
-        </button>
-      </div>
+      {editing ? (
+        <div className="app-groups__form">
+          <UserPicker
+            selected={adding}
+            onChange={setAdding}
+            exclude={group.members}
+            label={`Add people to @${group.handle}`}
+            placeholder="Add people"
+            max={50}
+          />
+          <button
+            type="button"
+            className="app-button"
+            disabled={adding.length === 0}
+            onClick={() => {
+              void change({ add: adding.map((u) => u.id) }).then(() => setAdding([]));
+            }}
+          >
+            Add
+          </button>
+        </div>
+      ) : null}
       {error ? (
         <p className="app-form__error" role="alert">
           {error}
@@ -90,6 +98,7 @@ export function GroupsTab() {
   const [handle, setHandle] = useState('');
   const [name, setName] = useState('');
   const [members, setMembers] = useState<User[]>([]);
+  const [creating, setCreating] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     void client.groups.load().catch((e: unknown) => setError(message(e)));
@@ -108,6 +117,7 @@ export function GroupsTab() {
         setHandle('');
         setName('');
         setMembers([]);
+        setCreating(false);
         setError(null);
       })
       .catch((err: unknown) => setError(message(err)));
@@ -122,26 +132,33 @@ export function GroupsTab() {
         value={q}
         onChange={(e) => setQ(e.target.value)}
       />
-      <form className="app-groups__form" onSubmit={create} aria-label="New group">
-        <input
-          className="app-input"
-          placeholder="handle, e.g. designers"
-          aria-label="Group handle"
-          value={handle}
-          onChange={(e) => setHandle(e.target.value)}
-        />
-        <input
-          className="app-input"
-          placeholder="Name"
-          aria-label="Group name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <UserPicker selected={members} onChange={setMembers} label="Group members" placeholder="Members" max={50} />
-        <button type="submit" className="app-button app-button--primary" disabled={!handle.trim()}>
-          Create group
+      {creating ? null : (
+        <button type="button" className="app-button app-button--primary" onClick={() => setCreating(true)}>
+          New group
         </button>
-      </form>
+      )}
+      {creating ? (
+        <form className="app-groups__form" onSubmit={create} aria-label="New group">
+          <input
+            className="app-input"
+            placeholder="handle, e.g. designers"
+            aria-label="Group handle"
+            value={handle}
+            onChange={(e) => setHandle(e.target.value)}
+          />
+          <input
+            className="app-input"
+            placeholder="Name"
+            aria-label="Group name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <UserPicker selected={members} onChange={setMembers} label="Group members" placeholder="Members" max={50} />
+          <button type="submit" className="app-button app-button--primary" disabled={!handle.trim()}>
+            Create group
+          </button>
+        </form>
+      ) : null}
       {error ? (
         <p className="app-form__error" role="alert">
           {error}

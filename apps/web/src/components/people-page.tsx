@@ -193,30 +193,32 @@ export function PeoplePage({
           </div>
         </header>
         {tab === 'groups' ? <GroupsTab /> : null}
-        <div className="app-people__controls" hidden={tab !== 'people'}>
-          <input
-            type="search"
-            className="app-input app-people__search"
-            placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
-            aria-label="Search people"
-            value={q}
-            onChange={(e) => setQ(e.target.value)}
-            data-testid="people-search"
-          />
-          <fieldset className="app-people__filters" aria-label="Show">
-            {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
-              <button
-                key={f.value}
-                type="button"
-                aria-pressed={filter === f.value}
-                className={`app-people__filter${filter === f.value ? ' app-people__filter--on' : ''}`}
-                onClick={() => setFilter(f.value)}
-              >
-                {f.label}
-              </button>
-            ))}
-          </fieldset>
-        </div>
+        {tab === 'people' ? (
+          <div className="app-people__controls">
+            <input
+              type="search"
+              className="app-input app-people__search"
+              placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
+              aria-label="Search people"
+              value={q}
+              onChange={(e) => setQ(e.target.value)}
+              data-testid="people-search"
+            />
+            <fieldset className="app-people__filters" aria-label="Show">
+              {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
+                <button
+                  key={f.value}
+                  type="button"
+                  aria-pressed={filter === f.value}
+                  className={`app-people__filter${filter === f.value ? ' app-people__filter--on' : ''}`}
+                  onClick={() => setFilter(f.value)}
+                >
+                  {f.label}
+                </button>
+              ))}
+            </fieldset>
+          </div>
+        ) : null}
         {error ? (
           <p className="app-form__error" role="alert">
             {error}
@@ -227,7 +229,7 @@ export function PeoplePage({
           aria-label="People"
           aria-busy={loading}
           data-testid="people-list"
-          hidden={tab !== 'people'}
+          style={tab === 'people' ? undefined : { display: 'none' }}
         >
           {people.map((p) => (
             <PersonRow
