@@ -37,12 +37,9 @@ export function InboxBadge({ fetch = true, className }: InboxBadgeProps) {
   if (unreadCount === 0) return null;
   const text = unreadCount > 99 ? '99+' : String(unreadCount);
   return (
-    <span
-      className={`parley-inbox-badge${className ? ` ${className}` : ''}`}
-      aria-label={`${unreadCount} unread in activity`}
-      data-count={unreadCount}
-    >
+    <span className={`parley-inbox-badge${className ? ` ${className}` : ''}`} data-count={unreadCount}>
       {text}
+      <span className="parley-sr-only"> unread in activity</span>
     </span>
   );
 }

@@ -41,7 +41,7 @@ describe('InboxBadge and InboxList', () => {
 
     await a.sendMessage({ text: 'look here @bob' });
     await a.sendMessage({ text: 'and here @bob' });
-    await waitFor(() => expect(document.querySelector('.parley-inbox-badge')?.textContent).toBe('2'), {
+    await waitFor(() => expect(document.querySelector('.parley-inbox-badge')?.getAttribute('data-count')).toBe('2'), {
       timeout: 10_000,
     });
     await waitFor(() => expect(document.querySelectorAll('.parley-inbox__item--unread')).toHaveLength(2), {
@@ -54,7 +54,7 @@ describe('InboxBadge and InboxList', () => {
     fireEvent.click(first);
     expect(opened).toHaveLength(1);
     expect(opened[0]?.message?.text).toBe('and here @bob');
-    await waitFor(() => expect(document.querySelector('.parley-inbox-badge')?.textContent).toBe('1'), {
+    await waitFor(() => expect(document.querySelector('.parley-inbox-badge')?.getAttribute('data-count')).toBe('1'), {
       timeout: 10_000,
     });
 

@@ -135,7 +135,7 @@ let lastSweep = 0;
  * caused them.
  */
 export async function recordItems(svc: Services, items: NewItem[]): Promise<void> {
-  if (items.length === 0) return;
+  if (items.length === 0 || !svc.config.inbox) return;
   const input = JSON.stringify(
     items.map((i) => ({
       app_id: i.appId,
@@ -166,8 +166,8 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
   if (stored.length === 0) return;
   const byApp = new Map<string, Map<string, InboxItem>>();
   for (const r of stored) {
-    let m = byApp.get(r.app_id);
-    if (!m) byApp.set(r.app_id, (m = new Map()));
+    const m = byApp.get(r.app_id) ?? new Map<string, InboxItem>();
+    byApp.set(r.app_id, m);
     m.set(r.user_id, presentStored(r));
   }
   // Keep each user who got an item to the cap: the oldest beyond it go.
@@ -195,15 +195,15 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
 
 /** Record without failing the caller: the inbox is a courtesy, never a reason an action fails. */
 export function recordLater(svc: Services, items: NewItem[]): void {
-  if (items.length === 0) return;
+  if (items.length === 0 || !svc.config.inbox) return;
   const p = recordItems(svc, items).catch((err) => svc.log.error({ err }, 'inbox: record failed'));
   track(svc, p);
 }
 
 const pending = new WeakMap<Services, Set<Promise<unknown>>>();
 function track(svc: Services, p: Promise<unknown>) {
-  let s = pending.get(svc);
-  if (!s) pending.set(svc, (s = new Set()));
+  const s = pending.get(svc) ?? new Set<Promise<unknown>>();
+  pending.set(svc, s);
   s.add(p);
   void p.finally(() => s.delete(p));
 }
@@ -387,8 +387,9 @@ const recorders = new WeakMap<Services, Recorder>();
 
 /** Queue the inbox items of a message that has just committed. Never throws, never waits. */
 export function recordMessage(svc: Services, appId: string, messageId: string): void {
-  let r = recorders.get(svc);
-  if (!r) recorders.set(svc, (r = new Recorder(svc)));
+  if (!svc.config.inbox) return;
+  const r = recorders.get(svc) ?? new Recorder(svc);
+  recorders.set(svc, r);
   void r.batcher.add({ appId, messageId });
 }
 
