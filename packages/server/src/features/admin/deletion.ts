@@ -129,11 +129,12 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
-    // Others' reminders about messages of theirs, which are about to go.
-    await tx.execute(
-      sql`delete from reminders where app_id = ${appId}
-          and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
-    );
+    // Others' reminders and inbox items about messages of theirs, which are about to go.
+    for (const table of ['reminders', 'inbox_items'])
+      await tx.execute(
+        sql`delete from ${sql.identifier(table)} where app_id = ${appId}
+            and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
+      );
   }
 }
 
