@@ -8,7 +8,7 @@ import type { ChatClient } from '@parley/client';
 import type { InboxItem } from '@parley/protocol';
 import { fireEvent, screen } from '@testing-library/react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxBadge, InboxList } from '../src/index.js';
+import { Channel, InboxBadge, InboxList, MessageInput } from '../src/index.js';
 import { freshId, renderFor, until, waitFor, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>>;
@@ -65,5 +65,30 @@ describe('InboxBadge and InboxList', () => {
     // The filters: nothing among reactions.
     fireEvent.click(screen.getByRole('tab', { name: 'Reactions' }));
     await waitFor(() => expect(screen.getByText('Nothing here yet.')).toBeTruthy(), { timeout: 10_000 });
+  });
+
+  it('the composer offers a group beside people', async () => {
+    const made = await w.h.call({
+      method: 'POST',
+      url: '/v1/user-groups',
+      headers: await w.app.server(),
+      payload: { handle: 'crew', name: 'Crew', members: ['bob'] },
+    });
+    expect(made.status).toBe(201);
+    const id = freshId('grp');
+    const a = alice.channel('group', id);
+    await a.createChannel({ name: 'Groups', members: ['bob'] });
+    await a.watch();
+    renderFor(
+      alice,
+      <Channel channel={a}>
+        <MessageInput />
+      </Channel>,
+    );
+    const box = screen.getByRole('combobox', { name: /^Message #/ }) as HTMLTextAreaElement;
+    await until(() => alice.groups.state.get().groups.some((g) => g.handle === 'crew'), 10_000, 'groups loaded');
+    fireEvent.change(box, { target: { value: '@cr', selectionStart: 3, selectionEnd: 3 } });
+    const list = await screen.findByRole('listbox', { name: 'People to mention' });
+    expect(list.textContent).toContain('@crew');
   });
 });

@@ -12,7 +12,8 @@
  * then one insert of all items (idempotent by `dedupe`), the prune, one count per user, and
  * `inbox.updated` to each user's connections.
  *
- * Rules: a muted channel, or a channel set to `none`, puts nothing in the inbox; one item per
+ * Rules: only members of the channel get items (never anyone who cannot read it); a muted
+ * channel, or a channel set to `none`, puts nothing in the inbox; one item per
  * message and user, the strongest reason winning (mention, then thread reply, then DM); a DM
  * is an item only while its recipient is connected nowhere ("while away"). DND holds pushes
  * back, not the inbox.
@@ -301,7 +302,7 @@ export async function deriveMessageItems(svc: Services, items: { appId: string; 
   const facts = await rows<{ app_id: string; cid: string; user_id: string; silent: boolean; username: string | null }>(
     svc.db,
     sql`select k.app_id, k.cid, k.user_id,
-        (coalesce(m.muted, false) or coalesce(o.level = 'none', false)) as silent,
+        (m.user_id is null or m.muted or coalesce(o.level = 'none', false)) as silent,
         lower(u.username) as username
       from json_to_recordset(${JSON.stringify(triples)}::json) as k(app_id uuid, cid text, user_id text)
       left join members m on m.app_id = k.app_id and m.cid = k.cid and m.user_id = k.user_id
@@ -342,7 +343,9 @@ export async function deriveMessageItems(svc: Services, items: { appId: string; 
       if (c.kind === 'mention' && via === null) {
         if (f.username && names.has(f.username)) via = 'user';
         else {
-          const g = groupMembers.find((x) => x.app_id === m.app_id && x.user_id === userId);
+          const g = groupMembers.find(
+            (x) => x.app_id === m.app_id && x.user_id === userId && names.has(x.handle.toLowerCase()),
+          );
           if (g) {
             via = 'group';
             groupHandle = g.handle;
