@@ -96,6 +96,31 @@ describe.skipIf(!haveBrowser)('the activity inbox and groups in Chromium', () =>
     await m.screenshot({ path: `${SHOTS}/jumped.png` });
     expect(byName.message.id).toBeTruthy();
 
+    // A reply in Mia's thread: the Threads filter has it, and opening it opens the thread.
+    const plan = ok(await call(miaS, 'POST', '/v1/channels/public:general/messages', { text: 'my plan for Friday' }));
+    const reply = ok(
+      await call(paulS, 'POST', '/v1/channels/public:general/messages', {
+        text: 'sounds good to me',
+        parent_id: plan.message.id,
+      }),
+    );
+    await expect.poll(() => badge.getAttribute('data-count'), WAIT).toBe('2');
+    await activity.click();
+    await m.getByRole('tab', { name: 'Threads' }).click();
+    await expect.poll(() => items.count(), WAIT).toBe(1);
+    expect(await items.first().textContent()).toContain('replied in a thread');
+    await items.first().click();
+    await expect.poll(() => m.url(), WAIT).toContain(`t=${plan.message.id}`);
+    await m.locator('.parley-thread article.parley-message', { hasText: 'sounds good to me' }).waitFor(WAIT);
+    await expect.poll(() => badge.getAttribute('data-count'), WAIT).toBe('1');
+    // The conversation shows the thread's parent beside it, highlighted.
+    await m
+      .locator('article.parley-message--highlighted:not(.parley-thread *)', { hasText: 'my plan for Friday' })
+      .waitFor(WAIT);
+    await m.screenshot({ path: `${SHOTS}/thread-opened.png` });
+    expect(reply.message.parent_id).toBe(plan.message.id);
+    await m.getByRole('button', { name: 'Close thread' }).click();
+
     // The composer offers the group beside people.
     const composer = m.getByRole('combobox', { name: 'Message #general' });
     await composer.fill('@des');

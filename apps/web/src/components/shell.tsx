@@ -99,6 +99,8 @@ export function Shell({
   // `?m=<message id>`: a message to show and highlight (a search hit).
   const location = useLocation();
   const focus = new URL(location, 'http://x').searchParams.get('m');
+  // `?t=<parent id>`: a thread to open beside it (a reply opened from Activity).
+  const threadParam = new URL(location, 'http://x').searchParams.get('t');
 
   const open = useCallback(
     (next: string) => {
@@ -211,7 +213,11 @@ export function Shell({
               if (!item.cid) return;
               // A reply is shown through its thread's parent, in the conversation around it.
               const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
-              navigate(`${workspacePath(workspace.id, item.cid)}${focusId ? `?m=${encodeURIComponent(focusId)}` : ''}`);
+              const query = new URLSearchParams();
+              if (focusId) query.set('m', focusId);
+              if (item.parent_id) query.set('t', item.parent_id);
+              const qs = query.toString();
+              navigate(`${workspacePath(workspace.id, item.cid)}${qs ? `?${qs}` : ''}`);
             }}
           />
         ) : page === 'people' ? (
@@ -225,6 +231,7 @@ export function Shell({
             key={cid}
             channel={handle}
             focusMessageId={focus}
+            threadId={threadParam}
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(workspace.id), { replace: true })}
             onOpenNav={() => setNavOpen(true)}
