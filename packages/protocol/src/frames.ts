@@ -3,6 +3,7 @@ import { CALL_REQUEST_FIELDS } from './calls.js';
 import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
+import { INBOX_REQUEST_FIELDS } from './inbox.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
@@ -161,6 +162,12 @@ export const CLIENT_REQUESTS = {
   'reminder.cancel': req('reminder.cancel', { id: Uuid }),
   /** Send a message later (by the job queue, exactly once). */
   'message.schedule': req('message.schedule', ScheduleMessageBody.properties),
+  /** A page of my activity inbox (`filter`, `limit`, `cursor`). */
+  'inbox.list': req('inbox.list', INBOX_REQUEST_FIELDS['inbox.list']),
+  /** Mark one inbox item read (or unread again). */
+  'inbox.read': req('inbox.read', INBOX_REQUEST_FIELDS['inbox.read']),
+  /** Mark every inbox item read. */
+  'inbox.read_all': req('inbox.read_all', INBOX_REQUEST_FIELDS['inbox.read_all']),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

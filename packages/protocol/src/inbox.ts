@@ -148,6 +148,16 @@ export const InboxQuery = Type.Object(
 );
 export type InboxQuery = Static<typeof InboxQuery>;
 
+/** The fields of the inbox's socket requests (frames.ts wraps them with `type` and `req_id`). */
+export const INBOX_REQUEST_FIELDS = {
+  /** A page of the inbox, as `GET /v1/inbox`. */
+  'inbox.list': InboxQuery.properties,
+  /** Mark one item read (`read: false`: unread again), as `POST /v1/inbox/{id}/read`. */
+  'inbox.read': { id: Uuid, read: Type.Optional(Type.Boolean()) },
+  /** Mark every item read, as `POST /v1/inbox/read`. */
+  'inbox.read_all': {},
+} as const;
+
 export const InboxResponse = Type.Object({
   items: Type.Array(InboxItem),
   /** The cursor of the next (older) page; null on the last. */

@@ -202,6 +202,7 @@ export {
   INBOX_FILTERS,
   INBOX_KINDS,
   INBOX_MAX_LIMIT,
+  INBOX_REQUEST_FIELDS,
   InboxCountResponse,
   InboxEvents,
   type InboxFilter,

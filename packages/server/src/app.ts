@@ -46,6 +46,7 @@ import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
 import { groupRoutes } from './features/groups/routes.js';
 import { inboxRoutes } from './features/inbox/routes.js';
+import { inboxSocket } from './features/inbox/socket.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -478,6 +479,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...callSocket,
       ...spaceSocket,
       ...reminderSocket,
+      ...inboxSocket,
     },
     {
       open: async (s, appId, userId) => {
