@@ -191,7 +191,7 @@ describe('every client request over the socket', () => {
       lounge: lounge.space.id,
       meeting: meeting.space.id,
       room: '',
-      inboxItemId: item,
+      inboxItemId: item as string,
     };
     const by: Record<Who, TestSocket> = {
       alice: await TestSocket.connect(url, app, 'alice'),
