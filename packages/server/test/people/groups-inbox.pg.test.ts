@@ -261,3 +261,55 @@ describe('the inbox', () => {
     expect((await as('alice', 'POST', '/v1/inbox/read', { extra: 1 })).status).toBe(400);
   });
 });
+
+describe('the inbox is bounded', () => {
+  it('keeps at most inboxMaxItems per user, the newest, and drops items past the retention', async () => {
+    let now = Date.now();
+    const small = await startHarness({ inboxMaxItems: 3, inboxRetentionDays: 1 }, { clock: () => now });
+    try {
+      const a = await small.createApp('bounded');
+      await small.users(a, [
+        { id: 'ann', username: 'ann' },
+        { id: 'ben', username: 'ben' },
+      ]);
+      const post = async (text: string) => {
+        const r = await small.call({
+          method: 'POST',
+          url: '/v1/channels/group:b/messages',
+          headers: await a.user('ben'),
+          payload: { text },
+        });
+        expect(r.status).toBe(200);
+        return r.body.message.id as string;
+      };
+      const anns = async () =>
+        (await small.call({ method: 'GET', url: '/v1/inbox', headers: await a.user('ann') })).body.items as any[];
+      expect(
+        (
+          await small.call({
+            method: 'POST',
+            url: '/v1/channels',
+            headers: await a.user('ann'),
+            payload: { type: 'group', id: 'b', members: ['ben'] },
+          })
+        ).status,
+      ).toBe(200);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push(await post(`ping ${i} @ann`));
+        await eventually(async () => (await anns()).some((x) => x.message_id === ids[i]));
+      }
+      // The three newest stay.
+      expect((await anns()).map((x) => x.message_id)).toEqual([ids[4], ids[3], ids[2]]);
+      // Two days on, the next recording sweeps what is past a day: only the new one is left.
+      now += 2 * 86_400_000;
+      const late = await post('late @ann');
+      await eventually(async () => {
+        const items = await anns();
+        return items.length === 1 && items[0].message_id === late;
+      });
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -18,8 +18,8 @@
  * is an item only while its recipient is connected nowhere ("while away"). DND holds pushes
  * back, not the inbox.
  *
- * Bounded: at most `INBOX_CAP` items per user (the oldest go first) and none older than
- * `INBOX_RETENTION_DAYS` (an hourly sweep per process). The cost of recording after commit
+ * Bounded: at most `inboxMaxItems` items per user (1,000; the oldest go first) and none older
+ * than `inboxRetentionDays` (90; an hourly sweep per server, on a recording). The cost of recording after commit
  * rather than in the send's transaction: a crash in the window loses the inbox item of a
  * message just sent (its unread count and mention flag stay).
  */
@@ -31,10 +31,6 @@ import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
 import { parseMentions } from '../messages/mentions.js';
 
-/** Most items one user keeps. */
-export const INBOX_CAP = 1000;
-/** Items older than this are pruned. */
-export const INBOX_RETENTION_DAYS = 90;
 /** The app bot (reminders/jobs.ts): its DMs are reminders, recorded as such. */
 const BOT = 'parley-bot';
 
@@ -128,7 +124,8 @@ export async function publishCounts(
   );
 }
 
-let lastSweep = 0;
+/** When each server last swept items past the retention (hourly, on a recording). */
+const lastSweep = new WeakMap<Services, number>();
 
 /**
  * Store items (one statement; an item already stored under its `dedupe` is not stored again),
@@ -137,6 +134,7 @@ let lastSweep = 0;
  */
 export async function recordItems(svc: Services, items: NewItem[]): Promise<void> {
   if (items.length === 0 || !svc.config.inbox) return;
+  const at = new Date(svc.clock()).toISOString();
   const input = JSON.stringify(
     items.map((i) => ({
       app_id: i.appId,
@@ -151,15 +149,18 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
       actor_id: i.actorId ?? null,
       reaction_type: i.reactionType ?? null,
       dedupe: i.dedupe,
+      created_at: at,
     })),
   );
   const stored = await rows<StoredItem>(
     svc.db,
     sql`insert into inbox_items (app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id,
-        actor_id, reaction_type, dedupe)
-      select app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type, dedupe
+        actor_id, reaction_type, dedupe, created_at)
+      select app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type, dedupe,
+        created_at
       from json_to_recordset(${input}::json) as x(app_id uuid, id uuid, user_id text, kind text, via text,
-        group_handle text, cid text, message_id uuid, parent_id uuid, actor_id text, reaction_type text, dedupe text)
+        group_handle text, cid text, message_id uuid, parent_id uuid, actor_id text, reaction_type text, dedupe text,
+        created_at timestamptz)
       on conflict (app_id, user_id, dedupe) do nothing
       returning app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type,
         read_at, created_at`,
@@ -180,16 +181,15 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
         select o.app_id, k.id from json_to_recordset(${owners}::json) as o(app_id uuid, user_id text)
         cross join lateral (
           select id from inbox_items t where t.app_id = o.app_id and t.user_id = o.user_id
-          order by t.id desc offset ${INBOX_CAP}
+          order by t.id desc offset ${svc.config.inboxMaxItems}
         ) k
       ) d
       where i.app_id = d.app_id and i.id = d.id`,
   );
-  if (svc.clock() - lastSweep > 3600_000) {
-    lastSweep = svc.clock();
-    await svc.db.execute(
-      sql`delete from inbox_items where created_at < ${new Date(svc.clock() - INBOX_RETENTION_DAYS * 86_400_000)}`,
-    );
+  if (svc.clock() - (lastSweep.get(svc) ?? 0) > 3600_000) {
+    lastSweep.set(svc, svc.clock());
+    const before = new Date(svc.clock() - svc.config.inboxRetentionDays * 86_400_000);
+    await svc.db.execute(sql`delete from inbox_items where created_at < ${before}`);
   }
   for (const [appId, m] of byApp) await publishCounts(svc, appId, [...m.keys()], m);
 }
