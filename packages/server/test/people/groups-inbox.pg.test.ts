@@ -197,6 +197,13 @@ describe('the inbox', () => {
     expect((await as('alice', 'POST', '/v1/channels/group:later/members', { add: ['erin'] })).status).toBe(200);
     const inv = await eventually(async () => (await inbox('erin')).items.find((i) => i.kind === 'invitation'));
     expect(inv).toMatchObject({ cid: 'group:later', actor_id: 'alice' });
+    // A DM while connected is no item; @here reaches who is connected, as a mention.
+    const erin = await TestSocket.connect(base, app, 'erin');
+    const present = await send('alice', dm.body.channel.cid, 'oh, you are here');
+    const here = await send('alice', 'group:later', 'standup @here');
+    expect(await itemAbout('erin', here.id)).toMatchObject({ kind: 'mention', via: 'here' });
+    expect((await inbox('erin')).items.some((i) => i.message_id === present.id)).toBe(false);
+    erin.close();
     // Filters.
     const mentions = await inbox('alice', '?filter=mentions');
     expect(mentions.items.every((i) => i.kind === 'mention')).toBe(true);
