@@ -92,6 +92,8 @@ describe.skipIf(!haveBrowser)('the activity inbox and groups in Chromium', () =>
     await items.first().click();
     await m.waitForURL(new RegExp(`/c/public:general\\?m=${byGroup.message.id}$`), WAIT);
     await m.locator('article.parley-message--highlighted', { hasText: 'please review, @design' }).waitFor(WAIT);
+    // Her group's handle is highlighted as a mention of her.
+    await m.locator('.parley-mention--me', { hasText: '@design' }).waitFor(WAIT);
     await expect.poll(() => badge.getAttribute('data-count'), WAIT).toBe('1');
     await m.screenshot({ path: `${SHOTS}/jumped.png` });
     expect(byName.message.id).toBeTruthy();

@@ -23,7 +23,8 @@ const SAFE_URL = /^(?:https?:|mailto:)/i;
 const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*[A-Za-z0-9_])/g;
 
 interface MentionEnv {
-  me?: string | null;
+  /** Lower-cased names that are the viewer: their username and their groups' handles. */
+  me?: readonly string[];
 }
 
 function mentionRule(state: StateCore): void {
@@ -74,7 +75,7 @@ function createMarkdown(): MarkdownIt {
   md.renderer.rules.parley_mention = (tokens, idx, _options, env) => {
     const name = (tokens[idx] as Token).content;
     const me = (env as MentionEnv | undefined)?.me;
-    const mine = !!me && me.toLowerCase() === name.toLowerCase();
+    const mine = !!me && me.includes(name.toLowerCase());
     return `<span class="parley-mention${mine ? ' parley-mention--me' : ''}" data-mention="${escapeHtml(name)}">@${escapeHtml(name)}</span>`;
   };
   md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
@@ -113,14 +114,16 @@ const CACHE_SIZE = 1000;
 
 /**
  * Render message text to sanitized HTML (see the module comment for what is allowed).
- * `me` is the viewer's username, whose mentions get `parley-mention--me`. Results are cached.
+ * `me` is the viewer's username (or several names: theirs and their user groups' handles), whose
+ * mentions get `parley-mention--me`. Results are cached.
  */
-export function renderMarkdown(text: string, options: { me?: string | null } = {}): string {
-  const key = `${options.me ?? ''}\u0000${text}`;
+export function renderMarkdown(text: string, options: { me?: string | readonly string[] | null } = {}): string {
+  const names = (typeof options.me === 'string' ? [options.me] : (options.me ?? [])).map((n) => n.toLowerCase());
+  const key = `${names.join(' ')}\u0000${text}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   md ??= createMarkdown();
-  const raw = md.render(text, { me: options.me ?? null } satisfies MentionEnv);
+  const raw = md.render(text, { me: names } satisfies MentionEnv);
   const p = getPurifier();
   const html = p
     ? p.sanitize(raw, {
@@ -138,8 +141,8 @@ export function renderMarkdown(text: string, options: { me?: string | null } = {
 export interface MarkdownProps {
   /** The message text (Markdown). */
   text: string;
-  /** The viewer's username, to highlight their own mentions. */
-  me?: string | null;
+  /** The viewer's username (or names: theirs and their groups' handles), to highlight their mentions. */
+  me?: string | readonly string[] | null;
   className?: string;
 }
 
