@@ -111,9 +111,9 @@ export async function markItemRead(svc: Services, me: Me, id: string, read = tru
     .where(and(eq(t.appId, me.app.id), eq(t.userId, me.userId), eq(t.id, id)))
     .returning();
   if (!row) throw notFound('Inbox item');
-  await publishCounts(svc, me.app.id, [me.userId]);
+  const counts = await publishCounts(svc, me.app.id, [me.userId]);
   const [item] = await withMessages(svc, me, [row]);
-  return { item: item as InboxItem, unread_count: await inboxCount(svc, me) };
+  return { item: item as InboxItem, unread_count: counts.get(me.userId) ?? 0 };
 }
 
 /** Mark every item read; every device hears the count (0). */

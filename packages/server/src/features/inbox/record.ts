@@ -103,7 +103,7 @@ export async function publishCounts(
   appId: string,
   users: string[],
   newItems: Map<string, InboxItem> = new Map(),
-): Promise<void> {
+): Promise<Map<string, number>> {
   const counts = await unreadCounts(svc, appId, users);
   const created_at = new Date().toISOString();
   svc.bus.publish(
@@ -122,6 +122,7 @@ export async function publishCounts(
       };
     }),
   );
+  return counts;
 }
 
 /** When each server last swept items past the retention (hourly, on a recording). */
