@@ -53,6 +53,7 @@ import { ParleyError } from './errors.js';
 import { Files } from './files.js';
 import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
+import { Groups, Inbox } from './inbox.js';
 import { Ingest } from './ingest.js';
 import { Moderation } from './moderation.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -149,6 +150,10 @@ export class ChatClient implements ChannelHost {
   readonly spaces: Spaces;
   /** The app's custom emoji, read once and kept current live (emoji.ts). */
   readonly emoji: Emoji;
+  /** The activity inbox: items, the live unread count, marking read (inbox.ts). */
+  readonly inbox: Inbox;
+  /** The app's user groups (`@handle`), kept live (inbox.ts). */
+  readonly groups: Groups;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -195,6 +200,8 @@ export class ChatClient implements ChannelHost {
     });
     this.files = new Files(this.http);
     this.emoji = new Emoji(this.http);
+    this.inbox = new Inbox(this.http);
+    this.groups = new Groups(this.http);
     this.profiles = new Profiles(this.http, {
       mergeUsers: (users) => this.mergeUsers(users),
       setMe: (user) => this.state.update((s) => (s.user?.id === user.id ? { ...s, user: { ...user } } : s)),
@@ -378,6 +385,8 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     if (e.type === 'emoji.updated') this.emoji.onEvent(e);
+    if (e.type === 'inbox.updated') this.inbox.onEvent(e);
+    if (e.type === 'user_group.updated') this.groups.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -705,6 +714,7 @@ export class ChatClient implements ChannelHost {
     if (reconnected) this.spaces.reconnected();
     // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
     if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
+    if (reconnected) this.inbox.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

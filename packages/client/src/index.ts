@@ -35,6 +35,7 @@ export { ParleyError } from './errors.js';
 export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
+export { Groups, type GroupsState, Inbox, type InboxState } from './inbox.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';

@@ -143,6 +143,9 @@ export class Ingest {
         break; // for listeners: the client's Spaces (spaces.ts) follows them
       case 'emoji.updated':
         break; // for listeners: the client's Emoji (emoji.ts) follows them
+      case 'inbox.updated':
+      case 'user_group.updated':
+        break; // for listeners: the client's Inbox and Groups (inbox.ts) follow them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

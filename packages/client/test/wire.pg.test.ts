@@ -139,6 +139,12 @@ describe('the frames a server sends', () => {
     );
     await boss.emoji.add(new Blob([png], { type: 'image/png' }), 'wire_dot', [], 'dot.png');
     await until(() => frames.some((f) => f.includes('"emoji.updated"')), 5000, 'the emoji is announced');
+    // User groups (user_group.updated to the app's users) and the inbox (inbox.updated: bob was
+    // mentioned above, and is again by his group).
+    await boss.groups.create({ handle: 'wire-team', name: 'Wire team', members: ['alice', 'bob'] });
+    await until(() => frames.some((f) => f.includes('"user_group.updated"')), 5000, 'the group is announced');
+    await ch.sendMessage({ text: 'hello @wire-team' });
+    await until(() => frames.some((f) => f.includes('"inbox.updated"')), 5000, 'bob hears of his inbox');
 
     const seen = new Set<string>();
     const bad: string[] = [];

@@ -49,6 +49,11 @@ export const AUDIT_ACTIONS = [
   'emoji.added',
   'emoji.removed',
   'emoji.settings_updated',
+  'user_group.created',
+  'user_group.updated',
+  'user_group.deleted',
+  'user_group.members_changed',
+  'user_group.settings_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

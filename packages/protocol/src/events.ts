@@ -3,6 +3,7 @@ import { DataExport } from './admin.js';
 import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
+import { InboxEvents } from './inbox.js';
 import { Ban, Flag } from './moderation.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SpaceEvents } from './spaces.js';
@@ -46,6 +47,8 @@ export const EPHEMERAL_EVENT_TYPES = [
   'space.updated',
   'space.invitation',
   'emoji.updated',
+  'user_group.updated',
+  'inbox.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -156,6 +159,7 @@ export const EphemeralEvent = Type.Union([
   ...SpaceEvents,
   /** The app's custom emoji changed: to every connection of the app (polls.ts). */
   EmojiUpdatedEvent,
+  ...InboxEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

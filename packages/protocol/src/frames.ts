@@ -4,6 +4,7 @@ import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { PollVoteBody } from './polls.js';
+import { INBOX_REQUEST_FIELDS } from './inbox.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
@@ -168,6 +169,12 @@ export const CLIENT_REQUESTS = {
   'poll.unvote': req('poll.unvote', { message_id: Uuid }),
   /** Close a poll (its author or a moderator); its results stay. */
   'poll.close': req('poll.close', { message_id: Uuid }),
+  /** A page of my activity inbox (`filter`, `limit`, `cursor`). */
+  'inbox.list': req('inbox.list', INBOX_REQUEST_FIELDS['inbox.list']),
+  /** Mark one inbox item read (or unread again). */
+  'inbox.read': req('inbox.read', INBOX_REQUEST_FIELDS['inbox.read']),
+  /** Mark every inbox item read. */
+  'inbox.read_all': req('inbox.read_all', INBOX_REQUEST_FIELDS['inbox.read_all']),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

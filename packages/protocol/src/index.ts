@@ -194,6 +194,38 @@ export {
 export * from './hooks.js';
 export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 export * from './images.js';
+export {
+  CreateUserGroupBody,
+  GROUP_HANDLE_PATTERN,
+  GROUP_MANAGERS,
+  GROUP_MAX_MEMBERS,
+  GROUPS_MAX_PER_APP,
+  GroupHandle,
+  type GroupManagers,
+  INBOX_FILTERS,
+  INBOX_KINDS,
+  INBOX_MAX_LIMIT,
+  INBOX_REQUEST_FIELDS,
+  InboxCountResponse,
+  InboxEvents,
+  type InboxFilter,
+  InboxItem,
+  InboxItemResponse,
+  type InboxKind,
+  InboxQuery,
+  InboxResponse,
+  MENTION_VIAS,
+  UpdateUserGroupBody,
+  USER_GROUP_CHANGES,
+  UserGroup,
+  type UserGroupChange,
+  UserGroupMembersBody,
+  UserGroupResponse,
+  UserGroupSettings,
+  UserGroupSettingsResponse,
+  UserGroupsQuery,
+  UserGroupsResponse,
+} from './inbox.js';
 export * from './membership.js';
 export * from './moderation.js';
 export * from './notifications.js';

@@ -14,6 +14,7 @@ import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
 import { PollResponse } from './polls.js';
+import { InboxCountResponse, InboxItemResponse, InboxResponse } from './inbox.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
@@ -119,6 +120,9 @@ export const REQUEST_REPLIES = {
   'reminder.list': RemindersResponse,
   'reminder.cancel': ReminderResponse,
   'message.schedule': ScheduledResponse,
+  'inbox.list': InboxResponse,
+  'inbox.read': InboxItemResponse,
+  'inbox.read_all': InboxCountResponse,
   'spaces.watch': SpacesResponse,
   'spaces.unwatch': EmptyReply,
   'space.enter': SpaceResponse,

@@ -76,6 +76,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
   'space.updated': (f) => hasId(f.space) && isStr(f.change),
   'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
+  'user_group.updated': (f) => hasId(f.group) && isStr(f.change),
+  'inbox.updated': (f) => typeof f.unread_count === 'number' && (f.item === undefined || hasId(f.item)),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

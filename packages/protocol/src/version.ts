@@ -24,7 +24,8 @@
  *   custom profile fields, `/v1/usernames/{name}`, the `user.updated` event).
  *   Later, additive (read-by and where you were): member `last_read_at`,
  *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
- *   `POST /v1/channels/{cid}/system-messages` for server tokens.
+ *   `POST /v1/channels/{cid}/system-messages` for server tokens. Later, additive: user groups (`/v1/user-groups`,
+ *   `user_group.updated`) and the activity inbox (`/v1/inbox`, `inbox.updated`).
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -78,6 +78,14 @@ export {
   searchEmojis,
 } from './emoji-picker.js';
 export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
+export {
+  InboxBadge,
+  type InboxBadgeProps,
+  InboxList,
+  type InboxListProps,
+  inboxItemSummary,
+  useInbox,
+} from './inbox.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';

@@ -23,7 +23,8 @@ const SAFE_URL = /^(?:https?:|mailto:)/i;
 const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*[A-Za-z0-9_])/g;
 
 interface MentionEnv {
-  me?: string | null;
+  /** Lower-cased names that are the viewer: their username and their groups' handles. */
+  me?: readonly string[];
   /** Custom emoji: name → image URL (custom-emoji.tsx). */
   emoji?: Readonly<Record<string, string>> | null;
 }
@@ -125,7 +126,7 @@ function createMarkdown(): MarkdownIt {
   md.renderer.rules.parley_mention = (tokens, idx, _options, env) => {
     const name = (tokens[idx] as Token).content;
     const me = (env as MentionEnv | undefined)?.me;
-    const mine = !!me && me.toLowerCase() === name.toLowerCase();
+    const mine = !!me && me.includes(name.toLowerCase());
     return `<span class="parley-mention${mine ? ' parley-mention--me' : ''}" data-mention="${escapeHtml(name)}">@${escapeHtml(name)}</span>`;
   };
   md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
@@ -172,20 +173,22 @@ const CACHE_SIZE = 1000;
 
 /**
  * Render message text to sanitized HTML (see the module comment for what is allowed).
- * `me` is the viewer's username, whose mentions get `parley-mention--me`. Results are cached.
+ * `me` is the viewer's username (or several names: theirs and their user groups' handles), whose
+ * mentions get `parley-mention--me`. Results are cached.
  */
 export function renderMarkdown(
   text: string,
-  options: { me?: string | null; emoji?: Readonly<Record<string, string>> | null } = {},
+  options: { me?: string | readonly string[] | null; emoji?: Readonly<Record<string, string>> | null } = {},
 ): string {
+  const names = (typeof options.me === 'string' ? [options.me] : (options.me ?? [])).map((n) => n.toLowerCase());
   const emoji = options.emoji && Object.keys(options.emoji).length ? options.emoji : null;
   // Text without a `:` renders the same with or without emoji: keep one cache entry for it.
   const emojiKey = emoji && text.includes(':') ? JSON.stringify(emoji) : '';
-  const key = `${options.me ?? ''}\u0000${emojiKey}\u0000${text}`;
+  const key = `${names.join(' ')}\u0000${emojiKey}\u0000${text}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   md ??= createMarkdown();
-  const raw = md.render(text, { me: options.me ?? null, emoji } satisfies MentionEnv);
+  const raw = md.render(text, { me: names, emoji } satisfies MentionEnv);
   const p = getPurifier();
   const html = p
     ? p.sanitize(raw, {
@@ -203,8 +206,8 @@ export function renderMarkdown(
 export interface MarkdownProps {
   /** The message text (Markdown). */
   text: string;
-  /** The viewer's username, to highlight their own mentions. */
-  me?: string | null;
+  /** The viewer's username (or names: theirs and their groups' handles), to highlight their mentions. */
+  me?: string | readonly string[] | null;
   /** Custom emoji (name → image URL): their `:shortcode:`s show as images. */
   emoji?: Readonly<Record<string, string>> | null;
   className?: string;

@@ -18,11 +18,12 @@ import {
   useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
 } from 'react';
 import { AttachButton, PendingFiles, usePendingFiles, useUploadAccept } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
-import { cidOf, useChannelState, useClientState, useMe } from './context.js';
+import { cidOf, useChannelState, useChatClient, useClientState, useMe } from './context.js';
 import { useCustomEmoji } from './custom-emoji.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
@@ -120,6 +121,9 @@ const SPECIAL_MENTIONS: MentionOption[] = [
 ];
 const MAX_OPTIONS = 8;
 
+/** Clients whose user groups were asked for once (the list stays live by itself afterwards). */
+const groupsAsked = new WeakSet<object>();
+
 /** The `@query` being typed just before the caret, if any. */
 function mentionQuery(text: string, caret: number): { start: number; query: string } | null {
   const m = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]*)$/.exec(text.slice(0, caret));
@@ -203,6 +207,19 @@ export function MessageInput({
     return list.sort((a, b) => a.username.localeCompare(b.username));
   }, [state?.members, users, me]);
 
+  // The app's user groups, offered beside people (`@designers` mentions its members who can read here).
+  const client = useChatClient();
+  const groups = useSyncExternalStore(
+    (l) => client.groups.state.subscribe(l),
+    () => client.groups.state.get().groups,
+    () => client.groups.state.get().groups,
+  );
+  useEffect(() => {
+    if (groupsAsked.has(client)) return;
+    groupsAsked.add(client);
+    void client.groups.load().catch(() => groupsAsked.delete(client));
+  }, [client]);
+
   const options = useMemo<Option[]>(() => {
     if (dismissed) return [];
     const cmd = /^\/([a-z0-9_-]*)$/i.exec(text.slice(0, caret));
@@ -242,9 +259,18 @@ export function MessageInput({
       detail: `@${m.username}`,
       user: m.user,
     }));
+    const teams: MentionOption[] = groups
+      .filter((g) => g.handle.toLowerCase().startsWith(q) || g.name.toLowerCase().startsWith(q))
+      .map((g) => ({
+        kind: 'mention',
+        key: `group:${g.id}`,
+        insert: g.handle,
+        label: g.name,
+        detail: `@${g.handle} · group of ${g.member_count}`,
+      }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
-    return [...people, ...specials].slice(0, MAX_OPTIONS);
-  }, [dismissed, text, caret, edit, commands, members, parentId, customEmoji]);
+    return [...people, ...teams, ...specials].slice(0, MAX_OPTIONS);
+  }, [dismissed, text, caret, edit, commands, members, parentId, customEmoji, groups]);
   const open = options.length > 0;
   // The people offered show a presence dot: follow them while the list is open.
   useWatchPresence(options.flatMap((o) => (o.kind === 'mention' && o.user ? [o.key] : [])));

@@ -4,7 +4,7 @@
  */
 import type { LocalMessage, ReadBy } from '@parley/client';
 import type { QuotedMessage } from '@parley/protocol';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { MessageAttachments } from './attachments.js';
 import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
@@ -16,6 +16,24 @@ import { MessagePreviews } from './previews.js';
 import { ReactionPicker } from './reaction-picker.js';
 import { SeenBy } from './read-by.js';
 import { Avatar, PresenceDot, useUser } from './user.js';
+
+/** The names that mention the viewer: their username and their user groups' handles (stable while they hold). */
+function useMyMentionNames(me: string | null, username: string | null): readonly string[] {
+  const client = useChatClient();
+  const handles = useSyncExternalStore(
+    (l) => client.groups.state.subscribe(l),
+    () =>
+      me
+        ? client.groups.state
+            .get()
+            .groups.filter((g) => g.members.includes(me))
+            .map((g) => g.handle)
+            .join(' ')
+        : '',
+    () => '',
+  );
+  return useMemo(() => [username ?? '', ...handles.split(' ')].filter(Boolean), [username, handles]);
+}
 
 /** Props of {@link MessageItem}. */
 export interface MessageItemProps {
@@ -56,6 +74,8 @@ export const MessageItem = memo(function MessageItem({
   const { channel, setEditing, setQuoting } = useChannelContext();
   const me = useMe();
   const myUsername = useClientState((s) => s.user?.username ?? null);
+  // The viewer's names in mentions: their username and the handles of their user groups.
+  const myNames = useMyMentionNames(me, myUsername);
   const author = useUser(m.user_id) ?? m.user ?? undefined;
   const users = useClientState((s) => s.users);
   const emoji = useEmojiMap();
@@ -149,7 +169,7 @@ export const MessageItem = memo(function MessageItem({
   if (system)
     return (
       <div className="parley-message parley-message--system" role="note">
-        <Markdown text={m.text} me={myUsername} emoji={emoji} />
+        <Markdown text={m.text} me={myNames} emoji={emoji} />
       </div>
     );
 
@@ -225,7 +245,7 @@ export const MessageItem = memo(function MessageItem({
           {deleted ? (
             <p className="parley-message__deleted-text">This message was deleted</p>
           ) : (
-            <Markdown text={m.text} me={myUsername} emoji={emoji} />
+            <Markdown text={m.text} me={myNames} emoji={emoji} />
           )}
           {m.poll && !deleted ? (
             <Poll

@@ -47,6 +47,9 @@ import { spaceRoutes } from './features/spaces/routes.js';
 import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
 import { emojiRoutes } from './features/emoji/routes.js';
+import { groupRoutes } from './features/groups/routes.js';
+import { inboxRoutes } from './features/inbox/routes.js';
+import { inboxSocket } from './features/inbox/socket.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -480,6 +483,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(webhookRoutes(svc));
   await defineWebhookJobs(svc);
   await app.register(reminderRoutes(svc));
+  await app.register(groupRoutes(svc));
+  await app.register(inboxRoutes(svc));
   await defineReminderJobs(svc);
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
   await defineVacuum(svc.jobs, database, { everyMinutes: config.vacuumMinutes, log: svc.log });
@@ -500,6 +505,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...callSocket,
       ...spaceSocket,
       ...reminderSocket,
+      ...inboxSocket,
     },
     {
       open: async (s, appId, userId) => {

@@ -23,12 +23,13 @@ import { createPgDatabase } from './pg-template.js';
 export const ADMIN = 'test-admin-token';
 /**
  * Config for tests that count the database statements an action makes: the server's background
- * work (notification jobs, the search index's merges, usage samples, the busy sweep) off, so
+ * work (notification jobs, inbox items, the search index's merges, usage samples, the busy sweep) off, so
  * every counted statement is the action's own. Add `jobWorkers: false` where no test of the file
  * needs a job: the recurring jobs' sweeps run on their own timers too.
  */
 export const QUIET = {
   notifications: false,
+  inbox: false,
   searchFlushMs: 0,
   usageSampleSeconds: 86_400,
   busyCheckMs: 86_400_000,

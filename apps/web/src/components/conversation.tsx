@@ -22,6 +22,15 @@ import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
 import { SidePanel } from './side-panel.js';
 
+/** Opens the thread `id` once (a link to a reply); lives inside <Channel>. */
+function OpenThread({ id }: { id: string | null }) {
+  const { openThread } = useChannelContext();
+  useEffect(() => {
+    if (id) openThread(id);
+  }, [id, openThread]);
+  return null;
+}
+
 /** Keeps thread and side panel exclusive; lives inside <Channel> to see the thread. */
 function OnePane({ panel, onThreadOpened }: { panel: PanelName | null; onThreadOpened(): void }) {
   const { thread, closeThread } = useChannelContext();
@@ -85,6 +94,8 @@ export interface ConversationProps {
   channel: ChannelHandle;
   /** A message to scroll to and highlight (`?m=` in the URL), loaded around if need be. */
   focusMessageId?: string | null;
+  /** A thread to open (`?t=<parent id>`: a thread reply opened from Activity). */
+  threadId?: string | null;
   onOpenConversation(cid: string): void;
   onLeft(): void;
   onOpenNav(): void;
@@ -95,6 +106,7 @@ export interface ConversationProps {
 export function Conversation({
   channel,
   focusMessageId = null,
+  threadId = null,
   onOpenConversation,
   onLeft,
   onOpenNav,
@@ -165,6 +177,7 @@ export function Conversation({
           {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus commands={commands} />}
           <Thread onSelectUser={showProfile} />
           <OnePane panel={panel} onThreadOpened={closePanel} />
+          <OpenThread id={threadId} />
         </ParleyChannel>
         {panel ? (
           <SidePanel

@@ -134,3 +134,9 @@ export const PhoneIcon = () => (
     <path d="M4.5 3.5h3l1.5 4-2 1.2a9 9 0 0 0 4.3 4.3l1.2-2 4 1.5v3a1.5 1.5 0 0 1-1.6 1.5A13.5 13.5 0 0 1 3 5.1 1.5 1.5 0 0 1 4.5 3.5Z" />
   </Icon>
 );
+export const ActivityIcon = () => (
+  <Icon>
+    <path d="M5 8a5 5 0 0 1 10 0c0 4 1.5 5.5 2 6H3c.5-.5 2-2 2-6Z" />
+    <path d="M8.5 17a1.6 1.6 0 0 0 3 0" />
+  </Icon>
+);

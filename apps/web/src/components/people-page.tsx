@@ -7,6 +7,7 @@
 import type { Person } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
+import { GroupsTab } from './groups-tab.js';
 import { CloseIcon, MenuIcon } from './icons.js';
 import { ProfilePanel } from './profile-panel.js';
 
@@ -116,6 +117,7 @@ export function PeoplePage({
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  const [tab, setTab] = useState<'people' | 'groups'>('people');
   const now = useMinute();
   useWatchPresence(people.map((p) => p.id));
 
@@ -174,37 +176,61 @@ export function PeoplePage({
           <div className="app-channel-header__main">
             <h1 className="app-channel-header__name">People</h1>
           </div>
-        </header>
-        <div className="app-people__controls">
-          <input
-            type="search"
-            className="app-input app-people__search"
-            placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
-            aria-label="Search people"
-            value={q}
-            onChange={(e) => setQ(e.target.value)}
-            data-testid="people-search"
-          />
-          <fieldset className="app-people__filters" aria-label="Show">
-            {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
+          <div className="app-people__filters" role="tablist" aria-label="People or groups">
+            {(['people', 'groups'] as const).map((t) => (
               <button
-                key={f.value}
+                key={t}
                 type="button"
-                aria-pressed={filter === f.value}
-                className={`app-people__filter${filter === f.value ? ' app-people__filter--on' : ''}`}
-                onClick={() => setFilter(f.value)}
+                role="tab"
+                aria-selected={tab === t}
+                className={`app-people__filter${tab === t ? ' app-people__filter--on' : ''}`}
+                onClick={() => setTab(t)}
+                data-testid={`people-tab-${t}`}
               >
-                {f.label}
+                {t === 'people' ? 'People' : 'Groups'}
               </button>
             ))}
-          </fieldset>
-        </div>
+          </div>
+        </header>
+        {tab === 'groups' ? <GroupsTab /> : null}
+        {tab === 'people' ? (
+          <div className="app-people__controls">
+            <input
+              type="search"
+              className="app-input app-people__search"
+              placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
+              aria-label="Search people"
+              value={q}
+              onChange={(e) => setQ(e.target.value)}
+              data-testid="people-search"
+            />
+            <fieldset className="app-people__filters" aria-label="Show">
+              {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
+                <button
+                  key={f.value}
+                  type="button"
+                  aria-pressed={filter === f.value}
+                  className={`app-people__filter${filter === f.value ? ' app-people__filter--on' : ''}`}
+                  onClick={() => setFilter(f.value)}
+                >
+                  {f.label}
+                </button>
+              ))}
+            </fieldset>
+          </div>
+        ) : null}
         {error ? (
           <p className="app-form__error" role="alert">
             {error}
           </p>
         ) : null}
-        <ul className="app-people__list" aria-label="People" aria-busy={loading} data-testid="people-list">
+        <ul
+          className="app-people__list"
+          aria-label="People"
+          aria-busy={loading}
+          data-testid="people-list"
+          style={tab === 'people' ? undefined : { display: 'none' }}
+        >
           {people.map((p) => (
             <PersonRow
               key={p.id}
@@ -216,10 +242,10 @@ export function PeoplePage({
             />
           ))}
         </ul>
-        {!loading && people.length === 0 && !error ? (
+        {tab === 'people' && !loading && people.length === 0 && !error ? (
           <p className="app-muted app-people__empty">No one matches.</p>
         ) : null}
-        {next ? (
+        {tab === 'people' && next ? (
           <button type="button" className="app-button app-people__more" disabled={loading} onClick={more}>
             Show more
           </button>

@@ -33,9 +33,10 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
+import { activityPath, navigate, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
+import { ActivityPage } from './activity-page.js';
 import { ConnectionBanner } from './connection-banner.js';
 import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
@@ -81,8 +82,8 @@ export function Shell({
 }: {
   workspace: Workspace;
   cid: string | null;
-  /** A page in place of a conversation (`/w/<id>/people`). */
-  page?: 'people' | null;
+  /** A page in place of a conversation (`/w/<id>/people`, `/w/<id>/activity`). */
+  page?: 'people' | 'activity' | null;
   /** The workspace was changed here (settings in the admin console): show the new one. */
   onWorkspaceChange?(workspace: Workspace): void;
 }) {
@@ -104,6 +105,8 @@ export function Shell({
   // `?m=<message id>`: a message to show and highlight (a search hit).
   const location = useLocation();
   const focus = new URL(location, 'http://x').searchParams.get('m');
+  // `?t=<parent id>`: a thread to open beside it (a reply opened from Activity).
+  const threadParam = new URL(location, 'http://x').searchParams.get('t');
 
   const open = useCallback(
     (next: string) => {
@@ -183,6 +186,12 @@ export function Shell({
           setNavOpen(false);
           navigate(peoplePath(key));
         }}
+        activityOpen={page === 'activity' && !office}
+        onActivity={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(activityPath(workspace.id));
+        }}
         onOffice={() => {
           setOffice(true);
           setNavOpen(false);
@@ -203,6 +212,20 @@ export function Shell({
               open(dm.cid);
             }}
           />
+        ) : page === 'activity' ? (
+          <ActivityPage
+            onOpenNav={() => setNavOpen(true)}
+            onOpenItem={(item) => {
+              if (!item.cid) return;
+              // A reply is shown through its thread's parent, in the conversation around it.
+              const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
+              const query = new URLSearchParams();
+              if (focusId) query.set('m', focusId);
+              if (item.parent_id) query.set('t', item.parent_id);
+              const qs = query.toString();
+              navigate(`${workspacePath(workspace.id, item.cid)}${qs ? `?${qs}` : ''}`);
+            }}
+          />
         ) : page === 'people' ? (
           <PeoplePage
             isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
@@ -214,6 +237,7 @@ export function Shell({
             key={cid}
             channel={handle}
             focusMessageId={focus}
+            threadId={threadParam}
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(key), { replace: true })}
             onOpenNav={() => setNavOpen(true)}

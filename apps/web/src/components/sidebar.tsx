@@ -1,7 +1,8 @@
 /** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
 import type { Workspace } from '@parley/protocol';
-import { ChannelList } from '@parley/react';
+import { ChannelList, InboxBadge } from '@parley/react';
 import {
+  ActivityIcon,
   ComposeIcon,
   HashIcon,
   OfficeIcon,
@@ -25,6 +26,9 @@ export interface SidebarProps {
   /** Open the People page (everyone in the workspace). */
   onPeople(): void;
   peopleOpen?: boolean;
+  /** Open the Activity page (the inbox). */
+  onActivity(): void;
+  activityOpen?: boolean;
   onDialog(d: DialogName): void;
 }
 
@@ -37,12 +41,24 @@ export function Sidebar({
   officeOpen,
   onPeople,
   peopleOpen,
+  onActivity,
+  activityOpen,
 }: SidebarProps) {
   return (
     <aside className="app-sidebar" aria-label="Workspace sidebar">
       <WorkspaceMenu workspace={workspace} onDialog={onDialog} />
       <div className="app-sidebar__scroll">
         <nav className="app-sidebar__nav" aria-label="Shortcuts">
+          <button
+            type="button"
+            className={`app-sidebar__item${activityOpen ? ' app-sidebar__item--active' : ''}`}
+            onClick={onActivity}
+            data-testid="activity-button"
+          >
+            <ActivityIcon />
+            <span>Activity</span>
+            <InboxBadge className="app-sidebar__badge" />
+          </button>
           <button type="button" className="app-sidebar__item" onClick={() => onDialog('search')}>
             <SearchIcon />
             <span>Search messages</span>
@@ -88,7 +104,7 @@ export function Sidebar({
           </button>
         </nav>
         <ChannelList
-          activeCid={officeOpen || peopleOpen ? null : activeCid}
+          activeCid={officeOpen || peopleOpen || activityOpen ? null : activeCid}
           onSelect={onSelect}
           className="app-sidebar__list"
           emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}

@@ -123,6 +123,12 @@ export interface Config {
   previewFetchesPerMinute: number;
   /** Whether sent messages are handed to the notification jobs (`PARLEY_NOTIFICATIONS=0`: no push, no digest). */
   notifications: boolean;
+  /** Whether the activity inbox records items (features/inbox; `PARLEY_INBOX=0`: none are recorded). */
+  inbox: boolean;
+  /** Most items one user's inbox keeps; the oldest go first (`PARLEY_INBOX_MAX_ITEMS`). */
+  inboxMaxItems: number;
+  /** Inbox items older than this many days are deleted (`PARLEY_INBOX_RETENTION_DAYS`). */
+  inboxRetentionDays: number;
   /**
    * Notifications (features/notifications): push to a user active on a device only after this
    * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
@@ -432,6 +438,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     previewTimeoutMs: 8_000,
     previewFetchesPerMinute: 30,
     notifications: true,
+    inbox: true,
+    inboxMaxItems: 1000,
+    inboxRetentionDays: 90,
     webPushAllowHosts: [],
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
@@ -559,6 +568,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       d.previewFetchesPerMinute,
     ),
     notifications: env.PARLEY_NOTIFICATIONS !== '0',
+    inbox: env.PARLEY_INBOX !== '0',
+    inboxMaxItems: pick(int(env.PARLEY_INBOX_MAX_ITEMS, 'PARLEY_INBOX_MAX_ITEMS'), d.inboxMaxItems),
+    inboxRetentionDays: pick(int(env.PARLEY_INBOX_RETENTION_DAYS, 'PARLEY_INBOX_RETENTION_DAYS'), d.inboxRetentionDays),
     pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
     pushRetryDelaySeconds: pick(

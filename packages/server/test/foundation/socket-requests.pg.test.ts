@@ -7,7 +7,7 @@
  */
 import { CLIENT_REQUESTS, type ClientRequestType, uuidv7 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
+import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 type Who = 'alice' | 'bob' | 'carol';
 interface Ctx {
@@ -20,6 +20,8 @@ interface Ctx {
   meeting: string;
   room: string;
   pollId?: string;
+  /** An item of alice's inbox (bob reacted to a message of hers before the steps). */
+  inboxItemId: string;
 }
 interface Step {
   type: ClientRequestType;
@@ -85,6 +87,9 @@ const STEPS: Step[] = [
   { type: 'reminder.list', as: 'alice', fields: () => ({}) },
   { type: 'reminder.cancel', as: 'alice', fields: (c) => ({ id: c.reminderId }) },
   { type: 'message.schedule', as: 'alice', fields: (c) => ({ cid: c.cid, text: 'later', send_at: inAnHour() }) },
+  { type: 'inbox.list', as: 'alice', fields: () => ({ filter: 'mentions', limit: 5 }) },
+  { type: 'inbox.read', as: 'alice', fields: (c) => ({ id: c.inboxItemId }) },
+  { type: 'inbox.read_all', as: 'alice', fields: () => ({}) },
   {
     type: 'call.start',
     as: 'alice',
@@ -181,6 +186,13 @@ describe('every client request over the socket', () => {
       },
       'alice',
     );
+    // An item in alice's inbox: bob's reaction to a message of hers (recorded just after it commits).
+    const mine = await rest('POST', `/v1/channels/${channel.channel.cid}/messages`, { text: 'react to me' }, 'alice');
+    await rest('POST', `/v1/messages/${mine.message.id}/reactions`, { type: 'like' }, 'bob');
+    const item = await eventually(async () => {
+      const r = await h.call({ method: 'GET', url: '/v1/inbox', headers: await app.user('alice') });
+      return r.body.items?.[0]?.id as string | undefined;
+    });
     const lounge = await rest('POST', '/v1/spaces', { name: 'Lounge', kind: 'lounge', capacity: 8 });
     const meeting = await rest('POST', '/v1/spaces', { name: 'Meeting', kind: 'meeting_room', capacity: 4 });
     const ctx: Ctx = {
@@ -192,6 +204,7 @@ describe('every client request over the socket', () => {
       lounge: lounge.space.id,
       meeting: meeting.space.id,
       room: '',
+      inboxItemId: item as string,
     };
     const by: Record<Who, TestSocket> = {
       alice: await TestSocket.connect(url, app, 'alice'),

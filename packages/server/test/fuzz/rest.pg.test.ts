@@ -129,6 +129,9 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       images: t.messageId,
       // A custom emoji's image: a well-formed id that names none (NOT_FOUND).
       emoji: t.messageId,
+      // User groups and inbox items: well-formed ids that name none (typed NOT_FOUND).
+      'user-groups': t.messageId,
+      inbox: t.messageId,
     }[under ?? ''],
     // A custom emoji's shortcode that names none (the delete's typed NOT_FOUND).
     shortcode: 'fuzz_emoji',

@@ -86,6 +86,16 @@ describe('reminders', { timeout: 120_000 }, () => {
     expect(after.body.reminders.map((x: { id: string }) => x.id)).toEqual([note.body.reminder.id]);
     const sent = await as('alice', 'GET', '/v1/reminders?status=sent');
     expect(sent.body.reminders[0].sent_at).not.toBeNull();
+    // The activity inbox has it, linked to the message it is about (and not the bot's DM as a DM).
+    const inbox = await until(
+      'the inbox item',
+      async () => (await as('alice', 'GET', '/v1/inbox')).body.items as any[],
+      (items) => items.some((i) => i.kind === 'reminder'),
+    );
+    expect(inbox.filter((i) => i.kind === 'reminder')).toMatchObject([
+      { message_id: m.body.message.id, cid: 'group:team', actor_id: 'parley-bot' },
+    ]);
+    expect(inbox.some((i) => i.kind === 'dm')).toBe(false);
   });
 
   it('can be cancelled (and then never arrive); refuse what the caller cannot read or bad times', async () => {

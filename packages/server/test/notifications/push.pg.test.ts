@@ -182,6 +182,46 @@ describe('push decisions', () => {
     expect((await sendAndSettle('alice', cid, '@bob are you there')).pushes).toEqual([]);
   });
 
+  it('a group mention pushes the members who can read the channel, each by their own rules', async () => {
+    // dave is in @ops and subscribed, but not in the (private) channel: he gets nothing.
+    const daveSub = push.subscribe();
+    const daves = await subscribe('dave', daveSub);
+    expect(daves.status).toBe(200);
+    const g = await h.call({
+      method: 'POST',
+      url: '/v1/user-groups',
+      headers: await app.server(),
+      payload: { handle: 'ops', name: 'Ops', members: ['bob', 'dave'] },
+    });
+    expect(g.status).toBe(201);
+    const cid = await channel(h, app, 'alice', 'ops-room', ['alice', 'bob'], 'group');
+    const first = await sendAndSettle('alice', cid, 'incident, @ops');
+    const p = await pushed(first.m.id);
+    expect(p.payload).toMatchObject({ reason: 'mention', cid, body: 'Alice: incident, @ops' });
+    expect(push.received.filter((r) => r.subscription === daveSub.id)).toEqual([]);
+    // Do-not-disturb holds the group's mention back like any mention.
+    expect((await settings('bob', { dnd_minutes: 60 })).body.settings.dnd_active).toBe(true);
+    expect((await sendAndSettle('alice', cid, 'still on, @ops')).pushes).toEqual([]);
+    await settings('bob', { dnd_minutes: 0 });
+    // And so does muting the channel.
+    const muted = await h.call({
+      method: 'PATCH',
+      url: `/v1/channels/${cid}/members/bob`,
+      headers: await app.user('bob'),
+      payload: { muted: true },
+    });
+    expect(muted.status).toBe(200);
+    expect((await sendAndSettle('alice', cid, 'resolved, @ops')).pushes).toEqual([]);
+    expect(push.received.filter((r) => r.subscription === daveSub.id)).toEqual([]);
+    // The tests after this one push to dave themselves.
+    const gone = await h.call({
+      method: 'DELETE',
+      url: `/v1/push/web/subscriptions/${daves.body.subscription.id}`,
+      headers: await app.user('dave'),
+    });
+    expect(gone.status).toBe(200);
+  });
+
   it('do-not-disturb now holds pushes back; turning it off lets them through', async () => {
     const cid = await channel(h, app, 'carol', '', ['carol', 'bob'], 'dm');
     const on = await settings('bob', { dnd_minutes: 60 });

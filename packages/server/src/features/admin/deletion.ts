@@ -115,6 +115,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'reminders',
     'scheduled_messages',
     'profile_field_values',
+    'inbox_items',
+    'user_group_members',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
@@ -128,11 +130,12 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
-    // Others' reminders about messages of theirs, which are about to go.
-    await tx.execute(
-      sql`delete from reminders where app_id = ${appId}
-          and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
-    );
+    // Others' reminders and inbox items about messages of theirs, which are about to go.
+    for (const table of ['reminders', 'inbox_items'])
+      await tx.execute(
+        sql`delete from ${sql.identifier(table)} where app_id = ${appId}
+            and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
+      );
   }
 }
 
@@ -152,6 +155,7 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     'channel_notification_settings',
     'reminders',
     'scheduled_messages',
+    'inbox_items',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }

@@ -17,6 +17,7 @@ import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { logEvents, withTransaction } from '../events/log.js';
+import { recordLater } from '../inbox/record.js';
 import { presentMessage } from '../messages/present.js';
 import { checkNotBanned } from '../moderation/ban-check.js';
 import { checkCan, ownCapabilities } from '../permissions/policy.js';
@@ -210,7 +211,9 @@ export async function systemMessage(
 /** Add members. Adding only yourself to a public or announcement channel is joining. */
 export async function addMembers(svc: Services, caller: Caller, cid: string, userIds: string[]) {
   const appId = caller.app.id;
-  return withTransaction(svc, async (tx, out) => {
+  /** Who was added by someone else (an invitation, in their inbox), once committed. */
+  let invited: string[] = [];
+  const done = await withTransaction(svc, async (tx, out) => {
     const a = await accessChannelRead(tx, caller, cid, true);
     const selfJoin = caller.kind === 'user' && userIds.length === 1 && userIds[0] === caller.userId;
     if (selfJoin) {
@@ -269,12 +272,25 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
         userId: m.userId,
         event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
       });
+    if (!selfJoin && caller.userId) invited = added.map((m) => m.userId).filter((u) => u !== caller.userId);
     return channelWithMembers(tx, caller, cid, {
       ...a,
       channel: row,
       member: a.member ?? added.find((m) => m.userId === caller.userId) ?? null,
     });
   });
+  recordLater(
+    svc,
+    invited.map((userId) => ({
+      appId,
+      userId,
+      kind: 'invitation' as const,
+      cid,
+      actorId: caller.userId,
+      dedupe: `inv:${cid}:${Date.now()}`,
+    })),
+  );
+  return done;
 }
 
 async function displayName(q: Queryable, appId: string, userId: string): Promise<string> {

@@ -13,6 +13,7 @@ import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
+import { recordMessage } from '../inbox/record.js';
 import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
@@ -33,25 +34,30 @@ const MAX_PARTICIPANTS = 50;
 
 class DuplicateId extends Error {}
 
-/** Members of `cid` among the mentioned usernames, and (for @here) the members present now. */
+/**
+ * Members of `cid` among the mentioned usernames and the members of mentioned user groups
+ * (features/groups: only those who are members of the channel, so never anyone who cannot
+ * read it), and (for @here) the members present now. Usernames and group handles are one
+ * query, the one a send with an @name always cost.
+ */
 async function resolveMentions(svc: Services, appId: string, cid: string, text: string): Promise<Mentions> {
   const parsed = parseMentions(text);
   let users: string[] = [];
   let here: string[] = [];
   if (parsed.usernames.length) {
-    const rows = await svc.db
-      .select({ id: schema.users.id })
-      .from(schema.users)
-      .innerJoin(
-        schema.members,
-        and(
-          eq(schema.members.appId, schema.users.appId),
-          eq(schema.members.userId, schema.users.id),
-          eq(schema.members.cid, cid),
-        ),
-      )
-      .where(and(eq(schema.users.appId, appId), inArray(sql`lower(${schema.users.username})`, parsed.usernames)));
-    users = rows.map((r) => r.id);
+    const names = JSON.stringify(parsed.usernames);
+    const found = await rows<{ id: string }>(
+      svc.db,
+      sql`select u.id from ${schema.users} u
+        join ${schema.members} m on m.app_id = u.app_id and m.user_id = u.id and m.cid = ${cid}
+        where u.app_id = ${appId} and lower(u.username) in (select jsonb_array_elements_text(${names}::jsonb))
+      union
+      select gm.user_id as id from ${schema.userGroups} g
+        join ${schema.userGroupMembers} gm on gm.app_id = g.app_id and gm.group_id = g.id
+        join ${schema.members} m on m.app_id = gm.app_id and m.user_id = gm.user_id and m.cid = ${cid}
+        where g.app_id = ${appId} and lower(g.handle) in (select jsonb_array_elements_text(${names}::jsonb))`,
+    );
+    users = found.map((r) => r.id);
   }
   if (parsed.here) {
     const rows = await svc.db
@@ -185,6 +191,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
   notifyMessage(svc, appId, sent.message.id);
+  recordMessage(svc, appId, sent.message.id);
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
 }

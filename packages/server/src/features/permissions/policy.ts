@@ -258,3 +258,22 @@ export const can = (s: PermissionSubject, cap: Capability, now: number = Date.no
 export function ownCapabilities(s: PermissionSubject, now: number = Date.now()): Capability[] {
   return CAPABILITIES.filter((c) => judge(s, c, now, asFact) === null);
 }
+
+/** Capabilities of the app rather than of a channel (docs/permissions.md, "App-level capabilities"). */
+export type AppCapability = 'manage-user-groups' | 'read-user-groups';
+
+/**
+ * App role → app capability: `roles` always; `openTo` too when the app opened it (for user
+ * groups, `PUT /v1/user-group-settings {"managers":"everyone"}`). The server token has them all.
+ */
+export const APP_GRANTS: Record<AppCapability, { roles: string[]; openTo: string[] }> = {
+  'manage-user-groups': { roles: ['admin'], openTo: ['admin', 'moderator', 'user'] },
+  'read-user-groups': { roles: ['admin', 'moderator', 'user', 'guest'], openTo: [] },
+};
+
+/** Whether an app role (null: the server token) has an app capability; `open`: the app opened it. */
+export function appCan(cap: AppCapability, role: string | null, open = false): boolean {
+  if (role === null) return true;
+  const g = APP_GRANTS[cap];
+  return g.roles.includes(role) || (open && g.openTo.includes(role));
+}

@@ -10,6 +10,7 @@ import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkReact } from '../channels/access.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
+import { recordLater } from '../inbox/record.js';
 import { accessMessage } from '../messages/access.js';
 import { enrichMessages, ownReactions } from '../messages/actions.js';
 import { checkRate } from '../moderation/limits.js';
@@ -34,7 +35,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
   checkReact(a, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot take reactions`);
   await checkRate(svc, 'reactions', appId, me.userId);
-  return withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
+  const done = await withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();
     const [r] = await tx
@@ -75,6 +76,22 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
     );
     return { message: { ...message!, own_reactions: await ownReactions(tx, appId, me.userId, messageId) }, reaction };
   });
+  // After commit: the author's inbox (features/inbox), once per reactor and type.
+  if (a.message.userId !== me.userId && !a.message.shadowed)
+    recordLater(svc, [
+      {
+        appId,
+        userId: a.message.userId,
+        kind: 'reaction',
+        cid: a.message.cid,
+        messageId,
+        parentId: a.message.parentId,
+        actorId: me.userId,
+        reactionType: type,
+        dedupe: `r:${messageId}:${me.userId}:${type}`,
+      },
+    ]);
+  return done;
 }
 
 /** Remove your reaction of a type. Removing one you do not have changes nothing. */

@@ -11,6 +11,7 @@ import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
 import { createChannel } from '../channels/actions.js';
 import { withTransaction } from '../events/log.js';
+import { recordItems } from '../inbox/record.js';
 import { sendMessage } from '../messages/actions.js';
 import { userUpdated } from '../users/actions.js';
 import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
@@ -77,6 +78,18 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
     .update(r)
     .set({ status: 'sent', sentAt: new Date() })
     .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
+  // The inbox (features/inbox) links to the message the reminder is about (else to its DM).
+  await recordItems(svc, [
+    {
+      appId,
+      userId: row.userId,
+      kind: 'reminder',
+      cid: row.messageId ? row.cid : dm.channel.cid,
+      messageId: row.messageId ?? row.id,
+      actorId: BOT_USER_ID,
+      dedupe: `rem:${row.id}`,
+    },
+  ]);
 }
 
 async function sendScheduled(svc: Services, appId: string, id: string): Promise<void> {

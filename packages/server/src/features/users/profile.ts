@@ -115,5 +115,12 @@ export async function usernameAvailability(
     .where(and(eq(schema.users.appId, appId), sql`lower(${schema.users.username}) = ${name.toLowerCase()}`))
     .limit(1);
   if (row && row.id !== self) return { available: false, reason: 'taken' };
+  // A group's handle (features/groups) is taken too: `@name` must name one thing.
+  const [group] = await svc.db
+    .select({ id: schema.userGroups.id })
+    .from(schema.userGroups)
+    .where(and(eq(schema.userGroups.appId, appId), sql`lower(${schema.userGroups.handle}) = ${name.toLowerCase()}`))
+    .limit(1);
+  if (group) return { available: false, reason: 'taken' };
   return { available: true };
 }

@@ -1332,3 +1332,78 @@ export const idempotencyKeys = pgTable(
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );
+
+/**
+ * User groups (features/groups): `@handle` mentions every member who can read the channel.
+ * The handle is unique per app in any case (`user_groups_handle_uq` on lower(handle)).
+ */
+export const userGroups = pgTable(
+  'user_groups',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    handle: text('handle').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    createdBy: text('created_by'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('user_groups_handle_uq').on(t.appId, sql`lower(${t.handle})`),
+  ],
+);
+
+export const userGroupMembers = pgTable(
+  'user_group_members',
+  {
+    appId: uuid('app_id').notNull(),
+    groupId: uuid('group_id').notNull(),
+    userId: text('user_id').notNull(),
+    addedAt: ts('added_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.groupId, t.userId] }),
+    index('user_group_members_user_idx').on(t.appId, t.userId),
+  ],
+);
+
+/** Who may manage an app's user groups (`admins` unless a row says `everyone`). */
+export const userGroupSettings = pgTable('user_group_settings', {
+  appId: uuid('app_id').primaryKey(),
+  managers: text('managers').notNull().default('admins'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * The activity inbox (features/inbox): one row per thing that concerns a user. Bounded: rows
+ * older than the retention and beyond the per-user cap are pruned (features/inbox/record.ts).
+ * `dedupe` makes a recording idempotent (a retried job, the same reaction twice).
+ */
+export const inboxItems = pgTable(
+  'inbox_items',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    kind: text('kind').notNull(),
+    via: text('via'),
+    groupHandle: text('group_handle'),
+    cid: text('cid'),
+    messageId: uuid('message_id'),
+    parentId: uuid('parent_id'),
+    actorId: text('actor_id'),
+    reactionType: text('reaction_type'),
+    dedupe: text('dedupe').notNull(),
+    readAt: ts('read_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('inbox_items_dedupe_uq').on(t.appId, t.userId, t.dedupe),
+    index('inbox_items_user_idx').on(t.appId, t.userId, t.id),
+    index('inbox_items_unread_idx').on(t.appId, t.userId).where(sql`read_at is null`),
+    index('inbox_items_created_idx').on(t.createdAt),
+  ],
+);

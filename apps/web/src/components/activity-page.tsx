@@ -1,0 +1,25 @@
+/**
+ * The Activity page (`/w/<id>/activity`): the user's inbox (the kit's `InboxList`) — mentions
+ * of them and their groups, thread replies, reactions, DMs while away, invitations, reminders.
+ * Opening an item jumps to its message in its conversation (the thread's parent for a reply),
+ * loaded around it and highlighted.
+ */
+import type { InboxItem } from '@parley/protocol';
+import { InboxList } from '@parley/react';
+import { MenuIcon } from './icons.js';
+
+export function ActivityPage({ onOpenItem, onOpenNav }: { onOpenItem(item: InboxItem): void; onOpenNav(): void }) {
+  return (
+    <section className="app-activity" aria-label="Activity page">
+      <header className="app-channel-header">
+        <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
+          <MenuIcon />
+        </button>
+        <div className="app-channel-header__main">
+          <h1 className="app-channel-header__name">Activity</h1>
+        </div>
+      </header>
+      <InboxList onOpen={onOpenItem} />
+    </section>
+  );
+}

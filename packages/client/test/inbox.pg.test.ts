@@ -1,0 +1,77 @@
+/**
+ * The SDK's inbox and groups: `client.inbox.state` loads pages, follows `inbox.updated` live on
+ * every device of the user (a new item at the top, the count), marks read one and all; a
+ * group made by an admin reaches another client's `client.groups.state` live, and a group
+ * mention lands in its member's inbox.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatClient } from '../src/index.js';
+import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+
+let h: Harness;
+let app: TestApp;
+const clients: ChatClient[] = [];
+
+beforeAll(async () => {
+  h = await startHarness();
+  app = await h.createApp();
+  await h.users(app, [
+    { id: 'alice', username: 'alice', name: 'Alice', role: 'admin' },
+    { id: 'bob', username: 'bob', name: 'Bob' },
+  ]);
+});
+afterAll(async () => {
+  for (const c of clients) await c.disconnectUser();
+  await h.close();
+});
+
+describe('the inbox in the SDK', () => {
+  it('loads, follows the live count on two devices, and marks read', async () => {
+    const alice = await makeClient(h, app, 'alice');
+    const bobPhone = await makeClient(h, app, 'bob');
+    const bobLaptop = await makeClient(h, app, 'bob');
+    clients.push(alice, bobPhone, bobLaptop);
+    const ch = alice.channel('group', 'sdk-inbox');
+    await ch.createChannel({ members: ['bob'], name: 'Inbox' });
+    await bobPhone.inbox.load();
+    expect(bobPhone.inbox.state.get()).toMatchObject({ items: [], unreadCount: 0, loaded: true });
+
+    const m = await ch.sendMessage({ text: 'hi @bob' });
+    for (const c of [bobPhone, bobLaptop]) await until(() => c.inbox.state.get().unreadCount === 1);
+    await until(() => bobPhone.inbox.state.get().items[0]?.message_id === m.id);
+    expect(bobPhone.inbox.state.get().items[0]).toMatchObject({ kind: 'mention', via: 'user', read: false });
+    await until(() => bobPhone.inbox.state.get().items[0]?.message?.text === 'hi @bob');
+
+    // Read on the phone: the laptop's badge follows.
+    await bobPhone.inbox.markRead(bobPhone.inbox.state.get().items[0]!.id);
+    expect(bobPhone.inbox.state.get().unreadCount).toBe(0);
+    await until(() => bobLaptop.inbox.state.get().unreadCount === 0);
+
+    // A group mention: the group arrives live in bob's list, its mention in his inbox.
+    await bobLaptop.groups.load();
+    await alice.groups.create({ handle: 'crew', name: 'Crew', members: ['bob'] });
+    await until(() => bobLaptop.groups.state.get().groups.some((g) => g.handle === 'crew'));
+    expect((await bobLaptop.groups.search('cr')).map((g) => g.handle)).toEqual(['crew']);
+    const g = await ch.sendMessage({ text: 'all hands @crew' });
+    await until(() => bobPhone.inbox.state.get().items[0]?.message_id === g.id);
+    expect(bobPhone.inbox.state.get().items[0]).toMatchObject({ via: 'group', group_handle: 'crew' });
+    await until(() => bobLaptop.inbox.state.get().unreadCount === 1);
+
+    // Filters and all read.
+    await bobPhone.inbox.load('reactions');
+    expect(bobPhone.inbox.state.get().items).toEqual([]);
+    await bobPhone.inbox.load('mentions');
+    expect(bobPhone.inbox.state.get().items.map((i) => i.message_id)).toEqual([g.id, m.id]);
+    await bobPhone.inbox.markAllRead();
+    await until(() => bobLaptop.inbox.state.get().unreadCount === 0);
+    expect(await bobLaptop.inbox.count()).toBe(0);
+
+    // Bad input is a typed error.
+    await expect(bobPhone.inbox.markRead('00000000-0000-7000-8000-000000000000')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(bobPhone.groups.create({ handle: 'nope', name: 'No' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The activity inbox in the kit: {@link InboxBadge} (the live unread count, for a sidebar
+ * entry) and {@link InboxList} (items with filters, read state, mark all read, paging). Both
+ * read `client.inbox.state`, which the SDK keeps live from `inbox.updated`.
+ */
+import type { InboxState } from '@parley/client';
+import type { InboxFilter, InboxItem } from '@parley/protocol';
+import { useEffect, useSyncExternalStore } from 'react';
+import { useChatClient, useClientState } from './context.js';
+import { displayName, relativeTime } from './format.js';
+import { Avatar, lookupUser } from './user.js';
+
+/** The inbox's state, live. */
+export function useInbox(): InboxState {
+  const client = useChatClient();
+  return useSyncExternalStore(
+    (l) => client.inbox.state.subscribe(l),
+    () => client.inbox.state.get(),
+    () => client.inbox.state.get(),
+  );
+}
+
+/** Props of {@link InboxBadge}. */
+export interface InboxBadgeProps {
+  /** Fetch the count once on mount (the live count needs no call afterwards). Default true. */
+  fetch?: boolean;
+  className?: string;
+}
+
+/** The inbox's unread count as a badge; renders nothing at 0. */
+export function InboxBadge({ fetch = true, className }: InboxBadgeProps) {
+  const client = useChatClient();
+  const { unreadCount } = useInbox();
+  useEffect(() => {
+    if (fetch) void client.inbox.count().catch(() => {});
+  }, [client, fetch]);
+  if (unreadCount === 0) return null;
+  const text = unreadCount > 99 ? '99+' : String(unreadCount);
+  return (
+    <span className={`parley-inbox-badge${className ? ` ${className}` : ''}`} data-count={unreadCount}>
+      {text}
+      <span className="parley-sr-only"> unread in activity</span>
+    </span>
+  );
+}
+
+const FILTERS: { id: InboxFilter; label: string }[] = [
+  { id: 'all', label: 'All' },
+  { id: 'mentions', label: 'Mentions' },
+  { id: 'threads', label: 'Threads' },
+  { id: 'reactions', label: 'Reactions' },
+];
+
+/** What an item says happened, without the actor's name. */
+export function inboxItemSummary(item: InboxItem): string {
+  switch (item.kind) {
+    case 'mention':
+      return item.via === 'group'
+        ? `mentioned @${item.group_handle ?? 'a group'}`
+        : item.via === 'here'
+          ? 'said @here'
+          : item.via === 'channel'
+            ? 'said @channel'
+            : 'mentioned you';
+    case 'thread':
+      return 'replied in a thread';
+    case 'reaction':
+      return `reacted ${item.reaction_type ?? ''} to your message`.replace('  ', ' ');
+    case 'dm':
+      return 'sent you a message';
+    case 'invitation':
+      return `added you to ${item.cid ?? 'a channel'}`;
+    case 'reminder':
+      return 'Reminder';
+  }
+}
+
+/** Props of {@link InboxList}. */
+export interface InboxListProps {
+  /** Open an item: jump to its message. The item is marked read first. */
+  onOpen?: (item: InboxItem) => void;
+  /** Items per page. */
+  pageSize?: number;
+}
+
+/** The inbox: filter tabs, items newest first (unread marked), mark all read, load more. */
+export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
+  const client = useChatClient();
+  const inbox = useInbox();
+  const users = useClientState((s) => s, Object.is);
+  useEffect(() => {
+    void client.inbox.load(client.inbox.state.get().filter, pageSize).catch(() => {});
+  }, [client, pageSize]);
+  const open = (item: InboxItem) => {
+    if (!item.read) void client.inbox.markRead(item.id).catch(() => {});
+    onOpen?.(item);
+  };
+  return (
+    <section className="parley-inbox" aria-label="Activity">
+      <div className="parley-inbox__bar">
+        <div className="parley-inbox__filters" role="tablist" aria-label="Filter activity">
+          {FILTERS.map((f) => (
+            <button
+              key={f.id}
+              type="button"
+              role="tab"
+              aria-selected={inbox.filter === f.id}
+              className="parley-inbox__filter"
+              onClick={() => void client.inbox.load(f.id, pageSize).catch(() => {})}
+            >
+              {f.label}
+            </button>
+          ))}
+        </div>
+        <button
+          type="button"
+          className="parley-inbox__all-read"
+          disabled={inbox.unreadCount === 0}
+          onClick={() => void client.inbox.markAllRead().catch(() => {})}
+        >
+          Mark all read
+        </button>
+      </div>
+      {inbox.loaded && inbox.items.length === 0 ? <p className="parley-inbox__empty">Nothing here yet.</p> : null}
+      <ul className="parley-inbox__items">
+        {inbox.items.map((item) => {
+          const actor = item.actor_id ? lookupUser(users, undefined, item.actor_id) : undefined;
+          const who = item.kind === 'reminder' ? '' : displayName(actor, item.actor_id ?? '');
+          return (
+            <li key={item.id} className={`parley-inbox__item${item.read ? '' : ' parley-inbox__item--unread'}`}>
+              <button
+                type="button"
+                className="parley-inbox__open"
+                data-item-id={item.id}
+                data-kind={item.kind}
+                onClick={() => open(item)}
+              >
+                {item.actor_id ? <Avatar user={actor} id={item.actor_id} size={28} /> : null}
+                <span className="parley-inbox__text">
+                  <span className="parley-inbox__what">
+                    {who ? <strong>{who}</strong> : null} {inboxItemSummary(item)}
+                    {item.cid ? <span className="parley-inbox__where"> · {item.cid.split(':')[1]}</span> : null}
+                  </span>
+                  {item.message ? <span className="parley-inbox__excerpt">{item.message.text}</span> : null}
+                </span>
+                <time className="parley-inbox__time" dateTime={item.created_at}>
+                  {relativeTime(item.created_at)}
+                </time>
+                {item.read ? null : <span className="parley-inbox__dot" role="img" aria-label="unread" />}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {inbox.next ? (
+        <button
+          type="button"
+          className="parley-inbox__more"
+          onClick={() => void client.inbox.more(pageSize).catch(() => {})}
+        >
+          Load more
+        </button>
+      ) : null}
+    </section>
+  );
+}
