@@ -33,6 +33,7 @@ import type {
   SearchSort,
   ServerEvent,
   SetStatusBody,
+  SnoozeReminderBody,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
   UpdateScheduledBody,
@@ -58,6 +59,7 @@ import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
+import { SavedItems, SidebarSections } from './sidebar.js';
 import { Spaces } from './spaces.js';
 import {
   type ChannelState,
@@ -146,6 +148,10 @@ export class ChatClient implements ChannelHost {
   readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
+  /** The user's sidebar sections and Starred, kept on the server, live on every device (sidebar.ts). */
+  readonly sidebar: SidebarSections;
+  /** The user's saved messages, with optional due times (sidebar.ts). */
+  readonly saved: SavedItems;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -191,6 +197,8 @@ export class ChatClient implements ChannelHost {
       me: () => this.userId ?? '',
     });
     this.files = new Files(this.http);
+    this.sidebar = new SidebarSections(this.http);
+    this.saved = new SavedItems(this.http);
     this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
@@ -370,6 +378,8 @@ export class ChatClient implements ChannelHost {
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
+    if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
+    if (e.type === 'saved.updated') this.saved.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -487,8 +497,22 @@ export class ChatClient implements ChannelHost {
   /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */
   async createReminder(body: CreateReminderBody): Promise<Reminder> {
     const tz =
-      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+      (body.in === 'tomorrow' || body.repeat) && body.tz_offset === undefined
+        ? { tz_offset: new Date().getTimezoneOffset() }
+        : {};
     return (await this.http.call<{ reminder: Reminder }>('POST', '/v1/reminders', { ...body, ...tz })).reminder;
+  }
+
+  /** Snooze a reminder that fired: remind again `in` `20m`, `1h`, `tomorrow`, `N[mhd]` (or at `remind_at`). */
+  async snoozeReminder(id: string, body: SnoozeReminderBody): Promise<Reminder> {
+    const tz =
+      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+    return (
+      await this.http.call<{ reminder: Reminder }>('POST', `/v1/reminders/${encodeURIComponent(id)}/snooze`, {
+        ...body,
+        ...tz,
+      })
+    ).reminder;
   }
 
   /** My reminders, soonest first: pending unless `status` says otherwise. */
@@ -695,6 +719,8 @@ export class ChatClient implements ChannelHost {
     this.connId = hello.connection_id;
     if (reconnected) this.calls.reconnected();
     if (reconnected) this.spaces.reconnected();
+    if (reconnected) this.sidebar.reconnected();
+    if (reconnected) this.saved.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

@@ -37,6 +37,14 @@ export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
+export {
+  groupChannels,
+  SavedItems,
+  type SavedState,
+  type SidebarGroup,
+  SidebarSections,
+  type SidebarState,
+} from './sidebar.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export { SseSocket } from './sse-socket.js';
 export {

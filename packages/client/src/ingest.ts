@@ -140,6 +140,9 @@ export class Ingest {
       case 'space.updated':
       case 'space.invitation':
         break; // for listeners: the client's Spaces (spaces.ts) follows them
+      case 'sidebar.updated':
+      case 'saved.updated':
+        break; // the client's sidebar and saved items (sidebar.ts) follow them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -4,6 +4,7 @@ import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
+import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
 
 /**
@@ -43,6 +44,8 @@ export const EPHEMERAL_EVENT_TYPES = [
   'call.signal',
   'space.updated',
   'space.invitation',
+  'sidebar.updated',
+  'saved.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -149,6 +152,7 @@ export const EphemeralEvent = Type.Union([
   }),
   ...CallEvents,
   ...SpaceEvents,
+  ...SidebarEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -261,6 +261,24 @@ export {
 export { checkServerFrame } from './server-frame-check.js';
 export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
 export {
+  CreateSectionBody,
+  MAX_SIDEBAR_SECTIONS,
+  PlaceChannelBody,
+  ReorderSectionsBody,
+  SAVED_CHANGES,
+  SavedItem,
+  SavedItemResponse,
+  SavedItemsResponse,
+  SaveMessageBody,
+  SIDEBAR_SORTS,
+  Sidebar,
+  SidebarResponse,
+  SidebarSection,
+  SidebarSort,
+  UpdateSavedBody,
+  UpdateSectionBody,
+} from './sidebar.js';
+export {
   ArrangeSpacesBody,
   CreateSpaceBody,
   KnockAnswerBody,

@@ -74,6 +74,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
   'space.updated': (f) => hasId(f.space) && isStr(f.change),
   'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
+  'sidebar.updated': (f) => isObj(f.sidebar) && Array.isArray(f.sidebar.sections),
+  'saved.updated': (f) => isStr(f.change) && hasId(f.saved_item),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

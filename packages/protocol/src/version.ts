@@ -25,6 +25,9 @@
  *   Later, additive (read-by and where you were): member `last_read_at`,
  *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
  *   `POST /v1/channels/{cid}/system-messages` for server tokens.
+ *   Later, additive (sidebar sections and saved items): `/v1/me/sidebar*`, the
+ *   `sidebar.updated` and `saved.updated` events, `/v1/saved*`, reminder `repeat` and
+ *   `POST /v1/reminders/{id}/snooze`.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -71,6 +71,7 @@ import { reminderSocket } from './features/reminders/socket.js';
 import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
+import { sidebarRoutes } from './features/sidebar/routes.js';
 import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
@@ -456,6 +457,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await defineWebhookJobs(svc);
   await app.register(reminderRoutes(svc));
   await defineReminderJobs(svc);
+  await app.register(sidebarRoutes(svc));
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
   await defineVacuum(svc.jobs, database, { everyMinutes: config.vacuumMinutes, log: svc.log });
 

@@ -3,6 +3,7 @@
  * its row, does nothing if the row moved on (cancelled, sent, edited to a later time), and
  * sends under the message id fixed when the row was made, so a second run sends nothing new.
  */
+import { uuidv7 } from '@parley/protocol';
 import { and, eq } from 'drizzle-orm';
 import type { AppContext, Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
@@ -14,6 +15,7 @@ import { withTransaction } from '../events/log.js';
 import { sendMessage } from '../messages/actions.js';
 import { userUpdated } from '../users/actions.js';
 import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
+import { nextOccurrence, type Repeat } from './when.js';
 
 /** The user id of each app's bot, which sends reminders as DMs. */
 export const BOT_USER_ID = 'parley-bot';
@@ -71,12 +73,34 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
     const excerpt = m && !m.deletedAt ? m.text.slice(0, 300) : '(a message that has been deleted)';
     text += ` — about a message in ${row.cid} (id ${row.messageId}): “${excerpt}”`;
   }
-  // The reminder's id is the DM's id: a second run finds it stored and sends nothing new.
-  await sendMessage(svc, bot, dm.channel.cid, { id: row.id, text: text.slice(0, 10_000) });
-  await svc.db
-    .update(r)
-    .set({ status: 'sent', sentAt: new Date() })
-    .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
+  // The occurrence's DM id (the reminder's own id the first time): a second run finds it stored
+  // and sends nothing new.
+  await sendMessage(svc, bot, dm.channel.cid, { id: row.dmId ?? row.id, text: text.slice(0, 10_000) });
+  const now = new Date(svc.clock());
+  if (!row.repeat) {
+    await svc.db
+      .update(r)
+      .set({ status: 'sent', sentAt: now })
+      .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
+    return;
+  }
+  // Recurring: move to the next occurrence with a fresh DM id and its own job, in one
+  // transaction, and only if no other run moved it first (the row still says this due time).
+  const next = nextOccurrence(row.remindAt, row.repeat as Repeat, row.tzOffset, svc.clock());
+  await svc.db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(r)
+      .set({ remindAt: next, sentAt: now, dmId: uuidv7() })
+      .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending'), eq(r.remindAt, row.remindAt)))
+      .returning({ id: r.id });
+    if (moved)
+      await svc.jobs.enqueue(
+        tx,
+        REMIND,
+        { appId, id },
+        { startAfterSeconds: Math.max(0, Math.ceil((next.getTime() - svc.clock()) / 1000)) },
+      );
+  });
 }
 
 async function sendScheduled(svc: Services, appId: string, id: string): Promise<void> {
