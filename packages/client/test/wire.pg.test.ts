@@ -126,6 +126,12 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"space.updated"')), 5000, 'the move is announced');
     await alice.spaces.teleport(lounge.id, 'bob');
     await until(() => frames.some((f) => f.includes('"space.invitation"')), 5000, 'bob is invited over');
+    // Bob's own sidebar and saved items (sidebar.updated, saved.updated to his connections).
+    await bob.sidebar.star('group:wire');
+    const keep = await ch.sendMessage({ text: 'save me' });
+    await bob.saved.save(keep.id, { in: '1h' });
+    await until(() => frames.some((f) => f.includes('"sidebar.updated"')), 5000, 'the sidebar change');
+    await until(() => frames.some((f) => f.includes('"saved.updated"')), 5000, 'the saved item');
 
     const seen = new Set<string>();
     const bad: string[] = [];

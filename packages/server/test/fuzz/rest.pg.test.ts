@@ -122,6 +122,9 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       spaces: t.messageId,
       // Custom profile fields: a well-formed id that names none (the routes' typed NOT_FOUND).
       'profile-fields': t.messageId,
+      // Sidebar sections and saved items: well-formed ids that name none (typed NOT_FOUND).
+      me: t.messageId,
+      saved: t.messageId,
     }[under ?? ''],
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',
