@@ -4,8 +4,8 @@
  * section holds, and a saved item made elsewhere arrives with its message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupChannels } from '../src/index.js';
 import type { ChatClient } from '../src/index.js';
+import { groupChannels } from '../src/index.js';
 import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
 
 let h: Harness;
@@ -20,7 +20,10 @@ const connect = async (userId: string) => {
 beforeAll(async () => {
   h = await startHarness();
   app = await h.createApp();
-  await h.users(app, [{ id: 'alice', name: 'Alice' }, { id: 'bob', name: 'Bob' }]);
+  await h.users(app, [
+    { id: 'alice', name: 'Alice' },
+    { id: 'bob', name: 'Bob' },
+  ]);
 });
 afterAll(async () => {
   for (const c of clients) await c.disconnectUser();
@@ -48,11 +51,7 @@ describe('client.sidebar and client.saved', () => {
     await phone.sidebar.place('group:gamma', projects.id);
     await phone.sidebar.place('group:alpha', projects.id, 0);
     await phone.sidebar.star('group:beta');
-    await until(
-      () => laptop.sidebar.isStarred('group:beta'),
-      10_000,
-      'the laptop hears of the moves',
-    );
+    await until(() => laptop.sidebar.isStarred('group:beta'), 10_000, 'the laptop hears of the moves');
     expect(laptop.sidebar.state.get().sidebar).toEqual(phone.sidebar.state.get().sidebar);
     expect(laptop.sidebar.sectionOf('group:alpha')?.name).toBe('Projects');
 

@@ -96,6 +96,7 @@ export {
 } from './reaction-picker.js';
 export { SeenBy, type SeenByProps } from './read-by.js';
 export { type BuildRowsOptions, buildRows, type MessageRow } from './rows.js';
+export { SavedList, type SavedListProps, useSavedItem, useSavedItems } from './saved.js';
 export {
   DEFAULT_SEARCH_CHIPS,
   highlightParts,
@@ -105,6 +106,12 @@ export {
   type SearchChip,
   SearchHighlight,
 } from './search.js';
+export {
+  DRAG_TYPE,
+  type MenuItem,
+  PopupMenu,
+  useSidebar,
+} from './sidebar-sections.js';
 export { parleyStylesHref } from './styles.js';
 export { Thread, type ThreadProps } from './thread.js';
 export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';

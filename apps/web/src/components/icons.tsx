@@ -25,6 +25,11 @@ export const PlusIcon = () => (
     <path d="M10 4v12M4 10h12" />
   </Icon>
 );
+export const BookmarkIcon = () => (
+  <Icon>
+    <path d="M5.5 3h9v14l-4.5-3.5L5.5 17z" />
+  </Icon>
+);
 export const HashIcon = () => (
   <Icon>
     <path d="M8 3 6 17M14 3l-2 14M3.5 7.5h14M2.5 12.5h14" />

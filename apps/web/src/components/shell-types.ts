@@ -18,6 +18,7 @@ export type DialogName =
   | 'calls'
   | 'notifications'
   | 'later'
+  | 'saved'
   | 'webhooks';
 
 /** What the right-hand panel of a conversation shows. */

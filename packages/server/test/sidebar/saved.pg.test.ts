@@ -7,7 +7,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REMIND } from '../../src/features/reminders/job-names.js';
-import { schema } from '../../src/platform/db/index.js';
+import { rows, schema } from '../../src/platform/db/index.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { until as untilSoon } from '../jobs/helpers.js';
 
@@ -37,9 +37,7 @@ beforeAll(async () => {
     ['carol', 'secret', []],
     ['alice', 'leaving', ['bob']],
   ] as const)
-    expect(
-      (await as(owner, 'POST', '/v1/channels', { type: 'group', id, members: [...members] })).status,
-    ).toBe(200);
+    expect((await as(owner, 'POST', '/v1/channels', { type: 'group', id, members: [...members] })).status).toBe(200);
 }, 60_000);
 
 afterAll(async () => {
@@ -77,9 +75,9 @@ describe('saved items', { timeout: 120_000 }, () => {
     expect(done.body.saved_item).toMatchObject({ status: 'completed' });
     expect(done.body.saved_item.completed_at).not.toBeNull();
     expect((await as('bob', 'GET', '/v1/saved')).body.saved_items).toHaveLength(4);
-    expect((await as('bob', 'GET', '/v1/saved?status=completed')).body.saved_items.map((x: { id: string }) => x.id)).toEqual([
-      all[1].id,
-    ]);
+    expect(
+      (await as('bob', 'GET', '/v1/saved?status=completed')).body.saved_items.map((x: { id: string }) => x.id),
+    ).toEqual([all[1].id]);
     expect((await as('bob', 'DELETE', `/v1/saved/${all[0].id}`)).status).toBe(200);
     expect((await as('bob', 'DELETE', `/v1/saved/${all[0].id}`)).status).toBe(404);
 
@@ -177,10 +175,15 @@ describe('saved items', { timeout: 120_000 }, () => {
     );
     const r = schema.reminders;
     const row = async () =>
-      (await h.server.svc.db.select().from(r).where(and(eq(r.appId, app.id), eq(r.id, s.reminder_id))))[0];
+      (
+        await h.server.svc.db
+          .select()
+          .from(r)
+          .where(and(eq(r.appId, app.id), eq(r.id, s.reminder_id)))
+      )[0];
     const moved = await until('moved to the next day', row, (x) => !!x?.dmId);
     expect(moved?.status).toBe('pending');
-    expect(moved?.remindAt.getTime() - Date.parse(s.due_at)).toBe(86_400_000);
+    expect((moved?.remindAt.getTime() ?? 0) - Date.parse(s.due_at)).toBe(86_400_000);
     const before = first.filter((x) => x.text.includes('daily standup notes')).length;
     expect(before).toBe(1);
 
@@ -201,10 +204,11 @@ describe('saved items', { timeout: 120_000 }, () => {
       'both jobs done',
       async () =>
         (
-          await h.server.svc.db.execute(
+          await rows(
+            h.server.svc.db,
             sql`select id from pgboss.job where name = ${REMIND.name} and data->>'id' = ${s.reminder_id} and state in ('created', 'retry', 'active') and start_after <= now()`,
           )
-        ).rows.length,
+        ).length,
       (n) => n === 0,
     );
     const after = await row();

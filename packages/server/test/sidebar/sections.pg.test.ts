@@ -20,7 +20,15 @@ const as = async (
   on = app,
 ) => h.call({ method, url, headers: await on.user(user), ...(payload ? { payload } : {}) });
 
-type Section = { id: string; kind: string; name: string; position: number; collapsed: boolean; sort: string; cids: string[] };
+type Section = {
+  id: string;
+  kind: string;
+  name: string;
+  position: number;
+  collapsed: boolean;
+  sort: string;
+  cids: string[];
+};
 const names = (sb: { sections: Section[] }) => sb.sections.map((s) => s.name);
 const byName = (sb: { sections: Section[] }, name: string) => sb.sections.find((s) => s.name === name) as Section;
 
@@ -81,14 +89,17 @@ describe('sidebar sections', () => {
     sb = (await as('alice', 'PUT', '/v1/me/sidebar/order', { section_ids: [work.id, fun.id] })).body.sidebar;
     expect(names(sb)).toEqual(['Work', 'Fun']);
     expect(sb.sections.map((s: Section) => s.position)).toEqual([0, 1]);
-    sb = (await as('alice', 'PATCH', `/v1/me/sidebar/sections/${fun.id}`, { name: 'Play', collapsed: true, sort: 'name' }))
-      .body.sidebar;
+    sb = (
+      await as('alice', 'PATCH', `/v1/me/sidebar/sections/${fun.id}`, { name: 'Play', collapsed: true, sort: 'name' })
+    ).body.sidebar;
     expect(byName(sb, 'Play')).toMatchObject({ collapsed: true, sort: 'name' });
 
     // Both sockets see the last state; Bob sees none of it.
     const last = (s: TestSocket) => s.events('sidebar.updated').at(-1)?.sidebar;
     for (const s of [phone, laptop])
-      await s.waitFor((f) => f.type === 'sidebar.updated' && f.sidebar.sections.some((x: Section) => x.name === 'Play'));
+      await s.waitFor(
+        (f) => f.type === 'sidebar.updated' && f.sidebar.sections.some((x: Section) => x.name === 'Play'),
+      );
     expect(last(phone)).toEqual(sb);
     expect(last(laptop)).toEqual(sb);
     expect(bob.events('sidebar.updated')).toEqual([]);
@@ -162,7 +173,14 @@ describe('sidebar sections', () => {
       ['not a uuid', 'DELETE', '/v1/me/sidebar/sections/12', undefined, 400, 'VALIDATION_ERROR'],
       ['into bob’s', 'PUT', '/v1/me/sidebar/channels/group:design', { section_id: bobs }, 404, 'NOT_FOUND'],
       ['bad cid', 'PUT', '/v1/me/sidebar/channels/nope', { section_id: null }, 400, 'VALIDATION_ERROR'],
-      ['negative', 'PUT', '/v1/me/sidebar/channels/group:design', { section_id: ids[0], position: -1 }, 400, 'VALIDATION_ERROR'],
+      [
+        'negative',
+        'PUT',
+        '/v1/me/sidebar/channels/group:design',
+        { section_id: ids[0], position: -1 },
+        400,
+        'VALIDATION_ERROR',
+      ],
       ['missing one', 'PUT', '/v1/me/sidebar/order', { section_ids: ids.slice(1) }, 400, 'VALIDATION_ERROR'],
       ['bob’s in order', 'PUT', '/v1/me/sidebar/order', { section_ids: [...ids, bobs] }, 400, 'VALIDATION_ERROR'],
       ['twice', 'PUT', '/v1/me/sidebar/order', { section_ids: [ids[0], ids[0]] }, 400, 'VALIDATION_ERROR'],
@@ -173,7 +191,8 @@ describe('sidebar sections', () => {
     }
     expect((await as('alice', 'GET', '/v1/me/sidebar')).body.sidebar).toEqual(before);
     // At most 50 sections.
-    for (let i = before.sections.length; i < 50; i++) await as('alice', 'POST', '/v1/me/sidebar/sections', { name: `s${i}` });
+    for (let i = before.sections.length; i < 50; i++)
+      await as('alice', 'POST', '/v1/me/sidebar/sections', { name: `s${i}` });
     const over = await as('alice', 'POST', '/v1/me/sidebar/sections', { name: 'one too many' });
     expect([over.status, over.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
   });
