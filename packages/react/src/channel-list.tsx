@@ -471,7 +471,7 @@ export function ChannelList({
                   {isCollapsed ? '▸' : '▾'}
                 </span>
                 <h2 id={titleId} className="parley-channel-list__title">
-                  {section?.kind === 'starred' ? '★ ' : ''}
+                  {section?.kind === 'starred' ? <span aria-hidden="true">★ </span> : null}
                   {g.name}
                 </h2>
               </button>
