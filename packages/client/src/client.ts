@@ -46,6 +46,7 @@ import type {
   WebPushSubscribeBody,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
+import { ChannelBookmarks } from './bookmarks.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory, type Transport } from './connection.js';
@@ -152,6 +153,8 @@ export class ChatClient implements ChannelHost {
   readonly sidebar: SidebarSections;
   /** The user's saved messages, with optional due times (sidebar.ts). */
   readonly saved: SavedItems;
+  /** Channels' header bookmarks and Files tabs (bookmarks.ts). */
+  readonly bookmarks: ChannelBookmarks;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -199,6 +202,7 @@ export class ChatClient implements ChannelHost {
     this.files = new Files(this.http);
     this.sidebar = new SidebarSections(this.http);
     this.saved = new SavedItems(this.http);
+    this.bookmarks = new ChannelBookmarks(this.http);
     this.profiles = new Profiles(this.http, { mergeUsers: (users) => this.mergeUsers(users) });
     this.moderation = new Moderation(this.http, {
       mutesChanged: (added, removed) => this.mutesChanged(added, removed),
@@ -380,6 +384,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
     if (e.type === 'saved.updated') this.saved.onEvent(e);
+    if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }

@@ -10,6 +10,7 @@
  * ```
  */
 export { AdminApi } from './admin.js';
+export { type BookmarksState, ChannelBookmarks } from './bookmarks.js';
 export {
   Call,
   type CallEndReason,

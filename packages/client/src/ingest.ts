@@ -142,6 +142,7 @@ export class Ingest {
         break; // for listeners: the client's Spaces (spaces.ts) follows them
       case 'sidebar.updated':
       case 'saved.updated':
+      case 'bookmarks.updated':
         break; // the client's sidebar and saved items (sidebar.ts) follow them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.

@@ -132,6 +132,9 @@ describe('the frames a server sends', () => {
     await bob.saved.save(keep.id, { in: '1h' });
     await until(() => frames.some((f) => f.includes('"sidebar.updated"')), 5000, 'the sidebar change');
     await until(() => frames.some((f) => f.includes('"saved.updated"')), 5000, 'the saved item');
+    // A bookmark in the channel's bar (bookmarks.updated to its subscribers).
+    await alice.bookmarks.add('group:wire', { url: 'https://example.com/wire', title: 'Wire docs' });
+    await until(() => frames.some((f) => f.includes('"bookmarks.updated"')), 5000, 'the bookmark');
 
     const seen = new Set<string>();
     const bad: string[] = [];

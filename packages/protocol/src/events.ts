@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DataExport } from './admin.js';
+import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
@@ -46,6 +47,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'space.invitation',
   'sidebar.updated',
   'saved.updated',
+  'bookmarks.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -153,6 +155,7 @@ export const EphemeralEvent = Type.Union([
   ...CallEvents,
   ...SpaceEvents,
   ...SidebarEvents,
+  ...BookmarkEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

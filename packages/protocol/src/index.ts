@@ -103,6 +103,17 @@ export {
 } from './admin.js';
 export * from './attachments.js';
 export {
+  BookmarkParams,
+  BookmarksResponse,
+  ChannelBookmark,
+  ChannelFilesQuery,
+  ChannelFilesResponse,
+  CreateBookmarkBody,
+  MAX_BOOKMARKS,
+  ReorderBookmarksBody,
+  UpdateBookmarkBody,
+} from './bookmarks.js';
+export {
   CALL_CHANGES,
   CALL_END_STATES,
   CALL_KINDS,

@@ -27,7 +27,8 @@
  *   `POST /v1/channels/{cid}/system-messages` for server tokens.
  *   Later, additive (sidebar sections and saved items): `/v1/me/sidebar*`, the
  *   `sidebar.updated` and `saved.updated` events, `/v1/saved*`, reminder `repeat` and
- *   `POST /v1/reminders/{id}/snooze`.
+ *   `POST /v1/reminders/{id}/snooze`; channel bookmarks (`/v1/channels/{cid}/bookmarks*`, the
+ *   `bookmarks.updated` event, the `manage-bookmarks` capability) and `GET /v1/channels/{cid}/files`.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -44,6 +44,8 @@ import { defineSpaceJobs } from './features/spaces/away.js';
 import { spaceRoutes } from './features/spaces/routes.js';
 import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
+import { defineBookmarkJobs } from './features/bookmarks/jobs.js';
+import { bookmarkRoutes } from './features/bookmarks/routes.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -458,6 +460,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(reminderRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
+  await app.register(bookmarkRoutes(svc));
+  await defineBookmarkJobs(svc);
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
   await defineVacuum(svc.jobs, database, { everyMinutes: config.vacuumMinutes, log: svc.log });
 

@@ -91,6 +91,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     token: t.inviteToken,
     // A data export: a well-formed id that names none (the routes' typed NOT_FOUND / FORBIDDEN).
     export_id: t.messageId,
+    // A channel bookmark: a well-formed id that names none (the routes' typed NOT_FOUND).
+    bookmark_id: t.messageId,
     // A link preview image: the app's id and an image id that names none.
     app: w.app.id,
     // Files and uploads: a well-formed id that names no file (the routes' typed answers).

@@ -46,7 +46,14 @@ function expected(type: ChannelType, who: Who, cap: Capability): boolean {
   if (cap === 'join-channel') return who.rank >= level(cap);
   if (!readable) return false;
   if (cap === 'add-members' && who.guest) return false;
-  const inChannel = ['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message'];
+  const inChannel = [
+    'send-message',
+    'mention-channel',
+    'upload-file',
+    'send-reaction',
+    'pin-message',
+    'manage-bookmarks',
+  ];
   if (inChannel.includes(cap) && !who.member) return false;
   return who.rank >= level(cap);
 }
@@ -124,6 +131,8 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
       'send-message': (who) => w.as(who.id).send(cid, `hello from ${who.id}`),
       'send-reaction': async (who) => w.as(who.id).react(await otherMessage(), 'like'),
       'pin-message': async (who) => w.as(who.id).post(`/v1/messages/${await otherMessage()}/pin`, {}),
+      'manage-bookmarks': (who) =>
+        w.as(who.id).post(`/v1/channels/${cid}/bookmarks`, { url: `https://example.com/${who.id}`, title: who.id }),
       'delete-any-message': async (who) => w.as(who.id).deleteMessage(await otherMessage()),
       'update-channel-topic': (who) => w.as(who.id).update(cid, { topic: `topic by ${who.id}` }),
       'update-channel': (who) => w.as(who.id).update(cid, { image: `https://example.com/${who.id}.png` }),

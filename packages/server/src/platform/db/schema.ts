@@ -1224,6 +1224,33 @@ export const sidebarPlacements = pgTable(
 );
 
 /**
+ * Links and files pinned to a channel's header bar (features/bookmarks), in their order. A
+ * link's title, site and icon come from the link preview pipeline's cache (`link_previews`),
+ * filled in by a job after it is added (`title_set`: the member gave the title; keep it).
+ */
+export const channelBookmarks = pgTable(
+  'channel_bookmarks',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    cid: text('cid').notNull(),
+    /** link or file */
+    kind: text('kind').notNull(),
+    url: text('url'),
+    fileId: uuid('file_id'),
+    title: text('title').notNull(),
+    titleSet: boolean('title_set').notNull().default(false),
+    siteName: text('site_name'),
+    /** Path of the re-hosted preview image's small thumbnail (the link's icon), when it has one. */
+    iconUrl: text('icon_url'),
+    position: integer('position').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('channel_bookmarks_cid_idx').on(t.appId, t.cid, t.position)],
+);
+
+/**
  * Saved messages ("save for later", seed 002's starred messages): a sparse per-user flag, one
  * row per (user, message) saved. A due time is a row of `reminders` (`reminder_id`).
  */

@@ -1,3 +1,20 @@
+CREATE TABLE "channel_bookmarks" (
+	"app_id" uuid NOT NULL,
+	"id" uuid NOT NULL,
+	"cid" text NOT NULL,
+	"kind" text NOT NULL,
+	"url" text,
+	"file_id" uuid,
+	"title" text NOT NULL,
+	"title_set" boolean DEFAULT false NOT NULL,
+	"site_name" text,
+	"icon_url" text,
+	"position" integer NOT NULL,
+	"created_by" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "channel_bookmarks_app_id_id_pk" PRIMARY KEY("app_id","id")
+);
+--> statement-breakpoint
 CREATE TABLE "saved_items" (
 	"app_id" uuid NOT NULL,
 	"id" uuid NOT NULL,
@@ -36,6 +53,7 @@ CREATE TABLE "sidebar_sections" (
 ALTER TABLE "reminders" ADD COLUMN "repeat" text;--> statement-breakpoint
 ALTER TABLE "reminders" ADD COLUMN "tz_offset" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "reminders" ADD COLUMN "dm_id" uuid;--> statement-breakpoint
+CREATE INDEX "channel_bookmarks_cid_idx" ON "channel_bookmarks" USING btree ("app_id","cid","position");--> statement-breakpoint
 CREATE UNIQUE INDEX "saved_items_message" ON "saved_items" USING btree ("app_id","user_id","message_id");--> statement-breakpoint
 CREATE INDEX "saved_items_list_idx" ON "saved_items" USING btree ("app_id","user_id","status","id");--> statement-breakpoint
 CREATE INDEX "sidebar_placements_section_idx" ON "sidebar_placements" USING btree ("app_id","section_id","position");--> statement-breakpoint
