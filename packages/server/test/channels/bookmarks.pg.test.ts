@@ -6,6 +6,8 @@
  * outsiders and to other apps; bad input gets typed errors. The Files tab lists the files
  * messages there carry, by kind.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opaqueBytes, pngWithGps, upload } from '../files/helpers.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
@@ -163,5 +165,51 @@ describe('a channel’s files', () => {
     expect(
       (await as('bob', 'POST', '/v1/channels/group:secret/bookmarks', { file_id: bin.json.attachment.id })).status,
     ).toBe(404);
+  });
+});
+
+describe('a link bookmark’s title and site, from the link preview pipeline', () => {
+  it('fill in by the job (a title a member gave stays), live to the channel', async () => {
+    const pages = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        '<html><head><meta property="og:title" content="The Runbook"><meta property="og:site_name" content="Ops Wiki"></head><body>x</body></html>',
+      );
+    });
+    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
+    const port = (pages.address() as AddressInfo).port;
+    const h2 = await startHarness({ jobPollMs: 100, previewAllowHosts: [`127.0.0.1:${port}`] });
+    try {
+      const url2 = await h2.listen();
+      const a2 = await h2.createApp();
+      await h2.users(a2, [{ id: 'alice' }]);
+      const call = async (method: 'GET' | 'POST', url: string, payload?: object) =>
+        h2.call({ method, url, headers: await a2.user('alice'), ...(payload ? { payload } : {}) });
+      expect((await call('POST', '/v1/channels', { type: 'public', id: 'ops', members: [] })).status).toBe(200);
+      const s = await TestSocket.connect(url2, a2, 'alice');
+      const plain = await call('POST', '/v1/channels/public:ops/bookmarks', {
+        url: `http://127.0.0.1:${port}/runbook`,
+      });
+      const named = await call('POST', '/v1/channels/public:ops/bookmarks', {
+        url: `http://127.0.0.1:${port}/named`,
+        title: 'Ours',
+      });
+      expect(plain.body.bookmark.title).toBe(`127.0.0.1:${port}`);
+      const ev = await s.waitFor(
+        (f) =>
+          f.type === 'bookmarks.updated' &&
+          f.bookmarks.length === 2 &&
+          f.bookmarks.every((b: { site_name: string | null }) => b.site_name === 'Ops Wiki'),
+        30_000,
+      );
+      expect(ev.bookmarks.map((b: { id: string; title: string }) => [b.id, b.title])).toEqual([
+        [plain.body.bookmark.id, 'The Runbook'],
+        [named.body.bookmark.id, 'Ours'],
+      ]);
+      s.close();
+    } finally {
+      await h2.close();
+      pages.close();
+    }
   });
 });
