@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, buildWorkspace, chatHeaders, ok } from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
@@ -144,6 +145,77 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
     const aSaved = a.getByRole('dialog', { name: 'Saved' });
     await aSaved.getByTestId('saved-item').first().getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => aSaved.getByTestId('saved-item').count(), WAIT).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('a bookmark added in the header shows live in the other tab; the Files panel shows images as a gallery', {
+    timeout: 150_000,
+  }, async () => {
+    const ben = await buildAccount(h, 'Ben Builder', 'ben@example.com');
+    const ws = await buildWorkspace(ben, 'Dockside');
+    const session = ok(await ben.session(ws.id));
+    const chat = chatHeaders(session);
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels',
+        headers: chat,
+        payload: { type: 'public', id: 'general', name: 'general', members: [] },
+      }),
+    );
+    // Two pictures shared in #general, for its Files panel.
+    for (const [i, color] of ['#3558d6', '#e5484d'].entries()) {
+      const png = await sharp({ create: { width: 120, height: 80, channels: 3, background: color } })
+        .png()
+        .toBuffer();
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), `pic-${i}.png`);
+      const up = await fetch(`${(app as WebApp).base}/v1/channels/public:general/uploads`, {
+        method: 'POST',
+        headers: chat,
+        body: form,
+      });
+      const { attachment } = (await up.json()) as { attachment: { id: string } };
+      ok(
+        await h.call({
+          method: 'POST',
+          url: '/v1/channels/public:general/messages',
+          headers: chat,
+          payload: { text: `picture ${i}`, attachments: [attachment.id] },
+        }),
+      );
+    }
+    const context = await (app as WebApp).as(ben.cookie);
+    const a = await context.newPage();
+    const b = await context.newPage();
+    for (const p of [a, b]) {
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await p.goto(`/w/${ws.id}/c/public:general`);
+      await p.getByRole('navigation', { name: 'Bookmarks' }).waitFor(WAIT);
+    }
+    await a.getByRole('button', { name: '+ Add a bookmark' }).click();
+    await a.getByLabel('Link').fill('https://example.com/harbor-schedule');
+    await a.getByLabel('Title (optional)').fill('Harbor schedule');
+    await a.getByRole('button', { name: 'Add', exact: true }).click();
+    const link = (p: Page) =>
+      p.getByRole('navigation', { name: 'Bookmarks' }).getByRole('link', { name: 'Harbor schedule' });
+    await link(a).waitFor(WAIT);
+    await link(b).waitFor(WAIT);
+    expect(await link(b).getAttribute('href')).toBe('https://example.com/harbor-schedule');
+
+    await b.getByTestId('files-button').click();
+    const panel = b.getByRole('complementary', { name: 'Files' });
+    await expect.poll(() => panel.locator('.parley-gallery__item img').count(), WAIT).toBe(2);
+    await panel.getByRole('button', { name: 'Other files' }).click();
+    await panel.getByText('No files shared here of this kind yet.').waitFor(WAIT);
+    await panel.getByRole('button', { name: 'Images' }).click();
+    await expect.poll(() => panel.locator('.parley-gallery__item img').count(), WAIT).toBe(2);
+    await b.screenshot({ path: `${SHOTS}/bookmarks-files.png` });
+
+    // Removed in one tab, gone from the other.
+    await a.getByRole('button', { name: 'Remove bookmark Harbor schedule' }).click();
+    await expect.poll(() => link(b).count(), WAIT).toBe(0);
     expect(errors).toEqual([]);
   });
 });

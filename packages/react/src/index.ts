@@ -32,6 +32,13 @@ export {
   useUploadAccept,
 } from './attachments.js';
 export {
+  BookmarksBar,
+  type BookmarksBarProps,
+  ChannelFiles,
+  type ChannelFilesProps,
+  useBookmarks,
+} from './bookmarks.js';
+export {
   CallButtons,
   type CallButtonsProps,
   CallHistory,

@@ -7,7 +7,7 @@ import { Avatar, CallButtons, PresenceDot, useChannelState, useUser, useWatchPre
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
-import { EditIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
+import { EditIcon, FilesIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
 import { Menu } from './menu.js';
 import type { PanelName } from './shell-types.js';
 
@@ -101,7 +101,7 @@ export interface ChannelHeaderProps {
 }
 
 export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
-  const toggle = (kind: 'members' | 'pinned') => onPanel(panel?.kind === kind ? null : { kind });
+  const toggle = (kind: 'members' | 'pinned' | 'files') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
   const [moderating, setModerating] = useState(false);
   const canModerate = useChannelState(channel)?.channel.own_capabilities?.includes('freeze-channel') ?? false;
@@ -179,6 +179,19 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
         >
           <PinIcon />
         </button>
+        {info.isMember ? (
+          <button
+            type="button"
+            className="app-icon-button"
+            aria-label="Files"
+            title="Files shared here"
+            aria-pressed={panel?.kind === 'files'}
+            onClick={() => toggle('files')}
+            data-testid="files-button"
+          >
+            <FilesIcon />
+          </button>
+        ) : null}
         {info.isMember && info.kind !== 'dm' ? (
           <Menu
             label="Channel options"

@@ -22,4 +22,8 @@ export type DialogName =
   | 'webhooks';
 
 /** What the right-hand panel of a conversation shows. */
-export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };
+export type PanelName =
+  | { kind: 'members' }
+  | { kind: 'pinned' }
+  | { kind: 'files' }
+  | { kind: 'profile'; userId: string };
