@@ -80,4 +80,29 @@ describe('client.sidebar and client.saved', () => {
     await until(() => !phone.saved.isSaved(m.id), 10_000, 'the phone sees it done');
     expect((await phone.saved.completed()).map((i) => i.id)).toEqual([item.id]);
   });
+
+  it('client.bookmarks follows a channel’s bar live, and pages its files', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await alice.channel('group', 'bm').createChannel({ members: ['bob'], name: 'Bookmarked' });
+    await bob.queryChannels({});
+    expect(await bob.bookmarks.load('group:bm')).toEqual([]);
+    const one = await alice.bookmarks.add('group:bm', { url: 'https://example.com/one', title: 'One' });
+    const two = await alice.bookmarks.add('group:bm', { url: 'https://example.com/two' });
+    await until(() => bob.bookmarks.state.get().byCid['group:bm']?.length === 2, 10_000, 'bob hears both');
+    await bob.bookmarks.reorder('group:bm', [two.id, one.id]);
+    await until(
+      () => alice.bookmarks.state.get().byCid['group:bm']?.[0]?.id === two.id,
+      10_000,
+      'alice hears the new order',
+    );
+    await bob.bookmarks.rename('group:bm', two.id, 'Two');
+    await alice.bookmarks.remove('group:bm', one.id);
+    await until(
+      () => JSON.stringify(bob.bookmarks.state.get().byCid['group:bm']?.map((b) => b.title)) === '["Two"]',
+      10_000,
+      'bob hears the rename and the removal',
+    );
+    expect(await bob.bookmarks.files('group:bm', { kind: 'image' })).toEqual({ files: [] });
+  });
 });

@@ -248,7 +248,8 @@ export function ChannelFiles({ cid, className }: ChannelFilesProps) {
   const images = (files ?? []).filter((f) => f.kind === 'image');
   return (
     <div className={cx('parley-files', className)}>
-      <div className="parley-files__kinds" role="group" aria-label="Show">
+      <fieldset className="parley-files__kinds">
+        <legend className="parley-sr-only">Show</legend>
         {KINDS.map(([k, label]) => (
           <button
             key={label}
@@ -260,7 +261,7 @@ export function ChannelFiles({ cid, className }: ChannelFilesProps) {
             {label}
           </button>
         ))}
-      </div>
+      </fieldset>
       {error ? (
         <p className="parley-error" role="alert">
           {error}
@@ -272,11 +273,11 @@ export function ChannelFiles({ cid, className }: ChannelFilesProps) {
       ) : (
         <>
           {images.length > 0 ? (
-            <div className="parley-gallery" aria-label="Images">
+            <section className="parley-gallery" aria-label="Images">
               {images.map((a, i) => (
                 <Thumb key={a.id} a={a} onOpen={() => setViewing(i)} />
               ))}
-            </div>
+            </section>
           ) : null}
           <ul className="parley-files__list" aria-label="Files">
             {files
