@@ -2,7 +2,9 @@
  * Sidebar sections and saved messages in real Chromium against a real server: Olive makes a
  * section, drags a channel into it (HTML5 drag and drop) and sees it there after a reload and,
  * live, in her second tab; she stars a channel from its row's menu with the keyboard; she
- * saves a message from its actions and finds it in Saved, and opens it from there.
+ * saves a message from its actions and finds it in Saved, and opens it from there. Ben adds a
+ * bookmark to #general's header bar (live in his other tab), browses its Files panel (images
+ * as a gallery) and stars it from the header.
  * Screenshots go to /tmp/shots-sections/.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
@@ -216,6 +218,11 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
     // Removed in one tab, gone from the other.
     await a.getByRole('button', { name: 'Remove bookmark Harbor schedule' }).click();
     await expect.poll(() => link(b).count(), WAIT).toBe(0);
+
+    // The header's star puts the channel into Starred, on every tab.
+    await a.getByTestId('star-button').click();
+    await expect.poll(() => cidsIn(b, 'Starred'), WAIT).toEqual(['public:general']);
+    expect(await b.getByTestId('star-button').getAttribute('aria-pressed')).toBe('true');
     expect(errors).toEqual([]);
   });
 });

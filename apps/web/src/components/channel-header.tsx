@@ -3,7 +3,16 @@
  * (editable by members), and buttons for the pinned list and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { Avatar, CallButtons, PresenceDot, useChannelState, useUser, useWatchPresence } from '@parley/react';
+import {
+  Avatar,
+  CallButtons,
+  PresenceDot,
+  useChannelState,
+  useChatClient,
+  useSidebar,
+  useUser,
+  useWatchPresence,
+} from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
@@ -113,6 +122,10 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
       .catch((e: unknown) => setError(`Could not leave: ${e instanceof Error ? e.message : String(e)}`));
   };
   const muted = !!info.state?.channel.membership?.muted;
+  const client = useChatClient();
+  const { sidebar } = useSidebar();
+  const cid = info.state?.cid ?? null;
+  const starred = !!cid && !!sidebar?.sections.some((s) => s.kind === 'starred' && s.cids.includes(cid));
   const act = (what: string, p: Promise<unknown>) => {
     setError(null);
     p.catch((e: unknown) => setError(`Could not ${what}: ${e instanceof Error ? e.message : String(e)}`));
@@ -179,6 +192,19 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
         >
           <PinIcon />
         </button>
+        {info.isMember && cid ? (
+          <button
+            type="button"
+            className="app-icon-button"
+            aria-label={starred ? 'Unstar' : 'Star'}
+            title={starred ? 'Unstar (out of your Starred section)' : 'Star (into your Starred section)'}
+            aria-pressed={starred}
+            onClick={() => act(starred ? 'unstar' : 'star', client.sidebar.star(cid, !starred))}
+            data-testid="star-button"
+          >
+            <span aria-hidden="true">{starred ? '★' : '☆'}</span>
+          </button>
+        ) : null}
         {info.isMember ? (
           <button
             type="button"
