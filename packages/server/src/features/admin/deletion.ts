@@ -100,7 +100,7 @@ async function anonymize(tx: Tx, appId: string, userId: string, at: Date): Promi
 /**
  * The rows other features keep about a person, gone with them in either mode: their
  * notification settings, push subscriptions and devices, bans of them, reports by and about
- * them, mutes by and of them, their rings. A hard delete also takes them out of call histories (soft keeps them there
+ * them, mutes by and of them, their rings, their sidebar and saved items. A hard delete also takes them out of call histories (soft keeps them there
  * as "[deleted user]").
  */
 async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft' | 'hard'): Promise<void> {
@@ -114,6 +114,9 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'reminders',
     'scheduled_messages',
     'profile_field_values',
+    'sidebar_sections',
+    'sidebar_placements',
+    'saved_items',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
@@ -132,10 +135,14 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
       sql`delete from reminders where app_id = ${appId}
           and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
     );
+    await tx.execute(
+      sql`delete from saved_items where app_id = ${appId}
+          and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
+    );
   }
 }
 
-/** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides. */
+/** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides, bookmarks, saved items and sidebar places. */
 async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<void> {
   const calls = sql`(select id from calls where app_id = ${appId} and cid = ${cid})`;
   await tx.execute(
@@ -151,6 +158,9 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     'channel_notification_settings',
     'reminders',
     'scheduled_messages',
+    'sidebar_placements',
+    'saved_items',
+    'channel_bookmarks',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }
