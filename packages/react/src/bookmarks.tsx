@@ -18,8 +18,9 @@ export function useBookmarks(cid: string): readonly ChannelBookmark[] {
   const client = useChatClient();
   const get = () => client.bookmarks.state.get().byCid[cid] ?? EMPTY;
   const list = useSyncExternalStore((l) => client.bookmarks.state.subscribe(l), get, get);
+  // Once per channel: after that `bookmarks.updated` keeps it (a remount asks nothing again).
   useEffect(() => {
-    void client.bookmarks.load(cid).catch(() => {});
+    if (!client.bookmarks.state.get().byCid[cid]) void client.bookmarks.load(cid).catch(() => {});
   }, [client, cid]);
   return list;
 }
