@@ -372,7 +372,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await a.getByRole('button', { name: /Open your menu/ }).click();
     await a.getByRole('menuitem', { name: 'Set a status' }).click();
     await a.getByRole('button', { name: /In a meeting/ }).click();
-    await a.getByRole('button', { name: 'Save' }).click();
+    await a.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => a.getByTestId('my-status').textContent(), WAIT).toBe('📅 In a meeting');
 
     // The main screen, with a thread open, for the README.

@@ -33,6 +33,7 @@ import type {
   SearchSort,
   ServerEvent,
   SetStatusBody,
+  SnoozeReminderBody,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
   UpdateScheduledBody,
@@ -45,6 +46,7 @@ import type {
   WebPushSubscribeBody,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
+import { ChannelBookmarks } from './bookmarks.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
 import { Connection, type SocketFactory, type Transport } from './connection.js';
@@ -60,6 +62,7 @@ import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
+import { SavedItems, SidebarSections } from './sidebar.js';
 import { Spaces } from './spaces.js';
 import {
   type ChannelState,
@@ -154,6 +157,12 @@ export class ChatClient implements ChannelHost {
   readonly inbox: Inbox;
   /** The app's user groups (`@handle`), kept live (inbox.ts). */
   readonly groups: Groups;
+  /** The user's sidebar sections and Starred, kept on the server, live on every device (sidebar.ts). */
+  readonly sidebar: SidebarSections;
+  /** The user's saved messages, with optional due times (sidebar.ts). */
+  readonly saved: SavedItems;
+  /** Channels' header bookmarks and Files tabs (bookmarks.ts). */
+  readonly bookmarks: ChannelBookmarks;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -202,6 +211,9 @@ export class ChatClient implements ChannelHost {
     this.emoji = new Emoji(this.http);
     this.inbox = new Inbox(this.http);
     this.groups = new Groups(this.http);
+    this.sidebar = new SidebarSections(this.http);
+    this.saved = new SavedItems(this.http);
+    this.bookmarks = new ChannelBookmarks(this.http);
     this.profiles = new Profiles(this.http, {
       mergeUsers: (users) => this.mergeUsers(users),
       setMe: (user) => this.state.update((s) => (s.user?.id === user.id ? { ...s, user: { ...user } } : s)),
@@ -387,6 +399,9 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'emoji.updated') this.emoji.onEvent(e);
     if (e.type === 'inbox.updated') this.inbox.onEvent(e);
     if (e.type === 'user_group.updated') this.groups.onEvent(e);
+    if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
+    if (e.type === 'saved.updated') this.saved.onEvent(e);
+    if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -504,8 +519,22 @@ export class ChatClient implements ChannelHost {
   /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */
   async createReminder(body: CreateReminderBody): Promise<Reminder> {
     const tz =
-      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+      (body.in === 'tomorrow' || body.repeat) && body.tz_offset === undefined
+        ? { tz_offset: new Date().getTimezoneOffset() }
+        : {};
     return (await this.http.call<{ reminder: Reminder }>('POST', '/v1/reminders', { ...body, ...tz })).reminder;
+  }
+
+  /** Snooze a reminder that fired: remind again `in` `20m`, `1h`, `tomorrow`, `N[mhd]` (or at `remind_at`). */
+  async snoozeReminder(id: string, body: SnoozeReminderBody): Promise<Reminder> {
+    const tz =
+      body.in === 'tomorrow' && body.tz_offset === undefined ? { tz_offset: new Date().getTimezoneOffset() } : {};
+    return (
+      await this.http.call<{ reminder: Reminder }>('POST', `/v1/reminders/${encodeURIComponent(id)}/snooze`, {
+        ...body,
+        ...tz,
+      })
+    ).reminder;
   }
 
   /** My reminders, soonest first: pending unless `status` says otherwise. */
@@ -715,6 +744,8 @@ export class ChatClient implements ChannelHost {
     // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
     if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
     if (reconnected) this.inbox.reconnected();
+    if (reconnected) this.sidebar.reconnected();
+    if (reconnected) this.saved.reconnected();
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();

@@ -10,6 +10,7 @@
  * ```
  */
 export { AdminApi } from './admin.js';
+export { type BookmarksState, ChannelBookmarks } from './bookmarks.js';
 export {
   Call,
   type CallEndReason,
@@ -39,6 +40,14 @@ export { Groups, type GroupsState, Inbox, type InboxState } from './inbox.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
+export {
+  groupChannels,
+  SavedItems,
+  type SavedState,
+  type SidebarGroup,
+  SidebarSections,
+  type SidebarState,
+} from './sidebar.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export { SseSocket } from './sse-socket.js';
 export {

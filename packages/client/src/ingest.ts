@@ -146,6 +146,10 @@ export class Ingest {
       case 'inbox.updated':
       case 'user_group.updated':
         break; // for listeners: the client's Inbox and Groups (inbox.ts) follow them
+      case 'sidebar.updated':
+      case 'saved.updated':
+      case 'bookmarks.updated':
+        break; // the client's sidebar and saved items (sidebar.ts) follow them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -145,6 +145,15 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"user_group.updated"')), 5000, 'the group is announced');
     await ch.sendMessage({ text: 'hello @wire-team' });
     await until(() => frames.some((f) => f.includes('"inbox.updated"')), 5000, 'bob hears of his inbox');
+    // Bob's own sidebar and saved items (sidebar.updated, saved.updated to his connections).
+    await bob.sidebar.star('group:wire');
+    const keep = await ch.sendMessage({ text: 'save me' });
+    await bob.saved.save(keep.id, { in: '1h' });
+    await until(() => frames.some((f) => f.includes('"sidebar.updated"')), 5000, 'the sidebar change');
+    await until(() => frames.some((f) => f.includes('"saved.updated"')), 5000, 'the saved item');
+    // A bookmark in the channel's bar (bookmarks.updated to its subscribers).
+    await alice.bookmarks.add('group:wire', { url: 'https://example.com/wire', title: 'Wire docs' });
+    await until(() => frames.some((f) => f.includes('"bookmarks.updated"')), 5000, 'the bookmark');
 
     const seen = new Set<string>();
     const bad: string[] = [];

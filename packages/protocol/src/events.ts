@@ -1,11 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { DataExport } from './admin.js';
+import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxEvents } from './inbox.js';
 import { Ban, Flag } from './moderation.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
+import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
 
 /**
@@ -49,6 +51,9 @@ export const EPHEMERAL_EVENT_TYPES = [
   'emoji.updated',
   'user_group.updated',
   'inbox.updated',
+  'sidebar.updated',
+  'saved.updated',
+  'bookmarks.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -160,6 +165,8 @@ export const EphemeralEvent = Type.Union([
   /** The app's custom emoji changed: to every connection of the app (polls.ts). */
   EmojiUpdatedEvent,
   ...InboxEvents,
+  ...SidebarEvents,
+  ...BookmarkEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -162,7 +162,10 @@ export const Reminder = Type.Object({
   note: Nullable(Type.String()),
   remind_at: Timestamp,
   status: Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('cancelled')]),
+  /** When it last fired (a recurring reminder stays `pending` and moves `remind_at` on). */
   sent_at: Nullable(Timestamp),
+  /** null: once; otherwise it fires again every day, every weekday (Mon–Fri) or every week. */
+  repeat: Nullable(Type.Union([Type.Literal('daily'), Type.Literal('weekdays'), Type.Literal('weekly')])),
   created_at: Timestamp,
   /** The message reminded about, when it still exists. */
   message: Type.Optional(Nullable(Message)),
@@ -178,11 +181,23 @@ export const CreateReminderBody = Type.Object(
     in: Type.Optional(Type.String({ pattern: '^(tomorrow|[1-9][0-9]{0,4}[mhd])$' })),
     /** The caller's time zone offset in minutes (as `Date.getTimezoneOffset()`), for `tomorrow` (9:00 local). */
     tz_offset: Type.Optional(Type.Integer({ minimum: -840, maximum: 840 })),
+    /** Fire again every day, every weekday (Monday to Friday, in `tz_offset`'s time) or every week. */
+    repeat: Type.Optional(Type.Union([Type.Literal('daily'), Type.Literal('weekdays'), Type.Literal('weekly')])),
   },
   { additionalProperties: false },
 );
 export type CreateReminderBody = Static<typeof CreateReminderBody>;
 export const ReminderResponse = Type.Object({ reminder: Reminder });
+/** Snooze a reminder that has fired: remind again `in` (20m, 1h, tomorrow, N[mhd]) or at `remind_at`. */
+export const SnoozeReminderBody = Type.Object(
+  {
+    remind_at: Type.Optional(Timestamp),
+    in: Type.Optional(Type.String({ pattern: '^(tomorrow|[1-9][0-9]{0,4}[mhd])$' })),
+    tz_offset: Type.Optional(Type.Integer({ minimum: -840, maximum: 840 })),
+  },
+  { additionalProperties: false },
+);
+export type SnoozeReminderBody = Static<typeof SnoozeReminderBody>;
 export const RemindersResponse = Type.Object({ reminders: Type.Array(Reminder) });
 
 /** A message waiting to be sent by the job queue. */

@@ -104,6 +104,17 @@ export {
 } from './admin.js';
 export * from './attachments.js';
 export {
+  BookmarkParams,
+  BookmarksResponse,
+  ChannelBookmark,
+  ChannelFilesQuery,
+  ChannelFilesResponse,
+  CreateBookmarkBody,
+  MAX_BOOKMARKS,
+  ReorderBookmarksBody,
+  UpdateBookmarkBody,
+} from './bookmarks.js';
+export {
   CALL_CHANGES,
   CALL_END_STATES,
   CALL_KINDS,
@@ -296,6 +307,24 @@ export {
 } from './search.js';
 export { checkServerFrame, serverFrameSchemas } from './server-frame-check.js';
 export { ProtocolError, parseServerFrame, type ServerFrame, type ServerFrameType } from './server-frames.js';
+export {
+  CreateSectionBody,
+  MAX_SIDEBAR_SECTIONS,
+  PlaceChannelBody,
+  ReorderSectionsBody,
+  SAVED_CHANGES,
+  SavedItem,
+  SavedItemResponse,
+  SavedItemsResponse,
+  SaveMessageBody,
+  SIDEBAR_SORTS,
+  Sidebar,
+  SidebarResponse,
+  SidebarSection,
+  SidebarSort,
+  UpdateSavedBody,
+  UpdateSectionBody,
+} from './sidebar.js';
 export {
   ArrangeSpacesBody,
   CreateSpaceBody,

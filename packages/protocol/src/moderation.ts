@@ -20,6 +20,7 @@ export const CAPABILITIES = [
   'upload-file',
   'send-reaction',
   'pin-message',
+  'manage-bookmarks',
   'edit-own-message',
   'edit-any-message',
   'delete-own-message',

@@ -13,8 +13,8 @@ import { Channel, Member, Message, PresenceState, Reaction } from './entities.js
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
-import { PollResponse } from './polls.js';
 import { InboxCountResponse, InboxItemResponse, InboxResponse } from './inbox.js';
+import { PollResponse } from './polls.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';

@@ -78,6 +78,9 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
   'user_group.updated': (f) => hasId(f.group) && isStr(f.change),
   'inbox.updated': (f) => typeof f.unread_count === 'number' && (f.item === undefined || hasId(f.item)),
+  'sidebar.updated': (f) => isObj(f.sidebar) && Array.isArray(f.sidebar.sections),
+  'saved.updated': (f) => isStr(f.change) && hasId(f.saved_item),
+  'bookmarks.updated': (f) => isStr(f.cid) && Array.isArray(f.bookmarks),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

@@ -26,6 +26,10 @@
  *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
  *   `POST /v1/channels/{cid}/system-messages` for server tokens. Later, additive: user groups (`/v1/user-groups`,
  *   `user_group.updated`) and the activity inbox (`/v1/inbox`, `inbox.updated`).
+ *   Later, additive (sidebar sections and saved items): `/v1/me/sidebar*`, the
+ *   `sidebar.updated` and `saved.updated` events, `/v1/saved*`, reminder `repeat` and
+ *   `POST /v1/reminders/{id}/snooze`; channel bookmarks (`/v1/channels/{cid}/bookmarks*`, the
+ *   `bookmarks.updated` event, the `manage-bookmarks` capability) and `GET /v1/channels/{cid}/files`.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

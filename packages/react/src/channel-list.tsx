@@ -3,14 +3,21 @@
  * each in the client's order (most recent activity first, so a new message moves its
  * conversation up). Rows show unread and mention badges, a presence dot for DMs and a preview
  * of the last message. Keyboard: arrow keys move, Home/End jump, Enter or Space selects.
+ *
+ * With `sections`, the user's own sidebar sections (`client.sidebar`: Starred and their custom
+ * ones) come first, each collapsible and sorted as the user chose; rows are dragged between
+ * sections (HTML5 drag and drop), or moved with their menu (Shift+F10 or the context-menu key
+ * on a row, or its ⋯ button), and every change is kept on the server and live on the user's
+ * other devices.
  */
-import type { ChannelState, ClientState } from '@parley/client';
-import type { Member, User } from '@parley/protocol';
-import { type KeyboardEvent, type ReactNode, useId, useRef, useState } from 'react';
+import { type ChannelState, type ClientState, groupChannels } from '@parley/client';
+import type { Member, SidebarSection, User } from '@parley/protocol';
+import { type DragEvent, type KeyboardEvent, type ReactNode, useId, useRef, useState } from 'react';
 import { useChatClient, useClientState, useMe } from './context.js';
 import { useDmMembers } from './dm-members.js';
 import { cx, displayName } from './format.js';
 import { useWatchPresence } from './presence.js';
+import { DRAG_TYPE, InlineName, PopupMenu, rowMenuItems, sectionMenuItems, useSidebar } from './sidebar-sections.js';
 import { PresenceDot } from './user.js';
 
 type Fallback = Readonly<Record<string, readonly Member[]>>;
@@ -99,11 +106,34 @@ export interface ChannelListProps {
   emptyState?: ReactNode;
   /** Section titles; default "Channels" and "Direct messages". */
   labels?: { channels?: string; directMessages?: string };
+  /**
+   * Group by the user's sidebar sections (`client.sidebar`): Starred and custom sections
+   * first, made, renamed, sorted, collapsed and reordered here, with rows moved by drag and
+   * drop or by their menu. Off by default: the two default groups only.
+   */
+  sections?: boolean;
   className?: string;
 }
 
+interface Group {
+  key: string;
+  name: string;
+  section: SidebarSection | null;
+  cids: string[];
+}
+
+const sameGroups = (a: Group[], b: Group[]) => JSON.stringify(a) === JSON.stringify(b);
+
 /** The user's channels and DMs (see the module comment). Render inside `<ChatProvider>`. */
-export function ChannelList({ activeCid = null, onSelect, filter, emptyState, labels, className }: ChannelListProps) {
+export function ChannelList({
+  activeCid = null,
+  onSelect,
+  filter,
+  emptyState,
+  labels,
+  sections = false,
+  className,
+}: ChannelListProps) {
   const me = useMe();
   const client = useChatClient();
   // DMs listed without members: fetch them (once) so the rows can be named.
@@ -148,12 +178,44 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
       .join(' '),
   );
   useWatchPresence(peers ? peers.split(' ') : []);
-  const channels = rows.filter((r) => !r.dm);
-  const dms = rows.filter((r) => r.dm);
-  const ordered = [...channels, ...dms];
+  const channelsLabel = labels?.channels ?? 'Channels';
+  const dmsLabel = labels?.directMessages ?? 'Direct messages';
+  const { sidebar, api } = useSidebar(sections);
+  const groups = useClientState(
+    (s): Group[] =>
+      groupChannels(
+        sections ? sidebar : null,
+        s.channels,
+        s.channelList.filter((cid) => {
+          const c = s.channels[cid];
+          return !!c && (!filter || filter(c));
+        }),
+        (c) => channelDisplayName(c, s, me, fetchedMembers),
+      ).map((g) => ({
+        key: g.key,
+        section: g.section,
+        name: g.key === 'channels' ? channelsLabel : g.key === 'direct' ? dmsLabel : g.name,
+        cids: g.channels.map((c) => c.cid),
+      })),
+    sameGroups,
+  );
+  const rowOf = new Map(rows.map((r) => [r.cid, r]));
+  // The default groups collapse on this device only; a section's collapse is kept on the server.
+  const [localCollapsed, setLocalCollapsed] = useState<Record<string, boolean>>({});
+  const collapsed = (g: Group) => (g.section ? g.section.collapsed : !!localCollapsed[g.key]);
+  const visible = groups.filter((g) => !collapsed(g));
+  const ordered = visible.flatMap((g) => g.cids.map((cid) => rowOf.get(cid)).filter((r): r is Row => !!r));
   const [focused, setFocused] = useState<string | null>(null);
   const refs = useRef(new Map<string, HTMLDivElement>());
   const id = useId();
+  const [menu, setMenu] = useState<{ kind: 'row' | 'section'; key: string } | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [dragging, setDragging] = useState<string | null>(null);
+  const [dropAt, setDropAt] = useState<{ group: string; index: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const report = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+  const menuButtons = useRef(new Map<string, HTMLButtonElement>());
 
   // One row is in the tab order: the focused one, else the active one, else the first.
   const tabStop =
@@ -168,6 +230,7 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLElement>, cid: string) => {
+    if (e.target !== e.currentTarget) return;
     const i = ordered.findIndex((r) => r.cid === cid);
     switch (e.key) {
       case 'ArrowDown':
@@ -186,13 +249,45 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
       case ' ':
         onSelect(cid);
         break;
+      case 'ContextMenu':
+      case 'F10':
+        if (!sections || (e.key === 'F10' && !e.shiftKey)) return;
+        setMenu({ kind: 'row', key: cid });
+        break;
       default:
         return;
     }
     e.preventDefault();
   };
 
-  const renderRow = (r: Row) => {
+  /** Drop the dragged row into `g` before its `index`-th row (the end when past the last). */
+  const drop = (e: DragEvent, g: Group, index: number) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const cid = e.dataTransfer.getData(DRAG_TYPE) || dragging;
+    setDragging(null);
+    setDropAt(null);
+    if (!cid) return;
+    if (!g.section) {
+      // The default groups take back what a section held; which one is the channel's type.
+      if (groups.some((x) => x.section && x.cids.includes(cid))) api.place(cid, null).catch(report);
+      return;
+    }
+    const from = g.cids.indexOf(cid);
+    const at = from >= 0 && from < index ? index - 1 : index;
+    if (from === at) return;
+    api.place(cid, g.section.id, at).catch(report);
+  };
+  const overRow = (e: DragEvent<HTMLElement>, g: Group, i: number) => {
+    if (!sections || !dragging) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const box = e.currentTarget.getBoundingClientRect();
+    const index = e.clientY > box.top + box.height / 2 ? i + 1 : i;
+    if (dropAt?.group !== g.key || dropAt.index !== index) setDropAt({ group: g.key, index });
+  };
+
+  const renderRow = (r: Row, g: Group, i: number) => {
     const active = r.cid === activeCid;
     const unread = r.unread > 0 && !r.muted;
     const label = [
@@ -205,6 +300,7 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
     ]
       .filter(Boolean)
       .join(', ');
+    const menuOpen = menu?.kind === 'row' && menu.key === r.cid;
     return (
       <div
         key={r.cid}
@@ -215,13 +311,21 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
         role="option"
         aria-selected={active}
         aria-label={label}
+        aria-keyshortcuts={sections ? 'Shift+F10' : undefined}
         tabIndex={r.cid === tabStop ? 0 : -1}
         data-cid={r.cid}
+        draggable={sections || undefined}
         className={cx(
           'parley-channel-row',
           active && 'parley-channel-row--active',
           unread && 'parley-channel-row--unread',
           r.muted && 'parley-channel-row--muted',
+          dragging === r.cid && 'parley-channel-row--dragging',
+          dropAt?.group === g.key && dropAt.index === i && 'parley-channel-row--drop-before',
+          dropAt?.group === g.key &&
+            dropAt.index === i + 1 &&
+            i === g.cids.length - 1 &&
+            'parley-channel-row--drop-after',
         )}
         onClick={() => {
           setFocused(r.cid);
@@ -229,6 +333,34 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
         }}
         onFocus={() => setFocused(r.cid)}
         onKeyDown={(e) => onKeyDown(e, r.cid)}
+        onContextMenu={
+          sections
+            ? (e) => {
+                e.preventDefault();
+                setMenu({ kind: 'row', key: r.cid });
+              }
+            : undefined
+        }
+        onDragStart={
+          sections
+            ? (e) => {
+                e.dataTransfer.setData(DRAG_TYPE, r.cid);
+                e.dataTransfer.setData('text/plain', r.name);
+                e.dataTransfer.effectAllowed = 'move';
+                setDragging(r.cid);
+              }
+            : undefined
+        }
+        onDragEnd={
+          sections
+            ? () => {
+                setDragging(null);
+                setDropAt(null);
+              }
+            : undefined
+        }
+        onDragOver={sections ? (e) => overRow(e, g, i) : undefined}
+        onDrop={sections ? (e) => drop(e, g, dropAt?.group === g.key ? dropAt.index : i) : undefined}
       >
         <span className="parley-channel-row__icon" aria-hidden="true">
           {r.dm ? <PresenceDot presence={r.presence} /> : r.type === 'group' ? '🔒' : '#'}
@@ -254,7 +386,135 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
             {r.unread > 99 ? '99+' : r.unread}
           </span>
         ) : null}
+        {sections ? (
+          <button
+            type="button"
+            tabIndex={-1}
+            className="parley-channel-row__more"
+            aria-label={`Options for ${r.name}`}
+            aria-haspopup="menu"
+            aria-expanded={menuOpen}
+            onClick={(e) => {
+              e.stopPropagation();
+              setMenu(menuOpen ? null : { kind: 'row', key: r.cid });
+            }}
+          >
+            ⋯
+          </button>
+        ) : null}
+        {menuOpen ? (
+          <PopupMenu
+            label={`Options for ${r.name}`}
+            items={rowMenuItems(api, sidebar, r.cid, r.dm ? dmsLabel : channelsLabel, report)}
+            onClose={() => setMenu(null)}
+            returnTo={refs.current.get(r.cid)}
+          />
+        ) : null}
       </div>
+    );
+  };
+
+  const renderGroup = (g: Group) => {
+    const groupRows = g.cids.map((cid) => rowOf.get(cid)).filter((r): r is Row => !!r);
+    // Without sections the default groups show only when they have rows, as always.
+    if (!sections && groupRows.length === 0) return null;
+    if (sections && !g.section && groupRows.length === 0 && !dragging) return null;
+    const titleId = `${id}-${g.key}`;
+    const isCollapsed = collapsed(g);
+    const section = g.section;
+    const menuOpen = menu?.kind === 'section' && menu.key === g.key;
+    const toggle = () => {
+      if (section) api.updateSection(section.id, { collapsed: !section.collapsed }).catch(report);
+      else setLocalCollapsed((c) => ({ ...c, [g.key]: !c[g.key] }));
+    };
+    return (
+      <section
+        key={g.key}
+        className={cx(
+          'parley-channel-list__section',
+          dropAt?.group === g.key && 'parley-channel-list__section--drop',
+          section?.kind === 'starred' && 'parley-channel-list__section--starred',
+        )}
+        data-section={g.key}
+        aria-labelledby={titleId}
+        onDragOver={
+          sections && dragging
+            ? (e) => {
+                e.preventDefault();
+                if (dropAt?.group !== g.key || (e.target as HTMLElement).closest('[data-cid]') === null)
+                  setDropAt({ group: g.key, index: g.cids.length });
+              }
+            : undefined
+        }
+        onDrop={sections ? (e) => drop(e, g, g.cids.length) : undefined}
+      >
+        {sections ? (
+          <div className="parley-channel-list__head">
+            {renaming === g.key && section ? (
+              <InlineName
+                label="Section name"
+                initial={section.name}
+                onCancel={() => setRenaming(null)}
+                onSave={(name) => {
+                  setRenaming(null);
+                  api.updateSection(section.id, { name }).catch(report);
+                }}
+              />
+            ) : (
+              <button
+                type="button"
+                className="parley-channel-list__toggle"
+                aria-expanded={!isCollapsed}
+                onClick={toggle}
+              >
+                <span className="parley-channel-list__caret" aria-hidden="true">
+                  {isCollapsed ? '▸' : '▾'}
+                </span>
+                <h2 id={titleId} className="parley-channel-list__title">
+                  {section?.kind === 'starred' ? <span aria-hidden="true">★ </span> : null}
+                  {g.name}
+                </h2>
+              </button>
+            )}
+            {section && sidebar ? (
+              <button
+                type="button"
+                ref={(el) => {
+                  if (el) menuButtons.current.set(g.key, el);
+                  else menuButtons.current.delete(g.key);
+                }}
+                className="parley-channel-list__more"
+                aria-label={`${g.name} section options`}
+                aria-haspopup="menu"
+                aria-expanded={menuOpen}
+                onClick={() => setMenu(menuOpen ? null : { kind: 'section', key: g.key })}
+              >
+                ⋯
+              </button>
+            ) : null}
+            {menuOpen && section && sidebar ? (
+              <PopupMenu
+                label={`${g.name} section options`}
+                items={sectionMenuItems(api, sidebar, section, () => setRenaming(g.key), report)}
+                onClose={() => setMenu(null)}
+                returnTo={menuButtons.current.get(g.key)}
+              />
+            ) : null}
+          </div>
+        ) : (
+          <h2 id={titleId} className="parley-channel-list__title">
+            {g.name}
+          </h2>
+        )}
+        {isCollapsed ? null : (
+          <div role="listbox" aria-labelledby={titleId}>
+            {groupRows.map((r, i) => renderRow(r, g, i))}
+            {sections && groupRows.length === 0 ? (
+              <p className="parley-channel-list__empty">{dragging ? 'Drop here' : 'Drag conversations here'}</p>
+            ) : null}
+          </div>
+        )}
+      </section>
     );
   };
 
@@ -267,26 +527,28 @@ export function ChannelList({ activeCid = null, onSelect, filter, emptyState, la
 
   return (
     <nav className={cx('parley-channel-list', className)} aria-label="Conversations">
-      {/* One listbox per section; arrow keys move across both, as through one list. */}
-      {channels.length > 0 ? (
-        <div className="parley-channel-list__section">
-          <h2 id={`${id}-channels`} className="parley-channel-list__title">
-            {labels?.channels ?? 'Channels'}
-          </h2>
-          <div role="listbox" aria-labelledby={`${id}-channels`}>
-            {channels.map(renderRow)}
-          </div>
-        </div>
+      {/* One listbox per section; arrow keys move across all, as through one list. */}
+      {groups.map(renderGroup)}
+      {sections ? (
+        adding ? (
+          <InlineName
+            label="New section name"
+            onCancel={() => setAdding(false)}
+            onSave={(name) => {
+              setAdding(false);
+              api.createSection(name).catch(report);
+            }}
+          />
+        ) : (
+          <button type="button" className="parley-channel-list__add" onClick={() => setAdding(true)}>
+            + New section
+          </button>
+        )
       ) : null}
-      {dms.length > 0 ? (
-        <div className="parley-channel-list__section">
-          <h2 id={`${id}-dms`} className="parley-channel-list__title">
-            {labels?.directMessages ?? 'Direct messages'}
-          </h2>
-          <div role="listbox" aria-labelledby={`${id}-dms`}>
-            {dms.map(renderRow)}
-          </div>
-        </div>
+      {error ? (
+        <p className="parley-error" role="alert">
+          {error}
+        </p>
       ) : null}
     </nav>
   );

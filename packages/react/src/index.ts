@@ -32,6 +32,13 @@ export {
   useUploadAccept,
 } from './attachments.js';
 export {
+  BookmarksBar,
+  type BookmarksBarProps,
+  ChannelFiles,
+  type ChannelFilesProps,
+  useBookmarks,
+} from './bookmarks.js';
+export {
   CallButtons,
   type CallButtonsProps,
   CallHistory,
@@ -107,6 +114,7 @@ export {
 } from './reaction-picker.js';
 export { SeenBy, type SeenByProps } from './read-by.js';
 export { type BuildRowsOptions, buildRows, type MessageRow } from './rows.js';
+export { SavedList, type SavedListProps, useSavedItem, useSavedItems } from './saved.js';
 export {
   DEFAULT_SEARCH_CHIPS,
   highlightParts,
@@ -116,6 +124,12 @@ export {
   type SearchChip,
   SearchHighlight,
 } from './search.js';
+export {
+  DRAG_TYPE,
+  type MenuItem,
+  PopupMenu,
+  useSidebar,
+} from './sidebar-sections.js';
 export { parleyStylesHref } from './styles.js';
 export { Thread, type ThreadProps } from './thread.js';
 export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';

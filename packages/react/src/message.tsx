@@ -15,6 +15,7 @@ import { Poll } from './poll.js';
 import { MessagePreviews } from './previews.js';
 import { ReactionPicker } from './reaction-picker.js';
 import { SeenBy } from './read-by.js';
+import { useSavedItem } from './saved.js';
 import { Avatar, PresenceDot, useUser } from './user.js';
 
 /** The names that mention the viewer: their username and their user groups' handles (stable while they hold). */
@@ -121,6 +122,7 @@ export const MessageItem = memo(function MessageItem({
   const [reminding, setReminding] = useState(false);
   const [remindAt, setRemindAt] = useState('');
   const [note, setNote] = useState<string | null>(null);
+  const saved = useSavedItem(m.id);
   const canAct = m.status === 'sent' && !deleted && !system;
   // What the server says this user may do here (own_capabilities); unknown: show everything
   // and let the server refuse, as before capabilities existed.
@@ -160,6 +162,16 @@ export const MessageItem = memo(function MessageItem({
       .createReminder({ message_id: m.id, ...when })
       .then(() => setNote(`I'll remind you ${label}.`))
       .catch(report);
+  };
+  /** Save for later (the Saved list), or take it out again. */
+  const toggleSaved = () => {
+    setActionError(null);
+    if (saved) client.saved.remove(saved.id).catch(report);
+    else
+      client.saved
+        .save(m.id)
+        .then(() => setNote('Saved. Find it in Saved.'))
+        .catch(report);
   };
   const togglePin = () => {
     setActionError(null);
@@ -451,6 +463,15 @@ export const MessageItem = memo(function MessageItem({
               onClick={() => setReminding((r) => !r)}
             >
               <span aria-hidden="true">⏰</span>
+            </button>
+            <button
+              type="button"
+              className="parley-icon-button"
+              aria-label={saved ? 'Remove from saved' : 'Save message'}
+              aria-pressed={!!saved}
+              onClick={toggleSaved}
+            >
+              <span aria-hidden="true">🔖</span>
             </button>
             {m.type === 'regular' && can('pin-message') ? (
               <button

@@ -50,6 +50,8 @@ import { emojiRoutes } from './features/emoji/routes.js';
 import { groupRoutes } from './features/groups/routes.js';
 import { inboxRoutes } from './features/inbox/routes.js';
 import { inboxSocket } from './features/inbox/socket.js';
+import { defineBookmarkJobs } from './features/bookmarks/jobs.js';
+import { bookmarkRoutes } from './features/bookmarks/routes.js';
 import { jobRoutes } from './features/jobs/routes.js';
 import { defineLinkJobs } from './features/links/jobs.js';
 import { linkRoutes } from './features/links/routes.js';
@@ -80,6 +82,7 @@ import { reminderSocket } from './features/reminders/socket.js';
 import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
+import { sidebarRoutes } from './features/sidebar/routes.js';
 import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
@@ -486,6 +489,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(groupRoutes(svc));
   await app.register(inboxRoutes(svc));
   await defineReminderJobs(svc);
+  await app.register(sidebarRoutes(svc));
+  await app.register(bookmarkRoutes(svc));
+  await defineBookmarkJobs(svc);
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
   await defineVacuum(svc.jobs, database, { everyMinutes: config.vacuumMinutes, log: svc.log });
 

@@ -3,11 +3,20 @@
  * (editable by members), and buttons for the pinned list and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { Avatar, CallButtons, PresenceDot, useChannelState, useUser, useWatchPresence } from '@parley/react';
+import {
+  Avatar,
+  CallButtons,
+  PresenceDot,
+  useChannelState,
+  useChatClient,
+  useSidebar,
+  useUser,
+  useWatchPresence,
+} from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
-import { EditIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
+import { EditIcon, FilesIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
 import { Menu } from './menu.js';
 import type { PanelName } from './shell-types.js';
 
@@ -101,7 +110,7 @@ export interface ChannelHeaderProps {
 }
 
 export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
-  const toggle = (kind: 'members' | 'pinned') => onPanel(panel?.kind === kind ? null : { kind });
+  const toggle = (kind: 'members' | 'pinned' | 'files') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
   const [moderating, setModerating] = useState(false);
   const canModerate = useChannelState(channel)?.channel.own_capabilities?.includes('freeze-channel') ?? false;
@@ -113,6 +122,10 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
       .catch((e: unknown) => setError(`Could not leave: ${e instanceof Error ? e.message : String(e)}`));
   };
   const muted = !!info.state?.channel.membership?.muted;
+  const client = useChatClient();
+  const { sidebar } = useSidebar();
+  const cid = info.state?.cid ?? null;
+  const starred = !!cid && !!sidebar?.sections.some((s) => s.kind === 'starred' && s.cids.includes(cid));
   const act = (what: string, p: Promise<unknown>) => {
     setError(null);
     p.catch((e: unknown) => setError(`Could not ${what}: ${e instanceof Error ? e.message : String(e)}`));
@@ -179,6 +192,32 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
         >
           <PinIcon />
         </button>
+        {info.isMember && cid ? (
+          <button
+            type="button"
+            className="app-icon-button"
+            aria-label={starred ? 'Unstar' : 'Star'}
+            title={starred ? 'Unstar (out of your Starred section)' : 'Star (into your Starred section)'}
+            aria-pressed={starred}
+            onClick={() => act(starred ? 'unstar' : 'star', client.sidebar.star(cid, !starred))}
+            data-testid="star-button"
+          >
+            <span aria-hidden="true">{starred ? '★' : '☆'}</span>
+          </button>
+        ) : null}
+        {info.isMember ? (
+          <button
+            type="button"
+            className="app-icon-button"
+            aria-label="Files"
+            title="Files shared here"
+            aria-pressed={panel?.kind === 'files'}
+            onClick={() => toggle('files')}
+            data-testid="files-button"
+          >
+            <FilesIcon />
+          </button>
+        ) : null}
         {info.isMember && info.kind !== 'dm' ? (
           <Menu
             label="Channel options"

@@ -5,6 +5,7 @@
  */
 import type { Channel as ChannelHandle } from '@parley/client';
 import {
+  BookmarksBar,
   defaultCommands,
   MessageInput,
   MessageList,
@@ -162,6 +163,7 @@ export function Conversation({
         onLeft={onLeft}
         onOpenNav={onOpenNav}
       />
+      {info.state?.loaded && info.kind !== 'dm' ? <BookmarksBar cid={channel.cid} className="app-bookmarks" /> : null}
       <div className={`app-conversation__body${panel ? ' app-conversation__body--panel' : ''}`}>
         <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
           <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} focusMessageId={focusMessageId} />

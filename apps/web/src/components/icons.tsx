@@ -25,6 +25,17 @@ export const PlusIcon = () => (
     <path d="M10 4v12M4 10h12" />
   </Icon>
 );
+export const BookmarkIcon = () => (
+  <Icon>
+    <path d="M5.5 3h9v14l-4.5-3.5L5.5 17z" />
+  </Icon>
+);
+export const FilesIcon = () => (
+  <Icon>
+    <path d="M6 2.5h5.5L15 6v11.5H6z" />
+    <path d="M11.5 2.5V6H15M8.5 10h4M8.5 13h4" />
+  </Icon>
+);
 export const HashIcon = () => (
   <Icon>
     <path d="M8 3 6 17M14 3l-2 14M3.5 7.5h14M2.5 12.5h14" />

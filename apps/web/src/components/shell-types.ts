@@ -19,7 +19,12 @@ export type DialogName =
   | 'notifications'
   | 'later'
   | 'webhooks'
-  | 'emoji';
+  | 'emoji'
+  | 'saved';
 
 /** What the right-hand panel of a conversation shows. */
-export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };
+export type PanelName =
+  | { kind: 'members' }
+  | { kind: 'pinned' }
+  | { kind: 'files' }
+  | { kind: 'profile'; userId: string };

@@ -26,6 +26,7 @@ import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
 import { NotificationsDialog } from '../dialogs/notifications-dialog.js';
 import { ProfileDialog } from '../dialogs/profile-dialog.js';
 import { QuickSwitcher } from '../dialogs/quick-switcher.js';
+import { SavedDialog } from '../dialogs/saved-dialog.js';
 import { SearchDialog } from '../dialogs/search-dialog.js';
 import { SettingsDialog } from '../dialogs/settings-dialog.js';
 import { StatusDialog } from '../dialogs/status-dialog.js';
@@ -117,6 +118,11 @@ export function Shell({
     },
     [key],
   );
+
+  // What is saved, so each message's 🔖 action shows whether it is (and Saved opens filled).
+  useEffect(() => {
+    void client.saved.load().catch(() => {});
+  }, [client]);
 
   // The channel last open on any device (kept on the server): asked once, so a new device or
   // tab opens where you were. Undefined while asking; null when none (or it failed).
@@ -261,6 +267,17 @@ export function Shell({
       {dialog === 'profile' ? <ProfileDialog onClose={close} /> : null}
       {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
       {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
+      {dialog === 'saved' ? (
+        <SavedDialog
+          onClose={close}
+          onOpen={(item) => {
+            setDialog(null);
+            setNavOpen(false);
+            setOffice(false);
+            navigate(`${workspacePath(workspace.id, item.cid)}?m=${encodeURIComponent(item.message_id)}`);
+          }}
+        />
+      ) : null}
       {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
       {dialog === 'emoji' ? (
         <EmojiDialog isAdmin={workspace.role === 'owner' || workspace.role === 'admin'} onClose={close} />

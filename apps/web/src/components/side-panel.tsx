@@ -1,5 +1,6 @@
-/** The right-hand panel of a conversation: members, pinned messages or a profile. */
+/** The right-hand panel of a conversation: members, pinned messages, its files or a profile. */
 import type { Channel as ChannelHandle } from '@parley/client';
+import { ChannelFiles } from '@parley/react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { CloseIcon } from './icons.js';
 import { MembersPanel } from './members-panel.js';
@@ -22,7 +23,9 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
       ? `Members · ${info.memberCount}`
       : panel.kind === 'pinned'
         ? 'Pinned messages'
-        : 'Profile';
+        : panel.kind === 'files'
+          ? 'Files'
+          : 'Profile';
   return (
     <aside className="app-panel" aria-label={panel.kind === 'members' ? 'Members' : title}>
       <header className="app-panel__header">
@@ -36,6 +39,8 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
           <MembersPanel channel={channel} info={info} onSelectUser={(userId) => onPanel({ kind: 'profile', userId })} />
         ) : panel.kind === 'pinned' ? (
           <PinnedPanel channel={channel} lastSeq={info.state?.lastSeq ?? 0} />
+        ) : panel.kind === 'files' ? (
+          <ChannelFiles cid={channel.cid} />
         ) : (
           <ProfilePanel
             userId={panel.userId}

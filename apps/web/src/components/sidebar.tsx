@@ -1,8 +1,12 @@
-/** The sidebar: workspace menu, shortcuts, the conversation list (from the kit), and you. */
+/**
+ * The sidebar: workspace menu, shortcuts, the conversation list (from the kit, in the user's own
+ * sections: Starred and theirs, kept on the server), and you.
+ */
 import type { Workspace } from '@parley/protocol';
 import { ChannelList, InboxBadge } from '@parley/react';
 import {
   ActivityIcon,
+  BookmarkIcon,
   ComposeIcon,
   HashIcon,
   OfficeIcon,
@@ -78,6 +82,15 @@ export function Sidebar({
           <button
             type="button"
             className="app-sidebar__item"
+            onClick={() => onDialog('saved')}
+            data-testid="saved-button"
+          >
+            <BookmarkIcon />
+            <span>Saved</span>
+          </button>
+          <button
+            type="button"
+            className="app-sidebar__item"
             onClick={() => onDialog('calls')}
             data-testid="calls-history-button"
           >
@@ -106,6 +119,7 @@ export function Sidebar({
         <ChannelList
           activeCid={officeOpen || peopleOpen || activityOpen ? null : activeCid}
           onSelect={onSelect}
+          sections
           className="app-sidebar__list"
           emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}
         />

@@ -67,6 +67,8 @@ async function aboutAlice(appId: string): Promise<Record<string, number>> {
     call_participants: sql`user_id = 'alice'`,
     invitations: sql`from_user_id = 'alice' or to_user_id = 'alice'`,
     reminders: sql`user_id = 'alice' or message_id in (select id from messages where user_id = 'alice')`,
+    saved_items: sql`user_id = 'alice' or message_id in (select id from messages where user_id = 'alice')`,
+    sidebar_sections: sql`user_id = 'alice'`,
   };
   for (const [t, w] of Object.entries(where)) {
     const [r] = await rows<{ n: number }>(
@@ -155,6 +157,10 @@ async function lively() {
   ok(await w.alice.patch('/v1/notifications/settings', { level: 'mentions' }));
   expect((await w.alice.post('/v1/reminders', { message_id: bobMsg.id, in: '1h' })).status).toBe(201);
   expect((await w.carol.post('/v1/reminders', { message_id: quoted.id, in: '1h' })).status).toBe(201);
+  // Her saved message and her sidebar; carol's saved copy of alice's message.
+  expect((await w.alice.post('/v1/saved', { message_id: bobMsg.id })).status).toBe(201);
+  expect((await w.carol.post('/v1/saved', { message_id: quoted.id })).status).toBe(201);
+  expect((await w.alice.post('/v1/me/sidebar/sections', { name: 'Mine' })).status).toBe(201);
   ok(
     await h.call({
       method: 'PUT',
@@ -336,6 +342,8 @@ describe('deleting a user', () => {
       call_participants: 1,
       invitations: 0,
       reminders: 1,
+      saved_items: 1,
+      sidebar_sections: 0,
     });
   });
 
@@ -386,6 +394,8 @@ describe('deleting a user', () => {
       call_participants: 0,
       invitations: 0,
       reminders: 0,
+      saved_items: 0,
+      sidebar_sections: 0,
     });
     expect(after.call_participants).toBe(1);
   });

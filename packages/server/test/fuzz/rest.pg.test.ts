@@ -91,6 +91,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     token: t.inviteToken,
     // A data export: a well-formed id that names none (the routes' typed NOT_FOUND / FORBIDDEN).
     export_id: t.messageId,
+    // A channel bookmark: a well-formed id that names none (the routes' typed NOT_FOUND).
+    bookmark_id: t.messageId,
     // A link preview image: the app's id and an image id that names none.
     app: w.app.id,
     // A picture (avatar, logo): the app's id and an image id that names none (NOT_FOUND).
@@ -132,6 +134,9 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // User groups and inbox items: well-formed ids that name none (typed NOT_FOUND).
       'user-groups': t.messageId,
       inbox: t.messageId,
+      // Sidebar sections and saved items: well-formed ids that name none (typed NOT_FOUND).
+      me: t.messageId,
+      saved: t.messageId,
     }[under ?? ''],
     // A custom emoji's shortcode that names none (the delete's typed NOT_FOUND).
     shortcode: 'fuzz_emoji',

@@ -54,6 +54,7 @@ function expected(type: ChannelType, who: Who, cap: Capability): boolean {
     'pin-message',
     'create-poll',
     'vote-poll',
+    'manage-bookmarks',
   ];
   if (inChannel.includes(cap) && !who.member) return false;
   return who.rank >= level(cap);
@@ -140,6 +141,8 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
           .post(`/v1/channels/${cid}/messages`, { text: 'a poll', poll: { options: ['a', 'b'] } });
         return w.as(who.id).post(`/v1/messages/${ok(poll).message.id}/poll/votes`, { option_ids: ['1'] });
       },
+      'manage-bookmarks': (who) =>
+        w.as(who.id).post(`/v1/channels/${cid}/bookmarks`, { url: `https://example.com/${who.id}`, title: who.id }),
       'delete-any-message': async (who) => w.as(who.id).deleteMessage(await otherMessage()),
       'update-channel-topic': (who) => w.as(who.id).update(cid, { topic: `topic by ${who.id}` }),
       'update-channel': (who) => w.as(who.id).update(cid, { image: `https://example.com/${who.id}.png` }),

@@ -101,7 +101,7 @@ async function anonymize(tx: Tx, appId: string, userId: string, at: Date): Promi
 /**
  * The rows other features keep about a person, gone with them in either mode: their
  * notification settings, push subscriptions and devices, bans of them, reports by and about
- * them, mutes by and of them, their rings. A hard delete also takes them out of call histories (soft keeps them there
+ * them, mutes by and of them, their rings, their sidebar and saved items. A hard delete also takes them out of call histories (soft keeps them there
  * as "[deleted user]").
  */
 async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft' | 'hard'): Promise<void> {
@@ -117,6 +117,9 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'profile_field_values',
     'inbox_items',
     'user_group_members',
+    'sidebar_sections',
+    'sidebar_placements',
+    'saved_items',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
   await tx.execute(
@@ -130,8 +133,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
-    // Others' reminders and inbox items about messages of theirs, which are about to go.
-    for (const table of ['reminders', 'inbox_items'])
+    // Others' reminders, inbox items and saved items about messages of theirs, which are about to go.
+    for (const table of ['reminders', 'inbox_items', 'saved_items'])
       await tx.execute(
         sql`delete from ${sql.identifier(table)} where app_id = ${appId}
             and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
@@ -139,7 +142,7 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   }
 }
 
-/** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides. */
+/** The rows other features keep about a channel: its bans, reports, calls and their rings, overrides, bookmarks, saved items and sidebar places. */
 async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<void> {
   const calls = sql`(select id from calls where app_id = ${appId} and cid = ${cid})`;
   await tx.execute(
@@ -156,6 +159,9 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     'reminders',
     'scheduled_messages',
     'inbox_items',
+    'sidebar_placements',
+    'saved_items',
+    'channel_bookmarks',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }

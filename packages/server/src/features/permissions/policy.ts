@@ -16,9 +16,9 @@
  *   2. an app-wide ban (users.banned_at, lifting at ban_expires_at) refuses everything, reads too: BANNED
  *   3. guests: `anyone` counts as `member` for them, and they never add members
  *   4. writes: a guest whose time ran out gets GUEST_LOCKED; an archived channel refuses
- *   5. acting in a channel (send, react, pin, upload, @channel) needs a membership row for a
+ *   5. acting in a channel (send, react, pin, bookmarks, upload, @channel) needs a membership row for a
  *      user, whatever their app role (the server token needs none)
- *   6. frozen: send, upload, @channel, react and pin need `moderator`; `reactions: open`
+ *   6. frozen: send, upload, @channel, react, pin and bookmarks need `moderator`; `reactions: open`
  *      lowers send-reaction to `anyone`
  */
 import {
@@ -64,6 +64,7 @@ export const DEFAULT_GRANTS: Record<Capability, Record<ChannelTypeName, GrantLev
   'upload-file': { public: 'member', announcement: 'moderator', group: 'member', dm: 'member' },
   'send-reaction': all('member'),
   'pin-message': all('member'),
+  'manage-bookmarks': { public: 'member', announcement: 'moderator', group: 'member', dm: 'member' },
   'edit-own-message': all('anyone'),
   'edit-any-message': all('nobody'),
   'delete-own-message': all('anyone'),
@@ -88,6 +89,7 @@ const WRITES = new Set<Capability>([
   'upload-file',
   'send-reaction',
   'pin-message',
+  'manage-bookmarks',
   'edit-own-message',
   'edit-any-message',
   'freeze-channel',
@@ -105,6 +107,7 @@ const IN_CHANNEL = new Set<Capability>([
   'pin-message',
   'create-poll',
   'vote-poll',
+  'manage-bookmarks',
 ]);
 /** What a frozen channel keeps to its moderators. */
 const FROZEN = new Set<Capability>([
@@ -115,6 +118,7 @@ const FROZEN = new Set<Capability>([
   'pin-message',
   'create-poll',
   'vote-poll',
+  'manage-bookmarks',
 ]);
 /** Overrides may not open DMs or groups to outsiders. */
 const FIXED: Partial<Record<Capability, ChannelTypeName[]>> = {

@@ -12,12 +12,13 @@ import type {
   Reminder,
   ScheduledMessage,
   ScheduleMessageBody,
+  SnoozeReminderBody,
   UpdateScheduledBody,
 } from '@parley/protocol';
 import { uuidv7 } from '@parley/protocol';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
-import { schema } from '../../platform/db/index.js';
+import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/access.js';
@@ -45,6 +46,7 @@ export function presentReminder(r: ReminderRow): Reminder {
     remind_at: r.remindAt.toISOString(),
     status: r.status as Reminder['status'],
     sent_at: iso(r.sentAt),
+    repeat: (r.repeat ?? null) as Reminder['repeat'],
     created_at: r.createdAt.toISOString(),
   };
 }
@@ -66,44 +68,113 @@ export function presentScheduled(r: ScheduledRow): ScheduledMessage {
   };
 }
 
-/** Remind the caller about a message they can read (or just a note) at a time. */
-export async function createReminder(svc: Services, me: Me, body: CreateReminderBody): Promise<Reminder> {
-  const appId = me.app.id;
-  if (!body.message_id && !body.note) throw invalid('A reminder needs a message_id or a note');
-  const at = dueTime(svc.clock(), body.remind_at, body.in, body.tz_offset);
-  let cid: string | null = null;
-  if (body.message_id) cid = (await accessMessage(svc.db, me, body.message_id)).message.cid;
+/** What a reminder is about and when; `at` is already checked (dueTime). */
+export type NewReminder = {
+  messageId: string | null;
+  cid: string | null;
+  note: string | null;
+  at: Date;
+  repeat?: Reminder['repeat'] | undefined;
+  tzOffset?: number | undefined;
+};
+
+/** Refuse a new reminder past the caller's limit of pending ones. */
+export async function checkReminderRoom(svc: Services, me: Me): Promise<void> {
   const pending = await svc.db
     .select({ id: schema.reminders.id })
     .from(schema.reminders)
     .where(
       and(
-        eq(schema.reminders.appId, appId),
+        eq(schema.reminders.appId, me.app.id),
         eq(schema.reminders.userId, me.userId),
         eq(schema.reminders.status, 'pending'),
       ),
     )
     .limit(MAX_PENDING);
   if (pending.length >= MAX_PENDING) throw invalid(`At most ${MAX_PENDING} pending reminders`);
-  const row = await svc.db.transaction(async (tx) => {
-    const [r] = await tx
-      .insert(schema.reminders)
-      .values({
-        appId,
-        id: uuidv7(),
-        userId: me.userId,
-        messageId: body.message_id ?? null,
-        cid,
-        note: body.note ?? null,
-        remindAt: at,
-      })
-      .returning();
-    const rr = r as ReminderRow;
-    await svc.jobs.enqueue(tx, REMIND, { appId, id: rr.id }, { startAfterSeconds: secondsUntil(svc, at) });
-    return rr;
-  });
+}
+
+/**
+ * Insert a reminder and its job in the caller's transaction (saved items use it too, so a
+ * saved message's due time is an ordinary reminder). Call `svc.jobs.wake(REMIND.name)` after commit.
+ */
+export async function insertReminder(svc: Services, tx: Tx, me: Me, r: NewReminder): Promise<ReminderRow> {
+  const [row] = await tx
+    .insert(schema.reminders)
+    .values({
+      appId: me.app.id,
+      id: uuidv7(),
+      userId: me.userId,
+      messageId: r.messageId,
+      cid: r.cid,
+      note: r.note,
+      remindAt: r.at,
+      repeat: r.repeat ?? null,
+      tzOffset: r.tzOffset ?? 0,
+    })
+    .returning();
+  const rr = row as ReminderRow;
+  await svc.jobs.enqueue(tx, REMIND, { appId: me.app.id, id: rr.id }, { startAfterSeconds: secondsUntil(svc, r.at) });
+  return rr;
+}
+
+/** Remind the caller about a message they can read (or just a note) at a time. */
+export async function createReminder(svc: Services, me: Me, body: CreateReminderBody): Promise<Reminder> {
+  if (!body.message_id && !body.note) throw invalid('A reminder needs a message_id or a note');
+  const at = dueTime(svc.clock(), body.remind_at, body.in, body.tz_offset);
+  let cid: string | null = null;
+  if (body.message_id) cid = (await accessMessage(svc.db, me, body.message_id)).message.cid;
+  await checkReminderRoom(svc, me);
+  const row = await svc.db.transaction((tx) =>
+    insertReminder(svc, tx, me, {
+      messageId: body.message_id ?? null,
+      cid,
+      note: body.note ?? null,
+      at,
+      repeat: body.repeat,
+      tzOffset: body.tz_offset,
+    }),
+  );
   svc.jobs.wake(REMIND.name);
   return withMessages(svc, me, [row]).then((r) => r[0] as Reminder);
+}
+
+/**
+ * Snooze a reminder that has fired: remind again later. A one-off reminder is armed again (a
+ * fresh DM id, so the new firing is a new DM); a recurring one keeps its rhythm and the snooze
+ * is a new one-off reminder about the same thing.
+ */
+export async function snoozeReminder(svc: Services, me: Me, id: string, body: SnoozeReminderBody): Promise<Reminder> {
+  const at = dueTime(svc.clock(), body.remind_at, body.in, body.tz_offset);
+  const r = schema.reminders;
+  const [row] = await svc.db
+    .select()
+    .from(r)
+    .where(and(eq(r.appId, me.app.id), eq(r.id, id), eq(r.userId, me.userId)));
+  if (!row) throw notFound('Reminder');
+  if (row.status === 'cancelled') throw new ApiError('CONFLICT', 'This reminder is cancelled');
+  if (!row.sentAt) throw new ApiError('CONFLICT', 'This reminder has not fired yet: nothing to snooze');
+  const out = await svc.db.transaction(async (tx) => {
+    if (row.repeat) {
+      return insertReminder(svc, tx, me, {
+        messageId: row.messageId,
+        cid: row.cid,
+        note: row.note,
+        at,
+        tzOffset: body.tz_offset ?? row.tzOffset,
+      });
+    }
+    const [u] = await tx
+      .update(r)
+      .set({ status: 'pending', remindAt: at, dmId: uuidv7() })
+      .where(and(eq(r.appId, me.app.id), eq(r.id, id), eq(r.status, 'sent')))
+      .returning();
+    if (!u) throw new ApiError('CONFLICT', 'This reminder is already pending');
+    await svc.jobs.enqueue(tx, REMIND, { appId: me.app.id, id }, { startAfterSeconds: secondsUntil(svc, at) });
+    return u;
+  });
+  svc.jobs.wake(REMIND.name);
+  return withMessages(svc, me, [out]).then((x) => x[0] as Reminder);
 }
 
 /** The caller's reminders (pending first, soonest first), with the messages they are about. */
@@ -127,7 +198,7 @@ export async function listReminders(
   return withMessages(svc, me, r);
 }
 
-async function withMessages(svc: Services, me: Me, rows: ReminderRow[]): Promise<Reminder[]> {
+export async function withMessages(svc: Services, me: Me, rows: ReminderRow[]): Promise<Reminder[]> {
   const ids = [...new Set(rows.map((r) => r.messageId).filter((x): x is string => !!x))];
   const found = ids.length
     ? await svc.db

@@ -3,6 +3,7 @@
  * its row, does nothing if the row moved on (cancelled, sent, edited to a later time), and
  * sends under the message id fixed when the row was made, so a second run sends nothing new.
  */
+import { uuidv7 } from '@parley/protocol';
 import { and, eq } from 'drizzle-orm';
 import type { AppContext, Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
@@ -15,6 +16,7 @@ import { recordItems } from '../inbox/record.js';
 import { sendMessage } from '../messages/actions.js';
 import { userUpdated } from '../users/actions.js';
 import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
+import { nextOccurrence, type Repeat } from './when.js';
 
 /** The user id of each app's bot, which sends reminders as DMs. */
 export const BOT_USER_ID = 'parley-bot';
@@ -72,12 +74,9 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
     const excerpt = m && !m.deletedAt ? m.text.slice(0, 300) : '(a message that has been deleted)';
     text += ` — about a message in ${row.cid} (id ${row.messageId}): “${excerpt}”`;
   }
-  // The reminder's id is the DM's id: a second run finds it stored and sends nothing new.
-  await sendMessage(svc, bot, dm.channel.cid, { id: row.id, text: text.slice(0, 10_000) });
-  await svc.db
-    .update(r)
-    .set({ status: 'sent', sentAt: new Date() })
-    .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
+  // The occurrence's DM id (the reminder's own id the first time): a second run finds it stored
+  // and sends nothing new.
+  await sendMessage(svc, bot, dm.channel.cid, { id: row.dmId ?? row.id, text: text.slice(0, 10_000) });
   // The inbox (features/inbox) links to the message the reminder is about (else to its DM).
   await recordItems(svc, [
     {
@@ -85,11 +84,36 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
       userId: row.userId,
       kind: 'reminder',
       cid: row.messageId ? row.cid : dm.channel.cid,
-      messageId: row.messageId ?? row.id,
+      messageId: row.messageId ?? row.dmId ?? row.id,
       actorId: BOT_USER_ID,
-      dedupe: `rem:${row.id}`,
+      dedupe: `rem:${row.dmId ?? row.id}`,
     },
   ]);
+  const now = new Date(svc.clock());
+  if (!row.repeat) {
+    await svc.db
+      .update(r)
+      .set({ status: 'sent', sentAt: now })
+      .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
+    return;
+  }
+  // Recurring: move to the next occurrence with a fresh DM id and its own job, in one
+  // transaction, and only if no other run moved it first (the row still says this due time).
+  const next = nextOccurrence(row.remindAt, row.repeat as Repeat, row.tzOffset, svc.clock());
+  await svc.db.transaction(async (tx) => {
+    const [moved] = await tx
+      .update(r)
+      .set({ remindAt: next, sentAt: now, dmId: uuidv7() })
+      .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending'), eq(r.remindAt, row.remindAt)))
+      .returning({ id: r.id });
+    if (moved)
+      await svc.jobs.enqueue(
+        tx,
+        REMIND,
+        { appId, id },
+        { startAfterSeconds: Math.max(0, Math.ceil((next.getTime() - svc.clock()) / 1000)) },
+      );
+  });
 }
 
 async function sendScheduled(svc: Services, appId: string, id: string): Promise<void> {

@@ -10,6 +10,7 @@ import {
   ScheduledListResponse,
   ScheduledResponse,
   ScheduleMessageBody,
+  SnoozeReminderBody,
   UpdateScheduledBody,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
@@ -23,6 +24,7 @@ import {
   listReminders,
   listScheduled,
   scheduleMessage,
+  snoozeReminder,
 } from './actions.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -76,6 +78,22 @@ export function reminderRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => ({ reminder: await cancelReminder(svc, userOf(req), req.params.id) }),
+    );
+    app.post(
+      '/v1/reminders/:id/snooze',
+      {
+        config,
+        schema: {
+          tags: ['reminders'],
+          summary: 'Snooze a reminder that has fired: `in` 20m, 1h, tomorrow, N[mhd], or at `remind_at`',
+          description:
+            'A one-off reminder is armed again (CONFLICT if it has not fired yet or is cancelled); for a recurring one the snooze is a new one-off reminder about the same thing, and the recurring one keeps its rhythm.',
+          params: IdParams,
+          body: SnoozeReminderBody,
+          response: { 200: ReminderResponse, ...errors },
+        },
+      },
+      async (req) => ({ reminder: await snoozeReminder(svc, userOf(req), req.params.id, req.body) }),
     );
 
     app.post(

@@ -30,3 +30,27 @@ export function dueTime(now: number, at: string | undefined, inText: string | un
   if (t > now + MAX_AHEAD_MS) throw invalid('At most a year ahead');
   return new Date(Math.max(t, now));
 }
+
+/** How a reminder repeats. */
+export type Repeat = 'daily' | 'weekdays' | 'weekly';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The first occurrence after `now` of a reminder due at `from` that repeats: the same wall
+ * time a day (or a week) later; `weekdays` skips Saturday and Sunday in the maker's time zone
+ * (`tzOffset`, minutes behind UTC). A job that ran late skips the occurrences it missed rather
+ * than firing them all at once.
+ */
+export function nextOccurrence(from: Date, repeat: Repeat, tzOffset: number, now: number): Date {
+  let t = from.getTime();
+  const step = repeat === 'weekly' ? 7 * DAY_MS : DAY_MS;
+  do {
+    t += step;
+    if (repeat === 'weekdays') {
+      // The maker's weekday: their wall clock, read as if it were UTC.
+      while ([0, 6].includes(new Date(t - tzOffset * 60_000).getUTCDay())) t += DAY_MS;
+    }
+  } while (t <= now);
+  return new Date(t);
+}

@@ -1262,10 +1262,114 @@ export const reminders = pgTable(
     remindAt: ts('remind_at').notNull(),
     /** pending, sent, cancelled */
     status: text('status').notNull().default('pending'),
+    /** When it last fired (a recurring reminder stays pending after each firing). */
     sentAt: ts('sent_at'),
+    /** null (once), daily, weekdays or weekly: after firing, the row moves to the next occurrence. */
+    repeat: text('repeat'),
+    /** The maker's `Date.getTimezoneOffset()`, so `weekdays` counts their Monday to Friday. */
+    tzOffset: integer('tz_offset').notNull().default(0),
+    /**
+     * The id of the DM its next firing sends (null: the reminder's own id). Each occurrence of a
+     * recurring reminder gets a fresh one, so a job that runs twice still sends one DM each time.
+     */
+    dmId: uuid('dm_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), index('reminders_user_idx').on(t.appId, t.userId, t.remindAt)],
+);
+
+/**
+ * A user's own sidebar sections (features/sidebar): custom ones, and the built-in Starred one
+ * (`kind` starred, at most one per user, made on the first star). Nobody else sees them.
+ */
+export const sidebarSections = pgTable(
+  'sidebar_sections',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    id: uuid('id').notNull(),
+    /** custom or starred */
+    kind: text('kind').notNull().default('custom'),
+    name: text('name').notNull(),
+    position: integer('position').notNull(),
+    collapsed: boolean('collapsed').notNull().default(false),
+    /** manual, name or recent */
+    sort: text('sort').notNull().default('manual'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('sidebar_sections_user_idx').on(t.appId, t.userId, t.position),
+    uniqueIndex('sidebar_sections_starred').on(t.appId, t.userId).where(sql`kind = 'starred'`),
+  ],
+);
+
+/** Where a user put a channel: one row per (user, channel), only for channels placed in a section. */
+export const sidebarPlacements = pgTable(
+  'sidebar_placements',
+  {
+    appId: uuid('app_id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull(),
+    sectionId: uuid('section_id').notNull(),
+    position: integer('position').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.userId, t.cid] }),
+    index('sidebar_placements_section_idx').on(t.appId, t.sectionId, t.position),
+  ],
+);
+
+/**
+ * Links and files pinned to a channel's header bar (features/bookmarks), in their order. A
+ * link's title, site and icon come from the link preview pipeline's cache (`link_previews`),
+ * filled in by a job after it is added (`title_set`: the member gave the title; keep it).
+ */
+export const channelBookmarks = pgTable(
+  'channel_bookmarks',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    cid: text('cid').notNull(),
+    /** link or file */
+    kind: text('kind').notNull(),
+    url: text('url'),
+    fileId: uuid('file_id'),
+    title: text('title').notNull(),
+    titleSet: boolean('title_set').notNull().default(false),
+    siteName: text('site_name'),
+    /** Path of the re-hosted preview image's small thumbnail (the link's icon), when it has one. */
+    iconUrl: text('icon_url'),
+    position: integer('position').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('channel_bookmarks_cid_idx').on(t.appId, t.cid, t.position)],
+);
+
+/**
+ * Saved messages ("save for later", seed 002's starred messages): a sparse per-user flag, one
+ * row per (user, message) saved. A due time is a row of `reminders` (`reminder_id`).
+ */
+export const savedItems = pgTable(
+  'saved_items',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    cid: text('cid').notNull(),
+    /** saved or completed */
+    status: text('status').notNull().default('saved'),
+    reminderId: uuid('reminder_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('saved_items_message').on(t.appId, t.userId, t.messageId),
+    index('saved_items_list_idx').on(t.appId, t.userId, t.status, t.id),
+  ],
 );
 
 /**
