@@ -58,6 +58,7 @@ import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
+import { Notes } from './notes.js';
 import { Spaces } from './spaces.js';
 import {
   type ChannelState,
@@ -146,6 +147,8 @@ export class ChatClient implements ChannelHost {
   readonly profiles: Profiles;
   /** The virtual office: spaces, who is where, moves, teleports and knocks (spaces.ts). */
   readonly spaces: Spaces;
+  /** Personal and channel notes, live, with history and conflict-aware edits (notes.ts). */
+  readonly notes: Notes;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -190,6 +193,7 @@ export class ChatClient implements ChannelHost {
         this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
       me: () => this.userId ?? '',
     });
+    this.notes = new Notes(this.http);
     this.files = new Files(this.http);
     this.profiles = new Profiles(this.http, {
       mergeUsers: (users) => this.mergeUsers(users),
@@ -373,6 +377,7 @@ export class ChatClient implements ChannelHost {
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
+    if (e.type.startsWith('note.') || e.type.startsWith('personal_note.')) this.notes.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }

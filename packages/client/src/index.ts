@@ -37,6 +37,7 @@ export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
+export { conflictOf, Notes, type NotesState } from './notes.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export { SseSocket } from './sse-socket.js';
 export {

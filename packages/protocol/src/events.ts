@@ -4,6 +4,7 @@ import { CallEvents } from './calls.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Ban, Flag } from './moderation.js';
+import { NoteEvents } from './notes.js';
 import { SpaceEvents } from './spaces.js';
 
 /**
@@ -43,6 +44,10 @@ export const EPHEMERAL_EVENT_TYPES = [
   'call.signal',
   'space.updated',
   'space.invitation',
+  'note.updated',
+  'note.deleted',
+  'personal_note.updated',
+  'personal_note.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -149,6 +154,7 @@ export const EphemeralEvent = Type.Union([
   }),
   ...CallEvents,
   ...SpaceEvents,
+  ...NoteEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

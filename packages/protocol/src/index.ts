@@ -196,6 +196,7 @@ export { CHANNEL_TYPES, ChannelId, ChannelType, Cid, parseCid, Seq, Timestamp, U
 export * from './images.js';
 export * from './membership.js';
 export * from './moderation.js';
+export * from './notes.js';
 export * from './notifications.js';
 export {
   OIDC_COOKIE,

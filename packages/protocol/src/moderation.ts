@@ -33,6 +33,7 @@ export const CAPABILITIES = [
   'ban-members',
   'skip-slow-mode',
   'flag-message',
+  'edit-channel-notes',
 ] as const;
 /** One action of the permission model. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -74,6 +74,10 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'call.updated': (f) => isStr(f.cid) && hasId(f.call) && isStr(f.change) && isStr(f.user_id),
   'space.updated': (f) => hasId(f.space) && isStr(f.change),
   'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
+  'note.updated': (f) => isStr(f.cid) && hasId(f.note),
+  'note.deleted': (f) => isStr(f.cid) && hasId(f.note),
+  'personal_note.updated': (f) => hasId(f.note),
+  'personal_note.deleted': (f) => hasId(f.note),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

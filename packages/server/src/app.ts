@@ -68,6 +68,7 @@ import { reactionSocket } from './features/reactions/socket.js';
 import { readRoutes } from './features/reads/routes.js';
 import { readSocket } from './features/reads/socket.js';
 import { defineReminderJobs } from './features/reminders/jobs.js';
+import { noteRoutes } from './features/notes/routes.js';
 import { reminderRoutes } from './features/reminders/routes.js';
 import { reminderSocket } from './features/reminders/socket.js';
 import { startSearchIndexFlush } from './features/search/index-flush.js';
@@ -473,6 +474,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(webhookRoutes(svc));
   await defineWebhookJobs(svc);
   await app.register(reminderRoutes(svc));
+  await app.register(noteRoutes(svc));
   await defineReminderJobs(svc);
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
   await defineVacuum(svc.jobs, database, { everyMinutes: config.vacuumMinutes, log: svc.log });

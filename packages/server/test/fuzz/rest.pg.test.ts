@@ -127,7 +127,11 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // Custom profile fields: a well-formed id that names none (the routes' typed NOT_FOUND).
       'profile-fields': t.messageId,
       images: t.messageId,
+      // Notes: a well-formed id that names none (the routes' typed NOT_FOUND).
+      notes: t.messageId,
     }[under ?? ''],
+    // A note's version (GET /v1/notes/{id}/versions/{version}).
+    version: '1',
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',
     // An app's native push provider (admin).

@@ -77,6 +77,7 @@ export const DEFAULT_GRANTS: Record<Capability, Record<ChannelTypeName, GrantLev
   'ban-members': { public: 'moderator', announcement: 'moderator', group: 'moderator', dm: 'nobody' },
   'skip-slow-mode': all('moderator'),
   'flag-message': all('anyone'),
+  'edit-channel-notes': all('member'),
 };
 
 /** Capabilities that change something: refused in archived channels and to locked guests. */
@@ -91,6 +92,7 @@ const WRITES = new Set<Capability>([
   'freeze-channel',
   'add-members',
   'ban-members',
+  'edit-channel-notes',
 ]);
 /** Acting in the channel itself: a user needs a membership row, whatever their app role. */
 const IN_CHANNEL = new Set<Capability>([
@@ -99,6 +101,7 @@ const IN_CHANNEL = new Set<Capability>([
   'upload-file',
   'send-reaction',
   'pin-message',
+  'edit-channel-notes',
 ]);
 /** What a frozen channel keeps to its moderators. */
 const FROZEN = new Set<Capability>(['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message']);
@@ -118,6 +121,7 @@ const DENIED: Partial<Record<Capability, string>> = {
   'update-channel-topic': 'Only members may change this channel',
   'delete-any-message': 'Only the author or a moderator may delete this message',
   'edit-any-message': 'Only the author may edit a message',
+  'edit-channel-notes': "Not allowed to edit this channel's notes",
 };
 
 /** Check an override document; VALIDATION_ERROR names what may not be overridden. */
