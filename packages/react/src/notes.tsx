@@ -79,9 +79,15 @@ export function NotesPanel({ cid = null, canEdit = true }: NotesPanelProps) {
   };
 
   const open = openId ? notes?.find((n) => n.id === openId) : undefined;
-  if (open) return <NoteEditor note={open} canEdit={canEdit} onClose={() => setOpenId(null)} />;
+  const label = cid ? 'Channel notes' : 'My notes';
+  if (open)
+    return (
+      <section className="parley-notes" aria-label={label}>
+        <NoteEditor note={open} canEdit={canEdit} onClose={() => setOpenId(null)} />
+      </section>
+    );
   return (
-    <section className="parley-notes" aria-label={cid ? 'Channel notes' : 'My notes'}>
+    <section className="parley-notes" aria-label={label}>
       {error && (
         <p className="parley-notes__error" role="alert">
           {error}

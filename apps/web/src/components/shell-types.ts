@@ -21,4 +21,8 @@ export type DialogName =
   | 'webhooks';
 
 /** What the right-hand panel of a conversation shows. */
-export type PanelName = { kind: 'members' } | { kind: 'pinned' } | { kind: 'profile'; userId: string };
+export type PanelName =
+  | { kind: 'members' }
+  | { kind: 'pinned' }
+  | { kind: 'notes' }
+  | { kind: 'profile'; userId: string };

@@ -32,7 +32,7 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { navigate, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
+import { navigate, notesPath, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ConnectionBanner } from './connection-banner.js';
@@ -42,6 +42,7 @@ import { HashIcon } from './icons.js';
 import { MessageToasts } from './message-toasts.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
+import { NotesPage } from './notes-page.js';
 import { PeoplePage } from './people-page.js';
 import type { DialogName } from './shell-types.js';
 import { Sidebar } from './sidebar.js';
@@ -81,7 +82,7 @@ export function Shell({
   workspace: Workspace;
   cid: string | null;
   /** A page in place of a conversation (`/w/<id>/people`). */
-  page?: 'people' | null;
+  page?: 'people' | 'notes' | null;
   /** The workspace was changed here (settings in the admin console): show the new one. */
   onWorkspaceChange?(workspace: Workspace): void;
 }) {
@@ -177,10 +178,16 @@ export function Shell({
         onDialog={setDialog}
         officeOpen={office}
         peopleOpen={page === 'people' && !office}
+        notesOpen={page === 'notes' && !office}
         onPeople={() => {
           setOffice(false);
           setNavOpen(false);
           navigate(peoplePath(key));
+        }}
+        onNotes={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(notesPath(key));
         }}
         onOffice={() => {
           setOffice(true);
@@ -208,6 +215,8 @@ export function Shell({
             onOpenConversation={open}
             onOpenNav={() => setNavOpen(true)}
           />
+        ) : page === 'notes' ? (
+          <NotesPage onOpenNav={() => setNavOpen(true)} onOpenConversation={open} />
         ) : handle ? (
           <Conversation
             key={cid}

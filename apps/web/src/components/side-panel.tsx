@@ -1,5 +1,6 @@
-/** The right-hand panel of a conversation: members, pinned messages or a profile. */
+/** The right-hand panel of a conversation: members, pinned messages, the channel's notes or a profile. */
 import type { Channel as ChannelHandle } from '@parley/client';
+import { NotesPanel, useChannelState } from '@parley/react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { CloseIcon } from './icons.js';
 import { MembersPanel } from './members-panel.js';
@@ -17,12 +18,15 @@ export interface SidePanelProps {
 }
 
 export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, onEditProfile }: SidePanelProps) {
+  const canEditNotes = useChannelState(channel)?.channel.own_capabilities?.includes('edit-channel-notes') ?? false;
   const title =
     panel.kind === 'members'
       ? `Members · ${info.memberCount}`
       : panel.kind === 'pinned'
         ? 'Pinned messages'
-        : 'Profile';
+        : panel.kind === 'notes'
+          ? 'Notes'
+          : 'Profile';
   return (
     <aside className="app-panel" aria-label={panel.kind === 'members' ? 'Members' : title}>
       <header className="app-panel__header">
@@ -36,6 +40,8 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
           <MembersPanel channel={channel} info={info} onSelectUser={(userId) => onPanel({ kind: 'profile', userId })} />
         ) : panel.kind === 'pinned' ? (
           <PinnedPanel channel={channel} lastSeq={info.state?.lastSeq ?? 0} />
+        ) : panel.kind === 'notes' ? (
+          <NotesPanel cid={channel.cid} canEdit={canEditNotes} />
         ) : (
           <ProfilePanel
             userId={panel.userId}

@@ -25,6 +25,9 @@ export interface SidebarProps {
   /** Open the People page (everyone in the workspace). */
   onPeople(): void;
   peopleOpen?: boolean;
+  /** The Notes page is open. */
+  notesOpen?: boolean;
+  onNotes?(): void;
   onDialog(d: DialogName): void;
 }
 
@@ -37,6 +40,8 @@ export function Sidebar({
   officeOpen,
   onPeople,
   peopleOpen,
+  notesOpen,
+  onNotes,
 }: SidebarProps) {
   return (
     <aside className="app-sidebar" aria-label="Workspace sidebar">
@@ -86,9 +91,20 @@ export function Sidebar({
             <PeopleIcon />
             <span>People</span>
           </button>
+          {onNotes ? (
+            <button
+              type="button"
+              className={`app-sidebar__item${notesOpen ? ' app-sidebar__item--active' : ''}`}
+              onClick={onNotes}
+              data-testid="notes-button"
+            >
+              <span aria-hidden="true">🗒</span>
+              <span>Notes</span>
+            </button>
+          ) : null}
         </nav>
         <ChannelList
-          activeCid={officeOpen || peopleOpen ? null : activeCid}
+          activeCid={officeOpen || peopleOpen || notesOpen ? null : activeCid}
           onSelect={onSelect}
           className="app-sidebar__list"
           emptyState={<p className="app-sidebar__empty">No conversations yet. Browse channels to join one.</p>}

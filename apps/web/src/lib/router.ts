@@ -51,7 +51,7 @@ export type Route =
   | { name: 'reset-password'; token: string }
   | { name: 'verify-email'; token: string }
   | { name: 'confirm-email'; token: string }
-  | { name: 'workspace'; workspaceId: string; cid: string | null; page?: 'people' }
+  | { name: 'workspace'; workspaceId: string; cid: string | null; page?: 'people' | 'notes' }
   | { name: 'not-found' };
 
 export function parseRoute(location: string): Route {
@@ -74,6 +74,8 @@ export function parseRoute(location: string): Route {
     if (parts.length === 2) return { name: 'workspace', workspaceId: parts[1], cid: null };
     if (parts[2] === 'people' && parts.length === 3)
       return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'people' };
+    if (parts[2] === 'notes' && parts.length === 3)
+      return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'notes' };
     if (parts[2] === 'c' && parts[3] && parts.length === 4)
       return { name: 'workspace', workspaceId: parts[1], cid: parts[3] };
   }
@@ -105,6 +107,7 @@ export function aliasWorkspace(key: string, names: readonly (string | null | und
 
 /** The People page of a workspace. */
 export const peoplePath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/people`;
+export const notesPath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/notes`;
 
 /** The path of a workspace, or of one conversation in it. */
 export const workspacePath = (workspaceId: string, cid?: string | null) =>

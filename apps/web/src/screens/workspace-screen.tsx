@@ -18,7 +18,7 @@ export function WorkspaceScreen({
 }: {
   workspaceId: string;
   cid: string | null;
-  page?: 'people' | null;
+  page?: 'people' | 'notes' | null;
 }) {
   const { lost } = useAccount();
   const { theme } = useTheme();
