@@ -11,7 +11,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Cid, Timestamp, UserId, Uuid } from './ids.js';
-import { SafeText } from './text.js';
+import { NameText, SafeText } from './text.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -20,7 +20,7 @@ export const NOTE_MAX_LENGTH = 100_000;
 /** Longest note title. */
 export const NOTE_TITLE_MAX_LENGTH = 200;
 
-const Title = Type.String({ maxLength: NOTE_TITLE_MAX_LENGTH, pattern: '^(?!\\s*$)[^\\u0000-\\u001f]*$' });
+const Title = NameText({ maxLength: NOTE_TITLE_MAX_LENGTH });
 const Body = SafeText({ maxLength: NOTE_MAX_LENGTH });
 
 /** A note: personal (`owner_id` set, `cid` null) or of a channel (`cid` set, `owner_id` null). */

@@ -4,6 +4,7 @@ import { ChannelList } from '@parley/react';
 import {
   ComposeIcon,
   HashIcon,
+  NoteIcon,
   OfficeIcon,
   PeopleIcon,
   PhoneIcon,
@@ -98,7 +99,7 @@ export function Sidebar({
               onClick={onNotes}
               data-testid="notes-button"
             >
-              <span aria-hidden="true">🗒</span>
+              <NoteIcon />
               <span>Notes</span>
             </button>
           ) : null}
