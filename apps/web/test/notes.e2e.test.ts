@@ -70,7 +70,9 @@ describe.skipIf(!haveBrowser)('notes in Chromium', () => {
 
     // Mia sees it in her panel and opens it.
     await openNotes(m, ws.id);
-    await panel(m).getByRole('button', { name: /Launch checklist/ }).click(WAIT);
+    await panel(m)
+      .getByRole('button', { name: /Launch checklist/ })
+      .click(WAIT);
     await expect.poll(() => body(m).textContent(), WAIT).toContain('tests green');
 
     // Both start editing from the same version; different lines: Mia's save merges.
@@ -106,7 +108,9 @@ describe.skipIf(!haveBrowser)('notes in Chromium', () => {
     // Olive edits a merge of the two and saves.
     await conflict.getByRole('button', { name: 'Edit a merge' }).click();
     expect(await editor(o).inputValue()).toContain('<<<<<<< yours');
-    await editor(o).fill('# Launch\n- **docs** ready and reviewed\n- tests green on CI and everywhere\n- ship it on Friday');
+    await editor(o).fill(
+      '# Launch\n- **docs** ready and reviewed\n- tests green on CI and everywhere\n- ship it on Friday',
+    );
     await panel(o).getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => body(o).textContent(), WAIT).toContain('on CI and everywhere');
     await expect.poll(() => body(m).textContent(), WAIT).toContain('on CI and everywhere');
@@ -133,7 +137,9 @@ describe.skipIf(!haveBrowser)('notes in Chromium', () => {
     await mine.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => mine.locator('.parley-note__body strong').textContent(), WAIT).toBe('mine');
     await o.getByLabel('Search notes').fill('Launch');
-    await expect.poll(() => o.getByRole('list', { name: 'Notes found' }).textContent(), WAIT).toContain('Launch checklist');
+    await expect
+      .poll(() => o.getByRole('list', { name: 'Notes found' }).textContent(), WAIT)
+      .toContain('Launch checklist');
     await o.getByLabel('Search notes').fill('');
     await o.screenshot({ path: `${SHOTS}/personal-notes.png` });
 

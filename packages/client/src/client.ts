@@ -54,11 +54,11 @@ import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
 import { Ingest } from './ingest.js';
 import { Moderation } from './moderation.js';
+import { Notes } from './notes.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
-import { Notes } from './notes.js';
 import { Spaces } from './spaces.js';
 import {
   type ChannelState,

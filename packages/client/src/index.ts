@@ -35,9 +35,9 @@ export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
 export { Moderation } from './moderation.js';
+export { conflictOf, Notes, type NotesState } from './notes.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
-export { conflictOf, Notes, type NotesState } from './notes.js';
 export { Spaces, type SpacesHost, type SpacesState } from './spaces.js';
 export { SseSocket } from './sse-socket.js';
 export {

@@ -80,7 +80,7 @@ export type UpdateNoteBody = Static<typeof UpdateNoteBody>;
 export const NotesQuery = Type.Object(
   {
     cid: Type.Optional(Cid),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    q: Type.Optional(SafeText({ minLength: 1, maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },
@@ -90,7 +90,7 @@ export type NotesQuery = Static<typeof NotesQuery>;
 /** `GET /v1/notes/search?q=`: notes the caller may read (theirs and their readable channels'). */
 export const NoteSearchQuery = Type.Object(
   {
-    q: Type.String({ minLength: 1, maxLength: 200 }),
+    q: SafeText({ minLength: 1, maxLength: 200 }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
   { additionalProperties: false },

@@ -246,9 +246,9 @@ export function NoteEditor({ note, canEdit = true, onClose }: NoteEditorProps) {
               rows={14}
               onChange={(e) => setMode({ ...mode, text: e.target.value })}
             />
-            <div className="parley-note__preview" aria-label="Preview">
+            <section className="parley-note__preview" aria-label="Preview">
               <Markdown text={mode.text} me={me} />
-            </div>
+            </section>
           </div>
           <div className="parley-note__actions">
             <button type="submit" disabled={busy || !mode.title.trim()}>
@@ -308,10 +308,10 @@ export function NoteEditor({ note, canEdit = true, onClose }: NoteEditorProps) {
             </ol>
           )}
           {mode.shown && (
-            <div className="parley-note__body" aria-label={`Version ${mode.shown.version}`}>
+            <section className="parley-note__body" aria-label={`Version ${mode.shown.version}`}>
               <h4>{mode.shown.title}</h4>
               <Markdown text={mode.shown.text} me={me} />
-            </div>
+            </section>
           )}
         </section>
       )}

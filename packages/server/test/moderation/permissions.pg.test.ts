@@ -46,7 +46,14 @@ function expected(type: ChannelType, who: Who, cap: Capability): boolean {
   if (cap === 'join-channel') return who.rank >= level(cap);
   if (!readable) return false;
   if (cap === 'add-members' && who.guest) return false;
-  const inChannel = ['send-message', 'mention-channel', 'upload-file', 'send-reaction', 'pin-message', 'edit-channel-notes'];
+  const inChannel = [
+    'send-message',
+    'mention-channel',
+    'upload-file',
+    'send-reaction',
+    'pin-message',
+    'edit-channel-notes',
+  ];
   if (inChannel.includes(cap) && !who.member) return false;
   return who.rank >= level(cap);
 }

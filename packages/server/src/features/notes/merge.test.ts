@@ -15,13 +15,19 @@ describe('merge3', () => {
   it('merges edits to lines apart', () => {
     const ours = lines('# Plan', 'ONE', 'two', 'three', 'four', 'five');
     const theirs = lines('# Plan', 'one', 'two', 'three', 'FOUR', 'five');
-    expect(merge3(base, ours, theirs)).toEqual({ ok: true, text: lines('# Plan', 'ONE', 'two', 'three', 'FOUR', 'five') });
+    expect(merge3(base, ours, theirs)).toEqual({
+      ok: true,
+      text: lines('# Plan', 'ONE', 'two', 'three', 'FOUR', 'five'),
+    });
   });
 
   it('merges an insertion with a deletion elsewhere', () => {
     const ours = lines('# Plan', 'zero', 'one', 'two', 'three', 'four', 'five');
     const theirs = lines('# Plan', 'one', 'two', 'three', 'five');
-    expect(merge3(base, ours, theirs)).toEqual({ ok: true, text: lines('# Plan', 'zero', 'one', 'two', 'three', 'five') });
+    expect(merge3(base, ours, theirs)).toEqual({
+      ok: true,
+      text: lines('# Plan', 'zero', 'one', 'two', 'three', 'five'),
+    });
   });
 
   it('merges lines added at the end by one and at the start by the other', () => {
