@@ -3,6 +3,7 @@ import { CALL_REQUEST_FIELDS } from './calls.js';
 import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
+import { CreateNoteBody, UpdateNoteBody } from './notes.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
@@ -161,6 +162,11 @@ export const CLIENT_REQUESTS = {
   'reminder.cancel': req('reminder.cancel', { id: Uuid }),
   /** Send a message later (by the job queue, exactly once). */
   'message.schedule': req('message.schedule', ScheduleMessageBody.properties),
+  /** Create a personal note, or a channel note with `cid` (as `POST /v1/notes`). */
+  'note.create': req('note.create', CreateNoteBody.properties),
+  /** Edit a note from `base_version` (as `PATCH /v1/notes/{id}`): merged, or CONFLICT with both texts. */
+  'note.update': req('note.update', { id: Uuid, ...UpdateNoteBody.properties }),
+  'note.delete': req('note.delete', { id: Uuid }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -13,6 +13,7 @@ import { Channel, Member, Message, PresenceState, Reaction } from './entities.js
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
+import { NoteResponse } from './notes.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
@@ -118,6 +119,9 @@ export const REQUEST_REPLIES = {
   'reminder.list': RemindersResponse,
   'reminder.cancel': ReminderResponse,
   'message.schedule': ScheduledResponse,
+  'note.create': NoteResponse,
+  'note.update': NoteResponse,
+  'note.delete': NoteResponse,
   'spaces.watch': SpacesResponse,
   'spaces.unwatch': EmptyReply,
   'space.enter': SpaceResponse,

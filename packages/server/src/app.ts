@@ -57,6 +57,7 @@ import { messageSocket } from './features/messages/socket.js';
 import { defineModerationJobs } from './features/moderation/jobs.js';
 import { moderationRoutes } from './features/moderation/routes.js';
 import { noteRoutes } from './features/notes/routes.js';
+import { noteSocket } from './features/notes/socket.js';
 import { defineNotificationJobs } from './features/notifications/jobs.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { notifySettled } from './features/notifications/trigger.js';
@@ -494,6 +495,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...callSocket,
       ...spaceSocket,
       ...reminderSocket,
+      ...noteSocket,
     },
     {
       open: async (s, appId, userId) => {

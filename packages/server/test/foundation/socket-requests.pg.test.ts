@@ -15,6 +15,7 @@ interface Ctx {
   messageId: string;
   seq: number;
   reminderId: string;
+  noteId: string;
   callId: string;
   lounge: string;
   meeting: string;
@@ -72,6 +73,16 @@ const STEPS: Step[] = [
   { type: 'reminder.list', as: 'alice', fields: () => ({}) },
   { type: 'reminder.cancel', as: 'alice', fields: (c) => ({ id: c.reminderId }) },
   { type: 'message.schedule', as: 'alice', fields: (c) => ({ cid: c.cid, text: 'later', send_at: inAnHour() }) },
+  {
+    type: 'note.create',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, title: 'Plan', text: 'one\ntwo' }),
+    keep: (r, c) => {
+      c.noteId = r.note.id;
+    },
+  },
+  { type: 'note.update', as: 'bob', fields: (c) => ({ id: c.noteId, base_version: 1, text: 'one\nTWO' }) },
+  { type: 'note.delete', as: 'alice', fields: (c) => ({ id: c.noteId }) },
   {
     type: 'call.start',
     as: 'alice',

@@ -232,6 +232,24 @@ describe('channel notes: live, history, concurrent edits', () => {
     expect((await as('bob', 'GET', `/v1/notes/${id}/versions/99`)).status).toBe(404);
   });
 
+  it('over the socket: the same actions, the same CONFLICT', async () => {
+    const a = await TestSocket.connect(url, app, 'alice');
+    const b = await TestSocket.connect(url, app, 'bob');
+    sockets.push(a, b);
+    const made = await a.request('note.create', { cid: 'group:secret', title: 'Socket', text: 'x\ny\nz' });
+    expect(made.ok).toBe(true);
+    const id = made.note.id;
+    expect((await a.request('note.update', { id, base_version: 1, text: 'X\ny\nz' })).note.version).toBe(2);
+    const merged = await b.request('note.update', { id, base_version: 1, text: 'x\ny\nZ' });
+    expect(merged).toMatchObject({ ok: true, merged: true, note: { version: 3, text: 'X\ny\nZ' } });
+    const clash = await b.request('note.update', { id, base_version: 1, text: 'x!\ny\nz' });
+    expect(clash).toMatchObject({ ok: false, error: { code: 'CONFLICT', details: { note: { version: 3 } } } });
+    const carol = await TestSocket.connect(url, app, 'carol');
+    sockets.push(carol);
+    expect((await carol.request('note.delete', { id })).error.code).toBe('NOT_FOUND');
+    expect((await carol.request('note.update', { id, base_version: 'one' })).error.code).toBe('VALIDATION_ERROR');
+  });
+
   it('an unchanged edit makes no version', async () => {
     const c = await as('alice', 'POST', '/v1/notes', { title: 'Same', text: 'x' });
     const u = await as('alice', 'PATCH', `/v1/notes/${c.body.note.id}`, { base_version: 1, text: 'x' });
