@@ -186,6 +186,7 @@ describe('every client request over the socket', () => {
       messageId: '',
       seq: 0,
       reminderId: '',
+      noteId: '',
       callId: '',
       lounge: lounge.space.id,
       meeting: meeting.space.id,
