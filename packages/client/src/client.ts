@@ -58,6 +58,7 @@ import { type FetchLike, Http } from './http.js';
 import { Groups, Inbox } from './inbox.js';
 import { Ingest } from './ingest.js';
 import { Moderation } from './moderation.js';
+import { Notes } from './notes.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { Persistence } from './persistence.js';
 import { PresenceFollows } from './presence.js';
@@ -163,6 +164,8 @@ export class ChatClient implements ChannelHost {
   readonly saved: SavedItems;
   /** Channels' header bookmarks and Files tabs (bookmarks.ts). */
   readonly bookmarks: ChannelBookmarks;
+  /** Personal and channel notes, live, with history and conflict-aware edits (notes.ts). */
+  readonly notes: Notes;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -207,6 +210,7 @@ export class ChatClient implements ChannelHost {
         this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
       me: () => this.userId ?? '',
     });
+    this.notes = new Notes(this.http);
     this.files = new Files(this.http);
     this.emoji = new Emoji(this.http);
     this.inbox = new Inbox(this.http);
@@ -402,6 +406,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
     if (e.type === 'saved.updated') this.saved.onEvent(e);
     if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
+    if (e.type.startsWith('note.') || e.type.startsWith('personal_note.')) this.notes.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }

@@ -38,6 +38,7 @@ export type { ChannelHost } from './host.js';
 export type { FetchLike } from './http.js';
 export { Groups, type GroupsState, Inbox, type InboxState } from './inbox.js';
 export { Moderation } from './moderation.js';
+export { conflictOf, Notes, type NotesState } from './notes.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
 export {

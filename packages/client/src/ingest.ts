@@ -150,6 +150,11 @@ export class Ingest {
       case 'saved.updated':
       case 'bookmarks.updated':
         break; // the client's sidebar and saved items (sidebar.ts) follow them
+      case 'note.updated':
+      case 'note.deleted':
+      case 'personal_note.updated':
+      case 'personal_note.deleted':
+        break; // for listeners: the client's Notes (notes.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

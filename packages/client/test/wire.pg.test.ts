@@ -126,6 +126,13 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"space.updated"')), 5000, 'the move is announced');
     await alice.spaces.teleport(lounge.id, 'bob');
     await until(() => frames.some((f) => f.includes('"space.invitation"')), 5000, 'bob is invited over');
+    // Notes: a channel note (note.*, to the channel) and a personal one (personal_note.*, to my devices).
+    const shared = await alice.notes.create({ cid: 'group:wire', title: 'Wire note', text: 'a' });
+    await alice.notes.remove(shared.id);
+    const own = await alice.notes.create({ title: 'Mine', text: 'b' });
+    await alice.notes.remove(own.id);
+    for (const t of ['note.updated', 'note.deleted', 'personal_note.updated', 'personal_note.deleted'])
+      await until(() => frames.some((f) => f.includes(`"${t}"`)), 5000, `${t} arrives`);
     // A poll and a vote (poll.updated to the channel); a custom emoji (emoji.updated, app-wide).
     const poll = await ch.sendMessage({ text: 'Tea or coffee?', poll: { options: ['Tea', 'Coffee'] } });
     await until(() => !!alice.findLocal('group:wire', poll.id)?.poll, 5000, 'the poll is stored');

@@ -6,6 +6,7 @@ import { Channel, Member, Message, PresenceState, Reaction, User } from './entit
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxEvents } from './inbox.js';
 import { Ban, Flag } from './moderation.js';
+import { NoteEvents } from './notes.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
@@ -54,6 +55,10 @@ export const EPHEMERAL_EVENT_TYPES = [
   'sidebar.updated',
   'saved.updated',
   'bookmarks.updated',
+  'note.updated',
+  'note.deleted',
+  'personal_note.updated',
+  'personal_note.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -167,6 +172,7 @@ export const EphemeralEvent = Type.Union([
   ...InboxEvents,
   ...SidebarEvents,
   ...BookmarkEvents,
+  ...NoteEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

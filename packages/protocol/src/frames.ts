@@ -4,6 +4,7 @@ import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
 import { INBOX_REQUEST_FIELDS } from './inbox.js';
+import { CreateNoteBody, UpdateNoteBody } from './notes.js';
 import { PollVoteBody } from './polls.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
@@ -175,6 +176,11 @@ export const CLIENT_REQUESTS = {
   'inbox.read': req('inbox.read', INBOX_REQUEST_FIELDS['inbox.read']),
   /** Mark every inbox item read. */
   'inbox.read_all': req('inbox.read_all', INBOX_REQUEST_FIELDS['inbox.read_all']),
+  /** Create a personal note, or a channel note with `cid` (as `POST /v1/notes`). */
+  'note.create': req('note.create', CreateNoteBody.properties),
+  /** Edit a note from `base_version` (as `PATCH /v1/notes/{id}`): merged, or CONFLICT with both texts. */
+  'note.update': req('note.update', { id: Uuid, ...UpdateNoteBody.properties }),
+  'note.delete': req('note.delete', { id: Uuid }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

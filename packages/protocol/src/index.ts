@@ -239,6 +239,7 @@ export {
 } from './inbox.js';
 export * from './membership.js';
 export * from './moderation.js';
+export * from './notes.js';
 export * from './notifications.js';
 export {
   OIDC_COOKIE,

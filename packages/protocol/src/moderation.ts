@@ -36,6 +36,7 @@ export const CAPABILITIES = [
   'flag-message',
   'create-poll',
   'vote-poll',
+  'edit-channel-notes',
 ] as const;
 /** One action of the permission model. */
 export type Capability = (typeof CAPABILITIES)[number];

@@ -14,6 +14,7 @@ import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
 import { InboxCountResponse, InboxItemResponse, InboxResponse } from './inbox.js';
+import { NoteResponse } from './notes.js';
 import { PollResponse } from './polls.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
@@ -123,6 +124,9 @@ export const REQUEST_REPLIES = {
   'inbox.list': InboxResponse,
   'inbox.read': InboxItemResponse,
   'inbox.read_all': InboxCountResponse,
+  'note.create': NoteResponse,
+  'note.update': NoteResponse,
+  'note.delete': NoteResponse,
   'spaces.watch': SpacesResponse,
   'spaces.unwatch': EmptyReply,
   'space.enter': SpaceResponse,

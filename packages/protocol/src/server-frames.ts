@@ -81,6 +81,10 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'sidebar.updated': (f) => isObj(f.sidebar) && Array.isArray(f.sidebar.sections),
   'saved.updated': (f) => isStr(f.change) && hasId(f.saved_item),
   'bookmarks.updated': (f) => isStr(f.cid) && Array.isArray(f.bookmarks),
+  'note.updated': (f) => isStr(f.cid) && hasId(f.note),
+  'note.deleted': (f) => isStr(f.cid) && hasId(f.note),
+  'personal_note.updated': (f) => hasId(f.note),
+  'personal_note.deleted': (f) => hasId(f.note),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

@@ -97,6 +97,15 @@ export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
+export {
+  mergeDraft,
+  NoteConflict,
+  type NoteConflictProps,
+  NoteEditor,
+  type NoteEditorProps,
+  NotesPanel,
+  type NotesPanelProps,
+} from './notes.js';
 export { Poll, PollComposer, type PollComposerProps, type PollProps } from './poll.js';
 export { useWatchPresence } from './presence.js';
 export {

@@ -62,6 +62,8 @@ import { SendBatcher } from './features/messages/send-batch.js';
 import { messageSocket } from './features/messages/socket.js';
 import { defineModerationJobs } from './features/moderation/jobs.js';
 import { moderationRoutes } from './features/moderation/routes.js';
+import { noteRoutes } from './features/notes/routes.js';
+import { noteSocket } from './features/notes/socket.js';
 import { defineNotificationJobs } from './features/notifications/jobs.js';
 import { notificationRoutes } from './features/notifications/routes.js';
 import { notifySettled } from './features/notifications/trigger.js';
@@ -488,6 +490,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(reminderRoutes(svc));
   await app.register(groupRoutes(svc));
   await app.register(inboxRoutes(svc));
+  await app.register(noteRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
   await app.register(bookmarkRoutes(svc));
@@ -512,6 +515,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...spaceSocket,
       ...reminderSocket,
       ...inboxSocket,
+      ...noteSocket,
     },
     {
       open: async (s, appId, userId) => {

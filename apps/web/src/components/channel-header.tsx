@@ -1,6 +1,6 @@
 /**
  * The conversation's header: its name (with # or a lock, or a presence dot for a DM), topic
- * (editable by members), and buttons for the pinned list and the members panel.
+ * (editable by members), and buttons for the pinned list, the channel's notes and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
 import {
@@ -110,7 +110,7 @@ export interface ChannelHeaderProps {
 }
 
 export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
-  const toggle = (kind: 'members' | 'pinned' | 'files') => onPanel(panel?.kind === kind ? null : { kind });
+  const toggle = (kind: 'members' | 'pinned' | 'files' | 'notes') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
   const [moderating, setModerating] = useState(false);
   const canModerate = useChannelState(channel)?.channel.own_capabilities?.includes('freeze-channel') ?? false;
@@ -218,6 +218,17 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             <FilesIcon />
           </button>
         ) : null}
+        <button
+          type="button"
+          className="app-header-button"
+          aria-label="Channel notes"
+          title="Channel notes"
+          data-testid="channel-notes-button"
+          aria-pressed={panel?.kind === 'notes'}
+          onClick={() => toggle('notes')}
+        >
+          <span>Notes</span>
+        </button>
         {info.isMember && info.kind !== 'dm' ? (
           <Menu
             label="Channel options"

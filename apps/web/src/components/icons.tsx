@@ -72,6 +72,13 @@ export const PeopleIcon = () => (
     <path d="M13 4.3a3 3 0 0 1 0 5.4M15 12a5.5 5.5 0 0 1 2.5 4.5" />
   </Icon>
 );
+/** A page with lines: notes. */
+export const NoteIcon = () => (
+  <Icon>
+    <path d="M5 2.5h7l3.5 3.5v11.5H5z" />
+    <path d="M12 2.5V6h3.5M7.5 10h5M7.5 13h5" />
+  </Icon>
+);
 export const ChevronDownIcon = () => (
   <Icon size={14}>
     <path d="m5 8 5 5 5-5" />

@@ -27,4 +27,5 @@ export type PanelName =
   | { kind: 'members' }
   | { kind: 'pinned' }
   | { kind: 'files' }
+  | { kind: 'notes' }
   | { kind: 'profile'; userId: string };

@@ -34,7 +34,15 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
-import { activityPath, navigate, peoplePath, useLocation, workspaceKey, workspacePath } from '../lib/router.js';
+import {
+  activityPath,
+  navigate,
+  notesPath,
+  peoplePath,
+  useLocation,
+  workspaceKey,
+  workspacePath,
+} from '../lib/router.js';
 import { defaultConversation, rememberConversation } from '../lib/workspace-setup.js';
 import { ModerationScreen } from '../screens/moderation/moderation-screen.js';
 import { ActivityPage } from './activity-page.js';
@@ -43,6 +51,7 @@ import { Conversation } from './conversation.js';
 import { GuestBanner } from './guest-banner.js';
 import { HashIcon } from './icons.js';
 import { MessageToasts } from './message-toasts.js';
+import { NotesPage } from './notes-page.js';
 import { NotifyBanner } from './notify-banner.js';
 import { Office } from './office.js';
 import { PeoplePage } from './people-page.js';
@@ -83,8 +92,8 @@ export function Shell({
 }: {
   workspace: Workspace;
   cid: string | null;
-  /** A page in place of a conversation (`/w/<id>/people`, `/w/<id>/activity`). */
-  page?: 'people' | 'activity' | null;
+  /** A page in place of a conversation (`/w/<id>/people`, `/w/<id>/activity`, `/w/<id>/notes`). */
+  page?: 'people' | 'activity' | 'notes' | null;
   /** The workspace was changed here (settings in the admin console): show the new one. */
   onWorkspaceChange?(workspace: Workspace): void;
 }) {
@@ -187,6 +196,7 @@ export function Shell({
         onDialog={setDialog}
         officeOpen={office}
         peopleOpen={page === 'people' && !office}
+        notesOpen={page === 'notes' && !office}
         onPeople={() => {
           setOffice(false);
           setNavOpen(false);
@@ -197,6 +207,11 @@ export function Shell({
           setOffice(false);
           setNavOpen(false);
           navigate(activityPath(workspace.id));
+        }}
+        onNotes={() => {
+          setOffice(false);
+          setNavOpen(false);
+          navigate(notesPath(key));
         }}
         onOffice={() => {
           setOffice(true);
@@ -238,6 +253,8 @@ export function Shell({
             onOpenConversation={open}
             onOpenNav={() => setNavOpen(true)}
           />
+        ) : page === 'notes' ? (
+          <NotesPage onOpenNav={() => setNavOpen(true)} onOpenConversation={open} />
         ) : handle ? (
           <Conversation
             key={cid}

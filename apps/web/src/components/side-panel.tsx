@@ -1,6 +1,6 @@
-/** The right-hand panel of a conversation: members, pinned messages, its files or a profile. */
+/** The right-hand panel of a conversation: members, pinned messages, its files, its notes or a profile. */
 import type { Channel as ChannelHandle } from '@parley/client';
-import { ChannelFiles } from '@parley/react';
+import { ChannelFiles, NotesPanel, useChannelState } from '@parley/react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { CloseIcon } from './icons.js';
 import { MembersPanel } from './members-panel.js';
@@ -18,6 +18,7 @@ export interface SidePanelProps {
 }
 
 export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, onEditProfile }: SidePanelProps) {
+  const canEditNotes = useChannelState(channel)?.channel.own_capabilities?.includes('edit-channel-notes') ?? false;
   const title =
     panel.kind === 'members'
       ? `Members · ${info.memberCount}`
@@ -25,7 +26,9 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
         ? 'Pinned messages'
         : panel.kind === 'files'
           ? 'Files'
-          : 'Profile';
+          : panel.kind === 'notes'
+            ? 'Notes'
+            : 'Profile';
   return (
     <aside className="app-panel" aria-label={panel.kind === 'members' ? 'Members' : title}>
       <header className="app-panel__header">
@@ -41,6 +44,8 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
           <PinnedPanel channel={channel} lastSeq={info.state?.lastSeq ?? 0} />
         ) : panel.kind === 'files' ? (
           <ChannelFiles cid={channel.cid} />
+        ) : panel.kind === 'notes' ? (
+          <NotesPanel cid={channel.cid} canEdit={canEditNotes} />
         ) : (
           <ProfilePanel
             userId={panel.userId}

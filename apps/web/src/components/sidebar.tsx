@@ -9,6 +9,7 @@ import {
   BookmarkIcon,
   ComposeIcon,
   HashIcon,
+  NoteIcon,
   OfficeIcon,
   PeopleIcon,
   PhoneIcon,
@@ -33,6 +34,9 @@ export interface SidebarProps {
   /** Open the Activity page (the inbox). */
   onActivity(): void;
   activityOpen?: boolean;
+  /** The Notes page is open. */
+  notesOpen?: boolean;
+  onNotes?(): void;
   onDialog(d: DialogName): void;
 }
 
@@ -47,6 +51,8 @@ export function Sidebar({
   peopleOpen,
   onActivity,
   activityOpen,
+  notesOpen,
+  onNotes,
 }: SidebarProps) {
   return (
     <aside className="app-sidebar" aria-label="Workspace sidebar">
@@ -115,9 +121,20 @@ export function Sidebar({
             <PeopleIcon />
             <span>People</span>
           </button>
+          {onNotes ? (
+            <button
+              type="button"
+              className={`app-sidebar__item${notesOpen ? ' app-sidebar__item--active' : ''}`}
+              onClick={onNotes}
+              data-testid="notes-button"
+            >
+              <NoteIcon />
+              <span>Notes</span>
+            </button>
+          ) : null}
         </nav>
         <ChannelList
-          activeCid={officeOpen || peopleOpen || activityOpen ? null : activeCid}
+          activeCid={officeOpen || peopleOpen || activityOpen || notesOpen ? null : activeCid}
           onSelect={onSelect}
           sections
           className="app-sidebar__list"

@@ -51,7 +51,7 @@ export type Route =
   | { name: 'reset-password'; token: string }
   | { name: 'verify-email'; token: string }
   | { name: 'confirm-email'; token: string }
-  | { name: 'workspace'; workspaceId: string; cid: string | null; page?: 'people' | 'activity' }
+  | { name: 'workspace'; workspaceId: string; cid: string | null; page?: 'people' | 'activity' | 'notes' }
   | { name: 'not-found' };
 
 export function parseRoute(location: string): Route {
@@ -76,6 +76,8 @@ export function parseRoute(location: string): Route {
       return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'people' };
     if (parts[2] === 'activity' && parts.length === 3)
       return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'activity' };
+    if (parts[2] === 'notes' && parts.length === 3)
+      return { name: 'workspace', workspaceId: parts[1], cid: null, page: 'notes' };
     if (parts[2] === 'c' && parts[3] && parts.length === 4)
       return { name: 'workspace', workspaceId: parts[1], cid: parts[3] };
   }
@@ -109,6 +111,7 @@ export function aliasWorkspace(key: string, names: readonly (string | null | und
 export const peoplePath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/people`;
 /** The Activity page (the inbox) of a workspace. */
 export const activityPath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/activity`;
+export const notesPath = (workspaceId: string) => `/w/${encodeURIComponent(workspaceId)}/notes`;
 
 /** The path of a workspace, or of one conversation in it. */
 export const workspacePath = (workspaceId: string, cid?: string | null) =>

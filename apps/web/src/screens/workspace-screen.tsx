@@ -18,7 +18,7 @@ export function WorkspaceScreen({
 }: {
   workspaceId: string;
   cid: string | null;
-  page?: 'people' | 'activity' | null;
+  page?: 'people' | 'activity' | 'notes' | null;
 }) {
   const { lost } = useAccount();
   const { theme } = useTheme();

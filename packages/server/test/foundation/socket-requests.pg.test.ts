@@ -15,6 +15,7 @@ interface Ctx {
   messageId: string;
   seq: number;
   reminderId: string;
+  noteId: string;
   callId: string;
   lounge: string;
   meeting: string;
@@ -90,6 +91,16 @@ const STEPS: Step[] = [
   { type: 'inbox.list', as: 'alice', fields: () => ({ filter: 'mentions', limit: 5 }) },
   { type: 'inbox.read', as: 'alice', fields: (c) => ({ id: c.inboxItemId }) },
   { type: 'inbox.read_all', as: 'alice', fields: () => ({}) },
+  {
+    type: 'note.create',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid, title: 'Plan', text: 'one\ntwo' }),
+    keep: (r, c) => {
+      c.noteId = r.note.id;
+    },
+  },
+  { type: 'note.update', as: 'bob', fields: (c) => ({ id: c.noteId, base_version: 1, text: 'one\nTWO' }) },
+  { type: 'note.delete', as: 'alice', fields: (c) => ({ id: c.noteId }) },
   {
     type: 'call.start',
     as: 'alice',
@@ -200,6 +211,7 @@ describe('every client request over the socket', () => {
       messageId: '',
       seq: 0,
       reminderId: '',
+      noteId: '',
       callId: '',
       lounge: lounge.space.id,
       meeting: meeting.space.id,

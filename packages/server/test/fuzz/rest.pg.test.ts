@@ -137,9 +137,13 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       // Sidebar sections and saved items: well-formed ids that name none (typed NOT_FOUND).
       me: t.messageId,
       saved: t.messageId,
+      // Notes: a well-formed id that names none (the routes' typed NOT_FOUND).
+      notes: t.messageId,
     }[under ?? ''],
     // A custom emoji's shortcode that names none (the delete's typed NOT_FOUND).
     shortcode: 'fuzz_emoji',
+    // A note's version (GET /v1/notes/{id}/versions/{version}).
+    version: '1',
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',
     // An app's native push provider (admin).

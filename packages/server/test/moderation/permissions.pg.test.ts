@@ -55,6 +55,7 @@ function expected(type: ChannelType, who: Who, cap: Capability): boolean {
     'create-poll',
     'vote-poll',
     'manage-bookmarks',
+    'edit-channel-notes',
   ];
   if (inChannel.includes(cap) && !who.member) return false;
   return who.rank >= level(cap);
@@ -149,6 +150,7 @@ describe.each(CHANNEL_TYPES.map((t) => [t]))('%s channels', (type) => {
       'freeze-channel': (who) => w.as(who.id).update(cid, { slow_mode_s: 0 }),
       'add-members': (who) => w.as(who.id).members(cid, { add: ['newbie'] }),
       'join-channel': (who) => w.as(who.id).members(cid, { add: [who.id] }),
+      'edit-channel-notes': (who) => w.as(who.id).post('/v1/notes', { cid, title: `by ${who.id}` }),
     };
     if (type !== 'dm') {
       // A victim of each try (v1…v11 in turn; v0 stays put).

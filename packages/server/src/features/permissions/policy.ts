@@ -80,6 +80,7 @@ export const DEFAULT_GRANTS: Record<Capability, Record<ChannelTypeName, GrantLev
   'flag-message': all('anyone'),
   'create-poll': { public: 'member', announcement: 'moderator', group: 'member', dm: 'member' },
   'vote-poll': all('member'),
+  'edit-channel-notes': all('member'),
 };
 
 /** Capabilities that change something: refused in archived channels and to locked guests. */
@@ -97,6 +98,7 @@ const WRITES = new Set<Capability>([
   'ban-members',
   'create-poll',
   'vote-poll',
+  'edit-channel-notes',
 ]);
 /** Acting in the channel itself: a user needs a membership row, whatever their app role. */
 const IN_CHANNEL = new Set<Capability>([
@@ -108,6 +110,7 @@ const IN_CHANNEL = new Set<Capability>([
   'create-poll',
   'vote-poll',
   'manage-bookmarks',
+  'edit-channel-notes',
 ]);
 /** What a frozen channel keeps to its moderators. */
 const FROZEN = new Set<Capability>([
@@ -138,6 +141,7 @@ const DENIED: Partial<Record<Capability, string>> = {
   'edit-any-message': 'Only the author may edit a message',
   'create-poll': 'Not allowed to start a poll here',
   'vote-poll': 'Not allowed to vote here',
+  'edit-channel-notes': "Not allowed to edit this channel's notes",
 };
 
 /** Check an override document; VALIDATION_ERROR names what may not be overridden. */

@@ -1438,6 +1438,52 @@ export const idempotencyKeys = pgTable(
 );
 
 /**
+ * Notes (features/notes): a personal note (`owner_id` set, `cid` null), private to its owner,
+ * or a channel note (`cid` set, `owner_id` null), read by whoever may read the channel.
+ * `version` counts edits from 1; every version's text is kept in `note_versions`, which is
+ * what a three-way merge takes its base from. `deleted_at`: soft delete (history stays).
+ */
+export const notes = pgTable(
+  'notes',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    ownerId: text('owner_id'),
+    cid: text('cid'),
+    title: text('title').notNull(),
+    text: text('text').notNull(),
+    version: integer('version').notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    updatedBy: text('updated_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    index('notes_owner_idx').on(t.appId, t.ownerId, t.updatedAt),
+    index('notes_cid_idx').on(t.appId, t.cid, t.updatedAt),
+  ],
+);
+
+/** Every version of a note: who wrote it, its title and text (version 1 is the first). */
+export const noteVersions = pgTable(
+  'note_versions',
+  {
+    appId: uuid('app_id').notNull(),
+    noteId: uuid('note_id').notNull(),
+    version: integer('version').notNull(),
+    title: text('title').notNull(),
+    text: text('text').notNull(),
+    userId: text('user_id').notNull(),
+    /** `merged`: the server merged this edit with another made since its base version. */
+    merged: boolean('merged').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.noteId, t.version] })],
+);
+
+/**
  * User groups (features/groups): `@handle` mentions every member who can read the channel.
  * The handle is unique per app in any case (`user_groups_handle_uq` on lower(handle)).
  */
