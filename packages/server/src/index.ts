@@ -1,5 +1,12 @@
 /** @parley/server — build, migrate and run a Parley server. */
 export { type BuildOptions, buildServer, type ParleyServer } from './app.js';
+export {
+  ImportInputError,
+  type ImportReport,
+  type ImportSkip,
+  importSlackExport,
+  slackMessageId,
+} from './features/imports/slack.js';
 export { startServer } from './main.js';
 export { signToken, verifyToken } from './platform/auth.js';
 export { type Config, configFromEnv, defaultConfig, NO_HTTP_LIMITS } from './platform/config.js';
