@@ -173,7 +173,10 @@ export function normalizeExportPaths(files: ReadonlyMap<string, Uint8Array>): Ma
 
 interface Person {
   userId: string;
+  /** How a mention of them is written: their username, else their name. */
   handle: string;
+  /** Their display name, for system notes. */
+  name: string;
 }
 
 /**
@@ -264,7 +267,7 @@ export async function importSlackExport(
     if (matched) {
       report.users.matched++;
       const m = matchedUsers.get(matched);
-      people.set(u.id, { userId: matched, handle: m?.username ?? m?.name ?? name });
+      people.set(u.id, { userId: matched, handle: m?.username ?? m?.name ?? name, name: m?.name ?? name });
       continue;
     }
     const userId = userIdOf(u.id);
@@ -276,7 +279,7 @@ export async function importSlackExport(
         taken.set(u.name.toLowerCase(), userId);
       }
     }
-    people.set(u.id, { userId, handle: username ?? name });
+    people.set(u.id, { userId, handle: username ?? name, name });
     if (u.deleted) report.users.deactivated.push(`${name} (${u.id})`);
     if (existingUserIds.has(userId)) report.users.existing++;
     else {
@@ -465,7 +468,7 @@ async function importChannel(
         continue;
       }
       const at = new Date(tsMs(ts));
-      const who = m.user ? (env.people.get(m.user)?.handle ?? userId) : userId;
+      const who = m.user ? (env.people.get(m.user)?.name ?? userId) : userId;
       let type = 'regular';
       let converted = convertSlackText(m.text ?? '', env.ctx);
       if (m.subtype === 'channel_name' || m.subtype === 'channel_topic' || m.subtype === 'channel_purpose') {
