@@ -46,6 +46,8 @@ export async function importSlack(values: Values): Promise<{ report: ImportRepor
   const work = async () => {
     const server = await import('@parley/server');
     const cfg = server.configFromEnv(cliEnv(values));
+    // The file store the server uses (the data folder's `files`, or S3), for files the export holds.
+    const { store } = server.createStorage(cfg, server.loadMasterKey(cfg.masterKey, cfg.dataDir));
     const database = await server.openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
     const bar = progress();
     try {
@@ -53,6 +55,8 @@ export async function importSlack(values: Values): Promise<{ report: ImportRepor
       return await server.importSlackExport(database, workspace, files, {
         dryRun: !!values['dry-run'],
         onProgress: bar.update,
+        store,
+        maxFileBytes: cfg.uploadMaxBytes,
       });
     } catch (e) {
       if (e instanceof server.ImportInputError) throw new CliError(e.message);

@@ -212,11 +212,11 @@ describe('parley import slack', () => {
       expect(report.messages).toEqual({ imported: 7, existing: 0, replies: 2, system: 1 });
       expect(report.reactions).toBe(2);
       expect(report.pins).toBe(1);
+      expect(report.files).toEqual({ attached: 1, skipped: 1 });
       expect(report.skipped.by_reason).toEqual({
         'join/leave message': 2,
         'unknown user': 2,
         'unsupported subtype': 1,
-        'file bytes not imported': 1,
         'file not in export': 1,
       });
       expect(first.err).toMatch(/channel 2\/2/);
@@ -266,6 +266,9 @@ describe('parley import slack', () => {
       expect(bot).toMatchObject({ user_id: 'slack-bot-BDEPLOY', text: 'Deployed v1.2 quokka' });
       expect(note).toMatchObject({ type: 'system', text: 'Ada renamed the channel from #lobby to #general' });
       expect(files.text).toBe('two files');
+      expect(files.attachments).toMatchObject([{ name: 'notes.txt', size: 5, mime_type: 'text/plain' }]);
+      const bytes = await fetch(`${base()}${files.attachments[0].url}`, { headers: auth });
+      expect([bytes.status, await bytes.text()]).toEqual([200, 'notes']);
 
       const replies = (await get(`/v1/messages/${parent.id}/replies`)).messages;
       expect(replies.map((m: any) => [m.user_id, m.created_at])).toEqual([

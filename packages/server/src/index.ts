@@ -16,6 +16,7 @@ export { prepareDatabaseTemplate, type Template, type TemplateOptions } from './
 export { checkMasterKey, MasterKeyMismatchError } from './platform/key-check.js';
 export { describeOutboundAllow } from './platform/outbound.js';
 export { createSealer, loadAdminToken, loadMasterKey } from './platform/secrets.js';
+export { createStorage } from './platform/storage/index.js';
 export { AppRegistry } from './platform/tenancy.js';
 export { hasWebApp } from './platform/web.js';
 export { type Broker, type BusMessage, MemoryBroker, MemoryNetwork } from './realtime/broker.js';

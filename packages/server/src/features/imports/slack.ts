@@ -18,7 +18,11 @@ import { createHash } from 'node:crypto';
 import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import type { BlobStore } from '../../platform/storage/index.js';
 import { logEvents, type Outbox, takeSeqs } from '../events/log.js';
+import { sanitizeName } from '../files/names.js';
+import { type FileRow, presentAttachment } from '../files/present.js';
+import { SNIFF_BYTES, sniff } from '../files/sniff.js';
 import { type MessageRow, presentMessage } from '../messages/present.js';
 import { convertSlackText } from './slack-text.js';
 
@@ -81,6 +85,7 @@ export type SkipReason =
   | 'unknown user'
   | 'file not in export'
   | 'file bytes not imported'
+  | 'file too large'
   | 'thread parent not in export'
   | 'invalid reaction name'
   | 'too many reaction types'
@@ -113,6 +118,13 @@ export interface ImportOptions {
   /** After each channel (and once before the first, with done 0). */
   onProgress?: (done: number, total: number, channel: string | null) => void;
   now?: () => Date;
+  /**
+   * Where files whose bytes the export holds (`__uploads/<file id>/<name>`) are stored; without
+   * one they are skipped as `file bytes not imported`.
+   */
+  store?: BlobStore;
+  /** Largest file attached, in bytes (the server's upload limit). */
+  maxFileBytes?: number;
 }
 
 // ---- ids ------------------------------------------------------------------------------------
@@ -354,6 +366,8 @@ export async function importSlackExport(
       dryRun,
       now,
       skip,
+      store: opts.store,
+      maxFileBytes: opts.maxFileBytes ?? Number.POSITIVE_INFINITY,
     });
     report.channels[stats.existed ? 'existing' : 'imported']++;
     if (c.is_archived) report.channels.archived++;
@@ -364,6 +378,7 @@ export async function importSlackExport(
     report.reactions += stats.reactions;
     report.pins += stats.pins;
     report.files.skipped += stats.filesSkipped;
+    report.files.attached += stats.filesAttached;
     opts.onProgress?.(++done, list.length, c.name);
   }
   return report;
@@ -378,6 +393,7 @@ interface ChannelStats {
   reactions: number;
   pins: number;
   filesSkipped: number;
+  filesAttached: number;
 }
 
 /** The cid of a Slack channel: `public:<name>`, or `public:<name>-<slack id>` when another channel has that. */
@@ -420,6 +436,8 @@ async function importChannel(
     dryRun: boolean;
     now: () => Date;
     skip: (s: ImportSkip) => void;
+    store: BlobStore | undefined;
+    maxFileBytes: number;
   },
 ): Promise<ChannelStats> {
   const stats: ChannelStats = {
@@ -431,6 +449,7 @@ async function importChannel(
     reactions: 0,
     pins: 0,
     filesSkipped: 0,
+    filesAttached: 0,
   };
   const createdAt = new Date((c.created ?? Number(messages[0]?.ts ?? 0)) * 1000);
   const run = async (tx: Tx | Database['db']) => {
@@ -451,6 +470,8 @@ async function importChannel(
     const reactionRows: (typeof schema.reactions.$inferInsert)[] = [];
     const flagRows: { userId: string; messageId: string }[] = [];
     const byTs = new Map<string, MessageRow>();
+    const fileRows: FileRow[] = [];
+    const fileBytes = new Map<string, Buffer>();
     for (const m of messages) {
       const ts = m.ts as string;
       const where = { channel: c.name, ts };
@@ -482,18 +503,54 @@ async function importChannel(
         converted = { text, mentionedUsers: [], here: false, channel: false };
       } else if (m.subtype === 'me_message') converted = { ...converted, text: `_${converted.text}_` };
 
+      const msgId = slackMessageId(appId, cid, ts);
+      const attachments: FileRow[] = [];
       for (const f of m.files ?? []) {
-        env.skip({
-          ...where,
-          reason:
-            f.id && f.name && env.files.has(`__uploads/${f.id}/${f.name}`)
-              ? 'file bytes not imported'
-              : 'file not in export',
-          detail: f.name ?? f.title ?? f.id,
+        const bytes = f.id && f.name ? env.files.get(`__uploads/${f.id}/${f.name}`) : undefined;
+        const detail = f.name ?? f.title ?? f.id;
+        const reason: SkipReason | null = !bytes
+          ? 'file not in export'
+          : !env.store
+            ? 'file bytes not imported'
+            : bytes.length > env.maxFileBytes
+              ? 'file too large'
+              : null;
+        if (reason || !bytes) {
+          env.skip({ ...where, reason: reason ?? 'file not in export', detail });
+          stats.filesSkipped++;
+          continue;
+        }
+        const buf = Buffer.from(bytes);
+        const name = sanitizeName(f.name);
+        const sniffed = await sniff(buf.subarray(0, SNIFF_BYTES), name, f.mimetype);
+        const fileId = slackMessageId(appId, `${cid}/file/${f.id}`, ts);
+        attachments.push({
+          appId,
+          id: fileId,
+          cid,
+          userId,
+          name,
+          size: buf.length,
+          mimeType: sniffed.mime,
+          declaredType: f.mimetype?.slice(0, 200) ?? null,
+          typeMismatch: sniffed.mismatch,
+          kind: sniffed.kind,
+          storageKey: `${appId}/${fileId}`,
+          sha256: createHash('sha256').update(buf).digest('hex'),
+          width: null,
+          height: null,
+          blurhash: null,
+          durationMs: null,
+          thumbs: {},
+          processing: 'none',
+          messageId: msgId,
+          createdAt: at,
+          attachedAt: at,
+          deletedAt: null,
         });
-        stats.filesSkipped++;
+        fileBytes.set(fileId, buf);
       }
-      if (!converted.text.trim()) {
+      if (!converted.text.trim() && attachments.length === 0) {
         env.skip({ ...where, reason: 'empty message' });
         continue;
       }
@@ -509,7 +566,6 @@ async function importChannel(
         parent.lastReplyAt = at;
         if (!parent.threadParticipants.includes(userId)) parent.threadParticipants.push(userId);
       }
-      const msgId = slackMessageId(appId, cid, ts);
       const editedAt = m.edited?.ts ? new Date(tsMs(m.edited.ts)) : null;
       const counts: Record<string, number> = {};
       const latest: { type: string; user_id: string; created_at: string }[] = [];
@@ -556,7 +612,7 @@ async function importChannel(
         mentionedHere: converted.here,
         mentionedChannel: converted.channel,
         shadowed: false,
-        attachments: [],
+        attachments: attachments.map(presentAttachment),
         previews: [],
         hiddenPreviews: [],
         pinnedAt: pinned ? at : null,
@@ -568,6 +624,7 @@ async function importChannel(
       };
       byTs.set(ts, row);
       rows.push(row);
+      fileRows.push(...attachments);
       for (const u of converted.mentionedUsers) if (u !== userId) flagRows.push({ userId: u, messageId: msgId });
     }
 
@@ -592,7 +649,13 @@ async function importChannel(
     const freshIds = new Set(fresh.map((r) => r.id));
     const freshReactions = reactionRows.filter((r) => freshIds.has(r.messageId));
     stats.reactions = freshReactions.length;
+    const freshFiles = fileRows.filter((f) => f.messageId && freshIds.has(f.messageId));
+    stats.filesAttached = freshFiles.length;
     if (env.dryRun) return;
+    // The bytes first, under keys derived from the export: a failed transaction leaves them to
+    // be written over by the re-run that completes it.
+    for (const f of freshFiles)
+      await env.store?.putBytes(f.storageKey, fileBytes.get(f.id) as Buffer, { contentType: f.mimeType });
 
     const lastAt = rows.filter((r) => !r.parentId || r.showInChannel).at(-1)?.createdAt ?? null;
     if (!existed) {
@@ -641,6 +704,7 @@ async function importChannel(
         }));
         await logEvents(tx, out, appId, events);
       }
+      if (freshFiles.length > 0) await tx.insert(schema.files).values(freshFiles).onConflictDoNothing();
       for (let i = 0; i < freshReactions.length; i += 1000)
         await tx
           .insert(schema.reactions)
