@@ -7,7 +7,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanUp, freePort, type Proc, run, SLOW, startServer, stop, tempDir } from './spawn.js';
+import { closeAll, scratchDatabase } from './chaos/infra.js';
+import { cleanUp, freePort, type Proc, run as runParley, SLOW, startServer, stop, tempDir } from './spawn.js';
+
+/** PGlite always; PostgreSQL too when the test run has one (vitest.config.ts passes its URL). */
+const MODES: ('pglite' | 'postgres')[] = process.env.PARLEY_CHAOS_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
 
 const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
 const ts = (s: number, micro = 0) => `${T0 + s}.${String(micro).padStart(6, '0')}`;
@@ -114,10 +118,13 @@ function slackExport(): Uint8Array {
   });
 }
 
-describe('parley import slack', () => {
-  const dir = tempDir();
-  const data = path.join(dir, 'data');
-  const zip = path.join(dir, 'export.zip');
+describe.each(MODES)('parley import slack (%s)', (mode) => {
+  // Made in beforeAll: cleanUp() of the suite before removes every folder made before it.
+  let dir = '';
+  let data = '';
+  let zip = '';
+  let dbEnv: NodeJS.ProcessEnv = {};
+  const run = (args: string[]) => runParley(args, dbEnv);
   let port = 0;
   let server: Proc | null = null;
   let workspace = '';
@@ -132,9 +139,14 @@ describe('parley import slack', () => {
   };
 
   beforeAll(async () => {
+    dir = tempDir();
+    data = path.join(dir, 'data');
+    zip = path.join(dir, 'export.zip');
+    if (mode === 'postgres')
+      dbEnv = { DATABASE_URL: (await scratchDatabase(process.env.PARLEY_CHAOS_PG_URL as string)).url };
     writeFileSync(zip, slackExport());
     port = await freePort();
-    server = await startServer(port, data);
+    server = await startServer(port, data, dbEnv);
     const origin = { origin: base(), 'content-type': 'application/json' };
     const signup = await fetch(`${base()}/v1/auth/signup`, {
       method: 'POST',
@@ -159,14 +171,20 @@ describe('parley import slack', () => {
     adaId = sess.user_id;
     auth = { authorization: `Bearer ${sess.token}`, 'x-api-key': sess.api_key };
   }, SLOW);
-  afterAll(cleanUp);
+  afterAll(async () => {
+    await cleanUp();
+    await closeAll();
+  });
 
   it(
-    'refuses while a server runs on the data folder',
+    'refuses while a server runs on the data folder (PGlite)',
     async () => {
-      const r = await run(['import', 'slack', zip, '--workspace', workspace, '--data', data]);
-      expect(r.code).toBe(1);
-      expect(r.err).toMatch(/stop the server/);
+      // On PostgreSQL the import may run beside servers; here the server just stops.
+      if (mode === 'pglite') {
+        const r = await run(['import', 'slack', zip, '--workspace', workspace, '--data', data]);
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(/stop the server/);
+      }
       await stop(server as Proc);
       server = null;
     },
@@ -240,7 +258,7 @@ describe('parley import slack', () => {
   it(
     'serves the imported workspace through the API',
     async () => {
-      server = await startServer(port, data);
+      server = await startServer(port, data, dbEnv);
       const { channel, members } = await get('/v1/channels/public:general');
       expect(channel).toMatchObject({ name: 'general', topic: 'Company-wide', description: 'Talk about anything' });
       expect(channel.archived).toBe(false);
