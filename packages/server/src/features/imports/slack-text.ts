@@ -19,7 +19,8 @@ export interface ConvertedText {
   channel: boolean;
 }
 
-const TOKEN = /<([^<>]*)>/g;
+// A token's target (before `|`) has no spaces: Slack escapes a typed `<`, so `< b >` is not one.
+const TOKEN = /<([^<>|\s]+(?:\|[^<>]*)?)>/g;
 
 const unescapeEntities = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
@@ -27,7 +28,7 @@ export function convertSlackText(raw: string, ctx: SlackTextContext): ConvertedT
   const mentioned: string[] = [];
   let here = false;
   let channel = false;
-  const token = (whole: string, inner: string): string => {
+  const token = (inner: string): string => {
     const bar = inner.indexOf('|');
     const target = bar === -1 ? inner : inner.slice(0, bar);
     const label = bar === -1 ? null : inner.slice(bar + 1);
@@ -51,7 +52,6 @@ export function convertSlackText(raw: string, ctx: SlackTextContext): ConvertedT
       // `<!subteam^S1|@team>`, `<!date^…|fallback>`: the label is what Slack shows.
       return unescapeEntities(label ?? what);
     }
-    if (target === '') return whole;
     const url = unescapeEntities(target);
     if (url.startsWith('mailto:')) return unescapeEntities(label ?? url.slice('mailto:'.length));
     if (label === null || unescapeEntities(label) === url) return url;
@@ -61,7 +61,7 @@ export function convertSlackText(raw: string, ctx: SlackTextContext): ConvertedT
   let text = '';
   let at = 0;
   for (const m of raw.matchAll(TOKEN)) {
-    text += unescapeEntities(raw.slice(at, m.index)) + token(m[0], m[1] as string);
+    text += unescapeEntities(raw.slice(at, m.index)) + token(m[1] as string);
     at = m.index + m[0].length;
   }
   text += unescapeEntities(raw.slice(at));
