@@ -19,7 +19,8 @@ const iso = (s: number) => new Date((T0 + s) * 1000).toISOString();
 
 const ADA_EMAIL = 'ada@example.com';
 
-function slackExport(): Uint8Array {
+/** The export; `later`: as exported a day later, with one more channel and a late thread reply. */
+function slackExport(later = false): Uint8Array {
   const users = [
     { id: 'UADA', name: 'ada.slack', real_name: 'Ada Lovelace', profile: { email: ADA_EMAIL, real_name: 'Ada L.' } },
     {
@@ -115,6 +116,17 @@ function slackExport(): Uint8Array {
     'general/2023-11-15.json': json(general2),
     'old-stuff/2023-11-14.json': json(old),
     '__uploads/FWITH/notes.txt': strToU8('notes'),
+    ...(later
+      ? {
+          'channels.json': json([...channels, { id: 'CLATE', name: 'later', created: T0 + 90_000, members: ['UBOB'] }]),
+          'general/2023-11-16.json': json([
+            { type: 'message', user: 'UBOB', text: 'late reply', ts: ts(2 * 86_400), thread_ts: ts(10) },
+          ]),
+          'later/2023-11-16.json': json([
+            { type: 'message', user: 'UBOB', text: 'new channel', ts: ts(2 * 86_400 + 1) },
+          ]),
+        }
+      : {}),
   });
 }
 
@@ -318,6 +330,30 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       const hits =
         (await get('/v1/search/messages?q=zebra')).results ?? (await get('/v1/search/messages?q=zebra')).hits;
       expect(JSON.stringify(hits)).toContain('first reply zebra');
+    },
+    SLOW,
+  );
+
+  it(
+    'a later export adds only what is new, threads included',
+    async () => {
+      await stop(server as Proc);
+      server = null;
+      const laterZip = path.join(dir, 'later.zip');
+      writeFileSync(laterZip, slackExport(true));
+      const r = await run(['import', 'slack', laterZip, '--workspace', workspace, '--data', data, '--json']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report.messages).toEqual({ imported: 2, existing: 7, replies: 1, system: 0 });
+      expect(report.channels).toEqual({ imported: 1, existing: 2, archived: 1 });
+
+      server = await startServer(port, data, dbEnv);
+      const { events } = await get('/v1/channels/public:general/events?after=6');
+      expect(events.map((e: any) => [e.seq, e.message.text])).toEqual([[7, 'late reply']]);
+      expect(events[0].parent).toMatchObject({ reply_count: 3, last_reply_at: iso(2 * 86_400) });
+      expect((await get(`/v1/messages/${events[0].parent.id}`)).message).toMatchObject({ reply_count: 3 });
+      const later = await get('/v1/channels/public:later/messages');
+      expect(later.messages.map((m: any) => m.text)).toEqual(['new channel']);
     },
     SLOW,
   );

@@ -691,17 +691,45 @@ async function importChannel(
       fresh.forEach((r, i) => {
         r.seq = first + i;
       });
+      // Replies to a parent an earlier run stored (a later export): the parent's thread fields
+      // move, and the last such reply's event carries it, as a live reply's does.
+      const lastReplyTo = new Map<string, MessageRow>(); // stored parent id → its last fresh reply
+      for (const r of fresh) if (r.parentId && stored.has(r.parentId)) lastReplyTo.set(r.parentId, r);
+      const parents = new Map<string, MessageRow>();
+      for (const [parentId, last] of lastReplyTo) {
+        const [p] = await tx
+          .select()
+          .from(schema.messages)
+          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)));
+        if (!p) continue;
+        const replies = fresh.filter((r) => r.parentId === parentId);
+        const participants = [...new Set([...p.threadParticipants, ...replies.map((r) => r.userId)])];
+        const [updated] = await tx
+          .update(schema.messages)
+          .set({
+            replyCount: p.replyCount + replies.length,
+            lastReplyAt: p.lastReplyAt && p.lastReplyAt > last.createdAt ? p.lastReplyAt : last.createdAt,
+            threadParticipants: participants,
+          })
+          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)))
+          .returning();
+        if (updated) parents.set(last.id, updated);
+      }
       const out: Outbox = []; // no server runs: nothing to publish
       for (let i = 0; i < fresh.length; i += 500) {
         const part = fresh.slice(i, i + 500);
         await tx.insert(schema.messages).values(part);
-        const events: ChannelEvent[] = part.map((r) => ({
-          type: 'message.new',
-          cid,
-          seq: r.seq,
-          created_at: r.createdAt.toISOString(),
-          message: presentMessage(r),
-        }));
+        const events: ChannelEvent[] = part.map((r) => {
+          const parent = parents.get(r.id);
+          return {
+            type: 'message.new',
+            cid,
+            seq: r.seq,
+            created_at: r.createdAt.toISOString(),
+            message: presentMessage(r),
+            ...(parent ? { parent: presentMessage(parent) } : {}),
+          };
+        });
         await logEvents(tx, out, appId, events);
       }
       if (freshFiles.length > 0) await tx.insert(schema.files).values(freshFiles).onConflictDoNothing();
