@@ -116,6 +116,7 @@ function slackExport(later = false): Uint8Array {
     'general/2023-11-15.json': json(general2),
     'old-stuff/2023-11-14.json': json(old),
     '__uploads/FWITH/notes.txt': strToU8('notes'),
+    'dms.json': json([{ id: 'D1', members: ['UADA', 'UBOB'] }]),
     ...(later
       ? {
           'channels.json': json([...channels, { id: 'CLATE', name: 'later', created: T0 + 90_000, members: ['UBOB'] }]),
@@ -249,6 +250,7 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
         'unknown user': 2,
         'unsupported subtype': 1,
         'file not in export': 1,
+        'private conversation': 1,
       });
       expect(first.err).toMatch(/channel 2\/2/);
 

@@ -90,7 +90,9 @@ export type SkipReason =
   | 'invalid reaction name'
   | 'too many reaction types'
   | 'empty message'
-  | 'unreadable day file';
+  | 'unreadable day file'
+  /** `groups.json`, `dms.json`, `mpims.json` (exports of plans that include them): not imported. */
+  | 'private conversation';
 
 export interface ImportSkip {
   reason: SkipReason;
@@ -232,6 +234,19 @@ export async function importSlackExport(
     report.skipped.by_reason[s.reason] = (report.skipped.by_reason[s.reason] ?? 0) + 1;
     report.skipped.items.push(s);
   };
+
+  // Only public channels are imported (the standard export has no others).
+  for (const name of ['groups.json', 'dms.json', 'mpims.json']) {
+    if (!files.has(name)) continue;
+    let n = 0;
+    try {
+      const list = JSON.parse(Buffer.from(files.get(name) as Uint8Array).toString('utf8')) as unknown;
+      n = Array.isArray(list) ? list.length : 0;
+    } catch {
+      n = 0;
+    }
+    if (n > 0) skip({ reason: 'private conversation', channel: name, detail: `${n} conversation(s) not imported` });
+  }
 
   // ---- users: matched by email to the workspace's members, created otherwise ----
   const memberRows = await db
