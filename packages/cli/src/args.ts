@@ -33,11 +33,17 @@ const OPTIONS = {
     value: 'DELIVERY_ID',
     help: 'the delivery to send again (from parley webhooks deliveries)',
   },
+  workspace: {
+    type: 'string',
+    value: 'WORKSPACE_ID',
+    help: "the workspace to import into (its app's id: parley app list shows them)",
+  },
+  'dry-run': { type: 'boolean', help: 'read the export and report what would be imported, writing nothing' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
-export type Values = Partial<Record<OptionName, string | boolean>>;
+export type Values = Partial<Record<OptionName | 'file', string | boolean>>;
 
 interface CommandSpec {
   /** `start`, `app create` … */
@@ -48,6 +54,8 @@ interface CommandSpec {
   /** Help of an option that means something else for this command. */
   optionHelp?: Partial<Record<OptionName, string>>;
   details?: string;
+  /** A positional argument the command takes (its value lands in `values.file`). */
+  argument?: string;
 }
 
 /** Options that say where the server and its data are, for commands that find it. */
@@ -138,6 +146,17 @@ export const COMMANDS: CommandSpec[] = [
     options: ['app', 'id', 'delivery', ...FIND],
     optionHelp: FIND_HELP,
     details: WEBHOOKS,
+  },
+  {
+    name: 'import slack',
+    synopsis: 'parley import slack <export.zip> --workspace WORKSPACE_ID [--dry-run] [--json] [--data DIR]',
+    summary: 'import a Slack workspace export (users, public channels, messages) into a workspace',
+    options: ['workspace', 'dry-run', 'json', 'data'],
+    argument: 'export.zip',
+    details:
+      'Opens the data folder itself: on PGlite it refuses while a server runs on the folder (stop it first);\n' +
+      'with DATABASE_URL it imports into PostgreSQL. Re-running imports nothing twice. Users are matched to\n' +
+      "the workspace's members by email, created otherwise (without an account: they cannot sign in).",
   },
 ];
 
@@ -254,9 +273,11 @@ export function parseCommandLine(argv: string[]): Parsed {
   }
   if (wantsHelp) return { kind: 'help', text: commandUsage(command) };
   const extra = words.slice(command.name.split(' ').length);
+  const positional = command.argument ? extra.shift() : undefined;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" for parley ${command.name}`);
 
   const values: Values = {};
+  if (positional !== undefined) values.file = positional;
   for (const f of flags) {
     const spec = (OPTIONS as Record<string, OptionSpec>)[f.name];
     if (!spec || !command.options.includes(f.name as OptionName)) {
@@ -317,6 +338,11 @@ function checkValues(command: string, v: Values): void {
       throw new UsageError(`parley ${command} needs --id WEBHOOK_ID`);
     if (command === 'webhooks redeliver' && v.delivery === undefined)
       throw new UsageError('parley webhooks redeliver needs --delivery DELIVERY_ID');
+  }
+  if (command === 'import slack') {
+    if (v.file === undefined)
+      throw new UsageError('parley import slack needs the export: parley import slack <export.zip>');
+    if (v.workspace === undefined) throw new UsageError('parley import slack needs --workspace WORKSPACE_ID');
   }
   if (command === 'token') {
     if (v.app === undefined) throw new UsageError('parley token needs --app APP_ID');

@@ -139,6 +139,12 @@ async function run(command: string, values: Values): Promise<number> {
       out(token);
       return 0;
     }
+    case 'import slack': {
+      const { importSlack } = await import('./import-slack.js');
+      const { report, text } = await importSlack(values);
+      out(values.json ? JSON.stringify(report) : text);
+      return 0;
+    }
   }
   if (command.startsWith('webhooks ')) return webhooks(command, values);
   throw new CliError(`unhandled command ${command}`);
