@@ -15,9 +15,10 @@ let w: World;
 
 beforeAll(async () => {
   // The hand-off to push notifications (a job enqueued after the reply, on the main pool) is
-  // not the send, nor are the job workers' polls (pg-boss's fetch, every second or so, on the
-  // main pool): both off here, so "waited on the main pool" means the send itself did.
-  h = await startHarness({ notifications: false, jobWorkers: false });
+  // not the send, nor is the activity inbox's recording (after the commit, beside that
+  // hand-off, on the main pool), nor are the job workers' polls (pg-boss's fetch, every second
+  // or so, on the main pool): all off here, so "waited on the main pool" means the send itself did.
+  h = await startHarness({ notifications: false, jobWorkers: false, inbox: false });
   w = await makeWorld(h, [{ id: 'alice' }, { id: 'bob' }]);
 });
 afterAll(async () => {
