@@ -71,6 +71,10 @@ async function person(name: string, email: string): Promise<Person> {
     void d.dismiss();
   });
   page.on('pageerror', (e) => p.errors.push(e.message));
+  // Which request a "Failed to load resource" was: the console does not say.
+  page.on('response', (r) => {
+    if (r.status() >= 400) p.console.push(`http: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
   return p;
 }
 
@@ -606,7 +610,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
       await f.waitForURL((u) => u.pathname === '/', WAIT);
       await f.getByText('You are not in any workspace yet').waitFor(WAIT);
       // Leaving on purpose asks for no token it cannot have: no failed request at all.
-      expect(unexpected(fay, [])).toEqual([]);
+      expect(unexpected(fay, []), fay.console.filter((l) => l.startsWith('http:')).join('\n')).toEqual([]);
       expect(fay.errors).toEqual([]);
       expect(fay.violations).toEqual([]);
     } finally {

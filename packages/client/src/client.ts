@@ -204,6 +204,7 @@ export class ChatClient implements ChannelHost {
       (refresh) => this.getToken(refresh),
       f,
       () => this.session,
+      () => this.userId !== null,
     );
     this.spaces = new Spaces(this.http, {
       request: (type, body) =>

@@ -18,7 +18,17 @@ export class Http {
     private readonly fetchImpl: FetchLike,
     /** The client's session (bumped by disconnectUser): an answer to an older one is dropped. */
     private readonly session: () => number = () => 0,
+    /**
+     * Whether a user is connected: after disconnectUser nothing is sent at all (a view that
+     * reloads as it unmounts must not ask with a token that was signed out, nor ask for another).
+     */
+    private readonly active: () => boolean = () => true,
   ) {}
+
+  private refuseInactive(): void {
+    if (!this.active())
+      throw new ParleyError('DISCONNECTED', 'Not connected: call connectUser first', { retryable: false });
+  }
 
   /** An absolute URL for a server path (file links are paths such as `/v1/files/…`). */
   resolve(path: string): string {
@@ -26,6 +36,7 @@ export class Http {
   }
 
   async call<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+    this.refuseInactive();
     const session = this.session();
     const result = await this.send<T>(method, path, body, retried);
     // The user disconnected (or another connected) while this was in flight: nothing of it
@@ -81,6 +92,7 @@ export class Http {
       fields?: Record<string, string>;
     } = {},
   ): Promise<T> {
+    this.refuseInactive();
     const url = `${this.base.replace(/\/$/, '')}${path}`;
     const attempt = async (refresh: boolean): Promise<{ status: number; text: string }> => {
       const headers: Record<string, string> = {

@@ -150,6 +150,26 @@ describe('connection', () => {
     expect(carol.state.get().user).toBeNull();
   });
 
+  it('after disconnectUser nothing is sent: a view reloading as it unmounts asks for nothing', async () => {
+    const asked: string[] = [];
+    const counting: typeof fetch = async (input, init) => {
+      asked.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    const carol = await connect('carol', { fetch: counting as never });
+    expect(await carol.inbox.count()).toBe(0);
+    await carol.disconnectUser();
+    asked.length = 0;
+    for (const call of [() => carol.inbox.count(), () => carol.sidebar.load(), () => carol.saved.load()])
+      await expect(call()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(asked).toEqual([]);
+    // Connected again, it asks as before.
+    await carol.connectUser({ id: 'carol' }, () => app.token('carol'));
+    expect(await carol.inbox.count()).toBe(0);
+    expect(asked).toContain('GET /v1/inbox/count');
+    await carol.disconnectUser();
+  });
+
   it('client.on returns an unsubscribe function', async () => {
     const { a, b } = await group();
     const got: string[] = [];
