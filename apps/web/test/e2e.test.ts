@@ -562,7 +562,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
       await d.getByText('You are not in any workspace yet').waitFor(WAIT);
       await dialog.getByRole('button', { name: 'Done' }).click();
       // Dan's one failed request is the token he can no longer get (404).
-      expect(unexpected(dan, [404])).toEqual([]);
+      expect(unexpected(dan, [404]), dan.console.filter((l) => l.startsWith('http:')).join('\n')).toEqual([]);
       expect(dan.errors).toEqual([]);
       expect(dan.violations).toEqual([]);
       expect(unexpected(ada, [], seen)).toEqual([]);

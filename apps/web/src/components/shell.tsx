@@ -157,6 +157,9 @@ export function Shell({
       // Told to the server once the channel has stayed open a moment: flicking through
       // channels is one write, not one per channel passed.
       const t = setTimeout(() => {
+        // Only while connected: a member removed meanwhile (their socket closed by the server)
+        // would ask with a token that was just signed out.
+        if (client.state.get().connection !== 'online') return;
         client.setLastChannel(cid).catch(() => {
           // a channel that cannot be kept (gone, not readable) leaves the last one as it was
         });
