@@ -147,6 +147,23 @@ export function Shell({
     };
   }, [client]);
 
+  // The open channel is told to the server once it has stayed open a moment (flicking through
+  // channels is one write, not one per channel passed), once per channel opened: re-renders of
+  // the shell (the list growing, the workspace changing) do not send it again, since each send
+  // is a request that a removal or a leave at that moment would answer 401.
+  useEffect(() => {
+    if (!cid) return;
+    const t = setTimeout(() => {
+      // Only while connected: a member removed meanwhile (their socket closed by the server)
+      // would ask with a token that was just signed out.
+      if (client.state.get().connection !== 'online') return;
+      client.setLastChannel(cid).catch(() => {
+        // a channel that cannot be kept (gone, not readable) leaves the last one as it was
+      });
+    }, 1_000);
+    return () => clearTimeout(t);
+  }, [client, cid]);
+
   // With no conversation in the URL, open the default one as soon as the list has one.
   const listed = useClientState((s) => s.channelList.length);
   useEffect(() => {
@@ -154,17 +171,7 @@ export function Shell({
       rememberConversation(workspace.id, cid);
       // Once something is open, this tab's own last channel is the default from then on.
       if (serverLast) setServerLast(null);
-      // Told to the server once the channel has stayed open a moment: flicking through
-      // channels is one write, not one per channel passed.
-      const t = setTimeout(() => {
-        // Only while connected: a member removed meanwhile (their socket closed by the server)
-        // would ask with a token that was just signed out.
-        if (client.state.get().connection !== 'online') return;
-        client.setLastChannel(cid).catch(() => {
-          // a channel that cannot be kept (gone, not readable) leaves the last one as it was
-        });
-      }, 1_000);
-      return () => clearTimeout(t);
+      return;
     }
     if (page) return;
     if (serverLast === undefined) return;
