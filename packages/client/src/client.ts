@@ -517,9 +517,16 @@ export class ChatClient implements ChannelHost {
     return (await this.http.call<LastChannelResponse>('GET', '/v1/me/last-channel')).cid;
   }
 
-  /** Keep `cid` as the channel you have open now, so your other devices open it (call it debounced). */
+  /**
+   * Keep `cid` as the channel you have open now, so your other devices open it (call it
+   * debounced). A connected client says it on its socket (`last_channel.set`) and rejects with
+   * `DISCONNECTED` while the socket is down, rather than asking over HTTP: a tab whose session
+   * has just ended (signed out, removed from the workspace) then sends nothing its server would
+   * refuse. A client without a socket uses `PUT /v1/me/last-channel`.
+   */
   async setLastChannel(cid: string): Promise<void> {
-    await this.http.call<LastChannelResponse>('PUT', '/v1/me/last-channel', { cid });
+    if (this.conn) await this.request('last_channel.set', { cid });
+    else await this.http.call<LastChannelResponse>('PUT', '/v1/me/last-channel', { cid });
   }
 
   /** Remind me about a message (or a note): at `remind_at`, or `in` `20m`, `1h`, `tomorrow`, `N[mhd]`. */

@@ -1,7 +1,8 @@
 /**
  * Read-by in the SDK: `readByOf` of the viewer's latest message follows the other members'
  * reads live (`read.updated`), with the server's times, and equals what the server answers;
- * `loadReadBy` says when read-by is off; the last channel follows the user to another client.
+ * `loadReadBy` says when read-by is off; the last channel follows the user to another client,
+ * said on the socket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChatClient, readByOf } from '../src/index.js';
@@ -94,5 +95,17 @@ describe('read-by in the SDK', () => {
     expect(await two.getLastChannel()).toBe('group:dee-place');
     await expect(two.setLastChannel('group:trio')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await two.getLastChannel()).toBe('group:dee-place');
+  });
+
+  it('is said on the socket: while it is down, nothing is sent and the call says DISCONNECTED', async () => {
+    const c = await connect('dee');
+    await c.channel('group', 'dee-two').createChannel({ members: ['bob'] });
+    c.dropConnection();
+    // Not over HTTP instead: a tab whose session has just ended must ask nothing with its token.
+    await expect(c.setLastChannel('group:dee-two')).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(await c.getLastChannel()).not.toBe('group:dee-two');
+    await until(() => c.state.get().connection === 'online');
+    await c.setLastChannel('group:dee-two');
+    expect(await c.getLastChannel()).toBe('group:dee-two');
   });
 });

@@ -98,6 +98,12 @@ export const CLIENT_REQUESTS = {
   'typing.start': req('typing.start', { cid: Cid, parent_id: Type.Optional(Type.Union([Uuid, Type.Null()])) }),
   'typing.stop': req('typing.stop', { cid: Cid, parent_id: Type.Optional(Type.Union([Uuid, Type.Null()])) }),
   'read.mark': req('read.mark', { cid: Cid, seq: Seq }),
+  /**
+   * The channel you have open now, kept on the server so it follows you to other devices
+   * (`PUT /v1/me/last-channel`); sent on the socket so a tab whose session just ended asks
+   * nothing over HTTP.
+   */
+  'last_channel.set': req('last_channel.set', { cid: Cid }),
   'channel.watch': req('channel.watch', { cid: Cid, since: Type.Optional(Seq) }),
   'channel.unwatch': req('channel.unwatch', { cid: Cid }),
   /**

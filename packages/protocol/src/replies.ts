@@ -16,6 +16,7 @@ import { UserId, Uuid } from './ids.js';
 import { InboxCountResponse, InboxItemResponse, InboxResponse } from './inbox.js';
 import { NoteResponse } from './notes.js';
 import { PollResponse } from './polls.js';
+import { LastChannelResponse } from './reads.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
@@ -100,6 +101,7 @@ export const REQUEST_REPLIES = {
   'typing.start': EmptyReply,
   'typing.stop': EmptyReply,
   'read.mark': ReadStateResponse,
+  'last_channel.set': LastChannelResponse,
   'channel.watch': WatchResponse,
   'channel.unwatch': EmptyReply,
   'presence.set': PresenceResponse,

@@ -23,7 +23,7 @@
  *   (the user's `full_name`, `title`, `pronouns`, `about`, `phone`, `time_zone`, `fields`,
  *   custom profile fields, `/v1/usernames/{name}`, the `user.updated` event).
  *   Later, additive (read-by and where you were): member `last_read_at`,
- *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel`, and
+ *   `GET /v1/messages/{id}/read-by`, `GET`/`PUT /v1/me/last-channel` (and the socket's `last_channel.set`), and
  *   `POST /v1/channels/{cid}/system-messages` for server tokens. Later, additive: user groups (`/v1/user-groups`,
  *   `user_group.updated`) and the activity inbox (`/v1/inbox`, `inbox.updated`).
  *   Later, additive (sidebar sections and saved items): `/v1/me/sidebar*`, the

@@ -148,14 +148,13 @@ export function Shell({
   }, [client]);
 
   // The open channel is told to the server once it has stayed open a moment (flicking through
-  // channels is one write, not one per channel passed), once per channel opened: re-renders of
-  // the shell (the list growing, the workspace changing) do not send it again, since each send
-  // is a request that a removal or a leave at that moment would answer 401.
+  // channels is one write, not one per channel passed), once per channel opened. It goes on the
+  // socket (`last_channel.set`), never over HTTP: a member removed or leaving at that moment has
+  // a token just signed out, which an HTTP request would carry into a 401 and a session refresh
+  // for a workspace they are no longer in; a socket that is down or closed sends nothing.
   useEffect(() => {
     if (!cid) return;
     const t = setTimeout(() => {
-      // Only while connected: a member removed meanwhile (their socket closed by the server)
-      // would ask with a token that was just signed out.
       if (client.state.get().connection !== 'online') return;
       client.setLastChannel(cid).catch(() => {
         // a channel that cannot be kept (gone, not readable) leaves the last one as it was

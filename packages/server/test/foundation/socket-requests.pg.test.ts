@@ -73,6 +73,7 @@ const STEPS: Step[] = [
   { type: 'typing.start', as: 'bob', fields: (c) => ({ cid: c.cid }) },
   { type: 'typing.stop', as: 'bob', fields: (c) => ({ cid: c.cid, parent_id: null }) },
   { type: 'read.mark', as: 'bob', fields: (c) => ({ cid: c.cid, seq: c.seq }) },
+  { type: 'last_channel.set', as: 'bob', fields: (c) => ({ cid: c.cid }) },
   { type: 'search.messages', as: 'alice', fields: () => ({ q: 'hello', sort: 'newest', limit: 5 }) },
   { type: 'presence.subscribe', as: 'alice', fields: () => ({ user_ids: ['bob'] }) },
   { type: 'presence.unsubscribe', as: 'alice', fields: () => ({ user_ids: ['bob'] }) },

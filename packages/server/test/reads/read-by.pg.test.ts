@@ -163,6 +163,24 @@ describe('the last channel', () => {
     expect((await rest(null, 'GET', '/v1/me/last-channel')).status).toBe(403);
     expect((await rest('eve', 'GET', '/v1/me/last-channel')).body.cid).toBeNull();
   });
+
+  it('is set on the socket as over REST, with the same refusals', async () => {
+    const cid = await group('socketed', ['cy', 'dee']);
+    const dee = await TestSocket.connect(url, app, 'dee');
+    sockets.push(dee);
+    const r = await dee.request('last_channel.set', { cid });
+    expect(r).toMatchObject({ ok: true, cid });
+    expect(typeof r.updated_at).toBe('string');
+    expect((await rest('dee', 'GET', '/v1/me/last-channel')).body).toEqual({ cid, updated_at: r.updated_at });
+
+    const closed = await group('cy-only', ['cy', 'ada']);
+    const refused = await dee.request('last_channel.set', { cid: closed });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const bad = await dee.request('last_channel.set', { cid: 'no spaces' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+    // Neither refusal moved it.
+    expect((await rest('dee', 'GET', '/v1/me/last-channel')).body.cid).toBe(cid);
+  });
 });
 
 describe('system messages from the app', () => {
