@@ -25,7 +25,7 @@ const resolve = (doc: unknown, ref: string) =>
 
 describe('the wire contract documents', () => {
   const bundle = jsonSchemaBundle(protocol);
-  const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+  const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true, inlineRefs: false }));
   ajv.addSchema(bundle);
   const check = (def: string, value: unknown) => {
     const v = ajv.getSchema(`https://parley.dev/schema/v1.json#/$defs/${def}`);
