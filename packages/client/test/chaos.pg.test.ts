@@ -109,7 +109,7 @@ describe.each(cases)(
             );
           }
         }
-        await sleep(rand(10, 40));
+        await sleep(rand(10, 40)); // the pace of the sends (a random gap is the point)
       }
       const issuedMs = Date.now() - started;
       expect(texts).toHaveLength(TOTAL);

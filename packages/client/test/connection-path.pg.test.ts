@@ -101,7 +101,8 @@ describe('presence follows', () => {
     );
     // Released: bob's changes no longer reach alice.
     release();
-    await new Promise((r) => setTimeout(r, 50)); // the unsubscribe goes out at the end of the tick
+    await new Promise((r) => setTimeout(r, 0)); // the unsubscribe goes out at the end of the tick
+    await alice.request('ping', {}); // and, handled in order, is in place once this is answered
     await bob.setPresence('away');
     await alice.request('ping', {});
     await bob.request('ping', {});

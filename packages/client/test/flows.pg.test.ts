@@ -65,7 +65,7 @@ describe('connection', () => {
     expect(calls).toBe(1);
     expect(dave.state.get().connection).toBe('online');
 
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 2_500)); // past the token's 2 s lifetime: its expiry is the point
     dave.dropConnection();
     await until(() => calls >= 2 && dave.state.get().connection === 'online', 10_000, 'reconnect with a fresh token');
     expect(calls).toBeGreaterThanOrEqual(2);
@@ -120,7 +120,7 @@ describe('connection', () => {
     let events = 0;
     carol.on('*', () => events++);
     await ch.sendMessage({ text: 'carol is gone' });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 200)); // a window for an event that must not come
     expect(events).toBe(0);
     expect(carol.state.get().channels).toEqual({});
   });
@@ -145,7 +145,7 @@ describe('connection', () => {
     await until(() => held === 1, 5_000, 'the held lookup');
     await carol.disconnectUser();
     release();
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // a window for the held lookup to land in state, which it must not
     expect(carol.state.get().channels).toEqual({});
     expect(carol.state.get().user).toBeNull();
   });

@@ -197,7 +197,7 @@ class Storm {
             );
           }
         }
-        await sleep(rand(gapMs[0], gapMs[1]));
+        await sleep(rand(gapMs[0], gapMs[1])); // the pace of the sends (a random gap is the point)
       }
       this.issuedMs = Date.now() - started;
     })();
@@ -253,14 +253,14 @@ async function converge(
     if (!idle || pending) {
       idleSince = 0;
       lastProblem = idle ? 'messages still pending' : 'clients offline or outboxes not empty';
-      await sleep(100);
+      await sleep(100); // poll: the loop asks again
       continue;
     }
     idleSince ||= Date.now();
     const server = await serverHistory(cid).catch((e: Error) => e);
     if (server instanceof Error) {
       lastProblem = server.message;
-      await sleep(200);
+      await sleep(200); // poll: the loop asks again
       continue;
     }
     const texts = server.filter((m) => m.type === 'regular').map((m) => m.text);
@@ -288,7 +288,7 @@ async function converge(
       chans[0]?.sendMessage({ text }).catch(() => {});
       idleSince = 0;
     }
-    await sleep(200);
+    await sleep(200); // the pace of the nudges while waiting to settle
   }
 }
 
@@ -521,7 +521,7 @@ describe.runIf(enabled)('chaos: 3 parley nodes, one PostgreSQL, one Redis, clien
       const ackedAtKill = storm.acked;
       const killedAt = Date.now();
       await redis.kill();
-      await sleep(1_500);
+      await sleep(1_500); // Redis stays down this long: the outage is the point
       await redis.start();
       const outageMs = Date.now() - killedAt;
       await storm.issued;

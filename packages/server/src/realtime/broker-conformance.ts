@@ -37,7 +37,7 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a, b] = brokers as [Broker, Broker];
       const got = collect(b);
       b.subscribe('c:app:group:x');
-      await settle(50);
+      await b.settled();
       const frame = JSON.stringify({ type: 'message.new', cid: 'group:x', seq: 7, text: 'héllo\nworld\t✓' });
       a.publish('c:app:group:x', { type: 'message.new', seq: 7, cid: 'group:x', frame });
       await eventually(() => got.length === 1);
@@ -49,7 +49,7 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a] = brokers as [Broker];
       const got = collect(a);
       a.subscribe('u:app:alice');
-      await settle(50);
+      await a.settled();
       a.publish('u:app:alice', { type: 'presence.changed', frame: '{"type":"presence.changed"}' });
       await eventually(() => got.length === 1);
       expect(got[0]?.msg).toEqual({ type: 'presence.changed', frame: '{"type":"presence.changed"}' });
@@ -60,7 +60,7 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a, b] = brokers as [Broker, Broker];
       const got = collect(b);
       b.subscribe('u:app:bob');
-      await settle(50);
+      await b.settled();
       const frame = '{"type":"call.signal","cid":"dm:x"}';
       a.publish('u:app:bob', { type: 'call.signal', cid: 'dm:x', conn: 'c-123', frame });
       await eventually(() => got.length === 1);
@@ -72,7 +72,7 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a, b] = brokers as [Broker, Broker];
       const got = collect(b);
       b.subscribe('c:app:group:x');
-      await settle(50);
+      await b.settled();
       const frame = '{"type":"message.new","cid":"group:x","seq":4}';
       a.publish('c:app:group:x', { type: 'message.new', seq: 4, cid: 'group:x', shadow: 'sam', frame });
       await eventually(() => got.length === 1);
@@ -88,10 +88,12 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       a.subscribe('t1');
       b.subscribe('t1');
       c.subscribe('t2');
-      await settle(50);
+      await a.settled();
+      await b.settled();
+      await c.settled();
       c.publish('t1', { type: 'x', frame: '1' });
       await eventually(() => gotA.length === 1 && gotB.length === 1);
-      await settle(50);
+      await settle(50); // a window for a wrong delivery to c, which would have come with a's and b's
       expect(gotC).toHaveLength(0);
     });
 
@@ -101,15 +103,15 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const got = collect(b);
       b.subscribe('t');
       b.subscribe('t');
-      await settle(50);
+      await b.settled();
       a.publish('t', { type: 'x', frame: 'once' });
       await eventually(() => got.length === 1);
-      await settle(50);
+      await settle(50); // a window for a second copy, had the double subscribe made one
       expect(got).toHaveLength(1);
       b.unsubscribe('t');
-      await settle(50);
+      await b.settled();
       a.publish('t', { type: 'x', frame: 'after' });
-      await settle(100);
+      await settle(100); // a window for a delivery that must not come
       expect(got).toHaveLength(1);
     });
 
@@ -118,7 +120,7 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a, b] = brokers as [Broker, Broker];
       const got = collect(b);
       b.subscribe('ordered');
-      await settle(50);
+      await b.settled();
       for (let i = 1; i <= 500; i++)
         a.publish('ordered', { type: 'message.new', seq: i, cid: 'group:o', frame: String(i) });
       await eventually(() => got.length === 500);
@@ -130,10 +132,10 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       const [a, b] = brokers as [Broker, Broker];
       const got = collect(b);
       b.subscribe('t');
-      await settle(50);
+      await b.settled();
       await b.close();
       a.publish('t', { type: 'x', frame: 'late' });
-      await settle(100);
+      await settle(100); // a window for a delivery that must not come
       expect(got).toHaveLength(0);
       brokers = [a];
     });

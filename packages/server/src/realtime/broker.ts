@@ -30,6 +30,12 @@ export interface Broker {
   /** Start receiving messages published to `topic` (idempotent). */
   subscribe(topic: string): void;
   unsubscribe(topic: string): void;
+  /**
+   * Resolves (never rejects) once the subscribe and unsubscribe calls made so far are in
+   * effect: a message published after it reaches this node exactly as they say. For callers
+   * that must know, such as tests; the hub needs not wait.
+   */
+  settled(): Promise<void>;
   /** Set the single receiver of this node's messages. */
   onMessage(handler: (topic: string, msg: BusMessage) => void): void;
   close(): Promise<void>;
@@ -68,6 +74,9 @@ export class MemoryBroker implements Broker {
   }
   unsubscribe(topic: string): void {
     this.topics.delete(topic);
+  }
+  settled(): Promise<void> {
+    return Promise.resolve();
   }
   onMessage(handler: (topic: string, msg: BusMessage) => void): void {
     this.handler = handler;

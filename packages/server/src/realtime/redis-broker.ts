@@ -38,6 +38,14 @@ export class RedisBroker implements Broker {
     await Promise.all([this.pub.ping(), this.sub.ping()]);
   }
 
+  /** A round trip on the subscriber connection: Redis answers in order, after the (UN)SUBSCRIBEs sent before it. */
+  settled(): Promise<void> {
+    return this.sub.ping().then(
+      () => {},
+      () => {},
+    );
+  }
+
   publish(topic: string, msg: BusMessage): void {
     // A fourth field only when the frame is for one connection (call signalling), a fifth only
     // for a shadowed message's author (moderation/shadow.ts).

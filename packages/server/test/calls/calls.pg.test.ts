@@ -205,7 +205,7 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
       signal: { type: 'offer', sdp: 'x', extra: 1 },
     });
     expect(odd.error.code).toBe('VALIDATION_ERROR');
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // a window for a signal that must not be relayed
     expect(bob2.events('call.signal')).toHaveLength(0);
     expect(carol.events('call.signal')).toHaveLength(0);
 
@@ -305,7 +305,7 @@ describe(`calls across two nodes (${redisUrl ? 'redis' : 'memory'} broker)`, () 
     const { call } = ok(await dave.request('call.start', { cid, kind: 'audio' }));
     expect(call.state).toBe('busy');
     expect(call.participants.find((p: any) => p.user_id === 'bob').state).toBe('busy');
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // a window for a ring that must not come
     expect(bob.events('call.ring').filter((f) => f.call.id === call.id)).toHaveLength(0);
     // Bob cannot start another while in one.
     const again = await bob.request('call.start', { cid, kind: 'audio' });

@@ -111,7 +111,7 @@ describe('handshake', () => {
     const byKey = apps.byKey;
     // Slow the real lookup down, so the client's auth frame surely arrives during it.
     apps.byKey = async (key: string) => {
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 300)); // a slow lookup is the point
       return byKey.call(apps, key);
     };
     try {

@@ -214,7 +214,7 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
         (${webhook.id}, 'group:three', ${randomUUID()}, now() + interval '1 minute')`);
     await db.execute(pending('group:two', m.seq));
     await db.execute(pending('group:three', 1));
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // a window for a delivery that must wait for the sweep
     expect(rcv.on('/swept')).toHaveLength(1);
     expect(await h.server.svc.webhooks.sweep(30)).toBe(1);
     await until(
@@ -223,7 +223,7 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
       (n) => n >= 2,
     );
     expect(rcv.on('/swept')[1]?.json.event_id).toBe(`group:two:${m.seq}`);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // a window for group:three's delivery, which its holder keeps
     expect(rcv.on('/swept')).toHaveLength(2);
   });
 
@@ -241,7 +241,7 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(rcv.connections - before).toBeLessThanOrEqual(3);
     // The receiver drops its idle connections; the next delivery goes out on a new one, first try.
     rcv.dropIdle();
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 100)); // for the FIN of the dropped connections to reach the pool (same process, loopback)
     await send(app, 'group:one', 'after the drop');
     await until(
       'the next delivery',

@@ -53,7 +53,7 @@ describe('reactions', () => {
     // Apart by a few ms, so newest-first order is well defined at millisecond precision.
     await sleep(5);
     await react('bob', m.id, 'like');
-    await sleep(5);
+    await sleep(5); // apart by a few ms, as above
     await react('bob', m.id, 'heart');
     expect(await getAs('alice', m.id)).toMatchObject({ reactions: { like: 2, heart: 1 }, own_reactions: ['like'] });
     expect(await getAs('bob', m.id)).toMatchObject({

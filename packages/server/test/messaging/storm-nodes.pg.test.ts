@@ -49,6 +49,9 @@ class SteeredBroker implements Broker {
     this.deferred.delete(topic);
     this.inner.unsubscribe(topic);
   }
+  settled(): Promise<void> {
+    return this.inner.settled();
+  }
   onMessage(handler: (topic: string, msg: BusMessage) => void): void {
     this.handler = handler;
   }
@@ -57,10 +60,7 @@ class SteeredBroker implements Broker {
     this.deferSubscribe = null;
     for (const t of this.deferred) this.inner.subscribe(t);
     this.deferred.clear();
-    // A round trip on the subscriber connection: Redis answers commands in order, so after it
-    // the SUBSCRIBE is in effect (a memory broker subscribes at once).
-    const ready = (this.inner as { ready?: () => Promise<void> }).ready;
-    if (ready) await ready.call(this.inner);
+    await this.inner.settled();
   }
   deliverHeld(): void {
     this.holdIncoming = null;

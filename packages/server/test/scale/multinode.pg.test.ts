@@ -86,7 +86,7 @@ describe(`multi-node fan-out (${redisUrl ? 'redis' : 'memory'} broker)`, () => {
     // Node 2 stops hearing this channel for one message (as if its Redis connection blipped)…
     const topic = `c:${app.id}:group:gappy`;
     n2.server.svc.broker.unsubscribe(topic);
-    await new Promise((r) => setTimeout(r, 50));
+    await n2.server.svc.broker.settled();
     const first = await n1.call({
       method: 'POST',
       url: '/v1/channels/group:gappy/messages',
@@ -94,7 +94,7 @@ describe(`multi-node fan-out (${redisUrl ? 'redis' : 'memory'} broker)`, () => {
       payload: { text: 'missed' },
     });
     n2.server.svc.broker.subscribe(topic);
-    await new Promise((r) => setTimeout(r, 50));
+    await n2.server.svc.broker.settled();
     // …then the next message shows the gap, and the hub fetches the missed one from the log.
     const second = await n1.call({
       method: 'POST',
