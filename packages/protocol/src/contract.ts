@@ -43,6 +43,10 @@ export function jsonSchemaBundle(named: Record<string, unknown> = {}): Record<st
   });
   defs.ClientFrame = { oneOf: client.map(([t]) => branch('client', t)) };
   defs.ServerFrame = { oneOf: server.map(([t]) => branch('server', t)) };
+  shareNamed(
+    defs,
+    Object.keys(defs).filter((k) => k in named),
+  );
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://parley.dev/schema/v1.json',
@@ -51,6 +55,35 @@ export function jsonSchemaBundle(named: Record<string, unknown> = {}): Record<st
     oneOf: [{ $ref: '#/$defs/ClientFrame' }, { $ref: '#/$defs/ServerFrame' }],
     $defs: defs,
   };
+}
+
+/** Named schemas smaller than this (as JSON) stay inline where they are used: a `$ref` would be no shorter. */
+const SHARE_MIN_CHARS = 200;
+
+/**
+ * TypeBox writes a schema out in full wherever it is used, so `Message` appeared inside every
+ * frame and answer that carries one (1.7 MB in all). Here every subschema equal to a named one
+ * becomes a `$ref` to it (the largest first, from the top down), which tells a reader — or a
+ * code generator in another language — that the two are the same type, and keeps the bundle
+ * small enough for a validator to compile quickly. A named schema's own root stays inline, and
+ * of two equal named schemas the first by name is the one referred to.
+ */
+function shareNamed(defs: Record<string, unknown>, names: string[]): void {
+  const byText = new Map<string, string>();
+  for (const name of [...names].sort()) {
+    const text = JSON.stringify(defs[name]);
+    if (text.length >= SHARE_MIN_CHARS && !byText.has(text)) byText.set(text, name);
+  }
+  const walk = (node: unknown, root: boolean): unknown => {
+    if (typeof node !== 'object' || node === null) return node;
+    if (!root) {
+      const name = byText.get(JSON.stringify(node));
+      if (name) return { $ref: `#/$defs/${name}` };
+    }
+    if (Array.isArray(node)) return node.map((v) => walk(v, false));
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, false)]));
+  };
+  for (const key of Object.keys(defs)) defs[key] = walk(defs[key], true);
 }
 
 /** The AsyncAPI 3.0 document of the socket: a send operation per request (with its reply), a receive per server frame. */
