@@ -5,32 +5,18 @@
  */
 import { imageUrlAt } from '@parley/protocol';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { describe, expect, it } from 'vitest';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'alice', name: 'Alice' },
-    { id: 'bob', name: 'Bob' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'alice', name: 'Alice' },
+  { id: 'bob', name: 'Bob' },
+]);
 
 describe('profile pictures in the SDK', () => {
   it("changes a channel partner's image in state live, and back to none on removal", async () => {
-    const alice = await makeClient(h, app, 'alice');
-    const bob = await makeClient(h, app, 'bob');
-    clients.push(alice, bob);
+    const alice = await bed.connect('alice');
+    const bob = await bed.connect('bob');
     await alice.channel('group', 'pics').createChannel({ members: ['bob'], name: 'Pics' });
     expect((await bob.profiles.get('alice')).image).toBeNull();
     expect(bob.state.get().users.alice?.image).toBeNull();
@@ -56,7 +42,7 @@ describe('profile pictures in the SDK', () => {
   });
 
   it('refuses what is not a picture with a typed error, and changes nothing', async () => {
-    const alice = clients[0] as ChatClient;
+    const alice = await bed.connect('alice');
     await expect(
       alice.profiles.setAvatar(
         new Blob([new TextEncoder().encode('plain text, not a picture')], { type: 'image/png' }),

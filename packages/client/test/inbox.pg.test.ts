@@ -4,33 +4,19 @@
  * group made by an admin reaches another client's `client.groups.state` live, and a group
  * mention lands in its member's inbox.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { describe, expect, it } from 'vitest';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'alice', username: 'alice', name: 'Alice', role: 'admin' },
-    { id: 'bob', username: 'bob', name: 'Bob' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'alice', username: 'alice', name: 'Alice', role: 'admin' },
+  { id: 'bob', username: 'bob', name: 'Bob' },
+]);
 
 describe('the inbox in the SDK', () => {
   it('loads, follows the live count on two devices, and marks read', async () => {
-    const alice = await makeClient(h, app, 'alice');
-    const bobPhone = await makeClient(h, app, 'bob');
-    const bobLaptop = await makeClient(h, app, 'bob');
-    clients.push(alice, bobPhone, bobLaptop);
+    const alice = await bed.connect('alice');
+    const bobPhone = await bed.connect('bob');
+    const bobLaptop = await bed.connect('bob');
     const ch = alice.channel('group', 'sdk-inbox');
     await ch.createChannel({ members: ['bob'], name: 'Inbox' });
     await bobPhone.inbox.load();

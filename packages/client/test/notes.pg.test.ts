@@ -3,31 +3,15 @@
  * socket (a channel note edited by someone else, a personal note from my other device), and
  * surfaces a colliding edit as CONFLICT with both texts (`conflictOf`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatClient, conflictOf, ParleyError } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { describe, expect, it } from 'vitest';
+import { conflictOf, ParleyError } from '../src/index.js';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-const connect = async (id: string) => {
-  const c = await makeClient(h, app, id);
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'alice', name: 'Alice' },
-    { id: 'bob', name: 'Bob' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'alice', name: 'Alice' },
+  { id: 'bob', name: 'Bob' },
+]);
+const connect = (userId: string) => bed.connect(userId);
 
 describe('client.notes', () => {
   it('follows a channel note live, merges apart edits and reports a collision as CONFLICT', async () => {

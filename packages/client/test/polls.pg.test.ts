@@ -4,32 +4,16 @@
  * survives a later edit event without losing one's own votes, and replays after a reconnect;
  * `client.emoji` loads once and follows `emoji.updated`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-const connect = async (id: string) => {
-  const c = await makeClient(h, app, id);
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'ada', name: 'Ada' },
-    { id: 'bob', name: 'Bob' },
-    { id: 'boss', name: 'Boss', role: 'admin' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'ada', name: 'Ada' },
+  { id: 'bob', name: 'Bob' },
+  { id: 'boss', name: 'Boss', role: 'admin' },
+]);
+const connect = (userId: string) => bed.connect(userId);
 
 const pollOf = (c: ChatClient, cid: string, id: string) => c.findLocal(cid, id)?.poll;
 

@@ -3,34 +3,20 @@
  * channel, without a watch or a presence follow, and custom field values read with
  * `profiles.get` survive the event (which carries none).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { describe, expect, it } from 'vitest';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'alice', name: 'Alice' },
-    { id: 'bob', name: 'Bob' },
-    { id: 'boss', name: 'Boss', role: 'admin' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'alice', name: 'Alice' },
+  { id: 'bob', name: 'Bob' },
+  { id: 'boss', name: 'Boss', role: 'admin' },
+]);
 
 describe('profiles in the SDK', () => {
   it("updates a channel partner's profile in state live, keeping custom field values", async () => {
-    const alice = await makeClient(h, app, 'alice');
-    const bob = await makeClient(h, app, 'bob');
-    const boss = await makeClient(h, app, 'boss');
-    clients.push(alice, bob, boss);
+    const alice = await bed.connect('alice');
+    const bob = await bed.connect('bob');
+    const boss = await bed.connect('boss');
     await alice.channel('group', 'pair').createChannel({ members: ['bob'], name: 'Pair' });
 
     const team = await boss.profiles.createField({ name: 'Team', kind: 'choice', options: ['Core', 'Web'] });
@@ -55,7 +41,7 @@ describe('profiles in the SDK', () => {
   });
 
   it('refuses what the server refuses, with typed errors', async () => {
-    const alice = clients[0] as ChatClient;
+    const alice = await bed.connect('alice');
     await expect(alice.updateMe({ time_zone: 'Moon/Tranquility' })).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',
     });

@@ -1,4 +1,5 @@
 /** Client tests run against a real server in this process (never a mock). */
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { type Harness, startHarness, type TestApp } from '../../server/test/harness.js';
 import type { SocketFactory } from '../src/connection.js';
@@ -20,6 +21,43 @@ export async function makeClient(h: Harness, app: TestApp, userId: string, opts:
   });
   await client.connectUser({ id: userId }, () => app.token(userId));
   return client;
+}
+
+/** A test file's world: one server, one app with these users, and the clients it opened. */
+export interface Testbed {
+  /** Set in the file's `beforeAll`. */
+  h: Harness;
+  app: TestApp;
+  /** A connected client for `userId`, disconnected in the file's `afterAll`. */
+  connect(userId: string, opts?: Partial<ChatClientOptions>): Promise<ChatClient>;
+}
+
+/**
+ * Start a server with one app and `users` before the file's tests, and close the clients it
+ * connected and the server after them. Call it at the top of a test file.
+ */
+export function testbed(
+  users: Parameters<Harness['users']>[1],
+  config: Parameters<typeof startHarness>[0] = {},
+): Testbed {
+  const clients: ChatClient[] = [];
+  const bed = {
+    async connect(userId: string, opts: Partial<ChatClientOptions> = {}) {
+      const c = await makeClient(bed.h, bed.app, userId, opts);
+      clients.push(c);
+      return c;
+    },
+  } as Testbed;
+  beforeAll(async () => {
+    bed.h = await startHarness(config);
+    bed.app = await bed.h.createApp();
+    await bed.h.users(bed.app, users);
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.disconnectUser();
+    await bed.h?.close();
+  });
+  return bed;
 }
 
 export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, label = 'condition'): Promise<T> {

@@ -3,32 +3,15 @@
  * the other's `state` through the socket event (no reload), the default groups take what no
  * section holds, and a saved item made elsewhere arrives with its message.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { groupChannels } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+import { testbed, until } from './setup.js';
 
-let h: Harness;
-let app: TestApp;
-const clients: ChatClient[] = [];
-const connect = async (userId: string) => {
-  const c = await makeClient(h, app, userId);
-  clients.push(c);
-  return c;
-};
-
-beforeAll(async () => {
-  h = await startHarness();
-  app = await h.createApp();
-  await h.users(app, [
-    { id: 'alice', name: 'Alice' },
-    { id: 'bob', name: 'Bob' },
-  ]);
-});
-afterAll(async () => {
-  for (const c of clients) await c.disconnectUser();
-  await h.close();
-});
+const bed = testbed([
+  { id: 'alice', name: 'Alice' },
+  { id: 'bob', name: 'Bob' },
+]);
+const connect = (userId: string) => bed.connect(userId);
 
 describe('client.sidebar and client.saved', () => {
   it('follow the user’s other device live', async () => {
