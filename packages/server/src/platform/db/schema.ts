@@ -1545,6 +1545,8 @@ export const inboxItems = pgTable(
     parentId: uuid('parent_id'),
     actorId: text('actor_id'),
     reactionType: text('reaction_type'),
+    /** For a `note_mention`: the channel note that names the user. */
+    noteId: uuid('note_id'),
     dedupe: text('dedupe').notNull(),
     readAt: ts('read_at'),
     createdAt: ts('created_at').notNull().defaultNow(),

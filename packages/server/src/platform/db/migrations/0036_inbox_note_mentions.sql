@@ -1,0 +1,1 @@
+ALTER TABLE "inbox_items" ADD COLUMN "note_id" uuid;
