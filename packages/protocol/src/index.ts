@@ -71,6 +71,7 @@ export {
   WorkspaceSession,
   WorkspaceSlugParams,
   WorkspacesResponse,
+  WorkspaceUpdatedEvent,
 } from './accounts.js';
 export {
   ADMIN_CHANNEL_STATES,

@@ -1,1 +1,0 @@
-ALTER TABLE "inbox_items" ADD COLUMN "note_id" uuid;
