@@ -234,12 +234,13 @@ describe('sidebar requests over the socket', () => {
     expect(empty).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
     const extra = await phone.request('sidebar.reorder', { section_ids: [section.id], extra: 1 });
     expect(extra).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
-    const alices = await as('alice', 'POST', '/v1/me/sidebar/sections', { name: 'Alice only' });
-    expect(alices.status).toBe(201);
-    const theirs = byName(alices.body.sidebar, 'Alice only');
+    await h.users(app, [{ id: 'carol' }]);
+    const carols = await as('carol', 'POST', '/v1/me/sidebar/sections', { name: 'Carol only' });
+    expect(carols.status, JSON.stringify(carols.body)).toBe(201);
+    const theirs = byName(carols.body.sidebar, 'Carol only');
     const r = await phone.request('sidebar.section.delete', { id: theirs.id });
     expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    expect(names((await as('alice', 'GET', '/v1/me/sidebar')).body.sidebar)).toContain('Alice only');
+    expect(names((await as('carol', 'GET', '/v1/me/sidebar')).body.sidebar)).toContain('Carol only');
     // Unstar over the socket is the DELETE route's action.
     await phone.request('sidebar.star', { cid: 'group:ops' });
     const un = await phone.request('sidebar.star', { cid: 'group:ops', starred: false });
