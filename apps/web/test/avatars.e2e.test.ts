@@ -205,4 +205,105 @@ describe.skipIf(!haveBrowser)('pictures and addresses in Chromium', () => {
 
     expect(errors).toEqual([]);
   });
+
+  it('a blurhash stands in while a photo loads; uploads show progress; a new logo shows live and on the invite page', {
+    timeout: 170_000,
+  }, async () => {
+    const web = app as WebApp;
+    const ada = await buildAccount(h, 'Ada Lovelace', 'ada2@example.com');
+    const bob = await buildAccount(h, 'Bob Builder', 'bob2@example.com');
+    const ws = await buildWorkspace(ada, 'Blurco');
+    await join(ada, ws.id, bob);
+    const adaS = ok(await ada.session(ws.id));
+    const a = await (await web.as(ada.cookie)).newPage();
+    const b = await (await web.as(bob.cookie)).newPage();
+    for (const p of [a, b]) {
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.setViewportSize({ width: 1280, height: 820 });
+    }
+    // Ada opens the workspace (which makes #general) and says hello.
+    await a.goto(`/w/${ws.id}`);
+    await a.waitForURL(/\/c\/public:general$/, WAIT);
+    const composer = a.getByRole('combobox', { name: 'Message #general' });
+    await composer.fill('blurry hello');
+    await composer.press('Enter');
+    await a.locator('article.parley-message', { hasText: 'blurry hello' }).first().waitFor(WAIT);
+    // Bob's browser holds every picture until we let it through: what he sees meanwhile is the
+    // placeholder.
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await b.route('**/v1/images/**', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await b.goto(`/w/${ws.id}/c/public:general`);
+    const message = b.locator('article.parley-message', { hasText: 'blurry hello' }).first();
+    await message.locator('.parley-avatar--initials').waitFor(WAIT);
+
+    // Ada uploads a photo from her profile dialog; the upload shows its progress while it runs.
+    let letUpload: () => void = () => {};
+    const uploadHeld = new Promise<void>((r) => {
+      letUpload = r;
+    });
+    await a.route('**/v1/me/avatar', async (route) => {
+      await uploadHeld;
+      await route.continue();
+    });
+    await a.getByRole('button', { name: /Open your menu/ }).click(WAIT);
+    await a.getByRole('menuitem', { name: 'Edit profile' }).click(WAIT);
+    const profile = a.getByRole('dialog', { name: 'Edit your profile' });
+    const chooser = a.waitForEvent('filechooser', WAIT);
+    await profile.getByRole('button', { name: 'Upload photo' }).click(WAIT);
+    await (await chooser).setFiles({ name: 'me.jpg', mimeType: 'image/jpeg', buffer: await photo() });
+    const crop = a.getByRole('dialog', { name: 'Crop your photo' });
+    await expect.poll(() => crop.getByTestId('crop-use').isEnabled(), WAIT).toBe(true);
+    await crop.getByTestId('crop-use').click();
+    const bar = crop.getByTestId('crop-progress');
+    await bar.waitFor(WAIT);
+    expect(await bar.getAttribute('max')).toBe('1');
+    await expect.poll(() => crop.getByTestId('crop-use').textContent(), WAIT).toMatch(/^Uploading… \d+%$/);
+    await a.screenshot({ path: `${SHOTS}/upload-progress.png` });
+    letUpload();
+    await crop.waitFor({ state: 'detached', ...WAIT });
+    await profile.getByRole('button', { name: 'Cancel' }).click();
+
+    // Bob: the photo's blurhash is drawn while the picture itself is held back.
+    const img = message.locator('img.parley-avatar');
+    await img.waitFor(WAIT);
+    await expect.poll(() => img.getAttribute('class'), WAIT).toContain('parley-avatar--placeholder');
+    expect(await img.evaluate((el) => getComputedStyle(el).backgroundImage)).toMatch(/^url\("data:image\/png;base64,/);
+    await message.screenshot({ path: `${SHOTS}/avatar-blurhash.png` });
+    release();
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
+    await expect.poll(() => img.getAttribute('class'), WAIT).not.toContain('parley-avatar--placeholder');
+    await b.unroute('**/v1/images/**');
+
+    // Ada gives the workspace a logo (through the API): Bob's sidebar shows it without a reload.
+    const logoForm = new FormData();
+    logoForm.append('file', new Blob([new Uint8Array(await logo())], { type: 'image/png' }), 'logo.png');
+    const put = await fetch(`${web.base}/v1/workspace/logo`, {
+      method: 'PUT',
+      headers: chatHeaders(adaS),
+      body: logoForm,
+    });
+    expect(put.status).toBe(200);
+    await b.locator('.app-sidebar__workspace-button [data-testid="workspace-logo"]').waitFor(WAIT);
+    await b.locator('.app-sidebar').screenshot({ path: `${SHOTS}/logo-live.png` });
+
+    // Someone not signed in opens an invite: the workspace's logo is on it.
+    const inv = ok(await ada.invite(ws.id));
+    const guest = await (await web.as(null)).newPage();
+    guest.on('pageerror', (e) => errors.push(e.message));
+    await guest.setViewportSize({ width: 1280, height: 820 });
+    await guest.goto(`/invite/${inv.token}`);
+    await guest.getByTestId('invite-title').waitFor(WAIT);
+    const tile = guest.locator('.app-invite [data-testid="workspace-logo"]');
+    await tile.waitFor(WAIT);
+    expect(await tile.getAttribute('src')).toMatch(/\/v1\/images\/[0-9a-f-]{36}\/[0-9a-f-]{36}\?size=128$/);
+    await expect.poll(() => tile.evaluate((el) => (el as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
+    await guest.screenshot({ path: `${SHOTS}/invite-logo.png` });
+    expect(errors).toEqual([]);
+  });
 });

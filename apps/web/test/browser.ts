@@ -86,8 +86,10 @@ export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebA
     browser,
     async as(cookie) {
       const context = await browser.newContext({ baseURL: base });
-      const [name, value] = (cookie ?? '').split('=') as [string, string];
-      await context.addCookies([{ name, value, url: base }]);
+      if (cookie) {
+        const [name, value] = cookie.split('=') as [string, string];
+        await context.addCookies([{ name, value, url: base }]);
+      }
       return context;
     },
     async close() {

@@ -152,4 +152,59 @@ describe.skipIf(!haveBrowser)('the activity inbox and groups in Chromium', () =>
     await o.screenshot({ path: `${SHOTS}/groups-tab.png` });
     expect(errors).toEqual([]);
   });
+
+  it('a note mention opens the note; an edit taking a mention out takes its item away, live', {
+    timeout: 150_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', 'olive2@example.com');
+    const mia = await buildAccount(h, 'Mia Member', 'mia2@example.com');
+    const ws = await buildWorkspace(olive, 'Dockside');
+    await join(olive, ws.id, mia);
+    const oliveS = ok(await olive.session(ws.id));
+    const miaS = ok(await mia.session(ws.id));
+    const call = (s: { api_key: string; token: string }, method: 'POST' | 'PATCH', url: string, payload: object) =>
+      h.call({ method, url, headers: chatHeaders(s), payload });
+    ok(await call(miaS, 'PATCH', '/v1/me', { username: 'mia' }));
+
+    const mc = await (app as WebApp).as(mia.cookie);
+    const m = await mc.newPage();
+    m.on('pageerror', (e) => errors.push(e.message));
+    await m.setViewportSize({ width: 1280, height: 800 });
+    await m.goto(`/w/${ws.id}/activity`);
+    const activity = m.getByTestId('activity-button');
+    await activity.waitFor(WAIT);
+    const badge = activity.locator('.parley-inbox-badge');
+    const items = m.locator('.parley-inbox__open');
+
+    // Olive edits a message to name Mia: one item arrives on the open Activity page.
+    ok(await call(oliveS, 'POST', '/v1/channels/public:general/members', { add: [oliveS.user_id] }));
+    const msg = ok(await call(oliveS, 'POST', '/v1/channels/public:general/messages', { text: 'agenda for today' }));
+    ok(await call(oliveS, 'PATCH', `/v1/messages/${msg.message.id}`, { text: 'agenda for today, @mia leads' }));
+    await expect.poll(() => badge.getAttribute('data-count'), WAIT).toBe('1');
+    await expect.poll(() => items.count(), WAIT).toBe(1);
+    // She takes it out again: the unread item leaves the list and the badge, live.
+    ok(await call(oliveS, 'PATCH', `/v1/messages/${msg.message.id}`, { text: 'agenda for today' }));
+    await expect.poll(() => items.count(), WAIT).toBe(0);
+    await expect.poll(() => badge.count(), WAIT).toBe(0);
+
+    // A channel note that names Mia: an item that says so, with the note's title.
+    const note = await call(oliveS, 'POST', '/v1/notes', {
+      cid: 'public:general',
+      title: 'Release checklist',
+      text: '- [ ] @mia checks the changelog\n- [ ] ship it',
+    });
+    expect(note.status).toBe(201);
+    await expect.poll(() => badge.getAttribute('data-count'), WAIT).toBe('1');
+    await expect.poll(() => items.first().textContent(), WAIT).toContain('mentioned you in a note');
+    expect(await items.first().textContent()).toContain('Release checklist');
+    await m.screenshot({ path: `${SHOTS}/note-mention.png` });
+    // Opening it opens #general with the note in the side panel.
+    await items.first().click();
+    await expect.poll(() => m.url(), WAIT).toContain(`note=${note.body.note.id}`);
+    await m.locator('article.parley-note[aria-label="Release checklist"]').waitFor(WAIT);
+    await m.locator('.parley-note__body', { hasText: 'checks the changelog' }).waitFor(WAIT);
+    await expect.poll(() => badge.count(), WAIT).toBe(0);
+    await m.screenshot({ path: `${SHOTS}/note-opened.png` });
+    expect(errors).toEqual([]);
+  });
 });

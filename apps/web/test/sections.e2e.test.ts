@@ -150,6 +150,48 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
     expect(errors).toEqual([]);
   });
 
+  it('a section dragged above another stays there after a reload and moves live in a second tab', {
+    timeout: 150_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', 'olive-order@example.com');
+    const ws = await buildWorkspace(olive, 'Quayside');
+    const chat = chatHeaders(ok(await olive.session(ws.id)));
+    for (const name of ['Projects', 'Later'])
+      expect(
+        (await h.call({ method: 'POST', url: '/v1/me/sidebar/sections', headers: chat, payload: { name } })).status,
+      ).toBe(201);
+    const titles = (p: Page) =>
+      p.locator('.app-sidebar .parley-channel-list__title').evaluateAll((els) => els.map((e) => e.textContent));
+    const context = await (app as WebApp).as(olive.cookie);
+    const a = await context.newPage();
+    const b = await context.newPage();
+    for (const p of [a, b]) {
+      p.on('pageerror', (e) => errors.push(e.message));
+      await p.setViewportSize({ width: 1280, height: 800 });
+      await p.goto(`/w/${ws.id}/c/public:general`);
+      await section(p, 'Later').waitFor(WAIT);
+    }
+    expect((await titles(a)).slice(0, 2)).toEqual(['Projects', 'Later']);
+    // Drag Later by its header onto the upper edge of Projects: it lands above.
+    await section(a, 'Later')
+      .locator('.parley-channel-list__head')
+      .dragTo(section(a, 'Projects'), { targetPosition: { x: 40, y: 4 } });
+    await expect.poll(async () => (await titles(a)).slice(0, 2), WAIT).toEqual(['Later', 'Projects']);
+    await a.locator('.app-sidebar').screenshot({ path: `${SHOTS}/section-dragged.png` });
+    // Live in the other tab, and kept on the server: the same after a reload.
+    await expect.poll(async () => (await titles(b)).slice(0, 2), WAIT).toEqual(['Later', 'Projects']);
+    await a.reload();
+    await section(a, 'Later').waitFor(WAIT);
+    expect((await titles(a)).slice(0, 2)).toEqual(['Later', 'Projects']);
+    // And back below, onto the lower edge of Projects.
+    const box = await section(a, 'Projects').boundingBox();
+    await section(a, 'Later')
+      .locator('.parley-channel-list__head')
+      .dragTo(section(a, 'Projects'), { targetPosition: { x: 40, y: Math.max(1, (box?.height ?? 10) - 3) } });
+    await expect.poll(async () => (await titles(b)).slice(0, 2), WAIT).toEqual(['Projects', 'Later']);
+    expect(errors).toEqual([]);
+  });
+
   it('a bookmark added in the header shows live in the other tab; the Files panel shows images as a gallery', {
     timeout: 150_000,
   }, async () => {

@@ -42,7 +42,7 @@ export interface InboxState {
 const fits = (filter: InboxFilter, item: InboxItem) =>
   filter === 'all' ||
   (filter === 'unread' && !item.read) ||
-  (filter === 'mentions' && item.kind === 'mention') ||
+  (filter === 'mentions' && (item.kind === 'mention' || item.kind === 'note_mention')) ||
   (filter === 'threads' && item.kind === 'thread') ||
   (filter === 'reactions' && item.kind === 'reaction');
 
@@ -124,6 +124,11 @@ export class Inbox {
       let items = s.items;
       const item = e.item;
       if (item && s.loaded && fits(s.filter, item) && !items.some((i) => i.id === item.id)) items = [item, ...items];
+      // Taken back (an edit removed the mention before it was read).
+      if (e.removed?.length) {
+        const gone = new Set(e.removed);
+        items = items.filter((i) => !gone.has(i.id));
+      }
       // Read elsewhere: the count says all are read.
       if (e.unread_count === 0) items = items.map((i) => (i.read ? i : { ...i, read: true }));
       return { ...s, items, unreadCount: e.unread_count };

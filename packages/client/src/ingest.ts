@@ -155,6 +155,8 @@ export class Ingest {
       case 'personal_note.updated':
       case 'personal_note.deleted':
         break; // for listeners: the client's Notes (notes.ts) follows them
+      case 'workspace.updated':
+        break; // for listeners: the app shows the workspace's new name, address or logo
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -60,4 +60,33 @@ describe('the inbox in the SDK', () => {
       code: 'FORBIDDEN',
     });
   });
+
+  it('drops an item an edit took back, on every device; a note mention arrives with its note', async () => {
+    const alice = await makeClient(h, app, 'alice');
+    const bobPhone = await makeClient(h, app, 'bob');
+    const bobLaptop = await makeClient(h, app, 'bob');
+    clients.push(alice, bobPhone, bobLaptop);
+    const ch = alice.channel('group', 'sdk-inbox-edits');
+    await ch.createChannel({ members: ['bob'], name: 'Edits' });
+    for (const c of [bobPhone, bobLaptop]) await c.inbox.load();
+    const before = bobPhone.inbox.state.get().unreadCount;
+
+    const m = await ch.sendMessage({ text: 'no names yet' });
+    await ch.updateMessage(m.id, 'now @bob is named');
+    for (const c of [bobPhone, bobLaptop])
+      await until(() => c.inbox.state.get().items.some((i) => i.message_id === m.id && i.kind === 'mention'));
+    expect(bobLaptop.inbox.state.get().unreadCount).toBe(before + 1);
+    await ch.updateMessage(m.id, 'names gone again');
+    for (const c of [bobPhone, bobLaptop]) {
+      await until(() => !c.inbox.state.get().items.some((i) => i.message_id === m.id));
+      await until(() => c.inbox.state.get().unreadCount === before);
+    }
+
+    const note = await alice.notes.create({ cid: ch.cid, title: 'Plan', text: 'owner: @bob' });
+    await until(() => bobPhone.inbox.state.get().items[0]?.note_id === note.id);
+    expect(bobPhone.inbox.state.get().items[0]).toMatchObject({ kind: 'note_mention', cid: ch.cid, actor_id: 'alice' });
+    await until(() => bobPhone.inbox.state.get().items[0]?.note_title === 'Plan');
+    await bobPhone.inbox.load('mentions');
+    expect(bobPhone.inbox.state.get().items[0]).toMatchObject({ note_id: note.id, note_title: 'Plan' });
+  });
 });

@@ -283,6 +283,8 @@ export const INVITE_INVALID_REASONS = ['expired', 'used_up'] as const;
  */
 export const InvitePreview = Type.Object({
   workspace_name: Type.String(),
+  /** The workspace's logo (`/v1/images/…`, public), or null: show the name's initial. */
+  workspace_logo: Type.Optional(Nullable(Type.String())),
   inviter_name: Nullable(Type.String()),
   valid: Type.Boolean(),
   reason: Nullable(Type.Union(INVITE_INVALID_REASONS.map((r) => Type.Literal(r)))),
@@ -466,3 +468,17 @@ export const AccountSessionsResponse = Type.Object({
 });
 export type AccountSessionsResponse = Static<typeof AccountSessionsResponse>;
 export const AccountSessionParams = Type.Object({ id: Uuid });
+
+/**
+ * To every connection of the workspace's app: its name, address (slug) or logo changed, so
+ * every member's sidebar, switcher and tab title follow without a reload.
+ */
+export const WorkspaceUpdatedEvent = Type.Object({
+  type: Type.Literal('workspace.updated'),
+  workspace_id: Uuid,
+  name: Type.String(),
+  slug: Nullable(Type.String()),
+  logo: Nullable(Type.String()),
+  created_at: Timestamp,
+});
+export type WorkspaceUpdatedEvent = Static<typeof WorkspaceUpdatedEvent>;

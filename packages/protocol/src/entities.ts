@@ -27,6 +27,8 @@ export const User = Type.Object({
   name: Type.String(),
   username: Nullable(Type.String()),
   image: Nullable(Type.String()),
+  /** A blurhash of `image` (a picture uploaded through `PUT /v1/me/avatar`): a placeholder while it loads. */
+  image_blurhash: Type.Optional(Nullable(Type.String())),
   role: UserRole,
   presence: Type.Optional(PresenceState),
   status: Type.Optional(

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { WorkspaceUpdatedEvent } from './accounts.js';
 import { DataExport } from './admin.js';
 import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
@@ -59,6 +60,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'note.deleted',
   'personal_note.updated',
   'personal_note.deleted',
+  'workspace.updated',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -169,6 +171,7 @@ export const EphemeralEvent = Type.Union([
   ...SpaceEvents,
   /** The app's custom emoji changed: to every connection of the app (polls.ts). */
   EmojiUpdatedEvent,
+  WorkspaceUpdatedEvent,
   ...InboxEvents,
   ...SidebarEvents,
   ...BookmarkEvents,

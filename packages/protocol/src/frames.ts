@@ -9,6 +9,7 @@ import { PollVoteBody } from './polls.js';
 import { PreviewUrl } from './previews.js';
 import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
+import { SIDEBAR_REQUEST_FIELDS } from './sidebar.js';
 import { SPACE_REQUEST_FIELDS } from './spaces.js';
 
 /**
@@ -187,6 +188,24 @@ export const CLIENT_REQUESTS = {
   /** Edit a note from `base_version` (as `PATCH /v1/notes/{id}`): merged, or CONFLICT with both texts. */
   'note.update': req('note.update', { id: Uuid, ...UpdateNoteBody.properties }),
   'note.delete': req('note.delete', { id: Uuid }),
+  /** My sidebar sections (as `GET /v1/me/sidebar`). */
+  'sidebar.get': req('sidebar.get', SIDEBAR_REQUEST_FIELDS['sidebar.get']),
+  'sidebar.section.create': req('sidebar.section.create', SIDEBAR_REQUEST_FIELDS['sidebar.section.create']),
+  'sidebar.section.update': req('sidebar.section.update', SIDEBAR_REQUEST_FIELDS['sidebar.section.update']),
+  'sidebar.section.delete': req('sidebar.section.delete', SIDEBAR_REQUEST_FIELDS['sidebar.section.delete']),
+  /** Put the sections in this order (every one of mine, each once). */
+  'sidebar.reorder': req('sidebar.reorder', SIDEBAR_REQUEST_FIELDS['sidebar.reorder']),
+  /** Move a channel into a section (at `position`), or back to its group (`section_id: null`). */
+  'sidebar.place': req('sidebar.place', SIDEBAR_REQUEST_FIELDS['sidebar.place']),
+  /** Star (default) or unstar (`starred: false`) a channel. */
+  'sidebar.star': req('sidebar.star', SIDEBAR_REQUEST_FIELDS['sidebar.star']),
+  /** Save a message, with an optional due time (a reminder). */
+  'saved.create': req('saved.create', SIDEBAR_REQUEST_FIELDS['saved.create']),
+  /** A page of my saved items. */
+  'saved.list': req('saved.list', SIDEBAR_REQUEST_FIELDS['saved.list']),
+  /** Complete a saved item, or mark it not done. */
+  'saved.update': req('saved.update', SIDEBAR_REQUEST_FIELDS['saved.update']),
+  'saved.remove': req('saved.remove', SIDEBAR_REQUEST_FIELDS['saved.remove']),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -7,6 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Message, User } from './entities.js';
 import { Cid, Timestamp, UserId, Uuid } from './ids.js';
+import { InboxItem } from './inbox.js';
 import { Ban } from './moderation.js';
 import { MessageText } from './rest.js';
 import { SafeText } from './text.js';
@@ -18,7 +19,13 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
  * and bans as `user.banned`). Presence and typing are left out: they change by the second,
  * follow connections rather than the data, and are not worth a signed, retried HTTP call.
  */
-export const WEBHOOK_USER_EVENT_TYPES = ['user.updated', 'user.deleted', 'user.banned', 'user.unbanned'] as const;
+export const WEBHOOK_USER_EVENT_TYPES = [
+  'user.updated',
+  'user.deleted',
+  'user.banned',
+  'user.unbanned',
+  'inbox.new',
+] as const;
 export type WebhookUserEventType = (typeof WEBHOOK_USER_EVENT_TYPES)[number];
 
 /** The `event` of a user webhook (its body's envelope is the same as for channel events). */
@@ -36,6 +43,11 @@ export const WebhookUserEvent = Type.Union([
   Type.Object({ type: Type.Literal('user.banned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
   /** A ban was lifted, by a moderator or because its time was up. */
   Type.Object({ type: Type.Literal('user.unbanned'), user_id: UserId, ban: Ban, created_at: Timestamp }),
+  /**
+   * An item arrived in the user's activity inbox (a mention, a thread reply, a reaction, …): what
+   * an embedder needs to notify through a channel of its own (email, SMS, its own push).
+   */
+  Type.Object({ type: Type.Literal('inbox.new'), user_id: UserId, item: InboxItem, created_at: Timestamp }),
 ]);
 export type WebhookUserEvent = Static<typeof WebhookUserEvent>;
 

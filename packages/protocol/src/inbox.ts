@@ -104,9 +104,9 @@ export type UserGroupChange = (typeof USER_GROUP_CHANGES)[number];
  * Why an item is in the inbox: a `mention` (of you, of a group of yours, or an @here/@channel
  * that notified you), a reply in a `thread` you follow, a `reaction` to your message, a `dm`
  * that came while you were away, an `invitation` (someone added you to a channel), a
- * `reminder` that came due.
+ * `reminder` that came due, a `note_mention` (a channel note that names you or a group of yours).
  */
-export const INBOX_KINDS = ['mention', 'thread', 'reaction', 'dm', 'invitation', 'reminder'] as const;
+export const INBOX_KINDS = ['mention', 'thread', 'reaction', 'dm', 'invitation', 'reminder', 'note_mention'] as const;
 export type InboxKind = (typeof INBOX_KINDS)[number];
 /** The filters of `GET /v1/inbox`: everything, or one family of kinds. */
 export const INBOX_FILTERS = ['all', 'mentions', 'threads', 'reactions', 'unread'] as const;
@@ -130,10 +130,14 @@ export const InboxItem = Type.Object({
   actor_id: Nullable(UserId),
   /** For a reaction: its type. */
   reaction_type: Nullable(Type.String()),
+  /** For a `note_mention`: the channel note (in `cid`) that names you. */
+  note_id: Nullable(Uuid),
   read: Type.Boolean(),
   created_at: Timestamp,
   /** The message it is about, as the reader sees it now (null once deleted or out of reach). */
   message: Type.Optional(Nullable(Message)),
+  /** For a `note_mention`: the note's title now (null once deleted or out of reach). */
+  note_title: Type.Optional(Nullable(Type.String())),
 });
 export type InboxItem = Static<typeof InboxItem>;
 
@@ -187,12 +191,14 @@ export const InboxEvents = [
   }),
   /**
    * To every connection of one user: their inbox's unread count changed (a new item, or items
-   * read on some device). `item`: the new item, when that is why.
+   * read on some device). `item`: the new item, when that is why. `removed`: items taken back
+   * (an edit took out the mention that made them, before they were read).
    */
   Type.Object({
     type: Type.Literal('inbox.updated'),
     unread_count: Type.Integer({ minimum: 0 }),
     item: Type.Optional(InboxItem),
+    removed: Type.Optional(Type.Array(Uuid)),
     ...at,
   }),
 ] as const;

@@ -71,6 +71,7 @@ export {
   WorkspaceSession,
   WorkspaceSlugParams,
   WorkspacesResponse,
+  WorkspaceUpdatedEvent,
 } from './accounts.js';
 export {
   ADMIN_CHANNEL_STATES,
@@ -317,7 +318,9 @@ export {
   SavedItem,
   SavedItemResponse,
   SavedItemsResponse,
+  SavedQuery,
   SaveMessageBody,
+  SIDEBAR_REQUEST_FIELDS,
   SIDEBAR_SORTS,
   Sidebar,
   SidebarResponse,

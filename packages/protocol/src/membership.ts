@@ -44,6 +44,8 @@ export const JoinRequestParams = Type.Object({ id: Uuid, request_id: Uuid });
 export const JoinPage = Type.Object({
   workspace_id: Uuid,
   workspace_name: Type.String(),
+  /** The workspace's logo (`/v1/images/…`, public), or null: show the name's initial. */
+  workspace_logo: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   join_policy: JoinPolicy,
   join_domain: Nullable(Type.String()),
   /** Whether the caller is a member already (then open the workspace). */

@@ -19,6 +19,7 @@ import { PollResponse } from './polls.js';
 import { LastChannelResponse } from './reads.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
+import { SavedItemResponse, SavedItemsResponse, SidebarResponse } from './sidebar.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
@@ -129,6 +130,17 @@ export const REQUEST_REPLIES = {
   'note.create': NoteResponse,
   'note.update': NoteResponse,
   'note.delete': NoteResponse,
+  'sidebar.get': SidebarResponse,
+  'sidebar.section.create': SidebarResponse,
+  'sidebar.section.update': SidebarResponse,
+  'sidebar.section.delete': SidebarResponse,
+  'sidebar.reorder': SidebarResponse,
+  'sidebar.place': SidebarResponse,
+  'sidebar.star': SidebarResponse,
+  'saved.create': SavedItemResponse,
+  'saved.list': SavedItemsResponse,
+  'saved.update': SavedItemResponse,
+  'saved.remove': SavedItemResponse,
   'spaces.watch': SpacesResponse,
   'spaces.unwatch': EmptyReply,
   'space.enter': SpaceResponse,

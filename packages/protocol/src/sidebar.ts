@@ -130,6 +130,46 @@ export const SavedItemsResponse = Type.Object({
 });
 export type SavedItemsResponse = Static<typeof SavedItemsResponse>;
 
+/** The query of `GET /v1/saved` (and `saved.list`). */
+export const SavedQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('saved'), Type.Literal('completed')])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type SavedQuery = Static<typeof SavedQuery>;
+
+/**
+ * The fields of the sidebar's and saved items' socket requests (frames.ts wraps them with
+ * `type` and `req_id`): each runs the action of the REST route named beside it.
+ */
+export const SIDEBAR_REQUEST_FIELDS = {
+  /** My sidebar, as `GET /v1/me/sidebar`. */
+  'sidebar.get': {},
+  /** As `POST /v1/me/sidebar/sections`. */
+  'sidebar.section.create': CreateSectionBody.properties,
+  /** As `PATCH /v1/me/sidebar/sections/{id}` (at least one of `name`, `collapsed`, `sort`). */
+  'sidebar.section.update': { id: Uuid, ...UpdateSectionBody.properties },
+  /** As `DELETE /v1/me/sidebar/sections/{id}`. */
+  'sidebar.section.delete': { id: Uuid },
+  /** As `PUT /v1/me/sidebar/order`. */
+  'sidebar.reorder': ReorderSectionsBody.properties,
+  /** As `PUT /v1/me/sidebar/channels/{cid}`. */
+  'sidebar.place': { cid: Cid, ...PlaceChannelBody.properties },
+  /** As `PUT /v1/me/starred/{cid}` (`starred: false`: `DELETE`). */
+  'sidebar.star': { cid: Cid, starred: Type.Optional(Type.Boolean()) },
+  /** As `POST /v1/saved`. */
+  'saved.create': SaveMessageBody.properties,
+  /** As `GET /v1/saved`. */
+  'saved.list': SavedQuery.properties,
+  /** As `PATCH /v1/saved/{id}`. */
+  'saved.update': { id: Uuid, ...UpdateSavedBody.properties },
+  /** As `DELETE /v1/saved/{id}`. */
+  'saved.remove': { id: Uuid },
+} as const;
+
 /** The sidebar and saved-item events (events.ts joins them to the live-only events). */
 export const SidebarEvents = [
   /** To the user's own connections: their sidebar as it now stands. */

@@ -30,6 +30,9 @@
  *   `sidebar.updated` and `saved.updated` events, `/v1/saved*`, reminder `repeat` and
  *   `POST /v1/reminders/{id}/snooze`; channel bookmarks (`/v1/channels/{cid}/bookmarks*`, the
  *   `bookmarks.updated` event, the `manage-bookmarks` capability) and `GET /v1/channels/{cid}/files`.
+ *   Later, additive: the `sidebar.*` and `saved.*` socket requests; the inbox kind
+ *   `note_mention` with the item's `note_id` (and `note_title` in lists), `removed` in
+ *   `inbox.updated`, and the `inbox.new` webhook event.
  *   Migration: docs/protocol.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

@@ -17,7 +17,16 @@ import { useChatClient, useClientState, useMe } from './context.js';
 import { useDmMembers } from './dm-members.js';
 import { cx, displayName } from './format.js';
 import { useWatchPresence } from './presence.js';
-import { DRAG_TYPE, InlineName, PopupMenu, rowMenuItems, sectionMenuItems, useSidebar } from './sidebar-sections.js';
+import {
+  DRAG_TYPE,
+  InlineName,
+  PopupMenu,
+  rowMenuItems,
+  SECTION_DRAG_TYPE,
+  sectionMenuItems,
+  sectionOrderAfterDrop,
+  useSidebar,
+} from './sidebar-sections.js';
 import { PresenceDot } from './user.js';
 
 type Fallback = Readonly<Record<string, readonly Member[]>>;
@@ -213,6 +222,9 @@ export function ChannelList({
   const [adding, setAdding] = useState(false);
   const [dragging, setDragging] = useState<string | null>(null);
   const [dropAt, setDropAt] = useState<{ group: string; index: number } | null>(null);
+  // A section dragged by its header to another place among the sections.
+  const [movingSection, setMovingSection] = useState<string | null>(null);
+  const [sectionDrop, setSectionDrop] = useState<{ id: string; after: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const report = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
   const menuButtons = useRef(new Map<string, HTMLButtonElement>());
@@ -423,6 +435,16 @@ export function ChannelList({
     const isCollapsed = collapsed(g);
     const section = g.section;
     const menuOpen = menu?.kind === 'section' && menu.key === g.key;
+    const dropSection = (e: DragEvent) => {
+      const moving = e.dataTransfer.getData(SECTION_DRAG_TYPE) || movingSection;
+      const where = sectionDrop;
+      setMovingSection(null);
+      setSectionDrop(null);
+      if (!moving || !sidebar || !section || !where || where.id !== section.id) return;
+      const ids = sidebar.sections.map((s) => s.id);
+      const next = sectionOrderAfterDrop(ids, moving, section.id, where.after);
+      if (next.join() !== ids.join()) api.reorder(next).catch(report);
+    };
     const toggle = () => {
       if (section) api.updateSection(section.id, { collapsed: !section.collapsed }).catch(report);
       else setLocalCollapsed((c) => ({ ...c, [g.key]: !c[g.key] }));
@@ -434,6 +456,9 @@ export function ChannelList({
           'parley-channel-list__section',
           dropAt?.group === g.key && 'parley-channel-list__section--drop',
           section?.kind === 'starred' && 'parley-channel-list__section--starred',
+          section && movingSection === section.id && 'parley-channel-list__section--moving',
+          section && sectionDrop?.id === section.id && !sectionDrop.after && 'parley-channel-list__section--drop-above',
+          section && sectionDrop?.id === section.id && sectionDrop.after && 'parley-channel-list__section--drop-below',
         )}
         data-section={g.key}
         aria-labelledby={titleId}
@@ -444,12 +469,45 @@ export function ChannelList({
                 if (dropAt?.group !== g.key || (e.target as HTMLElement).closest('[data-cid]') === null)
                   setDropAt({ group: g.key, index: g.cids.length });
               }
-            : undefined
+            : sections && movingSection && section
+              ? (e) => {
+                  // Another section: drop above it in its upper half, below it in its lower half.
+                  if (section.id === movingSection) return setSectionDrop(null);
+                  e.preventDefault();
+                  const box = e.currentTarget.getBoundingClientRect();
+                  const after = e.clientY > box.top + box.height / 2;
+                  if (sectionDrop?.id !== section.id || sectionDrop.after !== after)
+                    setSectionDrop({ id: section.id, after });
+                }
+              : undefined
         }
-        onDrop={sections ? (e) => drop(e, g, g.cids.length) : undefined}
+        onDrop={sections ? (e) => (movingSection ? dropSection(e) : drop(e, g, g.cids.length)) : undefined}
       >
         {sections ? (
-          <div className="parley-channel-list__head">
+          // biome-ignore lint/a11y/noStaticElementInteractions: dragging is the mouse's way; keyboards reorder with the section menu's Move up / Move down
+          <div
+            className="parley-channel-list__head"
+            draggable={(section && sidebar && renaming !== g.key) || undefined}
+            title={section && sidebar ? 'Drag to reorder sections' : undefined}
+            onDragStart={
+              section && sidebar
+                ? (e) => {
+                    e.dataTransfer.setData(SECTION_DRAG_TYPE, section.id);
+                    e.dataTransfer.setData('text/plain', g.name);
+                    e.dataTransfer.effectAllowed = 'move';
+                    setMovingSection(section.id);
+                  }
+                : undefined
+            }
+            onDragEnd={
+              section && sidebar
+                ? () => {
+                    setMovingSection(null);
+                    setSectionDrop(null);
+                  }
+                : undefined
+            }
+          >
             {renaming === g.key && section ? (
               <InlineName
                 label="Section name"

@@ -72,6 +72,10 @@ export function inboxItemSummary(item: InboxItem): string {
       return `added you to ${item.cid ?? 'a channel'}`;
     case 'reminder':
       return 'Reminder';
+    case 'note_mention':
+      return item.via === 'group'
+        ? `mentioned @${item.group_handle ?? 'a group'} in a note`
+        : 'mentioned you in a note';
   }
 }
 
@@ -142,6 +146,7 @@ export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
                     {item.cid ? <span className="parley-inbox__where"> · {item.cid.split(':')[1]}</span> : null}
                   </span>
                   {item.message ? <span className="parley-inbox__excerpt">{item.message.text}</span> : null}
+                  {item.note_title ? <span className="parley-inbox__excerpt">{item.note_title}</span> : null}
                 </span>
                 <time className="parley-inbox__time" dateTime={item.created_at}>
                   {relativeTime(item.created_at)}

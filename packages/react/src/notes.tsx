@@ -51,20 +51,22 @@ export interface NotesPanelProps {
   cid?: string | null;
   /** Offer creating and editing (a channel's `edit-channel-notes`); default true. */
   canEdit?: boolean;
+  /** A note to open at once (an inbox item's `note_id`). */
+  openNoteId?: string | null;
 }
 
 /** A list of notes with "New note", opening one in place. */
-export function NotesPanel({ cid = null, canEdit = true }: NotesPanelProps) {
+export function NotesPanel({ cid = null, canEdit = true, openNoteId = null }: NotesPanelProps) {
   const client = useChatClient();
   const notes = useNotes((s) => (cid ? s.channels[cid] : s.personal));
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(openNoteId);
   const [title, setTitle] = useState('');
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    setOpenId(null);
+    setOpenId(openNoteId);
     client.notes.list(cid ?? undefined).catch((e: unknown) => setError(message(e)));
-  }, [client, cid]);
+  }, [client, cid, openNoteId]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();

@@ -10,6 +10,21 @@ import { useChatClient } from './context.js';
 
 /** The drag payload of a sidebar row: its cid. */
 export const DRAG_TYPE = 'application/x-parley-cid';
+/** The drag data type of a section (its id) being dragged to another place among the sections. */
+export const SECTION_DRAG_TYPE = 'application/x-parley-section';
+
+/** The section ids in order once `moving` is dropped before (or `after`) `target`. */
+export function sectionOrderAfterDrop(
+  ids: readonly string[],
+  moving: string,
+  target: string,
+  after: boolean,
+): string[] {
+  if (moving === target || !ids.includes(moving) || !ids.includes(target)) return [...ids];
+  const next = ids.filter((x) => x !== moving);
+  next.splice(next.indexOf(target) + (after ? 1 : 0), 0, moving);
+  return next;
+}
 
 /** The user's sidebar from `client.sidebar`, loaded on first use (null until it is). */
 export function useSidebar(enabled = true): { sidebar: Sidebar | null; api: SidebarSections } {

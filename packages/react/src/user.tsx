@@ -5,6 +5,7 @@
 import type { ChannelState, ClientState } from '@parley/client';
 import { imageUrlAt, type ProfileField, type User } from '@parley/protocol';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { useBlurhash } from './attachments.js';
 import { useOptionalChannelContext } from './channel.js';
 import { useChannelState, useClientState } from './context.js';
 import { cx, displayName, initials, isSafeUrl, localTime, relativeTime } from './format.js';
@@ -54,7 +55,7 @@ export function PresenceDot({ presence = 'offline', className }: PresenceDotProp
 
 /** Props of {@link Avatar}. */
 export interface AvatarProps {
-  user: Pick<User, 'name' | 'username' | 'image'> | undefined;
+  user: (Pick<User, 'name' | 'username' | 'image'> & Pick<Partial<User>, 'image_blurhash'>) | undefined;
   /** The id, for the initials when the user is unknown. */
   id: string;
   /** Pixel size; default 32. */
@@ -65,24 +66,32 @@ export interface AvatarProps {
 /**
  * A user's picture (http/https only), or their initials. Decorative: names are always shown beside
  * it. A Parley picture URL (`/v1/images/…`) is asked for at twice the drawn size, so it is sharp on
- * high-density screens without fetching the largest rendition for a 16-pixel face.
+ * high-density screens without fetching the largest rendition for a 16-pixel face. While it
+ * loads, an uploaded picture's blurhash (`image_blurhash`) is drawn in its place.
  */
 export function Avatar({ user, id, size = 32, className }: AvatarProps) {
   const name = displayName(user, id);
   const style = { width: size, height: size, fontSize: Math.round(size * 0.4) };
-  if (isSafeUrl(user?.image))
+  const src = isSafeUrl(user?.image) ? imageUrlAt(user.image, size * 2) : null;
+  const placeholder = useBlurhash(src ? (user?.image_blurhash ?? null) : null, 1, 1);
+  // Which picture has loaded: a new one shows its own placeholder until it has.
+  const [loaded, setLoaded] = useState<string | null>(null);
+  if (src) {
+    const waiting = placeholder !== null && loaded !== src;
     return (
       <img
-        className={cx('parley-avatar', className)}
-        src={imageUrlAt(user.image, size * 2)}
+        className={cx('parley-avatar', waiting && 'parley-avatar--placeholder', className)}
+        src={src}
         alt=""
         width={size}
         height={size}
-        style={style}
+        style={waiting ? { ...style, backgroundImage: `url(${placeholder})`, backgroundSize: 'cover' } : style}
         referrerPolicy="no-referrer"
         loading="lazy"
+        onLoad={() => setLoaded(src)}
       />
     );
+  }
   return (
     <span className={cx('parley-avatar', 'parley-avatar--initials', className)} style={style} aria-hidden="true">
       {initials(name)}

@@ -93,6 +93,49 @@ describe('ChannelList with sections', () => {
     fireEvent.click(screen.getByRole('menuitem', { name: 'Delete section' }));
     await waitFor(() => expect(cidsIn('Channels').sort()).toEqual(['public:design', 'public:ops']));
   });
+
+  it('drags a section by its header above another, kept on the server and live on the other device', async () => {
+    renderFor(bob, <ChannelList sections onSelect={vi.fn()} />);
+    await act(() => bob.sidebar.createSection('Later'));
+    const titles = () => [...document.querySelectorAll('.parley-channel-list__title')].map((e) => e.textContent);
+    await waitFor(() => expect(titles()).toEqual(['★ Starred', 'Later', 'Channels']));
+    const head = (name: string) =>
+      [...document.querySelectorAll('.parley-channel-list__head')].find((h) =>
+        h.textContent?.includes(name),
+      ) as HTMLElement;
+    const section = (name: string) => head(name).closest('[data-section]') as HTMLElement;
+    expect(head('Later').getAttribute('draggable')).toBe('true');
+    // The default groups are not sections: not draggable.
+    expect(head('Channels').getAttribute('draggable')).toBeNull();
+    const data = new Map<string, string>();
+    const payload = {
+      setData: (k: string, v: string) => data.set(k, v),
+      getData: (k: string) => data.get(k) ?? '',
+      effectAllowed: 'move',
+    };
+    fireEvent.dragStart(head('Later'), { dataTransfer: payload });
+    expect(data.get('application/x-parley-section')).toBeTruthy();
+    // Over Starred's upper half (happy-dom's boxes are empty: y -1 is above the middle).
+    fireEvent.dragOver(section('Starred'), { dataTransfer: payload, clientY: -1 });
+    expect(section('Starred').className).toContain('parley-channel-list__section--drop-above');
+    fireEvent.drop(section('Starred'), { dataTransfer: payload });
+    await waitFor(() => expect(titles()).toEqual(['Later', '★ Starred', 'Channels']));
+    // The other device follows, live (sidebar.updated).
+    await until(
+      () =>
+        bobPhone.sidebar.state
+          .get()
+          .sidebar?.sections.map((s) => s.name)
+          .join() === 'Later,Starred',
+      10_000,
+      'the phone sees the new order',
+    );
+    // Dropped on itself: nothing changes, nothing is sent.
+    fireEvent.dragStart(head('Later'), { dataTransfer: payload });
+    fireEvent.dragOver(section('Later'), { dataTransfer: payload, clientY: -1 });
+    fireEvent.drop(section('Later'), { dataTransfer: payload });
+    expect(titles()).toEqual(['Later', '★ Starred', 'Channels']);
+  });
 });
 
 describe('SavedList', () => {

@@ -85,6 +85,7 @@ import { startSearchIndexFlush } from './features/search/index-flush.js';
 import { searchRoutes } from './features/search/routes.js';
 import { searchSocket } from './features/search/socket.js';
 import { sidebarRoutes } from './features/sidebar/routes.js';
+import { sidebarSocket } from './features/sidebar/socket.js';
 import { typingSocket } from './features/typing/socket.js';
 import { Typing } from './features/typing/typing.js';
 import { ensureUser } from './features/users/actions.js';
@@ -516,6 +517,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...reminderSocket,
       ...inboxSocket,
       ...noteSocket,
+      ...sidebarSocket,
     },
     {
       open: async (s, appId, userId) => {

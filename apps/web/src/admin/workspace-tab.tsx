@@ -68,8 +68,10 @@ export function WorkspaceTab({ workspace, onWorkspaceChange }: AdminTabProps) {
         label={workspace.logo ? 'Change logo' : 'Upload logo'}
         cropTitle="Crop the logo"
         hasPicture={!!workspace.logo}
-        upload={async (square) => {
-          await client.profiles.setWorkspaceLogo(square);
+        upload={async (square, onProgress) => {
+          await client.profiles.setWorkspaceLogo(square, {
+            onProgress: (sent, total) => onProgress(total ? sent / total : 0),
+          });
           await refresh();
         }}
         remove={async () => {

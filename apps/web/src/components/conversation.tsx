@@ -97,6 +97,8 @@ export interface ConversationProps {
   focusMessageId?: string | null;
   /** A thread to open (`?t=<parent id>`: a thread reply opened from Activity). */
   threadId?: string | null;
+  /** A channel note to open in the side panel (`?note=<id>`: a note mention opened from Activity). */
+  noteId?: string | null;
   onOpenConversation(cid: string): void;
   onLeft(): void;
   onOpenNav(): void;
@@ -108,6 +110,7 @@ export function Conversation({
   channel,
   focusMessageId = null,
   threadId = null,
+  noteId = null,
   onOpenConversation,
   onLeft,
   onOpenNav,
@@ -124,7 +127,10 @@ export function Conversation({
     if (channel.state?.messages.some((m) => m.id === focusMessageId)) return;
     channel.loadAround(focusMessageId).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, [channel, focusMessageId, loaded]);
-  const [panel, setPanel] = useState<PanelName | null>(null);
+  const [panel, setPanel] = useState<PanelName | null>(noteId ? { kind: 'notes', noteId } : null);
+  useEffect(() => {
+    if (noteId) setPanel({ kind: 'notes', noteId });
+  }, [noteId]);
   const [error, setError] = useState<string | null>(null);
   // Stable: the kit's message rows are memoized, and a new callback each render would redraw
   // every visible row on every change of the channel.

@@ -56,6 +56,7 @@ export function ImageCropper({
   file,
   title,
   busy = false,
+  progress = null,
   error = null,
   onCancel,
   onCrop,
@@ -63,6 +64,8 @@ export function ImageCropper({
   file: Blob;
   title: string;
   busy?: boolean;
+  /** The upload's progress, 0–1, while it runs (shown as a bar under the picture). */
+  progress?: number | null;
   error?: string | null;
   onCancel(): void;
   onCrop(square: Blob): void;
@@ -159,12 +162,21 @@ export function ImageCropper({
             onClick={crop}
             data-testid="crop-use"
           >
-            {busy ? 'Uploading…' : 'Use photo'}
+            {busy ? (progress !== null ? `Uploading… ${Math.round(progress * 100)}%` : 'Uploading…') : 'Use photo'}
           </button>
         </>
       }
     >
       <div className="app-cropper">
+        {busy && progress !== null ? (
+          <progress
+            className="app-cropper__progress"
+            aria-label="Upload progress"
+            max={1}
+            value={progress}
+            data-testid="crop-progress"
+          />
+        ) : null}
         {unreadable ? (
           <p className="app-form__error" role="alert">
             This file is not a picture this browser can show. Choose a JPEG, PNG, WebP or GIF.

@@ -33,26 +33,30 @@ export function PhotoPicker({
   label: string;
   cropTitle: string;
   hasPicture: boolean;
-  upload(square: Blob): Promise<void>;
+  /** Send the cropped picture; `onProgress` takes the share sent so far (0–1). */
+  upload(square: Blob, onProgress: (share: number) => void): Promise<void>;
   remove(): Promise<void>;
 }) {
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cropError, setCropError] = useState<string | null>(null);
 
   const use = async (square: Blob) => {
     setBusy(true);
+    setProgress(0);
     setCropError(null);
     try {
-      await upload(square);
+      await upload(square, setProgress);
       setFile(null);
     } catch (err) {
       setCropError(pictureError(err));
     } finally {
       setBusy(false);
+      setProgress(null);
     }
   };
   const drop = async () => {
@@ -107,6 +111,7 @@ export function PhotoPicker({
           file={file}
           title={cropTitle}
           busy={busy}
+          progress={progress}
           error={cropError}
           onCancel={() => setFile(null)}
           onCrop={(square) => void use(square)}

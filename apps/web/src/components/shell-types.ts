@@ -27,5 +27,5 @@ export type PanelName =
   | { kind: 'members' }
   | { kind: 'pinned' }
   | { kind: 'files' }
-  | { kind: 'notes' }
+  | { kind: 'notes'; noteId?: string }
   | { kind: 'profile'; userId: string };

@@ -117,6 +117,7 @@ export function Shell({
   const focus = new URL(location, 'http://x').searchParams.get('m');
   // `?t=<parent id>`: a thread to open beside it (a reply opened from Activity).
   const threadParam = new URL(location, 'http://x').searchParams.get('t');
+  const noteParam = new URL(location, 'http://x').searchParams.get('note');
 
   const open = useCallback(
     (next: string) => {
@@ -250,6 +251,7 @@ export function Shell({
               // A reply is shown through its thread's parent, in the conversation around it.
               const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
               const query = new URLSearchParams();
+              if (item.note_id) query.set('note', item.note_id);
               if (focusId) query.set('m', focusId);
               if (item.parent_id) query.set('t', item.parent_id);
               const qs = query.toString();
@@ -270,6 +272,7 @@ export function Shell({
             channel={handle}
             focusMessageId={focus}
             threadId={threadParam}
+            noteId={noteParam}
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(key), { replace: true })}
             onOpenNav={() => setNavOpen(true)}

@@ -45,7 +45,11 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
         ) : panel.kind === 'files' ? (
           <ChannelFiles cid={channel.cid} />
         ) : panel.kind === 'notes' ? (
-          <NotesPanel cid={channel.cid} canEdit={canEditNotes} />
+          <NotesPanel
+            cid={channel.cid}
+            canEdit={canEditNotes}
+            {...(panel.noteId ? { openNoteId: panel.noteId } : {})}
+          />
         ) : (
           <ProfilePanel
             userId={panel.userId}

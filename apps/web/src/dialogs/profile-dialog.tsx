@@ -134,8 +134,10 @@ export function ProfileDialog({ onClose }: { onClose(): void }) {
         label={me?.image ? 'Change photo' : 'Upload photo'}
         cropTitle="Crop your photo"
         hasPicture={!!me?.image}
-        upload={async (square) => {
-          await client.profiles.setAvatar(square);
+        upload={async (square, onProgress) => {
+          await client.profiles.setAvatar(square, {
+            onProgress: (sent, total) => onProgress(total ? sent / total : 0),
+          });
         }}
         remove={async () => {
           await client.profiles.removeAvatar();

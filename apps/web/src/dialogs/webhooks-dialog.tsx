@@ -8,7 +8,16 @@ import { useChatClient } from '@parley/react';
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
 import { Modal } from '../components/modal.js';
 
-const EVENT_CHOICES = ['message.*', 'reaction.*', 'poll.*', 'member.*', 'channel.*', 'user.*', 'emoji.*'] as const;
+const EVENT_CHOICES = [
+  'message.*',
+  'reaction.*',
+  'poll.*',
+  'member.*',
+  'channel.*',
+  'user.*',
+  'emoji.*',
+  'inbox.*',
+] as const;
 
 function Deliveries({ webhook }: { webhook: WebhookEndpoint }) {
   const client = useChatClient();

@@ -86,6 +86,15 @@ export function useWorkspaceClient(
       await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspace.id, session, onSignedOut));
       if (cancelled) return;
       await setUpWorkspace(client, workspace.role);
+      // Another admin's new logo, name or address: shown here at once, without a reload.
+      client.on('workspace.updated', (e) => {
+        aliasWorkspace(workspaceId, [e.workspace_id, e.slug]);
+        setConn((c) =>
+          c.phase === 'ready' && c.workspace.id === e.workspace_id
+            ? { ...c, workspace: { ...c.workspace, name: e.name, slug: e.slug, logo: e.logo } }
+            : c,
+        );
+      });
       if (!cancelled) setConn({ phase: 'ready', client, workspace });
     };
     run().catch((e: unknown) => {

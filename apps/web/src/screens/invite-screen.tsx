@@ -6,6 +6,7 @@ import type { InvitePreview } from '@parley/protocol';
 import { useEffect, useState } from 'react';
 import { AuthForm, type AuthMode } from '../components/auth-form.js';
 import { Logo } from '../components/icons.js';
+import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { navigate, workspacePath } from '../lib/router.js';
@@ -75,9 +76,7 @@ export function InviteScreen({ token }: { token: string }) {
         {invite ? (
           <>
             <div className="app-invite">
-              <span className="app-workspace-tile app-workspace-tile--large" aria-hidden="true">
-                {invite.workspace_name.charAt(0).toUpperCase()}
-              </span>
+              <WorkspaceTile workspace={{ name: invite.workspace_name, logo: invite.workspace_logo ?? null }} large />
               <h1 className="app-auth__title" data-testid="invite-title">
                 {invite.inviter_name ? `${invite.inviter_name} invited you to join` : 'You are invited to join'}{' '}
                 <strong>{invite.workspace_name}</strong>

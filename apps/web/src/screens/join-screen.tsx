@@ -6,6 +6,7 @@
 import type { JoinPage } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { Logo } from '../components/icons.js';
+import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { ApiError } from '../lib/api.js';
 import { membership } from '../lib/membership-api.js';
@@ -76,9 +77,7 @@ export function JoinScreen({ workspaceId }: { workspaceId: string }) {
         {join ? (
           <>
             <div className="app-invite">
-              <span className="app-workspace-tile app-workspace-tile--large" aria-hidden="true">
-                {join.workspace_name.charAt(0).toUpperCase()}
-              </span>
+              <WorkspaceTile workspace={{ name: join.workspace_name, logo: join.workspace_logo ?? null }} large />
               <h1 className="app-auth__title" data-testid="join-title">
                 Join <strong>{join.workspace_name}</strong>
               </h1>

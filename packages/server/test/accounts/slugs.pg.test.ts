@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, pngWithGps } from '../files/helpers.js';
-import { type Harness, startHarness } from '../harness.js';
+import { type Harness, startHarness, TestSocket } from '../harness.js';
 import { buildAccount, buildWorkspace, chatHeaders, expectError, join, ok } from './helpers.js';
 
 let h: Harness;
@@ -148,6 +148,46 @@ describe('logos', () => {
     ok(await h.call({ method: 'DELETE', url: '/v1/workspace/logo', headers: ownerChat }));
     expect(ok(await member.get(`/v1/workspaces/${ws.id}`)).workspace.logo).toBeNull();
     expect((await get(base, url)).status).toBe(404);
+  });
+
+  it('a change of logo, name or address reaches every member live (workspace.updated); invites and the join page show the logo', async () => {
+    const owner = await buildAccount(h, 'Wowner');
+    const member = await buildAccount(h, 'Wmember');
+    const stranger = await buildAccount(h, 'Wstranger');
+    const ws = await buildWorkspace(owner, 'Live Logo Co');
+    await join(owner, ws.id, member);
+    const ownerS = ok(await owner.session(ws.id));
+    const memberS = ok(await member.session(ws.id));
+    const sock = await TestSocket.open(base, memberS.api_key);
+    sock.sendRaw(JSON.stringify({ type: 'auth', token: memberS.token }));
+    await sock.waitFor((f) => f.type === 'hello');
+
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(await pngWithGps(300, 300))], { type: 'image/png' }), 'logo.png');
+    const r = await fetch(`${base}/v1/workspace/logo`, { method: 'PUT', headers: chatHeaders(ownerS), body: form });
+    expect(r.status).toBe(200);
+    const url = ((await r.json()) as { image: { url: string } }).image.url;
+    const set = await sock.waitFor((f) => f.type === 'workspace.updated' && f.logo === url);
+    expect(set).toMatchObject({ workspace_id: ws.id, name: 'Live Logo Co', slug: null });
+
+    // A rename and a new address: the same event, with the logo kept.
+    ok(await owner.patch(`/v1/workspaces/${ws.id}`, { name: 'Renamed Co', slug: 'renamed-co' }));
+    const renamed = await sock.waitFor((f) => f.type === 'workspace.updated' && f.name === 'Renamed Co');
+    expect(renamed).toMatchObject({ slug: 'renamed-co', logo: url });
+
+    // Invites and the join page show it (before joining: the logo is a public picture).
+    const inv = ok(await owner.invite(ws.id));
+    const preview = ok(await stranger.get(`/v1/invites/${encodeURIComponent(inv.token)}`));
+    expect(preview.invite).toMatchObject({ workspace_name: 'Renamed Co', workspace_logo: url });
+    ok(await owner.patch(`/v1/workspaces/${ws.id}`, { join_policy: 'request' }));
+    expect(ok(await stranger.get(`/v1/join/${ws.id}`)).join).toMatchObject({ workspace_logo: url });
+    expect((await get(base, `${url}?size=128`)).status).toBe(200);
+
+    // Removed: members hear of it; the previews show none.
+    ok(await h.call({ method: 'DELETE', url: '/v1/workspace/logo', headers: chatHeaders(ownerS) }));
+    await sock.waitFor((f) => f.type === 'workspace.updated' && f.logo === null);
+    expect(ok(await stranger.get(`/v1/invites/${encodeURIComponent(inv.token)}`)).invite.workspace_logo).toBeNull();
+    sock.ws.close();
   });
 
   it('an app that is no workspace has no logo to set (404)', async () => {

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opaqueBytes, pngWithGps, upload } from '../files/helpers.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
@@ -168,12 +169,50 @@ describe('a channel’s files', () => {
   });
 });
 
-describe('a link bookmark’s title and site, from the link preview pipeline', () => {
+/** A one-entry ICO file holding `png` (as modern favicon.ico files do). */
+function icoOf(png: Buffer, size: number): Buffer {
+  const head = Buffer.alloc(22);
+  head.writeUInt16LE(1, 2);
+  head.writeUInt16LE(1, 4);
+  head[6] = size;
+  head[7] = size;
+  head.writeUInt16LE(1, 10);
+  head.writeUInt16LE(32, 12);
+  head.writeUInt32LE(png.length, 14);
+  head.writeUInt32LE(22, 18);
+  return Buffer.concat([head, png]);
+}
+const solid = (background: string, size: number) =>
+  sharp({ create: { width: size, height: size, channels: 4, background } })
+    .png()
+    .toBuffer();
+
+describe('a link bookmark’s title, site and favicon, from the link preview pipeline', () => {
   it('fill in by the job (a title a member gave stays), live to the channel', async () => {
-    const pages = http.createServer((_req, res) => {
+    // /runbook names its icon (red) and an og:image (green, never the icon); /named names no
+    // icon, so /favicon.ico (blue, an ICO) is the site's.
+    const icon = await solid('#ff0000', 32);
+    const picture = await solid('#00ff00', 600);
+    const favicon = icoOf(await solid('#0000ff', 16), 16);
+    const hits: string[] = [];
+    const pages = http.createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0] as string;
+      hits.push(path);
+      if (path === '/icon.png' || path === '/og.png') {
+        res.writeHead(200, { 'content-type': 'image/png' });
+        return res.end(path === '/icon.png' ? icon : picture);
+      }
+      if (path === '/favicon.ico') {
+        res.writeHead(200, { 'content-type': 'image/x-icon' });
+        return res.end(favicon);
+      }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
-        '<html><head><meta property="og:title" content="The Runbook"><meta property="og:site_name" content="Ops Wiki"></head><body>x</body></html>',
+        `<html><head><meta property="og:title" content="The Runbook"><meta property="og:site_name" content="Ops Wiki">${
+          path === '/runbook'
+            ? '<meta property="og:image" content="/og.png"><link rel="icon" href="/icon.png" sizes="32x32">'
+            : ''
+        }</head><body>x</body></html>`,
       );
     });
     await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
@@ -206,6 +245,25 @@ describe('a link bookmark’s title and site, from the link preview pipeline', (
         [plain.body.bookmark.id, 'The Runbook'],
         [named.body.bookmark.id, 'Ours'],
       ]);
+      // Each icon is the site's favicon, re-hosted and served without credentials like preview
+      // images: the page's <link rel="icon"> (red, not the green og:image), else /favicon.ico.
+      const colours: number[][] = [];
+      for (const b of ev.bookmarks as { icon_url: string | null }[]) {
+        expect(b.icon_url).toMatch(/^\/v1\/link-images\//);
+        const img = await fetch(`${url2}${b.icon_url}`);
+        expect(img.status).toBe(200);
+        expect(img.headers.get('content-type')).toBe('image/webp');
+        const { data, info } = await sharp(Buffer.from(await img.arrayBuffer()))
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        expect(info.width).toBeLessThanOrEqual(32);
+        colours.push([data[0] as number, data[1] as number, data[2] as number]);
+      }
+      const near = (c: number[], want: number[]) => c.every((v, i) => Math.abs(v - (want[i] as number)) < 12);
+      expect(near(colours[0] as number[], [255, 0, 0]), JSON.stringify(colours)).toBe(true);
+      expect(near(colours[1] as number[], [0, 0, 255]), JSON.stringify(colours)).toBe(true);
+      // All through the one fetcher, from the pages' own server.
+      expect(hits).toEqual(expect.arrayContaining(['/icon.png', '/favicon.ico']));
       s.close();
     } finally {
       await h2.close();

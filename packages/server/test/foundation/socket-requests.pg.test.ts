@@ -23,6 +23,9 @@ interface Ctx {
   pollId?: string;
   /** An item of alice's inbox (bob reacted to a message of hers before the steps). */
   inboxItemId: string;
+  sectionId?: string;
+  sectionIds?: string[];
+  savedId?: string;
 }
 interface Step {
   type: ClientRequestType;
@@ -102,6 +105,40 @@ const STEPS: Step[] = [
   },
   { type: 'note.update', as: 'bob', fields: (c) => ({ id: c.noteId, base_version: 1, text: 'one\nTWO' }) },
   { type: 'note.delete', as: 'alice', fields: (c) => ({ id: c.noteId }) },
+  { type: 'sidebar.get', as: 'alice', fields: () => ({}) },
+  {
+    type: 'sidebar.section.create',
+    as: 'alice',
+    fields: () => ({ name: 'Projects' }),
+    keep: (r, c) => {
+      c.sectionId = r.sidebar.sections.find((x: { name: string }) => x.name === 'Projects').id;
+    },
+  },
+  { type: 'sidebar.section.update', as: 'alice', fields: (c) => ({ id: c.sectionId, collapsed: true, sort: 'name' }) },
+  { type: 'sidebar.place', as: 'alice', fields: (c) => ({ cid: c.cid, section_id: c.sectionId, position: 0 }) },
+  {
+    type: 'sidebar.star',
+    as: 'alice',
+    fields: (c) => ({ cid: c.cid }),
+    // Starred (made by the star) and Projects: the reorder names both, the other way round.
+    keep: (r, c) => {
+      c.sectionIds = r.sidebar.sections.map((x: { id: string }) => x.id).reverse();
+    },
+  },
+  { type: 'sidebar.reorder', as: 'alice', fields: (c) => ({ section_ids: c.sectionIds }) },
+  { type: 'sidebar.star', as: 'alice', fields: (c) => ({ cid: c.cid, starred: false }) },
+  { type: 'sidebar.section.delete', as: 'alice', fields: (c) => ({ id: c.sectionId }) },
+  {
+    type: 'saved.create',
+    as: 'alice',
+    fields: (c) => ({ message_id: c.messageId, in: '1h' }),
+    keep: (r, c) => {
+      c.savedId = r.saved_item.id;
+    },
+  },
+  { type: 'saved.list', as: 'alice', fields: () => ({ status: 'saved', limit: 10 }) },
+  { type: 'saved.update', as: 'alice', fields: (c) => ({ id: c.savedId, status: 'completed' }) },
+  { type: 'saved.remove', as: 'alice', fields: (c) => ({ id: c.savedId }) },
   {
     type: 'call.start',
     as: 'alice',

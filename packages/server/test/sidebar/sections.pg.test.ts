@@ -210,3 +210,43 @@ describe('sidebar sections', () => {
     expect(srv.status).toBe(403);
   });
 });
+
+describe('sidebar requests over the socket', () => {
+  it('run the REST routes’ actions: the same answer, live on the user’s other socket; bad input typed', async () => {
+    const phone = await TestSocket.connect(base, app, 'bob');
+    const laptop = await TestSocket.connect(base, app, 'bob');
+    const made = await phone.request('sidebar.section.create', { name: 'Over the socket' });
+    expect(made.ok).toBe(true);
+    const section = byName(made.sidebar, 'Over the socket');
+    const placed = await phone.request('sidebar.place', { cid: 'group:design', section_id: section.id });
+    expect(byName(placed.sidebar, 'Over the socket').cids).toEqual(['group:design']);
+    // The other device hears it as from REST, and REST reads the same sidebar.
+    const seen = await laptop.waitFor(
+      (f) =>
+        f.type === 'sidebar.updated' &&
+        f.sidebar.sections.some((s: Section) => s.id === section.id && s.cids.includes('group:design')),
+    );
+    const rest = await as('bob', 'GET', '/v1/me/sidebar');
+    expect(rest.body.sidebar).toEqual(seen.sidebar);
+    expect((await phone.request('sidebar.get')).sidebar).toEqual(rest.body.sidebar);
+    // Bad input: nothing to change, an unknown field, another user's section.
+    const empty = await phone.request('sidebar.section.update', { id: section.id });
+    expect(empty).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+    const extra = await phone.request('sidebar.reorder', { section_ids: [section.id], extra: 1 });
+    expect(extra).toMatchObject({ ok: false, error: { code: 'VALIDATION_ERROR' } });
+    await h.users(app, [{ id: 'carol' }]);
+    const carols = await as('carol', 'POST', '/v1/me/sidebar/sections', { name: 'Carol only' });
+    expect(carols.status, JSON.stringify(carols.body)).toBe(201);
+    const theirs = byName(carols.body.sidebar, 'Carol only');
+    const r = await phone.request('sidebar.section.delete', { id: theirs.id });
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(names((await as('carol', 'GET', '/v1/me/sidebar')).body.sidebar)).toContain('Carol only');
+    // Unstar over the socket is the DELETE route's action.
+    await phone.request('sidebar.star', { cid: 'group:ops' });
+    const un = await phone.request('sidebar.star', { cid: 'group:ops', starred: false });
+    expect(un.sidebar.sections.some((s: Section) => s.cids.includes('group:ops'))).toBe(false);
+    expect((await phone.request('sidebar.section.delete', { id: section.id })).ok).toBe(true);
+    phone.close();
+    laptop.close();
+  });
+});

@@ -271,6 +271,29 @@ describe('DELETE /v1/me/avatar', () => {
     ok(await as('max', 'PATCH', '/v1/me', { image: 'https://example.com/max.png' }));
     expect((await get(base, url)).status).toBe(404);
   });
+
+  it('carries the picture’s blurhash on the user (a placeholder while it loads), gone with the picture', async () => {
+    const bob = await TestSocket.connect(base, app, 'bob');
+    const up = await putAvatar('ada', await pngWithGps(200, 200));
+    expect(up.status).toBe(200);
+    const { url, blurhash } = up.json.image as { url: string; blurhash: string };
+    expect(blurhash).toMatch(/^[0-9A-Za-z#$%*+,-.:;=?@[\]^_{|}~]{6,}$/);
+    expect(up.json.user).toMatchObject({ image: url, image_blurhash: blurhash });
+    // Who shares a channel hears it with the picture; a read of the user has it too.
+    const heard = await bob.waitFor((f) => f.type === 'user.updated' && f.user.id === 'ada' && f.user.image === url);
+    expect(heard.user.image_blurhash).toBe(blurhash);
+    expect(ok(await as('bob', 'GET', '/v1/users?q=Ada')).users.find((u: any) => u.id === 'ada')?.image_blurhash).toBe(
+      blurhash,
+    );
+    // The same URL sent again keeps it; another picture by URL, or removal, clears it.
+    expect(ok(await as('ada', 'PATCH', '/v1/me', { image: url })).user.image_blurhash).toBe(blurhash);
+    expect(
+      ok(await as('ada', 'PATCH', '/v1/me', { image: 'https://example.com/a.png' })).user.image_blurhash,
+    ).toBeNull();
+    await putAvatar('ada', await pngWithGps(200, 200));
+    expect(ok(await as('ada', 'DELETE', '/v1/me/avatar')).user).toMatchObject({ image: null, image_blurhash: null });
+    bob.close();
+  });
 });
 
 describe('deleting a user', () => {

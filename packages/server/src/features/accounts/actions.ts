@@ -30,7 +30,7 @@ import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { accountActor, recordAudit } from '../audit/record.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
-import { checkSlug } from './branding.js';
+import { announceWorkspace, checkSlug } from './branding.js';
 import { endSessions } from './chat-sessions.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
@@ -294,6 +294,7 @@ export async function updateWorkspace(
     return { updated, shutOut };
   });
   for (const userId of done.shutOut) svc.chatSessions.end({ appId, userId });
+  if (body.name !== undefined || slug !== undefined) await announceWorkspace(svc, appId);
   return done.updated;
 }
 

@@ -62,6 +62,33 @@ async function checkWorkspaceManager(svc: Services, caller: Caller): Promise<voi
     throw new ApiError('FORBIDDEN', 'Only owners and admins of the workspace can change its logo');
 }
 
+/**
+ * Tell every connection of the workspace's app how it now looks (`workspace.updated`): after a
+ * logo, name or address change commits, so members' sidebars and switchers follow live.
+ */
+export async function announceWorkspace(svc: Services, appId: string): Promise<void> {
+  const [w] = await svc.db
+    .select({ name: schema.apps.name, slug: schema.workspaces.slug, logo: schema.workspaces.logo })
+    .from(schema.workspaces)
+    .innerJoin(schema.apps, eq(schema.apps.id, schema.workspaces.appId))
+    .where(eq(schema.workspaces.appId, appId));
+  if (!w) return;
+  svc.bus.publish([
+    {
+      to: 'app',
+      appId,
+      event: {
+        type: 'workspace.updated',
+        workspace_id: appId,
+        name: w.name,
+        slug: w.slug,
+        logo: w.logo,
+        created_at: new Date(svc.clock()).toISOString(),
+      },
+    },
+  ]);
+}
+
 /** Check, before the body is read, that the caller may change its workspace's logo. */
 export const checkLogoAccess = checkWorkspaceManager;
 
@@ -94,6 +121,7 @@ export async function setWorkspaceLogo(
       });
     },
   );
+  await announceWorkspace(svc, appId);
   return image;
 }
 
@@ -114,4 +142,5 @@ export async function removeWorkspaceLogo(svc: Services, caller: Caller): Promis
     return row;
   });
   if (gone) await removeBytes(svc, gone);
+  await announceWorkspace(svc, appId);
 }

@@ -37,7 +37,13 @@ export function presentJoinRequest(r: RequestRow, showEmail: boolean): JoinReque
 /** The workspace as its join page shows it, or NOT_FOUND when it takes no requests or domain joins. */
 async function openWorkspace(q: Queryable, appId: string, lock = false) {
   const query = q
-    .select({ appId: workspaces.appId, name: apps.name, policy: workspaces.joinPolicy, domain: workspaces.joinDomain })
+    .select({
+      appId: workspaces.appId,
+      name: apps.name,
+      logo: workspaces.logo,
+      policy: workspaces.joinPolicy,
+      domain: workspaces.joinDomain,
+    })
     .from(workspaces)
     .innerJoin(apps, eq(apps.id, workspaces.appId))
     .where(and(eq(workspaces.appId, appId), sql`${apps.disabledAt} is null`))
@@ -84,6 +90,7 @@ export async function joinPage(svc: Services, accountId: string, appId: string):
   return {
     workspace_id: w.appId,
     workspace_name: w.name,
+    workspace_logo: w.logo,
     join_policy: w.policy as JoinPage['join_policy'],
     join_domain: w.policy === 'domain' ? w.domain : null,
     member,

@@ -110,11 +110,12 @@ export function presentInvite(row: InviteRow, inviterName: string | null): Invit
 }
 
 export function presentPreview(
-  p: { workspaceName: string; inviterName: string | null; expiresAt: Date },
+  p: { workspaceName: string; workspaceLogo?: string | null; inviterName: string | null; expiresAt: Date },
   reason: InvitePreview['reason'],
 ): InvitePreview {
   return {
     workspace_name: p.workspaceName,
+    workspace_logo: p.workspaceLogo ?? null,
     inviter_name: p.inviterName,
     valid: reason === null,
     reason,

@@ -169,6 +169,7 @@ export async function inviteByTokenHash(q: Queryable, tokenHash: string, lock = 
     .select({
       invite: invites,
       workspaceName: apps.name,
+      workspaceLogo: workspaces.logo,
       joinPolicy: workspaces.joinPolicy,
       inviterName: inviter.name,
     })

@@ -870,6 +870,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         if (!row || row.invite.revokedAt) throw notFound('Invite');
         const preview = {
           workspaceName: row.workspaceName,
+          workspaceLogo: row.workspaceLogo,
           inviterName: row.inviterName,
           expiresAt: row.invite.expiresAt,
         };

@@ -35,7 +35,8 @@ export async function defineBookmarkJobs(svc: Services): Promise<void> {
           .set({
             ...(row.titleSet || !card.title ? {} : { title: card.title.slice(0, 200) }),
             siteName: card.siteName,
-            iconUrl: card.image?.thumbs?.['360'] ?? card.image?.url ?? null,
+            // The site's favicon (never the page's picture: a header chip is an icon's size).
+            iconUrl: card.icon?.thumbs?.['360'] ?? card.icon?.url ?? null,
           })
           .where(and(eq(b.appId, appId), eq(b.id, id)))
           .returning({ cid: b.cid });

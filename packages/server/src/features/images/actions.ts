@@ -67,7 +67,7 @@ export async function storeImage<T>(
   got: Received,
   origin: string,
   declared: { name?: string | undefined; type?: string | undefined },
-  apply: (tx: Tx, out: Outbox, url: string) => Promise<T>,
+  apply: (tx: Tx, out: Outbox, url: string, blurhash: string | null) => Promise<T>,
 ): Promise<{ result: T; image: ImageUpload }> {
   const appId = app.id;
   const id = uuidv7();
@@ -116,7 +116,7 @@ export async function storeImage<T>(
         bytes,
         blurhash: made.blurhash,
       });
-      return { result: await apply(tx, out, url), old: prev ?? null };
+      return { result: await apply(tx, out, url, made.blurhash ?? null), old: prev ?? null };
     });
     keys.length = 0; // committed: kept
     if (old) await removeBytes(svc, old);

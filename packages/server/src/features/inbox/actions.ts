@@ -20,7 +20,7 @@ const t = schema.inboxItems;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const KINDS: Record<Exclude<InboxFilter, 'all' | 'unread'>, string[]> = {
-  mentions: ['mention'],
+  mentions: ['mention', 'note_mention'],
   threads: ['thread'],
   reactions: ['reaction'],
 };
@@ -36,6 +36,7 @@ function present(r: ItemRow): InboxItem {
     parent_id: r.parentId,
     actor_id: r.actorId,
     reaction_type: r.reactionType,
+    note_id: r.noteId,
     read: r.readAt !== null,
     created_at: r.createdAt.toISOString(),
   };
@@ -69,7 +70,24 @@ async function withMessages(svc: Services, me: Me, items: ItemRow[]): Promise<In
       )
     ).map((m) => [m.id, m]),
   );
-  return items.map((r) => ({ ...present(r), message: r.messageId ? (messages.get(r.messageId) ?? null) : null }));
+  // Notes the items name, with their titles for who may still read their channel.
+  const noteIds = [...new Set(items.map((r) => r.noteId).filter((x): x is string => !!x))];
+  const notes = noteIds.length
+    ? await svc.db
+        .select({ id: schema.notes.id, cid: schema.notes.cid, title: schema.notes.title })
+        .from(schema.notes)
+        .where(
+          and(eq(schema.notes.appId, me.app.id), inArray(schema.notes.id, noteIds), isNull(schema.notes.deletedAt)),
+        )
+    : [];
+  for (const cid of new Set(notes.map((n) => n.cid).filter((c): c is string => !!c)))
+    if (!readable.has(cid)) readable.set(cid, await mayReadChannel(svc.db, me, cid));
+  const titles = new Map(notes.filter((n) => n.cid && readable.get(n.cid)).map((n) => [n.id, n.title]));
+  return items.map((r) => ({
+    ...present(r),
+    message: r.messageId ? (messages.get(r.messageId) ?? null) : null,
+    ...(r.noteId ? { note_title: titles.get(r.noteId) ?? null } : {}),
+  }));
 }
 
 export async function listInbox(

@@ -26,10 +26,12 @@
 import type { InboxItem, InboxKind } from '@parley/protocol';
 import { uuidv7 } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
-import { rows } from '../../platform/db/index.js';
+import { type Queryable, rows } from '../../platform/db/index.js';
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
+import { withTransaction } from '../events/log.js';
 import { parseMentions } from '../messages/mentions.js';
+import { wants } from '../webhooks/signature.js';
 
 /** The app bot (reminders/jobs.ts): its DMs are reminders, recorded as such. */
 const BOT = 'parley-bot';
@@ -45,6 +47,7 @@ export interface NewItem {
   parentId?: string | null;
   actorId?: string | null;
   reactionType?: string | null;
+  noteId?: string | null;
   dedupe: string;
 }
 
@@ -60,6 +63,7 @@ interface StoredItem {
   parent_id: string | null;
   actor_id: string | null;
   reaction_type: string | null;
+  note_id: string | null;
   read_at: Date | string | null;
   created_at: Date | string;
 }
@@ -77,6 +81,7 @@ export function presentStored(r: StoredItem): InboxItem {
     parent_id: r.parent_id,
     actor_id: r.actor_id,
     reaction_type: r.reaction_type,
+    note_id: r.note_id,
     read: r.read_at !== null,
     created_at: iso(r.created_at),
   };
@@ -97,18 +102,20 @@ export async function unreadCounts(svc: Services, appId: string, users: string[]
   return out;
 }
 
-/** Tell each user's connections their count (and the new item, when that is why). */
+/** Tell each user's connections their count (and the new item, or the items taken back, when that is why). */
 export async function publishCounts(
   svc: Services,
   appId: string,
   users: string[],
   newItems: Map<string, InboxItem> = new Map(),
+  removed: Map<string, string[]> = new Map(),
 ): Promise<Map<string, number>> {
   const counts = await unreadCounts(svc, appId, users);
   const created_at = new Date().toISOString();
   svc.bus.publish(
     users.map((userId) => {
       const item = newItems.get(userId);
+      const gone = removed.get(userId);
       return {
         to: 'user' as const,
         appId,
@@ -117,6 +124,7 @@ export async function publishCounts(
           type: 'inbox.updated' as const,
           unread_count: counts.get(userId) ?? 0,
           ...(item ? { item } : {}),
+          ...(gone?.length ? { removed: gone } : {}),
           created_at,
         },
       };
@@ -149,23 +157,47 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
       parent_id: i.parentId ?? null,
       actor_id: i.actorId ?? null,
       reaction_type: i.reactionType ?? null,
+      note_id: i.noteId ?? null,
       dedupe: i.dedupe,
       created_at: at,
     })),
   );
-  const stored = await rows<StoredItem>(
-    svc.db,
-    sql`insert into inbox_items (app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id,
-        actor_id, reaction_type, dedupe, created_at)
-      select app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type, dedupe,
-        created_at
+  const insert = (q: Queryable) =>
+    rows<StoredItem>(
+      q,
+      sql`insert into inbox_items (app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id,
+        actor_id, reaction_type, note_id, dedupe, created_at)
+      select app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type, note_id,
+        dedupe, created_at
       from json_to_recordset(${input}::json) as x(app_id uuid, id uuid, user_id text, kind text, via text,
-        group_handle text, cid text, message_id uuid, parent_id uuid, actor_id text, reaction_type text, dedupe text,
-        created_at timestamptz)
+        group_handle text, cid text, message_id uuid, parent_id uuid, actor_id text, reaction_type text, note_id uuid,
+        dedupe text, created_at timestamptz)
       on conflict (app_id, user_id, dedupe) do nothing
       returning app_id, id, user_id, kind, via, group_handle, cid, message_id, parent_id, actor_id, reaction_type,
-        read_at, created_at`,
-  );
+        note_id, read_at, created_at`,
+    );
+  // Apps whose webhook endpoints want `inbox.new` (from memory): only they pay for a transaction,
+  // in which the outbox writes the deliveries with the items (features/webhooks/outbox.ts).
+  const hooked = new Set<string>();
+  for (const appId of new Set(items.map((i) => i.appId))) {
+    const { endpoints } = await svc.hooks.get(appId);
+    if (endpoints.some((ep) => wants(ep.events, 'inbox.new'))) hooked.add(appId);
+  }
+  const stored =
+    hooked.size === 0
+      ? await insert(svc.db)
+      : await withTransaction(svc, async (tx, out) => {
+          const got = await insert(tx);
+          for (const r of got)
+            if (hooked.has(r.app_id))
+              out.push({
+                to: 'webhooks',
+                appId: r.app_id,
+                userId: r.user_id,
+                event: { type: 'inbox.new', user_id: r.user_id, item: presentStored(r), created_at: iso(r.created_at) },
+              });
+          return got;
+        });
   if (stored.length === 0) return;
   const byApp = new Map<string, Map<string, InboxItem>>();
   for (const r of stored) {
@@ -225,8 +257,15 @@ interface MessageFacts {
   thread_people: string[] | null;
 }
 
-/** Derive and record the items of messages that just committed (see the top of this file). */
-export async function deriveMessageItems(svc: Services, items: { appId: string; messageId: string }[]): Promise<void> {
+/**
+ * Derive and record the items of messages that just committed (see the top of this file).
+ * `only` (an edit's): just the mentions of these users, per message id.
+ */
+export async function deriveMessageItems(
+  svc: Services,
+  items: { appId: string; messageId: string }[],
+  only?: Map<string, ReadonlySet<string>>,
+): Promise<void> {
   if (items.length === 0) return;
   const keys = JSON.stringify(items.map((i) => ({ app_id: i.appId, id: i.messageId })));
   const messages = await rows<MessageFacts>(
@@ -253,6 +292,7 @@ export async function deriveMessageItems(svc: Services, items: { appId: string; 
   const cands = new Map<string, Cand[]>();
   const add = (m: MessageFacts, c: Cand) => {
     if (c.userId === m.user_id) return;
+    if (only && (c.kind !== 'mention' || c.via === 'channel' || !only.get(m.id)?.has(c.userId))) return;
     const list = cands.get(m.id) ?? [];
     list.push(c);
     cands.set(m.id, list);
@@ -324,7 +364,15 @@ export async function deriveMessageItems(svc: Services, items: { appId: string; 
     : [];
 
   const out: NewItem[] = [];
-  const rank: Record<InboxKind, number> = { mention: 0, thread: 1, dm: 2, reaction: 3, invitation: 4, reminder: 5 };
+  const rank: Record<InboxKind, number> = {
+    mention: 0,
+    thread: 1,
+    dm: 2,
+    reaction: 3,
+    invitation: 4,
+    reminder: 5,
+    note_mention: 6,
+  };
   for (const [id, list] of cands) {
     const m = byId.get(id) as MessageFacts;
     const names = new Set(parseMentions(m.text).usernames);
@@ -395,6 +443,104 @@ export function recordMessage(svc: Services, appId: string, messageId: string): 
   const r = recorders.get(svc) ?? new Recorder(svc);
   recorders.set(svc, r);
   void r.batcher.add({ appId, messageId });
+}
+
+/**
+ * After an edit commits: the people it newly mentions get a mention item — once: the item's
+ * `dedupe` is the message's, so an edit that names someone again, or names someone the message
+ * already reached (a thread reply), adds nothing — and the people it no longer mentions lose
+ * their mention item of this message while it is unread (a read one stays: it was seen). That is
+ * Slack's behaviour: a mention removed by an edit leaves the mentions list and the badge.
+ */
+export function recordEditedMentions(
+  svc: Services,
+  appId: string,
+  messageId: string,
+  added: readonly string[],
+  removed: readonly string[],
+): void {
+  if (!svc.config.inbox || (added.length === 0 && removed.length === 0)) return;
+  const run = async () => {
+    if (removed.length) {
+      const gone = await rows<{ id: string; user_id: string }>(
+        svc.db,
+        sql`delete from inbox_items
+          where app_id = ${appId} and message_id = ${messageId} and kind = 'mention' and read_at is null
+            and coalesce(via, '') <> 'channel'
+            and user_id in (select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))
+          returning id, user_id`,
+      );
+      if (gone.length) {
+        const byUser = new Map<string, string[]>();
+        for (const g of gone) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g.id]);
+        await publishCounts(svc, appId, [...byUser.keys()], new Map(), byUser);
+      }
+    }
+    if (added.length) await deriveMessageItems(svc, [{ appId, messageId }], new Map([[messageId, new Set(added)]]));
+  };
+  track(
+    svc,
+    run().catch((err) => svc.log.error({ err }, 'inbox: edit record failed')),
+  );
+}
+
+// ---- channel notes --------------------------------------------------------------------------
+
+/**
+ * After a channel note's create or edit commits: the people its text newly names — by
+ * @username, or through a group's @handle — get a `note_mention` item, with the rules of a
+ * message's mention: members of the note's channel only (so never anyone who cannot read it),
+ * none for a muted channel or one set to `none`, never its author. Once per person and note:
+ * names already in the previous text add nothing, and the item's `dedupe` is the note's.
+ * @here and @channel in a note notify no one (a note is a document, not a broadcast).
+ */
+export function recordNoteMentions(
+  svc: Services,
+  n: { appId: string; noteId: string; cid: string; actorId: string; text: string; prevText: string },
+): void {
+  if (!svc.config.inbox) return;
+  const before = new Set(parseMentions(n.prevText).usernames);
+  const names = parseMentions(n.text).usernames.filter((u) => !before.has(u));
+  if (names.length === 0) return;
+  const run = async () => {
+    const who = await rows<{ user_id: string; via: 'user' | 'group'; handle: string | null }>(
+      svc.db,
+      sql`with named as (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as name),
+        reached as (
+          select u.id as user_id, 'user' as via, null::text as handle from users u
+            where u.app_id = ${n.appId} and lower(u.username) in (select name from named)
+          union all
+          select gm.user_id, 'group', g.handle from user_groups g
+            join user_group_members gm on gm.app_id = g.app_id and gm.group_id = g.id
+            where g.app_id = ${n.appId} and lower(g.handle) in (select name from named)
+        )
+        select r.user_id, r.via, r.handle from reached r
+          join members m on m.app_id = ${n.appId} and m.cid = ${n.cid} and m.user_id = r.user_id
+          left join channel_notification_settings o
+            on o.app_id = ${n.appId} and o.user_id = r.user_id and o.cid = ${n.cid}
+          where r.user_id <> ${n.actorId} and not m.muted and coalesce(o.level, '') <> 'none'`,
+    );
+    const best = new Map<string, (typeof who)[number]>();
+    for (const w of who) if (!best.has(w.user_id) || w.via === 'user') best.set(w.user_id, w);
+    await recordItems(
+      svc,
+      [...best.values()].map((w) => ({
+        appId: n.appId,
+        userId: w.user_id,
+        kind: 'note_mention' as const,
+        via: w.via,
+        groupHandle: w.handle,
+        cid: n.cid,
+        noteId: n.noteId,
+        actorId: n.actorId,
+        dedupe: `n:${n.noteId}`,
+      })),
+    );
+  };
+  track(
+    svc,
+    run().catch((err) => svc.log.error({ err }, 'inbox: note mentions failed')),
+  );
 }
 
 /** Wait until everything queued here has been recorded (shutdown, tests). */

@@ -23,6 +23,7 @@ import type { Services } from '../../services.js';
 import { logEvents, takeSeqs, withTransaction } from '../events/log.js';
 import { thumbnails } from '../files/media.js';
 import { enrichMessages } from '../messages/actions.js';
+import { ICON_MAX_BYTES, icoToPng, isIco } from './favicon.js';
 import { UNFURL, type UnfurlJob } from './job-names.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
 import { IMAGE_MAX_BYTES, type PageMeta, unfurl } from './unfurl.js';
@@ -98,6 +99,19 @@ async function rehost(svc: Services, appId: string, bytes: Buffer): Promise<Prev
   };
 }
 
+/** The site's icon, re-hosted as a preview image is (an ICO unpacked to PNG first); null when none decodes. */
+async function fetchIcon(svc: Services, appId: string, url: string): Promise<PreviewImage | null> {
+  try {
+    const got = await safeFetch(url, { ...fetchOptions(svc), maxBytes: ICON_MAX_BYTES, accept: 'image/*' });
+    if (got.status !== 200) return null;
+    const png = isIco(got.body) ? await icoToPng(got.body) : got.body;
+    return png ? await rehost(svc, appId, png) : null;
+  } catch (err) {
+    if (err instanceof FetchRefused) return null;
+    throw err;
+  }
+}
+
 async function fetchImage(svc: Services, appId: string, url: string): Promise<PreviewImage | null> {
   try {
     const got = await safeFetch(url, { ...fetchOptions(svc), maxBytes: IMAGE_MAX_BYTES, accept: 'image/*' });
@@ -110,10 +124,13 @@ async function fetchImage(svc: Services, appId: string, url: string): Promise<Pr
 }
 
 /** What the cache keeps for one URL after reading it. */
-type Fresh = Pick<CacheRow, 'status' | 'finalUrl' | 'title' | 'description' | 'siteName' | 'kind' | 'image' | 'error'>;
+type Fresh = Pick<
+  CacheRow,
+  'status' | 'finalUrl' | 'title' | 'description' | 'siteName' | 'kind' | 'image' | 'icon' | 'error'
+>;
 
 async function readLink(svc: Services, appId: string, url: string): Promise<Fresh> {
-  const none = { finalUrl: null, title: null, description: null, siteName: null, kind: null, image: null };
+  const none = { finalUrl: null, title: null, description: null, siteName: null, kind: null, image: null, icon: null };
   let meta: PageMeta;
   try {
     const got = await unfurl(url, fetchOptions(svc));
@@ -128,6 +145,7 @@ async function readLink(svc: Services, appId: string, url: string): Promise<Fres
     return { ...none, status: 'failed', error: `${err.reason}: ${err.message}`.slice(0, 500) };
   }
   const image = meta.imageUrl ? await fetchImage(svc, appId, meta.imageUrl) : null;
+  const icon = meta.iconUrl ? await fetchIcon(svc, appId, meta.iconUrl) : null;
   const empty = !meta.title && !meta.description && !image;
   return {
     status: empty ? 'empty' : 'ok',
@@ -137,6 +155,7 @@ async function readLink(svc: Services, appId: string, url: string): Promise<Fres
     siteName: meta.siteName,
     kind: meta.kind,
     image,
+    icon,
     error: null,
   };
 }

@@ -8,6 +8,7 @@
  * `<body>`'s first text past the metadata or at the size cap of the fetch.
  */
 import { Parser } from 'htmlparser2';
+import { type IconLink, iconUrlOf } from './favicon.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
 
 /** How much of a page is read for its metadata (the rest is never downloaded). */
@@ -26,6 +27,8 @@ export interface PageMeta {
   kind: string | null;
   /** Absolute http(s) URL of the image the page names, to be fetched and re-hosted. */
   imageUrl: string | null;
+  /** The site's icon (favicon.ts): the page's `<link rel="icon">`, else `/favicon.ico`. */
+  iconUrl: string | null;
 }
 
 /**
@@ -60,6 +63,7 @@ interface Head {
   meta: Map<string, string>;
   title: string;
   oembed: string | null;
+  icons: IconLink[];
 }
 
 /** Read the metadata of an HTML document (first value of each property wins, as Facebook does). */
@@ -69,6 +73,7 @@ export function readHead(html: string): Head {
   let inTitle = false;
   let titleDone = false;
   let oembed: string | null = null;
+  const icons: IconLink[] = [];
   const parser = new Parser(
     {
       onopentag(name, attrs) {
@@ -77,10 +82,13 @@ export function readHead(html: string): Head {
           const key = (attrs.property ?? attrs.name ?? '').trim().toLowerCase();
           const content = attrs.content;
           if (key && content !== undefined && !meta.has(key)) meta.set(key, content);
-        } else if (name === 'link' && !oembed) {
+        } else if (name === 'link') {
           const rel = (attrs.rel ?? '').toLowerCase().split(/\s+/);
           const type = (attrs.type ?? '').toLowerCase().trim();
-          if (rel.includes('alternate') && type === 'application/json+oembed' && attrs.href) oembed = attrs.href;
+          if (!oembed && rel.includes('alternate') && type === 'application/json+oembed' && attrs.href)
+            oembed = attrs.href;
+          if (attrs.href && (rel.includes('icon') || rel.includes('apple-touch-icon')) && icons.length < 20)
+            icons.push({ rel, href: attrs.href, sizes: attrs.sizes });
         }
       },
       ontext(text) {
@@ -97,7 +105,7 @@ export function readHead(html: string): Head {
   );
   parser.write(html);
   parser.end();
-  return { meta, title, oembed };
+  return { meta, title, oembed, icons };
 }
 
 /** The charset a response names (`Content-Type`, then `<meta charset>`), if TextDecoder knows it. */
@@ -183,6 +191,7 @@ export async function unfurl(url: string, opts: SafeFetchOptions): Promise<Unfur
         oeImage,
       page.url,
     ),
+    iconUrl: iconUrlOf(head.icons, page.url),
   };
   return { type: 'page', meta };
 }

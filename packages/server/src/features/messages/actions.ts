@@ -13,7 +13,7 @@ import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/access.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
 import { attachFiles, dropMessageFiles } from '../files/attach.js';
-import { recordMessage } from '../inbox/record.js';
+import { recordEditedMentions, recordMessage } from '../inbox/record.js';
 import { UNFURL } from '../links/job-names.js';
 import { normalizeUrl, previewUrls } from '../links/urls.js';
 import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
@@ -376,6 +376,7 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot be edited`);
   const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
   let unfurl = false;
+  const mentionChange: { added: string[]; removed: string[] } = { added: [], removed: [] };
   const edited = await withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const [cur] = await tx
@@ -417,11 +418,37 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
       row!.shadowed ? row!.userId : null,
     );
     // Only people newly mentioned by the edit are notified (none, for a shadowed message).
-    if (!row!.shadowed)
-      await flagMentions(tx, out, appId, row!, mentions, me.userId, message, new Set(cur.mentionedUsers));
+    if (!row!.shadowed) {
+      const reasons = await flagMentions(
+        tx,
+        out,
+        appId,
+        row!,
+        mentions,
+        me.userId,
+        message,
+        new Set(cur.mentionedUsers),
+      );
+      mentionChange.added = [...reasons.keys()];
+    }
+    // Names the edit took out are no longer mentions (as in Slack: the mention leaves the
+    // unread-mention count and, while unread, the inbox).
+    const still = new Set([...mentions.users, ...mentions.here]);
+    mentionChange.removed = cur.mentionedUsers.filter((u) => !still.has(u));
+    if (mentionChange.removed.length)
+      await tx
+        .delete(schema.userMessageFlags)
+        .where(
+          and(
+            eq(schema.userMessageFlags.appId, appId),
+            eq(schema.userMessageFlags.messageId, id),
+            inArray(schema.userMessageFlags.userId, mentionChange.removed),
+          ),
+        );
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
   if (unfurl) svc.jobs.wake(UNFURL.name);
+  recordEditedMentions(svc, appId, id, mentionChange.added, mentionChange.removed);
   return edited;
 }
 

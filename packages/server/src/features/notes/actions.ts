@@ -18,6 +18,7 @@ import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead, loadChannel } from '../channels/access.js';
 import { type Outbox, withTransaction } from '../events/log.js';
+import { recordNoteMentions } from '../inbox/record.js';
 import { can, checkCan } from '../permissions/policy.js';
 import { merge3 } from './merge.js';
 
@@ -109,7 +110,7 @@ async function countLive(tx: Tx, appId: string, owner: { cid: string } | { owner
 export async function createNote(svc: Services, me: Me, body: CreateNoteBody): Promise<Note> {
   const appId = me.app.id;
   const at = new Date(svc.clock());
-  return withTransaction(svc, async (tx, out) => {
+  const note = await withTransaction(svc, async (tx, out) => {
     if (body.id) {
       const [prior] = await tx
         .select()
@@ -156,6 +157,16 @@ export async function createNote(svc: Services, me: Me, body: CreateNoteBody): P
     tell(out, appId, r, 'updated', at);
     return presentNote(r);
   });
+  if (note.cid && note.version === 1 && note.created_by === me.userId)
+    recordNoteMentions(svc, {
+      appId,
+      noteId: note.id,
+      cid: note.cid,
+      actorId: me.userId,
+      text: note.text,
+      prevText: '',
+    });
+  return note;
 }
 
 /**
@@ -171,8 +182,10 @@ export async function editNote(
   const appId = me.app.id;
   const at = new Date(svc.clock());
   if (body.title === undefined && body.text === undefined) throw invalid('Nothing to change: send a title or a text');
-  return withTransaction(svc, async (tx, out) => {
+  let prevText = '';
+  const done = await withTransaction(svc, async (tx, out) => {
     const row = await accessNote(tx, me, id, true, true);
+    prevText = row.text;
     if (body.base_version > row.version)
       throw invalid(`base_version ${body.base_version} is ahead of the note (version ${row.version})`);
     let title = body.title?.trim() ?? row.title;
@@ -222,6 +235,10 @@ export async function editNote(
     tell(out, appId, u, 'updated', at);
     return { note: presentNote(u), merged };
   });
+  const n = done.note;
+  if (n.cid && n.text !== prevText)
+    recordNoteMentions(svc, { appId, noteId: n.id, cid: n.cid, actorId: me.userId, text: n.text, prevText });
+  return done;
 }
 
 /** Delete a note (soft: its history stays for the record, out of every list and search). */

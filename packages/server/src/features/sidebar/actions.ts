@@ -164,6 +164,8 @@ export async function createSection(svc: Services, me: Me, body: CreateSectionBo
 
 /** Rename, collapse or expand a section, or change how it sorts. Starred keeps its name. */
 export async function updateSection(svc: Services, me: Me, id: string, body: UpdateSectionBody): Promise<Sidebar> {
+  if (body.name === undefined && body.collapsed === undefined && body.sort === undefined)
+    throw invalid('Nothing to change: send a name, collapsed or sort');
   return changeSidebar(svc, me, async (tx) => {
     const row = await ownSection(tx, me, id);
     if (body.name !== undefined && row.kind === 'starred') throw invalid('The Starred section keeps its name');

@@ -9,12 +9,12 @@ import {
   ReorderSectionsBody,
   SavedItemResponse,
   SavedItemsResponse,
+  SavedQuery,
   SaveMessageBody,
   SidebarResponse,
   UpdateSavedBody,
   UpdateSectionBody,
 } from '@parley/protocol';
-import { Type } from '@sinclair/typebox';
 import { userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import {
@@ -174,14 +174,7 @@ export function sidebarRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: savedTags,
           summary: 'My saved items, newest first, paged (`next` → `cursor`)',
           description: 'Only items whose channel I may still read.',
-          querystring: Type.Object(
-            {
-              status: Type.Optional(Type.Union([Type.Literal('saved'), Type.Literal('completed')])),
-              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-              cursor: Type.Optional(Type.String({ maxLength: 64 })),
-            },
-            { additionalProperties: false },
-          ),
+          querystring: SavedQuery,
           response: { 200: SavedItemsResponse, ...errors },
         },
       },

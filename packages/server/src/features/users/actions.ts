@@ -100,7 +100,12 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
         const set: Partial<typeof schema.users.$inferInsert> = { updatedAt: now };
         if (u.name !== undefined) set.name = u.name;
         if (u.username !== undefined) set.username = u.username;
-        if (u.image !== undefined) set.image = u.image;
+        if (u.image !== undefined) {
+          set.image = u.image;
+          // A picture set by URL is not the uploaded one: its placeholder goes, unless unchanged.
+          (set as Record<string, unknown>).imageBlurhash =
+            sql`case when ${schema.users.image} is not distinct from ${u.image} then ${schema.users.imageBlurhash} end`;
+        }
         if (u.role !== undefined) set.role = u.role;
         const profile = profileColumns(u);
         Object.assign(set, profile);
@@ -220,7 +225,11 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
       throw new ApiError('VALIDATION_ERROR', 'This username is reserved', { field: 'username' });
     set.username = body.username;
   }
-  if (body.image !== undefined) set.image = body.image;
+  if (body.image !== undefined) {
+    set.image = body.image;
+    (set as Record<string, unknown>).imageBlurhash =
+      sql`case when ${schema.users.image} is not distinct from ${body.image} then ${schema.users.imageBlurhash} end`;
+  }
   Object.assign(set, profileColumns(body));
   let row: UserRow | undefined;
   let dropped: ImageRow | null = null;

@@ -17,11 +17,18 @@ import { userUpdated } from './actions.js';
 import type { UserRow } from './present.js';
 import { announceUserUpdated } from './profile.js';
 
-/** Set the user's `image` in `tx` and queue who hears of it. */
-async function setImage(tx: Tx, out: Outbox, appId: string, userId: string, image: string | null): Promise<UserRow> {
+/** Set the user's `image` (and its blurhash) in `tx` and queue who hears of it. */
+async function setImage(
+  tx: Tx,
+  out: Outbox,
+  appId: string,
+  userId: string,
+  image: string | null,
+  blurhash: string | null,
+): Promise<UserRow> {
   const [r] = await tx
     .update(schema.users)
-    .set({ image, updatedAt: sql`now()` })
+    .set({ image, imageBlurhash: blurhash, updatedAt: sql`now()` })
     .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)))
     .returning();
   if (!r) throw new ApiError('NOT_FOUND', 'User not found');
@@ -46,7 +53,7 @@ export async function setAvatar(
     got,
     origin,
     declared,
-    (tx, out, url) => setImage(tx, out, caller.app.id, caller.userId, url),
+    (tx, out, url, blurhash) => setImage(tx, out, caller.app.id, caller.userId, url, blurhash),
   );
   await svc.presence.announce(caller.app.id, result);
   return { row: result, image };
@@ -60,7 +67,7 @@ export async function removeAvatar(svc: Services, caller: Caller & { kind: 'user
   const appId = caller.app.id;
   const { row, gone } = await withTransaction(svc, async (tx, out) => {
     const gone = await dropImage(tx, appId, { kind: 'user', id: caller.userId });
-    return { row: await setImage(tx, out, appId, caller.userId, null), gone };
+    return { row: await setImage(tx, out, appId, caller.userId, null, null), gone };
   });
   if (gone) await removeBytes(svc, gone);
   await svc.presence.announce(appId, row);

@@ -17,6 +17,7 @@ export function presentUser(row: UserRow, presence?: User['presence'], fields?: 
     name: row.name,
     username: row.username,
     image: row.image,
+    image_blurhash: row.imageBlurhash,
     role: row.role as User['role'],
     ...(presence ? { presence } : {}),
     status: statusLive

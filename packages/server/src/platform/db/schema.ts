@@ -66,6 +66,8 @@ export const users = pgTable(
     name: text('name').notNull(),
     username: text('username'),
     image: text('image'),
+    /** The blurhash of `image` when it is a picture uploaded here (users/avatar.ts); else null. */
+    imageBlurhash: text('image_blurhash'),
     role: text('role').notNull().default('user'),
     /**
      * For `guest` users: when they stop being able to post (they can still read). Set by the
@@ -833,6 +835,8 @@ export const linkPreviews = pgTable(
     kind: text('kind'),
     /** The re-hosted image (paths of its thumbnails), if the page named one that decoded. */
     image: jsonb('image').$type<PreviewImage | null>(),
+    /** The site's icon (`<link rel="icon">`, else `/favicon.ico`), re-hosted like the image. */
+    icon: jsonb('icon').$type<PreviewImage | null>(),
     /** Why it failed (for operators), never shown to users. */
     error: text('error'),
     fetchedAt: ts('fetched_at').notNull().defaultNow(),
@@ -1545,6 +1549,8 @@ export const inboxItems = pgTable(
     parentId: uuid('parent_id'),
     actorId: text('actor_id'),
     reactionType: text('reaction_type'),
+    /** For a `note_mention`: the channel note that names the user. */
+    noteId: uuid('note_id'),
     dedupe: text('dedupe').notNull(),
     readAt: ts('read_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
