@@ -62,10 +62,9 @@ describe('the inbox in the SDK', () => {
   });
 
   it('drops an item an edit took back, on every device; a note mention arrives with its note', async () => {
-    const alice = await makeClient(h, app, 'alice');
-    const bobPhone = await makeClient(h, app, 'bob');
-    const bobLaptop = await makeClient(h, app, 'bob');
-    clients.push(alice, bobPhone, bobLaptop);
+    const alice = await bed.connect('alice');
+    const bobPhone = await bed.connect('bob');
+    const bobLaptop = await bed.connect('bob');
     const ch = alice.channel('group', 'sdk-inbox-edits');
     await ch.createChannel({ members: ['bob'], name: 'Edits' });
     for (const c of [bobPhone, bobLaptop]) await c.inbox.load();
