@@ -7,6 +7,7 @@
 import { checkServerFrame, EVENT_TYPES, ProtocolError, parseServerFrame } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { workspaceEvent } from '../../server/src/features/accounts/branding.js';
 import { guestEvent } from '../../server/src/features/accounts/guests.js';
 import type { SocketFactory } from '../src/connection.js';
 import type { ChatClient } from '../src/index.js';
@@ -94,6 +95,15 @@ describe('the frames a server sends', () => {
       { to: 'user', appId: app.id, userId: 'bob', event: guestEvent('bob', new Date(Date.now() - 1000), Date.now()) },
     ]);
     await until(() => frames.some((f) => f.includes('"guest.updated"')), 5000, 'the guest event');
+    // A workspace's new look (workspace.updated, app-wide; the same builder as the logo routes').
+    h.server.svc.bus.publish([
+      {
+        to: 'app',
+        appId: app.id,
+        event: workspaceEvent(app.id, { name: 'Wire', slug: 'wire', logo: null }, Date.now()),
+      },
+    ]);
+    await until(() => frames.some((f) => f.includes('"workspace.updated"')), 5000, 'the workspace event');
     // Moderation: a report reaches the moderators (flag.new), its review the reporter
     // (flag.reviewed); a channel ban reaches the banned user and the moderators (user.banned).
     const mod = await connect('mod');

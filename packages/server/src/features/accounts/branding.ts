@@ -7,7 +7,7 @@
  * words and anything shaped like a workspace id are refused, so `/w/<id>` links always keep
  * meaning the id.
  */
-import { type ImageUpload, RESERVED_SLUGS, SLUG_PATTERN } from '@parley/protocol';
+import { type ImageUpload, RESERVED_SLUGS, SLUG_PATTERN, type WorkspaceUpdatedEvent } from '@parley/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
@@ -73,20 +73,23 @@ export async function announceWorkspace(svc: Services, appId: string): Promise<v
     .innerJoin(schema.apps, eq(schema.apps.id, schema.workspaces.appId))
     .where(eq(schema.workspaces.appId, appId));
   if (!w) return;
-  svc.bus.publish([
-    {
-      to: 'app',
-      appId,
-      event: {
-        type: 'workspace.updated',
-        workspace_id: appId,
-        name: w.name,
-        slug: w.slug,
-        logo: w.logo,
-        created_at: new Date(svc.clock()).toISOString(),
-      },
-    },
-  ]);
+  svc.bus.publish([{ to: 'app', appId, event: workspaceEvent(appId, w, svc.clock()) }]);
+}
+
+/** The `workspace.updated` event of a workspace as it now looks. */
+export function workspaceEvent(
+  appId: string,
+  w: { name: string; slug: string | null; logo: string | null },
+  now: number,
+): WorkspaceUpdatedEvent {
+  return {
+    type: 'workspace.updated',
+    workspace_id: appId,
+    name: w.name,
+    slug: w.slug,
+    logo: w.logo,
+    created_at: new Date(now).toISOString(),
+  };
 }
 
 /** Check, before the body is read, that the caller may change its workspace's logo. */

@@ -61,6 +61,16 @@ describe('iconUrlOf', () => {
     expect(iconUrlOf([{ rel: ['apple-touch-icon'], href: '/t.png', sizes: undefined }], page)).toBe(
       'https://example.com/t.png',
     );
+    // An SVG icon comes after the apple-touch-icon (it would not decode).
+    expect(
+      iconUrlOf(
+        [
+          { rel: ['icon'], href: '/logo.svg', sizes: undefined },
+          { rel: ['apple-touch-icon'], href: '/touch.png', sizes: undefined },
+        ],
+        page,
+      ),
+    ).toBe('https://example.com/touch.png');
     expect(iconUrlOf([], page)).toBe('https://example.com/favicon.ico');
     // A javascript: or data: href is not fetched: the origin's favicon instead.
     expect(iconUrlOf([{ rel: ['icon'], href: 'javascript:alert(1)', sizes: undefined }], page)).toBe(

@@ -22,8 +22,10 @@ export function iconUrlOf(links: readonly IconLink[], pageUrl: string): string |
   const score = (l: IconLink) => {
     const px = Math.max(0, ...(l.sizes ?? '').split(/\s+/).map((s) => Number.parseInt(s, 10) || 0));
     const kind = l.rel.includes('icon') ? 2 : l.rel.includes('apple-touch-icon') ? 1 : 0;
-    // `any` (an SVG) never decodes here: the rasters first, the largest up to 256 px.
-    return kind * 1000 + (l.sizes?.toLowerCase() === 'any' ? -500 : Math.min(px, 256));
+    // An SVG (`sizes="any"`, `.svg`) is never taken as a picture here: after every raster.
+    if (l.sizes?.toLowerCase() === 'any' || /\.svg(\?|#|$)/i.test(l.href)) return kind - 10;
+    // The rasters: `icon` before `apple-touch-icon`, the largest up to 256 px.
+    return kind * 1000 + Math.min(px, 256);
   };
   const candidates = links.filter((l) => l.rel.includes('icon') || l.rel.includes('apple-touch-icon'));
   candidates.sort((a, b) => score(b) - score(a));

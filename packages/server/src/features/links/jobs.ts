@@ -23,7 +23,7 @@ import type { Services } from '../../services.js';
 import { logEvents, takeSeqs, withTransaction } from '../events/log.js';
 import { thumbnails } from '../files/media.js';
 import { enrichMessages } from '../messages/actions.js';
-import { ICON_MAX_BYTES, icoToPng, isIco } from './favicon.js';
+import { ICON_MAX_BYTES, iconUrlOf, icoToPng, isIco } from './favicon.js';
 import { UNFURL, type UnfurlJob } from './job-names.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
 import { IMAGE_MAX_BYTES, type PageMeta, unfurl } from './unfurl.js';
@@ -145,7 +145,10 @@ async function readLink(svc: Services, appId: string, url: string): Promise<Fres
     return { ...none, status: 'failed', error: `${err.reason}: ${err.message}`.slice(0, 500) };
   }
   const image = meta.imageUrl ? await fetchImage(svc, appId, meta.imageUrl) : null;
-  const icon = meta.iconUrl ? await fetchIcon(svc, appId, meta.iconUrl) : null;
+  // The icon the page names, else (missing, or not a picture that decodes) the origin's /favicon.ico.
+  const fallback = iconUrlOf([], meta.finalUrl);
+  let icon = meta.iconUrl ? await fetchIcon(svc, appId, meta.iconUrl) : null;
+  if (!icon && fallback && fallback !== meta.iconUrl) icon = await fetchIcon(svc, appId, fallback);
   const empty = !meta.title && !meta.description && !image;
   return {
     status: empty ? 'empty' : 'ok',
