@@ -32,9 +32,9 @@
 import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
 import { and, eq, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { presentChannel } from '../channels/present.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import { EXPIRE_UPLOAD } from '../files/job-names.js';
 import { dropImage, removeBytes } from '../images/actions.js';
 import { type MessageRow, presentMessage } from '../messages/present.js';

@@ -19,9 +19,9 @@ import { and, desc, eq, inArray, lt, ne } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead, checkPost, memberRow } from '../channels/access.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import {
   answerInvitation,
   armTimer,

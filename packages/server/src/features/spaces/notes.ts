@@ -12,9 +12,9 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { systemMessage } from '../channels/actions.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
 import { onStatusChange } from '../users/actions.js';
 import type { UserRow } from '../users/present.js';
 
