@@ -14,12 +14,12 @@ import type { Services } from '../../services.js';
 import { createChannel } from '../channels/actions.js';
 import { recordItems } from '../inbox/record.js';
 import { sendMessage } from '../messages/actions.js';
+import { BOT_USER_ID } from '../messages/system.js';
 import { userUpdated } from '../users/actions.js';
-import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
+import { CLEAR_STATUS } from '../users/job-names.js';
+import { REMIND, SEND_SCHEDULED } from './job-names.js';
 import { nextOccurrence, type Repeat } from './when.js';
 
-/** The user id of each app's bot, which sends reminders as DMs. */
-export const BOT_USER_ID = 'parley-bot';
 const BOT_NAME = 'Parley';
 /** A job that fires this early (clock skew between nodes) still counts its row due. */
 const EARLY_MS = 1_500;

@@ -8,7 +8,7 @@ import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/record.js';
 import { dropReplacedImage, type ImageRow, removeBytes } from '../images/actions.js';
-import { CLEAR_STATUS } from '../reminders/job-names.js';
+import { CLEAR_STATUS } from './job-names.js';
 import { presentUser, type UserRow } from './present.js';
 import { announceUserUpdated, profileColumns, RESERVED_USERNAMES } from './profile.js';
 
