@@ -5,14 +5,13 @@
  * `Infra` (infra.ts) is the part that knows no feature; the components added here are built on
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
-import type { ChatSessions } from './features/accounts/chat-sessions.js';
-import type { OpeningRead } from './features/channels/openings.js';
-import type { WatchFound, WatchRead } from './features/events/watch-batch.js';
-import type { SendBatcher } from './features/messages/send-batch.js';
-import type { Presence } from './features/presence/presence.js';
-import type { Typing } from './features/typing/typing.js';
-import type { WebhookPump } from './features/webhooks/pump.js';
-import type { HookRegistry } from './features/webhooks/settings.js';
+import type { ChatSessions } from './features/accounts/index.js';
+import type { OpeningRead } from './features/channels/index.js';
+import type { WatchFound, WatchRead } from './features/events/index.js';
+import type { SendBatcher } from './features/messages/index.js';
+import type { Presence } from './features/presence/index.js';
+import type { Typing } from './features/typing/index.js';
+import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
 import type { TickBatcher } from './platform/tick-batch.js';
 import type { Opening } from './realtime/opening.js';

@@ -17,11 +17,11 @@ import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { recordLater } from '../inbox/record.js';
-import { presentMessage } from '../messages/present.js';
-import { checkNotBanned } from '../moderation/ban-check.js';
-import { checkCan, ownCapabilities } from '../permissions/policy.js';
-import type { UserRow } from '../users/present.js';
+import { recordLater } from '../inbox/index.js';
+import { presentMessage } from '../messages/index.js';
+import { checkNotBanned } from '../moderation/index.js';
+import { checkCan, ownCapabilities } from '../permissions/index.js';
+import type { UserRow } from '../users/index.js';
 import {
   accessChannelRead,
   type ChannelAccess,

@@ -17,7 +17,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, type ChannelAccess } from '../channels/access.js';
+import { accessChannelRead, type ChannelAccess } from '../channels/index.js';
 import { usage } from './attach.js';
 import { EXPIRE_UPLOAD as expireUpload, MAKE_MEDIA as makeMedia } from './job-names.js';
 import { cleanImage, THUMBNAILED } from './media.js';

@@ -13,7 +13,7 @@ import { schema } from '../../platform/db/index.js';
 import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { enrichMessages } from '../messages/actions.js';
+import { enrichMessages } from '../messages/index.js';
 import { posterFrame, probeDuration } from './av.js';
 import { incomingKey } from './direct.js';
 import { EXPIRE_DIRECT, EXPIRE_UPLOAD, type FileJob, MAKE_MEDIA } from './job-names.js';

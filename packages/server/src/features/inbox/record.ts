@@ -29,7 +29,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../platform/db/index.js';
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
-import { parseMentions } from '../messages/mentions.js';
+import { parseMentions } from '../messages/index.js';
 
 /** The app bot (reminders/jobs.ts): its DMs are reminders, recorded as such. */
 const BOT = 'parley-bot';

@@ -21,8 +21,8 @@ import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.j
 import type { JobKind } from '../../platform/jobs/queue.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
-import { thumbnails } from '../files/media.js';
-import { enrichMessages } from '../messages/actions.js';
+import { thumbnails } from '../files/index.js';
+import { enrichMessages } from '../messages/index.js';
 import { UNFURL, type UnfurlJob } from './job-names.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
 import { IMAGE_MAX_BYTES, type PageMeta, unfurl } from './unfurl.js';

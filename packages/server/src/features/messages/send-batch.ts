@@ -24,10 +24,10 @@ import { fromJson, hotStatement, type PreparedTiming, schema } from '../../platf
 import { notFound } from '../../platform/errors.js';
 import type { Outbox } from '../../platform/event-log.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
-import { checkPost, rankOf } from '../channels/access.js';
-import type { ChannelRow } from '../channels/present.js';
-import { checkSlowMode } from '../moderation/slow-mode.js';
-import type { UserRow } from '../users/present.js';
+import type { ChannelRow } from '../channels/index.js';
+import { checkPost, rankOf } from '../channels/index.js';
+import { checkSlowMode } from '../moderation/index.js';
+import type { UserRow } from '../users/index.js';
 import { AccessCache, type AccessRows, channelDigest, type RawRow, userDigest } from './access-cache.js';
 import { channelsPerBatch, type Queued, takeBatch } from './batch-plan.js';
 import { type Mentions, mentionReasons } from './mentions.js';

@@ -13,7 +13,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { loadChannel } from '../channels/access.js';
+import { loadChannel } from '../channels/index.js';
 import { messageRow } from './access.js';
 import { presentMessage } from './present.js';
 

@@ -17,8 +17,8 @@ import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, loadChannel } from '../channels/access.js';
-import { can, checkCan } from '../permissions/policy.js';
+import { accessChannelRead, loadChannel } from '../channels/index.js';
+import { can, checkCan } from '../permissions/index.js';
 import { merge3 } from './merge.js';
 
 type NoteRow = typeof schema.notes.$inferSelect;

@@ -8,7 +8,7 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import type { DndPrefs } from '../../realtime/opening.js';
-import { inDnd } from '../notifications/decide.js';
+import { inDnd } from '../notifications/index.js';
 
 /** What decides a user's do-not-disturb (realtime/opening.ts: a connection reads it as it opens). */
 export type { DndPrefs };

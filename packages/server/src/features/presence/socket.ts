@@ -5,8 +5,8 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
-import { spacesOfUsers } from '../spaces/present.js';
-import { visibleToGuest } from '../users/queries.js';
+import { spacesOfUsers } from '../spaces/index.js';
+import { visibleToGuest } from '../users/index.js';
 import { setPresence } from './actions.js';
 
 /** Which of `ids` the guest `viewer` may see (one query). */

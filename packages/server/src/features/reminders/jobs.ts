@@ -11,12 +11,10 @@ import { ApiError } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { createChannel } from '../channels/actions.js';
-import { recordItems } from '../inbox/record.js';
-import { sendMessage } from '../messages/actions.js';
-import { BOT_USER_ID } from '../messages/system.js';
-import { userUpdated } from '../users/actions.js';
-import { CLEAR_STATUS } from '../users/job-names.js';
+import { createChannel } from '../channels/index.js';
+import { recordItems } from '../inbox/index.js';
+import { BOT_USER_ID, sendMessage } from '../messages/index.js';
+import { CLEAR_STATUS, userUpdated } from '../users/index.js';
 import { REMIND, SEND_SCHEDULED } from './job-names.js';
 import { nextOccurrence, type Repeat } from './when.js';
 

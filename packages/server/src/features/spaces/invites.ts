@@ -26,7 +26,7 @@ import {
   type InvitationRow,
   registerInvitationKind,
   takeExpired,
-} from '../invitations/invitations.js';
+} from '../invitations/index.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
 import { moveUser } from './moves.js';
 import { KNOCK, knockSubject, loadSpace, presentInvitation, TELEPORT } from './present.js';

@@ -11,7 +11,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { cancelInvitations } from '../invitations/invitations.js';
+import { cancelInvitations } from '../invitations/index.js';
 import { accessOfficeCaller, checkSpaceAdmin } from './access.js';
 import { spaceUpdated } from './moves.js';
 import { listSpaceRows, loadSpace, presentSpace, TELEPORT } from './present.js';

@@ -18,7 +18,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
+import { checkAppAdmin, isAppAdmin } from '../audit/index.js';
 import type { UserRow } from './present.js';
 import { announceUserUpdated } from './profile.js';
 

@@ -24,7 +24,7 @@ import type { Caller } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { unreadTotals } from '../reads/queries.js';
+import { unreadTotals } from '../reads/index.js';
 import { setStatus, updateMe, upsertUsers } from './actions.js';
 import {
   createField,
