@@ -63,12 +63,9 @@ export const FEATURE_ORDER = [
 export const KNOWN_UPWARD = [
   'accounts>images',
   'calls>spaces',
-  'channels>inbox',
   'channels>messages',
   'files>messages',
   'links>messages',
-  'messages>inbox',
-  'messages>notifications',
   'messages>polls',
   'moderation>channels',
   'moderation>messages',

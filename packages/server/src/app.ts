@@ -46,13 +46,18 @@ import './features/spaces/calls.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
 import { groupRoutes } from './features/groups/index.js';
-import { inboxRoutes, inboxSocket } from './features/inbox/index.js';
+import { inboxRoutes, inboxSocket, recordInvitations, recordMessage } from './features/inbox/index.js';
 import { jobRoutes } from './features/jobs/index.js';
 import { defineLinkJobs, linkRoutes, linkSocket } from './features/links/index.js';
 import { messageRoutes, messageSocket, runSendJob, SendBatcher } from './features/messages/index.js';
 import { defineModerationJobs, moderationRoutes } from './features/moderation/index.js';
 import { noteRoutes, noteSocket } from './features/notes/index.js';
-import { defineNotificationJobs, notificationRoutes, notifySettled } from './features/notifications/index.js';
+import {
+  defineNotificationJobs,
+  notificationRoutes,
+  notifyMessage,
+  notifySettled,
+} from './features/notifications/index.js';
 import { peopleRoutes } from './features/people/index.js';
 import { definePollJobs, pollRoutes, pollSocket } from './features/polls/index.js';
 import { Presence, presenceSocket, RedisShare } from './features/presence/index.js';
@@ -296,6 +301,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
   svc.webhooks = new WebhookPump(svc, svc.hooks, config.jobWorkers);
+  // Hooks higher features register so lower ones need not import them (services.ts).
+  svc.afterSend = [notifyMessage, recordMessage];
+  svc.invited = recordInvitations;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {

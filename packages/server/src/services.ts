@@ -33,6 +33,17 @@ export interface Services extends Infra {
   hooks: HookRegistry;
   /** This node's sender of webhook deliveries (features/webhooks/pump.ts). */
   webhooks: WebhookPump;
+  /**
+   * What follows a sent message once its transaction has committed, in order: features/messages
+   * calls these, and app.ts registers notifications' pushes and the inbox's recording at startup,
+   * so messages imports neither (they sit above it).
+   */
+  afterSend: ((svc: Services, appId: string, messageId: string) => void)[];
+  /**
+   * Members were invited to a channel: features/channels calls it after commit, and app.ts
+   * registers the inbox's invitation items at startup (the inbox sits above channels).
+   */
+  invited: (svc: Services, appId: string, cid: string, actorId: string | null, userIds: string[]) => void;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }

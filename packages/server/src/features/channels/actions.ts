@@ -17,7 +17,6 @@ import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { recordLater } from '../inbox/index.js';
 import { presentMessage } from '../messages/index.js';
 import { checkNotBanned } from '../moderation/index.js';
 import { checkCan, ownCapabilities } from '../permissions/index.js';
@@ -279,17 +278,7 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
       member: a.member ?? added.find((m) => m.userId === caller.userId) ?? null,
     });
   });
-  recordLater(
-    svc,
-    invited.map((userId) => ({
-      appId,
-      userId,
-      kind: 'invitation' as const,
-      cid,
-      actorId: caller.userId,
-      dedupe: `inv:${cid}:${Date.now()}`,
-    })),
-  );
+  svc.invited(svc, appId, cid, caller.userId, invited);
   return done;
 }
 

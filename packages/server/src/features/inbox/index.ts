@@ -3,6 +3,6 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { recordItems, recordLater, recordMessage } from './record.js';
+export { recordInvitations, recordItems, recordLater, recordMessage } from './record.js';
 export { inboxRoutes } from './routes.js';
 export { inboxSocket } from './socket.js';

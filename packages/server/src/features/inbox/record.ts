@@ -402,3 +402,24 @@ export async function inboxSettled(svc: Services): Promise<void> {
   await recorders.get(svc)?.batcher.settled();
   await Promise.all([...(pending.get(svc) ?? [])]);
 }
+
+/** Who was invited to a channel, as invitation items (`Services.invited`: channels calls it). */
+export function recordInvitations(
+  svc: Services,
+  appId: string,
+  cid: string,
+  actorId: string | null,
+  userIds: string[],
+): void {
+  recordLater(
+    svc,
+    userIds.map((userId) => ({
+      appId,
+      userId,
+      kind: 'invitation' as const,
+      cid,
+      actorId,
+      dedupe: `inv:${cid}:${Date.now()}`,
+    })),
+  );
+}

@@ -13,10 +13,8 @@ import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '..
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/index.js';
 import { attachFiles, dropMessageFiles } from '../files/index.js';
-import { recordMessage } from '../inbox/index.js';
 import { normalizeUrl, previewUrls, UNFURL } from '../links/index.js';
 import { checkAutomod, checkSlowMode, fileAutomodFlag } from '../moderation/index.js';
-import { notifyMessage } from '../notifications/index.js';
 import { checkCan } from '../permissions/index.js';
 import { checkPollInput, newPoll, ownVotes, schedulePollClose } from '../polls/index.js';
 import { presentUser, type UserRow } from '../users/index.js';
@@ -187,8 +185,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // its author. Whether the author is shadow-banned comes with the access read of the send.
   if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
-  notifyMessage(svc, appId, sent.message.id);
-  recordMessage(svc, appId, sent.message.id);
+  for (const after of svc.afterSend) after(svc, appId, sent.message.id);
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
 }
