@@ -40,7 +40,7 @@ import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.
 import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
 import { imageRoutes } from './features/images/index.js';
 import { defineInvitationJobs } from './features/invitations/index.js';
-import { defineSpaceJobs, spaceRoutes, spaceSocket } from './features/spaces/index.js';
+import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
 import { lastSeqs, readEvents } from './platform/event-log.js';
 import './features/spaces/calls.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
@@ -304,6 +304,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // Hooks higher features register so lower ones need not import them (services.ts).
   svc.afterSend = [notifyMessage, recordMessage];
   svc.invited = recordInvitations;
+  svc.spacesOfUsers = spacesOfUsers;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {

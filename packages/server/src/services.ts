@@ -13,6 +13,7 @@ import type { Presence } from './features/presence/index.js';
 import type { Typing } from './features/typing/index.js';
 import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
+import type { Queryable } from './platform/db/index.js';
 import type { TickBatcher } from './platform/tick-batch.js';
 import type { Opening } from './realtime/opening.js';
 
@@ -44,6 +45,11 @@ export interface Services extends Infra {
    * registers the inbox's invitation items at startup (the inbox sits above channels).
    */
   invited: (svc: Services, appId: string, cid: string, actorId: string | null, userIds: string[]) => void;
+  /**
+   * Which space each user is in, part of their presence: features/spaces (above presence)
+   * registers it at startup in app.ts.
+   */
+  spacesOfUsers: (q: Queryable, appId: string, userIds: readonly string[]) => Promise<Map<string, string>>;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }
