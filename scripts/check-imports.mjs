@@ -69,7 +69,6 @@ export const KNOWN_UPWARD = [
   'messages>polls',
   'moderation>channels',
   'moderation>messages',
-  'users>files',
   'users>images',
   'users>reads',
 ];
