@@ -70,7 +70,6 @@ export const KNOWN_UPWARD = [
   'moderation>channels',
   'moderation>messages',
   'users>images',
-  'users>reads',
 ];
 
 const SERVER_SRC = 'packages/server/src';

@@ -62,7 +62,7 @@ import { peopleRoutes } from './features/people/index.js';
 import { definePollJobs, pollRoutes, pollSocket } from './features/polls/index.js';
 import { Presence, presenceSocket, RedisShare } from './features/presence/index.js';
 import { reactionRoutes, reactionSocket } from './features/reactions/index.js';
-import { readRoutes, readSocket } from './features/reads/index.js';
+import { readRoutes, readSocket, unreadTotals } from './features/reads/index.js';
 import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/reminders/index.js';
 import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
 import { sidebarRoutes } from './features/sidebar/index.js';
@@ -305,6 +305,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.afterSend = [notifyMessage, recordMessage];
   svc.invited = recordInvitations;
   svc.spacesOfUsers = spacesOfUsers;
+  svc.unreadTotals = unreadTotals;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {

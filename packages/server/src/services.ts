@@ -50,6 +50,15 @@ export interface Services extends Infra {
    * registers it at startup in app.ts.
    */
   spacesOfUsers: (q: Queryable, appId: string, userIds: readonly string[]) => Promise<Map<string, string>>;
+  /**
+   * A user's unread totals across channels (`GET /v1/me`, features/users): features/reads, above
+   * users, registers its query at startup in app.ts.
+   */
+  unreadTotals: (
+    svc: Services,
+    appId: string,
+    userId: string,
+  ) => Promise<{ total: number; mentions: number; channels: number }>;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }
