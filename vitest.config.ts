@@ -81,7 +81,12 @@ const slowFiles = [
 
 const tiers = {
   unit: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx', ...unitInTestFolders],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/src/**/*.test.tsx',
+      'scripts/*.test.mjs',
+      ...unitInTestFolders,
+    ],
     exclude: ['**/*.pg.test.ts'],
   },
   server: {

@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { type Message, uuidv7 } from '@parley/protocol';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { logEvents, takeSeqs, withTransaction } from '../../../packages/server/src/features/events/log.js';
 import { presentMessage } from '../../../packages/server/src/features/messages/present.js';
 import { schema } from '../../../packages/server/src/platform/db/index.js';
+import { logEvents, takeSeqs, withTransaction } from '../../../packages/server/src/platform/event-log.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 import { APP_ROOT, buildWebApp, haveBrowser, launchChromium } from './browser.js';
 

@@ -14,87 +14,75 @@ import * as protocol from '@parley/protocol';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { ChatSessions, SESSIONS_TOPIC } from './features/accounts/chat-sessions.js';
-import { membershipRoutes } from './features/accounts/membership-routes.js';
-import { oidcRoutes } from './features/accounts/oidc-routes.js';
-import { accountRoutes } from './features/accounts/routes.js';
-import { resolveSession } from './features/accounts/sessions.js';
-import { defineAdminJobs } from './features/admin/jobs.js';
-import { adminRoutes } from './features/admin/routes.js';
-import { analyticsRoutes } from './features/analytics/routes.js';
-import { ActivityTracker, startSampler } from './features/analytics/usage.js';
-import { appRoutes } from './features/apps/routes.js';
-import { defineAuditJobs } from './features/audit/jobs.js';
-import { auditRoutes } from './features/audit/routes.js';
-import { connectionClosed, defineCallJobs } from './features/calls/jobs.js';
-import { callRoutes } from './features/calls/routes.js';
-import { callSocket } from './features/calls/socket.js';
-import { mayReadChannel } from './features/channels/access.js';
-import { readOpenings, type SeedRows } from './features/channels/openings.js';
-import { channelRoutes } from './features/channels/routes.js';
-import { admitConnection, channelSocket, openConnection } from './features/channels/socket.js';
-import { lastSeqs, readEvents } from './features/events/log.js';
-import { eventRoutes } from './features/events/routes.js';
-import { eventSocket } from './features/events/socket.js';
-import { watchBatcher } from './features/events/watch-batch.js';
-import { startUploadSweep } from './features/files/actions.js';
-import { defineFileJobs } from './features/files/jobs.js';
-import { fileRoutes } from './features/files/routes.js';
-import { imageRoutes } from './features/images/routes.js';
-import { defineInvitationJobs } from './features/invitations/invitations.js';
-import { defineSpaceJobs } from './features/spaces/away.js';
-import { spaceRoutes } from './features/spaces/routes.js';
-import { spaceSocket } from './features/spaces/socket.js';
+import {
+  accountRoutes,
+  ChatSessions,
+  membershipRoutes,
+  oidcRoutes,
+  resolveSession,
+  SESSIONS_TOPIC,
+} from './features/accounts/index.js';
+import { adminRoutes, defineAdminJobs } from './features/admin/index.js';
+import { ActivityTracker, analyticsRoutes, startSampler } from './features/analytics/index.js';
+import { appRoutes } from './features/apps/index.js';
+import { auditRoutes, defineAuditJobs } from './features/audit/index.js';
+import { callRoutes, callSocket, connectionClosed, defineCallJobs } from './features/calls/index.js';
+import {
+  admitConnection,
+  channelRoutes,
+  channelSocket,
+  mayReadChannel,
+  openConnection,
+  readOpenings,
+  type SeedRows,
+} from './features/channels/index.js';
+import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.js';
+import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
+import { imageRoutes } from './features/images/index.js';
+import { defineInvitationJobs } from './features/invitations/index.js';
+import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
+import { lastSeqs, readEvents } from './platform/event-log.js';
 import './features/spaces/calls.js';
-import { defineBookmarkJobs } from './features/bookmarks/jobs.js';
-import { bookmarkRoutes } from './features/bookmarks/routes.js';
-import { emojiRoutes } from './features/emoji/routes.js';
-import { groupRoutes } from './features/groups/routes.js';
-import { inboxRoutes } from './features/inbox/routes.js';
-import { inboxSocket } from './features/inbox/socket.js';
-import { jobRoutes } from './features/jobs/routes.js';
-import { defineLinkJobs } from './features/links/jobs.js';
-import { linkRoutes } from './features/links/routes.js';
-import { linkSocket } from './features/links/socket.js';
-import { runSendJob } from './features/messages/actions.js';
-import { messageRoutes } from './features/messages/routes.js';
-import { SendBatcher } from './features/messages/send-batch.js';
-import { messageSocket } from './features/messages/socket.js';
-import { defineModerationJobs } from './features/moderation/jobs.js';
-import { moderationRoutes } from './features/moderation/routes.js';
-import { noteRoutes } from './features/notes/routes.js';
-import { noteSocket } from './features/notes/socket.js';
-import { defineNotificationJobs } from './features/notifications/jobs.js';
-import { notificationRoutes } from './features/notifications/routes.js';
-import { notifySettled } from './features/notifications/trigger.js';
-import { peopleRoutes } from './features/people/routes.js';
-import { definePollJobs } from './features/polls/jobs.js';
-import { pollRoutes } from './features/polls/routes.js';
-import { pollSocket } from './features/polls/socket.js';
-import { Presence } from './features/presence/presence.js';
-import { RedisShare } from './features/presence/share.js';
-import { presenceSocket } from './features/presence/socket.js';
-import { reactionRoutes } from './features/reactions/routes.js';
-import { reactionSocket } from './features/reactions/socket.js';
-import { readRoutes } from './features/reads/routes.js';
-import { readSocket } from './features/reads/socket.js';
-import { defineReminderJobs } from './features/reminders/jobs.js';
-import { reminderRoutes } from './features/reminders/routes.js';
-import { reminderSocket } from './features/reminders/socket.js';
-import { startSearchIndexFlush } from './features/search/index-flush.js';
-import { searchRoutes } from './features/search/routes.js';
-import { searchSocket } from './features/search/socket.js';
-import { sidebarRoutes } from './features/sidebar/routes.js';
-import { sidebarSocket } from './features/sidebar/socket.js';
-import { typingSocket } from './features/typing/socket.js';
-import { Typing } from './features/typing/typing.js';
-import { ensureUser } from './features/users/actions.js';
-import { userRoutes } from './features/users/routes.js';
-import { defineWebhookJobs } from './features/webhooks/deliver.js';
-import { recordDeliveries } from './features/webhooks/outbox.js';
-import { WEBHOOKS_TOPIC, WebhookPump } from './features/webhooks/pump.js';
-import { webhookRoutes } from './features/webhooks/routes.js';
-import { HOOKS_TOPIC, HookRegistry } from './features/webhooks/settings.js';
+import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
+import { emojiRoutes } from './features/emoji/index.js';
+import { groupRoutes } from './features/groups/index.js';
+import {
+  inboxRoutes,
+  inboxSocket,
+  recordEditedMentions,
+  recordInvitations,
+  recordMessage,
+} from './features/inbox/index.js';
+import { jobRoutes } from './features/jobs/index.js';
+import { defineLinkJobs, linkRoutes, linkSocket } from './features/links/index.js';
+import { messageRoutes, messageSocket, runSendJob, SendBatcher } from './features/messages/index.js';
+import { defineModerationJobs, moderationRoutes } from './features/moderation/index.js';
+import { noteRoutes, noteSocket } from './features/notes/index.js';
+import {
+  defineNotificationJobs,
+  notificationRoutes,
+  notifyMessage,
+  notifySettled,
+} from './features/notifications/index.js';
+import { peopleRoutes } from './features/people/index.js';
+import { definePollJobs, pollRoutes, pollSocket } from './features/polls/index.js';
+import { Presence, presenceSocket, RedisShare } from './features/presence/index.js';
+import { reactionRoutes, reactionSocket } from './features/reactions/index.js';
+import { readRoutes, readSocket, unreadTotals } from './features/reads/index.js';
+import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/reminders/index.js';
+import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
+import { sidebarRoutes, sidebarSocket } from './features/sidebar/index.js';
+import { Typing, typingSocket } from './features/typing/index.js';
+import { ensureUser, userRoutes } from './features/users/index.js';
+import {
+  defineWebhookJobs,
+  HOOKS_TOPIC,
+  HookRegistry,
+  recordDeliveries,
+  WEBHOOKS_TOPIC,
+  WebhookPump,
+  webhookRoutes,
+} from './features/webhooks/index.js';
 import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
@@ -319,6 +307,12 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
   svc.webhooks = new WebhookPump(svc, svc.hooks, config.jobWorkers);
+  // Hooks higher features register so lower ones need not import them (services.ts).
+  svc.afterSend = [notifyMessage, recordMessage];
+  svc.invited = recordInvitations;
+  svc.mentionsEdited = recordEditedMentions;
+  svc.spacesOfUsers = spacesOfUsers;
+  svc.unreadTotals = unreadTotals;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {

@@ -6,7 +6,7 @@ export {
   type ImportSkip,
   importSlackExport,
   slackMessageId,
-} from './features/imports/slack.js';
+} from './features/imports/index.js';
 export { startServer } from './main.js';
 export { signToken, verifyToken } from './platform/auth.js';
 export { type Config, configFromEnv, defaultConfig, NO_HTTP_LIMITS } from './platform/config.js';

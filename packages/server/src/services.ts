@@ -5,15 +5,15 @@
  * `Infra` (infra.ts) is the part that knows no feature; the components added here are built on
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
-import type { ChatSessions } from './features/accounts/chat-sessions.js';
-import type { OpeningRead } from './features/channels/openings.js';
-import type { WatchFound, WatchRead } from './features/events/watch-batch.js';
-import type { SendBatcher } from './features/messages/send-batch.js';
-import type { Presence } from './features/presence/presence.js';
-import type { Typing } from './features/typing/typing.js';
-import type { WebhookPump } from './features/webhooks/pump.js';
-import type { HookRegistry } from './features/webhooks/settings.js';
+import type { ChatSessions } from './features/accounts/index.js';
+import type { OpeningRead } from './features/channels/index.js';
+import type { WatchFound, WatchRead } from './features/events/index.js';
+import type { SendBatcher } from './features/messages/index.js';
+import type { Presence } from './features/presence/index.js';
+import type { Typing } from './features/typing/index.js';
+import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
+import type { Queryable } from './platform/db/index.js';
 import type { TickBatcher } from './platform/tick-batch.js';
 import type { Opening } from './realtime/opening.js';
 
@@ -34,6 +34,43 @@ export interface Services extends Infra {
   hooks: HookRegistry;
   /** This node's sender of webhook deliveries (features/webhooks/pump.ts). */
   webhooks: WebhookPump;
+  /**
+   * What follows a sent message once its transaction has committed, in order: features/messages
+   * calls these, and app.ts registers notifications' pushes and the inbox's recording at startup,
+   * so messages imports neither (they sit above it).
+   */
+  afterSend: ((svc: Services, appId: string, messageId: string) => void)[];
+  /**
+   * Members were invited to a channel: features/channels calls it after commit, and app.ts
+   * registers the inbox's invitation items at startup (the inbox sits above channels).
+   */
+  invited: (svc: Services, appId: string, cid: string, actorId: string | null, userIds: string[]) => void;
+  /**
+   * An edit committed that names people the message did not (`added`) or no longer names
+   * (`removed`): features/messages calls it, and app.ts registers the inbox's mention items at
+   * startup (the inbox sits above messages).
+   */
+  mentionsEdited: (
+    svc: Services,
+    appId: string,
+    messageId: string,
+    added: readonly string[],
+    removed: readonly string[],
+  ) => void;
+  /**
+   * Which space each user is in, part of their presence: features/spaces (above presence)
+   * registers it at startup in app.ts.
+   */
+  spacesOfUsers: (q: Queryable, appId: string, userIds: readonly string[]) => Promise<Map<string, string>>;
+  /**
+   * A user's unread totals across channels (`GET /v1/me`, features/users): features/reads, above
+   * users, registers its query at startup in app.ts.
+   */
+  unreadTotals: (
+    svc: Services,
+    appId: string,
+    userId: string,
+  ) => Promise<{ total: number; mentions: number; channels: number }>;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
 }

@@ -30,13 +30,13 @@ import {
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { Ending } from '../features/accounts/chat-sessions.js';
 import { type AppContext, type Caller, verifyClaims } from '../platform/auth.js';
 import { clientAddress } from '../platform/client-ip.js';
 import { ApiError, toApiError } from '../platform/errors.js';
 import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
 import { Connection } from './connection.js';
+import type { Ending } from './ending.js';
 import type { SocketHandler, SocketHandlers } from './handlers.js';
 import type { Opening } from './opening.js';
 import { SseSocket } from './sse-socket.js';

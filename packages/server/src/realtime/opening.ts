@@ -16,5 +16,12 @@ export interface Opening {
   /** The user was deleted (features/admin): their tokens open no socket. */
   deleted?: boolean;
   /** Their do-not-disturb (null: no settings saved), so presence shows busy without a read. */
-  dnd?: { dndUntil: Date | null; dndSchedule: DndSchedule | null; timeZone: string } | null;
+  dnd?: DndPrefs | null;
+}
+
+/** What decides a user's do-not-disturb (their notification settings' columns). */
+export interface DndPrefs {
+  dndUntil: Date | null;
+  dndSchedule: DndSchedule | null;
+  timeZone: string;
 }

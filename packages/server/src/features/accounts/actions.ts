@@ -28,7 +28,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { accountActor, recordAudit } from '../audit/record.js';
+import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { announceWorkspace, checkSlug } from './branding.js';
 import { endSessions } from './chat-sessions.js';

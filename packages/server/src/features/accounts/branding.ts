@@ -12,11 +12,11 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
-import { withTransaction } from '../events/log.js';
-import type { Received } from '../files/actions.js';
-import { dropImage, removeBytes, storeImage } from '../images/actions.js';
+import { actorOfCaller, recordAudit } from '../audit/index.js';
+import type { Received } from '../files/index.js';
+import { dropImage, removeBytes, storeImage } from '../images/index.js';
 
 const SLUG = new RegExp(SLUG_PATTERN);
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -25,6 +25,7 @@ import { and, eq, gt, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
+import type { Ending } from '../../realtime/ending.js';
 
 /**
  * The conditions of a live account session at `now`: not signed out, not expired, and not
@@ -44,12 +45,8 @@ export const SESSIONS_TOPIC = 'x:sessions';
 const CACHE_MS = 60_000;
 const CACHE_MAX = 50_000;
 
-/**
- * What ended: account sessions (sign-out), or one account's place in one workspace — or, with
- * `user`, the user itself (deleted): then every socket of theirs closes, whatever token opened
- * it (an app-signed one too), with `reason`.
- */
-export type Ending = { sessions: string[] } | { appId: string; userId: string; user?: true; reason?: string };
+/** What ended (realtime/ending.ts: the gateway closes the sockets concerned). */
+export type { Ending };
 
 interface Cached {
   ok: boolean;

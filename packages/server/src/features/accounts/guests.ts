@@ -18,7 +18,7 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { addMembers } from '../channels/actions.js';
+import { addMembers } from '../channels/index.js';
 import { accessWorkspace, checkManager } from './access.js';
 import type { MemberRow } from './present.js';
 import { membersOf } from './queries.js';

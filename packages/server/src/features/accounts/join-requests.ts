@@ -11,7 +11,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accountActor, recordAudit } from '../audit/record.js';
+import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkManager } from './access.js';
 import { loadAccount, workspaceUserId } from './actions.js';
 import { publicUrl } from './mails.js';

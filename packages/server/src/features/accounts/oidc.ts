@@ -43,7 +43,7 @@ import { isLoopbackHost, type OidcConfig } from '../../platform/config.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accountActor, recordAudit } from '../audit/record.js';
+import { accountActor, recordAudit } from '../audit/index.js';
 import { hashPassword } from './passwords.js';
 import type { AccountRow } from './present.js';
 import { accountByEmail, accountById } from './queries.js';

@@ -9,7 +9,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accountActor, recordAudit } from '../audit/record.js';
+import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkOwner } from './access.js';
 import type { MemberRow } from './present.js';
 import { membersOf } from './queries.js';

@@ -38,7 +38,7 @@ import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { accountActor, recordAudit } from '../audit/record.js';
+import { accountActor, recordAudit } from '../audit/index.js';
 import { issueMailToken, redeemMailToken } from './mail-tokens.js';
 import { verifyPassword } from './passwords.js';
 import type { AccountRow } from './present.js';

@@ -32,13 +32,13 @@
 import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
 import { and, eq, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { presentChannel } from '../channels/present.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
-import { EXPIRE_UPLOAD } from '../files/job-names.js';
-import { dropImage, removeBytes } from '../images/actions.js';
-import { type MessageRow, presentMessage } from '../messages/present.js';
-import { dropOccupant } from '../spaces/moves.js';
+import { presentChannel } from '../channels/index.js';
+import { EXPIRE_UPLOAD } from '../files/index.js';
+import { dropImage, removeBytes } from '../images/index.js';
+import { type MessageRow, presentMessage } from '../messages/index.js';
+import { dropOccupant } from '../spaces/index.js';
 
 /** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
 const inList = (values: readonly string[]): SQL =>

@@ -24,7 +24,7 @@ import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import tar from 'tar-stream';
 import { schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
-import { presentUser } from '../users/present.js';
+import { presentUser } from '../users/index.js';
 
 type ExportRow = typeof schema.dataExports.$inferSelect;
 

@@ -2,9 +2,9 @@
 
 import { pruneIdempotencyKeys } from '../../platform/idempotency.js';
 import type { Services } from '../../services.js';
-import { sweepSigninLockouts } from '../accounts/signin-guard.js';
-import { pruneSamples } from '../analytics/usage.js';
-import { forgetUser } from '../users/actions.js';
+import { sweepSigninLockouts } from '../accounts/index.js';
+import { pruneSamples } from '../analytics/index.js';
+import { forgetUser } from '../users/index.js';
 import { deleteChannel, deleteUser } from './deletion.js';
 import { runExport, sweepExports } from './export.js';
 import {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AnalyticsQuery, AnalyticsResponse, ErrorBody } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin } from '../audit/access.js';
+import { checkAppAdmin } from '../audit/index.js';
 import { usageOf } from './usage.js';
 
 export function analyticsRoutes(svc: Services): FastifyPluginAsyncTypebox {

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { signToken } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { recordAudit } from '../audit/record.js';
+import { recordAudit } from '../audit/index.js';
 
 const OPERATOR = { kind: 'admin', id: null } as const;
 

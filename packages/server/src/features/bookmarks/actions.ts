@@ -21,13 +21,12 @@ import { and, asc, desc, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead } from '../channels/access.js';
-import { type Outbox, withTransaction } from '../events/log.js';
-import { accessChannelFiles } from '../files/actions.js';
-import { presentAttachment } from '../files/present.js';
-import { normalizeUrl } from '../links/urls.js';
-import { checkCan } from '../permissions/policy.js';
+import { accessChannelRead } from '../channels/index.js';
+import { accessChannelFiles, presentAttachment } from '../files/index.js';
+import { normalizeUrl } from '../links/index.js';
+import { checkCan } from '../permissions/index.js';
 import { UNFURL_BOOKMARK } from './job-names.js';
 
 type Row = typeof schema.channelBookmarks.$inferSelect;

@@ -6,9 +6,9 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
+import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { withTransaction } from '../events/log.js';
-import { cardOf } from '../links/jobs.js';
+import { cardOf } from '../links/index.js';
 import { announceBookmarks } from './actions.js';
 import { UNFURL_BOOKMARK } from './job-names.js';
 

@@ -19,9 +19,9 @@ import { and, desc, eq, inArray, lt, ne } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, checkPost, memberRow } from '../channels/access.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
+import { accessChannelRead, checkPost, memberRow } from '../channels/index.js';
 import {
   answerInvitation,
   armTimer,
@@ -30,9 +30,9 @@ import {
   disarmTimer,
   registerInvitationKind,
   takeExpired,
-} from '../invitations/invitations.js';
-import { presentMessage } from '../messages/present.js';
-import { spaceOfRoom } from '../spaces/present.js';
+} from '../invitations/index.js';
+import { presentMessage } from '../messages/index.js';
+import { spaceOfRoom } from '../spaces/index.js';
 
 export type CallRow = typeof schema.calls.$inferSelect;
 export type ParticipantRow = typeof schema.callParticipants.$inferSelect;

@@ -19,7 +19,7 @@ import { and, asc, eq, gt, inArray, or } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import { jobRef } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { defineOfflineSweep, graceSeconds, type SweptRow, stillGone } from '../presence/offline-sweep.js';
+import { defineOfflineSweep, graceSeconds, type SweptRow, stillGone } from '../presence/index.js';
 import { leaveDropped } from './actions.js';
 
 interface GhostJob {

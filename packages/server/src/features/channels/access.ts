@@ -11,8 +11,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
-import { checkCan, isGuest, type PermissionSubject } from '../permissions/policy.js';
-import type { UserRow } from '../users/present.js';
+import { checkCan, isGuest, type PermissionSubject } from '../permissions/index.js';
+import type { UserRow } from '../users/index.js';
 import type { ChannelRow, MemberRow } from './present.js';
 
 export const RANK = { member: 0, moderator: 1, admin: 2, owner: 3 } as const;

@@ -15,13 +15,12 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { logEvents, withTransaction } from '../events/log.js';
-import { recordLater } from '../inbox/record.js';
-import { presentMessage } from '../messages/present.js';
-import { checkNotBanned } from '../moderation/ban-check.js';
-import { checkCan, ownCapabilities } from '../permissions/policy.js';
-import type { UserRow } from '../users/present.js';
+import { presentMessage } from '../messages/index.js';
+import { checkNotBanned } from '../moderation/index.js';
+import { checkCan, ownCapabilities } from '../permissions/index.js';
+import type { UserRow } from '../users/index.js';
 import {
   accessChannelRead,
   type ChannelAccess,
@@ -279,17 +278,7 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
       member: a.member ?? added.find((m) => m.userId === caller.userId) ?? null,
     });
   });
-  recordLater(
-    svc,
-    invited.map((userId) => ({
-      appId,
-      userId,
-      kind: 'invitation' as const,
-      cid,
-      actorId: caller.userId,
-      dedupe: `inv:${cid}:${Date.now()}`,
-    })),
-  );
+  svc.invited(svc, appId, cid, caller.userId, invited);
   return done;
 }
 

@@ -5,10 +5,9 @@
  */
 import type { Infra } from '../../infra.js';
 import { fromJson, hotStatement, rowDigest, schema } from '../../platform/db/index.js';
-import type { Opening } from '../../realtime/opening.js';
-import { appBanned } from '../permissions/policy.js';
-import type { DndPrefs } from '../presence/busy.js';
-import { presentUser } from '../users/present.js';
+import type { DndPrefs, Opening } from '../../realtime/opening.js';
+import { appBanned } from '../permissions/index.js';
+import { presentUser } from '../users/index.js';
 
 /** Whose connection opens: the tenant and the user the token names. */
 export interface OpeningRead {

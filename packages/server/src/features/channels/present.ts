@@ -1,6 +1,6 @@
 import type { Channel, Member, MemberRole } from '@parley/protocol';
 import type { schema } from '../../platform/db/index.js';
-import { presentUser, type UserRow } from '../users/present.js';
+import { presentUser, type UserRow } from '../users/index.js';
 
 export type ChannelRow = typeof schema.channels.$inferSelect;
 export type MemberRow = typeof schema.members.$inferSelect;

@@ -9,10 +9,10 @@ import type { Caller } from '../../platform/auth.js';
 import { rows as dbRows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { enrichMessages } from '../messages/actions.js';
-import type { MessageRow } from '../messages/present.js';
-import { ownCapabilities } from '../permissions/policy.js';
-import { likePrefix } from '../users/queries.js';
+import type { MessageRow } from '../messages/index.js';
+import { enrichMessages } from '../messages/index.js';
+import { ownCapabilities } from '../permissions/index.js';
+import { likePrefix } from '../users/index.js';
 import { rankOf } from './access.js';
 import { type ChannelRow, presentChannel, presentMember } from './present.js';
 

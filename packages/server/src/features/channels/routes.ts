@@ -18,8 +18,8 @@ import {
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin } from '../audit/access.js';
-import { checkRate } from '../moderation/limits.js';
+import { checkAppAdmin } from '../audit/index.js';
+import { checkRate } from '../moderation/index.js';
 import {
   addMembers,
   channelWithMembers,

@@ -11,8 +11,8 @@ import { ApiError } from '../../platform/errors.js';
 import type { Opening } from '../../realtime/gateway.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
-import { checkRate } from '../moderation/limits.js';
-import { ensureUser } from '../users/actions.js';
+import { checkRate } from '../moderation/index.js';
+import { ensureUser } from '../users/index.js';
 import { accessChannelRead } from './access.js';
 import { presentMember } from './present.js';
 

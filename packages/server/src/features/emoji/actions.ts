@@ -25,13 +25,11 @@ import sharp, { type Metadata } from 'sharp';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
+import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
-import { withTransaction } from '../events/log.js';
-import { checkUploadRules } from '../files/rules.js';
-import { sniff } from '../files/sniff.js';
-import { checkRate } from '../moderation/limits.js';
+import { actorOfCaller, checkAppAdmin, isAppAdmin, recordAudit } from '../audit/index.js';
+import { checkUploadRules, sniff } from '../files/index.js';
+import { checkRate } from '../moderation/index.js';
 
 type EmojiRow = typeof schema.customEmoji.$inferSelect;
 

@@ -1,8 +1,8 @@
 import type { Caller } from '../../platform/auth.js';
+import { readEvents } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead } from '../channels/access.js';
-import { seesAllShadowed } from '../moderation/shadow.js';
-import { readEvents } from './log.js';
+import { accessChannelRead } from '../channels/index.js';
+import { seesAllShadowed } from '../moderation/index.js';
 
 export interface Replay {
   frames: string[];

@@ -10,13 +10,19 @@
  */
 import type { Caller } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
+import { readEvents } from '../../platform/event-log.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, type ChannelAccess, checkRead, rankOf } from '../channels/access.js';
-import { channelWithMembers } from '../channels/actions.js';
-import { presentChannel, presentMembership } from '../channels/present.js';
-import { ownCapabilities } from '../permissions/policy.js';
-import { readEvents } from './log.js';
+import {
+  accessChannelRead,
+  type ChannelAccess,
+  channelWithMembers,
+  checkRead,
+  presentChannel,
+  presentMembership,
+  rankOf,
+} from '../channels/index.js';
+import { ownCapabilities } from '../permissions/index.js';
 import { type PrefetchedLog, readThrough } from './prefetched-log.js';
 import type { WatchFound } from './watch-batch.js';
 

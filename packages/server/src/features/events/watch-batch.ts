@@ -17,8 +17,8 @@
 import type { Infra } from '../../infra.js';
 import { fromJson, hotStatement, schema } from '../../platform/db/index.js';
 import { TickBatcher, type TickBatcherOptions } from '../../platform/tick-batch.js';
-import type { ChannelRow, MemberRow } from '../channels/present.js';
-import type { UserRow } from '../users/present.js';
+import type { ChannelRow, MemberRow } from '../channels/index.js';
+import type { UserRow } from '../users/index.js';
 import type { PrefetchedLog } from './prefetched-log.js';
 
 /** One watch's read: `after`/`upTo` bound the log page (none without `since`). */

@@ -15,9 +15,10 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import { withTransaction } from '../../platform/event-log.js';
+import type { Received } from '../../platform/storage/received.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, type ChannelAccess } from '../channels/access.js';
-import { withTransaction } from '../events/log.js';
+import { accessChannelRead, type ChannelAccess } from '../channels/index.js';
 import { usage } from './attach.js';
 import { EXPIRE_UPLOAD as expireUpload, MAKE_MEDIA as makeMedia } from './job-names.js';
 import { cleanImage, THUMBNAILED } from './media.js';
@@ -26,13 +27,8 @@ import { type FileRow, presentAttachment } from './present.js';
 import { checkUploadRules } from './rules.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 
-/** A received upload in a temporary file, before it is checked and stored. */
-export interface Received {
-  tmp: string;
-  size: number;
-  sha256: string;
-  head: Buffer;
-}
+/** A received upload in a temporary file, before it is checked and stored (platform/storage/received.ts). */
+export type { Received };
 
 /** Where uploads are written while they arrive (inside the data folder: same disk as the store). */
 export function uploadTmpDir(svc: Services): string {

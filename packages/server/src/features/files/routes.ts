@@ -30,9 +30,9 @@ import { ApiError, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import { discard } from '../../platform/storage/store.js';
 import type { Services } from '../../services.js';
-import { loadChannel } from '../channels/access.js';
-import { checkRate } from '../moderation/limits.js';
-import { checkCan } from '../permissions/policy.js';
+import { loadChannel } from '../channels/index.js';
+import { checkRate } from '../moderation/index.js';
+import { checkCan } from '../permissions/index.js';
 import {
   cancelUpload,
   checkFileRead,

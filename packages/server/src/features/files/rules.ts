@@ -9,8 +9,7 @@ import { type AttachmentKind, DEFAULT_UPLOAD_RULES, type UploadRules, uploadRefu
 import type { AppContext, Caller } from '../../platform/auth.js';
 import { ApiError, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin } from '../audit/access.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { actorOfCaller, checkAppAdmin, recordAudit } from '../audit/index.js';
 
 const rulesOf = (app: AppContext): UploadRules => app.uploadRules ?? DEFAULT_UPLOAD_RULES;
 

@@ -23,11 +23,10 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import type { Outbox } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { isAppAdmin } from '../audit/access.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
-import type { Outbox } from '../events/log.js';
-import { appCan } from '../permissions/policy.js';
+import { actorOfCaller, isAppAdmin, recordAudit } from '../audit/index.js';
+import { appCan } from '../permissions/index.js';
 
 type GroupRow = typeof schema.userGroups.$inferSelect;
 const g = schema.userGroups;

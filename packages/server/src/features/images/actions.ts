@@ -14,14 +14,10 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { AppContext } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { type Outbox, withTransaction } from '../events/log.js';
-import type { Received } from '../files/actions.js';
-import { usage } from '../files/attach.js';
-import { THUMBNAILED } from '../files/media.js';
-import { sanitizeName } from '../files/names.js';
-import { checkUploadRules } from '../files/rules.js';
-import { sniff } from '../files/sniff.js';
+import type { Received } from '../files/index.js';
+import { checkUploadRules, sanitizeName, sniff, THUMBNAILED, usage } from '../files/index.js';
 import { renderSquare } from './render.js';
 
 /** Whose picture: a user's profile picture, or the workspace's logo (`id` `''`). */

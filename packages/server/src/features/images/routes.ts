@@ -25,12 +25,10 @@ import { ApiError } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import { discard } from '../../platform/storage/store.js';
 import type { Services } from '../../services.js';
-import { checkLogoAccess, removeWorkspaceLogo, setWorkspaceLogo } from '../accounts/branding.js';
-import { publicUrl } from '../accounts/mails.js';
-import { checkQuotaRoom, multipartBoundary, type Received, receive, watchMultipart } from '../files/actions.js';
-import { checkRate } from '../moderation/limits.js';
-import { removeAvatar, setAvatar } from '../users/avatar.js';
-import { presentUser } from '../users/present.js';
+import { checkLogoAccess, publicUrl, removeWorkspaceLogo, setWorkspaceLogo } from '../accounts/index.js';
+import { checkQuotaRoom, multipartBoundary, type Received, receive, watchMultipart } from '../files/index.js';
+import { checkRate } from '../moderation/index.js';
+import { presentUser, removeAvatar, setAvatar } from '../users/index.js';
 import { type ImageRow, imageRow } from './actions.js';
 import { pickSize } from './render.js';
 

@@ -18,12 +18,10 @@ import { createHash } from 'node:crypto';
 import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
-import { logEvents, type Outbox, takeSeqs } from '../events/log.js';
-import { sanitizeName } from '../files/names.js';
-import { type FileRow, presentAttachment } from '../files/present.js';
-import { SNIFF_BYTES, sniff } from '../files/sniff.js';
-import { type MessageRow, presentMessage } from '../messages/present.js';
+import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
+import { type MessageRow, presentMessage } from '../messages/index.js';
 import { convertSlackText } from './slack-text.js';
 
 // ---- the export's shapes (only what is read) ------------------------------------------------

@@ -10,8 +10,8 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { mayReadChannel } from '../channels/access.js';
-import { enrichMessages } from '../messages/actions.js';
+import { mayReadChannel } from '../channels/index.js';
+import { enrichMessages } from '../messages/index.js';
 import { publishCounts, unreadCounts } from './record.js';
 
 type Me = Caller & { kind: 'user' };

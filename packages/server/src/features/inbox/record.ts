@@ -27,11 +27,11 @@ import type { InboxItem, InboxKind } from '@parley/protocol';
 import { uuidv7 } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../platform/db/index.js';
+import { withTransaction } from '../../platform/event-log.js';
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
-import { withTransaction } from '../events/log.js';
-import { parseMentions } from '../messages/mentions.js';
-import { wants } from '../webhooks/signature.js';
+import { parseMentions } from '../messages/index.js';
+import { wants } from '../webhooks/index.js';
 
 /** The app bot (reminders/jobs.ts): its DMs are reminders, recorded as such. */
 const BOT = 'parley-bot';
@@ -547,4 +547,25 @@ export function recordNoteMentions(
 export async function inboxSettled(svc: Services): Promise<void> {
   await recorders.get(svc)?.batcher.settled();
   await Promise.all([...(pending.get(svc) ?? [])]);
+}
+
+/** Who was invited to a channel, as invitation items (`Services.invited`: channels calls it). */
+export function recordInvitations(
+  svc: Services,
+  appId: string,
+  cid: string,
+  actorId: string | null,
+  userIds: string[],
+): void {
+  recordLater(
+    svc,
+    userIds.map((userId) => ({
+      appId,
+      userId,
+      kind: 'invitation' as const,
+      cid,
+      actorId,
+      dedupe: `inv:${cid}:${Date.now()}`,
+    })),
+  );
 }

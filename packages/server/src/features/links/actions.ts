@@ -9,10 +9,9 @@ import { and, eq } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, notFound } from '../../platform/errors.js';
+import { logEvents, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
-import { accessMessage } from '../messages/access.js';
-import { enrichMessages, ownReactions } from '../messages/actions.js';
+import { accessMessage, enrichMessages, ownReactions } from '../messages/index.js';
 import { normalizeUrl, previewUrls } from './urls.js';
 
 /** Most removed URLs a message remembers (a message has at most 3 preview URLs at a time). */

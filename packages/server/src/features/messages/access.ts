@@ -2,8 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
-import { type ChannelAccess, checkRead, rankOf } from '../channels/access.js';
-import { SHADOW_VIEWER_ROLES } from '../moderation/shadow.js';
+import { type ChannelAccess, checkRead, rankOf } from '../channels/index.js';
+import { SHADOW_VIEWER_ROLES } from '../moderation/index.js';
 import type { MessageRow } from './present.js';
 
 /**

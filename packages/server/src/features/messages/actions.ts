@@ -9,21 +9,16 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { checkPost, loadChannel } from '../channels/access.js';
-import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
-import { attachFiles, dropMessageFiles } from '../files/attach.js';
-import { recordEditedMentions, recordMessage } from '../inbox/record.js';
-import { UNFURL } from '../links/job-names.js';
-import { normalizeUrl, previewUrls } from '../links/urls.js';
-import { checkAutomod, fileAutomodFlag } from '../moderation/automod.js';
-import { checkSlowMode } from '../moderation/slow-mode.js';
-import { notifyMessage } from '../notifications/trigger.js';
-import { checkCan } from '../permissions/policy.js';
-import { checkPollInput, newPoll, ownVotes, schedulePollClose } from '../polls/attach.js';
-import { presentUser, type UserRow } from '../users/present.js';
-import { checkBeforeSend } from '../webhooks/before-send.js';
-import { wants } from '../webhooks/signature.js';
+import { checkPost, loadChannel } from '../channels/index.js';
+import { attachFiles, dropMessageFiles } from '../files/index.js';
+import { normalizeUrl, previewUrls, UNFURL } from '../links/index.js';
+import { checkAutomod, checkSlowMode, fileAutomodFlag } from '../moderation/index.js';
+import { checkCan } from '../permissions/index.js';
+import { checkPollInput, newPoll, ownVotes, schedulePollClose } from '../polls/index.js';
+import { presentUser, type UserRow } from '../users/index.js';
+import { checkBeforeSend, wants } from '../webhooks/index.js';
 import { accessMessage, messageRow, seesShadowed } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
 import { type MessageRow, presentMessage } from './present.js';
@@ -190,8 +185,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // its author. Whether the author is shadow-banned comes with the access read of the send.
   if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
-  notifyMessage(svc, appId, sent.message.id);
-  recordMessage(svc, appId, sent.message.id);
+  for (const after of svc.afterSend) after(svc, appId, sent.message.id);
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
 }
@@ -448,7 +442,7 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
   if (unfurl) svc.jobs.wake(UNFURL.name);
-  recordEditedMentions(svc, appId, id, mentionChange.added, mentionChange.removed);
+  svc.mentionsEdited(svc, appId, id, mentionChange.added, mentionChange.removed);
   return edited;
 }
 

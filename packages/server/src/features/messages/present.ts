@@ -1,6 +1,6 @@
 import type { Message } from '@parley/protocol';
 import type { schema } from '../../platform/db/index.js';
-import { presentUser, type UserRow } from '../users/present.js';
+import { presentUser, type UserRow } from '../users/index.js';
 
 export type MessageRow = typeof schema.messages.$inferSelect;
 

@@ -11,12 +11,14 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { loadChannel } from '../channels/access.js';
-import { logEvents, takeSeqs, withTransaction } from '../events/log.js';
-import { BOT_USER_ID } from '../reminders/jobs.js';
+import { loadChannel } from '../channels/index.js';
 import { messageRow } from './access.js';
 import { presentMessage } from './present.js';
+
+/** The user id of each app's bot, which sends reminders as DMs and speaks system notes. */
+export const BOT_USER_ID = 'parley-bot';
 
 const BOT_NAME = 'Parley';
 

@@ -8,7 +8,7 @@
 import type { AuditAction } from '@parley/protocol';
 import type { Caller } from '../../platform/auth.js';
 import type { Queryable } from '../../platform/db/index.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
+import { actorOfCaller, recordAudit } from '../audit/index.js';
 
 const ACTIONS = {
   ban: 'moderation.ban',

@@ -9,7 +9,7 @@ import { uuidv7 } from '@parley/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
-import type { Outbox } from '../events/log.js';
+import type { Outbox } from '../../platform/event-log.js';
 
 export type FlagRow = typeof schema.moderationFlags.$inferSelect;
 

@@ -1,7 +1,8 @@
 /** The moderation feature's job: timed bans lift by themselves. */
+
+import { withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { withTransaction } from '../events/log.js';
 import { liftBan, unbanned } from './actions.js';
 import { LIFT_BAN, type LiftBanJob } from './job-names.js';
 

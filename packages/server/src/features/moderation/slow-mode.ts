@@ -7,7 +7,7 @@
  */
 import type { Infra } from '../../infra.js';
 import { ApiError } from '../../platform/errors.js';
-import { can, type PermissionSubject } from '../permissions/policy.js';
+import { can, type PermissionSubject } from '../permissions/index.js';
 
 export async function checkSlowMode(
   svc: Infra,

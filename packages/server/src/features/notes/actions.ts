@@ -15,11 +15,11 @@ import { and, asc, desc, eq, ilike, isNotNull, isNull, or, sql } from 'drizzle-o
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, loadChannel } from '../channels/access.js';
-import { type Outbox, withTransaction } from '../events/log.js';
-import { recordNoteMentions } from '../inbox/record.js';
-import { can, checkCan } from '../permissions/policy.js';
+import { accessChannelRead, loadChannel } from '../channels/index.js';
+import { recordNoteMentions } from '../inbox/index.js';
+import { can, checkCan } from '../permissions/index.js';
 import { merge3 } from './merge.js';
 
 type NoteRow = typeof schema.notes.$inferSelect;

@@ -15,7 +15,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Mail } from '../../platform/mailer.js';
 import type { Services } from '../../services.js';
-import { publicUrl } from '../accounts/mails.js';
+import { publicUrl } from '../accounts/index.js';
 import { DIGEST, type DigestJob } from './job-names.js';
 import { settingsRow } from './settings.js';
 

@@ -12,7 +12,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { invalid } from '../../platform/errors.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
-import { isPublicAddress } from '../links/safe-fetch.js';
+import { isPublicAddress } from '../links/index.js';
 
 const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, '');
 const portOf = (u: URL) => Number(u.port || (u.protocol === 'https:' ? '443' : '80'));

@@ -19,7 +19,7 @@ import type { JobKind } from '../../platform/jobs/queue.js';
 import type { NativePush } from '../../platform/push/native.js';
 import { loadVapidKeys, sendWebPush, type VapidKeys } from '../../platform/push/web-push.js';
 import type { Services } from '../../services.js';
-import { unreadTotalsOf } from '../reads/queries.js';
+import { unreadTotalsOf } from '../reads/index.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
 import { pushableEndpoint, pushLookup } from './endpoints.js';

@@ -13,7 +13,7 @@ import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { memberRow } from '../channels/access.js';
+import { memberRow } from '../channels/index.js';
 import { inDnd, isTimeZone } from './decide.js';
 
 type SettingsRow = typeof schema.notificationSettings.$inferSelect;

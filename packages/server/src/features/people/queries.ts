@@ -10,8 +10,7 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { presentUser } from '../users/present.js';
-import { likePrefix, visibleToGuest } from '../users/queries.js';
+import { likePrefix, presentUser, visibleToGuest } from '../users/index.js';
 
 const { users: u, workspaceMembers: wm, accounts: acc, notificationSettings: ns } = schema;
 

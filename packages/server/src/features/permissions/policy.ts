@@ -31,7 +31,7 @@ import {
 } from '@parley/protocol';
 import type { Caller } from '../../platform/auth.js';
 import { ApiError } from '../../platform/errors.js';
-import type { UserRow } from '../users/present.js';
+import type { UserRow } from '../users/index.js';
 
 export type ChannelTypeName = (typeof CHANNEL_TYPES)[number];
 

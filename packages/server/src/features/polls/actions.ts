@@ -15,12 +15,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
-import { accessMessage } from '../messages/access.js';
-import type { MessageRow } from '../messages/present.js';
-import { checkRate } from '../moderation/limits.js';
-import { checkCan, LEVEL_RANK } from '../permissions/policy.js';
+import type { MessageRow } from '../messages/index.js';
+import { accessMessage } from '../messages/index.js';
+import { checkRate } from '../moderation/index.js';
+import { checkCan, LEVEL_RANK } from '../permissions/index.js';
 import type { StoredPoll } from './attach.js';
 
 /** What a vote or a close answers: the poll as it now stands with the caller's votes. */

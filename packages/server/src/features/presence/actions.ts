@@ -8,7 +8,7 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { DND_FOREVER } from '../notifications/settings.js';
+import { DND_FOREVER } from '../notifications/index.js';
 import type { ShownState } from './presence.js';
 
 /** Set the caller's presence; answers what others now see of them. */

@@ -7,15 +7,11 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
-import type { DndSchedule } from '../../platform/db/schema.js';
-import { inDnd } from '../notifications/decide.js';
+import type { DndPrefs } from '../../realtime/opening.js';
+import { inDnd } from '../notifications/index.js';
 
-/** What decides a user's do-not-disturb (their notification settings' columns). */
-export interface DndPrefs {
-  dndUntil: Date | null;
-  dndSchedule: DndSchedule | null;
-  timeZone: string;
-}
+/** What decides a user's do-not-disturb (realtime/opening.ts: a connection reads it as it opens). */
+export type { DndPrefs };
 
 /** Whether these settings (null: none saved) are in do-not-disturb at `now`. */
 export const isBusy = (p: DndPrefs | null | undefined, now: Date): boolean => (p ? inDnd(p, now) : false);

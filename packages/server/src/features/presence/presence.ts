@@ -16,7 +16,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
-import { presentUser, type UserRow } from '../users/present.js';
+import { presentUser, type UserRow } from '../users/index.js';
 import { busyUsers, type DndPrefs, dndPrefs, isBusy } from './busy.js';
 import { LocalShare, type PresenceShare, type State } from './share.js';
 

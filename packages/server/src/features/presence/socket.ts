@@ -5,8 +5,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
-import { spacesOfUsers } from '../spaces/present.js';
-import { visibleToGuest } from '../users/queries.js';
+import { visibleToGuest } from '../users/index.js';
 import { setPresence } from './actions.js';
 
 /** Which of `ids` the guest `viewer` may see (one query). */
@@ -53,7 +52,7 @@ export const presenceSocket: SocketHandlers = {
     const [states, places] = await Promise.all([
       svc.presence.statesOf(caller.app.id, followed),
       // Where they are in the office is part of their presence; guests have no place there.
-      conn.user.role === 'guest' ? new Map<string, string>() : spacesOfUsers(svc.db, caller.app.id, followed),
+      conn.user.role === 'guest' ? new Map<string, string>() : svc.spacesOfUsers(svc.db, caller.app.id, followed),
     ]);
     return {
       presence: Object.fromEntries(ids.map((id) => [id, states.get(id) ?? 'offline'])),

@@ -7,13 +7,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
+import { logEvents, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { checkReact } from '../channels/access.js';
-import { logEvents, takeSeqs, Unchanged, withTransaction } from '../events/log.js';
-import { recordLater } from '../inbox/record.js';
-import { accessMessage } from '../messages/access.js';
-import { enrichMessages, ownReactions } from '../messages/actions.js';
-import { checkRate } from '../moderation/limits.js';
+import { checkReact } from '../channels/index.js';
+import { recordLater } from '../inbox/index.js';
+import { accessMessage, enrichMessages, ownReactions } from '../messages/index.js';
+import { checkRate } from '../moderation/index.js';
 
 const LATEST = 10;
 

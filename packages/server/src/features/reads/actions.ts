@@ -5,9 +5,9 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead } from '../channels/access.js';
-import { accessMessage } from '../messages/access.js';
-import { presentUser } from '../users/present.js';
+import { accessChannelRead } from '../channels/index.js';
+import { accessMessage } from '../messages/index.js';
+import { presentUser } from '../users/index.js';
 import { unreadOf } from './queries.js';
 
 function announce(

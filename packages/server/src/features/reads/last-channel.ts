@@ -10,7 +10,7 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, mayReadChannel } from '../channels/access.js';
+import { accessChannelRead, mayReadChannel } from '../channels/index.js';
 
 const none: LastChannelResponse = { cid: null, updated_at: null };
 

@@ -11,7 +11,7 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { accessMessage } from '../messages/access.js';
+import { accessMessage } from '../messages/index.js';
 
 /**
  * `GET /v1/messages/{id}/read-by`: the members other than its author whose read mark is at or

@@ -21,9 +21,8 @@ import type { Caller } from '../../platform/auth.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { checkPost, loadChannel } from '../channels/access.js';
-import { accessMessage } from '../messages/access.js';
-import { enrichMessages } from '../messages/actions.js';
+import { checkPost, loadChannel } from '../channels/index.js';
+import { accessMessage, enrichMessages } from '../messages/index.js';
 import { REMIND, SEND_SCHEDULED } from './job-names.js';
 import { dueTime } from './when.js';
 

@@ -5,5 +5,3 @@ import { jobRef } from '../../platform/jobs/queue.js';
 export const REMIND = jobRef<{ appId: string; id: string }>('reminders.remind');
 /** Send a scheduled message that is due, as its author. */
 export const SEND_SCHEDULED = jobRef<{ appId: string; id: string }>('scheduled.send');
-/** Clear a user's custom status when its time is up, and tell who shares a channel. */
-export const CLEAR_STATUS = jobRef<{ appId: string; userId: string; expiresAt: string }>('users.status-expire');

@@ -8,18 +8,16 @@ import { and, eq } from 'drizzle-orm';
 import type { AppContext, Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { createChannel } from '../channels/actions.js';
-import { withTransaction } from '../events/log.js';
-import { recordItems } from '../inbox/record.js';
-import { sendMessage } from '../messages/actions.js';
-import { userUpdated } from '../users/actions.js';
-import { CLEAR_STATUS, REMIND, SEND_SCHEDULED } from './job-names.js';
+import { createChannel } from '../channels/index.js';
+import { recordItems } from '../inbox/index.js';
+import { BOT_USER_ID, sendMessage } from '../messages/index.js';
+import { CLEAR_STATUS, userUpdated } from '../users/index.js';
+import { REMIND, SEND_SCHEDULED } from './job-names.js';
 import { nextOccurrence, type Repeat } from './when.js';
 
-/** The user id of each app's bot, which sends reminders as DMs. */
-export const BOT_USER_ID = 'parley-bot';
 const BOT_NAME = 'Parley';
 /** A job that fires this early (clock skew between nodes) still counts its row due. */
 const EARLY_MS = 1_500;

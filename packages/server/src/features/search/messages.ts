@@ -15,8 +15,8 @@ import type { Caller } from '../../platform/auth.js';
 import { rows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { enrichMessages } from '../messages/actions.js';
-import { shadowVisible } from '../moderation/shadow.js';
+import { enrichMessages } from '../messages/index.js';
+import { shadowVisible } from '../moderation/index.js';
 import { renderSnippet } from './highlight.js';
 import { isEmptyQuery, type ParsedQuery, parseQuery } from './query.js';
 

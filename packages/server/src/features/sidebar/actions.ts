@@ -24,8 +24,8 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { type Outbox, withTransaction } from '../events/log.js';
 
 type Me = Caller & { kind: 'user' };
 type SectionRow = typeof schema.sidebarSections.$inferSelect;

@@ -12,14 +12,11 @@ import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { invalid, notFound } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { mayReadChannel } from '../channels/access.js';
-import { type Outbox, withTransaction } from '../events/log.js';
-import { accessMessage } from '../messages/access.js';
-import { enrichMessages } from '../messages/actions.js';
-import { checkReminderRoom, insertReminder } from '../reminders/actions.js';
-import { REMIND } from '../reminders/job-names.js';
-import { dueTime } from '../reminders/when.js';
+import { mayReadChannel } from '../channels/index.js';
+import { accessMessage, enrichMessages } from '../messages/index.js';
+import { checkReminderRoom, dueTime, insertReminder, REMIND } from '../reminders/index.js';
 
 type Me = Caller & { kind: 'user' };
 type SavedRow = typeof schema.savedItems.$inferSelect;

@@ -9,9 +9,9 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, notFound } from '../../platform/errors.js';
-import { checkAppAdmin } from '../audit/access.js';
-import { appBanned, isGuest } from '../permissions/policy.js';
-import type { UserRow } from '../users/present.js';
+import { checkAppAdmin } from '../audit/index.js';
+import { appBanned, isGuest } from '../permissions/index.js';
+import type { UserRow } from '../users/index.js';
 
 /**
  * A user of the app who may be somewhere in the office (not deleted). NOT_FOUND otherwise.

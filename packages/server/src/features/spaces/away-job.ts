@@ -2,7 +2,7 @@
 import type { Queryable } from '../../platform/db/index.js';
 import { jobRef } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { graceSeconds } from '../presence/offline-sweep.js';
+import { graceSeconds } from '../presence/index.js';
 
 export interface AwayJob {
   appId: string;

@@ -20,7 +20,7 @@
 import { and, asc, eq, gt, or } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
-import { defineOfflineSweep, type OfflineSweep, type SweptRow, stillGone } from '../presence/offline-sweep.js';
+import { defineOfflineSweep, type OfflineSweep, type SweptRow, stillGone } from '../presence/index.js';
 import { AWAY, type AwayJob, armAway } from './away-job.js';
 import { moveUser } from './moves.js';
 

@@ -2,7 +2,7 @@
  * A space is `in_meeting` while its room has a live call: the calls feature says when a
  * channel's call started or ended, and a space's room settles its status (and announces it).
  */
-import { onCallLiveChange } from '../calls/actions.js';
+import { onCallLiveChange } from '../calls/index.js';
 import { refreshSpaceOfRoom } from './moves.js';
 import { spaceOfRoom } from './present.js';
 

@@ -16,8 +16,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { type Outbox, withTransaction } from '../events/log.js';
 import {
   answerInvitation,
   armTimer,
@@ -26,7 +26,7 @@ import {
   type InvitationRow,
   registerInvitationKind,
   takeExpired,
-} from '../invitations/invitations.js';
+} from '../invitations/index.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
 import { moveUser } from './moves.js';
 import { KNOCK, knockSubject, loadSpace, presentInvitation, TELEPORT } from './present.js';

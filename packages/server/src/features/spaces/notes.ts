@@ -12,11 +12,11 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { systemMessage } from '../channels/actions.js';
-import { logEvents, type Outbox, takeSeqs, withTransaction } from '../events/log.js';
-import { onStatusChange } from '../users/actions.js';
-import type { UserRow } from '../users/present.js';
+import { systemMessage } from '../channels/index.js';
+import type { UserRow } from '../users/index.js';
+import { onStatusChange } from '../users/index.js';
 
 /** "Ada started a meeting" in the room `cid`, by whoever started its live call (channel row locked by the seq). */
 export async function meetingStarted(tx: Tx, out: Outbox, appId: string, cid: string, at: Date): Promise<void> {

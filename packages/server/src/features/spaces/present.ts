@@ -3,7 +3,7 @@ import type { Space, SpaceInvitation, SpaceKind, SpaceStatus } from '@parley/pro
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { notFound } from '../../platform/errors.js';
-import type { InvitationRow } from '../invitations/invitations.js';
+import type { InvitationRow } from '../invitations/index.js';
 
 export type SpaceRow = typeof schema.spaces.$inferSelect;
 export type OccupantRow = typeof schema.spaceOccupants.$inferSelect;

@@ -4,11 +4,11 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { actorOfCaller, recordAudit } from '../audit/record.js';
-import { type Outbox, withTransaction } from '../events/log.js';
-import { dropReplacedImage, type ImageRow, removeBytes } from '../images/actions.js';
-import { CLEAR_STATUS } from '../reminders/job-names.js';
+import { actorOfCaller, recordAudit } from '../audit/index.js';
+import { dropReplacedImage, type ImageRow, removeBytes } from '../images/index.js';
+import { CLEAR_STATUS } from './job-names.js';
 import { presentUser, type UserRow } from './present.js';
 import { announceUserUpdated, profileColumns, RESERVED_USERNAMES } from './profile.js';
 

@@ -16,9 +16,9 @@ import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { checkAppAdmin, isAppAdmin } from '../audit/access.js';
-import { withTransaction } from '../events/log.js';
+import { checkAppAdmin, isAppAdmin } from '../audit/index.js';
 import type { UserRow } from './present.js';
 import { announceUserUpdated } from './profile.js';
 

@@ -7,8 +7,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import type { Outbox } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import type { Outbox } from '../events/log.js';
 import { presentUser, type UserRow } from './present.js';
 
 /** The profile part of an upsert or a PATCH /v1/me, as the wire names it. */

@@ -24,7 +24,6 @@ import type { Caller } from '../../platform/auth.js';
 import { notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { unreadTotals } from '../reads/queries.js';
 import { setStatus, updateMe, upsertUsers } from './actions.js';
 import {
   createField,
@@ -114,7 +113,10 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = userOf(req);
         const row = await getUser(svc, caller.app.id, caller.userId);
         if (!row) throw notFound('User');
-        return { user: await presentFor(caller, row), unread: await unreadTotals(svc, caller.app.id, caller.userId) };
+        return {
+          user: await presentFor(caller, row),
+          unread: await svc.unreadTotals(svc, caller.app.id, caller.userId),
+        };
       },
     );
 

@@ -13,7 +13,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../../platform/errors.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
-import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
+import { FetchRefused, safeFetch } from '../links/index.js';
 import type { BeforeSendSettings } from './settings.js';
 import { signatureHeader } from './signature.js';
 

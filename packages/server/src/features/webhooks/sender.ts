@@ -18,7 +18,7 @@
  */
 import { Pool } from 'undici';
 import type { AllowList } from '../../platform/outbound.js';
-import { checkTarget, FetchRefused, type Lookup } from '../links/safe-fetch.js';
+import { checkTarget, FetchRefused, type Lookup } from '../links/index.js';
 
 const RESOLVE_TTL_MS = 30_000;
 const IDLE_POOL_MS = 5 * 60_000;

@@ -6,10 +6,10 @@
  */
 import type { ChannelEvent } from '@parley/protocol';
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
-import type { Infra } from '../../infra.js';
-import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
-import { notFound } from '../../platform/errors.js';
-import type { Outgoing } from '../../realtime/bus.js';
+import type { Infra } from '../infra.js';
+import type { Outgoing } from '../realtime/bus.js';
+import { type Queryable, schema, type Tx } from './db/index.js';
+import { notFound } from './errors.js';
 
 /** Events collected during a transaction, published once it commits. */
 export type Outbox = Outgoing[];

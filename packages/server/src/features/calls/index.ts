@@ -1,0 +1,9 @@
+/**
+ * The calls feature's entry point: what other features and the server's wiring (app.ts,
+ * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
+ * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
+ */
+export { liveCallIn, onCallLiveChange } from './actions.js';
+export { connectionClosed, defineCallJobs } from './jobs.js';
+export { callRoutes } from './routes.js';
+export { callSocket } from './socket.js';

@@ -1,0 +1,13 @@
+/**
+ * The messages feature's entry point: what other features and the server's wiring (app.ts,
+ * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
+ * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
+ */
+export { accessMessage } from './access.js';
+export { deleteMessage, enrichMessages, ownReactions, runSendJob, sendMessage } from './actions.js';
+export { parseMentions } from './mentions.js';
+export { type MessageRow, presentMessage } from './present.js';
+export { messageRoutes } from './routes.js';
+export { SendBatcher } from './send-batch.js';
+export { messageSocket } from './socket.js';
+export { BOT_USER_ID } from './system.js';
