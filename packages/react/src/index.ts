@@ -98,6 +98,12 @@ export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
 export {
+  type MessageActions,
+  type MessageUIComponent,
+  type MessageUIProps,
+  useMessageActions,
+} from './message-ui.js';
+export {
   mergeDraft,
   NoteConflict,
   type NoteConflictProps,
@@ -141,7 +147,14 @@ export {
 } from './sidebar-sections.js';
 export { parleyStylesHref } from './styles.js';
 export { Thread, type ThreadProps } from './thread.js';
-export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';
+export {
+  TypingIndicator,
+  type TypingIndicatorProps,
+  type TypingState,
+  typingText,
+  type UseTypingOptions,
+  useTyping,
+} from './typing-indicator.js';
 export {
   Avatar,
   type AvatarProps,

@@ -59,7 +59,7 @@ export interface MessageItemProps {
   highlighted?: boolean;
 }
 
-/** A message as the message list and threads show it. */
+/** A message as the message list and threads show it (the default `MessageUI`). */
 export const MessageItem = memo(function MessageItem({
   message: m,
   continued = false,
