@@ -6,7 +6,7 @@
 import type { Channel as ChannelHandle, LocalMessage } from '@parley/client';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { cx } from './format.js';
-import { type MessageUIComponent, MessageUIContext } from './message-ui.js';
+import { type MessageUIComponent, MessageUIContext } from './message-types.js';
 
 /** A message being edited, and which input edits it (`null`: the channel's input; else a thread's parent id). */
 export interface EditTarget {

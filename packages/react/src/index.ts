@@ -97,12 +97,8 @@ export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
-export {
-  type MessageActions,
-  type MessageUIComponent,
-  type MessageUIProps,
-  useMessageActions,
-} from './message-ui.js';
+export type { MessageActions, MessageUIComponent, MessageUIProps } from './message-types.js';
+export { useMessageActions } from './message-ui.js';
 export {
   mergeDraft,
   NoteConflict,

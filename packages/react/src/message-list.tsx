@@ -17,7 +17,8 @@ import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { useChannelState, useClientState, useMe } from './context.js';
 import { cx, dayLabel, displayName } from './format.js';
-import { MessageSlot, type MessageUIComponent, useMessageUI } from './message-ui.js';
+import type { MessageUIComponent } from './message-types.js';
+import { MessageSlot, useMessageUI } from './message-ui.js';
 import { useWatchPresence } from './presence.js';
 import { buildRows, type MessageRow } from './rows.js';
 

@@ -11,55 +11,17 @@
  * ```
  */
 import type { LocalMessage } from '@parley/client';
-import { type ComponentType, createContext, useContext, useMemo } from 'react';
+import { useContext, useMemo } from 'react';
 import { useChannelContext } from './channel.js';
 import { useChatClient, useMe } from './context.js';
-import { MessageItem, type MessageItemProps } from './message.js';
+import { MessageItem } from './message.js';
+import {
+  type MessageActions,
+  type MessageItemProps,
+  type MessageUIComponent,
+  MessageUIContext,
+} from './message-types.js';
 import { useSavedItem } from './saved.js';
-
-/** What a message can do, bound to one message (each returns the SDK's promise). */
-export interface MessageActions {
-  /** Add the viewer's reaction of `type`, or take it away when they have it. */
-  toggleReaction(type: string): Promise<unknown>;
-  /** Put the message in the channel's (or thread's) input for editing. */
-  edit(): void;
-  /** Delete it (no confirmation: that is the UI's). */
-  remove(): Promise<unknown>;
-  /** Quote it in the channel's input. */
-  quote(): void;
-  /** Open its thread; undefined where threads cannot be opened (a reply, or no handler). */
-  openThread: (() => void) | undefined;
-  /** Send a failed message again. */
-  retry(): Promise<unknown>;
-  /** Pin it, or unpin it when pinned. */
-  togglePin(): Promise<unknown>;
-  /** Save it for later, or remove it from Saved. */
-  toggleSaved(): Promise<unknown>;
-}
-
-/** Props a {@link MessageUIProps | MessageUI} component receives. */
-export interface MessageUIProps {
-  /** The message, current: a new object on every change (edit, reaction, reply, delete…). */
-  message: LocalMessage;
-  /** The viewer wrote it. */
-  mine: boolean;
-  /** Continues a group from the same author (the default row hides avatar and name). */
-  continued: boolean;
-  /** Being edited or focused. */
-  highlighted: boolean;
-  /** Actions bound to this message. */
-  actions: MessageActions;
-  /** The kit's own row: render `<Default {...defaultProps} />` to fall back to it. */
-  Default: typeof MessageItem;
-  /** The props the list would give the default row. */
-  defaultProps: MessageItemProps;
-}
-
-/** A component that renders one message row. */
-export type MessageUIComponent = ComponentType<MessageUIProps>;
-
-/** The nearest `<Channel MessageUI>`; read by MessageList and Thread when they are given none. */
-export const MessageUIContext = createContext<MessageUIComponent | null>(null);
 
 /** The MessageUI in effect: the one given, else the channel's, else null (the default row). */
 export function useMessageUI(given?: MessageUIComponent | null): MessageUIComponent | null {

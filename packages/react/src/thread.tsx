@@ -8,7 +8,8 @@ import { useChannelContext } from './channel.js';
 import { useChannelState, useMe } from './context.js';
 import { cx } from './format.js';
 import { MessageInput } from './message-input.js';
-import { MessageSlot, type MessageUIComponent, useMessageUI } from './message-ui.js';
+import type { MessageUIComponent } from './message-types.js';
+import { MessageSlot, useMessageUI } from './message-ui.js';
 import { buildRows } from './rows.js';
 import { TypingIndicator } from './typing-indicator.js';
 

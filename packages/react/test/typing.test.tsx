@@ -95,8 +95,8 @@ describe('useTyping', () => {
   it('sends one typing.start for a burst of keystrokes (the SDK throttles), and names two typers', async () => {
     const { a, b, c } = await shared();
     let starts = 0;
-    const off = bob.on('typing.start', (e) => {
-      if (e.cid === b.cid && e.user.id === 'alice') starts += 1;
+    const off = bob.on('*', (e) => {
+      if (e.type === 'typing.start' && e.cid === b.cid && e.user.id === 'alice') starts += 1;
     });
     const view = renderFor(
       alice,
