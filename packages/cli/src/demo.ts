@@ -292,7 +292,16 @@ export async function seedDemo(base: string, log: (line: string) => void = () =>
   const coffee = await send('linus', r, { text: 'Who broke the coffee machine? ☕️' });
   await react('grace', coffee.id, 'laugh');
   await react('alan', coffee.id, 'laugh');
-  await send('alan', r, { text: 'It was like that when I found it.' });
+  const alibi = await send('alan', r, { text: 'It was like that when I found it' });
+  await must(
+    http(base, 'PATCH', `/v1/messages/${alibi.id}`, {
+      body: { text: 'It was like that when I found it. Honest.' },
+      session: s.alan,
+    }),
+    'an edit',
+  );
+  const oops = await send('kath', r, { text: 'Wrong channel, sorry!' });
+  await must(http(base, 'DELETE', `/v1/messages/${oops.id}`, { session: s.kath }), 'a delete');
 
   // A DM between Grace and Ada.
   const dm = await must(
@@ -303,6 +312,50 @@ export async function seedDemo(base: string, log: (line: string) => void = () =>
   await send('grace', dmCid, { text: 'Quick one: are you joining the launch call Thursday?' });
   await send('ada', dmCid, { text: 'Wouldn’t miss it.' });
   log(`${count} messages`);
+
+  // Ada's own corners: #design starred, a "Launch" section, a saved message, a bookmark, notes.
+  await must(http(base, 'PUT', '/v1/me/starred/public%3Adesign', { session: s.ada }), 'starring');
+  const sections = await must(
+    http(base, 'POST', '/v1/me/sidebar/sections', { body: { name: 'Launch' }, session: s.ada }),
+    'a sidebar section',
+  );
+  const launchSection = (sections.json.sidebar.sections as { id: string; name: string }[]).find(
+    (x) => x.name === 'Launch',
+  );
+  await must(
+    http(base, 'PUT', `/v1/me/sidebar/channels/${encodeURIComponent(e)}`, {
+      body: { section_id: launchSection?.id ?? null },
+      session: s.ada,
+    }),
+    'placing #engineering',
+  );
+  await must(http(base, 'POST', '/v1/saved', { body: { message_id: launch.id }, session: s.ada }), 'saving');
+  await must(
+    http(base, 'POST', `/v1/channels/${g}/bookmarks`, {
+      body: { url: 'https://github.com/', title: 'Release checklist' },
+      session: s.grace,
+    }),
+    'a bookmark',
+  );
+  await must(
+    http(base, 'POST', '/v1/notes', {
+      body: {
+        cid: g,
+        title: 'Launch plan',
+        text: '# Launch plan\n\n1. Freeze main Wednesday noon\n2. Ship Thursday 10:00\n3. Party 🎉',
+      },
+      session: s.ada,
+    }),
+    'a channel note',
+  );
+  await must(
+    http(base, 'POST', '/v1/notes', {
+      body: { title: 'My todo', text: '- [ ] Approve the release PR' },
+      session: s.ada,
+    }),
+    'a note',
+  );
+  log('stars, a section, saved, a bookmark, notes');
 
   // Read marks: everyone has read everything, except Ada in #engineering (a mention waiting).
   for (const p of DEMO_PEOPLE)
