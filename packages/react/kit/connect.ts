@@ -15,7 +15,7 @@ export const DEMO = {
 
 const json = { 'content-type': 'application/json' };
 
-async function ok(r: Response, what: string): Promise<any> {
+async function ok<T>(r: Response, what: string): Promise<T> {
   const body = await r.json().catch(() => ({}));
   if (!r.ok)
     throw new Error(`${what}: ${r.status} ${body?.error?.message ?? ''} (did you run parley demo on this server?)`);
@@ -32,10 +32,13 @@ export async function connectAs(email: string): Promise<ChatClient> {
     }),
     `signing in as ${email}`,
   );
-  const { workspaces } = await ok(await fetch('/v1/workspaces'), 'listing workspaces');
-  const ws = (workspaces as { id: string; name: string }[]).find((w) => w.name === DEMO.workspace);
+  const { workspaces } = await ok<{ workspaces: { id: string; name: string }[] }>(
+    await fetch('/v1/workspaces'),
+    'listing workspaces',
+  );
+  const ws = workspaces.find((w) => w.name === DEMO.workspace);
   if (!ws) throw new Error(`no "${DEMO.workspace}" workspace: run parley demo on this server`);
-  const s = await ok(
+  const s = await ok<{ api_key: string; token: string; user_id: string }>(
     await fetch(`/v1/workspaces/${ws.id}/session`, { method: 'POST', headers: json, body: '{}' }),
     'opening the workspace',
   );
