@@ -28,6 +28,8 @@ async function makeKit(): Promise<Kit> {
   const { channels: list } = await ada.queryChannels({}, [{ field: 'last_message_at', direction: -1 }], { limit: 50 });
   const dm = list.find((c) => c.type === 'dm');
   if (!dm) throw new Error('the demo has no DM');
+  // Everyone's profile, as the web app loads it on opening a workspace (names in the inbox, polls).
+  await ada.queryUsers('', 200);
   const cids = [...CHANNELS, dm.cid];
   await Promise.all(cids.map((cid) => ada.channel(...(cid.split(':') as [string, string])).watch()));
   await grace.channel('public', 'general').watch();
