@@ -63,6 +63,8 @@ const unitInTestFolders = [
 const slowFiles = [
   'packages/cli/test/**/*.test.ts',
   'packages/create-parley-app/test/**/*.test.ts',
+  // Builds the kit's catalogue and opens every story in Chromium.
+  'packages/react/test/kit.test.ts',
   'apps/*/test/**/*.test.ts',
   'packages/server/test/fuzz/**/*.test.ts',
   'packages/client/test/packages.test.ts',

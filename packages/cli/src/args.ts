@@ -148,6 +148,17 @@ export const COMMANDS: CommandSpec[] = [
     details: WEBHOOKS,
   },
   {
+    name: 'demo',
+    synopsis: 'parley demo [--json] [--data DIR]',
+    summary: 'seed a demo workspace (people, channels, threads, reactions, a poll, files) to try the web app',
+    options: ['json', 'data', 'port'],
+    optionHelp: FIND_HELP,
+    details:
+      'Signs people up and talks through the HTTP API like a real team would. With a server running on the\n' +
+      'data folder it seeds through that server; otherwise it starts one of its own on a free port for the\n' +
+      'seeding and stops it. Prints where to sign in. Run twice, it refuses and changes nothing.',
+  },
+  {
     name: 'import slack',
     synopsis: 'parley import slack <export.zip> --workspace WORKSPACE_ID [--dry-run] [--json] [--data DIR]',
     summary: 'import a Slack workspace export (users, public channels, messages) into a workspace',

@@ -139,6 +139,12 @@ async function run(command: string, values: Values): Promise<number> {
       out(token);
       return 0;
     }
+    case 'demo': {
+      const { demo } = await import('./demo.js');
+      const { result, text } = await demo(values);
+      out(values.json ? JSON.stringify(result) : text);
+      return 0;
+    }
     case 'import slack': {
       const { importSlack } = await import('./import-slack.js');
       const { report, text } = await importSlack(values);

@@ -6,6 +6,7 @@
 import type { Channel as ChannelHandle, LocalMessage } from '@parley/client';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { cx } from './format.js';
+import { type MessageUIComponent, MessageUIContext } from './message-types.js';
 
 /** A message being edited, and which input edits it (`null`: the channel's input; else a thread's parent id). */
 export interface EditTarget {
@@ -61,6 +62,8 @@ export interface ChannelProps {
   onError?: (error: Error) => void;
   /** Extra class names for the wrapper element. */
   className?: string;
+  /** Render message rows (list and threads) with this instead of the kit's (see {@link MessageUIProps}). */
+  MessageUI?: MessageUIComponent;
   children?: ReactNode;
 }
 
@@ -97,7 +100,7 @@ const takeMark = (channel: ChannelHandle) => ({ channel, seq: readSeqOf(channel)
  * </Channel>
  * ```
  */
-export function Channel({ channel, watch = true, onError, className, children }: ChannelProps) {
+export function Channel({ channel, watch = true, onError, className, MessageUI, children }: ChannelProps) {
   // The read mark is captured when the channel opens: later reads (by this view) must not move
   // the "New messages" line while the user is looking at it.
   const [mark, setMark] = useState(() => takeMark(channel));
@@ -172,14 +175,16 @@ export function Channel({ channel, watch = true, onError, className, children }:
 
   return (
     <ChannelContext.Provider value={value}>
-      <div className={cx('parley-channel', value.thread && 'parley-channel--thread-open', className)}>
-        {error ? (
-          <p className="parley-error" role="alert">
-            Could not open this channel: {error.message}
-          </p>
-        ) : null}
-        {children}
-      </div>
+      <MessageUIContext.Provider value={MessageUI ?? null}>
+        <div className={cx('parley-channel', value.thread && 'parley-channel--thread-open', className)}>
+          {error ? (
+            <p className="parley-error" role="alert">
+              Could not open this channel: {error.message}
+            </p>
+          ) : null}
+          {children}
+        </div>
+      </MessageUIContext.Provider>
     </ChannelContext.Provider>
   );
 }

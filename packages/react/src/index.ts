@@ -97,6 +97,8 @@ export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';
 export { MessageItem, type MessageItemProps } from './message.js';
 export { defaultCommands, MessageInput, type MessageInputProps, type SlashCommand } from './message-input.js';
 export { MessageList, type MessageListProps } from './message-list.js';
+export type { MessageActions, MessageUIComponent, MessageUIProps } from './message-types.js';
+export { useMessageActions } from './message-ui.js';
 export {
   mergeDraft,
   NoteConflict,
@@ -141,7 +143,14 @@ export {
 } from './sidebar-sections.js';
 export { parleyStylesHref } from './styles.js';
 export { Thread, type ThreadProps } from './thread.js';
-export { TypingIndicator, type TypingIndicatorProps, typingText } from './typing-indicator.js';
+export {
+  TypingIndicator,
+  type TypingIndicatorProps,
+  type TypingState,
+  typingText,
+  type UseTypingOptions,
+  useTyping,
+} from './typing-indicator.js';
 export {
   Avatar,
   type AvatarProps,

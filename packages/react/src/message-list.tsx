@@ -17,7 +17,8 @@ import { useChannelContext } from './channel.js';
 import { useChannelTitle } from './channel-list.js';
 import { useChannelState, useClientState, useMe } from './context.js';
 import { cx, dayLabel, displayName } from './format.js';
-import { MessageItem } from './message.js';
+import type { MessageUIComponent } from './message-types.js';
+import { MessageSlot, useMessageUI } from './message-ui.js';
 import { useWatchPresence } from './presence.js';
 import { buildRows, type MessageRow } from './rows.js';
 
@@ -38,6 +39,8 @@ export interface MessageListProps {
    * loaded (load it with `channel.loadAround(id)` when it is not).
    */
   focusMessageId?: string | null;
+  /** Render each message row with this; default: the surrounding `<Channel MessageUI>`, else the kit's row. */
+  MessageUI?: MessageUIComponent;
   className?: string;
 }
 
@@ -128,9 +131,11 @@ export function MessageList({
   emptyState,
   initialItemCount,
   focusMessageId: focusProp = null,
+  MessageUI,
   className,
 }: MessageListProps) {
   const ctx = useChannelContext();
+  const UI = useMessageUI(MessageUI);
   const { channel, initialReadSeq, editing } = ctx;
   // A quote's "show the original": the list's own focus, over the one it was given, until the
   // given one changes (a new search hit) or the channel does.
@@ -306,7 +311,8 @@ export function MessageList({
         </div>
       );
     return (
-      <MessageItem
+      <MessageSlot
+        UI={UI}
         message={row.message}
         continued={row.continued}
         readBy={row.message.id === readBy?.message.id ? readBy : null}

@@ -2,7 +2,7 @@
  * One message: author and time (unless it continues a group), text, markers (edited, deleted,
  * sending, failed with Retry), reactions, the thread summary, "Seen", and an actions toolbar.
  */
-import type { LocalMessage, ReadBy } from '@parley/client';
+import type { LocalMessage } from '@parley/client';
 import type { QuotedMessage } from '@parley/protocol';
 import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { MessageAttachments } from './attachments.js';
@@ -11,6 +11,7 @@ import { useChatClient, useClientState, useMe } from './context.js';
 import { ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
 import { Markdown } from './markdown.js';
+import type { MessageItemProps } from './message-types.js';
 import { Poll } from './poll.js';
 import { MessagePreviews } from './previews.js';
 import { ReactionPicker } from './reaction-picker.js';
@@ -36,30 +37,9 @@ function useMyMentionNames(me: string | null, username: string | null): readonly
   return useMemo(() => [username ?? '', ...handles.split(' ')].filter(Boolean), [username, handles]);
 }
 
-/** Props of {@link MessageItem}. */
-export interface MessageItemProps {
-  message: LocalMessage;
-  /** Continues a group from the same author: no avatar and name. */
-  continued?: boolean;
-  /** Show "Seen" under it (the other members of a DM read it). */
-  seen?: boolean;
-  /** Read-by of this message (the viewer's latest): "Seen by …" under it, with read times (see {@link SeenBy}). */
-  readBy?: ReadBy | null;
-  /** With `readBy`: a DM, where it says only "Seen". */
-  dm?: boolean;
-  /** Called when its quoted block is clicked: show the quoted message (scroll to it, loading history around it). */
-  onJumpToMessage?(messageId: string): void;
-  /** Called by the "N replies" summary and the "Reply in thread" action; omit to hide both. */
-  onOpenThread?(parentId: string): void;
-  /** Called when the author's name is clicked (e.g. to show a {@link UserProfileCard}). */
-  onSelectUser?(userId: string): void;
-  /** Which input edits this message: null for the channel's, a parent id for a thread's. */
-  editScope?: string | null;
-  /** Highlight (e.g. while it is being edited). */
-  highlighted?: boolean;
-}
+export type { MessageItemProps } from './message-types.js';
 
-/** A message as the message list and threads show it. */
+/** A message as the message list and threads show it (the default `MessageUI`). */
 export const MessageItem = memo(function MessageItem({
   message: m,
   continued = false,

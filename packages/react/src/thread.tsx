@@ -7,8 +7,9 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import { useChannelContext } from './channel.js';
 import { useChannelState, useMe } from './context.js';
 import { cx } from './format.js';
-import { MessageItem } from './message.js';
 import { MessageInput } from './message-input.js';
+import type { MessageUIComponent } from './message-types.js';
+import { MessageSlot, useMessageUI } from './message-ui.js';
 import { buildRows } from './rows.js';
 import { TypingIndicator } from './typing-indicator.js';
 
@@ -20,14 +21,17 @@ export interface ThreadProps {
   onClose?(): void;
   /** Called when an author's name is clicked. */
   onSelectUser?(userId: string): void;
+  /** Render the parent and replies with this; default: the surrounding `<Channel MessageUI>`, else the kit's row. */
+  MessageUI?: MessageUIComponent;
   className?: string;
 }
 
 const EMPTY: readonly LocalMessage[] = [];
 
 /** A thread panel (renders nothing when no thread is open). Render inside `<Channel>`. */
-export function Thread({ parentId, onClose, onSelectUser, className }: ThreadProps) {
+export function Thread({ parentId, onClose, onSelectUser, MessageUI, className }: ThreadProps) {
   const ctx = useChannelContext();
+  const UI = useMessageUI(MessageUI);
   const id = parentId ?? ctx.thread;
   const close = onClose ?? ctx.closeThread;
   const { channel, editing } = ctx;
@@ -86,7 +90,8 @@ export function Thread({ parentId, onClose, onSelectUser, className }: ThreadPro
       </header>
       <div className="parley-thread__body">
         {parent ? (
-          <MessageItem
+          <MessageSlot
+            UI={UI}
             message={parent}
             {...(onSelectUser ? { onSelectUser } : {})}
             highlighted={editing?.id === parent.id}
@@ -113,7 +118,8 @@ export function Thread({ parentId, onClose, onSelectUser, className }: ThreadPro
           {rows.map((row) =>
             row.kind === 'message' ? (
               <li key={row.key}>
-                <MessageItem
+                <MessageSlot
+                  UI={UI}
                   message={row.message}
                   continued={row.continued}
                   editScope={id}
