@@ -50,7 +50,9 @@ beforeAll(async () => {
     method: 'PUT',
     url: '/v1/hooks/before-send',
     headers: await app.server(),
-    payload: { url: `${rcv.url}/before-send`, timeout_ms: 300, fail_open: true },
+    // Long enough that an answering backend is never cut off on a loaded machine (300 ms was, with
+    // six suites at once); the backends that hang wait it out.
+    payload: { url: `${rcv.url}/before-send`, timeout_ms: 2000, fail_open: true },
   });
   expect(set.status).toBe(200);
   secret = set.body.secret;
