@@ -3,7 +3,7 @@
  * commit to a receiver, and what having endpoints costs a send.
  *
  *   node --conditions=@parley/source --import tsx bench/webhooks.ts [--seconds 10] [--rate 400]
- *        [--channels 64] [--endpoints 0,1] [--repeat 3] [--trouble none|healthy|slow|failing]
+ *        [--channels 64] [--endpoints 0,1] [--repeat 3] [--trouble none|healthy|slow|failing] [--hook off,on]
  *
  * Each in its own process: the server (bench/servers/parley.ts, a fresh scratch database per
  * run), the receiver (bench/servers/hook-receiver.ts: checks every signature, counts
@@ -35,6 +35,8 @@ const USAGE = `usage: node --conditions=@parley/source --import tsx bench/webhoo
   --channels N     channels the sends are spread over (default 64)
   --endpoints L    endpoints of the measured app, a list of variants (default 0,1)
   --repeat N       interleaved runs of each variant (default 3)
+  --hook L         the measured app's before-send hook, a list of variants crossed with
+                   --endpoints: off | on (fail open, 2 s, the receiver allows) (default off)
   --trouble T      none | healthy | slow | failing: another app sending as much, whose endpoint
                    answers at once (the baseline for the other two), in 200 ms, or with 500s`;
 
@@ -49,6 +51,7 @@ try {
       endpoints: { type: 'string', default: '0,1' },
       repeat: { type: 'string', default: '3' },
       trouble: { type: 'string', default: 'none' },
+      hook: { type: 'string', default: 'off' },
     },
   }));
 } catch (e) {
@@ -62,12 +65,14 @@ if (values.help) {
 const seconds = Number(values.seconds);
 const rate = Number(values.rate);
 const channels = Number(values.channels);
+const hookModes = String(values.hook).split(',');
 const variants = String(values.endpoints).split(',').map(Number);
 const repeat = Number(values.repeat);
 const trouble = String(values.trouble);
 if (
   ![seconds, rate, channels, repeat].every((n) => Number.isFinite(n) && n > 0) ||
   !variants.every((n) => Number.isInteger(n) && n >= 0) ||
+  !hookModes.every((m) => ['off', 'on'].includes(m)) ||
   !['none', 'healthy', 'slow', 'failing'].includes(trouble)
 ) {
   console.error(USAGE);
@@ -86,6 +91,7 @@ async function makeApp(
   name: string,
   n: number,
   endpoints: number,
+  hook = false,
 ): Promise<{ heads: Headers[]; paths: string[] }> {
   const call = async (method: string, path: string, headers: Headers, body?: object) => {
     const r = await http.request({
@@ -117,6 +123,11 @@ async function makeApp(
     const made = await call('POST', '/v1/webhooks', srv, { url, events: ['message.new'] });
     await rcv.call('secret', { path, secret: made.secret });
     paths.push(path);
+  }
+  if (hook) {
+    const url = `${(await rcv.call<{ url: string }>('info')).url}/before-send`;
+    const made = await call('PUT', '/v1/hooks/before-send', srv, { url, timeout_ms: 2000, fail_open: true });
+    await rcv.call('secret', { path: '/before-send', secret: made.secret });
   }
   return { heads, paths };
 }
@@ -185,7 +196,7 @@ const q = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
 };
 
-async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Record<string, number>> {
+async function runOnce(rcv: Child, endpoints: number, hook: string, run: number): Promise<Record<string, number>> {
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   const dbName = `parley_bench_wh_${process.pid}_${run}`;
@@ -205,7 +216,7 @@ async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Reco
   const http = new Pool(String(ready.url), { connections: 64 });
   try {
     await rcv.call('reset');
-    const main = await makeApp(http, rcv, `m${run}`, channels, endpoints);
+    const main = await makeApp(http, rcv, `m${run}`, channels, endpoints, hook !== 'off');
     const apps = [{ heads: main.heads, measured: true }];
     if (trouble !== 'none') {
       const other = await makeApp(http, rcv, `t${run}`, channels, 1);
@@ -230,8 +241,12 @@ async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Reco
     const all = main.paths.map((p) => got[p]).filter((s): s is PathStats => !!s);
     const unique = all.reduce((a, s) => a + s.unique, 0);
     const lastAt = Math.max(t0, ...all.map((s) => s.lastAt));
+    const st = await rcv.call<{ hooks: number; hookBadSignatures: number; connections: number }>('stats');
     const r = {
       endpoints,
+      hook: hookModes.indexOf(hook),
+      hooks: st.hooks / Math.max(1, d.sent),
+      connections: st.connections,
       sendsPerS: d.sent / (d.ms / 1000),
       sendP50: q(d.times, 0.5),
       sendP99: q(d.times, 0.99),
@@ -261,6 +276,9 @@ async function runOnce(rcv: Child, endpoints: number, run: number): Promise<Reco
 
 const COLUMNS: [string, string, (n: number) => string][] = [
   ['endpoints', 'endpoints', (n) => String(n)],
+  ['hook', 'hook', (n) => hookModes[n] ?? '?'],
+  ['hooks', 'hook calls/send', (n) => n.toFixed(2)],
+  ['connections', 'receiver connections', (n) => fmt(n)],
   ['sendsPerS', 'sends/s', (n) => fmt(n)],
   ['sendP50', 'send p50 ms', (n) => n.toFixed(2)],
   ['sendP99', 'send p99 ms', (n) => n.toFixed(1)],
@@ -284,25 +302,29 @@ try {
   );
   let run = 0;
   for (let rep = 0; rep < repeat; rep++)
-    for (const e of variants) {
-      const r = await runOnce(rcv, e, run++);
-      results.push(r);
-      console.log(
-        table(
-          COLUMNS.map((c) => c[1]),
-          [COLUMNS.map(([k, , f]) => f(r[k] as number))],
-        ),
-      );
-    }
-  const rows = variants.map((e) => {
-    const rs = results.filter((r) => r.endpoints === e);
-    return COLUMNS.map(([k, , f]) => {
-      if (k === 'endpoints') return String(e);
-      const xs = rs.map((r) => r[k] as number);
-      const s = spread(xs);
-      return Number.isFinite(median(xs)) ? `**${f(median(xs))}** (${f(s.min)}–${f(s.max)})` : '–';
-    });
-  });
+    for (const e of variants)
+      for (const hk of hookModes) {
+        const r = await runOnce(rcv, e, hk, run++);
+        results.push(r);
+        console.log(
+          table(
+            COLUMNS.map((c) => c[1]),
+            [COLUMNS.map(([k, , f]) => f(r[k] as number))],
+          ),
+        );
+      }
+  const rows = variants.flatMap((e) =>
+    hookModes.map((hk, hi) => {
+      const rs = results.filter((r) => r.endpoints === e && r.hook === hi);
+      return COLUMNS.map(([k, , f]) => {
+        if (k === 'endpoints') return String(e);
+        if (k === 'hook') return hk;
+        const xs = rs.map((r) => r[k] as number);
+        const s = spread(xs);
+        return Number.isFinite(median(xs)) ? `**${f(median(xs))}** (${f(s.min)}–${f(s.max)})` : '–';
+      });
+    }),
+  );
   console.log(
     `\nMedians of ${repeat} interleaved runs (spread in parentheses), ${rate}/s offered, ${channels} channels, trouble: ${trouble}:\n`,
   );
@@ -312,10 +334,10 @@ try {
       rows,
     ),
   );
-  const base = results.filter((r) => r.endpoints === 0);
+  const base = results.filter((r) => r.endpoints === 0 && r.hook === 0);
   for (const e of variants.filter((v) => v > 0)) {
     const pairs = results
-      .filter((r) => r.endpoints === e)
+      .filter((r) => r.endpoints === e && r.hook === 0)
       .map((r, i) => (base[i] ? (r.sendP50 as number) / (base[i].sendP50 as number) : Number.NaN));
     if (base.length)
       console.log(

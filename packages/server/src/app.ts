@@ -560,6 +560,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     // Before the database closes: deliveries in flight are recorded and their lanes let go,
     // running jobs finish or are handed back.
     await svc.webhooks.stop();
+    await svc.hooks.close();
     await svc.jobs.stop();
     await searchFlush.stop();
   });

@@ -69,7 +69,8 @@ export function createMetrics(nodeId: string): Metrics {
  * Where a send spends its time (issue 19), and how long queries wait for a pooled connection:
  * `parley_send_stage_seconds{stage}` — `queued` (submitted → its batch starts), `access_wait` /
  * `write_wait` (waiting for a hot connection), `access` / `write` (the read, when a send's rows
- * are not cached, and the write), `total` (submitted → published);
+ * are not cached, and the write), `total` (submitted → published), `before_send` (the app's
+ * before-send hook call, before the send is submitted);
  * `parley_send_access_rows_total{rows}` — sends checked against `cached` rows, rows `read` for
  * them, and `stale` rows the write found changed; `parley_db_pool_wait_seconds{pool}` for every
  * checkout, and the pools' connections by state at scrape time.

@@ -21,6 +21,9 @@ beforeAll(async () => {
     if (text.startsWith('hang')) return 'hang';
     if (text.startsWith('garbage')) return { status: 200, body: 'not json' };
     if (text.startsWith('broken')) return { status: 500 };
+    // Past the 256 KiB an answer may have: not read to the end, a failed call.
+    if (text.startsWith('huge'))
+      return { status: 200, body: JSON.stringify({ action: 'change', text: 'NOT THIS', pad: 'x'.repeat(300_000) }) };
     if (text.startsWith('reject'))
       return { status: 200, body: JSON.stringify({ action: 'reject', reason: 'no swearing' }) };
     if (text.startsWith('change'))
@@ -47,7 +50,9 @@ beforeAll(async () => {
     method: 'PUT',
     url: '/v1/hooks/before-send',
     headers: await app.server(),
-    payload: { url: `${rcv.url}/before-send`, timeout_ms: 300, fail_open: true },
+    // Long enough that an answering backend is never cut off on a loaded machine (300 ms was, with
+    // six suites at once); the backends that hang wait it out.
+    payload: { url: `${rcv.url}/before-send`, timeout_ms: 2000, fail_open: true },
   });
   expect(set.status).toBe(200);
   secret = set.body.secret;
@@ -121,7 +126,7 @@ describe('the before-send hook', { timeout: 120_000 }, () => {
 
   it('fails open: a backend that hangs, errs or answers nonsense lets the message through', async () => {
     await failMode(true);
-    for (const text of ['hang open', 'broken open', 'garbage open']) {
+    for (const text of ['hang open', 'broken open', 'garbage open', 'huge open']) {
       const r = await send(text);
       expect(r.status, text).toBe(200);
       expect(r.body.message.text).toBe(text);
@@ -130,7 +135,7 @@ describe('the before-send hook', { timeout: 120_000 }, () => {
 
   it('fails closed: the same refuse with HOOK_UNAVAILABLE and nothing is stored', async () => {
     await failMode(false);
-    for (const text of ['hang closed', 'broken closed', 'garbage closed']) {
+    for (const text of ['hang closed', 'broken closed', 'garbage closed', 'huge closed']) {
       const r = await send(text);
       expect(r.status, text).toBe(503);
       expect(r.body.error.code).toBe('HOOK_UNAVAILABLE');
@@ -162,6 +167,60 @@ describe('the before-send hook', { timeout: 120_000 }, () => {
     before = h.database.queryCount();
     expect(await hooks.get(app.id)).toBe(await late);
     expect(h.database.queryCount() - before).toBe(0);
+  });
+
+  it('keeps its connections alive, and one the backend closed while idle is replaced without failing a send', async () => {
+    await failMode(false);
+    expect((await send('change warm')).body.message.text).toBe('CHANGE WARM');
+    const before = rcv.connections;
+    for (let i = 0; i < 5; i++) {
+      const r = await send(`change kept ${i}`);
+      expect(r.status).toBe(200);
+      expect(r.body.message.text).toBe(`CHANGE KEPT ${i}`);
+    }
+    // One connection for all five (a new one only if the backend's idle timeout ran out between two).
+    expect(rcv.connections - before).toBeLessThanOrEqual(1);
+    // The backend closes its idle connections: the next call goes out on a new one and is answered.
+    rcv.dropIdle();
+    const r = await send('change after the close');
+    expect(r.status).toBe(200);
+    expect(r.body.message.text).toBe('CHANGE AFTER THE CLOSE');
+  });
+
+  it('asks for a burst of sends at once: no call waits for a connection another holds', async () => {
+    // Fail closed with a long limit: a call left waiting behind the held ones would time out as a 503.
+    const set = await h.call({
+      method: 'PUT',
+      url: '/v1/hooks/before-send',
+      headers: await app.server(),
+      payload: { url: `${rcv.url}/before-send`, timeout_ms: 10_000, fail_open: false },
+    });
+    expect(set.status).toBe(200);
+    const N = 40;
+    let release: () => void = () => {};
+    const all = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked = 0;
+    const usual = rcv.answer;
+    // Every answer is held until all N calls have arrived: they must all be open at once.
+    rcv.answer = (req, nth) => {
+      const text = req.json?.message?.text as string;
+      if (!text.startsWith('burst')) return usual(req, nth);
+      if (++asked === N) release();
+      return { status: 200, body: JSON.stringify({ action: 'change', text: text.toUpperCase() }), until: all };
+    };
+    try {
+      const rs = await Promise.all(Array.from({ length: N }, (_, i) => send(`burst ${i}`)));
+      expect(rs.map((r) => r.status)).toEqual(rs.map(() => 200));
+      expect(rs.map((r) => r.body.message.text).sort()).toEqual(
+        Array.from({ length: N }, (_, i) => `BURST ${i}`).sort(),
+      );
+      expect(rcv.mostAtOnce.get('/before-send')).toBeGreaterThanOrEqual(N);
+    } finally {
+      rcv.answer = usual;
+      release();
+    }
   });
 
   it('is not asked once removed, and other apps never see it', async () => {

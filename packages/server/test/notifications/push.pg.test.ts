@@ -513,6 +513,34 @@ describe('the hand-off from the send path', () => {
     expect(await reachableItems(h.server.svc, [])).toEqual([]);
   });
 
+  it("a job's messages, channels, thread parents and authors are read together, not per message", async () => {
+    const cid = await channel(h, app, 'alice', 'load-together', ['alice', 'bob']);
+    const cid2 = await channel(h, app, 'carol', 'load-together-2', ['carol', 'bob']);
+    const items: { appId: string; messageId: string }[] = [];
+    let root = '';
+    for (let i = 0; i < 6; i++) {
+      const m = await send(h, app, 'alice', cid, `plain ${i}`, root ? { parent_id: root } : {});
+      root ||= m.id;
+      items.push({ appId: app.id, messageId: m.id });
+      items.push({ appId: app.id, messageId: (await send(h, app, 'carol', cid2, `other ${i}`)).id });
+    }
+    await notificationsIdle(h);
+    // Bob can be reached (his subscription) but plain messages do not push him (mentions only):
+    // what is left to count is the reads.
+    const count = async (n: number) => {
+      const q0 = h.server.svc.database.queryCount();
+      await notifyItems(h.server.svc, items.slice(0, n));
+      return h.server.svc.database.queryCount() - q0;
+    };
+    const two = await count(2);
+    const twelve = await count(12);
+    // Ten messages more (five of them replies) cost one statement each (their members) and one
+    // for all the thread parents, not four or five each (the message, its channel, its author,
+    // its thread parent, its members).
+    expect(twelve - two).toBeLessThanOrEqual(11);
+    expect(push.errors).toEqual([]);
+  });
+
   it('a job notifies several channels at once, each channel’s messages in send order', async () => {
     const people = ['r1', 'r2', 'r3', 'r4'];
     await h.users(

@@ -74,30 +74,70 @@ function vapidSubject(svc: Services): string {
   return `mailto:${from}`;
 }
 
-async function loadMessage(svc: Services, appId: string, messageId: string) {
-  const [msg] = await svc.db
-    .select()
-    .from(schema.messages)
-    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)));
-  if (!msg || msg.deletedAt || msg.type !== 'regular') return null;
-  const [channel] = await svc.db
-    .select()
-    .from(schema.channels)
-    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, msg.cid)));
-  if (!channel) return null;
-  let threadUsers: string[] = [];
-  if (msg.parentId) {
-    const [parent] = await svc.db
-      .select({ userId: schema.messages.userId, participants: schema.messages.threadParticipants })
-      .from(schema.messages)
-      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, msg.parentId)));
-    if (parent) threadUsers = [parent.userId, ...parent.participants];
+type Loaded = { msg: MessageRow; channel: ChannelRow; threadUsers: Set<string>; authorName: string };
+type ChannelRow = typeof schema.channels.$inferSelect;
+
+async function loadMessage(svc: Services, appId: string, messageId: string): Promise<Loaded | null> {
+  return (await loadMessages(svc, [{ appId, messageId }])).get(`${appId} ${messageId}`) ?? null;
+}
+
+/**
+ * A job's messages with their channels, thread participants and author names, keyed by
+ * `<appId> <messageId>`: four reads for the whole job (messages, their channels, their thread
+ * parents, their authors) instead of three or four per message. Deleted and system messages
+ * are left out (nothing to notify).
+ */
+async function loadMessages(svc: Services, items: readonly { appId: string; messageId: string }[]) {
+  const out = new Map<string, Loaded>();
+  const byApp = new Map<string, string[]>();
+  for (const it of items) byApp.set(it.appId, [...(byApp.get(it.appId) ?? []), it.messageId]);
+  for (const [appId, ids] of byApp) {
+    const msgs = (
+      await svc.db
+        .select()
+        .from(schema.messages)
+        .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, [...new Set(ids)])))
+    ).filter((m) => !m.deletedAt && m.type === 'regular');
+    if (msgs.length === 0) continue;
+    const cids = [...new Set(msgs.map((m) => m.cid))];
+    const parentIds = [...new Set(msgs.flatMap((m) => (m.parentId ? [m.parentId] : [])))];
+    const authorIds = [...new Set(msgs.map((m) => m.userId))];
+    const [channels, parents, authors] = await Promise.all([
+      svc.db
+        .select()
+        .from(schema.channels)
+        .where(and(eq(schema.channels.appId, appId), inArray(schema.channels.cid, cids))),
+      parentIds.length === 0
+        ? Promise.resolve([])
+        : svc.db
+            .select({
+              id: schema.messages.id,
+              userId: schema.messages.userId,
+              participants: schema.messages.threadParticipants,
+            })
+            .from(schema.messages)
+            .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, parentIds))),
+      svc.db
+        .select({ id: schema.users.id, name: schema.users.name })
+        .from(schema.users)
+        .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, authorIds))),
+    ]);
+    const channelOf = new Map(channels.map((c) => [c.cid, c]));
+    const parentOf = new Map(parents.map((p) => [p.id, p]));
+    const nameOf = new Map(authors.map((a) => [a.id, a.name]));
+    for (const msg of msgs) {
+      const channel = channelOf.get(msg.cid);
+      if (!channel) continue;
+      const parent = msg.parentId ? parentOf.get(msg.parentId) : undefined;
+      out.set(`${appId} ${msg.id}`, {
+        msg,
+        channel,
+        threadUsers: new Set(parent ? [parent.userId, ...parent.participants] : []),
+        authorName: nameOf.get(msg.userId) ?? msg.userId,
+      });
+    }
   }
-  const author = await svc.db
-    .select({ name: schema.users.name })
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), eq(schema.users.id, msg.userId)));
-  return { msg, channel, threadUsers: new Set(threadUsers), authorName: author[0]?.name ?? msg.userId };
+  return out;
 }
 
 /** Every other member of the message's channel (or just `only`) with what the decision needs. */
@@ -156,7 +196,9 @@ const CHANNELS_AT_ONCE = 8;
  */
 export async function notifyItems(svc: Services, items: NotifyJob['items']): Promise<void> {
   const byChannel = new Map<string, { appId: string; messageId: string }[]>();
-  for (const it of await reachableItems(svc, items)) {
+  const reachable = await reachableItems(svc, items);
+  const loaded = await loadMessages(svc, reachable);
+  for (const it of reachable) {
     const k = `${it.appId} ${it.cid}`;
     const list = byChannel.get(k);
     if (list) list.push(it);
@@ -167,7 +209,8 @@ export async function notifyItems(svc: Services, items: NotifyJob['items']): Pro
   const worker = async () => {
     while (next < queues.length) {
       const q = queues[next++] as { appId: string; messageId: string }[];
-      for (const { appId, messageId } of q) await notifyOne(svc, appId, messageId);
+      for (const { appId, messageId } of q)
+        await notifyOne(svc, appId, messageId, undefined, loaded.get(`${appId} ${messageId}`) ?? null);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHANNELS_AT_ONCE, queues.length) }, worker));
@@ -210,8 +253,14 @@ order by i.ord`,
 });
 
 /** Decide and act for each candidate of one message; `afterGrace` on the deliver job's second look. */
-async function notifyOne(svc: Services, appId: string, messageId: string, only?: string): Promise<void> {
-  const loaded = await loadMessage(svc, appId, messageId);
+async function notifyOne(
+  svc: Services,
+  appId: string,
+  messageId: string,
+  only?: string,
+  preloaded?: Loaded | null,
+): Promise<void> {
+  const loaded = preloaded === undefined ? await loadMessage(svc, appId, messageId) : preloaded;
   if (!loaded) return;
   const { msg, channel, threadUsers } = loaded;
   const collapseKey = collapseKeyOf(msg.cid, msg.parentId);
@@ -278,12 +327,7 @@ async function notifyOne(svc: Services, appId: string, messageId: string, only?:
 }
 
 /** What a push says: the channel (or, in a DM, the sender) and the message's text. */
-function payloadOf(
-  loaded: NonNullable<Awaited<ReturnType<typeof loadMessage>>>,
-  reason: PushReason,
-  collapseKey: string,
-  badge: number,
-): PushPayload {
+function payloadOf(loaded: Loaded, reason: PushReason, collapseKey: string, badge: number): PushPayload {
   const { msg, channel, authorName } = loaded;
   const where = channel.type === 'dm' ? authorName : `#${channel.name ?? channel.id}`;
   const title = msg.parentId ? `Thread in ${where}` : where;
@@ -311,7 +355,7 @@ async function pushToMany(
   svc: Services,
   senders: Map<string, NativePush>,
   recipients: { userId: string; reason: PushReason }[],
-  loaded: NonNullable<Awaited<ReturnType<typeof loadMessage>>>,
+  loaded: Loaded,
   collapseKey: string,
 ): Promise<void> {
   const appId = loaded.msg.appId;

@@ -6,16 +6,24 @@
  * limit; a backend that does not answer in time, answers an error or answers nonsense is
  * treated by the app's choice: fail open (send as is) or fail closed (HOOK_UNAVAILABLE).
  * Apps without a hook skip all of it: the setting comes from the in-memory registry.
+ *
+ * Calls go out on kept-alive connections (`HookRegistry.sender`, an undici pool per app with no
+ * cap on connections): a call costs the node about 0.1 ms of CPU instead of 0.25 ms on a new
+ * TCP connection (bench/micro-hook.ts), and never waits for a connection another call holds —
+ * a capped pool let calls queue past the time limit whenever the event loop fell behind.
+ * The call's time is the `before_send` stage of `parley_send_stage_seconds`.
  */
 
 import { BeforeSendVerdict, isNameText, MAX_MESSAGE_LENGTH } from '@parley/protocol';
 import { Value } from '@sinclair/typebox/value';
 import { ApiError } from '../../platform/errors.js';
-import { allowFor } from '../../platform/outbound.js';
+import { sendPathMetrics } from '../../platform/metrics.js';
 import type { Services } from '../../services.js';
-import { FetchRefused, safeFetch } from '../links/index.js';
 import type { BeforeSendSettings } from './settings.js';
 import { signatureHeader } from './signature.js';
+
+/** An answer longer than this is a failed call (not read further). */
+const MAX_ANSWER_BYTES = 256 * 1024;
 
 export interface HookedMessage {
   id: string;
@@ -48,35 +56,33 @@ export async function checkBeforeSend(
   });
   let verdict: BeforeSendVerdict | null = null;
   let why = '';
-  try {
-    const res = await safeFetch(hook.url, {
-      method: 'POST',
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'x-parley-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body),
-        'x-parley-event': 'message.before_send',
-      },
+  const started = performance.now();
+  const res = await svc.hooks.sender.post(
+    appId,
+    hook.url,
+    {
+      'content-type': 'application/json',
       accept: 'application/json',
-      userAgent: 'Parley-Hooks/1.0',
-      allow: allowFor(svc.config, 'before_send'),
-      timeoutMs: hook.timeoutMs,
-      maxRedirects: 0,
-      maxBytes: 256 * 1024,
-    });
-    if (res.status >= 200 && res.status < 300) {
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(res.body.toString('utf8'));
-      } catch {
-        why = 'the hook answered something that is not JSON';
-      }
-      if (parsed !== null && Value.Check(BeforeSendVerdict, parsed)) verdict = parsed;
-      else if (!why) why = 'the hook answered JSON that is not a verdict';
-    } else why = `the hook answered HTTP ${res.status}`;
-  } catch (err) {
-    why = err instanceof FetchRefused ? `${err.reason}: ${err.message}` : String((err as Error).message ?? err);
-  }
+      'user-agent': 'Parley-Hooks/1.0',
+      'x-parley-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body),
+      'x-parley-event': 'message.before_send',
+    },
+    body,
+    { timeoutMs: hook.timeoutMs, read: MAX_ANSWER_BYTES },
+  );
+  if (res.error === null && res.body) {
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      why = 'the hook answered something that is not JSON';
+    }
+    if (parsed !== null && Value.Check(BeforeSendVerdict, parsed)) verdict = parsed;
+    else if (!why) why = 'the hook answered JSON that is not a verdict';
+  } else
+    why =
+      res.status !== null && res.error?.startsWith('HTTP') ? `the hook answered HTTP ${res.status}` : String(res.error);
+  sendPathMetrics(svc.metrics).sendStage.observe({ stage: 'before_send' }, (performance.now() - started) / 1000);
   if (!verdict) {
     svc.log.warn({ app: appId, why }, 'before-send hook failed');
     if (hook.failOpen) return message.text;

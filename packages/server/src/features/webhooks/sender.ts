@@ -15,6 +15,8 @@
  * - A connection the receiver closed while it idled, found dead as the request went out, is
  *   tried once more on a new one: the receiver never had the request.
  * - Pools idle for `IDLE_POOL_MS` are closed; at most `MAX_POOLS` are kept.
+ * - The before-send hook calls through one too (settings.ts), reading the answer (`read`) under
+ *   its own time limit (`timeoutMs`), with no cap on a pool's connections.
  */
 import { Pool } from 'undici';
 import type { AllowList } from '../../platform/outbound.js';
@@ -30,14 +32,22 @@ export interface Attempt {
   status: number | null;
   error: string | null;
   latencyMs: number;
+  /** The answer's body, when the call asked to read it (`read`); else undefined. */
+  body?: Buffer;
+}
+
+/** Per call: a shorter time limit than the sender's, and whether to keep the answer (up to `read` bytes). */
+export interface PostOptions {
+  timeoutMs?: number;
+  read?: number;
 }
 
 export interface SenderOptions {
   /** Private targets webhooks may reach (the operator's allow-list). */
   allow: AllowList;
   timeoutMs: number;
-  /** Connections one endpoint target may have open at once. */
-  connections: number;
+  /** Connections one endpoint target may have open at once (null: as many as requests in flight). */
+  connections: number | null;
   lookup?: Lookup;
 }
 
@@ -60,12 +70,19 @@ export class WebhookSender {
   }
 
   /** POST `body` to `url` with `headers`, on `endpoint`'s own pool; never throws. */
-  async post(endpoint: string, url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
+  async post(
+    endpoint: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    opts: PostOptions = {},
+  ): Promise<Attempt> {
     const started = performance.now();
-    const done = (status: number | null, error: string | null): Attempt => ({
+    const done = (status: number | null, error: string | null, answer?: Buffer): Attempt => ({
       status,
       error,
       latencyMs: Math.round(performance.now() - started),
+      ...(answer ? { body: answer } : {}),
     });
     let u: URL;
     let target: Target;
@@ -75,7 +92,7 @@ export class WebhookSender {
     } catch (err) {
       return done(null, describe(err));
     }
-    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await this.pool(endpoint, target).request({
@@ -86,8 +103,13 @@ export class WebhookSender {
           body,
           signal,
         });
-        await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => {});
         const ok = res.statusCode >= 200 && res.statusCode < 300;
+        if (opts.read !== undefined) {
+          const answer = await readCapped(res.body, opts.read);
+          if (answer === null) return done(res.statusCode, `too-large: The answer is larger than ${opts.read} bytes`);
+          return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`, answer);
+        }
+        await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => {});
         return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`);
       } catch (err) {
         if (signal.aborted) return done(null, 'timeout: The delivery took too long');
@@ -164,6 +186,21 @@ export class WebhookSender {
     this.pools.clear();
     await Promise.allSettled(all.map((p) => p.pool.destroy()));
   }
+}
+
+/** The whole answer, or null past `max` bytes (the connection is then dropped, not reused). */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    if (size > max) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(c);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
 
 function isDeadSocket(err: unknown): boolean {

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
+import { allowFor } from '../../platform/outbound.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
+import { WebhookSender } from './sender.js';
 
 export const HOOKS_TOPIC = 'x:hooks';
 const TTL_MS = 30_000;
@@ -42,6 +44,7 @@ export class HookRegistry {
   private readonly origin = randomUUID();
   /** Bumped by every invalidation: a load that began before one is not cached. */
   private epoch = 0;
+  private hookSender: WebhookSender | null = null;
 
   constructor(
     private readonly svc: () => Infra,
@@ -95,6 +98,26 @@ export class HookRegistry {
     };
     if (epoch === this.epoch) this.cache.set(appId, { at: Date.now(), settings });
     return settings;
+  }
+
+  /**
+   * Where before-send calls go out: kept-alive connections, a pool per app (its hook's own
+   * connections, so a slow hook holds only its app's), each to the address its check allowed.
+   */
+  get sender(): WebhookSender {
+    this.hookSender ??= new WebhookSender({
+      allow: allowFor(this.svc().config, 'before_send'),
+      timeoutMs: 10_000,
+      connections: null,
+    });
+    return this.hookSender;
+  }
+
+  /** Close the hook connections (at shutdown). */
+  async close(): Promise<void> {
+    const s = this.hookSender;
+    this.hookSender = null;
+    await s?.close();
   }
 
   /** Forget an app's settings here and on every node. Call after the change commits. */
