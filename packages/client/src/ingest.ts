@@ -155,6 +155,9 @@ export class Ingest {
       case 'personal_note.updated':
       case 'personal_note.deleted':
         break; // for listeners: the client's Notes (notes.ts) follows them
+      case 'ephemeral.new':
+      case 'ephemeral.deleted':
+        break; // the client's Commands (commands.ts) keeps them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DataExport } from './admin.js';
 import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
+import { CommandEvents } from './commands.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxEvents } from './inbox.js';
@@ -59,6 +60,8 @@ export const EPHEMERAL_EVENT_TYPES = [
   'note.deleted',
   'personal_note.updated',
   'personal_note.deleted',
+  'ephemeral.new',
+  'ephemeral.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -173,6 +176,7 @@ export const EphemeralEvent = Type.Union([
   ...SidebarEvents,
   ...BookmarkEvents,
   ...NoteEvents,
+  ...CommandEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { CALL_REQUEST_FIELDS } from './calls.js';
+import { RunCommandBody } from './commands.js';
 import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
@@ -181,6 +182,8 @@ export const CLIENT_REQUESTS = {
   /** Edit a note from `base_version` (as `PATCH /v1/notes/{id}`): merged, or CONFLICT with both texts. */
   'note.update': req('note.update', { id: Uuid, ...UpdateNoteBody.properties }),
   'note.delete': req('note.delete', { id: Uuid }),
+  /** Run a slash command in a channel (as `POST /v1/channels/{cid}/commands/run`). */
+  'command.run': req('command.run', { cid: Cid, ...RunCommandBody.properties }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

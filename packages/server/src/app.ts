@@ -48,6 +48,8 @@ import { spaceSocket } from './features/spaces/socket.js';
 import './features/spaces/calls.js';
 import { defineBookmarkJobs } from './features/bookmarks/jobs.js';
 import { bookmarkRoutes } from './features/bookmarks/routes.js';
+import { commandRoutes } from './features/commands/routes.js';
+import { commandSocket } from './features/commands/socket.js';
 import { emojiRoutes } from './features/emoji/routes.js';
 import { groupRoutes } from './features/groups/routes.js';
 import { inboxRoutes } from './features/inbox/routes.js';
@@ -491,6 +493,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(groupRoutes(svc));
   await app.register(inboxRoutes(svc));
   await app.register(noteRoutes(svc));
+  await app.register(commandRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
   await app.register(bookmarkRoutes(svc));
@@ -516,6 +519,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...reminderSocket,
       ...inboxSocket,
       ...noteSocket,
+      ...commandSocket,
     },
     {
       open: async (s, appId, userId) => {

@@ -101,6 +101,7 @@ const STEPS: Step[] = [
   },
   { type: 'note.update', as: 'bob', fields: (c) => ({ id: c.noteId, base_version: 1, text: 'one\nTWO' }) },
   { type: 'note.delete', as: 'alice', fields: (c) => ({ id: c.noteId }) },
+  { type: 'command.run', as: 'alice', fields: (c) => ({ cid: c.cid, text: '/me waves' }) },
   {
     type: 'call.start',
     as: 'alice',
