@@ -30,6 +30,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
+import { publicUrl } from '../accounts/mails.js';
 import { type ChannelAccess, checkPost, loadChannel } from '../channels/access.js';
 import { FetchRefused, safeFetch } from '../links/safe-fetch.js';
 import { sendMessage } from '../messages/actions.js';
@@ -99,6 +100,8 @@ export async function runCommand(
   caller: Caller,
   cid: string,
   body: RunCommandBody,
+  /** Where this server is reached (the REST request's origin); default PARLEY_PUBLIC_URL. */
+  origin?: string,
 ): Promise<RunCommandResponse> {
   const me = requireUser(caller, 'Commands are run by a user: use a user token');
   const { name, args } = parseCommand(body.text);
@@ -139,7 +142,7 @@ export async function runCommand(
     user_name: a.user?.name ?? me.userId,
     cid,
     parent_id: body.parent_id ?? null,
-    response_url: responseUrl(svc, responseToken(svc, appCommand, t)),
+    response_url: responseUrl(svc, responseToken(svc, appCommand, t), origin),
     created_at: new Date(svc.clock()).toISOString(),
   };
   const answer = await callApp(svc, appCommand, payload);
@@ -241,6 +244,7 @@ export async function actOnEphemeral(
   caller: Caller,
   id: string,
   body: EphemeralActionBody,
+  origin?: string,
 ): Promise<{ ephemeral: EphemeralMessage | null; message?: Message }> {
   const me = requireUser(caller, 'Buttons are clicked by a user: use a user token');
   const row = await accessEphemeral(svc, me.app.id, me.userId, id);
@@ -279,7 +283,7 @@ export async function actOnEphemeral(
     user_id: me.userId,
     cid: row.cid,
     parent_id: row.parentId,
-    response_url: responseUrl(svc, responseToken(svc, cmd, t)),
+    response_url: responseUrl(svc, responseToken(svc, cmd, t), origin),
     created_at: new Date(svc.clock()).toISOString(),
   };
   const answer = await callApp(svc, cmd, payload);
@@ -332,8 +336,8 @@ function responseToken(svc: Services, cmd: CommandRow, t: EphemeralTarget): stri
   return `${body}.${svc.sealer.mac('command-response', body).toString('base64url')}`;
 }
 
-function responseUrl(svc: Services, token: string): string {
-  return `${svc.config.publicUrl ?? `http://${svc.config.host}:${svc.config.port}`}/v1/commands/responses?token=${token}`;
+function responseUrl(svc: Services, token: string, origin?: string): string {
+  return `${svc.config.publicUrl ?? origin ?? publicUrl(svc.config)}/v1/commands/responses?token=${token}`;
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   Uuid,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { notFound } from '../../platform/errors.js';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
@@ -45,6 +46,10 @@ import {
 const tags = ['commands'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 const Ok = Type.Object({ ok: Type.Boolean() });
+/** A Host header fit to build a URL from (as features/images does). */
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+/** The request's own origin, for the response URL an app is given (PARLEY_PUBLIC_URL wins). */
+const originOf = (req: FastifyRequest) => (HOST.test(req.host) ? `${req.protocol}://${req.host}` : undefined);
 
 export function commandRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -237,8 +242,7 @@ export function commandRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => {
-        const r = await runCommand(svc, callerOf(req), req.params.cid, req.body);
-        return r;
+        return runCommand(svc, callerOf(req), req.params.cid, req.body, originOf(req));
       },
     );
     app.post(
@@ -253,7 +257,7 @@ export function commandRoutes(svc: Services): FastifyPluginAsyncTypebox {
           response: { 200: EphemeralResponse, ...errors },
         },
       },
-      async (req) => actOnEphemeral(svc, callerOf(req), req.params.id, req.body),
+      async (req) => actOnEphemeral(svc, callerOf(req), req.params.id, req.body, originOf(req)),
     );
     app.delete(
       '/v1/ephemerals/:id',
