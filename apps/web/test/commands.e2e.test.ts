@@ -92,6 +92,15 @@ describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
     // The whole list on `/`, moved through with the keyboard.
     await composer(olive).fill('/');
     await list.getByRole('option', { name: /\/remind/ }).waitFor(WAIT);
+    // Arrows move through it (the textarea keeps the focus and names the active option).
+    const options = list.getByRole('option');
+    expect(await options.nth(0).getAttribute('aria-selected')).toBe('true');
+    await composer(olive).press('ArrowDown');
+    await composer(olive).press('ArrowDown');
+    expect(await options.nth(2).getAttribute('aria-selected')).toBe('true');
+    expect(await composer(olive).getAttribute('aria-activedescendant')).toBe(await options.nth(2).getAttribute('id'));
+    await composer(olive).press('ArrowUp');
+    expect(await options.nth(1).getAttribute('aria-selected')).toBe('true');
     await olive.screenshot({ path: `${SHOTS}/autocomplete.png`, clip: { x: 0, y: 380, width: 1280, height: 420 } });
     await composer(olive).fill('/gi');
     await list.getByRole('option', { name: /\/giphy/ }).waitFor(WAIT);
