@@ -43,6 +43,13 @@ const composer = (page: Page) => page.getByRole('combobox', { name: 'Message #ge
 const ephemeral = (page: Page, command: string) =>
   page.locator(`section.parley-ephemeral[aria-label="Only visible to you: /${command}"]`);
 
+/** Open the admin console at a tab. */
+async function adminTab(name: string) {
+  await olive.getByTestId('workspace-name').click(WAIT);
+  await olive.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
+  await olive.getByRole('dialog', { name: 'Admin console · Harbor' }).getByRole('tab', { name }).click(WAIT);
+}
+
 describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -58,13 +65,6 @@ describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
     wsId = ws.id;
     await join(o, ws.id, m);
     oliveChat = chatHeaders(ok(await o.session(ws.id)));
-    const set = await h.call({
-      method: 'PUT',
-      url: '/v1/commands/gif-provider',
-      headers: oliveChat,
-      payload: { provider: 'giphy', api_key: 'giphy-key', base_url: giphy.url },
-    });
-    expect(set.status).toBe(200);
     olive = await (await app.as(o.cookie)).newPage();
     mia = await (await app.as(m.cookie)).newPage();
     for (const p of [olive, mia]) {
@@ -84,6 +84,26 @@ describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
   it('/gi autocompletes; /giphy cats previews, shuffles and sends; Mia sees the GIF', {
     timeout: 120_000,
   }, async () => {
+    // Before any provider: /giphy says it is not set up.
+    await composer(olive).fill('/giphy cats');
+    await composer(olive).press('Enter');
+    await ephemeral(olive, 'giphy')
+      .getByText(/not set up/)
+      .waitFor(WAIT);
+    await ephemeral(olive, 'giphy').getByRole('button', { name: 'Dismiss' }).click();
+    await expect.poll(() => ephemeral(olive, 'giphy').count(), WAIT).toBe(0);
+    // Olive sets GIPHY up in the admin console (the key is never shown back).
+    await adminTab('Commands');
+    const gifForm = olive.getByRole('form', { name: 'GIF search' });
+    await gifForm.getByLabel('Provider').selectOption('giphy');
+    await gifForm.getByLabel('API key').fill('giphy-key');
+    await gifForm.getByLabel('Base URL').fill(giphy.url);
+    await gifForm.getByRole('button', { name: 'Save GIF search' }).click();
+    await gifForm.getByText(`Now: GIPHY at ${giphy.url}.`).waitFor(WAIT);
+    expect(await gifForm.getByLabel('API key').inputValue()).toBe('');
+    await olive.getByTestId('commands-admin').screenshot({ path: `${SHOTS}/commands-admin-gif.png` });
+    await olive.keyboard.press('Escape');
+
     await composer(olive).fill('/gi');
     const list = olive.getByRole('listbox', { name: 'Commands' });
     await list.getByRole('option', { name: /\/giphy/ }).waitFor(WAIT);
@@ -153,14 +173,21 @@ describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
         }),
       };
     };
-    const made = await h.call({
-      method: 'POST',
-      url: '/v1/commands',
-      headers: oliveChat,
-      payload: { name: 'deploy', description: 'Deploy a branch', usage: '[branch]', url: `${rcv.url}/deploy` },
-    });
-    expect(made.status).toBe(201);
-    secret = made.body.secret;
+    // Registered in the admin console; its secret is shown once.
+    await adminTab('Commands');
+    const add = olive.getByRole('form', { name: 'Add a command' });
+    await add.getByLabel('Name').fill('deploy');
+    await add.getByLabel('Usage hint').fill('[branch]');
+    await add.getByLabel('Description').fill('Deploy a branch');
+    await add.getByLabel('Request URL').fill(`${rcv.url}/deploy`);
+    await add.getByRole('button', { name: 'Add command' }).click();
+    secret = (await olive.getByTestId('command-secret').textContent({ timeout: 20_000 })) ?? '';
+    expect(secret).toMatch(/^cmdsec_/);
+    await olive.getByRole('table', { name: 'Slash commands' }).getByText(`${rcv.url}/deploy`).waitFor(WAIT);
+    await olive.getByTestId('commands-admin').screenshot({ path: `${SHOTS}/commands-admin.png` });
+    await olive.keyboard.press('Escape');
+    const listed = await h.call({ method: 'GET', url: '/v1/commands', headers: oliveChat });
+    expect(listed.body.commands.map((c: { name: string }) => c.name)).toContain('deploy');
 
     await olive.reload();
     await composer(olive).fill('/dep');

@@ -7,9 +7,13 @@
  */
 import type {
   CommandsResponse,
+  CreateCommandBody,
+  CreatedCommandResponse,
   EphemeralActionBody,
   EphemeralMessage,
   EphemeralResponse,
+  GifProviderBody,
+  GifProviderResponse,
   Message,
   RunCommandBody,
   RunCommandResponse,
@@ -38,6 +42,11 @@ const LIST_TTL_MS = 60_000;
 export class Commands {
   readonly state = new Store<CommandsState>({ ephemeral: {} });
   private readonly lists = new Map<string, { at: number; commands: Promise<SlashCommand[]> }>();
+  /**
+   * Ids removed here (dismissed, sent, deleted): a copy arriving late — a reply that came after
+   * its own `ephemeral.new`, which the server does not order — must not bring one back.
+   */
+  private readonly gone = new Set<string>();
 
   constructor(private readonly host: CommandsHost) {}
 
@@ -94,6 +103,7 @@ export class Commands {
   }
 
   private put(raw: EphemeralMessage): void {
+    if (this.gone.has(raw.id)) return;
     const e = raw.images.some((i) => i.url.startsWith('/'))
       ? {
           ...raw,
@@ -116,11 +126,45 @@ export class Commands {
   }
 
   private drop(cid: string, id: string): void {
+    if (this.gone.size > 1000) this.gone.clear();
+    this.gone.add(id);
     this.state.update((s) => {
       const list = s.ephemeral[cid];
       if (!list?.some((x) => x.id === id)) return s;
       return { ephemeral: { ...s.ephemeral, [cid]: list.filter((x) => x.id !== id) } };
     });
+  }
+
+  // ---- the registry (workspace owners and admins) ---------------------------------------
+
+  /** The app's registry: the built-ins, then the registered commands (owners and admins). */
+  async registry(): Promise<SlashCommand[]> {
+    return (await this.host.http.call<CommandsResponse>('GET', '/v1/commands')).commands;
+  }
+
+  /** Register a command; its signing secret is answered only now. */
+  async register(body: CreateCommandBody): Promise<CreatedCommandResponse> {
+    const r = await this.host.http.call<CreatedCommandResponse>('POST', '/v1/commands', body);
+    this.lists.clear();
+    return r;
+  }
+
+  async unregister(id: string): Promise<void> {
+    await this.host.http.call('DELETE', `/v1/commands/${enc(id)}`);
+    this.lists.clear();
+  }
+
+  /** The GIF search of `/giphy` (null: none). */
+  async gifProvider(): Promise<GifProviderResponse['gif_provider']> {
+    return (await this.host.http.call<GifProviderResponse>('GET', '/v1/commands/gif-provider')).gif_provider;
+  }
+
+  async setGifProvider(body: GifProviderBody): Promise<GifProviderResponse['gif_provider']> {
+    return (await this.host.http.call<GifProviderResponse>('PUT', '/v1/commands/gif-provider', body)).gif_provider;
+  }
+
+  async removeGifProvider(): Promise<void> {
+    await this.host.http.call('DELETE', '/v1/commands/gif-provider');
   }
 
   /** @internal the client routes `ephemeral.*` here. */
@@ -132,6 +176,7 @@ export class Commands {
   /** @internal forget everything (disconnect). */
   reset(): void {
     this.lists.clear();
+    this.gone.clear();
     this.state.update(() => ({ ephemeral: {} }));
   }
 }
