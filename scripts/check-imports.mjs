@@ -52,7 +52,7 @@ export const FEATURE_ORDER = [
   ['presence', 'sidebar'],
   ['calls'],
   ['spaces'],
-  ['events', 'notes', 'groups', 'imports', 'analytics', 'apps'],
+  ['events', 'notes', 'groups', 'imports', 'analytics', 'apps', 'commands'],
   ['admin'],
 ];
 

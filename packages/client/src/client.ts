@@ -49,6 +49,7 @@ import { AdminApi } from './admin.js';
 import { ChannelBookmarks } from './bookmarks.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
+import { Commands } from './commands.js';
 import { Connection, type SocketFactory, type Transport } from './connection.js';
 import { Emoji } from './emoji.js';
 import { ParleyError } from './errors.js';
@@ -164,6 +165,8 @@ export class ChatClient implements ChannelHost {
   readonly saved: SavedItems;
   /** Channels' header bookmarks and Files tabs (bookmarks.ts). */
   readonly bookmarks: ChannelBookmarks;
+  /** Slash commands and your ephemeral messages (commands.ts). */
+  readonly commands: Commands;
   /** Personal and channel notes, live, with history and conflict-aware edits (notes.ts). */
   readonly notes: Notes;
   private conn: Connection | null = null;
@@ -219,6 +222,12 @@ export class ChatClient implements ChannelHost {
     this.sidebar = new SidebarSections(this.http);
     this.saved = new SavedItems(this.http);
     this.bookmarks = new ChannelBookmarks(this.http);
+    this.commands = new Commands({
+      http: this.http,
+      baseUrl: options.url,
+      isOnline: () => this.conn?.isOnline ?? false,
+      runOverSocket: ({ cid, ...body }) => this.request('command.run', { cid, ...body }),
+    });
     this.profiles = new Profiles(this.http, {
       mergeUsers: (users) => this.mergeUsers(users),
       setMe: (user) => this.state.update((s) => (s.user?.id === user.id ? { ...s, user: { ...user } } : s)),
@@ -348,6 +357,7 @@ export class ChatClient implements ChannelHost {
     this.channelObjects.clear();
     this.inbound.reset();
     this.moderation.resetMutes();
+    this.commands.reset();
     this.userId = null;
   }
 
@@ -407,6 +417,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
     if (e.type === 'saved.updated') this.saved.onEvent(e);
     if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
+    if (e.type === 'ephemeral.new' || e.type === 'ephemeral.deleted') this.commands.onEvent(e);
     if (e.type.startsWith('note.') || e.type.startsWith('personal_note.')) this.notes.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);

@@ -23,6 +23,7 @@ export {
 } from './call.js';
 export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
+export { Commands, type CommandsState } from './commands.js';
 export {
   Connection,
   type ConnectionOptions,

@@ -157,6 +157,9 @@ export class Ingest {
         break; // for listeners: the client's Notes (notes.ts) follows them
       case 'workspace.updated':
         break; // for listeners: the app shows the workspace's new name, address or logo
+      case 'ephemeral.new':
+      case 'ephemeral.deleted':
+        break; // the client's Commands (commands.ts) keeps them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -171,6 +171,11 @@ describe('the frames a server sends', () => {
     // A bookmark in the channel's bar (bookmarks.updated to its subscribers).
     await alice.bookmarks.add('group:wire', { url: 'https://example.com/wire', title: 'Wire docs' });
     await until(() => frames.some((f) => f.includes('"bookmarks.updated"')), 5000, 'the bookmark');
+    // A slash command's answer only alice sees, then dismissed (ephemeral.new, ephemeral.deleted).
+    const note = await alice.commands.run('group:wire', '/remind 1h check the wire');
+    await until(() => frames.some((f) => f.includes('"ephemeral.new"')), 5000, 'the ephemeral note');
+    await alice.commands.dismiss(note.ephemeral!);
+    await until(() => frames.some((f) => f.includes('"ephemeral.deleted"')), 5000, 'the note dismissed');
 
     const seen = new Set<string>();
     const bad: string[] = [];

@@ -23,20 +23,27 @@ import type {
   BeforeSendHook,
   Channel,
   ChannelFilter,
+  CommandAnswer,
   CreateChannelBody,
+  CreateCommandBody,
   CreateWebhookBody,
   DeletionResponse,
   DeliveriesQuery,
   Flag,
+  GifProviderBody,
+  GifProviderResponse,
   Member,
   MemberRole,
   Message,
   MessageInput,
   ReviewFlagBody,
+  RunCommandResponse,
   SetBeforeSendBody,
+  SlashCommand,
   SystemMessageBody,
   UnbanBody,
   UpdateChannelBody,
+  UpdateCommandBody,
   UpdateWebhookBody,
   User,
   UserInput,
@@ -102,6 +109,7 @@ export class Parley {
   readonly moderation: Moderation;
   readonly webhooks: Webhooks;
   readonly hooks: Hooks;
+  readonly commands: Commands;
   /** @internal */
   readonly http: Http;
   private readonly key: Uint8Array;
@@ -125,6 +133,7 @@ export class Parley {
     this.moderation = new Moderation(this);
     this.webhooks = new Webhooks(this);
     this.hooks = new Hooks(this);
+    this.commands = new Commands(this);
   }
 
   /** A user token for `userId`, to hand to that user's browser or app (the client SDKs connect with it). */
@@ -489,5 +498,74 @@ class Hooks {
 
   async removeBeforeSend(o: As = {}): Promise<void> {
     await this.p.request('DELETE', '/v1/hooks/before-send', o);
+  }
+}
+
+/**
+ * The app's slash commands (docs/protocol.md, "Slash commands"): register `/name` with the URL
+ * that takes it, and the GIF provider of `/giphy`. A command's requests are signed like
+ * webhooks: check them with `verifyWebhook(body, header, secret)` and the command's secret.
+ */
+class Commands {
+  constructor(private readonly p: Parley) {}
+
+  /** The registry: the built-ins, then the app's commands. */
+  async list(o: As = {}): Promise<SlashCommand[]> {
+    return (await this.p.request<{ commands: SlashCommand[] }>('GET', '/v1/commands', o)).commands;
+  }
+
+  /** Register a command. Keep `secret`: it is shown only now; it signs the command's requests. */
+  async create(body: CreateCommandBody, o: As = {}): Promise<{ command: SlashCommand; secret: string }> {
+    return this.p.request('POST', '/v1/commands', { ...o, body });
+  }
+
+  async get(id: string, o: As = {}): Promise<SlashCommand> {
+    return (await this.p.request<{ command: SlashCommand }>('GET', `/v1/commands/${enc(id)}`, o)).command;
+  }
+
+  async update(id: string, body: UpdateCommandBody, o: As = {}): Promise<SlashCommand> {
+    return (await this.p.request<{ command: SlashCommand }>('PATCH', `/v1/commands/${enc(id)}`, { ...o, body }))
+      .command;
+  }
+
+  async delete(id: string, o: As = {}): Promise<void> {
+    await this.p.request('DELETE', `/v1/commands/${enc(id)}`, o);
+  }
+
+  /** The commands `o.as` may run in `cid` (what their autocomplete lists). */
+  async available(cid: string, o: As & { as: string }): Promise<SlashCommand[]> {
+    return (await this.p.request<{ commands: SlashCommand[] }>('GET', `/v1/channels/${enc(cid)}/commands`, o)).commands;
+  }
+
+  /** Run `/name args` in `cid` as a user (as if they typed it). */
+  async run(cid: string, text: string, o: As & { as: string; parentId?: string }): Promise<RunCommandResponse> {
+    const body = { text, ...(o.parentId ? { parent_id: o.parentId } : {}) };
+    return this.p.request('POST', `/v1/channels/${enc(cid)}/commands/run`, { ...o, body });
+  }
+
+  /** Answer a command later: POST `answer` to the `response_url` the command came with. */
+  async respond(responseUrl: string, answer: CommandAnswer): Promise<RunCommandResponse> {
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(answer),
+    });
+    const json = (await res.json()) as RunCommandResponse & { error?: { code: string; message: string } };
+    if (!res.ok) throw new Error(json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.status}`);
+    return json;
+  }
+
+  /** The GIF provider of `/giphy` (null when none; its key is never answered). */
+  async gifProvider(o: As = {}): Promise<GifProviderResponse['gif_provider']> {
+    return (await this.p.request<GifProviderResponse>('GET', '/v1/commands/gif-provider', o)).gif_provider;
+  }
+
+  /** Set the GIF provider: GIPHY or Tenor, with its API key (and base URL, rating). */
+  async setGifProvider(body: GifProviderBody, o: As = {}): Promise<GifProviderResponse['gif_provider']> {
+    return (await this.p.request<GifProviderResponse>('PUT', '/v1/commands/gif-provider', { ...o, body })).gif_provider;
+  }
+
+  async removeGifProvider(o: As = {}): Promise<void> {
+    await this.p.request('DELETE', '/v1/commands/gif-provider', o);
   }
 }

@@ -54,6 +54,10 @@ export const AUDIT_ACTIONS = [
   'user_group.deleted',
   'user_group.members_changed',
   'user_group.settings_updated',
+  'command.created',
+  'command.updated',
+  'command.deleted',
+  'command.gif_provider_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

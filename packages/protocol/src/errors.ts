@@ -97,6 +97,11 @@ export const ERRORS = {
     retryable: true,
     summary: "The app's before-send hook did not answer in time and the app fails closed: the message was not sent.",
   },
+  UNKNOWN_COMMAND: {
+    status: 404,
+    retryable: false,
+    summary: 'No slash command of this name in the app (built-in or registered): nothing was run or posted.',
+  },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     retryable: false,

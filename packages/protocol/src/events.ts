@@ -3,6 +3,7 @@ import { WorkspaceUpdatedEvent } from './accounts.js';
 import { DataExport } from './admin.js';
 import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
+import { CommandEvents } from './commands.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxEvents } from './inbox.js';
@@ -61,6 +62,8 @@ export const EPHEMERAL_EVENT_TYPES = [
   'personal_note.updated',
   'personal_note.deleted',
   'workspace.updated',
+  'ephemeral.new',
+  'ephemeral.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -176,6 +179,7 @@ export const EphemeralEvent = Type.Union([
   ...SidebarEvents,
   ...BookmarkEvents,
   ...NoteEvents,
+  ...CommandEvents,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

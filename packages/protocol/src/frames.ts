@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { CALL_REQUEST_FIELDS } from './calls.js';
+import { RunCommandBody } from './commands.js';
 import { type PresenceState, User } from './entities.js';
 import { CreateReminderBody, ScheduleMessageBody } from './hooks.js';
 import { Cid, Seq, UserId, Uuid } from './ids.js';
@@ -206,6 +207,8 @@ export const CLIENT_REQUESTS = {
   /** Complete a saved item, or mark it not done. */
   'saved.update': req('saved.update', SIDEBAR_REQUEST_FIELDS['saved.update']),
   'saved.remove': req('saved.remove', SIDEBAR_REQUEST_FIELDS['saved.remove']),
+  /** Run a slash command in a channel (as `POST /v1/channels/{cid}/commands/run`). */
+  'command.run': req('command.run', { cid: Cid, ...RunCommandBody.properties }),
 } as const;
 
 export type ClientRequestType = keyof typeof CLIENT_REQUESTS;

@@ -9,6 +9,7 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { CallResponse } from './calls.js';
+import { RunCommandResponse } from './commands.js';
 import { Channel, Member, Message, PresenceState, Reaction } from './entities.js';
 import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
@@ -128,6 +129,7 @@ export const REQUEST_REPLIES = {
   'inbox.read': InboxItemResponse,
   'inbox.read_all': InboxCountResponse,
   'note.create': NoteResponse,
+  'command.run': RunCommandResponse,
   'note.update': NoteResponse,
   'note.delete': NoteResponse,
   'sidebar.get': SidebarResponse,

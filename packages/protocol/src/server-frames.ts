@@ -86,6 +86,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'note.deleted': (f) => isStr(f.cid) && hasId(f.note),
   'personal_note.updated': (f) => hasId(f.note),
   'personal_note.deleted': (f) => hasId(f.note),
+  'ephemeral.new': (f) => isStr(f.cid) && hasId(f.ephemeral),
+  'ephemeral.deleted': (f) => isStr(f.cid) && isStr(f.id),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

@@ -84,6 +84,11 @@ export {
   loadEmojis,
   searchEmojis,
 } from './emoji-picker.js';
+export {
+  EphemeralMessages,
+  type EphemeralMessagesProps,
+  useEphemeralMessages,
+} from './ephemeral.js';
 export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
 export {
   InboxBadge,

@@ -7,7 +7,7 @@
  * searchable picker whose pick goes in at the caret (or over the selection). The draft is kept per channel
  * and thread, and typing sends throttled typing notifications.
  */
-import { MAX_MESSAGE_LENGTH, type User } from '@parley/protocol';
+import { MAX_MESSAGE_LENGTH, type SlashCommand as ServerCommand, type User } from '@parley/protocol';
 import {
   type ChangeEvent,
   type FormEvent,
@@ -27,6 +27,7 @@ import { cidOf, useChannelState, useChatClient, useClientState, useMe } from './
 import { useCustomEmoji } from './custom-emoji.js';
 import { draftKey, loadDraft, saveDraft } from './drafts.js';
 import { type EmojiEntry, EmojiPicker } from './emoji-picker.js';
+import { EphemeralMessages } from './ephemeral.js';
 import { cx, displayName } from './format.js';
 import { excerptOf } from './message.js';
 import { PollComposer } from './poll.js';
@@ -66,7 +67,11 @@ export const defaultCommands: readonly SlashCommand[] = [
 export interface MessageInputProps {
   /** Reply in this thread (messages are sent with `parent_id`); omit for the channel itself. */
   parentId?: string | null;
-  /** Slash commands; default {@link defaultCommands}. */
+  /**
+   * Slash commands run here, in the browser; default {@link defaultCommands}. The server's
+   * commands (built-ins such as `/remind`, `/giphy`, and the app's own) are listed beside them
+   * and run on the server (`client.commands.run`); a local command of the same name wins.
+   */
   commands?: readonly SlashCommand[];
   placeholder?: string;
   /** Focus the input on mount and when the conversation changes. */
@@ -98,7 +103,7 @@ interface MentionOption {
 interface CommandOption {
   kind: 'command';
   key: string;
-  command: SlashCommand;
+  command: Pick<SlashCommand, 'name' | 'description' | 'args'>;
 }
 interface EmojiOption {
   kind: 'emoji';
@@ -160,6 +165,8 @@ export function MessageInput({
   const pollsHere = polls && parentId === null && (!caps || caps.includes('create-poll'));
   const [pollQuestion, setPollQuestion] = useState<string | null>(null);
   const commands = pollsHere ? [...commandList, POLL_COMMAND] : commandList;
+  // The server's commands for this channel, asked for once the text starts with `/`.
+  const [serverCommands, setServerCommands] = useState<{ cid: string; list: ServerCommand[] } | null>(null);
 
   // The draft follows the conversation: switching channel (or thread) shows that one's draft.
   const [draft, setDraftState] = useState(() => ({ key, text: loadDraft(key) }));
@@ -219,14 +226,34 @@ export function MessageInput({
     groupsAsked.add(client);
     void client.groups.load().catch(() => groupsAsked.delete(client));
   }, [client]);
+  const slashing = !edit && text.startsWith('/') && cid !== '';
+  useEffect(() => {
+    if (!slashing) return;
+    let live = true;
+    client.commands.list(cid).then(
+      (list) => {
+        if (live) setServerCommands({ cid, list });
+      },
+      () => {}, // offline, or not a member yet: the local commands only
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, cid, slashing]);
 
   const options = useMemo<Option[]>(() => {
     if (dismissed) return [];
     const cmd = /^\/([a-z0-9_-]*)$/i.exec(text.slice(0, caret));
     if (cmd && !edit && caret === text.length) {
       const q = (cmd[1] as string).toLowerCase();
-      return commands
+      const local: CommandOption['command'][] = [...commands];
+      const remote = serverCommands?.cid === cid ? serverCommands.list : [];
+      for (const c of remote)
+        if (!local.some((l) => l.name === c.name))
+          local.push({ name: c.name, description: c.description, ...(c.usage ? { args: c.usage } : {}) });
+      return local
         .filter((c) => c.name.startsWith(q))
+        .sort((a, b) => a.name.localeCompare(b.name))
         .slice(0, MAX_OPTIONS)
         .map((command) => ({ kind: 'command', key: command.name, command }));
     }
@@ -270,7 +297,7 @@ export function MessageInput({
       }));
     const specials = parentId ? [] : SPECIAL_MENTIONS.filter((s) => s.insert.startsWith(q));
     return [...people, ...teams, ...specials].slice(0, MAX_OPTIONS);
-  }, [dismissed, text, caret, edit, commands, members, parentId, customEmoji, groups]);
+  }, [dismissed, text, caret, edit, commands, serverCommands, cid, members, parentId, customEmoji, groups]);
   const open = options.length > 0;
   // The people offered show a presence dot: follow them while the list is open.
   useWatchPresence(options.flatMap((o) => (o.kind === 'mention' && o.user ? [o.key] : [])));
@@ -399,14 +426,24 @@ export function MessageInput({
     else if (body.startsWith('/')) {
       const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(body);
       const name = (m?.[1] ?? '').toLowerCase();
-      if (name === 'poll' && pollsHere) {
+      // `/poll` alone (or with a question) opens the dialog; `/poll Q | a | b` is the server's.
+      if (name === 'poll' && pollsHere && !(m?.[2] ?? '').includes('|')) {
         setText('', 0);
         setPollQuestion((m?.[2] ?? '').trim());
         return;
       }
-      const command = commands.find((c) => c.name === name);
+      const command = name === 'poll' ? undefined : commands.find((c) => c.name === name);
       if (!command) {
-        setError(`Unknown command /${name}. To send text that starts with a slash, begin with //.`);
+        // The server's: parsed and run there (an unknown name comes back as UNKNOWN_COMMAND).
+        if (!cid) {
+          setError('Send a first message to start this conversation, then run commands in it.');
+          return;
+        }
+        setText('', 0);
+        client.commands.run(cid, body, { parentId }).catch((e: unknown) => {
+          setText(body, body.length);
+          setError(e instanceof Error ? e.message : String(e));
+        });
         return;
       }
       const result = command.run(m?.[2] ?? '');
@@ -492,6 +529,7 @@ export function MessageInput({
 
   return (
     <>
+      {cid ? <EphemeralMessages cid={cid} parentId={parentId} /> : null}
       <form
         className={cx('parley-input', edit && 'parley-input--editing', className)}
         onSubmit={onSubmit}

@@ -112,16 +112,19 @@ describe('MessageInput', () => {
     expect(sent?.mentioned_users).toEqual(['bob']);
   });
 
-  it('offers /commands (with /poll where polls may be started) and runs /shrug and /me', async () => {
+  it("offers /commands (the kit's and the server's) and runs /shrug and /me", async () => {
     const ch = await channel();
     const box = renderInput(ch).box();
     type(box, '/');
     const list = screen.getByRole('listbox', { name: 'Commands' });
-    expect(
-      within(list)
+    const names = () =>
+      within(screen.getByRole('listbox', { name: 'Commands' }))
         .getAllByRole('option')
-        .map((o) => o.textContent?.split(' ')[0]),
-    ).toEqual(['/me', '/shrug', '/poll']);
+        .map((o) => o.textContent?.split(' ')[0]);
+    expect(names()).toEqual(expect.arrayContaining(['/me', '/shrug', '/poll']));
+    // The server's built-ins join the list once asked for (GET /v1/channels/{cid}/commands).
+    await waitFor(() => expect(names()).toEqual(['/giphy', '/me', '/poll', '/remind', '/schedule', '/shrug']));
+    expect(within(list).getAllByRole('option')[3]?.textContent).toContain('when what');
     type(box, '/sh');
     fireEvent.keyDown(box, { key: 'Enter' });
     expect(box.value).toBe('/shrug ');
@@ -130,15 +133,36 @@ describe('MessageInput', () => {
     type(box, '/me waves');
     fireEvent.keyDown(box, { key: 'Enter' });
     expect(texts(ch)).toEqual(['fine ¯\\\\\\_(ツ)\\_/¯', '_waves_']);
-    // Unknown commands are not sent; `//` sends a leading slash.
+    // Unknown commands go to the server, which refuses them: nothing is sent, the text comes back.
     type(box, '/nope');
     fireEvent.keyDown(box, { key: 'Escape' });
     fireEvent.keyDown(box, { key: 'Enter' });
-    expect(screen.getByRole('alert').textContent).toMatch(/Unknown command \/nope/);
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/No command \/nope here/));
     expect(box.value).toBe('/nope');
     type(box, '//nope');
     fireEvent.keyDown(box, { key: 'Enter' });
     expect(texts(ch).at(-1)).toBe('/nope');
+  });
+
+  it("runs the server's commands: /remind answers only you, /poll with options posts a poll", async () => {
+    const ch = await channel();
+    const box = renderInput(ch).box();
+    type(box, '/remind 20m stretch');
+    fireEvent.keyDown(box, { key: 'Enter' });
+    const note = await waitFor(() => screen.getByRole('status', { name: 'Only visible to you: /remind' }));
+    expect(note.textContent).toMatch(/Reminder set for/);
+    expect(box.value).toBe('');
+    // Dismissed, it is gone (here and on the server).
+    fireEvent.click(within(note).getByRole('button', { name: 'Dismiss' }));
+    await waitFor(() => expect(screen.queryByRole('status', { name: 'Only visible to you: /remind' })).toBeNull());
+    type(box, '/remind someday');
+    fireEvent.keyDown(box, { key: 'Enter' });
+    const usage = await waitFor(() => screen.getByRole('alert', { name: 'Only visible to you: /remind' }));
+    expect(usage.textContent).toMatch(/Usage: \/remind when what/);
+    type(box, '/poll Lunch? | Pizza | Sushi');
+    fireEvent.keyDown(box, { key: 'Enter' });
+    await until(() => ch.state?.messages.some((m) => m.poll && m.text === 'Lunch?'), 10_000, 'the poll');
+    expect(texts(ch)).toEqual(['Lunch?']);
   });
 
   it('inserts an emoji from the picker at the caret: search, arrow keys, Enter, Escape', async () => {

@@ -44,6 +44,7 @@ import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './feat
 import { lastSeqs, readEvents } from './platform/event-log.js';
 import './features/spaces/calls.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
+import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
 import { groupRoutes } from './features/groups/index.js';
 import {
@@ -486,6 +487,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   await app.register(groupRoutes(svc));
   await app.register(inboxRoutes(svc));
   await app.register(noteRoutes(svc));
+  await app.register(commandRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
   await app.register(bookmarkRoutes(svc));
@@ -512,6 +514,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       ...inboxSocket,
       ...noteSocket,
       ...sidebarSocket,
+      ...commandSocket,
     },
     {
       open: async (s, appId, userId) => {

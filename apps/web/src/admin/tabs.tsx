@@ -10,6 +10,7 @@ import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/modera
 import { AnalyticsTab } from './analytics-tab.js';
 import { AuditTab } from './audit-tab.js';
 import { ChannelsTab } from './channels-tab.js';
+import { CommandsTab } from './commands-tab.js';
 import { EmojiTab } from './emoji-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
 import type { AdminTabProps } from './tab-props.js';
@@ -34,6 +35,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'uploads', label: 'Uploads', Component: UploadsTab },
   { id: 'emoji', label: 'Emoji', Component: EmojiTab },
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
+  { id: 'commands', label: 'Commands', Component: CommandsTab },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
 ];

@@ -6,18 +6,15 @@
 import type { Channel as ChannelHandle } from '@parley/client';
 import {
   BookmarksBar,
-  defaultCommands,
   MessageInput,
   MessageList,
   Channel as ParleyChannel,
   Thread,
   TypingIndicator,
   useChannelContext,
-  useChatClient,
 } from '@parley/react';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
-import { laterCommands } from '../lib/later.js';
 import { ChannelHeader } from './channel-header.js';
 import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
@@ -138,27 +135,6 @@ export function Conversation({
   const closePanel = useCallback(() => setPanel(null), []);
   const onWatchError = useCallback((e: Error) => setError(e.message), []);
   const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
-  const client = useChatClient();
-  const [later, setLater] = useState<string | null>(null);
-  // `/remind` and `/schedule` beside the kit's own commands.
-  const commands = useMemo(
-    () => [
-      ...defaultCommands,
-      ...laterCommands(
-        client,
-        () => {
-          try {
-            return channel.cid;
-          } catch {
-            return null; // a DM not created yet
-          }
-        },
-        (o) => setLater(o.ok ? o.note : o.error),
-      ),
-    ],
-    [client, channel],
-  );
-
   return (
     <section className="app-conversation" aria-label={`Conversation: ${info.name}`}>
       <ChannelHeader
@@ -174,15 +150,7 @@ export function Conversation({
         <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
           <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} focusMessageId={focusMessageId} />
           <TypingIndicator />
-          {later ? (
-            <p className="app-later__note" role="status">
-              {later}{' '}
-              <button type="button" className="app-link-button" onClick={() => setLater(null)}>
-                Dismiss
-              </button>
-            </p>
-          ) : null}
-          {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus commands={commands} />}
+          {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
           <Thread onSelectUser={showProfile} />
           <OnePane panel={panel} onThreadOpened={closePanel} />
           <OpenThread id={threadId} />

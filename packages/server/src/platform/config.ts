@@ -210,6 +210,8 @@ export interface Config {
   outboundAllow: OutboundAllow;
   /** Time allowed for one webhook delivery (`PARLEY_WEBHOOK_TIMEOUT_MS`), in ms. */
   webhookTimeoutMs: number;
+  /** How long an app has to answer a slash command or a button click (features/commands), ms. */
+  commandTimeoutMs: number;
   /** First retry delay of a failed delivery, in ms; each next one doubles (capped at an hour), jittered. */
   webhookRetryBaseMs: number;
   /** A delivery still failing this long after its event (default a day) fails for good and disables its endpoint. */
@@ -306,7 +308,16 @@ export interface OidcConfig {
 }
 
 /** Actions with a rate limit of their own (features/moderation/limits.ts). */
-export const LIMIT_NAMES = ['reactions', 'typing', 'channels', 'uploads', 'searches', 'connections', 'flags'] as const;
+export const LIMIT_NAMES = [
+  'reactions',
+  'typing',
+  'channels',
+  'uploads',
+  'searches',
+  'connections',
+  'flags',
+  'commands',
+] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 /** One action's budgets per window: per user, per IP, per app (0: no limit of that kind). */
 export interface Budget {
@@ -329,6 +340,8 @@ export const DEFAULT_LIMITS: Record<LimitName, Budget> = {
   searches: { user: 60, ip: 1200, app: 0, windowMs: 60_000 },
   connections: { user: 120, ip: 0, app: 0, windowMs: 60_000 },
   flags: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
+  /** Slash commands run (features/commands): each may call an app or a GIF provider. */
+  commands: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
 };
 
 /** Every limit off: for tests that are not about limits (each sets the one it tests). */
@@ -473,6 +486,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webhookAllowHosts: [],
     outboundAllow: NO_OUTBOUND_ALLOW,
     webhookTimeoutMs: 10_000,
+    commandTimeoutMs: 3_000,
     webhookRetryBaseMs: 10_000,
     webhookMaxAgeMs: 24 * 3600_000,
     webhookLeaseSeconds: 20,
@@ -554,6 +568,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     s3: s3FromEnv(env),
     linkPreviews: env.PARLEY_LINK_PREVIEWS !== '0',
     webhookTimeoutMs: pick(int(env.PARLEY_WEBHOOK_TIMEOUT_MS, 'PARLEY_WEBHOOK_TIMEOUT_MS'), d.webhookTimeoutMs),
+    commandTimeoutMs: pick(int(env.PARLEY_COMMAND_TIMEOUT_MS, 'PARLEY_COMMAND_TIMEOUT_MS'), d.commandTimeoutMs),
     webhookLeaseSeconds: pick(
       int(env.PARLEY_WEBHOOK_LEASE_SECONDS, 'PARLEY_WEBHOOK_LEASE_SECONDS', 4),
       d.webhookLeaseSeconds,

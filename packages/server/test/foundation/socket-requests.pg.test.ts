@@ -139,6 +139,7 @@ const STEPS: Step[] = [
   { type: 'saved.list', as: 'alice', fields: () => ({ status: 'saved', limit: 10 }) },
   { type: 'saved.update', as: 'alice', fields: (c) => ({ id: c.savedId, status: 'completed' }) },
   { type: 'saved.remove', as: 'alice', fields: (c) => ({ id: c.savedId }) },
+  { type: 'command.run', as: 'alice', fields: (c) => ({ cid: c.cid, text: '/me waves' }) },
   {
     type: 'call.start',
     as: 'alice',

@@ -10,6 +10,7 @@ export {
   type Received,
   receive,
   startUploadSweep,
+  storeUpload,
   watchMultipart,
 } from './actions.js';
 export { attachFiles, dropMessageFiles, usage } from './attach.js';

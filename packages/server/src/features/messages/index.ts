@@ -10,4 +10,4 @@ export { type MessageRow, presentMessage } from './present.js';
 export { messageRoutes } from './routes.js';
 export { SendBatcher } from './send-batch.js';
 export { messageSocket } from './socket.js';
-export { BOT_USER_ID } from './system.js';
+export { BOT_USER_ID, sendSystemMessage } from './system.js';

@@ -3,7 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { checkReminderRoom, insertReminder } from './actions.js';
+export { checkReminderRoom, createReminder, insertReminder, scheduleMessage } from './actions.js';
 export { REMIND } from './job-names.js';
 export { defineReminderJobs } from './jobs.js';
 export { reminderRoutes } from './routes.js';

@@ -9,4 +9,4 @@ export { recordDeliveries } from './outbox.js';
 export { WEBHOOKS_TOPIC, WebhookPump } from './pump.js';
 export { webhookRoutes } from './routes.js';
 export { HOOKS_TOPIC, HookRegistry } from './settings.js';
-export { wants } from './signature.js';
+export { signatureHeader, wants } from './signature.js';

@@ -1563,3 +1563,65 @@ export const inboxItems = pgTable(
     index('inbox_items_created_idx').on(t.createdAt),
   ],
 );
+
+/**
+ * Slash commands an app registered (features/commands): `/name` in a channel POSTs a signed
+ * request to `url`. The built-ins are not rows: they live in code.
+ */
+export const slashCommands = pgTable(
+  'slash_commands',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    usage: text('usage').notNull().default(''),
+    url: text('url').notNull(),
+    /** Roles that may run it (app or channel role); null: everyone who may post. */
+    roles: jsonb('roles').$type<string[] | null>(),
+    secretSealed: text('secret_sealed').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), uniqueIndex('slash_commands_name_uq').on(t.appId, t.name)],
+);
+
+/**
+ * Ephemeral messages (features/commands): seen only by `user_id`, never in the channel's
+ * history. Kept until acted on or expired, so a button click on any node finds its state
+ * (a GIF preview's results and position; the command whose app takes the click).
+ */
+export const ephemeralMessages = pgTable(
+  'ephemeral_messages',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    userId: text('user_id').notNull(),
+    cid: text('cid').notNull(),
+    parentId: uuid('parent_id'),
+    command: text('command').notNull(),
+    /** The registered command whose app takes clicks; null for a built-in. */
+    commandId: uuid('command_id'),
+    body: jsonb('body').$type<Record<string, unknown>>().notNull(),
+    state: jsonb('state').$type<Record<string, unknown>>().notNull().default({}),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('ephemeral_messages_expires_idx').on(t.expiresAt)],
+);
+
+/** An app's GIF search for `/giphy` (GIPHY or Tenor), its API key sealed under the master key. */
+export const gifProviders = pgTable('gif_providers', {
+  appId: uuid('app_id')
+    .primaryKey()
+    .references(() => apps.id, { onDelete: 'cascade' }),
+  provider: text('provider').notNull(),
+  keySealed: text('key_sealed').notNull(),
+  baseUrl: text('base_url').notNull(),
+  rating: text('rating'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
