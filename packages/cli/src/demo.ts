@@ -380,6 +380,12 @@ export async function seedDemo(base: string, log: (line: string) => void = () =>
   };
 }
 
+/** The URL `parley start` prints for this host and port. */
+function startUrl(host: string | undefined, port: number): string {
+  const h = !host ? '127.0.0.1' : host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${h}:${port}`;
+}
+
 /** `parley demo`: seed through the running server, or through one of its own. */
 export async function demo(values: Values): Promise<{ result: DemoResult; text: string }> {
   const s = settings(values);
@@ -392,7 +398,14 @@ export async function demo(values: Values): Promise<{ result: DemoResult; text: 
       const server = await import('@parley/server');
       const env = cliEnv(values);
       // On a free loopback port, quiet: it would log each account's verification mail (no SMTP).
-      const cfg = server.configFromEnv({ ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'error' });
+      // Pictures' URLs are stored absolute: make them the address `parley start` will serve.
+      const cfg = server.configFromEnv({
+        ...env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'error',
+        PARLEY_PUBLIC_URL: env.PARLEY_PUBLIC_URL || startUrl(env.HOST, s.port),
+      });
       const running = await server.startServer(cfg);
       try {
         return await seedDemo(running.url, note);
@@ -402,7 +415,8 @@ export async function demo(values: Values): Promise<{ result: DemoResult; text: 
     },
   });
   // Its own server is gone: the URL is the one `parley start` will listen on.
-  const url = ownServer ? `http://127.0.0.1:${s.port}` : result.url;
+  const env = cliEnv(values);
+  const url = ownServer ? env.PARLEY_PUBLIC_URL || startUrl(env.HOST, s.port) : result.url;
   result.url = url;
   const lines = [
     `Demo workspace "${result.workspace.name}" is ready: ${result.people.length} people, ${result.channels.length - 1} channels and a DM, ${result.messages} messages.`,

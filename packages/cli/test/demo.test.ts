@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cleanUp, freePort, type Proc, run, startServer, stop, tempDir } from './spawn.js';
 
 const DEMO_WAIT = 150_000;
+/** A first start on a fresh folder, beside other tests' servers and Chromium on a shared box. */
+const START_WAIT = 90_000;
 
 /** Sign in as `email` on `base` and open the workspace: chat headers and the user id. */
 async function signIn(base: string, email: string, password: string) {
@@ -53,7 +55,9 @@ describe('parley demo', () => {
     'seeds a fresh data folder, refuses a second run, and the workspace is there through the API',
     async () => {
       const data = path.join(tempDir(), 'data');
-      const first = await run(['demo', '--data', data, '--json'], {}, DEMO_WAIT);
+      // The port the server will be started on: pictures' URLs point there.
+      const port = await freePort();
+      const first = await run(['demo', '--data', data, '--port', String(port), '--json'], {}, DEMO_WAIT);
       expect(first.code, first.err).toBe(0);
       const result = JSON.parse(first.out);
       expect(result.workspace.name).toBe('Lighthouse Labs');
@@ -65,16 +69,19 @@ describe('parley demo', () => {
       expect(human.err).toContain(result.email);
       expect(human.out).toBe('');
 
-      const port = await freePort();
-      server = await startServer(port, data);
+      server = await startServer(port, data, {}, START_WAIT);
       const base = `http://127.0.0.1:${port}`;
+      expect(result.url).toBe(base);
       const ada = await signIn(base, result.email, result.password);
       expect(ada.ws.name).toBe('Lighthouse Labs');
 
       // People: five members, each with a username and an uploaded avatar.
       const me = await ada.get('/v1/me');
       expect(me.user.username).toBe('ada');
-      expect(me.user.image).toBeTruthy();
+      expect(me.user.image).toMatch(new RegExp(`^${base}/v1/images/`));
+      const avatar = await fetch(`${me.user.image}?size=64`);
+      expect(avatar.status).toBe(200);
+      expect(avatar.headers.get('content-type')).toMatch(/^image\//);
 
       // Channels with their conversations; one unread mention waits for Ada in #engineering.
       const general = await ada.get('/v1/channels/public:general/messages?limit=50');
@@ -114,7 +121,7 @@ describe('parley demo', () => {
     async () => {
       const data = path.join(tempDir(), 'data');
       const port = await freePort();
-      const running = await startServer(port, data);
+      const running = await startServer(port, data, {}, START_WAIT);
       try {
         const r = await run(['demo', '--data', data], {}, DEMO_WAIT);
         expect(r.code, r.err).toBe(0);

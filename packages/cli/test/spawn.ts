@@ -128,8 +128,8 @@ export async function answers(port: number): Promise<boolean> {
 }
 
 /** Wait until `p` answers /healthz on `port` and has printed its banner. */
-export async function waitReady(p: Proc, port: number): Promise<Proc> {
-  const deadline = Date.now() + STARTUP_WAIT_MS;
+export async function waitReady(p: Proc, port: number, waitMs = STARTUP_WAIT_MS): Promise<Proc> {
+  const deadline = Date.now() + waitMs;
   let exitedEarly = false;
   void p.exited.then(() => {
     exitedEarly = true;
@@ -137,14 +137,19 @@ export async function waitReady(p: Proc, port: number): Promise<Proc> {
   for (;;) {
     if (exitedEarly) throw new Error(`parley start exited early:\n${p.out()}\n${p.err()}`);
     if ((await answers(port)) && p.out().includes('Parley is running at')) return p;
-    if (Date.now() > deadline) throw new Error(`no /healthz in ${STARTUP_WAIT_MS} ms:\n${p.out()}\n${p.err()}`);
+    if (Date.now() > deadline) throw new Error(`no /healthz in ${waitMs} ms:\n${p.out()}\n${p.err()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** Start a server and wait until /healthz answers. */
-export async function startServer(port: number, data: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return waitReady(spawnParley(['start', '--port', String(port), '--data', data], extraEnv), port);
+export async function startServer(
+  port: number,
+  data: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+  waitMs = STARTUP_WAIT_MS,
+): Promise<Proc> {
+  return waitReady(spawnParley(['start', '--port', String(port), '--data', data], extraEnv), port, waitMs);
 }
 
 export async function stop(p: Proc): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -325,6 +325,8 @@ export function MessageList({
     );
   };
 
+  // A channel that could not be opened shows `<Channel>`'s error, not a load that never ends.
+  if (!state?.loaded && ctx.error) return null;
   if (!state?.loaded)
     return (
       <section className={cx('parley-message-list', className)} aria-label="Messages" aria-busy="true">
