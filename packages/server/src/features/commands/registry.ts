@@ -15,13 +15,14 @@ import {
   type UpdateCommandBody,
   uuidv7,
 } from '@parley/protocol';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
-import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { newCredential } from '../../platform/secrets.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/index.js';
+import { checkAppAdmin } from '../permissions/index.js';
 
 export type CommandRow = typeof schema.slashCommands.$inferSelect;
 
@@ -66,24 +67,12 @@ export function presentCommand(r: CommandRow): SlashCommand {
 }
 
 /** The app whose registry the caller may manage: a server token, or a workspace owner/admin. */
-export async function checkCommandAdmin(svc: Services, caller: Caller): Promise<string> {
-  if (caller.kind === 'server') return caller.app.id;
-  const m = schema.workspaceMembers;
-  const [row] = await svc.db
-    .select({ role: m.role })
-    .from(m)
-    .where(
-      and(
-        eq(m.appId, caller.app.id),
-        eq(m.userId, caller.userId),
-        inArray(m.role, ['owner', 'admin']),
-        isNull(m.deactivatedAt),
-      ),
-    )
-    .limit(1);
-  if (!row) throw forbidden('Only the app backend (server token) or a workspace owner or admin manages slash commands');
-  return caller.app.id;
-}
+export const checkCommandAdmin = (svc: Services, caller: Caller): Promise<string> =>
+  checkAppAdmin(
+    svc.db,
+    caller,
+    'Only the app backend (server token) or a workspace owner or admin manages slash commands',
+  );
 
 function checkUrl(raw: string): void {
   let u: URL;

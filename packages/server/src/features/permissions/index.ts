@@ -3,6 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
+export { checkAppAdmin } from './app-admin.js';
 export {
   appBanned,
   appCan,

@@ -19,12 +19,10 @@ import {
   WebhooksResponse,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import { schema } from '../../platform/db/index.js';
-import { forbidden } from '../../platform/errors.js';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
+import { checkAppAdmin } from '../permissions/index.js';
 import {
   accessWebhook,
   createWebhook,
@@ -44,25 +42,12 @@ const tags = ['webhooks'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
 /** The app whose hooks the caller may manage: a server token, or a workspace owner/admin. */
-async function checkHookAdmin(svc: Services, req: FastifyRequest): Promise<string> {
-  const caller = callerOf(req);
-  if (caller.kind === 'server') return caller.app.id;
-  const m = schema.workspaceMembers;
-  const [row] = await svc.db
-    .select({ role: m.role })
-    .from(m)
-    .where(
-      and(
-        eq(m.appId, caller.app.id),
-        eq(m.userId, caller.userId),
-        inArray(m.role, ['owner', 'admin']),
-        isNull(m.deactivatedAt),
-      ),
-    )
-    .limit(1);
-  if (!row) throw forbidden('Only the app backend (server token) or a workspace owner or admin manages hooks');
-  return caller.app.id;
-}
+const checkHookAdmin = (svc: Services, req: FastifyRequest): Promise<string> =>
+  checkAppAdmin(
+    svc.db,
+    callerOf(req),
+    'Only the app backend (server token) or a workspace owner or admin manages hooks',
+  );
 
 export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
