@@ -151,6 +151,8 @@ describe.skipIf(!haveBrowser)('slash commands and GIFs in Chromium', () => {
     const gif = mia.locator('article.parley-message img').last();
     await gif.waitFor(WAIT);
     await expect.poll(() => gif.evaluate((el) => (el as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
+    // The GIF itself plays in the message, not its still thumbnail.
+    expect(await gif.getAttribute('src')).toMatch(/[?&]v=original\b/);
     await mia
       .locator('article.parley-message')
       .last()

@@ -204,11 +204,21 @@ function fit(a: Attachment, max: number): { width: number; height: number } {
   return { width: Math.round(w * scale), height: Math.round(h * scale) };
 }
 
+/**
+ * An animated GIF up to this size plays in the message, as Slack's do (a `/giphy` answer, a
+ * reaction GIF); its thumbnails are still frames. Larger ones show the still until opened.
+ */
+export const ANIMATE_GIF_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Whether a message shows the file itself rather than its still thumbnail. */
+export const playsInline = (a: Attachment) => a.mime_type === 'image/gif' && a.size <= ANIMATE_GIF_MAX_BYTES;
+
 function ImageThumb({ attachment: a, onOpen }: { attachment: Attachment; onOpen(): void }) {
   const link = useFileLink(a);
   const placeholder = useBlurhash(a.blurhash, a.width, a.height);
   const [loaded, setLoaded] = useState(false);
-  const src = link ? (link.thumbs['360'] ?? (a.processing === 'pending' ? null : link.url)) : null;
+  const still = link ? (link.thumbs['360'] ?? (a.processing === 'pending' ? null : link.url)) : null;
+  const src = link && playsInline(a) ? link.url : still;
   const size = fit(a, 360);
   return (
     <button
@@ -285,7 +295,7 @@ export function Lightbox({ images, index, onIndex, onClose }: LightboxProps) {
     else return;
     e.preventDefault();
   };
-  const src = link ? (link.thumbs['1280'] ?? link.thumbs['360'] ?? link.url) : null;
+  const src = link ? (playsInline(a) ? link.url : (link.thumbs['1280'] ?? link.thumbs['360'] ?? link.url)) : null;
   return (
     <div
       ref={box}
