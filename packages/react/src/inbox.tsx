@@ -3,9 +3,10 @@
  * entry) and {@link InboxList} (items with filters, read state, mark all read, paging). Both
  * read `client.inbox.state`, which the SDK keeps live from `inbox.updated`.
  */
-import type { InboxState } from '@parley/client';
+import type { ClientState, InboxState } from '@parley/client';
 import type { InboxFilter, InboxItem } from '@parley/protocol';
 import { useEffect, useSyncExternalStore } from 'react';
+import { channelDisplayName } from './channel-list.js';
 import { useChatClient, useClientState } from './context.js';
 import { displayName, relativeTime } from './format.js';
 import { Avatar, lookupUser } from './user.js';
@@ -87,6 +88,16 @@ export interface InboxListProps {
   pageSize?: number;
 }
 
+/**
+ * Where an item happened, shown after its summary: the channel's name as the sidebar shows it
+ * (its id while the client does not hold it); nothing for a DM, which the summary names.
+ */
+export function inboxItemWhere(item: InboxItem, state: ClientState): string | null {
+  if (!item.cid || item.cid.startsWith('dm:')) return null;
+  const c = state.channels[item.cid];
+  return c ? channelDisplayName(c, state, state.user?.id ?? null) : item.cid.slice(item.cid.indexOf(':') + 1);
+}
+
 /** The inbox: filter tabs, items newest first (unread marked), mark all read, load more. */
 export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
   const client = useChatClient();
@@ -130,6 +141,7 @@ export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
         {inbox.items.map((item) => {
           const actor = item.actor_id ? lookupUser(users, undefined, item.actor_id) : undefined;
           const who = item.kind === 'reminder' ? '' : displayName(actor, item.actor_id ?? '');
+          const where = inboxItemWhere(item, users);
           return (
             <li key={item.id} className={`parley-inbox__item${item.read ? '' : ' parley-inbox__item--unread'}`}>
               <button
@@ -143,7 +155,7 @@ export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
                 <span className="parley-inbox__text">
                   <span className="parley-inbox__what">
                     {who ? <strong>{who}</strong> : null} {inboxItemSummary(item)}
-                    {item.cid ? <span className="parley-inbox__where"> · {item.cid.split(':')[1]}</span> : null}
+                    {where ? <span className="parley-inbox__where"> · {where}</span> : null}
                   </span>
                   {item.message ? <span className="parley-inbox__excerpt">{item.message.text}</span> : null}
                   {item.note_title ? <span className="parley-inbox__excerpt">{item.note_title}</span> : null}

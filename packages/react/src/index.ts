@@ -96,6 +96,7 @@ export {
   InboxList,
   type InboxListProps,
   inboxItemSummary,
+  inboxItemWhere,
   useInbox,
 } from './inbox.js';
 export { Markdown, type MarkdownProps, renderMarkdown } from './markdown.js';

@@ -8,7 +8,7 @@ import type { ChatClient } from '@parley/client';
 import type { InboxItem } from '@parley/protocol';
 import { fireEvent, screen } from '@testing-library/react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, InboxBadge, InboxList, MessageInput } from '../src/index.js';
+import { Channel, InboxBadge, InboxList, inboxItemWhere, MessageInput } from '../src/index.js';
 import { freshId, renderFor, until, waitFor, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>>;
@@ -28,6 +28,7 @@ describe('InboxBadge and InboxList', () => {
     const id = freshId('inbox');
     const a = alice.channel('group', id);
     await a.createChannel({ name: 'Inbox', members: ['bob'] });
+    await bob.channel('group', id).watch();
     const opened: InboxItem[] = [];
     renderFor(
       bob,
@@ -49,6 +50,11 @@ describe('InboxBadge and InboxList', () => {
     });
     await waitFor(() => expect(screen.getByText('and here @bob')).toBeTruthy(), { timeout: 10_000 });
     expect(document.querySelector('.parley-inbox__item')?.textContent).toContain('mentioned you');
+    // Where: the channel's name, as the sidebar shows it; nothing for a DM, which the summary names.
+    expect(document.querySelector('.parley-inbox__where')?.textContent).toBe(' · Inbox');
+    const item = bob.inbox.state.get().items[0] as InboxItem;
+    expect(inboxItemWhere({ ...item, cid: 'dm:x1' }, bob.state.get())).toBeNull();
+    expect(inboxItemWhere({ ...item, cid: 'group:unknown-here' }, bob.state.get())).toBe('unknown-here');
 
     const first = document.querySelector<HTMLButtonElement>('.parley-inbox__open') as HTMLButtonElement;
     fireEvent.click(first);
