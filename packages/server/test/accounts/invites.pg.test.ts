@@ -128,7 +128,14 @@ describe('preview', () => {
     const inv = ok(await owner.invite(ws.id));
     const r = ok(await preview(inv.token));
     expect(r).toEqual({
-      invite: { workspace_name: 'Team', inviter_name: 'Owner', valid: true, reason: null, expires_at: inv.expires_at },
+      invite: {
+        workspace_name: 'Team',
+        workspace_logo: null,
+        inviter_name: 'Owner',
+        valid: true,
+        reason: null,
+        expires_at: inv.expires_at,
+      },
     });
     const text = JSON.stringify(r);
     expect(text).not.toContain(ws.id);
