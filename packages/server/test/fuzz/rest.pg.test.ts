@@ -139,11 +139,17 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       saved: t.messageId,
       // Notes: a well-formed id that names none (the routes' typed NOT_FOUND).
       notes: t.messageId,
+      // Slash commands, ephemeral messages and GIF previews: well-formed ids that name none.
+      commands: t.messageId,
+      ephemerals: t.messageId,
+      'gif-previews': t.messageId,
     }[under ?? ''],
     // A custom emoji's shortcode that names none (the delete's typed NOT_FOUND).
     shortcode: 'fuzz_emoji',
     // A note's version (GET /v1/notes/{id}/versions/{version}).
     version: '1',
+    // A GIF preview's place among the search's results (GET /v1/gif-previews/{app}/{id}/{n}).
+    n: '0',
     // A username to ask about (free, or taken by the fixture's users).
     name: 'fuzz.name',
     // An app's native push provider (admin).
