@@ -66,7 +66,6 @@ export const KNOWN_UPWARD = [
   'channels>messages',
   'files>messages',
   'links>messages',
-  'messages>polls',
   'moderation>channels',
   'moderation>messages',
   'users>images',

@@ -16,11 +16,11 @@ import { attachFiles, dropMessageFiles } from '../files/index.js';
 import { normalizeUrl, previewUrls, UNFURL } from '../links/index.js';
 import { checkAutomod, checkSlowMode, fileAutomodFlag } from '../moderation/index.js';
 import { checkCan } from '../permissions/index.js';
-import { checkPollInput, newPoll, ownVotes, schedulePollClose } from '../polls/index.js';
 import { presentUser, type UserRow } from '../users/index.js';
 import { checkBeforeSend, wants } from '../webhooks/index.js';
 import { accessMessage, messageRow, seesShadowed } from './access.js';
 import { type Mentions, mentionReasons, parseMentions } from './mentions.js';
+import { checkPollInput, newPoll, ownVotes, schedulePollClose } from './polls.js';
 import { type MessageRow, presentMessage } from './present.js';
 import type { JobResult, SendJob } from './send-batch.js';
 

@@ -5,7 +5,9 @@
  */
 export { accessMessage } from './access.js';
 export { deleteMessage, enrichMessages, ownReactions, runSendJob, sendMessage } from './actions.js';
+export { CLOSE_POLL } from './job-names.js';
 export { parseMentions } from './mentions.js';
+export type { StoredPoll } from './polls.js';
 export { type MessageRow, presentMessage } from './present.js';
 export { messageRoutes } from './routes.js';
 export { SendBatcher } from './send-batch.js';

@@ -1,5 +1,5 @@
 /**
- * Polls: votes and closing (a poll itself is made by the send path, attach.ts).
+ * Polls: votes and closing (a poll itself is made by the send path, messages/polls.ts).
  *
  * Every change takes the channel's next seq first, which locks the channel's counter row until
  * commit: all changes to one channel's polls run one after another, so recounting the tallies
@@ -17,11 +17,10 @@ import { rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import type { MessageRow } from '../messages/index.js';
+import type { MessageRow, StoredPoll } from '../messages/index.js';
 import { accessMessage } from '../messages/index.js';
 import { checkRate } from '../moderation/index.js';
 import { checkCan, LEVEL_RANK } from '../permissions/index.js';
-import type { StoredPoll } from './attach.js';
 
 /** What a vote or a close answers: the poll as it now stands with the caller's votes. */
 export interface PollResult {

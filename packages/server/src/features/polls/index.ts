@@ -3,7 +3,6 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { checkPollInput, newPoll, ownVotes, schedulePollClose } from './attach.js';
 export { definePollJobs } from './jobs.js';
 export { pollRoutes } from './routes.js';
 export { pollSocket } from './socket.js';

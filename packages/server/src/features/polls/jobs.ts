@@ -1,7 +1,7 @@
 /** The polls feature's job: close a poll at its end time (exactly once: closing is idempotent). */
 import type { Services } from '../../services.js';
+import { CLOSE_POLL } from '../messages/index.js';
 import { closePollAtEnd } from './actions.js';
-import { CLOSE_POLL } from './job-names.js';
 
 export async function definePollJobs(svc: Services): Promise<void> {
   await svc.jobs.define<{ appId: string; messageId: string }>({

@@ -1,8 +1,8 @@
 /**
- * The poll step of the send path (messages/actions.ts `sendOne` calls it): check what the
- * sender asked for, build the poll the message row stores, and schedule its closing in the
- * send's own transaction. Kept apart from actions.ts so the send path does not import the
- * vote actions (which use the message presenters).
+ * The poll step of the send path (actions.ts `sendOne` calls it): check what the sender asked
+ * for, build the poll the message row stores, and schedule its closing in the send's own
+ * transaction; and the caller's own votes, which `enrichMessages` shows. Here in messages, the
+ * send path's owner, below features/polls (votes and closing), which imports messages.
  */
 import { MAX_POLL_OPTIONS, type Poll, type PollInput } from '@parley/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
