@@ -62,7 +62,6 @@ export const FEATURE_ORDER = [
  */
 export const KNOWN_UPWARD = [
   'accounts>images',
-  'calls>spaces',
   'channels>messages',
   'files>messages',
   'links>messages',

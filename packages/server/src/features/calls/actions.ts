@@ -21,7 +21,7 @@ import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessChannelRead, checkPost, memberRow } from '../channels/index.js';
+import { accessChannelRead, checkPost, memberRow, spaceOfRoom } from '../channels/index.js';
 import {
   answerInvitation,
   armTimer,
@@ -32,7 +32,6 @@ import {
   takeExpired,
 } from '../invitations/index.js';
 import { presentMessage } from '../messages/index.js';
-import { spaceOfRoom } from '../spaces/index.js';
 
 export type CallRow = typeof schema.calls.$inferSelect;
 export type ParticipantRow = typeof schema.callParticipants.$inferSelect;

@@ -18,5 +18,6 @@ export {
 export { addMembers, bump, channelWithMembers, createChannel, removeMembers, systemMessage } from './actions.js';
 export { type OpeningRead, readOpenings, type SeedRows } from './openings.js';
 export { type ChannelRow, type MemberRow, presentChannel, presentMember, presentMembership } from './present.js';
+export { roomCid, spaceOfRoom } from './rooms.js';
 export { channelRoutes } from './routes.js';
 export { admitConnection, channelSocket, openConnection } from './socket.js';

@@ -3,8 +3,8 @@
  * channel's call started or ended, and a space's room settles its status (and announces it).
  */
 import { onCallLiveChange } from '../calls/index.js';
+import { spaceOfRoom } from '../channels/index.js';
 import { refreshSpaceOfRoom } from './moves.js';
-import { spaceOfRoom } from './present.js';
 
 onCallLiveChange(async (svc, appId, cid) => {
   const spaceId = spaceOfRoom(cid);

@@ -5,6 +5,6 @@
  */
 export { defineSpaceJobs } from './away.js';
 export { dropOccupant } from './moves.js';
-export { spaceOfRoom, spacesOfUsers } from './present.js';
+export { spacesOfUsers } from './present.js';
 export { spaceRoutes } from './routes.js';
 export { spaceSocket } from './socket.js';

@@ -20,13 +20,13 @@ import { ApiError, forbidden, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { liveCallIn } from '../calls/index.js';
-import { bump, presentChannel, presentMember, systemMessage } from '../channels/index.js';
+import { bump, presentChannel, presentMember, roomCid, systemMessage } from '../channels/index.js';
 import { presenceOutgoing } from '../presence/index.js';
 import { presentUser, type UserRow } from '../users/index.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
 import { armAway } from './away-job.js';
 import { meetingStarted } from './notes.js';
-import { type OccupantRow, occupantsOf, presentSpace, roomCid, type SpaceRow } from './present.js';
+import { type OccupantRow, occupantsOf, presentSpace, type SpaceRow } from './present.js';
 
 /** What a move may need beyond the mover: an answer taken in the same transaction. */
 export interface MoveOptions {

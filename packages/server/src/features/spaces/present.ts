@@ -12,11 +12,6 @@ export type OccupantRow = typeof schema.spaceOccupants.$inferSelect;
 export const TELEPORT = 'spaces.teleport';
 export const KNOCK = 'spaces.knock';
 
-/** The room channel of a space: a private (`group`) channel whose members are who is in the space. */
-export const roomCid = (spaceId: string) => `group:space-${spaceId}`;
-/** The space a room channel belongs to, or null for any other channel. */
-export const spaceOfRoom = (cid: string): string | null => (cid.startsWith('group:space-') ? cid.slice(12) : null);
-
 /** A knock's invitation subject: one per knocker, so two people knocking at once are answered apart. */
 export const knockSubject = (spaceId: string, userId: string) => `${spaceId}:${userId}`;
 
