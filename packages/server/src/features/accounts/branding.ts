@@ -1,22 +1,19 @@
 /**
  * How a workspace looks from outside: its URL slug (`/w/acme`, owners set it with
  * `PATCH /v1/workspaces/{id}`) and its logo (owners and admins upload it from inside the
- * workspace, through the chat API: `PUT /v1/workspace/logo`, stored by features/images).
+ * workspace, through the chat API: `PUT /v1/workspace/logo`, stored by features/images,
+ * images/logo.ts, with the access check and the announcement here).
  *
  * A slug is unique in the deployment (the unique index decides a race: 409 CONFLICT); reserved
  * words and anything shaped like a workspace id are refused, so `/w/<id>` links always keep
  * meaning the id.
  */
-import { type ImageUpload, RESERVED_SLUGS, SLUG_PATTERN, type WorkspaceUpdatedEvent } from '@parley/protocol';
+import { RESERVED_SLUGS, SLUG_PATTERN, type WorkspaceUpdatedEvent } from '@parley/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
-import { withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { actorOfCaller, recordAudit } from '../audit/index.js';
-import type { Received } from '../files/index.js';
-import { dropImage, removeBytes, storeImage } from '../images/index.js';
 
 const SLUG = new RegExp(SLUG_PATTERN);
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -94,56 +91,3 @@ export function workspaceEvent(
 
 /** Check, before the body is read, that the caller may change its workspace's logo. */
 export const checkLogoAccess = checkWorkspaceManager;
-
-/** Make a received upload the workspace's logo (the caller's own app). */
-export async function setWorkspaceLogo(
-  svc: Services,
-  caller: Caller & { kind: 'user' },
-  got: Received,
-  origin: string,
-  declared: { name?: string | undefined; type?: string | undefined },
-): Promise<ImageUpload> {
-  await checkWorkspaceManager(svc, caller);
-  const appId = caller.app.id;
-  const { image } = await storeImage(
-    svc,
-    caller.app,
-    caller.userId,
-    { kind: 'workspace', id: '' },
-    got,
-    origin,
-    declared,
-    async (tx, _out, url) => {
-      await tx.update(schema.workspaces).set({ logo: url }).where(eq(schema.workspaces.appId, appId));
-      await recordAudit(tx, {
-        appId,
-        actor: actorOfCaller(caller),
-        action: 'workspace.updated',
-        target: { kind: 'workspace', id: appId },
-        details: { logo: url },
-      });
-    },
-  );
-  await announceWorkspace(svc, appId);
-  return image;
-}
-
-/** Remove the workspace's logo (owners and admins; the web app shows the name's initial). */
-export async function removeWorkspaceLogo(svc: Services, caller: Caller): Promise<void> {
-  await checkWorkspaceManager(svc, caller);
-  const appId = caller.app.id;
-  const gone = await withTransaction(svc, async (tx) => {
-    const row = await dropImage(tx, appId, { kind: 'workspace', id: '' });
-    await tx.update(schema.workspaces).set({ logo: null }).where(eq(schema.workspaces.appId, appId));
-    await recordAudit(tx, {
-      appId,
-      actor: actorOfCaller(caller),
-      action: 'workspace.updated',
-      target: { kind: 'workspace', id: appId },
-      details: { logo: null },
-    });
-    return row;
-  });
-  if (gone) await removeBytes(svc, gone);
-  await announceWorkspace(svc, appId);
-}

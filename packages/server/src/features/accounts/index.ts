@@ -3,7 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { checkLogoAccess, removeWorkspaceLogo, setWorkspaceLogo } from './branding.js';
+export { announceWorkspace, checkLogoAccess } from './branding.js';
 export { ChatSessions, SESSIONS_TOPIC } from './chat-sessions.js';
 export { publicUrl } from './mails.js';
 export { membershipRoutes } from './membership-routes.js';

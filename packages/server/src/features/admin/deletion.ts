@@ -33,10 +33,10 @@ import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
 import { and, eq, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
+import { dropImage, removeBytes } from '../../platform/storage/pictures.js';
 import type { Services } from '../../services.js';
 import { presentChannel } from '../channels/index.js';
 import { EXPIRE_UPLOAD } from '../files/index.js';
-import { dropImage, removeBytes } from '../images/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { dropOccupant } from '../spaces/index.js';
 

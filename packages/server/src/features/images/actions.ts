@@ -1,6 +1,7 @@
 /**
- * Pictures (profile pictures and workspace logos): storing an upload as square renditions,
- * replacing or removing an owner's picture, and the URL a picture is served at.
+ * Pictures (profile pictures and workspace logos): storing an upload as square renditions in
+ * place of the owner's last picture, and the URL a picture is served at. Dropping a picture
+ * without a new one is platform/storage/pictures.ts, where its holders reach it.
  *
  * The order is the files feature's: bytes first (type read from them, the app's upload rules,
  * re-encoded renditions put in the store), then one transaction that checks the quota, swaps the
@@ -15,28 +16,15 @@ import type { AppContext } from '../../platform/auth.js';
 import { type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
+import { type ImageOwner, type ImageRow, lockOwner, ownedBy, removeBytes } from '../../platform/storage/pictures.js';
 import type { Services } from '../../services.js';
 import type { Received } from '../files/index.js';
 import { checkUploadRules, sanitizeName, sniff, THUMBNAILED, usage } from '../files/index.js';
 import { renderSquare } from './render.js';
 
-/** Whose picture: a user's profile picture, or the workspace's logo (`id` `''`). */
-export interface ImageOwner {
-  kind: 'user' | 'workspace';
-  id: string;
-}
-
-export type ImageRow = typeof schema.images.$inferSelect;
-
 /** The public URL of a picture: `origin` is the deployment's public URL (or the request's own). */
 export function imageUrl(origin: string, appId: string, id: string): string {
   return `${origin}/v1/images/${appId}/${id}`;
-}
-
-/** The image id a URL of ours names, or null (a URL set some other way). */
-export function imageIdOf(url: string | null | undefined, appId: string): string | null {
-  const m = url ? /\/v1\/images\/([0-9a-f-]{36})\/([0-9a-f-]{36})(?:\?|$)/i.exec(url) : null;
-  return m && m[1]?.toLowerCase() === appId.toLowerCase() ? (m[2] as string) : null;
 }
 
 function quotaError(which: 'user' | 'app', limit: number): ApiError {
@@ -132,35 +120,6 @@ export async function storeImage<T>(
   }
 }
 
-/**
- * Remove `owner`'s picture in `tx` (when it has one), letting `apply` clear the owner's URL.
- * Returns the removed row: pass it to {@link removeBytes} after commit.
- */
-export async function dropImage(tx: Tx, appId: string, owner: ImageOwner): Promise<ImageRow | null> {
-  await lockOwner(tx, appId, owner);
-  const [gone] = await tx.delete(schema.images).where(ownedBy(appId, owner)).returning();
-  return gone ?? null;
-}
-
-/**
- * Another write set the owner's URL (`image` by PATCH /v1/me) to `url`: unless it still names
- * the owner's stored picture, that picture is dropped in the same transaction, so it stops being
- * served and counting toward the quota. Returns the dropped row, for {@link removeBytes}.
- */
-export async function dropReplacedImage(tx: Tx, appId: string, owner: ImageOwner, url: string | null) {
-  const [held] = await tx.select({ id: schema.images.id }).from(schema.images).where(ownedBy(appId, owner));
-  if (!held || imageIdOf(url, appId) === held.id) return null;
-  return dropImage(tx, appId, owner);
-}
-
-/** Remove a dropped picture's bytes (after the commit that dropped its row); failures are logged. */
-export async function removeBytes(svc: Services, row: ImageRow): Promise<void> {
-  for (const key of Object.values(row.sizes))
-    await svc.storage.store
-      .remove(key)
-      .catch((err: unknown) => svc.log.warn({ err, key }, 'could not remove a picture'));
-}
-
 /** A picture row by id, in its app; null when there is none (replaced, removed, never). */
 export async function imageRow(q: Queryable, appId: string, id: string): Promise<ImageRow | null> {
   const [row] = await q
@@ -169,14 +128,6 @@ export async function imageRow(q: Queryable, appId: string, id: string): Promise
     .where(and(eq(schema.images.appId, appId), eq(schema.images.id, id)));
   return row ?? null;
 }
-
-/** Serialise changes of one owner's picture (until the transaction ends). */
-async function lockOwner(tx: Tx, appId: string, owner: ImageOwner): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`parley.images.${appId}.${owner.kind}.${owner.id}`}))`);
-}
-
-const ownedBy = (appId: string, owner: ImageOwner) =>
-  and(eq(schema.images.appId, appId), eq(schema.images.ownerKind, owner.kind), eq(schema.images.ownerId, owner.id));
 
 /** The quota check of files, inside the transaction, under the same per-app lock. */
 async function checkQuota(svc: Services, tx: Tx, appId: string, userId: string, adding: number): Promise<void> {

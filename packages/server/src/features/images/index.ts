@@ -3,5 +3,4 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { dropImage, dropReplacedImage, type ImageRow, removeBytes, storeImage } from './actions.js';
 export { imageRoutes } from './routes.js';

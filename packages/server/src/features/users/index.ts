@@ -4,7 +4,7 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { ensureUser, forgetUser, onStatusChange, userUpdated } from './actions.js';
-export { removeAvatar, setAvatar } from './avatar.js';
+export { setUserImage } from './avatar.js';
 export { CLEAR_STATUS } from './job-names.js';
 export { presentUser, type UserRow } from './present.js';
 export { likePrefix, visibleToGuest } from './queries.js';

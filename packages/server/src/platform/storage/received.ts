@@ -1,7 +1,6 @@
 /**
  * A received upload in a temporary file, before it is checked and stored. features/files
- * receives it; images, users (avatars) and accounts (logos) take it: it is named here, below
- * them all.
+ * receives it; images (profile pictures and logos) takes it: it is named here, below both.
  */
 export interface Received {
   tmp: string;
