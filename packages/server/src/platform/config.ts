@@ -58,7 +58,7 @@ export interface Config {
    */
   httpLimits: { ip: number; user: number; server: number; windowMs: number };
   rateWindowMs: number;
-  /** Rate limits of every other action (features/moderation/limits.ts). */
+  /** Rate limits of every other action (platform/limits.ts). */
   limits: Record<LimitName, Budget>;
   /** Most events a resync replays before it answers `reload`. */
   maxReplay: number;
@@ -307,7 +307,7 @@ export interface OidcConfig {
   timeoutMs: number;
 }
 
-/** Actions with a rate limit of their own (features/moderation/limits.ts). */
+/** Actions with a rate limit of their own (platform/limits.ts). */
 export const LIMIT_NAMES = [
   'reactions',
   'typing',

@@ -18,7 +18,6 @@ import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js
 import { logEvents, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { presentMessage } from '../messages/index.js';
-import { checkNotBanned } from '../moderation/index.js';
 import { checkCan, ownCapabilities } from '../permissions/index.js';
 import type { UserRow } from '../users/index.js';
 import {
@@ -31,6 +30,7 @@ import {
   RANK,
   rankOf,
 } from './access.js';
+import { checkNotBanned } from './ban-check.js';
 import { type ChannelRow, type MemberRow, presentChannel, presentMember, presentMembership } from './present.js';
 
 const now = () => new Date();

@@ -17,9 +17,9 @@ import {
 } from '@parley/protocol';
 import { invalid, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { checkAppAdmin } from '../audit/index.js';
-import { checkRate } from '../moderation/index.js';
 import {
   addMembers,
   channelWithMembers,

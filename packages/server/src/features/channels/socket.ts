@@ -8,10 +8,10 @@ import type { Member } from '@parley/protocol';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Opening } from '../../realtime/gateway.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
-import { checkRate } from '../moderation/index.js';
 import { ensureUser } from '../users/index.js';
 import { accessChannelRead } from './access.js';
 import { presentMember } from './present.js';
@@ -20,7 +20,7 @@ import { presentMember } from './present.js';
 export const MEMBERS_PAGE = 100;
 export const MEMBERS_PAGE_MAX = 500;
 
-/** The connection budgets of features/moderation/limits.ts, for the gateway's admission. */
+/** The connection budgets of platform/limits.ts, for the gateway's admission. */
 export async function admitConnection(svc: Services, appId: string, userId: string, ip: string | null) {
   try {
     await checkRate(svc, 'connections', appId, userId, ip);

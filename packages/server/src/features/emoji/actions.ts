@@ -26,10 +26,10 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, checkAppAdmin, isAppAdmin, recordAudit } from '../audit/index.js';
 import { checkUploadRules, sniff } from '../files/index.js';
-import { checkRate } from '../moderation/index.js';
 
 type EmojiRow = typeof schema.customEmoji.$inferSelect;
 

@@ -28,10 +28,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
+import { checkRate } from '../../platform/limits.js';
 import { discard } from '../../platform/storage/store.js';
 import type { Services } from '../../services.js';
 import { loadChannel } from '../channels/index.js';
-import { checkRate } from '../moderation/index.js';
 import { checkCan } from '../permissions/index.js';
 import {
   cancelUpload,

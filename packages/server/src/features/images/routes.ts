@@ -23,12 +23,12 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
+import { checkRate } from '../../platform/limits.js';
 import type { ImageRow } from '../../platform/storage/pictures.js';
 import { discard } from '../../platform/storage/store.js';
 import type { Services } from '../../services.js';
 import { checkLogoAccess, publicUrl } from '../accounts/index.js';
 import { checkQuotaRoom, multipartBoundary, type Received, receive, watchMultipart } from '../files/index.js';
-import { checkRate } from '../moderation/index.js';
 import { presentUser } from '../users/index.js';
 import { imageRow } from './actions.js';
 import { removeAvatar, setAvatar } from './avatar.js';

@@ -14,6 +14,7 @@ import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead, RANK, rankOf, removeMembers } from '../channels/index.js';
 import { accessMessage, deleteMessage } from '../messages/index.js';
@@ -22,7 +23,6 @@ import { recordModeration } from './audit.js';
 import { checkAutomodSettings, DEFAULT_AUTOMOD } from './automod.js';
 import { type FlagRow, insertFlag, presentFlag, toModerators } from './flags.js';
 import { LIFT_BAN } from './job-names.js';
-import { checkRate } from './limits.js';
 
 type BanRow = typeof schema.bans.$inferSelect;
 

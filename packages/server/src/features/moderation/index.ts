@@ -4,9 +4,7 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { checkAutomod, fileAutomodFlag } from './automod.js';
-export { checkNotBanned } from './ban-check.js';
 export { defineModerationJobs } from './jobs.js';
-export { checkRate } from './limits.js';
 export { notMutedBy } from './mutes.js';
 export { moderationRoutes } from './routes.js';
 export { SHADOW_VIEWER_ROLES, seesAllShadowed, shadowVisible } from './shadow.js';

@@ -16,10 +16,10 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import type { MessageRow, StoredPoll } from '../messages/index.js';
 import { accessMessage } from '../messages/index.js';
-import { checkRate } from '../moderation/index.js';
 import { checkCan, LEVEL_RANK } from '../permissions/index.js';
 
 /** What a vote or a close answers: the poll as it now stands with the caller's votes. */

@@ -8,11 +8,11 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden, invalid } from '../../platform/errors.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { checkReact } from '../channels/index.js';
 import { recordLater } from '../inbox/index.js';
 import { accessMessage, enrichMessages, ownReactions } from '../messages/index.js';
-import { checkRate } from '../moderation/index.js';
 
 const LATEST = 10;
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ErrorBody, SearchMessagesQuery, SearchMessagesResponse } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
+import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
-import { checkRate } from '../moderation/index.js';
 import { searchMessages } from './messages.js';
 
 export function searchRoutes(svc: Services): FastifyPluginAsyncTypebox {

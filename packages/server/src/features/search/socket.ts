@@ -1,6 +1,6 @@
 /** `search.messages`: the same search as `GET /v1/search/messages`, over the socket. */
+import { checkRate } from '../../platform/limits.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
-import { checkRate } from '../moderation/index.js';
 import { searchMessages } from './messages.js';
 
 export const searchSocket: SocketHandlers = {

@@ -1,7 +1,7 @@
 import { forbidden } from '../../platform/errors.js';
+import { checkRate } from '../../platform/limits.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import { accessChannelRead } from '../channels/index.js';
-import { checkRate } from '../moderation/index.js';
 
 export const typingSocket: SocketHandlers = {
   'typing.start': async ({ svc, caller, conn }, f) => {

@@ -1,7 +1,7 @@
 /**
- * The channel-ban check of joins and adds, apart from the ban actions (moderation/actions.ts
- * imports channels/actions to remove the banned member; this file imports neither, so
- * channels/actions can use it without a cycle).
+ * The channel-ban check of joins and adds. Bans are features/moderation's, which sits above
+ * channels (a ban removes the member through channels' actions); the check of them that a join
+ * makes is here, where it is made.
  */
 import { and, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';

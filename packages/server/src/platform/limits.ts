@@ -6,11 +6,12 @@
  * (`retry_after_ms`; the HTTP answer also carries Retry-After). Budgets are in
  * `config.limits` (env `PARLEY_LIMITS`, JSON: `{"reactions":{"user":30}}`); 0 turns one off.
  * Messages keep their own budget (`rateMessages`, messages/actions.ts) and slow mode
- * (slow-mode.ts); sign-ins keep theirs (accounts/signin-guard.ts), both on the same limiter.
+ * (moderation/slow-mode.ts); sign-ins keep theirs (accounts/signin-guard.ts), both on the same
+ * limiter. Infrastructure, as every feature's routes and actions count through it.
  */
-import type { Infra } from '../../infra.js';
-import type { LimitName } from '../../platform/config.js';
-import { ApiError } from '../../platform/errors.js';
+import type { Infra } from '../infra.js';
+import type { LimitName } from './config.js';
+import { ApiError } from './errors.js';
 
 /** Count one `name` action against the user's, the IP's and the app's budgets; RATE_LIMITED past any. */
 export async function checkRate(
