@@ -56,7 +56,14 @@ import {
 } from './features/inbox/index.js';
 import { jobRoutes } from './features/jobs/index.js';
 import { defineLinkJobs, linkRoutes, linkSocket } from './features/links/index.js';
-import { messageRoutes, messageSocket, runSendJob, SendBatcher } from './features/messages/index.js';
+import {
+  accessMessage,
+  deleteMessage,
+  messageRoutes,
+  messageSocket,
+  runSendJob,
+  SendBatcher,
+} from './features/messages/index.js';
 import { defineModerationJobs, moderationRoutes } from './features/moderation/index.js';
 import { noteRoutes, noteSocket } from './features/notes/index.js';
 import {
@@ -312,6 +319,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.afterSend = [notifyMessage, recordMessage];
   svc.invited = recordInvitations;
   svc.mentionsEdited = recordEditedMentions;
+  svc.accessMessage = accessMessage;
+  svc.deleteMessage = deleteMessage;
   svc.spacesOfUsers = spacesOfUsers;
   svc.unreadTotals = unreadTotals;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));

@@ -5,14 +5,16 @@
  * `Infra` (infra.ts) is the part that knows no feature; the components added here are built on
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
+import type { Message } from '@parley/protocol';
 import type { ChatSessions } from './features/accounts/index.js';
-import type { OpeningRead } from './features/channels/index.js';
+import type { ChannelAccess, OpeningRead } from './features/channels/index.js';
 import type { WatchFound, WatchRead } from './features/events/index.js';
-import type { SendBatcher } from './features/messages/index.js';
+import type { MessageRow, SendBatcher } from './features/messages/index.js';
 import type { Presence } from './features/presence/index.js';
 import type { Typing } from './features/typing/index.js';
 import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
+import type { Caller } from './platform/auth.js';
 import type { Queryable } from './platform/db/index.js';
 import type { TickBatcher } from './platform/tick-batch.js';
 import type { Opening } from './realtime/opening.js';
@@ -57,6 +59,17 @@ export interface Services extends Infra {
     added: readonly string[],
     removed: readonly string[],
   ) => void;
+  /**
+   * A message the caller may read, with its channel, or NOT_FOUND (messages' `accessMessage`):
+   * features below messages that act on a message (moderation's flags) read it through this,
+   * which app.ts fills at startup.
+   */
+  accessMessage: (q: Queryable, caller: Caller, messageId: string) => Promise<ChannelAccess & { message: MessageRow }>;
+  /**
+   * Delete a message as its author or a moderator would (messages' `deleteMessage`): a flag's
+   * review removes the message, and moderation sits below messages; app.ts fills it at startup.
+   */
+  deleteMessage: (svc: Services, caller: Caller, id: string) => Promise<Message>;
   /**
    * Which space each user is in, part of their presence: features/spaces (above presence)
    * registers it at startup in app.ts.

@@ -30,7 +30,7 @@ import { type Queryable, rows } from '../../platform/db/index.js';
 import { withTransaction } from '../../platform/event-log.js';
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
-import { parseMentions } from '../messages/index.js';
+import { parseMentions } from '../users/index.js';
 import { wants } from '../webhooks/index.js';
 
 /** The app bot (reminders/jobs.ts): its DMs are reminders, recorded as such. */

@@ -6,7 +6,6 @@
 export { accessMessage } from './access.js';
 export { deleteMessage, enrichMessages, ownReactions, runSendJob, sendMessage } from './actions.js';
 export { CLOSE_POLL } from './job-names.js';
-export { parseMentions } from './mentions.js';
 export type { StoredPoll } from './polls.js';
 export { type MessageRow, presentMessage } from './present.js';
 export { messageRoutes } from './routes.js';

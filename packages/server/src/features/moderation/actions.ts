@@ -17,7 +17,6 @@ import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead, RANK, rankOf, removeMembers } from '../channels/index.js';
-import { accessMessage, deleteMessage } from '../messages/index.js';
 import { checkCan, checkOverrides, effectiveTable } from '../permissions/index.js';
 import { recordModeration } from './audit.js';
 import { checkAutomodSettings, DEFAULT_AUTOMOD } from './automod.js';
@@ -248,7 +247,7 @@ export async function flagContent(svc: Services, caller: Caller, body: FlagBody)
   const out: Outbox = [];
   let row: FlagRow;
   if (body.message_id) {
-    const a = await accessMessage(svc.db, caller, body.message_id);
+    const a = await svc.accessMessage(svc.db, caller, body.message_id);
     checkCan(a, 'flag-message', svc.clock());
     if (a.message.type !== 'regular') throw invalid(`A ${a.message.type} message cannot be flagged`);
     if (a.message.userId === caller.userId) throw invalid('You cannot flag your own message');
@@ -344,7 +343,7 @@ export async function reviewFlag(svc: Services, caller: Caller, id: string, body
     });
   if ((body.action === 'remove' || body.action === 'ban') && flag.messageId) {
     // Removed with the server's power: the reviewer is an app moderator, who may anyway.
-    await deleteMessage(svc, { kind: 'server', app: caller.app, userId: null }, flag.messageId).catch((err) => {
+    await svc.deleteMessage(svc, { kind: 'server', app: caller.app, userId: null }, flag.messageId).catch((err) => {
       if (!(err instanceof ApiError && err.code === 'NOT_FOUND')) throw err;
     });
   }

@@ -20,7 +20,7 @@ import type { AutomodSettings, Message } from '@parley/protocol';
 import type { Infra } from '../../infra.js';
 import type { Caller } from '../../platform/auth.js';
 import { ApiError, invalid } from '../../platform/errors.js';
-import { parseMentions } from '../messages/index.js';
+import { parseMentions } from '../users/index.js';
 import { fileFlag } from './flags.js';
 
 /** What a check found: which rule, and a word for the moderators. */

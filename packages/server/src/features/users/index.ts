@@ -6,6 +6,7 @@
 export { ensureUser, forgetUser, onStatusChange, userUpdated } from './actions.js';
 export { setUserImage } from './avatar.js';
 export { CLEAR_STATUS } from './job-names.js';
+export { parseMentions } from './mentions.js';
 export { presentUser, type UserRow } from './present.js';
 export { likePrefix, visibleToGuest } from './queries.js';
 export { userRoutes } from './routes.js';
