@@ -60,7 +60,7 @@ export const FEATURE_ORDER = [
  * Upward imports that are still there, each `'from>to'`: the cycles left to break (the goal is
  * none). A pair listed here that no longer imports upward fails too, so the list only shrinks.
  */
-export const KNOWN_UPWARD = ['channels>messages', 'files>messages', 'links>messages'];
+export const KNOWN_UPWARD = ['links>messages'];
 
 const SERVER_SRC = 'packages/server/src';
 const FEATURES = `${SERVER_SRC}/features`;

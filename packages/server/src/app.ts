@@ -59,8 +59,10 @@ import { defineLinkJobs, linkRoutes, linkSocket } from './features/links/index.j
 import {
   accessMessage,
   deleteMessage,
+  enrichMessages,
   messageRoutes,
   messageSocket,
+  presentMessage,
   runSendJob,
   SendBatcher,
 } from './features/messages/index.js';
@@ -319,6 +321,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.afterSend = [notifyMessage, recordMessage];
   svc.invited = recordInvitations;
   svc.mentionsEdited = recordEditedMentions;
+  svc.presentMessage = presentMessage;
+  svc.enrichMessages = enrichMessages;
   svc.accessMessage = accessMessage;
   svc.deleteMessage = deleteMessage;
   svc.spacesOfUsers = spacesOfUsers;

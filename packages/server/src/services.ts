@@ -60,6 +60,17 @@ export interface Services extends Infra {
     removed: readonly string[],
   ) => void;
   /**
+   * A message row as the wire shows it, with no caller's view (messages' `presentMessage`):
+   * channels, below messages, writes system messages; app.ts fills it at startup.
+   */
+  presentMessage: (row: MessageRow) => Message;
+  /**
+   * Message rows as the wire shows them to `callerId`, with authors, own reactions and votes and
+   * quoted messages (messages' `enrichMessages`): features below messages present a message they
+   * changed or list through it (channels, files, links); app.ts fills it at startup.
+   */
+  enrichMessages: (q: Queryable, appId: string, callerId: string | null, rows: MessageRow[]) => Promise<Message[]>;
+  /**
    * A message the caller may read, with its channel, or NOT_FOUND (messages' `accessMessage`):
    * features below messages that act on a message (moderation's flags) read it through this,
    * which app.ts fills at startup.

@@ -17,7 +17,6 @@ import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { presentMessage } from '../messages/index.js';
 import { checkCan, ownCapabilities } from '../permissions/index.js';
 import type { UserRow } from '../users/index.js';
 import {
@@ -192,6 +191,7 @@ export async function bump(
 
 /** Insert a system message at `seq` (taken) and return its `message.new` event, to log. */
 export async function systemMessage(
+  svc: Services,
   tx: Tx,
   appId: string,
   cid: string,
@@ -204,7 +204,7 @@ export async function systemMessage(
     .insert(schema.messages)
     .values({ appId, id: uuidv7(), cid, seq, userId, type: 'system', text, createdAt: at, updatedAt: at })
     .returning();
-  return { type: 'message.new', cid, seq, created_at: at.toISOString(), message: presentMessage(row!) };
+  return { type: 'message.new', cid, seq, created_at: at.toISOString(), message: svc.presentMessage(row!) };
 }
 
 /** Add members. Adding only yourself to a public or announcement channel is joining. */
@@ -262,7 +262,7 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
       : caller.userId
         ? `${await displayName(tx, appId, actor)} added ${addedNames}`
         : `${addedNames} ${added.length > 1 ? 'were' : 'was'} added`;
-    events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
+    events.push(await systemMessage(svc, tx, appId, cid, seq, actor, text, at));
     await logEvents(tx, out, appId, events);
     for (const m of added)
       out.push({
@@ -354,7 +354,7 @@ export async function removeMembers(svc: Services, caller: Caller, cid: string, 
       : caller.userId
         ? `${await displayName(tx, appId, actor)} removed ${goneNames}`
         : `${goneNames} ${removed.length > 1 ? 'were' : 'was'} removed`;
-    events.push(await systemMessage(tx, appId, cid, seq, actor, text, at));
+    events.push(await systemMessage(svc, tx, appId, cid, seq, actor, text, at));
     await logEvents(tx, out, appId, events);
     for (const m of removed)
       out.push({
@@ -408,6 +408,7 @@ export async function updateChannel(svc: Services, caller: Caller, cid: string, 
     if (renamed && caller.userId)
       events.push(
         await systemMessage(
+          svc,
           tx,
           appId,
           cid,

@@ -9,13 +9,12 @@ import type { Caller } from '../../platform/auth.js';
 import { rows as dbRows, schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import type { MessageRow } from '../messages/index.js';
-import { enrichMessages } from '../messages/index.js';
 import { ownCapabilities } from '../permissions/index.js';
 import { likePrefix } from '../users/index.js';
 import { rankOf } from './access.js';
 import { type ChannelRow, presentChannel, presentMember } from './present.js';
 
+type MessageRow = typeof schema.messages.$inferSelect;
 type Op<T> = T | { $eq?: T; $in?: T[] };
 
 function opSql<T>(col: SQL, v: Op<T>): SQL {
@@ -171,7 +170,7 @@ export async function queryChannels(
         where: (t, { and, eq, inArray }) => and(eq(t.appId, appId), inArray(t.id, lastIds)),
       })
     : [];
-  const presented = new Map((await enrichMessages(svc.db, appId, caller.userId, lastRows)).map((m) => [m.id, m]));
+  const presented = new Map((await svc.enrichMessages(svc.db, appId, caller.userId, lastRows)).map((m) => [m.id, m]));
   // DMs are named after their members, so a list carries them (one batched query per page).
   const dmCids = pageRows.filter((r) => r.type === 'dm').map((r) => String(r.cid));
   const dmMembers = new Map<string, Member[]>();

@@ -13,7 +13,6 @@ import { schema } from '../../platform/db/index.js';
 import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
-import { enrichMessages } from '../messages/index.js';
 import { posterFrame, probeDuration } from './av.js';
 import { incomingKey } from './direct.js';
 import { EXPIRE_DIRECT, EXPIRE_UPLOAD, type FileJob, MAKE_MEDIA } from './job-names.js';
@@ -181,7 +180,7 @@ async function finishMedia(
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, message.id)))
       .returning();
     const seq = await takeSeqs(tx, appId, cid, 1);
-    const [presented] = await enrichMessages(tx, appId, null, [updated ?? message]);
+    const [presented] = await svc.enrichMessages(tx, appId, null, [updated ?? message]);
     if (presented)
       await logEvents(tx, out, appId, [
         { type: 'message.updated', cid, seq, created_at: new Date().toISOString(), message: presented },

@@ -158,7 +158,7 @@ async function joinRoom(
     },
   ];
   const all = say
-    ? [...events, await systemMessage(tx, appId, cid, seq + 1, user.id, `${user.name} entered`, at)]
+    ? [...events, await systemMessage(svc, tx, appId, cid, seq + 1, user.id, `${user.name} entered`, at)]
     : events;
   await logEvents(tx, out, appId, all);
   out.push({
@@ -194,7 +194,7 @@ async function leaveRoom(
     { type: 'member.removed' as const, cid, seq, created_at: at.toISOString(), user_id: user.id, channel },
   ];
   const all = say
-    ? [...events, await systemMessage(tx, appId, cid, seq + 1, user.id, `${user.name} left`, at)]
+    ? [...events, await systemMessage(svc, tx, appId, cid, seq + 1, user.id, `${user.name} left`, at)]
     : events;
   await logEvents(tx, out, appId, all);
   out.push({
@@ -355,6 +355,6 @@ export async function refreshSpaceOfRoom(svc: Services, appId: string, spaceId: 
     const s = await settleSpace(tx, appId, row, at);
     if (s.statusChanged) spaceUpdated(out, appId, s.space, 'status', null, at);
     if (s.statusChanged && s.space.status === 'in_meeting' && row.cid)
-      await meetingStarted(tx, out, appId, row.cid, at);
+      await meetingStarted(svc, tx, out, appId, row.cid, at);
   });
 }

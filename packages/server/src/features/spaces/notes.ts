@@ -19,7 +19,14 @@ import type { UserRow } from '../users/index.js';
 import { onStatusChange } from '../users/index.js';
 
 /** "Ada started a meeting" in the room `cid`, by whoever started its live call (channel row locked by the seq). */
-export async function meetingStarted(tx: Tx, out: Outbox, appId: string, cid: string, at: Date): Promise<void> {
+export async function meetingStarted(
+  svc: Services,
+  tx: Tx,
+  out: Outbox,
+  appId: string,
+  cid: string,
+  at: Date,
+): Promise<void> {
   // The room's live call (ringing or active: a channel has at most one, calls/actions.ts).
   const [starter] = await tx
     .select({ by: schema.calls.createdBy, name: schema.users.name })
@@ -35,7 +42,7 @@ export async function meetingStarted(tx: Tx, out: Outbox, appId: string, cid: st
   if (!starter) return;
   const seq = await takeSeqs(tx, appId, cid, 1);
   const text = `${starter.name ?? starter.by} started a meeting`;
-  await logEvents(tx, out, appId, [await systemMessage(tx, appId, cid, seq, starter.by, text, at)]);
+  await logEvents(tx, out, appId, [await systemMessage(svc, tx, appId, cid, seq, starter.by, text, at)]);
 }
 
 /** The text a status change says in the room. */
@@ -66,7 +73,7 @@ async function sayStatus(svc: Services, appId: string, user: UserRow): Promise<v
     if (!member) return;
     const at = new Date(svc.clock());
     const seq = await takeSeqs(tx, appId, cid, 1);
-    await logEvents(tx, out, appId, [await systemMessage(tx, appId, cid, seq, user.id, statusNote(user), at)]);
+    await logEvents(tx, out, appId, [await systemMessage(svc, tx, appId, cid, seq, user.id, statusNote(user), at)]);
   });
 }
 
