@@ -57,10 +57,11 @@ export const FEATURE_ORDER = [
 ];
 
 /**
- * Upward imports that are still there, each `'from>to'`: the cycles left to break (the goal is
- * none). A pair listed here that no longer imports upward fails too, so the list only shrinks.
+ * Upward imports that are still there, each `'from>to'`: the cycles left to break. None is left
+ * (issue #38); a new upward import fails rather than joining this list. A pair listed here that no
+ * longer imports upward fails too, so the list only shrinks.
  */
-export const KNOWN_UPWARD = ['links>messages'];
+export const KNOWN_UPWARD = [];
 
 const SERVER_SRC = 'packages/server/src';
 const FEATURES = `${SERVER_SRC}/features`;

@@ -62,6 +62,7 @@ import {
   enrichMessages,
   messageRoutes,
   messageSocket,
+  ownReactions,
   presentMessage,
   runSendJob,
   SendBatcher,
@@ -323,6 +324,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.mentionsEdited = recordEditedMentions;
   svc.presentMessage = presentMessage;
   svc.enrichMessages = enrichMessages;
+  svc.ownReactions = ownReactions;
   svc.accessMessage = accessMessage;
   svc.deleteMessage = deleteMessage;
   svc.spacesOfUsers = spacesOfUsers;

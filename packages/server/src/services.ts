@@ -71,9 +71,14 @@ export interface Services extends Infra {
    */
   enrichMessages: (q: Queryable, appId: string, callerId: string | null, rows: MessageRow[]) => Promise<Message[]>;
   /**
+   * The caller's own reactions on one message (messages' `ownReactions`): links answers a preview's
+   * removal with the message as its author sees it; app.ts fills it at startup.
+   */
+  ownReactions: (q: Queryable, appId: string, userId: string | null, messageId: string) => Promise<string[]>;
+  /**
    * A message the caller may read, with its channel, or NOT_FOUND (messages' `accessMessage`):
-   * features below messages that act on a message (moderation's flags) read it through this,
-   * which app.ts fills at startup.
+   * features below messages that act on a message (moderation's flags, links' preview removal)
+   * read it through this, which app.ts fills at startup.
    */
   accessMessage: (q: Queryable, caller: Caller, messageId: string) => Promise<ChannelAccess & { message: MessageRow }>;
   /**

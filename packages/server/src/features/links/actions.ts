@@ -11,7 +11,6 @@ import { schema } from '../../platform/db/index.js';
 import { forbidden, notFound } from '../../platform/errors.js';
 import { logEvents, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
-import { accessMessage, enrichMessages, ownReactions } from '../messages/index.js';
 import { normalizeUrl, previewUrls } from './urls.js';
 
 /** Most removed URLs a message remembers (a message has at most 3 preview URLs at a time). */
@@ -21,7 +20,7 @@ const MAX_HIDDEN = 50;
 export async function removePreview(svc: Services, caller: Caller, id: string, url: string): Promise<Message> {
   const me = requireUser(caller, 'Previews are removed as a user: use a user token');
   const appId = me.app.id;
-  const a = await accessMessage(svc.db, me, id);
+  const a = await svc.accessMessage(svc.db, me, id);
   if (a.message.userId !== me.userId) throw forbidden('Only the author may remove a preview');
   const key = normalizeUrl(url);
   if (!key) throw notFound('Preview');
@@ -35,7 +34,7 @@ export async function removePreview(svc: Services, caller: Caller, id: string, u
     // One of the message's preview URLs now, whether or not its card has arrived yet.
     if (!previewUrls(cur.text).some((u) => normalizeUrl(u) === key)) throw notFound('Preview');
     if (cur.hiddenPreviews.includes(key)) {
-      const [same] = await enrichMessages(tx, appId, me.userId, [cur]);
+      const [same] = await svc.enrichMessages(tx, appId, me.userId, [cur]);
       throw new Unchanged(same);
     }
     const [row] = await tx
@@ -46,10 +45,10 @@ export async function removePreview(svc: Services, caller: Caller, id: string, u
       })
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)))
       .returning();
-    const message = (await enrichMessages(tx, appId, null, [row ?? cur]))[0] as Message;
+    const message = (await svc.enrichMessages(tx, appId, null, [row ?? cur]))[0] as Message;
     await logEvents(tx, out, appId, [
       { type: 'message.updated', cid: cur.cid, seq, created_at: new Date().toISOString(), message },
     ]);
-    return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
+    return { ...message, own_reactions: await svc.ownReactions(tx, appId, me.userId, id) };
   });
 }

@@ -22,7 +22,6 @@ import type { JobKind } from '../../platform/jobs/queue.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { thumbnails } from '../files/index.js';
-import { enrichMessages } from '../messages/index.js';
 import { ICON_MAX_BYTES, iconUrlOf, icoToPng, isIco } from './favicon.js';
 import { UNFURL, type UnfurlJob } from './job-names.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
@@ -282,7 +281,7 @@ async function putPreviews(
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)))
       .returning();
     const seq = await takeSeqs(tx, appId, cid, 1);
-    const [message] = await enrichMessages(tx, appId, null, [row ?? cur]);
+    const [message] = await svc.enrichMessages(tx, appId, null, [row ?? cur]);
     if (message)
       await logEvents(tx, out, appId, [
         { type: 'message.updated', cid, seq, created_at: new Date().toISOString(), message },
