@@ -66,7 +66,7 @@ export const users = pgTable(
     name: text('name').notNull(),
     username: text('username'),
     image: text('image'),
-    /** The blurhash of `image` when it is a picture uploaded here (users/avatar.ts); else null. */
+    /** The blurhash of `image` when it is a picture uploaded here (images/avatar.ts); else null. */
     imageBlurhash: text('image_blurhash'),
     role: text('role').notNull().default('user'),
     /**

@@ -1,9 +1,9 @@
 /**
- * Stored pictures' rows (`images`: profile pictures and workspace logos) as every holder of one
- * drops them: removed, replaced by a URL set some other way (PATCH /v1/me), or with their owner
- * deleted (admin). Each drop is in the owner's own transaction, and the bytes go after its
- * commit. features/images stores and serves pictures; users and accounts, below it, drop theirs
- * through here, so none of them imports images.
+ * Stored pictures' rows (`images`: profile pictures and workspace logos) as whoever holds one
+ * drops it: removed (features/images), replaced by a URL set some other way (users' PATCH
+ * /v1/me), or with its owner deleted (admin). Each drop is in the owner's own transaction, and
+ * the bytes go after its commit. features/images stores and serves pictures; users, below it,
+ * drops a replaced one through here without importing images.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
