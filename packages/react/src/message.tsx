@@ -2,7 +2,6 @@
  * One message: author and time (unless it continues a group), text, markers (edited, deleted,
  * sending, failed with Retry), reactions, the thread summary, "Seen", and an actions toolbar.
  */
-import type { LocalMessage } from '@parley/client';
 import type { QuotedMessage } from '@parley/protocol';
 import { memo, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { MessageAttachments } from './attachments.js';

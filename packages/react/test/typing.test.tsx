@@ -113,7 +113,7 @@ describe('useTyping', () => {
     expect(starts).toBe(1);
     off();
     view.unmount();
-    const bobView = renderFor(
+    renderFor(
       bob,
       <Channel channel={b}>
         <TypingIndicator />

@@ -105,7 +105,7 @@ export async function startHarness(
     logLevel: 'silent',
     presenceGraceMs: 200,
     rateMessages: 0,
-    // Rate limits (features/moderation/limits.ts, platform/http-limits.ts) are tested with
+    // Rate limits (platform/limits.ts, platform/http-limits.ts) are tested with
     // their own config.
     limits: NO_LIMITS,
     httpLimits: NO_HTTP_LIMITS,
@@ -184,7 +184,21 @@ export async function startHarness(
       return url;
     },
     async close() {
-      await app.close();
+      // A close that hangs fails the file by its hook timeout; say first where it waits.
+      const slow = setTimeout(() => {
+        const at = server.shutdownStep();
+        console.error(
+          `harness: close still waiting after 20 s at shutdown step "${at}"` +
+            ` (after a preClose step, the HTTP server waits for its connections);` +
+            ` active resources: ${process.getActiveResourcesInfo().join(', ')}`,
+        );
+      }, 20_000);
+      slow.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(slow);
+      }
       if (own) await own.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

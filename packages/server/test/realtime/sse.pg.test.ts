@@ -256,12 +256,18 @@ describe('fallback transport (SSE + POST)', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
+    const readUntil = async (what: string) => {
+      while (!text.includes(what)) {
+        const { value } = await reader.read();
+        text += new TextDecoder().decode(value);
+      }
+    };
+    // The connection is in a heartbeat slice once it has said hello (before that, a tick would
+    // not reach it and the test would wait for the timer's own ping).
+    await readUntil('"type":"hello"');
     // Every slice once: whichever holds this connection pings it.
     for (let i = 0; i < 20; i++) h.server.gateway.heartbeatTick();
-    while (!text.includes(': ping')) {
-      const { value } = await reader.read();
-      text += new TextDecoder().decode(value);
-    }
+    await readUntil(': ping');
     expect(text).toContain(': ping');
     await reader.cancel();
   });
