@@ -9,7 +9,7 @@
  *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
  *   BENCH_WEB_PUSH_CA   a PEM certificate Web Push deliveries trust (the bench's push receiver)
  *   BENCH_PUSH_BURST_SECONDS the push burst window (0: every message pushes; unset = the default)
- *   BENCH_LISTEN_BACKLOG the listen backlog (unset: Node's default, 511)
+ *   BENCH_LISTEN_BACKLOG the listen backlog (unset: the product's default, PARLEY_LISTEN_BACKLOG's)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
  */
@@ -56,9 +56,8 @@ loopDelay.enable();
 const address = await server.app.listen({
   port: 0,
   host: '127.0.0.1',
-  // Diagnostic: the kernel's queue of connections not yet accepted (Node's default 511; capped by
-  // net.core.somaxconn), for bursts of thousands of connects at once (the 10,000-client storm).
-  ...(env.BENCH_LISTEN_BACKLOG ? { backlog: Number(env.BENCH_LISTEN_BACKLOG) } : {}),
+  // As `parley start` listens: the product's backlog (4,096), unless the bench says otherwise.
+  backlog: env.BENCH_LISTEN_BACKLOG ? Number(env.BENCH_LISTEN_BACKLOG) : server.svc.config.listenBacklog,
 });
 serve(
   {

@@ -17,7 +17,7 @@ export async function startServer(
 ): Promise<Started> {
   const server = await buildServer(config, { migrate: opts.migrate !== false });
   const { app } = server;
-  const address = await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   const port = new URL(address).port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
   let stopping: Promise<void> | null = null;

@@ -78,6 +78,12 @@ export interface Config {
    * Sockets that may be opening at once (upgrade to hello); more are closed with OVERLOADED
    * (4006) and a retry hint (docs/protocol.md, admission control).
    */
+  /**
+   * The kernel's queue of connections not yet accepted (`listen`'s backlog; the kernel caps it at
+   * net.core.somaxconn). Node's default, 511, overflows when thousands of clients reconnect at
+   * once after a restart: the rest see resets and TCP timeouts before Parley ever sees them.
+   */
+  listenBacklog: number;
   maxOpeningSockets: number;
   /** Whether this node runs background jobs (`PARLEY_JOB_WORKERS=0`: it only enqueues them). */
   jobWorkers: boolean;
@@ -435,6 +441,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     allowedOrigins: [],
     maxOpeningSockets: 1024,
+    listenBacklog: 4096,
     jobWorkers: true,
     jobPollMs: 1_000,
     jobStopTimeoutMs: 10_000,
@@ -544,6 +551,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
     allowedOrigins: parseOrigins(env.PARLEY_ALLOWED_ORIGINS),
     maxOpeningSockets: pick(int(env.PARLEY_MAX_OPENING_SOCKETS, 'PARLEY_MAX_OPENING_SOCKETS'), d.maxOpeningSockets),
+    listenBacklog: pick(int(env.PARLEY_LISTEN_BACKLOG, 'PARLEY_LISTEN_BACKLOG', 1), d.listenBacklog),
     jobWorkers: env.PARLEY_JOB_WORKERS !== '0',
     jobPollMs: pick(int(env.PARLEY_JOB_POLL_MS, 'PARLEY_JOB_POLL_MS'), d.jobPollMs),
     jobStopTimeoutMs: pick(int(env.PARLEY_JOB_STOP_TIMEOUT_MS, 'PARLEY_JOB_STOP_TIMEOUT_MS'), d.jobStopTimeoutMs),
