@@ -194,6 +194,8 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
     await api(a, workspaceId, 'POST', `/v1/channels/${dmCid}/messages`, { text: 'psst, Cy' });
     const toast = c.getByTestId('message-toast');
     await expect.poll(() => toast.textContent(), WAIT).toContain('psst, Cy');
+    // Under the pointer it stays (it would go after 6 s, sooner than a loaded machine's screenshot).
+    await toast.hover();
     expect(await toast.textContent()).toContain('Ada Lovelace');
     expect(await sounds()).toBe(1);
     await c.screenshot({ path: `${SHOTS}/toast.png` });

@@ -4,6 +4,8 @@
  * DATABASE_URL. Never a mock.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,6 +138,7 @@ export async function startHarness(
   });
   const app = server.app;
   let url: string | null = null;
+  const openSockets = new Map<Socket, string>();
 
   const call: Harness['call'] = async (o) => {
     const r = await app.inject(o);
@@ -179,6 +182,13 @@ export async function startHarness(
     },
     async listen(port = 0) {
       if (url) return url;
+      // Each socket the server holds, with the last request on it: a close that hangs names them.
+      app.server.on('connection', (socket: Socket) => {
+        openSockets.set(socket, 'no request yet');
+        socket.once('close', () => openSockets.delete(socket));
+      });
+      app.server.on('request', (req: IncomingMessage) => openSockets.set(req.socket, `${req.method} ${req.url}`));
+      app.server.on('upgrade', (req: IncomingMessage) => openSockets.set(req.socket, `upgrade ${req.url}`));
       const address = await app.listen({ port, host: '127.0.0.1' });
       url = address;
       return url;
@@ -190,7 +200,7 @@ export async function startHarness(
         console.error(
           `harness: close still waiting after 20 s at shutdown step "${at}"` +
             ` (after a preClose step, the HTTP server waits for its connections);` +
-            ` active resources: ${process.getActiveResourcesInfo().join(', ')}`,
+            ` sockets still open: ${[...openSockets.values()].map((l) => l.split('?')[0]).join('; ') || 'none'}`,
         );
       }, 20_000);
       slow.unref();

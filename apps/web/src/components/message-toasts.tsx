@@ -1,7 +1,7 @@
 /**
  * In-app toasts (and a sound) for new DMs and mentions in conversations other than the open
  * one (lib/message-alerts.ts). A toast opens its conversation on click and goes by itself after
- * a few seconds; at most three show at once.
+ * a few seconds (held while the pointer is on it or it has focus); at most three show at once.
  */
 import type { Message, NotificationSettings, NotifyLevel } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
@@ -23,6 +23,7 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
   const [toasts, setToasts] = useState<Toast[]>([]);
   const open = useRef(openCid);
   open.current = openCid;
+  const hold = useRef<(id: string, held: boolean) => void>(() => {});
 
   useEffect(() => {
     let settings: NotificationSettings | null = null;
@@ -42,7 +43,7 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
     window.addEventListener(SETTINGS_CHANGED, refresh);
     window.addEventListener(ALERTS_CHANGED, onPrefs);
     const seen = new Set<string>();
-    const timers = new Set<ReturnType<typeof setTimeout>>();
+    const timers = new Map<string, ReturnType<typeof setTimeout>>();
 
     const consider = (cid: string, message: Message, reason: AlertReason) => {
       if (seen.has(message.id) || (!prefs.sound && !prefs.toast)) return;
@@ -74,11 +75,26 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
         body: message.text.trim().slice(0, 140) || 'sent a file',
       };
       setToasts((list) => [...list.filter((t) => t.id !== toast.id), toast].slice(-3));
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        setToasts((list) => list.filter((t) => t.id !== toast.id));
-      }, SHOW_MS);
-      timers.add(timer);
+      expire(toast.id);
+    };
+    /** A toast goes SHOW_MS after it came, or after the pointer or focus left it. */
+    const expire = (id: string) => {
+      clearTimeout(timers.get(id));
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          setToasts((list) => list.filter((t) => t.id !== id));
+        }, SHOW_MS),
+      );
+    };
+    /** Held while the pointer is on it or it has focus: it never goes from under a reader's hand. */
+    hold.current = (id, held) => {
+      if (!held) expire(id);
+      else {
+        clearTimeout(timers.get(id));
+        timers.delete(id);
+      }
     };
 
     const offMention = client.on('notification.new', (e) => consider(e.cid, e.message, 'mention'));
@@ -92,7 +108,8 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
       window.removeEventListener(ALERTS_CHANGED, onPrefs);
       offMention();
       offNew();
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers.values()) clearTimeout(t);
+      hold.current = () => {};
     };
   }, [client]);
 
@@ -100,7 +117,18 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
   return (
     <section className="app-toasts" aria-label="New messages" aria-live="polite">
       {toasts.map((t) => (
-        <div key={t.id} className="app-toast" data-testid="message-toast">
+        // biome-ignore lint/a11y/noStaticElementInteractions: hover and focus only hold the toast (its buttons are the controls)
+        <div
+          key={t.id}
+          className="app-toast"
+          data-testid="message-toast"
+          onMouseEnter={() => hold.current(t.id, true)}
+          onMouseLeave={() => hold.current(t.id, false)}
+          onFocus={() => hold.current(t.id, true)}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget)) hold.current(t.id, false);
+          }}
+        >
           <button
             type="button"
             className="app-toast__open"
