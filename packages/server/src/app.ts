@@ -3,6 +3,7 @@
  * every feature's routes — without listening, so tests drive it with `inject()` or on a real
  * port, and `main.ts` (or the CLI) calls `listen()`.
  */
+
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
@@ -42,6 +43,7 @@ import { imageRoutes } from './features/images/index.js';
 import { defineInvitationJobs } from './features/invitations/index.js';
 import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
 import { lastSeqs, readEvents } from './platform/event-log.js';
+import { trackRequestless } from './platform/requestless.js';
 import './features/spaces/calls.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { commandRoutes, commandSocket } from './features/commands/index.js';
@@ -275,6 +277,11 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     // Headers sent before the shutdown began said keep-alive: end the connection here instead.
     if (shuttingDown && !req.raw.socket.destroyed) req.raw.socket.end();
   });
+  // Connections that have not yet made a request: none sent, or only part of a request's head.
+  // Node's server.close() reaps idle keep-alive connections but waits for these until the
+  // headers timeout (60 s) — a client that connected and stalls would hold the shutdown that
+  // long. Shutting down, they are closed (requestless.ts); requests in flight still finish.
+  const requestless = trackRequestless(app.server);
 
   const metrics = createMetrics(config.nodeId);
   observeDatabase(metrics, database);
@@ -599,6 +606,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await step('hooks', () => svc.hooks.close());
     await step('jobs', () => svc.jobs.stop());
     await step('search flush', () => searchFlush.stop());
+    requestless.closeAll();
   });
   app.addHook('onClose', async () => {
     stopSampler();

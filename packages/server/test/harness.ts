@@ -184,10 +184,20 @@ export async function startHarness(
       if (url) return url;
       // Each socket the server holds, with the last request on it: a close that hangs names them.
       app.server.on('connection', (socket: Socket) => {
-        openSockets.set(socket, 'no request yet');
+        // Until a request: who connected and the first bytes they sent, to tell a stray client.
+        let first = '';
+        const peek = (d: Buffer) => {
+          first += d.toString('latin1').slice(0, 120 - first.length);
+          openSockets.set(socket, `no request yet from port ${socket.remotePort}: ${JSON.stringify(first)}`);
+          if (first.length >= 120) socket.off('data', peek);
+        };
+        openSockets.set(socket, `no request yet from port ${socket.remotePort}, nothing sent`);
+        socket.on('data', peek);
         socket.once('close', () => openSockets.delete(socket));
       });
-      app.server.on('request', (req: IncomingMessage) => openSockets.set(req.socket, `${req.method} ${req.url}`));
+      app.server.on('request', (req: IncomingMessage) =>
+        openSockets.set(req.socket, `${req.method} ${req.url} from port ${req.socket.remotePort}`),
+      );
       app.server.on('upgrade', (req: IncomingMessage) => openSockets.set(req.socket, `upgrade ${req.url}`));
       const address = await app.listen({ port, host: '127.0.0.1' });
       url = address;

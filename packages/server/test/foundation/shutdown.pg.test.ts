@@ -4,14 +4,19 @@
  * the keep-alive timeout (72 s) for a client that keeps the connection open.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, type Harness, startHarness } from '../harness.js';
 
 let h: Harness | undefined;
+let h2: Harness | undefined;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const raw: net.Socket[] = [];
 afterAll(async () => {
   agent.destroy();
+  for (const s of raw) s.destroy();
   await h?.close().catch(() => {});
+  await h2?.close().catch(() => {});
 });
 
 describe('graceful shutdown', () => {
@@ -75,5 +80,30 @@ describe('graceful shutdown', () => {
     // Without the connection closed, this waits for the keep-alive timeout (past the test's).
     await closed;
     await eventually(() => socketClosed);
+  });
+
+  it('does not wait for connections that never made a request (silent, or half a request line)', async () => {
+    h2 = await startHarness();
+    const base = new URL(await h2.listen());
+    const connect = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(Number(base.port), base.hostname, () => resolve(s));
+        s.on('error', reject);
+        raw.push(s);
+      });
+    const silent = await connect();
+    const partial = await connect();
+    partial.write('GET /v1/heal');
+    const ended = [silent, partial].map((s) => new Promise<void>((r) => s.once('close', () => r())));
+    // Both are accepted and counted before the close begins.
+    await eventually(async () => {
+      const count = await new Promise<number>((r, j) => h2?.app.server.getConnections((e, n) => (e ? j(e) : r(n))));
+      return count >= 2;
+    });
+    // Node reaps idle keep-alive connections, but these two would hold close() until the
+    // headers timeout (60 s, past this test's timeout).
+    await h2.app.close();
+    await Promise.all(ended);
+    expect(silent.destroyed || silent.readableEnded).toBe(true);
   });
 });
