@@ -11,3 +11,31 @@ afterEach(async () => {
   const { cleanup } = await import('@testing-library/react');
   cleanup();
 });
+
+/**
+ * With PARLEY_TEST_CPU_LOG set, each file's CPU time in its worker (not its child processes) is
+ * appended to that file, one JSON line per file: where the suite's CPU goes (#38, CI time).
+ */
+const cpuLog = process.env.PARLEY_TEST_CPU_LOG;
+if (cpuLog) {
+  const { appendFileSync } = await import('node:fs');
+  const { afterAll, beforeAll, expect } = await import('vitest');
+  let start: NodeJS.CpuUsage;
+  let wall = 0;
+  beforeAll(() => {
+    start = process.cpuUsage();
+    wall = performance.now();
+  });
+  afterAll(() => {
+    const used = process.cpuUsage(start);
+    const file = expect.getState().testPath ?? '?';
+    const line = {
+      file,
+      project: process.env.VITEST_POOL_ID ?? '',
+      cpu_ms: Math.round((used.user + used.system) / 1000),
+      wall_ms: Math.round(performance.now() - wall),
+      db: process.env.PARLEY_TEST_DB,
+    };
+    appendFileSync(cpuLog, `${JSON.stringify(line)}\n`);
+  });
+}

@@ -527,10 +527,16 @@ describe('the hand-off from the send path', () => {
     await notificationsIdle(h);
     // Bob can be reached (his subscription) but plain messages do not push him (mentions only):
     // what is left to count is the reads.
+    // The counter is the database's: a background job's poll landing in the window counts too
+    // (CI saw 12 once). Such noise only adds, so the fewest of three runs is the job's own.
     const count = async (n: number) => {
-      const q0 = h.server.svc.database.queryCount();
-      await notifyItems(h.server.svc, items.slice(0, n));
-      return h.server.svc.database.queryCount() - q0;
+      let fewest = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 3; run++) {
+        const q0 = h.server.svc.database.queryCount();
+        await notifyItems(h.server.svc, items.slice(0, n));
+        fewest = Math.min(fewest, h.server.svc.database.queryCount() - q0);
+      }
+      return fewest;
     };
     const two = await count(2);
     const twelve = await count(12);
