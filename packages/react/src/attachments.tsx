@@ -13,6 +13,7 @@ import { type ChangeEvent, type KeyboardEvent, useEffect, useMemo, useRef, useSt
 import { useChannelContext } from './channel.js';
 import { useChatClient } from './context.js';
 import { cx } from './format.js';
+import { FileIcon, MusicIcon, VideoIcon } from './icons.js';
 
 /** Most files one message carries (as the server allows). */
 export const MAX_FILES = 10;
@@ -247,15 +248,16 @@ function ImageThumb({ attachment: a, onOpen }: { attachment: Attachment; onOpen(
   );
 }
 
-const ICONS: Record<string, string> = { video: '🎬', audio: '🎵', file: '📄' };
+const ICONS: Record<string, typeof FileIcon> = { video: VideoIcon, audio: MusicIcon, file: FileIcon };
 
 /** A file's card: icon, name, size and a download link. */
 export function FileCard({ attachment: a }: { attachment: Attachment }) {
   const link = useFileLink(a);
+  const KindIcon = ICONS[a.kind] ?? FileIcon;
   return (
     <div className="parley-file-card">
       <span className="parley-file-card__icon" aria-hidden="true">
-        {ICONS[a.kind] ?? '📄'}
+        <KindIcon size={18} />
       </span>
       <span className="parley-file-card__name">{a.name}</span>
       <span className="parley-muted">{formatBytes(a.size)}</span>

@@ -9,6 +9,7 @@ import { type KeyboardEvent, useEffect, useState, useSyncExternalStore } from 'r
 import { FileCard, Lightbox, useFileLink } from './attachments.js';
 import { useChatClient, useClientState } from './context.js';
 import { cx } from './format.js';
+import { FileIcon } from './icons.js';
 
 const EMPTY: readonly ChannelBookmark[] = [];
 const BOOKMARK_DRAG = 'application/x-parley-bookmark';
@@ -113,7 +114,7 @@ export function BookmarksBar({ cid, className }: BookmarksBarProps) {
             ) : (
               <button type="button" className="parley-bookmark__link" onClick={() => open(b)}>
                 <span className="parley-bookmark__icon" aria-hidden="true">
-                  📄
+                  <FileIcon />
                 </span>
                 <span>{b.title}</span>
               </button>

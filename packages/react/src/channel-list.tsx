@@ -16,6 +16,7 @@ import { type DragEvent, type KeyboardEvent, type ReactNode, useId, useRef, useS
 import { useChatClient, useClientState, useMe } from './context.js';
 import { useDmMembers } from './dm-members.js';
 import { cx, displayName } from './format.js';
+import { LockIcon } from './icons.js';
 import { useWatchPresence } from './presence.js';
 import {
   DRAG_TYPE,
@@ -375,7 +376,7 @@ export function ChannelList({
         onDrop={sections ? (e) => drop(e, g, dropAt?.group === g.key ? dropAt.index : i) : undefined}
       >
         <span className="parley-channel-row__icon" aria-hidden="true">
-          {r.dm ? <PresenceDot presence={r.presence} /> : r.type === 'group' ? '🔒' : '#'}
+          {r.dm ? <PresenceDot presence={r.presence} /> : r.type === 'group' ? <LockIcon /> : '#'}
         </span>
         <span className="parley-channel-row__text">
           <span className="parley-channel-row__name">

@@ -9,6 +9,7 @@ import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
 import { ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
+import { AlarmIcon, BookmarkIcon, PinIcon, TrashIcon } from './icons.js';
 import { Markdown } from './markdown.js';
 import type { MessageItemProps } from './message-types.js';
 import { Poll } from './poll.js';
@@ -441,7 +442,7 @@ export const MessageItem = memo(function MessageItem({
               aria-expanded={reminding}
               onClick={() => setReminding((r) => !r)}
             >
-              <span aria-hidden="true">⏰</span>
+              <AlarmIcon />
             </button>
             <button
               type="button"
@@ -450,7 +451,7 @@ export const MessageItem = memo(function MessageItem({
               aria-pressed={!!saved}
               onClick={toggleSaved}
             >
-              <span aria-hidden="true">🔖</span>
+              <BookmarkIcon filled={!!saved} />
             </button>
             {m.type === 'regular' && can('pin-message') ? (
               <button
@@ -460,7 +461,7 @@ export const MessageItem = memo(function MessageItem({
                 aria-pressed={m.pinned}
                 onClick={togglePin}
               >
-                <span aria-hidden="true">📌</span>
+                <PinIcon filled={m.pinned} />
               </button>
             ) : null}
             {mine && can('edit-own-message') ? (
@@ -480,7 +481,7 @@ export const MessageItem = memo(function MessageItem({
                 aria-label="Delete message"
                 onClick={() => setConfirmDelete(true)}
               >
-                <span aria-hidden="true">🗑</span>
+                <TrashIcon />
               </button>
             ) : null}
             {!mine && m.type === 'regular' && caps?.includes('flag-message') ? (

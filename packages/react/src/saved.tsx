@@ -3,7 +3,7 @@
  * their other devices. Each item says where and who, shows the text, and offers Open, Done,
  * Remove, a due time (once or recurring) and — once its reminder has fired — Snooze.
  * `useSavedItems` is the same state for a UI of one's own; `useSavedItem` answers whether one
- * message is saved (a message's 🔖 action toggles it).
+ * message is saved (a message's Save action toggles it).
  */
 import type { SavedState } from '@parley/client';
 import type { SavedItem, SaveMessageBody } from '@parley/protocol';
@@ -192,7 +192,7 @@ export function SavedList({ onOpen, className }: SavedListProps) {
   if (items.length === 0)
     return (
       <p className={`parley-muted ${className ?? ''}`}>
-        Nothing saved. Save a message from its actions (🔖) to find it here.
+        Nothing saved. Use Save message in a message's actions to find it here.
       </p>
     );
   return (

@@ -129,7 +129,7 @@ export function Shell({
     [key],
   );
 
-  // What is saved, so each message's 🔖 action shows whether it is (and Saved opens filled).
+  // What is saved, so each message's Save action shows whether it is (and Saved opens filled).
   useEffect(() => {
     void client.saved.load().catch(() => {});
   }, [client]);

@@ -130,7 +130,7 @@ export function LaterDialog({ onClose }: { onClose(): void }) {
         {reminders === null ? (
           <p className="app-muted">Loading…</p>
         ) : reminders.length === 0 ? (
-          <p className="app-muted">No reminders. Use ⏰ on a message, or /remind 20m something.</p>
+          <p className="app-muted">No reminders. Use Remind me in a message's actions, or /remind 20m something.</p>
         ) : (
           <ul className="app-later">
             {reminders.map((r) => (

@@ -2,6 +2,7 @@
 import { ParleyError } from '@parley/client';
 import { useChatClient } from '@parley/react';
 import { type FormEvent, useId, useState } from 'react';
+import { LockIcon } from '../components/icons.js';
 import { Modal } from '../components/modal.js';
 import { channelSlug } from '../lib/names.js';
 
@@ -58,7 +59,7 @@ export function NewChannelDialog({ onClose, onCreated }: { onClose(): void; onCr
         <label className="app-field" htmlFor={`${id}-name`}>
           <span className="app-field__label">Name</span>
           <span className="app-input-prefix">
-            <span aria-hidden="true">{priv ? '🔒' : '#'}</span>
+            <span aria-hidden="true">{priv ? <LockIcon /> : '#'}</span>
             <input
               id={`${id}-name`}
               className="app-input"
