@@ -2,7 +2,7 @@
  * User groups: `@designers` names several people at once. Admins manage them (or every
  * member, when the app's setting says `everyone`: `PUT /v1/user-group-settings`); everyone in
  * the app lists and searches them. Each change is one transaction with its audit entry, then
- * `user_group.updated` to the app's users after commit.
+ * `user_group.updated` to the app's connections and webhooks after commit.
  *
  * Who a group mention reaches is decided on the send path (messages/actions.ts
  * `resolveMentions`), in the one query that already resolves @usernames: the members of the
@@ -23,7 +23,7 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
-import type { Outbox } from '../../platform/event-log.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, isAppAdmin, recordAudit } from '../audit/index.js';
 import { appCan } from '../permissions/index.js';
@@ -34,8 +34,6 @@ const gm = schema.userGroupMembers;
 
 /** Words a handle may never be: the mention keywords. */
 const KEYWORDS = new Set(['here', 'channel', 'everyone', 'all']);
-/** Most users told of a change (`user_group.updated`); the rest see it on their next list. */
-const MAX_AUDIENCE = 5000;
 
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
@@ -130,16 +128,18 @@ async function groupRow(q: Queryable, appId: string, id: string): Promise<GroupR
   return row;
 }
 
-/** Tell the app's users (up to MAX_AUDIENCE) of a change, after commit. */
-async function announce(svc: Services, appId: string, group: UserGroup, change: UserGroupChange): Promise<void> {
-  const users = await svc.db
-    .select({ id: schema.users.id })
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), isNull(schema.users.deletedAt)))
-    .limit(MAX_AUDIENCE);
-  const event = { type: 'user_group.updated' as const, group, change, created_at: new Date().toISOString() };
-  const out: Outbox = users.map((u) => ({ to: 'user' as const, appId, userId: u.id, event }));
-  svc.bus.publish(out);
+/**
+ * Tell the app of a change, inside its transaction: `user_group.updated` goes to every
+ * connection of the app after commit, and to webhook endpoints that want it (recorded in the
+ * same transaction, in the app's lane: features/webhooks/outbox.ts).
+ */
+function announce(out: Outbox, appId: string, group: UserGroup, change: UserGroupChange): UserGroup {
+  out.push({
+    to: 'app',
+    appId,
+    event: { type: 'user_group.updated', group, change, created_at: new Date().toISOString() },
+  });
+  return group;
 }
 
 export async function createGroup(svc: Services, caller: Caller, body: CreateUserGroupBody): Promise<UserGroup> {
@@ -151,7 +151,7 @@ export async function createGroup(svc: Services, caller: Caller, body: CreateUse
   if (n >= GROUPS_MAX_PER_APP) throw invalid(`At most ${GROUPS_MAX_PER_APP} user groups per app`);
   let group: UserGroup;
   try {
-    group = await svc.db.transaction(async (tx) => {
+    group = await withTransaction(svc, async (tx, out) => {
       await checkHandle(tx, appId, body.handle, null);
       const now = new Date();
       const [row] = await tx
@@ -176,13 +176,12 @@ export async function createGroup(svc: Services, caller: Caller, body: CreateUse
         target: { kind: 'user_group', id: r.id },
         details: { handle: r.handle, members: members.length },
       });
-      return presentGroup(r, members.sort());
+      return announce(out, appId, presentGroup(r, members.sort()), 'created');
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ApiError('CONFLICT', `@${body.handle} is taken by another group`);
     throw err;
   }
-  await announce(svc, appId, group, 'created');
   return group;
 }
 
@@ -228,7 +227,7 @@ export async function updateGroup(
     throw invalid('Nothing to change: send handle, name or description');
   let group: UserGroup;
   try {
-    group = await svc.db.transaction(async (tx) => {
+    group = await withTransaction(svc, async (tx, out) => {
       const before = await groupRow(tx, appId, id);
       if (body.handle !== undefined) await checkHandle(tx, appId, body.handle, id);
       const [row] = await tx
@@ -248,20 +247,24 @@ export async function updateGroup(
         target: { kind: 'user_group', id },
         details: { before: { handle: before.handle, name: before.name }, changed: Object.keys(body) },
       });
-      return presentGroup(row as GroupRow, (await membersOf(tx, appId, [id])).get(id) ?? []);
+      return announce(
+        out,
+        appId,
+        presentGroup(row as GroupRow, (await membersOf(tx, appId, [id])).get(id) ?? []),
+        'updated',
+      );
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'That handle is taken by another group');
     throw err;
   }
-  await announce(svc, appId, group, 'updated');
   return group;
 }
 
 export async function deleteGroup(svc: Services, caller: Caller, id: string): Promise<UserGroup> {
   const appId = caller.app.id;
   await checkManage(svc, caller);
-  const group = await svc.db.transaction(async (tx) => {
+  const group = await withTransaction(svc, async (tx, out) => {
     const row = await groupRow(tx, appId, id);
     const members = (await membersOf(tx, appId, [id])).get(id) ?? [];
     await tx.delete(gm).where(and(eq(gm.appId, appId), eq(gm.groupId, id)));
@@ -273,9 +276,8 @@ export async function deleteGroup(svc: Services, caller: Caller, id: string): Pr
       target: { kind: 'user_group', id },
       details: { handle: row.handle },
     });
-    return presentGroup(row, members);
+    return announce(out, appId, presentGroup(row, members), 'deleted');
   });
-  await announce(svc, appId, group, 'deleted');
   return group;
 }
 
@@ -292,7 +294,7 @@ export async function changeGroupMembers(
   const remove = [...new Set(body.remove ?? [])];
   if (add.length === 0 && remove.length === 0) throw invalid('Send `add` or `remove` with at least one user id');
   await checkUsers(svc.db, appId, add);
-  const group = await svc.db.transaction(async (tx) => {
+  const group = await withTransaction(svc, async (tx, out) => {
     const row = await groupRow(tx, appId, id);
     if (add.length)
       await tx
@@ -315,9 +317,8 @@ export async function changeGroupMembers(
       target: { kind: 'user_group', id },
       details: { handle: row.handle, added: add, removed: remove },
     });
-    return presentGroup((updated ?? row) as GroupRow, members);
+    return announce(out, appId, presentGroup((updated ?? row) as GroupRow, members), 'members');
   });
-  await announce(svc, appId, group, 'members');
   return group;
 }
 

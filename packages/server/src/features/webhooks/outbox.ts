@@ -10,16 +10,19 @@
  * User-level events (`user.updated`, `user.deleted`, `user.banned`, `user.unbanned`: actions
  * put them in the outbox as `to: 'webhooks'`) go the same way in a lane per (endpoint, user),
  * `user:<id>` — no cid can look like that — so an endpoint gets each user's changes in order.
+ * App-wide events (`emoji.updated`, `user_group.updated`: `to: 'app'`) share one lane, `app:`;
+ * a channel's bookmarks and notes (not in its log) ride its lane with the log's events.
  */
 import { randomUUID } from 'node:crypto';
-import { LOGGED_EVENT_TYPES } from '@parley/protocol';
+import { LOGGED_EVENT_TYPES, WEBHOOK_CHANNEL_STATE_EVENT_TYPES } from '@parley/protocol';
 import { schema, type Tx } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { LaneRef } from './pump.js';
 import type { HookRegistry } from './settings.js';
 import { wants } from './signature.js';
 
-const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+/** The channel events endpoints get: the log's, and a channel's bookmarks and notes. */
+const CHANNEL_HOOKED = new Set<string>([...LOGGED_EVENT_TYPES, ...WEBHOOK_CHANNEL_STATE_EVENT_TYPES]);
 
 /** The delivery lane of a user's events (cids are `type:id` with fixed types, never `user`). */
 export const userLane = (userId: string) => `user:${userId}`;
@@ -54,7 +57,11 @@ export async function recordDeliveries(
   const byApp = new Map<string, Outgoing[]>();
   // Events about a shadowed message (moderation/shadow.ts) go to no webhook.
   for (const o of out)
-    if ((o.to === 'channel' && LOGGED.has(o.event.type) && !o.shadowOf) || o.to === 'webhooks' || o.to === 'app')
+    if (
+      (o.to === 'channel' && CHANNEL_HOOKED.has(o.event.type) && !o.shadowOf) ||
+      o.to === 'webhooks' ||
+      o.to === 'app'
+    )
       byApp.set(o.appId, [...(byApp.get(o.appId) ?? []), o]);
   for (const [appId, events] of byApp) {
     const { endpoints } = await hooks.get(appId, tx);

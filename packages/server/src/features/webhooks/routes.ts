@@ -70,7 +70,8 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
           description:
             'Events are POSTed as JSON with `X-Parley-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; see docs/protocol.md#webhooks. ' +
             '`events` takes exact types, `noun.*` or `*`: the channel events `message.*`, `reaction.*`, `member.*`, ' +
-            '`channel.updated`, and the user events `user.updated`, `user.deleted`, `user.banned`, `user.unbanned`, ' +
+            '`channel.updated`, `poll.updated`, `bookmarks.updated`, `note.updated`, `note.deleted`, the app-wide ' +
+            '`emoji.updated` and `user_group.updated`, and the user events `user.updated`, `user.deleted`, `user.banned`, `user.unbanned`, ' +
             "`inbox.new` (an item in a user's activity inbox) " +
             '(presence and typing are never sent).',
           body: CreateWebhookBody,
