@@ -161,6 +161,15 @@ export class Hub {
     }
   }
 
+  /**
+   * Resolves once the topics followed so far are in effect on the broker: with Redis a
+   * SUBSCRIBE is answered on its own connection, so a publish from another node can still miss
+   * a topic followed a moment ago. Presence has no seq to fill a gap with, so its reply waits.
+   */
+  settled(): Promise<void> {
+    return this.broker.settled();
+  }
+
   unfollowPresence(conn: Connection, userIds: readonly string[]): void {
     for (const id of userIds) {
       if (!conn.presence.delete(id)) continue;

@@ -49,6 +49,9 @@ export const presenceSocket: SocketHandlers = {
       conn,
       followed.filter((id) => id !== caller.userId),
     );
+    // In effect on the broker before the read: a change another node publishes after the read
+    // then reaches this connection (a Redis SUBSCRIBE is answered on its own connection).
+    await svc.hub.settled();
     const [states, places] = await Promise.all([
       svc.presence.statesOf(caller.app.id, followed),
       // Where they are in the office is part of their presence; guests have no place there.
