@@ -129,7 +129,12 @@ export class Inbox {
         const gone = new Set(e.removed);
         items = items.filter((i) => !gone.has(i.id));
       }
-      // Read elsewhere: the count says all are read.
+      // Read elsewhere: these items (one opened on another device, a channel read past them),
+      // or all of them when the count says so.
+      if (e.read?.length) {
+        const read = new Set(e.read);
+        items = items.map((i) => (i.read || !read.has(i.id) ? i : { ...i, read: true }));
+      }
       if (e.unread_count === 0) items = items.map((i) => (i.read ? i : { ...i, read: true }));
       return { ...s, items, unreadCount: e.unread_count };
     });

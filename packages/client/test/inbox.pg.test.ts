@@ -88,4 +88,28 @@ describe('the inbox in the SDK', () => {
     await bobPhone.inbox.load('mentions');
     expect(bobPhone.inbox.state.get().items[0]).toMatchObject({ note_id: note.id, note_title: 'Plan' });
   });
+
+  it('reading the channel on one device reads its mention item on every device, item by item', async () => {
+    const alice = await bed.connect('alice');
+    const bobPhone = await bed.connect('bob');
+    const bobLaptop = await bed.connect('bob');
+    const ch = alice.channel('group', 'sdk-inbox-reads');
+    await ch.createChannel({ members: ['bob'], name: 'Reads' });
+    const other = alice.channel('group', 'sdk-inbox-reads-2');
+    await other.createChannel({ members: ['bob'], name: 'Reads 2' });
+    await bobPhone.inbox.markAllRead();
+    for (const c of [bobPhone, bobLaptop]) await c.inbox.load();
+    const here = await ch.sendMessage({ text: 'look @bob' });
+    const there = await other.sendMessage({ text: 'and here @bob' });
+    for (const c of [bobPhone, bobLaptop]) await until(() => c.inbox.state.get().unreadCount === 2);
+    await until(() => bobLaptop.inbox.state.get().items.filter((i) => !i.read).length === 2);
+
+    // The phone opens the channel and reads it: on the laptop that item turns read, the other not.
+    const phoneCh = bobPhone.channel('group', 'sdk-inbox-reads');
+    await phoneCh.watch();
+    await phoneCh.markRead();
+    await until(() => bobLaptop.inbox.state.get().unreadCount === 1);
+    await until(() => bobLaptop.inbox.state.get().items.find((i) => i.message_id === here.id)?.read === true);
+    expect(bobLaptop.inbox.state.get().items.find((i) => i.message_id === there.id)?.read).toBe(false);
+  });
 });

@@ -192,13 +192,15 @@ export const InboxEvents = [
   /**
    * To every connection of one user: their inbox's unread count changed (a new item, or items
    * read on some device). `item`: the new item, when that is why. `removed`: items taken back
-   * (an edit took out the mention that made them, before they were read).
+   * (an edit took out the mention that made them, before they were read). `read`: items now
+   * read (one opened on some device, or a channel read past their messages).
    */
   Type.Object({
     type: Type.Literal('inbox.updated'),
     unread_count: Type.Integer({ minimum: 0 }),
     item: Type.Optional(InboxItem),
     removed: Type.Optional(Type.Array(Uuid)),
+    read: Type.Optional(Type.Array(Uuid)),
     ...at,
   }),
 ] as const;

@@ -52,6 +52,7 @@ import { groupRoutes } from './features/groups/index.js';
 import {
   inboxRoutes,
   inboxSocket,
+  recordChannelRead,
   recordEditedMentions,
   recordInvitations,
   recordMessage,
@@ -334,6 +335,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   svc.afterSend = [notifyMessage, recordMessage];
   svc.invited = recordInvitations;
   svc.mentionsEdited = recordEditedMentions;
+  svc.channelRead = recordChannelRead;
   svc.presentMessage = presentMessage;
   svc.enrichMessages = enrichMessages;
   svc.ownReactions = ownReactions;

@@ -60,6 +60,12 @@ export interface Services extends Infra {
     removed: readonly string[],
   ) => void;
   /**
+   * A member's read mark moved forward in a channel, to `seq`: features/reads calls it after
+   * the write, and app.ts registers the inbox's (its items of those messages are read too; the
+   * inbox and reads are peers).
+   */
+  channelRead: (svc: Services, appId: string, userId: string, cid: string, seq: number) => void;
+  /**
    * A message row as the wire shows it, with no caller's view (messages' `presentMessage`):
    * channels, below messages, writes system messages; app.ts fills it at startup.
    */

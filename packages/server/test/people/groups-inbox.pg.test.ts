@@ -242,6 +242,50 @@ describe('the inbox', () => {
     two.close();
   });
 
+  it('reading a channel reads its mentions up to the mark, not thread replies; every device hears which', async () => {
+    // bob's unread items are then only these: two mentions, one in a thread reply, one elsewhere.
+    expect((await as('bob', 'POST', '/v1/inbox/read', {})).status).toBe(200);
+    const one = await TestSocket.connect(base, app, 'bob');
+    const two = await TestSocket.connect(base, app, 'bob');
+    const first = await send('alice', 'group:studio', 'first @bob');
+    const second = await send('alice', 'group:studio', 'second @bob');
+    const root = await send('bob', 'group:studio', 'a thread of mine');
+    const reply = await send('alice', 'group:studio', 'in the thread @bob', { parent_id: root.id });
+    await as('alice', 'POST', '/v1/channels', { type: 'group', id: 'elsewhere', members: ['bob', 'carol'] });
+    const away = await send('alice', 'group:elsewhere', 'over here @bob');
+    const items = await Promise.all([first, second, reply, away].map((m) => itemAbout('bob', m.id)));
+    expect(items.map((i) => i.kind)).toEqual(['mention', 'mention', 'mention', 'mention']);
+    expect((await inbox('bob')).unread_count).toBe(4);
+    const seqOf = async (id: string) => (await as('bob', 'GET', `/v1/messages/${id}`)).body.message.seq as number;
+
+    // Read up to the first mention: that one is read, on both devices, by its id.
+    const r1 = await as('bob', 'POST', '/v1/channels/group:studio/read', { seq: await seqOf(first.id) });
+    expect(r1.status).toBe(200);
+    for (const s of [one, two]) {
+      const e = await s.waitFor((f) => f.type === 'inbox.updated' && f.read?.includes(items[0].id));
+      expect(e).toMatchObject({ unread_count: 3, read: [items[0].id] });
+    }
+    // Read the whole channel (the thread reply's seq is past the rest): the second is read, the
+    // mention inside the thread and the one in another channel are not.
+    const r2 = await as('bob', 'POST', '/v1/channels/group:studio/read', { seq: await seqOf(reply.id) });
+    expect(r2.status).toBe(200);
+    await one.waitFor((f) => f.type === 'inbox.updated' && f.read?.includes(items[1].id) && f.unread_count === 2);
+    const after = await inbox('bob');
+    const readOf = (id: string) => after.items.find((i) => i.id === id)?.read;
+    expect([items[0].id, items[1].id, items[2].id, items[3].id].map(readOf)).toEqual([true, true, false, false]);
+    expect(after.unread_count).toBe(2);
+    // A mark that does not move reads nothing more and says nothing.
+    const frames = one.events('inbox.updated').length;
+    expect((await as('bob', 'POST', '/v1/channels/group:studio/read', { seq: 1 })).status).toBe(200);
+    expect((await inbox('bob')).unread_count).toBe(2);
+    expect(one.events('inbox.updated')).toHaveLength(frames);
+    // Opening one item tells the other device which.
+    expect((await as('bob', 'POST', `/v1/inbox/${items[3].id}/read`, {})).status).toBe(200);
+    await two.waitFor((f) => f.type === 'inbox.updated' && f.read?.[0] === items[3].id && f.unread_count === 1);
+    one.close();
+    two.close();
+  });
+
   it("is nobody else's: another user or another app sees and marks nothing of it", async () => {
     const mine = (await inbox('alice')).items[0];
     expect((await as('bob', 'POST', `/v1/inbox/${mine.id}/read`, {})).status).toBe(404);

@@ -129,7 +129,14 @@ export async function markItemRead(svc: Services, me: Me, id: string, read = tru
     .where(and(eq(t.appId, me.app.id), eq(t.userId, me.userId), eq(t.id, id)))
     .returning();
   if (!row) throw notFound('Inbox item');
-  const counts = await publishCounts(svc, me.app.id, [me.userId]);
+  const counts = await publishCounts(
+    svc,
+    me.app.id,
+    [me.userId],
+    new Map(),
+    new Map(),
+    read ? new Map([[me.userId, [row.id]]]) : new Map(),
+  );
   const [item] = await withMessages(svc, me, [row]);
   return { item: item as InboxItem, unread_count: counts.get(me.userId) ?? 0 };
 }

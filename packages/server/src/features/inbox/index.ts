@@ -4,6 +4,7 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export {
+  recordChannelRead,
   recordEditedMentions,
   recordInvitations,
   recordItems,

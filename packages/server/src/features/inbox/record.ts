@@ -102,13 +102,14 @@ export async function unreadCounts(svc: Services, appId: string, users: string[]
   return out;
 }
 
-/** Tell each user's connections their count (and the new item, or the items taken back, when that is why). */
+/** Tell each user's connections their count (and the new item, the items taken back or those read, when that is why). */
 export async function publishCounts(
   svc: Services,
   appId: string,
   users: string[],
   newItems: Map<string, InboxItem> = new Map(),
   removed: Map<string, string[]> = new Map(),
+  read: Map<string, string[]> = new Map(),
 ): Promise<Map<string, number>> {
   const counts = await unreadCounts(svc, appId, users);
   const created_at = new Date().toISOString();
@@ -116,6 +117,7 @@ export async function publishCounts(
     users.map((userId) => {
       const item = newItems.get(userId);
       const gone = removed.get(userId);
+      const done = read.get(userId);
       return {
         to: 'user' as const,
         appId,
@@ -125,6 +127,7 @@ export async function publishCounts(
           unread_count: counts.get(userId) ?? 0,
           ...(item ? { item } : {}),
           ...(gone?.length ? { removed: gone } : {}),
+          ...(done?.length ? { read: done } : {}),
           created_at,
         },
       };
@@ -452,6 +455,34 @@ export function recordMessage(svc: Services, appId: string, messageId: string): 
  * their mention item of this message while it is unread (a read one stays: it was seen). That is
  * Slack's behaviour: a mention removed by an edit leaves the mentions list and the badge.
  */
+/**
+ * `userId` read channel `cid` up to `seq` (features/reads, through `Services.channelRead`): their
+ * unread mention and DM items of its messages up to there are read too, as Slack clears a
+ * mention once its conversation is seen, and every device hears which. Thread replies stay
+ * (a thread is read where it is opened, not by reading the channel), as do reactions,
+ * invitations and reminders. One statement, on the inbox's partial index of unread items.
+ */
+export function recordChannelRead(svc: Services, appId: string, userId: string, cid: string, seq: number): void {
+  if (!svc.config.inbox) return;
+  const run = async () => {
+    const read = await rows<{ id: string }>(
+      svc.db,
+      sql`update inbox_items i set read_at = now()
+        from messages m
+        where i.app_id = ${appId} and i.user_id = ${userId} and i.read_at is null
+          and i.cid = ${cid} and i.kind in ('mention', 'dm')
+          and m.app_id = i.app_id and m.id = i.message_id and m.parent_id is null and m.seq <= ${seq}
+        returning i.id`,
+    );
+    if (read.length)
+      await publishCounts(svc, appId, [userId], new Map(), new Map(), new Map([[userId, read.map((r) => r.id)]]));
+  };
+  track(
+    svc,
+    run().catch((err) => svc.log.error({ err }, 'inbox: channel read failed')),
+  );
+}
+
 export function recordEditedMentions(
   svc: Services,
   appId: string,

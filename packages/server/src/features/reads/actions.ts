@@ -49,7 +49,10 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
     .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)))
     .returning();
   const last = row?.lastReadSeq ?? a.member.lastReadSeq;
-  if (last !== a.member.lastReadSeq) announce(svc, me, cid, last, a.user, at);
+  if (last !== a.member.lastReadSeq) {
+    announce(svc, me, cid, last, a.user, at);
+    svc.channelRead(svc, me.app.id, me.userId, cid, last);
+  }
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
   return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
 }
