@@ -18,6 +18,7 @@ import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
+import { liveCallIn } from '../calls/index.js';
 import {
   answerInvitation,
   armTimer,
@@ -125,7 +126,10 @@ export async function knock(svc: Services, caller: Caller, spaceId: string) {
     const { row, occupants } = await loadSpace(tx, appId, spaceId, true);
     const inside = occupants.map((o) => o.userId);
     if (inside.includes(userId)) throw new ApiError('CONFLICT', 'You are in this space already');
-    if (row.status !== 'in_meeting')
+    // The stored status follows a call's start a moment after it commits (the calls feature
+    // tells spaces after commit, calls.ts): a knock right after the start reads the call itself.
+    const meeting = row.status === 'in_meeting' || (row.cid !== null && (await liveCallIn(tx, appId, row.cid)));
+    if (!meeting)
       throw new ApiError('CONFLICT', `No meeting is going on in ${row.name}: enter instead`, { status: row.status });
     const at = new Date(svc.clock());
     const rows = await createInvitations(svc, tx, {
