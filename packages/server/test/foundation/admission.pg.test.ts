@@ -57,13 +57,20 @@ describe('admission control', () => {
   it('a refused socket costs no auth check and no query', async () => {
     const [a, b] = [await TestSocket.open(url, app.apiKey), await TestSocket.open(url, app.apiKey)];
     // The first test's users go offline `presenceGraceMs` after their sockets closed, and that
-    // is stored with queries: count from a moment no query is on its way.
+    // is stored with queries: count from a moment no query is on its way. A background job's
+    // poll can still land in the window (CI saw one): such noise only adds, so the fewest of
+    // three refusals is the refusal's own cost.
     await quiet(h.config.presenceGraceMs + 100);
-    const before = h.database.queryCount();
-    const r = await TestSocket.open(url, app.apiKey);
-    r.sendRaw(JSON.stringify({ type: 'auth', token: await app.token('u4') }));
-    expect((await r.waitClose()).code).toBe(CLOSE_CODES.OVERLOADED);
-    expect(h.database.queryCount()).toBe(before);
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3 && fewest > 0; run++) {
+      const token = await app.token('u4');
+      const before = h.database.queryCount();
+      const r = await TestSocket.open(url, app.apiKey);
+      r.sendRaw(JSON.stringify({ type: 'auth', token }));
+      expect((await r.waitClose()).code).toBe(CLOSE_CODES.OVERLOADED);
+      fewest = Math.min(fewest, h.database.queryCount() - before);
+    }
+    expect(fewest).toBe(0);
     for (const s of [a, b]) s.close();
     await eventually(() => a.closed !== null && b.closed !== null);
   });
