@@ -34,8 +34,6 @@ export type WebhookUserEventType = (typeof WEBHOOK_USER_EVENT_TYPES)[number];
  * channel events delivered). Read marks and typing are left out, as presence is.
  */
 export const WEBHOOK_CHANNEL_STATE_EVENT_TYPES = ['bookmarks.updated', 'note.updated', 'note.deleted'] as const;
-/** App-wide events webhooks get, in a lane of the app's own (`app:`): custom emoji and user groups. */
-export const WEBHOOK_APP_EVENT_TYPES = ['emoji.updated', 'user_group.updated'] as const;
 
 /** The `event` of a user webhook (its body's envelope is the same as for channel events). */
 export const WebhookUserEvent = Type.Union([

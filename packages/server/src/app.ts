@@ -3,7 +3,6 @@
  * every feature's routes — without listening, so tests drive it with `inject()` or on a real
  * port, and `main.ts` (or the CLI) calls `listen()`.
  */
-
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';

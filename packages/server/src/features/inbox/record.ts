@@ -449,13 +449,6 @@ export function recordMessage(svc: Services, appId: string, messageId: string): 
 }
 
 /**
- * After an edit commits: the people it newly mentions get a mention item — once: the item's
- * `dedupe` is the message's, so an edit that names someone again, or names someone the message
- * already reached (a thread reply), adds nothing — and the people it no longer mentions lose
- * their mention item of this message while it is unread (a read one stays: it was seen). That is
- * Slack's behaviour: a mention removed by an edit leaves the mentions list and the badge.
- */
-/**
  * `userId` read channel `cid` up to `seq` (features/reads, through `Services.channelRead`): their
  * unread mention and DM items of its messages up to there are read too, as Slack clears a
  * mention once its conversation is seen, and every device hears which. Thread replies stay
@@ -483,6 +476,13 @@ export function recordChannelRead(svc: Services, appId: string, userId: string, 
   );
 }
 
+/**
+ * After an edit commits: the people it newly mentions get a mention item — once: the item's
+ * `dedupe` is the message's, so an edit that names someone again, or names someone the message
+ * already reached (a thread reply), adds nothing — and the people it no longer mentions lose
+ * their mention item of this message while it is unread (a read one stays: it was seen). That is
+ * Slack's behaviour: a mention removed by an edit leaves the mentions list and the badge.
+ */
 export function recordEditedMentions(
   svc: Services,
   appId: string,
