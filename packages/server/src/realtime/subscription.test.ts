@@ -99,6 +99,27 @@ describe('Subscription', () => {
     expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
   });
 
+  it('a catch-up replay while a watch checks access: the watch replay of older events goes out first', async () => {
+    // The connect catch-up holds the new subscription (known 4) and reads past it; a
+    // channel.watch from 1 holds it too while its access is read. The catch-up's 5 must not
+    // reach the socket before the watch's 2..4 (CI saw [5, 2, 3, 4] once).
+    const { sub, sent } = make(4);
+    const l = log(5);
+    sub.hold(); // the catch-up
+    sub.hold(); // the watch, range not known yet
+    sub.offer(5, frame(5)); // the live publish, held
+    await sub.replayHeld(l.read, { after: 4, upTo: 5 });
+    sub.release();
+    expect(sent).toEqual([]);
+    await sub.replayHeld(l.read, { after: 1, upTo: sub.baseSeq });
+    sub.release();
+    expect(seqsOf(sent)).toEqual([2, 3, 4, 5]);
+    expect(sub.lastSeq).toBe(5);
+    sub.offer(5, frame(5));
+    sub.offer(6, frame(6));
+    expect(seqsOf(sent)).toEqual([2, 3, 4, 5, 6]);
+  });
+
   it('a reload skips to the channel seq: nothing at or below it is sent live afterwards', () => {
     const { sub, sent } = make(3);
     sub.skipTo(50);

@@ -11,6 +11,9 @@
  *   a replay of an existing subscription therefore covers at most (since, baseSeq].
  * - While a replay runs, live events wait in `held`; when the last replay ends they go out
  *   in order, those the replay already sent dropped by `lastSeq`.
+ * - While more than one hold is open, a replay sends no event above `lastSeq` either: it waits
+ *   in `held` too. Another holder (a `channel.watch` still checking access) may yet replay
+ *   older events, which must not follow newer ones onto the socket.
  */
 import type { OutFrame } from './frame.js';
 
@@ -173,9 +176,17 @@ export class Subscription {
       for (const r of rows) {
         if (r.seq <= after) continue;
         after = r.seq;
-        if (r.seq > this.#lastSeq) this.#lastSeq = r.seq;
-        else if (r.seq > base) continue;
-        if (r.shadowOf && !this.seesShadowOf(r.shadowOf)) continue;
+        const hidden = r.shadowOf != null && !this.seesShadowOf(r.shadowOf);
+        if (r.seq > this.#lastSeq) {
+          // Another hold is open (a watch whose range is not known yet, or the next replay):
+          // it may still send events below this one, so a new event waits with the live ones.
+          if (this.#replays > 1) {
+            this.#held.push({ seq: r.seq, frame: hidden ? null : r.frame });
+            continue;
+          }
+          this.#lastSeq = r.seq;
+        } else if (r.seq > base) continue;
+        if (hidden) continue;
         this.sink(r.frame);
       }
       if (rows.length < page) break;
