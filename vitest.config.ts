@@ -33,6 +33,10 @@ if (process.env.PARLEY_REQUIRE_PG === '1' && !pgUrl) {
  * server on its own database and closes it, and none stubs globals or modules.
  */
 const common = {
+  // PARLEY_TEST_CPU_PROF=<folder>: each worker writes a V8 CPU profile there (where a run's time goes).
+  ...(process.env.PARLEY_TEST_CPU_PROF
+    ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${process.env.PARLEY_TEST_CPU_PROF}`] }
+    : {}),
   testTimeout: 30_000,
   hookTimeout: 60_000,
   teardownTimeout: 20_000,
@@ -120,8 +124,9 @@ export default defineConfig({
     pool: 'forks',
     // Two files at a time, whatever the core count (Vitest's default is one fewer than the cores:
     // one here). Most of a file's time is waiting — for PostgreSQL, a spawned node, Chromium — so
-    // a second worker nearly halves `npm test` on two cores.
-    maxWorkers: 2,
+    // a second worker nearly halves `npm test` on two cores. `PARLEY_TEST_WORKERS=N` tries another
+    // count (measuring the suite, not for CI).
+    maxWorkers: Number(process.env.PARLEY_TEST_WORKERS) || 2,
     // In CI the run ends with its slowest files (scripts/slowest-files.ts): where the minutes go.
     ...(process.env.CI ? { reporters: ['default', new SlowestFiles()] } : {}),
     projects: [
