@@ -39,7 +39,6 @@ const WAIT = { timeout: 15_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 
 async function signIn(page: Page): Promise<void> {
   const form = page.getByRole('form', { name: 'Sign in' });
@@ -55,8 +54,7 @@ async function openPreferences(page: Page): Promise<void> {
 
 describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
+    h = await startHarness({ webDir: await buildWebApp() });
     base = await h.listen();
     browser = await launchChromium();
   }, 120_000);
@@ -64,7 +62,6 @@ describe.skipIf(!haveBrowser)('two-factor sign-in, sessions and deactivation in 
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('sessions: sign out another browser; 2FA: set up, sign out, sign in with a TOTP code', {

@@ -5,8 +5,8 @@
  * Without /usr/bin/chromium a suite is skipped (`describe.skipIf(!haveBrowser)`), unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure: importing this module then throws.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
@@ -26,21 +26,84 @@ if (!haveBrowser) {
   );
 }
 
+/** What the app's build reads: its own files, the workspace packages it bundles, and the lockfile. */
+const BUILD_INPUTS = [
+  'apps/web/src',
+  'apps/web/public',
+  'apps/web/index.html',
+  'apps/web/vite.config.ts',
+  'apps/web/package.json',
+  'packages/react/src',
+  'packages/react/package.json',
+  'packages/client/src',
+  'packages/client/package.json',
+  'packages/protocol/src',
+  'packages/protocol/package.json',
+  'package-lock.json',
+];
+const REPO_ROOT = path.resolve(APP_ROOT, '..', '..');
+
+/** A hash of every build input's path and content: the same sources, the same build. */
+function buildKey(): string {
+  const h = createHash('sha256');
+  const add = (rel: string) => {
+    const abs = path.join(REPO_ROOT, rel);
+    if (!existsSync(abs)) return;
+    if (statSync(abs).isDirectory()) {
+      for (const name of readdirSync(abs).sort()) add(path.join(rel, name));
+      return;
+    }
+    h.update(`${rel}\0`);
+    h.update(readFileSync(abs));
+  };
+  for (const rel of BUILD_INPUTS) add(rel);
+  return h.digest('hex').slice(0, 16);
+}
+
+let built: Promise<string> | undefined;
+
 /**
- * Build the app from the current sources into a folder of its own, as `npm run build` makes it
- * (vitest sets NODE_ENV=test, which would bundle React's development build). Answers the folder
- * and how to remove it.
+ * The app built from the current sources, as `npm run build` makes it (vitest sets
+ * NODE_ENV=test, which would bundle React's development build): the folder to serve, which
+ * callers only read.
+ *
+ * One build serves every test file: it is kept under node_modules/.cache, named by a hash of its
+ * inputs, so an edit to the app, the kit, the SDK or the protocol makes a new one and nothing
+ * stale is served. Built once per worker process at most (workers share a module cache, and a
+ * second worker finds the first one's folder); each of the 22 files building its own took
+ * about 3 s of a 2-core CI run per file.
  */
-export async function buildWebApp(): Promise<{ dir: string; remove(): void }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'parley-web-'));
-  const env = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: dir, emptyOutDir: true } });
-  } finally {
-    process.env.NODE_ENV = env;
-  }
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+export function buildWebApp(): Promise<string> {
+  built ??= (async () => {
+    const root = path.join(REPO_ROOT, 'node_modules', '.cache', 'parley-web-test');
+    const dir = path.join(root, buildKey());
+    if (existsSync(path.join(dir, 'index.html'))) return dir;
+    mkdirSync(root, { recursive: true });
+    const tmp = mkdtempSync(path.join(root, 'build-'));
+    const env = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({ root: APP_ROOT, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+    } finally {
+      process.env.NODE_ENV = env;
+    }
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      // Another worker finished the same build first: serve its folder.
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    // Builds of earlier sources go, once no run could still be serving them.
+    for (const name of readdirSync(root)) {
+      const old = path.join(root, name);
+      if (old !== dir && Date.now() - statSync(old).mtimeMs > 3600_000) rmSync(old, { recursive: true, force: true });
+    }
+    return dir;
+  })();
+  built.catch(() => {
+    built = undefined; // a failed build is tried again by the next file
+  });
+  return built;
 }
 
 /** Chromium, headless, without the background traffic a test does not want. */
@@ -76,8 +139,7 @@ export interface WebApp {
 
 /** Build the app, start a server that serves it (with `overrides`), and launch Chromium. */
 export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebApp> {
-  const web = await buildWebApp();
-  const h = await startHarness({ webDir: web.dir, ...overrides });
+  const h = await startHarness({ webDir: await buildWebApp(), ...overrides });
   const base = await h.listen();
   const browser = await launchChromium();
   return {
@@ -95,7 +157,6 @@ export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebA
     async close() {
       await browser.close();
       await h.close();
-      web.remove();
     },
   };
 }

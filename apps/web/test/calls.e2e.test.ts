@@ -27,7 +27,6 @@ const RING_MS = 6_000;
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 let ada: { page: Page; errors: string[] };
 let bob: { page: Page; errors: string[] };
 let dm = '';
@@ -86,9 +85,8 @@ async function signUp(page: Page, name: string, email: string): Promise<void> {
 
 describe.skipIf(!haveBrowser)('calls in the web app', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
     h = await startHarness({
-      webDir: web.dir,
+      webDir: await buildWebApp(),
       jobPollMs: 200,
       calls: { ...defaultConfig().calls, ringTimeoutMs: RING_MS },
     });
@@ -104,7 +102,6 @@ describe.skipIf(!haveBrowser)('calls in the web app', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('Ada calls Bob, Bob accepts, media flows both ways; hang-up ends it for both', async () => {

@@ -44,7 +44,6 @@ interface Person {
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 let ada: Person;
 let bob: Person;
 let workspaceId: string;
@@ -138,8 +137,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     // Build from the current sources into a folder of our own, then serve that.
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
+    h = await startHarness({ webDir: await buildWebApp() });
     base = await h.listen();
     browser = await launchChromium();
     ada = await person('Ada Lovelace', 'ada@example.com');
@@ -158,7 +156,6 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('serves the app at / with its manifest, and pages fall back to index.html', async () => {

@@ -19,7 +19,6 @@ const WAIT = { timeout: 30_000 };
 let h: Harness;
 let proxy: RefusingProxy;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 const errors: string[] = [];
 
 const composer = (p: Page) => p.getByRole('combobox', { name: 'Message #general' });
@@ -54,8 +53,7 @@ async function handshakes(via: string): Promise<number> {
 
 describe.skipIf(!haveBrowser)('the web app behind a proxy that refuses WebSockets', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
+    h = await startHarness({ webDir: await buildWebApp() });
     proxy = await startRefusingProxy(await h.listen());
     browser = await launchChromium();
   }, 180_000);
@@ -64,7 +62,6 @@ describe.skipIf(!haveBrowser)('the web app behind a proxy that refuses WebSocket
     await browser?.close();
     await proxy?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('Ada (auto, falling back) and Bob (forced to sse) chat both ways in real time', async () => {

@@ -25,7 +25,6 @@ const WAIT = { timeout: 20_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 let pages: http.Server;
 let site: string;
 /** Ada's and Bob's pages, signed in by the first test; later tests go on from there. */
@@ -54,7 +53,6 @@ async function signUp(page: Page, name: string, email: string): Promise<void> {
 
 describe.skipIf(!haveBrowser)('files in the web app', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
     const png = await sharp({ create: { width: 640, height: 320, channels: 3, background: '#e07020' } })
       .png()
       .toBuffer();
@@ -73,7 +71,11 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     await new Promise<void>((r) => pages.listen(0, '127.0.0.1', () => r()));
     const pagesPort = (pages.address() as AddressInfo).port;
     site = `http://127.0.0.1:${pagesPort}`;
-    h = await startHarness({ webDir: web.dir, jobPollMs: 100, previewAllowHosts: [`127.0.0.1:${pagesPort}`] });
+    h = await startHarness({
+      webDir: await buildWebApp(),
+      jobPollMs: 100,
+      previewAllowHosts: [`127.0.0.1:${pagesPort}`],
+    });
     base = await h.listen();
     browser = await launchChromium();
   }, 180_000);
@@ -83,7 +85,6 @@ describe.skipIf(!haveBrowser)('files in the web app', () => {
     await h?.close();
     pages?.closeAllConnections();
     await new Promise((r) => (pages ? pages.close(r) : r(null)));
-    web?.remove();
   });
 
   it('Ada drops an image, Bob sees the thumbnail live and opens the lightbox', async () => {

@@ -20,7 +20,6 @@ const WAIT = { timeout: 30_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 let rcv: Receiver;
 let page: Page;
 const errors: string[] = [];
@@ -30,9 +29,8 @@ const message = (p: Page, text: string) => p.locator('article.parley-message', {
 
 describe.skipIf(!haveBrowser)('later, in the web app', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
     rcv = await startReceiver();
-    h = await startHarness({ webDir: web.dir, jobPollMs: 100, webhookAllowHosts: [rcv.host] });
+    h = await startHarness({ webDir: await buildWebApp(), jobPollMs: 100, webhookAllowHosts: [rcv.host] });
     base = await h.listen();
     browser = await launchChromium();
     const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
@@ -44,7 +42,6 @@ describe.skipIf(!haveBrowser)('later, in the web app', () => {
     await browser?.close();
     await h?.close();
     await rcv?.close();
-    web?.remove();
   });
 
   it('schedules a message with /schedule, edits it in Later, and it arrives when due', async () => {

@@ -74,12 +74,10 @@ function recordNotifications() {
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 
 describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
+    h = await startHarness({ webDir: await buildWebApp() });
     base = await h.listen();
     browser = await launchChromium();
   }, 120_000);
@@ -87,7 +85,6 @@ describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('asks on a click, then shows a mention while the tab is in the background', { timeout: 150_000 }, async () => {

@@ -26,7 +26,6 @@ let h: Harness;
 let idp: TestProvider;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 /** The server's clock runs this far ahead, so a later TOTP step exists without waiting. */
 let offset = 0;
 const clock = () => Date.now() + offset;
@@ -42,13 +41,12 @@ const freePort = () =>
 
 describe.skipIf(!haveBrowser)('sign in with an OpenID Connect provider in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     idp = await startProvider([`${base}/v1/auth/oidc/callback`]);
     h = await startHarness(
       {
-        webDir: web.dir,
+        webDir: await buildWebApp(),
         publicUrl: base,
         oidc: {
           issuer: idp.issuer,
@@ -69,7 +67,6 @@ describe.skipIf(!haveBrowser)('sign in with an OpenID Connect provider in Chromi
     await browser?.close();
     await h?.close();
     await idp?.stop();
-    web?.remove();
   });
 
   /** From our sign-in page through the provider's login and consent pages, as `subject`. */

@@ -20,7 +20,6 @@ const SHOTS = '/tmp/shots-profiles';
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 
 async function newPage(): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({
@@ -47,8 +46,7 @@ const timeIn = (tz: string) =>
 describe.skipIf(!haveBrowser)('profiles in the web app', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir, jobPollMs: 200 });
+    h = await startHarness({ webDir: await buildWebApp(), jobPollMs: 200 });
     base = await h.listen();
     browser = await launchChromium();
   }, 180_000);
@@ -56,7 +54,6 @@ describe.skipIf(!haveBrowser)('profiles in the web app', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it("Ada defines fields; Bob edits his profile; Ada's open card follows live", async () => {

@@ -24,14 +24,12 @@ let h: Harness;
 let smtp: TestSmtp;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 
 describe.skipIf(!haveBrowser)('forgot password in Chromium', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
     smtp = await startSmtp();
     h = await startHarness({
-      webDir: web.dir,
+      webDir: await buildWebApp(),
       smtpUrl: smtp.url,
       signin: { ...defaultConfig().signin, perIp: 100_000, perAccount: 100_000, lockAfter: 3 },
     });
@@ -45,7 +43,6 @@ describe.skipIf(!haveBrowser)('forgot password in Chromium', () => {
     await browser?.close();
     await h?.close();
     await smtp?.close();
-    web?.remove();
   });
 
   it('locked out → forgot password → the mail → a new password → signed in', { timeout: 90_000 }, async () => {

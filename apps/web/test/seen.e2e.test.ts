@@ -21,7 +21,6 @@ const SHOTS = '/tmp/shots-seen';
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 const errors: string[] = [];
 
 const message = (p: Page, text: string) => p.locator('article.parley-message', { hasText: text }).first();
@@ -69,8 +68,7 @@ async function api(page: Page, workspaceId: string, method: string, path: string
 describe.skipIf(!haveBrowser)('seen, and where you were', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir });
+    h = await startHarness({ webDir: await buildWebApp() });
     base = await h.listen();
     browser = await launchChromium();
   }, 180_000);
@@ -78,7 +76,6 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('read-by changes live as the others read; a quote jumps to the original; the last channel follows', async () => {

@@ -23,7 +23,6 @@ const WAIT = { timeout: 30_000 };
 let h: Harness;
 let base: string;
 let browser: Browser;
-let web: { dir: string; remove(): void } | undefined;
 
 async function newPage(): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
@@ -49,8 +48,7 @@ const here = (page: Page) => page.locator('.app-office__here');
 
 describe.skipIf(!haveBrowser)('the office in the web app', () => {
   beforeAll(async () => {
-    web = await buildWebApp();
-    h = await startHarness({ webDir: web.dir, jobPollMs: 200 });
+    h = await startHarness({ webDir: await buildWebApp(), jobPollMs: 200 });
     base = await h.listen();
     browser = await launchChromium(FAKE_MEDIA);
   }, 180_000);
@@ -58,7 +56,6 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
   afterAll(async () => {
     await browser?.close();
     await h?.close();
-    web?.remove();
   });
 
   it('Ada and Bob meet in the Lounge and its room chat; Ada teleports Bob to the Focus booth', async () => {

@@ -74,7 +74,7 @@ export interface JobQueueOptions {
   registry: Registry;
   /** Whether this node runs handlers; `false` only enqueues (e.g. an API-only node). */
   work: boolean;
-  /** How often an idle kind asks for work, in ms. */
+  /** How often the idle kinds are asked for due work (one statement for all of them), in ms. */
   pollMs: number;
   /** How long a graceful stop waits for running jobs before releasing them, in ms. */
   stopTimeoutMs: number;
@@ -247,6 +247,7 @@ export class JobQueue {
       await this.boss.start();
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
       this.started = true;
+      if (this.opts.work) this.startProbe();
       for (const kind of this.kinds.values()) await this.open(kind);
       for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
     } catch (err) {
@@ -371,6 +372,38 @@ export class JobQueue {
     this.timers.push(wait);
   }
 
+  /**
+   * One statement every `pollMs` for all idle kinds: which of them have a job due (enqueued on
+   * another node, a retry or a delayed job whose time came). Only those fetch. Each kind
+   * polling with its own fetch was a statement per kind per poll — 28 kinds, 28 a second on an
+   * idle server: on PGlite 6 % of a core with nothing to do (26 % at a 100 ms poll), now 2 %.
+   */
+  private startProbe(): void {
+    let probing = false;
+    const probe = async () => {
+      if (probing || this.stopping || this.wakers.size === 0) return;
+      probing = true;
+      try {
+        const { executeSql } = databaseExecutor(this.database);
+        const r = await executeSql(
+          // An index probe per kind (pg-boss's partial fetch index): half the cost of one scan
+          // over every queue's partition on PGlite.
+          `select q.name from unnest($1::text[]) q(name) where exists (select 1 from ${JOBS_SCHEMA}.job j
+             where j.name = q.name and j.state < 'active' and j.start_after < now())`,
+          [[...this.wakers.keys()]],
+        );
+        for (const row of r.rows) this.wake(row.name as string);
+      } catch (err) {
+        this.opts.log.warn({ err }, 'job probe failed');
+      } finally {
+        probing = false;
+      }
+    };
+    const timer = setInterval(() => void probe(), this.opts.pollMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
   wake(name: string): void {
     this.woken.add(name);
@@ -406,14 +439,8 @@ export class JobQueue {
       }
       if (jobs.length === 0) {
         if (this.woken.has(kind.name)) continue;
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, this.opts.pollMs);
-          t.unref();
-          this.wakers.set(kind.name, () => {
-            clearTimeout(t);
-            r();
-          });
-        });
+        // Idle until woken: by a commit on this node, or by the probe finding its work due.
+        await new Promise<void>((r) => this.wakers.set(kind.name, r));
         this.wakers.delete(kind.name);
         continue;
       }
