@@ -8,7 +8,8 @@
  * migration can never be served from an old copy. It is built once, under an advisory lock, as
  * a database of a temporary name that is renamed when complete: a run killed halfway leaves a
  * stray `…_build_…` database, never a half-migrated template. Nothing connects to the template
- * afterwards, which `create database … template` requires.
+ * afterwards, which `create database … template` requires. It holds pg-boss's schema and the
+ * queues as well (platform/jobs/install.ts), which a server otherwise builds at its first start.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/platform/db/migrate.js';
+import { installJobSchema, JOBS_TEMPLATE_TAG } from '../src/platform/jobs/install.js';
 
 const LOCK_KEY = 0x7470_6c74; // 'tplt'
 
@@ -29,6 +31,8 @@ function templateName(): string {
     h.update(f);
     h.update(readFileSync(path.join(MIGRATIONS_FOLDER, f)));
   }
+  // pg-boss's schema and the queues are in it too (platform/jobs/install.ts).
+  h.update(JOBS_TEMPLATE_TAG);
   return `parley_tpl_${h.digest('hex').slice(0, 16)}`;
 }
 
@@ -59,6 +63,9 @@ function template(base: string): Promise<string> {
         const database = await openDatabase({ url: urlOf(base, build), poolSize: 2 });
         try {
           await runMigrations(database);
+          if (database.driver.kind !== 'postgres') throw new Error('pg-template: not a PostgreSQL database');
+          const { pool } = database.driver;
+          await installJobSchema({ executeSql: (text, values) => pool.query(text, values as unknown[]) });
         } finally {
           await database.close();
         }

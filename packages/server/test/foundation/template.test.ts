@@ -8,10 +8,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase, rows } from '../../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/platform/db/migrate.js';
 import { databaseTemplate } from '../../src/platform/db/template.js';
+import { JOBS_SCHEMA, TEMPLATE_QUEUES } from '../../src/platform/jobs/install.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'parley-template-test-'));
 const open: Database[] = [];
@@ -76,6 +78,12 @@ describe('the migrated template', { timeout: 180_000 }, () => {
     const fromTemplate = track(await openDatabase({ template: true }));
     expect(await runMigrations(fromTemplate)).toEqual({ total, applied: 0 });
     expect(await catalog(fromTemplate)).toEqual(fresh);
+    // …holding pg-boss's schema and every queue, which a first start would otherwise build.
+    const queues = await rows<{ name: string }>(
+      fromTemplate.db,
+      sql`select name from ${sql.identifier(JOBS_SCHEMA)}.queue order by name`,
+    );
+    expect(queues.map((q) => q.name)).toEqual([...TEMPLATE_QUEUES].sort());
 
     // A data folder's first start copies it (the `parley start` path): the same database again.
     const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data') }));
@@ -108,6 +116,23 @@ describe('the migrated template', { timeout: 180_000 }, () => {
     const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[] };
     meta.migrations.push(`${Date.now()}:not-the-real-hash`);
     expect(meta.migrations).toHaveLength(total);
+    writeFileSync(file, JSON.stringify(meta));
+    expect(await databaseTemplate({ cacheDir })).toEqual(older);
+  });
+
+  it("never uses a template holding another pg-boss's job schema (it could be newer than this one reads)", async () => {
+    const cacheDir = path.join(scratch, 'older');
+    const older = await databaseTemplate({ cacheDir });
+    if (!older) throw new Error('no template');
+    const other = path.join(cacheDir, 'other-boss');
+    cpSync(older.dir, other, { recursive: true });
+    const file = path.join(other, 'meta.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[]; jobs?: string };
+    // Every current migration: it would be preferred to the older one, were it usable.
+    meta.migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map(
+      (m) => `${m.folderMillis}:${m.hash}`,
+    );
+    meta.jobs = '99.0.0:abcdef012345';
     writeFileSync(file, JSON.stringify(meta));
     expect(await databaseTemplate({ cacheDir })).toEqual(older);
   });

@@ -13,6 +13,10 @@
  * prefix of the current ones is still used (migrations never change once landed): the caller's
  * `runMigrations` then applies the newer ones, as it does on every start. `npm ci` builds the
  * exact template (`scripts/build.mjs`); without it, the first use builds and caches it.
+ *
+ * It also holds pg-boss's schema and a queue per kind of job (jobs/install.ts), which a new
+ * database otherwise builds at its first start (about 1.1 s of CPU on PGlite); the key has
+ * pg-boss's version and the queues in it too.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -34,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
+import { installJobSchema, JOBS_TEMPLATE_TAG, pgliteExecutor } from '../jobs/install.js';
 import { MIGRATIONS_FOLDER, runMigrations } from './migrate.js';
 import * as schema from './schema.js';
 import type { Db } from './types.js';
@@ -42,12 +47,16 @@ import type { Db } from './types.js';
 interface TemplateMeta {
   pglite: string;
   migrations: string[];
+  /** pg-boss's schema and queues in it (jobs/install.ts), by JOBS_TEMPLATE_TAG; none in older ones. */
+  jobs?: string;
 }
 
 /** A usable template: its folder (with `pgdata/` and `pgdata.tar`) and how many migrations it has. */
 export interface Template {
   dir: string;
   migrations: number;
+  /** Whether it holds this pg-boss's schema and the current queues. */
+  jobs: boolean;
 }
 
 /** Where templates are cached and which migrations they are made from (tests override both). */
@@ -113,9 +122,17 @@ function findTemplate(wanted: TemplateMeta, dirs: string[]): Template | null {
       }
       if (meta.pglite !== wanted.pglite || meta.migrations.length > wanted.migrations.length) continue;
       if (!meta.migrations.every((m, i) => m === wanted.migrations[i])) continue;
-      if (!best || meta.migrations.length > best.migrations) best = { dir, migrations: meta.migrations.length };
+      // Another pg-boss's schema could be newer than this one reads; none at all is installed at start.
+      if (meta.jobs !== undefined && meta.jobs !== wanted.jobs) continue;
+      const found = { dir, migrations: meta.migrations.length, jobs: meta.jobs === wanted.jobs };
+      if (
+        !best ||
+        found.migrations > best.migrations ||
+        (found.migrations === best.migrations && found.jobs && !best.jobs)
+      )
+        best = found;
     }
-    if (best?.migrations === wanted.migrations.length) return best;
+    if (best?.migrations === wanted.migrations.length && best.jobs) return best;
   }
   return best;
 }
@@ -136,6 +153,7 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
         // Straight on the driver, not through openDatabase (index.ts), which uses this module.
         const db = drizzle(client, { schema }) as unknown as Db;
         await runMigrations({ db, driver: { kind: 'pglite', client } }, migrationsFolder);
+        await installJobSchema(pgliteExecutor(client));
         const tar = await client.dumpDataDir('none');
         writeFileSync(path.join(tmp, 'pgdata.tar'), new Uint8Array(await tar.arrayBuffer()));
       } finally {
@@ -151,7 +169,7 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
         if (!existsSync(path.join(dir, 'meta.json'))) throw e;
         rmSync(tmp, { recursive: true, force: true });
       }
-      return { dir, migrations: meta.migrations.length };
+      return { dir, migrations: meta.migrations.length, jobs: true };
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       throw e;
@@ -167,9 +185,12 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
  */
 export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
   const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder) };
+  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder), jobs: JOBS_TEMPLATE_TAG };
   const dirs = cacheDirs(opts);
-  return findTemplate(meta, dirs) ?? (await buildTemplate(meta, dirs, folder));
+  const found = findTemplate(meta, dirs);
+  // One made before templates held the job schema is built again, once: its copies would each
+  // spend a second building what the new one holds.
+  return found?.jobs ? found : ((await buildTemplate(meta, dirs, folder)) ?? found);
 }
 
 /**
@@ -178,10 +199,11 @@ export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Temp
  */
 export async function prepareDatabaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
   const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder) };
+  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder), jobs: JOBS_TEMPLATE_TAG };
   const dirs = cacheDirs(opts);
   const found = findTemplate(meta, dirs);
-  const template = found?.migrations === meta.migrations.length ? found : await buildTemplate(meta, dirs, folder);
+  const template =
+    found?.migrations === meta.migrations.length && found.jobs ? found : await buildTemplate(meta, dirs, folder);
   if (template) {
     const root = path.dirname(template.dir);
     for (const name of readdirSync(root)) {

@@ -19,15 +19,15 @@
  *
  * Handlers must be idempotent: a job may run again after a crash, a timeout or a release.
  */
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import type { Transaction } from '@electric-sql/pglite';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database, Queryable } from '../db/index.js';
+import { type Executor, JOBS_SCHEMA, pgliteExecutor } from './install.js';
 
-/** pg-boss's schema in our database. */
-export const JOBS_SCHEMA = 'pgboss';
+export { JOBS_SCHEMA } from './install.js';
 
 /** What a handler learns about the job it runs. */
 export interface JobInfo {
@@ -93,7 +93,6 @@ export interface FailedJob {
   error: unknown;
 }
 
-type Executor = { executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
 type QueryClient = { query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }> };
 
 /** pg-boss's executor over the server's own database handle. */
@@ -101,24 +100,6 @@ function databaseExecutor(database: Database): Executor {
   const d = database.driver;
   if (d.kind === 'postgres') return { executeSql: (text, values) => d.pool.query(text, values as unknown[]) };
   return pgliteExecutor(d.client);
-}
-
-/**
- * On PGlite, statements with parameters take the extended protocol (`query`); pg-boss's
- * schema scripts are several statements without parameters, which only `exec` runs.
- */
-function pgliteExecutor(c: PGlite | Transaction): Executor {
-  return {
-    executeSql: async (text, values) => {
-      if (values && values.length > 0)
-        return c.query(
-          text,
-          values.map((v) => (v === undefined ? null : v)),
-        );
-      const results = await c.exec(text);
-      return { rows: results.at(-1)?.rows ?? [] };
-    },
-  };
 }
 
 /**
@@ -247,8 +228,10 @@ export class JobQueue {
       await this.boss.start();
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
       this.started = true;
-      if (this.opts.work) this.startProbe();
+      const probe = this.opts.work ? this.startProbe() : null;
       for (const kind of this.kinds.values()) await this.open(kind);
+      // Every kind's worker waits now: one statement finds those with work left from before.
+      await probe?.();
       for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
     } catch (err) {
       this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
@@ -378,7 +361,7 @@ export class JobQueue {
    * polling with its own fetch was a statement per kind per poll — 28 kinds, 28 a second on an
    * idle server: on PGlite 6 % of a core with nothing to do (26 % at a 100 ms poll), now 2 %.
    */
-  private startProbe(): void {
+  private startProbe(): () => Promise<void> {
     let probing = false;
     const probe = async () => {
       if (probing || this.stopping || this.wakers.size === 0) return;
@@ -402,6 +385,7 @@ export class JobQueue {
     const timer = setInterval(() => void probe(), this.opts.pollMs);
     timer.unref();
     this.timers.push(timer);
+    return probe;
   }
 
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
@@ -414,10 +398,21 @@ export class JobQueue {
     const concurrency = Math.max(1, kind.concurrency ?? 2);
     let mine = 0;
     const slotFreed: (() => void)[] = [];
+    // Idle from the start: the probe, run as the queue starts, says which kinds have work.
+    let idle = true;
     while (!this.stopping) {
       if (mine >= concurrency) {
         await new Promise<void>((r) => slotFreed.push(r));
         continue;
+      }
+      if (idle) {
+        // Until woken: by a commit on this node, or by the probe finding work due.
+        if (!this.woken.has(kind.name)) {
+          await new Promise<void>((r) => this.wakers.set(kind.name, r));
+          this.wakers.delete(kind.name);
+          continue;
+        }
+        idle = false;
       }
       let jobs: PgBoss.JobWithMetadata<object>[] = [];
       // A wake from here on may be for a job this fetch does not see yet (committed after
@@ -438,10 +433,7 @@ export class JobQueue {
         break;
       }
       if (jobs.length === 0) {
-        if (this.woken.has(kind.name)) continue;
-        // Idle until woken: by a commit on this node, or by the probe finding its work due.
-        await new Promise<void>((r) => this.wakers.set(kind.name, r));
-        this.wakers.delete(kind.name);
+        idle = true;
         continue;
       }
       for (const job of jobs) {
@@ -565,6 +557,11 @@ export class JobQueue {
     );
     this.wake(name);
     return (r.rows[0]?.n as number | undefined) ?? 0;
+  }
+
+  /** The defined kinds' names, sorted. */
+  names(): string[] {
+    return [...this.kinds.keys()].sort();
   }
 
   /** Whether `name` is a defined kind. */
