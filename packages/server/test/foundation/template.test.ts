@@ -105,35 +105,42 @@ describe('the migrated template', { timeout: 180_000 }, () => {
     expect(await catalog(d)).toEqual(fresh);
   });
 
-  it('never uses a template made from a migration that has since changed', async () => {
-    const cacheDir = path.join(scratch, 'older');
+  /** A copy of the cache's template named `name`, its meta.json changed by `edit`; answers the original. */
+  async function copyEdited(
+    cacheDir: string,
+    name: string,
+    edit: (meta: { migrations: string[]; jobs?: string }) => void,
+  ) {
     const older = await databaseTemplate({ cacheDir });
     if (!older) throw new Error('no template');
-    // A template claiming every migration, but whose last one differs from the real one.
-    const changed = path.join(cacheDir, 'changed');
-    cpSync(older.dir, changed, { recursive: true });
-    const file = path.join(changed, 'meta.json');
-    const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[] };
-    meta.migrations.push(`${Date.now()}:not-the-real-hash`);
-    expect(meta.migrations).toHaveLength(total);
+    const copy = path.join(cacheDir, name);
+    cpSync(older.dir, copy, { recursive: true });
+    const file = path.join(copy, 'meta.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[]; jobs?: string };
+    edit(meta);
     writeFileSync(file, JSON.stringify(meta));
+    return older;
+  }
+
+  it('never uses a template made from a migration that has since changed', async () => {
+    const cacheDir = path.join(scratch, 'older');
+    // A template claiming every migration, but whose last one differs from the real one.
+    const older = await copyEdited(cacheDir, 'changed', (meta) => {
+      meta.migrations.push(`${Date.now()}:not-the-real-hash`);
+      expect(meta.migrations).toHaveLength(total);
+    });
     expect(await databaseTemplate({ cacheDir })).toEqual(older);
   });
 
   it("never uses a template holding another pg-boss's job schema (it could be newer than this one reads)", async () => {
     const cacheDir = path.join(scratch, 'older');
-    const older = await databaseTemplate({ cacheDir });
-    if (!older) throw new Error('no template');
-    const other = path.join(cacheDir, 'other-boss');
-    cpSync(older.dir, other, { recursive: true });
-    const file = path.join(other, 'meta.json');
-    const meta = JSON.parse(readFileSync(file, 'utf8')) as { migrations: string[]; jobs?: string };
-    // Every current migration: it would be preferred to the older one, were it usable.
-    meta.migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map(
-      (m) => `${m.folderMillis}:${m.hash}`,
-    );
-    meta.jobs = '99.0.0:abcdef012345';
-    writeFileSync(file, JSON.stringify(meta));
+    const older = await copyEdited(cacheDir, 'other-boss', (meta) => {
+      // Every current migration: it would be preferred to the older one, were it usable.
+      meta.migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).map(
+        (m) => `${m.folderMillis}:${m.hash}`,
+      );
+      meta.jobs = '99.0.0:abcdef012345';
+    });
     expect(await databaseTemplate({ cacheDir })).toEqual(older);
   });
 });
