@@ -31,7 +31,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +38,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
 import { installJobSchema, JOBS_TEMPLATE_TAG, pgliteExecutor } from '../jobs/install.js';
+import { installedVersion } from '../package-version.js';
 import { MIGRATIONS_FOLDER, runMigrations } from './migrate.js';
 import * as schema from './schema.js';
 import type { Db } from './types.js';
@@ -66,19 +66,8 @@ export interface TemplateOptions {
   migrationsFolder?: string;
 }
 
-const PGLITE_VERSION = pgliteVersion();
-
-function pgliteVersion(): string {
-  // The data folder's format belongs to the PostgreSQL inside PGlite, so its version is part of the key.
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
-}
+// The data folder's format belongs to the PostgreSQL inside PGlite, so its version is part of the key.
+const PGLITE_VERSION = installedVersion('@electric-sql/pglite');
 
 /** The server package's folder: the nearest package.json above this file, from src/ or dist/. */
 function packageRoot(): string {

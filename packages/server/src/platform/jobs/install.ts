@@ -2,22 +2,20 @@
  * pg-boss's schema and Parley's queues, ready in the database templates (the PGlite one,
  * db/template.ts, and the PostgreSQL one the tests copy), so a new database does not build them
  * at its first start. On a fresh database a server installed pg-boss's schema and created a
- * queue per kind — a partition table with six indexes each, 28 of them — about 1.1 s of CPU on
+ * queue per kind — a partition table with six indexes each, 29 of them — about 1.1 s of CPU on
  * PGlite, at every test file's start and a new data folder's first `parley start`.
  *
  * Only a head start: every start still installs or upgrades the schema and creates (a no-op for
  * an existing queue) and updates each queue it defines, so a template made before a kind was
- * added, or with another retry policy, is still right. `jobs/queues.pg.test.ts` checks that
+ * added, or with another retry policy, is still right. `test/jobs/template-queues.pg.test.ts` checks that
  * TEMPLATE_QUEUES names exactly the kinds a server defines, so the head start stays whole.
  *
  * Imports nothing of db/: the template (db/template.ts) uses it.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import PgBoss from 'pg-boss';
+import { installedVersion } from '../package-version.js';
 
 /** pg-boss's schema in our database. */
 export const JOBS_SCHEMA = 'pgboss';
@@ -78,27 +76,11 @@ export const TEMPLATE_QUEUES: readonly string[] = [
   'webhooks.sweep',
 ];
 
-function pgBossVersion(): string {
-  const entry = createRequire(import.meta.url).resolve('pg-boss');
-  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'pg-boss' && pkg.version) return pkg.version;
-    } catch {
-      // not this folder
-    }
-  }
-  return 'unknown';
-}
-
 /**
  * What a template's job schema was made with: pg-boss's version (a template from another
  * version is not used: its schema could be newer than this pg-boss reads) and the queues.
  */
-export const JOBS_TEMPLATE_TAG = `${pgBossVersion()}:${createHash('sha256')
+export const JOBS_TEMPLATE_TAG = `${installedVersion('pg-boss')}:${createHash('sha256')
   .update(TEMPLATE_QUEUES.join('\n'))
   .digest('hex')
   .slice(0, 12)}`;
