@@ -726,8 +726,19 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await expect.poll(() => target.getAttribute('class'), WAIT).toContain('parley-message--highlighted');
     await expect.poll(() => target.isVisible(), WAIT).toBe(true);
     await shot(a, 'search-jump');
-    // Back to the live end of the channel.
-    await a.getByRole('button', { name: 'Jump to latest' }).click();
+    // Back to the live end of the channel. The button floats over the list: reaching the end
+    // loads newer pages below the window, and the button stays where it was (in the list's
+    // footer it moved down with each page, away from the pointer: a click under load missed).
+    const jumpButton = a.getByRole('button', { name: 'Jump to latest' });
+    const where = await jumpButton.boundingBox();
+    const nextPage = a.waitForResponse((r) => /\/messages\?after=/.test(r.url()), WAIT);
+    await a.locator('.parley-message-list__scroller').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await nextPage;
+    await expect
+      .poll(() => a.locator('.parley-message-list__footer').getByRole('button').textContent(), WAIT)
+      .toBe('Load newer messages');
+    expect(await jumpButton.boundingBox()).toEqual(where);
+    await jumpButton.click();
     // The live end is a fresh page of the 10,000-message channel, as on the way in (line above).
     await message(a, 'Message 10000').waitFor({ timeout: 20_000 });
     // Recent searches are remembered on this device.

@@ -57,7 +57,6 @@ interface ListContext {
   hasNewer: boolean;
   loadingNewer: boolean;
   loadNewer(): void;
-  jumpToLatest(): void;
 }
 
 function Header({ context }: { context: ListContext }) {
@@ -79,7 +78,11 @@ function Header({ context }: { context: ListContext }) {
   );
 }
 
-/** Below a window of older history (after a jump): more, or back to the latest. */
+/**
+ * Below a window of older history (after a jump): the next page. Reaching the end loads it too,
+ * so this row moves down as pages arrive; "Jump to latest" therefore floats over the list
+ * instead of living here, where it ran away from the pointer (or a test's click) at every page.
+ */
 function Footer({ context }: { context: ListContext }) {
   if (!context.hasNewer) return null;
   return (
@@ -91,9 +94,6 @@ function Footer({ context }: { context: ListContext }) {
         disabled={context.loadingNewer}
       >
         {context.loadingNewer ? 'Loading…' : 'Load newer messages'}
-      </button>
-      <button type="button" className="parley-button parley-button--small" onClick={context.jumpToLatest}>
-        Jump to latest
       </button>
     </div>
   );
@@ -292,9 +292,8 @@ export function MessageList({
       hasNewer,
       loadingNewer,
       loadNewer,
-      jumpToLatest,
     }),
-    [state?.hasOlder, loadingOlder, loadOlder, channelName, hasNewer, loadingNewer, loadNewer, jumpToLatest],
+    [state?.hasOlder, loadingOlder, loadOlder, channelName, hasNewer, loadingNewer, loadNewer],
   );
 
   const renderRow = (_index: number, row: MessageRow) => {
@@ -374,6 +373,15 @@ export function MessageList({
           increaseViewportBy={{ top: 600, bottom: 300 }}
         />
       )}
+      {hasNewer && rows.length > 0 ? (
+        <button
+          type="button"
+          className="parley-button parley-button--primary parley-message-list__jump"
+          onClick={jumpToLatest}
+        >
+          Jump to latest <span aria-hidden="true">↓</span>
+        </button>
+      ) : null}
       <div className="parley-sr-only" aria-live="polite" aria-atomic="true">
         {announcement}
       </div>

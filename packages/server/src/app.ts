@@ -145,15 +145,39 @@ const ajvValidators = (
  * JSON bodies are typed already and are not: coercing them would accept `{"text":123}` and,
  * worse, turn `null` into `""` in nullable strings (`{"text":null}` must clear a status).
  */
-const buildValidator: AjvFactory = (external, options) => {
-  const coercing = ajvValidators(external, options);
-  const strict = ajvValidators(external, {
-    ...options,
-    customOptions: { ...options.customOptions, coerceTypes: false },
-  });
-  return (route) =>
-    route.httpPart === 'body' ? strict(route) : decimalIntegers(route.schema, coercing(route) as ValidateFn);
-};
+const validatorFactory =
+  (eager: boolean): AjvFactory =>
+  (external, options) => {
+    const coercing = ajvValidators(external, options);
+    const strict = ajvValidators(external, {
+      ...options,
+      customOptions: { ...options.customOptions, coerceTypes: false },
+    });
+    return (route) => {
+      const compile = () => (route.httpPart === 'body' ? strict(route) : coercing(route)) as ValidateFn;
+      const validate = eager ? compile() : onFirstUse(compile);
+      return route.httpPart === 'body' ? validate : decimalIntegers(route.schema, validate);
+    };
+  };
+
+/**
+ * A route's validator compiled at its first request, not while the server is built: Ajv
+ * compiling every route's schemas was ~1.2 s of CPU in a `parley start` that was ready in
+ * ~4.2 s (a V8 profile of a fresh start), and a server answers most routes rarely or never.
+ * `eagerSchemas` (tests) compiles them all up front, so a schema Ajv refuses fails a build.
+ */
+function onFirstUse(compile: () => ValidateFn): ValidateFn {
+  let validate: ValidateFn | undefined;
+  const v: ValidateFn = (data, ctx) => {
+    validate ??= compile();
+    const ok = validate(data, ctx);
+    v.errors = validate.errors;
+    return ok;
+  };
+  // Every Ajv validator has one; Fastify then passes the parent (so a root value can be coerced).
+  v.schemaEnv = true;
+  return v;
+}
 
 /**
  * Ajv coerces any string that `Number()` reads: `0x10`, `1e3`, `Infinity`, ` 7 `. A whole-number
@@ -195,6 +219,11 @@ export interface BuildOptions {
   database?: Database;
   /** A broker (tests wire several nodes to one network); default: Redis with `redisUrl`, else in process. */
   broker?: Broker;
+  /**
+   * Compile every route's request schemas while building (default: each at its route's first
+   * request). A test builds one server this way so a schema Ajv refuses fails CI, not a call.
+   */
+  eagerSchemas?: boolean;
   /** Apply pending migrations while building (default true). */
   migrate?: boolean;
   /** `false` silences logs. */
@@ -250,7 +279,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     },
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    schemaController: { compilersFactory: { buildValidator: buildValidator as unknown as ValidatorFactory } },
+    schemaController: {
+      compilersFactory: { buildValidator: validatorFactory(opts.eagerSchemas ?? false) as unknown as ValidatorFactory },
+    },
     // Shutdown answers come from the catalogue (platform/http.ts), not Fastify's own body.
     return503OnClosing: false,
     // A request the HTTP parser cannot finish (malformed, cut off by a half-close, headers too

@@ -94,7 +94,13 @@ export interface Harness {
 
 export async function startHarness(
   overrides: Partial<Config> = {},
-  opts: { broker?: Broker; database?: Database; logStream?: DestinationStream; clock?: () => number } = {},
+  opts: {
+    broker?: Broker;
+    database?: Database;
+    logStream?: DestinationStream;
+    clock?: () => number;
+    eagerSchemas?: boolean;
+  } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-test-'));
   const own = opts.database ? null : await testDatabase();
@@ -135,6 +141,7 @@ export async function startHarness(
     ...(opts.broker ? { broker: opts.broker } : {}),
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.eagerSchemas ? { eagerSchemas: true } : {}),
   });
   const app = server.app;
   let url: string | null = null;

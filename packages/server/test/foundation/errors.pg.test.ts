@@ -37,6 +37,31 @@ const send = (payload: string | object, headers: Record<string, string> = {}) =>
     payload,
   });
 
+describe('request schemas', () => {
+  it('every route’s schemas compile (servers compile each at its first request: a bad one would fail only there)', async () => {
+    const eager = await startHarness({}, { eagerSchemas: true });
+    try {
+      await eager.app.ready();
+      expect(eager.app.hasRoute({ method: 'POST', url: '/v1/channels/:cid/messages' })).toBe(true);
+    } finally {
+      await eager.close();
+    }
+  });
+
+  it('a validator compiled at its first use answers as one compiled at start', async () => {
+    // Body (strict: a string is not coerced), query (coerced, decimal digits only) and params.
+    const bodyErr = await send({ text: 123 });
+    expectError(bodyErr, 'VALIDATION_ERROR');
+    for (const q of ['limit=0x10', 'limit=abc', 'limit=1e3'])
+      expectError(
+        await h.call({ method: 'GET', url: `/v1/channels/group:g1/messages?${q}`, headers: alice }),
+        'VALIDATION_ERROR',
+      );
+    const ok = await h.call({ method: 'GET', url: '/v1/channels/group:g1/messages?limit=5', headers: alice });
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe('typed errors', () => {
   it('answers malformed JSON with 400 BAD_JSON', async () => {
     expectError(await send('{"text": "unterminated'), 'BAD_JSON');
