@@ -111,9 +111,34 @@ describe.skipIf(!haveBrowser)('guests and requests to join in Chromium', () => {
         await o.getByRole('menuitem', { name: 'Manage members' }).click();
         return o.getByRole('dialog', { name: 'Members of Queueville' });
       };
+      // The dialog reads the workspace again when it opens. Here that reply comes only after the
+      // new policy is saved, as from a slow server: applied late, it put the old policy back
+      // over the saved one (seen in CI under load).
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const workspaceUrl = `**/v1/workspaces/${ws.id}`;
+      await o.route(workspaceUrl, async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        const response = await route.fetch(); // read now, before the save…
+        await held;
+        await route.fulfill({ response }); // …answered after it
+      });
       let dialog = await openMembers();
       await dialog.getByTestId('join-policy').selectOption('request');
       await dialog.getByTestId('join-policy-save').click();
+      await dialog.getByTestId('join-requests-empty').waitFor(WAIT);
+      const stale = o.waitForResponse(
+        (res) => res.request().method() === 'GET' && res.url().endsWith(`/v1/workspaces/${ws.id}`),
+        WAIT,
+      );
+      release();
+      await stale;
+      await o.unroute(workspaceUrl);
+      // Two frames: the late reply has been read and rendered (or dropped).
+      await o.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      expect(await dialog.getByTestId('join-policy').inputValue()).toBe('request');
       await dialog.getByTestId('join-requests-empty').waitFor(WAIT);
       const joinUrl = await dialog.getByTestId('join-url').textContent();
       expect(joinUrl).toContain(`/join/${ws.id}`);

@@ -4,7 +4,7 @@
  * page's link, and the queue of pending requests. Shown in the members dialog.
  */
 import type { JoinPolicy, JoinRequest, Workspace } from '@parley/protocol';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { accounts } from '../lib/api.js';
 import { membership } from '../lib/membership-api.js';
 
@@ -26,13 +26,17 @@ export function JoinSettings({ workspace, onJoined }: { workspace: Workspace; on
   });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Set once the user picks a policy or a domain, or saves: from then on the form is theirs.
+  const touched = useRef(false);
   // The workspace object the shell holds may predate a change made in an earlier visit here.
+  // A reply that comes after the user touched the form is dropped: applied late (a slow
+  // server), it put back the old policy over the one just chosen, or just saved.
   useEffect(() => {
     let live = true;
     accounts
       .workspace(workspace.id)
       .then((w) => {
-        if (!live) return;
+        if (!live || touched.current) return;
         setPolicy(w.join_policy);
         setDomain(w.join_domain ?? '');
         setSaved({ policy: w.join_policy, domain: w.join_domain });
@@ -44,6 +48,7 @@ export function JoinSettings({ workspace, onJoined }: { workspace: Workspace; on
   }, [workspace.id]);
 
   const save = async () => {
+    touched.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -69,7 +74,10 @@ export function JoinSettings({ workspace, onJoined }: { workspace: Workspace; on
           className="app-input"
           value={policy}
           data-testid="join-policy"
-          onChange={(e) => setPolicy(e.target.value as JoinPolicy)}
+          onChange={(e) => {
+            touched.current = true;
+            setPolicy(e.target.value as JoinPolicy);
+          }}
         >
           {POLICIES.map((p) => (
             <option key={p.value} value={p.value}>
@@ -86,7 +94,10 @@ export function JoinSettings({ workspace, onJoined }: { workspace: Workspace; on
             value={domain}
             placeholder="example.com"
             data-testid="join-domain"
-            onChange={(e) => setDomain(e.target.value)}
+            onChange={(e) => {
+              touched.current = true;
+              setDomain(e.target.value);
+            }}
           />
         </label>
       ) : null}

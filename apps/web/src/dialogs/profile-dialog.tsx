@@ -48,12 +48,13 @@ export function ProfileDialog({ onClose }: { onClose(): void }) {
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
-  // The custom field values are only on a read that knows the viewer: read once.
+  // The custom field values are only on a read that knows the viewer: read once. A value typed
+  // before the read answers stays (a late answer must not put the old one back).
   useEffect(() => {
     if (!me?.id) return;
     client.profiles
       .get(me.id)
-      .then((u) => setValues(u.fields ?? {}))
+      .then((u) => setValues((typed) => ({ ...(u.fields ?? {}), ...typed })))
       .catch(() => {});
   }, [client, me?.id]);
 
