@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { Config } from '../../../packages/server/src/platform/config.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
@@ -123,6 +123,39 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   });
 }
 
+/**
+ * A new page of `context` in a window of its own, where `context.newPage()` would open a tab.
+ *
+ * Chromium's headless mode keeps tabs as a headed browser does: only a window's front tab is
+ * visible, and a hidden page renders no frames. Playwright waits for two frames before it acts
+ * on an element (its "stable" check), so each click, fill or drag on a background tab waited
+ * about 2 s for Chromium's fallback (measured: the sections test's first case took 35 s with two
+ * tabs, 10 s with two windows). A second window is visible, as two windows side by side are, and
+ * shares the context's cookies, storage and BroadcastChannel as a second tab does. A test about
+ * a tab in the background (notifications.test.ts) opens tabs on purpose.
+ */
+export async function openWindow(context: BrowserContext): Promise<Page> {
+  const first = context.pages()[0];
+  if (!first) return context.newPage(); // a context's first page is its own window already
+  const session = await context.newCDPSession(first);
+  const { targetInfo } = await session.send('Target.getTargetInfo');
+  await session.detach();
+  const browser = await (context.browser() as Browser).newBrowserCDPSession();
+  try {
+    const [page] = await Promise.all([
+      context.waitForEvent('page'),
+      browser.send('Target.createTarget', {
+        url: 'about:blank',
+        browserContextId: targetInfo.browserContextId,
+        newWindow: true,
+      }),
+    ]);
+    return page;
+  } finally {
+    await browser.detach();
+  }
+}
+
 /** Chromium's fake camera and microphone, granted without a prompt (calls and the office). */
 export const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
@@ -159,4 +192,31 @@ export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebA
       await h.close();
     },
   };
+}
+
+/** A chat API call from the page, as its signed-in user (the workspace session's token). */
+export async function api(page: Page, workspaceId: string, method: string, path: string, body?: unknown): Promise<any> {
+  return page.evaluate(
+    async ({ workspaceId, method, path, body }) => {
+      const s = await (
+        await fetch(`/v1/workspaces/${workspaceId}/session`, {
+          method: 'POST',
+          credentials: 'include',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).json();
+      const r = await fetch(path, {
+        method,
+        headers: {
+          'x-api-key': s.api_key,
+          authorization: `Bearer ${s.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.status, body: await r.json(), user_id: s.user_id };
+    },
+    { workspaceId, method, path, body },
+  );
 }

@@ -1,9 +1,10 @@
 /**
  * Reminders, scheduled messages and webhooks in the web app, in real Chromium against a real
  * server: Ada schedules a message with `/schedule`, finds it in "Later", changes its text, and
- * sees it arrive in #general when the job sends it; she asks to be reminded about a message
- * from its actions and finds the reminder listed; and, as the workspace's owner, she adds a
- * webhook (a real receiver here) and sees its deliveries in the log.
+ * sees it arrive in #general when the job sends it at its time (moved to now, not waited for);
+ * she asks to be reminded about a message from its actions and finds the reminder listed; and,
+ * as the workspace's owner, she adds a webhook (a real receiver here) and sees its deliveries in
+ * the log.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -12,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 import { type Receiver, startReceiver } from '../../../packages/server/test/hooks/helpers.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { api, buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
@@ -57,7 +58,7 @@ describe.skipIf(!haveBrowser)('later, in the web app', () => {
     await page.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
     await composer(page).waitFor(WAIT);
 
-    await composer(page).fill('/schedule 25s draft words');
+    await composer(page).fill('/schedule 1h draft words');
     await composer(page).press('Enter');
     await page.getByRole('status').filter({ hasText: 'Message scheduled for' }).waitFor(WAIT);
 
@@ -72,8 +73,17 @@ describe.skipIf(!haveBrowser)('later, in the web app', () => {
     await later.getByTestId('scheduled-item').filter({ hasText: 'final words, sent later' }).waitFor(WAIT);
     await page.keyboard.press('Escape');
 
-    // Not there yet; then the job sends it, and it arrives live.
+    // Not there yet. Then its time comes: moved to now through the API (as a PATCH from any
+    // client would) rather than waited for, and the job sends it, and it arrives live.
     expect(await message(page, 'final words, sent later').count()).toBe(0);
+    const workspaceId = /\/w\/([^/]+)\//.exec(page.url())?.[1] as string;
+    const list = await api(page, workspaceId, 'GET', '/v1/scheduled-messages');
+    const [pending] = list.body.scheduled_messages as { id: string; text: string }[];
+    expect(pending?.text).toBe('final words, sent later');
+    const moved = await api(page, workspaceId, 'PATCH', `/v1/scheduled-messages/${pending?.id}`, {
+      send_at: new Date().toISOString(),
+    });
+    expect(moved.status).toBe(200);
     await expect
       .poll(() => message(page, 'final words, sent later').getAttribute('data-status'), { timeout: 60_000 })
       .toBe('sent');

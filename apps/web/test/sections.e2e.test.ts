@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, buildWorkspace, chatHeaders, ok } from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
-import { haveBrowser, startWebApp, type WebApp } from './browser.js';
+import { haveBrowser, openWindow, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-sections';
@@ -66,7 +66,7 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
       );
     const context = await (app as WebApp).as(olive.cookie);
     const a = await context.newPage();
-    const b = await context.newPage();
+    const b = await openWindow(context);
     for (const p of [a, b]) {
       p.on('pageerror', (e) => errors.push(e.message));
       await p.setViewportSize({ width: 1280, height: 800 });
@@ -164,7 +164,7 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
       p.locator('.app-sidebar .parley-channel-list__title').evaluateAll((els) => els.map((e) => e.textContent));
     const context = await (app as WebApp).as(olive.cookie);
     const a = await context.newPage();
-    const b = await context.newPage();
+    const b = await openWindow(context);
     for (const p of [a, b]) {
       p.on('pageerror', (e) => errors.push(e.message));
       await p.setViewportSize({ width: 1280, height: 800 });
@@ -231,7 +231,7 @@ describe.skipIf(!haveBrowser)('sidebar sections and saved items in Chromium', ()
     }
     const context = await (app as WebApp).as(ben.cookie);
     const a = await context.newPage();
-    const b = await context.newPage();
+    const b = await openWindow(context);
     for (const p of [a, b]) {
       p.on('pageerror', (e) => errors.push(e.message));
       await p.setViewportSize({ width: 1280, height: 800 });

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { api, buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
@@ -36,33 +36,6 @@ async function signUp(page: Page, name: string, email: string): Promise<void> {
   await page.getByLabel('Full name').fill(name);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
-}
-
-/** A chat API call from the page, as its signed-in user (the workspace session's token). */
-async function api(page: Page, workspaceId: string, method: string, path: string, body?: unknown): Promise<any> {
-  return page.evaluate(
-    async ({ workspaceId, method, path, body }) => {
-      const s = await (
-        await fetch(`/v1/workspaces/${workspaceId}/session`, {
-          method: 'POST',
-          credentials: 'include',
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-        })
-      ).json();
-      const r = await fetch(path, {
-        method,
-        headers: {
-          'x-api-key': s.api_key,
-          authorization: `Bearer ${s.token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: r.status, body: await r.json(), user_id: s.user_id };
-    },
-    { workspaceId, method, path, body },
-  );
 }
 
 describe.skipIf(!haveBrowser)('seen, and where you were', () => {

@@ -20,8 +20,17 @@ import {
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
-import { type ChannelState, type LocalMessage, readByOf, replaceEverywhere, setPoll, upsertMessage } from './state.js';
+import { type ChannelState, type LocalMessage, mergeMessages, readByOf, replaceEverywhere, setPoll } from './state.js';
 import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
+
+/** Messages as the server stored them, for the local state. */
+const sentAll = (ms: readonly Message[]): LocalMessage[] => ms.map((m) => ({ ...m, status: 'sent' }));
+/** A page from the server in place of what was loaded: only the unsent stay beside it. */
+const freshPage = (held: readonly LocalMessage[], page: readonly Message[]) =>
+  mergeMessages(
+    held.filter((m) => m.status !== 'sent'),
+    sentAll(page),
+  );
 
 const TYPING_THROTTLE_MS = 2_000;
 const TYPING_IDLE_MS = 3_000;
@@ -142,8 +151,7 @@ export class Channel {
       );
       this.client.putChannel(snapshot.channel, snapshot.members);
       this.client.updateChannel(cid, (c) => {
-        let messages = c.messages.filter((m) => m.status !== 'sent');
-        for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+        const messages = freshPage(c.messages, page.messages);
         return {
           ...c,
           messages,
@@ -208,8 +216,7 @@ export class Channel {
       const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${cid}/messages?limit=50`);
       this.client.putChannel(snap.channel, snap.members);
       this.client.updateChannel(cid, (c) => {
-        let messages = c.messages.filter((m) => m.status !== 'sent');
-        for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+        const messages = freshPage(c.messages, page.messages);
         return { ...c, messages, lastSeq: snap.channel.last_seq, loaded: true, hasOlder: page.messages.length >= 50 };
       });
     } finally {
@@ -251,9 +258,7 @@ export class Channel {
     const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/messages?${q}`);
     if (epoch !== this.viewEpoch) return 0;
     this.client.updateChannel(this.cid, (c) => {
-      let messages = c.messages;
-      for (const m of page.messages)
-        if (!messages.some((x) => x.id === m.id)) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      const messages = mergeMessages(c.messages, sentAll(page.messages), true);
       return { ...c, messages, hasOlder: page.messages.length >= limit };
     });
     return page.messages.length;
@@ -272,8 +277,7 @@ export class Channel {
     );
     if (epoch !== this.viewEpoch) return;
     this.client.updateChannel(this.cid, (c) => {
-      let messages = c.messages.filter((m) => m.status !== 'sent');
-      for (const m of page.messages) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      const messages = freshPage(c.messages, page.messages);
       const last = page.messages.at(-1)?.seq ?? 0;
       const hasNewer = last < c.lastSeq && page.messages.length >= limit - Math.floor((limit - 1) / 2);
       return { ...c, messages, loaded: true, hasOlder: (page.messages[0]?.seq ?? 0) > 1, hasNewer };
@@ -292,9 +296,7 @@ export class Channel {
     );
     if (epoch !== this.viewEpoch) return 0;
     this.client.updateChannel(this.cid, (c) => {
-      let messages = c.messages;
-      for (const m of page.messages)
-        if (!messages.some((x) => x.id === m.id)) messages = upsertMessage(messages, { ...m, status: 'sent' });
+      const messages = mergeMessages(c.messages, sentAll(page.messages), true);
       return { ...c, messages, hasNewer: page.messages.length >= limit };
     });
     return page.messages.length;
@@ -584,8 +586,7 @@ export class Channel {
     if (opts.before !== undefined) q.set('before', String(opts.before));
     const r = await this.client.http.call<MessagesResponse>('GET', `/v1/messages/${parentId}/replies?${q}`);
     this.client.updateChannel(this.cid, (c) => {
-      let list = c.threads[parentId] ?? [];
-      for (const m of r.messages) list = upsertMessage(list, { ...m, status: 'sent' });
+      const list = mergeMessages(c.threads[parentId] ?? [], sentAll(r.messages));
       return { ...c, threads: { ...c.threads, [parentId]: list } };
     });
     return (this.state?.threads[parentId] ?? []) as LocalMessage[];

@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type LocalMessage, mergeMessages, upsertMessage } from './state.js';
+
+/** Just what ordering reads: an id, a seq (0 while unsent) and a version to tell copies apart. */
+const msg = (id: number, seq: number, v: string) =>
+  ({ id: `m${id}`, seq, text: v, status: seq > 0 ? 'sent' : 'sending' }) as unknown as LocalMessage;
+
+/**
+ * A list as the state keeps it: stored messages by seq, then unsent ones. As on a server, a
+ * message's seq is its own and never changes once stored (here: its id), and no two share one.
+ */
+const held = fc
+  .uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 40 }), stored: fc.boolean() }), {
+    selector: (m) => m.id,
+    maxLength: 25,
+  })
+  .map((ms) => ms.reduce<LocalMessage[]>((list, m) => upsertMessage(list, msg(m.id, m.stored ? m.id : 0, 'held')), []));
+/** A page from the server: stored messages, each once. */
+const page = fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 12 });
+
+describe('mergeMessages', () => {
+  it('gives what upsertMessage gives for each message of the page in turn', () => {
+    fc.assert(
+      fc.property(held, page, (list, p) => {
+        const incoming = p.map((id) => msg(id, id, 'page'));
+        const oneByOne = incoming.reduce<LocalMessage[]>((l, m) => upsertMessage(l, m), list);
+        expect(mergeMessages(list, incoming)).toEqual(oneByOne);
+      }),
+    );
+  });
+
+  it('keeps a held message as held with keepHeld, as the skip-if-held loop did', () => {
+    fc.assert(
+      fc.property(held, page, (list, p) => {
+        const incoming = p.map((id) => msg(id, id, 'page'));
+        let oneByOne: LocalMessage[] = [...list];
+        for (const m of incoming) if (!oneByOne.some((x) => x.id === m.id)) oneByOne = upsertMessage(oneByOne, m);
+        expect(mergeMessages(list, incoming, true)).toEqual(oneByOne);
+      }),
+    );
+  });
+
+  it('returns the same list when nothing is new', () => {
+    const list = [msg(1, 1, 'a'), msg(2, 2, 'b'), msg(3, 0, 'c')];
+    expect(mergeMessages(list, [])).toBe(list);
+    expect(mergeMessages(list, [msg(2, 2, 'b2')], true)).toBe(list);
+  });
+});
