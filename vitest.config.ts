@@ -1,5 +1,6 @@
 import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import SlowestFiles from './scripts/slowest-files.js';
 
 /**
@@ -118,6 +119,22 @@ function pgOnly(globs: string[]): string[] {
   );
 }
 
+/**
+ * The slow tier first, then the server tier, then `unit`; Vitest's own order within each (its
+ * cache's failed and longest files first, else the largest). Vitest's default orders projects by
+ * name, which started the slowest files (the browser's, up to 80 s each) two thirds into a run
+ * and could leave one of them running alone at its end; started first, the end of a run is the
+ * server tier's 1–3 s files, shared by both workers.
+ */
+class SlowTierFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => ['slow:', 'server:', 'unit'].findIndex((t) => f.project.name.startsWith(t));
+    const within = await super.sort(files);
+    const at = new Map(within.map((f, i) => [f, i]));
+    return within.sort((a, b) => rank(a) - rank(b) || (at.get(a) as number) - (at.get(b) as number));
+  }
+}
+
 export default defineConfig({
   test: {
     ...common,
@@ -127,6 +144,7 @@ export default defineConfig({
     // a second worker nearly halves `npm test` on two cores. `PARLEY_TEST_WORKERS=N` tries another
     // count (measuring the suite, not for CI).
     maxWorkers: Number(process.env.PARLEY_TEST_WORKERS) || 2,
+    sequence: { sequencer: SlowTierFirst },
     // In CI the run ends with its slowest files (scripts/slowest-files.ts): where the minutes go.
     ...(process.env.CI ? { reporters: ['default', new SlowestFiles()] } : {}),
     projects: [
