@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Two classes of flaky test this catches before they land (issue 38):
+// Three classes of flaky test this catches before they land (issue 38):
 //
 // - A fixed port. Two test files run at once (two workers), and CI's machine runs other
 //   services: a server, fake provider or receiver in a test listens on port 0 and is told its
@@ -11,19 +11,16 @@
 //   which something must NOT happen ("had it been sent, it would have arrived by now"), and a
 //   time the test is about (a token's expiry, a grace period, milliseconds apart). So every
 //   sleep in a test file is inside a loop, or has a comment on its line or just above it.
+// - A background tab. A second `context.newPage()` in one Chromium context is a tab behind the
+//   first (headless Chromium keeps tabs as a window does), and a hidden page renders no frames:
+//   each Playwright action on the page behind waits ~2 s for its "stable" check, longer under
+//   load, against a test's timeout. A second page of a context opens as a window of its own
+//   (`openWindow` in apps/web/test/browser.ts); a tab on purpose says so on its line.
 //
 // A test file is any `*.test.*` file the repository holds (tracked or new).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-
-const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..'));
-const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
-  cwd: root,
-  encoding: 'utf8',
-})
-  .split('\n')
-  .filter((f) => /\.test\.[cm]?[jt]sx?$/.test(f));
 
 /** The machine's own services, which tests reach at their standard ports. */
 const SERVICE_PORTS = new Set([5432, 6379, 4222, 3306, 5672, 1883]);
@@ -38,9 +35,27 @@ const LOOP = /^\s*(while|for|do)\b|\bwhile\s*\(/;
 /** Lines that define a sleep helper rather than use one. */
 const DEFINITION = /^\s*(export\s+)?(const|function|let)\s+\w+\s*=?\s*(\(|async|\w+\s*=>)/;
 
-const problems = [];
-for (const f of files) {
-  const lines = readFileSync(path.join(root, f), 'utf8').split('\n');
+/** `X.newPage()`: X is a context (a browser's `newPage()` makes a context of its own). */
+const NEW_PAGE = /([\w.()]+)\.newPage\(\)/g;
+const TEST_START = /^\s*(it|test)(\.\w+)?\(/;
+
+/** What is wrong in the test file `f` whose text is `text`: one line per problem, `file:line: why`. */
+export function problemsIn(f, text) {
+  const problems = [];
+  const lines = text.split('\n');
+  let opened = new Set();
+  lines.forEach((line, i) => {
+    if (TEST_START.test(line)) opened = new Set();
+    for (const m of line.replace(/\/\/.*$/, '').matchAll(NEW_PAGE)) {
+      const context = m[1];
+      if (context === 'browser' || line.includes('//')) continue;
+      if (opened.has(context) || context.endsWith('.context()'))
+        problems.push(
+          `${f}:${i + 1}: a second page of one context is a background tab, whose actions wait for frames it never draws: open it with openWindow(context), or say on its line why a tab`,
+        );
+      opened.add(context);
+    }
+  });
   lines.forEach((line, i) => {
     const code = line.replace(/\/\/.*$/, '');
     for (const re of FIXED_PORT) {
@@ -59,9 +74,24 @@ for (const f of files) {
       `${f}:${i + 1}: a sleep with no reason: wait for the condition instead, or say on its line (or the line above) why a fixed time is right here`,
     );
   });
+  return problems;
 }
-if (problems.length) {
-  console.error(`test waits:\n  ${problems.join('\n  ')}`);
-  process.exit(1);
+
+if (process.argv[1] === import.meta.filename) {
+  const root = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '..'));
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    // This checker's own test plants each problem on purpose.
+    .filter((f) => /\.test\.[cm]?[jt]sx?$/.test(f) && f !== 'scripts/check-test-waits.test.mjs');
+  const problems = files.flatMap((f) => problemsIn(f, readFileSync(path.join(root, f), 'utf8')));
+  if (problems.length) {
+    console.error(`test waits:\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+  console.log(
+    `test waits: ok (${files.length} test files: no fixed ports, every sleep polls or says why, no background tab by accident)`,
+  );
 }
-console.log(`test waits: ok (${files.length} test files: no fixed ports, every sleep polls or says why)`);

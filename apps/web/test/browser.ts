@@ -126,13 +126,14 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
 /**
  * A new page of `context` in a window of its own, where `context.newPage()` would open a tab.
  *
- * Chromium's headless mode keeps tabs as a headed browser does: only a window's front tab is
- * visible, and a hidden page renders no frames. Playwright waits for two frames before it acts
- * on an element (its "stable" check), so each click, fill or drag on a background tab waited
- * about 2 s for Chromium's fallback (measured: the sections test's first case took 35 s with two
- * tabs, 10 s with two windows). A second window is visible, as two windows side by side are, and
- * shares the context's cookies, storage and BroadcastChannel as a second tab does. A test about
- * a tab in the background (notifications.test.ts) opens tabs on purpose.
+ * Chromium's headless mode keeps tabs as a headed browser does: only a window's front tab draws
+ * frames. Playwright waits for animation frames before it acts on an element (its "stable"
+ * check), so each click, fill or drag on a tab behind another waited about 2 s (measured: the
+ * sections test's first case took 35 s with two tabs, 4 s with two windows). A second window
+ * draws, as two windows side by side do, and shares the context's cookies, storage, cache and
+ * BroadcastChannel as a second tab does. A test about a tab in the background
+ * (notifications.test.ts) opens a tab on purpose; `scripts/check-test-waits.mjs` fails on a
+ * second page of one context opened as a tab without saying why.
  */
 export async function openWindow(context: BrowserContext): Promise<Page> {
   const first = context.pages()[0];

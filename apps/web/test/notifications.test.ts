@@ -145,7 +145,7 @@ describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
       // "visible", but only the front one has focus — which is what the app checks too).
       // Playwright makes every page believe it has focus; a background tab does not (set after
       // the navigations, which may move a page to another renderer).
-      const other = await context.newPage();
+      const other = await context.newPage(); // a tab on purpose: the test is about the page behind it
       await other.goto('/healthz');
       const background = async () => {
         for (const p of [page, other])

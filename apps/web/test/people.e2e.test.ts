@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, buildWorkspace, chatHeaders, join, ok } from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
-import { haveBrowser, startWebApp, type WebApp } from './browser.js';
+import { haveBrowser, openWindow, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-people';
@@ -103,7 +103,7 @@ describe.skipIf(!haveBrowser)('people and presence in Chromium', () => {
         payload: { text: 'Heads down until lunch' },
       }),
     );
-    const o2 = await oc.newPage();
+    const o2 = await openWindow(oc);
     o2.on('pageerror', (e) => errors.push(e.message));
     await o2.setViewportSize({ width: 1280, height: 800 });
     await o2.goto(`/w/${ws.id}/c/public:general`);

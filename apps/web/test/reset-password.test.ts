@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../packages/server/src/platform/config.js';
 import { startSmtp, type TestSmtp } from '../../../packages/server/test/accounts/smtp.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { buildWebApp, haveBrowser, launchChromium, openWindow } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a fresh spring morning';
@@ -114,7 +114,7 @@ describe.skipIf(!haveBrowser)('forgot password in Chromium', () => {
 
     // The browser signed in before the reset is signed out. (A new tab at `/`, which this
     // browser has cached: it revalidates the page, a 304 that must not change its CSP.)
-    const again = await first.newPage();
+    const again = await openWindow(first);
     await again.goto('/');
     await again.getByRole('form', { name: 'Sign in' }).waitFor(WAIT);
     expect(new URL(again.url()).pathname).toBe('/signin');

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { api, buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { api, buildWebApp, haveBrowser, launchChromium, openWindow } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
@@ -158,7 +158,7 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
     await expect
       .poll(async () => (await api(a, workspaceId, 'GET', '/v1/me/last-channel')).body.cid, WAIT)
       .toBe('group:trio');
-    const a2 = await a.context().newPage();
+    const a2 = await openWindow(a.context());
     await a2.goto(`/w/${workspaceId}`);
     await a2.waitForURL(/\/c\/group:trio$/, WAIT);
 
