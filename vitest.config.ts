@@ -139,11 +139,13 @@ export default defineConfig({
   test: {
     ...common,
     pool: 'forks',
-    // Two files at a time, whatever the core count (Vitest's default is one fewer than the cores:
-    // one here). Most of a file's time is waiting — for PostgreSQL, a spawned node, Chromium — so
-    // a second worker nearly halves `npm test` on two cores. `PARLEY_TEST_WORKERS=N` tries another
-    // count (measuring the suite, not for CI).
-    maxWorkers: Number(process.env.PARLEY_TEST_WORKERS) || 2,
+    // Three files at a time, whatever the core count (Vitest's default is one fewer than the
+    // cores: one here). Much of a file's time is waiting — for PostgreSQL, a spawned node,
+    // Chromium, a timer — so on two cores a second worker nearly halves `npm test`, and a third
+    // fills what the two leave idle: a fresh-clone CI took 14 min 19 s and 15 min 05 s with two
+    // (the CPU ~60 % busy), 13 min 33 s with three (2026-11-26; on a machine already busy, 17
+    // min against 18). `PARLEY_TEST_WORKERS=N` tries another count.
+    maxWorkers: Number(process.env.PARLEY_TEST_WORKERS) || 3,
     sequence: { sequencer: SlowTierFirst },
     // In CI the run ends with its slowest files (scripts/slowest-files.ts): where the minutes go.
     ...(process.env.CI ? { reporters: ['default', new SlowestFiles()] } : {}),
