@@ -124,7 +124,7 @@ function pgOnly(globs: string[]): string[] {
  * cache's failed and longest files first, else the largest). Vitest's default orders projects by
  * name, which started the slowest files (the browser's, up to 80 s each) two thirds into a run
  * and could leave one of them running alone at its end; started first, the end of a run is the
- * server tier's 1–3 s files, shared by both workers.
+ * server tier's 1–3 s files, shared by every worker.
  */
 class SlowTierFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
