@@ -231,13 +231,25 @@ async function runOnce(rcv: Child, endpoints: number, hook: string, run: number)
     const warm = await drive(http, apps, rate, 2_000, 'warm-up');
     await waitDeliveries(rcv, main.paths, warm.sent * endpoints, 60_000);
     await rcv.call('reset');
+    await server.call('sendStages');
+    if (process.env.BENCH_STATEMENTS === '1') await server.call('statements');
+    const profile = process.env.BENCH_PROFILE_DIR;
+    if (profile) await server.call('profileStart');
     const cpu0 = machineCpu([server.pid]);
+    const rcv0 = machineCpu([rcv.pid]).pids;
     const t0 = Date.now();
     const d = await drive(http, apps, rate, seconds * 1000, 'measured');
     const want = d.sent * endpoints;
     log(`run ${run}: ${endpoints} endpoint(s), ${d.sent} sent (${d.failed} failed); waiting for ${want} deliveries`);
     const got = await waitDeliveries(rcv, main.paths, want, 180_000);
     const cpu1 = machineCpu([server.pid]);
+    const rcv1 = machineCpu([rcv.pid]).pids;
+    if (profile) await server.call('profileStop', { file: `${profile}/webhooks-${endpoints}-${run}.cpuprofile` });
+    log(`run ${run}: ${await server.call<string>('sendStages')}`);
+    if (process.env.BENCH_STATEMENTS === '1') {
+      const top = await server.call<[string, number][]>('statements');
+      for (const [text, n] of top.slice(0, 25)) log(`  ${(n / Math.max(1, d.sent)).toFixed(3)}/send  ${text}`);
+    }
     const all = main.paths.map((p) => got[p]).filter((s): s is PathStats => !!s);
     const unique = all.reduce((a, s) => a + s.unique, 0);
     const lastAt = Math.max(t0, ...all.map((s) => s.lastAt));
@@ -252,6 +264,8 @@ async function runOnce(rcv: Child, endpoints: number, hook: string, run: number)
       sendP99: q(d.times, 0.99),
       serverCpu: (cpu1.pids - cpu0.pids) / Math.max(1, d.sent),
       pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, d.sent),
+      rcvCpu: (rcv1 - rcv0) / Math.max(1, d.sent),
+      busyCpu: (cpu1.busy - cpu0.busy) / Math.max(1, d.sent),
       delivered: unique,
       wanted: want,
       deliveriesPerS: endpoints ? unique / ((lastAt - t0) / 1000) : Number.NaN,
@@ -284,6 +298,8 @@ const COLUMNS: [string, string, (n: number) => string][] = [
   ['sendP99', 'send p99 ms', (n) => n.toFixed(1)],
   ['serverCpu', 'server CPU ms/send', (n) => n.toFixed(2)],
   ['pgCpu', 'PostgreSQL CPU ms/send', (n) => n.toFixed(2)],
+  ['rcvCpu', 'receiver CPU ms/send', (n) => n.toFixed(2)],
+  ['busyCpu', 'machine CPU ms/send', (n) => n.toFixed(2)],
   ['delivered', 'delivered', (n) => fmt(n)],
   ['deliveriesPerS', 'deliveries/s', (n) => (Number.isFinite(n) ? fmt(n) : '–')],
   ['delayP50', 'commit→received p50', (n) => (Number.isFinite(n) ? `${ms(n)} ms` : '–')],

@@ -139,6 +139,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         await node.call('sendStages');
         const profile = process.env.BENCH_PROFILE_DIR;
         if (profile) await node.call('profileStart');
+        if (process.env.BENCH_STATEMENTS === '1') await node.call('statements');
         const q0 = await node.call<number>('queries');
         const cpu0 = machineCpu(server.pids);
         const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
@@ -152,6 +153,9 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         const drained = v === 'all' ? await pushesSettle(rcv, st.pushes) : { pushes: 0, ms: 0 };
         const wh = st.paths[whPath];
         log(`${label}: ${await node.call<string>('sendStages')}`);
+        if (process.env.BENCH_STATEMENTS === '1')
+          for (const [text, n] of (await node.call<[string, number][]>('statements')).slice(0, 30))
+            log(`${label}:   ${(n / Math.max(1, r.sent)).toFixed(3)}/send  ${text}`);
         if (profile) await node.call('profileStop', { file: `${profile}/prodmix-${v}-${rep + 1}.cpuprofile` });
         const m: Record<string, number> = {
           delivered: r.perSecond,

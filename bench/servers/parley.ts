@@ -12,10 +12,13 @@
  *   BENCH_LISTEN_BACKLOG the listen backlog (unset: the product's default, PARLEY_LISTEN_BACKLOG's)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
+ *   BENCH_STATEMENTS    "1": tally the statements sent to PostgreSQL by their text (the
+ *                       `statements` call), to see which ones a scenario's extra cost is made of
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pg from 'pg';
 import { buildServer } from '../../packages/server/src/app.js';
 import { defaultConfig, NO_HTTP_LIMITS } from '../../packages/server/src/platform/config.js';
 import { outboundAllowFromEnv } from '../../packages/server/src/platform/outbound.js';
@@ -23,6 +26,18 @@ import { serve, serverCommon } from '../lib/proc.js';
 import { stageMeans } from '../lib/stages.js';
 
 const env = process.env;
+/** Statements sent since the last `statements` call, by their first 160 characters (or name). */
+const tally = new Map<string, number>();
+if (env.BENCH_STATEMENTS === '1') {
+  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+    const q = a[0] as string | { name?: string; text?: string };
+    const text = typeof q === 'string' ? q : (q?.name ?? q?.text ?? '?');
+    const key = String(text).replace(/\s+/g, ' ').trim().slice(0, 160);
+    tally.set(key, (tally.get(key) ?? 0) + 1);
+    return query.apply(this, a);
+  } as typeof pg.Client.prototype.query;
+}
 let profiler: Session | null = null;
 const t0 = performance.now();
 const server = await buildServer(
@@ -82,6 +97,12 @@ serve(
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
       return null;
+    },
+    /** The statement tally (BENCH_STATEMENTS=1), most frequent first, and reset. */
+    statements: () => {
+      const top = [...tally].sort((a, b) => b[1] - a[1]);
+      tally.clear();
+      return top;
     },
     /** …and stop, writing a .cpuprofile that Chrome DevTools opens. */
     profileStop: async (a: { file: string }) => {

@@ -140,28 +140,80 @@ async function loadMessages(svc: Services, items: readonly { appId: string; mess
   return out;
 }
 
-/** Every other member of the message's channel (or just `only`) with what the decision needs. */
-function candidates(svc: Services, msg: MessageRow, collapseKey: string, only?: string): Promise<Candidate[]> {
-  return rows<Candidate>(
+/**
+ * Every other member of each message's channel (or just `only`) with what the decision needs,
+ * keyed like `loadMessages`: one read for a whole job, not one a message (it was the one
+ * statement every message of the production mix cost, bench/scenarios/prodmix.ts).
+ */
+async function candidatesOf(svc: Services, list: readonly Loaded[], only?: string): Promise<Map<string, Candidate[]>> {
+  const out = new Map<string, Candidate[]>();
+  if (list.length === 0) return out;
+  const input = JSON.stringify(
+    list.map(({ msg }, ord) => ({
+      ord,
+      app_id: msg.appId,
+      id: msg.id,
+      cid: msg.cid,
+      author: msg.userId,
+      everyone: msg.mentionedChannel,
+      collapse_key: collapseKeyOf(msg.cid, msg.parentId),
+      only_user: only ?? null,
+    })),
+  );
+  const found = await rows<Candidate & { ord: number }>(
     svc.db,
-    sql`select m.user_id, m.muted, m.last_read_seq,
+    sql`select i.ord, m.user_id, m.muted, m.last_read_seq,
       s.level, s.time_zone, s.dnd_until, s.dnd_schedule, s.email_digest,
       o.level as channel_level,
-      (${msg.mentionedChannel} or exists (select 1 from ${schema.userMessageFlags} f
-        where f.app_id = m.app_id and f.user_id = m.user_id and f.message_id = ${msg.id} and f.mentioned)) as flagged,
+      (i.everyone or exists (select 1 from ${schema.userMessageFlags} f
+        where f.app_id = m.app_id and f.user_id = m.user_id and f.message_id = i.id and f.mentioned)) as flagged,
       (exists (select 1 from ${schema.pushSubscriptions} p where p.app_id = m.app_id and p.user_id = m.user_id)
         or exists (select 1 from ${schema.pushDevices} d where d.app_id = m.app_id and d.user_id = m.user_id)) as has_push,
       exists (select 1 from ${schema.workspaceMembers} w
         where w.app_id = m.app_id and w.user_id = m.user_id and w.deactivated_at is null) as has_email,
       b.sent_at as burst_at
-    from ${schema.members} m
+    from json_to_recordset(${input}::json)
+      as i(ord int, app_id uuid, id uuid, cid text, author text, everyone boolean, collapse_key text, only_user text)
+    cross join lateral (
+      select m.app_id, m.cid, m.user_id, m.muted, m.last_read_seq from ${schema.members} m
+      where m.app_id = i.app_id and m.cid = i.cid and m.user_id <> i.author and (i.only_user is null or m.user_id = i.only_user)
+    ) m
     left join ${schema.notificationSettings} s on s.app_id = m.app_id and s.user_id = m.user_id
     left join ${schema.channelNotificationSettings} o on o.app_id = m.app_id and o.user_id = m.user_id and o.cid = m.cid
-    left join ${schema.pushBursts} b on b.app_id = m.app_id and b.user_id = m.user_id and b.collapse_key = ${collapseKey}
-    where m.app_id = ${msg.appId} and m.cid = ${msg.cid} and m.user_id <> ${msg.userId}
-      ${only === undefined ? sql`` : sql`and m.user_id = ${only}`}`,
+    left join ${schema.pushBursts} b on b.app_id = m.app_id and b.user_id = m.user_id and b.collapse_key = i.collapse_key`,
   );
+  for (const { ord, ...c } of found) {
+    const { msg } = list[ord] as Loaded;
+    const key = `${msg.appId} ${msg.id}`;
+    const had = out.get(key);
+    if (had) had.push(c);
+    else out.set(key, [c]);
+  }
+  return out;
 }
+
+/**
+ * What one job's messages share: their candidates (read for all of them at once), each app's
+ * native push senders, and the pushes this job has made so far (`<app> <user> <collapse key>`:
+ * when), which a candidate read before them cannot show: a later message of the same thread
+ * burst must see the earlier one's push.
+ */
+interface JobContext {
+  candidates: Map<string, Candidate[]>;
+  senders: Map<string, Promise<Map<string, NativePush>>>;
+  bursts: Map<string, Date>;
+}
+
+function sendersFor(svc: Services, ctx: JobContext, appId: string): Promise<Map<string, NativePush>> {
+  let p = ctx.senders.get(appId);
+  if (!p) {
+    p = nativeSenders(svc, appId);
+    ctx.senders.set(appId, p);
+  }
+  return p;
+}
+
+const burstKey = (appId: string, userId: string, collapseKey: string) => `${appId} ${userId} ${collapseKey}`;
 
 function options(svc: Services): DecideOptions {
   return { graceSeconds: svc.config.pushGraceSeconds, burstSeconds: svc.config.pushBurstSeconds };
@@ -198,6 +250,11 @@ export async function notifyItems(svc: Services, items: NotifyJob['items']): Pro
   const byChannel = new Map<string, { appId: string; messageId: string }[]>();
   const reachable = await reachableItems(svc, items);
   const loaded = await loadMessages(svc, reachable);
+  const ctx: JobContext = {
+    candidates: await candidatesOf(svc, [...loaded.values()]),
+    senders: new Map(),
+    bursts: new Map(),
+  };
   for (const it of reachable) {
     const k = `${it.appId} ${it.cid}`;
     const list = byChannel.get(k);
@@ -210,7 +267,7 @@ export async function notifyItems(svc: Services, items: NotifyJob['items']): Pro
     while (next < queues.length) {
       const q = queues[next++] as { appId: string; messageId: string }[];
       for (const { appId, messageId } of q)
-        await notifyOne(svc, appId, messageId, undefined, loaded.get(`${appId} ${messageId}`) ?? null);
+        await notifyOne(svc, appId, messageId, undefined, loaded.get(`${appId} ${messageId}`) ?? null, ctx);
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHANNELS_AT_ONCE, queues.length) }, worker));
@@ -259,12 +316,14 @@ async function notifyOne(
   messageId: string,
   only?: string,
   preloaded?: Loaded | null,
+  context?: JobContext,
 ): Promise<void> {
   const loaded = preloaded === undefined ? await loadMessage(svc, appId, messageId) : preloaded;
   if (!loaded) return;
   const { msg, channel, threadUsers } = loaded;
   const collapseKey = collapseKeyOf(msg.cid, msg.parentId);
-  const all = await candidates(svc, msg, collapseKey, only);
+  const ctx = context ?? { candidates: await candidatesOf(svc, [loaded], only), senders: new Map(), bursts: new Map() };
+  const all = ctx.candidates.get(`${appId} ${msg.id}`) ?? [];
   // Only those with somewhere to be reached matter.
   const reachable = all.filter((c) => c.has_push || c.has_email);
   if (reachable.length === 0) return;
@@ -306,10 +365,13 @@ async function notifyOne(
     )
       await queueDigest(svc, appId, c.user_id);
     if (!c.has_push) continue;
+    const read = asDate(c.burst_at);
+    const mine = ctx.bursts.get(burstKey(appId, c.user_id, collapseKey));
+    const lastBurstAt = mine && (!read || mine > read) ? mine : read;
     const d = decidePush(
       prefs,
       facts,
-      { now, active: present.has(c.user_id), unread, afterGrace: only !== undefined, lastBurstAt: asDate(c.burst_at) },
+      { now, active: present.has(c.user_id), unread, afterGrace: only !== undefined, lastBurstAt },
       options(svc),
     );
     svc.log.debug({ appId, userId: c.user_id, messageId, decision: d }, 'push decision');
@@ -323,7 +385,7 @@ async function notifyOne(
     } else if (d.kind === 'push') pushes.push({ userId: c.user_id, reason: d.reason });
   }
   if (pushes.length === 0) return;
-  await pushToMany(svc, await nativeSenders(svc, appId), pushes, loaded, collapseKey);
+  await pushToMany(svc, await sendersFor(svc, ctx, appId), pushes, loaded, collapseKey, ctx.bursts);
 }
 
 /** What a push says: the channel (or, in a DM, the sender) and the message's text. */
@@ -357,6 +419,7 @@ async function pushToMany(
   recipients: { userId: string; reason: PushReason }[],
   loaded: Loaded,
   collapseKey: string,
+  bursts: Map<string, Date>,
 ): Promise<void> {
   const appId = loaded.msg.appId;
   const users = recipients.map((r) => r.userId);
@@ -364,6 +427,7 @@ async function pushToMany(
   const collapseId = collapseIdOf(collapseKey);
   // The bursts are recorded first: a retry of this job after a partial delivery does not push twice.
   const at = new Date(svc.clock());
+  for (const userId of users) bursts.set(burstKey(appId, userId, collapseKey), at);
   await svc.db
     .insert(schema.pushBursts)
     .values(users.map((userId) => ({ appId, userId, collapseKey, sentAt: at })))

@@ -64,11 +64,22 @@ const MAX_ROWS = 20_000;
 /** Waits up to this long are slept; a head due later parks its lane until then. */
 const SLEEP_MAX_MS = 2_000;
 const BACKOFF_CAP_MS = 3600_000;
-/** A lane with nothing to send is let go after this long (a busy channel keeps its lane). */
-const IDLE_MS = 2_000;
+/**
+ * A lane with nothing to send is let go after this long (a busy channel keeps its lane). At
+ * 2 s, a channel with a message every second or so was claimed again for one in ten of its
+ * messages (a statement each); holding one costs nothing but a share of the one renewal.
+ */
+const IDLE_MS = 10_000;
 /** Requests one endpoint may have open at once from this node, and all endpoints together. */
 export const PER_ENDPOINT = 64;
 const MAX_IN_FLIGHT = 256;
+/**
+ * A tick starts at least this long after the previous one started. Under load the wakes and
+ * outcomes of that span share one round of statements (at 400 sends/s over 64 channels, a
+ * tick per wake was a read and an update per delivery, 1.04 statements a send; at 25 ms, 0.2);
+ * an idle pump's first tick is at once.
+ */
+const TICK_MS = 25;
 /** The delivery log keeps finished deliveries for a week, pruned hourly. */
 const KEEP_DAYS = 7;
 
@@ -133,6 +144,7 @@ export class WebhookPump {
   private outcomes: Outcome[] = [];
   private ticking = false;
   private again = false;
+  private lastStep = 0;
   private stopped = false;
   private readonly runs = new Set<Promise<void>>();
   private readonly sender: WebhookSender;
@@ -286,6 +298,9 @@ export class WebhookPump {
     try {
       do {
         this.again = false;
+        const gap = this.lastStep + TICK_MS - performance.now();
+        if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        this.lastStep = performance.now();
         if (!(await this.step())) {
           // The database said no: try again in a second, nothing lost (the work stays queued).
           await new Promise((r) => setTimeout(r, 1_000));
