@@ -132,7 +132,14 @@ export interface ServerProc {
  */
 export async function startServer(
   kind: Kind,
-  opts: { nodes?: number; databaseUrl?: string; redis?: boolean; env?: Record<string, string> } = {},
+  opts: {
+    nodes?: number;
+    databaseUrl?: string;
+    redis?: boolean;
+    env?: Record<string, string>;
+    /** More environment for node `i` alone (a worker node's, say). */
+    nodeEnv?: (i: number) => Record<string, string>;
+  } = {},
 ): Promise<ServerProc> {
   if (isStopping()) throw new Error('the run is stopping');
   const n = opts.nodes ?? 1;
@@ -172,6 +179,7 @@ export async function startServer(
         BENCH_RUN_ID: RUN_ID,
         ...(kind === 'raw-each' ? { BENCH_RAW_MODE: 'each' } : {}),
         ...opts.env,
+        ...opts.nodeEnv?.(i),
       },
       readyTimeoutMs: 90_000,
     });

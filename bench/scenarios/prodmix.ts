@@ -17,9 +17,10 @@
  * on ≤ 1.5× bare.
  */
 import { createECDH, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Generators } from '../lib/generators.js';
 import { type Child, machineCpu, spawnChild } from '../lib/proc.js';
-import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep } from '../lib/report.js';
+import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep, table } from '../lib/report.js';
 import { ParleyApi, type ServerProc, scratchDatabase, startServer, targetOf } from '../lib/setup.js';
 import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
 import { runStep } from '../lib/step.js';
@@ -29,8 +30,15 @@ const MEMBERS = 20;
 /** Messages a second (`BENCH_PRODMIX_RATE`; 500, the chat mix's, by default). */
 const RATE = Number(process.env.BENCH_PRODMIX_RATE) || 500;
 
-type Variant = 'bare' | 'all';
-const NAMES: Record<Variant, string> = { bare: 'bare', all: 'everything on' };
+/**
+ * `split`: everything on, with the background work (notification jobs and pushes, webhook
+ * deliveries) on a worker node of its own beside the node the clients use, Redis between them:
+ * the API node runs no jobs (`PARLEY_JOB_WORKERS=0`), so its event loop serves sends and
+ * sockets only. The variants run (`BENCH_PRODMIX_VARIANTS`, default all three).
+ */
+type Variant = 'bare' | 'all' | 'split';
+const NAMES: Record<Variant, string> = { bare: 'bare', all: 'everything on', split: 'everything on, worker node' };
+const VARIANTS = (process.env.BENCH_PRODMIX_VARIANTS ?? 'bare,all').split(',').filter((v): v is Variant => v in NAMES);
 
 const METRICS: Metric[] = [
   { key: 'delivered', label: 'delivered/s' },
@@ -40,6 +48,7 @@ const METRICS: Metric[] = [
   { key: 'serverCpu', label: 'server CPU ms / send', format: f2, ratio: true },
   { key: 'pgCpu', label: 'PostgreSQL CPU ms / send', format: f2, ratio: true },
   { key: 'statements', label: 'statements / send', format: f2, ratio: true },
+  { key: 'busy', label: 'machine CPU busy %, all cores', format: f1 },
   { key: 'whP50', label: 'webhook commit→received p50 ms', format: fms },
   { key: 'whP99', label: 'webhook commit→received p99 ms', format: fms },
   { key: 'whLost', label: 'webhooks lost' },
@@ -61,7 +70,8 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
   const durationMs = ctx.full ? 30_000 : 5_000;
   const users = Array.from({ length: USERS }, (_, i) => `pm${i}`);
   const roomsOf = (i: number) => [`group:pm-a-${i % A}`, `group:pm-b-${Math.floor(i / MEMBERS) % A}`];
-  const variants: Variant[] = ['bare', 'all'];
+  const variants: Variant[] = VARIANTS.includes('bare') ? VARIANTS : ['bare', ...VARIANTS];
+  const on = variants.filter((v) => v !== 'bare');
   const runs = new Runs<Variant>(variants, NAMES);
   const loadBefore = load();
 
@@ -84,6 +94,9 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         db = await scratchDatabase('prod');
         server = await startServer('parley', {
           databaseUrl: db.url,
+          ...(v === 'split'
+            ? { nodes: 2, redis: true, nodeEnv: (i: number) => ({ BENCH_JOB_WORKERS: i === 0 ? '0' : '1' }) }
+            : {}),
           // Every message a push to each offline member whose level lets it through (no one-per-burst
           // collapsing): the push path at its busiest.
           env: {
@@ -103,7 +116,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         await progressWhile(api.createChannels(channels, 6), log, `${label}: creating channels`);
         await rcv.call('reset');
         const whPath = `/wh/prod-${oi}`;
-        if (v === 'all')
+        if (v !== 'bare')
           await progressWhile(
             switchOn(api, rcv, rcvUrl, String(ready.pushUrl), whPath, users, A),
             log,
@@ -132,7 +145,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         };
         const warm = await runStep({ ...base, step: 1, rate: RATE / 2, durationMs: 1000, drainMs: 1000 });
         // The warm-up's webhooks arrive before the measured window starts counting.
-        if (v === 'all' && (await rcv.call<ReceiverStats>('stats')).paths[whPath])
+        if (v !== 'bare' && (await rcv.call<ReceiverStats>('stats')).paths[whPath])
           await waitFor(rcv, whPath, warm.sent, 30_000);
         await rcv.call('reset');
         const node = server.nodes[0] as Child;
@@ -140,17 +153,19 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         const profile = process.env.BENCH_PROFILE_DIR;
         if (profile) await node.call('profileStart');
         if (process.env.BENCH_STATEMENTS === '1') await node.call('statements');
-        const q0 = await node.call<number>('queries');
+        const q0 = await server.queries();
         const cpu0 = machineCpu(server.pids);
+        const cpuAt0 = performance.now();
         const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
         const st =
-          v === 'all' && warm.sent > 0 && (await rcv.call<ReceiverStats>('stats')).paths[whPath]
+          v !== 'bare' && warm.sent > 0 && (await rcv.call<ReceiverStats>('stats')).paths[whPath]
             ? await waitFor(rcv, whPath, r.sent, 60_000)
             : await rcv.call<ReceiverStats>('stats');
         const cpu1 = machineCpu(server.pids);
-        const q1 = await node.call<number>('queries');
+        const cpuAt1 = performance.now();
+        const q1 = await server.queries();
         // Pushes still queued when the window closed: how long until the last one goes out.
-        const drained = v === 'all' ? await pushesSettle(rcv, st.pushes) : { pushes: 0, ms: 0 };
+        const drained = v !== 'bare' ? await pushesSettle(rcv, st.pushes) : { pushes: 0, ms: 0 };
         const wh = st.paths[whPath];
         log(`${label}: ${await node.call<string>('sendStages')}`);
         if (process.env.BENCH_STATEMENTS === '1')
@@ -165,25 +180,27 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           serverCpu: (cpu1.pids - cpu0.pids) / Math.max(1, r.sent),
           pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, r.sent),
           statements: (q1 - q0) / Math.max(1, r.sent),
+          // Every process's CPU (the load generators and the receiver too) over the same span.
+          busy: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, availableParallelism() * (cpuAt1 - cpuAt0)),
           whP50: wh?.p50 ?? Number.NaN,
           whP99: wh?.p99 ?? Number.NaN,
-          whLost: v === 'all' && wh ? r.sent - (wh?.unique ?? 0) : Number.NaN,
+          whLost: v !== 'bare' && wh ? r.sent - (wh?.unique ?? 0) : Number.NaN,
           whDup: wh?.duplicates ?? Number.NaN,
           whDisorder: wh?.outOfOrder ?? Number.NaN,
-          hooks: v === 'all' ? st.hooks / Math.max(1, r.sent) : Number.NaN,
-          pushes: v === 'all' ? st.pushes / (durationMs / 1000) : Number.NaN,
-          pushDrain: v === 'all' ? drained.ms / 1000 : Number.NaN,
+          hooks: v !== 'bare' ? st.hooks / Math.max(1, r.sent) : Number.NaN,
+          pushes: v !== 'bare' ? st.pushes / (durationMs / 1000) : Number.NaN,
+          pushDrain: v !== 'bare' ? drained.ms / 1000 : Number.NaN,
         };
-        if (v === 'all' && ((wh?.badSignatures ?? 0) > 0 || st.hookBadSignatures > 0))
+        if (v !== 'bare' && ((wh?.badSignatures ?? 0) > 0 || st.hookBadSignatures > 0))
           runs.notes.push(
             `${label}: ${wh?.badSignatures} webhook and ${st.hookBadSignatures} hook signatures did not verify.`,
           );
-        if (v === 'all' && (m.whLost as number) > 0) runs.notes.push(`${label}: ${m.whLost} webhook deliveries LOST.`);
+        if (v !== 'bare' && (m.whLost as number) > 0) runs.notes.push(`${label}: ${m.whLost} webhook deliveries LOST.`);
         runs.add(v, rep, m);
         log(
           `${label}: ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} %), p50 ${ms(r.p50)} p99 ${ms(r.p99)} ms, ` +
             `server ${(m.serverCpu as number).toFixed(2)} + PostgreSQL ${(m.pgCpu as number).toFixed(2)} CPU ms/send, ${(m.statements as number).toFixed(2)} statements/send` +
-            (v === 'all'
+            (v !== 'bare'
               ? `, webhooks p50 ${ms(m.whP50 as number)} p99 ${ms(m.whP99 as number)} ms (lost ${m.whLost}, dup ${m.whDup}, disorder ${m.whDisorder}), ${fmt(m.pushes as number, 1)} pushes/s (${drained.pushes - st.pushes} more in ${(drained.ms / 1000).toFixed(1)} s after), ${(m.hooks as number).toFixed(2)} hook calls/send, ${st.connections} connections to the receiver`
               : ''),
         );
@@ -202,13 +219,16 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
     await rcv.kill();
   }
 
-  const ratio = runs.ratio('all', 'bare', 'p99');
+  const ratios = table(
+    ['', ...on.map((v) => `${NAMES[v]} / bare`)],
+    METRICS.filter((m) => m.ratio).map((m) => [m.label, ...on.map((v) => runs.ratioCell(v, 'bare', m.key))]),
+  );
   const md = [
-    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. Bare and everything on interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
+    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. "Everything on, worker node": the same, with the clients on one node that runs no jobs and the notification jobs, pushes and webhook deliveries on a second node, Redis between them. ${variants.map((v) => NAMES[v]).join(', ')} interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
     '',
     runs.table(METRICS),
     '',
-    runs.ratioTable(METRICS, 'all'),
+    ratios,
     '',
     '<details><summary>Every run</summary>',
     '',
@@ -221,23 +241,25 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
     key: 'prodmix',
     title: `6. Production mix: the chat mix with webhooks, a before-send hook and Web Push, beside it bare`,
     markdown: md,
-    targets: [
-      {
-        label: 'production mix: send→deliver p99 everything on ≤ 1.5× bare',
-        value: ratio.n ? runs.ratioCell('all', 'bare', 'p99') : 'not measured',
-        target: '≤ 1.50×',
-        met: ratio.n ? ratio.med <= 1.5 : null,
-        unreliable: ratio.unreliable,
-      },
-      {
-        label: 'production mix: webhook commit→received p99 ≤ 1 s',
-        value: runs.values('all', 'whP99').length
-          ? `${runs.cell('all', METRICS.find((x) => x.key === 'whP99') as Metric)} ms`
-          : 'not measured',
-        target: '≤ 1,000 ms',
-        met: runs.values('all', 'whP99').length ? runs.med('all', 'whP99') <= 1000 : null,
-      },
-    ],
+    targets: on.flatMap((v) => {
+      const ratio = runs.ratio(v, 'bare', 'p99');
+      const wh = runs.values(v, 'whP99').length;
+      return [
+        {
+          label: `production mix: send→deliver p99 ${NAMES[v]} ≤ 1.5× bare`,
+          value: ratio.n ? runs.ratioCell(v, 'bare', 'p99') : 'not measured',
+          target: '≤ 1.50×',
+          met: ratio.n ? ratio.med <= 1.5 : null,
+          unreliable: ratio.unreliable,
+        },
+        {
+          label: `production mix: webhook commit→received p99 ≤ 1 s (${NAMES[v]})`,
+          value: wh ? `${runs.cell(v, METRICS.find((x) => x.key === 'whP99') as Metric)} ms` : 'not measured',
+          target: '≤ 1,000 ms',
+          met: wh ? runs.med(v, 'whP99') <= 1000 : null,
+        },
+      ];
+    }),
     charts: [{ title: 'Production mix: send→deliver p99 ms', unit: 'ms', bars: runs.bars('p99') }],
   };
 }

@@ -12,6 +12,8 @@
  *   BENCH_LISTEN_BACKLOG the listen backlog (unset: the product's default, PARLEY_LISTEN_BACKLOG's)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
+ *   BENCH_JOB_WORKERS   "0": this node runs no background jobs and sends no webhooks (an API node
+ *                       beside a worker node, as PARLEY_JOB_WORKERS=0 makes one)
  *   BENCH_STATEMENTS    "1": tally the statements sent to PostgreSQL by their text (the
  *                       `statements` call), to see which ones a scenario's extra cost is made of
  */
@@ -58,6 +60,7 @@ const server = await buildServer(
     // need it turn the per-user send limit off (BENCH_RATE_MESSAGES=0); others keep the default.
     ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),
     ...(env.BENCH_WEB_PUSH_CA ? { webPushCa: env.BENCH_WEB_PUSH_CA } : {}),
+    ...(env.BENCH_JOB_WORKERS === '0' ? { jobWorkers: false } : {}),
     ...(env.BENCH_PUSH_BURST_SECONDS ? { pushBurstSeconds: Number(env.BENCH_PUSH_BURST_SECONDS) } : {}),
     ...(env.BENCH_OUTBOUND_ALLOW
       ? { outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW: env.BENCH_OUTBOUND_ALLOW }) }

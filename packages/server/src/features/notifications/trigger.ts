@@ -3,10 +3,13 @@
  * queued together go into one `notifications.message` job — one insert per burst of sends
  * rather than one per message, and nothing inside the send's transaction (the group commit's
  * single statement stays as it is). A lone send is handed off in the next turn; during a
- * stream of sends the ids linger up to 50 ms for more, so 500 sends a second make about 20
- * jobs, not one per event-loop turn (each job is an insert, a fetch and a completion: three
- * commits). The cost is a window of that length in which a crash loses the push of a message
- * that was just sent; its unread count and the email digest do not depend on it.
+ * stream of sends the ids linger up to 200 ms for more, so 100 sends a second make about 5
+ * jobs, not one per event-loop turn: each job costs about a dozen statements whatever its size
+ * (an insert, two fetches and a completion, then its reads, each for the whole job). At 50 ms,
+ * a job carried 5 messages at 100 sends a second and its statements were 2 of the 3.2 a send
+ * cost with everything on (bench/scenarios/prodmix.ts). A push waits that much longer, and the
+ * window is one in which a crash loses the push of a message that was just sent; its unread
+ * count and the email digest do not depend on it.
  */
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
@@ -28,7 +31,7 @@ class Trigger {
         }
         return items.map(() => null);
       },
-      { maxInFlight: 1, maxBatch: 500, lingerMs: 50 },
+      { maxInFlight: 1, maxBatch: 500, lingerMs: 200 },
     );
   }
 
