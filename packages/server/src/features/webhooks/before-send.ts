@@ -15,12 +15,15 @@
  */
 
 import { BeforeSendVerdict, isNameText, MAX_MESSAGE_LENGTH } from '@parley/protocol';
-import { Value } from '@sinclair/typebox/value';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ApiError } from '../../platform/errors.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
 import type { Services } from '../../services.js';
 import type { BeforeSendSettings } from './settings.js';
 import { signatureHeader } from './signature.js';
+
+/** The verdict's check, compiled once: it runs on every send of an app with the hook. */
+const isVerdict = TypeCompiler.Compile(BeforeSendVerdict);
 
 /** An answer longer than this is a failed call (not read further). */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -77,7 +80,7 @@ export async function checkBeforeSend(
     } catch {
       why = 'the hook answered something that is not JSON';
     }
-    if (parsed !== null && Value.Check(BeforeSendVerdict, parsed)) verdict = parsed;
+    if (parsed !== null && isVerdict.Check(parsed)) verdict = parsed;
     else if (!why) why = 'the hook answered JSON that is not a verdict';
   } else
     why =

@@ -92,31 +92,41 @@ export class WebhookSender {
     } catch (err) {
       return done(null, describe(err));
     }
-    const signal = AbortSignal.timeout(opts.timeoutMs ?? this.opts.timeoutMs);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await this.pool(endpoint, target).request({
-          origin: target.origin,
-          path: `${u.pathname}${u.search}`,
-          method: 'POST',
-          headers: { ...headers, host: u.host, 'content-length': String(Buffer.byteLength(body)) },
-          body,
-          signal,
-        });
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        if (opts.read !== undefined) {
-          const answer = await readCapped(res.body, opts.read);
-          if (answer === null) return done(res.statusCode, `too-large: The answer is larger than ${opts.read} bytes`);
-          return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`, answer);
+    // A timer cleared with the answer, not `AbortSignal.timeout`: that one fires after every
+    // request, answered or not, and builds a DOMException and an abort event each time (about
+    // 1 % of the server's time in the production mix, with two requests a send).
+    const deadline = new AbortController();
+    const { signal } = deadline;
+    const timer = setTimeout(() => deadline.abort(), opts.timeoutMs ?? this.opts.timeoutMs);
+    timer.unref();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await this.pool(endpoint, target).request({
+            origin: target.origin,
+            path: `${u.pathname}${u.search}`,
+            method: 'POST',
+            headers: { ...headers, host: u.host, 'content-length': String(Buffer.byteLength(body)) },
+            body,
+            signal,
+          });
+          const ok = res.statusCode >= 200 && res.statusCode < 300;
+          if (opts.read !== undefined) {
+            const answer = await readCapped(res.body, opts.read);
+            if (answer === null) return done(res.statusCode, `too-large: The answer is larger than ${opts.read} bytes`);
+            return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`, answer);
+          }
+          await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => {});
+          return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`);
+        } catch (err) {
+          if (signal.aborted) return done(null, 'timeout: The delivery took too long');
+          // A kept-alive connection the receiver had closed: once more, on a new one.
+          if (attempt === 0 && isDeadSocket(err)) continue;
+          return done(null, describe(err));
         }
-        await res.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => {});
-        return done(res.statusCode, ok ? null : `HTTP ${res.statusCode}`);
-      } catch (err) {
-        if (signal.aborted) return done(null, 'timeout: The delivery took too long');
-        // A kept-alive connection the receiver had closed: once more, on a new one.
-        if (attempt === 0 && isDeadSocket(err)) continue;
-        return done(null, describe(err));
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 
