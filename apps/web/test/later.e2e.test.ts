@@ -1,7 +1,7 @@
 /**
  * Reminders, scheduled messages and webhooks in the web app, in real Chromium against a real
  * server: Ada schedules a message with `/schedule`, finds it in "Later", changes its text, and
- * sees it arrive in #general when the job sends it at its time (moved to now, not waited for);
+ * sends it with "Send now" there and sees it arrive in #general as the job sends it;
  * she asks to be reminded about a message from its actions and finds the reminder listed; and,
  * as the workspace's owner, she adds a webhook (a real receiver here) and sees its deliveries in
  * the log.
@@ -45,7 +45,7 @@ describe.skipIf(!haveBrowser)('later, in the web app', () => {
     await rcv?.close();
   });
 
-  it('schedules a message with /schedule, edits it in Later, and it arrives when due', async () => {
+  it('schedules a message with /schedule, edits it in Later, and sends it now from there', async () => {
     await page.goto('/');
     await page.waitForURL(/\/signin/);
     await page.getByRole('button', { name: 'Create an account' }).click();
@@ -70,23 +70,28 @@ describe.skipIf(!haveBrowser)('later, in the web app', () => {
     await item.getByRole('button', { name: 'Edit' }).click();
     await later.getByLabel('Scheduled text').fill('final words, sent later');
     await later.getByRole('button', { name: 'Save' }).click();
-    await later.getByTestId('scheduled-item').filter({ hasText: 'final words, sent later' }).waitFor(WAIT);
+    const edited = later.getByTestId('scheduled-item').filter({ hasText: 'final words, sent later' });
+    await edited.waitFor(WAIT);
     await page.keyboard.press('Escape');
 
-    // Not there yet. Then its time comes: moved to now through the API (as a PATCH from any
-    // client would) rather than waited for, and the job sends it, and it arrives live.
+    // Not there yet: it is an hour away, and the server agrees.
     expect(await message(page, 'final words, sent later').count()).toBe(0);
     const workspaceId = /\/w\/([^/]+)\//.exec(page.url())?.[1] as string;
     const list = await api(page, workspaceId, 'GET', '/v1/scheduled-messages');
-    const [pending] = list.body.scheduled_messages as { id: string; text: string }[];
+    const [pending] = list.body.scheduled_messages as { id: string; text: string; send_at: string }[];
     expect(pending?.text).toBe('final words, sent later');
-    const moved = await api(page, workspaceId, 'PATCH', `/v1/scheduled-messages/${pending?.id}`, {
-      send_at: new Date().toISOString(),
-    });
-    expect(moved.status).toBe(200);
+    expect(Date.parse(pending?.send_at as string) - Date.now()).toBeGreaterThan(50 * 60_000);
+
+    // "Send now" in Later: the job sends it at once, it arrives live, and Later lets it go.
+    await page.getByTestId('workspace-name').click();
+    await page.getByRole('menuitem', { name: 'Reminders and scheduled messages' }).click();
+    await edited.getByRole('button', { name: 'Send now' }).click();
+    await edited.getByText('Sending…').waitFor(WAIT);
     await expect
       .poll(() => message(page, 'final words, sent later').getAttribute('data-status'), { timeout: 60_000 })
       .toBe('sent');
+    await later.getByText('Nothing scheduled.').waitFor(WAIT);
+    await page.keyboard.press('Escape');
     expect(await message(page, 'draft words').count()).toBe(0);
   }, 120_000);
 

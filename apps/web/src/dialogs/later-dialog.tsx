@@ -1,7 +1,7 @@
-/** "Later": my pending reminders and my scheduled messages, with edit and cancel. */
+/** "Later": my pending reminders and my scheduled messages, with send now, edit and cancel. */
 import type { Reminder, ScheduledMessage } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Modal } from '../components/modal.js';
 
 /** A Date as the value of a datetime-local input (local time, minutes). */
@@ -11,7 +11,18 @@ function localInput(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-function ScheduledItem({ s, onChanged }: { s: ScheduledMessage; onChanged(): void }) {
+function ScheduledItem({
+  s,
+  sending,
+  onChanged,
+  onSent,
+}: {
+  s: ScheduledMessage;
+  /** "Send now" was asked for it: waiting for the job. */
+  sending: boolean;
+  onChanged(): void;
+  onSent(id: string): void;
+}) {
   const client = useChatClient();
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(s.text);
@@ -30,6 +41,12 @@ function ScheduledItem({ s, onChanged }: { s: ScheduledMessage; onChanged(): voi
         setEditing(false);
         onChanged();
       })
+      .catch(fail);
+  // Its time moved to now: the job sends it within a moment, and the list drops it then.
+  const sendNow = () =>
+    client
+      .editScheduledMessage(s.id, { send_at: new Date().toISOString() })
+      .then(() => onSent(s.id))
       .catch(fail);
   return (
     <li className="app-later__item" data-testid="scheduled-item">
@@ -65,18 +82,26 @@ function ScheduledItem({ s, onChanged }: { s: ScheduledMessage; onChanged(): voi
           </div>
           <p className="app-later__text">{s.text}</p>
           <div className="app-later__actions">
-            {s.status === 'pending' ? (
-              <button type="button" className="app-link-button" onClick={() => setEditing(true)}>
-                Edit
-              </button>
+            {sending ? <span className="app-muted">Sending…</span> : null}
+            {s.status === 'pending' && !sending ? (
+              <>
+                <button type="button" className="app-link-button" onClick={() => void sendNow()}>
+                  Send now
+                </button>
+                <button type="button" className="app-link-button" onClick={() => setEditing(true)}>
+                  Edit
+                </button>
+              </>
             ) : null}
-            <button
-              type="button"
-              className="app-link-button"
-              onClick={() => void client.cancelScheduledMessage(s.id).then(onChanged).catch(fail)}
-            >
-              {s.status === 'failed' ? 'Dismiss' : 'Cancel send'}
-            </button>
+            {sending ? null : (
+              <button
+                type="button"
+                className="app-link-button"
+                onClick={() => void client.cancelScheduledMessage(s.id).then(onChanged).catch(fail)}
+              >
+                {s.status === 'failed' ? 'Dismiss' : 'Cancel send'}
+              </button>
+            )}
           </div>
         </>
       )}
@@ -103,6 +128,17 @@ export function LaterDialog({ onClose }: { onClose(): void }) {
       .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, [client]);
   useEffect(load, [load]);
+  // After "Send now", look again once the job has had time to send it (and once more later).
+  const timers = useRef<ReturnType<typeof setTimeout>[]>([]);
+  useEffect(() => () => timers.current.forEach(clearTimeout), []);
+  const [sending, setSending] = useState<ReadonlySet<string>>(new Set());
+  const sent = useCallback(
+    (id: string) => {
+      setSending((before) => new Set(before).add(id));
+      timers.current.push(setTimeout(load, 1500), setTimeout(load, 5000));
+    },
+    [load],
+  );
 
   return (
     <Modal title="Later" subtitle="Reminders and scheduled messages" onClose={onClose}>
@@ -120,7 +156,13 @@ export function LaterDialog({ onClose }: { onClose(): void }) {
         ) : (
           <ul className="app-later">
             {scheduled.map((s) => (
-              <ScheduledItem key={`${s.id}:${s.updated_at}`} s={s} onChanged={load} />
+              <ScheduledItem
+                key={`${s.id}:${s.updated_at}`}
+                s={s}
+                sending={sending.has(s.id)}
+                onChanged={load}
+                onSent={sent}
+              />
             ))}
           </ul>
         )}

@@ -1,6 +1,7 @@
 /**
- * Web Push (RFC 8030 delivery, RFC 8291 aes128gcm payload encryption, RFC 8292 VAPID) through
- * the `web-push` package. The VAPID key pair is made once per install and kept, sealed, in
+ * Web Push (RFC 8030 delivery, RFC 8291 aes128gcm payload encryption, RFC 8292 VAPID) with the
+ * `web-push` package's keys, signatures and encryption (the encryption on a worker thread,
+ * encrypt.ts). The VAPID key pair is made once per install and kept, sealed, in
  * `install_keys`, so every node signs with the same key and browsers' subscriptions (which
  * are bound to the public key) survive restarts.
  */
@@ -10,6 +11,7 @@ import { eq } from 'drizzle-orm';
 import webpush from 'web-push';
 import { type Db, schema } from '../db/index.js';
 import type { Sealer } from '../secrets.js';
+import { encryptPush } from './encrypt.js';
 
 export interface VapidKeys {
   publicKey: string;
@@ -52,6 +54,9 @@ export interface WebPushOptions {
    */
   lookup?: LookupFunction | undefined;
 }
+
+/** Of a push service's answer, this much is read (for the log). */
+const MAX_ANSWER_BYTES = 4096;
 
 const agents = new WeakMap<object, Map<string, https.Agent>>();
 const NO_LOOKUP = {};
@@ -120,28 +125,52 @@ export async function sendWebPush(
   payload: string,
   opts: { topic: string; ttlSeconds: number; urgency: 'normal' | 'high' },
 ): Promise<WebPushResult> {
-  try {
-    await webpush.sendNotification({ endpoint: to.endpoint, keys: { p256dh: to.p256dh, auth: to.auth } }, payload, {
-      // Signed here, once per push service and key (above), not by web-push for every push: no
-      // `vapidDetails` (nor web-push's global ones, never set), so it adds no header of its own.
-      headers: { Authorization: vapidAuthorization(o, to.endpoint) },
-      TTL: opts.ttlSeconds,
-      topic: opts.topic,
-      urgency: opts.urgency,
-      contentEncoding: 'aes128gcm',
-      timeout: 15_000,
-      agent: agentFor(o.ca, o.lookup),
-    });
-    return { ok: true };
-  } catch (err) {
-    const e = err as { statusCode?: number; body?: string; message?: string };
-    const status = e.statusCode ?? 0;
-    if (!status) throw err; // a network failure: the job retries
-    return {
-      ok: false,
-      gone: status === 404 || status === 410,
-      status,
-      detail: `${status} ${(e.body ?? e.message ?? '').slice(0, 200)}`,
-    };
-  }
+  // Encrypted on the push worker thread (encrypt.ts), not on the event loop; then the request
+  // web-push's `sendNotification` made (RFC 8030), on the kept-alive agent.
+  const body = await encryptPush(to.p256dh, to.auth, payload);
+  const u = new URL(to.endpoint);
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = https.request(
+      {
+        hostname: u.hostname.replace(/^\[|\]$/g, ''),
+        port: u.port || 443,
+        path: `${u.pathname}${u.search}`,
+        method: 'POST',
+        agent: agentFor(o.ca, o.lookup),
+        timeout: 15_000,
+        headers: {
+          TTL: opts.ttlSeconds,
+          'Content-Length': body.length,
+          'Content-Type': 'application/octet-stream',
+          'Content-Encoding': 'aes128gcm',
+          // Signed here, once per push service and key (above), not for every push.
+          Authorization: vapidAuthorization(o, to.endpoint),
+          Urgency: opts.urgency,
+          Topic: opts.topic,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          // A push service answers a line or two; more is not read.
+          if (size < MAX_ANSWER_BYTES) chunks.push(c);
+          size += c.length;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('Socket timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+  // A network failure threw above: the job retries.
+  if (status >= 200 && status <= 299) return { ok: true };
+  return {
+    ok: false,
+    gone: status === 404 || status === 410,
+    status,
+    detail: `${status} ${text.slice(0, 200)}`,
+  };
 }
