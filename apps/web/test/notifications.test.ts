@@ -170,9 +170,26 @@ describe.skipIf(!haveBrowser)('desktop notifications in Chromium', () => {
 
       // Paused for an hour from the preferences: the next mention is held back…
       await page.bringToFront();
+      // Held while the settings load: nothing they govern can be changed or saved yet.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route('**/v1/notifications/settings', async (route) => {
+        if (route.request().method() === 'GET') await held;
+        await route.continue();
+      });
       await page.getByRole('button', { name: /Open your menu/ }).click();
       await page.getByRole('menuitem', { name: 'Notifications', exact: true }).click();
       const dialog = page.getByRole('dialog', { name: 'Notifications' });
+      await dialog.getByRole('radio', { name: 'Every new message' }).waitFor(WAIT);
+      expect(await dialog.getByRole('radio', { name: 'Every new message' }).isDisabled()).toBe(true);
+      expect(await dialog.getByRole('button', { name: 'Pause 1 hour' }).isDisabled()).toBe(true);
+      expect(await dialog.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+      release();
+      await expect.poll(() => dialog.getByRole('button', { name: 'Save' }).isEnabled(), WAIT).toBe(true);
+      await page.unroute('**/v1/notifications/settings');
+      expect(await dialog.getByRole('radio', { name: 'Every new message' }).isEnabled()).toBe(true);
       await dialog.getByRole('button', { name: 'Pause 1 hour' }).click();
       await expect.poll(() => dialog.getByTestId('dnd-state').textContent(), WAIT).toMatch(/^Paused until/);
       await background();

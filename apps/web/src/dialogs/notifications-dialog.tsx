@@ -71,6 +71,8 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
     setDigest(next.email_digest);
     setOverrides(Object.fromEntries(next.channels.map((c) => [c.cid, c.level])));
   };
+  // Until the settings are here, what they govern cannot be changed (the answer would overwrite
+  // it) nor saved; this device's sounds and toasts can.
   // biome-ignore lint/correctness/useExhaustiveDependencies: `load` only sets this dialog's state
   useEffect(() => {
     client
@@ -127,8 +129,8 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
         </button>
       }
     >
-      <form id={`${id}-form`} className="app-form app-notify-form" onSubmit={save}>
-        <fieldset>
+      <form id={`${id}-form`} className="app-form app-notify-form" onSubmit={save} aria-busy={!s}>
+        <fieldset disabled={!s}>
           <legend>Notify me about</legend>
           {LEVELS.map((l) => (
             <label key={l.value} className="app-notify-choice">
@@ -144,7 +146,7 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
           ))}
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!s}>
           <legend>Do not disturb</legend>
           <p className="app-muted" data-testid="dnd-state">
             {s?.dnd_active
@@ -222,7 +224,7 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
           </label>
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!s}>
           <legend>Conversations</legend>
           <div className="app-notify-channels">
             {channels.map((c) =>
@@ -250,7 +252,7 @@ export function NotificationsDialog({ workspaceId, onClose }: { workspaceId: str
           </div>
         </fieldset>
 
-        <fieldset>
+        <fieldset disabled={!s}>
           <legend>Elsewhere</legend>
           <label className="app-notify-choice">
             <input type="checkbox" checked={digest} onChange={(e) => setDigest(e.target.checked)} />
