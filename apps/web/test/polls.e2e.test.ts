@@ -154,11 +154,26 @@ describe.skipIf(!haveBrowser)('polls and custom emoji in Chromium', () => {
       .screenshot({ path: `${SHOTS}/emoji-used.png` });
 
     // Mia, a member, sees the workspace's emoji from the workspace menu; adding is for admins here.
+    // The list is the SDK's (already here); who may add comes from a request: held here, the
+    // dialog says it is checking and offers no form until the answer comes.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await mia.route('**/v1/emoji/settings', async (route) => {
+      await held;
+      await route.continue();
+    });
     await mia.getByTestId('workspace-name').click(WAIT);
     await mia.getByRole('menuitem', { name: 'Custom emoji' }).click(WAIT);
     const list = mia.getByRole('dialog', { name: 'Custom emoji' });
     await list.getByRole('img', { name: ':parrot:' }).waitFor(WAIT);
-    expect(await list.getByText('Only admins add custom emoji in this workspace.').count()).toBe(1);
+    await list.getByText('Checking who may add emoji…').waitFor(WAIT);
+    expect(await list.getByText('Only admins add custom emoji in this workspace.').count()).toBe(0);
+    release();
+    await list.getByText('Only admins add custom emoji in this workspace.').waitFor(WAIT);
+    await mia.unroute('**/v1/emoji/settings');
+    expect(await list.getByText('Checking who may add emoji…').count()).toBe(0);
     expect(await list.getByRole('button', { name: 'Add emoji' }).count()).toBe(0);
     expect(await list.getByRole('button', { name: 'Remove :parrot:' }).count()).toBe(0);
     await list.screenshot({ path: `${SHOTS}/emoji-member.png` });

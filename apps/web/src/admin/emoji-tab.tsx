@@ -82,6 +82,7 @@ export function EmojiTab({ isAdmin = true }: { isAdmin?: boolean } & Partial<Adm
           {error}
         </p>
       ) : null}
+      {!isAdmin && who === null && !error ? <p className="app-muted">Checking who may add emoji…</p> : null}
       {!isAdmin && who === 'admins' ? (
         <p className="app-muted">Only admins add custom emoji in this workspace.</p>
       ) : null}
