@@ -248,6 +248,22 @@ function statOf(pid: number): { comm: string; cpuMs: number } {
   return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: ticks * 10 };
 }
 
+/**
+ * How long the main threads of `pids` have waited for a core while runnable (ms, from
+ * `/proc/<pid>/schedstat`'s second field): time an event loop had work and no CPU to run it on.
+ */
+export function runQueueMs(pids: number[]): number {
+  let ns = 0;
+  for (const pid of pids) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // gone, or a kernel without schedstats: counts nothing
+    }
+  }
+  return ns / 1e6;
+}
+
 /** CPU time (user + system, ms) and RSS (bytes) of a process, read from /proc. */
 export function procStats(pid: number): { cpuMs: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
