@@ -1,6 +1,7 @@
 /**
  * What the web app's Chromium tests share: Debian's Chromium (never a downloaded browser), a
- * production build of the app from its current sources, and the browser's launch flags.
+ * production build of the app from its current sources, the browser's launch flags, and a new
+ * user's first steps through the pages (sign up, make a workspace, invite, join).
  *
  * Without /usr/bin/chromium a suite is skipped (`describe.skipIf(!haveBrowser)`), unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure: importing this module then throws.
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { expect } from 'vitest';
 import type { Config } from '../../../packages/server/src/platform/config.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 
@@ -220,4 +222,49 @@ export async function api(page: Page, workspaceId: string, method: string, path:
     },
     { workspaceId, method, path, body },
   );
+}
+
+/** The password every test account signs up with. */
+export const PASSWORD = 'correct horse battery';
+const UI_WAIT = { timeout: 30_000 };
+
+/** Fill the sign-up form's name, email and password (the create-account and invite pages). */
+export async function signUp(page: Page, name: string, email: string): Promise<void> {
+  await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+}
+
+/**
+ * A new user's first steps, through the pages: create an account, then a workspace named
+ * `workspace`; returns in its #general, with the workspace's id.
+ */
+export async function createWorkspace(page: Page, name: string, email: string, workspace: string): Promise<string> {
+  await page.goto('/');
+  await page.waitForURL(/\/signin/);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await signUp(page, name, email);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByLabel('Workspace name').fill(workspace);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await page.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+  return /\/w\/([^/]+)\//.exec(page.url())?.[1] as string;
+}
+
+/** An invite link to the workspace `page` is in, from its Invite people dialog (closed after). */
+export async function inviteLink(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Invite people' }).click();
+  const link = page.getByTestId('invite-link');
+  await expect.poll(() => link.inputValue(), UI_WAIT).toMatch(/\/invite\/.+/);
+  const url = await link.inputValue();
+  await page.getByRole('button', { name: 'Done' }).click();
+  return url;
+}
+
+/** Sign up through an invite link and wait until the workspace's #general shows. */
+export async function joinByInvite(page: Page, url: string, name: string, email: string): Promise<void> {
+  await page.goto(url);
+  await signUp(page, name, email);
+  await page.getByRole('button', { name: 'Create account and join' }).click();
+  await page.waitForURL(/\/c\/public:general$/);
 }

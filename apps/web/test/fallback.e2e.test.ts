@@ -11,9 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 import { type RefusingProxy, startRefusingProxy } from '../../../packages/server/test/refusing-proxy.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { buildWebApp, createWorkspace, haveBrowser, launchChromium, signUp } from './browser.js';
 
-const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
 
 let h: Harness;
@@ -29,12 +28,6 @@ async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   return page;
-}
-
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -66,14 +59,7 @@ describe.skipIf(!haveBrowser)('the web app behind a proxy that refuses WebSocket
 
   it('Ada (auto, falling back) and Bob (forced to sse) chat both ways in real time', async () => {
     const a = await newPage();
-    await a.goto('/');
-    await a.waitForURL(/\/signin/);
-    await a.getByRole('button', { name: 'Create an account' }).click();
-    await signUp(a, 'Ada Lovelace', 'ada@example.com');
-    await a.getByRole('button', { name: 'Create account' }).click();
-    await a.getByLabel('Workspace name').fill('Acme');
-    await a.getByRole('button', { name: 'Create workspace' }).click();
-    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
+    await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
     await send(a, 'Hello from behind the proxy');
     // Ada's app tried a WebSocket, the proxy refused it, and it moved to the stream by itself.
     expect(proxy.refused).toBeGreaterThan(0);

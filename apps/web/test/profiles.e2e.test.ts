@@ -11,9 +11,8 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
+import { buildWebApp, createWorkspace, haveBrowser, inviteLink, joinByInvite, launchChromium } from './browser.js';
 
-const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-profiles';
 
@@ -31,12 +30,6 @@ async function newPage(): Promise<{ page: Page; errors: string[] }> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return { page, errors };
-}
-
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
 }
 
 /** The time now in `tz` as the app's card shows it (en-US in Chromium here). */
@@ -61,23 +54,8 @@ describe.skipIf(!haveBrowser)('profiles in the web app', () => {
     const bob = await newPage();
     const a = ada.page;
     const b = bob.page;
-    await a.goto('/');
-    await a.waitForURL(/\/signin/);
-    await a.getByRole('button', { name: 'Create an account' }).click();
-    await signUp(a, 'Ada Lovelace', 'ada@example.com');
-    await a.getByRole('button', { name: 'Create account' }).click();
-    await a.getByLabel('Workspace name').fill('Acme');
-    await a.getByRole('button', { name: 'Create workspace' }).click();
-    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
-    await a.getByRole('button', { name: 'Invite people' }).click();
-    const link = a.getByTestId('invite-link');
-    await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
-    const inviteUrl = await link.inputValue();
-    await a.getByRole('button', { name: 'Done' }).click();
-    await b.goto(inviteUrl);
-    await signUp(b, 'Bob Builder', 'bob@example.com');
-    await b.getByRole('button', { name: 'Create account and join' }).click();
-    await b.waitForURL(/\/c\/public:general$/);
+    await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
+    await joinByInvite(b, await inviteLink(a), 'Bob Builder', 'bob@example.com');
 
     // Ada defines two custom fields: a choice for everyone, a text for admins only.
     await a.getByTestId('workspace-name').click(WAIT);

@@ -12,9 +12,17 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { api, buildWebApp, haveBrowser, launchChromium, openWindow } from './browser.js';
+import {
+  api,
+  buildWebApp,
+  createWorkspace,
+  haveBrowser,
+  inviteLink,
+  launchChromium,
+  openWindow,
+  signUp,
+} from './browser.js';
 
-const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-seen';
 
@@ -32,12 +40,6 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-}
-
 describe.skipIf(!haveBrowser)('seen, and where you were', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -53,25 +55,9 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
 
   it('read-by changes live as the others read; a quote jumps to the original; the last channel follows', async () => {
     const a = await newPage();
-    await a.goto('/');
-    await a.waitForURL(/\/signin/);
-    await a.getByRole('button', { name: 'Create an account' }).click();
-    await signUp(a, 'Ada Lovelace', 'ada@example.com');
-    await a.getByRole('button', { name: 'Create account' }).click();
-    await a.getByLabel('Workspace name').fill('Acme');
-    await a.getByRole('button', { name: 'Create workspace' }).click();
-    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
-    const workspaceId = /\/w\/([^/]+)\//.exec(a.url())?.[1] as string;
-    const invite = async () => {
-      await a.getByRole('button', { name: 'Invite people' }).click();
-      const link = a.getByTestId('invite-link');
-      await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
-      const url = await link.inputValue();
-      await a.getByRole('button', { name: 'Done' }).click();
-      return url;
-    };
+    const workspaceId = await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
     const join = async (name: string, email: string) => {
-      const url = await invite();
+      const url = await inviteLink(a);
       const p = await newPage();
       await p.goto(url);
       await signUp(p, name, email);

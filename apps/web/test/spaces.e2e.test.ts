@@ -15,9 +15,16 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { buildWebApp, FAKE_MEDIA, haveBrowser, launchChromium } from './browser.js';
+import {
+  buildWebApp,
+  createWorkspace,
+  FAKE_MEDIA,
+  haveBrowser,
+  inviteLink,
+  joinByInvite,
+  launchChromium,
+} from './browser.js';
 
-const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 30_000 };
 
 let h: Harness;
@@ -33,12 +40,6 @@ async function newPage(): Promise<{ page: Page; errors: string[] }> {
     if (/Content Security Policy|Refused to/.test(m.text())) errors.push(m.text());
   });
   return { page, errors };
-}
-
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.getByLabel('Full name').fill(name);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
 }
 
 const space = (page: Page, name: string) => page.locator('.app-office__space', { hasText: name });
@@ -63,23 +64,8 @@ describe.skipIf(!haveBrowser)('the office in the web app', () => {
     const bob = await newPage();
     const a = ada.page;
     const b = bob.page;
-    await a.goto('/');
-    await a.waitForURL(/\/signin/);
-    await a.getByRole('button', { name: 'Create an account' }).click();
-    await signUp(a, 'Ada Lovelace', 'ada@example.com');
-    await a.getByRole('button', { name: 'Create account' }).click();
-    await a.getByLabel('Workspace name').fill('Acme');
-    await a.getByRole('button', { name: 'Create workspace' }).click();
-    await a.waitForURL(/\/w\/[^/]+\/c\/public:general$/);
-    await a.getByRole('button', { name: 'Invite people' }).click();
-    const link = a.getByTestId('invite-link');
-    await expect.poll(() => link.inputValue(), WAIT).toMatch(/\/invite\/.+/);
-    const inviteUrl = await link.inputValue();
-    await a.getByRole('button', { name: 'Done' }).click();
-    await b.goto(inviteUrl);
-    await signUp(b, 'Bob Builder', 'bob@example.com');
-    await b.getByRole('button', { name: 'Create account and join' }).click();
-    await b.waitForURL(/\/c\/public:general$/);
+    await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
+    await joinByInvite(b, await inviteLink(a), 'Bob Builder', 'bob@example.com');
 
     // Ada, an admin, lays out the office.
     await a.getByTestId('office-button').click();

@@ -6,109 +6,34 @@
  * dead process's lanes at once, on PostgreSQL two new nodes find them when the dead node's
  * leases lapse (`PARLEY_WEBHOOK_LEASE_SECONDS`, short here) at their next sweep.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
 import { signToken } from '../../src/platform/auth.js';
+import { call, crashFixture, exited, readyChild } from '../crash-fixture.js';
 import { backend } from '../harness.js';
 import { until } from '../jobs/helpers.js';
 import { type Receiver, startReceiver } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(here, '../../../..');
 const ADMIN = 'webhook-crash-admin';
-let dataDir: string;
-let pgUrl: string | undefined;
-let dbName: string | undefined;
 let rcv: Receiver;
-const children: ChildProcess[] = [];
-
-function child(): { proc: ChildProcess; ready: Promise<string> } {
-  const proc = spawn(
-    process.execPath,
-    ['--conditions=@parley/source', '--import', 'tsx', path.join(here, 'scheduled-child.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PARLEY_DATA_DIR: dataDir,
-        DATABASE_URL: pgUrl ?? '',
-        PARLEY_ADMIN_TOKEN: ADMIN,
-        PARLEY_JOB_POLL_MS: '100',
-        PARLEY_WEB_DIR: path.join(dataDir, 'no-web'),
-        PARLEY_RATE_MESSAGES: '0',
-        PARLEY_WEBHOOK_LEASE_SECONDS: '4',
-        PARLEY_WEBHOOK_SWEEP_SECONDS: '2',
-        HOOK_ALLOW: rcv.host,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(proc);
-  let err = '';
-  proc.stderr?.on('data', (d) => {
-    err += d;
-  });
-  const ready = new Promise<string>((resolve, reject) => {
-    let buf = '';
-    proc.stdout?.on('data', (d) => {
-      buf += d;
-      const m = /\{"ready":"([^"]+)"\}/.exec(buf);
-      if (m) resolve(m[1] as string);
-    });
-    proc.once('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}): ${err.slice(-2000)}`)));
-  });
-  return { proc, ready };
-}
-
-const exited = (p: ChildProcess) =>
-  p.exitCode !== null || p.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => p.once('exit', () => r()));
-
-async function call(base: string, method: string, url: string, headers: Record<string, string>, body?: object) {
-  const r = await fetch(`${base}${url}`, {
-    method,
-    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: r.status, body: (await r.json()) as any };
-}
-
 beforeAll(async () => {
   rcv = await startReceiver();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'parley-wh-crash-'));
-  if (backend === 'postgres') {
-    const url = process.env.PARLEY_TEST_PG_URL as string;
-    dbName = `parley_wh_crash_${process.pid}`;
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`drop database if exists ${dbName} with (force)`);
-    await c.query(`create database ${dbName}`);
-    await c.end();
-    const u = new URL(url);
-    u.pathname = `/${dbName}`;
-    pgUrl = u.toString();
-  }
 });
-
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await Promise.all(children.map(exited));
   await rcv?.close();
-  if (dbName) {
-    const c = new pg.Client({ connectionString: process.env.PARLEY_TEST_PG_URL as string });
-    await c.connect();
-    await c.query(`drop database if exists ${dbName} with (force)`);
-    await c.end();
-  }
-  rmSync(dataDir, { recursive: true, force: true });
 });
+const fixture = crashFixture('wh-crash', ADMIN);
+
+const child = () =>
+  readyChild(fixture, path.join(here, 'scheduled-child.ts'), {
+    PARLEY_RATE_MESSAGES: '0',
+    PARLEY_WEBHOOK_LEASE_SECONDS: '4',
+    PARLEY_WEBHOOK_SWEEP_SECONDS: '2',
+    HOOK_ALLOW: rcv.host,
+  });
 
 describe('webhooks and a crash', () => {
   it('lose nothing and keep each channel’s order when the node sending them is killed mid-stream', async () => {
