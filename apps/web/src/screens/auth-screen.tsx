@@ -1,7 +1,7 @@
 /** The sign-in and sign-up pages. */
 import { useEffect, useState } from 'react';
+import { AuthCard } from '../components/auth-card.js';
 import { AuthForm, SecondStep } from '../components/auth-form.js';
-import { Logo } from '../components/icons.js';
 import { clearOidcReturn, OidcSignInButton, readOidcReturn } from '../components/oidc-sign-in.js';
 import { useAccount } from '../hooks/account.js';
 import { navigate } from '../lib/router.js';
@@ -13,48 +13,42 @@ export function AuthScreen({ mode, next }: { mode: 'signin' | 'signup'; next: st
   const [oidc, setOidc] = useState(readOidcReturn);
   useEffect(clearOidcReturn, []);
   return (
-    <div className="app-auth">
-      <main className="app-auth__card">
-        <div className="app-auth__brand">
-          <Logo size={44} />
-          <span>Parley</span>
-        </div>
-        <h1 className="app-auth__title">{mode === 'signup' ? 'Create your account' : 'Sign in to Parley'}</h1>
-        <p className="app-auth__lead">
-          {mode === 'signup'
-            ? 'Channels, direct messages and threads for your team.'
-            : 'Welcome back. Pick up where your team left off.'}
+    <AuthCard>
+      <h1 className="app-auth__title">{mode === 'signup' ? 'Create your account' : 'Sign in to Parley'}</h1>
+      <p className="app-auth__lead">
+        {mode === 'signup'
+          ? 'Channels, direct messages and threads for your team.'
+          : 'Welcome back. Pick up where your team left off.'}
+      </p>
+      {mode === 'signin' && new URLSearchParams(window.location.search).get('reset') === '1' ? (
+        <p className="app-ok" role="status">
+          Your password was changed and you were signed out everywhere. Sign in with the new password.
         </p>
-        {mode === 'signin' && new URLSearchParams(window.location.search).get('reset') === '1' ? (
-          <p className="app-ok" role="status">
-            Your password was changed and you were signed out everywhere. Sign in with the new password.
-          </p>
-        ) : null}
-        {oidc.error ? (
-          <p className="app-form__error" role="alert">
-            {oidc.error}
-          </p>
-        ) : null}
-        {oidc.challenge ? (
-          <SecondStep
-            challenge={oidc.challenge}
-            onDone={(account) => {
-              signedIn(account);
-              navigate(next ?? '/', { replace: true });
-            }}
-            onRestart={(why) => setOidc({ error: why, challenge: null })}
+      ) : null}
+      {oidc.error ? (
+        <p className="app-form__error" role="alert">
+          {oidc.error}
+        </p>
+      ) : null}
+      {oidc.challenge ? (
+        <SecondStep
+          challenge={oidc.challenge}
+          onDone={(account) => {
+            signedIn(account);
+            navigate(next ?? '/', { replace: true });
+          }}
+          onRestart={(why) => setOidc({ error: why, challenge: null })}
+        />
+      ) : (
+        <>
+          <AuthForm
+            mode={mode}
+            onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}
+            onDone={() => navigate(next ?? '/', { replace: true })}
           />
-        ) : (
-          <>
-            <AuthForm
-              mode={mode}
-              onModeChange={(m) => navigate(`/${m}${query}`, { replace: true })}
-              onDone={() => navigate(next ?? '/', { replace: true })}
-            />
-            <OidcSignInButton next={next} />
-          </>
-        )}
-      </main>
-    </div>
+          <OidcSignInButton next={next} />
+        </>
+      )}
+    </AuthCard>
   );
 }

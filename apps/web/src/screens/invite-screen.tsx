@@ -4,8 +4,8 @@
  */
 import type { InvitePreview } from '@parley/protocol';
 import { useEffect, useState } from 'react';
+import { AuthCard, LinkNotFound } from '../components/auth-card.js';
 import { AuthForm, type AuthMode } from '../components/auth-form.js';
-import { Logo } from '../components/icons.js';
 import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { ApiError, accounts } from '../lib/api.js';
@@ -57,66 +57,54 @@ export function InviteScreen({ token }: { token: string }) {
       : null;
 
   return (
-    <div className="app-auth">
-      <main className="app-auth__card">
-        <div className="app-auth__brand">
-          <Logo size={44} />
-          <span>Parley</span>
-        </div>
-        {preview.status === 'loading' ? <p className="app-muted">Looking up your invite…</p> : null}
-        {preview.status === 'missing' || preview.status === 'error' ? (
-          <>
-            <h1 className="app-auth__title">Invite not found</h1>
-            <p className="app-auth__lead">{preview.message}</p>
-            <a className="app-button app-button--block" href="/">
-              Go to Parley
-            </a>
-          </>
-        ) : null}
-        {invite ? (
-          <>
-            <div className="app-invite">
-              <WorkspaceTile workspace={{ name: invite.workspace_name, logo: invite.workspace_logo ?? null }} large />
-              <h1 className="app-auth__title" data-testid="invite-title">
-                {invite.inviter_name ? `${invite.inviter_name} invited you to join` : 'You are invited to join'}{' '}
-                <strong>{invite.workspace_name}</strong>
-              </h1>
-              {invite.valid ? (
-                <p className="app-muted">Invite valid until {new Date(invite.expires_at).toLocaleDateString()}</p>
-              ) : null}
-            </div>
-            {reason ? (
-              <p className="app-form__error" role="alert">
-                {reason} Ask for a new link.
-              </p>
-            ) : state.status === 'signed-in' ? (
-              <>
-                <button
-                  type="button"
-                  className="app-button app-button--primary app-button--block"
-                  onClick={() => void join()}
-                  disabled={joining}
-                >
-                  {joining ? 'Joining…' : `Join ${invite.workspace_name}`}
-                </button>
-                <p className="app-muted app-center">Signed in as {state.account.email}</p>
-              </>
-            ) : state.status === 'signed-out' ? (
-              <AuthForm
-                mode={mode}
-                onModeChange={setMode}
-                onDone={() => void join()}
-                submitLabel={mode === 'signup' ? 'Create account and join' : 'Sign in and join'}
-              />
+    <AuthCard>
+      {preview.status === 'loading' ? <p className="app-muted">Looking up your invite…</p> : null}
+      {preview.status === 'missing' || preview.status === 'error' ? (
+        <LinkNotFound title="Invite not found" message={preview.message} />
+      ) : null}
+      {invite ? (
+        <>
+          <div className="app-invite">
+            <WorkspaceTile workspace={{ name: invite.workspace_name, logo: invite.workspace_logo ?? null }} large />
+            <h1 className="app-auth__title" data-testid="invite-title">
+              {invite.inviter_name ? `${invite.inviter_name} invited you to join` : 'You are invited to join'}{' '}
+              <strong>{invite.workspace_name}</strong>
+            </h1>
+            {invite.valid ? (
+              <p className="app-muted">Invite valid until {new Date(invite.expires_at).toLocaleDateString()}</p>
             ) : null}
-            {error ? (
-              <p className="app-form__error" role="alert">
-                {error}
-              </p>
-            ) : null}
-          </>
-        ) : null}
-      </main>
-    </div>
+          </div>
+          {reason ? (
+            <p className="app-form__error" role="alert">
+              {reason} Ask for a new link.
+            </p>
+          ) : state.status === 'signed-in' ? (
+            <>
+              <button
+                type="button"
+                className="app-button app-button--primary app-button--block"
+                onClick={() => void join()}
+                disabled={joining}
+              >
+                {joining ? 'Joining…' : `Join ${invite.workspace_name}`}
+              </button>
+              <p className="app-muted app-center">Signed in as {state.account.email}</p>
+            </>
+          ) : state.status === 'signed-out' ? (
+            <AuthForm
+              mode={mode}
+              onModeChange={setMode}
+              onDone={() => void join()}
+              submitLabel={mode === 'signup' ? 'Create account and join' : 'Sign in and join'}
+            />
+          ) : null}
+          {error ? (
+            <p className="app-form__error" role="alert">
+              {error}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+    </AuthCard>
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { JoinPage } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
-import { Logo } from '../components/icons.js';
+import { AuthCard, LinkNotFound } from '../components/auth-card.js';
 import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { ApiError } from '../lib/api.js';
@@ -58,79 +58,67 @@ export function JoinScreen({ workspaceId }: { workspaceId: string }) {
   const join = page.status === 'ok' ? page.join : null;
   const request = join?.request ?? null;
   return (
-    <div className="app-auth">
-      <main className="app-auth__card">
-        <div className="app-auth__brand">
-          <Logo size={44} />
-          <span>Parley</span>
-        </div>
-        {page.status === 'loading' ? <p className="app-muted">Looking up the workspace…</p> : null}
-        {page.status === 'missing' || page.status === 'error' ? (
-          <>
-            <h1 className="app-auth__title">No join page</h1>
-            <p className="app-auth__lead">{page.message}</p>
-            <a className="app-button app-button--block" href="/">
-              Go to Parley
+    <AuthCard>
+      {page.status === 'loading' ? <p className="app-muted">Looking up the workspace…</p> : null}
+      {page.status === 'missing' || page.status === 'error' ? (
+        <LinkNotFound title="No join page" message={page.message} />
+      ) : null}
+      {join ? (
+        <>
+          <div className="app-invite">
+            <WorkspaceTile workspace={{ name: join.workspace_name, logo: join.workspace_logo ?? null }} large />
+            <h1 className="app-auth__title" data-testid="join-title">
+              Join <strong>{join.workspace_name}</strong>
+            </h1>
+            <p className="app-muted">
+              {join.join_policy === 'domain'
+                ? `Anyone with a confirmed email at ${join.join_domain} can join.`
+                : 'Ask to join: an admin of the workspace approves or declines your request.'}
+            </p>
+          </div>
+          {join.member ? (
+            <a
+              className="app-button app-button--primary app-button--block"
+              href={workspacePath(join.workspace_id)}
+              data-testid="join-open"
+            >
+              Open {join.workspace_name}
             </a>
-          </>
-        ) : null}
-        {join ? (
-          <>
-            <div className="app-invite">
-              <WorkspaceTile workspace={{ name: join.workspace_name, logo: join.workspace_logo ?? null }} large />
-              <h1 className="app-auth__title" data-testid="join-title">
-                Join <strong>{join.workspace_name}</strong>
-              </h1>
-              <p className="app-muted">
-                {join.join_policy === 'domain'
-                  ? `Anyone with a confirmed email at ${join.join_domain} can join.`
-                  : 'Ask to join: an admin of the workspace approves or declines your request.'}
-              </p>
-            </div>
-            {join.member ? (
-              <a
+          ) : request?.status === 'pending' ? (
+            <p className="app-muted app-center" role="status" data-testid="join-state">
+              Your request is waiting for an admin. We will mail you when they decide.
+            </p>
+          ) : (
+            <>
+              {request?.status === 'denied' ? (
+                <p className="app-form__error" role="status" data-testid="join-state">
+                  Your last request was declined. You can ask again.
+                </p>
+              ) : null}
+              <button
+                type="button"
                 className="app-button app-button--primary app-button--block"
-                href={workspacePath(join.workspace_id)}
-                data-testid="join-open"
+                disabled={busy || (join.join_policy === 'domain' && !join.can_join)}
+                onClick={() => void ask()}
+                data-testid="join-ask"
               >
-                Open {join.workspace_name}
-              </a>
-            ) : request?.status === 'pending' ? (
-              <p className="app-muted app-center" role="status" data-testid="join-state">
-                Your request is waiting for an admin. We will mail you when they decide.
-              </p>
-            ) : (
-              <>
-                {request?.status === 'denied' ? (
-                  <p className="app-form__error" role="status" data-testid="join-state">
-                    Your last request was declined. You can ask again.
-                  </p>
-                ) : null}
-                <button
-                  type="button"
-                  className="app-button app-button--primary app-button--block"
-                  disabled={busy || (join.join_policy === 'domain' && !join.can_join)}
-                  onClick={() => void ask()}
-                  data-testid="join-ask"
-                >
-                  {join.join_policy === 'domain' ? `Join ${join.workspace_name}` : 'Ask to join'}
-                </button>
-                {join.join_policy === 'domain' && !join.can_join ? (
-                  <p className="app-muted app-center">Your confirmed email must be at {join.join_domain} to join.</p>
-                ) : null}
-              </>
-            )}
-            {state.status === 'signed-in' ? (
-              <p className="app-muted app-center">Signed in as {state.account.email}</p>
-            ) : null}
-            {error ? (
-              <p className="app-form__error" role="alert">
-                {error}
-              </p>
-            ) : null}
-          </>
-        ) : null}
-      </main>
-    </div>
+                {join.join_policy === 'domain' ? `Join ${join.workspace_name}` : 'Ask to join'}
+              </button>
+              {join.join_policy === 'domain' && !join.can_join ? (
+                <p className="app-muted app-center">Your confirmed email must be at {join.join_domain} to join.</p>
+              ) : null}
+            </>
+          )}
+          {state.status === 'signed-in' ? (
+            <p className="app-muted app-center">Signed in as {state.account.email}</p>
+          ) : null}
+          {error ? (
+            <p className="app-form__error" role="alert">
+              {error}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+    </AuthCard>
   );
 }

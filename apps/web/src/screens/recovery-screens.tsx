@@ -6,7 +6,7 @@
 import type { AuthOptions } from '@parley/protocol';
 import { PASSWORD_MIN_LENGTH } from '@parley/protocol';
 import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
-import { Logo } from '../components/icons.js';
+import { AuthCard } from '../components/auth-card.js';
 import { TextField } from '../components/text-field.js';
 import { useAccount } from '../hooks/account.js';
 import { isBadLink, newPasswordProblem } from '../lib/account-errors.js';
@@ -15,17 +15,11 @@ import { navigate, onLinkClick } from '../lib/router.js';
 
 function Card({ title, lead, children }: { title: string; lead?: ReactNode; children: ReactNode }) {
   return (
-    <div className="app-auth">
-      <main className="app-auth__card">
-        <div className="app-auth__brand">
-          <Logo size={44} />
-          <span>Parley</span>
-        </div>
-        <h1 className="app-auth__title">{title}</h1>
-        {lead ? <p className="app-auth__lead">{lead}</p> : null}
-        {children}
-      </main>
-    </div>
+    <AuthCard>
+      <h1 className="app-auth__title">{title}</h1>
+      {lead ? <p className="app-auth__lead">{lead}</p> : null}
+      {children}
+    </AuthCard>
   );
 }
 

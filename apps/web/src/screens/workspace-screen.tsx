@@ -1,7 +1,7 @@
 /** `/w/<workspace>(/c/<cid>)`: connect to the workspace, then show it. */
 import { ChatProvider } from '@parley/react';
 import { useEffect, useState } from 'react';
-import { Logo } from '../components/icons.js';
+import { AuthCard } from '../components/auth-card.js';
 import { Shell } from '../components/shell.js';
 import { ErrorPage, Splash } from '../components/splash.js';
 import { TwoFactorSettings } from '../dialogs/security-settings.js';
@@ -68,29 +68,23 @@ export function WorkspaceScreen({
 function TwoFactorNeeded() {
   const [ready, setReady] = useState(false);
   return (
-    <div className="app-auth">
-      <main className="app-auth__card">
-        <div className="app-auth__brand">
-          <Logo size={44} />
-          <span>Parley</span>
-        </div>
-        <h1 className="app-auth__title">Two-factor sign-in required</h1>
-        <p className="app-auth__lead">
-          This workspace asks every member to sign in with a code from an authenticator app as well as a password. Set
-          it up to continue.
-        </p>
-        <TwoFactorSettings onChanged={(on) => setReady(on)} />
-        <div className="app-row">
-          {ready ? (
-            <button type="button" className="app-button app-button--primary" onClick={() => window.location.reload()}>
-              Open the workspace
-            </button>
-          ) : null}
-          <a className="app-button" href="/">
-            Back to your workspaces
-          </a>
-        </div>
-      </main>
-    </div>
+    <AuthCard>
+      <h1 className="app-auth__title">Two-factor sign-in required</h1>
+      <p className="app-auth__lead">
+        This workspace asks every member to sign in with a code from an authenticator app as well as a password. Set it
+        up to continue.
+      </p>
+      <TwoFactorSettings onChanged={(on) => setReady(on)} />
+      <div className="app-row">
+        {ready ? (
+          <button type="button" className="app-button app-button--primary" onClick={() => window.location.reload()}>
+            Open the workspace
+          </button>
+        ) : null}
+        <a className="app-button" href="/">
+          Back to your workspaces
+        </a>
+      </div>
+    </AuthCard>
   );
 }
