@@ -113,6 +113,10 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
             BENCH_PUSH_BURST_SECONDS: '0',
           },
         });
+        // BENCH_WORKER_NICE=19: the worker node runs at the lowest CPU priority, as if it were on
+        // cores (or a machine) of its own that the API node never waits for.
+        if (v === 'split' && process.env.BENCH_WORKER_NICE)
+          setPriority(server.pids[1] as number, Number(process.env.BENCH_WORKER_NICE));
         const api = new ParleyApi(server.urls[0] as string);
         await api.createApp();
         await progressWhile(api.createUsers(users, 4), log, `${label}: creating users`);
