@@ -20,7 +20,7 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { availableParallelism, setPriority } from 'node:os';
 import { Generators } from '../lib/generators.js';
-import { type Child, machineCpu, runQueueMs, spawnChild } from '../lib/proc.js';
+import { type Child, machineCpu, procStats, runQueueMs, spawnChild } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep, table } from '../lib/report.js';
 import { ParleyApi, type ServerProc, scratchDatabase, startServer, targetOf } from '../lib/setup.js';
 import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
@@ -84,7 +84,9 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
   // BENCH_RECEIVER_NICE=19: the receiver (the app's backend and the push service, which in a
   // deployment run on other machines) yields the cores to the server and PostgreSQL.
   if (process.env.BENCH_RECEIVER_NICE) setPriority(rcv.proc.pid as number, Number(process.env.BENCH_RECEIVER_NICE));
-  const others = [rcv.proc.pid as number, ...gens.procs.map((g) => g.proc.pid as number)];
+  const genPids = gens.procs.map((g) => g.proc.pid as number);
+  /** CPU ms of some of the bench's own processes (they stand for other machines). */
+  const cpuOf = (pids: number[]) => pids.reduce((a, pid) => a + procStats(pid).cpuMs, 0);
   const rcvUrl = String(ready.url);
   const order: { v: Variant; rep: number }[] = [];
   for (let rep = 0; rep < opts.repeat; rep++) for (const v of variants) order.push({ v, rep });
@@ -167,7 +169,8 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         if (process.env.BENCH_STATEMENTS === '1') await node.call('statements');
         const q0 = await server.queries();
         const cpu0 = machineCpu(server.pids);
-        const side0 = others.map((pid) => machineCpu([pid]).pids);
+        const rcv0 = cpuOf([rcv.proc.pid as number]);
+        const gen0 = cpuOf(genPids);
         const wait0 = runQueueMs(server.pids);
         const cpuAt0 = performance.now();
         const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
@@ -176,7 +179,8 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
             ? await waitFor(rcv, whPath, r.sent, 60_000)
             : await rcv.call<ReceiverStats>('stats');
         const cpu1 = machineCpu(server.pids);
-        const side1 = others.map((pid) => machineCpu([pid]).pids);
+        const rcv1 = cpuOf([rcv.proc.pid as number]);
+        const gen1 = cpuOf(genPids);
         const wait1 = runQueueMs(server.pids);
         const cpuAt1 = performance.now();
         const q1 = await server.queries();
@@ -197,8 +201,8 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, r.sent),
           statements: (q1 - q0) / Math.max(1, r.sent),
           waitCpu: (wait1 - wait0) / Math.max(1, r.sent),
-          rcvCpu: ((side1[0] as number) - (side0[0] as number)) / Math.max(1, r.sent),
-          genCpu: side1.slice(1).reduce((a, c, i) => a + c - (side0[i + 1] as number), 0) / Math.max(1, r.sent),
+          rcvCpu: (rcv1 - rcv0) / Math.max(1, r.sent),
+          genCpu: (gen1 - gen0) / Math.max(1, r.sent),
           // Every process's CPU (the load generators and the receiver too) over the same span.
           busy: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, availableParallelism() * (cpuAt1 - cpuAt0)),
           whP50: wh?.p50 ?? Number.NaN,

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { backend } from './harness.js';
+import { createPgDatabase } from './pg-template.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -55,10 +56,8 @@ export function crashFixture(label: string, admin: string): CrashFixture {
     if (backend === 'postgres') {
       dbName = `parley_${label.replace(/\W/g, '_')}_${process.pid}`;
       await onPostgres(`drop database if exists ${dbName} with (force)`);
-      await onPostgres(`create database ${dbName}`);
-      const u = new URL(process.env.PARLEY_TEST_PG_URL as string);
-      u.pathname = `/${dbName}`;
-      pgUrl = u.toString();
+      // Empty: the first child to start migrates it, as a new deployment's first node does.
+      pgUrl = await createPgDatabase(process.env.PARLEY_TEST_PG_URL as string, dbName, { migrated: false });
     }
   });
 
