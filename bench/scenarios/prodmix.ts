@@ -32,13 +32,24 @@ const MEMBERS = 20;
 const RATE = Number(process.env.BENCH_PRODMIX_RATE) || 500;
 
 /**
- * `split`: everything on, with the background work (notification jobs and pushes, webhook
- * deliveries) on a worker node of its own beside the node the clients use, Redis between them:
- * the API node runs no jobs (`PARLEY_JOB_WORKERS=0`), so its event loop serves sends and
- * sockets only. The variants run (`BENCH_PRODMIX_VARIANTS`, default all three).
+ * The server as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook
+ * deliveries) run on a background thread of the process (`PARLEY_BACKGROUND=auto`).
+ * `inline`: everything on, with that work on the loop that serves clients instead
+ * (`PARLEY_BACKGROUND=inline`, as before 2026-11-26's last session). `niced`: everything on, the
+ * background thread at a lower priority than the main thread (`PARLEY_BACKGROUND_NICE=10`).
+ * `split`: everything on, with the background work on a worker node of its own beside the node
+ * the clients use, Redis between them: the API node runs no jobs (`PARLEY_JOB_WORKERS=0`), so its
+ * event loop serves sends and sockets only. The variants run: `BENCH_PRODMIX_VARIANTS` (default
+ * bare and everything on).
  */
-type Variant = 'bare' | 'all' | 'split';
-const NAMES: Record<Variant, string> = { bare: 'bare', all: 'everything on', split: 'everything on, worker node' };
+type Variant = 'bare' | 'all' | 'inline' | 'niced' | 'split';
+const NAMES: Record<Variant, string> = {
+  bare: 'bare',
+  all: 'everything on',
+  inline: 'everything on, jobs inline',
+  niced: 'everything on, background thread at nice 10',
+  split: 'everything on, worker node',
+};
 const VARIANTS = (process.env.BENCH_PRODMIX_VARIANTS ?? 'bare,all').split(',').filter((v): v is Variant => v in NAMES);
 
 const METRICS: Metric[] = [
@@ -113,6 +124,8 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
             BENCH_OUTBOUND_ALLOW: `${ready.host},${ready.pushHost}`,
             BENCH_WEB_PUSH_CA: String(ready.ca),
             BENCH_PUSH_BURST_SECONDS: '0',
+            ...(v === 'inline' || v === 'split' ? { BENCH_BACKGROUND: 'inline' } : {}),
+            ...(v === 'niced' ? { BENCH_BACKGROUND_NICE: '10' } : {}),
           },
         });
         // BENCH_WORKER_NICE=19: the worker node runs at the lowest CPU priority, as if it were on
@@ -247,7 +260,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
     METRICS.filter((m) => m.ratio).map((m) => [m.label, ...on.map((v) => runs.ratioCell(v, 'bare', m.key))]),
   );
   const md = [
-    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. "Everything on, worker node": the same, with the clients on one node that runs no jobs and the notification jobs, pushes and webhook deliveries on a second node, Redis between them. ${variants.map((v) => NAMES[v]).join(', ')} interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
+    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. The server runs as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook deliveries) run on a background thread of the process. "Everything on, jobs inline": the same with that work on the event loop that serves clients (\`PARLEY_BACKGROUND=inline\`). "Everything on, worker node": the same, with the clients on one node that runs no jobs and the notification jobs, pushes and webhook deliveries on a second node, Redis between them. ${variants.map((v) => NAMES[v]).join(', ')} interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
     '',
     runs.table(METRICS),
     '',

@@ -14,6 +14,9 @@
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
  *   BENCH_JOB_WORKERS   "0": this node runs no background jobs and sends no webhooks (an API node
  *                       beside a worker node, as PARLEY_JOB_WORKERS=0 makes one)
+ *   BENCH_BACKGROUND    where this node's jobs run, as PARLEY_BACKGROUND says (unset: the default,
+ *                       a worker thread on PostgreSQL)
+ *   BENCH_BACKGROUND_NICE that thread's nice increment (PARLEY_BACKGROUND_NICE; unset: the default)
  *   BENCH_STATEMENTS    "1": tally the statements sent to PostgreSQL by their text (the
  *                       `statements` call), to see which ones a scenario's extra cost is made of
  */
@@ -61,6 +64,8 @@ const server = await buildServer(
     ...(env.BENCH_RATE_MESSAGES ? { rateMessages: Number(env.BENCH_RATE_MESSAGES) } : {}),
     ...(env.BENCH_WEB_PUSH_CA ? { webPushCa: env.BENCH_WEB_PUSH_CA } : {}),
     ...(env.BENCH_JOB_WORKERS === '0' ? { jobWorkers: false } : {}),
+    ...(env.BENCH_BACKGROUND ? { background: env.BENCH_BACKGROUND as 'auto' | 'inline' | 'thread' } : {}),
+    ...(env.BENCH_BACKGROUND_NICE ? { backgroundNice: Number(env.BENCH_BACKGROUND_NICE) } : {}),
     ...(env.BENCH_PUSH_BURST_SECONDS ? { pushBurstSeconds: Number(env.BENCH_PUSH_BURST_SECONDS) } : {}),
     ...(env.BENCH_OUTBOUND_ALLOW
       ? { outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW: env.BENCH_OUTBOUND_ALLOW }) }

@@ -14,6 +14,7 @@ import * as protocol from '@parley/protocol';
 import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import {
   accountRoutes,
   ChatSessions,
@@ -44,6 +45,7 @@ import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './feat
 import { lastSeqs, readEvents } from './platform/event-log.js';
 import { trackRequestless } from './platform/requestless.js';
 import './features/spaces/calls.js';
+import { type Background, launchBackground } from './background.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
@@ -106,7 +108,7 @@ import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { registerHttpLimits } from './platform/http-limits.js';
 import { registerIdempotency } from './platform/idempotency.js';
-import { JobQueue } from './platform/jobs/queue.js';
+import { JOBS_TOPIC, JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
 import { loggerOptions } from './platform/log.js';
 import { defineMailJobs, mailQueue } from './platform/mail-queue.js';
@@ -241,14 +243,24 @@ export interface ParleyServer {
   admin: { token: string; generated: boolean };
   /** The shutdown step running now (null before close begins, 'closed' after): where a hang is. */
   shutdownStep(): string | null;
+  /** The background thread running this node's jobs (PARLEY_BACKGROUND), if there is one. */
+  background: Background | null;
 }
 
 /** A shutdown step taking longer than this is logged (it names what a hung shutdown waits on). */
 const SLOW_STEP_MS = 10_000;
 
-export async function buildServer(config: Config, opts: BuildOptions = {}): Promise<ParleyServer> {
+export async function buildServer(given: Config, opts: BuildOptions = {}): Promise<ParleyServer> {
   const ownsDb = !opts.database;
-  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }));
+  const database = opts.database ?? (await openDatabase({ url: given.databaseUrl, dataDir: given.dataDir }));
+  // PARLEY_BACKGROUND (auto: thread on PostgreSQL): this node's jobs run on a thread of their
+  // own (background.ts), which opens the database from its URL; this server only enqueues them.
+  // The embedded database belongs to this thread alone, so there they run here.
+  const threaded =
+    given.background !== 'inline' && given.jobWorkers && database.kind === 'postgres' && !!given.databaseUrl;
+  const config: Config = threaded ? { ...given, jobWorkers: false } : given;
+  // Spawned now: the thread loads its modules while this one migrates and builds.
+  const launch = threaded ? launchBackground(given, opts.logger !== false) : null;
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   if (opts.migrate !== false) {
     await runMigrations(database);
@@ -318,6 +330,9 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   observeDatabase(metrics, database);
   const broker = opts.broker ?? (config.redisUrl ? new RedisBroker(config.redisUrl) : new MemoryBroker());
   if (broker instanceof RedisBroker) await broker.ready();
+  // The thread builds its server while this one builds; awaited at the end.
+  const backgroundStarting = launch?.start(broker, app.log) ?? null;
+  backgroundStarting?.catch(() => {});
   const jobs = new JobQueue(database, {
     log: app.log,
     registry: metrics.registry,
@@ -325,7 +340,10 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     pollMs: config.jobPollMs,
     stopTimeoutMs: config.jobStopTimeoutMs,
     maintenanceSeconds: config.jobMaintenanceSeconds,
+    wakeElsewhere: (name) => broker.publish(JOBS_TOPIC, { type: 'jobs.wake', frame: name }),
   });
+  if (config.jobWorkers) broker.subscribe(JOBS_TOPIC);
+  let background: Background | null = null;
   const svc = {
     config,
     database,
@@ -380,6 +398,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     else if (topic === APPS_TOPIC) svc.apps.receive(msg);
     else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
     else if (topic === WEBHOOKS_TOPIC) svc.webhooks.receive(msg);
+    else if (topic === JOBS_TOPIC && config.jobWorkers) svc.jobs.wake(msg.frame);
   };
   svc.sends = new SendBatcher(
     () => svc,
@@ -485,8 +504,14 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
       return reply.status(503).send({ error: { code: 'UNAVAILABLE', message: 'Database unreachable' } });
     }
   });
+  /** This node's metrics and, with PARLEY_BACKGROUND=thread, its thread's (labelled `node: <id>/bg`). */
+  const nodeMetrics = async () => {
+    if (!background) return metrics.registry.metrics();
+    const [own, thread] = await Promise.all([metrics.registry.getMetricsAsJSON(), background.metrics()]);
+    return AggregatorRegistry.aggregate([own, thread]).metrics();
+  };
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    reply.type(metrics.registry.contentType).send(await nodeMetrics()),
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   // The wire contract as documents (protocol's contract.ts), made once on first ask.
@@ -600,6 +625,7 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
   await svc.webhooks.start();
+  if (backgroundStarting) background = await backgroundStarting;
   const searchFlush = startSearchIndexFlush(database, {
     everyMs: config.searchFlushMs,
     log: svc.log,
@@ -637,6 +663,8 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     await step('webhooks', () => svc.webhooks.stop());
     await step('hooks', () => svc.hooks.close());
     await step('jobs', () => svc.jobs.stop());
+    // After this thread's last hand-offs (the notifications step) were enqueued and woken.
+    await step('background', () => background?.stop());
     await step('search flush', () => searchFlush.stop());
     requestless.closeAll();
   });
@@ -653,7 +681,14 @@ export async function buildServer(config: Config, opts: BuildOptions = {}): Prom
     shutdown.step = 'closed';
   });
 
-  return { app: app as unknown as FastifyInstance, svc, gateway, admin, shutdownStep: () => shutdown.step };
+  return {
+    app: app as unknown as FastifyInstance,
+    svc,
+    gateway,
+    admin,
+    shutdownStep: () => shutdown.step,
+    background,
+  };
 }
 
 /** What the HTTP layer answers a request it cannot read: the catalogue's shape, then close. */

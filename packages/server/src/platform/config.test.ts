@@ -1,4 +1,4 @@
-/** `PARLEY_LISTEN_BACKLOG`: the listen backlog a reconnect storm needs, by default and as set. */
+/** Settings read from the environment: the listen backlog a reconnect storm needs, and where the jobs run. */
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from './config.js';
 
@@ -11,5 +11,24 @@ describe('listen backlog', () => {
   it('refuses what is not a whole number of at least 1, naming the variable', () => {
     for (const bad of ['0', '-1', '1.5', 'lots'])
       expect(() => configFromEnv({ PARLEY_LISTEN_BACKLOG: bad })).toThrow(/PARLEY_LISTEN_BACKLOG/);
+  });
+});
+
+describe('background thread', () => {
+  it('is auto (a thread on PostgreSQL) at the main thread’s priority by default, and read from the environment', () => {
+    expect(configFromEnv({}).background).toBe('auto');
+    expect(configFromEnv({}).backgroundNice).toBe(0);
+    const c = configFromEnv({ PARLEY_BACKGROUND: 'inline', PARLEY_BACKGROUND_NICE: '10' });
+    expect([c.background, c.backgroundNice]).toEqual(['inline', 10]);
+    expect(configFromEnv({ PARLEY_BACKGROUND: 'thread' }).background).toBe('thread');
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    for (const bad of ['threads', 'on', 'INLINE'])
+      expect(() => configFromEnv({ PARLEY_BACKGROUND: bad })).toThrow(
+        /PARLEY_BACKGROUND must be auto, inline or thread/,
+      );
+    for (const bad of ['20', '-1', '2.5', 'low'])
+      expect(() => configFromEnv({ PARLEY_BACKGROUND_NICE: bad })).toThrow(/PARLEY_BACKGROUND_NICE/);
   });
 });

@@ -87,6 +87,21 @@ export interface Config {
   maxOpeningSockets: number;
   /** Whether this node runs background jobs (`PARLEY_JOB_WORKERS=0`: it only enqueues them). */
   jobWorkers: boolean;
+  /**
+   * Where this node runs its background jobs (`PARLEY_BACKGROUND`): `inline` on the event loop
+   * that serves clients, or `thread` on a worker thread of the same process with its own
+   * database connections (background.ts), so that a send never waits behind a job, a push or a
+   * webhook delivery. `auto` (the default): `thread` on PostgreSQL, `inline` on the embedded
+   * database, which only one thread can open (`thread` there runs inline too).
+   */
+  background: 'auto' | 'inline' | 'thread';
+  /**
+   * How much lower the background thread's CPU priority is than the main thread's, as a nice
+   * increment (0–19; `PARLEY_BACKGROUND_NICE`, default 0). Raised, the sends get a contended
+   * core first and their tail shortens, but under saturation the jobs and webhook deliveries
+   * fall behind (docs/benchmarks.md). Linux only (elsewhere a thread's priority is the process's).
+   */
+  backgroundNice: number;
   /** How often an idle job worker asks for work, in ms. */
   jobPollMs: number;
   /** How long a graceful shutdown lets running jobs finish before handing them back, in ms. */
@@ -443,6 +458,8 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     maxOpeningSockets: 1024,
     listenBacklog: 4096,
     jobWorkers: true,
+    background: 'auto',
+    backgroundNice: 0,
     jobPollMs: 1_000,
     jobStopTimeoutMs: 10_000,
     jobMaintenanceSeconds: 30,
@@ -553,6 +570,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     maxOpeningSockets: pick(int(env.PARLEY_MAX_OPENING_SOCKETS, 'PARLEY_MAX_OPENING_SOCKETS'), d.maxOpeningSockets),
     listenBacklog: pick(int(env.PARLEY_LISTEN_BACKLOG, 'PARLEY_LISTEN_BACKLOG', 1), d.listenBacklog),
     jobWorkers: env.PARLEY_JOB_WORKERS !== '0',
+    background: parseBackground(env.PARLEY_BACKGROUND) ?? d.background,
+    backgroundNice: pick(niceness(env.PARLEY_BACKGROUND_NICE), d.backgroundNice),
     jobPollMs: pick(int(env.PARLEY_JOB_POLL_MS, 'PARLEY_JOB_POLL_MS'), d.jobPollMs),
     jobStopTimeoutMs: pick(int(env.PARLEY_JOB_STOP_TIMEOUT_MS, 'PARLEY_JOB_STOP_TIMEOUT_MS'), d.jobStopTimeoutMs),
     jobMaintenanceSeconds: pick(
@@ -715,6 +734,18 @@ function flag(v: string | undefined, name: string): boolean {
   if (s === '' || s === '0' || s === 'false' || s === 'off') return false;
   if (s === '1' || s === 'true' || s === 'on') return true;
   throw new Error(`${name} must be 1 or 0, got "${v}"`);
+}
+
+function niceness(v: string | undefined): number | undefined {
+  const n = int(v, 'PARLEY_BACKGROUND_NICE');
+  if (n !== undefined && n > 19) throw new Error(`PARLEY_BACKGROUND_NICE must be at most 19, got "${v}"`);
+  return n;
+}
+
+function parseBackground(v: string | undefined): Config['background'] | undefined {
+  if (!v) return undefined;
+  if (v === 'auto' || v === 'inline' || v === 'thread') return v;
+  throw new Error(`PARLEY_BACKGROUND must be auto, inline or thread, got "${v}"`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from './config.js';
-import { describeOutboundAllow, outboundAllowFromEnv, parseAllowList } from './outbound.js';
+import { allowFromTexts, allowTexts, describeOutboundAllow, outboundAllowFromEnv, parseAllowList } from './outbound.js';
 
 describe('PARLEY_OUTBOUND_ALLOW', () => {
   it('is empty by default: every kind allows nothing', () => {
@@ -47,6 +47,18 @@ describe('PARLEY_OUTBOUND_ALLOW', () => {
       'before_send, push, commands → 10.0.0.0/8',
       'previews → 10.0.0.0/8, intranet.example',
     ]);
+  });
+
+  it('survives the trip to another thread as the entries’ text', () => {
+    const a = outboundAllowFromEnv({
+      PARLEY_OUTBOUND_ALLOW: '10.0.0.0/8,[::1]:8080',
+      PARLEY_OUTBOUND_ALLOW_PUSH: '*.push.test',
+    });
+    const b = allowFromTexts(structuredClone(allowTexts(a)));
+    expect(describeOutboundAllow(b)).toEqual(describeOutboundAllow(a));
+    expect(b.push.allowsName('eu.push.test', 443)).toBe(true);
+    expect(b.webhooks.allowsAddress('::1', 8080)).toBe(true);
+    expect(b.webhooks.allowsAddress('::1', 8081)).toBe(false);
   });
 
   it('stops the server with a message naming a bad entry', () => {

@@ -202,3 +202,18 @@ export function allowFor(config: OutboundConfig, kind: OutboundKind): AllowList 
   }
   return l;
 }
+
+/** Each kind's entries as written, for another thread (its lists are rebuilt by `allowFromTexts`). */
+export function allowTexts(allow: OutboundAllow): Record<OutboundKind, string[]> {
+  return Object.fromEntries(OUTBOUND_KINDS.map((k) => [k, allow[k].entries.map((e) => e.text)])) as Record<
+    OutboundKind,
+    string[]
+  >;
+}
+
+/** The lists `allowTexts` wrote down, parsed again. */
+export function allowFromTexts(texts: Record<OutboundKind, string[]>): OutboundAllow {
+  return Object.fromEntries(
+    OUTBOUND_KINDS.map((k) => [k, new AllowList(texts[k].map((t) => parseEntry(t)))]),
+  ) as OutboundAllow;
+}

@@ -63,7 +63,7 @@ export class MemoryNetwork {
 export class MemoryBroker implements Broker {
   private readonly topics = new Set<string>();
   private handler: (topic: string, msg: BusMessage) => void = () => {};
-  constructor(private readonly network: MemoryNetwork = new MemoryNetwork()) {
+  constructor(readonly network: MemoryNetwork = new MemoryNetwork()) {
     network.brokers.add(this);
   }
   publish(topic: string, msg: BusMessage): void {

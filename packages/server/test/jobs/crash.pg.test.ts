@@ -17,6 +17,10 @@ const fixture = crashFixture('crash', 'crash-admin');
 function child(env: Record<string, string>): { proc: ChildProcess; next(pred: (o: any) => boolean): Promise<any> } {
   const { proc, stderr } = fixture.spawn(path.join(here, 'crash-child.ts'), {
     PARLEY_JOB_MAINTENANCE_SECONDS: '1',
+    // The child defines its test kind on the server it started, after the start: the jobs run
+    // there, not on a background thread (which knows the server's own kinds only). The thread
+    // under SIGKILL is the scheduled-message and webhook crash tests' (hooks/*-crash).
+    PARLEY_BACKGROUND: 'inline',
     ...env,
   });
   const seen: any[] = [];

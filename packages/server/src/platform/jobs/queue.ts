@@ -69,6 +69,12 @@ export interface JobKind<T extends object = object> extends JobRef<T> {
   run(data: T, job: JobInfo): Promise<void>;
 }
 
+/**
+ * The broker topic on which a node that runs no jobs wakes the nodes that do (its frame: the
+ * kind's name), so a job it enqueued starts now rather than at their next probe.
+ */
+export const JOBS_TOPIC = 'x:jobs';
+
 export interface JobQueueOptions {
   log: FastifyBaseLogger;
   registry: Registry;
@@ -80,6 +86,11 @@ export interface JobQueueOptions {
   stopTimeoutMs: number;
   /** pg-boss maintenance (expiry of dead runs, archiving), in seconds; at least 1. */
   maintenanceSeconds: number;
+  /**
+   * On a node that does not work: wake the kind on the nodes that do (app.ts publishes it on the
+   * broker), instead of leaving the job to their next probe (`pollMs`).
+   */
+  wakeElsewhere?: (name: string) => void;
 }
 
 /** A failed (dead-lettered) job, as the admin API lists it. */
@@ -390,6 +401,10 @@ export class JobQueue {
 
   /** Ask an idle worker of `name` on this node to look for work now (after a commit). */
   wake(name: string): void {
+    if (!this.opts.work) {
+      this.opts.wakeElsewhere?.(name);
+      return;
+    }
     this.woken.add(name);
     this.wakers.get(name)?.();
   }
