@@ -38,16 +38,21 @@ export const QUIET = {
 } as const;
 export const backend = (process.env.PARLEY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
 
-/** A fresh, migrated database for one test file, and how to drop it. */
-export async function testDatabase(): Promise<{ database: Database; drop(): Promise<void> }> {
+/**
+ * A fresh, migrated database for one test file, and how to drop it; on PostgreSQL its URL too
+ * (for a server that opens it itself, as the background thread does).
+ */
+export async function testDatabase(): Promise<{ database: Database; url?: string; drop(): Promise<void> }> {
   if (backend === 'postgres') {
     const url = process.env.PARLEY_TEST_PG_URL as string;
     const name = `parley_t_${process.pid}_${randomBytes(4).toString('hex')}`;
     // A copy of the migrated template (pg-template.ts), then the migrator, as on every start.
-    const database = await openDatabase({ url: await createPgDatabase(url, name, { migrated: true }), poolSize: 8 });
+    const own = await createPgDatabase(url, name, { migrated: true });
+    const database = await openDatabase({ url: own, poolSize: 8 });
     await runMigrations(database);
     return {
       database,
+      url: own,
       async drop() {
         await database.close();
         const c = new pg.Client({ connectionString: url });

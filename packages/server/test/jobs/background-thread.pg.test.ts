@@ -5,67 +5,58 @@
  * start work in time: every message reaches the webhook endpoint, signed and in order; each
  * send's notification job runs; the deliveries are counted in /metrics under the thread's node
  * label and none under the main thread's; an event a job publishes on the thread reaches a
- * socket on the main thread; a thread that dies is started again; closing the server ends the thread and what it held.
- * On PGlite, whose database only the main thread can open, the setting runs the jobs inline,
+ * socket on the main thread; a thread that dies is started again; closing the server ends the
+ * thread and what it held. On PGlite, whose database only the main thread can open, the setting runs the jobs inline,
  * and the same deliveries arrive.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
-import { openDatabase, rows } from '../../src/platform/db/index.js';
-import { runMigrations } from '../../src/platform/db/migrate.js';
+import { rows } from '../../src/platform/db/index.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { backend, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
 import { appWithWebhook, type Receiver, startReceiver } from '../hooks/helpers.js';
-import { createPgDatabase } from '../pg-template.js';
 import { until } from './helpers.js';
 
-const pgUrl = process.env.PARLEY_TEST_PG_URL as string;
-const dbName = `parley_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-let url: string | undefined;
-let drop: () => Promise<void>;
+let db: Awaited<ReturnType<typeof testDatabase>>;
+/** Connections open to this file's PostgreSQL database. */
+let connectionsOf: () => Promise<number>;
 let h: Harness;
 let rcv: Receiver;
 
 beforeAll(async () => {
   rcv = await startReceiver();
+  db = await testDatabase();
   // The thread opens the database itself, from the configuration: on PostgreSQL it needs its URL.
-  let database: Awaited<ReturnType<typeof testDatabase>>['database'];
-  if (backend === 'postgres') {
-    url = await createPgDatabase(pgUrl, dbName, { migrated: true });
-    database = await openDatabase({ url, poolSize: 8 });
-    await runMigrations(database);
-    drop = async () => {
-      await database.close();
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${dbName} with (force)`);
-      await c.end();
-    };
-  } else {
-    const t = await testDatabase();
-    database = t.database;
-    drop = t.drop;
-  }
+  const dbName = db.url ? new URL(db.url).pathname.slice(1) : '';
   h = await startHarness(
     {
       nodeId: 'bgtest',
-      databaseUrl: url,
+      databaseUrl: db.url,
       background: 'thread',
       masterKey: 'b'.repeat(64),
       // Far longer than the test waits: a job starts in time only when the enqueuer wakes it.
       jobPollMs: 60_000,
       outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }),
     },
-    { database },
+    { database: db.database },
   );
+  connectionsOf = async () => {
+    const c = new pg.Client({ connectionString: process.env.PARLEY_TEST_PG_URL });
+    await c.connect();
+    try {
+      const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
+      return r.rows[0].n as number;
+    } finally {
+      await c.end();
+    }
+  };
 }, 60_000);
 
 afterAll(async () => {
   await h?.close();
-  await drop?.();
+  await db?.drop();
   await rcv?.close();
 });
 
@@ -192,20 +183,10 @@ describe(`jobs on a background thread (${backend})`, { timeout: 90_000 }, () => 
 
   it('closing the server stops the thread: its database connections are gone', async () => {
     if (backend !== 'postgres') return;
-    const others = async () => {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      try {
-        const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
-        return r.rows[0].n as number;
-      } finally {
-        await c.end();
-      }
-    };
-    const before = await others();
+    const before = await connectionsOf();
     await h.close();
     // The test's own pool (the harness's `database`) stays; the thread's pools closed with it.
-    const after = await others();
+    const after = await connectionsOf();
     expect(after).toBeLessThan(before);
     h = null as unknown as Harness;
   });
