@@ -8,6 +8,7 @@
  * back another app's deliveries on the same nodes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOKS_TOPIC } from '../../src/features/webhooks/pump.js';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { clusterBrokers, type Harness, startHarness, type TestApp, testDatabase } from '../harness.js';
@@ -18,6 +19,8 @@ const broker = clusterBrokers('webhooks');
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let n1: Harness;
 let n2: Harness;
+/** An API node: it runs no jobs and sends no webhooks, it only wakes the nodes that do. */
+let api: Harness;
 let rcv: Receiver;
 
 beforeAll(async () => {
@@ -31,9 +34,14 @@ beforeAll(async () => {
   };
   n1 = await startHarness({ ...config, nodeId: 'w1' }, { database: db.database, broker: await broker() });
   n2 = await startHarness({ ...config, nodeId: 'w2' }, { database: db.database, broker: await broker() });
+  api = await startHarness(
+    { ...config, nodeId: 'w3', jobWorkers: false },
+    { database: db.database, broker: await broker() },
+  );
 }, 60_000);
 
 afterAll(async () => {
+  await api?.close();
   await n1?.close();
   await n2?.close();
   await db?.drop();
@@ -95,6 +103,43 @@ describe('webhooks on two nodes', { timeout: 120_000 }, () => {
       }
     } finally {
       rcv.answer = was;
+    }
+  });
+
+  it('a node that sends nothing announces its wakes together, and the nodes that send deliver each in order', async () => {
+    const channels = ['p', 'q', 'r'];
+    const { app } = await appWithWebhook(n1, `${rcv.url}/from-api`, ['message.new'], channels);
+    const spy = await broker();
+    const announced: { lanes: { lane: string }[] }[] = [];
+    spy.onMessage((topic, m) => {
+      const f = JSON.parse(m.frame) as { from: string; claim: boolean; lanes: { lane: string }[] };
+      // The sending nodes announce only claims they lost (claim: false); the API node, wakes.
+      if (topic === WEBHOOKS_TOPIC && f.claim) announced.push(f);
+    });
+    spy.subscribe(WEBHOOKS_TOPIC);
+    await spy.settled();
+    try {
+      const began = Date.now();
+      const sent = [];
+      for (let i = 0; i < 36; i++) sent.push(await send(api, app, `group:${channels[i % 3]}`, `via the API node ${i}`));
+      const took = Date.now() - began;
+      await until(
+        'the 36 deliveries',
+        async () => rcv.on('/from-api').length,
+        (n) => n >= 36,
+        30_000,
+      );
+      const got = rcv.on('/from-api');
+      for (const c of channels)
+        expect(got.filter((g) => g.json.event.cid === `group:${c}`).map((g) => g.json.event.seq)).toEqual(
+          sent.filter((m) => m.cid === `group:${c}`).map((m) => m.seq),
+        );
+      // 36 commits, one wake each; announced at most once per 25 ms, each lane once a message.
+      expect(announced.length).toBeGreaterThanOrEqual(1);
+      expect(announced.length).toBeLessThanOrEqual(Math.floor(took / 25) + 2);
+      for (const a of announced) expect(new Set(a.lanes.map((l) => l.lane)).size).toBe(a.lanes.length);
+    } finally {
+      await spy.close();
     }
   });
 

@@ -84,6 +84,13 @@ const MAX_IN_FLIGHT = 256;
  * pump's first tick is at once.
  */
 const TICK_MS = 100;
+/**
+ * A node that sends nothing (an API node, or the main thread beside a background thread)
+ * announces its wakes at most this often: the first at once, those after it within the span
+ * together, each lane once. At 100 sends/s a wake a commit was a broker message a commit, the
+ * sending side's pump ticks at most every TICK_MS under load anyway, so nothing waits longer.
+ */
+const ANNOUNCE_MS = 25;
 /** The delivery log keeps finished deliveries for a week, pruned hourly. */
 const KEEP_DAYS = 7;
 
@@ -159,6 +166,10 @@ export class WebhookPump {
   private inFlight = 0;
   private readonly waiting: { endpointId: string; go: () => void }[] = [];
   private readonly pruned = new Map<string, number>();
+  /** Lanes woken here and not yet announced (a node that sends nothing), and when it last announced. */
+  private readonly toAnnounce = new Map<string, LaneRef>();
+  private announceTimer: NodeJS.Timeout | null = null;
+  private announcedAt = 0;
   private readonly m: {
     outcomes: Counter<'outcome'>;
     lag: Histogram;
@@ -235,8 +246,12 @@ export class WebhookPump {
   /** Lanes whose deliveries just committed: send them (here, or on the node that holds them). */
   wake(lanes: readonly LaneRef[]): void {
     if (lanes.length === 0) return;
-    if (!this.sends || this.stopped) {
+    if (this.stopped) {
       this.announce(lanes);
+      return;
+    }
+    if (!this.sends) {
+      this.announceSoon(lanes);
       return;
     }
     for (const ref of lanes) {
@@ -264,6 +279,25 @@ export class WebhookPump {
       else if (m.claim) this.toClaim.set(laneKey(ref), ref);
     }
     this.schedule();
+  }
+
+  /** Announce `lanes` now if the last announcement is ANNOUNCE_MS old, else with the next one. */
+  private announceSoon(lanes: readonly LaneRef[]): void {
+    for (const l of lanes) this.toAnnounce.set(laneKey(l), l);
+    if (this.announceTimer) return;
+    const wait = this.announcedAt + ANNOUNCE_MS - Date.now();
+    if (wait <= 0) this.announcePending();
+    else this.announceTimer = setTimeout(() => this.announcePending(), wait);
+  }
+
+  private announcePending(): void {
+    if (this.announceTimer) clearTimeout(this.announceTimer);
+    this.announceTimer = null;
+    if (this.toAnnounce.size === 0) return;
+    this.announcedAt = Date.now();
+    const lanes = [...this.toAnnounce.values()];
+    this.toAnnounce.clear();
+    this.announce(lanes);
   }
 
   private announce(lanes: readonly LaneRef[], claim = true): void {
@@ -717,6 +751,8 @@ export class WebhookPump {
     if (this.stopped) return;
     this.stopped = true;
     live.delete(this.owner);
+    // Wakes not yet announced go out now: a node that sends nothing loses none at its stop.
+    this.announcePending();
     for (const t of this.timers) clearInterval(t);
     for (const l of this.held.values()) if (l.parked) clearTimeout(l.parked);
     // Lanes waiting for a slot wake, see the stop and end (their rows stay pending).
