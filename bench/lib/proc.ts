@@ -182,8 +182,16 @@ export class Child {
     });
   }
 
-  /** SIGKILL (servers are measured, not shut down politely) and wait for the exit. */
+  /**
+   * SIGKILL (servers are measured, not shut down politely) and wait for the exit. A server run
+   * with `--cpu-prof` in BENCH_SERVER_NODE_ARGS is asked to exit first (its IPC channel closed),
+   * so that its threads write their profiles.
+   */
   async kill(): Promise<void> {
+    if (this.proc.connected && process.env.BENCH_SERVER_NODE_ARGS?.includes('--cpu-prof')) {
+      this.proc.disconnect();
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       try {
         process.kill(this.pid, 'SIGKILL');

@@ -45,7 +45,7 @@ import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './feat
 import { lastSeqs, readEvents } from './platform/event-log.js';
 import { trackRequestless } from './platform/requestless.js';
 import './features/spaces/calls.js';
-import { type Background, launchBackground } from './background.js';
+import { type Background, BackgroundLaunch } from './background.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
@@ -260,7 +260,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     given.background !== 'inline' && given.jobWorkers && database.kind === 'postgres' && !!given.databaseUrl;
   const config: Config = threaded ? { ...given, jobWorkers: false } : given;
   // Spawned now: the thread loads its modules while this one migrates and builds.
-  const launch = threaded ? launchBackground(given, opts.logger !== false) : null;
+  const launch = threaded ? new BackgroundLaunch(given, opts.logger !== false) : null;
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   if (opts.migrate !== false) {
     await runMigrations(database);

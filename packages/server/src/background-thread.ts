@@ -23,10 +23,8 @@ port.on('message', (m: ToThread) => {
       tell({ k: 'metrics', id: m.id, metrics }),
     );
   } else if (m.k === 'stop')
-    void (server ? server.app.close() : Promise.resolve()).finally(() => {
-      tell({ k: 'stopped' });
-      port.close();
-    });
+    // With its port closed and its server's handles gone, the thread ends: the main thread waits for that.
+    void (server ? server.app.close() : Promise.resolve()).finally(() => port.close());
 });
 
 async function build(brokerPort: MessagePort | undefined) {

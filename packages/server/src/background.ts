@@ -24,7 +24,6 @@ import { bridgeToPort } from './realtime/port-broker.js';
 export type ToThread = { k: 'build'; port?: MessagePort } | { k: 'stop' } | { k: 'metrics'; id: number };
 export type FromThread =
   | { k: 'ready' }
-  | { k: 'stopped' }
   | { k: 'metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] };
 
 /** What the thread is given to build its server with. */
@@ -60,16 +59,13 @@ export interface Background {
   stop(): Promise<void>;
 }
 
-/**
- * Spawn the background thread now, so that it loads its modules (about 1.5 s) while this thread
- * migrates and builds; `start` then has it build its server, once the broker exists.
- */
-export function launchBackground(config: Config, logger: boolean): BackgroundLaunch {
-  return new BackgroundLaunch(config, logger);
-}
-
 type Answer = (m: MetricObjectWithValues<MetricValue<string>>[]) => void;
 
+/**
+ * Made, it spawns the background thread at once, so that the thread loads its modules (about
+ * 1.5 s) while this thread migrates and builds; `start` then has it build its server, once the
+ * broker exists.
+ */
 export class BackgroundLaunch implements Background {
   private readonly data: ThreadData;
   private worker: Worker;

@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { backend } from './harness.js';
-import { createPgDatabase } from './pg-template.js';
+import { createPgDatabase, dropPgDatabase } from './pg-template.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -26,16 +25,6 @@ export interface CrashFixture {
    * and database, the admin token, a short job poll and no web app, plus `env`.
    */
   spawn(script: string, env: Record<string, string>): { proc: ChildProcess; stderr(): string };
-}
-
-async function onPostgres(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.PARLEY_TEST_PG_URL as string });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 /** A process's exit, at once if it has already exited. */
@@ -55,7 +44,7 @@ export function crashFixture(label: string, admin: string): CrashFixture {
     dataDir = mkdtempSync(path.join(tmpdir(), `parley-${label}-`));
     if (backend === 'postgres') {
       dbName = `parley_${label.replace(/\W/g, '_')}_${process.pid}`;
-      await onPostgres(`drop database if exists ${dbName} with (force)`);
+      await dropPgDatabase(process.env.PARLEY_TEST_PG_URL as string, dbName);
       // Empty: the first child to start migrates it, as a new deployment's first node does.
       pgUrl = await createPgDatabase(process.env.PARLEY_TEST_PG_URL as string, dbName, { migrated: false });
     }
@@ -64,7 +53,7 @@ export function crashFixture(label: string, admin: string): CrashFixture {
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all(children.map(exited));
-    if (dbName) await onPostgres(`drop database if exists ${dbName} with (force)`);
+    if (dbName) await dropPgDatabase(process.env.PARLEY_TEST_PG_URL as string, dbName);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -10,7 +10,6 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import WebSocket from 'ws';
 import { buildServer, type ParleyServer } from '../src/app.js';
@@ -20,7 +19,7 @@ import { type Database, openDatabase } from '../src/platform/db/index.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { type Broker, MemoryBroker, MemoryNetwork } from '../src/realtime/broker.js';
 import { RedisBroker } from '../src/realtime/redis-broker.js';
-import { createPgDatabase } from './pg-template.js';
+import { createPgDatabase, dropPgDatabase } from './pg-template.js';
 
 export const ADMIN = 'test-admin-token';
 /**
@@ -55,10 +54,7 @@ export async function testDatabase(): Promise<{ database: Database; url?: string
       url: own,
       async drop() {
         await database.close();
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
+        await dropPgDatabase(url, name);
       },
     };
   }

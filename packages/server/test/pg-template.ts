@@ -90,12 +90,22 @@ function template(base: string): Promise<string> {
  */
 export async function createPgDatabase(base: string, name: string, opts: { migrated: boolean }): Promise<string> {
   const from = opts.migrated ? ` template ${await template(base)}` : '';
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}${from}`);
-  } finally {
-    await admin.end();
-  }
+  await onPostgres(base, `create database ${name}${from}`);
   return urlOf(base, name);
+}
+
+/** Drop database `name` of the server at `base`, ending its sessions first. */
+export async function dropPgDatabase(base: string, name: string): Promise<void> {
+  await onPostgres(base, `drop database if exists ${name} with (force)`);
+}
+
+/** One statement on the database at `url`, over a connection of its own; its rows. */
+export async function onPostgres(url: string, text: string, values?: unknown[]): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, values)).rows;
+  } finally {
+    await c.end();
+  }
 }

@@ -4,12 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ERRORS, type ErrorCode } from '@parley/protocol';
-import pg from 'pg';
 import { expect } from 'vitest';
 import { type Database, openDatabase } from '../../src/platform/db/index.js';
 import { runMigrations } from '../../src/platform/db/migrate.js';
 import { backend } from '../harness.js';
-import { createPgDatabase } from '../pg-template.js';
+import { createPgDatabase, dropPgDatabase } from '../pg-template.js';
 
 /** Assert a response is `{error:{code,message}}` with the catalogue status of `code`. */
 export function expectError(r: { status: number; body: any }, code: ErrorCode): void {
@@ -53,10 +52,7 @@ export async function ownDatabase(opts: { migrate?: boolean } = {}): Promise<{
       reopen,
       async drop() {
         await close();
-        const c = new pg.Client({ connectionString: base });
-        await c.connect();
-        await c.query(`drop database if exists ${name} with (force)`);
-        await c.end();
+        await dropPgDatabase(base, name);
       },
     };
   }

@@ -10,13 +10,13 @@
  * and the same deliveries arrive.
  */
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
 import { rows } from '../../src/platform/db/index.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { backend, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
 import { appWithWebhook, type Receiver, startReceiver } from '../hooks/helpers.js';
+import { onPostgres } from '../pg-template.js';
 import { until } from './helpers.js';
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -43,14 +43,12 @@ beforeAll(async () => {
     { database: db.database },
   );
   connectionsOf = async () => {
-    const c = new pg.Client({ connectionString: process.env.PARLEY_TEST_PG_URL });
-    await c.connect();
-    try {
-      const r = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [dbName]);
-      return r.rows[0].n as number;
-    } finally {
-      await c.end();
-    }
+    const [r] = await onPostgres(
+      process.env.PARLEY_TEST_PG_URL as string,
+      'select count(*)::int as n from pg_stat_activity where datname = $1',
+      [dbName],
+    );
+    return r?.n as number;
   };
 }, 60_000);
 
