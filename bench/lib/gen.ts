@@ -21,6 +21,8 @@
  *
  * Every loop here is bounded by a count and a deadline.
  */
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LOGGED_EVENT_TYPES, WS_AUTH_PREFIX, WS_PROTOCOL } from '@parley/protocol';
 import WebSocket from 'ws';
 import { signToken } from '../../packages/server/src/platform/auth.js';
@@ -93,6 +95,11 @@ const ackErrors = new Map<string, number>();
 let unexpectedCloses = 0;
 let track = false;
 let stopSending = false;
+/** The event-loop stall monitor's sampling period, ms. */
+const STALL_SAMPLE_MS = 20;
+/** How long this process's event loop was held up (GC, a burst of frames, no core): a stall delays every delivery it holds. */
+const loopDelay = monitorEventLoopDelay({ resolution: STALL_SAMPLE_MS });
+loopDelay.enable();
 
 function scanMarker(buf: Buffer): void {
   const i = buf.indexOf(MARK);
@@ -520,6 +527,7 @@ serve({
     acksOk = 0;
     acksErr = 0;
     ackErrors.clear();
+    loopDelay.reset();
     if (a.track !== undefined) track = a.track;
     return null;
   },
@@ -538,6 +546,8 @@ serve({
     ackErrors: Object.fromEntries(ackErrors),
     unexpectedCloses,
     open: clients.filter((c) => c.open).length,
+    // A sample comes every STALL_SAMPLE_MS at best: the stall is what the longest gap had beyond it.
+    stallMs: Math.max(0, loopDelay.max / 1e6 - STALL_SAMPLE_MS),
   }),
 
   /**

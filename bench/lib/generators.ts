@@ -16,6 +16,8 @@ export interface GenReport {
   ackErrors: Record<string, number>;
   unexpectedCloses: number;
   open: number;
+  /** The longest event-loop stall of any generator process since `measure`, ms. */
+  stallMs: number;
 }
 
 export class Generators {
@@ -101,6 +103,7 @@ export class Generators {
       ackErrors,
       unexpectedCloses: sum((r) => r.unexpectedCloses),
       open: sum((r) => r.open),
+      stallMs: Math.max(...rs.map((r) => r.stallMs)),
     };
   }
 

@@ -32,6 +32,8 @@ export interface StepResult {
   genCores: number;
   frameBytes: number;
   unexpectedCloses: number;
+  /** The load generators' longest event-loop stall over the step, ms (every delivery it held shows that much later). */
+  genStallMs: number;
   /** SQL statements per message acknowledged in the window (Parley), when counted. */
   queriesPerMessage: number;
   /** The machine's TCP counters over the step (`TcpCounters`). */
@@ -118,6 +120,7 @@ export async function runStep(a: {
     genCores: (g1 - g0) / elapsed,
     frameBytes: r.frameBytes,
     unexpectedCloses: r.unexpectedCloses,
+    genStallMs: r.stallMs,
     // Per message committed in the window (acks), so a backlog does not dilute it.
     queriesPerMessage: a.queries && acks.acksOk ? (q1 - q0) / acks.acksOk : Number.NaN,
     tcp: {

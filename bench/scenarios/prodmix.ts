@@ -19,6 +19,7 @@
  */
 import { createECDH, randomBytes } from 'node:crypto';
 import { availableParallelism, setPriority } from 'node:os';
+import { type FsyncStats, startFsyncProbe } from '../lib/fsync-probe.js';
 import { Generators } from '../lib/generators.js';
 import { type Child, machineCpu, procStats, runQueueMs, spawnChild } from '../lib/proc.js';
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep, table } from '../lib/report.js';
@@ -64,6 +65,10 @@ const METRICS: Metric[] = [
   { key: 'rcvCpu', label: 'receiver CPU ms / send (hook, webhooks, push service)', format: f2 },
   { key: 'genCpu', label: 'load generators CPU ms / send', format: f2, ratio: true },
   { key: 'busy', label: 'machine CPU busy %, all cores', format: f1 },
+  { key: 'fsyncMax', label: 'disk: longest fsync in the window ms (probe)', format: fms },
+  { key: 'fsyncSlow', label: 'disk: fsyncs over 50 ms in the window (probe)' },
+  { key: 'genStall', label: 'load generators’ longest event-loop stall ms', format: fms },
+  { key: 'rcvStall', label: 'receiver’s longest event-loop stall ms', format: fms },
   { key: 'whP50', label: 'webhook commit→received p50 ms', format: fms },
   { key: 'whP99', label: 'webhook commit→received p99 ms', format: fms },
   { key: 'whLost', label: 'webhooks lost' },
@@ -186,7 +191,15 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         const gen0 = cpuOf(genPids);
         const wait0 = runQueueMs(server.pids);
         const cpuAt0 = performance.now();
-        const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
+        // BENCH_FSYNC_PROBE=1: the disk's own commit latency beside the window (a sync of 100 ms
+        // or more holds every commit in flight, and the sends behind them, for as long). Off by
+        // default: its syncs and wakeups every 5 ms slow the mix it measures (docs/benchmarks.md).
+        const probe = process.env.BENCH_FSYNC_PROBE === '1' ? startFsyncProbe() : null;
+        const probed: { disk: FsyncStats | null } = { disk: null };
+        const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 }).finally(async () => {
+          probed.disk = (await probe?.stop()) ?? null;
+        });
+        const { disk } = probed;
         const st =
           v !== 'bare' && warm.sent > 0 && (await rcv.call<ReceiverStats>('stats')).paths[whPath]
             ? await waitFor(rcv, whPath, r.sent, 60_000)
@@ -218,6 +231,10 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           genCpu: (gen1 - gen0) / Math.max(1, r.sent),
           // Every process's CPU (the load generators and the receiver too) over the same span.
           busy: (100 * (cpu1.busy - cpu0.busy)) / Math.max(1, availableParallelism() * (cpuAt1 - cpuAt0)),
+          fsyncMax: disk?.max ?? Number.NaN,
+          fsyncSlow: disk?.over50 ?? Number.NaN,
+          genStall: r.genStallMs,
+          rcvStall: v !== 'bare' ? st.stallMs : Number.NaN,
           whP50: wh?.p50 ?? Number.NaN,
           whP99: wh?.p99 ?? Number.NaN,
           whLost: v !== 'bare' && wh ? r.sent - (wh?.unique ?? 0) : Number.NaN,

@@ -18,6 +18,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { verifySignature } from '../../packages/server/src/features/webhooks/signature.js';
 import { selfSignedCert } from '../../packages/server/test/notifications/tls.js';
 import { serve, serverCommon } from '../lib/proc.js';
@@ -56,6 +57,8 @@ export interface ReceiverStats {
   hookBadSignatures: number;
   pushes: number;
   connections: number;
+  /** The longest this process's event loop was held up since the last reset, ms (every request waited as long). */
+  stallMs: number;
   paths: Record<string, PathStats>;
 }
 
@@ -67,6 +70,10 @@ const lastSeq = new Map<string, number>();
 let hooks = 0;
 let hookBadSignatures = 0;
 let pushes = 0;
+/** The event-loop stall monitor's sampling period, ms. */
+const STALL_SAMPLE_MS = 20;
+const loopDelay = monitorEventLoopDelay({ resolution: STALL_SAMPLE_MS });
+loopDelay.enable();
 
 function statsOf(path: string): PathCounts {
   let s = stats.get(path);
@@ -174,6 +181,8 @@ serve(
       hookBadSignatures,
       pushes,
       connections,
+      // A sample comes every STALL_SAMPLE_MS at best: the stall is what the longest gap had beyond it.
+      stallMs: Math.max(0, loopDelay.max / 1e6 - STALL_SAMPLE_MS),
       paths: Object.fromEntries(
         [...stats].map(([p, s]) => {
           const sorted = [...s.delays].sort((a, b) => a - b);
@@ -203,6 +212,7 @@ serve(
       hookBadSignatures = 0;
       pushes = 0;
       connections = 0;
+      loopDelay.reset();
       return null;
     },
   },
