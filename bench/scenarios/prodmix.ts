@@ -31,6 +31,12 @@ import type { ReceiverStats } from '../servers/hook-receiver.js';
 const MEMBERS = 20;
 /** Messages a second (`BENCH_PRODMIX_RATE`; 500, the chat mix's, by default). */
 const RATE = Number(process.env.BENCH_PRODMIX_RATE) || 500;
+/**
+ * The measured window, s (`BENCH_PRODMIX_SECONDS`; 5, or 30 with --full). A run's p99 is its
+ * 1 %-slowest deliveries: in 5 s at 100 msg/s, 50 of 5,000, so one 100 ms stall of the disk
+ * under a commit decides it; in 30 s, 300 of 30,000 (docs/benchmarks.md, 2026-11-27).
+ */
+export const prodmixSeconds = (full: boolean) => Number(process.env.BENCH_PRODMIX_SECONDS) || (full ? 30 : 5);
 
 /**
  * The server as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook
@@ -87,7 +93,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
   const USERS = ctx.full ? 5000 : 2000;
   const A = USERS / MEMBERS;
   const end = Math.min(ctx.deadline, performance.now() + opts.budgetMs);
-  const durationMs = ctx.full ? 30_000 : 5_000;
+  const durationMs = prodmixSeconds(ctx.full) * 1000;
   const users = Array.from({ length: USERS }, (_, i) => `pm${i}`);
   const roomsOf = (i: number) => [`group:pm-a-${i % A}`, `group:pm-b-${Math.floor(i / MEMBERS) % A}`];
   const variants: Variant[] = VARIANTS.includes('bare') ? VARIANTS : ['bare', ...VARIANTS];
