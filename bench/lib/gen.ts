@@ -21,13 +21,11 @@
  *
  * Every loop here is bounded by a count and a deadline.
  */
-
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LOGGED_EVENT_TYPES, WS_AUTH_PREFIX, WS_PROTOCOL } from '@parley/protocol';
 import WebSocket from 'ws';
 import { signToken } from '../../packages/server/src/platform/auth.js';
 import { Hist, type HistData, now } from './hist.js';
-import { serve } from './proc.js';
+import { serve, stallMonitor } from './proc.js';
 import { mucRoom } from './xmpp.js';
 
 type Proto = 'parley' | 'raw' | 'sio' | 'xmpp';
@@ -95,11 +93,8 @@ const ackErrors = new Map<string, number>();
 let unexpectedCloses = 0;
 let track = false;
 let stopSending = false;
-/** The event-loop stall monitor's sampling period, ms. */
-const STALL_SAMPLE_MS = 20;
-/** How long this process's event loop was held up (GC, a burst of frames, no core): a stall delays every delivery it holds. */
-const loopDelay = monitorEventLoopDelay({ resolution: STALL_SAMPLE_MS });
-loopDelay.enable();
+/** A stall here delays every delivery it holds. */
+const stalls = stallMonitor();
 
 function scanMarker(buf: Buffer): void {
   const i = buf.indexOf(MARK);
@@ -527,7 +522,7 @@ serve({
     acksOk = 0;
     acksErr = 0;
     ackErrors.clear();
-    loopDelay.reset();
+    stalls.reset();
     if (a.track !== undefined) track = a.track;
     return null;
   },
@@ -546,8 +541,7 @@ serve({
     ackErrors: Object.fromEntries(ackErrors),
     unexpectedCloses,
     open: clients.filter((c) => c.open).length,
-    // A sample comes every STALL_SAMPLE_MS at best: the stall is what the longest gap had beyond it.
-    stallMs: Math.max(0, loopDelay.max / 1e6 - STALL_SAMPLE_MS),
+    stallMs: stalls.stallMs(),
   }),
 
   /**

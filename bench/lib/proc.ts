@@ -7,6 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -326,6 +327,19 @@ export function serve(handlers: Record<string, Handler>, ready: Record<string, u
   });
   process.on('disconnect', () => process.exit(0));
   process.send?.({ event: 'ready', ...ready });
+}
+
+/**
+ * This process's longest event-loop stall since the last `reset`, ms: GC, a burst of frames or
+ * no free core. A child measuring latency (a load generator, the receiver) holds up everything
+ * it handles for as long, which is the bench's own delay, not the server's.
+ */
+export function stallMonitor(): { reset(): void; stallMs(): number } {
+  // Sampled every SAMPLE_MS: the stall is what the longest gap had beyond that.
+  const SAMPLE_MS = 20;
+  const h = monitorEventLoopDelay({ resolution: SAMPLE_MS });
+  h.enable();
+  return { reset: () => h.reset(), stallMs: () => Math.max(0, h.max / 1e6 - SAMPLE_MS) };
 }
 
 /** Commands every server child answers. */

@@ -25,7 +25,7 @@ import { type Child, machineCpu, procStats, runQueueMs, spawnChild } from '../li
 import { type Ctx, fmt, load, ms, progressWhile, type ScenarioResult, sleep, table } from '../lib/report.js';
 import { ParleyApi, type ServerProc, scratchDatabase, startServer, targetOf } from '../lib/setup.js';
 import { f1, f2, fms, type Metric, Runs } from '../lib/stats.js';
-import { runStep } from '../lib/step.js';
+import { runStep, type StepResult } from '../lib/step.js';
 import type { ReceiverStats } from '../servers/hook-receiver.js';
 
 const MEMBERS = 20;
@@ -201,11 +201,13 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         // or more holds every commit in flight, and the sends behind them, for as long). Off by
         // default: its syncs and wakeups every 5 ms slow the mix it measures (docs/benchmarks.md).
         const probe = process.env.BENCH_FSYNC_PROBE === '1' ? startFsyncProbe() : null;
-        const probed: { disk: FsyncStats | null } = { disk: null };
-        const r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 }).finally(async () => {
-          probed.disk = (await probe?.stop()) ?? null;
-        });
-        const { disk } = probed;
+        let disk: FsyncStats | null = null;
+        let r: StepResult;
+        try {
+          r = await runStep({ ...base, step: 2, rate: RATE, durationMs, drainMs: 2000 });
+        } finally {
+          disk = (await probe?.stop()) ?? null;
+        }
         const st =
           v !== 'bare' && warm.sent > 0 && (await rcv.call<ReceiverStats>('stats')).paths[whPath]
             ? await waitFor(rcv, whPath, r.sent, 60_000)

@@ -18,10 +18,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { verifySignature } from '../../packages/server/src/features/webhooks/signature.js';
 import { selfSignedCert } from '../../packages/server/test/notifications/tls.js';
-import { serve, serverCommon } from '../lib/proc.js';
+import { serve, serverCommon, stallMonitor } from '../lib/proc.js';
 
 interface PathCounts {
   received: number;
@@ -70,10 +69,7 @@ const lastSeq = new Map<string, number>();
 let hooks = 0;
 let hookBadSignatures = 0;
 let pushes = 0;
-/** The event-loop stall monitor's sampling period, ms. */
-const STALL_SAMPLE_MS = 20;
-const loopDelay = monitorEventLoopDelay({ resolution: STALL_SAMPLE_MS });
-loopDelay.enable();
+const stalls = stallMonitor();
 
 function statsOf(path: string): PathCounts {
   let s = stats.get(path);
@@ -181,8 +177,7 @@ serve(
       hookBadSignatures,
       pushes,
       connections,
-      // A sample comes every STALL_SAMPLE_MS at best: the stall is what the longest gap had beyond it.
-      stallMs: Math.max(0, loopDelay.max / 1e6 - STALL_SAMPLE_MS),
+      stallMs: stalls.stallMs(),
       paths: Object.fromEntries(
         [...stats].map(([p, s]) => {
           const sorted = [...s.delays].sort((a, b) => a - b);
@@ -212,7 +207,7 @@ serve(
       hookBadSignatures = 0;
       pushes = 0;
       connections = 0;
-      loopDelay.reset();
+      stalls.reset();
       return null;
     },
   },

@@ -62,9 +62,9 @@ export interface Background {
 type Answer = (m: MetricObjectWithValues<MetricValue<string>>[]) => void;
 
 /**
- * Made, it spawns the background thread at once, so that the thread loads its modules (about
- * 1.5 s) while this thread migrates and builds; `start` then has it build its server, once the
- * broker exists.
+ * Spawns the background thread as soon as it is made, so that the thread loads its modules
+ * (about 1.5 s) while this thread migrates and builds; `start` then has it build its server,
+ * once the broker exists.
  */
 export class BackgroundLaunch implements Background {
   private readonly data: ThreadData;

@@ -87,8 +87,8 @@ const TICK_MS = 100;
 /**
  * A node that sends nothing (an API node, or the main thread beside a background thread)
  * announces its wakes at most this often: the first at once, those after it within the span
- * together, each lane once. At 100 sends/s a wake a commit was a broker message a commit, the
- * sending side's pump ticks at most every TICK_MS under load anyway, so nothing waits longer.
+ * together, each lane once — not a broker message per commit. The sending side ticks at most
+ * every TICK_MS under load anyway, so no delivery waits longer for it.
  */
 const ANNOUNCE_MS = 25;
 /** The delivery log keeps finished deliveries for a week, pruned hourly. */
