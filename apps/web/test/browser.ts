@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -108,9 +109,74 @@ export function buildWebApp(): Promise<string> {
   return built;
 }
 
-/** Chromium, headless, without the background traffic a test does not want. */
-export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({
+/**
+ * What a failed test's pages showed, for a failure seen only in CI: where each page was, the
+ * outline of what it showed (its accessibility tree: which dialogs were open, which tab was
+ * chosen, what a button said), its last console lines, and a screenshot under FAILED_DIR.
+ * packages/react/test/setup.ts calls every registered reporter when a test fails; each Chromium
+ * launched here registers one while it runs.
+ */
+export const FAILED_DIR = path.join(tmpdir(), 'parley-failed-pages');
+const ON_TEST_FAILED = Symbol.for('parley.test.onFailed');
+type FailureReporter = (test: string) => Promise<void>;
+const registry = globalThis as Record<symbol, Set<FailureReporter> | undefined>;
+registry[ON_TEST_FAILED] ??= new Set();
+const failureReporters = registry[ON_TEST_FAILED];
+/** The console lines a page printed last, kept for the failure report. */
+const consoleTail = new WeakMap<Page, string[]>();
+
+function keepConsole(page: Page): void {
+  const lines: string[] = [];
+  consoleTail.set(page, lines);
+  const add = (line: string) => {
+    lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (lines.length > 30) lines.shift();
+  };
+  page.on('console', (m) => add(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => add(`pageerror: ${e.message}`));
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) add(`navigated: ${f.url()}`);
+  });
+}
+
+async function reportPages(browser: Browser, test: string): Promise<void> {
+  mkdirSync(FAILED_DIR, { recursive: true });
+  const slug = test.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+  let n = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      n += 1;
+      const shot = path.join(FAILED_DIR, `${slug}-${n}.png`);
+      const [outline, saved] = await Promise.all([
+        page
+          .locator('body')
+          .ariaSnapshot({ timeout: 5_000 })
+          .catch((e: Error) => `(no outline: ${e.message})`),
+        page.screenshot({ path: shot, timeout: 5_000 }).then(
+          () => shot,
+          (e: Error) => `(no screenshot: ${e.message})`,
+        ),
+      ]);
+      console.error(
+        [
+          `── page ${n} of the failed test "${test}": ${page.url()}`,
+          `screenshot: ${saved}`,
+          'console (last lines):',
+          ...(consoleTail.get(page) ?? []).map((l) => `  ${l}`),
+          'outline:',
+          outline.length > 12_000 ? `${outline.slice(0, 12_000)}\n  …` : outline,
+        ].join('\n'),
+      );
+    }
+  }
+}
+
+/**
+ * Chromium, headless, without the background traffic a test does not want. Its pages keep their
+ * last console lines, and a test that fails while it is open reports them (reportPages).
+ */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
       '--no-sandbox',
@@ -123,6 +189,16 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
       ...extraArgs,
     ],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.on('page', keepConsole);
+    return context;
+  };
+  const reporter: FailureReporter = (test) => reportPages(browser, test);
+  failureReporters.add(reporter);
+  browser.on('disconnected', () => failureReporters.delete(reporter));
+  return browser;
 }
 
 /**

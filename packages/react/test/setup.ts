@@ -4,12 +4,26 @@
  * files of a worker share their modules (`isolate: false`), so only the first DOM file of a
  * worker would get it, and the next would find the last one's components still on the page.
  */
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 
 afterEach(async () => {
   if (typeof document === 'undefined') return;
   const { cleanup } = await import('@testing-library/react');
   cleanup();
+});
+
+/**
+ * A failed test calls the failure reporters registered under this symbol: a running web app
+ * (apps/web/test/browser.ts) prints what its Chromium pages showed, so a failure seen once in
+ * CI can be read from the log instead of guessed at.
+ */
+beforeEach(({ onTestFailed, task }) => {
+  onTestFailed(async () => {
+    const reporters = (globalThis as Record<symbol, unknown>)[Symbol.for('parley.test.onFailed')] as
+      | Set<(test: string) => Promise<void>>
+      | undefined;
+    for (const report of reporters ?? []) await report(task.name).catch(() => {});
+  });
 });
 
 /**
