@@ -39,6 +39,16 @@ const RATE = Number(process.env.BENCH_PRODMIX_RATE) || 500;
 export const prodmixSeconds = (full: boolean) => Number(process.env.BENCH_PRODMIX_SECONDS) || (full ? 30 : 5);
 
 /**
+ * The warm-up before the window, s, at the full rate (`BENCH_PRODMIX_WARM_SECONDS`, default 5):
+ * the window measures a server that has been running, as a deployment's has. One second at half
+ * the rate left the window paying for start-up — TLS handshakes and new connections to the push
+ * service and the receiver (4–22 in the window), code not yet optimized on the background
+ * thread — which only everything-on has (p99 everything on / bare 1.84× against 1.55× after four
+ * seconds at the full rate, six pairs each, docs/benchmarks.md 2026-11-27 morning).
+ */
+const WARM_SECONDS = Number(process.env.BENCH_PRODMIX_WARM_SECONDS) || 5;
+
+/**
  * The server as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook
  * deliveries) run on a background thread of the process (`PARLEY_BACKGROUND=auto`).
  * `inline`: everything on, with that work on the loop that serves clients instead
@@ -181,7 +191,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           from: 'all' as const,
           fanout: MEMBERS / 2,
         };
-        const warm = await runStep({ ...base, step: 1, rate: RATE / 2, durationMs: 1000, drainMs: 1000 });
+        const warm = await runStep({ ...base, step: 1, rate: RATE, durationMs: WARM_SECONDS * 1000, drainMs: 1000 });
         // The warm-up's webhooks arrive before the measured window starts counting.
         if (v !== 'bare' && (await rcv.call<ReceiverStats>('stats')).paths[whPath])
           await waitFor(rcv, whPath, warm.sent, 30_000);
