@@ -116,7 +116,7 @@ export function buildWebApp(): Promise<string> {
  * packages/react/test/setup.ts calls every registered reporter when a test fails; each Chromium
  * launched here registers one while it runs.
  */
-export const FAILED_DIR = path.join(tmpdir(), 'parley-failed-pages');
+const FAILED_DIR = path.join(tmpdir(), 'parley-failed-pages');
 const ON_TEST_FAILED = Symbol.for('parley.test.onFailed');
 type FailureReporter = (test: string) => Promise<void>;
 const registry = globalThis as Record<symbol, Set<FailureReporter> | undefined>;
@@ -189,6 +189,8 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       ...extraArgs,
     ],
   });
+  // Playwright tells of a context's new pages, but not of a browser's new contexts: every
+  // context made through this browser (`browser.newPage()` makes one too) keeps its pages' lines.
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);

@@ -13,9 +13,10 @@ afterEach(async () => {
 });
 
 /**
- * A failed test calls the failure reporters registered under this symbol: a running web app
- * (apps/web/test/browser.ts) prints what its Chromium pages showed, so a failure seen once in
- * CI can be read from the log instead of guessed at.
+ * A failed test calls the failure reporters registered under this symbol: every Chromium that
+ * apps/web/test/browser.ts launched prints what its pages showed, so a failure seen once in CI
+ * can be read from the log instead of guessed at. (The symbol, not an import: this file runs
+ * before every test file, and most never load Playwright.)
  */
 beforeEach(({ onTestFailed, task }) => {
   onTestFailed(async () => {
