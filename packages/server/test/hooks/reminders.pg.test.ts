@@ -4,10 +4,11 @@
  * their job runs twice), edits and cancels are honoured, and an expired status is cleared with
  * `presence.changed` to the people who share a channel.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEND_SCHEDULED } from '../../src/features/reminders/job-names.js';
-import { schema } from '../../src/platform/db/index.js';
+import { REMIND, SEND_SCHEDULED } from '../../src/features/reminders/job-names.js';
+import { rows, schema } from '../../src/platform/db/index.js';
+import { JOBS_SCHEMA } from '../../src/platform/jobs/install.js';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { until as untilSoon } from '../jobs/helpers.js';
 
@@ -96,6 +97,44 @@ describe('reminders', { timeout: 120_000 }, () => {
       { message_id: m.body.message.id, cid: 'group:team', actor_id: 'parley-bot' },
     ]);
     expect(inbox.some((i) => i.kind === 'dm')).toBe(false);
+  });
+
+  it('a reminder marked sent whose DM never went out (its run stopped) is sent by the next run, once', async () => {
+    const made = await as('alice', 'POST', '/v1/reminders', { note: 'water the plants', in: '20m' });
+    expect(made.status).toBe(201);
+    const id = made.body.reminder.id as string;
+    // As a run leaves it when it stops after marking the reminder sent and before its DM.
+    const r = schema.reminders;
+    await h.server.svc.db
+      .update(r)
+      .set({ status: 'sent', sentAt: new Date(), remindAt: new Date() })
+      .where(and(eq(r.appId, app.id), eq(r.id, id)));
+    const svc = h.server.svc;
+    await svc.jobs.enqueue(svc.db, REMIND, { appId: app.id, id });
+    const dmOf = async () =>
+      ((await as('alice', 'POST', '/v1/channels/query', { filter: { type: 'dm' } })).body.channels as any[]).find((c) =>
+        c.members?.some((x: any) => x.user_id === 'parley-bot'),
+      );
+    const dm = await until('the bot DM', dmOf, (c) => !!c);
+    const ours = async () => (await messages('alice', dm.cid)).filter((m) => m.id === id);
+    await until('the reminder DM', ours, (ms) => ms.length === 1);
+    // Another run of the same job finds the DM stored, and sends nothing.
+    const again = await svc.jobs.enqueue(svc.db, REMIND, { appId: app.id, id });
+    await until(
+      'the second run done',
+      async () =>
+        (
+          await rows<{ state: string }>(
+            svc.db,
+            sql`select state::text as state from ${sql.identifier(JOBS_SCHEMA)}.job where id = ${again}`,
+          )
+        )[0]?.state,
+      (state) => state === 'completed',
+    );
+    expect(await ours()).toHaveLength(1);
+    expect((await as('alice', 'GET', '/v1/reminders')).body.reminders.some((x: { id: string }) => x.id === id)).toBe(
+      false,
+    );
   });
 
   it('can be cancelled (and then never arrive); refuse what the caller cannot read or bad times', async () => {

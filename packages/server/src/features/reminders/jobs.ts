@@ -50,13 +50,38 @@ export async function defineReminderJobs(svc: Services): Promise<void> {
   });
 }
 
+/** Whether a message with this id is stored (deleted or not). */
+async function messageStored(svc: Services, appId: string, id: string): Promise<boolean> {
+  const [m] = await svc.db
+    .select({ id: schema.messages.id })
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)));
+  return !!m;
+}
+
 async function remind(svc: Services, appId: string, id: string): Promise<void> {
   const r = schema.reminders;
   const [row] = await svc.db
     .select()
     .from(r)
     .where(and(eq(r.appId, appId), eq(r.id, id)));
-  if (row?.status !== 'pending' || row.remindAt.getTime() > svc.clock() + EARLY_MS) return;
+  if (!row) return;
+  const due = row.remindAt.getTime() <= svc.clock() + EARLY_MS;
+  const dmId = row.dmId ?? row.id;
+  if (!row.repeat) {
+    // A one-time reminder is marked sent before its DM goes out, so whoever sees the DM finds it
+    // sent (not still pending beside it). A run that stopped between the two finds it sent with
+    // no DM, and sends it; a run that finds it cancelled, or marked by another run, sends nothing.
+    if (row.status === 'pending') {
+      if (!due) return;
+      const [marked] = await svc.db
+        .update(r)
+        .set({ status: 'sent', sentAt: new Date(svc.clock()) })
+        .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')))
+        .returning({ id: r.id });
+      if (!marked) return;
+    } else if (row.status !== 'sent' || (await messageStored(svc, appId, dmId))) return;
+  } else if (row.status !== 'pending' || !due) return;
   await svc.db
     .insert(schema.users)
     .values({ appId, id: BOT_USER_ID, name: BOT_NAME, role: 'user' })
@@ -74,7 +99,7 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
   }
   // The occurrence's DM id (the reminder's own id the first time): a second run finds it stored
   // and sends nothing new.
-  await sendMessage(svc, bot, dm.channel.cid, { id: row.dmId ?? row.id, text: text.slice(0, 10_000) });
+  await sendMessage(svc, bot, dm.channel.cid, { id: dmId, text: text.slice(0, 10_000) });
   // The inbox (features/inbox) links to the message the reminder is about (else to its DM).
   await recordItems(svc, [
     {
@@ -82,19 +107,13 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
       userId: row.userId,
       kind: 'reminder',
       cid: row.messageId ? row.cid : dm.channel.cid,
-      messageId: row.messageId ?? row.dmId ?? row.id,
+      messageId: row.messageId ?? dmId,
       actorId: BOT_USER_ID,
-      dedupe: `rem:${row.dmId ?? row.id}`,
+      dedupe: `rem:${dmId}`,
     },
   ]);
+  if (!row.repeat) return;
   const now = new Date(svc.clock());
-  if (!row.repeat) {
-    await svc.db
-      .update(r)
-      .set({ status: 'sent', sentAt: now })
-      .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')));
-    return;
-  }
   // Recurring: move to the next occurrence with a fresh DM id and its own job, in one
   // transaction, and only if no other run moved it first (the row still says this due time).
   const next = nextOccurrence(row.remindAt, row.repeat as Repeat, row.tzOffset, svc.clock());
