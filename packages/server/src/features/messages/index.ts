@@ -3,7 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { accessMessage } from './access.js';
+export { accessMessage, messageRow } from './access.js';
 export { deleteMessage, enrichMessages, ownReactions, runSendJob, sendMessage } from './actions.js';
 export { CLOSE_POLL } from './job-names.js';
 export type { StoredPoll } from './polls.js';

@@ -13,7 +13,7 @@ import type { JobKind } from '../../platform/jobs/queue.js';
 import type { Services } from '../../services.js';
 import { createChannel } from '../channels/index.js';
 import { recordItems } from '../inbox/index.js';
-import { BOT_USER_ID, sendMessage } from '../messages/index.js';
+import { BOT_USER_ID, messageRow, sendMessage } from '../messages/index.js';
 import { CLEAR_STATUS, userUpdated } from '../users/index.js';
 import { REMIND, SEND_SCHEDULED } from './job-names.js';
 import { nextOccurrence, type Repeat } from './when.js';
@@ -50,15 +50,6 @@ export async function defineReminderJobs(svc: Services): Promise<void> {
   });
 }
 
-/** Whether a message with this id is stored (deleted or not). */
-async function messageStored(svc: Services, appId: string, id: string): Promise<boolean> {
-  const [m] = await svc.db
-    .select({ id: schema.messages.id })
-    .from(schema.messages)
-    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, id)));
-  return !!m;
-}
-
 async function remind(svc: Services, appId: string, id: string): Promise<void> {
   const r = schema.reminders;
   const [row] = await svc.db
@@ -80,7 +71,7 @@ async function remind(svc: Services, appId: string, id: string): Promise<void> {
         .where(and(eq(r.appId, appId), eq(r.id, id), eq(r.status, 'pending')))
         .returning({ id: r.id });
       if (!marked) return;
-    } else if (row.status !== 'sent' || (await messageStored(svc, appId, dmId))) return;
+    } else if (row.status !== 'sent' || (await messageRow(svc.db, appId, dmId))) return;
   } else if (row.status !== 'pending' || !due) return;
   await svc.db
     .insert(schema.users)
