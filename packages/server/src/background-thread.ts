@@ -8,11 +8,14 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { buildServer, type ParleyServer } from './app.js';
 import type { FromThread, ThreadData, ToThread } from './background.js';
 import { allowFromTexts } from './platform/outbound.js';
+import { encryptPushesHere } from './platform/push/encrypt.js';
 import { PortBroker } from './realtime/port-broker.js';
 
 const port = parentPort;
 if (!port) throw new Error('background-thread.ts runs as a worker thread (background.ts starts it)');
 const data = workerData as ThreadData;
+// No client waits on this thread's loop: its pushes are encrypted here, not on a third thread.
+encryptPushesHere();
 const tell = (m: FromThread) => port.postMessage(m);
 let server: ParleyServer | null = null;
 port.on('message', (m: ToThread) => {

@@ -16,6 +16,9 @@ import { rows } from '../../src/platform/db/index.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { backend, type Harness, startHarness, TestSocket, testDatabase } from '../harness.js';
 import { appWithWebhook, type Receiver, startReceiver } from '../hooks/helpers.js';
+import { channel, send } from '../notifications/helpers.js';
+import { startPushService } from '../notifications/push-service.js';
+import { selfSignedCert } from '../notifications/tls.js';
 import { onPostgres } from '../pg-template.js';
 import { until } from './helpers.js';
 
@@ -24,9 +27,12 @@ let db: Awaited<ReturnType<typeof testDatabase>>;
 let connectionsOf: () => Promise<number>;
 let h: Harness;
 let rcv: Receiver;
+let push: Awaited<ReturnType<typeof startPushService>>;
 
 beforeAll(async () => {
   rcv = await startReceiver();
+  const tls = selfSignedCert();
+  push = await startPushService(tls);
   db = await testDatabase();
   // The thread opens the database itself, from the configuration: on PostgreSQL it needs its URL.
   const dbName = db.url ? new URL(db.url).pathname.slice(1) : '';
@@ -38,7 +44,13 @@ beforeAll(async () => {
       masterKey: 'b'.repeat(64),
       // Far longer than the test waits: a job starts in time only when the enqueuer wakes it.
       jobPollMs: 60_000,
-      outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }),
+      outboundAllow: outboundAllowFromEnv({
+        PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host,
+        PARLEY_OUTBOUND_ALLOW_PUSH: new URL(push.origin).host,
+      }),
+      webPushCa: tls.cert,
+      // Every message pushes (no one-per-burst collapsing): the push test counts them.
+      pushBurstSeconds: 0,
     },
     { database: db.database },
   );
@@ -56,6 +68,7 @@ afterAll(async () => {
   await h?.close();
   await db?.drop();
   await rcv?.close();
+  await push?.close();
 });
 
 /** The sum of a counter's samples in /metrics whose labels include `labels`. */
@@ -143,6 +156,49 @@ describe(`jobs on a background thread (${backend})`, { timeout: 90_000 }, () => 
     } finally {
       bob.close();
     }
+  });
+
+  it('pushes from the thread, each encrypted there to its subscription and signed', async () => {
+    // The thread encrypts Web Push bodies on its own loop (platform/push/encrypt.ts): every push
+    // must still decrypt with its own subscription's keys, and no other's.
+    const app = await h.createApp();
+    await h.users(app, [
+      { id: 'alice', username: 'alice' },
+      { id: 'bob', username: 'bob' },
+      { id: 'carol', username: 'carol' },
+    ]);
+    const subs = { bob: push.subscribe(), carol: push.subscribe() };
+    for (const [user, s] of Object.entries(subs)) {
+      const r = await h.call({
+        method: 'POST',
+        url: '/v1/push/web/subscriptions',
+        headers: await app.user(user),
+        payload: { endpoint: s.endpoint, keys: s.keys },
+      });
+      expect(r.status).toBe(200);
+    }
+    const cid = await channel(h, app, 'alice', 'pushed', ['alice', 'bob', 'carol']);
+    const sent = [];
+    for (let i = 0; i < 6; i++) sent.push(await send(h, app, 'alice', cid, `@bob @carol ping ${i}`));
+    const ids = new Set(sent.map((m) => m.id));
+    const got = await until(
+      'a push per message to each of bob and carol',
+      async () => push.received.filter((p) => ids.has(p.payload.message_id)),
+      (r) => r.length >= 12,
+      15_000,
+    );
+    expect(push.errors).toEqual([]);
+    for (const [, s] of Object.entries(subs))
+      expect(new Set(got.filter((p) => p.subscription === s.id).map((p) => p.payload.message_id))).toEqual(ids);
+    // On PostgreSQL the notification jobs that pushed ran on the thread (on PGlite, inline).
+    if (backend === 'postgres')
+      expect(
+        await counted('parley_jobs_finished_total', [
+          'node="bgtest/bg"',
+          'queue="notifications.message"',
+          'outcome="completed"',
+        ]),
+      ).toBeGreaterThan(0);
   });
 
   it('a thread that dies is started again, and the work goes on', async () => {

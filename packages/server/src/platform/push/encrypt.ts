@@ -12,6 +12,11 @@
  * The worker runs web-push's own `encrypt` (the same code as before, loaded by its resolved path,
  * so it works from the sources and from dist/ alike). If a worker cannot be made or dies, the
  * encryption runs here, on the loop, as it did before.
+ *
+ * On the background thread (background-thread.ts), which serves no client, the pushes are
+ * encrypted on its own loop (`encryptPushesHere`): a third thread there cost a hand-off each
+ * way and one more thread to wake per push, on machines where every wake-up competes with the
+ * sends for a core.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -38,8 +43,13 @@ interface Pending {
 }
 
 let worker: Worker | null = null;
-/** Set when a worker could not be made: encrypt on the loop from then on. */
+/** Set when a worker could not be made, or this thread serves no client: encrypt on the loop. */
 let noWorker = false;
+
+/** Encrypt on this thread's loop from now on, with no worker (a thread that serves no client). */
+export function encryptPushesHere(): void {
+  noWorker = true;
+}
 let nextId = 0;
 const pending = new Map<number, Pending>();
 
