@@ -107,7 +107,7 @@ export class WebhookSender {
     // One time limit for the attempt, the retry on a new connection included.
     const until = started + (opts.timeoutMs ?? this.opts.timeoutMs);
     for (let attempt = 0; ; attempt++) {
-      const r = await exchange(pool, options, until - performance.now(), read ?? MAX_ANSWER_BYTES);
+      const r = await exchange(pool, options, until - performance.now(), read ?? MAX_ANSWER_BYTES, read !== undefined);
       if ('error' in r) {
         // A kept-alive connection the receiver had closed: once more, on a new one.
         if (attempt === 0 && isDeadSocket(r.error)) continue;
@@ -188,6 +188,8 @@ export class WebhookSender {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** What a request that ran out of time settles with. */
 const TIMEOUT = new Error('timeout');
 
@@ -196,17 +198,24 @@ type Exchanged = { status: number; answer: Buffer | null } | { error: unknown };
 
 /**
  * One request through undici's `dispatch`, its answer collected by a handler: no body stream,
- * `AbortSignal` or async iterator per call, which `request` builds (about a quarter of the
+ * `AbortSignal` or async iterator per call, which `request` builds (about two fifths of the
  * caller's CPU per call on a kept-alive connection, bench/micro-hook.ts). Settles by
  * `timeoutMs` whatever the request is doing (waiting for a connection included): the timer
  * aborts it. An answer over `max` bytes ends the request (its connection is dropped, not
- * reused) and comes back as `answer: null`.
+ * reused) and comes back as `answer: null`; an answer not kept (`keep` false) is counted, not
+ * stored, and comes back empty.
  */
-function exchange(pool: Pool, options: Dispatcher.DispatchOptions, timeoutMs: number, max: number): Promise<Exchanged> {
+function exchange(
+  pool: Pool,
+  options: Dispatcher.DispatchOptions,
+  timeoutMs: number,
+  max: number,
+  keep: boolean,
+): Promise<Exchanged> {
   return new Promise((resolve) => {
     let status = 0;
     let size = 0;
-    let chunks: Buffer[] | null = [];
+    const chunks: Buffer[] | null = keep ? [] : null;
     let abort: ((err: Error) => void) | null = null;
     let settled = false;
     const settle = (r: Exchanged) => {
@@ -237,7 +246,6 @@ function exchange(pool: Pool, options: Dispatcher.DispatchOptions, timeoutMs: nu
       onData(chunk) {
         size += chunk.length;
         if (size > max) {
-          chunks = null;
           settle({ status, answer: null });
           abort?.(new Error('too large'));
           return false;
@@ -248,7 +256,7 @@ function exchange(pool: Pool, options: Dispatcher.DispatchOptions, timeoutMs: nu
       onComplete() {
         settle({
           status,
-          answer: chunks === null ? null : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+          answer: chunks === null ? EMPTY : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
         });
       },
       onError(error) {
