@@ -63,10 +63,19 @@ const unitInTestFolders = [
   'packages/react/test/markdown.test.tsx',
   'packages/react/test/rows.test.ts',
   'apps/web/src/lib/message-alerts.test.ts',
+  // The SDK's state against a reference server in memory (fast-check): no server, no socket.
+  'packages/client/test/convergence.test.ts',
+  // Reads and validates deploy/kubernetes/: no server.
+  'packages/server/test/deploy/kubernetes.test.ts',
+  // Reads and validates deploy/container/compose.yaml and its neighbours: no server.
+  'packages/server/test/deploy/compose.test.ts',
 ];
 /** What is slow, by what it starts or by its measured time (see README.md, Development). */
 const slowFiles = [
   'packages/cli/test/**/*.test.ts',
+  // Spawns Jest on @parley/react-native (its own server, React Native's preset) and builds the
+  // kit for react-native-web.
+  'packages/react-native/test/**/*.test.ts',
   'packages/create-parley-app/test/**/*.test.ts',
   // Builds the kit's catalogue and opens every story in Chromium.
   'packages/react/test/kit.test.ts',
@@ -78,12 +87,18 @@ const slowFiles = [
   // Migrates PGlite from nothing to compare with the template: 7-28 s measured, the most of any
   // file that would be in `server` (whose median is ~2 s).
   'packages/server/test/foundation/template.test.ts',
+  // Debian's nginx (deploy/), and what is tested through it.
+  'packages/server/test/deploy/nginx.test.ts',
+  // Migrates PGlite from nothing to 0037 first, as template.test.ts does.
+  'packages/server/test/foundation/migration-0038.pg.test.ts',
   // Kills and restarts real server processes mid-job.
   'packages/server/test/jobs/crash.pg.test.ts',
   // Kills a server process mid-send of a scheduled message and starts others.
   'packages/server/test/hooks/scheduled-crash.pg.test.ts',
   // Kills a server process mid-stream of webhook deliveries and starts others.
   'packages/server/test/hooks/webhooks-crash.pg.test.ts',
+  // Kills a server process at random instants of a send and sign-up storm, several times.
+  'packages/server/test/notifications/crash-loses-nothing.pg.test.ts',
 ];
 
 const tiers = {
@@ -92,6 +107,7 @@ const tiers = {
       'packages/*/src/**/*.test.ts',
       'packages/*/src/**/*.test.tsx',
       'scripts/*.test.mjs',
+      'bench/**/*.test.ts',
       ...unitInTestFolders,
     ],
     exclude: ['**/*.pg.test.ts'],

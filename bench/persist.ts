@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/persist.ts [--messages 2000] [--pg postgres://…]
  *        [--pglite-levels 1,8] [--pg-levels 1,8,32,32x32] [--skip-pg] [--skip-pglite] [--json FILE]
- *        [--no-analyze] [--skip-baseline]
+ *        [--no-analyze] [--skip-baseline] [--baseline-messages N]
  *
  * A level is a concurrency (all sends into one channel: the channel's counter row orders
  * them) or `CxK`: C concurrent senders spread over K channels. Latency is per send, from the
@@ -16,7 +16,7 @@
  * Before each level the database is analyzed, as autovacuum would keep it. `--no-analyze`
  * leaves it without statistics — a fresh install, or any database with autovacuum off — so the
  * hot statements are planned on tables the planner knows nothing about, and their cached plans
- * are kept while the tables grow (docs/architecture.md, "Hot statements").
+ * are kept while the tables grow (docs/internals.md, "Hot statements").
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,9 @@ const { values } = parseArgs({
     json: { type: 'string' },
     'no-analyze': { type: 'boolean', default: false },
     'skip-baseline': { type: 'boolean', default: false },
+    // The baseline is a rate of commits, steady after a few hundred: fewer than the sends keeps a
+    // run short where each commit waits for a flush (1,000–2,600 tx/s here).
+    'baseline-messages': { type: 'string' },
   },
 });
 const levelsOf = (spec: string) =>
@@ -54,6 +57,7 @@ const levelsOf = (spec: string) =>
     return { concurrency: Number(c), channels: Number(k ?? 1) };
   });
 const N = Number(values.messages);
+const NB = Math.min(N, Number(values['baseline-messages'] ?? N) || N);
 
 /** One line of the results (also the JSON the bench's persist scenario reads). */
 export interface Row {
@@ -90,6 +94,12 @@ async function runPool(total: number, concurrency: number, one: (i: number) => P
   );
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, perSecond: total / seconds, p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+const all: Row[] = [];
+/** The rows so far, written after each level: a run its caller cuts short still gives those done. */
+function saveSoFar(rows: Row[]): void {
+  if (values.json) writeFileSync(values.json, JSON.stringify([...all, ...rows]));
 }
 
 async function bench(
@@ -148,6 +158,7 @@ async function bench(
       });
       const cpu1 = machineCpu([process.pid]);
       rows.push({ backend, path: 'send action', concurrency: c, channels: k, messages: N, ...r });
+      saveSoFar(rows);
       process.stderr.write(`      ${await stageMeans(server.svc.metrics.registry)}\n`);
       // Where the machine's two cores went (bench/lib/proc.ts): this process, PostgreSQL, the rest.
       const perSend = (ms: number) => ((ms * 1000) / N).toFixed(0);
@@ -158,12 +169,13 @@ async function bench(
       );
       server.svc.metrics.registry.resetMetrics();
       if (values['skip-baseline']) continue;
-      const b = await runPool(N, c, async (i) => {
+      const b = await runPool(NB, c, async (i) => {
         await database.db.transaction(async (tx) => {
           await tx.execute(sql`insert into bench_baseline (body) values (${`message ${i} with a little text in it`})`);
         });
       });
-      rows.push({ backend, path: 'baseline: bare INSERT tx', concurrency: c, channels: k, messages: N, ...b });
+      rows.push({ backend, path: 'baseline: bare INSERT tx', concurrency: c, channels: k, messages: NB, ...b });
+      saveSoFar(rows);
     }
     await database.db.execute(sql`drop table if exists bench_baseline`);
   } finally {
@@ -173,7 +185,6 @@ async function bench(
   return rows;
 }
 
-const all: Row[] = [];
 process.stderr.write(`persist bench: ${N} messages per run\n`);
 if (!values['skip-pglite']) {
   const database = await openDatabase({ template: true });

@@ -110,7 +110,7 @@ const BUDGET: Record<string, number> = full
       storm: 30 * 60_000,
       prodmix: 20 * 60_000,
     }
-  : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 100_000, storm: 380_000, prodmix: 330_000 };
+  : { idle: 150_000, fanout: 240_000, chatmix: 270_000, persist: 240_000, storm: 380_000, prodmix: 330_000 };
 for (const k of Object.keys(BUDGET)) if (k !== 'persist' && k !== 'prodmix') BUDGET[k] = (BUDGET[k] as number) * scale;
 // Parley against itself (bare, everything on): only the repetitions scale it.
 BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Imports flow one way: protocol ← server; protocol ← client ← react ← web (STYLE.md).
+// Imports flow one way: protocol ← server; protocol ← client ← react ← web, client ← react-native (STYLE.md).
 // Inside the server, shared infrastructure (platform/, realtime/) knows nothing about features,
 // not even a type. Each feature folder has one public entry point, its index.ts: from outside
 // the folder (another feature, app.ts, services.ts, main.ts, index.ts) only that is imported
@@ -9,9 +9,18 @@
 // type cycle is a design cycle too) form no cycle inside any package. An entry point is seen
 // through: an import of a name from features/x/index.ts counts as an import of the file that
 // defines the name.
+//
+// Every form of import counts, read by a real TypeScript/JSX parser (@babel/parser), not by
+// patterns over the text: `import … from`, a bare `import '…'` (run for its side effects),
+// `import type`, `export … from`, `export * from`, `import('…')`, `import x = require('…')`,
+// `require('…')` and `import('…').T` in a type. A dynamic import or require whose specifier is
+// not a plain string cannot be checked, so it is a problem itself. (es-module-lexer cannot read
+// JSX, TypeScript 7 has no compiler API, and dependency-cruiser needs Node 22 and that API to
+// see type-only imports; its rules could not see through entry points by name either.)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parse } from '@babel/parser';
 
 const allowed = {
   protocol: [],
@@ -20,6 +29,7 @@ const allowed = {
   client: ['protocol'],
   node: ['protocol'],
   react: ['client', 'protocol'],
+  'react-native': ['client', 'protocol'],
   web: ['react', 'client', 'protocol'],
 };
 const roots = {
@@ -29,6 +39,7 @@ const roots = {
   'packages/client': 'client',
   'packages/node': 'node',
   'packages/react': 'react',
+  'packages/react-native': 'react-native',
   'apps/web': 'web',
 };
 
@@ -38,7 +49,7 @@ const roots = {
  * docs/architecture.md draws the same order.
  */
 export const FEATURE_ORDER = [
-  ['audit', 'jobs', 'invitations'],
+  ['audit', 'jobs', 'invitations', 'backups'],
   ['users'],
   ['permissions', 'people'],
   ['channels'],
@@ -82,21 +93,80 @@ function walk(dir, fn) {
   }
 }
 
-/** The names an import or export clause takes (`null`: all of them — `*`, a default, a namespace). */
-function namesOf(clause) {
-  const c = clause.trim().replace(/^type\s+/, '');
-  const braces = c.match(/^\{([^}]*)\}$/s);
-  if (!braces) return null;
-  return braces[1]
-    .split(',')
-    .map((s) =>
-      s
-        .trim()
-        .replace(/^type\s+/, '')
-        .split(/\s+as\s+/)[0]
-        .trim(),
+/**
+ * Every module a file names, as `{ spec, names, line }`: `names` are the names taken from it
+ * (`null`: all of them — `*`, a default, a namespace, a bare or dynamic import), or, for a
+ * specifier that is not a plain string, `spec: null`.
+ */
+export function readImports(file, text) {
+  const ast = parse(text, {
+    sourceType: 'module',
+    plugins: /\.tsx$/.test(file) ? ['typescript', 'jsx'] : ['typescript'],
+    createImportExpressions: true,
+  });
+  const out = [];
+  const literal = (node) =>
+    node?.type === 'StringLiteral'
+      ? node.value
+      : node?.type === 'TemplateLiteral' && node.expressions.length === 0
+        ? node.quasis[0].value.cooked
+        : null;
+  const add = (node, spec, names) => out.push({ spec, names, line: node.loc?.start.line ?? 0 });
+  const nameOf = (n) => (n.type === 'StringLiteral' ? n.value : n.name);
+  for (const s of ast.program.body) {
+    if (s.type === 'ImportDeclaration') {
+      const named = s.specifiers.filter((x) => x.type === 'ImportSpecifier');
+      add(
+        s,
+        s.source.value,
+        named.length && named.length === s.specifiers.length ? named.map((x) => nameOf(x.imported)) : null,
+      );
+    } else if (s.type === 'ExportNamedDeclaration' && s.source) {
+      const named = s.specifiers.filter((x) => x.type === 'ExportSpecifier');
+      // The names as the re-exporting module offers them: what an importer of it asks for.
+      add(
+        s,
+        s.source.value,
+        named.length && named.length === s.specifiers.length ? named.map((x) => nameOf(x.exported)) : null,
+      );
+    } else if (s.type === 'ExportAllDeclaration') add(s, s.source.value, null);
+    else if (s.type === 'TSImportEqualsDeclaration' && s.moduleReference.type === 'TSExternalModuleReference')
+      add(s, s.moduleReference.expression.value, null);
+  }
+  // Imports inside code and types: import(), require(), import('…').T. Only subtrees whose
+  // text holds `import`, `require` or a `\u` escape (an identifier may be spelled with one)
+  // can hold one: the others are not walked, which keeps the walk to a small part of the tree.
+  const marks = [...text.matchAll(/import|require|\\u/g)].map((m) => m.index);
+  const holdsMark = (node) => {
+    let lo = 0;
+    let hi = marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid] < node.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < marks.length && marks[lo] < node.end;
+  };
+  const stack = [ast.program];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!holdsMark(node)) continue;
+    if (node.type === 'ImportExpression') add(node, literal(node.source), null);
+    else if (
+      node.type === 'CallExpression' &&
+      (node.callee.type === 'Import' || (node.callee.type === 'Identifier' && node.callee.name === 'require'))
     )
-    .filter(Boolean);
+      add(node, literal(node.arguments[0]), null);
+    else if (node.type === 'TSImportType') add(node, literal(node.argument?.literal ?? node.argument), null);
+    for (const key in node) {
+      if (key === 'loc' || key === 'extra' || key.endsWith('Comments')) continue;
+      const v = node[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (c && typeof c.type === 'string') stack.push(c);
+      } else if (v && typeof v.type === 'string') stack.push(v);
+    }
+  }
+  return out;
 }
 
 /**
@@ -117,6 +187,15 @@ export function checkImports(cwd, options = {}) {
   /** file → the relative imports it makes: { spec target file, names (null: all) }. */
   const imports = new Map();
   const usedUpward = new Set();
+
+  // A workspace package with sources that this check does not know would be checked by no rule.
+  const manifest = path.join(cwd, 'package.json');
+  const workspaces = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')).workspaces ?? []) : [];
+  for (const w of workspaces)
+    if (!(w in roots) && existsSync(path.join(cwd, w, 'src')))
+      problems.push(
+        `${w}: a workspace package with src/ that scripts/check-imports.mjs does not check: add it to roots and allowed`,
+      );
 
   const featuresDir = path.join(cwd, FEATURES);
   const featureNames = existsSync(featuresDir)
@@ -141,16 +220,31 @@ export function checkImports(cwd, options = {}) {
     walk(path.join(cwd, root, 'src'), (file) => {
       const text = readFileSync(file, 'utf8');
       const deps = [];
-      for (const m of text.matchAll(/^(?:import|export)\s([^;]*?)from\s+'(\.{1,2}\/[^']+)'/gms)) {
-        const base = path.join(path.dirname(file), m[2]).replace(/\.js$/, '');
-        const hit = [`${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find((f) => existsSync(f));
-        if (hit) deps.push({ to: hit, names: namesOf(m[1]) });
+      let found;
+      try {
+        found = readImports(file, text);
+      } catch (err) {
+        problems.push(`${rel(file)}: cannot be parsed: ${err.message}`);
+        found = [];
+      }
+      for (const { spec, names, line } of found) {
+        if (spec === null) {
+          problems.push(
+            `${rel(file)}:${line}: imports a module named by an expression, which cannot be checked: name it with a plain string`,
+          );
+          continue;
+        }
+        if (spec.startsWith('./') || spec.startsWith('../')) {
+          const base = path.join(path.dirname(file), spec).replace(/\.js$/, '');
+          const hit = [`${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find((f) => existsSync(f));
+          if (hit) deps.push({ to: hit, names });
+          continue;
+        }
+        const pkg = spec.match(/^@parley\/([a-z-]+)/);
+        if (pkg && !allowed[name].includes(pkg[1]))
+          problems.push(`${rel(file)}: ${name} must not import @parley/${pkg[1]}`);
       }
       imports.set(file, deps);
-      for (const m of text.matchAll(/from\s+'(@parley\/[a-z-]+)/g)) {
-        const dep = m[1].slice('@parley/'.length);
-        if (!allowed[name].includes(dep)) problems.push(`${rel(file)}: ${name} must not import @parley/${dep}`);
-      }
       if (name !== 'server') return;
       const at = path.relative(path.join(cwd, SERVER_SRC), file);
       const infra = at.startsWith(`platform${path.sep}`) || at.startsWith(`realtime${path.sep}`);

@@ -36,8 +36,9 @@ describe('check-imports', () => {
   });
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
-  it('passes the repository as it is, and the copy before anything is planted', () => {
-    expect(checkImports(repo)).toEqual([]);
+  // The whole repository is checked by `npm run check` itself (parsing every file of every
+  // package takes seconds); here the copy of the server's sources.
+  it('passes the copy before anything is planted', () => {
     expect(checkImports(tree)).toEqual([]);
   });
 
@@ -86,6 +87,98 @@ describe('check-imports', () => {
           'packages/server/src/realtime/planted.ts: imports features/channels/index.ts: infrastructure (platform/, realtime/) must not import features',
         ]);
         expect(problems).toHaveLength(5);
+      },
+    );
+  });
+
+  it('reads every form of import: each planted form that skips an entry point is named', () => {
+    // One file per form, each reaching channels/access.ts past channels' entry point. A form the
+    // reader missed would leave its file out of the problems.
+    const reach = "'../channels/access.js'";
+    const forms = {
+      static: `import { loadChannel } from ${reach};\nexport const a = loadChannel;\n`,
+      default: `import access from ${reach};\nexport const a = access;\n`,
+      namespace: `import * as access from ${reach};\nexport const a = access;\n`,
+      'side-effect': `import ${reach};\n`,
+      'type-only': `import type { ChannelRow } from ${reach};\nexport type A = ChannelRow;\n`,
+      'inline-type': `import { type ChannelRow } from ${reach};\nexport type A = ChannelRow;\n`,
+      'export-from': `export { loadChannel } from ${reach};\n`,
+      'export-renamed': `export { loadChannel as load } from ${reach};\n`,
+      'export-type-from': `export type { ChannelRow } from ${reach};\n`,
+      'export-star': `export * from ${reach};\n`,
+      'export-star-as': `export * as access from ${reach};\n`,
+      dynamic: `export const a = () => import(${reach});\n`,
+      'dynamic-template': 'export const a = async () => (await import(`../channels/access.js`)).loadChannel;\n',
+      'dynamic-in-class': `export class A {\n  async m() {\n    return import(/* a comment */ ${reach});\n  }\n}\n`,
+      require: `declare const require: (s: string) => unknown;\nexport const a = require(${reach});\n`,
+      'import-equals': `import access = require(${reach});\nexport const a = access;\n`,
+      'type-import': `export type A = import(${reach}).ChannelRow;\n`,
+      'jsx-static': `import { loadChannel } from ${reach};\nexport const A = () => <div>{String(loadChannel)}</div>;\n`,
+      'jsx-dynamic': `export const A = () => <button onClick={() => import(${reach})}>go</button>;\n`,
+    };
+    const file = (form) => `${features}/messages/planted-${form}.${form.startsWith('jsx') ? 'tsx' : 'ts'}`;
+    withPlants(Object.fromEntries(Object.entries(forms).map(([form, text]) => [file(form), text])), () => {
+      const problems = checkImports(tree);
+      for (const form of Object.keys(forms))
+        expect(problems, form).toContain(
+          `${file(form)}: imports features/channels/access.ts: another feature is imported only through its entry point, features/channels/index.ts`,
+        );
+      expect(problems).toHaveLength(Object.keys(forms).length);
+    });
+  });
+
+  it('ignores what only looks like an import, and refuses a module named by an expression', () => {
+    withPlants(
+      {
+        // In a string, a comment or a template's text: no import at all.
+        [`${features}/messages/planted-text.ts`]: [
+          "// import '../channels/access.js';",
+          "/* export * from '../channels/access.js'; */",
+          'export const code = "import(\'../channels/access.js\')";',
+          "export const more = `require('../channels/access.js')`;",
+          '',
+        ].join('\n'),
+        [`${features}/messages/planted-computed.ts`]:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the planted file's own template
+          "const name = 'access';\nexport const a = () => import(`../channels/${name}.js`);\n",
+        [`${features}/messages/planted-computed-require.ts`]:
+          'declare const require: (s: string) => unknown;\nexport const a = (n: string) => require(n);\n',
+        // Another package imported by any form is refused like a static import.
+        ['packages/server/src/planted-package.ts']: "export const a = () => import('@parley/react');\n",
+      },
+      () => {
+        expect(checkImports(tree)).toEqual([
+          `${features}/messages/planted-computed-require.ts:2: imports a module named by an expression, which cannot be checked: name it with a plain string`,
+          `${features}/messages/planted-computed.ts:2: imports a module named by an expression, which cannot be checked: name it with a plain string`,
+          'packages/server/src/planted-package.ts: server must not import @parley/react',
+        ]);
+      },
+    );
+  });
+
+  it('finds a cycle closed by a side-effect import and one closed by a dynamic import', () => {
+    withPlants(
+      {
+        [`${features}/audit/cyc-a.ts`]: "import './cyc-b.js';\nexport const a = 1;\n",
+        [`${features}/audit/cyc-b.ts`]: "export const b = () => import('./cyc-a.js');\n",
+      },
+      () => {
+        expect(checkImports(tree)).toEqual([`import cycle: ${features}/audit/cyc-a.ts ⇄ ${features}/audit/cyc-b.ts`]);
+      },
+    );
+  });
+
+  it('fails a workspace package with sources that no rule checks', () => {
+    withPlants(
+      {
+        'package.json': JSON.stringify({ workspaces: ['packages/server', 'packages/newcomer', 'packages/bin-only'] }),
+        'packages/newcomer/src/index.ts': "import { x } from '@parley/server';\nexport const y = x;\n",
+        'packages/bin-only/bin/run.mjs': '\n',
+      },
+      () => {
+        expect(checkImports(tree)).toEqual([
+          'packages/newcomer: a workspace package with src/ that scripts/check-imports.mjs does not check: add it to roots and allowed',
+        ]);
       },
     );
   });

@@ -55,8 +55,27 @@ try {
   await vitest.close();
 }
 
+// Jest's files (React Native's tests: `*.spec.ts(x)` in packages/react-native/__tests__) are run
+// by one Vitest file of the slow tier, which spawns Jest there; a spec file anywhere else would
+// run nowhere.
+const JEST_DIR = 'packages/react-native/__tests__/';
+const JEST_RUNNER = 'packages/react-native/test/jest.test.ts';
+const specs = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+  cwd: root,
+  encoding: 'utf8',
+})
+  .split('\n')
+  .filter((f) => /\.spec\.[cm]?[jt]sx?$/.test(f));
+for (const f of specs)
+  if (!f.startsWith(JEST_DIR))
+    problems.push(`${f}: a spec file outside ${JEST_DIR} is run by nothing (Jest runs only there)`);
+if (specs.length && !files.includes(JEST_RUNNER))
+  problems.push(`${JEST_RUNNER} is missing: nothing would run the Jest files in ${JEST_DIR}`);
+
 if (problems.length) {
   console.error(`Test tiers (vitest.config.ts):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`test tiers: ${files.length} test files, each in one tier`);
+console.log(
+  `test tiers: ${files.length} test files, each in one tier; ${specs.length} Jest files, run by ${JEST_RUNNER}`,
+);

@@ -176,7 +176,7 @@ class Client {
       this.ws.terminate();
     }
     return new Promise((resolve, reject) => {
-      // Parley: the token with the upgrade, as the SDK connects (docs/protocol.md, Handshake).
+      // Parley: the token with the upgrade, as the SDK connects (docs/protocol/socket.md, "Handshake").
       const protocols =
         t.proto === 'xmpp' ? ['xmpp'] : t.proto === 'parley' ? [WS_PROTOCOL, WS_AUTH_PREFIX + this.token] : [];
       const ws = new WebSocket(url, protocols, {

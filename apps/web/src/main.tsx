@@ -7,10 +7,12 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';
 import { rememberTransportChoice } from './hooks/use-workspace-client.js';
+import { followVisualViewport } from './lib/layout.js';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
 rememberTransportChoice();
+followVisualViewport();
 createRoot(root).render(
   <StrictMode>
     <App />

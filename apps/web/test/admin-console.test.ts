@@ -14,8 +14,11 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifySignature } from '../../../packages/server/src/features/webhooks/signature.js';
+import { outboundAllowFromEnv } from '../../../packages/server/src/platform/outbound.js';
 import {
   buildAccount,
   buildWorkspace,
@@ -24,7 +27,8 @@ import {
   join,
   ok,
 } from '../../../packages/server/test/accounts/helpers.js';
-import type { Harness } from '../../../packages/server/test/harness.js';
+import { ADMIN, type Harness } from '../../../packages/server/test/harness.js';
+import { type Receiver, startReceiver } from '../../../packages/server/test/hooks/helpers.js';
 import { haveBrowser, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 20_000 };
@@ -32,16 +36,31 @@ const WAIT = { timeout: 20_000 };
 let h: Harness;
 let base: string;
 let app: WebApp | undefined;
+let rcv: Receiver;
 const as = (cookie: string | null) => (app as WebApp).as(cookie);
+
+/** The owner's page with the admin console open on `tab` (from the workspace menu, as a person would). */
+async function openConsole(page: Page, workspace: { id: string; name: string }, tab?: string) {
+  await page.goto(`/w/${workspace.id}`);
+  await page.getByTestId('workspace-name').click(WAIT);
+  await page.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
+  const dialog = page.getByRole('dialog', { name: `Admin console · ${workspace.name}` });
+  if (tab) await dialog.getByRole('tab', { name: tab }).click(WAIT);
+  else await dialog.waitFor(WAIT);
+  return dialog;
+}
 
 describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
   beforeAll(async () => {
-    app = await startWebApp();
+    // A backend on loopback for the Webhooks tab, allowed as an operator would allow it.
+    rcv = await startReceiver();
+    app = await startWebApp({ outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW_WEBHOOKS: rcv.host }) });
     ({ h, base } = app);
   }, 180_000);
 
   afterAll(async () => {
     await app?.close();
+    await rcv?.close();
   });
 
   it("an owner changes a member's role and sees it in the audit log", { timeout: 120_000 }, async () => {
@@ -64,11 +83,7 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     const owner = await as(olive.cookie);
     try {
       const page = await owner.newPage();
-      await page.goto(`/w/${ws.id}`);
-      await page.getByTestId('workspace-name').click(WAIT);
-      await page.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
-      const dialog = page.getByRole('dialog', { name: 'Admin console · Harbor' });
-      await dialog.waitFor(WAIT);
+      const dialog = await openConsole(page, ws);
 
       // Members: Mia becomes an admin.
       const row = dialog.getByTestId(`workspace-member-${mia.account.id}`);
@@ -210,11 +225,7 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     const owner = await as(olive.cookie);
     try {
       const page = await owner.newPage();
-      await page.goto(`/w/${ws.id}`);
-      await page.getByTestId('workspace-name').click(WAIT);
-      await page.getByRole('menuitem', { name: 'Admin console' }).click(WAIT);
-      const dialog = page.getByRole('dialog', { name: 'Admin console · Upload Cove' });
-      await dialog.getByRole('tab', { name: 'Uploads' }).click(WAIT);
+      const dialog = await openConsole(page, ws, 'Uploads');
       const form = dialog.getByTestId('upload-rules');
       await form.getByText(/No file may be larger than/).waitFor(WAIT);
       await form.getByLabel('Allowed types (one a line)').fill('image/*\nApplication/PDF');
@@ -273,5 +284,206 @@ describe.skipIf(!haveBrowser)('the admin console in Chromium', () => {
     });
     expect(refused.status).toBe(415);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('INVALID_FILE_TYPE');
+  });
+  it('an owner adds a webhook, sends a test event, rotates its secret, pauses, re-enables and replays', {
+    timeout: 120_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Hooks', email('olive-hooks'));
+    const ws = await buildWorkspace(olive, 'Hookline');
+    const oliveChat = chatHeaders(ok(await olive.session(ws.id)));
+    const post = async (text: string) =>
+      ok(
+        await h.call({
+          method: 'POST',
+          url: '/v1/channels/public:general/messages',
+          headers: oliveChat,
+          payload: { text },
+        }),
+      );
+    const path_ = '/console-hook';
+    const messages = () => rcv.on(path_).filter((r) => r.json?.type === 'message.new');
+    const owner = await as(olive.cookie);
+    try {
+      const page = await owner.newPage();
+      await page.setViewportSize({ width: 1280, height: 800 });
+      const dialog = await openConsole(page, ws, 'Webhooks');
+      // A target the server's policy refuses is answered at once, naming the setting.
+      const form = dialog.getByRole('form', { name: 'Add a webhook' });
+      await form.getByLabel('URL').fill('http://127.0.0.1:1/nowhere');
+      await form.getByRole('button', { name: 'Add webhook' }).click();
+      await dialog
+        .getByRole('alert')
+        .getByText(/PARLEY_OUTBOUND_ALLOW_WEBHOOKS/)
+        .waitFor(WAIT);
+      await form.getByLabel('URL').fill(`${rcv.url}${path_}`);
+      await form.getByRole('button', { name: 'Add webhook' }).click();
+      const secretBox = dialog.getByTestId('webhook-secret');
+      await secretBox.waitFor(WAIT);
+      const first = await secretBox.inputValue();
+      expect(first).toMatch(/^whsec_/);
+      const item = dialog.getByTestId('webhook-item');
+
+      // Send test event: the receiver gets a signed webhook.test, and the panel says how it went.
+      await item.getByRole('button', { name: 'Send test event' }).click();
+      await item
+        .getByTestId('webhook-test-result')
+        .getByText(/Test event delivered \(200\)/)
+        .waitFor(WAIT);
+      const [test] = rcv.on(path_);
+      expect(test?.json).toMatchObject({ type: 'webhook.test', app_id: expect.any(String) });
+      expect(verifySignature(first, test?.headers['x-parley-signature'] as string, test?.body ?? '')).toBe(true);
+
+      // Rotate the secret with an hour's overlap: a new secret, and both sign meanwhile.
+      await item.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotate = dialog.getByRole('form', { name: `Rotate the secret of ${rcv.url}${path_}` });
+      await rotate.getByLabel('The old secret keeps signing for').selectOption({ label: '1 hour' });
+      await rotate.getByRole('button', { name: 'Rotate' }).click();
+      await dialog.getByText(/The old secret keeps signing too until/).waitFor(WAIT);
+      const second = await secretBox.inputValue();
+      expect(second).toMatch(/^whsec_/);
+      expect(second).not.toBe(first);
+      await item.getByText(/The previous secret also signs until/).waitFor(WAIT);
+      await post('during the overlap');
+      await expect.poll(() => messages().length, WAIT).toBe(1);
+      const signed = messages()[0];
+      for (const secret of [first, second])
+        expect(verifySignature(secret, signed?.headers['x-parley-signature'] as string, signed?.body ?? '')).toBe(true);
+
+      // Its outcome is recorded a tick after the answer: until then it would count as waiting.
+      await expect
+        .poll(
+          async () =>
+            (await h.call({ method: 'GET', url: '/v1/webhooks', headers: oliveChat })).body.webhooks[0]?.pending,
+          WAIT,
+        )
+        .toBe(0);
+      // Pause: what it would receive waits, counted on the endpoint; re-enabling sends it in order.
+      await item.getByRole('button', { name: 'Pause' }).click();
+      await expect.poll(() => item.getAttribute('data-state'), WAIT).toBe('paused');
+      await post('while paused 1');
+      await post('while paused 2');
+      // The list is read again when the tab opens.
+      await dialog.getByRole('tab', { name: 'Audit log' }).click();
+      await dialog.getByRole('tab', { name: 'Webhooks' }).click();
+      await item.getByTestId('webhook-pending').getByText('2 waiting').waitFor(WAIT);
+      await page.screenshot({ path: path.join(tmpdir(), 'parley-webhooks-paused.png') });
+      expect(messages()).toHaveLength(1);
+      await item.getByRole('button', { name: 'Re-enable' }).click();
+      await expect.poll(() => item.getAttribute('data-state'), WAIT).toBe('active');
+      await expect.poll(() => messages().length, WAIT).toBe(3);
+      expect(messages().map((r) => r.json.event.message.text)).toEqual([
+        'during the overlap',
+        'while paused 1',
+        'while paused 2',
+      ]);
+
+      // Replay the last day: the same events again, with their original ids.
+      const before = messages().map((r) => r.json.event_id as string);
+      await item.getByRole('button', { name: 'Replay' }).click();
+      const replay = dialog.getByRole('form', { name: `Replay events to ${rcv.url}${path_}` });
+      await replay.getByRole('button', { name: 'Replay' }).click();
+      await replay
+        .getByRole('status')
+        .getByText(/Queued \d+ events?\./)
+        .waitFor(WAIT);
+      await expect.poll(() => messages().length, WAIT).toBeGreaterThanOrEqual(6);
+      const again = messages()
+        .slice(3)
+        .map((r) => r.json.event_id as string);
+      expect(again.filter((id) => before.includes(id))).toEqual(before);
+      // At a phone's width the actions wrap inside the dialog.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: path.join(tmpdir(), 'parley-webhooks-phone.png') });
+    } finally {
+      await owner.close();
+    }
+  });
+  it("the System tab: the operator's token, then nodes, database, queues, a paused endpoint's backlog, the last backup", {
+    timeout: 120_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Ops', email('olive-ops'));
+    const ws = await buildWorkspace(olive, 'Engine Room');
+    const oliveChat = chatHeaders(ok(await olive.session(ws.id)));
+    // An endpoint paused before two messages: the System tab shows them waiting on it.
+    const created = await h.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: oliveChat,
+      payload: { url: `${rcv.url}/system`, events: ['message.new'] },
+    });
+    expect(created.status).toBe(201);
+    const hook = created.body.webhook as { id: string };
+    ok(
+      await h.call({ method: 'PATCH', url: `/v1/webhooks/${hook.id}`, headers: oliveChat, payload: { active: false } }),
+    );
+    const ops = { type: 'public', id: 'ops', name: 'ops' };
+    ok(await h.call({ method: 'POST', url: '/v1/channels', headers: oliveChat, payload: ops }));
+    for (const text of ['queued one', 'queued two'])
+      ok(
+        await h.call({
+          method: 'POST',
+          url: '/v1/channels/public:ops/messages',
+          headers: oliveChat,
+          payload: { text },
+        }),
+      );
+
+    const owner = await as(olive.cookie);
+    try {
+      const page = await owner.newPage();
+      const dialog = await openConsole(page, ws, 'System');
+
+      // A workspace owner is not the operator: the page asks for the server's admin token,
+      // and a wrong one is refused with a reason, not a blank page.
+      const form = dialog.getByTestId('system-token');
+      await form.getByLabel('Admin token').fill('not-the-token');
+      await form.getByRole('button', { name: 'Show the system' }).click();
+      await expect.poll(() => form.getByRole('alert').textContent(), WAIT).toMatch(/refused this admin token/);
+      await form.getByLabel('Admin token').fill(ADMIN);
+      await form.getByRole('button', { name: 'Show the system' }).click();
+
+      const report = dialog.getByTestId('system-report');
+      await expect.poll(() => report.getAttribute('aria-busy'), WAIT).toBe('false');
+      const api = ok(
+        await h.call({ method: 'GET', url: '/v1/admin/system', headers: { authorization: `Bearer ${ADMIN}` } }),
+      );
+      const node = dialog.getByTestId('system-nodes').locator(`tr[data-node="${api.node.id}"]`);
+      const cells = await node.locator('td').allTextContents();
+      expect(cells.slice(0, 4)).toEqual([`${api.node.id} (this one)`, api.node.version, api.nodes[0].schema, 'live']);
+      expect(await dialog.getByTestId('system-database').textContent()).toContain(
+        `Embedded (PGlite), migration ${api.database.migration}`,
+      );
+      const endpoint = dialog.getByTestId('system-webhooks').locator(`tr[data-endpoint="${hook.id}"]`);
+      const hookCells = await endpoint.locator('td').allTextContents();
+      expect(hookCells.slice(0, 4)).toEqual(['Engine Room', `${rcv.url}/system`, 'paused', '2']);
+      expect(await dialog.getByTestId('system-backup').textContent()).toMatch(/^None yet/);
+
+      // A backup run (the operator's API, as `parley backup` records one) shows on the next refresh.
+      const run = await h.call({
+        method: 'POST',
+        url: '/v1/admin/backup',
+        headers: { authorization: `Bearer ${ADMIN}` },
+        payload: {},
+      });
+      expect(run.status, JSON.stringify(run.body)).toBeLessThan(300);
+      await expect
+        .poll(() => dialog.getByTestId('system-backup').textContent(), { timeout: 30_000 })
+        .toMatch(/^Succeeded, started .*, finished .*, \d/);
+
+      // The token stays with this tab (sessionStorage), and goes with "Forget token".
+      await dialog.getByRole('tab', { name: 'Audit log' }).click();
+      await dialog.getByRole('tab', { name: 'System' }).click();
+      await report.waitFor(WAIT);
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await page.screenshot({ path: path.join(tmpdir(), 'parley-admin-system-phone.png') });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.screenshot({ path: path.join(tmpdir(), 'parley-admin-system.png') });
+      await dialog.getByRole('button', { name: 'Forget token' }).click();
+      await dialog.getByTestId('system-token').waitFor(WAIT);
+      expect(await page.evaluate(() => sessionStorage.getItem('parley.operator-token'))).toBeNull();
+    } finally {
+      await owner.close();
+    }
   });
 });

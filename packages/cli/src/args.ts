@@ -33,12 +33,51 @@ const OPTIONS = {
     value: 'DELIVERY_ID',
     help: 'the delivery to send again (from parley webhooks deliveries)',
   },
+  overlap: {
+    type: 'string',
+    value: 'SECONDS',
+    help: 'how long the old secret keeps signing beside the new one (default 86400, at most 604800; 0: none)',
+  },
+  since: { type: 'string', value: 'TIME', help: 'the start of the range (an ISO time, e.g. 2026-11-20T09:00:00Z)' },
+  until: { type: 'string', value: 'TIME', help: 'the end of the range, not included (an ISO time; default now)' },
   workspace: {
     type: 'string',
     value: 'WORKSPACE_ID',
     help: "the workspace to import into (its app's id: parley app list shows them)",
   },
-  'dry-run': { type: 'boolean', help: 'read the export and report what would be imported, writing nothing' },
+  'dry-run': {
+    type: 'boolean',
+    help: 'check the whole export and report what would be imported, or every problem (exit 1), writing nothing',
+  },
+  'max-entries': { type: 'string', value: 'N', help: 'most entries the export zip may hold (default 200000)' },
+  'max-entry-size': {
+    type: 'string',
+    value: 'SIZE',
+    help: 'most bytes one entry may inflate to: 512, 64MiB, 1GiB (default 256MiB)',
+  },
+  'max-total-size': {
+    type: 'string',
+    value: 'SIZE',
+    help: 'most bytes all entries together may inflate to (default 16GiB)',
+  },
+  'max-ratio': {
+    type: 'string',
+    value: 'N',
+    help: 'most times an entry may inflate over its compressed size, past its first MiB (default 100)',
+  },
+  out: { type: 'string', value: 'FILE', help: 'where to write the archive (default ./parley-backup-<time>.tar)' },
+  verify: {
+    type: 'string',
+    value: 'FILE',
+    help: 'check an archive (every entry against its manifest) without restoring it',
+  },
+  'passphrase-file': {
+    type: 'string',
+    value: 'FILE',
+    help: 'read the passphrase that seals the master key from FILE (or env PARLEY_BACKUP_PASSPHRASE)',
+  },
+  'no-key': { type: 'boolean', help: 'leave the master key out (you keep it: PARLEY_MASTER_KEY or <data>/master.key)' },
+  force: { type: 'boolean', help: 'replace a deployment that holds data' },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -140,6 +179,46 @@ export const COMMANDS: CommandSpec[] = [
     details: WEBHOOKS,
   },
   {
+    name: 'webhooks test',
+    synopsis: 'parley webhooks test --app APP_ID --id WEBHOOK_ID [--json] [--data DIR]',
+    summary: 'send a webhook.test event now (active or paused) and print how the receiver took it',
+    options: ['app', 'id', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks pause',
+    synopsis: 'parley webhooks pause --app APP_ID --id WEBHOOK_ID [--data DIR]',
+    summary: 'pause an endpoint: what it would receive is kept for it (7 days) and sent when it is resumed',
+    options: ['app', 'id', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks resume',
+    synopsis: 'parley webhooks resume --app APP_ID --id WEBHOOK_ID [--data DIR]',
+    summary: 're-enable a paused or disabled endpoint; what waited is sent, in order',
+    options: ['app', 'id', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks rotate-secret',
+    synopsis: 'parley webhooks rotate-secret --app APP_ID --id WEBHOOK_ID [--overlap SECONDS] [--json] [--data DIR]',
+    summary: 'make a new signing secret (shown once); the old one keeps signing beside it for the overlap',
+    options: ['app', 'id', 'overlap', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
+    name: 'webhooks replay',
+    synopsis: 'parley webhooks replay --app APP_ID --id WEBHOOK_ID --since TIME [--until TIME] [--data DIR]',
+    summary: "send the event log's channel events of a time range again (same event ids)",
+    options: ['app', 'id', 'since', 'until', ...FIND],
+    optionHelp: FIND_HELP,
+    details: WEBHOOKS,
+  },
+  {
     name: 'webhooks redeliver',
     synopsis: 'parley webhooks redeliver --app APP_ID --id WEBHOOK_ID --delivery DELIVERY_ID [--data DIR]',
     summary: 'send a delivered or failed event again',
@@ -159,15 +238,44 @@ export const COMMANDS: CommandSpec[] = [
       'seeding and stops it. Prints where to sign in. Run twice, it refuses and changes nothing.',
   },
   {
+    name: 'backup',
+    synopsis:
+      'parley backup [--out FILE] [--passphrase-file FILE | --no-key] [--data DIR] [--json]\n       parley backup --verify FILE [--json]',
+    summary: 'back up everything a deployment holds into one archive (or check one with --verify)',
+    options: ['out', 'passphrase-file', 'no-key', 'verify', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    details:
+      'The archive holds the database (PGlite: its folder; PostgreSQL: pg_dump), every object of the file store\n' +
+      '(local folder or S3 bucket) and, sealed with a passphrase, the master key that reads the app secrets, with a\n' +
+      'manifest of sizes and SHA-256 digests. It runs while the server serves traffic: with a server on the data\n' +
+      'folder it goes through its admin API; otherwise it opens the data itself. The archive is verified before\n' +
+      'the command reports success. docs/backup.md: what it holds, how long it takes, how to schedule it.',
+  },
+  {
+    name: 'restore',
+    synopsis: 'parley restore <backup.tar> [--passphrase-file FILE] [--force] [--data DIR] [--json]',
+    summary: 'restore an archive of parley backup into a stopped, empty deployment',
+    options: ['passphrase-file', 'force', 'json', ...FIND],
+    optionHelp: FIND_HELP,
+    argument: 'backup.tar',
+    details:
+      'Verifies the archive first, then loads the database, the objects and the master key into the deployment\n' +
+      'that --data / DATABASE_URL / PARLEY_S3_* describe. Stop its servers first. A deployment that holds data is\n' +
+      'refused unless --force (a PGlite folder is then moved aside, a PostgreSQL database emptied). A backup from a\n' +
+      'newer Parley, or of the other database kind, is refused. Clients reconnecting afterwards reload their channels.',
+  },
+  {
     name: 'import slack',
-    synopsis: 'parley import slack <export.zip> --workspace WORKSPACE_ID [--dry-run] [--json] [--data DIR]',
-    summary: 'import a Slack workspace export (users, public channels, messages) into a workspace',
-    options: ['workspace', 'dry-run', 'json', 'data'],
+    synopsis: 'parley import slack <export.zip> --workspace WORKSPACE_ID [--dry-run] [--json] [--data DIR] [--max-… N]',
+    summary: 'import a Slack workspace export (users, channels, private channels, DMs, messages) into a workspace',
+    options: ['workspace', 'dry-run', 'json', 'data', 'max-entries', 'max-entry-size', 'max-total-size', 'max-ratio'],
     argument: 'export.zip',
     details:
       'Opens the data folder itself: on PGlite it refuses while a server runs on the folder (stop it first);\n' +
       'with DATABASE_URL it imports into PostgreSQL. Re-running imports nothing twice. Users are matched to\n' +
-      "the workspace's members by email, created otherwise (without an account: they cannot sign in).",
+      "the workspace's members by email, created otherwise (without an account: they cannot sign in).\n" +
+      'The zip is read as a stream within limits (--max-…), and the whole export is checked before anything is\n' +
+      'written: a bad export is refused with every problem (file and reason), and the import is all or nothing.',
   },
 ];
 
@@ -189,7 +297,7 @@ export function mainUsage(): string {
     'parley --version          print the version',
     '',
     'Environment: PORT, HOST, PARLEY_DATA_DIR, DATABASE_URL, REDIS_URL, PARLEY_ADMIN_TOKEN,',
-    'PARLEY_MASTER_KEY, LOG_LEVEL (README.md describes each). PARLEY_DEBUG=1 shows error details.',
+    'PARLEY_MASTER_KEY, LOG_LEVEL, … (docs/settings.md describes each). PARLEY_DEBUG=1 shows error details.',
     '',
   ].join('\n');
 }
@@ -345,15 +453,42 @@ function checkValues(command: string, v: Values): void {
     if (v.app === undefined) throw new UsageError(`parley ${command} needs --app APP_ID`);
     if (command === 'webhooks create' && (v.url === undefined || v.events === undefined))
       throw new UsageError('parley webhooks create needs --url URL and --events TYPES');
-    if (['webhooks delete', 'webhooks deliveries', 'webhooks redeliver'].includes(command) && v.id === undefined)
+    if (command !== 'webhooks list' && command !== 'webhooks create' && v.id === undefined)
       throw new UsageError(`parley ${command} needs --id WEBHOOK_ID`);
+    if (typeof v.overlap === 'string' && !(/^\d{1,6}$/.test(v.overlap) && Number(v.overlap) <= 604_800))
+      throw new UsageError(`--overlap takes seconds from 0 to 604800 (7 days), got "${v.overlap}"`);
+    if (command === 'webhooks replay' && v.since === undefined)
+      throw new UsageError('parley webhooks replay needs --since TIME');
+    for (const o of ['since', 'until'] as const) {
+      const t = v[o];
+      if (typeof t === 'string' && Number.isNaN(Date.parse(t)))
+        throw new UsageError(`--${o} takes a time such as 2026-11-20T09:00:00Z, got "${t}"`);
+    }
     if (command === 'webhooks redeliver' && v.delivery === undefined)
       throw new UsageError('parley webhooks redeliver needs --delivery DELIVERY_ID');
   }
+  if (command === 'backup') {
+    if (v.verify !== undefined) {
+      const other = (['out', 'passphrase-file', 'no-key'] as const).find((o) => v[o] !== undefined);
+      if (other) throw new UsageError(`--verify checks an archive; it takes no --${other}`);
+    } else if (v['no-key'] && v['passphrase-file'] !== undefined)
+      throw new UsageError('--no-key and --passphrase-file cannot be used together');
+  }
+  if (command === 'restore' && v.file === undefined)
+    throw new UsageError('parley restore needs the archive: parley restore <backup.tar>');
   if (command === 'import slack') {
     if (v.file === undefined)
       throw new UsageError('parley import slack needs the export: parley import slack <export.zip>');
     if (v.workspace === undefined) throw new UsageError('parley import slack needs --workspace WORKSPACE_ID');
+    for (const o of ['max-entries', 'max-entry-size', 'max-total-size', 'max-ratio'] as const) {
+      const t = v[o];
+      if (typeof t !== 'string') continue;
+      const n = parseSize(t);
+      if (!Number.isSafeInteger(n) || n < 1 || (!o.endsWith('size') && !/^\d+$/.test(t.trim())))
+        throw new UsageError(
+          `--${o} takes a positive ${o.endsWith('size') ? 'size such as 64MiB or 1GiB' : 'whole number'}, got "${t}"`,
+        );
+    }
   }
   if (command === 'token') {
     if (v.app === undefined) throw new UsageError('parley token needs --app APP_ID');
@@ -366,4 +501,21 @@ function checkValues(command: string, v: Values): void {
       }
     }
   }
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** `512`, `64MiB`, `2GiB` (binary units; `k`, `m`, `g` too) as bytes; NaN when it is none. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? UNITS[(m[2] as string).toLowerCase()] : undefined;
+  return m && unit !== undefined ? Number(m[1]) * unit : Number.NaN;
 }

@@ -1,6 +1,7 @@
 /**
  * How the CLI fails: one line `parley: <message>` on stderr. Exit 2 for a command line it
- * cannot run (`UsageError`), 1 for a failure while running. Messages never carry SQL,
+ * cannot run (`UsageError`), 3 for a database newer than this Parley, 1 for any other failure
+ * while running. Messages never carry SQL,
  * column names or stack traces; `PARLEY_DEBUG=1` adds the stack for a bug report.
  */
 
@@ -10,11 +11,21 @@ export class UsageError extends Error {}
 /** An expected failure with a message written for the operator: exit 1. */
 export class CliError extends Error {}
 
+/**
+ * Exit 3: the database was migrated by a newer Parley than this one (the server's
+ * DatabaseTooNewError). Restarting will not help, so a service manager should not keep trying
+ * (deploy/systemd/parley@.service: RestartPreventExitStatus=3).
+ */
+export const EXIT_DATABASE_TOO_NEW = 3;
+
 /** The one line to print for any error, and the exit code. */
-export function describeError(e: unknown): { message: string; code: 1 | 2 } {
+export function describeError(e: unknown): { message: string; code: 1 | 2 | 3 } {
   if (e instanceof UsageError) return { message: e.message, code: 2 };
   if (e instanceof CliError) return { message: e.message, code: 1 };
   const err = e as { message?: unknown; code?: unknown; cause?: unknown; name?: unknown };
+  // Matched by its code, not its class: this module does not load @parley/server.
+  if (err?.code === 'PARLEY_DATABASE_TOO_NEW' && typeof err.message === 'string')
+    return { message: err.message, code: EXIT_DATABASE_TOO_NEW };
   const sqlState = sqlStateOf(e);
   if (sqlState) {
     return {

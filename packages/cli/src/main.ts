@@ -6,8 +6,8 @@
  * only node built-ins and these few modules; @parley/server (drizzle, PGlite, Fastify …) is
  * imported only on the paths that open the database or run the server.
  *
- * Failures print one line, `parley: <message>`, and exit 2 (command line) or 1 (anything
- * else); see errors.ts.
+ * Failures print one line, `parley: <message>`, and exit 2 (command line), 3 (a database
+ * migrated by a newer Parley) or 1 (anything else); see errors.ts.
  */
 import { readFileSync } from 'node:fs';
 import { parseCommandLine, type Values } from './args.js';
@@ -145,11 +145,18 @@ async function run(command: string, values: Values): Promise<number> {
       out(values.json ? JSON.stringify(result) : text);
       return 0;
     }
+    case 'backup':
+    case 'restore': {
+      const mod = await import('./backup.js');
+      const { result, text } = await (command === 'backup' ? mod.backup(values) : mod.restore(values));
+      out(values.json ? JSON.stringify(result) : text);
+      return 0;
+    }
     case 'import slack': {
       const { importSlack } = await import('./import-slack.js');
-      const { report, text } = await importSlack(values);
-      out(values.json ? JSON.stringify(report) : text);
-      return 0;
+      const { code, out: text } = await importSlack(values);
+      out(text);
+      return code;
     }
   }
   if (command.startsWith('webhooks ')) return webhooks(command, values);
@@ -178,14 +185,24 @@ async function webhooks(command: string, values: Values): Promise<number> {
       const id = encodeURIComponent(String(values.id ?? ''));
       switch (command) {
         case 'webhooks list': {
-          type W = { id: string; url: string; events: string[]; active: boolean; disabled_reason: string | null };
+          type W = {
+            id: string;
+            url: string;
+            events: string[];
+            active: boolean;
+            disabled_reason: string | null;
+            pending: number;
+            dropped: number;
+          };
           const { webhooks: list } = await api.call<{ webhooks: W[] }>('GET', '/v1/webhooks', undefined, as);
           if (json) return JSON.stringify(list);
           if (list.length === 0) return 'no webhooks yet: parley webhooks create --app APP_ID --url URL --events TYPES';
           return list
             .map(
               (w) =>
-                `${w.id}  ${w.active ? 'active  ' : 'disabled'}  ${w.url}  ${w.events.join(',')}${w.disabled_reason ? `  (${w.disabled_reason})` : ''}`,
+                `${w.id}  ${w.active ? 'active  ' : 'inactive'}  ${w.url}  ${w.events.join(',')}` +
+                `${w.pending ? `  ${w.pending} waiting` : ''}${w.dropped ? `  ${w.dropped} dropped` : ''}` +
+                `${w.disabled_reason ? `  (${w.disabled_reason})` : ''}`,
             )
             .join('\n');
         }
@@ -232,6 +249,55 @@ async function webhooks(command: string, values: Values): Promise<number> {
                 `attempts=${d.attempts} status=${d.response_status ?? '-'} latency=${d.latency_ms ?? '-'}ms${d.error ? `  ${d.error}` : ''}`,
             )
             .join('\n');
+        }
+        case 'webhooks test': {
+          type D = { status: string; response_status: number | null; latency_ms: number | null; error: string | null };
+          const { delivery: d } = await api.call<{ delivery: D }>('POST', `/v1/webhooks/${id}/test`, {}, as);
+          if (json) return JSON.stringify(d);
+          return d.status === 'delivered'
+            ? `test event delivered: HTTP ${d.response_status} in ${d.latency_ms} ms`
+            : `test event failed: ${d.error ?? 'no answer'}`;
+        }
+        case 'webhooks pause':
+        case 'webhooks resume': {
+          const active = command === 'webhooks resume';
+          const { webhook: w } = await api.call<{ webhook: { pending: number; dropped: number } }>(
+            'PATCH',
+            `/v1/webhooks/${id}`,
+            { active },
+            as,
+          );
+          return active
+            ? `resumed ${values.id}: ${w.pending} waiting deliveries go out now, in order${w.dropped ? ` (${w.dropped} dropped past the retention)` : ''}`
+            : `paused ${values.id}: what it would receive is kept for it (7 days) until parley webhooks resume`;
+        }
+        case 'webhooks rotate-secret': {
+          const r = await api.call<{ webhook: { previous_secret_expires_at: string | null }; secret: string }>(
+            'POST',
+            `/v1/webhooks/${id}/rotate-secret`,
+            values.overlap === undefined ? {} : { overlap_seconds: Number(values.overlap) },
+            as,
+          );
+          if (json) return JSON.stringify(r);
+          const until = r.webhook.previous_secret_expires_at;
+          return `new secret: ${r.secret}\n  ${until ? `the old secret also signs until ${until}` : 'the old secret no longer signs'}`;
+        }
+        case 'webhooks replay': {
+          const since = new Date(String(values.since)).toISOString();
+          const until = new Date(values.until === undefined ? Date.now() : String(values.until)).toISOString();
+          let queued = 0;
+          let after: string | null = null;
+          do {
+            const r: { queued: number; next: string | null } = await api.call(
+              'POST',
+              `/v1/webhooks/${id}/replay`,
+              { since, until, ...(after ? { after } : {}) },
+              as,
+            );
+            queued += r.queued;
+            after = r.next;
+          } while (after);
+          return `replay queued ${queued} event${queued === 1 ? '' : 's'} (${since} to ${until})`;
         }
         case 'webhooks redeliver': {
           const r = await api.call<{ delivery: { id: string } }>(

@@ -27,6 +27,8 @@ const POLL_MS = 100;
 /** A server's admin API. */
 export interface AdminApi {
   base: string;
+  /** POST `body` to `path` and stream a 200 answer into `to` (a refusal is an ApiError). */
+  download(path: string, body: unknown, to: NodeJS.WritableStream): Promise<void>;
   /** `as`: call as an app's backend (its API key and a server token) instead of as the admin. */
   call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T>;
 }
@@ -75,6 +77,55 @@ function adminApi(base: string, s: Settings): AdminApi {
   const token = adminToken(s);
   return {
     base,
+    download(p: string, body: unknown, to: NodeJS.WritableStream): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${base}${p}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        });
+        req.on('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            e.code === 'ECONNREFUSED'
+              ? new Unreachable(e.code)
+              : new CliError(`lost the connection to the server at ${base} (${e.code ?? e.message})`),
+          ),
+        );
+        req.on('response', (res) => {
+          if (res.statusCode !== 200) {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              text += d;
+            });
+            res.on('end', () => {
+              let message = 'error';
+              try {
+                message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+              } catch {
+                // not JSON
+              }
+              if (res.statusCode === 401) reject(new ApiError(401, `the server at ${base} refused the admin token`));
+              else
+                reject(
+                  new ApiError(res.statusCode ?? 0, `the server at ${base} answered ${res.statusCode}: ${message}`),
+                );
+            });
+            return;
+          }
+          // The server cuts the answer short when the backup fails: 'aborted' then, not 'end'.
+          res.on('aborted', () =>
+            reject(new CliError(`the server at ${base} stopped sending the backup (see its log)`)),
+          );
+          res.on('error', (e) => reject(new CliError(`the backup from ${base} was cut off (${e.message})`)));
+          res.pipe(to);
+          to.on('finish', () =>
+            res.complete ? resolve() : reject(new CliError(`the backup from ${base} was cut off`)),
+          );
+          to.on('error', reject);
+        });
+        req.end(JSON.stringify(body));
+      });
+    },
     async call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T> {
       const auth: Record<string, string> = as
         ? { authorization: `Bearer ${as.token}`, 'x-api-key': as.apiKey }

@@ -60,7 +60,8 @@ export async function startWorkers(cfg: Config, workers: number): Promise<never>
       if (stopping) return;
       stopping = true;
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-      setTimeout(() => process.exit(1), 20_000).unref();
+      // Each worker drains (server main.ts): its delay, then at most 15 s more.
+      setTimeout(() => process.exit(1), cfg.drainDelayMs + 20_000).unref();
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

@@ -8,7 +8,9 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { lastKnownMigration, openDatabase, PARLEY_VERSION, RELEASES, runMigrations } from '@parley/server';
 import { afterAll, describe, expect, it } from 'vitest';
+import { madeUpRelease, newerMigrations } from '../../server/test/newer-release.js';
 import {
   answers,
   cleanUp,
@@ -322,5 +324,51 @@ describe('master key check', () => {
       expect(await stop(right)).toEqual({ code: 0, signal: null });
     },
     SLOW * 3,
+  );
+});
+
+describe('a database migrated by a newer Parley', () => {
+  it(
+    'start and migrate refuse it with exit 3 and one line naming both versions and what to do',
+    async () => {
+      const data = tempDir();
+      // Parley 9.2.0 migrated this folder: 9.1.0 expanded, 9.2.0 contracted what only code
+      // older than 9.1.0 read, so this code may not run on it.
+      const ours = lastKnownMigration();
+      const later = newerMigrations([
+        ['9001_expand_more', 'CREATE TABLE "later_things" ("id" integer PRIMARY KEY, "old" text);'],
+        ['9002_contract', 'ALTER TABLE "later_things" DROP COLUMN "old";'],
+      ]);
+      const database = await openDatabase({ dataDir: data });
+      try {
+        await runMigrations(database, {
+          folder: later.folder,
+          version: '9.2.0',
+          releases: [...RELEASES, madeUpRelease('9.0.0', ours), madeUpRelease('9.1.0', '9001_expand_more')],
+        });
+      } finally {
+        await database.close();
+        later.remove();
+      }
+      const port = await freePort();
+      for (const args of [
+        ['start', '--port', String(port), '--data', data],
+        ['migrate', '--data', data],
+      ]) {
+        const r = await run(args);
+        expect(r.code, `${args[0]}: ${r.err}`).toBe(3);
+        expect(r.out).not.toContain('Parley is running');
+        expect(r.err).not.toMatch(/\n\s+at /);
+        const lines = r.err.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          /^parley: this database was migrated by Parley 9\.2\.0 \(up to migration 9002_contract\)/,
+        );
+        expect(lines[0]).toContain(`Parley ${PARLEY_VERSION} (migrations up to ${ours})`);
+        expect(lines[0]).toContain('or restore the backup taken before the upgrade');
+      }
+      expect(existsSync(path.join(data, 'owner.lock'))).toBe(false);
+    },
+    SLOW * 2,
   );
 });

@@ -33,7 +33,8 @@ describe.concurrent('help and version', () => {
       expect(r.code, r.err).toBe(0);
       expect(r.err).toBe('');
       expect(r.out).toMatch(/^Usage: parley <command>/);
-      for (const c of ['start', 'migrate', 'app create', 'app list', 'token']) expect(r.out).toContain(`  ${c} `);
+      for (const c of ['start', 'migrate', 'app create', 'app list', 'token', 'backup', 'restore'])
+        expect(r.out).toContain(`  ${c} `);
     },
     SLOW,
   );
@@ -55,6 +56,8 @@ describe.concurrent('help and version', () => {
     [['app', 'list', '--help'], 'Usage: parley app list', '--json'],
     [['token', '--help'], 'Usage: parley token', '--expires TIME'],
     [['help', 'token'], 'Usage: parley token', '--server'],
+    [['backup', '--help'], 'Usage: parley backup', '--passphrase-file FILE'],
+    [['restore', '--help'], 'Usage: parley restore <backup.tar>', '--force'],
     [['app', '--help'], 'Usage: parley app create', 'Usage: parley app list'],
     // Help wins over everything else on the line, even a mistake.
     [['token', '--app', 'x', '--help'], 'Usage: parley token', '--user USER_ID'],
@@ -94,6 +97,10 @@ describe.concurrent('command line mistakes: one line, exit 2', () => {
     [['token', '--app', 'a', '--user', 'u', '--expires', '0s'], /--expires takes a positive time/],
     [['token', '--app', 'a', '--user', 'u', '--expires', 'soon'], /--expires takes a positive time/],
     [['--version', 'start'], /--version takes no command/],
+    [['backup'], /needs a passphrase to seal the master key into the archive .* or --no-key/],
+    [['backup', '--no-key', '--passphrase-file', 'p'], /--no-key and --passphrase-file cannot be used together/],
+    [['backup', '--verify', 'b.tar', '--no-key'], /--verify checks an archive; it takes no --no-key/],
+    [['restore'], /parley restore needs the archive/],
   ])(
     'parley %j',
     async (args, pattern) => {

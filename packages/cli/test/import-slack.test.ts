@@ -215,7 +215,7 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       expect([r.code, r.err.trim()]).toEqual([1, `parley: ${notZip} is not a zip file`]);
       r = await run(['import', 'slack', noUsers, '--workspace', workspace, '--data', data]);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/the export has no users\.json/);
+      expect(r.err).toMatch(/ {2}users\.json: missing \(is it a Slack workspace export\?\)/);
       r = await run(['import', 'slack', zip, '--workspace', '0190a000-0000-7000-8000-000000000000', '--data', data]);
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/no workspace with id 0190a000-0000-7000-8000-000000000000/);
@@ -239,7 +239,8 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       const report = JSON.parse(first.out);
       // Everything is new: the bad inputs and the dry run before wrote nothing.
       expect(report.users).toMatchObject({ matched: 1, created: 2, bots: 1, deactivated: ['Gone Person (UGONE)'] });
-      expect(report.channels).toEqual({ imported: 2, existing: 0, archived: 1 });
+      // The DM of dms.json too (no days): dm:<id of Ada and Bob>.
+      expect(report.channels).toEqual({ imported: 3, existing: 0, archived: 1, private: 0, group_dms: 0, dms: 1 });
       // general: parent, 2 replies, bot, rename note, "two files"; old-stuff: 1.
       expect(report.messages).toEqual({ imported: 7, existing: 0, replies: 2, system: 1 });
       expect(report.reactions).toBe(2);
@@ -250,15 +251,14 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
         'unknown user': 2,
         'unsupported subtype': 1,
         'file not in export': 1,
-        'private conversation': 1,
       });
-      expect(first.err).toMatch(/channel 2\/2/);
+      expect(first.err).toMatch(/channel 3\/3/);
 
       const again = await run(['import', 'slack', zip, '--workspace', workspace, '--data', data, '--json']);
       expect(again.code, again.err).toBe(0);
       const second = JSON.parse(again.out);
       expect(second.messages).toEqual({ imported: 0, existing: 7, replies: 0, system: 0 });
-      expect(second.channels).toEqual({ imported: 0, existing: 2, archived: 1 });
+      expect(second.channels).toEqual({ imported: 0, existing: 3, archived: 1, private: 0, group_dms: 0, dms: 1 });
       expect(second.users.created).toBe(0);
       expect(second.reactions).toBe(0);
 
@@ -276,7 +276,8 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       const { channel, members } = await get('/v1/channels/public:general');
       expect(channel).toMatchObject({ name: 'general', topic: 'Company-wide', description: 'Talk about anything' });
       expect(channel.archived).toBe(false);
-      expect(members.map((m: any) => m.user_id).sort()).toEqual([adaId, 'slack-UBOB', 'slack-UGONE'].sort());
+      // Gone (deleted in Slack) is no member: kept as an author only.
+      expect(members.map((m: any) => m.user_id).sort()).toEqual([adaId, 'slack-UBOB'].sort());
       const old = await get('/v1/channels/public:old-stuff');
       expect(old.channel.archived).toBe(true);
 
@@ -298,7 +299,8 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       });
       expect(bot).toMatchObject({ user_id: 'slack-bot-BDEPLOY', text: 'Deployed v1.2 quokka' });
       expect(note).toMatchObject({ type: 'system', text: 'Ada renamed the channel from #lobby to #general' });
-      expect(files.text).toBe('two files');
+      // The file the export lacks leaves a clear trace in the message.
+      expect(files.text).toBe('two files\n📎 lost.png (image/png, 100 B) — not in the export');
       expect(files.attachments).toMatchObject([{ name: 'notes.txt', size: 5, mime_type: 'text/plain' }]);
       const bytes = await fetch(`${base()}${files.attachments[0].url}`, { headers: auth });
       expect([bytes.status, await bytes.text()]).toEqual([200, 'notes']);
@@ -347,7 +349,7 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out);
       expect(report.messages).toEqual({ imported: 2, existing: 7, replies: 1, system: 0 });
-      expect(report.channels).toEqual({ imported: 1, existing: 2, archived: 1 });
+      expect(report.channels).toEqual({ imported: 1, existing: 3, archived: 1, private: 0, group_dms: 0, dms: 1 });
 
       server = await startServer(port, data, dbEnv);
       const { events } = await get('/v1/channels/public:general/events?after=6');

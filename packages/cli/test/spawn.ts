@@ -38,6 +38,7 @@ export function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     'PARLEY_TEST_DB',
     'PARLEY_TEST_PG_URL',
     'PARLEY_DEBUG',
+    'PARLEY_BACKUP_PASSPHRASE',
   ])
     delete e[k];
   // Not run by npm, as far as `parley start` can tell, unless a test says so.

@@ -656,6 +656,8 @@ export class Calls {
   readonly state = new Store<CallsState>({ active: null, incoming: [], live: {} });
   private readonly events = new Emitter<CallsEventMap>();
   private readonly byId = new Map<string, Call>();
+  /** Calls this device ended, declined or saw end (the latest 100): a late update never rings them again. */
+  private readonly gone = new Set<string>();
   private ice: { servers: IceServer[]; until: number } | null = null;
 
   constructor(private readonly host: CallsHost) {}
@@ -739,17 +741,35 @@ export class Calls {
   onEvent(e: EventOf<'call.ring'> | EventOf<'call.updated'> | EventOf<'call.signal'>): void {
     if (e.type !== 'call.signal') this.noteLive(e.call);
     if (e.type === 'call.ring') {
-      if (this.byId.has(e.call.id)) return;
-      const call = new Call(this.callHost(), e.call, 'incoming');
-      this.byId.set(call.id, call);
-      this.state.update((s) => ({ ...s, incoming: [...s.incoming, call] }));
-      this.events.emit('incoming', call);
+      this.ring(e.call);
       return;
     }
     const call = this.byId.get(e.type === 'call.signal' ? e.call_id : e.call.id);
-    if (!call) return;
+    if (!call) {
+      // A ring goes only to sockets open when the call started (it is not in the channel's
+      // log); a device that connected just after it learns of the call from its next update,
+      // and rings then if it still waits on this user. Not a call this device already left.
+      if (e.type === 'call.updated' && !this.gone.has(e.call.id) && this.ringsMe(e.call)) {
+        this.ring(e.call);
+      }
+      return;
+    }
     if (e.type === 'call.signal') void call.onSignal(e);
     else call.apply(e.call);
+  }
+
+  private ring(record: CallRecord): void {
+    if (this.byId.has(record.id)) return;
+    const call = new Call(this.callHost(), record, 'incoming');
+    this.byId.set(call.id, call);
+    this.state.update((s) => ({ ...s, incoming: [...s.incoming, call] }));
+    this.events.emit('incoming', call);
+  }
+
+  private ringsMe(record: CallRecord): boolean {
+    if (record.state !== 'ringing' && record.state !== 'active') return false;
+    const me = this.host.me();
+    return record.participants.some((p) => p.user_id === me && p.state === 'ringing');
   }
 
   private noteLive(record: CallRecord): void {
@@ -771,6 +791,8 @@ export class Calls {
 
   private forget(call: Call, reason: CallEndReason): void {
     this.byId.delete(call.id);
+    this.gone.add(call.id);
+    if (this.gone.size > 100) this.gone.delete(this.gone.values().next().value as string);
     this.state.update((s) => ({
       ...s,
       active: s.active === call ? null : s.active,

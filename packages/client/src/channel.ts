@@ -13,6 +13,7 @@ import {
   type Poll,
   type PollInput,
   type PollResponse,
+  type QueryChannelsResponse,
   type ReadByResponse,
   type ReadStateResponse,
   uuidv7,
@@ -20,7 +21,19 @@ import {
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
-import { type ChannelState, type LocalMessage, mergeMessages, readByOf, replaceEverywhere, setPoll } from './state.js';
+import {
+  type ChannelState,
+  type LocalMessage,
+  mergeMemberPage,
+  mergeMessages,
+  mergeSnapshot,
+  newerRead,
+  readByOf,
+  replaceEverywhere,
+  setPoll,
+  settleCounts,
+  withRead,
+} from './state.js';
 import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 
 /** Messages as the server stored them, for the local state. */
@@ -41,7 +54,7 @@ export interface SendOptions {
   parent_id?: string | null;
   quoted_message_id?: string | null;
   show_in_channel?: boolean;
-  /** Files (`File`/`Blob`, uploaded first) or earlier uploads (`{ id }`), at most 10. */
+  /** Files (`File`/`Blob`, or a React Native `NativeFile`; uploaded first) or earlier uploads (`{ id }`), at most 10. */
   attachments?: readonly AttachmentInput[];
   /** Upload progress of this send's files. */
   onProgress?: (p: UploadProgress) => void;
@@ -155,6 +168,9 @@ export class Channel {
         return {
           ...c,
           messages,
+          // The snapshot is the base: what was applied before the hold is in it, what came
+          // since is held and applied on top where newer (a channel-list answer may have moved
+          // lastSeq past events the list did not carry, such as a member leaving).
           lastSeq: snapshot.channel.last_seq,
           loaded: true,
           watching: true,
@@ -179,14 +195,12 @@ export class Channel {
       reload = r.reload || !('channel' in r);
       if ('channel' in r && !reload) {
         const snap = r;
-        const { last_seq: _ls, ...rest } = snap.channel;
+        // The replayed events are held until the release below, and applied on top of this
+        // snapshot where they are newer. A resync answers without members (protocol 2): the
+        // member events it replayed keep them current. An older server still sends the list.
         this.client.updateChannel(this.cid, (cur) => ({
-          ...cur,
+          ...mergeSnapshot(cur, snap.channel, snap.members, this.client.me),
           watching: true,
-          channel: { ...cur.channel, ...rest, last_seq: cur.channel.last_seq },
-          // A resync answers without members (protocol 2): the member events it replayed kept
-          // them current. An older server still sends the list.
-          ...(snap.members ? { members: Object.fromEntries(snap.members.map((m) => [m.user_id, m])) } : {}),
         }));
       }
     } finally {
@@ -232,16 +246,14 @@ export class Channel {
   async loadMembers(
     opts: { cursor?: string; limit?: number } = {},
   ): Promise<{ members: Member[]; next: string | null }> {
+    // The page is at least as new as every event applied before it was asked for.
+    const asked = this.state?.lastSeq ?? 0;
     const r = await this.client.request('channel.members', {
       cid: this.cid,
       ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
       ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     });
-    this.client.updateChannel(this.cid, (c) => ({
-      ...c,
-      members: { ...c.members, ...Object.fromEntries(r.members.map((m) => [m.user_id, m])) },
-      read: { ...c.read, ...Object.fromEntries(r.members.map((m) => [m.user_id, m.last_read_seq])) },
-    }));
+    this.client.updateChannel(this.cid, (c) => mergeMemberPage(c, r.members, asked));
     return r;
   }
 
@@ -252,16 +264,31 @@ export class Channel {
 
   /** Load older messages before the first one held; returns how many arrived. */
   async loadOlder(limit = 50): Promise<number> {
-    const epoch = this.viewEpoch;
     const first = this.state?.messages.find((m) => m.seq > 0);
-    const q = first ? `before=${first.seq}&limit=${limit}` : `limit=${limit}`;
-    const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/messages?${q}`);
-    if (epoch !== this.viewEpoch) return 0;
-    this.client.updateChannel(this.cid, (c) => {
-      const messages = mergeMessages(c.messages, sentAll(page.messages), true);
-      return { ...c, messages, hasOlder: page.messages.length >= limit };
-    });
-    return page.messages.length;
+    return this.page(first ? `before=${first.seq}&limit=${limit}` : `limit=${limit}`, 'hasOlder', limit);
+  }
+
+  /**
+   * A page of the view (`query`) merged in, events held meanwhile; `more` says whether it was
+   * full (more exist that way). Nothing when the view was replaced while it loaded. Returns how
+   * many messages it brought.
+   */
+  private async page(query: string, more: 'hasOlder' | 'hasNewer', limit: number): Promise<number> {
+    const epoch = this.viewEpoch;
+    let n = 0;
+    await this.held(
+      () => this.client.http.call<MessagesResponse>('GET', `/v1/channels/${this.cid}/messages?${query}`),
+      (page) => {
+        if (epoch !== this.viewEpoch) return;
+        n = page.messages.length;
+        this.client.updateChannel(this.cid, (c) => ({
+          ...c,
+          messages: mergeMessages(c.messages, sentAll(page.messages), true),
+          [more]: page.messages.length >= limit,
+        }));
+      },
+    );
+    return n;
   }
 
   /**
@@ -271,35 +298,28 @@ export class Channel {
    */
   async loadAround(messageId: string, limit = 50): Promise<void> {
     const epoch = ++this.viewEpoch;
-    const page = await this.client.http.call<MessagesResponse>(
-      'GET',
-      `/v1/channels/${this.cid}/messages?around=${encodeURIComponent(messageId)}&limit=${limit}`,
+    await this.held(
+      () =>
+        this.client.http.call<MessagesResponse>(
+          'GET',
+          `/v1/channels/${this.cid}/messages?around=${encodeURIComponent(messageId)}&limit=${limit}`,
+        ),
+      (page) => {
+        if (epoch !== this.viewEpoch) return;
+        this.client.updateChannel(this.cid, (c) => {
+          const messages = freshPage(c.messages, page.messages);
+          const last = page.messages.at(-1)?.seq ?? 0;
+          const hasNewer = last < c.lastSeq && page.messages.length >= limit - Math.floor((limit - 1) / 2);
+          return { ...c, messages, loaded: true, hasOlder: (page.messages[0]?.seq ?? 0) > 1, hasNewer };
+        });
+      },
     );
-    if (epoch !== this.viewEpoch) return;
-    this.client.updateChannel(this.cid, (c) => {
-      const messages = freshPage(c.messages, page.messages);
-      const last = page.messages.at(-1)?.seq ?? 0;
-      const hasNewer = last < c.lastSeq && page.messages.length >= limit - Math.floor((limit - 1) / 2);
-      return { ...c, messages, loaded: true, hasOlder: (page.messages[0]?.seq ?? 0) > 1, hasNewer };
-    });
   }
 
   /** Load messages after the last one held (after `loadAround`); returns how many arrived. */
   async loadNewer(limit = 50): Promise<number> {
-    const stored = this.state?.messages.filter((m) => m.seq > 0) ?? [];
-    const last = stored.at(-1);
-    if (!last) return 0;
-    const epoch = this.viewEpoch;
-    const page = await this.client.http.call<MessagesResponse>(
-      'GET',
-      `/v1/channels/${this.cid}/messages?after=${last.seq}&limit=${limit}`,
-    );
-    if (epoch !== this.viewEpoch) return 0;
-    this.client.updateChannel(this.cid, (c) => {
-      const messages = mergeMessages(c.messages, sentAll(page.messages), true);
-      return { ...c, messages, hasNewer: page.messages.length >= limit };
-    });
-    return page.messages.length;
+    const last = this.state?.messages.filter((m) => m.seq > 0).at(-1);
+    return last ? this.page(`after=${last.seq}&limit=${limit}`, 'hasNewer', limit) : 0;
   }
 
   /** Leave a window of older history: load the latest messages again. */
@@ -365,7 +385,7 @@ export class Channel {
     const optimistic = before ? this.client.findLocal(this.cid, id) : undefined;
     try {
       const { message: m } = await this.client.request('message.update', { message: { id, text } });
-      this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+      this.takeAnswer(m, optimistic);
       return m;
     } catch (e) {
       // Roll back only if our edit is still what is shown: an event that replaced it meanwhile
@@ -403,9 +423,23 @@ export class Channel {
   }
 
   async deleteMessage(id: string): Promise<Message> {
+    const before = this.client.findLocal(this.cid, id);
     const { message: m } = await this.client.request('message.delete', { message_id: id });
-    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+    this.takeAnswer(m, before);
     return m;
+  }
+
+  /**
+   * An action's answer (the message as the server left it) replaces the copy held, unless an
+   * event replaced that copy while the answer was on its way: the event may be newer than the
+   * answer (another member's reaction, a deletion), and the action's own event, which follows
+   * in seq order, brings what the answer would have. `asked`: the copy held when it was sent
+   * (after any optimistic change); undefined when none was held.
+   */
+  private takeAnswer(m: Message, asked: LocalMessage | undefined): void {
+    const cur = this.client.findLocal(this.cid, m.id);
+    if (cur && cur !== asked) return;
+    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
   }
 
   /** React (shown at once; rolled back on failure). */
@@ -436,10 +470,7 @@ export class Channel {
         ? await this.client.request('reaction.add', { message_id: messageId, reaction: { type } })
         : await this.client.request('reaction.remove', { message_id: messageId, reaction: { type } });
       const m = r.message;
-      const cur = this.client.findLocal(this.cid, messageId);
-      // Apply only if no newer event has already moved the message past this answer.
-      if (!cur || cur.updated_at <= m.updated_at)
-        this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, m, false));
+      this.takeAnswer(m, optimistic ?? before);
       return m;
     } catch (e) {
       // Roll back our own change only. If an event replaced the message meanwhile (say
@@ -448,7 +479,7 @@ export class Channel {
       const cur = this.client.findLocal(this.cid, messageId);
       if (before && optimistic && cur === optimistic) {
         this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, before, false));
-      } else if (before && optimistic && cur) {
+      } else if (before && optimistic && cur && cur.type !== 'deleted') {
         const had = before.own_reactions.includes(type);
         const own = had ? [...new Set([...cur.own_reactions, type])] : cur.own_reactions.filter((t) => t !== type);
         this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, { ...cur, own_reactions: own }, false));
@@ -494,22 +525,33 @@ export class Channel {
     const c = this.state;
     if (!c?.channel.membership) return;
     const seq = c.lastSeq;
-    this.client.updateChannel(this.cid, (cur) => ({
-      ...cur,
-      unreadCount: 0,
-      mentionCount: 0,
-      channel: cur.channel.membership
-        ? {
-            ...cur.channel,
-            membership: {
-              ...cur.channel.membership,
-              last_read_seq: Math.max(cur.channel.membership.last_read_seq, seq),
+    this.client.updateChannel(this.cid, (cur) =>
+      cur.channel.membership
+        ? settleCounts({
+            ...cur,
+            channel: {
+              ...cur.channel,
+              membership: {
+                ...cur.channel.membership,
+                last_read_seq: Math.max(cur.channel.membership.last_read_seq, seq),
+              },
             },
-          }
-        : cur.channel,
-    }));
+          })
+        : cur,
+    );
     const r = await this.client.request('read.mark', { cid: this.cid, seq });
-    this.applyReadAnswer(r);
+    // The answer's counts may be older than a message applied since (they are not taken): the
+    // mark only moves forward, and what it covers is no longer unread.
+    this.client.updateChannel(this.cid, (cur) => {
+      const m = cur.channel.membership;
+      if (!m) return cur;
+      // Forward only, unless a newer revision says the mark went back since (marked unread on
+      // another device after this read).
+      const me = this.client.me;
+      const mark = newerRead(m.last_read_seq, cur.readRevs?.[me], r.last_read_seq, r.read_rev);
+      const next = withRead(cur, me, mark.seq, mark.rev);
+      return settleCounts({ ...next, channel: { ...cur.channel, membership: { ...m, last_read_seq: mark.seq } } });
+    });
   }
 
   /**
@@ -532,25 +574,37 @@ export class Channel {
 
   /** Mark unread from a message on. */
   async markUnread(messageId: string): Promise<void> {
+    const asked = this.state?.lastSeq ?? 0;
     const r = await this.client.http.call<ReadStateResponse>('POST', `/v1/channels/${this.cid}/unread`, {
       message_id: messageId,
     });
-    this.applyReadAnswer(r);
-  }
-
-  private applyReadAnswer(r: ReadStateResponse): void {
     const last = r.last_read_seq;
+    let moved = false;
     this.client.updateChannel(this.cid, (cur) => {
       if (!cur.channel.membership) return cur;
-      const atServerPoint = cur.lastSeq <= (this.state?.channel.last_seq ?? cur.lastSeq);
+      // The answer's counts are true where the channel stood when it was asked for; a message
+      // applied since may or may not be in them: then the channel's counts are asked for again.
+      // An event or snapshot with a newer revision already applied (a read after this on
+      // another device) wins over this answer.
+      const rev = cur.readRevs?.[this.client.me];
+      if (r.read_rev !== undefined && rev !== undefined && r.read_rev < rev) return cur;
+      moved = cur.lastSeq !== asked;
       return {
         ...cur,
-        unreadCount: atServerPoint ? r.unread_count : cur.unreadCount,
-        mentionCount: atServerPoint ? r.mention_count : cur.mentionCount,
+        unreadCount: r.unread_count,
+        mentionCount: r.mention_count,
+        countsSeq: asked,
         channel: { ...cur.channel, membership: { ...cur.channel.membership, last_read_seq: last } },
         read: { ...cur.read, [this.client.me]: last },
+        ...(r.read_rev !== undefined ? { readRevs: { ...cur.readRevs, [this.client.me]: r.read_rev } } : {}),
       };
     });
+    if (moved) {
+      const q = await this.client.http
+        .call<QueryChannelsResponse>('POST', '/v1/channels/query', { filter: { cid: this.cid } })
+        .catch(() => null); // counted again at the next read or reconnect
+      for (const c of q?.channels ?? []) this.client.putChannel(c);
+    }
   }
 
   /** Call on every keystroke: sends typing.start at most every 2 s and typing.stop after 3 s idle. */
@@ -580,27 +634,52 @@ export class Channel {
     this.client.request('typing.stop', { cid: this.cid, parent_id: parentId }).catch(() => {});
   }
 
+  /**
+   * Fetch a page with the channel's events held, and merge it before they are applied: an edit,
+   * reaction or deletion that lands while the page is on its way is not undone by the page's
+   * older copy, and one about a message the page brings into view is not lost.
+   */
+  private async held<T>(fetch: () => Promise<T>, merge: (page: T) => void): Promise<void> {
+    this.client.hold(this.cid);
+    try {
+      merge(await fetch());
+    } finally {
+      this.client.release(this.cid);
+    }
+  }
+
   /** Load a thread's replies (and keep the thread live in state from then on). */
   async getReplies(parentId: string, opts: { before?: number; limit?: number } = {}): Promise<LocalMessage[]> {
     const q = new URLSearchParams({ limit: String(opts.limit ?? 50) });
     if (opts.before !== undefined) q.set('before', String(opts.before));
-    const r = await this.client.http.call<MessagesResponse>('GET', `/v1/messages/${parentId}/replies?${q}`);
-    this.client.updateChannel(this.cid, (c) => {
-      const list = mergeMessages(c.threads[parentId] ?? [], sentAll(r.messages));
-      return { ...c, threads: { ...c.threads, [parentId]: list } };
-    });
+    // The channel's events are held while the page is on its way and applied on top of it: a
+    // reply that lands meanwhile joins the thread, and an edit, reaction or deletion of a reply
+    // is not undone by the page's older copy.
+    const cid = this.cid;
+    this.client.hold(cid);
+    try {
+      const r = await this.client.http.call<MessagesResponse>('GET', `/v1/messages/${parentId}/replies?${q}`);
+      this.client.updateChannel(cid, (c) => {
+        const list = mergeMessages(c.threads[parentId] ?? [], sentAll(r.messages));
+        return { ...c, threads: { ...c.threads, [parentId]: list } };
+      });
+    } finally {
+      this.client.release(cid);
+    }
     return (this.state?.threads[parentId] ?? []) as LocalMessage[];
   }
 
   async pin(messageId: string): Promise<Message> {
+    const before = this.client.findLocal(this.cid, messageId);
     const r = await this.client.http.call<MessageResponse>('POST', `/v1/messages/${messageId}/pin`);
-    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
+    this.takeAnswer(r.message, before);
     return r.message;
   }
 
   async unpin(messageId: string): Promise<Message> {
+    const before = this.client.findLocal(this.cid, messageId);
     const r = await this.client.http.call<MessageResponse>('DELETE', `/v1/messages/${messageId}/pin`);
-    this.client.updateChannel(this.cid, (c) => replaceEverywhere(c, r.message, false));
+    this.takeAnswer(r.message, before);
     return r.message;
   }
 

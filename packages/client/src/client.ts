@@ -25,6 +25,8 @@ import type {
   QueryChannelsBody,
   QueryChannelsResponse,
   Reminder,
+  ReplayWebhookBody,
+  ReplayWebhookResponse,
   ReplyBody,
   RequestBody,
   ScheduledMessage,
@@ -66,6 +68,7 @@ import { PresenceFollows } from './presence.js';
 import { Profiles } from './profiles.js';
 import { SavedItems, SidebarSections } from './sidebar.js';
 import { Spaces } from './spaces.js';
+import type { FetchLike as StreamingFetch } from './sse-socket.js';
 import {
   type ChannelState,
   type ClientState,
@@ -116,7 +119,10 @@ export interface ChatClientOptions {
    * few reconnects. `websocket` or `sse`: only that one. The same frames, resume and order on both.
    */
   transport?: Transport;
-  /** A fetch implementation; default: the global one. */
+  /**
+   * A fetch implementation, for REST calls and the fallback transport (whose stream needs a
+   * response body that can be read as it arrives); default: the global one.
+   */
   fetch?: FetchLike;
   /** Media and WebRTC for calls; default: the browser's (`navigator.mediaDevices`, `RTCPeerConnection`). */
   media?: CallMedia;
@@ -127,6 +133,11 @@ export interface ChatClientOptions {
   backoffMaxMs?: number;
   /** How many recent messages per channel are kept in storage. */
   persistMessages?: number;
+  /**
+   * Sends the outbox keeps in flight at once, in order (default 64); 1 sends one at a time,
+   * one per round trip. The server stores one connection's sends to a channel in frame order.
+   */
+  sendWindow?: number;
   /**
    * Offer the token with the WebSocket upgrade (a `parley.auth.<token>` subprotocol), one round
    * trip shorter than the auth frame; default true. False always sends the auth frame.
@@ -244,13 +255,16 @@ export class ChatClient implements ChannelHost {
     );
     // The parts call `request` and `fillGap` through the client, so a caller that wraps those
     // methods on the instance (tests count gap fills this way) sees every call.
-    this.sends = new Outbox({
-      request: (type, body) => this.request(type, body),
-      isOnline: () => this.conn?.isOnline ?? false,
-      updateChannel: (cid, fn) => this.updateChannel(cid, fn),
-      findLocal: (cid, id) => this.findLocal(cid, id),
-      save: (entries) => this.persistence.saveOutbox(entries),
-    });
+    this.sends = new Outbox(
+      {
+        request: (type, body) => this.request(type, body),
+        isOnline: () => this.conn?.isOnline ?? false,
+        updateChannel: (cid, fn) => this.updateChannel(cid, fn),
+        findLocal: (cid, id) => this.findLocal(cid, id),
+        save: (entries) => this.persistence.saveOutbox(entries),
+      },
+      options.sendWindow,
+    );
     this.follows = new PresenceFollows({
       request: (type, body) => this.request(type, body),
       isOnline: () => this.conn?.isOnline ?? false,
@@ -328,6 +342,8 @@ export class ChatClient implements ChannelHost {
       apiKey: this.options.apiKey,
       ...(this.WebSocketImpl ? { WebSocket: this.WebSocketImpl } : {}),
       ...(this.options.transport ? { transport: this.options.transport } : {}),
+      // The fallback transport's stream and POSTs go through the same fetch as REST calls.
+      ...(this.options.fetch ? { fetch: this.options.fetch as unknown as StreamingFetch } : {}),
       token: (refresh) => this.getToken(refresh),
       onHello: (hello, reconnected) => this.onHello(hello, reconnected),
       onEvent: (e) => this.inbound.event(e),
@@ -359,6 +375,25 @@ export class ChatClient implements ChannelHost {
     this.moderation.resetMutes();
     this.commands.reset();
     this.userId = null;
+  }
+
+  /**
+   * Close the socket and stay offline, without retrying, until `resumeConnection()`: for an app
+   * going to the background (the server then pushes to the user's devices at once rather than
+   * after its grace period) or a platform saying the network is gone. Unsent messages wait in
+   * the outbox. Browsers need not call it: the client follows `online`/`offline` by itself.
+   */
+  pauseConnection(): void {
+    this.conn?.pause();
+  }
+
+  /**
+   * Reconnect now (resyncing what was missed) after `pauseConnection()` or while waiting out a
+   * backoff; on an open socket, check it with a ping (a socket frozen in the background can look
+   * open and be dead). For an app coming to the foreground, or the network coming back.
+   */
+  resumeConnection(): void {
+    this.conn?.resume();
   }
 
   /** Drop the socket as a network failure would (it reconnects and resyncs by itself). */
@@ -499,7 +534,7 @@ export class ChatClient implements ChannelHost {
   }
 
   /**
-   * Search the messages this user may read (query language: docs/protocol.md#search). Pass
+   * Search the messages this user may read (query language: docs/protocol/search.md). Pass
    * the answer's `next` as `cursor` for the following page; `next` is null on the last.
    */
   async search(
@@ -645,6 +680,29 @@ export class ChatClient implements ChannelHost {
         `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`,
       )
     ).delivery;
+  }
+
+  /** Send a `webhook.test` event now (active or paused); the answer says how the receiver took it. */
+  async testWebhook(id: string): Promise<WebhookDelivery> {
+    return (await this.http.call<{ delivery: WebhookDelivery }>('POST', `/v1/webhooks/${encodeURIComponent(id)}/test`))
+      .delivery;
+  }
+
+  /** A new signing secret (shown this once); the old one keeps signing for `overlapSeconds` (default a day). */
+  async rotateWebhookSecret(
+    id: string,
+    overlapSeconds?: number,
+  ): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+    return this.http.call(
+      'POST',
+      `/v1/webhooks/${encodeURIComponent(id)}/rotate-secret`,
+      overlapSeconds === undefined ? {} : { overlap_seconds: overlapSeconds },
+    );
+  }
+
+  /** Replay one page of the channel events committed in `[since, until)`; call again with `after: next`. */
+  async replayWebhook(id: string, body: ReplayWebhookBody): Promise<ReplayWebhookResponse> {
+    return this.http.call('POST', `/v1/webhooks/${encodeURIComponent(id)}/replay`, body);
   }
 
   /**
@@ -805,10 +863,18 @@ export class ChatClient implements ChannelHost {
    * refreshed, and the outbox flushes in order.
    */
   private async resync(hello: HelloFrame, _reconnected: boolean): Promise<void> {
+    const known = this.state.get().epoch;
+    // The server's data was restored from a backup since this client last saw it: the seqs it
+    // holds may be reused for other events, and what it kept past the restore point is gone.
+    const restored = !!hello.epoch && !!known && hello.epoch !== known;
+    if (hello.epoch && hello.epoch !== known) this.state.update((s) => ({ ...s, epoch: hello.epoch }));
+    if (restored) await this.forgetRestored(hello);
     const { channels } = this.state.get();
     const work: Promise<unknown>[] = [];
     for (const c of Object.values(channels)) {
-      if (c.watching) {
+      if (restored && (c.loaded || c.watching)) {
+        work.push(this.channelObjects.get(c.cid)?.reload() ?? Promise.resolve());
+      } else if (c.watching) {
         work.push(this.channelObjects.get(c.cid)?.rewatch() ?? Promise.resolve());
       } else if (c.loaded && (hello.channels[c.cid] ?? 0) > c.lastSeq) {
         work.push(this.fillGap(c.cid));
@@ -821,6 +887,29 @@ export class ChatClient implements ChannelHost {
       this.lastQuery.limit ? { limit: this.lastQuery.limit } : {},
     ).catch(() => {});
     void this.flush();
+  }
+
+  /**
+   * After a restore: every channel forgets its threads and its seqs (the server's `last_seq`
+   * from the hello stands), and messages that were sent keep only until the reload replaces
+   * them; pending sends stay to be sent again (their ids make that safe).
+   */
+  private async forgetRestored(hello: HelloFrame): Promise<void> {
+    for (const c of Object.values(this.state.get().channels)) {
+      const seq = hello.channels[c.cid] ?? 0;
+      this.updateChannel(c.cid, (cur) => ({
+        ...cur,
+        threads: {},
+        messages: cur.messages.filter((m) => m.status !== 'sent' || m.seq <= seq),
+        lastSeq: Math.min(cur.lastSeq, seq),
+        // What the state knew at seqs past the restore point is no longer newer than a snapshot.
+        countsSeq: 0,
+        memberSeqs: {},
+        channelSeq: 0,
+        channel: { ...cur.channel, last_seq: seq },
+      }));
+    }
+    await this.persistence.now();
   }
 
   /** Apply a logged event in seq order; a gap is filled from the server's log first. */
@@ -850,7 +939,7 @@ export class ChatClient implements ChannelHost {
     return this.sends.enqueue(entry, local);
   }
 
-  /** Send queued messages one at a time, in order; stop at the first failure that may pass. */
+  /** Send queued messages in order, several in flight; stop at the first failure that may pass. */
   flush(): Promise<void> {
     return this.sends.flush();
   }

@@ -39,7 +39,7 @@ export interface CommandsHost {
 const enc = encodeURIComponent;
 const LIST_TTL_MS = 60_000;
 
-export class Commands {
+class SlashCommands {
   readonly state = new Store<CommandsState>({ ephemeral: {} });
   private readonly lists = new Map<string, { at: number; commands: Promise<SlashCommand[]> }>();
   /**
@@ -180,3 +180,9 @@ export class Commands {
     this.state.update(() => ({ ephemeral: {} }));
   }
 }
+
+// Exported under its public name from another local one: React Native's Babel preset (its codegen
+// plugin, which Metro and Jest run on every file) refuses an export list naming a local
+// `Commands`, a name it keeps for native components' commands — and esbuild writes
+// `export class` as such a list.
+export { SlashCommands as Commands };

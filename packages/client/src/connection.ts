@@ -12,6 +12,7 @@ import {
   parseServerFrame,
   type ReplyBody,
   type RequestBody,
+  reconnectWithinMs,
   retryAfterMs,
   type ServerEvent,
   shouldReconnect,
@@ -93,6 +94,8 @@ export class Connection {
   private attempts = 0;
   private everConnected = false;
   private stopped = true;
+  /** Stopped by `pause()` (the network or the app said so), not for good: `resume()` may start again. */
+  private paused = false;
   private refreshToken = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
@@ -131,6 +134,7 @@ export class Connection {
   /** Connect (and keep reconnecting); resolves on the first hello, rejects if auth is refused for good. */
   start(): Promise<HelloFrame> {
     this.stopped = false;
+    this.paused = false;
     this.watchBrowser();
     const p = new Promise<HelloFrame>((resolve, reject) => this.helloWaiters.push({ resolve, reject }));
     this.open();
@@ -140,6 +144,7 @@ export class Connection {
   /** Close for good: no reconnect, pending requests fail. */
   stop(): void {
     this.stopped = true;
+    this.paused = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     for (const c of this.cleanup.splice(0)) c();
@@ -341,6 +346,13 @@ export class Connection {
       this.scheduleReconnect(Math.round(hint + Math.random() * (hint / 2)));
       return;
     }
+    // The node is draining and no longer takes connections: back at once (to another node),
+    // at a random moment within the hint, so its sockets do not all arrive in one instant.
+    const spread = code === CLOSE_CODES.SHUTTING_DOWN ? reconnectWithinMs(reason) : null;
+    if (spread !== null) {
+      this.scheduleReconnect(Math.round(Math.random() * spread));
+      return;
+    }
     this.scheduleReconnect(now ? 0 : undefined);
   }
 
@@ -408,6 +420,42 @@ export class Connection {
     this.pingTimer = null;
   }
 
+  /**
+   * The network is back, or the app came to the foreground: with no socket, connect now (not
+   * after the backoff, which starts over); with one, ping it, since a socket the OS froze in
+   * the background can look open and be dead (no answer in time drops it and reconnects).
+   * Browsers call it on `online` and when the tab is shown; React Native on a NetInfo change
+   * and on AppState `active`.
+   */
+  resume(): void {
+    if (this.stopped && !this.paused) return;
+    this.stopped = false;
+    this.paused = false;
+    if (this.ws || this.preparing) {
+      this.checkAlive();
+      return;
+    }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.attempts = 0;
+    this.open();
+  }
+
+  /**
+   * The network is gone, or the app went to the background: close the socket and stay offline,
+   * without retrying, until `resume()`. Pending requests fail as on any drop; unsent messages
+   * wait in the outbox.
+   */
+  pause(reason = 'client paused'): void {
+    if (this.stopped) return;
+    this.paused = true;
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.drop(4000, reason);
+    this.o.onState('offline');
+  }
+
   /** Browsers: reconnect at once when the network returns; check the socket when the tab is shown. */
   private watchBrowser(): void {
     const g = globalThis as unknown as {
@@ -420,20 +468,10 @@ export class Connection {
       };
     };
     if (!g.addEventListener || !g.removeEventListener || this.cleanup.length) return;
-    const onOnline = () => {
-      if (this.stopped) return;
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-      this.attempts = 0;
-      if (!this.ws && !this.preparing) this.open();
-    };
-    const onOffline = () => {
-      if (this.stopped) return;
-      this.drop(4000, 'browser offline');
-      this.o.onState('offline');
-    };
+    const onOnline = () => this.resume();
+    const onOffline = () => this.pause('browser offline');
     const onVisible = () => {
-      if (g.document?.visibilityState === 'visible') this.checkAlive();
+      if (g.document?.visibilityState === 'visible' && !this.stopped) this.checkAlive();
     };
     g.addEventListener('online', onOnline);
     g.addEventListener('offline', onOffline);

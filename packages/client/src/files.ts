@@ -6,7 +6,7 @@
  */
 import { type UploadRules, type UploadRulesResponse, uploadRefusal } from '@parley/protocol';
 import { ParleyError } from './errors.js';
-import type { Http } from './http.js';
+import { type Http, sizeOf, type UploadFile } from './http.js';
 
 export class Files {
   #rules: Promise<UploadRulesResponse> | null = null;
@@ -37,11 +37,11 @@ export class Files {
    * null when its declared type and size pass. A file the browser gives no type passes the type
    * check here (the server reads its bytes).
    */
-  async check(file: Blob): Promise<ParleyError | null> {
+  async check(file: UploadFile): Promise<ParleyError | null> {
     const { rules, server_max_bytes } = await this.rules();
     const no = uploadRefusal(
       file.type ? rules : { ...rules, allowed_types: null },
-      { mime: file.type, size: file.size },
+      { mime: file.type, size: sizeOf(file) },
       server_max_bytes,
     );
     return no ? new ParleyError(no.code, no.message, { details: no.details, retryable: false }) : null;

@@ -1,6 +1,39 @@
 /** REST calls with the app key and the current token; error bodies become ParleyErrors. */
 import { ParleyError } from './errors.js';
 
+/**
+ * A file on the device by its URI, as React Native's image and document pickers return it. React
+ * Native's `FormData` reads the file from the URI itself while sending; there is no `Blob` of it.
+ */
+export interface NativeFile {
+  uri: string;
+  name: string;
+  /** Its MIME type ('' when the picker gave none: the server reads the bytes). */
+  type: string;
+  /** Bytes, when the picker told (progress and the upload rules' size check use it). */
+  size?: number;
+}
+
+/** What can be uploaded: a `Blob`/`File`, or a {@link NativeFile}. */
+export type UploadFile = Blob | NativeFile;
+
+/** Whether `f` is a {@link NativeFile} rather than a `Blob`. */
+export const isNativeFile = (f: unknown): f is NativeFile =>
+  typeof f === 'object' &&
+  f !== null &&
+  typeof (f as NativeFile).uri === 'string' &&
+  (typeof Blob === 'undefined' || !(f instanceof Blob));
+
+/** The byte size of an upload (0 when a native picker did not tell). */
+export const sizeOf = (f: UploadFile): number => (isNativeFile(f) ? (f.size ?? 0) : f.size);
+
+/** Add `file` to a form as part `file`: React Native's `FormData` takes `{ uri, name, type }` in place of a Blob. */
+function appendFile(form: FormData, file: UploadFile, name: string): void {
+  if (isNativeFile(file))
+    form.append('file', { uri: file.uri, name, type: file.type || 'application/octet-stream' } as unknown as Blob);
+  else form.append('file', file, name);
+}
+
 export type FetchLike = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string },
@@ -65,15 +98,10 @@ export class Http {
       throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
     }
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (res.ok) return json as T;
+    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
     // An expired token is refreshed once through the provider, then the call is repeated.
     if (res.status === 401 && !retried) return this.send<T>(method, path, body, true);
-    const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ParleyError(err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`, {
-      status: res.status,
-      details: err?.details,
-    });
+    throw failure(res.status, text);
   }
 
   /**
@@ -82,7 +110,7 @@ export class Http {
    */
   async upload<T>(
     path: string,
-    file: Blob,
+    file: UploadFile,
     name: string,
     opts: {
       onProgress?: (sent: number, total: number) => void;
@@ -101,9 +129,9 @@ export class Http {
       };
       const form = new FormData();
       for (const [k, v] of Object.entries(opts.fields ?? {})) form.append(k, v);
-      form.append('file', file, name);
+      appendFile(form, file, name);
       if (typeof XMLHttpRequest !== 'undefined') return xhrUpload(url, headers, form, opts);
-      opts.onProgress?.(0, file.size);
+      opts.onProgress?.(0, sizeOf(file));
       const res = await fetch(url, {
         method: opts.method ?? 'POST',
         headers,
@@ -111,7 +139,7 @@ export class Http {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       const text = await res.text();
-      opts.onProgress?.(file.size, file.size);
+      opts.onProgress?.(sizeOf(file), sizeOf(file));
       return { status: res.status, text };
     };
     let r: { status: number; text: string };
@@ -122,14 +150,37 @@ export class Http {
       if (opts.signal?.aborted) throw new ParleyError('CANCELLED', 'The upload was cancelled', { retryable: false });
       throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
     }
-    const json = r.text ? (JSON.parse(r.text) as unknown) : undefined;
-    if (r.status >= 200 && r.status < 300) return json as T;
-    const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ParleyError(err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${r.status}`, {
-      status: r.status,
-      details: err?.details,
-    });
+    if (r.status >= 200 && r.status < 300) return (r.text ? JSON.parse(r.text) : undefined) as T;
+    throw failure(r.status, r.text);
   }
+}
+
+/**
+ * A failed answer as a ParleyError: the server's error body, or, for a body that is none (a
+ * proxy's own page, such as nginx's 502 while a node restarts), a code from the status, so a
+ * proxy's "try again" stays retryable instead of failing to parse.
+ */
+export function failure(status: number, text: string): ParleyError {
+  let err: { code?: unknown; message?: unknown; details?: unknown } | undefined;
+  try {
+    err = (JSON.parse(text) as { error?: typeof err } | null)?.error;
+  } catch {
+    err = undefined;
+  }
+  if (err && typeof err.code === 'string')
+    return new ParleyError(err.code, typeof err.message === 'string' ? err.message : `HTTP ${status}`, {
+      status,
+      details: err.details,
+    });
+  const code =
+    status === 502 || status === 503 || status === 504
+      ? 'UNAVAILABLE'
+      : status === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : status === 429
+          ? 'RATE_LIMITED'
+          : 'INTERNAL';
+  return new ParleyError(code, `HTTP ${status} from the server or a proxy on the way`, { status });
 }
 
 /**
@@ -139,21 +190,21 @@ export class Http {
 export async function postForm(
   url: string,
   fields: Record<string, string>,
-  file: Blob,
+  file: UploadFile,
   name: string,
   opts: { onProgress?: (sent: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append('file', file, name);
+  appendFile(form, file, name);
   let r: { status: number; text: string };
   try {
     if (typeof XMLHttpRequest !== 'undefined') r = await xhrUpload(url, {}, form, opts);
     else {
-      opts.onProgress?.(0, file.size);
+      opts.onProgress?.(0, sizeOf(file));
       const res = await fetch(url, { method: 'POST', body: form, ...(opts.signal ? { signal: opts.signal } : {}) });
       r = { status: res.status, text: await res.text() };
-      opts.onProgress?.(file.size, file.size);
+      opts.onProgress?.(sizeOf(file), sizeOf(file));
     }
   } catch (e) {
     if (opts.signal?.aborted) throw new ParleyError('CANCELLED', 'The upload was cancelled', { retryable: false });

@@ -23,7 +23,12 @@ export {
 } from './call.js';
 export { Channel, type SendOptions } from './channel.js';
 export { ChatClient, type ChatClientOptions, type EventHandler, type TokenOrProvider } from './client.js';
-export { Commands, type CommandsState } from './commands.js';
+
+// Under another local name, as in commands.ts: React Native's Babel preset refuses an export list
+// naming a local `Commands`.
+import { Commands as SlashCommands } from './commands.js';
+
+export type { CommandsState } from './commands.js';
 export {
   Connection,
   type ConnectionOptions,
@@ -36,7 +41,7 @@ export { Emoji, type EmojiState } from './emoji.js';
 export { ParleyError } from './errors.js';
 export { Files } from './files.js';
 export type { ChannelHost } from './host.js';
-export type { FetchLike } from './http.js';
+export { type FetchLike, isNativeFile, type NativeFile, type UploadFile } from './http.js';
 export { Groups, type GroupsState, Inbox, type InboxState } from './inbox.js';
 export { Moderation } from './moderation.js';
 export { conflictOf, Notes, type NotesState } from './notes.js';
@@ -74,3 +79,4 @@ export {
 export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
 export { type Readable, Store } from './store.js';
 export { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
+export { SlashCommands as Commands };

@@ -19,10 +19,12 @@ import type {
   User,
 } from '@parley/protocol';
 import type { Http } from './http.js';
-import { applyEvent, type ChannelState, type ClientState } from './state.js';
+import { applyEvent, type ChannelState, type ClientState, settleCounts } from './state.js';
 import type { Store } from './store.js';
 
 const TYPING_EXPIRY_MS = 7_000;
+/** After a gap fill failed, how long before the held events ask again. */
+const GAP_RETRY_MS = 500;
 
 /** What ingest needs from the client. */
 export interface IngestHost {
@@ -51,6 +53,8 @@ export class Ingest {
   private readonly gapFills = new Map<string, Promise<void>>();
   /** Events held per channel while it loads or fills a gap. */
   private readonly held = new Map<string, ChannelEvent[]>();
+  /** How many holds each channel is under (see `hold`). */
+  private readonly holds = new Map<string, number>();
 
   constructor(private readonly host: IngestHost) {}
 
@@ -85,24 +89,31 @@ export class Ingest {
       }
       case 'read.updated': {
         const { user, seq, cid } = e;
+        let stale = false;
         this.host.updateChannel(cid, (c) => {
+          // An event older than the mark held (its revision smaller: it crossed a newer answer
+          // or snapshot on the way) changes nothing.
+          const rev = c.readRevs?.[user.id];
+          if (e.read_rev !== undefined && rev !== undefined && e.read_rev < rev) {
+            stale = true;
+            return c;
+          }
           // The event's time is the stored `last_read_at` when the mark moved forward (read-by's time).
           const forward = seq > (c.read[user.id] ?? 0);
           const next = {
             ...c,
             read: { ...c.read, [user.id]: seq },
+            ...(e.read_rev !== undefined ? { readRevs: { ...c.readRevs, [user.id]: e.read_rev } } : {}),
             readAt: forward ? { ...c.readAt, [user.id]: e.created_at } : c.readAt,
           };
           if (user.id === me && next.channel.membership) {
             next.channel = { ...next.channel, membership: { ...next.channel.membership, last_read_seq: seq } };
-            if (seq >= next.lastSeq) {
-              next.unreadCount = 0;
-              next.mentionCount = 0;
-            }
+            // At or past all that is counted, nothing is unread; short of it, the refresh below counts.
+            return settleCounts(next);
           }
           return next;
         });
-        if (user.id === me) void this.refreshCounts(cid);
+        if (user.id === me && !stale) void this.refreshCounts(cid);
         break;
       }
       case 'presence.changed':
@@ -183,7 +194,9 @@ export class Ingest {
     if (e.seq <= c.lastSeq) return;
     if (e.seq > c.lastSeq + 1) {
       this.held.set(e.cid, [e]);
-      void this.host.fillGap(e.cid);
+      // A fill that fails (a node restarting, a proxy's 502) asks again when the events it
+      // held are released (below, after a pause), or at the resync of the next hello.
+      this.host.fillGap(e.cid).catch(() => {});
       return;
     }
     this.apply(e);
@@ -200,17 +213,41 @@ export class Ingest {
       );
       return;
     }
+    // A deleted message this client does not hold as it was (not at all, or a newer page's
+    // deleted copy): whether it was a mention is not in the event (the server clears its
+    // mentions), so the counts are asked for.
+    const unheld =
+      e.type === 'message.deleted' &&
+      e.message.user_id !== me &&
+      !e.message.parent_id &&
+      !this.holdsLive(e.cid, e.message.id);
     this.host.updateChannel(e.cid, (c) => applyEvent(c, e, me));
     if (e.type === 'message.new') this.host.stored(e.message);
+    if (unheld) void this.refreshCounts(e.cid);
   }
 
-  /** Hold a channel's live events (while it loads); `release` applies them in order. */
+  /** Whether the state holds this message, not deleted, in the channel view. */
+  private holdsLive(cid: string, id: string): boolean {
+    return !!this.host.state.get().channels[cid]?.messages.some((m) => m.id === id && m.type !== 'deleted');
+  }
+
+  /**
+   * Hold a channel's live events (while it loads); `release` applies them in order. Holds
+   * nest (a thread's page while the channel's own loads): the last release applies them.
+   */
   hold(cid: string): void {
     if (!this.held.has(cid)) this.held.set(cid, []);
+    this.holds.set(cid, (this.holds.get(cid) ?? 0) + 1);
   }
 
   /** Apply held events above the channel's lastSeq, in order, and stop holding. */
   release(cid: string): void {
+    const left = (this.holds.get(cid) ?? 1) - 1;
+    if (left > 0) {
+      this.holds.set(cid, left);
+      return;
+    }
+    this.holds.delete(cid);
     const held = this.held.get(cid) ?? [];
     this.held.delete(cid);
     held.sort((a, b) => a.seq - b.seq);
@@ -248,6 +285,10 @@ export class Ingest {
             );
           if (!r.has_more) break;
         }
+      } catch (err) {
+        // The events held are released below and find the gap again: not in a tight loop.
+        await new Promise((r) => setTimeout(r, GAP_RETRY_MS));
+        throw err;
       } finally {
         this.gapFills.delete(cid);
         this.release(cid);
@@ -260,6 +301,7 @@ export class Ingest {
   /** Forget held events (disconnectUser). */
   reset(): void {
     this.held.clear();
+    this.holds.clear();
   }
 
   /** Typing entries older than the expiry go (a typing.stop may never come). */

@@ -1,8 +1,15 @@
 /**
  * The outbox: sends waiting to be stored by the server, in order. A send is persisted before it
- * goes out, shown at once as `sending`, and sent one at a time; a failure that may pass (lost
- * connection, rate limit, server hiccup) leaves it at the head to be tried again with the same
- * id, so a message is never stored twice.
+ * goes out and shown at once as `sending`. Up to `window` sends are in flight at once, in queue
+ * order: the server stores the sends of one connection to one channel in the order their frames
+ * arrive (server features/messages/send-order.ts), so keeping several on the wire keeps their
+ * order while a round trip no longer bounds the rate.
+ *
+ * A failure that may pass (lost connection, rate limit, server hiccup) stops new sends; once
+ * those in flight have answered, the outbox starts again from its head, every send with the
+ * same id, so a message is never stored twice. The server fails the later sends of a channel
+ * after a retryable failure until the failed one comes again, so none is stored ahead of it.
+ * A send refused for good (a typed 4xx) is marked failed and the others go on.
  */
 import type { Message, Poll, PollInput, ReplyBody, RequestBody } from '@parley/protocol';
 import { ParleyError } from './errors.js';
@@ -38,13 +45,32 @@ export interface OutboxHost {
 
 type Waiter = { resolve(m: LocalMessage): void; reject(e: ParleyError): void };
 
-export class Outbox {
-  /** The queued sends, in send order. */
-  entries: OutboxEntry[] = [];
-  private flushing: Promise<void> | null = null;
-  private readonly ackWaiters = new Map<string, Waiter[]>();
+/** Sends in flight at once by default (bench/client-send.ts measures the rate it gives). */
+export const SEND_WINDOW = 64;
 
-  constructor(private readonly host: OutboxHost) {}
+export class Outbox {
+  /** The queued sends, in send order (those in flight included). */
+  entries: OutboxEntry[] = [];
+  private readonly ackWaiters = new Map<string, Waiter[]>();
+  /** Sends on the wire, not answered yet. */
+  private readonly inFlight = new Set<OutboxEntry>();
+  /** A failure that may pass: no new sends until those in flight have answered, then a retry. */
+  private halted: ParleyError | null = null;
+  private idleWaiters: (() => void)[] = [];
+  /** Bumped by `reset`: answers to sends of before it change nothing. */
+  private generation = 0;
+  private saving: Promise<void> | null = null;
+  private saveAgain: Promise<void> | null = null;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly window: number;
+
+  constructor(
+    private readonly host: OutboxHost,
+    /** Sends in flight at once (1: one at a time). */
+    window = SEND_WINDOW,
+  ) {
+    this.window = Math.max(1, Math.floor(window));
+  }
 
   /** Queue a send (persisted first), show it as pending, and flush; resolves once it is stored. */
   async enqueue(entry: OutboxEntry, local: LocalMessage): Promise<LocalMessage> {
@@ -55,7 +81,7 @@ export class Outbox {
       list.push({ resolve, reject });
       this.ackWaiters.set(local.id, list);
     });
-    await this.host.save(this.entries);
+    await this.persist();
     void this.flush();
     return acked;
   }
@@ -79,38 +105,101 @@ export class Outbox {
     });
   }
 
-  /** Send queued messages one at a time, in order; stop at the first failure that may pass. */
+  /**
+   * Send queued messages in order, up to `window` at once; resolves when none is in flight
+   * (all sent, offline, or stopped by a failure that may pass, to be tried again).
+   */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    const run = async () => {
-      await Promise.resolve(); // so `flushing` is set before the loop can finish
-      try {
-        while (this.entries.length && this.host.isOnline()) {
-          const entry = this.entries[0] as OutboxEntry;
-          try {
-            const r = await this.host.request('message.send', { cid: entry.cid, message: entry.message });
-            const m: LocalMessage = { ...r.message, status: 'sent' };
-            this.showLocal(m);
-            this.settle(m);
-          } catch (e) {
-            const err = e instanceof ParleyError ? e : new ParleyError('INTERNAL', String(e), { retryable: false });
-            if (err.retryable) {
-              // Lost connection: the next hello flushes. A server-side hiccup: try again shortly.
-              const wait = err.code === 'RATE_LIMITED' ? retryAfter(err.details) : 1_000;
-              if (this.host.isOnline()) setTimeout(() => void this.flush(), wait);
-              break;
-            }
-            this.markFailed(entry, err);
-          }
-          this.entries = this.entries.filter((o) => o !== entry);
-          await this.host.save(this.entries);
-        }
-      } finally {
-        this.flushing = null;
-      }
+    // A new attempt after a failure that may pass starts again from the head.
+    if (this.inFlight.size === 0) this.halted = null;
+    this.pump();
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (!this.halted && this.inFlight.size < this.window && this.host.isOnline()) {
+      const entry = this.entries.find((o) => !this.inFlight.has(o));
+      if (!entry) break;
+      this.inFlight.add(entry);
+      void this.send(entry);
+    }
+    if (this.inFlight.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async send(entry: OutboxEntry): Promise<void> {
+    const generation = this.generation;
+    let failure: ParleyError | null = null;
+    try {
+      const r = await this.host.request('message.send', { cid: entry.cid, message: entry.message });
+      if (generation !== this.generation) return;
+      const m: LocalMessage = { ...r.message, status: 'sent' };
+      this.showLocal(m);
+      this.settle(m);
+    } catch (e) {
+      if (generation !== this.generation) return;
+      const err = e instanceof ParleyError ? e : new ParleyError('INTERNAL', String(e), { retryable: false });
+      if (err.retryable) failure = err;
+      else this.markFailed(entry, err);
+    } finally {
+      if (generation === this.generation) this.inFlight.delete(entry);
+    }
+    if (failure) {
+      // Stays queued; the first such failure says how long to wait.
+      this.halted ??= failure;
+    } else {
+      // Answers come about in queue order: the entry is found near the head.
+      const i = this.entries.indexOf(entry);
+      if (i >= 0) this.entries = this.entries.slice(0, i).concat(this.entries.slice(i + 1));
+      this.persistSoon();
+    }
+    if (this.halted && this.inFlight.size === 0) {
+      // Lost connection: the next hello flushes. A server-side hiccup: try again shortly.
+      const halted = this.halted;
+      const wait = halted.code === 'RATE_LIMITED' ? retryAfter(halted.details) : 1_000;
+      if (this.host.isOnline())
+        setTimeout(() => {
+          if (generation === this.generation && this.halted === halted) void this.flush();
+        }, wait);
+    }
+    this.pump();
+  }
+
+  /**
+   * Save the queue a little later, once for every send answered meanwhile: saving the whole
+   * queue at each answer costs quadratic time in a burst. A restart before the save lands
+   * sends those again, and their ids make that safe.
+   */
+  private persistSoon(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.persist().catch(() => {});
+    }, 50);
+  }
+
+  /** Save the queue; saves asked for while one runs are made once, after it, with the queue then. */
+  private persist(): Promise<void> {
+    if (this.saveAgain) return this.saveAgain;
+    if (!this.saving) return this.startSave();
+    const again = () => {
+      this.saveAgain = null;
+      return this.startSave();
     };
-    this.flushing = run();
-    return this.flushing;
+    this.saveAgain = this.saving.then(again, again);
+    return this.saveAgain;
+  }
+
+  private startSave(): Promise<void> {
+    const p = this.host.save(this.entries).finally(() => {
+      if (this.saving === p) this.saving = null;
+    });
+    this.saving = p;
+    return p;
   }
 
   /** A stored message arrived (its reply or its message.new): resolve whoever waits for it. */
@@ -127,6 +216,10 @@ export class Outbox {
       for (const w of list) w.reject(new ParleyError('DISCONNECTED', 'disconnected', { retryable: true }));
     this.ackWaiters.clear();
     this.entries = [];
+    this.generation++;
+    this.inFlight.clear();
+    this.halted = null;
+    this.pump();
   }
 
   private markFailed(entry: OutboxEntry, err: ParleyError): void {

@@ -23,6 +23,8 @@ interface Persisted {
   v: 1;
   channels: { channel: Channel; members: Member[]; messages: LocalMessage[]; lastSeq: number; loaded: boolean }[];
   users: Record<string, User>;
+  /** The server's data epoch these seqs belong to (absent in state saved by older versions). */
+  epoch?: string;
 }
 
 export class Persistence {
@@ -69,6 +71,7 @@ export class Persistence {
           loaded: c.loaded,
         })),
       users: s.users,
+      ...(s.epoch ? { epoch: s.epoch } : {}),
     };
     try {
       await this.storage.set(this.key('state'), data);
@@ -98,6 +101,8 @@ export class Persistence {
         ...c,
         messages: p.messages,
         lastSeq: p.lastSeq,
+        // The stored counts are stale: the first snapshot after the restart replaces them.
+        countsSeq: 0,
         loaded: p.loaded,
         hasOlder: (p.messages[0]?.seq ?? p.lastSeq) > 1,
       };
@@ -117,6 +122,7 @@ export class Persistence {
       channels,
       channelList: sortChannelList(channels),
       users: data?.users ?? {},
+      ...(data?.epoch ? { epoch: data.epoch } : {}),
       ...totals(channels),
     }));
   }

@@ -52,6 +52,12 @@ export interface ChannelState {
   /** Read receipts: each member's last_read_seq. */
   read: Readonly<Record<string, number>>;
   /**
+   * Each member's read-mark revision (`read_rev`) that `read` holds, where the server sent one:
+   * a view with a larger one replaces the mark, whichever way it moved (mark-unread moves it
+   * back); a smaller one is stale and left out (`newerRead`).
+   */
+  readRevs?: Readonly<Record<string, number>>;
+  /**
    * When each member's read mark last moved forward (their `last_read_at`, then the
    * `created_at` of each `read.updated`): read-by's times. Null or absent: not known.
    */
@@ -60,8 +66,25 @@ export interface ChannelState {
   readByEnabled?: boolean;
   /** Highest seq applied; events at or below it are duplicates. */
   lastSeq: number;
+  /** Messages from others after your read mark, in the channel view (muted authors aside). */
   unreadCount: number;
   mentionCount: number;
+  /**
+   * The seq the counts are known at: that of the snapshot that set them, or of the last event
+   * that moved them (a message from someone else, or its deletion). A message above it is
+   * counted when its event is applied; one at or below it is in the counts already. A snapshot
+   * older than it (an answer that was in flight while such an event was applied) does not
+   * replace the counts. Absent: `lastSeq`.
+   */
+  countsSeq?: number;
+  /**
+   * Per user, the seq at which what the state knows of their membership was true (the member
+   * event applied, or the snapshot that listed them, or left them out): a snapshot older than
+   * that does not undo it. A removed user keeps their entry.
+   */
+  memberSeqs?: Readonly<Record<string, number>>;
+  /** The seq at which the channel's own fields (name, topic, member_count…) were last set: an older snapshot leaves them. */
+  channelSeq?: number;
   /** Whether history exists before the first loaded message. */
   hasOlder: boolean;
   /**
@@ -86,6 +109,11 @@ export interface ClientState {
   users: Readonly<Record<string, User>>;
   totalUnread: number;
   totalMentions: number;
+  /**
+   * The server's data epoch from the last hello (persisted with the state). It changes when the
+   * server's data is restored from a backup; the client then drops what it kept and reloads.
+   */
+  epoch?: string;
 }
 
 export const initialState: ClientState = {
@@ -108,10 +136,14 @@ export function channelStateFrom(channel: Channel, members: Member[] = []): Chan
     threads: {},
     typing: {},
     read: Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])),
+    readRevs: revsOf(members),
     readAt: readAtOf(members),
     lastSeq: channel.last_seq,
     unreadCount: channel.unread_count ?? 0,
     mentionCount: channel.mention_count ?? 0,
+    countsSeq: channel.last_seq,
+    memberSeqs: Object.fromEntries(members.map((m) => [m.user_id, channel.last_seq])),
+    channelSeq: channel.last_seq,
     hasOlder: channel.last_seq > 0,
     loaded: false,
     watching: false,
@@ -119,6 +151,42 @@ export function channelStateFrom(channel: Channel, members: Member[] = []): Chan
 }
 
 const sent = (m: Message): LocalMessage => ({ ...m, status: 'sent' });
+
+/** Read-mark revisions from members and your membership, where the server sent them. */
+function revsOf(members: readonly Member[]): Record<string, number> {
+  const revs: Record<string, number> = {};
+  for (const m of members) if (m.read_rev !== undefined) revs[m.user_id] = m.read_rev;
+  return revs;
+}
+
+/**
+ * A user's read mark after a view of it (`seq` at revision `rev`, from a snapshot, an event or
+ * an answer) meets what the state holds (`cur` at `curRev`). With both revisions known, a larger
+ * one replaces the mark even backwards (someone marked unread), a smaller one is stale and
+ * changes nothing, and an equal one is the same server state, which a local mark sent since may
+ * be ahead of. Without them (an older server, or a mark not yet confirmed) the mark only moves
+ * forward, as it did before revisions.
+ */
+export function newerRead(
+  cur: number | undefined,
+  curRev: number | undefined,
+  seq: number,
+  rev: number | undefined,
+): { seq: number; rev: number | undefined } {
+  if (rev === undefined) return { seq: Math.max(cur ?? 0, seq), rev: curRev };
+  if (curRev === undefined || rev === curRev) return { seq: Math.max(cur ?? 0, seq), rev };
+  return rev > curRev ? { seq, rev } : { seq: cur ?? seq, rev: curRev };
+}
+
+/** `newerRead` applied to one user of a channel state: its `read` and `readRevs`. */
+export function withRead(s: ChannelState, user: string, seq: number, rev: number | undefined): ChannelState {
+  const r = newerRead(s.read[user], s.readRevs?.[user], seq, rev);
+  return {
+    ...s,
+    read: { ...s.read, [user]: r.seq },
+    ...(r.rev !== undefined ? { readRevs: { ...s.readRevs, [user]: r.rev } } : {}),
+  };
+}
 
 /** Members' `last_read_at`, where the server sent it. */
 function readAtOf(members: readonly Member[]): Record<string, string | null> {
@@ -176,14 +244,22 @@ export const inChannelView = (m: Pick<Message, 'parent_id' | 'show_in_channel'>)
 
 /** Insert or replace by id: stored messages in seq order, then unsent ones (seq 0) in send order. */
 export function upsertMessage(list: readonly LocalMessage[], m: LocalMessage): LocalMessage[] {
-  const rest = list.filter((x) => x.id !== m.id);
-  const stored = rest.filter((x) => x.seq > 0);
-  const pending = rest.filter((x) => x.seq === 0);
-  if (m.seq === 0) return [...stored, ...pending, m];
+  // One pass over the list (a pipelined burst calls this three times a send on a long list).
+  const stored: LocalMessage[] = [];
+  const pending: LocalMessage[] = [];
+  for (const x of list) {
+    if (x.id === m.id) continue;
+    if (x.seq > 0) stored.push(x);
+    else if (x.seq === 0) pending.push(x);
+  }
+  if (m.seq === 0) {
+    pending.push(m);
+    return stored.concat(pending);
+  }
   let i = stored.length;
   while (i > 0 && (stored[i - 1] as LocalMessage).seq > m.seq) i--;
   stored.splice(i, 0, m);
-  return [...stored, ...pending];
+  return pending.length === 0 ? stored : stored.concat(pending);
 }
 
 /**
@@ -286,9 +362,12 @@ function mentions(m: Message, me: string): boolean {
 export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): ChannelState {
   if (e.seq <= s.lastSeq) return s;
   const lastRead = s.channel.membership?.last_read_seq ?? 0;
+  // Counted already by the snapshot that set the counts (its page may hold the message too).
+  const counted = e.seq <= countsSeqOf(s);
   let next: ChannelState = {
     ...s,
     lastSeq: e.seq,
+    countsSeq: countsSeqOf(s),
     channel: { ...s.channel, last_seq: Math.max(s.channel.last_seq, e.seq) },
   };
   switch (e.type) {
@@ -299,7 +378,6 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
         if (thread) next = { ...next, threads: { ...next.threads, [m.parent_id]: upsertMessage(thread, m) } };
       }
       if (inChannelView(m)) {
-        const known = next.messages.some((x) => x.id === m.id && x.status === 'sent');
         const shown = (next.loaded || next.watching) && (!next.hasNewer || next.messages.some((x) => x.id === m.id));
         next = { ...next, messages: shown ? upsertMessage(next.messages, m) : next.messages };
         if (m.type !== 'deleted')
@@ -307,11 +385,12 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
             ...next,
             channel: { ...next.channel, last_message: e.message, last_message_at: e.message.created_at },
           };
-        if (!known && m.type === 'regular' && countsUnread(m, me, lastRead)) {
+        if (!counted && m.type === 'regular' && countsUnread(m, me, lastRead)) {
           next = {
             ...next,
             unreadCount: next.unreadCount + 1,
             mentionCount: next.mentionCount + (mentions(m, me) ? 1 : 0),
+            countsSeq: e.seq,
           };
         }
       }
@@ -343,15 +422,14 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
       const prev = findMessage(next, e.message.id);
       next = replaceEverywhere(next, { ...e.message, own_reactions: [] }, false);
       const was = prev ?? e.message;
-      if (
-        prev?.type !== 'deleted' &&
-        (prev ? prev.type === 'regular' : true) &&
-        countsUnread(e.message, me, lastRead)
-      ) {
+      // Counted unless it was a system message: the counts stand at an older seq than this
+      // deletion, so the message was live for them even if a newer page already shows it deleted.
+      if (!counted && prev?.type !== 'system' && countsUnread(e.message, me, lastRead)) {
         next = {
           ...next,
           unreadCount: Math.max(0, next.unreadCount - 1),
-          mentionCount: Math.max(0, next.mentionCount - (prev && mentions(was, me) ? 1 : 0)),
+          mentionCount: Math.max(0, next.mentionCount - (prev && prev.type !== 'deleted' && mentions(was, me) ? 1 : 0)),
+          countsSeq: e.seq,
         };
       }
       if (e.parent) next = replaceEverywhere(next, e.parent);
@@ -366,33 +444,49 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
     case 'member.added':
     case 'member.updated': {
       const member = e.member;
+      if (e.type === 'member.added') next = channelFields(next, e.channel, e.seq);
+      // A snapshot newer than this event already holds what became of this member.
+      if (e.seq <= (next.memberSeqs?.[member.user_id] ?? 0)) return next;
+      // A read.updated (live, no seq) applied while this event was held may be newer.
+      next = withRead(next, member.user_id, member.last_read_seq, member.read_rev);
       next = {
         ...next,
         members: { ...next.members, [member.user_id]: member },
-        read: { ...next.read, [member.user_id]: member.last_read_seq },
+        memberSeqs: { ...next.memberSeqs, [member.user_id]: e.seq },
         ...(member.last_read_at !== undefined
           ? { readAt: { ...next.readAt, [member.user_id]: member.last_read_at ?? null } }
           : {}),
       };
-      if (e.type === 'member.added')
-        next = { ...next, channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq } };
       if (member.user_id === me && next.channel.membership)
         next = { ...next, channel: { ...next.channel, membership: { ...next.channel.membership, role: member.role } } };
       return next;
     }
     case 'member.removed': {
+      next = channelFields(next, e.channel, e.seq);
+      if (e.seq <= (next.memberSeqs?.[e.user_id] ?? 0)) return next;
       const { [e.user_id]: _gone, ...members } = next.members;
-      next = {
-        ...next,
-        members,
-        channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq },
-      };
+      // Without a revision their read mark goes with them: one who comes back starts from the
+      // mark they come back with. With one it stays (read-by counts members only): a mark from
+      // after a rejoin, applied before this older removal was, must not be lost, and the
+      // rejoin's own mark has a larger revision than any before it.
+      const { [e.user_id]: _mark, ...rest } = next.read;
+      const read = next.readRevs?.[e.user_id] === undefined ? rest : next.read;
+      next = { ...next, members, read, memberSeqs: { ...next.memberSeqs, [e.user_id]: e.seq } };
       if (e.user_id === me) next = { ...next, channel: { ...next.channel, membership: null } };
       return next;
     }
     case 'channel.updated':
-      return { ...next, channel: { ...next.channel, ...stripExtras(e.channel), last_seq: next.channel.last_seq } };
+      return channelFields(next, e.channel, e.seq);
   }
+}
+
+/** Where the counts stand (see `ChannelState.countsSeq`). */
+export const countsSeqOf = (s: ChannelState): number => s.countsSeq ?? s.lastSeq;
+
+/** The channel's own fields from an event at `seq`, unless a newer snapshot set them already. */
+function channelFields(s: ChannelState, c: Channel, seq: number): ChannelState {
+  if (seq <= (s.channelSeq ?? 0)) return s;
+  return { ...s, channelSeq: seq, channel: { ...s.channel, ...stripExtras(c), last_seq: s.channel.last_seq } };
 }
 
 /** Channel fields from an event, without list extras (which the event does not know). */
@@ -422,37 +516,165 @@ export function updateChannelIn(s: ClientState, cid: string, fn: (c: ChannelStat
     : { ...s, channels };
 }
 
-/** Put a channel (as the API returns it) into state, keeping what is loaded. */
+/**
+ * Put a channel (as the API returns it: a snapshot, consistent at its `last_seq`) into state,
+ * keeping what is loaded. See `mergeSnapshot` for what an older snapshot may not undo.
+ */
 export function putChannelIn(s: ClientState, data: Channel, members?: Member[]): ClientState {
   const cur = s.channels[data.cid];
-  let next: ChannelState;
-  if (!cur) {
-    next = channelStateFrom(data, members);
-  } else {
-    const fresh = data.last_seq <= cur.lastSeq || !cur.loaded;
-    const channel: Channel = {
-      ...cur.channel,
-      ...data,
-      last_seq: Math.max(cur.lastSeq, data.last_seq),
-      last_message: data.last_message !== undefined && fresh ? data.last_message : cur.channel.last_message,
-      membership: data.membership !== undefined ? data.membership : cur.channel.membership,
-    };
-    next = { ...cur, channel };
-    if (members) {
-      next.members = Object.fromEntries(members.map((m) => [m.user_id, m]));
-      next.read = { ...next.read, ...Object.fromEntries(members.map((m) => [m.user_id, m.last_read_seq])) };
-      next.readAt = { ...next.readAt, ...readAtOf(members) };
-    }
-    // Server counts are exact at data.last_seq; they apply when we are at that point too,
-    // or when nothing is loaded (then the events in between are skipped, not replayed).
-    if (data.unread_count !== undefined && (data.last_seq === cur.lastSeq || (!cur.loaded && !cur.watching))) {
-      next.unreadCount = data.unread_count;
-      next.mentionCount = data.mention_count ?? 0;
-      if (!cur.loaded && !cur.watching) next.lastSeq = Math.max(cur.lastSeq, data.last_seq);
-    }
-  }
+  const next = cur ? mergeSnapshot(cur, data, members, s.user?.id ?? '') : channelStateFrom(data, members);
   const channels = { ...s.channels, [data.cid]: next };
   return { ...s, channels, channelList: sortChannelList(channels), ...totals(channels) };
+}
+
+/**
+ * A snapshot of a channel merged into what the state holds, so that the state converges
+ * whatever order answers and live events arrive in: the snapshot is true at `at` (its
+ * `last_seq`, or for an answer without one the seq held when it was asked for), and each part
+ * of the state remembers the seq it is true at — the counts (`countsSeq`), each member
+ * (`memberSeqs`), the channel's fields (`channelSeq`), the latest message (`lastSeq`). A part
+ * is replaced only by a snapshot at least as new; an older one leaves what events brought.
+ * Read marks only move forward here (a snapshot may be older than a `read.updated`); they move
+ * back only by `read.updated` and `markUnread`'s answer. `lastSeq` never moves back; it jumps
+ * forward only where nothing is loaded (the events in between are then skipped, not replayed).
+ */
+export function mergeSnapshot(
+  cur: ChannelState,
+  data: Channel,
+  members: readonly Member[] | undefined,
+  me: string,
+  at: number = data.last_seq,
+): ChannelState {
+  const idle = !cur.loaded && !cur.watching;
+  const lastSeq = idle ? Math.max(cur.lastSeq, at) : cur.lastSeq;
+  const newest = at >= cur.lastSeq;
+  const { last_message: lastMessage, unread_count: _u, mention_count: _m, membership, ...fields } = data;
+  let channel: Channel = cur.channel;
+  let channelSeq = cur.channelSeq ?? 0;
+  if (at >= channelSeq) {
+    const { last_message_at: _at, ...own } = fields;
+    channel = { ...channel, ...own };
+    channelSeq = at;
+  }
+  if (newest) {
+    channel = {
+      ...channel,
+      last_message_at: data.last_message_at,
+      ...(lastMessage !== undefined ? { last_message: lastMessage } : {}),
+    };
+  }
+  channel = { ...channel, last_seq: Math.max(cur.lastSeq, at, cur.channel.last_seq) };
+
+  // Members: each user as the newer of the snapshot and what was applied about them.
+  let memberMap = cur.members;
+  let memberSeqs = cur.memberSeqs ?? {};
+  let read = cur.read;
+  let readRevs = cur.readRevs ?? {};
+  let readAt = cur.readAt;
+  if (members) {
+    const listed = new Map(members.map((m) => [m.user_id, m]));
+    const nextMembers: Record<string, Member> = { ...cur.members };
+    const seqs: Record<string, number> = { ...memberSeqs };
+    const nextRead: Record<string, number> = { ...cur.read };
+    const nextRevs: Record<string, number> = { ...readRevs };
+    const nextReadAt: Record<string, string | null> = { ...cur.readAt };
+    for (const id of new Set([...Object.keys(cur.members), ...Object.keys(memberSeqs), ...listed.keys()])) {
+      const m = listed.get(id);
+      if (m) {
+        const r = newerRead(nextRead[id], nextRevs[id], m.last_read_seq, m.read_rev);
+        nextRead[id] = r.seq;
+        if (r.rev !== undefined) nextRevs[id] = r.rev;
+      }
+      if (m && m.last_read_at !== undefined && m.last_read_seq >= (cur.read[id] ?? 0))
+        nextReadAt[id] = m.last_read_at ?? null;
+      if (at < (seqs[id] ?? 0)) continue;
+      seqs[id] = at;
+      if (m) nextMembers[id] = { ...m, last_read_seq: nextRead[id] ?? m.last_read_seq };
+      else delete nextMembers[id];
+    }
+    memberMap = nextMembers;
+    memberSeqs = seqs;
+    read = nextRead;
+    readRevs = nextRevs;
+    readAt = nextReadAt;
+  }
+
+  // Your membership: present or not as the newer says; the read mark as `newerRead` says (a
+  // snapshot from before you marked unread must not read it all again).
+  const was = cur.channel.membership;
+  const myRevBefore = cur.readRevs?.[me];
+  const staleRead =
+    membership?.read_rev !== undefined && myRevBefore !== undefined && membership.read_rev < myRevBefore;
+  let mine = was;
+  const myRead = (m: NonNullable<typeof membership>, w: NonNullable<typeof was>) => {
+    const r = newerRead(w.last_read_seq, readRevs[me], m.last_read_seq, m.read_rev);
+    if (r.rev !== undefined && me) readRevs = { ...readRevs, [me]: r.rev };
+    return r.seq;
+  };
+  if (membership !== undefined && at >= (memberSeqs[me] ?? 0)) {
+    mine = membership && was ? { ...membership, last_read_seq: myRead(membership, was) } : membership;
+    if (me && !members) memberSeqs = { ...memberSeqs, [me]: at };
+  } else if (membership && was) {
+    const seq = myRead(membership, was);
+    if (seq !== was.last_read_seq) mine = { ...was, last_read_seq: seq };
+  }
+  channel = { ...channel, membership: mine };
+
+  // Counts: the snapshot's, when it is not older than what they already account for, nor
+  // than the read mark they were counted from.
+  let unreadCount = cur.unreadCount;
+  let mentionCount = cur.mentionCount;
+  let countsSeq = countsSeqOf(cur);
+  if (data.unread_count !== undefined && at >= countsSeq && !staleRead) {
+    // Your read mark may be ahead of the snapshot's (you read while it was in flight).
+    const ahead = (mine?.last_read_seq ?? 0) > (membership?.last_read_seq ?? 0);
+    unreadCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : data.unread_count;
+    mentionCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : (data.mention_count ?? 0);
+    countsSeq = at;
+  }
+  const next: ChannelState = {
+    ...cur,
+    channel,
+    members: memberMap,
+    memberSeqs,
+    channelSeq,
+    read,
+    readRevs,
+    readAt,
+    lastSeq,
+    unreadCount,
+    mentionCount,
+    countsSeq,
+  };
+  return settleCounts(next);
+}
+
+/**
+ * A page of members (`channel.members`) merged in: it is at least as new as the events applied
+ * before it was asked for (`asked`, the seq then), not as those applied since. A page says
+ * nothing of who is not on it.
+ */
+export function mergeMemberPage(s: ChannelState, page: readonly Member[], asked: number): ChannelState {
+  const members: Record<string, Member> = { ...s.members };
+  const memberSeqs: Record<string, number> = { ...s.memberSeqs };
+  const read: Record<string, number> = { ...s.read };
+  const readRevs: Record<string, number> = { ...s.readRevs };
+  for (const m of page) {
+    const r = newerRead(read[m.user_id], readRevs[m.user_id], m.last_read_seq, m.read_rev);
+    read[m.user_id] = r.seq;
+    if (r.rev !== undefined) readRevs[m.user_id] = r.rev;
+    if (asked < (memberSeqs[m.user_id] ?? 0)) continue;
+    memberSeqs[m.user_id] = asked;
+    members[m.user_id] = { ...m, last_read_seq: read[m.user_id] ?? m.last_read_seq };
+  }
+  return { ...s, members, memberSeqs, read, readRevs };
+}
+
+/** Nothing is unread at or below your read mark: at or past everything counted, the counts are 0. */
+export function settleCounts(s: ChannelState): ChannelState {
+  const r = s.channel.membership?.last_read_seq;
+  if (r === undefined || (s.unreadCount === 0 && s.mentionCount === 0)) return s;
+  return r >= Math.max(s.lastSeq, countsSeqOf(s)) ? { ...s, unreadCount: 0, mentionCount: 0 } : s;
 }
 
 /** Sort cids by most recent activity (last message, else creation), newest first. */

@@ -8,12 +8,15 @@
 import { type Attachment, type AttachmentResponse, type DirectUploadResponse, uuidv7 } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
-import { postForm } from './http.js';
+import { isNativeFile, type NativeFile, postForm, sizeOf, type UploadFile } from './http.js';
 import { type OutboxEntry, pendingMessage } from './outbox.js';
 import { type LocalMessage, type LocalUpload, upsertMessage } from './state.js';
 
-/** A file to send: a `Blob`/`File` (uploaded first) or an attachment uploaded earlier. */
-export type AttachmentInput = Blob | { id: string };
+/**
+ * A file to send: a `Blob`/`File` or a React Native {@link NativeFile} (uploaded first), or an
+ * attachment uploaded earlier.
+ */
+export type AttachmentInput = Blob | NativeFile | { id: string };
 
 /** Progress of one send's uploads. */
 export interface UploadProgress {
@@ -31,8 +34,24 @@ interface PendingSend {
   onProgress: ((p: UploadProgress) => void) | undefined;
 }
 
-const isBlob = (x: AttachmentInput): x is Blob => typeof Blob !== 'undefined' && x instanceof Blob;
-const nameOf = (b: Blob) => (typeof (b as File).name === 'string' && (b as File).name ? (b as File).name : 'file');
+/** A file still to upload (rather than the id of one uploaded earlier). */
+const isFile = (x: AttachmentInput): x is UploadFile =>
+  (typeof Blob !== 'undefined' && x instanceof Blob) || isNativeFile(x);
+const nameOf = (b: UploadFile) =>
+  typeof (b as File).name === 'string' && (b as File).name ? (b as File).name : 'file';
+
+/** Something to show the file by at once: an object URL in browsers, the file's own URI on React Native. */
+function previewOf(f: UploadFile): { preview?: string } {
+  if (isNativeFile(f)) return { preview: f.uri };
+  if (typeof URL !== 'undefined' && typeof URL.createObjectURL === 'function')
+    return { preview: URL.createObjectURL(f) };
+  return {};
+}
+
+/** Give back an object URL made by `previewOf` (a native file's URI is not one). */
+function releasePreview(f: { input: AttachmentInput; local: LocalUpload }): void {
+  if (f.local.preview && !isNativeFile(f.input)) URL.revokeObjectURL(f.local.preview);
+}
 
 export class Uploads {
   private readonly pending = new Map<string, PendingSend>();
@@ -41,7 +60,7 @@ export class Uploads {
 
   /** Whether a send of these attachments needs uploads first. */
   static needsUpload(list: readonly AttachmentInput[] | undefined): boolean {
-    return !!list?.some(isBlob);
+    return !!list?.some(isFile);
   }
 
   /** Upload the files of a send, then queue it; resolves with the stored message. */
@@ -51,17 +70,15 @@ export class Uploads {
     onProgress?: (p: UploadProgress) => void,
   ): Promise<LocalMessage> {
     const files = inputs.map((input) => {
-      const blob = isBlob(input) ? input : null;
+      const blob = isFile(input) ? input : null;
       const local: LocalUpload = {
         id: blob ? uuidv7() : (input as { id: string }).id,
         name: blob ? nameOf(blob) : '',
-        size: blob ? blob.size : 0,
+        size: blob ? sizeOf(blob) : 0,
         type: blob ? blob.type : '',
         progress: blob ? 0 : 1,
         state: blob ? 'uploading' : 'done',
-        ...(blob && typeof URL !== 'undefined' && typeof URL.createObjectURL === 'function'
-          ? { preview: URL.createObjectURL(blob) }
-          : {}),
+        ...(blob ? previewOf(blob) : {}),
       };
       return { input, local };
     });
@@ -87,7 +104,7 @@ export class Uploads {
     this.pending.delete(messageId);
     p.abort.abort();
     for (const f of p.files) {
-      if (f.local.preview) URL.revokeObjectURL(f.local.preview);
+      releasePreview(f);
       if (f.uploaded) void this.host.http.call('DELETE', `/v1/uploads/${f.uploaded.id}`).catch(() => {});
     }
     this.host.updateChannel(p.entry.cid, (c) => ({ ...c, messages: c.messages.filter((m) => m.id !== messageId) }));
@@ -116,7 +133,7 @@ export class Uploads {
    */
   private async uploadOne(
     cid: string,
-    blob: Blob,
+    blob: UploadFile,
     name: string,
     opts: { signal: AbortSignal; onProgress: (sent: number, total: number) => void },
   ): Promise<Attachment> {
@@ -126,7 +143,7 @@ export class Uploads {
         .attachment;
     const { upload } = await this.host.http.call<DirectUploadResponse>('POST', `/v1/channels/${cid}/uploads/direct`, {
       name,
-      size: blob.size,
+      size: sizeOf(blob),
       type: blob.type || 'application/octet-stream',
     });
     await postForm(upload.url, upload.fields, blob, name, opts);
@@ -141,7 +158,7 @@ export class Uploads {
     this.show(p, 'sending');
     try {
       for (const f of p.files) {
-        if (f.uploaded || !isBlob(f.input)) continue;
+        if (f.uploaded || !isFile(f.input)) continue;
         const blob = f.input;
         f.uploaded = await this.uploadOne(p.entry.cid, blob, f.local.name, {
           signal: p.abort.signal,
@@ -158,7 +175,7 @@ export class Uploads {
     } catch (e) {
       if (!this.pending.has(id)) throw new ParleyError('CANCELLED', 'The send was cancelled', { retryable: false });
       const err = e instanceof ParleyError ? e : new ParleyError('INTERNAL', String(e), { retryable: false });
-      for (const f of p.files) if (!f.uploaded && isBlob(f.input)) f.local = { ...f.local, state: 'failed' };
+      for (const f of p.files) if (!f.uploaded && isFile(f.input)) f.local = { ...f.local, state: 'failed' };
       this.show(p, 'failed', err);
       throw err;
     }
@@ -179,7 +196,7 @@ export class Uploads {
     // (nothing uploads twice).
     const stored = await this.host.enqueue(entry, local);
     this.pending.delete(id);
-    for (const f of p.files) if (f.local.preview) URL.revokeObjectURL(f.local.preview);
+    for (const f of p.files) releasePreview(f);
     return stored;
   }
 }

@@ -147,3 +147,54 @@ describe('calls in the SDK (signalling)', () => {
     expect(bob.calls.state.get().incoming).toEqual([]);
   });
 });
+
+describe('a ring this device was not connected for', () => {
+  it('a member whose socket opened just after a group call started rings at its next update, and only once', {
+    timeout: 90_000,
+  }, async () => {
+    // Its own server: the shared one's ring time (1.5 s) is shorter than a connect on a busy machine.
+    const slow = await startHarness();
+    const slowApp = await slow.createApp();
+    await slow.users(slowApp, [{ id: 'ada' }, { id: 'ben' }, { id: 'cat' }]);
+    const mine: ChatClient[] = [];
+    try {
+      const join = async (id: string) => {
+        const c = await makeClient(slow, slowApp, id);
+        mine.push(c);
+        return c;
+      };
+      const ada = await join('ada');
+      const ben = await join('ben');
+      const team = ada.channel('group', 'team');
+      await team.createChannel({ members: ['ben', 'cat'], name: 'Team' });
+      const benRang = new Promise<Call>((r) => ben.calls.on('incoming', r));
+      const call = await ada.call(team.cid);
+      const benCall = await benRang;
+
+      // Cat's socket opens after the ring went out: no ring reaches it.
+      const cat = await join('cat');
+      await cat.queryChannels();
+      let rings = 0;
+      cat.calls.on('incoming', () => rings++);
+      expect(cat.calls.state.get().incoming).toEqual([]);
+
+      // Ben answers: the call's update says Cat is still rung, so her device rings now.
+      await ben.calls.accept(benCall).catch(() => {});
+      await until(() => cat.calls.state.get().incoming.length === 1, 15_000, 'cat is rung');
+      const catCall = cat.calls.state.get().incoming[0] as Call;
+      expect(catCall.id).toBe(call.id);
+
+      // Declined, later updates of the same call do not ring her again.
+      await catCall.decline();
+      await until(() => cat.calls.state.get().incoming.length === 0, 15_000, 'the ring ends');
+      const over = ended(call);
+      await call.hangUp();
+      await over;
+      await until(() => !cat.calls.state.get().live[team.cid], 15_000, 'the call ends for cat');
+      expect(rings).toBe(1);
+    } finally {
+      for (const c of mine) await c.disconnectUser();
+      await slow.close();
+    }
+  });
+});

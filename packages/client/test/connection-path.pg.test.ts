@@ -3,7 +3,7 @@
  * hint, follows presence only of what it shows (and again after a reconnect), pages members
  * on demand, and keeps them across a resync that no longer carries them.
  */
-import { CLOSE_CODES, retryAfterMs } from '@parley/protocol';
+import { CLOSE_CODES, drainReason, retryAfterMs } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TestSocket } from '../../server/test/harness.js';
@@ -73,6 +73,33 @@ describe('OVERLOADED', () => {
     const waited = (opened[1] as number) - (closes[0]?.at as number);
     expect(waited).toBeGreaterThanOrEqual(hint - 2);
     expect(c.state.get().connection).toBe('online');
+  });
+});
+
+describe('SHUTTING_DOWN (a draining node)', () => {
+  it("reconnects within the close reason's hint, not after the backoff", async () => {
+    const alice = await makeClient(h, app, 'alice', { backoffMinMs: 60_000, backoffMaxMs: 60_000 });
+    clients.push(alice);
+    const bob = await client('bob');
+    const ch = alice.channel('group', 'drained');
+    await ch.createChannel({ members: ['bob'] });
+    await ch.watch();
+    let dropped = false;
+    const stop = alice.state.subscribe((s) => {
+      if (s.connection !== 'online') dropped = true;
+    });
+    for (const conn of h.server.svc.hub.connectionsOf(app.id, 'alice'))
+      conn.close(CLOSE_CODES.SHUTTING_DOWN, drainReason(50));
+    await until(() => dropped, 10_000, 'alice to see the close');
+    stop();
+    // A backoff would hold her back 30–60 s: the hint brings her back at once.
+    await until(() => alice.state.get().connection === 'online', 10_000, 'alice back online');
+    await bob.channel('group', 'drained').sendMessage({ text: 'after the drain' });
+    await until(
+      () => ch.state?.messages.some((m) => m.text === 'after the drain' && m.seq > 0),
+      10_000,
+      'a message after the reconnect',
+    );
   });
 });
 

@@ -74,7 +74,8 @@ describe('search and jump', () => {
     const after = await ch.sendMessage({ text: 'and now bob is live' });
     await until(() => view().includes('and now bob is live'), 5000, 'live again');
     expect(after.seq).toBeGreaterThan(live.seq);
-  });
+    // 121 sends one after another: 6 s on a quiet machine, past the default 30 s on a loaded one.
+  }, 120_000);
 
   it('jumpToLatest leaves an old window for the latest page', async () => {
     const alice = await makeClient(h, app, 'alice');
@@ -94,7 +95,8 @@ describe('search and jump', () => {
     expect(ch.state?.hasNewer).toBe(false);
     expect(ch.state?.messages.at(-1)?.text).toBe('filler 79');
     expect(ch.state?.messages.map((m) => m.text)).not.toContain('filler 10');
-  });
+    // 81 sends one after another, as above.
+  }, 120_000);
 
   it('bad queries reject with a typed error', async () => {
     const bob = await makeClient(h, app, 'bob');

@@ -1,11 +1,11 @@
 /** Client tests run against a real server in this process (never a mock). */
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
-import { type Harness, startHarness, type TestApp } from '../../server/test/harness.js';
+import { clusterBrokers, type Harness, startHarness, type TestApp, testDatabase } from '../../server/test/harness.js';
 import type { SocketFactory } from '../src/connection.js';
 import { ChatClient, type ChatClientOptions } from '../src/index.js';
 
-export { type Harness, startHarness, type TestApp };
+export { clusterBrokers, type Harness, startHarness, type TestApp, testDatabase };
 
 export async function makeClient(h: Harness, app: TestApp, userId: string, opts: Partial<ChatClientOptions> = {}) {
   const url = await h.listen();

@@ -75,4 +75,17 @@ describe('transport', () => {
     await until(() => cy.transport === 'sse', 10_000, 'cy back online');
     expect(proxy.refused).toBe(refused);
   });
+
+  it("sse streams and posts through the client's own fetch (a proxy's CA, a custom agent)", async () => {
+    const seen: string[] = [];
+    const counting = ((url: string, init?: RequestInit) => {
+      seen.push(`${init?.method ?? 'GET'} ${new URL(url).pathname}`);
+      return fetch(url, init);
+    }) as never;
+    const dee = await makeClient(h, app, 'cy', { transport: 'sse', fetch: counting });
+    clients.push(dee);
+    await dee.request('ping', {});
+    expect(seen).toContain('GET /v1/sse');
+    expect(seen.some((s) => s.startsWith('POST /v1/sse/'))).toBe(true);
+  });
 });

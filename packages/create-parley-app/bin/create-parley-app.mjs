@@ -25,6 +25,9 @@ Options:
 ${Object.entries(TEMPLATES)
   .map(([k, v]) => `                      ${k}: ${v}`)
   .join('\n')}
+  --packages PATH   take the @parley/* packages from local tarballs instead of the registry:
+                    a folder of them, or a Parley clone whose \`npm run pack:all\` wrote them
+                    to its dist-packages/ (the app depends on them by file: path)
   --no-install      write the files only (run npm install yourself)
   -h, --help        this help
   -v, --version     create-parley-app's version
@@ -41,6 +44,7 @@ try {
     allowPositionals: true,
     options: {
       template: { type: 'string' },
+      packages: { type: 'string' },
       install: { type: 'boolean', default: true },
       'no-install': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -63,6 +67,35 @@ if (positionals.length > 1) fail(`one folder at a time, not ${positionals.join('
 
 const template = values.template ?? 'react';
 if (!(template in TEMPLATES)) fail(`no template "${template}"; there is: ${Object.keys(TEMPLATES).join(', ')}`);
+
+/** The @parley/* packages an app installs, directly or through another of them. */
+const PARLEY = ['protocol', 'client', 'node', 'react', 'server', 'cli'];
+
+/**
+ * `--packages PATH`: the tarball of each of PARLEY in a folder (a clone's dist-packages/ when
+ * PATH is a clone), as `file:` specs. Checked before anything is written.
+ */
+function localPackages(given) {
+  let from = path.resolve(given);
+  if (!existsSync(from) || !statSync(from).isDirectory()) fail(`--packages ${given}: no such folder`);
+  if (existsSync(path.join(from, 'packages/create-parley-app/package.json'))) {
+    const clone = from;
+    from = path.join(clone, 'dist-packages');
+    if (!existsSync(from)) fail(`${clone} has no dist-packages/: run \`npm run pack:all\` there first`);
+  }
+  const files = readdirSync(from);
+  const specs = {};
+  const missing = [];
+  for (const n of PARLEY) {
+    const found = files.filter((f) => new RegExp(`^parley-${n}-\\d+\\.\\d+\\.\\d+.*\\.tgz$`).test(f));
+    const pick = found.length === 1 ? found[0] : found.find((f) => f === `parley-${n}-${own.version}.tgz`);
+    if (pick) specs[`@parley/${n}`] = `file:${path.join(from, pick)}`;
+    else missing.push(found.length ? `@parley/${n} (several versions, none ${own.version})` : `@parley/${n}`);
+  }
+  if (missing.length) fail(`${from} lacks ${missing.join(', ')}: \`npm run pack:all\` in a Parley clone writes them`);
+  return specs;
+}
+const local = values.packages === undefined ? null : localPackages(values.packages);
 
 let dir = positionals[0];
 if (!dir) {
@@ -118,6 +151,14 @@ const pkg = {
     vite: '^8.3.8',
   },
 };
+if (local) {
+  for (const deps of [pkg.dependencies, pkg.devDependencies])
+    for (const n of Object.keys(deps)) if (n in local) deps[n] = local[n];
+  // The packages' own dependencies on each other (@parley/node → @parley/protocol, …) must come
+  // from the tarballs too, not the registry. An override of a direct dependency must repeat
+  // its spec exactly, which it does.
+  pkg.overrides = { ...local };
+}
 writeFileSync(path.join(target, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
 
 const relative = path.relative(process.cwd(), target) || '.';

@@ -3,7 +3,7 @@
  *
  * Every write carries an `Idempotency-Key` (one per logical call, the same on each retry), so
  * the server answers a retry of a write that did go through with the first answer instead of
- * doing it twice (docs/protocol.md, "Idempotency keys"). A call is retried on no answer
+ * doing it twice (docs/protocol/basics.md, "Idempotency keys"). A call is retried on no answer
  * (`NETWORK`, `TIMEOUT`) and on a retryable code (`RATE_LIMITED`, `UNAVAILABLE`, `INTERNAL`,
  * `REQUEST_IN_PROGRESS`, …), up to `retries` times, with jittered exponential backoff that
  * honours the server's `retry_after_ms`.

@@ -36,6 +36,7 @@ import type {
   MemberRole,
   Message,
   MessageInput,
+  ReplayWebhookResponse,
   ReviewFlagBody,
   RunCommandResponse,
   SetBeforeSendBody,
@@ -198,7 +199,7 @@ export class Parley {
     });
   }
 
-  /** The app's audit log, newest first (docs/protocol.md, "Audit log"). */
+  /** The app's audit log, newest first (docs/protocol/admin.md, "Audit log"). */
   audit(query: Omit<AuditQuery, 'cursor'> = {}): Paged<AuditEntry> {
     return this.cursorPaged<AuditEntry, AuditResponse>('/v1/audit', query, (r) => r.entries);
   }
@@ -298,7 +299,7 @@ class Channels {
     return this.p.cursorPaged<Channel, AdminChannelsResponse>('/v1/channels', query, (r) => r.channels, o);
   }
 
-  /** A user's channels matching `filter` (docs/protocol.md, "Querying channels"), a page at a time. */
+  /** A user's channels matching `filter` (docs/protocol/channels.md, "Querying channels"), a page at a time. */
   query(filter: ChannelFilter, o: As & { sort?: unknown; limit?: number } & { as: string }): Paged<Channel> {
     const body = { filter, ...(o.sort ? { sort: o.sort } : {}), ...(o.limit ? { limit: o.limit } : {}) };
     return this.p.cursorPaged<Channel, { channels: Channel[]; next: string | null }>(
@@ -447,7 +448,11 @@ class Webhooks {
     return (await this.p.request<{ webhook: WebhookEndpoint }>('GET', `/v1/webhooks/${enc(id)}`, o)).webhook;
   }
 
-  /** Change an endpoint; `active: true` re-enables a disabled one. */
+  /**
+   * Change an endpoint. `active: false` pauses it: what it would receive is kept for it (7 days,
+   * the server's `PARLEY_WEBHOOK_RETENTION_DAYS`; older is dropped and counted in `dropped`), and
+   * `active: true` sends all of it, in order.
+   */
   async update(id: string, body: UpdateWebhookBody, o: As = {}): Promise<WebhookEndpoint> {
     return (await this.p.request<{ webhook: WebhookEndpoint }>('PATCH', `/v1/webhooks/${enc(id)}`, { ...o, body }))
       .webhook;
@@ -481,6 +486,61 @@ class Webhooks {
     const path = `/v1/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`;
     return (await this.p.request<{ delivery: WebhookDelivery }>('POST', path, o)).delivery;
   }
+
+  /**
+   * Send a `webhook.test` event to the endpoint now (active or paused) and answer the delivery:
+   * `status` `delivered` or `failed`, with `response_status`, `error` and `latency_ms`.
+   */
+  async test(id: string, o: As = {}): Promise<WebhookDelivery> {
+    return (await this.p.request<{ delivery: WebhookDelivery }>('POST', `/v1/webhooks/${enc(id)}/test`, o)).delivery;
+  }
+
+  /**
+   * A new signing secret (answered only now). The old one keeps signing beside it for
+   * `overlapSeconds` (default a day, at most 7 days; 0 ends it at once), so deploy the new secret
+   * to your receiver within that time; `verifyWebhook` accepts either meanwhile.
+   */
+  async rotateSecret(
+    id: string,
+    opts: { overlapSeconds?: number } = {},
+    o: As = {},
+  ): Promise<{ webhook: WebhookEndpoint; secret: string }> {
+    const body = opts.overlapSeconds === undefined ? {} : { overlap_seconds: opts.overlapSeconds };
+    return this.p.request('POST', `/v1/webhooks/${enc(id)}/rotate-secret`, { ...o, body });
+  }
+
+  /**
+   * Send the channel events committed in `[since, until)` (until: now) again to the endpoint, as
+   * new deliveries with their original `event_id` — for an endpoint that missed them, one deleted
+   * and made again included. Pages through the range (`pageSize` events a call) and answers how
+   * many were queued. Only channel events of the event log are replayed; user-level and app-wide
+   * events, bookmarks and notes are not kept there.
+   */
+  async replay(
+    id: string,
+    range: { since: Date | string; until?: Date | string; pageSize?: number },
+    o: As = {},
+  ): Promise<number> {
+    const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
+    // A fixed end, so the pages walk one range however long they take.
+    const until = iso(range.until ?? new Date());
+    let queued = 0;
+    let after: string | null = null;
+    do {
+      const r: ReplayWebhookResponse = await this.p.request('POST', `/v1/webhooks/${enc(id)}/replay`, {
+        ...o,
+        body: {
+          since: iso(range.since),
+          until,
+          ...(range.pageSize ? { limit: range.pageSize } : {}),
+          ...(after ? { after } : {}),
+        },
+      });
+      queued += r.queued;
+      after = r.next;
+    } while (after);
+    return queued;
+  }
 }
 
 class Hooks {
@@ -502,7 +562,7 @@ class Hooks {
 }
 
 /**
- * The app's slash commands (docs/protocol.md, "Slash commands"): register `/name` with the URL
+ * The app's slash commands (docs/protocol/hooks-and-commands.md, "Slash commands"): register `/name` with the URL
  * that takes it, and the GIF provider of `/giphy`. A command's requests are signed like
  * webhooks: check them with `verifyWebhook(body, header, secret)` and the command's secret.
  */

@@ -48,6 +48,24 @@ describe('verifyWebhook', () => {
     expect(reason(() => verifyWebhook(body, moved, secret, { now }))).toBe('mismatch');
   });
 
+  it('accepts either signature of a rotation, and either secret a receiver holds', () => {
+    const both = signWebhook(['whsec_new', 'whsec_old'], body, t);
+    expect(both).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+    // The server signs under both: a receiver still on the old secret, or already on the new one.
+    expect(verifyWebhook(body, both, 'whsec_old', { now })).toBeTruthy();
+    expect(verifyWebhook(body, both, 'whsec_new', { now })).toBeTruthy();
+    expect(reason(() => verifyWebhook(body, both, 'whsec_other', { now }))).toBe('mismatch');
+    // After the overlap only the new one signs: a receiver holding both secrets takes it, one holding the old does not.
+    const single = signWebhook('whsec_new', body, t);
+    expect(verifyWebhook(body, single, ['whsec_old', 'whsec_new'], { now })).toBeTruthy();
+    expect(reason(() => verifyWebhook(body, single, 'whsec_old', { now }))).toBe('mismatch');
+    // A changed body fails under every secret; an unknown scheme beside v1 is skipped.
+    expect(reason(() => verifyWebhook(`${body} `, both, ['whsec_new', 'whsec_old'], { now }))).toBe('mismatch');
+    expect(verifyWebhook(body, `${both},v2=abc`, 'whsec_old', { now })).toBeTruthy();
+    expect(reason(() => verifyWebhook(body, `t=${t},v1=${'0'.repeat(64)},v1=zz`, secret, { now }))).toBe('malformed');
+    expect(() => verifyWebhook(body, both, [], { now })).toThrow(TypeError);
+  });
+
   it('isValidWebhook answers a boolean', () => {
     const header = signWebhook(secret, body, t);
     expect(isValidWebhook(body, header, secret, { now })).toBe(true);

@@ -1,7 +1,9 @@
 /**
  * Checking what Parley POSTs to your backend: webhook deliveries and the before-send hook are
  * both signed `X-Parley-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 under the
- * endpoint's (or hook's) secret of `<t>.<raw body>` (docs/protocol.md, "Webhooks").
+ * endpoint's (or hook's) secret of `<t>.<raw body>` (docs/protocol/webhooks.md). During a
+ * secret rotation's overlap a request carries one `v1` per secret (`t=…,v1=<new>,v1=<old>`):
+ * a signature under any secret you hold is accepted.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Message, WebhookUserEvent } from '@parley/protocol';
@@ -26,7 +28,7 @@ export class WebhookVerificationError extends Error {
 
 /** The body of a webhook delivery: the envelope, with the event as sockets get it. */
 export interface WebhookBody {
-  /** `cid:seq` for channel events, a UUID for user events: the same on every redelivery. */
+  /** `cid:seq` for channel events, a UUID for user events (and `webhook.test`): the same on every redelivery. */
   event_id: string;
   type: string;
   app_id: string;
@@ -56,6 +58,10 @@ const text = (b: RawBody) => (typeof b === 'string' ? b : Buffer.from(b).toStrin
  * Check a request's signature over its raw body (the bytes as received, before any JSON parsing)
  * and its age, and answer the parsed body. Throws `WebhookVerificationError` otherwise.
  *
+ * `secret` may be a list: while you move to a rotated secret, pass both (`[newSecret, oldSecret]`)
+ * and a request signed under either is accepted. During the server's overlap each request is
+ * signed under both secrets anyway, so holding either one is enough.
+ *
  * ```ts
  * app.post('/parley', express.raw({ type: 'application/json' }), (req, res) => {
  *   const body = verifyWebhook(req.body, req.headers['x-parley-signature'], secret);
@@ -66,30 +72,37 @@ const text = (b: RawBody) => (typeof b === 'string' ? b : Buffer.from(b).toStrin
 export function verifyWebhook<T = WebhookBody>(
   rawBody: RawBody,
   header: string | string[] | undefined | null,
-  secret: string,
+  secret: string | readonly string[],
   opts: { toleranceSeconds?: number; now?: number } = {},
 ): T {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) throw new WebhookVerificationError('missing', `No ${SIGNATURE_HEADER} header`);
-  const parts = new Map(
-    value.split(',').map((p) => {
-      const i = p.indexOf('=');
-      return [p.slice(0, i).trim(), p.slice(i + 1).trim()] as const;
-    }),
-  );
-  const t = Number(parts.get('t'));
-  const v1 = parts.get('v1') ?? '';
-  if (!Number.isInteger(t) || !/^[0-9a-f]{64}$/.test(v1))
-    throw new WebhookVerificationError('malformed', `${SIGNATURE_HEADER} is not t=<seconds>,v1=<hex>`);
+  let t = Number.NaN;
+  const signatures: string[] = [];
+  for (const p of value.split(',')) {
+    const i = p.indexOf('=');
+    const [k, v] = [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+    if (k === 't') t = Number(v);
+    // Other schemes (a later `v2`) are skipped, so a receiver keeps working when one is added.
+    else if (k === 'v1') signatures.push(v);
+  }
+  if (!Number.isInteger(t) || signatures.length === 0 || !signatures.every((v) => /^[0-9a-f]{64}$/.test(v)))
+    throw new WebhookVerificationError('malformed', `${SIGNATURE_HEADER} is not t=<seconds>,v1=<hex>[,v1=<hex>]`);
   const tolerance = opts.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
   const now = (opts.now ?? Date.now()) / 1000;
   if (Math.abs(now - t) > tolerance)
     throw new WebhookVerificationError('expired', `Signed ${Math.round(now - t)} s ago; the window is ${tolerance} s`);
   const body = text(rawBody);
-  const want = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  const got = Buffer.from(v1, 'hex');
-  if (got.length !== want.length || !timingSafeEqual(got, want))
-    throw new WebhookVerificationError('mismatch', 'The signature does not match this body and secret');
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  if (secrets.length === 0) throw new TypeError('verifyWebhook: no secret to check with');
+  const match = secrets.some((s) => {
+    const want = createHmac('sha256', s).update(`${t}.${body}`).digest();
+    return signatures.some((v) => {
+      const got = Buffer.from(v, 'hex');
+      return got.length === want.length && timingSafeEqual(got, want);
+    });
+  });
+  if (!match) throw new WebhookVerificationError('mismatch', 'The signature does not match this body and secret');
   return JSON.parse(body) as T;
 }
 
@@ -97,7 +110,7 @@ export function verifyWebhook<T = WebhookBody>(
 export function isValidWebhook(
   rawBody: RawBody,
   header: string | string[] | undefined | null,
-  secret: string,
+  secret: string | readonly string[],
   opts: { toleranceSeconds?: number; now?: number } = {},
 ): boolean {
   try {
@@ -109,7 +122,15 @@ export function isValidWebhook(
   }
 }
 
-/** The header Parley would send for `body` signed at `t` (unix seconds): for your own tests. */
-export function signWebhook(secret: string, body: string, t = Math.floor(Date.now() / 1000)): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+/**
+ * The header Parley would send for `body` signed at `t` (unix seconds): for your own tests. A
+ * list of secrets signs under each, as during a rotation's overlap (`t=…,v1=<first>,v1=<second>`).
+ */
+export function signWebhook(
+  secret: string | readonly string[],
+  body: string,
+  t = Math.floor(Date.now() / 1000),
+): string {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  return `t=${t}${secrets.map((s) => `,v1=${createHmac('sha256', s).update(`${t}.${body}`).digest('hex')}`).join('')}`;
 }

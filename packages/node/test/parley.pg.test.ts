@@ -220,6 +220,38 @@ describe('@parley/node', () => {
     expect(await parley.webhooks.get(webhook.id).catch((e) => e.code)).toBe('NOT_FOUND');
   });
 
+  it('tests a webhook, rotates its secret, pauses and resumes it, and replays a range', async () => {
+    const { webhook, secret: old } = await parley.webhooks.create({
+      url: `${rcv.url}/sdk-hook`,
+      events: ['message.new'],
+    });
+    const test = await parley.webhooks.test(webhook.id);
+    expect(test).toMatchObject({ event_type: 'webhook.test', status: 'delivered', response_status: 200 });
+    const { secret: fresh, webhook: rotated } = await parley.webhooks.rotateSecret(webhook.id, { overlapSeconds: 600 });
+    expect(fresh).not.toBe(old);
+    expect(rotated.previous_secret_expires_at).not.toBeNull();
+    // From now: this app's earlier tests sent messages a moment ago, which the range must not hold.
+    const since = new Date();
+    await parley.webhooks.update(webhook.id, { active: false });
+    for (let i = 0; i < 3; i++) await parley.messages.send('group:ops', { text: `while paused ${i}` }, { as: 'bob' });
+    expect((await parley.webhooks.get(webhook.id)).pending).toBe(3);
+    await parley.webhooks.update(webhook.id, { active: true });
+    const messages = () => rcv.on('/sdk-hook').filter((r) => r.json?.type === 'message.new');
+    await expect.poll(() => messages().length, { timeout: 20_000 }).toBe(3);
+    // During the overlap a receiver on either secret (or holding both) takes every delivery.
+    for (const r of messages()) {
+      const header = r.headers['x-parley-signature'];
+      expect(verifyWebhook<WebhookBody>(r.body, header, old).type).toBe('message.new');
+      expect(verifyWebhook<WebhookBody>(r.body, header, fresh).type).toBe('message.new');
+      expect(verifyWebhook<WebhookBody>(r.body, header, [fresh, old]).type).toBe('message.new');
+    }
+    expect(await parley.webhooks.replay(webhook.id, { since, pageSize: 2 })).toBe(3);
+    await expect.poll(() => messages().length, { timeout: 20_000 }).toBe(6);
+    const ids = messages().map((r) => r.json.event_id);
+    expect(ids.slice(3)).toEqual(ids.slice(0, 3));
+    await parley.webhooks.delete(webhook.id);
+  });
+
   it('sets a before-send hook whose calls verify, and whose answer changes the message', async () => {
     let secret = '';
     let verified = 0;

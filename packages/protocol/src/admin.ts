@@ -256,3 +256,66 @@ export type DeletionResponse = Static<typeof DeletionResponse>;
 
 /** The name a soft-deleted user is shown with. */
 export const DELETED_USER_NAME = '[deleted user]';
+
+const Count = Type.Integer({ minimum: 0 });
+const Pool = Type.Object({ total: Count, idle: Count, waiting: Count });
+
+/**
+ * GET /v1/admin/system (the operator's admin token): the deployment at a glance, as the admin
+ * console's System tab shows it — nodes, connections, job queues, webhook backlogs, the
+ * database's pools, the last backup.
+ */
+export const SystemReport = Type.Object({
+  node: Type.Object({
+    id: Type.String({ description: 'the node that answered' }),
+    version: Type.String(),
+    connections: Type.Integer({ description: 'its open sockets now' }),
+  }),
+  nodes: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      version: Type.String(),
+      schema: Type.String({ description: 'the last migration its code knows' }),
+      started_at: Type.String(),
+      seen_at: Type.String(),
+      live: Type.Boolean({ description: 'seen within the last minute' }),
+      connections: Type.Union([Type.Integer(), Type.Null()], {
+        description: 'open sockets: now for the node that answered, else at its last usage sample (null: none)',
+      }),
+    }),
+  ),
+  database: Type.Object({
+    kind: Type.Union([Type.Literal('pglite'), Type.Literal('postgres')]),
+    migration: Nullable(Type.String()),
+    pools: Type.Record(Type.String(), Pool, {
+      description: "PostgreSQL's pools of the node that answered (main, hot, read): connections and callers waiting",
+    }),
+  }),
+  jobs: Type.Array(Type.Object({ queue: Type.String(), created: Count, retry: Count, active: Count, failed: Count }), {
+    description: 'queues with jobs not completed, deepest first',
+  }),
+  webhooks: Type.Array(
+    Type.Object({
+      app_id: Type.String(),
+      app_name: Type.String(),
+      endpoint_id: Type.String(),
+      url: Type.String(),
+      active: Type.Boolean(),
+      pending: Count,
+      oldest_pending_at: Nullable(Type.String()),
+    }),
+    { description: 'every endpoint, the largest backlog first' },
+  ),
+  last_backup: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      status: Type.String(),
+      started_at: Type.String(),
+      finished_at: Nullable(Type.String()),
+      bytes: Type.Union([Type.Integer(), Type.Null()]),
+      error: Nullable(Type.String()),
+    }),
+    Type.Null(),
+  ]),
+});
+export type SystemReport = Static<typeof SystemReport>;

@@ -1,5 +1,5 @@
 /**
- * Channel bookmarks and a channel's files (server: features/bookmarks; docs/protocol.md,
+ * Channel bookmarks and a channel's files (server: features/bookmarks; docs/protocol/files.md,
  * "Channel bookmarks"). Bookmarks are links and files pinned to the channel's header bar by
  * members who have `manage-bookmarks`; a link's title, site and icon come from the link
  * preview pipeline. `bookmarks.updated` (live only) carries a channel's whole bar, in order, to

@@ -9,7 +9,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 /**
  * App-level roles. `admin` and `moderator` have powers in every channel of the app. A `guest`
- * reads and finds only what is in its own channels (docs/protocol.md, "Guests").
+ * reads and finds only what is in its own channels (docs/protocol/accounts.md, "Guests").
  */
 export const USER_ROLES = ['user', 'moderator', 'admin', 'guest'] as const;
 export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)));
@@ -61,6 +61,12 @@ export const Member = Type.Object({
   last_read_seq: Seq,
   /** When `last_read_seq` last moved forward; null before the server kept it (read-by's times). */
   last_read_at: Type.Optional(Nullable(Timestamp)),
+  /**
+   * The read mark's revision: it only grows, with every move of the mark (forward, or back by
+   * mark-unread). Of two views of one read mark, the one with the larger `read_rev` is the newer,
+   * whichever way the mark moved. Absent from servers before it.
+   */
+  read_rev: Type.Optional(Type.Integer({ minimum: 0 })),
   muted: Type.Boolean(),
   joined_at: Timestamp,
 });
@@ -126,6 +132,8 @@ export type Message = Static<typeof Message>;
 export const Membership = Type.Object({
   role: MemberRole,
   last_read_seq: Seq,
+  /** As `Member.read_rev`. */
+  read_rev: Type.Optional(Type.Integer({ minimum: 0 })),
   muted: Type.Boolean(),
   joined_at: Timestamp,
 });

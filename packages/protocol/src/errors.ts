@@ -97,6 +97,12 @@ export const ERRORS = {
     retryable: true,
     summary: "The app's before-send hook did not answer in time and the app fails closed: the message was not sent.",
   },
+  OUTBOUND_NOT_ALLOWED: {
+    status: 400,
+    retryable: false,
+    summary:
+      "The URL is one the server's outbound policy does not call (a private address, or a port other than 80 and 443): `details.setting` names the setting that would allow it, `details.entry` the entry to add.",
+  },
   UNKNOWN_COMMAND: {
     status: 404,
     retryable: false,
@@ -143,7 +149,12 @@ export const CLOSE_CODES = {
   HEARTBEAT_TIMEOUT: 4003,
   /** The client read too slowly and its send queue overflowed. Reconnect and resync. */
   SLOW_CONSUMER: 4004,
-  /** The server is shutting down or restarting. Reconnect (to another node). */
+  /**
+   * The server is draining (shutting down or restarting): it has stopped taking connections, so
+   * reconnect at once and land on another node. The reason carries `reconnect_within_ms=N`:
+   * reconnect at a random moment within N ms (no backoff), so a node's sockets do not all arrive
+   * at the next node in the same instant, then resume with `since`. See `reconnectWithinMs`.
+   */
   SHUTTING_DOWN: 4005,
   /**
    * The server is opening as many sockets as it can serve: reconnect after the reason's
@@ -170,6 +181,23 @@ export function retryAfterReason(ms: number): string {
 
 /** The retry hint of a close reason (`retry_after_ms=N`), in ms, or null when it has none. */
 export function retryAfterMs(reason: string): number | null {
-  const m = /(?:^|[\s;,])retry_after_ms=(\d{1,7})(?:$|[\s;,])/.exec(reason);
+  return hintOf(reason, 'retry_after_ms');
+}
+
+/** The close reason of `SHUTTING_DOWN`: `server shutting down; reconnect_within_ms=N`. */
+export function drainReason(ms: number): string {
+  return `server shutting down; reconnect_within_ms=${Math.max(0, Math.round(ms))}`;
+}
+
+/**
+ * The spread hint of a `SHUTTING_DOWN` close reason (`reconnect_within_ms=N`), in ms, or null
+ * when it has none (a server older than the hint: reconnect with the usual backoff).
+ */
+export function reconnectWithinMs(reason: string): number | null {
+  return hintOf(reason, 'reconnect_within_ms');
+}
+
+function hintOf(reason: string, name: string): number | null {
+  const m = new RegExp(`(?:^|[\\s;,])${name}=(\\d{1,7})(?:$|[\\s;,])`).exec(reason);
   return m ? Number(m[1]) : null;
 }

@@ -108,6 +108,8 @@ export const EphemeralEvent = Type.Union([
     cid: Cid,
     user: User,
     seq: Seq,
+    /** The read mark's revision (`Member.read_rev`): an older one than you hold is stale. */
+    read_rev: Type.Optional(Type.Integer({ minimum: 0 })),
     created_at: Timestamp,
   }),
   Type.Object({

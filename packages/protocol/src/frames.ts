@@ -26,7 +26,7 @@ export const WS_AUTH_PREFIX = 'parley.auth.';
  * server to client as a `text/event-stream` (`GET /v1/sse`, one SSE event per frame, `data:` the
  * frame's JSON; the last event of a stream the server closes is `event: close` with
  * `{"code","reason"}`, the WebSocket close code), client to server as POSTs of frame batches
- * (`POST /v1/sse/{connection_id}`, the id of the stream's hello). See docs/protocol.md.
+ * (`POST /v1/sse/{connection_id}`, the id of the stream's hello). See docs/protocol/fallback.md.
  */
 export const SSE_PATH = '/v1/sse';
 /** Most frames in one POST; a client sends more as further POSTs, one at a time, in order. */
@@ -63,6 +63,12 @@ export const HelloFrame = Type.Object({
   protocol_version: Type.Integer(),
   /** The `last_seq` of each channel the user is a member of at connect time. */
   channels: Type.Record(Cid, Seq),
+  /**
+   * The deployment's data epoch: it changes when the data is restored from a backup. A client
+   * that sees it change drops every seq it knew (and what it kept with them) and loads afresh:
+   * the restored channels may reuse seqs it saw before the restore.
+   */
+  epoch: Type.Optional(Type.String()),
 });
 export type HelloFrame = Static<typeof HelloFrame>;
 

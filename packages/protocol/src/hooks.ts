@@ -1,7 +1,7 @@
 /**
  * The wire shapes of webhooks, the before-send hook, reminders and scheduled messages
  * (server: features/webhooks, features/reminders). Webhook bodies themselves are documented in
- * docs/protocol.md ("Webhooks"): `{id, type, app_id, created_at, event}` signed over
+ * docs/protocol/webhooks.md: `{id, type, app_id, created_at, event}` signed over
  * `timestamp.body`.
  */
 import { type Static, Type } from '@sinclair/typebox';
@@ -72,6 +72,17 @@ export const WebhookEndpoint = Type.Object({
   active: Type.Boolean(),
   disabled_at: Nullable(Timestamp),
   disabled_reason: Nullable(Type.String()),
+  /**
+   * Deliveries waiting to be sent: while the endpoint is inactive, what it would have received
+   * (kept for the retention, `PARLEY_WEBHOOK_RETENTION_DAYS`, 7 by default); while active, its backlog.
+   */
+  pending: Type.Integer(),
+  /** Deliveries dropped because they waited past the retention while the endpoint was inactive, in all. */
+  dropped: Type.Integer(),
+  /** When the last of those was dropped (null: never). */
+  dropped_at: Nullable(Timestamp),
+  /** During a secret rotation: until when the previous secret still signs too (null: no overlap). */
+  previous_secret_expires_at: Nullable(Timestamp),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -100,8 +111,42 @@ export const UpdateWebhookBody = Type.Object(
 export type UpdateWebhookBody = Static<typeof UpdateWebhookBody>;
 
 export const WebhookResponse = Type.Object({ webhook: WebhookEndpoint });
-/** On create only: the signing secret, shown once. */
+/** On create and on a rotation only: the signing secret, shown once. */
 export const CreatedWebhookResponse = Type.Object({ webhook: WebhookEndpoint, secret: Type.String() });
+
+/** The longest overlap of a secret rotation: 7 days. */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 86_400;
+/**
+ * Rotate an endpoint's signing secret. For `overlap_seconds` (default a day, 0 ends the old one
+ * at once) requests carry a signature under each secret: `t=…,v1=<new>,v1=<old>`.
+ */
+export const RotateWebhookSecretBody = Type.Object(
+  { overlap_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS })) },
+  { additionalProperties: false },
+);
+export type RotateWebhookSecretBody = Static<typeof RotateWebhookSecretBody>;
+
+/** The type of the event `POST /v1/webhooks/{id}/test` sends (to no other call). */
+export const WEBHOOK_TEST_EVENT_TYPE = 'webhook.test';
+
+/**
+ * Replay the channel events of the event log committed in `[since, until)` to an endpoint, as
+ * new deliveries at the end of their channels' lanes. A call queues at most `limit` events (in
+ * channel and seq order); `after` is the `next` of the previous call.
+ */
+export const ReplayWebhookBody = Type.Object(
+  {
+    since: Timestamp,
+    until: Type.Optional(Timestamp),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    after: Type.Optional(Type.String({ maxLength: 400 })),
+  },
+  { additionalProperties: false },
+);
+export type ReplayWebhookBody = Static<typeof ReplayWebhookBody>;
+/** What a replay queued, and where the next call goes on from (null: the range is done). */
+export const ReplayWebhookResponse = Type.Object({ queued: Type.Integer(), next: Nullable(Type.String()) });
+export type ReplayWebhookResponse = Static<typeof ReplayWebhookResponse>;
 export const WebhooksResponse = Type.Object({ webhooks: Type.Array(WebhookEndpoint) });
 
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;

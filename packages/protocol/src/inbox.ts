@@ -11,8 +11,9 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 /**
  * A group's handle, as written after `@`: letters, digits, `_`, `.` and `-`, 2–64 characters,
- * starting with a letter or digit. It may not be a username of the app (any case), a mention
- * keyword (`here`, `channel`, `everyone`) or another group's handle.
+ * starting with a letter or digit. It may not be a username of the app or another group's handle
+ * (any case: a username and a handle are one namespace), nor a mention keyword (`here`,
+ * `channel`, `everyone`, `all`).
  */
 export const GROUP_HANDLE_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.\\-]{1,63}$';
 /** Most members of one group. */

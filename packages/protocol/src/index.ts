@@ -102,6 +102,7 @@ export {
   ExportDownloadParams,
   ExportDownloadQuery,
   ExportParams,
+  SystemReport,
 } from './admin.js';
 export * from './attachments.js';
 export {
@@ -194,10 +195,12 @@ export {
 } from './entities.js';
 export {
   CLOSE_CODES,
+  drainReason,
   ERROR_CODES,
   ERRORS,
   type ErrorCode,
   isRetryable,
+  reconnectWithinMs,
   retryAfterMs,
   retryAfterReason,
   shouldReconnect,

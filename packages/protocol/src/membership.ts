@@ -1,7 +1,7 @@
 /**
  * Workspace membership beyond invites: guests (their expiry), requests to join under the
  * `request` policy, joining by email domain under the `domain` policy, and the transfer of
- * ownership. Routes live with the accounts routes; see docs/protocol.md ("Guests and join
+ * ownership. Routes live with the accounts routes; see docs/protocol/accounts.md ("Guests and join
  * policies").
  */
 import { type Static, Type } from '@sinclair/typebox';

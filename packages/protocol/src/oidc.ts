@@ -2,7 +2,7 @@
  * Sign-in with an OpenID Connect provider (the bundled web app's accounts): the body and
  * answer of starting it, the option that says a provider is configured, and the words the
  * callback puts in the web app's URL when it cannot sign in. The flow itself is in
- * docs/protocol.md ("Sign in with OpenID Connect").
+ * docs/protocol/accounts.md ("Sign in with OpenID Connect").
  */
 import { type Static, Type } from '@sinclair/typebox';
 

@@ -291,7 +291,13 @@ export const ReadBody = Type.Object({ seq: Seq }, { additionalProperties: false 
 export type ReadBody = Static<typeof ReadBody>;
 export const UnreadBody = Type.Object({ message_id: Uuid }, { additionalProperties: false });
 export type UnreadBody = Static<typeof UnreadBody>;
-export const ReadResponse = Type.Object({ cid: Cid, last_read_seq: Seq, unread_count: Type.Integer() });
+export const ReadResponse = Type.Object({
+  cid: Cid,
+  last_read_seq: Seq,
+  /** The read mark's revision after this call (`Member.read_rev`). */
+  read_rev: Type.Optional(Type.Integer({ minimum: 0 })),
+  unread_count: Type.Integer(),
+});
 
 export const EventsQuery = Type.Object(
   { after: Seq, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },

@@ -2,7 +2,7 @@
  * Message search: the query a client sends (`GET /v1/search/messages`, the `search.messages`
  * socket request) and the hits it gets back. The query language itself (`from:@ann in:#general
  * "exact phrase" has:link before:2026-01-01 …`) is parsed by the server in one place and
- * documented in docs/protocol.md; clients send the text as the user typed it.
+ * documented in docs/protocol/search.md; clients send the text as the user typed it.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Message } from './entities.js';

@@ -1,5 +1,5 @@
 /**
- * A user's own sidebar and saved items (server: features/sidebar; docs/protocol.md, "Sidebar
+ * A user's own sidebar and saved items (server: features/sidebar; docs/protocol/team-features.md, "Sidebar
  * sections" and "Saved items"). Both belong to one user and reach only that user's
  * connections: `sidebar.updated` carries the whole sidebar as it now stands (it is small — at
  * most 50 sections — so a client replaces what it had instead of applying a diff), and

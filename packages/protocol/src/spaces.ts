@@ -1,5 +1,5 @@
 /**
- * Spaces: the virtual office (docs/protocol.md, "Spaces"). An app's admins lay out spaces —
+ * Spaces: the virtual office (docs/protocol/spaces-and-calls.md, "Spaces"). An app's admins lay out spaces —
  * desks, meeting rooms, lounges — and people move between them. A user is in at most one
  * space at a time; being there makes them a member of the space's room channel (a `group`
  * channel, `group:space-<space id>`), whose call is the space's call.

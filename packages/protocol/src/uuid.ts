@@ -13,7 +13,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 export function uuidv7(now: number = Date.now()): string {
   if (next === POOL_IDS) {
-    globalThis.crypto.getRandomValues(pool);
+    fillRandom(pool);
     next = 0;
   }
   const b = pool.subarray(next * 16, next * 16 + 16);
@@ -26,6 +26,21 @@ export function uuidv7(now: number = Date.now()): string {
   b[6] = ((b[6] as number) & 0x0f) | 0x70;
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
   return `${hex(b, 0, 4)}-${hex(b, 4, 6)}-${hex(b, 6, 8)}-${hex(b, 8, 10)}-${hex(b, 10, 16)}`;
+}
+
+/**
+ * Random bytes from Web Crypto where the platform has it (browsers, Node, Deno, and React Native
+ * with `react-native-get-random-values`); else from `Math.random` — Hermes, React Native's
+ * engine, has no Web Crypto of its own. Ids need to be unique, not secret: 74 random bits per
+ * millisecond keep two devices' ids apart either way.
+ */
+function fillRandom(bytes: Uint8Array): void {
+  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => unknown } }).crypto;
+  if (typeof c?.getRandomValues === 'function') {
+    c.getRandomValues(bytes);
+    return;
+  }
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
 }
 
 /** Bytes `from`…`to` of `b` as lowercase hex. */

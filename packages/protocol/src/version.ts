@@ -33,6 +33,6 @@
  *   Later, additive: the `sidebar.*` and `saved.*` socket requests; the inbox kind
  *   `note_mention` with the item's `note_id` (and `note_title` in lists), `removed` in
  *   `inbox.updated`, and the `inbox.new` webhook event.
- *   Migration: docs/protocol.md, "Protocol version 2".
+ *   Migration: docs/protocol/versions.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

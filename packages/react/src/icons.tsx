@@ -36,6 +36,14 @@ function Icon({ children, size = 16 }: { children: ReactNode; size?: number | un
   );
 }
 
+/** Two sheets: copy. */
+export const CopyIcon = ({ size }: IconProps) => (
+  <Icon size={size}>
+    <rect x="7" y="7" width="10" height="10" rx="1.5" />
+    <path d="M13 7V4.5A1.5 1.5 0 0 0 11.5 3h-7A1.5 1.5 0 0 0 3 4.5v7A1.5 1.5 0 0 0 4.5 13H7" />
+  </Icon>
+);
+
 /** An alarm clock: remind me. */
 export const AlarmIcon = ({ size }: IconProps) => (
   <Icon size={size}>

@@ -240,12 +240,17 @@ export function MessageList({
     [firstItemIndex, onStartReached],
   );
 
-  // Mark read while the bottom is in view (debounced: a burst of messages is one read.mark).
+  // Mark read while the bottom is in view (debounced: a burst of messages is one read.mark):
+  // whenever the newest message shown is past your read mark. Not by the unread count, which a
+  // message counted by no one (it landed while the channel loaded) would leave at 0.
+  let newest = 0;
+  for (let i = messages.length - 1; i >= 0 && newest === 0; i--) newest = (messages[i] as LocalMessage).seq;
+  const behind = newest > (state?.channel.membership?.last_read_seq ?? Number.POSITIVE_INFINITY);
   const unread = state?.unreadCount ?? 0;
   const loaded = state?.loaded ?? false;
   const member = !!state?.channel.membership;
   useEffect(() => {
-    if (!markRead || !loaded || !member || !atBottom || hasNewer || unread === 0) return;
+    if (!markRead || !loaded || !member || !atBottom || hasNewer || (unread === 0 && !behind)) return;
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
     const t = setTimeout(() => {
       channel.markRead().catch(() => {
@@ -253,7 +258,7 @@ export function MessageList({
       });
     }, 300);
     return () => clearTimeout(t);
-  }, [markRead, loaded, member, atBottom, hasNewer, unread, channel]);
+  }, [markRead, loaded, member, atBottom, hasNewer, unread, behind, channel]);
 
   // Read-by: in a DM or a group, under the viewer's latest stored message, who has read it
   // (live from read.updated, SDK's readByOf). Asked of the server once per channel, which says

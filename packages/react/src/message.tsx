@@ -9,8 +9,9 @@ import { useChannelContext } from './channel.js';
 import { useChatClient, useClientState, useMe } from './context.js';
 import { ReactionGlyph, useCustomEmoji, useEmojiMap } from './custom-emoji.js';
 import { clockTime, cx, displayName, fullTime, relativeTime } from './format.js';
-import { AlarmIcon, BookmarkIcon, PinIcon, TrashIcon } from './icons.js';
+import { AlarmIcon, BookmarkIcon, CopyIcon, PinIcon, TrashIcon } from './icons.js';
 import { Markdown } from './markdown.js';
+import { MessageSheet, type SheetAction, useLongPress } from './message-sheet.js';
 import type { MessageItemProps } from './message-types.js';
 import { Poll } from './poll.js';
 import { MessagePreviews } from './previews.js';
@@ -73,6 +74,10 @@ export const MessageItem = memo(function MessageItem({
   const system = m.type === 'system';
   const [picking, setPicking] = useState(false);
   const reactButton = useRef<HTMLButtonElement>(null);
+  const article = useRef<HTMLElement>(null);
+  // A long press (touch) opens the actions in a sheet: a touch screen has no hover toolbar.
+  const [sheet, setSheet] = useState(false);
+  const press = useLongPress(() => setSheet(true));
   // Mentions carry the mentioned person's presence dot: their presence by username, as one
   // string so the row re-renders only when one of them changes (MessageList follows them).
   const body = useRef<HTMLDivElement>(null);
@@ -158,6 +163,70 @@ export const MessageItem = memo(function MessageItem({
     (m.pinned ? channel.unpin(m.id) : channel.pin(m.id)).catch(report);
   };
 
+  // The actions, drawn as the hover toolbar (mouse and keyboard) and in the long-press sheet (touch).
+  const actions: SheetAction[] = [];
+  if (canAct) {
+    if (!m.parent_id && editScope === null && can('send-message'))
+      actions.push({
+        key: 'quote',
+        label: 'Quote',
+        icon: <span aria-hidden="true">❝</span>,
+        onSelect: () => setQuoting(m),
+      });
+    if (onOpenThread && !m.parent_id)
+      actions.push({
+        key: 'thread',
+        label: 'Reply in thread',
+        icon: <span aria-hidden="true">↩</span>,
+        onSelect: () => onOpenThread(m.id),
+      });
+    actions.push({
+      key: 'remind',
+      label: 'Remind me about this message',
+      icon: <AlarmIcon />,
+      expanded: reminding,
+      onSelect: () => setReminding((r) => !r),
+    });
+    actions.push({
+      key: 'save',
+      label: saved ? 'Remove from saved' : 'Save message',
+      icon: <BookmarkIcon filled={!!saved} />,
+      pressed: !!saved,
+      onSelect: toggleSaved,
+    });
+    if (m.type === 'regular' && can('pin-message'))
+      actions.push({
+        key: 'pin',
+        label: m.pinned ? 'Unpin message' : 'Pin message',
+        icon: <PinIcon filled={m.pinned} />,
+        pressed: m.pinned,
+        onSelect: togglePin,
+      });
+    if (mine && can('edit-own-message'))
+      actions.push({
+        key: 'edit',
+        label: 'Edit message',
+        icon: <span aria-hidden="true">✎</span>,
+        onSelect: () => setEditing({ id: m.id, scope: editScope }),
+      });
+    if ((mine && can('delete-own-message')) || (!mine && caps?.includes('delete-any-message')))
+      actions.push({
+        key: 'delete',
+        label: 'Delete message',
+        icon: <TrashIcon />,
+        danger: true,
+        onSelect: () => setConfirmDelete(true),
+      });
+    if (!mine && m.type === 'regular' && caps?.includes('flag-message'))
+      actions.push({
+        key: 'report',
+        label: 'Report message',
+        icon: <span aria-hidden="true">⚑</span>,
+        danger: true,
+        onSelect: () => setReporting(true),
+      });
+  }
+
   if (system)
     return (
       <div className="parley-message parley-message--system" role="note">
@@ -168,6 +237,8 @@ export const MessageItem = memo(function MessageItem({
   const reactions = Object.entries(m.reactions).filter(([, n]) => n > 0);
   return (
     <article
+      ref={article}
+      {...(canAct ? press : {})}
       className={cx(
         'parley-message',
         continued && 'parley-message--continued',
@@ -420,80 +491,19 @@ export const MessageItem = memo(function MessageItem({
                 <span aria-hidden="true">☺</span>
               </button>
             ) : null}
-            {!m.parent_id && editScope === null && can('send-message') ? (
-              <button type="button" className="parley-icon-button" aria-label="Quote" onClick={() => setQuoting(m)}>
-                <span aria-hidden="true">❝</span>
-              </button>
-            ) : null}
-            {onOpenThread && !m.parent_id ? (
+            {actions.map((a) => (
               <button
+                key={a.key}
                 type="button"
                 className="parley-icon-button"
-                aria-label="Reply in thread"
-                onClick={() => onOpenThread(m.id)}
+                aria-label={a.label}
+                aria-pressed={a.pressed}
+                aria-expanded={a.expanded}
+                onClick={a.onSelect}
               >
-                <span aria-hidden="true">↩</span>
+                {a.icon}
               </button>
-            ) : null}
-            <button
-              type="button"
-              className="parley-icon-button"
-              aria-label="Remind me about this message"
-              aria-expanded={reminding}
-              onClick={() => setReminding((r) => !r)}
-            >
-              <AlarmIcon />
-            </button>
-            <button
-              type="button"
-              className="parley-icon-button"
-              aria-label={saved ? 'Remove from saved' : 'Save message'}
-              aria-pressed={!!saved}
-              onClick={toggleSaved}
-            >
-              <BookmarkIcon filled={!!saved} />
-            </button>
-            {m.type === 'regular' && can('pin-message') ? (
-              <button
-                type="button"
-                className="parley-icon-button"
-                aria-label={m.pinned ? 'Unpin message' : 'Pin message'}
-                aria-pressed={m.pinned}
-                onClick={togglePin}
-              >
-                <PinIcon filled={m.pinned} />
-              </button>
-            ) : null}
-            {mine && can('edit-own-message') ? (
-              <button
-                type="button"
-                className="parley-icon-button"
-                aria-label="Edit message"
-                onClick={() => setEditing({ id: m.id, scope: editScope })}
-              >
-                <span aria-hidden="true">✎</span>
-              </button>
-            ) : null}
-            {(mine && can('delete-own-message')) || (!mine && caps?.includes('delete-any-message')) ? (
-              <button
-                type="button"
-                className="parley-icon-button"
-                aria-label="Delete message"
-                onClick={() => setConfirmDelete(true)}
-              >
-                <TrashIcon />
-              </button>
-            ) : null}
-            {!mine && m.type === 'regular' && caps?.includes('flag-message') ? (
-              <button
-                type="button"
-                className="parley-icon-button"
-                aria-label="Report message"
-                onClick={() => setReporting(true)}
-              >
-                <span aria-hidden="true">⚑</span>
-              </button>
-            ) : null}
+            ))}
           </div>
           {picking ? (
             <ReactionPicker
@@ -507,6 +517,31 @@ export const MessageItem = memo(function MessageItem({
             />
           ) : null}
         </div>
+      ) : null}
+      {sheet && canAct ? (
+        <MessageSheet
+          anchor={article.current}
+          summary={`${name}: ${excerptOf(m.text, 80) || 'a message'}`}
+          reactions={
+            can('send-reaction') ? { selected: m.own_reactions, custom: customEmoji, onPick: toggleReaction } : null
+          }
+          actions={[
+            ...actions,
+            ...(m.text && !deleted
+              ? [
+                  {
+                    key: 'copy',
+                    label: 'Copy text',
+                    icon: <CopyIcon />,
+                    onSelect: () => {
+                      navigator.clipboard?.writeText(m.text).then(() => setNote('Copied.'), report);
+                    },
+                  },
+                ]
+              : []),
+          ]}
+          onClose={() => setSheet(false)}
+        />
       ) : null}
     </article>
   );

@@ -15,18 +15,22 @@ import { ERRORS, PROTOCOL_VERSION } from '@parley/protocol';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions, LogController } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { type Background, BackgroundLaunch } from './background.js';
 import {
   accountRoutes,
   ChatSessions,
+  defineAccountJobs,
   membershipRoutes,
   oidcRoutes,
   resolveSession,
   SESSIONS_TOPIC,
 } from './features/accounts/index.js';
-import { adminRoutes, defineAdminJobs } from './features/admin/index.js';
+import { adminRoutes, defineAdminJobs, nodeRoutes, systemRoutes } from './features/admin/index.js';
 import { ActivityTracker, analyticsRoutes, startSampler } from './features/analytics/index.js';
 import { appRoutes } from './features/apps/index.js';
 import { auditRoutes, defineAuditJobs } from './features/audit/index.js';
+import { backupRoutes } from './features/backups/index.js';
+import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { callRoutes, callSocket, connectionClosed, defineCallJobs } from './features/calls/index.js';
 import {
   admitConnection,
@@ -37,27 +41,23 @@ import {
   readOpenings,
   type SeedRows,
 } from './features/channels/index.js';
-import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.js';
-import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
-import { imageRoutes } from './features/images/index.js';
-import { defineInvitationJobs } from './features/invitations/index.js';
-import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
-import { lastSeqs, readEvents } from './platform/event-log.js';
-import { trackRequestless } from './platform/requestless.js';
-import './features/spaces/calls.js';
-import { type Background, BackgroundLaunch } from './background.js';
-import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
 import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
+import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.js';
+import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
 import { groupRoutes } from './features/groups/index.js';
+import { imageRoutes } from './features/images/index.js';
 import {
+  defineInboxJobs,
+  holdInboxTask,
   inboxRoutes,
   inboxSocket,
+  invitationItems,
   recordChannelRead,
-  recordEditedMentions,
-  recordInvitations,
   recordMessage,
+  recoverAtStart,
 } from './features/inbox/index.js';
+import { defineInvitationJobs } from './features/invitations/index.js';
 import { jobRoutes } from './features/jobs/index.js';
 import { defineLinkJobs, linkRoutes, linkSocket } from './features/links/index.js';
 import {
@@ -87,6 +87,7 @@ import { readRoutes, readSocket, unreadTotals } from './features/reads/index.js'
 import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/reminders/index.js';
 import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
 import { sidebarRoutes, sidebarSocket } from './features/sidebar/index.js';
+import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
 import { Typing, typingSocket } from './features/typing/index.js';
 import { ensureUser, userRoutes } from './features/users/index.js';
 import {
@@ -98,12 +99,15 @@ import {
   WebhookPump,
   webhookRoutes,
 } from './features/webhooks/index.js';
+import { dataEpoch, holdDeletions, sweepHeldDeletions } from './platform/backup/runs.js';
 import { type Config, fastifyTrustProxy } from './platform/config.js';
 import { registerCors } from './platform/cors.js';
 import { type Database, openDatabase } from './platform/db/index.js';
 import { defineVacuum } from './platform/db/maintenance.js';
-import { runMigrations } from './platform/db/migrate.js';
+import { lastKnownMigration, type MigrationReport, runMigrations } from './platform/db/migrate.js';
+import { registerDocsRedirects, registerDocsSite } from './platform/docs-site.js';
 import { ApiError } from './platform/errors.js';
+import { lastSeqs, readEvents } from './platform/event-log.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { registerHttpLimits } from './platform/http-limits.js';
@@ -114,13 +118,17 @@ import { loggerOptions } from './platform/log.js';
 import { defineMailJobs, mailQueue } from './platform/mail-queue.js';
 import { createMailer } from './platform/mailer.js';
 import { createMetrics, observeDatabase } from './platform/metrics.js';
+import { startNodeRegistry } from './platform/nodes.js';
+import { PARLEY_VERSION } from './platform/package-version.js';
 import { closeH2Sessions } from './platform/push/h2.js';
 import { MemoryRateLimiter, RedisRateLimiter } from './platform/rate-limit.js';
 import { registerRequestContext } from './platform/request-context.js';
+import { trackRequestless } from './platform/requestless.js';
 import { createSealer, loadAdminToken, loadMasterKey, secretMatcher } from './platform/secrets.js';
 import { createStorage } from './platform/storage/index.js';
 import { APPS_TOPIC, AppRegistry } from './platform/tenancy.js';
 import { TickBatcher } from './platform/tick-batch.js';
+import { flushTracing, registerHttpTracing, startTracing } from './platform/tracing.js';
 import { registerWebApp } from './platform/web.js';
 import { type Broker, MemoryBroker } from './realtime/broker.js';
 import { Bus } from './realtime/bus.js';
@@ -243,6 +251,11 @@ export interface ParleyServer {
   admin: { token: string; generated: boolean };
   /** The shutdown step running now (null before close begins, 'closed' after): where a hang is. */
   shutdownStep(): string | null;
+  /**
+   * Begin a drain: from now on `/readyz` answers 503, so load balancers and Kubernetes take this
+   * node out of rotation, while it still serves everything (`app.close()` then finishes it).
+   */
+  startDraining(): void;
   /** The background thread running this node's jobs (PARLEY_BACKGROUND), if there is one. */
   background: Background | null;
 }
@@ -252,6 +265,8 @@ const SLOW_STEP_MS = 10_000;
 
 export async function buildServer(given: Config, opts: BuildOptions = {}): Promise<ParleyServer> {
   const ownsDb = !opts.database;
+  // Traces (OTEL_EXPORTER_OTLP_ENDPOINT): OpenTelemetry is loaded only then, beside the database.
+  const tracing = given.tracing ? startTracing(given.tracing, given.nodeId, PARLEY_VERSION) : null;
   const database = opts.database ?? (await openDatabase({ url: given.databaseUrl, dataDir: given.dataDir }));
   // PARLEY_BACKGROUND (auto: thread on PostgreSQL): this node's jobs run on a thread of their
   // own (background.ts), which opens the database from its URL; this server only enqueues them.
@@ -259,11 +274,14 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   const threaded =
     given.background !== 'inline' && given.jobWorkers && database.kind === 'postgres' && !!given.databaseUrl;
   const config: Config = threaded ? { ...given, jobWorkers: false } : given;
+  await tracing;
   // Spawned now: the thread loads its modules while this one migrates and builds.
   const launch = threaded ? new BackgroundLaunch(given, opts.logger !== false) : null;
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
+  let migrated: MigrationReport | null = null;
   if (opts.migrate !== false) {
-    await runMigrations(database);
+    // Throws DatabaseTooNewError, changing nothing, on a database a newer release made unfit.
+    migrated = await runMigrations(database);
     // With the migrations, a start-up check on the database: workers and test harnesses
     // (migrate: false) rely on the process that migrated having checked it.
     await checkMasterKey(database.db, masterKey);
@@ -312,6 +330,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // and one answered a moment later would otherwise hold the close open for the whole
   // keep-alive timeout (72 s), e.g. an SDK's REST call still running when its user disconnected.
   let shuttingDown = false;
+  // Draining (startDraining, or the close itself): /readyz fails so balancers stop sending here.
+  let draining = false;
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
     if (shuttingDown) reply.header('connection', 'close');
@@ -344,6 +364,10 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   });
   if (config.jobWorkers) broker.subscribe(JOBS_TOPIC);
   let background: Background | null = null;
+  // Removals wait while a backup runs (platform/backup/runs.ts); backups read the store itself.
+  const storage = createStorage(config, masterKey);
+  const ownStore = storage.store;
+  storage.store = holdDeletions(ownStore, database.db);
   const svc = {
     config,
     database,
@@ -354,7 +378,10 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     broker,
     bus: new Bus(broker),
     jobs,
-    storage: createStorage(config, masterKey),
+    storage,
+    // A database that does not answer yet must not stop the build (the server answers 503 until
+    // it does); the hello then goes without an epoch, as an older server's.
+    dataEpoch: await dataEpoch(database.db).catch(() => undefined),
     clock: opts.clock ?? Date.now,
     sealer,
     mailer: createMailer({
@@ -362,7 +389,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
       from: config.mailFrom,
       log: app.log,
       logBodies: config.mailLogBodies,
-      queue: mailQueue(jobs, database.db, sealer),
+      queue: mailQueue(jobs, sealer),
     }),
   } as Services;
   svc.hub = new Hub(
@@ -374,15 +401,30 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     () => svc,
     broker instanceof RedisBroker ? new RedisShare(broker.client, config.nodeId, config.presenceTtlMs) : undefined,
   );
-  svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter();
+  svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter(svc.clock);
   svc.typing = new Typing(() => svc);
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
   svc.webhooks = new WebhookPump(svc, svc.hooks, config.jobWorkers);
   // Hooks higher features register so lower ones need not import them (services.ts).
   svc.afterSend = [notifyMessage, recordMessage];
-  svc.invited = recordInvitations;
-  svc.mentionsEdited = recordEditedMentions;
+  svc.invited = async (svc, tx, appId, cid, actorId, userIds) =>
+    userIds.length === 0
+      ? () => {}
+      : holdInboxTask(svc, tx, appId, {
+          kind: 'items',
+          items: invitationItems(appId, cid, actorId, userIds, svc.clock()),
+        });
+  svc.mentionsEdited = async (svc, tx, appId, messageId, added, removed) =>
+    added.length === 0 && removed.length === 0
+      ? () => {}
+      : holdInboxTask(svc, tx, appId, {
+          kind: 'mentions_edited',
+          appId,
+          messageId,
+          added: [...added],
+          removed: [...removed],
+        });
   svc.channelRead = recordChannelRead;
   svc.presentMessage = presentMessage;
   svc.enrichMessages = enrichMessages;
@@ -435,6 +477,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     lingerMs: 2,
   });
 
+  // A span per request (when tracing is on), around everything the request does.
+  registerHttpTracing(app);
   registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
   // The client IP and user agent of each request, for the audit log (features/audit).
   registerRequestContext(app);
@@ -463,7 +507,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     },
   });
   await app.register(fastifySwaggerUi, {
-    routePrefix: '/docs',
+    // Under /docs/, beside the documentation site (platform/docs-site.ts).
+    routePrefix: '/docs/api',
     // Its own page's CSP (with hashes of its inline parts), minus the upgrade to https that
     // would break the page on a plain-http server, and never framed.
     staticCSP: true,
@@ -474,6 +519,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // The bundled web app, when it was built (`npm ci` builds it): its files, and its page for
   // browser navigations no route answers. (After the security headers' hook, which they need.)
   const web = await registerWebApp(app, config.webDir);
+  registerDocsRedirects(app, await registerDocsSite(app, config.docsDir));
   const pageFallback = web?.pageFallback ?? null;
 
   registerCors(app);
@@ -495,8 +541,12 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   registerHttpLimits(app, svc);
   registerIdempotency(app, svc.db, svc.clock);
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true, version: PARLEY_VERSION }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    if (draining)
+      return reply
+        .status(503)
+        .send({ error: { code: 'UNAVAILABLE', message: 'This node is draining (shutting down): use another' } });
     try {
       await database.ping();
       return { ok: true, database: database.kind };
@@ -547,6 +597,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await app.register(fileRoutes(svc));
   await app.register(imageRoutes(svc));
   await defineMailJobs(svc.jobs, svc.mailer, sealer, svc.log, config.mailRetrySeconds);
+  await defineAccountJobs(svc);
   await defineFileJobs(svc);
   await app.register(linkRoutes(svc));
   await defineLinkJobs(svc);
@@ -557,6 +608,9 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await defineAuditJobs(svc);
   await app.register(analyticsRoutes(svc));
   await app.register(adminRoutes(svc));
+  await app.register(backupRoutes(svc, { store: ownStore, masterKey }));
+  await app.register(nodeRoutes(svc));
+  await app.register(systemRoutes(svc));
   await defineAdminJobs(svc);
   await app.register(callRoutes(svc));
   await defineCallJobs(svc);
@@ -570,6 +624,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await app.register(reminderRoutes(svc));
   await app.register(groupRoutes(svc));
   await app.register(inboxRoutes(svc));
+  await defineInboxJobs(svc);
   await app.register(noteRoutes(svc));
   await app.register(commandRoutes(svc));
   await defineReminderJobs(svc);
@@ -624,6 +679,10 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
+  // Inbox items a crash left underived (features/inbox/record.ts): now, not at the job's period.
+  if (config.jobWorkers) recoverAtStart(svc);
+  // Removals a backup held, left by one that died or by the deployment a restore came from.
+  sweepHeldDeletions(database.db, ownStore).catch((err: unknown) => svc.log.warn({ err }, 'held removals not done'));
   await svc.webhooks.start();
   if (backgroundStarting) background = await backgroundStarting;
   const searchFlush = startSearchIndexFlush(database, {
@@ -633,6 +692,21 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   });
   // This node's connection counts for usage analytics, at aligned instants.
   const stopSampler = startSampler(svc);
+  if (migrated?.newer)
+    svc.log.warn(
+      { database: migrated.newer, version: PARLEY_VERSION, schema: lastKnownMigration() },
+      'the database was migrated by a newer release that keeps this one working (a rolling upgrade): upgrade this node',
+    );
+  // In the node list with its version (GET /v1/admin/nodes); a failure only goes unlisted.
+  const onRegistryError = (err: unknown) => svc.log.warn({ err }, 'could not update the node registry');
+  const stopRegistry = await startNodeRegistry(
+    svc.db,
+    { id: config.nodeId, version: PARLEY_VERSION, schema: lastKnownMigration() },
+    onRegistryError,
+  ).catch((err) => {
+    onRegistryError(err);
+    return () => {};
+  });
   // Temporary uploads a crash or a kill left: swept at start and every ten minutes, on each node
   // (the folder is the node's own, so no cluster-wide job).
   const stopUploadSweep = startUploadSweep(svc);
@@ -652,11 +726,18 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   };
   app.addHook('preClose', async () => {
     shuttingDown = true;
+    draining = true;
+    // First stop taking connections (Fastify closes the listener only after these steps), so
+    // the sockets told below to reconnect, and any new client, land on another node: behind a
+    // proxy, a refused connection is one it passes to the next node. Requests in flight finish;
+    // Fastify's own close later waits for them (Node reports the listener already closed, which
+    // Fastify takes as done).
+    if (app.server.listening) app.server.close();
     await step('gateway', () => gateway.shutdown());
     await step('notifications', () => notifySettled(svc));
     // The sockets' first-sight rows still lingering in their batch.
     await step('activity', () => activity.settled());
-    // Mails still being built are queued while the queue runs.
+    // Mail being sent from memory (no durable queue) gets its bound to finish.
     await step('mailer flush', () => svc.mailer.flush());
     // Before the database closes: deliveries in flight are recorded and their lanes let go,
     // running jobs finish or are handed back.
@@ -670,6 +751,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   });
   app.addHook('onClose', async () => {
     stopSampler();
+    stopRegistry();
     stopUploadSweep();
     svc.presence.close();
     svc.typing.close();
@@ -678,6 +760,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     await step('limiter', () => svc.limiter.close());
     await step('broker', () => broker.close());
     if (ownsDb) await step('database', () => database.close());
+    // The last spans go out (the exporter stays: OpenTelemetry's provider is the process's).
+    await step('traces', () => flushTracing());
     shutdown.step = 'closed';
   });
 
@@ -687,6 +771,9 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     gateway,
     admin,
     shutdownStep: () => shutdown.step,
+    startDraining: () => {
+      draining = true;
+    },
     background,
   };
 }

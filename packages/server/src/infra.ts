@@ -33,6 +33,8 @@ export interface Infra {
   jobs: JobQueue;
   /** Where file bytes live (a local folder or S3), and the signer of file URLs. */
   storage: Storage;
+  /** Changes when the data is restored from a backup; the WebSocket hello carries it (platform/backup). */
+  dataEpoch: string | undefined;
   /** Account mail (platform/mailer.ts). */
   mailer: Mailer;
   /** Seals secrets at rest under the master key (app secrets, TOTP secrets): platform/secrets.ts. */

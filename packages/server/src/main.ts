@@ -1,7 +1,8 @@
 /**
- * Run a server from the environment: build it, listen, and shut down gracefully on SIGTERM
- * or SIGINT — stop accepting, close sockets with a reconnect code, let in-flight requests
- * finish, close the database — then exit 0.
+ * Run a server from the environment: build it, listen, and drain on SIGTERM or SIGINT — fail
+ * `/readyz` (and keep serving for `PARLEY_DRAIN_DELAY_MS`, while balancers notice), stop taking
+ * connections, let in-flight requests finish, close sockets with SHUTTING_DOWN and a hint to
+ * reconnect elsewhere, close the database — then exit 0.
  */
 import { buildServer, type ParleyServer } from './app.js';
 import type { Config } from './platform/config.js';
@@ -9,7 +10,12 @@ import type { Config } from './platform/config.js';
 export interface Started extends ParleyServer {
   url: string;
   stop(): Promise<void>;
+  /** The drain a signal starts: `/readyz` fails, `drainDelayMs` passes, then `stop()`. */
+  drain(): Promise<void>;
 }
+
+/** Once the drain delay is over, how long the rest of a shutdown may take before the process exits anyway. */
+const SHUTDOWN_BOUND_MS = 15_000;
 
 export async function startServer(
   config: Config,
@@ -25,15 +31,24 @@ export async function startServer(
     stopping ??= app.close();
     return stopping;
   };
+  let draining: Promise<void> | null = null;
+  const drain = () => {
+    draining ??= (async () => {
+      server.startDraining();
+      if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
+      await stop();
+    })();
+    return draining;
+  };
   if (opts.handleSignals) {
     const onSignal = (signal: string) => {
-      app.log.info({ signal }, 'shutting down');
+      app.log.info({ signal, drainDelayMs: config.drainDelayMs }, 'draining');
       const force = setTimeout(() => {
-        app.log.error('shutdown took too long; exiting');
+        app.log.error({ step: server.shutdownStep() }, 'shutdown took too long; exiting');
         process.exit(1);
-      }, 15_000);
+      }, config.drainDelayMs + SHUTDOWN_BOUND_MS);
       force.unref();
-      stop().then(
+      drain().then(
         () => process.exit(0),
         (err: unknown) => {
           app.log.error({ err }, 'shutdown failed');
@@ -44,5 +59,5 @@ export async function startServer(
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { ...server, url, stop };
+  return { ...server, url, stop, drain };
 }

@@ -39,26 +39,38 @@ export interface Services extends Infra {
   /**
    * What follows a sent message once its transaction has committed, in order: features/messages
    * calls these, and app.ts registers notifications' pushes and the inbox's recording at startup,
-   * so messages imports neither (they sit above it).
+   * so messages imports neither (they sit above it). `sent.inbox`: the send wrote its row of
+   * the inbox's outbox (a mention, @here, @channel, a thread reply or a DM); no other send can
+   * put an item in an inbox.
    */
-  afterSend: ((svc: Services, appId: string, messageId: string) => void)[];
+  afterSend: ((svc: Services, appId: string, messageId: string, sent: { inbox: boolean }) => void)[];
   /**
-   * Members were invited to a channel: features/channels calls it after commit, and app.ts
-   * registers the inbox's invitation items at startup (the inbox sits above channels).
+   * Members were invited to a channel: features/channels calls it inside the transaction that
+   * adds them, and calls what it returns after the commit; app.ts registers the inbox's
+   * invitation items at startup (the inbox sits above channels). Durable: the inbox's task is
+   * written in that transaction (features/inbox/tasks.ts).
    */
-  invited: (svc: Services, appId: string, cid: string, actorId: string | null, userIds: string[]) => void;
+  invited: (
+    svc: Services,
+    tx: Queryable,
+    appId: string,
+    cid: string,
+    actorId: string | null,
+    userIds: string[],
+  ) => Promise<() => void>;
   /**
-   * An edit committed that names people the message did not (`added`) or no longer names
-   * (`removed`): features/messages calls it, and app.ts registers the inbox's mention items at
-   * startup (the inbox sits above messages).
+   * An edit that names people the message did not (`added`) or no longer names (`removed`):
+   * features/messages calls it inside the edit's transaction, and what it returns after the
+   * commit; app.ts registers the inbox's mention items at startup (the inbox sits above messages).
    */
   mentionsEdited: (
     svc: Services,
+    tx: Queryable,
     appId: string,
     messageId: string,
     added: readonly string[],
     removed: readonly string[],
-  ) => void;
+  ) => Promise<() => void>;
   /**
    * A member's read mark moved forward in a channel, to `seq`: features/reads calls it after
    * the write, and app.ts registers the inbox's (its items of those messages are read too; the

@@ -3,7 +3,7 @@
  * (tabs.tsx). Keyboard: the tabs are a WAI-ARIA tablist (arrow keys move between them).
  */
 import type { Workspace } from '@parley/protocol';
-import { type KeyboardEvent, useState } from 'react';
+import { type KeyboardEvent, useEffect, useState } from 'react';
 import { Modal } from '../components/modal.js';
 import { ADMIN_TABS } from './tabs.js';
 
@@ -20,6 +20,10 @@ export function AdminConsole({
 }) {
   const [tab, setTab] = useState(ADMIN_TABS.some((t) => t.id === initialTab) ? initialTab : 'members');
   const active = ADMIN_TABS.find((t) => t.id === tab) ?? ADMIN_TABS[0];
+  // On a narrow screen the tab strip scrolls: keep the selected tab in view.
+  useEffect(() => {
+    document.getElementById(`admin-tab-${tab}`)?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [tab]);
   const onKey = (e: KeyboardEvent) => {
     const i = ADMIN_TABS.findIndex((t) => t.id === tab);
     const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;

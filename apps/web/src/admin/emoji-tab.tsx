@@ -110,7 +110,7 @@ export function EmojiTab({ isAdmin = true }: { isAdmin?: boolean } & Partial<Adm
               <input
                 className="app-input"
                 value={aliases}
-                placeholder="parrot, party"
+                placeholder="partyparrot, conga"
                 onChange={(e) => setAliases(e.target.value)}
               />
             </label>

@@ -13,6 +13,7 @@ import { ChannelsTab } from './channels-tab.js';
 import { CommandsTab } from './commands-tab.js';
 import { EmojiTab } from './emoji-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
+import { SystemTab } from './system-tab.js';
 import type { AdminTabProps } from './tab-props.js';
 import { UploadsTab } from './uploads-tab.js';
 import { WorkspaceTab } from './workspace-tab.js';
@@ -38,4 +39,5 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'commands', label: 'Commands', Component: CommandsTab },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
+  { id: 'system', label: 'System', Component: SystemTab },
 ];

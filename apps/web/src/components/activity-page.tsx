@@ -6,15 +6,13 @@
  */
 import type { InboxItem } from '@parley/protocol';
 import { InboxList } from '@parley/react';
-import { MenuIcon } from './icons.js';
+import { NavButton } from './nav-button.js';
 
 export function ActivityPage({ onOpenItem, onOpenNav }: { onOpenItem(item: InboxItem): void; onOpenNav(): void }) {
   return (
     <section className="app-activity" aria-label="Activity page">
       <header className="app-channel-header">
-        <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
-          <MenuIcon />
-        </button>
+        <NavButton onClick={onOpenNav} />
         <div className="app-channel-header__main">
           <h1 className="app-channel-header__name">Activity</h1>
         </div>

@@ -15,9 +15,11 @@ import {
 } from '@parley/react';
 import { type FormEvent, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
+import { COMPACT_QUERY, useMediaQuery } from '../lib/layout.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
-import { EditIcon, FilesIcon, HashIcon, LockIcon, MenuIcon, PinIcon } from './icons.js';
+import { EditIcon, FilesIcon, HashIcon, LockIcon, PinIcon } from './icons.js';
 import { Menu } from './menu.js';
+import { NavButton } from './nav-button.js';
 import type { PanelName } from './shell-types.js';
 
 function TitleIcon({ info }: { info: ConversationInfo }) {
@@ -150,13 +152,75 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
       onSelect: () => act('change notifications', channel.setNotificationLevel('default')),
     },
   ];
+  const compact = useMediaQuery(COMPACT_QUERY);
+  if (compact) {
+    // One row on a phone or a narrow tablet: back (or the sidebar), the name, the call buttons,
+    // and everything else in "⋯" (the desktop's eight buttons would leave the name no room).
+    const panels = [
+      { label: `Members (${info.memberCount})`, onSelect: () => onPanel({ kind: 'members' }) },
+      { label: 'Pinned messages', onSelect: () => onPanel({ kind: 'pinned' }) },
+      ...(info.isMember ? [{ label: 'Files', onSelect: () => onPanel({ kind: 'files' }) }] : []),
+      { label: 'Notes', onSelect: () => onPanel({ kind: 'notes' }) },
+      ...(info.isMember && cid
+        ? [
+            {
+              label: starred ? 'Unstar' : 'Star',
+              onSelect: () => act(starred ? 'unstar' : 'star', client.sidebar.star(cid, !starred)),
+            },
+          ]
+        : []),
+    ];
+    const more = info.isMember
+      ? info.kind !== 'dm'
+        ? [
+            ...(canModerate ? [{ label: 'Moderation settings', onSelect: () => setModerating(true) }] : []),
+            'separator' as const,
+            ...notifyItems,
+            'separator' as const,
+            {
+              label: info.kind === 'private' ? `Leave ${info.name}` : `Leave #${info.name}`,
+              onSelect: leave,
+              danger: true,
+            },
+          ]
+        : ['separator' as const, ...notifyItems]
+      : [];
+    return (
+      <>
+        <header className="app-channel-header">
+          <NavButton onClick={onOpenNav} />
+          <div className="app-channel-header__main">
+            <h1 className="app-channel-header__name" data-testid="channel-name" title={info.name}>
+              <TitleIcon info={info} />
+              <span>{info.name}</span>
+            </h1>
+          </div>
+          <div className="app-channel-header__actions">
+            {info.isMember ? (
+              <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />
+            ) : null}
+            <Menu
+              label={info.kind === 'dm' ? 'Conversation options' : 'Channel options'}
+              triggerClassName="app-icon-button"
+              trigger={<span aria-hidden="true">⋯</span>}
+              items={[...panels, ...more]}
+            />
+          </div>
+          {moderating ? <ChannelModeration channel={channel} onClose={() => setModerating(false)} /> : null}
+        </header>
+        {error ? (
+          <p className="app-form__error app-channel-header__error" role="alert">
+            {error}
+          </p>
+        ) : null}
+      </>
+    );
+  }
   return (
     <header className="app-channel-header">
-      <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
-        <MenuIcon />
-      </button>
+      <NavButton onClick={onOpenNav} />
       <div className="app-channel-header__main">
-        <h1 className="app-channel-header__name" data-testid="channel-name">
+        <h1 className="app-channel-header__name" data-testid="channel-name" title={info.name}>
           <TitleIcon info={info} />
           <span>{info.name}</span>
         </h1>

@@ -13,20 +13,61 @@ import {
   TypingIndicator,
   useChannelContext,
 } from '@parley/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
+import { usePhoneLayout } from '../lib/layout.js';
+import { back, navigate, useLocation, withQuery } from '../lib/router.js';
 import { ChannelHeader } from './channel-header.js';
 import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
 import { SidePanel } from './side-panel.js';
 
-/** Opens the thread `id` once (a link to a reply); lives inside <Channel>. */
-function OpenThread({ id }: { id: string | null }) {
-  const { openThread } = useChannelContext();
+/**
+ * The thread named by the address (`?t=<parent id>`); lives inside <Channel>. On a desktop the
+ * address opens it once (a link to a reply). On a phone the thread is a pane of its own, so the
+ * two follow each other: opening a thread adds it to the address (a new history entry, which
+ * the back gesture takes away again), and the address opens and closes it.
+ */
+function ThreadAddress({ id, phone, location }: { id: string | null; phone: boolean; location: string }) {
+  const { thread, openThread, closeThread } = useChannelContext();
+  const prev = useRef<{ id: string | null; thread: string | null }>({ id: null, thread: null });
   useEffect(() => {
-    if (id) openThread(id);
-  }, [id, openThread]);
+    const was = prev.current;
+    prev.current = { id, thread };
+    if (id !== was.id) {
+      if (id && id !== thread) openThread(id);
+      else if (!id && phone && thread) closeThread();
+      return;
+    }
+    if (!phone || thread === was.thread || thread === id) return;
+    // Opened or closed here (a reply button, the close button): the address follows.
+    if (thread) navigate(withQuery(location, { t: thread, ...panelQuery(null) }));
+    else back(withQuery(location, { t: null }));
+  }, [id, thread, phone, location, openThread, closeThread]);
   return null;
+}
+
+/** The side panel the address names on a phone (`?panel=members`, `?panel=profile&user=…`, `?note=…`). */
+function panelFromQuery(location: string): PanelName | null {
+  const q = new URL(location, 'http://x').searchParams;
+  const kind = q.get('panel') ?? (q.get('note') ? 'notes' : null);
+  if (kind === 'members' || kind === 'pinned' || kind === 'files') return { kind };
+  if (kind === 'notes') {
+    const noteId = q.get('note');
+    return noteId ? { kind, noteId } : { kind };
+  }
+  const userId = q.get('user');
+  if (kind === 'profile' && userId) return { kind, userId };
+  return null;
+}
+
+/** The query parameters that name `panel` (all removed for none). */
+function panelQuery(panel: PanelName | null): Record<string, string | null> {
+  return {
+    panel: panel?.kind ?? null,
+    user: panel?.kind === 'profile' ? panel.userId : null,
+    note: panel?.kind === 'notes' && panel.noteId ? panel.noteId : null,
+  };
 }
 
 /** Keeps thread and side panel exclusive; lives inside <Channel> to see the thread. */
@@ -124,15 +165,30 @@ export function Conversation({
     if (channel.state?.messages.some((m) => m.id === focusMessageId)) return;
     channel.loadAround(focusMessageId).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
   }, [channel, focusMessageId, loaded]);
-  const [panel, setPanel] = useState<PanelName | null>(noteId ? { kind: 'notes', noteId } : null);
+  // On a phone the side panel is a pane of its own, named by the address (so the back gesture
+  // closes it); elsewhere it is this component's state.
+  const phone = usePhoneLayout();
+  const location = useLocation();
+  const [ownPanel, setOwnPanel] = useState<PanelName | null>(noteId ? { kind: 'notes', noteId } : null);
   useEffect(() => {
-    if (noteId) setPanel({ kind: 'notes', noteId });
+    if (noteId) setOwnPanel({ kind: 'notes', noteId });
   }, [noteId]);
+  const addressed = useMemo(() => (phone ? panelFromQuery(location) : null), [phone, location]);
+  const panel = phone ? addressed : ownPanel;
+  const here = useRef({ phone, location, open: !!panel });
+  here.current = { phone, location, open: !!panel };
+  // Stable (the kit's rows are memoized): reads the address through the ref.
+  const setPanel = useCallback((next: PanelName | null) => {
+    const { phone, location, open } = here.current;
+    if (!phone) setOwnPanel(next);
+    else if (next) navigate(withQuery(location, panelQuery(next)));
+    else if (open) back(withQuery(location, panelQuery(null)));
+  }, []);
   const [error, setError] = useState<string | null>(null);
   // Stable: the kit's message rows are memoized, and a new callback each render would redraw
   // every visible row on every change of the channel.
-  const showProfile = useCallback((userId: string) => setPanel({ kind: 'profile', userId }), []);
-  const closePanel = useCallback(() => setPanel(null), []);
+  const showProfile = useCallback((userId: string) => setPanel({ kind: 'profile', userId }), [setPanel]);
+  const closePanel = useCallback(() => setPanel(null), [setPanel]);
   const onWatchError = useCallback((e: Error) => setError(e.message), []);
   const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
   return (
@@ -152,8 +208,9 @@ export function Conversation({
           <TypingIndicator />
           {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
           <Thread onSelectUser={showProfile} />
-          <OnePane panel={panel} onThreadOpened={closePanel} />
-          <OpenThread id={threadId} />
+          {/* On a phone a profile opens over the thread it was opened from, and back returns to it. */}
+          {phone ? null : <OnePane panel={panel} onThreadOpened={closePanel} />}
+          <ThreadAddress id={threadId} phone={phone} location={location} />
         </ParleyChannel>
         {panel ? (
           <SidePanel

@@ -119,6 +119,11 @@ export const MenuIcon = () => (
     <path d="M3 5.5h14M3 10h14M3 14.5h14" />
   </Icon>
 );
+export const BackIcon = () => (
+  <Icon size={22}>
+    <path d="M12.5 4 6.5 10l6 6" />
+  </Icon>
+);
 export const LinkIcon = () => (
   <Icon>
     <path d="M8.5 11.5a3 3 0 0 0 4.2 0l2.6-2.6a3 3 0 0 0-4.2-4.2l-.9.9" />

@@ -3,6 +3,8 @@
  * backdrop, Escape to close and an inert page behind it, with no library.
  */
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { usePhoneLayout } from '../lib/layout.js';
+import { useBackCloses } from '../lib/router.js';
 import { CloseIcon } from './icons.js';
 
 export interface ModalProps {
@@ -21,6 +23,8 @@ export function Modal({ title, subtitle, onClose, children, footer, size = 'medi
   const titleId = useId();
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
+  // On a phone the back gesture closes the dialog, as it would a screen.
+  useBackCloses(usePhoneLayout(), onClose);
 
   useEffect(() => {
     const dialog = ref.current;

@@ -7,7 +7,7 @@
 import type { Note } from '@parley/protocol';
 import { NotesPanel, useChatClient } from '@parley/react';
 import { useEffect, useState } from 'react';
-import { MenuIcon } from './icons.js';
+import { NavButton } from './nav-button.js';
 
 export function NotesPage({
   onOpenNav,
@@ -45,9 +45,7 @@ export function NotesPage({
   return (
     <section className="app-notes" aria-label="Notes">
       <header className="app-channel-header">
-        <button type="button" className="app-icon-button app-nav-toggle" aria-label="Open sidebar" onClick={onOpenNav}>
-          <MenuIcon />
-        </button>
+        <NavButton onClick={onOpenNav} />
         <div className="app-channel-header__main">
           <h1 className="app-channel-header__name">Notes</h1>
         </div>

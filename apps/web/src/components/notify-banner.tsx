@@ -5,16 +5,22 @@
 import { useChatClient } from '@parley/react';
 import { useState } from 'react';
 import { enableDesktopNotifications, permission } from '../lib/desktop-notify.js';
+import { usePhoneLayout } from '../lib/layout.js';
 
 const DISMISSED = 'parley.notify-banner.dismissed';
 
 export function NotifyBanner({ workspaceId }: { workspaceId: string }) {
   const client = useChatClient();
+  const phone = usePhoneLayout();
   const [shown, setShown] = useState(() => permission() === 'default' && !localStorage.getItem(DISMISSED));
   if (!shown) return null;
   return (
     <div className="app-banner app-banner--action" role="status" data-testid="notify-banner">
-      <span>Get notified about mentions and direct messages while Parley is in the background.</span>
+      <span>
+        {phone
+          ? 'Get notified of mentions and direct messages.'
+          : 'Get notified about mentions and direct messages while Parley is in the background.'}
+      </span>
       <button
         type="button"
         className="app-button app-button--primary app-button--small"
@@ -22,7 +28,7 @@ export function NotifyBanner({ workspaceId }: { workspaceId: string }) {
           void enableDesktopNotifications(client, workspaceId).finally(() => setShown(false));
         }}
       >
-        Enable desktop notifications
+        {phone ? 'Turn on notifications' : 'Enable desktop notifications'}
       </button>
       <button
         type="button"

@@ -11,6 +11,7 @@ import { Avatar, PresenceDot, useChatClient, useUser, useWatchPresence } from '@
 import { useEffect, useMemo, useState } from 'react';
 import { useSpaces } from '../hooks/use-spaces.js';
 import { Conversation } from './conversation.js';
+import { NavButton } from './nav-button.js';
 
 const KIND_LABEL: Record<SpaceKind, string> = {
   desk: 'Desk',
@@ -329,10 +330,13 @@ export function Office({
   isAdmin,
   onMessage,
   onOpenConversation,
+  onOpenNav,
 }: {
   isAdmin: boolean;
   onMessage(userId: string): void;
   onOpenConversation(cid: string): void;
+  /** The header's leading button (back to the sidebar on a phone). */
+  onOpenNav?(): void;
 }) {
   const client = useChatClient();
   const spaces = useSpaces();
@@ -363,6 +367,7 @@ export function Office({
     <div className="app-office">
       <section className="app-office__floor" aria-label="Office">
         <header className="app-office__header">
+          {onOpenNav ? <NavButton onClick={onOpenNav} /> : null}
           <h1>Office</h1>
           {mine ? (
             <span className="app-office__here">

@@ -8,7 +8,8 @@ import type { Person } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { GroupsTab } from './groups-tab.js';
-import { CloseIcon, MenuIcon } from './icons.js';
+import { CloseIcon } from './icons.js';
+import { NavButton } from './nav-button.js';
 import { ProfilePanel } from './profile-panel.js';
 
 type Filter = 'all' | 'admin' | 'moderator' | 'user' | 'guest' | 'deactivated';
@@ -165,14 +166,7 @@ export function PeoplePage({
     <div className="app-people-layout">
       <section className="app-people" aria-label="People">
         <header className="app-channel-header">
-          <button
-            type="button"
-            className="app-icon-button app-nav-toggle"
-            aria-label="Open sidebar"
-            onClick={onOpenNav}
-          >
-            <MenuIcon />
-          </button>
+          <NavButton onClick={onOpenNav} />
           <div className="app-channel-header__main">
             <h1 className="app-channel-header__name">People</h1>
           </div>

@@ -34,11 +34,14 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
+import { usePhoneLayout } from '../lib/layout.js';
 import {
   activityPath,
+  back,
   navigate,
   notesPath,
   peoplePath,
+  useBackCloses,
   useLocation,
   workspaceKey,
   workspacePath,
@@ -103,6 +106,7 @@ export function Shell({
   const [dialog, setDialog] = useState<DialogName | null>(null);
   const [navOpen, setNavOpen] = useState(false);
   const [office, setOffice] = useState(false);
+  const phone = usePhoneLayout();
   // The same handle for the same cid (the client keeps one per cid).
   const handle = useMemo(() => {
     const parsed = cid ? parseCid(cid) : null;
@@ -118,6 +122,20 @@ export function Shell({
   // `?t=<parent id>`: a thread to open beside it (a reply opened from Activity).
   const threadParam = new URL(location, 'http://x').searchParams.get('t');
   const noteParam = new URL(location, 'http://x').searchParams.get('note');
+
+  // The office is no address of its own: on a phone the back gesture leaves it all the same.
+  useBackCloses(phone && office, () => setOffice(false));
+  // A phone shows one pane: the sidebar at the workspace's own address, else what is open.
+  const pane = phone && !cid && !page && !office ? 'nav' : 'main';
+  // The header's leading button: back to the sidebar on a phone, else the folded sidebar.
+  const openNav = useCallback(() => {
+    if (!phone) {
+      setNavOpen(true);
+      return;
+    }
+    if (office) setOffice(false);
+    else back(workspacePath(key));
+  }, [phone, office, key]);
 
   const open = useCallback(
     (next: string) => {
@@ -174,10 +192,12 @@ export function Shell({
       return;
     }
     if (page) return;
+    // A phone's workspace address is its sidebar (the list of conversations), as in a phone app.
+    if (phone) return;
     if (serverLast === undefined) return;
     const first = serverLast ?? (listed > 0 ? defaultConversation(client, workspace.id) : null);
     if (first) navigate(workspacePath(key, first), { replace: true });
-  }, [client, cid, workspace.id, key, listed, serverLast, page]);
+  }, [client, cid, workspace.id, key, listed, serverLast, page, phone]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -195,10 +215,12 @@ export function Shell({
 
   const close = () => setDialog(null);
   return (
-    <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`}>
-      <ConnectionBanner />
-      <GuestBanner workspace={workspace} />
-      <NotifyBanner workspaceId={workspace.id} />
+    <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`} data-pane={pane}>
+      <div className="app-shell__banners">
+        <ConnectionBanner />
+        <GuestBanner workspace={workspace} />
+        <NotifyBanner workspaceId={workspace.id} />
+      </div>
       <Sidebar
         workspace={workspace}
         activeCid={cid}
@@ -231,12 +253,15 @@ export function Shell({
       <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
       <IncomingCallToast />
       <MessageToasts openCid={office ? null : cid} onOpen={open} />
+      {/* On a phone a call is a screen of its own, over whichever pane is showing. */}
+      {phone ? <ActiveCall /> : null}
       <main className="app-main">
-        <ActiveCall />
+        {phone ? null : <ActiveCall />}
         {office ? (
           <Office
             isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
             onOpenConversation={open}
+            onOpenNav={openNav}
             onMessage={async (userId) => {
               const dm = client.channel('dm', { members: [userId] });
               await dm.createChannel();
@@ -245,7 +270,7 @@ export function Shell({
           />
         ) : page === 'activity' ? (
           <ActivityPage
-            onOpenNav={() => setNavOpen(true)}
+            onOpenNav={openNav}
             onOpenItem={(item) => {
               if (!item.cid) return;
               // A reply is shown through its thread's parent, in the conversation around it.
@@ -262,10 +287,10 @@ export function Shell({
           <PeoplePage
             isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
             onOpenConversation={open}
-            onOpenNav={() => setNavOpen(true)}
+            onOpenNav={openNav}
           />
         ) : page === 'notes' ? (
-          <NotesPage onOpenNav={() => setNavOpen(true)} onOpenConversation={open} />
+          <NotesPage onOpenNav={openNav} onOpenConversation={open} />
         ) : handle ? (
           <Conversation
             key={cid}
@@ -275,7 +300,7 @@ export function Shell({
             noteId={noteParam}
             onOpenConversation={open}
             onLeft={() => navigate(workspacePath(key), { replace: true })}
-            onOpenNav={() => setNavOpen(true)}
+            onOpenNav={openNav}
             onEditProfile={() => setDialog('profile')}
           />
         ) : (

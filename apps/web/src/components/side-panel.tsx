@@ -2,7 +2,8 @@
 import type { Channel as ChannelHandle } from '@parley/client';
 import { ChannelFiles, NotesPanel, useChannelState } from '@parley/react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
-import { CloseIcon } from './icons.js';
+import { usePhoneLayout } from '../lib/layout.js';
+import { BackIcon, CloseIcon } from './icons.js';
 import { MembersPanel } from './members-panel.js';
 import { PinnedPanel } from './pinned-panel.js';
 import { ProfilePanel } from './profile-panel.js';
@@ -18,6 +19,7 @@ export interface SidePanelProps {
 }
 
 export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, onEditProfile }: SidePanelProps) {
+  const phone = usePhoneLayout();
   const canEditNotes = useChannelState(channel)?.channel.own_capabilities?.includes('edit-channel-notes') ?? false;
   const title =
     panel.kind === 'members'
@@ -32,10 +34,23 @@ export function SidePanel({ panel, channel, info, onPanel, onOpenConversation, o
   return (
     <aside className="app-panel" aria-label={panel.kind === 'members' ? 'Members' : title}>
       <header className="app-panel__header">
+        {phone ? (
+          // A pane of its own on a phone: back to the one it was opened from.
+          <button
+            type="button"
+            className="app-icon-button app-back-button"
+            aria-label="Back"
+            onClick={() => onPanel(null)}
+          >
+            <BackIcon />
+          </button>
+        ) : null}
         <h2 className="app-panel__title">{title}</h2>
-        <button type="button" className="app-icon-button" aria-label="Close panel" onClick={() => onPanel(null)}>
-          <CloseIcon />
-        </button>
+        {phone ? null : (
+          <button type="button" className="app-icon-button" aria-label="Close panel" onClick={() => onPanel(null)}>
+            <CloseIcon />
+          </button>
+        )}
       </header>
       <div className="app-panel__body">
         {panel.kind === 'members' ? (

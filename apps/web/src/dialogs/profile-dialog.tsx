@@ -15,7 +15,8 @@ import { TextField } from '../components/text-field.js';
 import { useMeUser } from '../hooks/use-me.js';
 
 const REASON: Record<NonNullable<UsernameAvailability['reason']>, string> = {
-  taken: 'Taken by someone else',
+  // A person's username or a user group's handle: @name names one of them.
+  taken: 'Taken by someone else or a group',
   invalid: 'Letters, digits, _ . - only (up to 64)',
   reserved: 'Reserved',
 };

@@ -46,9 +46,11 @@ function Profile() {
         ok: false,
         text:
           err instanceof ParleyError && err.code === 'CONFLICT'
-            ? 'That username is taken. Try another.'
+            ? `${err.message}. Try another.` // whose it is: a person's or a group's
             : err instanceof ParleyError && err.code === 'VALIDATION_ERROR'
-              ? 'Usernames use letters, digits, dots, dashes and underscores.'
+              ? (err.details as { reason?: string } | undefined)?.reason === 'reserved'
+                ? 'That username is reserved. Try another.'
+                : 'Usernames use letters, digits, dots, dashes and underscores.'
               : err instanceof Error
                 ? err.message
                 : String(err),

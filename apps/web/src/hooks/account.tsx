@@ -1,18 +1,28 @@
 /**
  * The signed-in account (or none), loaded once from `GET /v1/auth/session` and shared through
  * context. Sign-in, sign-up and sign-out update it; a 401 anywhere means "signed out".
+ *
+ * When the server cannot be reached at start (no network: an installed app opened offline),
+ * the account kept from the last visit stands in (`offline: true`, lib/offline.ts), so the app
+ * opens on what it stored; the session is read again as soon as the network is back.
  */
 import type { ChatClient } from '@parley/client';
 import type { Account } from '@parley/protocol';
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { accounts } from '../lib/api.js';
 import { forgetPushSubscriptions } from '../lib/desktop-notify.js';
+import { forgetKept, keepAccount, keptAccount, unreachable } from '../lib/offline.js';
 import { navigate } from '../lib/router.js';
 
 type AccountState =
   | { status: 'loading'; account: null }
   | { status: 'signed-out'; account: null }
-  | { status: 'signed-in'; account: Account };
+  | {
+      status: 'signed-in';
+      account: Account;
+      /** The server was not reached: this is the account kept from the last visit. */
+      offline?: boolean;
+    };
 
 interface AccountContextValue {
   state: AccountState;
@@ -29,33 +39,60 @@ const AccountContext = createContext<AccountContextValue | null>(null);
 
 export function AccountProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<AccountState>({ status: 'loading', account: null });
+  const current = useRef(state);
+  current.current = state;
 
   useEffect(() => {
     let cancelled = false;
-    accounts
-      .me()
-      .then((account) => {
-        if (!cancelled) setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
-      })
-      .catch((e: unknown) => {
-        if (cancelled) return;
-        // The server is unreachable (or failing): the sign-in screen.
-        console.warn('Could not load the account', e);
-        setState({ status: 'signed-out', account: null });
-      });
+    const load = () =>
+      accounts
+        .me()
+        .then((account) => {
+          if (cancelled) return;
+          if (account) keepAccount(account);
+          else forgetKept();
+          setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
+        })
+        .catch((e: unknown) => {
+          if (cancelled) return;
+          const kept = keptAccount();
+          if (unreachable(e) && kept) {
+            // Offline: open on what this device kept, and ask again once the network is back.
+            setState({ status: 'signed-in', account: kept, offline: true });
+            return;
+          }
+          // The server is unreachable (or failing) and nothing is kept: the sign-in screen.
+          console.warn('Could not load the account', e);
+          setState({ status: 'signed-out', account: null });
+        });
+    void load();
+    const again = () => {
+      const s = current.current;
+      if (s.status === 'signed-in' && s.offline) void load();
+    };
+    window.addEventListener('online', again);
     return () => {
       cancelled = true;
+      window.removeEventListener('online', again);
     };
   }, []);
 
-  const signedIn = useCallback((account: Account) => setState({ status: 'signed-in', account }), []);
-  const lost = useCallback(() => setState({ status: 'signed-out', account: null }), []);
+  const signedIn = useCallback((account: Account) => {
+    keepAccount(account);
+    setState({ status: 'signed-in', account });
+  }, []);
+  const lost = useCallback(() => {
+    forgetKept();
+    setState({ status: 'signed-out', account: null });
+  }, []);
   const signOut = useCallback(async () => {
+    forgetKept();
     await accounts.signOut().catch(() => {});
     setState({ status: 'signed-out', account: null });
   }, []);
 
   const signOutEverywhere = useCallback(async () => {
+    forgetKept();
     await accounts.signOutEverywhere().catch(() => {});
     setState({ status: 'signed-out', account: null });
   }, []);

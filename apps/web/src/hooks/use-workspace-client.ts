@@ -5,12 +5,28 @@
  * the workspace is left.
  */
 import { ChatClient, IndexedDBStorage, MemoryStorage, type StorageAdapter, type Transport } from '@parley/client';
-import type { Workspace } from '@parley/protocol';
+import type { Workspace, WorkspaceSession } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts } from '../lib/api.js';
+import { type KeptWorkspace, keepWorkspace, keptWorkspace, unreachable } from '../lib/offline.js';
 import { aliasWorkspace, isWorkspaceId } from '../lib/router.js';
 import { workspaceTokenProvider } from '../lib/token-provider.js';
 import { setUpWorkspace } from '../lib/workspace-setup.js';
+
+/** Resolves once `client.connectUser` has loaded what storage holds (the client is then connecting). */
+function restored(client: ChatClient): Promise<void> {
+  return new Promise((resolve) => {
+    const off = client.state.subscribe((s) => {
+      if (s.connection === 'idle') return;
+      off();
+      resolve();
+    });
+    if (client.state.get().connection !== 'idle') {
+      off();
+      resolve();
+    }
+  });
+}
 
 export type WorkspaceConnection =
   | { phase: 'connecting'; workspace: Workspace | null }
@@ -71,32 +87,82 @@ export function useWorkspaceClient(
     setConn({ phase: 'connecting', workspace: null });
     const run = async () => {
       // `/w/<slug>` or `/w/<id>`: a slug is looked up first (members only: 404 otherwise).
-      const found = isWorkspaceId(workspaceId) ? null : await accounts.workspaceBySlug(workspaceId);
-      const id = found?.id ?? workspaceId;
-      const [workspace, session] = await Promise.all([found ?? accounts.workspace(id), accounts.session(id)]);
+      let workspace: Workspace;
+      let session: WorkspaceSession;
+      try {
+        const found = isWorkspaceId(workspaceId) ? null : await accounts.workspaceBySlug(workspaceId);
+        const id = found?.id ?? workspaceId;
+        [workspace, session] = await Promise.all([found ?? accounts.workspace(id), accounts.session(id)]);
+      } catch (e) {
+        const kept = unreachable(e) ? keptWorkspace(workspaceId) : null;
+        if (!kept) throw e;
+        if (!cancelled) await startOffline(kept);
+        return;
+      }
       if (cancelled) return;
+      keepWorkspace({ workspace, api_key: session.api_key, user_id: session.user_id });
       aliasWorkspace(workspaceId, [workspace.id, workspace.slug]);
       setConn({ phase: 'connecting', workspace });
-      client = new ChatClient({
-        url: window.location.origin,
-        apiKey: session.api_key,
-        storage: storage(),
-        transport: chosenTransport(),
-      });
+      client = newClient(session.api_key);
       await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspace.id, session, onSignedOut));
       if (cancelled) return;
       await setUpWorkspace(client, workspace.role);
-      // Another admin's new logo, name or address: shown here at once, without a reload.
-      client.on('workspace.updated', (e) => {
-        aliasWorkspace(workspaceId, [e.workspace_id, e.slug]);
-        setConn((c) =>
-          c.phase === 'ready' && c.workspace.id === e.workspace_id
-            ? { ...c, workspace: { ...c.workspace, name: e.name, slug: e.slug, logo: e.logo } }
-            : c,
-        );
-      });
+      follow(client);
       if (!cancelled) setConn({ phase: 'ready', client, workspace });
     };
+
+    /**
+     * No server (an installed app opened offline): the client starts from what it stored for
+     * this user — channels, recent messages, unsent messages — and keeps trying to connect; the
+     * workspace shows at once, as it was. Sends queue in the client's outbox and go out, in
+     * order, once it connects; then the workspace is set up as on a normal start.
+     */
+    const startOffline = async (kept: KeptWorkspace) => {
+      const { workspace } = kept;
+      aliasWorkspace(workspaceId, [workspace.id, workspace.slug]);
+      const c = newClient(kept.api_key);
+      client = c;
+      const connected = c.connectUser({ id: kept.user_id }, workspaceTokenProvider(workspace.id, null, onSignedOut));
+      connected.then(
+        () => {
+          if (cancelled) return;
+          setUpWorkspace(c, workspace.role).catch((e: unknown) => console.warn('Could not set up the workspace', e));
+          // The workspace as the server has it now (a new name or logo while away).
+          accounts.workspace(workspace.id).then(
+            (w) => {
+              if (cancelled) return;
+              keepWorkspace({ ...kept, workspace: w });
+              setConn((cur) => (cur.phase === 'ready' && cur.client === c ? { ...cur, workspace: w } : cur));
+            },
+            () => {},
+          );
+        },
+        (e: unknown) => {
+          if (cancelled) return;
+          setConn({ phase: 'error', error: e instanceof Error ? e : new Error(String(e)) });
+        },
+      );
+      // Shown as soon as the stored state is loaded (the client is then connecting), not when
+      // the server answers (which may be much later).
+      await Promise.race([connected, restored(c)]);
+      if (cancelled) return;
+      follow(c);
+      setConn({ phase: 'ready', client: c, workspace });
+    };
+
+    const newClient = (apiKey: string) =>
+      new ChatClient({ url: window.location.origin, apiKey, storage: storage(), transport: chosenTransport() });
+
+    // Another admin's new logo, name or address: shown here at once, without a reload.
+    const follow = (c: ChatClient) =>
+      c.on('workspace.updated', (e) => {
+        aliasWorkspace(workspaceId, [e.workspace_id, e.slug]);
+        setConn((cur) =>
+          cur.phase === 'ready' && cur.workspace.id === e.workspace_id
+            ? { ...cur, workspace: { ...cur.workspace, name: e.name, slug: e.slug, logo: e.logo } }
+            : cur,
+        );
+      });
     run().catch((e: unknown) => {
       if (cancelled) return;
       if (e instanceof ApiError && e.status === 401) onSignedOut();

@@ -1,6 +1,6 @@
 /**
  * The web app's calls for guests, join requests, joining by email domain and the transfer of
- * ownership (docs/protocol.md, "Guests", "Join policies and requests", "Transfer of ownership").
+ * ownership (docs/protocol/accounts.md, "Guests", "Join policies and requests", "Transfer of ownership").
  * Same rules as `accounts` in api.ts: same origin, cookies, a JSON body on every write.
  */
 import type { JoinPage, JoinRequest, Workspace, WorkspaceMember } from '@parley/protocol';

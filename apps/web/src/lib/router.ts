@@ -3,7 +3,7 @@
  * are ordinary anchors whose clicks are intercepted. The app has a handful of routes; a
  * routing library would be more code than the routes themselves.
  */
-import { type MouseEvent, useSyncExternalStore } from 'react';
+import { type MouseEvent, useEffect, useRef, useSyncExternalStore } from 'react';
 
 const CHANGE = 'parley:navigate';
 
@@ -23,12 +23,89 @@ export function useLocation(): string {
   return useSyncExternalStore(subscribe, snapshot, snapshot);
 }
 
-/** Go to `to` (a same-origin path). */
+/**
+ * What the app keeps in each history entry it makes: the page it came from (none: entered from
+ * outside), and for an entry that stands for something open over the page (a dialog on a
+ * phone: `useBackCloses`) that thing's number.
+ */
+interface EntryState {
+  from?: string;
+  layer?: number;
+}
+const entryState = (): EntryState => (window.history.state as EntryState | null) ?? {};
+
+/**
+ * Go to `to` (a same-origin path). A new entry remembers the page it was pushed from (so
+ * `back` knows there is an in-app page behind it); a replaced one keeps what it had.
+ */
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === snapshot()) return;
-  if (opts.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  const here = entryState();
+  // Leaving from a dialog's entry (a search hit, say): the new page takes that entry's place,
+  // so going back does not land on the dialog's empty entry first.
+  if (here.layer) window.history.replaceState({ from: here.from } satisfies EntryState, '', to);
+  else if (opts.replace) window.history.replaceState(here, '', to);
+  else window.history.pushState({ from: snapshot() } satisfies EntryState, '', to);
   window.dispatchEvent(new Event(CHANGE));
+}
+
+let layers = 0;
+
+/**
+ * While `active`, something open over the page (a dialog, the office on a phone) is an entry
+ * of the history — the same address — so the back gesture closes it (calls `close`) rather
+ * than leave the page under it. Closed any other way, its entry is taken off again.
+ */
+export function useBackCloses(active: boolean, close: () => void): void {
+  const latest = useRef(close);
+  latest.current = close;
+  useEffect(() => {
+    if (!active) return;
+    const id = ++layers;
+    let gone = false;
+    const onPop = () => {
+      // Still on this entry, or on one opened over it: stays open.
+      if ((entryState().layer ?? 0) >= id) return;
+      gone = true;
+      window.removeEventListener('popstate', onPop);
+      latest.current();
+    };
+    // A moment later: what mounts and unmounts at once (React's development double effects)
+    // leaves no entry behind, nor a `back` racing the next one's push.
+    const timer = setTimeout(() => {
+      window.history.pushState({ from: snapshot(), layer: id } satisfies EntryState, '', snapshot());
+      window.addEventListener('popstate', onPop);
+    }, 0);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener('popstate', onPop);
+      if (!gone && entryState().layer === id) window.history.back();
+    };
+  }, [active]);
+}
+
+/**
+ * A back button (the phone layout's panes) goes up to `parent`. Where this entry was pushed
+ * from there, or from the same page (a thread or panel opened over it), that is the history's
+ * entry before, and the button goes back to it as the back gesture would. Else (opened from
+ * another conversation, a link, a notification, a reload of a deep address) `parent` takes
+ * this entry's place.
+ */
+export function back(parent: string): void {
+  const { from } = entryState();
+  const path = (to: string) => new URL(to, 'http://x').pathname;
+  if (from && (from === parent || path(from) === window.location.pathname)) window.history.back();
+  else navigate(parent, { replace: true });
+}
+
+/** `location` with its query parameters changed: a string sets one, null removes it. */
+export function withQuery(location: string, changes: Record<string, string | null>): string {
+  const url = new URL(location, 'http://x');
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) url.searchParams.delete(k);
+    else url.searchParams.set(k, v);
+  }
+  return url.pathname + url.search;
 }
 
 /** An anchor's click handler that navigates in-app unless a modifier asks for a new tab. */

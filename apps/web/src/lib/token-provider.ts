@@ -7,6 +7,7 @@
 import type { ChatClient } from '@parley/client';
 import type { WorkspaceSession } from '@parley/protocol';
 import { ApiError, accounts } from './api.js';
+import { forgetWorkspace } from './offline.js';
 import { navigate } from './router.js';
 
 /** Refuse to hand out a token this close to its expiry: fetch a new one instead. */
@@ -32,6 +33,7 @@ export async function leaveWorkspace(client: ChatClient, workspaceId: string, ac
   leaving.set(workspaceId, held);
   try {
     await done;
+    forgetWorkspace(workspaceId);
     await client.disconnectUser().catch(() => {});
   } finally {
     if (leaving.get(workspaceId) === held) leaving.delete(workspaceId);
@@ -39,9 +41,13 @@ export async function leaveWorkspace(client: ChatClient, workspaceId: string, ac
   navigate('/');
 }
 
+/**
+ * `first`: the session fetched to learn the API key, whose token is used first; null when the
+ * app started offline from what it kept (lib/offline.ts), so the first token is fetched too.
+ */
 export function workspaceTokenProvider(
   workspaceId: string,
-  first: WorkspaceSession,
+  first: WorkspaceSession | null,
   onSignedOut?: () => void,
 ): () => Promise<string> {
   let unused: WorkspaceSession | null = first;
@@ -58,7 +64,10 @@ export function workspaceTokenProvider(
       if (e instanceof ApiError && e.status === 401) onSignedOut?.();
       // No longer a member (removed, or left in another tab): back to the workspace list,
       // rather than retrying a token that will never come.
-      if (e instanceof ApiError && e.status === 404) navigate('/');
+      if (e instanceof ApiError && e.status === 404) {
+        forgetWorkspace(workspaceId);
+        navigate('/');
+      }
       // The workspace now requires two-factor sign-in, which this account lacks: open it
       // afresh, which shows how to set it up.
       if (e instanceof ApiError && (e.details as { reason?: unknown } | undefined)?.reason === 'two_factor_required')

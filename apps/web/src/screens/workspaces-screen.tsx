@@ -6,6 +6,7 @@ import { WorkspaceTile } from '../components/workspace-tile.js';
 import { useAccount } from '../hooks/account.js';
 import { accounts } from '../lib/api.js';
 import { roleLabel } from '../lib/names.js';
+import { keepWorkspaces, keptWorkspaces, unreachable } from '../lib/offline.js';
 import { navigate, onLinkClick, workspaceKey, workspacePath } from '../lib/router.js';
 
 export function WorkspacesScreen() {
@@ -15,11 +16,22 @@ export function WorkspacesScreen() {
   const [name, setName] = useState('');
   const [creating, setCreating] = useState(false);
 
+  const [offline, setOffline] = useState(false);
   useEffect(() => {
     accounts
       .workspaces()
-      .then(setList)
-      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+      .then((l) => {
+        keepWorkspaces(l);
+        setList(l);
+      })
+      .catch((e: unknown) => {
+        // Offline: the list as it was last seen here (the workspaces opened here open offline).
+        const kept = unreachable(e) ? keptWorkspaces() : null;
+        if (kept) {
+          setList(kept);
+          setOffline(true);
+        } else setError(e instanceof Error ? e.message : String(e));
+      });
   }, []);
 
   const create = async (e: FormEvent) => {
@@ -44,7 +56,9 @@ export function WorkspacesScreen() {
           <span>Parley</span>
         </div>
         <div className="app-home__account">
-          <span className="app-muted">{state.account?.email}</span>
+          <span className="app-muted app-home__email" title={state.account?.email}>
+            {state.account?.email}
+          </span>
           <button type="button" className="app-button app-button--ghost" onClick={() => void signOut()}>
             Sign out
           </button>
@@ -58,6 +72,11 @@ export function WorkspacesScreen() {
         {error ? (
           <p className="app-form__error" role="alert">
             {error}
+          </p>
+        ) : null}
+        {offline ? (
+          <p className="app-muted" role="status" data-testid="offline-note">
+            You are offline: these are your workspaces as this device last saw them.
           </p>
         ) : null}
         <section className="app-card" aria-labelledby="ws-title">

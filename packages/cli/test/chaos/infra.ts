@@ -13,8 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const BIN = path.join(ROOT, 'packages/cli/bin/parley.mjs');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** This checkout's `parley` command. */
+export const BIN = path.join(ROOT, 'packages/cli/bin/parley.mjs');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -269,6 +270,8 @@ export interface NodeEnv {
   redisUrl: string;
   masterKey: string;
   adminToken: string;
+  /** More environment for the node (PARLEY_TRUST_PROXY behind a proxy…). */
+  extra?: Record<string, string>;
 }
 
 /** One `parley start` process; `start()` again after a kill runs the same command. */
@@ -277,6 +280,8 @@ export class ParleyNode {
   readonly dataDir: string;
   port = 0;
   starts = 0;
+  /** The `parley` command its next `start()` runs: this checkout's, or another release's (upgrade test). */
+  bin = BIN;
 
   constructor(
     readonly id: string,
@@ -336,10 +341,11 @@ export class ParleyNode {
       PARLEY_HTTP_RATE_PER_IP: '1000000',
       PARLEY_HTTP_RATE_PER_USER: '1000000',
       PARLEY_HTTP_RATE_PER_SERVER: '1000000',
+      ...this.env.extra,
     });
     this.proc = spawnChild(
       process.execPath,
-      [BIN, 'start', '--port', String(this.port), '--data', this.dataDir, '--workers', '1'],
+      [this.bin, 'start', '--port', String(this.port), '--data', this.dataDir, '--workers', '1'],
       env,
       (line) => this.countLine(line),
     );
@@ -360,6 +366,14 @@ export class ParleyNode {
       `${this.id} to answer /healthz`,
       100,
     );
+  }
+
+  /** SIGTERM, as a service manager stops it; resolves with how the process ended. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const proc = this.proc;
+    if (!proc) return { code: null, signal: null };
+    proc.child.kill('SIGTERM');
+    return proc.exited;
   }
 
   /** `kill -9`; resolves once the process is gone. */

@@ -14,6 +14,15 @@ describe('listen backlog', () => {
   });
 });
 
+describe('drain delay', () => {
+  it('is 0 by default and read from PARLEY_DRAIN_DELAY_MS, refusing what is not a whole number', () => {
+    expect(configFromEnv({}).drainDelayMs).toBe(0);
+    expect(configFromEnv({ PARLEY_DRAIN_DELAY_MS: '5000' }).drainDelayMs).toBe(5000);
+    for (const bad of ['-1', '1.5', 'soon'])
+      expect(() => configFromEnv({ PARLEY_DRAIN_DELAY_MS: bad })).toThrow(/PARLEY_DRAIN_DELAY_MS/);
+  });
+});
+
 describe('background thread', () => {
   it('is auto (a thread on PostgreSQL) at the main thread’s priority by default, and read from the environment', () => {
     expect(configFromEnv({}).background).toBe('auto');

@@ -65,8 +65,12 @@ export interface Config {
   logLevel: string;
   /** A name for this node in logs and metrics. */
   nodeId: string;
+  /** Traces over OTLP/HTTP (platform/tracing.ts); null: off (the default). */
+  tracing: TracingConfig | null;
   /** The built web app (served at `/` when it holds an index.html); unset = none. */
   webDir?: string | undefined;
+  /** The built documentation site (served at `/docs/` when it holds an index.html); unset = none. */
+  docsDir?: string | undefined;
   /**
    * Which proxies' `X-Forwarded-For`/`-Proto`/`-Host` are believed (Fastify's `trustProxy`):
    * `false` (none, the default), a number of hops, or addresses and CIDRs of the proxies.
@@ -76,7 +80,7 @@ export interface Config {
   allowedOrigins: string[];
   /**
    * Sockets that may be opening at once (upgrade to hello); more are closed with OVERLOADED
-   * (4006) and a retry hint (docs/protocol.md, admission control).
+   * (4006) and a retry hint (docs/protocol/socket.md, admission control).
    */
   /**
    * The kernel's queue of connections not yet accepted (`listen`'s backlog; the kernel caps it at
@@ -84,6 +88,13 @@ export interface Config {
    * once after a restart: the rest see resets and TCP timeouts before Parley ever sees them.
    */
   listenBacklog: number;
+  /**
+   * On SIGTERM, how long the node keeps serving while its `/readyz` already fails, before it
+   * stops taking connections (`PARLEY_DRAIN_DELAY_MS`): the time a balancer that polls readiness
+   * (Kubernetes' endpoints) needs to stop sending it new ones. 0 behind a proxy that retries a
+   * refused connection on the next node (nginx).
+   */
+  drainDelayMs: number;
   maxOpeningSockets: number;
   /** Whether this node runs background jobs (`PARLEY_JOB_WORKERS=0`: it only enqueues them). */
   jobWorkers: boolean;
@@ -245,6 +256,11 @@ export interface Config {
   webhookLeaseSeconds: number;
   /** How often a node looks for webhook lanes with due deliveries and no sender (`PARLEY_WEBHOOK_SWEEP_SECONDS`, default 15). */
   webhookSweepSeconds: number;
+  /**
+   * How long an inactive webhook endpoint's deliveries are kept for it (`PARLEY_WEBHOOK_RETENTION_DAYS`,
+   * default 7, at least 1): older ones are dropped and counted on the endpoint (`dropped`).
+   */
+  webhookRetentionDays: number;
   /** Calls: ringing, the mesh limit and the ICE servers handed to clients (docs/calls.md). */
   calls: CallsConfig;
   /** Spaces, the virtual office (features/spaces). */
@@ -418,12 +434,14 @@ export interface SigninLimits {
 export type TrustProxy = false | number | string[];
 
 /** apps/web's build folder in this repository (absent when the server runs elsewhere). */
-const REPO_WEB_DIR = repoWebDir();
+const REPO_WEB_DIR = repoDir('apps/web/dist');
+/** The docs site's build folder in this repository (docs/.vitepress/config.mjs). */
+const REPO_DOCS_DIR = repoDir('docs/.vitepress/dist');
 
-function repoWebDir(): string | undefined {
+function repoDir(rel: string): string | undefined {
   try {
     // From a string, not `new URL(…)`: browser-like test environments replace the global URL.
-    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../apps/web/dist');
+    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..', rel);
   } catch {
     return undefined; // not loaded from a file
   }
@@ -452,11 +470,14 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     limits: structuredClone(DEFAULT_LIMITS),
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
+    tracing: null,
     webDir: REPO_WEB_DIR,
+    docsDir: REPO_DOCS_DIR,
     trustProxy: false,
     allowedOrigins: [],
     maxOpeningSockets: 1024,
     listenBacklog: 4096,
+    drainDelayMs: 0,
     jobWorkers: true,
     background: 'auto',
     backgroundNice: 0,
@@ -515,6 +536,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     webhookMaxAgeMs: 24 * 3600_000,
     webhookLeaseSeconds: 20,
     webhookSweepSeconds: 15,
+    webhookRetentionDays: 7,
     signin: {
       perIp: 30,
       perAccount: 10,
@@ -540,7 +562,7 @@ function int(v: string | undefined, name: string, min = 0): number | undefined {
   return n;
 }
 
-/** Read the configuration from environment variables (documented in README.md). */
+/** Read the configuration from environment variables (documented in docs/settings.md, made from config-settings.ts). */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const d = defaultConfig();
   const pick = <T>(v: T | undefined, fallback: T) => (v === undefined ? fallback : v);
@@ -564,11 +586,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     },
     limits: parseLimits(env.PARLEY_LIMITS),
     nodeId: env.PARLEY_NODE_ID || d.nodeId,
+    tracing: tracingFromEnv(env),
     webDir: env.PARLEY_WEB_DIR ? path.resolve(env.PARLEY_WEB_DIR) : d.webDir,
+    docsDir: env.PARLEY_DOCS_DIR ? path.resolve(env.PARLEY_DOCS_DIR) : d.docsDir,
     trustProxy: parseTrustProxy(env.PARLEY_TRUST_PROXY),
     allowedOrigins: parseOrigins(env.PARLEY_ALLOWED_ORIGINS),
     maxOpeningSockets: pick(int(env.PARLEY_MAX_OPENING_SOCKETS, 'PARLEY_MAX_OPENING_SOCKETS'), d.maxOpeningSockets),
     listenBacklog: pick(int(env.PARLEY_LISTEN_BACKLOG, 'PARLEY_LISTEN_BACKLOG', 1), d.listenBacklog),
+    drainDelayMs: pick(int(env.PARLEY_DRAIN_DELAY_MS, 'PARLEY_DRAIN_DELAY_MS'), d.drainDelayMs),
     jobWorkers: env.PARLEY_JOB_WORKERS !== '0',
     background: parseBackground(env.PARLEY_BACKGROUND) ?? d.background,
     backgroundNice: pick(niceness(env.PARLEY_BACKGROUND_NICE), d.backgroundNice),
@@ -603,6 +628,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     webhookSweepSeconds: pick(
       int(env.PARLEY_WEBHOOK_SWEEP_SECONDS, 'PARLEY_WEBHOOK_SWEEP_SECONDS', 1),
       d.webhookSweepSeconds,
+    ),
+    webhookRetentionDays: pick(
+      int(env.PARLEY_WEBHOOK_RETENTION_DAYS, 'PARLEY_WEBHOOK_RETENTION_DAYS', 1),
+      d.webhookRetentionDays,
     ),
     previewTtlSeconds: pick(int(env.PARLEY_PREVIEW_TTL_SECONDS, 'PARLEY_PREVIEW_TTL_SECONDS'), d.previewTtlSeconds),
     previewFetchesPerMinute: pick(
@@ -671,6 +700,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
  * `PARLEY_S3_SECRET_ACCESS_KEY`, `PARLEY_S3_FORCE_PATH_STYLE` (1/0) and `PARLEY_S3_PREFIX`.
  * Without a key pair the AWS SDK's usual chain (environment, profile, instance role) is used.
  */
+export interface TracingConfig {
+  /** Where spans are POSTed (OTLP/HTTP JSON), e.g. `http://collector:4318/v1/traces`. */
+  url: string;
+  /** `service.name` of the resource (`OTEL_SERVICE_NAME`, default `parley`). */
+  serviceName: string;
+}
+
+/** Tracing settings from the environment (OpenTelemetry's own variables); null: off. */
+export function tracingFromEnv(env: NodeJS.ProcessEnv): TracingConfig | null {
+  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return null;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const url = traces || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : '');
+  if (!url) return null;
+  if (!/^https?:\/\//.test(url)) throw new Error('OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL');
+  return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'parley' };
+}
+
 export function s3FromEnv(env: NodeJS.ProcessEnv): S3Options | undefined {
   if (env.PARLEY_S3_URL) return parseS3Url(env.PARLEY_S3_URL);
   if (!env.PARLEY_S3_BUCKET) return undefined;

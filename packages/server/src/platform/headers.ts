@@ -14,7 +14,8 @@
  *   `POST /v1/csp-report`.
  * - Every other answer (JSON, files): `default-src 'none'; frame-ancestors 'none'` — an API
  *   answer opened as a page can run nothing and be framed by no one.
- * - `/docs` keeps the CSP swagger-ui sets for its own page (app.ts).
+ * - `/docs/api/` keeps the CSP swagger-ui sets for its own page (app.ts); the documentation
+ *   site's pages under `/docs/` get theirs from docs-site.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logUrl } from './log.js';
@@ -78,7 +79,7 @@ export function registerSecurityHeaders(app: FastifyInstance, opts: HeaderOption
     reply.header('x-frame-options', 'DENY');
     reply.header('permissions-policy', PERMISSIONS_POLICY);
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
-    if (reply.hasHeader('content-security-policy')) return; // swagger-ui's own, on /docs
+    if (reply.hasHeader('content-security-policy')) return; // swagger-ui's own, on /docs/api/
     // A 304 has no body and no Content-Type, but its headers replace the cached answer's: the
     // API's CSP here would land on the cached page and block every script of the app on its
     // next load. Without one, the page keeps the CSP it was first served with.

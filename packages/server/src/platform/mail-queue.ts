@@ -1,7 +1,8 @@
 /**
- * Mail through the durable job queue. `mailer.later()` builds a mail beside the request and
- * hands it here: one `mail.send` job per mail, enqueued on the database, so a mail survives the
- * process that made it (a restart, a crash, a node taken out), and an SMTP server that is down
+ * Mail through the durable job queue. `mailer.queue()` hands a mail here in the transaction of
+ * the request that causes it: one `mail.send` job per mail, enqueued on that transaction, so a
+ * mail exists exactly when the request's change commits and survives the process that made it
+ * (a restart, a crash, a node taken out), and an SMTP server that is down
  * or refuses for a while is tried again with backoff (about 5 s, 10 s, 20 s … for some 85
  * minutes; `config.mailRetrySeconds` sets the first wait) until it takes the mail. Every outcome is logged: sent (`info`), not yet (`warn`,
  * with the attempt), given up (`error`; the job stays `failed` for `GET /v1/admin/jobs/failed`
@@ -15,7 +16,6 @@
  * job's completion): at least once, like every job.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Queryable } from './db/index.js';
 import { type JobQueue, jobRef } from './jobs/queue.js';
 import type { Mail, Mailer, MailQueue } from './mailer.js';
 import type { Sealer } from './secrets.js';
@@ -33,16 +33,21 @@ export const MAIL_RETRIES = 10;
 
 const LIVE = new Set(['created', 'retry', 'active']);
 
+/** Whether jobs of kind `name` end in mail: `mail.send`, and the kinds that build one (`*.mail`). */
+const isMailKind = (name: string) => name === SEND_MAIL.name || name.endsWith('.mail');
+
 /** The queue `createMailer` hands its mail to. */
-export function mailQueue(jobs: JobQueue, db: Queryable, sealer: Sealer): MailQueue {
+export function mailQueue(jobs: JobQueue, sealer: Sealer): MailQueue {
   return {
-    async enqueue(what, mail) {
-      await jobs.enqueue(db, SEND_MAIL, { what, sealed: sealer.seal(JSON.stringify(mail)) });
+    async enqueue(q, what, mail) {
+      await jobs.enqueue(q, SEND_MAIL, { what, sealed: sealer.seal(JSON.stringify(mail)) });
+    },
+    wake() {
       jobs.wake(SEND_MAIL.name);
     },
     async idle() {
       const counts = await jobs.counts();
-      return !counts.some((c) => c.name === SEND_MAIL.name && LIVE.has(c.state) && c.n > 0);
+      return !counts.some((c) => isMailKind(c.name) && LIVE.has(c.state) && c.n > 0);
     },
   };
 }

@@ -4,15 +4,19 @@
  * `NODE_ENV=production` only its recipient and subject are, so no reset link lands in a
  * production log).
  *
- * Mail never holds up an answer. Features hand it over with `later()` after their transaction
- * has committed; the job that builds the mail runs beside the request, and the mail it returns
- * goes to the durable job queue (`queue`, platform/mail-queue.ts), which sends it with retries
- * and logs each outcome — a mail survives a restart or a crash once it is queued. Each attempt
- * is bounded by the transport's timeouts and `timeoutMs` overall. `close()` waits, within a
- * bound, for mails still being built and queued.
+ * Mail never holds up an answer, and no crash loses one: features `queue()` it in the
+ * transaction of the request that causes it, on the durable job queue (`queue`,
+ * platform/mail-queue.ts), so the mail exists exactly when the request's change commits, and
+ * `wake()` its sender after the commit. The queue sends it with retries and logs each outcome.
+ * A mail that depends on a look-up the answer must not wait for (a reset link: the answer is the
+ * same whether the address has an account) is a job of its own, enqueued by the request, that
+ * builds the mail and queues it in its own transaction (a kind named `*.mail`). Each attempt is
+ * bounded by the transport's timeouts and `timeoutMs` overall.
  */
+
 import type { FastifyBaseLogger } from 'fastify';
-import nodemailer from 'nodemailer';
+import type { Queryable } from './db/index.js';
+import { nodemailer } from './lazy-deps.js';
 
 export interface Mail {
   to: string;
@@ -31,14 +35,16 @@ export interface MailerOptions {
   logBodies: boolean;
   /** Longest one delivery may take, in ms, before it is given up (and logged). */
   timeoutMs?: number;
-  /** Where `later()` hands its mail; without one it is sent at once, from memory. */
+  /** Where `queue()` keeps its mail; without one it is sent at once, from memory (no durability). */
   queue?: MailQueue;
 }
 
 /** A durable queue of mail (platform/mail-queue.ts). */
 export interface MailQueue {
-  /** Keep `mail` to be sent (committed when this resolves). */
-  enqueue(what: string, mail: Mail): Promise<void>;
+  /** Keep `mail` to be sent, in the caller's transaction `q`: it exists exactly when `q` commits. */
+  enqueue(q: Queryable, what: string, mail: Mail): Promise<void>;
+  /** Start sending what was kept (after the transaction that kept it committed). */
+  wake(): void;
   /** Whether no mail is waiting, being sent or due for a retry. */
   idle(): Promise<boolean>;
 }
@@ -49,16 +55,19 @@ export interface Mailer {
   /** Deliver one mail now; rejects when the SMTP server refuses it or does not answer in time. */
   sendMail(mail: Mail): Promise<void>;
   /**
-   * Run `job` beside the current request — it may read and write, then return the mail to
-   * send, or null for none — and queue that mail. Never throws: failures are logged.
+   * Keep `mail` to be sent, in `q` — the transaction of the request that causes it — so a crash
+   * at any instant either loses the request's change and its mail, or keeps both. Call `wake()`
+   * once `q` has committed. Without a durable queue, the mail is sent from memory after `wake()`.
    */
-  later(what: string, job: () => Promise<Mail | null>): void;
+  queue(q: Queryable, what: string, mail: Mail): Promise<void>;
+  /** Start sending the mail queued so far (call after the transaction that queued it committed). */
+  wake(): void;
   /**
-   * Resolves when every job handed to `later()` so far has finished and the queue holds no mail
-   * still to send (sent, skipped or given up) — or after `ms`, whichever is first.
+   * Resolves when the queue holds no mail still to build or send (sent, skipped or given up) —
+   * or after `ms`, whichever is first.
    */
   settled(ms?: number): Promise<void>;
-  /** Wait (at most `ms`) for mail still being built and queued (before the queue stops). */
+  /** Wait (at most `ms`) for mail still being sent from memory (no durable queue). */
   flush(ms?: number): Promise<void>;
   /** `flush`, then close the SMTP connection pool. */
   close(ms?: number): Promise<void>;
@@ -67,13 +76,13 @@ export interface Mailer {
 export function createMailer(opts: MailerOptions): Mailer {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const transport = opts.smtpUrl
-    ? nodemailer.createTransport({
+    ? nodemailer().createTransport({
         url: opts.smtpUrl,
         // Bounds of their own for each phase, inside the overall one below.
         connectionTimeout: 5_000,
         greetingTimeout: 5_000,
         socketTimeout: 10_000,
-      } as Parameters<typeof nodemailer.createTransport>[0])
+      } as Parameters<ReturnType<typeof nodemailer>['createTransport']>[0])
     : null;
   const pending = new Set<Promise<void>>();
 
@@ -102,26 +111,34 @@ export function createMailer(opts: MailerOptions): Mailer {
     }
   }
 
-  function later(what: string, job: () => Promise<Mail | null>): void {
-    let mail: Mail | null = null;
-    const run = (async () => {
-      mail = await job();
-      if (!mail) return;
-      if (opts.queue) await opts.queue.enqueue(what, mail);
-      else await sendMail(mail);
-    })()
-      .catch((err: unknown) => {
-        const m = mail as Mail | null;
-        opts.log.error({ err, mail: m ? { to: m.to, subject: m.subject } : undefined, job: what }, 'mail failed');
-      })
-      .finally(() => pending.delete(run));
-    pending.add(run);
+  /** Mail kept in memory until `wake()` (no durable queue: tests, tools). */
+  const held: { what: string; mail: Mail }[] = [];
+
+  async function queue(q: Queryable, what: string, mail: Mail): Promise<void> {
+    if (opts.queue) await opts.queue.enqueue(q, what, mail);
+    else held.push({ what, mail });
+  }
+
+  function wake(): void {
+    if (opts.queue) {
+      opts.queue.wake();
+      return;
+    }
+    for (const { what, mail } of held.splice(0)) {
+      const run = sendMail(mail)
+        .catch((err: unknown) =>
+          opts.log.error({ err, mail: { to: mail.to, subject: mail.subject }, job: what }, 'mail failed'),
+        )
+        .finally(() => pending.delete(run));
+      pending.add(run);
+    }
   }
 
   return {
     delivery: transport ? 'smtp' : 'log',
     sendMail,
-    later,
+    queue,
+    wake,
     async settled(ms = 30_000) {
       const until = Date.now() + ms;
       while (pending.size > 0) await Promise.allSettled([...pending]);

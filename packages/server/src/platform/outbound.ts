@@ -26,6 +26,9 @@ import { BlockList, isIP } from 'node:net';
 export const OUTBOUND_KINDS = ['webhooks', 'before_send', 'previews', 'push', 'commands'] as const;
 export type OutboundKind = (typeof OUTBOUND_KINDS)[number];
 
+/** The environment variable of one kind's own entries (`PARLEY_OUTBOUND_ALLOW_WEBHOOKS`). */
+export const outboundSetting = (kind: OutboundKind) => `PARLEY_OUTBOUND_ALLOW_${kind.toUpperCase()}`;
+
 interface NameEntry {
   kind: 'name';
   /** Lower-cased; a leading `*.` matches any name under it. */
@@ -150,7 +153,7 @@ export function outboundAllowFromEnv(env: NodeJS.ProcessEnv): OutboundAllow {
   const all = parseAllowList(env.PARLEY_OUTBOUND_ALLOW);
   return Object.fromEntries(
     OUTBOUND_KINDS.map((k) => {
-      const setting = `PARLEY_OUTBOUND_ALLOW_${k.toUpperCase()}`;
+      const setting = outboundSetting(k);
       return [k, new AllowList([...all.entries, ...parseAllowList(env[setting], setting).entries])];
     }),
   ) as Record<OutboundKind, AllowList>;

@@ -11,14 +11,18 @@ export interface RateLimiter {
   close(): Promise<void>;
 }
 
+/**
+ * One node's counters. Its time is the server's clock (`svc.clock`), as the lockout's is, so a
+ * test that moves the clock moves both together and every refusal's `retry_after_ms` is exact.
+ */
 export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private readonly sweeper = setInterval(() => this.sweep(), 30_000);
-  constructor() {
+  constructor(private readonly clock: () => number = Date.now) {
     this.sweeper.unref();
   }
   async hit(key: string, limit: number, windowMs: number) {
-    const now = Date.now();
+    const now = this.clock();
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
       w = { count: 0, resetAt: now + windowMs };
@@ -28,7 +32,7 @@ export class MemoryRateLimiter implements RateLimiter {
     return { ok: w.count <= limit, retryAfterMs: w.count <= limit ? 0 : w.resetAt - now };
   }
   private sweep(): void {
-    const now = Date.now();
+    const now = this.clock();
     for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
   }
   async close(): Promise<void> {

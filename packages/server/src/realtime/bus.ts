@@ -5,6 +5,7 @@
  * what `parseServerFrame` in the SDK accepts.
  */
 import { type ChannelEvent, LOGGED_EVENT_TYPES, type ServerEvent, type WebhookUserEvent } from '@parley/protocol';
+import { rememberEvent, startSpan, tracingOn } from '../platform/tracing.js';
 import {
   appTopic,
   type Broker,
@@ -51,7 +52,27 @@ const isLogged = (e: ServerEvent): e is ChannelEvent => LOGGED.has(e.type);
 export class Bus {
   constructor(private readonly broker: Broker) {}
 
-  publish(events: readonly Outgoing[]): void {
+  /**
+   * Publish committed events. Traced (platform/tracing.ts): in a `publish` span, which the webhook
+   * deliveries of its channel events continue — unless the caller made its own (`traced`).
+   */
+  publish(events: readonly Outgoing[], opts?: { traced?: boolean }): void {
+    if (!tracingOn() || opts?.traced) {
+      this.send(events);
+      return;
+    }
+    const started = startSpan('publish', { kind: 'producer', attributes: { 'parley.events': events.length } });
+    if (started)
+      for (const e of events)
+        if (e.to === 'channel' && isLogged(e.event)) rememberEvent(e.appId, `${e.cid}:${e.event.seq}`, started.ctx);
+    try {
+      this.send(events);
+    } finally {
+      started?.span.end();
+    }
+  }
+
+  private send(events: readonly Outgoing[]): void {
     // One event often goes to many users (presence, @channel): serialize each object once.
     const frames = new Map<object, string>();
     const frameOf = (event: object) => {

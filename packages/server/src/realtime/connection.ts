@@ -110,6 +110,11 @@ export class Connection {
   watchesSpaces = false;
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
+  /**
+   * The app being read again for this connection's frames (gateway.ts): later frames wait for
+   * the same read, so handlers start in the order their frames arrived.
+   */
+  appRead: Promise<unknown> | null = null;
   lastActivity = Date.now();
   private queue: OutFrame[] = [];
   private queuedBytes = 0;

@@ -20,6 +20,7 @@ import {
   CLOSE_CODES,
   type ClientRequestType,
   describeTextPattern,
+  drainReason,
   type HelloFrame,
   PROTOCOL_VERSION,
   registerFormats,
@@ -33,6 +34,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { type AppContext, type Caller, verifyClaims } from '../platform/auth.js';
 import { clientAddress } from '../platform/client-ip.js';
 import { ApiError, toApiError } from '../platform/errors.js';
+import { inSpan, tracingOn } from '../platform/tracing.js';
 import type { Services } from '../services.js';
 import type { BusMessage } from './broker.js';
 import { Connection } from './connection.js';
@@ -126,6 +128,8 @@ async function verifyCached(app: AppContext, token: string): Promise<Caller> {
 const HEARTBEAT_SLICES = 20;
 
 export class Gateway {
+  /** How long a drain waits for the requests being handled before it closes the sockets. */
+  static readonly IN_FLIGHT_WAIT_MS = 5_000;
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
   /**
@@ -139,6 +143,9 @@ export class Gateway {
   private tick = 0;
   private readonly pending = new Set<WebSocket>();
   private closing = false;
+  /** Request frames being handled now, on every connection; the drain waits for them. */
+  private inFlight = 0;
+  private onIdle: (() => void) | null = null;
   /**
    * Admission: sockets between upgrade and hello. Beyond `maxOpeningSockets` a new socket is
    * closed at once with OVERLOADED and a retry hint, instead of joining a queue in which every
@@ -486,6 +493,7 @@ export class Gateway {
       connection_id: conn.id,
       protocol_version: PROTOCOL_VERSION,
       channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
+      ...(svc.dataEpoch ? { epoch: svc.dataEpoch } : {}),
     };
     conn.send(JSON.stringify(hello));
     // Now, not at the tick's flush: a held 101 leaves with it (`handleUpgrade`).
@@ -503,9 +511,12 @@ export class Gateway {
       conn.awaitingPong = false;
       // onFrame answers every failure itself; a throw that escapes it is a bug, logged, never
       // an unhandled rejection (which would end the process).
-      this.onFrame(conn, caller, isBinary ? null : data.toString()).catch((err: unknown) =>
-        svc.log.error({ err }, 'socket frame failed'),
-      );
+      this.inFlight++;
+      this.onFrame(conn, caller, isBinary ? null : data.toString())
+        .catch((err: unknown) => svc.log.error({ err }, 'socket frame failed'))
+        .finally(() => {
+          if (--this.inFlight === 0) this.onIdle?.();
+        });
     });
     const stream = ws instanceof SseSocket;
     if (stream) this.streams.set(conn.id, conn);
@@ -564,13 +575,35 @@ export class Gateway {
       // overrides and automod lists of its connect for as long as it stayed open. The registry
       // forgets an app on every node when it changes (platform/tenancy.ts), so this is a Map
       // read but for the first frame after a change.
-      const app = svc.apps.cached(caller.app.apiKey) ?? (await svc.apps.byKey(caller.app.apiKey));
+      // While one frame waits for that read, later frames wait behind it (not on a read of their
+      // own, which could end first): handlers start in frame order, which sends rely on
+      // (features/messages/send-order.ts).
+      let app = conn.appRead ? undefined : svc.apps.cached(caller.app.apiKey);
+      if (!app) {
+        const key = caller.app.apiKey;
+        const readApp = () => svc.apps.cached(key) ?? svc.apps.byKey(key);
+        const read = (conn.appRead ?? Promise.resolve()).then(readApp, readApp);
+        conn.appRead = read;
+        try {
+          app = await read;
+        } finally {
+          if (conn.appRead === read) conn.appRead = null;
+        }
+      }
       if (!app || app.id !== caller.app.id) {
         conn.close(CLOSE_CODES.UNKNOWN_APP, 'This app no longer exists');
         return;
       }
       const now = app === caller.app ? caller : { ...caller, app };
-      const body = await handler({ svc, conn, caller: now }, frame as never);
+      const run = () => handler({ svc, conn, caller: now }, frame as never);
+      // A span per request frame when tracing is on (platform/tracing.ts), its action inside it.
+      const body = tracingOn()
+        ? await inSpan(`ws ${type}`, run, {
+            kind: 'server',
+            parent: null,
+            attributes: { 'parley.frame': type, 'parley.connection_id': conn.id },
+          })
+        : await run();
       if (reqId !== null) conn.reply(reqId, body ?? {});
     } catch (err) {
       const { error, unexpected } = toApiError(err);
@@ -680,13 +713,31 @@ export class Gateway {
     }
   }
 
-  /** Close every socket with a reconnect code; resolves when they are closed (or after a bound). */
+  /**
+   * The drain's socket part (the node has already stopped taking connections): requests being
+   * handled finish and their replies go out (for at most `IN_FLIGHT_WAIT_MS`), then every socket
+   * is closed with SHUTTING_DOWN and a `reconnect_within_ms` hint that spreads the reconnects
+   * over the other nodes' admission (about 2,000 a second: half a millisecond per socket, from
+   * 250 ms to 10 s). Resolves when they are closed (or after a bound).
+   */
   async shutdown(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
+    if (this.inFlight > 0)
+      await new Promise<void>((resolve) => {
+        const bound = setTimeout(resolve, Gateway.IN_FLIGHT_WAIT_MS);
+        bound.unref();
+        this.onIdle = () => {
+          clearTimeout(bound);
+          resolve();
+        };
+      });
+    this.onIdle = null;
     const sockets = [...this.wss.clients];
-    for (const conn of this.svc.hub.allConnections()) conn.close(CLOSE_CODES.SHUTTING_DOWN, 'server shutting down');
-    for (const ws of this.pending) ws.close(CLOSE_CODES.SHUTTING_DOWN, 'server shutting down');
+    const conns = [...this.svc.hub.allConnections()];
+    const reason = drainReason(Math.min(10_000, Math.max(250, (conns.length + this.pending.size) / 2)));
+    for (const conn of conns) conn.closeAfterQueued(CLOSE_CODES.SHUTTING_DOWN, reason);
+    for (const ws of this.pending) ws.close(CLOSE_CODES.SHUTTING_DOWN, reason);
     await Promise.race([
       Promise.all(
         sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? null : new Promise((r) => ws.once('close', r)))),

@@ -7,7 +7,8 @@
  * restarted, connection dropped) relies on the seq order check: the next event of a channel
  * shows the gap and the hub fills it from the channel's event log.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredis } from '../platform/lazy-deps.js';
 import type { Broker, BusMessage } from './broker.js';
 
 export class RedisBroker implements Broker {
@@ -20,8 +21,8 @@ export class RedisBroker implements Broker {
     url: string,
     private readonly prefix = 'parley:',
   ) {
-    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
-    this.sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    this.pub = new (ioredis().Redis)(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
+    this.sub = new (ioredis().Redis)(url, { lazyConnect: false, maxRetriesPerRequest: null, enableOfflineQueue: true });
     // Connection errors are retried by ioredis; they must not crash the process.
     this.pub.on('error', () => {});
     this.sub.on('error', () => {});

@@ -82,28 +82,57 @@ describe('unread and mention counts', () => {
 
     // Mark read up to the @alice message: what is left after it is @channel and the shown reply.
     const r1 = ok(await w.alice.read(G, m3.seq));
-    expect(r1).toEqual({ cid: G, last_read_seq: m3.seq, unread_count: 2, mention_count: 1 });
+    expect(r1).toEqual({
+      cid: G,
+      last_read_seq: m3.seq,
+      read_rev: expect.any(Number),
+      unread_count: 2,
+      mention_count: 1,
+    });
     expect(await counts()).toEqual({ g: [2, 1], p: [2, 1], dm: [1, 1], me: me(4, 2, 2) });
 
     // The mark never moves back.
     const r2 = ok(await w.alice.read(G, 1));
-    expect(r2).toEqual({ cid: G, last_read_seq: m3.seq, unread_count: 2, mention_count: 1 });
+    expect(r2).toEqual({
+      cid: G,
+      last_read_seq: m3.seq,
+      read_rev: expect.any(Number),
+      unread_count: 2,
+      mention_count: 1,
+    });
     expect(await counts()).toEqual({ g: [2, 1], p: [2, 1], dm: [1, 1], me: me(4, 2, 2) });
 
     // Mark unread from the first message: everything from it on is unread again.
     const r3 = ok(await w.alice.unread(G, m1.id));
-    expect(r3).toEqual({ cid: G, last_read_seq: m1.seq - 1, unread_count: 4, mention_count: 2 });
+    expect(r3).toEqual({
+      cid: G,
+      last_read_seq: m1.seq - 1,
+      read_rev: expect.any(Number),
+      unread_count: 4,
+      mention_count: 2,
+    });
     expect(await counts()).toEqual({ g: [4, 2], p: [2, 1], dm: [1, 1], me: me(6, 3, 2) });
 
     // Mark unread from @channel: only it and the shown reply remain.
     const r4 = ok(await w.alice.unread(G, standup.id));
-    expect(r4).toMatchObject({ last_read_seq: standup.seq - 1, unread_count: 2, mention_count: 1 });
+    expect(r4).toMatchObject({
+      last_read_seq: standup.seq - 1,
+      read_rev: expect.any(Number),
+      unread_count: 2,
+      mention_count: 1,
+    });
 
     // A read mark past the end is capped at the channel's last seq.
     const lastSeq = ok(await w.alice.channel(G)).channel.last_seq;
     expect(lastSeq).toBe(shown.seq);
     const r5 = ok(await w.alice.read(G, 1_000_000));
-    expect(r5).toEqual({ cid: G, last_read_seq: lastSeq, unread_count: 0, mention_count: 0 });
+    expect(r5).toEqual({
+      cid: G,
+      last_read_seq: lastSeq,
+      read_rev: expect.any(Number),
+      unread_count: 0,
+      mention_count: 0,
+    });
     expect(ok(await w.alice.channel(G)).channel.membership.last_read_seq).toBe(lastSeq);
     expect(await counts()).toEqual({ g: [0, 0], p: [2, 1], dm: [1, 1], me: me(2, 1, 1) });
     // New messages after a capped mark are unread as usual.

@@ -122,8 +122,8 @@ describe('API answers', () => {
     }
   });
 
-  it('/docs keeps its own CSP, never framed and without an upgrade to https', async () => {
-    const r = await h.app.inject({ method: 'GET', url: '/docs/' });
+  it("/docs/api/ keeps swagger-ui's own CSP, never framed and without an upgrade to https", async () => {
+    const r = await h.app.inject({ method: 'GET', url: '/docs/api/' });
     expect(r.statusCode).toBe(200);
     const p = csp(r.headers['content-security-policy']);
     expect(p['frame-ancestors']).toEqual(["'none'"]);

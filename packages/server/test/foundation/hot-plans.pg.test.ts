@@ -138,10 +138,11 @@ const TABLES = [
   'push_devices',
   'workspace_members',
   'notification_settings',
+  'channel_notification_settings',
 ];
 
 describe('hot statements', () => {
-  it('are all declared: the send path runs through two, a connect and a watch through one each, and nothing prepares a statement elsewhere', () => {
+  it('are all declared: the send path runs through two, a connect and a watch through one each, the inbox derivation through two, and nothing prepares a statement elsewhere', () => {
     const names = hotStatements().map((s) => s.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -150,6 +151,8 @@ describe('hot statements', () => {
         'parley_watch_read',
         'parley_open_connection',
         'parley_notify_reachable',
+        'parley_inbox_messages',
+        'parley_inbox_candidates',
       ]),
     );
     // A named statement made with drizzle's `.prepare()` would bypass the declaration (and this
@@ -327,7 +330,7 @@ const TINY = [{ app: '00000000-0000-7000-8000-00000000000c', channels: 2, users:
  * channels — and B with 5,000 users, 5,100 channels and 100,000 messages in 100 of them. Some messages are pinned or thread
  * replies, so the other indexes on `messages` hold something too. (With only the group
  * channels, `channels` would fit in two pages, which a plan rightly reads whole; see
- * docs/architecture.md on what replaces such a plan as the table grows.) `INSERT … SELECT`
+ * docs/internals.md on what replaces such a plan as the table grows.) `INSERT … SELECT`
  * keeps it to seconds.
  */
 const LARGE = [
@@ -381,6 +384,9 @@ async function fill(tenants: typeof LARGE): Promise<void> {
         select ${a}, md5('acct' || ${a}::text || g)::uuid, 'u' || g from generate_series(1, ${t.users}, 2) g`);
       await q(`insert into notification_settings (app_id, user_id)
         select ${a}, 'u' || g from generate_series(1, ${t.users}, 2) g`);
+      // A channel level for one user in 4 (the inbox derivation's read of its candidates).
+      await q(`insert into channel_notification_settings (app_id, user_id, cid, level)
+        select ${a}, 'u' || g, 'group:c' || (1 + g % ${t.channels}), 'mentions' from generate_series(1, ${t.users}, 4) g`);
     }
   });
 }

@@ -18,7 +18,7 @@ describe('health and readiness', () => {
   it('GET /healthz answers 200 without credentials', async () => {
     const r = await h.call({ method: 'GET', url: '/healthz' });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ ok: true });
+    expect(r.body).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
   it('GET /readyz answers 200 with the database, and 503 once it is gone', async () => {
@@ -187,15 +187,18 @@ describe('API documents', () => {
     });
   });
 
-  it('GET /docs/ serves the docs page', async () => {
-    let r = await h.app.inject({ method: 'GET', url: '/docs/' });
+  it('GET /docs/api/ serves the API docs page', async () => {
+    let r = await h.app.inject({ method: 'GET', url: '/docs/api/' });
     if (r.statusCode >= 300 && r.statusCode < 400 && r.headers.location) {
-      r = await h.app.inject({ method: 'GET', url: new URL(String(r.headers.location), 'http://x/docs/').pathname });
+      r = await h.app.inject({
+        method: 'GET',
+        url: new URL(String(r.headers.location), 'http://x/docs/api/').pathname,
+      });
     }
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toMatch(/text\/html/);
     expect(r.body).toMatch(/swagger/i);
-    const spec = await h.app.inject({ method: 'GET', url: '/docs/json' });
+    const spec = await h.app.inject({ method: 'GET', url: '/docs/api/json' });
     expect(spec.statusCode).toBe(200);
     expect(JSON.parse(spec.body).openapi).toMatch(/^3\./);
   });

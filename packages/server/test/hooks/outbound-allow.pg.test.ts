@@ -1,7 +1,7 @@
 /**
  * `PARLEY_OUTBOUND_ALLOW` end to end, as an operator sets it (`configFromEnv`): a backend on the
  * same private network (here, loopback) receives webhooks once it is allowed, and never before.
- * The receiver is what an integrator writes from docs/protocol.md: it checks the signature with
+ * The receiver is what an integrator writes from docs/protocol/webhooks.md: it checks the signature with
  * the documented snippet over the raw body and answers 401 to anything else (a tampered body
  * included); it checks the order per channel itself, under 200 quick sends and under 5xx
  * answers that make the server retry. Duplicates may only be retries of one delivery (same
@@ -10,20 +10,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../src/platform/config.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { until } from '../jobs/helpers.js';
 import { appWithWebhook } from './helpers.js';
 
-/** The snippet of docs/protocol.md ("Verifying"), as an integrator copies it. */
+/** The snippet of docs/protocol/webhooks.md ("Verifying"), as an integrator copies it. */
 function verifyParley(secret: string, header: string | undefined, rawBody: string, toleranceSeconds = 300): boolean {
-  const parts = Object.fromEntries((header ?? '').split(',').map((p) => p.split('=', 2)));
-  const t = Number(parts.t);
+  const parts = (header ?? '').split(',').map((p) => p.split('=', 2));
+  const t = Number(parts.find(([k]) => k === 't')?.[1]);
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
   const want = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest();
-  const got = Buffer.from(parts.v1 ?? '', 'hex');
-  return got.length === want.length && timingSafeEqual(got, want);
+  return parts.some(([k, v]) => {
+    if (k !== 'v1') return false;
+    const got = Buffer.from(v ?? '', 'hex');
+    return got.length === want.length && timingSafeEqual(got, want);
+  });
 }
 
 interface Backend {
@@ -146,9 +150,42 @@ async function sendMany(h: Harness, app: TestApp, cids: string[], each: number):
 }
 
 describe('outbound calls to a private backend', () => {
-  it('are refused by default: the delivery fails as a blocked address and nothing arrives', async () => {
-    const { app, webhook, secret } = await appWithHook(closed);
-    rcv.secret = secret;
+  it('are refused by default: at registration, naming the setting, and at delivery if the target changed since', async () => {
+    const app = await closed.createApp();
+    await closed.users(app, [{ id: 'alice' }, { id: 'bob' }]);
+    const made = await closed.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: await app.server(),
+      payload: { url: `${rcv.url}/hook`, events: ['message.new'] },
+    });
+    expect(made.status).toBe(400);
+    expect(made.body.error).toMatchObject({
+      code: 'OUTBOUND_NOT_ALLOWED',
+      details: { setting: 'PARLEY_OUTBOUND_ALLOW_WEBHOOKS', entry: rcv.host, reason: 'port' },
+    });
+    expect(made.body.error.message).toContain(`add ${rcv.host} to PARLEY_OUTBOUND_ALLOW_WEBHOOKS`);
+    // An endpoint registered while it was allowed (a name that resolved elsewhere, a setting
+    // since removed): each attempt is checked again, fails, and says which setting allows it.
+    const ok = await closed.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: await app.server(),
+      payload: { url: 'https://hooks.parley-test.invalid/hook', events: ['message.new'] },
+    });
+    expect(ok.status).toBe(201);
+    const webhook = ok.body.webhook.id as string;
+    await closed.server.svc.db.execute(
+      sql`update webhook_endpoints set url = ${`${rcv.url}/hook`} where id = ${webhook}`,
+    );
+    closed.server.svc.hooks.changed(app.id);
+    const ch = await closed.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers: await app.user('alice'),
+      payload: { type: 'group', id: 'a', members: ['bob'] },
+    });
+    expect(ch.status).toBe(200);
     const before = rcv.taken.length;
     await sendMany(closed, app, ['group:a'], 1);
     const log = await until(
@@ -159,7 +196,7 @@ describe('outbound calls to a private backend', () => {
       (d) => d.length === 1 && d[0].attempts >= 1,
     );
     expect(log[0].status, JSON.stringify(log[0])).not.toBe('delivered');
-    expect(log[0].error).toMatch(/^port: Port \d+ is not fetched|not a public address/);
+    expect(log[0].error).toMatch(/^port: Port \d+ is not fetched \(not allowed by PARLEY_OUTBOUND_ALLOW_WEBHOOKS/);
     expect(rcv.taken.length).toBe(before);
   });
 

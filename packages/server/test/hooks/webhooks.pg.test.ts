@@ -331,11 +331,11 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(missing.status).toBe(404);
   });
 
-  it('disables an endpoint that keeps failing, with the reason, and re-enabling sends what waited', async () => {
+  it('disables an endpoint that keeps failing, with the reason; re-enabling sends what waited, in order', async () => {
     const { app, webhook } = await setup('/dead', ['message.new']);
     rcv.answer = (r) => (r.path === '/dead' ? { status: 500 } : { status: 200 });
-    await send(app, 'group:one', 'never arrives');
-    await send(app, 'group:one', 'waits behind it');
+    const first = await send(app, 'group:one', 'fails for a day');
+    const second = await send(app, 'group:one', 'waits behind it');
     const w = await until(
       'disabled',
       async () =>
@@ -344,13 +344,20 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
       90_000,
     );
     expect(w.webhook.disabled_reason).toMatch(/HTTP 500/);
+    // The one that failed waits at the head of its lane, with its attempts and error; nothing is dropped.
     const log = await deliveries(app, webhook.id);
-    expect(log.map((d) => d.status)).toEqual(['pending', 'failed']);
+    expect(log.map((d) => d.status)).toEqual(['pending', 'pending']);
     expect(log[1].attempts).toBeGreaterThan(2);
-    // A disabled endpoint gets nothing new.
+    expect(log[1].error).toBe('HTTP 500');
+    // While disabled, what the endpoint would receive is kept for it (and sent nowhere yet).
     const before = rcv.on('/dead').length;
-    await send(app, 'group:two', 'while disabled');
-    expect((await deliveries(app, webhook.id)).length).toBe(2);
+    const third = await send(app, 'group:two', 'while disabled');
+    const fourth = await send(app, 'group:one', 'also while disabled');
+    expect((await deliveries(app, webhook.id)).map((d) => d.status)).toEqual(Array(4).fill('pending'));
+    expect(w.webhook.pending).toBe(2);
+    // A window in which a delivery to the disabled endpoint would have arrived, had it been sent.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(rcv.on('/dead').length).toBe(before);
     rcv.answer = () => ({ status: 200 });
     const on = await h.call({
       method: 'PATCH',
@@ -361,12 +368,15 @@ describe('webhook endpoints', { timeout: 120_000 }, () => {
     expect(on.body.webhook.active).toBe(true);
     expect(on.body.webhook.disabled_reason).toBeNull();
     await until(
-      'the waiting one delivered',
-      async () => (await deliveries(app, webhook.id))[0]?.status,
-      (s) => s === 'delivered',
+      'all four delivered',
+      async () => (await deliveries(app, webhook.id)).filter((d) => d.status === 'delivered').length,
+      (n) => n === 4,
     );
-    expect(rcv.on('/dead').length).toBeGreaterThan(before);
-    expect(rcv.on('/dead').at(-1)?.json.event.message.text).toBe('waits behind it');
+    // Each channel's events in order, the one that had failed first.
+    const landed = rcv.on('/dead').slice(before);
+    const seqs = (cid: string) => landed.filter((g) => g.json.event.cid === cid).map((g) => g.json.event.seq);
+    expect(seqs('group:one')).toEqual([first.seq, second.seq, fourth.seq]);
+    expect(seqs('group:two')).toEqual([third.seq]);
   });
 
   it('delivers user.* events in order per user, signed, only to endpoints that asked, never another app’s', async () => {

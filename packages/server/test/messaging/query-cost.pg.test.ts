@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActivityTracker } from '../../src/features/analytics/usage.js';
+import { inboxSettled } from '../../src/features/inbox/record.js';
 import { rows } from '../../src/platform/db/index.js';
 import { type Harness, QUIET, startHarness, type TestSocket } from '../harness.js';
 import { makeWorld, type World } from './world.js';
@@ -102,6 +103,35 @@ describe('query cost of a plain send', () => {
     });
     // The same one statement: the socket was authenticated once, at connect.
     expect(n).toBe(PLAIN_SEND());
+  });
+
+  it('in an app with a paused webhook endpoint: still one statement, its delivery written in it', async () => {
+    const v = await world();
+    const c = await v.channel('alice', 'group', 'cost-paused', ['bob']);
+    // A name that does not resolve is accepted (registration checks only what the policy refuses).
+    const made = await h.call({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: await v.app.server(),
+      payload: { url: 'https://hooks.parley-test.invalid/x', events: ['message.new'] },
+    });
+    expect(made.status).toBe(201);
+    const id = made.body.webhook.id as string;
+    const paused = await h.call({
+      method: 'PATCH',
+      url: `/v1/webhooks/${id}`,
+      headers: await v.app.server(),
+      payload: { active: false },
+    });
+    expect(paused.body.webhook.active).toBe(false);
+    await v.send('alice', c, 'warm the caches');
+    expect(await cost(() => v.send('alice', c, 'kept for the endpoint'))).toBe(PLAIN_SEND());
+    // Every send's delivery is kept for it: the warm one and the three counted.
+    const [kept] = await rows<{ n: number }>(
+      h.database.db,
+      sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${id} and status = 'pending'`,
+    );
+    expect(kept?.n).toBe(4);
   });
 
   it("an author's first send to a channel reads its rows first; a change to them costs one more write", async () => {
@@ -317,5 +347,55 @@ describe('query cost of a connect', () => {
       sql`select count(*)::int as n from user_activity where app_id = ${w.app.id} and user_id like 'storm-%'`,
     );
     expect(noted[0]?.n).toBe(users.length);
+  });
+});
+
+/**
+ * The inbox on: only a send that may put an item in an inbox (a mention, @here, @channel, a
+ * thread reply, a DM) is derived after its commit. A plain message in a group channel is the
+ * one statement of its send and nothing after it: deriving every send read its message back
+ * (through whatever index the planner took), its flags and its outbox row, and cost PostgreSQL
+ * more than the send itself (bench/pg-cost.ts, issue 57).
+ */
+describe('query cost of a plain send with the inbox on', () => {
+  let hi: Harness;
+  let v: World;
+  beforeAll(async () => {
+    hi = await startHarness({ ...QUIET, inbox: true, jobWorkers: false });
+    v = await makeWorld(hi, [
+      { id: 'alice', username: 'alice' },
+      { id: 'bob', username: 'bob' },
+    ]);
+  });
+  afterAll(async () => {
+    await v.closeSockets();
+    await hi.close();
+  });
+
+  it('costs the inbox no statement; a mention in the same channel is derived into an item', async () => {
+    const c = await v.channel('alice', 'group', 'inbox-cost', ['bob']);
+    await v.send('alice', c, 'warm the caches');
+    await inboxSettled(hi.server.svc);
+    let least = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i++) {
+      await hi.server.svc.activity.settled();
+      const before = hi.database.queryCount();
+      await v.send('alice', c, `plain ${i}`);
+      await inboxSettled(hi.server.svc);
+      least = Math.min(least, hi.database.queryCount() - before);
+    }
+    expect(least).toBe(PLAIN_SEND());
+    // No outbox row was written for them, and none is left for the mention's.
+    const mention = await v.send('alice', c, 'hey @bob');
+    await inboxSettled(hi.server.svc);
+    const items = await v.rest('bob', 'GET', '/v1/inbox');
+    expect(items.body.items.map((x: { message_id: string; kind: string }) => [x.message_id, x.kind])).toEqual([
+      [mention.id, 'mention'],
+    ]);
+    const [left] = await rows<{ n: number }>(
+      hi.database.db,
+      sql`select count(*)::int as n from inbox_pending where app_id = ${v.app.id}`,
+    );
+    expect(left?.n).toBe(0);
   });
 });

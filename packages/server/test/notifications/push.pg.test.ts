@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifyItems, reachableItems } from '../../src/features/notifications/jobs.js';
 import { notifyMessage } from '../../src/features/notifications/trigger.js';
+import { type HotStatement, hotStatements } from '../../src/platform/db/hot.js';
 import { rows } from '../../src/platform/db/index.js';
 import { JOBS_SCHEMA } from '../../src/platform/jobs/queue.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
@@ -531,6 +532,35 @@ describe('the hand-off from the send path', () => {
     expect(h.server.svc.database.queryCount() - q0).toBe(1);
     expect(found).toEqual([{ appId: app.id, messageId: l1.id, cid: loud }]);
     expect(await reachableItems(h.server.svc, [])).toEqual([]);
+  });
+
+  it("probes a channel's members once per channel and author of a job, not once per message", async () => {
+    // Nobody in it can be reached: every member is probed (push, devices, workspace) and found
+    // wanting. Eight messages of one author: the members are read once, not eight times.
+    const quiet = await channel(h, app, 'carol', 'quiet-probes', ['carol', 'dave']);
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push((await send(h, app, 'carol', quiet, `probe ${i}`)).id);
+    await notificationsIdle(h);
+    const stmt = hotStatements().find((s) => s.name === 'parley_notify_reachable') as HotStatement;
+    const input = JSON.stringify(ids.map((id, ord) => ({ ord, app_id: app.id, id })));
+    const [row] = await rows<{ 'QUERY PLAN': unknown }>(
+      h.database.db,
+      sql.raw(`explain (analyze, format json) ${stmt.text.replace('$1::json', `'${input}'::json`)}`),
+    );
+    const out = row?.['QUERY PLAN'];
+    type Node = { 'Relation Name'?: string; 'Actual Loops'?: number; Plans?: Node[] };
+    const plan = ((typeof out === 'string' ? JSON.parse(out) : out) as { Plan: Node }[])[0]?.Plan as Node;
+    const loops = (n: Node, rel: string): number =>
+      (n['Relation Name'] === rel ? (n['Actual Loops'] ?? 0) : 0) +
+      (n.Plans ?? []).reduce((a, c) => a + loops(c, rel), 0);
+    expect(loops(plan, 'messages')).toBe(8);
+    expect(loops(plan, 'members')).toBe(1);
+    expect(
+      await reachableItems(
+        h.server.svc,
+        ids.map((messageId) => ({ appId: app.id, messageId })),
+      ),
+    ).toEqual([]);
   });
 
   it("a job's messages, channels, thread parents, authors and members are read together, not per message", async () => {

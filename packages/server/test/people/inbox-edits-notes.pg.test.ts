@@ -6,9 +6,14 @@
  * channel level, once per note; and every new item reaches webhook endpoints that asked for
  * `inbox.*` as `inbox.new`, signed, in the user's lane — never another app's endpoint.
  */
+
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboxSettled } from '../../src/features/inbox/record.js';
+import { holdInboxTask, recoverTasks } from '../../src/features/inbox/tasks.js';
 import { verifySignature } from '../../src/features/webhooks/signature.js';
+import { rows } from '../../src/platform/db/index.js';
+import { withTransaction } from '../../src/platform/event-log.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { eventually, type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { type Received, type Receiver, startReceiver } from '../hooks/helpers.js';
@@ -208,5 +213,73 @@ describe('webhooks', () => {
     );
     await settled();
     expect(rcv.got.some((g) => g.json?.app_id === elsewhere.id)).toBe(false);
+  });
+});
+
+describe('the tasks of reactions, edits, notes and invitations', () => {
+  const tasksLeft = async () =>
+    (await rows<{ n: number }>(h.server.svc.db, sql`select count(*)::int as n from inbox_tasks`))[0]?.n;
+
+  it('leave no row once they ran after their commit', async () => {
+    const m = await send('alice', 'group:studio', 'react here');
+    expect((await as('bob', 'POST', `/v1/messages/${m.id}/reactions`, { type: 'tada' })).status).toBe(200);
+    await edit('alice', m.id, 'react here @carol');
+    await settled();
+    expect((await inbox('alice')).items.some((i) => i.message_id === m.id && i.kind === 'reaction')).toBe(true);
+    expect((await inbox('carol')).items.some((i) => i.message_id === m.id && i.kind === 'mention')).toBe(true);
+    expect(await tasksLeft()).toBe(0);
+  });
+
+  it('that a crash left between the commit and the run are run by the recovery, once', async () => {
+    const svc = h.server.svc;
+    const m = await send('alice', 'group:studio', 'left by a crash, @carol');
+    await settled();
+    expect((await inbox('carol')).items.some((i) => i.message_id === m.id)).toBe(true);
+    // The commit of a reaction and of an edit that took carol out, each with its task, whose run
+    // never came (as if the process died right after the commit): the task's row is all that is left.
+    await withTransaction(svc, async (tx) => {
+      await holdInboxTask(svc, tx, app.id, {
+        kind: 'items',
+        items: [
+          {
+            appId: app.id,
+            userId: 'alice',
+            kind: 'reaction',
+            cid: 'group:studio',
+            messageId: m.id,
+            actorId: 'carol',
+            reactionType: 'tada',
+            dedupe: `r:${m.id}:carol:tada`,
+          },
+        ],
+      });
+      await holdInboxTask(svc, tx, app.id, {
+        kind: 'mentions_edited',
+        appId: app.id,
+        messageId: m.id,
+        added: [],
+        removed: ['carol'],
+      });
+    });
+    // A transaction that rolls back leaves no task.
+    await expect(
+      withTransaction(svc, async (tx) => {
+        await holdInboxTask(svc, tx, app.id, { kind: 'items', items: [] });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await tasksLeft()).toBe(2);
+    expect((await inbox('alice')).items.some((i) => i.message_id === m.id)).toBe(false);
+
+    // Too young for the periodic job (another node may be running it now): left alone.
+    expect(await recoverTasks(svc, { olderThanMs: 60_000 })).toBe(0);
+    // As at the next start: both run, their rows go, and a second pass stores nothing twice.
+    expect(await recoverTasks(svc, { olderThanMs: 0 })).toBe(2);
+    expect(await tasksLeft()).toBe(0);
+    const alice = (await inbox('alice')).items.filter((i) => i.message_id === m.id);
+    expect(alice).toEqual([expect.objectContaining({ kind: 'reaction', actor_id: 'carol', reaction_type: 'tada' })]);
+    // The edit's task took carol's unread mention out.
+    expect((await inbox('carol')).items.some((i) => i.message_id === m.id)).toBe(false);
+    expect(await recoverTasks(svc, { olderThanMs: 0 })).toBe(0);
   });
 });

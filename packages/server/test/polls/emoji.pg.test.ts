@@ -64,11 +64,11 @@ const png = (size = 300) =>
 describe('custom emoji', () => {
   it('an admin adds a PNG: resized to 128 px, listed, served, told live to the app', async () => {
     const bob = await w.socket('bob');
-    const r = await addEmoji(w.app, 'admin', 'party', await png(), { aliases: 'tada, celebrate' });
+    const r = await addEmoji(w.app, 'admin', 'party', await png(), { aliases: 'hooray, celebrate' });
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     expect(r.json.emoji).toMatchObject({
       shortcode: 'party',
-      aliases: ['tada', 'celebrate'],
+      aliases: ['hooray', 'celebrate'],
       content_type: 'image/png',
       animated: false,
       width: 128,
@@ -149,16 +149,35 @@ describe('custom emoji', () => {
         400,
         'VALIDATION_ERROR',
       );
-    const ok = await addEmoji(w.app, 'admin', ':cat:', img, { aliases: 'kitty' });
-    expect(ok.json.emoji.shortcode).toBe('cat');
-    const dup = await addEmoji(w.app, 'admin', 'cat', img);
+    const ok = await addEmoji(w.app, 'admin', ':blobcat:', img, { aliases: 'kitty' });
+    expect(ok.json.emoji.shortcode).toBe('blobcat');
+    const dup = await addEmoji(w.app, 'admin', 'blobcat', img);
     expectError({ status: dup.status, body: dup.json }, 409, 'CONFLICT');
     const alias = await addEmoji(w.app, 'admin', 'kitty', img);
     expectError({ status: alias.status, body: alias.json }, 409, 'CONFLICT');
-    const viaAlias = await addEmoji(w.app, 'admin', 'dog', img, { aliases: 'cat' });
+    const viaAlias = await addEmoji(w.app, 'admin', 'doge', img, { aliases: 'blobcat' });
     expectError({ status: viaAlias.status, body: viaAlias.json }, 409, 'CONFLICT');
-    // The failed add kept no name: `dog` is free.
-    expect((await addEmoji(w.app, 'admin', 'dog', img)).status).toBe(200);
+    // The failed add kept no name: `doge` is free.
+    expect((await addEmoji(w.app, 'admin', 'doge', img)).status).toBe(200);
+  });
+
+  it("refuses a standard emoji's name as a shortcode or an alias, as Slack does, keeping nothing", async () => {
+    // `smile` is an id of the picker's data (@emoji-mart/data), `satisfied` one of its aliases,
+    // `+1` a name with a sign; `:smile:` means the standard emoji, never an app's image.
+    const img = await png(64);
+    for (const [code, aliases, names] of [
+      ['smile', undefined, ['smile']],
+      ['+1', undefined, ['+1']],
+      ['grin-custom', 'satisfied, thumbsup', ['satisfied', 'thumbsup']],
+    ] as const) {
+      const r = await addEmoji(w.app, 'admin', code, img, aliases ? { aliases } : {});
+      expectError({ status: r.status, body: r.json }, 409, 'CONFLICT');
+      expect(r.json.error.details).toEqual({ reason: 'standard_emoji', names });
+    }
+    const list = await w.rest('admin', 'GET', '/v1/emoji');
+    expect(list.body.emoji.map((e: any) => e.shortcode)).not.toContain('grin-custom');
+    // Its own name, not a standard one, is free.
+    expect((await addEmoji(w.app, 'admin', 'grin-custom', img)).status).toBe(200);
   });
 
   it('only admins manage by default; the app setting opens it to everyone; both audited', async () => {
@@ -175,10 +194,10 @@ describe('custom emoji', () => {
     expect(set.body.settings.who_can_manage).toBe('everyone');
     expect((await addEmoji(w.app, 'bob', 'bobs', img)).status).toBe(200);
     // Everyone removes their own, not someone else's.
-    expectError(await w.rest('bob', 'DELETE', '/v1/emoji/cat'), 403, 'FORBIDDEN');
+    expectError(await w.rest('bob', 'DELETE', '/v1/emoji/blobcat'), 403, 'FORBIDDEN');
     expect((await w.rest('bob', 'DELETE', '/v1/emoji/bobs')).status).toBe(200);
     await w.rest('admin', 'PATCH', '/v1/emoji/settings', { who_can_manage: 'admins' });
-    expectError(await w.rest('bob', 'DELETE', '/v1/emoji/cat'), 403, 'FORBIDDEN');
+    expectError(await w.rest('bob', 'DELETE', '/v1/emoji/blobcat'), 403, 'FORBIDDEN');
     const audit = await w.rest(null, 'GET', '/v1/audit?limit=100');
     const actions = audit.body.entries.map((e: any) => `${e.action}:${e.target?.id ?? ''}`);
     expect(actions).toContain('emoji.added:bobs');
@@ -190,24 +209,24 @@ describe('custom emoji', () => {
     const hook = await w.rest(null, 'POST', '/v1/webhooks', { url: `${rcv.url}/emoji`, events: ['emoji.*'] });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     const img = await png(64);
-    expect((await addEmoji(w.app, 'admin', 'parrot', img)).status).toBe(200);
+    expect((await addEmoji(w.app, 'admin', 'partyparrot', img)).status).toBe(200);
     const cid = await w.channel('admin', 'group', 'emoji-use', ['bob', 'carol']);
-    const m = await w.send('bob', cid, 'hello :parrot: world');
-    const react = await w.rest('carol', 'POST', `/v1/messages/${m.id}/reactions`, { type: ':parrot:' });
+    const m = await w.send('bob', cid, 'hello :partyparrot: world');
+    const react = await w.rest('carol', 'POST', `/v1/messages/${m.id}/reactions`, { type: ':partyparrot:' });
     expect(react.status, JSON.stringify(react.body)).toBe(200);
-    expect(react.body.message.reactions).toEqual({ ':parrot:': 1 });
+    expect(react.body.message.reactions).toEqual({ ':partyparrot:': 1 });
     const carol = await w.socket('carol');
-    expect((await w.rest('admin', 'DELETE', '/v1/emoji/parrot')).status).toBe(200);
-    await carol.waitFor((f) => f.type === 'emoji.updated' && f.change === 'removed' && f.shortcode === 'parrot');
-    expectError(await w.rest('admin', 'DELETE', '/v1/emoji/parrot'), 404, 'NOT_FOUND');
+    expect((await w.rest('admin', 'DELETE', '/v1/emoji/partyparrot')).status).toBe(200);
+    await carol.waitFor((f) => f.type === 'emoji.updated' && f.change === 'removed' && f.shortcode === 'partyparrot');
+    expectError(await w.rest('admin', 'DELETE', '/v1/emoji/partyparrot'), 404, 'NOT_FOUND');
     const after = (await w.rest('carol', 'GET', `/v1/messages/${m.id}`)).body.message;
-    expect(after.text).toBe('hello :parrot: world');
-    expect(after.reactions).toEqual({ ':parrot:': 1 });
+    expect(after.text).toBe('hello :partyparrot: world');
+    expect(after.reactions).toEqual({ ':partyparrot:': 1 });
     // The name is free again.
-    expect((await addEmoji(w.app, 'admin', 'parrot', img)).status).toBe(200);
+    expect((await addEmoji(w.app, 'admin', 'partyparrot', img)).status).toBe(200);
     // Webhook endpoints got each change, in order, in the app's lane.
     const got = (await eventually(() => {
-      const bodies = rcv.on('/emoji').filter((r) => r.json?.event?.shortcode === 'parrot');
+      const bodies = rcv.on('/emoji').filter((r) => r.json?.event?.shortcode === 'partyparrot');
       return bodies.length >= 3 ? bodies : null;
     }, 20_000)) as Received[];
     expect(got.map((r) => `${r.json.type}:${r.json.event.change}`)).toEqual([
@@ -243,11 +262,11 @@ describe('custom emoji', () => {
   it('another app sees none of them and cannot remove them', async () => {
     const other = await makeWorld(h, [{ id: 'admin', role: 'admin' }]);
     expect((await other.rest('admin', 'GET', '/v1/emoji')).body.emoji).toEqual([]);
-    expectError(await other.rest('admin', 'DELETE', '/v1/emoji/cat'), 404, 'NOT_FOUND');
+    expectError(await other.rest('admin', 'DELETE', '/v1/emoji/blobcat'), 404, 'NOT_FOUND');
     // The same shortcode is free there.
-    expect((await addEmoji(other.app, 'admin', 'cat', await png(64))).status).toBe(200);
-    expect((await w.rest('bob', 'GET', '/v1/emoji')).body.emoji.filter((e: any) => e.shortcode === 'cat').length).toBe(
-      1,
-    );
+    expect((await addEmoji(other.app, 'admin', 'blobcat', await png(64))).status).toBe(200);
+    expect(
+      (await w.rest('bob', 'GET', '/v1/emoji')).body.emoji.filter((e: any) => e.shortcode === 'blobcat').length,
+    ).toBe(1);
   });
 });

@@ -97,6 +97,46 @@ describe('read-by', () => {
     expect((await readBy('ada', m.id)).body.read_by[0].read_at).toBe(ev.created_at);
   });
 
+  it('each move of a read mark, forward or back, and each join has a larger read_rev, everywhere it is shown', async () => {
+    const cid = await group('revs', ['ada', 'bob', 'cy']);
+    const m1 = await send('ada', cid, 'one');
+    const m2 = await send('ada', cid, 'two');
+    const ada = await TestSocket.connect(url, app, 'ada');
+    sockets.push(ada);
+    const bobOf = async () =>
+      (await rest('ada', 'GET', `/v1/channels/${cid}`)).body.members.find((x: any) => x.user_id === 'bob');
+    const start = (await bobOf()).read_rev as number;
+    expect(start).toBeGreaterThan(0);
+
+    const read = await rest('bob', 'POST', `/v1/channels/${cid}/read`, { seq: m2.seq });
+    expect(read.body.read_rev).toBeGreaterThan(start);
+    const live = await ada.waitFor((f) => f.type === 'read.updated' && f.cid === cid && f.user.id === 'bob');
+    expect(live.read_rev).toBe(read.body.read_rev);
+    // Reading again without moving the mark keeps its revision.
+    expect((await rest('bob', 'POST', `/v1/channels/${cid}/read`, { seq: m2.seq })).body.read_rev).toBe(
+      read.body.read_rev,
+    );
+
+    // Back: marked unread from the first message. A view with a smaller rev is older, whatever its seq.
+    const back = await rest('bob', 'POST', `/v1/channels/${cid}/unread`, { message_id: m1.id });
+    expect(back.body).toMatchObject({ last_read_seq: m1.seq - 1, unread_count: 2 });
+    expect(back.body.read_rev).toBeGreaterThan(read.body.read_rev);
+    const backLive = await ada.waitFor(
+      (f) => f.type === 'read.updated' && f.cid === cid && f.user.id === 'bob' && f.read_rev === back.body.read_rev,
+    );
+    expect(backLive.seq).toBe(m1.seq - 1);
+    expect(await bobOf()).toMatchObject({ last_read_seq: m1.seq - 1, read_rev: back.body.read_rev });
+    // Bob's own channel list carries it on his membership.
+    const mine = await rest('bob', 'POST', '/v1/channels/query', { filter: { cid } });
+    expect(mine.body.channels[0].membership).toMatchObject({ last_read_seq: m1.seq - 1, read_rev: back.body.read_rev });
+
+    // Leave and join again: the new membership's rev is larger than any of the old one's.
+    expect((await rest('cy', 'POST', `/v1/channels/${cid}/leave`, {})).status).toBe(200);
+    expect((await rest('ada', 'POST', `/v1/channels/${cid}/members`, { add: ['cy'] })).status).toBe(200);
+    const cy = (await rest('ada', 'GET', `/v1/channels/${cid}`)).body.members.find((x: any) => x.user_id === 'cy');
+    expect(cy.read_rev).toBeGreaterThan(back.body.read_rev);
+  });
+
   it('is off above the member limit', async () => {
     // A second node on the same database with a limit of 3.
     small = await startHarness({ masterKey: KEY, readByMaxMembers: 3 }, { database: h.database });

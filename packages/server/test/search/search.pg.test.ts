@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchDocument } from '../../src/features/messages/send-batch.js';
 import { rows } from '../../src/platform/db/index.js';
 import { upload } from '../files/helpers.js';
 import { ADMIN, type Harness, startHarness } from '../harness.js';
@@ -105,6 +106,32 @@ describe('words', () => {
     expect(await texts('bob', 'bar_foo')).toEqual([]);
     expect(await texts('bob', 'lee.ann')).toEqual([]);
     expect(await texts('bob', 'foo_qux')).toEqual([]);
+  });
+
+  it("the send batch's search document is parley_search_document's, for texts with identifiers and without", async () => {
+    const samples = [
+      'The runners were running fast yesterday',
+      'see https://example.com/docs for getUser and get_user_by_id',
+      "<script>alert('x')</script> & deploy tonight",
+      'rename foo_bar.baz and write to ann.lee@example.org',
+      'Hi. How are you? well - fine; 10 : 30',
+      'at 10:30, v1.2-rc, a+b, x/y, @bob, e.g. this',
+      '日本語のテキストです',
+      'émigré_café.naïve',
+      '',
+      ' <<>> ',
+      '-_-',
+    ];
+    const [row] = await rows<{ docs: { same: boolean; doc: string }[] }>(
+      h.database.db,
+      sql.raw(`select json_agg(json_build_object('same', ${searchDocument('t')} = parley_search_document(t),
+        'doc', ${searchDocument('t')})) as docs
+        from jsonb_array_elements_text('${JSON.stringify(samples).replaceAll("'", "''")}'::jsonb) as x(t)`),
+    );
+    expect(row?.docs.map((d) => d.same)).toEqual(samples.map(() => true));
+    // Both branches ran: plain texts are the text with < and > blanked; identifiers add parts.
+    expect(row?.docs[0]?.doc).toBe(samples[0]);
+    expect(row?.docs[3]?.doc).toContain('foo bar baz');
   });
 
   it('finds words of scripts written without spaces by substring', async () => {

@@ -39,7 +39,6 @@ import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
 import { hashPassword, verifyNothing, verifyPassword } from './passwords.js';
 import { type AccountRow, type MemberRow, type MembershipRow, presentCreatedInvite } from './present.js';
 import {
-  accountByEmail,
   accountById,
   inviteByTokenHash,
   inviteProblem,
@@ -50,14 +49,7 @@ import {
   ownerCount,
 } from './queries.js';
 import { createSession, newToken, sha256 } from './sessions.js';
-import {
-  checkNotLocked,
-  clearFailures,
-  limitSignin,
-  limitSignup,
-  recordFailure,
-  signinTarget,
-} from './signin-guard.js';
+import { clearFailures, guardSignin, limitSignup, recordFailure } from './signin-guard.js';
 import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
@@ -91,7 +83,7 @@ export async function signUp(
   await checkPasswordPolicy(svc.db, body.password, { email: body.email });
   const passwordHash = await hashPassword(body.password);
   const now = svc.clock();
-  let done: { account: AccountRow; token: string | null; verify: string };
+  let done: { account: AccountRow; token: string | null };
   try {
     done = await svc.db.transaction(async (tx) => {
       const [account] = await tx
@@ -101,15 +93,15 @@ export async function signUp(
       if (!account) throw new Error('insert returned no account');
       await rememberPassword(tx, account.id, passwordHash, new Date(now));
       const verify = await issueMailToken(tx, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, now);
+      await svc.mailer.queue(tx, 'verification', verifyMail(svc.config, account.email, verify));
       const token = svc.config.requireEmailVerification ? null : await createSession(tx, account.id, req, now);
-      return { account, token, verify };
+      return { account, token };
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'An account with this email already exists');
     throw err;
   }
-  const { account, verify } = done;
-  svc.mailer.later('verification', async () => verifyMail(svc.config, account.email, verify));
+  svc.mailer.wake();
   return { account: done.account, token: done.token };
 }
 
@@ -130,11 +122,9 @@ export async function signIn(
   body: SignInBody,
   req: FastifyRequest,
 ): Promise<{ account: AccountRow; token: string } | { challenge: TwoFactorChallenge }> {
-  await limitSignin(svc, req, body.email);
-  const account = await accountByEmail(svc.db, body.email);
-  // An unknown email has a lockout state too, and is answered as an account with another password.
-  const target = await signinTarget(svc, account, body.email);
-  checkNotLocked(svc, target);
+  // An unknown email has a lockout state too, and is answered as an account with another
+  // password: the same checks in the same order (guardSignin), the same work after them.
+  const { account, target } = await guardSignin(svc, req, body.email.trim());
   const ok = account ? await verifyPassword(account.passwordHash, body.password) : await verifyNothing(body.password);
   if (!ok) await recordFailure(svc, target);
   if (account && !ok) {
@@ -200,9 +190,10 @@ export async function changePassword(svc: Services, session: AccountSession, bod
       action: 'account.password_changed',
       target: { kind: 'account', id: account.id },
     });
+    await svc.mailer.queue(tx, 'password changed notice', passwordChangedMail(account.email));
   });
+  svc.mailer.wake();
   await endSessions(svc, { accountId: account.id, except: session.sessionId });
-  svc.mailer.later('password changed notice', async () => passwordChangedMail(account.email));
 }
 
 // ---- workspaces --------------------------------------------------------------------------
@@ -341,7 +332,8 @@ export async function createInvite(
   const token = newToken();
   const hours = body.expires_in_hours ?? INVITE_DEFAULT_HOURS;
   const id = randomUUID();
-  const [row] = await svc.db.transaction(async (tx) => {
+  const to = body.email;
+  const created = await svc.db.transaction(async (tx) => {
     await recordAudit(tx, {
       appId,
       actor: accountActor(accountId),
@@ -349,7 +341,7 @@ export async function createInvite(
       target: { kind: 'invite', id },
       details: { max_uses: body.max_uses ?? null, expires_in_hours: hours, guest: body.guest ? true : undefined },
     });
-    return tx
+    const [row] = await tx
       .insert(invites)
       .values({
         appId,
@@ -362,19 +354,23 @@ export async function createInvite(
         guestExpiresAt: body.guest ? new Date(body.guest.expires_at) : null,
       })
       .returning();
-  });
-  if (!row) throw new Error('insert returned no invite');
-  const created = presentCreatedInvite(row, token);
-  const to = body.email;
-  if (to)
-    svc.mailer.later('invite', async () => {
-      const [who] = await svc.db
+    if (!row) throw new Error('insert returned no invite');
+    const created = presentCreatedInvite(row, token);
+    if (to) {
+      const [who] = await tx
         .select({ inviter: schema.accounts.name, workspace: apps.name })
         .from(schema.accounts)
         .innerJoin(apps, eq(apps.id, appId))
         .where(eq(schema.accounts.id, accountId));
-      return inviteMail(svc.config, to, who?.inviter ?? 'Someone', who?.workspace ?? 'a workspace', created);
-    });
+      await svc.mailer.queue(
+        tx,
+        'invite',
+        inviteMail(svc.config, to, who?.inviter ?? 'Someone', who?.workspace ?? 'a workspace', created),
+      );
+    }
+    return created;
+  });
+  if (to) svc.mailer.wake();
   return created;
 }
 

@@ -5,6 +5,7 @@
  */
 export { announceWorkspace, checkLogoAccess } from './branding.js';
 export { ChatSessions, SESSIONS_TOPIC } from './chat-sessions.js';
+export { defineAccountJobs } from './mail-jobs.js';
 export { publicUrl } from './mails.js';
 export { membershipRoutes } from './membership-routes.js';
 export { oidcRoutes } from './oidc-routes.js';

@@ -160,16 +160,15 @@ export async function askToJoin(
       });
     const r = await requestOf(tx, appId, eq(joinRequests.accountId, accountId));
     if (!r) throw new Error('join request vanished');
-    return { request: r, notify: true };
+    await svc.mailer.queue(tx, 'join request received', {
+      to: account.email,
+      subject: `Your request to join ${w.name}`,
+      text: `We passed your request to join ${w.name} to its admins. We will mail you when they decide.`,
+    });
+    return { request: r };
   });
-  if ('request' in done && done.notify) {
-    const name = (await svc.db.select({ name: apps.name }).from(apps).where(eq(apps.id, appId)))[0]?.name ?? '';
-    const to = account.email;
-    svc.mailer.later('join request received', async () => ({
-      to,
-      subject: `Your request to join ${name}`,
-      text: `We passed your request to join ${name} to its admins. We will mail you when they decide.`,
-    }));
+  if (done.request) {
+    svc.mailer.wake();
     return { request: done.request };
   }
   return done as { workspace: MembershipRow };
@@ -225,16 +224,16 @@ export async function decideRequest(
       target: { kind: 'account', id: r.accountId },
       details: { request_id: requestId },
     });
+    const url = `${publicUrl(svc.config)}/join/${appId}`;
+    await svc.mailer.queue(tx, `join request ${status}`, {
+      to: r.email,
+      subject: approve ? `You joined ${me.name}` : `Your request to join ${me.name} was declined`,
+      text: approve
+        ? `An admin of ${me.name} approved your request. Open it here:\n${url}`
+        : `An admin of ${me.name} declined your request to join.`,
+    });
     return { ...r, status, decidedAt: at, decidedBy: accountId, workspaceName: me.name };
   });
-  const to = r.email;
-  const url = `${publicUrl(svc.config)}/join/${appId}`;
-  svc.mailer.later(`join request ${r.status}`, async () => ({
-    to,
-    subject: approve ? `You joined ${r.workspaceName}` : `Your request to join ${r.workspaceName} was declined`,
-    text: approve
-      ? `An admin of ${r.workspaceName} approved your request. Open it here:\n${url}`
-      : `An admin of ${r.workspaceName} declined your request to join.`,
-  }));
+  svc.mailer.wake();
   return r;
 }

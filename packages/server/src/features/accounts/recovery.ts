@@ -4,13 +4,12 @@
  * The requests that name an address (forgot password, change of email) answer the same,
  * `{ok:true}`, whether it has an account or not, and in the same time: the answer is given
  * before anything depends on the address — the look-up, the token and the mail run after it,
- * beside the request (`mailer.later`), and only the rate limits are counted first.
+ * in an `accounts.mail` job the request enqueues (mail-jobs.ts), and only the rate limits are
+ * counted first. Every other mail is queued in the transaction of the request that causes it.
  */
 import {
   type ChangeEmailBody,
-  EMAIL_CHANGE_TOKEN_TTL_SECONDS,
   type ForgotPasswordBody,
-  RESET_TOKEN_TTL_SECONDS,
   type ResetPasswordBody,
   VERIFY_TOKEN_TTL_SECONDS,
 } from '@parley/protocol';
@@ -22,11 +21,12 @@ import type { AccountSession } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { loadAccount } from './actions.js';
 import { endSessions } from './chat-sessions.js';
+import { enqueueAccountMail, wakeAccountMail } from './mail-jobs.js';
 import { issueMailToken, redeemMailToken } from './mail-tokens.js';
-import { changeEmailMail, emailChangeNoticeMail, emailTakenMail, resetMail, verifyMail } from './mails.js';
+import { emailChangeNoticeMail, verifyMail } from './mails.js';
 import { checkPasswordPolicy, rememberPassword } from './password-policy.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { accountByEmail, accountById } from './queries.js';
+import { accountById } from './queries.js';
 import { limitMail } from './signin-guard.js';
 
 const { accounts } = schema;
@@ -41,12 +41,8 @@ const isUniqueViolation = (err: unknown) =>
 /** Mail a reset link if `email` has an account. Answers alike either way (see the top). */
 export async function requestPasswordReset(svc: Services, body: ForgotPasswordBody, req: FastifyRequest) {
   await limitMail(svc, req, body.email);
-  svc.mailer.later('password reset', async () => {
-    const account = await accountByEmail(svc.db, body.email);
-    if (!account) return null;
-    const token = await issueMailToken(svc.db, account.id, 'reset_password', RESET_TOKEN_TTL_SECONDS, svc.clock());
-    return resetMail(svc.config, account.email, token, RESET_TOKEN_TTL_SECONDS);
-  });
+  await enqueueAccountMail(svc, svc.db, { kind: 'password reset', email: body.email });
+  wakeAccountMail(svc);
 }
 
 /**
@@ -87,8 +83,11 @@ export async function resendVerification(svc: Services, session: AccountSession,
   const account = await loadAccount(svc, session.accountId);
   if (account.emailVerifiedAt) return;
   await limitMail(svc, req, account.email);
-  const token = await issueMailToken(svc.db, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, svc.clock());
-  svc.mailer.later('verification', async () => verifyMail(svc.config, account.email, token));
+  await svc.db.transaction(async (tx) => {
+    const token = await issueMailToken(tx, account.id, 'verify_email', VERIFY_TOKEN_TTL_SECONDS, svc.clock());
+    await svc.mailer.queue(tx, 'verification', verifyMail(svc.config, account.email, token));
+  });
+  svc.mailer.wake();
 }
 
 /** Mark an account's email verified with the token of its verification link. */
@@ -122,19 +121,12 @@ export async function requestEmailChange(
   if (body.new_email.toLowerCase() === account.email.toLowerCase())
     throw new ApiError('VALIDATION_ERROR', 'This is already your email address', { reason: 'same_email' });
   await limitMail(svc, req, body.new_email);
-  svc.mailer.later('email change', async () => {
-    if (await accountByEmail(svc.db, body.new_email)) return emailTakenMail(svc.config, body.new_email);
-    const token = await issueMailToken(
-      svc.db,
-      account.id,
-      'change_email',
-      EMAIL_CHANGE_TOKEN_TTL_SECONDS,
-      svc.clock(),
-      body.new_email,
-    );
-    return changeEmailMail(svc.config, body.new_email, token, EMAIL_CHANGE_TOKEN_TTL_SECONDS);
+  await svc.db.transaction(async (tx) => {
+    await enqueueAccountMail(svc, tx, { kind: 'email change', accountId: account.id, newEmail: body.new_email });
+    await svc.mailer.queue(tx, 'email change notice', emailChangeNoticeMail(account.email, body.new_email));
   });
-  svc.mailer.later('email change notice', async () => emailChangeNoticeMail(account.email, body.new_email));
+  wakeAccountMail(svc);
+  svc.mailer.wake();
 }
 
 /**

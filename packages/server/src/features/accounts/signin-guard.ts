@@ -20,6 +20,7 @@ import { ApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { lockedMail } from './mails.js';
 import type { AccountRow } from './present.js';
+import { accountByEmail } from './queries.js';
 
 const { accounts, signinLockouts } = schema;
 
@@ -34,7 +35,7 @@ export async function limitSignin(svc: Services, req: FastifyRequest, email: str
   const s = svc.config.signin;
   await limit(svc, `signin:ip:${req.ip}`, s.perIp, s.windowMs, 'sign-in attempts from this address');
   if (email === null) return;
-  await limit(svc, `signin:acct:${email.trim().toLowerCase()}`, s.perAccount, s.windowMs, 'sign-in attempts');
+  await limit(svc, `signin:acct:${emailKey(email)}`, s.perAccount, s.windowMs, 'sign-in attempts');
 }
 
 /**
@@ -63,17 +64,39 @@ export async function limitMail(svc: Services, req: FastifyRequest, email: strin
  */
 export type SigninTarget = { account: AccountRow } | { email: string; lockedUntil: Date | null };
 
-/** As `accountByEmail` matches an account: case-insensitively, nothing else changed. */
-const emailKey = (email: string) => email.toLowerCase();
+/**
+ * The one key of an address, for its rate limit and its lockout alike: trimmed and lower-cased
+ * (sign-in trims what was typed before looking the account up, `guardSignin`).
+ */
+const emailKey = (email: string) => email.trim().toLowerCase();
 
 /** The target of a sign-in to `email`: its account, or the lockout state of an unknown email. */
-export async function signinTarget(svc: Services, account: AccountRow | null, email: string): Promise<SigninTarget> {
+async function signinTarget(svc: Services, account: AccountRow | null, email: string): Promise<SigninTarget> {
   if (account) return { account };
   const [row] = await svc.db
     .select({ lockedUntil: signinLockouts.lockedUntil })
     .from(signinLockouts)
     .where(eq(signinLockouts.email, emailKey(email)));
   return { email, lockedUntil: row?.lockedUntil ?? null };
+}
+
+/**
+ * The checks before a password is looked at, in ONE order for every address, with or without an
+ * account: the IP's budget, the address's budget (RATE_LIMITED), then the lock (ACCOUNT_LOCKED).
+ * Attempts made while locked still count against the budgets, the same for both, so that past
+ * either limit both answer RATE_LIMITED on the same try. Returns the account (null for an unknown
+ * address) and the target to count a failure against.
+ */
+export async function guardSignin(
+  svc: Services,
+  req: FastifyRequest,
+  email: string,
+): Promise<{ account: AccountRow | null; target: SigninTarget }> {
+  await limitSignin(svc, req, email);
+  const account = await accountByEmail(svc.db, email);
+  const target = await signinTarget(svc, account, email);
+  checkNotLocked(svc, target);
+  return { account, target };
 }
 
 /** ACCOUNT_LOCKED with the time left, when the account (or unknown email) is locked now. */
@@ -138,10 +161,13 @@ export async function recordFailure(svc: Services, target: AccountRow | SigninTa
   const lockMs = lockLength(failed / s.lockAfter, s.lockBaseMs, s.lockMaxMs);
   const until = new Date(now.getTime() + lockMs);
   if (account) {
-    await svc.db.update(accounts).set({ lockedUntil: until }).where(eq(accounts.id, account.id));
-    svc.log.warn({ account: account.id, failures: failed, lockMs }, 'account locked after failed sign-ins');
     const failures = failed;
-    svc.mailer.later('lockout notice', async () => lockedMail(svc.config, account.email, failures, lockMs));
+    await svc.db.transaction(async (tx) => {
+      await tx.update(accounts).set({ lockedUntil: until }).where(eq(accounts.id, account.id));
+      await svc.mailer.queue(tx, 'lockout notice', lockedMail(svc.config, account.email, failures, lockMs));
+    });
+    svc.mailer.wake();
+    svc.log.warn({ account: account.id, failures: failed, lockMs }, 'account locked after failed sign-ins');
   } else {
     const key = emailKey((target as { email: string }).email);
     await svc.db.update(signinLockouts).set({ lockedUntil: until }).where(eq(signinLockouts.email, key));

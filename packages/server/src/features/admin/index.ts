@@ -4,4 +4,6 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { defineAdminJobs } from './jobs.js';
+export { nodeRoutes } from './nodes.js';
 export { adminRoutes } from './routes.js';
+export { systemRoutes } from './system.js';

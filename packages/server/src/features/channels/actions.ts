@@ -211,7 +211,8 @@ export async function systemMessage(
 export async function addMembers(svc: Services, caller: Caller, cid: string, userIds: string[]) {
   const appId = caller.app.id;
   /** Who was added by someone else (an invitation, in their inbox), once committed. */
-  let invited: string[] = [];
+  // The invitation items' task is written in the transaction; it runs after the commit.
+  let afterCommit = () => {};
   const done = await withTransaction(svc, async (tx, out) => {
     const a = await accessChannelRead(tx, caller, cid, true);
     const selfJoin = caller.kind === 'user' && userIds.length === 1 && userIds[0] === caller.userId;
@@ -271,14 +272,22 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
         userId: m.userId,
         event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
       });
-    if (!selfJoin && caller.userId) invited = added.map((m) => m.userId).filter((u) => u !== caller.userId);
+    if (!selfJoin && caller.userId)
+      afterCommit = await svc.invited(
+        svc,
+        tx,
+        appId,
+        cid,
+        caller.userId,
+        added.map((m) => m.userId).filter((u) => u !== caller.userId),
+      );
     return channelWithMembers(tx, caller, cid, {
       ...a,
       channel: row,
       member: a.member ?? added.find((m) => m.userId === caller.userId) ?? null,
     });
   });
-  svc.invited(svc, appId, cid, caller.userId, invited);
+  afterCommit();
   return done;
 }
 

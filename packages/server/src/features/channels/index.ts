@@ -15,7 +15,15 @@ export {
   RANK,
   rankOf,
 } from './access.js';
-export { addMembers, bump, channelWithMembers, createChannel, removeMembers, systemMessage } from './actions.js';
+export {
+  addMembers,
+  bump,
+  channelWithMembers,
+  createChannel,
+  dmId,
+  removeMembers,
+  systemMessage,
+} from './actions.js';
 export { type OpeningRead, readOpenings, type SeedRows } from './openings.js';
 export { type ChannelRow, type MemberRow, presentChannel, presentMember, presentMembership } from './present.js';
 export { roomCid, spaceOfRoom } from './rooms.js';

@@ -39,6 +39,7 @@ export function presentMember(row: MemberRow, user?: UserRow | null): Member {
     role: row.role as MemberRole,
     last_read_seq: row.lastReadSeq,
     last_read_at: row.lastReadAt?.toISOString() ?? null,
+    read_rev: row.readRev,
     muted: row.muted,
     joined_at: row.joinedAt.toISOString(),
   };
@@ -48,6 +49,7 @@ export function presentMembership(row: MemberRow) {
   return {
     role: row.role as MemberRole,
     last_read_seq: row.lastReadSeq,
+    read_rev: row.readRev,
     muted: row.muted,
     joined_at: row.joinedAt.toISOString(),
   };

@@ -151,7 +151,7 @@ export async function queryChannels(
             where mu.app_id = x.app_id and mu.user_id = p.m_user_id and mu.muted_user_id = x.user_id))
         order by x.seq desc limit 1) as last_message_id
     from (
-      select c.*, ${sortExpr} as sort_at, m.user_id as m_user_id, m.role as m_role, m.last_read_seq as m_last_read_seq,
+      select c.*, ${sortExpr} as sort_at, m.user_id as m_user_id, m.role as m_role, m.last_read_seq as m_last_read_seq, m.read_rev as m_read_rev,
              m.muted as m_muted, m.joined_at as m_joined_at
       from ${schema.channels} c
       left join ${schema.members} m on m.app_id = c.app_id and m.cid = c.cid and m.user_id = ${me}
@@ -213,6 +213,7 @@ export async function queryChannels(
             userId: String(r.m_user_id),
             role: String(r.m_role),
             lastReadSeq: Number(r.m_last_read_seq),
+            readRev: Number(r.m_read_rev),
             muted: Boolean(r.m_muted),
             joinedAt: toDate(r.m_joined_at),
           };
@@ -235,6 +236,7 @@ export async function queryChannels(
           : {
               role: r.m_role as 'member',
               last_read_seq: Number(r.m_last_read_seq),
+              read_rev: Number(r.m_read_rev),
               muted: Boolean(r.m_muted),
               joined_at: toDate(r.m_joined_at).toISOString(),
             },

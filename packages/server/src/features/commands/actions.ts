@@ -1,5 +1,5 @@
 /**
- * Running a slash command (docs/protocol.md, "Slash commands"): parse `/name args`, find the
+ * Running a slash command (docs/protocol/hooks-and-commands.md, "Slash commands"): parse `/name args`, find the
  * command (a built-in, else the app's), check the caller may run it in the channel, run it.
  *
  * An app's command is POSTed to its URL, signed as webhooks are (`X-Parley-Signature`), with

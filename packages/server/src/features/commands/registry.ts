@@ -19,9 +19,11 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
+import { allowFor } from '../../platform/outbound.js';
 import { newCredential } from '../../platform/secrets.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/index.js';
+import { checkOutboundUrl } from '../links/index.js';
 import { checkAppAdmin } from '../permissions/index.js';
 
 export type CommandRow = typeof schema.slashCommands.$inferSelect;
@@ -74,7 +76,8 @@ export const checkCommandAdmin = (svc: Services, caller: Caller): Promise<string
     'Only the app backend (server token) or a workspace owner or admin manages slash commands',
   );
 
-function checkUrl(raw: string): void {
+/** An http(s) URL without credentials that the `commands` outbound policy lets through (else OUTBOUND_NOT_ALLOWED). */
+async function checkUrl(svc: Services, raw: string): Promise<void> {
   let u: URL;
   try {
     u = new URL(raw);
@@ -83,6 +86,7 @@ function checkUrl(raw: string): void {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid('url must be http or https', { field: 'url' });
   if (u.username || u.password) throw invalid('url must not carry credentials', { field: 'url' });
+  await checkOutboundUrl(raw, allowFor(svc.config, 'commands'), 'commands');
 }
 
 export async function listAppCommands(svc: Services, appId: string): Promise<CommandRow[]> {
@@ -116,7 +120,7 @@ export async function createCommand(
 ): Promise<CreatedCommandResponse> {
   const appId = await checkCommandAdmin(svc, caller);
   if (isBuiltin(body.name)) throw invalid(`/${body.name} is a built-in command`, { field: 'name' });
-  checkUrl(body.url);
+  await checkUrl(svc, body.url);
   const secret = newCredential('cmdsec_');
   const c = schema.slashCommands;
   const row = await svc.db.transaction(async (tx) => {
@@ -158,7 +162,7 @@ export async function updateCommand(
   body: UpdateCommandBody,
 ): Promise<SlashCommand> {
   const appId = await checkCommandAdmin(svc, caller);
-  if (body.url !== undefined) checkUrl(body.url);
+  if (body.url !== undefined) await checkUrl(svc, body.url);
   const c = schema.slashCommands;
   const row = await svc.db.transaction(async (tx) => {
     const [updated] = await tx
@@ -253,7 +257,7 @@ export async function setGifProvider(
 ): Promise<GifProviderResponse> {
   const appId = await checkCommandAdmin(svc, caller);
   const baseUrl = (body.base_url ?? DEFAULT_GIF_BASE[body.provider]).replace(/\/+$/, '');
-  checkUrl(baseUrl);
+  await checkUrl(svc, baseUrl);
   const g = schema.gifProviders;
   const values = {
     provider: body.provider,

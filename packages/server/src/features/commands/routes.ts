@@ -80,7 +80,7 @@ export function commandRoutes(svc: Services): FastifyPluginAsyncTypebox {
           summary: 'Register a slash command (answers its signing secret, once)',
           description:
             '`/name args` run in a channel is POSTed to `url` as JSON signed like webhooks (`X-Parley-Signature`); ' +
-            'the app answers a command answer (docs/protocol.md#slash-commands). `roles`: app or channel roles that ' +
+            'the app answers a command answer (docs/protocol/hooks-and-commands.md#slash-commands). `roles`: app or channel roles that ' +
             'may run it (null: everyone who may post). Names of built-ins are refused.',
           body: CreateCommandBody,
           response: { 201: CreatedCommandResponse, ...errors },

@@ -6,7 +6,10 @@
  * The image goes through the files pipeline's checks: its type is read from the bytes (sniff.ts;
  * PNG, GIF or WebP only), its size is bounded, and sharp re-encodes it to at most EMOJI_SIZE px a
  * side — animation kept (every frame of a GIF or WebP), metadata dropped. Names (the shortcode and
- * its aliases) are unique per app across both, by the emoji_names primary key.
+ * its aliases) are unique per app across both, by the emoji_names primary key, and none is a
+ * standard emoji's name (standard.ts): CONFLICT with `details.reason: "standard_emoji"`. Emoji
+ * added before that rule under such a name are left as they are (removing one would turn its
+ * messages' `:name:` back into text); an admin may remove it and add it again under another.
  *
  * Deleting an emoji touches no message: text keeps its `:shortcode:`, which simply shows as text
  * again, and reactions keep their type.
@@ -21,15 +24,17 @@ import {
   SHORTCODE_PATTERN,
 } from '@parley/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { withTransaction } from '../../platform/event-log.js';
+import { sharp } from '../../platform/lazy-deps.js';
 import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, checkAppAdmin, isAppAdmin, recordAudit } from '../audit/index.js';
 import { checkUploadRules, sniff } from '../files/index.js';
+import { standardShortcodes } from './standard.js';
 
 type EmojiRow = typeof schema.customEmoji.$inferSelect;
 
@@ -154,6 +159,13 @@ export async function addEmoji(svc: Services, caller: Caller, up: EmojiUpload): 
     (a) => a !== shortcode,
   );
   if (aliases.length > MAX_EMOJI_ALIASES) throw invalid(`An emoji has at most ${MAX_EMOJI_ALIASES} aliases`);
+  // As Slack does: `:smile:` is the standard emoji, and no app's own image may take its name.
+  const standard = [shortcode, ...aliases].filter((n) => standardShortcodes().has(n));
+  if (standard.length)
+    throw new ApiError('CONFLICT', `${standard.map((n) => `:${n}:`).join(', ')} is a standard emoji's name`, {
+      reason: 'standard_emoji',
+      names: standard,
+    });
   if (up.bytes.length > MAX_EMOJI_BYTES)
     throw new ApiError('PAYLOAD_TOO_LARGE', `An emoji image is at most ${MAX_EMOJI_BYTES / 1024} KiB`);
   if (up.bytes.length === 0) throw invalid('The image is empty');

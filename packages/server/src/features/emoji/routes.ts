@@ -50,7 +50,8 @@ export function emojiRoutes(svc: Services): FastifyPluginAsyncTypebox {
           description:
             'App admins, or every user when the emoji setting is `everyone`. The image (PNG, GIF or WebP, read ' +
             'from its bytes; 415 INVALID_FILE_TYPE otherwise) is at most 512 KiB (413 PAYLOAD_TOO_LARGE) and is ' +
-            'stored at most 128 px a side, animation kept. A name used by another emoji of the app: 409 CONFLICT. ' +
+            "stored at most 128 px a side, animation kept. A name used by another emoji of the app, or a standard emoji's name (`smile`, `+1`…): 409 CONFLICT " +
+            '(`details.reason: "standard_emoji"` for the latter). ' +
             'Every connection of the app gets `emoji.updated`.',
           consumes: ['multipart/form-data'],
           response: { 200: EmojiResponse, 409: ErrorBody, 413: ErrorBody, 415: ErrorBody, ...errors },

@@ -10,7 +10,6 @@
  * The pending upload is a token (a JWT under the app's secret, naming the user, channel, name,
  * size and type), not a row: asking costs no write but the expiry job.
  */
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { Attachment, DirectUpload, DirectUploadBody } from '@parley/protocol';
 import { attachmentKindOf, uuidv7 } from '@parley/protocol';
 import { and, eq } from 'drizzle-orm';
@@ -18,6 +17,7 @@ import { jwtVerify, SignJWT } from 'jose';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, notFound } from '../../platform/errors.js';
+import { presignedPost } from '../../platform/lazy-deps.js';
 import { S3Store } from '../../platform/storage/index.js';
 import type { Services } from '../../services.js';
 import { loadChannel } from '../channels/index.js';
@@ -70,7 +70,7 @@ export async function createDirectUpload(
   await checkQuotaRoom(svc, me.app.id, me.userId, body.size);
   const id = uuidv7();
   const key = incomingKey(me.app.id, id);
-  const post = await createPresignedPost(store.client, {
+  const post = await presignedPost().createPresignedPost(store.client, {
     Bucket: store.opts.bucket,
     Key: `${store.opts.prefix}${key}`,
     Conditions: [

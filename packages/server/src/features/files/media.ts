@@ -4,7 +4,8 @@
  * Animated GIF and WebP keep every frame (thumbnails of an animation are animated WebP).
  */
 import { encode } from 'blurhash';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { sharp } from '../../platform/lazy-deps.js';
 
 /** Images larger than this many pixels are not decoded (a decompression bomb guard). */
 const MAX_PIXELS = 100_000_000;

@@ -4,7 +4,6 @@
  * disagreement is flagged. What a browser would run or render as a page (HTML, SVG, XML,
  * JavaScript…) is an *active* type: always served as a download, never inline.
  */
-import { fileTypeFromBuffer } from 'file-type';
 import { extensionOf } from './names.js';
 
 /** How many leading bytes are read to decide the type (what file-type needs). */
@@ -80,6 +79,8 @@ const kindOf = (mime: string): Sniffed['kind'] =>
 /** Decide an upload's type from its first bytes, comparing it with its name and declared type. */
 export async function sniff(head: Buffer, name: string, declared: string | undefined): Promise<Sniffed> {
   const ext = extensionOf(name);
+  // ESM only, so imported here, at the first upload, rather than while the server starts.
+  const { fileTypeFromBuffer } = await import('file-type');
   const found = await fileTypeFromBuffer(head);
   let mime: string;
   let extensions: string[];

@@ -22,21 +22,16 @@ import {
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
-import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
+import { type ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, isAppAdmin, recordAudit } from '../audit/index.js';
 import { appCan } from '../permissions/index.js';
+import { checkName, isNameClash, nameError, nameProblems } from '../users/index.js';
 
 type GroupRow = typeof schema.userGroups.$inferSelect;
 const g = schema.userGroups;
 const gm = schema.userGroupMembers;
-
-/** Words a handle may never be: the mention keywords. */
-const KEYWORDS = new Set(['here', 'channel', 'everyone', 'all']);
-
-const isUniqueViolation = (err: unknown) =>
-  (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
 
 export function presentGroup(row: GroupRow, members: string[]): UserGroup {
   return {
@@ -76,23 +71,19 @@ async function checkManage(svc: Services, caller: Caller): Promise<void> {
   throw forbidden('Only app admins may manage user groups here');
 }
 
-/** Throws unless `handle` is free: no keyword, no username of the app, no other group (any case). */
+/**
+ * Throws unless `handle` is free for the group `self` (null: a new one): no mention keyword, no
+ * username of the app, no other group, any case — the one @name rule (users/names.ts), which the
+ * database holds too, so a user taking the name at the same moment cannot also win.
+ */
 async function checkHandle(q: Queryable, appId: string, handle: string, self: string | null): Promise<void> {
-  const lower = handle.toLowerCase();
-  if (KEYWORDS.has(lower)) throw invalid(`@${handle} is a mention keyword`, { field: 'handle' });
-  const [user] = await q
-    .select({ id: schema.users.id })
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), sql`lower(${schema.users.username}) = ${lower}`))
-    .limit(1);
-  if (user) throw new ApiError('CONFLICT', `@${handle} is someone's username`, { field: 'handle' });
-  const [other] = await q
-    .select({ id: g.id })
-    .from(g)
-    .where(and(eq(g.appId, appId), sql`lower(${g.handle}) = ${lower}`))
-    .limit(1);
-  if (other && other.id !== self)
-    throw new ApiError('CONFLICT', `@${handle} is taken by another group`, { field: 'handle' });
+  await checkName(q, appId, 'handle', handle, { group: self });
+}
+
+/** The error for a handle another transaction took between the check and the write. */
+async function handleClash(svc: Services, appId: string, handle: string, self: string | null): Promise<ApiError> {
+  const [p] = await nameProblems(svc.db, appId, [{ name: handle, owner: { group: self } }]);
+  return nameError('handle', p ?? { name: handle, reason: 'taken' });
 }
 
 /** Throws VALIDATION_ERROR naming the ids that are no (live) user of the app. */
@@ -179,7 +170,7 @@ export async function createGroup(svc: Services, caller: Caller, body: CreateUse
       return announce(out, appId, presentGroup(r, members.sort()), 'created');
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError('CONFLICT', `@${body.handle} is taken by another group`);
+    if (isNameClash(err)) throw await handleClash(svc, appId, body.handle, null);
     throw err;
   }
   return group;
@@ -255,7 +246,7 @@ export async function updateGroup(
       );
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'That handle is taken by another group');
+    if (isNameClash(err) && body.handle !== undefined) throw await handleClash(svc, appId, body.handle, id);
     throw err;
   }
   return group;

@@ -39,7 +39,7 @@ export function groupRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Create a user group (`@handle` mentions its members who can read the channel)',
           description:
-            'App admins and the server token; every member but guests when the app setting says `everyone`. The handle may not be a username, another group or `here`/`channel`/`everyone` (409 / 400). Everyone in the app gets `user_group.updated`.',
+            "App admins and the server token; every member but guests when the app setting says `everyone`. The handle may not be a username or another group's handle, any case (409 CONFLICT, `details.held_by`), nor `here`/`channel`/`everyone`/`all` (400). Everyone in the app gets `user_group.updated`.",
           body: CreateUserGroupBody,
           response: { 201: UserGroupResponse, ...errors },
         },
@@ -104,6 +104,8 @@ export function groupRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: "Change a group's handle, name or description",
+          description:
+            "Managers only. A new handle follows the rule of creation: not a username or another group's handle, any case (409 CONFLICT), nor a mention keyword (400).",
           params: IdParams,
           body: UpdateUserGroupBody,
           response: { 200: UserGroupResponse, ...errors },

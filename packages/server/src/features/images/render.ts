@@ -5,7 +5,7 @@
  * the person chose; the centre crop here only makes a client that sent a rectangle safe.
  */
 import { encode } from 'blurhash';
-import sharp from 'sharp';
+import { sharp } from '../../platform/lazy-deps.js';
 
 /** Larger than this many pixels is not decoded (a decompression bomb guard, as for files). */
 const MAX_PIXELS = 100_000_000;

@@ -3,4 +3,19 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { ImportInputError, type ImportReport, type ImportSkip, importSlackExport, slackMessageId } from './slack.js';
+export { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
+export {
+  type ImportRename,
+  type ImportReport,
+  type ImportSkip,
+  importSlackExport,
+  slackMessageId,
+} from './slack.js';
+export {
+  archiveFromEntries,
+  DEFAULT_EXPORT_LIMITS,
+  type ExportArchive,
+  ExportLimitError,
+  type ExportLimits,
+  openExportZip,
+} from './zip.js';

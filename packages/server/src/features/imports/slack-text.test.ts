@@ -19,6 +19,19 @@ describe('convertSlackText', () => {
     expect(r).toMatchObject({ mentionedUsers: ['u-ada'], here: true, channel: true });
   });
 
+  it("turns Slack's *bold* and ~strike~ into markdown, outside code only", () => {
+    const t = (s: string) => convertSlackText(s, ctx).text;
+    expect(t('*bold* and _italic_ and ~gone~, (*in brackets*) *<@U1>*')).toBe(
+      '**bold** and _italic_ and ~~gone~~, (**in brackets**) **@ada**',
+    );
+    expect(t('`*code*` and ```\n*block* ~x~\n``` but *this*')).toBe('`*code*` and ```\n*block* ~x~\n``` but **this**');
+    // Not emphasis: inside words, around spaces, across lines, inside a link (its URL or label).
+    expect(t('a*b*c 2 * 3 * 4 *open\nclose* <https://x.org/~bob/~a~|~home~>')).toBe(
+      'a*b*c 2 * 3 * 4 *open\nclose* [~home~](https://x.org/~bob/~a~)',
+    );
+    expect(t('&gt; quoted *line*')).toBe('> quoted **line**');
+  });
+
   it('leaves plain text alone', () => {
     expect(convertSlackText('a < b > c', ctx)).toEqual({
       text: 'a < b > c',

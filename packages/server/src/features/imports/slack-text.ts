@@ -1,5 +1,7 @@
 /**
- * Slack's message markup turned into Parley's text: `<@U1>` → `@ada`, `<#C1|general>` →
+ * Slack's message markup turned into Parley's text (markdown): `*bold*` → `**bold**`, `~strike~`
+ * → `~~strike~~` (`_italic_`, code, ``` blocks and `>` quotes are the same in both; nothing
+ * inside code changes), `<@U1>` → `@ada`, `<#C1|general>` →
  * `#general`, `<url|label>` → `[label](url)`, `<!here>` → `@here`, and the three HTML entities
  * Slack escapes (`&amp;` `&lt;` `&gt;`) unescaped — last, so an escaped `&lt;@U1&gt;` written by
  * a person stays text and is never read as a mention.
@@ -24,7 +26,28 @@ const TOKEN = /<([^<>|\s]+(?:\|[^<>]*)?)>/g;
 
 const unescapeEntities = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-export function convertSlackText(raw: string, ctx: SlackTextContext): ConvertedText {
+// Slack's emphasis: the marker after a start or a space (or an opening bracket or quote), the
+// text on one line not starting or ending with a space, the marker before an end, a space or
+// punctuation — so `a*b*c`, `2 * 3 * 4` and the `~` of a URL stay as they are.
+const BOLD = /(^|[\s([{"'])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s.,;:!?)\]}"'])/g;
+const STRIKE = /(^|[\s([{"'])~(?=\S)([^~\n]*?\S)~(?=$|[\s.,;:!?)\]}"'])/g;
+// Code: fenced blocks first, then inline spans; their insides are left exactly as written.
+const CODE = /```[\s\S]*?```|`[^`\n]+`/g;
+
+/** Slack's `*bold*` and `~strike~` as markdown, outside code. */
+export function convertSlackEmphasis(raw: string): string {
+  const outside = (t: string) => t.replace(BOLD, '$1**$2**').replace(STRIKE, '$1~~$2~~');
+  let out = '';
+  let at = 0;
+  for (const m of raw.matchAll(CODE)) {
+    out += outside(raw.slice(at, m.index)) + m[0];
+    at = m.index + m[0].length;
+  }
+  return out + outside(raw.slice(at));
+}
+
+export function convertSlackText(source: string, ctx: SlackTextContext): ConvertedText {
+  const raw = convertSlackEmphasis(source);
   const mentioned: string[] = [];
   let here = false;
   let channel = false;

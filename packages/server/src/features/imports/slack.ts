@@ -2,77 +2,35 @@
  * Import a Slack workspace export (`users.json`, `channels.json`, one folder of `YYYY-MM-DD.json`
  * days per public channel) into a workspace's app: `parley import slack` (packages/cli).
  *
- * It writes rows as the actions would have, without a server: each channel in ONE transaction
- * that takes the channel's seqs with `takeSeqs` and appends one `message.new` per message to the
- * event log, so resync and history work on imported channels as on live ones. A message's event
+ * The whole export is checked first (slack-export.ts): any problem refuses it before a write.
+ * Then it writes rows as the actions would have, without a server, ALL in one transaction: each
+ * channel takes its seqs with `takeSeqs` and appends one `message.new` per message to the event
+ * log, so resync and history work on imported channels as on live ones. A message's event
  * carries its final state (reactions, pin, edit, reply count), so replaying the log gives what a
  * fresh read gives. Members' `last_read_seq` is moved to the end: imported history is read.
  * Search needs nothing: the messages' trigger indexes them as they are inserted.
  *
  * Idempotent by construction: user ids (`slack-U…`), channel ids and message ids (a UUIDv7 from
  * the message's time and a hash of app, channel and `ts`) are derived from the export, and rows
- * already there are skipped — a re-run imports nothing twice, and completes a run that failed
- * part-way (a failed channel's transaction left nothing of it).
+ * already there are skipped — a re-run imports nothing twice. A later export's messages older
+ * than a channel's newest are put in time order by renumbering it (`renumberChannel`).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
+import { dmId } from '../channels/index.js';
 import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
+import { isReservedName } from '../users/index.js';
+import { ExportRefusedError, ImportInputError } from './errors.js';
+import { readSlackExport, type SlackConversation, type SlackMessage } from './slack-export.js';
 import { convertSlackText } from './slack-text.js';
+import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
-// ---- the export's shapes (only what is read) ------------------------------------------------
-
-interface SlackUser {
-  id: string;
-  name?: string;
-  real_name?: string;
-  deleted?: boolean;
-  is_bot?: boolean;
-  profile?: { email?: string; real_name?: string; display_name?: string; title?: string };
-}
-
-interface SlackChannel {
-  id: string;
-  name: string;
-  created?: number;
-  creator?: string;
-  is_archived?: boolean;
-  members?: string[];
-  topic?: { value?: string };
-  purpose?: { value?: string };
-}
-
-interface SlackFile {
-  id?: string;
-  name?: string;
-  title?: string;
-  mimetype?: string;
-  size?: number;
-}
-
-interface SlackMessage {
-  ts?: string;
-  user?: string;
-  text?: string;
-  subtype?: string;
-  thread_ts?: string;
-  reply_count?: number;
-  reactions?: { name?: string; users?: string[]; count?: number }[];
-  edited?: { user?: string; ts?: string };
-  pinned_to?: string[];
-  files?: SlackFile[];
-  bot_id?: string;
-  username?: string;
-  bot_profile?: { name?: string };
-  name?: string;
-  old_name?: string;
-  topic?: string;
-  purpose?: string;
-}
+export { ImportInputError };
 
 // ---- the report ---------------------------------------------------------------------------
 
@@ -88,9 +46,8 @@ export type SkipReason =
   | 'invalid reaction name'
   | 'too many reaction types'
   | 'empty message'
-  | 'unreadable day file'
-  /** `groups.json`, `dms.json`, `mpims.json` (exports of plans that include them): not imported. */
-  | 'private conversation';
+  /** A DM or group DM with fewer than two people of the export (a DM with oneself): not imported. */
+  | 'conversation with fewer than two people';
 
 export interface ImportSkip {
   reason: SkipReason;
@@ -101,17 +58,54 @@ export interface ImportSkip {
 
 export interface ImportReport {
   dry_run: boolean;
-  users: { matched: number; created: number; existing: number; deactivated: string[]; bots: number };
-  channels: { imported: number; existing: number; archived: number };
+  users: {
+    matched: number;
+    created: number;
+    existing: number;
+    deactivated: string[];
+    bots: number;
+    /**
+     * Users created whose Slack name could not be their username, and what they got instead: a
+     * name another user or a user group of the workspace holds (any case), or a reserved word,
+     * gets the first free `<name>-2`, `<name>-3`…; a name that is no valid username gets none.
+     */
+    renamed: ImportRename[];
+  };
+  /**
+   * Conversations, new and already there; of them, how many are private channels (`group:`),
+   * group DMs and DMs (`dm:`).
+   */
+  channels: {
+    imported: number;
+    existing: number;
+    archived: number;
+    private: number;
+    group_dms: number;
+    dms: number;
+  };
   messages: { imported: number; existing: number; replies: number; system: number };
   reactions: number;
   pins: number;
   files: { attached: number; skipped: number };
   skipped: { total: number; by_reason: Partial<Record<SkipReason, number>>; items: ImportSkip[] };
+  /**
+   * Channels whose history this import renumbered to put messages from a gap in the past in time
+   * order (docs/cli.md): clients reload them (the data epoch changed).
+   */
+  reordered: string[];
 }
 
-/** A mistake in the input the operator must fix: nothing was written. */
-export class ImportInputError extends Error {}
+/** A Slack user whose username here is not their Slack name (ImportReport.users.renamed). */
+export interface ImportRename {
+  slack_id: string;
+  /** Their Slack name. */
+  wanted: string;
+  /** Their username here; null: none. */
+  username: string | null;
+  reason: 'taken' | 'reserved' | 'invalid';
+  /** For `taken`: what holds the name, in the workspace or earlier in this import. */
+  held_by?: 'user' | 'group';
+}
 
 export interface ImportOptions {
   dryRun?: boolean;
@@ -149,6 +143,55 @@ export function slackMessageId(appId: string, cid: string, ts: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
+/** `📎 report.pdf (application/pdf, 1.2 MB) — not in the export`: a file the message had. */
+function filePlaceholder(
+  f: { name?: string; title?: string; id?: string; mimetype?: string; size?: number },
+  why: SkipReason,
+) {
+  const name = (f.name ?? f.title ?? f.id ?? 'file').replace(/[\n\r]+/g, ' ');
+  const size =
+    f.size === undefined
+      ? null
+      : f.size < 1000
+        ? `${f.size} B`
+        : f.size < 1e6
+          ? `${(f.size / 1e3).toFixed(1)} KB`
+          : `${(f.size / 1e6).toFixed(1)} MB`;
+  const about = [f.mimetype, size].filter(Boolean).join(', ');
+  const reason =
+    why === 'file too large'
+      ? 'too large to import'
+      : why === 'file bytes not imported'
+        ? 'not imported'
+        : 'not in the export';
+  return `📎 ${name}${about ? ` (${about})` : ''} — ${reason}`;
+}
+
+/**
+ * A Slack status that does not expire (one that does would need the job that clears it: it is
+ * left out), as the status columns; control characters dropped, cut to the API's lengths.
+ */
+function statusOf(p: { status_text?: string; status_emoji?: string; status_expiration?: number } | undefined) {
+  const clean = (t: string | undefined, max: number) =>
+    t
+      ?.replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+      .trim()
+      .slice(0, max) || null;
+  const text = clean(p?.status_text, 200);
+  if (!text || (p?.status_expiration ?? 0) !== 0) return {};
+  return { statusText: text, statusEmoji: clean(p?.status_emoji, 64) };
+}
+
+/** A Slack `tz` as a zone this runtime knows, else null (a user's time zone is optional). */
+function knownTimeZone(tz: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz;
+  } catch {
+    return null;
+  }
+}
+
 const userIdOf = (slackId: string) => `slack-${slackId}`.slice(0, 64);
 const botIdOf = (botId: string) => `slack-bot-${botId}`.slice(0, 64);
 const channelSlug = (name: string) =>
@@ -159,27 +202,6 @@ const channelSlug = (name: string) =>
     .slice(0, 40) || 'channel';
 
 // ---- reading the export ---------------------------------------------------------------------
-
-function readJson<T>(files: ReadonlyMap<string, Uint8Array>, name: string): T {
-  const bytes = files.get(name);
-  if (!bytes) throw new ImportInputError(`the export has no ${name} (is it a Slack workspace export?)`);
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-  } catch {
-    throw new ImportInputError(`${name} in the export is not valid JSON`);
-  }
-}
-
-/** The paths of the export, with a single top folder (a zipped folder) taken off. */
-export function normalizeExportPaths(files: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const [k, v] of files) if (!k.endsWith('/')) out.set(k.replace(/\\/g, '/'), v);
-  if (out.has('users.json')) return out;
-  const tops = new Set([...out.keys()].map((k) => k.split('/')[0]));
-  if (tops.size !== 1) return out;
-  const top = `${[...tops][0]}/`;
-  return new Map([...out].map(([k, v]) => [k.startsWith(top) ? k.slice(top.length) : k, v]));
-}
 
 // ---- the import ---------------------------------------------------------------------------
 
@@ -192,24 +214,24 @@ interface Person {
 }
 
 /**
- * Import `files` (the export's paths → bytes) into the workspace `appId`. Throws
- * `ImportInputError` for an input that cannot be imported, before anything is written.
+ * Import a Slack export into the workspace `appId`: an archive read by `openExportZip` (or its
+ * entries, path → bytes). The whole export is checked first: any problem refuses it with
+ * `ExportRefusedError` (every problem, file and reason) before anything is written; then every
+ * write is ONE transaction, so a failure part-way leaves nothing (all or nothing).
  */
 export async function importSlackExport(
   database: Database,
   appId: string,
-  rawFiles: ReadonlyMap<string, Uint8Array>,
+  input: ExportArchive | ReadonlyMap<string, Uint8Array>,
   opts: ImportOptions = {},
 ): Promise<ImportReport> {
   const db = database.db;
   const dryRun = !!opts.dryRun;
   const now = opts.now ?? (() => new Date());
-  const files = normalizeExportPaths(rawFiles);
-  const slackUsers = readJson<SlackUser[]>(files, 'users.json');
-  const slackChannels = readJson<SlackChannel[]>(files, 'channels.json');
-  if (!Array.isArray(slackUsers)) throw new ImportInputError('users.json in the export is not a list of users');
-  if (!Array.isArray(slackChannels))
-    throw new ImportInputError('channels.json in the export is not a list of channels');
+  const archive = 'blobs' in input && 'problems' in input ? input : archiveFromEntries(input);
+  const exp = readSlackExport(archive);
+  if (exp.problems.length > 0) throw new ExportRefusedError(exp.problems);
+  const slackUsers = exp.users;
 
   const [ws] = await db
     .select({ appId: schema.workspaces.appId })
@@ -219,32 +241,20 @@ export async function importSlackExport(
 
   const report: ImportReport = {
     dry_run: dryRun,
-    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0 },
-    channels: { imported: 0, existing: 0, archived: 0 },
+    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0, renamed: [] },
+    channels: { imported: 0, existing: 0, archived: 0, private: 0, group_dms: 0, dms: 0 },
     messages: { imported: 0, existing: 0, replies: 0, system: 0 },
     reactions: 0,
     pins: 0,
     files: { attached: 0, skipped: 0 },
     skipped: { total: 0, by_reason: {}, items: [] },
+    reordered: [],
   };
   const skip = (s: ImportSkip) => {
     report.skipped.total++;
     report.skipped.by_reason[s.reason] = (report.skipped.by_reason[s.reason] ?? 0) + 1;
     report.skipped.items.push(s);
   };
-
-  // Only public channels are imported (the standard export has no others).
-  for (const name of ['groups.json', 'dms.json', 'mpims.json']) {
-    if (!files.has(name)) continue;
-    let n = 0;
-    try {
-      const list = JSON.parse(Buffer.from(files.get(name) as Uint8Array).toString('utf8')) as unknown;
-      n = Array.isArray(list) ? list.length : 0;
-    } catch {
-      n = 0;
-    }
-    if (n > 0) skip({ reason: 'private conversation', channel: name, detail: `${n} conversation(s) not imported` });
-  }
 
   // ---- users: matched by email to the workspace's members, created otherwise ----
   const memberRows = await db
@@ -255,16 +265,46 @@ export async function importSlackExport(
   const byEmail = new Map(memberRows.map((r) => [r.email.toLowerCase(), r.userId]));
   const people = new Map<string, Person>();
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
-  const wantedNames = slackUsers.map((u) => u.name).filter((n): n is string => !!n && USERNAME.test(n));
-  const taken = new Map<string, string>(); // lower(username) → user id holding it
-  for (let i = 0; i < wantedNames.length; i += 500) {
-    const part = wantedNames.slice(i, i + 500).map((n) => n.toLowerCase());
-    const held = await db
-      .select({ id: schema.users.id, username: schema.users.username })
-      .from(schema.users)
-      .where(and(eq(schema.users.appId, appId), inArray(sql`lower(${schema.users.username})`, part)));
-    for (const h of held) if (h.username) taken.set(h.username.toLowerCase(), h.id);
-  }
+  // Usernames follow the one-name rule of the workspace (features/users/names.ts): who holds
+  // each Slack name already — a user, a group — is read at once; a name that clashes gets the
+  // first free suffix, and the report says so.
+  const held = new Map<string, { userId: string | null; groupId: string | null }>(); // lower(name) → holder
+  const readHolders = async (names: string[]) => {
+    const fresh = [...new Set(names.map((n) => n.toLowerCase()))].filter((n) => !held.has(n));
+    for (let i = 0; i < fresh.length; i += 500) {
+      const part = fresh.slice(i, i + 500);
+      const rows = await db
+        .select({
+          name: schema.mentionNames.name,
+          userId: schema.mentionNames.userId,
+          groupId: schema.mentionNames.groupId,
+        })
+        .from(schema.mentionNames)
+        .where(and(eq(schema.mentionNames.appId, appId), inArray(schema.mentionNames.name, part)));
+      for (const r of rows) held.set(r.name, r);
+    }
+  };
+  await readHolders(
+    slackUsers.map((u) => u?.name).filter((n): n is string => typeof n === 'string' && USERNAME.test(n)),
+  );
+  /** The username `userId` gets for its Slack name `wanted`, and why it differs, if it does. */
+  const chooseUsername = async (wanted: string, userId: string) => {
+    const problem = (name: string) => {
+      if (isReservedName(name, { user: userId })) return { reason: 'reserved' as const };
+      const h = held.get(name.toLowerCase());
+      if (h && h.userId !== userId)
+        return { reason: 'taken' as const, held_by: h.userId !== null ? ('user' as const) : ('group' as const) };
+      return null;
+    };
+    const first = problem(wanted);
+    if (!first) return { username: wanted, why: null };
+    for (let from = 2; ; from += 20) {
+      const tries = Array.from({ length: 20 }, (_, i) => `${wanted.slice(0, 60)}-${from + i}`);
+      await readHolders(tries);
+      const free = tries.find((t) => !problem(t));
+      if (free) return { username: free, why: first };
+    }
+  };
   const existingUserIds = new Set(
     (
       await db
@@ -283,6 +323,8 @@ export async function importSlackExport(
       .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, part)));
     for (const g of got) matchedUsers.set(g.id, g);
   }
+  const deactivated = new Set<string>(); // user ids of people deleted in Slack
+  const botUsers = new Map<string, string>(); // Slack bot id → the bot user's id here
   for (const u of slackUsers) {
     if (!u || typeof u.id !== 'string') continue;
     const name =
@@ -297,69 +339,54 @@ export async function importSlackExport(
     }
     const userId = userIdOf(u.id);
     let username: string | null = null;
-    if (u.name && USERNAME.test(u.name)) {
-      const holder = taken.get(u.name.toLowerCase());
-      if (!holder || holder === userId) {
-        username = u.name;
-        taken.set(u.name.toLowerCase(), userId);
-      }
-    }
+    // Deleted in Slack: kept as the author of their messages, but no @name (not mentionable)
+    // and no memberships (importChannel leaves them out).
+    if (u.deleted) deactivated.add(userId);
+    else if (u.name && USERNAME.test(u.name)) {
+      const chosen = await chooseUsername(u.name, userId);
+      username = chosen.username;
+      held.set(username.toLowerCase(), { userId, groupId: null });
+      if (chosen.why && !existingUserIds.has(userId))
+        report.users.renamed.push({ slack_id: u.id, wanted: u.name, username, ...chosen.why });
+    } else if (u.name && !u.deleted && !existingUserIds.has(userId))
+      report.users.renamed.push({ slack_id: u.id, wanted: u.name, username: null, reason: 'invalid' });
     people.set(u.id, { userId, handle: username ?? name, name });
     if (u.deleted) report.users.deactivated.push(`${name} (${u.id})`);
     if (existingUserIds.has(userId)) report.users.existing++;
     else {
       report.users.created++;
-      toCreate.push({ appId, id: userId, name, username, title: u.profile?.title?.trim() || null });
+      toCreate.push({
+        appId,
+        id: userId,
+        name,
+        username,
+        title: u.profile?.title?.trim() || null,
+        timeZone: u.tz ? knownTimeZone(u.tz) : null,
+        ...statusOf(u.profile),
+      });
     }
+    // A bot user's `bot_message`s are theirs: one identity, not a second `slack-bot-…` user.
+    if (u.is_bot && u.profile?.bot_id) botUsers.set(u.profile.bot_id, userId);
   }
 
   // Bots that post without a user (`bot_message`): one user per bot id.
   const bots = new Map<string, string>(); // bot id → name
-  const channelsByName = new Map<string, SlackChannel>();
-  for (const c of slackChannels)
-    if (c && typeof c.name === 'string' && typeof c.id === 'string') channelsByName.set(c.name, c);
-  const days = new Map<string, SlackMessage[]>(); // channel name → its messages, in time order
-  for (const c of channelsByName.values()) {
-    const prefix = `${c.name}/`;
-    const names = [...files.keys()].filter(
-      (k) => k.startsWith(prefix) && /^\d{4}-\d{2}-\d{2}\.json$/.test(k.slice(prefix.length)),
-    );
-    names.sort();
-    const all: SlackMessage[] = [];
-    for (const n of names) {
-      try {
-        const day = JSON.parse(Buffer.from(files.get(n) as Uint8Array).toString('utf8')) as unknown;
-        if (!Array.isArray(day)) throw new Error('not a list');
-        for (const m of day) if (m && typeof m === 'object' && typeof (m as SlackMessage).ts === 'string') all.push(m);
-      } catch {
-        skip({ reason: 'unreadable day file', channel: c.name, detail: n });
-      }
-    }
-    all.sort((a, b) => Number(a.ts) - Number(b.ts) || (a.ts as string).localeCompare(b.ts as string));
-    days.set(c.name, all);
+  const channelsByName = new Map(exp.conversations.map((c) => [c.name, c]));
+  const days = exp.days; // channel name → its messages, in time order
+  for (const all of days.values())
     for (const m of all) {
-      if (m.subtype === 'bot_message' && !m.user && m.bot_id && !bots.has(m.bot_id))
+      if (m.subtype === 'bot_message' && !m.user && m.bot_id && !bots.has(m.bot_id) && !botUsers.has(m.bot_id))
         bots.set(m.bot_id, m.bot_profile?.name || m.username || 'bot');
     }
-  }
   for (const [botId, name] of bots) {
     const userId = botIdOf(botId);
     report.users.bots++;
     if (!existingUserIds.has(userId)) toCreate.push({ appId, id: userId, name, username: null, role: 'user' });
   }
 
-  if (!dryRun && toCreate.length > 0) {
-    await db.transaction(async (tx) => {
-      for (let i = 0; i < toCreate.length; i += 500)
-        await tx
-          .insert(schema.users)
-          .values(toCreate.slice(i, i + 500))
-          .onConflictDoNothing();
-    });
-  }
-
   const channelName = (slackId: string) => {
-    for (const c of channelsByName.values()) if (c.id === slackId) return c.name;
+    for (const c of channelsByName.values())
+      if (c.id === slackId && (c.kind === 'public' || c.kind === 'private')) return c.name;
     return null;
   };
   const ctx = {
@@ -367,38 +394,72 @@ export async function importSlackExport(
     channel: channelName,
   };
 
-  // ---- channels, one transaction each ----
+  // ---- the writes: users, then every channel, in ONE transaction ----
   const list = [...channelsByName.values()];
-  opts.onProgress?.(0, list.length, null);
-  let done = 0;
-  for (const c of list) {
-    const stats = await importChannel(db, appId, c, days.get(c.name) ?? [], {
-      ctx,
-      people,
-      files,
-      dryRun,
-      now,
-      skip,
-      store: opts.store,
-      maxFileBytes: opts.maxFileBytes ?? Number.POSITIVE_INFINITY,
-    });
-    report.channels[stats.existed ? 'existing' : 'imported']++;
-    if (c.is_archived) report.channels.archived++;
-    report.messages.imported += stats.imported;
-    report.messages.existing += stats.existing;
-    report.messages.replies += stats.replies;
-    report.messages.system += stats.system;
-    report.reactions += stats.reactions;
-    report.pins += stats.pins;
-    report.files.skipped += stats.filesSkipped;
-    report.files.attached += stats.filesAttached;
-    opts.onProgress?.(++done, list.length, c.name);
-  }
+  const write = async (q: Tx | Database['db']) => {
+    if (!dryRun)
+      for (let i = 0; i < toCreate.length; i += 500)
+        await q
+          .insert(schema.users)
+          .values(toCreate.slice(i, i + 500))
+          .onConflictDoNothing();
+    opts.onProgress?.(0, list.length, null);
+    const problems: { file: string; reason: string }[] = [];
+    let done = 0;
+    for (const c of list) {
+      const stats = await importChannel(q, appId, c, days.get(c.name) ?? [], {
+        ctx,
+        people,
+        deactivated,
+        botUsers,
+        blobs: archive.blobs,
+        dryRun,
+        now,
+        skip,
+        store: opts.store,
+        maxFileBytes: opts.maxFileBytes ?? Number.POSITIVE_INFINITY,
+      });
+      if (stats.problem) problems.push({ file: `${c.name}/`, reason: stats.problem });
+      if (stats.reordered) report.reordered.push(stats.reordered);
+      if (stats.skipped) {
+        opts.onProgress?.(++done, list.length, c.name);
+        continue;
+      }
+      report.channels[stats.existed ? 'existing' : 'imported']++;
+      if (c.kind !== 'public') report.channels[KIND_COUNT[c.kind]]++;
+      if (c.is_archived) report.channels.archived++;
+      report.messages.imported += stats.imported;
+      report.messages.existing += stats.existing;
+      report.messages.replies += stats.replies;
+      report.messages.system += stats.system;
+      report.reactions += stats.reactions;
+      report.pins += stats.pins;
+      report.files.skipped += stats.filesSkipped;
+      report.files.attached += stats.filesAttached;
+      opts.onProgress?.(++done, list.length, c.name);
+    }
+    // Thrown inside the transaction: it rolls back, nothing of the export is kept.
+    if (problems.length > 0) throw new ExportRefusedError(problems);
+    // Renumbered history: every client drops what it kept and reloads (as after a restore).
+    if (report.reordered.length > 0 && !dryRun)
+      await q
+        .insert(schema.serverState)
+        .values({ name: 'data_epoch', value: randomUUID() })
+        .onConflictDoUpdate({ target: schema.serverState.name, set: { value: randomUUID(), updatedAt: sql`now()` } });
+  };
+  if (dryRun) await write(db);
+  else await db.transaction(async (tx) => write(tx));
   return report;
 }
 
 interface ChannelStats {
   existed: boolean;
+  /** Why the channel cannot be imported (the whole import is then refused). */
+  problem?: string;
+  /** Its cid, when its history was renumbered to put a gap in the past in time order. */
+  reordered?: string;
+  /** Not imported at all (reported as a skip). */
+  skipped?: boolean;
   imported: number;
   existing: number;
   replies: number;
@@ -409,11 +470,27 @@ interface ChannelStats {
   filesAttached: number;
 }
 
-/** The cid of a Slack channel: `public:<name>`, or `public:<name>-<slack id>` when another channel has that. */
-async function chooseCid(q: Queryable, appId: string, c: SlackChannel, createdAt: Date) {
+const KIND_COUNT = { private: 'private', mpim: 'group_dms', dm: 'dms' } as const;
+
+/**
+ * The cid of a Slack conversation. A channel: `public:<name>` (a private one `group:<name>`), or
+ * `…:<name>-<slack id>` when another channel has that. A DM or group DM: `dm:<id of its member
+ * set>`, the DM those people get here too (`dmId`), existing or not.
+ */
+async function chooseCid(q: Queryable, appId: string, c: SlackConversation, createdAt: Date, memberIds: string[]) {
+  if (c.kind === 'dm' || c.kind === 'mpim') {
+    const id = dmId(memberIds);
+    const cid = `dm:${id}`;
+    const [row] = await q
+      .select({ cid: schema.channels.cid })
+      .from(schema.channels)
+      .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)));
+    return { cid, id, existed: !!row };
+  }
+  const type = c.kind === 'private' ? 'group' : 'public';
   const slug = channelSlug(c.name);
   for (const id of [slug, `${slug}-${c.id.toLowerCase()}`.slice(0, 64)]) {
-    const cid = `public:${id}`;
+    const cid = `${type}:${id}`;
     const [row] = await q
       .select({ createdAt: schema.channels.createdAt, createdBy: schema.channels.createdBy })
       .from(schema.channels)
@@ -422,7 +499,7 @@ async function chooseCid(q: Queryable, appId: string, c: SlackChannel, createdAt
     if (!row) return { cid, id, existed: false };
     if (row.createdAt.getTime() === createdAt.getTime()) return { cid, id, existed: true };
   }
-  throw new ImportInputError(`channels public:${slug} and public:${slug}-${c.id.toLowerCase()} are both taken`);
+  throw new ImportInputError(`channels ${type}:${slug} and ${type}:${slug}-${c.id.toLowerCase()} are both taken`);
 }
 
 const NOISE = new Set(['channel_join', 'channel_leave', 'group_join', 'group_leave']);
@@ -438,14 +515,16 @@ const SUPPORTED = new Set([
 ]);
 
 async function importChannel(
-  db: Database['db'],
+  q: Tx | Database['db'],
   appId: string,
-  c: SlackChannel,
+  c: SlackConversation,
   messages: SlackMessage[],
   env: {
     ctx: Parameters<typeof convertSlackText>[1];
     people: Map<string, Person>;
-    files: ReadonlyMap<string, Uint8Array>;
+    deactivated: ReadonlySet<string>;
+    botUsers: ReadonlyMap<string, string>;
+    blobs: ReadonlyMap<string, ExportBlob>;
     dryRun: boolean;
     now: () => Date;
     skip: (s: ImportSkip) => void;
@@ -465,18 +544,34 @@ async function importChannel(
     filesAttached: 0,
   };
   const createdAt = new Date((c.created ?? Number(messages[0]?.ts ?? 0)) * 1000);
+  const isDm = c.kind === 'dm' || c.kind === 'mpim';
   const run = async (tx: Tx | Database['db']) => {
-    const { cid, id, existed } = await chooseCid(tx, appId, c, createdAt);
+    const memberIds = [
+      ...new Set(
+        (c.members ?? [])
+          .map((u) => env.people.get(u)?.userId)
+          // People deleted in Slack are no channel's members; a DM stays theirs (its member set is its identity).
+          .filter((u): u is string => !!u && (isDm || !env.deactivated.has(u))),
+      ),
+    ];
+    if (isDm && memberIds.length < 2) {
+      env.skip({
+        channel: c.name,
+        reason: 'conversation with fewer than two people',
+        detail: `${messages.length} message(s)`,
+      });
+      stats.skipped = true;
+      return;
+    }
+    const { cid, id, existed } = await chooseCid(tx, appId, c, createdAt, memberIds);
     stats.existed = existed;
     const author = (m: SlackMessage): string | null => {
       if (m.user) return env.people.get(m.user)?.userId ?? null;
-      if (m.subtype === 'bot_message' && m.bot_id) return botIdOf(m.bot_id);
+      if (m.subtype === 'bot_message' && m.bot_id) return env.botUsers.get(m.bot_id) ?? botIdOf(m.bot_id);
       return null;
     };
-    const memberIds = [
-      ...new Set((c.members ?? []).map((u) => env.people.get(u)?.userId).filter((u): u is string => !!u)),
-    ];
-    const creator = c.creator ? (env.people.get(c.creator)?.userId ?? null) : null;
+    // A DM has no owner (as one made here: features/channels createChannel).
+    const creator = !isDm && c.creator ? (env.people.get(c.creator)?.userId ?? null) : null;
 
     // Build the rows in time order; replies need their parent imported (now or before).
     const rows: MessageRow[] = [];
@@ -484,7 +579,7 @@ async function importChannel(
     const flagRows: { userId: string; messageId: string }[] = [];
     const byTs = new Map<string, MessageRow>();
     const fileRows: FileRow[] = [];
-    const fileBytes = new Map<string, Buffer>();
+    const fileBytes = new Map<string, ExportBlob>();
     for (const m of messages) {
       const ts = m.ts as string;
       const where = { channel: c.name, ts };
@@ -518,22 +613,27 @@ async function importChannel(
 
       const msgId = slackMessageId(appId, cid, ts);
       const attachments: FileRow[] = [];
+      const placeholders: string[] = [];
       for (const f of m.files ?? []) {
-        const bytes = f.id && f.name ? env.files.get(`__uploads/${f.id}/${f.name}`) : undefined;
+        const blob = f.id && f.name ? env.blobs.get(`__uploads/${f.id}/${f.name}`) : undefined;
         const detail = f.name ?? f.title ?? f.id;
-        const reason: SkipReason | null = !bytes
+        const reason: SkipReason | null = !blob
           ? 'file not in export'
           : !env.store
             ? 'file bytes not imported'
-            : bytes.length > env.maxFileBytes
+            : blob.size > env.maxFileBytes
               ? 'file too large'
               : null;
-        if (reason || !bytes) {
+        if (reason || !blob || !f.name) {
           env.skip({ ...where, reason: reason ?? 'file not in export', detail });
           stats.filesSkipped++;
+          // The message keeps a clear trace of the file: its name, type and size, and why not here.
+          placeholders.push(filePlaceholder(f, reason ?? 'file not in export'));
           continue;
         }
-        const buf = Buffer.from(bytes);
+        // Read (inflated through the zip's limits) for its type and hash, then let go: the bytes
+        // are read again when stored, so a channel's files are never all in memory.
+        const buf = await blob.read();
         const name = sanitizeName(f.name);
         const sniffed = await sniff(buf.subarray(0, SNIFF_BYTES), name, f.mimetype);
         const fileId = slackMessageId(appId, `${cid}/file/${f.id}`, ts);
@@ -561,8 +661,10 @@ async function importChannel(
           attachedAt: at,
           deletedAt: null,
         });
-        fileBytes.set(fileId, buf);
+        fileBytes.set(fileId, blob);
       }
+      if (placeholders.length > 0)
+        converted = { ...converted, text: [converted.text, ...placeholders].filter((t) => t.trim()).join('\n') };
       if (!converted.text.trim() && attachments.length === 0) {
         env.skip({ ...where, reason: 'empty message' });
         continue;
@@ -665,11 +767,29 @@ async function importChannel(
     stats.reactions = freshReactions.length;
     const freshFiles = fileRows.filter((f) => f.messageId && freshIds.has(f.messageId));
     stats.filesAttached = freshFiles.length;
+    // A later export may fill a gap in the past (a day an earlier export lacked). Appended, those
+    // messages would come after later ones; instead the channel's history is renumbered in time
+    // order — only while its log holds nothing but imported messages of this export (no live
+    // traffic since: no seq a client holds means anything else), and the data epoch changes so
+    // clients drop what they kept and reload (docs/cli.md). Otherwise the import is refused.
+    const reorder = existed && fresh.length > 0 && (await fallsInGap(tx, appId, cid, fresh[0] as MessageRow));
+    if (reorder) {
+      const live = await liveSinceImport(tx, appId, cid, new Set(rows.map((r) => r.id)));
+      if (live) {
+        stats.problem =
+          `${fresh.length} message(s) of the export fall before messages already in public:${id}, which has had ` +
+          `activity since it was imported (${live}); they cannot be put in time order without changing seqs clients hold`;
+        return;
+      }
+      stats.reordered = cid;
+    }
     if (env.dryRun) return;
     // The bytes first, under keys derived from the export: a failed transaction leaves them to
     // be written over by the re-run that completes it.
     for (const f of freshFiles)
-      await env.store?.putBytes(f.storageKey, fileBytes.get(f.id) as Buffer, { contentType: f.mimeType });
+      await env.store?.putBytes(f.storageKey, await (fileBytes.get(f.id) as ExportBlob).read(), {
+        contentType: f.mimeType,
+      });
 
     const lastAt = rows.filter((r) => !r.parentId || r.showInChannel).at(-1)?.createdAt ?? null;
     if (!existed) {
@@ -677,9 +797,9 @@ async function importChannel(
       await tx.insert(schema.channels).values({
         appId,
         cid,
-        type: 'public',
+        type: isDm ? 'dm' : c.kind === 'private' ? 'group' : 'public',
         id,
-        name: c.name,
+        name: isDm ? null : c.name,
         description: c.purpose?.value || null,
         topic: c.topic?.value || null,
         createdBy: creator,
@@ -777,9 +897,104 @@ async function importChannel(
         .update(schema.members)
         .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${fresh.at(-1)?.seq ?? 0})` })
         .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+      if (reorder) await renumberChannel(tx, appId, cid);
     }
   };
-  if (env.dryRun) await run(db);
-  else await db.transaction(async (tx) => run(tx));
+  await run(q);
   return stats;
+}
+
+/** Whether `first` (the oldest new message) is older than the newest message stored in `cid`. */
+async function fallsInGap(q: Queryable, appId: string, cid: string, first: MessageRow): Promise<boolean> {
+  const [newest] = await q
+    .select({ createdAt: schema.messages.createdAt })
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.cid, cid)))
+    .orderBy(desc(schema.messages.createdAt))
+    .limit(1);
+  return !!newest && first.createdAt < newest.createdAt;
+}
+
+/**
+ * What happened in `cid` since it was imported, or null: an event other than `message.new`
+ * (an edit, a reaction, a member change…) or a message the export does not hold (sent here).
+ */
+async function liveSinceImport(
+  q: Queryable,
+  appId: string,
+  cid: string,
+  exported: ReadonlySet<string>,
+): Promise<string | null> {
+  const [other] = await q
+    .select({ type: schema.channelEvents.type, seq: schema.channelEvents.seq })
+    .from(schema.channelEvents)
+    .where(
+      and(
+        eq(schema.channelEvents.appId, appId),
+        eq(schema.channelEvents.cid, cid),
+        ne(schema.channelEvents.type, 'message.new'),
+      ),
+    )
+    .limit(1);
+  if (other) return `a ${other.type} event at seq ${other.seq}`;
+  const ids = await q
+    .select({ id: schema.messages.id, seq: schema.messages.seq })
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.cid, cid)));
+  const sent = ids.find((r) => !exported.has(r.id));
+  return sent ? `a message at seq ${sent.seq} that the export does not hold` : null;
+}
+
+/**
+ * Give the messages of `cid` seqs 1…N in time order (replies by their own time, as sends
+ * interleave them), move their mention flags along, and rewrite the channel's event log as one
+ * `message.new` a message in that order, each with the message's final state. The channel's
+ * `last_seq` and its members' `last_read_seq` stay N: the log held exactly one event a message.
+ */
+async function renumberChannel(q: Queryable, appId: string, cid: string): Promise<void> {
+  const inChannel = and(eq(schema.messages.appId, appId), eq(schema.messages.cid, cid));
+  const all = await q
+    .select()
+    .from(schema.messages)
+    .where(inChannel)
+    .orderBy(asc(schema.messages.createdAt), asc(schema.messages.seq));
+  // Negative first: the (app, cid, seq) unique index holds after each statement.
+  await q
+    .update(schema.messages)
+    .set({ seq: sql`-${schema.messages.seq}` })
+    .where(inChannel);
+  for (let i = 0; i < all.length; i += 1000) {
+    const part = all.slice(i, i + 1000);
+    part.forEach((m, j) => {
+      m.seq = i + j + 1;
+    });
+    const values = sql.join(
+      part.map((m) => sql`(${m.id}::uuid, ${m.seq}::bigint)`),
+      sql`, `,
+    );
+    await q.execute(
+      sql`update messages m set seq = v.seq from (values ${values}) as v(id, seq)
+          where m.app_id = ${appId} and m.cid = ${cid} and m.id = v.id`,
+    );
+  }
+  await q.execute(
+    sql`update user_message_flags f set seq = m.seq from messages m
+        where f.app_id = ${appId} and f.cid = ${cid} and m.app_id = f.app_id and m.id = f.message_id`,
+  );
+  await q
+    .delete(schema.channelEvents)
+    .where(and(eq(schema.channelEvents.appId, appId), eq(schema.channelEvents.cid, cid)));
+  for (let i = 0; i < all.length; i += 500)
+    await logEvents(
+      q,
+      [],
+      appId,
+      all.slice(i, i + 500).map((m) => ({
+        type: 'message.new',
+        cid,
+        seq: m.seq,
+        created_at: m.createdAt.toISOString(),
+        message: presentMessage(m),
+      })),
+    );
 }

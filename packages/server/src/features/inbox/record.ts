@@ -1,14 +1,16 @@
 /**
  * How items get into the activity inbox. Never on the send path's transaction: after a send
- * commits, its id is queued here (beside the push hand-off, notifications/trigger.ts), and the
- * ids of one turn (or of a 50 ms linger during a burst) are derived together — a fixed handful
- * of statements per batch, not per message:
+ * that may put items in an inbox commits (one that wrote its outbox row, below), its id is
+ * queued here (beside the push hand-off, notifications/trigger.ts), and the ids of one turn (or
+ * of a 50 ms linger during a burst) are derived together — a fixed handful of statements per
+ * batch, not per message:
  *
- * 1. the messages with their channel's type and, for replies, the thread's people;
- * 2. the mention flags the send wrote (user_message_flags: @name, @group, @here);
- * 3. the members' mute, channel level and — for @channel — who they are;
- * 4. the names the text says, against the recipients' usernames and the groups' handles, to tell
- *    `via` (user, group, here, channel);
+ * 1. the messages with their channel's type, for replies the thread's people, the mention flags
+ *    the send wrote (user_message_flags: @name, @group, @here) and, for @channel and DMs, the
+ *    channel's members (`MESSAGE_FACTS`);
+ * 2. the candidates' mute and channel level, and their usernames (`CANDIDATE_FACTS`);
+ * 3. the names the text says, against the groups' handles, to tell `via` (user, group, here,
+ *    channel);
  * then one insert of all items (idempotent by `dedupe`), the prune, one count per user, and
  * `inbox.updated` to each user's connections.
  *
@@ -19,14 +21,21 @@
  * back, not the inbox.
  *
  * Bounded: at most `inboxMaxItems` items per user (1,000; the oldest go first) and none older
- * than `inboxRetentionDays` (90; an hourly sweep per server, on a recording). The cost of recording after commit
- * rather than in the send's transaction: a crash in the window loses the inbox item of a
- * message just sent (its unread count and mention flag stay).
+ * than `inboxRetentionDays` (90; an hourly sweep per server, on a recording).
+ *
+ * Durable: a send that may put items in an inbox writes its row of `inbox_pending` in the same
+ * statement (group commit) or transaction (one-send path) as the message, so the row exists
+ * exactly when the message commits. A derivation deletes the rows of its messages once their
+ * items are stored; rows a crash left behind (the process died between the commit and the
+ * derivation) are derived by `recoverPending`: at start and by the `inbox.recover` job every
+ * few seconds. Items are idempotent (`dedupe`), so deriving a message twice — two nodes, or a
+ * crash after the insert but before the delete — stores its items once. Deriving is what the
+ * send path does not pay for: the outbox row is one more row in the statement it already runs.
  */
 import type { InboxItem, InboxKind } from '@parley/protocol';
 import { uuidv7 } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
-import { type Queryable, rows } from '../../platform/db/index.js';
+import { hotStatement, type Queryable, rows } from '../../platform/db/index.js';
 import { withTransaction } from '../../platform/event-log.js';
 import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
@@ -230,15 +239,8 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
   for (const [appId, m] of byApp) await publishCounts(svc, appId, [...m.keys()], m);
 }
 
-/** Record without failing the caller: the inbox is a courtesy, never a reason an action fails. */
-export function recordLater(svc: Services, items: NewItem[]): void {
-  if (items.length === 0 || !svc.config.inbox) return;
-  const p = recordItems(svc, items).catch((err) => svc.log.error({ err }, 'inbox: record failed'));
-  track(svc, p);
-}
-
 const pending = new WeakMap<Services, Set<Promise<unknown>>>();
-function track(svc: Services, p: Promise<unknown>) {
+export function track(svc: Services, p: Promise<unknown>) {
   const s = pending.get(svc) ?? new Set<Promise<unknown>>();
   pending.set(svc, s);
   s.add(p);
@@ -258,6 +260,10 @@ interface MessageFacts {
   mentioned_channel: boolean;
   channel_type: string;
   thread_people: string[] | null;
+  /** Users its mention flags name (@name, @group, @here). */
+  flagged: string[];
+  /** The channel's members, for a DM or @channel (otherwise none). */
+  members: string[];
 }
 
 /**
@@ -271,25 +277,120 @@ export async function deriveMessageItems(
 ): Promise<void> {
   if (items.length === 0) return;
   const keys = JSON.stringify(items.map((i) => ({ app_id: i.appId, id: i.messageId })));
-  const messages = await rows<MessageFacts>(
-    svc.db,
-    sql`select t.app_id, t.id, t.cid, t.user_id, t.text, t.parent_id, t.mentioned_here, t.mentioned_channel,
-        c.type as channel_type,
-        case when t.parent_id is null then null
-          else (select jsonb_build_array(p.user_id) || p.thread_participants from messages p
-            where p.app_id = t.app_id and p.id = t.parent_id) end as thread_people
-      from json_to_recordset(${keys}::json) as k(app_id uuid, id uuid)
-      join messages t on t.app_id = k.app_id and t.id = k.id
-      join channels c on c.app_id = t.app_id and c.cid = t.cid
-      where t.deleted_at is null and t.type = 'regular' and not t.shadowed`,
+  await recordItems(svc, await messageItems(svc, keys, only));
+  // Stored (or none to store): their outbox rows go. A crash before this derives them again.
+  if (!only) await donePending(svc, keys);
+}
+
+/** Delete the outbox rows of the messages `keys` names (JSON of `{app_id, id}`). */
+async function donePending(svc: Services, keys: string): Promise<void> {
+  await svc.db.execute(
+    sql`delete from inbox_pending p using json_to_recordset(${keys}::json) as k(app_id uuid, id uuid)
+      where p.app_id = k.app_id and p.message_id = k.id`,
   );
-  if (messages.length === 0) return;
-  const flags = await rows<{ app_id: string; message_id: string; user_id: string }>(
-    svc.db,
-    sql`select f.app_id, f.message_id, f.user_id
-      from json_to_recordset(${keys}::json) as k(app_id uuid, id uuid)
-      join user_message_flags f on f.app_id = k.app_id and f.message_id = k.id and f.mentioned`,
-  );
+}
+
+/**
+ * The derivation's read of its messages, one statement for all of them: per message, the
+ * message by its key, its channel's type, the thread's people for a reply, the users its mention
+ * flags name, and — for a DM or @channel — the channel's members. The flags are probed by their
+ * key: their candidates are the users the message names (`mentioned_users`) and, for @here, the
+ * channel's members (the flag's key starts with the user; no index reaches them by message).
+ *
+ * A hot statement (platform/db/hot.ts), so each read stays a key probe whatever the statistics
+ * say: the join it replaced reached `messages` through `messages_created_idx` on tables
+ * analyzed while small — the whole tenant read once per message, 135 ms a derivation at 3,000
+ * stored messages (bench/pg-cost.ts) — and `user_message_flags` by a scan of the whole table.
+ */
+const MESSAGE_FACTS = hotStatement({
+  name: 'parley_inbox_messages',
+  lane: 'read',
+  reads: {
+    messages: 'messages_app_id_id_pk',
+    channels: 'channels_app_id_cid_pk',
+    members: 'members_app_id_cid_user_id_pk',
+    user_message_flags: 'user_message_flags_app_id_user_id_message_id_pk',
+  },
+  text: `select t.app_id, t.id, t.cid, t.user_id, t.text, t.parent_id, t.mentioned_here, t.mentioned_channel,
+  c.type as channel_type,
+  case when p.user_id is null then null else jsonb_build_array(p.user_id) || p.thread_participants end as thread_people,
+  coalesce(fl.users, '[]'::jsonb) as flagged,
+  coalesce(mm.users, '[]'::jsonb) as members
+from json_to_recordset($1::json) as i(app_id uuid, id uuid)
+cross join lateral (
+  select t.app_id, t.id, t.cid, t.user_id, t.text, t.parent_id, t.mentioned_users, t.mentioned_here,
+    t.mentioned_channel, t.deleted_at, t.type, t.shadowed
+  from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
+) t
+cross join lateral (
+  select c.type from channels c where c.app_id = t.app_id and c.cid between t.cid and t.cid order by c.cid limit 1
+) c
+left join lateral (
+  select p.user_id, p.thread_participants from messages p
+  where t.parent_id is not null and p.app_id = t.app_id and p.id between t.parent_id and t.parent_id
+  order by p.id limit 1
+) p on true
+left join lateral (
+  select jsonb_agg(f.user_id) as users
+  from (
+    select u.user_id from jsonb_array_elements_text(t.mentioned_users) as u(user_id)
+    union
+    (select m.user_id from members m
+      where t.mentioned_here and m.app_id = t.app_id and m.cid between t.cid and t.cid order by m.cid, m.user_id)
+  ) k
+  cross join lateral (
+    select f.user_id from user_message_flags f
+    where f.app_id = t.app_id and (f.user_id, f.message_id) between (k.user_id, t.id) and (k.user_id, t.id)
+      and f.mentioned
+    order by f.user_id, f.message_id limit 1
+  ) f
+) fl on true
+left join lateral (
+  select jsonb_agg(m.user_id order by m.user_id) as users from (
+    select m.user_id from members m
+    where (t.mentioned_channel or c.type = 'dm') and m.app_id = t.app_id and m.cid between t.cid and t.cid
+    order by m.cid, m.user_id
+  ) m
+) mm on true
+where t.deleted_at is null and t.type = 'regular' and not t.shadowed`,
+});
+
+/**
+ * Mute and channel level of each candidate in the message's channel, and their username (for
+ * `via`): one statement, each read a key probe (see `MESSAGE_FACTS`).
+ */
+const CANDIDATE_FACTS = hotStatement({
+  name: 'parley_inbox_candidates',
+  lane: 'read',
+  reads: {
+    members: 'members_app_id_cid_user_id_pk',
+    channel_notification_settings: 'channel_notification_settings_app_id_user_id_cid_pk',
+    users: 'users_app_id_id_pk',
+  },
+  text: `select k.app_id, k.cid, k.user_id,
+  (m.user_id is null or m.muted or coalesce(o.level = 'none', false)) as silent,
+  lower(u.username) as username
+from json_to_recordset($1::json) as k(app_id uuid, cid text, user_id text)
+left join lateral (
+  select m.user_id, m.muted from members m
+  where m.app_id = k.app_id and (m.cid, m.user_id) between (k.cid, k.user_id) and (k.cid, k.user_id)
+  order by m.cid, m.user_id limit 1
+) m on true
+left join lateral (
+  select o.level from channel_notification_settings o
+  where o.app_id = k.app_id and (o.user_id, o.cid) between (k.user_id, k.cid) and (k.user_id, k.cid)
+  order by o.user_id, o.cid limit 1
+) o on true
+left join lateral (
+  select u.username from users u where u.app_id = k.app_id and u.id between k.user_id and k.user_id
+  order by u.id limit 1
+) u on true`,
+});
+
+/** The items of the messages `keys` names (see the top of this file). */
+async function messageItems(svc: Services, keys: string, only?: Map<string, ReadonlySet<string>>): Promise<NewItem[]> {
+  const messages = await svc.database.prepared<MessageFacts>(MESSAGE_FACTS, [keys]);
+  if (messages.length === 0) return [];
   // Who each message may reach, by reason; the strongest per user wins below.
   type Cand = { userId: string; kind: InboxKind; via: NewItem['via'] };
   const cands = new Map<string, Cand[]>();
@@ -301,29 +402,14 @@ export async function deriveMessageItems(
     cands.set(m.id, list);
   };
   const byId = new Map(messages.map((m) => [m.id, m]));
-  for (const f of flags) {
-    const m = byId.get(f.message_id);
-    if (m) add(m, { userId: f.user_id, kind: 'mention', via: null });
-  }
-  // @channel reaches every member (as its notification.new did): read them in one statement.
-  const channelWide = messages.filter((m) => m.mentioned_channel || m.channel_type === 'dm');
-  const members = channelWide.length
-    ? await rows<{ app_id: string; cid: string; user_id: string }>(
-        svc.db,
-        sql`select m.app_id, m.cid, m.user_id from json_to_recordset(${JSON.stringify(
-          channelWide.map((x) => ({ app_id: x.app_id, cid: x.cid })),
-        )}::json) as k(app_id uuid, cid text)
-          join members m on m.app_id = k.app_id and m.cid = k.cid`,
-      )
-    : [];
-  const membersOf = (m: MessageFacts) =>
-    members.filter((r) => r.app_id === m.app_id && r.cid === m.cid).map((r) => r.user_id);
+  for (const m of messages) for (const u of m.flagged) add(m, { userId: u, kind: 'mention', via: null });
   const dmUsers = new Set<string>();
   for (const m of messages) {
-    if (m.mentioned_channel) for (const u of membersOf(m)) add(m, { userId: u, kind: 'mention', via: 'channel' });
+    // @channel reaches every member (as its notification.new did).
+    if (m.mentioned_channel) for (const u of m.members) add(m, { userId: u, kind: 'mention', via: 'channel' });
     for (const u of m.thread_people ?? []) add(m, { userId: u, kind: 'thread', via: null });
     if (m.channel_type === 'dm' && m.user_id !== BOT)
-      for (const u of membersOf(m)) {
+      for (const u of m.members) {
         add(m, { userId: u, kind: 'dm', via: null });
         dmUsers.add(`${m.app_id} ${u}`);
       }
@@ -342,17 +428,14 @@ export async function deriveMessageItems(
     const m = byId.get(id) as MessageFacts;
     return [...new Set(list.map((c) => c.userId))].map((user_id) => ({ app_id: m.app_id, cid: m.cid, user_id }));
   });
-  if (triples.length === 0) return;
-  const facts = await rows<{ app_id: string; cid: string; user_id: string; silent: boolean; username: string | null }>(
-    svc.db,
-    sql`select k.app_id, k.cid, k.user_id,
-        (m.user_id is null or m.muted or coalesce(o.level = 'none', false)) as silent,
-        lower(u.username) as username
-      from json_to_recordset(${JSON.stringify(triples)}::json) as k(app_id uuid, cid text, user_id text)
-      left join members m on m.app_id = k.app_id and m.cid = k.cid and m.user_id = k.user_id
-      left join channel_notification_settings o on o.app_id = k.app_id and o.user_id = k.user_id and o.cid = k.cid
-      left join users u on u.app_id = k.app_id and u.id = k.user_id`,
-  );
+  if (triples.length === 0) return [];
+  const facts = await svc.database.prepared<{
+    app_id: string;
+    cid: string;
+    user_id: string;
+    silent: boolean;
+    username: string | null;
+  }>(CANDIDATE_FACTS, [JSON.stringify(triples)]);
   const factOf = new Map(facts.map((f) => [`${f.app_id} ${f.cid} ${f.user_id}`, f]));
   // Groups the texts name, with their members among the candidates: one statement.
   const named = messages.flatMap((m) => parseMentions(m.text).usernames.map((h) => ({ app_id: m.app_id, handle: h })));
@@ -418,7 +501,7 @@ export async function deriveMessageItems(
       });
     }
   }
-  await recordItems(svc, out);
+  return out;
 }
 
 class Recorder {
@@ -440,9 +523,45 @@ class Recorder {
 
 const recorders = new WeakMap<Services, Recorder>();
 
-/** Queue the inbox items of a message that has just committed. Never throws, never waits. */
-export function recordMessage(svc: Services, appId: string, messageId: string): void {
-  if (!svc.config.inbox) return;
+/** Outbox rows one recovery pass derives at a time. */
+const RECOVER_BATCH = 500;
+
+/**
+ * Derive the messages whose outbox rows are older than `olderThanMs` (rows a crash left, or
+ * whose derivation failed), a batch at a time, until none is left or `maxBatches` ran. With the
+ * inbox off, the rows are only dropped. Returns how many messages it derived.
+ */
+export async function recoverPending(
+  svc: Services,
+  opts: { olderThanMs: number; maxBatches?: number },
+): Promise<number> {
+  let done = 0;
+  for (let i = 0; i < (opts.maxBatches ?? 20); i++) {
+    const before = new Date(svc.clock() - opts.olderThanMs);
+    const found = await rows<{ app_id: string; message_id: string }>(
+      svc.db,
+      sql`select app_id, message_id from inbox_pending where created_at <= ${before}
+        order by created_at limit ${RECOVER_BATCH}`,
+    );
+    if (found.length === 0) break;
+    const items = found.map((r) => ({ appId: r.app_id, messageId: r.message_id }));
+    if (svc.config.inbox) await deriveMessageItems(svc, items);
+    else await donePending(svc, JSON.stringify(items.map((x) => ({ app_id: x.appId, id: x.messageId }))));
+    done += found.length;
+    if (found.length < RECOVER_BATCH) break;
+  }
+  if (done > 0) svc.log.info({ messages: done }, 'inbox: derived the items of messages left pending');
+  return done;
+}
+
+/**
+ * Queue the inbox items of a message that has just committed. Never throws, never waits. Only a
+ * send that wrote its outbox row (`sent.inbox`) can put an item in an inbox: any other (a plain
+ * message in a group channel, most of all) costs the inbox nothing — deriving each one cost
+ * more PostgreSQL time than its send (bench/pg-cost.ts, issue 57).
+ */
+export function recordMessage(svc: Services, appId: string, messageId: string, sent: { inbox: boolean }): void {
+  if (!svc.config.inbox || !sent.inbox) return;
   const r = recorders.get(svc) ?? new Recorder(svc);
   recorders.set(svc, r);
   void r.batcher.add({ appId, messageId });
@@ -483,36 +602,29 @@ export function recordChannelRead(svc: Services, appId: string, userId: string, 
  * their mention item of this message while it is unread (a read one stays: it was seen). That is
  * Slack's behaviour: a mention removed by an edit leaves the mentions list and the badge.
  */
-export function recordEditedMentions(
+export async function editedMentions(
   svc: Services,
   appId: string,
   messageId: string,
   added: readonly string[],
   removed: readonly string[],
-): void {
-  if (!svc.config.inbox || (added.length === 0 && removed.length === 0)) return;
-  const run = async () => {
-    if (removed.length) {
-      const gone = await rows<{ id: string; user_id: string }>(
-        svc.db,
-        sql`delete from inbox_items
-          where app_id = ${appId} and message_id = ${messageId} and kind = 'mention' and read_at is null
-            and coalesce(via, '') <> 'channel'
-            and user_id in (select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))
-          returning id, user_id`,
-      );
-      if (gone.length) {
-        const byUser = new Map<string, string[]>();
-        for (const g of gone) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g.id]);
-        await publishCounts(svc, appId, [...byUser.keys()], new Map(), byUser);
-      }
+): Promise<void> {
+  if (removed.length) {
+    const gone = await rows<{ id: string; user_id: string }>(
+      svc.db,
+      sql`delete from inbox_items
+        where app_id = ${appId} and message_id = ${messageId} and kind = 'mention' and read_at is null
+          and coalesce(via, '') <> 'channel'
+          and user_id in (select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))
+        returning id, user_id`,
+    );
+    if (gone.length) {
+      const byUser = new Map<string, string[]>();
+      for (const g of gone) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g.id]);
+      await publishCounts(svc, appId, [...byUser.keys()], new Map(), byUser);
     }
-    if (added.length) await deriveMessageItems(svc, [{ appId, messageId }], new Map([[messageId, new Set(added)]]));
-  };
-  track(
-    svc,
-    run().catch((err) => svc.log.error({ err }, 'inbox: edit record failed')),
-  );
+  }
+  if (added.length) await deriveMessageItems(svc, [{ appId, messageId }], new Map([[messageId, new Set(added)]]));
 }
 
 // ---- channel notes --------------------------------------------------------------------------
@@ -525,52 +637,45 @@ export function recordEditedMentions(
  * names already in the previous text add nothing, and the item's `dedupe` is the note's.
  * @here and @channel in a note notify no one (a note is a document, not a broadcast).
  */
-export function recordNoteMentions(
+export async function noteMentions(
   svc: Services,
   n: { appId: string; noteId: string; cid: string; actorId: string; text: string; prevText: string },
-): void {
-  if (!svc.config.inbox) return;
+): Promise<void> {
   const before = new Set(parseMentions(n.prevText).usernames);
   const names = parseMentions(n.text).usernames.filter((u) => !before.has(u));
   if (names.length === 0) return;
-  const run = async () => {
-    const who = await rows<{ user_id: string; via: 'user' | 'group'; handle: string | null }>(
-      svc.db,
-      sql`with named as (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as name),
-        reached as (
-          select u.id as user_id, 'user' as via, null::text as handle from users u
-            where u.app_id = ${n.appId} and lower(u.username) in (select name from named)
-          union all
-          select gm.user_id, 'group', g.handle from user_groups g
-            join user_group_members gm on gm.app_id = g.app_id and gm.group_id = g.id
-            where g.app_id = ${n.appId} and lower(g.handle) in (select name from named)
-        )
-        select r.user_id, r.via, r.handle from reached r
-          join members m on m.app_id = ${n.appId} and m.cid = ${n.cid} and m.user_id = r.user_id
-          left join channel_notification_settings o
-            on o.app_id = ${n.appId} and o.user_id = r.user_id and o.cid = ${n.cid}
-          where r.user_id <> ${n.actorId} and not m.muted and coalesce(o.level, '') <> 'none'`,
-    );
-    const best = new Map<string, (typeof who)[number]>();
-    for (const w of who) if (!best.has(w.user_id) || w.via === 'user') best.set(w.user_id, w);
-    await recordItems(
-      svc,
-      [...best.values()].map((w) => ({
-        appId: n.appId,
-        userId: w.user_id,
-        kind: 'note_mention' as const,
-        via: w.via,
-        groupHandle: w.handle,
-        cid: n.cid,
-        noteId: n.noteId,
-        actorId: n.actorId,
-        dedupe: `n:${n.noteId}`,
-      })),
-    );
-  };
-  track(
+  const who = await rows<{ user_id: string; via: 'user' | 'group'; handle: string | null }>(
+    svc.db,
+    sql`with named as (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb) as name),
+      reached as (
+        select u.id as user_id, 'user' as via, null::text as handle from users u
+          where u.app_id = ${n.appId} and lower(u.username) in (select name from named)
+        union all
+        select gm.user_id, 'group', g.handle from user_groups g
+          join user_group_members gm on gm.app_id = g.app_id and gm.group_id = g.id
+          where g.app_id = ${n.appId} and lower(g.handle) in (select name from named)
+      )
+      select r.user_id, r.via, r.handle from reached r
+        join members m on m.app_id = ${n.appId} and m.cid = ${n.cid} and m.user_id = r.user_id
+        left join channel_notification_settings o
+          on o.app_id = ${n.appId} and o.user_id = r.user_id and o.cid = ${n.cid}
+        where r.user_id <> ${n.actorId} and not m.muted and coalesce(o.level, '') <> 'none'`,
+  );
+  const best = new Map<string, (typeof who)[number]>();
+  for (const w of who) if (!best.has(w.user_id) || w.via === 'user') best.set(w.user_id, w);
+  await recordItems(
     svc,
-    run().catch((err) => svc.log.error({ err }, 'inbox: note mentions failed')),
+    [...best.values()].map((w) => ({
+      appId: n.appId,
+      userId: w.user_id,
+      kind: 'note_mention' as const,
+      via: w.via,
+      groupHandle: w.handle,
+      cid: n.cid,
+      noteId: n.noteId,
+      actorId: n.actorId,
+      dedupe: `n:${n.noteId}`,
+    })),
   );
 }
 
@@ -580,23 +685,20 @@ export async function inboxSettled(svc: Services): Promise<void> {
   await Promise.all([...(pending.get(svc) ?? [])]);
 }
 
-/** Who was invited to a channel, as invitation items (`Services.invited`: channels calls it). */
-export function recordInvitations(
-  svc: Services,
+/** Who was invited to a channel, as invitation items (the inbox's task for `Services.invited`). */
+export function invitationItems(
   appId: string,
   cid: string,
   actorId: string | null,
   userIds: string[],
-): void {
-  recordLater(
-    svc,
-    userIds.map((userId) => ({
-      appId,
-      userId,
-      kind: 'invitation' as const,
-      cid,
-      actorId,
-      dedupe: `inv:${cid}:${Date.now()}`,
-    })),
-  );
+  at: number,
+): NewItem[] {
+  return userIds.map((userId) => ({
+    appId,
+    userId,
+    kind: 'invitation' as const,
+    cid,
+    actorId,
+    dedupe: `inv:${cid}:${at}`,
+  }));
 }

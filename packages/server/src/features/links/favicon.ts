@@ -6,7 +6,7 @@
  * 24-bit BMP entry turned into raw pixels; palette BMPs give no icon. The result is a PNG, which
  * the preview pipeline re-hosts like any preview image.
  */
-import sharp from 'sharp';
+import { sharp } from '../../platform/lazy-deps.js';
 
 /** Largest icon fetched. */
 export const ICON_MAX_BYTES = 256 * 1024;

@@ -6,6 +6,6 @@
 export { UNFURL } from './job-names.js';
 export { cardOf, defineLinkJobs } from './jobs.js';
 export { linkRoutes } from './routes.js';
-export { checkTarget, FetchRefused, isPublicAddress, type Lookup, safeFetch } from './safe-fetch.js';
+export { checkOutboundUrl, checkTarget, FetchRefused, isPublicAddress, type Lookup, safeFetch } from './safe-fetch.js';
 export { linkSocket } from './socket.js';
 export { normalizeUrl, previewUrls } from './urls.js';

@@ -14,11 +14,11 @@
 import { createHash } from 'node:crypto';
 import { type LinkPreview, type PreviewImage, THUMB_SIZES } from '@parley/protocol';
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { fileTypeFromBuffer } from 'file-type';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { schema } from '../../platform/db/index.js';
 import { logEvents, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
+import { sharp } from '../../platform/lazy-deps.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { thumbnails } from '../files/index.js';
@@ -68,6 +68,7 @@ export function contentId(svc: Services, appId: string, bytes: Buffer): string {
 
 /** Decode and store an image as WebP thumbnails; null when it is not a raster image that decodes. */
 async function rehost(svc: Services, appId: string, bytes: Buffer): Promise<PreviewImage | null> {
+  const { fileTypeFromBuffer } = await import('file-type');
   const type = await fileTypeFromBuffer(bytes.subarray(0, 4100));
   if (!type || !RASTER.has(type.mime)) return null;
   let made: Awaited<ReturnType<typeof thumbnails>>;

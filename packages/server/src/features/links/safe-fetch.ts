@@ -22,7 +22,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
-import { AllowList, withHosts } from '../../platform/outbound.js';
+import { ApiError } from '../../platform/errors.js';
+import { AllowList, type OutboundKind, outboundSetting, withHosts } from '../../platform/outbound.js';
 
 const NONE = new AllowList([]);
 
@@ -200,6 +201,59 @@ export async function checkTarget(
         throw new FetchRefused('blocked-address', `${host} resolves to ${a.address}, which is not a public address`);
     }
   return addresses[0] as { address: string; family: number };
+}
+
+/** How long a registration waits for its URL's name to resolve. */
+const REGISTER_LOOKUP_MS = 3_000;
+
+/**
+ * A URL the server is told to call later — a webhook endpoint, the before-send hook, a slash
+ * command, a GIF provider — checked when it is registered, so a target the outbound policy
+ * refuses is answered at once with `OUTBOUND_NOT_ALLOWED` naming the setting that would allow
+ * it (`details.setting`, `details.entry`), instead of being accepted and failing at every call.
+ * The same check runs again at each call (the address may change, and so may the settings). A
+ * name that does not resolve now is let through: DNS may not be ready yet, and its calls fail
+ * and are retried until it is.
+ */
+export async function checkOutboundUrl(
+  raw: string,
+  allow: AllowList,
+  kind: OutboundKind,
+  opts: { lookup?: Lookup } = {},
+): Promise<void> {
+  const u = new URL(raw);
+  const lookup = opts.lookup ?? systemLookup;
+  try {
+    // A name whose lookup hangs is let through as one that does not resolve (a request waits
+    // on it at most this long).
+    await checkTarget(u, allow, {
+      lookup: (host) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('lookup timed out')), REGISTER_LOOKUP_MS);
+          lookup(host)
+            .then(resolve, reject)
+            .finally(() => clearTimeout(timer));
+        }),
+    });
+  } catch (err) {
+    if (!(err instanceof FetchRefused) || err.reason === 'dns') return;
+    const setting = outboundSetting(kind);
+    const port = Number(u.port || (u.protocol === 'https:' ? '443' : '80'));
+    const why =
+      err.reason === 'port'
+        ? `port ${port} is not 80 or 443`
+        : err.reason === 'blocked-address'
+          ? err.message.replace(/^(\S+) resolves to (\S+), which/, (_m, h, a) =>
+              h === a ? `${h}, which` : `${h} resolves to ${a}, which`,
+            )
+          : err.message;
+    const entry = u.host;
+    throw new ApiError(
+      'OUTBOUND_NOT_ALLOWED',
+      `${u.origin}${u.pathname} is not called by this server: ${why}. To allow it, add ${entry} to ${setting} (or PARLEY_OUTBOUND_ALLOW) and restart the server.`,
+      { setting, entry, reason: err.reason },
+    );
+  }
 }
 
 /** GET (or POST) `raw` under the rules above. */

@@ -7,7 +7,7 @@
  * (`<title>`, `<meta name="description">`). Only the `<head>` matters; parsing stops at
  * `<body>`'s first text past the metadata or at the size cap of the fetch.
  */
-import { Parser } from 'htmlparser2';
+import { htmlparser2 } from '../../platform/lazy-deps.js';
 import { type IconLink, iconUrlOf } from './favicon.js';
 import { FetchRefused, type SafeFetchOptions, safeFetch } from './safe-fetch.js';
 
@@ -74,7 +74,7 @@ export function readHead(html: string): Head {
   let titleDone = false;
   let oembed: string | null = null;
   const icons: IconLink[] = [];
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(name, attrs) {
         if (name === 'title' && !titleDone) inTitle = true;

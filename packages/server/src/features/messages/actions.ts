@@ -10,6 +10,7 @@ import { type Caller, requireUser } from '../../platform/auth.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs, Unchanged, withTransaction } from '../../platform/event-log.js';
+import { inSpan, tracingOn } from '../../platform/tracing.js';
 import type { Services } from '../../services.js';
 import { checkPost, loadChannel } from '../channels/index.js';
 import { attachFiles, dropMessageFiles } from '../files/index.js';
@@ -23,6 +24,7 @@ import { type Mentions, mentionReasons } from './mentions.js';
 import { checkPollInput, newPoll, ownVotes, schedulePollClose } from './polls.js';
 import { type MessageRow, presentMessage } from './present.js';
 import type { JobResult, SendJob } from './send-batch.js';
+import type { Turn } from './send-order.js';
 
 /** Most thread participants kept on a parent message. */
 const MAX_PARTICIPANTS = 50;
@@ -131,7 +133,20 @@ function checkText(text: string): void {
  * Plain sends (the common case, mentions included) go through the group-commit batcher
  * (send-batch.ts); thread replies, quotes and @channel take the one-send transaction below.
  */
-export async function sendMessage(svc: Services, caller: Caller, cid: string, input: MessageInput): Promise<Message> {
+export function sendMessage(
+  svc: Services,
+  caller: Caller,
+  cid: string,
+  input: MessageInput,
+  /** The send's place among its connection's sends to the channel (send-order.ts). */
+  turn?: Turn,
+): Promise<Message> {
+  return tracingOn()
+    ? inSpan('message.send', () => send(svc, caller, cid, input, turn), { attributes: { 'parley.cid': cid } })
+    : send(svc, caller, cid, input, turn);
+}
+
+async function send(svc: Services, caller: Caller, cid: string, input: MessageInput, turn?: Turn): Promise<Message> {
   const me = requireUser(caller, 'Messages are written as a user: use a user token');
   const appId = me.app.id;
   // Text may be empty only on a message that carries files.
@@ -161,20 +176,29 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // with webhook endpoints keeps the group commit: the batch statement writes its deliveries.
   const links = svc.config.linkPreviews && previewUrls(input.text).length > 0;
   if (input.parent_id || input.quoted_message_id || input.attachments?.length || input.poll || links) {
+    await turn?.ready('settled');
     sent = await sendOne(svc, me, cid, id, input);
   } else {
     const mentions = await resolveMentions(svc, appId, cid, input.text);
-    sent = mentions.channel
-      ? await sendOne(svc, me, cid, id, input, mentions)
-      : await svc.sends.submit({
-          me,
-          cid,
-          id,
-          text: input.text,
-          mentions,
-          at: new Date(),
-          webhooks: hooks.endpoints.filter((ep) => wants(ep.events, 'message.new')).map((ep) => ep.id),
-        });
+    if (mentions.channel) {
+      await turn?.ready('settled');
+      sent = await sendOne(svc, me, cid, id, input, mentions);
+    } else {
+      // The batcher queues a channel's sends in the order `submit` is called: the next send of
+      // this connection to this channel may go once this one is queued.
+      await turn?.ready('queued');
+      const queued = svc.sends.submit({
+        me,
+        cid,
+        id,
+        text: input.text,
+        mentions,
+        at: new Date(),
+        webhooks: hooks.endpoints.filter((ep) => wants(ep.events, 'message.new')).map((ep) => ep.id),
+      });
+      turn?.entered();
+      sent = await queued;
+    }
   }
   // A retry of a stored id: the stored message (or CONFLICT), and nothing counted again.
   if (sent.kind === 'taken') return storedSend(svc, me, cid, id);
@@ -185,7 +209,7 @@ export async function sendMessage(svc: Services, caller: Caller, cid: string, in
   // its author. Whether the author is shadow-banned comes with the access read of the send.
   if (sent.author?.shadowBanned) return sent.message;
   // After commit, never in the way of the answer: pushes and the digest (features/notifications).
-  for (const after of svc.afterSend) after(svc, appId, sent.message.id);
+  for (const after of svc.afterSend) after(svc, appId, sent.message.id, { inbox: sent.inbox });
   if (sent.author) svc.typing.sent(appId, cid, sent.message.parent_id, presentUser(sent.author));
   return sent.message;
 }
@@ -241,6 +265,12 @@ async function sendOne(
   if (mentions.channel) checkCan(a, 'mention-channel', svc.clock());
   const inChannel = !parent || !!input.show_in_channel;
   const at = new Date();
+  // The inbox's outbox row (features/inbox/record.ts) commits with the message, so no crash
+  // can lose its items; only a send that may put one in an inbox writes it, and only such a
+  // send is handed to the inbox after commit.
+  const mayReachInbox =
+    !shadowed &&
+    (!!parent || mentions.users.length > 0 || mentions.hereFlag || mentions.channel || a.channel.type === 'dm');
 
   let result: Message;
   try {
@@ -317,7 +347,8 @@ async function sendOne(
             ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb,
             ${poll ? JSON.stringify(poll) : null}::jsonb, ${at}, ${at})
           on conflict do nothing
-          returning id)
+          returning id),
+        p as (insert into inbox_pending (app_id, message_id) select ${appId}::uuid, id from m where ${mayReachInbox}::boolean)
         insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at, shadow_of)
         select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at}, ${shadowed ? me.userId : null} from m
         returning seq`,
@@ -357,7 +388,7 @@ async function sendOne(
     if (!(err instanceof DuplicateId)) throw err;
     return { kind: 'taken' };
   }
-  return { kind: 'sent', message: result, author: a.user };
+  return { kind: 'sent', message: result, author: a.user, inbox: mayReachInbox };
 }
 
 /** Edit your own message; the earlier text is kept as a version. */
@@ -371,6 +402,8 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   const mentions = await resolveMentions(svc, appId, a.channel.cid, text);
   let unfurl = false;
   const mentionChange: { added: string[]; removed: string[] } = { added: [], removed: [] };
+  // The inbox's task for the mentions the edit adds or takes out: written in the transaction.
+  let afterCommit = () => {};
   const edited = await withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const [cur] = await tx
@@ -439,10 +472,11 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
             inArray(schema.userMessageFlags.userId, mentionChange.removed),
           ),
         );
+    afterCommit = await svc.mentionsEdited(svc, tx, appId, id, mentionChange.added, mentionChange.removed);
     return { ...message, own_reactions: await ownReactions(tx, appId, me.userId, id) };
   });
   if (unfurl) svc.jobs.wake(UNFURL.name);
-  svc.mentionsEdited(svc, appId, id, mentionChange.added, mentionChange.removed);
+  afterCommit();
   return edited;
 }
 

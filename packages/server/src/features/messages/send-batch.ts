@@ -24,6 +24,7 @@ import { fromJson, hotStatement, type PreparedTiming, schema } from '../../platf
 import { notFound } from '../../platform/errors.js';
 import type { Outbox } from '../../platform/event-log.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
+import { activeTrace, inSpan, rememberEvent, startSpan, type TraceContext, tracingOn } from '../../platform/tracing.js';
 import type { ChannelRow } from '../channels/index.js';
 import { checkPost, rankOf } from '../channels/index.js';
 import { checkSlowMode } from '../moderation/index.js';
@@ -47,6 +48,8 @@ export interface SendJob {
    * for each with the message (features/webhooks/outbox.ts's rows, for a plain send).
    */
   webhooks?: readonly string[];
+  /** The trace of the request that sent it (set by `submit` when tracing is on). */
+  trace?: TraceContext | undefined;
 }
 
 /** What a send comes back as: its stored message, or word that its id was stored before. */
@@ -54,7 +57,12 @@ export interface SendJob {
 class OnItsOwn extends Error {}
 
 export type JobResult =
-  | { kind: 'sent'; message: Message; author: UserRow | null }
+  /**
+   * `inbox`: the send wrote its row of the inbox's outbox (`inbox_pending`: a mention, @here,
+   * @channel, a thread reply or a DM), so it may put items in inboxes; only such a send is
+   * handed to the inbox after commit (features/inbox/record.ts).
+   */
+  | { kind: 'sent'; message: Message; author: UserRow | null; inbox: boolean }
   /** Its id is already stored: the caller answers with the stored message (or CONFLICT). */
   | { kind: 'taken' };
 
@@ -109,6 +117,7 @@ export class SendBatcher {
   }
 
   submit(job: SendJob): Promise<JobResult> {
+    if (tracingOn()) job.trace = activeTrace();
     return new Promise((resolve, reject) => {
       const app = job.me.app.id;
       this.queue.push({
@@ -151,7 +160,20 @@ export class SendBatcher {
     }
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  /**
+   * One batch. Traced (platform/tracing.ts): a span that is a child of the first send's action
+   * and links to the others', its statements inside it.
+   */
+  private run(batch: Pending[]): Promise<void> {
+    if (!tracingOn()) return this.runBatch(batch);
+    return inSpan('message.send.batch', () => this.runBatch(batch), {
+      parent: batch[0]?.job.trace ?? null,
+      links: batch.slice(1).map((p) => p.job.trace),
+      attributes: { 'parley.batch_size': batch.length },
+    });
+  }
+
+  private async runBatch(batch: Pending[]): Promise<void> {
     const svc = this.svc();
     svc.metrics.sendBatchSize.observe(batch.length);
     const stage = sendPathMetrics(svc.metrics).sendStage;
@@ -194,6 +216,21 @@ export class SendBatcher {
 }
 
 /**
+ * The search document of `text` (an SQL expression), as `parley_search_document` makes it
+ * (migration 0025), without calling that function for a text in which it would find no
+ * identifier: there it is only the text with `<` and `>` blanked. The function is SQL that
+ * PostgreSQL cannot inline (its subquery), and a call cost the send batch more than the rest of
+ * the document, about half as much again as to_tsvector itself (bench/pg-cost.ts, issue 57).
+ * The test is the function's own pattern reduced to whether it matches at all
+ * (`[[:alnum:]]+(?:[_.@/:+-]+[[:alnum:]]+)+` matches exactly where this one does);
+ * test/search/search.pg.test.ts holds the two to the same result.
+ */
+export function searchDocument(text: string): string {
+  return `case when ${text} ~ '[[:alnum:]][_.@/:+-]+[[:alnum:]]' then parley_search_document(${text})
+    else translate(${text}, '<>', '  ') end`;
+}
+
+/**
  * The write of a batch, one statement: $1 the sends (in arrival order, `ord`), each with the
  * digests of the rows it was checked against (`access-cache.ts`; the rows themselves were about
  * 1 KB more JSON to parse per send, 14–22 % of the write, docs/benchmarks.md), $2 the users
@@ -202,10 +239,12 @@ export class SendBatcher {
  * for the columns in `MOVING`) and whose id is free; move each counter on by its number of
  * kept sends, number them from there in arrival order, and insert the messages (with their
  * search vectors in their app's language, as the insert trigger would make them; migration
- * 0023), their log rows (the published event, with the two seqs filled in) and the mention
- * flags. As a single statement it commits alone, all or nothing. It returns each written
- * send's seq, and for each other send the stored rows and their digests (`channel` null: gone)
- * and whether they matched but its id was taken.
+ * 0023), their log rows (the published event, with the two seqs filled in), the mention
+ * flags and, for a send that may put items in an inbox (a mention, @here, a DM), its row of the
+ * inbox's outbox (`inbox_pending`, features/inbox/record.ts). As a single statement it
+ * commits alone, all or nothing. It returns each written send's seq, and for each other send
+ * the stored rows and their digests (`channel` null: gone) and whether they matched but its id
+ * was taken.
  *
  * The channel row is compared after its lock, so what a send was checked against is what the
  * channel is when its seq is taken; the membership and user rows are read at the statement's
@@ -228,7 +267,7 @@ const WRITE_BATCH = hotStatement({
   },
   text: `with input as materialized (
   select * from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid, cid text, user_id text,
-    text text, mentioned_users jsonb, mentioned_here boolean, created_at timestamptz, payload jsonb,
+    text text, mentioned_users jsonb, mentioned_here boolean, inbox boolean, created_at timestamptz, payload jsonb,
     channel_digest text, member_role text, user_digest text)
 ),
 locked as materialized (
@@ -286,7 +325,7 @@ m as (
   insert into messages (app_id, id, cid, seq, user_id, type, text, mentioned_users, mentioned_here,
     created_at, updated_at, search_tsv)
   select n.app_id, n.id, n.cid, n.seq, n.user_id, 'regular', n.text, n.mentioned_users, n.mentioned_here,
-    n.created_at, n.created_at, to_tsvector(l.cfg, parley_search_document(n.text))
+    n.created_at, n.created_at, to_tsvector(l.cfg, ${searchDocument('n.text')})
   from numbered n join langs l on l.app_id = n.app_id
 ),
 e as (
@@ -310,6 +349,10 @@ f as (
   from json_to_recordset($2::json) as f(ord int, user_id text)
   join numbered n on n.ord = f.ord
   on conflict do nothing
+),
+p as (
+  insert into inbox_pending (app_id, message_id)
+  select n.app_id, n.id from numbered n where n.inbox
 )
 select ord, seq, null::jsonb as channel, null as channel_digest, null as member_role, null::jsonb as "user",
   null as user_digest, false as matched, false as taken
@@ -404,6 +447,8 @@ interface Ready {
   event: ChannelEvent & { type: 'message.new' };
   /** Users to flag and notify, with why. */
   notify: Map<string, 'mention' | 'here'>;
+  /** Whether it writes its row of the inbox's outbox (a mention, @here or a DM). */
+  inbox: boolean;
 }
 
 /**
@@ -461,7 +506,12 @@ async function writeBatch(
       const job = jobs[r.ord] as SendJob;
       const sent = r.seq === null ? undefined : readyByOrd.get(r.ord);
       if (sent) {
-        const result: JobResult = { kind: 'sent', message: sent.event.message, author: sent.author };
+        const result: JobResult = {
+          kind: 'sent',
+          message: sent.event.message,
+          author: sent.author,
+          inbox: sent.inbox,
+        };
         results[r.ord] = result;
         onSent?.(r.ord, result);
       } else if (r.channel === null) {
@@ -591,7 +641,7 @@ function typed<T extends typeof schema.users | typeof schema.channels>(
 type Verdict = { slowPassed?: boolean } & (
   | { kind: 'final'; result: JobResult | Error }
   | { kind: 'recheck' }
-  | { kind: 'ready'; ready: Pick<Ready, 'author' | 'event' | 'notify'> }
+  | { kind: 'ready'; ready: Pick<Ready, 'author' | 'event' | 'notify' | 'inbox'> }
 );
 
 /**
@@ -664,7 +714,14 @@ async function check(svc: Infra, job: SendJob, rows: AccessRows, fresh: boolean,
   return {
     kind: 'ready',
     slowPassed,
-    ready: { author: user, event, notify: mentionReasons(job.mentions, job.me.userId) },
+    ready: {
+      author: user,
+      event,
+      notify: mentionReasons(job.mentions, job.me.userId),
+      // Decided here, on the channel row the write then holds it to: the statement writes the
+      // outbox row exactly when this says so.
+      inbox: job.mentions.hereFlag || job.mentions.users.length > 0 || access.channel.type === 'dm',
+    },
   };
 }
 
@@ -674,7 +731,7 @@ async function check(svc: Infra, job: SendJob, rows: AccessRows, fresh: boolean,
  */
 async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: number) => void): Promise<WrittenRow[]> {
   // The log row is the event as published: the statement fills in the two seqs it takes.
-  const writes = ready.map(({ ord, job, event, rows }) => ({
+  const writes = ready.map(({ ord, job, event, rows, inbox }) => ({
     ord,
     app_id: job.me.app.id,
     id: job.id,
@@ -683,6 +740,7 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
     text: job.text,
     mentioned_users: job.mentions.users,
     mentioned_here: job.mentions.hereFlag,
+    inbox,
     created_at: event.created_at,
     payload: event,
     channel_digest: rows.channelDigest,
@@ -725,7 +783,12 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
         },
       });
   }
-  if (out.length > 0) svc.bus.publish(out);
+  if (out.length > 0) {
+    // Traced: a publish span in each send's own trace, which its webhook deliveries continue.
+    const spans = tracingOn() ? publishSpans(ready, seqOf) : null;
+    svc.bus.publish(out, spans ? { traced: true } : undefined);
+    for (const s of spans ?? []) s.end();
+  }
   // The deliveries committed with their messages; their lanes are woken now, in memory (a crash
   // before that is caught by the webhooks' sweep, features/webhooks/pump.ts).
   const lanes = new Map<string, { appId: string; endpointId: string; lane: string }>();
@@ -735,4 +798,22 @@ async function write(svc: Infra, ready: Ready[], observe: (stage: Stage, ms: num
         lanes.set(`${endpointId}\n${r.job.cid}`, { appId: r.job.me.app.id, endpointId, lane: r.job.cid });
   if (lanes.size > 0) svc.webhooks.wake([...lanes.values()]);
   return back;
+}
+
+/** A `publish` span per written send, parented to its own request's trace; remembers its event's. */
+function publishSpans(ready: Ready[], seqOf: Map<number, number>): { end(): void }[] {
+  const spans: { end(): void }[] = [];
+  for (const r of ready) {
+    const seq = seqOf.get(r.ord);
+    if (seq === undefined) continue;
+    const started = startSpan('publish', {
+      kind: 'producer',
+      parent: r.job.trace,
+      attributes: { 'parley.cid': r.job.cid, 'parley.seq': seq, 'parley.event': 'message.new' },
+    });
+    if (!started) continue;
+    rememberEvent(r.job.me.app.id, `${r.job.cid}:${seq}`, started.ctx);
+    spans.push(started.span);
+  }
+  return spans;
 }

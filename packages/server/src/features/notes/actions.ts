@@ -18,8 +18,9 @@ import { ApiError, invalid, notFound } from '../../platform/errors.js';
 import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead, loadChannel } from '../channels/index.js';
-import { recordNoteMentions } from '../inbox/index.js';
+import { holdInboxTask } from '../inbox/index.js';
 import { can, checkCan } from '../permissions/index.js';
+import { parseMentions } from '../users/index.js';
 import { merge3 } from './merge.js';
 
 type NoteRow = typeof schema.notes.$inferSelect;
@@ -106,10 +107,37 @@ async function countLive(tx: Tx, appId: string, owner: { cid: string } | { owner
   return r?.n ?? 0;
 }
 
+/**
+ * Inside a channel note's transaction: the inbox's task for the people its text newly names
+ * (features/inbox), which runs after the commit. Nothing when no name is new.
+ */
+async function holdNoteMentions(
+  svc: Services,
+  tx: Queryable,
+  appId: string,
+  n: NoteRow,
+  actorId: string,
+  prevText: string,
+): Promise<() => void> {
+  if (!n.cid) return () => {};
+  const before = new Set(parseMentions(prevText).usernames);
+  if (parseMentions(n.text).usernames.every((u) => before.has(u))) return () => {};
+  return holdInboxTask(svc, tx, appId, {
+    kind: 'note_mentions',
+    appId,
+    noteId: n.id,
+    cid: n.cid,
+    actorId,
+    text: n.text,
+    prevText,
+  });
+}
+
 /** Create a personal note, or with `cid` a channel note (`edit-channel-notes`). Same `id` again → the same note. */
 export async function createNote(svc: Services, me: Me, body: CreateNoteBody): Promise<Note> {
   const appId = me.app.id;
   const at = new Date(svc.clock());
+  let afterCommit = () => {};
   const note = await withTransaction(svc, async (tx, out) => {
     if (body.id) {
       const [prior] = await tx
@@ -155,17 +183,10 @@ export async function createNote(svc: Services, me: Me, body: CreateNoteBody): P
       .insert(schema.noteVersions)
       .values({ appId, noteId: id, version: 1, title: r.title, text, userId: me.userId, createdAt: at });
     tell(out, appId, r, 'updated', at);
+    afterCommit = await holdNoteMentions(svc, tx, appId, r, me.userId, '');
     return presentNote(r);
   });
-  if (note.cid && note.version === 1 && note.created_by === me.userId)
-    recordNoteMentions(svc, {
-      appId,
-      noteId: note.id,
-      cid: note.cid,
-      actorId: me.userId,
-      text: note.text,
-      prevText: '',
-    });
+  afterCommit();
   return note;
 }
 
@@ -182,10 +203,9 @@ export async function editNote(
   const appId = me.app.id;
   const at = new Date(svc.clock());
   if (body.title === undefined && body.text === undefined) throw invalid('Nothing to change: send a title or a text');
-  let prevText = '';
+  let afterCommit = () => {};
   const done = await withTransaction(svc, async (tx, out) => {
     const row = await accessNote(tx, me, id, true, true);
-    prevText = row.text;
     if (body.base_version > row.version)
       throw invalid(`base_version ${body.base_version} is ahead of the note (version ${row.version})`);
     let title = body.title?.trim() ?? row.title;
@@ -233,11 +253,10 @@ export async function editNote(
       .insert(schema.noteVersions)
       .values({ appId, noteId: id, version: u.version, title, text, userId: me.userId, merged, createdAt: at });
     tell(out, appId, u, 'updated', at);
+    if (u.text !== row.text) afterCommit = await holdNoteMentions(svc, tx, appId, u, me.userId, row.text);
     return { note: presentNote(u), merged };
   });
-  const n = done.note;
-  if (n.cid && n.text !== prevText)
-    recordNoteMentions(svc, { appId, noteId: n.id, cid: n.cid, actorId: me.userId, text: n.text, prevText });
+  afterCommit();
   return done;
 }
 

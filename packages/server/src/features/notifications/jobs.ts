@@ -274,8 +274,11 @@ export async function notifyItems(svc: Services, items: NotifyJob['items']): Pro
 }
 
 /**
- * `reachableItems`' read: per item, its message by key, then the first member of its channel
- * but the author who has a push subscription, a push device or an active workspace membership.
+ * `reachableItems`' read: per item, its message by key; then, once per channel and author of the
+ * job (not once per message: a job of a busy channel holds hundreds of its messages, and in an
+ * app whose users have no push and no email every probe of every member came to nothing for
+ * each of them, 22 blocks a send in bench/pg-cost.ts), the first member of the channel but the
+ * author who has a push subscription, a push device or an active workspace membership.
  * A hot statement (platform/db/hot.ts), so its plan keeps each read on its key however the
  * tables grew since they were analyzed: a plan that took `messages` for empty scanned it whole
  * for every item (6 ms a job in the chat mix).
@@ -290,23 +293,31 @@ const REACHABLE = hotStatement({
     push_devices: 'push_devices_user_idx',
     workspace_members: 'workspace_members_user_uq',
   },
-  text: `select i.ord, t.cid
-from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid)
-cross join lateral (
-  select t.cid, t.user_id from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
-) t
-cross join lateral (
-  select m.user_id from members m
-  where m.app_id = i.app_id and m.cid between t.cid and t.cid and m.user_id <> t.user_id
-    and ((select true from push_subscriptions p
-          where p.app_id = m.app_id and p.user_id between m.user_id and m.user_id order by p.user_id limit 1)
-      or (select true from push_devices d
-          where d.app_id = m.app_id and d.user_id between m.user_id and m.user_id order by d.user_id limit 1)
-      or (select w.deactivated_at is null from workspace_members w
-          where w.app_id = m.app_id and w.user_id between m.user_id and m.user_id order by w.user_id limit 1))
-  order by m.cid, m.user_id limit 1
-) r
-order by i.ord`,
+  text: `with t as materialized (
+  select i.ord, i.app_id, t.cid, t.user_id
+  from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid)
+  cross join lateral (
+    select t.cid, t.user_id from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
+  ) t
+),
+reached as materialized (
+  select k.app_id, k.cid, k.user_id
+  from (select distinct app_id, cid, user_id from t) k
+  cross join lateral (
+    select m.user_id from members m
+    where m.app_id = k.app_id and m.cid between k.cid and k.cid and m.user_id <> k.user_id
+      and ((select true from push_subscriptions p
+            where p.app_id = m.app_id and p.user_id between m.user_id and m.user_id order by p.user_id limit 1)
+        or (select true from push_devices d
+            where d.app_id = m.app_id and d.user_id between m.user_id and m.user_id order by d.user_id limit 1)
+        or (select w.deactivated_at is null from workspace_members w
+            where w.app_id = m.app_id and w.user_id between m.user_id and m.user_id order by w.user_id limit 1))
+    order by m.cid, m.user_id limit 1
+  ) r
+)
+select t.ord, t.cid
+from t join reached r on r.app_id = t.app_id and r.cid = t.cid and r.user_id = t.user_id
+order by t.ord`,
 });
 
 /** Decide and act for each candidate of one message; `afterGrace` on the deliver job's second look. */

@@ -11,7 +11,7 @@ import { logEvents, takeSeqs, Unchanged, withTransaction } from '../../platform/
 import { checkRate } from '../../platform/limits.js';
 import type { Services } from '../../services.js';
 import { checkReact } from '../channels/index.js';
-import { recordLater } from '../inbox/index.js';
+import { holdInboxTask } from '../inbox/index.js';
 import { accessMessage, enrichMessages, ownReactions } from '../messages/index.js';
 
 const LATEST = 10;
@@ -34,6 +34,7 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
   checkReact(a, svc.clock());
   if (a.message.type !== 'regular') throw forbidden(`A ${a.message.type} message cannot take reactions`);
   await checkRate(svc, 'reactions', appId, me.userId);
+  let afterCommit = () => {};
   const done = await withTransaction(svc, async (tx, out): Promise<{ message: Message; reaction: Reaction }> => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();
@@ -73,23 +74,28 @@ export async function addReaction(svc: Services, caller: Caller, messageId: stri
       [{ type: 'reaction.new', cid: row.cid, seq, created_at: at.toISOString(), message: message!, reaction }],
       row.shadowed ? row.userId : null,
     );
+    // The author's inbox (features/inbox), once per reactor and type: its task commits with the
+    // reaction and runs after the commit.
+    if (a.message.userId !== me.userId && !a.message.shadowed)
+      afterCommit = await holdInboxTask(svc, tx, appId, {
+        kind: 'items',
+        items: [
+          {
+            appId,
+            userId: a.message.userId,
+            kind: 'reaction',
+            cid: a.message.cid,
+            messageId,
+            parentId: a.message.parentId,
+            actorId: me.userId,
+            reactionType: type,
+            dedupe: `r:${messageId}:${me.userId}:${type}`,
+          },
+        ],
+      });
     return { message: { ...message!, own_reactions: await ownReactions(tx, appId, me.userId, messageId) }, reaction };
   });
-  // After commit: the author's inbox (features/inbox), once per reactor and type.
-  if (a.message.userId !== me.userId && !a.message.shadowed)
-    recordLater(svc, [
-      {
-        appId,
-        userId: a.message.userId,
-        kind: 'reaction',
-        cid: a.message.cid,
-        messageId,
-        parentId: a.message.parentId,
-        actorId: me.userId,
-        reactionType: type,
-        dedupe: `r:${messageId}:${me.userId}:${type}`,
-      },
-    ]);
+  afterCommit();
   return done;
 }
 

@@ -15,6 +15,7 @@ function announce(
   caller: Caller & { kind: 'user' },
   cid: string,
   seq: number,
+  readRev: number,
   user: Parameters<typeof presentUser>[0] | null,
   at: Date = new Date(),
 ) {
@@ -25,6 +26,7 @@ function announce(
     cid,
     user: presentUser(user),
     seq,
+    read_rev: readRev,
     // The time the mark moved, as stored in `last_read_at`: read-by's live time is the stored one.
     created_at: at.toISOString(),
   };
@@ -45,16 +47,19 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
     .set({
       lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${target})`,
       lastReadAt: sql`case when ${target} > ${schema.members.lastReadSeq} then ${at.toISOString()}::timestamptz else ${schema.members.lastReadAt} end`,
+      // A new revision only when the mark moves (nextval is called for those rows only).
+      readRev: sql`case when ${target} > ${schema.members.lastReadSeq} then nextval('member_read_rev') else ${schema.members.readRev} end`,
     })
     .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)))
     .returning();
   const last = row?.lastReadSeq ?? a.member.lastReadSeq;
+  const readRev = row?.readRev ?? a.member.readRev;
   if (last !== a.member.lastReadSeq) {
-    announce(svc, me, cid, last, a.user, at);
+    announce(svc, me, cid, last, readRev, a.user, at);
     svc.channelRead(svc, me.app.id, me.userId, cid, last);
   }
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
-  return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
+  return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
 }
 
 /** Mark unread from a message on: the read mark moves to just before it. */
@@ -64,11 +69,13 @@ export async function markUnread(svc: Services, caller: Caller, cid: string, mes
   if (msg.channel.cid !== cid) throw invalid('The message is not in this channel');
   if (!msg.member) throw forbidden('Only members have read state');
   const last = Math.max(0, msg.message.seq - 1);
-  await svc.db
+  const [row] = await svc.db
     .update(schema.members)
-    .set({ lastReadSeq: last })
-    .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)));
-  announce(svc, me, cid, last, msg.user);
+    .set({ lastReadSeq: last, readRev: sql`nextval('member_read_rev')` })
+    .where(and(eq(schema.members.appId, me.app.id), eq(schema.members.cid, cid), eq(schema.members.userId, me.userId)))
+    .returning({ readRev: schema.members.readRev });
+  const readRev = row?.readRev ?? msg.member.readRev;
+  announce(svc, me, cid, last, readRev, msg.user);
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
-  return { cid, last_read_seq: last, unread_count: unread, mention_count: mentions };
+  return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
 }

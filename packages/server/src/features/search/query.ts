@@ -1,5 +1,5 @@
 /**
- * The search query language, parsed in one place (documented in docs/protocol.md):
+ * The search query language, parsed in one place (documented in docs/protocol/search.md):
  *
  *   free words            all of them, stemmed in the app's language and as typed
  *   "exact phrase"        the words next to each other, in order

@@ -13,7 +13,7 @@ export function searchRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: { auth: 'any' },
         schema: {
           tags: ['search'],
-          summary: 'Search the messages the caller may read (query language: docs/protocol.md#search)',
+          summary: 'Search the messages the caller may read (query language: docs/protocol/search.md)',
           querystring: SearchMessagesQuery,
           response: { 200: SearchMessagesResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
         },

@@ -9,8 +9,9 @@ import { dropReplacedImage, type ImageRow, removeBytes } from '../../platform/st
 import type { Services } from '../../services.js';
 import { actorOfCaller, recordAudit } from '../audit/index.js';
 import { CLEAR_STATUS } from './job-names.js';
+import { checkName, isNameClash, type NameProblem, nameError, nameProblems } from './names.js';
 import { presentUser, type UserRow } from './present.js';
-import { announceUserUpdated, profileColumns, RESERVED_USERNAMES } from './profile.js';
+import { announceUserUpdated, profileColumns } from './profile.js';
 
 /** Tell webhook endpoints (only them) that a user's profile or status is now `row`. */
 export function userUpdated(out: Outbox, appId: string, row: UserRow): void {
@@ -57,7 +58,32 @@ export function forgetUser(appId: string, userId: string): void {
   known.delete(`${appId}:${userId}`);
 }
 
-/** Insert or update users (server only). Usernames are unique per app, case-insensitively. */
+/**
+ * The error for usernames of an upsert that cannot be had, each with its user: the whole batch
+ * is refused (one transaction), so the caller fixes those and sends it again. VALIDATION_ERROR
+ * when one is reserved, else CONFLICT; `details.users` lists every one.
+ */
+function usernamesError(inputs: UserInput[], problems: NameProblem[]): ApiError {
+  const users = problems.map((p) => ({
+    id: inputs.find((u) => u.username === p.name)?.id,
+    username: p.name,
+    reason: p.reason,
+    ...(p.held_by ? { held_by: p.held_by } : {}),
+  }));
+  const said = users
+    .map((u) => `@${u.username} for ${u.id} (${u.reason === 'reserved' ? 'reserved' : `a ${u.held_by}'s`})`)
+    .join(', ');
+  return new ApiError(
+    problems.some((p) => p.reason === 'reserved') ? 'VALIDATION_ERROR' : 'CONFLICT',
+    `These usernames cannot be had, so no user was saved: ${said}`,
+    { field: 'username', users },
+  );
+}
+
+/**
+ * Insert or update users (server only), all or none. A username is one @name of the app: not a
+ * mention keyword, nor another user's username or a user group's handle, any case (names.ts).
+ */
 export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInput[]) {
   const ids = new Set<string>();
   for (const u of inputs) {
@@ -67,6 +93,9 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
   const names = inputs.map((u) => u.username?.toLowerCase()).filter((n): n is string => !!n);
   if (new Set(names).size !== names.length)
     throw new ApiError('VALIDATION_ERROR', 'Two users in one request share a username');
+  const wanted = inputs.flatMap((u) => (u.username ? [{ name: u.username, owner: { user: u.id } }] : []));
+  const problems = await nameProblems(svc.db, caller.app.id, wanted);
+  if (problems.length) throw usernamesError(inputs, problems);
   const now = new Date();
   try {
     const rows = await withTransaction(svc, async (tx, outbox) => {
@@ -155,8 +184,13 @@ export async function upsertUsers(svc: Services, caller: Caller, inputs: UserInp
     );
     return rows.map((r) => presentUser(r, states.get(r.id)));
   } catch (err) {
-    if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
-      throw new ApiError('CONFLICT', 'A username is already taken in this app');
+    // Taken between the check and the write, by another transaction: say which, as the check would.
+    if (isNameClash(err)) {
+      const late = await nameProblems(svc.db, caller.app.id, wanted);
+      throw late.length
+        ? usernamesError(inputs, late)
+        : new ApiError('CONFLICT', 'A username is already taken in this app');
+    }
     throw err;
   }
 }
@@ -209,8 +243,8 @@ export function onStatusChange(listener: StatusListener): void {
 
 /**
  * Change the caller's own name, username, image or profile fields (only the fields sent).
- * Usernames are unique per app, case-insensitively: a taken one is 409 CONFLICT; a reserved one
- * (profile.ts) is 400. Users who share a channel with the caller get `user.updated`, and the
+ * A username is one @name of the app (names.ts): another user's username or a user group's
+ * handle, any case, is 409 CONFLICT; a reserved one is 400. Users who share a channel with the caller get `user.updated`, and the
  * caller's presence followers `presence.changed`, with the new profile.
  */
 export async function updateMe(svc: Services, caller: Caller & { kind: 'user' }, body: UpdateMeBody) {
@@ -221,8 +255,8 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
     set.name = name;
   }
   if (body.username !== undefined) {
-    if (body.username !== null && RESERVED_USERNAMES.has(body.username.toLowerCase()))
-      throw new ApiError('VALIDATION_ERROR', 'This username is reserved', { field: 'username' });
+    if (body.username !== null)
+      await checkName(svc.db, caller.app.id, 'username', body.username, { user: caller.userId, chosen: true });
     set.username = body.username;
   }
   if (body.image !== undefined) {
@@ -249,8 +283,13 @@ export async function updateMe(svc: Services, caller: Caller & { kind: 'user' },
       return r;
     });
   } catch (err) {
-    if ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505')
-      throw new ApiError('CONFLICT', 'This username is already taken');
+    if (isNameClash(err) && body.username) {
+      // Taken between the check and the write: say by what, as the check would have.
+      const [late] = await nameProblems(svc.db, caller.app.id, [
+        { name: body.username, owner: { user: caller.userId, chosen: true } },
+      ]);
+      throw nameError('username', late ?? { name: body.username, reason: 'taken' });
+    }
     throw err;
   }
   if (dropped) await removeBytes(svc, dropped);

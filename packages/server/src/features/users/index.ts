@@ -6,7 +6,17 @@
 export { ensureUser, forgetUser, onStatusChange, userUpdated } from './actions.js';
 export { setUserImage } from './avatar.js';
 export { CLEAR_STATUS } from './job-names.js';
-export { parseMentions } from './mentions.js';
+export { MENTION_KEYWORDS, parseMentions } from './mentions.js';
+export {
+  checkName,
+  isNameClash,
+  isReservedName,
+  isUsername,
+  type NameOwner,
+  type NameProblem,
+  nameError,
+  nameProblems,
+} from './names.js';
 export { presentUser, type UserRow } from './present.js';
 export { likePrefix, visibleToGuest } from './queries.js';
 export { userRoutes } from './routes.js';

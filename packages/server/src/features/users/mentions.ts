@@ -7,6 +7,12 @@
 const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{1,64})/g;
 const SPECIAL = new Set(['here', 'channel', 'everyone']);
 
+/**
+ * The words no username or group handle may be (features/users/names.ts): those the parser reads
+ * as a mention of many, and `all`, which other chat tools read so (an import or a habit brings it).
+ */
+export const MENTION_KEYWORDS: ReadonlySet<string> = new Set([...SPECIAL, 'all']);
+
 export interface ParsedMentions {
   /** Lower-cased usernames, without the specials. */
   usernames: string[];

@@ -2,13 +2,14 @@
  * Profiles: checking the profile fields a user or an app's server sets, who hears that a
  * profile changed (`user.updated`), and whether a username can be had.
  */
-import { type EventOf, USERNAME_PATTERN, type UsernameAvailability } from '@parley/protocol';
-import { and, eq, sql } from 'drizzle-orm';
+import type { EventOf, UsernameAvailability } from '@parley/protocol';
+import { and, eq } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { Outbox } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
+import { isUsername, nameProblems } from './names.js';
 import { presentUser, type UserRow } from './present.js';
 
 /** The profile part of an upsert or a PATCH /v1/me, as the wire names it. */
@@ -78,28 +79,10 @@ export async function announceUserUpdated(tx: Tx, out: Outbox, appId: string, ro
   for (const userId of ids) out.push({ to: 'user', appId, userId, event });
 }
 
-/** Names no one may take: they read as the system, a mention keyword or a route. */
-export const RESERVED_USERNAMES = new Set([
-  'admin',
-  'administrator',
-  'all',
-  'api',
-  'channel',
-  'everyone',
-  'help',
-  'here',
-  'me',
-  'moderator',
-  'owner',
-  'parley',
-  'root',
-  'support',
-  'system',
-]);
-
 /**
  * Whether `name` could be the caller's username now: `invalid` (not the username pattern),
- * `reserved`, or `taken` by another user of the app (any case); the caller's own is available.
+ * `reserved`, or `taken` by another user or a user group of the app (any case); the caller's own
+ * is available. The same check as every write of a username (names.ts), so the answer holds.
  */
 export async function usernameAvailability(
   svc: Services,
@@ -107,20 +90,9 @@ export async function usernameAvailability(
   name: string,
   self: string | null,
 ): Promise<UsernameAvailability> {
-  if (!new RegExp(USERNAME_PATTERN).test(name)) return { available: false, reason: 'invalid' };
-  if (RESERVED_USERNAMES.has(name.toLowerCase())) return { available: false, reason: 'reserved' };
-  const [row] = await svc.db
-    .select({ id: schema.users.id })
-    .from(schema.users)
-    .where(and(eq(schema.users.appId, appId), sql`lower(${schema.users.username}) = ${name.toLowerCase()}`))
-    .limit(1);
-  if (row && row.id !== self) return { available: false, reason: 'taken' };
-  // A group's handle (features/groups) is taken too: `@name` must name one thing.
-  const [group] = await svc.db
-    .select({ id: schema.userGroups.id })
-    .from(schema.userGroups)
-    .where(and(eq(schema.userGroups.appId, appId), sql`lower(${schema.userGroups.handle}) = ${name.toLowerCase()}`))
-    .limit(1);
-  if (group) return { available: false, reason: 'taken' };
-  return { available: true };
+  if (!isUsername(name)) return { available: false, reason: 'invalid' };
+  // A person asks for themself (the words reserved to people apply); the server token, for a
+  // user it would set (only the mention keywords do).
+  const [p] = await nameProblems(svc.db, appId, [{ name, owner: { user: self ?? '', chosen: self !== null } }]);
+  return p ? { available: false, reason: p.reason } : { available: true };
 }

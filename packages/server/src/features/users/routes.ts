@@ -60,8 +60,10 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['users'],
           summary: 'Create or update users',
+          description:
+            "All or none. A username is one @name of the app: another user's username or a user group's handle (any case) is 409 CONFLICT, a mention keyword (`here`, `channel`, `everyone`, `all`) 400 VALIDATION_ERROR; `details.users` lists each such user (`{id, username, reason, held_by?}`) and no user is saved.",
           body: UpsertUsersBody,
-          response: { 200: UsersResponse, ...errors },
+          response: { 200: UsersResponse, 409: ErrorBody, ...errors },
         },
       },
       async (req) => ({ users: await upsertUsers(svc, callerOf(req), req.body.users) }),
@@ -128,7 +130,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: ['users'],
           summary: 'Change your own name, username, image or profile',
           description:
-            'Only the fields sent change; null (or blank text) clears a profile field. `time_zone` must be an IANA zone name the server knows. A username taken in the app (any case) is 409 CONFLICT, a reserved one 400. Everyone who shares a channel gets `user.updated`.',
+            'Only the fields sent change; null (or blank text) clears a profile field. `time_zone` must be an IANA zone name the server knows. A username another user or a user group of the app holds (any case) is 409 CONFLICT (`details.held_by`), a reserved one 400. Everyone who shares a channel gets `user.updated`.',
           body: UpdateMeBody,
           response: { 200: UserResponse, 409: ErrorBody, ...errors },
         },
@@ -203,7 +205,7 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags: ['users'],
           summary: 'Whether a username can be had',
           description:
-            '`{available}`, or `{available: false, reason}`: `invalid` (1–64 of letters, digits, `_ . -`), `reserved`, or `taken` by another user of the app (any case). Your own username is available to you. Rate-limited as other reads.',
+            '`{available}`, or `{available: false, reason}`: `invalid` (1–64 of letters, digits, `_ . -`), `reserved`, or `taken` by another user or a user group of the app (any case) — the check the writes make. Your own username is available to you; with the server token, only the mention keywords are reserved. Rate-limited as other reads.',
           params: UsernameParams,
           response: { 200: UsernameAvailability, ...errors },
         },

@@ -18,6 +18,7 @@ import { BeforeSendVerdict, isNameText, MAX_MESSAGE_LENGTH } from '@parley/proto
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ApiError } from '../../platform/errors.js';
 import { sendPathMetrics } from '../../platform/metrics.js';
+import { outbound, tracingOn } from '../../platform/tracing.js';
 import type { Services } from '../../services.js';
 import type { BeforeSendSettings } from './settings.js';
 import { signatureHeader } from './signature.js';
@@ -60,19 +61,19 @@ export async function checkBeforeSend(
   let verdict: BeforeSendVerdict | null = null;
   let why = '';
   const started = performance.now();
-  const res = await svc.hooks.sender.post(
-    appId,
-    hook.url,
-    {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      'user-agent': 'Parley-Hooks/1.0',
-      'x-parley-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body),
-      'x-parley-event': 'message.before_send',
-    },
-    body,
-    { timeoutMs: hook.timeoutMs, read: MAX_ANSWER_BYTES },
-  );
+  const headers = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    'user-agent': 'Parley-Hooks/1.0',
+    'x-parley-signature': signatureHeader(hook.secret, Math.floor(Date.now() / 1000), body),
+    'x-parley-event': 'message.before_send',
+  };
+  const post = (h: Record<string, string>) =>
+    svc.hooks.sender.post(appId, hook.url, h, body, { timeoutMs: hook.timeoutMs, read: MAX_ANSWER_BYTES });
+  // Traced: the call carries the send's `traceparent` (platform/tracing.ts).
+  const res = tracingOn()
+    ? await outbound('hook.before_send', headers, post, { failed: (r) => r.error, attributes: { 'parley.cid': cid } })
+    : await post(headers);
   if (res.error === null && res.body) {
     let parsed: unknown = null;
     try {

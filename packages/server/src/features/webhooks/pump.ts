@@ -42,10 +42,11 @@ import { sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Infra } from '../../infra.js';
 import { rows, schema } from '../../platform/db/index.js';
-import { allowFor } from '../../platform/outbound.js';
+import { allowFor, outboundSetting } from '../../platform/outbound.js';
+import { eventTrace, outbound, type TraceContext, tracingOn, untraced } from '../../platform/tracing.js';
 import type { BusMessage } from '../../realtime/broker.js';
 import { type Attempt, WebhookSender } from './sender.js';
-import type { HookRegistry } from './settings.js';
+import { type EndpointSettings, type HookRegistry, signingSecrets } from './settings.js';
 import { signatureHeader } from './signature.js';
 
 /** A lane: an endpoint's deliveries of one channel (`cid`) or one user (`user:<id>`). */
@@ -141,6 +142,28 @@ interface Outcome {
   next: string | null;
 }
 
+/** The trace that published a delivery's event (its body begins with the event's id). */
+function deliveryTrace(d: { appId: string; body: string }): TraceContext | undefined {
+  const m = /^\{"event_id":("(?:[^"\\]|\\.)*")/.exec(d.body);
+  return m?.[1] ? eventTrace(d.appId, JSON.parse(m[1]) as string) : undefined;
+}
+
+/** The headers of one attempt at a delivery: signed now, under each secret that signs (settings.ts). */
+function requestHeaders(
+  ep: EndpointSettings,
+  d: { id: string; eventType: string; body: string },
+  attempt: number,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'Parley-Webhooks/1.0',
+    'x-parley-signature': signatureHeader(signingSecrets(ep), Math.floor(Date.now() / 1000), d.body),
+    'x-parley-event': d.eventType,
+    'x-parley-delivery': d.id,
+    'x-parley-attempt': String(attempt),
+  };
+}
+
 /** Pumps alive in this process (tests run several nodes on one embedded database). */
 const live = new Set<string>();
 
@@ -186,6 +209,7 @@ export class WebhookPump {
     this.leaseSeconds = config.webhookLeaseSeconds;
     this.sender = new WebhookSender({
       allow: allowFor(config, 'webhooks'),
+      setting: outboundSetting('webhooks'),
       timeoutMs: config.webhookTimeoutMs,
       connections: PER_ENDPOINT,
     });
@@ -243,8 +267,20 @@ export class WebhookPump {
     await this.sweep(0).catch((err) => this.svc.log.warn({ err }, 'webhooks: first sweep failed'));
   }
 
-  /** Lanes whose deliveries just committed: send them (here, or on the node that holds them). */
-  wake(lanes: readonly LaneRef[]): void {
+  /**
+   * Lanes whose deliveries just committed: send them (here, or on the node that holds them).
+   * Lanes of an endpoint this node knows to be inactive are not woken: their deliveries wait for
+   * it to be made active again, which wakes them (actions.ts), so a paused endpoint costs no
+   * claim, read or release per send — only its rows.
+   */
+  wake(all: readonly LaneRef[]): void {
+    // The lanes' senders outlive the request that woke them: outside its trace.
+    if (tracingOn()) untraced(() => this.wakeLanes(all));
+    else this.wakeLanes(all);
+  }
+
+  private wakeLanes(all: readonly LaneRef[]): void {
+    const lanes = all.filter((l) => !this.hooks.knownInactive(l.appId, l.endpointId));
     if (lanes.length === 0) return;
     if (this.stopped) {
       this.announce(lanes);
@@ -539,8 +575,8 @@ export class WebhookPump {
       const head = lane.rows[0] as Row;
       const settings = await this.hooks.get(lane.appId);
       const ep = settings.endpoints.find((e) => e.id === lane.endpointId);
-      if (!ep) {
-        // Disabled or deleted: its rows wait (or went with it); the lane is let go.
+      if (!ep?.active) {
+        // Paused, disabled or deleted: its rows wait (or went with it); the lane is let go.
         lane.rows = [];
         lane.dirty = false;
         lane.full = false;
@@ -560,20 +596,19 @@ export class WebhookPump {
       }
       let sent: Attempt;
       try {
-        const t = Math.floor(Date.now() / 1000);
-        sent = await this.sender.post(
-          ep.id,
-          ep.url,
-          {
-            'content-type': 'application/json',
-            'user-agent': 'Parley-Webhooks/1.0',
-            'x-parley-signature': signatureHeader(ep.secret, t, head.body),
-            'x-parley-event': head.eventType,
-            'x-parley-delivery': head.id,
-            'x-parley-attempt': String(head.attempts + 1),
-          },
-          head.body,
-        );
+        const headers = requestHeaders(ep, head, head.attempts + 1);
+        sent = tracingOn()
+          ? await outbound('webhook.deliver', headers, (h) => this.sender.post(ep.id, ep.url, h, head.body), {
+              // The trace of the publish that made this event, when this node remembers it.
+              parent: deliveryTrace(head) ?? null,
+              failed: (r) => r.error,
+              attributes: {
+                'parley.event': head.eventType,
+                'parley.delivery_id': head.id,
+                'parley.attempt': head.attempts + 1,
+              },
+            })
+          : await this.sender.post(ep.id, ep.url, headers, head.body);
       } finally {
         this.unslot(lane.endpointId);
       }
@@ -585,7 +620,9 @@ export class WebhookPump {
         this.note(head, sent, true, null);
         continue;
       }
-      if (Date.now() - head.createdAt >= this.svc.config.webhookMaxAgeMs) {
+      // A day of retries from the event, or from the endpoint's re-enabling if that is later (what
+      // waited while it was inactive gets its own day).
+      if (Date.now() - Math.max(head.createdAt, ep.resumedAt) >= this.svc.config.webhookMaxAgeMs) {
         this.m.outcomes.inc({ outcome: 'gave_up' });
         await this.giveUp(lane, head, sent);
         return;
@@ -594,6 +631,14 @@ export class WebhookPump {
       head.nextAttemptAt = Date.now() + backoffMs(this.svc.config.webhookRetryBaseMs, head.attempts);
       this.note(head, sent, false, new Date(head.nextAttemptAt).toISOString());
     }
+  }
+
+  /**
+   * One request to `ep` now, outside its lanes and whether or not it is active (the test event,
+   * actions.ts): signed and sent as a delivery is, on the endpoint's own connections.
+   */
+  post(ep: EndpointSettings, delivery: { id: string; eventType: string; body: string }): Promise<Attempt> {
+    return this.sender.post(ep.id, ep.url, requestHeaders(ep, delivery, 1), delivery.body);
   }
 
   private note(head: Row, sent: Attempt, ok: boolean, next: string | null): void {
@@ -623,7 +668,12 @@ export class WebhookPump {
     lane.parked.unref();
   }
 
-  /** Out of time: this delivery fails for good and its endpoint is switched off until re-enabled. */
+  /**
+   * Out of time: the endpoint is switched off until re-enabled. The delivery stays pending at the
+   * head of its lane, with its attempts and last error, so re-enabling sends it first and its
+   * channel's order holds; like everything an inactive endpoint holds, it is dropped (and
+   * counted) once it is older than the retention.
+   */
   private async giveUp(lane: Lane, head: Row, sent: Attempt): Promise<void> {
     const reason = `Delivery ${head.id} (${head.eventType}) still failing after ${head.attempts} attempts: ${sent.error}`;
     const w = schema.webhookDeliveries;
@@ -636,8 +686,9 @@ export class WebhookPump {
     });
     await this.svc.db.transaction(async (tx) => {
       await tx.execute(
-        sql`update ${w} set status = 'failed', attempts = ${head.attempts}, response_status = ${sent.status},
-          error = ${sent.error}, latency_ms = ${sent.latencyMs} where app_id = ${head.appId} and id = ${head.id}`,
+        sql`update ${w} set attempts = ${head.attempts}, response_status = ${sent.status},
+          error = ${sent.error}, latency_ms = ${sent.latencyMs}, next_attempt_at = now()
+          where app_id = ${head.appId} and id = ${head.id}`,
       );
       await tx.execute(
         sql`update ${e} set disabled_at = now(), disabled_reason = ${reason}, updated_at = now()

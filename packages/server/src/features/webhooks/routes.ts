@@ -12,6 +12,9 @@ import {
   DeliveryResponse,
   ErrorBody,
   IdParams,
+  ReplayWebhookBody,
+  ReplayWebhookResponse,
+  RotateWebhookSecretBody,
   SetBeforeSendBody,
   UpdateWebhookBody,
   WebhookDeliveryParams,
@@ -32,8 +35,11 @@ import {
   getDelivery,
   listDeliveries,
   listWebhooks,
-  presentEndpoint,
+  presentWebhook,
   redeliver,
+  replayWebhook,
+  rotateWebhookSecret,
+  sendTestEvent,
   setBeforeSend,
   updateWebhook,
 } from './actions.js';
@@ -68,7 +74,9 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Add a webhook endpoint (answers its signing secret, once)',
           description:
-            'Events are POSTed as JSON with `X-Parley-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; see docs/protocol.md#webhooks. ' +
+            'A `url` the outbound policy refuses (a private address, a port other than 80/443) is `400 OUTBOUND_NOT_ALLOWED`, ' +
+            'with `details.setting` naming the setting that would allow it. ' +
+            'Events are POSTed as JSON with `X-Parley-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; see docs/protocol/webhooks.md. ' +
             '`events` takes exact types, `noun.*` or `*`: the channel events `message.*`, `reaction.*`, `member.*`, ' +
             '`channel.updated`, `poll.updated`, `bookmarks.updated`, `note.updated`, `note.deleted`, the app-wide ' +
             '`emoji.updated` and `user_group.updated`, and the user events `user.updated`, `user.deleted`, `user.banned`, `user.unbanned`, ' +
@@ -91,9 +99,10 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
           response: { 200: WebhookResponse, ...errors },
         },
       },
-      async (req) => ({
-        webhook: presentEndpoint(await accessWebhook(svc, await checkHookAdmin(svc, req), req.params.id)),
-      }),
+      async (req) => {
+        const appId = await checkHookAdmin(svc, req);
+        return { webhook: await presentWebhook(svc, appId, await accessWebhook(svc, appId, req.params.id)) };
+      },
     );
     app.patch(
       '/v1/webhooks/:id',
@@ -101,7 +110,12 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: cfg,
         schema: {
           tags,
-          summary: 'Change a webhook endpoint; `active: true` re-enables a disabled one',
+          summary:
+            'Change a webhook endpoint; `active: false` pauses it, `active: true` re-enables it and sends what waited, in order',
+          description:
+            'An inactive endpoint (paused, or disabled after a day of failures) keeps what it would have received for ' +
+            '`PARLEY_WEBHOOK_RETENTION_DAYS` (7); older deliveries are dropped and counted (`dropped`). A new `url` ' +
+            'the outbound policy refuses is `400 OUTBOUND_NOT_ALLOWED`, naming the setting that would allow it.',
           params: IdParams,
           body: UpdateWebhookBody,
           response: { 200: WebhookResponse, ...errors },
@@ -124,6 +138,59 @@ export function webhookRoutes(svc: Services): FastifyPluginAsyncTypebox {
         await deleteWebhook(svc, await checkHookAdmin(svc, req), req.params.id);
         return { ok: true };
       },
+    );
+    app.post(
+      '/v1/webhooks/:id/test',
+      {
+        config: cfg,
+        schema: {
+          tags,
+          summary: 'Send a `webhook.test` event now (active or not) and answer how it went',
+          description:
+            'Signed like every delivery; recorded in the delivery log (delivered or failed, with the status, error and ' +
+            'latency), outside the channel lanes.',
+          params: IdParams,
+          response: { 200: DeliveryResponse, ...errors },
+        },
+      },
+      async (req) => ({
+        delivery: await sendTestEvent(svc, await checkHookAdmin(svc, req), req.params.id),
+      }),
+    );
+    app.post(
+      '/v1/webhooks/:id/rotate-secret',
+      {
+        config: cfg,
+        schema: {
+          tags,
+          summary: 'Make a new signing secret (answered once); the old one keeps signing for `overlap_seconds`',
+          description:
+            'During the overlap (default 86400 s, at most 7 days; 0 ends the old secret now) each request carries ' +
+            '`X-Parley-Signature: t=<t>,v1=<new>,v1=<old>`.',
+          params: IdParams,
+          body: RotateWebhookSecretBody,
+          response: { 200: CreatedWebhookResponse, ...errors },
+        },
+      },
+      async (req) => rotateWebhookSecret(svc, await checkHookAdmin(svc, req), req.params.id, req.body ?? {}),
+    );
+    app.post(
+      '/v1/webhooks/:id/replay',
+      {
+        config: cfg,
+        schema: {
+          tags,
+          summary: "Send the event log's channel events of a time range again, as new deliveries",
+          description:
+            'Channel events committed in `[since, until)` that the endpoint wants, at the end of their channel lanes, ' +
+            'with their original `event_id`. At most `limit` (default 1000) per call; call again with `after: next` ' +
+            'until `next` is null. User-level and app-wide events, bookmarks and notes are not in the log.',
+          params: IdParams,
+          body: ReplayWebhookBody,
+          response: { 200: ReplayWebhookResponse, ...errors },
+        },
+      },
+      async (req) => replayWebhook(svc, await checkHookAdmin(svc, req), req.params.id, req.body),
     );
     app.get(
       '/v1/webhooks/:id/deliveries',

@@ -48,6 +48,8 @@ export interface PostOptions {
 export interface SenderOptions {
   /** Private targets webhooks may reach (the operator's allow-list). */
   allow: AllowList;
+  /** The allow-list's setting, named in the error of an attempt the policy refused. */
+  setting?: string;
   timeoutMs: number;
   /** Connections one endpoint target may have open at once (null: as many as requests in flight). */
   connections: number | null;
@@ -93,7 +95,7 @@ export class WebhookSender {
       u = new URL(url);
       target = await this.target(u);
     } catch (err) {
-      return done(null, describe(err));
+      return done(null, describe(err, this.opts.setting));
     }
     const pool = this.pool(endpoint, target);
     const options: Dispatcher.DispatchOptions = {
@@ -276,8 +278,11 @@ function isDeadSocket(err: unknown): boolean {
   return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-function describe(err: unknown): string {
-  if (err instanceof FetchRefused) return `${err.reason}: ${err.message}`;
+function describe(err: unknown, setting?: string): string {
+  if (err instanceof FetchRefused)
+    return setting && (err.reason === 'port' || err.reason === 'blocked-address')
+      ? `${err.reason}: ${err.message} (not allowed by ${setting} or PARLEY_OUTBOUND_ALLOW)`
+      : `${err.reason}: ${err.message}`;
   const e = err as { message?: string; code?: string };
   return e.code && e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : String(e.message ?? err);
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, schema } from '../../platform/db/index.js';
-import { allowFor } from '../../platform/outbound.js';
+import { allowFor, outboundSetting } from '../../platform/outbound.js';
 import type { Broker, BusMessage } from '../../realtime/broker.js';
 import { WebhookSender } from './sender.js';
 
@@ -20,8 +20,21 @@ export interface EndpointSettings {
   url: string;
   /** The signing secret, opened. */
   secret: string;
+  /** During a rotation: the previous secret, which signs too until `until` (ms). */
+  previous: { secret: string; until: number } | null;
   events: string[];
+  /**
+   * Whether it is sent to. An inactive one (paused, or disabled after a day of failures) still
+   * has its deliveries written — they wait for it (the retention) — but its lanes are not woken.
+   */
   active: boolean;
+  /** When it was last made active again (ms; 0: never paused): a delivery's day of retries counts from then. */
+  resumedAt: number;
+}
+
+/** The secrets that sign a request to `ep` now: the current one, and the previous one during its overlap. */
+export function signingSecrets(ep: EndpointSettings, now = Date.now()): string[] {
+  return ep.previous && ep.previous.until > now ? [ep.secret, ep.previous.secret] : [ep.secret];
 }
 
 export interface BeforeSendSettings {
@@ -32,7 +45,10 @@ export interface BeforeSendSettings {
 }
 
 export interface HookSettings {
-  /** Active endpoints only. */
+  /**
+   * Every endpoint, active or not: whatever writes deliveries writes them for inactive ones too
+   * (they wait for it); whatever sends checks `active`.
+   */
   endpoints: EndpointSettings[];
   beforeSend: BeforeSendSettings | null;
 }
@@ -79,6 +95,9 @@ export class HookRegistry {
           secretSealed: schema.webhookEndpoints.secretSealed,
           events: schema.webhookEndpoints.events,
           disabledAt: schema.webhookEndpoints.disabledAt,
+          resumedAt: schema.webhookEndpoints.resumedAt,
+          previousSecretSealed: schema.webhookEndpoints.previousSecretSealed,
+          previousSecretExpiresAt: schema.webhookEndpoints.previousSecretExpiresAt,
         })
         .from(schema.webhookEndpoints)
         .where(eq(schema.webhookEndpoints.appId, appId)),
@@ -89,9 +108,18 @@ export class HookRegistry {
     ]);
     const h = hooks[0];
     const settings: HookSettings = {
-      endpoints: eps
-        .filter((e) => e.disabledAt === null)
-        .map((e) => ({ id: e.id, url: e.url, secret: sealer.open(e.secretSealed), events: e.events, active: true })),
+      endpoints: eps.map((e) => ({
+        id: e.id,
+        url: e.url,
+        secret: sealer.open(e.secretSealed),
+        previous:
+          e.previousSecretSealed && e.previousSecretExpiresAt
+            ? { secret: sealer.open(e.previousSecretSealed), until: e.previousSecretExpiresAt.getTime() }
+            : null,
+        events: e.events,
+        active: e.disabledAt === null,
+        resumedAt: e.resumedAt?.getTime() ?? 0,
+      })),
       beforeSend: h
         ? { url: h.beforeSendUrl, secret: sealer.open(h.secretSealed), timeoutMs: h.timeoutMs, failOpen: h.failOpen }
         : null,
@@ -107,10 +135,23 @@ export class HookRegistry {
   get sender(): WebhookSender {
     this.hookSender ??= new WebhookSender({
       allow: allowFor(this.svc().config, 'before_send'),
+      setting: outboundSetting('before_send'),
       timeoutMs: 10_000,
       connections: null,
     });
     return this.hookSender;
+  }
+
+  /**
+   * Whether this node knows `endpointId` to be inactive, from memory only (never a query): a
+   * wake for its lanes is dropped, since nothing is sent to it. Not known (not cached): false,
+   * and the lane finds out when it looks.
+   */
+  knownInactive(appId: string, endpointId: string): boolean {
+    const hit = this.cache.get(appId);
+    if (!hit) return false;
+    for (const e of hit.settings.endpoints) if (e.id === endpointId) return !e.active;
+    return false;
   }
 
   /** Close the hook connections (at shutdown). */

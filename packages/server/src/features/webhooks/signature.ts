@@ -6,14 +6,22 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header value for `body` signed at `t` (unix seconds). */
-export function signatureHeader(secret: string, t: number, body: string): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+/**
+ * The header value for `body` signed at `t` (unix seconds): one `v1` per secret, in the order
+ * given — during a rotation the new secret's first, then the previous one's (Stripe's form), so a
+ * receiver holding either secret finds a signature it can check.
+ */
+export function signatureHeader(secret: string | readonly string[], t: number, body: string): string {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  let h = `t=${t}`;
+  for (const s of secrets) h += `,v1=${createHmac('sha256', s).update(`${t}.${body}`).digest('hex')}`;
+  return h;
 }
 
 /**
- * Whether `header` signs `body` under `secret`, no older (or newer) than `toleranceSeconds`
- * from `now` (ms). What a receiver runs; the server's tests use it as their receiver does.
+ * Whether `header` signs `body` under `secret` (any of its `v1` values), no older (or newer)
+ * than `toleranceSeconds` from `now` (ms). What a receiver runs; the server's tests use it as
+ * their receiver does.
  */
 export function verifySignature(
   secret: string,
@@ -23,12 +31,15 @@ export function verifySignature(
   now = Date.now(),
 ): boolean {
   if (!header) return false;
-  const parts = Object.fromEntries(header.split(',').map((p) => p.split('=', 2) as [string, string]));
-  const t = Number(parts.t);
+  const parts = header.split(',').map((p) => p.split('=', 2) as [string, string | undefined]);
+  const t = Number(parts.find(([k]) => k === 't')?.[1]);
   if (!Number.isInteger(t) || Math.abs(now / 1000 - t) > toleranceSeconds) return false;
   const want = createHmac('sha256', secret).update(`${t}.${body}`).digest();
-  const got = Buffer.from(String(parts.v1 ?? ''), 'hex');
-  return got.length === want.length && timingSafeEqual(got, want);
+  return parts.some(([k, v]) => {
+    if (k !== 'v1') return false;
+    const got = Buffer.from(String(v ?? ''), 'hex');
+    return got.length === want.length && timingSafeEqual(got, want);
+  });
 }
 
 /** Whether an event type is wanted by an endpoint's patterns (`message.new`, `reaction.*`, `*`). */

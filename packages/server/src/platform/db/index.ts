@@ -10,6 +10,7 @@ import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { statementSpan, tracingOn } from '../tracing.js';
 import { type HotStatement, isHotStatement } from './hot.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
@@ -128,6 +129,14 @@ function openPool(
   return pool;
 }
 
+/** `prepared`, in a span of its own when a traced request runs it (platform/tracing.ts). */
+function traced(run: Database['prepared']): Database['prepared'] {
+  return <T>(stmt: HotStatement, values: unknown[], timing?: PreparedTiming) =>
+    tracingOn()
+      ? statementSpan(stmt.text, () => run<T>(stmt, values, timing), stmt.name)
+      : run<T>(stmt, values, timing);
+}
+
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (r?: unknown) => void) => void;
 
 /** Open PGlite or PostgreSQL as configured. */
@@ -159,7 +168,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db,
       kind: 'postgres',
       queryCount: () => count,
-      prepared: async <T>(stmt: HotStatement, values: unknown[], timing?: PreparedTiming) => {
+      prepared: traced(async <T>(stmt: HotStatement, values: unknown[], timing?: PreparedTiming) => {
         checkHot(stmt);
         count++;
         const t0 = performance.now();
@@ -209,7 +218,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
             timing.runMs = performance.now() - t1;
           }
         }
-      },
+      }),
       observer,
       poolState: () => ({
         main: stateOf(main),
@@ -233,7 +242,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     kind: 'pglite',
     queryCount: () => count,
-    prepared: async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {
+    prepared: traced(async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {
       checkHot(stmt);
       count++;
       const t0 = performance.now();
@@ -246,7 +255,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           timing.runMs = performance.now() - t0;
         }
       }
-    },
+    }),
     observer: {},
     poolState: () => ({}),
     ping: async () => {

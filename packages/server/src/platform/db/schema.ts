@@ -17,10 +17,12 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   foreignKey,
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -200,6 +202,9 @@ export const channels = pgTable(
   ],
 );
 
+/** Revisions of members' read marks (`members.read_rev`). */
+export const memberReadRev = pgSequence('member_read_rev');
+
 export const members = pgTable(
   'members',
   {
@@ -212,6 +217,13 @@ export const members = pgTable(
     lastReadAt: ts('last_read_at'),
     muted: boolean('muted').notNull().default(false),
     joinedAt: ts('joined_at').notNull().defaultNow(),
+    /**
+     * The read mark's revision: a new value of `member_read_rev` (a sequence, so it only grows,
+     * across rows too: a member who leaves and joins again gets a larger one) each time the mark
+     * moves, forward or back (features/reads). Of two views of a read mark the larger rev is the
+     * newer, whichever way the mark went: the SDK goes by it (0: before 0044).
+     */
+    readRev: bigint('read_rev', { mode: 'number' }).notNull().default(sql`nextval('member_read_rev')`),
   },
   (t) => [primaryKey({ columns: [t.appId, t.cid, t.userId] }), index('members_user_idx').on(t.appId, t.userId)],
 );
@@ -1173,7 +1185,10 @@ export const pushBursts = pgTable(
 /**
  * An app's webhook endpoints: where its committed events are POSTed, signed with `secret`
  * (sealed like app secrets). `events` holds exact types and `noun.*` / `*` wildcards. An
- * endpoint that kept failing for the whole retry window is disabled (`disabled_at`, with why).
+ * endpoint that kept failing for the whole retry window is disabled (`disabled_at`, with why);
+ * paused or disabled, it keeps getting deliveries written, which wait for it for the retention
+ * and are then dropped and counted (`dropped`). During a secret rotation the previous secret
+ * signs too until `previous_secret_expires_at`.
  */
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
@@ -1188,6 +1203,13 @@ export const webhookEndpoints = pgTable(
     events: jsonb('events').$type<string[]>().notNull(),
     disabledAt: ts('disabled_at'),
     disabledReason: text('disabled_reason'),
+    /** When it was last made active again: a delivery's day of retries counts from then, not from its event. */
+    resumedAt: ts('resumed_at'),
+    previousSecretSealed: text('previous_secret_sealed'),
+    previousSecretExpiresAt: ts('previous_secret_expires_at'),
+    /** Deliveries dropped past the retention while it was inactive, in all, and when last. */
+    dropped: bigint('dropped', { mode: 'number' }).notNull().default(0),
+    droppedAt: ts('dropped_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -1523,6 +1545,35 @@ export const userGroupMembers = pgTable(
   ],
 );
 
+/**
+ * Every @name of an app, whoever holds it: a user's username or a user group's handle, lower-
+ * cased. Its key makes a name one thing in the whole app, so `@eng` never names a person and a
+ * group at once, whichever write gets there (features/users/names.ts). Kept by triggers on
+ * `users.username` and `user_groups.handle` (migration 0038), so every write path — the actions,
+ * the Slack import's bulk insert, anything later — is held to it, and of two transactions taking
+ * one name at once the second fails on the key instead of both committing.
+ */
+export const mentionNames = pgTable(
+  'mention_names',
+  {
+    appId: uuid('app_id').notNull(),
+    name: text('name').notNull(),
+    userId: text('user_id'),
+    groupId: uuid('group_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.name] }),
+    check('mention_names_one_holder', sql`(${t.userId} is null) <> (${t.groupId} is null)`),
+    // For the cascades: deleting an app's users or a group finds their names without a scan.
+    index('mention_names_user_idx').on(t.appId, t.userId),
+    index('mention_names_group_idx').on(t.appId, t.groupId),
+    foreignKey({ columns: [t.appId, t.userId], foreignColumns: [users.appId, users.id] }).onDelete('cascade'),
+    foreignKey({ columns: [t.appId, t.groupId], foreignColumns: [userGroups.appId, userGroups.id] }).onDelete(
+      'cascade',
+    ),
+  ],
+);
+
 /** Who may manage an app's user groups (`admins` unless a row says `everyone`). */
 export const userGroupSettings = pgTable('user_group_settings', {
   appId: uuid('app_id').primaryKey(),
@@ -1562,6 +1613,40 @@ export const inboxItems = pgTable(
     index('inbox_items_unread_idx').on(t.appId, t.userId).where(sql`read_at is null`),
     index('inbox_items_created_idx').on(t.createdAt),
   ],
+);
+
+/**
+ * The inbox's durable outbox for messages (features/inbox/record.ts): a send that may put items
+ * in someone's inbox (a mention, a thread reply, a DM, @channel) writes its row here in the
+ * statement or transaction that writes the message, so the row exists exactly when the message
+ * commits. The items are derived after the commit, and the row goes once they are stored; a
+ * row left by a crash is derived again on the next start (and by a sweep every few seconds).
+ */
+export const inboxPending = pgTable(
+  'inbox_pending',
+  {
+    appId: uuid('app_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.messageId] })],
+);
+
+/**
+ * The inbox's durable outbox for everything but a send (features/inbox/tasks.ts): a reaction, an
+ * invitation to a channel, an edit that names someone new or no longer, a channel note that names
+ * someone. The action writes its task here in its own transaction; after the commit the task runs
+ * and its row goes. A row a crash left is run on the next start and by the `inbox.recover` job.
+ */
+export const inboxTasks = pgTable(
+  'inbox_tasks',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    task: jsonb('task').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.id] }), index('inbox_tasks_created_idx').on(t.createdAt)],
 );
 
 /**
@@ -1624,4 +1709,81 @@ export const gifProviders = pgTable('gif_providers', {
   baseUrl: text('base_url').notNull(),
   rating: text('rating'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Backups of the whole deployment (platform/backup): one row per run, written by whoever takes
+ * it (a server's admin API, or `parley backup` on a stopped PGlite or on PostgreSQL). A row
+ * `running` whose heartbeat is recent holds object deletions (`storage_deletions`), so the
+ * objects its database snapshot names are still there when they are copied. The newest row is
+ * what the admin API reports as the last backup.
+ */
+export const backupRuns = pgTable(
+  'backup_runs',
+  {
+    id: uuid('id').primaryKey(),
+    /** running | ok | failed */
+    status: text('status').notNull(),
+    databaseKind: text('database_kind').notNull(),
+    startedAt: ts('started_at').notNull().defaultNow(),
+    heartbeatAt: ts('heartbeat_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+    /** The archive's size and what it holds, once finished. */
+    bytes: bigint('bytes', { mode: 'number' }),
+    objects: integer('objects'),
+    keyIncluded: boolean('key_included').notNull().default(false),
+    error: text('error'),
+    /** On a deployment restored from this backup: when it was restored. */
+    restoredAt: ts('restored_at'),
+  },
+  (t) => [index('backup_runs_started_idx').on(t.startedAt), index('backup_runs_status_idx').on(t.status)],
+);
+
+/**
+ * Object deletions held back while a backup runs (see `backupRuns`), done when no backup runs
+ * any more. Keys are store keys (`<app id>/<file id>[.<variant>]`), never reused.
+ */
+export const storageDeletions = pgTable('storage_deletions', {
+  key: text('key').primaryKey(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
+ * Facts about the deployment itself, by name. `data_epoch`: a random id that a restore
+ * replaces; the WebSocket hello carries it, so a client that saw events the restored data
+ * does not hold drops what it kept instead of taking the new seqs for ones it already has.
+ */
+export const serverState = pgTable('server_state', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Who applied each migration (platform/db/migrate.ts), beside drizzle's own journal
+ * (`drizzle.__drizzle_migrations`, which holds only a hash and the migration's time): the Parley
+ * version that applied it, and the oldest migration a server must know to run on a database that
+ * has it (`compatible_from`, from the releases in platform/db/releases.ts). A server that finds a
+ * migration it does not know reads this to decide whether it may still start (see
+ * docs/upgrading.md). Keyed by drizzle's `created_at`, the journal's `when`.
+ */
+export const schemaHistory = pgTable('schema_history', {
+  migrationAt: bigint('migration_at', { mode: 'number' }).primaryKey(),
+  tag: text('tag').notNull(),
+  /** Null for migrations applied before this table existed. */
+  version: text('version'),
+  compatibleFrom: text('compatible_from'),
+  appliedAt: ts('applied_at').notNull().defaultNow(),
+});
+
+/**
+ * The server nodes that started on this database, each with the version it runs and the last
+ * migration it knows; `seen_at` moves while it runs (for the admin API's list of nodes).
+ */
+export const serverNodes = pgTable('server_nodes', {
+  id: text('id').primaryKey(),
+  version: text('version').notNull(),
+  schema: text('schema').notNull(),
+  startedAt: ts('started_at').notNull(),
+  seenAt: ts('seen_at').notNull(),
 });

@@ -45,6 +45,7 @@ export function pgliteExecutor(c: PGlite | Transaction): Executor {
 
 /** The queue of every kind of job a server defines (recurring ones included), by name. */
 export const TEMPLATE_QUEUES: readonly string[] = [
+  'accounts.mail',
   'admin.delete_channel',
   'admin.delete_user',
   'admin.export',
@@ -58,6 +59,7 @@ export const TEMPLATE_QUEUES: readonly string[] = [
   'files.expire',
   'files.expire-direct',
   'files.media',
+  'inbox.recover',
   'invitations.expire',
   'links.unfurl',
   'mail.send',
@@ -73,6 +75,7 @@ export const TEMPLATE_QUEUES: readonly string[] = [
   'spaces.sweep',
   'users.status-expire',
   'webhooks.deliver',
+  'webhooks.retention',
   'webhooks.sweep',
 ];
 

@@ -6,19 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { requestPresigner, s3 } from '../lazy-deps.js';
 
 /** A byte range, both ends included (as in HTTP `Range`). */
 export interface ByteRange {
@@ -48,6 +41,11 @@ export interface BlobStore {
     key: string,
     opts: { expiresIn: number; contentType: string; disposition: string; cacheControl: string },
   ): Promise<string>;
+  /**
+   * Every object in the store with its size, in no particular order (backups). Objects written
+   * or removed while it runs may or may not be listed.
+   */
+  list(): AsyncIterable<{ key: string; size: number }>;
   /** Fail fast at start when the store cannot be used (bucket missing, folder not writable). */
   check(): Promise<void>;
 }
@@ -64,7 +62,7 @@ export class LocalStore implements BlobStore {
   constructor(readonly root: string) {}
 
   private pathOf(key: string): string {
-    if (!/^[0-9a-f-]{36}\/[0-9a-f-]{36}(\.[a-z0-9]+)?$/.test(key)) throw new Error(`bad storage key ${key}`);
+    if (!LOCAL_KEY.test(key)) throw new Error(`bad storage key ${key}`);
     const [dir, file] = key.split('/') as [string, string];
     // Spread over 256 folders per app, so no folder grows past what file systems list quickly.
     return path.join(this.root, dir, file.slice(-2), file);
@@ -114,10 +112,30 @@ export class LocalStore implements BlobStore {
     await rm(this.pathOf(key), { force: true });
   }
 
+  async *list(): AsyncIterable<{ key: string; size: number }> {
+    // <root>/<app id>/<last two characters>/<file id>[.<variant>]; temporary files (`.tmp`) and
+    // anything not shaped like a key are not objects.
+    const dirs = async (p: string) =>
+      (await readdir(p, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+    for (const app of await dirs(this.root)) {
+      for (const shard of await dirs(path.join(this.root, app))) {
+        const folder = path.join(this.root, app, shard);
+        for (const e of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
+          const key = `${app}/${e.name}`;
+          if (!e.isFile() || !LOCAL_KEY.test(key)) continue;
+          const st = await stat(path.join(folder, e.name)).catch(() => null);
+          if (st) yield { key, size: st.size };
+        }
+      }
+    }
+  }
+
   async check(): Promise<void> {
     await mkdir(this.root, { recursive: true });
   }
 }
+
+const LOCAL_KEY = /^[0-9a-f-]{36}\/[0-9a-f-]{36}(\.[a-z0-9]+)?$/;
 
 export interface S3Options {
   bucket: string;
@@ -137,7 +155,7 @@ export class S3Store implements BlobStore {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   constructor(readonly opts: S3Options) {
-    this.client = new S3Client({
+    this.client = new (s3().S3Client)({
       region: opts.region,
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       forcePathStyle: opts.forcePathStyle,
@@ -157,7 +175,7 @@ export class S3Store implements BlobStore {
 
   async putFile(key: string, from: string, opts: { contentType: string; size: number }): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({
+      new (s3().PutObjectCommand)({
         Bucket: this.opts.bucket,
         Key: this.k(key),
         Body: createReadStream(from),
@@ -170,13 +188,18 @@ export class S3Store implements BlobStore {
 
   async putBytes(key: string, bytes: Buffer, opts: { contentType: string }): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key), Body: bytes, ContentType: opts.contentType }),
+      new (s3().PutObjectCommand)({
+        Bucket: this.opts.bucket,
+        Key: this.k(key),
+        Body: bytes,
+        ContentType: opts.contentType,
+      }),
     );
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {
     const r = await this.client.send(
-      new GetObjectCommand({
+      new (s3().GetObjectCommand)({
         Bucket: this.opts.bucket,
         Key: this.k(key),
         ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
@@ -190,21 +213,21 @@ export class S3Store implements BlobStore {
   }
 
   async size(key: string): Promise<number> {
-    const r = await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key) }));
+    const r = await this.client.send(new (s3().HeadObjectCommand)({ Bucket: this.opts.bucket, Key: this.k(key) }));
     return r.ContentLength ?? 0;
   }
 
   async remove(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: this.k(key) }));
+    await this.client.send(new (s3().DeleteObjectCommand)({ Bucket: this.opts.bucket, Key: this.k(key) }));
   }
 
   presign(
     key: string,
     opts: { expiresIn: number; contentType: string; disposition: string; cacheControl: string },
   ): Promise<string> {
-    return getSignedUrl(
+    return requestPresigner().getSignedUrl(
       this.client,
-      new GetObjectCommand({
+      new (s3().GetObjectCommand)({
         Bucket: this.opts.bucket,
         Key: this.k(key),
         ResponseContentType: opts.contentType,
@@ -215,8 +238,24 @@ export class S3Store implements BlobStore {
     );
   }
 
+  async *list(): AsyncIterable<{ key: string; size: number }> {
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new (s3().ListObjectsV2Command)({
+          Bucket: this.opts.bucket,
+          ...(this.opts.prefix ? { Prefix: this.opts.prefix } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const o of r.Contents ?? [])
+        if (o.Key) yield { key: o.Key.slice(this.opts.prefix.length), size: o.Size ?? 0 };
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.opts.bucket }));
+    await this.client.send(new (s3().HeadBucketCommand)({ Bucket: this.opts.bucket }));
   }
 }
 

@@ -1,20 +1,28 @@
 // Parley's service worker: makes the app installable and lets it start without a network.
-// Pages are network-first (a new build shows at once; the last shell is the fallback offline);
+// The build (vite.config.ts) writes it to dist/sw.js with the list of the build's files and a
+// version made from them: each build is a new worker, which caches that build's files whole when
+// it installs — the page, its scripts and styles, the chunks loaded later (the emoji picker) —
+// so the installed app opens offline, and drops the caches of older builds when it takes over.
+// Pages are network-first (a new build shows at once; the last page is the fallback offline);
 // hashed assets are cache-first (their names change with their content). The API, the
 // WebSocket and anything cross-origin are never touched: chat data comes from the SDK's own
-// offline store.
+// offline store (IndexedDB), and what the app needs to open offline from localStorage
+// (src/lib/offline.ts).
 //
 // Web Push: the server sends a payload (protocol PushPayload: title, body, cid, collapse_key,
 // badge …) encrypted to this worker's subscription; the worker shows it, tagged with the
 // collapse key so a thread's notifications replace each other, and a click opens (or focuses)
 // the conversation.
-const CACHE = 'parley-shell-v1';
+const VERSION = '__PARLEY_BUILD__';
+const PRECACHE = ['/__PARLEY_FILES__'];
+const CACHE = `parley-shell-${VERSION}`;
+const SHELL = ['/', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon.svg'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((c) => c.addAll(['/', '/manifest.webmanifest']))
+      .then((c) => c.addAll([...SHELL, ...PRECACHE.filter((f) => f.startsWith('/assets/'))]))
       .then(() => self.skipWaiting()),
   );
 });
@@ -23,7 +31,9 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k.startsWith('parley-shell-') && k !== CACHE).map((k) => caches.delete(k))),
+      )
       .then(() => self.clients.claim()),
   );
 });
@@ -43,11 +53,15 @@ self.addEventListener('fetch', (event) => {
           }
           return res;
         })
-        .catch(() => caches.match('/').then((hit) => hit ?? Response.error())),
+        .catch(() => caches.match('/', { cacheName: CACHE }).then((hit) => hit ?? Response.error())),
     );
     return;
   }
-  if (url.pathname.startsWith('/assets/') || url.pathname.startsWith('/icons/')) {
+  if (
+    url.pathname.startsWith('/assets/') ||
+    url.pathname.startsWith('/icons/') ||
+    url.pathname === '/manifest.webmanifest'
+  ) {
     event.respondWith(
       caches.match(req).then(
         (hit) =>
@@ -93,10 +107,13 @@ self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   const url = new URL(event.notification.data?.url || '/', self.location.origin).href;
   event.waitUntil(
-    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((wins) => {
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then(async (wins) => {
       const open = wins.find((w) => new URL(w.url).origin === self.location.origin);
-      if (open) return open.focus().then((w) => (w && 'navigate' in w ? w.navigate(url) : undefined));
-      return self.clients.openWindow(url);
+      if (!open) return self.clients.openWindow(url);
+      // To the front (allowed in answer to the click; a refusal must not keep the conversation
+      // from opening), then to the conversation.
+      await open.focus().catch(() => {});
+      if ('navigate' in open) await open.navigate(url);
     }),
   );
 });

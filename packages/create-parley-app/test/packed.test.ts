@@ -1,0 +1,183 @@
+/**
+ * The packages as they would be published, checked before they are: `npm run pack:all` packs
+ * every public workspace package; each tarball passes publint and Are the Types Wrong (attw), and
+ * `npm publish --dry-run`. Then an app written by create-parley-app from those tarballs
+ * (`--packages`) installs with npm, its @parley/* from the tarballs and never from a registry
+ * (the @parley scope points at a closed port), and plain Node runs what it installed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(import.meta.dirname, '../../..');
+const work = mkdtempSync(path.join(tmpdir(), 'parley-packed-'));
+const out = path.join(work, 'tarballs');
+/** A child's environment without the test runner's (loaders, npm_ of the parent run). */
+const env: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^(npm_|VITEST|NODE_OPTIONS$|NODE_ENV$)/.test(k)),
+);
+
+/**
+ * attw's profile per package. ESM only, all of them: a CommonJS `require()` of them is Node's
+ * require(esm) (Node 20.19+, 22.12+), which attw's node16-cjs mode reports as a problem.
+ */
+const ATTW_PROFILE = 'esm-only';
+
+const workspaces: string[] = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).workspaces;
+const published = workspaces
+  .map((dir) => JSON.parse(readFileSync(path.join(repo, dir, 'package.json'), 'utf8')))
+  .filter((p) => !p.private)
+  .map((p) => p.name as string);
+
+let tarballs: { name: string; file: string }[] = [];
+
+beforeAll(() => {
+  const report = JSON.parse(
+    execFileSync(process.execPath, [path.join(repo, 'scripts/pack-all.mjs'), '--out', out, '--json'], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    }),
+  ) as { name: string; filename: string; files: { path: string }[] }[];
+  tarballs = report.map((r) => ({ name: r.name, file: path.join(out, r.filename) }));
+  for (const r of report) {
+    const files = r.files.map((f) => f.path);
+    expect(files, r.name).toContain('README.md');
+    expect(files, r.name).toContain('package.json');
+  }
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('pack:all', () => {
+  it('packs every public workspace package, and only those', () => {
+    expect(tarballs.map((t) => t.name).sort()).toEqual([...published].sort());
+    expect(published).toContain('@parley/node');
+    expect(published).not.toContain('@parley/web');
+    for (const t of tarballs) expect(existsSync(t.file), t.file).toBe(true);
+  });
+
+  it('publint finds nothing, not even a suggestion, in any tarball', async () => {
+    const found: string[] = [];
+    for (const t of tarballs) {
+      const b = readFileSync(t.file);
+      const tarball = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      const { messages, pkg } = await publint({ pack: { tarball }, level: 'suggestion', strict: true });
+      for (const m of messages) found.push(`${t.name}: ${m.type} ${m.code}: ${formatMessage(m, pkg)}`);
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('Are the Types Wrong finds no problem in any entry point', { timeout: 360_000 }, () => {
+    const attw = path.join(repo, 'node_modules/@arethetypeswrong/cli/dist/index.js');
+    const checked: string[] = [];
+    for (const t of tarballs) {
+      const pkg = JSON.parse(readFileSync(path.join(repo, pathOf(t.name), 'package.json'), 'utf8'));
+      // The command-line packages (@parley/cli, create-parley-app) have nothing to import: no types to check.
+      if (!pkg.exports) {
+        expect(pkg.bin, t.name).toBeTruthy();
+        expect(pkg.main ?? pkg.types, t.name).toBeUndefined();
+        continue;
+      }
+      // A stylesheet has no types; attw reports it as unresolved.
+      const css = Object.keys(pkg.exports).filter((k) => k.endsWith('.css'));
+      const args = [attw, t.file, '--profile', ATTW_PROFILE, '--format', 'json'];
+      if (css.length) args.push('--exclude-entrypoints', ...css);
+      const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
+      expect(r.status, `${t.name}: attw ${r.stdout.slice(0, 4000)}${r.stderr}`).toBe(0);
+      const json = JSON.parse(r.stdout);
+      // The only problems it may list are those of CommonJS resolution, which the profile leaves out.
+      for (const p of Object.values(json.problems ?? {}).flat() as { resolutionKind?: string }[])
+        expect(['node10', 'node16-cjs'], `${t.name}: ${JSON.stringify(p)}`).toContain(p.resolutionKind);
+      checked.push(t.name);
+    }
+    expect(checked).toEqual(expect.arrayContaining(['@parley/protocol', '@parley/client', '@parley/node']));
+  });
+
+  it('npm publish --dry-run accepts every tarball, with no warning but the one for not being logged in', {
+    timeout: 120_000,
+  }, () => {
+    for (const t of tarballs) {
+      const r = spawnSync('npm', ['publish', t.file, '--dry-run', '--access', 'public', '--ignore-scripts'], {
+        cwd: work,
+        env,
+        encoding: 'utf8',
+      });
+      expect(r.status, `${t.name}:\n${r.stderr}`).toBe(0);
+      expect(`${r.stdout}${r.stderr}`, t.name).toContain(`+ ${t.name}@`);
+      const warnings = r.stderr.split('\n').filter((l) => /^npm (warn|error)/.test(l) && !/logged in/.test(l));
+      expect(warnings, t.name).toEqual([]);
+    }
+  });
+});
+
+describe('create-parley-app --packages', () => {
+  it('writes an app on the tarballs that installs with no registry for @parley/*', { timeout: 300_000 }, () => {
+    const app = path.join(work, 'my-chat');
+    const made = spawnSync(
+      process.execPath,
+      [path.join(repo, 'packages/create-parley-app/bin/create-parley-app.mjs'), app, '--packages', out, '--no-install'],
+      { cwd: work, env, encoding: 'utf8' },
+    );
+    expect(made.status, made.stderr).toBe(0);
+    const pkg = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
+    expect(pkg.dependencies['@parley/node']).toBe(`file:${path.join(out, 'parley-node-0.1.0.tgz')}`);
+    expect(pkg.devDependencies['@parley/cli']).toMatch(/^file:.*parley-cli-0\.1\.0\.tgz$/);
+    expect(pkg.overrides['@parley/protocol']).toMatch(/^file:.*parley-protocol-0\.1\.0\.tgz$/);
+
+    // Any request for an @parley package goes to a closed port; the rest may come from npm's cache.
+    writeFileSync(path.join(app, '.npmrc'), '@parley:registry=http://127.0.0.1:9/\n');
+    const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+    });
+    expect(install.status, install.stderr).toBe(0);
+    const lock = JSON.parse(readFileSync(path.join(app, 'package-lock.json'), 'utf8'));
+    const ours = Object.entries(lock.packages as Record<string, { resolved?: string }>).filter(([k]) =>
+      k.includes('node_modules/@parley/'),
+    );
+    expect(ours.map(([k]) => k).sort()).toEqual(
+      ['cli', 'client', 'node', 'protocol', 'react', 'server'].map((n) => `node_modules/@parley/${n}`),
+    );
+    for (const [k, v] of ours) expect(v.resolved, k).toMatch(/^file:.*\.tgz$/);
+    expect(readdirSync(path.join(app, 'node_modules/@parley')).sort()).toEqual([
+      'cli',
+      'client',
+      'node',
+      'protocol',
+      'react',
+      'server',
+    ]);
+
+    // Plain Node, in the app: the installed SDK signs a token, and the CLI answers.
+    const signed = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { Parley } = await import('@parley/node');
+         const p = new Parley({ url: 'http://127.0.0.1:9', apiKey: 'k', apiSecret: 's' });
+         console.log(typeof (await p.createToken('ada')));`,
+      ],
+      { cwd: app, env, encoding: 'utf8' },
+    );
+    expect(signed.trim()).toBe('string');
+    const help = execFileSync(path.join(app, 'node_modules/.bin/parley'), ['--help'], {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+    });
+    expect(help).toMatch(/parley --version/);
+  });
+});
+
+function pathOf(name: string): string {
+  return workspaces.find(
+    (dir) => JSON.parse(readFileSync(path.join(repo, dir, 'package.json'), 'utf8')).name === name,
+  )!;
+}
