@@ -2,14 +2,15 @@
  * What the crash tests share (jobs/crash, hooks/scheduled-crash, hooks/webhooks-crash): real
  * server processes spawned on one data folder and, on PostgreSQL, on a database of the file's
  * own, made before its tests and dropped after them; every process spawned is killed at the
- * end, whatever happened. Call `crashFixture` at the top of a test file.
+ * end, whatever happened; when a test fails, each child's last output (its warnings and errors)
+ * is printed. Call `crashFixture` at the top of a test file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { backend } from './harness.js';
 import { createPgDatabase, dropPgDatabase } from './pg-template.js';
 
@@ -39,6 +40,8 @@ export function crashFixture(label: string, admin: string): CrashFixture {
   let pgUrl: string | undefined;
   let dbName: string | undefined;
   const children: ChildProcess[] = [];
+  /** Each child's last output (its warnings and errors), printed when a test fails. */
+  const outputs: { pid: number | undefined; tail: () => string }[] = [];
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), `parley-${label}-`));
@@ -48,6 +51,11 @@ export function crashFixture(label: string, admin: string): CrashFixture {
       // Empty: the first child to start migrates it, as a new deployment's first node does.
       pgUrl = await createPgDatabase(process.env.PARLEY_TEST_PG_URL as string, dbName, { migrated: false });
     }
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    for (const o of outputs) console.error(`--- child ${o.pid}, last output ---\n${o.tail() || '(none)'}`);
   });
 
   afterAll(async () => {
@@ -80,9 +88,14 @@ export function crashFixture(label: string, admin: string): CrashFixture {
       });
       children.push(proc);
       let err = '';
+      let out = '';
       proc.stderr?.on('data', (d) => {
-        err += d;
+        err = (err + d).slice(-8000);
       });
+      proc.stdout?.on('data', (d) => {
+        out = (out + d).slice(-8000);
+      });
+      outputs.push({ pid: proc.pid, tail: () => (out + err).slice(-6000) });
       return { proc, stderr: () => err.slice(-2000) };
     },
   };

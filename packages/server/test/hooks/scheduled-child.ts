@@ -9,7 +9,8 @@ import { configFromEnv } from '../../src/platform/config.js';
 const s = await startServer(
   configFromEnv(process.env, {
     port: 0,
-    logLevel: 'silent',
+    // Warnings and errors only: the fixture prints them when a test fails.
+    logLevel: 'warn',
     webhookAllowHosts: process.env.HOOK_ALLOW ? [process.env.HOOK_ALLOW] : [],
   }),
   { handleSignals: true },

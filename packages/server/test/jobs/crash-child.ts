@@ -12,7 +12,7 @@ import { createRunsTable, recordRun } from './helpers.js';
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const mode = process.env.CRASH_MODE ?? 'finish';
 
-const s = await startServer(configFromEnv(process.env, { port: 0, logLevel: 'silent' }), { handleSignals: true });
+const s = await startServer(configFromEnv(process.env, { port: 0, logLevel: 'warn' }), { handleSignals: true });
 await createRunsTable(s.svc.database);
 const kind = {
   name: 'test.crash',

@@ -225,36 +225,44 @@ export class JobQueue {
     if (this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is defined twice`);
     if (!/^[a-z][\w.-]*$/i.test(kind.name)) throw new Error(`job kind name ${kind.name} is not a queue name`);
     this.kinds.set(kind.name, kind);
-    if (this.started) await this.open(kind);
+    if (this.started) {
+      await this.createQueue(kind);
+      this.startLoop(kind);
+    }
   }
 
   /**
    * Install or upgrade pg-boss's schema, create the queues and, if this node works, start
-   * fetching. A database that cannot be reached does not stop the server from starting (it
-   * answers 503s until the database is back): the queue logs and tries again every few seconds.
+   * fetching. A database that cannot be reached, or any step that fails (a lock timeout, a
+   * connection lost under load), does not stop the server from starting (it answers 503s until
+   * the database is back): nothing is started until every queue exists, and the queue logs and
+   * begins again every few seconds.
    */
   async start(): Promise<void> {
     if (this.started || this.stopping) return;
     try {
       await this.boss.start();
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
-      this.started = true;
-      const probe = this.opts.work ? this.startProbe() : null;
-      for (const kind of this.kinds.values()) await this.open(kind);
-      // Every kind's worker waits now: one statement finds those with work left from before.
-      await probe?.();
-      for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
+      for (const kind of this.kinds.values()) await this.createQueue(kind);
     } catch (err) {
+      if (this.stopping) return;
       this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
       // A pg-boss whose start failed part-way counts itself as starting: begin with a new one.
       await this.boss.stop({ graceful: false, close: false, wait: false }).catch(() => {});
       this.boss = this.makeBoss();
       this.retry = setTimeout(() => void this.start(), 5_000);
       this.retry.unref();
+      return;
     }
+    this.started = true;
+    const probe = this.opts.work ? this.startProbe() : null;
+    for (const kind of this.kinds.values()) this.startLoop(kind);
+    // Every kind's worker waits now: one statement finds those with work left from before.
+    await probe?.();
+    for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
   }
 
-  private async open(kind: JobKind<object>): Promise<void> {
+  private async createQueue(kind: JobKind<object>): Promise<void> {
     const options = {
       name: kind.name,
       policy: kind.policy ?? 'standard',
@@ -266,6 +274,9 @@ export class JobQueue {
     await this.boss.createQueue(kind.name, options);
     // An existing queue keeps what it was created with unless updated: a new policy applies to new jobs.
     await this.boss.updateQueue(kind.name, options);
+  }
+
+  private startLoop(kind: JobKind<object>): void {
     if (this.opts.work && !this.stopping) this.loops.push(this.loop(kind));
   }
 
