@@ -2,7 +2,8 @@
  * A job queue whose start fails part-way (here: one queue cannot be created, as a lock timeout
  * or a connection lost under load would make it fail) starts nothing, logs why, and starts
  * for real at its next try: jobs enqueued meanwhile run. Before, the failed start left the
- * queue counted as started, and no job of that node ever ran again.
+ * queue counted as started, and no job of that node ever ran again. And nodes starting at once
+ * on a new database create their queues one at a time (they deadlocked).
  */
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
@@ -17,39 +18,63 @@ import { createRunsTable, recordRun, runsOf, until } from './helpers.js';
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let queue: JobQueue | undefined;
+const others: JobQueue[] = [];
 beforeAll(async () => {
   db = await testDatabase();
   await createRunsTable(db.database);
 });
 afterAll(async () => {
   await queue?.stop();
+  for (const q of others) await q.stop();
   await db?.drop();
 });
 
-describe('a job queue whose start fails', () => {
-  it('starts nothing, says why, and runs every job once a later try succeeds', async () => {
+/** A warnings-only logger that keeps each message in `into`. */
+function logInto(into: string[]) {
+  return pino(
+    { level: 'warn' },
+    {
+      write: (line: string) => {
+        into.push(JSON.parse(line).msg as string);
+      },
+    },
+  );
+}
+
+const newQueue = (log: ReturnType<typeof logInto>) =>
+  new JobQueue(db.database, {
+    log,
+    registry: new Registry(),
+    work: true,
+    pollMs: 100,
+    stopTimeoutMs: 500,
+    maintenanceSeconds: 60,
+  });
+
+describe('job queues starting', () => {
+  it('on three nodes at once, with twelve queues none of them has yet, all start at the first try', async () => {
+    const warnings: string[] = [];
+    const nodes = [0, 1, 2].map(() => newQueue(logInto(warnings)));
+    others.push(...nodes);
+    for (const q of nodes)
+      for (let i = 0; i < 12; i++) await q.define({ name: `test.together-${i}`, run: async () => {} });
+    await Promise.all(nodes.map((q) => q.start()));
+    expect(warnings).toEqual([]);
+    const made = await rows<{ n: number }>(
+      db.database.db,
+      sql.raw(`select count(*)::int as n from ${JOBS_SCHEMA}.queue where name like 'test.together-%'`),
+    );
+    expect(made[0]?.n).toBe(12);
+  });
+
+  it('when one fails part-way, starts nothing, says why, and runs every job once a later try succeeds', async () => {
     const name = 'test.late-queue';
     // pg-boss names a queue's partition after the hash of its name: a table already there makes
     // creating the queue fail, as any error of the database would.
     const partition = `j${createHash('sha224').update(name).digest('hex')}`;
     await db.database.db.execute(sql.raw(`create table ${JOBS_SCHEMA}.${partition} (x int)`));
     const warnings: string[] = [];
-    const log = pino(
-      { level: 'warn' },
-      {
-        write: (line: string) => {
-          warnings.push(JSON.parse(line).msg as string);
-        },
-      },
-    );
-    queue = new JobQueue(db.database, {
-      log,
-      registry: new Registry(),
-      work: true,
-      pollMs: 100,
-      stopTimeoutMs: 500,
-      maintenanceSeconds: 60,
-    });
+    queue = newQueue(logInto(warnings));
     const kind: JobKind<{ n: number }> = {
       name,
       run: async (_data, job) => recordRun(db.database, job.id, 'a', 'ran'),

@@ -226,7 +226,7 @@ export class JobQueue {
     if (!/^[a-z][\w.-]*$/i.test(kind.name)) throw new Error(`job kind name ${kind.name} is not a queue name`);
     this.kinds.set(kind.name, kind);
     if (this.started) {
-      await this.createQueue(kind);
+      await this.createQueues([kind]);
       this.startLoop(kind);
     }
   }
@@ -243,7 +243,7 @@ export class JobQueue {
     try {
       await this.boss.start();
       if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
-      for (const kind of this.kinds.values()) await this.createQueue(kind);
+      await this.createQueues(this.kinds.values());
     } catch (err) {
       if (this.stopping) return;
       this.opts.log.warn({ err }, 'job queue could not start; trying again in 5 s');
@@ -260,6 +260,32 @@ export class JobQueue {
     // Every kind's worker waits now: one statement finds those with work left from before.
     await probe?.();
     for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
+  }
+
+  /**
+   * Create (or update) the queues of `kinds`, one node at a time on PostgreSQL: pg-boss makes a
+   * queue's partition with DDL on its shared job table, and nodes doing so at once on a new
+   * database deadlock (two compose nodes starting together did, one in two tries). The lock is
+   * held on a connection of its own, so a pool of one (a test's) goes without.
+   */
+  private async createQueues(kinds: Iterable<JobKind<object>>): Promise<void> {
+    const d = this.database.driver;
+    if (d.kind !== 'postgres' || (d.pool.options.max ?? 10) < 2) {
+      for (const kind of kinds) await this.createQueue(kind);
+      return;
+    }
+    const client = await d.pool.connect();
+    let broken = false;
+    try {
+      await client.query(`select pg_advisory_lock(hashtext('parley.jobs.queues'))`);
+      for (const kind of kinds) await this.createQueue(kind);
+    } finally {
+      await client.query(`select pg_advisory_unlock(hashtext('parley.jobs.queues'))`).catch(() => {
+        broken = true;
+      });
+      // A connection whose unlock failed may still hold the lock: closed, not reused.
+      client.release(broken);
+    }
   }
 
   private async createQueue(kind: JobKind<object>): Promise<void> {
