@@ -22,7 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { signToken } from '../../server/src/platform/auth.js';
 import { haveNginx, type Nginx, startNginx } from '../../server/test/nginx.js';
-import { closeAll, freePort, PrivateRedis, ROOT, redisServerBinary, scratchDatabase, until } from './chaos/infra.js';
+import { closeAll, freePort, PrivateRedis, redisServerBinary, scratchDatabase, until } from './chaos/infra.js';
+import { parleyImage } from './container-image.js';
 
 const run = promisify(execFile);
 const REQUIRED = process.env.PARLEY_REQUIRE_CONTAINER === '1';
@@ -42,8 +43,8 @@ if (REQUIRED && missing.length)
   );
 if (WANTED && missing.length) console.warn(`container test skipped: ${missing.join(', ')} is missing`);
 
-/** PARLEY_CONTAINER_IMAGE=<tag> tests an image already built, instead of building one. */
-const IMAGE = process.env.PARLEY_CONTAINER_IMAGE || 'localhost/parley:test';
+/** Built once for the run's container tests (container-image.ts), or PARLEY_CONTAINER_IMAGE. */
+let IMAGE = '';
 const ADMIN_TOKEN = `padm_${'c0'.repeat(24)}`;
 const podman = (...args: string[]) => run('podman', ['--runtime', 'runc', ...args], { maxBuffer: 64 * 1024 * 1024 });
 
@@ -54,14 +55,7 @@ describe.skipIf(!WANTED || missing.length > 0)('the container image (deploy/cont
   let app: { apiKey: string; secret: string };
 
   beforeAll(async () => {
-    if (!process.env.PARLEY_CONTAINER_IMAGE) {
-      const t0 = Date.now();
-      await run(path.join(ROOT, 'deploy/container/build.sh'), [IMAGE], {
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 30 * 60_000,
-      });
-      console.log(`container test: image built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    }
+    IMAGE = await parleyImage();
 
     const db = await scratchDatabase(PG_URL);
     const limits = (await run('sh', ['-c', 'ulimit -Hn'])).stdout.trim();

@@ -102,6 +102,10 @@ describe('the compose file (deploy/container/compose.yaml)', () => {
     expect(trust).toBeTruthy();
     expect(compose.services.nginx.networks).toEqual(['parley']);
     expect(compose.services.nginx.volumes).toContain('./nginx.conf:/etc/nginx/conf.d/default.conf:ro');
+    // nginx follows a node that comes back at a new address (nginx-watch.sh reloads it).
+    expect(compose.services.nginx.volumes).toContain('./nginx-watch.sh:/etc/nginx/parley-watch.sh:ro');
+    expect(compose.services.nginx.command).toEqual(['/bin/sh', '/etc/nginx/parley-watch.sh']);
+    expect(read('nginx-watch.sh')).toContain('nginx -s reload');
     const conf = read('nginx.conf');
     const containerfile = read('Containerfile');
     const port = /^ENV[\s\S]*?\bPORT=(\d+)/m.exec(containerfile)?.[1];
