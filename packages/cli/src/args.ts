@@ -78,6 +78,12 @@ const OPTIONS = {
   },
   'no-key': { type: 'boolean', help: 'leave the master key out (you keep it: PARLEY_MASTER_KEY or <data>/master.key)' },
   force: { type: 'boolean', help: 'replace a deployment that holds data' },
+  adapter: {
+    type: 'string',
+    value: 'COMMAND',
+    help: 'run the SDK scenarios through this adapter (a command speaking JSON lines on stdin/stdout)',
+  },
+  scenario: { type: 'string', value: 'NAMES', help: "only these scenarios (comma-separated, by their 'name')" },
   help: { type: 'boolean', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 
@@ -276,6 +282,21 @@ export const COMMANDS: CommandSpec[] = [
       "the workspace's members by email, created otherwise (without an account: they cannot sign in).\n" +
       'The zip is read as a stream within limits (--max-…), and the whole export is checked before anything is\n' +
       'written: a bad export is refused with every problem (file and reason), and the import is all or nothing.',
+  },
+  {
+    name: 'conformance',
+    synopsis: 'parley conformance --url URL [--adapter COMMAND] [--scenario NAMES] [--json] [--data DIR]',
+    summary: "run the conformance kit against a server: its wire scenarios, and an SDK's through an adapter",
+    options: ['url', 'adapter', 'scenario', 'json', 'data'],
+    optionHelp: {
+      url: 'the Parley server to test, e.g. http://127.0.0.1:3000',
+      data: "where the server's admin-token is, when PARLEY_ADMIN_TOKEN is not set (default ./.parley)",
+    },
+    details:
+      'Each scenario runs in an app of its own, made with the admin token (PARLEY_ADMIN_TOKEN, or <data>/admin-token).\n' +
+      'The wire scenarios need only the server. The SDK scenarios drive an SDK through --adapter, a command started\n' +
+      'once per scenario that reads one JSON request per line and answers each (conformance/README.md, "SDK adapters").\n' +
+      'A failure names the scenario, the step and the rule it breaks. Exit 0 when every scenario passes, 1 otherwise.',
   },
 ];
 

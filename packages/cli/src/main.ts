@@ -58,6 +58,10 @@ interface Credentials {
 
 async function run(command: string, values: Values): Promise<number> {
   switch (command) {
+    case 'conformance': {
+      const { conformance } = await import('./conformance/command.js');
+      return conformance(values, settings(values));
+    }
     case 'start': {
       const { start } = await import('./start.js');
       return await start(values);
