@@ -254,6 +254,11 @@ export class JobQueue {
       this.retry.unref();
       return;
     }
+    if (this.stopping) {
+      // Stopped while starting: stop() found nothing started; pg-boss's maintenance is.
+      await this.boss.stop({ graceful: false, close: false, wait: false }).catch(() => {});
+      return;
+    }
     this.started = true;
     const probe = this.opts.work ? this.startProbe() : null;
     for (const kind of this.kinds.values()) this.startLoop(kind);
