@@ -9,9 +9,13 @@
  * That folder is the local source `create-parley-app --packages DIR` installs @parley/* from
  * while they are not on the registry. Prints one line per tarball; `--json` prints npm pack's
  * report instead. Our own tarballs already in DIR are replaced; nothing else there is touched.
+ *
+ * @parley/server carries the built web app and docs site (`web/`, `docs-site/`, copied in from
+ * apps/web/dist and docs/.vitepress/dist for the packing and removed after), so a `parley start`
+ * installed from the tarballs serves both, as one in the repository does.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -48,13 +52,31 @@ mkdirSync(out, { recursive: true });
 const ours = new RegExp(`^(${packages.map((p) => p.tarball.replace(/-[^-]+\.tgz$/, '')).join('|')})-\\d.*\\.tgz$`);
 for (const f of readdirSync(out)) if (ours.test(f)) rmSync(path.join(out, f));
 
-const report = JSON.parse(
-  execFileSync(
-    'npm',
-    ['pack', ...packages.flatMap((p) => ['-w', p.name]), '--ignore-scripts', '--json', '--pack-destination', out],
-    { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
-  ),
-);
+const sites = [
+  { from: 'apps/web/dist', to: 'packages/server/web', made: 'npm run build -w @parley/web' },
+  { from: 'docs/.vitepress/dist', to: 'packages/server/docs-site', made: 'npm run docs:build' },
+];
+for (const { from, made } of sites)
+  if (!existsSync(path.join(ROOT, from, 'index.html'))) {
+    process.stderr.write(`pack-all: ${from} is not built: run \`${made}\` (npm ci does) first\n`);
+    process.exit(1);
+  }
+let report;
+try {
+  for (const { from, to } of sites) {
+    rmSync(path.join(ROOT, to), { recursive: true, force: true });
+    cpSync(path.join(ROOT, from), path.join(ROOT, to), { recursive: true });
+  }
+  report = JSON.parse(
+    execFileSync(
+      'npm',
+      ['pack', ...packages.flatMap((p) => ['-w', p.name]), '--ignore-scripts', '--json', '--pack-destination', out],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    ),
+  );
+} finally {
+  for (const { to } of sites) rmSync(path.join(ROOT, to), { recursive: true, force: true });
+}
 if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
   for (const r of report) process.stdout.write(`${path.join(out, r.filename)}  (${r.entryCount} files, ${r.size} B)\n`);

@@ -3,10 +3,12 @@
  * every public workspace package; each tarball passes publint and Are the Types Wrong (attw), and
  * `npm publish --dry-run`. Then an app written by create-parley-app from those tarballs
  * (`--packages`) installs with npm, its @parley/* from the tarballs and never from a registry
- * (the @parley scope points at a closed port), and plain Node runs what it installed.
+ * (the @parley scope points at a closed port), and plain Node runs what it installed: the SDK
+ * signs a token, and the installed `parley start` serves the web app and the docs site it carries.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { publint } from 'publint';
@@ -173,6 +175,54 @@ describe('create-parley-app --packages', () => {
       encoding: 'utf8',
     });
     expect(help).toMatch(/parley --version/);
+  });
+
+  it('the installed `parley start` serves the web app and the docs from the package', {
+    timeout: 240_000,
+  }, async () => {
+    const app = path.join(work, 'my-chat');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const server = spawn(
+      path.join(app, 'node_modules/.bin/parley'),
+      ['start', '--port', String(port), '--data', path.join(work, 'data')],
+      {
+        cwd: app,
+        env: { ...env, PARLEY_DATA_DIR: '', PARLEY_WEB_DIR: '', PARLEY_DOCS_DIR: '', DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let log = '';
+    server.stdout?.on('data', (d) => (log += d));
+    server.stderr?.on('data', (d) => (log += d));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 180_000;
+      while (
+        !(await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
+        if (server.exitCode !== null || Date.now() > deadline) throw new Error(`parley start did not answer:\n${log}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      for (const [url, page] of [
+        ['/', /<div id="root">/],
+        ['/docs/', /vitepress/i],
+      ] as const) {
+        const r = await fetch(`${base}${url}`, { headers: { accept: 'text/html' } });
+        expect(r.status, url).toBe(200);
+        expect(await r.text(), url).toMatch(page);
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
   });
 });
 

@@ -49,13 +49,13 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_WEB_DIR'],
         default: '`apps/web/dist`',
         meaning:
-          "Folder of the built web app, served at `/` when it holds an `index.html`. The default is this repository's `apps/web/dist`, found from the server's own files rather than the current folder; `npm ci` builds it. A relative path is taken from the current folder.",
+          "Folder of the built web app, served at `/` when it holds an `index.html`. The default is this repository's `apps/web/dist`, found from the server's own files rather than the current folder (`npm ci` builds it), or in an installed `@parley/server` the copy it carries (`web/`). A relative path is taken from the current folder.",
       },
       {
         names: ['PARLEY_DOCS_DIR'],
         default: '`docs/.vitepress/dist`',
         meaning:
-          "Folder of the built documentation site, served at `/docs/` when it holds an `index.html` (the API's Swagger UI is at `/docs/api/` either way). The default is this repository's `docs/.vitepress/dist`, found from the server's own files; `npm ci` builds it (see [development.md](development.md#the-documentation-site)). A relative path is taken from the current folder.",
+          "Folder of the built documentation site, served at `/docs/` when it holds an `index.html` (the API's Swagger UI is at `/docs/api/` either way). The default is this repository's `docs/.vitepress/dist`, found from the server's own files (`npm ci` builds it: see [development.md](development.md#the-documentation-site)), or in an installed `@parley/server` the copy it carries (`docs-site/`). A relative path is taken from the current folder.",
       },
       {
         names: ['LOG_LEVEL'],

@@ -3,6 +3,7 @@
  * built directly by tests. Nothing else reads `process.env`.
  */
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_OUTBOUND_ALLOW, type OutboundAllow, outboundAllowFromEnv } from './outbound.js';
@@ -433,18 +434,27 @@ export interface SigninLimits {
 
 export type TrustProxy = false | number | string[];
 
-/** apps/web's build folder in this repository (absent when the server runs elsewhere). */
-const REPO_WEB_DIR = repoDir('apps/web/dist');
-/** The docs site's build folder in this repository (docs/.vitepress/config.mjs). */
-const REPO_DOCS_DIR = repoDir('docs/.vitepress/dist');
+/**
+ * The web app's build: apps/web's in this repository, else the copy the published package
+ * carries (scripts/pack-all.mjs puts it in the package's `web/`).
+ */
+const REPO_WEB_DIR = builtSite(ownDir('../../apps/web/dist'), ownDir('web'));
+/** The docs site's build (docs/.vitepress/config.mjs): the repository's, else the package's `docs-site/`. */
+const REPO_DOCS_DIR = builtSite(ownDir('../../docs/.vitepress/dist'), ownDir('docs-site'));
 
-function repoDir(rel: string): string | undefined {
+/** `rel` from this package's folder (src/platform/ and dist/platform/ are both two below it). */
+function ownDir(rel: string): string | undefined {
   try {
     // From a string, not `new URL(…)`: browser-like test environments replace the global URL.
-    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..', rel);
+    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..', rel);
   } catch {
     return undefined; // not loaded from a file
   }
+}
+
+/** The first of `dirs` that holds a built site (an index.html); else the first, for messages. */
+function builtSite(...dirs: (string | undefined)[]): string | undefined {
+  return dirs.find((d) => d && existsSync(path.join(d, 'index.html'))) ?? dirs[0];
 }
 
 /** Defaults, overridden by the environment or by tests. */
