@@ -111,10 +111,15 @@ export default defineConfig({
             'web-app.md',
             'deploy.md',
           ],
-          ['protocol.md'],
+          ['protocol.md', 'internals.md'],
         ),
       },
       { text: 'Protocol', items: [{ text: 'Overview', link: '/protocol' }, ...pages('protocol')] },
+      {
+        text: 'Internals',
+        collapsed: true,
+        items: [{ text: 'Overview', link: '/internals' }, ...pages('internals')],
+      },
       {
         text: 'Reference',
         items: [...pages('reference'), { text: 'REST by area', collapsed: true, items: pages('reference/rest') }],

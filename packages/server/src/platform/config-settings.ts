@@ -114,7 +114,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['REDIS_URL'],
         default: 'unset',
         meaning:
-          'A Redis URL, e.g. `redis://:password@host:6379`. Set: live events travel between server processes over Redis pub/sub, so a client on any process hears every change; presence is pooled over the processes; and send limits are counted once for all of them. Unset: all three stay in the process — fine for one process (see [internals.md](internals.md#presence-and-typing)).',
+          'A Redis URL, e.g. `redis://:password@host:6379`. Set: live events travel between server processes over Redis pub/sub, so a client on any process hears every change; presence is pooled over the processes; and send limits are counted once for all of them. Unset: all three stay in the process — fine for one process (see [internals.md](internals/presence-and-typing.md)).',
       },
       {
         names: ['PARLEY_HOT_POOL_SIZE'],
@@ -135,7 +135,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         ],
         default: 'unset',
         meaning:
-          'Keep files in an S3-compatible store (AWS S3, R2, MinIO) instead of `<data>/files`. See [internals.md](internals.md#files-and-storage).',
+          'Keep files in an S3-compatible store (AWS S3, R2, MinIO) instead of `<data>/files`. See [internals.md](internals/files-and-storage.md).',
       },
       {
         names: ['PARLEY_VACUUM_MINUTES'],
