@@ -157,6 +157,7 @@ describe.skipIf(!WANTED || missing.length > 0)('the compose stack (deploy/contai
     await podman(
       'rm',
       '--force',
+      '--volumes',
       '--time',
       '0',
       ...['postgres', 'redis', 'parley-1', 'parley-2', 'nginx'].map(container),

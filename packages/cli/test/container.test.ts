@@ -128,7 +128,7 @@ describe.skipIf(!WANTED || missing.length > 0)('the container image (deploy/cont
 
   afterAll(async () => {
     await nginx?.close();
-    await podman('rm', '--force', '--time', '0', ...names).catch(() => {});
+    await podman('rm', '--force', '--volumes', '--time', '0', ...names).catch(() => {});
     await closeAll();
   });
 
