@@ -32,6 +32,7 @@ import {
   replaceEverywhere,
   setPoll,
   settleCounts,
+  withMuted,
   withRead,
 } from './state.js';
 import { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
@@ -733,10 +734,7 @@ export class Channel {
       `/v1/channels/${this.cid}/members/${encodeURIComponent(this.client.me)}`,
       { muted },
     );
-    this.client.updateChannel(this.cid, (c) => ({
-      ...c,
-      channel: c.channel.membership ? { ...c.channel, membership: { ...c.channel.membership, muted } } : c.channel,
-    }));
+    this.client.updateChannel(this.cid, (c) => withMuted(c, this.client.me, muted));
   }
 
   /** Your notification level for this channel; `default` follows your own (see `Client.notificationSettings`). */

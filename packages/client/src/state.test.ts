@@ -1,6 +1,14 @@
+import type { Channel } from '@parley/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type LocalMessage, mergeMessages, upsertMessage } from './state.js';
+import {
+  channelStateFrom,
+  type LocalMessage,
+  mergeMessages,
+  mergeSnapshot,
+  upsertMessage,
+  withMuted,
+} from './state.js';
 
 /** Just what ordering reads: an id, a seq (0 while unsent) and a version to tell copies apart. */
 const msg = (id: number, seq: number, v: string) =>
@@ -45,5 +53,31 @@ describe('mergeMessages', () => {
     const list = [msg(1, 1, 'a'), msg(2, 2, 'b'), msg(3, 0, 'c')];
     expect(mergeMessages(list, [])).toBe(list);
     expect(mergeMessages(list, [msg(2, 2, 'b2')], true)).toBe(list);
+  });
+});
+
+describe('withMuted', () => {
+  const me = 'bob';
+  const channel = (lastSeq: number, muted: boolean) =>
+    ({
+      cid: 'public:general',
+      type: 'public',
+      id: 'general',
+      last_seq: lastSeq,
+      membership: { user_id: me, role: 'member', last_read_seq: lastSeq, muted },
+    }) as unknown as Channel;
+
+  it('is not undone by a snapshot that was in flight when you muted (same last_seq)', () => {
+    const loaded = channelStateFrom(channel(7, false), undefined);
+    const muted = withMuted(loaded, me, true);
+    // The channel's snapshot, asked for before the mute and answered after it.
+    const stale = mergeSnapshot(muted, channel(7, false), undefined, me);
+    expect(stale.channel.membership?.muted).toBe(true);
+  });
+
+  it('gives way to a snapshot from after a later event (unmuted on another device)', () => {
+    const muted = withMuted(channelStateFrom(channel(7, false), undefined), me, true);
+    const later = mergeSnapshot(muted, channel(9, false), undefined, me);
+    expect(later.channel.membership?.muted).toBe(false);
   });
 });

@@ -178,6 +178,21 @@ export function newerRead(
   return rev > curRev ? { seq, rev } : { seq: cur ?? seq, rev: curRev };
 }
 
+/**
+ * Your own mute of a channel, as you just set it (the server answered). It moves no seq, so a
+ * snapshot already in flight would carry the old value at the same `last_seq` and put it back:
+ * your membership's entry in `memberSeqs` goes half a seq past `lastSeq`, so only a snapshot
+ * from after a later event replaces it.
+ */
+export function withMuted(s: ChannelState, me: string, muted: boolean): ChannelState {
+  if (!s.channel.membership) return s;
+  return {
+    ...s,
+    channel: { ...s.channel, membership: { ...s.channel.membership, muted } },
+    memberSeqs: { ...s.memberSeqs, [me]: Math.max(s.memberSeqs?.[me] ?? 0, s.lastSeq + 0.5) },
+  };
+}
+
 /** `newerRead` applied to one user of a channel state: its `read` and `readRevs`. */
 export function withRead(s: ChannelState, user: string, seq: number, rev: number | undefined): ChannelState {
   const r = newerRead(s.read[user], s.readRevs?.[user], seq, rev);
