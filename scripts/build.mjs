@@ -14,7 +14,7 @@
  * sources through the `@parley/source` export condition; plain Node gets dist/.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -25,6 +25,16 @@ const PACKAGES = ['protocol', 'client', 'node', 'react', 'react-native', 'server
 
 /** Non-TypeScript files each package's code needs next to itself, relative to src/. */
 const ASSETS = { react: ['styles.css'], server: ['platform/db/migrations'] };
+
+/**
+ * Packages with a CommonJS entry beside the ESM tree, for `require()` on any Node 20: one file,
+ * dist/index.cjs, bundled from src/index.ts with the dependencies that cannot be required (jose 6
+ * and @parley/protocol are ESM only; Node before 20.19 has no require(esm)); the rest stay
+ * imports. Its declarations are the ESM ones copied as .d.cts, so TypeScript reads them as
+ * CommonJS (publint, attw's node16-cjs). Two copies of the code mean `instanceof ParleyError`
+ * fails across them: docs/node.md tells users to load it one way per process.
+ */
+const CJS = { node: { bundle: ['jose', '@parley/protocol'] } };
 
 const isTest = (f) => /\.test\.tsx?$/.test(f);
 
@@ -52,6 +62,7 @@ async function buildPackage(name) {
     sourcemap: true,
     logLevel: 'warning',
   });
+  if (CJS[name]) await buildCommonJs(dir, CJS[name]);
   for (const asset of ASSETS[name] ?? []) cpSync(path.join(src, asset), path.join(dist, asset), { recursive: true });
   if (name === 'protocol') await writeContract(dist);
   // Declarations, with the repository's compiler options (tsconfig.build.json extends the root's),
@@ -63,6 +74,61 @@ async function buildPackage(name) {
       stdio: 'inherit',
     },
   );
+  if (CJS[name]) commonJsDeclarations(dist);
+}
+
+/** dist/index.cjs: src/index.ts as one CommonJS file, with `bundle` inlined and the other dependencies required. */
+async function buildCommonJs(dir, { bundle }) {
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const external = Object.keys(pkg.dependencies ?? {}).filter((d) => !bundle.includes(d));
+  const outfile = path.join(dir, 'dist/index.cjs');
+  const { metafile } = await build({
+    entryPoints: [path.join(dir, 'src/index.ts')],
+    outfile,
+    bundle: true,
+    external,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  // The licences of the third-party packages inlined (jose, and @parley/protocol's TypeBox):
+  // their MIT terms ask for the notice to travel with the code. None has a /*! */ comment esbuild would keep.
+  const inlined = new Set();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) inlined.add(path.join(ROOT, input.slice(0, m.index + m[0].length)));
+  }
+  const notices = [...inlined].sort().map((folder) => {
+    const { name, version, license } = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8'));
+    const file = readdirSync(folder).find((f) => /^licen[cs]e/i.test(f));
+    return `${name}@${version} (${license})\n\n${file ? readFileSync(path.join(folder, file), 'utf8').trim() : ''}\n`;
+  });
+  writeFileSync(`${outfile}.LICENSE.txt`, `dist/index.cjs includes these packages:\n\n${notices.join('\n---\n\n')}`);
+}
+
+/**
+ * Each declaration file of dist/ again as .d.cts, its relative imports pointed at the .d.cts.
+ * Imports of packages (@parley/protocol, ESM only) become `import type … with { 'resolution-mode':
+ * 'import' }`: without it TypeScript refuses a CommonJS file's import of an ES module (TS1479,
+ * TS1541), types included. That attribute needs TypeScript 5.3 or newer in the user's project.
+ */
+function commonJsDeclarations(dist) {
+  for (const f of readdirSync(dist, { recursive: true }).map(String)) {
+    if (!f.endsWith('.d.ts')) continue;
+    const text = readFileSync(path.join(dist, f), 'utf8')
+      .replace(/(from\s+'\.{1,2}\/[^']*)\.js'/g, "$1.cjs'")
+      .replace(/^import (?:type )?\{([^}]*)\} from '([^.'][^']*)';$/gm, (_, names, from) => {
+        const bare = names.replace(/\btype\s+/g, '').trim();
+        return `import type { ${bare} } from '${from}' with { 'resolution-mode': 'import' };`;
+      })
+      .replace(/\/\/# sourceMappingURL=.*\n?$/, '');
+    const left = /^(?:import|export)\b[^;]*from '[^.'][^']*';$/m.exec(text);
+    if (left) throw new Error(`${f}: no CommonJS form for \`${left[0]}\``);
+    writeFileSync(path.join(dist, f.replace(/\.d\.ts$/, '.d.cts')), text);
+  }
 }
 
 /**

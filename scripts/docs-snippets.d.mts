@@ -4,7 +4,7 @@ export interface Snippet {
   file: string;
   line: number;
   lang: string;
-  kind: 'sh' | 'js' | 'ts' | null;
+  kind: 'sh' | 'js' | 'cjs' | 'ts' | null;
   code: string;
   mode: 'run' | 'no-run';
   reason: string;

@@ -9,6 +9,10 @@
 //   <!-- snippet: with client -->       a fragment: run after a connected `client` (alice's
 //                                       `ChatClient`) is made for it
 //   <!-- snippet: with parley -->       the same with `parley`, the `@parley/node` SDK
+//   <!-- snippet: commonjs -->          a ```js block that is a CommonJS script (`require`): run
+//                                       as a .cjs file by plain Node, so it loads the packages'
+//                                       built CommonJS entries (dist/index.cjs), not their sources;
+//                                       it ends on its own (no exit is added: it has no top-level await)
 // The app the blocks run in has users alice, bob and ann, and `public:releases` (alice and ann)
 // where ann posted a link about a deploy. Placeholders the runner fills: `<id>` / `<app_id>`, `<api_key>`, `<api_secret>`, `<token>` (a
 // user token for alice); `localhost:3000` and `127.0.0.1:3000` become the live server's address.
@@ -54,6 +58,7 @@ export function extractSnippets(text, file = '') {
     let mode = 'run';
     let reason = '';
     let setup = null;
+    let commonjs = false;
     const problems = [];
     for (const c of comments) {
       const m = /^<!--\s*snippet:\s*(.*?)\s*-->\s*$/.exec(c ?? '');
@@ -66,14 +71,17 @@ export function extractSnippets(text, file = '') {
         reason = (noRun[1] ?? '').trim();
         if (!reason) problems.push('`no-run` needs a reason');
       } else if (withSetup && SETUPS.has(withSetup[1] ?? '')) setup = withSetup[1];
+      else if (spec === 'commonjs') commonjs = true;
       else problems.push(`unknown marker "${spec}"`);
     }
+    if (commonjs && RUN_LANGS[lang] !== 'js') problems.push('`commonjs` is for a ```js block');
+    if (commonjs && setup) problems.push('a `commonjs` block makes its own SDK: no `with` setup');
     if (MARK_LANGS.has(lang) && mode !== 'no-run') problems.push(`a \`${lang}\` block cannot run here: mark it no-run`);
     out.push({
       file,
       line: start + 1,
       lang,
-      kind: RUN_LANGS[lang] ?? null,
+      kind: commonjs && RUN_LANGS[lang] === 'js' ? 'cjs' : (RUN_LANGS[lang] ?? null),
       code: body.join('\n'),
       mode,
       reason,
@@ -154,6 +162,12 @@ export function runSnippet(snippet, values, dir, timeoutMs = 60_000) {
   if (snippet.kind === 'sh') {
     cmd = 'bash';
     args = ['-e', '-o', 'pipefail', '-c', fillPlaceholders(snippet.code, values)];
+  } else if (snippet.kind === 'cjs') {
+    // Without require(esm), so a package whose CommonJS entry is missing fails here on any Node.
+    const file = path.join(dir, 'snippet.cjs');
+    writeFileSync(file, fillPlaceholders(snippet.code, values));
+    cmd = process.execPath;
+    args = ['--no-experimental-require-module', file];
   } else {
     const file = path.join(dir, snippet.kind === 'ts' ? 'snippet.mts' : 'snippet.mjs');
     writeFileSync(file, moduleSource(snippet, values));

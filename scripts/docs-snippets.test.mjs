@@ -56,6 +56,29 @@ describe('extractSnippets', () => {
   it('runs shell, JavaScript and TypeScript only', () => {
     expect(runnable(s).map((b) => b.line)).toEqual([2, 11]);
   });
+
+  it('runs a `commonjs` js block as CommonJS, and only a js block without a setup', () => {
+    const [cjs, ts, both] = extractSnippets(
+      [
+        '<!-- snippet: commonjs -->',
+        '```js',
+        "require('x')",
+        '```',
+        '<!-- snippet: commonjs -->',
+        '```ts',
+        'x',
+        '```',
+        '<!-- snippet: commonjs -->',
+        '<!-- snippet: with parley -->',
+        '```js',
+        'x',
+        '```',
+      ].join('\n'),
+    );
+    expect([cjs?.kind, cjs?.mode, cjs?.problems]).toEqual(['cjs', 'run', []]);
+    expect(ts?.problems).toEqual(['`commonjs` is for a ```js block']);
+    expect(both?.problems).toEqual(['a `commonjs` block makes its own SDK: no `with` setup']);
+  });
 });
 
 describe('placeholders', () => {

@@ -4,7 +4,8 @@
  * `npm publish --dry-run`. Then an app written by create-parley-app from those tarballs
  * (`--packages`) installs with npm, its @parley/* from the tarballs and never from a registry
  * (the @parley scope points at a closed port), and plain Node runs what it installed: the SDK
- * signs a token, and the installed `parley start` serves the web app and the docs site it carries.
+ * signs a token, imported and required, and the installed `parley start` serves the web app and
+ * the docs site it carries, and answers the SDK `require()`d from a CommonJS file.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,10 +25,11 @@ const env: NodeJS.ProcessEnv = Object.fromEntries(
 );
 
 /**
- * attw's profile per package. ESM only, all of them: a CommonJS `require()` of them is Node's
- * require(esm) (Node 20.19+, 22.12+), which attw's node16-cjs mode reports as a problem.
+ * attw's profile per package: `strict` (every resolution: node10, node16 from CommonJS and from
+ * ESM, bundler) for those with a CommonJS entry; `esm-only` for the rest, whose `require()` is
+ * Node's require(esm) (Node 20.19+, 22.12+), which attw's node16-cjs mode reports as a problem.
  */
-const ATTW_PROFILE = 'esm-only';
+const ATTW_PROFILE: Record<string, 'strict' | 'esm-only'> = { '@parley/node': 'strict' };
 
 const workspaces: string[] = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).workspaces;
 const published = workspaces
@@ -87,13 +89,16 @@ describe('pack:all', () => {
       }
       // A stylesheet has no types; attw reports it as unresolved.
       const css = Object.keys(pkg.exports).filter((k) => k.endsWith('.css'));
-      const args = [attw, t.file, '--profile', ATTW_PROFILE, '--format', 'json'];
+      const profile = ATTW_PROFILE[t.name] ?? 'esm-only';
+      const args = [attw, t.file, '--profile', profile, '--format', 'json'];
       if (css.length) args.push('--exclude-entrypoints', ...css);
       const r = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
       expect(r.status, `${t.name}: attw ${r.stdout.slice(0, 4000)}${r.stderr}`).toBe(0);
       const json = JSON.parse(r.stdout);
-      // The only problems it may list are those of CommonJS resolution, which the profile leaves out.
-      for (const p of Object.values(json.problems ?? {}).flat() as { resolutionKind?: string }[])
+      const problems = Object.values(json.problems ?? {}).flat() as { resolutionKind?: string }[];
+      // The only problems it may list are those of CommonJS resolution, which `esm-only` leaves out.
+      if (profile === 'strict') expect(problems, t.name).toEqual([]);
+      for (const p of problems)
         expect(['node10', 'node16-cjs'], `${t.name}: ${JSON.stringify(p)}`).toContain(p.resolutionKind);
       checked.push(t.name);
     }
@@ -169,6 +174,19 @@ describe('create-parley-app --packages', () => {
       { cwd: app, env, encoding: 'utf8' },
     );
     expect(signed.trim()).toBe('string');
+    // And from CommonJS, on any Node 20: its own bundled build, no require(esm).
+    writeFileSync(
+      path.join(app, 'sign.cjs'),
+      `const { Parley, isParleyError } = require('@parley/node');
+       const p = new Parley({ url: 'http://127.0.0.1:9', apiKey: 'k', apiSecret: 's' });
+       p.createToken('ada').then((t) => console.log(t.split('.').length, typeof isParleyError));`,
+    );
+    const required = execFileSync(process.execPath, ['--no-experimental-require-module', 'sign.cjs'], {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+    });
+    expect(required.trim()).toBe('3 function');
     const help = execFileSync(path.join(app, 'node_modules/.bin/parley'), ['--help'], {
       cwd: app,
       env,
@@ -219,6 +237,36 @@ describe('create-parley-app --packages', () => {
         expect(r.status, url).toBe(200);
         expect(await r.text(), url).toMatch(page);
       }
+
+      // The installed SDK, require()d from a CommonJS file, works against the installed server.
+      const adminToken = readFileSync(path.join(work, 'data/admin-token'), 'utf8').trim();
+      const made = await fetch(`${base}/v1/admin/apps`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'cjs' }),
+      });
+      expect(made.status, await made.clone().text()).toBeLessThan(300);
+      const creds = (await made.json()) as { api_key: string; api_secret: string };
+      writeFileSync(
+        path.join(app, 'backend.cjs'),
+        `const { Parley } = require('@parley/node');
+         const parley = new Parley({ url: process.argv[2], apiKey: process.argv[3], apiSecret: process.argv[4] });
+         (async () => {
+           await parley.users.upsert([{ id: 'ada', name: 'Ada Lovelace' }]);
+           const token = await parley.createToken('ada');
+           const me = await fetch(process.argv[2] + '/v1/me', {
+             headers: { 'x-api-key': process.argv[3], authorization: 'Bearer ' + token },
+           }).then((r) => r.json());
+           console.log(me.user.id, (await parley.users.get('ada')).name);
+         })().catch((e) => { console.error(e); process.exit(1); });`,
+      );
+      const ran = spawnSync(
+        process.execPath,
+        ['--no-experimental-require-module', 'backend.cjs', base, creds.api_key, creds.api_secret],
+        { cwd: app, env, encoding: 'utf8' },
+      );
+      expect(ran.status, ran.stderr).toBe(0);
+      expect(ran.stdout.trim()).toBe('ada Ada Lovelace');
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));
