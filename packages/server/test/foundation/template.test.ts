@@ -83,7 +83,7 @@ describe('the migrated template', { timeout: 180_000 }, () => {
       fromTemplate.db,
       sql`select name from ${sql.identifier(JOBS_SCHEMA)}.queue order by name`,
     );
-    expect(queues.map((q) => q.name)).toEqual([...TEMPLATE_QUEUES].sort());
+    expect(queues.map((q) => q.name)).toEqual(TEMPLATE_QUEUES.map((q) => q.name).sort());
 
     // A data folder's first start copies it (the `parley start` path): the same database again.
     const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data') }));

@@ -67,6 +67,40 @@ describe('job queues starting', () => {
     expect(made[0]?.n).toBe(12);
   });
 
+  it('creates a missing queue, updates one whose settings changed, and writes nothing for one as defined', async () => {
+    const warnings: string[] = [];
+    const first = newQueue(logInto(warnings));
+    others.push(first);
+    const kinds = ['test.kept', 'test.changed'].map((name) => ({ name, retryLimit: 7, run: async () => {} }));
+    for (const k of kinds) await first.define(k);
+    await first.start();
+    await first.stop();
+    const read = () =>
+      rows<{ name: string; retry_limit: number; updated_on: Date }>(
+        db.database.db,
+        sql.raw(
+          `select name, retry_limit, updated_on from ${JOBS_SCHEMA}.queue where name in ('test.kept', 'test.changed', 'test.added') order by name`,
+        ),
+      );
+    const [changedBefore, keptBefore] = await read();
+    // A later release retries test.changed more and defines test.added.
+    const second = newQueue(logInto(warnings));
+    others.push(second);
+    await second.define({ name: 'test.kept', retryLimit: 7, run: async () => {} });
+    await second.define({ name: 'test.changed', retryLimit: 9, run: async () => {} });
+    await second.define({ name: 'test.added', retryLimit: 3, run: async () => {} });
+    await second.start();
+    const after = await read();
+    expect(after.map((q) => [q.name, q.retry_limit])).toEqual([
+      ['test.added', 3],
+      ['test.changed', 9],
+      ['test.kept', 7],
+    ]);
+    expect(after[1]?.updated_on).not.toEqual(changedBefore?.updated_on);
+    expect(after[2]?.updated_on).toEqual(keptBefore?.updated_on);
+    expect(warnings).toEqual([]);
+  });
+
   it('when one fails part-way, starts nothing, says why, and runs every job once a later try succeeds', async () => {
     const name = 'test.late-queue';
     // pg-boss names a queue's partition after the hash of its name: a table already there makes

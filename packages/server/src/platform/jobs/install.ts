@@ -5,10 +5,11 @@
  * queue per kind — a partition table with six indexes each, 29 of them — about 1.1 s of CPU on
  * PGlite, at every test file's start and a new data folder's first `parley start`.
  *
- * Only a head start: every start still installs or upgrades the schema and creates (a no-op for
- * an existing queue) and updates each queue it defines, so a template made before a kind was
- * added, or with another retry policy, is still right. `test/jobs/template-queues.pg.test.ts` checks that
- * TEMPLATE_QUEUES names exactly the kinds a server defines, so the head start stays whole.
+ * Only a head start: every start still installs or upgrades the schema, creates each queue it
+ * defines that is missing and updates one whose settings differ, so a template made before a kind
+ * was added, or with another retry policy, is still right. `test/jobs/template-queues.pg.test.ts`
+ * checks that TEMPLATE_QUEUES holds exactly the kinds a server defines with their settings, so a
+ * start on a new database finds every queue as it wants it (one read, no write).
  *
  * Imports nothing of db/: the template (db/template.ts) uses it.
  */
@@ -43,40 +44,49 @@ export function pgliteExecutor(c: PGlite | Transaction): Executor {
   };
 }
 
-/** The queue of every kind of job a server defines (recurring ones included), by name. */
-export const TEMPLATE_QUEUES: readonly string[] = [
-  'accounts.mail',
-  'admin.delete_channel',
-  'admin.delete_user',
-  'admin.export',
-  'admin.sweep',
-  'audit.prune',
-  'bookmarks.unfurl',
-  'calls.dropped',
-  'calls.ghost',
-  'calls.sweep',
-  'db.vacuum',
-  'files.expire',
-  'files.expire-direct',
-  'files.media',
-  'inbox.recover',
-  'invitations.expire',
-  'links.unfurl',
-  'mail.send',
-  'moderation.lift-ban',
-  'notifications.deliver',
-  'notifications.digest',
-  'notifications.message',
-  'notifications.push',
-  'polls.close',
-  'reminders.remind',
-  'scheduled.send',
-  'spaces.away',
-  'spaces.sweep',
-  'users.status-expire',
-  'webhooks.deliver',
-  'webhooks.retention',
-  'webhooks.sweep',
+/** How a queue runs its jobs: what pg-boss stores per queue, as a kind of job sets it (queue.ts). */
+export type QueueSettings = {
+  name: string;
+  policy?: 'standard' | 'short' | 'singleton' | 'stately';
+  retryLimit: number;
+  retryDelay: number;
+  expireInSeconds: number;
+};
+
+/** The queue of every kind of job a server defines (recurring ones included), with its settings. */
+export const TEMPLATE_QUEUES: readonly QueueSettings[] = [
+  { name: 'accounts.mail', retryLimit: 5, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'admin.delete_channel', retryLimit: 5, retryDelay: 2, expireInSeconds: 3600 },
+  { name: 'admin.delete_user', retryLimit: 5, retryDelay: 2, expireInSeconds: 3600 },
+  { name: 'admin.export', retryLimit: 3, retryDelay: 2, expireInSeconds: 1800 },
+  { name: 'admin.sweep', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'audit.prune', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'bookmarks.unfurl', retryLimit: 3, retryDelay: 10, expireInSeconds: 120 },
+  { name: 'calls.dropped', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  { name: 'calls.ghost', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  { name: 'calls.sweep', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'db.vacuum', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'files.expire', retryLimit: 10, retryDelay: 30, expireInSeconds: 300 },
+  { name: 'files.expire-direct', retryLimit: 10, retryDelay: 30, expireInSeconds: 300 },
+  { name: 'files.media', retryLimit: 3, retryDelay: 5, expireInSeconds: 120 },
+  { name: 'inbox.recover', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'invitations.expire', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  { name: 'links.unfurl', retryLimit: 3, retryDelay: 10, expireInSeconds: 120 },
+  { name: 'mail.send', retryLimit: 10, retryDelay: 5, expireInSeconds: 120 },
+  { name: 'moderation.lift-ban', retryLimit: 5, retryDelay: 5, expireInSeconds: 300 },
+  { name: 'notifications.deliver', policy: 'short', retryLimit: 3, retryDelay: 5, expireInSeconds: 120 },
+  { name: 'notifications.digest', policy: 'short', retryLimit: 5, retryDelay: 30, expireInSeconds: 120 },
+  { name: 'notifications.message', retryLimit: 3, retryDelay: 5, expireInSeconds: 300 },
+  { name: 'notifications.push', retryLimit: 8, retryDelay: 10, expireInSeconds: 120 },
+  { name: 'polls.close', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'reminders.remind', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'scheduled.send', retryLimit: 10, retryDelay: 2, expireInSeconds: 20 },
+  { name: 'spaces.away', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  { name: 'spaces.sweep', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'users.status-expire', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'webhooks.deliver', policy: 'short', retryLimit: 5, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'webhooks.retention', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'webhooks.sweep', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
 ];
 
 /**
@@ -84,12 +94,18 @@ export const TEMPLATE_QUEUES: readonly string[] = [
  * version is not used: its schema could be newer than this pg-boss reads) and the queues.
  */
 export const JOBS_TEMPLATE_TAG = `${installedVersion('pg-boss')}:${createHash('sha256')
-  .update(TEMPLATE_QUEUES.join('\n'))
+  .update(JSON.stringify(TEMPLATE_QUEUES))
   .digest('hex')
   .slice(0, 12)}`;
 
-/** Install pg-boss's schema and create `queues` (with pg-boss's defaults: each start sets its own). */
-export async function installJobSchema(executor: Executor, queues: readonly string[] = TEMPLATE_QUEUES): Promise<void> {
+/**
+ * Install pg-boss's schema and create `queues` with their settings, so a start that defines them
+ * alike has nothing to create or update (queue.ts).
+ */
+export async function installJobSchema(
+  executor: Executor,
+  queues: readonly QueueSettings[] = TEMPLATE_QUEUES,
+): Promise<void> {
   const boss = new PgBoss({
     db: executor as PgBoss.Db,
     schema: JOBS_SCHEMA,
@@ -99,8 +115,20 @@ export async function installJobSchema(executor: Executor, queues: readonly stri
   });
   await boss.start();
   try {
-    for (const name of queues) await boss.createQueue(name);
+    for (const q of queues) await boss.createQueue(q.name, queueOptions(q));
   } finally {
     await boss.stop({ graceful: false, close: false, wait: true });
   }
+}
+
+/** The options pg-boss creates and updates a queue with. */
+export function queueOptions(q: QueueSettings) {
+  return {
+    name: q.name,
+    policy: q.policy ?? 'standard',
+    retryLimit: q.retryLimit,
+    retryDelay: q.retryDelay,
+    retryBackoff: true,
+    expireInSeconds: q.expireInSeconds,
+  };
 }
