@@ -56,6 +56,15 @@ export async function start(values: Values): Promise<number> {
   }
   if (!isWorker && s.port !== 0) await checkPortFree(host, s.port);
 
+  // The embedded database opens (a first start copies the template, then PGlite boots) while
+  // the rest of the server loads: the copy is the disk's work and the loading the CPU's, and
+  // each was about a third of a first start (docs/benchmarks.md, "First start").
+  const opening =
+    lock && values.workers === undefined
+      ? import('@parley/server/database').then((db) => db.openDatabase({ dataDir: s.dataDir }))
+      : undefined;
+  // Awaited by the server's build, which reports its failure; not a rejection nobody heard.
+  opening?.catch(() => {});
   const server = await import('@parley/server');
   const cfg = server.configFromEnv(env);
   const workers =
@@ -73,7 +82,7 @@ export async function start(values: Values): Promise<number> {
   }
   let running: Awaited<ReturnType<typeof server.startServer>>;
   try {
-    running = await server.startServer(cfg, { handleSignals: true });
+    running = await server.startServer(cfg, { handleSignals: true, opening });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(portInUse(host, s.port));

@@ -227,6 +227,11 @@ function decimalIntegers(schema: unknown, validate: ValidateFn): ValidateFn {
 export interface BuildOptions {
   /** An already open database (tests); otherwise opened from the config and closed on close. */
   database?: Database;
+  /**
+   * The config's database, which the caller began opening earlier (`parley start` opens the
+   * embedded one while the server's modules load); the server owns it and closes it on close.
+   */
+  opening?: Promise<Database>;
   /** A broker (tests wire several nodes to one network); default: Redis with `redisUrl`, else in process. */
   broker?: Broker;
   /**
@@ -267,7 +272,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   const ownsDb = !opts.database;
   // Traces (OTEL_EXPORTER_OTLP_ENDPOINT): OpenTelemetry is loaded only then, beside the database.
   const tracing = given.tracing ? startTracing(given.tracing, given.nodeId, PARLEY_VERSION) : null;
-  const database = opts.database ?? (await openDatabase({ url: given.databaseUrl, dataDir: given.dataDir }));
+  const database =
+    opts.database ?? (await (opts.opening ?? openDatabase({ url: given.databaseUrl, dataDir: given.dataDir })));
   // PARLEY_BACKGROUND (auto: thread on PostgreSQL): this node's jobs run on a thread of their
   // own (background.ts), which opens the database from its URL; this server only enqueues them.
   // The embedded database belongs to this thread alone, so there they run here.

@@ -6,6 +6,7 @@
  */
 import { buildServer, type ParleyServer } from './app.js';
 import type { Config } from './platform/config.js';
+import type { Database } from './platform/db/index.js';
 
 export interface Started extends ParleyServer {
   url: string;
@@ -19,9 +20,9 @@ const SHUTDOWN_BOUND_MS = 15_000;
 
 export async function startServer(
   config: Config,
-  opts: { handleSignals?: boolean; migrate?: boolean } = {},
+  opts: { handleSignals?: boolean; migrate?: boolean; opening?: Promise<Database> } = {},
 ): Promise<Started> {
-  const server = await buildServer(config, { migrate: opts.migrate !== false });
+  const server = await buildServer(config, { migrate: opts.migrate !== false, opening: opts.opening });
   const { app } = server;
   const address = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   const port = new URL(address).port;
