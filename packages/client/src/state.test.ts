@@ -27,6 +27,50 @@ const held = fc
 /** A page from the server: stored messages, each once. */
 const page = fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { maxLength: 12 });
 
+/** What upsertMessage gave before its fast path: the list rebuilt one element at a time. */
+function upsertByRebuild(list: readonly LocalMessage[], m: LocalMessage): LocalMessage[] {
+  const stored = list.filter((x) => x.id !== m.id && x.seq > 0);
+  const pending = list.filter((x) => x.id !== m.id && x.seq === 0);
+  if (m.seq === 0) return [...stored, ...pending, m];
+  let i = stored.length;
+  while (i > 0 && (stored[i - 1] as LocalMessage).seq > m.seq) i--;
+  stored.splice(i, 0, m);
+  return [...stored, ...pending];
+}
+
+describe('upsertMessage', () => {
+  it('gives what rebuilding the list gives, and never changes the list it is given', () => {
+    // A stored message keeps its seq (here: its id); one unsent has seq 0 until it is stored.
+    const incoming = fc.record({ id: fc.integer({ min: 1, max: 45 }), stored: fc.boolean() });
+    fc.assert(
+      fc.property(held, incoming, (list, x) => {
+        const storedBefore = list.some((h) => h.id === `m${x.id}` && h.seq > 0);
+        const m = msg(x.id, x.stored || storedBefore ? x.id : 0, 'new');
+        const before = [...list];
+        expect(upsertMessage(list, m)).toEqual(upsertByRebuild(list, m));
+        expect(list).toEqual(before);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('keeps a burst in order: shown, acked and its event, 300 sends', () => {
+    let list: LocalMessage[] = [msg(1, 1, 'old')];
+    let model: LocalMessage[] = list;
+    for (let i = 2; i <= 301; i++) {
+      list = upsertMessage(list, msg(i, 0, 'sending'));
+      model = upsertByRebuild(model, msg(i, 0, 'sending'));
+    }
+    for (let i = 2; i <= 301; i++)
+      for (const v of ['ack', 'event']) {
+        list = upsertMessage(list, msg(i, i, v));
+        model = upsertByRebuild(model, msg(i, i, v));
+        expect(list).toEqual(model);
+      }
+    expect(list.map((m) => m.seq)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
+  });
+});
+
 describe('mergeMessages', () => {
   it('gives what upsertMessage gives for each message of the page in turn', () => {
     fc.assert(
