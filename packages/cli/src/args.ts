@@ -65,6 +65,11 @@ const OPTIONS = {
     value: 'N',
     help: 'most times an entry may inflate over its compressed size, past its first MiB (default 100)',
   },
+  team: {
+    type: 'string',
+    value: 'NAME',
+    help: "the export's team to import, by name (needed when it has more than one)",
+  },
   out: { type: 'string', value: 'FILE', help: 'where to write the archive (default ./parley-backup-<time>.tar)' },
   verify: {
     type: 'string',
@@ -284,6 +289,30 @@ export const COMMANDS: CommandSpec[] = [
       'written: a bad export is refused with every problem (file and reason), and the import is all or nothing.',
   },
   {
+    name: 'import mattermost',
+    synopsis:
+      'parley import mattermost <export.zip|import.jsonl> --workspace WORKSPACE_ID [--team NAME] [--dry-run] [--json] [--data DIR] [--max-… N]',
+    summary: 'import a Mattermost bulk export (mmctl export create: a team, its channels, DMs, posts) into a workspace',
+    options: [
+      'workspace',
+      'team',
+      'dry-run',
+      'json',
+      'data',
+      'max-entries',
+      'max-entry-size',
+      'max-total-size',
+      'max-ratio',
+    ],
+    argument: 'export.zip',
+    details:
+      'Reads the zip of mmctl export create (import.jsonl and the attachments under data/) or a bare .jsonl\n' +
+      '(attachments from the data/ folder beside it). One team becomes the workspace: --team NAME picks it\n' +
+      'when the export has several. Opens the data folder itself, as parley import slack does: on PGlite it\n' +
+      'refuses while a server runs on the folder. The whole export is checked first (every problem named by\n' +
+      'file:line and reason), then imported all or nothing; re-running imports nothing twice.',
+  },
+  {
     name: 'conformance',
     synopsis: 'parley conformance --url URL [--adapter COMMAND] [--scenario NAMES] [--json] [--data DIR]',
     summary: "run the conformance kit against a server: its wire scenarios, and an SDK's through an adapter",
@@ -497,10 +526,10 @@ function checkValues(command: string, v: Values): void {
   }
   if (command === 'restore' && v.file === undefined)
     throw new UsageError('parley restore needs the archive: parley restore <backup.tar>');
-  if (command === 'import slack') {
+  if (command === 'import slack' || command === 'import mattermost') {
     if (v.file === undefined)
-      throw new UsageError('parley import slack needs the export: parley import slack <export.zip>');
-    if (v.workspace === undefined) throw new UsageError('parley import slack needs --workspace WORKSPACE_ID');
+      throw new UsageError(`parley ${command} needs the export: parley ${command} <export.zip>`);
+    if (v.workspace === undefined) throw new UsageError(`parley ${command} needs --workspace WORKSPACE_ID`);
     for (const o of ['max-entries', 'max-entry-size', 'max-total-size', 'max-ratio'] as const) {
       const t = v[o];
       if (typeof t !== 'string') continue;

@@ -162,6 +162,12 @@ async function run(command: string, values: Values): Promise<number> {
       out(text);
       return code;
     }
+    case 'import mattermost': {
+      const { importMattermost } = await import('./import-mattermost.js');
+      const { code, out: text } = await importMattermost(values);
+      out(text);
+      return code;
+    }
   }
   if (command.startsWith('webhooks ')) return webhooks(command, values);
   throw new CliError(`unhandled command ${command}`);

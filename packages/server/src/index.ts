@@ -12,8 +12,15 @@ export {
   type ImportRename,
   type ImportReport,
   type ImportSkip,
+  importMattermostExport,
   importSlackExport,
+  type MattermostImportOptions,
+  type MattermostImportReport,
+  type MattermostRename,
+  type MattermostSkip,
+  mattermostMessageId,
   openExportZip,
+  openMattermostExport,
   slackMessageId,
 } from './features/imports/index.js';
 export { startServer } from './main.js';

@@ -5,6 +5,15 @@
  */
 export { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 export {
+  importMattermostExport,
+  type MattermostImportOptions,
+  type MattermostImportReport,
+  type MattermostRename,
+  type MattermostSkip,
+  mattermostMessageId,
+} from './mattermost.js';
+export { openMattermostExport } from './mattermost-export.js';
+export {
   type ImportRename,
   type ImportReport,
   type ImportSkip,

@@ -905,7 +905,7 @@ async function importChannel(
 }
 
 /** Whether `first` (the oldest new message) is older than the newest message stored in `cid`. */
-async function fallsInGap(q: Queryable, appId: string, cid: string, first: MessageRow): Promise<boolean> {
+export async function fallsInGap(q: Queryable, appId: string, cid: string, first: MessageRow): Promise<boolean> {
   const [newest] = await q
     .select({ createdAt: schema.messages.createdAt })
     .from(schema.messages)
@@ -919,7 +919,7 @@ async function fallsInGap(q: Queryable, appId: string, cid: string, first: Messa
  * What happened in `cid` since it was imported, or null: an event other than `message.new`
  * (an edit, a reaction, a member change…) or a message the export does not hold (sent here).
  */
-async function liveSinceImport(
+export async function liveSinceImport(
   q: Queryable,
   appId: string,
   cid: string,
@@ -951,7 +951,7 @@ async function liveSinceImport(
  * `message.new` a message in that order, each with the message's final state. The channel's
  * `last_seq` and its members' `last_read_seq` stay N: the log held exactly one event a message.
  */
-async function renumberChannel(q: Queryable, appId: string, cid: string): Promise<void> {
+export async function renumberChannel(q: Queryable, appId: string, cid: string): Promise<void> {
   const inChannel = and(eq(schema.messages.appId, appId), eq(schema.messages.cid, cid));
   const all = await q
     .select()
