@@ -73,6 +73,8 @@ const unitInTestFolders = [
 /** What is slow, by what it starts or by its measured time (see README.md, Development). */
 const slowFiles = [
   'packages/cli/test/**/*.test.ts',
+  // Spawns `parley start` and the kit's own bin against it.
+  'packages/conformance/test/**/*.test.ts',
   // Spawns Jest on @parley/react-native (its own server, React Native's preset) and builds the
   // kit for react-native-web.
   'packages/react-native/test/**/*.test.ts',

@@ -21,7 +21,7 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** In dependency order: declarations of a package read those of the ones before it. */
-const PACKAGES = ['protocol', 'client', 'node', 'react', 'react-native', 'server', 'cli'];
+const PACKAGES = ['protocol', 'client', 'node', 'conformance', 'react', 'react-native', 'server', 'cli'];
 
 /** Non-TypeScript files each package's code needs next to itself, relative to src/. */
 const ASSETS = { react: ['styles.css'], server: ['platform/db/migrations'] };

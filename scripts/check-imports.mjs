@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Imports flow one way: protocol ← server; protocol ← client ← react ← web, client ← react-native (STYLE.md).
+// Imports flow one way: protocol ← server; protocol ← client ← react ← web, client ← react-native (STYLE.md);
+// protocol ← node ← conformance ← cli.
 // Inside the server, shared infrastructure (platform/, realtime/) knows nothing about features,
 // not even a type. Each feature folder has one public entry point, its index.ts: from outside
 // the folder (another feature, app.ts, services.ts, main.ts, index.ts) only that is imported
@@ -25,9 +26,10 @@ import { parse } from '@babel/parser';
 const allowed = {
   protocol: [],
   server: ['protocol'],
-  cli: ['server', 'protocol'],
+  cli: ['server', 'protocol', 'conformance'],
   client: ['protocol'],
   node: ['protocol'],
+  conformance: ['node', 'protocol'],
   react: ['client', 'protocol'],
   'react-native': ['client', 'protocol'],
   web: ['react', 'client', 'protocol'],
@@ -38,6 +40,7 @@ const roots = {
   'packages/cli': 'cli',
   'packages/client': 'client',
   'packages/node': 'node',
+  'packages/conformance': 'conformance',
   'packages/react': 'react',
   'packages/react-native': 'react-native',
   'apps/web': 'web',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The parley command. It runs the built JavaScript in dist/ (`npm ci` builds it; a published
 // package ships it): plain Node, no compiler on the way to a ready server. In the repository,
-// when a source file of the CLI, the server or the protocol is newer than its build (an edit not
+// when a source file of the CLI or a package it runs is newer than its build (an edit not
 // rebuilt yet), or when Node runs with `--conditions=@parley/source`, it runs the TypeScript
 // sources through tsx instead, so what runs is always what is written.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 const SOURCE = '@parley/source';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The package folders the CLI runs: its own, the server's and the protocol's. */
+/** The package folders the CLI runs: its own, the server's, the protocol's and the conformance kit's (with @parley/node). */
 function packageDirs() {
   const dirs = [path.join(here, '..')];
-  for (const name of ['@parley/server', '@parley/protocol']) {
+  for (const name of ['@parley/server', '@parley/protocol', '@parley/conformance', '@parley/node']) {
     try {
       let dir = path.dirname(fileURLToPath(import.meta.resolve(name)));
       while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);

@@ -324,8 +324,9 @@ export const COMMANDS: CommandSpec[] = [
     details:
       'Each scenario runs in an app of its own, made with the admin token (PARLEY_ADMIN_TOKEN, or <data>/admin-token).\n' +
       'The wire scenarios need only the server. The SDK scenarios drive an SDK through --adapter, a command started\n' +
-      'once per scenario that reads one JSON request per line and answers each (conformance/README.md, "SDK adapters").\n' +
-      'A failure names the scenario, the step and the rule it breaks. Exit 0 when every scenario passes, 1 otherwise.',
+      'once per scenario that reads one JSON request per line and answers each (the README of @parley/conformance,\n' +
+      '"SDK adapters"). A failure names the scenario, the step and the rule it breaks. Exit 0 when every scenario\n' +
+      "passes, 1 otherwise. The command is @parley/conformance's (`npx @parley/conformance` takes the same options).",
   },
 ];
 

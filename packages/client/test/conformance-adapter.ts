@@ -1,9 +1,10 @@
 /**
- * The reference SDK adapter of the conformance kit (packages/cli/conformance/README.md, "SDK
- * adapters"): drives @parley/client for `parley conformance --adapter`, one JSON request per line
- * on stdin, one answer per line on stdout. An adapter for another SDK does what this file does.
+ * The reference SDK adapter of the conformance kit (packages/conformance/README.md, "SDK
+ * adapters"): drives @parley/client for `parley-conformance --adapter` (or `parley conformance`),
+ * one JSON request per line on stdin, one answer per line on stdout. An adapter for another SDK
+ * does what this file does.
  *
- *   parley conformance --url http://127.0.0.1:3000 \
+ *   npx parley-conformance --url http://127.0.0.1:3000 \
  *     --adapter "node --conditions=@parley/source --import tsx packages/client/test/conformance-adapter.ts"
  *
  * PARLEY_ADAPTER_BREAK makes it deliberately wrong, for the kit's own tests (a runner must catch

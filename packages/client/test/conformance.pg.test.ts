@@ -1,13 +1,13 @@
 /**
- * The conformance kit (packages/cli/conformance/) against a real server, through the runner
- * `parley conformance` uses (packages/cli/src/conformance/run.ts): every wire scenario over a
+ * The conformance kit (@parley/conformance, packages/conformance/) against a real server, through
+ * the runner its commands use (packages/conformance/src/run.ts): every wire scenario over a
  * bare WebSocket, every SDK scenario through the reference adapter (conformance-adapter.ts,
  * driving @parley/client in a child process). And the runner catches a broken SDK: the same
  * adapter made to drop its outbox, skip a gap or ack before storing fails, naming that rule.
  */
 import path from 'node:path';
+import { loadScenarios, runSdk, runWire, type Target } from '@parley/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadScenarios, runSdk, runWire, type Target } from '../../cli/src/conformance/run.js';
 import { ADMIN } from '../../server/test/harness.js';
 import { type Harness, startHarness } from './setup.js';
 

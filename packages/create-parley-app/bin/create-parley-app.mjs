@@ -69,7 +69,7 @@ const template = values.template ?? 'react';
 if (!(template in TEMPLATES)) fail(`no template "${template}"; there is: ${Object.keys(TEMPLATES).join(', ')}`);
 
 /** The @parley/* packages an app installs, directly or through another of them. */
-const PARLEY = ['protocol', 'client', 'node', 'react', 'server', 'cli'];
+const PARLEY = ['protocol', 'client', 'node', 'conformance', 'react', 'server', 'cli'];
 
 /**
  * `--packages PATH`: the tarball of each of PARLEY in a folder (a clone's dist-packages/ when

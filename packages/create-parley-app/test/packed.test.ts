@@ -5,7 +5,8 @@
  * (`--packages`) installs with npm, its @parley/* from the tarballs and never from a registry
  * (the @parley scope points at a closed port), and plain Node runs what it installed: the SDK
  * signs a token, imported and required, and the installed `parley start` serves the web app and
- * the docs site it carries, and answers the SDK `require()`d from a CommonJS file.
+ * the docs site it carries, answers the SDK `require()`d from a CommonJS file, and passes the
+ * installed conformance kit's handshake.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,12 +150,13 @@ describe('create-parley-app --packages', () => {
       k.includes('node_modules/@parley/'),
     );
     expect(ours.map(([k]) => k).sort()).toEqual(
-      ['cli', 'client', 'node', 'protocol', 'react', 'server'].map((n) => `node_modules/@parley/${n}`),
+      ['cli', 'client', 'conformance', 'node', 'protocol', 'react', 'server'].map((n) => `node_modules/@parley/${n}`),
     );
     for (const [k, v] of ours) expect(v.resolved, k).toMatch(/^file:.*\.tgz$/);
     expect(readdirSync(path.join(app, 'node_modules/@parley')).sort()).toEqual([
       'cli',
       'client',
+      'conformance',
       'node',
       'protocol',
       'react',
@@ -267,6 +269,21 @@ describe('create-parley-app --packages', () => {
       );
       expect(ran.status, ran.stderr).toBe(0);
       expect(ran.stdout.trim()).toBe('ada Ada Lovelace');
+
+      // The conformance kit, installed with the CLI, runs from its package (scenarios included).
+      const kit = spawnSync(
+        process.execPath,
+        [
+          path.join(app, 'node_modules/@parley/conformance/bin/parley-conformance.mjs'),
+          '--url',
+          base,
+          '--scenario',
+          'handshake',
+        ],
+        { cwd: app, env: { ...env, PARLEY_ADMIN_TOKEN: adminToken }, encoding: 'utf8' },
+      );
+      expect(kit.status, `${kit.stdout}${kit.stderr}`).toBe(0);
+      expect(kit.stdout).toMatch(/^✓ wire handshake \(\d+ ms\)$/m);
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));

@@ -1,5 +1,5 @@
 /**
- * The conformance runner (`parley conformance`, conformance/README.md): every wire scenario
+ * The conformance runner (`parley-conformance`, `parley conformance`, README.md): every wire scenario
  * over a bare WebSocket and HTTP against a running Parley, and every SDK scenario through an
  * adapter (adapter.ts) that drives an SDK in any language. A failed step names the scenario, the
  * step and the rule it checks, with what was seen.
@@ -7,13 +7,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Parley } from '@parley/node';
 import WebSocket from 'ws';
 import { Adapter, AdapterError } from './adapter.js';
 import { consecutive, fill, type Json, matches, matchSave, pick } from './match.js';
 
-/** The kit's scenarios, shipped with this package. */
-export const KIT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../conformance');
+/** The kit's scenarios folder (wire/ and sdk/), shipped with this package: beside src/ and dist/. */
+export const KIT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../scenarios');
 
+/** One scenario of the kit: a JSON file of wire/ or sdk/ (README.md, "Writing a scenario"). */
 export interface Scenario {
   name: string;
   description: string;
@@ -22,6 +24,7 @@ export interface Scenario {
   steps: Json[];
 }
 
+/** The server a run tests, and how long its steps wait. */
 export interface Target {
   /** The server's base URL, e.g. http://127.0.0.1:3000. */
   url: string;
@@ -31,6 +34,7 @@ export interface Target {
   waitMs?: number;
 }
 
+/** One scenario's result, as the command prints it (one JSON object per line with --json). */
 export interface Outcome {
   kind: 'wire' | 'sdk';
   scenario: string;
@@ -40,7 +44,7 @@ export interface Outcome {
   failure?: { step: number; rule: string; message: string };
 }
 
-/** A step that did not hold. */
+/** A step that did not hold: the rule it checks and what was seen. */
 export class StepFailure extends Error {
   constructor(
     readonly rule: string,
@@ -50,11 +54,23 @@ export class StepFailure extends Error {
   }
 }
 
+/** The scenarios of one kind, in file-name order. */
 export function loadScenarios(kind: 'wire' | 'sdk', dir = KIT): Scenario[] {
   return readdirSync(path.join(dir, kind))
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => JSON.parse(readFileSync(path.join(dir, kind, f), 'utf8')) as Scenario);
+}
+
+/** The whole kit, both kinds, as one run reads it: once, before it starts. */
+export interface Kit {
+  wire: Scenario[];
+  sdk: Scenario[];
+}
+
+/** Read the kit of `dir` (default: the one shipped with this package). */
+export function loadKit(dir = KIT): Kit {
+  return { wire: loadScenarios('wire', dir), sdk: loadScenarios('sdk', dir) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,9 +108,10 @@ async function setUp(s: Scenario, target: Target): Promise<App> {
   const created = (await made.json().catch(() => null)) as Json;
   if (made.status !== 200)
     throw new StepFailure('setup', `POST /v1/admin/apps answered ${made.status}: ${JSON.stringify(created)}`);
-  const { signToken } = await import('@parley/server');
-  const secret = created.api_secret as string;
-  const token = (user: string | null) => signToken(secret, user, { expiresIn: '1h' });
+  // The tokens an app's backend would sign: @parley/node's, so the kit needs no server code.
+  const sdk = new Parley({ url: target.url, apiKey: created.api_key, apiSecret: created.api_secret });
+  const token = (user: string | null) =>
+    user === null ? sdk.createServerToken({ expiresIn: '1h' }) : sdk.createToken(user, { expiresIn: '1h' });
   const app: App = {
     apiKey: created.api_key,
     token,
@@ -177,6 +194,7 @@ interface Conn {
   closed: Promise<number>;
 }
 
+/** Run one wire scenario: frames over a bare WebSocket and REST calls, in an app of its own. */
 export function runWire(s: Scenario, target: Target): Promise<Outcome> {
   const wait = target.waitMs ?? 10_000;
   return outcome('wire', s, async () => {
@@ -342,6 +360,7 @@ function diagnose(
   return null;
 }
 
+/** Run one SDK scenario through the adapter `adapterCommand` starts (adapter.ts), in an app of its own. */
 export function runSdk(s: Scenario, target: Target, adapterCommand: string): Promise<Outcome> {
   const wait = target.waitMs ?? 10_000;
   return outcome('sdk', s, async () => {
@@ -453,19 +472,23 @@ export function runSdk(s: Scenario, target: Target, adapterCommand: string): Pro
   });
 }
 
-/** Every scenario of the kit (or those named in `only`): wire, then SDK if an adapter is given. */
+/**
+ * Every scenario of the kit (or those named in `only`): wire, then SDK if an adapter is given.
+ * `kit` is one already read (the command reads it once to check `only` against it); without it
+ * the kit of `dir` is read.
+ */
 export async function runKit(
   target: Target,
-  opts: { adapter?: string; only?: string[]; dir?: string; onOutcome?: (o: Outcome) => void } = {},
+  opts: { adapter?: string; only?: string[]; kit?: Kit; dir?: string; onOutcome?: (o: Outcome) => void } = {},
 ): Promise<Outcome[]> {
+  const kit = opts.kit ?? loadKit(opts.dir);
   const wanted = (s: Scenario) => !opts.only?.length || opts.only.includes(s.name);
   const out: Outcome[] = [];
   const report = (o: Outcome) => {
     out.push(o);
     opts.onOutcome?.(o);
   };
-  for (const s of loadScenarios('wire', opts.dir).filter(wanted)) report(await runWire(s, target));
-  if (opts.adapter)
-    for (const s of loadScenarios('sdk', opts.dir).filter(wanted)) report(await runSdk(s, target, opts.adapter));
+  for (const s of kit.wire.filter(wanted)) report(await runWire(s, target));
+  if (opts.adapter) for (const s of kit.sdk.filter(wanted)) report(await runSdk(s, target, opts.adapter));
   return out;
 }

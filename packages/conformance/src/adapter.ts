@@ -19,6 +19,7 @@ export class AdapterError extends Error {
   }
 }
 
+/** A running adapter: requests out, answers matched back by id. */
 export class Adapter {
   private readonly proc: ChildProcess;
   private next = 1;
