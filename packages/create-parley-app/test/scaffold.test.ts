@@ -136,7 +136,7 @@ describe.skipIf(!haveBrowser)('a generated app, installed from packed packages',
     expect(made.out).toMatch(/npm run dev/);
 
     // `npm install`, from this repository's packages as they would be published.
-    const names = ['protocol', 'client', 'react', 'node', 'server', 'cli'].map((n) => `@parley/${n}`);
+    const names = ['protocol', 'client', 'react', 'node', 'conformance', 'server', 'cli'].map((n) => `@parley/${n}`);
     const packed = JSON.parse(
       execFileSync(
         'npm',
