@@ -312,6 +312,8 @@ describe('a Mattermost bulk export', () => {
       id: mattermostMessageId(ws.id, 'public:town-square', at(10), 'ada'),
       mentioned_users: ['mm-bob'],
       reply_count: 2,
+      last_reply_at: iso(40),
+      thread_participants: [me, 'mm-bob', 'mm-cat'],
       reactions: { '+1': 2, tada: 1 },
       pinned: true,
     });
@@ -338,6 +340,13 @@ describe('a Mattermost bulk export', () => {
       'shipped',
       'the last word',
     ]);
+
+    // Resync replays the history as it reads: one message.new a message, each in its final state.
+    const events = ok(await get('/v1/channels/public:town-square/events?after=0')).events;
+    expect(events.map((e: any) => [e.type, e.seq, e.message.text.split('\n')[0]])).toEqual(
+      seqs.map((m) => ['message.new', m.seq, m.text.split('\n')[0]]),
+    );
+    expect(events[0].message).toMatchObject({ reply_count: 2, reactions: { '+1': 2, tada: 1 }, pinned: true });
 
     // The attachment's bytes are in the file store, its row attached to the bot's message.
     const shipped = byText.get('shipped');
@@ -441,6 +450,52 @@ describe('a Mattermost bulk export', () => {
           and id = ${mattermostMessageId(ws.id, 'public:town-square', at(10), 'ada')}`,
     );
     expect([parent?.reply_count, new Date(parent?.last_reply_at as Date).toISOString()]).toEqual([3, iso(100)]);
+  });
+
+  it("keeps off a channel of the workspace's own of the same name, and knows its own on every run", async () => {
+    const owner = await buildAccount(h, 'Ada', `ada.${Math.random().toString(36).slice(2)}@example.com`);
+    const ws = await buildWorkspace(owner, 'Taken');
+    const session = ok(await owner.session(ws.id));
+    const headers = chatHeaders(session);
+    const made = await h.call({
+      method: 'POST',
+      url: '/v1/channels',
+      headers,
+      payload: { type: 'public', id: 'town-square', name: 'Ours', members: [session.user_id] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBeLessThan(300);
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels/public:town-square/messages',
+        headers,
+        payload: { text: 'live' },
+      }),
+    );
+    const first = await importMattermostExport(h.database, ws.id, exportOf(owner.account.email));
+    expect(first.channels).toMatchObject({ imported: 5, existing: 0 });
+    const texts = async (cid: string) =>
+      (
+        await rows<{ text: string }>(
+          h.database.db,
+          sql`select text from messages where app_id = ${ws.id} and cid = ${cid} and parent_id is null order by seq`,
+        )
+      ).map((r) => r.text);
+    expect(await texts('public:town-square')).toEqual(['live']);
+    expect(await texts('public:town-square-acme')).toHaveLength(3);
+    // Again, and as exported later with one more post: the same channel, nothing twice.
+    const later = [
+      ...lines(owner.account.email),
+      {
+        type: 'post',
+        post: { team: 'acme', channel: 'town-square', user: 'bob', message: 'later', create_at: at(500) },
+      },
+    ];
+    const again = await importMattermostExport(h.database, ws.id, new Map([['import.jsonl', jsonl(later)]]));
+    expect(again.channels).toMatchObject({ imported: 0, existing: 5 });
+    expect(again.messages).toMatchObject({ imported: 1 });
+    expect((await texts('public:town-square-acme')).at(-1)).toBe('later');
+    expect(await texts('public:town-square')).toEqual(['live']);
   });
 
   it('with several teams, imports the one named and refuses to guess', async () => {

@@ -581,7 +581,7 @@ async function chooseCid(
   appId: string,
   c: Conversation,
   createdAt: Date,
-  ids: string[],
+  idsFor: (cid: string) => string[],
   teamSlug: string,
 ) {
   if (c.kind === 'dm' || c.kind === 'group_dm') {
@@ -603,6 +603,7 @@ async function chooseCid(
       .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)));
     if (!row) return { cid, id, existed: false };
     if (row.createdAt.getTime() === createdAt.getTime()) return { cid, id, existed: true };
+    const ids = idsFor(cid);
     if (ids.length === 0) continue;
     const [ours] = await q
       .select({ id: schema.messages.id })
@@ -618,6 +619,18 @@ async function chooseCid(
     if (ours) return { cid, id, existed: true };
   }
   throw new ImportInputError(`channels ${type}:${slug} and ${type}:${slug}-${teamSlug} are both taken`);
+}
+
+const MAX_PARTICIPANTS = 50;
+
+/**
+ * A thread's participants after a reply by `who`, as a live reply leaves them (messages/actions.ts):
+ * the parent's author first, then each replier once, at most 50.
+ */
+function withParticipant(list: string[], parentAuthor: string, who: string): string[] {
+  if (list.includes(who) || list.length >= MAX_PARTICIPANTS) return list;
+  if (list.length === 0 && parentAuthor !== who) return [parentAuthor, who];
+  return [...list, who];
 }
 
 /** `📎 report.pdf — not in the export`: an attachment the post had. */
@@ -663,21 +676,27 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
   const firstAt = entries[0]?.p.create_at ?? env.fallbackCreated;
   const createdAt = new Date(firstAt);
 
-  // Ids first (the cid of a DM does not depend on them; a channel's may be found by them).
-  const idOf = new Map<Post, string>();
-  const assign = (cid: string) => {
+  // Message ids derive from the cid; a channel already here is known as this import's by them.
+  const idsOf = (cid: string) => {
+    const ids = new Map<Post, string>();
     const n = new Map<string, number>();
     for (const { p } of entries) {
       const k = `${p.create_at}\n${key(p.user)}`;
       const i = n.get(k) ?? 0;
       n.set(k, i + 1);
-      idOf.set(p, mattermostMessageId(appId, cid, p.create_at, p.user, i));
+      ids.set(p, mattermostMessageId(appId, cid, p.create_at, p.user, i));
     }
+    return ids;
   };
-  const probe = isDm ? null : `${c.kind === 'private' ? 'group' : 'public'}:${slugOf(c.label)}`;
-  if (probe) assign(probe);
-  const { cid, id, existed } = await chooseCid(q, appId, c, createdAt, [...idOf.values()], env.teamSlug);
-  if (cid !== probe) assign(cid);
+  const { cid, id, existed } = await chooseCid(
+    q,
+    appId,
+    c,
+    createdAt,
+    (candidate) => [...idsOf(candidate).values()],
+    env.teamSlug,
+  );
+  const idOf = idsOf(cid);
   stats.existed = existed;
 
   const rows: MessageRow[] = [];
@@ -765,7 +784,7 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
     if (parentRow) {
       parentRow.replyCount++;
       parentRow.lastReplyAt = at;
-      if (!parentRow.threadParticipants.includes(author.userId)) parentRow.threadParticipants.push(author.userId);
+      parentRow.threadParticipants = withParticipant(parentRow.threadParticipants, parentRow.userId, author.userId);
     }
     // Reactions: one a person and name; the latest few on the row, as a live reaction leaves them.
     const counts: Record<string, number> = {};
@@ -922,7 +941,10 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       .set({
         replyCount: p.replyCount + replies.length,
         lastReplyAt: p.lastReplyAt && p.lastReplyAt > last.createdAt ? p.lastReplyAt : last.createdAt,
-        threadParticipants: [...new Set([...p.threadParticipants, ...replies.map((r) => r.userId)])],
+        threadParticipants: replies.reduce(
+          (list, r) => withParticipant(list, p.userId, r.userId),
+          p.threadParticipants,
+        ),
       })
       .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)))
       .returning();
