@@ -69,6 +69,27 @@ function repoLinksAsText(md) {
 
 const base = process.env.PARLEY_DOCS_BASE ?? '/docs/';
 
+/** The security pages in the order of docs/security.md's index: the engine, accounts, running it. */
+const SECURITY_ORDER = [
+  'tenancy',
+  'tokens',
+  'secrets',
+  'input-and-output',
+  'rate-limits',
+  'outbound',
+  'accounts',
+  'guests-and-join-policies',
+  'mail',
+  'sign-in-protection',
+  'openid-connect',
+  'logs',
+  'http-headers',
+  'reverse-proxy',
+  'several-nodes',
+  'operating-safely',
+  'not-done-yet',
+].map((name) => `security/${name}.md`);
+
 export default defineConfig({
   title: 'Parley',
   description: 'A self-hostable chat engine and team messenger',
@@ -111,10 +132,15 @@ export default defineConfig({
             'web-app.md',
             'deploy.md',
           ],
-          ['protocol.md', 'internals.md'],
+          ['protocol.md', 'internals.md', 'security.md'],
         ),
       },
       { text: 'Protocol', items: [{ text: 'Overview', link: '/protocol' }, ...pages('protocol')] },
+      {
+        text: 'Security',
+        collapsed: true,
+        items: [{ text: 'Overview', link: '/security' }, ...pages('security', SECURITY_ORDER)],
+      },
       {
         text: 'Internals',
         collapsed: true,

@@ -61,7 +61,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['LOG_LEVEL'],
         default: (d) => d.logLevel,
         meaning:
-          'Log level of the JSON logs on stdout: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. One line per request (`msg: "request"`, with `method`, `url`, `status`, `ms`, `ip`; `"request failed"` at `error`, with the error, for an unexpected one); secrets never appear (see [security.md](security.md#logs)).',
+          'Log level of the JSON logs on stdout: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`. One line per request (`msg: "request"`, with `method`, `url`, `status`, `ms`, `ip`; `"request failed"` at `error`, with the error, for an unexpected one); secrets never appear (see [security/logs.md](security/logs.md)).',
       },
       {
         names: ['PARLEY_NODE_ID'],
@@ -176,7 +176,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_TRUST_PROXY'],
         default: 'off',
         meaning:
-          "Which reverse proxies' `X-Forwarded-For`, `-Proto` and `-Host` to believe: `off` (the default: none — the client IP is the peer's, and the session cookie is `Secure` only when Parley itself serves https); a whole number of proxy hops in front; or a comma-separated list of the proxies' addresses or CIDRs (`10.0.0.0/8,::1`, or `loopback`). The client IP it yields is the one used in logs and rate limits. See [security.md](security.md#behind-a-reverse-proxy).",
+          "Which reverse proxies' `X-Forwarded-For`, `-Proto` and `-Host` to believe: `off` (the default: none — the client IP is the peer's, and the session cookie is `Secure` only when Parley itself serves https); a whole number of proxy hops in front; or a comma-separated list of the proxies' addresses or CIDRs (`10.0.0.0/8,::1`, or `loopback`). The client IP it yields is the one used in logs and rate limits. See [security/reverse-proxy.md](security/reverse-proxy.md).",
       },
       {
         names: ['PARLEY_ALLOWED_ORIGINS'],
@@ -195,7 +195,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         ],
         default: 'unset',
         meaning:
-          "Private targets (CIDRs, addresses, host names, each with an optional `:port`; comma-separated) that webhooks, the before-send hook, link previews and Web Push may reach, e.g. `10.0.0.0/8,backend.internal:8080`. `PARLEY_OUTBOUND_ALLOW_WEBHOOKS`, `_BEFORE_SEND`, `_PREVIEWS`, `_PUSH` and `_COMMANDS` (slash commands' apps and the GIF search) add entries for one kind. Unset: public addresses on ports 80/443 only. See [security.md](security.md#outbound-calls-to-a-private-network-parley_outbound_allow).",
+          "Private targets (CIDRs, addresses, host names, each with an optional `:port`; comma-separated) that webhooks, the before-send hook, link previews and Web Push may reach, e.g. `10.0.0.0/8,backend.internal:8080`. `PARLEY_OUTBOUND_ALLOW_WEBHOOKS`, `_BEFORE_SEND`, `_PREVIEWS`, `_PUSH` and `_COMMANDS` (slash commands' apps and the GIF search) add entries for one kind. Unset: public addresses on ports 80/443 only. See [security/outbound.md](security/outbound.md#outbound-calls-to-a-private-network-parley_outbound_allow).",
       },
     ],
   },
@@ -218,7 +218,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_SIGNIN_PER_IP'],
         default: (d) => d.signin.perIp,
         meaning:
-          'Sign-in attempts one client IP may make per minute (10 per email, fixed). See [security.md](security.md#sign-in-protection).',
+          'Sign-in attempts one client IP may make per minute (10 per email, fixed). See [security/sign-in-protection.md](security/sign-in-protection.md).',
       },
       {
         names: ['PARLEY_SIGNUP_PER_IP'],
@@ -240,7 +240,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_OIDC_ISSUER', 'PARLEY_OIDC_CLIENT_ID', 'PARLEY_OIDC_CLIENT_SECRET'],
         default: 'unset',
         meaning:
-          "Sign in with an OpenID Connect provider (all three, or none): its issuer URL (https; http only on a loopback address) and this server's client at it. Register the redirect URI `<PARLEY_PUBLIC_URL>/v1/auth/oidc/callback` there. See [security.md](security.md#sign-in-with-openid-connect).",
+          "Sign in with an OpenID Connect provider (all three, or none): its issuer URL (https; http only on a loopback address) and this server's client at it. Register the redirect URI `<PARLEY_PUBLIC_URL>/v1/auth/oidc/callback` there. See [security/openid-connect.md](security/openid-connect.md).",
       },
       {
         names: ['PARLEY_OIDC_NAME'],
@@ -278,7 +278,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_HTTP_RATE_PER_IP', 'PARLEY_HTTP_RATE_PER_USER', 'PARLEY_HTTP_RATE_PER_SERVER'],
         default: (d) => [d.httpLimits.ip, d.httpLimits.user, d.httpLimits.server],
         meaning:
-          "The default limit of every REST route under `/v1`, per minute: per client IP, per user (token or session), per app's server token; `0` turns one off ([security.md](security.md#rate-limits)).",
+          "The default limit of every REST route under `/v1`, per minute: per client IP, per user (token or session), per app's server token; `0` turns one off ([security/rate-limits.md](security/rate-limits.md)).",
       },
       {
         names: ['PARLEY_UPLOAD_MAX_BYTES'],
