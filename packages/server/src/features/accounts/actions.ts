@@ -2,8 +2,8 @@
  * Writes of the accounts feature: sign-up and sign-in, workspaces, invites and roles.
  *
  * A workspace is an app. Its members are accounts, and inside the app each one is an
- * ordinary user whose id is derived from the account (`workspaceUserId`), so the chat API
- * works on workspaces unchanged. Workspace owners and admins are app `admin`s (powers in
+ * ordinary user whose id is derived from the account (`workspaceUserId`), or the imported person
+ * it took over (claims.ts), so the chat API works on workspaces unchanged. Workspace owners and admins are app `admin`s (powers in
  * every channel); members are plain `user`s. Role changes keep the two in step.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,6 +32,7 @@ import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { announceWorkspace, checkSlug } from './branding.js';
 import { endSessions } from './chat-sessions.js';
+import { claimImported } from './claims.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
 import { inviteMail, passwordChangedMail, verifyMail } from './mails.js';
@@ -443,7 +444,9 @@ function joinWithInvite(
       .update(invites)
       .set({ uses: sql`${invites.uses} + 1` })
       .where(and(eq(invites.appId, appId), eq(invites.id, row.invite.id)));
-    const userId = workspaceUserId(accountId);
+    // An imported person with this account's verified email becomes this account's (claims.ts).
+    const claimed = await claimImported(tx, appId, account);
+    const userId = claimed ?? workspaceUserId(accountId);
     // A guest invite makes a guest: app role `guest`, posting until the invite's guest expiry.
     const guest = row.invite.guestChannels && row.invite.guestExpiresAt ? row.invite : null;
     const role = guest ? 'guest' : 'user';
@@ -463,7 +466,11 @@ function joinWithInvite(
       actor: accountActor(accountId),
       action: 'invite.accepted',
       target: { kind: 'invite', id: row.invite.id },
-      details: { role: guest ? 'guest' : 'member', invited_by: row.invite.createdBy },
+      details: {
+        role: guest ? 'guest' : 'member',
+        invited_by: row.invite.createdBy,
+        ...(claimed ? { claimed_user_id: claimed } : {}),
+      },
     });
     const m = await loadMembership(tx, accountId, appId);
     if (!m) throw new Error('membership vanished after joining');

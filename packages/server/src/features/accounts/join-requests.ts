@@ -14,6 +14,7 @@ import type { Services } from '../../services.js';
 import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkManager } from './access.js';
 import { loadAccount, workspaceUserId } from './actions.js';
+import { claimImported } from './claims.js';
 import { publicUrl } from './mails.js';
 import type { AccountRow, MembershipRow } from './present.js';
 import { accountById, isDeactivated, loadMembership } from './queries.js';
@@ -101,7 +102,8 @@ export async function joinPage(svc: Services, accountId: string, appId: string):
 
 /** Add an account to a workspace as a member (inside the caller's transaction). */
 async function addMember(q: Queryable, appId: string, account: AccountRow, invitedBy: string | null) {
-  const userId = workspaceUserId(account.id);
+  // An imported person with this account's verified email becomes this account's (claims.ts).
+  const userId = (await claimImported(q, appId, account)) ?? workspaceUserId(account.id);
   await q
     .insert(users)
     .values({ appId, id: userId, name: account.name, role: 'user' })

@@ -265,6 +265,8 @@ export async function importSlackExport(
   const byEmail = new Map(memberRows.map((r) => [r.email.toLowerCase(), r.userId]));
   const people = new Map<string, Person>();
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
+  // People an account with the same email, verified, may take over when it joins (accounts/claims.ts).
+  const claims: (typeof schema.importClaims.$inferInsert)[] = [];
   // Usernames follow the one-name rule of the workspace (features/users/names.ts): who holds
   // each Slack name already — a user, a group — is read at once; a name that clashes gets the
   // first free suffix, and the report says so.
@@ -352,6 +354,7 @@ export async function importSlackExport(
       report.users.renamed.push({ slack_id: u.id, wanted: u.name, username: null, reason: 'invalid' });
     people.set(u.id, { userId, handle: username ?? name, name });
     if (u.deleted) report.users.deactivated.push(`${name} (${u.id})`);
+    else if (email && !u.is_bot) claims.push({ appId, email, userId, source: 'slack' });
     if (existingUserIds.has(userId)) report.users.existing++;
     else {
       report.users.created++;
@@ -402,6 +405,12 @@ export async function importSlackExport(
         await q
           .insert(schema.users)
           .values(toCreate.slice(i, i + 500))
+          .onConflictDoNothing();
+    if (!dryRun)
+      for (let i = 0; i < claims.length; i += 500)
+        await q
+          .insert(schema.importClaims)
+          .values(claims.slice(i, i + 500))
           .onConflictDoNothing();
     opts.onProgress?.(0, list.length, null);
     const problems: { file: string; reason: string }[] = [];

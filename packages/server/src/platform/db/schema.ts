@@ -687,6 +687,30 @@ export const workspaceMembers = pgTable(
 );
 
 /**
+ * People an import brought in (features/imports) with the email address they had there, whom an
+ * account with that address, verified, takes over when it joins the workspace: it becomes that
+ * user, with their messages, memberships and reactions, instead of a new one
+ * (features/accounts/claims.ts). `email` is lower case; `claimed_by` and `claimed_at` are set
+ * once, when an account claims it.
+ */
+export const importClaims = pgTable(
+  'import_claims',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    userId: text('user_id').notNull(),
+    /** Where the person came from: `slack` | `mattermost`. */
+    source: text('source').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    claimedBy: uuid('claimed_by').references(() => accounts.id, { onDelete: 'set null' }),
+    claimedAt: ts('claimed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.email] }), uniqueIndex('import_claims_user_uq').on(t.appId, t.userId)],
+);
+
+/**
  * Invite links to a workspace. Only the SHA-256 of the token is stored (the link is shown
  * once, when made); the token alone finds the invite, so its hash is unique across apps.
  */
