@@ -47,6 +47,7 @@ export { Moderation } from './moderation.js';
 export { conflictOf, Notes, type NotesState } from './notes.js';
 export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
+export { REACTION_EMOJI, reactionEmoji } from './reactions.js';
 export {
   groupChannels,
   SavedItems,

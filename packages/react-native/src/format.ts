@@ -41,26 +41,10 @@ export function typingText(names: readonly string[]): string {
   return 'Several people are typing…';
 }
 
-/** The glyph of each reaction type the kit offers, as in the React kit. */
-export const REACTION_EMOJI: Readonly<Record<string, string>> = {
-  like: '👍',
-  thumbsup: '👍',
-  love: '❤️',
-  laugh: '😂',
-  wow: '😮',
-  sad: '😢',
-  angry: '😡',
-  fire: '🔥',
-  tada: '🎉',
-};
+export { REACTION_EMOJI, reactionEmoji } from '@parley/client';
 
 /** The reactions offered by default. */
 export const DEFAULT_REACTIONS: readonly string[] = ['like', 'love', 'laugh', 'wow', 'sad', 'angry'];
-
-/** A reaction's glyph; a type without one shows as `:type:`. */
-export function reactionEmoji(type: string): string {
-  return REACTION_EMOJI[type] ?? `:${type}:`;
-}
 
 /** 1.2 MB, 340 KB, 12 B. */
 export function formatBytes(n: number): string {

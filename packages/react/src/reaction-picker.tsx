@@ -1,26 +1,13 @@
 /**
  * Reaction types and the picker. A reaction's wire `type` is a short name (`like`, `love`, …);
- * the kit maps known names to emoji glyphs and shows unknown ones as `:name:`.
+ * known names show as emoji glyphs (@parley/client's REACTION_EMOJI), unknown ones as `:name:`.
  */
+import { REACTION_EMOJI, reactionEmoji } from '@parley/client';
 import type { CustomEmoji } from '@parley/protocol';
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { cx } from './format.js';
 
-/** Emoji glyphs for the reaction types the kit knows. */
-export const REACTION_EMOJI: Readonly<Record<string, string>> = {
-  like: '👍',
-  thumbsup: '👍',
-  love: '❤️',
-  laugh: '😂',
-  wow: '😮',
-  sad: '😢',
-  angry: '😠',
-  celebrate: '🎉',
-  thumbsdown: '👎',
-  eyes: '👀',
-  fire: '🔥',
-  check: '✅',
-};
+export { REACTION_EMOJI, reactionEmoji };
 
 /** The types the picker offers, in order. */
 export const DEFAULT_REACTIONS: readonly string[] = [
@@ -33,11 +20,6 @@ export const DEFAULT_REACTIONS: readonly string[] = [
   'celebrate',
   'thumbsdown',
 ];
-
-/** The glyph for a reaction type, or `:type:` when it has none. */
-export function reactionEmoji(type: string): string {
-  return REACTION_EMOJI[type] ?? `:${type}:`;
-}
 
 /** Props of {@link ReactionPicker}. */
 export interface ReactionPickerProps {
