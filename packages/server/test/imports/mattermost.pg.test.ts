@@ -252,6 +252,17 @@ describe('a Mattermost bulk export', () => {
       { id: 'mm-gone', name: 'Gone Person', username: null, title: null, status_text: null, status_emoji: null },
     ]);
 
+    // Bob and Cat may be claimed by accounts with their verified emails (accounts/claims.ts);
+    // Gone (deleted), the bot and Ada (matched) are not.
+    const claims = await rows<{ email: string; user_id: string; source: string }>(
+      h.database.db,
+      sql`select email, user_id, source from import_claims where app_id = ${ws.id} order by email`,
+    );
+    expect(claims).toEqual([
+      { email: 'bob@example.com', user_id: 'mm-bob', source: 'mattermost' },
+      { email: 'cat@example.com', user_id: 'mm-cat', source: 'mattermost' },
+    ]);
+
     // Channels with their members (Gone, deleted, is in none but the DM's).
     const channels = await rows<{
       cid: string;

@@ -238,7 +238,11 @@ export async function importMattermostExport(
   const channels = exp.channels.filter((c) => inTeam(c.team));
   const postsOf = new Map<string, Post[]>(); // channel name → its posts
   for (const p of exp.posts)
-    if (inTeam(p.team)) postsOf.set(key(p.channel), [...(postsOf.get(key(p.channel)) ?? []), p]);
+    if (inTeam(p.team)) {
+      const list = postsOf.get(key(p.channel));
+      if (list) list.push(p);
+      else postsOf.set(key(p.channel), [p]);
+    }
   // DMs: one a member set, from direct_channel lines and the member sets of direct_post lines.
   const dms = new Map<string, { members: string[]; posts: Post[] }>();
   const dmOf = (members: string[]) => {
@@ -305,6 +309,8 @@ export async function importMattermostExport(
   const people = new Map<string, Person>(); // lower username → who
   const deactivated = new Set<string>(); // user ids
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
+  // People an account with the same email, verified, may take over when it joins (accounts/claims.ts).
+  const claims: (typeof schema.importClaims.$inferInsert)[] = [];
   // Users and bots alike: one namespace of usernames in Mattermost, one kind of user here.
   const accounts = [
     ...exp.users.map((u) => ({
@@ -357,6 +363,8 @@ export async function importMattermostExport(
     } else if (!existingUserIds.has(userId))
       report.users.renamed.push({ wanted: u.username, username: null, reason: 'invalid' });
     people.set(key(u.username), { userId, handle: username ?? name, name });
+    if (!u.gone && !u.bot && u.email?.trim())
+      claims.push({ appId, email: u.email.trim().toLowerCase(), userId, source: 'mattermost' });
     if (u.bot) report.users.bots++;
     if (existingUserIds.has(userId)) {
       report.users.existing++;
@@ -387,7 +395,9 @@ export async function importMattermostExport(
       if (inTeam(t.name))
         for (const c of t.channels ?? []) {
           const role = (c.roles ?? '').split(/\s+/).includes('channel_admin') ? 'admin' : 'member';
-          membersOf.set(key(c.name), [...(membersOf.get(key(c.name)) ?? []), { userId: p.userId, role }]);
+          const list = membersOf.get(key(c.name));
+          if (list) list.push({ userId: p.userId, role });
+          else membersOf.set(key(c.name), [{ userId: p.userId, role }]);
         }
   }
   for (const c of channels)
@@ -427,6 +437,12 @@ export async function importMattermostExport(
         await q
           .insert(schema.users)
           .values(toCreate.slice(i, i + 500))
+          .onConflictDoNothing();
+    if (!dryRun)
+      for (let i = 0; i < claims.length; i += 500)
+        await q
+          .insert(schema.importClaims)
+          .values(claims.slice(i, i + 500))
           .onConflictDoNothing();
     opts.onProgress?.(0, list.length, null);
     const problems: ExportProblem[] = [];
