@@ -123,6 +123,8 @@ export function describeMattermostReport(r: MattermostImportReport): string {
     `  messages:  ${r.messages.imported} (${r.messages.replies} thread replies, ${r.messages.system} system notes); ${r.messages.existing} already imported`,
     `  reactions: ${r.reactions}   pins: ${r.pins}   files: ${r.files.attached} attached, ${r.files.skipped} skipped`,
   ];
+  if (r.emoji.imported + r.emoji.existing > 0)
+    lines.push(`  emoji:     ${r.emoji.imported} custom emoji, ${r.emoji.existing} already there`);
   if (r.users.deactivated.length > 0)
     lines.push(
       `Deactivated in Mattermost (kept as authors, no account, cannot sign in): ${r.users.deactivated.join(', ')}`,

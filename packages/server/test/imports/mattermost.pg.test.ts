@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { sql } from 'drizzle-orm';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImportInputError, importMattermostExport, mattermostMessageId } from '../../src/features/imports/index.js';
 import { rows } from '../../src/platform/db/index.js';
@@ -146,6 +147,7 @@ function lines(adaEmail: string) {
     { type: 'post', post: { team: 'acme', channel: 'plans', user: 'bob', message: 'the plan', create_at: at(50) } },
     { type: 'post', post: { team: 'acme', channel: 'old', user: 'ada', message: 'long ago', create_at: at(5) } },
     { type: 'emoji', emoji: { name: 'partyparrot', image: 'data/emoji/e1/image' } },
+    { type: 'emoji', emoji: { name: 'shipit', image: 'emoji/e2/image' } },
     { type: 'direct_channel', direct_channel: { participants: [{ username: 'ada' }, { username: 'bob' }] } },
     { type: 'direct_channel', direct_channel: { members: ['cat', 'cat'] } },
     {
@@ -170,11 +172,18 @@ function lines(adaEmail: string) {
 }
 
 const NOTES = Buffer.from('release notes\n');
+let SHIPIT: Buffer;
+beforeAll(async () => {
+  SHIPIT = await sharp({ create: { width: 200, height: 100, channels: 4, background: '#2a9d8f' } })
+    .png()
+    .toBuffer();
+});
 
 function exportOf(adaEmail: string): Map<string, Uint8Array> {
   return new Map<string, Uint8Array>([
     ['import.jsonl', jsonl(lines(adaEmail))],
     ['data/20240115/teams/t1/channels/c1/users/u1/f1/notes.txt', NOTES],
+    ['data/emoji/e2/image', SHIPIT],
   ]);
 }
 
@@ -216,7 +225,13 @@ describe('a Mattermost bulk export', () => {
         items: expect.any(Array),
       },
       reordered: [],
+      emoji: { imported: 1, existing: 0 },
     });
+    // The emoji is the workspace's, its image re-encoded as an upload's is (at most 128 px a side).
+    const emoji = ok(await get('/v1/emoji')).emoji;
+    expect(emoji).toEqual([
+      expect.objectContaining({ shortcode: 'shipit', content_type: 'image/png', width: 128, height: 64 }),
+    ]);
 
     // People: Ada is the owner (matched by email); the others are created, Gone without a name.
     const people = await rows<{
@@ -433,6 +448,7 @@ describe('a Mattermost bulk export', () => {
     expect(again.messages).toMatchObject({ imported: 0, existing: 10 });
     expect(again.users).toMatchObject({ created: 0, existing: 4, matched: 1 });
     expect([again.reactions, again.files.attached]).toEqual([0, 0]);
+    expect(again.emoji).toEqual({ imported: 0, existing: 1 });
     expect(await count()).toBe(before);
   });
 

@@ -141,6 +141,21 @@ async function processImage(bytes: Buffer, mime: string) {
   return { data: out.data, width: out.info.width, height, animated };
 }
 
+/**
+ * An image as an emoji stores it, checked as `addEmoji` checks an upload (its size; PNG, GIF or
+ * WebP by its bytes; readable) and re-encoded, for callers that write the rows themselves (an
+ * import, features/imports): throws the ApiError an upload would get.
+ */
+export async function prepareEmojiImage(bytes: Buffer, filename: string) {
+  if (bytes.length > MAX_EMOJI_BYTES)
+    throw new ApiError('PAYLOAD_TOO_LARGE', `An emoji image is at most ${MAX_EMOJI_BYTES / 1024} KiB`);
+  if (bytes.length === 0) throw invalid('The image is empty');
+  const sniffed = await sniff(bytes.subarray(0, 4100), filename, undefined);
+  if (!EMOJI_TYPES.has(sniffed.mime))
+    throw new ApiError('INVALID_FILE_TYPE', 'An emoji image must be PNG, GIF or WebP', { type: sniffed.mime });
+  return { ...(await processImage(bytes, sniffed.mime)), contentType: sniffed.mime };
+}
+
 export interface EmojiUpload {
   shortcode: string;
   aliases: string[];

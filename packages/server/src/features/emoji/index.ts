@@ -3,4 +3,6 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
+export { checkShortcode, prepareEmojiImage } from './actions.js';
 export { emojiRoutes } from './routes.js';
+export { standardShortcodes } from './standard.js';

@@ -20,9 +20,11 @@ import path from 'node:path';
 import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
+import { checkShortcode, prepareEmojiImage, standardShortcodes } from '../emoji/index.js';
 import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { isReservedName } from '../users/index.js';
@@ -100,6 +102,8 @@ export interface MattermostImportReport {
   };
   /** Channels renumbered to put posts from a gap in the past in time order (docs/cli.md). */
   reordered: string[];
+  /** Custom emoji: added, or of a name the workspace has already (left as they are). */
+  emoji: { imported: number; existing: number };
 }
 
 export interface MattermostImportOptions {
@@ -223,6 +227,7 @@ export async function importMattermostExport(
     files: { attached: 0, skipped: 0 },
     skipped: { total: 0, by_reason: {}, items: [] },
     reordered: [],
+    emoji: { imported: 0, existing: 0 },
   };
   const skip = (s: MattermostSkip) => {
     report.skipped.total++;
@@ -266,7 +271,6 @@ export async function importMattermostExport(
       });
       dms.delete(k);
     }
-  for (const e of exp.emoji) skip({ channel: '', reason: 'custom emoji not imported', detail: `:${e.name}:` });
 
   // The people to bring: the team's, and everyone its channels and DMs name.
   const wanted = new Set(teamMembers);
@@ -385,6 +389,8 @@ export async function importMattermostExport(
   }
   const person = (username: string) => people.get(key(username)) as Person;
 
+  const emoji = await prepareEmoji(db, appId, exp, archive.blobs, !!opts.store, report, skip);
+
   // ---- the conversations ----
   const list: Conversation[] = [];
   const membersOf = new Map<string, { userId: string; role: string }[]>(); // channel → members
@@ -444,6 +450,7 @@ export async function importMattermostExport(
           .insert(schema.importClaims)
           .values(claims.slice(i, i + 500))
           .onConflictDoNothing();
+    if (!dryRun) await writeEmoji(q, appId, emoji, opts.store);
     opts.onProgress?.(0, list.length, null);
     const problems: ExportProblem[] = [];
     let done = 0;
@@ -491,6 +498,100 @@ export async function importMattermostExport(
   if (dryRun) await write(db);
   else await db.transaction(async (tx) => write(tx));
   return report;
+}
+
+interface PreparedEmoji {
+  shortcode: string;
+  imageId: string;
+  image: Awaited<ReturnType<typeof prepareEmojiImage>>;
+}
+
+/**
+ * The export's custom emoji, each checked and its image re-encoded as an upload's would be
+ * (features/emoji), before the transaction: a name the workspace has is left as it is (a re-run
+ * adds none twice); a name that is a standard emoji's, an image not in the export or not an
+ * image an emoji may have is skipped with its reason.
+ */
+async function prepareEmoji(
+  db: Queryable,
+  appId: string,
+  exp: MattermostExport,
+  blobs: ReadonlyMap<string, ExportBlob>,
+  hasStore: boolean,
+  report: MattermostImportReport,
+  skip: (s: MattermostSkip) => void,
+): Promise<PreparedEmoji[]> {
+  if (exp.emoji.length === 0) return [];
+  const names = [...new Set(exp.emoji.map((e) => key(e.name)))];
+  const taken = new Set(
+    (
+      await db
+        .select({ name: schema.emojiNames.name })
+        .from(schema.emojiNames)
+        .where(and(eq(schema.emojiNames.appId, appId), inArray(schema.emojiNames.name, names)))
+    ).map((r) => r.name),
+  );
+  const out: PreparedEmoji[] = [];
+  for (const e of exp.emoji) {
+    const no = (why: string) =>
+      skip({ channel: '', reason: 'custom emoji not imported', detail: `:${e.name}: ${why}` });
+    let shortcode: string;
+    try {
+      shortcode = checkShortcode(key(e.name));
+    } catch {
+      no('(not a shortcode here: 2–32 of a-z, 0-9, _, - and +)');
+      continue;
+    }
+    if (taken.has(shortcode)) {
+      report.emoji.existing++;
+      continue;
+    }
+    if (standardShortcodes().has(shortcode)) {
+      no("(a standard emoji's name)");
+      continue;
+    }
+    const blob = blobs.get(`data/${e.image}`) ?? blobs.get(e.image);
+    if (!blob || !hasStore) {
+      no(blob ? '(no file store given)' : '(image not in the export)');
+      continue;
+    }
+    try {
+      const image = await prepareEmojiImage(await blob.read(), path.posix.basename(e.image));
+      // Random, as an upload's: the image's public URL must not be guessable from the name.
+      out.push({ shortcode, imageId: randomUUID(), image });
+      taken.add(shortcode);
+      report.emoji.imported++;
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      no(`(${err.message})`);
+    }
+  }
+  return out;
+}
+
+/** Store the emoji's images, then their rows, in the import's transaction. */
+async function writeEmoji(q: Queryable, appId: string, emoji: PreparedEmoji[], store: BlobStore | undefined) {
+  if (emoji.length === 0 || !store) return;
+  for (const e of emoji)
+    await store.putBytes(`${appId}/${e.imageId}.emoji`, e.image.data, { contentType: e.image.contentType });
+  await q
+    .insert(schema.emojiNames)
+    .values(emoji.map((e) => ({ appId, name: e.shortcode, shortcode: e.shortcode })))
+    .onConflictDoNothing();
+  await q.insert(schema.customEmoji).values(
+    emoji.map((e) => ({
+      appId,
+      shortcode: e.shortcode,
+      aliases: [],
+      imageId: e.imageId,
+      storageKey: `${appId}/${e.imageId}.emoji`,
+      contentType: e.image.contentType,
+      animated: e.image.animated,
+      width: e.image.width,
+      height: e.image.height,
+      createdBy: 'server',
+    })),
+  );
 }
 
 function dedupe(members: { userId: string; role: string }[]) {
