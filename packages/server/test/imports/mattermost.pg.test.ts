@@ -141,7 +141,10 @@ function lines(adaEmail: string) {
         user: 'deploybot',
         message: 'shipped',
         create_at: at(30),
-        attachments: [{ path: '20240115/teams/t1/channels/c1/users/u1/f1/notes.txt' }],
+        attachments: [
+          { path: '20240115/teams/t1/channels/c1/users/u1/f1/notes.txt' },
+          { path: '20240115/teams/t1/channels/c1/users/u1/f2/chart.png' },
+        ],
       },
     },
     { type: 'post', post: { team: 'acme', channel: 'plans', user: 'bob', message: 'the plan', create_at: at(50) } },
@@ -173,7 +176,11 @@ function lines(adaEmail: string) {
 
 const NOTES = Buffer.from('release notes\n');
 let SHIPIT: Buffer;
+let CHART: Buffer;
 beforeAll(async () => {
+  CHART = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#264653' } })
+    .png()
+    .toBuffer();
   SHIPIT = await sharp({ create: { width: 200, height: 100, channels: 4, background: '#2a9d8f' } })
     .png()
     .toBuffer();
@@ -184,6 +191,7 @@ function exportOf(adaEmail: string): Map<string, Uint8Array> {
     ['import.jsonl', jsonl(lines(adaEmail))],
     ['data/20240115/teams/t1/channels/c1/users/u1/f1/notes.txt', NOTES],
     ['data/emoji/e2/image', SHIPIT],
+    ['data/20240115/teams/t1/channels/c1/users/u1/f2/chart.png', CHART],
   ]);
 }
 
@@ -213,7 +221,7 @@ describe('a Mattermost bulk export', () => {
       messages: { imported: 10, existing: 0, replies: 3, system: 0 },
       reactions: 3,
       pins: 1,
-      files: { attached: 1, skipped: 1 },
+      files: { attached: 2, skipped: 1 },
       skipped: {
         total: 4,
         by_reason: {
@@ -376,11 +384,24 @@ describe('a Mattermost bulk export', () => {
 
     // The attachment's bytes are in the file store, its row attached to the bot's message.
     const shipped = byText.get('shipped');
-    expect(shipped.attachments).toHaveLength(1);
-    expect(shipped.attachments[0]).toMatchObject({ name: 'notes.txt', size: NOTES.length });
+    expect(shipped.attachments).toHaveLength(2);
+    expect(shipped.attachments[0]).toMatchObject({ name: 'notes.txt', size: NOTES.length, kind: 'file' });
+    // The picture has its size, blurhash and thumbnails, as an upload's after its media job.
+    expect(shipped.attachments[1]).toMatchObject({
+      name: 'chart.png',
+      kind: 'image',
+      mime_type: 'image/png',
+      width: 600,
+      height: 400,
+      blurhash: expect.any(String),
+      processing: 'ready',
+      thumbs: { '360': `/v1/files/${shipped.attachments[1].id}?v=360` },
+    });
+    const thumb = await h.call({ method: 'GET', url: `/v1/files/${shipped.attachments[1].id}?v=360`, headers });
+    expect(thumb.status).toBe(200);
     const [file] = await rows<{ storage_key: string; message_id: string; user_id: string; mime_type: string }>(
       h.database.db,
-      sql`select storage_key, message_id, user_id, mime_type from files where app_id = ${ws.id}`,
+      sql`select storage_key, message_id, user_id, mime_type from files where app_id = ${ws.id} and name = 'notes.txt'`,
     );
     expect(file).toMatchObject({ message_id: shipped.id, user_id: 'mm-deploybot', mime_type: 'text/plain' });
     expect(await buffer(await store.read(file?.storage_key as string))).toEqual(NOTES);
@@ -572,7 +593,7 @@ describe('a Mattermost bulk export', () => {
     await writeFile(path.join(dir, 'data/20240115/teams/t1/channels/c1/users/u1/f1/notes.txt'), NOTES);
     const archive = await openMattermostExport(path.join(dir, 'export.jsonl'));
     const report = await importMattermostExport(h.database, ws.id, archive, { store });
-    expect(report.files).toEqual({ attached: 1, skipped: 1 });
+    expect(report.files).toEqual({ attached: 1, skipped: 2 });
     expect(report.messages.imported).toBe(10);
     expect(await readFile(path.join(dir, 'export.jsonl'))).toBeTruthy();
   });

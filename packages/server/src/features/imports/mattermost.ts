@@ -17,15 +17,24 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
+import { type ChannelEvent, THUMB_SIZES, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
+import { sharp } from '../../platform/lazy-deps.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
 import { checkShortcode, prepareEmojiImage, standardShortcodes } from '../emoji/index.js';
-import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
+import {
+  type FileRow,
+  presentAttachment,
+  SNIFF_BYTES,
+  sanitizeName,
+  sniff,
+  THUMBNAILED,
+  thumbnails,
+} from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { isReservedName } from '../users/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
@@ -740,6 +749,33 @@ async function chooseCid(
 
 const MAX_PARTICIPANTS = 50;
 
+/** The thumbnails, blurhash and size of an imported image, on its row; `failed` when it does not decode. */
+async function addThumbnails(store: BlobStore, f: FileRow, bytes: Buffer): Promise<void> {
+  try {
+    const meta = await sharp(bytes).metadata();
+    const made = await thumbnails(bytes, THUMB_SIZES);
+    const thumbs: Record<string, string> = {};
+    for (const [size, webp] of made.thumbs) {
+      const k = `${f.storageKey}.t${size}`;
+      await store.putBytes(k, webp, { contentType: 'image/webp' });
+      thumbs[String(size)] = k;
+    }
+    // Orientations 5–8 turn the picture a quarter: as shown, width and height swap.
+    const turned = (meta.orientation ?? 1) >= 5;
+    const w = meta.width ?? null;
+    const h = meta.pageHeight ?? meta.height ?? null;
+    Object.assign(f, {
+      thumbs,
+      blurhash: made.blurhash,
+      width: turned ? h : w,
+      height: turned ? w : h,
+      processing: 'ready',
+    });
+  } catch {
+    f.processing = 'failed';
+  }
+}
+
 /**
  * A thread's participants after a reply by `who`, as a live reply leaves them (messages/actions.ts):
  * the parent's author first, then each replier once, at most 50.
@@ -1009,10 +1045,23 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
   if (env.dryRun) return stats;
   // The bytes first, under keys derived from the export: a failed transaction leaves them to be
   // written over by the re-run that completes it.
-  for (const f of freshFiles)
-    await env.store?.putBytes(f.storageKey, await (fileBytes.get(f.id) as ExportBlob).read(), {
-      contentType: f.mimeType,
-    });
+  // Images get their thumbnails and blurhash here, as the media job makes an upload's (no job
+  // queue runs beside an import); the messages then show the files as they will stay.
+  for (const f of freshFiles) {
+    const bytes = await (fileBytes.get(f.id) as ExportBlob).read();
+    await env.store?.putBytes(f.storageKey, bytes, { contentType: f.mimeType });
+    if (env.store && f.kind === 'image' && THUMBNAILED.has(f.mimeType)) await addThumbnails(env.store, f, bytes);
+  }
+  if (freshFiles.length > 0) {
+    const byId = new Map(freshFiles.map((f) => [f.id, f]));
+    for (const r of fresh)
+      if (r.attachments.length > 0) {
+        r.attachments = r.attachments.map((a) => {
+          const f = byId.get(a.id);
+          return f ? presentAttachment(f) : a;
+        });
+      }
+  }
 
   const lastAt = rows.filter((r) => !r.parentId).at(-1)?.createdAt ?? null;
   if (!existed) {
