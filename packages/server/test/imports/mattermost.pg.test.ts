@@ -148,7 +148,31 @@ function lines(adaEmail: string) {
       },
     },
     { type: 'post', post: { team: 'acme', channel: 'plans', user: 'bob', message: 'the plan', create_at: at(50) } },
-    { type: 'post', post: { team: 'acme', channel: 'old', user: 'ada', message: 'long ago', create_at: at(5) } },
+    {
+      type: 'post',
+      post: {
+        team: 'acme',
+        channel: 'plans',
+        user: 'deploybot',
+        message: '',
+        create_at: at(55),
+        props: {
+          attachments: [
+            {
+              pretext: 'Build finished',
+              title: 'CI #42',
+              title_link: 'https://ci.example.com/42',
+              text: 'passed for @bob',
+              fields: [{ title: 'Branch', value: 'main', short: true }],
+            },
+          ],
+        },
+      },
+    },
+    {
+      type: 'post',
+      post: { team: 'acme', channel: 'old', user: 'ada', message: 'long ago, see ~town-square', create_at: at(5) },
+    },
     { type: 'emoji', emoji: { name: 'partyparrot', image: 'data/emoji/e1/image' } },
     { type: 'emoji', emoji: { name: 'shipit', image: 'emoji/e2/image' } },
     { type: 'direct_channel', direct_channel: { participants: [{ username: 'ada' }, { username: 'bob' }] } },
@@ -218,7 +242,7 @@ describe('a Mattermost bulk export', () => {
         renamed: [],
       },
       channels: { imported: 5, existing: 0, archived: 1, private: 1, group_dms: 1, dms: 1 },
-      messages: { imported: 10, existing: 0, replies: 3, system: 0 },
+      messages: { imported: 11, existing: 0, replies: 3, system: 0 },
       reactions: 3,
       pins: 1,
       files: { attached: 2, skipped: 1 },
@@ -407,7 +431,19 @@ describe('a Mattermost bulk export', () => {
     expect(await buffer(await store.read(file?.storage_key as string))).toEqual(NOTES);
 
     // Private: Cat is not in it.
-    expect(ok(await get('/v1/channels/group:plans/messages')).messages.map((m: any) => m.text)).toEqual(['the plan']);
+    // An integration's message attachment keeps its text, quoted; a channel link is a #link here.
+    const plans = ok(await get('/v1/channels/group:plans/messages')).messages;
+    expect(plans.map((m: any) => [m.user_id, m.text, m.mentioned_users])).toEqual([
+      ['mm-bob', 'the plan', []],
+      [
+        'mm-deploybot',
+        '> Build finished\n> **[CI #42](https://ci.example.com/42)**\n> passed for @bob\n> **Branch**: main',
+        ['mm-bob'],
+      ],
+    ]);
+    expect(ok(await get('/v1/channels/public:old/messages')).messages.map((m: any) => m.text)).toEqual([
+      'long ago, see #town-square',
+    ]);
 
     // The DM is the one Ada gets when she opens a DM with Bob here.
     const dm = await h.call({
@@ -466,7 +502,7 @@ describe('a Mattermost bulk export', () => {
     const before = await count();
     const again = await importMattermostExport(h.database, ws.id, exportOf(owner.account.email), { store });
     expect(again.channels).toMatchObject({ imported: 0, existing: 5 });
-    expect(again.messages).toMatchObject({ imported: 0, existing: 10 });
+    expect(again.messages).toMatchObject({ imported: 0, existing: 11 });
     expect(again.users).toMatchObject({ created: 0, existing: 4, matched: 1 });
     expect([again.reactions, again.files.attached]).toEqual([0, 0]);
     expect(again.emoji).toEqual({ imported: 0, existing: 1 });
@@ -490,7 +526,7 @@ describe('a Mattermost bulk export', () => {
       post: { team: 'acme', channel: 'plans', user: 'ada', message: 'agreed', create_at: at(110) },
     } as any);
     const report = await importMattermostExport(h.database, ws.id, new Map([['import.jsonl', jsonl(later)]]));
-    expect(report.messages).toEqual({ imported: 2, existing: 10, replies: 1, system: 0 });
+    expect(report.messages).toEqual({ imported: 2, existing: 11, replies: 1, system: 0 });
     expect(report.reordered).toEqual([]);
     const [parent] = await rows<{ reply_count: number; last_reply_at: Date }>(
       h.database.db,
@@ -594,7 +630,7 @@ describe('a Mattermost bulk export', () => {
     const archive = await openMattermostExport(path.join(dir, 'export.jsonl'));
     const report = await importMattermostExport(h.database, ws.id, archive, { store });
     expect(report.files).toEqual({ attached: 1, skipped: 2 });
-    expect(report.messages.imported).toBe(10);
+    expect(report.messages.imported).toBe(11);
     expect(await readFile(path.join(dir, 'export.jsonl'))).toBeTruthy();
   });
 });

@@ -80,9 +80,13 @@ const BotSchema = Type.Object({
 const ReactionSchema = Type.Object({ user: Name, emoji_name: Type.String({ minLength: 1 }), create_at: Millis });
 const AttachmentSchema = Type.Object({ path: Type.String({ minLength: 1 }) });
 
+/** Free-form; the importer reads the text of `attachments` (integrations' message attachments). */
+const Props = Opt(Type.Unknown());
+
 const ReplySchema = Type.Object({
   user: Name,
   message: Text,
+  props: Props,
   create_at: Millis,
   edit_at: Opt(Type.Integer({ minimum: 0 })),
   type: Opt(Text),
@@ -94,6 +98,7 @@ const ReplySchema = Type.Object({
 const postFields = {
   user: Name,
   message: Text,
+  props: Props,
   create_at: Millis,
   edit_at: Opt(Type.Integer({ minimum: 0 })),
   type: Opt(Text),

@@ -5,7 +5,10 @@ const people: Record<string, { handle: string; userId: string }> = {
   ada: { handle: 'ada-2', userId: 'u-ada' },
   'bob.b': { handle: 'bob.b', userId: 'u-bob' },
 };
-const ctx = { user: (name: string) => people[name] ?? null };
+const ctx = {
+  user: (name: string) => people[name] ?? null,
+  channel: (name: string) => (name === 'town-square' || name === 'dev' ? name : null),
+};
 
 describe('convertMattermostText', () => {
   it('writes mentions with the handle here and lists the people mentioned once', () => {
@@ -32,5 +35,11 @@ describe('convertMattermostText', () => {
       here: false,
       channel: false,
     });
+  });
+
+  it("writes links to the team's channels as #name, and leaves strikethrough and other tildes", () => {
+    expect(convertMattermostText('see ~town-square and ~dev, not ~~old~~ or ~nowhere or a~dev', ctx).text).toBe(
+      'see #town-square and #dev, not ~~old~~ or ~nowhere or a~dev',
+    );
   });
 });

@@ -177,6 +177,7 @@ interface Person {
 interface Post {
   user: string;
   message: string;
+  props?: unknown;
   create_at: number;
   edit_at?: number;
   type?: string;
@@ -445,7 +446,11 @@ export async function importMattermostExport(
   for (const c of list) for (const p of c.posts) first = Math.min(first, p.create_at);
   const fallbackCreated = Number.isFinite(first) ? first : 0;
 
-  const ctx = { user: (username: string) => people.get(username) ?? null };
+  const teamChannels = new Set(channels.map((c) => key(c.name)));
+  const ctx = {
+    user: (username: string) => people.get(username) ?? null,
+    channel: (name: string) => (teamChannels.has(name) ? slugOf(name) : null),
+  };
   const write = async (q: Tx | Database['db']) => {
     if (!dryRun)
       for (let i = 0; i < toCreate.length; i += 500)
@@ -786,6 +791,47 @@ function withParticipant(list: string[], parentAuthor: string, who: string): str
   return [...list, who];
 }
 
+/**
+ * The message attachments of a post (`props.attachments`, as integrations and webhooks post
+ * them: a build result, an alert) as quoted markdown, so their text is not lost: pretext, the
+ * title (a link when it has one), the text (else the fallback) and each field.
+ */
+export function attachmentsText(props: unknown): string {
+  const list = props && typeof props === 'object' ? (props as { attachments?: unknown }).attachments : undefined;
+  if (!Array.isArray(list)) return '';
+  const str = (o: Record<string, unknown>, k: string) => {
+    const v = o[k];
+    return typeof v === 'string' && v.trim() ? v.trim() : null;
+  };
+  const blocks: string[] = [];
+  for (const a of list) {
+    if (!a || typeof a !== 'object') continue;
+    const x = a as Record<string, unknown>;
+    const title = str(x, 'title');
+    const link = str(x, 'title_link');
+    const lines = [
+      str(x, 'pretext'),
+      title ? (link ? `**[${title}](${link})**` : `**${title}**`) : null,
+      str(x, 'text') ?? str(x, 'fallback'),
+    ];
+    for (const f of Array.isArray(x.fields) ? x.fields : []) {
+      if (!f || typeof f !== 'object') continue;
+      const t = str(f as Record<string, unknown>, 'title');
+      const v = str(f as Record<string, unknown>, 'value');
+      if (t || v) lines.push(t && v ? `**${t}**: ${v}` : (t ?? v));
+    }
+    const body = lines.filter((l): l is string => !!l).join('\n');
+    if (body)
+      blocks.push(
+        body
+          .split('\n')
+          .map((l) => `> ${l}`)
+          .join('\n'),
+      );
+  }
+  return blocks.join('\n\n');
+}
+
 /** `📎 report.pdf — not in the export`: an attachment the post had. */
 function filePlaceholder(name: string, why: MattermostSkipReason) {
   const reason =
@@ -876,9 +922,10 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
     const author = env.person(p.user);
     const msgId = idOf.get(p) as string;
     const system = !!p.type?.startsWith('system_');
+    const source = [p.message, attachmentsText(p.props)].filter((t) => t.trim()).join('\n\n');
     let converted = system
-      ? { text: p.message, mentionedUsers: [] as string[], here: false, channel: false }
-      : convertMattermostText(p.message, env.ctx);
+      ? { text: source, mentionedUsers: [] as string[], here: false, channel: false }
+      : convertMattermostText(source, env.ctx);
     const attachments: FileRow[] = [];
     const placeholders: string[] = [];
     for (const a of p.attachments ?? []) {
