@@ -20,7 +20,6 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -30,10 +29,11 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -49,7 +49,12 @@ interface TemplateMeta {
   migrations: string[];
   /** pg-boss's schema and queues in it (jobs/install.ts), by JOBS_TEMPLATE_TAG; none in older ones. */
   jobs?: string;
+  /** How the folder is made (TEMPLATE_FORM); none: the first form, with initdb's template databases. */
+  form?: number;
 }
+
+/** 2: without initdb's template0 and template1 (see buildTemplate). An older form is built again. */
+const TEMPLATE_FORM = 2;
 
 /** A usable template: its folder (with `pgdata/` and `pgdata.tar`) and how many migrations it has. */
 export interface Template {
@@ -110,6 +115,7 @@ function findTemplate(wanted: TemplateMeta, dirs: string[]): Template | null {
         continue; // a build in progress, or not ours
       }
       if (meta.pglite !== wanted.pglite || meta.migrations.length > wanted.migrations.length) continue;
+      if (meta.form !== wanted.form) continue;
       if (!meta.migrations.every((m, i) => m === wanted.migrations[i])) continue;
       // Another pg-boss's schema could be newer than this one reads; none at all is installed at start.
       if (meta.jobs !== undefined && meta.jobs !== wanted.jobs) continue;
@@ -124,6 +130,16 @@ function findTemplate(wanted: TemplateMeta, dirs: string[]): Template | null {
     if (best?.migrations === wanted.migrations.length && best.jobs) return best;
   }
   return best;
+}
+
+/** What the template of the current migrations, pg-boss and PGlite is made from. */
+function currentMeta(migrationsFolder: string): TemplateMeta {
+  return {
+    pglite: PGLITE_VERSION,
+    migrations: currentMigrations(migrationsFolder),
+    jobs: JOBS_TEMPLATE_TAG,
+    form: TEMPLATE_FORM,
+  };
 }
 
 /** Build the exact template in the first writable cache folder; null when none is writable. */
@@ -143,6 +159,14 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
         const db = drizzle(client, { schema }) as unknown as Db;
         await runMigrations({ db, driver: { kind: 'pglite', client } }, migrationsFolder);
         await installJobSchema(pgliteExecutor(client));
+        // initdb's template0 and template1 serve CREATE DATABASE, which an embedded database never
+        // runs (PGlite opens `postgres`). Without them the folder has a third of the files, and
+        // each file is a create when a first start copies it: 0.44 ms apiece on a VM's ext4,
+        // most of the copy's 0.4–1.3 s.
+        for (const name of ['template0', 'template1']) {
+          await client.exec(`alter database ${name} is_template false`);
+          await client.exec(`drop database ${name}`);
+        }
         const tar = await client.dumpDataDir('none');
         writeFileSync(path.join(tmp, 'pgdata.tar'), new Uint8Array(await tar.arrayBuffer()));
       } finally {
@@ -174,7 +198,7 @@ async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolde
  */
 export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
   const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder), jobs: JOBS_TEMPLATE_TAG };
+  const meta = currentMeta(folder);
   const dirs = cacheDirs(opts);
   const found = findTemplate(meta, dirs);
   // One made before templates held the job schema is built again, once: its copies would each
@@ -188,7 +212,7 @@ export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Temp
  */
 export async function prepareDatabaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
   const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta: TemplateMeta = { pglite: PGLITE_VERSION, migrations: currentMigrations(folder), jobs: JOBS_TEMPLATE_TAG };
+  const meta = currentMeta(folder);
   const dirs = cacheDirs(opts);
   const found = findTemplate(meta, dirs);
   const template =
@@ -215,31 +239,53 @@ export async function copyTemplate(template: Template, pgdata: string): Promise<
 }
 
 /**
- * Copy a folder tree, several files at a time. A data folder is ~1,000 mostly small files; one
- * at a time (`cpSync`) took twice as long as 8 in flight on libuv's threads (0.3–0.6 s against
- * 0.14–0.44 s on a busy 2-core machine). FICLONE: a copy-on-write clone where the file system
- * has it, an ordinary copy elsewhere.
+ * Copy a folder tree, several files at a time, on a thread of its own. A data folder is ~1,700
+ * mostly small files; one at a time (`cpSync`) took twice as long as 8 in flight on libuv's
+ * threads. On the main thread, each file's next step waited for the event loop, which a first
+ * start keeps busy loading the server's modules while the copy runs (`parley start` opens the
+ * database meanwhile): the copy took 1.1–1.9 s there against 0.1–0.4 s alone. FICLONE: a
+ * copy-on-write clone where the file system has it, an ordinary copy elsewhere.
  */
-async function copyTree(from: string, to: string): Promise<void> {
-  const files: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    await mkdir(path.join(to, rel), { recursive: true });
-    for (const e of await readdir(path.join(from, rel), { withFileTypes: true })) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) await walk(r);
-      else files.push(r);
-    }
-  };
+function copyTree(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(COPY_TREE, { eval: true, workerData: { from, to } });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`copying ${from} stopped (${code})`))));
+  });
+}
+
+/** The copying thread's code (CommonJS: an eval'd worker's kind). */
+const COPY_TREE = `
+const { workerData } = require('node:worker_threads');
+const { constants } = require('node:fs');
+const { copyFile, mkdir, readdir } = require('node:fs/promises');
+const path = require('node:path');
+const { from, to } = workerData;
+const files = [];
+const walk = async (rel) => {
+  await mkdir(path.join(to, rel), { recursive: true });
+  for (const e of await readdir(path.join(from, rel), { withFileTypes: true })) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) await walk(r);
+    else files.push(r);
+  }
+};
+const copyAll = async () => {
   await walk('');
   let next = 0;
-  const worker = async () => {
+  const one = async () => {
     while (next < files.length) {
-      const f = files[next++] as string;
+      const f = files[next++];
       await copyFile(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, worker));
-}
+  await Promise.all(Array.from({ length: 8 }, one));
+};
+copyAll().catch((err) => {
+  process.exitCode = 1;
+  throw err;
+});
+`;
 
 const tarballs = new Map<string, Blob>();
 
