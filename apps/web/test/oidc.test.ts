@@ -9,14 +9,13 @@
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
  */
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, ok, PASSWORD } from '../../../packages/server/test/accounts/helpers.js';
 import { startProvider, type TestProvider } from '../../../packages/server/test/accounts/oidc-provider.js';
+import { freePort } from '../../../packages/server/test/free-port.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
 import { buildWebApp, haveBrowser, launchChromium } from './browser.js';
 
@@ -30,17 +29,9 @@ let browser: Browser;
 let offset = 0;
 const clock = () => Date.now() + offset;
 
-/** A free loopback port: the provider must know the redirect URI before the server listens. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-
 describe.skipIf(!haveBrowser)('sign in with an OpenID Connect provider in Chromium', () => {
   beforeAll(async () => {
+    // A free loopback port: the provider must know the redirect URI before the server listens.
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     idp = await startProvider([`${base}/v1/auth/oidc/callback`]);

@@ -5,10 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { freePort } from '../../server/test/free-port.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'packages/cli/bin/parley.mjs');
@@ -104,17 +105,6 @@ export async function finish(p: Proc, timeoutMs = 45_000): Promise<Ran> {
   clearTimeout(timer);
   await Promise.race([p.drained, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   return { code, out: p.out(), err: p.err() };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether something answers /healthz on the port. */

@@ -20,12 +20,12 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveBrowser, launchChromium } from '../../../apps/web/test/browser.js';
 import { Parley } from '../../node/src/index.js';
+import { freePort } from '../../server/test/free-port.js';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(repo, 'packages/create-parley-app/bin/create-parley-app.mjs');
@@ -49,15 +49,6 @@ function generate(args: string[], cwd = work) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Start a long-running process of the generated app; resolves when `ready` shows in its output. */

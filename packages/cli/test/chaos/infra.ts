@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../../../server/test/free-port.js';
+
+export { freePort } from '../../../server/test/free-port.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** This checkout's `parley` command. */
@@ -28,17 +31,6 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs: number, labe
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
     await sleep(stepMs);
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether something accepts TCP connections on the port. */

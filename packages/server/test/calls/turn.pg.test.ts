@@ -6,28 +6,18 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { turnPassword } from '../../src/features/calls/ice.js';
 import { defaultConfig } from '../../src/platform/config.js';
+import { freePort } from '../free-port.js';
 import { type Harness, startHarness, type TestApp } from '../harness.js';
 import { turnAllocate } from './turn-client.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 const haveTurn = existsSync(TURNSERVER);
 const SECRET = 'parley-test-turn-secret';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 let turn: ChildProcess | null = null;
 let port = 0;
