@@ -123,6 +123,7 @@ export function describeMattermostReport(r: MattermostImportReport): string {
     `  messages:  ${r.messages.imported} (${r.messages.replies} thread replies, ${r.messages.system} system notes); ${r.messages.existing} already imported`,
     `  reactions: ${r.reactions}   pins: ${r.pins}   files: ${r.files.attached} attached, ${r.files.skipped} skipped`,
   ];
+  if (r.saved > 0) lines.push(`  saved:     ${r.saved} flagged posts, saved for the people who flagged them`);
   if (r.emoji.imported + r.emoji.existing > 0)
     lines.push(`  emoji:     ${r.emoji.imported} custom emoji, ${r.emoji.existing} already there`);
   if (r.users.deactivated.length > 0)

@@ -163,6 +163,7 @@ describe('a bad Mattermost export is refused with every problem, and nothing is 
           message: 'r',
           create_at: at(80),
           reactions: [{ user: 'nobody', emoji_name: 'smile', create_at: at(81) }],
+          flagged_by: ['ghost'],
         },
       }, // 14
       { type: 'thread', thread: {} }, // 15
@@ -185,6 +186,7 @@ describe('a bad Mattermost export is refused with every problem, and nothing is 
         },
         { file: 'import.jsonl:13', reason: 'post.user: no user zed in the export' },
         { file: 'import.jsonl:14', reason: 'post.reactions[0].user: no user nobody in the export' },
+        { file: 'import.jsonl:14', reason: 'post.flagged_by[0]: no user ghost in the export' },
       ]);
       expect(e.message).toContain('import.jsonl:8: post.channel: no channel nowhere in team acme');
     }

@@ -106,6 +106,7 @@ function lines(adaEmail: string) {
         create_at: at(10),
         edit_at: 0,
         is_pinned: true,
+        flagged_by: ['bob', 'cat'],
         props: {},
         reactions: [
           { user: 'bob', emoji_name: '+1', create_at: at(11) },
@@ -245,6 +246,7 @@ describe('a Mattermost bulk export', () => {
       messages: { imported: 11, existing: 0, replies: 3, system: 0 },
       reactions: 3,
       pins: 1,
+      saved: 2,
       files: { attached: 2, skipped: 1 },
       skipped: {
         total: 4,
@@ -397,6 +399,16 @@ describe('a Mattermost bulk export', () => {
       hiAda,
       'shipped',
       'the last word',
+    ]);
+
+    // Flagged in Mattermost: saved for Bob and Cat here.
+    const saved = await rows<{ user_id: string; message_id: string; status: string }>(
+      h.database.db,
+      sql`select user_id, message_id, status from saved_items where app_id = ${ws.id} order by user_id`,
+    );
+    expect(saved).toEqual([
+      { user_id: 'mm-bob', message_id: hello.id, status: 'saved' },
+      { user_id: 'mm-cat', message_id: hello.id, status: 'saved' },
     ]);
 
     // Resync replays the history as it reads: one message.new a message, each in its final state.

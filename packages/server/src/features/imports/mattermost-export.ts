@@ -91,6 +91,7 @@ const ReplySchema = Type.Object({
   edit_at: Opt(Type.Integer({ minimum: 0 })),
   type: Opt(Text),
   is_pinned: Opt(Type.Boolean()),
+  flagged_by: Opt(Type.Array(Name)),
   reactions: Opt(Type.Array(ReactionSchema)),
   attachments: Opt(Type.Array(AttachmentSchema)),
 });
@@ -103,6 +104,7 @@ const postFields = {
   edit_at: Opt(Type.Integer({ minimum: 0 })),
   type: Opt(Text),
   is_pinned: Opt(Type.Boolean()),
+  flagged_by: Opt(Type.Array(Name)),
   reactions: Opt(Type.Array(ReactionSchema)),
   attachments: Opt(Type.Array(AttachmentSchema)),
   replies: Opt(Type.Array(ReplySchema)),
@@ -392,14 +394,19 @@ export async function readMattermostExport(archive: ExportArchive): Promise<Matt
       at: string;
       user: string;
       create_at: number;
+      flagged_by?: string[];
       reactions?: MmReaction[];
       replies?: MmReply[];
       attachments?: MmAttachment[];
     },
   ) => {
     knownUser(p.at, `${kind}.user`, p.user);
-    const reactionsAndFiles = (where: string, r: { reactions?: MmReaction[]; attachments?: MmAttachment[] }) => {
+    const reactionsAndFiles = (
+      where: string,
+      r: { reactions?: MmReaction[]; attachments?: MmAttachment[]; flagged_by?: string[] },
+    ) => {
       for (const [i, x] of (r.reactions ?? []).entries()) knownUser(p.at, `${where}.reactions[${i}].user`, x.user);
+      for (const [i, u] of (r.flagged_by ?? []).entries()) knownUser(p.at, `${where}.flagged_by[${i}]`, u);
       for (const [i, a] of (r.attachments ?? []).entries()) {
         const unsafe = unsafeName(a.path);
         if (unsafe) problem(p.at, `${where}.attachments[${i}].path: unsafe (${unsafe}): ${a.path}`);

@@ -103,6 +103,8 @@ export interface MattermostImportReport {
   messages: { imported: number; existing: number; replies: number; system: number };
   reactions: number;
   pins: number;
+  /** Posts people had flagged in Mattermost, saved for them here ("save for later"). */
+  saved: number;
   files: { attached: number; skipped: number };
   skipped: {
     total: number;
@@ -178,6 +180,7 @@ interface Post {
   user: string;
   message: string;
   props?: unknown;
+  flagged_by?: string[];
   create_at: number;
   edit_at?: number;
   type?: string;
@@ -234,6 +237,7 @@ export async function importMattermostExport(
     messages: { imported: 0, existing: 0, replies: 0, system: 0 },
     reactions: 0,
     pins: 0,
+    saved: 0,
     files: { attached: 0, skipped: 0 },
     skipped: { total: 0, by_reason: {}, items: [] },
     reordered: [],
@@ -495,6 +499,7 @@ export async function importMattermostExport(
       report.messages.system += stats.system;
       report.reactions += stats.reactions;
       report.pins += stats.pins;
+      report.saved += stats.saved;
       report.files.attached += stats.filesAttached;
       report.files.skipped += stats.filesSkipped;
     }
@@ -685,6 +690,7 @@ interface Stats {
   system: number;
   reactions: number;
   pins: number;
+  saved: number;
   filesAttached: number;
   filesSkipped: number;
 }
@@ -852,6 +858,7 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
     system: 0,
     reactions: 0,
     pins: 0,
+    saved: 0,
     filesAttached: 0,
     filesSkipped: 0,
   };
@@ -902,6 +909,7 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
   const rowOf = new Map<Post, MessageRow>();
   const reactionRows: (typeof schema.reactions.$inferInsert)[] = [];
   const flagRows: { userId: string; messageId: string }[] = [];
+  const savedRows: { userId: string; messageId: string }[] = [];
   const fileRows: FileRow[] = [];
   const fileBytes = new Map<string, ExportBlob>();
   for (const { p, parent } of entries) {
@@ -1045,6 +1053,8 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
     rows.push(row);
     fileRows.push(...attachments);
     for (const u of converted.mentionedUsers) if (u !== author.userId) flagRows.push({ userId: u, messageId: msgId });
+    for (const u of new Set((p.flagged_by ?? []).map((f) => env.person(f).userId)))
+      savedRows.push({ userId: u, messageId: msgId });
   }
 
   // What an earlier run stored is left as it is.
@@ -1074,6 +1084,8 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
   stats.replies = fresh.filter((r) => r.parentId).length;
   stats.system = fresh.filter((r) => r.type === 'system').length;
   stats.pins = fresh.filter((r) => r.pinnedAt).length;
+  const freshSaved = savedRows.filter((x) => freshIds.has(x.messageId));
+  stats.saved = freshSaved.length;
   stats.reactions = freshReactions.length;
   stats.filesAttached = freshFiles.length;
   // Posts older than the channel's newest: the history is renumbered in time order, as the Slack
@@ -1205,6 +1217,23 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
     await q
       .insert(schema.userMessageFlags)
       .values(flags.slice(i, i + 1000))
+      .onConflictDoNothing();
+  // Flagged posts are saved for the people who flagged them, ordered (by id) as the posts.
+  const saved = freshSaved.map((x) => {
+    const r = bySeq.get(x.messageId) as MessageRow;
+    return {
+      appId,
+      id: mattermostMessageId(appId, `${cid}/saved/${x.userId}`, r.createdAt.getTime(), x.userId),
+      userId: x.userId,
+      messageId: x.messageId,
+      cid,
+      createdAt: r.createdAt,
+    };
+  });
+  for (let i = 0; i < saved.length; i += 1000)
+    await q
+      .insert(schema.savedItems)
+      .values(saved.slice(i, i + 1000))
       .onConflictDoNothing();
   // Imported history is read: members start with nothing unread.
   await q
