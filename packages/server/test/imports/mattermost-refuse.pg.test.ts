@@ -213,6 +213,16 @@ describe('a bad Mattermost export is refused with every problem, and nothing is 
     expect(e.problems).toEqual([
       { file: 'import.jsonl:1', reason: "version: Mattermost's bulk format version 1 is supported (got 2)" },
     ]);
+    // A line of bytes that are not UTF-8 is named, and the lines around it still read.
+    const mangled = Buffer.concat([
+      jsonl(good.slice(0, 2)),
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
+      jsonl(good.slice(2)),
+    ]);
+    e = await refused(importMattermostExport(h.database, ws.id, new Map([['import.jsonl', mangled]])));
+    expect(e.problems).toEqual([{ file: 'import.jsonl:3', reason: 'not UTF-8 text' }]);
+    e = await refused(importMattermostExport(h.database, ws.id, new Map([['import.jsonl', Buffer.from('\n \n')]])));
+    expect(e.problems).toEqual([{ file: 'import.jsonl', reason: 'empty: no lines' }]);
     e = await refused(importMattermostExport(h.database, ws.id, new Map([['users.json', Buffer.from('[]')]])));
     expect(e.problems).toEqual([
       { file: 'import.jsonl', reason: 'missing: the export holds no .jsonl file (is it a Mattermost bulk export?)' },

@@ -252,21 +252,29 @@ export async function readMattermostExport(archive: ExportArchive): Promise<Matt
   }
   out.file = file;
   const bytes = archive.files.get(file) ?? (await (archive.blobs.get(file) as ExportBlob).read());
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    problem(file, 'not UTF-8 text');
-    return out;
-  }
-
+  // Line by line from the bytes, each decoded alone: a JSONL larger than the longest string V8
+  // makes (about 512 MiB) is read as well as a small one, and a bad byte names its line.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let sawVersion = false;
+  let sawLine = false;
   let lineNo = 0;
   let first = true;
-  for (const raw of text.split('\n')) {
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end === -1) end = bytes.length;
+    const chunk = bytes.subarray(start, end);
+    start = end + 1;
     lineNo++;
-    const line = raw.trim();
+    let line: string;
+    try {
+      line = decoder.decode(chunk).trim();
+    } catch {
+      problem(`${file}:${lineNo}`, 'not UTF-8 text');
+      first = false;
+      continue;
+    }
     if (!line) continue;
+    sawLine = true;
     const at = `${file}:${lineNo}`;
     let v: unknown;
     try {
@@ -345,9 +353,9 @@ export async function readMattermostExport(archive: ExportArchive): Promise<Matt
         break;
     }
   }
-  if (!sawVersion && lineNo > 0 && text.trim()) {
-    if (!problems.some((p) => p.reason.startsWith('the first line'))) problem(file, 'no version line');
-  } else if (!text.trim()) problem(file, 'empty: no lines');
+  if (!sawLine) problem(file, 'empty: no lines');
+  else if (!sawVersion && !problems.some((p) => p.reason.startsWith('the first line')))
+    problem(file, 'no version line');
 
   // ---- references between lines ----
   const teams = new Map<string, MmTeam>();
