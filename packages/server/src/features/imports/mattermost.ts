@@ -14,6 +14,11 @@
  * Mattermost's own identity of a post) are derived from the export, and rows already there are
  * skipped. A later export's posts older than a channel's newest are put in time order as the
  * Slack import does (`renumberChannel`).
+ *
+ * The file store is no part of the transaction: attachments (with their thumbnails) are put
+ * before the rows, under keys derived from the export, which a re-run writes over; custom emoji
+ * images under random keys (their URLs must not be guessable), so an import that fails after
+ * putting them leaves those bytes unreferenced — a few KiB each.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
