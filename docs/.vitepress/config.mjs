@@ -131,6 +131,7 @@ export default defineConfig({
             'react-native.md',
             'web-app.md',
             'deploy.md',
+            'moving.md',
           ],
           ['protocol.md', 'internals.md', 'security.md'],
         ),
