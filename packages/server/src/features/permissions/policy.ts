@@ -192,24 +192,30 @@ export function refusal(s: PermissionSubject, cap: Capability, now: number = Dat
 }
 
 /** The refusal rules, in one place: `deny` makes what a refusal returns. */
-function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny<R>): R | null {
+/** The rank a capability needs in the subject's channel (frozen and open reactions folded in). */
+function level(s: PermissionSubject, c: Capability): number {
+  let l = grantLevel(s.caller.app.permissions, s.channel.type, c);
+  if (c === 'send-reaction' && s.channel.reactions === 'open' && l === 'member') l = 'anyone';
+  if (s.channel.frozen && FROZEN.has(c) && LEVEL_RANK[l] < LEVEL_RANK.moderator) l = 'moderator';
+  // 3. Guests: nothing is open to them beyond their own channels.
+  if (isGuest(s.user) && l === 'anyone') l = 'member';
+  return LEVEL_RANK[l];
+}
+
+/**
+ * Whether `s` may do `cap`: null, or what `deny` makes of the refusal. `readable`: the caller
+ * already knows `s` may read the channel (ownCapabilities judges that once for every capability).
+ */
+function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny<R>, readable = false): R | null {
   const server = s.caller.kind === 'server';
-  const o = s.caller.app.permissions;
   const type = s.channel.type;
   // 1. Reading first: who may not read may not learn the channel exists.
-  if (cap !== 'read-channel' && cap !== 'join-channel') {
+  if (!readable && cap !== 'read-channel' && cap !== 'join-channel') {
     const r = judge(s, 'read-channel', now, deny);
     if (r) return r;
   }
-  const level = (c: Capability): number => {
-    let l = grantLevel(o, type, c);
-    if (c === 'send-reaction' && s.channel.reactions === 'open' && l === 'member') l = 'anyone';
-    if (s.channel.frozen && FROZEN.has(c) && LEVEL_RANK[l] < LEVEL_RANK.moderator) l = 'moderator';
-    // 3. Guests: nothing is open to them beyond their own channels.
-    if (isGuest(s.user) && l === 'anyone') l = 'member';
-    return LEVEL_RANK[l];
-  };
-  if (cap === 'read-channel' && s.member === null && s.rank < level(cap)) return deny('NOT_FOUND', 'Channel not found');
+  if (cap === 'read-channel' && s.member === null && s.rank < level(s, cap))
+    return deny('NOT_FOUND', 'Channel not found');
   // 2. App-wide bans: reading included (the sockets are closed too).
   if (!server && appBanned(s.user, now))
     return deny('BANNED', 'You are banned from this app', {
@@ -219,7 +225,7 @@ function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny
   if (cap === 'read-channel') return null;
   if (cap === 'join-channel') {
     if (s.channel.archivedAt) return deny('FORBIDDEN', 'The channel is archived (read-only)');
-    return s.rank >= level(cap) ? null : deny('NOT_FOUND', 'Channel not found');
+    return s.rank >= level(s, cap) ? null : deny('NOT_FOUND', 'Channel not found');
   }
   // 3. Guests never bring people in.
   if (cap === 'add-members' && isGuest(s.user)) return deny('FORBIDDEN', 'Guests cannot add people to channels');
@@ -235,7 +241,7 @@ function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny
     if (s.channel.archivedAt) return deny('FORBIDDEN', 'The channel is archived (read-only)');
   }
   // 5. Acting in the channel needs membership.
-  if (IN_CHANNEL.has(cap) && !s.member && !server && level(cap) > LEVEL_RANK.anyone)
+  if (IN_CHANNEL.has(cap) && !s.member && !server && level(s, cap) > LEVEL_RANK.anyone)
     return deny(
       'FORBIDDEN',
       cap === 'send-reaction'
@@ -245,7 +251,7 @@ function judge<R>(s: PermissionSubject, cap: Capability, now: number, deny: Deny
           : 'Join the channel before posting in it',
     );
   // 6. The level (frozen and open reactions folded in).
-  if (s.rank >= level(cap)) return null;
+  if (s.rank >= level(s, cap)) return null;
   if (s.channel.frozen && FROZEN.has(cap)) return deny('FORBIDDEN', 'The channel is frozen: only moderators post');
   if (cap === 'send-message' && type === 'announcement')
     return deny('FORBIDDEN', 'Only moderators and admins post in announcement channels');
@@ -264,7 +270,10 @@ export const can = (s: PermissionSubject, cap: Capability, now: number = Date.no
 
 /** What the caller may do in this channel: the `own_capabilities` of channel answers. */
 export function ownCapabilities(s: PermissionSubject, now: number = Date.now()): Capability[] {
-  return CAPABILITIES.filter((c) => judge(s, c, now, asFact) === null);
+  // Reading is judged once, not again for each capability (every other one needs it): a
+  // reconnect storm asks this of every channel of every connection.
+  const readable = judge(s, 'read-channel', now, asFact) === null;
+  return CAPABILITIES.filter((c) => (c === 'join-channel' || readable) && judge(s, c, now, asFact, readable) === null);
 }
 
 /** Capabilities of the app rather than of a channel (docs/permissions.md, "App-level capabilities"). */
