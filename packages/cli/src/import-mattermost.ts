@@ -48,6 +48,7 @@ export async function importMattermost(values: Values): Promise<ImportOutcome> {
         onProgress: bar.update,
         store,
         maxFileBytes: cfg.uploadMaxBytes,
+        publicUrl: cfg.publicUrl,
       });
       return { code: 0, out: values.json ? JSON.stringify(report) : describeMattermostReport(report) };
     } catch (e) {
@@ -123,6 +124,7 @@ export function describeMattermostReport(r: MattermostImportReport): string {
     `  messages:  ${r.messages.imported} (${r.messages.replies} thread replies, ${r.messages.system} system notes); ${r.messages.existing} already imported`,
     `  reactions: ${r.reactions}   pins: ${r.pins}   files: ${r.files.attached} attached, ${r.files.skipped} skipped`,
   ];
+  if (r.users.pictures > 0) lines.push(`  pictures:  ${r.users.pictures} profile pictures`);
   if (r.saved > 0) lines.push(`  saved:     ${r.saved} flagged posts, saved for the people who flagged them`);
   if (r.emoji.imported + r.emoji.existing > 0)
     lines.push(`  emoji:     ${r.emoji.imported} custom emoji, ${r.emoji.existing} already there`);

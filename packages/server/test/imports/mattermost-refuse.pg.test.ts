@@ -250,10 +250,15 @@ describe('a bad Mattermost export is refused with every problem, and nothing is 
       await archive.close();
     }
     const sneaky = good.map((l: any) =>
-      l.type === 'post' ? { ...l, post: { ...l.post, attachments: [{ path: '../../../etc/passwd' }] } } : l,
+      l.type === 'post'
+        ? { ...l, post: { ...l.post, attachments: [{ path: '../../../etc/passwd' }] } }
+        : l.type === 'user' && l.user.username === 'bob'
+          ? { ...l, user: { ...l.user, profile_image: '/etc/shadow' } }
+          : l,
     );
     const e = await refused(importMattermostExport(h.database, ws.id, new Map([['import.jsonl', jsonl(sneaky)]])));
     expect(e.problems).toEqual([
+      { file: 'import.jsonl:5', reason: 'profile_image: unsafe (an absolute path): /etc/shadow' },
       { file: 'import.jsonl:6', reason: "post.attachments[0].path: unsafe (a '..' in the path): ../../../etc/passwd" },
     ]);
     expect(await counts()).toEqual(before);

@@ -76,13 +76,20 @@ function lines(adaEmail: string) {
         first_name: 'Bob',
         last_name: 'Builder',
         position: 'Engineer',
+        profile_image: 'users/bob/profile.png',
         custom_status: { emoji: 'hammer', text: 'Building', duration: '', expires_at: '0001-01-01T00:00:00Z' },
         teams: member([['town-square'], ['plans']]),
       },
     },
     {
       type: 'user',
-      user: { username: 'cat', email: 'cat@example.com', nickname: 'Kitty', teams: member([['town-square']]) },
+      user: {
+        username: 'cat',
+        email: 'cat@example.com',
+        nickname: 'Kitty',
+        profile_image: 'users/cat/profile.png',
+        teams: member([['town-square']]),
+      },
     },
     {
       type: 'user',
@@ -216,6 +223,7 @@ function exportOf(adaEmail: string): Map<string, Uint8Array> {
     ['import.jsonl', jsonl(lines(adaEmail))],
     ['data/20240115/teams/t1/channels/c1/users/u1/f1/notes.txt', NOTES],
     ['data/emoji/e2/image', SHIPIT],
+    ['data/users/bob/profile.png', CHART],
     ['data/20240115/teams/t1/channels/c1/users/u1/f2/chart.png', CHART],
   ]);
 }
@@ -230,7 +238,10 @@ describe('a Mattermost bulk export', () => {
     const get = (url: string) => h.call({ method: 'GET', url, headers });
     const files = exportOf(owner.account.email);
 
-    const report = await importMattermostExport(h.database, ws.id, files, { store });
+    const report = await importMattermostExport(h.database, ws.id, files, {
+      store,
+      publicUrl: 'https://chat.example.com/',
+    });
     expect(report).toEqual({
       dry_run: false,
       team: 'acme',
@@ -240,6 +251,7 @@ describe('a Mattermost bulk export', () => {
         existing: 0,
         deactivated: ['Gone Person (@gone)'],
         bots: 1,
+        pictures: 1,
         renamed: [],
       },
       channels: { imported: 5, existing: 0, archived: 1, private: 1, group_dms: 1, dms: 1 },
@@ -249,8 +261,9 @@ describe('a Mattermost bulk export', () => {
       saved: 2,
       files: { attached: 2, skipped: 1 },
       skipped: {
-        total: 4,
+        total: 5,
         by_reason: {
+          'profile picture not imported': 1,
           'custom emoji not imported': 1,
           'join/leave message': 1,
           'file not in export': 1,
@@ -300,6 +313,21 @@ describe('a Mattermost bulk export', () => {
       },
       { id: 'mm-gone', name: 'Gone Person', username: null, title: null, status_text: null, status_emoji: null },
     ]);
+
+    // Bob's picture is his avatar, served as an uploaded one; Cat's is not in the export.
+    const [pic] = await rows<{ image: string; image_blurhash: string }>(
+      h.database.db,
+      sql`select image, image_blurhash from users where app_id = ${ws.id} and id = 'mm-bob'`,
+    );
+    expect(pic?.image).toMatch(new RegExp(`^https://chat\\.example\\.com/v1/images/${ws.id}/[0-9a-f-]{36}$`));
+    expect(pic?.image_blurhash).toEqual(expect.any(String));
+    const served = await h.call({ method: 'GET', url: new URL(pic?.image as string).pathname });
+    expect(served.status).toBe(200);
+    expect(report.skipped.items).toContainEqual({
+      channel: '',
+      reason: 'profile picture not imported',
+      detail: '@cat (not in the export)',
+    });
 
     // Bob and Cat may be claimed by accounts with their verified emails (accounts/claims.ts);
     // Gone (deleted), the bot and Ada (matched) are not.

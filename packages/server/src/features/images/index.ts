@@ -3,4 +3,6 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
+export { imageUrl } from './actions.js';
+export { renderSquare } from './render.js';
 export { imageRoutes } from './routes.js';

@@ -69,11 +69,14 @@ const UserSchema = Type.Object({
     ),
   ),
   custom_status: Opt(Type.Object({ emoji: Opt(Text), text: Opt(Text), duration: Opt(Text), expires_at: Opt(Text) })),
+  /** The profile picture's path (under `data/`), with `mmctl export create --include-profile-pictures`. */
+  profile_image: Opt(Text),
 });
 
 const BotSchema = Type.Object({
   username: Name,
   display_name: Opt(Text),
+  profile_image: Opt(Text),
   delete_at: Opt(Type.Integer({ minimum: 0 })),
 });
 
@@ -380,6 +383,10 @@ export async function readMattermostExport(archive: ExportArchive): Promise<Matt
       continue;
     }
     people.set(k, u.at);
+  }
+  for (const u of [...out.users, ...out.bots]) {
+    const unsafe = u.profile_image ? unsafeName(u.profile_image) : null;
+    if (unsafe) problem(u.at, `profile_image: unsafe (${unsafe}): ${u.profile_image}`);
   }
   for (const u of out.users)
     for (const [i, t] of (u.teams ?? []).entries()) {

@@ -22,7 +22,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { type ChannelEvent, THUMB_SIZES, USERNAME_PATTERN } from '@parley/protocol';
+import {
+  type ChannelEvent,
+  IMAGE_MAX_BYTES,
+  IMAGE_SIZES,
+  THUMB_SIZES,
+  USERNAME_PATTERN,
+  uuidv7,
+} from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
@@ -40,6 +47,7 @@ import {
   THUMBNAILED,
   thumbnails,
 } from '../files/index.js';
+import { imageUrl, renderSquare } from '../images/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { isReservedName } from '../users/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
@@ -67,6 +75,7 @@ export type MattermostSkipReason =
   | 'too many reaction types'
   | 'thread parent not imported'
   | 'custom emoji not imported'
+  | 'profile picture not imported'
   /** A DM of people of other teams only (the export holds several; one is imported). */
   | 'conversation of another team'
   /** A DM or group DM with fewer than two people here (a DM with oneself): not imported. */
@@ -102,6 +111,8 @@ export interface MattermostImportReport {
     /** People deleted in Mattermost (`delete_at`): kept as authors only. */
     deactivated: string[];
     bots: number;
+    /** Profile pictures imported (`profile_image`), for the people created. */
+    pictures: number;
     renamed: MattermostRename[];
   };
   channels: { imported: number; existing: number; archived: number; private: number; group_dms: number; dms: number };
@@ -132,6 +143,11 @@ export interface MattermostImportOptions {
   store?: BlobStore;
   /** Largest file attached, in bytes (the server's upload limit). */
   maxFileBytes?: number;
+  /**
+   * The deployment's public URL (PARLEY_PUBLIC_URL): a profile picture's URL starts with it, as an
+   * upload's does; without it, profile pictures are not imported (skipped, with that reason).
+   */
+  publicUrl?: string;
 }
 
 // ---- ids ------------------------------------------------------------------------------------
@@ -237,7 +253,7 @@ export async function importMattermostExport(
   const report: MattermostImportReport = {
     dry_run: dryRun,
     team,
-    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0, renamed: [] },
+    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0, pictures: 0, renamed: [] },
     channels: { imported: 0, existing: 0, archived: 0, private: 0, group_dms: 0, dms: 0 },
     messages: { imported: 0, existing: 0, replies: 0, system: 0 },
     reactions: 0,
@@ -332,6 +348,7 @@ export async function importMattermostExport(
   const people = new Map<string, Person>(); // lower username → who
   const deactivated = new Set<string>(); // user ids
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
+  const pictures: { row: typeof schema.users.$inferInsert; username: string; blob: ExportBlob }[] = [];
   // People an account with the same email, verified, may take over when it joins (accounts/claims.ts).
   const claims: (typeof schema.importClaims.$inferInsert)[] = [];
   // Users and bots alike: one namespace of usernames in Mattermost, one kind of user here.
@@ -350,6 +367,7 @@ export async function importMattermostExport(
         u.username,
       title: u.position?.trim() || null,
       status: u.custom_status,
+      picture: u.profile_image,
     })),
     ...exp.bots.map((b) => ({
       username: b.username,
@@ -359,6 +377,7 @@ export async function importMattermostExport(
       name: b.display_name?.trim() || b.username,
       title: null,
       status: undefined,
+      picture: b.profile_image,
     })),
   ];
   for (const u of accounts) {
@@ -397,14 +416,31 @@ export async function importMattermostExport(
     // A status that expires would need the job that clears it: only lasting ones are kept.
     const text = u.status?.text?.trim();
     const lasting = text && (!u.status?.expires_at || u.status.expires_at.startsWith('0001-'));
-    toCreate.push({
+    const row: typeof schema.users.$inferInsert = {
       appId,
       id: userId,
       name,
       username,
       title: u.title,
       ...(lasting ? { statusText: text.slice(0, 200), statusEmoji: u.status?.emoji?.slice(0, 64) || null } : {}),
-    });
+    };
+    toCreate.push(row);
+    if (u.picture) {
+      // The picture is read and rendered when written (not held for everyone at once).
+      const blob = archive.blobs.get(`data/${u.picture}`) ?? archive.blobs.get(u.picture);
+      const why = !blob
+        ? 'not in the export'
+        : !opts.store
+          ? 'no file store given'
+          : !opts.publicUrl
+            ? 'no public URL (PARLEY_PUBLIC_URL) to serve it at'
+            : blob.size > IMAGE_MAX_BYTES
+              ? `larger than ${IMAGE_MAX_BYTES / 1024 / 1024} MB`
+              : null;
+      if (why || !blob)
+        skip({ channel: '', reason: 'profile picture not imported', detail: `@${u.username} (${why})` });
+      else pictures.push({ row, username: u.username, blob });
+    }
   }
   const person = (username: string) => people.get(key(username)) as Person;
 
@@ -461,12 +497,19 @@ export async function importMattermostExport(
     channel: (name: string) => (teamChannels.has(name) ? slugOf(name) : null),
   };
   const write = async (q: Tx | Database['db']) => {
+    const imageRows = dryRun ? [] : await storePictures(appId, pictures, opts, report, skip);
+    if (dryRun) report.users.pictures = pictures.length;
     if (!dryRun)
       for (let i = 0; i < toCreate.length; i += 500)
         await q
           .insert(schema.users)
           .values(toCreate.slice(i, i + 500))
           .onConflictDoNothing();
+    for (let i = 0; i < imageRows.length; i += 500)
+      await q
+        .insert(schema.images)
+        .values(imageRows.slice(i, i + 500))
+        .onConflictDoNothing();
     if (!dryRun)
       for (let i = 0; i < claims.length; i += 500)
         await q
@@ -522,6 +565,44 @@ export async function importMattermostExport(
   if (dryRun) await write(db);
   else await db.transaction(async (tx) => write(tx));
   return report;
+}
+
+/**
+ * Render and store the profile pictures of the people created, as an upload's are (square WebP
+ * renditions, features/images), and point their rows at them; answers the `images` rows to insert
+ * once the users are. A picture that does not decode is skipped.
+ */
+async function storePictures(
+  appId: string,
+  pictures: { row: typeof schema.users.$inferInsert; username: string; blob: ExportBlob }[],
+  opts: MattermostImportOptions,
+  report: MattermostImportReport,
+  skip: (s: MattermostSkip) => void,
+): Promise<(typeof schema.images.$inferInsert)[]> {
+  const out: (typeof schema.images.$inferInsert)[] = [];
+  if (!opts.store || !opts.publicUrl) return out;
+  for (const p of pictures) {
+    const made = await renderSquare(await p.blob.read(), IMAGE_SIZES);
+    if (!made) {
+      skip({ channel: '', reason: 'profile picture not imported', detail: `@${p.username} (not a picture)` });
+      continue;
+    }
+    const id = uuidv7();
+    const sizes: Record<string, string> = {};
+    let bytes = 0;
+    for (const [size, webp] of made.sizes) {
+      const k = `${appId}/${id}.a${size}`;
+      await opts.store.putBytes(k, webp, { contentType: 'image/webp' });
+      sizes[String(size)] = k;
+      bytes += webp.length;
+    }
+    const userId = p.row.id as string;
+    out.push({ appId, id, ownerKind: 'user', ownerId: userId, userId, sizes, bytes, blurhash: made.blurhash });
+    p.row.image = imageUrl(opts.publicUrl.replace(/\/+$/, ''), appId, id);
+    p.row.imageBlurhash = made.blurhash;
+    report.users.pictures++;
+  }
+  return out;
 }
 
 interface PreparedEmoji {
