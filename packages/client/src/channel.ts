@@ -5,6 +5,7 @@
 import {
   type ChannelNotifyLevel,
   type ChannelResponse,
+  type CreateChannelResponse,
   type Member,
   type MemberResponse,
   type Message,
@@ -122,9 +123,21 @@ export class Channel {
     });
   }
 
-  /** Create the channel (for `dm`: get or create by members). */
+  /**
+   * Create the channel (for `dm`: get or create by members). With `firstMessage`, the channel
+   * and its first message are made in one step (not for `dm`): the state gets the channel with
+   * that message as its `last_message`. Its id is made here when not given, so a retry of the
+   * same create makes neither twice.
+   */
   async createChannel(
-    extra: { name?: string; description?: string; topic?: string; members?: string[] } = {},
+    extra: {
+      name?: string;
+      description?: string;
+      topic?: string;
+      image?: string;
+      members?: string[];
+      firstMessage?: { text: string; id?: string };
+    } = {},
   ): Promise<ChannelState> {
     const body = {
       type: this.type,
@@ -133,12 +146,16 @@ export class Channel {
       ...((extra.name ?? this.create?.name) ? { name: extra.name ?? this.create?.name } : {}),
       ...(extra.description ? { description: extra.description } : {}),
       ...(extra.topic ? { topic: extra.topic } : {}),
+      ...(extra.image ? { image: extra.image } : {}),
+      ...(extra.firstMessage
+        ? { first_message: { id: extra.firstMessage.id ?? uuidv7(), text: extra.firstMessage.text } }
+        : {}),
     };
-    const r = await this.client.http.call<ChannelResponse>('POST', '/v1/channels', body);
+    const r = await this.client.http.call<CreateChannelResponse>('POST', '/v1/channels', body);
     this.idValue = r.channel.id;
     this.cidValue = r.channel.cid;
     this.client.adopt(this);
-    this.client.putChannel(r.channel, r.members);
+    this.client.putChannel(r.message ? { ...r.channel, last_message: r.message } : r.channel, r.members);
     return this.state as ChannelState;
   }
 

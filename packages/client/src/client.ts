@@ -472,6 +472,29 @@ export class ChatClient implements ChannelHost {
     return new Channel(this, type, null, idOrMembers);
   }
 
+  /**
+   * Make a group in one step, as a new-group dialog does: its people, a name, an optional
+   * picture (a URL) and its first message, one transaction on the server. The state gets the
+   * group with that message; a retry of the same call (same `messageId`, made here when not
+   * given) makes neither twice. A group naming nobody but you is refused: `GROUP_TOO_SMALL`.
+   */
+  async createGroup(group: {
+    members: string[];
+    text: string;
+    name?: string;
+    image?: string;
+    messageId?: string;
+  }): Promise<Channel> {
+    const ch = new Channel(this, 'group', null, { members: group.members });
+    await ch.createChannel({
+      members: group.members,
+      ...(group.name ? { name: group.name } : {}),
+      ...(group.image ? { image: group.image } : {}),
+      firstMessage: { text: group.text, ...(group.messageId ? { id: group.messageId } : {}) },
+    });
+    return this.adopt(ch);
+  }
+
   /** @internal register a channel handle once its cid is known. */
   adopt(ch: Channel): Channel {
     const existing = this.channelObjects.get(ch.cid);

@@ -122,6 +122,9 @@ export class Ingest {
         break;
       case 'channel.added': {
         const cid = e.cid;
+        // A channel made with its first message (a new group) comes with that message, this
+        // member's membership and counts: shown at once, members filled in by the fetch.
+        if (e.channel?.last_message) this.host.putChannel(e.channel);
         void this.host.http
           .call<ChannelResponse>('GET', `/v1/channels/${cid}`)
           .then((r) => this.host.putChannel(r.channel, r.members))

@@ -118,6 +118,12 @@ export const ERRORS = {
     retryable: true,
     summary: 'A request with this `Idempotency-Key` is still being handled: retry it shortly for its answer.',
   },
+  GROUP_TOO_SMALL: {
+    status: 422,
+    retryable: false,
+    summary:
+      'A group made in one step (`first_message`) needs at least one member besides its creator: a group of one is not made.',
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

@@ -121,6 +121,24 @@ const ChannelProps = {
   image: Type.Optional(Nullable(ImageUrl)),
 };
 
+/**
+ * The first message of a channel made in one step (`first_message` of `POST /v1/channels`),
+ * checked as a send is (text, mentions, rate limit, the app's before-send hook, automod). Its
+ * `id` (UUIDv7, made by the client) is the create's idempotency key: the same create again with
+ * the same id answers the channel and message already made, and makes neither twice.
+ */
+export const FirstMessageInput = Type.Object(
+  {
+    id: Type.Optional(Uuid),
+    text: MessageText,
+  },
+  {
+    additionalProperties: false,
+    description: 'Create the channel with this first message, in one transaction (a user token; not `dm`)',
+  },
+);
+export type FirstMessageInput = Static<typeof FirstMessageInput>;
+
 export const CreateChannelBody = Type.Object(
   {
     type: ChannelType,
@@ -128,6 +146,12 @@ export const CreateChannelBody = Type.Object(
     ...ChannelProps,
     members: Type.Optional(Type.Array(UserId, { maxItems: MAX_BATCH })),
     created_by: Type.Optional(UserId),
+    /**
+     * Create the channel with its first message, in one transaction (a user token; not for
+     * `dm`): members get the channel and the message together, and a message refused creates no
+     * channel. A `group` made this way needs someone besides its creator (`GROUP_TOO_SMALL`).
+     */
+    first_message: Type.Optional(FirstMessageInput),
   },
   { additionalProperties: false },
 );
@@ -148,6 +172,14 @@ export type UpdateChannelBody = Static<typeof UpdateChannelBody>;
 
 export const ChannelResponse = Type.Object({ channel: Channel, members: Type.Array(Member) });
 export type ChannelResponse = Static<typeof ChannelResponse>;
+/** `POST /v1/channels`: the channel, its members and, with `first_message`, that message as stored. */
+export const CreateChannelResponse = Type.Object({
+  channel: Channel,
+  members: Type.Array(Member),
+  /** With `first_message`: that message, as stored (seq 1). */
+  message: Type.Optional(Message),
+});
+export type CreateChannelResponse = Static<typeof CreateChannelResponse>;
 
 const Op = (t: Parameters<typeof Type.Union>[0][number]) =>
   Type.Union([

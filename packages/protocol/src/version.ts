@@ -33,6 +33,9 @@
  *   Later, additive: the `sidebar.*` and `saved.*` socket requests; the inbox kind
  *   `note_mention` with the item's `note_id` (and `note_title` in lists), `removed` in
  *   `inbox.updated`, and the `inbox.new` webhook event.
+ *   Later, additive: `first_message` on `POST /v1/channels` (a group and its first message in
+ *   one step; `message` in its answer, `last_message` and counts in that `channel.added`) and
+ *   the `GROUP_TOO_SMALL` error.
  *   Migration: docs/protocol/versions.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

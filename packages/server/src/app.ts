@@ -67,6 +67,7 @@ import {
   messageRoutes,
   messageSocket,
   ownReactions,
+  planFirstMessage,
   presentMessage,
   runSendJob,
   SendBatcher,
@@ -437,6 +438,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   svc.ownReactions = ownReactions;
   svc.accessMessage = accessMessage;
   svc.deleteMessage = deleteMessage;
+  svc.firstMessage = planFirstMessage;
   svc.spacesOfUsers = spacesOfUsers;
   svc.unreadTotals = unreadTotals;
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));

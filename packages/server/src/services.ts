@@ -5,7 +5,7 @@
  * `Infra` (infra.ts) is the part that knows no feature; the components added here are built on
  * `Infra` only, which keeps this module out of any import cycle with the features.
  */
-import type { Message } from '@parley/protocol';
+import type { FirstMessageInput, Message } from '@parley/protocol';
 import type { ChatSessions } from './features/accounts/index.js';
 import type { ChannelAccess, OpeningRead } from './features/channels/index.js';
 import type { WatchFound, WatchRead } from './features/events/index.js';
@@ -15,7 +15,8 @@ import type { Typing } from './features/typing/index.js';
 import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
 import type { Caller } from './platform/auth.js';
-import type { Queryable } from './platform/db/index.js';
+import type { Queryable, Tx } from './platform/db/index.js';
+import type { Outbox } from './platform/event-log.js';
 import type { TickBatcher } from './platform/tick-batch.js';
 import type { Opening } from './realtime/opening.js';
 
@@ -105,6 +106,17 @@ export interface Services extends Infra {
    */
   deleteMessage: (svc: Services, caller: Caller, id: string) => Promise<Message>;
   /**
+   * A channel's first message (`first_message` of `POST /v1/channels`): features/channels
+   * (below messages) checks it before its transaction as a send is checked, then writes it in
+   * the transaction that creates the channel; app.ts registers messages' `planFirstMessage`.
+   */
+  firstMessage: (
+    svc: Services,
+    me: Caller & { kind: 'user' },
+    cid: string,
+    input: FirstMessageInput,
+  ) => Promise<FirstMessagePlan>;
+  /**
    * Which space each user is in, part of their presence: features/spaces (above presence)
    * registers it at startup in app.ts.
    */
@@ -120,4 +132,17 @@ export interface Services extends Infra {
   ) => Promise<{ total: number; mentions: number; channels: number }>;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
+}
+
+/** A first message that passed a send's checks, ready to be written with its channel. */
+export interface FirstMessagePlan {
+  /** The message's id (the client's, or made by the server). */
+  readonly id: string;
+  /**
+   * In the creating transaction, once the channel and its members are written: store the
+   * message at the channel's next seq (its row locked) and queue its events in `out`. Throws a
+   * typed error if the author may not post there (the rollback then creates nothing); answers
+   * null when its id is taken. `committed` runs what follows a send, after the commit.
+   */
+  write(tx: Tx, out: Outbox): Promise<{ message: Message; committed: () => Promise<void> } | null>;
 }

@@ -4,6 +4,7 @@
 export type DialogName =
   | 'new-channel'
   | 'new-message'
+  | 'new-group'
   | 'browse'
   | 'invite'
   | 'members'

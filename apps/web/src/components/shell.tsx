@@ -22,6 +22,7 @@ import { InviteDialog } from '../dialogs/invite-dialog.js';
 import { LaterDialog } from '../dialogs/later-dialog.js';
 import { LeaveDialog, MembersDialog } from '../dialogs/members-dialog.js';
 import { NewChannelDialog } from '../dialogs/new-channel-dialog.js';
+import { NewGroupDialog } from '../dialogs/new-group-dialog.js';
 import { NewMessageDialog } from '../dialogs/new-message-dialog.js';
 import { NotificationsDialog } from '../dialogs/notifications-dialog.js';
 import { ProfileDialog } from '../dialogs/profile-dialog.js';
@@ -309,6 +310,7 @@ export function Shell({
       </main>
       {dialog === 'new-channel' ? <NewChannelDialog onClose={close} onCreated={open} /> : null}
       {dialog === 'new-message' ? <NewMessageDialog onClose={close} onCreated={open} /> : null}
+      {dialog === 'new-group' ? <NewGroupDialog onClose={close} onCreated={open} /> : null}
       {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
       {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
       {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}

@@ -88,6 +88,15 @@ export function Sidebar({
           <button
             type="button"
             className="app-sidebar__item"
+            onClick={() => onDialog('new-group')}
+            data-testid="new-group-button"
+          >
+            <PeopleIcon />
+            <span>New group</span>
+          </button>
+          <button
+            type="button"
+            className="app-sidebar__item"
             onClick={() => onDialog('saved')}
             data-testid="saved-button"
           >

@@ -7,16 +7,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   type ChannelEvent,
   type CreateChannelBody,
+  type CreateChannelResponse,
+  type Message,
   type UpdateChannelBody,
   type UpdateMemberBody,
   uuidv7,
 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Caller } from '../../platform/auth.js';
+import { type Caller, requireUser } from '../../platform/auth.js';
 import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
 import { logEvents, withTransaction } from '../../platform/event-log.js';
-import type { Services } from '../../services.js';
+import type { FirstMessagePlan, Services } from '../../services.js';
 import { checkCan, ownCapabilities } from '../permissions/index.js';
 import type { UserRow } from '../users/index.js';
 import {
@@ -75,9 +77,14 @@ async function checkGuestCreate(q: Queryable, appId: string, me: string, users: 
     if (id !== me && !sharing.has(id)) throw forbidden('Guests can message only people who share a channel with them');
 }
 
-/** Create a channel; for `dm`, return the existing DM of the same member set if there is one. */
+/**
+ * Create a channel; for `dm`, return the existing DM of the same member set if there is one.
+ * With `first_message`, the channel and its first message are one transaction (the new-group
+ * flow): members get `channel.added` carrying the channel with that message (their
+ * subscription starts after it, so it is not sent twice), a refused message creates no
+ * channel, and the same create again with the same message id answers what the first made.
+ */
 export async function createChannel(svc: Services, caller: Caller, body: CreateChannelBody) {
-  const appId = caller.app.id;
   const creator = caller.kind === 'user' ? caller.userId : (body.created_by ?? null);
   const memberIds = [...new Set([...(creator ? [creator] : []), ...(body.members ?? [])])];
   let id = body.id;
@@ -85,6 +92,8 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
     if (id) throw invalid('DM ids are derived from their members; do not send one');
     if (memberIds.length < 2) throw invalid('A DM needs at least two distinct members');
     if (body.name) throw invalid('DMs have no name');
+    if (body.first_message)
+      throw invalid('A DM is get-or-create: send its first message with POST /v1/channels/{cid}/messages');
     id = dmId(memberIds);
   } else {
     id ??= randomBytes(9)
@@ -92,8 +101,78 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
       .replace(/[^A-Za-z0-9]/g, 'x');
   }
   const cid = `${body.type}:${id}`;
+  const first = body.first_message;
+  if (!first) return insertChannel(svc, caller, body, cid, id, creator, memberIds, null);
 
-  return withTransaction(svc, async (tx, out) => {
+  const me = requireUser(caller, 'A first message is written as a user: use a user token');
+  if (body.type === 'group' && memberIds.length < 2)
+    throw new ApiError('GROUP_TOO_SMALL', 'A group needs at least one member besides you', {
+      members: memberIds.length,
+    });
+  // A retry of a create that went through: its message id names the channel it made.
+  if (first.id) {
+    const made = await firstMade(svc, me, body, first.id);
+    if (made) return made;
+  }
+  // Checked as a send is, before the transaction: a refusal here creates nothing.
+  const plan = await svc.firstMessage(svc, me, cid, first);
+  try {
+    return await insertChannel(svc, caller, body, cid, id, creator, memberIds, plan);
+  } catch (err) {
+    // Two tries of one create at once: the later one finds the message id (or the channel id)
+    // taken once the first committed, and answers what the first made.
+    if (first.id && (err instanceof FirstTaken || (err instanceof ApiError && err.code === 'CONFLICT'))) {
+      const made = await firstMade(svc, me, body, first.id);
+      if (made) return made;
+    }
+    if (err instanceof FirstTaken) throw new ApiError('CONFLICT', 'This message id is already used by another message');
+    throw err;
+  }
+}
+
+/** The first message's id was taken while the channel was being made: the transaction rolls back. */
+class FirstTaken extends Error {}
+
+/**
+ * What an earlier create with the first message `messageId` made, as its answer: the channel
+ * (if the caller created it with that message, in a channel of the asked type and id), its
+ * members and the message. null: no message has that id. CONFLICT: another message has it.
+ */
+async function firstMade(svc: Services, me: Caller & { kind: 'user' }, body: CreateChannelBody, messageId: string) {
+  const appId = me.app.id;
+  const [m] = await svc.db
+    .select()
+    .from(schema.messages)
+    .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, messageId)));
+  if (!m) return null;
+  const [ch] = await svc.db
+    .select({ createdBy: schema.channels.createdBy, type: schema.channels.type, id: schema.channels.id })
+    .from(schema.channels)
+    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, m.cid)));
+  const same =
+    m.userId === me.userId &&
+    m.seq === 1 &&
+    ch?.createdBy === me.userId &&
+    ch.type === body.type &&
+    (body.id === undefined || ch.id === body.id);
+  if (!same) throw new ApiError('CONFLICT', 'This message id is already used by another message');
+  const [message] = await svc.enrichMessages(svc.db, appId, me.userId, [m]);
+  return { ...(await channelWithMembers(svc.db, me, m.cid)), message: message! };
+}
+
+async function insertChannel(
+  svc: Services,
+  caller: Caller,
+  body: CreateChannelBody,
+  cid: string,
+  id: string,
+  creator: string | null,
+  memberIds: string[],
+  first: FirstMessagePlan | null,
+): Promise<CreateChannelResponse> {
+  const appId = caller.app.id;
+  let committed: (() => Promise<void>) | null = null;
+  const done = await withTransaction(svc, async (tx, out) => {
     const users = await usersExist(tx, appId, memberIds);
     if (caller.kind === 'user') await checkGuestCreate(tx, appId, caller.userId, users, body.type);
     const at = now();
@@ -119,7 +198,7 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
       if (body.type !== 'dm') throw new ApiError('CONFLICT', `Channel ${cid} already exists`);
       return channelWithMembers(tx, caller, cid);
     }
-    const memberRows = memberIds.length
+    let memberRows: MemberRow[] = memberIds.length
       ? await tx
           .insert(schema.members)
           .values(
@@ -133,21 +212,57 @@ export async function createChannel(svc: Services, caller: Caller, body: CreateC
           )
           .returning()
       : [];
-    const channel = presentChannel(inserted);
-    for (const m of memberRows)
+    let row = inserted;
+    let message: Message | undefined;
+    if (first) {
+      const written = await first.write(tx, out);
+      if (!written) throw new FirstTaken();
+      ({ message } = written);
+      committed = written.committed;
+      // The author has read what they wrote; the others have it unread.
+      const mine = await tx
+        .update(schema.members)
+        .set({ lastReadSeq: message.seq })
+        .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, creator!)))
+        .returning();
+      memberRows = memberRows.map((m) => mine.find((x) => x.userId === m.userId) ?? m);
+      const [after] = await tx
+        .select()
+        .from(schema.channels)
+        .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)));
+      row = after!;
+    }
+    const channel = presentChannel(row);
+    // `channel.added` starts each member's subscription at the channel's last_seq: with a first
+    // message, that is the message's seq, and the event carries it (as `last_message`, with each
+    // member's membership and counts), so it arrives with the channel for everyone and never twice.
+    for (const m of memberRows) {
+      const own = message
+        ? {
+            ...channel,
+            membership: presentMembership(m),
+            last_message: message,
+            unread_count: m.lastReadSeq >= message.seq ? 0 : 1,
+            mention_count: m.lastReadSeq < message.seq && message.mentioned_users.includes(m.userId) ? 1 : 0,
+          }
+        : channel;
       out.push({
         to: 'user',
         appId,
         userId: m.userId,
-        event: { type: 'channel.added', cid, channel, created_at: at.toISOString() },
+        event: { type: 'channel.added', cid, channel: own, created_at: at.toISOString() },
       });
+    }
     // The creator's answer carries their membership, as every other channel answer does.
     const mine = creator ? memberRows.find((m) => m.userId === creator) : undefined;
     return {
       channel: mine ? { ...channel, membership: presentMembership(mine) } : channel,
       members: memberRows.map((m) => presentMember(m, users.get(m.userId))),
+      ...(message ? { message } : {}),
     };
   });
+  await (committed as (() => Promise<void>) | null)?.();
+  return done;
 }
 
 /** The channel and its members (up to 500), as the caller may see them. */

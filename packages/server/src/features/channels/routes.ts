@@ -5,6 +5,7 @@ import {
   ChannelResponse,
   CidParams,
   CreateChannelBody,
+  CreateChannelResponse,
   ErrorBody,
   MemberParams,
   MemberResponse,
@@ -44,8 +45,13 @@ export function channelRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Create a channel; `dm` is get-or-create for the same member set',
+          description:
+            'With `first_message`, the channel and its first message are made in one transaction (a new group ' +
+            'in one step): the message is checked as a send is, a refusal creates nothing, members get the ' +
+            'channel with the message, and the same message `id` again answers what the first create made. A ' +
+            '`group` made so needs a member besides its creator (`GROUP_TOO_SMALL`).',
           body: CreateChannelBody,
-          response: { 200: ChannelResponse, 409: ErrorBody, 429: ErrorBody, ...errors },
+          response: { 200: CreateChannelResponse, 409: ErrorBody, 422: ErrorBody, 429: ErrorBody, ...errors },
         },
       },
       async (req) => {

@@ -29,7 +29,8 @@ import type { Turn } from './send-order.js';
 /** Most thread participants kept on a parent message. */
 const MAX_PARTICIPANTS = 50;
 
-class DuplicateId extends Error {}
+/** A send's id is taken: thrown inside its transaction so that the rollback undoes the rest. */
+export class DuplicateId extends Error {}
 
 /**
  * Members of `cid` among the mentioned usernames and the members of mentioned user groups
@@ -37,14 +38,21 @@ class DuplicateId extends Error {}
  * read it), and (for @here) the members present now. Usernames and group handles are one
  * query, the one a send with an @name always cost.
  */
-async function resolveMentions(svc: Services, appId: string, cid: string, text: string): Promise<Mentions> {
+export async function resolveMentions(
+  svc: Services,
+  appId: string,
+  cid: string,
+  text: string,
+  /** Where to read the members: a transaction that is creating the channel sees its own. */
+  q: Queryable = svc.db,
+): Promise<Mentions> {
   const parsed = parseMentions(text);
   let users: string[] = [];
   let here: string[] = [];
   if (parsed.usernames.length) {
     const names = JSON.stringify(parsed.usernames);
     const found = await rows<{ id: string }>(
-      svc.db,
+      q,
       sql`select u.id from ${schema.users} u
         join ${schema.members} m on m.app_id = u.app_id and m.user_id = u.id and m.cid = ${cid}
         where u.app_id = ${appId} and lower(u.username) in (select jsonb_array_elements_text(${names}::jsonb))
@@ -57,7 +65,7 @@ async function resolveMentions(svc: Services, appId: string, cid: string, text: 
     users = found.map((r) => r.id);
   }
   if (parsed.here) {
-    const rows = await svc.db
+    const rows = await q
       .select({ id: schema.members.userId })
       .from(schema.members)
       .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
@@ -108,7 +116,7 @@ async function flagMentions(
 }
 
 /** Per-user send budget (shared by every node with Redis); RATE_LIMITED says when to retry. */
-async function checkSendRate(svc: Services, appId: string, userId: string): Promise<void> {
+export async function checkSendRate(svc: Services, appId: string, userId: string): Promise<void> {
   const { rateMessages, rateWindowMs } = svc.config;
   if (rateMessages <= 0) return;
   const r = await svc.limiter.hit(`msg:${appId}:${userId}`, rateMessages, rateWindowMs);
@@ -124,7 +132,7 @@ async function checkSendRate(svc: Services, appId: string, userId: string): Prom
  * Text a message may hold: not blank, no NUL, no lone UTF-16 surrogate (PostgreSQL stores
  * neither). The request schemas say the same (`MessageText`); this guards callers without one.
  */
-function checkText(text: string): void {
+export function checkText(text: string): void {
   if (!isNameText(text)) throw invalid('Message text must not be blank, nor contain NUL or a lone UTF-16 surrogate');
 }
 
@@ -274,121 +282,162 @@ async function sendOne(
 
   let result: Message;
   try {
-    result = await withTransaction(svc, async (tx, out) => {
-      const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
-      const attachments = await attachFiles(tx, appId, cid, me.userId, id, input.attachments ?? []);
-      const poll = input.poll ? newPoll(input.poll) : null;
-      // The stored row is known in full before it is written (every default is set here), so
-      // the event is presented and serialized once, and the message and its log entry go in
-      // one statement: an id already taken inserts neither, and the rollback returns the seq.
-      const row: MessageRow = {
-        appId,
+    result = await withTransaction(svc, (tx, out) =>
+      storeMessage(svc, tx, out, {
+        me,
+        cid,
         id,
-        cid,
-        seq,
-        userId: me.userId,
-        type: 'regular',
-        text: input.text,
-        parentId: parent?.id ?? null,
-        showInChannel: !!parent && !!input.show_in_channel,
-        replyCount: 0,
-        lastReplyAt: null,
-        threadParticipants: [],
-        quotedMessageId: quoted?.id ?? null,
-        reactionCounts: {},
-        latestReactions: [],
-        mentionedUsers: mentions.users,
-        mentionedHere: mentions.hereFlag,
-        mentionedChannel: mentions.channel,
+        input,
+        author: a.user,
+        parent,
+        quoted,
+        mentions,
         shadowed,
-        attachments,
-        previews: [],
-        hiddenPreviews: [],
-        poll,
-        pinnedAt: null,
-        pinnedBy: null,
-        editedAt: null,
-        createdAt: at,
-        updatedAt: at,
-        deletedAt: null,
-      };
-      const event: ChannelEvent = {
-        type: 'message.new',
-        cid,
-        seq,
-        created_at: at.toISOString(),
-        message: presentMessage(row, { user: a.user, quoted }),
-      };
-      if (parent) {
-        const [p] = await tx
-          .update(schema.messages)
-          .set({
-            replyCount: sql`${schema.messages.replyCount} + 1`,
-            lastReplyAt: at,
-            threadParticipants: sql`case
-              when ${schema.messages.threadParticipants} @> ${JSON.stringify([me.userId])}::jsonb then ${schema.messages.threadParticipants}
-              when jsonb_array_length(${schema.messages.threadParticipants}) >= ${MAX_PARTICIPANTS} then ${schema.messages.threadParticipants}
-              when jsonb_array_length(${schema.messages.threadParticipants}) = 0 and ${schema.messages.userId} <> ${me.userId}
-                then jsonb_build_array(${schema.messages.userId}) || ${JSON.stringify([me.userId])}::jsonb
-              else ${schema.messages.threadParticipants} || ${JSON.stringify([me.userId])}::jsonb end`,
-          })
-          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parent.id)))
-          .returning();
-        if (p) event.parent = presentMessage(p);
-      }
-      const frame = JSON.stringify(event);
-      const written = await rows<{ seq: number }>(
-        tx,
-        sql`with m as (
-          insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
-            quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, shadowed, attachments, poll, created_at, updated_at)
-          values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
-            ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
-            ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb,
-            ${poll ? JSON.stringify(poll) : null}::jsonb, ${at}, ${at})
-          on conflict do nothing
-          returning id),
-        p as (insert into inbox_pending (app_id, message_id) select ${appId}::uuid, id from m where ${mayReachInbox}::boolean)
-        insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at, shadow_of)
-        select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at}, ${shadowed ? me.userId : null} from m
-        returning seq`,
-      );
-      if (written.length === 0) throw new DuplicateId();
-      if (poll) await schedulePollClose(svc, tx, appId, id, poll);
-      // The outbox of DESIGN.md: the unfurl job exists exactly when the message commits.
-      if (svc.config.linkPreviews && previewUrls(input.text).length > 0)
-        await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
-      out.push({ to: 'channel', appId, cid, event, frame, ...(shadowed ? { shadowOf: me.userId } : {}) });
-      if (shadowed) return event.message; // no mention flags, no notifications
-      await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
-      if (mentions.channel) {
-        const everyone = await tx
-          .select({ id: schema.members.userId })
-          .from(schema.members)
-          .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
-        const already = new Set([...mentions.users, ...mentions.here, me.userId]);
-        for (const r of everyone)
-          if (!already.has(r.id))
-            out.push({
-              to: 'user',
-              appId,
-              userId: r.id,
-              event: {
-                type: 'notification.new',
-                cid,
-                reason: 'channel',
-                message: event.message,
-                created_at: at.toISOString(),
-              },
-            });
-      }
-      return event.message;
-    });
+        mayReachInbox,
+        inChannel,
+        at,
+      }),
+    );
   } catch (err) {
     if (!(err instanceof DuplicateId)) throw err;
     return { kind: 'taken' };
   }
   return { kind: 'sent', message: result, author: a.user, inbox: mayReachInbox };
+}
+
+/** What `storeMessage` writes: a send checked and its mentions resolved. */
+interface Store {
+  me: Caller & { kind: 'user' };
+  cid: string;
+  id: string;
+  input: MessageInput;
+  author: UserRow | null;
+  parent: MessageRow | null;
+  quoted: MessageRow | null;
+  mentions: Mentions;
+  shadowed: boolean;
+  mayReachInbox: boolean;
+  inChannel: boolean;
+  at: Date;
+}
+
+/**
+ * Store one checked send inside `tx`: take its seq, write the message, its log entry, its
+ * inbox row, files, poll, unfurl job and mention flags, and queue its events in `out`. Throws
+ * `DuplicateId` when the id is taken (the caller's rollback returns the seq). The one-send path
+ * and a channel's first message (`first-message.ts`) share it, so the two cannot drift.
+ */
+export async function storeMessage(svc: Services, tx: Tx, out: Outbox, s: Store): Promise<Message> {
+  const { me, cid, id, input, parent, quoted, mentions, shadowed, mayReachInbox, inChannel, at } = s;
+  const appId = me.app.id;
+  const seq = await takeSeqs(tx, appId, cid, 1, inChannel ? at : undefined);
+  const attachments = await attachFiles(tx, appId, cid, me.userId, id, input.attachments ?? []);
+  const poll = input.poll ? newPoll(input.poll) : null;
+  // The stored row is known in full before it is written (every default is set here), so
+  // the event is presented and serialized once, and the message and its log entry go in
+  // one statement: an id already taken inserts neither, and the rollback returns the seq.
+  const row: MessageRow = {
+    appId,
+    id,
+    cid,
+    seq,
+    userId: me.userId,
+    type: 'regular',
+    text: input.text,
+    parentId: parent?.id ?? null,
+    showInChannel: !!parent && !!input.show_in_channel,
+    replyCount: 0,
+    lastReplyAt: null,
+    threadParticipants: [],
+    quotedMessageId: quoted?.id ?? null,
+    reactionCounts: {},
+    latestReactions: [],
+    mentionedUsers: mentions.users,
+    mentionedHere: mentions.hereFlag,
+    mentionedChannel: mentions.channel,
+    shadowed,
+    attachments,
+    previews: [],
+    hiddenPreviews: [],
+    poll,
+    pinnedAt: null,
+    pinnedBy: null,
+    editedAt: null,
+    createdAt: at,
+    updatedAt: at,
+    deletedAt: null,
+  };
+  const event: ChannelEvent = {
+    type: 'message.new',
+    cid,
+    seq,
+    created_at: at.toISOString(),
+    message: presentMessage(row, { user: s.author, quoted }),
+  };
+  if (parent) {
+    const [p] = await tx
+      .update(schema.messages)
+      .set({
+        replyCount: sql`${schema.messages.replyCount} + 1`,
+        lastReplyAt: at,
+        threadParticipants: sql`case
+          when ${schema.messages.threadParticipants} @> ${JSON.stringify([me.userId])}::jsonb then ${schema.messages.threadParticipants}
+          when jsonb_array_length(${schema.messages.threadParticipants}) >= ${MAX_PARTICIPANTS} then ${schema.messages.threadParticipants}
+          when jsonb_array_length(${schema.messages.threadParticipants}) = 0 and ${schema.messages.userId} <> ${me.userId}
+            then jsonb_build_array(${schema.messages.userId}) || ${JSON.stringify([me.userId])}::jsonb
+          else ${schema.messages.threadParticipants} || ${JSON.stringify([me.userId])}::jsonb end`,
+      })
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parent.id)))
+      .returning();
+    if (p) event.parent = presentMessage(p);
+  }
+  const frame = JSON.stringify(event);
+  const written = await rows<{ seq: number }>(
+    tx,
+    sql`with m as (
+      insert into ${schema.messages} (app_id, id, cid, seq, user_id, type, text, parent_id, show_in_channel,
+        quoted_message_id, mentioned_users, mentioned_here, mentioned_channel, shadowed, attachments, poll, created_at, updated_at)
+      values (${appId}, ${id}, ${cid}, ${seq}, ${me.userId}, 'regular', ${input.text}, ${row.parentId},
+        ${row.showInChannel}, ${row.quotedMessageId}, ${JSON.stringify(row.mentionedUsers)}::jsonb, ${row.mentionedHere},
+        ${row.mentionedChannel}, ${shadowed}, ${JSON.stringify(attachments)}::jsonb,
+        ${poll ? JSON.stringify(poll) : null}::jsonb, ${at}, ${at})
+      on conflict do nothing
+      returning id),
+    p as (insert into inbox_pending (app_id, message_id) select ${appId}::uuid, id from m where ${mayReachInbox}::boolean)
+    insert into ${schema.channelEvents} (app_id, cid, seq, type, payload, created_at, shadow_of)
+    select ${appId}, ${cid}, ${seq}, 'message.new', ${frame}::jsonb, ${at}, ${shadowed ? me.userId : null} from m
+    returning seq`,
+  );
+  if (written.length === 0) throw new DuplicateId();
+  if (poll) await schedulePollClose(svc, tx, appId, id, poll);
+  // The outbox of DESIGN.md: the unfurl job exists exactly when the message commits.
+  if (svc.config.linkPreviews && previewUrls(input.text).length > 0)
+    await svc.jobs.enqueue(tx, UNFURL, { appId, messageId: id });
+  out.push({ to: 'channel', appId, cid, event, frame, ...(shadowed ? { shadowOf: me.userId } : {}) });
+  if (shadowed) return event.message; // no mention flags, no notifications
+  await flagMentions(tx, out, appId, row, mentions, me.userId, event.message);
+  if (mentions.channel) {
+    const everyone = await tx
+      .select({ id: schema.members.userId })
+      .from(schema.members)
+      .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+    const already = new Set([...mentions.users, ...mentions.here, me.userId]);
+    for (const r of everyone)
+      if (!already.has(r.id))
+        out.push({
+          to: 'user',
+          appId,
+          userId: r.id,
+          event: {
+            type: 'notification.new',
+            cid,
+            reason: 'channel',
+            message: event.message,
+            created_at: at.toISOString(),
+          },
+        });
+  }
+  return event.message;
 }
 
 /** Edit your own message; the earlier text is kept as a version. */

@@ -5,6 +5,7 @@
  */
 export { accessMessage, messageRow } from './access.js';
 export { deleteMessage, enrichMessages, ownReactions, runSendJob, sendMessage } from './actions.js';
+export { planFirstMessage } from './first-message.js';
 export { CLOSE_POLL } from './job-names.js';
 export type { StoredPoll } from './polls.js';
 export { type MessageRow, presentMessage } from './present.js';
