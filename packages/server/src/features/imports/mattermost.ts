@@ -279,8 +279,8 @@ export async function importMattermostExport(
   const postsOf = new Map<string, Post[]>(); // channel name → its posts
   for (const p of exp.posts)
     if (inTeam(p.team)) {
-      const list = postsOf.get(key(p.channel));
-      if (list) list.push(p);
+      const got = postsOf.get(key(p.channel));
+      if (got) got.push(p);
       else postsOf.set(key(p.channel), [p]);
     }
   // DMs: one a member set, from direct_channel lines and the member sets of direct_post lines.
@@ -456,8 +456,8 @@ export async function importMattermostExport(
       if (inTeam(t.name))
         for (const c of t.channels ?? []) {
           const role = (c.roles ?? '').split(/\s+/).includes('channel_admin') ? 'admin' : 'member';
-          const list = membersOf.get(key(c.name));
-          if (list) list.push({ userId: p.userId, role });
+          const got = membersOf.get(key(c.name));
+          if (got) got.push({ userId: p.userId, role });
           else membersOf.set(key(c.name), [{ userId: p.userId, role }]);
         }
   }
@@ -1284,11 +1284,11 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       .insert(schema.reactions)
       .values(freshReactions.slice(i, i + 1000))
       .onConflictDoNothing();
-  const bySeq = new Map(fresh.map((r) => [r.id, r]));
+  const freshById = new Map(fresh.map((r) => [r.id, r]));
   const flags = flagRows
-    .filter((f) => bySeq.has(f.messageId))
+    .filter((f) => freshById.has(f.messageId))
     .map((f) => {
-      const r = bySeq.get(f.messageId) as MessageRow;
+      const r = freshById.get(f.messageId) as MessageRow;
       return {
         appId,
         userId: f.userId,
@@ -1306,7 +1306,7 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       .onConflictDoNothing();
   // Flagged posts are saved for the people who flagged them, ordered (by id) as the posts.
   const saved = freshSaved.map((x) => {
-    const r = bySeq.get(x.messageId) as MessageRow;
+    const r = freshById.get(x.messageId) as MessageRow;
     return {
       appId,
       id: mattermostMessageId(appId, `${cid}/saved/${x.userId}`, r.createdAt.getTime(), x.userId),
