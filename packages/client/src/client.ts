@@ -24,6 +24,8 @@ import type {
   PushProvider,
   QueryChannelsBody,
   QueryChannelsResponse,
+  ReadPrivacy,
+  ReadPrivacyResponse,
   Reminder,
   ReplayWebhookBody,
   ReplayWebhookResponse,
@@ -38,6 +40,7 @@ import type {
   SnoozeReminderBody,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
+  UpdateReadPrivacyBody,
   UpdateScheduledBody,
   UpdateWebhookBody,
   User,
@@ -579,6 +582,19 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([r.user]);
     this.state.update((s) => ({ ...s, user: { ...r.user } }));
     return r.user;
+  }
+
+  /** Your privacy settings: whether others see your read receipts. */
+  async getReadPrivacy(): Promise<ReadPrivacy> {
+    return (await this.http.call<ReadPrivacyResponse>('GET', '/v1/me/privacy')).privacy;
+  }
+
+  /**
+   * Hide or show your read receipts. Hidden, nobody else sees how far you have read (read-by,
+   * `read.updated`, member lists show 0); your own read marks and unread counts are unchanged.
+   */
+  async setReadPrivacy(body: UpdateReadPrivacyBody): Promise<ReadPrivacy> {
+    return (await this.http.call<ReadPrivacyResponse>('PATCH', '/v1/me/privacy', body)).privacy;
   }
 
   /** The channel you last had open, on any device (null: none, or no longer readable). */

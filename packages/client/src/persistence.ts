@@ -65,7 +65,15 @@ export class Persistence {
         .filter((c) => c.channel.membership)
         .map((c) => ({
           channel: { ...c.channel, unread_count: c.unreadCount, mention_count: c.mentionCount },
-          members: Object.values(c.members),
+          // Each with the read mark the state holds: `read.updated` moves `read`, not the member
+          // entry, and a restart without a fresh member list would bring back an older mark (one
+          // a reader has since hidden: theirs now shows 0).
+          members: Object.values(c.members).map((m) => ({
+            ...m,
+            last_read_seq: c.read[m.user_id] ?? m.last_read_seq,
+            ...(c.readRevs?.[m.user_id] !== undefined ? { read_rev: c.readRevs[m.user_id] } : {}),
+            ...(c.readAt?.[m.user_id] !== undefined ? { last_read_at: c.readAt[m.user_id] } : {}),
+          })),
           messages: c.messages.filter((m) => m.status === 'sent').slice(-this.keepMessages),
           lastSeq: c.lastSeq,
           loaded: c.loaded,

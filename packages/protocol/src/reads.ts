@@ -30,6 +30,30 @@ export const ReadByResponse = Type.Object({
 });
 export type ReadByResponse = Static<typeof ReadByResponse>;
 
+/**
+ * A user's privacy of their reads (`GET`/`PATCH /v1/me/privacy`). With `hide_read_receipts`
+ * on, nobody else learns how far they have read: they are in no read-by list, others get no
+ * `read.updated` about them, and every member list shows others their `last_read_seq` as 0
+ * (`last_read_at` null) — they count as not having seen anything ("seen by 2 of 3"). Their own
+ * read marks, unread counts and their other devices work as before.
+ */
+export const ReadPrivacy = Type.Object({
+  /** Hide your read receipts from everyone else (Zulip's "Let others see when I've read messages", inverted). */
+  hide_read_receipts: Type.Boolean(),
+});
+export type ReadPrivacy = Static<typeof ReadPrivacy>;
+
+/** `PATCH /v1/me/privacy`: the settings to change (only those sent). */
+export const UpdateReadPrivacyBody = Type.Object(
+  { hide_read_receipts: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type UpdateReadPrivacyBody = Static<typeof UpdateReadPrivacyBody>;
+
+/** `GET`/`PATCH /v1/me/privacy`. */
+export const ReadPrivacyResponse = Type.Object({ privacy: ReadPrivacy });
+export type ReadPrivacyResponse = Static<typeof ReadPrivacyResponse>;
+
 /** `PUT /v1/me/last-channel`: the channel the user has open now. */
 export const LastChannelBody = Type.Object({ cid: Cid }, { additionalProperties: false });
 export type LastChannelBody = Static<typeof LastChannelBody>;

@@ -33,6 +33,8 @@
  *   Later, additive: the `sidebar.*` and `saved.*` socket requests; the inbox kind
  *   `note_mention` with the item's `note_id` (and `note_title` in lists), `removed` in
  *   `inbox.updated`, and the `inbox.new` webhook event.
+ *   Later, additive: `GET`/`PATCH /v1/me/privacy` (`hide_read_receipts`: a hidden reader's
+ *   mark shows others as 0 in member lists, and they are in no read-by list).
  *   Later, additive: `first_message` on `POST /v1/channels` (a group and its first message in
  *   one step; `message` in its answer, `last_message` and counts in that `channel.added`) and
  *   the `GROUP_TOO_SMALL` error.

@@ -1,6 +1,7 @@
 /**
- * Preferences: your profile (display name, username), the theme, and your account — its
- * password and email, two-factor sign-in, its sessions, and signing out everywhere.
+ * Preferences: your profile (display name, username), the theme, your privacy (read receipts),
+ * and your account — its password and email, two-factor sign-in, its sessions, and signing out
+ * everywhere.
  */
 import { ParleyError } from '@parley/client';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@parley/protocol';
@@ -14,6 +15,7 @@ import { newPasswordProblem } from '../lib/account-errors.js';
 import { ApiError, accounts } from '../lib/api.js';
 import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
 import { DataExportSettings } from './data-export.js';
+import { PrivacySettings } from './privacy-settings.js';
 import { SessionsSettings, TwoFactorSettings } from './security-settings.js';
 
 const THEMES: { value: ThemeChoice; label: string; hint: string }[] = [
@@ -341,6 +343,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
     >
       <Profile />
       <Appearance />
+      <PrivacySettings />
       {state.account ? (
         <>
           <ChangePassword email={state.account.email} />

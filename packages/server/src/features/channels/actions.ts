@@ -257,7 +257,7 @@ async function insertChannel(
     const mine = creator ? memberRows.find((m) => m.userId === creator) : undefined;
     return {
       channel: mine ? { ...channel, membership: presentMembership(mine) } : channel,
-      members: memberRows.map((m) => presentMember(m, users.get(m.userId))),
+      members: memberRows.map((m) => presentMember(m, users.get(m.userId), caller.userId ?? 'everyone')),
       ...(message ? { message } : {}),
     };
   });
@@ -283,7 +283,7 @@ export async function channelWithMembers(q: Queryable, caller: Caller, cid: stri
       membership: access.member ? presentMembership(access.member) : null,
       own_capabilities: ownCapabilities(access),
     }),
-    members: rows.map((r) => presentMember(r.member, r.user)),
+    members: rows.map((r) => presentMember(r.member, r.user, caller.userId ?? 'everyone')),
   };
 }
 
@@ -364,7 +364,7 @@ export async function addMembers(svc: Services, caller: Caller, cid: string, use
       cid,
       seq: seq++,
       created_at: at.toISOString(),
-      member: presentMember(m, users.get(m.userId)),
+      member: presentMember(m, users.get(m.userId), 'everyone'),
       channel,
     }));
     const actor = caller.userId ?? added[0]!.userId;
@@ -572,13 +572,20 @@ export async function updateMember(svc: Services, caller: Caller, cid: string, u
       .set(set)
       .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid), eq(schema.members.userId, userId)))
       .returning();
+    // The member's row says whether they hide their read receipts (presentMember).
+    const [user] = await tx
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, appId), eq(schema.users.id, userId)));
     if (body.role !== undefined && body.role !== target.role) {
       const row = await bump(tx, appId, cid, 1);
+      const { user: _u, ...member } = presentMember(m!, user, 'everyone');
       await logEvents(tx, out, appId, [
-        { type: 'member.updated', cid, seq: row.lastSeq, created_at: now().toISOString(), member: presentMember(m!) },
+        { type: 'member.updated', cid, seq: row.lastSeq, created_at: now().toISOString(), member },
       ]);
     }
-    return { member: presentMember(m!) };
+    const { user: _u, ...member } = presentMember(m!, user, caller.userId ?? 'everyone');
+    return { member };
   });
 }
 

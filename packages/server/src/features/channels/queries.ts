@@ -187,7 +187,7 @@ export async function queryChannels(
     // With their presence, so a list shows who is around before any presence event arrives.
     const states = await svc.presence.statesOf(appId, [...new Set(memberRows.map((r) => r.member.userId))]);
     for (const r of memberRows) {
-      const m = presentMember(r.member, r.user);
+      const m = presentMember(r.member, r.user, caller.userId ?? 'everyone');
       if (m.user) m.user.presence = states.get(r.member.userId) ?? 'offline';
       dmMembers.set(r.member.cid, [...(dmMembers.get(r.member.cid) ?? []), m]);
     }

@@ -14,7 +14,7 @@ import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
 import { ensureUser } from '../users/index.js';
 import { accessChannelRead } from './access.js';
-import { presentMember } from './present.js';
+import { type MemberViewer, presentMember } from './present.js';
 
 /** Default and largest page of `channel.members`. */
 export const MEMBERS_PAGE = 100;
@@ -51,6 +51,7 @@ export async function membersPage(
   cid: string,
   after: string | undefined,
   limit: number,
+  viewer: MemberViewer,
 ): Promise<{ members: Member[]; next: string | null }> {
   const conds = [eq(schema.members.appId, appId), eq(schema.members.cid, cid)];
   if (after !== undefined) conds.push(gt(schema.members.userId, after));
@@ -67,7 +68,7 @@ export async function membersPage(
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    members: page.map((r) => presentMember(r.member, r.user)),
+    members: page.map((r) => presentMember(r.member, r.user, viewer)),
     next: rows.length > limit && last ? last.member.userId : null,
   };
 }
@@ -75,6 +76,6 @@ export async function membersPage(
 export const channelSocket: SocketHandlers = {
   'channel.members': async ({ svc, caller }, f) => {
     await accessChannelRead(svc.db, caller, f.cid);
-    return membersPage(svc, caller.app.id, f.cid, f.cursor, f.limit ?? MEMBERS_PAGE);
+    return membersPage(svc, caller.app.id, f.cid, f.cursor, f.limit ?? MEMBERS_PAGE, caller.userId ?? 'everyone');
   },
 };

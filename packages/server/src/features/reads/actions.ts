@@ -1,4 +1,8 @@
-/** Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged. */
+/**
+ * Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged.
+ * A reader who hides their read receipts (privacy.ts) gets it on their own topic only: their
+ * other devices follow the mark, nobody else hears of it.
+ */
 import type { EventOf } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
@@ -30,7 +34,11 @@ function announce(
     // The time the mark moved, as stored in `last_read_at`: read-by's live time is the stored one.
     created_at: at.toISOString(),
   };
-  svc.bus.publish([{ to: 'channel', appId: caller.app.id, cid, event }]);
+  svc.bus.publish([
+    user.readsHiddenRev === null
+      ? { to: 'channel', appId: caller.app.id, cid, event }
+      : { to: 'user', appId: caller.app.id, userId: caller.userId, event },
+  ]);
 }
 
 /** Mark read up to `seq` (capped at the channel's last seq). Never moves the mark back. */

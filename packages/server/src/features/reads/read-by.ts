@@ -4,9 +4,12 @@
  * is when that mark last moved forward). No row per reader per message: the answer is one
  * indexed read of the channel's members. Answered only in channels of at most
  * `readByMaxMembers` members: in a crowd, a list of readers is noise and costs a row per member.
+ * A member who hides their read receipts (privacy.ts) is never listed: they count as not having
+ * read it, to everyone but themselves — and they are never asked about their own message's read-by
+ * entry, since the author is not listed either.
  */
 import type { ReadByResponse } from '@parley/protocol';
-import { and, asc, eq, gte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, ne, sql } from 'drizzle-orm';
 import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { forbidden } from '../../platform/errors.js';
@@ -24,15 +27,18 @@ export async function readBy(svc: Services, caller: Caller, messageId: string): 
   const max = svc.config.readByMaxMembers;
   if (a.channel.memberCount > max || max === 0) return { enabled: false, max_members: max, read_by: [] };
   const m = schema.members;
+  const u = schema.users;
   const rows = await svc.db
     .select({ userId: m.userId, readAt: m.lastReadAt })
     .from(m)
+    .innerJoin(u, and(eq(u.appId, m.appId), eq(u.id, m.userId)))
     .where(
       and(
         eq(m.appId, caller.app.id),
         eq(m.cid, a.channel.cid),
         gte(m.lastReadSeq, a.message.seq),
         ne(m.userId, a.message.userId),
+        isNull(u.readsHiddenRev),
       ),
     )
     .orderBy(sql`${m.lastReadAt} asc nulls first`, asc(m.userId))

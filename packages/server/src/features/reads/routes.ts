@@ -7,13 +7,16 @@ import {
   LastChannelResponse,
   ReadBody,
   ReadByResponse,
+  ReadPrivacyResponse,
   ReadStateResponse,
   UnreadBody,
+  UpdateReadPrivacyBody,
 } from '@parley/protocol';
 import { callerOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { markRead, markUnread } from './actions.js';
 import { getLastChannel, setLastChannel } from './last-channel.js';
+import { getReadPrivacy, setReadPrivacy } from './privacy.js';
 import { readBy } from './read-by.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -66,6 +69,38 @@ export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => readBy(svc, callerOf(req), req.params.id),
+    );
+    app.get(
+      '/v1/me/privacy',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['reads'],
+          summary: 'Your privacy settings (whether others see your read receipts)',
+          response: { 200: ReadPrivacyResponse, ...errors },
+        },
+      },
+      async (req) => getReadPrivacy(svc, callerOf(req)),
+    );
+    app.patch(
+      '/v1/me/privacy',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags: ['reads'],
+          summary: 'Hide or show your read receipts',
+          description:
+            'Only the fields sent change, and only your own (a user token; no user id can be named). With ' +
+            '`hide_read_receipts` on, you are in no read-by list, others get no `read.updated` about you, and ' +
+            'member lists show others your `last_read_seq` as 0: you count as not having seen. Your own read ' +
+            'marks and unread counts are unchanged. Hiding sends the other members of your channels of at most ' +
+            '`PARLEY_READ_BY_MAX_MEMBERS` members a `read.updated` with `seq` 0; showing again announces your ' +
+            'real marks to each of your channels.',
+          body: UpdateReadPrivacyBody,
+          response: { 200: ReadPrivacyResponse, ...errors },
+        },
+      },
+      async (req) => setReadPrivacy(svc, callerOf(req), req.body),
     );
     app.get(
       '/v1/me/last-channel',

@@ -153,7 +153,7 @@ async function joinRoom(
       cid,
       seq,
       created_at: at.toISOString(),
-      member: presentMember(added, user),
+      member: presentMember(added, user, 'everyone'),
       channel,
     },
   ];

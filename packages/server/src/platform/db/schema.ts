@@ -95,6 +95,12 @@ export const users = pgTable(
     statusText: text('status_text'),
     statusEmoji: text('status_emoji'),
     statusExpiresAt: ts('status_expires_at'),
+    /**
+     * Set while the user hides their read receipts (features/reads/privacy.ts): the read-mark
+     * revision others see for every membership of theirs (with the mark shown as 0), taken when
+     * they hid them, so later reads change nothing others can see; null: receipts shown.
+     */
+    readsHiddenRev: bigint('reads_hidden_rev', { mode: 'number' }),
     lastActiveAt: ts('last_active_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
