@@ -48,3 +48,13 @@ export interface DigestJob {
 
 /** Email a user the mentions and DMs they have left unread for a while. */
 export const DIGEST = jobRef<DigestJob>('notifications.digest');
+
+export interface DndEndJob {
+  appId: string;
+  userId: string;
+  /** The `dnd_until` it was made for: a pause changed since has its own job. */
+  until: string;
+}
+
+/** A do-not-disturb pause runs out: its busy presence is announced as cleared, at that time (dnd-end.ts). */
+export const DND_END = jobRef<DndEndJob>('notifications.dnd-end');

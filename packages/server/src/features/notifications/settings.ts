@@ -15,11 +15,9 @@ import { invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { memberRow } from '../channels/index.js';
 import { inDnd, isTimeZone } from './decide.js';
+import { scheduleDndEnd } from './dnd-end.js';
 
 type SettingsRow = typeof schema.notificationSettings.$inferSelect;
-
-/** DND "until turned off": a time far enough away to mean forever. */
-export const DND_FOREVER = new Date('9999-12-31T00:00:00Z');
 
 export async function settingsRow(q: Queryable, appId: string, userId: string): Promise<SettingsRow> {
   const [row] = await q
@@ -92,13 +90,17 @@ export async function updateSettings(
       : null;
   }
   if (body.email_digest !== undefined) set.emailDigest = body.email_digest;
-  await svc.db
-    .insert(schema.notificationSettings)
-    .values({ appId, userId: me.userId, ...set })
-    .onConflictDoUpdate({
-      target: [schema.notificationSettings.appId, schema.notificationSettings.userId],
-      set,
-    });
+  await svc.db.transaction(async (tx) => {
+    await tx
+      .insert(schema.notificationSettings)
+      .values({ appId, userId: me.userId, ...set })
+      .onConflictDoUpdate({
+        target: [schema.notificationSettings.appId, schema.notificationSettings.userId],
+        set,
+      });
+    // A pause's end is announced at its time (dnd-end.ts), not at the next busy sweep.
+    await scheduleDndEnd(svc, tx, appId, me.userId, set.dndUntil);
+  });
   // Pausing or a DND window shows as busy: followers hear it now, not at the next sweep.
   if (body.dnd_until !== undefined || body.dnd_minutes !== undefined || body.dnd_schedule !== undefined)
     await svc.presence.busyChanged(appId, me.userId);

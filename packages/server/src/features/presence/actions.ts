@@ -8,7 +8,7 @@ import type { Caller } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
-import { DND_FOREVER } from '../notifications/index.js';
+import { DND_FOREVER, scheduleDndEnd } from '../notifications/index.js';
 import type { ShownState } from './presence.js';
 
 /** Set the caller's presence; answers what others now see of them. */
@@ -26,10 +26,14 @@ export async function setPresence(
   const s = schema.notificationSettings;
   if (presence === 'busy') {
     const set = { dndUntil: end, updatedAt: new Date(now) };
-    await svc.db
-      .insert(s)
-      .values({ appId, userId: me.userId, ...set })
-      .onConflictDoUpdate({ target: [s.appId, s.userId], set });
+    await svc.db.transaction(async (tx) => {
+      await tx
+        .insert(s)
+        .values({ appId, userId: me.userId, ...set })
+        .onConflictDoUpdate({ target: [s.appId, s.userId], set });
+      // Busy until a time goes back at that time, announced by a job (not at the next sweep).
+      await scheduleDndEnd(svc, tx, appId, me.userId, end);
+    });
   } else {
     // Back online ends a chosen pause; a daily DND window keeps them busy while it is open.
     if (presence === 'online')

@@ -3,7 +3,8 @@
  * notifications are paused (`dnd_until` in the future, which `presence.set busy` writes) or
  * their daily DND window is open. It lives in the database, not in a node's memory, so every
  * node reads the same answer; the presence sweep re-reads it for connected users, which is
- * how a window opening or a pause running out reaches followers without anyone acting.
+ * how a window opening or closing reaches followers without anyone acting. A pause running out
+ * is announced at its time by a job (notifications/dnd-end.ts); the sweep is that job's net.
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';

@@ -219,7 +219,8 @@ export async function setStatus(svc: Services, caller: Caller & { kind: 'user' }
         tx,
         CLEAR_STATUS,
         { appId: caller.app.id, userId: caller.userId, expiresAt: expires.toISOString() },
-        { startAfterSeconds: Math.max(1, Math.ceil((expires.getTime() - svc.clock()) / 1000)) },
+        // At the instant itself: whole seconds, rounded up, cleared it up to a second late.
+        { startAt: expires },
       );
     return r;
   });

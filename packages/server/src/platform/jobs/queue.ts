@@ -333,17 +333,19 @@ export class JobQueue {
   /**
    * Enqueue a job on `q` — pass the transaction of the change that causes it, so the job is
    * committed or rolled back with it. Answers the job id. `singletonKey` makes a second
-   * enqueue with the same key while one is queued a no-op (answers null).
+   * enqueue with the same key while one is queued a no-op (answers null). `startAt`: not before
+   * that instant (to the millisecond, where whole `startAfterSeconds` may run up to a second late).
    */
   async enqueue<T extends object>(
     q: Queryable,
     kind: JobRef<T>,
     data: T,
-    opts: { startAfterSeconds?: number; singletonKey?: string; singletonSeconds?: number } = {},
+    opts: { startAfterSeconds?: number; startAt?: Date; singletonKey?: string; singletonSeconds?: number } = {},
   ): Promise<string | null> {
     if (!this.kinds.has(kind.name)) throw new Error(`job kind ${kind.name} is not defined`);
     const send: PgBoss.SendOptions = { db: queryableExecutor(this.database, q) as PgBoss.Db };
     if (opts.startAfterSeconds) send.startAfter = opts.startAfterSeconds;
+    if (opts.startAt) send.startAfter = opts.startAt;
     if (opts.singletonKey) send.singletonKey = opts.singletonKey;
     if (opts.singletonSeconds) send.singletonSeconds = opts.singletonSeconds;
     return this.boss.send(kind.name, data, send);
