@@ -4,8 +4,8 @@
  * picked (a group of one is not made), picks Bea and Cal, names the group, gives it a photo and
  * writes its first message, and lands in the group with that message. Bea, in another browser
  * context with the workspace already open, sees the group arrive in her sidebar (live, as
- * `channel.added` with its first message) and reads the message in it; Cal, on a phone, sees it
- * too, and the dialog is laid out for a phone.
+ * `channel.added` with its first message) and reads the message in it, under the group's photo;
+ * Cal, on a phone, sees it too, and the dialog is laid out for a phone.
  *
  * Screenshots of the dialog at desktop and phone width go to $TMPDIR/parley-new-group.
  *
@@ -108,6 +108,10 @@ describe.skipIf(!haveBrowser)('a new group in Chromium', () => {
       await row.waitFor(WAIT);
       await row.click();
       await expect.poll(() => b.getByTestId('channel-name').textContent(), WAIT).toBe('Launch crew');
+      // The photo chosen in the dialog is the group's picture in its header.
+      await expect
+        .poll(() => b.getByTestId('channel-photo').getAttribute('src'), WAIT)
+        .toBe(`${web.base}/icons/icon-192.png`);
       const seen = b.locator('.app-channel .parley-message', { hasText: FIRST });
       await seen.waitFor(WAIT);
       expect(await seen.count()).toBe(1);

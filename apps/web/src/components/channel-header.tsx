@@ -29,6 +29,9 @@ function TitleIcon({ info }: { info: ConversationInfo }) {
     return info.peerId ? (
       <PresenceDot presence={peer?.presence ?? 'offline'} className="app-channel-header__presence" />
     ) : null;
+  // A group's photo (its `image`, set when it was made in the new-group dialog) stands in for the icon.
+  const photo = info.state?.channel.image;
+  if (photo) return <img className="app-channel-header__photo" src={photo} alt="" data-testid="channel-photo" />;
   return <span className="app-channel-header__icon">{info.kind === 'private' ? <LockIcon /> : <HashIcon />}</span>;
 }
 
