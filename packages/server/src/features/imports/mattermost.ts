@@ -22,18 +22,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import {
-  type ChannelEvent,
-  IMAGE_MAX_BYTES,
-  IMAGE_SIZES,
-  THUMB_SIZES,
-  USERNAME_PATTERN,
-  uuidv7,
-} from '@parley/protocol';
+import { IMAGE_MAX_BYTES, IMAGE_SIZES, THUMB_SIZES, USERNAME_PATTERN, uuidv7 } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
-import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import { sharp } from '../../platform/lazy-deps.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
@@ -48,7 +40,7 @@ import {
   thumbnails,
 } from '../files/index.js';
 import { imageUrl, renderSquare } from '../images/index.js';
-import { type MessageRow, presentMessage } from '../messages/index.js';
+import type { MessageRow } from '../messages/index.js';
 import { isReservedName } from '../users/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 import {
@@ -60,6 +52,7 @@ import {
 } from './mattermost-export.js';
 import { convertMattermostText } from './mattermost-text.js';
 import { fallsInGap, liveSinceImport, renumberChannel } from './slack.js';
+import { writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 // ---- the report ---------------------------------------------------------------------------
@@ -1231,79 +1224,17 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
         .values(c.members.map((m) => ({ appId, cid, userId: m.userId, role: m.role, joinedAt: createdAt })));
   }
   if (fresh.length === 0) return stats;
-  const start = await takeSeqs(q, appId, cid, fresh.length, lastAt ?? undefined);
-  fresh.forEach((r, i) => {
-    r.seq = start + i;
+  await writeFreshMessages(q, appId, cid, {
+    fresh,
+    lastAt,
+    stored,
+    files: freshFiles,
+    reactions: freshReactions,
+    mentions: flagRows,
+    participants: (p, replies) =>
+      replies.reduce((list, r) => withParticipant(list, p.userId, r.userId), p.threadParticipants),
   });
-  // Replies to a parent an earlier run stored (a later export): the parent's thread fields move,
-  // and the last such reply's event carries it, as a live reply's does.
-  const lastReplyTo = new Map<string, MessageRow>();
-  for (const r of fresh) if (r.parentId && stored.has(r.parentId)) lastReplyTo.set(r.parentId, r);
-  const parents = new Map<string, MessageRow>();
-  for (const [parentId, last] of lastReplyTo) {
-    const [p] = await q
-      .select()
-      .from(schema.messages)
-      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)));
-    if (!p) continue;
-    const replies = fresh.filter((r) => r.parentId === parentId);
-    const [updated] = await q
-      .update(schema.messages)
-      .set({
-        replyCount: p.replyCount + replies.length,
-        lastReplyAt: p.lastReplyAt && p.lastReplyAt > last.createdAt ? p.lastReplyAt : last.createdAt,
-        threadParticipants: replies.reduce(
-          (list, r) => withParticipant(list, p.userId, r.userId),
-          p.threadParticipants,
-        ),
-      })
-      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)))
-      .returning();
-    if (updated) parents.set(last.id, updated);
-  }
-  const out: Outbox = []; // no server runs here: nothing to publish
-  for (let i = 0; i < fresh.length; i += 500) {
-    const part = fresh.slice(i, i + 500);
-    await q.insert(schema.messages).values(part);
-    const events: ChannelEvent[] = part.map((r) => {
-      const parent = parents.get(r.id);
-      return {
-        type: 'message.new',
-        cid,
-        seq: r.seq,
-        created_at: r.createdAt.toISOString(),
-        message: presentMessage(r),
-        ...(parent ? { parent: presentMessage(parent) } : {}),
-      };
-    });
-    await logEvents(q, out, appId, events);
-  }
-  if (freshFiles.length > 0) await q.insert(schema.files).values(freshFiles).onConflictDoNothing();
-  for (let i = 0; i < freshReactions.length; i += 1000)
-    await q
-      .insert(schema.reactions)
-      .values(freshReactions.slice(i, i + 1000))
-      .onConflictDoNothing();
   const freshById = new Map(fresh.map((r) => [r.id, r]));
-  const flags = flagRows
-    .filter((f) => freshById.has(f.messageId))
-    .map((f) => {
-      const r = freshById.get(f.messageId) as MessageRow;
-      return {
-        appId,
-        userId: f.userId,
-        messageId: f.messageId,
-        cid,
-        seq: r.seq,
-        mentioned: true,
-        createdAt: r.createdAt,
-      };
-    });
-  for (let i = 0; i < flags.length; i += 1000)
-    await q
-      .insert(schema.userMessageFlags)
-      .values(flags.slice(i, i + 1000))
-      .onConflictDoNothing();
   // Flagged posts are saved for the people who flagged them, ordered (by id) as the posts.
   const saved = freshSaved.map((x) => {
     const r = freshById.get(x.messageId) as MessageRow;
@@ -1321,11 +1252,6 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       .insert(schema.savedItems)
       .values(saved.slice(i, i + 1000))
       .onConflictDoNothing();
-  // Imported history is read: members start with nothing unread.
-  await q
-    .update(schema.members)
-    .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${fresh.at(-1)?.seq ?? 0})` })
-    .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
   if (reorder) await renumberChannel(q, appId, cid);
   return stats;
 }

@@ -16,10 +16,10 @@
  * than a channel's newest are put in time order by renumbering it (`renumberChannel`).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type ChannelEvent, USERNAME_PATTERN } from '@parley/protocol';
+import { USERNAME_PATTERN } from '@parley/protocol';
 import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
-import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
+import { logEvents } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
 import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
@@ -28,6 +28,7 @@ import { isReservedName } from '../users/index.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
 import { readSlackExport, type SlackConversation, type SlackMessage } from './slack-export.js';
 import { convertSlackText } from './slack-text.js';
+import { writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 export { ImportInputError };
@@ -830,82 +831,15 @@ async function importChannel(
         );
     }
     if (fresh.length > 0) {
-      const first = await takeSeqs(tx, appId, cid, fresh.length, lastAt ?? undefined);
-      fresh.forEach((r, i) => {
-        r.seq = first + i;
+      await writeFreshMessages(tx, appId, cid, {
+        fresh,
+        lastAt,
+        stored,
+        files: freshFiles,
+        reactions: freshReactions,
+        mentions: flagRows,
+        participants: (p, replies) => [...new Set([...p.threadParticipants, ...replies.map((r) => r.userId)])],
       });
-      // Replies to a parent an earlier run stored (a later export): the parent's thread fields
-      // move, and the last such reply's event carries it, as a live reply's does.
-      const lastReplyTo = new Map<string, MessageRow>(); // stored parent id → its last fresh reply
-      for (const r of fresh) if (r.parentId && stored.has(r.parentId)) lastReplyTo.set(r.parentId, r);
-      const parents = new Map<string, MessageRow>();
-      for (const [parentId, last] of lastReplyTo) {
-        const [p] = await tx
-          .select()
-          .from(schema.messages)
-          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)));
-        if (!p) continue;
-        const replies = fresh.filter((r) => r.parentId === parentId);
-        const participants = [...new Set([...p.threadParticipants, ...replies.map((r) => r.userId)])];
-        const [updated] = await tx
-          .update(schema.messages)
-          .set({
-            replyCount: p.replyCount + replies.length,
-            lastReplyAt: p.lastReplyAt && p.lastReplyAt > last.createdAt ? p.lastReplyAt : last.createdAt,
-            threadParticipants: participants,
-          })
-          .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)))
-          .returning();
-        if (updated) parents.set(last.id, updated);
-      }
-      const out: Outbox = []; // no server runs: nothing to publish
-      for (let i = 0; i < fresh.length; i += 500) {
-        const part = fresh.slice(i, i + 500);
-        await tx.insert(schema.messages).values(part);
-        const events: ChannelEvent[] = part.map((r) => {
-          const parent = parents.get(r.id);
-          return {
-            type: 'message.new',
-            cid,
-            seq: r.seq,
-            created_at: r.createdAt.toISOString(),
-            message: presentMessage(r),
-            ...(parent ? { parent: presentMessage(parent) } : {}),
-          };
-        });
-        await logEvents(tx, out, appId, events);
-      }
-      if (freshFiles.length > 0) await tx.insert(schema.files).values(freshFiles).onConflictDoNothing();
-      for (let i = 0; i < freshReactions.length; i += 1000)
-        await tx
-          .insert(schema.reactions)
-          .values(freshReactions.slice(i, i + 1000))
-          .onConflictDoNothing();
-      const seqOf = new Map(fresh.map((r) => [r.id, r]));
-      const flags = flagRows
-        .filter((f) => seqOf.has(f.messageId))
-        .map((f) => {
-          const r = seqOf.get(f.messageId) as MessageRow;
-          return {
-            appId,
-            userId: f.userId,
-            messageId: f.messageId,
-            cid,
-            seq: r.seq,
-            mentioned: true,
-            createdAt: r.createdAt,
-          };
-        });
-      for (let i = 0; i < flags.length; i += 1000)
-        await tx
-          .insert(schema.userMessageFlags)
-          .values(flags.slice(i, i + 1000))
-          .onConflictDoNothing();
-      // Imported history is read: members start with nothing unread.
-      await tx
-        .update(schema.members)
-        .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${fresh.at(-1)?.seq ?? 0})` })
-        .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
       if (reorder) await renumberChannel(tx, appId, cid);
     }
   };

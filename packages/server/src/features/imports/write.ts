@@ -1,0 +1,107 @@
+/**
+ * What every import does with the messages it adds to a channel, once the channel and its
+ * members exist (slack.ts, mattermost.ts): seqs in time order after what the channel holds, the
+ * thread fields of parents an earlier run stored, the rows with their log events, files,
+ * reactions and mention flags, and the members' read marks past it all (imported history is
+ * read).
+ */
+import type { ChannelEvent } from '@parley/protocol';
+import { and, eq, sql } from 'drizzle-orm';
+import { type Queryable, schema } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
+import type { FileRow } from '../files/index.js';
+import { type MessageRow, presentMessage } from '../messages/index.js';
+
+export interface FreshMessages {
+  /** The new messages, in time order; their seqs are taken here. */
+  fresh: MessageRow[];
+  /** The newest in-channel message's time, for the channel's `last_message_at`. */
+  lastAt: Date | null;
+  /** Ids of the messages of this channel an earlier run stored. */
+  stored: ReadonlySet<string>;
+  files: FileRow[];
+  reactions: (typeof schema.reactions.$inferInsert)[];
+  /** People mentioned by a message (each gets a mention flag on it). */
+  mentions: readonly { userId: string; messageId: string }[];
+  /** A stored parent's thread participants once `replies` are added, as the import counts them. */
+  participants(parent: MessageRow, replies: readonly MessageRow[]): string[];
+}
+
+export async function writeFreshMessages(q: Queryable, appId: string, cid: string, w: FreshMessages): Promise<void> {
+  const { fresh } = w;
+  const first = await takeSeqs(q, appId, cid, fresh.length, w.lastAt ?? undefined);
+  fresh.forEach((r, i) => {
+    r.seq = first + i;
+  });
+  // Replies to a parent an earlier run stored (a later export): the parent's thread fields move,
+  // and the last such reply's event carries it, as a live reply's does.
+  const lastReplyTo = new Map<string, MessageRow>(); // stored parent id → its last fresh reply
+  for (const r of fresh) if (r.parentId && w.stored.has(r.parentId)) lastReplyTo.set(r.parentId, r);
+  const parents = new Map<string, MessageRow>();
+  for (const [parentId, last] of lastReplyTo) {
+    const [p] = await q
+      .select()
+      .from(schema.messages)
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)));
+    if (!p) continue;
+    const replies = fresh.filter((r) => r.parentId === parentId);
+    const [updated] = await q
+      .update(schema.messages)
+      .set({
+        replyCount: p.replyCount + replies.length,
+        lastReplyAt: p.lastReplyAt && p.lastReplyAt > last.createdAt ? p.lastReplyAt : last.createdAt,
+        threadParticipants: w.participants(p, replies),
+      })
+      .where(and(eq(schema.messages.appId, appId), eq(schema.messages.id, parentId)))
+      .returning();
+    if (updated) parents.set(last.id, updated);
+  }
+  const out: Outbox = []; // no server runs here: nothing to publish
+  for (let i = 0; i < fresh.length; i += 500) {
+    const part = fresh.slice(i, i + 500);
+    await q.insert(schema.messages).values(part);
+    const events: ChannelEvent[] = part.map((r) => {
+      const parent = parents.get(r.id);
+      return {
+        type: 'message.new',
+        cid,
+        seq: r.seq,
+        created_at: r.createdAt.toISOString(),
+        message: presentMessage(r),
+        ...(parent ? { parent: presentMessage(parent) } : {}),
+      };
+    });
+    await logEvents(q, out, appId, events);
+  }
+  if (w.files.length > 0) await q.insert(schema.files).values(w.files).onConflictDoNothing();
+  for (let i = 0; i < w.reactions.length; i += 1000)
+    await q
+      .insert(schema.reactions)
+      .values(w.reactions.slice(i, i + 1000))
+      .onConflictDoNothing();
+  const byId = new Map(fresh.map((r) => [r.id, r]));
+  const flags = w.mentions
+    .filter((f) => byId.has(f.messageId))
+    .map((f) => {
+      const r = byId.get(f.messageId) as MessageRow;
+      return {
+        appId,
+        userId: f.userId,
+        messageId: f.messageId,
+        cid,
+        seq: r.seq,
+        mentioned: true,
+        createdAt: r.createdAt,
+      };
+    });
+  for (let i = 0; i < flags.length; i += 1000)
+    await q
+      .insert(schema.userMessageFlags)
+      .values(flags.slice(i, i + 1000))
+      .onConflictDoNothing();
+  // Imported history is read: members start with nothing unread.
+  await q
+    .update(schema.members)
+    .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${fresh.at(-1)?.seq ?? 0})` })
+    .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+}
