@@ -4,7 +4,7 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { inDnd } from './decide.js';
-export { DND_FOREVER, defineDndEndJob, scheduleDndEnd } from './dnd-end.js';
+export { DND_FOREVER, scheduleDndEnd } from './dnd-end.js';
 export { defineNotificationJobs } from './jobs.js';
 export { notificationRoutes } from './routes.js';
 export { notifyMessage, notifySettled } from './trigger.js';

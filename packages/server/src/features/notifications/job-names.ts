@@ -58,3 +58,15 @@ export interface DndEndJob {
 
 /** A do-not-disturb pause runs out: its busy presence is announced as cleared, at that time (dnd-end.ts). */
 export const DND_END = jobRef<DndEndJob>('notifications.dnd-end');
+
+export interface DndWindowJob {
+  appId: string;
+  userId: string;
+  /** The instant the daily window opens or closes. */
+  at: string;
+  /** The schedule and time zone it was computed from: a schedule changed since has its own job. */
+  key: string;
+}
+
+/** A daily DND window opens or closes: busy is announced at that time, and the next change scheduled (dnd-end.ts). */
+export const DND_WINDOW = jobRef<DndWindowJob>('notifications.dnd-window');

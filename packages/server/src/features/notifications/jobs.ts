@@ -22,7 +22,7 @@ import type { Services } from '../../services.js';
 import { unreadTotalsOf } from '../reads/index.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
-import { defineDndEndJob } from './dnd-end.js';
+import { defineDndEndJobs } from './dnd-end.js';
 import { pushableEndpoint, pushLookup } from './endpoints.js';
 import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob, PUSH, type PushJob, type PushTarget } from './job-names.js';
 import { nativeSenders } from './targets.js';
@@ -611,5 +611,5 @@ export async function defineNotificationJobs(svc: Services): Promise<void> {
   await svc.jobs.define(deliver);
   await svc.jobs.define(push);
   await defineDigestJob(svc);
-  await defineDndEndJob(svc);
+  await defineDndEndJobs(svc);
 }

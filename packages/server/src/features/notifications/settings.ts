@@ -15,7 +15,7 @@ import { invalid, notFound } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
 import { memberRow } from '../channels/index.js';
 import { inDnd, isTimeZone } from './decide.js';
-import { scheduleDndEnd } from './dnd-end.js';
+import { scheduleDndEnd, scheduleDndWindow } from './dnd-end.js';
 
 type SettingsRow = typeof schema.notificationSettings.$inferSelect;
 
@@ -91,15 +91,19 @@ export async function updateSettings(
   }
   if (body.email_digest !== undefined) set.emailDigest = body.email_digest;
   await svc.db.transaction(async (tx) => {
-    await tx
+    const [row] = await tx
       .insert(schema.notificationSettings)
       .values({ appId, userId: me.userId, ...set })
       .onConflictDoUpdate({
         target: [schema.notificationSettings.appId, schema.notificationSettings.userId],
         set,
-      });
-    // A pause's end is announced at its time (dnd-end.ts), not at the next busy sweep.
+      })
+      .returning();
+    // A pause's end, a window's opening or closing: announced at their time (dnd-end.ts), not at
+    // the next busy sweep.
     await scheduleDndEnd(svc, tx, appId, me.userId, set.dndUntil);
+    if (row && (body.dnd_schedule !== undefined || body.time_zone !== undefined))
+      await scheduleDndWindow(svc, tx, appId, me.userId, row);
   });
   // Pausing or a DND window shows as busy: followers hear it now, not at the next sweep.
   if (body.dnd_until !== undefined || body.dnd_minutes !== undefined || body.dnd_schedule !== undefined)

@@ -3,8 +3,9 @@
  * notifications are paused (`dnd_until` in the future, which `presence.set busy` writes) or
  * their daily DND window is open. It lives in the database, not in a node's memory, so every
  * node reads the same answer; the presence sweep re-reads it for connected users, which is
- * how a window opening or closing reaches followers without anyone acting. A pause running out
- * is announced at its time by a job (notifications/dnd-end.ts); the sweep is that job's net.
+ * how DND changes reach followers without anyone acting if nothing else does: a pause running
+ * out and a window opening or closing are announced at their time by jobs
+ * (notifications/dnd-end.ts), and the sweep is their net.
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';

@@ -77,6 +77,7 @@ export const TEMPLATE_QUEUES: readonly QueueSettings[] = [
   { name: 'notifications.deliver', policy: 'short', retryLimit: 3, retryDelay: 5, expireInSeconds: 120 },
   { name: 'notifications.digest', policy: 'short', retryLimit: 5, retryDelay: 30, expireInSeconds: 120 },
   { name: 'notifications.dnd-end', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'notifications.dnd-window', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
   { name: 'notifications.message', retryLimit: 3, retryDelay: 5, expireInSeconds: 300 },
   { name: 'notifications.push', retryLimit: 8, retryDelay: 10, expireInSeconds: 120 },
   { name: 'polls.close', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
