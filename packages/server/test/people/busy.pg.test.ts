@@ -80,7 +80,7 @@ describe('busy chosen by the user', () => {
     const until = new Date(Date.now() + 1_500).toISOString();
     expect((await alice.request('presence.set', { presence: 'busy', until })).presence).toBe('busy');
     await eventually(() => heard(bob, 'alice') === 'busy');
-    // Nobody acts: the presence sweep sees the pause run out.
+    // Nobody acts: the pause's job (or, were it lost, the presence sweep) sees it run out.
     await eventually(() => heard(bob, 'alice') === 'online');
     expect(await presenceOf('alice')).toBe('online');
   });

@@ -62,7 +62,8 @@ export function readRoutes(svc: Services): FastifyPluginAsyncTypebox {
             'The members other than the author whose read mark is at or past the message, earliest first, with ' +
             'when their mark last moved (`read_at`). Members and the server token only (403 for a non-member of a ' +
             'public channel). In a channel of more than `PARLEY_READ_BY_MAX_MEMBERS` members (default 20) read-by ' +
-            'is off: `enabled` is false and `read_by` empty. Live: each `read.updated` carries the reader and their ' +
+            'is off: `enabled` is false and `read_by` empty. A member who hides their read receipts ' +
+            '(`PATCH /v1/me/privacy`) is never listed. Live: each `read.updated` carries the reader and their ' +
             'new mark (`seq`, `created_at`).',
           params: IdParams,
           response: { 200: ReadByResponse, ...errors },
