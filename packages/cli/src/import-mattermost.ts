@@ -3,114 +3,29 @@
  * export, open the database directly and hand both to the server's importer
  * (features/imports/mattermost.ts), drawing progress on stderr and printing the report on stdout.
  *
- * It runs as `parley import slack` does (import-slack.ts): the same flags, limits, exit codes and
- * output; directly, never through a running server (the importer writes rows with their original
- * times and ids, which no API takes). On PGlite the data folder's lock keeps a server from
- * starting meanwhile; on PostgreSQL the one transaction runs beside any servers.
+ * It runs as `parley import slack` does (import-run.ts): the same flags, limits, exit codes and
+ * output, and `--team NAME` to pick the team.
  */
-import type { ExportArchive, MattermostImportReport } from '@parley/server';
+import type { MattermostImportReport } from '@parley/server';
 import type { Values } from './args.js';
-import { CliError } from './errors.js';
-import { exportLimits, type ImportOutcome } from './import-slack.js';
-import { describeOwner } from './owner-lock.js';
-import { takeFolder } from './reach.js';
-import { cliEnv, settings } from './settings.js';
+import { CREATED_USERS, type ImportOutcome, runImport } from './import-run.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export async function importMattermost(values: Values): Promise<ImportOutcome> {
-  const workspace = values.workspace as string;
-  if (!UUID.test(workspace)) throw new CliError(`no workspace with id ${workspace}`);
-  const server = await import('@parley/server');
-  const dryRun = !!values['dry-run'];
-  const s = settings(values);
-  const cfg = server.configFromEnv(cliEnv(values));
-  // Read within its limits before the database is opened: a bomb or a broken zip touches nothing.
-  let archive: ExportArchive;
-  try {
-    archive = await server.openMattermostExport(
-      values.file as string,
-      exportLimits(values, server.DEFAULT_EXPORT_LIMITS),
-    );
-  } catch (e) {
-    if (e instanceof server.ImportInputError) throw new CliError(e.message);
-    throw e;
-  }
-  const work = async (): Promise<ImportOutcome> => {
-    const { store } = server.createStorage(cfg, server.loadMasterKey(cfg.masterKey, cfg.dataDir));
-    const database = await server.openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
-    const bar = progress();
-    try {
-      await server.runMigrations(database);
-      const report = await server.importMattermostExport(database, workspace, archive, {
-        dryRun,
+export function importMattermost(values: Values): Promise<ImportOutcome> {
+  return runImport(values, {
+    source: 'mattermost',
+    open: (server, file, limits) => server.openMattermostExport(file, limits),
+    run: (server, database, workspace, archive, o) =>
+      server.importMattermostExport(database, workspace, archive, {
+        dryRun: o.dryRun,
         team: typeof values.team === 'string' ? values.team : undefined,
-        onProgress: bar.update,
-        store,
-        maxFileBytes: cfg.uploadMaxBytes,
-        publicUrl: cfg.publicUrl,
-      });
-      return { code: 0, out: values.json ? JSON.stringify(report) : describeMattermostReport(report) };
-    } catch (e) {
-      // A dry run's answer is the list of problems (stdout, like mmctl import validate), exit 1.
-      if (e instanceof server.ExportRefusedError && dryRun) {
-        bar.end();
-        return {
-          code: 1,
-          out: values.json
-            ? JSON.stringify({ dry_run: true, problems: e.problems })
-            : [
-                `Dry run: the export has ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; it would be refused:`,
-                ...e.problems.map((p) => `  ${p.file}: ${p.reason}`),
-              ].join('\n'),
-        };
-      }
-      if (e instanceof server.ImportInputError) throw new CliError(e.message);
-      throw e;
-    } finally {
-      bar.end();
-      await database.close();
-      await archive.close();
-    }
-  };
-  if (s.databaseUrl) return work();
-  const lock = await takeFolder(
-    s,
-    { kind: 'command', command: 'import mattermost' },
-    (owner) =>
-      `${s.dataDir} is in use by ${describeOwner(owner)}; stop the server (parley import mattermost writes to the ` +
-      'data folder directly), then run the import again',
-  ).catch(async (e: unknown) => {
-    await archive.close();
-    throw e;
+        onProgress: o.onProgress,
+        store: o.store,
+        maxFileBytes: o.cfg.uploadMaxBytes,
+        publicUrl: o.cfg.publicUrl,
+      }),
+    describe: describeMattermostReport,
+    channel: (name) => name,
   });
-  try {
-    return await work();
-  } finally {
-    lock.release();
-  }
-}
-
-/** A bar on a terminal, a line a conversation otherwise (both on stderr, so --json stays clean). */
-function progress() {
-  const tty = process.stderr.isTTY;
-  let drawn = false;
-  return {
-    update(done: number, total: number, channel: string | null) {
-      if (tty) {
-        const width = 30;
-        const full = total === 0 ? width : Math.round((done / total) * width);
-        process.stderr.write(
-          `\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${done}/${total} channels${channel ? `  ${channel}` : ''}\x1b[K`,
-        );
-        drawn = true;
-      } else if (channel) process.stderr.write(`parley: channel ${done}/${total} ${channel}\n`);
-    },
-    end() {
-      if (drawn) process.stderr.write('\n');
-      drawn = false;
-    },
-  };
 }
 
 export function describeMattermostReport(r: MattermostImportReport): string {
@@ -129,11 +44,8 @@ export function describeMattermostReport(r: MattermostImportReport): string {
   if (r.emoji.imported + r.emoji.existing > 0)
     lines.push(`  emoji:     ${r.emoji.imported} custom emoji, ${r.emoji.existing} already there`);
   if (r.users.deactivated.length > 0)
-    lines.push(
-      `Deactivated in Mattermost (kept as authors, no account, cannot sign in): ${r.users.deactivated.join(', ')}`,
-    );
-  if (r.users.created > 0)
-    lines.push('Users created by the import have no account: they appear as authors but cannot sign in.');
+    lines.push(`Deactivated in Mattermost (kept as authors, not claimable): ${r.users.deactivated.join(', ')}`);
+  if (r.users.created > 0) lines.push(CREATED_USERS);
   if (r.users.renamed.length > 0) {
     lines.push(`Not their Mattermost username (${r.users.renamed.length}): an @name names one user or one group here`);
     for (const n of r.users.renamed.slice(0, 50))
