@@ -31,7 +31,8 @@ need() { command -v "$1" >/dev/null || { say "$1 is missing: apt-get install $2"
 need buildah buildah
 need node "Node 20 or newer"
 
-for f in packages/cli/dist/main.js packages/server/dist/index.js packages/protocol/dist/index.js apps/web/dist/index.html; do
+for f in packages/cli/dist/main.js packages/server/dist/index.js packages/protocol/dist/index.js \
+  packages/conformance/dist/index.js packages/node/dist/index.js apps/web/dist/index.html; do
   [ -e "$ROOT/$f" ] || { say "$f is missing: run npm ci (or npm run build) first"; exit 1; }
 done
 NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
@@ -68,23 +69,26 @@ node -e 'for (const w of require(process.argv[1]).workspaces) console.log(w)' "$
   mkdir -p "$APP/$ws"
   cp "$ROOT/$ws/package.json" "$APP/$ws/"
 done
-for pkg in protocol server cli; do
+# The packages the parley command runs: the CLI, the server, the protocol, and the conformance
+# kit (`parley conformance`) with @parley/node, which it signs its tokens with.
+for pkg in protocol server cli conformance node; do
   cp -a "$ROOT/packages/$pkg/dist" "$APP/packages/$pkg/"
 done
 cp -a "$ROOT/packages/cli/bin" "$APP/packages/cli/"
+cp -a "$ROOT/packages/conformance/bin" "$ROOT/packages/conformance/scenarios" "$APP/packages/conformance/"
 # The migrated database template, when npm ci made one: a first embedded start copies it.
 [ -d "$ROOT/packages/server/.template" ] && cp -a "$ROOT/packages/server/.template" "$APP/packages/server/"
 cp -a "$ROOT/apps/web/dist" "$APP/apps/web/"
 cp "$ROOT/deploy/container/healthcheck.mjs" "$APP/deploy/container/"
 say "copying node_modules and pruning development packages"
 cp -a "$ROOT/node_modules" "$APP/"
-for ws in packages/server packages/cli packages/protocol; do
+for ws in packages/server packages/cli packages/protocol packages/conformance packages/node; do
   [ -d "$ROOT/$ws/node_modules" ] && cp -a "$ROOT/$ws/node_modules" "$APP/$ws/"
 done
 (cd "$APP" && npm prune --omit=dev --ignore-scripts --no-audit --no-fund --offline >/dev/null)
 # Workspaces that do not run in the image: only their package.json stays, and npm's links to them go.
 for link in "$APP"/node_modules/@parley/*; do
-  case "$(basename "$link")" in protocol | server | cli) ;; *) rm -f "$link" ;; esac
+  case "$(basename "$link")" in protocol | server | cli | conformance | node) ;; *) rm -f "$link" ;; esac
 done
 say "context: $(du -sh "$CTX" | cut -f1)"
 

@@ -12,16 +12,26 @@ import { fileURLToPath } from 'node:url';
 const SOURCE = '@parley/source';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The package folders the CLI runs: its own, the server's, the protocol's and the conformance kit's (with @parley/node). */
+/**
+ * The package folders the CLI runs: its own, the server's and the protocol's, and the
+ * conformance kit's (with @parley/node) where they are installed: only `parley conformance`
+ * loads them, so an install without them (a trimmed image) still runs its built JavaScript.
+ */
 function packageDirs() {
   const dirs = [path.join(here, '..')];
-  for (const name of ['@parley/server', '@parley/protocol', '@parley/conformance', '@parley/node']) {
+  const wanted = [
+    ['@parley/server', true],
+    ['@parley/protocol', true],
+    ['@parley/conformance', false],
+    ['@parley/node', false],
+  ];
+  for (const [name, needed] of wanted) {
     try {
       let dir = path.dirname(fileURLToPath(import.meta.resolve(name)));
       while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
       dirs.push(dir);
     } catch {
-      return null; // not resolvable as built JavaScript: run the sources
+      if (needed) return null; // not resolvable as built JavaScript: run the sources
     }
   }
   return dirs;
