@@ -143,7 +143,7 @@ describe.skipIf(!haveBrowser)('the activity inbox and groups in Chromium', () =>
     await o.goto(`/w/${ws.id}/people`);
     await o.getByTestId('people-tab-groups').click(WAIT);
     await o.getByTestId('group-design').waitFor(WAIT);
-    await o.getByRole('button', { name: 'New group' }).click();
+    await o.getByTestId('groups-tab').getByRole('button', { name: 'New group', exact: true }).click();
     await o.getByLabel('Group handle').fill('harbor-crew');
     await o.getByLabel('Group name', { exact: true }).fill('Harbor crew');
     await o.getByRole('button', { name: 'Create group' }).click();

@@ -1,6 +1,6 @@
 /**
  * A new group in one step, end to end in real Chromium against a real server (PGlite,
- * loopback): Olive opens "New group" from the sidebar, whose Create stays off with nobody
+ * loopback): Olive opens "New group chat" from the sidebar, whose Create stays off with nobody
  * picked (a group of one is not made), picks Bea and Cal, names the group, gives it a photo and
  * writes its first message, and lands in the group with that message. Bea, in another browser
  * context with the workspace already open, sees the group arrive in her sidebar (live, as
@@ -70,7 +70,7 @@ describe.skipIf(!haveBrowser)('a new group in Chromium', () => {
       await o.goto(`/w/${ws.id}`);
       await expect.poll(() => o.getByTestId('channel-name').textContent(), WAIT).toBe('general');
       await o.getByTestId('new-group-button').click();
-      const dialog = o.getByRole('dialog', { name: 'New group' });
+      const dialog = o.getByRole('dialog', { name: 'New group chat' });
       await dialog.waitFor(WAIT);
       const create = dialog.getByTestId('new-group-create');
       await dialog.getByLabel('Group name').fill('Launch crew');
@@ -125,7 +125,7 @@ describe.skipIf(!haveBrowser)('a new group in Chromium', () => {
       const calRow = calSidebar.locator('.parley-channel-row', { hasText: 'Launch crew' });
       await calRow.waitFor(WAIT);
       await calSidebar.getByTestId('new-group-button').tap();
-      const phoneDialog = c.getByRole('dialog', { name: 'New group' });
+      const phoneDialog = c.getByRole('dialog', { name: 'New group chat' });
       await phoneDialog.waitFor(WAIT);
       await phoneDialog.getByLabel('Group name').fill('Weekend plans');
       await phoneDialog.getByLabel('First message').fill('Hike on Saturday?');

@@ -92,7 +92,7 @@ export function Sidebar({
             data-testid="new-group-button"
           >
             <PeopleIcon />
-            <span>New group</span>
+            <span>New group chat</span>
           </button>
           <button
             type="button"

@@ -51,7 +51,7 @@ export function WorkspaceMenu({ workspace, onDialog }: { workspace: Workspace; o
                 { label: 'Custom emoji', onSelect: () => onDialog('emoji') },
                 { label: 'Browse channels', onSelect: () => onDialog('browse') },
                 { label: 'Create a channel', onSelect: () => onDialog('new-channel') },
-                { label: 'New group', onSelect: () => onDialog('new-group') },
+                { label: 'New group chat', onSelect: () => onDialog('new-group') },
               ] as const)),
           // Owners and admins are the app's admins: they moderate (reports, bans, block lists) and
           // manage the app's webhooks.

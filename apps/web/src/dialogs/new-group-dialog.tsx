@@ -61,7 +61,7 @@ export function NewGroupDialog({ onClose, onCreated }: { onClose(): void; onCrea
 
   return (
     <Modal
-      title="New group"
+      title="New group chat"
       subtitle="Pick people, name the group and say hello: everyone gets the group with your first message."
       onClose={onClose}
       footer={
