@@ -8,7 +8,7 @@
  */
 import type { MattermostImportReport } from '@parley/server';
 import type { Values } from './args.js';
-import { CREATED_USERS, type ImportOutcome, runImport } from './import-run.js';
+import { CREATED_USERS, type ImportOutcome, renamedWhy, runImport } from './import-run.js';
 
 export function importMattermost(values: Values): Promise<ImportOutcome> {
   return runImport(values, {
@@ -48,16 +48,7 @@ export function describeMattermostReport(r: MattermostImportReport): string {
   if (r.users.created > 0) lines.push(CREATED_USERS);
   if (r.users.renamed.length > 0) {
     lines.push(`Not their Mattermost username (${r.users.renamed.length}): an @name names one user or one group here`);
-    for (const n of r.users.renamed.slice(0, 50))
-      lines.push(
-        `  @${n.wanted} → ${n.username === null ? 'no username (not a valid one)' : `@${n.username}`}${
-          n.reason === 'taken'
-            ? `: a ${n.held_by === 'group' ? 'user group' : 'user'} has @${n.wanted}`
-            : n.reason === 'reserved'
-              ? ': reserved'
-              : ''
-        }`,
-      );
+    for (const n of r.users.renamed.slice(0, 50)) lines.push(`  @${n.wanted} → ${renamedWhy(n)}`);
     if (r.users.renamed.length > 50) lines.push(`  … and ${r.users.renamed.length - 50} more (--json lists all)`);
   }
   if (r.reordered.length > 0)

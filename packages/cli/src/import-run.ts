@@ -157,3 +157,15 @@ function progress(label: (name: string) => string) {
 export const CREATED_USERS =
   'People created by the import have no account yet: each is claimed by whoever signs up with the ' +
   'email address they had there, confirms it and joins the workspace (docs/moving.md).';
+
+/** Why an imported person's @name is not their old one, as a report line ends. */
+export function renamedWhy(n: { wanted: string; username: string | null; reason: string; held_by?: string }): string {
+  const to = n.username === null ? 'no username (not a valid one)' : `@${n.username}`;
+  const why =
+    n.reason === 'taken'
+      ? `: a ${n.held_by === 'group' ? 'user group' : 'user'} has @${n.wanted}`
+      : n.reason === 'reserved'
+        ? ': reserved'
+        : '';
+  return `${to}${why}`;
+}

@@ -9,7 +9,7 @@
  */
 import type { ImportReport } from '@parley/server';
 import type { Values } from './args.js';
-import { CREATED_USERS, type ImportOutcome, runImport } from './import-run.js';
+import { CREATED_USERS, type ImportOutcome, renamedWhy, runImport } from './import-run.js';
 
 export function importSlack(values: Values): Promise<ImportOutcome> {
   return runImport(values, {
@@ -42,16 +42,7 @@ export function describeReport(r: ImportReport): string {
   if (r.users.renamed.length > 0) {
     // A Slack name taken here (by a user or a user group, any case) or reserved: @name is one thing.
     lines.push(`Not their Slack name (${r.users.renamed.length}): an @name names one user or one group here`);
-    for (const n of r.users.renamed.slice(0, 50))
-      lines.push(
-        `  @${n.wanted} (${n.slack_id}) → ${n.username === null ? 'no username (not a valid one)' : `@${n.username}`}${
-          n.reason === 'taken'
-            ? `: a ${n.held_by === 'group' ? 'user group' : 'user'} has @${n.wanted}`
-            : n.reason === 'reserved'
-              ? ': reserved'
-              : ''
-        }`,
-      );
+    for (const n of r.users.renamed.slice(0, 50)) lines.push(`  @${n.wanted} (${n.slack_id}) → ${renamedWhy(n)}`);
     if (r.users.renamed.length > 50) lines.push(`  … and ${r.users.renamed.length - 50} more (--json lists all)`);
   }
   if (r.reordered.length > 0)

@@ -52,7 +52,7 @@ import {
 } from './mattermost-export.js';
 import { convertMattermostText } from './mattermost-text.js';
 import { fallsInGap, liveSinceImport, renumberChannel } from './slack.js';
-import { writeFreshMessages } from './write.js';
+import { importedFileRow, writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 // ---- the report ---------------------------------------------------------------------------
@@ -1035,30 +1035,21 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       const buf = await blob.read();
       const sniffed = await sniff(buf.subarray(0, SNIFF_BYTES), name, undefined);
       const fileId = mattermostMessageId(appId, `${cid}/file/${a.path}`, p.create_at, p.user);
-      attachments.push({
-        appId,
-        id: fileId,
-        cid,
-        userId: author.userId,
-        name,
-        size: buf.length,
-        mimeType: sniffed.mime,
-        declaredType: null,
-        typeMismatch: false,
-        kind: sniffed.kind,
-        storageKey: `${appId}/${fileId}`,
-        sha256: createHash('sha256').update(buf).digest('hex'),
-        width: null,
-        height: null,
-        blurhash: null,
-        durationMs: null,
-        thumbs: {},
-        processing: 'none',
-        messageId: msgId,
-        createdAt: at,
-        attachedAt: at,
-        deletedAt: null,
-      });
+      attachments.push(
+        importedFileRow({
+          appId,
+          id: fileId,
+          cid,
+          userId: author.userId,
+          messageId: msgId,
+          name,
+          bytes: buf,
+          sniffed,
+          declaredType: null,
+          typeMismatch: false,
+          at,
+        }),
+      );
       fileBytes.set(fileId, blob);
     }
     if (placeholders.length > 0)

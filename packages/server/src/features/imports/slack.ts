@@ -28,7 +28,7 @@ import { isReservedName } from '../users/index.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
 import { readSlackExport, type SlackConversation, type SlackMessage } from './slack-export.js';
 import { convertSlackText } from './slack-text.js';
-import { writeFreshMessages } from './write.js';
+import { importedFileRow, writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 export { ImportInputError };
@@ -647,30 +647,21 @@ async function importChannel(
         const name = sanitizeName(f.name);
         const sniffed = await sniff(buf.subarray(0, SNIFF_BYTES), name, f.mimetype);
         const fileId = slackMessageId(appId, `${cid}/file/${f.id}`, ts);
-        attachments.push({
-          appId,
-          id: fileId,
-          cid,
-          userId,
-          name,
-          size: buf.length,
-          mimeType: sniffed.mime,
-          declaredType: f.mimetype?.slice(0, 200) ?? null,
-          typeMismatch: sniffed.mismatch,
-          kind: sniffed.kind,
-          storageKey: `${appId}/${fileId}`,
-          sha256: createHash('sha256').update(buf).digest('hex'),
-          width: null,
-          height: null,
-          blurhash: null,
-          durationMs: null,
-          thumbs: {},
-          processing: 'none',
-          messageId: msgId,
-          createdAt: at,
-          attachedAt: at,
-          deletedAt: null,
-        });
+        attachments.push(
+          importedFileRow({
+            appId,
+            id: fileId,
+            cid,
+            userId,
+            messageId: msgId,
+            name,
+            bytes: buf,
+            sniffed,
+            declaredType: f.mimetype?.slice(0, 200) ?? null,
+            typeMismatch: sniffed.mismatch,
+            at,
+          }),
+        );
         fileBytes.set(fileId, blob);
       }
       if (placeholders.length > 0)

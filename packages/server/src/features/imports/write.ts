@@ -5,6 +5,7 @@
  * reactions and mention flags, and the members' read marks past it all (imported history is
  * read).
  */
+import { createHash } from 'node:crypto';
 import type { ChannelEvent } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
@@ -104,4 +105,49 @@ export async function writeFreshMessages(q: Queryable, appId: string, cid: strin
     .update(schema.members)
     .set({ lastReadSeq: sql`greatest(${schema.members.lastReadSeq}, ${fresh.at(-1)?.seq ?? 0})` })
     .where(and(eq(schema.members.appId, appId), eq(schema.members.cid, cid)));
+}
+
+/**
+ * The file row of an attachment whose bytes the export holds: stored under a key derived from
+ * the export (the bytes are written before the transaction, written over by a re-run), attached
+ * to its message at the message's time, with no thumbnails yet.
+ */
+export function importedFileRow(f: {
+  appId: string;
+  id: string;
+  cid: string;
+  userId: string;
+  messageId: string;
+  name: string;
+  bytes: Uint8Array;
+  sniffed: { mime: string; kind: FileRow['kind'] };
+  /** The type the export declared, and whether the bytes say otherwise. */
+  declaredType: string | null;
+  typeMismatch: boolean;
+  at: Date;
+}): FileRow {
+  return {
+    appId: f.appId,
+    id: f.id,
+    cid: f.cid,
+    userId: f.userId,
+    name: f.name,
+    size: f.bytes.length,
+    mimeType: f.sniffed.mime,
+    declaredType: f.declaredType,
+    typeMismatch: f.typeMismatch,
+    kind: f.sniffed.kind,
+    storageKey: `${f.appId}/${f.id}`,
+    sha256: createHash('sha256').update(f.bytes).digest('hex'),
+    width: null,
+    height: null,
+    blurhash: null,
+    durationMs: null,
+    thumbs: {},
+    processing: 'none',
+    messageId: f.messageId,
+    createdAt: f.at,
+    attachedAt: f.at,
+    deletedAt: null,
+  };
 }
