@@ -225,6 +225,9 @@ export class Channel {
       this.client.release(this.cid);
     }
     if (reload) await this.reload();
+    // Read-by is shown here: the marks that moved while away (see loadReadBy), without holding
+    // up the rest of the resync.
+    else if (this.state?.readByEnabled) void this.loadReadBy().catch(() => null);
   }
 
   /** Drop local messages and load the channel afresh (after too long away). */
@@ -587,6 +590,11 @@ export class Channel {
       for (const e of r.read_by) if (e.read_at || readAt[e.user_id] === undefined) readAt[e.user_id] = e.read_at;
       return { ...cur, readByEnabled: r.enabled, readAt };
     });
+    // The others' read marks move no seq, so neither a resync's replay nor the state restored
+    // from storage brings the ones that moved meanwhile (a read, a mark unread, receipts
+    // hidden): where read-by is shown, the members are read again, one page (the channel is
+    // within read-by's member limit), their marks taken by revision.
+    if (r.enabled) await this.loadMembers({ limit: Math.min(500, Math.max(1, r.max_members)) });
     return r;
   }
 

@@ -4,7 +4,7 @@
  * counts move as before; showing them again puts them back, live.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatClient, readByOf } from '../src/index.js';
+import { type ChatClient, MemoryStorage, readByOf } from '../src/index.js';
 import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
 
 let h: Harness;
@@ -69,5 +69,49 @@ describe('hidden read receipts in the SDK', () => {
     await bob.setReadPrivacy({ hide_read_receipts: false });
     await until(() => readers().includes('bob'));
     expect(readers().sort()).toEqual(['bob', 'cy']);
+  });
+
+  it('are current after a reconnect and after a restart from storage: read marks move no seq', async () => {
+    const storage = new MemoryStorage();
+    const [bob, cy] = await Promise.all([connect('bob'), connect('cy')]);
+    // Ada's client keeps its state in storage: she sends, Bob reads, she sees him.
+    const own = await makeClient(h, app, 'ada', { storage });
+    open.push(own);
+    const mine = own.channel('group', 'away');
+    await mine.createChannel({ members: ['bob', 'cy'] });
+    await mine.watch();
+    const b = bob.channel('group', 'away');
+    const c = cy.channel('group', 'away');
+    await Promise.all([b.watch(), c.watch()]);
+    await mine.sendMessage({ text: 'while you were away' });
+    await mine.loadReadBy();
+    const readers = (ch = mine) =>
+      readByOf(ch.state!, 'ada')
+        ?.readers.map((r) => r.user_id)
+        .sort() ?? [];
+    await b.markRead();
+    await until(() => readers().includes('bob'));
+
+    // Away: Cy reads and Bob hides his receipts. Neither moves a seq, so no replay carries them.
+    own.pauseConnection();
+    await until(() => own.state.get().connection !== 'online');
+    await c.markRead();
+    await bob.setReadPrivacy({ hide_read_receipts: true });
+    own.resumeConnection();
+    await until(() => own.state.get().connection === 'online');
+    await until(() => readers().join() === 'cy', 10_000, 'read-by after the resync');
+
+    // Back: Bob shows them again, Cy marks it unread. Ada's client is closed meanwhile, and a
+    // new one starts from what it stored (Cy read, Bob hidden), then watches.
+    await own.disconnectUser();
+    await bob.setReadPrivacy({ hide_read_receipts: false });
+    const first = c.state!.messages.at(-1)!;
+    await c.markUnread(first.id);
+    const again = await makeClient(h, app, 'ada', { storage });
+    open.push(again);
+    const restored = again.channel('group', 'away');
+    await restored.watch();
+    await restored.loadReadBy();
+    await until(() => readers(restored).join() === 'bob', 10_000, 'read-by after the restart');
   });
 });

@@ -25,12 +25,16 @@ export function PrivacySettings() {
     };
   }, [client]);
 
+  // The box shows the new value at once (as a switch does) and is held until the server
+  // answered; a refusal puts the old value back with the reason.
   const change = async (next: boolean) => {
+    setShown(next);
     setBusy(true);
     setError(null);
     try {
       setShown(!(await client.setReadPrivacy({ hide_read_receipts: !next })).hide_read_receipts);
     } catch (e) {
+      setShown(!next);
       setError(e instanceof Error ? e.message : String(e));
     } finally {
       setBusy(false);
