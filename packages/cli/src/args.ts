@@ -442,6 +442,16 @@ export function parseCommandLine(argv: string[]): Parsed {
     throw new UsageError(`unknown command "${words[0]}" (see parley --help)`);
   }
   if (wantsHelp) return { kind: 'help', text: commandUsage(command) };
+  // A mistyped option first: its value is then a stray word, and "unexpected argument" would
+  // name the value rather than the option.
+  for (const f of flags) {
+    if ((OPTIONS as Record<string, OptionSpec>)[f.name] && command.options.includes(f.name as OptionName)) continue;
+    const near = closestOption(f.name, command.options);
+    const hint = near ? `did you mean --${near}? ` : '';
+    throw new UsageError(
+      `unknown option ${f.raw} for parley ${command.name} (${hint}see parley ${command.name} --help)`,
+    );
+  }
   const extra = words.slice(command.name.split(' ').length);
   const positional = command.argument ? extra.shift() : undefined;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" for parley ${command.name}`);
@@ -449,10 +459,7 @@ export function parseCommandLine(argv: string[]): Parsed {
   const values: Values = {};
   if (positional !== undefined) values.file = positional;
   for (const f of flags) {
-    const spec = (OPTIONS as Record<string, OptionSpec>)[f.name];
-    if (!spec || !command.options.includes(f.name as OptionName)) {
-      throw new UsageError(`unknown option ${f.raw} for parley ${command.name} (see parley ${command.name} --help)`);
-    }
+    const spec = (OPTIONS as Record<string, OptionSpec>)[f.name] as OptionSpec;
     if (f.name in values) throw new UsageError(`${f.raw} given twice`);
     if (spec.type === 'boolean') {
       if (f.value !== undefined) throw new UsageError(`${f.raw} takes no value`);
@@ -480,6 +487,36 @@ function groupHelp(name: string): string | undefined {
   const members = COMMANDS.filter((c) => c.name.startsWith(`${name} `));
   if (members.length === 0) return undefined;
   return `${members.map((c) => `Usage: ${c.synopsis}\n  ${c.summary}`).join('\n\n')}\n\nparley ${name} <subcommand> --help shows its options.\n`;
+}
+
+/**
+ * The command's option nearest to a mistyped one: at most two edits away (a letter left out,
+ * added, changed), or the typed name a prefix of one option only. Undefined when none is near.
+ */
+function closestOption(typed: string, options: readonly OptionName[]): OptionName | undefined {
+  let best: OptionName | undefined;
+  let bestDistance = 3;
+  for (const o of options) {
+    const d = editDistance(typed, o);
+    if (d < bestDistance) [best, bestDistance] = [o, d];
+  }
+  if (best) return best;
+  const prefixed = typed.length >= 2 ? options.filter((o) => o.startsWith(typed)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** Levenshtein distance (two short words: one row of the table at a time). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      next[j] = Math.min((row[j] as number) + 1, (next[j - 1] as number) + 1, (row[j - 1] as number) + cost);
+    }
+    row = next;
+  }
+  return row[b.length] as number;
 }
 
 /** A port from a flag or PORT: a whole number 0–65535. */

@@ -83,6 +83,17 @@ describe.concurrent('command line mistakes: one line, exit 2', () => {
     [['start', '-x'], /unknown option -x/],
     [['token', '--workers', '2'], /unknown option --workers for parley token/],
     [['start', 'now'], /unexpected argument "now"/],
+    // A mistyped option is named (not its value, which would read as a stray argument), with the near one.
+    [
+      ['import', 'slack', '--workspac', '1', 'export.zip'],
+      /unknown option --workspac for parley import slack \(did you mean --workspace\? see parley import slack --help\)/,
+    ],
+    [['start', '--prot', '80'], /unknown option --prot for parley start \(did you mean --port\?/],
+    [
+      ['backup', '--passphrase', 'f'],
+      /unknown option --passphrase for parley backup \(did you mean --passphrase-file\?/,
+    ],
+    [['start', '--zzzzzz'], /unknown option --zzzzzz for parley start \(see parley start --help\)/],
     [['start', '--port'], /--port needs a value/],
     [['start', '--port', 'abc'], /--port takes a port number from 0 to 65535, got "abc"/],
     [['start', '--port', '70000'], /--port takes a port number/],
