@@ -346,3 +346,44 @@ export async function joinByInvite(page: Page, url: string, name: string, email:
   await page.getByRole('button', { name: 'Create account and join' }).click();
   await page.waitForURL(/\/c\/public:general$/);
 }
+
+/** A desktop-sized page (1280×800) in a new context of `web`'s browser; its page errors go to `errors`. */
+export async function desktopPage(web: WebApp, errors: string[]): Promise<Page> {
+  const context = await web.browser.newContext({ baseURL: web.base, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  return page;
+}
+
+/** A person of a test team: their page (signed in, in the workspace) and user id. */
+export interface TeamMember {
+  page: Page;
+  userId: string;
+}
+
+/**
+ * A workspace "Acme" made through the pages by Ada Lovelace (ada@example.com), and each of
+ * `others` joined through an invite link of hers: each on a desktop page of their own, in the
+ * workspace's #general. Ada comes first in `members`.
+ */
+export async function startTeam(
+  web: WebApp,
+  errors: string[],
+  others: { name: string; email: string }[],
+): Promise<{ workspaceId: string; members: TeamMember[] }> {
+  const ada = await desktopPage(web, errors);
+  const workspaceId = await createWorkspace(ada, 'Ada Lovelace', 'ada@example.com', 'Acme');
+  const members: TeamMember[] = [{ page: ada, userId: await userIdOf(ada, workspaceId) }];
+  for (const o of others) {
+    const url = await inviteLink(ada);
+    const page = await desktopPage(web, errors);
+    await joinByInvite(page, url, o.name, o.email);
+    members.push({ page, userId: await userIdOf(page, workspaceId) });
+  }
+  return { workspaceId, members };
+}
+
+/** The user id of the person signed in on `page`, in the workspace. */
+async function userIdOf(page: Page, workspaceId: string): Promise<string> {
+  return (await api(page, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
+}

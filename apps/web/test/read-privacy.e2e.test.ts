@@ -10,62 +10,39 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { api, buildWebApp, createWorkspace, haveBrowser, inviteLink, launchChromium, signUp } from './browser.js';
+import { api, haveBrowser, startTeam, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const SHOTS = process.env.PARLEY_SHOTS ?? mkdtempSync(join(tmpdir(), 'shots-read-privacy-'));
 
-let h: Harness;
-let base: string;
-let browser: Browser;
+let web: WebApp;
 const errors: string[] = [];
 
 const message = (p: Page, text: string) => p.locator('article.parley-message', { hasText: text }).first();
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  return page;
-}
-
 describe.skipIf(!haveBrowser)('hidden read receipts', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    h = await startHarness({ webDir: await buildWebApp() });
-    base = await h.listen();
-    browser = await launchChromium();
+    web = await startWebApp();
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await h?.close();
+    await web?.close();
   });
 
   it('a reader who turns the setting on leaves the others’ "Seen by", live, and stays out', async () => {
-    const a = await newPage();
-    const workspaceId = await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
-    const join = async (name: string, email: string) => {
-      const url = await inviteLink(a);
-      const p = await newPage();
-      await p.goto(url);
-      await signUp(p, name, email);
-      await p.getByRole('button', { name: 'Create account and join' }).click();
-      await p.waitForURL(/\/c\/public:general$/);
-      return p;
-    };
-    const b = await join('Bob Babbage', 'bob@example.com');
-    const c = await join('Cy Cerf', 'cy@example.com');
-    const bobId = (await api(b, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
-    const cyId = (await api(c, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
+    const { workspaceId, members } = await startTeam(web, errors, [
+      { name: 'Bob Babbage', email: 'bob@example.com' },
+      { name: 'Cy Cerf', email: 'cy@example.com' },
+    ]);
+    const [a, b, c] = members.map((m) => m.page) as [Page, Page, Page];
     const made = await api(a, workspaceId, 'POST', '/v1/channels', {
       type: 'group',
       id: 'trio',
       name: 'trio',
-      members: [bobId, cyId],
+      members: members.slice(1).map((m) => m.userId),
     });
     expect(made.status).toBe(200);
     const group = (p: Page) => p.goto(`/w/${workspaceId}/c/group:trio`);

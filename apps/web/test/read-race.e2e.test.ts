@@ -10,10 +10,9 @@
  * PARLEY_REQUIRE_BROWSER=1. Screenshots of a failed round go to /tmp/shots-read-race/.
  */
 import { mkdirSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
-import { api, buildWebApp, createWorkspace, haveBrowser, inviteLink, launchChromium, signUp } from './browser.js';
+import { api, haveBrowser, startTeam, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-read-race';
@@ -34,44 +33,26 @@ const ROUNDS: ({ offset: number } | { held: true })[] = [
   { offset: 250 },
 ];
 
-let h: Harness;
-let base: string;
-let browser: Browser;
+let web: WebApp;
 const errors: string[] = [];
 
 const row = (p: Page, cid: string) => p.locator(`.parley-channel-row[data-cid="${cid}"]`);
 const message = (p: Page, text: string) => p.locator('article.parley-message', { hasText: text }).first();
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  return page;
-}
-
 describe.skipIf(!haveBrowser)('a group opened as a message lands', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    h = await startHarness({ webDir: await buildWebApp() });
-    base = await h.listen();
-    browser = await launchChromium();
+    web = await startWebApp();
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await h?.close();
+    await web?.close();
   });
 
   it('the reader marks it read and the author sees Seen, whatever lands first', async () => {
-    const a = await newPage();
-    const workspaceId = await createWorkspace(a, 'Ada Lovelace', 'ada@example.com', 'Acme');
-    const url = await inviteLink(a);
-    const b = await newPage();
-    await b.goto(url);
-    await signUp(b, 'Bob Babbage', 'bob@example.com');
-    await b.getByRole('button', { name: 'Create account and join' }).click();
-    await b.waitForURL(/\/c\/public:general$/);
-    const bobId = (await api(b, workspaceId, 'GET', '/v1/me/last-channel')).user_id as string;
+    const { workspaceId, members } = await startTeam(web, errors, [{ name: 'Bob Babbage', email: 'bob@example.com' }]);
+    const [a, b] = members.map((m) => m.page) as [Page, Page];
+    const bobId = members[1]?.userId as string;
 
     const lost: string[] = [];
     for (const [i, round] of ROUNDS.entries()) {
