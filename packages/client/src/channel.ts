@@ -278,6 +278,18 @@ export class Channel {
     return r;
   }
 
+  /**
+   * Say whether this channel is the one in front of the user now (shown, its window focused and
+   * visible): others see you among its viewers (`client.viewers`). One channel is viewed at a
+   * time per client; `false` clears the view only if it is this channel's.
+   */
+  setViewing(viewing: boolean): void {
+    const viewers = this.client.viewers;
+    if (!viewers) return;
+    if (viewing) viewers.view(this.cid);
+    else if (viewers.viewing === this.cid) viewers.view(null);
+  }
+
   async stopWatching(): Promise<void> {
     await this.client.request('channel.unwatch', { cid: this.cid });
     this.client.updateChannel(this.cid, (c) => ({ ...c, watching: false }));

@@ -14,6 +14,7 @@ import type {
   CreateReminderBody,
   CreateWebhookBody,
   DataExport,
+  DeviceKind,
   EventOf,
   EventType,
   HelloFrame,
@@ -82,6 +83,7 @@ import {
 } from './state.js';
 import { MemoryStorage, type StorageAdapter } from './storage.js';
 import { Store } from './store.js';
+import { ChannelViewers } from './viewers.js';
 
 /** A user known only as a member of some channel in state. */
 function memberUser(s: ClientState, id: string): User | undefined {
@@ -146,6 +148,12 @@ export interface ChatClientOptions {
    * trip shorter than the auth frame; default true. False always sends the auth frame.
    */
   tokenInProtocol?: boolean;
+  /**
+   * The kind of device this client runs on, as others see it beside your presence and among a
+   * conversation's viewers: 'web', 'desktop' or 'mobile'. Without it the server reads the
+   * User-Agent (Electron: desktop; a phone or tablet browser: mobile; else web).
+   */
+  device?: DeviceKind;
 }
 
 /** A token, or a function that returns one (called again when the server refuses the old one). */
@@ -200,6 +208,8 @@ export class ChatClient implements ChannelHost {
   private connId: string | null = null;
   /** Calls: `client.calls.on('incoming', …)`, `client.calls.state` (see call.ts). */
   readonly calls: Calls;
+  /** Who is viewing which channel now, and the channel this client views (viewers.ts). */
+  readonly viewers: ChannelViewers;
   /** Bumped by disconnectUser: REST answers that arrive after it are dropped (see Http). */
   private session = 0;
 
@@ -284,6 +294,11 @@ export class ChatClient implements ChannelHost {
           return users ? { ...s, users } : s;
         }),
     });
+    this.viewers = new ChannelViewers({
+      request: (type, body) => this.request(type, body),
+      isOnline: () => this.conn?.isOnline ?? false,
+      myId: () => this.userId ?? '',
+    });
     this.calls = new Calls({
       request: (type, body) =>
         this.request(type as ClientRequestType, body as never) as unknown as Promise<Record<string, unknown>>,
@@ -356,6 +371,7 @@ export class ChatClient implements ChannelHost {
       ...(this.options.backoffMinMs !== undefined ? { backoffMinMs: this.options.backoffMinMs } : {}),
       ...(this.options.backoffMaxMs !== undefined ? { backoffMaxMs: this.options.backoffMaxMs } : {}),
       ...(this.options.tokenInProtocol !== undefined ? { tokenInProtocol: this.options.tokenInProtocol } : {}),
+      ...(this.options.device ? { device: this.options.device } : {}),
     });
     this.typingTimer = setInterval(() => this.inbound.expireTyping(), 1_000);
     const hello = await this.conn.start();
@@ -372,6 +388,7 @@ export class ChatClient implements ChannelHost {
     await this.persistence.now();
     this.sends.reset();
     this.follows.reset();
+    this.viewers.reset();
     this.state.update(() => ({ ...initialState, connection: 'offline' }));
     this.channelObjects.clear();
     this.inbound.reset();
@@ -450,6 +467,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     if (e.type === 'emoji.updated') this.emoji.onEvent(e);
+    if (e.type === 'viewers.changed') this.viewers.onEvent(e);
     if (e.type === 'inbox.updated') this.inbox.onEvent(e);
     if (e.type === 'user_group.updated') this.groups.onEvent(e);
     if (e.type === 'sidebar.updated') this.sidebar.onEvent(e);
@@ -870,6 +888,7 @@ export class ChatClient implements ChannelHost {
     this.mergeUsers([hello.user]);
     this.state.update((s) => ({ ...s, user: hello.user }));
     this.follows.resubscribe();
+    this.viewers.reconnected();
     // Mutes are loaded on every hello; what arrived before they were known is pruned then.
     void this.moderation.mutes().catch(() => {});
     void this.resync(hello, reconnected);

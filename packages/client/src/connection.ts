@@ -71,6 +71,8 @@ export interface ConnectionOptions {
    * proxy that refuses the offer) is retried with the auth frame, and back.
    */
   tokenInProtocol?: boolean;
+  /** The device kind declared to the server (the `device` query parameter); default: it reads the User-Agent. */
+  device?: 'web' | 'desktop' | 'mobile';
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -193,7 +195,7 @@ export class Connection {
   private open(): void {
     if (this.stopped) return;
     this.o.onState(this.everConnected ? 'reconnecting' : 'connecting');
-    const url = `${this.o.url.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/ws?api_key=${encodeURIComponent(this.o.apiKey)}`;
+    const url = `${this.o.url.replace(/^http/, 'ws').replace(/\/$/, '')}/v1/ws?api_key=${encodeURIComponent(this.o.apiKey)}${this.deviceQuery()}`;
     const attempt = ++this.attempt;
     // Back to a WebSocket now and then: the network that refused upgrades may be gone.
     if (this.auto && this.mode === 'sse' && this.sseHellos >= WS_RETRY_AFTER) {
@@ -278,7 +280,12 @@ export class Connection {
     const f = this.o.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
     if (!f) throw new Error('No fetch implementation for the fallback transport');
     const base = this.o.url.replace(/^ws/, 'http').replace(/\/$/, '');
-    return new SseSocket(base, this.o.apiKey, token, f);
+    return new SseSocket(base, this.o.apiKey, token, f, this.deviceQuery());
+  }
+
+  /** `&device=…` when the client declared its device kind, else nothing. */
+  private deviceQuery(): string {
+    return this.o.device ? `&device=${encodeURIComponent(this.o.device)}` : '';
   }
 
   private onFrame(ws: SocketLike, data: unknown): void {

@@ -9,12 +9,15 @@ import type { Http } from './http.js';
 import type { OutboxEntry } from './outbox.js';
 import type { ChannelState, ClientState, LocalMessage } from './state.js';
 import type { Store } from './store.js';
+import type { ChannelViewers } from './viewers.js';
 
 export interface ChannelHost {
   readonly state: Store<ClientState>;
   readonly http: Http;
   /** The app's upload rules (and whether direct uploads are offered). */
   readonly files: Files;
+  /** Who views which channel, and the one this client views (viewers.ts); absent in test hosts. */
+  readonly viewers?: ChannelViewers;
   /** The connected user's id (throws before connectUser). */
   readonly me: string;
   request<K extends ClientRequestType>(type: K, body: RequestBody<K>): Promise<ReplyBody<K>>;

@@ -80,4 +80,5 @@ export {
 export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
 export { type Readable, Store } from './store.js';
 export { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
+export { ChannelViewers, type ViewersHost, type ViewersState } from './viewers.js';
 export { SlashCommands as Commands };

@@ -174,6 +174,8 @@ export class Ingest {
       case 'ephemeral.new':
       case 'ephemeral.deleted':
         break; // the client's Commands (commands.ts) keeps them
+      case 'viewers.changed':
+        break; // the client's ChannelViewers (viewers.ts) keeps them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

@@ -40,6 +40,8 @@ export class SseSocket {
     private readonly apiKey: string,
     private readonly token: string,
     private readonly fetchImpl: FetchLike,
+    /** More of the stream's query string (`&device=…`). */
+    private readonly query = '',
   ) {
     void this.run();
   }
@@ -57,7 +59,7 @@ export class SseSocket {
   private async run(): Promise<void> {
     let res: Response;
     try {
-      res = await this.fetchImpl(`${this.baseUrl}${SSE_PATH}?api_key=${encodeURIComponent(this.apiKey)}`, {
+      res = await this.fetchImpl(`${this.baseUrl}${SSE_PATH}?api_key=${encodeURIComponent(this.apiKey)}${this.query}`, {
         headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
         signal: this.abort.signal,
         cache: 'no-store',

@@ -176,6 +176,9 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"ephemeral.new"')), 5000, 'the ephemeral note');
     await alice.commands.dismiss(note.ephemeral!);
     await until(() => frames.some((f) => f.includes('"ephemeral.deleted"')), 5000, 'the note dismissed');
+    // Alice views the channel (viewers.changed to its subscribers).
+    ch.setViewing(true);
+    await until(() => frames.some((f) => f.includes('"viewers.changed"')), 5000, 'the viewers');
 
     const seen = new Set<string>();
     const bad: string[] = [];

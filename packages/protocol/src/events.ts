@@ -12,6 +12,7 @@ import { NoteEvents } from './notes.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
+import { ViewersChangedEvent } from './viewers.js';
 
 /**
  * Channel events that take the channel's next seq and are kept in its event log, so a
@@ -64,6 +65,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'workspace.updated',
   'ephemeral.new',
   'ephemeral.deleted',
+  'viewers.changed',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -182,6 +184,7 @@ export const EphemeralEvent = Type.Union([
   ...BookmarkEvents,
   ...NoteEvents,
   ...CommandEvents,
+  ViewersChangedEvent,
 ]);
 export type EphemeralEvent = Static<typeof EphemeralEvent>;
 

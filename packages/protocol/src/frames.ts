@@ -12,6 +12,7 @@ import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
 import { SIDEBAR_REQUEST_FIELDS } from './sidebar.js';
 import { SPACE_REQUEST_FIELDS } from './spaces.js';
+import { VIEW_REQUEST_FIELDS } from './viewers.js';
 
 /**
  * The subprotocol a client offers to say it speaks this wire; the server selects it in the 101.
@@ -114,6 +115,12 @@ export const CLIENT_REQUESTS = {
   'last_channel.set': req('last_channel.set', { cid: Cid }),
   'channel.watch': req('channel.watch', { cid: Cid, since: Type.Optional(Seq) }),
   'channel.unwatch': req('channel.unwatch', { cid: Cid }),
+  /**
+   * Say which channel this connection shows the user now (`null`: none, the view is hidden or
+   * closed). Answered with who views it; the channel's members and watchers get
+   * `viewers.changed`. Only a channel you may read; one per connection, ended by its close.
+   */
+  'channel.view': req('channel.view', VIEW_REQUEST_FIELDS),
   /**
    * Choose away, online or busy. `busy` pauses notifications until `until` (ISO time, in the
    * future), or until set back; `online` ends a chosen busy (a DND window keeps you busy).

@@ -405,3 +405,11 @@ export {
 } from './text.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
+export {
+  DEVICE_KINDS,
+  DeviceKind,
+  VIEW_REQUEST_FIELDS,
+  Viewer,
+  ViewersChangedEvent,
+  ViewersResponse,
+} from './viewers.js';

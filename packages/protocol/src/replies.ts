@@ -22,6 +22,7 @@ import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SavedItemResponse, SavedItemsResponse, SidebarResponse } from './sidebar.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
+import { ViewersResponse } from './viewers.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
 
@@ -106,6 +107,7 @@ export const REQUEST_REPLIES = {
   'last_channel.set': LastChannelResponse,
   'channel.watch': WatchResponse,
   'channel.unwatch': EmptyReply,
+  'channel.view': ViewersResponse,
   'presence.set': PresenceResponse,
   'search.messages': SearchMessagesResponse,
   ping: PongResponse,

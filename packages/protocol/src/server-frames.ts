@@ -88,6 +88,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'personal_note.deleted': (f) => hasId(f.note),
   'ephemeral.new': (f) => isStr(f.cid) && hasId(f.ephemeral),
   'ephemeral.deleted': (f) => isStr(f.cid) && isStr(f.id),
+  'viewers.changed': (f) => isStr(f.cid) && Array.isArray(f.viewers),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

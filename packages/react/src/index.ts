@@ -168,3 +168,11 @@ export {
   type UserProfileCardProps,
   useUser,
 } from './user.js';
+export {
+  ChannelViewers,
+  type ChannelViewersProps,
+  devicesText,
+  useViewers,
+  useViewing,
+  type ViewersInfo,
+} from './viewers.js';

@@ -82,7 +82,7 @@ import {
 } from './features/notifications/index.js';
 import { peopleRoutes } from './features/people/index.js';
 import { definePollJobs, pollRoutes, pollSocket } from './features/polls/index.js';
-import { Presence, presenceSocket, RedisShare } from './features/presence/index.js';
+import { Presence, presenceSocket, RedisShare, RedisViewerShare, Viewers } from './features/presence/index.js';
 import { reactionRoutes, reactionSocket } from './features/reactions/index.js';
 import { readRoutes, readSocket, unreadTotals } from './features/reads/index.js';
 import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/reminders/index.js';
@@ -410,6 +410,12 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   );
   svc.limiter = broker instanceof RedisBroker ? new RedisRateLimiter(broker.client) : new MemoryRateLimiter(svc.clock);
   svc.typing = new Typing(() => svc);
+  svc.viewers = new Viewers(
+    () => svc,
+    broker instanceof RedisBroker
+      ? new RedisViewerShare(broker.client, config.nodeId, config.presenceTtlMs)
+      : undefined,
+  );
   svc.chatSessions = new ChatSessions(() => svc, broker);
   svc.hooks = new HookRegistry(() => svc, broker);
   svc.webhooks = new WebhookPump(svc, svc.hooks, config.jobWorkers);
@@ -676,7 +682,10 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
       admit: admitConnection,
       lastSeqs,
       readLog: readEvents,
-      closed: connectionClosed,
+      closed: (s, conn) => {
+        connectionClosed(s, conn);
+        s.viewers.closed(conn.id);
+      },
       mayRead: (s, caller, cid) => mayReadChannel(s.db, caller, cid),
     },
   );
@@ -763,6 +772,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     stopUploadSweep();
     svc.presence.close();
     svc.typing.close();
+    svc.viewers.close();
     await step('mailer', () => svc.mailer.close());
     closeH2Sessions();
     await step('limiter', () => svc.limiter.close());

@@ -10,7 +10,7 @@ import type { ChatSessions } from './features/accounts/index.js';
 import type { ChannelAccess, OpeningRead } from './features/channels/index.js';
 import type { WatchFound, WatchRead } from './features/events/index.js';
 import type { MessageRow, SendBatcher } from './features/messages/index.js';
-import type { Presence } from './features/presence/index.js';
+import type { Presence, Viewers } from './features/presence/index.js';
 import type { Typing } from './features/typing/index.js';
 import type { HookRegistry, WebhookPump } from './features/webhooks/index.js';
 import type { Infra } from './infra.js';
@@ -24,6 +24,8 @@ export type { Infra } from './infra.js';
 
 export interface Services extends Infra {
   presence: Presence;
+  /** Who views which channel now (`channel.view`, features/presence/viewers.ts). */
+  viewers: Viewers;
   typing: Typing;
   /** Group commit for plain sends. */
   sends: SendBatcher;

@@ -1,11 +1,13 @@
 /**
  * The conversation's header: its name (with # or a lock, or a presence dot for a DM), topic
- * (editable by members), and buttons for the pinned list, the channel's notes and the members panel.
+ * (editable by members), who else is viewing it now, and buttons for the pinned list, the channel's
+ * notes and the members panel.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
 import {
   Avatar,
   CallButtons,
+  ChannelViewers,
   PresenceDot,
   useChannelState,
   useChatClient,
@@ -199,6 +201,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             </h1>
           </div>
           <div className="app-channel-header__actions">
+            <ChannelViewers channel={channel.id ? channel.cid : null} max={2} size={20} />
             {info.isMember ? (
               <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />
             ) : null}
@@ -235,6 +238,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             {error}
           </span>
         ) : null}
+        <ChannelViewers channel={channel.id ? channel.cid : null} />
         {info.isMember ? (
           <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />
         ) : null}

@@ -12,6 +12,7 @@ import {
   Thread,
   TypingIndicator,
   useChannelContext,
+  useViewing,
 } from '@parley/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
@@ -155,6 +156,9 @@ export function Conversation({
   onEditProfile,
 }: ConversationProps) {
   const info = useConversation(channel);
+  // This conversation is in front of the user (while the tab is visible and focused): the others
+  // see them among its viewers.
+  useViewing(channel);
   // Once the channel is loaded, a focus that is not in view loads a window of history around it.
   // Once per focus: "Jump to latest" must not be undone by the next load.
   const loaded = info.state?.loaded ?? false;

@@ -11,7 +11,7 @@
  * frames encoded once per event (frame.ts) and written as the same bytes to every socket.
  */
 
-import type { User } from '@parley/protocol';
+import type { DeviceKind, User } from '@parley/protocol';
 import { CLOSE_CODES } from '@parley/protocol';
 import WebSocket from 'ws';
 import type { Metrics } from '../platform/metrics.js';
@@ -108,6 +108,8 @@ export class Connection {
   readonly presence = new Set<string>();
   /** Whether this connection watches its app's spaces (`spaces.watch`). */
   watchesSpaces = false;
+  /** The kind of device it is on, declared at connect or read from the User-Agent (gateway.ts). */
+  device: DeviceKind = 'web';
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
   /**

@@ -19,6 +19,8 @@ import {
   CLIENT_REQUESTS,
   CLOSE_CODES,
   type ClientRequestType,
+  DEVICE_KINDS,
+  type DeviceKind,
   describeTextPattern,
   drainReason,
   type HelloFrame,
@@ -122,6 +124,21 @@ async function verifyCached(app: AppContext, token: string): Promise<Caller> {
   if (cache.size >= VERIFIED_MAX) cache.clear();
   cache.set(token, { caller, until });
   return caller;
+}
+
+/** The device kind of each socket being opened, from its upgrade request (read in `open`). */
+const deviceOf = new WeakMap<object, DeviceKind>();
+
+/**
+ * The kind of device a connection is on: the `device` query parameter the client declared, or
+ * else a guess from the User-Agent (Electron: desktop; a phone or tablet browser: mobile).
+ */
+export function deviceKind(declared: string | null, userAgent: string | undefined): DeviceKind {
+  if (declared && (DEVICE_KINDS as readonly string[]).includes(declared)) return declared as DeviceKind;
+  const ua = userAgent ?? '';
+  if (/Electron\//.test(ua)) return 'desktop';
+  if (/Mobi|Android|iPhone|iPad|iPod/.test(ua)) return 'mobile';
+  return 'web';
 }
 
 /** Heartbeat slices: each connection is pinged in one slice, one slice per tick. */
@@ -228,6 +245,7 @@ export class Gateway {
         held?.uncork();
         return;
       }
+      deviceOf.set(ws, deviceKind(url.searchParams.get('device'), req.headers['user-agent']));
       void this.accept(ws, url.searchParams.get('api_key') ?? '', this.clientIp(req), offered, held);
     });
   }
@@ -252,6 +270,8 @@ export class Gateway {
       this.refuse(ws);
       return;
     }
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    deviceOf.set(ws, deviceKind(query.get('device'), req.headers['user-agent']));
     void this.accept(ws, apiKey, this.clientIp(req), token, null);
   }
 
@@ -447,6 +467,7 @@ export class Gateway {
       svc.config.maxQueuedBytes,
       svc.metrics,
     );
+    conn.device = deviceOf.get(ws) ?? 'web';
     svc.hub.addConnection(conn);
     this.callerOf.set(conn, caller);
     const sid = caller.sessionId;

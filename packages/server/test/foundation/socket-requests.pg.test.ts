@@ -190,6 +190,7 @@ const STEPS: Step[] = [
   { type: 'space.knock.answer', as: 'bob', fields: (c) => ({ space_id: c.meeting, user_id: 'carol', admit: false }) },
   { type: 'spaces.unwatch', as: 'alice', fields: () => ({}) },
   { type: 'message.delete', as: 'alice', fields: (c) => ({ message_id: c.messageId }) },
+  { type: 'channel.view', as: 'alice', fields: (c) => ({ cid: c.cid }) },
   { type: 'channel.unwatch', as: 'alice', fields: (c) => ({ cid: c.cid }) },
 ];
 

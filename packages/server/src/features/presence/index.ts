@@ -7,3 +7,4 @@ export { defineOfflineSweep, graceSeconds, type OfflineSweep, type SweptRow, sti
 export { Presence, presenceOutgoing } from './presence.js';
 export { RedisShare } from './share.js';
 export { presenceSocket } from './socket.js';
+export { RedisViewerShare, Viewers } from './viewers.js';

@@ -5,6 +5,7 @@ import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
+import { accessChannelRead } from '../channels/index.js';
 import { visibleToGuest } from '../users/index.js';
 import { setPresence } from './actions.js';
 
@@ -65,6 +66,18 @@ export const presenceSocket: SocketHandlers = {
   'presence.unsubscribe': async ({ svc, conn }, f) => {
     svc.hub.unfollowPresence(conn, f.user_ids);
     return undefined;
+  },
+  /**
+   * Say which channel this connection shows now (null: none). Only a channel the caller may
+   * read (else FORBIDDEN or NOT_FOUND, as for reading it); its members and watchers are told.
+   */
+  'channel.view': async ({ svc, caller, conn }, f) => {
+    if (f.cid !== null) await accessChannelRead(svc.db, caller, f.cid);
+    // A connection closed meanwhile has left: a view now would outlive it.
+    if (!conn.isOpen) return { viewers: [] };
+    const viewers = await svc.viewers.view(conn, f.cid);
+    if (!conn.isOpen) svc.viewers.closed(conn.id);
+    return { viewers };
   },
   ping: async () => ({ pong: Date.now() }),
 };
