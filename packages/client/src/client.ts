@@ -39,6 +39,8 @@ import type {
   ServerEvent,
   SetStatusBody,
   SnoozeReminderBody,
+  StorageUse,
+  StorageUseResponse,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
   UpdateReadPrivacyBody,
@@ -613,6 +615,14 @@ export class ChatClient implements ChannelHost {
    */
   async setReadPrivacy(body: UpdateReadPrivacyBody): Promise<ReadPrivacy> {
     return (await this.http.call<ReadPrivacyResponse>('PATCH', '/v1/me/privacy', body)).privacy;
+  }
+
+  /**
+   * Your storage use against the quotas, and the app's: exactly what an upload is checked
+   * against (`limit_bytes` null: no limit). Past one, an upload fails with `QUOTA_EXCEEDED`.
+   */
+  async getStorageUse(): Promise<StorageUse> {
+    return (await this.http.call<StorageUseResponse>('GET', '/v1/me/storage')).storage;
   }
 
   /** The channel you last had open, on any device (null: none, or no longer readable). */

@@ -207,3 +207,56 @@ export const CompleteUploadBody = Type.Object(
   { additionalProperties: false },
 );
 export type CompleteUploadBody = Static<typeof CompleteUploadBody>;
+
+// ---- storage use: what the quotas count -----------------------------------------------------
+
+/** What a user's stored bytes are, by kind: the four attachment kinds, and profile pictures. */
+export const STORAGE_KINDS = [...ATTACHMENT_KINDS, 'picture'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
+/** How many items of one kind, and their bytes. */
+export const StorageKindUse = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  bytes: Type.Integer({ minimum: 0 }),
+});
+export type StorageKindUse = Static<typeof StorageKindUse>;
+
+/**
+ * One quota's use. `limit_bytes` is the same number a `QUOTA_EXCEEDED` error names in its
+ * `details.limit_bytes`; null when there is no limit.
+ */
+export const QuotaUse = Type.Object({
+  used_bytes: Type.Integer({ minimum: 0 }),
+  limit_bytes: Nullable(Type.Integer({ minimum: 1 })),
+});
+export type QuotaUse = Static<typeof QuotaUse>;
+
+/**
+ * `GET /v1/me/storage`: the caller's stored bytes and the app's, each with its quota — keyed
+ * `user` and `app` as a `QUOTA_EXCEEDED` error's `details.quota` names them. Exactly what the
+ * quota check counts: uploads not deleted (attached to a message or not yet) and profile
+ * pictures and workspace logos the user uploaded (all their renditions).
+ */
+export const StorageUse = Type.Object({
+  user: Type.Composite([
+    QuotaUse,
+    Type.Object({
+      /** Uploads counted (profile pictures are in `by_kind.picture`, not here). */
+      files: Type.Integer({ minimum: 0 }),
+      /** `used_bytes` split by kind; every kind is present, with zeros when none. */
+      by_kind: Type.Object({
+        image: StorageKindUse,
+        video: StorageKindUse,
+        audio: StorageKindUse,
+        file: StorageKindUse,
+        picture: StorageKindUse,
+      }),
+    }),
+  ]),
+  app: QuotaUse,
+});
+export type StorageUse = Static<typeof StorageUse>;
+
+/** `GET /v1/me/storage`. */
+export const StorageUseResponse = Type.Object({ storage: StorageUse });
+export type StorageUseResponse = Static<typeof StorageUseResponse>;

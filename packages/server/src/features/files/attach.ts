@@ -5,7 +5,7 @@
  * gains one call.
  */
 import type { Attachment } from '@parley/protocol';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { type Queryable, rows, schema, type Tx } from '../../platform/db/index.js';
 import { invalid } from '../../platform/errors.js';
@@ -47,17 +47,49 @@ export async function attachFiles(
   return ids.map((id) => presentAttachment(byId.get(id) as FileRow));
 }
 
+/**
+ * Everything of app `appId` that counts toward the storage quotas, one row per item
+ * (`user_id`, `kind`, `size`): uploads not deleted (attached or not yet) and profile pictures
+ * and workspace logos (all renditions, kind `picture`). The one definition of "used": the
+ * quota check (`usage`) and the storage report (`storageUse`) both read it.
+ */
+function held(appId: string): SQL {
+  return sql`(select user_id, kind, size from ${schema.files} where app_id = ${appId} and deleted_at is null
+              union all
+              select user_id, 'picture'::text, bytes from ${schema.images} where app_id = ${appId}) held`;
+}
+
 /** Bytes of stored files and pictures (features/images) a user, and their app, hold (what the quotas count). */
 export async function usage(tx: Queryable, appId: string, userId: string): Promise<{ user: number; app: number }> {
   const [r] = await rows<{ user: number | null; app: number | null }>(
     tx,
     sql`select coalesce(sum(size) filter (where user_id = ${userId}), 0)::bigint as user,
           coalesce(sum(size), 0)::bigint as app
-        from (select user_id, size from ${schema.files} where app_id = ${appId} and deleted_at is null
-              union all
-              select user_id, bytes from ${schema.images} where app_id = ${appId}) held`,
+        from ${held(appId)}`,
   );
   return { user: Number(r?.user ?? 0), app: Number(r?.app ?? 0) };
+}
+
+/** What `usage` counts, with the user's share split by kind (`GET /v1/me/storage`), in one query. */
+export async function storageUse(
+  q: Queryable,
+  appId: string,
+  userId: string,
+): Promise<{ app: number; byKind: Map<string, { count: number; bytes: number }> }> {
+  const found = await rows<{ kind: string; count: number | string; bytes: number | string; app: number | string }>(
+    q,
+    sql`select kind, count(*) filter (where user_id = ${userId}) as count,
+          coalesce(sum(size) filter (where user_id = ${userId}), 0)::bigint as bytes,
+          coalesce(sum(size), 0)::bigint as app
+        from ${held(appId)} group by kind`,
+  );
+  const byKind = new Map<string, { count: number; bytes: number }>();
+  let app = 0;
+  for (const r of found) {
+    app += Number(r.app);
+    byKind.set(r.kind, { count: Number(r.count), bytes: Number(r.bytes) });
+  }
+  return { app, byKind };
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   FileLinksResponse,
   IdParams,
   OkResponse,
+  StorageUseResponse,
   THUMB_SIZES,
   UploadRules,
   UploadRulesResponse,
@@ -49,6 +50,7 @@ import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
 import { getUploadRules, setUploadRules } from './rules.js';
 import { servesInline } from './sniff.js';
+import { getStorageUse } from './storage.js';
 
 const tags = ['files'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -212,6 +214,25 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         await cancelUpload(svc, userOf(req), req.params.id);
         return { ok: true as const };
       },
+    );
+
+    app.get(
+      '/v1/me/storage',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Your storage use, and the app’s, against the quotas',
+          description:
+            'Exactly what the quota check counts: your uploads not deleted (attached or not yet) and the profile ' +
+            'pictures and workspace logos you uploaded, split by kind; and the app’s total. `limit_bytes` is null ' +
+            'when there is no quota (`PARLEY_USER_QUOTA_BYTES`, `PARLEY_APP_QUOTA_BYTES`); an upload past one is ' +
+            'refused with 413 QUOTA_EXCEEDED, whose `details.quota` names the `user` or `app` block here and ' +
+            '`details.limit_bytes` its limit. A user token only.',
+          response: { 200: StorageUseResponse, ...errors },
+        },
+      },
+      async (req) => getStorageUse(svc, callerOf(req)),
     );
 
     app.post(
