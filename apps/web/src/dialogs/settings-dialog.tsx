@@ -1,7 +1,7 @@
 /**
  * Preferences: your profile (display name, username), the theme, your privacy (read receipts),
- * and your account — its password and email, two-factor sign-in, its sessions, and signing out
- * everywhere.
+ * your storage use, and your account — its password and email, two-factor sign-in, its sessions,
+ * and signing out everywhere.
  */
 import { ParleyError } from '@parley/client';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '@parley/protocol';
@@ -17,6 +17,7 @@ import { setThemeChoice, type ThemeChoice, useTheme } from '../lib/theme.js';
 import { DataExportSettings } from './data-export.js';
 import { PrivacySettings } from './privacy-settings.js';
 import { SessionsSettings, TwoFactorSettings } from './security-settings.js';
+import { StorageSettings } from './storage-settings.js';
 
 const THEMES: { value: ThemeChoice; label: string; hint: string }[] = [
   { value: 'light', label: 'Light', hint: 'Bright and clear' },
@@ -344,6 +345,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
       <Profile />
       <Appearance />
       <PrivacySettings />
+      <StorageSettings />
       {state.account ? (
         <>
           <ChangePassword email={state.account.email} />
