@@ -41,7 +41,6 @@ import {
 } from '../files/index.js';
 import { imageUrl, renderSquare } from '../images/index.js';
 import type { MessageRow } from '../messages/index.js';
-import { isReservedName } from '../users/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 import {
   type MattermostExport,
@@ -51,8 +50,9 @@ import {
   readMattermostExport,
 } from './mattermost-export.js';
 import { convertMattermostText } from './mattermost-text.js';
+import { usernamePicker, workspaceMembersByEmail } from './people.js';
 import { fallsInGap, liveSinceImport, renumberChannel } from './slack.js';
-import { importedFileRow, writeFreshMessages } from './write.js';
+import { importedFileRow, insertNew, storedMessageIds, writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 // ---- the report ---------------------------------------------------------------------------
@@ -314,21 +314,7 @@ export async function importMattermostExport(
   }
 
   // ---- users: matched by email to the workspace's members, created otherwise ----
-  const memberRows = await db
-    .select({ email: schema.accounts.email, userId: schema.workspaceMembers.userId })
-    .from(schema.workspaceMembers)
-    .innerJoin(schema.accounts, eq(schema.accounts.id, schema.workspaceMembers.accountId))
-    .where(eq(schema.workspaceMembers.appId, appId));
-  const byEmail = new Map(memberRows.map((r) => [r.email.toLowerCase(), r.userId]));
-  const matchedUsers = new Map<string, { name: string; username: string | null }>();
-  const matchedIds = [...new Set(memberRows.map((r) => r.userId))];
-  for (let i = 0; i < matchedIds.length; i += 500) {
-    const got = await db
-      .select({ id: schema.users.id, name: schema.users.name, username: schema.users.username })
-      .from(schema.users)
-      .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, matchedIds.slice(i, i + 500))));
-    for (const g of got) matchedUsers.set(g.id, g);
-  }
+  const { byEmail, users: matchedUsers } = await workspaceMembersByEmail(db, appId);
   const existingUserIds = new Set(
     (
       await db
@@ -492,23 +478,9 @@ export async function importMattermostExport(
   const write = async (q: Tx | Database['db']) => {
     const imageRows = dryRun ? [] : await storePictures(appId, pictures, opts, report, skip);
     if (dryRun) report.users.pictures = pictures.length;
-    if (!dryRun)
-      for (let i = 0; i < toCreate.length; i += 500)
-        await q
-          .insert(schema.users)
-          .values(toCreate.slice(i, i + 500))
-          .onConflictDoNothing();
-    for (let i = 0; i < imageRows.length; i += 500)
-      await q
-        .insert(schema.images)
-        .values(imageRows.slice(i, i + 500))
-        .onConflictDoNothing();
-    if (!dryRun)
-      for (let i = 0; i < claims.length; i += 500)
-        await q
-          .insert(schema.importClaims)
-          .values(claims.slice(i, i + 500))
-          .onConflictDoNothing();
+    if (!dryRun) await insertNew(q, schema.users, toCreate);
+    await insertNew(q, schema.images, imageRows);
+    if (!dryRun) await insertNew(q, schema.importClaims, claims);
     if (!dryRun) await writeEmoji(q, appId, emoji, opts.store);
     opts.onProgress?.(0, list.length, null);
     const problems: ExportProblem[] = [];
@@ -714,48 +686,6 @@ function chooseTeam(exp: MattermostExport, wanted: string | undefined): string |
       `the export has ${names.length} teams (${names.join(', ')}): choose the one to import with --team NAME`,
     );
   return names[0] ?? null;
-}
-
-/**
- * The usernames of the workspace's one-name rule (features/users/names.ts): a name a user or a
- * group holds already (any case), or a reserved word, gets the first free `<name>-2`, `<name>-3`….
- */
-async function usernamePicker(db: Queryable, appId: string, first: string[]) {
-  const held = new Map<string, { userId: string | null; groupId: string | null }>(); // lower(name) → holder
-  const read = async (names: string[]) => {
-    const fresh = [...new Set(names.map(key))].filter((n) => !held.has(n));
-    for (let i = 0; i < fresh.length; i += 500) {
-      const rows = await db
-        .select({
-          name: schema.mentionNames.name,
-          userId: schema.mentionNames.userId,
-          groupId: schema.mentionNames.groupId,
-        })
-        .from(schema.mentionNames)
-        .where(and(eq(schema.mentionNames.appId, appId), inArray(schema.mentionNames.name, fresh.slice(i, i + 500))));
-      for (const r of rows) held.set(r.name, r);
-    }
-  };
-  await read(first.filter((n) => USERNAME.test(n)));
-  return async (wanted: string, userId: string) => {
-    const problem = (name: string) => {
-      if (isReservedName(name, { user: userId })) return { reason: 'reserved' as const };
-      const h = held.get(key(name));
-      if (h && h.userId !== userId)
-        return { reason: 'taken' as const, held_by: h.userId !== null ? ('user' as const) : ('group' as const) };
-      return null;
-    };
-    const why = problem(wanted);
-    let username = wanted;
-    if (why)
-      for (let from = 2; username === wanted; from += 20) {
-        const tries = Array.from({ length: 20 }, (_, i) => `${wanted.slice(0, 60)}-${from + i}`);
-        await read(tries);
-        username = tries.find((t) => !problem(t)) ?? wanted;
-      }
-    held.set(key(username), { userId, groupId: null });
-    return { username, why };
-  };
 }
 
 interface Stats {
@@ -1128,23 +1058,13 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
   }
 
   // What an earlier run stored is left as it is.
-  const stored = new Set<string>();
-  if (existed)
-    for (let i = 0; i < rows.length; i += 1000) {
-      const got = await q
-        .select({ id: schema.messages.id })
-        .from(schema.messages)
-        .where(
-          and(
-            eq(schema.messages.appId, appId),
-            inArray(
-              schema.messages.id,
-              rows.slice(i, i + 1000).map((r) => r.id),
-            ),
-          ),
-        );
-      for (const g of got) stored.add(g.id);
-    }
+  const stored = existed
+    ? await storedMessageIds(
+        q,
+        appId,
+        rows.map((r) => r.id),
+      )
+    : new Set<string>();
   const fresh = rows.filter((r) => !stored.has(r.id));
   const freshIds = new Set(fresh.map((r) => r.id));
   const freshReactions = reactionRows.filter((r) => freshIds.has(r.messageId));
@@ -1238,11 +1158,7 @@ async function importConversation(q: Tx | Database['db'], appId: string, c: Conv
       createdAt: r.createdAt,
     };
   });
-  for (let i = 0; i < saved.length; i += 1000)
-    await q
-      .insert(schema.savedItems)
-      .values(saved.slice(i, i + 1000))
-      .onConflictDoNothing();
+  await insertNew(q, schema.savedItems, saved, 1000);
   if (reorder) await renumberChannel(q, appId, cid);
   return stats;
 }

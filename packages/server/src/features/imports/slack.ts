@@ -17,18 +17,18 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { USERNAME_PATTERN } from '@parley/protocol';
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ne, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { logEvents } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
 import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
-import { isReservedName } from '../users/index.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
+import { usernamePicker, workspaceMembersByEmail } from './people.js';
 import { readSlackExport, type SlackConversation, type SlackMessage } from './slack-export.js';
 import { convertSlackText } from './slack-text.js';
-import { importedFileRow, writeFreshMessages } from './write.js';
+import { importedFileRow, insertNew, storedMessageIds, writeFreshMessages } from './write.js';
 import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 export { ImportInputError };
@@ -258,56 +258,18 @@ export async function importSlackExport(
   };
 
   // ---- users: matched by email to the workspace's members, created otherwise ----
-  const memberRows = await db
-    .select({ email: schema.accounts.email, userId: schema.workspaceMembers.userId })
-    .from(schema.workspaceMembers)
-    .innerJoin(schema.accounts, eq(schema.accounts.id, schema.workspaceMembers.accountId))
-    .where(eq(schema.workspaceMembers.appId, appId));
-  const byEmail = new Map(memberRows.map((r) => [r.email.toLowerCase(), r.userId]));
+  const { byEmail, users: matchedUsers } = await workspaceMembersByEmail(db, appId);
   const people = new Map<string, Person>();
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
   // People an account with the same email, verified, may take over when it joins (accounts/claims.ts).
   const claims: (typeof schema.importClaims.$inferInsert)[] = [];
-  // Usernames follow the one-name rule of the workspace (features/users/names.ts): who holds
-  // each Slack name already — a user, a group — is read at once; a name that clashes gets the
+  // Usernames follow the one-name rule of the workspace: a Slack name that clashes gets the
   // first free suffix, and the report says so.
-  const held = new Map<string, { userId: string | null; groupId: string | null }>(); // lower(name) → holder
-  const readHolders = async (names: string[]) => {
-    const fresh = [...new Set(names.map((n) => n.toLowerCase()))].filter((n) => !held.has(n));
-    for (let i = 0; i < fresh.length; i += 500) {
-      const part = fresh.slice(i, i + 500);
-      const rows = await db
-        .select({
-          name: schema.mentionNames.name,
-          userId: schema.mentionNames.userId,
-          groupId: schema.mentionNames.groupId,
-        })
-        .from(schema.mentionNames)
-        .where(and(eq(schema.mentionNames.appId, appId), inArray(schema.mentionNames.name, part)));
-      for (const r of rows) held.set(r.name, r);
-    }
-  };
-  await readHolders(
-    slackUsers.map((u) => u?.name).filter((n): n is string => typeof n === 'string' && USERNAME.test(n)),
+  const chooseUsername = await usernamePicker(
+    db,
+    appId,
+    slackUsers.map((u) => u?.name).filter((n): n is string => typeof n === 'string'),
   );
-  /** The username `userId` gets for its Slack name `wanted`, and why it differs, if it does. */
-  const chooseUsername = async (wanted: string, userId: string) => {
-    const problem = (name: string) => {
-      if (isReservedName(name, { user: userId })) return { reason: 'reserved' as const };
-      const h = held.get(name.toLowerCase());
-      if (h && h.userId !== userId)
-        return { reason: 'taken' as const, held_by: h.userId !== null ? ('user' as const) : ('group' as const) };
-      return null;
-    };
-    const first = problem(wanted);
-    if (!first) return { username: wanted, why: null };
-    for (let from = 2; ; from += 20) {
-      const tries = Array.from({ length: 20 }, (_, i) => `${wanted.slice(0, 60)}-${from + i}`);
-      await readHolders(tries);
-      const free = tries.find((t) => !problem(t));
-      if (free) return { username: free, why: first };
-    }
-  };
   const existingUserIds = new Set(
     (
       await db
@@ -316,16 +278,6 @@ export async function importSlackExport(
         .where(and(eq(schema.users.appId, appId), sql`${schema.users.id} like 'slack-%'`))
     ).map((r) => r.id),
   );
-  const matchedIds = [...new Set(memberRows.map((r) => r.userId))];
-  const matchedUsers = new Map<string, { name: string; username: string | null }>();
-  for (let i = 0; i < matchedIds.length; i += 500) {
-    const part = matchedIds.slice(i, i + 500);
-    const got = await db
-      .select({ id: schema.users.id, name: schema.users.name, username: schema.users.username })
-      .from(schema.users)
-      .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, part)));
-    for (const g of got) matchedUsers.set(g.id, g);
-  }
   const deactivated = new Set<string>(); // user ids of people deleted in Slack
   const botUsers = new Map<string, string>(); // Slack bot id → the bot user's id here
   for (const u of slackUsers) {
@@ -348,7 +300,6 @@ export async function importSlackExport(
     else if (u.name && USERNAME.test(u.name)) {
       const chosen = await chooseUsername(u.name, userId);
       username = chosen.username;
-      held.set(username.toLowerCase(), { userId, groupId: null });
       if (chosen.why && !existingUserIds.has(userId))
         report.users.renamed.push({ slack_id: u.id, wanted: u.name, username, ...chosen.why });
     } else if (u.name && !u.deleted && !existingUserIds.has(userId))
@@ -401,18 +352,8 @@ export async function importSlackExport(
   // ---- the writes: users, then every channel, in ONE transaction ----
   const list = [...channelsByName.values()];
   const write = async (q: Tx | Database['db']) => {
-    if (!dryRun)
-      for (let i = 0; i < toCreate.length; i += 500)
-        await q
-          .insert(schema.users)
-          .values(toCreate.slice(i, i + 500))
-          .onConflictDoNothing();
-    if (!dryRun)
-      for (let i = 0; i < claims.length; i += 500)
-        await q
-          .insert(schema.importClaims)
-          .values(claims.slice(i, i + 500))
-          .onConflictDoNothing();
+    if (!dryRun) await insertNew(q, schema.users, toCreate);
+    if (!dryRun) await insertNew(q, schema.importClaims, claims);
     opts.onProgress?.(0, list.length, null);
     const problems: { file: string; reason: string }[] = [];
     let done = 0;
@@ -746,17 +687,13 @@ async function importChannel(
     }
 
     // What an earlier run stored is left as it is.
-    const stored = new Set<string>();
-    if (existed) {
-      for (let i = 0; i < rows.length; i += 1000) {
-        const part = rows.slice(i, i + 1000).map((r) => r.id);
-        const got = await tx
-          .select({ id: schema.messages.id })
-          .from(schema.messages)
-          .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, part)));
-        for (const g of got) stored.add(g.id);
-      }
-    }
+    const stored = existed
+      ? await storedMessageIds(
+          tx,
+          appId,
+          rows.map((r) => r.id),
+        )
+      : new Set<string>();
     const fresh = rows.filter((r) => !stored.has(r.id));
     stats.existing = rows.length - fresh.length;
     stats.imported = fresh.length;

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChannelEvent } from '@parley/protocol';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { FileRow } from '../files/index.js';
@@ -75,11 +76,7 @@ export async function writeFreshMessages(q: Queryable, appId: string, cid: strin
     await logEvents(q, out, appId, events);
   }
   if (w.files.length > 0) await q.insert(schema.files).values(w.files).onConflictDoNothing();
-  for (let i = 0; i < w.reactions.length; i += 1000)
-    await q
-      .insert(schema.reactions)
-      .values(w.reactions.slice(i, i + 1000))
-      .onConflictDoNothing();
+  await insertNew(q, schema.reactions, w.reactions, 1000);
   const byId = new Map(fresh.map((r) => [r.id, r]));
   const flags = w.mentions
     .filter((f) => byId.has(f.messageId))
@@ -95,11 +92,7 @@ export async function writeFreshMessages(q: Queryable, appId: string, cid: strin
         createdAt: r.createdAt,
       };
     });
-  for (let i = 0; i < flags.length; i += 1000)
-    await q
-      .insert(schema.userMessageFlags)
-      .values(flags.slice(i, i + 1000))
-      .onConflictDoNothing();
+  await insertNew(q, schema.userMessageFlags, flags, 1000);
   // Imported history is read: members start with nothing unread.
   await q
     .update(schema.members)
@@ -150,4 +143,31 @@ export function importedFileRow(f: {
     attachedAt: f.at,
     deletedAt: null,
   };
+}
+
+/** Insert `rows` into `table`, `size` to a statement, leaving out those whose key is there (an earlier run wrote them). */
+export async function insertNew<T extends PgTable>(
+  q: Queryable,
+  table: T,
+  rows: readonly PgInsertValue<T>[],
+  size = 500,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += size)
+    await q
+      .insert(table)
+      .values(rows.slice(i, i + size))
+      .onConflictDoNothing();
+}
+
+/** Which of `ids` the app's messages hold already (an earlier run stored them). */
+export async function storedMessageIds(q: Queryable, appId: string, ids: readonly string[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const got = await q
+      .select({ id: schema.messages.id })
+      .from(schema.messages)
+      .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, ids.slice(i, i + 1000))));
+    for (const g of got) stored.add(g.id);
+  }
+  return stored;
 }
