@@ -20,6 +20,7 @@ import type {
   HelloFrame,
   LastChannelResponse,
   Member,
+  MyFilesResponse,
   NotificationSettings,
   PeopleResponse,
   PushProvider,
@@ -623,6 +624,19 @@ export class ChatClient implements ChannelHost {
    */
   async getStorageUse(): Promise<StorageUse> {
     return (await this.http.call<StorageUseResponse>('GET', '/v1/me/storage')).storage;
+  }
+
+  /**
+   * One page of your stored files, largest first (`GET /v1/me/files`), each with the message
+   * that carries it (`message_id`; null: an upload no message carries). Deleting that message,
+   * or cancelling the upload (`DELETE /v1/uploads/{id}`), frees its space. Pass `next` as `cursor`.
+   */
+  async listMyFiles(opts: { cursor?: string | null; limit?: number } = {}): Promise<MyFilesResponse> {
+    const qs = new URLSearchParams();
+    if (opts.cursor) qs.set('cursor', opts.cursor);
+    if (opts.limit) qs.set('limit', String(opts.limit));
+    const query = qs.toString();
+    return this.http.call<MyFilesResponse>('GET', `/v1/me/files${query ? `?${query}` : ''}`);
   }
 
   /** The channel you last had open, on any device (null: none, or no longer readable). */

@@ -1,6 +1,7 @@
 /**
  * `getStorageUse` against a real server: the caller's bytes and the app's with their quotas,
- * moving with a send's files and their deletion, and agreeing with a refused upload's error.
+ * moving with a send's files and their deletion, and agreeing with a refused upload's error;
+ * `listMyFiles`, largest first, by pages.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +50,10 @@ describe('getStorageUse', () => {
     const bobs = bob.channel('group', 'files');
     await bobs.watch();
     expect((await bobs.sendMessage({ text: 'one', attachments: [opaque(5_000, 'c.bin')] })).status).toBe('sent');
+
+    const listed = await alice.listMyFiles({ limit: 1 });
+    expect(listed.files).toMatchObject([{ name: 'a.bin', size: 40_000, message_id: sent.id }]);
+    expect((await alice.listMyFiles({ cursor: listed.next })).files).toMatchObject([{ name: 'b.bin', size: 9_000 }]);
 
     const mine = await alice.getStorageUse();
     expect(mine.user).toMatchObject({ used_bytes: 49_000, files: 2, by_kind: { file: { count: 2, bytes: 49_000 } } });

@@ -260,3 +260,32 @@ export type StorageUse = Static<typeof StorageUse>;
 /** `GET /v1/me/storage`. */
 export const StorageUseResponse = Type.Object({ storage: StorageUse });
 export type StorageUseResponse = Static<typeof StorageUseResponse>;
+
+/** Most of your files one page of `GET /v1/me/files` lists. */
+export const MY_FILES_MAX_LIMIT = 100;
+
+/** `GET /v1/me/files`: a page of your stored files, largest first. */
+export const MyFilesQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MY_FILES_MAX_LIMIT })),
+    /** `next` of the previous page; opaque. */
+    cursor: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type MyFilesQuery = Static<typeof MyFilesQuery>;
+
+/**
+ * One of your stored files, with the message that carries it (null: an upload no message
+ * carries yet). To free its space, delete that message, or cancel the upload
+ * (`DELETE /v1/uploads/{id}`) when there is none.
+ */
+export const StoredFile = Type.Composite([Attachment, Type.Object({ message_id: Nullable(Uuid) })]);
+export type StoredFile = Static<typeof StoredFile>;
+
+export const MyFilesResponse = Type.Object({
+  files: Type.Array(StoredFile),
+  /** The cursor of the next (smaller) page; null on the last. */
+  next: Nullable(Type.String()),
+});
+export type MyFilesResponse = Static<typeof MyFilesResponse>;

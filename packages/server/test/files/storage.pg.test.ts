@@ -168,3 +168,56 @@ describe('GET /v1/me/storage', () => {
     expect(r.body.error).toEqual(privacy.body.error);
   });
 });
+
+describe('GET /v1/me/files', () => {
+  it('lists your stored files largest first, by pages, with the message that carries each; never another app’s', async () => {
+    const cid = 'group:files';
+    // Bob's own, in the second app: a fresh set of sizes (his first-app files are elsewhere).
+    const sizes = [20_000, 90_000, 5_000, 60_000, 60_000];
+    const ids: string[] = [];
+    for (const [i, n] of sizes.entries()) {
+      const r = await upload(base, two, 'bob', cid, opaqueBytes(n), `f${i}.bin`);
+      expect(r.status).toBe(200);
+      ids.push(r.json.attachment.id);
+    }
+    const sent = await h.call({
+      method: 'POST',
+      url: `/v1/channels/${cid}/messages`,
+      headers: await two.user('bob'),
+      payload: { text: 'big one', attachments: [ids[1]] },
+    });
+    expect(sent.status).toBe(200);
+    const page = async (query: string) => {
+      const r = await h.call({ method: 'GET', url: `/v1/me/files${query}`, headers: await two.user('bob') });
+      expect(r.status).toBe(200);
+      return r.body as { files: { id: string; size: number; message_id: string | null }[]; next: string | null };
+    };
+    const first = await page('?limit=2');
+    expect(first.files.map((f) => f.size)).toEqual([90_000, 60_000]);
+    expect(first.files[0]).toMatchObject({ id: ids[1], message_id: sent.body.message.id, name: 'f1.bin' });
+    expect(first.files[1]?.message_id).toBeNull();
+    const second = await page(`?limit=2&cursor=${encodeURIComponent(first.next as string)}`);
+    expect(second.files.map((f) => f.size)).toEqual([60_000, 20_000]);
+    const third = await page(`?limit=2&cursor=${encodeURIComponent(second.next as string)}`);
+    expect(third).toEqual({ files: [expect.objectContaining({ size: 5_000 })], next: null });
+    // Every file once, and what is listed adds up to the storage use (no pictures here).
+    const all = [...first.files, ...second.files, ...third.files];
+    expect(new Set(all.map((f) => f.id))).toEqual(new Set(ids));
+    expect(all.reduce((n, f) => n + f.size, 0)).toBe((await storage(two, 'bob')).user.used_bytes);
+
+    // Deleted files are not listed; another app's never are.
+    expect(
+      (await h.call({ method: 'DELETE', url: `/v1/uploads/${ids[0]}`, headers: await two.user('bob') })).status,
+    ).toBe(200);
+    expect((await page('')).files.map((f) => f.id)).not.toContain(ids[0]);
+    const theirs = await h.call({ method: 'GET', url: '/v1/me/files', headers: await one.user('bob') });
+    expect(theirs.body.files.map((f: { id: string }) => f.id).filter((id: string) => ids.includes(id))).toEqual([]);
+
+    const bad = await h.call({ method: 'GET', url: '/v1/me/files?cursor=nope', headers: await two.user('bob') });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    const server = await h.call({ method: 'GET', url: '/v1/me/files', headers: await two.server() });
+    expect(server.status).toBe(403);
+    expect(server.body.error.code).toBe('FORBIDDEN');
+  });
+});

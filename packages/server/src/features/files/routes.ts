@@ -19,6 +19,8 @@ import {
   FileLinksBody,
   FileLinksResponse,
   IdParams,
+  MyFilesQuery,
+  MyFilesResponse,
   OkResponse,
   StorageUseResponse,
   THUMB_SIZES,
@@ -50,7 +52,7 @@ import { contentDisposition } from './names.js';
 import type { FileRow } from './present.js';
 import { getUploadRules, setUploadRules } from './rules.js';
 import { servesInline } from './sniff.js';
-import { getStorageUse } from './storage.js';
+import { getStorageUse, listMyFiles } from './storage.js';
 
 const tags = ['files'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -233,6 +235,25 @@ export function fileRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => getStorageUse(svc, callerOf(req)),
+    );
+
+    app.get(
+      '/v1/me/files',
+      {
+        config: { auth: 'user' },
+        schema: {
+          tags,
+          summary: 'Your stored files, largest first (to free space)',
+          description:
+            'The uploads that count toward your quota (not deleted), largest first, each with the message that ' +
+            'carries it (`message_id`, null for an upload no message carries yet): delete that message, or cancel ' +
+            'the upload (`DELETE /v1/uploads/{id}`), to free its bytes. Profile pictures are not listed. Paged by ' +
+            '`cursor` (the `next` of the previous page); `limit` 1–100, default 50. A user token only.',
+          querystring: MyFilesQuery,
+          response: { 200: MyFilesResponse, ...errors },
+        },
+      },
+      async (req) => listMyFiles(svc, callerOf(req), req.query),
     );
 
     app.post(
