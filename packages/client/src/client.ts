@@ -63,6 +63,7 @@ import { Connection, type SocketFactory, type Transport } from './connection.js'
 import { Emoji } from './emoji.js';
 import { ParleyError } from './errors.js';
 import { Files } from './files.js';
+import { FeatureFlags } from './flags.js';
 import type { ChannelHost } from './host.js';
 import { type FetchLike, Http } from './http.js';
 import { Groups, Inbox } from './inbox.js';
@@ -180,6 +181,8 @@ export class ChatClient implements ChannelHost {
   readonly spaces: Spaces;
   /** The app's custom emoji, read once and kept current live (emoji.ts). */
   readonly emoji: Emoji;
+  /** This user's feature flags, read with `getFlags()` and kept current live (flags.ts). */
+  readonly flags: FeatureFlags;
   /** The activity inbox: items, the live unread count, marking read (inbox.ts). */
   readonly inbox: Inbox;
   /** The app's user groups (`@handle`), kept live (inbox.ts). */
@@ -244,6 +247,7 @@ export class ChatClient implements ChannelHost {
     this.notes = new Notes(this.http);
     this.files = new Files(this.http);
     this.emoji = new Emoji(this.http);
+    this.flags = new FeatureFlags(this.http);
     this.inbox = new Inbox(this.http);
     this.groups = new Groups(this.http);
     this.sidebar = new SidebarSections(this.http);
@@ -466,10 +470,24 @@ export class ChatClient implements ChannelHost {
     return this.connId;
   }
 
+  /**
+   * This user's feature flags (each flag of the app: on or off for them), read once; from then
+   * on `client.flags.state` follows every change live. `force` reads again.
+   */
+  getFlags(force = false): Promise<Record<string, boolean>> {
+    return this.flags.load(force);
+  }
+
+  /** Whether this user has a feature flag (false until `getFlags()` has read them, or for an unknown key). */
+  flag(key: string): boolean {
+    return this.flags.has(key);
+  }
+
   private emit(e: ServerEvent): void {
     if (e.type === 'call.ring' || e.type === 'call.updated' || e.type === 'call.signal') this.calls.onEvent(e);
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     if (e.type === 'emoji.updated') this.emoji.onEvent(e);
+    if (e.type === 'feature_flags.updated') this.flags.onEvent(e);
     if (e.type === 'viewers.changed') this.viewers.onEvent(e);
     if (e.type === 'inbox.updated') this.inbox.onEvent(e);
     if (e.type === 'user_group.updated') this.groups.onEvent(e);
@@ -906,6 +924,7 @@ export class ChatClient implements ChannelHost {
     if (reconnected) this.spaces.reconnected();
     // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
     if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
+    if (reconnected) this.flags.reconnected();
     if (reconnected) this.inbox.reconnected();
     if (reconnected) this.sidebar.reconnected();
     if (reconnected) this.saved.reconnected();

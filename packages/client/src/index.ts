@@ -40,6 +40,7 @@ export {
 export { Emoji, type EmojiState } from './emoji.js';
 export { ParleyError } from './errors.js';
 export { Files } from './files.js';
+export { FeatureFlags, type FlagsState } from './flags.js';
 export type { ChannelHost } from './host.js';
 export { type FetchLike, isNativeFile, type NativeFile, type UploadFile } from './http.js';
 export { Groups, type GroupsState, Inbox, type InboxState } from './inbox.js';

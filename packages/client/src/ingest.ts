@@ -157,6 +157,8 @@ export class Ingest {
         break; // for listeners: the client's Spaces (spaces.ts) follows them
       case 'emoji.updated':
         break; // for listeners: the client's Emoji (emoji.ts) follows them
+      case 'feature_flags.updated':
+        break; // the client's FeatureFlags (flags.ts) reads the user's flags again
       case 'inbox.updated':
       case 'user_group.updated':
         break; // for listeners: the client's Inbox and Groups (inbox.ts) follow them

@@ -104,6 +104,9 @@ describe('the frames a server sends', () => {
       },
     ]);
     await until(() => frames.some((f) => f.includes('"workspace.updated"')), 5000, 'the workspace event');
+    // A feature flag's change (feature_flags.updated, app-wide), through the admin API.
+    await h.call({ method: 'PUT', url: '/v1/feature-flags/wire', headers: await app.server(), payload: {} });
+    await until(() => frames.some((f) => f.includes('"feature_flags.updated"')), 5000, 'the flag event');
     // Moderation: a report reaches the moderators (flag.new), its review the reporter
     // (flag.reviewed); a channel ban reaches the banned user and the moderators (user.banned).
     const mod = await connect('mod');

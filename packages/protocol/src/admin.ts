@@ -58,6 +58,9 @@ export const AUDIT_ACTIONS = [
   'command.updated',
   'command.deleted',
   'command.gif_provider_updated',
+  'feature_flag.created',
+  'feature_flag.updated',
+  'feature_flag.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

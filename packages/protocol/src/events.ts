@@ -5,6 +5,7 @@ import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
 import { CommandEvents } from './commands.js';
 import { Channel, Member, Message, PresenceState, Reaction, User } from './entities.js';
+import { FeatureFlagsUpdatedEvent } from './feature-flags.js';
 import { Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxEvents } from './inbox.js';
 import { Ban, Flag } from './moderation.js';
@@ -53,6 +54,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'space.updated',
   'space.invitation',
   'emoji.updated',
+  'feature_flags.updated',
   'user_group.updated',
   'inbox.updated',
   'sidebar.updated',
@@ -178,6 +180,8 @@ export const EphemeralEvent = Type.Union([
   ...SpaceEvents,
   /** The app's custom emoji changed: to every connection of the app (polls.ts). */
   EmojiUpdatedEvent,
+  /** A feature flag of the app changed: to every connection of the app (feature-flags.ts). */
+  FeatureFlagsUpdatedEvent,
   WorkspaceUpdatedEvent,
   ...InboxEvents,
   ...SidebarEvents,

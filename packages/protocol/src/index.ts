@@ -218,6 +218,7 @@ export {
   type LoggedEventType,
   type ServerEvent,
 } from './events.js';
+export * from './feature-flags.js';
 export { FORMAT_CHECKS, registerFormats } from './formats.js';
 export {
   AuthFrame,

@@ -89,6 +89,7 @@ export {
   type EphemeralMessagesProps,
   useEphemeralMessages,
 } from './ephemeral.js';
+export { useFlag } from './flags.js';
 export { clockTime, dayLabel, displayName, localTime, relativeTime } from './format.js';
 export {
   InboxBadge,

@@ -45,6 +45,7 @@ import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
 import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.js';
 import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
+import { flagRoutes } from './features/flags/index.js';
 import { groupRoutes } from './features/groups/index.js';
 import { imageRoutes } from './features/images/index.js';
 import {
@@ -641,6 +642,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await defineInboxJobs(svc);
   await app.register(noteRoutes(svc));
   await app.register(commandRoutes(svc));
+  await app.register(flagRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
   await app.register(bookmarkRoutes(svc));

@@ -12,6 +12,7 @@ import { AuditTab } from './audit-tab.js';
 import { ChannelsTab } from './channels-tab.js';
 import { CommandsTab } from './commands-tab.js';
 import { EmojiTab } from './emoji-tab.js';
+import { FlagsTab } from './flags-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
 import { SystemTab } from './system-tab.js';
 import type { AdminTabProps } from './tab-props.js';
@@ -37,6 +38,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'emoji', label: 'Emoji', Component: EmojiTab },
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
   { id: 'commands', label: 'Commands', Component: CommandsTab },
+  { id: 'flags', label: 'Feature flags', Component: FlagsTab },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
   { id: 'system', label: 'System', Component: SystemTab },

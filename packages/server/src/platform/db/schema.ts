@@ -1704,6 +1704,31 @@ export const slashCommands = pgTable(
 );
 
 /**
+ * Feature flags of an app (features/flags), managed by its backend or admins. A user has a flag
+ * when it is enabled and the user is named in `user_ids` or falls in the first `percentage`
+ * of the 100 buckets a stable hash of (key, user id) spreads users over (features/flags/evaluate.ts).
+ */
+export const featureFlags = pgTable(
+  'feature_flags',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    description: text('description').notNull().default(''),
+    enabled: boolean('enabled').notNull().default(false),
+    percentage: integer('percentage').notNull().default(0),
+    userIds: text('user_ids').array().notNull().default(sql`'{}'::text[]`),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.key] }),
+    check('feature_flags_percentage_range', sql`${t.percentage} between 0 and 100`),
+  ],
+);
+
+/**
  * Ephemeral messages (features/commands): seen only by `user_id`, never in the channel's
  * history. Kept until acted on or expired, so a button click on any node finds its state
  * (a GIF preview's results and position; the command whose app takes the click).
