@@ -81,5 +81,5 @@ describe.skipIf(!haveBrowser)('who is viewing', () => {
     await group(b);
     await expect.poll(() => faces(a), WAIT).toEqual([bobId]);
     expect(errors).toEqual([]);
-  });
+  }, 180_000);
 });

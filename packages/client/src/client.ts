@@ -288,15 +288,17 @@ export class ChatClient implements ChannelHost {
     this.follows = new PresenceFollows({
       request: (type, body) => this.request(type, body),
       isOnline: () => this.conn?.isOnline ?? false,
-      apply: (states) =>
+      apply: (states, devices) =>
         this.state.update((s) => {
           let users: Record<string, User> | null = null;
           for (const [id, presence] of Object.entries(states)) {
             // A user not met yet as a user may be known as a channel member.
             const u = s.users[id] ?? memberUser(s, id);
-            if (!u || u.presence === presence) continue;
+            const kinds = devices?.[id];
+            const sameKinds = !kinds || (u?.devices ?? []).join() === kinds.join();
+            if (!u || (u.presence === presence && sameKinds)) continue;
             users ??= { ...s.users };
-            users[id] = { ...u, presence };
+            users[id] = { ...u, presence, ...(kinds ? { devices: kinds } : {}) };
           }
           return users ? { ...s, users } : s;
         }),

@@ -118,7 +118,8 @@ export class Ingest {
       }
       case 'presence.changed':
         this.host.presenceChanged(e.user.id);
-        this.host.mergeUsers([{ ...e.user, presence: e.presence }]);
+        // `devices` absent: this change is not about them (keep what was known).
+        this.host.mergeUsers([{ ...e.user, presence: e.presence, ...(e.devices ? { devices: e.devices } : {}) }]);
         break;
       case 'channel.added': {
         const cid = e.cid;

@@ -11,7 +11,7 @@
  * still shows the old state. The answer must not undo that event: states of users whose event
  * arrived while their subscribe was in flight are left as the event set them.
  */
-import { MAX_PRESENCE_IDS, MAX_PRESENCE_SUBSCRIPTIONS, type ReplyBody } from '@parley/protocol';
+import { type DeviceKind, MAX_PRESENCE_IDS, MAX_PRESENCE_SUBSCRIPTIONS, type ReplyBody } from '@parley/protocol';
 
 type PresenceState = 'online' | 'away' | 'busy' | 'offline';
 
@@ -19,8 +19,8 @@ export interface PresenceHost {
   /** Send a request on the socket (rejects while offline). */
   request(type: 'presence.subscribe' | 'presence.unsubscribe', body: { user_ids: string[] }): Promise<unknown>;
   isOnline(): boolean;
-  /** Apply the states a subscribe answered with. */
-  apply(states: Record<string, PresenceState>): void;
+  /** Apply the states a subscribe answered with, and the device kinds of those it says are connected. */
+  apply(states: Record<string, PresenceState>, devices?: Record<string, DeviceKind[]>): void;
 }
 
 export class PresenceFollows {
@@ -123,11 +123,15 @@ export class PresenceFollows {
           user_ids: batch,
         })) as ReplyBody<'presence.subscribe'>;
         const fresh: Record<string, PresenceState> = {};
+        const devices: Record<string, DeviceKind[]> = {};
         for (const [id, mark] of marks) {
           const state = r.presence[id];
-          if (state && !mark.changed) fresh[id] = state;
+          if (!state || mark.changed) continue;
+          fresh[id] = state;
+          // An older server answers no devices: then what was known stays.
+          if (r.devices) devices[id] = state === 'offline' ? [] : (r.devices[id] ?? []);
         }
-        this.host.apply(fresh);
+        this.host.apply(fresh, r.devices ? devices : undefined);
       } catch {
         // Offline or refused: the next hello asks again.
       } finally {

@@ -50,6 +50,33 @@ describe('viewers in the SDK', () => {
     expect(bob.viewers.viewing).toBeNull();
   });
 
+  it('presence carries the kinds of device a user is on (the subscribe answer, then each change)', async () => {
+    const ada = await bed.connect('ada');
+    const stop = ada.watchPresence(['cy']);
+    // The follow in effect before cy connects (a user not met yet is in no state to update).
+    await ada.request('ping', {});
+    const cy = await bed.connect('cy', { device: 'desktop' });
+    await until(() => ada.state.get().users.cy?.devices?.join() === 'desktop', 10_000, 'cy on the desktop app');
+    expect(ada.state.get().users.cy?.presence).toBe('online');
+    const cyPhone = await bed.connect('cy', { device: 'mobile' });
+    await until(() => ada.state.get().users.cy?.devices?.join() === 'desktop,mobile', 10_000, 'and on her phone');
+    // A new follower learns them from the subscribe's answer.
+    const bob = await bed.connect('bob');
+    // Bob knows cy (as a member of a group of theirs): an answer updates users the state holds.
+    const together = bob.channel('group', 'bob-and-cy');
+    await together.createChannel({ members: ['cy'] });
+    await together.watch();
+    const stopBob = bob.watchPresence(['cy']);
+    await until(() => bob.state.get().users.cy?.devices?.join() === 'desktop,mobile', 10_000, 'bob learns them');
+    await cyPhone.disconnectUser();
+    await until(() => ada.state.get().users.cy?.devices?.join() === 'desktop', 10_000, 'the phone gone');
+    await cy.disconnectUser();
+    await until(() => ada.state.get().users.cy?.presence === 'offline', 10_000, 'cy offline');
+    expect(ada.state.get().users.cy?.devices).toEqual([]);
+    stop();
+    stopBob();
+  });
+
   it('a channel one may not read is not viewed', async () => {
     const ada = await bed.connect('ada');
     const cy = await bed.connect('cy');

@@ -4,6 +4,7 @@ import { ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids.js';
 import { Poll } from './polls.js';
 import { LinkPreview } from './previews.js';
 import { ProfileOutput } from './profiles.js';
+import { DeviceKind } from './viewers.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -31,6 +32,11 @@ export const User = Type.Object({
   image_blurhash: Type.Optional(Nullable(Type.String())),
   role: UserRole,
   presence: Type.Optional(PresenceState),
+  /**
+   * The kinds of device the user is connected on now (`web`, `desktop`, `mobile`; empty when
+   * offline), where presence says it: `presence.changed` and the `presence.subscribe` answer.
+   */
+  devices: Type.Optional(Type.Array(DeviceKind)),
   status: Type.Optional(
     Nullable(
       Type.Object({

@@ -13,7 +13,7 @@ import { NoteEvents } from './notes.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
-import { ViewersChangedEvent } from './viewers.js';
+import { DeviceKind, ViewersChangedEvent } from './viewers.js';
 
 /**
  * Channel events that take the channel's next seq and are kept in its event log, so a
@@ -125,6 +125,11 @@ export const EphemeralEvent = Type.Union([
      * is not about where they are (only online/away/offline moved): keep what you knew.
      */
     space_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
+    /**
+     * The kinds of device the user is connected on now (empty when offline); absent when this
+     * change is not about them (a profile or busy change): keep what you knew.
+     */
+    devices: Type.Optional(Type.Array(DeviceKind)),
     created_at: Timestamp,
   }),
   Type.Object({

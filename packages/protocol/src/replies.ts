@@ -22,7 +22,7 @@ import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SavedItemResponse, SavedItemsResponse, SidebarResponse } from './sidebar.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
-import { ViewersResponse } from './viewers.js';
+import { DeviceKind, ViewersResponse } from './viewers.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
 
@@ -82,6 +82,8 @@ export const PresenceSubscribeResponse = Type.Object({
   presence: Type.Record(UserId, PresenceState),
   /** The space each user asked for is in (null: none), for users the caller may see. */
   spaces: Type.Optional(Type.Record(UserId, Type.Union([Uuid, Type.Null()]))),
+  /** The kinds of device each user asked for is connected on now (online, away or busy ones only). */
+  devices: Type.Optional(Type.Record(UserId, Type.Array(DeviceKind))),
 });
 export type PresenceSubscribeResponse = Static<typeof PresenceSubscribeResponse>;
 /** `channel.members`: one page of members and the cursor of the next (null at the end). */

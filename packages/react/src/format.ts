@@ -2,7 +2,7 @@
  * Small formatting helpers shared by the components: names, dates, relative times. They use
  * the runtime's locale through `Intl`, so an app can localise by setting the page language.
  */
-import type { User } from '@parley/protocol';
+import type { DeviceKind, User } from '@parley/protocol';
 
 /** A user's display name: name, else username, else id. */
 export function displayName(user: Pick<User, 'name' | 'username'> | null | undefined, id: string): string {
@@ -94,4 +94,12 @@ export function localTime(timeZone: string | null | undefined, now: Date = new D
   } catch {
     return null;
   }
+}
+
+const DEVICE_LABEL: Record<DeviceKind, string> = { web: 'web', desktop: 'desktop app', mobile: 'phone' };
+
+/** Where someone is connected, in words: "on web", "on desktop app and phone". */
+export function devicesText(devices: readonly DeviceKind[]): string {
+  const names = devices.map((d) => DEVICE_LABEL[d]);
+  return names.length <= 1 ? `on ${names[0] ?? 'web'}` : `on ${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
 }

@@ -8,7 +8,7 @@ import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useBlurhash } from './attachments.js';
 import { useOptionalChannelContext } from './channel.js';
 import { useChannelState, useClientState } from './context.js';
-import { cx, displayName, initials, isSafeUrl, localTime, relativeTime } from './format.js';
+import { cx, devicesText, displayName, initials, isSafeUrl, localTime, relativeTime } from './format.js';
 
 /** A user's presence as the UI shows it. */
 export type Presence = NonNullable<User['presence']>;
@@ -189,6 +189,9 @@ export function UserProfileCard({
       </div>
       <p className="parley-profile__presence">
         <PresenceDot presence={presence} /> {PRESENCE_LABEL[presence]}
+        {presence !== 'offline' && user?.devices?.length ? (
+          <span className="parley-profile__devices"> · {devicesText(user.devices)}</span>
+        ) : null}
       </p>
       {status?.text ? (
         <p className="parley-profile__status">

@@ -5,11 +5,11 @@
  * their faces, for a channel header.
  */
 import type { Channel as ChannelHandle } from '@parley/client';
-import type { DeviceKind, Viewer } from '@parley/protocol';
+import type { Viewer } from '@parley/protocol';
 import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
 import { useOptionalChannelContext } from './channel.js';
 import { cidOf, useChatClient, useClientState, useMe } from './context.js';
-import { cx, displayName } from './format.js';
+import { cx, devicesText, displayName } from './format.js';
 import { Avatar, lookupUser } from './user.js';
 
 const NONE: readonly Viewer[] = [];
@@ -71,13 +71,7 @@ export function useViewers(channel?: ChannelHandle | string | null): ViewersInfo
   return useMemo(() => ({ others: all.filter((v) => v.user_id !== me), count: all.length }), [all, me]);
 }
 
-const DEVICE_LABEL: Record<DeviceKind, string> = { web: 'web', desktop: 'desktop app', mobile: 'phone' };
-
-/** "on web", "on phone and web". */
-export function devicesText(devices: readonly DeviceKind[]): string {
-  const names = devices.map((d) => DEVICE_LABEL[d]);
-  return names.length <= 1 ? `on ${names[0] ?? 'web'}` : `on ${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-}
+export { devicesText } from './format.js';
 
 /** Props of {@link ChannelViewers}. */
 export interface ChannelViewersProps {

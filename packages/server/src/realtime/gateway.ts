@@ -505,7 +505,7 @@ export class Gateway {
       }
     }
     svc.metrics.openSockets.inc();
-    svc.presence.connected(caller.app.id, caller.userId, opening.user, opening.dnd);
+    svc.presence.connected(caller.app.id, caller.userId, opening.user, opening.dnd, conn.device);
     conn.user = { ...opening.user, presence: svc.presence.shownStateOf(caller.app.id, caller.userId) };
 
     const hello: HelloFrame = {
@@ -552,7 +552,7 @@ export class Gateway {
       }
       svc.hub.removeConnection(conn);
       svc.metrics.openSockets.dec();
-      svc.presence.disconnected(caller.app.id, caller.userId);
+      svc.presence.disconnected(caller.app.id, caller.userId, conn.device);
       if (svc.hub.connectionsOf(caller.app.id, caller.userId).size === 0)
         svc.typing.stopAll(caller.app.id, caller.userId);
       this.hooks.closed?.(svc, conn);

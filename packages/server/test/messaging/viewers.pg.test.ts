@@ -151,6 +151,41 @@ describe('viewers', () => {
   });
 });
 
+describe('device kinds on presence', () => {
+  it('presence.changed and the presence.subscribe answer carry the kinds of device a user is on', async () => {
+    const other = await makeWorld(h, [{ id: 'dev' }, { id: 'fan' }]);
+    try {
+      const fan = await other.socket('fan');
+      const followed = await fan.request('presence.subscribe', { user_ids: ['dev'] });
+      expect(followed.presence).toEqual({ dev: 'offline' });
+      expect(followed.devices).toEqual({});
+      const devices = () =>
+        fan
+          .events()
+          .filter((f) => f.type === 'presence.changed' && f.user.id === 'dev' && f.devices)
+          .map((f) => `${f.presence}:${f.devices.join('+')}`);
+      const web = await deviceSocket(url, other.app, 'dev', {});
+      await fan.waitFor(() => devices().at(-1) === 'online:web');
+      expect(fan.events().find((f) => f.type === 'presence.changed')?.user.devices).toEqual(['web']);
+      const phone = await deviceSocket(url, other.app, 'dev', { device: 'mobile' });
+      await fan.waitFor(() => devices().at(-1) === 'online:web+mobile');
+      // A second web connection is no new kind: nothing is announced for it.
+      const web2 = await deviceSocket(url, other.app, 'dev', {});
+      const again = await fan.request('presence.subscribe', { user_ids: ['dev'] });
+      expect(again.devices).toEqual({ dev: ['web', 'mobile'] });
+      // The phone closes: after the grace, the user is online on the web only.
+      phone.close();
+      await fan.waitFor(() => devices().at(-1) === 'online:web');
+      web.close();
+      web2.close();
+      await fan.waitFor(() => devices().at(-1) === 'offline:');
+      expect(devices()).toEqual(['online:web', 'online:web+mobile', 'online:web', 'offline:']);
+    } finally {
+      await other.closeSockets();
+    }
+  });
+});
+
 const redisUrl = process.env.REDIS_URL;
 
 describe.runIf(!!redisUrl)('viewers over several nodes (redis)', () => {
@@ -174,7 +209,7 @@ describe.runIf(!!redisUrl)('viewers over several nodes (redis)', () => {
       ),
     ];
     app = await (nodes[0] as Harness).createApp();
-    await (nodes[0] as Harness).users(app, [{ id: 'alice' }, { id: 'bob' }]);
+    await (nodes[0] as Harness).users(app, [{ id: 'alice' }, { id: 'bob' }, { id: 'cy' }]);
     await (nodes[0] as Harness).call({
       method: 'POST',
       url: '/v1/channels',
@@ -200,10 +235,11 @@ describe.runIf(!!redisUrl)('viewers over several nodes (redis)', () => {
     await alice.waitFor(() => lists(alice, cid).at(-1) === 'alice:web');
 
     // A node that dies leaves its viewer's field behind, no longer refreshed: here one written
-    // straight into the pool, as that node would have.
+    // straight into the pool, as that node would have, good for 2.5 s (long enough for the two
+    // requests below on a loaded machine; the live nodes refresh every TTL/3).
     const redis = new Redis(redisUrl as string);
     try {
-      await redis.hset(`parley:viewers:${app.id}:${cid}`, 'dead-node|c1', `bob|mobile|${Date.now() + TTL}`);
+      await redis.hset(`parley:viewers:${app.id}:${cid}`, 'dead-node|c1', `bob|mobile|${Date.now() + 2_500}`);
       // The next change reads the pool: bob is there, on his phone…
       const seen = await alice.request('channel.view', { cid: null });
       expect(seen.ok).toBe(true);
@@ -216,5 +252,28 @@ describe.runIf(!!redisUrl)('viewers over several nodes (redis)', () => {
       redis.disconnect();
     }
     alice.close();
+  });
+
+  it('pools the kinds of device a user is on over nodes', async () => {
+    const [n1, n2] = nodes as [Harness, Harness];
+    const bob = await TestSocket.connect(await n1.listen(), app, 'bob');
+    await bob.request('presence.subscribe', { user_ids: ['cy'] });
+    const devices = () =>
+      bob
+        .events()
+        .filter((f) => f.type === 'presence.changed' && f.user.id === 'cy' && f.devices)
+        .map((f) => `${f.presence}:${f.devices.join('+')}`);
+    const web = await deviceSocket(await n1.listen(), app, 'cy', {});
+    await bob.waitFor(() => devices().at(-1) === 'online:web');
+    const phone = await deviceSocket(await n2.listen(), app, 'cy', { device: 'mobile' });
+    await bob.waitFor(() => devices().at(-1) === 'online:web+mobile');
+    const seen = await bob.request('presence.subscribe', { user_ids: ['cy'] });
+    expect(seen.devices).toEqual({ cy: ['web', 'mobile'] });
+    // The phone's node lets go of her: she is online on the web only, through the other node.
+    phone.close();
+    await bob.waitFor(() => devices().at(-1) === 'online:web');
+    web.close();
+    await bob.waitFor(() => devices().at(-1) === 'offline:');
+    bob.close();
   });
 });

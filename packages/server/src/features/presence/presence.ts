@@ -10,15 +10,19 @@
  *
  * Busy (do not disturb) is laid over the pooled state when announcing and answering: a
  * connected user in DND (busy.ts, kept in the database) reads `busy`; offline stays offline.
+ *
+ * The kinds of device a user is connected on (`web`, `desktop`, `mobile`: each connection's
+ * `device`) are pooled with the state and announced as `devices` when they change, a kind's last
+ * connection closing after the same grace as going offline.
  */
-import type { EventOf, User } from '@parley/protocol';
+import type { DeviceKind, EventOf, User } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import { presentUser, type UserRow } from '../users/index.js';
 import { busyUsers, type DndPrefs, dndPrefs, isBusy } from './busy.js';
-import { LocalShare, type PresenceShare, type State } from './share.js';
+import { LocalShare, type PresenceShare, type State, sortDevices } from './share.js';
 
 /** A pooled state with busy laid over it: what users are shown. */
 export type ShownState = State | 'busy';
@@ -27,6 +31,8 @@ interface Entry {
   appId: string;
   userId: string;
   connections: number;
+  /** This node's connections of the user by device kind. */
+  devices: Map<DeviceKind, number>;
   state: State;
   /** Set by `presence.set away`; inactivity alone does not clear it. */
   chosenAway: boolean;
@@ -54,6 +60,8 @@ interface PendingAnnouncement {
   state: State;
   /** Set when the user went offline: when they were last active, to store. */
   lastActive: number | null;
+  /** The pooled device kinds (empty when offline). */
+  devices: DeviceKind[];
   /** The presented user, if known: then the announcement needs no read of the users table. */
   user: User | null;
 }
@@ -68,6 +76,9 @@ export class Presence {
   private readonly pooledSeen = new Map<string, State>();
   /** The shown state (busy laid over) this node last announced per user. */
   private readonly announced = new Map<string, ShownState>();
+  /** The pooled devices this node last saw and last announced per user (`web,mobile`). */
+  private readonly devicesSeen = new Map<string, string>();
+  private readonly devicesAnnounced = new Map<string, string>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly refresher: NodeJS.Timeout;
   private readonly busyTimer: NodeJS.Timeout;
@@ -79,13 +90,23 @@ export class Presence {
     share?: PresenceShare,
   ) {
     const { awayAfterMs, presenceTtlMs } = svc().config;
-    this.share = share ?? new LocalShare((a, u) => this.stateOf(a, u));
+    this.share =
+      share ??
+      new LocalShare(
+        (a, u) => this.stateOf(a, u),
+        (a, u) => this.devicesHere(a, u),
+      );
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(awayAfterMs / 4, 30_000)));
     this.sweeper.unref();
     // Three refreshes per lifetime of an entry in the pool: one lost write lapses nobody.
     this.refresher = setInterval(
       () => {
-        const live = [...this.entries.values()].map((e) => ({ appId: e.appId, userId: e.userId, state: e.state }));
+        const live = [...this.entries.values()].map((e) => ({
+          appId: e.appId,
+          userId: e.userId,
+          state: e.state,
+          devices: this.devicesHere(e.appId, e.userId),
+        }));
         this.share.refresh(live).catch((err: unknown) => this.svc().log.warn({ err }, 'presence refresh failed'));
       },
       Math.max(100, presenceTtlMs / 3),
@@ -110,6 +131,32 @@ export class Presence {
   /** This node's own view of a user. */
   stateOf(appId: string, userId: string): State {
     return this.entries.get(`${appId}:${userId}`)?.state ?? 'offline';
+  }
+
+  /** The kinds of device the user is connected on at this node. */
+  devicesHere(appId: string, userId: string): DeviceKind[] {
+    return sortDevices(this.entries.get(`${appId}:${userId}`)?.devices.keys() ?? []);
+  }
+
+  /** The kinds of device each user is connected on over every node (empty for the offline). */
+  async devicesOf(appId: string, userIds: readonly string[]): Promise<Map<string, DeviceKind[]>> {
+    const read = await this.readShare(appId, userIds).catch(() =>
+      userIds.map((id) => ({ state: this.stateOf(appId, id), devices: this.devicesHere(appId, id) })),
+    );
+    return new Map(userIds.map((id, i) => [id, read[i]?.devices ?? []]));
+  }
+
+  /** The pool's state and devices of each user (a share that pools no devices: this node's). */
+  private async readShare(
+    appId: string,
+    userIds: readonly string[],
+  ): Promise<{ state: State; devices: DeviceKind[] }[]> {
+    if (this.share.read) return this.share.read(appId, userIds);
+    const states = await this.share.get(appId, userIds);
+    return userIds.map((id, i) => {
+      const state = states[i] ?? 'offline';
+      return { state, devices: state === 'offline' ? [] : this.devicesHere(appId, id) };
+    });
   }
 
   /** This node's own view of a user, with busy laid over from what it last read of their DND. */
@@ -158,7 +205,7 @@ export class Presence {
    * A connection of the user opened. `user` is the user as the gateway presented it: kept, so
    * announcing this user's changes reads no table.
    */
-  connected(appId: string, userId: string, user?: User, dnd?: DndPrefs | null): void {
+  connected(appId: string, userId: string, user?: User, dnd?: DndPrefs | null, device: DeviceKind = 'web'): void {
     const key = `${appId}:${userId}`;
     let e = this.entries.get(key);
     if (!e) {
@@ -166,6 +213,7 @@ export class Presence {
         appId,
         userId,
         connections: 0,
+        devices: new Map(),
         state: 'offline',
         chosenAway: false,
         lastActive: Date.now(),
@@ -178,18 +226,33 @@ export class Presence {
     if (user) e.user = user;
     if (dnd !== undefined) e.dnd = dnd;
     e.connections++;
+    const sameKind = e.devices.get(device) ?? 0;
+    e.devices.set(device, sameKind + 1);
     e.lastActive = Date.now();
     if (e.offlineTimer) {
       clearTimeout(e.offlineTimer);
       e.offlineTimer = null;
     }
     if (e.state === 'offline') this.change(e, e.chosenAway ? 'away' : 'online');
+    // Online already, now on a kind of device more: pooled and announced if the pool moved.
+    else if (sameKind === 0) void this.changed(e, e.state);
   }
 
-  disconnected(appId: string, userId: string): void {
+  disconnected(appId: string, userId: string, device: DeviceKind = 'web'): void {
     const e = this.entries.get(`${appId}:${userId}`);
     if (!e) return;
     e.connections = Math.max(0, e.connections - 1);
+    const left = (e.devices.get(device) ?? 1) - 1;
+    if (left > 0) e.devices.set(device, left);
+    else e.devices.delete(device);
+    // The last connection of a kind of device, others open: after the same grace as going
+    // offline (a reload is not a change), the devices are pooled and announced if they moved.
+    if (e.connections > 0 && left <= 0) {
+      setTimeout(() => {
+        if (this.entries.get(`${appId}:${userId}`) === e && e.connections > 0 && !e.devices.has(device))
+          void this.changed(e, e.state);
+      }, this.svc().config.presenceGraceMs).unref();
+    }
     if (e.connections > 0 || e.offlineTimer) return;
     e.offlineTimer = setTimeout(() => {
       e.offlineTimer = null;
@@ -282,13 +345,20 @@ export class Presence {
     const svc = this.svc();
     const key = `${e.appId}:${e.userId}`;
     let pooled: State = state;
+    const here = state === 'offline' ? [] : this.devicesHere(e.appId, e.userId);
+    let devices: DeviceKind[] = here;
     try {
-      await this.share.put(e.appId, e.userId, state);
-      pooled = (await this.share.get(e.appId, [e.userId]))[0] ?? state;
+      await this.share.put(e.appId, e.userId, state, here);
+      const read = (await this.readShare(e.appId, [e.userId]))[0];
+      pooled = read?.state ?? state;
+      devices = read?.devices ?? here;
     } catch (err) {
       svc.log.warn({ err, user: e.userId }, 'presence share unavailable; using this node only');
     }
-    if (this.pooledSeen.get(key) === pooled && !force) return;
+    const devKey = devices.join(',');
+    if (this.pooledSeen.get(key) === pooled && (this.devicesSeen.get(key) ?? '') === devKey && !force) return;
+    if (devKey) this.devicesSeen.set(key, devKey);
+    else this.devicesSeen.delete(key);
     if (pooled === 'offline') {
       if (this.pooledSeen.delete(key) || !force)
         for (const fn of this.offlineListeners) fn(e.appId, e.userId, e.lastActive);
@@ -298,6 +368,7 @@ export class Presence {
       userId: e.userId,
       state: pooled,
       lastActive: state === 'offline' ? e.lastActive : null,
+      devices,
       user: e.user,
     });
     if (!this.flushScheduled) {
@@ -366,7 +437,7 @@ export class Presence {
           }
         }
         // Busy laid over the connected; a state already announced is not announced again.
-        const changes: { user: User; state: ShownState }[] = [];
+        const changes: { user: User; state: ShownState; devices: DeviceKind[] }[] = [];
         for (const p of list) {
           const key = `${appId}:${p.userId}`;
           const e = entryOf(p);
@@ -374,14 +445,19 @@ export class Presence {
           if (e && e.dnd === undefined && got) e.dnd = got.dnd;
           const dnd = e ? e.dnd : got?.dnd;
           const state: ShownState = p.state !== 'offline' && isBusy(dnd, now) ? 'busy' : p.state;
-          if (this.announced.get(key) === state) continue;
+          const devices = state === 'offline' ? [] : p.devices;
+          const devKey = devices.join(',');
+          if (this.announced.get(key) === state && (this.devicesAnnounced.get(key) ?? '') === devKey) continue;
           if (state === 'offline') this.announced.delete(key);
           else this.announced.set(key, state);
+          if (devKey) this.devicesAnnounced.set(key, devKey);
+          else this.devicesAnnounced.delete(key);
           const base = p.user ?? (got ? presentUser(got.row) : null);
           if (!base) continue;
           changes.push({
             user: p.lastActive === null ? base : { ...base, last_active_at: new Date(p.lastActive).toISOString() },
             state,
+            devices,
           });
         }
         this.publish(appId, changes);
@@ -405,10 +481,14 @@ export class Presence {
    * presence topic, which reaches every node with a follower: no query, each event
    * serialized once.
    */
-  private publish(appId: string, changes: { user: User; state: ShownState }[]): void {
+  private publish(appId: string, changes: { user: User; state: ShownState; devices?: DeviceKind[] }[]): void {
     if (changes.length === 0) return;
     const at = new Date();
-    this.svc().bus.publish(changes.flatMap(({ user, state }) => presenceOutgoing(appId, user, state, at)));
+    this.svc().bus.publish(
+      changes.flatMap(({ user, state, devices }) =>
+        presenceOutgoing(appId, user, state, at, devices ? { devices } : {}),
+      ),
+    );
   }
 
   close(): void {
@@ -425,18 +505,19 @@ export class Presence {
 /**
  * A user's `presence.changed`, once to the user's own topic and once to their presence topic,
  * which reaches every node with a follower: no query, the event serialized once. `extra`
- * carries what else the change is about (`space_id` when they moved in the office).
+ * carries what else the change is about (`space_id` when they moved in the office, `devices`
+ * when their connections' kinds of device are known).
  */
 export function presenceOutgoing(
   appId: string,
   user: User,
   state: ShownState,
   at: Date,
-  extra: { space_id?: string | null } = {},
+  extra: { space_id?: string | null; devices?: DeviceKind[] } = {},
 ): Outgoing[] {
   const event: EventOf<'presence.changed'> = {
     type: 'presence.changed',
-    user: { ...user, presence: state },
+    user: { ...user, presence: state, ...(extra.devices ? { devices: extra.devices } : {}) },
     presence: state,
     ...extra,
     created_at: at.toISOString(),

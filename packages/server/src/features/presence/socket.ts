@@ -53,14 +53,22 @@ export const presenceSocket: SocketHandlers = {
     // In effect on the broker before the read: a change another node publishes after the read
     // then reaches this connection (a Redis SUBSCRIBE is answered on its own connection).
     await svc.hub.settled();
-    const [states, places] = await Promise.all([
+    const [states, places, devices] = await Promise.all([
       svc.presence.statesOf(caller.app.id, followed),
       // Where they are in the office is part of their presence; guests have no place there.
       conn.user.role === 'guest' ? new Map<string, string>() : svc.spacesOfUsers(svc.db, caller.app.id, followed),
+      svc.presence.devicesOf(caller.app.id, followed),
     ]);
     return {
       presence: Object.fromEntries(ids.map((id) => [id, states.get(id) ?? 'offline'])),
       spaces: Object.fromEntries(followed.map((id) => [id, places.get(id) ?? null])),
+      // The kinds of device each connected one is on (the offline are left out).
+      devices: Object.fromEntries(
+        followed.flatMap((id) => {
+          const kinds = devices.get(id) ?? [];
+          return kinds.length > 0 && states.get(id) !== 'offline' ? [[id, kinds]] : [];
+        }),
+      ),
     };
   },
   'presence.unsubscribe': async ({ svc, conn }, f) => {
