@@ -29,6 +29,9 @@ import type {
   CreateWebhookBody,
   DeletionResponse,
   DeliveriesQuery,
+  FeatureFlag,
+  FeatureFlagResponse,
+  FeatureFlagsResponse,
   Flag,
   GifProviderBody,
   GifProviderResponse,
@@ -36,6 +39,8 @@ import type {
   MemberRole,
   Message,
   MessageInput,
+  MyFlagsResponse,
+  PutFeatureFlagBody,
   ReplayWebhookResponse,
   ReviewFlagBody,
   RunCommandResponse,
@@ -111,6 +116,8 @@ export class Parley {
   readonly webhooks: Webhooks;
   readonly hooks: Hooks;
   readonly commands: Commands;
+  /** The app's feature flags. */
+  readonly flags: FeatureFlags;
   /** @internal */
   readonly http: Http;
   private readonly key: Uint8Array;
@@ -135,6 +142,7 @@ export class Parley {
     this.webhooks = new Webhooks(this);
     this.hooks = new Hooks(this);
     this.commands = new Commands(this);
+    this.flags = new FeatureFlags(this);
   }
 
   /** A user token for `userId`, to hand to that user's browser or app (the client SDKs connect with it). */
@@ -627,5 +635,33 @@ class Commands {
 
   async removeGifProvider(o: As = {}): Promise<void> {
     await this.p.request('DELETE', '/v1/commands/gif-provider', o);
+  }
+}
+
+/**
+ * The app's feature flags (docs/protocol/admin.md, "Feature flags"): each is on for the users
+ * named in `user_ids` and for `percentage` % of the others (a stable hash of key and user id),
+ * while `enabled`. Every change is audited and tells every connected client to read its flags again.
+ */
+class FeatureFlags {
+  constructor(private readonly p: Parley) {}
+
+  /** Every flag of the app, by key. */
+  async list(o: As = {}): Promise<FeatureFlag[]> {
+    return (await this.p.request<FeatureFlagsResponse>('GET', '/v1/feature-flags', o)).flags;
+  }
+
+  /** Create the flag (off, 0 %, nobody named, unless given), or change only the fields given. */
+  async put(key: string, body: PutFeatureFlagBody, o: As = {}): Promise<FeatureFlag> {
+    return (await this.p.request<FeatureFlagResponse>('PUT', `/v1/feature-flags/${enc(key)}`, { ...o, body })).flag;
+  }
+
+  async delete(key: string, o: As = {}): Promise<void> {
+    await this.p.request('DELETE', `/v1/feature-flags/${enc(key)}`, o);
+  }
+
+  /** Every flag of the app as it is for the user `o.as`: key → on or off. */
+  async of(o: As & { as: string }): Promise<Record<string, boolean>> {
+    return (await this.p.request<MyFlagsResponse>('GET', '/v1/me/flags', o)).flags;
   }
 }
