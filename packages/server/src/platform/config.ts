@@ -355,6 +355,7 @@ export const LIMIT_NAMES = [
   'connections',
   'flags',
   'commands',
+  'views',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 /** One action's budgets per window: per user, per IP, per app (0: no limit of that kind). */
@@ -380,6 +381,8 @@ export const DEFAULT_LIMITS: Record<LimitName, Budget> = {
   flags: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
   /** Slash commands run (features/commands): each may call an app or a GIF provider. */
   commands: { user: 30, ip: 0, app: 0, windowMs: 60_000 },
+  /** `channel.view` (features/presence/viewers.ts): each is an access read and a fan-out. */
+  views: { user: 240, ip: 0, app: 0, windowMs: 60_000 },
 };
 
 /** Every limit off: for tests that are not about limits (each sets the one it tests). */

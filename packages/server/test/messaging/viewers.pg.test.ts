@@ -139,6 +139,19 @@ describe('viewers', () => {
     expect(r.viewers.map((v: any) => v.user_id)).toEqual(['alice']);
   });
 
+  it('too many views in a minute are refused with RATE_LIMITED', async () => {
+    const cid = await group();
+    const bob = await w.socket('bob');
+    const saved = h.config.limits;
+    h.config.limits = { ...saved, views: { user: 3, ip: 0, app: 0, windowMs: 60_000 } };
+    try {
+      for (const view of [cid, null, cid]) expect((await bob.request('channel.view', { cid: view })).ok).toBe(true);
+      expectWsError(await bob.request('channel.view', { cid: null }), 'RATE_LIMITED');
+    } finally {
+      h.config.limits = saved;
+    }
+  });
+
   it('anyone who may read a public channel may view it, and its watchers are told', async () => {
     const cid = await w.channel('alice', 'public', `open${n++}`, []);
     const [alice, zed] = [await w.socket('alice'), await w.socket('zed')];

@@ -3,6 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { checkRate } from '../../platform/limits.js';
 import type { SocketHandlers } from '../../realtime/handlers.js';
 import type { Services } from '../../services.js';
 import { accessChannelRead } from '../channels/index.js';
@@ -81,6 +82,7 @@ export const presenceSocket: SocketHandlers = {
    */
   'channel.view': async ({ svc, caller, conn }, f) => {
     if (f.cid !== null) await accessChannelRead(svc.db, caller, f.cid);
+    await checkRate(svc, 'views', caller.app.id, caller.userId);
     // A connection closed meanwhile has left: a view now would outlive it.
     if (!conn.isOpen) return { viewers: [] };
     const viewers = await svc.viewers.view(conn, f.cid);
