@@ -7,13 +7,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, scratchDatabase } from './chaos/infra.js';
-import { cleanUp, freePort, run as runParley, SLOW, startServer, stop, tempDir } from './spawn.js';
-
-/** PGlite always; PostgreSQL too when the test run has one (vitest.config.ts passes its URL). */
-const MODES: ('pglite' | 'postgres')[] = process.env.PARLEY_CHAOS_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
+import { closeAll } from './chaos/infra.js';
+import { IMPORT_MODES, type ImportTarget, startImportTarget } from './import-target.js';
+import { cleanUp, run as runParley, SLOW, stop } from './spawn.js';
 
 const T0 = Date.UTC(2024, 0, 15, 9, 0, 0);
 const at = (s: number) => T0 + s * 1000;
@@ -59,41 +57,14 @@ const lines = [
   },
 ];
 
-describe.each(MODES)('parley import mattermost (%s)', (mode) => {
-  let dir = '';
-  let data = '';
-  let dbEnv: NodeJS.ProcessEnv = {};
-  let workspace = '';
-  const zip = (name: string, entries: Record<string, Uint8Array>) => {
-    const file = path.join(dir, name);
-    writeFileSync(file, zipSync(entries));
-    return file;
-  };
-  const imp = (file: string, ...more: string[]) =>
-    runParley(['import', 'mattermost', file, '--workspace', workspace, '--data', data, ...more], dbEnv);
+describe.each(IMPORT_MODES)('parley import mattermost (%s)', (mode) => {
+  let t: ImportTarget;
+  const zip = (name: string, entries: Record<string, Uint8Array>) => t.zip(name, entries);
+  const imp = (file: string, ...more: string[]) => t.importFile('mattermost', file, ...more);
 
   beforeAll(async () => {
-    dir = tempDir();
-    data = path.join(dir, 'data');
-    if (mode === 'postgres')
-      dbEnv = { DATABASE_URL: (await scratchDatabase(process.env.PARLEY_CHAOS_PG_URL as string)).url };
-    const port = await freePort();
-    const server = await startServer(port, data, dbEnv);
-    const base = `http://127.0.0.1:${port}`;
-    const origin = { origin: base, 'content-type': 'application/json' };
-    const signup = await fetch(`${base}/v1/auth/signup`, {
-      method: 'POST',
-      headers: origin,
-      body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse battery', name: 'Owner' }),
-    });
-    const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const ws = await fetch(`${base}/v1/workspaces`, {
-      method: 'POST',
-      headers: { ...origin, cookie },
-      body: JSON.stringify({ name: 'Acme' }),
-    });
-    workspace = ((await ws.json()) as { workspace: { id: string } }).workspace.id;
-    await stop(server);
+    t = await startImportTarget(mode, { email: 'owner@example.com', name: 'Owner' });
+    await stop(t.server);
   }, SLOW);
   afterAll(async () => {
     await cleanUp();
@@ -140,7 +111,7 @@ describe.each(MODES)('parley import mattermost (%s)', (mode) => {
       ]);
       r = await imp(two, '--team', 'gamma', '--dry-run');
       expect([r.code, r.err.trim()]).toEqual([1, 'parley: the export has no team gamma; its teams: acme, beta']);
-      r = await runParley(['import', 'mattermost', two, '--data', data], dbEnv);
+      r = await runParley(['import', 'mattermost', two, '--data', t.data], t.dbEnv);
       expect([r.code, r.err.trim()]).toEqual([2, 'parley: parley import mattermost needs --workspace WORKSPACE_ID']);
     },
     SLOW * 2,
@@ -197,7 +168,7 @@ describe.each(MODES)('parley import mattermost (%s)', (mode) => {
   it(
     'reads a bare .jsonl, its attachments from the data/ folder beside it',
     async () => {
-      const bare = path.join(dir, 'bare');
+      const bare = path.join(t.dir, 'bare');
       mkdirSync(path.join(bare, 'data', path.dirname(FILE)), { recursive: true });
       // As exported later: one post more.
       const more = [

@@ -10,10 +10,9 @@ import path from 'node:path';
 import { crc32, createDeflateRaw } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, scratchDatabase } from './chaos/infra.js';
-import { cleanUp, freePort, run as runParley, SLOW, startServer, stop, tempDir } from './spawn.js';
-
-const MODES: ('pglite' | 'postgres')[] = process.env.PARLEY_CHAOS_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
+import { closeAll } from './chaos/infra.js';
+import { IMPORT_MODES, type ImportTarget, startImportTarget } from './import-target.js';
+import { cleanUp, run as runParley, SLOW, stop } from './spawn.js';
 
 /**
  * The import process's peak memory may not pass this on the bomb (docs/cli.md): Node, the CLI
@@ -99,41 +98,14 @@ async function bombZip(file: string, size: number): Promise<void> {
   await once(out, 'finish');
 }
 
-describe.each(MODES)('parley import slack refuses bad exports (%s)', (mode) => {
-  let dir = '';
-  let data = '';
-  let dbEnv: NodeJS.ProcessEnv = {};
-  let workspace = '';
-  const zip = (name: string, entries: Record<string, Uint8Array>) => {
-    const file = path.join(dir, name);
-    writeFileSync(file, zipSync(entries));
-    return file;
-  };
-  const imp = (file: string, ...more: string[]) =>
-    runParley(['import', 'slack', file, '--workspace', workspace, '--data', data, ...more], dbEnv);
+describe.each(IMPORT_MODES)('parley import slack refuses bad exports (%s)', (mode) => {
+  let t: ImportTarget;
+  const zip = (name: string, entries: Record<string, Uint8Array>) => t.zip(name, entries);
+  const imp = (file: string, ...more: string[]) => t.importFile('slack', file, ...more);
 
   beforeAll(async () => {
-    dir = tempDir();
-    data = path.join(dir, 'data');
-    if (mode === 'postgres')
-      dbEnv = { DATABASE_URL: (await scratchDatabase(process.env.PARLEY_CHAOS_PG_URL as string)).url };
-    const port = await freePort();
-    const server = await startServer(port, data, dbEnv);
-    const base = `http://127.0.0.1:${port}`;
-    const origin = { origin: base, 'content-type': 'application/json' };
-    const signup = await fetch(`${base}/v1/auth/signup`, {
-      method: 'POST',
-      headers: origin,
-      body: JSON.stringify({ email: 'owner@example.com', password: 'correct horse battery', name: 'Owner' }),
-    });
-    const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const ws = await fetch(`${base}/v1/workspaces`, {
-      method: 'POST',
-      headers: { ...origin, cookie },
-      body: JSON.stringify({ name: 'Acme' }),
-    });
-    workspace = ((await ws.json()) as { workspace: { id: string } }).workspace.id;
-    await stop(server);
+    t = await startImportTarget(mode, { email: 'owner@example.com', name: 'Owner' });
+    await stop(t.server);
   }, SLOW);
   afterAll(async () => {
     await cleanUp();
@@ -143,10 +115,10 @@ describe.each(MODES)('parley import slack refuses bad exports (%s)', (mode) => {
   it(
     'refuses a day file inflating to 1 GiB, in bounded memory, before touching the database',
     async () => {
-      const bomb = path.join(dir, 'bomb.zip');
+      const bomb = path.join(t.dir, 'bomb.zip');
       await bombZip(bomb, 1024 * 1024 * 1024);
-      const rssFile = path.join(dir, 'rss');
-      const preload = path.join(dir, 'rss.cjs');
+      const rssFile = path.join(t.dir, 'rss');
+      const preload = path.join(t.dir, 'rss.cjs');
       writeFileSync(
         preload,
         // VmHWM: this process's own peak since its exec. Not `resourceUsage().maxRSS`: Linux
@@ -155,8 +127,8 @@ describe.each(MODES)('parley import slack refuses bad exports (%s)', (mode) => {
         `process.on('exit', () => { const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(rssFile)}, /VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); });`,
       );
       const measured = async (...more: string[]) => {
-        const r = await runParley(['import', 'slack', bomb, '--workspace', workspace, '--data', data, ...more], {
-          ...dbEnv,
+        const r = await runParley(['import', 'slack', bomb, '--workspace', t.workspace, '--data', t.data, ...more], {
+          ...t.dbEnv,
           NODE_OPTIONS: `--require ${preload}`,
         });
         return { ...r, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };

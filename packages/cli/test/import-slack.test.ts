@@ -7,11 +7,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeAll, scratchDatabase } from './chaos/infra.js';
-import { cleanUp, freePort, type Proc, run as runParley, SLOW, startServer, stop, tempDir } from './spawn.js';
-
-/** PGlite always; PostgreSQL too when the test run has one (vitest.config.ts passes its URL). */
-const MODES: ('pglite' | 'postgres')[] = process.env.PARLEY_CHAOS_PG_URL ? ['pglite', 'postgres'] : ['pglite'];
+import { closeAll } from './chaos/infra.js';
+import { IMPORT_MODES, startImportTarget } from './import-target.js';
+import { cleanUp, type Proc, run as runParley, SLOW, startServer, stop } from './spawn.js';
 
 const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
 const ts = (s: number, micro = 0) => `${T0 + s}.${String(micro).padStart(6, '0')}`;
@@ -131,7 +129,7 @@ function slackExport(later = false): Uint8Array {
   });
 }
 
-describe.each(MODES)('parley import slack (%s)', (mode) => {
+describe.each(IMPORT_MODES)('parley import slack (%s)', (mode) => {
   // Made in beforeAll: cleanUp() of the suite before removes every folder made before it.
   let dir = '';
   let data = '';
@@ -152,37 +150,12 @@ describe.each(MODES)('parley import slack (%s)', (mode) => {
   };
 
   beforeAll(async () => {
-    dir = tempDir();
-    data = path.join(dir, 'data');
+    const t = await startImportTarget(mode, { email: ADA_EMAIL, name: 'Ada' });
+    ({ dir, data, dbEnv, port, server, workspace } = t);
+    adaId = t.ownerId;
+    auth = t.auth;
     zip = path.join(dir, 'export.zip');
-    if (mode === 'postgres')
-      dbEnv = { DATABASE_URL: (await scratchDatabase(process.env.PARLEY_CHAOS_PG_URL as string)).url };
     writeFileSync(zip, slackExport());
-    port = await freePort();
-    server = await startServer(port, data, dbEnv);
-    const origin = { origin: base(), 'content-type': 'application/json' };
-    const signup = await fetch(`${base()}/v1/auth/signup`, {
-      method: 'POST',
-      headers: origin,
-      body: JSON.stringify({ email: ADA_EMAIL, password: 'correct horse battery', name: 'Ada' }),
-    });
-    expect(signup.status).toBe(200);
-    const cookie = (signup.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const ws = await fetch(`${base()}/v1/workspaces`, {
-      method: 'POST',
-      headers: { ...origin, cookie },
-      body: JSON.stringify({ name: 'Acme' }),
-    });
-    workspace = ((await ws.json()) as any).workspace.id;
-    const sess = (await (
-      await fetch(`${base()}/v1/workspaces/${workspace}/session`, {
-        method: 'POST',
-        headers: { ...origin, cookie },
-        body: '{}',
-      })
-    ).json()) as any;
-    adaId = sess.user_id;
-    auth = { authorization: `Bearer ${sess.token}`, 'x-api-key': sess.api_key };
   }, SLOW);
   afterAll(async () => {
     await cleanUp();
