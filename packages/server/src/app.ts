@@ -689,6 +689,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
         s.viewers.closed(conn.id);
       },
       mayRead: (s, caller, cid) => mayReadChannel(s.db, caller, cid),
+      channelLost: (s, conn, cid) => s.viewers.lost(conn.id, cid),
     },
   );
   app.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));

@@ -98,6 +98,11 @@ export interface GatewayHooks {
    * theirs to read any more. Without it, a removal ends every watch.
    */
   mayRead?(svc: Services, caller: Caller & { kind: 'user' }, cid: string): Promise<boolean>;
+  /**
+   * A member was removed and the connection no longer receives the channel (not watching it,
+   * or no longer allowed to read it): per-connection state about the channel ends (its view).
+   */
+  channelLost?(svc: Services, conn: Connection, cid: string): void;
 }
 
 /** Verified tokens, per app object (a new secret is a new object), until they expire; bounded. */
@@ -700,22 +705,34 @@ export class Gateway {
     const sub = conn.subs.get(cid);
     if (!sub) return;
     svc.hub.unsubscribe(conn, cid, 'member');
-    if (!sub.watching || conn.subs.get(cid) !== sub) return;
+    const lost = () => this.hooks.channelLost?.(svc, conn, cid);
+    if (!sub.watching) {
+      lost();
+      return;
+    }
+    if (conn.subs.get(cid) !== sub) return;
     const caller = this.callerOf.get(conn);
     if (!caller || !this.hooks.mayRead) {
       svc.hub.unsubscribe(conn, cid, 'watching');
+      lost();
       return;
     }
     sub.hold();
     this.hooks.mayRead(svc, caller, cid).then(
       (ok) => {
         if (ok) sub.release();
-        else if (conn.subs.get(cid) === sub) svc.hub.unsubscribe(conn, cid, 'watching');
+        else if (conn.subs.get(cid) === sub) {
+          svc.hub.unsubscribe(conn, cid, 'watching');
+          lost();
+        }
       },
       (err: unknown) => {
         // Fail closed: the client can watch again once the database answers.
         svc.log.warn({ err, cid }, 'read check after a removal failed; the watch ends');
-        if (conn.subs.get(cid) === sub) svc.hub.unsubscribe(conn, cid, 'watching');
+        if (conn.subs.get(cid) === sub) {
+          svc.hub.unsubscribe(conn, cid, 'watching');
+          lost();
+        }
       },
     );
   }

@@ -139,6 +139,17 @@ describe('viewers', () => {
     expect(r.viewers.map((v: any) => v.user_id)).toEqual(['alice']);
   });
 
+  it('a member removed from a private channel stops viewing it', async () => {
+    const cid = await group();
+    const [alice, bob] = [await w.socket('alice'), await w.socket('bob')];
+    await bob.request('channel.view', { cid });
+    await alice.request('channel.view', { cid });
+    await alice.waitFor(() => lists(alice, cid).at(-1) === 'alice:web,bob:web');
+    const removed = await w.rest('alice', 'POST', `/v1/channels/${cid}/members`, { remove: ['bob'] });
+    expect(removed.status).toBe(200);
+    await alice.waitFor(() => lists(alice, cid).at(-1) === 'alice:web');
+  });
+
   it('too many views in a minute are refused with RATE_LIMITED', async () => {
     const cid = await group();
     const bob = await w.socket('bob');

@@ -171,6 +171,11 @@ export class Viewers {
     return this.announce(v.appId, v.cid);
   }
 
+  /** The connection may no longer read `cid` (removed from it): if it views it, it stops. */
+  lost(connId: string, cid: string): void {
+    if (this.byConn.get(connId)?.cid === cid) this.closed(connId);
+  }
+
   /** The connection closed: it views nothing any more. */
   closed(connId: string): void {
     const prev = this.byConn.get(connId);
