@@ -154,6 +154,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     name: 'fuzz.name',
     // An app's native push provider (admin).
     provider: 'apns',
+    // A feature flag's key (PUT makes it, the others find it or answer NOT_FOUND).
+    key: 'fuzz.flag',
   };
   const v = known[name];
   if (v === undefined) throw new Error(`no fuzz fixture for path parameter "${name}" of ${op.method} ${op.path}`);
