@@ -66,7 +66,7 @@ export const FEATURE_ORDER = [
   ['presence', 'sidebar'],
   ['calls'],
   ['spaces'],
-  ['events', 'notes', 'groups', 'imports', 'analytics', 'apps', 'commands', 'flags'],
+  ['events', 'notes', 'groups', 'imports', 'analytics', 'apps', 'commands', 'flags', 'assistant'],
   ['admin'],
 ];
 

@@ -19,6 +19,7 @@ import {
   type ReadStateResponse,
   uuidv7,
 } from '@parley/protocol';
+import { type CatchUpOptions, type CatchUpProgress, catchUpStream } from './assistant.js';
 import { ParleyError } from './errors.js';
 import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
@@ -551,6 +552,16 @@ export class Channel {
     const r: PollResponse = await this.client.request('poll.close', { message_id: messageId });
     this.ownVotes(messageId, r.poll);
     return r.poll;
+  }
+
+  /**
+   * Catch up: the app's assistant summarises what you have not read here (from your read mark,
+   * or the range given), citing the messages it drew on. Yields `start`, the summary's `delta`s
+   * as the model writes them, then `done` with the whole summary and its citations; throws a
+   * ParleyError when it fails (ASSISTANT_OFF, ASSISTANT_UNAVAILABLE …). Stop it with `signal`.
+   */
+  catchUp(opts: CatchUpOptions = {}): AsyncGenerator<CatchUpProgress> {
+    return catchUpStream(this.client.http, `/v1/channels/${encodeURIComponent(this.cid)}/catch-up`, opts);
   }
 
   /** Mark everything up to the latest seq read. */

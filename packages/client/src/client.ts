@@ -55,6 +55,7 @@ import type {
   WebPushSubscribeBody,
 } from '@parley/protocol';
 import { AdminApi } from './admin.js';
+import { Assistant } from './assistant.js';
 import { ChannelBookmarks } from './bookmarks.js';
 import { type Call, type CallMedia, Calls } from './call.js';
 import { Channel } from './channel.js';
@@ -183,6 +184,8 @@ export class ChatClient implements ChannelHost {
   readonly emoji: Emoji;
   /** This user's feature flags, read with `getFlags()` and kept current live (flags.ts). */
   readonly flags: FeatureFlags;
+  /** The app's assistant: catch-up, smart replies, and its admin calls (assistant.ts). */
+  readonly assistant: Assistant;
   /** The activity inbox: items, the live unread count, marking read (inbox.ts). */
   readonly inbox: Inbox;
   /** The app's user groups (`@handle`), kept live (inbox.ts). */
@@ -248,6 +251,7 @@ export class ChatClient implements ChannelHost {
     this.files = new Files(this.http);
     this.emoji = new Emoji(this.http);
     this.flags = new FeatureFlags(this.http);
+    this.assistant = new Assistant(this.http);
     this.inbox = new Inbox(this.http);
     this.groups = new Groups(this.http);
     this.sidebar = new SidebarSections(this.http);

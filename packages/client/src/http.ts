@@ -105,6 +105,60 @@ export class Http {
   }
 
   /**
+   * POST `body` and read the answer as it arrives (a `text/event-stream`, such as a catch-up's):
+   * its text, decoded, in the pieces the network gives. Needs a `fetch` whose answer has a
+   * readable `body` (browsers, Node 18+); an error answer throws as `call` does.
+   */
+  async stream(path: string, body: unknown, signal?: AbortSignal): Promise<AsyncIterable<string>> {
+    this.refuseInactive();
+    const url = `${this.base.replace(/\/$/, '')}${path}`;
+    const attempt = async (refresh: boolean) =>
+      fetch(url, {
+        method: 'POST',
+        headers: {
+          'x-api-key': this.apiKey,
+          authorization: `Bearer ${await this.token(refresh)}`,
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+        },
+        body: JSON.stringify(body),
+        cache: 'no-store',
+        ...(signal ? { signal } : {}),
+      });
+    let res: Response;
+    try {
+      res = await attempt(false);
+      if (res.status === 401) res = await attempt(true);
+    } catch (e) {
+      if (signal?.aborted) throw new ParleyError('CANCELLED', 'The request was cancelled', { retryable: false });
+      throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
+    }
+    if (!res.ok || !res.body) throw failure(res.status, await res.text());
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            let next: ReadableStreamReadResult<Uint8Array>;
+            try {
+              next = await reader.read();
+            } catch (e) {
+              if (signal?.aborted)
+                throw new ParleyError('CANCELLED', 'The request was cancelled', { retryable: false });
+              throw new ParleyError('DISCONNECTED', `Network error: ${(e as Error).message}`, { retryable: true });
+            }
+            if (next.done) return;
+            yield decoder.decode(next.value, { stream: true });
+          }
+        } finally {
+          reader.cancel().catch(() => {});
+        }
+      },
+    };
+  }
+
+  /**
    * POST (or PUT) a file as `multipart/form-data` (one part named `file`), reporting progress where
    * the platform can (XMLHttpRequest in browsers; fetch elsewhere reports 0 then 1).
    */

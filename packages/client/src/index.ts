@@ -10,6 +10,12 @@
  * ```
  */
 export { AdminApi } from './admin.js';
+export {
+  Assistant,
+  type CatchUpOptions,
+  type CatchUpProgress,
+  type CatchUpResult,
+} from './assistant.js';
 export { type BookmarksState, ChannelBookmarks } from './bookmarks.js';
 export {
   Call,
@@ -80,6 +86,7 @@ export {
 } from './state.js';
 export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
 export { type Readable, Store } from './store.js';
+export { Tasks, type TasksState } from './tasks.js';
 export { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 export { ChannelViewers, type ViewersHost, type ViewersState } from './viewers.js';
 export { SlashCommands as Commands };

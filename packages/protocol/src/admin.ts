@@ -61,6 +61,10 @@ export const AUDIT_ACTIONS = [
   'feature_flag.created',
   'feature_flag.updated',
   'feature_flag.deleted',
+  'assistant.updated',
+  'assistant.deleted',
+  'assistant.message_flagged',
+  'assistant.message_blocked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -124,6 +124,18 @@ export const ERRORS = {
     summary:
       'A group made in one step (`first_message`) needs at least one member besides its creator: a group of one is not made.',
   },
+  ASSISTANT_OFF: {
+    status: 409,
+    retryable: false,
+    summary:
+      'The app has no assistant, or it is off, or this feature of it (catch-up, smart replies) is off: nothing was sent to a model.',
+  },
+  ASSISTANT_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    summary:
+      "The assistant's model provider did not answer in time, answered an error, or answered something that is not a completion.",
+  },
 } as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
 
 /** Every error code the API can return. */

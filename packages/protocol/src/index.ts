@@ -104,6 +104,7 @@ export {
   ExportParams,
   SystemReport,
 } from './admin.js';
+export * from './assistant.js';
 export * from './attachments.js';
 export {
   BookmarkParams,

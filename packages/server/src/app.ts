@@ -28,6 +28,7 @@ import {
 import { adminRoutes, defineAdminJobs, nodeRoutes, systemRoutes } from './features/admin/index.js';
 import { ActivityTracker, analyticsRoutes, startSampler } from './features/analytics/index.js';
 import { appRoutes } from './features/apps/index.js';
+import { ASSISTANT_TOPIC, assistantRoutes, receiveAssistantChange } from './features/assistant/index.js';
 import { auditRoutes, defineAuditJobs } from './features/audit/index.js';
 import { backupRoutes } from './features/backups/index.js';
 import { bookmarkRoutes, defineBookmarkJobs } from './features/bookmarks/index.js';
@@ -455,6 +456,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     else if (topic === APPS_TOPIC) svc.apps.receive(msg);
     else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
     else if (topic === WEBHOOKS_TOPIC) svc.webhooks.receive(msg);
+    else if (topic === ASSISTANT_TOPIC) receiveAssistantChange(svc, msg);
     else if (topic === JOBS_TOPIC && config.jobWorkers) svc.jobs.wake(msg.frame);
   };
   svc.sends = new SendBatcher(
@@ -643,6 +645,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await app.register(noteRoutes(svc));
   await app.register(commandRoutes(svc));
   await app.register(flagRoutes(svc));
+  await app.register(assistantRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
   await app.register(bookmarkRoutes(svc));

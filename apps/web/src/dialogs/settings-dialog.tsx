@@ -330,14 +330,7 @@ function SignOutEverywhere() {
   );
 }
 
-export function SettingsDialog({
-  onClose,
-  onOpenMessage,
-}: {
-  onClose(): void;
-  /** Show a message in its conversation (from the storage section's largest files). */
-  onOpenMessage?: (cid: string, messageId: string) => void;
-}) {
+export function SettingsDialog({ onClose }: { onClose(): void }) {
   const { state, signedIn } = useAccount();
   return (
     <Modal
@@ -352,7 +345,7 @@ export function SettingsDialog({
       <Profile />
       <Appearance />
       <PrivacySettings />
-      <StorageSettings onOpenMessage={onOpenMessage} />
+      <StorageSettings />
       {state.account ? (
         <>
           <ChangePassword email={state.account.email} />

@@ -192,10 +192,11 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
           'PARLEY_OUTBOUND_ALLOW_PREVIEWS',
           'PARLEY_OUTBOUND_ALLOW_PUSH',
           'PARLEY_OUTBOUND_ALLOW_COMMANDS',
+          'PARLEY_OUTBOUND_ALLOW_ASSISTANT',
         ],
         default: 'unset',
         meaning:
-          "Private targets (CIDRs, addresses, host names, each with an optional `:port`; comma-separated) that webhooks, the before-send hook, link previews and Web Push may reach, e.g. `10.0.0.0/8,backend.internal:8080`. `PARLEY_OUTBOUND_ALLOW_WEBHOOKS`, `_BEFORE_SEND`, `_PREVIEWS`, `_PUSH` and `_COMMANDS` (slash commands' apps and the GIF search) add entries for one kind. Unset: public addresses on ports 80/443 only. See [security/outbound.md](security/outbound.md#outbound-calls-to-a-private-network-parley_outbound_allow).",
+          "Private targets (CIDRs, addresses, host names, each with an optional `:port`; comma-separated) that webhooks, the before-send hook, link previews and Web Push may reach, e.g. `10.0.0.0/8,backend.internal:8080`. `PARLEY_OUTBOUND_ALLOW_WEBHOOKS`, `_BEFORE_SEND`, `_PREVIEWS`, `_PUSH`, `_COMMANDS` (slash commands' apps and the GIF search) and `_ASSISTANT` (the assistant's model provider) add entries for one kind. Unset: public addresses on ports 80/443 only. See [security/outbound.md](security/outbound.md#outbound-calls-to-a-private-network-parley_outbound_allow).",
       },
     ],
   },

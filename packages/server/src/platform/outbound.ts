@@ -8,7 +8,8 @@
  *     PARLEY_OUTBOUND_ALLOW=10.0.0.0/8,backend.internal:8080     every kind of call
  *     PARLEY_OUTBOUND_ALLOW_WEBHOOKS=127.0.0.1:9000              webhooks only (added to the above)
  *
- * Kinds: `WEBHOOKS`, `BEFORE_SEND`, `PREVIEWS`, `PUSH`, `COMMANDS` (slash commands and GIF search). An entry is
+ * Kinds: `WEBHOOKS`, `BEFORE_SEND`, `PREVIEWS`, `PUSH`, `COMMANDS` (slash commands and GIF search), `ASSISTANT` (the
+ * assistant's model provider, features/assistant). An entry is
  *
  * - an address or CIDR (`10.1.2.3`, `10.0.0.0/8`, `fd00::/8`), optionally with a port
  *   (`10.1.2.3:8080`, `[fd00::1]:8080`, `10.0.0.0/8:8080`): a resolved address in it is
@@ -23,7 +24,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 
-export const OUTBOUND_KINDS = ['webhooks', 'before_send', 'previews', 'push', 'commands'] as const;
+export const OUTBOUND_KINDS = ['webhooks', 'before_send', 'previews', 'push', 'commands', 'assistant'] as const;
 export type OutboundKind = (typeof OUTBOUND_KINDS)[number];
 
 /** The environment variable of one kind's own entries (`PARLEY_OUTBOUND_ALLOW_WEBHOOKS`). */

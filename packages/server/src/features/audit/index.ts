@@ -5,5 +5,5 @@
  */
 export { checkAppAdmin, isAppAdmin } from './access.js';
 export { defineAuditJobs } from './jobs.js';
-export { accountActor, actorOfCaller, recordAudit } from './record.js';
+export { accountActor, actorOfCaller, recordAudit, SYSTEM } from './record.js';
 export { auditRoutes } from './routes.js';

@@ -9,6 +9,7 @@ export { planFirstMessage } from './first-message.js';
 export { CLOSE_POLL } from './job-names.js';
 export type { StoredPoll } from './polls.js';
 export { type MessageRow, presentMessage } from './present.js';
+export { listMessages, listReplies } from './queries.js';
 export { messageRoutes } from './routes.js';
 export { SendBatcher } from './send-batch.js';
 export { messageSocket } from './socket.js';

@@ -3,7 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
-export { checkAutomod, fileAutomodFlag } from './automod.js';
+export { addMessageCheck, checkAutomod, fileAutomodFlag, type MessageCheck } from './automod.js';
 export { defineModerationJobs } from './jobs.js';
 export { notMutedBy } from './mutes.js';
 export { moderationRoutes } from './routes.js';

@@ -1729,6 +1729,46 @@ export const featureFlags = pgTable(
 );
 
 /**
+ * An app's assistant (features/assistant): the OpenAI-compatible provider it calls and what it
+ * does. One row per app; no row: off. The key is sealed with the master key like app secrets.
+ */
+export const assistantSettings = pgTable('assistant_settings', {
+  appId: uuid('app_id')
+    .primaryKey()
+    .references(() => apps.id, { onDelete: 'cascade' }),
+  enabled: boolean('enabled').notNull().default(false),
+  url: text('url').notNull(),
+  model: text('model').notNull(),
+  keySealed: text('key_sealed'),
+  timeoutMs: integer('timeout_ms').notNull().default(30_000),
+  catchUp: boolean('catch_up').notNull().default(true),
+  smartReplies: boolean('smart_replies').notNull().default(true),
+  moderation: boolean('moderation').notNull().default(false),
+  moderationTimeoutMs: integer('moderation_timeout_ms').notNull().default(2000),
+  moderationFailOpen: boolean('moderation_fail_open').notNull().default(true),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * The assistant's use of its provider per app, UTC day and feature: requests, and tokens in
+ * (`prompt_tokens`) and out (`completion_tokens`) as the provider's answers counted them.
+ */
+export const assistantUsage = pgTable(
+  'assistant_usage',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'cascade' }),
+    day: text('day').notNull(),
+    feature: text('feature').notNull(),
+    requests: integer('requests').notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.day, t.feature] })],
+);
+
+/**
  * Ephemeral messages (features/commands): seen only by `user_id`, never in the channel's
  * history. Kept until acted on or expired, so a button click on any node finds its state
  * (a GIF preview's results and position; the command whose app takes the click).
