@@ -2,8 +2,9 @@
  * Storage use in Preferences, in real Chromium against a real server with a 1 MB quota: Ada
  * (a workspace admin) sends a file and sees it counted against her quota — as text and as a
  * labelled meter — with the workspace's total ("unlimited": no app quota); Bob, a member, sees
- * his own and not the workspace's. Ada deletes the message and the space comes back. Looked at
- * on a desktop (1280×800) and a phone (390×844).
+ * his own and not the workspace's. Her largest files are listed, largest first, each leading to
+ * its message. Ada deletes the message and the space comes back. Looked at on a desktop
+ * (1280×800) and a phone (390×844).
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1. Screenshots go to PARLEY_SHOTS (default a temporary folder).
@@ -74,14 +75,21 @@ describe.skipIf(!haveBrowser)('storage use in Preferences', () => {
   it('shows your files against your quota, the workspace’s to admins, and frees space on delete', async () => {
     const { workspaceId, members } = await startTeam(web, errors, [{ name: 'Bob Babbage', email: 'bob@example.com' }]);
     const [a, b] = members.map((m) => m.page) as [Page, Page];
-    const id = await sendFile(a, workspaceId, 300 * 1024);
+    const small = await sendFile(a, workspaceId, 20 * 1024);
+    const id = await sendFile(a, workspaceId, 280 * 1024);
 
     const storage = await openPreferences(a);
     const meter = storage.getByRole('meter', { name: 'Your storage' });
     await expect.poll(() => storage.getByTestId('storage-user').textContent(), WAIT).toContain('300 KB of 1.0 MB used');
     expect(await meter.getAttribute('value')).toBe(String(300 * 1024));
+    // Her largest files, largest first, with where they were sent.
+    const list = storage.getByRole('list', { name: 'Largest files' });
+    await expect.poll(() => list.getByRole('listitem').count(), WAIT).toBe(2);
+    const rows = await list.getByRole('listitem').allTextContents();
+    expect(rows[0]).toMatch(/notes\.bin\s*280 KB\s*#general · /);
+    expect(rows[1]).toMatch(/notes\.bin\s*20 KB/);
     expect(await meter.getAttribute('max')).toBe(String(MB));
-    expect(await storage.getByTestId('storage-kinds').textContent()).toContain('1 file (300 KB).');
+    expect(await storage.getByTestId('storage-kinds').textContent()).toContain('2 files (300 KB).');
     // An admin sees the whole workspace: no app quota, so no meter for it.
     expect(await storage.getByTestId('storage-app').textContent()).toContain('300 KB used · unlimited');
     expect(await storage.getByRole('meter').count()).toBe(1);
@@ -96,7 +104,11 @@ describe.skipIf(!haveBrowser)('storage use in Preferences', () => {
     expect(box && box.x >= 0 && box.x + box.width <= 390).toBe(true);
     await a.screenshot({ path: `${SHOTS}/storage-phone.png` });
     await a.setViewportSize({ width: 1280, height: 800 });
-    await a.getByRole('button', { name: 'Close' }).first().click();
+    // "Show" leads to the file's message, highlighted in its conversation; the dialog closes.
+    await list.getByRole('button', { name: 'Show the message with notes.bin' }).first().click();
+    await a.waitForURL(new RegExp(`/c/public:general\\?m=${id}$`), WAIT);
+    await a.locator('article.parley-message--highlighted', { hasText: 'the notes' }).waitFor(WAIT);
+    expect(await a.getByRole('region', { name: 'Storage' }).count()).toBe(0);
 
     // Bob, a member: his own use only.
     const bobs = await openPreferences(b);
@@ -106,9 +118,11 @@ describe.skipIf(!haveBrowser)('storage use in Preferences', () => {
 
     // Ada deletes the message: the space comes back.
     expect((await api(a, workspaceId, 'DELETE', `/v1/messages/${id}`)).status).toBe(200);
+    expect((await api(a, workspaceId, 'DELETE', `/v1/messages/${small}`)).status).toBe(200);
     const again = await openPreferences(a);
     await expect.poll(() => again.getByTestId('storage-user').textContent(), WAIT).toContain('0 B of 1.0 MB used');
     expect(await again.getByRole('meter', { name: 'Your storage' }).getAttribute('value')).toBe('0');
+    expect(await again.getByRole('list', { name: 'Largest files' }).count()).toBe(0);
     expect(errors).toEqual([]);
   }, 240_000);
 });

@@ -318,7 +318,15 @@ export function Shell({
         <AdminConsole workspace={workspace} onClose={close} {...(onWorkspaceChange ? { onWorkspaceChange } : {})} />
       ) : null}
       {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
-      {dialog === 'settings' ? <SettingsDialog onClose={close} /> : null}
+      {dialog === 'settings' ? (
+        <SettingsDialog
+          onClose={close}
+          onOpenMessage={(at, messageId) => {
+            close();
+            navigate(`${workspacePath(workspace.id, at)}?m=${encodeURIComponent(messageId)}`);
+          }}
+        />
+      ) : null}
       {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
       {dialog === 'profile' ? <ProfileDialog onClose={close} /> : null}
       {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}

@@ -330,7 +330,14 @@ function SignOutEverywhere() {
   );
 }
 
-export function SettingsDialog({ onClose }: { onClose(): void }) {
+export function SettingsDialog({
+  onClose,
+  onOpenMessage,
+}: {
+  onClose(): void;
+  /** Show a message in its conversation (from the storage section's largest files). */
+  onOpenMessage?: (cid: string, messageId: string) => void;
+}) {
   const { state, signedIn } = useAccount();
   return (
     <Modal
@@ -345,7 +352,7 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
       <Profile />
       <Appearance />
       <PrivacySettings />
-      <StorageSettings />
+      <StorageSettings onOpenMessage={onOpenMessage} />
       {state.account ? (
         <>
           <ChangePassword email={state.account.email} />

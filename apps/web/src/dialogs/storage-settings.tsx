@@ -2,9 +2,11 @@
  * Storage: how much of your storage quota your files and pictures take, from the same numbers
  * the server refuses an upload by (`GET /v1/me/storage`); the workspace's total beside it for
  * admins, or for everyone when the workspace has a quota of its own (an upload can hit it).
+ * Below, your largest files (`GET /v1/me/files`), each leading to the message that carries it,
+ * where deleting the message frees its space.
  */
-import type { QuotaUse, StorageKind, StorageUse } from '@parley/protocol';
-import { formatBytes, useChatClient } from '@parley/react';
+import type { QuotaUse, StorageKind, StorageUse, StoredFile } from '@parley/protocol';
+import { formatBytes, useChatClient, useClientState } from '@parley/react';
 import { useEffect, useId, useState } from 'react';
 import { useMeUser } from '../hooks/use-me.js';
 
@@ -49,7 +51,89 @@ function Meter({ label, q }: { label: string; q: QuotaUse & { limit_bytes: numbe
   );
 }
 
-export function StorageSettings() {
+/** Files shown at first, and added by each "Show more". */
+const FILES_PAGE = 5;
+
+/** Your largest files, a page at a time, each with a way to its message. */
+function LargestFiles({ onOpenMessage }: { onOpenMessage?: (cid: string, messageId: string) => void }) {
+  const client = useChatClient();
+  const channels = useClientState((s) => s.channels);
+  const [files, setFiles] = useState<StoredFile[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = async (cursor: string | null) => {
+    setBusy(true);
+    try {
+      const page = await client.listMyFiles({ cursor, limit: FILES_PAGE });
+      setFiles((had) => [...(cursor ? (had ?? []) : []), ...page.files]);
+      setNext(page.next);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read once when the dialog opens
+  useEffect(() => {
+    void load(null);
+  }, [client]);
+
+  if (error)
+    return (
+      <p className="app-form__error" role="alert">
+        {error}
+      </p>
+    );
+  if (!files || files.length === 0) return null;
+  return (
+    <div className="app-storage__files">
+      <h4 className="app-storage__label">Largest files</h4>
+      <ul className="app-storage__list" aria-label="Largest files">
+        {files.map((f) => {
+          const where = channels[f.cid]?.channel.name;
+          return (
+            <li key={f.id} className="app-storage__file">
+              <span className="app-storage__name" title={f.name}>
+                {f.name}
+              </span>
+              <span className="app-storage__size">{formatBytes(f.size)}</span>
+              <span className="app-muted app-storage__where">
+                {where ? `${f.cid.startsWith('public:') ? '#' : ''}${where} · ` : ''}
+                {new Date(f.created_at).toLocaleDateString(undefined, { dateStyle: 'medium' })}
+              </span>
+              {f.message_id && onOpenMessage ? (
+                <button
+                  type="button"
+                  className="app-button app-button--small"
+                  aria-label={`Show the message with ${f.name}`}
+                  onClick={() => onOpenMessage(f.cid, f.message_id as string)}
+                >
+                  Show
+                </button>
+              ) : f.message_id ? null : (
+                <span className="app-muted">not sent</span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {next ? (
+        <button type="button" className="app-button app-button--small" disabled={busy} onClick={() => load(next)}>
+          Show more
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function StorageSettings({
+  onOpenMessage,
+}: {
+  /** Show a message in its conversation (the dialog closes). */
+  onOpenMessage?: (cid: string, messageId: string) => void;
+} = {}) {
   const client = useChatClient();
   const me = useMeUser();
   const id = useId();
@@ -96,6 +180,7 @@ export function StorageSettings() {
               : 'Nothing stored yet.'}{' '}
             Deleting a message frees the space its files take.
           </p>
+          <LargestFiles onOpenMessage={onOpenMessage} />
           {showApp ? (
             <>
               <p className="app-storage__line" data-testid="storage-app">
