@@ -20,6 +20,7 @@ import type {
   HelloFrame,
   LastChannelResponse,
   Member,
+  MeResponse,
   MyFilesResponse,
   NotificationSettings,
   PeopleResponse,
@@ -42,6 +43,7 @@ import type {
   SnoozeReminderBody,
   StorageUse,
   StorageUseResponse,
+  UnreadTotals,
   UpdateMeBody,
   UpdateNotificationSettingsBody,
   UpdateReadPrivacyBody,
@@ -79,12 +81,15 @@ import { SavedItems, SidebarSections } from './sidebar.js';
 import { Spaces } from './spaces.js';
 import type { FetchLike as StreamingFetch } from './sse-socket.js';
 import {
+  applyUnread,
   type ChannelState,
   type ClientState,
+  forgetUnreadRevs,
   initialState,
   type LocalMessage,
   putChannelIn,
   updateChannelIn,
+  withUnreadTotals,
 } from './state.js';
 import { MemoryStorage, type StorageAdapter } from './storage.js';
 import { Store } from './store.js';
@@ -333,6 +338,7 @@ export class ChatClient implements ChannelHost {
       stored: (m) => this.sends.settle(m),
       emit: (e) => this.emit(e),
       isMuted: (id) => this.moderation.isMuted(id),
+      unreadPushed: (e) => this.state.update((s) => applyUnread(s, e)),
     });
   }
 
@@ -574,6 +580,17 @@ export class ChatClient implements ChannelHost {
     const me = this.state.get().user?.id;
     if (!me) throw new ParleyError('DISCONNECTED', 'Connect a user first', { retryable: false });
     return this.admin.requestExport(me);
+  }
+
+  /**
+   * Your unread totals over all your channels, from the server (`GET /v1/me`), into
+   * `state.totalUnread`, `totalMentions` and `unreadChannels` unless a newer push is held. No
+   * need to call it to stay current: read on every connect, then `unread.updated` keeps them.
+   */
+  async getUnreadTotals(): Promise<UnreadTotals> {
+    const r = await this.http.call<MeResponse>('GET', '/v1/me');
+    this.state.update((s) => withUnreadTotals(s, r.unread));
+    return r.unread;
   }
 
   /** Find users by name or username prefix. */
@@ -935,7 +952,9 @@ export class ChatClient implements ChannelHost {
     if (reconnected) this.sidebar.reconnected();
     if (reconnected) this.saved.reconnected();
     this.mergeUsers([hello.user]);
-    this.state.update((s) => ({ ...s, user: hello.user }));
+    // Pushes missed while away: the resync's snapshots and totals are the newer (state.ts).
+    this.state.update((s) => forgetUnreadRevs({ ...s, user: hello.user }));
+    void this.getUnreadTotals().catch(() => {});
     this.follows.resubscribe();
     this.viewers.reconnected();
     // Mutes are loaded on every hello; what arrived before they were known is pruned then.

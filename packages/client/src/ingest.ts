@@ -45,6 +45,8 @@ export interface IngestHost {
   stored(m: Message): void;
   /** Hand the event to `client.on` listeners. */
   emit(e: ServerEvent): void;
+  /** An `unread.updated` arrived: the server's counts, applied by revision (state.ts `applyUnread`). */
+  unreadPushed(e: Extract<ServerEvent, { type: 'unread.updated' }>): void;
   /** Whether the connected user muted this user: their new messages are not shown (moderation.ts). */
   isMuted(userId: string): boolean;
 }
@@ -160,6 +162,9 @@ export class Ingest {
         break; // for listeners: the client's Emoji (emoji.ts) follows them
       case 'feature_flags.updated':
         break; // the client's FeatureFlags (flags.ts) reads the user's flags again
+      case 'unread.updated':
+        this.host.unreadPushed(e);
+        break;
       case 'inbox.updated':
       case 'user_group.updated':
         break; // for listeners: the client's Inbox and Groups (inbox.ts) follow them

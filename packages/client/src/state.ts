@@ -3,7 +3,7 @@
  * returns a new object when something changes and the same object when nothing does, so
  * subscribers can compare by identity.
  */
-import type { Channel, ChannelEvent, Member, Message, Poll, User } from '@parley/protocol';
+import type { Channel, ChannelEvent, EventOf, Member, Message, Poll, UnreadTotals, User } from '@parley/protocol';
 
 /** `connecting` on first connect, `online` after hello, `reconnecting` while retrying, `offline` when the browser says so or after disconnectUser. */
 export type ConnectionState = 'idle' | 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -78,6 +78,14 @@ export interface ChannelState {
    */
   countsSeq?: number;
   /**
+   * The revision of the server's counts these are (`unread.updated`, or an answer with a
+   * `read_rev`): a push with a smaller one is older and dropped. While it is set, a snapshot
+   * replaces the counts only when it is at a newer seq than they are (`countsSeq`): at the same
+   * seq the push may be the newer (a read mark moves no seq). Cleared at each hello, when the
+   * pushes missed while away make the snapshots of the resync the ones to take.
+   */
+  unreadRev?: number;
+  /**
    * Per user, the seq at which what the state knows of their membership was true (the member
    * event applied, or the snapshot that listed them, or left them out): a snapshot older than
    * that does not undo it. A removed user keeps their entry.
@@ -107,8 +115,18 @@ export interface ClientState {
   channelList: readonly string[];
   /** Users seen, with their latest presence and status. */
   users: Readonly<Record<string, User>>;
+  /**
+   * Unread messages over your channels, muted ones aside. Once the server has sent its totals
+   * (`unread.updated`, `GET /v1/me`: `unreadRev` set) they are the server's, over every channel
+   * you are in, loaded or not; before that, the sum over the channels the client holds.
+   */
   totalUnread: number;
+  /** Unread mentions over your channels, as `totalUnread`. */
   totalMentions: number;
+  /** Channels with something unread (muted ones aside): the server's, once it sent its totals. */
+  unreadChannels?: number;
+  /** The revision of the server's totals held (see `ChannelState.unreadRev`); absent: none yet. */
+  unreadRev?: number;
   /**
    * The server's data epoch from the last hello (persisted with the state). It changes when the
    * server's data is restored from a backup; the client then drops what it kept and reloads.
@@ -552,7 +570,7 @@ export function updateChannelIn(s: ClientState, cid: string, fn: (c: ChannelStat
     !!cur.channel.membership !== !!next.channel.membership ||
     cur.channel.membership?.muted !== next.channel.membership?.muted;
   return listChanged
-    ? { ...s, channels, channelList: sortChannelList(channels), ...totals(channels) }
+    ? { ...s, channels, channelList: sortChannelList(channels), ...localTotals(s, channels) }
     : { ...s, channels };
 }
 
@@ -564,7 +582,7 @@ export function putChannelIn(s: ClientState, data: Channel, members?: Member[]):
   const cur = s.channels[data.cid];
   const next = cur ? mergeSnapshot(cur, data, members, s.user?.id ?? '') : channelStateFrom(data, members);
   const channels = { ...s.channels, [data.cid]: next };
-  return { ...s, channels, channelList: sortChannelList(channels), ...totals(channels) };
+  return { ...s, channels, channelList: sortChannelList(channels), ...localTotals(s, channels) };
 }
 
 /**
@@ -665,7 +683,9 @@ export function mergeSnapshot(
   let unreadCount = cur.unreadCount;
   let mentionCount = cur.mentionCount;
   let countsSeq = countsSeqOf(cur);
-  if (data.unread_count !== undefined && at >= countsSeq && !staleRead) {
+  // Counts the server pushed are replaced only by a snapshot at a newer seq (`unreadRev`).
+  const pushed = cur.unreadRev !== undefined;
+  if (data.unread_count !== undefined && (pushed ? at > countsSeq : at >= countsSeq) && !staleRead) {
     // Your read mark may be ahead of the snapshot's (you read while it was in flight).
     const ahead = (mine?.last_read_seq ?? 0) > (membership?.last_read_seq ?? 0);
     unreadCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : data.unread_count;
@@ -736,4 +756,53 @@ export function totals(channels: ClientState['channels']): { totalUnread: number
     totalMentions += c.mentionCount;
   }
   return { totalUnread, totalMentions };
+}
+
+/** The totals summed over the channels held, unless the server's totals are held (`unreadRev`). */
+function localTotals(
+  s: ClientState,
+  channels: ClientState['channels'],
+): { totalUnread: number; totalMentions: number } | Record<string, never> {
+  return s.unreadRev === undefined ? totals(channels) : {};
+}
+
+/** The server's totals (`GET /v1/me`'s `unread`, or a push's), unless older than those held. */
+export function withUnreadTotals(s: ClientState, t: UnreadTotals): ClientState {
+  if (t.rev === undefined || (s.unreadRev !== undefined && t.rev <= s.unreadRev)) return s;
+  return { ...s, totalUnread: t.total, totalMentions: t.mentions, unreadChannels: t.channels, unreadRev: t.rev };
+}
+
+/**
+ * Apply an `unread.updated`: the totals by revision, and the channel's counts when the push is
+ * newer than the ones held (by revision) and not behind what they account for (by seq: a
+ * message applied since the push was read is not in it; its own push follows).
+ */
+export function applyUnread(s: ClientState, e: EventOf<'unread.updated'>): ClientState {
+  let next = withUnreadTotals(s, e);
+  const cur = e.cid === undefined ? undefined : next.channels[e.cid];
+  if (!cur || e.unread_count === undefined) return next;
+  if (cur.unreadRev !== undefined && e.rev <= cur.unreadRev) return next;
+  const at = e.last_seq ?? cur.lastSeq;
+  if (at < countsSeqOf(cur)) return next;
+  next = updateChannelIn(next, cur.cid, (c) =>
+    settleCounts({
+      ...c,
+      unreadCount: e.unread_count ?? 0,
+      mentionCount: e.mention_count ?? 0,
+      countsSeq: at,
+      unreadRev: e.rev,
+    }),
+  );
+  return next;
+}
+
+/** Every channel's pushed revision forgotten (a new connection: see `ChannelState.unreadRev`). */
+export function forgetUnreadRevs(s: ClientState): ClientState {
+  if (!Object.values(s.channels).some((c) => c.unreadRev !== undefined)) return s;
+  const channels: Record<string, ChannelState> = {};
+  for (const [cid, c] of Object.entries(s.channels)) {
+    const { unreadRev: _r, ...rest } = c;
+    channels[cid] = rest;
+  }
+  return { ...s, channels };
 }

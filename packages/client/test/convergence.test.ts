@@ -21,7 +21,7 @@ import { Channel } from '../src/channel.js';
 import type { ChannelHost } from '../src/host.js';
 import type { Http } from '../src/http.js';
 import { Ingest } from '../src/ingest.js';
-import { type ClientState, initialState, putChannelIn, updateChannelIn } from '../src/state.js';
+import { applyUnread, type ClientState, initialState, putChannelIn, updateChannelIn } from '../src/state.js';
 import { Store } from '../src/store.js';
 
 const ME = 'me';
@@ -404,6 +404,7 @@ function harness(server: Server) {
     stored: () => {},
     emit: () => {},
     isMuted: () => false,
+    unreadPushed: (e) => state.update((s) => applyUnread(s, e)),
   });
   const host: ChannelHost = {
     state,

@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient, ClientState, LocalMessage } from '../src/index.js';
-import { type Harness, makeClient, serverChannel, serverHistory, startHarness, type TestApp, until } from './setup.js';
+import {
+  type Harness,
+  makeClient,
+  serverChannel,
+  serverHistory,
+  serverUnread,
+  startHarness,
+  type TestApp,
+  until,
+} from './setup.js';
 
 let h: Harness;
 let app: TestApp;
@@ -31,6 +40,7 @@ async function group(members: string[] = ['bob']) {
   return { cid: `group:${id}`, a, b };
 }
 
+const serverTotal = async (user: string) => (await serverUnread(h, app, user)).total;
 const byId = (list: readonly LocalMessage[] | undefined, id: string) => list?.find((m) => m.id === id);
 
 beforeAll(async () => {
@@ -275,7 +285,10 @@ describe('channels', () => {
     expect(s.channels['group:q2']?.unreadCount).toBe(1);
     expect(s.channels['group:q3']?.unreadCount).toBe(0);
     expect(s.channels['group:q1']?.channel.last_message?.text).toBe('q1 b');
-    expect(s.totalUnread).toBe((await serverChannel(h, app, 'group:q1', 'dave')).unread_count + 1);
+    // The totals are the server's, pushed (`unread.updated`): over all of Dave's channels.
+    const q1 = (await serverChannel(h, app, 'group:q1', 'dave')).unread_count;
+    expect(await serverTotal('dave')).toBe(q1 + 1);
+    await until(() => dave.state.get().totalUnread === q1 + 1, 5_000, 'the pushed total');
 
     // A message arriving in q2 moves it to the top with its new count and last message.
     await h.call({
@@ -288,7 +301,8 @@ describe('channels', () => {
     const s2 = dave.state.get();
     expect(s2.channels['group:q2']?.unreadCount).toBe(2);
     expect(s2.channels['group:q2']?.channel.last_message?.text).toBe('q2 b');
-    expect(s2.totalUnread).toBe(4);
+    await until(() => dave.state.get().totalUnread === 4, 5_000, 'the pushed total');
+    expect(await serverTotal('dave')).toBe(4);
     expect((await serverChannel(h, app, 'group:q2', 'dave')).unread_count).toBe(2);
   });
 
@@ -470,16 +484,18 @@ describe('messages', () => {
     for (const t of ['r1', 'r2', 'r3']) sent.push(await b.sendMessage({ text: t }));
     await until(() => alice.state.get().channels[cid]?.unreadCount === 3, 5_000, 'three unread');
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(3);
-    const total = alice.state.get().totalUnread;
+    // The totals are the server's, pushed after each change (`unread.updated`).
+    const total = await serverTotal('alice');
+    await until(() => alice.state.get().totalUnread === total, 5_000, 'the pushed total');
 
     await a.markRead();
     expect(alice.state.get().channels[cid]?.unreadCount).toBe(0);
-    expect(alice.state.get().totalUnread).toBe(total - 3);
+    await until(() => alice.state.get().totalUnread === total - 3, 5_000, 'the total after the read');
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(0);
 
     await a.markUnread(sent[1]!.id);
     expect(alice.state.get().channels[cid]?.unreadCount).toBe(2);
-    expect(alice.state.get().totalUnread).toBe(total - 1);
+    await until(() => alice.state.get().totalUnread === total - 1, 5_000, 'the total after mark unread');
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
     // Bob sees alice's read receipt.
     await until(() => bob.state.get().channels[cid]?.read.alice === sent[0]!.seq, 5_000, 'bob sees the receipt');

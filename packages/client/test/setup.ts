@@ -88,6 +88,13 @@ export async function serverHistory(h: Harness, app: TestApp, cid: string, userI
   }
 }
 
+/** The server's unread totals of one user (`GET /v1/me`'s `unread`). */
+export async function serverUnread(h: Harness, app: TestApp, userId: string) {
+  const r = await h.call({ method: 'GET', url: '/v1/me', headers: await app.user(userId) });
+  if (r.status !== 200) throw new Error(`me: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.unread as { total: number; mentions: number; channels: number; rev: number };
+}
+
 /** The server's view of one channel for one user (`unread_count`, `last_message`, …), from POST /v1/channels/query. */
 export async function serverChannel(h: Harness, app: TestApp, cid: string, userId: string) {
   const r = await h.call({

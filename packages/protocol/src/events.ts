@@ -13,6 +13,7 @@ import { NoteEvents } from './notes.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
+import { UnreadEvents } from './unread.js';
 import { DeviceKind, ViewersChangedEvent } from './viewers.js';
 
 /**
@@ -57,6 +58,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'feature_flags.updated',
   'user_group.updated',
   'inbox.updated',
+  'unread.updated',
   'sidebar.updated',
   'saved.updated',
   'bookmarks.updated',
@@ -189,6 +191,7 @@ export const EphemeralEvent = Type.Union([
   FeatureFlagsUpdatedEvent,
   WorkspaceUpdatedEvent,
   ...InboxEvents,
+  ...UnreadEvents,
   ...SidebarEvents,
   ...BookmarkEvents,
   ...NoteEvents,

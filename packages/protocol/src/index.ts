@@ -405,6 +405,7 @@ export {
   SAFE_TEXT_PATTERN,
   SafeText,
 } from './text.js';
+export * from './unread.js';
 export { uuidv7 } from './uuid.js';
 export { PROTOCOL_VERSION } from './version.js';
 export {

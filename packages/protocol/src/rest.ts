@@ -6,6 +6,7 @@ import { ChannelId, ChannelType, Cid, Seq, Timestamp, UserId, Uuid } from './ids
 import { PollInput } from './polls.js';
 import { ProfileInput, USERNAME_PATTERN } from './profiles.js';
 import { NameText, SafeText } from './text.js';
+import { UnreadTotals } from './unread.js';
 
 /** Longest message text accepted, in characters. */
 export const MAX_MESSAGE_LENGTH = 10_000;
@@ -108,7 +109,8 @@ export const UpdateMeBody = Type.Object(
 export type UpdateMeBody = Static<typeof UpdateMeBody>;
 export const MeResponse = Type.Object({
   user: User,
-  unread: Type.Object({ total: Type.Integer(), mentions: Type.Integer(), channels: Type.Integer() }),
+  /** The caller's unread totals (unread.ts), with the revision they were read at. */
+  unread: UnreadTotals,
 });
 
 // ---- channels ----------------------------------------------------------------------------

@@ -80,6 +80,8 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'space.invitation': (f) => isObj(f.invitation) && isStr(f.invitation.space_id),
   'user_group.updated': (f) => hasId(f.group) && isStr(f.change),
   'inbox.updated': (f) => typeof f.unread_count === 'number' && (f.item === undefined || hasId(f.item)),
+  'unread.updated': (f) =>
+    typeof f.rev === 'number' && typeof f.total === 'number' && (f.cid === undefined || isStr(f.cid)),
   'sidebar.updated': (f) => isObj(f.sidebar) && Array.isArray(f.sidebar.sections),
   'saved.updated': (f) => isStr(f.change) && hasId(f.saved_item),
   'bookmarks.updated': (f) => isStr(f.cid) && Array.isArray(f.bookmarks),

@@ -86,7 +86,7 @@ import { peopleRoutes } from './features/people/index.js';
 import { definePollJobs, pollRoutes, pollSocket } from './features/polls/index.js';
 import { Presence, presenceSocket, RedisShare, RedisViewerShare, Viewers } from './features/presence/index.js';
 import { reactionRoutes, reactionSocket } from './features/reactions/index.js';
-import { readRoutes, readSocket, unreadTotals } from './features/reads/index.js';
+import { readRoutes, readSocket, UnreadPush, unreadTotals } from './features/reads/index.js';
 import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/reminders/index.js';
 import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
 import { sidebarRoutes, sidebarSocket } from './features/sidebar/index.js';
@@ -449,6 +449,9 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   svc.firstMessage = planFirstMessage;
   svc.spacesOfUsers = spacesOfUsers;
   svc.unreadTotals = unreadTotals;
+  const unread = new UnreadPush(() => svc);
+  svc.unread = unread;
+  svc.bus.onPublished = (events) => unread.observe(events);
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {
@@ -758,6 +761,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     if (app.server.listening) app.server.close();
     await step('gateway', () => gateway.shutdown());
     await step('notifications', () => notifySettled(svc));
+    // Unread counts of what committed are pushed while the database is still there.
+    await step('unread', () => svc.unread.close());
     // The sockets' first-sight rows still lingering in their batch.
     await step('activity', () => activity.settled());
     // Mail being sent from memory (no durable queue) gets its bound to finish.

@@ -131,9 +131,27 @@ export interface Services extends Infra {
     svc: Services,
     appId: string,
     userId: string,
-  ) => Promise<{ total: number; mentions: number; channels: number }>;
+  ) => Promise<{ total: number; mentions: number; channels: number; rev: number }>;
+  /**
+   * Pushes each change of a user's unread counts to their connections (`unread.updated`,
+   * features/reads/push.ts): it follows the bus's committed events by itself; actions whose
+   * change publishes no event that says so (a read mark, a mute) name the user here.
+   */
+  unread: UnreadPusher;
   /** Who was active on which day (features/analytics/usage.ts: `ActivityTracker`). */
   activity: { note(appId: string, userId: string): Promise<void>; settled(): Promise<void> };
+}
+
+/** What features see of features/reads' `UnreadPush` (declared here: reads sits above them). */
+export interface UnreadPusher {
+  /** A user's counts in `cid` (null: only their totals; '*': all their channels) may have moved. */
+  user(appId: string, userId: string, cid: string | null): void;
+  /** Every member's counts in `cid` may have moved, but `except`'s (a message's author). */
+  channel(appId: string, cid: string, except: string | null): void;
+  /** Resolves once every change noted so far has been pushed. */
+  settled(): Promise<void>;
+  /** Push what is queued, then take nothing more (shutdown). */
+  close(): Promise<void>;
 }
 
 /** A first message that passed a send's checks, ready to be written with its channel. */

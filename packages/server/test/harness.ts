@@ -24,7 +24,8 @@ import { createPgDatabase, dropPgDatabase } from './pg-template.js';
 export const ADMIN = 'test-admin-token';
 /**
  * Config for tests that count the database statements an action makes: the server's background
- * work (notification jobs, inbox items, the search index's merges, usage samples, the busy sweep) off, so
+ * work (notification jobs, inbox items, the search index's merges, usage samples, the busy sweep,
+ * unread pushes) off, so
  * every counted statement is the action's own. Add `jobWorkers: false` where no test of the file
  * needs a job: the recurring jobs' sweeps run on their own timers too.
  */
@@ -34,6 +35,7 @@ export const QUIET = {
   searchFlushMs: 0,
   usageSampleSeconds: 86_400,
   busyCheckMs: 86_400_000,
+  unreadPushMs: 0,
 } as const;
 export const backend = (process.env.PARLEY_TEST_DB ?? 'pglite') as 'pglite' | 'postgres';
 

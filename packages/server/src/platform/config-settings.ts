@@ -348,6 +348,12 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         default: (d) => d.inboxRetentionDays,
         meaning: 'Days an activity inbox item is kept.',
       },
+      {
+        names: ['PARLEY_UNREAD_PUSH_MS'],
+        default: (d) => d.unreadPushMs,
+        meaning:
+          "Milliseconds changes of users' unread counts gather before one batch reads them and pushes `unread.updated` (a longer window: fewer reads in busy channels, later badges). `0`: no pushes (clients sum their channels' counts).",
+      },
     ],
   },
   {

@@ -163,6 +163,11 @@ export interface Config {
   /** Inbox items older than this many days are deleted (`PARLEY_INBOX_RETENTION_DAYS`). */
   inboxRetentionDays: number;
   /**
+   * How long changes of unread counts gather before one batch reads and pushes them
+   * (`unread.updated`, features/reads/push.ts; `PARLEY_UNREAD_PUSH_MS`); 0: no pushes.
+   */
+  unreadPushMs: number;
+  /**
    * Notifications (features/notifications): push to a user active on a device only after this
    * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
    */
@@ -512,6 +517,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     inbox: true,
     inboxMaxItems: 1000,
     inboxRetentionDays: 90,
+    unreadPushMs: 25,
     webPushAllowHosts: [],
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
@@ -655,6 +661,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     inbox: env.PARLEY_INBOX !== '0',
     inboxMaxItems: pick(int(env.PARLEY_INBOX_MAX_ITEMS, 'PARLEY_INBOX_MAX_ITEMS'), d.inboxMaxItems),
     inboxRetentionDays: pick(int(env.PARLEY_INBOX_RETENTION_DAYS, 'PARLEY_INBOX_RETENTION_DAYS'), d.inboxRetentionDays),
+    unreadPushMs: pick(int(env.PARLEY_UNREAD_PUSH_MS, 'PARLEY_UNREAD_PUSH_MS'), d.unreadPushMs),
     pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
     pushRetryDelaySeconds: pick(

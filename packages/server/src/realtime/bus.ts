@@ -50,6 +50,12 @@ const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 const isLogged = (e: ServerEvent): e is ChannelEvent => LOGGED.has(e.type);
 
 export class Bus {
+  /**
+   * Sees every batch of committed events once, on the node that publishes it, after they went
+   * to the broker (features/reads' unread pushes follow what moves counts). Never throws back.
+   */
+  onPublished: ((events: readonly Outgoing[]) => void) | null = null;
+
   constructor(private readonly broker: Broker) {}
 
   /**
@@ -59,6 +65,7 @@ export class Bus {
   publish(events: readonly Outgoing[], opts?: { traced?: boolean }): void {
     if (!tracingOn() || opts?.traced) {
       this.send(events);
+      this.onPublished?.(events);
       return;
     }
     const started = startSpan('publish', { kind: 'producer', attributes: { 'parley.events': events.length } });
@@ -70,6 +77,7 @@ export class Bus {
     } finally {
       started?.span.end();
     }
+    this.onPublished?.(events);
   }
 
   private send(events: readonly Outgoing[]): void {

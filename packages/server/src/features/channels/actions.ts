@@ -550,7 +550,7 @@ export async function updateChannel(svc: Services, caller: Caller, cid: string, 
 /** Change a member's role (admins) or your own mute setting. */
 export async function updateMember(svc: Services, caller: Caller, cid: string, userId: string, body: UpdateMemberBody) {
   const appId = caller.app.id;
-  return withTransaction(svc, async (tx, out) => {
+  const r = await withTransaction(svc, async (tx, out) => {
     const a = await accessChannelRead(tx, caller, cid, true);
     const target = await memberRow(tx, appId, cid, userId);
     if (!target) throw notFound('Member');
@@ -587,6 +587,9 @@ export async function updateMember(svc: Services, caller: Caller, cid: string, u
     const { user: _u, ...member } = presentMember(m!, user, caller.userId ?? 'everyone');
     return { member };
   });
+  // A muted channel leaves the member's unread totals (features/reads pushes them).
+  if (body.muted !== undefined) svc.unread.user(appId, userId, cid);
+  return r;
 }
 
 export { checkRead, loadChannel };

@@ -57,6 +57,8 @@ export async function muteUser(svc: Services, caller: Caller, mutedId: string): 
     .values({ appId, userId: me, mutedUserId: mutedId, createdAt: new Date(svc.clock()) })
     .onConflictDoUpdate({ target: [t.appId, t.userId, t.mutedUserId], set: { mutedUserId: mutedId } })
     .returning();
+  // Their messages leave the caller's unread counts in every channel (features/reads pushes them).
+  svc.unread.user(appId, me, '*');
   return { mute: present(row as MuteRow) };
 }
 
@@ -69,6 +71,7 @@ export async function unmuteUser(svc: Services, caller: Caller, mutedId: string)
     .where(and(eq(t.appId, appId), eq(t.userId, me), eq(t.mutedUserId, mutedId)))
     .returning();
   if (!gone) throw notFound('Mute');
+  svc.unread.user(appId, me, '*');
   return { mute: present(gone) };
 }
 

@@ -1,7 +1,9 @@
 /**
  * Read marks. `read.updated` goes to the channel live (receipts, other tabs); it is not logged.
  * A reader who hides their read receipts (privacy.ts) gets it on their own topic only: their
- * other devices follow the mark, nobody else hears of it.
+ * other devices follow the mark, nobody else hears of it. Each move also pushes the reader's
+ * counts (`unread.updated`, push.ts). The answer's counts are read after the mark's write, whose
+ * `read_rev` came from the same sequence as the pushes' revisions: it orders them too.
  */
 import type { EventOf } from '@parley/protocol';
 import { and, eq, sql } from 'drizzle-orm';
@@ -65,6 +67,7 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
   if (last !== a.member.lastReadSeq) {
     announce(svc, me, cid, last, readRev, a.user, at);
     svc.channelRead(svc, me.app.id, me.userId, cid, last);
+    svc.unread.user(me.app.id, me.userId, cid);
   }
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
   return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
@@ -84,6 +87,7 @@ export async function markUnread(svc: Services, caller: Caller, cid: string, mes
     .returning({ readRev: schema.members.readRev });
   const readRev = row?.readRev ?? msg.member.readRev;
   announce(svc, me, cid, last, readRev, msg.user);
+  svc.unread.user(me.app.id, me.userId, cid);
   const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
   return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
 }

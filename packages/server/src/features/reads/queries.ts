@@ -42,8 +42,21 @@ export async function unreadOf(
   return { unread: Number(row?.unread ?? 0), mentions: Number(row?.mentions ?? 0) };
 }
 
-/** A user's totals across channels; muted channels do not count toward them. */
+/**
+ * A new revision of unread counts (push.ts): take it in a statement of its own before reading
+ * the counts it goes with, so a larger revision always comes with a later snapshot.
+ */
+export async function takeUnreadRev(svc: Services): Promise<number> {
+  const [r] = await rows<{ rev: number | string }>(svc.db, sql`select nextval('member_read_rev') as rev`);
+  return Number(r?.rev ?? 0);
+}
+
+/**
+ * A user's totals across channels; muted channels do not count toward them. `rev` orders them
+ * against `unread.updated` (push.ts): taken before the read, as a push's is.
+ */
 export async function unreadTotals(svc: Services, appId: string, userId: string) {
+  const rev = await takeUnreadRev(svc);
   const r = await rows<{ total: number; mentions: number; channels: number }>(
     svc.db,
     sql`
@@ -53,7 +66,12 @@ export async function unreadTotals(svc: Services, appId: string, userId: string)
     where m.app_id = ${appId} and m.user_id = ${userId} and not m.muted`,
   );
   const row = r[0];
-  return { total: Number(row?.total ?? 0), mentions: Number(row?.mentions ?? 0), channels: Number(row?.channels ?? 0) };
+  return {
+    total: Number(row?.total ?? 0),
+    mentions: Number(row?.mentions ?? 0),
+    channels: Number(row?.channels ?? 0),
+    rev,
+  };
 }
 
 /** Unread totals (messages only) of several users of one app at once: one statement, for push badges. */

@@ -1,0 +1,213 @@
+/**
+ * Unread counts the server pushes (`unread.updated`, features/reads/push.ts), on two nodes of
+ * one database (through Redis when REDIS_URL is set): each change that moves a user's counts —
+ * a message from someone else, a mention, a read, a mark unread, a deletion, a join, a leave, a
+ * channel mute, a user mute — reaches every connection of that user on both nodes, with the
+ * channel's counts and the totals exactly as the REST answers give them, ordered by `rev`; the
+ * author, the other members whose counts did not move, and another app's user of the same id
+ * hear nothing of it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clusterBrokers,
+  eventually,
+  type Harness,
+  startHarness,
+  type TestApp,
+  TestSocket,
+  testDatabase,
+} from '../harness.js';
+
+const broker = clusterBrokers('unread');
+const masterKey = 'e'.repeat(64);
+let db: Awaited<ReturnType<typeof testDatabase>>;
+let n1: Harness;
+let n2: Harness;
+let app: TestApp;
+let other: TestApp;
+const sockets: TestSocket[] = [];
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+async function rest(user: string, method: Method, url: string, payload?: unknown, a = app, h = n1) {
+  const r = await h.call({ method, url, headers: await a.user(user), ...(payload ? { payload } : {}) });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body;
+}
+const send = async (user: string, cid: string, text: string) =>
+  (await rest(user, 'POST', `/v1/channels/${cid}/messages`, { text })).message;
+async function socket(h: Harness, user: string, a = app) {
+  const s = await TestSocket.connect(await h.listen(), a, user);
+  sockets.push(s);
+  return s;
+}
+/** What REST says of `user`'s counts: totals, and the channel's counts. */
+async function truth(user: string, cid: string) {
+  const me = await rest(user, 'GET', '/v1/me');
+  const q = await rest(user, 'POST', '/v1/channels/query', { filter: { cid } });
+  const c = q.channels[0];
+  return {
+    total: me.unread.total,
+    mentions: me.unread.mentions,
+    channels: me.unread.channels,
+    unread_count: c?.membership ? c.unread_count : 0,
+    mention_count: c?.membership ? (c.mention_count ?? 0) : 0,
+  };
+}
+const pushes = (s: TestSocket) => s.events('unread.updated');
+/** The newest push a socket holds (largest rev), about `cid`. */
+function newest(s: TestSocket, cid: string) {
+  const about = pushes(s).filter((e) => e.cid === cid);
+  return about.reduce((a, b) => (b.rev > a.rev ? b : a), about[0]);
+}
+/** Every socket's newest push about `cid` says what REST says now. */
+async function agree(user: string, cid: string, socks: TestSocket[]) {
+  await settle();
+  const want = await truth(user, cid);
+  for (const s of socks)
+    await eventually(() => {
+      const e = newest(s, cid);
+      return (
+        !!e &&
+        e.unread_count === want.unread_count &&
+        e.mention_count === want.mention_count &&
+        e.total === want.total &&
+        e.mentions === want.mentions &&
+        e.channels === want.channels
+      );
+    });
+  return want;
+}
+const settle = async () => {
+  await n1.server.svc.unread.settled();
+  await n2.server.svc.unread.settled();
+};
+
+beforeAll(async () => {
+  db = await testDatabase();
+  n1 = await startHarness({ nodeId: 'u1', masterKey }, { database: db.database, broker: await broker() });
+  n2 = await startHarness({ nodeId: 'u2', masterKey }, { database: db.database, broker: await broker() });
+  app = await n1.createApp();
+  other = await n1.createApp('other');
+  await n1.users(
+    app,
+    ['ada', 'bob', 'cy'].map((id) => ({ id, name: id, username: id })),
+  );
+  await n1.users(other, [
+    { id: 'bob', name: 'Other Bob' },
+    { id: 'eve', name: 'Eve' },
+  ]);
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await n1?.close();
+  await n2?.close();
+  await db?.drop();
+});
+
+describe('unread.updated', () => {
+  it("follows each change of a member's counts on every node, exactly, and reaches no one else", async () => {
+    // Bob on both nodes (two devices), Ada (the author) on one, Cy not in the channel yet, and
+    // the other app's Bob.
+    const bob1 = await socket(n1, 'bob');
+    const bob2 = await socket(n2, 'bob');
+    const ada = await socket(n2, 'ada');
+    const cy = await socket(n1, 'cy');
+    const otherBob = await socket(n2, 'bob', other);
+    const made = await rest('ada', 'POST', '/v1/channels', { type: 'group', id: 'pushed', members: ['bob'] });
+    const cid = made.channel.cid as string;
+    await settle();
+
+    // A message from Ada: Bob's counts, on both nodes; Ada's own did not move.
+    await send('ada', cid, 'one');
+    let t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 1, mention_count: 0, total: 1, channels: 1 });
+    // A mention: the mention count and the mentions total.
+    await send('ada', cid, 'hey @bob');
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 2, mention_count: 1, total: 2, mentions: 1 });
+    expect(newest(bob2, cid).last_seq).toBe((await rest('bob', 'GET', `/v1/channels/${cid}`)).channel.last_seq);
+
+    // Read on one device (the socket's read.mark on node 2): both devices hear 0.
+    const last = (await rest('bob', 'GET', `/v1/channels/${cid}`)).channel.last_seq;
+    const reply = await bob2.request('read.mark', { cid, seq: last });
+    expect(reply.ok).toBe(true);
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 0, mention_count: 0, total: 0, mentions: 0, channels: 0 });
+    // The read's answer is ordered with the pushes: its counts, at its read_rev, are not older.
+    expect(reply.read_rev).toBeLessThanOrEqual(newest(bob1, cid).rev);
+
+    // Mark unread from the mention on (REST on node 1): back to one unread mention.
+    const mention = (await rest('bob', 'GET', `/v1/channels/${cid}/messages`)).messages.find(
+      (m: { text: string }) => m.text === 'hey @bob',
+    );
+    await rest('bob', 'POST', `/v1/channels/${cid}/unread`, { message_id: mention.id });
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 1, mention_count: 1, total: 1 });
+
+    // The mention deleted: it leaves Bob's counts.
+    await rest('ada', 'DELETE', `/v1/messages/${mention.id}`);
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 0, mention_count: 0, total: 0 });
+
+    // Cy joins, then a message: Cy's counts arrive too (the join's, then the message's).
+    const cyBefore = pushes(cy).length;
+    await rest('ada', 'POST', `/v1/channels/${cid}/members`, { add: ['cy'] });
+    await agree('cy', cid, [cy]);
+    expect(pushes(cy).length).toBeGreaterThan(cyBefore);
+    await send('ada', cid, 'three');
+    t = await agree('cy', cid, [cy]);
+    expect(t).toMatchObject({ unread_count: 1, total: 1 });
+    await agree('bob', cid, [bob1, bob2]);
+
+    // Bob mutes the channel: it leaves his totals, not the channel's count.
+    await rest('bob', 'PATCH', `/v1/channels/${cid}/members/bob`, { muted: true });
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 1, total: 0, channels: 0 });
+    await rest('bob', 'PATCH', `/v1/channels/${cid}/members/bob`, { muted: false });
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 1, total: 1 });
+
+    // Cy mutes Ada (a user mute): Ada's messages leave Cy's counts everywhere; and back.
+    await rest('cy', 'POST', '/v1/moderation/mutes', { user_id: 'ada' });
+    t = await agree('cy', cid, [cy]);
+    expect(t).toMatchObject({ unread_count: 0, total: 0 });
+    await rest('cy', 'DELETE', '/v1/moderation/mutes/ada');
+    t = await agree('cy', cid, [cy]);
+    expect(t).toMatchObject({ unread_count: 1, total: 1 });
+
+    // Bob leaves (removed by Ada): the channel's counts go to 0 with his totals.
+    await rest('ada', 'POST', `/v1/channels/${cid}/members`, { remove: ['bob'] });
+    t = await agree('bob', cid, [bob1, bob2]);
+    expect(t).toMatchObject({ unread_count: 0, total: 0, channels: 0 });
+
+    // The author heard nothing of her own messages, nor of the others' joins, reads and leaves:
+    // at most the channel's arrival in her list, with nothing unread.
+    const hers = pushes(ada).filter((e) => e.cid === cid);
+    expect(hers.length).toBeLessThanOrEqual(1);
+    expect(hers.every((e) => e.unread_count === 0 && e.total === 0)).toBe(true);
+
+    // The other app's Bob: a push of his own app arrives (a fence), and nothing of this app's before it.
+    const theirs = await rest('eve', 'POST', '/v1/channels', { type: 'group', id: 'fence', members: ['bob'] }, other);
+    await rest('eve', 'POST', `/v1/channels/${theirs.channel.cid}/messages`, { text: 'hi' }, other);
+    await settle();
+    await otherBob.waitFor((f) => f.type === 'unread.updated' && f.cid === theirs.channel.cid && f.unread_count === 1);
+    expect(pushes(otherBob).every((e) => e.cid === theirs.channel.cid)).toBe(true);
+  }, 60_000);
+
+  it('GET /v1/me answers the totals with a revision that orders them with the pushes', async () => {
+    const bob = await socket(n2, 'bob');
+    const made = await rest('ada', 'POST', '/v1/channels', { type: 'group', id: 'revs', members: ['bob'] });
+    const before = (await rest('bob', 'GET', '/v1/me')).unread;
+    expect(Number.isInteger(before.rev)).toBe(true);
+    await send('ada', made.channel.cid, 'after');
+    await settle();
+    const e = await bob.waitFor(
+      (f) => f.type === 'unread.updated' && f.cid === made.channel.cid && f.unread_count === 1,
+    );
+    expect(e.rev).toBeGreaterThan(before.rev);
+    expect(e.total).toBe(before.total + 1);
+    const after = (await rest('bob', 'GET', '/v1/me', undefined, app, n2)).unread;
+    expect(after.rev).toBeGreaterThan(e.rev);
+    expect(after.total).toBe(e.total);
+  });
+});
