@@ -3,6 +3,7 @@ import './styles/base.css';
 import './styles/auth.css';
 import './styles/shell.css';
 import './styles/dialogs.css';
+import './styles/assistant.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';

@@ -17,6 +17,14 @@
  * ```
  */
 export {
+  type AssistantFeatures,
+  type CatchUpView,
+  type SmartRepliesView,
+  useAssistant,
+  useCatchUp,
+  useSmartReplies,
+} from './assistant.js';
+export {
   AttachButton,
   FileCard,
   formatBytes,

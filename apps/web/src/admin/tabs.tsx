@@ -8,6 +8,7 @@ import { MembersPanel } from '../dialogs/members-dialog.js';
 import { WebhooksPanel } from '../dialogs/webhooks-dialog.js';
 import { BansAndBlockLists, ModerationQueue } from '../screens/moderation/moderation-screen.js';
 import { AnalyticsTab } from './analytics-tab.js';
+import { AssistantTab } from './assistant-tab.js';
 import { AuditTab } from './audit-tab.js';
 import { ChannelsTab } from './channels-tab.js';
 import { CommandsTab } from './commands-tab.js';
@@ -39,6 +40,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'webhooks', label: 'Webhooks', Component: WebhooksPanel },
   { id: 'commands', label: 'Commands', Component: CommandsTab },
   { id: 'flags', label: 'Feature flags', Component: FlagsTab },
+  { id: 'assistant', label: 'Assistant', Component: AssistantTab },
   { id: 'audit', label: 'Audit log', Component: AuditTab },
   { id: 'analytics', label: 'Analytics', Component: AnalyticsTab },
   { id: 'system', label: 'System', Component: SystemTab },

@@ -15,7 +15,7 @@ import {
   useUser,
   useWatchPresence,
 } from '@parley/react';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { COMPACT_QUERY, useMediaQuery } from '../lib/layout.js';
 import { ChannelModeration } from '../screens/moderation/channel-moderation.js';
@@ -114,9 +114,11 @@ export interface ChannelHeaderProps {
   onLeft(): void;
   /** Opens the sidebar on narrow screens. */
   onOpenNav(): void;
+  /** More buttons, first among the actions (the assistant's "Catch up"). */
+  actions?: ReactNode;
 }
 
-export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav }: ChannelHeaderProps) {
+export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav, actions }: ChannelHeaderProps) {
   const toggle = (kind: 'members' | 'pinned' | 'files' | 'notes') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
   const [moderating, setModerating] = useState(false);
@@ -201,6 +203,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             </h1>
           </div>
           <div className="app-channel-header__actions">
+            {actions}
             <ChannelViewers channel={channel.id ? channel.cid : null} max={2} size={20} />
             {info.isMember ? (
               <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />
@@ -238,6 +241,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
             {error}
           </span>
         ) : null}
+        {actions}
         <ChannelViewers channel={channel.id ? channel.cid : null} />
         {info.isMember ? (
           <CallButtons cid={channel.cid} onError={(e) => setError(`Could not call: ${e.message}`)} />

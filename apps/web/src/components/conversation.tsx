@@ -18,6 +18,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
 import { usePhoneLayout } from '../lib/layout.js';
 import { back, navigate, useLocation, withQuery } from '../lib/router.js';
+import { CatchUpButton, CatchUpPanel, SmartReplies, useCatchUpOffer } from './catch-up.js';
 import { ChannelHeader } from './channel-header.js';
 import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
@@ -195,6 +196,9 @@ export function Conversation({
   const closePanel = useCallback(() => setPanel(null), [setPanel]);
   const onWatchError = useCallback((e: Error) => setError(e.message), []);
   const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
+  // The assistant's catch-up of what was unread when the channel was opened.
+  const offer = useCatchUpOffer(channel, info);
+  const [catchingUp, setCatchingUp] = useState(false);
   return (
     <section className="app-conversation" aria-label={`Conversation: ${info.name}`}>
       <ChannelHeader
@@ -204,12 +208,19 @@ export function Conversation({
         onPanel={setPanel}
         onLeft={onLeft}
         onOpenNav={onOpenNav}
+        actions={
+          offer ? <CatchUpButton offer={offer} open={catchingUp} onToggle={() => setCatchingUp((v) => !v)} /> : null
+        }
       />
+      {offer && catchingUp ? (
+        <CatchUpPanel cid={channel.cid} offer={offer} onClose={() => setCatchingUp(false)} />
+      ) : null}
       {info.state?.loaded && info.kind !== 'dm' ? <BookmarksBar cid={channel.cid} className="app-bookmarks" /> : null}
       <div className={`app-conversation__body${panel ? ' app-conversation__body--panel' : ''}`}>
         <ParleyChannel channel={channel} className="app-channel" onError={onWatchError}>
           <MessageList onSelectUser={showProfile} emptyState={<Intro info={info} />} focusMessageId={focusMessageId} />
           <TypingIndicator />
+          {showJoin ? null : <SmartReplies channel={channel} />}
           {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
           <Thread onSelectUser={showProfile} />
           {/* On a phone a profile opens over the thread it was opened from, and back returns to it. */}

@@ -1,0 +1,149 @@
+/**
+ * The assistant in the kit: `useAssistant()` (what the app offers this user, read once per
+ * client), `useCatchUp(cid)` (a catch-up of a channel or a thread, its summary growing as the
+ * model writes it) and `useSmartReplies(messageId)` (suggested replies, on request).
+ */
+import type { ChatClient } from '@parley/client';
+import type { Citation } from '@parley/protocol';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useChatClient } from './context.js';
+
+/** What the assistant offers: each false while it is off (or not yet read). */
+export interface AssistantFeatures {
+  catch_up: boolean;
+  smart_replies: boolean;
+}
+
+const OFF: AssistantFeatures = { catch_up: false, smart_replies: false };
+const features = new WeakMap<ChatClient, Promise<AssistantFeatures>>();
+
+/** What the app's assistant offers the connected user (all off until read, and when it is off). */
+export function useAssistant(): AssistantFeatures {
+  const client = useChatClient();
+  const [value, setValue] = useState<AssistantFeatures>(OFF);
+  useEffect(() => {
+    let p = features.get(client);
+    if (!p) {
+      p = client.assistant.features().catch(() => OFF);
+      features.set(client, p);
+    }
+    let live = true;
+    void p.then((f) => {
+      if (live) setValue(f);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return value;
+}
+
+export interface CatchUpView {
+  status: 'idle' | 'streaming' | 'done' | 'error';
+  /** The summary so far (all of it once `done`). */
+  summary: string;
+  /** The messages its `[n]` cite (once `done`). */
+  citations: Citation[];
+  /** How many messages it covers (0: nothing to catch up on). */
+  messages: number | null;
+  error: { code: string; message: string } | null;
+  /** Start (or start again); `range` as `channel.catchUp()`'s. */
+  start(range?: { after_seq?: number; before_seq?: number }): void;
+  /** Stop a catch-up under way (what was written stays). */
+  stop(): void;
+}
+
+/**
+ * A catch-up of `cid` (or, with `threadOf`, of that message's thread), started on request: its
+ * summary grows as the model writes it. Unmounting stops it.
+ */
+export function useCatchUp(cid: string, opts: { threadOf?: string } = {}): CatchUpView {
+  const client = useChatClient();
+  const [view, setView] = useState<Omit<CatchUpView, 'start' | 'stop'>>({
+    status: 'idle',
+    summary: '',
+    citations: [],
+    messages: null,
+    error: null,
+  });
+  const abort = useRef<AbortController | null>(null);
+  const stop = useCallback(() => {
+    abort.current?.abort();
+    abort.current = null;
+  }, []);
+  useEffect(() => stop, [stop]);
+  const threadOf = opts.threadOf;
+  const start = useCallback(
+    (range: { after_seq?: number; before_seq?: number } = {}) => {
+      abort.current?.abort();
+      const a = new AbortController();
+      abort.current = a;
+      setView({ status: 'streaming', summary: '', citations: [], messages: null, error: null });
+      const events = threadOf
+        ? client.assistant.catchUpThread(threadOf, { ...range, signal: a.signal })
+        : client.assistant.catchUp(cid, { ...range, signal: a.signal });
+      void (async () => {
+        try {
+          for await (const e of events) {
+            if (a.signal.aborted) return;
+            if (e.type === 'start') setView((v) => ({ ...v, messages: e.messages }));
+            else if (e.type === 'delta') setView((v) => ({ ...v, summary: v.summary + e.text }));
+            else setView((v) => ({ ...v, status: 'done', summary: e.summary, citations: e.citations }));
+          }
+        } catch (err) {
+          if (a.signal.aborted) return;
+          const e = err as { code?: string; message?: string };
+          setView((v) => ({
+            ...v,
+            status: 'error',
+            error: { code: e.code ?? 'INTERNAL', message: e.message ?? 'The catch-up failed' },
+          }));
+        }
+      })();
+    },
+    [client, cid, threadOf],
+  );
+  return { ...view, start, stop };
+}
+
+export interface SmartRepliesView {
+  suggestions: string[];
+  loading: boolean;
+  error: { code: string; message: string } | null;
+  /** Ask for suggestions (again). */
+  request(): void;
+}
+
+/** Suggested replies to `messageId`, asked for with `request()`; cleared when the message changes. */
+export function useSmartReplies(messageId: string | null): SmartRepliesView {
+  const client = useChatClient();
+  // Whose suggestions these are: a change of message shows none until asked again.
+  const [state, setState] = useState<Omit<SmartRepliesView, 'request'> & { for: string | null }>({
+    for: null,
+    suggestions: [],
+    loading: false,
+    error: null,
+  });
+  const current = useRef(messageId);
+  current.current = messageId;
+  const request = useCallback(() => {
+    if (!messageId) return;
+    setState({ for: messageId, suggestions: [], loading: true, error: null });
+    client.assistant.suggestReplies(messageId).then(
+      (suggestions) => {
+        if (current.current === messageId) setState({ for: messageId, suggestions, loading: false, error: null });
+      },
+      (err: { code?: string; message?: string }) => {
+        if (current.current === messageId)
+          setState({
+            for: messageId,
+            suggestions: [],
+            loading: false,
+            error: { code: err.code ?? 'INTERNAL', message: err.message ?? 'No suggestions' },
+          });
+      },
+    );
+  }, [client, messageId]);
+  if (state.for !== messageId) return { suggestions: [], loading: false, error: null, request };
+  return { suggestions: state.suggestions, loading: state.loading, error: state.error, request };
+}
