@@ -63,7 +63,7 @@ export const FEATURE_ORDER = [
   ['messages'],
   ['polls', 'reads', 'inbox', 'search'],
   ['reactions', 'notifications', 'reminders'],
-  ['presence', 'sidebar'],
+  ['presence', 'sidebar', 'tasks'],
   ['calls'],
   ['spaces'],
   ['events', 'notes', 'groups', 'imports', 'analytics', 'apps', 'commands', 'flags', 'assistant'],

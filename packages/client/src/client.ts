@@ -93,6 +93,7 @@ import {
 } from './state.js';
 import { MemoryStorage, type StorageAdapter } from './storage.js';
 import { Store } from './store.js';
+import { Tasks } from './tasks.js';
 import { ChannelViewers } from './viewers.js';
 
 /** A user known only as a member of some channel in state. */
@@ -205,6 +206,8 @@ export class ChatClient implements ChannelHost {
   readonly commands: Commands;
   /** Personal and channel notes, live, with history and conflict-aware edits (notes.ts). */
   readonly notes: Notes;
+  /** Tasks from messages: mine, and the badges of the channels loaded, live (tasks.ts). */
+  readonly tasks: Tasks;
   private conn: Connection | null = null;
   private userId: string | null = null;
   private tokenProvider: (() => Promise<string> | string) | null = null;
@@ -261,6 +264,7 @@ export class ChatClient implements ChannelHost {
     this.groups = new Groups(this.http);
     this.sidebar = new SidebarSections(this.http);
     this.saved = new SavedItems(this.http);
+    this.tasks = new Tasks(this.http, () => this.userId ?? '');
     this.bookmarks = new ChannelBookmarks(this.http);
     this.commands = new Commands({
       http: this.http,
@@ -508,6 +512,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
     if (e.type === 'ephemeral.new' || e.type === 'ephemeral.deleted') this.commands.onEvent(e);
     if (e.type.startsWith('note.') || e.type.startsWith('personal_note.')) this.notes.onEvent(e);
+    if (e.type.startsWith('task.')) this.tasks.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }
@@ -951,6 +956,7 @@ export class ChatClient implements ChannelHost {
     if (reconnected) this.inbox.reconnected();
     if (reconnected) this.sidebar.reconnected();
     if (reconnected) this.saved.reconnected();
+    if (reconnected) this.tasks.reconnected();
     this.mergeUsers([hello.user]);
     // Pushes missed while away: the resync's snapshots and totals are the newer (state.ts).
     this.state.update((s) => forgetUnreadRevs({ ...s, user: hello.user }));

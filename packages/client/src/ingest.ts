@@ -184,6 +184,10 @@ export class Ingest {
         break; // the client's Commands (commands.ts) keeps them
       case 'viewers.changed':
         break; // the client's ChannelViewers (viewers.ts) keeps them
+      case 'task.created':
+      case 'task.updated':
+      case 'task.deleted':
+        break; // the client's Tasks (tasks.ts) follows them
       default: {
         // Every event type is handled above: a new one in the protocol fails to compile here.
         const unhandled: never = e;

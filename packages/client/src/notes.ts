@@ -13,6 +13,7 @@ import type {
   Note,
   NoteConflict,
   NoteResponse,
+  NoteSubscriptionResponse,
   NotesResponse,
   NoteVersion,
   NoteVersionResponse,
@@ -105,6 +106,21 @@ export class Notes {
   async search(q: string, limit?: number): Promise<Note[]> {
     const qs = new URLSearchParams({ q, ...(limit ? { limit: String(limit) } : {}) });
     return (await this.http.call<NotesResponse>('GET', `/v1/notes/search?${qs}`)).notes;
+  }
+
+  /**
+   * Whether I follow the notes of channel `cid`: a follower gets an inbox item (`note_updated`)
+   * when someone else makes or edits a note there.
+   */
+  async subscribed(cid: string): Promise<boolean> {
+    const path = `/v1/channels/${encodeURIComponent(cid)}/notes/subscription`;
+    return (await this.http.call<NoteSubscriptionResponse>('GET', path)).subscribed;
+  }
+
+  /** Follow (default) or stop following (`on` false) the notes of channel `cid`. */
+  async subscribe(cid: string, on = true): Promise<boolean> {
+    const path = `/v1/channels/${encodeURIComponent(cid)}/notes/subscription`;
+    return (await this.http.call<NoteSubscriptionResponse>(on ? 'PUT' : 'DELETE', path)).subscribed;
   }
 
   /** @internal The client routes note events here. */

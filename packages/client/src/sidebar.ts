@@ -208,6 +208,13 @@ export class SavedItems {
     return r.saved_item;
   }
 
+  /** Set the item's own short note, or clear it with `null` (or a blank one). */
+  async setNote(id: string, note: string | null): Promise<SavedItem> {
+    const r = await this.http.call<{ saved_item: SavedItem }>('PATCH', `/v1/saved/${id}`, { note });
+    this.apply('updated', r.saved_item);
+    return r.saved_item;
+  }
+
   /** Remove a saved item (and its pending reminder). */
   async remove(id: string): Promise<void> {
     const r = await this.http.call<{ saved_item: SavedItem }>('DELETE', `/v1/saved/${id}`);

@@ -182,6 +182,11 @@ describe('the frames a server sends', () => {
     // Alice views the channel (viewers.changed to its subscribers).
     ch.setViewing(true);
     await until(() => frames.some((f) => f.includes('"viewers.changed"')), 5000, 'the viewers');
+    // A task from a message: made, done, deleted (task.created, task.updated, task.deleted).
+    const task = await alice.tasks.create(keep.id, 'bob');
+    await bob.tasks.complete(task.id);
+    await alice.tasks.remove(task.id);
+    await until(() => frames.some((f) => f.includes('"task.deleted"')), 5000, 'the task events');
 
     const seen = new Set<string>();
     const bad: string[] = [];

@@ -13,6 +13,7 @@ import { NoteEvents } from './notes.js';
 import { EmojiUpdatedEvent, PollUpdatedEvent } from './polls.js';
 import { SidebarEvents } from './sidebar.js';
 import { SpaceEvents } from './spaces.js';
+import { TaskEvents } from './tasks.js';
 import { UnreadEvents } from './unread.js';
 import { DeviceKind, ViewersChangedEvent } from './viewers.js';
 
@@ -70,6 +71,9 @@ export const EPHEMERAL_EVENT_TYPES = [
   'ephemeral.new',
   'ephemeral.deleted',
   'viewers.changed',
+  'task.created',
+  'task.updated',
+  'task.deleted',
 ] as const;
 export type EphemeralEventType = (typeof EPHEMERAL_EVENT_TYPES)[number];
 
@@ -195,6 +199,7 @@ export const EphemeralEvent = Type.Union([
   ...SidebarEvents,
   ...BookmarkEvents,
   ...NoteEvents,
+  ...TaskEvents,
   ...CommandEvents,
   ViewersChangedEvent,
 ]);

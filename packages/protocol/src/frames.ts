@@ -12,6 +12,7 @@ import { MessageInput, MessageText, ReactionBody } from './rest.js';
 import { SEARCH_REQUEST_FIELDS } from './search.js';
 import { SIDEBAR_REQUEST_FIELDS } from './sidebar.js';
 import { SPACE_REQUEST_FIELDS } from './spaces.js';
+import { TASK_REQUEST_FIELDS } from './tasks.js';
 import { VIEW_REQUEST_FIELDS } from './viewers.js';
 
 /**
@@ -202,6 +203,8 @@ export const CLIENT_REQUESTS = {
   /** Edit a note from `base_version` (as `PATCH /v1/notes/{id}`): merged, or CONFLICT with both texts. */
   'note.update': req('note.update', { id: Uuid, ...UpdateNoteBody.properties }),
   'note.delete': req('note.delete', { id: Uuid }),
+  /** Follow (default) or stop following (`subscribed: false`) a channel's notes. */
+  'note.subscribe': req('note.subscribe', { cid: Cid, subscribed: Type.Optional(Type.Boolean()) }),
   /** My sidebar sections (as `GET /v1/me/sidebar`). */
   'sidebar.get': req('sidebar.get', SIDEBAR_REQUEST_FIELDS['sidebar.get']),
   'sidebar.section.create': req('sidebar.section.create', SIDEBAR_REQUEST_FIELDS['sidebar.section.create']),
@@ -220,6 +223,13 @@ export const CLIENT_REQUESTS = {
   /** Complete a saved item, or mark it not done. */
   'saved.update': req('saved.update', SIDEBAR_REQUEST_FIELDS['saved.update']),
   'saved.remove': req('saved.remove', SIDEBAR_REQUEST_FIELDS['saved.remove']),
+  /** Turn a message into a task (as `POST /v1/tasks`). */
+  'task.create': req('task.create', TASK_REQUEST_FIELDS['task.create']),
+  /** Reassign, move the due time, complete or reopen a task (as `PATCH /v1/tasks/{id}`). */
+  'task.update': req('task.update', TASK_REQUEST_FIELDS['task.update']),
+  'task.delete': req('task.delete', TASK_REQUEST_FIELDS['task.delete']),
+  /** A page of the tasks assigned to me (as `GET /v1/me/tasks`). */
+  'task.list': req('task.list', TASK_REQUEST_FIELDS['task.list']),
   /** Run a slash command in a channel (as `POST /v1/channels/{cid}/commands/run`). */
   'command.run': req('command.run', { cid: Cid, ...RunCommandBody.properties }),
 } as const;

@@ -10,6 +10,7 @@ import { Cid, Timestamp, UserId, Uuid } from './ids.js';
 import { InboxItem } from './inbox.js';
 import { Ban } from './moderation.js';
 import { MessageText } from './rest.js';
+import { TASK_EVENT_TYPES } from './tasks.js';
 import { SafeText } from './text.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -30,10 +31,15 @@ export type WebhookUserEventType = (typeof WEBHOOK_USER_EVENT_TYPES)[number];
 
 /**
  * Channel events outside the log that webhooks get too, in the channel's lane: a channel's
- * bookmarks bar and its notes (with the log's events — `LOGGED_EVENT_TYPES` — these are the
+ * bookmarks bar, its notes and its messages' tasks (with the log's events — `LOGGED_EVENT_TYPES` — these are the
  * channel events delivered). Read marks and typing are left out, as presence is.
  */
-export const WEBHOOK_CHANNEL_STATE_EVENT_TYPES = ['bookmarks.updated', 'note.updated', 'note.deleted'] as const;
+export const WEBHOOK_CHANNEL_STATE_EVENT_TYPES = [
+  'bookmarks.updated',
+  'note.updated',
+  'note.deleted',
+  ...TASK_EVENT_TYPES,
+] as const;
 
 /** The `event` of a user webhook (its body's envelope is the same as for channel events). */
 export const WebhookUserEvent = Type.Union([

@@ -105,12 +105,24 @@ export type UserGroupChange = (typeof USER_GROUP_CHANGES)[number];
  * Why an item is in the inbox: a `mention` (of you, of a group of yours, or an @here/@channel
  * that notified you), a reply in a `thread` you follow, a `reaction` to your message, a `dm`
  * that came while you were away, an `invitation` (someone added you to a channel), a
- * `reminder` that came due, a `note_mention` (a channel note that names you or a group of yours).
+ * `reminder` that came due, a `note_mention` (a channel note that names you or a group of yours),
+ * a `task` someone assigned you (features/tasks: `message_id` is the task's message), a
+ * `note_updated` (a channel note changed in a channel whose notes you subscribed to).
  */
-export const INBOX_KINDS = ['mention', 'thread', 'reaction', 'dm', 'invitation', 'reminder', 'note_mention'] as const;
+export const INBOX_KINDS = [
+  'mention',
+  'thread',
+  'reaction',
+  'dm',
+  'invitation',
+  'reminder',
+  'note_mention',
+  'task',
+  'note_updated',
+] as const;
 export type InboxKind = (typeof INBOX_KINDS)[number];
 /** The filters of `GET /v1/inbox`: everything, or one family of kinds. */
-export const INBOX_FILTERS = ['all', 'mentions', 'threads', 'reactions', 'unread'] as const;
+export const INBOX_FILTERS = ['all', 'mentions', 'threads', 'reactions', 'tasks', 'unread'] as const;
 export type InboxFilter = (typeof INBOX_FILTERS)[number];
 /** How a mention reached you. */
 export const MENTION_VIAS = ['user', 'group', 'here', 'channel'] as const;
@@ -131,13 +143,13 @@ export const InboxItem = Type.Object({
   actor_id: Nullable(UserId),
   /** For a reaction: its type. */
   reaction_type: Nullable(Type.String()),
-  /** For a `note_mention`: the channel note (in `cid`) that names you. */
+  /** For a `note_mention` or `note_updated`: the channel note (in `cid`). */
   note_id: Nullable(Uuid),
   read: Type.Boolean(),
   created_at: Timestamp,
   /** The message it is about, as the reader sees it now (null once deleted or out of reach). */
   message: Type.Optional(Nullable(Message)),
-  /** For a `note_mention`: the note's title now (null once deleted or out of reach). */
+  /** For a `note_mention` or `note_updated`: the note's title now (null once deleted or out of reach). */
   note_title: Type.Optional(Nullable(Type.String())),
 });
 export type InboxItem = Static<typeof InboxItem>;

@@ -352,6 +352,7 @@ export {
   PlaceChannelBody,
   ReorderSectionsBody,
   SAVED_CHANGES,
+  SAVED_NOTE_MAX_LENGTH,
   SavedItem,
   SavedItemResponse,
   SavedItemsResponse,
@@ -395,6 +396,21 @@ export {
   UpdateSpaceBody,
 } from './spaces.js';
 export { type SseEvent, SseParser } from './sse.js';
+export {
+  CreateTaskBody,
+  TASK_EVENT_TYPES,
+  TASK_REQUEST_FIELDS,
+  TASK_STATUSES,
+  TASKS_MAX_LIMIT,
+  Task,
+  TaskEvents,
+  type TaskEventType,
+  TaskResponse,
+  TaskStatus,
+  TasksQuery,
+  TasksResponse,
+  UpdateTaskBody,
+} from './tasks.js';
 export {
   describeTextPattern,
   isNameText,

@@ -127,6 +127,14 @@ export type NoteConflict = Static<typeof NoteConflict>;
  * its notes; `personal_note.updated` / `personal_note.deleted` to the owner's own connections.
  * Live only (no seq): a client that was away reads the notes again.
  */
+/**
+ * Whether the caller follows a channel's notes (`GET`, `PUT` and `DELETE
+ * /v1/channels/{cid}/notes/subscription`): a follower gets an inbox item (`note_updated`) when
+ * someone else makes or edits a note there — at most one per note every ten minutes.
+ */
+export const NoteSubscriptionResponse = Type.Object({ cid: Cid, subscribed: Type.Boolean() });
+export type NoteSubscriptionResponse = Static<typeof NoteSubscriptionResponse>;
+
 export const NoteEvents = [
   Type.Object({
     type: Type.Union([Type.Literal('note.updated'), Type.Literal('note.deleted')]),

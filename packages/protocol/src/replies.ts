@@ -15,13 +15,14 @@ import type { ClientRequest, ClientRequestType } from './frames.js';
 import { ReminderResponse, RemindersResponse, ScheduledResponse } from './hooks.js';
 import { UserId, Uuid } from './ids.js';
 import { InboxCountResponse, InboxItemResponse, InboxResponse } from './inbox.js';
-import { NoteResponse } from './notes.js';
+import { NoteResponse, NoteSubscriptionResponse } from './notes.js';
 import { PollResponse } from './polls.js';
 import { LastChannelResponse } from './reads.js';
 import * as rest from './rest.js';
 import { SearchMessagesResponse } from './search.js';
 import { SavedItemResponse, SavedItemsResponse, SidebarResponse } from './sidebar.js';
 import { SpaceInvitationResponse, SpaceLeftResponse, SpaceResponse, SpacesResponse } from './spaces.js';
+import { TaskResponse, TasksResponse } from './tasks.js';
 import { DeviceKind, ViewersResponse } from './viewers.js';
 
 // ---- REST response bodies: the schemas of rest.ts, with their types ----------------------
@@ -136,6 +137,11 @@ export const REQUEST_REPLIES = {
   'command.run': RunCommandResponse,
   'note.update': NoteResponse,
   'note.delete': NoteResponse,
+  'note.subscribe': NoteSubscriptionResponse,
+  'task.create': TaskResponse,
+  'task.update': TaskResponse,
+  'task.delete': TaskResponse,
+  'task.list': TasksResponse,
   'sidebar.get': SidebarResponse,
   'sidebar.section.create': SidebarResponse,
   'sidebar.section.update': SidebarResponse,

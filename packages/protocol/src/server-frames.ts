@@ -92,6 +92,9 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'ephemeral.new': (f) => isStr(f.cid) && hasId(f.ephemeral),
   'ephemeral.deleted': (f) => isStr(f.cid) && isStr(f.id),
   'viewers.changed': (f) => isStr(f.cid) && Array.isArray(f.viewers),
+  'task.created': (f) => isStr(f.cid) && hasId(f.task),
+  'task.updated': (f) => isStr(f.cid) && hasId(f.task),
+  'task.deleted': (f) => isStr(f.cid) && hasId(f.task),
   'call.signal': (f) =>
     isStr(f.cid) && isStr(f.call_id) && isStr(f.from_user_id) && isStr(f.from_connection_id) && isObj(f.signal),
 };

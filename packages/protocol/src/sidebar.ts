@@ -11,7 +11,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { Message } from './entities.js';
 import { Cid, Timestamp, UserId, Uuid } from './ids.js';
-import { NameText } from './text.js';
+import { NameText, SafeText } from './text.js';
 
 /** How a section orders its channels: as dragged, by name, or most recent activity first. */
 export const SIDEBAR_SORTS = ['manual', 'name', 'recent'] as const;
@@ -84,6 +84,10 @@ export type PlaceChannelBody = Static<typeof PlaceChannelBody>;
 /** What happened to a saved item. */
 export const SAVED_CHANGES = ['saved', 'updated', 'removed'] as const;
 
+/** Longest note on a saved item. */
+export const SAVED_NOTE_MAX_LENGTH = 500;
+const SavedNote = SafeText({ maxLength: SAVED_NOTE_MAX_LENGTH });
+
 /** A message the user saved, with its optional reminder. */
 export const SavedItem = Type.Object({
   id: Uuid,
@@ -96,6 +100,8 @@ export const SavedItem = Type.Object({
   /** When the reminder fires next (null: no due time, or it fired and does not repeat). */
   due_at: Type.Union([Timestamp, Type.Null()]),
   repeat: Type.Union([Type.Literal('daily'), Type.Literal('weekdays'), Type.Literal('weekly'), Type.Null()]),
+  /** The user's own short note on the item (null: none). */
+  note: Type.Union([Type.String(), Type.Null()]),
   created_at: Timestamp,
   completed_at: Type.Union([Timestamp, Type.Null()]),
   /** The message (absent from events; null when it is gone). */
@@ -111,14 +117,20 @@ export const SaveMessageBody = Type.Object(
     in: Type.Optional(Type.String({ pattern: '^(tomorrow|[1-9][0-9]{0,4}[mhd])$' })),
     tz_offset: Type.Optional(Type.Integer({ minimum: -840, maximum: 840 })),
     repeat: Type.Optional(Type.Union([Type.Literal('daily'), Type.Literal('weekdays'), Type.Literal('weekly')])),
+    /** A short private note on the item (saving again with one replaces it). */
+    note: Type.Optional(SavedNote),
   },
   { additionalProperties: false },
 );
 export type SaveMessageBody = Static<typeof SaveMessageBody>;
 
+/** Complete an item or mark it not done (`status`), and/or set or clear (`null`, `""`) its `note`. */
 export const UpdateSavedBody = Type.Object(
-  { status: Type.Union([Type.Literal('saved'), Type.Literal('completed')]) },
-  { additionalProperties: false },
+  {
+    status: Type.Optional(Type.Union([Type.Literal('saved'), Type.Literal('completed')])),
+    note: Type.Optional(Type.Union([SavedNote, Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateSavedBody = Static<typeof UpdateSavedBody>;
 

@@ -4,11 +4,12 @@
  * read `client.inbox.state`, which the SDK keeps live from `inbox.updated`.
  */
 import type { ClientState, InboxState } from '@parley/client';
-import type { InboxFilter, InboxItem } from '@parley/protocol';
+import type { InboxFilter, InboxItem, Task } from '@parley/protocol';
 import { useEffect, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
 import { useChatClient, useClientState } from './context.js';
 import { displayName, relativeTime } from './format.js';
+import { TaskList } from './tasks.js';
 import { Avatar, lookupUser } from './user.js';
 
 /** The inbox's state, live. */
@@ -50,6 +51,7 @@ const FILTERS: { id: InboxFilter; label: string }[] = [
   { id: 'mentions', label: 'Mentions' },
   { id: 'threads', label: 'Threads' },
   { id: 'reactions', label: 'Reactions' },
+  { id: 'tasks', label: 'Tasks' },
 ];
 
 /** What an item says happened, without the actor's name. */
@@ -77,6 +79,10 @@ export function inboxItemSummary(item: InboxItem): string {
       return item.via === 'group'
         ? `mentioned @${item.group_handle ?? 'a group'} in a note`
         : 'mentioned you in a note';
+    case 'task':
+      return 'assigned you a task';
+    case 'note_updated':
+      return 'changed a note you follow';
   }
 }
 
@@ -84,6 +90,8 @@ export function inboxItemSummary(item: InboxItem): string {
 export interface InboxListProps {
   /** Open an item: jump to its message. The item is marked read first. */
   onOpen?: (item: InboxItem) => void;
+  /** Open a task of the Tasks tab (my open tasks): jump to its message. */
+  onOpenTask?: (task: Task) => void;
   /** Items per page. */
   pageSize?: number;
 }
@@ -99,7 +107,7 @@ export function inboxItemWhere(item: InboxItem, state: ClientState): string | nu
 }
 
 /** The inbox: filter tabs, items newest first (unread marked), mark all read, load more. */
-export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
+export function InboxList({ onOpen, onOpenTask, pageSize = 30 }: InboxListProps) {
   const client = useChatClient();
   const inbox = useInbox();
   const users = useClientState((s) => s, Object.is);
@@ -136,7 +144,14 @@ export function InboxList({ onOpen, pageSize = 30 }: InboxListProps) {
           Mark all read
         </button>
       </div>
-      {inbox.loaded && inbox.items.length === 0 ? <p className="parley-inbox__empty">Nothing here yet.</p> : null}
+      {inbox.filter === 'tasks' ? (
+        // The Tasks tab: the tasks assigned to me now (open ones, to mark done), then the
+        // assignments as they came.
+        <TaskList {...(onOpenTask ? { onOpen: onOpenTask } : {})} className="parley-inbox__tasks" />
+      ) : null}
+      {inbox.loaded && inbox.items.length === 0 && inbox.filter !== 'tasks' ? (
+        <p className="parley-inbox__empty">Nothing here yet.</p>
+      ) : null}
       <ul className="parley-inbox__items">
         {inbox.items.map((item) => {
           const actor = item.actor_id ? lookupUser(users, undefined, item.actor_id) : undefined;

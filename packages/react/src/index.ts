@@ -157,6 +157,18 @@ export {
   useSidebar,
 } from './sidebar-sections.js';
 export { parleyStylesHref } from './styles.js';
+export {
+  TaskBadge,
+  type TaskBadgeProps,
+  TaskForm,
+  type TaskFormProps,
+  TaskList,
+  type TaskListProps,
+  taskDueText,
+  useChannelTasks,
+  useMessageTask,
+  useTasks,
+} from './tasks.js';
 export { Thread, type ThreadProps } from './thread.js';
 export {
   TypingIndicator,

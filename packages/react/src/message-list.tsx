@@ -22,6 +22,7 @@ import type { MessageUIComponent } from './message-types.js';
 import { MessageSlot, useMessageUI } from './message-ui.js';
 import { useWatchPresence } from './presence.js';
 import { buildRows, type MessageRow } from './rows.js';
+import { useChannelTasks } from './tasks.js';
 
 /** Props of {@link MessageList}. */
 export interface MessageListProps {
@@ -175,6 +176,8 @@ export function MessageList({
   }, [messages]);
   useWatchPresence(shown);
   const cid = state?.cid ?? '';
+  // Its messages' task badges (tasks.tsx): the channel's tasks, kept live by task events.
+  useChannelTasks(cid || null);
   const firstItemIndex = useFirstItemIndex(rows, cid);
   const [atBottom, setAtBottom] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);

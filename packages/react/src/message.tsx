@@ -18,6 +18,7 @@ import { MessagePreviews } from './previews.js';
 import { ReactionPicker } from './reaction-picker.js';
 import { SeenBy } from './read-by.js';
 import { useSavedItem } from './saved.js';
+import { TaskBadge, TaskForm, useMessageTask } from './tasks.js';
 import { Avatar, PresenceDot, useUser } from './user.js';
 
 /** The names that mention the viewer: their username and their user groups' handles (stable while they hold). */
@@ -108,6 +109,8 @@ export const MessageItem = memo(function MessageItem({
   const [remindAt, setRemindAt] = useState('');
   const [note, setNote] = useState<string | null>(null);
   const saved = useSavedItem(m.id);
+  const task = useMessageTask(m.id);
+  const [tasking, setTasking] = useState(false);
   const canAct = m.status === 'sent' && !deleted && !system;
   // What the server says this user may do here (own_capabilities); unknown: show everything
   // and let the server refuse, as before capabilities existed.
@@ -187,6 +190,14 @@ export const MessageItem = memo(function MessageItem({
       expanded: reminding,
       onSelect: () => setReminding((r) => !r),
     });
+    if (!task && !m.parent_id && can('send-message'))
+      actions.push({
+        key: 'task',
+        label: 'Make a task',
+        icon: <span aria-hidden="true">☑</span>,
+        expanded: tasking,
+        onSelect: () => setTasking((t) => !t),
+      });
     actions.push({
       key: 'save',
       label: saved ? 'Remove from saved' : 'Save message',
@@ -360,6 +371,7 @@ export const MessageItem = memo(function MessageItem({
             })}
           </ul>
         ) : null}
+        {deleted ? null : <TaskBadge messageId={m.id} />}
         {m.reply_count > 0 && !m.parent_id && onOpenThread ? (
           <button type="button" className="parley-thread-summary parley-link-button" onClick={() => onOpenThread(m.id)}>
             {m.reply_count} {m.reply_count === 1 ? 'reply' : 'replies'}
@@ -376,6 +388,16 @@ export const MessageItem = memo(function MessageItem({
               Dismiss
             </button>
           </p>
+        ) : null}
+        {tasking ? (
+          <TaskForm
+            message={m}
+            onDone={() => {
+              setTasking(false);
+              setNote('Task made.');
+            }}
+            onCancel={() => setTasking(false)}
+          />
         ) : null}
         {reminding ? (
           <fieldset className="parley-remind">

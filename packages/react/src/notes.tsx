@@ -62,11 +62,27 @@ export function NotesPanel({ cid = null, canEdit = true, openNoteId = null }: No
   const [openId, setOpenId] = useState<string | null>(openNoteId);
   const [title, setTitle] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [following, setFollowing] = useState<boolean | null>(null);
 
   useEffect(() => {
     setOpenId(openNoteId);
     client.notes.list(cid ?? undefined).catch((e: unknown) => setError(message(e)));
   }, [client, cid, openNoteId]);
+  useEffect(() => {
+    setFollowing(null);
+    if (cid)
+      client.notes
+        .subscribed(cid)
+        .then(setFollowing)
+        .catch(() => {});
+  }, [client, cid]);
+  const toggleFollow = () => {
+    if (!cid || following === null) return;
+    client.notes
+      .subscribe(cid, !following)
+      .then(setFollowing)
+      .catch((e: unknown) => setError(message(e)));
+  };
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -95,6 +111,12 @@ export function NotesPanel({ cid = null, canEdit = true, openNoteId = null }: No
           {error}
         </p>
       )}
+      {cid && following !== null ? (
+        <label className="parley-notes__follow">
+          <input type="checkbox" checked={following} onChange={toggleFollow} /> Follow changes to these notes (in
+          Activity)
+        </label>
+      ) : null}
       {canEdit && (
         <form className="parley-notes__new" onSubmit={create}>
           <input

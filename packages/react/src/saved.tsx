@@ -1,13 +1,14 @@
 /**
  * `<SavedList>`: the user's saved messages (`client.saved`), newest first, paged, live from
  * their other devices. Each item says where and who, shows the text, and offers Open, Done,
- * Remove, a due time (once or recurring) and — once its reminder has fired — Snooze.
+ * Remove, a due time (once or recurring), a note of one's own, and — once its reminder has fired —
+ * Snooze.
  * `useSavedItems` is the same state for a UI of one's own; `useSavedItem` answers whether one
  * message is saved (a message's Save action toggles it).
  */
 import type { SavedState } from '@parley/client';
 import type { SavedItem, SaveMessageBody } from '@parley/protocol';
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
 import { useChatClient, useClientState, useMe } from './context.js';
 import { displayName, fullTime, relativeTime } from './format.js';
@@ -71,6 +72,13 @@ function SavedRow({ item, onOpen }: { item: SavedItem; onOpen?: (item: SavedItem
   const who = useClientState((s) => (m ? displayName(s.users[m.user_id] ?? m.user, m.user_id) : ''));
   const [error, setError] = useState<string | null>(null);
   const [choosing, setChoosing] = useState<'due' | 'snooze' | null>(null);
+  const [noting, setNoting] = useState<string | null>(null);
+  const saveNote = (e: FormEvent) => {
+    e.preventDefault();
+    const text = noting ?? '';
+    setNoting(null);
+    client.saved.setNote(item.id, text.trim() ? text : null).catch(fail);
+  };
   const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
   const fired = !!item.reminder_id && !item.due_at;
   const setDue = (due: Due) => {
@@ -102,6 +110,30 @@ function SavedRow({ item, onOpen }: { item: SavedItem; onOpen?: (item: SavedItem
       <p className="parley-saved__text">
         {m ? (m.type === 'deleted' ? 'This message was deleted' : m.text) : 'This message is gone'}
       </p>
+      {item.note && noting === null ? (
+        <p className="parley-saved__note" data-testid="saved-note">
+          <span className="parley-sr-only">Your note: </span>
+          {item.note}
+        </p>
+      ) : null}
+      {noting !== null ? (
+        <form className="parley-saved__note-form" aria-label="Note on this saved item" onSubmit={saveNote}>
+          <input
+            className="parley-input"
+            aria-label="Your note"
+            placeholder="A note for yourself"
+            maxLength={500}
+            value={noting}
+            onChange={(e) => setNoting(e.target.value)}
+          />
+          <button type="submit" className="parley-button parley-button--small">
+            Save note
+          </button>
+          <button type="button" className="parley-button parley-button--small" onClick={() => setNoting(null)}>
+            Cancel
+          </button>
+        </form>
+      ) : null}
       <div className="parley-saved__actions">
         {onOpen ? (
           <button type="button" className="parley-button parley-button--small" onClick={() => onOpen(item)}>
@@ -133,6 +165,14 @@ function SavedRow({ item, onOpen }: { item: SavedItem; onOpen?: (item: SavedItem
             Snooze
           </button>
         ) : null}
+        <button
+          type="button"
+          className="parley-button parley-button--small"
+          aria-expanded={noting !== null}
+          onClick={() => setNoting(noting === null ? (item.note ?? '') : null)}
+        >
+          {item.note ? 'Edit note' : 'Add note'}
+        </button>
         <button
           type="button"
           className="parley-button parley-button--small"

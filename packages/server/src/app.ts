@@ -91,6 +91,7 @@ import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/r
 import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
 import { sidebarRoutes, sidebarSocket } from './features/sidebar/index.js';
 import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
+import { taskRoutes, taskSocket } from './features/tasks/index.js';
 import { Typing, typingSocket } from './features/typing/index.js';
 import { ensureUser, userRoutes } from './features/users/index.js';
 import {
@@ -651,6 +652,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await app.register(assistantRoutes(svc));
   await defineReminderJobs(svc);
   await app.register(sidebarRoutes(svc));
+  await app.register(taskRoutes(svc));
   await app.register(bookmarkRoutes(svc));
   await defineBookmarkJobs(svc);
   // Where no autovacuum runs (PGlite; a server with it off), a recurring vacuum and analyze.
@@ -675,6 +677,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
       ...inboxSocket,
       ...noteSocket,
       ...sidebarSocket,
+      ...taskSocket,
       ...commandSocket,
     },
     {

@@ -283,6 +283,9 @@ export function Shell({
               const qs = query.toString();
               navigate(`${workspacePath(workspace.id, item.cid)}${qs ? `?${qs}` : ''}`);
             }}
+            onOpenTask={(task) =>
+              navigate(`${workspacePath(workspace.id, task.cid)}?m=${encodeURIComponent(task.message_id)}`)
+            }
           />
         ) : page === 'people' ? (
           <PeoplePage

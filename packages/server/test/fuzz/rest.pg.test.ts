@@ -139,6 +139,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
       saved: t.messageId,
       // Notes: a well-formed id that names none (the routes' typed NOT_FOUND).
       notes: t.messageId,
+      // Tasks: a well-formed id that names none (the routes' typed NOT_FOUND).
+      tasks: t.messageId,
       // Slash commands, ephemeral messages and GIF previews: well-formed ids that name none.
       commands: t.messageId,
       ephemerals: t.messageId,

@@ -120,8 +120,11 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'sidebar_sections',
     'sidebar_placements',
     'saved_items',
+    'channel_note_subscriptions',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
+  // Tasks assigned to them go (their reminders went with the person's reminders above).
+  await tx.execute(sql`delete from tasks where app_id = ${appId} and assignee_id = ${userId}`);
   await tx.execute(
     sql`delete from moderation_flags where app_id = ${appId} and (user_id = ${userId} or reported_by = ${userId})`,
   );
@@ -133,8 +136,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
-    // Others' reminders, inbox items and saved items about messages of theirs, which are about to go.
-    for (const table of ['reminders', 'inbox_items', 'saved_items'])
+    // Others' reminders, inbox items, saved items and tasks about messages of theirs, which are about to go.
+    for (const table of ['reminders', 'inbox_items', 'saved_items', 'tasks'])
       await tx.execute(
         sql`delete from ${sql.identifier(table)} where app_id = ${appId}
             and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
@@ -162,6 +165,8 @@ async function eraseChannelRows(tx: Tx, appId: string, cid: string): Promise<voi
     'sidebar_placements',
     'saved_items',
     'channel_bookmarks',
+    'tasks',
+    'channel_note_subscriptions',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and cid = ${cid}`);
 }

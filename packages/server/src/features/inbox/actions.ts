@@ -23,6 +23,7 @@ const KINDS: Record<Exclude<InboxFilter, 'all' | 'unread'>, string[]> = {
   mentions: ['mention', 'note_mention'],
   threads: ['thread'],
   reactions: ['reaction'],
+  tasks: ['task'],
 };
 
 function present(r: ItemRow): InboxItem {

@@ -458,6 +458,8 @@ async function messageItems(svc: Services, keys: string, only?: Map<string, Read
     invitation: 4,
     reminder: 5,
     note_mention: 6,
+    task: 7,
+    note_updated: 8,
   };
   for (const [id, list] of cands) {
     const m = byId.get(id) as MessageFacts;

@@ -3,7 +3,8 @@
  * the channel, written per `edit-channel-notes`). Each write runs in one transaction that
  * locks the note's row, bumps `version`, keeps the new version in `note_versions`, and
  * publishes its event after commit (`note.updated` to the channel, `personal_note.updated` to
- * the owner's connections).
+ * the owner's connections). A channel note's change is news for its channel's note followers
+ * (subscriptions.ts).
  *
  * Concurrent edits: an update names its `base_version`. Behind the current version, the text
  * is merged line by line against the base's kept text (merge.ts); a clash is refused with
@@ -22,6 +23,7 @@ import { holdInboxTask } from '../inbox/index.js';
 import { can, checkCan } from '../permissions/index.js';
 import { parseMentions } from '../users/index.js';
 import { merge3 } from './merge.js';
+import { holdNoteFollowers } from './subscriptions.js';
 
 type NoteRow = typeof schema.notes.$inferSelect;
 type VersionRow = typeof schema.noteVersions.$inferSelect;
@@ -183,7 +185,12 @@ export async function createNote(svc: Services, me: Me, body: CreateNoteBody): P
       .insert(schema.noteVersions)
       .values({ appId, noteId: id, version: 1, title: r.title, text, userId: me.userId, createdAt: at });
     tell(out, appId, r, 'updated', at);
-    afterCommit = await holdNoteMentions(svc, tx, appId, r, me.userId, '');
+    const mentions = await holdNoteMentions(svc, tx, appId, r, me.userId, '');
+    const followers = await holdNoteFollowers(svc, tx, appId, r, me.userId, at.getTime());
+    afterCommit = () => {
+      mentions();
+      followers();
+    };
     return presentNote(r);
   });
   afterCommit();
@@ -253,7 +260,12 @@ export async function editNote(
       .insert(schema.noteVersions)
       .values({ appId, noteId: id, version: u.version, title, text, userId: me.userId, merged, createdAt: at });
     tell(out, appId, u, 'updated', at);
-    if (u.text !== row.text) afterCommit = await holdNoteMentions(svc, tx, appId, u, me.userId, row.text);
+    const mentions = u.text !== row.text ? await holdNoteMentions(svc, tx, appId, u, me.userId, row.text) : () => {};
+    const followers = await holdNoteFollowers(svc, tx, appId, u, me.userId, at.getTime());
+    afterCommit = () => {
+      mentions();
+      followers();
+    };
     return { note: presentNote(u), merged };
   });
   afterCommit();

@@ -1,11 +1,13 @@
 /** Notes over REST: personal notes, channel notes, their history and search (actions.ts). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  CidParams,
   CreateNoteBody,
   ErrorBody,
   IdParams,
   NoteResponse,
   NoteSearchQuery,
+  NoteSubscriptionResponse,
   NotesQuery,
   NotesResponse,
   NoteVersionParams,
@@ -25,6 +27,7 @@ import {
   listVersions,
   searchNotes,
 } from './actions.js';
+import { noteSubscription, subscribeNotes } from './subscriptions.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
@@ -129,6 +132,48 @@ export function noteRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => ({ version: await getVersion(svc, userOf(req), req.params.id, req.params.version) }),
+    );
+    const follow = 'A follower gets an inbox item (`note_updated`) when someone else makes or edits a note there.';
+    app.get(
+      '/v1/channels/:cid/notes/subscription',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Whether I follow a channel's notes",
+          description: follow,
+          params: CidParams,
+          response: { 200: NoteSubscriptionResponse, ...errors },
+        },
+      },
+      async (req) => noteSubscription(svc, userOf(req), req.params.cid),
+    );
+    app.put(
+      '/v1/channels/:cid/notes/subscription',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Follow a channel's notes (one I may read)",
+          description: follow,
+          params: CidParams,
+          response: { 200: NoteSubscriptionResponse, ...errors },
+        },
+      },
+      async (req) => subscribeNotes(svc, userOf(req), req.params.cid, true),
+    );
+    app.delete(
+      '/v1/channels/:cid/notes/subscription',
+      {
+        config,
+        schema: {
+          tags,
+          summary: "Stop following a channel's notes",
+          params: CidParams,
+          response: { 200: NoteSubscriptionResponse, ...errors },
+        },
+      },
+      async (req) => subscribeNotes(svc, userOf(req), req.params.cid, false),
     );
   };
 }

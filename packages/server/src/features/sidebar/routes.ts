@@ -186,7 +186,8 @@ export function sidebarRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config,
         schema: {
           tags: savedTags,
-          summary: 'Complete a saved item (cancels its pending reminder) or mark it not done',
+          summary:
+            'Complete a saved item (cancels its pending reminder) or mark it not done, and/or set or clear its note',
           params: IdParams,
           body: UpdateSavedBody,
           response: { 200: SavedItemResponse, ...errors },

@@ -4,6 +4,9 @@
  * transaction — its job, its DM and its exactly-once rule are the reminders' own; this file
  * only links to it. Saving a message again is not a second item: it updates the one there.
  *
+ * An item may carry the user's own short note (what to do about it, why it was kept): set when
+ * saving or later, cleared with `null` or a blank one.
+ *
  * The list shows only messages the caller may still read: an item in a channel they left, or
  * were removed or banned from, is kept (they may come back) but not shown.
  */
@@ -27,6 +30,9 @@ const r = schema.reminders;
 const MAX_PAGE = 100;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A note as stored: trimmed, and none when blank. */
+const noteOf = (note: string | null | undefined) => note?.trim() || null;
+
 function presentSaved(row: SavedRow, reminder: ReminderRow | null | undefined): SavedItem {
   const pending = reminder?.status === 'pending';
   return {
@@ -38,6 +44,7 @@ function presentSaved(row: SavedRow, reminder: ReminderRow | null | undefined): 
     reminder_id: row.reminderId,
     due_at: pending ? (reminder as ReminderRow).remindAt.toISOString() : null,
     repeat: (reminder?.repeat ?? null) as SavedItem['repeat'],
+    note: row.note,
     created_at: row.createdAt.toISOString(),
     completed_at: row.completedAt ? row.completedAt.toISOString() : null,
   };
@@ -102,7 +109,12 @@ export async function saveMessage(svc: Services, me: Me, body: SaveMessageBody):
     if (before) {
       [row] = (await tx
         .update(t)
-        .set({ status: 'saved', completedAt: null, reminderId: reminder?.id ?? before.reminderId })
+        .set({
+          status: 'saved',
+          completedAt: null,
+          reminderId: reminder?.id ?? before.reminderId,
+          ...(body.note !== undefined ? { note: noteOf(body.note) } : {}),
+        })
         .where(and(eq(t.appId, appId), eq(t.id, before.id)))
         .returning()) as [SavedRow];
     } else {
@@ -115,6 +127,7 @@ export async function saveMessage(svc: Services, me: Me, body: SaveMessageBody):
           messageId: message.id,
           cid: message.cid,
           reminderId: reminder?.id ?? null,
+          note: noteOf(body.note),
           createdAt: new Date(svc.clock()),
         })
         .returning()) as [SavedRow];
@@ -181,14 +194,23 @@ async function ownSaved(q: Queryable, me: Me, id: string): Promise<SavedRow> {
   return row;
 }
 
-/** Mark a saved item done (its pending reminder is cancelled) or not done again. */
+/**
+ * Mark a saved item done (its pending reminder is cancelled) or not done again, and/or set or
+ * clear its note.
+ */
 export async function updateSaved(svc: Services, me: Me, id: string, body: UpdateSavedBody): Promise<SavedItem> {
+  if (body.status === undefined && body.note === undefined) throw invalid('Nothing to change: send a status or a note');
   return withTransaction(svc, async (tx, out) => {
     const before = await ownSaved(tx, me, id);
     if (body.status === 'completed') await cancelPending(tx, me.app.id, before.reminderId);
     const [row] = (await tx
       .update(t)
-      .set({ status: body.status, completedAt: body.status === 'completed' ? new Date(svc.clock()) : null })
+      .set({
+        ...(body.status !== undefined
+          ? { status: body.status, completedAt: body.status === 'completed' ? new Date(svc.clock()) : null }
+          : {}),
+        ...(body.note !== undefined ? { note: noteOf(body.note) } : {}),
+      })
       .where(and(eq(t.appId, me.app.id), eq(t.id, id)))
       .returning()) as [SavedRow];
     const item = presentSaved(row, await reminderOf(tx, me.app.id, row.reminderId));

@@ -48,8 +48,8 @@ export const sidebarSocket: SocketHandlers = {
       ...(f.limit !== undefined ? { limit: f.limit } : {}),
       ...(f.cursor !== undefined ? { cursor: f.cursor } : {}),
     }),
-  'saved.update': async ({ svc, caller }, f) => ({
-    saved_item: await updateSaved(svc, caller, f.id, { status: f.status }),
+  'saved.update': async ({ svc, caller }, { type: _t, req_id: _r, id, ...body }) => ({
+    saved_item: await updateSaved(svc, caller, id, body),
   }),
   'saved.remove': async ({ svc, caller }, f) => ({ saved_item: await removeSaved(svc, caller, f.id) }),
 };

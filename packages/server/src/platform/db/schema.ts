@@ -1418,6 +1418,8 @@ export const savedItems = pgTable(
     /** saved or completed */
     status: text('status').notNull().default('saved'),
     reminderId: uuid('reminder_id'),
+    /** The user's own short note on the item. */
+    note: text('note'),
     createdAt: ts('created_at').notNull().defaultNow(),
     completedAt: ts('completed_at'),
   },
@@ -1677,6 +1679,51 @@ export const inboxTasks = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.appId, t.id] }), index('inbox_tasks_created_idx').on(t.createdAt)],
+);
+
+/**
+ * Tasks made from messages (features/tasks): at most one per message. A due time is a row of
+ * `reminders` for the assignee (`reminder_id`), made and cancelled with the task's changes.
+ */
+export const tasks = pgTable(
+  'tasks',
+  {
+    appId: uuid('app_id').notNull(),
+    id: uuid('id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    cid: text('cid').notNull(),
+    assigneeId: text('assignee_id').notNull(),
+    createdBy: text('created_by').notNull(),
+    /** open or done */
+    status: text('status').notNull().default('open'),
+    dueAt: ts('due_at'),
+    reminderId: uuid('reminder_id'),
+    completedAt: ts('completed_at'),
+    completedBy: text('completed_by'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.id] }),
+    uniqueIndex('tasks_message_uq').on(t.appId, t.messageId),
+    index('tasks_assignee_idx').on(t.appId, t.assigneeId, t.status, t.id),
+    index('tasks_cid_idx').on(t.appId, t.cid, t.status, t.id),
+  ],
+);
+
+/** Who follows a channel's notes (features/notes): a change of one is an inbox item for them. */
+export const channelNoteSubscriptions = pgTable(
+  'channel_note_subscriptions',
+  {
+    appId: uuid('app_id').notNull(),
+    cid: text('cid').notNull(),
+    userId: text('user_id').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.cid, t.userId] }),
+    index('channel_note_subscriptions_user_idx').on(t.appId, t.userId),
+  ],
 );
 
 /**

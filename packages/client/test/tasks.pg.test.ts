@@ -1,0 +1,99 @@
+/**
+ * Tasks in the SDK against a real server: `client.tasks` makes a task from a message, the
+ * assignee's `state.mine` gets it live (with its message), every member's `forMessage` follows
+ * it done and deleted, and a refused call rejects with its typed error. Beside them, a saved
+ * item's note (`client.saved.setNote`) and following a channel's notes (`client.notes.subscribe`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChatClient, ParleyError } from '../src/index.js';
+import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
+
+let h: Harness;
+let app: TestApp;
+const clients: ChatClient[] = [];
+const connect = async (id: string) => {
+  const c = await makeClient(h, app, id);
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  h = await startHarness();
+  app = await h.createApp();
+  await h.users(app, [
+    { id: 'alice', name: 'Alice' },
+    { id: 'bob', name: 'Bob' },
+    { id: 'carol', name: 'Carol' },
+  ]);
+});
+afterAll(async () => {
+  for (const c of clients) await c.disconnectUser();
+  await h.close();
+});
+
+describe('client.tasks', () => {
+  it('makes a task; the assignee’s list and every member’s badge follow it live', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const ch = alice.channel('group', 'plans');
+    await ch.createChannel({ members: ['bob'], name: 'Plans' });
+    await ch.watch();
+    await bob.channel('group', 'plans').watch();
+    expect(await bob.tasks.load()).toEqual([]);
+    await bob.tasks.loadChannel('group:plans');
+
+    const m = await ch.sendMessage({ text: 'Draft the agenda' });
+    const due = new Date(Date.now() + 3_600_000);
+    const task = await alice.tasks.create(m.id, 'bob', due);
+    expect(task).toMatchObject({ assignee_id: 'bob', status: 'open', due_at: due.toISOString() });
+    expect(alice.tasks.forMessage(m.id)?.id).toBe(task.id);
+    // Bob's list gets it (read again for its message), and his badge.
+    await until(() => bob.tasks.state.get().mine.some((t) => t.id === task.id && t.message), 5000, 'bob’s list');
+    expect(bob.tasks.state.get().mine[0]?.message?.text).toBe('Draft the agenda');
+    expect(bob.tasks.forMessage(m.id)?.assignee_id).toBe('bob');
+
+    await bob.tasks.complete(task.id);
+    expect(bob.tasks.state.get().mine).toEqual([]);
+    await until(() => alice.tasks.forMessage(m.id)?.status === 'done', 5000, 'alice sees it done');
+    expect((await bob.tasks.done()).map((t) => t.id)).toEqual([task.id]);
+
+    await alice.tasks.update(task.id, { status: 'open', assignee_id: 'alice', due_at: null });
+    expect(alice.tasks.state.get().mine.map((t) => t.id)).toEqual([task.id]);
+    await until(() => bob.tasks.forMessage(m.id)?.assignee_id === 'alice', 5000, 'bob sees it moved');
+
+    await alice.tasks.remove(task.id);
+    expect(alice.tasks.forMessage(m.id)).toBeNull();
+    await until(() => bob.tasks.forMessage(m.id) === null, 5000, 'bob’s badge goes');
+
+    // Refused: a second task is fine now, but not for someone outside the channel.
+    const err = await alice.tasks.create(m.id, 'carol').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ParleyError);
+    expect((err as ParleyError).code).toBe('VALIDATION_ERROR');
+  });
+
+  it('keeps a note on a saved item and follows a channel’s notes', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const ch = alice.channel('group', 'notes-here');
+    await ch.createChannel({ members: ['bob'], name: 'Notes here' });
+    await ch.watch();
+    const m = await ch.sendMessage({ text: 'Read this later' });
+    const saved = await bob.saved.save(m.id);
+    await bob.saved.load();
+    expect((await bob.saved.setNote(saved.id, 'before Friday')).note).toBe('before Friday');
+    expect(bob.saved.state.get().items.find((i) => i.id === saved.id)?.note).toBe('before Friday');
+    expect((await bob.saved.setNote(saved.id, null)).note).toBeNull();
+
+    expect(await bob.notes.subscribed('group:notes-here')).toBe(false);
+    expect(await bob.notes.subscribe('group:notes-here')).toBe(true);
+    await bob.inbox.load();
+    const note = await alice.notes.create({ cid: 'group:notes-here', title: 'Agenda', text: '1. intro' });
+    await until(
+      () => bob.inbox.state.get().items.some((i) => i.kind === 'note_updated' && i.note_id === note.id),
+      5000,
+      'bob’s inbox hears of the note',
+    );
+    expect(await bob.notes.subscribe('group:notes-here', false)).toBe(false);
+    expect(await bob.notes.subscribed('group:notes-here')).toBe(false);
+  });
+});
