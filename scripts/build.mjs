@@ -36,6 +36,42 @@ const ASSETS = { react: ['styles.css'], server: ['platform/db/migrations'] };
  */
 const CJS = { node: { bundle: ['jose', '@parley/protocol'] } };
 
+/**
+ * The server again as a few bundled ES modules in dist/bundle/ (what its package exports point
+ * at): loading 860 files one by one was most of a first start's CPU (docs/benchmarks.md, "First
+ * start"). Entries: the server, its database alone (`@parley/server/database`, which `parley
+ * start` opens while the rest loads; shared chunks keep one copy of each module), and the
+ * background thread. Dynamic imports stay lazy (chunks of their own). Left outside, imported at
+ * run time: what has native code or reads files beside itself, and what loads at first use
+ * (platform/lazy-deps.ts).
+ */
+const SERVER_BUNDLE = {
+  entries: { index: 'index.ts', database: 'platform/db/index.ts', 'background-thread': 'background-thread.ts' },
+  external: [
+    // Native code, WebAssembly, or files found next to their own code.
+    '@electric-sql/pglite',
+    'sharp',
+    '@node-rs/argon2',
+    '@emoji-mart/data',
+    '@fastify/static',
+    '@fastify/swagger-ui',
+    'pino',
+    'web-push',
+    // pg's optional pg-native; pg-boss with it.
+    'pg',
+    'pg-boss',
+    // Loaded at first use (lazy-deps.ts).
+    '@aws-sdk/client-s3',
+    '@aws-sdk/s3-presigned-post',
+    '@aws-sdk/s3-request-presigner',
+    'nodemailer',
+    'ioredis',
+    'htmlparser2',
+  ],
+  /** Files whose `import.meta.url` must stay the bundle's: they find a bundle entry beside themselves. */
+  keepMetaUrl: ['background.ts'],
+};
+
 const isTest = (f) => /\.test\.tsx?$/.test(f);
 
 function sources(dir) {
@@ -63,6 +99,7 @@ async function buildPackage(name) {
     logLevel: 'warning',
   });
   if (CJS[name]) await buildCommonJs(dir, CJS[name]);
+  if (name === 'server') await bundleServer(dir);
   for (const asset of ASSETS[name] ?? []) cpSync(path.join(src, asset), path.join(dist, asset), { recursive: true });
   if (name === 'protocol') await writeContract(dist);
   // Declarations, with the repository's compiler options (tsconfig.build.json extends the root's),
@@ -96,17 +133,75 @@ async function buildCommonJs(dir, { bundle }) {
   });
   // The licences of the third-party packages inlined (jose, and @parley/protocol's TypeBox):
   // their MIT terms ask for the notice to travel with the code. None has a /*! */ comment esbuild would keep.
+  writeFileSync(`${outfile}.LICENSE.txt`, `dist/index.cjs includes these packages:\n\n${thirdPartyNotices(metafile)}`);
+}
+
+/**
+ * dist/bundle/ (SERVER_BUNDLE). A module that computes a path from `import.meta.url` (the
+ * migrations, the web app's folder, `createRequire`) gets the URL its own file has in dist/, so
+ * every path comes out as in the file-by-file build.
+ */
+async function bundleServer(dir) {
+  const src = path.join(dir, 'src');
+  const outdir = path.join(dir, 'dist/bundle');
+  const metaUrl = {
+    name: 'file-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const rel = path.relative(src, args.path);
+        if (rel.startsWith('..') || !text.includes('import.meta.url') || SERVER_BUNDLE.keepMetaUrl.includes(rel))
+          return { contents: text, loader: 'ts' };
+        const twin = path.relative(outdir, path.join(dir, 'dist', rel.replace(/\.ts$/, '.js')));
+        return {
+          contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(twin)}, import.meta.url).href`),
+          loader: 'ts',
+        };
+      });
+    },
+  };
+  const { metafile } = await build({
+    entryPoints: Object.entries(SERVER_BUNDLE.entries).map(([out, entry]) => ({ out, in: path.join(src, entry) })),
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    conditions: ['@parley/source'],
+    external: SERVER_BUNDLE.external,
+    plugins: [metaUrl],
+    // CommonJS modules inside the bundle require the external ones through this.
+    banner: {
+      js: "import { createRequire as __parleyRequire } from 'node:module'; const require = __parleyRequire(import.meta.url);",
+    },
+    sourcemap: true,
+    // Stack traces map to the files; the sources themselves are in src/ (and node_modules).
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  writeFileSync(
+    path.join(outdir, 'LICENSES.txt'),
+    `dist/bundle/ includes these packages:\n\n${thirdPartyNotices(metafile)}`,
+  );
+}
+
+/** The licence notices of the third-party packages a bundle inlined (their MIT and Apache terms ask for it). */
+function thirdPartyNotices(metafile) {
   const inlined = new Set();
   for (const input of Object.keys(metafile.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) inlined.add(path.join(ROOT, input.slice(0, m.index + m[0].length)));
   }
-  const notices = [...inlined].sort().map((folder) => {
-    const { name, version, license } = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8'));
-    const file = readdirSync(folder).find((f) => /^licen[cs]e/i.test(f));
-    return `${name}@${version} (${license})\n\n${file ? readFileSync(path.join(folder, file), 'utf8').trim() : ''}\n`;
-  });
-  writeFileSync(`${outfile}.LICENSE.txt`, `dist/index.cjs includes these packages:\n\n${notices.join('\n---\n\n')}`);
+  return [...inlined]
+    .sort()
+    .map((folder) => {
+      const { name, version, license } = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8'));
+      const file = readdirSync(folder).find((f) => /^licen[cs]e/i.test(f));
+      return `${name}@${version} (${license})\n\n${file ? readFileSync(path.join(folder, file), 'utf8').trim() : ''}\n`;
+    })
+    .join('\n---\n\n');
 }
 
 /**
