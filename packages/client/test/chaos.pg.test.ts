@@ -1,9 +1,12 @@
 /**
  * Chaos: three SDK clients in one group channel send 1,000 messages (500 through nginx) in
  * bursts while sockets are killed at random on both sides (the client drops its socket; the
- * server terminates one of its connections). When everything settles, every client must hold the same
- * complete history as the server, in seq order, each id once, with the server's unread
- * counts, and no send may be lost (a send left `failed` is retried through the SDK).
+ * server terminates one of its connections). Bob has a second device, which sends nothing but
+ * reads as it goes (its marks move Bob's counts on both devices). When everything settles, every
+ * client must hold the same complete history as the server, in seq order, each id once, with the
+ * server's unread counts — the channel's and the totals the server pushes (`unread.updated`)
+ * equal to its REST answers on every device — and no send may be lost (a send left `failed` is
+ * retried through the SDK).
  *
  * Three times: over WebSockets; with transport `auto` behind a proxy that refuses every upgrade
  * (as some corporate proxies do), where the clients must fall back to the stream transport (SSE
@@ -24,6 +27,7 @@ import {
   makeClient,
   serverChannel,
   serverHistory,
+  serverUnread,
   startHarness,
   type TestApp,
   testDatabase,
@@ -40,6 +44,8 @@ let app: TestApp;
 let proxy: RefusingProxy;
 let nginx: Nginx | null = null;
 let clients: ChatClient[] = [];
+/** Bob's second device: in `clients` (it is killed too) but not in USERS' order (it sends nothing). */
+let bob2: ChatClient | null = null;
 
 beforeAll(async () => {
   db = await testDatabase();
@@ -123,25 +129,35 @@ describe.each(cases)(
         for (const [i, u] of USERS.entries())
           clients.push(await makeClient(h, app, u, { transport: transports[i] as Transport, ...through }));
         expect(clients.map((c) => c.transport)).toEqual(expected);
+        bob2 = await makeClient(h, app, 'bob', { transport: transports[1] as Transport, ...through });
+        clients.push(bob2);
         // The nodes the clients' connections are on: every node of the run.
         const servers = via === 'nginx' ? nodes : [h];
         const refusedBefore = proxy.refused;
         const [alice] = clients as [ChatClient];
         await alice.channel('group', id).createChannel({ members: ['bob', 'carol'], name: 'Chaos' });
         const channels: Channel[] = [];
-        for (const c of clients) {
+        for (const c of clients.slice(0, USERS.length)) {
           const ch = c.channel('group', id);
           await ch.watch();
           channels.push(ch);
         }
+        const bob2Channel = (bob2 as ChatClient).channel('group', id);
+        await bob2Channel.watch();
 
         // The chaos loop: every 50–150 ms kill one socket, on the client side or the server side.
         const kills = { client: 0, server: 0 };
         let chaos = true;
+        let reads = 0;
         const chaosLoop = (async () => {
           while (chaos) {
             await sleep(rand(50, 150));
             if (!chaos) break;
+            // Now and then Bob reads on his second device (as far as it has got).
+            if (Math.random() < 0.3) {
+              reads++;
+              void bob2Channel.markRead().catch(() => {});
+            }
             if (Math.random() < 0.5) {
               (clients[rand(0, clients.length - 1)] as ChatClient).dropConnection();
               kills.client++;
@@ -238,7 +254,7 @@ describe.each(cases)(
             (viaProxy ? `, ${proxy.refused - refusedBefore} upgrades retried and refused by the proxy meanwhile` : ''),
         );
         // Through the proxy the clients kept trying WebSockets now and then, and stayed on the stream.
-        if (viaProxy) expect(clients.map((c) => c.transport)).toEqual(expected);
+        if (viaProxy) expect(clients.slice(0, USERS.length).map((c) => c.transport)).toEqual(expected);
         expect(kills.client + kills.server).toBeGreaterThan(0);
 
         // The server holds exactly the 1,000 texts, each once.
@@ -249,7 +265,7 @@ describe.each(cases)(
         expect([...regular.map((m) => m.text)].sort()).toEqual([...texts].sort());
         const serverList = server.map((m) => [m.id, m.seq]);
 
-        for (let i = 0; i < clients.length; i++) {
+        for (let i = 0; i < USERS.length; i++) {
           const ch = channels[i] as Channel;
           const user = USERS[i] as string;
           const list = stored(ch.state?.messages);
@@ -262,12 +278,48 @@ describe.each(cases)(
             .filter((m) => m.user_id === user && !retriedIds.has(m.id))
             .map((m) => Number(m.text.split('#')[1]));
           expect(own).toEqual([...own].sort((a, b) => a - b));
-          // Unread counts equal the server's.
+          // Unread counts equal the server's (Bob's second device read some of his).
           const s = await serverChannel(h, app, CID, user);
           expect(ch.state?.unreadCount).toBe(s.unread_count);
-          expect(s.unread_count).toBe(regular.filter((m) => m.user_id !== user).length);
+          if (user !== 'bob') expect(s.unread_count).toBe(regular.filter((m) => m.user_id !== user).length);
           expect(ch.state?.lastSeq).toBe(s.last_seq);
         }
+
+        // Every device, Bob's second included, holds the counts the server pushed, equal to its
+        // REST answers: the channel's, and the totals (no sum of the client's own).
+        const devices = [
+          ...USERS.map((u, i) => ({ user: u as string, c: clients[i] as ChatClient })),
+          {
+            user: 'bob',
+            c: bob2 as ChatClient,
+          },
+        ];
+        for (const { user, c } of devices) {
+          const s = await serverChannel(h, app, CID, user);
+          const t = await serverUnread(h, app, user);
+          const show = () => {
+            const st = c.state.get();
+            return JSON.stringify({
+              channel: st.channels[CID]?.unreadCount,
+              mentions: st.channels[CID]?.mentionCount,
+              total: st.totalUnread,
+              totalMentions: st.totalMentions,
+              unreadChannels: st.unreadChannels,
+            });
+          };
+          const want = JSON.stringify({
+            channel: s.unread_count,
+            mentions: s.mention_count,
+            total: t.total,
+            totalMentions: t.mentions,
+            unreadChannels: t.channels,
+          });
+          // The last pushes may still be on their way when the history is complete.
+          await until(() => show() === want, 10_000, `${user}'s pushed counts`).catch(() => {});
+          expect(show()).toBe(want);
+          expect(c.state.get().unreadRev).toBeGreaterThan(0);
+        }
+        expect(reads).toBeGreaterThan(0);
       },
       240_000,
     );

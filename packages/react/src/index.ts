@@ -178,6 +178,7 @@ export {
   type UseTypingOptions,
   useTyping,
 } from './typing-indicator.js';
+export { type UnreadTotals, useUnreadTotals } from './unread.js';
 export {
   Avatar,
   type AvatarProps,

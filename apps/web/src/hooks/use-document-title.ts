@@ -1,10 +1,13 @@
-/** The tab title: mentions (or an unread dot), the conversation and the workspace. */
-import { useClientState } from '@parley/react';
+/**
+ * The tab title: mentions (or an unread dot), the conversation and the workspace. The totals
+ * are the server's, pushed on every change (`useUnreadTotals`): channels this tab never loaded
+ * count too, and a read on another device clears them here.
+ */
+import { useUnreadTotals } from '@parley/react';
 import { useEffect } from 'react';
 
 export function useDocumentTitle(workspaceName: string, conversation: string | null): void {
-  const mentions = useClientState((s) => s.totalMentions);
-  const unread = useClientState((s) => s.totalUnread);
+  const { mentions, total: unread } = useUnreadTotals();
   useEffect(() => {
     const prefix = mentions > 0 ? `(${mentions}) ` : unread > 0 ? '• ' : '';
     document.title = `${prefix}${conversation ? `${conversation} - ` : ''}${workspaceName} - Parley`;
