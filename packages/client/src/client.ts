@@ -56,6 +56,7 @@ import type {
   WebhookEndpoint,
   WebPushSubscribeBody,
 } from '@parley/protocol';
+import { RESYNC_REPORT_MAX_MS } from '@parley/protocol';
 import { AdminApi } from './admin.js';
 import { Assistant } from './assistant.js';
 import { ChannelBookmarks } from './bookmarks.js';
@@ -229,6 +230,8 @@ export class ChatClient implements ChannelHost {
   readonly viewers: ChannelViewers;
   /** Bumped by disconnectUser: REST answers that arrive after it are dropped (see Http). */
   private session = 0;
+  /** How long the last resync after a reconnect took, hello to caught up, in ms; null before one. */
+  lastResyncMs: number | null = null;
 
   constructor(private readonly options: ChatClientOptions) {
     const WS = options.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
@@ -994,7 +997,8 @@ export class ChatClient implements ChannelHost {
    * was missed), loaded member channels fill their gap from the log, the channel list is
    * refreshed, and the outbox flushes in order.
    */
-  private async resync(hello: HelloFrame, _reconnected: boolean): Promise<void> {
+  private async resync(hello: HelloFrame, reconnected: boolean): Promise<void> {
+    const started = Date.now();
     const known = this.state.get().epoch;
     // The server's data was restored from a backup since this client last saw it: the seqs it
     // holds may be reused for other events, and what it kept past the restore point is gone.
@@ -1018,6 +1022,12 @@ export class ChatClient implements ChannelHost {
       this.lastQuery.sort,
       this.lastQuery.limit ? { limit: this.lastQuery.limit } : {},
     ).catch(() => {});
+    // Back after a drop: how long catching up took, for the server's connection-stability
+    // figures (an older server answers UNKNOWN_TYPE, ignored).
+    if (reconnected) {
+      this.lastResyncMs = Math.min(Date.now() - started, RESYNC_REPORT_MAX_MS);
+      void this.request('connection.resynced', { ms: this.lastResyncMs }).catch(() => {});
+    }
     void this.flush();
   }
 

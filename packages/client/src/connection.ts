@@ -283,9 +283,14 @@ export class Connection {
     return new SseSocket(base, this.o.apiKey, token, f, this.deviceQuery());
   }
 
-  /** `&device=…` when the client declared its device kind, else nothing. */
+  /**
+   * `&device=…` when the client declared its device kind, and `&reconnect=1` on every connect
+   * after the first hello (the server counts reconnects per connection-hour from it).
+   */
   private deviceQuery(): string {
-    return this.o.device ? `&device=${encodeURIComponent(this.o.device)}` : '';
+    return (
+      (this.o.device ? `&device=${encodeURIComponent(this.o.device)}` : '') + (this.everConnected ? '&reconnect=1' : '')
+    );
   }
 
   private onFrame(ws: SocketLike, data: unknown): void {

@@ -146,6 +146,20 @@ export const AnalyticsDay = Type.Object({
   messages: Type.Integer(),
   /** The most WebSocket connections open at once that day, summed over nodes at each sample. */
   peak_connections: Type.Integer(),
+  /** Connection-hours: the time connections were open that day, summed over them. */
+  connection_hours: Type.Number({ minimum: 0 }),
+  /** Connections opened by clients that came back (the SDK's `reconnect=1`). */
+  reconnects: Type.Integer(),
+  /** `reconnects / connection_hours`: how often a connection drops; null with no connection time. */
+  reconnects_per_connection_hour: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** Resyncs reported (`connection.resynced`), with their mean and longest time; null with none. */
+  resyncs: Type.Integer(),
+  resync_ms_avg: Type.Union([Type.Integer(), Type.Null()]),
+  resync_ms_max: Type.Union([Type.Integer(), Type.Null()]),
+  /** Office: spaces added to the layout that day (of those still in it). */
+  office_spaces_created: Type.Integer(),
+  /** Office: room channels made that day (a space's room is made when someone first enters it). */
+  office_rooms_opened: Type.Integer(),
 });
 export type AnalyticsDay = Static<typeof AnalyticsDay>;
 

@@ -83,6 +83,9 @@ export const MAX_MEMBERS_PAGE = 500;
 const PresenceIds = Type.Array(UserId, { minItems: 1, maxItems: MAX_PRESENCE_IDS });
 
 const ReqId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/** The longest resync a client may report (10 minutes); a longer one is not a resync but a stall. */
+export const RESYNC_REPORT_MAX_MS = 600_000;
+
 const req = <P extends Record<string, TSchema>>(type: string, props: P) =>
   Type.Object({ type: Type.Literal(type), req_id: ReqId, ...props }, { additionalProperties: false });
 
@@ -132,6 +135,14 @@ export const CLIENT_REQUESTS = {
   }),
   'search.messages': req('search.messages', SEARCH_REQUEST_FIELDS),
   ping: req('ping', {}),
+  /**
+   * After a reconnect (the connect URL's `reconnect=1`), how long the client took to catch up:
+   * from its hello to its last resync request answered, in ms. Counted once per connection, in
+   * the server's connection-stability figures (`parley_resync_seconds`, usage analytics).
+   */
+  'connection.resynced': req('connection.resynced', {
+    ms: Type.Integer({ minimum: 0, maximum: RESYNC_REPORT_MAX_MS }),
+  }),
   /**
    * Receive `presence.changed` for these users (of the caller's app) from now on, on this
    * connection; at most `MAX_PRESENCE_IDS` per request and `MAX_PRESENCE_SUBSCRIPTIONS` per

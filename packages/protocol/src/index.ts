@@ -231,6 +231,7 @@ export {
   MAX_PRESENCE_IDS,
   MAX_PRESENCE_SUBSCRIPTIONS,
   MAX_SSE_POST_FRAMES,
+  RESYNC_REPORT_MAX_MS,
   type ReplyFrame,
   type SettablePresence,
   SSE_PATH,

@@ -114,6 +114,7 @@ export const REQUEST_REPLIES = {
   'presence.set': PresenceResponse,
   'search.messages': SearchMessagesResponse,
   ping: PongResponse,
+  'connection.resynced': EmptyReply,
   'presence.subscribe': PresenceSubscribeResponse,
   'presence.unsubscribe': EmptyReply,
   'channel.members': MembersPageResponse,

@@ -139,6 +139,7 @@ import { Bus } from './realtime/bus.js';
 import { Gateway } from './realtime/gateway.js';
 import { Hub } from './realtime/hub.js';
 import { RedisBroker } from './realtime/redis-broker.js';
+import { StabilityMeter } from './realtime/stability.js';
 import { streamRoutes } from './realtime/stream-routes.js';
 import type { Services } from './services.js';
 
@@ -402,6 +403,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
       queue: mailQueue(jobs, sealer),
     }),
   } as Services;
+  svc.stability = new StabilityMeter(svc.clock, metrics);
   svc.hub = new Hub(
     broker,
     (appId, cid, after, upTo) => readEvents(svc, appId, cid, after, upTo - after, upTo),

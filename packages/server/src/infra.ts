@@ -17,6 +17,7 @@ import type { AppRegistry } from './platform/tenancy.js';
 import type { Broker } from './realtime/broker.js';
 import type { Bus, Outgoing } from './realtime/bus.js';
 import type { Hub } from './realtime/hub.js';
+import type { StabilityMeter } from './realtime/stability.js';
 
 export interface Infra {
   config: Config;
@@ -28,6 +29,8 @@ export interface Infra {
   broker: Broker;
   bus: Bus;
   hub: Hub;
+  /** Reconnects, connected time and resync times on this node (realtime/stability.ts). */
+  stability: StabilityMeter;
   limiter: RateLimiter;
   /** Durable background jobs (platform/jobs). */
   jobs: JobQueue;

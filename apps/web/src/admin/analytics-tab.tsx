@@ -1,7 +1,8 @@
 /**
  * Usage of the workspace: totals (members, channels, messages, storage, connections now) and a
  * chart per measure over the chosen range (7, 30 or 90 days): daily and monthly active users,
- * messages per day, peak concurrent connections.
+ * messages per day, peak concurrent connections; connection stability (reconnects per
+ * connection-hour, time to resync) and the office (spaces added, rooms opened).
  */
 import type { AnalyticsResponse } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
@@ -50,8 +51,16 @@ export function AnalyticsTab(_: AdminTabProps) {
     );
   if (!data) return <p className="app-muted">Loading…</p>;
   const t = data.totals;
-  const series = (k: 'dau' | 'mau' | 'messages' | 'peak_connections') =>
-    data.days.map((d) => ({ day: d.day, value: d[k] }));
+  type Measure =
+    | 'dau'
+    | 'mau'
+    | 'messages'
+    | 'peak_connections'
+    | 'reconnects_per_connection_hour'
+    | 'resync_ms_avg'
+    | 'office_spaces_created'
+    | 'office_rooms_opened';
+  const series = (k: Measure) => data.days.map((d) => ({ day: d.day, value: d[k] ?? 0 }));
   return (
     <div className="app-analytics">
       <div className="app-row">
@@ -96,6 +105,10 @@ export function AnalyticsTab(_: AdminTabProps) {
       <BarChart title="Monthly active users" points={series('mau')} />
       <BarChart title="Messages per day" points={series('messages')} />
       <BarChart title="Peak concurrent connections" points={series('peak_connections')} />
+      <BarChart title="Reconnects per connection-hour" points={series('reconnects_per_connection_hour')} />
+      <BarChart title="Time to resync after a reconnect" points={series('resync_ms_avg')} unit=" ms" />
+      <BarChart title="Office spaces added" points={series('office_spaces_created')} />
+      <BarChart title="Office rooms opened" points={series('office_rooms_opened')} />
     </div>
   );
 }

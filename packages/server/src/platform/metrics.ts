@@ -14,6 +14,12 @@ export interface Metrics {
   messagesSent: Counter;
   sendBatchSize: Histogram;
   slowConsumers: Counter;
+  /** Connects whose client said it came back (`reconnect=1`): realtime/stability.ts. */
+  reconnects: Counter;
+  /** Connection-seconds: the time connections were open, summed over them. */
+  connectedSeconds: Counter;
+  /** How long clients that came back took to resync, as they report it (`connection.resynced`). */
+  resyncSeconds: Histogram;
 }
 
 export function createMetrics(nodeId: string): Metrics {
@@ -60,6 +66,22 @@ export function createMetrics(nodeId: string): Metrics {
     slowConsumers: new Counter({
       name: 'parley_ws_slow_consumer_disconnects_total',
       help: 'Connections closed because their send queue overflowed',
+      registers: reg,
+    }),
+    reconnects: new Counter({
+      name: 'parley_ws_reconnects_total',
+      help: 'Connections opened by clients that came back (the connect URL says reconnect=1)',
+      registers: reg,
+    }),
+    connectedSeconds: new Counter({
+      name: 'parley_ws_connected_seconds_total',
+      help: 'Time connections were open, summed over them; reconnects per connection-hour = 3600 × rate(parley_ws_reconnects_total) / rate(parley_ws_connected_seconds_total)',
+      registers: reg,
+    }),
+    resyncSeconds: new Histogram({
+      name: 'parley_resync_seconds',
+      help: 'From hello to caught up, as clients that came back report it (connection.resynced)',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: reg,
     }),
   };

@@ -110,6 +110,10 @@ export class Connection {
   watchesSpaces = false;
   /** The kind of device it is on, declared at connect or read from the User-Agent (gateway.ts). */
   device: DeviceKind = 'web';
+  /** The client said it came back (`reconnect=1` on its connect URL): realtime/stability.ts. */
+  reconnect = false;
+  /** It reported its resync (`connection.resynced`); a second report is not counted. */
+  resyncReported = false;
   /** Set by the heartbeat; cleared when a pong or any frame arrives. */
   awaitingPong = false;
   /**

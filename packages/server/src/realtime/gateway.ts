@@ -131,8 +131,15 @@ async function verifyCached(app: AppContext, token: string): Promise<Caller> {
   return caller;
 }
 
-/** The device kind of each socket being opened, from its upgrade request (read in `open`). */
-const deviceOf = new WeakMap<object, DeviceKind>();
+/**
+ * What the upgrade request of each socket being opened said (read in `open`): its device kind,
+ * and whether its client came back (`reconnect=1`, counted by realtime/stability.ts).
+ */
+const declaredOf = new WeakMap<object, { device: DeviceKind; reconnect: boolean }>();
+
+function declared(query: URLSearchParams, userAgent: string | undefined) {
+  return { device: deviceKind(query.get('device'), userAgent), reconnect: query.get('reconnect') === '1' };
+}
 
 /**
  * The kind of device a connection is on: the `device` query parameter the client declared, or
@@ -250,7 +257,7 @@ export class Gateway {
         held?.uncork();
         return;
       }
-      deviceOf.set(ws, deviceKind(url.searchParams.get('device'), req.headers['user-agent']));
+      declaredOf.set(ws, declared(url.searchParams, req.headers['user-agent']));
       void this.accept(ws, url.searchParams.get('api_key') ?? '', this.clientIp(req), offered, held);
     });
   }
@@ -276,7 +283,7 @@ export class Gateway {
       return;
     }
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
-    deviceOf.set(ws, deviceKind(query.get('device'), req.headers['user-agent']));
+    declaredOf.set(ws, declared(query, req.headers['user-agent']));
     void this.accept(ws, apiKey, this.clientIp(req), token, null);
   }
 
@@ -472,7 +479,9 @@ export class Gateway {
       svc.config.maxQueuedBytes,
       svc.metrics,
     );
-    conn.device = deviceOf.get(ws) ?? 'web';
+    const said = declaredOf.get(ws);
+    conn.device = said?.device ?? 'web';
+    conn.reconnect = said?.reconnect ?? false;
     svc.hub.addConnection(conn);
     this.callerOf.set(conn, caller);
     const sid = caller.sessionId;
@@ -510,6 +519,7 @@ export class Gateway {
       }
     }
     svc.metrics.openSockets.inc();
+    svc.stability.opened(caller.app.id, conn.reconnect);
     svc.presence.connected(caller.app.id, caller.userId, opening.user, opening.dnd, conn.device);
     conn.user = { ...opening.user, presence: svc.presence.shownStateOf(caller.app.id, caller.userId) };
 
@@ -557,6 +567,7 @@ export class Gateway {
       }
       svc.hub.removeConnection(conn);
       svc.metrics.openSockets.dec();
+      svc.stability.closed(caller.app.id);
       svc.presence.disconnected(caller.app.id, caller.userId, conn.device);
       if (svc.hub.connectionsOf(caller.app.id, caller.userId).size === 0)
         svc.typing.stopAll(caller.app.id, caller.userId);

@@ -552,6 +552,18 @@ describe('usage analytics', () => {
     await db().execute(
       sql`insert into usage_samples (app_id, node_id, at, connections) values (${appId}, 'other-node', ${at.toISOString()}::timestamptz, 4)`,
     );
+    // The office: two spaces added today, one of them entered (its room made), one entered yesterday.
+    const lounge = ok(await boss.post('/v1/spaces', { name: 'Lounge', kind: 'lounge' })).space;
+    ok(await boss.post('/v1/spaces', { name: 'Booth', kind: 'meeting_room' }));
+    ok(await w.alice.post(`/v1/spaces/${lounge.id}/enter`, {}));
+    const old = ok(await boss.post('/v1/spaces', { name: 'Old', kind: 'lounge' })).space;
+    ok(await w.bob.post(`/v1/spaces/${old.id}/enter`, {}));
+    await db().execute(
+      sql`update spaces set created_at = now() - interval '1 day' where app_id = ${appId} and id = ${old.id}`,
+    );
+    await db().execute(
+      sql`update channels set created_at = now() - interval '1 day' where app_id = ${appId} and cid = ${`group:space-${old.id}`}`,
+    );
     const sock = await TestSocket.connect(base, w.app, 'carol');
     // A socket's first sight is written after its hello, not before.
     await h.server.svc.activity.settled();
@@ -561,14 +573,27 @@ describe('usage analytics', () => {
     expect(r.days.map((d: any) => d.day)).toEqual([day(2), day(1), today]);
     const [d2, d1, d0] = r.days;
     // Today: alice, bob (REST), boss (this call), carol (socket).
-    expect(d0).toMatchObject({ dau: 4, mau: 5, messages: 3 });
-    expect(d1).toMatchObject({ dau: 2, mau: 2, messages: 2 });
-    expect(d2).toMatchObject({ dau: 0, mau: 0, messages: 0, peak_connections: 0 });
+    expect(d0).toMatchObject({ dau: 4, mau: 5, messages: 3, office_spaces_created: 2, office_rooms_opened: 1 });
+    expect(d1).toMatchObject({ dau: 2, mau: 2, messages: 2, office_spaces_created: 1, office_rooms_opened: 1 });
+    expect(d2).toMatchObject({
+      dau: 0,
+      mau: 0,
+      messages: 0,
+      peak_connections: 0,
+      connection_hours: 0,
+      reconnects: 0,
+      reconnects_per_connection_hour: null,
+      resyncs: 0,
+      resync_ms_avg: null,
+      resync_ms_max: null,
+      office_spaces_created: 0,
+      office_rooms_opened: 0,
+    });
     const peakDay = utcDay(at.getTime());
     expect(r.days.find((d: any) => d.day === peakDay).peak_connections).toBe(7);
     expect(r.totals).toEqual({
       users: 6,
-      channels: 1,
+      channels: 3, // public:stats and the two rooms
       messages: 5, // system messages (the channel made, members added) are not counted
       storage_bytes: 1000,
       files: 1,

@@ -101,23 +101,48 @@ export function sampleInstant(now: number, periodSeconds: number): Date {
   return new Date(Math.floor(now / p) * p);
 }
 
-/** Write this node's connection counts per app at `at` (an aligned instant). */
-export async function sampleUsage(svc: Services, at: Date, counts = svc.hub.connectionCounts()): Promise<number> {
-  const values = [...counts]
-    .filter(([, n]) => n > 0)
-    .map(([appId, n]) => ({
+/**
+ * Write this node's connection counts per app at `at` (an aligned instant), with the
+ * connection-stability figures of the period that ends there (realtime/stability.ts).
+ */
+export async function sampleUsage(
+  svc: Services,
+  at: Date,
+  counts = svc.hub.connectionCounts(),
+  stability = svc.stability.take(),
+): Promise<number> {
+  const apps = new Set([...counts].filter(([, n]) => n > 0).map(([appId]) => appId));
+  for (const appId of stability.keys()) apps.add(appId);
+  const values = [...apps].map((appId) => {
+    const t = stability.get(appId);
+    return {
       appId,
       nodeId: svc.config.nodeId,
       at,
-      connections: n,
-    }));
+      connections: counts.get(appId) ?? 0,
+      connectedMs: t?.connectedMs ?? 0,
+      reconnects: t?.reconnects ?? 0,
+      resyncs: t?.resyncs ?? 0,
+      resyncMs: t?.resyncMs ?? 0,
+      resyncMaxMs: t?.resyncMaxMs ?? 0,
+    };
+  });
   if (values.length === 0) return 0;
+  // A second sample of the same instant (a test, a clock step) adds its period's figures.
+  const u = schema.usageSamples;
   await svc.db
-    .insert(schema.usageSamples)
+    .insert(u)
     .values(values)
     .onConflictDoUpdate({
-      target: [schema.usageSamples.appId, schema.usageSamples.at, schema.usageSamples.nodeId],
-      set: { connections: sql`excluded.connections` },
+      target: [u.appId, u.at, u.nodeId],
+      set: {
+        connections: sql`excluded.connections`,
+        connectedMs: sql`${u.connectedMs} + excluded.connected_ms`,
+        reconnects: sql`${u.reconnects} + excluded.reconnects`,
+        resyncs: sql`${u.resyncs} + excluded.resyncs`,
+        resyncMs: sql`${u.resyncMs} + excluded.resync_ms`,
+        resyncMaxMs: sql`greatest(${u.resyncMaxMs}, excluded.resync_max_ms)`,
+      },
     });
   return values.length;
 }
@@ -164,7 +189,7 @@ export async function usageOf(svc: Services, appId: string, q: AnalyticsQuery): 
   const start = new Date(fromMs).toISOString();
   const end = new Date(toMs + DAY_MS).toISOString();
 
-  const [dau, mau, msgs, peaks, totals] = await Promise.all([
+  const [dau, mau, msgs, peaks, stable, office, totals] = await Promise.all([
     rows<{ day: string; n: number }>(
       svc.db,
       sql`select day, count(*)::int as n from user_activity
@@ -192,6 +217,25 @@ export async function usageOf(svc: Services, appId: string, q: AnalyticsQuery): 
              where app_id = ${appId} and at >= ${start}::timestamptz and at < ${end}::timestamptz group by at) s
           group by day`,
     ),
+    rows<StabilityDay>(
+      svc.db,
+      sql`select to_char(at at time zone 'UTC', 'YYYY-MM-DD') as day, sum(connected_ms)::float8 as connected_ms,
+            sum(reconnects)::int as reconnects, sum(resyncs)::int as resyncs, sum(resync_ms)::float8 as resync_ms,
+            max(resync_max_ms)::int as resync_max_ms
+          from usage_samples
+          where app_id = ${appId} and at >= ${start}::timestamptz and at < ${end}::timestamptz group by 1`,
+    ),
+    rows<{ day: string; spaces: number; rooms: number }>(
+      svc.db,
+      sql`select day, sum(spaces)::int as spaces, sum(rooms)::int as rooms from (
+            select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, 1 as spaces, 0 as rooms from spaces
+            where app_id = ${appId} and created_at >= ${start}::timestamptz and created_at < ${end}::timestamptz
+            union all
+            select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD'), 0, 1 from channels
+            where app_id = ${appId} and type = 'group' and cid like 'group:space-%'
+              and created_at >= ${start}::timestamptz and created_at < ${end}::timestamptz
+          ) o group by day`,
+    ),
     rows<{
       users: number;
       channels: number;
@@ -216,6 +260,8 @@ export async function usageOf(svc: Services, appId: string, q: AnalyticsQuery): 
   ]);
   const by = (r: { day: string; n: number }[]) => new Map(r.map((x) => [x.day, Number(x.n)]));
   const [dauBy, mauBy, msgBy, peakBy] = [by(dau), by(mau), by(msgs), by(peaks)];
+  const stableBy = new Map(stable.map((r) => [r.day, r]));
+  const officeBy = new Map(office.map((r) => [r.day, r]));
   const days: AnalyticsDay[] = [];
   for (let i = 0; i < n; i++) {
     const day = utcDay(fromMs + i * DAY_MS);
@@ -225,6 +271,9 @@ export async function usageOf(svc: Services, appId: string, q: AnalyticsQuery): 
       mau: mauBy.get(day) ?? 0,
       messages: msgBy.get(day) ?? 0,
       peak_connections: peakBy.get(day) ?? 0,
+      ...stabilityOf(stableBy.get(day)),
+      office_spaces_created: Number(officeBy.get(day)?.spaces ?? 0),
+      office_rooms_opened: Number(officeBy.get(day)?.rooms ?? 0),
     });
   }
   const t = totals[0];
@@ -240,6 +289,30 @@ export async function usageOf(svc: Services, appId: string, q: AnalyticsQuery): 
       files: t?.files ?? 0,
       connections_now: t?.connections_now ?? 0,
     },
+  };
+}
+
+interface StabilityDay {
+  day: string;
+  connected_ms: number;
+  reconnects: number;
+  resyncs: number;
+  resync_ms: number;
+  resync_max_ms: number;
+}
+
+/** A day's connection-stability figures from its samples' sums. */
+function stabilityOf(r: StabilityDay | undefined) {
+  const hours = Number(r?.connected_ms ?? 0) / 3_600_000;
+  const reconnects = Number(r?.reconnects ?? 0);
+  const resyncs = Number(r?.resyncs ?? 0);
+  return {
+    connection_hours: Math.round(hours * 1e6) / 1e6,
+    reconnects,
+    reconnects_per_connection_hour: hours > 0 ? Math.round((reconnects / hours) * 100) / 100 : null,
+    resyncs,
+    resync_ms_avg: resyncs > 0 ? Math.round(Number(r?.resync_ms ?? 0) / resyncs) : null,
+    resync_ms_max: resyncs > 0 ? Number(r?.resync_max_ms ?? 0) : null,
   };
 }
 

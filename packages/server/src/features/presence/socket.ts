@@ -90,4 +90,15 @@ export const presenceSocket: SocketHandlers = {
     return { viewers };
   },
   ping: async () => ({ pong: Date.now() }),
+  /**
+   * A client that came back says how long its resync took: counted once per connection, and
+   * only on one that connected with `reconnect=1` (realtime/stability.ts); else ignored.
+   */
+  'connection.resynced': async ({ svc, conn }, f) => {
+    if (conn.reconnect && !conn.resyncReported) {
+      conn.resyncReported = true;
+      svc.stability.resynced(conn.appId, f.ms);
+    }
+    return undefined;
+  },
 };

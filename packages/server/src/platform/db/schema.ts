@@ -948,6 +948,15 @@ export const usageSamples = pgTable(
     nodeId: text('node_id').notNull(),
     at: ts('at').notNull(),
     connections: integer('connections').notNull(),
+    /**
+     * Connection stability over the period ending at `at` (realtime/stability.ts): the time
+     * connections were open (connection-ms), reconnects, and the resync times clients reported.
+     */
+    connectedMs: bigint('connected_ms', { mode: 'number' }).notNull().default(0),
+    reconnects: integer('reconnects').notNull().default(0),
+    resyncs: integer('resyncs').notNull().default(0),
+    resyncMs: bigint('resync_ms', { mode: 'number' }).notNull().default(0),
+    resyncMaxMs: integer('resync_max_ms').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.appId, t.at, t.nodeId] })],
 );
