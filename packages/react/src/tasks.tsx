@@ -211,6 +211,14 @@ export function TaskForm({ message, onDone, onCancel }: TaskFormProps) {
     },
     (a, b) => JSON.stringify(a) === JSON.stringify(b),
   );
+  // The members to offer: a resync carries no member list, so read a page of it.
+  useEffect(() => {
+    const at = message.cid.indexOf(':');
+    void client
+      .channel(message.cid.slice(0, at), message.cid.slice(at + 1))
+      .loadMembers({ limit: 200 })
+      .catch(() => {});
+  }, [client, message.cid]);
   const [assignee, setAssignee] = useState(me ?? '');
   const [due, setDue] = useState('');
   const [busy, setBusy] = useState(false);
