@@ -114,8 +114,12 @@ export interface SmartRepliesView {
   request(): void;
 }
 
-/** Suggested replies to `messageId`, asked for with `request()`; cleared when the message changes. */
-export function useSmartReplies(messageId: string | null): SmartRepliesView {
+/**
+ * Suggested replies to `messageId`, asked for with `request()` — or, with `auto`, as soon as the
+ * message is known (each message once: an app that wants them without a click says so here);
+ * cleared when the message changes.
+ */
+export function useSmartReplies(messageId: string | null, opts: { auto?: boolean } = {}): SmartRepliesView {
   const client = useChatClient();
   // Whose suggestions these are: a change of message shows none until asked again.
   const [state, setState] = useState<Omit<SmartRepliesView, 'request'> & { for: string | null }>({
@@ -144,6 +148,13 @@ export function useSmartReplies(messageId: string | null): SmartRepliesView {
       },
     );
   }, [client, messageId]);
+  const auto = opts.auto ?? false;
+  const asked = useRef<string | null>(null);
+  useEffect(() => {
+    if (!auto || !messageId || asked.current === messageId) return;
+    asked.current = messageId;
+    request();
+  }, [auto, messageId, request]);
   if (state.for !== messageId) return { suggestions: [], loading: false, error: null, request };
   return { suggestions: state.suggestions, loading: state.loading, error: state.error, request };
 }

@@ -61,8 +61,8 @@ function CatchUp() {
   );
 }
 
-function Replies() {
-  const r = useSmartReplies(asked);
+function Replies({ auto = false }: { auto?: boolean }) {
+  const r = useSmartReplies(asked, { auto });
   return (
     <div>
       <button type="button" onClick={r.request}>
@@ -100,5 +100,13 @@ describe('assistant hooks', () => {
     await waitFor(() =>
       expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Yes!', 'Make it 1pm']),
     );
+  });
+
+  it('useSmartReplies asks by itself with `auto`, once per message', async () => {
+    fake.answer = () => ({ text: '["Sure"]' });
+    const before = fake.got.length;
+    renderFor(bob, <Replies auto />);
+    await waitFor(() => expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Sure']));
+    expect(fake.got.length - before).toBe(1);
   });
 });

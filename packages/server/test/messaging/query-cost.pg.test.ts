@@ -134,6 +134,21 @@ describe('query cost of a plain send', () => {
     expect(kept?.n).toBe(4);
   });
 
+  it('in an app whose assistant is on, with AI moderation off: still one statement (its check is a map lookup)', async () => {
+    const v = await world();
+    const c = await v.channel('alice', 'group', 'cost-assistant', ['bob']);
+    // A name that does not resolve is accepted (the outbound policy checks only what it refuses).
+    const set = await h.call({
+      method: 'PUT',
+      url: '/v1/assistant',
+      headers: await v.app.server(),
+      payload: { url: 'https://llm.parley-test.invalid/v1', model: 'm', enabled: true, moderation: false },
+    });
+    expect(set.status).toBe(200);
+    await v.send('alice', c, 'warm the caches');
+    expect(await cost(() => v.send('alice', c, 'not sent to any model'))).toBe(PLAIN_SEND());
+  });
+
   it("an author's first send to a channel reads its rows first; a change to them costs one more write", async () => {
     // A world of its own, so the connect tests below count only their channels.
     const v = await world();
