@@ -15,6 +15,9 @@
 import type {
   AdminChannelsQuery,
   AdminChannelsResponse,
+  AssistantResponse,
+  AssistantSettings,
+  AssistantUsageResponse,
   AuditEntry,
   AuditQuery,
   AuditResponse,
@@ -40,6 +43,7 @@ import type {
   Message,
   MessageInput,
   MyFlagsResponse,
+  PutAssistantBody,
   PutFeatureFlagBody,
   ReplayWebhookResponse,
   ReviewFlagBody,
@@ -118,6 +122,8 @@ export class Parley {
   readonly commands: Commands;
   /** The app's feature flags. */
   readonly flags: FeatureFlags;
+  /** The app's assistant: its model provider and the usage meter. */
+  readonly assistant: AssistantAdmin;
   /** @internal */
   readonly http: Http;
   private readonly key: Uint8Array;
@@ -143,6 +149,7 @@ export class Parley {
     this.hooks = new Hooks(this);
     this.commands = new Commands(this);
     this.flags = new FeatureFlags(this);
+    this.assistant = new AssistantAdmin(this);
   }
 
   /** A user token for `userId`, to hand to that user's browser or app (the client SDKs connect with it). */
@@ -663,5 +670,35 @@ class FeatureFlags {
   /** Every flag of the app as it is for the user `o.as`: key → on or off. */
   async of(o: As & { as: string }): Promise<Record<string, boolean>> {
     return (await this.p.request<MyFlagsResponse>('GET', '/v1/me/flags', o)).flags;
+  }
+}
+
+/**
+ * The app's assistant (docs/assistant.md): an OpenAI-compatible model provider — its URL, model
+ * and key (sealed, never answered) — and which features are on; off until `enabled`. Changes
+ * are audited. `usage` is the meter: requests and tokens per UTC day and feature.
+ */
+class AssistantAdmin {
+  constructor(private readonly p: Parley) {}
+
+  /** The settings, or null when the app has no assistant. */
+  async get(o: As = {}): Promise<AssistantSettings | null> {
+    return (await this.p.request<AssistantResponse>('GET', '/v1/assistant', o)).assistant;
+  }
+
+  /** Set the fields given (`url` and `model` the first time). */
+  async put(body: PutAssistantBody, o: As = {}): Promise<AssistantSettings> {
+    return (await this.p.request<AssistantResponse>('PUT', '/v1/assistant', { ...o, body }))
+      .assistant as AssistantSettings;
+  }
+
+  /** Remove the assistant (its provider and key; the meter stays). */
+  async delete(o: As = {}): Promise<void> {
+    await this.p.request('DELETE', '/v1/assistant', o);
+  }
+
+  /** The last `days` days (default 30) of the meter. */
+  async usage(days?: number, o: As = {}): Promise<AssistantUsageResponse> {
+    return this.p.request<AssistantUsageResponse>('GET', `/v1/assistant/usage${days ? `?days=${days}` : ''}`, o);
   }
 }

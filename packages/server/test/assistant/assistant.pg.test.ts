@@ -107,6 +107,12 @@ describe('the admin API', () => {
       code: 'OUTBOUND_NOT_ALLOWED',
       details: { setting: 'PARLEY_OUTBOUND_ALLOW_ASSISTANT' },
     });
+    // A URL the pattern lets through but no parser takes: a typed error, not a crash (found by the fuzzer).
+    for (const url of ['http://:', 'http://', 'https://[zz]/v1']) {
+      const bad = await put(await app.server(), { url, model: 'm' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('VALIDATION_ERROR');
+    }
     const made = await put(await app.server(), { url: fake.url, model: 'llama-3.2-3b', key: KEY });
     expect(made.status).toBe(200);
     expect(made.body.assistant).toMatchObject({

@@ -58,7 +58,17 @@ export async function putAssistant(
   const appId = caller.app.id;
   // The outbound policy answers at once (OUTBOUND_NOT_ALLOWED naming the setting to change),
   // rather than at every call; it is checked again at each call.
-  if (body.url !== undefined) await checkOutboundUrl(body.url, allowFor(svc.config, 'assistant'), 'assistant');
+  if (body.url !== undefined) {
+    // The pattern lets through what no URL parser takes (`http://:`): a typed error, not a crash.
+    let u: URL | null = null;
+    try {
+      u = new URL(body.url);
+    } catch {
+      // answered below
+    }
+    if (!u?.hostname) throw invalid('`url` is not an http(s) URL with a host', { field: 'url' });
+    await checkOutboundUrl(body.url, allowFor(svc.config, 'assistant'), 'assistant');
+  }
   const t = schema.assistantSettings;
   const at = new Date(svc.clock());
   const result = await withTransaction(svc, async (tx) => {
