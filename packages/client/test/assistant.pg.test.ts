@@ -5,8 +5,8 @@
  * variant, `summarize`, smart replies, and the admin calls (settings, usage) for an app admin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeProvider, startFakeProvider } from '../../server/test/fake-openai.js';
 import { outboundAllowFromEnv } from '../../server/src/platform/outbound.js';
+import { type FakeProvider, startFakeProvider } from '../../server/test/fake-openai.js';
 import { type ChatClient, ParleyError } from '../src/index.js';
 import { type Harness, makeClient, startHarness, type TestApp } from './setup.js';
 
