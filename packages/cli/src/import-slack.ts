@@ -21,6 +21,7 @@ export function importSlack(values: Values): Promise<ImportOutcome> {
         onProgress: o.onProgress,
         store: o.store,
         maxFileBytes: o.cfg.uploadMaxBytes,
+        publicUrl: o.cfg.publicUrl,
       }),
     describe: describeReport,
     channel: (name) => `#${name}`,
@@ -36,6 +37,9 @@ export function describeReport(r: ImportReport): string {
     `  messages:  ${r.messages.imported} (${r.messages.replies} thread replies, ${r.messages.system} system notes); ${r.messages.existing} already imported`,
     `  reactions: ${r.reactions}   pins: ${r.pins}   files: ${r.files.attached} attached, ${r.files.skipped} skipped`,
   ];
+  if (r.users.pictures > 0) lines.push(`  pictures:  ${r.users.pictures} profile pictures`);
+  if (r.emoji.imported + r.emoji.existing > 0)
+    lines.push(`  emoji:     ${r.emoji.imported} custom emoji, ${r.emoji.existing} already there`);
   if (r.users.deactivated.length > 0)
     lines.push(`Deactivated in Slack (kept as authors, not claimable): ${r.users.deactivated.join(', ')}`);
   if (r.users.created > 0) lines.push(CREATED_USERS);

@@ -22,14 +22,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { IMAGE_MAX_BYTES, IMAGE_SIZES, THUMB_SIZES, USERNAME_PATTERN, uuidv7 } from '@parley/protocol';
+import { THUMB_SIZES, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
-import { ApiError } from '../../platform/errors.js';
 import { sharp } from '../../platform/lazy-deps.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { dmId } from '../channels/index.js';
-import { checkShortcode, prepareEmojiImage, standardShortcodes } from '../emoji/index.js';
 import {
   type FileRow,
   presentAttachment,
@@ -39,7 +37,6 @@ import {
   THUMBNAILED,
   thumbnails,
 } from '../files/index.js';
-import { imageUrl, renderSquare } from '../images/index.js';
 import type { MessageRow } from '../messages/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 import {
@@ -50,6 +47,7 @@ import {
   readMattermostExport,
 } from './mattermost-export.js';
 import { convertMattermostText } from './mattermost-text.js';
+import { type PersonPicture, pictureRefusal, prepareEmoji, storePictures, writeEmoji } from './media.js';
 import { usernamePicker, workspaceMembersByEmail } from './people.js';
 import { fallsInGap, liveSinceImport, renumberChannel } from './slack.js';
 import { importedFileRow, insertNew, storedMessageIds, writeFreshMessages } from './write.js';
@@ -262,6 +260,8 @@ export async function importMattermostExport(
     report.skipped.by_reason[s.reason] = (report.skipped.by_reason[s.reason] ?? 0) + 1;
     report.skipped.items.push(s);
   };
+  const pictureSkipped = (handle: string, why: string) =>
+    skip({ channel: '', reason: 'profile picture not imported', detail: `${handle} (${why})` });
 
   // ---- what of the export is the team's ----
   const inTeam = (name: string) => team === null || key(name) === key(team);
@@ -327,7 +327,7 @@ export async function importMattermostExport(
   const people = new Map<string, Person>(); // lower username → who
   const deactivated = new Set<string>(); // user ids
   const toCreate: (typeof schema.users.$inferInsert)[] = [];
-  const pictures: { row: typeof schema.users.$inferInsert; username: string; blob: ExportBlob }[] = [];
+  const pictures: PersonPicture[] = [];
   // People an account with the same email, verified, may take over when it joins (accounts/claims.ts).
   const claims: (typeof schema.importClaims.$inferInsert)[] = [];
   // Users and bots alike: one namespace of usernames in Mattermost, one kind of user here.
@@ -407,23 +407,25 @@ export async function importMattermostExport(
     if (u.picture) {
       // The picture is read and rendered when written (not held for everyone at once).
       const blob = archive.blobs.get(`data/${u.picture}`) ?? archive.blobs.get(u.picture);
-      const why = !blob
-        ? 'not in the export'
-        : !opts.store
-          ? 'no file store given'
-          : !opts.publicUrl
-            ? 'no public URL (PARLEY_PUBLIC_URL) to serve it at'
-            : blob.size > IMAGE_MAX_BYTES
-              ? `larger than ${IMAGE_MAX_BYTES / 1024 / 1024} MB`
-              : null;
-      if (why || !blob)
-        skip({ channel: '', reason: 'profile picture not imported', detail: `@${u.username} (${why})` });
-      else pictures.push({ row, username: u.username, blob });
+      const why = pictureRefusal(blob, opts);
+      if (why || !blob) pictureSkipped(`@${u.username}`, why ?? '');
+      else pictures.push({ row, handle: `@${u.username}`, blob });
     }
   }
   const person = (username: string) => people.get(key(username)) as Person;
 
-  const emoji = await prepareEmoji(db, appId, exp, archive.blobs, !!opts.store, report, skip);
+  const { emoji, existing: emojiExisting } = await prepareEmoji(
+    db,
+    appId,
+    exp.emoji.map((e) => ({
+      name: e.name,
+      file: e.image,
+      blob: archive.blobs.get(`data/${e.image}`) ?? archive.blobs.get(e.image),
+    })),
+    !!opts.store,
+    (name, why) => skip({ channel: '', reason: 'custom emoji not imported', detail: `:${name}: ${why}` }),
+  );
+  report.emoji = { imported: emoji.length, existing: emojiExisting };
 
   // ---- the conversations ----
   const list: Conversation[] = [];
@@ -476,7 +478,8 @@ export async function importMattermostExport(
     channel: (name: string) => (teamChannels.has(name) ? slugOf(name) : null),
   };
   const write = async (q: Tx | Database['db']) => {
-    const imageRows = dryRun ? [] : await storePictures(appId, pictures, opts, report, skip);
+    const imageRows = dryRun ? [] : await storePictures(appId, pictures, opts, pictureSkipped);
+    if (!dryRun) report.users.pictures = imageRows.length;
     if (dryRun) report.users.pictures = pictures.length;
     if (!dryRun) await insertNew(q, schema.users, toCreate);
     await insertNew(q, schema.images, imageRows);
@@ -530,138 +533,6 @@ export async function importMattermostExport(
   if (dryRun) await write(db);
   else await db.transaction(async (tx) => write(tx));
   return report;
-}
-
-/**
- * Render and store the profile pictures of the people created, as an upload's are (square WebP
- * renditions, features/images), and point their rows at them; answers the `images` rows to insert
- * once the users are. A picture that does not decode is skipped.
- */
-async function storePictures(
-  appId: string,
-  pictures: { row: typeof schema.users.$inferInsert; username: string; blob: ExportBlob }[],
-  opts: MattermostImportOptions,
-  report: MattermostImportReport,
-  skip: (s: MattermostSkip) => void,
-): Promise<(typeof schema.images.$inferInsert)[]> {
-  const out: (typeof schema.images.$inferInsert)[] = [];
-  if (!opts.store || !opts.publicUrl) return out;
-  for (const p of pictures) {
-    const made = await renderSquare(await p.blob.read(), IMAGE_SIZES);
-    if (!made) {
-      skip({ channel: '', reason: 'profile picture not imported', detail: `@${p.username} (not a picture)` });
-      continue;
-    }
-    const id = uuidv7();
-    const sizes: Record<string, string> = {};
-    let bytes = 0;
-    for (const [size, webp] of made.sizes) {
-      const k = `${appId}/${id}.a${size}`;
-      await opts.store.putBytes(k, webp, { contentType: 'image/webp' });
-      sizes[String(size)] = k;
-      bytes += webp.length;
-    }
-    const userId = p.row.id as string;
-    out.push({ appId, id, ownerKind: 'user', ownerId: userId, userId, sizes, bytes, blurhash: made.blurhash });
-    p.row.image = imageUrl(opts.publicUrl.replace(/\/+$/, ''), appId, id);
-    p.row.imageBlurhash = made.blurhash;
-    report.users.pictures++;
-  }
-  return out;
-}
-
-interface PreparedEmoji {
-  shortcode: string;
-  imageId: string;
-  image: Awaited<ReturnType<typeof prepareEmojiImage>>;
-}
-
-/**
- * The export's custom emoji, each checked and its image re-encoded as an upload's would be
- * (features/emoji), before the transaction: a name the workspace has is left as it is (a re-run
- * adds none twice); a name that is a standard emoji's, an image not in the export or not an
- * image an emoji may have is skipped with its reason.
- */
-async function prepareEmoji(
-  db: Queryable,
-  appId: string,
-  exp: MattermostExport,
-  blobs: ReadonlyMap<string, ExportBlob>,
-  hasStore: boolean,
-  report: MattermostImportReport,
-  skip: (s: MattermostSkip) => void,
-): Promise<PreparedEmoji[]> {
-  if (exp.emoji.length === 0) return [];
-  const names = [...new Set(exp.emoji.map((e) => key(e.name)))];
-  const taken = new Set(
-    (
-      await db
-        .select({ name: schema.emojiNames.name })
-        .from(schema.emojiNames)
-        .where(and(eq(schema.emojiNames.appId, appId), inArray(schema.emojiNames.name, names)))
-    ).map((r) => r.name),
-  );
-  const out: PreparedEmoji[] = [];
-  for (const e of exp.emoji) {
-    const no = (why: string) =>
-      skip({ channel: '', reason: 'custom emoji not imported', detail: `:${e.name}: ${why}` });
-    let shortcode: string;
-    try {
-      shortcode = checkShortcode(key(e.name));
-    } catch {
-      no('(not a shortcode here: 2–32 of a-z, 0-9, _, - and +)');
-      continue;
-    }
-    if (taken.has(shortcode)) {
-      report.emoji.existing++;
-      continue;
-    }
-    if (standardShortcodes().has(shortcode)) {
-      no("(a standard emoji's name)");
-      continue;
-    }
-    const blob = blobs.get(`data/${e.image}`) ?? blobs.get(e.image);
-    if (!blob || !hasStore) {
-      no(blob ? '(no file store given)' : '(image not in the export)');
-      continue;
-    }
-    try {
-      const image = await prepareEmojiImage(await blob.read(), path.posix.basename(e.image));
-      // Random, as an upload's: the image's public URL must not be guessable from the name.
-      out.push({ shortcode, imageId: randomUUID(), image });
-      taken.add(shortcode);
-      report.emoji.imported++;
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      no(`(${err.message})`);
-    }
-  }
-  return out;
-}
-
-/** Store the emoji's images, then their rows, in the import's transaction. */
-async function writeEmoji(q: Queryable, appId: string, emoji: PreparedEmoji[], store: BlobStore | undefined) {
-  if (emoji.length === 0 || !store) return;
-  for (const e of emoji)
-    await store.putBytes(`${appId}/${e.imageId}.emoji`, e.image.data, { contentType: e.image.contentType });
-  await q
-    .insert(schema.emojiNames)
-    .values(emoji.map((e) => ({ appId, name: e.shortcode, shortcode: e.shortcode })))
-    .onConflictDoNothing();
-  await q.insert(schema.customEmoji).values(
-    emoji.map((e) => ({
-      appId,
-      shortcode: e.shortcode,
-      aliases: [],
-      imageId: e.imageId,
-      storageKey: `${appId}/${e.imageId}.emoji`,
-      contentType: e.image.contentType,
-      animated: e.image.animated,
-      width: e.image.width,
-      height: e.image.height,
-      createdBy: 'server',
-    })),
-  );
 }
 
 function dedupe(members: { userId: string; role: string }[]) {

@@ -33,6 +33,8 @@ const SlackUserSchema = Type.Object({
       status_text: Opt(Text),
       status_emoji: Opt(Text),
       status_expiration: Opt(Type.Number()),
+      /** The picture's URL at Slack; its file's name is the one under `__avatars/<user id>/`. */
+      image_original: Opt(Text),
     }),
   ),
 });
@@ -103,8 +105,30 @@ export type SlackKind = 'public' | 'private' | 'mpim' | 'dm';
 /** A conversation of any kind; `name` is its folder (a DM's id). */
 export type SlackConversation = SlackChannel & { kind: SlackKind };
 
+/**
+ * A custom emoji of the export (slackdump's layout: `emojis/<name>.<png|gif|jpg|webp>`, with
+ * `index.json` naming each emoji's aliases: `"alias:<name>"` values, or objects with `aliases`).
+ */
+export interface SlackEmoji {
+  name: string;
+  /** Its image's entry in the archive. */
+  file: string;
+  aliases: string[];
+}
+
+/** slackdump's emoji index: a name → its URL, `alias:<name>`, or (full mode) an object. */
+const EmojiIndexSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Object({ aliases: Opt(Type.Array(Text)) })]),
+);
+
 export interface SlackExport {
   users: SlackUser[];
+  /** User id → their picture's entry (`__avatars/<user id>/<file>`), for those the export has one of. */
+  avatars: Map<string, string>;
+  /** The export has an `__avatars/` folder (slackdump's `-avatars`): a person missing from it is said. */
+  withAvatars: boolean;
+  emoji: SlackEmoji[];
   /** Every conversation, public channels first, then private channels, group DMs, DMs. */
   conversations: SlackConversation[];
   /** Folder → its messages in time order (every day file, each checked). */
@@ -235,7 +259,56 @@ export function readSlackExport(archive: ExportArchive): SlackExport {
     all.sort((a, b) => Number(a.ts) - Number(b.ts) || a.ts.localeCompare(b.ts));
     days.set(c.name, all);
   }
-  return { users, conversations, days, problems };
+  const { avatars, withAvatars, emoji } = readPictures(archive, users, parse, problem);
+  return { users, avatars, withAvatars, emoji, conversations, days, problems };
+}
+
+const IMAGE_FILE = /\.(png|gif|jpe?g|webp)$/i;
+
+/**
+ * The export's pictures (slackdump's extensions of the format): `__avatars/<user id>/<file>` (the
+ * file named as the user's `image_original`, else the folder's only file) and the custom emoji of
+ * `emojis/` with their aliases from `index.json`. A standard Slack export has neither.
+ */
+function readPictures(
+  archive: ExportArchive,
+  users: SlackUser[],
+  parse: (name: string) => unknown,
+  problem: (file: string, reason: string) => void,
+): { avatars: Map<string, string>; withAvatars: boolean; emoji: SlackEmoji[] } {
+  const byUser = new Map<string, string[]>();
+  const images = new Map<string, string>(); // emoji name → its file
+  for (const k of archive.blobs.keys()) {
+    const a = /^__avatars\/([^/]+)\/([^/]+)$/.exec(k);
+    if (a) byUser.set(a[1] as string, [...(byUser.get(a[1] as string) ?? []), k]);
+    const e = /^emojis\/([^/]+)$/.exec(k);
+    if (e && IMAGE_FILE.test(e[1] as string)) images.set((e[1] as string).replace(IMAGE_FILE, ''), k);
+  }
+  const avatars = new Map<string, string>();
+  for (const u of users) {
+    const files = byUser.get(u.id);
+    if (!files) continue;
+    const named = u.profile?.image_original?.split(/[?#]/)[0]?.split('/').at(-1);
+    const pick = files.find((f) => named && f.endsWith(`/${named}`)) ?? (files.length === 1 ? files[0] : undefined);
+    if (pick) avatars.set(u.id, pick);
+  }
+  const aliases = new Map<string, string[]>(); // emoji name → its aliases
+  const raw = archive.files.has('index.json') ? parse('index.json') : undefined;
+  if (raw !== undefined && images.size > 0) {
+    if (!Value.Check(EmojiIndexSchema, raw))
+      problem('index.json', 'not an emoji index (names to URLs, `alias:<name>`, or objects with `aliases`)');
+    else
+      for (const [name, v] of Object.entries(raw as Record<string, string | { aliases?: string[] | null }>)) {
+        if (typeof v === 'string') {
+          const target = v.startsWith('alias:') ? v.slice('alias:'.length) : null;
+          if (target) aliases.set(target, [...(aliases.get(target) ?? []), name]);
+        } else for (const a of v.aliases ?? []) aliases.set(name, [...(aliases.get(name) ?? []), a]);
+      }
+  }
+  const emoji = [...images]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, file]) => ({ name, file, aliases: [...new Set(aliases.get(name) ?? [])] }));
+  return { avatars, withAvatars: byUser.size > 0, emoji };
 }
 
 function describe(v: unknown): string {

@@ -25,6 +25,7 @@ import { dmId } from '../channels/index.js';
 import { type FileRow, presentAttachment, SNIFF_BYTES, sanitizeName, sniff } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
+import { type PersonPicture, pictureRefusal, prepareEmoji, storePictures, writeEmoji } from './media.js';
 import { usernamePicker, workspaceMembersByEmail } from './people.js';
 import { readSlackExport, type SlackConversation, type SlackMessage } from './slack-export.js';
 import { convertSlackText } from './slack-text.js';
@@ -48,7 +49,9 @@ export type SkipReason =
   | 'too many reaction types'
   | 'empty message'
   /** A DM or group DM with fewer than two people of the export (a DM with oneself): not imported. */
-  | 'conversation with fewer than two people';
+  | 'conversation with fewer than two people'
+  | 'profile picture not imported'
+  | 'custom emoji not imported';
 
 export interface ImportSkip {
   reason: SkipReason;
@@ -71,7 +74,11 @@ export interface ImportReport {
      * gets the first free `<name>-2`, `<name>-3`…; a name that is no valid username gets none.
      */
     renamed: ImportRename[];
+    /** Profile pictures imported (`__avatars/<user id>/`), for the people created. */
+    pictures: number;
   };
+  /** Custom emoji (`emojis/`): added, or of a name the workspace has already (left as they are). */
+  emoji: { imported: number; existing: number };
   /**
    * Conversations, new and already there; of them, how many are private channels (`group:`),
    * group DMs and DMs (`dm:`).
@@ -120,6 +127,8 @@ export interface ImportOptions {
   store?: BlobStore;
   /** Largest file attached, in bytes (the server's upload limit). */
   maxFileBytes?: number;
+  /** `PARLEY_PUBLIC_URL`: avatars are served under it; without it the export's pictures are skipped. */
+  publicUrl?: string;
 }
 
 // ---- ids ------------------------------------------------------------------------------------
@@ -242,7 +251,8 @@ export async function importSlackExport(
 
   const report: ImportReport = {
     dry_run: dryRun,
-    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0, renamed: [] },
+    users: { matched: 0, created: 0, existing: 0, deactivated: [], bots: 0, renamed: [], pictures: 0 },
+    emoji: { imported: 0, existing: 0 },
     channels: { imported: 0, existing: 0, archived: 0, private: 0, group_dms: 0, dms: 0 },
     messages: { imported: 0, existing: 0, replies: 0, system: 0 },
     reactions: 0,
@@ -256,6 +266,9 @@ export async function importSlackExport(
     report.skipped.by_reason[s.reason] = (report.skipped.by_reason[s.reason] ?? 0) + 1;
     report.skipped.items.push(s);
   };
+  const pictureSkipped = (handle: string, why: string) =>
+    skip({ channel: '', reason: 'profile picture not imported', detail: `${handle} (${why})` });
+  const pictures: PersonPicture[] = [];
 
   // ---- users: matched by email to the workspace's members, created otherwise ----
   const { byEmail, users: matchedUsers } = await workspaceMembersByEmail(db, appId);
@@ -310,7 +323,7 @@ export async function importSlackExport(
     if (existingUserIds.has(userId)) report.users.existing++;
     else {
       report.users.created++;
-      toCreate.push({
+      const row: typeof schema.users.$inferInsert = {
         appId,
         id: userId,
         name,
@@ -318,7 +331,16 @@ export async function importSlackExport(
         title: u.profile?.title?.trim() || null,
         timeZone: u.tz ? knownTimeZone(u.tz) : null,
         ...statusOf(u.profile),
-      });
+      };
+      toCreate.push(row);
+      // The picture is read and rendered when written (not held for everyone at once).
+      const file = exp.avatars.get(u.id);
+      if (file || (exp.withAvatars && u.profile?.image_original)) {
+        const blob = file ? archive.blobs.get(file) : undefined;
+        const why = pictureRefusal(blob, opts);
+        if (why || !blob) pictureSkipped(`${name} (${u.id})`, why ?? '');
+        else pictures.push({ row, handle: `${name} (${u.id})`, blob });
+      }
     }
     // A bot user's `bot_message`s are theirs: one identity, not a second `slack-bot-…` user.
     if (u.is_bot && u.profile?.bot_id) botUsers.set(u.profile.bot_id, userId);
@@ -349,10 +371,23 @@ export async function importSlackExport(
     channel: channelName,
   };
 
+  const { emoji, existing: emojiExisting } = await prepareEmoji(
+    db,
+    appId,
+    exp.emoji.map((e) => ({ ...e, blob: archive.blobs.get(e.file) })),
+    !!opts.store,
+    (name, why) => skip({ channel: '', reason: 'custom emoji not imported', detail: `:${name}: ${why}` }),
+  );
+  report.emoji = { imported: emoji.length, existing: emojiExisting };
+
   // ---- the writes: users, then every channel, in ONE transaction ----
   const list = [...channelsByName.values()];
   const write = async (q: Tx | Database['db']) => {
+    const imageRows = dryRun ? [] : await storePictures(appId, pictures, opts, pictureSkipped);
+    report.users.pictures = dryRun ? pictures.length : imageRows.length;
     if (!dryRun) await insertNew(q, schema.users, toCreate);
+    if (!dryRun) await insertNew(q, schema.images, imageRows);
+    if (!dryRun) await writeEmoji(q, appId, emoji, opts.store);
     if (!dryRun) await insertNew(q, schema.importClaims, claims);
     opts.onProgress?.(0, list.length, null);
     const problems: { file: string; reason: string }[] = [];
