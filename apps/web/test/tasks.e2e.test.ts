@@ -2,8 +2,8 @@
  * Tasks from messages in real Chromium against a real server: Olive hovers a message in #general,
  * picks Make a task, names Mia with a due time; the message shows its task badge. Mia's Activity
  * says Olive assigned her a task; its Tasks tab (at phone width too) lists it, and Mark done
- * takes it off — Olive's badge turns done, live. Mia keeps a note on a saved message, and
- * follows #general's notes from its Notes panel. Screenshots go to /tmp/shots-tasks/.
+ * takes it off — Olive's badge turns done, live. Saved lists it on its Tasks tab, and Mia keeps
+ * a note on the saved message. Screenshots go to /tmp/shots-tasks/.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -52,7 +52,7 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     await o.goto(`/w/${ws.id}`);
     await o.waitForURL(/\/c\/public:general/, WAIT);
     ok(await call(oliveS, 'POST', '/v1/channels/public:general/members', { add: [oliveS.user_id, miaS.user_id] }));
-    ok(
+    const posted = ok(
       await call(oliveS, 'POST', '/v1/channels/public:general/messages', {
         text: 'The venue needs a deposit by Friday',
       }),
@@ -104,6 +104,23 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     await m.screenshot({ path: `${SHOTS}/activity-tasks-phone.png` });
     await m.setViewportSize({ width: 1280, height: 800 });
     await m.screenshot({ path: `${SHOTS}/activity-tasks.png` });
+    // Saved lists it too, on its Tasks tab; a saved message there takes a note of Mia's own.
+    const savedIt = await call(miaS, 'POST', '/v1/saved', { message_id: posted.message.id });
+    expect(savedIt.status).toBe(201);
+    await m.getByTestId('saved-button').click();
+    const saved = m.getByRole('dialog', { name: 'Saved' });
+    const item = saved.getByTestId('saved-item').filter({ hasText: 'The venue needs a deposit by Friday' });
+    await item.waitFor(WAIT);
+    await item.getByRole('button', { name: 'Add note' }).click();
+    await item.getByLabel('Your note').fill('ask finance for the card');
+    await item.getByRole('button', { name: 'Save note' }).click();
+    await expect.poll(() => item.getByTestId('saved-note').textContent(), WAIT).toContain('ask finance for the card');
+    await saved.getByRole('tab', { name: 'Tasks' }).click();
+    await saved.getByTestId('task-item').filter({ hasText: 'The venue needs a deposit by Friday' }).waitFor(WAIT);
+    await m.screenshot({ path: `${SHOTS}/saved-tasks.png` });
+    await m.keyboard.press('Escape');
+    await expect.poll(() => saved.count(), WAIT).toBe(0);
+
     await task.getByRole('button', { name: 'Mark done' }).click();
     await expect.poll(() => task.count(), WAIT).toBe(0);
     // Olive's badge turns done, live.
