@@ -95,8 +95,27 @@ describe.skipIf(!haveBrowser)('the assistant in Chromium', () => {
         WAIT,
       )
       .toContain('Noon works');
+
+    // A thread: "Summarise thread" at its top summarises its first message and replies.
+    await api(ada.page, ws, 'POST', '/v1/channels/public:plans/messages', {
+      text: 'Notes are checked, two typos fixed',
+      parent_id: ids[1],
+    });
+    fake.answer = (r) => (r.stream ? { text: 'Ada fixed two typos in the notes [2].' } : { text: '[]' });
+    await page.goto(`/w/${ws}/c/public:plans?t=${ids[1]}`);
+    await page.getByTestId('thread-catch-up-button').click(WAIT);
+    const summary = page.getByTestId('thread-catch-up-summary');
+    await expect
+      .poll(async () => (await summary.count()) && summary.textContent(), WAIT)
+      .toBe('Ada fixed two typos in the notes [2].');
+    const threadPrompt = fake.got.filter((g) => g.stream).pop()?.prompt ?? '';
+    expect(threadPrompt).toContain('Bob, can you check the release notes?');
+    expect(threadPrompt).toContain('two typos fixed');
+    expect(threadPrompt).not.toContain('Lunch at noon?');
+    await page.screenshot({ path: `${SHOTS}/thread-summary.png` });
     expect(errors).toEqual([]);
   });
+
   it("shows the admin console's Assistant tab: the provider (never its key) and the usage meter", {
     timeout: 120_000,
   }, async () => {

@@ -3,7 +3,7 @@
  * kept live by the client from then on), a typing indicator and a reply box.
  */
 import type { LocalMessage } from '@parley/client';
-import { useEffect, useId, useMemo, useState } from 'react';
+import { type ReactNode, useEffect, useId, useMemo, useState } from 'react';
 import { useChannelContext } from './channel.js';
 import { useChannelState, useMe } from './context.js';
 import { cx } from './format.js';
@@ -24,12 +24,14 @@ export interface ThreadProps {
   /** Render the parent and replies with this; default: the surrounding `<Channel MessageUI>`, else the kit's row. */
   MessageUI?: MessageUIComponent;
   className?: string;
+  /** Shown at the top of the thread's body, under its header (a summary of the thread, say). */
+  children?: ReactNode;
 }
 
 const EMPTY: readonly LocalMessage[] = [];
 
 /** A thread panel (renders nothing when no thread is open). Render inside `<Channel>`. */
-export function Thread({ parentId, onClose, onSelectUser, MessageUI, className }: ThreadProps) {
+export function Thread({ parentId, onClose, onSelectUser, MessageUI, className, children }: ThreadProps) {
   const ctx = useChannelContext();
   const UI = useMessageUI(MessageUI);
   const id = parentId ?? ctx.thread;
@@ -89,6 +91,7 @@ export function Thread({ parentId, onClose, onSelectUser, MessageUI, className }
         </button>
       </header>
       <div className="parley-thread__body">
+        {children}
         {parent ? (
           <MessageSlot
             UI={UI}

@@ -8,7 +8,7 @@
  */
 import type { Channel as ChannelHandle } from '@parley/client';
 import type { Citation } from '@parley/protocol';
-import { useAssistant, useCatchUp, useChannelState, useMe, useSmartReplies } from '@parley/react';
+import { useAssistant, useCatchUp, useChannelContext, useChannelState, useMe, useSmartReplies } from '@parley/react';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import type { ConversationInfo } from '../hooks/use-conversation.js';
 import { navigate, useLocation, withQuery } from '../lib/router.js';
@@ -52,7 +52,7 @@ export function CatchUpButton({ offer, open, onToggle }: { offer: CatchUpOffer; 
 }
 
 /** The summary's text with each `[n]` it cites as a link to that message. */
-function Cited({ text, citations }: { text: string; citations: Citation[] }) {
+function Cited({ text, citations, link = true }: { text: string; citations: Citation[]; link?: boolean }) {
   const location = useLocation();
   const byN = new Map(citations.map((c) => [c.n, c]));
   const parts: ReactNode[] = [];
@@ -63,6 +63,15 @@ function Cited({ text, citations }: { text: string; citations: Citation[] }) {
     const at = m.index ?? 0;
     parts.push(text.slice(last, at));
     const href = withQuery(location, { m: c.message_id, t: null });
+    if (!link) {
+      parts.push(
+        <strong key={`${at}-${c.n}`} className="app-catch-up__cite" data-testid="catch-up-cite">
+          [{c.n}]
+        </strong>,
+      );
+      last = at + m[0].length;
+      continue;
+    }
     parts.push(
       <a
         key={`${at}-${c.n}`}
@@ -166,5 +175,56 @@ export function SmartReplies({ channel }: { channel: ChannelHandle }) {
         </span>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * At the top of an open thread: "Summarise thread" (when the assistant catches up and the
+ * thread has replies) and, asked, the summary of the whole thread, its citations in bold (the
+ * replies are all in view beside it). Lives inside <Channel>, to know the open thread.
+ */
+export function ThreadCatchUp() {
+  const { catch_up } = useAssistant();
+  const { channel, thread } = useChannelContext();
+  const state = useChannelState(channel);
+  const replies = thread ? (state?.threads[thread]?.length ?? 0) : 0;
+  const c = useCatchUp(channel.cid, thread ? { threadOf: thread } : {});
+  const [asked, setAsked] = useState<string | null>(null);
+  if (!catch_up || !thread || replies === 0) return null;
+  if (asked !== thread)
+    return (
+      <div className="app-smart-replies">
+        <button
+          type="button"
+          className="app-link-button"
+          data-testid="thread-catch-up-button"
+          onClick={() => {
+            setAsked(thread);
+            c.start({ after_seq: 0 });
+          }}
+        >
+          ✨ Summarise thread
+        </button>
+      </div>
+    );
+  return (
+    <section className="app-catch-up" aria-label="Thread summary" data-testid="thread-catch-up">
+      <header className="app-catch-up__head">
+        <strong>Thread summary</strong>
+        <button type="button" className="app-icon-button" aria-label="Close summary" onClick={() => setAsked(null)}>
+          <span aria-hidden="true">×</span>
+        </button>
+      </header>
+      {c.error ? (
+        <p className="app-form__error" role="alert">
+          {c.error.message}
+        </p>
+      ) : null}
+      {c.summary ? (
+        <p className="app-catch-up__summary" data-testid="thread-catch-up-summary">
+          {c.status === 'done' ? <Cited text={c.summary} citations={c.citations} link={false} /> : c.summary}
+        </p>
+      ) : null}
+    </section>
   );
 }

@@ -18,7 +18,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ConversationInfo, useConversation } from '../hooks/use-conversation.js';
 import { usePhoneLayout } from '../lib/layout.js';
 import { back, navigate, useLocation, withQuery } from '../lib/router.js';
-import { CatchUpButton, CatchUpPanel, SmartReplies, useCatchUpOffer } from './catch-up.js';
+import { CatchUpButton, CatchUpPanel, SmartReplies, ThreadCatchUp, useCatchUpOffer } from './catch-up.js';
 import { ChannelHeader } from './channel-header.js';
 import { HashIcon, LockIcon } from './icons.js';
 import type { PanelName } from './shell-types.js';
@@ -222,7 +222,9 @@ export function Conversation({
           <TypingIndicator />
           {showJoin ? null : <SmartReplies channel={channel} />}
           {showJoin ? <JoinBar channel={channel} info={info} /> : <MessageInput autoFocus />}
-          <Thread onSelectUser={showProfile} />
+          <Thread onSelectUser={showProfile}>
+            <ThreadCatchUp />
+          </Thread>
           {/* On a phone a profile opens over the thread it was opened from, and back returns to it. */}
           {phone ? null : <OnePane panel={panel} onThreadOpened={closePanel} />}
           <ThreadAddress id={threadId} phone={phone} location={location} />
