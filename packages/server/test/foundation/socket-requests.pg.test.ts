@@ -26,6 +26,7 @@ interface Ctx {
   sectionId?: string;
   sectionIds?: string[];
   savedId?: string;
+  taskId?: string;
 }
 interface Step {
   type: ClientRequestType;
@@ -139,6 +140,18 @@ const STEPS: Step[] = [
   { type: 'saved.list', as: 'alice', fields: () => ({ status: 'saved', limit: 10 }) },
   { type: 'saved.update', as: 'alice', fields: (c) => ({ id: c.savedId, status: 'completed' }) },
   { type: 'saved.remove', as: 'alice', fields: (c) => ({ id: c.savedId }) },
+  {
+    type: 'task.create',
+    as: 'alice',
+    fields: (c) => ({ message_id: c.messageId, assignee_id: 'bob', due_at: inAnHour() }),
+    keep: (r, c) => {
+      c.taskId = r.task.id;
+    },
+  },
+  { type: 'task.update', as: 'bob', fields: (c) => ({ id: c.taskId, status: 'done' }) },
+  { type: 'task.list', as: 'bob', fields: () => ({ status: 'done', limit: 10 }) },
+  { type: 'task.delete', as: 'alice', fields: (c) => ({ id: c.taskId }) },
+  { type: 'note.subscribe', as: 'bob', fields: (c) => ({ cid: c.cid, subscribed: true }) },
   { type: 'command.run', as: 'alice', fields: (c) => ({ cid: c.cid, text: '/me waves' }) },
   {
     type: 'call.start',
