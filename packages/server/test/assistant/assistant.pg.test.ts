@@ -220,6 +220,7 @@ describe('catch-up', () => {
     expect(req.body.model).toBe('llama-3.2-3b');
     expect(req.body.stream_options).toEqual({ include_usage: true });
     expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(req.prompt).toContain('The reader is Bob.');
     expect(req.prompt).toContain('[1] Alice');
     expect(req.prompt).toContain('The release moves to Friday');
     expect(req.prompt).toContain('[3] Alice');

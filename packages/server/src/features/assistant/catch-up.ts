@@ -127,11 +127,13 @@ export async function planCatchUp(
   const assistant = await requireAssistant(svc, appId, 'catch_up');
   await checkAssistantRate(svc, appId, caller.userId);
   let title: string;
+  let reader: string;
   let messages: Message[];
   if ('cid' in scope) {
     const a = await accessChannelRead(svc.db, caller, scope.cid);
     const after = body.after_seq ?? a.member?.lastReadSeq ?? 0;
     title = a.channel.name ? `#${a.channel.name}` : scope.cid;
+    reader = a.user?.name || caller.userId;
     messages = await readRange(
       (before) => listMessages(svc, caller, scope.cid, { limit: MAX_PAGE, ...(before ? { before } : {}) }),
       after,
@@ -141,6 +143,7 @@ export async function planCatchUp(
     const parent = await svc.accessMessage(svc.db, caller, scope.parentId);
     const after = body.after_seq ?? parent.member?.lastReadSeq ?? 0;
     title = 'a thread';
+    reader = parent.user?.name || caller.userId;
     const replies = await readRange(
       (before) => listReplies(svc, caller, scope.parentId, { limit: MAX_PAGE, ...(before ? { before } : {}) }),
       after,
@@ -151,7 +154,6 @@ export async function planCatchUp(
     messages = head && replies.length > 0 ? [head, ...replies] : replies;
   }
   messages = fit(messages.filter(promptable));
-  const reader = caller.userId;
   const lines = messages.map((m, i) => promptLine(i + 1, m));
   const prompt: ChatMessage[] = [
     { role: 'system', content: SYSTEM },

@@ -74,11 +74,13 @@ const isChunk = TypeCompiler.Compile(Chunk);
 
 const unavailable = (message: string) => new ApiError('ASSISTANT_UNAVAILABLE', message, { retry_after_ms: 1000 });
 
-/** Kept-alive connections to providers, one pool per checked address and name. */
-const pools = new Map<string, Pool>();
+/** Each server's kept-alive connections to providers, one pool per checked address and name. */
+const poolsOf = new WeakMap<Services, Map<string, Pool>>();
 
-/** Close every provider connection (at shutdown). */
-export async function closeProviderPools(): Promise<void> {
+/** Close every provider connection of this server (at shutdown). */
+export async function closeProviderPools(svc: Services): Promise<void> {
+  const pools = poolsOf.get(svc);
+  if (!pools) return;
   const all = [...pools.values()];
   pools.clear();
   await Promise.allSettled(all.map((p) => p.destroy()));
@@ -106,9 +108,14 @@ async function connect(svc: Services, raw: string): Promise<{ pool: Pool; path: 
   const name = u.hostname.replace(/^\[|\]$/g, '');
   const servername = u.protocol === 'https:' && !/^[\d.]+$|:/.test(name) ? name : undefined;
   const key = `${origin} ${name}`;
+  let pools = poolsOf.get(svc);
+  if (!pools) {
+    pools = new Map();
+    poolsOf.set(svc, pools);
+  }
   let pool = pools.get(key);
   if (!pool) {
-    if (pools.size >= 200) await closeProviderPools();
+    if (pools.size >= 200) await closeProviderPools(svc);
     pool = new Pool(origin, { connections: null, ...(servername ? { connect: { servername } } : {}) });
     pools.set(key, pool);
   }

@@ -66,7 +66,7 @@ export function assistantRoutes(svc: Services): FastifyPluginAsyncTypebox {
     await moderation.load();
     assistantRegistries.set(svc, moderation);
     addMessageCheck(svc, aiModerationCheck(svc, moderation));
-    app.addHook('onClose', async () => closeProviderPools());
+    app.addHook('onClose', async () => closeProviderPools(svc));
 
     app.get(
       '/v1/assistant',

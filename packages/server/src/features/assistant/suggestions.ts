@@ -67,7 +67,7 @@ export async function suggestReplies(svc: Services, caller: Caller, messageId: s
     assistant.target,
     [
       { role: 'system', content: SYSTEM },
-      { role: 'user', content: `The reader is ${caller.userId}.\n\n${lines.join('\n')}` },
+      { role: 'user', content: `The reader is ${a.user?.name || caller.userId}.\n\n${lines.join('\n')}` },
     ],
     { feature: 'smart_replies', timeoutMs: assistant.timeoutMs, maxTokens: 200, temperature: 0.7 },
   );
