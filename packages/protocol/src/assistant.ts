@@ -87,7 +87,8 @@ export type AssistantUsageQuery = Static<typeof AssistantUsageQuery>;
 
 /** Tokens in and out (as the provider counted them) of one feature on one UTC day. */
 export const AssistantUsageDay = Type.Object({
-  day: Type.String({ format: 'date' }),
+  /** A UTC day, `YYYY-MM-DD`. */
+  day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'a UTC day, YYYY-MM-DD' }),
   feature: Type.Union(ASSISTANT_FEATURES.map((f) => Type.Literal(f))),
   requests: Type.Integer(),
   prompt_tokens: Type.Integer(),
