@@ -240,6 +240,21 @@ describe('catch-up', () => {
     expect(fake.got[0]?.prompt).toContain('old news');
   });
 
+  it("leaves out the authors the reader muted, as the reader's history does", async () => {
+    const muted = await h.call({
+      method: 'POST',
+      url: '/v1/moderation/mutes',
+      headers: await as('alice'),
+      payload: { user_id: 'carol' },
+    });
+    expect(muted.status).toBe(200);
+    fake.answer = () => ({ text: 'Summary [1]' });
+    await catchUp('alice', '/v1/channels/group:team/catch-up', { after_seq: readUpTo });
+    expect(fake.got[0]?.prompt).toContain('The release moves to Friday');
+    expect(fake.got[0]?.prompt).not.toContain('review the changelog');
+    await h.call({ method: 'DELETE', url: '/v1/moderation/mutes/carol', headers: await as('alice') });
+  });
+
   it('never reads a channel the caller may not: NOT_FOUND, nothing sent', async () => {
     const c = await catchUp('bob', '/v1/channels/group:secret/catch-up');
     expect(c.status).toBe(404);
@@ -290,6 +305,13 @@ describe('catch-up', () => {
       const last = c.events[c.events.length - 1];
       expect(last).toMatchObject({ type: 'error', error: { code: 'ASSISTANT_UNAVAILABLE' } });
     }
+    // An answer past the size cap (1 MiB) is cut, not read to the end.
+    fake.answer = () => ({ garbage: `data: ${'x'.repeat(1_200_000)}\n\n` });
+    const huge = await catchUp('bob', '/v1/channels/group:team/catch-up');
+    expect(huge.events[huge.events.length - 1]).toMatchObject({
+      type: 'error',
+      error: { code: 'ASSISTANT_UNAVAILABLE', message: expect.stringContaining('larger than') },
+    });
     await put(await app.server(), { timeout_ms: 1000 });
     fake.answer = () => 'hang';
     const c = await catchUp('bob', '/v1/channels/group:team/catch-up');
