@@ -3,7 +3,8 @@
  * picks Make a task, names Mia with a due time; the message shows its task badge. Mia's Activity
  * says Olive assigned her a task; its Tasks tab (at phone width too) lists it, and Mark done
  * takes it off — Olive's badge turns done, live. Saved lists it on its Tasks tab, and Mia keeps
- * a note on the saved message. Screenshots go to /tmp/shots-tasks/.
+ * a note on the saved message. Mia follows #general's notes from its Notes panel, and Olive's
+ * new note there is in her Activity. Screenshots go to /tmp/shots-tasks/.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -126,6 +127,27 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     // Olive's badge turns done, live.
     await expect.poll(() => badge.getAttribute('data-status'), WAIT).toBe('done');
     await o.screenshot({ path: `${SHOTS}/task-done.png` });
+
+    // Mia follows #general's notes from its Notes panel; Olive's new note is in her Activity.
+    await m.goto(`/w/${ws.id}/c/public:general`);
+    await m.getByTestId('channel-notes-button').click(WAIT);
+    const notes = m.getByRole('complementary', { name: 'Notes' });
+    const follow = notes.getByRole('checkbox', { name: /Follow changes to these notes/ });
+    await follow.waitFor(WAIT);
+    expect(await follow.isChecked()).toBe(false);
+    await follow.check();
+    await expect.poll(() => follow.isChecked(), WAIT).toBe(true);
+    await m.screenshot({ path: `${SHOTS}/notes-follow.png` });
+    const made = await h.call({
+      method: 'POST',
+      url: '/v1/notes',
+      headers: chatHeaders(oliveS),
+      payload: { cid: 'public:general', title: 'Deposit checklist', text: '- ask finance' },
+    });
+    expect(made.status).toBe(201);
+    await m.goto(`/w/${ws.id}/activity`);
+    await expect.poll(() => items.first().textContent(), WAIT).toContain('changed a note you follow');
+    expect(await items.first().textContent()).toContain('Deposit checklist');
     expect(errors).toEqual([]);
   });
 });

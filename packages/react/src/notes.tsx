@@ -78,10 +78,16 @@ export function NotesPanel({ cid = null, canEdit = true, openNoteId = null }: No
   }, [client, cid]);
   const toggleFollow = () => {
     if (!cid || following === null) return;
+    // Shown at once; put back if the server refuses.
+    const was = following;
+    setFollowing(!was);
     client.notes
-      .subscribe(cid, !following)
+      .subscribe(cid, !was)
       .then(setFollowing)
-      .catch((e: unknown) => setError(message(e)));
+      .catch((e: unknown) => {
+        setFollowing(was);
+        setError(message(e));
+      });
   };
 
   const create = async (e: FormEvent) => {
