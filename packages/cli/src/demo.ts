@@ -355,7 +355,15 @@ export async function seedDemo(base: string, log: (line: string) => void = () =>
     }),
     'a note',
   );
-  log('stars, a section, saved, a bookmark, notes');
+  // Grace makes her request of Ada a task, due tomorrow: Ada's Activity and Saved list it.
+  await must(
+    http(base, 'POST', '/v1/tasks', {
+      body: { message_id: ping.id, assignee_id: id('ada'), due_at: new Date(Date.now() + 86_400_000).toISOString() },
+      session: s.grace,
+    }),
+    'a task',
+  );
+  log('stars, a section, saved, a bookmark, notes, a task');
 
   // Read marks: everyone has read everything, except Ada in #engineering (a mention waiting).
   for (const p of DEMO_PEOPLE)

@@ -108,6 +108,11 @@ describe('parley demo', () => {
       const gen = await ada.get('/v1/channels/public:general');
       expect(gen.channel.membership.last_read_seq).toBe(gen.channel.last_seq);
       expect(gen.members).toHaveLength(5);
+      // Grace's request in #engineering is a task for Ada.
+      const tasks = await ada.get('/v1/me/tasks');
+      expect(tasks.tasks.map((t: any) => t.message.text)).toEqual([
+        '@ada can you approve the release PR when you have a minute?',
+      ]);
 
       // Everyone can sign in with the printed password.
       const linus = await signIn(base, 'linus@demo.parley.chat', result.password);

@@ -27,6 +27,7 @@ import {
   PresenceDot,
   ReactionPicker,
   SavedList,
+  TaskList,
   Thread,
   TypingIndicator,
   UserProfileCard,
@@ -368,6 +369,17 @@ export const STORIES: Story[] = [
     render: () => (
       <Pane width={480} height={360}>
         <SavedList />
+      </Pane>
+    ),
+  },
+  {
+    id: 'tasks',
+    component: 'TaskList',
+    state: 'a task given to you',
+    ready: '.parley-tasks li',
+    render: () => (
+      <Pane width={480} height={300}>
+        <TaskList />
       </Pane>
     ),
   },
