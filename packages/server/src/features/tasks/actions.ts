@@ -77,9 +77,15 @@ async function checkAssignee(q: Queryable, me: Me, cid: string, userId: string):
     throw invalid('assignee_id is not a member of this channel', { assignee_id: userId });
 }
 
-/** The message as the caller may change its task: readable (NOT_FOUND), by a member (FORBIDDEN). */
-async function accessForChange(q: Queryable, me: Me, messageId: string) {
-  const a = await accessMessage(q, me, messageId);
+/**
+ * The message as the caller may change its task: readable (NOT_FOUND, naming `what`: the
+ * message when making a task, the task when changing one), by a member (FORBIDDEN).
+ */
+async function accessForChange(q: Queryable, me: Me, messageId: string, what: 'Message' | 'Task') {
+  const a = await accessMessage(q, me, messageId).catch((err: unknown) => {
+    if (err instanceof ApiError && err.code === 'NOT_FOUND') throw notFound(what);
+    throw err;
+  });
   if (!a.member) throw forbidden('Only members of the channel make or change its tasks');
   return a;
 }
@@ -157,7 +163,7 @@ export async function createTask(svc: Services, me: Me, body: CreateTaskBody): P
   if (due) await checkReminderRoom(svc, asUser(me, body.assignee_id));
   let afterCommit = () => {};
   const row = await withTransaction(svc, async (tx, out) => {
-    const { message } = await accessForChange(tx, me, body.message_id);
+    const { message } = await accessForChange(tx, me, body.message_id, 'Message');
     if (message.deletedAt) throw notFound('Message');
     await checkAssignee(tx, me, message.cid, body.assignee_id);
     const id = uuidv7();
@@ -221,7 +227,7 @@ export async function updateTask(svc: Services, me: Me, id: string, body: Update
   let afterCommit = () => {};
   const row = await withTransaction(svc, async (tx, out) => {
     const before = await lockTask(tx, me, id);
-    await accessForChange(tx, me, before.messageId);
+    await accessForChange(tx, me, before.messageId, 'Task');
     const assignee = body.assignee_id ?? before.assigneeId;
     if (assignee !== before.assigneeId) await checkAssignee(tx, me, before.cid, assignee);
     const dueAt = due === undefined ? before.dueAt : due;
@@ -271,7 +277,7 @@ export async function updateTask(svc: Services, me: Me, id: string, body: Update
 export async function deleteTask(svc: Services, me: Me, id: string): Promise<Task> {
   const row = await withTransaction(svc, async (tx, out) => {
     const before = await lockTask(tx, me, id);
-    await accessForChange(tx, me, before.messageId);
+    await accessForChange(tx, me, before.messageId, 'Task');
     await cancelReminder(tx, me.app.id, before.reminderId);
     await tx.delete(t).where(and(eq(t.appId, me.app.id), eq(t.id, id)));
     const gone = { ...before, reminderId: null, updatedAt: new Date(svc.clock()) };
