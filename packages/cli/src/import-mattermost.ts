@@ -4,7 +4,7 @@
  * (features/imports/mattermost.ts), drawing progress on stderr and printing the report on stdout.
  *
  * It runs as `parley import slack` does (import-run.ts): the same flags, limits, exit codes and
- * output, and `--team NAME` to pick the team.
+ * output, through a running server that owns the data folder, and `--team NAME` to pick the team.
  */
 import type { MattermostImportReport } from '@parley/server';
 import type { Values } from './args.js';
@@ -25,6 +25,7 @@ export function importMattermost(values: Values): Promise<ImportOutcome> {
       }),
     describe: describeMattermostReport,
     channel: (name) => name,
+    query: typeof values.team === 'string' ? { team: values.team } : {},
   });
 }
 

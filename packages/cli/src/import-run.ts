@@ -1,19 +1,18 @@
 /**
  * What `parley import slack` and `parley import mattermost` share: the export read within its
- * limits before the database is opened (a bomb or a broken zip touches nothing), the data
- * folder's lock on PGlite (a server running on it is refused with word to stop it; on
- * PostgreSQL the import's one transaction runs beside any servers), the progress on stderr, a
- * dry run's problems as its answer (exit 1, like `mmctl import validate`), and the report on
- * stdout (`--json`: as the server gives it).
+ * limits before the database is opened (a bomb or a broken zip touches nothing), the progress on
+ * stderr, a dry run's problems as its answer (exit 1, like `mmctl import validate`), and the
+ * report on stdout (`--json`: as the server gives it).
  *
- * Directly, never through a running server: the importers write rows with their original times
- * and ids, which no API takes.
+ * On PGlite, when a server owns the data folder, the export goes to it (`POST
+ * /v1/admin/imports/{source}`, the same importer in that process) and its progress comes back;
+ * otherwise the command takes the folder's lock and imports itself. On PostgreSQL it imports
+ * itself, its one transaction beside any servers.
  */
 import type { Config, Database, ExportArchive, ExportLimits } from '@parley/server';
 import { parseSize, type Values } from './args.js';
 import { CliError } from './errors.js';
-import { describeOwner } from './owner-lock.js';
-import { takeFolder } from './reach.js';
+import { ApiError, withData } from './reach.js';
 import { cliEnv, settings } from './settings.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -60,6 +59,8 @@ export interface ImportCommand<R> {
   describe(report: R): string;
   /** How the progress names a channel (`#general`). */
   channel(name: string): string;
+  /** More of the import's query through a server (`team` for Mattermost). */
+  query?: Record<string, string>;
 }
 
 export async function runImport<R>(values: Values, cmd: ImportCommand<R>): Promise<ImportOutcome> {
@@ -76,6 +77,19 @@ export async function runImport<R>(values: Values, cmd: ImportCommand<R>): Promi
     if (e instanceof server.ImportInputError) throw new CliError(e.message);
     throw e;
   }
+  /** A refused export: a dry run's answer (exit 1), or the import's failure. */
+  const refused = (problems: { file: string; reason: string }[]): ImportOutcome => {
+    if (!dryRun) throw new CliError(new server.ExportRefusedError(problems).message);
+    return {
+      code: 1,
+      out: values.json
+        ? JSON.stringify({ dry_run: true, problems })
+        : [
+            `Dry run: the export has ${problems.length} problem${problems.length === 1 ? '' : 's'}; it would be refused:`,
+            ...problems.map((p) => `  ${p.file}: ${p.reason}`),
+          ].join('\n'),
+    };
+  };
   const work = async (): Promise<ImportOutcome> => {
     // The file store the server uses (the data folder's `files`, or S3), for files the export holds.
     const { store } = server.createStorage(cfg, server.loadMasterKey(cfg.masterKey, cfg.dataDir));
@@ -94,15 +108,7 @@ export async function runImport<R>(values: Values, cmd: ImportCommand<R>): Promi
       // A dry run's answer is the list of problems (stdout, like mmctl import validate), exit 1.
       if (e instanceof server.ExportRefusedError && dryRun) {
         bar.end();
-        return {
-          code: 1,
-          out: values.json
-            ? JSON.stringify({ dry_run: true, problems: e.problems })
-            : [
-                `Dry run: the export has ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}; it would be refused:`,
-                ...e.problems.map((p) => `  ${p.file}: ${p.reason}`),
-              ].join('\n'),
-        };
+        return refused(e.problems);
       }
       if (e instanceof server.ImportInputError) throw new CliError(e.message);
       throw e;
@@ -113,23 +119,42 @@ export async function runImport<R>(values: Values, cmd: ImportCommand<R>): Promi
     }
   };
   if (s.databaseUrl) return work();
-  const command = `import ${cmd.source}`;
-  const lock = await takeFolder(
-    s,
-    { kind: 'command', command },
-    (owner) =>
-      `${s.dataDir} is in use by ${describeOwner(owner)}; stop the server (parley ${command} writes to the ` +
-      'data folder directly), then run the import again',
-  ).catch(async (e: unknown) => {
-    await archive.close();
-    throw e;
+  return withData(s, `import ${cmd.source}`, {
+    direct: work,
+    api: async (api) => {
+      // Read here for its limits already; the server reads it again, within the same limits.
+      await archive.close();
+      const query = new URLSearchParams({ workspace, ...(dryRun ? { dry_run: 'true' } : {}), ...cmd.query });
+      const bar = progress(cmd.channel);
+      let last: ServerLine | null = null;
+      try {
+        await api.upload(`/v1/admin/imports/${cmd.source}?${query}`, values.file as string, (line) => {
+          const l = line as ServerLine;
+          if (l.type === 'progress') bar.update(l.done, l.total, l.channel);
+          else last = l;
+        });
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) throw new CliError(`no workspace with id ${workspace}`);
+        throw e;
+      } finally {
+        bar.end();
+      }
+      const end = last as ServerLine | null;
+      if (end?.type === 'report')
+        return { code: 0, out: values.json ? JSON.stringify(end.report) : cmd.describe(end.report as R) };
+      if (end?.type === 'refused') return refused(end.problems);
+      if (end?.type === 'error') throw new CliError(end.error.message);
+      throw new CliError('the server ended the import without a report (see its log)');
+    },
   });
-  try {
-    return await work();
-  } finally {
-    lock.release();
-  }
 }
+
+/** A line of the server's answer to an import (features/imports/routes.ts). */
+type ServerLine =
+  | { type: 'progress'; done: number; total: number; channel: string | null }
+  | { type: 'report'; report: unknown }
+  | { type: 'refused'; problems: { file: string; reason: string }[] }
+  | { type: 'error'; error: { code: string; message: string } };
 
 /** A bar on a terminal, a line a channel otherwise (both on stderr, so --json stays clean). */
 function progress(label: (name: string) => string) {

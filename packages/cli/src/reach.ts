@@ -1,5 +1,5 @@
 /**
- * How `app` and `token` reach the data: through the admin API of the server that owns the
+ * How `app`, `token` and `import` reach the data: through the admin API of the server that owns the
  * data folder, or — only when nobody owns it — by opening the database themselves, holding
  * the folder's lock while they do.
  *
@@ -14,7 +14,8 @@
  * Only node built-ins here; the database path is imported when it is taken.
  */
 
-import { request as httpRequest } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { CliError } from './errors.js';
 import { acquireLock, describeOwner, type HeldLock, type LockRecord, liveOwner, ownerUrl } from './owner-lock.js';
@@ -31,6 +32,8 @@ export interface AdminApi {
   download(path: string, body: unknown, to: NodeJS.WritableStream): Promise<void>;
   /** `as`: call as an app's backend (its API key and a server token) instead of as the admin. */
   call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T>;
+  /** POST the file at `file` to `path`, and hand each line of the NDJSON answer to `onLine` as it comes. */
+  upload(path: string, file: string, onLine: (line: unknown) => void): Promise<void>;
 }
 
 /** The server refused the connection: the request never reached it, so it may be retried. */
@@ -73,9 +76,70 @@ function request(
   });
 }
 
+/** A refusal's words, read from its JSON error body. */
+function refusal(base: string, res: IncomingMessage): Promise<ApiError> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => {
+      text += d;
+    });
+    res.on('end', () => {
+      let message = 'error';
+      try {
+        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+      } catch {
+        // not JSON
+      }
+      if (res.statusCode === 401) resolve(new ApiError(401, `the server at ${base} refused the admin token`));
+      else resolve(new ApiError(res.statusCode ?? 0, `the server at ${base} answered ${res.statusCode}: ${message}`));
+    });
+  });
+}
+
 function adminApi(base: string, s: Settings): AdminApi {
   const token = adminToken(s);
   return {
+    upload(p: string, file: string, onLine: (line: unknown) => void): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const req = httpRequest(`${base}${p}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/octet-stream',
+            'content-length': String(statSync(file).size),
+          },
+        });
+        req.on('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            e.code === 'ECONNREFUSED'
+              ? new Unreachable(e.code)
+              : new CliError(`lost the connection to the server at ${base} (${e.code ?? e.message})`),
+          ),
+        );
+        req.on('response', (res) => {
+          if (res.statusCode !== 200) {
+            void refusal(base, res).then(reject);
+            return;
+          }
+          let rest = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            rest += d;
+            let nl = rest.indexOf('\n');
+            while (nl >= 0) {
+              const text = rest.slice(0, nl);
+              rest = rest.slice(nl + 1);
+              if (text.trim()) onLine(JSON.parse(text));
+              nl = rest.indexOf('\n');
+            }
+          });
+          res.on('aborted', () => reject(new CliError(`the server at ${base} stopped answering (see its log)`)));
+          res.on('end', () => resolve());
+        });
+        createReadStream(file).on('error', reject).pipe(req);
+      });
+    },
     base,
     download(p: string, body: unknown, to: NodeJS.WritableStream): Promise<void> {
       return new Promise((resolve, reject) => {
@@ -92,24 +156,7 @@ function adminApi(base: string, s: Settings): AdminApi {
         );
         req.on('response', (res) => {
           if (res.statusCode !== 200) {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (d: string) => {
-              text += d;
-            });
-            res.on('end', () => {
-              let message = 'error';
-              try {
-                message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
-              } catch {
-                // not JSON
-              }
-              if (res.statusCode === 401) reject(new ApiError(401, `the server at ${base} refused the admin token`));
-              else
-                reject(
-                  new ApiError(res.statusCode ?? 0, `the server at ${base} answered ${res.statusCode}: ${message}`),
-                );
-            });
+            void refusal(base, res).then(reject);
             return;
           }
           // The server cuts the answer short when the backup fails: 'aborted' then, not 'end'.

@@ -158,6 +158,8 @@ function pathValue(op: Operation, name: string, t: Targets): string {
     provider: 'apns',
     // A feature flag's key (PUT makes it, the others find it or answer NOT_FOUND).
     key: 'fuzz.flag',
+    // An import's source (POST /v1/admin/imports/{source}): the body the fuzzer sends is no export.
+    source: 'slack',
   };
   const v = known[name];
   if (v === undefined) throw new Error(`no fuzz fixture for path parameter "${name}" of ${op.method} ${op.path}`);

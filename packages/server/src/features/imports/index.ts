@@ -13,6 +13,7 @@ export {
   mattermostMessageId,
 } from './mattermost.js';
 export { openMattermostExport } from './mattermost-export.js';
+export { importRoutes } from './routes.js';
 export {
   type ImportRename,
   type ImportReport,

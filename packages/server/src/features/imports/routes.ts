@@ -1,0 +1,152 @@
+/**
+ * Imports through a running server: `parley import slack|mattermost` sends the export to the
+ * server that owns an embedded database (which only that process may open), and reads the
+ * import's progress back as it goes. Behind the admin token, one import at a time per process.
+ *
+ * The export is written to a temporary file first (the zip's directory is at its end), read
+ * within the same limits as on the command line, then imported by the same importer, in its one
+ * transaction. The answer is NDJSON, one object a line: `progress` after each conversation
+ * (`done`, `total`, `channel`), then one of `report` (the import's report), `refused` (the
+ * export's problems; nothing was written) or `error` (`{code, message}`).
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ErrorBody } from '@parley/protocol';
+import { Type } from '@sinclair/typebox';
+import { eq } from 'drizzle-orm';
+import { schema } from '../../platform/db/index.js';
+import { ApiError, toApiError } from '../../platform/errors.js';
+import type { Services } from '../../services.js';
+import { ExportRefusedError, ImportInputError } from './errors.js';
+import { importMattermostExport } from './mattermost.js';
+import { openMattermostExport } from './mattermost-export.js';
+import { importSlackExport } from './slack.js';
+import { DEFAULT_EXPORT_LIMITS, type ExportArchive, openExportZip } from './zip.js';
+
+/** The export's bytes, as sent: a zip (or Mattermost's JSONL). */
+const BODY_TYPES = ['application/zip', 'application/octet-stream', 'application/x-ndjson'];
+
+const Uuid = Type.String({ format: 'uuid' });
+
+export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
+  let running = false;
+  return async (app) => {
+    // The body is streamed to a file by the handler, not read into memory by a parser.
+    app.addContentTypeParser(BODY_TYPES, (_req, payload, done) => done(null, payload));
+
+    app.post(
+      '/v1/admin/imports/:source',
+      {
+        config: { auth: 'admin' },
+        // The zip may be as large as the export limits allow; the limits are checked as it is read.
+        bodyLimit: DEFAULT_EXPORT_LIMITS.maxTotalBytes,
+        schema: {
+          tags: ['admin'],
+          summary: 'Import a Slack or Mattermost export into a workspace, with its progress streamed',
+          description:
+            'The body is the export (a zip; for Mattermost also its JSONL), sent as application/zip or ' +
+            'application/octet-stream. The answer is NDJSON: `{"type":"progress","done","total","channel"}` lines, ' +
+            'then `{"type":"report","report"}`, `{"type":"refused","problems":[{file,reason}]}` (nothing written) or ' +
+            '`{"type":"error","error":{code,message}}`. `409 CONFLICT` while another import runs on this server. ' +
+            'What each export becomes: docs/cli.md.',
+          params: Type.Object({ source: Type.Union([Type.Literal('slack'), Type.Literal('mattermost')]) }),
+          querystring: Type.Object(
+            {
+              workspace: Uuid,
+              dry_run: Type.Optional(Type.Boolean()),
+              team: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Unknown({ description: 'NDJSON (application/x-ndjson), streamed' }),
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+            409: ErrorBody,
+            413: ErrorBody,
+            415: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        if (!(req.body instanceof Readable))
+          throw new ApiError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'Send the export itself as the body (application/zip or application/octet-stream)',
+          );
+        const [ws] = await svc.db
+          .select({ appId: schema.workspaces.appId })
+          .from(schema.workspaces)
+          .where(eq(schema.workspaces.appId, req.query.workspace));
+        if (!ws) throw new ApiError('NOT_FOUND', `No workspace with id ${req.query.workspace}`);
+        if (running) throw new ApiError('CONFLICT', 'Another import is running on this server; try again when it ends');
+        running = true;
+        const dir = await mkdtemp(path.join(tmpdir(), 'parley-import-'));
+        let archive: ExportArchive | null = null;
+        const done = async () => {
+          running = false;
+          await archive?.close().catch(() => {});
+          await rm(dir, { recursive: true, force: true }).catch(() => {});
+        };
+        try {
+          const file = path.join(dir, `${randomUUID()}.export`);
+          await pipeline(req.body, createWriteStream(file));
+          const { source } = req.params;
+          archive =
+            source === 'slack'
+              ? await openExportZip(file, DEFAULT_EXPORT_LIMITS, { maxFileBytes: svc.config.uploadMaxBytes })
+              : await openMattermostExport(file, DEFAULT_EXPORT_LIMITS);
+        } catch (e) {
+          await done();
+          if (e instanceof ImportInputError) throw new ApiError('VALIDATION_ERROR', e.message);
+          throw e;
+        }
+        const out = new PassThrough();
+        const line = (v: unknown) => out.write(`${JSON.stringify(v)}\n`);
+        const q = req.query;
+        const opts = {
+          dryRun: q.dry_run === true,
+          onProgress: (d: number, total: number, channel: string | null) =>
+            line({ type: 'progress', done: d, total, channel }),
+          store: svc.storage.store,
+          maxFileBytes: svc.config.uploadMaxBytes,
+          publicUrl: svc.config.publicUrl,
+        };
+        const opened = archive;
+        const run =
+          req.params.source === 'slack'
+            ? importSlackExport(svc.database, q.workspace, opened, opts)
+            : importMattermostExport(svc.database, q.workspace, opened, { ...opts, team: q.team });
+        run
+          .then(
+            (report) => {
+              svc.log.info({ source: req.params.source, workspace: q.workspace, dryRun: opts.dryRun }, 'import done');
+              line({ type: 'report', report });
+            },
+            (err: unknown) => {
+              if (err instanceof ExportRefusedError) line({ type: 'refused', problems: err.problems });
+              else if (err instanceof ImportInputError)
+                line({ type: 'error', error: { code: 'VALIDATION_ERROR', message: err.message } });
+              else {
+                const { error, unexpected } = toApiError(err);
+                if (unexpected) svc.log.error({ err }, 'import failed');
+                line({ type: 'error', error: { code: error.code, message: error.message } });
+              }
+            },
+          )
+          .finally(() => {
+            out.end();
+            void done();
+          });
+        return reply.header('content-type', 'application/x-ndjson').header('cache-control', 'no-store').send(out);
+      },
+    );
+  };
+}
