@@ -38,6 +38,8 @@
  *   Later, additive: `first_message` on `POST /v1/channels` (a group and its first message in
  *   one step; `message` in its answer, `last_message` and counts in that `channel.added`) and
  *   the `GROUP_TOO_SMALL` error.
+ *   Later, additive: unread counts the server pushes (`unread.updated` to every connection of
+ *   the user, ordered by `rev`) and `rev` in `GET /v1/me`'s `unread`.
  *   Later, additive: tasks from messages (`/v1/tasks`, `/v1/me/tasks`, `/v1/channels/{cid}/tasks`,
  *   the `task.*` requests, the `task.created`, `task.updated` and `task.deleted` events), the
  *   inbox kinds `task` and `note_updated` and the filter `tasks`, a saved item's `note`, and

@@ -29,6 +29,7 @@
 import type { EventOf } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import { rows, schema } from '../../platform/db/index.js';
+import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
 import { mentionExpr, takeUnreadRev, unreadExpr } from './queries.js';
@@ -125,10 +126,14 @@ export class UnreadPush implements UnreadPusher {
 
   private schedule(): void {
     if (this.timer || this.running) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, this.svc().config.unreadPushMs);
+    // Off the trace of the change that scheduled it (a send's trace is the send's alone): the
+    // batch serves many changes, and its statements and publish belong to none of them.
+    this.timer = untraced(() =>
+      setTimeout(() => {
+        this.timer = null;
+        this.kick();
+      }, this.svc().config.unreadPushMs),
+    );
     this.timer.unref?.();
   }
 
