@@ -15,7 +15,7 @@
  */
 
 import { createReadStream, statSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { CliError } from './errors.js';
 import { acquireLock, describeOwner, type HeldLock, type LockRecord, liveOwner, ownerUrl } from './owner-lock.js';
@@ -76,6 +76,29 @@ function request(
   });
 }
 
+/**
+ * Call `ok` with the answer of `req` when it is a 200; reject with the refusal's words, or with
+ * Unreachable when the connection was refused (nothing reached the server: it may be retried).
+ */
+function answered(
+  base: string,
+  req: ClientRequest,
+  reject: (e: Error) => void,
+  ok: (res: IncomingMessage) => void,
+): void {
+  req.on('error', (e: NodeJS.ErrnoException) =>
+    reject(
+      e.code === 'ECONNREFUSED'
+        ? new Unreachable(e.code)
+        : new CliError(`lost the connection to the server at ${base} (${e.code ?? e.message})`),
+    ),
+  );
+  req.on('response', (res) => {
+    if (res.statusCode === 200) ok(res);
+    else void refusal(base, res).then(reject);
+  });
+}
+
 /** A refusal's words, read from its JSON error body. */
 function refusal(base: string, res: IncomingMessage): Promise<ApiError> {
   return new Promise((resolve) => {
@@ -110,18 +133,7 @@ function adminApi(base: string, s: Settings): AdminApi {
             'content-length': String(statSync(file).size),
           },
         });
-        req.on('error', (e: NodeJS.ErrnoException) =>
-          reject(
-            e.code === 'ECONNREFUSED'
-              ? new Unreachable(e.code)
-              : new CliError(`lost the connection to the server at ${base} (${e.code ?? e.message})`),
-          ),
-        );
-        req.on('response', (res) => {
-          if (res.statusCode !== 200) {
-            void refusal(base, res).then(reject);
-            return;
-          }
+        answered(base, req, reject, (res) => {
           let rest = '';
           res.setEncoding('utf8');
           res.on('data', (d: string) => {
@@ -147,18 +159,7 @@ function adminApi(base: string, s: Settings): AdminApi {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         });
-        req.on('error', (e: NodeJS.ErrnoException) =>
-          reject(
-            e.code === 'ECONNREFUSED'
-              ? new Unreachable(e.code)
-              : new CliError(`lost the connection to the server at ${base} (${e.code ?? e.message})`),
-          ),
-        );
-        req.on('response', (res) => {
-          if (res.statusCode !== 200) {
-            void refusal(base, res).then(reject);
-            return;
-          }
+        answered(base, req, reject, (res) => {
           // The server cuts the answer short when the backup fails: 'aborted' then, not 'end'.
           res.on('aborted', () =>
             reject(new CliError(`the server at ${base} stopped sending the backup (see its log)`)),

@@ -43,6 +43,8 @@ const URL_IN_TEXT = 'https://example.com/page';
 
 const STEPS: Step[] = [
   { type: 'ping', as: 'alice', fields: () => ({}) },
+  // On a first connection the report is taken and not counted (realtime/stability.ts).
+  { type: 'connection.resynced', as: 'alice', fields: () => ({ ms: 120 }) },
   { type: 'presence.set', as: 'alice', fields: () => ({ presence: 'away' }) },
   { type: 'channel.watch', as: 'alice', fields: (c) => ({ cid: c.cid, since: 0 }) },
   {
