@@ -60,7 +60,8 @@ const SERVER_BUNDLE = {
     // pg's optional pg-native; pg-boss with it.
     'pg',
     'pg-boss',
-    // Loaded at first use (lazy-deps.ts).
+    // Loaded at first use (lazy-deps.ts; the breached-password list, a 1.5 MB dictionary).
+    '@zxcvbn-ts/language-common',
     '@aws-sdk/client-s3',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',

@@ -44,7 +44,7 @@ describe('PARLEY_OUTBOUND_ALLOW', () => {
     expect(a.before_send.allowsName('intranet.example', 80)).toBe(false);
     expect(describeOutboundAllow(a)).toEqual([
       'webhooks → 10.0.0.0/8, 127.0.0.1:9000',
-      'before_send, push, commands → 10.0.0.0/8',
+      'before_send, push, commands, assistant → 10.0.0.0/8',
       'previews → 10.0.0.0/8, intranet.example',
     ]);
   });

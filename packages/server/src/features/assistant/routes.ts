@@ -63,10 +63,25 @@ async function stream(svc: Services, req: FastifyRequest, reply: FastifyReply, p
 export function assistantRoutes(svc: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     const moderation = new ModerationRegistry(svc.db, svc.sealer, svc.broker);
-    await moderation.load();
+    // A database that does not answer yet must not stop the build (the server answers 503 until
+    // it does): the apps with AI moderation on are read again every 5 s until the read works.
+    let closed = false;
+    let retry: NodeJS.Timeout | undefined;
+    const load = (): Promise<void> =>
+      moderation.load().catch((err: unknown) => {
+        if (closed) return;
+        svc.log.warn({ err }, 'assistant: could not read which apps have AI moderation on; trying again in 5 s');
+        retry = setTimeout(() => void load(), 5_000);
+        retry.unref();
+      });
+    await load();
     assistantRegistries.set(svc, moderation);
     addMessageCheck(svc, aiModerationCheck(svc, moderation));
-    app.addHook('onClose', async () => closeProviderPools(svc));
+    app.addHook('onClose', async () => {
+      closed = true;
+      clearTimeout(retry);
+      await closeProviderPools(svc);
+    });
 
     app.get(
       '/v1/assistant',
