@@ -456,6 +456,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   const unread = new UnreadPush(() => svc);
   svc.unread = unread;
   svc.bus.onPublished = (events) => unread.observe(events);
+  svc.hub.onCounts = (appId, cid, userIds) => unread.local(appId, cid, userIds);
   svc.beforeCommit = (tx, out) => recordDeliveries(svc.hooks, tx, out, (lanes) => svc.webhooks.wake(lanes));
   svc.apps.listen(broker);
   svc.hub.onControl = (topic, msg) => {

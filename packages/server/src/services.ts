@@ -146,8 +146,8 @@ export interface Services extends Infra {
 export interface UnreadPusher {
   /** A user's counts in `cid` (null: only their totals; '*': all their channels) may have moved. */
   user(appId: string, userId: string, cid: string | null): void;
-  /** Every member's counts in `cid` may have moved, but `except`'s (a message's author). */
-  channel(appId: string, cid: string, except: string | null): void;
+  /** A message moved the counts of these members of `cid`, connected to this node. */
+  local(appId: string, cid: string, userIds: readonly string[]): void;
   /** Resolves once every change noted so far has been pushed. */
   settled(): Promise<void>;
   /** Push what is queued, then take nothing more (shutdown). */

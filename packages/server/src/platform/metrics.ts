@@ -20,6 +20,7 @@ export interface Metrics {
   connectedSeconds: Counter;
   /** How long clients that came back took to resync, as they report it (`connection.resynced`). */
   resyncSeconds: Histogram;
+  unreadPairs: Counter;
 }
 
 export function createMetrics(nodeId: string): Metrics {
@@ -76,6 +77,11 @@ export function createMetrics(nodeId: string): Metrics {
     connectedSeconds: new Counter({
       name: 'parley_ws_connected_seconds_total',
       help: 'Time connections were open, summed over them; reconnects per connection-hour = 3600 × rate(parley_ws_reconnects_total) / rate(parley_ws_connected_seconds_total)',
+      registers: reg,
+    }),
+    unreadPairs: new Counter({
+      name: 'parley_unread_push_counts_total',
+      help: "A member's counts in a channel read for an unread.updated push (only connected members' are read for a message)",
       registers: reg,
     }),
     resyncSeconds: new Histogram({

@@ -79,6 +79,20 @@ export function brokerConformance(name: string, make: BrokerFactory): void {
       expect(got[0]?.msg).toEqual({ type: 'message.new', seq: 4, cid: 'group:x', shadow: 'sam', frame });
     });
 
+    it('keeps the author of a message that moves unread counts, an empty one too', async () => {
+      brokers = await make(2);
+      const [a, b] = brokers as [Broker, Broker];
+      const got = collect(b);
+      b.subscribe('c:app:group:x');
+      await b.settled();
+      const frame = '{"type":"message.new","cid":"group:x","seq":5}';
+      a.publish('c:app:group:x', { type: 'message.new', seq: 5, cid: 'group:x', counts: 'ada', frame });
+      a.publish('c:app:group:x', { type: 'message.deleted', seq: 6, cid: 'group:x', counts: '', frame });
+      await eventually(() => got.length === 2);
+      expect(got[0]?.msg).toEqual({ type: 'message.new', seq: 5, cid: 'group:x', counts: 'ada', frame });
+      expect(got[1]?.msg).toEqual({ type: 'message.deleted', seq: 6, cid: 'group:x', counts: '', frame });
+    });
+
     it('delivers to every subscribed node and not to others', async () => {
       brokers = await make(3);
       const [a, b, c] = brokers as [Broker, Broker, Broker];

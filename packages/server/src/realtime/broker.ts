@@ -23,6 +23,12 @@ export interface BusMessage {
   frame: string;
   /** About a shadowed message: only this user (its author) and moderators get the frame. */
   shadow?: string;
+  /**
+   * On a channel topic: the event moves the unread counts of the channel's members, all but
+   * this user's (the message's author; '' for none). Each node pushes the new counts to its own
+   * connected members (features/reads/push.ts), so no node reads the counts of someone offline.
+   */
+  counts?: string;
 }
 
 export interface Broker {

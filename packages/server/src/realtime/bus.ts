@@ -46,6 +46,22 @@ export type Outgoing =
   | { to: 'webhooks'; appId: string; userId: string; event: WebhookUserEvent };
 
 const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
+
+/**
+ * Whether a channel event moves its members' unread counts, and whose it leaves alone: the
+ * author of a new or deleted message that counts (regular, in the channel's view). A shadowed
+ * message counts for no one but is seen by its author only, so it moves nothing. `undefined`:
+ * it moves no counts. What the other changes of counts (reads, joins, mutes) move is said by the
+ * actions themselves (features/reads/push.ts).
+ */
+export function unreadAuthor(e: Extract<Outgoing, { to: 'channel' }>): string | undefined {
+  const ev = e.event;
+  if (e.shadowOf || (ev.type !== 'message.new' && ev.type !== 'message.deleted')) return undefined;
+  const m = ev.message;
+  if (m.parent_id !== null && !m.show_in_channel) return undefined;
+  if (ev.type === 'message.new' && m.type !== 'regular') return undefined;
+  return m.user_id ?? '';
+}
 /** Only logged events hold a place in the channel's seq order; read.updated's `seq` is a read mark. */
 const isLogged = (e: ServerEvent): e is ChannelEvent => LOGGED.has(e.type);
 
@@ -102,6 +118,8 @@ export class Bus {
         const msg: BusMessage = { type: e.event.type, cid: e.cid, frame: e.frame ?? frameOf(e.event) };
         if (isLogged(e.event)) msg.seq = e.event.seq;
         if (e.shadowOf) msg.shadow = e.shadowOf;
+        const author = unreadAuthor(e);
+        if (author !== undefined) msg.counts = author;
         this.broker.publish(channelTopic(e.appId, e.cid), msg);
       } else {
         const msg: BusMessage = { type: e.event.type, frame: frameOf(e.event) };

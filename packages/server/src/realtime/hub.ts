@@ -49,6 +49,11 @@ export class Hub {
   onUserEvent: (conn: Connection, msg: BusMessage) => void = () => {};
   /** Messages on control topics (`x:…`), which concern the node rather than a connection. */
   onControl: (topic: string, msg: BusMessage) => void = () => {};
+  /**
+   * A channel event moved the unread counts of these local members (each connected user once,
+   * the author left out): features/reads/push.ts reads and pushes their new counts.
+   */
+  onCounts: (appId: string, cid: string, userIds: string[]) => void = () => {};
 
   constructor(
     private readonly broker: Broker,
@@ -242,6 +247,7 @@ export class Hub {
     }
     const st = this.channels.get(topic);
     if (!st) return;
+    if (msg.counts !== undefined) this.countsMoved(st, msg.counts);
     const frame = new OutFrame(msg.frame);
     if (msg.shadow) frame.shadowOf = msg.shadow;
     if (msg.seq === undefined) {
@@ -249,6 +255,12 @@ export class Hub {
       return;
     }
     this.ordered(st, msg.seq, frame);
+  }
+
+  private countsMoved(st: ChannelState, author: string): void {
+    const users = new Set<string>();
+    for (const conn of st.conns) if (conn.userId !== author && conn.subs.get(st.cid)?.member) users.add(conn.userId);
+    if (users.size > 0) this.onCounts(st.appId, st.cid, [...users]);
   }
 
   private ordered(st: ChannelState, seq: number, frame: OutFrame): void {

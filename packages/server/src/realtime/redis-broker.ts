@@ -49,8 +49,16 @@ export class RedisBroker implements Broker {
 
   publish(topic: string, msg: BusMessage): void {
     // A fourth field only when the frame is for one connection (call signalling), a fifth only
-    // for a shadowed message's author (moderation/shadow.ts).
-    const tail = msg.shadow ? `\t${msg.conn ?? ''}\t${msg.shadow}` : msg.conn ? `\t${msg.conn}` : '';
+    // for a shadowed message's author (moderation/shadow.ts), a sixth only for an event that
+    // moves unread counts (its author, possibly empty).
+    const tail =
+      msg.counts !== undefined
+        ? `\t${msg.conn ?? ''}\t${msg.shadow ?? ''}\t${msg.counts}`
+        : msg.shadow
+          ? `\t${msg.conn ?? ''}\t${msg.shadow}`
+          : msg.conn
+            ? `\t${msg.conn}`
+            : '';
     const header = `${msg.type}\t${msg.seq ?? ''}\t${msg.cid ?? ''}${tail}\n`;
     void this.pub.publish(this.prefix + topic, header + msg.frame).catch(() => {});
   }
@@ -77,12 +85,13 @@ export class RedisBroker implements Broker {
     const text = raw.toString('utf8');
     const nl = text.indexOf('\n');
     if (nl < 0) return;
-    const [type = '', seq = '', cid = '', conn = '', shadow = ''] = text.slice(0, nl).split('\t');
+    const [type = '', seq = '', cid = '', conn = '', shadow = '', counts] = text.slice(0, nl).split('\t');
     const msg: BusMessage = { type, frame: text.slice(nl + 1) };
     if (seq !== '') msg.seq = Number(seq);
     if (cid !== '') msg.cid = cid;
     if (conn !== '') msg.conn = conn;
     if (shadow !== '') msg.shadow = shadow;
+    if (counts !== undefined) msg.counts = counts;
     this.handler(topic, msg);
   }
 

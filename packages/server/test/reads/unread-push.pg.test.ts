@@ -90,7 +90,7 @@ beforeAll(async () => {
   other = await n1.createApp('other');
   await n1.users(
     app,
-    ['ada', 'bob', 'cy'].map((id) => ({ id, name: id, username: id })),
+    ['ada', 'bob', 'cy', 'dee', 'eli'].map((id) => ({ id, name: id, username: id })),
   );
   await n1.users(other, [
     { id: 'bob', name: 'Other Bob' },
@@ -209,5 +209,37 @@ describe('unread.updated', () => {
     const after = (await rest('bob', 'GET', '/v1/me', undefined, app, n2)).unread;
     expect(after.rev).toBeGreaterThan(e.rev);
     expect(after.total).toBe(e.total);
+  });
+
+  it("reads no one's counts for a message while they are connected nowhere; an edit that adds or drops a mention pushes it", async () => {
+    const made = await rest('ada', 'POST', '/v1/channels', { type: 'group', id: 'quiet', members: ['dee', 'eli'] });
+    const cid = made.channel.cid as string;
+    await settle();
+    // Counts read for pushes on each node (parley_unread_push_counts_total).
+    const reads = async () =>
+      Promise.all([n1, n2].map(async (h) => (await h.server.svc.metrics.unreadPairs.get()).values[0]?.value ?? 0));
+    const before = await reads();
+    for (const text of ['one', 'two', 'three']) await send('ada', cid, text);
+    await settle();
+    expect(await reads()).toEqual(before);
+
+    // Dee connects on node 2: the next message reads her counts there, once, and nowhere else.
+    const dee = await socket(n2, 'dee');
+    await send('ada', cid, 'four');
+    let t = await agree('dee', cid, [dee]);
+    expect(t).toMatchObject({ unread_count: 4, mention_count: 0, total: 4 });
+    const after = await reads();
+    expect(after[0]).toBe(before[0]);
+    expect(after[1]).toBe((before[1] ?? 0) + 1);
+
+    // Ada edits a message to mention Dee, then takes the mention out: each edit moves Dee's count.
+    const sent = await send('ada', cid, 'plain');
+    await agree('dee', cid, [dee]);
+    await rest('ada', 'PATCH', `/v1/messages/${sent.id}`, { text: 'plain @dee' });
+    t = await agree('dee', cid, [dee]);
+    expect(t).toMatchObject({ unread_count: 5, mention_count: 1, mentions: 1 });
+    await rest('ada', 'PATCH', `/v1/messages/${sent.id}`, { text: 'plain again' });
+    t = await agree('dee', cid, [dee]);
+    expect(t).toMatchObject({ unread_count: 5, mention_count: 0, mentions: 0 });
   });
 });

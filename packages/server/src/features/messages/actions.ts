@@ -526,6 +526,8 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
   });
   if (unfurl) svc.jobs.wake(UNFURL.name);
   afterCommit();
+  // A mention added or taken out moves that person's mention count (the text alone moves none).
+  for (const u of [...mentionChange.added, ...mentionChange.removed]) svc.unread.user(appId, u, edited.cid);
   return edited;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Unread counts the server pushes (`unread.updated`): after a change that moves a user's counts
- * commits, their channel's `unread_count` and `mention_count` and their totals go to every
- * connection of that user, on every node (the bus's per-user topic).
+ * commits, their channel's `unread_count` and `mention_count` and their totals go to their
+ * connections.
  *
  * Exact, never counted up and down: the values are read from the database after the commit,
  * with the same expressions as the REST answers (queries.ts), so a push can be late but never
@@ -13,18 +13,27 @@
  * same statement as the counts would not do: the statement's snapshot is taken before it runs,
  * so a later revision could come with an older snapshot.
  *
- * Cost. Nothing is added to the send path: the bus hands the committed events to `observe`
- * (a method call per publish, no query), and this module batches the users and channels named
- * within a short window (`PARLEY_UNREAD_PUSH_MS`, 25 ms; during a burst, every change that arrives while a batch
- * runs waits for the next one) into two statements per batch — the revision, and one read of
- * the counts of every (user, channel) pair and the totals of every user touched, however many
- * messages the window held. A busy channel therefore costs one count per member per window,
- * not per message. What one batch reads grows with the members of the channels that changed
- * and with those members' channel counts (a total sums all of a user's channels through the
- * index on (app, cid, seq)); a very large channel with constant traffic is the expensive case,
- * bounded by the window. Pushes go to every member, connected or not: filtering by presence
- * would save the reads of offline members but opens a race with a connect in flight, whose
- * client reads its counts only after the hello.
+ * Who is read, and where. Two kinds of change:
+ * - A message that counts, new or deleted, moves every member's counts but its author's. Each
+ *   node reads and pushes the counts of its own connected members only, when the event reaches
+ *   it (the hub's `onCounts`, from the bus message's `counts` field), and writes them to those
+ *   connections itself. A member connected nowhere costs nothing: their client reads its counts
+ *   after the hello of its next connect (`GET /v1/me`, the channel list), which is later than
+ *   any change whose event reached no node of theirs. A connect in flight is covered the same
+ *   way: the connection is subscribed to its channels before its hello, so a change is either
+ *   heard by the node (and pushed) or committed before the client's read after the hello.
+ * - A change of one user's own (a read, a mark unread, a channel or user mute, a join, a leave,
+ *   an edit that adds or drops their mention): the node that made it reads that user's counts
+ *   and publishes them on the user's topic, to their connections on every node.
+ *
+ * Cost. Nothing is added to the send path's transaction. Changes noted within a short window
+ * (`PARLEY_UNREAD_PUSH_MS`, 25 ms; during a burst, every change that arrives while a batch runs
+ * waits for the next one) are read together in two statements — the revision, and one read of
+ * the counts of every (user, channel) pair and the totals of every user touched — however many
+ * messages the window held. A busy channel therefore costs one count per connected member per
+ * window, not per message. What one batch reads grows with the unread messages of those
+ * members' channels (a total sums all of a user's channels through the index on (app, cid,
+ * seq)); `parley_unread_push_counts_total` counts the (user, channel) reads.
  */
 import type { EventOf } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
@@ -34,12 +43,14 @@ import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
 import { mentionExpr, takeUnreadRev, unreadExpr } from './queries.js';
 
-/** Most (user, channel) keys and channels in one batch; the rest go in the next. */
+/** Most (user, channel) keys in one batch; the rest go in the next. */
 const MAX_KEYS = 2_000;
 
-/** `cid` '*': every channel of the user (a user mute moves counts wherever its author posted). */
-type Key = { appId: string; userId: string; cid: string | null };
-type ChannelKey = { appId: string; cid: string; except: string | null };
+/**
+ * `cid` '*': every channel of the user (a user mute moves counts wherever its author posted);
+ * null: their totals only. `local`: for this node's connections only (a message's members).
+ */
+type Key = { appId: string; userId: string; cid: string | null; local: boolean };
 
 interface CountRow {
   app_id: string;
@@ -54,8 +65,7 @@ interface CountRow {
 }
 
 export class UnreadPush implements UnreadPusher {
-  private users = new Map<string, Key>();
-  private chans = new Map<string, ChannelKey>();
+  private keys = new Map<string, Key>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
@@ -65,36 +75,23 @@ export class UnreadPush implements UnreadPusher {
 
   /** A user's counts in `cid` (null: only their totals; '*': all their channels) may have moved. */
   user(appId: string, userId: string, cid: string | null): void {
-    if (this.off()) return;
-    this.users.set(`${appId}|${userId}|${cid ?? ''}`, { appId, userId, cid });
-    this.schedule();
+    this.note(appId, userId, cid, false);
   }
 
-  /** Every member's counts in `cid` may have moved, but `except`'s (a message's author). */
-  channel(appId: string, cid: string, except: string | null): void {
-    if (this.off()) return;
-    const k = `${appId}|${cid}`;
-    const had = this.chans.get(k);
-    // Two authors in one window: nobody is left out.
-    this.chans.set(k, { appId, cid, except: had && had.except !== except ? null : except });
-    this.schedule();
+  /** A message moved the counts of these members in `cid`, connected to this node (the hub's `onCounts`). */
+  local(appId: string, cid: string, userIds: readonly string[]): void {
+    for (const u of userIds) this.note(appId, u, cid, true);
   }
 
   /**
-   * The bus's committed events (Bus.onPublished): the ones that move counts. A shadowed message
-   * counts for no one but is seen by its author only, so it moves nothing.
+   * The bus's committed events (Bus.onPublished), on the node that published them: joins and
+   * leaves, which move the counts of the one user who joined or left. Messages are the hub's.
    */
   observe(events: readonly Outgoing[]): void {
     for (const o of events) {
       if (o.to === 'channel') {
         const e = o.event;
-        if (o.shadowOf) continue;
-        if (e.type === 'message.new' || e.type === 'message.deleted') {
-          const m = e.message;
-          if (m.parent_id !== null && !m.show_in_channel) continue;
-          if (e.type === 'message.new' && m.type !== 'regular') continue;
-          this.channel(o.appId, o.cid, m.user_id);
-        } else if (e.type === 'member.added') this.user(o.appId, e.member.user_id, o.cid);
+        if (e.type === 'member.added') this.user(o.appId, e.member.user_id, o.cid);
         else if (e.type === 'member.removed') this.user(o.appId, e.user_id, o.cid);
       } else if (o.to === 'user' && (o.event.type === 'channel.added' || o.event.type === 'channel.removed')) {
         this.user(o.appId, o.userId, o.event.cid);
@@ -104,7 +101,7 @@ export class UnreadPush implements UnreadPusher {
 
   /** Resolves once every change noted so far has been pushed (tests, shutdown). */
   settled(): Promise<void> {
-    if (!this.timer && !this.running && this.users.size === 0 && this.chans.size === 0) return Promise.resolve();
+    if (!this.timer && !this.running && this.keys.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -119,9 +116,12 @@ export class UnreadPush implements UnreadPusher {
     this.closed = true;
   }
 
-  /** Closed, or pushes are off (`PARLEY_UNREAD_PUSH_MS=0`). */
-  private off(): boolean {
-    return this.closed || this.svc().config.unreadPushMs <= 0;
+  private note(appId: string, userId: string, cid: string | null, local: boolean): void {
+    if (this.closed || this.svc().config.unreadPushMs <= 0) return;
+    const k = `${appId}|${userId}|${cid ?? ''}`;
+    // Noted for everywhere once, it stays so until pushed.
+    this.keys.set(k, { appId, userId, cid, local: local && (this.keys.get(k)?.local ?? true) });
+    this.schedule();
   }
 
   private schedule(): void {
@@ -141,19 +141,24 @@ export class UnreadPush implements UnreadPusher {
     if (this.running) return;
     this.running = this.drain().finally(() => {
       this.running = null;
-      if (this.users.size > 0 || this.chans.size > 0) this.schedule();
+      if (this.keys.size > 0) this.schedule();
       else for (const resolve of this.idle.splice(0)) resolve();
     });
   }
 
   private async drain(): Promise<void> {
-    const users = [...this.users.values()].slice(0, MAX_KEYS);
-    const chans = [...this.chans.values()].slice(0, MAX_KEYS);
-    for (const u of users) this.users.delete(`${u.appId}|${u.userId}|${u.cid ?? ''}`);
-    for (const c of chans) this.chans.delete(`${c.appId}|${c.cid}`);
+    const batch: [string, Key][] = [];
+    for (const entry of this.keys) {
+      if (batch.length === MAX_KEYS) break;
+      batch.push(entry);
+    }
+    for (const [k] of batch) this.keys.delete(k);
     const svc = this.svc();
     try {
-      await pushCounts(svc, users, chans);
+      await pushCounts(
+        svc,
+        batch.map(([, key]) => key),
+      );
     } catch (err) {
       // Counts are read again on the next change or reconnect; a push lost here is not retried.
       svc.log.warn({ err }, 'unread push failed');
@@ -161,23 +166,17 @@ export class UnreadPush implements UnreadPusher {
   }
 }
 
-async function pushCounts(svc: Services, users: Key[], chans: ChannelKey[]): Promise<void> {
-  if (users.length === 0 && chans.length === 0) return;
+async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
+  if (keys.length === 0) return;
   const rev = await takeUnreadRev(svc);
-  const asked = JSON.stringify(users.map((u) => ({ app_id: u.appId, user_id: u.userId, cid: u.cid })));
-  const changed = JSON.stringify(chans.map((c) => ({ app_id: c.appId, cid: c.cid, except_user: c.except })));
+  const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
   // One statement: the (user, channel) pairs named or implied, each pair's counts, and each
   // user's totals (muted channels left out, as `GET /v1/me` counts them).
   const found = await rows<CountRow>(
     svc.db,
     sql`
-    with ch as (select * from json_to_recordset(${changed}::json) as c(app_id uuid, cid text, except_user text)),
-    asked as (select * from json_to_recordset(${asked}::json) as a(app_id uuid, user_id text, cid text)),
+    with asked as (select * from json_to_recordset(${asked}::json) as a(app_id uuid, user_id text, cid text)),
     pairs as (
-      select m.app_id, m.user_id, m.cid from ch
-        join ${schema.members} m on m.app_id = ch.app_id and m.cid = ch.cid
-        where ch.except_user is null or m.user_id <> ch.except_user
-      union
       select a.app_id, a.user_id, m.cid from asked a
         join ${schema.members} m on m.app_id = a.app_id and m.user_id = a.user_id
         where a.cid = '*'
@@ -206,27 +205,36 @@ async function pushCounts(svc: Services, users: Key[], chans: ChannelKey[]): Pro
     select t.app_id, t.user_id, pc.cid, pc.unread, pc.mentions, pc.last_seq, t.total, t.total_mentions, t.channels
     from tot t left join per pc on pc.app_id = t.app_id and pc.user_id = t.user_id`,
   );
+  svc.metrics.unreadPairs.inc(found.length);
   if (found.length === 0) return;
+  // A user noted for everywhere hears every row of theirs through the bus; the others' rows go
+  // to this node's connections only.
+  const everywhere = new Set(keys.filter((k) => !k.local).map((k) => `${k.appId}|${k.userId}`));
   const created_at = new Date(svc.clock()).toISOString();
-  svc.bus.publish(
-    found.map((r) => {
-      const event: EventOf<'unread.updated'> = {
-        type: 'unread.updated',
-        ...(r.cid !== null
-          ? {
-              cid: r.cid,
-              unread_count: Number(r.unread ?? 0),
-              mention_count: Number(r.mentions ?? 0),
-              ...(r.last_seq !== null ? { last_seq: Number(r.last_seq) } : {}),
-            }
-          : {}),
-        total: Number(r.total),
-        mentions: Number(r.total_mentions),
-        channels: Number(r.channels),
-        rev,
-        created_at,
-      };
-      return { to: 'user' as const, appId: r.app_id, userId: r.user_id, event };
-    }),
-  );
+  const published: Outgoing[] = [];
+  for (const r of found) {
+    const event: EventOf<'unread.updated'> = {
+      type: 'unread.updated',
+      ...(r.cid !== null
+        ? {
+            cid: r.cid,
+            unread_count: Number(r.unread ?? 0),
+            mention_count: Number(r.mentions ?? 0),
+            ...(r.last_seq !== null ? { last_seq: Number(r.last_seq) } : {}),
+          }
+        : {}),
+      total: Number(r.total),
+      mentions: Number(r.total_mentions),
+      channels: Number(r.channels),
+      rev,
+      created_at,
+    };
+    if (everywhere.has(`${r.app_id}|${r.user_id}`))
+      published.push({ to: 'user', appId: r.app_id, userId: r.user_id, event });
+    else {
+      const frame = JSON.stringify(event);
+      for (const conn of svc.hub.connectionsOf(r.app_id, r.user_id)) conn.send(frame);
+    }
+  }
+  if (published.length > 0) svc.bus.publish(published);
 }
