@@ -41,7 +41,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
-import { mentionExpr, takeUnreadRev, unreadExpr } from './queries.js';
+import { countsExpr, takeUnreadRev } from './queries.js';
 
 /** Most (user, channel) keys in one batch; the rest go in the next. */
 const MAX_KEYS = 2_000;
@@ -171,7 +171,8 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
   const rev = await takeUnreadRev(svc);
   const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
   // One statement: the (user, channel) pairs named or implied, each pair's counts, and each
-  // user's totals (muted channels left out, as `GET /v1/me` counts them).
+  // user's totals (muted channels left out, as `GET /v1/me` counts them). Each membership of a
+  // user touched is counted once, in one pass over its unread messages, for both.
   const found = await rows<CountRow>(
     svc.db,
     sql`
@@ -184,21 +185,26 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
       select a.app_id, a.user_id, a.cid from asked a where a.cid is distinct from '*'
     ),
     who as (select distinct app_id, user_id from pairs),
+    counted as materialized (
+      select w.app_id, w.user_id, m.cid, m.muted, u.unread, u.mentions
+      from who w
+      join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
+      cross join lateral ${countsExpr} u
+    ),
     tot as (
       select w.app_id, w.user_id,
-        coalesce(sum(u.unread), 0)::int as total, coalesce(sum(u.mentions), 0)::int as total_mentions,
-        count(*) filter (where u.unread > 0)::int as channels
+        coalesce(sum(k.unread) filter (where not k.muted), 0)::int as total,
+        coalesce(sum(k.mentions) filter (where not k.muted), 0)::int as total_mentions,
+        count(*) filter (where not k.muted and k.unread > 0)::int as channels
       from who w
-      left join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id and not m.muted
-      left join lateral (select ${unreadExpr} as unread, ${mentionExpr} as mentions) u on m.cid is not null
+      left join counted k on k.app_id = w.app_id and k.user_id = w.user_id
       group by w.app_id, w.user_id
     ),
     per as (
-      select p.app_id, p.user_id, p.cid, coalesce(u.unread, 0)::int as unread, coalesce(u.mentions, 0)::int as mentions,
+      select p.app_id, p.user_id, p.cid, coalesce(k.unread, 0)::int as unread, coalesce(k.mentions, 0)::int as mentions,
         c.last_seq
       from pairs p
-      left join ${schema.members} m on m.app_id = p.app_id and m.cid = p.cid and m.user_id = p.user_id
-      left join lateral (select ${unreadExpr} as unread, ${mentionExpr} as mentions) u on m.cid is not null
+      left join counted k on k.app_id = p.app_id and k.user_id = p.user_id and k.cid = p.cid
       left join ${schema.channels} c on c.app_id = p.app_id and c.cid = p.cid
       where p.cid is not null
     )

@@ -12,19 +12,24 @@ import type { Services } from '../../services.js';
 const notMutedExpr = sql`not exists (select 1 from ${schema.userMutes} mu
     where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = x.user_id)`;
 
-/** SQL: unread count of member row alias `m` (needs m.app_id, m.cid, m.user_id, m.last_read_seq). */
-export const unreadExpr = sql`(select count(*) from ${schema.messages} x
-  where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
+/** SQL: message `x` counts as unread for member row alias `m` (needs m.app_id, m.cid, m.user_id, m.last_read_seq). */
+const countsFor = sql`x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
     and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
-    and ${notMutedExpr} and not x.shadowed)`;
+    and ${notMutedExpr} and not x.shadowed`;
 
-/** SQL: unread mentions of member row alias `m`: flagged for them, or @channel. */
-export const mentionExpr = sql`(select count(*) from ${schema.messages} x
-  where x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
-    and x.user_id <> m.user_id and x.type = 'regular' and (x.parent_id is null or x.show_in_channel)
-    and ${notMutedExpr} and not x.shadowed
-    and (x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
-      where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned)))`;
+/** SQL: message `x` mentions member `m`: flagged for them, or @channel. */
+const mentionsMember = sql`(x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
+      where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned))`;
+
+/** SQL: unread count of member row alias `m`. */
+const unreadExpr = sql`(select count(*) from ${schema.messages} x where ${countsFor})`;
+
+/**
+ * SQL: both counts of member row alias `m` in one pass over its unread messages, as a LATERAL
+ * subquery's columns `unread` and `mentions`.
+ */
+export const countsExpr = sql`(select count(*)::int as unread, (count(*) filter (where ${mentionsMember}))::int as mentions
+    from ${schema.messages} x where ${countsFor})`;
 
 export async function unreadOf(
   q: Queryable,
@@ -35,7 +40,7 @@ export async function unreadOf(
   const r = await rows<{ unread: number; mentions: number }>(
     q,
     sql`
-    select ${unreadExpr} as unread, ${mentionExpr} as mentions from ${schema.members} m
+    select u.unread, u.mentions from ${schema.members} m, lateral ${countsExpr} u
     where m.app_id = ${appId} and m.cid = ${cid} and m.user_id = ${userId}`,
   );
   const row = r[0];
@@ -62,7 +67,7 @@ export async function unreadTotals(svc: Services, appId: string, userId: string)
     sql`
     select coalesce(sum(u.unread), 0)::int as total, coalesce(sum(u.mentions), 0)::int as mentions,
            count(*) filter (where u.unread > 0)::int as channels
-    from ${schema.members} m, lateral (select ${unreadExpr} as unread, ${mentionExpr} as mentions) u
+    from ${schema.members} m, lateral ${countsExpr} u
     where m.app_id = ${appId} and m.user_id = ${userId} and not m.muted`,
   );
   const row = r[0];
