@@ -631,21 +631,30 @@ export class Channel {
     let moved = false;
     this.client.updateChannel(this.cid, (cur) => {
       if (!cur.channel.membership) return cur;
-      // The answer's counts are true where the channel stood when it was asked for; a message
-      // applied since may or may not be in them: then the channel's counts are asked for again.
       // An event or snapshot with a newer revision already applied (a read after this on
       // another device) wins over this answer.
       const rev = cur.readRevs?.[this.client.me];
       if (r.read_rev !== undefined && rev !== undefined && r.read_rev < rev) return cur;
-      moved = cur.lastSeq !== asked;
-      return {
+      const marked = {
         ...cur,
-        unreadCount: r.unread_count,
-        mentionCount: r.mention_count,
-        countsSeq: asked,
         channel: { ...cur.channel, membership: { ...cur.channel.membership, last_read_seq: last } },
         read: { ...cur.read, [this.client.me]: last },
         ...(r.read_rev !== undefined ? { readRevs: { ...cur.readRevs, [this.client.me]: r.read_rev } } : {}),
+      };
+      // Counts pushed with a newer revision were read after these: they stay.
+      const pushed = cur.unreadRev;
+      if (pushed !== undefined && r.read_rev !== undefined && r.read_rev < pushed) return marked;
+      // The answer's counts hold every message up to `last_seq` (older servers: where the
+      // channel stood when it was asked for), whether or not the client has applied them yet;
+      // a message applied past it may or may not be in them: then the counts are asked for again.
+      const at = r.last_seq ?? asked;
+      moved = cur.lastSeq > at;
+      return {
+        ...marked,
+        unreadCount: r.unread_count,
+        mentionCount: r.mention_count,
+        countsSeq: at,
+        ...(pushed !== undefined && r.read_rev !== undefined ? { unreadRev: r.read_rev } : {}),
       };
     });
     if (moved) {

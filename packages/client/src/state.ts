@@ -86,6 +86,12 @@ export interface ChannelState {
    */
   unreadRev?: number;
   /**
+   * Messages a live `message.new` counted as unread mentions of yours, newest last (at most
+   * `MENTION_IDS`): a tombstone carries no mentions, so when one of them is deleted while the
+   * message itself is not held (the channel never opened), this says the mention count drops too.
+   */
+  mentionIds?: readonly string[];
+  /**
    * Per user, the seq at which what the state knows of their membership was true (the member
    * event applied, or the snapshot that listed them, or left them out): a snapshot older than
    * that does not undo it. A removed user keeps their entry.
@@ -413,6 +419,9 @@ function mentions(m: Message, me: string): boolean {
   return m.mentioned_users.includes(me) || m.mentioned_channel;
 }
 
+/** How many ids `ChannelState.mentionIds` keeps. */
+const MENTION_IDS = 200;
+
 /**
  * Apply one logged channel event. Events at or below `lastSeq` are ignored (duplicates);
  * the caller makes sure events arrive in seq order (filling gaps from the server's log).
@@ -444,11 +453,13 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
             channel: { ...next.channel, last_message: e.message, last_message_at: e.message.created_at },
           };
         if (!counted && m.type === 'regular' && countsUnread(m, me, lastRead)) {
+          const mention = mentions(m, me);
           next = {
             ...next,
             unreadCount: next.unreadCount + 1,
-            mentionCount: next.mentionCount + (mentions(m, me) ? 1 : 0),
+            mentionCount: next.mentionCount + (mention ? 1 : 0),
             countsSeq: e.seq,
+            ...(mention ? { mentionIds: [...(next.mentionIds ?? []), m.id].slice(-MENTION_IDS) } : {}),
           };
         }
       }
@@ -479,14 +490,17 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
     case 'message.deleted': {
       const prev = findMessage(next, e.message.id);
       next = replaceEverywhere(next, { ...e.message, own_reactions: [] }, false);
-      const was = prev ?? e.message;
+      // Whether it mentioned you: the message held, else what its message.new said.
+      const ids = next.mentionIds ?? [];
+      const mention = prev ? prev.type !== 'deleted' && mentions(prev, me) : ids.includes(e.message.id);
+      if (ids.includes(e.message.id)) next = { ...next, mentionIds: ids.filter((id) => id !== e.message.id) };
       // Counted unless it was a system message: the counts stand at an older seq than this
       // deletion, so the message was live for them even if a newer page already shows it deleted.
       if (!counted && prev?.type !== 'system' && countsUnread(e.message, me, lastRead)) {
         next = {
           ...next,
           unreadCount: Math.max(0, next.unreadCount - 1),
-          mentionCount: Math.max(0, next.mentionCount - (prev && prev.type !== 'deleted' && mentions(was, me) ? 1 : 0)),
+          mentionCount: Math.max(0, next.mentionCount - (mention ? 1 : 0)),
           countsSeq: e.seq,
         };
       }
@@ -734,7 +748,7 @@ export function mergeMemberPage(s: ChannelState, page: readonly Member[], asked:
 export function settleCounts(s: ChannelState): ChannelState {
   const r = s.channel.membership?.last_read_seq;
   if (r === undefined || (s.unreadCount === 0 && s.mentionCount === 0)) return s;
-  return r >= Math.max(s.lastSeq, countsSeqOf(s)) ? { ...s, unreadCount: 0, mentionCount: 0 } : s;
+  return r >= Math.max(s.lastSeq, countsSeqOf(s)) ? { ...s, unreadCount: 0, mentionCount: 0, mentionIds: [] } : s;
 }
 
 /** Sort cids by most recent activity (last message, else creation), newest first. */

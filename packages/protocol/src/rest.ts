@@ -331,6 +331,12 @@ export const ReadResponse = Type.Object({
   /** The read mark's revision after this call (`Member.read_rev`). */
   read_rev: Type.Optional(Type.Integer({ minimum: 0 })),
   unread_count: Type.Integer(),
+  /**
+   * The channel's last seq when the counts were read (in the same snapshot): every message up to
+   * it is in them, none after it. A client that has not applied those messages yet counts them
+   * as already counted.
+   */
+  last_seq: Type.Optional(Seq),
 });
 
 export const EventsQuery = Type.Object(

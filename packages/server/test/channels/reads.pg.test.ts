@@ -90,6 +90,8 @@ describe('unread and mention counts', () => {
       read_rev: expect.any(Number),
       unread_count: 2,
       mention_count: 1,
+      // The counts stand at the channel's last seq, read with them.
+      last_seq: shown.seq,
     });
     expect(await counts()).toEqual({ g: [2, 1], p: [2, 1], dm: [1, 1], me: me(4, 2, 2) });
 
@@ -101,6 +103,7 @@ describe('unread and mention counts', () => {
       read_rev: expect.any(Number),
       unread_count: 2,
       mention_count: 1,
+      last_seq: shown.seq,
     });
     expect(await counts()).toEqual({ g: [2, 1], p: [2, 1], dm: [1, 1], me: me(4, 2, 2) });
 
@@ -112,6 +115,7 @@ describe('unread and mention counts', () => {
       read_rev: expect.any(Number),
       unread_count: 4,
       mention_count: 2,
+      last_seq: shown.seq,
     });
     expect(await counts()).toEqual({ g: [4, 2], p: [2, 1], dm: [1, 1], me: me(6, 3, 2) });
 
@@ -134,6 +138,7 @@ describe('unread and mention counts', () => {
       read_rev: expect.any(Number),
       unread_count: 0,
       mention_count: 0,
+      last_seq: lastSeq,
     });
     expect(ok(await w.alice.channel(G)).channel.membership.last_read_seq).toBe(lastSeq);
     expect(await counts()).toEqual({ g: [0, 0], p: [2, 1], dm: [1, 1], me: me(2, 1, 1) });

@@ -69,8 +69,15 @@ export async function markRead(svc: Services, caller: Caller, cid: string, seq: 
     svc.channelRead(svc, me.app.id, me.userId, cid, last);
     svc.unread.user(me.app.id, me.userId, cid);
   }
-  const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
-  return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
+  const { unread, mentions, lastSeq } = await unreadOf(svc.db, me.app.id, cid, me.userId);
+  return {
+    cid,
+    last_read_seq: last,
+    read_rev: readRev,
+    unread_count: unread,
+    mention_count: mentions,
+    last_seq: lastSeq,
+  };
 }
 
 /** Mark unread from a message on: the read mark moves to just before it. */
@@ -88,6 +95,13 @@ export async function markUnread(svc: Services, caller: Caller, cid: string, mes
   const readRev = row?.readRev ?? msg.member.readRev;
   announce(svc, me, cid, last, readRev, msg.user);
   svc.unread.user(me.app.id, me.userId, cid);
-  const { unread, mentions } = await unreadOf(svc.db, me.app.id, cid, me.userId);
-  return { cid, last_read_seq: last, read_rev: readRev, unread_count: unread, mention_count: mentions };
+  const { unread, mentions, lastSeq } = await unreadOf(svc.db, me.app.id, cid, me.userId);
+  return {
+    cid,
+    last_read_seq: last,
+    read_rev: readRev,
+    unread_count: unread,
+    mention_count: mentions,
+    last_seq: lastSeq,
+  };
 }

@@ -31,20 +31,26 @@ const unreadExpr = sql`(select count(*) from ${schema.messages} x where ${counts
 export const countsExpr = sql`(select count(*)::int as unread, (count(*) filter (where ${mentionsMember}))::int as mentions
     from ${schema.messages} x where ${countsFor})`;
 
+/** A member's counts in one channel, with the channel's last seq they stand at (one snapshot). */
 export async function unreadOf(
   q: Queryable,
   appId: string,
   cid: string,
   userId: string,
-): Promise<{ unread: number; mentions: number }> {
-  const r = await rows<{ unread: number; mentions: number }>(
+): Promise<{ unread: number; mentions: number; lastSeq: number }> {
+  const r = await rows<{ unread: number; mentions: number; last_seq: number | string }>(
     q,
     sql`
-    select u.unread, u.mentions from ${schema.members} m, lateral ${countsExpr} u
+    select u.unread, u.mentions, c.last_seq from ${schema.members} m
+    join ${schema.channels} c on c.app_id = m.app_id and c.cid = m.cid, lateral ${countsExpr} u
     where m.app_id = ${appId} and m.cid = ${cid} and m.user_id = ${userId}`,
   );
   const row = r[0];
-  return { unread: Number(row?.unread ?? 0), mentions: Number(row?.mentions ?? 0) };
+  return {
+    unread: Number(row?.unread ?? 0),
+    mentions: Number(row?.mentions ?? 0),
+    lastSeq: Number(row?.last_seq ?? 0),
+  };
 }
 
 /**
