@@ -50,13 +50,30 @@ export const userDigest = (row: string): string => rowDigest(row);
 /** Entries kept per table: the rows are a few hundred bytes, so the whole cache stays under ~40 MB. */
 const MAX = { channels: 20_000, roles: 200_000, users: 50_000 };
 
+/**
+ * Made on first use: an LRUCache allocates its index arrays for `max` entries when made, which
+ * for these sizes took 40–110 ms of a server's start that no request had asked for yet.
+ */
 export class AccessCache {
-  private readonly channels = new LRUCache<string, { row: RawRow; digest: string }>({ max: MAX.channels });
+  #channels: LRUCache<string, { row: RawRow; digest: string }> | undefined;
+  #roles: LRUCache<string, { role: string | null }> | undefined;
+  #users: LRUCache<string, { row: RawRow | null; digest: string | null }> | undefined;
+
+  private get channels() {
+    this.#channels ??= new LRUCache({ max: MAX.channels });
+    return this.#channels;
+  }
   // Boxed, so a known absence (not a member, no such user) is cached like a row.
-  private readonly roles = new LRUCache<string, { role: string | null }>({ max: MAX.roles });
+  private get roles() {
+    this.#roles ??= new LRUCache({ max: MAX.roles });
+    return this.#roles;
+  }
   // A connection's opening seeds its user's row: ~0.45 KB per idle connection (as JSON text it
   // measured more, the parsed rows sharing their keys and shape).
-  private readonly users = new LRUCache<string, { row: RawRow | null; digest: string | null }>({ max: MAX.users });
+  private get users() {
+    this.#users ??= new LRUCache({ max: MAX.users });
+    return this.#users;
+  }
 
   /** The cached rows for `uid` sending to `cid`, or undefined unless all three are known. */
   get(appId: string, cid: string, uid: string): AccessRows | undefined {
@@ -115,6 +132,6 @@ export class AccessCache {
 
   /** Entries held, per table (metrics and tests). */
   get size(): { channels: number; roles: number; users: number } {
-    return { channels: this.channels.size, roles: this.roles.size, users: this.users.size };
+    return { channels: this.#channels?.size ?? 0, roles: this.#roles?.size ?? 0, users: this.#users?.size ?? 0 };
   }
 }
