@@ -352,7 +352,13 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_UNREAD_PUSH_MS'],
         default: (d) => d.unreadPushMs,
         meaning:
-          "Milliseconds changes of users' unread counts gather before one batch reads them and pushes `unread.updated` (a longer window: fewer reads in busy channels, later badges). `0`: no pushes (clients sum their channels' counts).",
+          "Milliseconds a change of one user's unread counts (a read, a mark unread, a mute, a join) waits before a batch reads them and pushes `unread.updated`. `0`: no pushes (clients count from the messages they see).",
+      },
+      {
+        names: ['PARLEY_UNREAD_PUSH_MESSAGES_MS'],
+        default: (d) => d.unreadPushMessagesMs,
+        meaning:
+          "Milliseconds a message's changes of its members' counts gather before they are read and pushed, at most one push per member per window (clients count a message they see at once; the push confirms it). Longer: fewer reads in busy channels, later confirmations. Never less than `PARLEY_UNREAD_PUSH_MS`.",
       },
     ],
   },

@@ -168,6 +168,11 @@ export interface Config {
    */
   unreadPushMs: number;
   /**
+   * Milliseconds a message's changes of its members' counts gather before they are read and
+   * pushed (`PARLEY_UNREAD_PUSH_MESSAGES_MS`); never less than `unreadPushMs`.
+   */
+  unreadPushMessagesMs: number;
+  /**
    * Notifications (features/notifications): push to a user active on a device only after this
    * many seconds, if the message is still unread (`PARLEY_PUSH_GRACE_SECONDS`).
    */
@@ -518,6 +523,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     inboxMaxItems: 1000,
     inboxRetentionDays: 90,
     unreadPushMs: 25,
+    unreadPushMessagesMs: 250,
     webPushAllowHosts: [],
     pushGraceSeconds: 30,
     pushBurstSeconds: 120,
@@ -662,6 +668,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     inboxMaxItems: pick(int(env.PARLEY_INBOX_MAX_ITEMS, 'PARLEY_INBOX_MAX_ITEMS'), d.inboxMaxItems),
     inboxRetentionDays: pick(int(env.PARLEY_INBOX_RETENTION_DAYS, 'PARLEY_INBOX_RETENTION_DAYS'), d.inboxRetentionDays),
     unreadPushMs: pick(int(env.PARLEY_UNREAD_PUSH_MS, 'PARLEY_UNREAD_PUSH_MS'), d.unreadPushMs),
+    unreadPushMessagesMs: pick(
+      int(env.PARLEY_UNREAD_PUSH_MESSAGES_MS, 'PARLEY_UNREAD_PUSH_MESSAGES_MS'),
+      d.unreadPushMessagesMs,
+    ),
     pushGraceSeconds: pick(int(env.PARLEY_PUSH_GRACE_SECONDS, 'PARLEY_PUSH_GRACE_SECONDS'), d.pushGraceSeconds),
     pushBurstSeconds: pick(int(env.PARLEY_PUSH_BURST_SECONDS, 'PARLEY_PUSH_BURST_SECONDS'), d.pushBurstSeconds),
     pushRetryDelaySeconds: pick(
