@@ -4,7 +4,8 @@
  * says Olive assigned her a task; its Tasks tab (at phone width too) lists it, and Mark done
  * takes it off — Olive's badge turns done, live. Saved lists it on its Tasks tab, and Mia keeps
  * a note on the saved message. Mia follows #general's notes from its Notes panel, and Olive's
- * new note there is in her Activity. Screenshots go to /tmp/shots-tasks/.
+ * new note there is in her Activity. Deleting a message takes its task off the assignee's Tasks
+ * tab, Activity and the badge, live. Screenshots go to /tmp/shots-tasks/.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -148,6 +149,58 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     await m.goto(`/w/${ws.id}/activity`);
     await expect.poll(() => items.first().textContent(), WAIT).toContain('changed a note you follow');
     expect(await items.first().textContent()).toContain('Deposit checklist');
+    expect(errors).toEqual([]);
+  });
+
+  it('deleting the message takes its task off the assignee’s Tasks tab, Activity and its badge, live', {
+    timeout: 180_000,
+  }, async () => {
+    const pat = await buildAccount(h, 'Pat Planner', 'pat@example.com');
+    const quinn = await buildAccount(h, 'Quinn Quill', 'quinn@example.com');
+    const ws = await buildWorkspace(pat, 'Lighthouse');
+    await join(pat, ws.id, quinn);
+    const patS = ok(await pat.session(ws.id));
+    const quinnS = ok(await quinn.session(ws.id));
+    const call = (s: { api_key: string; token: string }, method: 'POST' | 'DELETE', url: string, payload?: object) =>
+      h.call({ method, url, headers: chatHeaders(s), ...(payload ? { payload } : {}) });
+    // Pat's first visit makes #general; then a message of it becomes Quinn's task.
+    const pc = await (app as WebApp).as(pat.cookie);
+    const p = await pc.newPage();
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.goto(`/w/${ws.id}`);
+    await p.waitForURL(/\/c\/public:general/, WAIT);
+    ok(await call(patS, 'POST', '/v1/channels/public:general/members', { add: [patS.user_id, quinnS.user_id] }));
+    const posted = ok(
+      await call(patS, 'POST', '/v1/channels/public:general/messages', { text: 'Repaint the lamp room' }),
+    );
+    const made = await call(patS, 'POST', '/v1/tasks', { message_id: posted.message.id, assignee_id: quinnS.user_id });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+
+    // Pat sees the badge in #general; Quinn has the task on Activity's Tasks tab.
+    // By its id: once deleted the message keeps its place but not its words.
+    const msg = p.locator(`article.parley-message[data-message-id="${posted.message.id}"]`);
+    const badge = msg.getByTestId('task-badge');
+    await badge.waitFor(WAIT);
+    const qc = await (app as WebApp).as(quinn.cookie);
+    const q = await qc.newPage();
+    q.on('pageerror', (e) => errors.push(e.message));
+    await q.goto(`/w/${ws.id}/activity`);
+    await q.getByRole('tab', { name: 'Tasks' }).click();
+    const task = q.getByTestId('task-item').filter({ hasText: 'Repaint the lamp room' });
+    await task.waitFor(WAIT);
+    await q.locator('.parley-inbox__open', { hasText: 'assigned you a task' }).waitFor(WAIT);
+    await q.screenshot({ path: `${SHOTS}/task-before-delete.png` });
+
+    // Pat deletes the message: the task leaves Quinn's list and Pat's badge goes, without a reload.
+    expect((await call(patS, 'DELETE', `/v1/messages/${posted.message.id}`)).status).toBe(200);
+    await expect.poll(() => task.count(), WAIT).toBe(0);
+    // Its Activity item ("assigned you a task") goes with it.
+    const assigned = q.locator('.parley-inbox__open', { hasText: 'assigned you a task' });
+    await expect.poll(() => assigned.count(), WAIT).toBe(0);
+    await expect.poll(() => msg.textContent(), WAIT).not.toContain('Repaint the lamp room');
+    expect(await msg.count()).toBe(1);
+    await expect.poll(() => badge.count(), WAIT).toBe(0);
+    await q.screenshot({ path: `${SHOTS}/task-after-delete.png` });
     expect(errors).toEqual([]);
   });
 });

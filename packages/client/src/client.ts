@@ -515,7 +515,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'bookmarks.updated') this.bookmarks.onEvent(e);
     if (e.type === 'ephemeral.new' || e.type === 'ephemeral.deleted') this.commands.onEvent(e);
     if (e.type.startsWith('note.') || e.type.startsWith('personal_note.')) this.notes.onEvent(e);
-    if (e.type.startsWith('task.')) this.tasks.onEvent(e);
+    if (e.type.startsWith('task.') || e.type === 'message.deleted') this.tasks.onEvent(e);
     for (const h of this.handlers.get(e.type) ?? []) h(e);
     for (const h of this.handlers.get('*') ?? []) h(e);
   }

@@ -3,7 +3,8 @@
  * `state.mine`), the tasks of the channels I looked at (`loadChannel(cid)`, `forMessage(id)`: a
  * message's task badge), and the changes — make, reassign, move the due time, complete, reopen,
  * delete. `task.created`, `task.updated` and `task.deleted` from the channels I am in keep
- * both lists current, whoever made the change and on whichever device.
+ * both lists current, whoever made the change and on whichever device; a deleted message's task
+ * leaves both (the server deletes it with the message).
  */
 import type { CreateTaskBody, ServerEvent, Task, TaskResponse, TasksResponse, UpdateTaskBody } from '@parley/protocol';
 import type { Http } from './http.js';
@@ -130,10 +131,23 @@ export class Tasks {
       void this.load().catch(() => {});
   }
 
-  /** @internal the client routes `task.*` here. */
+  /** @internal the client routes `task.*` and `message.deleted` here. */
   onEvent(e: ServerEvent): void {
     if (e.type === 'task.created' || e.type === 'task.updated' || e.type === 'task.deleted')
       this.apply((e as TaskEvent).task, e.type === 'task.deleted');
+    // A deleted message takes its task with it (the server tells `task.deleted` too; a
+    // `message.deleted` replayed on a resync, with no live task event, drops it as well).
+    if (e.type === 'message.deleted') this.dropMessage(e.message.id);
+  }
+
+  private dropMessage(messageId: string): void {
+    const s = this.state.get();
+    if (!s.byMessage[messageId] && !s.mine.some((t) => t.message_id === messageId)) return;
+    this.state.update((x) => {
+      const byMessage = { ...x.byMessage };
+      delete byMessage[messageId];
+      return { ...x, byMessage, mine: x.mine.filter((t) => t.message_id !== messageId) };
+    });
   }
 
   /** @internal after a reconnect: task events are live only, so read again what was loaded. */

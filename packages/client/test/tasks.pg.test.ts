@@ -1,7 +1,7 @@
 /**
  * Tasks in the SDK against a real server: `client.tasks` makes a task from a message, the
  * assignee's `state.mine` gets it live (with its message), every member's `forMessage` follows
- * it done and deleted, and a refused call rejects with its typed error. Beside them, a saved
+ * it done and deleted (its message deleted too), and a refused call rejects with its typed error. Beside them, a saved
  * item's note (`client.saved.setNote`) and following a channel's notes (`client.notes.subscribe`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,29 @@ describe('client.tasks', () => {
     const err = await alice.tasks.create(m.id, 'carol').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ParleyError);
     expect((err as ParleyError).code).toBe('VALIDATION_ERROR');
+  });
+
+  it('a deleted message takes its task out of the assignee’s list and every badge', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const ch = alice.channel('group', 'gone-tasks');
+    await ch.createChannel({ members: ['bob'], name: 'Gone tasks' });
+    await ch.watch();
+    await bob.channel('group', 'gone-tasks').watch();
+    await bob.tasks.load();
+    await bob.tasks.loadChannel('group:gone-tasks');
+    const m = await ch.sendMessage({ text: 'Water the plants' });
+    const task = await alice.tasks.create(m.id, 'bob');
+    await until(() => bob.tasks.state.get().mine.some((t) => t.id === task.id), 5000, 'bob’s list has it');
+    expect(bob.tasks.forMessage(m.id)?.id).toBe(task.id);
+    await ch.deleteMessage(m.id);
+    await until(() => !bob.tasks.state.get().mine.some((t) => t.id === task.id), 5000, 'bob’s list drops it');
+    await until(() => bob.tasks.forMessage(m.id) === null, 5000, 'bob’s badge goes');
+    expect(alice.tasks.forMessage(m.id)).toBeNull();
+    // The server deleted it too: a fresh read has nothing.
+    expect((await bob.tasks.load()).map((t) => t.id)).not.toContain(task.id);
+    await bob.tasks.loadChannel('group:gone-tasks');
+    expect(bob.tasks.forMessage(m.id)).toBeNull();
   });
 
   it('keeps a note on a saved item and follows a channel’s notes', async () => {

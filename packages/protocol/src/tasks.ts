@@ -8,7 +8,8 @@
  * is a reminder for the assignee (features/reminders: the bot's DM and an inbox item when due);
  * being assigned by someone else is an inbox item (`task`). Each change is `task.created`, `task.updated` or
  * `task.deleted` to the channel (so every member sees the message's task badge, the assignee
- * among them) and to webhook endpoints, in the channel's lane.
+ * among them) and to webhook endpoints, in the channel's lane. Deleting a message deletes its
+ * task (`task.deleted`, in the deletion's transaction).
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Message } from './entities.js';

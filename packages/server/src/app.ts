@@ -92,7 +92,7 @@ import { defineReminderJobs, reminderRoutes, reminderSocket } from './features/r
 import { searchRoutes, searchSocket, startSearchIndexFlush } from './features/search/index.js';
 import { sidebarRoutes, sidebarSocket } from './features/sidebar/index.js';
 import { defineSpaceJobs, spaceRoutes, spaceSocket, spacesOfUsers } from './features/spaces/index.js';
-import { taskRoutes, taskSocket } from './features/tasks/index.js';
+import { dropMessageTasks, taskRoutes, taskSocket } from './features/tasks/index.js';
 import { Typing, typingSocket } from './features/typing/index.js';
 import { ensureUser, userRoutes } from './features/users/index.js';
 import {
@@ -445,6 +445,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
           removed: [...removed],
         });
   svc.channelRead = recordChannelRead;
+  svc.messagesDeleted = dropMessageTasks;
   svc.presentMessage = presentMessage;
   svc.enrichMessages = enrichMessages;
   svc.ownReactions = ownReactions;

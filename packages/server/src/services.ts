@@ -75,6 +75,20 @@ export interface Services extends Infra {
     removed: readonly string[],
   ) => Promise<() => void>;
   /**
+   * Messages were deleted (soft, by their author or a moderator, or removed with a deleted user):
+   * features/messages and features/admin call it inside the deletion's transaction, so what hung
+   * on the messages goes with them in it, and what it returns after the commit; app.ts registers
+   * the tasks' (they sit above messages).
+   */
+  messagesDeleted: (
+    svc: Services,
+    tx: Tx,
+    out: Outbox,
+    appId: string,
+    messageIds: readonly string[],
+    at: number,
+  ) => Promise<() => void>;
+  /**
    * A member's read mark moved forward in a channel, to `seq`: features/reads calls it after
    * the write, and app.ts registers the inbox's (its items of those messages are read too; the
    * inbox and reads are peers).

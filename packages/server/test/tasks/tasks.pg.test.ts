@@ -326,6 +326,65 @@ describe('tasks from messages', { timeout: 120_000 }, () => {
   });
 });
 
+describe('deleting a message deletes its task', { timeout: 120_000 }, () => {
+  it('by its author or a moderator: in the same transaction, its reminder cancelled, task.deleted to the channel and the webhook', async () => {
+    const bobWs = await TestSocket.connect(base, app, 'bob');
+    const m = await post('alice', 'group:team', 'Book the venue');
+    const task = (
+      await as('alice', 'POST', '/v1/tasks', { message_id: m.id, assignee_id: 'bob', due_at: soon(3_600_000) })
+    ).body.task;
+    expect(task.reminder_id).not.toBeNull();
+    const item = (await inbox('bob', '?filter=tasks')).find((i) => i.message_id === m.id);
+    expect(item?.kind).toBe('task');
+    expect((await as('alice', 'DELETE', `/v1/messages/${m.id}`)).status).toBe(200);
+    const e = await bobWs.waitFor((f) => f.type === 'task.deleted' && f.task.id === task.id);
+    expect(e).toMatchObject({ cid: 'group:team', task: { message_id: m.id, reminder_id: null } });
+    // Its Activity item goes too, and bob's connections hear it taken back.
+    await bobWs.waitFor((f) => f.type === 'inbox.updated' && f.removed?.includes(item.id));
+    expect((await inbox('bob')).some((i) => i.message_id === m.id)).toBe(false);
+    expect((await as('bob', 'GET', `/v1/tasks/${task.id}`)).status).toBe(404);
+    expect((await as('bob', 'GET', '/v1/me/tasks')).body.tasks.map((x: { id: string }) => x.id)).not.toContain(task.id);
+    const cancelled = (await as('bob', 'GET', '/v1/reminders?status=cancelled')).body.reminders;
+    expect(cancelled.map((r: { id: string }) => r.id)).toContain(task.reminder_id);
+    expect(
+      (await as('bob', 'GET', '/v1/reminders?status=pending')).body.reminders.map((r: { id: string }) => r.id),
+    ).not.toContain(task.reminder_id);
+    // The message gone again (a second delete) tells nothing more.
+    expect((await as('alice', 'DELETE', `/v1/messages/${m.id}`)).status).toBe(200);
+    const hooked = (await eventually(() => {
+      const xs = rcv.on('/tasks').filter((r) => r.json?.event?.task?.id === task.id);
+      return xs.some((r) => r.json.type === 'task.deleted') ? xs : null;
+    }, 20_000)) as Received[];
+    expect(hooked.map((r) => r.json.type)).toEqual(['task.created', 'task.deleted']);
+
+    // A moderator's delete (over the socket, the same action): the task goes too.
+    await h.users(app, [{ id: 'mod', role: 'moderator' }]);
+    const m2 = await post('bob', 'public:town', 'Order the chairs');
+    const t2 = (await as('bob', 'POST', '/v1/tasks', { message_id: m2.id, assignee_id: 'alice' })).body.task;
+    const modWs = await TestSocket.connect(base, app, 'mod');
+    const r = await modWs.request('message.delete', { message_id: m2.id });
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    await bobWs.waitFor((f) => f.type === 'task.deleted' && f.task.id === t2.id);
+    expect((await as('alice', 'GET', '/v1/me/tasks')).body.tasks.map((x: { id: string }) => x.id)).not.toContain(t2.id);
+    bobWs.close();
+    modWs.close();
+  });
+
+  it('a user deleted hard takes the tasks of their messages with them, told', async () => {
+    await h.users(app, [{ id: 'erin' }]);
+    expect((await as('alice', 'POST', '/v1/channels/group:team/members', { add: ['erin'] })).status).toBe(200);
+    const carolWs = await TestSocket.connect(base, app, 'carol');
+    const m = await post('erin', 'group:team', 'Erin’s errand');
+    const task = (await as('alice', 'POST', '/v1/tasks', { message_id: m.id, assignee_id: 'carol' })).body.task;
+    const del = await h.call({ method: 'DELETE', url: '/v1/users/erin?mode=hard', headers: await app.server() });
+    expect(del.status, JSON.stringify(del.body)).toBe(202);
+    const e = await carolWs.waitFor((f) => f.type === 'task.deleted' && f.task.id === task.id, 60_000);
+    expect(e.task.message_id).toBe(m.id);
+    expect((await as('carol', 'GET', `/v1/tasks/${task.id}`)).status).toBe(404);
+    carolWs.close();
+  });
+});
+
 describe('a saved item’s note', () => {
   it('is set when saving or later, cleared with null, and is the saver’s alone', async () => {
     const m = await post('alice', 'group:team', 'Quarterly numbers');

@@ -19,7 +19,7 @@
  *   copies of its text inside the event log (as the message, a thread parent, or a quote)
  *   are scrubbed, so a resync cannot bring the words back;
  * - what hung on them goes too: reactions (anyone's), edit history, flags, files (bytes by the
- *   files job); replies' parents lose a reply and the user as a participant; quotes of a
+ *   files job), tasks (each told `task.deleted`); replies' parents lose a reply and the user as a participant; quotes of a
  *   removed message point nowhere (`quoted_message_id` null);
  * - their reactions on other people's messages are removed and those messages' counts
  *   recomputed (`message.updated`).
@@ -136,8 +136,9 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
   );
   if (mode === 'hard') {
     await tx.execute(sql`delete from call_participants where app_id = ${appId} and user_id = ${userId}`);
-    // Others' reminders, inbox items, saved items and tasks about messages of theirs, which are about to go.
-    for (const table of ['reminders', 'inbox_items', 'saved_items', 'tasks'])
+    // Others' reminders, inbox items and saved items about messages of theirs, which are about to go
+    // (their tasks go with the messages, channel by channel, told: `removeMessagesIn`).
+    for (const table of ['reminders', 'inbox_items', 'saved_items'])
       await tx.execute(
         sql`delete from ${sql.identifier(table)} where app_id = ${appId}
             and message_id in (select id from messages where app_id = ${appId} and user_id = ${userId})`,
@@ -330,7 +331,8 @@ async function removeMessagesIn(
   cid: string,
   userId: string,
 ): Promise<{ removed: number; tombstoned: number }> {
-  return withTransaction(svc, async (tx, out) => {
+  let afterCommit = () => {};
+  const done = await withTransaction(svc, async (tx, out) => {
     // The channel's row lock first, as every writer of the channel takes it.
     await tx.execute(sql`select 1 from channels where app_id = ${appId} and cid = ${cid} for update`);
     const mine = await tx
@@ -475,8 +477,12 @@ async function removeMessagesIn(
       events.push(e);
     }
     await logEvents(tx, out, appId, events);
+    // Their tasks go with them, each told `task.deleted` (features/tasks).
+    afterCommit = await svc.messagesDeleted(svc, tx, out, appId, ids, at.getTime());
     return { removed: gone.length, tombstoned: tomb.length };
   });
+  afterCommit();
+  return done;
 }
 
 /** Delete a channel and everything in it. Answers the member ids that were told. */

@@ -629,6 +629,27 @@ export async function editedMentions(
   if (added.length) await deriveMessageItems(svc, [{ appId, messageId }], new Map([[messageId, new Set(added)]]));
 }
 
+/**
+ * After the tasks of these messages went with them (features/tasks): the `task` items about the
+ * messages leave every inbox, read or not — they would open a task that is no more — and each
+ * owner's connections hear `inbox.updated` with them `removed`. Rare (a deleted message that
+ * had a task), so the app's items are filtered by kind and message rather than indexed for it.
+ */
+export async function removeTaskItems(svc: Services, appId: string, messageIds: readonly string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  const gone = await rows<{ id: string; user_id: string }>(
+    svc.db,
+    sql`delete from inbox_items
+      where app_id = ${appId} and kind = 'task'
+        and message_id in (select (jsonb_array_elements_text(${JSON.stringify(messageIds)}::jsonb))::uuid)
+      returning id, user_id`,
+  );
+  if (gone.length === 0) return;
+  const byUser = new Map<string, string[]>();
+  for (const g of gone) byUser.set(g.user_id, [...(byUser.get(g.user_id) ?? []), g.id]);
+  await publishCounts(svc, appId, [...byUser.keys()], new Map(), byUser);
+}
+
 // ---- channel notes --------------------------------------------------------------------------
 
 /**

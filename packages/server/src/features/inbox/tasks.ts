@@ -1,7 +1,7 @@
 /**
  * The inbox's durable outbox for what is not a send (a send has its own, `inbox_pending`, in
  * record.ts): a reaction (the author's item), an invitation to a channel, an edit that names
- * someone new or no longer, a channel note that names someone.
+ * someone new or no longer, a channel note that names someone, tasks gone with their messages.
  *
  * The action calls `holdInboxTask` inside its transaction: the task is one row of `inbox_tasks`,
  * which exists exactly when the action commits. The function it returns runs the task after the
@@ -14,11 +14,21 @@ import { uuidv7 } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
-import { editedMentions, type NewItem, noteMentions, recordItems, recoverPending, track } from './record.js';
+import {
+  editedMentions,
+  type NewItem,
+  noteMentions,
+  recordItems,
+  recoverPending,
+  removeTaskItems,
+  track,
+} from './record.js';
 
 export type InboxTask =
   | { kind: 'items'; items: NewItem[] }
   | { kind: 'mentions_edited'; appId: string; messageId: string; added: string[]; removed: string[] }
+  /** Tasks went with their messages: their `task` items go (`removeTaskItems`). */
+  | { kind: 'task_items_removed'; appId: string; messageIds: string[] }
   | {
       kind: 'note_mentions';
       appId: string;
@@ -39,6 +49,8 @@ function run(svc: Services, task: InboxTask): Promise<void> {
       return editedMentions(svc, task.appId, task.messageId, task.added, task.removed);
     case 'note_mentions':
       return noteMentions(svc, task);
+    case 'task_items_removed':
+      return removeTaskItems(svc, task.appId, task.messageIds);
   }
 }
 

@@ -560,7 +560,8 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
   const a = await accessMessage(svc.db, caller, id);
   const isAuthor = caller.kind === 'user' && a.message.userId === caller.userId;
   checkCan(a, isAuthor ? 'delete-own-message' : 'delete-any-message', svc.clock());
-  return withTransaction(svc, async (tx, out) => {
+  let afterCommit = () => {};
+  const deleted = await withTransaction(svc, async (tx, out) => {
     const seq = await takeSeqs(tx, appId, a.channel.cid, 1);
     const at = new Date();
     const [row] = await tx
@@ -610,8 +611,12 @@ export async function deleteMessage(svc: Services, caller: Caller, id: string): 
     await logEvents(tx, out, appId, [event], row.shadowed ? row.userId : null);
     // Its files go with it (their bytes by a job), in the same transaction.
     await dropMessageFiles(svc, tx, appId, id);
+    // So does its task (features/tasks: its reminder cancelled, `task.deleted` told).
+    afterCommit = await svc.messagesDeleted(svc, tx, out, appId, [id], at.getTime());
     return message!;
   });
+  afterCommit();
+  return deleted;
 }
 
 /** Pin or unpin a message (any member of a live channel). */

@@ -273,7 +273,7 @@ export async function updateTask(svc: Services, me: Me, id: string, body: Update
   return (await withMessages(svc, me, [row]))[0] as Task;
 }
 
-/** Delete a task (its pending reminder is cancelled); the message stays. */
+/** Delete a task (its pending reminder is cancelled); the message stays. (Deleting the message deletes its task: `dropMessageTasks`.) */
 export async function deleteTask(svc: Services, me: Me, id: string): Promise<Task> {
   const row = await withTransaction(svc, async (tx, out) => {
     const before = await lockTask(tx, me, id);
@@ -285,6 +285,39 @@ export async function deleteTask(svc: Services, me: Me, id: string): Promise<Tas
     return gone;
   });
   return presentTask(row);
+}
+
+/**
+ * Inside the transaction that deletes these messages (features/messages' soft delete, a deleted
+ * user's removed messages in features/admin; services.ts `messagesDeleted`): their tasks go with
+ * them, each pending reminder cancelled, each told `task.deleted` to its channel and, through the
+ * same outbox, to webhook endpoints; their `task` inbox items go by the inbox's durable outbox.
+ * A task without its message would be a badge on nothing and an entry in the assignee's list
+ * and Activity that opens nowhere. Returns what runs after the commit.
+ */
+export async function dropMessageTasks(
+  svc: Services,
+  tx: Tx,
+  out: Outbox,
+  appId: string,
+  messageIds: readonly string[],
+  at: number,
+): Promise<() => void> {
+  if (messageIds.length === 0) return () => {};
+  const gone = await tx
+    .delete(t)
+    .where(and(eq(t.appId, appId), inArray(t.messageId, [...messageIds])))
+    .returning();
+  if (gone.length === 0) return () => {};
+  for (const row of gone) {
+    await cancelReminder(tx, appId, row.reminderId);
+    tell(out, appId, 'task.deleted', { ...row, reminderId: null, updatedAt: new Date(at) }, at);
+  }
+  return holdInboxTask(svc, tx, appId, {
+    kind: 'task_items_removed',
+    appId,
+    messageIds: [...new Set(gone.map((g) => g.messageId))],
+  });
 }
 
 /** One task whose message the caller may read. */

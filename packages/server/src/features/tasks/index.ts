@@ -3,5 +3,7 @@
  * services.ts, index.ts) may use. Everything else in this folder is private to it; the order
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
+
+export { dropMessageTasks } from './actions.js';
 export { taskRoutes } from './routes.js';
 export { taskSocket } from './socket.js';
