@@ -3,7 +3,8 @@
  * on loopback: Bob opens a channel with messages he has not read, the header offers "Catch up",
  * the summary streams in under the header with its citations as links, and a citation jumps to
  * its message; over the composer, "Suggest replies" shows the assistant's replies as chips and a
- * chip sends its reply. The prompt the provider got holds the channel's unread messages.
+ * chip sends its reply. The prompt the provider got holds the channel's unread messages. The
+ * admin console's Smart replies setting: Automatic brings chips without a click, Off shows none.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1. Screenshots go to PARLEY_SHOTS (default a temporary folder).
@@ -145,6 +146,56 @@ describe.skipIf(!haveBrowser)('the assistant in Chromium', () => {
     });
     await tab.getByRole('table', { name: 'Assistant usage' }).scrollIntoViewIfNeeded();
     await dialog.screenshot({ path: `${SHOTS}/assistant-admin.png` });
+    expect(errors).toEqual([]);
+  });
+
+  it('smart replies as the workspace sets them: automatic comes by itself, off shows nothing', {
+    timeout: 120_000,
+  }, async () => {
+    const ada = team.members[0]?.page;
+    const bob = team.members[1]?.page;
+    if (!ada || !bob) throw new Error('no team');
+    const ws = team.workspaceId;
+    // Ada sets Automatic in the admin console's Assistant tab (still open from the test before).
+    const dialog = ada.getByRole('dialog', { name: /^Admin console/ });
+    const tab = dialog.getByTestId('assistant-admin');
+    const mode = tab.getByLabel('Smart replies');
+    await expect.poll(() => mode.inputValue(), WAIT).toBe('on_request');
+    await mode.selectOption('automatic');
+    // (AI moderation, turned on by the test before, would call the provider on every send.)
+    await tab.getByLabel('AI moderation of every message').uncheck();
+    await tab.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => (await api(ada, ws, 'GET', '/v1/assistant')).body.assistant.smart_replies_mode, WAIT)
+      .toBe('automatic');
+    await dialog.screenshot({ path: `${SHOTS}/assistant-admin-automatic.png` });
+
+    // Bob's app reads the setting when it starts; Ada's new message brings chips without a click.
+    fake.answer = (r) => (r.stream ? { text: '' } : { text: '["See you there", "Can I bring a friend?"]' });
+    await bob.goto(`/w/${ws}/c/public:plans`);
+    await bob.getByTestId('channel-name').filter({ hasText: 'plans' }).waitFor(WAIT);
+    await api(ada, ws, 'POST', '/v1/channels/public:plans/messages', { text: 'Party on Saturday?' });
+    const bar = bob.getByTestId('smart-replies');
+    await expect
+      .poll(async () => ((await bar.count()) ? bar.getByTestId('smart-reply').allTextContents() : []), WAIT)
+      .toEqual(['See you there', 'Can I bring a friend?']);
+    expect(await bar.getByRole('button', { name: 'Suggest replies' }).count()).toBe(0);
+    expect(fake.got.filter((g) => !g.stream).pop()?.prompt).toContain('Party on Saturday?');
+    await bob.screenshot({ path: `${SHOTS}/smart-replies-automatic.png` });
+
+    // Off: the server refuses, and Bob's composer offers nothing.
+    await mode.selectOption('off');
+    await tab.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(async () => (await api(ada, ws, 'GET', '/v1/assistant')).body.assistant.smart_replies, WAIT)
+      .toBe(false);
+    const last = (await api(ada, ws, 'POST', '/v1/channels/public:plans/messages', { text: 'Or Sunday?' })).body
+      .message;
+    expect((await api(bob, ws, 'POST', `/v1/messages/${last.id}/suggestions`)).body.error.code).toBe('ASSISTANT_OFF');
+    await bob.reload();
+    await bob.getByTestId('channel-name').filter({ hasText: 'plans' }).waitFor(WAIT);
+    await bob.locator('article.parley-message', { hasText: 'Or Sunday?' }).waitFor(WAIT);
+    expect(await bob.getByTestId('smart-replies').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

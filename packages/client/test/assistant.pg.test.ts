@@ -41,7 +41,11 @@ describe('client assistant', () => {
     const boss = await connect('boss');
     const alice = await connect('alice');
     const bob = await connect('bob');
-    expect(await bob.assistant.features()).toEqual({ catch_up: false, smart_replies: false });
+    expect(await bob.assistant.features()).toEqual({
+      catch_up: false,
+      smart_replies: false,
+      smart_replies_mode: 'off',
+    });
     const ch = alice.channel('group', 'plans');
     await ch.createChannel({ members: ['bob'] });
     await ch.watch();
@@ -55,7 +59,15 @@ describe('client assistant', () => {
     const set = await boss.assistant.put({ url: fake.url, model: 'qwen2.5', key: 'k-1', enabled: true });
     expect(set).toMatchObject({ enabled: true, has_key: true, model: 'qwen2.5' });
     expect(await boss.assistant.get()).toMatchObject({ url: fake.url });
-    expect(await bob.assistant.features()).toEqual({ catch_up: true, smart_replies: true });
+    expect(await bob.assistant.features()).toEqual({
+      catch_up: true,
+      smart_replies: true,
+      smart_replies_mode: 'on_request',
+    });
+    // The app's setting, as every user's client reads it.
+    expect((await boss.assistant.put({ smart_replies_mode: 'automatic' })).smart_replies_mode).toBe('automatic');
+    expect((await bob.assistant.features()).smart_replies_mode).toBe('automatic');
+    await boss.assistant.put({ smart_replies_mode: 'on_request' });
 
     fake.answer = () => ({ text: '- Shipping Friday [1].\n- Docs are late [2].' });
     const seen: string[] = [];

@@ -29,6 +29,16 @@ export const MAX_SUGGESTION_LENGTH = 200;
 export const ASSISTANT_FEATURES = ['catch_up', 'smart_replies', 'moderation'] as const;
 export type AssistantFeature = (typeof ASSISTANT_FEATURES)[number];
 
+/**
+ * How smart replies are offered in the app's clients: not at all (`off`: the suggestions call
+ * answers ASSISTANT_OFF), on a click (`on_request`, a "Suggest replies" button), or as soon as a
+ * message someone else wrote awaits an answer (`automatic`: the client asks by itself, once per
+ * message). The server enforces `off`; the other two tell clients what to show.
+ */
+export const SMART_REPLIES_MODES = ['off', 'on_request', 'automatic'] as const;
+export const SmartRepliesMode = Type.Union(SMART_REPLIES_MODES.map((m) => Type.Literal(m)));
+export type SmartRepliesMode = Static<typeof SmartRepliesMode>;
+
 /** The provider's base URL: `{url}/chat/completions` is called (e.g. `http://127.0.0.1:8080/v1`). */
 export const ProviderUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 });
 
@@ -42,7 +52,10 @@ export const AssistantSettings = Type.Object({
   /** Time limit of a catch-up or a smart-reply call, ms. */
   timeout_ms: Type.Integer(),
   catch_up: Type.Boolean(),
+  /** Whether smart replies are on (`smart_replies_mode` is not `off`). */
   smart_replies: Type.Boolean(),
+  /** How clients offer smart replies (`off` exactly when `smart_replies` is false). */
+  smart_replies_mode: SmartRepliesMode,
   moderation: Type.Boolean(),
   /** Time limit of one moderation call, ms (the send waits on it). */
   moderation_timeout_ms: Type.Integer(),
@@ -62,7 +75,10 @@ export const PutAssistantBody = Type.Object(
     key: Type.Optional(Nullable(SafeText({ minLength: 1, maxLength: 1000 }))),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 120_000 })),
     catch_up: Type.Optional(Type.Boolean()),
+    /** On (keeping the mode it had, `on_request` when it was off) or `off`. */
     smart_replies: Type.Optional(Type.Boolean()),
+    /** How clients offer them; with `smart_replies` too, the two must agree (VALIDATION_ERROR otherwise). */
+    smart_replies_mode: Type.Optional(SmartRepliesMode),
     moderation: Type.Optional(Type.Boolean()),
     moderation_timeout_ms: Type.Optional(Type.Integer({ minimum: 50, maximum: 10_000 })),
     moderation_fail_open: Type.Optional(Type.Boolean()),
@@ -74,8 +90,13 @@ export type PutAssistantBody = Static<typeof PutAssistantBody>;
 export const AssistantResponse = Type.Object({ assistant: Nullable(AssistantSettings) });
 export type AssistantResponse = Static<typeof AssistantResponse>;
 
-/** `GET /v1/me/assistant`: what the assistant offers the caller (all false when it is off). */
-export const MyAssistantResponse = Type.Object({ catch_up: Type.Boolean(), smart_replies: Type.Boolean() });
+/** `GET /v1/me/assistant`: what the assistant offers the caller (all false, and `off`, when it is off). */
+export const MyAssistantResponse = Type.Object({
+  catch_up: Type.Boolean(),
+  smart_replies: Type.Boolean(),
+  /** How to offer smart replies: `off` whenever `smart_replies` is false. */
+  smart_replies_mode: SmartRepliesMode,
+});
 export type MyAssistantResponse = Static<typeof MyAssistantResponse>;
 
 /** `GET /v1/assistant/usage`: the last `days` days (default 30). */

@@ -1,10 +1,11 @@
 /**
  * The assistant in the kit: `useAssistant()` (what the app offers this user, read once per
  * client), `useCatchUp(cid)` (a catch-up of a channel or a thread, its summary growing as the
- * model writes it) and `useSmartReplies(messageId)` (suggested replies, on request).
+ * model writes it) and `useSmartReplies(messageId)` (suggested replies: on request, or by
+ * themselves where the app set smart replies to `automatic`).
  */
 import type { ChatClient } from '@parley/client';
-import type { Citation } from '@parley/protocol';
+import type { Citation, SmartRepliesMode } from '@parley/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useChatClient } from './context.js';
 
@@ -12,9 +13,11 @@ import { useChatClient } from './context.js';
 export interface AssistantFeatures {
   catch_up: boolean;
   smart_replies: boolean;
+  /** How the app offers smart replies: `off`, `on_request` (a button) or `automatic` (asked by themselves). */
+  smart_replies_mode: SmartRepliesMode;
 }
 
-const OFF: AssistantFeatures = { catch_up: false, smart_replies: false };
+const OFF: AssistantFeatures = { catch_up: false, smart_replies: false, smart_replies_mode: 'off' };
 const features = new WeakMap<ChatClient, Promise<AssistantFeatures>>();
 
 /** What the app's assistant offers the connected user (all off until read, and when it is off). */
@@ -110,19 +113,25 @@ export interface SmartRepliesView {
   suggestions: string[];
   loading: boolean;
   error: { code: string; message: string } | null;
+  /**
+   * How the app offers them (`GET /v1/me/assistant`): `off` (show nothing), `on_request` (show a
+   * button that calls `request()`), `automatic` (they come by themselves; no button needed).
+   */
+  mode: SmartRepliesMode;
   /** Ask for suggestions (again). */
   request(): void;
 }
 
 /**
- * Suggested replies to `messageId`, asked for with `request()` — or, with `auto`, as soon as the
- * message is known (each message once: an app that wants them without a click says so here);
- * cleared when the message changes.
+ * Suggested replies to `messageId`, asked for with `request()` — or by themselves as soon as the
+ * message is known (each message once) when the app's setting is `automatic`, or `auto` says so
+ * (`auto: false` never asks by itself); cleared when the message changes.
  */
 export function useSmartReplies(messageId: string | null, opts: { auto?: boolean } = {}): SmartRepliesView {
   const client = useChatClient();
+  const { smart_replies_mode: mode } = useAssistant();
   // Whose suggestions these are: a change of message shows none until asked again.
-  const [state, setState] = useState<Omit<SmartRepliesView, 'request'> & { for: string | null }>({
+  const [state, setState] = useState<Omit<SmartRepliesView, 'request' | 'mode'> & { for: string | null }>({
     for: null,
     suggestions: [],
     loading: false,
@@ -148,13 +157,13 @@ export function useSmartReplies(messageId: string | null, opts: { auto?: boolean
       },
     );
   }, [client, messageId]);
-  const auto = opts.auto ?? false;
+  const auto = opts.auto ?? mode === 'automatic';
   const asked = useRef<string | null>(null);
   useEffect(() => {
     if (!auto || !messageId || asked.current === messageId) return;
     asked.current = messageId;
     request();
   }, [auto, messageId, request]);
-  if (state.for !== messageId) return { suggestions: [], loading: false, error: null, request };
-  return { suggestions: state.suggestions, loading: state.loading, error: state.error, request };
+  if (state.for !== messageId) return { suggestions: [], loading: false, error: null, mode, request };
+  return { suggestions: state.suggestions, loading: state.loading, error: state.error, mode, request };
 }

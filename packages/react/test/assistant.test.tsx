@@ -2,7 +2,8 @@
 /**
  * The assistant's hooks against a real server and a fake OpenAI-compatible provider on
  * loopback: `useAssistant` says what is on, `useCatchUp` grows its summary as the stream comes
- * and ends with citations (or the error), `useSmartReplies` answers on request.
+ * and ends with citations (or the error), `useSmartReplies` answers on request, or by itself
+ * where the app set smart replies to `automatic`.
  */
 import type { ChatClient } from '@parley/client';
 import { act, fireEvent, screen } from '@testing-library/react';
@@ -77,6 +78,21 @@ function Replies({ auto = false }: { auto?: boolean }) {
   );
 }
 
+/** No `auto`: the app's setting decides whether it asks by itself. */
+function AppReplies() {
+  const r = useSmartReplies(asked);
+  return (
+    <div>
+      <p data-testid="mode">{r.mode}</p>
+      <ul>
+        {r.suggestions.map((s) => (
+          <li key={s}>{s}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 describe('assistant hooks', () => {
   it('useCatchUp streams the summary and ends with its citations, or its error', async () => {
     fake.answer = () => ({ text: 'Lunch at noon [1], and slides [2].' });
@@ -108,5 +124,30 @@ describe('assistant hooks', () => {
     renderFor(bob, <Replies auto />);
     await waitFor(() => expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Sure']));
     expect(fake.got.length - before).toBe(1);
+  });
+
+  it('useSmartReplies follows the app: automatic asks by itself, on request waits for a click', async () => {
+    const setMode = async (smart_replies_mode: string) =>
+      h.call({ method: 'PUT', url: '/v1/assistant', headers: await app.server(), payload: { smart_replies_mode } });
+    expect((await setMode('automatic')).status).toBe(200);
+    fake.answer = () => ({ text: '["On my way"]' });
+    const before = fake.got.length;
+    // A client that reads the app's assistant afresh (the kit reads it once per client).
+    const bob2 = await makeClient(h, app, 'bob');
+    const first = renderFor(bob2, <AppReplies />);
+    await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('automatic'));
+    await waitFor(() => expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['On my way']));
+    expect(fake.got.length - before).toBe(1);
+    first.unmount();
+    await bob2.disconnectUser();
+
+    expect((await setMode('on_request')).status).toBe(200);
+    const bob3 = await makeClient(h, app, 'bob');
+    const asked = fake.got.length;
+    renderFor(bob3, <AppReplies />);
+    await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('on_request'));
+    expect(screen.queryAllByRole('listitem')).toHaveLength(0);
+    expect(fake.got.length).toBe(asked);
+    await bob3.disconnectUser();
   });
 });

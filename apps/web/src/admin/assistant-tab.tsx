@@ -4,7 +4,7 @@
  * assistant does (catch-up, smart replies, AI moderation and whether it fails open), and the
  * usage meter: requests and tokens in and out per day and feature, as the provider counted them.
  */
-import type { AssistantSettings, AssistantUsageResponse, PutAssistantBody } from '@parley/protocol';
+import type { AssistantSettings, AssistantUsageResponse, PutAssistantBody, SmartRepliesMode } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { useCallback, useEffect, useState } from 'react';
 
@@ -21,7 +21,7 @@ interface Draft {
   key: string;
   enabled: boolean;
   catch_up: boolean;
-  smart_replies: boolean;
+  smart_replies_mode: SmartRepliesMode;
   moderation: boolean;
   moderation_fail_open: boolean;
 }
@@ -31,7 +31,7 @@ const EMPTY: Draft = {
   key: '',
   enabled: false,
   catch_up: true,
-  smart_replies: true,
+  smart_replies_mode: 'on_request',
   moderation: false,
   moderation_fail_open: true,
 };
@@ -43,7 +43,7 @@ const draftOf = (a: AssistantSettings | null): Draft =>
         key: '',
         enabled: a.enabled,
         catch_up: a.catch_up,
-        smart_replies: a.smart_replies,
+        smart_replies_mode: a.smart_replies_mode,
         moderation: a.moderation,
         moderation_fail_open: a.moderation_fail_open,
       }
@@ -151,7 +151,18 @@ export function AssistantTab() {
         </label>
         {check('enabled', 'Enabled')}
         {check('catch_up', 'Catch-up')}
-        {check('smart_replies', 'Smart replies')}
+        <label className="app-field">
+          <span className="app-field__label">Smart replies</span>
+          <select
+            className="app-input"
+            value={draft.smart_replies_mode}
+            onChange={(e) => setDraft({ ...draft, smart_replies_mode: e.target.value as SmartRepliesMode })}
+          >
+            <option value="off">Off</option>
+            <option value="on_request">On request (a Suggest replies button)</option>
+            <option value="automatic">Automatic (suggested as a message comes in)</option>
+          </select>
+        </label>
         {check('moderation', 'AI moderation of every message')}
         {check('moderation_fail_open', 'Send messages when the moderation call fails (fail open)')}
         <div className="app-row app-row--end">

@@ -134,17 +134,23 @@ export function CatchUpPanel({ cid, offer, onClose }: { cid: string; offer: Catc
 }
 
 /**
- * Smart replies over the composer: for the latest message someone else wrote here, a button
- * asks the assistant for short replies, shown as chips; a chip sends its reply.
+ * Smart replies over the composer, as the workspace set them (admin console, Assistant): for the
+ * latest message someone else wrote here, short replies shown as chips — asked for with a button
+ * (`on_request`), or by themselves as that message comes in (`automatic`); nothing when `off`.
+ * A chip sends its reply.
  */
 export function SmartReplies({ channel }: { channel: ChannelHandle }) {
   const { smart_replies } = useAssistant();
   const me = useMe();
   const state = useChannelState(channel);
   const last = state?.messages.findLast((m) => m.seq > 0 && m.user_id !== me && m.type === 'regular');
-  const r = useSmartReplies(smart_replies && last ? last.id : null);
+  const member = !!state?.channel.membership;
+  // Only a member's composer asks (by itself too): a reader who cannot answer gets none.
+  const r = useSmartReplies(smart_replies && last && member ? last.id : null);
   const [error, setError] = useState<string | null>(null);
-  if (!smart_replies || !last || !state?.channel.membership) return null;
+  if (!smart_replies || !last || !member) return null;
+  // Automatic: nothing to show until they come (or a failure offers to ask again).
+  if (r.mode === 'automatic' && r.suggestions.length === 0 && !r.loading && !r.error) return null;
   const send = (text: string) => {
     setError(null);
     channel.sendMessage({ text }).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
@@ -153,7 +159,7 @@ export function SmartReplies({ channel }: { channel: ChannelHandle }) {
     <div className="app-smart-replies" data-testid="smart-replies">
       {r.suggestions.length === 0 ? (
         <button type="button" className="app-link-button" onClick={r.request} disabled={r.loading}>
-          {r.loading ? 'Thinking…' : 'Suggest replies'}
+          {r.loading ? 'Thinking…' : r.error ? 'Suggest replies again' : 'Suggest replies'}
         </button>
       ) : (
         r.suggestions.map((s) => (

@@ -71,7 +71,7 @@ async function catchUp(user: string, path: string, body: object = {}) {
 describe('off by default', () => {
   it('offers nothing, refuses with ASSISTANT_OFF, and calls no provider', async () => {
     const me = await h.call({ method: 'GET', url: '/v1/me/assistant', headers: await as('alice') });
-    expect(me.body).toEqual({ catch_up: false, smart_replies: false });
+    expect(me.body).toEqual({ catch_up: false, smart_replies: false, smart_replies_mode: 'off' });
     await h.call({
       method: 'POST',
       url: '/v1/channels',
@@ -122,6 +122,7 @@ describe('the admin API', () => {
       has_key: true,
       catch_up: true,
       smart_replies: true,
+      smart_replies_mode: 'on_request',
       moderation: false,
     });
     expect(JSON.stringify(made.body)).not.toContain(KEY);
@@ -129,12 +130,14 @@ describe('the admin API', () => {
     expect((await h.call({ method: 'GET', url: '/v1/me/assistant', headers: await as('alice') })).body).toEqual({
       catch_up: false,
       smart_replies: false,
+      smart_replies_mode: 'off',
     });
     const on = await put(await as('boss'), { enabled: true, timeout_ms: 5000 });
     expect(on.body.assistant).toMatchObject({ enabled: true, timeout_ms: 5000, has_key: true });
     expect((await h.call({ method: 'GET', url: '/v1/me/assistant', headers: await as('alice') })).body).toEqual({
       catch_up: true,
       smart_replies: true,
+      smart_replies_mode: 'on_request',
     });
     const [stored] = await rows<{ key_sealed: string }>(
       h.database.db,
@@ -356,6 +359,61 @@ describe('smart replies', () => {
     });
     expect(bad.status).toBe(503);
     expect(bad.body.error.code).toBe('ASSISTANT_UNAVAILABLE');
+  });
+});
+
+describe('smart replies as a setting', () => {
+  const me = async () => (await h.call({ method: 'GET', url: '/v1/me/assistant', headers: await as('bob') })).body;
+  const suggest = async (id: string) =>
+    h.call({ method: 'POST', url: `/v1/messages/${id}/suggestions`, headers: await as('bob') });
+
+  it('off, on request or automatic: the server refuses when off, and every user reads the mode', async () => {
+    const q = await send('alice', 'group:team', 'Coffee at three?');
+    fake.answer = () => ({ text: '["Yes!"]' });
+
+    const auto = await put(await app.server(), { smart_replies_mode: 'automatic' });
+    expect(auto.status, JSON.stringify(auto.body)).toBe(200);
+    expect(auto.body.assistant).toMatchObject({ smart_replies: true, smart_replies_mode: 'automatic' });
+    expect(await me()).toMatchObject({ smart_replies: true, smart_replies_mode: 'automatic' });
+    expect((await suggest(q.body.message.id)).body.suggestions).toEqual(['Yes!']);
+
+    // Off: the mode says so, and the suggestions call is refused (typed), calling no provider.
+    const off = await put(await as('boss'), { smart_replies_mode: 'off' });
+    expect(off.body.assistant).toMatchObject({ smart_replies: false, smart_replies_mode: 'off' });
+    expect(await me()).toMatchObject({ smart_replies: false, smart_replies_mode: 'off' });
+    const calls = fake.got.length;
+    const refused = await suggest(q.body.message.id);
+    expect([refused.status, refused.body.error.code, refused.body.error.details.feature]).toEqual([
+      409,
+      'ASSISTANT_OFF',
+      'smart_replies',
+    ]);
+    expect(fake.got.length).toBe(calls);
+
+    // `smart_replies: true` alone turns them back on as they were (automatic); `false` is off.
+    expect((await put(await app.server(), { smart_replies: true })).body.assistant.smart_replies_mode).toBe(
+      'automatic',
+    );
+    expect((await put(await app.server(), { smart_replies_mode: 'on_request' })).body.assistant).toMatchObject({
+      smart_replies: true,
+      smart_replies_mode: 'on_request',
+    });
+    expect((await me()).smart_replies_mode).toBe('on_request');
+
+    // Bad input: an unknown mode, or the two fields disagreeing — typed, nothing written.
+    const unknown = await put(await app.server(), { smart_replies_mode: 'sometimes' });
+    expect([unknown.status, unknown.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    const clash = await put(await app.server(), { smart_replies: false, smart_replies_mode: 'automatic' });
+    expect([clash.status, clash.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    expect((await me()).smart_replies_mode).toBe('on_request');
+    // Only admins change it.
+    expect((await put(await as('bob'), { smart_replies_mode: 'off' })).status).toBe(403);
+    // The audit log records the mode.
+    const [last] = await rows<{ details: any }>(
+      h.database.db,
+      sql`select details from audit_log where app_id = ${app.id} and action = 'assistant.updated' order by id desc limit 1`,
+    );
+    expect(last?.details.features.smart_replies_mode).toBe('on_request');
   });
 });
 

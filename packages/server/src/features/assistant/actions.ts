@@ -21,7 +21,13 @@ import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, checkAppAdmin, recordAudit } from '../audit/index.js';
 import { checkOutboundUrl } from '../links/index.js';
-import { type Assistant, loadAssistant, type ModerationRegistry, type SettingsRow } from './settings.js';
+import {
+  type Assistant,
+  loadAssistant,
+  type ModerationRegistry,
+  type SettingsRow,
+  smartRepliesMode,
+} from './settings.js';
 
 export function presentAssistant(r: SettingsRow): AssistantSettings {
   return {
@@ -32,6 +38,7 @@ export function presentAssistant(r: SettingsRow): AssistantSettings {
     timeout_ms: r.timeoutMs,
     catch_up: r.catchUp,
     smart_replies: r.smartReplies,
+    smart_replies_mode: smartRepliesMode({ smartReplies: r.smartReplies, smartRepliesAuto: r.smartRepliesAuto }),
     moderation: r.moderation,
     moderation_timeout_ms: r.moderationTimeoutMs,
     moderation_fail_open: r.moderationFailOpen,
@@ -69,6 +76,7 @@ export async function putAssistant(
     if (!u?.hostname) throw invalid('`url` is not an http(s) URL with a host', { field: 'url' });
     await checkOutboundUrl(body.url, allowFor(svc.config, 'assistant'), 'assistant');
   }
+  const smart = smartRepliesChange(body);
   const t = schema.assistantSettings;
   const at = new Date(svc.clock());
   const result = await withTransaction(svc, async (tx) => {
@@ -83,7 +91,7 @@ export async function putAssistant(
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
       ...(body.timeout_ms !== undefined ? { timeoutMs: body.timeout_ms } : {}),
       ...(body.catch_up !== undefined ? { catchUp: body.catch_up } : {}),
-      ...(body.smart_replies !== undefined ? { smartReplies: body.smart_replies } : {}),
+      ...smart,
       ...(body.moderation !== undefined ? { moderation: body.moderation } : {}),
       ...(body.moderation_timeout_ms !== undefined ? { moderationTimeoutMs: body.moderation_timeout_ms } : {}),
       ...(body.moderation_fail_open !== undefined ? { moderationFailOpen: body.moderation_fail_open } : {}),
@@ -107,13 +115,34 @@ export async function putAssistant(
         enabled: row.enabled,
         url: row.url,
         model: row.model,
-        features: { catch_up: row.catchUp, smart_replies: row.smartReplies, moderation: row.moderation },
+        features: {
+          catch_up: row.catchUp,
+          smart_replies: row.smartReplies,
+          smart_replies_mode: presentAssistant(row).smart_replies_mode,
+          moderation: row.moderation,
+        },
       },
     });
     return { assistant: presentAssistant(row) };
   });
   await moderation.changed(appId);
   return result;
+}
+
+/**
+ * The columns a PUT's `smart_replies` and `smart_replies_mode` set: `on_request` and `automatic`
+ * turn them on (clicked or by themselves), `off` or `false` turns them off, `true` alone turns
+ * them on keeping whether they were automatic. Both sent must agree.
+ */
+function smartRepliesChange(body: PutAssistantBody): { smartReplies?: boolean; smartRepliesAuto?: boolean } {
+  const mode = body.smart_replies_mode;
+  if (mode === undefined) return body.smart_replies !== undefined ? { smartReplies: body.smart_replies } : {};
+  if (body.smart_replies !== undefined && body.smart_replies !== (mode !== 'off'))
+    throw invalid('`smart_replies` and `smart_replies_mode` disagree: send one of them', {
+      field: 'smart_replies_mode',
+    });
+  if (mode === 'off') return { smartReplies: false };
+  return { smartReplies: true, smartRepliesAuto: mode === 'automatic' };
 }
 
 /** `DELETE /v1/assistant`: the provider and its key are forgotten (the usage meter stays). */
@@ -165,7 +194,8 @@ export async function assistantUsage(svc: Services, caller: Caller, days = 30): 
 export async function myAssistant(svc: Services, caller: Caller): Promise<MyAssistantResponse> {
   const me = requireUser(caller, 'The assistant works for a user: use a user token');
   const a = await loadAssistant(svc.db, svc.sealer, me.app.id);
-  return { catch_up: !!a?.enabled && a.catchUp, smart_replies: !!a?.enabled && a.smartReplies };
+  const mode = smartRepliesMode(a);
+  return { catch_up: !!a?.enabled && a.catchUp, smart_replies: mode !== 'off', smart_replies_mode: mode };
 }
 
 /** The app's assistant when `feature` is on, or ASSISTANT_OFF. */

@@ -5,6 +5,7 @@
  * once at start and again for one app when it changes (on this node at once, on the others by a
  * word on the broker), so a send in an app without it costs a map lookup and no query.
  */
+import type { SmartRepliesMode } from '@parley/protocol';
 import { and, eq } from 'drizzle-orm';
 import { type Queryable, schema } from '../../platform/db/index.js';
 import type { Sealer } from '../../platform/secrets.js';
@@ -22,6 +23,8 @@ export interface Assistant {
   timeoutMs: number;
   catchUp: boolean;
   smartReplies: boolean;
+  /** Clients ask for smart replies by themselves (`automatic`) rather than on a click. */
+  smartRepliesAuto: boolean;
   moderation: boolean;
   moderationTimeoutMs: number;
   moderationFailOpen: boolean;
@@ -34,10 +37,19 @@ export function openSettings(sealer: Sealer, r: SettingsRow): Assistant {
     timeoutMs: r.timeoutMs,
     catchUp: r.catchUp,
     smartReplies: r.smartReplies,
+    smartRepliesAuto: r.smartRepliesAuto,
     moderation: r.moderation,
     moderationTimeoutMs: r.moderationTimeoutMs,
     moderationFailOpen: r.moderationFailOpen,
   };
+}
+
+/** How clients offer smart replies: `off` unless they are on (and the assistant, when `enabled` is given). */
+export function smartRepliesMode(
+  a: (Pick<Assistant, 'smartReplies' | 'smartRepliesAuto'> & { enabled?: boolean }) | null,
+): SmartRepliesMode {
+  if (!a || a.enabled === false || !a.smartReplies) return 'off';
+  return a.smartRepliesAuto ? 'automatic' : 'on_request';
 }
 
 /** The app's assistant, or null when it has none. */

@@ -1799,6 +1799,8 @@ export const assistantSettings = pgTable('assistant_settings', {
   timeoutMs: integer('timeout_ms').notNull().default(30_000),
   catchUp: boolean('catch_up').notNull().default(true),
   smartReplies: boolean('smart_replies').notNull().default(true),
+  /** While smart replies are on: clients ask for them by themselves (`automatic`), not on a click. */
+  smartRepliesAuto: boolean('smart_replies_auto').notNull().default(false),
   moderation: boolean('moderation').notNull().default(false),
   moderationTimeoutMs: integer('moderation_timeout_ms').notNull().default(2000),
   moderationFailOpen: boolean('moderation_fail_open').notNull().default(true),

@@ -1,0 +1,1 @@
+ALTER TABLE "assistant_settings" ADD COLUMN "smart_replies_auto" boolean DEFAULT false NOT NULL;
