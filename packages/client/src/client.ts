@@ -955,7 +955,9 @@ export class ChatClient implements ChannelHost {
     if (reconnected) this.spaces.reconnected();
     // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
     if (reconnected && this.emoji.state.get().loaded) this.emoji.load(true).catch(() => {});
-    if (reconnected) this.flags.reconnected();
+    // The hello says this user's flags (a server that does not: read them again after a gap).
+    if (hello.flags) this.flags.fromHello(hello.flags);
+    else if (reconnected) this.flags.reconnected();
     if (reconnected) this.inbox.reconnected();
     if (reconnected) this.sidebar.reconnected();
     if (reconnected) this.saved.reconnected();

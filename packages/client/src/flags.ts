@@ -1,9 +1,10 @@
 /**
  * Feature flags in the SDK (`client.flags`, with `client.getFlags()` and `client.flag(key)`):
- * the app's flags as evaluated for this user. `load()` reads them; from then on every
- * `feature_flags.updated` (an app-wide event that carries no values, since they differ per user)
- * and every reconnect read them again, so `state` stays current. `list`, `put` and `remove` are
- * the admin calls (an app admin, or a server token).
+ * the app's flags as evaluated for this user. Every hello carries them (`flags`), so `state` is
+ * loaded from the moment the connection opens, without a request; every `feature_flags.updated`
+ * carries this user's `value` of the changed flag, which is set as it comes. A server that sends
+ * neither is read with `load()` (`GET /v1/me/flags`), again at each such event and reconnect.
+ * `list`, `put` and `remove` are the admin calls (an app admin, or a server token).
  */
 import type {
   FeatureFlag,
@@ -72,9 +73,31 @@ export class FeatureFlags {
     await this.http.call('DELETE', `/v1/feature-flags/${encodeURIComponent(key)}`);
   }
 
-  /** The client hands every `feature_flags.updated` here: read again, if read at all. */
+  /** @internal The hello's flags: this user's, as of the connection's opening. */
+  fromHello(flags: Record<string, boolean>): void {
+    // A read under way started before this hello: its answer is not newer.
+    this.#applied = ++this.#generation;
+    this.#loading = null;
+    this.state.update(() => ({ flags: { ...flags }, loaded: true }));
+  }
+
+  /**
+   * The client hands every `feature_flags.updated` here: the event's `value` is this user's now;
+   * an event without one (an older server) has them read again, if read at all.
+   */
   onEvent(e: ServerEvent): void {
-    if (e.type === 'feature_flags.updated') this.refresh();
+    if (e.type !== 'feature_flags.updated') return;
+    if (e.value === undefined) {
+      this.refresh();
+      return;
+    }
+    const { key, change, value } = e;
+    this.state.update((s) => {
+      const flags = { ...s.flags };
+      if (change === 'deleted') delete flags[key];
+      else flags[key] = value;
+      return { ...s, flags };
+    });
   }
 
   /** After a reconnect (events may have been missed): read again, if read at all. */

@@ -4,8 +4,9 @@
  * percentage takes is deterministic: a stable hash of (flag key, user id) puts each user in one
  * of 100 buckets, and a flag at 30 % is on for buckets 0–29 (raising it only adds users).
  * Flags are managed by the app's backend (server token) or its admins
- * (`/v1/feature-flags`); a user reads what they have (`GET /v1/me/flags`) and is told to read
- * again by the app-wide event `feature_flags.updated`.
+ * (`/v1/feature-flags`); a user's connection is told what they have in its hello (`flags`) and
+ * each change's value for them in the app-wide event `feature_flags.updated` (`value`); `GET
+ * /v1/me/flags` reads them over REST.
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { Timestamp, UserId } from './ids.js';
@@ -63,13 +64,17 @@ export const MyFlagsResponse = Type.Object({ flags: Type.Record(Type.String(), T
 export type MyFlagsResponse = Static<typeof MyFlagsResponse>;
 
 /**
- * To every connection of the app: a flag was created, changed or deleted. It carries no values
- * (they differ per user); a client reads its own again with `GET /v1/me/flags`.
+ * To every connection of the app: a flag was created, changed or deleted, with `value`, the flag
+ * for the connection's user now (each connection gets its own; false once deleted). A client
+ * sets it, without a request; without `value` (an older server, or a webhook endpoint, which gets
+ * the event as the app sees it) it reads its flags again with `GET /v1/me/flags`.
  */
 export const FeatureFlagsUpdatedEvent = Type.Object({
   type: Type.Literal('feature_flags.updated'),
   key: FeatureFlagKey,
   change: Type.Union([Type.Literal('updated'), Type.Literal('deleted')]),
+  /** Whether the receiving user has the flag now. */
+  value: Type.Optional(Type.Boolean()),
   created_at: Timestamp,
 });
 export type FeatureFlagsUpdatedEvent = Static<typeof FeatureFlagsUpdatedEvent>;

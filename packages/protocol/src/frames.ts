@@ -71,6 +71,11 @@ export const HelloFrame = Type.Object({
    * the restored channels may reuse seqs it saw before the restore.
    */
   epoch: Type.Optional(Type.String()),
+  /**
+   * Every feature flag of the app, evaluated for this user (as `GET /v1/me/flags` answers), so a
+   * client knows its flags without a request; `feature_flags.updated` carries each change's `value`.
+   */
+  flags: Type.Optional(Type.Record(Type.String(), Type.Boolean())),
 });
 export type HelloFrame = Static<typeof HelloFrame>;
 

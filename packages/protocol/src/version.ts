@@ -44,6 +44,9 @@
  *   the `task.*` requests, the `task.created`, `task.updated` and `task.deleted` events), the
  *   inbox kinds `task` and `note_updated` and the filter `tasks`, a saved item's `note`, and
  *   following a channel's notes (`/v1/channels/{cid}/notes/subscription`, `note.subscribe`).
+ *   Later, additive: the connecting user's evaluated feature flags in the hello (`flags`), and
+ *   their value of the changed flag in `feature_flags.updated` (`value`); deleting a message
+ *   deletes its task; `smart_replies_mode` in the assistant's settings and `GET /v1/me/assistant`.
  *   Migration: docs/protocol/versions.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

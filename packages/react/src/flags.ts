@@ -1,11 +1,13 @@
 /**
- * Feature flags in the kit: `useFlag(key)` reads the user's flags once per client
- * (`client.getFlags()`) and re-renders when one changes live (`feature_flags.updated`).
+ * Feature flags in the kit: `useFlag(key)` answers from the user's flags as the connection's
+ * hello said them (a server without them in its hello: read once per client with
+ * `client.getFlags()`) and re-renders when one changes live (`feature_flags.updated`, with the
+ * user's value).
  */
 import { useEffect, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
 
-/** Whether the connected user has the feature flag: false until the flags are read, and for an unknown key. */
+/** Whether the connected user has the feature flag: false until the flags are known (the hello), and for an unknown key. */
 export function useFlag(key: string): boolean {
   const client = useChatClient();
   const on = useSyncExternalStore(

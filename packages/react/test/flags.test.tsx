@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 /**
- * `useFlag(key)` against a real server: off until the flags are read, then the user's own
- * value, re-rendered live when an admin changes the flag (`feature_flags.updated`).
+ * `useFlag(key)` against a real server: the user's own value — from the connection's hello, so
+ * at the first render — re-rendered live when an admin changes the flag (`feature_flags.updated`
+ * carries the user's value).
  */
 import type { ChatClient } from '@parley/client';
 import { screen } from '@testing-library/react';
@@ -34,5 +35,14 @@ describe('useFlag', () => {
     await waitFor(() => expect(screen.getByTestId('composer').textContent).toBe('new'));
     await putFlag({ enabled: false });
     await waitFor(() => expect(screen.getByTestId('composer').textContent).toBe('old'), { timeout: 10_000 });
+  });
+
+  it('knows the value from the connection’s hello: right at the first render, with no request', async () => {
+    await putFlag({ enabled: true, user_ids: ['bob'] });
+    const bob = await w.connect('bob');
+    expect(bob.flags.state.get().loaded).toBe(true);
+    const r = renderFor(bob, <Composer />);
+    expect(r.getByTestId('composer').textContent).toBe('new');
+    r.unmount();
   });
 });

@@ -46,7 +46,7 @@ import { commandRoutes, commandSocket } from './features/commands/index.js';
 import { emojiRoutes } from './features/emoji/index.js';
 import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.js';
 import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
-import { flagRoutes } from './features/flags/index.js';
+import { FLAGS_TOPIC, flagRoutes, liveFlags } from './features/flags/index.js';
 import { groupRoutes } from './features/groups/index.js';
 import { imageRoutes } from './features/images/index.js';
 import { importRoutes } from './features/imports/index.js';
@@ -466,8 +466,13 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     else if (topic === HOOKS_TOPIC) svc.hooks.receive(msg);
     else if (topic === WEBHOOKS_TOPIC) svc.webhooks.receive(msg);
     else if (topic === ASSISTANT_TOPIC) receiveAssistantChange(svc, msg);
+    else if (topic === FLAGS_TOPIC) liveFlags(svc).receive(msg);
     else if (topic === JOBS_TOPIC && config.jobWorkers) svc.jobs.wake(msg.frame);
   };
+  // Each connection gets a flag change with its own user's value (features/flags/live.ts); made
+  // now, so this node hears the others' changes (FLAGS_TOPIC) from the start.
+  const flagRules = liveFlags(svc);
+  svc.hub.personalize('feature_flags.updated', (appId, frame) => flagRules.personalFrames(appId, frame));
   svc.sends = new SendBatcher(
     () => svc,
     (job) => runSendJob(svc, job),
@@ -688,7 +693,12 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     },
     {
       open: async (s, appId, userId) => {
-        const opening = await openConnection(s, appId, userId);
+        // The user's flags for the hello: no query while this node knows the app's rules.
+        const [opening, flags] = await Promise.all([
+          openConnection(s, appId, userId),
+          liveFlags(s).evaluated(appId, userId),
+        ]);
+        if (opening) opening.flags = flags;
         // Not awaited: the hello does not wait for the day's first-sight row and its commit
         // (a WAL flush, most of a connect's time in a storm of users not yet seen today on
         // this node). `note` never throws; during a burst its row waits up to 100 ms for

@@ -530,6 +530,7 @@ export class Gateway {
       protocol_version: PROTOCOL_VERSION,
       channels: Object.fromEntries(memberships.map((m) => [m.cid, m.lastSeq])),
       ...(svc.dataEpoch ? { epoch: svc.dataEpoch } : {}),
+      ...(opening.flags ? { flags: opening.flags } : {}),
     };
     conn.send(JSON.stringify(hello));
     // Now, not at the tick's flush: a held 101 leaves with it (`handleUpgrade`).

@@ -32,6 +32,9 @@ interface ChannelState {
   timer: NodeJS.Timeout | null;
 }
 
+/** What an app-wide event's frame is for each user: `appId` and the frame as published. */
+export type Personalizer = (appId: string, frame: string) => Promise<(userId: string) => string>;
+
 /** Reads logged events `after < seq <= upTo` from the channel's log, as frames. */
 export type EventLogReader = (
   appId: string,
@@ -54,6 +57,11 @@ export class Hub {
    * the author left out): features/reads/push.ts reads and pushes their new counts.
    */
   onCounts: (appId: string, cid: string, userIds: string[]) => void = () => {};
+  /**
+   * App-wide events whose frame differs per user, by type (`personalize`): the frame on the bus
+   * is what the app sees; each connection gets what the function makes of it for its user.
+   */
+  private readonly personal = new Map<string, Personalizer>();
 
   constructor(
     private readonly broker: Broker,
@@ -62,6 +70,16 @@ export class Hub {
     private readonly gapWaitMs = 150,
   ) {
     broker.onMessage((topic, msg) => this.route(topic, msg));
+  }
+
+  /**
+   * Write app-wide events of `type` per user: `make` answers (once per event, on this node) what
+   * each user's connections get. The hub knows no feature: the server's wiring registers them.
+   * Such an event waits for `make`, so it may pass other app-wide events; one `make` fails: the
+   * frame goes out as it came (a client without the per-user part reads it itself).
+   */
+  personalize(type: string, make: Personalizer): void {
+    this.personal.set(type, make);
   }
 
   /** Local connections of one user. */
@@ -241,6 +259,11 @@ export class Hub {
       // Framed once; each follower's queue coalesces a tick's changes into one write.
       const set = this.followers.get(topic);
       if (!set) return;
+      const make = topic.startsWith('a:') ? this.personal.get(msg.type) : undefined;
+      if (make) {
+        void this.sendPersonal(topic, msg, make);
+        return;
+      }
       const frame = new OutFrame(msg.frame);
       for (const conn of set) conn.send(frame);
       return;
@@ -261,6 +284,25 @@ export class Hub {
     const users = new Set<string>();
     for (const conn of st.conns) if (conn.userId !== author && conn.subs.get(st.cid)?.member) users.add(conn.userId);
     if (users.size > 0) this.onCounts(st.appId, st.cid, [...users]);
+  }
+
+  private async sendPersonal(topic: string, msg: BusMessage, make: Personalizer): Promise<void> {
+    let frameFor: ((userId: string) => string) | null = null;
+    try {
+      frameFor = await make(topic.slice(2), msg.frame);
+    } catch (err) {
+      this.log.warn({ err, type: msg.type }, 'personal frame failed; sent as it came');
+    }
+    // The followers as they are now: a connection that left while `make` ran gets nothing.
+    const byUser = new Map<string, OutFrame>();
+    for (const conn of this.followers.get(topic) ?? []) {
+      let frame = byUser.get(conn.userId);
+      if (!frame) {
+        frame = new OutFrame(frameFor ? frameFor(conn.userId) : msg.frame);
+        byUser.set(conn.userId, frame);
+      }
+      conn.send(frame);
+    }
   }
 
   private ordered(st: ChannelState, seq: number, frame: OutFrame): void {

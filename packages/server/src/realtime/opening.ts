@@ -17,6 +17,8 @@ export interface Opening {
   deleted?: boolean;
   /** Their do-not-disturb (null: no settings saved), so presence shows busy without a read. */
   dnd?: DndPrefs | null;
+  /** Every feature flag of the app, evaluated for the user (the hello's `flags`). */
+  flags?: Record<string, boolean>;
 }
 
 /** What decides a user's do-not-disturb (their notification settings' columns). */

@@ -3,7 +3,8 @@
  * the server token and app admins only, each change audited in its own transaction, bad input
  * refused with typed errors, another app's flags out of reach; evaluation per user (off, named
  * users, a percentage that is deterministic and close to its share of 1,000 users, raising it
- * only adds users); and the app-wide `feature_flags.updated` after each change.
+ * only adds users); the app-wide `feature_flags.updated` after each change, each connection's
+ * with its own user's `value`; and the user's evaluated flags in the connection's hello.
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +189,49 @@ describe('live', () => {
     } finally {
       alice.ws.close();
       mallory.ws.close();
+    }
+  });
+
+  it('the hello carries the user’s evaluated flags; each change reaches each user with their own value', async () => {
+    const base = await h.listen();
+    const server = await app.server();
+    await put(server, 'hello-named', { enabled: true, user_ids: ['alice'] });
+    await put(server, 'hello-off', { enabled: false, percentage: 100 });
+    const alice = await TestSocket.connect(base, app, 'alice');
+    const bob = await TestSocket.connect(base, app, 'bob');
+    const bob2 = await TestSocket.connect(base, app, 'bob');
+    try {
+      // Each hello: every flag of the app, as GET /v1/me/flags answers for that user.
+      const helloOf = (s: TestSocket) => s.frames.find((f) => f.type === 'hello');
+      expect(helloOf(alice).flags).toEqual(await mine(app, 'alice'));
+      expect(helloOf(alice).flags).toMatchObject({ 'hello-named': true, 'hello-off': false });
+      expect(helloOf(bob).flags).toMatchObject({ 'hello-named': false, 'hello-off': false });
+      // Bob named: his connections hear true, alice's still true; the event names no other user.
+      await put(server, 'hello-named', { user_ids: ['alice', 'bob'] });
+      const named = (s: TestSocket) =>
+        s.waitFor((f) => f.type === 'feature_flags.updated' && f.key === 'hello-named' && f.value === true);
+      for (const s of [alice, bob, bob2]) expect((await named(s)).value).toBe(true);
+      expect(JSON.stringify(bob.events('feature_flags.updated'))).not.toContain('user_ids');
+      // Alice taken off: only her value changes.
+      await put(server, 'hello-named', { user_ids: ['bob'] });
+      const off = await alice.waitFor(
+        (f) => f.type === 'feature_flags.updated' && f.key === 'hello-named' && f.value === false,
+      );
+      expect(off.change).toBe('updated');
+      const bobs = await bob.waitFor(
+        (f) => f.type === 'feature_flags.updated' && f.key === 'hello-named' && f.created_at === off.created_at,
+      );
+      expect(bobs.value).toBe(true);
+      // Deleted: false for everyone; a new connection's hello has it no more.
+      await h.call({ method: 'DELETE', url: '/v1/feature-flags/hello-named', headers: server });
+      const gone = await bob.waitFor((f) => f.type === 'feature_flags.updated' && f.change === 'deleted');
+      expect(gone).toMatchObject({ key: 'hello-named', value: false });
+      const later = await TestSocket.connect(base, app, 'bob');
+      expect('hello-named' in later.frames.find((f) => f.type === 'hello').flags).toBe(false);
+      later.close();
+      await h.call({ method: 'DELETE', url: '/v1/feature-flags/hello-off', headers: server });
+    } finally {
+      for (const s of [alice, bob, bob2]) s.close();
     }
   });
 });

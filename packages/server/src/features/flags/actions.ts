@@ -1,8 +1,8 @@
 /**
  * Feature flags of an app: managed by its backend (server token) or its admins, every change
  * in the audit log in the same transaction, and after commit an app-wide
- * `feature_flags.updated` so every connected client reads its own values again (they differ per
- * user, so the event carries none). Evaluation is in evaluate.ts.
+ * `feature_flags.updated`, which each connection gets with its own user's `value` (live.ts;
+ * they differ per user, so the event as published carries none). Evaluation is in evaluate.ts.
  */
 import type {
   FeatureFlag,
@@ -21,6 +21,7 @@ import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, checkAppAdmin, recordAudit } from '../audit/index.js';
 import { evaluateFlag } from './evaluate.js';
+import { liveFlags } from './live.js';
 
 type FlagRow = typeof schema.featureFlags.$inferSelect;
 
@@ -62,7 +63,7 @@ export async function putFlag(
   // Named once each, in the order given.
   const userIds = body.user_ids === undefined ? undefined : [...new Set(body.user_ids)];
   const at = new Date(svc.clock());
-  return withTransaction(svc, async (tx, out) => {
+  const result = await withTransaction(svc, async (tx, out) => {
     // One change per app at a time: the count below and two creations of one key hold together.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`parley.feature_flags.${appId}`}))`);
     const [before] = await tx
@@ -116,6 +117,8 @@ export async function putFlag(
     announce(out, appId, key, 'updated', at);
     return { flag: presentFlag(row), created: !before };
   });
+  liveFlags(svc).changed(appId);
+  return result;
 }
 
 /** `DELETE /v1/feature-flags/{key}`. */
@@ -138,6 +141,7 @@ export async function deleteFlag(svc: Services, caller: Caller, key: string): Pr
     });
     announce(out, appId, key, 'deleted', new Date(svc.clock()));
   });
+  liveFlags(svc).changed(appId);
 }
 
 /** `GET /v1/me/flags`: every flag of the caller's app, evaluated for the caller. */

@@ -4,4 +4,5 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { evaluateFlag, rolloutBucket } from './evaluate.js';
+export { FLAGS_TOPIC, FlagRules, liveFlags } from './live.js';
 export { flagRoutes } from './routes.js';
