@@ -29,6 +29,7 @@ import type {
   CommandAnswer,
   CreateChannelBody,
   CreateCommandBody,
+  CreateTaskBody,
   CreateWebhookBody,
   DeletionResponse,
   DeliveriesQuery,
@@ -51,9 +52,14 @@ import type {
   SetBeforeSendBody,
   SlashCommand,
   SystemMessageBody,
+  Task,
+  TaskResponse,
+  TaskStatus,
+  TasksResponse,
   UnbanBody,
   UpdateChannelBody,
   UpdateCommandBody,
+  UpdateTaskBody,
   UpdateWebhookBody,
   User,
   UserInput,
@@ -124,6 +130,8 @@ export class Parley {
   readonly flags: FeatureFlags;
   /** The app's assistant: its model provider and the usage meter. */
   readonly assistant: AssistantAdmin;
+  /** Tasks from messages, made, changed and listed as a user (`{ as }`). */
+  readonly tasks: Tasks;
   /** @internal */
   readonly http: Http;
   private readonly key: Uint8Array;
@@ -150,6 +158,7 @@ export class Parley {
     this.commands = new Commands(this);
     this.flags = new FeatureFlags(this);
     this.assistant = new AssistantAdmin(this);
+    this.tasks = new Tasks(this);
   }
 
   /** A user token for `userId`, to hand to that user's browser or app (the client SDKs connect with it). */
@@ -670,6 +679,56 @@ class FeatureFlags {
   /** Every flag of the app as it is for the user `o.as`: key → on or off. */
   async of(o: As & { as: string }): Promise<Record<string, boolean>> {
     return (await this.p.request<MyFlagsResponse>('GET', '/v1/me/flags', o)).flags;
+  }
+}
+
+/**
+ * Tasks from messages (docs/protocol/team-features.md, "Tasks"): a message turned into a task with
+ * an assignee, an optional due time (the assignee's reminder) and a status. A task is a user's
+ * act, so every call is made `as` a user — a member of the message's channel, as from their own
+ * client (the assignee's inbox item names them, and the channel hears `task.*`).
+ */
+class Tasks {
+  constructor(private readonly p: Parley) {}
+
+  /** Turn a message into a task for `assignee_id` (a member of its channel), due at `due_at` if given. */
+  async create(body: CreateTaskBody, o: As & { as: string }): Promise<Task> {
+    return (await this.p.request<TaskResponse>('POST', '/v1/tasks', { ...o, body })).task;
+  }
+
+  /** One task, with its message (null once deleted). */
+  async get(id: string, o: As & { as: string }): Promise<Task> {
+    return (await this.p.request<TaskResponse>('GET', `/v1/tasks/${enc(id)}`, o)).task;
+  }
+
+  /** Reassign, move or clear (`due_at: null`) the due time, complete (`status: 'done'`) or reopen. */
+  async update(id: string, body: UpdateTaskBody, o: As & { as: string }): Promise<Task> {
+    return (await this.p.request<TaskResponse>('PATCH', `/v1/tasks/${enc(id)}`, { ...o, body })).task;
+  }
+
+  /** Delete a task (the message stays; deleting the message deletes its task). Answers it as it was. */
+  async delete(id: string, o: As & { as: string }): Promise<Task> {
+    return (await this.p.request<TaskResponse>('DELETE', `/v1/tasks/${enc(id)}`, o)).task;
+  }
+
+  /** The tasks assigned to the user `o.as`, newest first, of one status (default `open`), a page at a time. */
+  list(o: As & { as: string; status?: TaskStatus; pageSize?: number }): Paged<Task> {
+    return this.p.cursorPaged<Task, TasksResponse>(
+      '/v1/me/tasks',
+      { status: o.status, limit: o.pageSize },
+      (r) => r.tasks,
+      o,
+    );
+  }
+
+  /** A channel's tasks (what its messages' badges show), as the user `o.as` may read them. */
+  ofChannel(cid: string, o: As & { as: string; status?: TaskStatus; pageSize?: number }): Paged<Task> {
+    return this.p.cursorPaged<Task, TasksResponse>(
+      `/v1/channels/${enc(cid)}/tasks`,
+      { status: o.status, limit: o.pageSize },
+      (r) => r.tasks,
+      o,
+    );
   }
 }
 

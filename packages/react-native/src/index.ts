@@ -58,6 +58,7 @@ export {
   initials,
   REACTION_EMOJI,
   reactionEmoji,
+  relativeTime,
   typingText,
 } from './format.js';
 export {
@@ -83,6 +84,7 @@ export {
   type MMKVLike,
   MMKVStorageAdapter,
 } from './storage.js';
+export { taskDueText, useChannelTasks, useMessageTask, useTasks } from './tasks.js';
 export { PALETTES, type Palette, type Theme } from './theme.js';
 export { Thread, type ThreadProps } from './thread.js';
 export {
