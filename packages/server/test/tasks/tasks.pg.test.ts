@@ -370,17 +370,24 @@ describe('deleting a message deletes its task', { timeout: 120_000 }, () => {
     modWs.close();
   });
 
-  it('a user deleted hard takes the tasks of their messages with them, told', async () => {
+  it('a user deleted hard takes the tasks of their messages, and those assigned to them, with them, told', async () => {
     await h.users(app, [{ id: 'erin' }]);
     expect((await as('alice', 'POST', '/v1/channels/group:team/members', { add: ['erin'] })).status).toBe(200);
     const carolWs = await TestSocket.connect(base, app, 'carol');
     const m = await post('erin', 'group:team', 'Erin’s errand');
     const task = (await as('alice', 'POST', '/v1/tasks', { message_id: m.id, assignee_id: 'carol' })).body.task;
+    // And a task given to Erin on someone else's message: it goes with her, told too.
+    const theirs = await post('alice', 'group:team', 'For Erin to do');
+    const hers = (await as('alice', 'POST', '/v1/tasks', { message_id: theirs.id, assignee_id: 'erin' })).body.task;
     const del = await h.call({ method: 'DELETE', url: '/v1/users/erin?mode=hard', headers: await app.server() });
     expect(del.status, JSON.stringify(del.body)).toBe(202);
     const e = await carolWs.waitFor((f) => f.type === 'task.deleted' && f.task.id === task.id, 60_000);
     expect(e.task.message_id).toBe(m.id);
     expect((await as('carol', 'GET', `/v1/tasks/${task.id}`)).status).toBe(404);
+    await carolWs.waitFor((f) => f.type === 'task.deleted' && f.task.id === hers.id, 60_000);
+    expect((await as('alice', 'GET', `/v1/tasks/${hers.id}`)).status).toBe(404);
+    // The message stays, without a task.
+    expect((await as('alice', 'GET', `/v1/messages/${theirs.id}`)).status).toBe(200);
     carolWs.close();
   });
 });

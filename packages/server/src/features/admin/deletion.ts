@@ -39,6 +39,7 @@ import { presentChannel } from '../channels/index.js';
 import { EXPIRE_UPLOAD } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { dropOccupant } from '../spaces/index.js';
+import { dropAssignedTasks } from '../tasks/index.js';
 
 /** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
 const inList = (values: readonly string[]): SQL =>
@@ -123,8 +124,8 @@ async function eraseUserRows(tx: Tx, appId: string, userId: string, mode: 'soft'
     'channel_note_subscriptions',
   ])
     await tx.execute(sql`delete from ${sql.identifier(table)} where app_id = ${appId} and user_id = ${userId}`);
-  // Tasks assigned to them go (their reminders went with the person's reminders above).
-  await tx.execute(sql`delete from tasks where app_id = ${appId} and assignee_id = ${userId}`);
+  // Tasks assigned to them went before, told (`dropAssignedTasks`); their reminders go with the
+  // person's reminders above.
   await tx.execute(
     sql`delete from moderation_flags where app_id = ${appId} and (user_id = ${userId} or reported_by = ${userId})`,
   );
@@ -235,6 +236,8 @@ export async function deleteUser(
     await anonymize(tx, appId, userId, at);
     // Their profile picture is personal data: its row goes now, its bytes after the commit.
     const picture = await dropImage(tx, appId, { kind: 'user', id: userId });
+    // The tasks assigned to them, told (eraseUserRows would drop them silently).
+    await dropAssignedTasks(tx, out, appId, userId, at.getTime());
     await eraseUserRows(tx, appId, userId, mode);
     // Their place in the office, announced (its room membership goes with their other channels).
     await dropOccupant(tx, out, appId, userId, at);

@@ -320,6 +320,19 @@ export async function dropMessageTasks(
   });
 }
 
+/**
+ * Inside the transaction that deletes a user (features/admin): the tasks assigned to them go,
+ * each told `task.deleted` to its channel and webhook endpoints, so no badge names someone who
+ * is gone. Their reminders and inbox items go with the person's own (features/admin).
+ */
+export async function dropAssignedTasks(tx: Tx, out: Outbox, appId: string, userId: string, at: number): Promise<void> {
+  const gone = await tx
+    .delete(t)
+    .where(and(eq(t.appId, appId), eq(t.assigneeId, userId)))
+    .returning();
+  for (const row of gone) tell(out, appId, 'task.deleted', { ...row, reminderId: null, updatedAt: new Date(at) }, at);
+}
+
 /** One task whose message the caller may read. */
 export async function getTask(svc: Services, me: Me, id: string): Promise<Task> {
   const [row] = await svc.db

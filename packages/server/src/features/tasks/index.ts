@@ -4,6 +4,6 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 
-export { dropMessageTasks } from './actions.js';
+export { dropAssignedTasks, dropMessageTasks } from './actions.js';
 export { taskRoutes } from './routes.js';
 export { taskSocket } from './socket.js';
