@@ -13,6 +13,14 @@ export {
   mattermostMessageId,
 } from './mattermost.js';
 export { openMattermostExport } from './mattermost-export.js';
+export {
+  importParleyExport,
+  type ParleyImportOptions,
+  type ParleyImportReport,
+  type ParleyRename,
+} from './parley.js';
+export { exportWorkspace, type WorkspaceExportOptions } from './parley-export.js';
+export { PARLEY_FORMAT, PARLEY_FORMAT_VERSION } from './parley-format.js';
 export { importRoutes } from './routes.js';
 export {
   type ImportRename,

@@ -1,5 +1,5 @@
 /**
- * Imports through a running server: `parley import slack|mattermost` sends the export to the
+ * Imports through a running server: `parley import slack|mattermost|parley` sends the export to the
  * server that owns an embedded database (which only that process may open), and reads the
  * import's progress back as it goes. Behind the admin token, one import at a time per process.
  *
@@ -10,7 +10,7 @@
  * export's problems; nothing was written) or `error` (`{code, message}`).
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ import type { Services } from '../../services.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
 import { importMattermostExport } from './mattermost.js';
 import { openMattermostExport } from './mattermost-export.js';
+import { importParleyExport } from './parley.js';
+import { exportWorkspace } from './parley-export.js';
 import { importSlackExport } from './slack.js';
 import { DEFAULT_EXPORT_LIMITS, type ExportArchive, openExportZip } from './zip.js';
 
@@ -48,14 +50,16 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
         bodyLimit: DEFAULT_EXPORT_LIMITS.maxTotalBytes,
         schema: {
           tags: ['admin'],
-          summary: 'Import a Slack or Mattermost export into a workspace, with its progress streamed',
+          summary: 'Import a Slack, Mattermost or Parley export into a workspace, with its progress streamed',
           description:
             'The body is the export (a zip; for Mattermost also its JSONL), sent as application/zip or ' +
             'application/octet-stream. The answer is NDJSON: `{"type":"progress","done","total","channel"}` lines, ' +
             'then `{"type":"report","report"}`, `{"type":"refused","problems":[{file,reason}]}` (nothing written) or ' +
             '`{"type":"error","error":{code,message}}`. `409 CONFLICT` while another import runs on this server. ' +
-            'What each export becomes: docs/cli.md.',
-          params: Type.Object({ source: Type.Union([Type.Literal('slack'), Type.Literal('mattermost')]) }),
+            "What each export becomes: docs/cli.md; Parley's own format (`parley`): docs/moving.md.",
+          params: Type.Object({
+            source: Type.Union([Type.Literal('slack'), Type.Literal('mattermost'), Type.Literal('parley')]),
+          }),
           querystring: Type.Object(
             {
               workspace: Uuid,
@@ -100,7 +104,7 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
           await pipeline(req.body, createWriteStream(file));
           const { source } = req.params;
           archive =
-            source === 'slack'
+            source !== 'mattermost'
               ? await openExportZip(file, DEFAULT_EXPORT_LIMITS, { maxFileBytes: svc.config.uploadMaxBytes })
               : await openMattermostExport(file, DEFAULT_EXPORT_LIMITS);
         } catch (e) {
@@ -123,7 +127,9 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const run =
           req.params.source === 'slack'
             ? importSlackExport(svc.database, q.workspace, opened, opts)
-            : importMattermostExport(svc.database, q.workspace, opened, { ...opts, team: q.team });
+            : req.params.source === 'parley'
+              ? importParleyExport(svc.database, q.workspace, opened, opts)
+              : importMattermostExport(svc.database, q.workspace, opened, { ...opts, team: q.team });
         run
           .then(
             (report) => {
@@ -146,6 +152,54 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
             void done();
           });
         return reply.header('content-type', 'application/x-ndjson').header('cache-control', 'no-store').send(out);
+      },
+    );
+
+    app.post(
+      '/v1/admin/exports/parley',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: "Export a workspace in Parley's own format (a zip), for `import parley` on this or another server",
+          description:
+            'The answer is the archive (application/zip): manifest.json, settings.json, one JSONL file a kind of row ' +
+            '(users, channels, members, messages, message_versions, reactions, poll_votes, files, notes, ' +
+            "note_versions) and the files' bytes (docs/moving.md). Made into a temporary file first, then sent. " +
+            '`404 NOT_FOUND` for no such workspace.',
+          body: Type.Object({ workspace: Uuid }, { additionalProperties: false }),
+          response: {
+            200: Type.Unknown({ description: 'the archive (application/zip)' }),
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        const { workspace } = req.body;
+        const [ws] = await svc.db
+          .select({ appId: schema.workspaces.appId })
+          .from(schema.workspaces)
+          .where(eq(schema.workspaces.appId, workspace));
+        if (!ws) throw new ApiError('NOT_FOUND', `No workspace with id ${workspace}`);
+        const dir = await mkdtemp(path.join(tmpdir(), 'parley-export-'));
+        const drop = () => rm(dir, { recursive: true, force: true }).catch(() => {});
+        const file = path.join(dir, 'workspace.zip');
+        try {
+          const manifest = await exportWorkspace(svc.db, svc.storage.store, workspace, file, { clock: svc.clock });
+          svc.log.info({ workspace, counts: manifest.counts }, 'workspace exported');
+        } catch (e) {
+          await drop();
+          throw e;
+        }
+        const body = createReadStream(file);
+        body.on('close', () => void drop());
+        return reply
+          .header('content-type', 'application/zip')
+          .header('content-disposition', `attachment; filename="parley-workspace-${workspace}.zip"`)
+          .header('cache-control', 'no-store')
+          .send(body);
       },
     );
   };

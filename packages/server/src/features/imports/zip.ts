@@ -225,8 +225,11 @@ export async function openExportZip(
     /** Inflate one entry through the limits, to `sink` (kept) or to nowhere. */
     const inflate = async (name: string, entry: yauzl.Entry, max: number, keep: boolean, counted = true) => {
       const raw = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
-        zip.openReadStream(entry, { decompress: false } as yauzl.ZipFileOptions, (err, s) =>
-          err || !s ? reject(err) : resolve(s),
+        // yauzl refuses `decompress: false` for a stored entry (method 0), which is read as it is anyway.
+        zip.openReadStream(
+          entry,
+          (entry.compressionMethod === 8 ? { decompress: false } : {}) as yauzl.ZipFileOptions,
+          (err, s) => (err || !s ? reject(err) : resolve(s)),
         ),
       ).catch((e: Error) => {
         throw new ImportInputError(`${name}: cannot read the entry (${e.message})`);

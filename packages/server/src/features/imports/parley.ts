@@ -1,0 +1,503 @@
+/**
+ * Import a workspace export in Parley's own format (parley-format.ts; made by parley-export.ts on
+ * this or another deployment) into a workspace: `parley import parley`, `POST
+ * /v1/admin/imports/parley`. The rules are the other importers' (slack.ts, mattermost.ts):
+ *
+ * - The whole archive is checked first — manifest and version, every line of every kind against
+ *   its columns, duplicates, every reference (a member's channel and user, a reply's parent, a
+ *   reaction's message…), every message against the wire's Message schema, every file's bytes
+ *   against its size and SHA-256 — and any problem refuses it before a write (`ExportRefusedError`,
+ *   every problem with its file:line).
+ * - Every write is ONE transaction: a failure part-way leaves nothing. File bytes are put before
+ *   it, under keys derived from the file's id, which a re-run writes over.
+ * - Ids are kept: every key is scoped by workspace, so the export's ids cannot clash with another
+ *   workspace's. A row whose key the target workspace holds already is left as it is — that is
+ *   what makes a re-import add nothing — and so are the children of such a row (a channel's
+ *   members, a message's reactions…). A username another user or group here holds is renamed
+ *   (`name-2`), as the other importers do; the report lists each.
+ * - A new channel keeps its seqs, its `last_seq` and its members' read marks; a message new to a
+ *   channel that was already here (a later export of the same workspace) takes the next seqs.
+ *   Each imported message gets its `message.new` in the channel's event log, as it stands.
+ */
+import { createHash } from 'node:crypto';
+import type { ChannelEvent } from '@parley/protocol';
+import { Message } from '@parley/protocol';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
+import type { BlobStore } from '../../platform/storage/index.js';
+import { type FileRow, presentAttachment } from '../files/index.js';
+import { type MessageRow, presentMessage } from '../messages/index.js';
+import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
+import {
+  decodeRow,
+  fileEntry,
+  KINDS,
+  type KindName,
+  keyOf,
+  Manifest,
+  PARLEY_FORMAT,
+  PARLEY_FORMAT_VERSION,
+  Settings,
+  schemaProblem,
+  thumbEntry,
+  thumbKey,
+} from './parley-format.js';
+import { type RenameReason, usernamePicker } from './people.js';
+import { insertNew, storedMessageIds } from './write.js';
+import { archiveFromEntries, type ExportArchive } from './zip.js';
+
+export interface ParleyRename {
+  user_id: string;
+  wanted: string;
+  username: string;
+  reason: RenameReason['reason'];
+  held_by?: 'user' | 'group';
+}
+
+export interface ParleyImportReport {
+  dry_run: boolean;
+  /** The format version of the archive, and where it came from. */
+  version: number;
+  source: { workspace_id: string; name: string; exported_at: string };
+  /** Per kind (KINDS): rows added, and rows the workspace held already (left as they are). */
+  imported: Record<KindName, number>;
+  existing: Record<KindName, number>;
+  /** Bytes of the files (and thumbnails) put into the store. */
+  file_bytes: number;
+  renamed: ParleyRename[];
+  /** Whether the workspace's settings were set from the archive's (settings.json). */
+  settings: boolean;
+}
+
+export interface ParleyImportOptions {
+  dryRun?: boolean;
+  /** After each kind written (and once before the first, with done 0). */
+  onProgress?: (done: number, total: number, kind: string | null) => void;
+  /** Where the files' bytes go; an archive with files needs one. */
+  store?: BlobStore;
+}
+
+type Row = Record<string, unknown>;
+type Rows = { [K in KindName]: Row[] };
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const str = (v: unknown) => v as string;
+
+/** A rollback on purpose: a dry run writes everything in its transaction, then undoes it. */
+class DryRunDone extends Error {}
+
+/**
+ * Import a Parley workspace export into the workspace `appId`: an archive (`openExportZip`, or
+ * entries path → bytes). See the module's comment for the rules.
+ */
+export async function importParleyExport(
+  database: Database,
+  appId: string,
+  input: ExportArchive | ReadonlyMap<string, Uint8Array>,
+  opts: ParleyImportOptions = {},
+): Promise<ParleyImportReport> {
+  const archive = 'blobs' in input && 'problems' in input ? input : archiveFromEntries(input);
+  const { manifest, settings, rows, bytes } = await readParleyExport(archive, !!opts.store);
+  const db = database.db;
+  const [ws] = await db
+    .select({ appId: schema.workspaces.appId })
+    .from(schema.workspaces)
+    .where(eq(schema.workspaces.appId, appId));
+  if (!ws) throw new ImportInputError(`no workspace with id ${appId}`);
+  const zero = () => Object.fromEntries(KINDS.map((k) => [k.kind, 0])) as Record<KindName, number>;
+  const report: ParleyImportReport = {
+    dry_run: !!opts.dryRun,
+    version: manifest.version,
+    source: { workspace_id: manifest.workspace.id, name: manifest.workspace.name, exported_at: manifest.exported_at },
+    imported: zero(),
+    existing: zero(),
+    file_bytes: 0,
+    renamed: [],
+    settings: false,
+  };
+  const write = async (q: Tx) => {
+    const progress = (done: number, kind: string | null) => opts.onProgress?.(done, KINDS.length + 1, kind);
+    progress(0, null);
+    let done = 0;
+    const step = (kind: string) => progress(++done, kind);
+
+    // Users: kept as they are unless the workspace has the id; a username held here is renamed.
+    const storedUsers = await existingKeys(
+      q,
+      schema.users,
+      schema.users.appId,
+      schema.users.id,
+      appId,
+      rows.users.map((u) => str(u.id)),
+    );
+    const freshUsers = rows.users.filter((u) => !storedUsers.has(str(u.id)));
+    const pick = await usernamePicker(
+      q,
+      appId,
+      freshUsers.flatMap((u) => (u.username ? [str(u.username)] : [])),
+    );
+    for (const u of freshUsers) {
+      if (!u.username) continue;
+      const { username, why } = await pick(str(u.username), str(u.id));
+      if (why) report.renamed.push({ user_id: str(u.id), wanted: str(u.username), username, ...why });
+      u.username = username;
+    }
+    await insertNew(q, schema.users, freshUsers.map((u) => ({ ...u, appId })) as never);
+    count(report, 'users', freshUsers.length, rows.users.length);
+    step('users');
+
+    // Channels, and the members of those new here.
+    const storedChannels = await existingKeys(
+      q,
+      schema.channels,
+      schema.channels.appId,
+      schema.channels.cid,
+      appId,
+      rows.channels.map((c) => str(c.cid)),
+    );
+    const freshChannels = rows.channels.filter((c) => !storedChannels.has(str(c.cid)));
+    const freshCids = new Set(freshChannels.map((c) => str(c.cid)));
+    await insertNew(q, schema.channels, freshChannels.map((c) => ({ ...c, appId })) as never);
+    count(report, 'channels', freshChannels.length, rows.channels.length);
+    step('channels');
+    const freshMembers = rows.members.filter((m) => freshCids.has(str(m.cid)));
+    await insertNew(q, schema.members, freshMembers.map((m) => ({ ...m, appId })) as never);
+    if (freshCids.size > 0)
+      await q.execute(sql`update ${schema.channels} c set member_count =
+        (select count(*) from ${schema.members} m where m.app_id = c.app_id and m.cid = c.cid)
+        where c.app_id = ${appId} and c.cid in (${sql.join(
+          [...freshCids].map((c) => sql`${c}`),
+          sql`, `,
+        )})`);
+    count(report, 'members', freshMembers.length, rows.members.length);
+    step('members');
+
+    // Messages: those not here yet; in a channel that was here, after what it holds.
+    const stored = await storedMessageIds(
+      q,
+      appId,
+      rows.messages.map((m) => str(m.id)),
+    );
+    const fresh = rows.messages.filter((m) => !stored.has(str(m.id))) as unknown as MessageRow[];
+    const byChannel = new Map<string, MessageRow[]>();
+    for (const m of fresh) byChannel.set(m.cid, [...(byChannel.get(m.cid) ?? []), m]);
+    const filesById = new Map(rows.files.map((f) => [str(f.id), f]));
+    const out: Outbox = []; // no server runs here: nothing to publish
+    for (const [cid, list] of byChannel) {
+      list.sort((a, b) => a.seq - b.seq);
+      if (!freshCids.has(cid)) {
+        const first = await takeSeqs(q, appId, cid, list.length);
+        list.forEach((m, i) => {
+          m.seq = first + i;
+        });
+      }
+      for (const m of list) {
+        m.appId = appId;
+        // A file's wire shape is the file row's (its URL is this server's), never the archive's.
+        m.attachments = m.attachments.flatMap((a) => {
+          const f = filesById.get(a.id);
+          return f ? [presentAttachment(fileRow(appId, f))] : [];
+        });
+      }
+      for (let i = 0; i < list.length; i += 500) {
+        const part = list.slice(i, i + 500);
+        await q.insert(schema.messages).values(part);
+        const events: ChannelEvent[] = part.map((r) => ({
+          type: 'message.new',
+          cid,
+          seq: r.seq,
+          created_at: r.createdAt.toISOString(),
+          message: presentMessage(r),
+        }));
+        await logEvents(q, out, appId, events);
+      }
+    }
+    count(report, 'messages', fresh.length, rows.messages.length);
+    step('messages');
+
+    // What hangs on a message: only that of the messages added here.
+    const freshIds = new Set(fresh.map((m) => m.id));
+    const children = [
+      ['message_versions', schema.messageVersions],
+      ['reactions', schema.reactions],
+      ['poll_votes', schema.pollVotes],
+    ] as const;
+    for (const [kind, table] of children) {
+      const list = rows[kind].filter((r) => freshIds.has(str(r.messageId)));
+      await insertNew(q, table as PgTable, list.map((r) => ({ ...r, appId })) as never);
+      count(report, kind, list.length, rows[kind].length);
+      step(kind);
+    }
+    const freshFiles = rows.files.filter((f) => freshIds.has(str(f.messageId))).map((f) => fileRow(appId, f));
+    if (!opts.dryRun && opts.store)
+      for (const f of freshFiles) {
+        // Before the rows' commit, under keys derived from the ids: a re-run writes them over.
+        const b = bytes.get(fileEntry(f.id, f.name));
+        if (b) await opts.store.putBytes(f.storageKey, await b(), { contentType: f.mimeType });
+        report.file_bytes += f.size;
+        for (const [size, key] of Object.entries(f.thumbs)) {
+          const t = bytes.get(thumbEntry(f.id, size));
+          if (!t) continue;
+          const got = await t();
+          await opts.store.putBytes(key, got, { contentType: 'image/webp' });
+          report.file_bytes += got.length;
+        }
+      }
+    await insertNew(q, schema.files, freshFiles);
+    count(report, 'files', freshFiles.length, rows.files.length);
+    step('files');
+
+    // Notes (a channel's or a person's) and every version of those new here.
+    const storedNotes = await existingKeys(
+      q,
+      schema.notes,
+      schema.notes.appId,
+      schema.notes.id,
+      appId,
+      rows.notes.map((n) => str(n.id)),
+    );
+    const freshNotes = rows.notes.filter((n) => !storedNotes.has(str(n.id)));
+    await insertNew(q, schema.notes, freshNotes.map((n) => ({ ...n, appId })) as never);
+    count(report, 'notes', freshNotes.length, rows.notes.length);
+    const freshNoteIds = new Set(freshNotes.map((n) => str(n.id)));
+    const versions = rows.note_versions.filter((v) => freshNoteIds.has(str(v.noteId)));
+    await insertNew(q, schema.noteVersions, versions.map((v) => ({ ...v, appId })) as never);
+    count(report, 'note_versions', versions.length, rows.note_versions.length);
+    step('notes');
+
+    // The settings: the archive's are the workspace's from now on.
+    await q
+      .update(schema.workspaces)
+      .set({
+        joinPolicy: settings.join_policy,
+        joinDomain: settings.join_domain,
+        requireTwoFactor: settings.require_two_factor,
+      })
+      .where(eq(schema.workspaces.appId, appId));
+    await q
+      .update(schema.apps)
+      .set({ permissions: settings.permissions, automod: settings.automod, uploadRules: settings.upload_rules })
+      .where(eq(schema.apps.id, appId));
+    report.settings = true;
+    if (opts.dryRun) throw new DryRunDone();
+  };
+  try {
+    await db.transaction(async (tx) => write(tx));
+  } catch (e) {
+    if (!(e instanceof DryRunDone)) throw e;
+  }
+  return report;
+}
+
+function count(report: ParleyImportReport, kind: KindName, fresh: number, all: number) {
+  report.imported[kind] = fresh;
+  report.existing[kind] = all - fresh;
+}
+
+/** Which of `ids` the app's rows hold (`appCol` the table's app, `col` the key). */
+async function existingKeys(
+  q: Queryable,
+  table: PgTable,
+  appCol: PgColumn,
+  col: PgColumn,
+  appId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const got = new Set<string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const found = (await q
+      .select({ k: col })
+      .from(table)
+      .where(and(eq(appCol, appId), inArray(col, ids.slice(i, i + 1000))))) as { k: string }[];
+    for (const r of found) got.add(r.k);
+  }
+  return got;
+}
+
+/** A file row of the archive as this workspace stores it: its bytes and thumbnails under its keys. */
+function fileRow(appId: string, f: Row): FileRow {
+  const storageKey = `${appId}/${str(f.id)}`;
+  const thumbs = Object.fromEntries(
+    Object.keys((f.thumbs ?? {}) as Record<string, string>).map((size) => [size, thumbKey(storageKey, size)]),
+  );
+  return { ...(f as unknown as FileRow), appId, storageKey, thumbs };
+}
+
+// ---- reading and checking the archive ------------------------------------------------------
+
+const SIZE = /^[a-z0-9]{1,16}$/;
+
+/**
+ * The archive's manifest, settings and rows, every one checked; any problem refuses it whole.
+ * `bytes`: a file's (or thumbnail's) entry → its bytes, read again when stored.
+ */
+export async function readParleyExport(archive: ExportArchive, haveStore: boolean) {
+  const problems: ExportProblem[] = [...archive.problems];
+  const refuse = (): never => {
+    throw new ExportRefusedError(problems);
+  };
+  const json = (name: string): unknown => {
+    const b = archive.files.get(name);
+    if (!b) {
+      problems.push({ file: name, reason: 'not in the archive' });
+      return null;
+    }
+    try {
+      return JSON.parse(Buffer.from(b).toString('utf8'));
+    } catch {
+      problems.push({ file: name, reason: 'not JSON' });
+      return null;
+    }
+  };
+  const manifest = json('manifest.json');
+  if (manifest === null) refuse();
+  const m = manifest as Manifest;
+  if (m && typeof m === 'object' && m.format !== PARLEY_FORMAT)
+    problems.push({ file: 'manifest.json', reason: `format is not "${PARLEY_FORMAT}": not a Parley workspace export` });
+  else if (m && typeof m === 'object' && typeof m.version === 'number' && m.version > PARLEY_FORMAT_VERSION)
+    problems.push({
+      file: 'manifest.json',
+      reason: `version ${m.version} is newer than this Parley reads (${PARLEY_FORMAT_VERSION}): upgrade it first`,
+    });
+  else {
+    const why = schemaProblem(Manifest, manifest);
+    if (why) problems.push({ file: 'manifest.json', reason: why });
+  }
+  if (problems.length > 0) refuse();
+  const settings = json('settings.json');
+  const badSettings = settings === null ? null : schemaProblem(Settings, settings);
+  if (badSettings) problems.push({ file: 'settings.json', reason: badSettings });
+
+  // Every line of every kind, decoded against its columns; duplicates are problems.
+  const rows = {} as Rows;
+  const keys = {} as Record<KindName, Set<string>>;
+  for (const k of KINDS) {
+    const name = `${k.kind}.jsonl`;
+    const list: Row[] = [];
+    rows[k.kind] = list;
+    keys[k.kind] = new Set();
+    const blob = archive.blobs.get(name);
+    if (!blob) {
+      problems.push({ file: name, reason: 'not in the archive' });
+      continue;
+    }
+    const text = (await blob.read()).toString('utf8');
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i] as string;
+      if (!l.trim()) continue;
+      const where = `${name}:${i + 1}`;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(l);
+      } catch {
+        problems.push({ file: where, reason: 'not JSON' });
+        continue;
+      }
+      const got = decodeRow(k, parsed);
+      if ('problem' in got) {
+        problems.push({ file: where, reason: got.problem });
+        continue;
+      }
+      const key = keyOf(k, got.row);
+      if (keys[k.kind].has(key)) problems.push({ file: where, reason: 'a second row with the same key' });
+      keys[k.kind].add(key);
+      got.row._line = where;
+      list.push(got.row);
+    }
+    if (m.counts[k.kind] !== undefined && m.counts[k.kind] !== list.length && problems.length === 0)
+      problems.push({ file: name, reason: `${list.length} rows, but the manifest counts ${m.counts[k.kind]}` });
+  }
+
+  // References: each row names only rows of the archive.
+  const has = (kind: KindName, key: string) => keys[kind].has(key);
+  const need = (r: Row, ok: boolean, what: string) => {
+    if (!ok) problems.push({ file: str(r._line), reason: what });
+  };
+  const channelOf = new Map(rows.channels.map((c) => [str(c.cid), c]));
+  for (const c of rows.channels) need(c, c.cid === `${str(c.type)}:${str(c.id)}`, `cid is not "type:id"`);
+  for (const x of rows.members) {
+    need(x, has('channels', str(x.cid)), `member of a channel not in the archive (${str(x.cid)})`);
+    need(x, has('users', str(x.userId)), `member who is not in users.jsonl (${str(x.userId)})`);
+  }
+  const messageOf = new Map(rows.messages.map((x) => [str(x.id), x]));
+  const seqs = new Set<string>();
+  for (const x of rows.messages) {
+    const c = channelOf.get(str(x.cid));
+    need(x, !!c, `message in a channel not in the archive (${str(x.cid)})`);
+    need(x, has('users', str(x.userId)), `author not in users.jsonl (${str(x.userId)})`);
+    const seq = x.seq as number;
+    need(x, seq >= 1 && (!c || seq <= (c.lastSeq as number)), `seq ${seq} outside 1..the channel's last_seq`);
+    need(x, !seqs.has(`${str(x.cid)}\n${seq}`), `a second message with seq ${seq} in ${str(x.cid)}`);
+    seqs.add(`${str(x.cid)}\n${seq}`);
+    if (x.parentId !== null)
+      need(x, messageOf.get(str(x.parentId))?.cid === x.cid, 'thread parent not in the archive, in its channel');
+    if (x.quotedMessageId !== null) need(x, messageOf.has(str(x.quotedMessageId)), 'quoted message not in the archive');
+    const files = x.attachments;
+    need(
+      x,
+      Array.isArray(files) && files.every((a) => a && typeof a === 'object' && typeof a.id === 'string'),
+      '"attachments" must be a list of objects with an "id"',
+    );
+    const hidden = x.hiddenPreviews;
+    need(
+      x,
+      Array.isArray(hidden) && hidden.every((u) => typeof u === 'string'),
+      '"hidden_previews" must be a list of URLs',
+    );
+    if (c) {
+      const why = schemaProblem(Message, presentMessage({ ...(x as unknown as MessageRow), attachments: [] }));
+      if (why) problems.push({ file: str(x._line), reason: `not a message: ${why}` });
+    }
+  }
+  for (const kind of ['message_versions', 'reactions', 'poll_votes'] as const)
+    for (const x of rows[kind]) {
+      need(x, messageOf.has(str(x.messageId)), `of a message not in the archive (${str(x.messageId)})`);
+      if (kind !== 'message_versions')
+        need(x, has('users', str(x.userId)), `by a user not in users.jsonl (${str(x.userId)})`);
+    }
+  for (const x of rows.poll_votes)
+    need(x, messageOf.get(str(x.messageId))?.poll != null, 'a vote on a message without a poll');
+  const bytes = new Map<string, () => Promise<Buffer>>();
+  for (const f of rows.files) {
+    need(f, messageOf.get(str(f.messageId))?.cid === f.cid, 'file of a message not in the archive, in its channel');
+    need(f, has('users', str(f.userId)), `uploaded by a user not in users.jsonl (${str(f.userId)})`);
+    const entry = fileEntry(str(f.id), str(f.name));
+    const blob = archive.blobs.get(entry);
+    if (!blob) {
+      problems.push({ file: str(f._line), reason: `its bytes are not in the archive (${entry})` });
+      continue;
+    }
+    if (!haveStore) {
+      problems.push({ file: entry, reason: 'no file store to put the bytes in' });
+      continue;
+    }
+    const got = await blob.read();
+    if (got.length !== f.size || sha256(got) !== f.sha256)
+      problems.push({ file: entry, reason: 'its bytes are not the size and SHA-256 its row says' });
+    bytes.set(entry, () => blob.read());
+    const thumbs = f.thumbs;
+    if (!thumbs || typeof thumbs !== 'object' || Array.isArray(thumbs)) {
+      problems.push({ file: str(f._line), reason: '"thumbs" must be an object' });
+      continue;
+    }
+    for (const size of Object.keys(thumbs)) {
+      const t = archive.blobs.get(thumbEntry(str(f.id), size));
+      if (!SIZE.test(size) || !t) problems.push({ file: str(f._line), reason: `thumbnail ${size} not in the archive` });
+      else bytes.set(thumbEntry(str(f.id), size), () => t.read());
+    }
+  }
+  for (const n of rows.notes)
+    need(
+      n,
+      (n.cid === null) !== (n.ownerId === null) &&
+        (n.cid === null ? has('users', str(n.ownerId)) : has('channels', str(n.cid))),
+      "a note must be a channel's (cid) or a person's (owner_id) of the archive",
+    );
+  for (const v of rows.note_versions) need(v, has('notes', str(v.noteId)), 'version of a note not in the archive');
+  if (problems.length > 0) refuse();
+  for (const k of KINDS) for (const r of rows[k.kind]) delete r._line;
+  return { manifest: m, settings: settings as Settings, rows, bytes };
+}

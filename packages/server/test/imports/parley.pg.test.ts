@@ -1,0 +1,330 @@
+/**
+ * Parley's own workspace format (issue 59): a workspace made through the API — channels public,
+ * private and a DM with their members, a thread, a quote, an edit, reactions, a pin, a poll with
+ * votes, a channel note and a personal note with their versions, an uploaded file, settings — is
+ * exported (`POST /v1/admin/exports/parley`), imported into another workspace
+ * (`POST /v1/admin/imports/parley`) and read back field by field from the tables. A re-import adds
+ * nothing; a broken or malicious archive is refused with every problem and nothing written.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importParleyExport } from '../../src/features/imports/index.js';
+import { KINDS } from '../../src/features/imports/parley-format.js';
+import { schema } from '../../src/platform/db/index.js';
+import { LocalStore } from '../../src/platform/storage/index.js';
+import { opaqueBytes, upload } from '../files/helpers.js';
+import { ADMIN, type Harness, startHarness, type TestApp } from '../harness.js';
+
+let h: Harness;
+let base: string;
+let store: LocalStore;
+let src: TestApp;
+let zip: Buffer;
+const bytes = opaqueBytes(5000);
+
+beforeAll(async () => {
+  h = await startHarness();
+  base = await h.listen();
+  store = new LocalStore(path.join(h.config.dataDir, 'files'));
+  src = await workspace('Source');
+  await fill(src);
+  zip = await exportOf(src.id);
+});
+afterAll(async () => h?.close());
+
+/** An app with its workspace row: what the messenger makes, without the accounts. */
+async function workspace(name: string): Promise<TestApp> {
+  const app = await h.createApp(name);
+  await h.database.db.insert(schema.workspaces).values({ appId: app.id });
+  return app;
+}
+
+const rest = async (app: TestApp, user: string, method: string, url: string, payload?: unknown) => {
+  const r = await h.call({ method: method as 'POST', url, headers: await app.user(user), payload: payload as object });
+  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+};
+
+async function fill(app: TestApp) {
+  await h.users(app, [
+    { id: 'ada', name: 'Ada Lovelace', username: 'ada' },
+    { id: 'bob', name: 'Bob Builder', username: 'bob' },
+    { id: 'cat', name: 'Cat', username: 'cat' },
+  ]);
+  await rest(app, 'ada', 'POST', '/v1/channels', {
+    type: 'public',
+    id: 'general',
+    name: 'General',
+    members: ['ada', 'bob', 'cat'],
+  });
+  await rest(app, 'ada', 'POST', '/v1/channels', {
+    type: 'group',
+    id: 'plans',
+    name: 'Plans',
+    members: ['ada', 'bob'],
+  });
+  const dm = (await rest(app, 'ada', 'POST', '/v1/channels', { type: 'dm', members: ['ada', 'cat'] })).channel.cid;
+  const send = (user: string, cid: string, body: Record<string, unknown>) =>
+    rest(app, user, 'POST', `/v1/channels/${cid}/messages`, body).then((b) => b.message);
+  const hello = await send('ada', 'public:general', { text: 'Hello @bob' });
+  await send('bob', 'public:general', { text: 'in the thread', parent_id: hello.id });
+  await send('cat', 'public:general', { text: 'me too', parent_id: hello.id });
+  await send('bob', 'public:general', { text: 'quoting', quoted_message_id: hello.id });
+  const edited = await send('bob', 'group:plans', { text: 'first draft' });
+  await rest(app, 'bob', 'PATCH', `/v1/messages/${edited.id}`, { text: 'second draft' });
+  await rest(app, 'bob', 'POST', `/v1/messages/${hello.id}/reactions`, { type: 'like' });
+  await rest(app, 'cat', 'POST', `/v1/messages/${hello.id}/reactions`, { type: 'like' });
+  await rest(app, 'cat', 'POST', `/v1/messages/${hello.id}/reactions`, { type: 'tada' });
+  await rest(app, 'ada', 'POST', `/v1/messages/${hello.id}/pin`);
+  const poll = await send('ada', 'public:general', { text: 'Lunch?', poll: { options: ['Pizza', 'Sushi'] } });
+  await rest(app, 'bob', 'POST', `/v1/messages/${poll.id}/poll/votes`, { option_ids: ['0'] });
+  await rest(app, 'cat', 'POST', `/v1/messages/${poll.id}/poll/votes`, { option_ids: ['1'] });
+  const gone = await send('cat', dm, { text: 'oops' });
+  await rest(app, 'cat', 'DELETE', `/v1/messages/${gone.id}`);
+  await send('ada', dm, { text: 'hi cat' });
+  const up = await upload(base, app, 'ada', 'public:general', bytes, 'data.bin');
+  if (up.status !== 200) throw new Error(`upload: ${up.status}`);
+  await send('ada', 'public:general', { text: 'the data', attachments: [up.json.attachment.id] });
+  const note = (await rest(app, 'ada', 'POST', '/v1/notes', { cid: 'public:general', title: 'Rules', text: 'be kind' }))
+    .note;
+  await rest(app, 'bob', 'PATCH', `/v1/notes/${note.id}`, { base_version: 1, text: 'be kind\nbe brief' });
+  await rest(app, 'cat', 'POST', '/v1/notes', { title: 'Mine', text: 'private' });
+  await rest(app, 'ada', 'POST', '/v1/channels/public:general/read', { seq: 3 });
+  await h.database.db
+    .update(schema.workspaces)
+    .set({ joinPolicy: 'domain', joinDomain: 'example.com' })
+    .where(eq(schema.workspaces.appId, app.id));
+}
+
+async function exportOf(workspaceId: string): Promise<Buffer> {
+  const r = await h.app.inject({
+    method: 'POST',
+    url: '/v1/admin/exports/parley',
+    headers: { authorization: `Bearer ${ADMIN}` },
+    payload: { workspace: workspaceId },
+  });
+  expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+  expect(r.headers['content-type']).toBe('application/zip');
+  return r.rawPayload;
+}
+
+/** Import `body` into `workspaceId` through the API; the NDJSON answer's lines. */
+async function importInto(workspaceId: string, body: Buffer): Promise<any[]> {
+  const r = await h.app.inject({
+    method: 'POST',
+    url: `/v1/admin/imports/parley?workspace=${workspaceId}`,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/zip' },
+    payload: body,
+  });
+  expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
+  return r.body
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+/** Every row of every kind of the workspace, without its app and what is not carried. */
+async function snapshot(appId: string) {
+  const out: Record<string, unknown[]> = {};
+  for (const k of KINDS) {
+    const table = k.table as typeof schema.users;
+    const got = (await h.database.db.select().from(table).where(eq(table.appId, appId))) as Record<string, unknown>[];
+    out[k.kind] = got
+      .filter((r) => k.kind !== 'files' || r.messageId !== null)
+      .map(({ appId: _a, readRev: _r, storageKey: _s, ...rest }) => rest)
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  }
+  const [ws] = await h.database.db.select().from(schema.workspaces).where(eq(schema.workspaces.appId, appId));
+  const [app] = await h.database.db.select().from(schema.apps).where(eq(schema.apps.id, appId));
+  out.settings = [
+    ws?.joinPolicy,
+    ws?.joinDomain,
+    ws?.requireTwoFactor,
+    app?.permissions,
+    app?.automod,
+    app?.uploadRules,
+  ];
+  return out;
+}
+
+async function total(appId: string) {
+  const s = await snapshot(appId);
+  return Object.fromEntries(KINDS.map((k) => [k.kind, s[k.kind]?.length]));
+}
+
+describe('a workspace in Parley’s own format', () => {
+  it('round-trips: every channel, member, message, reaction, vote, note, file and setting equal, ids kept', async () => {
+    const dst = await workspace('Target');
+    const lines = await importInto(dst.id, zip);
+    const end = lines.at(-1);
+    expect(end.type, JSON.stringify(end)).toBe('report');
+    expect(lines.filter((l) => l.type === 'progress').length).toBeGreaterThan(1);
+    const before = await snapshot(src.id);
+    const after = await snapshot(dst.id);
+    // What there is to compare: every kind is there.
+    expect(before.users).toHaveLength(3);
+    expect(before.channels).toHaveLength(3);
+    expect(before.members).toHaveLength(7);
+    expect(before.messages).toHaveLength(9);
+    expect(before.message_versions?.length).toBeGreaterThan(0);
+    expect(before.reactions).toHaveLength(3);
+    expect(before.poll_votes).toHaveLength(2);
+    expect(before.files).toHaveLength(1);
+    expect(before.notes).toHaveLength(2);
+    expect(before.note_versions?.length).toBeGreaterThanOrEqual(3);
+    for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
+    expect(end.report.imported.messages).toBe(9);
+    expect(end.report.existing.messages).toBe(0);
+
+    // The file's bytes, under the target's key, served by the API.
+    const [f] = await h.database.db.select().from(schema.files).where(eq(schema.files.appId, dst.id));
+    expect(Buffer.compare(await store.readAll(f?.storageKey as string), bytes)).toBe(0);
+    // The messages read through the API as they were, seqs and threads included.
+    const read = async (app: TestApp) =>
+      (await rest(app, 'ada', 'GET', '/v1/channels/public:general/messages?limit=50')).messages.map(
+        ({ attachments, ...m }: any) => ({ ...m, attachments: attachments.map((a: any) => a.id) }),
+      );
+    expect(await read(dst)).toEqual(await read(src));
+    const replies = async (app: TestApp, id: string) =>
+      (await rest(app, 'bob', 'GET', `/v1/messages/${id}/replies`)).messages.map((m: any) => m.text);
+    const hello = (await read(src)).find((m: any) => m.text === 'Hello @bob');
+    expect(await replies(dst, hello.id)).toEqual(['in the thread', 'me too']);
+    // The event log has the imported messages: a client resyncing from 0 sees them.
+    const events = (await rest(dst, 'ada', 'GET', '/v1/channels/public:general/events?after=0')).events;
+    expect(events.filter((e: any) => e.type === 'message.new')).toHaveLength(
+      before.messages?.filter((m: any) => m.cid === 'public:general').length ?? -1,
+    );
+
+    // Again: nothing is added, every row is reported as there already.
+    const again = (await importInto(dst.id, zip)).at(-1);
+    expect(again.type).toBe('report');
+    expect(Object.values(again.report.imported).every((n) => n === 0)).toBe(true);
+    expect(again.report.existing.messages).toBe(9);
+    expect(await snapshot(dst.id)).toEqual(after);
+  });
+
+  it('renames a username the target holds, and keeps the id', async () => {
+    const dst = await workspace('Taken');
+    await h.users(dst, [{ id: 'someone', name: 'Someone', username: 'bob' }]);
+    const end = (await importInto(dst.id, zip)).at(-1);
+    expect(end.report.renamed).toEqual([
+      { user_id: 'bob', wanted: 'bob', username: 'bob-2', reason: 'taken', held_by: 'user' },
+    ]);
+    const [bob] = await h.database.db
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, dst.id), eq(schema.users.id, 'bob')));
+    expect(bob?.username).toBe('bob-2');
+  });
+
+  it('refuses a broken or malicious archive whole, every problem named, nothing written', async () => {
+    const dst = await workspace('Refused');
+    const before = await total(dst.id);
+    const { openExportZip } = await import('../../src/features/imports/index.js');
+    const tmp = path.join(h.config.dataDir, 'src.zip');
+    await (await import('node:fs/promises')).writeFile(tmp, zip);
+    const archive = await openExportZip(tmp);
+    const entries = new Map<string, Uint8Array>();
+    for (const [k, v] of archive.files) entries.set(k, v);
+    for (const [k, b] of archive.blobs) entries.set(k, await b.read());
+    await archive.close();
+    const edit = (name: string, f: (lines: any[]) => any[]) => {
+      const lines = Buffer.from(entries.get(name) as Uint8Array)
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      return Buffer.from(
+        `${f(lines)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}\n`,
+      );
+    };
+    const bad = new Map(entries);
+    // A member of a channel that is not there; a reply whose parent is not; a user with a field
+    // the format lacks; a file whose bytes were swapped; a message with a forged attachment list.
+    bad.set(
+      'members.jsonl',
+      edit('members.jsonl', (l) => [...l, { ...l[0], cid: 'public:nowhere' }]),
+    );
+    bad.set(
+      'messages.jsonl',
+      edit('messages.jsonl', (l) =>
+        l.map((m, i) =>
+          i === 0
+            ? { ...m, parent_id: '01890000-0000-7000-8000-000000000000' }
+            : i === 1
+              ? { ...m, attachments: 'x' }
+              : m,
+        ),
+      ),
+    );
+    bad.set(
+      'users.jsonl',
+      edit('users.jsonl', (l) => l.map((u, i) => (i === 0 ? { ...u, is_admin: true } : u))),
+    );
+    const fileKey = [...bad.keys()].find((k) => k.startsWith('files/')) as string;
+    bad.set(fileKey, Buffer.from('not the bytes'));
+    const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
+    expect(refused.name).toBe('ExportRefusedError');
+    const reasons = refused.problems.map((p: { file: string; reason: string }) => `${p.file}: ${p.reason}`).join('\n');
+    expect(reasons).toMatch(/members\.jsonl:\d+: member of a channel not in the archive \(public:nowhere\)/);
+    expect(reasons).toMatch(/messages\.jsonl:1: thread parent not in the archive/);
+    expect(reasons).toMatch(/messages\.jsonl:2: "attachments" must be a list/);
+    expect(reasons).toMatch(/users\.jsonl:1: unknown field "is_admin"/);
+    expect(reasons).toMatch(/files\/.*: its bytes are not the size and SHA-256 its row says/);
+    expect(await total(dst.id)).toEqual(before);
+
+    // A newer version, or not this format at all: refused before anything else is read.
+    const manifest = JSON.parse(Buffer.from(entries.get('manifest.json') as Uint8Array).toString('utf8'));
+    const newer = new Map(entries).set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, version: 2 })));
+    await expect(importParleyExport(h.database, dst.id, newer, { store })).rejects.toThrow(/version 2 is newer/);
+    const other = new Map(entries).set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, format: 'x' })));
+    await expect(importParleyExport(h.database, dst.id, other, { store })).rejects.toThrow(
+      /not a Parley workspace export/,
+    );
+    // Through the API: no zip at all is a 400 before anything is read.
+    const r = await h.call({
+      method: 'POST',
+      url: `/v1/admin/imports/parley?workspace=${dst.id}`,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/zip' },
+      payload: Buffer.from('PK\x03\x04 not really a zip'),
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('VALIDATION_ERROR');
+    expect(await total(dst.id)).toEqual(before);
+  });
+
+  it('a dry run reports what it would import and writes nothing', async () => {
+    const dst = await workspace('Dry');
+    const report = await importParleyExport(h.database, dst.id, await entriesOf(zip), { store, dryRun: true });
+    expect(report.imported.messages).toBe(9);
+    expect((await total(dst.id)).messages).toBe(0);
+  });
+
+  it('answers 404 for a workspace that is not there', async () => {
+    const r = await h.call({
+      method: 'POST',
+      url: '/v1/admin/exports/parley',
+      headers: { authorization: `Bearer ${ADMIN}` },
+      payload: { workspace: '01890000-0000-7000-8000-000000000000' },
+    });
+    expect(r.status).toBe(404);
+    expect(r.body.error.code).toBe('NOT_FOUND');
+  });
+});
+
+async function entriesOf(body: Buffer): Promise<Map<string, Uint8Array>> {
+  const { openExportZip } = await import('../../src/features/imports/index.js');
+  const tmp = path.join(h.config.dataDir, `e-${Math.random()}.zip`);
+  await (await import('node:fs/promises')).writeFile(tmp, body);
+  const archive = await openExportZip(tmp);
+  const out = new Map<string, Uint8Array>();
+  for (const [k, v] of archive.files) out.set(k, v);
+  for (const [k, b] of archive.blobs) out.set(k, await b.read());
+  await archive.close();
+  await readFile(tmp);
+  return out;
+}
