@@ -313,6 +313,33 @@ export const COMMANDS: CommandSpec[] = [
       'file:line and reason), then imported all or nothing; re-running imports nothing twice.',
   },
   {
+    name: 'import parley',
+    synopsis:
+      'parley import parley <workspace.zip> --workspace WORKSPACE_ID [--dry-run] [--json] [--data DIR] [--max-… N]',
+    summary:
+      "import a workspace export in Parley's own format (parley export, on this or another server) into a workspace",
+    options: ['workspace', 'dry-run', 'json', 'data', 'max-entries', 'max-entry-size', 'max-total-size', 'max-ratio'],
+    argument: 'workspace.zip',
+    details:
+      'Every channel, member, message (threads, quotes, edits, reactions, pins, polls and votes), note, file and\n' +
+      "the workspace's settings, with their ids kept (docs/moving.md). Opens the data folder itself, as parley\n" +
+      'import slack does, or goes through the server that owns it. The whole archive is checked first (every\n' +
+      'problem named by file:line and reason), then imported all or nothing; re-running imports nothing twice.',
+  },
+  {
+    name: 'export',
+    synopsis: 'parley export <workspace.zip> --workspace WORKSPACE_ID [--json] [--data DIR] [--port N]',
+    summary:
+      "export a workspace in Parley's own format, to move it to another server (parley import parley) or to leave",
+    options: ['workspace', 'json', ...FIND],
+    optionHelp: { ...FIND_HELP, workspace: "the workspace to export (its app's id: parley app list shows them)" },
+    argument: 'workspace.zip',
+    details:
+      "A zip of manifest.json, settings.json, one JSONL file a kind of row and the files' bytes (docs/moving.md).\n" +
+      'Through the admin API of the server that owns the data, or by opening it when none runs. Written to\n' +
+      'FILE.partial and read back before it takes its name: a FILE that exists is a whole archive.',
+  },
+  {
     name: 'conformance',
     synopsis: 'parley conformance --url URL [--adapter COMMAND] [--scenario NAMES] [--json] [--data DIR]',
     summary: "run the conformance kit against a server: its wire scenarios, and an SDK's through an adapter",
@@ -564,7 +591,12 @@ function checkValues(command: string, v: Values): void {
   }
   if (command === 'restore' && v.file === undefined)
     throw new UsageError('parley restore needs the archive: parley restore <backup.tar>');
-  if (command === 'import slack' || command === 'import mattermost') {
+  if (command === 'export') {
+    if (v.file === undefined)
+      throw new UsageError('parley export needs the file to write: parley export <workspace.zip>');
+    if (v.workspace === undefined) throw new UsageError('parley export needs --workspace WORKSPACE_ID');
+  }
+  if (command === 'import slack' || command === 'import mattermost' || command === 'import parley') {
     if (v.file === undefined)
       throw new UsageError(`parley ${command} needs the export: parley ${command} <export.zip>`);
     if (v.workspace === undefined) throw new UsageError(`parley ${command} needs --workspace WORKSPACE_ID`);

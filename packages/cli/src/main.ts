@@ -162,6 +162,18 @@ async function run(command: string, values: Values): Promise<number> {
       out(text);
       return code;
     }
+    case 'import parley': {
+      const { importParley } = await import('./import-parley.js');
+      const { code, out: text } = await importParley(values);
+      out(text);
+      return code;
+    }
+    case 'export': {
+      const { exportWorkspaceCommand } = await import('./export-workspace.js');
+      const { result, text } = await exportWorkspaceCommand(values);
+      out(values.json ? JSON.stringify(result) : text);
+      return 0;
+    }
     case 'import mattermost': {
       const { importMattermost } = await import('./import-mattermost.js');
       const { code, out: text } = await importMattermost(values);

@@ -8,11 +8,13 @@ export {
   type ExportLimits,
   type ExportProblem,
   ExportRefusedError,
+  exportWorkspace,
   ImportInputError,
   type ImportRename,
   type ImportReport,
   type ImportSkip,
   importMattermostExport,
+  importParleyExport,
   importSlackExport,
   type MattermostImportOptions,
   type MattermostImportReport,
@@ -21,7 +23,13 @@ export {
   mattermostMessageId,
   openExportZip,
   openMattermostExport,
+  PARLEY_FORMAT,
+  PARLEY_FORMAT_VERSION,
+  type ParleyImportOptions,
+  type ParleyImportReport,
+  type ParleyRename,
   slackMessageId,
+  type WorkspaceExportOptions,
 } from './features/imports/index.js';
 export { startServer } from './main.js';
 export { signToken, verifyToken } from './platform/auth.js';

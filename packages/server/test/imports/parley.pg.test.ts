@@ -92,6 +92,10 @@ async function fill(app: TestApp) {
   await rest(app, 'bob', 'PATCH', `/v1/notes/${note.id}`, { base_version: 1, text: 'be kind\nbe brief' });
   await rest(app, 'cat', 'POST', '/v1/notes', { title: 'Mine', text: 'private' });
   await rest(app, 'ada', 'POST', '/v1/channels/public:general/read', { seq: 3 });
+  // Cat came from an earlier import and has not claimed her history yet: she still may, there.
+  await h.database.db
+    .insert(schema.importClaims)
+    .values({ appId: app.id, email: 'cat@example.com', userId: 'cat', source: 'slack' });
   await h.database.db
     .update(schema.workspaces)
     .set({ joinPolicy: 'domain', joinDomain: 'example.com' })
@@ -177,6 +181,11 @@ describe('a workspace in Parley’s own format', () => {
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
+    const claims = await h.database.db.select().from(schema.importClaims).where(eq(schema.importClaims.appId, dst.id));
+    expect(claims.map((c) => [c.email, c.userId, c.source, c.claimedAt])).toEqual([
+      ['cat@example.com', 'cat', 'parley', null],
+    ]);
+    expect(end.report.claims).toBe(1);
 
     // The file's bytes, under the target's key, served by the API.
     const [f] = await h.database.db.select().from(schema.files).where(eq(schema.files.appId, dst.id));

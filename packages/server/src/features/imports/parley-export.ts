@@ -15,6 +15,8 @@ import { type Queryable, schema } from '../../platform/db/index.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { ImportInputError } from './errors.js';
 import {
+  CLAIMS_FILE,
+  type Claim,
   encodeRow,
   fileEntry,
   KINDS,
@@ -100,6 +102,22 @@ export async function exportWorkspace(
       await zip.add(`${k.kind}.jsonl`, Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : ''));
       done++;
     }
+    // The addresses people had: their accounts' here, or an earlier import's not claimed yet.
+    const claims = new Map<string, Claim>();
+    const accounts = await db
+      .select({ user_id: schema.workspaceMembers.userId, email: schema.accounts.email })
+      .from(schema.workspaceMembers)
+      .innerJoin(schema.accounts, eq(schema.accounts.id, schema.workspaceMembers.accountId))
+      .where(eq(schema.workspaceMembers.appId, appId));
+    const unclaimed = await db
+      .select({ user_id: schema.importClaims.userId, email: schema.importClaims.email })
+      .from(schema.importClaims)
+      .where(and(eq(schema.importClaims.appId, appId), isNull(schema.importClaims.claimedAt)));
+    for (const c of [...accounts, ...unclaimed])
+      claims.set(c.email.toLowerCase(), { ...c, email: c.email.toLowerCase() });
+    const claimLines = [...claims.values()].map((c) => JSON.stringify(c));
+    counts.claims = claimLines.length;
+    await zip.add(CLAIMS_FILE, Buffer.from(claimLines.length > 0 ? `${claimLines.join('\n')}\n` : ''));
     opts.onProgress?.(done, total, 'file bytes');
     for (const f of fileRows) {
       await zip.add(fileEntry(f.id, f.name), await store.readAll(f.storageKey));

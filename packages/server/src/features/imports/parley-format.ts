@@ -8,6 +8,7 @@
  *   manifest.json        {"format":"parley-workspace","version":1,"exported_at","workspace":{id,name},"counts":{kind: n}}
  *   settings.json        the workspace's settings: join policy, two-factor rule, upload rules, permissions, automod
  *   <kind>.jsonl         one row a line, for each kind of KINDS, parents before children
+ *   claims.jsonl         {"user_id","email"}: the address each person had, whom an account with it may claim
  *   files/<id>/<name>    each file's bytes, under its id and its (sanitized) name
  *   thumbs/<id>/<size>   the thumbnails the media job made of it (WebP)
  *
@@ -62,6 +63,14 @@ export const Manifest = Type.Object({
   counts: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
 });
 export type Manifest = Static<typeof Manifest>;
+
+/** The file of people's addresses: who may claim whom on the other side (accounts/claims.ts). */
+export const CLAIMS_FILE = 'claims.jsonl';
+export const Claim = Type.Object(
+  { user_id: Type.String({ minLength: 1 }), email: Type.String({ format: 'email', maxLength: 320 }) },
+  { additionalProperties: false },
+);
+export type Claim = Static<typeof Claim>;
 
 /** The workspace's settings that travel with it (the app's and the workspace's). */
 export const Settings = Type.Object(

@@ -31,6 +31,8 @@ import { type FileRow, presentAttachment } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 import {
+  CLAIMS_FILE,
+  Claim,
   decodeRow,
   fileEntry,
   KINDS,
@@ -46,7 +48,7 @@ import {
 } from './parley-format.js';
 import { type RenameReason, usernamePicker } from './people.js';
 import { insertNew, storedMessageIds } from './write.js';
-import { archiveFromEntries, type ExportArchive } from './zip.js';
+import { archiveFromEntries, type ExportArchive, type ExportBlob } from './zip.js';
 
 export interface ParleyRename {
   user_id: string;
@@ -67,6 +69,8 @@ export interface ParleyImportReport {
   /** Bytes of the files (and thumbnails) put into the store. */
   file_bytes: number;
   renamed: ParleyRename[];
+  /** People an account with the address they had may claim (docs/moving.md, step 4). */
+  claims: number;
   /** Whether the workspace's settings were set from the archive's (settings.json). */
   settings: boolean;
 }
@@ -99,7 +103,7 @@ export async function importParleyExport(
   opts: ParleyImportOptions = {},
 ): Promise<ParleyImportReport> {
   const archive = 'blobs' in input && 'problems' in input ? input : archiveFromEntries(input);
-  const { manifest, settings, rows, bytes } = await readParleyExport(archive, !!opts.store);
+  const { manifest, settings, rows, bytes, claims: claimRows } = await readParleyExport(archive, !!opts.store);
   const db = database.db;
   const [ws] = await db
     .select({ appId: schema.workspaces.appId })
@@ -115,6 +119,7 @@ export async function importParleyExport(
     existing: zero(),
     file_bytes: 0,
     renamed: [],
+    claims: 0,
     settings: false,
   };
   const write = async (q: Tx) => {
@@ -145,6 +150,13 @@ export async function importParleyExport(
       u.username = username;
     }
     await insertNew(q, schema.users, freshUsers.map((u) => ({ ...u, appId })) as never);
+    // The people new here may be claimed by an account with the address they had.
+    const freshUserIds = new Set(freshUsers.map((u) => str(u.id)));
+    const claims = claimRows
+      .filter((c) => freshUserIds.has(c.user_id))
+      .map((c) => ({ appId, email: c.email.toLowerCase(), userId: c.user_id, source: 'parley' }));
+    await insertNew(q, schema.importClaims, claims);
+    report.claims = claims.length;
     count(report, 'users', freshUsers.length, rows.users.length);
     step('users');
 
@@ -383,20 +395,8 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
       problems.push({ file: name, reason: 'not in the archive' });
       continue;
     }
-    const text = (await blob.read()).toString('utf8');
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const l = lines[i] as string;
-      if (!l.trim()) continue;
-      const where = `${name}:${i + 1}`;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(l);
-      } catch {
-        problems.push({ file: where, reason: 'not JSON' });
-        continue;
-      }
-      const got = decodeRow(k, parsed);
+    for (const { where, value } of await jsonLines(name, blob, problems)) {
+      const got = decodeRow(k, value);
       if ('problem' in got) {
         problems.push({ file: where, reason: got.problem });
         continue;
@@ -497,7 +497,43 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
       "a note must be a channel's (cid) or a person's (owner_id) of the archive",
     );
   for (const v of rows.note_versions) need(v, has('notes', str(v.noteId)), 'version of a note not in the archive');
+  const claims: Claim[] = [];
+  const claimBlob = archive.blobs.get(CLAIMS_FILE);
+  if (!claimBlob) problems.push({ file: CLAIMS_FILE, reason: 'not in the archive' });
+  else {
+    const emails = new Set<string>();
+    for (const { where, value } of await jsonLines(CLAIMS_FILE, claimBlob, problems)) {
+      const why = schemaProblem(Claim, value);
+      if (why) {
+        problems.push({ file: where, reason: why });
+        continue;
+      }
+      const claim = value as Claim;
+      if (!has('users', claim.user_id))
+        problems.push({ file: where, reason: `a user not in users.jsonl (${claim.user_id})` });
+      if (emails.has(claim.email.toLowerCase()))
+        problems.push({ file: where, reason: 'a second line with this email' });
+      emails.add(claim.email.toLowerCase());
+      claims.push(claim);
+    }
+  }
   if (problems.length > 0) refuse();
   for (const k of KINDS) for (const r of rows[k.kind]) delete r._line;
-  return { manifest: m, settings: settings as Settings, rows, bytes };
+  return { manifest: m, settings: settings as Settings, rows, bytes, claims };
+}
+
+/** The JSON values of a JSONL entry, each with its `file:line`; a line that is not JSON is a problem. */
+async function jsonLines(name: string, blob: ExportBlob, problems: ExportProblem[]) {
+  const out: { where: string; value: unknown }[] = [];
+  const lines = (await blob.read()).toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] as string;
+    if (!l.trim()) continue;
+    try {
+      out.push({ where: `${name}:${i + 1}`, value: JSON.parse(l) });
+    } catch {
+      problems.push({ file: `${name}:${i + 1}`, reason: 'not JSON' });
+    }
+  }
+  return out;
 }

@@ -707,7 +707,7 @@ export const importClaims = pgTable(
       .references(() => apps.id, { onDelete: 'cascade' }),
     email: text('email').notNull(),
     userId: text('user_id').notNull(),
-    /** Where the person came from: `slack` | `mattermost`. */
+    /** Where the person came from: `slack` | `mattermost` | `parley` (a Parley workspace export). */
     source: text('source').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     claimedBy: uuid('claimed_by').references(() => accounts.id, { onDelete: 'set null' }),
