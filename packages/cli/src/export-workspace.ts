@@ -7,12 +7,15 @@
  */
 import { createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { WorkspaceExport } from '@parley/protocol';
 import type { Values } from './args.js';
 import { CliError } from './errors.js';
 import { ApiError, withData } from './reach.js';
 import { cliEnv, settings } from './settings.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How often the export's progress is asked for. */
+const POLL_MS = 250;
 const note = (line: string) => process.stderr.write(`parley: ${line}\n`);
 
 export async function exportWorkspaceCommand(values: Values): Promise<{ result: unknown; text: string }> {
@@ -27,11 +30,27 @@ export async function exportWorkspaceCommand(values: Values): Promise<{ result: 
     await withData<void>(settings(values), 'export', {
       api: async (api) => {
         note(`exporting through the server at ${api.base}…`);
-        await api
-          .download('/v1/admin/exports/parley', { workspace }, createWriteStream(partial, { mode: 0o600 }))
-          .catch((e: unknown) => {
-            throw e instanceof ApiError && e.status === 404 ? noWorkspace() : e;
-          });
+        // The server's job makes it; its progress is polled, then the archive downloaded.
+        type Made = { export: WorkspaceExport };
+        let e = (
+          await api.call<Made>('POST', '/v1/admin/exports/parley', { workspace }).catch((err: unknown) => {
+            throw err instanceof ApiError && err.status === 404 ? noWorkspace() : err;
+          })
+        ).export;
+        let shown = '';
+        while (e.status === 'pending') {
+          await new Promise((r) => setTimeout(r, POLL_MS));
+          e = (await api.call<Made>('GET', `/v1/admin/exports/parley/${e.id}`)).export;
+          const line = `${e.progress.done}/${e.progress.total} ${e.progress.step ?? 'waiting for the job'}`;
+          if (line !== shown) note(line);
+          shown = line;
+        }
+        if (e.status === 'failed') throw new CliError(`the export failed on the server: ${e.error ?? 'see its log'}`);
+        await api.download(
+          `/v1/admin/exports/parley/${e.id}/download`,
+          null,
+          createWriteStream(partial, { mode: 0o600 }),
+        );
       },
       direct: async () => {
         const cfg = server.configFromEnv(cliEnv(values));

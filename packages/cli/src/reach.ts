@@ -28,7 +28,7 @@ const POLL_MS = 100;
 /** A server's admin API. */
 export interface AdminApi {
   base: string;
-  /** POST `body` to `path` and stream a 200 answer into `to` (a refusal is an ApiError). */
+  /** POST `body` to `path` (GET it when `body` is null) and stream a 200 answer into `to` (a refusal is an ApiError). */
   download(path: string, body: unknown, to: NodeJS.WritableStream): Promise<void>;
   /** `as`: call as an app's backend (its API key and a server token) instead of as the admin. */
   call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T>;
@@ -156,8 +156,11 @@ function adminApi(base: string, s: Settings): AdminApi {
     download(p: string, body: unknown, to: NodeJS.WritableStream): Promise<void> {
       return new Promise((resolve, reject) => {
         const req = httpRequest(`${base}${p}`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          method: body === null ? 'GET' : 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === null ? {} : { 'content-type': 'application/json' }),
+          },
         });
         answered(base, req, reject, (res) => {
           // The server cuts the answer short when the backup fails: 'aborted' then, not 'end'.
@@ -171,7 +174,8 @@ function adminApi(base: string, s: Settings): AdminApi {
           );
           to.on('error', reject);
         });
-        req.end(JSON.stringify(body));
+        if (body === null) req.end();
+        else req.end(JSON.stringify(body));
       });
     },
     async call<T>(method: string, path: string, body?: unknown, as?: { apiKey: string; token: string }): Promise<T> {

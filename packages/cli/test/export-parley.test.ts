@@ -61,8 +61,13 @@ describe.each(IMPORT_MODES)('parley export → parley import parley (%s)', (mode
 
       // Through the running server that owns the source's data.
       const zip = path.join(from.dir, 'acme.zip');
-      let r = await run(['export', zip, '--workspace', from.workspace, '--data', from.data, '--json'], from.dbEnv);
+      let r = await run(
+        ['export', zip, '--workspace', from.workspace, '--data', from.data, '--port', String(from.port), '--json'],
+        from.dbEnv,
+      );
       expect(r.code, r.err).toBe(0);
+      // Made by the server's job, which the command followed.
+      expect(r.err).toMatch(/^parley: exporting through the server at http:\/\/127\.0\.0\.1:\d+…/);
       const exported = JSON.parse(r.out);
       expect(exported).toMatchObject({ file: zip, version: 1, workspace: { id: from.workspace, name: 'Acme' } });
       expect(exported.counts).toMatchObject({ channels: 1, messages: 3, reactions: 1, files: 1 });
@@ -110,6 +115,16 @@ describe.each(IMPORT_MODES)('parley export → parley import parley (%s)', (mode
       const bytes = await fetch(`http://127.0.0.1:${to.port}/v1/files/${file.id}`, { headers: asAda });
       expect(bytes.status).toBe(200);
       expect(await bytes.text()).toBe('the notes\n');
+
+      // With no server on the source's data, the command opens it itself: the same rows.
+      await stop(from.server);
+      const direct = path.join(from.dir, 'acme-direct.zip');
+      r = await run(
+        ['export', direct, '--workspace', from.workspace, '--data', from.data, '--port', String(from.port), '--json'],
+        from.dbEnv,
+      );
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out).counts).toEqual(exported.counts);
     },
     SLOW * 3,
   );

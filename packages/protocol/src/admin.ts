@@ -235,6 +235,28 @@ export const DataExport = Type.Object({
 });
 export type DataExport = Static<typeof DataExport>;
 
+/**
+ * A workspace export in Parley's own format (docs/moving.md), made by a job: its progress while
+ * `pending` (`done` of `total` steps, `step` the kind being written), then its size; downloaded
+ * with the admin token until `expires_at`.
+ */
+export const WorkspaceExport = Type.Object({
+  id: Uuid,
+  workspace_id: Uuid,
+  status: Type.Union(EXPORT_STATUSES.map((s) => Type.Literal(s))),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer(), step: Nullable(Type.String()) }),
+  /** Bytes of the archive, once ready. */
+  size: Type.Union([Type.Integer(), Type.Null()]),
+  /** Why it failed, when it did. */
+  error: Nullable(Type.String()),
+  created_at: Timestamp,
+  ready_at: Nullable(Timestamp),
+  expires_at: Nullable(Timestamp),
+});
+export type WorkspaceExport = Static<typeof WorkspaceExport>;
+export const WorkspaceExportResponse = Type.Object({ export: WorkspaceExport });
+export type WorkspaceExportResponse = Static<typeof WorkspaceExportResponse>;
+
 export const DataExportResponse = Type.Object({ export: DataExport });
 export type DataExportResponse = Static<typeof DataExportResponse>;
 export const DataExportsResponse = Type.Object({ exports: Type.Array(DataExport) });

@@ -103,6 +103,8 @@ export {
   ExportDownloadQuery,
   ExportParams,
   SystemReport,
+  WorkspaceExport,
+  WorkspaceExportResponse,
 } from './admin.js';
 export * from './assistant.js';
 export * from './attachments.js';

@@ -49,7 +49,7 @@ import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/i
 import { FLAGS_TOPIC, flagRoutes, liveFlags } from './features/flags/index.js';
 import { groupRoutes } from './features/groups/index.js';
 import { imageRoutes } from './features/images/index.js';
-import { importRoutes } from './features/imports/index.js';
+import { defineImportJobs, importRoutes } from './features/imports/index.js';
 import {
   defineInboxJobs,
   holdInboxTask,
@@ -643,6 +643,7 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   await app.register(nodeRoutes(svc));
   await app.register(systemRoutes(svc));
   await app.register(importRoutes(svc));
+  await defineImportJobs(svc);
   await defineAdminJobs(svc);
   await app.register(callRoutes(svc));
   await defineCallJobs(svc);

@@ -326,7 +326,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
       {
         names: ['PARLEY_EXPORT_TTL_HOURS'],
         default: (d) => d.exportTtlHours,
-        meaning: "How long a user's data export stays downloadable.",
+        meaning: "How long a data export (a user's, or a workspace's in Parley's own format) stays downloadable.",
       },
       {
         names: ['PARLEY_AUDIT_RETENTION_DAYS'],

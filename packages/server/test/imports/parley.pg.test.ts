@@ -15,7 +15,7 @@ import { KINDS } from '../../src/features/imports/parley-format.js';
 import { schema } from '../../src/platform/db/index.js';
 import { LocalStore } from '../../src/platform/storage/index.js';
 import { opaqueBytes, upload } from '../files/helpers.js';
-import { ADMIN, type Harness, startHarness, type TestApp } from '../harness.js';
+import { ADMIN, eventually, type Harness, startHarness, type TestApp } from '../harness.js';
 
 let h: Harness;
 let base: string;
@@ -102,15 +102,28 @@ async function fill(app: TestApp) {
     .where(eq(schema.workspaces.appId, app.id));
 }
 
+/** Ask for the workspace's export, wait for its job, download it. */
 async function exportOf(workspaceId: string): Promise<Buffer> {
-  const r = await h.app.inject({
+  const admin = { authorization: `Bearer ${ADMIN}` };
+  const asked = await h.call({
     method: 'POST',
     url: '/v1/admin/exports/parley',
-    headers: { authorization: `Bearer ${ADMIN}` },
+    headers: admin,
     payload: { workspace: workspaceId },
   });
+  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+  expect(asked.body.export).toMatchObject({ workspace_id: workspaceId, status: 'pending', size: null });
+  const id = asked.body.export.id;
+  const done = await eventually(async () => {
+    const got = (await h.call({ method: 'GET', url: `/v1/admin/exports/parley/${id}`, headers: admin })).body.export;
+    return got.status === 'pending' ? null : got;
+  }, 60_000);
+  expect(done).toMatchObject({ status: 'ready', error: null, progress: { step: 'done' } });
+  expect(done.progress.done).toBe(done.progress.total);
+  const r = await h.app.inject({ method: 'GET', url: `/v1/admin/exports/parley/${id}/download`, headers: admin });
   expect(r.statusCode, r.body.slice(0, 300)).toBe(200);
   expect(r.headers['content-type']).toBe('application/zip');
+  expect(r.rawPayload.length).toBe(done.size);
   return r.rawPayload;
 }
 
@@ -313,6 +326,25 @@ describe('a workspace in Parley’s own format', () => {
     expect((await total(dst.id)).messages).toBe(0);
   });
 
+  it('a quote of a message not in the archive (its channel deleted) points nowhere', async () => {
+    const dst = await workspace('Quotes');
+    const entries = await entriesOf(zip);
+    const elsewhere = '01890000-0000-7000-8000-0000000000aa';
+    const lines = Buffer.from(entries.get('messages.jsonl') as Uint8Array)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .map((m) => (m.quoted_message_id ? { ...m, quoted_message_id: elsewhere } : m));
+    entries.set('messages.jsonl', Buffer.from(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`));
+    await importParleyExport(h.database, dst.id, entries, { store });
+    const [quoting] = await h.database.db
+      .select()
+      .from(schema.messages)
+      .where(and(eq(schema.messages.appId, dst.id), eq(schema.messages.text, 'quoting')));
+    expect(quoting?.quotedMessageId).toBeNull();
+  });
+
   it('answers 404 for a workspace that is not there', async () => {
     const r = await h.call({
       method: 'POST',
@@ -322,6 +354,12 @@ describe('a workspace in Parley’s own format', () => {
     });
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('NOT_FOUND');
+    const none = await h.call({
+      method: 'GET',
+      url: '/v1/admin/exports/parley/01890000-0000-7000-8000-000000000000/download',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(none.status).toBe(404);
   });
 });
 

@@ -29,6 +29,7 @@ export {
   importSlackExport,
   slackMessageId,
 } from './slack.js';
+export { defineImportJobs } from './workspace-exports.js';
 export {
   archiveFromEntries,
   DEFAULT_EXPORT_LIMITS,

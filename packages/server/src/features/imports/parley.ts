@@ -434,7 +434,9 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     seqs.add(`${str(x.cid)}\n${seq}`);
     if (x.parentId !== null)
       need(x, messageOf.get(str(x.parentId))?.cid === x.cid, 'thread parent not in the archive, in its channel');
-    if (x.quotedMessageId !== null) need(x, messageOf.has(str(x.quotedMessageId)), 'quoted message not in the archive');
+    // A quote of a message that is gone (its channel deleted) points nowhere, as it did there; a
+    // quote never points at a message of the target that the archive does not hold.
+    if (x.quotedMessageId !== null && !messageOf.has(str(x.quotedMessageId))) x.quotedMessageId = null;
     const files = x.attachments;
     need(
       x,

@@ -10,14 +10,14 @@
  * export's problems; nothing was written) or `error` (`{code, message}`).
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ErrorBody } from '@parley/protocol';
+import { ErrorBody, WorkspaceExportResponse } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
@@ -27,8 +27,8 @@ import { ExportRefusedError, ImportInputError } from './errors.js';
 import { importMattermostExport } from './mattermost.js';
 import { openMattermostExport } from './mattermost-export.js';
 import { importParleyExport } from './parley.js';
-import { exportWorkspace } from './parley-export.js';
 import { importSlackExport } from './slack.js';
+import { findWorkspaceExport, presentWorkspaceExport, requestWorkspaceExport } from './workspace-exports.js';
 import { DEFAULT_EXPORT_LIMITS, type ExportArchive, openExportZip } from './zip.js';
 
 /** The export's bytes, as sent: a zip (or Mattermost's JSONL). */
@@ -161,19 +161,14 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
         config: { auth: 'admin' },
         schema: {
           tags: ['admin'],
-          summary: "Export a workspace in Parley's own format (a zip), for `import parley` on this or another server",
+          summary: "Export a workspace in Parley's own format (a job), for `import parley` on this or another server",
           description:
-            'The answer is the archive (application/zip): manifest.json, settings.json, one JSONL file a kind of row ' +
-            '(users, channels, members, messages, message_versions, reactions, poll_votes, files, notes, ' +
-            "note_versions) and the files' bytes (docs/moving.md). Made into a temporary file first, then sent. " +
-            '`404 NOT_FOUND` for no such workspace.',
+            'Answers `202` with the export, `pending`; a job writes the archive (a zip: manifest.json, settings.json, ' +
+            "one JSONL file a kind of row and the files' bytes; docs/moving.md) and records its progress. GET the " +
+            'export for its progress, then its `/download` once `ready`, until `expires_at`. `404 NOT_FOUND` for no ' +
+            'such workspace.',
           body: Type.Object({ workspace: Uuid }, { additionalProperties: false }),
-          response: {
-            200: Type.Unknown({ description: 'the archive (application/zip)' }),
-            400: ErrorBody,
-            401: ErrorBody,
-            404: ErrorBody,
-          },
+          response: { 202: WorkspaceExportResponse, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
         },
       },
       async (req, reply) => {
@@ -183,23 +178,59 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
           .from(schema.workspaces)
           .where(eq(schema.workspaces.appId, workspace));
         if (!ws) throw new ApiError('NOT_FOUND', `No workspace with id ${workspace}`);
-        const dir = await mkdtemp(path.join(tmpdir(), 'parley-export-'));
-        const drop = () => rm(dir, { recursive: true, force: true }).catch(() => {});
-        const file = path.join(dir, 'workspace.zip');
-        try {
-          const manifest = await exportWorkspace(svc.db, svc.storage.store, workspace, file, { clock: svc.clock });
-          svc.log.info({ workspace, counts: manifest.counts }, 'workspace exported');
-        } catch (e) {
-          await drop();
-          throw e;
-        }
-        const body = createReadStream(file);
-        body.on('close', () => void drop());
+        const made = await requestWorkspaceExport(svc, workspace);
+        return reply.status(202).send({ export: presentWorkspaceExport(made) });
+      },
+    );
+
+    const ExportId = Type.Object({ export_id: Uuid });
+    const found = async (id: string) => {
+      const e = await findWorkspaceExport(svc.db, id);
+      if (!e) throw new ApiError('NOT_FOUND', `No workspace export ${id} (it may have expired)`);
+      return e;
+    };
+
+    app.get(
+      '/v1/admin/exports/parley/:export_id',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'A workspace export: its status and progress',
+          params: ExportId,
+          response: { 200: WorkspaceExportResponse, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+        },
+      },
+      async (req) => ({ export: presentWorkspaceExport(await found(req.params.export_id)) }),
+    );
+
+    app.get(
+      '/v1/admin/exports/parley/:export_id/download',
+      {
+        config: { auth: 'admin' },
+        schema: {
+          tags: ['admin'],
+          summary: 'Download a workspace export (application/zip) once it is ready',
+          description: '`409 CONFLICT` while it is being made (or when it failed); `404 NOT_FOUND` once it expired.',
+          params: ExportId,
+          response: {
+            200: Type.Unknown({ description: 'the archive (application/zip)' }),
+            400: ErrorBody,
+            401: ErrorBody,
+            404: ErrorBody,
+            409: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        const e = await found(req.params.export_id);
+        if (e.status !== 'ready' || !e.storage_key)
+          throw new ApiError('CONFLICT', `The export is ${e.status}${e.error ? ` (${e.error})` : ''}, not ready`);
         return reply
           .header('content-type', 'application/zip')
-          .header('content-disposition', `attachment; filename="parley-workspace-${workspace}.zip"`)
+          .header('content-disposition', `attachment; filename="parley-workspace-${e.workspace_id}.zip"`)
           .header('cache-control', 'no-store')
-          .send(body);
+          .send(await svc.storage.store.read(e.storage_key));
       },
     );
   };
