@@ -58,7 +58,7 @@ export async function exportWorkspaceCommand(values: Values): Promise<{ result: 
         const database = await server.openDatabase({ url: cfg.databaseUrl, dataDir: cfg.dataDir });
         try {
           await server.runMigrations(database);
-          await server.exportWorkspace(database.db, store, workspace, partial, {
+          await server.exportWorkspace(database, store, workspace, partial, {
             onProgress: (done, total, kind) => note(`${done}/${total} ${kind}`),
           });
         } catch (e) {

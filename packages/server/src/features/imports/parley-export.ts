@@ -5,13 +5,15 @@
  *
  * Rows are read a page at a time in key order and written as they come; a kind's file is held in
  * memory while it is written (one zip entry), so the largest kind bounds the memory it takes.
- * It reads without a transaction of its own: on a workspace in use, a kind read later may hold a
- * row newer than one read earlier names, which the import then refuses; export a quiet workspace.
+ * On PostgreSQL it reads one snapshot: a read-only, repeatable-read transaction, so rows written
+ * while it runs are all out or all in. On PGlite, whose one connection such a transaction would
+ * hold from every request for the whole export, it reads as it goes: there, on a workspace in
+ * use, a kind read later may name a row newer than one read earlier, which the import refuses.
  */
 import { createWriteStream } from 'node:fs';
 import { and, asc, eq, getTableColumns, isNotNull, isNull } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { type Queryable, schema } from '../../platform/db/index.js';
+import { type Database, type Queryable, schema } from '../../platform/db/index.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { ImportInputError } from './errors.js';
 import {
@@ -39,11 +41,25 @@ export interface WorkspaceExportOptions {
 
 /** Write the workspace `appId` to `file`; answers its manifest. */
 export async function exportWorkspace(
-  db: Queryable,
+  database: Database,
   store: BlobStore,
   appId: string,
   file: string,
   opts: WorkspaceExportOptions = {},
+): Promise<Manifest> {
+  if (database.kind === 'pglite') return writeExport(database.db, store, appId, file, opts);
+  return database.db.transaction((tx) => writeExport(tx, store, appId, file, opts), {
+    isolationLevel: 'repeatable read',
+    accessMode: 'read only',
+  });
+}
+
+async function writeExport(
+  db: Queryable,
+  store: BlobStore,
+  appId: string,
+  file: string,
+  opts: WorkspaceExportOptions,
 ): Promise<Manifest> {
   const [ws] = await db
     .select({ name: schema.apps.name, app: schema.apps, workspace: schema.workspaces })

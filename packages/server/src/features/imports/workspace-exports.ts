@@ -88,7 +88,7 @@ async function runWorkspaceExport(svc: Services, id: string, final: boolean): Pr
     const file = path.join(dir, 'workspace.zip');
     // Recorded as it goes, one write after the other (never a late one over the final state).
     let saving = Promise.resolve();
-    await exportWorkspace(svc.db, svc.storage.store, e.workspace_id, file, {
+    await exportWorkspace(svc.database, svc.storage.store, e.workspace_id, file, {
       clock: svc.clock,
       onProgress: (done, total, step) => {
         const now = { ...e, progress: { done, total, step } };
