@@ -269,7 +269,7 @@ describe('a workspace in Parley’s own format', () => {
     // the format lacks; a file whose bytes were swapped; a message with a forged attachment list.
     bad.set(
       'members.jsonl',
-      edit('members.jsonl', (l) => [...l, { ...l[0], cid: 'public:nowhere' }]),
+      edit('members.jsonl', (l) => [...l, { ...l[0], cid: 'public:nowhere' }, { ...l[1], role: 'emperor' }]),
     );
     bad.set(
       'messages.jsonl',
@@ -285,7 +285,9 @@ describe('a workspace in Parley’s own format', () => {
     );
     bad.set(
       'users.jsonl',
-      edit('users.jsonl', (l) => l.map((u, i) => (i === 0 ? { ...u, is_admin: true } : u))),
+      edit('users.jsonl', (l) =>
+        l.map((u, i) => (i === 0 ? { ...u, is_admin: true } : i === 1 ? { ...u, username: 'not a name!' } : u)),
+      ),
     );
     const fileKey = [...bad.keys()].find((k) => k.startsWith('files/')) as string;
     bad.set(fileKey, Buffer.from('not the bytes'));
@@ -296,6 +298,8 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/messages\.jsonl:1: thread parent not in the archive/);
     expect(reasons).toMatch(/messages\.jsonl:2: "attachments" must be a list/);
     expect(reasons).toMatch(/users\.jsonl:1: unknown field "is_admin"/);
+    expect(reasons).toMatch(/users\.jsonl:2: username "not a name!" is not a username/);
+    expect(reasons).toMatch(/members\.jsonl:\d+: role "emperor" is not a member role/);
     expect(reasons).toMatch(/files\/.*: its bytes are not the size and SHA-256 its row says/);
     expect(await total(dst.id)).toEqual(before);
 

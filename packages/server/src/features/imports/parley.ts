@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChannelEvent } from '@parley/protocol';
-import { Message } from '@parley/protocol';
+import { CHANNEL_TYPES, MEMBER_ROLES, Message, USER_ROLES, USERNAME_PATTERN } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
@@ -123,7 +123,8 @@ export async function importParleyExport(
     settings: false,
   };
   const write = async (q: Tx) => {
-    const progress = (done: number, kind: string | null) => opts.onProgress?.(done, KINDS.length + 1, kind);
+    // One step a kind, note versions with their notes.
+    const progress = (done: number, kind: string | null) => opts.onProgress?.(done, KINDS.length - 1, kind);
     progress(0, null);
     let done = 0;
     const step = (kind: string) => progress(++done, kind);
@@ -340,6 +341,7 @@ function fileRow(appId: string, f: Row): FileRow {
 // ---- reading and checking the archive ------------------------------------------------------
 
 const SIZE = /^[a-z0-9]{1,16}$/;
+const USERNAME = new RegExp(USERNAME_PATTERN);
 
 /**
  * The archive's manifest, settings and rows, every one checked; any problem refuses it whole.
@@ -417,8 +419,24 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     if (!ok) problems.push({ file: str(r._line), reason: what });
   };
   const channelOf = new Map(rows.channels.map((c) => [str(c.cid), c]));
-  for (const c of rows.channels) need(c, c.cid === `${str(c.type)}:${str(c.id)}`, `cid is not "type:id"`);
+  for (const u of rows.users) {
+    need(
+      u,
+      (USER_ROLES as readonly unknown[]).includes(u.role ?? 'user'),
+      `role "${String(u.role)}" is not a user role`,
+    );
+    need(u, u.username == null || USERNAME.test(str(u.username)), `username "${String(u.username)}" is not a username`);
+  }
+  for (const c of rows.channels) {
+    need(c, (CHANNEL_TYPES as readonly unknown[]).includes(c.type), `type "${str(c.type)}" is not a channel type`);
+    need(c, c.cid === `${str(c.type)}:${str(c.id)}`, `cid is not "type:id"`);
+  }
   for (const x of rows.members) {
+    need(
+      x,
+      (MEMBER_ROLES as readonly unknown[]).includes(x.role ?? 'member'),
+      `role "${String(x.role)}" is not a member role`,
+    );
     need(x, has('channels', str(x.cid)), `member of a channel not in the archive (${str(x.cid)})`);
     need(x, has('users', str(x.userId)), `member who is not in users.jsonl (${str(x.userId)})`);
   }
