@@ -49,6 +49,14 @@ import { countsExpr, takeUnreadRev } from './queries.js';
 const MAX_KEYS = 2_000;
 
 /**
+ * A message's pushes wait at least this many times as long as the last batch took, so message
+ * pushes keep the database at most 1 / (1 + BUSY_WAIT) of one connection's time: where each
+ * count is long (many connected members with many unread messages each, as in a fan-out to
+ * 1,000 members who never read) the pushes come later instead of taking over the database.
+ */
+const BUSY_WAIT = 4;
+
+/**
  * `cid` '*': every channel of the user (a user mute moves counts wherever its author posted);
  * null: their totals only. `local`: for this node's connections only (a message's members).
  */
@@ -71,6 +79,8 @@ export class UnreadPush implements UnreadPusher {
   private timer: NodeJS.Timeout | null = null;
   /** When the timer fires (performance.now()). */
   private timerDue = 0;
+  /** How long the last batch took (ms): a message's pushes wait at least `BUSY_WAIT` times it. */
+  private spent = 0;
   private running: Promise<void> | null = null;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -131,7 +141,10 @@ export class UnreadPush implements UnreadPusher {
     const cfg = this.svc().config;
     if (this.closed || cfg.unreadPushMs <= 0) return;
     const k = `${appId}|${userId}|${cid ?? ''}`;
-    const due = performance.now() + (local ? Math.max(cfg.unreadPushMs, cfg.unreadPushMessagesMs) : cfg.unreadPushMs);
+    const wait = local
+      ? Math.max(cfg.unreadPushMs, cfg.unreadPushMessagesMs, this.spent * BUSY_WAIT)
+      : cfg.unreadPushMs;
+    const due = performance.now() + wait;
     const had = this.keys.get(k);
     if (!had) this.keys.set(k, { appId, userId, cid, local, due });
     else if (!local) {
@@ -184,6 +197,7 @@ export class UnreadPush implements UnreadPusher {
     }
     for (const [k] of batch) this.keys.delete(k);
     const svc = this.svc();
+    const started = performance.now();
     try {
       await pushCounts(
         svc,
@@ -192,6 +206,8 @@ export class UnreadPush implements UnreadPusher {
     } catch (err) {
       // Counts are read again on the next change or reconnect; a push lost here is not retried.
       svc.log.warn({ err }, 'unread push failed');
+    } finally {
+      this.spent = performance.now() - started;
     }
   }
 }
