@@ -241,5 +241,18 @@ describe('unread.updated', () => {
     await rest('ada', 'PATCH', `/v1/messages/${sent.id}`, { text: 'plain again' });
     t = await agree('dee', cid, [dee]);
     expect(t).toMatchObject({ unread_count: 5, mention_count: 0, mentions: 0 });
+
+    // @channel mentions Dee too (without a flag of hers); her own message counts for no one of
+    // hers; Eli (who shares her read mark) muting Ada leaves Dee's counts alone.
+    await send('ada', cid, 'standup @channel');
+    await send('dee', cid, 'mine');
+    await rest('eli', 'POST', '/v1/moderation/mutes', { user_id: 'ada' });
+    await send('ada', cid, 'and @dee again');
+    t = await agree('dee', cid, [dee]);
+    expect(t).toMatchObject({ unread_count: 7, mention_count: 2, mentions: 2 });
+    const eli = await socket(n1, 'eli');
+    await send('dee', cid, 'to eli');
+    t = await agree('eli', cid, [eli]);
+    expect(t).toMatchObject({ unread_count: 2, mention_count: 0 });
   });
 });

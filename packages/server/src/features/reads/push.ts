@@ -43,7 +43,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
-import { countsExpr, takeUnreadRev } from './queries.js';
+import { countable, takeUnreadRev } from './queries.js';
 
 /** Most (user, channel) keys in one batch; the rest go in the next. */
 const MAX_KEYS = 2_000;
@@ -217,8 +217,11 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
   const rev = await takeUnreadRev(svc);
   const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
   // One statement: the (user, channel) pairs named or implied, each pair's counts, and each
-  // user's totals (muted channels left out, as `GET /v1/me` counts them). Each membership of a
-  // user touched is counted once, in one pass over its unread messages, for both.
+  // user's totals (muted channels left out, as `GET /v1/me` counts them). The counts are those of
+  // queries.ts (`countsExpr`), worked out so that the unread messages of a channel are read once
+  // per read mark, not once per member: members who share a mark (the many who have not read
+  // since the same message) share one pass, counted by author; each member then takes out their
+  // own messages and those of the users they muted, and adds the mentions flagged for them.
   const found = await rows<CountRow>(
     svc.db,
     sql`
@@ -231,11 +234,42 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
       select a.app_id, a.user_id, a.cid from asked a where a.cid is distinct from '*'
     ),
     who as (select distinct app_id, user_id from pairs),
+    mem as materialized (
+      select w.app_id, w.user_id, m.cid, m.muted, m.last_read_seq as r
+      from who w join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
+    ),
+    by_author as materialized (
+      select k.app_id, k.cid, k.r, x.user_id as author, count(*)::int as n,
+        (count(*) filter (where x.mentioned_channel))::int as nc
+      from (select distinct app_id, cid, r from mem) k
+      join ${schema.messages} x on x.app_id = k.app_id and x.cid = k.cid and x.seq > k.r
+      where ${countable}
+      group by k.app_id, k.cid, k.r, x.user_id
+    ),
+    sums as (
+      select m.app_id, m.user_id, m.cid, sum(b.n)::int as unread, sum(b.nc)::int as nc
+      from mem m join by_author b on b.app_id = m.app_id and b.cid = m.cid and b.r = m.r
+      where b.author <> m.user_id and not exists (select 1 from ${schema.userMutes} mu
+        where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = b.author)
+      group by m.app_id, m.user_id, m.cid
+    ),
+    flagged as (
+      select m.app_id, m.user_id, m.cid, count(*)::int as n
+      from mem m
+      join ${schema.userMessageFlags} f on f.app_id = m.app_id and f.user_id = m.user_id and f.cid = m.cid
+        and f.seq > m.r and f.mentioned
+      join ${schema.messages} x on x.app_id = f.app_id and x.id = f.message_id
+      where ${countable} and not x.mentioned_channel and x.user_id <> m.user_id
+        and not exists (select 1 from ${schema.userMutes} mu
+          where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = x.user_id)
+      group by m.app_id, m.user_id, m.cid
+    ),
     counted as materialized (
-      select w.app_id, w.user_id, m.cid, m.muted, u.unread, u.mentions
-      from who w
-      join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
-      cross join lateral ${countsExpr} u
+      select m.app_id, m.user_id, m.cid, m.muted, coalesce(s.unread, 0) as unread,
+        coalesce(s.nc, 0) + coalesce(fl.n, 0) as mentions
+      from mem m
+      left join sums s on s.app_id = m.app_id and s.user_id = m.user_id and s.cid = m.cid
+      left join flagged fl on fl.app_id = m.app_id and fl.user_id = m.user_id and fl.cid = m.cid
     ),
     tot as (
       select w.app_id, w.user_id,
