@@ -234,4 +234,28 @@ describe('live', () => {
       for (const s of [alice, bob, bob2]) s.close();
     }
   });
+
+  it("a connect reads no flags once the node knows the app's rules (read once, until a change)", async () => {
+    const base = await h.listen();
+    const server = await app.server();
+    await put(server, 'cached', { enabled: true, user_ids: ['alice'] });
+    const first = await TestSocket.connect(base, app, 'alice');
+    first.close();
+    // Changed in the database behind the server's back: a connect that read the rules again
+    // would see it; one that uses what the node knows does not.
+    await h.database.db.execute(
+      sql`update feature_flags set enabled = false where app_id = ${app.id} and key = 'cached'`,
+    );
+    for (let i = 0; i < 3; i++) {
+      const s = await TestSocket.connect(base, app, 'alice');
+      expect(s.frames.find((f) => f.type === 'hello').flags).toMatchObject({ cached: true });
+      s.close();
+    }
+    // A change through the API is heard at once.
+    await put(server, 'cached', { enabled: false });
+    const after = await TestSocket.connect(base, app, 'alice');
+    expect(after.frames.find((f) => f.type === 'hello').flags).toMatchObject({ cached: false });
+    after.close();
+    await h.call({ method: 'DELETE', url: '/v1/feature-flags/cached', headers: server });
+  });
 });

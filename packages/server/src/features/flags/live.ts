@@ -33,11 +33,14 @@ export class FlagRules {
     let p = this.known.get(appId);
     if (p) return p;
     const f = schema.featureFlags;
+    // `.then` makes it a promise that runs the query once: a query builder kept as it is (a
+    // thenable) runs its query again at every await, which put a query in every connect.
     p = this.db
       .select({ key: f.key, enabled: f.enabled, percentage: f.percentage, userIds: f.userIds })
       .from(f)
       .where(eq(f.appId, appId))
-      .orderBy(asc(f.key));
+      .orderBy(asc(f.key))
+      .then((rows) => rows);
     this.known.set(appId, p);
     // A failed read is not kept: the next asker tries again.
     p.catch(() => {
