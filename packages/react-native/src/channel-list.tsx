@@ -1,11 +1,13 @@
 /**
  * `<ChannelList>`: the user's channels and DMs, most recent activity first, each with its last
  * message and unread count (mentions stand out), live. It asks the server for the list on mount
- * and on pull-to-refresh; the client keeps it current from then on (and after reconnects).
+ * and on pull-to-refresh; the client keeps it current from then on (and after reconnects). A
+ * load that fails on the network (a phone moving between networks, as Chromium's
+ * ERR_NETWORK_CHANGED showed in a test) is tried again by itself after 1, 2, 4… up to 30 s.
  */
 import type { ChannelState, ClientState } from '@parley/client';
 import type { ChannelFilter, Member } from '@parley/protocol';
-import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
 import { useChatClient, useClientState, useMe, usePalette } from './context.js';
 import { clockTime, displayName } from './format.js';
@@ -86,18 +88,40 @@ export function ChannelList({ activeCid = null, onSelect, query, filter, emptySt
   const users = useClientState((s) => s.users, Object.is);
   const queryKey = JSON.stringify(query ?? {});
 
+  // The retry a network failure scheduled, how many came before it, and the mount they belong to
+  // (a load still in flight when the list goes away or its query changes schedules nothing).
+  const retry = useRef<{ timer: ReturnType<typeof setTimeout> | null; tries: number; gen: number }>({
+    timer: null,
+    tries: 0,
+    gen: 0,
+  });
   const load = useCallback(async () => {
     // Asked once the user is connected (and again by the client itself after each reconnect).
     if (!me) return;
+    const r = retry.current;
+    const gen = r.gen;
+    if (r.timer) clearTimeout(r.timer);
+    r.timer = null;
     setError(null);
     try {
       await client.queryChannels(JSON.parse(queryKey) as ChannelFilter);
+      r.tries = 0;
     } catch (e) {
       setError((e as Error).message);
+      if ((e as { retryable?: boolean }).retryable && gen === r.gen) {
+        r.timer = setTimeout(() => void load(), Math.min(30_000, 1000 * 2 ** r.tries));
+        r.tries++;
+      }
     }
   }, [client, queryKey, me]);
   useEffect(() => {
     void load();
+    const r = retry.current;
+    return () => {
+      r.gen++;
+      if (r.timer) clearTimeout(r.timer);
+      r.timer = null;
+    };
   }, [load]);
 
   return (
