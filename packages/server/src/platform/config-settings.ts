@@ -603,6 +603,8 @@ export const NOT_SETTINGS: Readonly<Record<string, string>> = {
   PARLEY_VERSION: 'a constant: the version of the running package',
   PARLEY_DATABASE_TOO_NEW: 'an error code of the migrator',
   PARLEY_WORKER: 'set by `parley start --workers` for each worker it forks',
+  PARLEY_FORMAT: "a constant: the `format` a Parley workspace export's manifest names",
+  PARLEY_FORMAT_VERSION: "a constant: the version of a Parley workspace export's format",
 };
 
 /** Every name the list documents. */

@@ -69,6 +69,8 @@ export const TEMPLATE_QUEUES: readonly QueueSettings[] = [
   { name: 'files.expire', retryLimit: 10, retryDelay: 30, expireInSeconds: 300 },
   { name: 'files.expire-direct', retryLimit: 10, retryDelay: 30, expireInSeconds: 300 },
   { name: 'files.media', retryLimit: 3, retryDelay: 5, expireInSeconds: 120 },
+  { name: 'imports.sweep_exports', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
+  { name: 'imports.workspace_export', retryLimit: 2, retryDelay: 2, expireInSeconds: 3600 },
   { name: 'inbox.recover', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
   { name: 'invitations.expire', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
   { name: 'links.unfurl', retryLimit: 3, retryDelay: 10, expireInSeconds: 120 },
