@@ -57,6 +57,13 @@ const MAX_KEYS = 2_000;
 const BUSY_WAIT = 4;
 
 /**
+ * …but never longer than this (ms): a batch's time includes its wait for a connection, which on
+ * PGlite's single one behind a storm of sends took seconds, and a push put off by four times
+ * that came after a client had stopped waiting for it (the chaos test's 10 s).
+ */
+const MAX_BUSY_WAIT_MS = 2_000;
+
+/**
  * `cid` '*': every channel of the user (a user mute moves counts wherever its author posted);
  * null: their totals only. `local`: for this node's connections only (a message's members).
  */
@@ -142,7 +149,7 @@ export class UnreadPush implements UnreadPusher {
     if (this.closed || cfg.unreadPushMs <= 0) return;
     const k = `${appId}|${userId}|${cid ?? ''}`;
     const wait = local
-      ? Math.max(cfg.unreadPushMs, cfg.unreadPushMessagesMs, this.spent * BUSY_WAIT)
+      ? Math.max(cfg.unreadPushMs, cfg.unreadPushMessagesMs, Math.min(MAX_BUSY_WAIT_MS, this.spent * BUSY_WAIT))
       : cfg.unreadPushMs;
     const due = performance.now() + wait;
     const had = this.keys.get(k);
