@@ -149,7 +149,11 @@ export const InboxItem = Type.Object({
   created_at: Timestamp,
   /** The message it is about, as the reader sees it now (null once deleted or out of reach). */
   message: Type.Optional(Nullable(Message)),
-  /** For a `note_mention` or `note_updated`: the note's title now (null once deleted or out of reach). */
+  /**
+   * For a `note_mention` or `note_updated`: the note's title now (null once deleted or out of
+   * reach). Also on the item of `inbox.updated` and of the `inbox.new` webhook (the title when
+   * the item was recorded).
+   */
   note_title: Type.Optional(Nullable(Type.String())),
 });
 export type InboxItem = Static<typeof InboxItem>;

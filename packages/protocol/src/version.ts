@@ -31,7 +31,7 @@
  *   `POST /v1/reminders/{id}/snooze`; channel bookmarks (`/v1/channels/{cid}/bookmarks*`, the
  *   `bookmarks.updated` event, the `manage-bookmarks` capability) and `GET /v1/channels/{cid}/files`.
  *   Later, additive: the `sidebar.*` and `saved.*` socket requests; the inbox kind
- *   `note_mention` with the item's `note_id` (and `note_title` in lists), `removed` in
+ *   `note_mention` with the item's `note_id` (and `note_title`, in lists and later live), `removed` in
  *   `inbox.updated`, and the `inbox.new` webhook event.
  *   Later, additive: `GET`/`PATCH /v1/me/privacy` (`hide_read_receipts`: a hidden reader's
  *   mark shows others as 0 in member lists, and they are in no read-by list).

@@ -133,7 +133,14 @@ describe('a channel note', () => {
     const bob = await TestSocket.connect(base, app, 'bob');
     const n = await note('alice', { cid: 'group:studio', title: 'Launch plan', text: '# Plan\n\n@bob owns the copy' });
     const got = await bob.waitFor((f) => f.type === 'inbox.updated' && f.item?.note_id === n.id);
-    expect(got.item).toMatchObject({ kind: 'note_mention', via: 'user', cid: 'group:studio', actor_id: 'alice' });
+    // The live item names the note's title, as the list does: nothing to fetch before showing it.
+    expect(got.item).toMatchObject({
+      kind: 'note_mention',
+      via: 'user',
+      cid: 'group:studio',
+      actor_id: 'alice',
+      note_title: 'Launch plan',
+    });
     const listed = (await inbox('bob', '?filter=mentions')).items.find((i) => i.note_id === n.id);
     expect(listed).toMatchObject({ kind: 'note_mention', note_title: 'Launch plan', message: null });
     // Edited with bob still named (and named again): nothing new.

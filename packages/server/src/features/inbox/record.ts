@@ -79,7 +79,8 @@ interface StoredItem {
 
 const iso = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
 
-export function presentStored(r: StoredItem): InboxItem {
+export function presentStored(r: StoredItem, titles?: ReadonlyMap<string, string>): InboxItem {
+  const title = r.note_id ? titles?.get(`${r.app_id}:${r.note_id}`) : undefined;
   return {
     id: r.id,
     kind: r.kind as InboxKind,
@@ -93,7 +94,27 @@ export function presentStored(r: StoredItem): InboxItem {
     note_id: r.note_id,
     read: r.read_at !== null,
     created_at: iso(r.created_at),
+    ...(title !== undefined ? { note_title: title } : {}),
   };
+}
+
+/**
+ * The titles of the notes some new items name, keyed `app:note` (none for a deleted note). Items
+ * go only to people who may read the note's channel (noteMentions, holdNoteFollowers), so the
+ * live item and the webhook's carry the title that the list would show them.
+ */
+async function noteTitles(svc: Services, items: readonly NewItem[]): Promise<Map<string, string>> {
+  const named = new Map<string, { app_id: string; id: string }>();
+  for (const i of items) if (i.noteId) named.set(`${i.appId}:${i.noteId}`, { app_id: i.appId, id: i.noteId });
+  if (named.size === 0) return new Map();
+  const found = await rows<{ app_id: string; id: string; title: string }>(
+    svc.db,
+    sql`select n.app_id, n.id, n.title from notes n
+      join json_to_recordset(${JSON.stringify([...named.values()])}::json) as x(app_id uuid, id uuid)
+        on n.app_id = x.app_id and n.id = x.id
+      where n.deleted_at is null`,
+  );
+  return new Map(found.map((n) => [`${n.app_id}:${n.id}`, n.title]));
 }
 
 /** Unread counts of some users of one app, in one statement. */
@@ -190,6 +211,7 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
     );
   // Apps whose webhook endpoints want `inbox.new` (from memory): only they pay for a transaction,
   // in which the outbox writes the deliveries with the items (features/webhooks/outbox.ts).
+  const titles = await noteTitles(svc, items);
   const hooked = new Set<string>();
   for (const appId of new Set(items.map((i) => i.appId))) {
     const { endpoints } = await svc.hooks.get(appId);
@@ -206,7 +228,12 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
                 to: 'webhooks',
                 appId: r.app_id,
                 userId: r.user_id,
-                event: { type: 'inbox.new', user_id: r.user_id, item: presentStored(r), created_at: iso(r.created_at) },
+                event: {
+                  type: 'inbox.new',
+                  user_id: r.user_id,
+                  item: presentStored(r, titles),
+                  created_at: iso(r.created_at),
+                },
               });
           return got;
         });
@@ -215,7 +242,7 @@ export async function recordItems(svc: Services, items: NewItem[]): Promise<void
   for (const r of stored) {
     const m = byApp.get(r.app_id) ?? new Map<string, InboxItem>();
     byApp.set(r.app_id, m);
-    m.set(r.user_id, presentStored(r));
+    m.set(r.user_id, presentStored(r, titles));
   }
   // Keep each user who got an item to the cap: the oldest beyond it go.
   const owners = JSON.stringify(
