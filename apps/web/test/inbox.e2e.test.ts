@@ -87,7 +87,7 @@ describe.skipIf(!haveBrowser)('the activity inbox and groups in Chromium', () =>
     const items = m.locator('.parley-inbox__open');
     await expect.poll(() => items.count(), WAIT).toBe(2);
     await expect.poll(() => items.first().textContent(), WAIT).toContain('mentioned @design');
-    expect(await items.nth(1).textContent()).toContain('mentioned you');
+    await expect.poll(() => items.nth(1).textContent(), WAIT).toContain('mentioned you');
     await m.screenshot({ path: `${SHOTS}/activity-page.png` });
 
     // Opening it jumps to the message in #review, highlighted; reading #review reads both its

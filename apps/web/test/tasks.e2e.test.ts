@@ -92,7 +92,7 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     await m.goto(`/w/${ws.id}/activity`);
     const items = m.locator('.parley-inbox__open');
     await expect.poll(() => items.first().textContent(), WAIT).toContain('assigned you a task');
-    expect(await items.first().textContent()).toContain('Olive Owner');
+    await expect.poll(() => items.first().textContent(), WAIT).toContain('Olive Owner');
     await m.screenshot({ path: `${SHOTS}/activity-assigned.png` });
     await m.getByRole('tab', { name: 'Tasks' }).click();
     const task = m.getByTestId('task-item').filter({ hasText: 'The venue needs a deposit by Friday' });
@@ -148,7 +148,7 @@ describe.skipIf(!haveBrowser)('tasks from messages in Chromium', () => {
     expect(made.status).toBe(201);
     await m.goto(`/w/${ws.id}/activity`);
     await expect.poll(() => items.first().textContent(), WAIT).toContain('changed a note you follow');
-    expect(await items.first().textContent()).toContain('Deposit checklist');
+    await expect.poll(() => items.first().textContent(), WAIT).toContain('Deposit checklist');
     expect(errors).toEqual([]);
   });
 
