@@ -9,6 +9,8 @@
  *   BENCH_RATE_MESSAGES per-user send limit per window (0 = off; unset = the default)
  *   BENCH_WEB_PUSH_CA   a PEM certificate Web Push deliveries trust (the bench's push receiver)
  *   BENCH_PUSH_BURST_SECONDS the push burst window (0: every message pushes; unset = the default)
+ *   BENCH_UNREAD_PUSH_MS the unread pushes' window (0: no unread pushes; unset = the default)
+ *   BENCH_UNREAD_PUSH_MESSAGES_MS the window of a message's unread pushes (unset = the default)
  *   BENCH_LISTEN_BACKLOG the listen backlog (unset: the product's default, PARLEY_LISTEN_BACKLOG's)
  *   BENCH_OUTBOUND_ALLOW what PARLEY_OUTBOUND_ALLOW would say: private targets the server's own
  *                       calls may reach (the bench's webhook, hook and push receiver on loopback)
@@ -67,6 +69,8 @@ const server = await buildServer(
     ...(env.BENCH_BACKGROUND ? { background: env.BENCH_BACKGROUND as 'auto' | 'inline' | 'thread' } : {}),
     ...(env.BENCH_BACKGROUND_NICE ? { backgroundNice: Number(env.BENCH_BACKGROUND_NICE) } : {}),
     ...(env.BENCH_PUSH_BURST_SECONDS ? { pushBurstSeconds: Number(env.BENCH_PUSH_BURST_SECONDS) } : {}),
+    ...(env.BENCH_UNREAD_PUSH_MS ? { unreadPushMs: Number(env.BENCH_UNREAD_PUSH_MS) } : {}),
+    ...(env.BENCH_UNREAD_PUSH_MESSAGES_MS ? { unreadPushMessagesMs: Number(env.BENCH_UNREAD_PUSH_MESSAGES_MS) } : {}),
     ...(env.BENCH_OUTBOUND_ALLOW
       ? { outboundAllow: outboundAllowFromEnv({ PARLEY_OUTBOUND_ALLOW: env.BENCH_OUTBOUND_ALLOW }) }
       : {}),
