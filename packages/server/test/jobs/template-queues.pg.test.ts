@@ -27,7 +27,11 @@ afterAll(async () => {
 });
 
 describe('the queues in the templates', () => {
-  it('hold every kind a server defines with its settings, and no other; a server on a new database creates and updates none', async () => {
+  // Two server starts (each a copy of the template and its boot): more than the default 30 s on a
+  // loaded machine.
+  it('hold every kind a server defines with its settings, and no other; a server on a new database creates and updates none', {
+    timeout: 120_000,
+  }, async () => {
     // A first server makes sure the template exists: the first run after the queues changed
     // builds PostgreSQL's template here, and its queues would look made by this start.
     await (await startHarness()).close();

@@ -4,5 +4,6 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { imageUrl } from './actions.js';
+export { followPublicUrl, movePictures } from './origin.js';
 export { renderSquare } from './render.js';
 export { imageRoutes } from './routes.js';
