@@ -48,7 +48,7 @@ import { eventRoutes, eventSocket, watchBatcher } from './features/events/index.
 import { defineFileJobs, fileRoutes, startUploadSweep } from './features/files/index.js';
 import { FLAGS_TOPIC, flagRoutes, liveFlags } from './features/flags/index.js';
 import { groupRoutes } from './features/groups/index.js';
-import { imageRoutes } from './features/images/index.js';
+import { followPublicUrl, imageRoutes } from './features/images/index.js';
 import { defineImportJobs, importRoutes } from './features/imports/index.js';
 import {
   defineInboxJobs,
@@ -725,6 +725,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
+  // Pictures stored under an earlier address follow the public URL (before the first request).
+  await followPublicUrl(svc).catch((err: unknown) => svc.log.warn({ err }, 'pictures not moved to the public URL'));
   // Inbox items a crash left underived (features/inbox/record.ts): now, not at the job's period.
   if (config.jobWorkers) recoverAtStart(svc);
   // Removals a backup held, left by one that died or by the deployment a restore came from.

@@ -79,7 +79,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_PUBLIC_URL'],
         default: '`http://HOST:PORT`',
         meaning:
-          'The address people open the web app at (`https://chat.example.com`): the base of links in mail. Set it in production.',
+          "The address people open the web app at (`https://chat.example.com`): the base of links in mail and of pictures' URLs. Set it in production; pictures uploaded under an earlier address move to it at the next start.",
       },
       {
         names: ['PARLEY_LISTEN_BACKLOG'],

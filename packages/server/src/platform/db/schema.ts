@@ -1905,6 +1905,8 @@ export const storageDeletions = pgTable('storage_deletions', {
  * Facts about the deployment itself, by name. `data_epoch`: a random id that a restore
  * replaces; the WebSocket hello carries it, so a client that saw events the restored data
  * does not hold drops what it kept instead of taking the new seqs for ones it already has.
+ * `pictures_origin`: the public URL the stored picture URLs were last moved to
+ * (features/images/origin.ts).
  */
 export const serverState = pgTable('server_state', {
   name: text('name').primaryKey(),
