@@ -699,7 +699,10 @@ export function mergeSnapshot(
   let countsSeq = countsSeqOf(cur);
   // Counts the server pushed are replaced only by a snapshot at a newer seq (`unreadRev`).
   const pushed = cur.unreadRev !== undefined;
-  if (data.unread_count !== undefined && (pushed ? at > countsSeq : at >= countsSeq) && !staleRead) {
+  // A snapshot from before your mark last moved holds counts from its mark: still yours when the
+  // mark came back to the same message (marked unread where it stood), else not.
+  const otherMark = staleRead && membership?.last_read_seq !== mine?.last_read_seq;
+  if (data.unread_count !== undefined && (pushed ? at > countsSeq : at >= countsSeq) && !otherMark) {
     // Your read mark may be ahead of the snapshot's (you read while it was in flight).
     const ahead = (mine?.last_read_seq ?? 0) > (membership?.last_read_seq ?? 0);
     unreadCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : data.unread_count;

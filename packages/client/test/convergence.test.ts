@@ -772,6 +772,26 @@ describe('client state converges on the server, whatever the order (issue 54)', 
     ] as Op[]);
   });
 
+  it("marked unread elsewhere where the mark stood, while the channel loads: the snapshot's counts still stand, with no push to say so", async () => {
+    // The snapshot's read revision is older than the mark's event, but the mark it counted from
+    // is the same: its counts hold, and the message after it counts on top.
+    await run(
+      [
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'deliver' },
+        { k: 'serve', i: 0 }, // the watch
+        { k: 'answer', i: 0 },
+        { k: 'unreadElsewhere', i: 0 }, // the mark stays before the first message, a new revision
+        { k: 'deliver' },
+        { k: 'serve', i: 3 }, // the count refresh that read.updated asked for
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'leave', user: 'u1' },
+      ] as Op[],
+      true,
+      false,
+    );
+  });
+
   it('a mention deleted before the channel is opened leaves the mention count, with no push to say so', async () => {
     await run(
       [
