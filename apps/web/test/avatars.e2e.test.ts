@@ -14,7 +14,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAccount, buildWorkspace, chatHeaders, join, ok } from '../../../packages/server/test/accounts/helpers.js';
 import type { Harness } from '../../../packages/server/test/harness.js';
-import { haveBrowser, startWebApp, type WebApp } from './browser.js';
+import { haveBrowser, openWindow, startWebApp, type WebApp } from './browser.js';
 
 const WAIT = { timeout: 30_000 };
 const SHOTS = '/tmp/shots-avatars';
@@ -304,6 +304,20 @@ describe.skipIf(!haveBrowser)('pictures and addresses in Chromium', () => {
     expect(await tile.getAttribute('src')).toMatch(/\/v1\/images\/[0-9a-f-]{36}\/[0-9a-f-]{36}\?size=128$/);
     await expect.poll(() => tile.evaluate((el) => (el as HTMLImageElement).naturalWidth), WAIT).toBeGreaterThan(0);
     await guest.screenshot({ path: `${SHOTS}/invite-logo.png` });
+
+    // Pictures that cannot load (here refused; a server moved, a proxy in front) show the
+    // initials and the logo's letter, never a broken image.
+    const c = await openWindow(await web.as(bob.cookie));
+    c.on('pageerror', (e) => errors.push(e.message));
+    await c.setViewportSize({ width: 1280, height: 820 });
+    await c.route('**/v1/images/**', (route) => route.abort('connectionrefused'));
+    await c.goto(`/w/${ws.id}/c/public:general`);
+    const refused = c.locator('article.parley-message', { hasText: 'blurry hello' }).first();
+    await expect.poll(() => refused.locator('.parley-avatar--initials').textContent(), WAIT).toBe('AL');
+    expect(await refused.locator('img.parley-avatar').count()).toBe(0);
+    const letter = c.locator('.app-sidebar__workspace-button .app-workspace-tile');
+    await expect.poll(() => letter.textContent(), WAIT).toBe('B');
+    expect(await c.locator('.app-sidebar__workspace-button [data-testid="workspace-logo"]').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-libra
 import { type ReactElement, useState } from 'react';
 import { Text, View } from 'react-native';
 import {
+  Avatar,
   Channel,
   ChannelList,
   ChatProvider,
@@ -198,6 +199,29 @@ it('the MessageUI slot renders rows, and can fall back to the kit’s', async ()
   expect(screen.getAllByLabelText('their bubble').length).toBeGreaterThan(0);
   // The message with a file is the kit's own row.
   expect(screen.getByLabelText(/^File menu\.pdf/)).toBeTruthy();
+  await act(async () => {
+    unmount();
+  });
+  cleanup();
+});
+
+it('an avatar whose picture fails to load shows the initials', async () => {
+  const dana = {
+    id: 'dana',
+    name: 'Dana Scully',
+    username: 'dana',
+    image: 'https://pictures.invalid/dana.png',
+    role: 'user',
+    created_at: '2026-11-28T00:00:00.000Z',
+    updated_at: '2026-11-28T00:00:00.000Z',
+  } as const;
+  const { unmount } = render(<Avatar user={dana} id="dana" />);
+  const picture = screen.getByLabelText('Dana Scully');
+  expect(screen.queryByText('DS')).toBeNull();
+  await act(async () => {
+    fireEvent(picture, 'error', { nativeEvent: { error: 'unreachable' } });
+  });
+  expect(screen.getByText('DS')).toBeTruthy();
   await act(async () => {
     unmount();
   });

@@ -1,5 +1,6 @@
 /** Avatars: the user's picture, or initials on a colour of their id. */
 import type { User } from '@parley/protocol';
+import { useState } from 'react';
 import { Image, Text, View } from 'react-native';
 import { displayName, initials } from './format.js';
 
@@ -19,13 +20,21 @@ function hueOf(id: string): number {
   return HUES[h % HUES.length] as number;
 }
 
-/** A round picture of a user, or their initials. */
+/** A round picture of a user, or their initials (also when the picture fails to load). */
 export function Avatar({ user, id, size = 32 }: AvatarProps) {
   const name = displayName(user, id);
   const round = { width: size, height: size, borderRadius: size / 2 };
-  if (user?.image)
+  const [failed, setFailed] = useState<string | null>(null);
+  const image = user?.image;
+  if (image && failed !== image)
     return (
-      <Image source={{ uri: user.image }} style={round} accessibilityLabel={name} accessibilityIgnoresInvertColors />
+      <Image
+        source={{ uri: image }}
+        style={round}
+        accessibilityLabel={name}
+        accessibilityIgnoresInvertColors
+        onError={() => setFailed(image)}
+      />
     );
   return (
     <View

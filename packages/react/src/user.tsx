@@ -64,7 +64,7 @@ export interface AvatarProps {
 }
 
 /**
- * A user's picture (http/https only), or their initials. Decorative: names are always shown beside
+ * A user's picture (http/https only), or their initials (also when the picture fails to load). Decorative: names are always shown beside
  * it. A Parley picture URL (`/v1/images/…`) is asked for at twice the drawn size, so it is sharp on
  * high-density screens without fetching the largest rendition for a 16-pixel face. While it
  * loads, an uploaded picture's blurhash (`image_blurhash`) is drawn in its place.
@@ -76,7 +76,10 @@ export function Avatar({ user, id, size = 32, className }: AvatarProps) {
   const placeholder = useBlurhash(src ? (user?.image_blurhash ?? null) : null, 1, 1);
   // Which picture has loaded: a new one shows its own placeholder until it has.
   const [loaded, setLoaded] = useState<string | null>(null);
-  if (src) {
+  // A picture that cannot be shown (gone, unreachable, refused by the page's policy) falls back
+  // to the initials, never a broken-image icon.
+  const [failed, setFailed] = useState<string | null>(null);
+  if (src && failed !== src) {
     const waiting = placeholder !== null && loaded !== src;
     return (
       <img
@@ -89,6 +92,7 @@ export function Avatar({ user, id, size = 32, className }: AvatarProps) {
         referrerPolicy="no-referrer"
         loading="lazy"
         onLoad={() => setLoaded(src)}
+        onError={() => setFailed(src)}
       />
     );
   }
