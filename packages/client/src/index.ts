@@ -86,7 +86,8 @@ export {
 } from './state.js';
 export { type IdbFactoryLike, IndexedDBStorage, MemoryStorage, type StorageAdapter } from './storage.js';
 export { type Readable, Store } from './store.js';
-export { Tasks, type TasksState } from './tasks.js';
+export { Tasks, type TasksState, taskDueText } from './tasks.js';
+export { relativeTime } from './time.js';
 export { type AttachmentInput, type UploadProgress, Uploads } from './uploads.js';
 export { ChannelViewers, type ViewersHost, type ViewersState } from './viewers.js';
 export { SlashCommands as Commands };

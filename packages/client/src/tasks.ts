@@ -9,6 +9,7 @@
 import type { CreateTaskBody, ServerEvent, Task, TaskResponse, TasksResponse, UpdateTaskBody } from '@parley/protocol';
 import type { Http } from './http.js';
 import { Store } from './store.js';
+import { relativeTime } from './time.js';
 
 /** `client.tasks`'s state. */
 export interface TasksState {
@@ -21,11 +22,22 @@ export interface TasksState {
   byMessage: Record<string, Task>;
 }
 
+/**
+ * A task's due time in words, "Due in 2 hours" or "Overdue, 3 days ago" (an open task past its
+ * time), or null without one. `now` is for tests and for lists that render at one instant.
+ */
+export function taskDueText(task: Task, now: number = Date.now()): string | null {
+  if (!task.due_at) return null;
+  const when = relativeTime(task.due_at, now);
+  return task.status === 'open' && new Date(task.due_at).getTime() < now ? `Overdue, ${when}` : `Due ${when}`;
+}
+
 type TaskEvent = Extract<ServerEvent, { type: 'task.created' | 'task.updated' | 'task.deleted' }>;
 
 export class Tasks {
   readonly state = new Store<TasksState>({ mine: [], next: null, loaded: false, byMessage: {} });
   private readonly channels = new Set<string>();
+  private first: Promise<void> | null = null;
 
   constructor(
     private readonly http: Http,
@@ -43,6 +55,26 @@ export class Tasks {
       byMessage: index(s, r.tasks),
     }));
     return r.tasks;
+  }
+
+  /**
+   * My first page, unless loaded: what a screen showing my tasks asks on mount (the kits'
+   * `useTasks()`). A load under way is shared rather than asked again; one that failed is asked
+   * again by the next call.
+   */
+  loadOnce(): Promise<void> {
+    if (this.state.get().loaded) return Promise.resolve();
+    if (!this.first) {
+      const p = this.load().then(
+        () => undefined,
+        (e: unknown) => {
+          if (this.first === p) this.first = null;
+          throw e;
+        },
+      );
+      this.first = p;
+    }
+    return this.first;
   }
 
   /** My next page, appended to `state.mine`. */

@@ -94,6 +94,28 @@ describe('client.tasks', () => {
     expect(bob.tasks.forMessage(m.id)).toBeNull();
   });
 
+  it('loadOnce reads my first page once, however many screens ask at once or later', async () => {
+    const bob = await connect('bob');
+    const ch = bob.channel('group', 'once');
+    await ch.createChannel({ members: ['alice'], name: 'Once' });
+    const m = await ch.sendMessage({ text: 'Book the room' });
+    await bob.tasks.create(m.id, 'bob');
+    const fresh = await connect('bob');
+    let reads = 0;
+    const load = fresh.tasks.load.bind(fresh.tasks);
+    fresh.tasks.load = (limit?: number) => {
+      reads++;
+      return load(limit);
+    };
+    await Promise.all([fresh.tasks.loadOnce(), fresh.tasks.loadOnce()]);
+    expect(fresh.tasks.state.get()).toMatchObject({
+      loaded: true,
+      mine: [expect.objectContaining({ message_id: m.id })],
+    });
+    await fresh.tasks.loadOnce();
+    expect(reads).toBe(1);
+  });
+
   it('keeps a note on a saved item and follows a channel’s notes', async () => {
     const alice = await connect('alice');
     const bob = await connect('bob');

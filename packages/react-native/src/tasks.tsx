@@ -14,26 +14,24 @@ import type { TasksState } from '@parley/client';
 import type { Task } from '@parley/protocol';
 import { useEffect, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
-import { relativeTime } from './format.js';
+
+export { taskDueText } from '@parley/client';
 
 /** My open tasks and the known tasks by message, from `client.tasks` (mine loaded on first use). */
 export function useTasks(): TasksState {
   const client = useChatClient();
-  const state = useSyncExternalStore(
+  useEffect(() => void client.tasks.loadOnce().catch(() => {}), [client]);
+  return useSyncExternalStore(
     (l) => client.tasks.state.subscribe(l),
     () => client.tasks.state.get(),
     () => client.tasks.state.get(),
   );
-  useEffect(() => {
-    if (!client.tasks.state.get().loaded) void client.tasks.load().catch(() => {});
-  }, [client]);
-  return state;
 }
 
 /** One message's task, or null, from what `client.tasks` knows (this hook loads nothing). */
 export function useMessageTask(messageId: string): Task | null {
   const client = useChatClient();
-  const get = () => client.tasks.state.get().byMessage[messageId] ?? null;
+  const get = () => client.tasks.forMessage(messageId);
   return useSyncExternalStore((l) => client.tasks.state.subscribe(l), get, get);
 }
 
@@ -43,11 +41,4 @@ export function useChannelTasks(cid: string | null | undefined): void {
   useEffect(() => {
     if (cid) void client.tasks.loadChannel(cid).catch(() => {});
   }, [client, cid]);
-}
-
-/** "Due in 2 hours", "Overdue, 3 days ago", or null without a due time. */
-export function taskDueText(task: Task, now: number = Date.now()): string | null {
-  if (!task.due_at) return null;
-  const when = relativeTime(task.due_at, now);
-  return task.status === 'open' && new Date(task.due_at).getTime() < now ? `Overdue, ${when}` : `Due ${when}`;
 }

@@ -51,26 +51,8 @@ export function fullTime(iso: string): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
 }
 
-const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
-  ['year', 365 * 24 * 3600],
-  ['month', 30 * 24 * 3600],
-  ['week', 7 * 24 * 3600],
-  ['day', 24 * 3600],
-  ['hour', 3600],
-  ['minute', 60],
-];
-
-/** "5 minutes ago", "yesterday", "just now". */
-export function relativeTime(iso: string, now: number = Date.now()): string {
-  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
-  const abs = Math.abs(seconds);
-  if (abs < 45) return 'just now';
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  for (const [unit, size] of UNITS) {
-    if (abs >= size || unit === 'minute') return rtf.format(Math.round(seconds / size), unit);
-  }
-  return 'just now';
-}
+/** "in 2 hours", "5 minutes ago", "just now": the SDK's, so every kit says a time alike. */
+export { relativeTime } from '@parley/client';
 
 /** Join class names, skipping falsy ones. */
 export function cx(...names: (string | false | null | undefined)[]): string {

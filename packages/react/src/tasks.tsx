@@ -10,31 +10,30 @@
  * - `<TaskForm>`: make a task from a message: an assignee among the channel's members and an
  *   optional due time.
  */
-import type { TasksState } from '@parley/client';
+import { type TasksState, taskDueText } from '@parley/client';
 import type { Task } from '@parley/protocol';
 import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
 import { useChatClient, useClientState, useMe } from './context.js';
-import { displayName, fullTime, relativeTime } from './format.js';
+import { displayName, fullTime } from './format.js';
+
+export { taskDueText };
 
 /** My open tasks and the known tasks by message, from `client.tasks` (mine loaded on first use). */
 export function useTasks(): TasksState {
   const client = useChatClient();
-  const state = useSyncExternalStore(
+  useEffect(() => void client.tasks.loadOnce().catch(() => {}), [client]);
+  return useSyncExternalStore(
     (l) => client.tasks.state.subscribe(l),
     () => client.tasks.state.get(),
     () => client.tasks.state.get(),
   );
-  useEffect(() => {
-    if (!client.tasks.state.get().loaded) void client.tasks.load().catch(() => {});
-  }, [client]);
-  return state;
 }
 
 /** One message's task, or null, from what `client.tasks` knows (this hook loads nothing). */
 export function useMessageTask(messageId: string): Task | null {
   const client = useChatClient();
-  const get = () => client.tasks.state.get().byMessage[messageId] ?? null;
+  const get = () => client.tasks.forMessage(messageId);
   return useSyncExternalStore((l) => client.tasks.state.subscribe(l), get, get);
 }
 
@@ -44,13 +43,6 @@ export function useChannelTasks(cid: string | null | undefined): void {
   useEffect(() => {
     if (cid) void client.tasks.loadChannel(cid).catch(() => {});
   }, [client, cid]);
-}
-
-/** "Due in 2 hours", "Overdue, 3 days ago", or null without a due time. */
-export function taskDueText(task: Task, now: number = Date.now()): string | null {
-  if (!task.due_at) return null;
-  const when = relativeTime(task.due_at, now);
-  return task.status === 'open' && new Date(task.due_at).getTime() < now ? `Overdue, ${when}` : `Due ${when}`;
 }
 
 function useWhere(cid: string): string {
