@@ -56,6 +56,14 @@ export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
 export { REACTION_EMOJI, reactionEmoji } from './reactions.js';
 export {
+  isRetryable,
+  type KeepLoadingOptions,
+  keepLoading,
+  MAX_RETRY_DELAY,
+  retryDelay,
+  retrying,
+} from './retry.js';
+export {
   groupChannels,
   SavedItems,
   type SavedState,

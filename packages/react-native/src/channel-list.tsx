@@ -5,7 +5,7 @@
  * load that fails on the network (a phone moving between networks, as Chromium's
  * ERR_NETWORK_CHANGED showed in a test) is tried again by itself after 1, 2, 4… up to 30 s.
  */
-import type { ChannelState, ClientState } from '@parley/client';
+import { type ChannelState, type ClientState, keepLoading } from '@parley/client';
 import type { ChannelFilter, Member } from '@parley/protocol';
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
@@ -88,39 +88,33 @@ export function ChannelList({ activeCid = null, onSelect, query, filter, emptySt
   const users = useClientState((s) => s.users, Object.is);
   const queryKey = JSON.stringify(query ?? {});
 
-  // The retry a network failure scheduled, how many came before it, and the mount they belong to
-  // (a load still in flight when the list goes away or its query changes schedules nothing).
-  const retry = useRef<{ timer: ReturnType<typeof setTimeout> | null; tries: number; gen: number }>({
-    timer: null,
-    tries: 0,
-    gen: 0,
-  });
-  const load = useCallback(async () => {
-    // Asked once the user is connected (and again by the client itself after each reconnect).
-    if (!me) return;
-    const r = retry.current;
-    const gen = r.gen;
-    if (r.timer) clearTimeout(r.timer);
-    r.timer = null;
-    setError(null);
-    try {
-      await client.queryChannels(JSON.parse(queryKey) as ChannelFilter);
-      r.tries = 0;
-    } catch (e) {
-      setError((e as Error).message);
-      if ((e as { retryable?: boolean }).retryable && gen === r.gen) {
-        r.timer = setTimeout(() => void load(), Math.min(30_000, 1000 * 2 ** r.tries));
-        r.tries++;
-      }
-    }
-  }, [client, queryKey, me]);
+  // The load under way and its retries (a load that fails on the network tries again by itself:
+  // @parley/client's keepLoading); a new query, a pull or unmounting stops them.
+  const stop = useRef<(() => void) | null>(null);
+  const load = useCallback(
+    (done?: () => void) => {
+      // Asked once the user is connected (and again by the client itself after each reconnect).
+      if (!me) return done?.();
+      stop.current?.();
+      stop.current = keepLoading(
+        async () => {
+          setError(null);
+          try {
+            await client.queryChannels(JSON.parse(queryKey) as ChannelFilter);
+          } finally {
+            done?.();
+          }
+        },
+        { onError: (e) => setError((e as Error).message) },
+      );
+    },
+    [client, queryKey, me],
+  );
   useEffect(() => {
-    void load();
-    const r = retry.current;
+    load();
     return () => {
-      r.gen++;
-      if (r.timer) clearTimeout(r.timer);
-      r.timer = null;
+      stop.current?.();
+      stop.current = null;
     };
   }, [load]);
 
@@ -133,7 +127,7 @@ export function ChannelList({ activeCid = null, onSelect, query, filter, emptySt
       refreshing={refreshing}
       onRefresh={() => {
         setRefreshing(true);
-        void load().finally(() => setRefreshing(false));
+        load(() => setRefreshing(false));
       }}
       ListHeaderComponent={
         error ? (

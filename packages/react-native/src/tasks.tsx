@@ -10,7 +10,7 @@
  * Every change — made here, on another device or by someone else, a task gone with its deleted
  * message — reaches them live through `client.tasks.state`.
  */
-import type { TasksState } from '@parley/client';
+import { keepLoading, type TasksState } from '@parley/client';
 import type { Task } from '@parley/protocol';
 import { useEffect, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
@@ -20,7 +20,7 @@ export { taskDueText } from '@parley/client';
 /** My open tasks and the known tasks by message, from `client.tasks` (mine loaded on first use). */
 export function useTasks(): TasksState {
   const client = useChatClient();
-  useEffect(() => void client.tasks.loadOnce().catch(() => {}), [client]);
+  useEffect(() => keepLoading(() => client.tasks.loadOnce()), [client]);
   return useSyncExternalStore(
     (l) => client.tasks.state.subscribe(l),
     () => client.tasks.state.get(),
@@ -38,7 +38,5 @@ export function useMessageTask(messageId: string): Task | null {
 /** Load the tasks of channel `cid` (its messages' badges), again whenever it changes. */
 export function useChannelTasks(cid: string | null | undefined): void {
   const client = useChatClient();
-  useEffect(() => {
-    if (cid) void client.tasks.loadChannel(cid).catch(() => {});
-  }, [client, cid]);
+  useEffect(() => (cid ? keepLoading(() => client.tasks.loadChannel(cid)) : undefined), [client, cid]);
 }

@@ -4,6 +4,7 @@
  * focused bookmark). `<ChannelFiles>`: the channel's Files tab, filterable by kind, images as a
  * gallery that opens the lightbox.
  */
+import { keepLoading } from '@parley/client';
 import type { Attachment, ChannelBookmark, FileLinksResponse } from '@parley/protocol';
 import { type KeyboardEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { FileCard, Lightbox, useFileLink } from './attachments.js';
@@ -20,9 +21,10 @@ export function useBookmarks(cid: string): readonly ChannelBookmark[] {
   const get = () => client.bookmarks.state.get().byCid[cid] ?? EMPTY;
   const list = useSyncExternalStore((l) => client.bookmarks.state.subscribe(l), get, get);
   // Once per channel: after that `bookmarks.updated` keeps it (a remount asks nothing again).
-  useEffect(() => {
-    if (!client.bookmarks.state.get().byCid[cid]) void client.bookmarks.load(cid).catch(() => {});
-  }, [client, cid]);
+  useEffect(
+    () => keepLoading(() => (client.bookmarks.state.get().byCid[cid] ? Promise.resolve() : client.bookmarks.load(cid))),
+    [client, cid],
+  );
   return list;
 }
 

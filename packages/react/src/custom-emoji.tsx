@@ -4,6 +4,7 @@
  * its glyph, or as the custom emoji's image when the type is `:shortcode:`. A removed emoji
  * falls back to its `:shortcode:` text, so old messages and reactions stay readable.
  */
+import { keepLoading } from '@parley/client';
 import type { CustomEmoji } from '@parley/protocol';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
@@ -17,11 +18,8 @@ export function useCustomEmoji(): readonly CustomEmoji[] {
     () => client.emoji.state.get().emoji,
     () => client.emoji.state.get().emoji,
   );
-  useEffect(() => {
-    client.emoji.load().catch(() => {
-      // no list (offline, or an app without the route): text shows `:shortcode:` as typed
-    });
-  }, [client]);
+  // Until it loads (tried again while it fails on the network), text shows `:shortcode:` as typed.
+  useEffect(() => keepLoading(() => client.emoji.load()), [client]);
   return list;
 }
 

@@ -3,7 +3,7 @@
  * entry) and {@link InboxList} (items with filters, read state, mark all read, paging). Both
  * read `client.inbox.state`, which the SDK keeps live from `inbox.updated`.
  */
-import type { ClientState, InboxState } from '@parley/client';
+import { type ClientState, type InboxState, keepLoading } from '@parley/client';
 import type { InboxFilter, InboxItem, Task } from '@parley/protocol';
 import { useEffect, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
@@ -33,9 +33,8 @@ export interface InboxBadgeProps {
 export function InboxBadge({ fetch = true, className }: InboxBadgeProps) {
   const client = useChatClient();
   const { unreadCount } = useInbox();
-  useEffect(() => {
-    if (fetch) void client.inbox.count().catch(() => {});
-  }, [client, fetch]);
+  // Tried again while it fails on the network (keepLoading), like every first load of the kit.
+  useEffect(() => (fetch ? keepLoading(() => client.inbox.count()) : undefined), [client, fetch]);
   if (unreadCount === 0) return null;
   const text = unreadCount > 99 ? '99+' : String(unreadCount);
   return (
@@ -111,9 +110,7 @@ export function InboxList({ onOpen, onOpenTask, pageSize = 30 }: InboxListProps)
   const client = useChatClient();
   const inbox = useInbox();
   const users = useClientState((s) => s, Object.is);
-  useEffect(() => {
-    void client.inbox.load(client.inbox.state.get().filter, pageSize).catch(() => {});
-  }, [client, pageSize]);
+  useEffect(() => keepLoading(() => client.inbox.load(client.inbox.state.get().filter, pageSize)), [client, pageSize]);
   const open = (item: InboxItem) => {
     if (!item.read) void client.inbox.markRead(item.id).catch(() => {});
     onOpen?.(item);

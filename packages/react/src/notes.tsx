@@ -8,7 +8,7 @@
  * Every save names the version the edit started from (`base_version`): the server merges edits
  * to other lines on its own, so a conflict is only ever about the same lines.
  */
-import { conflictOf, type NotesState } from '@parley/client';
+import { conflictOf, keepLoading, type NotesState } from '@parley/client';
 import type { Note, NoteConflict as NoteConflictDetails, NoteVersion } from '@parley/protocol';
 import { type FormEvent, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import { useChatClient, useClientState, useMe } from './context.js';
@@ -66,7 +66,13 @@ export function NotesPanel({ cid = null, canEdit = true, openNoteId = null }: No
 
   useEffect(() => {
     setOpenId(openNoteId);
-    client.notes.list(cid ?? undefined).catch((e: unknown) => setError(message(e)));
+    return keepLoading(
+      async () => {
+        await client.notes.list(cid ?? undefined);
+        setError(null);
+      },
+      { onError: (e) => setError(message(e)) },
+    );
   }, [client, cid, openNoteId]);
   useEffect(() => {
     setFollowing(null);

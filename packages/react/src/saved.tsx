@@ -6,7 +6,7 @@
  * `useSavedItems` is the same state for a UI of one's own; `useSavedItem` answers whether one
  * message is saved (a message's Save action toggles it).
  */
-import type { SavedState } from '@parley/client';
+import { keepLoading, type SavedState } from '@parley/client';
 import type { SavedItem, SaveMessageBody } from '@parley/protocol';
 import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
@@ -21,9 +21,10 @@ export function useSavedItems(): SavedState {
     () => client.saved.state.get(),
     () => client.saved.state.get(),
   );
-  useEffect(() => {
-    if (!client.saved.state.get().loaded) void client.saved.load().catch(() => {});
-  }, [client]);
+  useEffect(
+    () => keepLoading(() => (client.saved.state.get().loaded ? Promise.resolve() : client.saved.load())),
+    [client],
+  );
   return state;
 }
 
@@ -225,9 +226,7 @@ export function SavedList({ onOpen, className }: SavedListProps) {
   const client = useChatClient();
   const { items, next, loaded } = useSavedItems();
   // Open afresh: a reminder may have fired since (its due time is read with the list).
-  useEffect(() => {
-    void client.saved.load().catch(() => {});
-  }, [client]);
+  useEffect(() => keepLoading(() => client.saved.load()), [client]);
   if (!loaded) return <p className="parley-muted">Loading…</p>;
   if (items.length === 0)
     return (

@@ -3,7 +3,7 @@
  * small popup menu, the menu of a section (rename, sort, move, delete) and the menu of a row
  * (star, move to a section), which is how a keyboard moves what a mouse drags.
  */
-import type { SidebarSections } from '@parley/client';
+import { keepLoading, type SidebarSections } from '@parley/client';
 import type { Sidebar, SidebarSection, SidebarSort } from '@parley/protocol';
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
@@ -35,9 +35,10 @@ export function useSidebar(enabled = true): { sidebar: Sidebar | null; api: Side
     () => api.state.get().sidebar,
     () => api.state.get().sidebar,
   );
-  useEffect(() => {
-    if (enabled && !api.state.get().sidebar) void api.load().catch(() => {});
-  }, [api, enabled]);
+  useEffect(
+    () => (enabled ? keepLoading(() => (api.state.get().sidebar ? Promise.resolve() : api.load())) : undefined),
+    [api, enabled],
+  );
   return { sidebar, api };
 }
 

@@ -10,7 +10,7 @@
  * - `<TaskForm>`: make a task from a message: an assignee among the channel's members and an
  *   optional due time.
  */
-import { type TasksState, taskDueText } from '@parley/client';
+import { keepLoading, type TasksState, taskDueText } from '@parley/client';
 import type { Task } from '@parley/protocol';
 import { type FormEvent, useEffect, useState, useSyncExternalStore } from 'react';
 import { channelDisplayName } from './channel-list.js';
@@ -22,7 +22,7 @@ export { taskDueText };
 /** My open tasks and the known tasks by message, from `client.tasks` (mine loaded on first use). */
 export function useTasks(): TasksState {
   const client = useChatClient();
-  useEffect(() => void client.tasks.loadOnce().catch(() => {}), [client]);
+  useEffect(() => keepLoading(() => client.tasks.loadOnce()), [client]);
   return useSyncExternalStore(
     (l) => client.tasks.state.subscribe(l),
     () => client.tasks.state.get(),
@@ -40,9 +40,7 @@ export function useMessageTask(messageId: string): Task | null {
 /** Load the tasks of channel `cid` (its messages' badges), again whenever it changes. */
 export function useChannelTasks(cid: string | null | undefined): void {
   const client = useChatClient();
-  useEffect(() => {
-    if (cid) void client.tasks.loadChannel(cid).catch(() => {});
-  }, [client, cid]);
+  useEffect(() => (cid ? keepLoading(() => client.tasks.loadChannel(cid)) : undefined), [client, cid]);
 }
 
 function useWhere(cid: string): string {
@@ -115,9 +113,7 @@ export function TaskList({ onOpen, className, empty }: TaskListProps) {
   const client = useChatClient();
   const { mine, next, loaded } = useTasks();
   // Open afresh: a due time may have passed, a task may have been given since.
-  useEffect(() => {
-    void client.tasks.load().catch(() => {});
-  }, [client]);
+  useEffect(() => keepLoading(() => client.tasks.load()), [client]);
   if (!loaded) return <p className="parley-muted">Loading…</p>;
   if (mine.length === 0)
     return (

@@ -1,5 +1,5 @@
 /** The members of a conversation with presence and status, online first; members can add people. */
-import type { Channel as ChannelHandle } from '@parley/client';
+import { type Channel as ChannelHandle, keepLoading } from '@parley/client';
 import type { User } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useMe, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
@@ -80,12 +80,9 @@ function AddPeople({ channel, info }: { channel: ChannelHandle; info: Conversati
 function useFreshPresence(memberIds: string[]): void {
   const client = useChatClient();
   const key = [...memberIds].sort().join(',');
-  useEffect(() => {
-    if (!key) return;
-    client.queryUsers('', 200).catch(() => {
-      // the list shows what the store knows; live changes still arrive
-    });
-  }, [client, key]);
+  // Until it answers (tried again while it fails on the network) the list shows what the store
+  // knows; live changes still arrive.
+  useEffect(() => (key ? keepLoading(() => client.queryUsers('', 200)) : undefined), [client, key]);
 }
 
 export function MembersPanel({

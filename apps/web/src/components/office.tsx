@@ -6,6 +6,7 @@
  * space, and on each card edit it (name, kind, capacity), move it up or down, or delete it
  * (the server refuses while someone is in it; the card says why).
  */
+import { keepLoading } from '@parley/client';
 import type { Space, SpaceInvitation, SpaceKind } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useUser, useWatchPresence } from '@parley/react';
 import { useEffect, useMemo, useState } from 'react';
@@ -341,9 +342,13 @@ export function Office({
   const client = useChatClient();
   const spaces = useSpaces();
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    void client.spaces.watch().catch((e: Error) => setError(e.message));
-  }, [client]);
+  useEffect(
+    () =>
+      keepLoading(() => client.spaces.watch().then(() => setError(null)), {
+        onError: (e) => setError((e as Error).message),
+      }),
+    [client],
+  );
   const me = client.me;
   const mine = spaces.find((s) => s.occupants.some((o) => o.user_id === me)) ?? null;
   const everyone = useMemo(() => spaces.flatMap((s) => s.occupants.map((o) => o.user_id)), [spaces]);

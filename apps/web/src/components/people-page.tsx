@@ -4,6 +4,7 @@
  * deactivated), with each person's live presence, status and local time. A click opens their
  * profile beside the list.
  */
+import { keepLoading } from '@parley/client';
 import type { Person } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
@@ -132,21 +133,27 @@ export function PeoplePage({
     });
 
   // A new search or filter starts over; the answer to an older one is dropped when it lands late.
+  // Asked again after 1, 2, 4… 30 s while it fails on the network.
   // biome-ignore lint/correctness/useExhaustiveDependencies: query reads q and filter, the keys here
   useEffect(() => {
     let stale = false;
     setLoading(true);
     setError(null);
-    query(null)
-      .then((r) => {
-        if (stale) return;
-        setPeople(r.people);
-        setNext(r.next);
-      })
-      .catch((e: unknown) => !stale && setError(e instanceof Error ? e.message : String(e)))
-      .finally(() => !stale && setLoading(false));
+    const stop = keepLoading(
+      () =>
+        query(null)
+          .then((r) => {
+            if (stale) return;
+            setPeople(r.people);
+            setNext(r.next);
+            setError(null);
+          })
+          .finally(() => !stale && setLoading(false)),
+      { onError: (e) => !stale && setError(e instanceof Error ? e.message : String(e)) },
+    );
     return () => {
       stale = true;
+      stop();
     };
   }, [client, q, filter]);
 

@@ -1,5 +1,5 @@
 /** The pinned messages of a conversation, newest pin first. */
-import type { Channel as ChannelHandle } from '@parley/client';
+import { type Channel as ChannelHandle, keepLoading } from '@parley/client';
 import type { Message } from '@parley/protocol';
 import { Avatar, clockTime, dayLabel, displayName, Markdown, useClientState } from '@parley/react';
 import { useEffect, useState } from 'react';
@@ -29,16 +29,18 @@ export function PinnedPanel({ channel, lastSeq }: { channel: ChannelHandle; last
   useEffect(() => {
     let cancelled = false;
     void lastSeq;
-    channel
-      .getPinned()
-      .then((list) => {
-        if (!cancelled) setPinned(list);
-      })
-      .catch((e: unknown) => {
-        if (!cancelled) setError(e instanceof Error ? e.message : String(e));
-      });
+    const stop = keepLoading(
+      () =>
+        channel.getPinned().then((list) => {
+          if (cancelled) return;
+          setPinned(list);
+          setError(null);
+        }),
+      { onError: (e) => !cancelled && setError(e instanceof Error ? e.message : String(e)) },
+    );
     return () => {
       cancelled = true;
+      stop();
     };
   }, [channel, lastSeq]);
 

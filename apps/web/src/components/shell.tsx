@@ -3,6 +3,7 @@
  * The URL names the conversation (`/w/<workspace>/c/<cid>`), so links, reloads and the back
  * button work.
  */
+import { keepLoading } from '@parley/client';
 import { parseCid, type Workspace } from '@parley/protocol';
 import {
   CallView,
@@ -149,9 +150,7 @@ export function Shell({
   );
 
   // What is saved, so each message's Save action shows whether it is (and Saved opens filled).
-  useEffect(() => {
-    void client.saved.load().catch(() => {});
-  }, [client]);
+  useEffect(() => keepLoading(() => client.saved.load()), [client]);
 
   // The channel last open on any device (kept on the server): asked once, so a new device or
   // tab opens where you were. Undefined while asking; null when none (or it failed).

@@ -6,7 +6,7 @@
  * the account kept from the last visit stands in (`offline: true`, lib/offline.ts), so the app
  * opens on what it stored; the session is read again as soon as the network is back.
  */
-import type { ChatClient } from '@parley/client';
+import { type ChatClient, keepLoading } from '@parley/client';
 import type { Account } from '@parley/protocol';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { accounts } from '../lib/api.js';
@@ -45,34 +45,35 @@ export function AccountProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let cancelled = false;
     const load = () =>
-      accounts
-        .me()
-        .then((account) => {
-          if (cancelled) return;
-          if (account) keepAccount(account);
-          else forgetKept();
-          setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
-        })
-        .catch((e: unknown) => {
-          if (cancelled) return;
-          const kept = keptAccount();
-          if (unreachable(e) && kept) {
-            // Offline: open on what this device kept, and ask again once the network is back.
-            setState({ status: 'signed-in', account: kept, offline: true });
-            return;
-          }
-          // The server is unreachable (or failing) and nothing is kept: the sign-in screen.
-          console.warn('Could not load the account', e);
-          setState({ status: 'signed-out', account: null });
-        });
-    void load();
+      accounts.me().then((account) => {
+        if (cancelled) return;
+        if (account) keepAccount(account);
+        else forgetKept();
+        setState(account ? { status: 'signed-in', account } : { status: 'signed-out', account: null });
+      });
+    const failed = (e: unknown) => {
+      if (cancelled) return;
+      const kept = keptAccount();
+      if (unreachable(e) && kept) {
+        // Offline: open on what this device kept, and ask again once the network is back.
+        setState({ status: 'signed-in', account: kept, offline: true });
+        return;
+      }
+      // The server is unreachable (or failing) and nothing is kept: the sign-in screen.
+      console.warn('Could not load the account', e);
+      setState({ status: 'signed-out', account: null });
+    };
+    // A session read lost on the network (a network coming up, a proxy's 503 while the server
+    // restarts) is read again after 1, 2, 4… 30 s: a signed-in account then opens by itself.
+    const stop = keepLoading(load, { retryable: unreachable, onError: failed });
     const again = () => {
       const s = current.current;
-      if (s.status === 'signed-in' && s.offline) void load();
+      if (s.status === 'signed-in' && s.offline) void load().catch(failed);
     };
     window.addEventListener('online', again);
     return () => {
       cancelled = true;
+      stop();
       window.removeEventListener('online', again);
     };
   }, []);

@@ -4,7 +4,14 @@
  * token is replaced without signing in again), prepare the workspace, and disconnect when
  * the workspace is left.
  */
-import { ChatClient, IndexedDBStorage, MemoryStorage, type StorageAdapter, type Transport } from '@parley/client';
+import {
+  ChatClient,
+  IndexedDBStorage,
+  MemoryStorage,
+  retrying,
+  type StorageAdapter,
+  type Transport,
+} from '@parley/client';
 import type { Workspace, WorkspaceSession } from '@parley/protocol';
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, accounts } from '../lib/api.js';
@@ -85,30 +92,44 @@ export function useWorkspaceClient(
     let cancelled = false;
     let client: ChatClient | null = null;
     setConn({ phase: 'connecting', workspace: null });
+    // Stops the tries below when the workspace is left.
+    const left = new AbortController();
     const run = async () => {
       // `/w/<slug>` or `/w/<id>`: a slug is looked up first (members only: 404 otherwise).
+      const open = async () => {
+        const found = isWorkspaceId(workspaceId) ? null : await accounts.workspaceBySlug(workspaceId);
+        const id = found?.id ?? workspaceId;
+        return Promise.all([found ?? accounts.workspace(id), accounts.session(id)]);
+      };
       let workspace: Workspace;
       let session: WorkspaceSession;
       try {
-        const found = isWorkspaceId(workspaceId) ? null : await accounts.workspaceBySlug(workspaceId);
-        const id = found?.id ?? workspaceId;
-        [workspace, session] = await Promise.all([found ?? accounts.workspace(id), accounts.session(id)]);
+        // Not reached (a network coming up, a proxy's 503 while the server restarts) and nothing
+        // kept here to open on: asked again after 1, 2, 4… 30 s, "Connecting…" meanwhile.
+        [workspace, session] = await retrying(open, {
+          retryable: (e) => unreachable(e) && !keptWorkspace(workspaceId),
+          signal: left.signal,
+        });
       } catch (e) {
+        if (cancelled) return;
         const kept = unreachable(e) ? keptWorkspace(workspaceId) : null;
         if (!kept) throw e;
-        if (!cancelled) await startOffline(kept);
+        await startOffline(kept);
         return;
       }
       if (cancelled) return;
       keepWorkspace({ workspace, api_key: session.api_key, user_id: session.user_id });
       aliasWorkspace(workspaceId, [workspace.id, workspace.slug]);
       setConn({ phase: 'connecting', workspace });
-      client = newClient(session.api_key);
-      await client.connectUser({ id: session.user_id }, workspaceTokenProvider(workspace.id, session, onSignedOut));
+      const c = newClient(session.api_key);
+      client = c;
+      await c.connectUser({ id: session.user_id }, workspaceTokenProvider(workspace.id, session, onSignedOut));
       if (cancelled) return;
-      await setUpWorkspace(client, workspace.role);
-      follow(client);
-      if (!cancelled) setConn({ phase: 'ready', client, workspace });
+      // The channel list's first read lost on the network is read again likewise: the
+      // workspace would otherwise open on its error page although the socket is up.
+      await retrying(() => setUpWorkspace(c, workspace.role), { signal: left.signal });
+      follow(c);
+      if (!cancelled) setConn({ phase: 'ready', client: c, workspace });
     };
 
     /**
@@ -170,6 +191,7 @@ export function useWorkspaceClient(
     });
     return () => {
       cancelled = true;
+      left.abort();
       void client?.disconnectUser();
     };
   }, [workspaceId, onSignedOut]);

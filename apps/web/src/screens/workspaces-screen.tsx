@@ -1,4 +1,5 @@
 /** The workspace picker: open one of your workspaces, or create a new one. */
+import { keepLoading } from '@parley/client';
 import type { Workspace } from '@parley/protocol';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Logo } from '../components/icons.js';
@@ -17,22 +18,31 @@ export function WorkspacesScreen() {
   const [creating, setCreating] = useState(false);
 
   const [offline, setOffline] = useState(false);
-  useEffect(() => {
-    accounts
-      .workspaces()
-      .then((l) => {
-        keepWorkspaces(l);
-        setList(l);
-      })
-      .catch((e: unknown) => {
-        // Offline: the list as it was last seen here (the workspaces opened here open offline).
-        const kept = unreachable(e) ? keptWorkspaces() : null;
-        if (kept) {
-          setList(kept);
-          setOffline(true);
-        } else setError(e instanceof Error ? e.message : String(e));
-      });
-  }, []);
+  // Read again after 1, 2, 4… 30 s while the server cannot be reached.
+  useEffect(
+    () =>
+      keepLoading(
+        () =>
+          accounts.workspaces().then((l) => {
+            keepWorkspaces(l);
+            setList(l);
+            setOffline(false);
+            setError(null);
+          }),
+        {
+          retryable: unreachable,
+          onError: (e) => {
+            // Offline: the list as it was last seen here (the workspaces opened here open offline).
+            const kept = unreachable(e) ? keptWorkspaces() : null;
+            if (kept) {
+              setList(kept);
+              setOffline(true);
+            } else setError(e instanceof Error ? e.message : String(e));
+          },
+        },
+      ),
+    [],
+  );
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
