@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'member.reactivated',
   'member.removed',
   'member.left',
+  'member.claimed',
   'invite.created',
   'invite.revoked',
   'invite.accepted',

@@ -32,7 +32,7 @@ import { accountActor, recordAudit } from '../audit/index.js';
 import { accessWorkspace, checkManager, checkOwner } from './access.js';
 import { announceWorkspace, checkSlug } from './branding.js';
 import { endSessions } from './chat-sessions.js';
-import { claimImported } from './claims.js';
+import { claimImported, workspaceUserId } from './claims.js';
 import { addGuestToChannels, checkGuestInvite } from './guests.js';
 import { issueMailToken } from './mail-tokens.js';
 import { inviteMail, passwordChangedMail, verifyMail } from './mails.js';
@@ -55,8 +55,7 @@ import { issueChallenge } from './two-factor.js';
 
 const { apps, invites, users, workspaceMembers, workspaces } = schema;
 
-/** The user id of an account inside every workspace it joins: stable, and valid as a user id. */
-export const workspaceUserId = (accountId: string) => `a_${accountId.replaceAll('-', '')}`;
+export { workspaceUserId };
 
 /** The app-level role that goes with a workspace role (guests are app `guest`s: see guests.ts). */
 export const appRoleOf = (role: string) => (role === 'member' ? 'user' : role === 'guest' ? 'guest' : 'admin');

@@ -15,12 +15,16 @@ import {
 } from '@parley/protocol';
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import { schema } from '../../platform/db/index.js';
+import { schema, type Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/errors.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { AccountSession } from '../../platform/http.js';
+import { removeBytes } from '../../platform/storage/pictures.js';
 import type { Services } from '../../services.js';
+import { forgetUser } from '../users/index.js';
 import { loadAccount } from './actions.js';
 import { endSessions } from './chat-sessions.js';
+import { claimLate, type LateClaim } from './claims.js';
 import { enqueueAccountMail, wakeAccountMail } from './mail-jobs.js';
 import { issueMailToken, redeemMailToken } from './mail-tokens.js';
 import { emailChangeNoticeMail, verifyMail } from './mails.js';
@@ -34,6 +38,27 @@ const { accounts } = schema;
 /** One answer for every link that is no good: unknown, expired, used, or of another kind. */
 const badLink = () =>
   new ApiError('FORBIDDEN', 'This link is invalid, has expired or was already used', { reason: 'invalid_token' });
+
+/**
+ * In the transaction that verified the account's email: the imported people it claims now, in
+ * workspaces it joined before (claims.ts).
+ */
+async function claimNow(tx: Tx, out: Outbox, accountId: string, via: Parameters<typeof claimLate>[3]) {
+  const account = await accountById(tx, accountId);
+  return account ? claimLate(tx, out, account, via) : [];
+}
+
+/**
+ * After the commit of late claims: the account's sockets as its old user close (the app gets a
+ * token as the person it became, and loads again), and a picture the merge dropped goes.
+ */
+async function afterClaims(svc: Services, done: LateClaim[]): Promise<void> {
+  for (const c of done) {
+    forgetUser(c.appId, c.merged);
+    svc.chatSessions.end({ appId: c.appId, userId: c.merged, reason: 'You now have your imported history' });
+    if (c.picture) await removeBytes(svc, c.picture);
+  }
+}
 
 const isUniqueViolation = (err: unknown) =>
   (err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505';
@@ -55,7 +80,7 @@ export async function requestPasswordReset(svc: Services, body: ForgotPasswordBo
  */
 export async function resetPassword(svc: Services, body: ResetPasswordBody): Promise<void> {
   const now = svc.clock();
-  const accountId = await svc.db.transaction(async (tx) => {
+  const { accountId, claims } = await withTransaction(svc, async (tx, out) => {
     const row = await redeemMailToken(tx, 'reset_password', body.token, now);
     if (!row) throw badLink();
     const account = await accountById(tx, row.accountId);
@@ -73,9 +98,12 @@ export async function resetPassword(svc: Services, body: ResetPasswordBody): Pro
       })
       .where(eq(accounts.id, account.id));
     await rememberPassword(tx, account.id, passwordHash, new Date(now));
-    return account.id;
+    // The link reached the mailbox: an address confirmed only now claims its imported people.
+    const claims = account.emailVerifiedAt ? [] : await claimNow(tx, out, account.id, 'password_reset');
+    return { accountId: account.id, claims };
   });
   await endSessions(svc, { accountId });
+  await afterClaims(svc, claims);
 }
 
 /** Mail the signed-in account a new verification link (a no-op once verified). */
@@ -90,17 +118,27 @@ export async function resendVerification(svc: Services, session: AccountSession,
   svc.mailer.wake();
 }
 
-/** Mark an account's email verified with the token of its verification link. */
+/**
+ * Mark an account's email verified with the token of its verification link; the imported people
+ * with that address in workspaces it already joined become its, in the same transaction.
+ */
 export async function verifyEmail(svc: Services, token: string): Promise<void> {
   const now = svc.clock();
-  await svc.db.transaction(async (tx) => {
+  const claims = await withTransaction(svc, async (tx, out) => {
     const row = await redeemMailToken(tx, 'verify_email', token, now);
     if (!row) throw badLink();
+    const [was] = await tx
+      .select({ at: accounts.emailVerifiedAt })
+      .from(accounts)
+      .where(eq(accounts.id, row.accountId))
+      .for('update');
     await tx
       .update(accounts)
       .set({ emailVerifiedAt: sql`coalesce(${accounts.emailVerifiedAt}, ${new Date(now)})` })
       .where(eq(accounts.id, row.accountId));
+    return was && was.at === null ? claimNow(tx, out, row.accountId, 'email_verified') : [];
   });
+  await afterClaims(svc, claims);
 }
 
 /**
@@ -131,20 +169,27 @@ export async function requestEmailChange(
 
 /**
  * Confirm a change of email with the token mailed to the new address: the account takes it,
- * verified. CONFLICT when another account took the address in the meantime (the token stays
- * used).
+ * verified, and the imported people with that address in workspaces it already joined become
+ * its, in the same transaction. CONFLICT when another account took the address in the meantime
+ * (the token stays used).
  */
 export async function confirmEmailChange(svc: Services, token: string): Promise<void> {
   const now = svc.clock();
   const row = await redeemMailToken(svc.db, 'change_email', token, now);
-  if (!row?.newEmail) throw badLink();
+  const newEmail = row?.newEmail;
+  if (!row || !newEmail) throw badLink();
+  let claims: LateClaim[];
   try {
-    await svc.db
-      .update(accounts)
-      .set({ email: row.newEmail, emailVerifiedAt: new Date(now), updatedAt: sql`now()` })
-      .where(eq(accounts.id, row.accountId));
+    claims = await withTransaction(svc, async (tx, out) => {
+      await tx
+        .update(accounts)
+        .set({ email: newEmail, emailVerifiedAt: new Date(now), updatedAt: sql`now()` })
+        .where(eq(accounts.id, row.accountId));
+      return claimNow(tx, out, row.accountId, 'email_changed');
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ApiError('CONFLICT', 'Another account uses this email now');
     throw err;
   }
+  await afterClaims(svc, claims);
 }

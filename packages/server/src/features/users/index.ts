@@ -18,5 +18,6 @@ export {
   nameProblems,
 } from './names.js';
 export { presentUser, type UserRow } from './present.js';
+export { announceUserUpdated } from './profile.js';
 export { likePrefix, visibleToGuest } from './queries.js';
 export { userRoutes } from './routes.js';
