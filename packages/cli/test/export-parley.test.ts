@@ -69,7 +69,7 @@ describe.each(IMPORT_MODES)('parley export → parley import parley (%s)', (mode
       // Made by the server's job, which the command followed.
       expect(r.err).toMatch(/^parley: exporting through the server at http:\/\/127\.0\.0\.1:\d+…/);
       const exported = JSON.parse(r.out);
-      expect(exported).toMatchObject({ file: zip, version: 1, workspace: { id: from.workspace, name: 'Acme' } });
+      expect(exported).toMatchObject({ file: zip, version: 2, workspace: { id: from.workspace, name: 'Acme' } });
       expect(exported.counts).toMatchObject({ channels: 1, messages: 3, reactions: 1, files: 1 });
       r = await run(['export', zip, '--workspace', from.workspace, '--data', from.data], from.dbEnv);
       expect([r.code, r.err.trim()]).toEqual([1, `parley: ${zip} exists: choose another file`]);

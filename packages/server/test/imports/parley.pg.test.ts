@@ -9,9 +9,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importParleyExport } from '../../src/features/imports/index.js';
-import { KINDS } from '../../src/features/imports/parley-format.js';
+import { KINDS, PARLEY_FORMAT_VERSION } from '../../src/features/imports/parley-format.js';
 import { schema } from '../../src/platform/db/index.js';
 import { LocalStore } from '../../src/platform/storage/index.js';
 import { opaqueBytes, upload } from '../files/helpers.js';
@@ -92,6 +93,16 @@ async function fill(app: TestApp) {
   await rest(app, 'bob', 'PATCH', `/v1/notes/${note.id}`, { base_version: 1, text: 'be kind\nbe brief' });
   await rest(app, 'cat', 'POST', '/v1/notes', { title: 'Mine', text: 'private' });
   await rest(app, 'ada', 'POST', '/v1/channels/public:general/read', { seq: 3 });
+  // A custom emoji with an alias (the server's token: an app admin's act).
+  const form = new FormData();
+  form.append('shortcode', 'party');
+  form.append('aliases', 'hooray');
+  const png = await sharp({ create: { width: 300, height: 150, channels: 4, background: '#ff8800' } })
+    .png()
+    .toBuffer();
+  form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'e.png');
+  const emoji = await fetch(`${base}/v1/emoji`, { method: 'POST', headers: await app.server(), body: form });
+  if (emoji.status !== 200) throw new Error(`emoji: ${emoji.status} ${await emoji.text()}`);
   // Cat came from an earlier import and has not claimed her history yet: she still may, there.
   await h.database.db
     .insert(schema.importClaims)
@@ -150,7 +161,8 @@ async function snapshot(appId: string) {
     const got = (await h.database.db.select().from(table).where(eq(table.appId, appId))) as Record<string, unknown>[];
     out[k.kind] = got
       .filter((r) => k.kind !== 'files' || r.messageId !== null)
-      .map(({ appId: _a, readRev: _r, storageKey: _s, ...rest }) => rest)
+      // An emoji's image id and key are the target's own (image ids are unique on a server).
+      .map(({ appId: _a, readRev: _r, storageKey: _s, imageId: _i, ...rest }) => rest)
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   }
   const [ws] = await h.database.db.select().from(schema.workspaces).where(eq(schema.workspaces.appId, appId));
@@ -191,6 +203,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.files).toHaveLength(1);
     expect(before.notes).toHaveLength(2);
     expect(before.note_versions?.length).toBeGreaterThanOrEqual(3);
+    expect(before.custom_emoji).toHaveLength(1);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -203,6 +216,16 @@ describe('a workspace in Parley’s own format', () => {
     // The file's bytes, under the target's key, served by the API.
     const [f] = await h.database.db.select().from(schema.files).where(eq(schema.files.appId, dst.id));
     expect(Buffer.compare(await store.readAll(f?.storageKey as string), bytes)).toBe(0);
+    // The emoji, with its alias, its image served from the target.
+    const listed = async (app: TestApp) => (await rest(app, 'ada', 'GET', '/v1/emoji')).emoji;
+    const [party] = await listed(dst);
+    expect(party).toMatchObject({ shortcode: 'party', aliases: ['hooray'] });
+    const [was] = await listed(src);
+    expect(party.url).not.toBe(was.url);
+    const image = await fetch(new URL(party.url, base));
+    expect(image.status).toBe(200);
+    const original = await fetch(new URL(was.url, base));
+    expect(Buffer.compare(Buffer.from(await image.arrayBuffer()), Buffer.from(await original.arrayBuffer()))).toBe(0);
     // The messages read through the API as they were, seqs and threads included.
     const read = async (app: TestApp) =>
       (await rest(app, 'ada', 'GET', '/v1/channels/public:general/messages?limit=50')).messages.map(
@@ -291,6 +314,17 @@ describe('a workspace in Parley’s own format', () => {
     );
     const fileKey = [...bad.keys()].find((k) => k.startsWith('files/')) as string;
     bad.set(fileKey, Buffer.from('not the bytes'));
+    // An emoji named as a standard one, one whose image is no image, one without its image.
+    bad.set(
+      'custom_emoji.jsonl',
+      edit('custom_emoji.jsonl', (l) => [
+        { ...l[0], shortcode: 'smile' },
+        { ...l[0], shortcode: 'broken', aliases: [] },
+        { ...l[0], shortcode: 'lost', aliases: ['Not A Name'] },
+      ]),
+    );
+    bad.set('emoji/smile', entries.get('emoji/party') as Uint8Array);
+    bad.set('emoji/broken', Buffer.from('GIF89a but not really'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
     expect(refused.name).toBe('ExportRefusedError');
     const reasons = refused.problems.map((p: { file: string; reason: string }) => `${p.file}: ${p.reason}`).join('\n');
@@ -301,12 +335,18 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/users\.jsonl:2: username "not a name!" is not a username/);
     expect(reasons).toMatch(/members\.jsonl:\d+: role "emperor" is not a member role/);
     expect(reasons).toMatch(/files\/.*: its bytes are not the size and SHA-256 its row says/);
+    expect(reasons).toMatch(/custom_emoji\.jsonl:1: :smile: is a standard emoji's name/);
+    expect(reasons).toMatch(/emoji\/broken: not an emoji image/);
+    expect(reasons).toMatch(/custom_emoji\.jsonl:3: :Not A Name: is not a shortcode/);
     expect(await total(dst.id)).toEqual(before);
 
     // A newer version, or not this format at all: refused before anything else is read.
     const manifest = JSON.parse(Buffer.from(entries.get('manifest.json') as Uint8Array).toString('utf8'));
-    const newer = new Map(entries).set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, version: 2 })));
-    await expect(importParleyExport(h.database, dst.id, newer, { store })).rejects.toThrow(/version 2 is newer/);
+    const next = PARLEY_FORMAT_VERSION + 1;
+    const newer = new Map(entries).set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, version: next })));
+    await expect(importParleyExport(h.database, dst.id, newer, { store })).rejects.toThrow(
+      new RegExp(`version ${next} is newer`),
+    );
     const other = new Map(entries).set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, format: 'x' })));
     await expect(importParleyExport(h.database, dst.id, other, { store })).rejects.toThrow(
       /not a Parley workspace export/,
@@ -321,6 +361,28 @@ describe('a workspace in Parley’s own format', () => {
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION_ERROR');
     expect(await total(dst.id)).toEqual(before);
+  });
+
+  it('reads a version 1 archive: the kinds of later versions are none', async () => {
+    const dst = await workspace('Version one');
+    const entries = await entriesOf(zip);
+    const manifest = JSON.parse(Buffer.from(entries.get('manifest.json') as Uint8Array).toString('utf8'));
+    const v1 = new Map(
+      [...entries].filter(([name]) => {
+        const kind = KINDS.find((k) => name === `${k.kind}.jsonl`) as { since?: number } | undefined;
+        return !(kind?.since && kind.since > 1) && !name.startsWith('emoji/');
+      }),
+    );
+    const counts = Object.fromEntries(
+      Object.entries(manifest.counts).filter(
+        ([k]) => !KINDS.some((x) => x.kind === k && (x as { since?: number }).since),
+      ),
+    );
+    v1.set('manifest.json', Buffer.from(JSON.stringify({ ...manifest, version: 1, counts })));
+    const report = await importParleyExport(h.database, dst.id, v1, { store });
+    expect(report.version).toBe(1);
+    expect(report.imported.messages).toBe(9);
+    expect(report.imported.custom_emoji).toBe(0);
   });
 
   it('a dry run reports what it would import and writes nothing', async () => {

@@ -19,6 +19,7 @@ import { ImportInputError } from './errors.js';
 import {
   CLAIMS_FILE,
   type Claim,
+  emojiEntry,
   encodeRow,
   fileEntry,
   KINDS,
@@ -90,6 +91,7 @@ async function writeExport(
     };
     await zip.add('settings.json', Buffer.from(`${JSON.stringify(settings, null, 2)}\n`));
     const fileRows: (typeof schema.files.$inferSelect)[] = [];
+    const emojiRows: (typeof schema.customEmoji.$inferSelect)[] = [];
     for (const k of KINDS) {
       opts.onProgress?.(done, total, k.kind);
       const cols = getTableColumns(k.table) as Record<string, PgColumn>;
@@ -112,6 +114,7 @@ async function writeExport(
           .offset(offset)) as Record<string, unknown>[];
         for (const r of page) lines.push(encodeRow(k, r));
         if (k.kind === 'files') fileRows.push(...(page as (typeof schema.files.$inferSelect)[]));
+        if (k.kind === 'custom_emoji') emojiRows.push(...(page as (typeof schema.customEmoji.$inferSelect)[]));
         if (page.length < PAGE) break;
       }
       counts[k.kind satisfies KindName] = lines.length;
@@ -140,6 +143,7 @@ async function writeExport(
       for (const [size, key] of Object.entries(f.thumbs))
         await zip.add(thumbEntry(f.id, size), await store.readAll(key));
     }
+    for (const e of emojiRows) await zip.add(emojiEntry(e.shortcode), await store.readAll(e.storageKey));
     const manifest: Manifest = {
       format: PARLEY_FORMAT,
       version: PARLEY_FORMAT_VERSION,

@@ -11,12 +11,16 @@
  *   claims.jsonl         {"user_id","email"}: the address each person had, whom an account with it may claim
  *   files/<id>/<name>    each file's bytes, under its id and its (sanitized) name
  *   thumbs/<id>/<size>   the thumbnails the media job made of it (WebP)
+ *   emoji/<shortcode>    each custom emoji's image, as it is stored (PNG, GIF or WebP)
  *
  * A row is the table's columns by their database names (snake_case), without `app_id` (the
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). A reader refuses a version it does not know.
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji…): a
+ * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
+ * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
+ * not know.
  */
 import { AutomodSettings, JoinPolicy, PermissionOverrides, registerFormats, UploadRules } from '@parley/protocol';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
@@ -26,16 +30,28 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { schema } from '../../platform/db/index.js';
 
 export const PARLEY_FORMAT = 'parley-workspace';
-export const PARLEY_FORMAT_VERSION = 1;
+export const PARLEY_FORMAT_VERSION = 2;
 
 /** A kind of row the format carries: its file (`<kind>.jsonl`), its table, its key. */
-interface Kind {
+export interface Kind {
   kind: string;
   table: PgTable;
   /** Columns left out of the format (besides `app_id`), by database name. */
   omit: readonly string[];
   /** The row's identity (database names): two lines with the same key are a problem. */
   key: readonly string[];
+  /** The format version that brought the kind (1 when absent): an older archive has none of it. */
+  since?: number;
+  /**
+   * Columns (database names) that name a row of an earlier kind (its one-column key): each must
+   * be in the archive (null: names nothing). The kinds of version 1 check theirs by hand.
+   */
+  refs?: Readonly<Record<string, string>>;
+  /**
+   * The column (one of `refs`) naming the row this one hangs on: it is imported only with that
+   * row, so a row the target holds already keeps what hangs on it as it is.
+   */
+  parent?: string;
 }
 
 /** Every kind, in the order they are written and read: a row names only rows of kinds before it. */
@@ -50,6 +66,8 @@ export const KINDS = [
   { kind: 'files', table: schema.files, omit: ['storage_key'], key: ['id'] },
   { kind: 'notes', table: schema.notes, omit: [], key: ['id'] },
   { kind: 'note_versions', table: schema.noteVersions, omit: [], key: ['note_id', 'version'] },
+  // The image's id and key are the target's own (an image id is unique across the server).
+  { kind: 'custom_emoji', table: schema.customEmoji, omit: ['image_id', 'storage_key'], key: ['shortcode'], since: 2 },
 ] as const satisfies readonly Kind[];
 
 export type KindName = (typeof KINDS)[number]['kind'];
@@ -176,6 +194,13 @@ export function decodeRow(k: Kind, line: unknown): { row: Record<string, unknown
   return { row };
 }
 
+/** The property of `k`'s rows that holds its column `name` (a database name). */
+export function propOf(k: Kind, name: string): string {
+  const c = columnsOf(k).find((x) => x.name === name);
+  if (!c) throw new Error(`parley format: ${k.kind} has no column ${name}`);
+  return c.prop;
+}
+
 /** The key of a decoded row of `k`, as one string. */
 export function keyOf(k: Kind, row: Record<string, unknown>): string {
   const cols = columnsOf(k);
@@ -193,5 +218,7 @@ export function schemaProblem(s: TSchema, value: unknown): string | null {
 export const fileEntry = (id: string, name: string) => `files/${id}/${name}`;
 /** The entry of a file's thumbnail of one size. */
 export const thumbEntry = (id: string, size: string) => `thumbs/${id}/${size}`;
+/** The entry of a custom emoji's image. */
+export const emojiEntry = (shortcode: string) => `emoji/${shortcode}`;
 /** A thumbnail's key in the store, beside its file's (as the media job keys them). */
 export const thumbKey = (storageKey: string, size: string) => `${storageKey}.t${size}`;

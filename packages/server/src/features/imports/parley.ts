@@ -19,14 +19,23 @@
  *   channel that was already here (a later export of the same workspace) takes the next seqs.
  *   Each imported message gets its `message.new` in the channel's event log, as it stands.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ChannelEvent } from '@parley/protocol';
-import { CHANNEL_TYPES, MEMBER_ROLES, Message, USER_ROLES, USERNAME_PATTERN } from '@parley/protocol';
+import {
+  CHANNEL_TYPES,
+  MAX_EMOJI_ALIASES,
+  MEMBER_ROLES,
+  Message,
+  USER_ROLES,
+  USERNAME_PATTERN,
+} from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, schema, type Tx } from '../../platform/db/index.js';
+import { ApiError } from '../../platform/errors.js';
 import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
+import { checkShortcode, prepareEmojiImage, standardShortcodes } from '../emoji/index.js';
 import { type FileRow, presentAttachment } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
@@ -34,13 +43,16 @@ import {
   CLAIMS_FILE,
   Claim,
   decodeRow,
+  emojiEntry,
   fileEntry,
   KINDS,
+  type Kind,
   type KindName,
   keyOf,
   Manifest,
   PARLEY_FORMAT,
   PARLEY_FORMAT_VERSION,
+  propOf,
   Settings,
   schemaProblem,
   thumbEntry,
@@ -103,7 +115,14 @@ export async function importParleyExport(
   opts: ParleyImportOptions = {},
 ): Promise<ParleyImportReport> {
   const archive = 'blobs' in input && 'problems' in input ? input : archiveFromEntries(input);
-  const { manifest, settings, rows, bytes, claims: claimRows } = await readParleyExport(archive, !!opts.store);
+  const {
+    manifest,
+    settings,
+    rows,
+    bytes,
+    claims: claimRows,
+    emojiImages,
+  } = await readParleyExport(archive, !!opts.store);
   const db = database.db;
   const [ws] = await db
     .select({ appId: schema.workspaces.appId })
@@ -280,6 +299,41 @@ export async function importParleyExport(
     count(report, 'note_versions', versions.length, rows.note_versions.length);
     step('notes');
 
+    // Custom emoji: a name the workspace has already is left as it is (its emoji stays); an alias
+    // taken here is left out. The image gets an id and a key of the target's.
+    const emojiNames = [...new Set(rows.custom_emoji.flatMap((e) => [str(e.shortcode), ...(e.aliases as string[])]))];
+    const takenNames = new Set<string>();
+    for (let i = 0; i < emojiNames.length; i += 1000)
+      for (const r of await q
+        .select({ name: schema.emojiNames.name })
+        .from(schema.emojiNames)
+        .where(and(eq(schema.emojiNames.appId, appId), inArray(schema.emojiNames.name, emojiNames.slice(i, i + 1000)))))
+        takenNames.add(r.name);
+    const freshEmoji = rows.custom_emoji.filter((e) => !takenNames.has(str(e.shortcode)));
+    for (const e of freshEmoji) {
+      const img = emojiImages.get(str(e.shortcode));
+      if (!img) continue;
+      const imageId = randomUUID();
+      const storageKey = `${appId}/${imageId}.emoji`;
+      e.aliases = (e.aliases as string[]).filter((a) => !takenNames.has(a));
+      const names = [str(e.shortcode), ...(e.aliases as string[])];
+      for (const n of names) takenNames.add(n);
+      if (!opts.dryRun && opts.store) await opts.store.putBytes(storageKey, img.data, { contentType: img.contentType });
+      await q.insert(schema.emojiNames).values(names.map((name) => ({ appId, name, shortcode: str(e.shortcode) })));
+      await q.insert(schema.customEmoji).values({
+        ...(e as typeof schema.customEmoji.$inferInsert),
+        appId,
+        imageId,
+        storageKey,
+        contentType: img.contentType,
+        animated: img.animated,
+        width: img.width,
+        height: img.height,
+      });
+    }
+    count(report, 'custom_emoji', freshEmoji.length, rows.custom_emoji.length);
+    step('custom_emoji');
+
     // The settings: the archive's are the workspace's from now on.
     await q
       .update(schema.workspaces)
@@ -392,6 +446,8 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     const list: Row[] = [];
     rows[k.kind] = list;
     keys[k.kind] = new Set();
+    // A kind newer than the archive's version: it has none.
+    if (((k as Kind).since ?? 1) > m.version) continue;
     const blob = archive.blobs.get(name);
     if (!blob) {
       problems.push({ file: name, reason: 'not in the archive' });
@@ -517,6 +573,20 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
       "a note must be a channel's (cid) or a person's (owner_id) of the archive",
     );
   for (const v of rows.note_versions) need(v, has('notes', str(v.noteId)), 'version of a note not in the archive');
+  // The kinds that say what they name (`refs`): each such row is in the archive.
+  for (const k of KINDS as readonly Kind[])
+    for (const [col, kind] of Object.entries(k.refs ?? {})) {
+      const prop = propOf(k, col);
+      for (const r of rows[k.kind as KindName]) {
+        const v = r[prop];
+        need(
+          r,
+          v == null || has(kind as KindName, String(v)),
+          `"${col}" names a row not in ${kind}.jsonl (${String(v)})`,
+        );
+      }
+    }
+  const emojiImages = await checkEmoji(archive, rows.custom_emoji, haveStore, problems);
   const claims: Claim[] = [];
   const claimBlob = archive.blobs.get(CLAIMS_FILE);
   if (!claimBlob) problems.push({ file: CLAIMS_FILE, reason: 'not in the archive' });
@@ -539,7 +609,68 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
   }
   if (problems.length > 0) refuse();
   for (const k of KINDS) for (const r of rows[k.kind]) delete r._line;
-  return { manifest: m, settings: settings as Settings, rows, bytes, claims };
+  return { manifest: m, settings: settings as Settings, rows, bytes, claims, emojiImages };
+}
+
+type EmojiImage = Awaited<ReturnType<typeof prepareEmojiImage>>;
+
+/**
+ * Custom emoji as an upload of one is checked: names that are shortcodes here, none a standard
+ * emoji's or another's of the archive, at most MAX_EMOJI_ALIASES aliases, and an image that is
+ * one an emoji may have. Answers each one's image, re-encoded as an upload's is.
+ */
+async function checkEmoji(
+  archive: ExportArchive,
+  list: readonly Row[],
+  haveStore: boolean,
+  problems: ExportProblem[],
+): Promise<Map<string, EmojiImage>> {
+  const images = new Map<string, EmojiImage>();
+  const seen = new Set<string>();
+  const isShortcode = (n: unknown) => {
+    try {
+      return typeof n === 'string' && checkShortcode(n) === n;
+    } catch {
+      return false;
+    }
+  };
+  for (const e of list) {
+    const where = str(e._line);
+    const code = str(e.shortcode);
+    const aliases = e.aliases;
+    if (!Array.isArray(aliases) || aliases.length > MAX_EMOJI_ALIASES) {
+      problems.push({ file: where, reason: `"aliases" must be a list of at most ${MAX_EMOJI_ALIASES} shortcodes` });
+      continue;
+    }
+    const names = [code, ...aliases];
+    const bad = names.find((n) => !isShortcode(n));
+    if (bad !== undefined) {
+      problems.push({ file: where, reason: `:${String(bad)}: is not a shortcode (2–32 of a-z, 0-9, _, - and +)` });
+      continue;
+    }
+    const standard = names.find((n) => standardShortcodes().has(n));
+    if (standard) problems.push({ file: where, reason: `:${standard}: is a standard emoji's name` });
+    const twice = names.find((n) => seen.has(n));
+    if (twice) problems.push({ file: where, reason: `:${twice}: is a name of another emoji of the archive` });
+    for (const n of names) seen.add(n);
+    const entry = emojiEntry(code);
+    const blob = archive.blobs.get(entry);
+    if (!blob) {
+      problems.push({ file: where, reason: `its image is not in the archive (${entry})` });
+      continue;
+    }
+    if (!haveStore) {
+      problems.push({ file: entry, reason: 'no file store to put the image in' });
+      continue;
+    }
+    try {
+      images.set(code, await prepareEmojiImage(await blob.read(), code));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      problems.push({ file: entry, reason: `not an emoji image: ${err.message}` });
+    }
+  }
+  return images;
 }
 
 /** The JSON values of a JSONL entry, each with its `file:line`; a line that is not JSON is a problem. */
