@@ -48,5 +48,14 @@ export function describeParleyReport(r: ParleyImportReport): string {
       );
     if (r.renamed.length > 50) lines.push(`  … and ${r.renamed.length - 50} more (--json lists all)`);
   }
+  const groups = r.renamed_groups ?? [];
+  if (groups.length > 0) {
+    lines.push(`User groups not under their handle there (${groups.length}): an @name is taken here`);
+    for (const g of groups.slice(0, 50))
+      lines.push(
+        `  @${g.wanted} → @${g.handle} (${g.reason === 'reserved' ? 'a reserved word' : `taken by a ${g.held_by ?? 'user'}`})`,
+      );
+    if (groups.length > 50) lines.push(`  … and ${groups.length - 50} more (--json lists all)`);
+  }
   return lines.join('\n');
 }

@@ -25,6 +25,7 @@ export {
   openMattermostExport,
   PARLEY_FORMAT,
   PARLEY_FORMAT_VERSION,
+  type ParleyGroupRename,
   type ParleyImportOptions,
   type ParleyImportReport,
   type ParleyRename,

@@ -103,6 +103,14 @@ async function fill(app: TestApp) {
   form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'e.png');
   const emoji = await fetch(`${base}/v1/emoji`, { method: 'POST', headers: await app.server(), body: form });
   if (emoji.status !== 200) throw new Error(`emoji: ${emoji.status} ${await emoji.text()}`);
+  // A user group, with two members.
+  const group = await h.call({
+    method: 'POST',
+    url: '/v1/user-groups',
+    headers: await app.server(),
+    payload: { handle: 'eng', name: 'Engineering', description: 'builders', members: ['ada', 'bob'] },
+  });
+  if (group.status >= 300) throw new Error(`group: ${group.status} ${JSON.stringify(group.body)}`);
   // Cat came from an earlier import and has not claimed her history yet: she still may, there.
   await h.database.db
     .insert(schema.importClaims)
@@ -204,6 +212,8 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.notes).toHaveLength(2);
     expect(before.note_versions?.length).toBeGreaterThanOrEqual(3);
     expect(before.custom_emoji).toHaveLength(1);
+    expect(before.user_groups).toHaveLength(1);
+    expect(before.user_group_members).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -252,11 +262,18 @@ describe('a workspace in Parley’s own format', () => {
 
   it('renames a username the target holds, and keeps the id', async () => {
     const dst = await workspace('Taken');
-    await h.users(dst, [{ id: 'someone', name: 'Someone', username: 'bob' }]);
+    await h.users(dst, [
+      { id: 'someone', name: 'Someone', username: 'bob' },
+      { id: 'engineer', name: 'Engineer', username: 'eng' },
+    ]);
     const end = (await importInto(dst.id, zip)).at(-1);
     expect(end.report.renamed).toEqual([
       { user_id: 'bob', wanted: 'bob', username: 'bob-2', reason: 'taken', held_by: 'user' },
     ]);
+    // A group's handle is an @name too: the group is renamed, its id and members kept.
+    expect(end.report.renamed_groups).toMatchObject([{ wanted: 'eng', handle: 'eng-2', reason: 'taken' }]);
+    const groups = await h.database.db.select().from(schema.userGroups).where(eq(schema.userGroups.appId, dst.id));
+    expect(groups.map((g) => g.handle)).toEqual(['eng-2']);
     const [bob] = await h.database.db
       .select()
       .from(schema.users)
@@ -324,6 +341,15 @@ describe('a workspace in Parley’s own format', () => {
       ]),
     );
     bad.set('emoji/smile', entries.get('emoji/party') as Uint8Array);
+    // A group member of a group that is not there; a handle that is none.
+    bad.set(
+      'user_group_members.jsonl',
+      edit('user_group_members.jsonl', (l) => [...l, { ...l[0], group_id: '01890000-0000-7000-8000-0000000000bb' }]),
+    );
+    bad.set(
+      'user_groups.jsonl',
+      edit('user_groups.jsonl', (l) => [{ ...l[0], handle: '-no-' }]),
+    );
     bad.set('emoji/broken', Buffer.from('GIF89a but not really'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
     expect(refused.name).toBe('ExportRefusedError');
@@ -338,6 +364,10 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/custom_emoji\.jsonl:1: :smile: is a standard emoji's name/);
     expect(reasons).toMatch(/emoji\/broken: not an emoji image/);
     expect(reasons).toMatch(/custom_emoji\.jsonl:3: :Not A Name: is not a shortcode/);
+    expect(reasons).toMatch(
+      /user_group_members\.jsonl:3: "group_id" names a row not in user_groups\.jsonl \(01890000-0000-7000-8000-0000000000bb\)/,
+    );
+    expect(reasons).toMatch(/user_groups\.jsonl:1: handle "-no-" is not a group handle/);
     expect(await total(dst.id)).toEqual(before);
 
     // A newer version, or not this format at all: refused before anything else is read.

@@ -15,6 +15,7 @@ export {
 export { openMattermostExport } from './mattermost-export.js';
 export {
   importParleyExport,
+  type ParleyGroupRename,
   type ParleyImportOptions,
   type ParleyImportReport,
   type ParleyRename,

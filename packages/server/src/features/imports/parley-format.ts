@@ -17,7 +17,7 @@
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -68,6 +68,17 @@ export const KINDS = [
   { kind: 'note_versions', table: schema.noteVersions, omit: [], key: ['note_id', 'version'] },
   // The image's id and key are the target's own (an image id is unique across the server).
   { kind: 'custom_emoji', table: schema.customEmoji, omit: ['image_id', 'storage_key'], key: ['shortcode'], since: 2 },
+  // A group's handle shares the @names of people: one the target holds is renamed, as a username is.
+  { kind: 'user_groups', table: schema.userGroups, omit: [], key: ['id'], since: 2 },
+  {
+    kind: 'user_group_members',
+    table: schema.userGroupMembers,
+    omit: [],
+    key: ['group_id', 'user_id'],
+    since: 2,
+    refs: { group_id: 'user_groups', user_id: 'users' },
+    parent: 'group_id',
+  },
 ] as const satisfies readonly Kind[];
 
 export type KindName = (typeof KINDS)[number]['kind'];

@@ -23,6 +23,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ChannelEvent } from '@parley/protocol';
 import {
   CHANNEL_TYPES,
+  GROUP_HANDLE_PATTERN,
   MAX_EMOJI_ALIASES,
   MEMBER_ROLES,
   Message,
@@ -70,6 +71,15 @@ export interface ParleyRename {
   held_by?: 'user' | 'group';
 }
 
+/** A user group whose handle the target holds (a person's or another group's): renamed. */
+export interface ParleyGroupRename {
+  group_id: string;
+  wanted: string;
+  handle: string;
+  reason: RenameReason['reason'];
+  held_by?: 'user' | 'group';
+}
+
 export interface ParleyImportReport {
   dry_run: boolean;
   /** The format version of the archive, and where it came from. */
@@ -81,6 +91,8 @@ export interface ParleyImportReport {
   /** Bytes of the files (and thumbnails) put into the store. */
   file_bytes: number;
   renamed: ParleyRename[];
+  /** User groups whose handle was another's here. */
+  renamed_groups: ParleyGroupRename[];
   /** People an account with the address they had may claim (docs/moving.md, step 4). */
   claims: number;
   /** Whether the workspace's settings were set from the archive's (settings.json). */
@@ -138,6 +150,7 @@ export async function importParleyExport(
     existing: zero(),
     file_bytes: 0,
     renamed: [],
+    renamed_groups: [],
     claims: 0,
     settings: false,
   };
@@ -158,11 +171,11 @@ export async function importParleyExport(
       rows.users.map((u) => str(u.id)),
     );
     const freshUsers = rows.users.filter((u) => !storedUsers.has(str(u.id)));
-    const pick = await usernamePicker(
-      q,
-      appId,
-      freshUsers.flatMap((u) => (u.username ? [str(u.username)] : [])),
-    );
+    // Groups' handles are @names too: who holds them is read with the usernames.
+    const pick = await usernamePicker(q, appId, [
+      ...freshUsers.flatMap((u) => (u.username ? [str(u.username)] : [])),
+      ...rows.user_groups.map((g) => str(g.handle)),
+    ]);
     for (const u of freshUsers) {
       if (!u.username) continue;
       const { username, why } = await pick(str(u.username), str(u.id));
@@ -179,6 +192,8 @@ export async function importParleyExport(
     report.claims = claims.length;
     count(report, 'users', freshUsers.length, rows.users.length);
     step('users');
+    // The rows added by this run, by kind: what hangs on a row comes only with it (`parent`).
+    const added = new Map<string, Set<string>>([['users', freshUserIds]]);
 
     // Channels, and the members of those new here.
     const storedChannels = await existingKeys(
@@ -191,6 +206,7 @@ export async function importParleyExport(
     );
     const freshChannels = rows.channels.filter((c) => !storedChannels.has(str(c.cid)));
     const freshCids = new Set(freshChannels.map((c) => str(c.cid)));
+    added.set('channels', freshCids);
     await insertNew(q, schema.channels, freshChannels.map((c) => ({ ...c, appId })) as never);
     count(report, 'channels', freshChannels.length, rows.channels.length);
     step('channels');
@@ -251,6 +267,7 @@ export async function importParleyExport(
 
     // What hangs on a message: only that of the messages added here.
     const freshIds = new Set(fresh.map((m) => m.id));
+    added.set('messages', freshIds);
     const children = [
       ['message_versions', schema.messageVersions],
       ['reactions', schema.reactions],
@@ -294,6 +311,7 @@ export async function importParleyExport(
     await insertNew(q, schema.notes, freshNotes.map((n) => ({ ...n, appId })) as never);
     count(report, 'notes', freshNotes.length, rows.notes.length);
     const freshNoteIds = new Set(freshNotes.map((n) => str(n.id)));
+    added.set('notes', freshNoteIds);
     const versions = rows.note_versions.filter((v) => freshNoteIds.has(str(v.noteId)));
     await insertNew(q, schema.noteVersions, versions.map((v) => ({ ...v, appId })) as never);
     count(report, 'note_versions', versions.length, rows.note_versions.length);
@@ -334,6 +352,31 @@ export async function importParleyExport(
     count(report, 'custom_emoji', freshEmoji.length, rows.custom_emoji.length);
     step('custom_emoji');
 
+    // User groups: a handle held here (a person's or a group's) is renamed, as a username is.
+    const storedGroups = await existingKeys(
+      q,
+      schema.userGroups,
+      schema.userGroups.appId,
+      schema.userGroups.id,
+      appId,
+      rows.user_groups.map((g) => str(g.id)),
+    );
+    for (const g of rows.user_groups) {
+      if (storedGroups.has(str(g.id))) continue;
+      const { username: handle, why } = await pick(str(g.handle), str(g.id));
+      if (why) report.renamed_groups.push({ group_id: str(g.id), wanted: str(g.handle), handle, ...why });
+      g.handle = handle;
+    }
+
+    // The other kinds of version 2, alike: the rows not here yet, each child only with its parent.
+    for (const k of KINDS as readonly Kind[]) {
+      if (!k.since || k.kind === 'custom_emoji') continue;
+      const list = rows[k.kind as KindName];
+      const n = await writeRows(q, appId, k, list, added);
+      count(report, k.kind as KindName, n, list.length);
+      step(k.kind);
+    }
+
     // The settings: the archive's are the workspace's from now on.
     await q
       .update(schema.workspaces)
@@ -361,6 +404,31 @@ export async function importParleyExport(
 function count(report: ParleyImportReport, kind: KindName, fresh: number, all: number) {
   report.imported[kind] = fresh;
   report.existing[kind] = all - fresh;
+}
+
+/**
+ * Insert the rows of `k` the workspace does not hold (by any of its keys), and of a kind that
+ * hangs on another (`parent`) only those whose parent this run added; `added` gets their keys.
+ * Answers how many went in.
+ */
+async function writeRows(q: Tx, appId: string, k: Kind, list: readonly Row[], added: Map<string, Set<string>>) {
+  let todo = list;
+  if (k.parent) {
+    const parents = added.get(k.refs?.[k.parent] ?? '') ?? new Set<string>();
+    const prop = propOf(k, k.parent);
+    todo = list.filter((r) => parents.has(String(r[prop])));
+  }
+  const keys = new Set<string>();
+  for (let i = 0; i < todo.length; i += 500) {
+    const got = (await q
+      .insert(k.table)
+      .values(todo.slice(i, i + 500).map((r) => ({ ...r, appId })) as never)
+      .onConflictDoNothing()
+      .returning()) as Row[];
+    for (const r of got) keys.add(keyOf(k, r));
+  }
+  added.set(k.kind, keys);
+  return keys.size;
 }
 
 /** Which of `ids` the app's rows hold (`appCol` the table's app, `col` the key). */
@@ -396,6 +464,7 @@ function fileRow(appId: string, f: Row): FileRow {
 
 const SIZE = /^[a-z0-9]{1,16}$/;
 const USERNAME = new RegExp(USERNAME_PATTERN);
+const GROUP_HANDLE = new RegExp(GROUP_HANDLE_PATTERN);
 
 /**
  * The archive's manifest, settings and rows, every one checked; any problem refuses it whole.
@@ -587,6 +656,8 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
       }
     }
   const emojiImages = await checkEmoji(archive, rows.custom_emoji, haveStore, problems);
+  for (const g of rows.user_groups)
+    need(g, GROUP_HANDLE.test(str(g.handle)), `handle "${str(g.handle)}" is not a group handle`);
   const claims: Claim[] = [];
   const claimBlob = archive.blobs.get(CLAIMS_FILE);
   if (!claimBlob) problems.push({ file: CLAIMS_FILE, reason: 'not in the archive' });
