@@ -18,6 +18,7 @@ export function importParley(values: Values): Promise<ImportOutcome> {
         dryRun: o.dryRun,
         onProgress: o.onProgress,
         store: o.store,
+        publicUrl: o.cfg.publicUrl,
       }),
     describe: describeParleyReport,
     channel: (kind) => kind,

@@ -103,6 +103,29 @@ async function fill(app: TestApp) {
   form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'e.png');
   const emoji = await fetch(`${base}/v1/emoji`, { method: 'POST', headers: await app.server(), body: form });
   if (emoji.status !== 200) throw new Error(`emoji: ${emoji.status} ${await emoji.text()}`);
+  // Ada's profile picture, uploaded here; and the workspace's logo (a copy of its renditions,
+  // as the logo upload of a workspace owner stores them).
+  const avatar = new FormData();
+  avatar.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'me.png');
+  const put = await fetch(`${base}/v1/me/avatar`, { method: 'PUT', headers: await app.user('ada'), body: avatar });
+  if (put.status !== 200) throw new Error(`avatar: ${put.status} ${await put.text()}`);
+  const [pic] = await h.database.db.select().from(schema.images).where(eq(schema.images.appId, app.id));
+  const logoId = '01890000-0000-7000-8000-00000000106f';
+  const logoSizes: Record<string, string> = {};
+  for (const [size, key] of Object.entries(pic?.sizes ?? {})) {
+    logoSizes[size] = `${app.id}/${logoId}.a${size}`;
+    await store.putBytes(logoSizes[size] as string, await store.readAll(key));
+  }
+  await h.database.db.insert(schema.images).values({
+    appId: app.id,
+    id: logoId,
+    ownerKind: 'workspace',
+    ownerId: '',
+    userId: 'ada',
+    sizes: logoSizes,
+    bytes: pic?.bytes ?? 0,
+    blurhash: null,
+  });
   // A user group, with two members.
   const group = await h.call({
     method: 'POST',
@@ -117,7 +140,7 @@ async function fill(app: TestApp) {
     .values({ appId: app.id, email: 'cat@example.com', userId: 'cat', source: 'slack' });
   await h.database.db
     .update(schema.workspaces)
-    .set({ joinPolicy: 'domain', joinDomain: 'example.com' })
+    .set({ joinPolicy: 'domain', joinDomain: 'example.com', logo: `http://old.example/v1/images/${app.id}/${logoId}` })
     .where(eq(schema.workspaces.appId, app.id));
 }
 
@@ -170,7 +193,15 @@ async function snapshot(appId: string) {
     out[k.kind] = got
       .filter((r) => k.kind !== 'files' || r.messageId !== null)
       // An emoji's image id and key are the target's own (image ids are unique on a server).
-      .map(({ appId: _a, readRev: _r, storageKey: _s, imageId: _i, ...rest }) => rest)
+      .map(({ appId: _a, readRev: _r, storageKey: _s, imageId: _i, ...rest }) => ({
+        ...rest,
+        // A picture's renditions are under the target's keys (compared by their bytes below).
+        ...(k.kind === 'images' ? { sizes: Object.keys(rest.sizes as object).sort() } : {}),
+        // A person's picture is served by the target: its URL is the target's (the picture's id kept).
+        ...(k.kind === 'users' && rest.image
+          ? { image: String(rest.image).replace(/^.*\/v1\/images\/[^/]+\//, '/v1/images/<app>/') }
+          : {}),
+      }))
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   }
   const [ws] = await h.database.db.select().from(schema.workspaces).where(eq(schema.workspaces.appId, appId));
@@ -214,6 +245,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.custom_emoji).toHaveLength(1);
     expect(before.user_groups).toHaveLength(1);
     expect(before.user_group_members).toHaveLength(2);
+    expect(before.images).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -226,6 +258,19 @@ describe('a workspace in Parley’s own format', () => {
     // The file's bytes, under the target's key, served by the API.
     const [f] = await h.database.db.select().from(schema.files).where(eq(schema.files.appId, dst.id));
     expect(Buffer.compare(await store.readAll(f?.storageKey as string), bytes)).toBe(0);
+    // Ada's picture and the logo, served by the target at the target's URLs.
+    const [adaThere] = await h.database.db
+      .select()
+      .from(schema.users)
+      .where(and(eq(schema.users.appId, dst.id), eq(schema.users.id, 'ada')));
+    expect(adaThere?.image).toMatch(new RegExp(`^/v1/images/${dst.id}/[0-9a-f-]{36}$`));
+    const [wsThere] = await h.database.db.select().from(schema.workspaces).where(eq(schema.workspaces.appId, dst.id));
+    expect(wsThere?.logo).toBe(`/v1/images/${dst.id}/${'01890000-0000-7000-8000-00000000106f'}`);
+    for (const url of [adaThere?.image, wsThere?.logo]) {
+      const got = await fetch(new URL(`${url}?size=96`, base));
+      expect(got.status, url ?? '').toBe(200);
+      expect(got.headers.get('content-type')).toBe('image/webp');
+    }
     // The emoji, with its alias, its image served from the target.
     const listed = async (app: TestApp) => (await rest(app, 'ada', 'GET', '/v1/emoji')).emoji;
     const [party] = await listed(dst);
@@ -236,10 +281,17 @@ describe('a workspace in Parley’s own format', () => {
     expect(image.status).toBe(200);
     const original = await fetch(new URL(was.url, base));
     expect(Buffer.compare(Buffer.from(await image.arrayBuffer()), Buffer.from(await original.arrayBuffer()))).toBe(0);
-    // The messages read through the API as they were, seqs and threads included.
+    // The messages read through the API as they were, seqs and threads included (a picture's
+    // URL is the server's that serves it).
+    const picture = (u: any) =>
+      u?.image ? { ...u, image: u.image.replace(/^.*\/v1\/images\/[^/]+\//, '/v1/images/<app>/') } : u;
     const read = async (app: TestApp) =>
       (await rest(app, 'ada', 'GET', '/v1/channels/public:general/messages?limit=50')).messages.map(
-        ({ attachments, ...m }: any) => ({ ...m, attachments: attachments.map((a: any) => a.id) }),
+        ({ attachments, user, ...m }: any) => ({
+          ...m,
+          user: picture(user),
+          attachments: attachments.map((a: any) => a.id),
+        }),
       );
     expect(await read(dst)).toEqual(await read(src));
     const replies = async (app: TestApp, id: string) =>
@@ -351,6 +403,14 @@ describe('a workspace in Parley’s own format', () => {
       edit('user_groups.jsonl', (l) => [{ ...l[0], handle: '-no-' }]),
     );
     bad.set('emoji/broken', Buffer.from('GIF89a but not really'));
+    // A picture of someone not in the archive, without its renditions; a rendition that is no WebP.
+    const stray = '01890000-0000-7000-8000-0000000000cc';
+    bad.set(
+      'images.jsonl',
+      edit('images.jsonl', (l) => [...l, { ...l[0], id: stray, owner_kind: 'user', owner_id: 'nobody' }]),
+    );
+    const rendition = [...bad.keys()].find((k) => k.startsWith('pictures/')) as string;
+    bad.set(rendition, Buffer.from('<svg onload="alert(1)"/>'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
     expect(refused.name).toBe('ExportRefusedError');
     const reasons = refused.problems.map((p: { file: string; reason: string }) => `${p.file}: ${p.reason}`).join('\n');
@@ -368,6 +428,9 @@ describe('a workspace in Parley’s own format', () => {
       /user_group_members\.jsonl:3: "group_id" names a row not in user_groups\.jsonl \(01890000-0000-7000-8000-0000000000bb\)/,
     );
     expect(reasons).toMatch(/user_groups\.jsonl:1: handle "-no-" is not a group handle/);
+    expect(reasons).toMatch(/images\.jsonl:3: a picture must be a person's of users\.jsonl/);
+    expect(reasons).toMatch(new RegExp(`images\\.jsonl:3: its picture is not in the archive \\(pictures/${stray}/`));
+    expect(reasons).toMatch(/pictures\/.*: not a WebP picture/);
     expect(await total(dst.id)).toEqual(before);
 
     // A newer version, or not this format at all: refused before anything else is read.

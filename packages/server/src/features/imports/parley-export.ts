@@ -27,6 +27,7 @@ import {
   type Manifest,
   PARLEY_FORMAT,
   PARLEY_FORMAT_VERSION,
+  pictureEntry,
   type Settings,
   thumbEntry,
 } from './parley-format.js';
@@ -92,6 +93,7 @@ async function writeExport(
     await zip.add('settings.json', Buffer.from(`${JSON.stringify(settings, null, 2)}\n`));
     const fileRows: (typeof schema.files.$inferSelect)[] = [];
     const emojiRows: (typeof schema.customEmoji.$inferSelect)[] = [];
+    const imageRows: (typeof schema.images.$inferSelect)[] = [];
     for (const k of KINDS) {
       opts.onProgress?.(done, total, k.kind);
       const cols = getTableColumns(k.table) as Record<string, PgColumn>;
@@ -115,6 +117,7 @@ async function writeExport(
         for (const r of page) lines.push(encodeRow(k, r));
         if (k.kind === 'files') fileRows.push(...(page as (typeof schema.files.$inferSelect)[]));
         if (k.kind === 'custom_emoji') emojiRows.push(...(page as (typeof schema.customEmoji.$inferSelect)[]));
+        if (k.kind === 'images') imageRows.push(...(page as (typeof schema.images.$inferSelect)[]));
         if (page.length < PAGE) break;
       }
       counts[k.kind satisfies KindName] = lines.length;
@@ -144,6 +147,9 @@ async function writeExport(
         await zip.add(thumbEntry(f.id, size), await store.readAll(key));
     }
     for (const e of emojiRows) await zip.add(emojiEntry(e.shortcode), await store.readAll(e.storageKey));
+    for (const i of imageRows)
+      for (const [size, key] of Object.entries(i.sizes))
+        await zip.add(pictureEntry(i.id, size), await store.readAll(key));
     const manifest: Manifest = {
       format: PARLEY_FORMAT,
       version: PARLEY_FORMAT_VERSION,

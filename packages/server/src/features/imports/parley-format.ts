@@ -12,12 +12,13 @@
  *   files/<id>/<name>    each file's bytes, under its id and its (sanitized) name
  *   thumbs/<id>/<size>   the thumbnails the media job made of it (WebP)
  *   emoji/<shortcode>    each custom emoji's image, as it is stored (PNG, GIF or WebP)
+ *   pictures/<id>/<size> each rendition of a profile picture or the workspace's logo (WebP)
  *
  * A row is the table's columns by their database names (snake_case), without `app_id` (the
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -79,6 +80,8 @@ export const KINDS = [
     refs: { group_id: 'user_groups', user_id: 'users' },
     parent: 'group_id',
   },
+  // People's pictures and the logo: the renditions are entries (pictureEntry), their keys the target's.
+  { kind: 'images', table: schema.images, omit: ['sizes'], key: ['id'], since: 2, refs: { user_id: 'users' } },
 ] as const satisfies readonly Kind[];
 
 export type KindName = (typeof KINDS)[number]['kind'];
@@ -229,6 +232,8 @@ export function schemaProblem(s: TSchema, value: unknown): string | null {
 export const fileEntry = (id: string, name: string) => `files/${id}/${name}`;
 /** The entry of a file's thumbnail of one size. */
 export const thumbEntry = (id: string, size: string) => `thumbs/${id}/${size}`;
+/** The entry of one rendition (`size` px) of a picture. */
+export const pictureEntry = (id: string, size: string | number) => `pictures/${id}/${size}`;
 /** The entry of a custom emoji's image. */
 export const emojiEntry = (shortcode: string) => `emoji/${shortcode}`;
 /** A thumbnail's key in the store, beside its file's (as the media job keys them). */

@@ -24,6 +24,8 @@ import type { ChannelEvent } from '@parley/protocol';
 import {
   CHANNEL_TYPES,
   GROUP_HANDLE_PATTERN,
+  IMAGE_MAX_BYTES,
+  IMAGE_SIZES,
   MAX_EMOJI_ALIASES,
   MEMBER_ROLES,
   Message,
@@ -38,6 +40,7 @@ import { logEvents, type Outbox, takeSeqs } from '../../platform/event-log.js';
 import type { BlobStore } from '../../platform/storage/index.js';
 import { checkShortcode, prepareEmojiImage, standardShortcodes } from '../emoji/index.js';
 import { type FileRow, presentAttachment } from '../files/index.js';
+import { imageUrl } from '../images/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { type ExportProblem, ExportRefusedError, ImportInputError } from './errors.js';
 import {
@@ -53,6 +56,7 @@ import {
   Manifest,
   PARLEY_FORMAT,
   PARLEY_FORMAT_VERSION,
+  pictureEntry,
   propOf,
   Settings,
   schemaProblem,
@@ -105,6 +109,11 @@ export interface ParleyImportOptions {
   onProgress?: (done: number, total: number, kind: string | null) => void;
   /** Where the files' bytes go; an archive with files needs one. */
   store?: BlobStore;
+  /**
+   * `PARLEY_PUBLIC_URL`: the pictures' URLs start with it (without it they are the server's own
+   * path, `/v1/images/…`, which the web app on the same server shows).
+   */
+  publicUrl?: string | undefined;
 }
 
 type Row = Record<string, unknown>;
@@ -134,6 +143,7 @@ export async function importParleyExport(
     bytes,
     claims: claimRows,
     emojiImages,
+    pictures,
   } = await readParleyExport(archive, !!opts.store);
   const db = database.db;
   const [ws] = await db
@@ -372,7 +382,9 @@ export async function importParleyExport(
     for (const k of KINDS as readonly Kind[]) {
       if (!k.since || k.kind === 'custom_emoji') continue;
       const list = rows[k.kind as KindName];
+      if (k.kind === 'images') await storeRenditions(list, pictures, appId, opts, report);
       const n = await writeRows(q, appId, k, list, added);
+      if (k.kind === 'images') await pointAtPictures(q, appId, list, added, opts.publicUrl);
       count(report, k.kind as KindName, n, list.length);
       step(k.kind);
     }
@@ -404,6 +416,71 @@ export async function importParleyExport(
 function count(report: ParleyImportReport, kind: KindName, fresh: number, all: number) {
   report.imported[kind] = fresh;
   report.existing[kind] = all - fresh;
+}
+
+/**
+ * The pictures' renditions: each row's `sizes` and `bytes` are the target's, and (but in a dry
+ * run) the bytes are put before the rows' commit, under keys derived from the ids, as a file's.
+ */
+async function storeRenditions(
+  list: Row[],
+  pictures: Map<string, Map<string, () => Promise<Buffer>>>,
+  appId: string,
+  opts: ParleyImportOptions,
+  report: ParleyImportReport,
+) {
+  for (const r of list) {
+    const sizes: Record<string, string> = {};
+    let total = 0;
+    for (const [size, read] of pictures.get(str(r.id)) ?? []) {
+      const key = `${appId}/${str(r.id)}.a${size}`;
+      sizes[size] = key;
+      const b = await read();
+      total += b.length;
+      if (!opts.dryRun && opts.store) {
+        await opts.store.putBytes(key, b, { contentType: 'image/webp' });
+        report.file_bytes += b.length;
+      }
+    }
+    r.sizes = sizes;
+    r.bytes = total;
+  }
+}
+
+/**
+ * The people and the workspace whose picture this run added point at it: a person new here whose
+ * `image` named that picture on the old server, and the workspace's logo.
+ */
+async function pointAtPictures(
+  q: Tx,
+  appId: string,
+  list: readonly Row[],
+  added: Map<string, Set<string>>,
+  publicUrl: string | undefined,
+) {
+  const mine = added.get('images') ?? new Set<string>();
+  const freshUsers = added.get('users') ?? new Set<string>();
+  const origin = (publicUrl ?? '').replace(/\/+$/, '');
+  for (const r of list) {
+    const id = str(r.id);
+    if (!mine.has(id)) continue;
+    const url = imageUrl(origin, appId, id);
+    if (r.ownerKind === 'workspace') {
+      await q.update(schema.workspaces).set({ logo: url }).where(eq(schema.workspaces.appId, appId));
+      continue;
+    }
+    if (!freshUsers.has(str(r.ownerId))) continue;
+    await q
+      .update(schema.users)
+      .set({ image: url, imageBlurhash: (r.blurhash as string | null) ?? null })
+      .where(
+        and(
+          eq(schema.users.appId, appId),
+          eq(schema.users.id, str(r.ownerId)),
+          sql`${schema.users.image} like ${`%/v1/images/%/${id}`}`,
+        ),
+      );
+  }
 }
 
 /**
@@ -658,6 +735,37 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
   const emojiImages = await checkEmoji(archive, rows.custom_emoji, haveStore, problems);
   for (const g of rows.user_groups)
     need(g, GROUP_HANDLE.test(str(g.handle)), `handle "${str(g.handle)}" is not a group handle`);
+  const pictures = new Map<string, Map<string, () => Promise<Buffer>>>();
+  const logos = rows.images.filter((i) => i.ownerKind === 'workspace');
+  for (const i of logos.slice(1)) need(i, false, 'a second workspace logo');
+  for (const i of rows.images) {
+    need(
+      i,
+      i.ownerKind === 'workspace' ? i.ownerId === '' : i.ownerKind === 'user' && has('users', str(i.ownerId)),
+      'a picture must be a person\'s of users.jsonl (owner_kind "user") or the logo (owner_kind "workspace", owner_id "")',
+    );
+    const renditions = new Map<string, () => Promise<Buffer>>();
+    for (const size of IMAGE_SIZES) {
+      const entry = pictureEntry(str(i.id), size);
+      const blob = archive.blobs.get(entry);
+      if (!blob) continue;
+      const head = (await blob.read()).subarray(0, 12);
+      if (
+        blob.size > IMAGE_MAX_BYTES ||
+        head.toString('latin1', 0, 4) !== 'RIFF' ||
+        head.toString('latin1', 8, 12) !== 'WEBP'
+      )
+        problems.push({ file: entry, reason: 'not a WebP picture (of at most 10 MB)' });
+      renditions.set(String(size), () => blob.read());
+    }
+    if (renditions.size === 0)
+      problems.push({
+        file: str(i._line),
+        reason: `its picture is not in the archive (${pictureEntry(str(i.id), '<size>')})`,
+      });
+    else if (!haveStore) problems.push({ file: str(i._line), reason: 'no file store to put the picture in' });
+    pictures.set(str(i.id), renditions);
+  }
   const claims: Claim[] = [];
   const claimBlob = archive.blobs.get(CLAIMS_FILE);
   if (!claimBlob) problems.push({ file: CLAIMS_FILE, reason: 'not in the archive' });
@@ -680,7 +788,7 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
   }
   if (problems.length > 0) refuse();
   for (const k of KINDS) for (const r of rows[k.kind]) delete r._line;
-  return { manifest: m, settings: settings as Settings, rows, bytes, claims, emojiImages };
+  return { manifest: m, settings: settings as Settings, rows, bytes, claims, emojiImages, pictures };
 }
 
 type EmojiImage = Awaited<ReturnType<typeof prepareEmojiImage>>;
