@@ -18,7 +18,8 @@ export function importParley(values: Values): Promise<ImportOutcome> {
         dryRun: o.dryRun,
         onProgress: o.onProgress,
         store: o.store,
-        publicUrl: o.cfg.publicUrl,
+        // Carried pictures are served here: the public URL, else the address the server listens at.
+        publicUrl: server.publicUrl(o.cfg),
       }),
     describe: describeParleyReport,
     channel: (kind) => kind,

@@ -1,5 +1,6 @@
 /** @parley/server — build, migrate and run a Parley server. */
 export { type BuildOptions, buildServer, type ParleyServer } from './app.js';
+export { publicUrl } from './features/accounts/index.js';
 export {
   archiveFromEntries,
   DEFAULT_EXPORT_LIMITS,

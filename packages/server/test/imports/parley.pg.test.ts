@@ -263,11 +263,14 @@ describe('a workspace in Parley’s own format', () => {
       .select()
       .from(schema.users)
       .where(and(eq(schema.users.appId, dst.id), eq(schema.users.id, 'ada')));
-    expect(adaThere?.image).toMatch(new RegExp(`^/v1/images/${dst.id}/[0-9a-f-]{36}$`));
+    // At the address the import was asked at (the public URL when one is set).
+    expect(adaThere?.image).toMatch(new RegExp(`^http://localhost(:80)?/v1/images/${dst.id}/[0-9a-f-]{36}$`));
     const [wsThere] = await h.database.db.select().from(schema.workspaces).where(eq(schema.workspaces.appId, dst.id));
-    expect(wsThere?.logo).toBe(`/v1/images/${dst.id}/${'01890000-0000-7000-8000-00000000106f'}`);
+    expect(new URL(wsThere?.logo as string).pathname).toBe(
+      `/v1/images/${dst.id}/${'01890000-0000-7000-8000-00000000106f'}`,
+    );
     for (const url of [adaThere?.image, wsThere?.logo]) {
-      const got = await fetch(new URL(`${url}?size=96`, base));
+      const got = await fetch(new URL(`${new URL(url as string).pathname}?size=96`, base));
       expect(got.status, url ?? '').toBe(200);
       expect(got.headers.get('content-type')).toBe('image/webp');
     }

@@ -51,6 +51,7 @@ beforeAll(async () => {
     { id: 'ada', name: 'Ada' },
     { id: 'bob', name: 'Bob' },
     { id: 'cy', name: 'Cy' },
+    { id: 'dee', name: 'Dee' },
   ]);
   await h.users(other, [{ id: 'ada', name: 'Other Ada' }]);
 });
@@ -82,18 +83,27 @@ describe('pictures and the public URL', () => {
       values (${app.id}, ${`${base}/v1/images/${app.id}/${logoId}`})
       on conflict (app_id) do update set logo = excluded.logo`);
 
+    // A picture of ours stored as a bare path.
+    const pathId = uuidv7();
+    await h.database.db.execute(sql`insert into images (app_id, id, owner_kind, owner_id, user_id, sizes, bytes)
+      values (${app.id}, ${pathId}, 'user', 'dee', 'dee', '{}'::jsonb, 1)`);
+    await h.database.db.execute(
+      sql`update users set image = ${`/v1/images/${app.id}/${pathId}`} where app_id = ${app.id} and id = 'dee'`,
+    );
+
     // No public URL set: nothing moves.
     expect(await followPublicUrl(startingWith(undefined))).toBe(0);
     expect(await imageOf(app, 'ada')).toBe(adaUrl);
 
     // TLS in front: https://chat.example.com.
-    expect(await followPublicUrl(startingWith('https://chat.example.com/'))).toBe(3);
+    expect(await followPublicUrl(startingWith('https://chat.example.com/'))).toBe(4);
     const moved = await imageOf(app, 'ada');
     expect(moved).toBe(`https://chat.example.com${new URL(adaUrl).pathname}`);
     expect(await logoOf(app)).toBe(`https://chat.example.com/v1/images/${app.id}/${logoId}`);
     expect(await imageOf(other, 'ada')).toBe(`https://chat.example.com${new URL(otherUrl).pathname}`);
     expect(await imageOf(app, 'bob')).toBe('https://cdn.example.com/bob.png');
     expect(await imageOf(app, 'cy')).toBe(stray);
+    expect(await imageOf(app, 'dee')).toBe(`https://chat.example.com/v1/images/${app.id}/${pathId}`);
     // The API answers with the moved URL, and the picture is still served at its path.
     const me = ok(await h.call({ method: 'GET', url: '/v1/me', headers: await app.user('ada') }));
     expect(me.user.image).toBe(moved);
@@ -101,7 +111,7 @@ describe('pictures and the public URL', () => {
 
     // The next start at the same URL does nothing; a later move goes from there.
     expect(await followPublicUrl(startingWith('https://chat.example.com'))).toBe(0);
-    expect(await followPublicUrl(startingWith('https://talk.example.org'))).toBe(3);
+    expect(await followPublicUrl(startingWith('https://talk.example.org'))).toBe(4);
     expect(await imageOf(app, 'ada')).toBe(`https://talk.example.org${new URL(adaUrl).pathname}`);
   });
 });

@@ -6,4 +6,4 @@
 export { imageUrl } from './actions.js';
 export { followPublicUrl, movePictures } from './origin.js';
 export { renderSquare } from './render.js';
-export { imageRoutes } from './routes.js';
+export { imageRoutes, originOf } from './routes.js';

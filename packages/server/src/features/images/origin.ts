@@ -7,7 +7,8 @@
  * https page an http picture is blocked outright). So at start, when the public URL differs from
  * the one pictures were last moved to (`server_state` `pictures_origin`), every stored URL of a
  * picture this server holds (an `images` row of the same app, owner and id) is moved onto it, in
- * one transaction. URLs of pictures elsewhere (a CDN, another server) are never touched.
+ * one transaction (a path without an origin, as an import without a public URL could leave, too).
+ * URLs of pictures elsewhere (a CDN, another server) are never touched.
  */
 import { sql } from 'drizzle-orm';
 import { type Queryable, rows, schema } from '../../platform/db/index.js';
@@ -27,7 +28,7 @@ export async function movePictures(q: Queryable, origin: string): Promise<number
         update ${schema.users} u set image = ${origin} || '/v1/images/' || i.app_id || '/' || i.id
         from ${schema.images} i
         where i.owner_kind = 'user' and i.app_id = u.app_id and i.owner_id = u.id
-          and u.image ~ ('^https?://[^/]+/v1/images/' || i.app_id || '/' || i.id || '$')
+          and u.image ~ ('^(https?://[^/]+)?/v1/images/' || i.app_id || '/' || i.id || '$')
           and u.image <> ${origin} || '/v1/images/' || i.app_id || '/' || i.id
         returning 1
       ),
@@ -35,7 +36,7 @@ export async function movePictures(q: Queryable, origin: string): Promise<number
         update ${schema.workspaces} w set logo = ${origin} || '/v1/images/' || i.app_id || '/' || i.id
         from ${schema.images} i
         where i.owner_kind = 'workspace' and i.app_id = w.app_id
-          and w.logo ~ ('^https?://[^/]+/v1/images/' || i.app_id || '/' || i.id || '$')
+          and w.logo ~ ('^(https?://[^/]+)?/v1/images/' || i.app_id || '/' || i.id || '$')
           and w.logo <> ${origin} || '/v1/images/' || i.app_id || '/' || i.id
         returning 1
       )

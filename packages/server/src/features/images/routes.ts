@@ -42,7 +42,7 @@ const IMAGE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'";
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /** Where the server is reached: `PARLEY_PUBLIC_URL` when set, else the request's own origin. */
-function originOf(svc: Services, req: FastifyRequest): string {
+export function originOf(svc: Services, req: FastifyRequest): string {
   if (svc.config.publicUrl) return svc.config.publicUrl;
   return HOST.test(req.host) ? `${req.protocol}://${req.host}` : publicUrl(svc.config);
 }

@@ -23,6 +23,7 @@ import { eq } from 'drizzle-orm';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, toApiError } from '../../platform/errors.js';
 import type { Services } from '../../services.js';
+import { originOf } from '../images/index.js';
 import { ExportRefusedError, ImportInputError } from './errors.js';
 import { importMattermostExport } from './mattermost.js';
 import { openMattermostExport } from './mattermost-export.js';
@@ -128,7 +129,8 @@ export function importRoutes(svc: Services): FastifyPluginAsyncTypebox {
           req.params.source === 'slack'
             ? importSlackExport(svc.database, q.workspace, opened, opts)
             : req.params.source === 'parley'
-              ? importParleyExport(svc.database, q.workspace, opened, opts)
+              ? // Carried pictures are served here: the public URL, else the address this request came to.
+                importParleyExport(svc.database, q.workspace, opened, { ...opts, publicUrl: originOf(svc, req) })
               : importMattermostExport(svc.database, q.workspace, opened, { ...opts, team: q.team });
         run
           .then(
