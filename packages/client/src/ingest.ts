@@ -208,7 +208,12 @@ export class Ingest {
       held.push(e);
       return;
     }
-    if (e.seq <= c.lastSeq) return;
+    if (e.seq <= c.lastSeq) {
+      // A snapshot holds it; a mention it makes is still noted (applyEvent, `mentionIds`).
+      if (e.type === 'message.new' && !this.host.isMuted(e.message.user_id))
+        this.host.updateChannel(e.cid, (cur) => applyEvent(cur, e, this.host.myId()));
+      return;
+    }
     if (e.seq > c.lastSeq + 1) {
       this.held.set(e.cid, [e]);
       // A fill that fails (a node restarting, a proxy's 502) asks again when the events it

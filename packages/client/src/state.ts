@@ -86,9 +86,11 @@ export interface ChannelState {
    */
   unreadRev?: number;
   /**
-   * Messages a live `message.new` counted as unread mentions of yours, newest last (at most
-   * `MENTION_IDS`): a tombstone carries no mentions, so when one of them is deleted while the
-   * message itself is not held (the channel never opened), this says the mention count drops too.
+   * Messages a live `message.new` said are unread mentions of yours (counted by it, or by the
+   * snapshot it came after), newest last (at most `MENTION_IDS`): a tombstone carries no
+   * mentions, so when one of them is deleted while the message itself is not held (the channel
+   * never opened) or is held as a tombstone already (a page newer than the deletion), this says
+   * the mention count drops too.
    */
   mentionIds?: readonly string[];
   /**
@@ -427,8 +429,15 @@ const MENTION_IDS = 200;
  * the caller makes sure events arrive in seq order (filling gaps from the server's log).
  */
 export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): ChannelState {
-  if (e.seq <= s.lastSeq) return s;
   const lastRead = s.channel.membership?.last_read_seq ?? 0;
+  if (e.seq <= s.lastSeq) {
+    // Applied already (a snapshot holds it), but a mention it makes is noted: should the
+    // message be deleted after a page showed it as a tombstone, this says the count drops.
+    if (e.type !== 'message.new' || e.seq <= lastRead || (s.mentionIds ?? []).includes(e.message.id)) return s;
+    const m = sent(e.message);
+    if (!inChannelView(m) || m.type !== 'regular' || !countsUnread(m, me, lastRead) || !mentions(m, me)) return s;
+    return { ...s, mentionIds: [...(s.mentionIds ?? []), m.id].slice(-MENTION_IDS) };
+  }
   // Counted already by the snapshot that set the counts (its page may hold the message too).
   const counted = e.seq <= countsSeqOf(s);
   let next: ChannelState = {
@@ -490,9 +499,10 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
     case 'message.deleted': {
       const prev = findMessage(next, e.message.id);
       next = replaceEverywhere(next, { ...e.message, own_reactions: [] }, false);
-      // Whether it mentioned you: the message held, else what its message.new said.
+      // Whether it mentioned you: the message held, else (not held, or held as a tombstone
+      // already) what its message.new said.
       const ids = next.mentionIds ?? [];
-      const mention = prev ? prev.type !== 'deleted' && mentions(prev, me) : ids.includes(e.message.id);
+      const mention = prev && prev.type !== 'deleted' ? mentions(prev, me) : ids.includes(e.message.id);
       if (ids.includes(e.message.id)) next = { ...next, mentionIds: ids.filter((id) => id !== e.message.id) };
       // Counted unless it was a system message: the counts stand at an older seq than this
       // deletion, so the message was live for them even if a newer page already shows it deleted.

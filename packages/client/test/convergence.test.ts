@@ -792,6 +792,27 @@ describe('client state converges on the server, whatever the order (issue 54)', 
     );
   });
 
+  it('a mention deleted while the channel loads, its page showing the tombstone, leaves the mention count, with no push to say so', async () => {
+    await run(
+      [
+        { k: 'send', user: 'u1', mention: true, reply: null },
+        { k: 'serve', i: 0 }, // the watch: one unread mention
+        { k: 'answer', i: 0 },
+        { k: 'delete', i: 0 },
+        { k: 'deliver' }, // its message.new, held while the page loads
+        { k: 'deliver' }, // its deletion, held too
+        { k: 'serve', i: 0 }, // the first page: the message already a tombstone
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'answer', i: 0 },
+        { k: 'serve', i: 0 },
+        { k: 'delete', i: 0 },
+        { k: 'deliver' },
+      ] as Op[],
+      true,
+      false,
+    );
+  });
+
   it('a mention deleted before the channel is opened leaves the mention count, with no push to say so', async () => {
     await run(
       [
