@@ -24,6 +24,7 @@
 import { MAX_POLL_VOTERS_SHOWN } from '@parley/protocol';
 import { type SQL, sql } from 'drizzle-orm';
 import { rows, type Tx } from '../../platform/db/index.js';
+import { inList, recountReactions } from '../../platform/db/recount.js';
 import { dropImage, type ImageRow } from '../../platform/storage/pictures.js';
 
 /** A column that names a user, and what makes two rows of one person duplicates. */
@@ -197,13 +198,6 @@ const swapInArray = (col: string, from: string, to: string): SQL =>
           from jsonb_array_elements(${id(col)}) with ordinality x(e, o)) s
         group by v) d)`;
 
-/** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
-const inList = (values: readonly string[]): SQL =>
-  sql`(${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )})`;
-
 /** Ids of the messages `user` has rows about in `table` (reactions, poll votes). */
 const messagesOf = async (tx: Tx, table: string, appId: string, user: string) =>
   (
@@ -229,17 +223,7 @@ async function mergeMessageCopies(
   for (const col of ['mentioned_users', 'thread_participants'])
     await tx.execute(sql`update messages set ${id(col)} = ${swapInArray(col, from, to)}
       where app_id = ${appId} and ${id(col)} @> jsonb_build_array(${from}::text)`);
-  if (reacted.length)
-    await tx.execute(sql`
-      update messages m set
-        reaction_counts = coalesce((select jsonb_object_agg(type, n) from
-          (select type, count(*)::int as n from reactions r where r.app_id = m.app_id and r.message_id = m.id group by type) c),
-          '{}'::jsonb),
-        latest_reactions = coalesce((select jsonb_agg(jsonb_build_object('type', type, 'user_id', user_id,
-            'created_at', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by created_at desc)
-          from (select * from reactions r where r.app_id = m.app_id and r.message_id = m.id
-                order by created_at desc limit 5) l), '[]'::jsonb)
-      where m.app_id = ${appId} and m.id::text in ${inList(reacted)}`);
+  await recountReactions(tx, appId, reacted);
   if (voted.length)
     await tx.execute(sql`
       update messages m set poll = jsonb_set(jsonb_set(m.poll, '{options}', coalesce((

@@ -30,8 +30,9 @@
  * `channel.removed`.
  */
 import { type ChannelEvent, DELETED_USER_NAME } from '@parley/protocol';
-import { and, eq, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { rows, schema, type Tx } from '../../platform/db/index.js';
+import { inList, recountReactions } from '../../platform/db/recount.js';
 import { logEvents, type Outbox, takeSeqs, withTransaction } from '../../platform/event-log.js';
 import { dropImage, removeBytes } from '../../platform/storage/pictures.js';
 import type { Services } from '../../services.js';
@@ -40,13 +41,6 @@ import { EXPIRE_UPLOAD } from '../files/index.js';
 import { type MessageRow, presentMessage } from '../messages/index.js';
 import { dropOccupant } from '../spaces/index.js';
 import { dropAssignedTasks } from '../tasks/index.js';
-
-/** `(a, b, c)`: values as parameters, for `x in …`. Never empty: callers check first. */
-const inList = (values: readonly string[]): SQL =>
-  sql`(${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )})`;
 
 const TOMBSTONE_JSON = JSON.stringify({
   type: 'deleted',
@@ -312,20 +306,6 @@ async function dropReactions(svc: Services, appId: string, cid: string, userId: 
     );
     return gone.length;
   });
-}
-
-/** Recompute `reaction_counts` and `latest_reactions` of messages from the reactions table. */
-async function recountReactions(tx: Tx, appId: string, ids: string[]): Promise<void> {
-  await tx.execute(sql`
-    update messages m set
-      reaction_counts = coalesce((select jsonb_object_agg(type, n) from
-        (select type, count(*)::int as n from reactions r where r.app_id = m.app_id and r.message_id = m.id group by type) c),
-        '{}'::jsonb),
-      latest_reactions = coalesce((select jsonb_agg(jsonb_build_object('type', type, 'user_id', user_id,
-          'created_at', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) order by created_at desc)
-        from (select * from reactions r where r.app_id = m.app_id and r.message_id = m.id
-              order by created_at desc limit 5) l), '[]'::jsonb)
-    where m.app_id = ${appId} and m.id::text in ${inList(ids)}`);
 }
 
 async function removeMessagesIn(
