@@ -126,6 +126,19 @@ async function fill(app: TestApp) {
     bytes: pic?.bytes ?? 0,
     blurhash: null,
   });
+  // Two custom profile fields, and Ada's values of them.
+  const field = async (body: object) =>
+    (await h.call({ method: 'POST', url: '/v1/profile-fields', headers: await app.server(), payload: body })).body
+      .field;
+  const team = await field({ name: 'Team', kind: 'choice', options: ['core', 'web'] });
+  const site = await field({ name: 'Site', kind: 'link', visibility: 'admins' });
+  const values = await h.call({
+    method: 'PUT',
+    url: '/v1/users/ada/fields',
+    headers: await app.server(),
+    payload: { fields: { [team.id]: 'core', [site.id]: 'https://ada.example' } },
+  });
+  if (values.status !== 200) throw new Error(`fields: ${values.status} ${JSON.stringify(values.body)}`);
   // A user group, with two members.
   const group = await h.call({
     method: 'POST',
@@ -246,6 +259,8 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.user_groups).toHaveLength(1);
     expect(before.user_group_members).toHaveLength(2);
     expect(before.images).toHaveLength(2);
+    expect(before.profile_fields).toHaveLength(2);
+    expect(before.profile_field_values).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -412,6 +427,11 @@ describe('a workspace in Parley’s own format', () => {
       'images.jsonl',
       edit('images.jsonl', (l) => [...l, { ...l[0], id: stray, owner_kind: 'user', owner_id: 'nobody' }]),
     );
+    // A value of a choice field that is none of its options.
+    bad.set(
+      'profile_field_values.jsonl',
+      edit('profile_field_values.jsonl', (l) => l.map((v) => ({ ...v, value: 'nope' }))),
+    );
     const rendition = [...bad.keys()].find((k) => k.startsWith('pictures/')) as string;
     bad.set(rendition, Buffer.from('<svg onload="alert(1)"/>'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
@@ -434,6 +454,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/images\.jsonl:3: a picture must be a person's of users\.jsonl/);
     expect(reasons).toMatch(new RegExp(`images\\.jsonl:3: its picture is not in the archive \\(pictures/${stray}/`));
     expect(reasons).toMatch(/pictures\/.*: not a WebP picture/);
+    expect(reasons).toMatch(/profile_field_values\.jsonl:\d: "nope" is not one of the field's options/);
     expect(await total(dst.id)).toEqual(before);
 
     // A newer version, or not this format at all: refused before anything else is read.

@@ -18,7 +18,7 @@
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -82,6 +82,17 @@ export const KINDS = [
   },
   // People's pictures and the logo: the renditions are entries (pictureEntry), their keys the target's.
   { kind: 'images', table: schema.images, omit: ['sizes'], key: ['id'], since: 2, refs: { user_id: 'users' } },
+  // A field whose name the target has already is left out, with its values (names are unique).
+  { kind: 'profile_fields', table: schema.profileFields, omit: [], key: ['id'], since: 2 },
+  {
+    kind: 'profile_field_values',
+    table: schema.profileFieldValues,
+    omit: [],
+    key: ['field_id', 'user_id'],
+    since: 2,
+    refs: { field_id: 'profile_fields', user_id: 'users' },
+    parent: 'field_id',
+  },
 ] as const satisfies readonly Kind[];
 
 export type KindName = (typeof KINDS)[number]['kind'];

@@ -29,6 +29,9 @@ import {
   MAX_EMOJI_ALIASES,
   MEMBER_ROLES,
   Message,
+  PROFILE_FIELD_KINDS,
+  PROFILE_FIELD_VISIBILITIES,
+  PROFILE_LIMITS,
   USER_ROLES,
   USERNAME_PATTERN,
 } from '@parley/protocol';
@@ -735,6 +738,26 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
   const emojiImages = await checkEmoji(archive, rows.custom_emoji, haveStore, problems);
   for (const g of rows.user_groups)
     need(g, GROUP_HANDLE.test(str(g.handle)), `handle "${str(g.handle)}" is not a group handle`);
+  const fieldOf = new Map(rows.profile_fields.map((f) => [str(f.id), f]));
+  for (const f of rows.profile_fields) {
+    need(f, (PROFILE_FIELD_KINDS as readonly unknown[]).includes(f.kind), `kind "${str(f.kind)}" is not a field kind`);
+    need(
+      f,
+      (PROFILE_FIELD_VISIBILITIES as readonly unknown[]).includes(f.visibility ?? 'members'),
+      `visibility "${String(f.visibility)}" is not a field visibility`,
+    );
+    need(
+      f,
+      Array.isArray(f.options) && f.options.every((o) => typeof o === 'string'),
+      '"options" must be a list of strings',
+    );
+  }
+  for (const v of rows.profile_field_values) {
+    const f = fieldOf.get(str(v.fieldId));
+    need(v, str(v.value).length <= PROFILE_LIMITS.link_value, `"value" is longer than ${PROFILE_LIMITS.link_value}`);
+    if (f?.kind === 'choice' && Array.isArray(f.options))
+      need(v, (f.options as unknown[]).includes(v.value), `"${str(v.value)}" is not one of the field's options`);
+  }
   const pictures = new Map<string, Map<string, () => Promise<Buffer>>>();
   const logos = rows.images.filter((i) => i.ownerKind === 'workspace');
   for (const i of logos.slice(1)) need(i, false, 'a second workspace logo');
