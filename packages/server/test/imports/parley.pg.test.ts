@@ -88,6 +88,12 @@ async function fill(app: TestApp) {
   const up = await upload(base, app, 'ada', 'public:general', bytes, 'data.bin');
   if (up.status !== 200) throw new Error(`upload: ${up.status}`);
   await send('ada', 'public:general', { text: 'the data', attachments: [up.json.attachment.id] });
+  // Two bookmarks of #general: a link, and the file.
+  await rest(app, 'ada', 'POST', '/v1/channels/public:general/bookmarks', {
+    url: 'https://example.org/handbook',
+    title: 'Handbook',
+  });
+  await rest(app, 'ada', 'POST', '/v1/channels/public:general/bookmarks', { file_id: up.json.attachment.id });
   const note = (await rest(app, 'ada', 'POST', '/v1/notes', { cid: 'public:general', title: 'Rules', text: 'be kind' }))
     .note;
   await rest(app, 'bob', 'PATCH', `/v1/notes/${note.id}`, { base_version: 1, text: 'be kind\nbe brief' });
@@ -206,7 +212,8 @@ async function snapshot(appId: string) {
     out[k.kind] = got
       .filter((r) => k.kind !== 'files' || r.messageId !== null)
       // An emoji's image id and key are the target's own (image ids are unique on a server).
-      .map(({ appId: _a, readRev: _r, storageKey: _s, imageId: _i, ...rest }) => ({
+      // A bookmark's icon is the source's cached preview (not carried).
+      .map(({ appId: _a, readRev: _r, storageKey: _s, imageId: _i, iconUrl: _c, ...rest }) => ({
         ...rest,
         // A picture's renditions are under the target's keys (compared by their bytes below).
         ...(k.kind === 'images' ? { sizes: Object.keys(rest.sizes as object).sort() } : {}),
@@ -261,6 +268,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.images).toHaveLength(2);
     expect(before.profile_fields).toHaveLength(2);
     expect(before.profile_field_values).toHaveLength(2);
+    expect(before.channel_bookmarks).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -432,6 +440,14 @@ describe('a workspace in Parley’s own format', () => {
       'profile_field_values.jsonl',
       edit('profile_field_values.jsonl', (l) => l.map((v) => ({ ...v, value: 'nope' }))),
     );
+    // A bookmark of a channel not there; one that is neither a link nor a file.
+    bad.set(
+      'channel_bookmarks.jsonl',
+      edit('channel_bookmarks.jsonl', (l) => [
+        { ...l[0], cid: 'public:nowhere' },
+        { ...l[1], kind: 'link', url: 'javascript:alert(1)', file_id: null },
+      ]),
+    );
     const rendition = [...bad.keys()].find((k) => k.startsWith('pictures/')) as string;
     bad.set(rendition, Buffer.from('<svg onload="alert(1)"/>'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
@@ -454,6 +470,8 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/images\.jsonl:3: a picture must be a person's of users\.jsonl/);
     expect(reasons).toMatch(new RegExp(`images\\.jsonl:3: its picture is not in the archive \\(pictures/${stray}/`));
     expect(reasons).toMatch(/pictures\/.*: not a WebP picture/);
+    expect(reasons).toMatch(/channel_bookmarks\.jsonl:1: "cid" names a row not in channels\.jsonl \(public:nowhere\)/);
+    expect(reasons).toMatch(/channel_bookmarks\.jsonl:2: a bookmark is a link/);
     expect(reasons).toMatch(/profile_field_values\.jsonl:\d: "nope" is not one of the field's options/);
     expect(await total(dst.id)).toEqual(before);
 

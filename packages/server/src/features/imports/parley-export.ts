@@ -11,7 +11,7 @@
  * use, a kind read later may name a row newer than one read earlier, which the import refuses.
  */
 import { createWriteStream } from 'node:fs';
-import { and, asc, eq, getTableColumns, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { type Database, type Queryable, schema } from '../../platform/db/index.js';
 import type { BlobStore } from '../../platform/storage/index.js';
@@ -100,11 +100,18 @@ async function writeExport(
       const byName = new Map(Object.values(cols).map((c) => [c.name, c]));
       const order = k.key.map((n) => asc(byName.get(n) as PgColumn));
       const appCol = byName.get('app_id') as PgColumn;
-      // Files: those attached to a message and not deleted (the others have no place to go).
+      // Files: those attached to a message and not deleted (the others have no place to go);
+      // bookmarks: links, and files of those.
       const where =
         k.kind === 'files'
           ? [eq(appCol, appId), isNotNull(schema.files.messageId), isNull(schema.files.deletedAt)]
-          : [eq(appCol, appId)];
+          : k.kind === 'channel_bookmarks'
+            ? [
+                eq(appCol, appId),
+                sql`(${schema.channelBookmarks.fileId} is null or ${schema.channelBookmarks.fileId} in (select id from ${schema.files}
+                  where app_id = ${appId} and message_id is not null and deleted_at is null))`,
+              ]
+            : [eq(appCol, appId)];
       const lines: string[] = [];
       for (let offset = 0; ; offset += PAGE) {
         const page = (await db

@@ -18,7 +18,7 @@
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields, bookmarks…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -92,6 +92,16 @@ export const KINDS = [
     since: 2,
     refs: { field_id: 'profile_fields', user_id: 'users' },
     parent: 'field_id',
+  },
+  // A link's icon is the source's cached preview, not carried: the bookmark shows without it.
+  {
+    kind: 'channel_bookmarks',
+    table: schema.channelBookmarks,
+    omit: ['icon_url'],
+    key: ['id'],
+    since: 2,
+    refs: { cid: 'channels', file_id: 'files' },
+    parent: 'cid',
   },
 ] as const satisfies readonly Kind[];
 

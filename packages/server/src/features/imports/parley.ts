@@ -545,6 +545,7 @@ function fileRow(appId: string, f: Row): FileRow {
 const SIZE = /^[a-z0-9]{1,16}$/;
 const USERNAME = new RegExp(USERNAME_PATTERN);
 const GROUP_HANDLE = new RegExp(GROUP_HANDLE_PATTERN);
+const LINK = /^https?:\/\/\S+$/;
 
 /**
  * The archive's manifest, settings and rows, every one checked; any problem refuses it whole.
@@ -758,6 +759,14 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     if (f?.kind === 'choice' && Array.isArray(f.options))
       need(v, (f.options as unknown[]).includes(v.value), `"${str(v.value)}" is not one of the field's options`);
   }
+  for (const b of rows.channel_bookmarks)
+    need(
+      b,
+      b.kind === 'link'
+        ? typeof b.url === 'string' && LINK.test(b.url) && b.fileId === null
+        : b.kind === 'file' && b.fileId !== null && b.url === null,
+      'a bookmark is a link (kind "link", an http(s) url) or a file (kind "file", a file_id)',
+    );
   const pictures = new Map<string, Map<string, () => Promise<Buffer>>>();
   const logos = rows.images.filter((i) => i.ownerKind === 'workspace');
   for (const i of logos.slice(1)) need(i, false, 'a second workspace logo');
