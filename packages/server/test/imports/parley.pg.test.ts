@@ -88,6 +88,15 @@ async function fill(app: TestApp) {
   const up = await upload(base, app, 'ada', 'public:general', bytes, 'data.bin');
   if (up.status !== 200) throw new Error(`upload: ${up.status}`);
   await send('ada', 'public:general', { text: 'the data', attachments: [up.json.attachment.id] });
+  // Bob saves Ada's hello; Cat saved the poll and is done with it.
+  await h.call({ method: 'POST', url: '/v1/saved', headers: await app.user('bob'), payload: { message_id: hello.id } });
+  const saved = await h.call({
+    method: 'POST',
+    url: '/v1/saved',
+    headers: await app.user('cat'),
+    payload: { message_id: poll.id },
+  });
+  await rest(app, 'cat', 'PATCH', `/v1/saved/${saved.body.saved_item.id}`, { status: 'completed' });
   // Two bookmarks of #general: a link, and the file.
   await rest(app, 'ada', 'POST', '/v1/channels/public:general/bookmarks', {
     url: 'https://example.org/handbook',
@@ -269,6 +278,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.profile_fields).toHaveLength(2);
     expect(before.profile_field_values).toHaveLength(2);
     expect(before.channel_bookmarks).toHaveLength(2);
+    expect(before.saved_items).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -448,6 +458,11 @@ describe('a workspace in Parley’s own format', () => {
         { ...l[1], kind: 'link', url: 'javascript:alert(1)', file_id: null },
       ]),
     );
+    // A saved item in another channel than its message's.
+    bad.set(
+      'saved_items.jsonl',
+      edit('saved_items.jsonl', (l) => [{ ...l[0], cid: 'group:plans' }]),
+    );
     const rendition = [...bad.keys()].find((k) => k.startsWith('pictures/')) as string;
     bad.set(rendition, Buffer.from('<svg onload="alert(1)"/>'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
@@ -472,6 +487,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/pictures\/.*: not a WebP picture/);
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:1: "cid" names a row not in channels\.jsonl \(public:nowhere\)/);
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:2: a bookmark is a link/);
+    expect(reasons).toMatch(/saved_items\.jsonl:1: cid is not its message's channel/);
     expect(reasons).toMatch(/profile_field_values\.jsonl:\d: "nope" is not one of the field's options/);
     expect(await total(dst.id)).toEqual(before);
 

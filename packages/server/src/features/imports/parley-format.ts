@@ -18,7 +18,7 @@
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields, bookmarks…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields, bookmarks, saved items…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -102,6 +102,16 @@ export const KINDS = [
     since: 2,
     refs: { cid: 'channels', file_id: 'files' },
     parent: 'cid',
+  },
+  // A saved item's reminder is not carried (reminders are not): it stays saved, without one.
+  {
+    kind: 'saved_items',
+    table: schema.savedItems,
+    omit: ['reminder_id'],
+    key: ['id'],
+    since: 2,
+    refs: { user_id: 'users', message_id: 'messages', cid: 'channels' },
+    parent: 'message_id',
   },
 ] as const satisfies readonly Kind[];
 

@@ -767,6 +767,10 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
         : b.kind === 'file' && b.fileId !== null && b.url === null,
       'a bookmark is a link (kind "link", an http(s) url) or a file (kind "file", a file_id)',
     );
+  for (const x of rows.saved_items) {
+    need(x, x.status === 'saved' || x.status === 'completed', `status "${str(x.status)}" is not saved or completed`);
+    need(x, messageOf.get(str(x.messageId))?.cid === x.cid, "cid is not its message's channel");
+  }
   const pictures = new Map<string, Map<string, () => Promise<Buffer>>>();
   const logos = rows.images.filter((i) => i.ownerKind === 'workspace');
   for (const i of logos.slice(1)) need(i, false, 'a second workspace logo');
