@@ -97,6 +97,11 @@ async function fill(app: TestApp) {
     payload: { message_id: poll.id },
   });
   await rest(app, 'cat', 'PATCH', `/v1/saved/${saved.body.saved_item.id}`, { status: 'completed' });
+  // Bob's sidebar: #general starred, the plans in a section of his own.
+  await rest(app, 'bob', 'PUT', '/v1/me/starred/public:general');
+  const sidebar = (await rest(app, 'bob', 'POST', '/v1/me/sidebar/sections', { name: 'Work' })).sidebar;
+  const section = sidebar.sections.find((x: { name: string }) => x.name === 'Work');
+  await rest(app, 'bob', 'PUT', '/v1/me/sidebar/channels/group:plans', { section_id: section.id });
   // Two bookmarks of #general: a link, and the file.
   await rest(app, 'ada', 'POST', '/v1/channels/public:general/bookmarks', {
     url: 'https://example.org/handbook',
@@ -279,6 +284,8 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.profile_field_values).toHaveLength(2);
     expect(before.channel_bookmarks).toHaveLength(2);
     expect(before.saved_items).toHaveLength(2);
+    expect(before.sidebar_sections).toHaveLength(2);
+    expect(before.sidebar_placements).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
     expect(end.report.imported.messages).toBe(9);
     expect(end.report.existing.messages).toBe(0);
@@ -463,6 +470,11 @@ describe('a workspace in Parley’s own format', () => {
       'saved_items.jsonl',
       edit('saved_items.jsonl', (l) => [{ ...l[0], cid: 'group:plans' }]),
     );
+    // Bob's channel placed in a section, but as Cat's.
+    bad.set(
+      'sidebar_placements.jsonl',
+      edit('sidebar_placements.jsonl', (l) => [{ ...l[0], user_id: 'cat' }]),
+    );
     const rendition = [...bad.keys()].find((k) => k.startsWith('pictures/')) as string;
     bad.set(rendition, Buffer.from('<svg onload="alert(1)"/>'));
     const refused = await importParleyExport(h.database, dst.id, bad, { store }).catch((e) => e);
@@ -488,6 +500,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:1: "cid" names a row not in channels\.jsonl \(public:nowhere\)/);
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:2: a bookmark is a link/);
     expect(reasons).toMatch(/saved_items\.jsonl:1: cid is not its message's channel/);
+    expect(reasons).toMatch(/sidebar_placements\.jsonl:1: a place in another person's section/);
     expect(reasons).toMatch(/profile_field_values\.jsonl:\d: "nope" is not one of the field's options/);
     expect(await total(dst.id)).toEqual(before);
 

@@ -771,6 +771,16 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     need(x, x.status === 'saved' || x.status === 'completed', `status "${str(x.status)}" is not saved or completed`);
     need(x, messageOf.get(str(x.messageId))?.cid === x.cid, "cid is not its message's channel");
   }
+  const sectionOf = new Map(rows.sidebar_sections.map((x) => [str(x.id), x]));
+  const starred = new Set<string>();
+  for (const x of rows.sidebar_sections) {
+    need(x, x.kind === 'custom' || x.kind === 'starred', `kind "${str(x.kind)}" is not custom or starred`);
+    need(x, ['manual', 'name', 'recent'].includes(str(x.sort ?? 'manual')), `sort "${str(x.sort)}" is not a sort`);
+    if (x.kind === 'starred') need(x, !starred.has(str(x.userId)), 'a second starred section of one person');
+    if (x.kind === 'starred') starred.add(str(x.userId));
+  }
+  for (const x of rows.sidebar_placements)
+    need(x, sectionOf.get(str(x.sectionId))?.userId === x.userId, "a place in another person's section");
   const pictures = new Map<string, Map<string, () => Promise<Buffer>>>();
   const logos = rows.images.filter((i) => i.ownerKind === 'workspace');
   for (const i of logos.slice(1)) need(i, false, 'a second workspace logo');
