@@ -97,6 +97,13 @@ async function fill(app: TestApp) {
     payload: { message_id: poll.id },
   });
   await rest(app, 'cat', 'PATCH', `/v1/saved/${saved.body.saved_item.id}`, { status: 'completed' });
+  // A task made of the quote, for Cat, done; one of the plans' draft for Bob, open.
+  const quoting = (await rest(app, 'ada', 'GET', '/v1/channels/public:general/messages?limit=50')).messages.find(
+    (m: { text: string }) => m.text === 'quoting',
+  );
+  const task = (await rest(app, 'ada', 'POST', '/v1/tasks', { message_id: quoting.id, assignee_id: 'cat' })).task;
+  await rest(app, 'cat', 'PATCH', `/v1/tasks/${task.id}`, { status: 'done' });
+  await rest(app, 'bob', 'POST', '/v1/tasks', { message_id: edited.id, assignee_id: 'bob' });
   // Bob's sidebar: #general starred, the plans in a section of his own.
   await rest(app, 'bob', 'PUT', '/v1/me/starred/public:general');
   const sidebar = (await rest(app, 'bob', 'POST', '/v1/me/sidebar/sections', { name: 'Work' })).sidebar;
@@ -284,6 +291,7 @@ describe('a workspace in Parley’s own format', () => {
     expect(before.profile_field_values).toHaveLength(2);
     expect(before.channel_bookmarks).toHaveLength(2);
     expect(before.saved_items).toHaveLength(2);
+    expect(before.tasks).toHaveLength(2);
     expect(before.sidebar_sections).toHaveLength(2);
     expect(before.sidebar_placements).toHaveLength(2);
     for (const k of [...KINDS.map((x) => x.kind), 'settings']) expect(after[k], k).toEqual(before[k]);
@@ -470,6 +478,11 @@ describe('a workspace in Parley’s own format', () => {
       'saved_items.jsonl',
       edit('saved_items.jsonl', (l) => [{ ...l[0], cid: 'group:plans' }]),
     );
+    // A task of a message that is not there.
+    bad.set(
+      'tasks.jsonl',
+      edit('tasks.jsonl', (l) => [{ ...l[0], message_id: '01890000-0000-7000-8000-0000000000dd' }]),
+    );
     // Bob's channel placed in a section, but as Cat's.
     bad.set(
       'sidebar_placements.jsonl',
@@ -500,6 +513,9 @@ describe('a workspace in Parley’s own format', () => {
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:1: "cid" names a row not in channels\.jsonl \(public:nowhere\)/);
     expect(reasons).toMatch(/channel_bookmarks\.jsonl:2: a bookmark is a link/);
     expect(reasons).toMatch(/saved_items\.jsonl:1: cid is not its message's channel/);
+    expect(reasons).toMatch(
+      /tasks\.jsonl:1: "message_id" names a row not in messages\.jsonl \(01890000-0000-7000-8000-0000000000dd\)/,
+    );
     expect(reasons).toMatch(/sidebar_placements\.jsonl:1: a place in another person's section/);
     expect(reasons).toMatch(/profile_field_values\.jsonl:\d: "nope" is not one of the field's options/);
     expect(await total(dst.id)).toEqual(before);

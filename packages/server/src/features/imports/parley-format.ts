@@ -18,7 +18,7 @@
  * workspace is the target's) and without what only means something in one deployment (a read
  * mark's revision, a file's store key); times are ISO-8601 strings, JSON columns are JSON.
  *
- * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields, bookmarks, saved items, sidebars…): a
+ * Version history: 1 — the first (issue 59). 2 — the kinds marked `since: 2` (custom emoji, user groups, pictures, profile fields, bookmarks, saved items, tasks, sidebars…): a
  * version 1 archive has none of them, and reads as before; a server that reads only 1 refuses a 2
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
@@ -111,6 +111,16 @@ export const KINDS = [
     key: ['id'],
     since: 2,
     refs: { user_id: 'users', message_id: 'messages', cid: 'channels' },
+    parent: 'message_id',
+  },
+  // A task's due reminder is not carried (reminders are not): it keeps its due time, without one.
+  {
+    kind: 'tasks',
+    table: schema.tasks,
+    omit: ['reminder_id'],
+    key: ['id'],
+    since: 2,
+    refs: { message_id: 'messages', cid: 'channels', assignee_id: 'users', completed_by: 'users' },
     parent: 'message_id',
   },
   // Each person's sidebar, for a person new there (one the target has keeps their own).

@@ -771,6 +771,13 @@ export async function readParleyExport(archive: ExportArchive, haveStore: boolea
     need(x, x.status === 'saved' || x.status === 'completed', `status "${str(x.status)}" is not saved or completed`);
     need(x, messageOf.get(str(x.messageId))?.cid === x.cid, "cid is not its message's channel");
   }
+  const tasked = new Set<string>();
+  for (const x of rows.tasks) {
+    need(x, x.status === 'open' || x.status === 'done', `status "${str(x.status)}" is not open or done`);
+    need(x, messageOf.get(str(x.messageId))?.cid === x.cid, "cid is not its message's channel");
+    need(x, !tasked.has(str(x.messageId)), 'a second task of one message');
+    tasked.add(str(x.messageId));
+  }
   const sectionOf = new Map(rows.sidebar_sections.map((x) => [str(x.id), x]));
   const starred = new Set<string>();
   for (const x of rows.sidebar_sections) {
