@@ -4,7 +4,8 @@
  * the summary streams in under the header with its citations as links, and a citation jumps to
  * its message; over the composer, "Suggest replies" shows the assistant's replies as chips and a
  * chip sends its reply. The prompt the provider got holds the channel's unread messages. The
- * admin console's Smart replies setting: Automatic brings chips without a click, Off shows none.
+ * admin console's Smart replies setting: Automatic brings chips without a click, Off takes the
+ * control away and On request brings its button back, live in Bob's open page (no reload).
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1. Screenshots go to PARLEY_SHOTS (default a temporary folder).
@@ -149,7 +150,7 @@ describe.skipIf(!haveBrowser)('the assistant in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('smart replies as the workspace sets them: automatic comes by itself, off shows nothing', {
+  it('smart replies as the workspace sets them, followed live: automatic comes by itself, off takes them away', {
     timeout: 120_000,
   }, async () => {
     const ada = team.members[0]?.page;
@@ -170,7 +171,8 @@ describe.skipIf(!haveBrowser)('the assistant in Chromium', () => {
       .toBe('automatic');
     await dialog.screenshot({ path: `${SHOTS}/assistant-admin-automatic.png` });
 
-    // Bob's app reads the setting when it starts; Ada's new message brings chips without a click.
+    // Bob's app reads the setting when it starts (and follows it live after); Ada's new message
+    // brings chips without a click.
     fake.answer = (r) => (r.stream ? { text: '' } : { text: '["See you there", "Can I bring a friend?"]' });
     await bob.goto(`/w/${ws}/c/public:plans`);
     await bob.getByTestId('channel-name').filter({ hasText: 'plans' }).waitFor(WAIT);
@@ -183,19 +185,27 @@ describe.skipIf(!haveBrowser)('the assistant in Chromium', () => {
     expect(fake.got.filter((g) => !g.stream).pop()?.prompt).toContain('Party on Saturday?');
     await bob.screenshot({ path: `${SHOTS}/smart-replies-automatic.png` });
 
-    // Off: the server refuses, and Bob's composer offers nothing.
+    // Off: Bob's composer drops its smart replies at once, without a reload (the app-wide
+    // assistant.updated), and the server refuses.
     await mode.selectOption('off');
     await tab.getByRole('button', { name: 'Save' }).click();
-    await expect
-      .poll(async () => (await api(ada, ws, 'GET', '/v1/assistant')).body.assistant.smart_replies, WAIT)
-      .toBe(false);
+    await bar.waitFor({ state: 'detached', ...WAIT });
+    expect((await api(ada, ws, 'GET', '/v1/assistant')).body.assistant.smart_replies).toBe(false);
     const last = (await api(ada, ws, 'POST', '/v1/channels/public:plans/messages', { text: 'Or Sunday?' })).body
       .message;
     expect((await api(bob, ws, 'POST', `/v1/messages/${last.id}/suggestions`)).body.error.code).toBe('ASSISTANT_OFF');
-    await bob.reload();
-    await bob.getByTestId('channel-name').filter({ hasText: 'plans' }).waitFor(WAIT);
     await bob.locator('article.parley-message', { hasText: 'Or Sunday?' }).waitFor(WAIT);
     expect(await bob.getByTestId('smart-replies').count()).toBe(0);
+
+    // On request again: the "Suggest replies" button comes back over the composer, still
+    // without a reload, and asks nothing until clicked.
+    const asked = fake.got.length;
+    await mode.selectOption('on_request');
+    await tab.getByRole('button', { name: 'Save' }).click();
+    await bar.getByRole('button', { name: 'Suggest replies' }).waitFor(WAIT);
+    expect(await bar.getByTestId('smart-reply').count()).toBe(0);
+    expect(fake.got.length).toBe(asked);
+    await bob.screenshot({ path: `${SHOTS}/smart-replies-live.png` });
     expect(errors).toEqual([]);
   });
 });

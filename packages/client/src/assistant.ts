@@ -1,8 +1,9 @@
 /**
  * The assistant in the SDK (`client.assistant`, and `channel.catchUp()`): catch-up on a channel
  * or a thread as an async iterable of events read off the server's `text/event-stream` as the
- * model writes, smart replies, what the app offers (`features()`), and the admin calls (the
- * provider's settings and the usage meter). A catch-up that fails — before it starts
+ * model writes, smart replies, what the app offers (`load()` into `state`, kept current by
+ * `assistant.updated` when its admins change it; `features()` reads afresh), and the admin
+ * calls (the provider's settings and the usage meter). A catch-up that fails — before it starts
  * (ASSISTANT_OFF, NOT_FOUND …) or midway (ASSISTANT_UNAVAILABLE in its last event) — throws a
  * ParleyError from the loop.
  */
@@ -15,11 +16,13 @@ import type {
   Citation,
   MyAssistantResponse,
   PutAssistantBody,
+  ServerEvent,
   SuggestionsResponse,
 } from '@parley/protocol';
 import { SseParser } from '@parley/protocol';
 import { ParleyError } from './errors.js';
 import type { Http } from './http.js';
+import { Store } from './store.js';
 
 /** What a catch-up yields: its start, the summary's pieces, and its end (errors are thrown). */
 export type CatchUpProgress = Exclude<CatchUpEvent, { type: 'error' }>;
@@ -56,12 +59,71 @@ export interface CatchUpResult {
   messages: number;
 }
 
+/** `client.assistant.state`. */
+export interface AssistantState {
+  /** What the app's assistant offers this user: all off until read (and while it is off). */
+  features: MyAssistantResponse;
+  /** Whether `features` was read (or set by an `assistant.updated`). */
+  loaded: boolean;
+}
+
+const OFF: MyAssistantResponse = { catch_up: false, smart_replies: false, smart_replies_mode: 'off' };
+
 export class Assistant {
+  readonly state = new Store<AssistantState>({ features: OFF, loaded: false });
+  #loading: Promise<MyAssistantResponse> | null = null;
+  /** Bumped by each read started and each event: an answer older than the last event is not taken. */
+  #generation = 0;
+  #applied = 0;
+
   constructor(private readonly http: Http) {}
 
-  /** What the app's assistant offers this user (all false when it is off). */
+  /**
+   * What the app's assistant offers this user, read once (again with `force`, or after a
+   * reconnect) and kept in `state`; `assistant.updated` keeps it current from then on.
+   */
+  load(force = false): Promise<MyAssistantResponse> {
+    if (this.state.get().loaded && !force) return Promise.resolve(this.state.get().features);
+    if (!this.#loading || force) {
+      const generation = ++this.#generation;
+      const p = this.http.call<MyAssistantResponse>('GET', '/v1/me/assistant').then((r) => {
+        const features = {
+          catch_up: r.catch_up,
+          smart_replies: r.smart_replies,
+          smart_replies_mode: r.smart_replies_mode,
+        };
+        if (generation > this.#applied) {
+          this.#applied = generation;
+          this.state.update(() => ({ features, loaded: true }));
+        }
+        return features;
+      });
+      this.#loading = p;
+      const done = () => {
+        if (this.#loading === p) this.#loading = null;
+      };
+      p.then(done, done);
+    }
+    return this.#loading as Promise<MyAssistantResponse>;
+  }
+
+  /** What the app's assistant offers this user, read afresh (all false when it is off). */
   features(): Promise<MyAssistantResponse> {
-    return this.http.call<MyAssistantResponse>('GET', '/v1/me/assistant');
+    return this.load(true);
+  }
+
+  /** @internal The client hands every `assistant.updated` here: what the app offers now. */
+  onEvent(e: ServerEvent): void {
+    if (e.type !== 'assistant.updated') return;
+    // A read under way started before this change: its answer is not newer.
+    this.#applied = ++this.#generation;
+    const features = { catch_up: e.catch_up, smart_replies: e.smart_replies, smart_replies_mode: e.smart_replies_mode };
+    this.state.update(() => ({ features, loaded: true }));
+  }
+
+  /** @internal After a reconnect (a change may have been missed): read again, if read at all. */
+  reconnected(): void {
+    if (this.state.get().loaded || this.#loading) this.load(true).catch(() => {});
   }
 
   /** Catch up on a channel: the summary's events as they come (see `channel.catchUp()`). */

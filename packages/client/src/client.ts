@@ -507,6 +507,7 @@ export class ChatClient implements ChannelHost {
     if (e.type === 'space.updated' || e.type === 'space.invitation') this.spaces.onEvent(e);
     if (e.type === 'emoji.updated') this.emoji.onEvent(e);
     if (e.type === 'feature_flags.updated') this.flags.onEvent(e);
+    if (e.type === 'assistant.updated') this.assistant.onEvent(e);
     if (e.type === 'viewers.changed') this.viewers.onEvent(e);
     if (e.type === 'inbox.updated') this.inbox.onEvent(e);
     if (e.type === 'user_group.updated') this.groups.onEvent(e);
@@ -958,6 +959,8 @@ export class ChatClient implements ChannelHost {
     // The hello says this user's flags (a server that does not: read them again after a gap).
     if (hello.flags) this.flags.fromHello(hello.flags);
     else if (reconnected) this.flags.reconnected();
+    // assistant.updated is live-only: after a gap, read what it offers again (if read at all).
+    if (reconnected) this.assistant.reconnected();
     if (reconnected) this.inbox.reconnected();
     if (reconnected) this.sidebar.reconnected();
     if (reconnected) this.saved.reconnected();

@@ -12,6 +12,7 @@
 export { AdminApi } from './admin.js';
 export {
   Assistant,
+  type AssistantState,
   type CatchUpOptions,
   type CatchUpProgress,
   type CatchUpResult,

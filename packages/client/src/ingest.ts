@@ -162,6 +162,8 @@ export class Ingest {
         break; // for listeners: the client's Emoji (emoji.ts) follows them
       case 'feature_flags.updated':
         break; // the client's FeatureFlags (flags.ts) reads the user's flags again
+      case 'assistant.updated':
+        break; // the client's Assistant (assistant.ts) keeps what the app offers
       case 'unread.updated':
         this.host.unreadPushed(e);
         break;

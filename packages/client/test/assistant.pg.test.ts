@@ -2,13 +2,14 @@
  * The assistant in the SDK, against a real server and a fake OpenAI-compatible provider on
  * loopback: `channel.catchUp()` yields the summary as it streams and ends with its citations;
  * failures (off, a provider that errs midway) throw ParleyErrors from the loop; the thread
- * variant, `summarize`, smart replies, and the admin calls (settings, usage) for an app admin.
+ * variant, `summarize`, smart replies, and the admin calls (settings, usage) for an app admin;
+ * `assistant.state` follows an admin's change live (`assistant.updated`), and after a reconnect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboundAllowFromEnv } from '../../server/src/platform/outbound.js';
 import { type FakeProvider, startFakeProvider } from '../../server/test/fake-openai.js';
 import { type ChatClient, ParleyError } from '../src/index.js';
-import { type Harness, makeClient, startHarness, type TestApp } from './setup.js';
+import { type Harness, makeClient, startHarness, type TestApp, until } from './setup.js';
 
 let h: Harness;
 let app: TestApp;
@@ -111,5 +112,50 @@ describe('client assistant', () => {
     const usage = await (clients[0] as ChatClient).assistant.usage(7);
     expect(usage.total.requests).toBeGreaterThanOrEqual(4);
     await expect(bob.assistant.usage()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+  it('state follows what the app offers: read once, then every admin change live and after a reconnect', async () => {
+    const boss = await connect('boss');
+    const bob = await connect('bob');
+    expect(bob.assistant.state.get().loaded).toBe(false);
+    await boss.assistant.put({ url: fake.url, model: 'qwen2.5', enabled: true, smart_replies_mode: 'on_request' });
+    expect(await bob.assistant.load()).toMatchObject({ smart_replies_mode: 'on_request' });
+    let reads = 0;
+    const read = bob.assistant.load.bind(bob.assistant);
+    bob.assistant.load = (force?: boolean) => {
+      if (force) reads++;
+      return read(force);
+    };
+
+    // An admin's change reaches Bob's state without a request.
+    await boss.assistant.put({ smart_replies_mode: 'automatic' });
+    await until(() => bob.assistant.state.get().features.smart_replies_mode === 'automatic', 5000, 'automatic');
+    expect(bob.assistant.state.get().features).toEqual({
+      catch_up: true,
+      smart_replies: true,
+      smart_replies_mode: 'automatic',
+    });
+    await boss.assistant.put({ smart_replies_mode: 'off' });
+    await until(() => bob.assistant.state.get().features.smart_replies_mode === 'off', 5000, 'off');
+    expect(bob.assistant.state.get().features.smart_replies).toBe(false);
+    expect(reads).toBe(0);
+
+    // Removed altogether: all off.
+    await boss.assistant.put({ smart_replies_mode: 'on_request' });
+    await until(() => bob.assistant.state.get().features.smart_replies_mode === 'on_request', 5000, 'back on');
+    await boss.assistant.remove();
+    await until(() => !bob.assistant.state.get().features.catch_up, 5000, 'removed');
+    expect(bob.assistant.state.get().features).toEqual({
+      catch_up: false,
+      smart_replies: false,
+      smart_replies_mode: 'off',
+    });
+
+    // A change missed while away is read again on the reconnect.
+    const away = await connect('bob');
+    await away.assistant.load();
+    away.pauseConnection();
+    await boss.assistant.put({ url: fake.url, model: 'qwen2.5', enabled: true, smart_replies_mode: 'automatic' });
+    away.resumeConnection();
+    await until(() => away.assistant.state.get().features.smart_replies_mode === 'automatic', 10_000, 'read again');
   });
 });

@@ -107,6 +107,11 @@ describe('the frames a server sends', () => {
     // A feature flag's change (feature_flags.updated, app-wide), through the admin API.
     await h.call({ method: 'PUT', url: '/v1/feature-flags/wire', headers: await app.server(), payload: {} });
     await until(() => frames.some((f) => f.includes('"feature_flags.updated"')), 5000, 'the flag event');
+    // The app's assistant set (assistant.updated, app-wide), through the admin API: a host that
+    // does not resolve passes the outbound check, and nothing calls it.
+    const assistant = { url: 'https://model.invalid/v1', model: 'm' };
+    await h.call({ method: 'PUT', url: '/v1/assistant', headers: await app.server(), payload: assistant });
+    await until(() => frames.some((f) => f.includes('"assistant.updated"')), 5000, 'the assistant event');
     // Moderation: a report reaches the moderators (flag.new), its review the reporter
     // (flag.reviewed); a channel ban reaches the banned user and the moderators (user.banned).
     const mod = await connect('mod');

@@ -99,6 +99,19 @@ export const MyAssistantResponse = Type.Object({
 });
 export type MyAssistantResponse = Static<typeof MyAssistantResponse>;
 
+/**
+ * To every connection of the app, after its admins changed the assistant (`PUT` or `DELETE
+ * /v1/assistant`): what it offers now, the same for every user, as `GET /v1/me/assistant` would
+ * answer. A client sets it without a request, so a change of `smart_replies_mode` shows at once
+ * (an older client drops the unknown event and keeps what it read, until it reads again).
+ */
+export const AssistantUpdatedEvent = Type.Object({
+  type: Type.Literal('assistant.updated'),
+  ...MyAssistantResponse.properties,
+  created_at: Timestamp,
+});
+export type AssistantUpdatedEvent = Static<typeof AssistantUpdatedEvent>;
+
 /** `GET /v1/assistant/usage`: the last `days` days (default 30). */
 export const AssistantUsageQuery = Type.Object(
   { days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })) },

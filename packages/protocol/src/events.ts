@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { WorkspaceUpdatedEvent } from './accounts.js';
 import { DataExport } from './admin.js';
+import { AssistantUpdatedEvent } from './assistant.js';
 import { BookmarkEvents } from './bookmarks.js';
 import { CallEvents } from './calls.js';
 import { CommandEvents } from './commands.js';
@@ -57,6 +58,7 @@ export const EPHEMERAL_EVENT_TYPES = [
   'space.invitation',
   'emoji.updated',
   'feature_flags.updated',
+  'assistant.updated',
   'user_group.updated',
   'inbox.updated',
   'unread.updated',
@@ -193,6 +195,8 @@ export const EphemeralEvent = Type.Union([
   EmojiUpdatedEvent,
   /** A feature flag of the app changed: to every connection of the app (feature-flags.ts). */
   FeatureFlagsUpdatedEvent,
+  /** The app's assistant changed: what it offers now, to every connection of the app (assistant.ts). */
+  AssistantUpdatedEvent,
   WorkspaceUpdatedEvent,
   ...InboxEvents,
   ...UnreadEvents,

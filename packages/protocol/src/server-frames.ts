@@ -60,6 +60,7 @@ const ENVELOPE: Record<ServerFrameType, (f: Obj) => boolean> = {
   'poll.updated': (f) => logged(f) && isStr(f.message_id) && isObj(f.poll),
   'emoji.updated': (f) => isStr(f.shortcode) && isStr(f.change),
   'feature_flags.updated': (f) => isStr(f.key) && isStr(f.change),
+  'assistant.updated': (f) => isStr(f.smart_replies_mode),
   'workspace.updated': (f) => isStr(f.workspace_id) && isStr(f.name) && isNullableStr(f.logo),
   'typing.start': (f) => isStr(f.cid) && hasId(f.user) && isNullableStr(f.parent_id),
   'typing.stop': (f) => isStr(f.cid) && hasId(f.user) && isNullableStr(f.parent_id),

@@ -47,6 +47,8 @@
  *   Later, additive: the connecting user's evaluated feature flags in the hello (`flags`), and
  *   their value of the changed flag in `feature_flags.updated` (`value`); deleting a message
  *   deletes its task; `smart_replies_mode` in the assistant's settings and `GET /v1/me/assistant`.
+ *   Later, additive: the app-wide `assistant.updated` event (what the assistant offers now,
+ *   after its admins change it).
  *   Migration: docs/protocol/versions.md, "Protocol version 2".
  */
 export const PROTOCOL_VERSION = 2;

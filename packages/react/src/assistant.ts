@@ -1,12 +1,13 @@
 /**
  * The assistant in the kit: `useAssistant()` (what the app offers this user, read once per
- * client), `useCatchUp(cid)` (a catch-up of a channel or a thread, its summary growing as the
- * model writes it) and `useSmartReplies(messageId)` (suggested replies: on request, or by
- * themselves where the app set smart replies to `automatic`).
+ * client and followed live: `assistant.updated` when its admins change it), `useCatchUp(cid)` (a
+ * catch-up of a channel or a thread, its summary growing as the model writes it) and
+ * `useSmartReplies(messageId)` (suggested replies: on request, or by themselves where the app set
+ * smart replies to `automatic`).
  */
-import type { ChatClient } from '@parley/client';
+import { keepLoading } from '@parley/client';
 import type { Citation, SmartRepliesMode } from '@parley/protocol';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { useChatClient } from './context.js';
 
 /** What the assistant offers: each false while it is off (or not yet read). */
@@ -17,28 +18,19 @@ export interface AssistantFeatures {
   smart_replies_mode: SmartRepliesMode;
 }
 
-const OFF: AssistantFeatures = { catch_up: false, smart_replies: false, smart_replies_mode: 'off' };
-const features = new WeakMap<ChatClient, Promise<AssistantFeatures>>();
-
-/** What the app's assistant offers the connected user (all off until read, and when it is off). */
+/**
+ * What the app's assistant offers the connected user (all off until read, and when it is off),
+ * from `client.assistant.state`: read once per client, and re-rendered when an admin changes it.
+ */
 export function useAssistant(): AssistantFeatures {
   const client = useChatClient();
-  const [value, setValue] = useState<AssistantFeatures>(OFF);
-  useEffect(() => {
-    let p = features.get(client);
-    if (!p) {
-      p = client.assistant.features().catch(() => OFF);
-      features.set(client, p);
-    }
-    let live = true;
-    void p.then((f) => {
-      if (live) setValue(f);
-    });
-    return () => {
-      live = false;
-    };
-  }, [client]);
-  return value;
+  const state = client.assistant.state;
+  useEffect(() => keepLoading(() => client.assistant.load()), [client]);
+  return useSyncExternalStore(
+    (l) => state.subscribe(l),
+    () => state.get().features,
+    () => state.get().features,
+  );
 }
 
 export interface CatchUpView {

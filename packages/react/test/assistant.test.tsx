@@ -3,7 +3,8 @@
  * The assistant's hooks against a real server and a fake OpenAI-compatible provider on
  * loopback: `useAssistant` says what is on, `useCatchUp` grows its summary as the stream comes
  * and ends with citations (or the error), `useSmartReplies` answers on request, or by itself
- * where the app set smart replies to `automatic`.
+ * where the app set smart replies to `automatic` — and follows an admin's change of that setting
+ * live, in a mounted hook.
  */
 import type { ChatClient } from '@parley/client';
 import { act, fireEvent, screen } from '@testing-library/react';
@@ -132,7 +133,6 @@ describe('assistant hooks', () => {
     expect((await setMode('automatic')).status).toBe(200);
     fake.answer = () => ({ text: '["On my way"]' });
     const before = fake.got.length;
-    // A client that reads the app's assistant afresh (the kit reads it once per client).
     const bob2 = await makeClient(h, app, 'bob');
     const first = renderFor(bob2, <AppReplies />);
     await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('automatic'));
@@ -148,6 +148,18 @@ describe('assistant hooks', () => {
     await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('on_request'));
     expect(screen.queryAllByRole('listitem')).toHaveLength(0);
     expect(fake.got.length).toBe(asked);
+
+    // An admin's change reaches the mounted hook live (assistant.updated), without a reload:
+    // automatic asks by itself at once; off says so.
+    fake.answer = () => ({ text: '["Be right there"]' });
+    expect((await setMode('automatic')).status).toBe(200);
+    await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('automatic'));
+    await waitFor(() =>
+      expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['Be right there']),
+    );
+    expect(fake.got.length - asked).toBe(1);
+    expect((await setMode('off')).status).toBe(200);
+    await waitFor(() => expect(screen.getByTestId('mode').textContent).toBe('off'));
     await bob3.disconnectUser();
   });
 });

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
 import { outboundAllowFromEnv } from '../../src/platform/outbound.js';
 import { type FakeProvider, type ProviderRequest, startFakeProvider } from '../fake-openai.js';
-import { type Harness, startHarness, type TestApp } from '../harness.js';
+import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 
 let h: Harness;
 let fake: FakeProvider;
@@ -414,6 +414,45 @@ describe('smart replies as a setting', () => {
       sql`select details from audit_log where app_id = ${app.id} and action = 'assistant.updated' order by id desc limit 1`,
     );
     expect(last?.details.features.smart_replies_mode).toBe('on_request');
+  });
+});
+
+describe('a change reaches connected clients', () => {
+  it('every connection of the app gets assistant.updated with what it offers now; another app gets nothing', async () => {
+    const base = await h.listen();
+    const bob = await TestSocket.connect(base, app, 'bob');
+    const mallory = await TestSocket.connect(base, other, 'mallory');
+    const heard = () => bob.frames.filter((f) => f.type === 'assistant.updated').map((f) => f.smart_replies_mode);
+    try {
+      expect((await put(await app.server(), { smart_replies_mode: 'automatic' })).status).toBe(200);
+      const e = await bob.waitFor((f) => f.type === 'assistant.updated' && f.smart_replies_mode === 'automatic');
+      const me = (await h.call({ method: 'GET', url: '/v1/me/assistant', headers: await as('bob') })).body;
+      expect(e).toEqual({ type: 'assistant.updated', ...me, created_at: expect.any(String) });
+      expect(me).toMatchObject({ smart_replies: true, smart_replies_mode: 'automatic' });
+
+      // A refused change (not an admin, bad input) sends nothing; the next one is heard.
+      expect((await put(await as('bob'), { smart_replies_mode: 'off' })).status).toBe(403);
+      expect((await put(await app.server(), { smart_replies_mode: 'sometimes' })).status).toBe(400);
+      await put(await app.server(), { smart_replies_mode: 'on_request' });
+      await bob.waitFor((f) => f.type === 'assistant.updated' && f.smart_replies_mode === 'on_request');
+      expect(heard()).toEqual(['automatic', 'on_request']);
+
+      // The assistant turned off is `off` for everyone, whatever its smart-replies setting.
+      await put(await app.server(), { enabled: false });
+      const off = await bob.waitFor((f) => f.type === 'assistant.updated' && f.smart_replies_mode === 'off');
+      expect(off).toMatchObject({ catch_up: false, smart_replies: false });
+      await put(await app.server(), { enabled: true });
+      await bob.waitFor((f) => f.type === 'assistant.updated' && heard().length === 4);
+      expect(heard()).toEqual(['automatic', 'on_request', 'off', 'on_request']);
+
+      // A frame to mallory's own app after all of app's shows none of them reached her.
+      await h.call({ method: 'PUT', url: '/v1/feature-flags/marker', headers: await other.server(), payload: {} });
+      await mallory.waitFor((f) => f.type === 'feature_flags.updated' && f.key === 'marker');
+      expect(mallory.frames.some((f) => f.type === 'assistant.updated')).toBe(false);
+    } finally {
+      bob.ws.close();
+      mallory.ws.close();
+    }
   });
 });
 

@@ -1,13 +1,16 @@
 /**
  * Managing an app's assistant (its backend with the server token, or an app admin): the
  * provider and what it does, every change in the audit log in the same transaction, the key
- * sealed and never answered; and the usage meter. Off by default: an app with no row has no
- * assistant, and one with `enabled: false` sends nothing anywhere.
+ * sealed and never answered, and after commit `assistant.updated` to every connection of the
+ * app (what it offers now, so clients follow a new `smart_replies_mode` without a reload); and
+ * the usage meter. Off by default: an app with no row has no assistant, and one with
+ * `enabled: false` sends nothing anywhere.
  */
 import type {
   AssistantFeature,
   AssistantResponse,
   AssistantSettings,
+  AssistantUpdatedEvent,
   AssistantUsageResponse,
   MyAssistantResponse,
   PutAssistantBody,
@@ -16,7 +19,7 @@ import { and, asc, eq, gte } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { schema } from '../../platform/db/index.js';
 import { ApiError, invalid, notFound } from '../../platform/errors.js';
-import { withTransaction } from '../../platform/event-log.js';
+import { type Outbox, withTransaction } from '../../platform/event-log.js';
 import { allowFor } from '../../platform/outbound.js';
 import type { Services } from '../../services.js';
 import { actorOfCaller, checkAppAdmin, recordAudit } from '../audit/index.js';
@@ -45,6 +48,20 @@ export function presentAssistant(r: SettingsRow): AssistantSettings {
     updated_at: r.updatedAt.toISOString(),
   };
 }
+
+/** What an assistant (its settings, or none) offers every user of its app. */
+function offered(
+  a: Pick<SettingsRow, 'enabled' | 'catchUp' | 'smartReplies' | 'smartRepliesAuto'> | null,
+): MyAssistantResponse {
+  const mode = smartRepliesMode(a);
+  return { catch_up: !!a?.enabled && a.catchUp, smart_replies: mode !== 'off', smart_replies_mode: mode };
+}
+
+/** Tell every connection of the app what the assistant offers now (published after commit). */
+const announce = (out: Outbox, appId: string, a: Parameters<typeof offered>[0], at: Date) => {
+  const event: AssistantUpdatedEvent = { type: 'assistant.updated', ...offered(a), created_at: at.toISOString() };
+  out.push({ to: 'app', appId, event });
+};
 
 /** `GET /v1/assistant`. */
 export async function getAssistant(svc: Services, caller: Caller): Promise<AssistantResponse> {
@@ -79,7 +96,7 @@ export async function putAssistant(
   const smart = smartRepliesChange(body);
   const t = schema.assistantSettings;
   const at = new Date(svc.clock());
-  const result = await withTransaction(svc, async (tx) => {
+  const result = await withTransaction(svc, async (tx, out) => {
     const [before] = await tx.select().from(t).where(eq(t.appId, appId)).for('update');
     const url = body.url ?? before?.url;
     const model = body.model?.trim() ?? before?.model;
@@ -123,6 +140,7 @@ export async function putAssistant(
         },
       },
     });
+    announce(out, appId, row, at);
     return { assistant: presentAssistant(row) };
   });
   await moderation.changed(appId);
@@ -150,7 +168,7 @@ export async function deleteAssistant(svc: Services, moderation: ModerationRegis
   await checkAppAdmin(svc, caller);
   const appId = caller.app.id;
   const t = schema.assistantSettings;
-  await withTransaction(svc, async (tx) => {
+  await withTransaction(svc, async (tx, out) => {
     const [gone] = await tx.delete(t).where(eq(t.appId, appId)).returning();
     if (!gone) throw notFound('Assistant');
     await recordAudit(tx, {
@@ -160,6 +178,7 @@ export async function deleteAssistant(svc: Services, moderation: ModerationRegis
       target: { kind: 'assistant', id: appId },
       details: { url: gone.url, model: gone.model },
     });
+    announce(out, appId, null, new Date(svc.clock()));
   });
   await moderation.changed(appId);
 }
@@ -193,9 +212,7 @@ export async function assistantUsage(svc: Services, caller: Caller, days = 30): 
 /** `GET /v1/me/assistant`: what the assistant offers the caller. */
 export async function myAssistant(svc: Services, caller: Caller): Promise<MyAssistantResponse> {
   const me = requireUser(caller, 'The assistant works for a user: use a user token');
-  const a = await loadAssistant(svc.db, svc.sealer, me.app.id);
-  const mode = smartRepliesMode(a);
-  return { catch_up: !!a?.enabled && a.catchUp, smart_replies: mode !== 'off', smart_replies_mode: mode };
+  return offered(await loadAssistant(svc.db, svc.sealer, me.app.id));
 }
 
 /** The app's assistant when `feature` is on, or ASSISTANT_OFF. */

@@ -107,7 +107,8 @@ export function assistantRoutes(svc: Services): FastifyPluginAsyncTypebox {
             `${admin} Changes the fields sent; \`url\` and \`model\` are needed the first time. A new assistant is off ` +
             '(`enabled: false`), with catch-up and smart replies on and moderation off once enabled. `{url}/chat/completions` ' +
             'is called through the outbound policy (`PARLEY_OUTBOUND_ALLOW_ASSISTANT`): a URL it refuses is OUTBOUND_NOT_ALLOWED. ' +
-            'The key is sealed at rest and never answered (`has_key`); `key: null` removes it. Audited (`assistant.updated`).',
+            'The key is sealed at rest and never answered (`has_key`); `key: null` removes it. Audited (`assistant.updated`); ' +
+            'every connection of the app gets the `assistant.updated` event (what it offers now).',
           body: PutAssistantBody,
           response: { 200: AssistantResponse, ...errors },
         },
@@ -121,7 +122,7 @@ export function assistantRoutes(svc: Services): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: 'Remove the assistant (its provider and key; the usage meter stays)',
-          description: `${admin} Audited (\`assistant.deleted\`).`,
+          description: `${admin} Audited (\`assistant.deleted\`); every connection of the app gets \`assistant.updated\` (all off).`,
           response: { 200: Ok, ...errors },
         },
       },
