@@ -3,7 +3,8 @@
  * loopback) and a real SMTP server: a workspace is imported from Slack; Ada, whose Slack profile
  * had her address, signs up with it in the web app, confirms it from the mailed link, follows an
  * invite and joins — and finds #general in her sidebar, her old message as her own (she may
- * edit it) and her reaction as hers, under her Slack @name.
+ * edit it) and her reaction as hers, under her Slack @name. Bea joins first and confirms later:
+ * what she wrote meanwhile and her Slack history are both hers once she has.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
@@ -114,6 +115,74 @@ describe.skipIf(!haveBrowser)('claiming imported history in Chromium', () => {
       await tada.waitFor(WAIT);
       expect(await tada.getAttribute('aria-pressed')).toBe('true');
       await page.screenshot({ path: path.join(tmpdir(), 'parley-claimed-history.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('someone who joined before confirming finds old and new history as their own after confirming', {
+    timeout: 120_000,
+  }, async () => {
+    const owner = await buildAccount(h, 'Olive Owner', 'olive.late@example.com');
+    const ws = await buildWorkspace(owner, 'Late');
+    const BEA = 'bea.late@example.com';
+    await importSlackExport(
+      h.database,
+      ws.id,
+      new Map<string, Uint8Array>([
+        ['users.json', json([{ id: 'UBEA', name: 'bea', real_name: 'Bea', profile: { email: BEA } }])],
+        ['channels.json', json([{ id: 'CGEN', name: 'general', created: T0, members: ['UBEA'] }])],
+        [
+          'general/2023-11-14.json',
+          json([{ type: 'message', user: 'UBEA', text: 'Bea from Slack', ts: `${T0}.000100` }]),
+        ],
+      ]),
+    );
+    const invite = ok(await owner.invite(ws.id));
+    const context = await browser.newContext({ baseURL: base });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      // Bea signs up and joins at once, her address not confirmed yet: a person of her own.
+      await page.goto('/signup');
+      await page.getByLabel('Full name').fill('Bea B.');
+      await page.getByLabel('Email').fill(BEA);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('heading', { name: /Welcome, Bea/ }).waitFor(WAIT);
+      await page.goto(invite.url_path);
+      await page.getByRole('button', { name: 'Join Late' }).click(WAIT);
+      await page.getByRole('complementary', { name: 'Workspace sidebar' }).waitFor(WAIT);
+      // Meanwhile she joins #general and writes there (with the app's own chat token).
+      const session = await (
+        await page.request.post(`/v1/workspaces/${ws.id}/session`, { headers: { origin: base }, data: {} })
+      ).json();
+      expect(session.user_id).toMatch(/^a_/);
+      const chat = { 'x-api-key': session.api_key, authorization: `Bearer ${session.token}` };
+      expect((await page.request.post('/v1/channels/public:general/join', { headers: chat, data: {} })).ok()).toBe(
+        true,
+      );
+      const sent = await page.request.post('/v1/channels/public:general/messages', {
+        headers: chat,
+        data: { text: 'Bea before confirming' },
+      });
+      expect(sent.ok()).toBe(true);
+
+      // She confirms her address from the mail: the Slack person becomes hers, with what she wrote.
+      const mail = await smtp.waitFor(BEA, { subject: /Confirm your email/ });
+      const verify = /https?:\/\/\S+\/verify-email\?token=\S+/.exec(mail.text)?.[0];
+      await page.goto(verify as string);
+      await page.getByRole('heading', { name: 'Email confirmed' }).waitFor(WAIT);
+      await page.goto(`/w/${ws.id}`);
+      const sidebar = page.getByRole('complementary', { name: 'Workspace sidebar' });
+      await sidebar.getByText('general').first().click(WAIT);
+      for (const text of ['Bea from Slack', 'Bea before confirming']) {
+        const m = page.locator('.parley-message', { hasText: text });
+        await m.waitFor(WAIT);
+        await expect.poll(() => m.getAttribute('class'), WAIT).toContain('parley-message--mine');
+      }
       expect(errors).toEqual([]);
     } finally {
       await context.close();
