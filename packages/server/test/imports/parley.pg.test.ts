@@ -368,6 +368,8 @@ describe('a workspace in Parley’s own format', () => {
     await h.users(dst, [
       { id: 'someone', name: 'Someone', username: 'bob' },
       { id: 'engineer', name: 'Engineer', username: 'eng' },
+      // Ada is here already, without a picture: she keeps her row as it is, and gets none.
+      { id: 'ada', name: 'Ada Here' },
     ]);
     const end = (await importInto(dst.id, zip)).at(-1);
     expect(end.report.renamed).toEqual([
@@ -377,6 +379,9 @@ describe('a workspace in Parley’s own format', () => {
     expect(end.report.renamed_groups).toMatchObject([{ wanted: 'eng', handle: 'eng-2', reason: 'taken' }]);
     const groups = await h.database.db.select().from(schema.userGroups).where(eq(schema.userGroups.appId, dst.id));
     expect(groups.map((g) => g.handle)).toEqual(['eng-2']);
+    const pictures = await h.database.db.select().from(schema.images).where(eq(schema.images.appId, dst.id));
+    expect(pictures.map((p) => p.ownerKind)).toEqual(['workspace']);
+    expect(end.report.existing.images).toBe(1);
     const [bob] = await h.database.db
       .select()
       .from(schema.users)

@@ -385,9 +385,14 @@ export async function importParleyExport(
     for (const k of KINDS as readonly Kind[]) {
       if (!k.since || k.kind === 'custom_emoji') continue;
       const list = rows[k.kind as KindName];
-      if (k.kind === 'images') await storeRenditions(list, pictures, appId, opts, report);
-      const n = await writeRows(q, appId, k, list, added);
-      if (k.kind === 'images') await pointAtPictures(q, appId, list, added, opts.publicUrl);
+      // A picture comes with its person new here (one the target has keeps theirs), or is the logo.
+      const todo =
+        k.kind === 'images'
+          ? list.filter((i) => i.ownerKind === 'workspace' || freshUserIds.has(str(i.ownerId)))
+          : list;
+      if (k.kind === 'images') await storeRenditions(todo, pictures, appId, opts, report);
+      const n = await writeRows(q, appId, k, todo, added);
+      if (k.kind === 'images') await pointAtPictures(q, appId, todo, added, opts.publicUrl);
       count(report, k.kind as KindName, n, list.length);
       step(k.kind);
     }
