@@ -6,7 +6,8 @@
  * test, and a load in flight then failed with "Failed to fetch"; each screen asked for it once,
  * on mount, and stayed on an error page or empty (the React Native kit's list did: b6c5f22).
  * Here `page.route` aborts the first two tries of each first load — the session, the workspace,
- * the channel list, the saved items, the Activity count and list — and Mia's screens still fill.
+ * the channel list, the saved items, the Activity count and list, a thread's replies — and Mia's
+ * screens still fill.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -32,7 +33,7 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await app?.close();
   });
 
-  it('the session, the workspace, the channel list and the Activity page are asked again until they answer', {
+  it('the session, the workspace, the channel list, Activity and a thread are asked again until they answer', {
     timeout: 150_000,
   }, async () => {
     const olive = await buildAccount(h, 'Olive Owner', 'olive@example.com');
@@ -66,6 +67,22 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
         payload: { text: 'the ferry leaves at nine, @mia' },
       }),
     );
+    const tides = ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels/public:general/messages',
+        headers: oliveS,
+        payload: { text: 'the tide tables are up' },
+      }),
+    ).message;
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels/public:general/messages',
+        headers: oliveS,
+        payload: { text: 'high tide at six', parent_id: tides.id },
+      }),
+    );
 
     const context = await (app as WebApp).as(mia.cookie);
     const page: Page = await context.newPage();
@@ -87,6 +104,7 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await cut('saved', /\/v1\/saved(\?|$)/);
     await cut('count', '**/v1/inbox/count');
     await cut('inbox', /\/v1\/inbox\?/);
+    await cut('replies', /\/v1\/messages\/[^/]+\/replies/);
 
     await page.goto(`/w/${ws.id}`);
     // Signed in, the workspace open on #general, its channels listed: not the sign-in screen or
@@ -107,6 +125,16 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await expect.poll(() => page.locator('.parley-inbox__open').count(), WAIT).toBe(1);
     expect(await page.locator('.parley-inbox__open').first().textContent()).toContain('mentioned you');
     expect(tries.inbox).toBeGreaterThan(2);
+
+    // A thread's replies (the React kit's <Thread>): its error shows a moment, then the replies.
+    await page.locator('[data-cid="public:general"]').first().click();
+    await page
+      .locator('article.parley-message', { hasText: 'the tide tables are up' })
+      .first()
+      .getByRole('button', { name: '1 reply' })
+      .click(WAIT);
+    await page.locator('.parley-thread').getByText('high tide at six').waitFor(WAIT);
+    expect(tries.replies).toBeGreaterThan(2);
     expect(errors).toEqual([]);
     await context.close();
   });

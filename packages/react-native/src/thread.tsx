@@ -3,6 +3,7 @@
  * phone: its parent message, the replies (loaded with `channel.getReplies`, then live), who is
  * typing there, and a composer that replies in it. Renders nothing while no thread is open.
  */
+import { keepLoading } from '@parley/client';
 import { useEffect, useState } from 'react';
 import { FlatList, Pressable, Text, View } from 'react-native';
 import { useChannelContext } from './channel.js';
@@ -28,10 +29,13 @@ export function Thread({ MessageUI, pickFiles }: ThreadProps) {
   const UI = useMessageUI(MessageUI);
   const [error, setError] = useState<string | null>(null);
 
+  // Asked again after 1, 2, 4… 30 s while it fails on the network (the error shows meanwhile).
   useEffect(() => {
     if (!thread) return;
     setError(null);
-    channel.getReplies(thread).catch((e: Error) => setError(e.message));
+    return keepLoading(() => channel.getReplies(thread).then(() => setError(null)), {
+      onError: (e) => setError((e as Error).message),
+    });
   }, [channel, thread]);
 
   if (!thread) return null;

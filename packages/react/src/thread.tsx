@@ -2,7 +2,7 @@
  * `<Thread>`: a thread's parent message, its replies (loaded with `channel.getReplies` and
  * kept live by the client from then on), a typing indicator and a reply box.
  */
-import type { LocalMessage } from '@parley/client';
+import { keepLoading, type LocalMessage } from '@parley/client';
 import { type ReactNode, useEffect, useId, useMemo, useState } from 'react';
 import { useChannelContext } from './channel.js';
 import { useChannelState, useMe } from './context.js';
@@ -48,16 +48,18 @@ export function Thread({ parentId, onClose, onSelectUser, MessageUI, className, 
     let cancelled = false;
     setLoading(true);
     setError(null);
-    channel
-      .getReplies(id)
-      .catch((e: unknown) => {
-        if (!cancelled) setError(e instanceof Error ? e.message : String(e));
-      })
-      .finally(() => {
-        if (!cancelled) setLoading(false);
-      });
+    // Asked again after 1, 2, 4… 30 s while it fails on the network (the error shows meanwhile).
+    const stop = keepLoading(
+      () =>
+        channel
+          .getReplies(id)
+          .then(() => !cancelled && setError(null))
+          .finally(() => !cancelled && setLoading(false)),
+      { onError: (e) => !cancelled && setError(e instanceof Error ? e.message : String(e)) },
+    );
     return () => {
       cancelled = true;
+      stop();
     };
   }, [channel, id]);
 

@@ -4,6 +4,7 @@
  * in, mute or unmute them — or, on your own profile, to edit it. Admins also edit the custom
  * fields the workspace lets them set on others' profiles.
  */
+import { keepLoading } from '@parley/client';
 import type { ProfileField, User } from '@parley/protocol';
 import { UserProfileCard, useChatClient, useClientState, useMe, useUser } from '@parley/react';
 import { useEffect, useState } from 'react';
@@ -14,14 +15,15 @@ import { useSpaces } from '../hooks/use-spaces.js';
 export function useProfileFields(): ProfileField[] | undefined {
   const client = useChatClient();
   const [fields, setFields] = useState<ProfileField[]>();
+  // None shown while they cannot be read; asked again after 1, 2, 4… 30 s while that is the network.
   useEffect(() => {
     let live = true;
-    client.profiles
-      .fields()
-      .then((f) => live && setFields(f))
-      .catch(() => live && setFields([]));
+    const stop = keepLoading(() => client.profiles.fields().then((f) => live && setFields(f)), {
+      onError: () => live && setFields((f) => f ?? []),
+    });
     return () => {
       live = false;
+      stop();
     };
   }, [client]);
   return fields;
@@ -56,12 +58,10 @@ export function ProfilePanel({
   useEffect(() => {
     let on = true;
     void version;
-    client.profiles
-      .get(userId)
-      .then((u) => on && setLoaded(u))
-      .catch(() => {});
+    const stop = keepLoading(() => client.profiles.get(userId).then((u) => on && setLoaded(u)));
     return () => {
       on = false;
+      stop();
     };
   }, [client, userId, version]);
   const run = async (fn: () => Promise<void>) => {
