@@ -172,6 +172,25 @@ async function reportPages(browser: Browser, test: string): Promise<void> {
 }
 
 /**
+ * A navigation cut by the host's network changing is made again, as a person would reload: CI
+ * brings container networks up beside the browser tests (the compose test), and Chromium then
+ * fails a load under way with `net::ERR_NETWORK_CHANGED` before the app has run at all. What the
+ * app does with a request cut the same way once it runs is the app's to handle (and tested).
+ */
+function reloadOnNetworkChange(page: Page): void {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await goto(url, options);
+      } catch (e) {
+        if (attempt >= 3 || !String((e as Error).message).includes('ERR_NETWORK_CHANGED')) throw e;
+      }
+    }
+  };
+}
+
+/**
  * Chromium, headless, without the background traffic a test does not want. Its pages keep their
  * last console lines, and a test that fails while it is open reports them (reportPages).
  */
@@ -194,7 +213,10 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => {
     const context = await newContext(options);
-    context.on('page', keepConsole);
+    context.on('page', (page) => {
+      keepConsole(page);
+      reloadOnNetworkChange(page);
+    });
     return context;
   };
   const reporter: FailureReporter = (test) => reportPages(browser, test);
