@@ -414,7 +414,8 @@ export async function demo(values: Values): Promise<{ result: DemoResult; text: 
         LOG_LEVEL: 'error',
         PARLEY_PUBLIC_URL: env.PARLEY_PUBLIC_URL || startUrl(env.HOST, s.port),
       });
-      const running = await server.startServer(cfg);
+      // Its public URL is a guess at `parley start`'s: pictures already stored stay where they are.
+      const running = await server.startServer(cfg, { followPublicUrl: false });
       try {
         return await seedDemo(running.url, note);
       } finally {

@@ -247,6 +247,12 @@ export interface BuildOptions {
   eagerSchemas?: boolean;
   /** Apply pending migrations while building (default true). */
   migrate?: boolean;
+  /**
+   * Move stored picture URLs onto the configured public URL when it changed (default true;
+   * features/images/origin.ts). Off for a passing server of the CLI's (`parley demo` seeding),
+   * whose public URL is a guess at the one `parley start` will have.
+   */
+  followPublicUrl?: boolean;
   /** `false` silences logs. */
   logger?: boolean;
   /** Where log lines go instead of stdout (tests capture them); wins over `logger: false`. */
@@ -726,7 +732,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();
   // Pictures stored under an earlier address follow the public URL (before the first request).
-  await followPublicUrl(svc).catch((err: unknown) => svc.log.warn({ err }, 'pictures not moved to the public URL'));
+  if (opts.followPublicUrl !== false)
+    await followPublicUrl(svc).catch((err: unknown) => svc.log.warn({ err }, 'pictures not moved to the public URL'));
   // Inbox items a crash left underived (features/inbox/record.ts): now, not at the job's period.
   if (config.jobWorkers) recoverAtStart(svc);
   // Removals a backup held, left by one that died or by the deployment a restore came from.

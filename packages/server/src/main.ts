@@ -20,9 +20,13 @@ const SHUTDOWN_BOUND_MS = 15_000;
 
 export async function startServer(
   config: Config,
-  opts: { handleSignals?: boolean; migrate?: boolean; opening?: Promise<Database> } = {},
+  opts: { handleSignals?: boolean; migrate?: boolean; opening?: Promise<Database>; followPublicUrl?: boolean } = {},
 ): Promise<Started> {
-  const server = await buildServer(config, { migrate: opts.migrate !== false, opening: opts.opening });
+  const server = await buildServer(config, {
+    migrate: opts.migrate !== false,
+    opening: opts.opening,
+    followPublicUrl: opts.followPublicUrl !== false,
+  });
   const { app } = server;
   const address = await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   const port = new URL(address).port;
