@@ -150,6 +150,16 @@ export interface S3Options {
   prefix: string;
 }
 
+const PUT_ATTEMPTS = 4;
+
+/** A failure worth another try: the connection dropped before an answer, or the store answered 5xx. */
+export function transientStoreError(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
+  const code = (err as { code?: string })?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT' || (err as Error)?.name === 'TimeoutError';
+}
+
 /** Any S3-compatible object store, through the official AWS SDK. */
 export class S3Store implements BlobStore {
   readonly kind = 's3' as const;
@@ -174,15 +184,25 @@ export class S3Store implements BlobStore {
   }
 
   async putFile(key: string, from: string, opts: { contentType: string; size: number }): Promise<void> {
-    await this.client.send(
-      new (s3().PutObjectCommand)({
-        Bucket: this.opts.bucket,
-        Key: this.k(key),
-        Body: createReadStream(from),
-        ContentLength: opts.size,
-        ContentType: opts.contentType,
-      }),
-    );
+    // The SDK cannot send a stream twice, so it does not retry this upload; a connection the
+    // store closed as we reused it ("socket hang up") or a 5xx is retried here from the file.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new (s3().PutObjectCommand)({
+            Bucket: this.opts.bucket,
+            Key: this.k(key),
+            Body: createReadStream(from),
+            ContentLength: opts.size,
+            ContentType: opts.contentType,
+          }),
+        );
+        break;
+      } catch (err) {
+        if (attempt >= PUT_ATTEMPTS || !transientStoreError(err)) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
     await rm(from, { force: true });
   }
 
