@@ -500,13 +500,17 @@ describe('the hand-off from the send path', () => {
     expect((await pushed(mention.id)).payload.reason).toBe('mention');
     const before = await notifyJobs();
     // The send path's hand-off, once per turn, as commits come back one batch at a time.
+    const t0 = performance.now();
     for (const id of quietIds) {
       notifyMessage(h.server.svc, app.id, id);
       await new Promise((r) => setImmediate(r));
     }
+    const loopMs = performance.now() - t0;
     await notificationsIdle(h);
-    // A job per turn would be 20: during a burst the hand-off lingers for more.
-    expect((await notifyJobs()) - before).toBeLessThanOrEqual(3);
+    // A job per turn would be 20: during a burst the hand-off lingers for more. Two jobs start
+    // at least 50 ms apart (a burst's linger is longer), so a machine too loaded to turn its
+    // loop 20 times in 50 ms may make more; an idle one turns them in a few ms: 3 at most.
+    expect((await notifyJobs()) - before).toBeLessThanOrEqual(3 + Math.floor(loopMs / 50));
   });
 
   it('one read finds the messages someone can be reached for; the rest cost nothing more', async () => {
