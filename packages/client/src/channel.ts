@@ -25,6 +25,8 @@ import type { ChannelHost } from './host.js';
 import { pendingMessage } from './outbox.js';
 import {
   type ChannelState,
+  countsFrom,
+  countsSeqOf,
   type LocalMessage,
   mergeMemberPage,
   mergeMessages,
@@ -646,15 +648,20 @@ export class Channel {
       if (pushed !== undefined && r.read_rev !== undefined && r.read_rev < pushed) return marked;
       // The answer's counts hold every message up to `last_seq` (older servers: where the
       // channel stood when it was asked for), whether or not the client has applied them yet;
-      // a message applied past it may or may not be in them: then the counts are asked for again.
+      // what the client counted past it is added (`countsFrom`) or, not all known (or a
+      // message applied past it on an older server), the counts are asked for again.
       const at = r.last_seq ?? asked;
+      const pushedRev = pushed !== undefined && r.read_rev !== undefined ? { unreadRev: r.read_rev } : {};
+      const counts = r.last_seq === undefined ? null : countsFrom(cur, at, last, r.unread_count, r.mention_count);
+      if (counts) return { ...marked, ...counts, countsSeq: Math.max(countsSeqOf(cur), at), ...pushedRev };
       moved = cur.lastSeq > at;
       return {
         ...marked,
         unreadCount: r.unread_count,
         mentionCount: r.mention_count,
         countsSeq: at,
-        ...(pushed !== undefined && r.read_rev !== undefined ? { unreadRev: r.read_rev } : {}),
+        countDeltas: undefined,
+        ...pushedRev,
       };
     });
     if (moved) {

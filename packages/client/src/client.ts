@@ -1051,6 +1051,7 @@ export class ChatClient implements ChannelHost {
         lastSeq: Math.min(cur.lastSeq, seq),
         // What the state knew at seqs past the restore point is no longer newer than a snapshot.
         countsSeq: 0,
+        countDeltas: undefined,
         memberSeqs: {},
         channelSeq: 0,
         channel: { ...cur.channel, last_seq: seq },

@@ -111,6 +111,7 @@ export class Persistence {
         lastSeq: p.lastSeq,
         // The stored counts are stale: the first snapshot after the restart replaces them.
         countsSeq: 0,
+        countDeltas: undefined,
         loaded: p.loaded,
         hasOlder: (p.messages[0]?.seq ?? p.lastSeq) > 1,
       };

@@ -78,6 +78,16 @@ export interface ChannelState {
    */
   countsSeq?: number;
   /**
+   * The changes live events made to the counts (a message from someone else +1, its deletion
+   * −1), each at its event's seq, complete for every seq above `deltasFrom`. A snapshot older
+   * than `countsSeq` (asked for before those events were applied: the refresh a mark moved back
+   * asks for) is then still the base: its counts, plus the changes past it. Absent: not known
+   * (counts restored from storage), and an older snapshot is dropped.
+   */
+  countDeltas?: readonly CountDelta[];
+  /** See `countDeltas`. */
+  deltasFrom?: number;
+  /**
    * The revision of the server's counts these are (`unread.updated`, or an answer with a
    * `read_rev`): a push with a smaller one is older and dropped. While it is set, a snapshot
    * replaces the counts only when it is at a newer seq than they are (`countsSeq`): at the same
@@ -113,6 +123,16 @@ export interface ChannelState {
   loaded: boolean;
   watching: boolean;
 }
+
+/** A change of the counts made on a live event (`ChannelState.countDeltas`). */
+export interface CountDelta {
+  seq: number;
+  unread: number;
+  mentions: number;
+}
+
+/** The most count changes kept: a channel no snapshot reached for longer counts from the latest. */
+const MAX_COUNT_DELTAS = 200;
 
 /** Everything the client holds, as one immutable snapshot. */
 export interface ClientState {
@@ -168,6 +188,8 @@ export function channelStateFrom(channel: Channel, members: Member[] = []): Chan
     unreadCount: channel.unread_count ?? 0,
     mentionCount: channel.mention_count ?? 0,
     countsSeq: channel.last_seq,
+    countDeltas: [],
+    deltasFrom: channel.last_seq,
     memberSeqs: Object.fromEntries(members.map((m) => [m.user_id, channel.last_seq])),
     channelSeq: channel.last_seq,
     hasOlder: channel.last_seq > 0,
@@ -463,13 +485,15 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
           };
         if (!counted && m.type === 'regular' && countsUnread(m, me, lastRead)) {
           const mention = mentions(m, me);
-          next = {
-            ...next,
-            unreadCount: next.unreadCount + 1,
-            mentionCount: next.mentionCount + (mention ? 1 : 0),
-            countsSeq: e.seq,
-            ...(mention ? { mentionIds: [...(next.mentionIds ?? []), m.id].slice(-MENTION_IDS) } : {}),
-          };
+          next = noteCounts(
+            {
+              ...next,
+              ...(mention ? { mentionIds: [...(next.mentionIds ?? []), m.id].slice(-MENTION_IDS) } : {}),
+            },
+            e.seq,
+            1,
+            mention ? 1 : 0,
+          );
         }
       }
       if (e.parent) next = replaceEverywhere(next, e.parent);
@@ -506,14 +530,8 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
       if (ids.includes(e.message.id)) next = { ...next, mentionIds: ids.filter((id) => id !== e.message.id) };
       // Counted unless it was a system message: the counts stand at an older seq than this
       // deletion, so the message was live for them even if a newer page already shows it deleted.
-      if (!counted && prev?.type !== 'system' && countsUnread(e.message, me, lastRead)) {
-        next = {
-          ...next,
-          unreadCount: Math.max(0, next.unreadCount - 1),
-          mentionCount: Math.max(0, next.mentionCount - (mention ? 1 : 0)),
-          countsSeq: e.seq,
-        };
-      }
+      if (!counted && prev?.type !== 'system' && countsUnread(e.message, me, lastRead))
+        next = noteCounts(next, e.seq, next.unreadCount > 0 ? -1 : 0, mention && next.mentionCount > 0 ? -1 : 0);
       if (e.parent) next = replaceEverywhere(next, e.parent);
       if (next.channel.last_message?.id === e.message.id) {
         const latest = [...next.messages].reverse().find((x) => x.type !== 'deleted' && x.status === 'sent');
@@ -560,6 +578,43 @@ export function applyEvent(s: ChannelState, e: ChannelEvent, me: string): Channe
     case 'channel.updated':
       return channelFields(next, e.channel, e.seq);
   }
+}
+
+/** The counts moved by a live event at `seq` (kept in `countDeltas`, see there). */
+function noteCounts(s: ChannelState, seq: number, unread: number, mentions: number): ChannelState {
+  const next = { ...s, unreadCount: s.unreadCount + unread, mentionCount: s.mentionCount + mentions, countsSeq: seq };
+  if (!s.countDeltas) return next;
+  const deltas = [...s.countDeltas, { seq, unread, mentions }];
+  if (deltas.length <= MAX_COUNT_DELTAS) return { ...next, countDeltas: deltas };
+  const dropped = deltas.splice(0, deltas.length - MAX_COUNT_DELTAS);
+  return { ...next, countDeltas: deltas, deltasFrom: dropped[dropped.length - 1]?.seq ?? s.deltasFrom };
+}
+
+/**
+ * The counts from the server's (`unread`, `mentions`, true at seq `at`) with your mark at `mark`,
+ * plus what live events applied past `at` changed (`countDeltas`); null when those are not all
+ * known.
+ */
+export function countsFrom(
+  s: ChannelState,
+  at: number,
+  mark: number,
+  unread: number,
+  mentions: number,
+): Pick<ChannelState, 'unreadCount' | 'mentionCount' | 'countDeltas' | 'deltasFrom'> | null {
+  let kept: CountDelta[] = [];
+  if (at < countsSeqOf(s)) {
+    if (!s.countDeltas || at < (s.deltasFrom ?? Number.POSITIVE_INFINITY)) return null;
+    kept = s.countDeltas.filter((d) => d.seq > at);
+  }
+  let u = unread;
+  let m = mentions;
+  for (const d of kept)
+    if (d.seq > mark) {
+      u += d.unread;
+      m += d.mentions;
+    }
+  return { unreadCount: Math.max(0, u), mentionCount: Math.max(0, m), countDeltas: kept, deltasFrom: at };
 }
 
 /** Where the counts stand (see `ChannelState.countsSeq`). */
@@ -712,12 +767,27 @@ export function mergeSnapshot(
   // A snapshot from before your mark last moved holds counts from its mark: still yours when the
   // mark came back to the same message (marked unread where it stood), else not.
   const otherMark = staleRead && membership?.last_read_seq !== mine?.last_read_seq;
-  if (data.unread_count !== undefined && (pushed ? at > countsSeq : at >= countsSeq) && !otherMark) {
+  // Older than the counts (asked for before events the client has applied since), it is still
+  // their base when every change those events made is known (`countDeltas`); not once the
+  // server pushes the counts.
+  let deltas: Pick<ChannelState, 'countDeltas' | 'deltasFrom'> = {};
+  if (data.unread_count !== undefined && (pushed ? at > countsSeq : true) && !otherMark) {
     // Your read mark may be ahead of the snapshot's (you read while it was in flight).
-    const ahead = (mine?.last_read_seq ?? 0) > (membership?.last_read_seq ?? 0);
-    unreadCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : data.unread_count;
-    mentionCount = ahead && (mine?.last_read_seq ?? 0) >= at ? 0 : (data.mention_count ?? 0);
-    countsSeq = at;
+    const mark = mine?.last_read_seq ?? 0;
+    const ahead = mark > (membership?.last_read_seq ?? 0);
+    const read = ahead && mark >= at;
+    const counts = countsFrom(
+      cur,
+      at,
+      ahead ? mark : 0,
+      read ? 0 : data.unread_count,
+      read ? 0 : (data.mention_count ?? 0),
+    );
+    if (counts) {
+      ({ unreadCount, mentionCount } = counts);
+      deltas = { countDeltas: counts.countDeltas, deltasFrom: counts.deltasFrom };
+      countsSeq = Math.max(countsSeq, at);
+    }
   }
   const next: ChannelState = {
     ...cur,
@@ -732,6 +802,7 @@ export function mergeSnapshot(
     unreadCount,
     mentionCount,
     countsSeq,
+    ...deltas,
   };
   return settleCounts(next);
 }
@@ -817,6 +888,8 @@ export function applyUnread(s: ClientState, e: EventOf<'unread.updated'>): Clien
       unreadCount: e.unread_count ?? 0,
       mentionCount: e.mention_count ?? 0,
       countsSeq: at,
+      countDeltas: [],
+      deltasFrom: at,
       unreadRev: e.rev,
     }),
   );

@@ -826,4 +826,53 @@ describe('client state converges on the server, whatever the order (issue 54)', 
       false,
     );
   });
+
+  it('a refresh asked for when the mark went back, answered after a message was counted, adds that message, with no push to say so', async () => {
+    // Read on another device, then marked unread there: each move of the mark has the client
+    // ask for its counts again; both answers are read before the next message, which the client
+    // counts on arrival, and land after it.
+    await run(
+      [
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'readElsewhere' },
+        { k: 'deliver' },
+        { k: 'deliver' }, // the mark at 1: the counts are asked for
+        { k: 'unreadElsewhere', i: 0 },
+        { k: 'serve', i: 0 }, // read now: one unread, at seq 1
+        { k: 'deliver' }, // the mark back to 0: asked for again
+        { k: 'serve', i: 0 }, // the same
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'deliver' }, // counted here: two unread, at seq 2
+      ] as Op[],
+      false,
+      false,
+    );
+  });
+
+  it('a refresh read before a deletion the client applies first does not count the deleted message, with no push to say so', async () => {
+    await run(
+      [
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'open' },
+        { k: 'serve', i: 0 }, // the watch
+        { k: 'answer', i: 0 },
+        { k: 'query' }, // the channel list, asked for again
+        { k: 'send', user: 'u1', mention: false, reply: null },
+        { k: 'serve', i: 0 },
+        { k: 'serve', i: 0 },
+        { k: 'answer', i: 3 },
+        { k: 'delete', i: 0 },
+        { k: 'unreadElsewhere', i: 0 },
+        { k: 'deliver' },
+        { k: 'deliver' },
+        { k: 'deliver' },
+        { k: 'deliver' },
+        { k: 'serve', i: 0 }, // the refresh the mark asked for, before the second deletion
+        { k: 'delete', i: 0 },
+        { k: 'myReaction', i: 0, type: 'like' },
+      ] as Op[],
+      false,
+      false,
+    );
+  });
 });
