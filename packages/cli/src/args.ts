@@ -598,7 +598,9 @@ function checkValues(command: string, v: Values): void {
   }
   if (command === 'import slack' || command === 'import mattermost' || command === 'import parley') {
     if (v.file === undefined)
-      throw new UsageError(`parley ${command} needs the export: parley ${command} <export.zip>`);
+      throw new UsageError(
+        `parley ${command} needs the export: parley ${command} <${COMMANDS.find((c) => c.name === command)?.argument ?? 'export.zip'}>`,
+      );
     if (v.workspace === undefined) throw new UsageError(`parley ${command} needs --workspace WORKSPACE_ID`);
     for (const o of ['max-entries', 'max-entry-size', 'max-total-size', 'max-ratio'] as const) {
       const t = v[o];

@@ -430,7 +430,8 @@ export async function demo(values: Values): Promise<{ result: DemoResult; text: 
   const lines = [
     `Demo workspace "${result.workspace.name}" is ready: ${result.people.length} people, ${result.channels.length - 1} channels and a DM, ${result.messages} messages.`,
     ownServer ? `Start the server with: npx parley start${values.data ? ` --data ${values.data}` : ''}` : null,
-    `Open ${url}/ and sign in as ${result.email} with the password ${result.password}`,
+    // PORT=0: `parley start` picks a free port, so only it can say where.
+    `Open ${ownServer && !env.PARLEY_PUBLIC_URL && s.port === 0 ? 'the address parley start prints' : `${url}/`} and sign in as ${result.email} with the password ${result.password}`,
     `(everyone else too: ${result.people
       .slice(1)
       .map((p) => p.email)
