@@ -8,6 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeUsers } from '../../src/features/accounts/claim-merge.js';
 import { importSlackExport } from '../../src/features/imports/index.js';
 import { rows } from '../../src/platform/db/index.js';
 import {
@@ -21,7 +22,7 @@ import {
   send,
 } from '../accounts/helpers.js';
 import { linkToken, startSmtp, type TestSmtp } from '../accounts/smtp.js';
-import { type Harness, startHarness } from '../harness.js';
+import { backend, type Harness, startHarness } from '../harness.js';
 
 let smtp: TestSmtp;
 let h: Harness;
@@ -269,6 +270,57 @@ describe('claiming after joining (the address confirmed later)', () => {
     // Her old token, as the merged user, is refused now.
     expect((await asBefore('GET', '/v1/channels/public:general/messages')).status).toBe(401);
   });
+
+  // PGlite has one connection: a send cannot run beside the merge's transaction there.
+  it.skipIf(backend !== 'postgres')(
+    'a send with the old token in the instant of the merge is refused, never left under the old id',
+    async () => {
+      const owner = await buildAccount(h, 'Owner');
+      const ws = await buildWorkspace(owner, 'Racing');
+      const emails = { ada: unique('ada'), bob: unique('bob'), cat: unique('cat'), bot: unique('bot') };
+      await importSlackExport(h.database, ws.id, slackExportWithBot(emails));
+      const ada = await buildAccount(h, 'Ada Here', emails.ada);
+      await join(owner, ws.id, ada);
+      const before = ok(await ada.session(ws.id));
+      const asBefore = (method: 'POST', url: string, payload: object) =>
+        h.call({ method, url, headers: chatHeaders(before), payload });
+      // A group the owner made with her (not with the imported person: the merge changes nothing
+      // of its row), written in once: its rows are warm on this node.
+      const boss = ok(await owner.session(ws.id));
+      ok(
+        await h.call({
+          method: 'POST',
+          url: '/v1/channels',
+          headers: chatHeaders(boss),
+          payload: { type: 'group', id: 'racing', members: [before.user_id] },
+        }),
+      );
+      ok(await asBefore('POST', '/v1/channels/group:racing/messages', { text: 'before' }));
+
+      let racing: ReturnType<typeof asBefore> | undefined;
+      await h.database.db.transaction(async (tx) => {
+        await mergeUsers(tx as never, ws.id, before.user_id, 'slack-UADA');
+        racing = asBefore('POST', '/v1/channels/group:racing/messages', { text: 'in the instant' });
+        // The send waits for the merge's lock on the channel (seen from another connection).
+        for (let i = 0; i < 200; i++) {
+          const [w] = await rows<{ n: number }>(
+            h.database.db,
+            sql`select count(*)::int as n from pg_locks where not granted`,
+          );
+          if ((w?.n ?? 0) > 0) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      });
+      const r = await (racing as ReturnType<typeof asBefore>);
+      // Her old self is no member of the group any more (nor anyone): the group is not found.
+      expect([r.status, r.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+      const left = await rows<{ user_id: string; text: string }>(
+        h.database.db,
+        sql`select user_id, text from messages where app_id = ${ws.id} and cid = 'group:racing' and type = 'regular' order by seq`,
+      );
+      expect(left).toEqual([{ user_id: 'slack-UADA', text: 'before' }]);
+    },
+  );
 
   it('claims nothing for a second account with the address, a bot or a deleted person', async () => {
     const owner = await buildAccount(h, 'Owner');

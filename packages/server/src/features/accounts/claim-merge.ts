@@ -171,6 +171,20 @@ async function mergeMembers(tx: Tx, appId: string, from: string, to: string): Pr
       )})`);
 }
 
+/**
+ * Before anything moves, every channel `from` is in is locked, in the order the send path locks
+ * channels (send-batch.ts: no deadlock), and touched. A send of `from`'s that holds one of them
+ * commits first, and its message moves with the rest; one that waits for it then finds the
+ * channel row changed, checks again against the stored rows and is refused (its author is gone).
+ * Without this, a send with the old token in the instant of the merge kept the old id.
+ */
+async function lockChannels(tx: Tx, appId: string, from: string): Promise<void> {
+  await tx.execute(sql`update channels c set updated_at = now()
+    from (select k.cid from channels k join members m on m.app_id = k.app_id and m.cid = k.cid and m.user_id = ${from}
+          where k.app_id = ${appId} order by k.cid for update of k) l
+    where c.app_id = ${appId} and c.cid = l.cid`);
+}
+
 /** Both starred sections: the account's starred channels go into the imported person's. */
 async function mergeSidebar(tx: Tx, appId: string, from: string, to: string): Promise<void> {
   await tx.execute(sql`update sidebar_placements p set section_id = t.id
@@ -265,6 +279,7 @@ const LENT = [
  * `from`'s user row goes. Answers a picture dropped, whose bytes go after the commit.
  */
 export async function mergeUsers(tx: Tx, appId: string, from: string, to: string): Promise<ImageRow | null> {
+  await lockChannels(tx, appId, from);
   const reacted = await messagesOf(tx, 'reactions', appId, from);
   const voted = await messagesOf(tx, 'poll_votes', appId, from);
   await mergeMembers(tx, appId, from, to);
