@@ -81,10 +81,17 @@ interface Deployment {
 
 async function deployment(s3: { url: (prefix: string) => string } | null): Promise<Deployment> {
   const data = tempDir();
-  if (!ON_PG) return { data, env: {} };
+  // The storm sends past the send budget now and then: refused until its window ends, not for
+  // the block after a burst (a minute), which is not what these tests are about.
+  const limits = { PARLEY_RATE_MESSAGES_BLOCK_SECONDS: '0' };
+  if (!ON_PG) return { data, env: limits };
   return {
     data,
-    env: { DATABASE_URL: await scratchDb(), PARLEY_S3_URL: s3?.url(`d${randomBytes(3).toString('hex')}`) },
+    env: {
+      ...limits,
+      DATABASE_URL: await scratchDb(),
+      PARLEY_S3_URL: s3?.url(`d${randomBytes(3).toString('hex')}`),
+    },
   };
 }
 

@@ -116,6 +116,7 @@ export async function startHarness(
     logLevel: 'silent',
     presenceGraceMs: 200,
     rateMessages: 0,
+    rateBlockSeconds: 0,
     // Rate limits (platform/limits.ts, platform/http-limits.ts) are tested with
     // their own config.
     limits: NO_LIMITS,

@@ -270,6 +270,12 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
           'Messages one user may send per 10-second window (REST and socket together); one more gets `429 RATE_LIMITED` with `retry_after_ms`. `0` turns the limit off.',
       },
       {
+        names: ['PARLEY_RATE_MESSAGES_BLOCK_SECONDS'],
+        default: (d) => d.rateBlockSeconds,
+        meaning:
+          'Seconds a burst past `PARLEY_RATE_MESSAGES` blocks the sender, from the first refused send: every send meanwhile gets `429 RATE_LIMITED` with the time left in `retry_after_ms` (one node or all of them, as the limit is counted). `0`: refused only until the window ends.',
+      },
+      {
         names: ['PARLEY_LIMITS'],
         default: '(see docs)',
         meaning:

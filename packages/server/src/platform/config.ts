@@ -52,6 +52,12 @@ export interface Config {
   /** Messages one user may send per `rateWindowMs` (0 = no limit). */
   rateMessages: number;
   /**
+   * How long a burst past `rateMessages` blocks the sender, from the first refused send
+   * (`PARLEY_RATE_MESSAGES_BLOCK_SECONDS`); every send meanwhile is refused with the time left.
+   * 0: only the window's end (the next window opens as usual).
+   */
+  rateBlockSeconds: number;
+  /**
    * The default limit on every REST route under /v1, beside the routes' own (sends, sign-in,
    * uploads…): requests per minute per client IP (`PARLEY_HTTP_RATE_PER_IP`), per user token or
    * session (`PARLEY_HTTP_RATE_PER_USER`) and per app's server token
@@ -490,6 +496,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
     rateMessages: 120,
     httpLimits: { ip: 6000, user: 1200, server: 12_000, windowMs: 60_000 },
     rateWindowMs: 10_000,
+    rateBlockSeconds: 60,
     limits: structuredClone(DEFAULT_LIMITS),
     logLevel: 'info',
     nodeId: `node-${process.pid}`,
@@ -603,6 +610,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     bodyLimit: pick(int(env.PARLEY_BODY_LIMIT, 'PARLEY_BODY_LIMIT'), d.bodyLimit),
     logLevel: env.LOG_LEVEL || d.logLevel,
     rateMessages: pick(int(env.PARLEY_RATE_MESSAGES, 'PARLEY_RATE_MESSAGES'), d.rateMessages),
+    rateBlockSeconds: pick(
+      int(env.PARLEY_RATE_MESSAGES_BLOCK_SECONDS, 'PARLEY_RATE_MESSAGES_BLOCK_SECONDS'),
+      d.rateBlockSeconds,
+    ),
     httpLimits: {
       ip: pick(int(env.PARLEY_HTTP_RATE_PER_IP, 'PARLEY_HTTP_RATE_PER_IP'), d.httpLimits.ip),
       user: pick(int(env.PARLEY_HTTP_RATE_PER_USER, 'PARLEY_HTTP_RATE_PER_USER'), d.httpLimits.user),

@@ -6,8 +6,12 @@
 import type { Redis } from 'ioredis';
 
 export interface RateLimiter {
-  /** Count one hit on `key`; `ok: false` once more than `limit` fell in the current window. */
-  hit(key: string, limit: number, windowMs: number): Promise<{ ok: boolean; retryAfterMs: number }>;
+  /**
+   * Count one hit on `key`; `ok: false` once more than `limit` fell in the current window.
+   * `blockMs`: the first hit past the limit makes the window last at least that long from
+   * then, so every hit until it ends is refused too (a block after a burst).
+   */
+  hit(key: string, limit: number, windowMs: number, blockMs?: number): Promise<{ ok: boolean; retryAfterMs: number }>;
   close(): Promise<void>;
 }
 
@@ -21,7 +25,7 @@ export class MemoryRateLimiter implements RateLimiter {
   constructor(private readonly clock: () => number = Date.now) {
     this.sweeper.unref();
   }
-  async hit(key: string, limit: number, windowMs: number) {
+  async hit(key: string, limit: number, windowMs: number, blockMs = 0) {
     const now = this.clock();
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
@@ -29,6 +33,7 @@ export class MemoryRateLimiter implements RateLimiter {
       this.windows.set(key, w);
     }
     w.count++;
+    if (w.count === limit + 1 && blockMs > 0) w.resetAt = Math.max(w.resetAt, now + blockMs);
     return { ok: w.count <= limit, retryAfterMs: w.count <= limit ? 0 : w.resetAt - now };
   }
   private sweep(): void {
@@ -47,7 +52,7 @@ export class RedisRateLimiter implements RateLimiter {
     private readonly prefix = 'parley:rl:',
     private readonly timeoutMs = 250,
   ) {}
-  async hit(key: string, limit: number, windowMs: number) {
+  async hit(key: string, limit: number, windowMs: number, blockMs = 0) {
     const k = this.prefix + key;
     // INCR and a first-hit expiry in one round trip; PTTL tells when the window resets.
     // While Redis is unreachable the limit fails open after a short wait: chat keeps working
@@ -63,7 +68,15 @@ export class RedisRateLimiter implements RateLimiter {
       .finally(() => clearTimeout(timer));
     if (!r) return { ok: true, retryAfterMs: 0 };
     const count = Number(r?.[0]?.[1] ?? 0);
-    const ttl = Number(r?.[2]?.[1] ?? windowMs);
+    let ttl = Number(r?.[2]?.[1] ?? windowMs);
+    // The first hit past the limit (INCR is atomic: one node sees it) starts the block.
+    if (count === limit + 1 && blockMs > ttl) {
+      await Promise.race([
+        this.redis.pexpire(k, blockMs),
+        new Promise((resolve) => setTimeout(resolve, this.timeoutMs).unref()),
+      ]).catch(() => {});
+      ttl = blockMs;
+    }
     return { ok: count <= limit, retryAfterMs: count <= limit ? 0 : Math.max(ttl, 1) };
   }
   async close(): Promise<void> {}

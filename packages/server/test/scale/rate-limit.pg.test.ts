@@ -1,7 +1,8 @@
 /**
  * Send rate limits: a user past the budget gets RATE_LIMITED (retryable, with retry_after_ms)
  * on both transports, other users are unaffected, and with Redis every node counts against
- * the same budget.
+ * the same budget. A burst past it blocks the sender for the block period, past the window's
+ * end, and sending meanwhile does not make the block longer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRateLimiter, RedisRateLimiter } from '../../src/platform/rate-limit.js';
@@ -75,6 +76,47 @@ describe('send rate limit', () => {
   });
 });
 
+describe('the block after a burst', () => {
+  it('refuses every send for the block period from the first refused one, then lets them through', async () => {
+    let now = Date.parse('2026-11-28T12:00:00Z');
+    const h = await startHarness({ rateMessages: 3, rateWindowMs: 1_000, rateBlockSeconds: 30 }, { clock: () => now });
+    try {
+      const a = await h.createApp();
+      await h.users(a, [{ id: 'carol' }, { id: 'dan' }]);
+      const post = async (user: string, text: string) =>
+        h.call({
+          method: 'POST',
+          url: '/v1/channels/group:blk/messages',
+          headers: await a.user(user),
+          payload: { text },
+        });
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels',
+        headers: await a.user('carol'),
+        payload: { type: 'group', id: 'blk', members: ['dan'] },
+      });
+      for (let i = 0; i < 3; i++) expect((await post('carol', `burst ${i}`)).status).toBe(200);
+      const first = await post('carol', 'one too many');
+      expect(first.status).toBe(429);
+      expect(first.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'messages', scope: 'user' } });
+      expect(first.body.error.details.retry_after_ms).toBe(30_000);
+      expect(first.body.error.message).toContain('none for 30 s');
+      // The window (1 s) is long over; the block is not, and trying again does not lengthen it.
+      now += 5_000;
+      const still = await post('carol', 'still blocked');
+      expect(still.status).toBe(429);
+      expect(still.body.error.details.retry_after_ms).toBe(25_000);
+      // Dan is not blocked.
+      expect((await post('dan', 'dan is fine')).status).toBe(200);
+      now += 25_000;
+      expect((await post('carol', 'back')).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('rate limiters', () => {
   const cases: [string, () => Promise<{ limiter: MemoryRateLimiter | RedisRateLimiter; done(): Promise<void> }>][] = [
     ['memory', async () => ({ limiter: new MemoryRateLimiter(), done: async () => {} })],
@@ -100,6 +142,23 @@ describe('rate limiters', () => {
       expect(results[3]?.retryAfterMs).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, (results[3]?.retryAfterMs ?? 300) + 50));
       expect((await limiter.hit('k', 3, 300)).ok).toBe(true);
+      await limiter.close();
+      await done();
+    });
+
+    it(`${name}: a hit past the limit blocks for blockMs, past the window, without lengthening it`, async () => {
+      const { limiter, done } = await make();
+      const results: { ok: boolean; retryAfterMs: number }[] = [];
+      for (let i = 0; i < 4; i++) results.push(await limiter.hit('b', 3, 200, 1_000));
+      expect(results.map((r) => r.ok)).toEqual([true, true, true, false]);
+      expect(results[3]?.retryAfterMs).toBeGreaterThan(800);
+      // The 200 ms window is over; the block is not, and this hit does not make it longer.
+      await new Promise((r) => setTimeout(r, 400));
+      const during = await limiter.hit('b', 3, 200, 1_000);
+      expect(during.ok).toBe(false);
+      expect(during.retryAfterMs).toBeLessThanOrEqual(650);
+      await new Promise((r) => setTimeout(r, during.retryAfterMs + 50));
+      expect((await limiter.hit('b', 3, 200, 1_000)).ok).toBe(true);
       await limiter.close();
       await done();
     });

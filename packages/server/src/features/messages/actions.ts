@@ -117,15 +117,15 @@ async function flagMentions(
 
 /** Per-user send budget (shared by every node with Redis); RATE_LIMITED says when to retry. */
 export async function checkSendRate(svc: Services, appId: string, userId: string): Promise<void> {
-  const { rateMessages, rateWindowMs } = svc.config;
+  const { rateMessages, rateWindowMs, rateBlockSeconds } = svc.config;
   if (rateMessages <= 0) return;
-  const r = await svc.limiter.hit(`msg:${appId}:${userId}`, rateMessages, rateWindowMs);
+  const r = await svc.limiter.hit(`msg:${appId}:${userId}`, rateMessages, rateWindowMs, rateBlockSeconds * 1000);
   if (!r.ok)
-    throw new ApiError('RATE_LIMITED', `Too many messages: at most ${rateMessages} per ${rateWindowMs / 1000} s`, {
-      limit: 'messages',
-      scope: 'user',
-      retry_after_ms: r.retryAfterMs,
-    });
+    throw new ApiError(
+      'RATE_LIMITED',
+      `Too many messages: at most ${rateMessages} per ${rateWindowMs / 1000} s${rateBlockSeconds > 0 ? `, then none for ${rateBlockSeconds} s` : ''}`,
+      { limit: 'messages', scope: 'user', retry_after_ms: r.retryAfterMs },
+    );
 }
 
 /**
