@@ -1,7 +1,7 @@
 /**
  * Moderation through the SDK (`client.moderation`): report messages and users, and — for
- * moderators and admins — bans, the moderation queue, automod settings and the app's
- * permission table. Channel settings (freeze, slow mode, reactions) are `channel.update`.
+ * moderators and admins — bans, the moderation queue, the transparency report, automod settings
+ * and the app's permission table. Channel settings (freeze, slow mode, reactions) are `channel.update`.
  * What the caller may do in a channel is its `own_capabilities` (`Channel.can`).
  *
  * Mutes are personal: `mute(userId)` hides that user's messages from the caller. The server
@@ -18,6 +18,8 @@ import type {
   PermissionOverrides,
   PermissionsResponse,
   ReviewFlagBody,
+  TransparencyQuery,
+  TransparencyResponse,
 } from '@parley/protocol';
 import type { Http } from './http.js';
 
@@ -131,6 +133,17 @@ export class Moderation {
   /** Replace the app's automod settings (app admins). */
   async setAutomod(settings: AutomodSettings): Promise<AutomodSettings> {
     return (await this.http.call<{ automod: AutomodSettings }>('PUT', '/v1/moderation/automod', settings)).automod;
+  }
+
+  /**
+   * The transparency report (moderators): moderation actions per day, week or month
+   * (`transparencyCsv` from @parley/protocol makes it a CSV file).
+   */
+  report(query: Omit<TransparencyQuery, 'format'> = {}): Promise<TransparencyResponse> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) p.set(k, String(v));
+    const qs = p.toString();
+    return this.http.call('GET', `/v1/moderation/report${qs ? `?${qs}` : ''}`);
   }
 
   /** The app's permission overrides and its effective table. */

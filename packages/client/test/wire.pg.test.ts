@@ -120,6 +120,10 @@ describe('the frames a server sends', () => {
     await until(() => frames.some((f) => f.includes('"flag.new"')), 5000, 'the moderators hear of the flag');
     await mod.moderation.reviewFlag(flag.id, { action: 'dismiss' });
     await until(() => frames.some((f) => f.includes('"flag.reviewed"')), 5000, 'the reporter hears the outcome');
+    // The moderators' transparency report has counted both.
+    const report = await mod.moderation.report({ period: 'week' });
+    expect(report.periods).toHaveLength(12);
+    expect(report.totals).toMatchObject({ reports: 1, reviewed_dismissed: 1 });
     await mod.moderation.ban({ user_id: 'carol', cid: 'group:wire', reason: 'test' });
     await until(() => frames.some((f) => f.includes('"user.banned"')), 5000, 'the ban is announced');
     // Bob's own data export: made by a job, announced to his connections.

@@ -56,6 +56,8 @@ import type {
   TaskResponse,
   TaskStatus,
   TasksResponse,
+  TransparencyQuery,
+  TransparencyResponse,
   UnbanBody,
   UpdateChannelBody,
   UpdateCommandBody,
@@ -453,6 +455,14 @@ class Moderation {
   async review(flagId: string, body: ReviewFlagBody, o: As = {}): Promise<Flag> {
     const path = `/v1/moderation/flags/${enc(flagId)}/review`;
     return (await this.p.request<{ flag: Flag }>('POST', path, { ...o, body })).flag;
+  }
+
+  /** The transparency report: moderation actions per day, week or month (`transparencyCsv` makes it CSV). */
+  async report(q: Omit<TransparencyQuery, 'format'> = {}, o: As = {}): Promise<TransparencyResponse> {
+    return this.p.request<TransparencyResponse>('GET', '/v1/moderation/report', {
+      ...o,
+      query: { period: q.period, from: q.from, to: q.to },
+    });
   }
 }
 

@@ -192,6 +192,11 @@ describe('@parley/node', () => {
     const reviewed = await parley.moderation.review(open[0]!.id, { action: 'remove' });
     expect(reviewed.status).not.toBe('open');
     expect((await parley.messages.get(m.id)).type).toBe('deleted');
+    // The transparency report counts the ban, its lifting, the report and the review, today.
+    const today = new Date().toISOString().slice(0, 10);
+    const report = await parley.moderation.report({ period: 'day', from: today, to: today });
+    expect(report.periods).toHaveLength(1);
+    expect(report.totals).toMatchObject({ bans: 1, unbans: 1, reports: 1, reviewed_removed: 1 });
   });
 
   it('adds a webhook whose deliveries verify with verifyWebhook, and pages its log', async () => {

@@ -234,3 +234,84 @@ export const AutomodSettings = Type.Object(
 );
 export type AutomodSettings = Static<typeof AutomodSettings>;
 export const AutomodResponse = Type.Object({ automod: AutomodSettings });
+
+// ---- transparency report -----------------------------------------------------------------
+
+/** At most this many periods in one transparency report. */
+export const TRANSPARENCY_MAX_PERIODS = 400;
+
+export const TransparencyQuery = Type.Object(
+  {
+    /** How the report is cut: by UTC day, ISO week (Monday first) or calendar month; default `month`. */
+    period: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')])),
+    /** First and last day (UTC, `YYYY-MM-DD`), both included; default: the last 12 months (or 12 weeks, 30 days). */
+    from: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+    to: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+    /** `json` (default) or `csv`: a header line, then a line a period, then `total`. */
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+  },
+  { additionalProperties: false },
+);
+export type TransparencyQuery = Static<typeof TransparencyQuery>;
+
+/** The moderation actions of one period (or of all of them: `totals`). */
+export const TransparencyCounts = Type.Object({
+  /** Reports filed by people (`POST /v1/moderation/flags`). */
+  reports: Type.Integer(),
+  /** Messages flagged by automod or the assistant's moderation, not by a person. */
+  flagged_automatically: Type.Integer(),
+  /** Flags reviewed by moderators, by outcome: message removed, author banned, dismissed. */
+  reviewed_removed: Type.Integer(),
+  reviewed_banned: Type.Integer(),
+  reviewed_dismissed: Type.Integer(),
+  /** Bans made (a review's ban included), shadow bans and bans lifted. */
+  bans: Type.Integer(),
+  shadow_bans: Type.Integer(),
+  unbans: Type.Integer(),
+  /** Messages the assistant's moderation refused, and let through with a flag. */
+  ai_blocked: Type.Integer(),
+  ai_flagged: Type.Integer(),
+});
+export type TransparencyCounts = Static<typeof TransparencyCounts>;
+
+export const TransparencyPeriod = Type.Intersect([
+  Type.Object({
+    /** The period's first and last UTC day, both included (`YYYY-MM-DD`). */
+    start: Type.String(),
+    end: Type.String(),
+  }),
+  TransparencyCounts,
+]);
+export type TransparencyPeriod = Static<typeof TransparencyPeriod>;
+
+export const TransparencyResponse = Type.Object({
+  period: Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')]),
+  from: Type.String(),
+  to: Type.String(),
+  /** Every period from `from` to `to`, oldest first, empty ones included. */
+  periods: Type.Array(TransparencyPeriod),
+  totals: TransparencyCounts,
+});
+export type TransparencyResponse = Static<typeof TransparencyResponse>;
+
+/** The report's columns, in the CSV's order. */
+export const TRANSPARENCY_COLUMNS = [
+  'reports',
+  'flagged_automatically',
+  'reviewed_removed',
+  'reviewed_banned',
+  'reviewed_dismissed',
+  'bans',
+  'shadow_bans',
+  'unbans',
+  'ai_blocked',
+  'ai_flagged',
+] as const satisfies readonly (keyof TransparencyCounts)[];
+
+/** The report as CSV: a header, a line a period, then the totals (`total` in place of the days). */
+export function transparencyCsv(r: TransparencyResponse): string {
+  const lines = [['period_start', 'period_end', ...TRANSPARENCY_COLUMNS].join(',')];
+  for (const p of r.periods) lines.push([p.start, p.end, ...TRANSPARENCY_COLUMNS.map((c) => p[c])].join(','));
+  lines.push(['total', '', ...TRANSPARENCY_COLUMNS.map((c) => r.totals[c])].join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}

@@ -17,6 +17,7 @@ import { FlagsTab } from './flags-tab.js';
 import { ProfileFieldsTab } from './profile-fields-tab.js';
 import { SystemTab } from './system-tab.js';
 import type { AdminTabProps } from './tab-props.js';
+import { TransparencyTab } from './transparency-tab.js';
 import { UploadsTab } from './uploads-tab.js';
 import { WorkspaceTab } from './workspace-tab.js';
 
@@ -34,6 +35,7 @@ export const ADMIN_TABS: readonly AdminTab[] = [
   { id: 'channels', label: 'Channels', Component: ChannelsTab },
   { id: 'moderation', label: 'Moderation queue', Component: ModerationQueue },
   { id: 'bans', label: 'Bans and block lists', Component: BansAndBlockLists },
+  { id: 'transparency', label: 'Transparency report', Component: TransparencyTab },
   { id: 'profile-fields', label: 'Profile fields', Component: ProfileFieldsTab },
   { id: 'uploads', label: 'Uploads', Component: UploadsTab },
   { id: 'emoji', label: 'Emoji', Component: EmojiTab },

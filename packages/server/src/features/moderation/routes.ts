@@ -23,6 +23,9 @@ import {
   PermissionsBody,
   PermissionsResponse,
   ReviewFlagBody,
+  TransparencyQuery,
+  TransparencyResponse,
+  transparencyCsv,
   UnbanBody,
 } from '@parley/protocol';
 import { Type } from '@sinclair/typebox';
@@ -43,6 +46,7 @@ import {
 } from './actions.js';
 import { recordModeration } from './audit.js';
 import { listMutes, muteUser, unmuteUser } from './mutes.js';
+import { transparencyReport } from './transparency.js';
 
 const tags = ['moderation'];
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -122,6 +126,36 @@ export function moderationRoutes(svc: Services): FastifyPluginAsyncTypebox {
         },
       },
       async (req) => listFlags(svc, callerOf(req), req.query),
+    );
+    app.get(
+      '/v1/moderation/report',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags,
+          summary:
+            'The transparency report: moderation actions per day, week or month, as JSON or CSV (app moderators and admins)',
+          description:
+            'Reports filed, automatic flags, reviews by outcome, bans, shadow bans, unbans and the assistant’s ' +
+            'verdicts per UTC period (`period`: day, ISO week or month; default month) from `from` to `to` (both ' +
+            'included; default the last 12 periods, 30 for days), at most 400 periods. `format=csv` answers ' +
+            '`text/csv` (a header, a line a period, then `total`). Reviews, bans and verdicts come from the audit ' +
+            'log, so they reach back `PARLEY_AUDIT_RETENTION_DAYS`.',
+          querystring: TransparencyQuery,
+          response: {
+            200: Type.Union([TransparencyResponse, Type.String({ description: 'With format=csv: text/csv' })]),
+            ...errors,
+          },
+        },
+      },
+      async (req, reply) => {
+        const report = await transparencyReport(svc, callerOf(req), req.query);
+        if (req.query.format !== 'csv') return report;
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="moderation-report-${report.from}-${report.to}.csv"`)
+          .send(transparencyCsv(report));
+      },
     );
     app.post(
       '/v1/moderation/flags/:id/review',
