@@ -65,7 +65,11 @@ let report;
 try {
   for (const { from, to } of sites) {
     rmSync(path.join(ROOT, to), { recursive: true, force: true });
-    cpSync(path.join(ROOT, from), path.join(ROOT, to), { recursive: true });
+    // Without the build's stamp (scripts/build-key.mjs), which is the repository's, not the package's.
+    cpSync(path.join(ROOT, from), path.join(ROOT, to), {
+      recursive: true,
+      filter: (src) => path.basename(src) !== '.build-key',
+    });
   }
   report = JSON.parse(
     execFileSync(

@@ -130,6 +130,7 @@ export default defineConfig({
             'node.md',
             'react-native.md',
             'web-app.md',
+            'office.md',
             'deploy.md',
             'moving.md',
           ],

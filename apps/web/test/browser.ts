@@ -6,8 +6,7 @@
  * Without /usr/bin/chromium a suite is skipped (`describe.skipIf(!haveBrowser)`), unless
  * PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure: importing this module then throws.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { build } from 'vite';
 import { expect } from 'vitest';
 import type { Config } from '../../../packages/server/src/platform/config.js';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { REPO_ROOT, stampedBuild, WEB_DIST, webBuildKey } from '../../../scripts/build-key.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const APP_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,40 +29,6 @@ if (!haveBrowser) {
   );
 }
 
-/** What the app's build reads: its own files, the workspace packages it bundles, and the lockfile. */
-const BUILD_INPUTS = [
-  'apps/web/src',
-  'apps/web/public',
-  'apps/web/index.html',
-  'apps/web/vite.config.ts',
-  'apps/web/package.json',
-  'packages/react/src',
-  'packages/react/package.json',
-  'packages/client/src',
-  'packages/client/package.json',
-  'packages/protocol/src',
-  'packages/protocol/package.json',
-  'package-lock.json',
-];
-const REPO_ROOT = path.resolve(APP_ROOT, '..', '..');
-
-/** A hash of every build input's path and content: the same sources, the same build. */
-function buildKey(): string {
-  const h = createHash('sha256');
-  const add = (rel: string) => {
-    const abs = path.join(REPO_ROOT, rel);
-    if (!existsSync(abs)) return;
-    if (statSync(abs).isDirectory()) {
-      for (const name of readdirSync(abs).sort()) add(path.join(rel, name));
-      return;
-    }
-    h.update(`${rel}\0`);
-    h.update(readFileSync(abs));
-  };
-  for (const rel of BUILD_INPUTS) add(rel);
-  return h.digest('hex').slice(0, 16);
-}
-
 let built: Promise<string> | undefined;
 
 /**
@@ -70,16 +36,20 @@ let built: Promise<string> | undefined;
  * NODE_ENV=test, which would bundle React's development build): the folder to serve, which
  * callers only read.
  *
- * One build serves every test file: it is kept under node_modules/.cache, named by a hash of its
- * inputs, so an edit to the app, the kit, the SDK or the protocol makes a new one and nothing
- * stale is served. Built once per worker process at most (workers share a module cache, and a
- * second worker finds the first one's folder); each of the 22 files building its own took
- * about 3 s of a 2-core CI run per file.
+ * The build `npm ci` made (apps/web/dist) while its stamp is the sources' key
+ * (scripts/build-key.mjs); else one build serves every test file: it is kept under
+ * node_modules/.cache, named by the key, so an edit to the app, the kit, the SDK or the protocol
+ * makes a new one and nothing stale is served. Built once per worker process at most (workers
+ * share a module cache, and a second worker finds the first one's folder); each of the 22 files
+ * building its own took about 3 s of a 2-core CI run per file.
  */
 export function buildWebApp(): Promise<string> {
   built ??= (async () => {
+    const key = webBuildKey();
+    const stamped = stampedBuild(WEB_DIST, key);
+    if (stamped) return stamped;
     const root = path.join(REPO_ROOT, 'node_modules', '.cache', 'parley-web-test');
-    const dir = path.join(root, buildKey());
+    const dir = path.join(root, key);
     if (existsSync(path.join(dir, 'index.html'))) return dir;
     mkdirSync(root, { recursive: true });
     const tmp = mkdtempSync(path.join(root, 'build-'));
@@ -299,8 +269,21 @@ export async function startWebApp(overrides: Partial<Config> = {}): Promise<WebA
 
 /** A chat API call from the page, as its signed-in user (the workspace session's token). */
 export async function api(page: Page, workspaceId: string, method: string, path: string, body?: unknown): Promise<any> {
+  const [answer] = await apiCalls(page, workspaceId, [{ method, path, body }]);
+  return answer;
+}
+
+/**
+ * Chat API calls from the page in turn, under one workspace session (one round trip to the
+ * page for all of them: a burst of sends, say): each call's status, body and the user's id.
+ */
+export async function apiCalls(
+  page: Page,
+  workspaceId: string,
+  calls: { method: string; path: string; body?: unknown }[],
+): Promise<any[]> {
   return page.evaluate(
-    async ({ workspaceId, method, path, body }) => {
+    async ({ workspaceId, calls }) => {
       const s = await (
         await fetch(`/v1/workspaces/${workspaceId}/session`, {
           method: 'POST',
@@ -309,18 +292,22 @@ export async function api(page: Page, workspaceId: string, method: string, path:
           body: '{}',
         })
       ).json();
-      const r = await fetch(path, {
-        method,
-        headers: {
-          'x-api-key': s.api_key,
-          authorization: `Bearer ${s.token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: r.status, body: await r.json(), user_id: s.user_id };
+      const answers = [];
+      for (const { method, path, body } of calls) {
+        const r = await fetch(path, {
+          method,
+          headers: {
+            'x-api-key': s.api_key,
+            authorization: `Bearer ${s.token}`,
+            ...(body ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        answers.push({ status: r.status, body: await r.json(), user_id: s.user_id });
+      }
+      return answers;
     },
-    { workspaceId, method, path, body },
+    { workspaceId, calls },
   );
 }
 

@@ -1,47 +1,22 @@
-/**
- * The documentation site (docs/ built by VitePress, served by the server at /docs/) in real
- * Chromium: every built page loads with status 200 and no console error (a Vue hydration
- * mismatch or a script the page's CSP blocks is one), no link between its pages is broken
- * (the page exists, and so does the heading an `#anchor` names), and the local search for
- * "webhook" leads to the webhooks guide.
- *
- * The site is built from the current docs (once per set of inputs, kept under
- * node_modules/.cache, as browser.ts does for the web app). Needs Debian's chromium at
- * /usr/bin/chromium; skipped without it unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
- */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../../packages/server/test/harness.js';
+import { DOCS_DIST, docsBuildKey, stampedBuild } from '../../../scripts/build-key.mjs';
 import { haveBrowser, launchChromium } from './browser.js';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const DOCS = path.join(REPO, 'docs');
 
-/** Every file the site is built from (docs/ without its build and cache), and the lockfile. */
-function siteKey(): string {
-  const h = createHash('sha256');
-  const add = (rel: string) => {
-    const abs = path.join(REPO, rel);
-    if (statSync(abs).isDirectory()) {
-      for (const name of readdirSync(abs).sort())
-        if (!['dist', 'cache'].includes(name) || !rel.endsWith('.vitepress')) add(path.join(rel, name));
-      return;
-    }
-    h.update(`${rel}\0`);
-    h.update(readFileSync(abs));
-  };
-  add('docs');
-  add('package-lock.json');
-  return h.digest('hex').slice(0, 16);
-}
-
 /** The site built from the current docs, as `npm run docs:build` builds it: its folder. */
 async function buildSite(): Promise<string> {
+  // The build `npm ci` made, while it is of these docs (scripts/build-key.mjs).
+  const key = docsBuildKey();
+  const stamped = stampedBuild(DOCS_DIST, key);
+  if (stamped) return stamped;
   const root = path.join(REPO, 'node_modules', '.cache', 'parley-docs-test');
-  const dir = path.join(root, siteKey());
+  const dir = path.join(root, key);
   if (existsSync(path.join(dir, 'index.html'))) return dir;
   mkdirSync(root, { recursive: true });
   const tmp = `${dir}.${process.pid}`;

@@ -8,6 +8,10 @@
  *
  * Needs Debian's chromium at /usr/bin/chromium (never a downloaded browser). Without it the
  * suite is skipped, unless PARLEY_REQUIRE_BROWSER=1 (CI) makes that a failure.
+ *
+ * Its screenshots go to apps/web/test/screenshots/; PARLEY_DOCS_SHOT=1 also copies the chat's to
+ * docs/screenshot.png (the README's picture). Without it a run changes no tracked file,
+ * and the docs site's build stays the one `npm ci` made (scripts/build-key.mjs).
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -382,7 +386,7 @@ describe.skipIf(!haveBrowser)('the web app in Chromium', () => {
     await a.locator('.parley-thread').getByText('I will post notes').waitFor(WAIT);
     await a.mouse.move(640, 790);
     await shot(a, 'chat');
-    copyFileSync(path.join(SHOTS, 'chat.png'), DOCS_SHOT);
+    if (process.env.PARLEY_DOCS_SHOT === '1') copyFileSync(path.join(SHOTS, 'chat.png'), DOCS_SHOT);
     await a.getByRole('button', { name: 'Close thread' }).click();
 
     await a.getByRole('button', { name: /Open your menu/ }).click();

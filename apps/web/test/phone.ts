@@ -15,7 +15,8 @@
  * - every touch target in view — a button, link, field, menu item, tab or option that a finger
  *   can reach (its centre on the screen and the element there, not under another pane) — is at
  *   least 44×44 CSS px, except links inside a message's text: inline targets, which WCAG 2.5.8
- *   exempts (a line of text cannot be 44 px tall).
+ *   exempts (a line of text cannot be 44 px tall). A checkbox or radio inside a `<label>` is
+ *   measured by its label, which a tap toggles it through.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
@@ -207,7 +208,9 @@ export function layoutProblems(page: Page, opts: { header?: boolean; minTarget?:
         if (!shown(el) || !onTop(el)) continue;
         if (el.closest('.parley-markdown') && el.tagName === 'A') continue; // inline, in a sentence
         if ((el as HTMLButtonElement).disabled) continue;
-        const r = el.getBoundingClientRect();
+        // A checkbox or radio inside its label: the label is what a finger taps (it toggles it).
+        const box = el.matches('input[type="checkbox"], input[type="radio"]') ? (el.closest('label') ?? el) : el;
+        const r = box.getBoundingClientRect();
         if (r.width < min - 0.5 || r.height < min - 0.5)
           problems.push(`${name(el)} is ${px(r.width)}×${px(r.height)} px, under ${min}×${min}`);
       }

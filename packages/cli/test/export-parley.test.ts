@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll } from './chaos/infra.js';
-import { IMPORT_MODES, type ImportTarget, startImportTarget } from './import-target.js';
+import { type ImportTarget, importModes, startImportTarget } from './import-target.js';
 import { cleanUp, run, SLOW, startServer, stop } from './spawn.js';
 
-describe.each(IMPORT_MODES)('parley export → parley import parley (%s)', (mode) => {
+describe.each(importModes(import.meta.url))('parley export → parley import parley (%s)', (mode) => {
   let from: ImportTarget;
   let to: ImportTarget;
   const api = async (t: ImportTarget, method: string, url: string, body?: unknown) => {

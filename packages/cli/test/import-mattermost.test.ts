@@ -10,7 +10,7 @@ import path from 'node:path';
 import { strToU8 } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll } from './chaos/infra.js';
-import { IMPORT_MODES, type ImportTarget, startImportTarget } from './import-target.js';
+import { type ImportTarget, importModes, startImportTarget } from './import-target.js';
 import { cleanUp, run as runParley, SLOW, stop } from './spawn.js';
 
 const T0 = Date.UTC(2024, 0, 15, 9, 0, 0);
@@ -57,7 +57,7 @@ const lines = [
   },
 ];
 
-describe.each(IMPORT_MODES)('parley import mattermost (%s)', (mode) => {
+describe.each(importModes(import.meta.url))('parley import mattermost (%s)', (mode) => {
   let t: ImportTarget;
   const zip = (name: string, entries: Record<string, Uint8Array>) => t.zip(name, entries);
   const imp = (file: string, ...more: string[]) => t.importFile('mattermost', file, ...more);

@@ -11,7 +11,7 @@ import { crc32, createDeflateRaw } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll } from './chaos/infra.js';
-import { IMPORT_MODES, type ImportTarget, startImportTarget } from './import-target.js';
+import { type ImportTarget, importModes, startImportTarget } from './import-target.js';
 import { cleanUp, run as runParley, SLOW, stop } from './spawn.js';
 
 /**
@@ -98,7 +98,7 @@ async function bombZip(file: string, size: number): Promise<void> {
   await once(out, 'finish');
 }
 
-describe.each(IMPORT_MODES)('parley import slack refuses bad exports (%s)', (mode) => {
+describe.each(importModes(import.meta.url))('parley import slack refuses bad exports (%s)', (mode) => {
   let t: ImportTarget;
   const zip = (name: string, entries: Record<string, Uint8Array>) => t.zip(name, entries);
   const imp = (file: string, ...more: string[]) => t.importFile('slack', file, ...more);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll } from './chaos/infra.js';
-import { IMPORT_MODES, startImportTarget } from './import-target.js';
+import { importModes, startImportTarget } from './import-target.js';
 import { cleanUp, type Proc, run as runParley, SLOW, startServer, stop } from './spawn.js';
 
 const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
@@ -129,7 +129,7 @@ function slackExport(later = false): Uint8Array {
   });
 }
 
-describe.each(IMPORT_MODES)('parley import slack (%s)', (mode) => {
+describe.each(importModes(import.meta.url))('parley import slack (%s)', (mode) => {
   // Made in beforeAll: cleanUp() of the suite before removes every folder made before it.
   let dir = '';
   let data = '';

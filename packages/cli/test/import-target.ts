@@ -6,14 +6,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
+import { splitBackend } from '../../../scripts/test-split.mjs';
 import { scratchDatabase } from './chaos/infra.js';
-import { freePort, type Proc, run, startServer, tempDir } from './spawn.js';
+import { freePort, type Proc, ROOT, run, startServer, tempDir } from './spawn.js';
 
-/** PGlite always; PostgreSQL too where CI gives one. */
-export const IMPORT_MODES: ('pglite' | 'postgres')[] = process.env.PARLEY_CHAOS_PG_URL
-  ? ['pglite', 'postgres']
-  : ['pglite'];
+/**
+ * The modes a test file imports in: PGlite always, PostgreSQL too where CI gives one; under
+ * PARLEY_TEST_SPLIT (vitest.config.ts) one of the two, by a hash of the value and the file.
+ */
+export function importModes(fileUrl: string): ('pglite' | 'postgres')[] {
+  if (!process.env.PARLEY_CHAOS_PG_URL) return ['pglite'];
+  const split = process.env.PARLEY_TEST_SPLIT;
+  if (!split) return ['pglite', 'postgres'];
+  const file = path.relative(ROOT, fileURLToPath(fileUrl)).split(path.sep).join('/');
+  return [splitBackend(split, file)];
+}
 
 export interface ImportTarget {
   /** A folder of the test's own (for export files). */

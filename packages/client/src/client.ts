@@ -611,16 +611,28 @@ export class ChatClient implements ChannelHost {
 
   /**
    * One page of the people directory (`GET /v1/people`): everyone in the app in name order,
-   * searched by `q` (a word of the name, the username; for admins the email) and filtered by
-   * `role`; admins list deactivated accounts with `deactivated: true`. Pass the answer's `next`
-   * as `cursor` for the following page. The people are merged into `state.users`.
+   * searched by `q` (a word of the name or title, the username; for admins the email) and
+   * filtered by `role`, `title` (a word's start) and `fields` (custom profile field id → value:
+   * a choice exactly, text by prefix; every filter must hold); admins list deactivated accounts
+   * with `deactivated: true`. Pass the answer's `next` as `cursor`, with the same filters, for
+   * the following page. The people are merged into `state.users`.
    */
   async queryPeople(
-    opts: { q?: string; role?: User['role']; deactivated?: boolean; cursor?: string | null; limit?: number } = {},
+    opts: {
+      q?: string;
+      role?: User['role'];
+      title?: string;
+      fields?: Record<string, string>;
+      deactivated?: boolean;
+      cursor?: string | null;
+      limit?: number;
+    } = {},
   ): Promise<PeopleResponse> {
     const qs = new URLSearchParams();
     if (opts.q) qs.set('q', opts.q);
     if (opts.role) qs.set('role', opts.role);
+    if (opts.title) qs.set('title', opts.title);
+    for (const [id, value] of Object.entries(opts.fields ?? {})) if (value) qs.append('field', `${id}:${value}`);
     if (opts.deactivated) qs.set('deactivated', 'true');
     if (opts.cursor) qs.set('cursor', opts.cursor);
     if (opts.limit) qs.set('limit', String(opts.limit));
@@ -941,11 +953,16 @@ export class ChatClient implements ChannelHost {
   private mergeUsers(users: User[]): void {
     if (users.length === 0) return;
     // Optional parts a newer copy leaves out (presence, custom `fields`: events carry none) keep
-    // what was known; whatever the copy has wins.
-    this.state.update((s) => ({
-      ...s,
-      users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, { ...s.users[u.id], ...u }])) },
-    }));
+    // what was known; whatever the copy has wins. A newer copy of the caller (an admin renamed
+    // them: user.updated) is `state.user` too, so their own name follows without a reload.
+    this.state.update((s) => {
+      const mine = s.user ? users.find((u) => u.id === s.user?.id) : undefined;
+      return {
+        ...s,
+        ...(mine && s.user ? { user: { ...s.user, ...mine } } : {}),
+        users: { ...s.users, ...Object.fromEntries(users.map((u) => [u.id, { ...s.users[u.id], ...u }])) },
+      };
+    });
   }
 
   // ---- events ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import type {
   LogoResponse,
   ProfileField,
   UpdateProfileFieldBody,
+  UpdateUserBody,
   User,
   UsernameAvailability,
 } from '@parley/protocol';
@@ -48,6 +49,17 @@ export class Profiles {
     const r = await this.http.call<{ user: User }>('PUT', `/v1/users/${encodeURIComponent(userId)}/fields`, {
       fields,
     });
+    this.host.mergeUsers([r.user]);
+    return r.user;
+  }
+
+  /**
+   * Change another person's name or title (app admins; others get FORBIDDEN). A blank name is
+   * VALIDATION_ERROR; a null or blank title clears it. Audited; everyone who shares a channel
+   * with them gets `user.updated`.
+   */
+  async update(userId: string, fields: UpdateUserBody): Promise<User> {
+    const r = await this.http.call<{ user: User }>('PATCH', `/v1/users/${encodeURIComponent(userId)}`, fields);
     this.host.mergeUsers([r.user]);
     return r.user;
   }

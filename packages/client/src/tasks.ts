@@ -34,10 +34,20 @@ export function taskDueText(task: Task, now: number = Date.now()): string | null
 
 type TaskEvent = Extract<ServerEvent, { type: 'task.created' | 'task.updated' | 'task.deleted' }>;
 
+/** The most deleted task ids a client remembers (`Tasks.gone`). */
+const MAX_GONE = 1_000;
+
 export class Tasks {
   readonly state = new Store<TasksState>({ mine: [], next: null, loaded: false, byMessage: {} });
   private readonly channels = new Set<string>();
   private first: Promise<void> | null = null;
+  /**
+   * Tasks deleted (by an event, by me, or with their message) while this client ran, newest last
+   * (at most `MAX_GONE`): a read answered before a deletion and landing after it would otherwise
+   * put the task back, with no later event to take it out again (a task newly mine triggers such
+   * a read of my list, and its message may be deleted while the read is on its way).
+   */
+  private readonly gone = new Set<string>();
 
   constructor(
     private readonly http: Http,
@@ -47,6 +57,7 @@ export class Tasks {
   /** The first page of my open tasks (kept in `state.mine`). */
   async load(limit = 30): Promise<Task[]> {
     const r = await this.http.call<TasksResponse>('GET', `/v1/me/tasks?limit=${limit}`);
+    r.tasks = this.alive(r.tasks);
     this.state.update((s) => ({
       ...s,
       mine: r.tasks,
@@ -82,6 +93,7 @@ export class Tasks {
     const { next } = this.state.get();
     if (!next) return [];
     const r = await this.http.call<TasksResponse>('GET', `/v1/me/tasks?limit=${limit}&cursor=${next}`);
+    r.tasks = this.alive(r.tasks);
     this.state.update((s) => ({
       ...s,
       mine: [...s.mine, ...r.tasks.filter((t) => !s.mine.some((x) => x.id === t.id))],
@@ -104,7 +116,7 @@ export class Tasks {
       this.http.call<TasksResponse>('GET', path),
       this.http.call<TasksResponse>('GET', `${path}&status=done`),
     ]);
-    const all = [...open.tasks, ...done.tasks];
+    const all = this.alive([...open.tasks, ...done.tasks]);
     this.state.update((s) => ({ ...s, byMessage: index(s, all) }));
     return all;
   }
@@ -141,7 +153,19 @@ export class Tasks {
     this.apply(r.task, true);
   }
 
+  /** `tasks` without those deleted since (see `gone`). */
+  private alive(tasks: Task[]): Task[] {
+    return this.gone.size === 0 ? tasks : tasks.filter((t) => !this.gone.has(t.id));
+  }
+
+  private forget(id: string): void {
+    this.gone.delete(id);
+    this.gone.add(id);
+    if (this.gone.size > MAX_GONE) this.gone.delete(this.gone.values().next().value as string);
+  }
+
   private apply(task: Task, deleted: boolean): void {
+    if (deleted) this.forget(task.id);
     const mine = !deleted && task.assignee_id === this.me() && task.status === 'open';
     this.state.update((s) => {
       const old = s.mine.find((t) => t.id === task.id) ?? s.byMessage[task.message_id];
@@ -174,7 +198,9 @@ export class Tasks {
 
   private dropMessage(messageId: string): void {
     const s = this.state.get();
-    if (!s.byMessage[messageId] && !s.mine.some((t) => t.message_id === messageId)) return;
+    const id = s.byMessage[messageId]?.id ?? s.mine.find((t) => t.message_id === messageId)?.id;
+    if (!id) return;
+    this.forget(id);
     this.state.update((x) => {
       const byMessage = { ...x.byMessage };
       delete byMessage[messageId];

@@ -1,6 +1,7 @@
 /**
  * The SDK's side of people: `setPresence('busy')` and a follower's `state.users[id].presence`
- * changing live, a chosen end, and `queryPeople` pages merged into the users map.
+ * changing live, a chosen end, `queryPeople` pages merged into the users map, and its title and
+ * custom field filters.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/index.js';
@@ -61,5 +62,49 @@ describe('people in the SDK', () => {
     expect(second.next).toBeNull();
     expect(alice.state.get().users.c29?.name).toBe('Carol 29');
     await expect(alice.queryPeople({ deactivated: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('queryPeople filters by title and custom fields, paging with the filters kept', async () => {
+    const server = async (method: 'POST' | 'PUT', url: string, payload: object) => {
+      const r = await h.call({ method, url, headers: await app.server(), payload });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    await server('POST', '/v1/users', {
+      users: [
+        { id: 'alice', title: 'Staff Engineer' },
+        { id: 'bob', title: 'Designer' },
+      ],
+    });
+    const team = (
+      await server('POST', '/v1/profile-fields', { name: 'Team', kind: 'choice', options: ['Red', 'Blue'] })
+    ).field.id as string;
+    const hidden = (await server('POST', '/v1/profile-fields', { name: 'Band', kind: 'text', visibility: 'admins' }))
+      .field.id as string;
+    await server('PUT', '/v1/users/alice/fields', { fields: { [team]: 'Red', [hidden]: 'x' } });
+    for (let i = 0; i < 30; i += 3) await server('PUT', `/v1/users/c${i}/fields`, { fields: { [team]: 'Red' } });
+    const bob = await makeClient(h, app, 'bob');
+    clients.push(bob);
+    expect((await bob.queryPeople({ title: 'eng' })).people.map((p) => p.id)).toEqual(['alice']);
+    expect((await bob.queryPeople({ q: 'designer' })).people.map((p) => p.id)).toEqual(['bob']);
+    // Eleven in Red (alice, c0, c3 … c27), four to a page.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await bob.queryPeople({ fields: { [team]: 'Red' }, limit: 4, cursor });
+      seen.push(...r.people.map((p) => p.id));
+      cursor = r.next;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(['alice', ...Array.from({ length: 10 }, (_, i) => `c${i * 3}`)]);
+    expect((await bob.queryPeople({ title: 'staff', fields: { [team]: 'Blue' } })).people).toEqual([]);
+    // An empty value is no filter; an admins-only field is unknown to a member.
+    expect((await bob.queryPeople({ title: 'staff', fields: { [team]: '' } })).people).toHaveLength(1);
+    await expect(bob.queryPeople({ fields: { [hidden]: 'x' } })).rejects.toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { field: hidden },
+    });
   });
 });

@@ -48,3 +48,32 @@ describe('profiles in the SDK', () => {
     await expect(alice.profiles.createField({ name: 'X', kind: 'text' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 });
+
+describe('an admin edits someone else', () => {
+  it("profiles.update sets another's name and title; partners' state and the person's own follow live", async () => {
+    const alice = await bed.connect('alice');
+    const bob = await bed.connect('bob');
+    const boss = await bed.connect('boss');
+    await alice.channel('group', 'pair-edit').createChannel({ members: ['bob'], name: 'Pair edit' });
+
+    const u = await boss.profiles.update('alice', { name: 'Alice Liddell', title: 'Explorer' });
+    expect(u).toMatchObject({ id: 'alice', name: 'Alice Liddell', title: 'Explorer' });
+    expect(boss.state.get().users.alice).toMatchObject({ name: 'Alice Liddell', title: 'Explorer' });
+    await until(() => bob.state.get().users.alice?.name === 'Alice Liddell', 5000, 'bob sees the new name');
+    // Alice's own user follows the event, not only her copy in `users`.
+    await until(() => alice.state.get().user?.name === 'Alice Liddell', 5000, 'alice sees her new name');
+    expect(alice.state.get().user?.title).toBe('Explorer');
+
+    await boss.profiles.update('alice', { title: null });
+    await until(() => bob.state.get().users.alice?.title === null, 5000, 'bob sees the title cleared');
+  });
+
+  it('a non-admin, an unknown user and a blank name are refused with typed errors', async () => {
+    const bob = await bed.connect('bob');
+    const boss = await bed.connect('boss');
+    await expect(bob.profiles.update('alice', { name: 'Mallory' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(boss.profiles.update('nobody', { name: 'X' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(boss.profiles.update('alice', { name: '  ' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect((await bob.profiles.get('alice')).name).toBe('Alice Liddell');
+  });
+});

@@ -94,6 +94,50 @@ describe('client.tasks', () => {
     expect(bob.tasks.forMessage(m.id)).toBeNull();
   });
 
+  it('a read of my list answered before a deletion does not bring the task back when it lands after', async () => {
+    // Bob's reads of his list are held once asked for, so one answered before the deletion lands
+    // after it: the read a task newly his makes (to get its message) while the message is deleted.
+    let hold: Promise<void> | null = null;
+    let release = () => {};
+    let held = 0;
+    let landed = 0;
+    const gated = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (hold && String(input).includes('/v1/me/tasks')) {
+        held++;
+        await hold;
+        landed++;
+      }
+      return res;
+    }) as typeof fetch;
+    const alice = await connect('alice');
+    const bob = await makeClient(h, app, 'bob', { fetch: gated });
+    clients.push(bob);
+    const ch = alice.channel('group', 'late-read');
+    await ch.createChannel({ members: ['bob'], name: 'Late read' });
+    await ch.watch();
+    await bob.channel('group', 'late-read').watch();
+    await bob.tasks.load();
+    const m = await ch.sendMessage({ text: 'Feed the cat' });
+    hold = new Promise((r) => {
+      release = r;
+    });
+    const task = await alice.tasks.create(m.id, 'bob');
+    // The event puts it in his list and asks for the list again: that answer is held.
+    await until(() => held > 0, 5000, 'bob’s read of his list asked and answered');
+    expect(bob.tasks.state.get().mine.some((t) => t.id === task.id)).toBe(true);
+    await ch.deleteMessage(m.id);
+    await until(() => !bob.tasks.state.get().mine.some((t) => t.id === task.id), 5000, 'bob’s list drops it');
+    // The older answer lands now: the task stays gone.
+    release();
+    hold = null;
+    await until(() => landed > 0, 5000, 'the held read answered');
+    // Its body is read and applied a few ticks after the answer: give it that, then look.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bob.tasks.state.get().mine.map((t) => t.id)).not.toContain(task.id);
+    expect(bob.tasks.forMessage(m.id)).toBeNull();
+  });
+
   it('loadOnce reads my first page once, however many screens ask at once or later', async () => {
     const bob = await connect('bob');
     const ch = bob.channel('group', 'once');

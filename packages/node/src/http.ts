@@ -24,7 +24,8 @@ export interface HttpOptions {
   fetch: typeof fetch;
 }
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+/** Query string values; an array repeats the name once per item (`field=a&field=b`). */
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
 
 export interface CallOptions {
   token: string;
@@ -55,7 +56,8 @@ export class Http {
   url(path: string, query?: Query): string {
     const u = new URL(path, this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : `${this.opts.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {}))
-      if (v !== undefined && v !== null) u.searchParams.set(k, String(v));
+      if (Array.isArray(v)) for (const item of v) u.searchParams.append(k, item);
+      else if (v !== undefined && v !== null) u.searchParams.set(k, String(v));
     return u.toString();
   }
 

@@ -44,6 +44,8 @@ import type {
   Message,
   MessageInput,
   MyFlagsResponse,
+  PeopleResponse,
+  Person,
   PutAssistantBody,
   PutFeatureFlagBody,
   ReplayWebhookResponse,
@@ -62,6 +64,7 @@ import type {
   UpdateChannelBody,
   UpdateCommandBody,
   UpdateTaskBody,
+  UpdateUserBody,
   UpdateWebhookBody,
   User,
   UserInput,
@@ -254,12 +257,48 @@ class Users {
     return (await this.p.request<{ user: User }>('GET', `/v1/users/${enc(id)}`, o)).user;
   }
 
+  /**
+   * Change a user's name or title (only those given; a null or blank title clears it). Audited
+   * as `user.profile_updated`; everyone who shares a channel with them gets `user.updated`.
+   */
+  async update(id: string, fields: UpdateUserBody, o: As = {}): Promise<User> {
+    return (await this.p.request<{ user: User }>('PATCH', `/v1/users/${enc(id)}`, { ...o, body: fields })).user;
+  }
+
   /** Users whose username or name starts with `q` (every user without `q`), a page at a time. */
   search(q?: string, o: As & { limit?: number } = {}): Paged<User> {
     return this.p.cursorPaged<User, { users: User[]; next?: string | null }>(
       '/v1/users',
       { q, limit: o.limit },
       (r) => r.users,
+      o,
+    );
+  }
+
+  /**
+   * The people directory (`GET /v1/people`) in name order, a page at a time: as the app (every
+   * field, emails, deactivated accounts with `deactivated: true`) or `as` a user (what they may
+   * see). `q` matches a word of the name or title, the username, the email; `title` a word of the
+   * title; `fields` custom profile field id → value (a choice exactly, text by prefix). Every
+   * filter must hold.
+   */
+  directory(
+    query: {
+      q?: string;
+      role?: User['role'];
+      title?: string;
+      fields?: Record<string, string>;
+      deactivated?: boolean;
+      limit?: number;
+    } = {},
+    o: As = {},
+  ): Paged<Person> {
+    const { fields, ...rest } = query;
+    const field = Object.entries(fields ?? {}).map(([id, value]) => `${id}:${value}`);
+    return this.p.cursorPaged<Person, PeopleResponse>(
+      '/v1/people',
+      { ...rest, ...(field.length ? { field } : {}) },
+      (r) => r.people,
       o,
     );
   }

@@ -282,6 +282,26 @@ describe('@parley/node', () => {
     expect((await parley.messages.send('group:ops', { text: 'as written' }, { as: 'ada' })).text).toBe('as written');
   });
 
+  it("updates a user's name and title as the app: webhooks hear user.updated, the audit log names the server", async () => {
+    const { webhook } = await parley.webhooks.create({ url: `${rcv.url}/users-hook`, events: ['user.updated'] });
+    const u = await parley.users.update('bob', { name: 'Robert', title: 'Site Foreman' });
+    expect(u).toMatchObject({ id: 'bob', name: 'Robert', title: 'Site Foreman' });
+    const hooked = () => rcv.on('/users-hook').filter((r) => r.json?.event?.user?.id === 'bob');
+    await expect.poll(() => hooked().length, { timeout: 20_000 }).toBe(1);
+    expect(hooked()[0]?.json.event.user).toMatchObject({ name: 'Robert', title: 'Site Foreman' });
+    const [entry] = await parley.audit({ action: 'user.profile_updated', target: 'bob' }).toArray(1);
+    expect(entry).toMatchObject({
+      actor: { kind: 'server' },
+      details: { name: { from: 'Bob', to: 'Robert' }, title: { from: null, to: 'Site Foreman' } },
+    });
+    // The same values again: no change, so no second delivery and no second entry.
+    await parley.users.update('bob', { name: 'Robert', title: 'Site Foreman' });
+    expect(await parley.audit({ action: 'user.profile_updated', target: 'bob' }).toArray(5)).toHaveLength(1);
+    expect(await parley.users.update('nobody', { name: 'X' }).catch((e) => e.code)).toBe('NOT_FOUND');
+    expect(await parley.users.update('bob', { name: ' ' }).catch((e) => e.code)).toBe('VALIDATION_ERROR');
+    await parley.webhooks.delete(webhook.id);
+  });
+
   it('reads the audit log a page at a time', async () => {
     const entries = await parley.audit({ limit: 2 }).toArray(6);
     expect(entries.length).toBeGreaterThan(0);

@@ -46,6 +46,15 @@ export const JOIN_POLICIES = ['invite_only', 'link', 'request', 'domain'] as con
 export const JoinPolicy = Type.Union(JOIN_POLICIES.map((p) => Type.Literal(p)));
 export type JoinPolicy = Static<typeof JoinPolicy>;
 
+/**
+ * Who in a workspace sees its members' email addresses (in the members list and the people
+ * directory): `admins` (owners and admins, the default) or `members` (every member too).
+ * Guests never see them.
+ */
+export const EMAIL_VISIBILITIES = ['admins', 'members'] as const;
+export const EmailVisibility = Type.Union(EMAIL_VISIBILITIES.map((v) => Type.Literal(v)));
+export type EmailVisibility = Static<typeof EmailVisibility>;
+
 const Email = Type.String({
   format: 'email',
   pattern: SAFE_TEXT_PATTERN,
@@ -131,6 +140,8 @@ export const Workspace = Type.Object({
    * is `403 FORBIDDEN` with `details.reason` `two_factor_required`.
    */
   require_two_factor: Type.Boolean(),
+  /** Who sees members' email addresses: `admins` (owners and admins) or `members` too; never guests. */
+  email_visibility: EmailVisibility,
   /**
    * Its URL slug (`/w/acme`; owners set it, unique in the deployment), or null: then the web app
    * uses the id. `/w/<id>` always works too.
@@ -160,6 +171,8 @@ export const UpdateWorkspaceBody = Type.Object(
     join_domain: Type.Optional(Nullable(EmailDomain)),
     /** Turning it on needs two-factor sign-in on the caller's own account. */
     require_two_factor: Type.Optional(Type.Boolean()),
+    /** Who sees members' email addresses: `admins` (the default) or `members`; never guests. */
+    email_visibility: Type.Optional(EmailVisibility),
     /**
      * The URL slug (owners only): 3–40 lowercase letters, digits and dashes ({@link SLUG_PATTERN});
      * reserved words and a slug another workspace has are refused (400 / 409). Null clears it.
@@ -188,7 +201,10 @@ export const WorkspaceSlugParams = Type.Object({
 
 // ---- members -----------------------------------------------------------------------------
 
-/** A member of a workspace. `email` is shown only to owners and admins. */
+/**
+ * A member of a workspace. `email` is shown to owners and admins, and to every member where
+ * the workspace's `email_visibility` is `members`.
+ */
 export const WorkspaceMember = Type.Object({
   account_id: Uuid,
   user_id: UserId,

@@ -37,6 +37,7 @@ export const AUDIT_ACTIONS = [
   'app.token_minted',
   'app.upload_rules_updated',
   'user.role_changed',
+  'user.profile_updated',
   'export.requested',
   'export.downloaded',
   'user.deleted',

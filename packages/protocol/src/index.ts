@@ -20,6 +20,8 @@ export {
   CreateWorkspaceBody,
   DEVICE_TYPES,
   EMAIL_CHANGE_TOKEN_TTL_SECONDS,
+  EMAIL_VISIBILITIES,
+  EmailVisibility,
   EmptyBody,
   ForgotPasswordBody,
   INVITE_DEFAULT_HOURS,
@@ -291,7 +293,15 @@ export {
   OidcStartBody,
   OidcStartResponse,
 } from './oidc.js';
-export { MAX_PEOPLE_PAGE, PeopleResponse, Person, QueryPeopleQuery } from './people.js';
+export {
+  MAX_PEOPLE_FIELD_FILTER_VALUE,
+  MAX_PEOPLE_FIELD_FILTERS,
+  MAX_PEOPLE_PAGE,
+  PeopleFieldFilter,
+  PeopleResponse,
+  Person,
+  QueryPeopleQuery,
+} from './people.js';
 export * from './polls.js';
 export * from './previews.js';
 export {

@@ -107,6 +107,19 @@ export const UpdateMeBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateMeBody = Static<typeof UpdateMeBody>;
+/**
+ * `PATCH /v1/users/{id}`: an app admin (or the server token) corrects someone's name or title,
+ * checked as `PATCH /v1/me` checks them (a blank name is refused; null or blank title clears it).
+ * Audited as `user.profile_updated`.
+ */
+export const UpdateUserBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    title: ProfileInput.title,
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateUserBody = Static<typeof UpdateUserBody>;
 export const MeResponse = Type.Object({
   user: User,
   /** The caller's unread totals (unread.ts), with the revision they were read at. */

@@ -123,12 +123,28 @@ export interface UserProfileCardProps {
   className?: string;
 }
 
-/** The clock re-rendered each minute, so "local time" stays true while the card is open. */
+/**
+ * The clock re-rendered as each minute turns, so "local time" stays true while the card is open.
+ * Each tick waits for the next turn itself (a fixed interval would keep the first wait's length:
+ * a card opened at :05 showed the old minute for 55 s of every minute, and one opened just
+ * before a turn re-rendered many times a second); a little past it, so a timer that fires early
+ * does not read the old minute.
+ */
 function useMinute(): Date {
   const [now, setNow] = useState(() => new Date());
   useEffect(() => {
-    const t = setInterval(() => setNow(new Date()), 60_000 - (Date.now() % 60_000));
-    return () => clearInterval(t);
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      timer = setTimeout(
+        () => {
+          setNow(new Date());
+          arm();
+        },
+        60_000 - (Date.now() % 60_000) + 50,
+      );
+    };
+    arm();
+    return () => clearTimeout(timer);
   }, []);
   return now;
 }

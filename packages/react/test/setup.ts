@@ -54,3 +54,36 @@ if (cpuLog) {
     appendFileSync(cpuLog, `${JSON.stringify(line)}\n`);
   });
 }
+
+/**
+ * With PARLEY_TEST_CPU_PROF=<folder>, each file's V8 CPU profile in its worker is written there
+ * (`<pid>-<n>.cpuprofile`, open it in Chrome's DevTools): where a file's CPU goes. Taken through
+ * the inspector because a worker is ended without exiting, so `node --cpu-prof` writes nothing.
+ */
+const cpuProf = process.env.PARLEY_TEST_CPU_PROF;
+if (cpuProf) {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { Session } = await import('node:inspector/promises');
+  const { afterAll, beforeAll, expect } = await import('vitest');
+  const state = globalThis as { [k: symbol]: { session: InstanceType<typeof Session>; n: number } | undefined };
+  const key = Symbol.for('parley.test.cpuProf');
+  beforeAll(async () => {
+    if (state[key]) return;
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    await session.post('Profiler.start');
+    state[key] = { session, n: 0 };
+  });
+  afterAll(async () => {
+    const prof = state[key];
+    if (!prof) return;
+    const { profile } = await prof.session.post('Profiler.stop');
+    prof.n += 1;
+    mkdirSync(cpuProf, { recursive: true });
+    const file = (expect.getState().testPath ?? '?').split('/').slice(-2).join('_');
+    writeFileSync(`${cpuProf}/${process.pid}-${prof.n}-${file}.cpuprofile`, JSON.stringify(profile));
+    await prof.session.post('Profiler.start');
+  });
+}

@@ -23,6 +23,14 @@ function describe(e: AuditEntry): string {
   if (e.action === 'member.role_changed' && typeof d.from === 'string' && typeof d.to === 'string')
     return `${d.from} → ${d.to}`;
   if (e.action === 'user.deleted' && typeof d.mode === 'string') return `${d.mode} delete`;
+  // An admin's correction of someone's profile: each field as `{from, to}`, null for none.
+  if (e.action === 'user.profile_updated')
+    return Object.entries(d)
+      .map(([k, v]) => {
+        const c = v as { from?: unknown; to?: unknown };
+        return `${k}: ${c.from ?? '—'} → ${c.to ?? '—'}`;
+      })
+      .join('; ');
   if (typeof d.method === 'string') return d.reason ? `${d.method}, ${String(d.reason).replace(/_/g, ' ')}` : d.method;
   return '';
 }

@@ -116,9 +116,20 @@ export interface ChannelHeaderProps {
   onOpenNav(): void;
   /** More buttons, first among the actions (the assistant's "Catch up"). */
   actions?: ReactNode;
+  /** The one-row form (name, calls, "⋯") whatever the screen's width. */
+  compact?: boolean;
 }
 
-export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav, actions }: ChannelHeaderProps) {
+export function ChannelHeader({
+  channel,
+  info,
+  panel,
+  onPanel,
+  onLeft,
+  onOpenNav,
+  actions,
+  compact: narrow = false,
+}: ChannelHeaderProps) {
   const toggle = (kind: 'members' | 'pinned' | 'files' | 'notes') => onPanel(panel?.kind === kind ? null : { kind });
   const [error, setError] = useState<string | null>(null);
   const [moderating, setModerating] = useState(false);
@@ -159,7 +170,7 @@ export function ChannelHeader({ channel, info, panel, onPanel, onLeft, onOpenNav
       onSelect: () => act('change notifications', channel.setNotificationLevel('default')),
     },
   ];
-  const compact = useMediaQuery(COMPACT_QUERY);
+  const compact = useMediaQuery(COMPACT_QUERY) || narrow;
   if (compact) {
     // One row on a phone or a narrow tablet: back (or the sidebar), the name, the call buttons,
     // and everything else in "⋯" (the desktop's eight buttons would leave the name no room).

@@ -144,6 +144,8 @@ export interface ConversationProps {
   onOpenNav(): void;
   /** Open the dialog that edits your own profile. */
   onEditProfile?(): void;
+  /** The header's one-row form at any width (a narrow pane beside another: the office's room). */
+  compactHeader?: boolean;
 }
 
 export function Conversation({
@@ -155,6 +157,7 @@ export function Conversation({
   onLeft,
   onOpenNav,
   onEditProfile,
+  compactHeader = false,
 }: ConversationProps) {
   const info = useConversation(channel);
   // This conversation is in front of the user (while the tab is visible and focused): the others
@@ -208,6 +211,7 @@ export function Conversation({
         onPanel={setPanel}
         onLeft={onLeft}
         onOpenNav={onOpenNav}
+        compact={compactHeader}
         actions={
           offer ? <CatchUpButton offer={offer} open={catchingUp} onToggle={() => setCatchingUp((v) => !v)} /> : null
         }

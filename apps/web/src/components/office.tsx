@@ -4,13 +4,16 @@
  * here), and the room chat of the space you are in beside it. Teleports and knocks that
  * concern you show as a bar with their answers. Admins lay the office out here too: add a
  * space, and on each card edit it (name, kind, capacity), move it up or down, or delete it
- * (the server refuses while someone is in it; the card says why).
+ * (the server refuses while someone is in it; the card says why). The room chat folds to a
+ * slim bar with the room's name and unread count (on a phone: a bar under the cards, and open
+ * it takes the screen, its back button folding it again); the choice is kept per device.
  */
 import { keepLoading } from '@parley/client';
 import type { Space, SpaceInvitation, SpaceKind } from '@parley/protocol';
-import { Avatar, PresenceDot, useChatClient, useUser, useWatchPresence } from '@parley/react';
+import { Avatar, PresenceDot, useChannelState, useChatClient, useUser, useWatchPresence } from '@parley/react';
 import { useEffect, useMemo, useState } from 'react';
 import { useSpaces } from '../hooks/use-spaces.js';
+import { usePhoneLayout } from '../lib/layout.js';
 import { Conversation } from './conversation.js';
 import { NavButton } from './nav-button.js';
 
@@ -23,6 +26,34 @@ const KIND_LABEL: Record<SpaceKind, string> = {
   other: 'Space',
 };
 const STATUS_LABEL = { free: 'Free', in_use: 'In use', in_meeting: 'In a meeting' } as const;
+
+/** Whether the room chat beside the cards is open, kept per device like the theme. */
+const ROOM_PANEL_KEY = 'parley:office-room';
+type RoomPanel = 'expanded' | 'collapsed';
+function readRoomPanel(): RoomPanel | null {
+  try {
+    const v = localStorage.getItem(ROOM_PANEL_KEY);
+    return v === 'expanded' || v === 'collapsed' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The room panel's state: the device's saved choice, else open beside the cards on a wide
+ * screen and folded on a phone (where open means the whole screen, over the cards).
+ */
+function useRoomPanel(phone: boolean): [RoomPanel, (next: RoomPanel) => void] {
+  const [saved, setSaved] = useState<RoomPanel | null>(readRoomPanel);
+  const set = (next: RoomPanel) => {
+    setSaved(next);
+    try {
+      localStorage.setItem(ROOM_PANEL_KEY, next);
+    } catch {}
+  };
+  return [saved ?? (phone ? 'collapsed' : 'expanded'), set];
+}
+const ROOM_ID = 'app-office-room';
 
 function Person({
   userId,
@@ -357,6 +388,9 @@ export function Office({
     () => (mine?.cid ? client.channel('group', mine.cid.slice('group:'.length)) : null),
     [client, mine?.cid],
   );
+  const phone = usePhoneLayout();
+  const [panel, setPanel] = useRoomPanel(phone);
+  const unread = useChannelState(room)?.unreadCount ?? 0;
 
   const enter = async (s: Space) => {
     setError(null);
@@ -369,7 +403,7 @@ export function Office({
   };
 
   return (
-    <div className="app-office">
+    <div className="app-office" data-room={room ? panel : 'none'}>
       <section className="app-office__floor" aria-label="Office">
         <header className="app-office__header">
           {onOpenNav ? <NavButton onClick={onOpenNav} /> : null}
@@ -431,16 +465,48 @@ export function Office({
         {spaces.length === 0 ? <p className="app-muted">No spaces yet.{isAdmin ? ' Add one below.' : ''}</p> : null}
         {isAdmin ? <NewSpace /> : null}
       </section>
-      {room ? (
-        <section className="app-office__room" aria-label="Room chat">
-          <Conversation
-            key={room.cid}
-            channel={room}
-            focusMessageId={null}
-            onOpenConversation={onOpenConversation}
-            onLeft={() => {}}
-            onOpenNav={() => {}}
-          />
+      {room && mine && panel === 'collapsed' ? (
+        <button
+          type="button"
+          className="app-office__room-bar"
+          aria-expanded={false}
+          aria-controls={ROOM_ID}
+          aria-label={`Show the room chat of ${mine.name}${unread > 0 ? `, ${unread} unread` : ''}`}
+          onClick={() => setPanel('expanded')}
+        >
+          <span className="app-office__room-bar-name">{mine.name}</span>
+          {unread > 0 ? <span className="app-office__room-unread">{unread}</span> : null}
+        </button>
+      ) : null}
+      {room && mine ? (
+        <section id={ROOM_ID} className="app-office__room" aria-label="Room chat" hidden={panel === 'collapsed'}>
+          {/* Folded, the room is not mounted: what arrives stays unread, and the bar counts it. */}
+          {panel === 'expanded' ? (
+            <>
+              <div className="app-office__room-head">
+                {/* The room's own header (its compact form) names it just below. */}
+                <span className="app-office__room-name">Room chat</span>
+                <button
+                  type="button"
+                  className="app-button"
+                  aria-expanded={true}
+                  aria-controls={ROOM_ID}
+                  onClick={() => setPanel('collapsed')}
+                >
+                  {phone ? '← Office' : 'Hide room chat →'}
+                </button>
+              </div>
+              <Conversation
+                key={room.cid}
+                channel={room}
+                focusMessageId={null}
+                onOpenConversation={onOpenConversation}
+                onLeft={() => {}}
+                onOpenNav={() => setPanel('collapsed')}
+                compactHeader
+              />
+            </>
+          ) : null}
         </section>
       ) : null}
     </div>

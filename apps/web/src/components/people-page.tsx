@@ -1,11 +1,12 @@
 /**
  * The People page (`/w/<id>/people`): everyone in the workspace from the directory
  * (`client.queryPeople`), searched as you type, filtered by role (and, for admins, the
- * deactivated), with each person's live presence, status and local time. A click opens their
- * profile beside the list.
+ * deactivated), by title and by the custom fields the viewer may see (a choice by its option,
+ * text and links by the start of the value), with each person's live
+ * presence, status and local time. A click opens their profile beside the list.
  */
 import { keepLoading } from '@parley/client';
-import type { Person } from '@parley/protocol';
+import { MAX_PEOPLE_FIELD_FILTERS, type Person, type ProfileField } from '@parley/protocol';
 import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { GroupsTab } from './groups-tab.js';
@@ -48,13 +49,11 @@ function useMinute(): Date {
 
 function PersonRow({
   person,
-  isAdmin,
   now,
   selected,
   onSelect,
 }: {
   person: Person;
-  isAdmin: boolean;
   now: Date;
   selected: boolean;
   onSelect(): void;
@@ -94,7 +93,7 @@ function PersonRow({
               </span>
             ) : null}
             {time ? <span>{time}</span> : null}
-            {isAdmin && person.email ? <span className="app-person__email">{person.email}</span> : null}
+            {person.email ? <span className="app-person__email">{person.email}</span> : null}
           </span>
         </span>
       </button>
@@ -114,6 +113,10 @@ export function PeoplePage({
   const client = useChatClient();
   const [q, setQ] = useState('');
   const [filter, setFilter] = useState<Filter>('all');
+  const [title, setTitle] = useState('');
+  /** Field id → the option picked or the text typed ('' or absent: any). */
+  const [picked, setPicked] = useState<Record<string, string>>({});
+  const [refineFields, setRefineFields] = useState<ProfileField[]>([]);
   const [people, setPeople] = useState<Person[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -123,9 +126,33 @@ export function PeoplePage({
   const now = useMinute();
   useWatchPresence(people.map((p) => p.id));
 
+  // The fields this viewer may see (the server leaves out admins-only ones for members).
+  useEffect(() => {
+    let live = true;
+    const stop = keepLoading(() => client.profiles.fields().then((f) => live && setRefineFields(f)));
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [client]);
+
+  const fieldFilters = Object.fromEntries(
+    Object.entries(picked)
+      .map(([id, v]) => [id, v.trim()] as const)
+      .filter(([, v]) => v),
+  );
+  const fieldKey = JSON.stringify(fieldFilters);
+  const refined = title.trim() !== '' || Object.keys(fieldFilters).length > 0;
+  const clearRefine = () => {
+    setTitle('');
+    setPicked({});
+  };
+
   const query = (cursor: string | null) =>
     client.queryPeople({
       q: q.trim() || undefined,
+      title: title.trim() || undefined,
+      fields: fieldFilters,
       role: filter === 'all' || filter === 'deactivated' ? undefined : filter,
       deactivated: filter === 'deactivated' || undefined,
       cursor,
@@ -134,7 +161,7 @@ export function PeoplePage({
 
   // A new search or filter starts over; the answer to an older one is dropped when it lands late.
   // Asked again after 1, 2, 4… 30 s while it fails on the network.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: query reads q and filter, the keys here
+  // biome-ignore lint/correctness/useExhaustiveDependencies: query reads q, filter, title and the fields, the keys here
   useEffect(() => {
     let stale = false;
     setLoading(true);
@@ -155,7 +182,7 @@ export function PeoplePage({
       stale = true;
       stop();
     };
-  }, [client, q, filter]);
+  }, [client, q, filter, title, fieldKey]);
 
   const more = () => {
     if (!next) return;
@@ -199,12 +226,79 @@ export function PeoplePage({
             <input
               type="search"
               className="app-input app-people__search"
-              placeholder={isAdmin ? 'Search by name, username or email' : 'Search by name or username'}
+              placeholder={
+                // Emails are searched by whoever is shown them (admins; members where the workspace says so).
+                isAdmin || people.some((p) => p.email !== undefined)
+                  ? 'Search by name, username, title or email'
+                  : 'Search by name, username or title'
+              }
               aria-label="Search people"
               value={q}
               onChange={(e) => setQ(e.target.value)}
               data-testid="people-search"
             />
+            <fieldset className="app-people__refine" aria-label="Filter people">
+              <input
+                type="search"
+                className="app-input app-people__refine-title"
+                placeholder="Filter by title"
+                aria-label="Filter by title"
+                maxLength={100}
+                value={title}
+                onChange={(e) => setTitle(e.target.value)}
+                data-testid="people-title"
+              />
+              {refineFields.map((f) => {
+                const value = picked[f.id] ?? '';
+                const full = !value.trim() && Object.keys(fieldFilters).length >= MAX_PEOPLE_FIELD_FILTERS;
+                const pick = (v: string) => setPicked((p) => ({ ...p, [f.id]: v }));
+                if (f.kind !== 'choice')
+                  return (
+                    <input
+                      key={f.id}
+                      type="search"
+                      className={`app-input app-people__refine-field${value.trim() ? ' app-people__refine-field--on' : ''}`}
+                      placeholder={`Filter by ${f.name.toLowerCase()}`}
+                      aria-label={`Filter by ${f.name}`}
+                      title={full ? `At most ${MAX_PEOPLE_FIELD_FILTERS} field filters at once` : undefined}
+                      maxLength={200}
+                      value={value}
+                      disabled={full}
+                      onChange={(e) => pick(e.target.value)}
+                      data-testid={`people-field-${f.id}`}
+                    />
+                  );
+                return (
+                  <select
+                    key={f.id}
+                    className={`app-input app-people__refine-field${value ? ' app-people__refine-field--on' : ''}`}
+                    aria-label={`Filter by ${f.name}`}
+                    value={value}
+                    disabled={full}
+                    title={full ? `At most ${MAX_PEOPLE_FIELD_FILTERS} field filters at once` : undefined}
+                    onChange={(e) => pick(e.target.value)}
+                    data-testid={`people-field-${f.id}`}
+                  >
+                    <option value="">Any {f.name.toLowerCase()}</option>
+                    {f.options.map((o) => (
+                      <option key={o} value={o}>
+                        {f.name}: {o}
+                      </option>
+                    ))}
+                  </select>
+                );
+              })}
+              {refined ? (
+                <button
+                  type="button"
+                  className="app-button app-people__refine-clear"
+                  onClick={clearRefine}
+                  data-testid="people-clear-filters"
+                >
+                  Clear filters
+                </button>
+              ) : null}
+            </fieldset>
             <fieldset className="app-people__filters" aria-label="Show">
               {FILTERS.filter((f) => !f.admin || isAdmin).map((f) => (
                 <button
@@ -236,7 +330,6 @@ export function PeoplePage({
             <PersonRow
               key={p.id}
               person={p}
-              isAdmin={isAdmin}
               now={now}
               selected={selected === p.id}
               onSelect={() => setSelected(p.id)}

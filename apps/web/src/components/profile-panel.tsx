@@ -1,7 +1,8 @@
 /**
  * Someone's profile (the kit's card, with the custom fields the server lets the viewer see), with
  * buttons to message them, call them (a call in the DM), bring them to the office space you are
- * in, mute or unmute them — or, on your own profile, to edit it. Admins also edit the custom
+ * in, mute or unmute them — or, on your own profile, to edit it. Admins also correct others'
+ * name and title (owners anyone's, admins those of members and guests), and edit the custom
  * fields the workspace lets them set on others' profiles.
  */
 import { keepLoading } from '@parley/client';
@@ -9,7 +10,9 @@ import type { ProfileField, User } from '@parley/protocol';
 import { UserProfileCard, useChatClient, useClientState, useMe, useUser } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { AdminFieldsDialog, adminEditable } from '../dialogs/admin-fields-dialog.js';
+import { AdminNameDialog } from '../dialogs/admin-name-dialog.js';
 import { useSpaces } from '../hooks/use-spaces.js';
+import { useWorkspaceRole } from '../hooks/use-workspace-role.js';
 
 /** The app's custom profile fields, read once per mount (admins-only ones for admins alone). */
 export function useProfileFields(): ProfileField[] | undefined {
@@ -47,8 +50,11 @@ export function ProfilePanel({
   const [muted, setMuted] = useState(() => client.moderation.isMuted(userId));
   const [busy, setBusy] = useState(false);
   const [editing, setEditing] = useState(false);
+  const [renaming, setRenaming] = useState(false);
   // Workspace owners and admins are the app's admins: they may set others' admin-editable fields.
   const admin = useClientState((s) => s.user?.role === 'admin');
+  // Owners and admins are the app's admins (role `admin`): an admin does not outrank them.
+  const outranks = useWorkspaceRole() !== 'admin' || loaded?.role !== 'admin';
   const spaces = useSpaces();
   const mine = spaces.find((s) => s.occupants.some((o) => o.user_id === me)) ?? null;
   const here = mine?.occupants.some((o) => o.user_id === userId) ?? false;
@@ -146,6 +152,11 @@ export function ProfilePanel({
           {muted ? 'Unmute' : 'Mute'}
         </button>
       ) : null}
+      {admin && userId !== me && loaded && outranks ? (
+        <button type="button" className="app-button app-button--block" onClick={() => setRenaming(true)}>
+          Edit name and title
+        </button>
+      ) : null}
       {admin && userId !== me && loaded && adminEditable(fields).length > 0 ? (
         <button type="button" className="app-button app-button--block" onClick={() => setEditing(true)}>
           Edit profile fields
@@ -155,6 +166,9 @@ export function ProfilePanel({
         <p className="app-form__error" role="alert">
           {error}
         </p>
+      ) : null}
+      {renaming && loaded ? (
+        <AdminNameDialog user={loaded} onSaved={setLoaded} onClose={() => setRenaming(false)} />
       ) : null}
       {editing && loaded && fields ? (
         <AdminFieldsDialog user={loaded} fields={fields} onSaved={setLoaded} onClose={() => setEditing(false)} />

@@ -36,6 +36,7 @@ import { WebhooksDialog } from '../dialogs/webhooks-dialog.js';
 import { useDesktopNotifications } from '../hooks/use-desktop-notifications.js';
 import { useDocumentTitle } from '../hooks/use-document-title.js';
 import { usePresenceRefresh } from '../hooks/use-presence-refresh.js';
+import { WorkspaceRoleContext } from '../hooks/use-workspace-role.js';
 import { usePhoneLayout } from '../lib/layout.js';
 import {
   activityPath,
@@ -215,155 +216,162 @@ export function Shell({
 
   const close = () => setDialog(null);
   return (
-    <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`} data-pane={pane}>
-      <div className="app-shell__banners">
-        <ConnectionBanner />
-        <GuestBanner workspace={workspace} />
-        <NotifyBanner workspaceId={workspace.id} />
-      </div>
-      <Sidebar
-        workspace={workspace}
-        activeCid={cid}
-        onSelect={open}
-        onDialog={setDialog}
-        officeOpen={office}
-        peopleOpen={page === 'people' && !office}
-        notesOpen={page === 'notes' && !office}
-        onPeople={() => {
-          setOffice(false);
-          setNavOpen(false);
-          navigate(peoplePath(key));
-        }}
-        activityOpen={page === 'activity' && !office}
-        onActivity={() => {
-          setOffice(false);
-          setNavOpen(false);
-          navigate(activityPath(workspace.id));
-        }}
-        onNotes={() => {
-          setOffice(false);
-          setNavOpen(false);
-          navigate(notesPath(key));
-        }}
-        onOffice={() => {
-          setOffice(true);
-          setNavOpen(false);
-        }}
-      />
-      <button type="button" className="app-shell__scrim" aria-label="Close sidebar" onClick={() => setNavOpen(false)} />
-      <IncomingCallToast />
-      <MessageToasts openCid={office ? null : cid} onOpen={open} />
-      {/* On a phone a call is a screen of its own, over whichever pane is showing. */}
-      {phone ? <ActiveCall /> : null}
-      <main className="app-main">
-        {phone ? null : <ActiveCall />}
-        {office ? (
-          <Office
-            isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
-            onOpenConversation={open}
-            onOpenNav={openNav}
-            onMessage={async (userId) => {
-              const dm = client.channel('dm', { members: [userId] });
-              await dm.createChannel();
-              open(dm.cid);
-            }}
-          />
-        ) : page === 'activity' ? (
-          <ActivityPage
-            onOpenNav={openNav}
-            onOpenItem={(item) => {
-              if (!item.cid) return;
-              // A reply is shown through its thread's parent, in the conversation around it.
-              const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
-              const query = new URLSearchParams();
-              if (item.note_id) query.set('note', item.note_id);
-              if (focusId) query.set('m', focusId);
-              if (item.parent_id) query.set('t', item.parent_id);
-              const qs = query.toString();
-              navigate(`${workspacePath(workspace.id, item.cid)}${qs ? `?${qs}` : ''}`);
-            }}
-            onOpenTask={(task) =>
-              navigate(`${workspacePath(workspace.id, task.cid)}?m=${encodeURIComponent(task.message_id)}`)
-            }
-          />
-        ) : page === 'people' ? (
-          <PeoplePage
-            isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
-            onOpenConversation={open}
-            onOpenNav={openNav}
-          />
-        ) : page === 'notes' ? (
-          <NotesPage onOpenNav={openNav} onOpenConversation={open} />
-        ) : handle ? (
-          <Conversation
-            key={cid}
-            channel={handle}
-            focusMessageId={focus}
-            threadId={threadParam}
-            noteId={noteParam}
-            onOpenConversation={open}
-            onLeft={() => navigate(workspacePath(key), { replace: true })}
-            onOpenNav={openNav}
-            onEditProfile={() => setDialog('profile')}
-          />
-        ) : (
-          <NoConversation onBrowse={() => setDialog('browse')} />
-        )}
-      </main>
-      {dialog === 'new-channel' ? <NewChannelDialog onClose={close} onCreated={open} /> : null}
-      {dialog === 'new-message' ? <NewMessageDialog onClose={close} onCreated={open} /> : null}
-      {dialog === 'new-group' ? <NewGroupDialog onClose={close} onCreated={open} /> : null}
-      {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
-      {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
-      {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}
-      {dialog === 'admin' ? (
-        <AdminConsole workspace={workspace} onClose={close} {...(onWorkspaceChange ? { onWorkspaceChange } : {})} />
-      ) : null}
-      {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
-      {dialog === 'settings' ? (
-        <SettingsDialog
-          onClose={close}
-          onOpenMessage={(at, messageId) => {
-            close();
-            navigate(`${workspacePath(workspace.id, at)}?m=${encodeURIComponent(messageId)}`);
-          }}
-        />
-      ) : null}
-      {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
-      {dialog === 'profile' ? <ProfileDialog onClose={close} /> : null}
-      {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
-      {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
-      {dialog === 'saved' ? (
-        <SavedDialog
-          onClose={close}
-          onOpen={(item) => {
-            setDialog(null);
-            setNavOpen(false);
-            setOffice(false);
-            navigate(`${workspacePath(workspace.id, item.cid)}?m=${encodeURIComponent(item.message_id)}`);
-          }}
-        />
-      ) : null}
-      {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
-      {dialog === 'emoji' ? (
-        <EmojiDialog isAdmin={workspace.role === 'owner' || workspace.role === 'admin'} onClose={close} />
-      ) : null}
-      {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
-      {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
-      {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}
-      {dialog === 'search' ? (
-        <SearchDialog
+    <WorkspaceRoleContext.Provider value={workspace.role}>
+      <div className={`app-shell${navOpen ? ' app-shell--nav-open' : ''}`} data-pane={pane}>
+        <div className="app-shell__banners">
+          <ConnectionBanner />
+          <GuestBanner workspace={workspace} />
+          <NotifyBanner workspaceId={workspace.id} />
+        </div>
+        <Sidebar
+          workspace={workspace}
           activeCid={cid}
-          activeName={handle ? title : null}
-          onClose={close}
-          onOpenConversation={open}
-          onOpenHit={(hit) => {
-            setDialog(null);
+          onSelect={open}
+          onDialog={setDialog}
+          officeOpen={office}
+          peopleOpen={page === 'people' && !office}
+          notesOpen={page === 'notes' && !office}
+          onPeople={() => {
+            setOffice(false);
             setNavOpen(false);
-            navigate(`${workspacePath(key, hit.channel.cid)}?m=${encodeURIComponent(hit.message.id)}`);
+            navigate(peoplePath(key));
+          }}
+          activityOpen={page === 'activity' && !office}
+          onActivity={() => {
+            setOffice(false);
+            setNavOpen(false);
+            navigate(activityPath(workspace.id));
+          }}
+          onNotes={() => {
+            setOffice(false);
+            setNavOpen(false);
+            navigate(notesPath(key));
+          }}
+          onOffice={() => {
+            setOffice(true);
+            setNavOpen(false);
           }}
         />
-      ) : null}
-    </div>
+        <button
+          type="button"
+          className="app-shell__scrim"
+          aria-label="Close sidebar"
+          onClick={() => setNavOpen(false)}
+        />
+        <IncomingCallToast />
+        <MessageToasts openCid={office ? null : cid} onOpen={open} />
+        {/* On a phone a call is a screen of its own, over whichever pane is showing. */}
+        {phone ? <ActiveCall /> : null}
+        <main className="app-main">
+          {phone ? null : <ActiveCall />}
+          {office ? (
+            <Office
+              isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
+              onOpenConversation={open}
+              onOpenNav={openNav}
+              onMessage={async (userId) => {
+                const dm = client.channel('dm', { members: [userId] });
+                await dm.createChannel();
+                open(dm.cid);
+              }}
+            />
+          ) : page === 'activity' ? (
+            <ActivityPage
+              onOpenNav={openNav}
+              onOpenItem={(item) => {
+                if (!item.cid) return;
+                // A reply is shown through its thread's parent, in the conversation around it.
+                const focusId = item.parent_id ?? (item.kind === 'invitation' ? null : item.message_id);
+                const query = new URLSearchParams();
+                if (item.note_id) query.set('note', item.note_id);
+                if (focusId) query.set('m', focusId);
+                if (item.parent_id) query.set('t', item.parent_id);
+                const qs = query.toString();
+                navigate(`${workspacePath(workspace.id, item.cid)}${qs ? `?${qs}` : ''}`);
+              }}
+              onOpenTask={(task) =>
+                navigate(`${workspacePath(workspace.id, task.cid)}?m=${encodeURIComponent(task.message_id)}`)
+              }
+            />
+          ) : page === 'people' ? (
+            <PeoplePage
+              isAdmin={workspace.role === 'owner' || workspace.role === 'admin'}
+              onOpenConversation={open}
+              onOpenNav={openNav}
+            />
+          ) : page === 'notes' ? (
+            <NotesPage onOpenNav={openNav} onOpenConversation={open} />
+          ) : handle ? (
+            <Conversation
+              key={cid}
+              channel={handle}
+              focusMessageId={focus}
+              threadId={threadParam}
+              noteId={noteParam}
+              onOpenConversation={open}
+              onLeft={() => navigate(workspacePath(key), { replace: true })}
+              onOpenNav={openNav}
+              onEditProfile={() => setDialog('profile')}
+            />
+          ) : (
+            <NoConversation onBrowse={() => setDialog('browse')} />
+          )}
+        </main>
+        {dialog === 'new-channel' ? <NewChannelDialog onClose={close} onCreated={open} /> : null}
+        {dialog === 'new-message' ? <NewMessageDialog onClose={close} onCreated={open} /> : null}
+        {dialog === 'new-group' ? <NewGroupDialog onClose={close} onCreated={open} /> : null}
+        {dialog === 'browse' ? <ChannelBrowser onClose={close} onOpen={open} /> : null}
+        {dialog === 'invite' ? <InviteDialog workspace={workspace} onClose={close} /> : null}
+        {dialog === 'members' ? <MembersDialog workspace={workspace} onClose={close} /> : null}
+        {dialog === 'admin' ? (
+          <AdminConsole workspace={workspace} onClose={close} {...(onWorkspaceChange ? { onWorkspaceChange } : {})} />
+        ) : null}
+        {dialog === 'leave' ? <LeaveDialog workspace={workspace} onClose={close} /> : null}
+        {dialog === 'settings' ? (
+          <SettingsDialog
+            onClose={close}
+            onOpenMessage={(at, messageId) => {
+              close();
+              navigate(`${workspacePath(workspace.id, at)}?m=${encodeURIComponent(messageId)}`);
+            }}
+          />
+        ) : null}
+        {dialog === 'status' ? <StatusDialog onClose={close} /> : null}
+        {dialog === 'profile' ? <ProfileDialog onClose={close} /> : null}
+        {dialog === 'notifications' ? <NotificationsDialog workspaceId={workspace.id} onClose={close} /> : null}
+        {dialog === 'later' ? <LaterDialog onClose={close} /> : null}
+        {dialog === 'saved' ? (
+          <SavedDialog
+            onClose={close}
+            onOpen={(item) => {
+              setDialog(null);
+              setNavOpen(false);
+              setOffice(false);
+              navigate(`${workspacePath(workspace.id, item.cid)}?m=${encodeURIComponent(item.message_id)}`);
+            }}
+          />
+        ) : null}
+        {dialog === 'webhooks' ? <WebhooksDialog onClose={close} /> : null}
+        {dialog === 'emoji' ? (
+          <EmojiDialog isAdmin={workspace.role === 'owner' || workspace.role === 'admin'} onClose={close} />
+        ) : null}
+        {dialog === 'switcher' ? <QuickSwitcher onClose={close} onOpen={open} /> : null}
+        {dialog === 'moderation' ? <ModerationScreen onClose={close} /> : null}
+        {dialog === 'calls' ? <CallsDialog onClose={close} onOpen={open} /> : null}
+        {dialog === 'search' ? (
+          <SearchDialog
+            activeCid={cid}
+            activeName={handle ? title : null}
+            onClose={close}
+            onOpenConversation={open}
+            onOpenHit={(hit) => {
+              setDialog(null);
+              setNavOpen(false);
+              navigate(`${workspacePath(key, hit.channel.cid)}?m=${encodeURIComponent(hit.message.id)}`);
+            }}
+          />
+        ) : null}
+      </div>
+    </WorkspaceRoleContext.Provider>
   );
 }

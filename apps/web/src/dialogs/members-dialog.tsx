@@ -4,7 +4,7 @@
  * leave from their own row. Removing and leaving ask first. `LeaveDialog` is the same leave,
  * on its own, from the workspace menu.
  */
-import type { Workspace, WorkspaceMember, WorkspaceRole } from '@parley/protocol';
+import type { EmailVisibility, Workspace, WorkspaceMember, WorkspaceRole } from '@parley/protocol';
 import { Avatar, useChatClient, useClientState } from '@parley/react';
 import { useCallback, useEffect, useState } from 'react';
 import { Modal } from '../components/modal.js';
@@ -251,6 +251,7 @@ export function MembersPanel({ workspace }: { workspace: Workspace }) {
     <>
       <ErrorNote text={error} />
       {role !== 'member' ? <RequireTwoFactor workspace={workspace} /> : null}
+      {role !== 'member' ? <EmailVisibilitySetting workspace={workspace} /> : null}
       {role !== 'member' ? <JoinSettings workspace={workspace} onJoined={load} /> : null}
       {members === null ? (
         error ? null : (
@@ -324,6 +325,45 @@ function RequireTwoFactor({ workspace }: { workspace: Workspace }) {
       <span className="app-field__hint">
         Members without it cannot open {workspace.name}; those connected now are signed out of it.
       </span>
+      <ErrorNote text={error} />
+    </div>
+  );
+}
+
+/** Owners and admins: who sees the members' email addresses (never guests). */
+function EmailVisibilitySetting({ workspace }: { workspace: Workspace }) {
+  const [value, setValue] = useState<EmailVisibility>(workspace.email_visibility);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const change = async (next: EmailVisibility) => {
+    const before = value;
+    setValue(next);
+    setBusy(true);
+    setError(null);
+    try {
+      setValue((await accounts.updateWorkspace(workspace.id, { email_visibility: next })).email_visibility);
+    } catch (e) {
+      setValue(before);
+      setError(message(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="app-email-visibility">
+      <label className="app-field">
+        <span className="app-field__label">Who sees email addresses</span>
+        <select
+          className="app-input"
+          value={value}
+          disabled={busy}
+          onChange={(e) => void change(e.target.value as EmailVisibility)}
+        >
+          <option value="admins">Owners and admins</option>
+          <option value="members">Every member (not guests)</option>
+        </select>
+      </label>
+      <span className="app-field__hint">In the members list and the People directory.</span>
       <ErrorNote text={error} />
     </div>
   );

@@ -9,6 +9,7 @@ import type {
   AccountSessionsResponse,
   AuthOptions,
   CreatedInvite,
+  EmailVisibility,
   InvitePreview,
   JoinPolicy,
   OidcStartResponse,
@@ -125,7 +126,7 @@ export const accounts = {
     call<{ workspace: Workspace }>('GET', `/v1/workspaces/by-slug/${enc(slug)}`).then((r) => r.workspace),
   createWorkspace: (name: string) =>
     call<{ workspace: Workspace }>('POST', '/v1/workspaces', { name }).then((r) => r.workspace),
-  /** Rename, change the join policy, or require two-factor sign-in (owners and admins); the URL slug (owners). */
+  /** Rename, change the join policy, require two-factor sign-in, or show emails to members (owners and admins); the URL slug (owners). */
   updateWorkspace: (
     id: string,
     body: {
@@ -133,6 +134,7 @@ export const accounts = {
       join_policy?: JoinPolicy;
       join_domain?: string | null;
       require_two_factor?: boolean;
+      email_visibility?: EmailVisibility;
       slug?: string | null;
     },
   ) => call<{ workspace: Workspace }>('PATCH', `/v1/workspaces/${enc(id)}`, body).then((r) => r.workspace),

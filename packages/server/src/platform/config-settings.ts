@@ -548,6 +548,12 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         meaning:
           'Spaces: how long someone offline everywhere keeps their place before they are taken out of the office.',
       },
+      {
+        names: ['PARLEY_OFFICE_ROOM_IDLE_DAYS'],
+        default: (d) => d.spaces.roomIdleDays ?? 0,
+        meaning:
+          'Spaces: a room chat with nobody in its space, no live call, and nothing said there nor anyone there for this many days is archived (its history kept); entering the space unarchives it. `0`: never. See [the office](office.md#idle-rooms).',
+      },
     ],
   },
   {
@@ -593,6 +599,29 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         default: 'unset',
         meaning:
           "`1`: a missing `/usr/bin/chromium` fails the web app's end-to-end tests instead of skipping them (CI sets it).",
+      },
+      {
+        names: ['PARLEY_TEST_SPLIT'],
+        default: 'unset (CI: the commit)',
+        meaning:
+          "With `DATABASE_URL`: each `*.pg.test.ts` file of the server tier and of the fuzz suite, and each `parley import` and `parley export` test file, runs on one backend, PGlite or PostgreSQL, chosen by a hash of this value and its path, instead of on both; the files about the database itself, and the slow tier's crash, backup and chaos files, still run on both. CI sets the commit's hash, so each commit runs another half on each (see [development.md](development.md)).",
+      },
+      {
+        names: ['PARLEY_DOCS_SHOT'],
+        default: 'unset',
+        meaning:
+          "`1`: the web app's end-to-end test (`apps/web/test/e2e.test.ts`) also writes its chat screenshot to `docs/screenshot.png`, the README's picture. Unset, a test run changes no tracked file.",
+      },
+      {
+        names: ['PARLEY_TEST_WORKERS'],
+        default: '`3`',
+        meaning: 'Test files run at a time.',
+      },
+      {
+        names: ['PARLEY_TEST_CPU_LOG', 'PARLEY_TEST_CPU_PROF'],
+        default: 'unset',
+        meaning:
+          "Where a run's CPU goes: each test file's CPU time in its worker, one JSON line per file appended to the file named; each file's V8 CPU profile written to the folder named.",
       },
       {
         names: ['PARLEY_FUZZ_SEED', 'PARLEY_FUZZ_RUNS', 'PARLEY_FUZZ_VERBOSE'],

@@ -41,3 +41,13 @@ describe('background thread', () => {
       expect(() => configFromEnv({ PARLEY_BACKGROUND_NICE: bad })).toThrow(/PARLEY_BACKGROUND_NICE/);
   });
 });
+
+describe('idle office rooms', () => {
+  it('are archived after 30 days by default, read from PARLEY_OFFICE_ROOM_IDLE_DAYS (0: never), refusing what is not a whole number', () => {
+    expect(configFromEnv({}).spaces.roomIdleDays).toBe(30);
+    expect(configFromEnv({ PARLEY_OFFICE_ROOM_IDLE_DAYS: '7' }).spaces.roomIdleDays).toBe(7);
+    expect(configFromEnv({ PARLEY_OFFICE_ROOM_IDLE_DAYS: '0' }).spaces.roomIdleDays).toBe(0);
+    for (const bad of ['-1', '1.5', 'monthly'])
+      expect(() => configFromEnv({ PARLEY_OFFICE_ROOM_IDLE_DAYS: bad })).toThrow(/PARLEY_OFFICE_ROOM_IDLE_DAYS/);
+  });
+});

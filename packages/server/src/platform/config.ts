@@ -312,6 +312,12 @@ export interface SpacesConfig {
    * 0 turns it off. Each is then taken out after `awayMs` as if seen going (features/spaces/away.ts).
    */
   sweepMs?: number;
+  /**
+   * A space's room chat is archived after this many days idle (`PARLEY_OFFICE_ROOM_IDLE_DAYS`,
+   * default 30): nobody in the space, no live call in the room, and nothing said there nor
+   * anyone there since. Entering the space again unarchives it. 0 (or unset here): never.
+   */
+  roomIdleDays?: number;
 }
 
 /** Calls: how long an invitation rings, the mesh limit, and STUN/TURN. */
@@ -558,7 +564,7 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
       ringsPerMinute: 30,
       signalsPer10s: 2_000,
     },
-    spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000 },
+    spaces: { quietMs: 60_000, inviteTimeoutMs: 30_000, awayMs: 300_000, roomIdleDays: 30 },
     readByMaxMembers: 20,
     webhookAllowHosts: [],
     outboundAllow: NO_OUTBOUND_ALLOW,
@@ -718,6 +724,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
       awayMs:
         Math.max(1, pick(int(env.PARLEY_SPACE_AWAY_SECONDS, 'PARLEY_SPACE_AWAY_SECONDS'), d.spaces.awayMs / 1000)) *
         1000,
+      roomIdleDays: Math.max(
+        0,
+        pick(int(env.PARLEY_OFFICE_ROOM_IDLE_DAYS, 'PARLEY_OFFICE_ROOM_IDLE_DAYS'), d.spaces.roomIdleDays ?? 0),
+      ),
     },
     oidc: parseOidc(env),
     requireEmailVerification: flag(env.PARLEY_REQUIRE_EMAIL_VERIFICATION, 'PARLEY_REQUIRE_EMAIL_VERIFICATION'),

@@ -28,6 +28,7 @@ describe('create and list', () => {
       join_policy: 'invite_only',
       join_domain: null,
       require_two_factor: false,
+      email_visibility: 'admins',
       slug: null,
       logo: null,
       role: 'owner',

@@ -5,6 +5,7 @@
  * that requests get past the schema often enough to reach the code and the SQL behind it.
  */
 import { createRequire } from 'node:module';
+import { SAFE_TEXT_PATTERN } from '@parley/protocol';
 import fc from 'fast-check';
 
 /** Seed and size: fixed for CI; `PARLEY_FUZZ_SEED` / `PARLEY_FUZZ_RUNS` for a longer hunt. */
@@ -295,6 +296,13 @@ function fits(schema: Schema, fixtures: Fixtures, name?: string): fc.Arbitrary<u
   }
 }
 
+/** The unit of the shared text patterns (protocol SAFE_TEXT_PATTERN): any character but NUL or a lone surrogate. */
+const TEXT_UNIT = SAFE_TEXT_PATTERN.replace(/^\^/, '').replace(/\*\$$/, '');
+/** A part of it that fast-check's stringMatching reads: a character of the BMP but NUL or a surrogate. */
+const BMP_UNIT = '[^\\u0000\\uD800-\\uDFFF]';
+/** Patterns of free text once TEXT_UNIT is BMP_UNIT: any text, any but empty. */
+const FREE_TEXT = [`^${BMP_UNIT}*$`, `^${BMP_UNIT}+$`];
+
 function stringFitting(schema: Schema): fc.Arbitrary<string> {
   const min = schema.minLength ?? 0;
   const max = schema.maxLength ?? Infinity;
@@ -303,8 +311,16 @@ function stringFitting(schema: Schema): fc.Arbitrary<string> {
   if (schema.format === 'uuid') return fc.uuid();
   if (schema.format === 'email') return fc.emailAddress().filter(ok);
   if (schema.format === 'date-time') return fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
-  // The shared text patterns (protocol text.ts) accept nearly anything: tricky text, filtered.
   if (re && !schema.pattern?.includes('\\uD800')) return fc.stringMatching(re).filter(ok);
+  // Text inside a shape (`<field id>:<text>`): the shape, generated, with text of the BMP for the
+  // text unit, which fast-check's stringMatching cannot read. Filtering free text by such a
+  // pattern never ended: random text never starts with an id, and a filter tries forever,
+  // synchronously, so the test's own timeout never fired either.
+  const shaped = schema.pattern?.split(TEXT_UNIT).join(BMP_UNIT);
+  if (re && shaped && !FREE_TEXT.includes(shaped) && !shaped.includes('(?=')) {
+    return fc.stringMatching(new RegExp(shaped)).filter(ok);
+  }
+  // The shared text patterns (protocol text.ts) accept nearly anything: tricky text, filtered.
   const tricky = [...SPECIAL_STRINGS, ...NAUGHTY].filter(ok);
   return fc.oneof(
     fc.string({ unit: 'grapheme', minLength: Math.max(min, 1), maxLength: Math.min(max, 40) }).filter(ok),

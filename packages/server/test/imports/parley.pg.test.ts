@@ -180,7 +180,12 @@ async function fill(app: TestApp) {
     .values({ appId: app.id, email: 'cat@example.com', userId: 'cat', source: 'slack' });
   await h.database.db
     .update(schema.workspaces)
-    .set({ joinPolicy: 'domain', joinDomain: 'example.com', logo: `http://old.example/v1/images/${app.id}/${logoId}` })
+    .set({
+      joinPolicy: 'domain',
+      joinDomain: 'example.com',
+      emailVisibility: 'members',
+      logo: `http://old.example/v1/images/${app.id}/${logoId}`,
+    })
     .where(eq(schema.workspaces.appId, app.id));
 }
 
@@ -251,6 +256,7 @@ async function snapshot(appId: string) {
     ws?.joinPolicy,
     ws?.joinDomain,
     ws?.requireTwoFactor,
+    ws?.emailVisibility,
     app?.permissions,
     app?.automod,
     app?.uploadRules,

@@ -269,7 +269,8 @@ describe('polls', () => {
     expect(ch.own_capabilities).not.toContain('create-poll');
   });
 
-  it('votes count against the reactions rate limit', async () => {
+  // Starts a server of its own inside the test: the hook's time, not the 30 s default.
+  it('votes count against the reactions rate limit', { timeout: 120_000 }, async () => {
     const limits = structuredClone(NO_LIMITS);
     limits.reactions.user = 2;
     const rl = await startHarness({ limits });

@@ -26,6 +26,13 @@ export async function accessWorkspace(
 
 export const isManager = (m: MembershipRow) => m.role === 'owner' || m.role === 'admin';
 
+/**
+ * Whether `m` sees the other members' emails: owners and admins, and members too where the
+ * workspace's `email_visibility` is `members`. Guests never do.
+ */
+export const seesMemberEmails = (m: MembershipRow) =>
+  isManager(m) || (m.role === 'member' && m.emailVisibility === 'members');
+
 /** Owners and admins only. */
 export function checkManager(m: MembershipRow): void {
   if (!isManager(m)) throw new ApiError('FORBIDDEN', 'Only owners and admins of the workspace can do this');

@@ -227,8 +227,8 @@ export async function createWorkspace(svc: Services, accountId: string, name: st
 }
 
 /**
- * Rename a workspace, change its join policy, or require two-factor sign-in (owners and
- * admins). Requiring it needs it on the caller's own account (FORBIDDEN, `two_factor_required`:
+ * Rename a workspace, change its join policy or who sees members' emails, or require two-factor
+ * sign-in (owners and admins). Requiring it needs it on the caller's own account (FORBIDDEN, `two_factor_required`:
  * else they would shut themselves out); once required, the chat tokens of members without it
  * end at once (their sockets close) and they get no new one until they turn it on.
  */
@@ -264,6 +264,8 @@ export async function updateWorkspace(
         throw new ApiError('VALIDATION_ERROR', 'The domain policy needs a join_domain', { reason: 'join_domain' });
       await tx.update(workspaces).set({ joinPolicy: policy, joinDomain: domain }).where(eq(workspaces.appId, appId));
     }
+    if (body.email_visibility !== undefined)
+      await tx.update(workspaces).set({ emailVisibility: body.email_visibility }).where(eq(workspaces.appId, appId));
     let shutOut: string[] = [];
     if (body.require_two_factor !== undefined && body.require_two_factor !== m.requireTwoFactor) {
       if (body.require_two_factor && !(await accountById(tx, accountId))?.twoFactorSecretSealed)

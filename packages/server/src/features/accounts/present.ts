@@ -4,6 +4,7 @@ import {
   type AccountSessionInfo,
   type CreatedInvite,
   DEVICE_TYPES,
+  type EmailVisibility,
   type Invite,
   type InvitePreview,
   type JoinPolicy,
@@ -25,6 +26,7 @@ export interface MembershipRow {
   joinPolicy: string;
   joinDomain: string | null;
   requireTwoFactor: boolean;
+  emailVisibility: string;
   slug: string | null;
   logo: string | null;
   createdAt: Date;
@@ -64,6 +66,7 @@ export function presentWorkspace(m: MembershipRow): Workspace {
     join_policy: m.joinPolicy as JoinPolicy,
     join_domain: m.joinDomain,
     require_two_factor: m.requireTwoFactor,
+    email_visibility: m.emailVisibility as EmailVisibility,
     slug: m.slug,
     logo: m.logo,
     role: m.role as WorkspaceRole,
@@ -73,7 +76,7 @@ export function presentWorkspace(m: MembershipRow): Workspace {
   };
 }
 
-/** Emails are shown to owners and admins only. */
+/** A member as a caller sees them: the email only where `showEmail` (`seesMemberEmails`). */
 export function presentMember(row: MemberRow, showEmail: boolean): WorkspaceMember {
   return {
     account_id: row.accountId,

@@ -27,6 +27,7 @@ const membership = {
   joinPolicy: workspaces.joinPolicy,
   joinDomain: workspaces.joinDomain,
   requireTwoFactor: workspaces.requireTwoFactor,
+  emailVisibility: workspaces.emailVisibility,
   slug: workspaces.slug,
   logo: workspaces.logo,
   createdAt: workspaces.createdAt,

@@ -52,7 +52,7 @@ import {
 import { ApiError, notFound } from '../../platform/errors.js';
 import { accountOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
-import { accessWorkspace, checkManager, isManager } from './access.js';
+import { accessWorkspace, checkManager, seesMemberEmails } from './access.js';
 import {
   acceptInvite,
   changePassword,
@@ -705,7 +705,8 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         ...account,
         schema: {
           tags: ['workspaces'],
-          summary: 'Members with their roles; emails are shown to owners and admins only; guests are refused (403)',
+          summary:
+            "Members with their roles; emails are shown to owners and admins, and to members where the workspace's email_visibility is `members`; guests are refused (403)",
           security: session,
           params: WorkspaceParams,
           response: { 200: WorkspaceMembersResponse, ...scoped },
@@ -715,7 +716,7 @@ export function accountRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const m = await accessWorkspace(svc.db, accountOf(req).accountId, req.params.id);
         // Guests never see the member directory (features/accounts/guests.ts).
         if (m.role === 'guest') throw new ApiError('FORBIDDEN', 'Guests cannot list the members of the workspace');
-        const showEmail = isManager(m);
+        const showEmail = seesMemberEmails(m);
         return { members: (await membersOf(svc.db, m.appId)).map((r) => presentMember(r, showEmail)) };
       },
     );

@@ -17,7 +17,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type Caller, requireUser } from '../../platform/auth.js';
 import { rows as dbRows, type Queryable, schema, type Tx } from '../../platform/db/index.js';
 import { ApiError, forbidden, invalid, notFound } from '../../platform/errors.js';
-import { logEvents, withTransaction } from '../../platform/event-log.js';
+import { logEvents, type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { FirstMessagePlan, Services } from '../../services.js';
 import { checkCan, ownCapabilities } from '../permissions/index.js';
 import type { UserRow } from '../users/index.js';
@@ -489,6 +489,33 @@ export async function removeMembers(svc: Services, caller: Caller, cid: string, 
       });
     return { removed: removed.map((m) => m.userId) };
   });
+}
+
+/**
+ * Archive or unarchive `cid` in `tx` for the system (no caller): what a manual archive writes —
+ * `archived_at` and a `channel.updated` at the next seq — with the time the caller's clock
+ * says. A no-op (null) when the channel already stands so. Used by the office's idle rooms
+ * (features/spaces/idle-rooms.ts), which lock the space first, as a move does.
+ */
+export async function setArchived(
+  tx: Tx,
+  out: Outbox,
+  appId: string,
+  cid: string,
+  archived: boolean,
+  at: Date,
+): Promise<ChannelRow | null> {
+  const [cur] = await tx
+    .select({ archivedAt: schema.channels.archivedAt })
+    .from(schema.channels)
+    .where(and(eq(schema.channels.appId, appId), eq(schema.channels.cid, cid)))
+    .for('update');
+  if (!cur || (cur.archivedAt !== null) === archived) return null;
+  const row = await bump(tx, appId, cid, 1, { archivedAt: archived ? at : null, updatedAt: at });
+  await logEvents(tx, out, appId, [
+    { type: 'channel.updated', cid, seq: row.lastSeq, created_at: at.toISOString(), channel: presentChannel(row) },
+  ]);
+  return row;
 }
 
 /** Update name, description, topic, image, or archive state. */

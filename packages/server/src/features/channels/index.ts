@@ -22,6 +22,7 @@ export {
   createChannel,
   dmId,
   removeMembers,
+  setArchived,
   systemMessage,
 } from './actions.js';
 export { type OpeningRead, readOpenings, type SeedRows } from './openings.js';

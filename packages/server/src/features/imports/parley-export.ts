@@ -86,6 +86,7 @@ async function writeExport(
       join_policy: ws.workspace.joinPolicy as Settings['join_policy'],
       join_domain: ws.workspace.joinDomain,
       require_two_factor: ws.workspace.requireTwoFactor,
+      email_visibility: ws.workspace.emailVisibility as Settings['email_visibility'],
       permissions: ws.app.permissions,
       automod: ws.app.automod ?? null,
       upload_rules: ws.app.uploadRules ?? null,

@@ -23,7 +23,14 @@
  * ("upgrade it first") rather than leave them behind unsaid. A reader refuses a version it does
  * not know.
  */
-import { AutomodSettings, JoinPolicy, PermissionOverrides, registerFormats, UploadRules } from '@parley/protocol';
+import {
+  AutomodSettings,
+  EmailVisibility,
+  JoinPolicy,
+  PermissionOverrides,
+  registerFormats,
+  UploadRules,
+} from '@parley/protocol';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { getTableColumns } from 'drizzle-orm';
@@ -170,6 +177,8 @@ export const Settings = Type.Object(
     join_policy: JoinPolicy,
     join_domain: Type.Union([Type.String({ maxLength: 253 }), Type.Null()]),
     require_two_factor: Type.Boolean(),
+    /** Absent in archives made before it existed: the workspace keeps its own. */
+    email_visibility: Type.Optional(EmailVisibility),
     permissions: PermissionOverrides,
     automod: Type.Union([AutomodSettings, Type.Null()]),
     upload_rules: Type.Union([UploadRules, Type.Null()]),

@@ -404,6 +404,7 @@ export async function importParleyExport(
         joinPolicy: settings.join_policy,
         joinDomain: settings.join_domain,
         requireTwoFactor: settings.require_two_factor,
+        ...(settings.email_visibility ? { emailVisibility: settings.email_visibility } : {}),
       })
       .where(eq(schema.workspaces.appId, appId));
     await q

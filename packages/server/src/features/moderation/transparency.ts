@@ -82,7 +82,8 @@ export async function transparencyReport(
   }
   const lo = new Date(from).toISOString();
   const hi = new Date(to + DAY_MS).toISOString();
-  const unit = sql.raw(`'${period}'`);
+  // The unit is bound like any value (the period was checked above: day, week or month).
+  const unit = sql`${period}::text`;
   const appId = caller.app.id;
   const counted = await rows<{ p: string } & Record<string, number>>(
     svc.db,

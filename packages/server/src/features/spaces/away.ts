@@ -22,6 +22,7 @@ import { schema } from '../../platform/db/index.js';
 import type { Services } from '../../services.js';
 import { defineOfflineSweep, type OfflineSweep, type SweptRow, stillGone } from '../presence/index.js';
 import { AWAY, type AwayJob, armAway } from './away-job.js';
+import { defineIdleRoomJobs } from './idle-rooms.js';
 import { moveUser } from './moves.js';
 
 /**
@@ -71,6 +72,7 @@ export async function defineSpaceJobs(svc: Services): Promise<void> {
     run: (job) => sweepAway(svc, job),
   });
   await defineOfflineSweep(svc, occupantSweep(svc));
+  await defineIdleRoomJobs(svc);
   svc.presence.onOffline((appId, userId, lastActive) => {
     void (async () => {
       const [here] = await svc.db

@@ -20,7 +20,7 @@ import { ApiError, forbidden, notFound } from '../../platform/errors.js';
 import { logEvents, type Outbox, withTransaction } from '../../platform/event-log.js';
 import type { Services } from '../../services.js';
 import { liveCallIn } from '../calls/index.js';
-import { bump, presentChannel, presentMember, roomCid, systemMessage } from '../channels/index.js';
+import { bump, presentChannel, presentMember, roomCid, setArchived, systemMessage } from '../channels/index.js';
 import { presenceOutgoing } from '../presence/index.js';
 import { presentUser, type UserRow } from '../users/index.js';
 import { accessOfficeCaller, accessOfficeUser } from './access.js';
@@ -82,8 +82,11 @@ export function spaceUpdated(
   });
 }
 
-/** The room channel of a space, made on first entry (a `group` channel named after the space). */
-async function ensureRoom(tx: Tx, appId: string, row: SpaceRow, at: Date): Promise<string> {
+/**
+ * The room channel of a space, made on first entry (a `group` channel named after the space);
+ * one archived for being idle (idle-rooms.ts) is unarchived, its history kept.
+ */
+async function ensureRoom(tx: Tx, out: Outbox, appId: string, row: SpaceRow, at: Date): Promise<string> {
   const cid = row.cid ?? roomCid(row.id);
   await tx
     .insert(schema.channels)
@@ -99,7 +102,8 @@ async function ensureRoom(tx: Tx, appId: string, row: SpaceRow, at: Date): Promi
       updatedAt: at,
     })
     .onConflictDoNothing();
-  if (!row.cid)
+  if (row.cid) await setArchived(tx, out, appId, cid, false, at);
+  else
     await tx
       .update(schema.spaces)
       .set({ cid })
@@ -274,7 +278,7 @@ export async function moveUser(
     // dropped and re-followed everyone's presence).
     let now: Space | null = null;
     if (target) {
-      const cid = await ensureRoom(tx, appId, target, at);
+      const cid = await ensureRoom(tx, out, appId, target, at);
       await joinRoom(svc, tx, out, appId, cid, user, target, at);
       const s = await settleSpace(tx, appId, { ...target, cid }, at);
       now = s.space;

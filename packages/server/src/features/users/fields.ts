@@ -265,6 +265,33 @@ export async function setFieldValues(
   });
 }
 
+/**
+ * The fields `ids` as filters of the caller's (the people directory): a non-admin cannot filter
+ * by an `admins` field — the answers would tell its values — and, as in `setFieldValues`, cannot
+ * tell one from a field that does not exist: both are VALIDATION_ERROR naming the id. Another
+ * app's field is unknown. `admin`: the caller sees `admins` fields (`directoryView`).
+ */
+export async function accessFilterFields(
+  svc: Services,
+  appId: string,
+  ids: string[],
+  admin: boolean,
+): Promise<Map<string, FieldRow>> {
+  const f = schema.profileFields;
+  const want = [...new Set(ids)];
+  const rows = await svc.db
+    .select()
+    .from(f)
+    .where(and(eq(f.appId, appId), inArray(f.id, want.filter(isUuid))));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const id of want) {
+    const field = byId.get(id);
+    if (!field || (field.visibility === 'admins' && !admin))
+      throw new ApiError('VALIDATION_ERROR', `Unknown profile field: ${id}`, { field: id });
+  }
+  return byId;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isUuid = (s: string) => UUID.test(s);
 

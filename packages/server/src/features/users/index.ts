@@ -5,6 +5,7 @@
  */
 export { ensureUser, forgetUser, onStatusChange, userUpdated } from './actions.js';
 export { setUserImage } from './avatar.js';
+export { accessFilterFields } from './fields.js';
 export { CLEAR_STATUS } from './job-names.js';
 export { MENTION_KEYWORDS, parseMentions } from './mentions.js';
 export {

@@ -12,6 +12,7 @@ import {
   SetStatusBody,
   UpdateMeBody,
   UpdateProfileFieldBody,
+  UpdateUserBody,
   UpsertUsersBody,
   UserIdParams,
   UsernameAvailability,
@@ -25,6 +26,7 @@ import { notFound } from '../../platform/errors.js';
 import { callerOf, userOf } from '../../platform/http.js';
 import type { Services } from '../../services.js';
 import { setStatus, updateMe, upsertUsers } from './actions.js';
+import { editUser } from './edit.js';
 import {
   createField,
   deleteField,
@@ -172,6 +174,27 @@ export function userRoutes(svc: Services): FastifyPluginAsyncTypebox {
         const caller = callerOf(req);
         const row = await getUser(svc, caller.app.id, req.params.id, caller.userId ?? undefined);
         if (!row) throw notFound('User');
+        return { user: await presentFor(caller, row) };
+      },
+    );
+
+    app.patch(
+      '/v1/users/:id',
+      {
+        config: { auth: 'any' },
+        schema: {
+          tags: ['users'],
+          summary: "Change someone's name or title (app admins)",
+          description:
+            "App admins (workspace owners and admins) and the server token; anyone else is 403. In a workspace an admin edits members and guests, not owners or other admins (403, `reason: outranked`). Only the fields sent change, checked as `PATCH /v1/me` checks them: a blank `name` is 400, a null or blank `title` clears it. An unknown or deleted user is 404. Audited as `user.profile_updated` with each changed field's `from` and `to`; everyone who shares a channel with the user gets `user.updated`. Values equal to the stored ones change nothing (no audit entry, no event). Answers the user as the caller sees them.",
+          params: UserIdParams,
+          body: UpdateUserBody,
+          response: { 200: UserResponse, 404: ErrorBody, ...errors },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await editUser(svc, caller, req.params.id, req.body);
         return { user: await presentFor(caller, row) };
       },
     );

@@ -59,6 +59,15 @@ export interface DatabaseOptions {
 const INT8 = 20;
 pg.types.setTypeParser(INT8, (v) => Number(v));
 
+/**
+ * An in-memory database's start: PGlite's own parameters, with 16 MB of shared buffers instead of
+ * initdb's 128 MB. What such a database holds is small (a test's, a demo's), and PostgreSQL sets
+ * up every buffer it is given when it starts: a test server's start took 1.6 s of CPU instead of
+ * 2.4 s (medians of three interleaved pairs of five starts, on a loaded machine). A data folder
+ * keeps 128 MB.
+ */
+const IN_MEMORY_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 /** A PGlite in the data folder or in memory, new ones made from the template when asked. */
 async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
   const parsers = { [INT8]: (v: string) => Number(v) };
@@ -74,7 +83,11 @@ async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
     return PGlite.create({ dataDir: pgdata, parsers });
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
-  return PGlite.create({ parsers, ...(template ? { loadDataDir: templateTarball(template) } : {}) });
+  return PGlite.create({
+    parsers,
+    startParams: IN_MEMORY_START,
+    ...(template ? { loadDataDir: templateTarball(template) } : {}),
+  });
 }
 
 /** A prepared statement whose plan no test has checked must not run: it could go bad for good. */

@@ -649,6 +649,8 @@ export const workspaces = pgTable('workspaces', {
   joinDomain: text('join_domain'),
   /** Whether members must have two-factor sign-in on to open the workspace (owners and admins set it). */
   requireTwoFactor: boolean('require_two_factor').notNull().default(false),
+  /** Who sees members' emails: `admins` (owners and admins) or `members` too; see EMAIL_VISIBILITIES. */
+  emailVisibility: text('email_visibility').notNull().default('admins'),
   createdBy: uuid('created_by').references(() => accounts.id, { onDelete: 'set null' }),
   createdAt: ts('created_at').notNull().defaultNow(),
   /**

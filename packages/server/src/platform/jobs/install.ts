@@ -85,6 +85,7 @@ export const TEMPLATE_QUEUES: readonly QueueSettings[] = [
   { name: 'polls.close', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
   { name: 'reminders.remind', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },
   { name: 'scheduled.send', retryLimit: 10, retryDelay: 2, expireInSeconds: 20 },
+  { name: 'spaces.archive_idle_rooms', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
   { name: 'spaces.away', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
   { name: 'spaces.sweep', retryLimit: 3, retryDelay: 2, expireInSeconds: 300 },
   { name: 'users.status-expire', retryLimit: 10, retryDelay: 2, expireInSeconds: 300 },

@@ -153,7 +153,7 @@ export interface S3Options {
 const PUT_ATTEMPTS = 4;
 
 /** A failure worth another try: the connection dropped before an answer, or the store answered 5xx. */
-export function transientStoreError(err: unknown): boolean {
+function transientStoreError(err: unknown): boolean {
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500;
   const code = (err as { code?: string })?.code;

@@ -1,0 +1,1 @@
+ALTER TABLE "workspaces" ADD COLUMN "email_visibility" text DEFAULT 'admins' NOT NULL;

@@ -1,0 +1,2 @@
+// Types of scripts/test-split.mjs, for the TypeScript files that import it.
+export function splitBackend(salt: string, file: string): 'pglite' | 'postgres';
