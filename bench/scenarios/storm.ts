@@ -142,6 +142,9 @@ export async function storm(
         const profileDir = kind === 'parley' ? process.env.BENCH_PROFILE_DIR : undefined;
         const node = server.nodes[0] as Child;
         if (profileDir) await node.call('profileStart');
+        // BENCH_STATEMENTS=1: the statements the storm sent to PostgreSQL, by their text.
+        const statements = kind === 'parley' && process.env.BENCH_STATEMENTS === '1';
+        if (statements) await node.call('statements');
         const cpu0 = procStats(pid).cpuMs;
         log(`${label}: dropping all ${N} sockets`);
         const s = await progressWhile(
@@ -150,6 +153,9 @@ export async function storm(
           `${label}: reconnecting`,
         );
         const cpu1 = procStats(pid).cpuMs;
+        if (statements)
+          for (const [text, n] of (await node.call<[string, number][]>('statements')).slice(0, 30))
+            log(`  ${String(n).padStart(7)}  ${text}`);
         if (profileDir)
           log(
             `  profile: ${await node.call('profileStop', { file: path.join(profileDir, `storm-${label}-${Date.now()}.cpuprofile`) })}`,

@@ -2,7 +2,7 @@
  * Tenancy: two apps on one server share nothing. With app B's key and tokens — even a B user
  * whose id equals an A user's — nothing of app A can be read, written or found.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Harness, startHarness, type TestApp, TestSocket } from '../harness.js';
 import { expectError } from './helpers.js';
 
@@ -262,5 +262,35 @@ describe("app B cannot reach app A's data", () => {
     expect(again.body.message.text).toBe('b same id');
     const inA = await h.call({ method: 'GET', url: `/v1/messages/${secretMsg.id}`, headers: await a.user('alice') });
     expect(inA.body.message).toMatchObject({ cid: 'group:secret', text: SECRET, reactions: { like: 1 } });
+  });
+});
+
+describe('the app cache', () => {
+  it('requests that find an app lapsed at the same instant share one read, and a change starts another', async () => {
+    const apps = h.server.svc.apps;
+    const select = vi.spyOn(h.server.svc.db, 'select');
+    try {
+      apps.forget(a.id);
+      apps.forget(b.id);
+      const found = await Promise.all(Array.from({ length: 20 }, () => apps.byKey(a.apiKey)));
+      expect(found.map((x) => x?.id)).toEqual(Array(20).fill(a.id));
+      expect(select).toHaveBeenCalledTimes(1);
+      // Served from the copy now, B's key read on its own.
+      expect((await apps.byKey(a.apiKey))?.id).toBe(a.id);
+      expect((await apps.byKey(b.apiKey))?.id).toBe(b.id);
+      expect(select).toHaveBeenCalledTimes(2);
+      // A change while a read is under way: the next request reads again, and the older read
+      // does not fill the cache.
+      apps.forget(a.id);
+      const before = apps.byKey(a.apiKey);
+      apps.forget(a.id);
+      const after = apps.byKey(a.apiKey);
+      expect(select).toHaveBeenCalledTimes(4);
+      await Promise.all([before, after]);
+      expect(apps.cached(a.apiKey)?.id).toBe(a.id);
+      expect(select).toHaveBeenCalledTimes(4);
+    } finally {
+      select.mockRestore();
+    }
   });
 });

@@ -138,6 +138,36 @@ describe(`away occupants leave the office (${redisUrl ? 'redis' : 'memory'} brok
     c2.close();
   });
 
+  it('many gone at one instant (a node losing its sockets): each occupant armed and swept, nobody else', async () => {
+    const hall = await space('Hall');
+    const other = await n1.createApp('elsewhere');
+    // The same id in another app, in a space there: the lookup is per app.
+    await n1.users(other, [{ id: 'frank', name: 'Other Frank' }]);
+    const theirs = await n1.call({
+      method: 'POST',
+      url: '/v1/spaces',
+      headers: await other.server(),
+      payload: { name: 'Theirs' },
+    });
+    const ids = ['erin', 'frank', 'gina', 'hank', 'ivy'];
+    await n1.users(
+      app,
+      ids.map((id) => ({ id, name: id })),
+    );
+    const socks = await Promise.all(ids.map((id) => connect(0, id)));
+    const inHall = ['erin', 'gina', 'ivy'];
+    for (const [i, id] of ids.entries())
+      if (inHall.includes(id)) ok(await socks[i]?.request('space.enter', { space_id: hall.id }));
+    const otherFrank = await TestSocket.connect(urls[1] as string, other, 'frank');
+    sockets.push(otherFrank);
+    ok(await otherFrank.request('space.enter', { space_id: theirs.body.space.id }));
+    for (const s of socks) s.close();
+    await expect.poll(() => occupants(hall.id), POLL).toEqual([]);
+    for (const id of inHall) expect(await armed(id)).toBeGreaterThanOrEqual(1);
+    expect(await armed('frank')).toBe(0);
+    expect(await armed('hank')).toBe(0);
+  });
+
   it('the node that saw them go dies before the grace is over: another node sweeps them', async () => {
     const booth = await space('Booth');
     const d = await connect(2, 'dave');

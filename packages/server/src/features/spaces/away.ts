@@ -17,8 +17,9 @@
  * have a job of their own). The job then decides as above — so someone is taken out only when
  * they were offline at the sweep and still are a grace later, without a return in between.
  */
-import { and, asc, eq, gt, or } from 'drizzle-orm';
-import { schema } from '../../platform/db/index.js';
+import { and, asc, eq, gt, or, sql } from 'drizzle-orm';
+import { rows, schema } from '../../platform/db/index.js';
+import { TickBatcher } from '../../platform/tick-batch.js';
 import type { Services } from '../../services.js';
 import { defineOfflineSweep, type OfflineSweep, type SweptRow, stillGone } from '../presence/index.js';
 import { AWAY, type AwayJob, armAway } from './away-job.js';
@@ -73,13 +74,24 @@ export async function defineSpaceJobs(svc: Services): Promise<void> {
   });
   await defineOfflineSweep(svc, occupantSweep(svc));
   await defineIdleRoomJobs(svc);
+  // Who of those who went offline together is in a space: one read for all of them (a node's
+  // every socket dropping at once made one read each, most of a reconnect storm's statements).
+  const occupants = new TickBatcher<{ appId: string; userId: string }, boolean>(
+    async (items) => {
+      const found = await rows<{ i: number }>(
+        svc.db,
+        sql`select v.i from json_to_recordset(${JSON.stringify(items.map((x, i) => ({ i, a: x.appId, u: x.userId })))}::json)
+              as v(i int, a uuid, u text)
+            where exists (select 1 from space_occupants o where o.app_id = v.a and o.user_id = v.u)`,
+      );
+      const inSpace = new Set(found.map((r) => r.i));
+      return items.map((_, i) => inSpace.has(i));
+    },
+    { maxInFlight: 1, maxBatch: 1000, lingerMs: 20 },
+  );
   svc.presence.onOffline((appId, userId, lastActive) => {
     void (async () => {
-      const [here] = await svc.db
-        .select({ spaceId: schema.spaceOccupants.spaceId })
-        .from(schema.spaceOccupants)
-        .where(and(eq(schema.spaceOccupants.appId, appId), eq(schema.spaceOccupants.userId, userId)));
-      if (here) await armAway(svc, svc.db, { appId, userId, lastActive });
+      if (await occupants.add({ appId, userId })) await armAway(svc, svc.db, { appId, userId, lastActive });
     })().catch((err: unknown) => svc.log.warn({ err, user: userId }, 'could not arm the sweep of an away occupant'));
   });
 }
