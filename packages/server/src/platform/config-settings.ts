@@ -117,6 +117,12 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
           'A Redis URL, e.g. `redis://:password@host:6379`. Set: live events travel between server processes over Redis pub/sub, so a client on any process hears every change; presence is pooled over the processes; and send limits are counted once for all of them. Unset: all three stay in the process — fine for one process (see [internals.md](internals/presence-and-typing.md)).',
       },
       {
+        names: ['PARLEY_PGLITE_SHARED_BUFFERS'],
+        default: '`32MB`',
+        meaning:
+          "Embedded PGlite in a data folder only: PostgreSQL's shared buffers, a size from `128kB` to `1GB` such as `64MB`. They are set up at every start, so more start later (about 0.1 s per 32 MB on a quiet machine, [benchmarks](benchmarks.md#first-start)); pages past them are read from the folder's files through the operating system's cache. Raise it for a large folder that is read much. A value that is not such a size stops the start with an error.",
+      },
+      {
         names: ['PARLEY_HOT_POOL_SIZE'],
         default: '`4`',
         meaning:

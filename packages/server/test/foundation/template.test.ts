@@ -10,7 +10,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase, rows } from '../../src/platform/db/index.js';
+import { DATA_FOLDER_SHARED_BUFFERS, type Database, openDatabase, rows } from '../../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/platform/db/migrate.js';
 import { databaseTemplate } from '../../src/platform/db/template.js';
 import { JOBS_SCHEMA, TEMPLATE_QUEUES } from '../../src/platform/jobs/install.js';
@@ -89,6 +89,9 @@ describe('the migrated template', { timeout: 180_000 }, () => {
     const onDisk = track(await openDatabase({ dataDir: path.join(scratch, 'data') }));
     expect(await runMigrations(onDisk)).toEqual({ total, applied: 0 });
     expect(await catalog(onDisk)).toEqual(fresh);
+    // With the data folder's shared buffers, not the template's initdb default.
+    const [buffers] = await rows<{ shared_buffers: string }>(onDisk.db, sql`show shared_buffers`);
+    expect(buffers?.shared_buffers).toBe(DATA_FOLDER_SHARED_BUFFERS);
   });
 
   it('gets the migrations newer than an older template applied', async () => {

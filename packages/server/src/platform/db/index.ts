@@ -63,16 +63,35 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
  * An in-memory database's start: PGlite's own parameters, with 16 MB of shared buffers instead of
  * initdb's 128 MB. What such a database holds is small (a test's, a demo's), and PostgreSQL sets
  * up every buffer it is given when it starts: a test server's start took 1.6 s of CPU instead of
- * 2.4 s (medians of three interleaved pairs of five starts, on a loaded machine). A data folder
- * keeps 128 MB.
+ * 2.4 s (medians of three interleaved pairs of five starts, on a loaded machine).
  */
 const IN_MEMORY_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** A data folder's shared buffers when `PARLEY_PGLITE_SHARED_BUFFERS` does not say. */
+export const DATA_FOLDER_SHARED_BUFFERS = '32MB';
+
+/**
+ * A data folder's start: its shared buffers are `PARLEY_PGLITE_SHARED_BUFFERS` (a size such as
+ * `64MB`), else DATA_FOLDER_SHARED_BUFFERS. They are set up at every start, so fewer start
+ * sooner (docs/benchmarks.md, First start); pages past them are read from the folder's files,
+ * through the operating system's cache.
+ */
+export function dataFolderStart(env: NodeJS.ProcessEnv = process.env): string[] {
+  const v = env.PARLEY_PGLITE_SHARED_BUFFERS?.trim() || DATA_FOLDER_SHARED_BUFFERS;
+  const m = /^(\d{1,6})\s*(kB|MB|GB)$/.exec(v);
+  const kb = m ? Number(m[1]) * ({ kB: 1, MB: 1024, GB: 1024 * 1024 } as const)[m[2] as 'kB' | 'MB' | 'GB'] : 0;
+  // PostgreSQL's least is 128 kB; PGlite's memory is at most 2 GB, and the rest of PostgreSQL needs room in it.
+  if (!m || kb < 128 || kb > 1024 * 1024)
+    throw new Error(`PARLEY_PGLITE_SHARED_BUFFERS must be a size from 128kB to 1GB, such as 64MB (not "${v}")`);
+  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${m[1]}${m[2]}`];
+}
 
 /** A PGlite in the data folder or in memory, new ones made from the template when asked. */
 async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
   const parsers = { [INT8]: (v: string) => Number(v) };
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
   if (opts.dataDir) {
+    const startParams = dataFolderStart();
     mkdirSync(opts.dataDir, { recursive: true });
     const pgdata = path.join(opts.dataDir, 'pgdata');
     // Only a first start copies: an existing database is opened as it is (and migrated after).
@@ -80,7 +99,7 @@ async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
       const template = await databaseTemplate(templateOpts);
       if (template) await copyTemplate(template, pgdata);
     }
-    return PGlite.create({ dataDir: pgdata, parsers });
+    return PGlite.create({ dataDir: pgdata, parsers, startParams });
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   return PGlite.create({

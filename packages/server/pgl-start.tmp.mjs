@@ -1,0 +1,13 @@
+import { PGlite } from '@electric-sql/pglite';
+import { cpSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+const tpl = process.argv[2]; const sb = process.argv[3];
+const dir = mkdtempSync(path.join(tmpdir(), 'pgs-'));
+cpSync(tpl, path.join(dir, 'pgdata'), { recursive: true });
+const c0 = process.cpuUsage(); const t0 = performance.now();
+const db = await PGlite.create({ dataDir: path.join(dir, 'pgdata'), ...(sb ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sb}`] } : {}) });
+await db.query('select 1');
+const t1 = performance.now(); const c1 = process.cpuUsage(c0);
+console.log(JSON.stringify({ sb: sb || 'default', wallMs: Math.round(t1 - t0), cpuMs: Math.round((c1.user + c1.system) / 1000) }));
+await db.close(); rmSync(dir, { recursive: true, force: true });
