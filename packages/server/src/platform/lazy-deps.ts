@@ -1,18 +1,21 @@
 /**
  * Dependencies that a server may never use — the S3 SDK (without an S3 store), nodemailer
- * (without SMTP), ioredis (without Redis), sharp (until the first image) — loaded at their first
+ * (without SMTP), ioredis (without Redis), sharp (until the first image), web-push (until the
+ * first push or VAPID key), argon2 (until the first password) — loaded at their first
  * use instead of while the server starts. Loading them was a large part of a first
  * `parley start`'s module loading (docs/benchmarks.md, "First start"); each is CommonJS, so a
  * synchronous `require` at first use keeps the call sites as they were.
  */
 import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
+import type * as Argon2 from '@node-rs/argon2';
 import type * as PresignedPost from '@aws-sdk/s3-presigned-post';
 import type * as RequestPresigner from '@aws-sdk/s3-request-presigner';
 import type * as Htmlparser2 from 'htmlparser2';
 import type * as IoRedis from 'ioredis';
 import type Nodemailer from 'nodemailer';
 import type SharpFn from 'sharp';
+import type WebPush from 'web-push';
 
 const require = createRequire(import.meta.url);
 
@@ -36,6 +39,10 @@ export const ioredis = once(() => require('ioredis') as typeof IoRedis);
 export const htmlparser2 = once(() => require('htmlparser2') as typeof Htmlparser2);
 /** `nodemailer`. */
 export const nodemailer = once(() => require('nodemailer') as typeof Nodemailer);
+/** `web-push` (with asn1.js and jws: about 40 ms of a start). */
+export const webPush = once(() => require('web-push') as typeof WebPush);
+/** `@node-rs/argon2` (its native binding). */
+export const argon2 = once(() => require('@node-rs/argon2') as typeof Argon2);
 
 const loadSharp = once(() => require('sharp') as typeof SharpFn);
 /** `sharp(…)`, loaded at the first call. */

@@ -4,18 +4,18 @@
  * library defaults cannot change them silently; every hash carries its own parameters, so
  * raising them later only affects new hashes (rehash-on-sign-in would go in `signIn`).
  */
-import { hash, verify } from '@node-rs/argon2';
+import { argon2 } from '../../platform/lazy-deps.js';
 
 const PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, PARAMS);
+  return argon2().hash(password, PARAMS);
 }
 
 /** Whether `password` matches `stored`; a malformed stored hash counts as a mismatch. */
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   try {
-    return await verify(stored, password);
+    return await argon2().verify(stored, password);
   } catch {
     return false;
   }

@@ -20,7 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import webpush from 'web-push';
+import { webPush } from '../lazy-deps.js';
 
 /** The worker's code (CommonJS, evaluated): encrypt what it is sent, answer the body. */
 const WORKER = `
@@ -92,7 +92,7 @@ function workerFor(): Worker | null {
 
 /** Encrypt on the loop (no worker): web-push's `encrypt`, as the worker runs it. */
 function encryptHere(p256dh: string, auth: string, payload: string): Buffer {
-  return webpush.encrypt(p256dh, auth, payload, 'aes128gcm').cipherText;
+  return webPush().encrypt(p256dh, auth, payload, 'aes128gcm').cipherText;
 }
 
 /** The aes128gcm body of `payload` for the subscription with keys `p256dh` and `auth`. */

@@ -8,8 +8,8 @@
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { eq } from 'drizzle-orm';
-import webpush from 'web-push';
 import { type Db, schema } from '../db/index.js';
+import { webPush } from '../lazy-deps.js';
 import type { Sealer } from '../secrets.js';
 import { encryptPush } from './encrypt.js';
 
@@ -26,7 +26,7 @@ export async function loadVapidKeys(db: Db, sealer: Sealer): Promise<VapidKeys> 
   };
   const have = await read();
   if (have) return have;
-  const made = webpush.generateVAPIDKeys();
+  const made = webPush().generateVAPIDKeys();
   await db
     .insert(schema.installKeys)
     .values({ name: 'vapid', valueSealed: sealer.seal(JSON.stringify(made)) })
@@ -105,7 +105,7 @@ export function vapidAuthorization(o: Pick<WebPushOptions, 'keys' | 'subject'>, 
   const now = Math.floor(Date.now() / 1000);
   const hit = vapidCache.get(key);
   if (hit && now < hit.renewAt) return hit.authorization;
-  const h = webpush.getVapidHeaders(
+  const h = webPush().getVapidHeaders(
     audience,
     o.subject,
     o.keys.publicKey,
