@@ -9,11 +9,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DATA_FOLDER_SHARED_BUFFERS, type Database, openDatabase, rows } from '../../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/platform/db/migrate.js';
 import { databaseTemplate } from '../../src/platform/db/template.js';
 import { JOBS_SCHEMA, TEMPLATE_QUEUES } from '../../src/platform/jobs/install.js';
+import { JobQueue } from '../../src/platform/jobs/queue.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'parley-template-test-'));
 const open: Database[] = [];
@@ -124,6 +127,39 @@ describe('the migrated template', { timeout: 180_000 }, () => {
     writeFileSync(file, JSON.stringify(meta));
     return older;
   }
+
+  it('a data folder made from the template by this open is fresh: its queue starts without looking for old work, and runs new work', async () => {
+    const dir = path.join(scratch, 'data-fresh');
+    const first = await openDatabase({ dataDir: dir });
+    expect(first.fresh).toBe(true);
+    const ran: string[] = [];
+    const queueOn = (d: Database) =>
+      new JobQueue(d, {
+        log: pino({ level: 'silent' }),
+        registry: new Registry(),
+        work: true,
+        pollMs: 100,
+        stopTimeoutMs: 500,
+        maintenanceSeconds: 60,
+      });
+    const kind = { name: 'test.fresh', run: async (job: { n: string }) => void ran.push(job.n) };
+    let q = queueOn(first);
+    await q.define(kind);
+    await q.start();
+    await q.enqueue(first.db, kind, { n: 'after the start' });
+    await expect.poll(() => ran, { timeout: 20_000 }).toEqual(['after the start']);
+    await q.stop();
+    // A job left waiting, then the folder opened again: not fresh, and the start finds the job.
+    await q.enqueue(first.db, kind, { n: 'from before' });
+    await first.close();
+    const again = track(await openDatabase({ dataDir: dir }));
+    expect(again.fresh).toBe(false);
+    q = queueOn(again);
+    await q.define(kind);
+    await q.start();
+    await expect.poll(() => ran, { timeout: 20_000 }).toEqual(['after the start', 'from before']);
+    await q.stop();
+  });
 
   it('never uses a template made from a migration that has since changed', async () => {
     const cacheDir = path.join(scratch, 'older');

@@ -86,8 +86,11 @@ export function dataFolderStart(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${m[1]}${m[2]}`];
 }
 
-/** A PGlite in the data folder or in memory, new ones made from the template when asked. */
-async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
+/**
+ * A PGlite in the data folder or in memory, new ones made from the template when asked;
+ * `fresh` when this open made a data folder's database from the template.
+ */
+async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; fresh: boolean }> {
   const parsers = { [INT8]: (v: string) => Number(v) };
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
   if (opts.dataDir) {
@@ -95,18 +98,23 @@ async function openPglite(opts: DatabaseOptions): Promise<PGlite> {
     mkdirSync(opts.dataDir, { recursive: true });
     const pgdata = path.join(opts.dataDir, 'pgdata');
     // Only a first start copies: an existing database is opened as it is (and migrated after).
+    let fresh = false;
     if (opts.template !== false && !existsSync(pgdata)) {
       const template = await databaseTemplate(templateOpts);
-      if (template) await copyTemplate(template, pgdata);
+      if (template) {
+        await copyTemplate(template, pgdata);
+        fresh = true;
+      }
     }
-    return PGlite.create({ dataDir: pgdata, parsers, startParams });
+    return { client: await PGlite.create({ dataDir: pgdata, parsers, startParams }), fresh };
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
-  return PGlite.create({
+  const client = await PGlite.create({
     parsers,
     startParams: IN_MEMORY_START,
     ...(template ? { loadDataDir: templateTarball(template) } : {}),
   });
+  return { client, fresh: false };
 }
 
 /** A prepared statement whose plan no test has checked must not run: it could go bad for good. */
@@ -268,11 +276,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
   keepByteOrderMarks();
-  const c = opts.pglite ?? (await openPglite(opts));
+  const opened = opts.pglite ? { client: opts.pglite, fresh: false } : await openPglite(opts);
+  const c = opened.client;
   const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
+    fresh: opened.fresh,
     queryCount: () => count,
     prepared: traced(async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {
       checkHot(stmt);

@@ -36,6 +36,11 @@ export interface PreparedTiming {
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Made by this open from the migrated template (a data folder's first start): nothing in it
+   * is left from before, no job run by a process that died, no job waiting (platform/jobs).
+   */
+  fresh?: boolean;
   /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
   queryCount(): number;
   /**

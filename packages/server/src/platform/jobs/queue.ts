@@ -242,7 +242,8 @@ export class JobQueue {
     if (this.started || this.stopping) return;
     try {
       await this.boss.start();
-      if (this.database.kind === 'pglite' && this.opts.work) await this.releaseOrphans();
+      // A database made from the template by this start has no run left by a dead process.
+      if (this.database.kind === 'pglite' && this.opts.work && !this.database.fresh) await this.releaseOrphans();
       await this.createQueues(this.kinds.values());
     } catch (err) {
       if (this.stopping) return;
@@ -262,8 +263,11 @@ export class JobQueue {
     this.started = true;
     const probe = this.opts.work ? this.startProbe() : null;
     for (const kind of this.kinds.values()) this.startLoop(kind);
-    // Every kind's worker waits now: one statement finds those with work left from before.
-    await probe?.();
+    // Every kind's worker waits now: one statement finds those with work left from before. A
+    // database made from the template by this start has none: its first probe comes with the
+    // poll. (Either statement is the first to open every queue's partition of the job table,
+    // 0.15 s on PGlite: a first start is ready that much sooner.)
+    if (!this.database.fresh) await probe?.();
     for (const r of this.recurring) this.offer(r.kind, r.every, r.firstAfter);
   }
 
