@@ -8,9 +8,9 @@
  */
 import { createRequire } from 'node:module';
 import type * as S3 from '@aws-sdk/client-s3';
-import type * as Argon2 from '@node-rs/argon2';
 import type * as PresignedPost from '@aws-sdk/s3-presigned-post';
 import type * as RequestPresigner from '@aws-sdk/s3-request-presigner';
+import type * as Argon2 from '@node-rs/argon2';
 import type * as Htmlparser2 from 'htmlparser2';
 import type * as IoRedis from 'ioredis';
 import type Nodemailer from 'nodemailer';
