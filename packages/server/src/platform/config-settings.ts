@@ -120,7 +120,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_PGLITE_SHARED_BUFFERS'],
         default: '`32MB`',
         meaning:
-          "Embedded PGlite in a data folder only: PostgreSQL's shared buffers, a size from `128kB` to `1GB` such as `64MB`. They are set up at every start, so more start later (about 0.1 s per 32 MB on a quiet machine, [benchmarks](benchmarks.md#first-start)); pages past them are read from the folder's files through the operating system's cache. Raise it for a large folder that is read much. A value that is not such a size stops the start with an error.",
+          "Embedded PGlite in a data folder only: PostgreSQL's shared buffers, a size from `128kB` to `1GB` such as `64MB`. They are set up at every start, so more start later (128 MB took about 0.2 s longer than 32 MB on a quiet machine, [benchmarks](benchmarks.md#first-start)); pages past them are read from the folder's files through the operating system's cache. Raise it for a large folder that is read much. A value that is not such a size stops the start with an error.",
       },
       {
         names: ['PARLEY_HOT_POOL_SIZE'],
