@@ -34,6 +34,13 @@ const ROUNDS: ({ offset: number } | { held: true })[] = [
 ];
 
 let web: WebApp;
+let team: ReturnType<typeof startTeam> | undefined;
+/** Ada, Bob and Cy in one workspace, made by the first test that asks (expect.poll needs a test). */
+const theTeam = () =>
+  (team ??= startTeam(web, errors, [
+    { name: 'Bob Babbage', email: 'bob@example.com' },
+    { name: 'Cy Clops', email: 'cy@example.com' },
+  ]));
 const errors: string[] = [];
 
 const row = (p: Page, cid: string) => p.locator(`.parley-channel-row[data-cid="${cid}"]`);
@@ -50,7 +57,7 @@ describe.skipIf(!haveBrowser)('a group opened as a message lands', () => {
   });
 
   it('the reader marks it read and the author sees Seen, whatever lands first', async () => {
-    const { workspaceId, members } = await startTeam(web, errors, [{ name: 'Bob Babbage', email: 'bob@example.com' }]);
+    const { workspaceId, members } = await theTeam();
     const [a, b] = members.map((m) => m.page) as [Page, Page];
     const bobId = members[1]?.userId as string;
 
@@ -122,4 +129,43 @@ describe.skipIf(!haveBrowser)('a group opened as a message lands', () => {
     expect(lost).toEqual([]);
     expect(errors).toEqual([]);
   }, 300_000);
+
+  it('a message on screen stays read when the reader moves on at once', async () => {
+    // The mark waits out a short debounce (a burst of messages is one read.mark); a reader who
+    // leaves the channel before it ends has still seen the message, and it must not stay unread.
+    const { workspaceId, members } = await theTeam();
+    const [a, , b] = members.map((m) => m.page) as [Page, Page, Page];
+    const cyId = members[2]?.userId as string;
+    const group = async (id: string) => {
+      const made = await api(a, workspaceId, 'POST', '/v1/channels', {
+        type: 'group',
+        id,
+        name: id,
+        members: [cyId],
+      });
+      expect(made.status).toBe(200);
+      await row(b, `group:${id}`).waitFor(WAIT);
+      return `group:${id}`;
+    };
+    const here = await group('left-here');
+    const there = await group('left-there');
+    for (let i = 0; i < 3; i++) {
+      await row(b, here).click();
+      await b.getByRole('combobox', { name: /^Message / }).waitFor(WAIT);
+      const text = `quick one ${i}`;
+      const sent = await api(a, workspaceId, 'POST', `/v1/channels/${here}/messages`, { text });
+      expect(sent.status).toBe(200);
+      await message(b, text).waitFor(WAIT);
+      await row(b, there).click();
+      await expect
+        .poll(async () => {
+          const r = await api(a, workspaceId, 'GET', `/v1/channels/${here}`);
+          return (r.body.members as { user_id: string; last_read_seq: number }[]).find((m) => m.user_id === cyId)
+            ?.last_read_seq;
+        }, WAIT)
+        .toBe(sent.body.message.seq);
+      expect(await row(b, here).getByTestId('unread-badge').count()).toBe(0);
+    }
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

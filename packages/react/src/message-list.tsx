@@ -49,6 +49,16 @@ export interface MessageListProps {
 // Virtuoso wants a positive index for the first row that only ever decreases as rows are
 // prepended; start high enough for any history.
 const START_INDEX = 1_000_000_000;
+/** How long the bottom stays in view before the read mark goes (a burst is one read.mark). */
+const MARK_READ_DEBOUNCE_MS = 300;
+
+/** Send a read mark; a failed one is sent again on the channel's next change. */
+function sendMark(channel: { markRead(): Promise<void> }): void {
+  channel.markRead().catch(() => {
+    // read marks are retried on the next change
+  });
+}
+
 const EMPTY: readonly LocalMessage[] = [];
 /**
  * Rows from the top at which the page before is fetched. Virtuoso's own `startReached` waits
@@ -252,16 +262,36 @@ export function MessageList({
   const unread = state?.unreadCount ?? 0;
   const loaded = state?.loaded ?? false;
   const member = !!state?.channel.membership;
+  // The mark waiting out the debounce. A reader who leaves before it ends (another channel, the
+  // list folded or closed) has had the message on screen: the mark goes at once, not never.
+  const pendingMark = useRef<{ channel: typeof channel; timer: ReturnType<typeof setTimeout> } | null>(null);
   useEffect(() => {
-    if (!markRead || !loaded || !member || !atBottom || hasNewer || (unread === 0 && !behind)) return;
-    if (typeof document !== 'undefined' && document.visibilityState === 'hidden') return;
-    const t = setTimeout(() => {
-      channel.markRead().catch(() => {
-        // read marks are retried on the next change
-      });
-    }, 300);
-    return () => clearTimeout(t);
+    const visible = typeof document === 'undefined' || document.visibilityState !== 'hidden';
+    const want = markRead && loaded && member && atBottom && !hasNewer && (unread > 0 || behind) && visible;
+    const p = pendingMark.current;
+    if (p && (p.channel !== channel || !want)) {
+      clearTimeout(p.timer);
+      pendingMark.current = null;
+      if (p.channel !== channel) sendMark(p.channel);
+    }
+    if (!want) return;
+    if (pendingMark.current) clearTimeout(pendingMark.current.timer);
+    const timer = setTimeout(() => {
+      pendingMark.current = null;
+      sendMark(channel);
+    }, MARK_READ_DEBOUNCE_MS);
+    pendingMark.current = { channel, timer };
   }, [markRead, loaded, member, atBottom, hasNewer, unread, behind, channel]);
+  useEffect(
+    () => () => {
+      const p = pendingMark.current;
+      if (!p) return;
+      clearTimeout(p.timer);
+      pendingMark.current = null;
+      sendMark(p.channel);
+    },
+    [],
+  );
 
   // Read-by: in a DM or a group, under the viewer's latest stored message, who has read it
   // (live from read.updated, SDK's readByOf). Asked of the server once per channel, which says
