@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -355,6 +356,8 @@ export const serverCommon = {
     return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
   },
   stats: () => ({ rss: process.memoryUsage().rss, cpu: process.cpuUsage() }),
+  /** A V8 heap snapshot to `file` (BENCH_HEAP_DIR in the idle scenario), for DevTools' Memory tab. */
+  heapSnapshot: (a: { file: string }) => writeHeapSnapshot(a.file),
   exit: () => {
     setTimeout(() => process.exit(0), 20);
     return null;

@@ -89,6 +89,14 @@ export async function idle(
         await sleep(500);
         type Mem = { heapUsed: number; external: number } | null;
         const m0 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
+        // Heap snapshots before and after the window (BENCH_HEAP_DIR), to see what a connection
+        // holds: compare them in DevTools' Memory tab, or by constructor with bench/heap-diff.ts.
+        const heapDir = kind === 'parley' ? process.env.BENCH_HEAP_DIR : undefined;
+        const stamp = Date.now();
+        if (heapDir)
+          await server.nodes[0]?.call('heapSnapshot', {
+            file: path.join(heapDir, `idle-${stamp}-before.heapsnapshot`),
+          });
         // Warmed up again, and these 50 stay connected: the forced collection frees what the
         // first warm-up left, and V8 throws away the optimized code that had embedded any of it
         // ("weak objects"), so without this the window began by compiling the connect path
@@ -130,6 +138,8 @@ export async function idle(
           );
         await sleep(1000);
         const m1 = (await server.nodes[0]?.call<Mem>('gc')) ?? null;
+        if (heapDir)
+          await server.nodes[0]?.call('heapSnapshot', { file: path.join(heapDir, `idle-${stamp}-after.heapsnapshot`) });
         const after = procStats(pid);
         const m = {
           connected: c.ok,

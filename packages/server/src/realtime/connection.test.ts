@@ -146,7 +146,7 @@ describe('Connection write path', () => {
   it('writes events delivered to subscribed connections in seq order, each once', async () => {
     const ps = await pairs(2);
     const conns = ps.map((p) => connect(p.server, fakeMetrics().metrics));
-    for (const c of conns) c.subs.set('ch', c.newSubscription('ch', 0));
+    for (const c of conns) c.putSub('ch', c.newSubscription('ch', 0));
     const frames = Array.from({ length: 200 }, (_, i) => new OutFrame(`{"seq":${i + 1}}`));
     for (const [i, f] of frames.entries()) {
       for (const c of conns) {
@@ -284,7 +284,7 @@ describe('Connection write path', () => {
       sent.push(typeof f === 'string' ? f : f.text);
     };
     const sub = conn.newSubscription('ch', 0);
-    conn.subs.set('ch', sub);
+    conn.putSub('ch', sub);
     sub.hold();
     conn.deliver('ch', 2, '{"seq":2}');
     conn.deliver('ch', 1, new OutFrame('{"seq":1}'));

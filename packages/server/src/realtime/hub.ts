@@ -120,7 +120,7 @@ export class Hub {
       }
     }
     for (const cid of conn.subs.keys()) this.detach(conn, cid);
-    conn.subs.clear();
+    conn.dropSubs();
     this.unfollowPresence(conn, [...conn.presence]);
     this.unwatchSpaces(conn);
   }
@@ -157,7 +157,7 @@ export class Hub {
     }
     const sub = conn.newSubscription(cid, knownSeq);
     for (const r of reasons) sub.add(r);
-    conn.subs.set(cid, sub);
+    conn.putSub(cid, sub);
     if (!st) {
       st = { appId: conn.appId, cid, conns: new Set(), next: channelSeq + 1, pending: new Map(), timer: null };
       this.channels.set(topic, st);
@@ -171,15 +171,14 @@ export class Hub {
   unsubscribe(conn: Connection, cid: string, reason: SubscriptionReason): void {
     const sub = conn.subs.get(cid);
     if (!sub?.drop(reason)) return;
-    conn.subs.delete(cid);
+    conn.dropSub(cid);
     this.detach(conn, cid);
   }
 
   /** Follow users' presence on a connection: their `presence.changed` reaches it from now on. */
   followPresence(conn: Connection, userIds: readonly string[]): void {
     for (const id of userIds) {
-      if (conn.presence.has(id)) continue;
-      conn.presence.add(id);
+      if (!conn.addPresence(id)) continue;
       this.follow(conn, presenceTopic(conn.appId, id));
     }
   }
@@ -195,7 +194,7 @@ export class Hub {
 
   unfollowPresence(conn: Connection, userIds: readonly string[]): void {
     for (const id of userIds) {
-      if (!conn.presence.delete(id)) continue;
+      if (!conn.dropPresence(id)) continue;
       this.unfollow(conn, presenceTopic(conn.appId, id));
     }
   }

@@ -15,7 +15,7 @@
  * `device`) are pooled with the state and announced as `devices` when they change, a kind's last
  * connection closing after the same grace as going offline.
  */
-import type { DeviceKind, EventOf, User } from '@parley/protocol';
+import { DEVICE_KINDS, type DeviceKind, type EventOf, type User } from '@parley/protocol';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Infra } from '../../infra.js';
 import { schema } from '../../platform/db/index.js';
@@ -31,8 +31,11 @@ interface Entry {
   appId: string;
   userId: string;
   connections: number;
-  /** This node's connections of the user by device kind. */
-  devices: Map<DeviceKind, number>;
+  /**
+   * This node's connections of the user by device kind (0: none). A record of fixed shape, not
+   * a Map: one per connected user, and a Map's table was 150 bytes of it.
+   */
+  devices: Record<DeviceKind, number>;
   state: State;
   /** Set by `presence.set away`; inactivity alone does not clear it. */
   chosenAway: boolean;
@@ -135,7 +138,8 @@ export class Presence {
 
   /** The kinds of device the user is connected on at this node. */
   devicesHere(appId: string, userId: string): DeviceKind[] {
-    return sortDevices(this.entries.get(`${appId}:${userId}`)?.devices.keys() ?? []);
+    const devices = this.entries.get(`${appId}:${userId}`)?.devices;
+    return devices ? sortDevices(DEVICE_KINDS.filter((k) => devices[k] > 0)) : [];
   }
 
   /** The kinds of device each user is connected on over every node (empty for the offline). */
@@ -213,7 +217,7 @@ export class Presence {
         appId,
         userId,
         connections: 0,
-        devices: new Map(),
+        devices: { web: 0, desktop: 0, mobile: 0 },
         state: 'offline',
         chosenAway: false,
         lastActive: Date.now(),
@@ -226,8 +230,8 @@ export class Presence {
     if (user) e.user = user;
     if (dnd !== undefined) e.dnd = dnd;
     e.connections++;
-    const sameKind = e.devices.get(device) ?? 0;
-    e.devices.set(device, sameKind + 1);
+    const sameKind = e.devices[device];
+    e.devices[device] = sameKind + 1;
     e.lastActive = Date.now();
     if (e.offlineTimer) {
       clearTimeout(e.offlineTimer);
@@ -242,14 +246,13 @@ export class Presence {
     const e = this.entries.get(`${appId}:${userId}`);
     if (!e) return;
     e.connections = Math.max(0, e.connections - 1);
-    const left = (e.devices.get(device) ?? 1) - 1;
-    if (left > 0) e.devices.set(device, left);
-    else e.devices.delete(device);
+    const left = Math.max(0, e.devices[device] - 1);
+    e.devices[device] = left;
     // The last connection of a kind of device, others open: after the same grace as going
     // offline (a reload is not a change), the devices are pooled and announced if they moved.
     if (e.connections > 0 && left <= 0) {
       setTimeout(() => {
-        if (this.entries.get(`${appId}:${userId}`) === e && e.connections > 0 && !e.devices.has(device))
+        if (this.entries.get(`${appId}:${userId}`) === e && e.connections > 0 && e.devices[device] === 0)
           void this.changed(e, e.state);
       }, this.svc().config.presenceGraceMs).unref();
     }
