@@ -99,7 +99,9 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
 
     const offMention = client.on('notification.new', (e) => consider(e.cid, e.message, 'mention'));
     const offNew = client.on('message.new', (e) => {
-      if (client.state.get().channels[e.cid]?.channel.type !== 'dm') return;
+      // By the cid (type:id), not the channel in state: a new DM's first message can arrive
+      // before the channel itself is in the state (it missed its toast on a loaded machine).
+      if (e.cid.split(':')[0] !== 'dm') return;
       if (e.message.type !== 'regular') return;
       consider(e.cid, e.message, 'dm');
     });
