@@ -566,11 +566,25 @@ export class Channel {
     return catchUpStream(this.client.http, `/v1/channels/${encodeURIComponent(this.cid)}/catch-up`, opts);
   }
 
-  /** Mark everything up to the latest seq read. */
+  /**
+   * Mark everything up to the latest seq read. The mark shows at once; one the server did not
+   * take (offline, the socket dropped, a node going away) is kept (`unsentRead`, persisted with
+   * the channel) and sent again after the next hello, so the server's counts and your other
+   * devices come to agree with this one.
+   */
   async markRead(): Promise<void> {
     const c = this.state;
     if (!c?.channel.membership) return;
-    const seq = c.lastSeq;
+    await this.sendMark(c.lastSeq);
+  }
+
+  /** @internal send the mark kept by a failed `markRead` again (the client, after a hello). */
+  resendRead(): Promise<void> {
+    const seq = this.state?.unsentRead;
+    return seq === undefined ? Promise.resolve() : this.sendMark(seq);
+  }
+
+  private async sendMark(seq: number): Promise<void> {
     this.client.updateChannel(this.cid, (cur) =>
       cur.channel.membership
         ? settleCounts({
@@ -585,7 +599,12 @@ export class Channel {
           })
         : cur,
     );
-    const r = await this.client.request('read.mark', { cid: this.cid, seq });
+    const r = await this.client.request('read.mark', { cid: this.cid, seq }).catch((e: ParleyError) => {
+      // Whether it reached the server is not known: a mark only moves forward, so it goes again.
+      if (e.retryable)
+        this.client.updateChannel(this.cid, (cur) => ({ ...cur, unsentRead: Math.max(cur.unsentRead ?? 0, seq) }));
+      throw e;
+    });
     // The answer's counts may be older than a message applied since (they are not taken): the
     // mark only moves forward, and what it covers is no longer unread.
     this.client.updateChannel(this.cid, (cur) => {
@@ -595,8 +614,13 @@ export class Channel {
       // another device after this read).
       const me = this.client.me;
       const mark = newerRead(m.last_read_seq, cur.readRevs?.[me], r.last_read_seq, r.read_rev);
-      const next = withRead(cur, me, mark.seq, mark.rev);
-      return settleCounts({ ...next, channel: { ...cur.channel, membership: { ...m, last_read_seq: mark.seq } } });
+      const { unsentRead, ...next } = withRead(cur, me, mark.seq, mark.rev);
+      const left = unsentRead !== undefined && unsentRead > seq ? { unsentRead } : {};
+      return settleCounts({
+        ...next,
+        ...left,
+        channel: { ...cur.channel, membership: { ...m, last_read_seq: mark.seq } },
+      });
     });
   }
 

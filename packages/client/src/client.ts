@@ -1044,6 +1044,14 @@ export class ChatClient implements ChannelHost {
       this.lastQuery.sort,
       this.lastQuery.limit ? { limit: this.lastQuery.limit } : {},
     ).catch(() => {});
+    // Read marks made here that the server did not take go again (a failure keeps them again).
+    for (const c of Object.values(this.state.get().channels)) {
+      if (c.unsentRead === undefined) continue;
+      const [type, ...id] = c.cid.split(':');
+      void this.channel(type as string, id.join(':'))
+        .resendRead()
+        .catch(() => {});
+    }
     // Back after a drop: how long catching up took, for the server's connection-stability
     // figures (an older server answers UNKNOWN_TYPE, ignored).
     if (reconnected) {

@@ -21,7 +21,15 @@ import type { Store } from './store.js';
 
 interface Persisted {
   v: 1;
-  channels: { channel: Channel; members: Member[]; messages: LocalMessage[]; lastSeq: number; loaded: boolean }[];
+  channels: {
+    channel: Channel;
+    members: Member[];
+    messages: LocalMessage[];
+    lastSeq: number;
+    loaded: boolean;
+    /** A read mark not yet confirmed by the server (`ChannelState.unsentRead`). */
+    unsentRead?: number;
+  }[];
   users: Record<string, User>;
   /** The server's data epoch these seqs belong to (absent in state saved by older versions). */
   epoch?: string;
@@ -77,6 +85,7 @@ export class Persistence {
           messages: c.messages.filter((m) => m.status === 'sent').slice(-this.keepMessages),
           lastSeq: c.lastSeq,
           loaded: c.loaded,
+          ...(c.unsentRead !== undefined ? { unsentRead: c.unsentRead } : {}),
         })),
       users: s.users,
       ...(s.epoch ? { epoch: s.epoch } : {}),
@@ -113,6 +122,7 @@ export class Persistence {
         countsSeq: 0,
         countDeltas: undefined,
         loaded: p.loaded,
+        ...(p.unsentRead !== undefined ? { unsentRead: p.unsentRead } : {}),
         hasOlder: (p.messages[0]?.seq ?? p.lastSeq) > 1,
       };
     }

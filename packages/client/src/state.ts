@@ -70,6 +70,11 @@ export interface ChannelState {
   unreadCount: number;
   mentionCount: number;
   /**
+   * A read mark made here (`markRead`) that the server has not confirmed: its request failed
+   * (offline, a dropped socket). Kept with the channel, and sent again after the next hello.
+   */
+  unsentRead?: number;
+  /**
    * The seq the counts are known at: that of the snapshot that set them, or of the last event
    * that moved them (a message from someone else, or its deletion). A message above it is
    * counted when its event is applied; one at or below it is in the counts already. A snapshot

@@ -4,7 +4,7 @@
  * server answers through its REST API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatClient, ClientState, LocalMessage } from '../src/index.js';
+import { type ChatClient, type ClientState, type LocalMessage, MemoryStorage } from '../src/index.js';
 import {
   type Harness,
   makeClient,
@@ -499,6 +499,50 @@ describe('messages', () => {
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
     // Bob sees alice's read receipt.
     await until(() => bob.state.get().channels[cid]?.read.alice === sent[0]!.seq, 5_000, 'bob sees the receipt');
+  });
+
+  it('a read made offline shows at once and reaches the server after the reconnect, even after a restart', async () => {
+    const { cid, a } = await group();
+    const bobCh = bob.channel('group', cid.split(':')[1] as string);
+    for (const t of ['o1', 'o2']) await bobCh.sendMessage({ text: t });
+    await until(() => alice.state.get().channels[cid]?.unreadCount === 2, 5_000, 'two unread');
+
+    alice.pauseConnection();
+    await until(() => alice.state.get().connection !== 'online', 5_000, 'alice offline');
+    await expect(a.markRead()).rejects.toMatchObject({ retryable: true });
+    // Read here at once; the server has not heard of it, and keeps it to send again.
+    expect(alice.state.get().channels[cid]?.unreadCount).toBe(0);
+    expect(alice.state.get().channels[cid]?.unsentRead).toBe(a.state?.lastSeq);
+    expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
+
+    alice.resumeConnection();
+    await until(async () => (await serverChannel(h, app, cid, 'alice')).unread_count === 0, 10_000, 'the mark sent');
+    await until(() => alice.state.get().channels[cid]?.unsentRead === undefined, 5_000, 'nothing left to send');
+    expect(alice.state.get().channels[cid]?.unreadCount).toBe(0);
+
+    // Offline again, a read, and the app closed before it went: the next start sends it.
+    const storage = new MemoryStorage();
+    const phone = await connect('alice', { storage });
+    const ch = phone.channel('group', cid.split(':')[1] as string);
+    await ch.watch();
+    await bobCh.sendMessage({ text: 'o3' });
+    await until(() => phone.state.get().channels[cid]?.unreadCount === 1, 5_000, 'one unread on the phone');
+    phone.pauseConnection();
+    await until(() => phone.state.get().connection !== 'online', 5_000, 'the phone offline');
+    await expect(ch.markRead()).rejects.toMatchObject({ retryable: true });
+    await phone.disconnectUser(); // the state is written as it closes
+    expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(1);
+    const again = await connect('alice', { storage });
+    await until(
+      async () => (await serverChannel(h, app, cid, 'alice')).unread_count === 0,
+      10_000,
+      'sent after the restart',
+    );
+    await until(
+      () => again.state.get().channels[cid]?.unsentRead === undefined,
+      5_000,
+      'nothing left after the restart',
+    );
   });
 
   it('keystroke and stopTyping show and clear typing users', async () => {

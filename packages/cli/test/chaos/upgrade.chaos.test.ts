@@ -152,6 +152,27 @@ function taggedSocket(tag: string): SocketFactory {
   } as unknown as SocketFactory;
 }
 
+/** Gap fills of the old SDK that failed (a node answering 503 as it drains): see below. */
+let oldGapFillsFailed = 0;
+
+/**
+ * The previous release's SDK started a gap fill without waiting for it (`void fillGap(…)` in its
+ * ingest.ts), so a fill refused by a draining node was an unhandled rejection in the app; this
+ * code catches it (the fill runs again at the next hello). That release cannot change: its
+ * clients' fills are caught here, through the client's `fillGap` (which its parts call), and
+ * counted. The old client still fills its gaps, and the test still checks it ends complete.
+ */
+function oldGapFillsCaught(client: ChatClient): void {
+  const fill = client.fillGap.bind(client);
+  client.fillGap = (cid: string) => {
+    const p = fill(cid);
+    p.catch(() => {
+      oldGapFillsFailed++;
+    });
+    return p;
+  };
+}
+
 describe.runIf(services)('a rolling upgrade of two nodes from the previous release, under load', () => {
   beforeAll(async () => {
     release = await previousRelease();
@@ -191,6 +212,7 @@ describe.runIf(services)('a rolling upgrade of two nodes from the previous relea
         pingIntervalMs: 2_000,
         pongTimeoutMs: 5_000,
       });
+      if (sdk === 'old') oldGapFillsCaught(client);
       await client.connectUser({ id }, () => signToken(app.secret, id));
       members.push({ id, sdk, client, reconnects: 0 } as Member);
     }
@@ -341,6 +363,7 @@ describe.runIf(services)('a rolling upgrade of two nodes from the previous relea
       `upgrade ${release.version} (${release.lastMigration}) → ${PARLEY_VERSION} (${lastKnownMigration()}): ` +
         `${sends.length} SDK sends (${members.filter((m) => m.sdk === 'old').length} clients on the old SDK; ` +
         `${sends.filter((s) => s.error !== null).length} failed once and were retried) and ${raws.length} raw sends; ` +
+        `${oldGapFillsFailed} gap fills of the old SDK refused; ` +
         `${steps.join('; ')}; reconnects per client ${members.map((m) => m.reconnects).join('/')}; raw sends stored ` +
         `by phase: ${['old/old', 'head/old', 'head/head'].map((p) => `${p} n1 ${acked('n1', p)} n2 ${acked('n2', p)}`).join(', ')}`,
     );
