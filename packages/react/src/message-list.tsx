@@ -55,7 +55,7 @@ const MARK_READ_DEBOUNCE_MS = 300;
 /** Send a read mark; a failed one is sent again on the channel's next change. */
 function sendMark(channel: { markRead(): Promise<void> }): void {
   channel.markRead().catch(() => {
-    // read marks are retried on the next change
+    // kept by the SDK and sent again after the next connect (`unsentRead`)
   });
 }
 
@@ -265,33 +265,28 @@ export function MessageList({
   // The mark waiting out the debounce. A reader who leaves before it ends (another channel, the
   // list folded or closed) has had the message on screen: the mark goes at once, not never.
   const pendingMark = useRef<{ channel: typeof channel; timer: ReturnType<typeof setTimeout> } | null>(null);
+  /** Stop waiting for the pending mark; `send`: send it now. */
+  const settleMark = useCallback((send: boolean) => {
+    const p = pendingMark.current;
+    if (!p) return;
+    clearTimeout(p.timer);
+    pendingMark.current = null;
+    if (send) sendMark(p.channel);
+  }, []);
   useEffect(() => {
     const visible = typeof document === 'undefined' || document.visibilityState !== 'hidden';
     const want = markRead && loaded && member && atBottom && !hasNewer && (unread > 0 || behind) && visible;
     const p = pendingMark.current;
-    if (p && (p.channel !== channel || !want)) {
-      clearTimeout(p.timer);
-      pendingMark.current = null;
-      if (p.channel !== channel) sendMark(p.channel);
-    }
+    if (p && (p.channel !== channel || !want)) settleMark(p.channel !== channel);
     if (!want) return;
-    if (pendingMark.current) clearTimeout(pendingMark.current.timer);
+    settleMark(false);
     const timer = setTimeout(() => {
       pendingMark.current = null;
       sendMark(channel);
     }, MARK_READ_DEBOUNCE_MS);
     pendingMark.current = { channel, timer };
-  }, [markRead, loaded, member, atBottom, hasNewer, unread, behind, channel]);
-  useEffect(
-    () => () => {
-      const p = pendingMark.current;
-      if (!p) return;
-      clearTimeout(p.timer);
-      pendingMark.current = null;
-      sendMark(p.channel);
-    },
-    [],
-  );
+  }, [markRead, loaded, member, atBottom, hasNewer, unread, behind, channel, settleMark]);
+  useEffect(() => () => settleMark(true), [settleMark]);
 
   // Read-by: in a DM or a group, under the viewer's latest stored message, who has read it
   // (live from read.updated, SDK's readByOf). Asked of the server once per channel, which says
