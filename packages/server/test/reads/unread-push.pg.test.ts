@@ -255,4 +255,54 @@ describe('unread.updated', () => {
     t = await agree('eli', cid, [eli]);
     expect(t).toMatchObject({ unread_count: 2, mention_count: 0 });
   });
+
+  it('agree with REST after a random run of sends, mentions, reads and mutes in two channels', async () => {
+    // A seeded run (mulberry32), so a failure can be made again: five members on two nodes who
+    // mostly share read marks, mention each other and @channel, read now and then, and mute
+    // and unmute authors, so a member's count is their mark's pass less their own and their
+    // muted authors' messages.
+    let a = 20261129;
+    const rnd = () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
+    const people = ['ada', 'bob', 'cy', 'dee', 'eli'];
+    const socks = new Map<string, TestSocket>();
+    for (const [i, u] of people.entries()) socks.set(u, await socket(i % 2 ? n2 : n1, u));
+    const cids: string[] = [];
+    for (const id of ['rand1', 'rand2']) {
+      const made = await rest('ada', 'POST', '/v1/channels', {
+        type: 'group',
+        id,
+        members: people.filter((u) => u !== 'ada'),
+      });
+      cids.push(made.channel.cid as string);
+    }
+    const muted = new Set<string>();
+    for (let step = 0; step < 60; step++) {
+      const who = pick(people);
+      const cid = pick(cids);
+      const roll = rnd();
+      if (roll < 0.65) {
+        const text = rnd() < 0.15 ? 'all hands @channel' : rnd() < 0.4 ? `ping @${pick(people)}` : `step ${step}`;
+        await send(who, cid, text);
+      } else if (roll < 0.85) {
+        const last = (await rest(who, 'GET', `/v1/channels/${cid}`)).channel.last_seq as number;
+        await rest(who, 'POST', `/v1/channels/${cid}/read`, { seq: Math.max(0, last - Math.floor(rnd() * 3)) });
+      } else {
+        const target = pick(people.filter((u) => u !== who));
+        const k = `${who}>${target}`;
+        if (muted.has(k)) await rest(who, 'DELETE', `/v1/moderation/mutes/${target}`);
+        else await rest(who, 'POST', '/v1/moderation/mutes', { user_id: target });
+        if (muted.has(k)) muted.delete(k);
+        else muted.add(k);
+      }
+    }
+    expect(muted.size).toBeGreaterThan(0);
+    for (const u of people) for (const cid of cids) await agree(u, cid, [socks.get(u) as TestSocket]);
+  }, 120_000);
 });
+
