@@ -43,6 +43,7 @@ import { rows, schema } from '../../platform/db/index.js';
 import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
+import { type CountParts, countRows } from './count-rows.js';
 import { countable, takeUnreadRev } from './queries.js';
 
 /** Most (user, channel) keys in one batch; the rest go in the next. */
@@ -68,18 +69,6 @@ const MAX_BUSY_WAIT_MS = 2_000;
  * null: their totals only. `local`: for this node's connections only (a message's members).
  */
 type Key = { appId: string; userId: string; cid: string | null; local: boolean; due: number };
-
-interface CountRow {
-  app_id: string;
-  user_id: string;
-  cid: string | null;
-  unread: number | null;
-  mentions: number | null;
-  last_seq: number | string | null;
-  total: number;
-  total_mentions: number;
-  channels: number;
-}
 
 /** A message's pushes are due on ticks of this many ms (or of the window, if shorter). */
 const PUSH_TICK_MS = 50;
@@ -239,15 +228,11 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
   if (keys.length === 0) return;
   const rev = await takeUnreadRev(svc);
   const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
-  // One statement: the (user, channel) pairs named or implied, each pair's counts, and each
-  // user's totals (muted channels left out, as `GET /v1/me` counts them). The counts are those of
-  // queries.ts (`countsExpr`), worked out so that the unread messages of a channel are read once
-  // per read mark, not once per member: members who share a mark (the many who have not read
-  // since the same message) share one pass, counted by author. A member's count is then the
-  // pass's total less their own messages and those of the users they muted, each one lookup
-  // (joining every member with every author of their pass and grouping it cost a batch of 500
-  // members 0.2–0.5 s), plus the mentions flagged for them.
-  const found = await rows<CountRow>(
+  // One statement, so one snapshot: the parts the counts of queries.ts (`countsExpr`) are made
+  // of, put together by `countRows`. The unread messages of a channel are read once per read
+  // mark, not once per member: members who have not read since the same message share one
+  // pass, counted by author.
+  const [got] = await rows<{ parts: CountParts | string }>(
     svc.db,
     sql`
     with asked as (select * from json_to_recordset(${asked}::json) as a(app_id uuid, user_id text, cid text)),
@@ -256,72 +241,43 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
         join ${schema.members} m on m.app_id = a.app_id and m.user_id = a.user_id
         where a.cid = '*'
       union
-      select a.app_id, a.user_id, a.cid from asked a where a.cid is distinct from '*'
+      select a.app_id, a.user_id, a.cid from asked a where a.cid is not null and a.cid <> '*'
     ),
-    who as (select distinct app_id, user_id from pairs),
+    who as (select distinct app_id, user_id from asked),
     mem as materialized (
       select w.app_id, w.user_id, m.cid, m.muted, m.last_read_seq as r
       from who w join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
     ),
-    by_author as materialized (
+    passes as materialized (
       select k.app_id, k.cid, k.r, x.user_id as author, count(*)::int as n,
         (count(*) filter (where x.mentioned_channel))::int as nc
       from (select distinct app_id, cid, r from mem) k
       join ${schema.messages} x on x.app_id = k.app_id and x.cid = k.cid and x.seq > k.r
       where ${countable}
       group by k.app_id, k.cid, k.r, x.user_id
-    ),
-    pass as materialized (
-      select app_id, cid, r, sum(n)::int as n, sum(nc)::int as nc from by_author group by app_id, cid, r
-    ),
-    muted_sums as (
-      select m.app_id, m.user_id, m.cid, sum(b.n)::int as n, sum(b.nc)::int as nc
-      from mem m
-      join ${schema.userMutes} mu on mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id <> m.user_id
-      join by_author b on b.app_id = m.app_id and b.cid = m.cid and b.r = m.r and b.author = mu.muted_user_id
-      group by m.app_id, m.user_id, m.cid
-    ),
-    flagged as (
-      select m.app_id, m.user_id, m.cid, count(*)::int as n
-      from mem m
-      join ${schema.userMessageFlags} f on f.app_id = m.app_id and f.user_id = m.user_id and f.cid = m.cid
-        and f.seq > m.r and f.mentioned
-      join ${schema.messages} x on x.app_id = f.app_id and x.id = f.message_id
-      where ${countable} and not x.mentioned_channel and x.user_id <> m.user_id
-        and not exists (select 1 from ${schema.userMutes} mu
-          where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = x.user_id)
-      group by m.app_id, m.user_id, m.cid
-    ),
-    counted as materialized (
-      select m.app_id, m.user_id, m.cid, m.muted,
-        coalesce(p.n, 0) - coalesce(own.n, 0) - coalesce(ms.n, 0) as unread,
-        coalesce(p.nc, 0) - coalesce(own.nc, 0) - coalesce(ms.nc, 0) + coalesce(fl.n, 0) as mentions
-      from mem m
-      left join pass p on p.app_id = m.app_id and p.cid = m.cid and p.r = m.r
-      left join by_author own on own.app_id = m.app_id and own.cid = m.cid and own.r = m.r and own.author = m.user_id
-      left join muted_sums ms on ms.app_id = m.app_id and ms.user_id = m.user_id and ms.cid = m.cid
-      left join flagged fl on fl.app_id = m.app_id and fl.user_id = m.user_id and fl.cid = m.cid
-    ),
-    tot as (
-      select w.app_id, w.user_id,
-        coalesce(sum(k.unread) filter (where not k.muted), 0)::int as total,
-        coalesce(sum(k.mentions) filter (where not k.muted), 0)::int as total_mentions,
-        count(*) filter (where not k.muted and k.unread > 0)::int as channels
-      from who w
-      left join counted k on k.app_id = w.app_id and k.user_id = w.user_id
-      group by w.app_id, w.user_id
-    ),
-    per as (
-      select p.app_id, p.user_id, p.cid, coalesce(k.unread, 0)::int as unread, coalesce(k.mentions, 0)::int as mentions,
-        c.last_seq
-      from pairs p
-      left join counted k on k.app_id = p.app_id and k.user_id = p.user_id and k.cid = p.cid
-      left join ${schema.channels} c on c.app_id = p.app_id and c.cid = p.cid
-      where p.cid is not null
     )
-    select t.app_id, t.user_id, pc.cid, pc.unread, pc.mentions, pc.last_seq, t.total, t.total_mentions, t.channels
-    from tot t left join per pc on pc.app_id = t.app_id and pc.user_id = t.user_id`,
+    select json_build_object(
+      -- Only the memberships with something unread past their mark: the rest count 0.
+      'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from mem m
+        where exists (select 1 from passes p where p.app_id = m.app_id and p.cid = m.cid and p.r = m.r)),
+      'byAuthor', (select coalesce(json_agg(json_build_array(app_id, cid, r, author, n, nc)), '[]'::json) from passes),
+      'mutes', (select coalesce(json_agg(json_build_array(mu.app_id, mu.user_id, mu.muted_user_id)), '[]'::json)
+        from who w join ${schema.userMutes} mu on mu.app_id = w.app_id and mu.user_id = w.user_id),
+      'flagged', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, author, n)), '[]'::json) from (
+        select m.app_id, m.user_id, m.cid, x.user_id as author, count(*)::int as n
+        from mem m
+        join ${schema.userMessageFlags} f on f.app_id = m.app_id and f.user_id = m.user_id and f.cid = m.cid
+          and f.seq > m.r and f.mentioned
+        join ${schema.messages} x on x.app_id = f.app_id and x.id = f.message_id
+        where ${countable} and not x.mentioned_channel and x.user_id <> m.user_id
+        group by m.app_id, m.user_id, m.cid, x.user_id) q),
+      'pairs', (select coalesce(json_agg(json_build_array(p.app_id, p.user_id, p.cid, c.last_seq)), '[]'::json)
+        from pairs p left join ${schema.channels} c on c.app_id = p.app_id and c.cid = p.cid)
+    ) as parts`,
   );
+  if (!got) return;
+  const parts = typeof got.parts === 'string' ? (JSON.parse(got.parts) as CountParts) : got.parts;
+  const found = countRows(keys, parts);
   svc.metrics.unreadPairs.inc(found.length);
   if (found.length === 0) return;
   // A user noted for everywhere hears every row of theirs through the bus; the others' rows go
