@@ -305,4 +305,3 @@ describe('unread.updated', () => {
     for (const u of people) for (const cid of cids) await agree(u, cid, [socks.get(u) as TestSocket]);
   }, 120_000);
 });
-
