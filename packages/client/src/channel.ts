@@ -579,12 +579,22 @@ export class Channel {
   }
 
   /** @internal send the mark kept by a failed `markRead` again (the client, after a hello). */
-  resendRead(): Promise<void> {
-    const seq = this.state?.unsentRead;
-    return seq === undefined ? Promise.resolve() : this.sendMark(seq);
+  async resendRead(): Promise<void> {
+    const c = this.state;
+    const unsent = c?.unsentRead;
+    if (!c || !unsent) return;
+    const now = c.readRevs?.[this.client.me];
+    if (unsent.rev !== undefined && now !== undefined && now > unsent.rev) {
+      // Your mark moved on the server since (a read or mark unread on another device, or this
+      // one's request did land): that is the later word, and the state already holds it.
+      this.client.updateChannel(this.cid, ({ unsentRead: _, ...cur }) => cur);
+      return;
+    }
+    await this.sendMark(unsent.seq);
   }
 
   private async sendMark(seq: number): Promise<void> {
+    const rev = this.state?.readRevs?.[this.client.me];
     this.client.updateChannel(this.cid, (cur) =>
       cur.channel.membership
         ? settleCounts({
@@ -602,7 +612,12 @@ export class Channel {
     const r = await this.client.request('read.mark', { cid: this.cid, seq }).catch((e: ParleyError) => {
       // Whether it reached the server is not known: a mark only moves forward, so it goes again.
       if (e.retryable)
-        this.client.updateChannel(this.cid, (cur) => ({ ...cur, unsentRead: Math.max(cur.unsentRead ?? 0, seq) }));
+        this.client.updateChannel(this.cid, (cur) => {
+          // The first unsent mark's revision stays: a move on the server since then is newer.
+          const since = cur.unsentRead ? cur.unsentRead.rev : rev;
+          const kept = { seq: Math.max(cur.unsentRead?.seq ?? 0, seq), ...(since !== undefined ? { rev: since } : {}) };
+          return { ...cur, unsentRead: kept };
+        });
       throw e;
     });
     // The answer's counts may be older than a message applied since (they are not taken): the
@@ -615,7 +630,7 @@ export class Channel {
       const me = this.client.me;
       const mark = newerRead(m.last_read_seq, cur.readRevs?.[me], r.last_read_seq, r.read_rev);
       const { unsentRead, ...next } = withRead(cur, me, mark.seq, mark.rev);
-      const left = unsentRead !== undefined && unsentRead > seq ? { unsentRead } : {};
+      const left = unsentRead !== undefined && unsentRead.seq > seq ? { unsentRead } : {};
       return settleCounts({
         ...next,
         ...left,

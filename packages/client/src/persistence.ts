@@ -28,7 +28,7 @@ interface Persisted {
     lastSeq: number;
     loaded: boolean;
     /** A read mark not yet confirmed by the server (`ChannelState.unsentRead`). */
-    unsentRead?: number;
+    unsentRead?: { seq: number; rev?: number };
   }[];
   users: Record<string, User>;
   /** The server's data epoch these seqs belong to (absent in state saved by older versions). */

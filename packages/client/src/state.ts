@@ -71,9 +71,11 @@ export interface ChannelState {
   mentionCount: number;
   /**
    * A read mark made here (`markRead`) that the server has not confirmed: its request failed
-   * (offline, a dropped socket). Kept with the channel, and sent again after the next hello.
+   * (offline, a dropped socket). Kept with the channel, and sent again after the next hello,
+   * unless your mark moved on the server since (`rev`: the revision of your mark held when it
+   * was made; a newer one, a read or mark unread on another device, is the later word).
    */
-  unsentRead?: number;
+  unsentRead?: { seq: number; rev?: number };
   /**
    * The seq the counts are known at: that of the snapshot that set them, or of the last event
    * that moved them (a message from someone else, or its deletion). A message above it is

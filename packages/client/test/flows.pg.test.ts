@@ -512,7 +512,7 @@ describe('messages', () => {
     await expect(a.markRead()).rejects.toMatchObject({ retryable: true });
     // Read here at once; the server has not heard of it, and keeps it to send again.
     expect(alice.state.get().channels[cid]?.unreadCount).toBe(0);
-    expect(alice.state.get().channels[cid]?.unsentRead).toBe(a.state?.lastSeq);
+    expect(alice.state.get().channels[cid]?.unsentRead?.seq).toBe(a.state?.lastSeq);
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
 
     alice.resumeConnection();
@@ -543,6 +543,31 @@ describe('messages', () => {
       5_000,
       'nothing left after the restart',
     );
+  });
+
+  it('a read made offline is not sent over a mark unread made since on another device', async () => {
+    const { cid, a } = await group();
+    const bobCh = bob.channel('group', cid.split(':')[1] as string);
+    const sent: LocalMessage[] = [];
+    for (const t of ['p1', 'p2', 'p3']) sent.push(await bobCh.sendMessage({ text: t }));
+    await until(() => alice.state.get().channels[cid]?.unreadCount === 3, 5_000, 'three unread');
+    const desktop = await connect('alice');
+    const there = desktop.channel('group', cid.split(':')[1] as string);
+    await there.watch();
+    await there.markRead();
+
+    // On the phone, offline: read. Then on the desktop, mark unread from the second on.
+    alice.pauseConnection();
+    await until(() => alice.state.get().connection !== 'online', 5_000, 'alice offline');
+    await expect(a.markRead()).rejects.toMatchObject({ retryable: true });
+    await there.markUnread(sent[1]!.id);
+    expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
+
+    // The phone comes back: the desktop's later mark stands, on the server and on the phone.
+    alice.resumeConnection();
+    await until(() => alice.state.get().channels[cid]?.unsentRead === undefined, 10_000, 'the unsent mark dropped');
+    await until(() => alice.state.get().channels[cid]?.unreadCount === 2, 10_000, 'the phone shows the desktop mark');
+    expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
   });
 
   it('keystroke and stopTyping show and clear typing users', async () => {
