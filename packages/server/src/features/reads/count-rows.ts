@@ -56,7 +56,15 @@ interface Counted {
   mentions: number;
 }
 
-const key = (...parts: (string | number)[]) => parts.join('\u0000');
+/** A pass's totals, and its counts by author ([unread, @channel]). */
+interface Pass {
+  n: number;
+  nc: number;
+  by: Map<string, [number, number]>;
+}
+
+const key2 = (a: string, b: string) => `${a}\u0000${b}`;
+const key3 = (a: string, b: string, c: string | number) => `${a}\u0000${b}\u0000${c}`;
 
 /**
  * One row per (user, channel) asked for or implied, each with the user's totals (muted channels
@@ -64,23 +72,27 @@ const key = (...parts: (string | number)[]) => parts.join('\u0000');
  * `cid` null. A channel the user is not a member of counts 0.
  */
 export function countRows(asked: readonly AskedCounts[], parts: CountParts): CountRow[] {
-  const passes = new Map<string, [string, number, number][]>();
+  // Each pass's totals, and its counts by author: a member's count is the total less their own
+  // and their muted authors' (a lookup each, not a walk over every author of the pass).
+  const passes = new Map<string, Pass>();
   for (const [app, cid, r, author, n, nc] of parts.byAuthor) {
-    const k = key(app, cid, r);
-    const list = passes.get(k);
-    if (list) list.push([author, n, nc]);
-    else passes.set(k, [[author, n, nc]]);
+    const k = key3(app, cid, r);
+    const p = passes.get(k) ?? { n: 0, nc: 0, by: new Map<string, [number, number]>() };
+    passes.set(k, p);
+    p.n += n;
+    p.nc += nc;
+    p.by.set(author, [n, nc]);
   }
   const mutes = new Map<string, Set<string>>();
   for (const [app, user, muted] of parts.mutes) {
-    const k = key(app, user);
+    const k = key2(app, user);
     const set = mutes.get(k);
     if (set) set.add(muted);
     else mutes.set(k, new Set([muted]));
   }
   const flagged = new Map<string, [string, number][]>();
   for (const [app, user, cid, author, n] of parts.flagged) {
-    const k = key(app, user, cid);
+    const k = key3(app, user, cid);
     const list = flagged.get(k);
     if (list) list.push([author, n]);
     else flagged.set(k, [[author, n]]);
@@ -89,16 +101,23 @@ export function countRows(asked: readonly AskedCounts[], parts: CountParts): Cou
   // Each user's channels, counted.
   const users = new Map<string, Map<string, Counted>>();
   for (const [app, user, cid, isMuted, r] of parts.mem) {
-    const muted = mutes.get(key(app, user));
-    let unread = 0;
-    let mentions = 0;
-    for (const [author, n, nc] of passes.get(key(app, cid, r)) ?? []) {
-      if (author === user || muted?.has(author)) continue;
-      unread += n;
-      mentions += nc;
+    const muted = mutes.get(key2(app, user));
+    const pass = passes.get(key3(app, cid, r));
+    let unread = pass?.n ?? 0;
+    let mentions = pass?.nc ?? 0;
+    const own = pass?.by.get(user);
+    if (own) {
+      unread -= own[0];
+      mentions -= own[1];
     }
-    for (const [author, n] of flagged.get(key(app, user, cid)) ?? []) if (!muted?.has(author)) mentions += n;
-    const uk = key(app, user);
+    for (const author of muted ?? []) {
+      const theirs = author === user ? undefined : pass?.by.get(author);
+      if (!theirs) continue;
+      unread -= theirs[0];
+      mentions -= theirs[1];
+    }
+    for (const [author, n] of flagged.get(key3(app, user, cid)) ?? []) if (!muted?.has(author)) mentions += n;
+    const uk = key2(app, user);
     const channels = users.get(uk) ?? new Map<string, Counted>();
     users.set(uk, channels);
     channels.set(cid, { muted: isMuted, unread, mentions });
@@ -106,11 +125,11 @@ export function countRows(asked: readonly AskedCounts[], parts: CountParts): Cou
   // The users asked for, in the order asked, each with their (channel, last seq) pairs.
   const wanted = new Map<string, { appId: string; userId: string; cids: Map<string, number | null> }>();
   for (const a of asked) {
-    const uk = key(a.appId, a.userId);
+    const uk = key2(a.appId, a.userId);
     if (!wanted.has(uk)) wanted.set(uk, { appId: a.appId, userId: a.userId, cids: new Map() });
   }
   for (const [app, user, cid, seq] of parts.pairs)
-    wanted.get(key(app, user))?.cids.set(cid, seq === null ? null : Number(seq));
+    wanted.get(key2(app, user))?.cids.set(cid, seq === null ? null : Number(seq));
 
   const out: CountRow[] = [];
   for (const [uk, w] of wanted) {
