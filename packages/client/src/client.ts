@@ -56,7 +56,7 @@ import type {
   WebhookEndpoint,
   WebPushSubscribeBody,
 } from '@parley/protocol';
-import { RESYNC_REPORT_MAX_MS } from '@parley/protocol';
+import { parseCid, RESYNC_REPORT_MAX_MS } from '@parley/protocol';
 import { AdminApi } from './admin.js';
 import { Assistant } from './assistant.js';
 import { ChannelBookmarks } from './bookmarks.js';
@@ -1046,9 +1046,9 @@ export class ChatClient implements ChannelHost {
     ).catch(() => {});
     // Read marks made here that the server did not take go again (a failure keeps them again).
     for (const c of Object.values(this.state.get().channels)) {
-      if (c.unsentRead === undefined) continue;
-      const [type, ...id] = c.cid.split(':');
-      void this.channel(type as string, id.join(':'))
+      const at = c.unsentRead === undefined ? null : parseCid(c.cid);
+      if (!at) continue;
+      void this.channel(at.type, at.id)
         .resendRead()
         .catch(() => {});
     }

@@ -276,10 +276,10 @@ export function MessageList({
   useEffect(() => {
     const visible = typeof document === 'undefined' || document.visibilityState !== 'hidden';
     const want = markRead && loaded && member && atBottom && !hasNewer && (unread > 0 || behind) && visible;
-    const p = pendingMark.current;
-    if (p && (p.channel !== channel || !want)) settleMark(p.channel !== channel);
+    // A pending mark of another channel goes now; one of this channel starts its wait again.
+    const other = pendingMark.current?.channel;
+    settleMark(other !== undefined && other !== channel);
     if (!want) return;
-    settleMark(false);
     const timer = setTimeout(() => {
       pendingMark.current = null;
       sendMark(channel);

@@ -3,7 +3,7 @@
  * one (lib/message-alerts.ts). A toast opens its conversation on click and goes by itself after
  * a few seconds (held while the pointer is on it or it has focus); at most three show at once.
  */
-import type { Message, NotificationSettings, NotifyLevel } from '@parley/protocol';
+import { type Message, type NotificationSettings, type NotifyLevel, parseCid } from '@parley/protocol';
 import { useChatClient } from '@parley/react';
 import { useEffect, useRef, useState } from 'react';
 import { SETTINGS_CHANGED } from '../lib/desktop-notify.js';
@@ -101,7 +101,7 @@ export function MessageToasts({ openCid, onOpen }: { openCid: string | null; onO
     const offNew = client.on('message.new', (e) => {
       // By the cid (type:id), not the channel in state: a new DM's first message can arrive
       // before the channel itself is in the state (it missed its toast on a loaded machine).
-      if (e.cid.split(':')[0] !== 'dm') return;
+      if (parseCid(e.cid)?.type !== 'dm') return;
       if (e.message.type !== 'regular') return;
       consider(e.cid, e.message, 'dm');
     });

@@ -5,9 +5,10 @@
  * message by message (count-rows.test.ts).
  *
  * Why here and not in SQL: members who share a read mark share one pass over a channel's
- * unread messages, counted by author; taking out each member's own messages and their muted
- * authors is then a few additions per (member, author) here, where the SQL join of every member
- * with every author of their pass, grouped by text keys, cost a batch of 500 members 0.2–0.5 s.
+ * unread messages, counted by author; a member's count is the pass's total less their own and
+ * their muted authors' messages, a lookup each. The SQL join of every member with every author
+ * of their pass, grouped by text keys, cost a batch of 500 members 0.2–0.5 s; the same lookups
+ * in SQL cost PostgreSQL 1.7× the CPU a send of these (docs/benchmarks.md).
  */
 
 /** A (user, channel) the batch asks for: a channel, every channel of the user ('*'), or only the totals (null). */
@@ -68,7 +69,13 @@ interface AppParts {
   passes: Map<string, Map<number, Pass>>;
   mutes: Map<string, Set<string>>;
   flagged: Map<string, Map<string, [string, number][]>>;
-  users: Map<string, { channels: Map<string, Counted>; pairs: Map<string, number | null> | null }>;
+  users: Map<string, UserCounts>;
+}
+
+/** A user asked for: their channels, counted, and the (channel, last seq) pairs to push (null: totals only). */
+interface UserCounts {
+  channels: Map<string, Counted>;
+  pairs: Map<string, number | null> | null;
 }
 
 /**
@@ -155,7 +162,7 @@ export function countRows(asked: readonly AskedCounts[], parts: CountParts): Cou
 
   const out: CountRow[] = [];
   for (const { app, user } of order) {
-    const u = apps.get(app)?.users.get(user) as NonNullable<ReturnType<AppParts['users']['get']>>;
+    const u = apps.get(app)?.users.get(user) as UserCounts;
     let total = 0;
     let totalMentions = 0;
     let unreadChannels = 0;
