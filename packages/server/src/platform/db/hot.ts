@@ -30,7 +30,10 @@
  *   `user_id` is nearly unique — PostgreSQL 15 preferred that index and read every membership
  *   of the user; the row range can only be searched in the primary key;
  * - an update of a row by its key as `insert … on conflict (key) do update`: the arbiter is the
- *   unique index itself, not a plan choice.
+ *   unique index itself, not a plan choice;
+ * - no small index on the key's first column alone to tie with it: without statistics the
+ *   planner costs an index by its pages, so an index of deduplicated NULLs beat the primary key
+ *   and the Sort after it (the users' username indexes, now partial on `username is not null`).
  *
  * The send path's hot statements run on connections of their own (`hotPoolSize` in index.ts),
  * so a send never waits for a connection behind other queries; the batched reads of connects

@@ -112,9 +112,18 @@ export const users = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.appId, t.id] }),
-    uniqueIndex('users_username_uq').on(t.appId, sql`lower(${t.username})`),
+    /**
+     * The username indexes hold only users who have one. Whole, they were a page or two of
+     * deduplicated NULLs where users came through the API without usernames, and a planner
+     * without statistics (a fresh install's first minute) took that small index over the primary
+     * key for the hot statements' user probes and read the whole tenant
+     * (test/foundation/hot-plans.pg.test.ts); partial, no probe by id can use them.
+     */
+    uniqueIndex('users_username_uq').on(t.appId, sql`lower(${t.username})`).where(sql`${t.username} is not null`),
     index('users_name_idx').on(t.appId, sql`lower(${t.name}) text_pattern_ops`),
-    index('users_username_prefix_idx').on(t.appId, sql`lower(${t.username}) text_pattern_ops`),
+    index('users_username_prefix_idx')
+      .on(t.appId, sql`lower(${t.username}) text_pattern_ops`)
+      .where(sql`${t.username} is not null`),
     /**
      * The people directory's order (features/people): by name, then id, for keyset pages that
      * read only the page's rows; deleted users are never listed, so not indexed.
