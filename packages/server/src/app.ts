@@ -493,7 +493,13 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     },
   );
   // Watches run on the read lane's pool (platform/db/index.ts: 4), at most two batches at once.
-  svc.watches = watchBatcher(() => svc, { maxInFlight: database.kind === 'pglite' ? 1 : 2, maxBatch: 256 });
+  // A reconnect storm's clients send their watches one socket per turn, like their handshakes
+  // below: during a burst a batch waits 2 ms for more.
+  svc.watches = watchBatcher(() => svc, {
+    maxInFlight: database.kind === 'pglite' ? 1 : 2,
+    maxBatch: 256,
+    lingerMs: 2,
+  });
   // Connects too: a storm's opening reads and watches then fill the read pool, never the sends'.
   // What a connect reads of its user (their row, their roles) is what their sends are checked
   // against: the send path keeps it (features/messages/access-cache.ts).
