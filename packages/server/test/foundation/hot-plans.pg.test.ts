@@ -5,7 +5,8 @@
  * instead. Both kinds of plan of every declared statement must reach each table through the
  * index it declares, on a freshly migrated database that was never analyzed (empty tables, no
  * statistics: where a plan made at setup came out wrong, scanning the whole tenant on every
- * send), on one analyzed while it held a few rows and grown since without a new ANALYZE (where
+ * send), on one grown before its first ANALYZE (where the user probes went through a username
+ * index of NULLs), on one analyzed while it held a few rows and grown since without a new ANALYZE (where
  * the member probe read all of a user's memberships through `members_user_idx`), and on a
  * large analyzed one.
  *
