@@ -740,10 +740,14 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // Pictures stored under an earlier address follow the public URL (before the first request).
   if (opts.followPublicUrl !== false)
     await followPublicUrl(svc).catch((err: unknown) => svc.log.warn({ err }, 'pictures not moved to the public URL'));
-  // Inbox items a crash left underived (features/inbox/record.ts): now, not at the job's period.
-  if (config.jobWorkers) recoverAtStart(svc);
-  // Removals a backup held, left by one that died or by the deployment a restore came from.
-  sweepHeldDeletions(database.db, ownStore).catch((err: unknown) => svc.log.warn({ err }, 'held removals not done'));
+  // What a previous run left, looked for now: inbox items a crash left underived
+  // (features/inbox/record.ts), not at the job's period; removals a backup held, left by one that
+  // died or by the deployment a restore came from. A database this start made from the template
+  // has none, and on PGlite each first read of a table is a few ms of a first start.
+  if (!database.fresh) {
+    if (config.jobWorkers) recoverAtStart(svc);
+    sweepHeldDeletions(database.db, ownStore).catch((err: unknown) => svc.log.warn({ err }, 'held removals not done'));
+  }
   await svc.webhooks.start();
   if (backgroundStarting) background = await backgroundStarting;
   const searchFlush = startSearchIndexFlush(database, {

@@ -252,7 +252,9 @@ export class WebhookPump {
   async start(): Promise<void> {
     if (!this.sends) return;
     live.add(this.owner);
-    if (this.svc.database.kind === 'pglite')
+    // A database this start made from the template holds no lease and no delivery.
+    const fresh = this.svc.database.fresh === true;
+    if (this.svc.database.kind === 'pglite' && !fresh)
       // One process owns an embedded database: a lease of no pump alive in it is a previous run's.
       await this.svc.db.execute(
         sql`update ${schema.webhookLanes} set owner = null, leased_until = 'epoch'
@@ -264,7 +266,7 @@ export class WebhookPump {
     housekeeping.unref();
     this.timers.push(renew, housekeeping);
     // Lanes with due deliveries and no sender (a crash, or the deliveries of a previous run).
-    await this.sweep(0).catch((err) => this.svc.log.warn({ err }, 'webhooks: first sweep failed'));
+    if (!fresh) await this.sweep(0).catch((err) => this.svc.log.warn({ err }, 'webhooks: first sweep failed'));
   }
 
   /**
