@@ -494,11 +494,12 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   );
   // Watches run on the read lane's pool (platform/db/index.ts: 4), at most two batches at once.
   // A reconnect storm's clients send their watches one socket per turn, like their handshakes
-  // below: during a burst a batch waits 2 ms for more.
+  // below: during a burst a batch waits 5 ms for more (2 ms: 9.5 watches a statement in the
+  // storm bench; 5 ms against 2: the storm back 0.81×, docs/benchmarks.md).
   svc.watches = watchBatcher(() => svc, {
     maxInFlight: database.kind === 'pglite' ? 1 : 2,
     maxBatch: 256,
-    lingerMs: 2,
+    lingerMs: 5,
   });
   // Connects too: a storm's opening reads and watches then fill the read pool, never the sends'.
   // What a connect reads of its user (their row, their roles) is what their sends are checked
@@ -516,8 +517,9 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     maxBatch: 256,
     // A storm's sockets finish their handshakes one per turn: without a short wait during a
     // burst, quick reads went out one per connect (0.8–1.0 statements per connect against
-    // 0.1–0.3 with it, and ~20 % more CPU per connect; docs/benchmarks.md).
-    lingerMs: 2,
+    // 0.1–0.3 with it, and ~20 % more CPU per connect; docs/benchmarks.md). 5 ms against 2:
+    // connects per second 1.12×, CPU per connect 0.93×.
+    lingerMs: 5,
   });
 
   // A span per request (when tracing is on), around everything the request does.
