@@ -494,8 +494,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   );
   // Watches run on the read lane's pool (platform/db/index.ts: 4), at most two batches at once.
   // A reconnect storm's clients send their watches one socket per turn, like their handshakes
-  // below: during a burst a batch waits 5 ms for more (2 ms: 9.5 watches a statement in the
-  // storm bench; 5 ms against 2: the storm back 0.81×, docs/benchmarks.md).
+  // below: during a burst a batch waits 5 ms for more (none: 6 watches a statement in the storm
+  // bench, 2 ms: 9.5; 5 ms against 2: the storm back 0.81× and 0.94×, docs/benchmarks.md).
   svc.watches = watchBatcher(() => svc, {
     maxInFlight: database.kind === 'pglite' ? 1 : 2,
     maxBatch: 256,
