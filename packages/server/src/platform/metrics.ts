@@ -21,6 +21,8 @@ export interface Metrics {
   /** How long clients that came back took to resync, as they report it (`connection.resynced`). */
   resyncSeconds: Histogram;
   unreadPairs: Counter;
+  /** Unread push passes (a channel after a read mark) read whole or added to a kept one: features/reads/kept-passes.ts. */
+  unreadPasses: Counter<'from'>;
 }
 
 export function createMetrics(nodeId: string): Metrics {
@@ -82,6 +84,12 @@ export function createMetrics(nodeId: string): Metrics {
     unreadPairs: new Counter({
       name: 'parley_unread_push_counts_total',
       help: "A member's counts in a channel read for an unread.updated push (only connected members' are read for a message)",
+      registers: reg,
+    }),
+    unreadPasses: new Counter({
+      name: 'parley_unread_push_passes_total',
+      help: "A channel's unread messages after a read mark, counted for an unread.updated push: from the mark (whole), or added to the pass this node kept (kept)",
+      labelNames: ['from'],
       registers: reg,
     }),
     resyncSeconds: new Histogram({

@@ -30,6 +30,11 @@ export type Outgoing =
       frame?: string;
       /** About a shadowed message: only its author (this id) and moderators receive it. */
       shadowOf?: string;
+      /**
+       * A `message.updated` that moves its members' unread counts (an edit that adds or takes
+       * out @channel moves every mention count but the author's): see `unreadAuthor`.
+       */
+      movesCounts?: true;
     }
   /** `connectionId`: only that one socket of the user gets it (a call's signalling to one device). */
   | { to: 'user'; appId: string; userId: string; event: ServerEvent; connectionId?: string }
@@ -49,14 +54,17 @@ const LOGGED = new Set<string>(LOGGED_EVENT_TYPES);
 
 /**
  * Whether a channel event moves its members' unread counts, and whose it leaves alone: the
- * author of a new or deleted message that counts (regular, in the channel's view). A shadowed
+ * author of a new or deleted message that counts (regular, in the channel's view), or of an
+ * edit marked `movesCounts`. A shadowed
  * message counts for no one but is seen by its author only, so it moves nothing. `undefined`:
  * it moves no counts. What the other changes of counts (reads, joins, mutes) move is said by the
  * actions themselves (features/reads/push.ts).
  */
 export function unreadAuthor(e: Extract<Outgoing, { to: 'channel' }>): string | undefined {
   const ev = e.event;
-  if (e.shadowOf || (ev.type !== 'message.new' && ev.type !== 'message.deleted')) return undefined;
+  if (e.shadowOf) return undefined;
+  if (ev.type === 'message.updated') return e.movesCounts ? ev.message.user_id : undefined;
+  if (ev.type !== 'message.new' && ev.type !== 'message.deleted') return undefined;
   const m = ev.message;
   if (m.parent_id !== null && !m.show_in_channel) return undefined;
   if (ev.type === 'message.new' && m.type !== 'regular') return undefined;

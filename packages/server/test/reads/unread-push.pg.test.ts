@@ -59,20 +59,24 @@ function newest(s: TestSocket, cid: string) {
   const about = pushes(s).filter((e) => e.cid === cid);
   return about.reduce((a, b) => (b.rev > a.rev ? b : a), about[0]);
 }
-/** Every socket's newest push about `cid` says what REST says now. */
+/**
+ * Every socket's newest push about `cid` says what REST says now of the channel, and its newest
+ * push of all (a client keeps the totals of the largest rev) says the totals.
+ */
 async function agree(user: string, cid: string, socks: TestSocket[]) {
   await settle();
   const want = await truth(user, cid);
   for (const s of socks)
     await eventually(() => {
       const e = newest(s, cid);
+      const all = pushes(s).reduce((a, b) => (b.rev > a.rev ? b : a), e);
       return (
         !!e &&
         e.unread_count === want.unread_count &&
         e.mention_count === want.mention_count &&
-        e.total === want.total &&
-        e.mentions === want.mentions &&
-        e.channels === want.channels
+        all.total === want.total &&
+        all.mentions === want.mentions &&
+        all.channels === want.channels
       );
     });
   return want;
@@ -256,11 +260,12 @@ describe('unread.updated', () => {
     expect(t).toMatchObject({ unread_count: 2, mention_count: 0 });
   });
 
-  it('agree with REST after a random run of sends, mentions, reads and mutes in two channels', async () => {
+  it('agree with REST after a random run of sends, mentions, reads, mutes, deletes and edits in two channels', async () => {
     // A seeded run (mulberry32), so a failure can be made again: five members on two nodes who
-    // mostly share read marks, mention each other and @channel, read now and then, and mute
-    // and unmute authors, so a member's count is their mark's pass less their own and their
-    // muted authors' messages.
+    // mostly share read marks, mention each other and @channel, read now and then, mute and
+    // unmute authors, and delete and edit earlier messages, so a member's count is their mark's
+    // pass less their own and their muted authors' messages, and a pass a node kept from an
+    // earlier batch stops holding when a message in it goes or changes (kept-passes.ts).
     let a = 20261129;
     const rnd = () => {
       a = (a + 0x6d2b79f5) | 0;
@@ -281,27 +286,54 @@ describe('unread.updated', () => {
       });
       cids.push(made.channel.cid as string);
     }
+    const passes = async (from: 'mark' | 'kept') => {
+      let n = 0;
+      for (const h of [n1, n2])
+        for (const v of (await h.server.svc.metrics.unreadPasses.get()).values)
+          if (v.labels.from === from) n += v.value;
+      return n;
+    };
+    const keptBefore = await passes('kept');
     const muted = new Set<string>();
-    for (let step = 0; step < 60; step++) {
+    const sent: { id: string; author: string; text: string }[] = [];
+    let changed = 0;
+    for (let step = 0; step < 90; step++) {
       const who = pick(people);
       const cid = pick(cids);
       const roll = rnd();
-      if (roll < 0.65) {
+      if (roll < 0.5 || sent.length === 0) {
         const text = rnd() < 0.15 ? 'all hands @channel' : rnd() < 0.4 ? `ping @${pick(people)}` : `step ${step}`;
-        await send(who, cid, text);
-      } else if (roll < 0.85) {
+        const m = await send(who, cid, text);
+        sent.push({ id: m.id, author: who, text });
+      } else if (roll < 0.62) {
         const last = (await rest(who, 'GET', `/v1/channels/${cid}`)).channel.last_seq as number;
         await rest(who, 'POST', `/v1/channels/${cid}/read`, { seq: Math.max(0, last - Math.floor(rnd() * 3)) });
-      } else {
+      } else if (roll < 0.74) {
         const target = pick(people.filter((u) => u !== who));
         const k = `${who}>${target}`;
         if (muted.has(k)) await rest(who, 'DELETE', `/v1/moderation/mutes/${target}`);
         else await rest(who, 'POST', '/v1/moderation/mutes', { user_id: target });
         if (muted.has(k)) muted.delete(k);
         else muted.add(k);
+      } else if (roll < 0.87) {
+        // An earlier message goes: it leaves the counts of everyone past whose mark it was.
+        const [m] = sent.splice(Math.floor(rnd() * sent.length), 1);
+        if (m) await rest(m.author, 'DELETE', `/v1/messages/${m.id}`);
+        changed++;
+      } else {
+        // An earlier message gains or loses @channel: its mention moves in every count holding it.
+        const m = pick(sent);
+        m.text = m.text.includes('@channel') ? `edited ${step}` : `edited ${step} @channel`;
+        await rest(m.author, 'PATCH', `/v1/messages/${m.id}`, { text: m.text });
+        changed++;
       }
+      if (step % 15 === 14)
+        for (const u of people) for (const c of cids) await agree(u, c, [socks.get(u) as TestSocket]);
     }
     expect(muted.size).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThan(5);
     for (const u of people) for (const cid of cids) await agree(u, cid, [socks.get(u) as TestSocket]);
+    // The nodes added to passes they kept, so the run went through both ways of counting.
+    expect(await passes('kept')).toBeGreaterThan(keptBefore);
   }, 120_000);
 });

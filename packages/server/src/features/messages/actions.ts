@@ -493,6 +493,10 @@ export async function updateMessage(svc: Services, caller: Caller, id: string, t
       [{ type: 'message.updated', cid: row!.cid, seq, created_at: at.toISOString(), message }],
       row!.shadowed ? row!.userId : null,
     );
+    // @channel added or taken out moves every member's mention count but the author's: the
+    // event just logged says so to the unread pushes of every node (realtime/bus.ts).
+    const logged = out.at(-1);
+    if (cur.mentionedChannel !== row!.mentionedChannel && logged?.to === 'channel') logged.movesCounts = true;
     // Only people newly mentioned by the edit are notified (none, for a shadowed message).
     if (!row!.shadowed) {
       const reasons = await flagMentions(

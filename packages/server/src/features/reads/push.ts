@@ -33,9 +33,11 @@
  * (user, channel) pair and the totals of every user touched — however many messages the window
  * held. A member of a busy channel therefore costs at most one count per window, whatever the
  * channel's rate (a fan-out to 1,000 connected members at 20 msg/s halved the deliveries a second
- * with a 25 ms window). What one batch reads grows with the unread messages of those
- * members' channels (a total sums all of a user's channels through the index on (app, cid,
- * seq)); `parley_unread_push_counts_total` counts the (user, channel) reads.
+ * with a 25 ms window). A batch reads each channel's messages after a read mark once, and only
+ * those after the part this node kept from an earlier batch while the channel's messages have
+ * not changed (kept-passes.ts), so members who never read do not make it grow with the
+ * channel's history. `parley_unread_push_counts_total` counts the (user, channel) reads,
+ * `parley_unread_push_passes_total` the passes read whole or added to.
  */
 import type { EventOf } from '@parley/protocol';
 import { sql } from 'drizzle-orm';
@@ -44,7 +46,11 @@ import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
 import { type CountParts, countRows } from './count-rows.js';
+import { KeptPasses, type MarkRow, type PassRow } from './kept-passes.js';
 import { countable, takeUnreadRev } from './queries.js';
+
+/** What the push statement returns: the parts of count-rows.ts, its passes in kept-passes.ts' form. */
+type Parts = Omit<CountParts, 'byAuthor'> & { marks: MarkRow[]; passes: PassRow[] };
 
 /** Most (user, channel) keys in one batch; the rest go in the next. */
 const MAX_KEYS = 2_000;
@@ -88,6 +94,8 @@ export class UnreadPush implements UnreadPusher {
   private running: Promise<void> | null = null;
   private closed = false;
   private idle: (() => void)[] = [];
+  /** The passes of earlier batches, so a batch reads only what came since (kept-passes.ts). */
+  private readonly kept = new KeptPasses();
 
   constructor(private readonly svc: () => Services) {}
 
@@ -214,6 +222,7 @@ export class UnreadPush implements UnreadPusher {
       await pushCounts(
         svc,
         batch.map(([, key]) => key),
+        this.kept,
       );
     } catch (err) {
       // Counts are read again on the next change or reconnect; a push lost here is not retried.
@@ -224,18 +233,22 @@ export class UnreadPush implements UnreadPusher {
   }
 }
 
-async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
+async function pushCounts(svc: Services, keys: Key[], kept: KeptPasses): Promise<void> {
   if (keys.length === 0) return;
   const rev = await takeUnreadRev(svc);
   const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
+  const hints = JSON.stringify(kept.hints(keys));
   // One statement, so one snapshot: the parts the counts of queries.ts (`countsExpr`) are made
   // of, put together by `countRows`. The unread messages of a channel are read once per read
   // mark, not once per member: members who have not read since the same message share one
-  // pass, counted by author.
-  const [got] = await rows<{ parts: CountParts | string }>(
+  // pass, counted by author; and where this node kept that pass from an earlier batch and the
+  // channel's messages have not changed since (its `count_epoch`), only the messages after the
+  // kept part are read (kept-passes.ts).
+  const [got] = await rows<{ parts: Parts | string }>(
     svc.db,
     sql`
     with asked as (select * from json_to_recordset(${asked}::json) as a(app_id uuid, user_id text, cid text)),
+    kept as (select * from json_to_recordset(${hints}::json) as k(app_id uuid, cid text, r bigint, up_to bigint, epoch bigint)),
     pairs as (
       select a.app_id, a.user_id, m.cid from asked a
         join ${schema.members} m on m.app_id = a.app_id and m.user_id = a.user_id
@@ -248,19 +261,31 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
       select w.app_id, w.user_id, m.cid, m.muted, m.last_read_seq as r
       from who w join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
     ),
-    passes as materialized (
-      select k.app_id, k.cid, k.r, x.user_id as author, count(*)::int as n,
-        (count(*) filter (where x.mentioned_channel))::int as nc
+    -- Each (channel, read mark) with anything past the mark, and where its pass is read from:
+    -- after the kept part when the channel's messages are as they were, else after the mark.
+    marks as materialized (
+      select k.app_id, k.cid, k.r, c.last_seq, e.epoch,
+        case when kp.epoch = e.epoch and kp.up_to >= k.r and kp.up_to <= c.last_seq then kp.up_to else k.r end as lo
       from (select distinct app_id, cid, r from mem) k
-      join ${schema.messages} x on x.app_id = k.app_id and x.cid = k.cid and x.seq > k.r
+      join ${schema.channels} c on c.app_id = k.app_id and c.cid = k.cid and c.last_seq > k.r
+      cross join lateral (select coalesce((select ce.epoch from ${schema.channelCountEpochs} ce
+        where ce.app_id = k.app_id and ce.cid = k.cid), 0) as epoch) e
+      left join kept kp on kp.app_id = k.app_id and kp.cid = k.cid and kp.r = k.r
+    ),
+    passes as materialized (
+      select s.app_id, s.cid, s.lo, x.user_id as author, count(*)::int as n,
+        (count(*) filter (where x.mentioned_channel))::int as nc
+      from (select distinct app_id, cid, lo, last_seq from marks where lo < last_seq) s
+      join ${schema.messages} x on x.app_id = s.app_id and x.cid = s.cid and x.seq > s.lo and x.seq <= s.last_seq
       where ${countable}
-      group by k.app_id, k.cid, k.r, x.user_id
+      group by s.app_id, s.cid, s.lo, x.user_id
     )
     select json_build_object(
-      -- Only the memberships with something unread past their mark: the rest count 0.
+      -- Only the memberships with anything past their mark: the rest count 0.
       'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from mem m
-        where exists (select 1 from passes p where p.app_id = m.app_id and p.cid = m.cid and p.r = m.r)),
-      'byAuthor', (select coalesce(json_agg(json_build_array(app_id, cid, r, author, n, nc)), '[]'::json) from passes),
+        where exists (select 1 from marks k where k.app_id = m.app_id and k.cid = m.cid and k.r = m.r)),
+      'marks', (select coalesce(json_agg(json_build_array(app_id, cid, r, lo, last_seq, epoch)), '[]'::json) from marks),
+      'passes', (select coalesce(json_agg(json_build_array(app_id, cid, lo, author, n, nc)), '[]'::json) from passes),
       'mutes', (select coalesce(json_agg(json_build_array(mu.app_id, mu.user_id, mu.muted_user_id)), '[]'::json)
         from who w join ${schema.userMutes} mu on mu.app_id = w.app_id and mu.user_id = w.user_id),
       'flagged', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, author, n)), '[]'::json) from (
@@ -276,8 +301,11 @@ async function pushCounts(svc: Services, keys: Key[]): Promise<void> {
     ) as parts`,
   );
   if (!got) return;
-  const parts = typeof got.parts === 'string' ? (JSON.parse(got.parts) as CountParts) : got.parts;
-  const found = countRows(keys, parts);
+  const parts = typeof got.parts === 'string' ? (JSON.parse(got.parts) as Parts) : got.parts;
+  const { byAuthor, whole, kept: added } = kept.take(keys, parts.marks, parts.passes, parts.mem);
+  svc.metrics.unreadPasses.inc({ from: 'mark' }, whole);
+  svc.metrics.unreadPasses.inc({ from: 'kept' }, added);
+  const found = countRows(keys, { ...parts, byAuthor });
   svc.metrics.unreadPairs.inc(found.length);
   if (found.length === 0) return;
   // A user noted for everywhere hears every row of theirs through the bus; the others' rows go

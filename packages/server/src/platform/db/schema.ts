@@ -394,6 +394,30 @@ export const channelEvents = pgTable(
   (t) => [primaryKey({ columns: [t.appId, t.cid, t.seq] })],
 );
 
+/** Values of `channel_count_epochs.epoch`: a new one each time, never one seen before. */
+export const channelCountEpoch = pgSequence('channel_count_epoch');
+
+/**
+ * A channel's epoch: a new value when the channel is made and after any change to its messages
+ * that moves unread counts other than a new message (a delete, an edit of a column the counts
+ * read). The unread pushes' kept passes hold while it does not change
+ * (features/reads/kept-passes.ts); no row is epoch 0 (a channel made before migration 0054 that
+ * none of this has happened to). Written only by triggers on `channels` and `messages`, never by
+ * the send path, so a send takes no lock here; it goes with its channel.
+ */
+export const channelCountEpochs = pgTable(
+  'channel_count_epochs',
+  {
+    appId: uuid('app_id').notNull(),
+    cid: text('cid').notNull(),
+    epoch: bigint('epoch', { mode: 'number' }).notNull().default(sql`nextval('channel_count_epoch')`),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appId, t.cid] }),
+    foreignKey({ columns: [t.appId, t.cid], foreignColumns: [channels.appId, channels.cid] }).onDelete('cascade'),
+  ],
+);
+
 /**
  * Sparse per-user flags on messages: one row only where a flag exists (a mention, a save),
  * never one row per recipient per message.
