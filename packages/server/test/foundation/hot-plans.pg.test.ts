@@ -5,8 +5,8 @@
  * instead. Both kinds of plan of every declared statement must reach each table through the
  * index it declares, on a freshly migrated database that was never analyzed (empty tables, no
  * statistics: where a plan made at setup came out wrong, scanning the whole tenant on every
- * send), on one grown before its first ANALYZE (where the user probes went through a username
- * index of NULLs), on one analyzed while it held a few rows and grown since without a new ANALYZE (where
+ * send), on one grown large before its first ANALYZE (where the user probes went through a
+ * username index of NULLs, and the watch read's log page through a bitmap of the whole range), on one analyzed while it held a few rows and grown since without a new ANALYZE (where
  * the member probe read all of a user's memberships through `members_user_idx`), and on a
  * large analyzed one.
  *
@@ -98,15 +98,20 @@ function violations(s: HotStatement, plan: PlanNode): string[] {
     const rel = n['Relation Name'];
     if (rel !== undefined) {
       const want = s.reads[rel];
+      // One index, or several of which any will do (hot.ts).
+      const wanted: readonly (string | undefined)[] = typeof want === 'string' || want === undefined ? [want] : want;
       if (n['Node Type'] === 'ModifyTable') {
         for (const arbiter of n['Conflict Arbiter Indexes'] ?? []) {
           seen.add(rel);
-          if (arbiter !== want) out.push(`${n.Operation} on ${rel}: on conflict through ${arbiter}, want ${want}`);
+          if (!wanted.includes(arbiter))
+            out.push(`${n.Operation} on ${rel}: on conflict through ${arbiter}, want ${wanted.join(' or ')}`);
         }
       } else {
         seen.add(rel);
-        if (!SCAN_BY_INDEX.has(n['Node Type']) || n['Index Name'] !== want)
-          out.push(`${n['Node Type']} on ${rel}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}, want ${want}`);
+        if (!SCAN_BY_INDEX.has(n['Node Type']) || !wanted.includes(n['Index Name']))
+          out.push(
+            `${n['Node Type']} on ${rel}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}, want ${wanted.join(' or ')}`,
+          );
       }
     }
     for (const child of n.Plans ?? []) walk(child);
@@ -249,8 +254,12 @@ describe('hot statements', () => {
     // pages; an index of deduplicated NULLs (`username` of users made through the API) is a
     // page or two, and the connect probe of users once went through it and sorted: 0.12 ms of
     // PostgreSQL a connect at 1,100 users, growing with the tenant (the idle bench's tenant).
+    // With the large tenants beside it, the watch read's log page came through a Bitmap Heap
+    // Scan and a Sort of every event after `since`, and the inbox's flag probe through the
+    // (user, cid, seq) index with a filter.
     await fill([
       { app: '00000000-0000-7000-8000-00000000000e', channels: 0, users: 1_100, messages: 0, usernames: false },
+      ...LARGE,
     ]);
     const analyzed = await onSession((q) =>
       q(`select relname from pg_class where relname in (${TABLES.map((t) => `'${t}'`).join(', ')}) and reltuples >= 0`),

@@ -48,9 +48,11 @@ export const WATCH_PAGE = 500;
  * channel exists (the three rows as JSON, and where its page ends), then its log rows.
  *
  * Each probe has the shape that keeps it on its key on any statistics (hot.ts): the key's
- * trailing columns as a range, ordered by them. The log page is a row range over
- * (cid, seq) inside the tenant, which only the primary key of `channel_events` can serve in
- * order; its constant limit is the page size.
+ * trailing columns as a range, ordered by them. The log page is the channel's seqs
+ * (after, after + WATCH_PAGE], ordered by seq, which only the primary key of `channel_events`
+ * holds in order. Bounded by seq, not only by the limit: on a large log never analyzed the
+ * planner took a Bitmap Heap Scan and a Sort of the whole (after, last_seq] range, every event
+ * since the client's `since`, for one page of it.
  */
 const WATCH_READ = hotStatement({
   name: 'parley_watch_read',
@@ -87,8 +89,8 @@ select a.ord, null, null, null, null, e.seq, e.payload::text, e.shadow_of
 from a
 cross join lateral (
   select e.seq, e.payload, e.shadow_of from channel_events e
-  where e.app_id = a.app_id and (e.cid, e.seq) > (a.cid, a.after) and (e.cid, e.seq) <= (a.cid, a.up_to)
-  order by e.cid, e.seq limit ${WATCH_PAGE}
+  where e.app_id = a.app_id and e.cid = a.cid and e.seq > a.after and e.seq <= least(a.up_to, a.after + ${WATCH_PAGE})
+  order by e.seq limit ${WATCH_PAGE}
 ) e`,
 });
 
@@ -141,8 +143,9 @@ export async function readWatches(svc: Infra, reads: WatchRead[]): Promise<(Watc
     if (!f || after === null || end === null || end === undefined) continue;
     // A union's rows come in no promised order.
     const page = (pages.get(ord) ?? []).sort((x, y) => x.seq - y.seq);
-    // A full page covers the log only up to its last row.
-    const to = page.length >= WATCH_PAGE ? (page.at(-1)?.seq ?? after) : Math.max(after, end);
+    // The page reads at most WATCH_PAGE seqs past `after`: it covers the log up to there, or to
+    // the end when that is nearer (a full page ends at its last row, the same seq).
+    const to = Math.max(after, Math.min(end, after + WATCH_PAGE));
     f.log = { after, to, rows: page };
   }
   return found;

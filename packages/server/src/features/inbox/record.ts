@@ -336,7 +336,8 @@ const MESSAGE_FACTS = hotStatement({
     messages: 'messages_app_id_id_pk',
     channels: 'channels_app_id_cid_pk',
     members: 'members_app_id_cid_user_id_pk',
-    user_message_flags: 'user_message_flags_app_id_user_id_message_id_pk',
+    // The probe names the flag by both keys of the row: either index is an exact probe.
+    user_message_flags: ['user_message_flags_app_id_user_id_message_id_pk', 'flags_user_cid_idx'],
   },
   text: `select t.app_id, t.id, t.cid, t.user_id, t.text, t.parent_id, t.mentioned_here, t.mentioned_channel,
   c.type as channel_type,
@@ -345,7 +346,7 @@ const MESSAGE_FACTS = hotStatement({
   coalesce(mm.users, '[]'::jsonb) as members
 from json_to_recordset($1::json) as i(app_id uuid, id uuid)
 cross join lateral (
-  select t.app_id, t.id, t.cid, t.user_id, t.text, t.parent_id, t.mentioned_users, t.mentioned_here,
+  select t.app_id, t.id, t.cid, t.seq, t.user_id, t.text, t.parent_id, t.mentioned_users, t.mentioned_here,
     t.mentioned_channel, t.deleted_at, t.type, t.shadowed
   from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
 ) t
@@ -367,9 +368,9 @@ left join lateral (
   ) k
   cross join lateral (
     select f.user_id from user_message_flags f
-    where f.app_id = t.app_id and (f.user_id, f.message_id) between (k.user_id, t.id) and (k.user_id, t.id)
-      and f.mentioned
-    order by f.user_id, f.message_id limit 1
+    where f.app_id = t.app_id and (f.user_id, f.cid, f.seq) between (k.user_id, t.cid, t.seq) and (k.user_id, t.cid, t.seq)
+      and f.message_id = t.id and f.mentioned
+    order by f.user_id, f.cid, f.seq limit 1
   ) f
 ) fl on true
 left join lateral (

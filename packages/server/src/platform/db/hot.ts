@@ -10,8 +10,8 @@
  *
  * So each hot statement declares which index every table it reads must be reached through,
  * and `test/foundation/hot-plans.pg.test.ts` EXPLAINs its generic and custom plans on an empty,
- * never-analyzed database, on one analyzed while tiny and grown since, and on a large analyzed
- * one, and holds them to that. `Database.prepared`
+ * never-analyzed database, on one grown large before it was ever analyzed, on one analyzed while
+ * tiny and grown since, and on a large analyzed one, and holds them to that. `Database.prepared`
  * runs only registered statements, so a new one cannot skip the check. On PostgreSQL the send
  * lane's and the read lane's are planned once per connection of their pool, without sequential
  * scans, and the connection is replaced every five minutes (see index.ts). The plan test also
@@ -31,6 +31,9 @@
  *   of the user; the row range can only be searched in the primary key;
  * - an update of a row by its key as `insert … on conflict (key) do update`: the arbiter is the
  *   unique index itself, not a plan choice;
+ * - where two indexes are keys of a row and the planner takes one or the other by the state of
+ *   the statistics (`user_message_flags` by (user, message) or by (user, cid, seq)), the probe
+ *   names the row in both, so either is an exact probe, and `reads` lists both;
  * - no small index on the key's first column alone to tie with it: without statistics the
  *   planner costs an index by its pages, so an index of deduplicated NULLs beat the primary key
  *   and the Sort after it (the users' username indexes, now partial on `username is not null`).
@@ -49,10 +52,11 @@ export interface HotStatement {
   readonly text: string;
   /**
    * Table → the index every read of it must use (an Index Scan or Index Only Scan, or the
-   * arbiter of an `on conflict`). Tables it only inserts into (without `on conflict`) are not
-   * listed.
+   * arbiter of an `on conflict`), or the indexes of which it may use any: where the statement
+   * makes a probe exact on each of them (see the shapes above). Tables it only inserts into
+   * (without `on conflict`) are not listed.
    */
-  readonly reads: Readonly<Record<string, string>>;
+  readonly reads: Readonly<Record<string, string | readonly string[]>>;
   /**
    * Which connections it runs on (PostgreSQL): `send` (the default), the hot pool that only the
    * send path uses, so a send never waits for a connection behind anything else; `read`, a pool
