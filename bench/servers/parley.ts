@@ -96,11 +96,16 @@ serve(
     /** Where sends spent their time since the last call (mean ms per stage), and reset. */
     sendStages: async () => {
       const line = await stageMeans(server.svc.metrics.registry);
+      // The unread pushes over the same span: counts pushed, and passes read whole or added to.
+      const m = server.svc.metrics;
+      const counts = (await m.unreadPairs.get()).values[0]?.value ?? 0;
+      const passes = Object.fromEntries((await m.unreadPasses.get()).values.map((v) => [v.labels.from, v.value]));
+      const unread = `; unread pushes ${counts} (passes read whole ${passes.mark ?? 0}, added to ${passes.kept ?? 0})`;
       server.svc.metrics.registry.resetMetrics();
       // How late the event loop ran its callbacks over the same span: a send waits that long too.
       const lag = `; event-loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(2)} p99 ${(loopDelay.percentile(99) / 1e6).toFixed(2)} max ${(loopDelay.max / 1e6).toFixed(1)} ms`;
       loopDelay.reset();
-      return line + lag;
+      return line + unread + lag;
     },
     /** CPU profile of one measured window (BENCH_PROFILE_DIR): start… */
     profileStart: async () => {
