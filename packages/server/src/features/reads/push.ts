@@ -242,7 +242,7 @@ async function pushCounts(svc: Services, keys: Key[], kept: KeptPasses): Promise
   // of, put together by `countRows`. The unread messages of a channel are read once per read
   // mark, not once per member: members who have not read since the same message share one
   // pass, counted by author; and where this node kept that pass from an earlier batch and the
-  // channel's messages have not changed since (its `count_epoch`), only the messages after the
+  // channel's messages have not changed since (its count epoch), only the messages after the
   // kept part are read (kept-passes.ts).
   const [got] = await rows<{ parts: Parts | string }>(
     svc.db,
@@ -264,12 +264,12 @@ async function pushCounts(svc: Services, keys: Key[], kept: KeptPasses): Promise
     -- Each (channel, read mark) with anything past the mark, and where its pass is read from:
     -- after the kept part when the channel's messages are as they were, else after the mark.
     marks as materialized (
-      select k.app_id, k.cid, k.r, c.last_seq, e.epoch,
-        case when kp.epoch = e.epoch and kp.up_to >= k.r and kp.up_to <= c.last_seq then kp.up_to else k.r end as lo
+      select k.app_id, k.cid, k.r, c.last_seq, coalesce(ce.epoch, 0) as epoch,
+        case when kp.epoch = coalesce(ce.epoch, 0) and kp.up_to >= k.r and kp.up_to <= c.last_seq
+          then kp.up_to else k.r end as lo
       from (select distinct app_id, cid, r from mem) k
       join ${schema.channels} c on c.app_id = k.app_id and c.cid = k.cid and c.last_seq > k.r
-      cross join lateral (select coalesce((select ce.epoch from ${schema.channelCountEpochs} ce
-        where ce.app_id = k.app_id and ce.cid = k.cid), 0) as epoch) e
+      left join ${schema.channelCountEpochs} ce on ce.app_id = k.app_id and ce.cid = k.cid
       left join kept kp on kp.app_id = k.app_id and kp.cid = k.cid and kp.r = k.r
     ),
     passes as materialized (
