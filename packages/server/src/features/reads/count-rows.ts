@@ -58,11 +58,14 @@ interface Counted {
 }
 
 /** A pass's totals, and its counts by author ([unread, @channel]). */
-interface Pass {
+export interface Pass {
   n: number;
   nc: number;
   by: Map<string, [number, number]>;
 }
+
+/** Passes by app, cid and read mark. */
+export type Passes = Map<string, Map<string, Map<number, Pass>>>;
 
 /** What one app's rows of the batch come to: by cid, then read mark; by user; by user, then cid. */
 interface AppParts {
@@ -96,15 +99,25 @@ function inner<K, V>(m: Map<K, V>, k: K, make: () => V): V {
  * left out, as `GET /v1/me` counts them); a user asked for their totals alone gets one row with
  * `cid` null. A channel the user is not a member of counts 0.
  */
-export function countRows(asked: readonly AskedCounts[], parts: CountParts): CountRow[] {
+export function countRows(
+  asked: readonly AskedCounts[],
+  parts: Omit<CountParts, 'byAuthor'> & { byAuthor?: CountParts['byAuthor'] },
+  given?: Passes,
+): CountRow[] {
   const apps = new Map<string, AppParts>();
   const appOf = (app: string) =>
-    inner(apps, app, () => ({ passes: new Map(), mutes: new Map(), flagged: new Map(), users: new Map() }));
+    inner(apps, app, () => ({
+      passes: given?.get(app) ?? new Map(),
+      mutes: new Map(),
+      flagged: new Map(),
+      users: new Map(),
+    }));
   const newMap = () => new Map();
 
   // Each pass's totals, and its counts by author: a member's count is the total less their own
-  // and their muted authors' (a lookup each, not a walk over every author of the pass).
-  for (const row of parts.byAuthor) {
+  // and their muted authors' (a lookup each, not a walk over every author of the pass). The
+  // passes come made (`given`, kept-passes.ts) or as rows.
+  for (const row of parts.byAuthor ?? []) {
     const byMark = inner(appOf(row[0]).passes, row[1], newMap);
     const pass = inner(byMark, Number(row[2]), () => ({ n: 0, nc: 0, by: new Map() }) as Pass);
     pass.n += row[4];

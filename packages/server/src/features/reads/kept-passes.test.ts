@@ -18,8 +18,8 @@ function statement(kept: KeptPasses, messages: string[], r: number, epoch = 1) {
   return kept.take(asked, marks, parts, mem);
 }
 
-const counts = (rows: ReturnType<KeptPasses['take']>['byAuthor']) =>
-  Object.fromEntries(rows.map((row) => [row[3], row[4]]));
+const counts = (passes: ReturnType<KeptPasses['take']>['passes']) =>
+  Object.fromEntries([...(passes.get('a')?.get('c1')?.get(0)?.by ?? [])].map(([author, c]) => [author, c[0]]));
 
 describe('KeptPasses', () => {
   it('reads a pass whole once, then adds only what came since, until the epoch moves', () => {
@@ -27,16 +27,17 @@ describe('KeptPasses', () => {
     const messages = ['x', 'y', 'x'];
     let got = statement(kept, messages, 0);
     expect(got).toMatchObject({ whole: 1, kept: 0 });
-    expect(counts(got.byAuthor)).toEqual({ x: 2, y: 1 });
+    expect(counts(got.passes)).toEqual({ x: 2, y: 1 });
     messages.push('y', 'z');
     got = statement(kept, messages, 0);
     expect(got).toMatchObject({ whole: 0, kept: 1 });
-    expect(counts(got.byAuthor)).toEqual({ x: 2, y: 2, z: 1 });
+    expect(counts(got.passes)).toEqual({ x: 2, y: 2, z: 1 });
+    expect(got.passes.get('a')?.get('c1')?.get(0)).toMatchObject({ n: 5, nc: 0, upTo: 5 });
     // A message of the kept part went (a new epoch): the pass is read whole again.
     messages.splice(0, 1);
     got = statement(kept, messages, 0, 2);
     expect(got).toMatchObject({ whole: 1, kept: 0 });
-    expect(counts(got.byAuthor)).toEqual({ x: 1, y: 2, z: 1 });
+    expect(counts(got.passes)).toEqual({ x: 1, y: 2, z: 1 });
   });
 
   it('refuses to add to a pass it no longer holds as it told', () => {

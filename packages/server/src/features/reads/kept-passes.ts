@@ -17,7 +17,7 @@
  * channel row's lock, held to its commit), so one snapshot's `last_seq` bounds exactly what it
  * saw.
  */
-import type { AskedCounts, CountParts } from './count-rows.js';
+import type { AskedCounts, CountParts, Pass, Passes } from './count-rows.js';
 
 /** What the statement is told of a kept pass: [app, cid, read mark, up to, epoch]. */
 export type KeptHint = { app_id: string; cid: string; r: number; up_to: number; epoch: number };
@@ -31,11 +31,10 @@ export type MarkRow = [string, string, number, number, number, number];
 /** A part of a pass as the statement read it: [app, cid, from, author, count, @channel count]. */
 export type PassRow = [string, string, number, string, number, number];
 
-interface Kept {
+/** A pass (its totals and its counts by author) as read up to `upTo` at `epoch`. */
+interface Kept extends Pass {
   upTo: number;
   epoch: number;
-  /** By author: [count, @channel count]. */
-  by: Map<string, [number, number]>;
 }
 
 /** Most (author) entries kept over all passes; the least recently used passes go first. */
@@ -72,9 +71,10 @@ export class KeptPasses {
   }
 
   /**
-   * The statement's marks and parts made into whole passes (`byAuthor` of count-rows.ts), each
-   * kept for the next batch, with how many were read from the mark (`whole`) and how many added
-   * to a kept pass (`kept`); and the asked users' marks remembered.
+   * The statement's marks and parts made into this batch's passes (by app, cid and read mark, as
+   * `countRows` takes them), each kept for the next batch — a kept pass added to in place — with
+   * how many were read from the mark (`whole`) and how many added to a kept pass (`kept`); and
+   * the asked users' marks remembered.
    */
   take(asked: readonly AskedCounts[], marks: readonly MarkRow[], parts: readonly PassRow[], mem: CountParts['mem']) {
     const read = new Map<string, PassRow[]>();
@@ -84,33 +84,46 @@ export class KeptPasses {
       if (list) list.push(p);
       else read.set(key, [p]);
     }
-    const byAuthor: CountParts['byAuthor'] = [];
+    const passes: Passes = new Map();
     let whole = 0;
     for (const [app, cid, r0, from0, last0, epoch0] of marks) {
       const r = Number(r0);
       const from = Number(from0);
       const key = `${app}|${cid}|${r}`;
-      const had = this.passes.get(key);
-      const by = new Map<string, [number, number]>();
+      let pass = this.passes.get(key);
       if (from !== r) {
         // The statement added to the pass this node told it of: it must still be here, as told.
-        if (!had || had.upTo !== from) {
+        if (!pass || pass.upTo !== from) {
           this.drop(key);
           throw new Error(`unread push: no kept pass of ${cid} after ${r} up to ${from}`);
         }
-        for (const [author, c] of had.by) by.set(author, [c[0], c[1]]);
-      } else whole++;
+        this.passes.delete(key); // set again below: the most recently used
+      } else {
+        whole++;
+        this.drop(key);
+        pass = { n: 0, nc: 0, by: new Map(), upTo: 0, epoch: 0 };
+        this.weight++;
+      }
       for (const p of read.get(`${app}|${cid}|${from}`) ?? []) {
-        const c = by.get(p[3]);
+        pass.n += p[4];
+        pass.nc += p[5];
+        const c = pass.by.get(p[3]);
         if (c) {
           c[0] += p[4];
           c[1] += p[5];
-        } else by.set(p[3], [p[4], p[5]]);
+        } else {
+          pass.by.set(p[3], [p[4], p[5]]);
+          this.weight++;
+        }
       }
-      this.drop(key);
-      this.passes.set(key, { upTo: Number(last0), epoch: Number(epoch0), by });
-      this.weight += 1 + by.size;
-      for (const [author, c] of by) byAuthor.push([app, cid, r, author, c[0], c[1]]);
+      pass.upTo = Number(last0);
+      pass.epoch = Number(epoch0);
+      this.passes.set(key, pass);
+      const byCid = passes.get(app) ?? new Map<string, Map<number, Pass>>();
+      passes.set(app, byCid);
+      const byMark = byCid.get(cid) ?? new Map<number, Pass>();
+      byCid.set(cid, byMark);
+      byMark.set(r, pass);
     }
     while (this.weight > this.maxWeight) {
       const oldest = this.passes.keys().next();
@@ -130,7 +143,7 @@ export class KeptPasses {
       if (oldest.done) break;
       this.marks.delete(oldest.value);
     }
-    return { byAuthor, whole, kept: marks.length - whole };
+    return { passes, whole, kept: marks.length - whole };
   }
 
   /** How many passes are kept (tests, metrics). */

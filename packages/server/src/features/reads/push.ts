@@ -302,10 +302,10 @@ async function pushCounts(svc: Services, keys: Key[], kept: KeptPasses): Promise
   );
   if (!got) return;
   const parts = typeof got.parts === 'string' ? (JSON.parse(got.parts) as Parts) : got.parts;
-  const { byAuthor, whole, kept: added } = kept.take(keys, parts.marks, parts.passes, parts.mem);
+  const { passes, whole, kept: added } = kept.take(keys, parts.marks, parts.passes, parts.mem);
   svc.metrics.unreadPasses.inc({ from: 'mark' }, whole);
   svc.metrics.unreadPasses.inc({ from: 'kept' }, added);
-  const found = countRows(keys, { ...parts, byAuthor });
+  const found = countRows(keys, parts, passes);
   svc.metrics.unreadPairs.inc(found.length);
   if (found.length === 0) return;
   // A user noted for everywhere hears every row of theirs through the bus; the others' rows go
