@@ -13,13 +13,22 @@
  *   each (the `raw-each` server)  one `ws.send` per socket per message, as the `ws` README's
  *       broadcast does: one syscall per message per socket (the old ceiling, kept as a column
  *       that shows what coalescing is worth).
+ *   durable (the `raw-pg` server)  coalescing, but a message goes out only once PostgreSQL has
+ *       committed it (BENCH_DATABASE_URL): the messages that arrive while a commit is in flight
+ *       go into the next one, one multi-row INSERT of (room, body) each, at most
+ *       BENCH_RAW_PG_INFLIGHT (2) commits in flight, fanned out in the order they began. The
+ *       floor of a durable chat server on this machine: no auth, no parsing, one narrow table
+ *       with nothing but its primary key — what the disk and the cores cost before anything of
+ *       Parley's.
  */
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
+import pg from 'pg';
 import WebSocket, { WebSocketServer } from 'ws';
 import { serve, serverCommon } from '../lib/proc.js';
 
-const coalesce = (process.env.BENCH_RAW_MODE ?? 'coalesce') === 'coalesce';
+const mode = process.env.BENCH_RAW_MODE ?? 'coalesce';
+const coalesce = mode !== 'each';
 
 /** A text frame (FIN, opcode 1, unmasked, no RSV bits), header and payload in one Buffer. */
 function frameOf(payload: Buffer): Buffer {
@@ -71,6 +80,71 @@ function flushAll(): void {
 }
 
 const rooms = new Map<string, Set<Peer>>();
+
+/** Queue a payload, framed once, on every socket of the room (flushed once per tick). */
+function publish(room: string, payload: Buffer): void {
+  const set = rooms.get(room);
+  if (!set) return;
+  const frame = frameOf(payload);
+  for (const s of set) {
+    if (s.queue.length === 0) {
+      if (dirty.length === 0) setImmediate(flushAll);
+      dirty.push(s);
+    }
+    s.queue.push(frame);
+  }
+}
+
+/** durable: the group commit in front of `publish`. */
+const store = mode === 'durable' ? await groupCommit() : null;
+
+async function groupCommit(): Promise<(room: string, payload: Buffer) => void> {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) throw new Error('BENCH_RAW_MODE=durable needs BENCH_DATABASE_URL');
+  const inflightMax = Math.max(1, Number(process.env.BENCH_RAW_PG_INFLIGHT) || 2);
+  const pool = new pg.Pool({ connectionString: url, max: inflightMax });
+  await pool.query(
+    'create table if not exists messages (id bigserial primary key, room text not null, body text not null, created_at timestamptz not null default now())',
+  );
+  let pending: { room: string; payload: Buffer }[] = [];
+  let inflight = 0;
+  let scheduled = false;
+  // Batches fan out in the order their commits began, whichever commit returns first.
+  let order: Promise<void> = Promise.resolve();
+  const begin = () => {
+    scheduled = false;
+    while (inflight < inflightMax && pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      inflight++;
+      const stored = pool.query('insert into messages (room, body) select * from unnest($1::text[], $2::text[])', [
+        batch.map((m) => m.room),
+        batch.map((m) => m.payload.toString('utf8')),
+      ]);
+      order = order
+        .then(() => stored)
+        .then(() => {
+          for (const m of batch) publish(m.room, m.payload);
+        })
+        .catch((e: Error) => {
+          process.stderr.write(`raw-pg: commit failed: ${e.message}\n`);
+          process.exit(1);
+        })
+        .finally(() => {
+          inflight--;
+          begin();
+        });
+    }
+  };
+  return (room, payload) => {
+    pending.push({ room, payload });
+    // A tick's messages share a commit.
+    if (!scheduled && inflight < inflightMax) {
+      scheduled = true;
+      setImmediate(begin);
+    }
+  };
+}
 const http = createServer((_req, res) => res.writeHead(404).end());
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false, maxPayload: 64 * 1024 });
 
@@ -89,21 +163,13 @@ wss.on('connection', (ws, req) => {
     if (isBinary) return;
     const nl = data.indexOf(10);
     if (nl < 0) return;
-    const set = rooms.get(data.toString('latin1', 0, nl));
+    const room = data.toString('latin1', 0, nl);
+    const set = rooms.get(room);
     if (!set) return;
     const payload = data.subarray(nl + 1);
-    if (!coalesce) {
-      for (const s of set) if (s.ws.readyState === WebSocket.OPEN) s.ws.send(payload, { binary: false });
-      return;
-    }
-    const frame = frameOf(payload);
-    for (const s of set) {
-      if (s.queue.length === 0) {
-        if (dirty.length === 0) setImmediate(flushAll);
-        dirty.push(s);
-      }
-      s.queue.push(frame);
-    }
+    if (store) store(room, payload);
+    else if (coalesce) publish(room, payload);
+    else for (const s of set) if (s.ws.readyState === WebSocket.OPEN) s.ws.send(payload, { binary: false });
   });
   ws.on('error', () => ws.terminate());
   ws.on('close', () => {
@@ -117,7 +183,4 @@ wss.on('connection', (ws, req) => {
 
 await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
 const port = (http.address() as { port: number }).port;
-serve(
-  { ...serverCommon, sockets: () => wss.clients.size },
-  { url: `http://127.0.0.1:${port}`, mode: coalesce ? 'coalesce' : 'each' },
-);
+serve({ ...serverCommon, sockets: () => wss.clients.size }, { url: `http://127.0.0.1:${port}`, mode });

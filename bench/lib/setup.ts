@@ -13,19 +13,21 @@ import { signToken } from '../../packages/server/src/platform/auth.js';
 import { type Child, isStopping, killPid, spawnChild, trackPid } from './proc.js';
 
 /** Every server the bench can run. `raw` coalesces a tick's frames per socket (the ceiling);
- * `raw-each` is the old one-`ws.send`-per-delivery baseline. */
-export type Kind = 'parley' | 'raw' | 'raw-each' | 'sio' | 'ejabberd';
-export const KINDS: Kind[] = ['parley', 'raw', 'raw-each', 'sio', 'ejabberd'];
+ * `raw-each` is the old one-`ws.send`-per-delivery baseline; `raw-pg` is `raw` that sends a
+ * message only after PostgreSQL committed it (the durable floor; the chat mix only). */
+export type Kind = 'parley' | 'raw' | 'raw-each' | 'raw-pg' | 'sio' | 'ejabberd';
+export const KINDS: Kind[] = ['parley', 'raw', 'raw-each', 'raw-pg', 'sio', 'ejabberd'];
 export const NAMES: Record<Kind, string> = {
   parley: 'Parley',
   raw: 'raw ws (coalescing ceiling)',
   'raw-each': 'raw ws (one send per delivery)',
+  'raw-pg': 'raw ws + PostgreSQL commit (durable floor)',
   sio: 'Socket.IO 4',
   ejabberd: 'ejabberd 23.01 (MUC+MAM)',
 };
 /** The generator protocol each server speaks. */
 export const protoOf = (k: Kind): 'parley' | 'raw' | 'sio' | 'xmpp' =>
-  k === 'raw-each' ? 'raw' : k === 'ejabberd' ? 'xmpp' : k;
+  k === 'raw-each' || k === 'raw-pg' ? 'raw' : k === 'ejabberd' ? 'xmpp' : k;
 /** The packaged schema ejabberd's scratch databases are copied from (bench/ejabberd/setup.sh). */
 export const EJABBERD_TEMPLATE = process.env.BENCH_EJABBERD_DB || 'ejabberd_bench';
 export const EJABBERD_PASSWORD = 'bench';
@@ -146,7 +148,7 @@ export async function startServer(
   const script =
     kind === 'parley'
       ? 'servers/parley.ts'
-      : kind === 'raw' || kind === 'raw-each'
+      : kind === 'raw' || kind === 'raw-each' || kind === 'raw-pg'
         ? 'baselines/raw-ws.ts'
         : kind === 'ejabberd'
           ? 'servers/ejabberd.ts'
@@ -177,7 +179,7 @@ export async function startServer(
         BENCH_MIGRATE: i === 0 ? '1' : '0',
         BENCH_MASTER_KEY: masterKey,
         BENCH_RUN_ID: RUN_ID,
-        ...(kind === 'raw-each' ? { BENCH_RAW_MODE: 'each' } : {}),
+        ...(kind === 'raw-each' ? { BENCH_RAW_MODE: 'each' } : kind === 'raw-pg' ? { BENCH_RAW_MODE: 'durable' } : {}),
         ...opts.env,
         ...opts.nodeEnv?.(i),
       },

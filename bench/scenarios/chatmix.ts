@@ -85,7 +85,9 @@ export async function chatmix(
             ? await scratchDatabase('mix')
             : kind === 'ejabberd'
               ? await scratchDatabase('mix_ejabberd', EJABBERD_TEMPLATE)
-              : null;
+              : kind === 'raw-pg'
+                ? await scratchDatabase('mix_raw')
+                : null;
         const nodes = nodesOf(kind);
         server = await startServer(kind, { nodes, ...(db ? { databaseUrl: db.url } : {}), redis: nodes > 1 });
         const target = targetOf(server);
