@@ -276,6 +276,51 @@ describe('Connection write path', () => {
     expect(p!.server.bufferedAmount).toBeGreaterThan(0);
   });
 
+  it('lets a lazy frame wait for the next frame that may not, then both leave in order in one flush', async () => {
+    const ws = new FakeSocket();
+    const conn = connect(ws as unknown as WebSocket, fakeMetrics().metrics);
+    conn.sendLazy('{"type":"unread.updated","n":1}', 5_000);
+    conn.sendLazy('{"type":"unread.updated","n":2}', 5_000);
+    await new Promise((r) => setTimeout(r, 60)); // past two hold ticks: still held
+    expect(ws.sent).toEqual([]);
+    conn.send('{"type":"message.new"}');
+    await tick();
+    expect(ws.sent).toEqual([
+      '{"type":"unread.updated","n":1}',
+      '{"type":"unread.updated","n":2}',
+      '{"type":"message.new"}',
+    ]);
+    // Held again after that flush: a new hold, not the spent one.
+    conn.sendLazy('{"type":"unread.updated","n":3}', 5_000);
+    await tick();
+    expect(ws.sent).toHaveLength(3);
+  });
+
+  it('writes a lazy frame alone once its hold is over, and at once with no hold', async () => {
+    const ws = new FakeSocket();
+    const conn = connect(ws as unknown as WebSocket, fakeMetrics().metrics);
+    const t0 = performance.now();
+    conn.sendLazy('a', 80);
+    await tick();
+    expect(ws.sent).toEqual([]);
+    while (ws.sent.length === 0 && performance.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 5));
+    expect(ws.sent).toEqual(['a']);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    conn.sendLazy('b', 0);
+    await tick();
+    expect(ws.sent).toEqual(['a', 'b']);
+  });
+
+  it('drops the held frames of a connection closed before their time, and the hold lets it go', async () => {
+    const ws = new FakeSocket();
+    const conn = connect(ws as unknown as WebSocket, fakeMetrics().metrics);
+    conn.sendLazy('a', 30);
+    conn.close(1000, 'bye');
+    await new Promise((r) => setTimeout(r, 80)); // past its hold: nothing may come, so no condition to wait for
+    expect(ws.sent).toEqual([]);
+    expect(conn.releaseIfDue(performance.now())).toBe(true);
+  });
+
   it('holds frames while a channel replays and releases them in seq order, each once', () => {
     const ws = new FakeSocket();
     const conn = connect(ws as unknown as WebSocket, fakeMetrics().metrics);

@@ -101,6 +101,34 @@ function flushDirty(): void {
   if (failure !== undefined) throw failure;
 }
 
+/**
+ * Connections holding frames that may wait for company (`sendLazy`): each goes out with the
+ * connection's next frame that may not wait, or at its time, checked every `HOLD_TICK_MS`.
+ */
+let holding: Connection[] = [];
+let holdTimer: NodeJS.Timeout | null = null;
+const HOLD_TICK_MS = 25;
+
+function hold(conn: Connection): void {
+  holding.push(conn);
+  if (!holdTimer) {
+    holdTimer = setTimeout(releaseDue, HOLD_TICK_MS);
+    holdTimer.unref?.();
+  }
+}
+
+function releaseDue(): void {
+  holdTimer = null;
+  const now = performance.now();
+  const still: Connection[] = [];
+  for (const conn of holding) if (!conn.releaseIfDue(now)) still.push(conn);
+  holding = still;
+  if (holding.length > 0) {
+    holdTimer = setTimeout(releaseDue, HOLD_TICK_MS);
+    holdTimer.unref?.();
+  }
+}
+
 const NO_SUBS: ReadonlyMap<string, Subscription> = new Map();
 const NO_USERS: ReadonlySet<string> = new Set();
 
@@ -138,6 +166,8 @@ export class Connection {
   private queue: OutFrame[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
+  /** When frames queued by `sendLazy` must go at the latest (performance.now()); 0: none held. */
+  private heldUntil = 0;
   private closed = false;
   private readonly raw: RawSocket | null;
 
@@ -191,25 +221,61 @@ export class Connection {
    * same OutFrame to many connections to encode it once.
    */
   send(frame: string | OutFrame): void {
-    if (!this.isOpen) return;
+    if (this.enqueue(frame) && !this.flushScheduled) {
+      this.flushScheduled = true;
+      scheduleFlush(this);
+    }
+  }
+
+  /**
+   * Queue a frame that may wait up to `holdMs` for the connection's next frame that may not, and
+   * leave with it in one write (in the order queued), else alone at its time. A write is a
+   * syscall and a wakeup of the client's process: the unread pushes of a busy member, one for
+   * every few messages they get, each went out in a write of its own (the chat mix: 0.57 a
+   * delivery). Clients count the messages they get in the meantime themselves.
+   */
+  sendLazy(frame: string | OutFrame, holdMs: number): void {
+    if (!this.enqueue(frame) || this.flushScheduled || this.heldUntil > 0) return;
+    if (holdMs <= 0) {
+      this.flushScheduled = true;
+      scheduleFlush(this);
+      return;
+    }
+    this.heldUntil = performance.now() + holdMs;
+    hold(this);
+  }
+
+  /** For the hold timer: flush the held frames if their time has come; whether it let go of them. */
+  releaseIfDue(now: number): boolean {
+    if (this.heldUntil === 0 || this.closed) return true;
+    if (this.heldUntil > now) return false;
+    this.heldUntil = 0;
+    if (!this.flushScheduled && this.queue.length > 0) {
+      this.flushScheduled = true;
+      scheduleFlush(this);
+    }
+    return true;
+  }
+
+  /** Queue a frame unless the connection is closed or its reader too slow (then closed); whether queued. */
+  private enqueue(frame: string | OutFrame): boolean {
+    if (!this.isOpen) return false;
     const out = typeof frame === 'string' ? OutFrame.of(frame) : frame;
     // Bytes as they will sit in the socket's buffer, the same unit as bufferedAmount.
     this.queuedBytes += out.wire.length;
     if (this.queuedBytes + this.ws.bufferedAmount > this.maxQueuedBytes) {
       this.metrics.slowConsumers.inc();
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
-      return;
+      return false;
     }
     this.queue.push(out);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      scheduleFlush(this);
-    }
+    return true;
   }
 
   /** Write what is queued, in order; returns how many frames went out. */
   flush(): number {
     this.flushScheduled = false;
+    this.heldUntil = 0;
     const frames = this.queue;
     if (frames.length === 0) return 0;
     this.queue = [];

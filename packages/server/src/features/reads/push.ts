@@ -333,8 +333,11 @@ async function pushCounts(svc: Services, keys: Key[], kept: KeptPasses): Promise
     if (everywhere.has(`${r.app_id}|${r.user_id}`))
       published.push({ to: 'user', appId: r.app_id, userId: r.user_id, event });
     else {
+      // Moved by messages only: the push may wait (a message window at most) for the member's
+      // next delivery and leave in the same write (connection.ts `sendLazy`).
       const frame = JSON.stringify(event);
-      for (const conn of svc.hub.connectionsOf(r.app_id, r.user_id)) conn.send(frame);
+      for (const conn of svc.hub.connectionsOf(r.app_id, r.user_id))
+        conn.sendLazy(frame, svc.config.unreadPushMessagesMs);
     }
   }
   if (published.length > 0) svc.bus.publish(published);
