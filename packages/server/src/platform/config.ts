@@ -175,7 +175,8 @@ export interface Config {
   unreadPushMs: number;
   /**
    * Milliseconds a message's changes of its members' counts gather before they are read and
-   * pushed (`PARLEY_UNREAD_PUSH_MESSAGES_MS`); never less than `unreadPushMs`.
+   * pushed (`PARLEY_UNREAD_PUSH_MESSAGES_MS`), and the longest such a push waits for the member's
+   * next frame to leave with (realtime/connection.ts `sendLazy`); never less than `unreadPushMs`.
    */
   unreadPushMessagesMs: number;
   /**
