@@ -142,9 +142,12 @@ async function loadMessages(svc: Services, items: readonly { appId: string; mess
 }
 
 /**
- * Every other member of each message's channel (or just `only`) with what the decision needs,
- * keyed like `loadMessages`: one read for a whole job, not one a message (it was the one
- * statement every message of the production mix cost, bench/scenarios/prodmix.ts).
+ * Every other member of each message's channel (or just `only`) who has somewhere to be reached
+ * (a push subscription or device, or an active workspace membership for the email digest), with
+ * what the decision needs, keyed like `loadMessages`: one read for a whole job, not one a message
+ * (it was the one statement every message of the production mix cost,
+ * bench/scenarios/prodmix.ts). The members with nowhere to be reached are left out before their
+ * settings, mentions and bursts are read: nothing is decided for them.
  */
 async function candidatesOf(svc: Services, list: readonly Loaded[], only?: string): Promise<Map<string, Candidate[]>> {
   const out = new Map<string, Candidate[]>();
@@ -168,16 +171,19 @@ async function candidatesOf(svc: Services, list: readonly Loaded[], only?: strin
       o.level as channel_level,
       (i.everyone or exists (select 1 from ${schema.userMessageFlags} f
         where f.app_id = m.app_id and f.user_id = m.user_id and f.message_id = i.id and f.mentioned)) as flagged,
-      (exists (select 1 from ${schema.pushSubscriptions} p where p.app_id = m.app_id and p.user_id = m.user_id)
-        or exists (select 1 from ${schema.pushDevices} d where d.app_id = m.app_id and d.user_id = m.user_id)) as has_push,
-      exists (select 1 from ${schema.workspaceMembers} w
-        where w.app_id = m.app_id and w.user_id = m.user_id and w.deactivated_at is null) as has_email,
-      b.sent_at as burst_at
+      m.has_push, m.has_email, b.sent_at as burst_at
     from json_to_recordset(${input}::json)
       as i(ord int, app_id uuid, id uuid, cid text, author text, everyone boolean, collapse_key text, only_user text)
     cross join lateral (
-      select m.app_id, m.cid, m.user_id, m.muted, m.last_read_seq from ${schema.members} m
+      select m.app_id, m.cid, m.user_id, m.muted, m.last_read_seq, r.has_push, r.has_email from ${schema.members} m
+      cross join lateral (select
+        (exists (select 1 from ${schema.pushSubscriptions} p where p.app_id = m.app_id and p.user_id = m.user_id)
+          or exists (select 1 from ${schema.pushDevices} d where d.app_id = m.app_id and d.user_id = m.user_id)) as has_push,
+        exists (select 1 from ${schema.workspaceMembers} w
+          where w.app_id = m.app_id and w.user_id = m.user_id and w.deactivated_at is null) as has_email
+      ) r
       where m.app_id = i.app_id and m.cid = i.cid and m.user_id <> i.author and (i.only_user is null or m.user_id = i.only_user)
+        and (r.has_push or r.has_email)
     ) m
     left join ${schema.notificationSettings} s on s.app_id = m.app_id and s.user_id = m.user_id
     left join ${schema.channelNotificationSettings} o on o.app_id = m.app_id and o.user_id = m.user_id and o.cid = m.cid
@@ -335,9 +341,8 @@ async function notifyOne(
   const { msg, channel, threadUsers } = loaded;
   const collapseKey = collapseKeyOf(msg.cid, msg.parentId);
   const ctx = context ?? { candidates: await candidatesOf(svc, [loaded], only), senders: new Map(), bursts: new Map() };
-  const all = ctx.candidates.get(`${appId} ${msg.id}`) ?? [];
-  // Only those with somewhere to be reached matter.
-  const reachable = all.filter((c) => c.has_push || c.has_email);
+  // Only those with somewhere to be reached: `candidatesOf` reads no one else.
+  const reachable = ctx.candidates.get(`${appId} ${msg.id}`) ?? [];
   if (reachable.length === 0) return;
   const present = new Set(
     await svc.presence.present(
