@@ -111,22 +111,19 @@ const HOLD_TICK_MS = 25;
 
 function hold(conn: Connection): void {
   holding.push(conn);
-  if (!holdTimer) {
-    holdTimer = setTimeout(releaseDue, HOLD_TICK_MS);
-    holdTimer.unref?.();
-  }
+  if (!holdTimer) armHold();
+}
+
+function armHold(): void {
+  holdTimer = setTimeout(releaseDue, HOLD_TICK_MS);
+  holdTimer.unref?.();
 }
 
 function releaseDue(): void {
   holdTimer = null;
   const now = performance.now();
-  const still: Connection[] = [];
-  for (const conn of holding) if (!conn.releaseIfDue(now)) still.push(conn);
-  holding = still;
-  if (holding.length > 0) {
-    holdTimer = setTimeout(releaseDue, HOLD_TICK_MS);
-    holdTimer.unref?.();
-  }
+  holding = holding.filter((conn) => !conn.releaseIfDue(now));
+  if (holding.length > 0) armHold();
 }
 
 const NO_SUBS: ReadonlyMap<string, Subscription> = new Map();
@@ -221,10 +218,7 @@ export class Connection {
    * same OutFrame to many connections to encode it once.
    */
   send(frame: string | OutFrame): void {
-    if (this.enqueue(frame) && !this.flushScheduled) {
-      this.flushScheduled = true;
-      scheduleFlush(this);
-    }
+    if (this.enqueue(frame)) this.flushSoon();
   }
 
   /**
@@ -237,8 +231,7 @@ export class Connection {
   sendLazy(frame: string | OutFrame, holdMs: number): void {
     if (!this.enqueue(frame) || this.flushScheduled || this.heldUntil > 0) return;
     if (holdMs <= 0) {
-      this.flushScheduled = true;
-      scheduleFlush(this);
+      this.flushSoon();
       return;
     }
     this.heldUntil = performance.now() + holdMs;
@@ -250,11 +243,15 @@ export class Connection {
     if (this.heldUntil === 0 || this.closed) return true;
     if (this.heldUntil > now) return false;
     this.heldUntil = 0;
-    if (!this.flushScheduled && this.queue.length > 0) {
-      this.flushScheduled = true;
-      scheduleFlush(this);
-    }
+    if (this.queue.length > 0) this.flushSoon();
     return true;
+  }
+
+  /** Have what is queued written on the next flush of the process, once. */
+  private flushSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    scheduleFlush(this);
   }
 
   /** Queue a frame unless the connection is closed or its reader too slow (then closed); whether queued. */

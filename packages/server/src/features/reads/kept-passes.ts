@@ -17,7 +17,7 @@
  * channel row's lock, held to its commit), so one snapshot's `last_seq` bounds exactly what it
  * saw.
  */
-import type { AskedCounts, CountParts, Pass, Passes } from './count-rows.js';
+import { type AskedCounts, type CountParts, inner, type Pass, type Passes } from './count-rows.js';
 
 /** What the statement is told of a kept pass: [app, cid, read mark, up to, epoch]. */
 export type KeptHint = { app_id: string; cid: string; r: number; up_to: number; epoch: number };
@@ -119,11 +119,11 @@ export class KeptPasses {
       pass.upTo = Number(last0);
       pass.epoch = Number(epoch0);
       this.passes.set(key, pass);
-      const byCid = passes.get(app) ?? new Map<string, Map<number, Pass>>();
-      passes.set(app, byCid);
-      const byMark = byCid.get(cid) ?? new Map<number, Pass>();
-      byCid.set(cid, byMark);
-      byMark.set(r, pass);
+      inner(
+        inner(passes, app, () => new Map<string, Map<number, Pass>>()),
+        cid,
+        () => new Map<number, Pass>(),
+      ).set(r, pass);
     }
     while (this.weight > this.maxWeight) {
       const oldest = this.passes.keys().next();

@@ -50,7 +50,7 @@ import { KeptPasses, type MarkRow, type PassRow } from './kept-passes.js';
 import { countable, takeUnreadRev } from './queries.js';
 
 /** What the push statement returns: the parts of count-rows.ts, its passes in kept-passes.ts' form. */
-type Parts = Omit<CountParts, 'byAuthor'> & { marks: MarkRow[]; passes: PassRow[] };
+type Parts = CountParts & { marks: MarkRow[]; passes: PassRow[] };
 
 /** Most (user, channel) keys in one batch; the rest go in the next. */
 const MAX_KEYS = 2_000;
