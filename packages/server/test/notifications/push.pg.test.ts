@@ -49,6 +49,23 @@ async function sendAndSettle(from: string, cid: string, text: string, extra = {}
   return { m, pushes: pushesFor(m.id) };
 }
 
+/** How many times `parley_notify_reachable`, run on these messages of `appId`, read each table. */
+async function reachableLoops(appId: string, ids: string[]): Promise<(table: string) => number> {
+  const stmt = hotStatements().find((s) => s.name === 'parley_notify_reachable') as HotStatement;
+  const input = JSON.stringify(ids.map((id, ord) => ({ ord, app_id: appId, id })));
+  const [row] = await rows<{ 'QUERY PLAN': unknown }>(
+    h.database.db,
+    sql.raw(`explain (analyze, format json) ${stmt.text.replace('$1::json', `'${input}'::json`)}`),
+  );
+  const out = row?.['QUERY PLAN'];
+  type Node = { 'Relation Name'?: string; 'Actual Loops'?: number; Plans?: Node[] };
+  const plan = ((typeof out === 'string' ? JSON.parse(out) : out) as { Plan: Node }[])[0]?.Plan as Node;
+  const loops = (n: Node, rel: string): number =>
+    (n['Relation Name'] === rel ? (n['Actual Loops'] ?? 0) : 0) +
+    (n.Plans ?? []).reduce((a, c) => a + loops(c, rel), 0);
+  return (table) => loops(plan, table);
+}
+
 beforeAll(async () => {
   const tls = selfSignedCert();
   push = await startPushService(tls);
@@ -545,26 +562,44 @@ describe('the hand-off from the send path', () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await send(h, app, 'carol', quiet, `probe ${i}`)).id);
     await notificationsIdle(h);
-    const stmt = hotStatements().find((s) => s.name === 'parley_notify_reachable') as HotStatement;
-    const input = JSON.stringify(ids.map((id, ord) => ({ ord, app_id: app.id, id })));
-    const [row] = await rows<{ 'QUERY PLAN': unknown }>(
-      h.database.db,
-      sql.raw(`explain (analyze, format json) ${stmt.text.replace('$1::json', `'${input}'::json`)}`),
-    );
-    const out = row?.['QUERY PLAN'];
-    type Node = { 'Relation Name'?: string; 'Actual Loops'?: number; Plans?: Node[] };
-    const plan = ((typeof out === 'string' ? JSON.parse(out) : out) as { Plan: Node }[])[0]?.Plan as Node;
-    const loops = (n: Node, rel: string): number =>
-      (n['Relation Name'] === rel ? (n['Actual Loops'] ?? 0) : 0) +
-      (n.Plans ?? []).reduce((a, c) => a + loops(c, rel), 0);
-    expect(loops(plan, 'messages')).toBe(8);
-    expect(loops(plan, 'members')).toBe(1);
+    const loops = await reachableLoops(app.id, ids);
+    expect(loops('messages')).toBe(8);
+    expect(loops('members')).toBe(1);
     expect(
       await reachableItems(
         h.server.svc,
         ids.map((messageId) => ({ appId: app.id, messageId })),
       ),
     ).toEqual([]);
+  });
+
+  it('probes no member at all in an app where no one has a push target or a workspace', async () => {
+    const bare = await h.createApp('reach-nobody');
+    await h.users(bare, [
+      { id: 'erin', name: 'Erin' },
+      { id: 'finn', name: 'Finn' },
+    ]);
+    const cid = await channel(h, bare, 'erin', 'nobody', ['erin', 'finn']);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await send(h, bare, 'erin', cid, `unreachable ${i}`)).id);
+    await notificationsIdle(h);
+    const before = await reachableLoops(bare.id, ids);
+    expect([before('messages'), before('members')]).toEqual([3, 0]);
+    const items = ids.map((messageId) => ({ appId: bare.id, messageId }));
+    expect(await reachableItems(h.server.svc, items)).toEqual([]);
+    // Once one member can be reached, the members are probed again and the messages found.
+    const r = await h.call({
+      method: 'POST',
+      url: '/v1/push/web/subscriptions',
+      headers: await bare.user('finn'),
+      payload: { endpoint: push.subscribe().endpoint, keys: sub.keys },
+    });
+    expect(r.status).toBe(200);
+    const after = await reachableLoops(bare.id, ids);
+    expect([after('messages'), after('members')]).toEqual([3, 1]);
+    expect(await reachableItems(h.server.svc, items)).toEqual(
+      ids.map((messageId) => ({ appId: bare.id, messageId, cid })),
+    );
   });
 
   it("a job's messages, channels, thread parents, authors and members are read together, not per message", async () => {
