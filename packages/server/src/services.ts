@@ -162,6 +162,8 @@ export interface UnreadPusher {
   user(appId: string, userId: string, cid: string | null): void;
   /** A message moved the counts of these members of `cid`, connected to this node. */
   local(appId: string, cid: string, userIds: readonly string[]): void;
+  /** Each user's unread total across their channels (push badges); one read for all of them. */
+  totals(appId: string, userIds: readonly string[]): Promise<Map<string, number>>;
   /** Resolves once every change noted so far has been pushed. */
   settled(): Promise<void>;
   /** Push what is queued, then take nothing more (shutdown). */

@@ -140,6 +140,55 @@ describe('push decisions', () => {
     expect(p.payload.badge).toBe(me.body.unread.total);
   });
 
+  it('the badge stays the server unread count from push to push: messages since, a deletion, a muted author, a read', async () => {
+    const cid = await channel(h, app, 'alice', 'badge-kept', ['alice', 'bob', 'carol']);
+    const bob = await app.user('bob');
+    const total = async () =>
+      (await h.call({ method: 'GET', url: '/v1/me', headers: bob })).body.unread.total as number;
+    /**
+     * Mention bob, in a channel of its own (one push per channel per burst); his push's badge and
+     * GET /v1/me's total, once the push has come.
+     */
+    const badge = async (text: string) => {
+      const where = await channel(h, app, 'alice', `badge-kept-${text}`, ['alice', 'bob']);
+      const { m } = await sendAndSettle('alice', where, `@bob ${text}`);
+      return [(await pushed(m.id)).payload.badge, await total()];
+    };
+    const first = await badge('first');
+    expect(first[0]).toBe(first[1]);
+    // Later badges add the messages since to what the first one read.
+    const a = await send(h, app, 'alice', cid, 'plain one');
+    await send(h, app, 'carol', cid, 'from carol');
+    const second = await badge('second');
+    expect(second).toEqual([(first[1] as number) + 3, (first[1] as number) + 3]);
+    // A deletion changes what was counted: read again from the mark.
+    expect(
+      (await h.call({ method: 'DELETE', url: `/v1/messages/${a.id}`, headers: await app.user('alice') })).status,
+    ).toBe(200);
+    const third = await badge('third');
+    expect(third).toEqual([second[1], second[1]]);
+    // Carol's messages stop counting for bob once he mutes her.
+    const muted = await h.call({
+      method: 'POST',
+      url: '/v1/moderation/mutes',
+      headers: bob,
+      payload: { user_id: 'carol' },
+    });
+    expect(muted.status).toBe(200);
+    const fourth = await badge('fourth');
+    expect(fourth).toEqual([third[1] as number, third[1]]);
+    await h.call({ method: 'DELETE', url: '/v1/moderation/mutes/carol', headers: bob });
+    // Carol's message counts again (+1), one more (+1), then bob reads the channel: its two
+    // unread ones (carol's, the last) no longer count; the fifth mention's channel adds one.
+    const last = await send(h, app, 'alice', cid, 'before the read');
+    expect(
+      (await h.call({ method: 'POST', url: `/v1/channels/${cid}/read`, headers: bob, payload: { seq: last.seq } }))
+        .status,
+    ).toBe(200);
+    const fifth = await badge('fifth');
+    expect(fifth).toEqual([(fourth[1] as number) + 1, (fourth[1] as number) + 1]);
+  });
+
   it('mentions-only (the default) does not push a plain message; level all does', async () => {
     const cid = await channel(h, app, 'alice', 'levels', ['alice', 'bob']);
     const plain = await sendAndSettle('alice', cid, 'just chatting');

@@ -19,7 +19,6 @@ import type { JobKind } from '../../platform/jobs/queue.js';
 import type { NativePush } from '../../platform/push/native.js';
 import { loadVapidKeys, sendWebPush, type VapidKeys } from '../../platform/push/web-push.js';
 import type { Services } from '../../services.js';
-import { unreadTotalsOf } from '../reads/index.js';
 import { collapseKeyOf, type DecideOptions, decidePush, type PushReason, reasonOf } from './decide.js';
 import { defineDigestJob, queueDigest } from './digest.js';
 import { defineDndEndJobs } from './dnd-end.js';
@@ -456,7 +455,7 @@ async function pushToMany(
 ): Promise<void> {
   const appId = loaded.msg.appId;
   const users = recipients.map((r) => r.userId);
-  const badges = await unreadTotalsOf(svc, appId, users);
+  const badges = await svc.unread.totals(appId, users);
   const collapseId = collapseIdOf(collapseKey);
   // The bursts are recorded first: a retry of this job after a partial delivery does not push twice.
   const at = new Date(svc.clock());

@@ -4,6 +4,6 @@
  * features may import each other in is in docs/architecture.md (scripts/check-imports.mjs).
  */
 export { UnreadPush } from './push.js';
-export { unreadTotals, unreadTotalsOf } from './queries.js';
+export { unreadTotals } from './queries.js';
 export { readRoutes } from './routes.js';
 export { readSocket } from './socket.js';

@@ -23,9 +23,6 @@ const countsFor = sql`x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_r
 const mentionsMember = sql`(x.mentioned_channel or exists (select 1 from ${schema.userMessageFlags} f
       where f.app_id = x.app_id and f.user_id = m.user_id and f.message_id = x.id and f.mentioned))`;
 
-/** SQL: unread count of member row alias `m`. */
-const unreadExpr = sql`(select count(*) from ${schema.messages} x where ${countsFor})`;
-
 /**
  * SQL: both counts of member row alias `m` in one pass over its unread messages, as a LATERAL
  * subquery's columns `unread` and `mentions`.
@@ -85,25 +82,4 @@ export async function unreadTotals(svc: Services, appId: string, userId: string)
     channels: Number(row?.channels ?? 0),
     rev,
   };
-}
-
-/** Unread totals (messages only) of several users of one app at once: one statement, for push badges. */
-export async function unreadTotalsOf(
-  svc: Services,
-  appId: string,
-  userIds: readonly string[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>(userIds.map((u) => [u, 0]));
-  if (userIds.length === 0) return out;
-  const r = await rows<{ user_id: string; total: number }>(
-    svc.db,
-    sql`
-    select m.user_id, coalesce(sum(u.unread), 0)::int as total
-    from ${schema.members} m, lateral (select ${unreadExpr} as unread) u
-    where m.app_id = ${appId} and m.user_id in (select jsonb_array_elements_text(${JSON.stringify(userIds)}::jsonb))
-      and not m.muted
-    group by m.user_id`,
-  );
-  for (const row of r) out.set(row.user_id, Number(row.total));
-  return out;
 }
