@@ -96,9 +96,15 @@ export class UnreadPush implements UnreadPusher {
   private idle: (() => void)[] = [];
   /** The passes of earlier batches, so a batch reads only what came since (kept-passes.ts). */
   private readonly kept = new KeptPasses();
-  /** The badges' passes (`totals`), and the read before the next one's. */
+  /** The badges' passes (`totals`), the asks waiting for the next read, and whether one runs. */
   private readonly badgePasses = new KeptPasses();
-  private badgeRead: Promise<void> = Promise.resolve();
+  private badgeAsks: {
+    appId: string;
+    userIds: readonly string[];
+    resolve: (totals: Map<string, number>) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  private badgeReading = false;
 
   constructor(private readonly svc: () => Services) {}
 
@@ -134,22 +140,43 @@ export class UnreadPush implements UnreadPusher {
    * its own kept between calls, so a badge reads only the messages since the last one of the
    * same channel and read mark. Read whole each time, a badge cost every unread message of
    * every channel of its user: PostgreSQL's time a push grew with what its users never read
-   * (in the production mix, 2,005 blocks a call after a few seconds). One read at a time.
+   * (in the production mix, 2,005 blocks a call after a few seconds). One read at a time, for
+   * every ask waiting.
    */
   totals(appId: string, userIds: readonly string[]): Promise<Map<string, number>> {
-    const run = this.badgeRead.then(async () => {
-      const out = new Map<string, number>(userIds.map((u) => [u, 0]));
-      if (userIds.length === 0) return out;
-      const keys = userIds.map((userId) => ({ appId, userId, cid: null }));
-      const { found } = await readCounts(this.svc(), keys, this.badgePasses);
-      for (const r of found) out.set(r.user_id, Number(r.total));
-      return out;
+    if (userIds.length === 0) return Promise.resolve(new Map());
+    return new Promise((resolve, reject) => {
+      this.badgeAsks.push({ appId, userIds, resolve, reject });
+      if (this.badgeReading) return;
+      this.badgeReading = true;
+      // After this turn's other asks, so they make one read with it.
+      queueMicrotask(() => void this.readBadges());
     });
-    this.badgeRead = run.then(
-      () => {},
-      () => {},
-    );
-    return run;
+  }
+
+  /**
+   * Read the badges asked for, all of those waiting in one statement (a job's channels push at
+   * once, each message's recipients asking for theirs: a statement each cost more in planning
+   * and in its JSON than in counting), until none wait.
+   */
+  private async readBadges(): Promise<void> {
+    try {
+      while (this.badgeAsks.length > 0) {
+        const asks = this.badgeAsks.splice(0);
+        const keys = new Map<string, AskedCounts>();
+        for (const a of asks)
+          for (const userId of a.userIds) keys.set(`${a.appId}|${userId}`, { appId: a.appId, userId, cid: null });
+        try {
+          const { found } = await readCounts(this.svc(), [...keys.values()], this.badgePasses);
+          const totals = new Map(found.map((r) => [`${r.app_id}|${r.user_id}`, Number(r.total)]));
+          for (const a of asks) a.resolve(new Map(a.userIds.map((u) => [u, totals.get(`${a.appId}|${u}`) ?? 0])));
+        } catch (err) {
+          for (const a of asks) a.reject(err);
+        }
+      }
+    } finally {
+      this.badgeReading = false;
+    }
   }
 
   /** Resolves once every change noted so far has been pushed (tests, shutdown). */
