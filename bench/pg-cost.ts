@@ -13,11 +13,12 @@
  *
  *   node --import tsx bench/pg-cost.ts --pg postgres://postgres@127.0.0.1:5433/postgres
  *        [--messages 5000] [--concurrency 64] [--channels 1] [--stored 0] [--postmaster-pid N]
- *        [--top 25] [--json FILE] [--keep] [--config '{"inbox":false}']
+ *        [--top 25] [--json FILE] [--keep] [--config '{"inbox":false}'] [--badges]
  *
  * `--stored N` first writes N messages (and their log rows, with search vectors) straight into
  * the first channel with `generate_series`, so the sends land on tables that size. The
  * database is a new one (dropped at the end unless `--keep`), analyzed before the sends.
+ * `--badges` then times a push's badge read (three users' unread totals, all of it unread).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Then time push badges' reads (unread totals) of three users with everything stored unread.
+    badges: { type: 'boolean', default: false },
     // Server settings to change, as JSON (`{"inbox":false}`): what a feature costs, by its absence.
     config: { type: 'string', default: '{}' },
   },
@@ -253,6 +256,21 @@ try {
     console.log(
       `| \`${c.query.slice(0, 140).replaceAll('|', '\\|')}\` | ${c.toplevel ? 'top' : 'nested'} | ${f(c.calls, 3)} | ${f(c.us)} | ${f(c.calls ? c.us / c.calls : 0)} | ${f(c.blocks)} | ${f(c.dirtied, 2)} | ${f(c.rows, 2)} |`,
     );
+  if (values.badges) {
+    // A push's badges (features/reads/push.ts `totals`): u2–u4's unread totals, read 40 times,
+    // each after one more send of u1's.
+    const ms: number[] = [];
+    let totals = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      await sendMessage(server.svc, caller('u1'), cids[0] as string, { text: `badge ${i}` });
+      const s = performance.now();
+      totals = await server.svc.unread.totals(appCtx.id, ['u2', 'u3', 'u4']);
+      ms.push(performance.now() - s);
+    }
+    console.log(
+      `\nbadges of u2–u4 (${[...totals.values()].join(', ')} unread): p50 ${f(pct(ms, 50), 2)} ms, p99 ${f(pct(ms, 99), 2)} ms`,
+    );
+  }
   if (values.json) writeFileSync(values.json, JSON.stringify({ summary, statements: costs }, null, 1));
 } finally {
   await server.app.close();
