@@ -1,8 +1,10 @@
 /**
  * Serving the documentation site (docs/ built by VitePress: docs/.vitepress/config.mjs) at
  * `/docs/`, so a server carries its own docs, offline. The API's Swagger UI lives beside it at
- * `/docs/api/` (app.ts). One route per file, as for the web app (web.ts): nothing else under
- * `/docs` becomes "known", and a path with no file is the API's JSON 404.
+ * `/docs/api/` (app.ts). One route, `GET /docs/*`, serves the files listed at start, and a
+ * path with no file is the API's JSON 404. A route per file, as for the web app's few (web.ts),
+ * was about 1,300 routes for the site's 443 files, each compiled into the router at start: a
+ * tenth of a first start.
  *
  * Its pages get a CSP of their own: scripts only from our origin plus the hashes of the inline
  * scripts VitePress writes into each page (the site data, the dark-mode switch), and inline
@@ -41,19 +43,42 @@ export function docsCsp(scriptHashes: readonly string[]): string {
 export async function registerDocsSite(app: FastifyInstance, dir: string | undefined): Promise<boolean> {
   if (!dir) return false;
   const root = path.resolve(dir);
-  let files: string[];
+  let served: Set<string>;
   try {
-    files = readdirSync(root, { recursive: true }).map(String);
+    served = new Set(
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile())
+        // `parentPath` from Node 20.12, `path` before it.
+        .map((d) =>
+          path
+            .relative(root, path.join(d.parentPath ?? d.path, d.name))
+            .split(path.sep)
+            .join('/'),
+        ),
+    );
   } catch {
     return false;
   }
-  if (!files.includes('index.html')) return false;
-  const pages = new Set(files.filter((f) => f.endsWith('.html')).map((f) => f.split(path.sep).join('/')));
+  if (!served.has('index.html')) return false;
+  const pages = new Set([...served].filter((f) => f.endsWith('.html')));
+  /** The file a path under `/docs/` names ('' and a folder: its index.html), if the site has it. */
+  const fileOf = (url: string): string | undefined => {
+    const pathname = url.split('?')[0] ?? '';
+    if (pathname === '/docs') return 'index.html';
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname.slice(DOCS_PREFIX.length));
+    } catch {
+      return undefined;
+    }
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+    return served.has(rel) ? rel : undefined;
+  };
   /** Each page's CSP, by the path it is served at: hashed on its first request (the pages weigh MBs). */
   const csp = new Map<string, string>();
   const policyOf = (url: string): string | undefined => {
-    const rel = url === '/docs' || url === DOCS_PREFIX ? 'index.html' : url.slice(DOCS_PREFIX.length);
-    if (!pages.has(rel)) return undefined;
+    const rel = fileOf(url);
+    if (rel === undefined || !pages.has(rel)) return undefined;
     let policy = csp.get(rel);
     if (policy === undefined) {
       try {
@@ -71,21 +96,25 @@ export async function registerDocsSite(app: FastifyInstance, dir: string | undef
     // replaces the API's. Not on a 304, whose headers would replace the cached page's (headers.ts).
     child.addHook('onSend', async (req, reply) => {
       if (reply.statusCode === 304) return;
-      const policy = policyOf(req.url.split('?')[0] ?? '');
+      const policy = policyOf(req.url);
       if (policy) reply.header('content-security-policy', policy);
     });
+    // `serve: false`: no routes of its own (it would glob the folder and add one per file), only
+    // `reply.sendFile`, which the one route below calls for a listed file.
     await child.register(fastifyStatic, {
       root,
-      prefix: DOCS_PREFIX,
-      wildcard: false,
-      redirect: false, // `/docs` is redirected to `/docs/` below: the site's router wants the slash
-      decorateReply: false,
+      serve: false,
       cacheControl: false, // set below, per file
       setHeaders(res, file) {
         // VitePress puts a content hash in every asset name: those never change.
         const immutable = file.startsWith(path.join(root, 'assets') + path.sep);
         res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
+    });
+    child.get(`${DOCS_PREFIX}*`, { schema: { hide: true } }, (req, reply) => {
+      const rel = fileOf(req.url);
+      if (rel === undefined) return reply.callNotFound();
+      return reply.sendFile(rel);
     });
   });
   return true;

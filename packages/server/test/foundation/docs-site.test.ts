@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../harness.js';
 
 const INLINE = 'window.__VP_SITE_DATA__ = {};';
+const GUIDE = 'window.__GUIDE__ = 1;';
 const sha = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
 let dir: string;
 let h: Harness;
@@ -20,9 +21,11 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'parley-docsdir-'));
   mkdirSync(path.join(dir, 'assets'));
   mkdirSync(path.join(dir, 'protocol'));
+  mkdirSync(path.join(dir, 'guide'));
   writeFileSync(path.join(dir, 'index.html'), `<!doctype html><script>${INLINE}</script><h1>Parley</h1>`);
   writeFileSync(path.join(dir, 'protocol', 'webhooks.html'), '<!doctype html><h1>Webhooks</h1>');
   writeFileSync(path.join(dir, 'assets', 'app.Ab12.js'), 'console.log(1)');
+  writeFileSync(path.join(dir, 'guide', 'index.html'), `<!doctype html><script>${GUIDE}</script><h1>Guide</h1>`);
   h = await startHarness({ docsDir: dir });
 });
 afterAll(async () => {
@@ -68,6 +71,42 @@ describe('the documentation site', () => {
       const missing = await h.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
       expect(missing.statusCode, url).toBe(404);
       expect(missing.headers['content-type'], url).toMatch(/json/);
+    }
+  });
+
+  it("serves a folder's index.html at the folder's path, HEAD as GET, and only the files listed at start", async () => {
+    const guide = await h.app.inject({ method: 'GET', url: '/docs/guide/?from=search' });
+    expect(guide.statusCode).toBe(200);
+    expect(guide.body).toContain('<h1>Guide</h1>');
+    expect(policy(guide.headers['content-security-policy'])['script-src']).toEqual(["'self'", sha(GUIDE)]);
+    const head = await h.app.inject({ method: 'HEAD', url: '/docs/protocol/webhooks.html' });
+    expect(head.statusCode).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['cache-control']).toBe('no-cache');
+    // Written after the start: not served (a rebuild needs a restart), nor is anything outside.
+    writeFileSync(path.join(dir, 'late.html'), '<h1>Late</h1>');
+    for (const url of [
+      '/docs/late.html',
+      '/docs/guide',
+      '/docs/assets',
+      '/docs/../package.json',
+      '/docs/%2e%2e/package.json',
+    ]) {
+      const r = await h.app.inject({ method: 'GET', url });
+      expect(r.statusCode, url).toBe(404);
+      expect(r.json().error.code, url).toBe('NOT_FOUND');
+    }
+    // A path that is not percent-encoding: the router's typed 400, as anywhere else.
+    const bad = await h.app.inject({ method: 'GET', url: '/docs/%E0%A4%A' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('answers another method with the JSON 404: the site is not the API', async () => {
+    for (const url of ['/docs/index.html', '/docs/nothing']) {
+      const r = await h.app.inject({ method: 'POST', url, payload: {} });
+      expect(r.statusCode, url).toBe(404);
+      expect(r.json().error.code, url).toBe('NOT_FOUND');
     }
   });
 

@@ -4,6 +4,8 @@
  * migrations; nothing above this file knows which one it has.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
@@ -86,6 +88,30 @@ export function dataFolderStart(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${m[1]}${m[2]}`];
 }
 
+type PgliteArtifacts = { pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob };
+
+/**
+ * PGlite's WebAssembly, compiled, and its file system bundle, read while a first start copies
+ * the template on its thread. \`PGlite.create\` reads and compiles them itself once called, after
+ * the copy, and the compile (V8's, off the main thread) left the main thread idle. Anything
+ * amiss (a PGlite that names its files otherwise): nothing, and PGlite loads its own.
+ */
+function pgliteArtifacts(): Promise<PgliteArtifacts> {
+  let dist: string;
+  try {
+    dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  } catch {
+    return Promise.resolve({});
+  }
+  return Promise.all([
+    readFile(path.join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)),
+    readFile(path.join(dist, 'pglite.data')).then((bytes) => new Blob([bytes])),
+  ]).then(
+    ([pgliteWasmModule, fsBundle]) => ({ pgliteWasmModule, fsBundle }),
+    () => ({}),
+  );
+}
+
 /**
  * A PGlite in the data folder or in memory, new ones made from the template when asked;
  * `fresh` when this open made a data folder's database from the template.
@@ -99,14 +125,16 @@ async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; fres
     const pgdata = path.join(opts.dataDir, 'pgdata');
     // Only a first start copies: an existing database is opened as it is (and migrated after).
     let fresh = false;
+    let artifacts: Promise<PgliteArtifacts> = Promise.resolve({});
     if (opts.template !== false && !existsSync(pgdata)) {
       const template = await databaseTemplate(templateOpts);
       if (template) {
+        artifacts = pgliteArtifacts();
         await copyTemplate(template, pgdata);
         fresh = true;
       }
     }
-    return { client: await PGlite.create({ dataDir: pgdata, parsers, startParams }), fresh };
+    return { client: await PGlite.create({ dataDir: pgdata, parsers, startParams, ...(await artifacts) }), fresh };
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   const client = await PGlite.create({
