@@ -3,7 +3,7 @@ import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import SlowestFiles from './scripts/slowest-files.js';
-import { splitBackend } from './scripts/test-split.mjs';
+import { BOTH_BACKENDS, splitBackend } from './scripts/test-split.mjs';
 
 /**
  * Three tiers, each a project per database backend, so a tier can run alone and `npm test`
@@ -142,24 +142,12 @@ function project(name: string, include: string[], exclude: string[], env: Record
  * the next commit's another half. Run on both, the suite outgrew CI's 90 minutes on a slow day
  * (the server tier alone took 13 min on PGlite and 11 on PostgreSQL, 2026-11-29).
  *
- * The files about the database itself run on both every time (BOTH_BACKENDS), as do the rest
- * of the slow tier's `*.pg.test.ts` (crash, backup, chaos: each backend's own path through a
- * real process). Without the variable `npm test` runs every such file on both.
+ * The files about the database itself, and those with a test or a check for one backend only,
+ * run on both every time (BOTH_BACKENDS, scripts/test-split.mjs), as do the rest of the slow
+ * tier's `*.pg.test.ts` (crash, backup, chaos: each backend's own path through a real process).
+ * Without the variable `npm test` runs every such file on both.
  */
 const split = process.env.PARLEY_TEST_SPLIT;
-const BOTH_BACKENDS = [
-  'packages/server/test/foundation/migrations.pg.test.ts',
-  'packages/server/test/foundation/newer-database.pg.test.ts',
-  'packages/server/test/foundation/vacuum.pg.test.ts',
-  'packages/server/test/foundation/hot-plans.pg.test.ts',
-  'packages/server/test/foundation/tenancy.pg.test.ts',
-  'packages/server/test/foundation/idempotency.pg.test.ts',
-  'packages/server/test/admin/backup.pg.test.ts',
-  'packages/server/test/jobs/template-queues.pg.test.ts',
-  'packages/server/test/messaging/concurrency.pg.test.ts',
-  'packages/server/test/messaging/query-cost.pg.test.ts',
-  'packages/server/test/smoke.pg.test.ts',
-];
 
 /** Under PARLEY_TEST_SPLIT, the split files of each backend: each runs on its backend only. */
 function splitFiles(): { pglite: string[]; postgres: string[] } {

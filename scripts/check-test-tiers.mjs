@@ -4,8 +4,10 @@
 // tier's globs name would otherwise never run, in CI or anywhere. Asks Vitest itself, with the
 // real config, which project would run each file, so the globs are read as Vitest reads them.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createVitest } from 'vitest/node';
+import { BOTH_BACKENDS, checksOneBackend } from './test-split.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 // The PostgreSQL projects exist only with DATABASE_URL; nothing connects to it here.
@@ -49,6 +51,15 @@ try {
     }
     if (!isPg && onPostgres.length > 0) {
       problems.push(`${file}: not a *.pg.test.ts, yet in ${onPostgres.join(' and ')}`);
+    }
+    // Under CI's split (vitest.config.ts) a file of the server tier or the fuzz suite runs on
+    // one backend a commit: one with a test or a check for one backend only would miss it in
+    // half the commits' CI, unless it runs on both.
+    const split = isPg && (tierOf(onPglite[0]) === 'server' || file.startsWith('packages/server/test/fuzz/'));
+    if (split && !BOTH_BACKENDS.includes(file) && checksOneBackend(readFileSync(abs, 'utf8'))) {
+      problems.push(
+        `${file}: has a test or a check for one backend only; add it to BOTH_BACKENDS (scripts/test-split.mjs), or CI's split leaves it out on half the commits`,
+      );
     }
   }
 } finally {
