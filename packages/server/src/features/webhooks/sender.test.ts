@@ -97,7 +97,11 @@ describe('WebhookSender', () => {
   it('times out a request that waits for a connection another request holds, by its own time limit', async () => {
     const s = senderWith({ timeoutMs: 300, connections: 1 });
     try {
-      const first = s.post('ep', `${base}/hang`, JSON_HEADERS, '{}');
+      // The first holds the only connection past the second's limit. With the same limit for
+      // both, the first's abort could free the connection before the second's timer fired (a
+      // loaded machine runs late timers late, and not all equally), and the second was
+      // rightly answered within its limit.
+      const first = s.post('ep', `${base}/hang`, JSON_HEADERS, '{}', { timeoutMs: 2_500 });
       // Queued behind the first on the endpoint's only connection.
       const second = s.post('ep', `${base}/echo`, JSON_HEADERS, '{}');
       const [a, b] = await Promise.all([first, second]);
