@@ -586,8 +586,15 @@ export class Channel {
     const now = c.readRevs?.[this.client.me];
     if (unsent.rev !== undefined && now !== undefined && now > unsent.rev) {
       // Your mark moved on the server since (a read or mark unread on another device, or this
-      // one's request did land): that is the later word, and the state already holds it.
-      this.client.updateChannel(this.cid, ({ unsentRead: _, ...cur }) => cur);
+      // one's request did land): that is the later word, and the state already holds it. Its
+      // counts may not: a push applied before the resync's snapshot brought the server's mark
+      // was settled against this device's (all read here), and a snapshot at the same seq does
+      // not replace pushed counts. So they are read again, as the server has them.
+      this.client.updateChannel(this.cid, ({ unsentRead: _, unreadRev: _r, ...cur }) => cur);
+      const q = await this.client.http
+        .call<QueryChannelsResponse>('POST', '/v1/channels/query', { filter: { cid: this.cid } })
+        .catch(() => null); // counted again at the next read, push or reconnect
+      for (const c of q?.channels ?? []) this.client.putChannel(c);
       return;
     }
     await this.sendMark(unsent.seq);

@@ -570,6 +570,34 @@ describe('messages', () => {
     expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
   });
 
+  it('the same when the phone went offline before the desktop read: its counts come back from the server', async () => {
+    const { cid, a } = await group();
+    const bobCh = bob.channel('group', cid.split(':')[1] as string);
+    const sent: LocalMessage[] = [];
+    for (const t of ['q1', 'q2', 'q3']) sent.push(await bobCh.sendMessage({ text: t }));
+    await until(() => alice.state.get().channels[cid]?.unreadCount === 3, 5_000, 'three unread');
+    const desktop = await connect('alice');
+    const there = desktop.channel('group', cid.split(':')[1] as string);
+    await there.watch();
+
+    // The phone goes offline first, so it never hears of the desktop's read; it reads offline
+    // too (all read, here), then the desktop marks unread from the second on.
+    alice.pauseConnection();
+    await until(() => alice.state.get().connection !== 'online', 5_000, 'alice offline');
+    await there.markRead();
+    await expect(a.markRead()).rejects.toMatchObject({ retryable: true });
+    await there.markUnread(sent[1]!.id);
+
+    // Back, a push of the server's counts can land before the resync's snapshot brings the
+    // server's mark, and be settled against the phone's own (0 unread): dropping the unsent
+    // mark reads the counts again, so the phone shows the desktop's 2, not 0.
+    alice.resumeConnection();
+    await until(() => alice.state.get().channels[cid]?.unsentRead === undefined, 10_000, 'the unsent mark dropped');
+    await until(() => alice.state.get().channels[cid]?.unreadCount === 2, 10_000, 'the phone shows the desktop mark');
+    expect(alice.state.get().channels[cid]?.channel.membership?.last_read_seq).toBe(sent[0]!.seq);
+    expect((await serverChannel(h, app, cid, 'alice')).unread_count).toBe(2);
+  });
+
   it('keystroke and stopTyping show and clear typing users', async () => {
     const { cid, a } = await group();
     a.keystroke();
