@@ -591,10 +591,7 @@ export class Channel {
       // was settled against this device's (all read here), and a snapshot at the same seq does
       // not replace pushed counts. So they are read again, as the server has them.
       this.client.updateChannel(this.cid, ({ unsentRead: _, unreadRev: _r, ...cur }) => cur);
-      const q = await this.client.http
-        .call<QueryChannelsResponse>('POST', '/v1/channels/query', { filter: { cid: this.cid } })
-        .catch(() => null); // counted again at the next read, push or reconnect
-      for (const c of q?.channels ?? []) this.client.putChannel(c);
+      await this.recount();
       return;
     }
     await this.sendMark(unsent.seq);
@@ -710,12 +707,15 @@ export class Channel {
         ...pushedRev,
       };
     });
-    if (moved) {
-      const q = await this.client.http
-        .call<QueryChannelsResponse>('POST', '/v1/channels/query', { filter: { cid: this.cid } })
-        .catch(() => null); // counted again at the next read or reconnect
-      for (const c of q?.channels ?? []) this.client.putChannel(c);
-    }
+    if (moved) await this.recount();
+  }
+
+  /** Read this channel's counts again, as the server has them now; a failure leaves them to the next read, push or reconnect. */
+  private async recount(): Promise<void> {
+    const q = await this.client.http
+      .call<QueryChannelsResponse>('POST', '/v1/channels/query', { filter: { cid: this.cid } })
+      .catch(() => null);
+    for (const c of q?.channels ?? []) this.client.putChannel(c);
   }
 
   /** Call on every keystroke: sends typing.start at most every 2 s and typing.stop after 3 s idle. */

@@ -60,11 +60,9 @@ export async function registerDocsSite(app: FastifyInstance, dir: string | undef
     return false;
   }
   if (!served.has('index.html')) return false;
-  const pages = new Set([...served].filter((f) => f.endsWith('.html')));
   /** The file a path under `/docs/` names ('' and a folder: its index.html), if the site has it. */
   const fileOf = (url: string): string | undefined => {
     const pathname = url.split('?')[0] ?? '';
-    if (pathname === '/docs') return 'index.html';
     let rel: string;
     try {
       rel = decodeURIComponent(pathname.slice(DOCS_PREFIX.length));
@@ -78,7 +76,7 @@ export async function registerDocsSite(app: FastifyInstance, dir: string | undef
   const csp = new Map<string, string>();
   const policyOf = (url: string): string | undefined => {
     const rel = fileOf(url);
-    if (rel === undefined || !pages.has(rel)) return undefined;
+    if (rel === undefined || !rel.endsWith('.html')) return undefined;
     let policy = csp.get(rel);
     if (policy === undefined) {
       try {

@@ -92,7 +92,7 @@ type PgliteArtifacts = { pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob 
 
 /**
  * PGlite's WebAssembly, compiled, and its file system bundle, read while a first start copies
- * the template on its thread. \`PGlite.create\` reads and compiles them itself once called, after
+ * the template on its thread. `PGlite.create` reads and compiles them itself once called, after
  * the copy, and the compile (V8's, off the main thread) left the main thread idle. Anything
  * amiss (a PGlite that names its files otherwise): nothing, and PGlite loads its own.
  */
