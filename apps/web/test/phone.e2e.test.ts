@@ -355,6 +355,27 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
         if (r) resolve(r.registrationId);
       }),
     );
+    // What Chromium reports of the push's path (dispatched, completed and how, the worker's
+    // errors and states): a push that shows nothing fails naming the step it stopped at.
+    const seen: string[] = [];
+    const at = () => new Date().toISOString().slice(11, 23);
+    let completed: (status: string) => void = () => {};
+    const completion = new Promise<string>((resolve) => {
+      completed = resolve;
+    });
+    cdp.on('BackgroundService.backgroundServiceEventReceived', ({ backgroundServiceEvent: e }) => {
+      const status = e.eventMetadata.find((m) => m.key === 'Status')?.value;
+      seen.push(`${at()} ${e.eventName}${status ? `: ${status}` : ''}`);
+      if (e.eventName === 'Push event completed') completed(status ?? '');
+    });
+    cdp.on('ServiceWorker.workerErrorReported', ({ errorMessage: e }) =>
+      seen.push(`${at()} worker error: ${e.errorMessage} (${e.sourceURL}:${e.lineNumber})`),
+    );
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+      for (const v of versions) seen.push(`${at()} worker ${v.versionId}: ${v.status}, ${v.runningStatus}`);
+    });
+    await cdp.send('BackgroundService.startObserving', { service: 'pushMessaging' });
+    await cdp.send('BackgroundService.setRecording', { service: 'pushMessaging', shouldRecord: true });
     await cdp.send('ServiceWorker.enable');
     const payload: PushPayload = {
       type: 'message.new',
@@ -373,6 +394,8 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
       registrationId: await registrationId,
       data: JSON.stringify(payload),
     });
+    const status = await Promise.race([completion, new Promise<null>((r) => setTimeout(r, WAIT.timeout, null))]);
+    if (status !== 'Success') throw new Error(`the push event did not complete (${status}):\n${seen.join('\n')}`);
     const [worker] = context.serviceWorkers();
     if (!worker) throw new Error('no service worker');
     // (In the worker's own scope: `self` is the ServiceWorkerGlobalScope there.)
@@ -381,12 +404,17 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
       dispatchEvent(e: Event): boolean;
       NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
     };
+    // Polled for less than 25 s: headless Chromium drops a notification (its popup timing out)
+    // 25 s after it shows.
     await expect
       .poll(
-        () => worker.evaluate(async () => (await (self as unknown as Scope).registration.getNotifications()).length),
-        WAIT,
+        () =>
+          worker.evaluate(async () =>
+            (await (self as unknown as Scope).registration.getNotifications()).map((n) => n.tag),
+          ),
+        { timeout: 10_000, message: `the push's notification; what Chromium reported:\n${seen.join('\n')}` },
       )
-      .toBe(1);
+      .toEqual(['public:planning']);
     // A click on it, as the system delivers one to the worker.
     await worker.evaluate(async () => {
       const scope = self as unknown as Scope;
