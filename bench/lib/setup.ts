@@ -81,7 +81,8 @@ export async function scratchDatabase(
   const drop = async () => {
     if (dropped) return;
     dropped = true;
-    await dropDatabase(name);
+    // BENCH_KEEP_DB=1: left for inspection (EXPLAIN a statement on what the run stored).
+    if (!process.env.BENCH_KEEP_DB) await dropDatabase(name);
   };
   onCleanup(drop);
   return {

@@ -191,7 +191,9 @@ export async function chatmix(
         });
         log(
           `${label}: ${fmt(r.perSecond)} deliveries/s (${(r.fraction * 100).toFixed(1)} % arrived), p50 ${ms(r.p50)} p95 ${ms(r.p95)} p99 ${ms(r.p99)} ms` +
-            (kind === 'parley' ? `, ack (commit) p99 ${ms(r.ackP99)} ms` : '') +
+            (kind === 'parley'
+              ? `, ack (commit) p99 ${ms(r.ackP99)} ms, ${r.queriesPerMessage.toFixed(2)} statements a message`
+              : '') +
             `, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores, generators ${r.genCores.toFixed(2)} cores` +
             (db ? `, stored/sent ${stored.toFixed(2)}` : '') +
             (disk ? `, fsync p99 ${ms(disk.p99)} ms` : '') +
