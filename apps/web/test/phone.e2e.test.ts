@@ -27,7 +27,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PushPayload } from '@parley/protocol';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Worker } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -368,6 +368,13 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
       seen.push(`${at()} ${e.eventName}${status ? `: ${status}` : ''}`);
       if (e.eventName === 'Push event completed') completed(status ?? '');
     });
+    const sawWorker = (w: Worker) => {
+      seen.push(`${at()} Playwright: a service worker (${context.serviceWorkers().length} known)`);
+      w.once('close', () => seen.push(`${at()} Playwright: a service worker closed`));
+    };
+    for (const w of context.serviceWorkers())
+      w.once('close', () => seen.push(`${at()} Playwright: a service worker closed`));
+    context.on('serviceworker', sawWorker);
     cdp.on('ServiceWorker.workerErrorReported', ({ errorMessage: e }) =>
       seen.push(`${at()} worker error: ${e.errorMessage} (${e.sourceURL}:${e.lineNumber})`),
     );
@@ -396,27 +403,40 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
     });
     const status = await Promise.race([completion, new Promise<null>((r) => setTimeout(r, WAIT.timeout, null))]);
     if (status !== 'Success') throw new Error(`the push event did not complete (${status}):\n${seen.join('\n')}`);
-    const [worker] = context.serviceWorkers();
-    if (!worker) throw new Error('no service worker');
     // (In the worker's own scope: `self` is the ServiceWorkerGlobalScope there.)
     type Scope = {
       registration: ServiceWorkerRegistration;
       dispatchEvent(e: Event): boolean;
       NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
     };
+    // In the newest worker Playwright knows, each time, with a limit: a worker stopped and started
+    // again (for the push) is a new one, and a call to the old one must fail, not hang.
+    const inWorker = async <T>(fn: () => Promise<T>): Promise<T> => {
+      const worker = context.serviceWorkers().at(-1);
+      if (!worker) throw new Error(`no service worker:\n${seen.join('\n')}`);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          worker.evaluate(fn),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`the worker did not answer in 5 s:\n${seen.join('\n')}`)), 5_000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     // Polled for less than 25 s: headless Chromium drops a notification (its popup timing out)
     // 25 s after it shows.
     await expect
       .poll(
         () =>
-          worker.evaluate(async () =>
-            (await (self as unknown as Scope).registration.getNotifications()).map((n) => n.tag),
-          ),
+          inWorker(async () => (await (self as unknown as Scope).registration.getNotifications()).map((n) => n.tag)),
         { timeout: 10_000, message: `the push's notification; what Chromium reported:\n${seen.join('\n')}` },
       )
       .toEqual(['public:planning']);
     // A click on it, as the system delivers one to the worker.
-    await worker.evaluate(async () => {
+    await inWorker(async () => {
       const scope = self as unknown as Scope;
       const [notification] = await scope.registration.getNotifications();
       if (notification) scope.dispatchEvent(new scope.NotificationEvent('notificationclick', { notification }));
@@ -424,6 +444,7 @@ describe.skipIf(!haveBrowser)('the web app on a phone', () => {
     await page.waitForURL(/\/c\/public:planning$/, WAIT);
     await message('Roadmap draft is up').waitFor(WAIT);
     await checked('the conversation a push opened');
+    context.off('serviceworker', sawWorker);
     await cdp.detach();
   });
 
