@@ -83,8 +83,12 @@ describe('polls in the kit', () => {
     expect(bar?.style.width).toBe('100%');
     expect(option('Monday').querySelector<HTMLElement>('.parley-poll__bar')?.style.width).toBe('0%');
 
-    // Her poll: she closes it; the options turn read-only, the results stay.
-    fireEvent.click(within(byText('Which day?')).getByRole('button', { name: 'Close poll' }));
+    // Her poll: she closes it; the options turn read-only, the results stay. The poll's buttons are
+    // disabled while her vote is in flight, and the vote's event can show it before its reply has
+    // come back: a click then would be on a disabled button (and lost), so it waits for that.
+    const close = () => within(byText('Which day?')).getByRole('button', { name: 'Close poll' }) as HTMLButtonElement;
+    await waitFor(() => expect(close().disabled).toBe(false));
+    fireEvent.click(close());
     await waitFor(() => expect(within(byText('Which day?')).getByText(/Closed/)).toBeTruthy());
     expect(option('Monday').disabled).toBe(true);
     expect(option('Friday').getAttribute('aria-label')).toBe('Friday: 2 votes, your vote');
