@@ -545,15 +545,21 @@ describe('messages', () => {
     );
   });
 
-  it('a read made offline is not sent over a mark unread made since on another device', async () => {
+  /** A group where Bob sent alice three messages (`texts`), unread on her phone; her desktop watches it. */
+  async function threeUnreadAndADesktop(texts: string[]) {
     const { cid, a } = await group();
     const bobCh = bob.channel('group', cid.split(':')[1] as string);
     const sent: LocalMessage[] = [];
-    for (const t of ['p1', 'p2', 'p3']) sent.push(await bobCh.sendMessage({ text: t }));
+    for (const t of texts) sent.push(await bobCh.sendMessage({ text: t }));
     await until(() => alice.state.get().channels[cid]?.unreadCount === 3, 5_000, 'three unread');
     const desktop = await connect('alice');
     const there = desktop.channel('group', cid.split(':')[1] as string);
     await there.watch();
+    return { cid, a, sent, there };
+  }
+
+  it('a read made offline is not sent over a mark unread made since on another device', async () => {
+    const { cid, a, sent, there } = await threeUnreadAndADesktop(['p1', 'p2', 'p3']);
     await there.markRead();
 
     // On the phone, offline: read. Then on the desktop, mark unread from the second on.
@@ -571,14 +577,7 @@ describe('messages', () => {
   });
 
   it('the same when the phone went offline before the desktop read: its counts come back from the server', async () => {
-    const { cid, a } = await group();
-    const bobCh = bob.channel('group', cid.split(':')[1] as string);
-    const sent: LocalMessage[] = [];
-    for (const t of ['q1', 'q2', 'q3']) sent.push(await bobCh.sendMessage({ text: t }));
-    await until(() => alice.state.get().channels[cid]?.unreadCount === 3, 5_000, 'three unread');
-    const desktop = await connect('alice');
-    const there = desktop.channel('group', cid.split(':')[1] as string);
-    await there.watch();
+    const { cid, a, sent, there } = await threeUnreadAndADesktop(['q1', 'q2', 'q3']);
 
     // The phone goes offline first, so it never hears of the desktop's read; it reads offline
     // too (all read, here), then the desktop marks unread from the second on.
