@@ -145,6 +145,7 @@ const TABLES = [
   'workspace_members',
   'notification_settings',
   'channel_notification_settings',
+  'push_bursts',
 ];
 
 describe('hot statements', () => {
@@ -157,6 +158,7 @@ describe('hot statements', () => {
         'parley_watch_read',
         'parley_open_connection',
         'parley_notify_reachable',
+        'parley_notify_candidates',
         'parley_inbox_messages',
         'parley_inbox_candidates',
       ]),
@@ -425,6 +427,10 @@ async function fill(tenants: Tenant[]): Promise<void> {
       if (t.channels > 0)
         await q(`insert into channel_notification_settings (app_id, user_id, cid, level)
           select ${a}, 'u' || g, 'group:c' || (1 + g % ${t.channels}), 'mentions' from generate_series(1, ${t.users}, 4) g`);
+      // A push burst for one user in 4 (the notification job's read of its candidates).
+      if (t.channels > 0)
+        await q(`insert into push_bursts (app_id, user_id, collapse_key, sent_at)
+          select ${a}, 'u' || g, 'group:c' || (1 + g % ${t.channels}), now() from generate_series(1, ${t.users}, 4) g`);
     }
   });
 }
