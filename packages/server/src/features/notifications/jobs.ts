@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PushPayload } from '@parley/protocol';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { hotStatement, schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { NativePush } from '../../platform/push/native.js';
