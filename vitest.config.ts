@@ -65,6 +65,7 @@ const unitInTestFolders = [
   'packages/react/test/markdown-no-dom.test.ts',
   'packages/react/test/markdown.test.tsx',
   'packages/react/test/rows.test.ts',
+  'packages/react/test/format.test.ts',
   'apps/web/src/lib/message-alerts.test.ts',
   // The SDK's state against a reference server in memory (fast-check): no server, no socket.
   'packages/client/test/convergence.test.ts',

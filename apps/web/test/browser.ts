@@ -294,6 +294,8 @@ export async function apiCalls(
       ).json();
       const answers = [];
       for (const { method, path, body } of calls) {
+        // Each call bounded (an evaluate has no time limit of its own): a call that hangs fails
+        // the test with its name rather than as the test's time running out.
         const r = await fetch(path, {
           method,
           headers: {
@@ -302,6 +304,9 @@ export async function apiCalls(
             ...(body ? { 'content-type': 'application/json' } : {}),
           },
           ...(body ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(30_000),
+        }).catch((e) => {
+          throw new Error(`${method} ${path}: ${e}`);
         });
         answers.push({ status: r.status, body: await r.json(), user_id: s.user_id });
       }

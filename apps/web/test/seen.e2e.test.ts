@@ -96,9 +96,7 @@ describe.skipIf(!haveBrowser)('seen, and where you were', () => {
       body: { text: `filler ${i + 1}` },
     }));
     for (const r of await apiCalls(a, workspaceId, fillers)) expect(r.status).toBe(200);
-    // (Not waited for on Bob's page: the fillers are stored before his reply either way. Under
-    // load his list, with the quote open in the composer, once did not follow the burst down to
-    // 'filler 60' within 30 s — noted as a lead on the list's following, not this test's subject.)
+    // (Not waited for on Bob's page: the fillers are stored before his reply either way.)
     await bobComposer.fill('Yes, noon works');
     await bobComposer.press('Enter');
     await expect.poll(() => message(b, 'Yes, noon works').getAttribute('data-status'), WAIT).toBe('sent');

@@ -13,6 +13,9 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['minute', 60],
 ];
 
+/** Made on first use and kept (making one costs far more than a format). */
+let words: Intl.RelativeTimeFormat | undefined;
+
 /**
  * `iso` relative to `now` in the runtime's locale: "in 2 hours", "5 minutes ago", "yesterday";
  * "just now" within 45 seconds either way. The largest unit that fits, rounded.
@@ -21,7 +24,8 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
   const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
   const abs = Math.abs(seconds);
   if (abs < 45) return 'just now';
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  words ??= new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const rtf = words;
   for (const [unit, size] of UNITS) {
     if (abs >= size || unit === 'minute') return rtf.format(Math.round(seconds / size), unit);
   }

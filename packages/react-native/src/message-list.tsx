@@ -116,7 +116,7 @@ export function MessageList({ MessageUI, markRead = true, emptyText = 'No messag
             UI={UI}
             message={item.message}
             continued={item.continued}
-            readBy={readBy}
+            readBy={item.message.id === readBy?.message.id ? readBy : null}
             dm={dm}
             onOpenThread={openThread}
             editScope={null}

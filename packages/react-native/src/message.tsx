@@ -5,11 +5,11 @@
  * the "⋯" button) opens the message's actions: react, reply in thread, quote, edit, delete.
  */
 import type { LocalMessage } from '@parley/client';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { Modal, Pressable, Text, View } from 'react-native';
 import { MessageAttachments } from './attachments.js';
 import { useOptionalChannelContext } from './channel.js';
-import { useChannelState, useClientState, useMe, usePalette } from './context.js';
+import { cidOf, useClientState, useMe, usePalette } from './context.js';
 import { clockTime, displayName } from './format.js';
 import { useMessageActions } from './message-actions.js';
 import type { MessageItemProps } from './message-types.js';
@@ -39,8 +39,12 @@ function MessageText({ message }: { message: LocalMessage }) {
   );
 }
 
-/** One message as the kit shows it (the default of the `MessageUI` slot). */
-export function MessageItem({
+/**
+ * One message as the kit shows it (the default of the `MessageUI` slot). Memoized, and it
+ * follows its author rather than the whole channel: a new message re-renders its own row, not
+ * every row above it.
+ */
+export const MessageItem = memo(function MessageItem({
   message,
   continued = false,
   readBy,
@@ -51,10 +55,10 @@ export function MessageItem({
 }: MessageItemProps) {
   const palette = usePalette();
   const me = useMe();
-  const ctx = useOptionalChannelContext();
-  const channel = useChannelState(ctx?.channel);
+  const cid = cidOf(useOptionalChannelContext()?.channel);
   const author = useClientState((s) => s.users[message.user_id], Object.is);
-  const user = author ?? message.user ?? channel?.members[message.user_id]?.user ?? undefined;
+  const member = useClientState((s) => (cid ? s.channels[cid]?.members[message.user_id]?.user : undefined), Object.is);
+  const user = author ?? message.user ?? member ?? undefined;
   const actions = useMessageActions(message, { editScope, onOpenThread });
   const [menu, setMenu] = useState(false);
   const mine = message.user_id === me;
@@ -146,7 +150,7 @@ export function MessageItem({
       ) : null}
     </Pressable>
   );
-}
+});
 
 function MessageActionsSheet({
   message,

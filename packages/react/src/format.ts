@@ -25,6 +25,22 @@ export function dayKey(iso: string): string {
   return `${d.getFullYear()}-${m}-${day}`;
 }
 
+/**
+ * One `Intl.DateTimeFormat` per locale and options, made on first use and kept: making one
+ * loads locale data and costs about as much as formatting a hundred dates, and a message list
+ * formats two times a row each time it renders.
+ */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''} ${JSON.stringify(options)}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, options);
+    dateFormats.set(key, format);
+  }
+  return format;
+}
+
 /** "Today", "Yesterday", or a long date (with the year only when it is not this year). */
 export function dayLabel(iso: string, now: Date = new Date()): string {
   const key = dayKey(iso);
@@ -33,7 +49,7 @@ export function dayLabel(iso: string, now: Date = new Date()): string {
   y.setDate(y.getDate() - 1);
   if (key === dayKey(y.toISOString())) return 'Yesterday';
   const d = new Date(iso);
-  return new Intl.DateTimeFormat(undefined, {
+  return dateFormat(undefined, {
     weekday: 'long',
     month: 'long',
     day: 'numeric',
@@ -43,12 +59,12 @@ export function dayLabel(iso: string, now: Date = new Date()): string {
 
 /** A short clock time, e.g. "14:05" or "2:05 PM" depending on locale. */
 export function clockTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+  return dateFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
 }
 
 /** A full date and time, for `title` tooltips. */
 export function fullTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
+  return dateFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(new Date(iso));
 }
 
 /** "in 2 hours", "5 minutes ago", "just now": the SDK's, so every kit says a time alike. */
@@ -72,7 +88,7 @@ export function isSafeUrl(url: string | null | undefined, allowMailto = false): 
 export function localTime(timeZone: string | null | undefined, now: Date = new Date(), locale?: string): string | null {
   if (!timeZone) return null;
   try {
-    return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }).format(now);
+    return dateFormat(locale, { hour: 'numeric', minute: '2-digit', timeZone }).format(now);
   } catch {
     return null;
   }

@@ -7,7 +7,7 @@ import { imageUrlAt, type ProfileField, type User } from '@parley/protocol';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useBlurhash } from './attachments.js';
 import { useOptionalChannelContext } from './channel.js';
-import { useChannelState, useClientState } from './context.js';
+import { cidOf, useClientState } from './context.js';
 import { cx, devicesText, displayName, initials, isSafeUrl, localTime, relativeTime } from './format.js';
 
 /** A user's presence as the UI shows it. */
@@ -21,11 +21,14 @@ export function lookupUser(state: ClientState, channel: ChannelState | undefined
   return known ?? member;
 }
 
-/** A user by id, from the client's state and the open channel's members; re-renders on change. */
+/**
+ * A user by id, from the client's state and the open channel's members; re-renders when that
+ * user changes and only then (not on each new message of the channel: every row of a message
+ * list asks for its author).
+ */
 export function useUser(userId: string | null | undefined): User | undefined {
-  const ctx = useOptionalChannelContext();
-  const channel = useChannelState(ctx?.channel);
-  return useClientState((s) => (userId ? lookupUser(s, channel, userId) : undefined));
+  const cid = cidOf(useOptionalChannelContext()?.channel);
+  return useClientState((s) => (userId ? lookupUser(s, cid ? s.channels[cid] : undefined, userId) : undefined));
 }
 
 const PRESENCE_LABEL: Record<Presence, string> = {

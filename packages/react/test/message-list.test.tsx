@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 import type { Channel as ChannelHandle, ChatClient } from '@parley/client';
 import { fireEvent, screen, within } from '@testing-library/react';
+import { memo } from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, MessageList, Thread } from '../src/index.js';
+import { Channel, MessageList, Thread, useUser } from '../src/index.js';
 import { button, freshId, renderFor, until, waitFor, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>>;
@@ -235,6 +236,32 @@ describe('MessageList', () => {
     const [type, id] = cid.split(':') as [string, string];
     await bob.channel(type, id).markRead();
     await waitFor(() => expect(byText('did you see this?').textContent).toContain('Seen'));
+  });
+
+  it("a row's author follows that user, not the channel: new messages re-render no row of an earlier one", async () => {
+    // Every row asks for its author (useUser): when that followed the whole channel, each new
+    // message re-rendered every row above it, and a burst of 60 cost a tab seconds of CPU.
+    const { a, b } = await channelWithBob();
+    await b.watch();
+    let renders = 0;
+    const Author = memo(function Author({ id }: { id: string }) {
+      renders += 1;
+      return <span data-testid="author">{useUser(id)?.name ?? id}</span>;
+    });
+    renderFor(
+      bob,
+      <Channel channel={b}>
+        <Author id="alice" />
+        <MessageList markRead={false} />
+      </Channel>,
+    );
+    await a.sendMessage({ text: 'alice is known now' });
+    await waitFor(() => expect(screen.getByTestId('author').textContent).toBe('Alice Liddell'));
+    await waitFor(() => expect(articles()).toHaveLength(1));
+    const before = renders;
+    for (const text of ['one', 'two', 'three']) await a.sendMessage({ text });
+    await waitFor(() => expect(articles()).toHaveLength(4));
+    expect(renders).toBe(before);
   });
 
   it('loads older messages from the top and keeps them in order', async () => {

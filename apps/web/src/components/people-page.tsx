@@ -7,7 +7,7 @@
  */
 import { keepLoading } from '@parley/client';
 import { MAX_PEOPLE_FIELD_FILTERS, type Person, type ProfileField } from '@parley/protocol';
-import { Avatar, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
+import { Avatar, localTime, PresenceDot, useChatClient, useClientState, useWatchPresence } from '@parley/react';
 import { useEffect, useState } from 'react';
 import { GroupsTab } from './groups-tab.js';
 import { CloseIcon } from './icons.js';
@@ -26,16 +26,6 @@ const FILTERS: { value: Filter; label: string; admin?: boolean }[] = [
 ];
 
 const PRESENCE_TEXT = { online: 'Active', away: 'Away', busy: 'Do not disturb', offline: 'Offline' } as const;
-
-/** "3:42 PM local time" in `timeZone`, or null when unknown or not a zone this browser knows. */
-function localTime(timeZone: string | null, now: Date): string | null {
-  if (!timeZone) return null;
-  try {
-    return `${new Intl.DateTimeFormat(undefined, { timeZone, hour: 'numeric', minute: '2-digit' }).format(now)} local time`;
-  } catch {
-    return null;
-  }
-}
 
 /** The current minute, re-rendering when it turns (local times stay right on an open page). */
 function useMinute(): Date {
@@ -62,7 +52,8 @@ function PersonRow({
   const live = useClientState((s) => s.users[person.id]);
   const presence = live?.presence ?? person.presence ?? 'offline';
   const status = live?.status ?? person.status;
-  const time = localTime(person.time_zone, now);
+  const clock = localTime(person.time_zone, now);
+  const time = clock && `${clock} local time`;
   return (
     <li>
       <button
