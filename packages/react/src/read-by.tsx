@@ -4,9 +4,10 @@
  * SDK's `readByOf` follows `read.updated` events.
  */
 import type { ReadBy } from '@parley/client';
+import type { User } from '@parley/protocol';
 import { useId, useState } from 'react';
 import { useOptionalChannelContext } from './channel.js';
-import { useChannelState, useClientState } from './context.js';
+import { cidOf, shallowEqual, useClientState } from './context.js';
 import { clockTime, displayName, fullTime } from './format.js';
 import { Avatar, lookupUser } from './user.js';
 
@@ -19,15 +20,24 @@ export interface SeenByProps {
   maxNames?: number;
 }
 
+/** Two lists of the same users, each as it was (a user read again is a new object of the same fields). */
+function sameUsers(a: readonly (User | undefined)[], b: readonly (User | undefined)[]): boolean {
+  return a.length === b.length && a.every((u, i) => shallowEqual(u, b[i]));
+}
+
 /** The "Seen by …" line of a message, with a popover of read times. Renders nothing before anyone read it. */
 export function SeenBy({ readBy, dm = false, maxNames = 3 }: SeenByProps) {
-  const ctx = useOptionalChannelContext();
-  const channel = useChannelState(ctx?.channel);
-  const client = useClientState((s) => s, Object.is);
-  const user = (id: string) => lookupUser(client, channel, id);
+  const cid = cidOf(useOptionalChannelContext()?.channel);
+  const { readers, others } = readBy;
+  // The readers only (re-rendered when one of them changes, not on every change of the client).
+  const known = useClientState(
+    (s) => readers.map((r) => lookupUser(s, cid ? s.channels[cid] : undefined, r.user_id)),
+    sameUsers,
+  );
+  const byId = new Map(readers.map((r, i) => [r.user_id, known[i]]));
+  const user = (id: string) => byId.get(id);
   const [open, setOpen] = useState(false);
   const popId = useId();
-  const { readers, others } = readBy;
   if (readers.length === 0) return null;
   const name = (id: string) => displayName(user(id), id);
   const names = readers.map((r) => name(r.user_id));

@@ -3,10 +3,11 @@
  * "Seen by" in a group: under Alice's latest message, live as Bob and then Carol read it, with
  * their read times in the popover; nothing before anyone read it, nothing on others' messages.
  */
-import type { ChatClient } from '@parley/client';
+import type { ChatClient, ReadBy } from '@parley/client';
 import { fireEvent } from '@testing-library/react';
+import { Profiler } from 'react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Channel, MessageList } from '../src/index.js';
+import { Channel, MessageList, SeenBy } from '../src/index.js';
 import { freshId, renderFor, until, waitFor, world } from './helpers.js';
 
 let w: Awaited<ReturnType<typeof world>>;
@@ -71,5 +72,29 @@ describe('SeenBy', () => {
     await a.sendMessage({ text: 'hello?' });
     await waitFor(() => expect(byText('hello?')).toBeTruthy());
     await waitFor(() => expect(document.querySelector('.parley-seen-by')).toBeNull());
+  });
+
+  it('re-renders when one of its readers changes, not on every change of the client', async () => {
+    const id = freshId('rb');
+    const a = alice.channel('group', id);
+    await a.createChannel({ name: 'Pair', members: ['bob'] });
+    await a.watch();
+    const sent = await a.sendMessage({ text: 'read me' });
+    const readBy = { message: sent, readers: [{ user_id: 'bob', read_at: null }], others: 1 } as unknown as ReadBy;
+    let commits = 0;
+    renderFor(
+      alice,
+      <Channel channel={a}>
+        <Profiler id="seen" onRender={() => (commits += 1)}>
+          <SeenBy readBy={readBy} />
+        </Profiler>
+      </Channel>,
+    );
+    await waitFor(() => expect(document.querySelector('.parley-seen-by')?.textContent).toContain('Bob Stone'));
+    const before = commits;
+    // Messages move the channel's and the client's state; Bob is as he was.
+    for (const text of ['one', 'two', 'three']) await a.sendMessage({ text });
+    await until(() => a.state?.messages.length === 4, 10_000, 'the messages are in');
+    expect(commits).toBe(before);
   });
 });
