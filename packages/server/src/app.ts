@@ -112,7 +112,7 @@ import { defineVacuum } from './platform/db/maintenance.js';
 import { lastKnownMigration, type MigrationReport, runMigrations } from './platform/db/migrate.js';
 import { registerDocsRedirects, registerDocsSite } from './platform/docs-site.js';
 import { ApiError } from './platform/errors.js';
-import { lastSeqs, readEvents } from './platform/event-log.js';
+import { readChannelSeqs, readEvents } from './platform/event-log.js';
 import { cspReportRoute, registerSecurityHeaders } from './platform/headers.js';
 import { registerHttp } from './platform/http.js';
 import { registerHttpLimits } from './platform/http-limits.js';
@@ -522,6 +522,15 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     lingerMs: 5,
   });
 
+  // The first connect to a channel on this node reads its seq again after subscribing
+  // (realtime/gateway.ts): in a reconnect storm, every channel's first connect, one turn's in
+  // one statement.
+  svc.channelSeqs = new TickBatcher((asked) => readChannelSeqs(svc, asked), {
+    maxInFlight: database.kind === 'pglite' ? 1 : 2,
+    maxBatch: 256,
+    lingerMs: 5,
+  });
+
   // A span per request (when tracing is on), around everything the request does.
   registerHttpTracing(app);
   registerSecurityHeaders(app, { scriptHashes: () => web?.scriptHashes() ?? [] });
@@ -722,7 +731,10 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
         return opening;
       },
       admit: admitConnection,
-      lastSeqs,
+      lastSeqs: async (s, appId, cids) => {
+        const seqs = await Promise.all(cids.map((cid) => s.channelSeqs.add({ appId, cid })));
+        return new Map(cids.flatMap((cid, i) => (seqs[i] == null ? [] : [[cid, seqs[i] as number]])));
+      },
       readLog: readEvents,
       closed: (s, conn) => {
         connectionClosed(s, conn);

@@ -33,6 +33,8 @@ export interface Services extends Infra {
   watches: TickBatcher<WatchRead, WatchFound | null>;
   /** What a connection reads when it opens, batched per event-loop turn (a connect storm is thousands). */
   openings: TickBatcher<OpeningRead, Opening | null>;
+  /** Channels' last seqs for connections' catch-ups, batched per event-loop turn (platform/event-log.ts). */
+  channelSeqs: TickBatcher<{ appId: string; cid: string }, number | null>;
   /** Which account-minted chat tokens still work; ends them on every node. */
   chatSessions: ChatSessions;
   /** Each app's webhook endpoints and before-send hook, cached (features/webhooks/settings.ts). */

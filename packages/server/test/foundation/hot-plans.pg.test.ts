@@ -157,6 +157,7 @@ describe('hot statements', () => {
         'parley_send_batch',
         'parley_watch_read',
         'parley_open_connection',
+        'parley_channel_seqs',
         'parley_notify_reachable',
         'parley_notify_candidates',
         'parley_inbox_messages',

@@ -323,6 +323,24 @@ describe('query cost of a connect', () => {
       });
   });
 
+  it("channels' seqs for catch-ups, read together: one statement for several channels, scoped by app", async () => {
+    // The first connect to a channel on a node reads its seq again after subscribing; in a
+    // reconnect storm that is every channel's first connect, one turn's in one statement.
+    const elsewhere = await h.createApp('cost-seqs-elsewhere');
+    let found: (number | null)[] = [];
+    const n = await cost(async () => {
+      found = await Promise.all([
+        h.server.svc.channelSeqs.add({ appId: w.app.id, cid }),
+        h.server.svc.channelSeqs.add({ appId: w.app.id, cid: other }),
+        // Another app: the same cid is no channel there.
+        h.server.svc.channelSeqs.add({ appId: elsewhere.id, cid }),
+        h.server.svc.channelSeqs.add({ appId: w.app.id, cid: 'group:none-such' }),
+      ]);
+    });
+    expect(n).toBe(1);
+    expect(found).toEqual([await w.lastSeq(cid), await w.lastSeq(other), null, null]);
+  });
+
   it('first sights of the day on this node, together: their activity rows are one insert', async () => {
     const users = ['carol', 'dave', 'erin'];
     // A tracker of its own (this node's has seen other users today), new for each of cost()'s
