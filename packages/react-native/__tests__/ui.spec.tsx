@@ -4,10 +4,10 @@
  * read-by, a thread, an upload, a mention from the composer, and the `MessageUI` slot.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ChatClient } from '@parley/client';
+import type { ChatClient, ReadBy } from '@parley/client';
 // `pure`: one rendering of Alice's app lives through the steps of a conversation (cleaned up at the end).
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react-native/pure';
-import { type ReactElement, useState } from 'react';
+import { Profiler, type ReactElement, useState } from 'react';
 import { Text, View } from 'react-native';
 import {
   Avatar,
@@ -17,6 +17,7 @@ import {
   MessageInput,
   MessageList,
   type MessageUIProps,
+  SeenBy,
   Thread,
   TypingIndicator,
 } from '../src/index';
@@ -222,6 +223,34 @@ it('an avatar whose picture fails to load shows the initials', async () => {
     fireEvent(picture, 'error', { nativeEvent: { error: 'unreachable' } });
   });
   expect(screen.getByText('DS')).toBeTruthy();
+  await act(async () => {
+    unmount();
+  });
+  cleanup();
+});
+
+it('Seen by re-renders when one of its readers changes, not on every message of the channel', async () => {
+  const group = alice.channel('group', `seen-${Date.now().toString(36)}`);
+  await group.createChannel({ name: 'Pair', members: ['bob'] });
+  await group.watch();
+  const sent = await group.sendMessage({ text: 'read me' });
+  const readBy = { message: sent, readers: [{ user_id: 'bob', read_at: null }], others: 1 } as unknown as ReadBy;
+  let commits = 0;
+  const { unmount } = render(
+    <ChatProvider client={alice}>
+      <Channel channel={group}>
+        <Profiler id="seen" onRender={() => (commits += 1)}>
+          <SeenBy readBy={readBy} />
+        </Profiler>
+      </Channel>
+    </ChatProvider>,
+  );
+  await screen.findByText('Seen by Bob', {}, { timeout: 10_000 });
+  const before = commits;
+  // Each message changes the channel's state; Bob is as he was.
+  for (const text of ['one', 'two', 'three']) await group.sendMessage({ text });
+  await when(alice, () => group.state?.messages.length === 4, 'the messages to arrive');
+  expect(commits).toBe(before);
   await act(async () => {
     unmount();
   });

@@ -3,10 +3,11 @@
  * (it follows `read.updated`). Pressing it lists when each read it.
  */
 import type { ReadBy } from '@parley/client';
+import type { User } from '@parley/protocol';
 import { useState } from 'react';
 import { Pressable, Text, View } from 'react-native';
 import { useOptionalChannelContext } from './channel.js';
-import { useChannelState, useClientState, usePalette } from './context.js';
+import { cidOf, useClientState, usePalette } from './context.js';
 import { clockTime, displayName } from './format.js';
 import { Avatar } from './user.js';
 
@@ -19,16 +20,24 @@ export interface SeenByProps {
   maxNames?: number;
 }
 
+/** Two lists of the same users, element by element. */
+function sameUsers(a: readonly (User | undefined)[], b: readonly (User | undefined)[]): boolean {
+  return a.length === b.length && a.every((u, i) => Object.is(u, b[i]));
+}
+
 /** "Seen by Alice, Bob" / "Seen" / "Seen by everyone"; nothing before anyone read it. */
 export function SeenBy({ readBy, dm = false, maxNames = 3 }: SeenByProps) {
   const palette = usePalette();
-  const ctx = useOptionalChannelContext();
-  const channel = useChannelState(ctx?.channel);
-  const users = useClientState((s) => s.users, Object.is);
+  const cid = cidOf(useOptionalChannelContext()?.channel);
   const [open, setOpen] = useState(false);
   const { readers, others } = readBy;
+  // The readers only: re-rendered when one of them changes, not on every change of the channel.
+  const known = useClientState(
+    (s) => readers.map((r) => s.users[r.user_id] ?? (cid ? s.channels[cid]?.members[r.user_id]?.user : undefined)),
+    sameUsers,
+  );
   if (readers.length === 0) return null;
-  const user = (id: string) => users[id] ?? channel?.members[id]?.user;
+  const user = (id: string) => known[readers.findIndex((r) => r.user_id === id)];
   const name = (id: string) => displayName(user(id), id);
   const names = readers.map((r) => name(r.user_id));
   const label = dm
