@@ -31,7 +31,7 @@ import { chatmix } from './scenarios/chatmix.js';
 import { fanout } from './scenarios/fanout.js';
 import { idle } from './scenarios/idle.js';
 import { persist } from './scenarios/persist.js';
-import { prodmix, prodmixSeconds } from './scenarios/prodmix.js';
+import { prodmix, prodmixSeconds, prodmixVariants } from './scenarios/prodmix.js';
 import { storm } from './scenarios/storm.js';
 import { tenk } from './scenarios/tenk.js';
 
@@ -118,8 +118,11 @@ for (const k of Object.keys(BUDGET)) if (k !== 'persist' && k !== 'prodmix') BUD
 BUDGET.fanout = Math.max(90_000, BUDGET.fanout as number);
 // Parley against itself (bare, everything on): only the repetitions scale it.
 BUDGET.persist = (BUDGET.persist as number) * (repeat / 3);
-// A run is about 17 s of setting up and its window (5 s unless BENCH_PRODMIX_SECONDS says).
-BUDGET.prodmix = ((BUDGET.prodmix as number) * (repeat / 3) * (17 + prodmixSeconds(full))) / (17 + (full ? 30 : 5));
+// A run is about 17 s of setting up and its window (5 s unless BENCH_PRODMIX_SECONDS says); the
+// budget is for two variants (bare, everything on), more take their share each.
+BUDGET.prodmix =
+  ((BUDGET.prodmix as number) * (repeat / 3) * (prodmixVariants() / 2) * (17 + prodmixSeconds(full))) /
+  (17 + (full ? 30 : 5));
 // 10,000 connections: Parley alone (1 and 2 nodes), whatever --servers says.
 BUDGET.tenk = (full ? 60 * 60_000 : 240_000) * (repeat / 3);
 const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;

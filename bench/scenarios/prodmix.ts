@@ -56,18 +56,30 @@ const WARM_SECONDS = Number(process.env.BENCH_PRODMIX_WARM_SECONDS) || 5;
  * background thread at a lower priority than the main thread (`PARLEY_BACKGROUND_NICE=10`).
  * `split`: everything on, with the background work on a worker node of its own beside the node
  * the clients use, Redis between them: the API node runs no jobs (`PARLEY_JOB_WORKERS=0`), so its
- * event loop serves sends and sockets only. The variants run: `BENCH_PRODMIX_VARIANTS` (default
- * bare and everything on).
+ * event loop serves sends and sockets only. `hook`, `webhook`, `push`: one part of everything on
+ * alone, to see what each costs. The variants run: `BENCH_PRODMIX_VARIANTS` (default bare and
+ * everything on; `bare,hook,webhook,push,all` for the parts beside the whole).
  */
-type Variant = 'bare' | 'all' | 'inline' | 'niced' | 'split';
+type Variant = 'bare' | 'all' | 'inline' | 'niced' | 'split' | Part;
+/** What "everything on" switches on, each also a variant of its own: what each part costs. */
+type Part = 'hook' | 'webhook' | 'push';
+const PARTS: readonly Part[] = ['hook', 'webhook', 'push'];
 const NAMES: Record<Variant, string> = {
   bare: 'bare',
   all: 'everything on',
   inline: 'everything on, jobs inline',
   niced: 'everything on, background thread at nice 10',
   split: 'everything on, worker node',
+  hook: 'before-send hook only',
+  webhook: 'webhook only',
+  push: 'Web Push only',
 };
+const isPart = (v: Variant): v is Part => (PARTS as readonly string[]).includes(v);
 const VARIANTS = (process.env.BENCH_PRODMIX_VARIANTS ?? 'bare,all').split(',').filter((v): v is Variant => v in NAMES);
+/** The variants a repetition runs, bare always among them. */
+const RUN_VARIANTS: Variant[] = VARIANTS.includes('bare') ? VARIANTS : ['bare', ...VARIANTS];
+/** How many runs a repetition makes (bench/run.ts scales the scenario's time budget by it). */
+export const prodmixVariants = () => RUN_VARIANTS.length;
 
 const METRICS: Metric[] = [
   { key: 'delivered', label: 'delivered/s' },
@@ -76,6 +88,7 @@ const METRICS: Metric[] = [
   { key: 'p99', label: 'send→deliver p99 ms', format: fms, ratio: true },
   { key: 'serverCpu', label: 'server CPU ms / send', format: f2, ratio: true },
   { key: 'pgCpu', label: 'PostgreSQL CPU ms / send', format: f2, ratio: true },
+  { key: 'totalCpu', label: 'server + PostgreSQL CPU ms / send', format: f2, ratio: true },
   { key: 'statements', label: 'statements / send', format: f2, ratio: true },
   { key: 'waitCpu', label: 'server waiting for a core, ms / send', format: f2, ratio: true },
   { key: 'rcvCpu', label: 'receiver CPU ms / send (hook, webhooks, push service)', format: f2 },
@@ -106,7 +119,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
   const durationMs = prodmixSeconds(ctx.full) * 1000;
   const users = Array.from({ length: USERS }, (_, i) => `pm${i}`);
   const roomsOf = (i: number) => [`group:pm-a-${i % A}`, `group:pm-b-${Math.floor(i / MEMBERS) % A}`];
-  const variants: Variant[] = VARIANTS.includes('bare') ? VARIANTS : ['bare', ...VARIANTS];
+  const variants = RUN_VARIANTS;
   const on = variants.filter((v) => v !== 'bare');
   const runs = new Runs<Variant>(variants, NAMES);
   const loadBefore = load();
@@ -166,7 +179,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
         const whPath = `/wh/prod-${oi}`;
         if (v !== 'bare')
           await progressWhile(
-            switchOn(api, rcv, rcvUrl, String(ready.pushUrl), whPath, users, A),
+            switchOn(api, rcv, rcvUrl, String(ready.pushUrl), whPath, users, A, partsOf(v)),
             log,
             `${label}: hooks on`,
           );
@@ -243,6 +256,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           p99: r.p99,
           serverCpu: (cpu1.pids - cpu0.pids) / Math.max(1, r.sent),
           pgCpu: (cpu1.postgres - cpu0.postgres) / Math.max(1, r.sent),
+          totalCpu: (cpu1.pids - cpu0.pids + cpu1.postgres - cpu0.postgres) / Math.max(1, r.sent),
           statements: (q1 - q0) / Math.max(1, r.sent),
           waitCpu: (wait1 - wait0) / Math.max(1, r.sent),
           rcvCpu: (rcv1 - rcv0) / Math.max(1, r.sent),
@@ -295,7 +309,7 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
     METRICS.filter((m) => m.ratio).map((m) => [m.label, ...on.map((v) => runs.ratioCell(v, 'bare', m.key))]),
   );
   const md = [
-    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. The server runs as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook deliveries) run on a background thread of the process. "Everything on, jobs inline": the same with that work on the event loop that serves clients (\`PARLEY_BACKGROUND=inline\`). "Everything on, worker node": the same, with the clients on one node that runs no jobs and the notification jobs, pushes and webhook deliveries on a second node, Redis between them. ${variants.map((v) => NAMES[v]).join(', ')} interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
+    `${USERS.toLocaleString('en-US')} users in 2 of ${2 * A} channels of ${MEMBERS}, half of them connected (10 online in every channel); ${RATE} msg/s from random online users for ${durationMs / 1000} s after a warm-up, ${RATE * 10} deliveries/s. The server runs with a push burst window of 0 (every message pushes each offline member whose level lets it through). "Everything on": a webhook endpoint (\`message.new\`) and a before-send hook on a loopback receiver that verifies every signature, and a Web Push subscription for each offline user (level \`all\` in one channel in ten); search indexing is part of every send in both. The server runs as shipped: on PostgreSQL its jobs (notifications and their pushes, webhook deliveries) run on a background thread of the process. "Everything on, jobs inline": the same with that work on the event loop that serves clients (\`PARLEY_BACKGROUND=inline\`). "Everything on, worker node": the same, with the clients on one node that runs no jobs and the notification jobs, pushes and webhook deliveries on a second node, Redis between them. "… only": one of those parts alone (the hook, the webhook, or the pushes), to see what each costs. ${variants.map((v) => NAMES[v]).join(', ')} interleaved, ${opts.repeat} runs each on fresh servers and databases; medians with the spread (min–max). CPU per send: the server's process and every PostgreSQL process over the measured window (and until its webhooks arrived); statements per send: the server's, over the same span. Load average before: ${loadBefore}; after: ${load()}.`,
     '',
     runs.table(METRICS),
     '',
@@ -312,8 +326,11 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
     key: 'prodmix',
     title: `6. Production mix: the chat mix with webhooks, a before-send hook and Web Push, beside it bare`,
     markdown: md,
+    // The goals are of everything on; a part's variant only says what that part costs.
     targets: on.flatMap((v) => {
+      if (isPart(v)) return [];
       const ratio = runs.ratio(v, 'bare', 'p99');
+      const cpu = runs.ratio(v, 'bare', 'totalCpu');
       const wh = runs.values(v, 'whP99').length;
       return [
         {
@@ -329,6 +346,13 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
           target: '≤ 1,000 ms',
           met: wh ? runs.med(v, 'whP99') <= 1000 : null,
         },
+        {
+          label: `production mix: server + PostgreSQL CPU a send, ${NAMES[v]} ≤ 1.3× bare`,
+          value: cpu.n ? runs.ratioCell(v, 'bare', 'totalCpu') : 'not measured',
+          target: '≤ 1.30×',
+          met: cpu.n ? cpu.med <= 1.3 : null,
+          unreliable: cpu.unreliable,
+        },
       ];
     }),
     charts: [{ title: 'Production mix: send→deliver p99 ms', unit: 'ms', bars: runs.bars('p99') }],
@@ -336,9 +360,16 @@ export async function prodmix(ctx: Ctx, opts: { budgetMs: number; repeat: number
 }
 
 /**
- * The webhook, the before-send hook, and the offline users' push subscriptions and levels
- * (`BENCH_PRODMIX_ON=webhook,hook,push` picks some of them, to see what each costs).
+ * The parts a variant switches on: its own for a part's variant; else every part, or those
+ * `BENCH_PRODMIX_ON` names (`webhook,hook,push`).
  */
+function partsOf(v: Variant): ReadonlySet<Part> {
+  if (isPart(v)) return new Set([v]);
+  const named = process.env.BENCH_PRODMIX_ON?.split(',');
+  return new Set(named ? PARTS.filter((p) => named.includes(p)) : PARTS);
+}
+
+/** The webhook, the before-send hook, and the offline users' push subscriptions and levels. */
 async function switchOn(
   api: ParleyApi,
   rcv: Child,
@@ -347,8 +378,8 @@ async function switchOn(
   whPath: string,
   users: string[],
   a: number,
+  on: ReadonlySet<Part>,
 ) {
-  const on = new Set((process.env.BENCH_PRODMIX_ON ?? 'webhook,hook,push').split(','));
   if (on.has('webhook')) await webhookOn(api, rcv, rcvUrl, whPath);
   if (on.has('hook')) await hookOn(api, rcv, rcvUrl);
   if (on.has('push')) await pushOn(api, pushUrl, users, a);
