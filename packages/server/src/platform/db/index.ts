@@ -14,6 +14,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { statementSpan, tracingOn } from '../tracing.js';
 import { type HotStatement, isHotStatement } from './hot.js';
+import { MIGRATIONS_FOLDER } from './migrate.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
 import * as schema from './schema.js';
 import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
@@ -116,7 +117,9 @@ function pgliteArtifacts(): Promise<PgliteArtifacts> {
  * A PGlite in the data folder or in memory, new ones made from the template when asked;
  * `fresh` when this open made a data folder's database from the template.
  */
-async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; fresh: boolean }> {
+async function openPglite(
+  opts: DatabaseOptions,
+): Promise<{ client: PGlite; fresh: boolean; madeFrom?: Database['madeFrom'] }> {
   const parsers = { [INT8]: (v: string) => Number(v) };
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
   if (opts.dataDir) {
@@ -124,17 +127,21 @@ async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; fres
     mkdirSync(opts.dataDir, { recursive: true });
     const pgdata = path.join(opts.dataDir, 'pgdata');
     // Only a first start copies: an existing database is opened as it is (and migrated after).
-    let fresh = false;
+    let madeFrom: Database['madeFrom'];
     let artifacts: Promise<PgliteArtifacts> = Promise.resolve({});
     if (opts.template !== false && !existsSync(pgdata)) {
       const template = await databaseTemplate(templateOpts);
       if (template) {
         artifacts = pgliteArtifacts();
         await copyTemplate(template, pgdata);
-        fresh = true;
+        madeFrom = {
+          migrationsFolder: templateOpts.migrationsFolder ?? MIGRATIONS_FOLDER,
+          migrations: template.migrations,
+        };
       }
     }
-    return { client: await PGlite.create({ dataDir: pgdata, parsers, startParams, ...(await artifacts) }), fresh };
+    const client = await PGlite.create({ dataDir: pgdata, parsers, startParams, ...(await artifacts) });
+    return { client, fresh: madeFrom !== undefined, madeFrom };
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   const client = await PGlite.create({
@@ -304,13 +311,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
   keepByteOrderMarks();
-  const opened = opts.pglite ? { client: opts.pglite, fresh: false } : await openPglite(opts);
+  const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite
+    ? { client: opts.pglite, fresh: false }
+    : await openPglite(opts);
   const c = opened.client;
   const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
     fresh: opened.fresh,
+    ...(opened.madeFrom ? { madeFrom: opened.madeFrom } : {}),
     queryCount: () => count,
     prepared: traced(async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {
       checkHot(stmt);

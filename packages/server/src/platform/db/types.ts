@@ -41,6 +41,11 @@ export interface Database {
    * is left from before, no job run by a process that died, no job waiting (platform/jobs).
    */
   fresh?: boolean;
+  /**
+   * The template this open copied (with `fresh`): the folder its migrations came from and how
+   * many of them it holds, so the start's migration step can tell it has nothing to do.
+   */
+  madeFrom?: { migrationsFolder: string; migrations: number };
   /** Number of SQL statements issued so far (tests assert the cost of hot paths with it). */
   queryCount(): number;
   /**
