@@ -22,8 +22,9 @@
  *   BENCH_STATEMENTS    "1": tally the statements sent to PostgreSQL by their text (the
  *                       `statements` call), to see which ones a scenario's extra cost is made of
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { buildServer } from '../../packages/server/src/app.js';
@@ -125,6 +126,7 @@ serve(
     profileStop: async (a: { file: string }) => {
       if (!profiler) return null;
       const { profile } = await profiler.post('Profiler.stop');
+      mkdirSync(path.dirname(a.file), { recursive: true });
       writeFileSync(a.file, JSON.stringify(profile));
       profiler.disconnect();
       profiler = null;
