@@ -40,6 +40,19 @@ describe('KeptPasses', () => {
     expect(counts(got.passes)).toEqual({ x: 1, y: 2, z: 1 });
   });
 
+  it("hints the pass after a member's new read mark once it moved, not the one it left", () => {
+    const kept = new KeptPasses();
+    statement(kept, ['x', 'y', 'x'], 0);
+    expect(kept.hints(asked)).toEqual([{ app_id: 'a', cid: 'c1', r: 0, up_to: 3, epoch: 1 }]);
+    // Unmoved, the mark names the same pass batch after batch.
+    statement(kept, ['x', 'y', 'x', 'y'], 0);
+    expect(kept.hints(asked)).toEqual([{ app_id: 'a', cid: 'c1', r: 0, up_to: 4, epoch: 1 }]);
+    // They read up to 2: the next batch reads from there, and the hint follows.
+    const got = statement(kept, ['x', 'y', 'x', 'y', 'z'], 2);
+    expect(got).toMatchObject({ whole: 1, kept: 0 });
+    expect(kept.hints(asked)).toEqual([{ app_id: 'a', cid: 'c1', r: 2, up_to: 5, epoch: 1 }]);
+  });
+
   it('refuses to add to a pass it no longer holds as it told', () => {
     const kept = new KeptPasses();
     statement(kept, ['x'], 0);
