@@ -170,16 +170,22 @@ const ajvValidators: AjvFactory = (external, options) => {
 const validatorFactory =
   (eager: boolean): AjvFactory =>
   (external, options) => {
+    // Made by the first validator compiled of each kind (see `ajvValidators`).
     let coercing: RouteValidator | undefined;
     let strict: RouteValidator | undefined;
+    const coercingOnes = () => {
+      coercing ??= ajvValidators(external, options);
+      return coercing;
+    };
+    const strictOnes = () => {
+      strict ??= ajvValidators(external, {
+        ...options,
+        customOptions: { ...options.customOptions, coerceTypes: false },
+      });
+      return strict;
+    };
     return (route) => {
-      const compile = () =>
-        (route.httpPart === 'body'
-          ? (strict ??= ajvValidators(external, {
-              ...options,
-              customOptions: { ...options.customOptions, coerceTypes: false },
-            }))(route)
-          : (coercing ??= ajvValidators(external, options))(route)) as ValidateFn;
+      const compile = () => (route.httpPart === 'body' ? strictOnes()(route) : coercingOnes()(route)) as ValidateFn;
       const validate = eager ? compile() : onFirstUse(compile);
       return route.httpPart === 'body' ? validate : decimalIntegers(route.schema, validate);
     };
