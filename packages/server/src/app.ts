@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -119,6 +118,7 @@ import { registerHttpLimits } from './platform/http-limits.js';
 import { registerIdempotency } from './platform/idempotency.js';
 import { JOBS_TOPIC, JobQueue } from './platform/jobs/queue.js';
 import { checkMasterKey } from './platform/key-check.js';
+import { fastifyAjvCompiler, once } from './platform/lazy-deps.js';
 import { loggerOptions } from './platform/log.js';
 import { defineMailJobs, mailQueue } from './platform/mail-queue.js';
 import { createMailer } from './platform/mailer.js';
@@ -151,16 +151,9 @@ type AjvOptions = { customOptions: Record<string, unknown> };
 type RouteValidator = (route: { httpPart?: string; schema?: unknown }) => unknown;
 type ValidateFn = ((data: unknown, ctx?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 type AjvFactory = (external: unknown, options: AjvOptions) => RouteValidator;
-// Fastify's own Ajv validator factory, resolved through fastify so it is the one fastify ships;
-// loaded by the first validator compiled (see `onFirstUse`), not at start: Ajv, its compiler and
-// their first instances were ~50 ms of a first start (a V8 profile, 2026-12-01).
-let ajvFactory: AjvFactory | undefined;
-const ajvValidators: AjvFactory = (external, options) => {
-  ajvFactory ??= (
-    createRequire(createRequire(import.meta.url).resolve('fastify'))('@fastify/ajv-compiler') as () => AjvFactory
-  )();
-  return ajvFactory(external, options);
-};
+// Fastify's own Ajv validator factory, made by the first validator compiled (see `onFirstUse`).
+const ajvFactory = once(() => (fastifyAjvCompiler() as () => AjvFactory)());
+const ajvValidators: AjvFactory = (external, options) => ajvFactory()(external, options);
 
 /**
  * Query strings and path params arrive as text, so they are coerced to their schema types;
@@ -170,22 +163,13 @@ const ajvValidators: AjvFactory = (external, options) => {
 const validatorFactory =
   (eager: boolean): AjvFactory =>
   (external, options) => {
-    // Made by the first validator compiled of each kind (see `ajvValidators`).
-    let coercing: RouteValidator | undefined;
-    let strict: RouteValidator | undefined;
-    const coercingOnes = () => {
-      coercing ??= ajvValidators(external, options);
-      return coercing;
-    };
-    const strictOnes = () => {
-      strict ??= ajvValidators(external, {
-        ...options,
-        customOptions: { ...options.customOptions, coerceTypes: false },
-      });
-      return strict;
-    };
+    // Made by the first validator compiled of each kind.
+    const coercing = once(() => ajvValidators(external, options));
+    const strict = once(() =>
+      ajvValidators(external, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } }),
+    );
     return (route) => {
-      const compile = () => (route.httpPart === 'body' ? strictOnes()(route) : coercingOnes()(route)) as ValidateFn;
+      const compile = () => (route.httpPart === 'body' ? strict()(route) : coercing()(route)) as ValidateFn;
       const validate = eager ? compile() : onFirstUse(compile);
       return route.httpPart === 'body' ? validate : decimalIntegers(route.schema, validate);
     };

@@ -1,7 +1,8 @@
 /**
  * Dependencies that a server may never use — the S3 SDK (without an S3 store), nodemailer
  * (without SMTP), ioredis (without Redis), sharp (until the first image), web-push (until the
- * first push or VAPID key), argon2 (until the first password) — loaded at their first
+ * first push or VAPID key), argon2 (until the first password), Ajv (until the first request
+ * a schema validates) — loaded at their first
  * use instead of while the server starts. Loading them was a large part of a first
  * `parley start`'s module loading (docs/benchmarks.md, "First start"); each is CommonJS, so a
  * synchronous `require` at first use keeps the call sites as they were.
@@ -19,7 +20,8 @@ import type WebPush from 'web-push';
 
 const require = createRequire(import.meta.url);
 
-function once<T>(load: () => T): () => T {
+/** `load`'s value, made at the first call and kept. */
+export function once<T>(load: () => T): () => T {
   let mod: T | undefined;
   return () => {
     mod ??= load();
@@ -41,6 +43,13 @@ export const htmlparser2 = once(() => require('htmlparser2') as typeof Htmlparse
 export const nodemailer = once(() => require('nodemailer') as typeof Nodemailer);
 /** `web-push` (with asn1.js and jws: about 40 ms of a start). */
 export const webPush = once(() => require('web-push') as typeof WebPush);
+/**
+ * Fastify's own `@fastify/ajv-compiler`, resolved through fastify so it is the one fastify
+ * ships: its validator factory (Ajv with it, ~50 ms of a first start, a V8 profile).
+ */
+export const fastifyAjvCompiler = once(
+  () => createRequire(require.resolve('fastify'))('@fastify/ajv-compiler') as () => unknown,
+);
 /** `@node-rs/argon2` (its native binding). */
 export const argon2 = once(() => require('@node-rs/argon2') as typeof Argon2);
 

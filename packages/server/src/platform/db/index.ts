@@ -115,11 +115,9 @@ function pgliteArtifacts(): Promise<PgliteArtifacts> {
 
 /**
  * A PGlite in the data folder or in memory, new ones made from the template when asked;
- * `fresh` when this open made a data folder's database from the template.
+ * `madeFrom` when this open made a data folder's database from the template (it is `fresh`).
  */
-async function openPglite(
-  opts: DatabaseOptions,
-): Promise<{ client: PGlite; fresh: boolean; madeFrom?: Database['madeFrom'] }> {
+async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; madeFrom?: Database['madeFrom'] }> {
   const parsers = { [INT8]: (v: string) => Number(v) };
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
   if (opts.dataDir) {
@@ -141,7 +139,7 @@ async function openPglite(
       }
     }
     const client = await PGlite.create({ dataDir: pgdata, parsers, startParams, ...(await artifacts) });
-    return { client, fresh: madeFrom !== undefined, madeFrom };
+    return { client, madeFrom };
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   const client = await PGlite.create({
@@ -149,7 +147,7 @@ async function openPglite(
     startParams: IN_MEMORY_START,
     ...(template ? { loadDataDir: templateTarball(template) } : {}),
   });
-  return { client, fresh: false };
+  return { client };
 }
 
 /** A prepared statement whose plan no test has checked must not run: it could go bad for good. */
@@ -311,15 +309,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
   keepByteOrderMarks();
-  const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite
-    ? { client: opts.pglite, fresh: false }
-    : await openPglite(opts);
+  const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite ? { client: opts.pglite } : await openPglite(opts);
   const c = opened.client;
   const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
-    fresh: opened.fresh,
+    fresh: opened.madeFrom !== undefined,
     ...(opened.madeFrom ? { madeFrom: opened.madeFrom } : {}),
     queryCount: () => count,
     prepared: traced(async <T>(stmt: HotStatement, params: unknown[], timing?: PreparedTiming) => {

@@ -198,13 +198,14 @@ export async function runMigrations(
   const folder = opts.folder ?? MIGRATIONS_FOLDER;
   const version = opts.version ?? PARLEY_VERSION;
   const releases = opts.releases ?? RELEASES;
-  const total = readMigrationFiles({ migrationsFolder: folder }).length;
+  const journal = readJournal(folder);
   // Copied by this open from a template of every migration here (a data folder's first start):
   // nothing to apply and nothing to record (the template's build recorded its history). Asking
-  // the new database was 85–190 ms of a first start, its first statements on a cold catalog.
-  if (database.madeFrom?.migrationsFolder === folder && database.madeFrom.migrations === total)
-    return { total, applied: 0 };
-  const journal = readJournal(folder);
+  // the new database was 85–190 ms of a first start, its first statements on a cold catalog;
+  // reading the migrations' files again (the template's lookup read them) is not needed either.
+  if (database.madeFrom?.migrationsFolder === folder && database.madeFrom.migrations === journal.length)
+    return { total: journal.length, applied: 0 };
+  const total = readMigrationFiles({ migrationsFolder: folder }).length;
   const config = { migrationsFolder: folder };
 
   const apply = async (run: Run, migrate: () => Promise<void>): Promise<MigrationReport> => {
