@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -151,12 +152,17 @@ async function bench(
       if (!values['no-analyze']) await database.db.execute(sql`analyze`);
       process.stderr.write(`    ${backend}: ${c} concurrent, ${k} channel(s)…\n`);
       const cpu0 = machineCpu([process.pid]);
+      // How long the event loop that serves clients was held (PGlite in process holds it for
+      // every statement it runs).
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
       const r = await runPool(N, c, async (i) => {
         await sendMessage(server.svc, caller(users[i % users.length] as string), cids[i % k] as string, {
           text: `message ${i} with a little text in it`,
         });
       });
       const cpu1 = machineCpu([process.pid]);
+      loop.disable();
       rows.push({ backend, path: 'send action', concurrency: c, channels: k, messages: N, ...r });
       saveSoFar(rows);
       process.stderr.write(`      ${await stageMeans(server.svc.metrics.registry)}\n`);
@@ -165,7 +171,8 @@ async function bench(
       const [node, pgMs, busy] = [cpu1.pids - cpu0.pids, cpu1.postgres - cpu0.postgres, cpu1.busy - cpu0.busy];
       process.stderr.write(
         `      CPU µs per send: node ${perSend(node)}, PostgreSQL ${perSend(pgMs)}, ` +
-          `the rest ${perSend(busy - node - pgMs)}; cores busy ${(busy / 1000 / r.seconds).toFixed(2)}\n`,
+          `the rest ${perSend(busy - node - pgMs)}; cores busy ${(busy / 1000 / r.seconds).toFixed(2)}; ` +
+          `event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms\n`,
       );
       server.svc.metrics.registry.resetMetrics();
       if (values['skip-baseline']) continue;
@@ -187,11 +194,14 @@ async function bench(
 
 process.stderr.write(`persist bench: ${N} messages per run\n`);
 if (!values['skip-pglite']) {
-  const database = await openDatabase({ template: true });
+  // A data folder, as `parley start` opens it (PGlite on a thread of its own).
+  const folder = mkdtempSync(path.join(tmpdir(), 'parley-bench-pglite-'));
+  const database = await openDatabase({ dataDir: folder });
   await runMigrations(database);
   process.stderr.write('  PGlite…\n');
-  all.push(...(await bench('PGlite 0.5 (in process)', database, levelsOf(values['pglite-levels'] as string))));
+  all.push(...(await bench('PGlite 0.5 (data folder)', database, levelsOf(values['pglite-levels'] as string))));
   await database.close();
+  rmSync(folder, { recursive: true, force: true });
 }
 if (!values['skip-pg']) {
   const url = values.pg as string;

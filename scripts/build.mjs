@@ -46,7 +46,12 @@ const CJS = { node: { bundle: ['jose', '@parley/protocol'] } };
  * (platform/lazy-deps.ts).
  */
 const SERVER_BUNDLE = {
-  entries: { index: 'index.ts', database: 'platform/db/index.ts', 'background-thread': 'background-thread.ts' },
+  entries: {
+    index: 'index.ts',
+    database: 'platform/db/index.ts',
+    'background-thread': 'background-thread.ts',
+    'pglite-worker': 'platform/db/pglite-worker.ts',
+  },
   external: [
     // Native code, WebAssembly, or files found next to their own code.
     '@electric-sql/pglite',
@@ -70,7 +75,7 @@ const SERVER_BUNDLE = {
     'htmlparser2',
   ],
   /** Files whose `import.meta.url` must stay the bundle's: they find a bundle entry beside themselves. */
-  keepMetaUrl: ['background.ts'],
+  keepMetaUrl: ['background.ts', 'platform/db/pglite-thread.ts'],
 };
 
 const isTest = (f) => /\.test\.tsx?$/.test(f);

@@ -296,12 +296,18 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   const launch = threaded ? new BackgroundLaunch(given, opts.logger !== false) : null;
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   let migrated: MigrationReport | null = null;
+  let keyChecked: Promise<void> = Promise.resolve();
   if (opts.migrate !== false) {
     // Throws DatabaseTooNewError, changing nothing, on a database a newer release made unfit.
     migrated = await runMigrations(database);
     // With the migrations, a start-up check on the database: workers and test harnesses
-    // (migrate: false) rely on the process that migrated having checked it.
-    await checkMasterKey(database.db, masterKey);
+    // (migrate: false) rely on the process that migrated having checked it. A database this
+    // start made from the template holds no key to differ from (its check writes the first):
+    // there the build goes on meanwhile (an embedded one is still booting on its thread), and
+    // the check is awaited before anything reads the database (below).
+    keyChecked = checkMasterKey(database.db, masterKey);
+    if (database.fresh) keyChecked.catch(() => {});
+    else await keyChecked;
   }
 
   const sealer = createSealer(masterKey);
@@ -400,9 +406,8 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
     bus: new Bus(broker),
     jobs,
     storage,
-    // A database that does not answer yet must not stop the build (the server answers 503 until
-    // it does); the hello then goes without an epoch, as an older server's.
-    dataEpoch: await dataEpoch(database.db).catch(() => undefined),
+    // Read with the key's check, before the jobs start (below).
+    dataEpoch: undefined,
     clock: opts.clock ?? Date.now,
     sealer,
     mailer: createMailer({
@@ -751,6 +756,16 @@ export async function buildServer(given: Config, opts: BuildOptions = {}): Promi
   // The fallback transport (SSE down, POST up) for networks that refuse WebSocket upgrades.
   await app.register(streamRoutes(svc, gateway));
 
+  try {
+    await keyChecked;
+  } catch (e) {
+    await app.close().catch(() => {});
+    if (ownsDb) await database.close().catch(() => {});
+    throw e;
+  }
+  // A database that does not answer yet must not stop the build (the server answers 503 until
+  // it does); the hello then goes without an epoch, as an older server's.
+  svc.dataEpoch = await dataEpoch(database.db).catch(() => undefined);
   // After every feature defined its kinds: installs pg-boss's schema, creates the queues, and
   // (unless this node only enqueues) starts the workers.
   await svc.jobs.start();

@@ -24,6 +24,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import tar from 'tar-stream';
 import { type Database, rows } from '../db/index.js';
+import { PgliteThread } from '../db/pglite-thread.js';
 import { installedVersion } from '../package-version.js';
 import { createSealer } from '../secrets.js';
 import type { BlobStore } from '../storage/store.js';
@@ -109,13 +110,18 @@ export async function createBackup(src: BackupSource, out: Writable, opts: Backu
       const client = database.driver.client;
       // A CHECKPOINT (after the run was recorded: every removal not held is of a row whose
       // deletion it writes out), then the folder copied between transactions — PGlite's own
-      // statements outside one take the same lock — so it holds no half of one.
-      await client.exec('CHECKPOINT');
-      const exclusive = (
-        client as unknown as { _runExclusiveTransaction?: <T>(fn: () => Promise<T>) => Promise<T> }
-      )._runExclusiveTransaction?.bind(client);
-      const dump = () => client.dumpDataDir('none');
-      const blob = exclusive ? await exclusive(dump) : await dump();
+      // statements outside one take the same lock — so it holds no half of one. A data
+      // folder's PGlite does both on its thread (pglite-thread.ts).
+      let blob: Blob;
+      if (client instanceof PgliteThread) blob = await client.dumpDataDir();
+      else {
+        await client.exec('CHECKPOINT');
+        const exclusive = (
+          client as unknown as { _runExclusiveTransaction?: <T>(fn: () => Promise<T>) => Promise<T> }
+        )._runExclusiveTransaction?.bind(client);
+        const dump = () => client.dumpDataDir('none');
+        blob = exclusive ? await exclusive(dump) : await dump();
+      }
       // Compressed after the lock is let go (on libuv's threads): a fresh folder is ~64 MB, mostly
       // empty WAL, that gzip takes to a few.
       const gz = await gzip(new Uint8Array(await blob.arrayBuffer()));

@@ -3,9 +3,7 @@
  * when `DATABASE_URL` is set. Both give the same drizzle database over the same schema and
  * migrations; nothing above this file knows which one it has.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
@@ -13,11 +11,13 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { statementSpan, tracingOn } from '../tracing.js';
+import { needsCopy } from './copy-tree.js';
 import { type HotStatement, isHotStatement } from './hot.js';
 import { MIGRATIONS_FOLDER } from './migrate.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
+import { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
-import { copyTemplate, databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
+import { databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
 import type { Database, Db, PoolName, PreparedTiming, Queryable } from './types.js';
 
 export { fromJson, type HotStatement, hotStatement, rowDigest } from './hot.js';
@@ -89,61 +89,38 @@ export function dataFolderStart(env: NodeJS.ProcessEnv = process.env): string[] 
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${m[1]}${m[2]}`];
 }
 
-type PgliteArtifacts = { pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blob };
-
-/**
- * PGlite's WebAssembly, compiled, and its file system bundle, read while a first start copies
- * the template on its thread. `PGlite.create` reads and compiles them itself once called, after
- * the copy, and the compile (V8's, off the main thread) left the main thread idle. Anything
- * amiss (a PGlite that names its files otherwise): nothing, and PGlite loads its own.
- */
-function pgliteArtifacts(): Promise<PgliteArtifacts> {
-  let dist: string;
-  try {
-    dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  } catch {
-    return Promise.resolve({});
-  }
-  return Promise.all([
-    readFile(path.join(dist, 'pglite.wasm')).then((bytes) => WebAssembly.compile(bytes)),
-    readFile(path.join(dist, 'pglite.data')).then((bytes) => new Blob([bytes])),
-  ]).then(
-    ([pgliteWasmModule, fsBundle]) => ({ pgliteWasmModule, fsBundle }),
-    () => ({}),
-  );
-}
-
 /**
  * A PGlite in the data folder or in memory, new ones made from the template when asked;
  * `madeFrom` when this open made a data folder's database from the template (it is `fresh`).
  */
-async function openPglite(opts: DatabaseOptions): Promise<{ client: PGlite; madeFrom?: Database['madeFrom'] }> {
-  const parsers = { [INT8]: (v: string) => Number(v) };
+async function openPglite(
+  opts: DatabaseOptions,
+): Promise<{ client: PGlite | PgliteThread; madeFrom?: Database['madeFrom'] }> {
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
   if (opts.dataDir) {
+    // PGlite boots on a thread of its own (pglite-thread.ts): this resolves before it is up, and
+    // statements wait for it there. `parley start` builds the server meanwhile.
     const startParams = dataFolderStart();
     mkdirSync(opts.dataDir, { recursive: true });
     const pgdata = path.join(opts.dataDir, 'pgdata');
     // Only a first start copies: an existing database is opened as it is (and migrated after).
     let madeFrom: Database['madeFrom'];
-    let artifacts: Promise<PgliteArtifacts> = Promise.resolve({});
-    if (opts.template !== false && !existsSync(pgdata)) {
+    let copyFrom: string | undefined;
+    if (opts.template !== false && needsCopy(pgdata)) {
       const template = await databaseTemplate(templateOpts);
       if (template) {
-        artifacts = pgliteArtifacts();
-        await copyTemplate(template, pgdata);
+        copyFrom = path.join(template.dir, 'pgdata');
         madeFrom = {
           migrationsFolder: templateOpts.migrationsFolder ?? MIGRATIONS_FOLDER,
           migrations: template.migrations,
         };
       }
     }
-    const client = await PGlite.create({ dataDir: pgdata, parsers, startParams, ...(await artifacts) });
-    return { client, madeFrom };
+    return { client: new PgliteThread({ dataDir: pgdata, startParams, copyFrom }), madeFrom };
   }
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   const client = await PGlite.create({
-    parsers,
+    parsers: { [INT8]: (v: string) => Number(v) },
     startParams: IN_MEMORY_START,
     ...(template ? { loadDataDir: templateTarball(template) } : {}),
   });
@@ -311,7 +288,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   keepByteOrderMarks();
   const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite ? { client: opts.pglite } : await openPglite(opts);
   const c = opened.client;
-  const db = drizzlePglite(c, { schema, logger }) as unknown as Db;
+  const db = drizzlePglite(c as PGlite, { schema, logger }) as unknown as Db;
   return {
     db,
     kind: 'pglite',

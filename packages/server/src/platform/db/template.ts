@@ -29,11 +29,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -252,66 +250,6 @@ export async function prepareDatabaseTemplate(opts: TemplateOptions = {}): Promi
   }
   return template;
 }
-
-/**
- * Make `pgdata` (which must not exist) a copy of the template's data folder. The copy is made
- * beside it and renamed into place, so a start that dies halfway leaves no half-copied folder.
- */
-export async function copyTemplate(template: Template, pgdata: string): Promise<void> {
-  const tmp = `${pgdata}.copy-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await copyTree(path.join(template.dir, 'pgdata'), tmp);
-  await rename(tmp, pgdata);
-}
-
-/**
- * Copy a folder tree, several files at a time, on a thread of its own. A data folder is ~1,700
- * mostly small files; one at a time (`cpSync`) took twice as long as 8 in flight on libuv's
- * threads. On the main thread, each file's next step waited for the event loop, which a first
- * start keeps busy loading the server's modules while the copy runs (`parley start` opens the
- * database meanwhile): the copy took 1.1–1.9 s there against 0.1–0.4 s alone. FICLONE: a
- * copy-on-write clone where the file system has it, an ordinary copy elsewhere.
- */
-function copyTree(from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(COPY_TREE, { eval: true, workerData: { from, to } });
-    worker.once('error', reject);
-    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`copying ${from} stopped (${code})`))));
-  });
-}
-
-/** The copying thread's code (CommonJS: an eval'd worker's kind). */
-const COPY_TREE = `
-const { workerData } = require('node:worker_threads');
-const { constants } = require('node:fs');
-const { copyFile, mkdir, readdir } = require('node:fs/promises');
-const path = require('node:path');
-const { from, to } = workerData;
-const files = [];
-const walk = async (rel) => {
-  await mkdir(path.join(to, rel), { recursive: true });
-  for (const e of await readdir(path.join(from, rel), { withFileTypes: true })) {
-    const r = path.join(rel, e.name);
-    if (e.isDirectory()) await walk(r);
-    else files.push(r);
-  }
-};
-const copyAll = async () => {
-  await walk('');
-  let next = 0;
-  const one = async () => {
-    while (next < files.length) {
-      const f = files[next++];
-      await copyFile(path.join(from, f), path.join(to, f), constants.COPYFILE_FICLONE);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, one));
-};
-copyAll().catch((err) => {
-  process.exitCode = 1;
-  throw err;
-});
-`;
 
 /**
  * A tarball held in memory, whose `arrayBuffer()` is those bytes themselves. PGlite reads a

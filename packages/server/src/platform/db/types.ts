@@ -8,6 +8,7 @@ import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { HotStatement } from './hot.js';
+import type { PgliteThread } from './pglite-thread.js';
 import type * as schema from './schema.js';
 
 type Schema = typeof schema;
@@ -65,8 +66,8 @@ export interface Database {
   ping(): Promise<void>;
   close(): Promise<void>;
   /** Raw driver, for migrations and tooling only. */
-  driver:
-    | { kind: 'pglite'; client: PGlite }
+  driver: /** A data folder's PGlite runs on a thread of its own (pglite-thread.ts); in memory, here. */
+    | { kind: 'pglite'; client: PGlite | PgliteThread }
     /**
      * `hotPool`: where the send lane's hot statements run, `readPool` the read lane's (each the
      * main `pool` itself when there is none).

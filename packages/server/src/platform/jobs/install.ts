@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import PgBoss from 'pg-boss';
+import type { PgliteRunner } from '../db/pglite-thread.js';
 import { installedVersion } from '../package-version.js';
 
 /** pg-boss's schema in our database. */
@@ -30,7 +31,7 @@ export type Executor = {
  * On PGlite, statements with parameters take the extended protocol (`query`); pg-boss's
  * schema scripts are several statements without parameters, which only `exec` runs.
  */
-export function pgliteExecutor(c: PGlite | Transaction): Executor {
+export function pgliteExecutor(c: PGlite | Transaction | PgliteRunner): Executor {
   return {
     executeSql: async (text, values) => {
       if (values && values.length > 0)
