@@ -39,9 +39,10 @@ const CJS = { node: { bundle: ['jose', '@parley/protocol'] } };
 /**
  * The server again as a few bundled ES modules in dist/bundle/ (what its package exports point
  * at): loading 860 files one by one was most of a first start's CPU (docs/benchmarks.md, "First
- * start"). Entries: the server, its database alone (`@parley/server/database`, which `parley
- * start` opens while the rest loads; shared chunks keep one copy of each module), and the
- * background thread. Dynamic imports stay lazy (chunks of their own). Left outside, imported at
+ * start"). Entries: the server; its database alone (`@parley/server/database`) and the data
+ * folder's open with only node's built-ins under it (`@parley/server/data-folder`, which `parley
+ * start` begins first, so the database's thread boots while the rest loads); shared chunks keep
+ * one copy of each module; the background thread and the database's. Dynamic imports stay lazy (chunks of their own). Left outside, imported at
  * run time: what has native code or reads files beside itself, and what loads at first use
  * (platform/lazy-deps.ts).
  */
@@ -49,6 +50,7 @@ const SERVER_BUNDLE = {
   entries: {
     index: 'index.ts',
     database: 'platform/db/index.ts',
+    'data-folder': 'platform/db/data-folder.ts',
     'background-thread': 'background-thread.ts',
     'pglite-worker': 'platform/db/pglite-worker.ts',
   },

@@ -77,6 +77,22 @@ export const FEATURE_ORDER = [
  */
 export const KNOWN_UPWARD = [];
 
+/**
+ * Modules a first `parley start` loads before anything heavy, each with the packages it may load:
+ * the data folder's open (the database's thread starts copying the template and booting PGlite
+ * from it while the server loads; docs/benchmarks.md, "First start"). What they load at once —
+ * imports that are neither type-only nor dynamic, followed through every file they reach — may
+ * name only node's built-ins and those packages.
+ */
+export const LIGHT_ENTRIES = {
+  // The migrators are a few lines each over drizzle-orm/migrator (migrate.ts holds the folder).
+  'packages/server/src/platform/db/data-folder.ts': [
+    'drizzle-orm/migrator',
+    'drizzle-orm/node-postgres/migrator',
+    'drizzle-orm/pglite/migrator',
+  ],
+};
+
 const SERVER_SRC = 'packages/server/src';
 const FEATURES = `${SERVER_SRC}/features`;
 const isTest = (file) => /\.test\.tsx?$/.test(file);
@@ -97,9 +113,10 @@ function walk(dir, fn) {
 }
 
 /**
- * Every module a file names, as `{ spec, names, line }`: `names` are the names taken from it
- * (`null`: all of them — `*`, a default, a namespace, a bare or dynamic import), or, for a
- * specifier that is not a plain string, `spec: null`.
+ * Every module a file names, as `{ spec, names, line, eager }`: `names` are the names taken from
+ * it (`null`: all of them — `*`, a default, a namespace, a bare or dynamic import), or, for a
+ * specifier that is not a plain string, `spec: null`; `eager` when loading the file loads it
+ * (not a type-only import, not `import()` or a type's `import('…')`).
  */
 export function readImports(file, text) {
   const ast = parse(text, {
@@ -114,7 +131,9 @@ export function readImports(file, text) {
       : node?.type === 'TemplateLiteral' && node.expressions.length === 0
         ? node.quasis[0].value.cooked
         : null;
-  const add = (node, spec, names) => out.push({ spec, names, line: node.loc?.start.line ?? 0 });
+  const add = (node, spec, names, eager = true) => out.push({ spec, names, line: node.loc?.start.line ?? 0, eager });
+  // Only `import type` / `export type` load nothing: under verbatimModuleSyntax (tsconfig.json)
+  // `import { type A } from '…'` is emitted as `import {} from '…'`, which loads the module.
   const nameOf = (n) => (n.type === 'StringLiteral' ? n.value : n.name);
   for (const s of ast.program.body) {
     if (s.type === 'ImportDeclaration') {
@@ -123,6 +142,7 @@ export function readImports(file, text) {
         s,
         s.source.value,
         named.length && named.length === s.specifiers.length ? named.map((x) => nameOf(x.imported)) : null,
+        s.importKind !== 'type',
       );
     } else if (s.type === 'ExportNamedDeclaration' && s.source) {
       const named = s.specifiers.filter((x) => x.type === 'ExportSpecifier');
@@ -131,10 +151,11 @@ export function readImports(file, text) {
         s,
         s.source.value,
         named.length && named.length === s.specifiers.length ? named.map((x) => nameOf(x.exported)) : null,
+        s.exportKind !== 'type',
       );
-    } else if (s.type === 'ExportAllDeclaration') add(s, s.source.value, null);
+    } else if (s.type === 'ExportAllDeclaration') add(s, s.source.value, null, s.exportKind !== 'type');
     else if (s.type === 'TSImportEqualsDeclaration' && s.moduleReference.type === 'TSExternalModuleReference')
-      add(s, s.moduleReference.expression.value, null);
+      add(s, s.moduleReference.expression.value, null, s.importKind !== 'type');
   }
   // Imports inside code and types: import(), require(), import('…').T. Only subtrees whose
   // text holds `import`, `require` or a `\u` escape (an identifier may be spelled with one)
@@ -154,13 +175,13 @@ export function readImports(file, text) {
   while (stack.length) {
     const node = stack.pop();
     if (!holdsMark(node)) continue;
-    if (node.type === 'ImportExpression') add(node, literal(node.source), null);
+    if (node.type === 'ImportExpression') add(node, literal(node.source), null, false);
     else if (
       node.type === 'CallExpression' &&
       (node.callee.type === 'Import' || (node.callee.type === 'Identifier' && node.callee.name === 'require'))
     )
-      add(node, literal(node.arguments[0]), null);
-    else if (node.type === 'TSImportType') add(node, literal(node.argument?.literal ?? node.argument), null);
+      add(node, literal(node.arguments[0]), null, node.callee.type !== 'Import');
+    else if (node.type === 'TSImportType') add(node, literal(node.argument?.literal ?? node.argument), null, false);
     for (const key in node) {
       if (key === 'loc' || key === 'extra' || key.endsWith('Comments')) continue;
       const v = node[key];
@@ -176,7 +197,7 @@ export function readImports(file, text) {
  * Checks the tree under `cwd` (the repository's root). Returns the problems found, each naming
  * the file and the rule; none on a clean tree.
  * @param {string} cwd
- * @param {{ order?: string[][], knownUpward?: string[] }} [options]
+ * @param {{ order?: string[][], knownUpward?: string[], lightEntries?: Record<string, string[]> }} [options]
  */
 export function checkImports(cwd, options = {}) {
   const order = options.order ?? FEATURE_ORDER;
@@ -187,8 +208,10 @@ export function checkImports(cwd, options = {}) {
   });
   const problems = [];
   const rel = (file) => path.relative(cwd, file);
-  /** file → the relative imports it makes: { spec target file, names (null: all) }. */
+  /** file → the relative imports it makes: { spec target file, names (null: all), eager }. */
   const imports = new Map();
+  /** file → the packages it loads at once: { spec, line }. */
+  const eagerPackages = new Map();
   const usedUpward = new Set();
 
   // A workspace package with sources that this check does not know would be checked by no rule.
@@ -223,6 +246,7 @@ export function checkImports(cwd, options = {}) {
     walk(path.join(cwd, root, 'src'), (file) => {
       const text = readFileSync(file, 'utf8');
       const deps = [];
+      const packages = [];
       let found;
       try {
         found = readImports(file, text);
@@ -230,7 +254,7 @@ export function checkImports(cwd, options = {}) {
         problems.push(`${rel(file)}: cannot be parsed: ${err.message}`);
         found = [];
       }
-      for (const { spec, names, line } of found) {
+      for (const { spec, names, line, eager } of found) {
         if (spec === null) {
           problems.push(
             `${rel(file)}:${line}: imports a module named by an expression, which cannot be checked: name it with a plain string`,
@@ -240,14 +264,16 @@ export function checkImports(cwd, options = {}) {
         if (spec.startsWith('./') || spec.startsWith('../')) {
           const base = path.join(path.dirname(file), spec).replace(/\.js$/, '');
           const hit = [`${base}.ts`, `${base}.tsx`, path.join(base, 'index.ts')].find((f) => existsSync(f));
-          if (hit) deps.push({ to: hit, names });
+          if (hit) deps.push({ to: hit, names, eager });
           continue;
         }
+        if (eager) packages.push({ spec, line });
         const pkg = spec.match(/^@parley\/([a-z-]+)/);
         if (pkg && !allowed[name].includes(pkg[1]))
           problems.push(`${rel(file)}: ${name} must not import @parley/${pkg[1]}`);
       }
       imports.set(file, deps);
+      eagerPackages.set(file, packages);
       if (name !== 'server') return;
       const at = path.relative(path.join(cwd, SERVER_SRC), file);
       const infra = at.startsWith(`platform${path.sep}`) || at.startsWith(`realtime${path.sep}`);
@@ -282,6 +308,33 @@ export function checkImports(cwd, options = {}) {
       problems.push(
         `KNOWN_UPWARD (scripts/check-imports.mjs) lists ${pair}, which is no longer imported upward: remove it`,
       );
+
+  for (const [entry, allowedPackages] of Object.entries(options.lightEntries ?? LIGHT_ENTRIES)) {
+    const start = path.join(cwd, entry);
+    if (!imports.has(start)) {
+      problems.push(`LIGHT_ENTRIES (scripts/check-imports.mjs) lists ${entry}, which is not a source file: remove it`);
+      continue;
+    }
+    /** Each file loaded at once from the entry, with the file that loads it (for the message). */
+    const via = new Map([[start, null]]);
+    const queue = [start];
+    while (queue.length) {
+      const file = queue.shift();
+      for (const { spec, line } of eagerPackages.get(file) ?? []) {
+        if (spec.startsWith('node:') || allowedPackages.includes(spec)) continue;
+        const chain = [];
+        for (let f = file; f !== null; f = via.get(f)) chain.unshift(rel(f));
+        problems.push(
+          `${rel(file)}:${line}: loads ${spec} at once, and ${entry} must load only node's built-ins and ${allowedPackages.join(', ') || 'nothing else'} (LIGHT_ENTRIES; through ${chain.join(' → ')}): import it type-only, or with import() where it is needed`,
+        );
+      }
+      for (const { to, eager } of imports.get(file) ?? [])
+        if (eager && !via.has(to)) {
+          via.set(to, file);
+          queue.push(to);
+        }
+    }
+  }
 
   // The graph for the cycle check, seeing through entry points: a name imported from an
   // index.ts is an edge to the file that index re-exports it from.

@@ -168,6 +168,32 @@ describe('check-imports', () => {
     );
   });
 
+  it('fails a package a light entry loads at once, through the files it reaches, and not one it loads late', () => {
+    const db = 'packages/server/src/platform/db';
+    withPlants(
+      {
+        [`${db}/copy-tree.ts`]: [
+          "import type { Pool } from 'pg';",
+          "import { type Job } from 'pg-boss';",
+          "import { reach } from './planted-reach.js';",
+          "export const late = () => import('ioredis');",
+          'export const needsCopy = (p: Pool, j: Job) => reach(p, j);',
+          '',
+        ].join('\n'),
+        [`${db}/planted-reach.ts`]: "import 'node:fs';\nexport * from 'undici';\nexport const reach = () => 1;\n",
+      },
+      () => {
+        const chain = `${db}/data-folder.ts → ${db}/copy-tree.ts`;
+        const rule = `${db}/data-folder.ts must load only node's built-ins and drizzle-orm/migrator, drizzle-orm/node-postgres/migrator, drizzle-orm/pglite/migrator`;
+        const fix = 'import it type-only, or with import() where it is needed';
+        expect(checkImports(tree)).toEqual([
+          `${db}/copy-tree.ts:2: loads pg-boss at once, and ${rule} (LIGHT_ENTRIES; through ${chain}): ${fix}`,
+          `${db}/planted-reach.ts:2: loads undici at once, and ${rule} (LIGHT_ENTRIES; through ${chain} → ${db}/planted-reach.ts): ${fix}`,
+        ]);
+      },
+    );
+  });
+
   it('fails a workspace package with sources that no rule checks', () => {
     withPlants(
       {

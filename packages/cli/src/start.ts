@@ -56,13 +56,11 @@ export async function start(values: Values): Promise<number> {
   }
   if (!isWorker && s.port !== 0) await checkPortFree(host, s.port);
 
-  // The embedded database opens (a first start copies the template, then PGlite boots) while
-  // the rest of the server loads: the copy is the disk's work and the loading the CPU's, and
-  // each was about a third of a first start (docs/benchmarks.md, "First start").
-  const opening =
-    lock && values.workers === undefined
-      ? import('@parley/server/database').then((db) => db.openDatabase({ dataDir: s.dataDir }))
-      : undefined;
+  // The embedded database opens first (its thread copies a first start's template, then boots
+  // PGlite) and the server loads meanwhile: the data folder's module has only node's built-ins
+  // under it, so the thread starts before the heavy modules load (docs/benchmarks.md, "First
+  // start").
+  const opening = lock && values.workers === undefined ? openEmbedded(s.dataDir) : undefined;
   // Awaited by the server's build, which reports its failure; not a rejection nobody heard.
   opening?.catch(() => {});
   const server = await import('@parley/server');
@@ -108,6 +106,15 @@ export async function start(values: Values): Promise<number> {
   for (const line of server.describeOutboundAllow(cfg.outboundAllow)) out(`Outbound allow-list: ${line}`);
   if (running.admin.generated) out(`Admin token (kept in ${cfg.dataDir}/admin-token): ${running.admin.token}`);
   return new Promise<number>(() => {}); // until a signal ends the process
+}
+
+/** The data folder's database, its thread started before the database module loads. */
+async function openEmbedded(dataDir: string) {
+  const folder = (await import('@parley/server/data-folder')).openDataFolder(dataDir);
+  // Awaited by openDatabase; a failed import of it must not leave this rejection unheard.
+  folder.catch(() => {});
+  const db = await import('@parley/server/database');
+  return db.openDatabase({ dataDir, dataFolder: folder });
 }
 
 function portInUse(host: string, port: number): string {

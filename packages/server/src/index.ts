@@ -50,7 +50,8 @@ export {
   runMigrations,
 } from './platform/db/migrate.js';
 export { compatibleFrom, RELEASES, type Release } from './platform/db/releases.js';
-export { prepareDatabaseTemplate, type Template, type TemplateOptions } from './platform/db/template.js';
+export { prepareDatabaseTemplate } from './platform/db/template.js';
+export type { Template, TemplateOptions } from './platform/db/template-find.js';
 export { checkMasterKey, MasterKeyMismatchError } from './platform/key-check.js';
 export { describeOutboundAllow } from './platform/outbound.js';
 export { PARLEY_VERSION } from './platform/package-version.js';

@@ -17,7 +17,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../src/platform/db/migrate.js';
-import { installJobSchema, JOBS_TEMPLATE_TAG } from '../src/platform/jobs/install.js';
+import { installJobSchema } from '../src/platform/jobs/install.js';
+import { JOBS_TEMPLATE_TAG } from '../src/platform/jobs/template-queues.js';
 
 const LOCK_KEY = 0x7470_6c74; // 'tplt'
 

@@ -12,11 +12,13 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DATA_FOLDER_SHARED_BUFFERS, type Database, openDatabase, rows } from '../../src/platform/db/index.js';
+import { DATA_FOLDER_SHARED_BUFFERS } from '../../src/platform/db/data-folder.js';
+import { type Database, openDatabase, rows } from '../../src/platform/db/index.js';
 import { MIGRATIONS_FOLDER, runMigrations } from '../../src/platform/db/migrate.js';
 import { databaseTemplate } from '../../src/platform/db/template.js';
-import { JOBS_SCHEMA, TEMPLATE_QUEUES } from '../../src/platform/jobs/install.js';
+import { JOBS_SCHEMA } from '../../src/platform/jobs/install.js';
 import { JobQueue } from '../../src/platform/jobs/queue.js';
+import { TEMPLATE_QUEUES } from '../../src/platform/jobs/template-queues.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'parley-template-test-'));
 const open: Database[] = [];

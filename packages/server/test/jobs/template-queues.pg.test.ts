@@ -8,7 +8,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/platform/db/index.js';
 import { VACUUM_JOB } from '../../src/platform/db/maintenance.js';
-import { JOBS_SCHEMA, TEMPLATE_QUEUES } from '../../src/platform/jobs/install.js';
+import { JOBS_SCHEMA } from '../../src/platform/jobs/install.js';
+import { TEMPLATE_QUEUES } from '../../src/platform/jobs/template-queues.js';
 import { backend, type Harness, startHarness } from '../harness.js';
 
 let h: Harness | undefined;

@@ -3,21 +3,19 @@
  * when `DATABASE_URL` is set. Both give the same drizzle database over the same schema and
  * migrations; nothing above this file knows which one it has.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { statementSpan, tracingOn } from '../tracing.js';
-import { needsCopy } from './copy-tree.js';
+import { type DataFolderOpen, openDataFolder } from './data-folder.js';
 import { type HotStatement, isHotStatement } from './hot.js';
-import { MIGRATIONS_FOLDER } from './migrate.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
-import { PgliteThread } from './pglite-thread.js';
+import type { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
-import { databaseTemplate, type TemplateOptions, templateTarball } from './template.js';
+import { databaseTemplate, templateTarball } from './template.js';
+import type { TemplateOptions } from './template-find.js';
 import type { Database, Db, PoolName, PreparedTiming, Queryable } from './types.js';
 
 export { fromJson, type HotStatement, hotStatement, rowDigest } from './hot.js';
@@ -56,6 +54,11 @@ export interface DatabaseOptions {
    * where some tests need an empty database. Options choose the template's cache and migrations.
    */
   template?: boolean | TemplateOptions;
+  /**
+   * The data folder's database already opening (data-folder.ts): `parley start` begins it before
+   * this module loads. `dataDir` is then the same folder, and `template` is not used.
+   */
+  dataFolder?: Promise<DataFolderOpen>;
 }
 
 // bigint (int8) columns — seq counters and COUNT(*) — as JS numbers. Seqs stay far below 2^53.
@@ -70,25 +73,6 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
  */
 const IN_MEMORY_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
-/** A data folder's shared buffers when `PARLEY_PGLITE_SHARED_BUFFERS` does not say. */
-export const DATA_FOLDER_SHARED_BUFFERS = '32MB';
-
-/**
- * A data folder's start: its shared buffers are `PARLEY_PGLITE_SHARED_BUFFERS` (a size such as
- * `64MB`), else DATA_FOLDER_SHARED_BUFFERS. They are set up at every start, so fewer start
- * sooner (docs/benchmarks.md, First start); pages past them are read from the folder's files,
- * through the operating system's cache.
- */
-export function dataFolderStart(env: NodeJS.ProcessEnv = process.env): string[] {
-  const v = env.PARLEY_PGLITE_SHARED_BUFFERS?.trim() || DATA_FOLDER_SHARED_BUFFERS;
-  const m = /^(\d{1,6})\s*(kB|MB|GB)$/.exec(v);
-  const kb = m ? Number(m[1]) * ({ kB: 1, MB: 1024, GB: 1024 * 1024 } as const)[m[2] as 'kB' | 'MB' | 'GB'] : 0;
-  // PostgreSQL's least is 128 kB; PGlite's memory is at most 2 GB, and the rest of PostgreSQL needs room in it.
-  if (!m || kb < 128 || kb > 1024 * 1024)
-    throw new Error(`PARLEY_PGLITE_SHARED_BUFFERS must be a size from 128kB to 1GB, such as 64MB (not "${v}")`);
-  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${m[1]}${m[2]}`];
-}
-
 /**
  * A PGlite in the data folder or in memory, new ones made from the template when asked;
  * `madeFrom` when this open made a data folder's database from the template (it is `fresh`).
@@ -97,27 +81,7 @@ async function openPglite(
   opts: DatabaseOptions,
 ): Promise<{ client: PGlite | PgliteThread; madeFrom?: Database['madeFrom'] }> {
   const templateOpts = typeof opts.template === 'object' ? opts.template : {};
-  if (opts.dataDir) {
-    // PGlite boots on a thread of its own (pglite-thread.ts): this resolves before it is up, and
-    // statements wait for it there. `parley start` builds the server meanwhile.
-    const startParams = dataFolderStart();
-    mkdirSync(opts.dataDir, { recursive: true });
-    const pgdata = path.join(opts.dataDir, 'pgdata');
-    // Only a first start copies: an existing database is opened as it is (and migrated after).
-    let madeFrom: Database['madeFrom'];
-    let copyFrom: string | undefined;
-    if (opts.template !== false && needsCopy(pgdata)) {
-      const template = await databaseTemplate(templateOpts);
-      if (template) {
-        copyFrom = path.join(template.dir, 'pgdata');
-        madeFrom = {
-          migrationsFolder: templateOpts.migrationsFolder ?? MIGRATIONS_FOLDER,
-          migrations: template.migrations,
-        };
-      }
-    }
-    return { client: new PgliteThread({ dataDir: pgdata, startParams, copyFrom }), madeFrom };
-  }
+  if (opts.dataDir) return openDataFolder(opts.dataDir, opts.template === false ? false : templateOpts);
   const template = opts.template ? await databaseTemplate(templateOpts) : null;
   const client = await PGlite.create({
     parsers: { [INT8]: (v: string) => Number(v) },
@@ -286,7 +250,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   // Text must read back byte for byte, as on PostgreSQL: see pglite-bom.ts.
   keepByteOrderMarks();
-  const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite ? { client: opts.pglite } : await openPglite(opts);
+  const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite
+    ? { client: opts.pglite }
+    : ((await opts.dataFolder) ?? (await openPglite(opts)));
   const c = opened.client;
   const db = drizzlePglite(c as PGlite, { schema, logger }) as unknown as Db;
   return {

@@ -22,7 +22,8 @@ import type { Results } from '@electric-sql/pglite';
 /** What the thread boots: `copyFrom`, the template's data folder, is copied into `dataDir` first (a first start). */
 export interface PgliteBoot {
   dataDir: string;
-  startParams: string[];
+  /** PostgreSQL's settings beside PGlite's own start parameters (`-c name=value` pairs). */
+  params: string[];
   copyFrom?: string | undefined;
 }
 

@@ -9,22 +9,19 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite, type Transaction, types } from '@electric-sql/pglite';
-import { NodeFS } from '@electric-sql/pglite/nodefs';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { COPYING_MARK, copyFolder } from './copy-tree.js';
-import { keepByteOrderMarks } from './pglite-bom.js';
 import type { FromPglite, PgliteBoot, ToPglite, WireError } from './pglite-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker runs as a worker thread');
 
-keepByteOrderMarks();
-
 const boot = workerData as PgliteBoot;
 
 /**
  * A first start's copy of the template, begun before anything else (its files are copied on
- * libuv's threads while this one loads PGlite); the boot reads the folder once it is done.
+ * libuv's threads while this one loads PGlite); the boot reads the folder once it is done. So
+ * PGlite is imported below, not statically: a static import would load it before this line ran.
  */
 const copied = boot.copyFrom ? copyFolder(boot.copyFrom, boot.dataDir) : null;
 copied?.catch(() => {});
@@ -49,20 +46,12 @@ const artifacts: Promise<{ pgliteWasmModule?: WebAssembly.Module; fsBundle?: Blo
   }
 })();
 
-/** The data folder, mounted before its copy ends: PostgreSQL reads it once the copy has. */
-class CopiedFS extends NodeFS {
-  constructor(
-    dir: string,
-    private readonly copied: Promise<void>,
-  ) {
-    super(dir);
-  }
-
-  override async initialSyncFs(): Promise<void> {
-    await this.copied;
-    await super.initialSyncFs();
-  }
-}
+/** PGlite, its file system on a folder, and its wire reader made to keep byte order marks. */
+const modules = Promise.all([
+  import('@electric-sql/pglite'),
+  import('@electric-sql/pglite/nodefs'),
+  import('./pglite-bom.js'),
+]);
 
 /** The database once booted; until then what arrives waits in `backlog`, in order. */
 let db: PGlite | null = null;
@@ -70,16 +59,31 @@ let db: PGlite | null = null;
 let bootError: unknown = null;
 const backlog: ToPglite[] = [];
 
-artifacts
-  .then((loaded) =>
-    PGlite.create({
+Promise.all([modules, artifacts])
+  .then(([[{ PGlite, types }, { NodeFS }, { keepByteOrderMarks }], loaded]) => {
+    keepByteOrderMarks();
+    /** The data folder, mounted before its copy ends: PostgreSQL reads it once the copy has. */
+    class CopiedFS extends NodeFS {
+      constructor(
+        dir: string,
+        private readonly copied: Promise<void>,
+      ) {
+        super(dir);
+      }
+
+      override async initialSyncFs(): Promise<void> {
+        await this.copied;
+        await super.initialSyncFs();
+      }
+    }
+    return PGlite.create({
       dataDir: boot.dataDir,
       ...(copied ? { fs: new CopiedFS(boot.dataDir, copied) } : {}),
-      startParams: boot.startParams,
+      startParams: [...PGlite.defaultStartParams, ...boot.params],
       parsers: { [types.INT8]: (v: string) => Number(v) },
       ...loaded,
-    }),
-  )
+    });
+  })
   .then(
     (d) => {
       db = d;

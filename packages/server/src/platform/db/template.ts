@@ -29,119 +29,16 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/pglite';
-import { installJobSchema, JOBS_TEMPLATE_TAG, pgliteExecutor } from '../jobs/install.js';
-import { installedVersion } from '../package-version.js';
-import { MIGRATIONS_FOLDER, runMigrations } from './migrate.js';
+import { installJobSchema, pgliteExecutor } from '../jobs/install.js';
+import { runMigrations } from './migrate.js';
 import * as schema from './schema.js';
+import { lookUpTemplate, type Template, type TemplateMeta, type TemplateOptions } from './template-find.js';
 import type { Db } from './types.js';
 
-/** What a cached template holds: the PGlite it was made with and its migrations, in order. */
-interface TemplateMeta {
-  pglite: string;
-  migrations: string[];
-  /** pg-boss's schema and queues in it (jobs/install.ts), by JOBS_TEMPLATE_TAG; none in older ones. */
-  jobs?: string;
-  /** How the folder is made (TEMPLATE_FORM); none: the first form, with initdb's template databases. */
-  form?: number;
-}
-
-/**
- * 2: without initdb's template0 and template1; 3: without the WAL segments made ahead of need
- * (see buildTemplate). An older form is built again.
- */
-const TEMPLATE_FORM = 3;
-
-/** A usable template: its folder (with `pgdata/` and `pgdata.tar`) and how many migrations it has. */
-export interface Template {
-  dir: string;
-  migrations: number;
-  /** Whether it holds this pg-boss's schema and the current queues. */
-  jobs: boolean;
-}
-
-/** Where templates are cached and which migrations they are made from (tests override both). */
-export interface TemplateOptions {
-  /** Default: `.template/` in the server package, or `~/.cache/parley/template` if that is read-only. */
-  cacheDir?: string;
-  migrationsFolder?: string;
-}
-
-// The data folder's format belongs to the PostgreSQL inside PGlite, so its version is part of the key.
-const PGLITE_VERSION = installedVersion('@electric-sql/pglite');
-
-/** The server package's folder: the nearest package.json above this file, from src/ or dist/. */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
-  return dir;
-}
-
-function cacheDirs(opts: TemplateOptions): string[] {
-  if (opts.cacheDir) return [opts.cacheDir];
-  return [path.join(packageRoot(), '.template'), path.join(homedir(), '.cache', 'parley', 'template')];
-}
-
-/**
- * The current migrations, each as `when:hash of its SQL`, read as drizzle's migrator reads them
- * (it decides what to apply by `when`).
- */
-function currentMigrations(folder: string): string[] {
-  return readMigrationFiles({ migrationsFolder: folder }).map((m) => `${m.folderMillis}:${m.hash}`);
-}
-
 const keyOf = (meta: TemplateMeta) => createHash('sha256').update(JSON.stringify(meta)).digest('hex').slice(0, 16);
-
-/** The cached template with the most of the current migrations (and no others), if there is one. */
-function findTemplate(wanted: TemplateMeta, dirs: string[]): Template | null {
-  let best: Template | null = null;
-  for (const root of dirs) {
-    let entries: string[];
-    try {
-      entries = readdirSync(root);
-    } catch {
-      continue;
-    }
-    for (const name of entries) {
-      const dir = path.join(root, name);
-      let meta: TemplateMeta;
-      try {
-        meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as TemplateMeta;
-      } catch {
-        continue; // a build in progress, or not ours
-      }
-      if (meta.pglite !== wanted.pglite || meta.migrations.length > wanted.migrations.length) continue;
-      if (meta.form !== wanted.form) continue;
-      if (!meta.migrations.every((m, i) => m === wanted.migrations[i])) continue;
-      // Another pg-boss's schema could be newer than this one reads; none at all is installed at start.
-      if (meta.jobs !== undefined && meta.jobs !== wanted.jobs) continue;
-      const found = { dir, migrations: meta.migrations.length, jobs: meta.jobs === wanted.jobs };
-      if (
-        !best ||
-        found.migrations > best.migrations ||
-        (found.migrations === best.migrations && found.jobs && !best.jobs)
-      )
-        best = found;
-    }
-    if (best?.migrations === wanted.migrations.length && best.jobs) return best;
-  }
-  return best;
-}
-
-/** What the template of the current migrations, pg-boss and PGlite is made from. */
-function currentMeta(migrationsFolder: string): TemplateMeta {
-  return {
-    pglite: PGLITE_VERSION,
-    migrations: currentMigrations(migrationsFolder),
-    jobs: JOBS_TEMPLATE_TAG,
-    form: TEMPLATE_FORM,
-  };
-}
 
 /** Build the exact template in the first writable cache folder; null when none is writable. */
 async function buildTemplate(meta: TemplateMeta, dirs: string[], migrationsFolder: string): Promise<Template | null> {
@@ -221,13 +118,10 @@ function dropFutureWal(pgdata: string, current: string): void {
  * folder is writable; the caller then starts from an empty database.
  */
 export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
-  const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta = currentMeta(folder);
-  const dirs = cacheDirs(opts);
-  const found = findTemplate(meta, dirs);
+  const { meta, dirs, migrationsFolder, found } = lookUpTemplate(opts);
   // One made before templates held the job schema is built again, once: its copies would each
   // spend a second building what the new one holds.
-  return found?.jobs ? found : ((await buildTemplate(meta, dirs, folder)) ?? found);
+  return found?.jobs ? found : ((await buildTemplate(meta, dirs, migrationsFolder)) ?? found);
 }
 
 /**
@@ -235,12 +129,11 @@ export async function databaseTemplate(opts: TemplateOptions = {}): Promise<Temp
  * cached templates made from other migrations or another PGlite. `npm ci` runs it.
  */
 export async function prepareDatabaseTemplate(opts: TemplateOptions = {}): Promise<Template | null> {
-  const folder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const meta = currentMeta(folder);
-  const dirs = cacheDirs(opts);
-  const found = findTemplate(meta, dirs);
+  const { meta, dirs, migrationsFolder, found } = lookUpTemplate(opts);
   const template =
-    found?.migrations === meta.migrations.length && found.jobs ? found : await buildTemplate(meta, dirs, folder);
+    found?.migrations === meta.migrations.length && found.jobs
+      ? found
+      : await buildTemplate(meta, dirs, migrationsFolder);
   if (template) {
     const root = path.dirname(template.dir);
     for (const name of readdirSync(root)) {

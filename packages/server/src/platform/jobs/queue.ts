@@ -25,7 +25,8 @@ import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database, Queryable } from '../db/index.js';
-import { type Executor, JOBS_SCHEMA, pgliteExecutor, type QueueSettings, queueOptions } from './install.js';
+import { type Executor, JOBS_SCHEMA, pgliteExecutor, queueOptions } from './install.js';
+import type { QueueSettings } from './template-queues.js';
 
 export { JOBS_SCHEMA } from './install.js';
 
