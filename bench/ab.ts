@@ -15,7 +15,9 @@
  *   `bench/run.ts --scenario X --servers parley --repeat 1`, and every figure of its report is a
  *   measure;
  * - `start` runs `parley start` on a new data folder (embedded PGlite) and measures the wall
- *   time from the spawn to the first 200 of /healthz, and the `ready in` the command prints;
+ *   time from the spawn to the first 200 of /healthz, and the `ready in` the command prints,
+ *   on a data folder in `--start-dir` (a first start creates ~1,200 files: where a create is
+ *   slow, as on an ext4 without a journal soon after many deletions, they weigh the most);
  * - any other name runs `bench/<name>.ts` (people, search, webhooks, …), whose markdown tables
  *   are read the same way.
  *
@@ -40,6 +42,8 @@ const USAGE = `usage: npm run bench:ab -- --a COMMIT [--b COMMIT] --scenarios NA
   --runs N            pairs of runs, A then B (default 3)
   --timeout S         bound on one run, seconds (default 900)
   --cache DIR         where the worktrees live (default $TMPDIR/parley-ab)
+  --start-dir DIR     where \`start\` makes its data folders (default $TMPDIR); a tmpfs such as
+                      /dev/shm leaves the file system's creates out of the figure
   --out DIR           where the report goes (default bench/results)`;
 
 const RUN_SCENARIOS = ['idle', 'fanout', 'chatmix', 'persist', 'storm', 'prodmix', 'tenk'];
@@ -57,6 +61,7 @@ function parse() {
       runs: { type: 'string', default: '3' },
       timeout: { type: 'string', default: '900' },
       cache: { type: 'string', default: path.join(tmpdir(), 'parley-ab') },
+      'start-dir': { type: 'string', default: tmpdir() },
       out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
     },
   });
@@ -82,6 +87,8 @@ const scenarios = (values.scenarios as string).split(',').filter(Boolean);
 for (const s of scenarios)
   if (s !== 'start' && !RUN_SCENARIOS.includes(s) && !existsSync(path.join(BENCH_DIR, `${s}.ts`)))
     die(`unknown scenario "${s}"`);
+if (scenarios.includes('start') && !existsSync(values['start-dir'] as string))
+  die(`--start-dir ${values['start-dir']}: no such folder`);
 const runs = Math.max(1, Math.min(20, Number(values.runs) || 3));
 const timeoutMs = Math.max(10, Number(values.timeout) || 900) * 1000;
 
@@ -182,7 +189,7 @@ function freePort(): Promise<number> {
  * `ready in` figure the command printed. The server is then stopped with SIGTERM (its drain).
  */
 async function startRun(cwd: string): Promise<Map<string, number>> {
-  const data = mkdtempSync(path.join(tmpdir(), 'parley-ab-start-'));
+  const data = mkdtempSync(path.join(values['start-dir'] as string, 'parley-ab-start-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', PARLEY_DRAIN_DELAY_MS: '0' };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'PARLEY_DATA_DIR', 'PORT', 'HOST']) delete env[k];
