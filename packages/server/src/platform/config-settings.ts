@@ -370,7 +370,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
         names: ['PARLEY_UNREAD_PUSH_MESSAGES_MS'],
         default: (d) => d.unreadPushMessagesMs,
         meaning:
-          "Milliseconds a message's changes of its members' counts gather before they are read and pushed: they are due on the next 50 ms tick after that wait, the same instant for every message of a tick, so those messages are read and pushed together, at most one push per member per window (clients count a message they see at once; the push confirms it); such a push then waits up to one window more for the member's next frame, to leave in the same write. Longer: fewer reads in busy channels, later confirmations. Never less than `PARLEY_UNREAD_PUSH_MS`.",
+          "Milliseconds a message's changes of its members' counts gather before they are read and pushed: they are due on the next 50 ms tick after that wait, the same instant for every message of a tick, so those messages are read and pushed together, at most one push per member per window (clients count a message they see at once; the push confirms it); such a push then waits up to four windows more for the member's next frame, to leave in the same write. Longer: fewer reads in busy channels, later confirmations. Never less than `PARLEY_UNREAD_PUSH_MS`.",
       },
     ],
   },

@@ -175,8 +175,9 @@ export interface Config {
   unreadPushMs: number;
   /**
    * Milliseconds a message's changes of its members' counts gather before they are read and
-   * pushed (`PARLEY_UNREAD_PUSH_MESSAGES_MS`), and the longest such a push waits for the member's
-   * next frame to leave with (realtime/connection.ts `sendLazy`); never less than `unreadPushMs`.
+   * pushed (`PARLEY_UNREAD_PUSH_MESSAGES_MS`); such a push waits up to four times as long for the
+   * member's next frame to leave with (realtime/connection.ts `sendLazy`). Never less than
+   * `unreadPushMs`.
    */
   unreadPushMessagesMs: number;
   /**
