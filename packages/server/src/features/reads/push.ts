@@ -81,11 +81,12 @@ const PUSH_TICK_MS = 50;
 
 /**
  * A message's push waits up to this many windows for the member's next frame, to leave in its
- * write (`sendLazy`). A member of busy channels gets a frame every few hundred ms, so with one window
- * (250 ms) about 30 % of the chat mix's pushes went in writes of their own, a syscall and a wakeup of
- * the client each; four let almost none. Chat mix, 3 interleaved pairs: p99 34.9–40.1 → 19.7–27.0
- * ms, server CPU a delivery 58.6–64.2 → 57.4–58.0 µs (docs/benchmarks.md). The push only confirms
- * what the client counted from the message it got, so a later one costs its user nothing.
+ * write (`sendLazy`). A member of busy channels gets a frame every few hundred ms, yet with one
+ * window (250 ms) the hold ran out for 27–30 % of the chat mix's pushes (1,200–1,300 a second),
+ * each then a write of its own, a syscall and a wakeup of the client; with four, for 0.5 %. Chat
+ * mix p99 0.92× and 0.61× in two A/Bs of 5 and 6 pairs, server CPU a delivery 1.00× and 0.97×
+ * (docs/benchmarks.md). The push only confirms what the client counted from the message it got,
+ * so a later one costs its user nothing.
  */
 const HOLD_WINDOWS = 4;
 
