@@ -7,7 +7,7 @@
  * and the ratios of the runs made side by side, marking a ratio unreliable when its runs
  * disagree by more than 2×.
  *
- *   npm run bench          short run (scaled-down counts), about 17 minutes with ejabberd
+ *   npm run bench          short run (scaled-down counts), with ejabberd about 14 minutes on a quick 2-core VM (28 on a slow one)
  *   npm run bench:full     full run (10,000 idle connections, 5,000 chat-mix users, finer steps)
  *   node --import tsx bench/run.ts [--full] [--scenario idle,fanout,chatmix,persist,storm,prodmix,tenk]
  *        [--servers parley,raw,sio,ejabberd,raw-each,raw-pg] [--repeat 3]
