@@ -12,6 +12,7 @@ import { statementSpan, tracingOn } from '../tracing.js';
 import { type DataFolderOpen, openDataFolder } from './data-folder.js';
 import { type HotStatement, isHotStatement } from './hot.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
+import { oneTripClient } from './pglite-query.js';
 import type { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
 import { databaseTemplate, templateTarball } from './template.js';
@@ -253,7 +254,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite
     ? { client: opts.pglite }
     : ((await opts.dataFolder) ?? (await openPglite(opts)));
-  const c = opened.client;
+  // A PGlite in this thread runs each statement in one trip (pglite-query.ts); the thread's runs
+  // its own that way.
+  const c = opened.client instanceof PGlite ? oneTripClient(opened.client) : opened.client;
   const db = drizzlePglite(c as PGlite, { schema, logger }) as unknown as Db;
   return {
     db,

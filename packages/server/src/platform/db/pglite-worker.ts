@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { COPYING_MARK, copyFolder } from './copy-tree.js';
+import { queryOnce, queryOnceIn } from './pglite-query.js';
 import type { FromPglite, PgliteBoot, ToPglite, WireError } from './pglite-thread.js';
 
 const port = parentPort;
@@ -176,11 +177,11 @@ async function handle(m: ToPglite): Promise<void> {
   switch (m.op) {
     case 'query': {
       const parsers = rawParsers(m.raw);
-      const on = m.tx === undefined ? database() : await inTransaction(m.tx);
-      const r = await on.query(m.text, m.params, {
-        ...(m.rowMode ? { rowMode: m.rowMode } : {}),
-        ...(parsers ? { parsers } : {}),
-      });
+      const options = { ...(m.rowMode ? { rowMode: m.rowMode } : {}), ...(parsers ? { parsers } : {}) };
+      const r =
+        m.tx === undefined
+          ? await queryOnce(database(), m.text, m.params, options)
+          : await queryOnceIn(database(), await inTransaction(m.tx), m.text, m.params, options);
       return reply({ id: m.id, ok: true, value: r });
     }
     case 'exec': {

@@ -1,0 +1,146 @@
+/**
+ * A statement with parameters on PGlite in one trip into PostgreSQL, as node-postgres sends it.
+ *
+ * PGlite's own `query` makes five trips through its wire protocol for each statement: parse,
+ * describe the statement (to learn its parameters' types), bind, describe the portal and
+ * execute, then a sync, each a call into the WebAssembly backend with its own output to read.
+ * The describe is there to pick a serializer per parameter type. Here the parameters are
+ * serialized as node-postgres serializes them (`prepareValue`: text, arrays as array
+ * literals, objects as JSON, bytes in binary), which is what the server sends PostgreSQL, so the
+ * embedded database is given exactly what a PostgreSQL deployment is; parse, bind, describe,
+ * execute and sync then go in one call, and PostgreSQL infers the parameters' types from the
+ * statement, as it does for node-postgres. Measured on a simple indexed read: 121 → 55 µs a
+ * statement.
+ *
+ * The locks are PGlite's own: a statement outside a transaction waits for the open one to end
+ * and for the statement before it, and one in a transaction runs in the transaction's turn. A
+ * statement with options this does not handle (a blob, parameter types, serializers) goes
+ * through PGlite's `query` unchanged.
+ */
+import { type PGlite, parse, protocol, type QueryOptions, type Results } from '@electric-sql/pglite';
+// node-postgres's own serializer, the one every statement on PostgreSQL goes through (untyped).
+// @ts-expect-error: pg's lib/utils has no declarations
+import pgUtils from 'pg/lib/utils.js';
+
+const { prepareValue } = pgUtils as { prepareValue(v: unknown): string | Buffer | null };
+
+/** The parts of PGlite's base class this uses (protected by convention, public in JavaScript). */
+interface PgliteInside {
+  readonly parsers: Record<number, (v: string, typeId?: number) => unknown>;
+  _checkReady(): Promise<void>;
+  _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
+  _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>;
+  execProtocolStream(
+    message: Uint8Array,
+    options: { syncToFs?: boolean; onNotice?: QueryOptions['onNotice'] },
+  ): Promise<Parameters<typeof parse.parseResults>[0]>;
+  syncToFs(): Promise<void>;
+}
+
+/** Whether PGlite's own `query` must run the statement: options this path does not carry. */
+function needsPgliteQuery(options: QueryOptions | undefined): boolean {
+  return !!options && (options.blob !== undefined || !!options.paramTypes?.length || !!options.serializers);
+}
+
+/** Parse (unnamed), bind with the values, describe the portal, execute and sync: one buffer. */
+function message(text: string, params: readonly unknown[]): Uint8Array {
+  const s = protocol.serialize;
+  const values = params.map((v) => prepareValue(v));
+  const parts = [
+    s.parse({ text }),
+    s.bind({ values: values as (string | null)[] }),
+    s.describe({ type: 'P' }),
+    s.execute({}),
+    s.sync(),
+  ];
+  let size = 0;
+  for (const p of parts) size += p.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+async function run<T>(
+  db: PgliteInside,
+  text: string,
+  params: readonly unknown[],
+  options: QueryOptions | undefined,
+  inTransaction: boolean,
+): Promise<Results<T>> {
+  let messages: Awaited<ReturnType<PgliteInside['execProtocolStream']>>;
+  try {
+    messages = await db.execProtocolStream(message(text, params), {
+      syncToFs: false,
+      ...(options?.onNotice ? { onNotice: options.onNotice } : {}),
+    });
+  } catch (e) {
+    // As PGlite's own query does: the failed statement and its parameters on the error.
+    if (e && typeof e === 'object') Object.assign(e, { query: text, params, queryOptions: options });
+    throw e;
+  }
+  if (!inTransaction) await db.syncToFs();
+  return parse.parseResults(messages, db.parsers, options)[0] as Results<T>;
+}
+
+/** `db.query(text, params, options)`, in one trip (outside a transaction). */
+export async function queryOnce<T>(
+  db: PGlite,
+  text: string,
+  params: readonly unknown[] = [],
+  options?: QueryOptions,
+): Promise<Results<T>> {
+  if (needsPgliteQuery(options)) return db.query<T>(text, params as unknown[], options);
+  const inside = db as unknown as PgliteInside;
+  await inside._checkReady();
+  return inside._runExclusiveTransaction(() =>
+    inside._runExclusiveQuery(() => run<T>(inside, text, params, options, false)),
+  );
+}
+
+/** A transaction's `query`, in one trip: `tx` is the transaction PGlite gave `db.transaction`'s callback. */
+export async function queryOnceIn<T>(
+  db: PGlite,
+  tx: { closed: boolean; query: PGlite['query'] },
+  text: string,
+  params: readonly unknown[] = [],
+  options?: QueryOptions,
+): Promise<Results<T>> {
+  if (needsPgliteQuery(options)) return tx.query<T>(text, params as unknown[], options);
+  if (tx.closed) throw new Error('Transaction is closed');
+  const inside = db as unknown as PgliteInside;
+  return inside._runExclusiveQuery(() => run<T>(inside, text, params, options, true));
+}
+
+/**
+ * `db` as drizzle and the server's statements see it: `query`, and each transaction's `query`,
+ * in one trip; everything else is PGlite's own.
+ */
+export function oneTripClient(db: PGlite): PGlite {
+  return new Proxy(db, {
+    get(target, key) {
+      if (key === 'query')
+        return (text: string, params?: unknown[], options?: QueryOptions) => queryOnce(target, text, params, options);
+      if (key === 'transaction')
+        return <T>(fn: (tx: Parameters<Parameters<PGlite['transaction']>[0]>[0]) => Promise<T>) =>
+          target.transaction((tx) =>
+            fn(
+              new Proxy(tx, {
+                get(t, k) {
+                  if (k === 'query')
+                    return (text: string, params?: unknown[], options?: QueryOptions) =>
+                      queryOnceIn(target, t, text, params, options);
+                  const v = Reflect.get(t, k, t);
+                  return typeof v === 'function' ? v.bind(t) : v;
+                },
+              }),
+            ),
+          );
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
