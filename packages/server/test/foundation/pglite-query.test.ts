@@ -1,19 +1,20 @@
 /**
  * A statement on PGlite in one trip (src/platform/db/pglite-query.ts) answers as PGlite's own
  * `query` does, and as PostgreSQL does for node-postgres: the same rows for every kind of
- * parameter the server sends, the same errors with their codes, the same transactions; and it
- * makes one call into the backend where PGlite's makes six.
+ * parameter the server sends, the same errors with their codes, the same transactions; it makes
+ * one call into the backend where PGlite's makes six, and parses each statement text once.
  */
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keepByteOrderMarks } from '../../src/platform/db/pglite-bom.js';
-import { oneTripClient, queryOnce } from '../../src/platform/db/pglite-query.js';
+import { oneTripClient, PGLITE_PLANS, queryOnce, STATEMENTS } from '../../src/platform/db/pglite-query.js';
 
 let db: PGlite;
 
 beforeAll(async () => {
   keepByteOrderMarks();
-  db = await PGlite.create();
+  // As the server starts PGlite: every run of a named statement planned as an unnamed one is.
+  db = await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...PGLITE_PLANS] });
   await db.exec(`
     create table t (
       id int primary key, name text, tags text[], nums int[], doc jsonb, raw json, bin bytea,
@@ -111,6 +112,51 @@ describe('one trip', () => {
       kept = tx;
     });
     await expect(kept?.query('select 1')).rejects.toThrow(/closed/);
+  });
+
+  it('parses a statement once and binds it by name after, keeping at most the last STATEMENTS', async () => {
+    const named = async (text: string) =>
+      (
+        await db.query<{ n: number }>('select count(*)::int as n from pg_prepared_statements where statement = $1', [
+          text,
+        ])
+      ).rows[0]?.n;
+    const text = 'select id from t where id = $1';
+    for (let i = 0; i < 3; i++) expect((await queryOnce(db, text, [1])).rows).toEqual([{ id: 1 }]);
+    expect(await named(text)).toBe(1);
+    // A bind that fails after the parse succeeded: prepared all the same, and runs again.
+    const bad = await queryOnce(db, 'select id from t where id = $1 + 0', ['not a number']).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: '22P02' });
+    expect((await queryOnce(db, 'select id from t where id = $1 + 0', [1])).rows).toEqual([{ id: 1 }]);
+    // More texts than are kept: the least recently used are closed; the one in use stays.
+    for (let i = 0; i < STATEMENTS + 20; i++) {
+      await queryOnce(db, `select $1::int + ${i} as v`, [1]);
+      if (i % 50 === 0) await queryOnce(db, text, [1]);
+    }
+    const all = await db.query<{ n: number }>('select count(*)::int as n from pg_prepared_statements');
+    expect(all.rows[0]?.n).toBeLessThanOrEqual(STATEMENTS);
+    expect(await named(text)).toBe(1);
+    expect(await named('select $1::int + 0 as v')).toBe(0);
+  });
+
+  it('runs a prepared text anew when its statement is gone or its table changed', async () => {
+    const text = 'select * from t where id = $1';
+    await queryOnce(db, text, [1]);
+    await db.exec('deallocate all');
+    expect((await queryOnce<{ id: number }>(db, text, [1])).rows[0]?.id).toBe(1);
+    await db.exec('alter table t add column extra text');
+    expect(Object.keys((await queryOnce(db, text, [1])).rows[0] as object)).toContain('extra');
+  });
+
+  it('leaves statements unnamed on a session that would plan a named one otherwise', async () => {
+    const other = await PGlite.create();
+    try {
+      await queryOnce(other, 'select $1::int as a', [1]);
+      await queryOnce(other, 'select $1::int as a', [2]);
+      expect((await other.query('select count(*)::int as n from pg_prepared_statements')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('makes one call into the backend for a statement, where PGlite’s own query makes six', async () => {

@@ -12,7 +12,7 @@ import { statementSpan, tracingOn } from '../tracing.js';
 import { type DataFolderOpen, openDataFolder } from './data-folder.js';
 import { type HotStatement, isHotStatement } from './hot.js';
 import { keepByteOrderMarks } from './pglite-bom.js';
-import { oneTripClient } from './pglite-query.js';
+import { oneTripClient, PGLITE_PLANS } from './pglite-query.js';
 import type { PgliteThread } from './pglite-thread.js';
 import * as schema from './schema.js';
 import { databaseTemplate, templateTarball } from './template.js';
@@ -72,7 +72,7 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
  * up every buffer it is given when it starts: a test server's start took 1.6 s of CPU instead of
  * 2.4 s (medians of three interleaved pairs of five starts, on a loaded machine).
  */
-const IN_MEMORY_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+const IN_MEMORY_START = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', ...PGLITE_PLANS];
 
 /**
  * A PGlite in the data folder or in memory, new ones made from the template when asked;

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { COPYING_MARK, copyFolder } from './copy-tree.js';
-import { queryOnce, queryOnceIn } from './pglite-query.js';
 import type { FromPglite, PgliteBoot, ToPglite, WireError } from './pglite-thread.js';
 
 const port = parentPort;
@@ -52,7 +51,10 @@ const modules = Promise.all([
   import('@electric-sql/pglite'),
   import('@electric-sql/pglite/nodefs'),
   import('./pglite-bom.js'),
+  import('./pglite-query.js'),
 ]);
+/** How statements run (pglite-query.ts), loaded with PGlite: the boot comes before any runs. */
+let statements: typeof import('./pglite-query.js') | null = null;
 
 /** The database once booted; until then what arrives waits in `backlog`, in order. */
 let db: PGlite | null = null;
@@ -61,8 +63,9 @@ let bootError: unknown = null;
 const backlog: ToPglite[] = [];
 
 Promise.all([modules, artifacts])
-  .then(([[{ PGlite, types }, { NodeFS }, { keepByteOrderMarks }], loaded]) => {
+  .then(([[{ PGlite, types }, { NodeFS }, { keepByteOrderMarks }, query], loaded]) => {
     keepByteOrderMarks();
+    statements = query;
     /** The data folder, mounted before its copy ends: PostgreSQL reads it once the copy has. */
     class CopiedFS extends NodeFS {
       constructor(
@@ -80,7 +83,7 @@ Promise.all([modules, artifacts])
     return PGlite.create({
       dataDir: boot.dataDir,
       ...(copied ? { fs: new CopiedFS(boot.dataDir, copied) } : {}),
-      startParams: [...PGlite.defaultStartParams, ...boot.params],
+      startParams: [...PGlite.defaultStartParams, ...boot.params, ...query.PGLITE_PLANS],
       parsers: { [types.INT8]: (v: string) => Number(v) },
       ...loaded,
     });
@@ -178,10 +181,12 @@ async function handle(m: ToPglite): Promise<void> {
     case 'query': {
       const parsers = rawParsers(m.raw);
       const options = { ...(m.rowMode ? { rowMode: m.rowMode } : {}), ...(parsers ? { parsers } : {}) };
+      const on = database(); // first: a failed boot answers with its reason
+      const run = statements as typeof import('./pglite-query.js');
       const r =
         m.tx === undefined
-          ? await queryOnce(database(), m.text, m.params, options)
-          : await queryOnceIn(database(), await inTransaction(m.tx), m.text, m.params, options);
+          ? await run.queryOnce(on, m.text, m.params, options)
+          : await run.queryOnceIn(on, await inTransaction(m.tx), m.text, m.params, options);
       return reply({ id: m.id, ok: true, value: r });
     }
     case 'exec': {
