@@ -1,9 +1,9 @@
 /**
  * A statement with parameters on PGlite in one trip into PostgreSQL, as node-postgres sends it.
  *
- * PGlite's own `query` makes five trips through its wire protocol for each statement: parse,
- * describe the statement (to learn its parameters' types), bind, describe the portal and
- * execute, then a sync, each a call into the WebAssembly backend with its own output to read.
+ * PGlite's own `query` makes six calls through its wire protocol for each statement: parse,
+ * describe the statement (to learn its parameters' types), bind, describe the portal, execute
+ * and sync, each a call into the WebAssembly backend with its own output to read.
  * The describe is there to pick a serializer per parameter type. Here the parameters are
  * serialized as node-postgres serializes them (`prepareValue`: text, arrays as array
  * literals, objects as JSON, bytes in binary), which is what the server sends PostgreSQL, so the
