@@ -254,8 +254,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const opened: Awaited<ReturnType<typeof openPglite>> = opts.pglite
     ? { client: opts.pglite }
     : ((await opts.dataFolder) ?? (await openPglite(opts)));
-  // A PGlite in this thread runs each statement in one trip (pglite-query.ts); the thread's runs
-  // its own that way.
+  // A PGlite in this thread runs each statement in one call, parsed once (pglite-query.ts); a
+  // data folder's thread runs its own the same way (pglite-worker.ts).
   const c = opened.client instanceof PGlite ? oneTripClient(opened.client) : opened.client;
   const db = drizzlePglite(c as PGlite, { schema, logger }) as unknown as Db;
   return {
