@@ -146,6 +146,8 @@ describe('a crash at any instant', () => {
     ];
     let answered = 0;
     let cut = 0;
+    /** Each sign-up's answer (or `cut`), for the failure message: CI once found no account at all. */
+    const signups: string[] = [];
     let done = false;
     const storm = [
       (async () => {
@@ -176,6 +178,7 @@ describe('a crash at any instant', () => {
             },
           );
           if (r && r.status >= 500) throw new Error(`sign-up answered ${r.status}: ${JSON.stringify(r.body)}`);
+          signups.push(r ? `${r.status} ${JSON.stringify(r.body).slice(0, 200)}` : 'cut');
         }
       })(),
     ];
@@ -286,7 +289,7 @@ describe('a crash at any instant', () => {
           .filter((j) => j.data.what === 'verification')
           .map((j) => (JSON.parse(sealer.open(j.data.sealed)) as { to: string }).to),
       );
-      expect(accounts.length).toBeGreaterThan(0);
+      expect(accounts.length, `the sign-ups' answers: ${JSON.stringify(signups)}`).toBeGreaterThan(0);
       expect(accounts.map((a) => a.email).filter((e) => !mailed.has(e))).toEqual([]);
     } finally {
       await database.close();
