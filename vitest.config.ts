@@ -90,7 +90,7 @@ const slowFiles = [
   'packages/client/test/packages.test.ts',
   'packages/client/test/quickstart.test.ts',
   'packages/client/test/chaos.pg.test.ts',
-  // Starts the reference SDK adapter (a tsx child process) for each SDK scenario, broken ones too.
+  // Starts the reference SDK adapter (a child process) for each SDK scenario, broken ones too.
   'packages/client/test/conformance.pg.test.ts',
   // Migrates PGlite from nothing to compare with the template: 7-28 s measured, the most of any
   // file that would be in `server` (whose median is ~2 s).

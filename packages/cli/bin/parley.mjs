@@ -4,10 +4,11 @@
 // when a source file of the CLI or a package it runs is newer than its build (an edit not
 // rebuilt yet), or when Node runs with `--conditions=@parley/source`, it runs the TypeScript
 // sources through tsx instead, so what runs is always what is written.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtIsCurrent } from './built.mjs';
 
 const SOURCE = '@parley/source';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,29 +38,10 @@ function packageDirs() {
   return dirs;
 }
 
-/** True when every package has a dist/ at least as new as each file of its src/. */
-function builtIsCurrent() {
-  const dirs = packageDirs();
-  if (!dirs) return false;
-  for (const dir of dirs) {
-    const entry = ['dist/main.js', 'dist/index.js'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
-    if (!entry) return false;
-    const built = statSync(entry).mtimeMs;
-    const src = path.join(dir, 'src');
-    if (!existsSync(src)) continue;
-    // Files only: a folder's time is when it was made, which for an installed package is the
-    // install (npm's tarballs hold no folders, and give every file one fixed time).
-    for (const f of readdirSync(src, { recursive: true })) {
-      const st = statSync(path.join(src, String(f)));
-      if (st.isFile() && st.mtimeMs > built) return false;
-    }
-  }
-  return true;
-}
-
 const wantsSource = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes(SOURCE));
 let main;
-if (!wantsSource && builtIsCurrent()) {
+const dirs = wantsSource ? null : packageDirs();
+if (dirs && builtIsCurrent(dirs)) {
   ({ main } = await import('../dist/main.js'));
 } else {
   const { register: registerTsx } = await import('tsx/esm/api');

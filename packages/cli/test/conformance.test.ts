@@ -5,11 +5,11 @@
  * same adapter made to drop its outbox, whose failure names the rule; and the mistakes a user
  * makes on the command line.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanUp, freePort, type Proc, ROOT, run, SLOW, startServer, stop, tempDir } from './spawn.js';
+import { referenceAdapter } from '../../server/test/child-command.js';
+import { cleanUp, freePort, type Proc, run, SLOW, startServer, stop, tempDir } from './spawn.js';
 
-const ADAPTER = `"${process.execPath}" --conditions=@parley/source --import tsx "${path.join(ROOT, 'packages/client/test/conformance-adapter.ts')}"`;
+const ADAPTER = referenceAdapter();
 
 let server: Proc;
 let url = '';

@@ -12,9 +12,8 @@
  * messages it missed), `early-ack` answers a send as stored before the server has it.
  */
 import { createInterface } from 'node:readline';
+import { type Channel, ChatClient, type SocketFactory, type SocketLike } from '@parley/client';
 import WebSocket from 'ws';
-import type { SocketFactory, SocketLike } from '../src/connection.js';
-import { type Channel, ChatClient } from '../src/index.js';
 
 const BREAK = process.env.PARLEY_ADAPTER_BREAK ?? '';
 

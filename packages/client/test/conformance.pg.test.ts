@@ -5,13 +5,13 @@
  * driving @parley/client in a child process). And the runner catches a broken SDK: the same
  * adapter made to drop its outbox, skip a gap or ack before storing fails, naming that rule.
  */
-import path from 'node:path';
 import { loadScenarios, runSdk, runWire, type Target } from '@parley/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceAdapter } from '../../server/test/child-command.js';
 import { ADMIN } from '../../server/test/harness.js';
 import { type Harness, startHarness } from './setup.js';
 
-const ADAPTER = `"${process.execPath}" --conditions=@parley/source --import tsx "${path.join(import.meta.dirname, 'conformance-adapter.ts')}"`;
+const ADAPTER = referenceAdapter();
 const broken = (how: string) => `PARLEY_ADAPTER_BREAK=${how} ${ADAPTER}`;
 
 let h: Harness;

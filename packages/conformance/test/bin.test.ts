@@ -9,10 +9,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeArgs, referenceAdapter } from '../../server/test/child-command.js';
 import { ADMIN, type Harness, startHarness } from '../../server/test/harness.js';
 
 const BIN = path.join(import.meta.dirname, '../bin/parley-conformance.mjs');
-const ADAPTER = `"${process.execPath}" --conditions=@parley/source --import tsx "${path.join(import.meta.dirname, '../../client/test/conformance-adapter.ts')}"`;
+const ADAPTER = referenceAdapter();
 
 let h: Harness;
 let url = '';
@@ -22,9 +23,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h?.close());
 
-/** The bin, from the sources, as `node bin/parley-conformance.mjs ARGS` runs it. */
+/** The bin, as `node bin/parley-conformance.mjs ARGS` runs it (its build when current, else its sources). */
 function bin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', BIN, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs(BIN, ['conformance', 'node', 'protocol']), ...args], {
     env: { ...process.env, PARLEY_ADMIN_TOKEN: ADMIN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

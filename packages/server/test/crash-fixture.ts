@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { nodeArgs } from './child-command.js';
 import { backend } from './harness.js';
 import { createPgDatabase, dropPgDatabase } from './pg-template.js';
 
@@ -22,7 +23,8 @@ export interface CrashFixture {
   /** The file's own PostgreSQL database, or undefined on PGlite. */
   readonly pgUrl: string | undefined;
   /**
-   * Spawn `script` (a TypeScript file, run from the sources) with the fixture's data folder
+   * Spawn `script` (a TypeScript file that imports the server as `@parley/server`: its build
+   * when current, else its sources, child-command.ts) with the fixture's data folder
    * and database, the admin token, a short job poll and no web app, plus `env`.
    */
   spawn(script: string, env: Record<string, string>): { proc: ChildProcess; stderr(): string };
@@ -73,7 +75,7 @@ export function crashFixture(label: string, admin: string): CrashFixture {
       return pgUrl;
     },
     spawn(script, env) {
-      const proc = spawn(process.execPath, ['--conditions=@parley/source', '--import', 'tsx', script], {
+      const proc = spawn(process.execPath, nodeArgs(script, ['server', 'protocol']), {
         cwd: ROOT,
         env: {
           ...process.env,

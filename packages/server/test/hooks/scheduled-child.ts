@@ -3,8 +3,7 @@
  * environment, hooks allowed to reach the test's receiver (`HOOK_ALLOW`, a `host:port`).
  * Prints `{"ready": url}` once listening.
  */
-import { startServer } from '../../src/main.js';
-import { configFromEnv } from '../../src/platform/config.js';
+import { configFromEnv, startServer } from '@parley/server';
 
 const s = await startServer(
   configFromEnv(process.env, {

@@ -5,8 +5,7 @@
  * CRASH_ENQUEUE=1 it enqueues one job at start. It prints one JSON line per step.
  */
 
-import { startServer } from '../../src/main.js';
-import { configFromEnv } from '../../src/platform/config.js';
+import { configFromEnv, startServer } from '@parley/server';
 import { createRunsTable, recordRun } from './helpers.js';
 
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);

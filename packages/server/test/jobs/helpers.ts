@@ -1,7 +1,8 @@
 /** Test kinds of job that record every run in a table of the test database. */
+
+import { rows } from '@parley/server/database';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/platform/db/index.js';
-import { rows } from '../../src/platform/db/index.js';
 import type { JobKind } from '../../src/platform/jobs/queue.js';
 
 export async function createRunsTable(database: Database): Promise<void> {
