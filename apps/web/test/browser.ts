@@ -109,34 +109,47 @@ function keepConsole(page: Page): void {
   });
 }
 
+/** What a page shows: where it is, its outline, its last console lines, and a screenshot if `shot`. */
+async function describePage(page: Page, shot: string | null): Promise<string> {
+  const [outline, saved] = await Promise.all([
+    page
+      .locator('body')
+      .ariaSnapshot({ timeout: 5_000 })
+      .catch((e: Error) => `(no outline: ${e.message})`),
+    shot
+      ? page.screenshot({ path: shot, timeout: 5_000 }).then(
+          () => shot,
+          (e: Error) => `(no screenshot: ${e.message})`,
+        )
+      : '(none: the test had closed the page)',
+  ]);
+  return [
+    page.url(),
+    `screenshot: ${saved}`,
+    'console (last lines):',
+    ...(consoleTail.get(page) ?? []).map((l) => `  ${l}`),
+    'outline:',
+    outline.length > 12_000 ? `${outline.slice(0, 12_000)}\n  …` : outline,
+  ].join('\n');
+}
+
+/**
+ * Pages a test closed itself (its `finally` closes its contexts before a failure is reported),
+ * described as they were at the close, by the test that closed them (Vitest's full test name).
+ */
+const closedPages = new WeakMap<Browser, { test: string; text: string }[]>();
+
 async function reportPages(browser: Browser, test: string): Promise<void> {
   mkdirSync(FAILED_DIR, { recursive: true });
   const slug = test.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
   let n = 0;
+  const head = () => `── page ${++n} of the failed test "${test}"`;
+  for (const closed of closedPages.get(browser) ?? [])
+    if (closed.test === test) console.error(`${head()}, as the test closed it: ${closed.text}`);
   for (const context of browser.contexts()) {
     for (const page of context.pages()) {
-      n += 1;
-      const shot = path.join(FAILED_DIR, `${slug}-${n}.png`);
-      const [outline, saved] = await Promise.all([
-        page
-          .locator('body')
-          .ariaSnapshot({ timeout: 5_000 })
-          .catch((e: Error) => `(no outline: ${e.message})`),
-        page.screenshot({ path: shot, timeout: 5_000 }).then(
-          () => shot,
-          (e: Error) => `(no screenshot: ${e.message})`,
-        ),
-      ]);
-      console.error(
-        [
-          `── page ${n} of the failed test "${test}": ${page.url()}`,
-          `screenshot: ${saved}`,
-          'console (last lines):',
-          ...(consoleTail.get(page) ?? []).map((l) => `  ${l}`),
-          'outline:',
-          outline.length > 12_000 ? `${outline.slice(0, 12_000)}\n  …` : outline,
-        ].join('\n'),
-      );
+      const title = head();
+      console.error(`${title}: ${await describePage(page, path.join(FAILED_DIR, `${slug}-${n}.png`))}`);
     }
   }
 }
@@ -187,6 +200,18 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
       keepConsole(page);
       reloadOnNetworkChange(page);
     });
+    const close = context.close.bind(context);
+    context.close = async (closeOptions) => {
+      const test = expect.getState().currentTestName;
+      if (test) {
+        const kept = closedPages.get(browser) ?? [];
+        closedPages.set(browser, kept);
+        // Only the running test's pages are worth keeping: a report prints its own.
+        const texts = await Promise.all(context.pages().map((page) => describePage(page, null)));
+        kept.splice(0, kept.length, ...kept.filter((k) => k.test === test), ...texts.map((text) => ({ test, text })));
+      }
+      return close(closeOptions);
+    };
     return context;
   };
   const reporter: FailureReporter = (test) => reportPages(browser, test);

@@ -23,7 +23,7 @@ beforeEach(({ onTestFailed, task }) => {
     const reporters = (globalThis as Record<symbol, unknown>)[Symbol.for('parley.test.onFailed')] as
       | Set<(test: string) => Promise<void>>
       | undefined;
-    for (const report of reporters ?? []) await report(task.name).catch(() => {});
+    for (const report of reporters ?? []) await report(task.fullTestName ?? task.name).catch(() => {});
   });
 });
 
