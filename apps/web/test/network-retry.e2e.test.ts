@@ -6,8 +6,9 @@
  * test, and a load in flight then failed with "Failed to fetch"; each screen asked for it once,
  * on mount, and stayed on an error page or empty (the React Native kit's list did: b6c5f22).
  * Here `page.route` aborts the first two tries of each first load — the session, the workspace,
- * the channel list, the saved items, the Activity count and list, a thread's replies — and Mia's
- * screens still fill.
+ * the channel list, a channel's messages, the saved items, the Activity count and list, a
+ * thread's replies — and Mia's screens still fill. A new member's first visit (a username picked,
+ * #general joined) is tried again the same way.
  *
  * Needs Debian's chromium at /usr/bin/chromium; skipped without it unless
  * PARLEY_REQUIRE_BROWSER=1.
@@ -105,6 +106,7 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await cut('count', '**/v1/inbox/count');
     await cut('inbox', /\/v1\/inbox\?/);
     await cut('replies', /\/v1\/messages\/[^/]+\/replies/);
+    await cut('history', /\/v1\/channels\/public:general\/messages\?/);
 
     await page.goto(`/w/${ws.id}`);
     // Signed in, the workspace open on #general, its channels listed: not the sign-in screen or
@@ -113,6 +115,10 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await expect.poll(() => page.getByTestId('channel-name').textContent(), WAIT).toBe('general');
     await page.locator('[data-cid="public:harbor"]').first().waitFor(WAIT);
     for (const name of ['session', 'workspace', 'channels']) expect(tries[name], name).toBeGreaterThan(2);
+    // #general's messages: its first load was lost twice while the socket stayed up.
+    await page.locator('article.parley-message', { hasText: 'the tide tables are up' }).waitFor(WAIT);
+    expect(tries.history).toBeGreaterThan(2);
+    expect(await page.getByText('Could not open this channel').count()).toBe(0);
     // The saved items (each message's Save action says whether it is saved) come a moment later.
     await expect.poll(() => tries.saved, WAIT).toBe(3);
 
@@ -135,6 +141,51 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
       .click(WAIT);
     await page.locator('.parley-thread').getByText('high tide at six').waitFor(WAIT);
     expect(tries.replies).toBeGreaterThan(2);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a new member's first visit picks a username and joins #general although the first tries are lost", {
+    timeout: 120_000,
+  }, async () => {
+    const olive = await buildAccount(h, 'Olive Owner', 'olive2@example.com');
+    const ned = await buildAccount(h, 'Ned Newcomer', 'ned@example.com');
+    const ws = await buildWorkspace(olive, 'Quay');
+    await join(olive, ws.id, ned);
+    const oliveS = chatHeaders(ok(await olive.session(ws.id)));
+    ok(
+      await h.call({
+        method: 'POST',
+        url: '/v1/channels',
+        headers: oliveS,
+        payload: { type: 'public', id: 'general', name: 'general' },
+      }),
+    );
+
+    const context = await (app as WebApp).as(ned.cookie);
+    const page: Page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const tries = { username: 0, join: 0 };
+    await page.route('**/v1/me', (route) => {
+      if (route.request().method() !== 'PATCH') return route.continue();
+      tries.username += 1;
+      return tries.username <= 2 ? route.abort('internetdisconnected') : route.continue();
+    });
+    await page.route('**/v1/channels/public:general/join', (route) => {
+      tries.join += 1;
+      return tries.join <= 2 ? route.abort('internetdisconnected') : route.continue();
+    });
+
+    await page.goto(`/w/${ws.id}`);
+    await page.waitForURL(/\/c\/public:general/, WAIT);
+    await page.getByRole('combobox', { name: 'Message #general' }).waitFor(WAIT);
+    expect(tries).toEqual({ username: 3, join: 3 });
+    const nedS = chatHeaders(ok(await ned.session(ws.id)));
+    const me = ok(await h.call({ method: 'GET', url: '/v1/me', headers: nedS }));
+    expect(me.user.username).toBe('ned.newcomer');
+    const general = ok(await h.call({ method: 'GET', url: '/v1/channels/public:general', headers: nedS }));
+    expect(general.members.map((m: { user_id: string }) => m.user_id)).toContain(me.user.id);
     expect(errors).toEqual([]);
     await context.close();
   });

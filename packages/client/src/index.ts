@@ -57,10 +57,12 @@ export { type OutboxEntry, pendingMessage } from './outbox.js';
 export { Profiles } from './profiles.js';
 export { REACTION_EMOJI, reactionEmoji } from './reactions.js';
 export {
+  connectionRetry,
   isRetryable,
   type KeepLoadingOptions,
   keepLoading,
   MAX_RETRY_DELAY,
+  onReconnect,
   retryDelay,
   retrying,
 } from './retry.js';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ParleyError } from './errors.js';
-import { isRetryable, keepLoading, retryDelay, retrying } from './retry.js';
+import { connectionRetry, isRetryable, keepLoading, onReconnect, retryDelay, retrying } from './retry.js';
+import { Store } from './store.js';
 
 const lost = () => new ParleyError('DISCONNECTED', 'Network error: Failed to fetch', { retryable: true });
 
@@ -92,5 +93,65 @@ describe('keepLoading', () => {
     await vi.advanceTimersByTimeAsync(1500);
     stop();
     expect([n, errors.length]).toEqual([2, 2]);
+  });
+});
+
+describe('sooner: the connection coming back up', () => {
+  /** A client's state as far as onReconnect reads it. */
+  const clientAt = (connection: string) => ({ state: new Store({ connection }) });
+
+  it('cuts a wait short when the connection comes up, and only on that change', async () => {
+    const client = clientAt('online');
+    const { load, at } = flaky(3);
+    const p = retrying(load, { sooner: onReconnect(client) });
+    await vi.advanceTimersByTimeAsync(500);
+    // Still online (another change of state): no try before the timer.
+    client.state.update(() => ({ connection: 'online' }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(at).toEqual([0]);
+    // Down, then up again at 600 ms: a try at once; the next waits its 2 s from there.
+    client.state.update(() => ({ connection: 'connecting' }));
+    await vi.advanceTimersByTimeAsync(100);
+    client.state.update(() => ({ connection: 'online' }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(at).toEqual([0, 600]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(p).resolves.toBe(4);
+    expect(at).toEqual([0, 600, 2600, 6600]);
+  });
+
+  it('lets go of the connection once the load succeeds or is stopped', async () => {
+    const client = clientAt('offline');
+    let listeners = 0;
+    const subscribe = client.state.subscribe.bind(client.state);
+    client.state.subscribe = (l) => {
+      listeners++;
+      const off = subscribe(l);
+      return () => {
+        listeners--;
+        off();
+      };
+    };
+    const stop = keepLoading(flaky(10).load, { sooner: onReconnect(client) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(listeners).toBe(1);
+    stop();
+    expect(listeners).toBe(0);
+    const done = retrying(flaky(1).load, { sooner: onReconnect(client) });
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(done).resolves.toBe(2);
+    expect(listeners).toBe(0);
+  });
+
+  it('connectionRetry also tries again a request the dropped connection cut off', async () => {
+    const client = clientAt('connecting');
+    const cut = () => new ParleyError('DISCONNECTED', 'disconnected', { retryable: false });
+    const { load, at } = flaky(1, cut);
+    const p = retrying(load, connectionRetry(client));
+    await vi.advanceTimersByTimeAsync(200);
+    client.state.update(() => ({ connection: 'online' }));
+    await expect(p).resolves.toBe(2);
+    expect(at).toEqual([0, 200]);
+    expect(connectionRetry(client).retryable?.(new ParleyError('FORBIDDEN', 'no'))).toBe(false);
   });
 });

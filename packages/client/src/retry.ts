@@ -35,6 +35,42 @@ export interface KeepLoadingOptions {
   retryable?: (error: unknown) => boolean;
   /** Stops the tries: none starts after it aborts, and the promise rejects with its reason. */
   signal?: AbortSignal;
+  /**
+   * Moments worth a try at once, cutting a wait short: called with the function that makes the
+   * try, it returns its unsubscribe. `onReconnect(client)` is the connection coming back up.
+   */
+  sooner?: (tryNow: () => void) => () => void;
+}
+
+/**
+ * How to keep trying a load that needs the connection (a channel's first watch): tried again
+ * when lost on the network, or cut off by the connection dropping or not up yet, and at once when
+ * the connection comes (back) up (`onReconnect`).
+ */
+export function connectionRetry(
+  client: Parameters<typeof onReconnect>[0],
+): Pick<KeepLoadingOptions, 'retryable' | 'sooner'> {
+  return {
+    retryable: (e) => isRetryable(e) || (e instanceof ParleyError && e.code === 'DISCONNECTED'),
+    sooner: onReconnect(client),
+  };
+}
+
+/**
+ * For `sooner`: the client's connection coming (back) up, as after a phone changes networks or
+ * an app opened offline finds one. A load lost on the network is then tried at once.
+ */
+export function onReconnect(client: {
+  state: { get(): { connection: string }; subscribe(listener: (s: { connection: string }) => void): () => void };
+}): (tryNow: () => void) => () => void {
+  return (tryNow) => {
+    let was = client.state.get().connection;
+    return client.state.subscribe((st) => {
+      const up = st.connection === 'online' && was !== 'online';
+      was = st.connection;
+      if (up) tryNow();
+    });
+  };
 }
 
 /**
@@ -48,14 +84,23 @@ export function retrying<T>(load: () => Promise<T>, opts: KeepLoadingOptions = {
   return new Promise<T>((resolve, reject) => {
     let tries = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
+    let unsubscribe: (() => void) | null = null;
+    const wait = (ms: number) => {
+      timer = setTimeout(attempt, ms);
+      unsubscribe = opts.sooner?.(attempt) ?? null;
+    };
     const aborted = () => {
       if (timer) clearTimeout(timer);
+      unsubscribe?.();
       reject(signal?.reason);
     };
     if (signal?.aborted) return aborted();
     signal?.addEventListener('abort', aborted, { once: true });
     const attempt = () => {
+      if (timer) clearTimeout(timer);
       timer = null;
+      unsubscribe?.();
+      unsubscribe = null;
       let p: Promise<T>;
       try {
         p = load();
@@ -72,7 +117,7 @@ export function retrying<T>(load: () => Promise<T>, opts: KeepLoadingOptions = {
           const again = retryable(e);
           opts.onError?.(e, again);
           if (again) {
-            timer = setTimeout(attempt, retryDelay(tries++));
+            wait(retryDelay(tries++));
             return;
           }
           signal?.removeEventListener('abort', aborted);

@@ -3,10 +3,10 @@
  * keeps which thread is open, which message is being edited or quoted. MessageList,
  * MessageInput, Thread and TypingIndicator read it.
  */
-import type { Channel as ChannelHandle, LocalMessage } from '@parley/client';
+import { type Channel as ChannelHandle, connectionRetry, keepLoading, type LocalMessage } from '@parley/client';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { type StyleProp, Text, View, type ViewStyle } from 'react-native';
-import { usePalette } from './context.js';
+import { useChatClient, usePalette } from './context.js';
 import { type MessageUIComponent, MessageUIContext } from './message-types.js';
 
 /** A message being edited, and which input edits it (`null`: the channel's; else a thread's parent id). */
@@ -93,20 +93,34 @@ export function Channel({ channel, watch = true, onError, MessageUI, style, chil
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
 
+  const client = useChatClient();
   useEffect(() => {
-    let cancelled = false;
     setError(null);
-    if (watch && !channel.state?.watching)
-      watchOnce(channel).catch((e: unknown) => {
-        if (cancelled) return;
-        const err = e instanceof Error ? e : new Error(String(e));
-        setError(err);
-        onErrorRef.current?.(err);
-      });
+    if (!watch) return;
+    let live = true;
+    // A first watch lost on the way (a phone changing networks, an app opened offline) is asked
+    // again (connectionRetry). A channel already loaded stays on screen as it is, with no error;
+    // one never loaded says why it is empty meanwhile.
+    const stop = keepLoading(
+      async () => {
+        if (!channel.state?.watching) await watchOnce(channel);
+        if (live) setError(null);
+      },
+      {
+        ...connectionRetry(client),
+        onError: (e, again) => {
+          if (again && channel.state?.loaded) return;
+          const err = e instanceof Error ? e : new Error(String(e));
+          setError(err);
+          onErrorRef.current?.(err);
+        },
+      },
+    );
     return () => {
-      cancelled = true;
+      live = false;
+      stop();
     };
-  }, [channel, watch]);
+  }, [client, channel, watch]);
 
   const openThread = useCallback((parentId: string) => setThread({ channel, id: parentId }), [channel]);
   const closeThread = useCallback(() => setThread(null), []);

@@ -244,22 +244,27 @@ describe.skipIf(!haveBrowser)('the React Native kit through react-native-web, tw
   });
 
   it('the MessageUI slot: Bob’s screen with bubbles, files kept on the kit’s row', async () => {
-    // The first loads of the list fail on the network (as a phone changing networks, or
-    // Chromium's ERR_NETWORK_CHANGED when a container network came up beside this test): the list
-    // tries again by itself, with no reconnect to prompt it.
+    // The first loads of the list and of #lunch's messages fail on the network (as a phone
+    // changing networks, or Chromium's ERR_NETWORK_CHANGED when a container network came up
+    // beside this test): each is asked again by itself, with no reconnect to prompt it.
     let cut = 0;
-    const custom = await open('bob', '&ui=bubble', (page) =>
-      page.route('**/v1/channels/query', (route) =>
+    let cutHistory = 0;
+    const custom = await open('bob', '&ui=bubble', async (page) => {
+      await page.route('**/v1/channels/query', (route) =>
         cut++ < 2 ? route.abort('internetdisconnected') : route.continue(),
-      ),
-    );
+      );
+      await page.route(/\/v1\/channels\/group:lunch\/messages\?/, (route) =>
+        cutHistory++ < 2 ? route.abort('internetdisconnected') : route.continue(),
+      );
+    });
     await custom.getByRole('button', { name: /^#lunch/ }).click(WAIT);
     expect(cut).toBeGreaterThan(2);
-    // The aborted load's console line is the test's doing, not the page's.
-    for (let i = errors.length - 1; i >= 0; i--)
-      if (errors[i]?.includes('ERR_INTERNET_DISCONNECTED')) errors.splice(i, 1);
     await custom.getByLabel('My bubble').first().waitFor(WAIT);
     await custom.getByLabel('Their bubble').first().waitFor(WAIT);
+    expect(cutHistory).toBeGreaterThan(2);
+    // The aborted loads' console lines are the test's doing, not the page's.
+    for (let i = errors.length - 1; i >= 0; i--)
+      if (errors[i]?.includes('ERR_INTERNET_DISCONNECTED')) errors.splice(i, 1);
     await custom.getByRole('button', { name: 'Image ramen.png' }).waitFor(WAIT);
     await shot(custom, 'message-ui');
     const dark = await open('alice', '&theme=dark');

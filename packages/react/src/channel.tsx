@@ -3,7 +3,7 @@
  * user's read mark was when it opened (for the "New messages" line), which thread is open and
  * which message is being edited. MessageList, MessageInput, Thread and TypingIndicator read it.
  */
-import { type Channel as ChannelHandle, type LocalMessage, ParleyError } from '@parley/client';
+import { type Channel as ChannelHandle, connectionRetry, keepLoading, type LocalMessage } from '@parley/client';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { useChatClient } from './context.js';
 import { cx } from './format.js';
@@ -117,38 +117,31 @@ export function Channel({ channel, watch = true, onError, className, MessageUI, 
 
   const client = useChatClient();
   useEffect(() => {
-    let cancelled = false;
-    let stopWaiting: (() => void) | null = null;
+    let live = true;
     setError(null);
-    const run = async () => {
-      if (watch && !channel.state?.watching) await watchOnce(channel);
-      if (cancelled) return;
-      setError(null);
-      setMark((m) => (m.channel === channel && !m.known ? takeMark(channel) : m));
-    };
-    const attempt = () =>
-      run().catch((e: unknown) => {
-        if (cancelled) return;
-        const err = e instanceof Error ? e : new Error(String(e));
-        // Not connected (offline, or not yet: an app opened without a network shows what the
-        // client stored): watched once the connection is up. A channel already loaded stays on
-        // screen as it is, with no error; one never loaded says why it is empty meanwhile.
-        if (err instanceof ParleyError && err.code === 'DISCONNECTED') {
-          stopWaiting = client.state.subscribe((st) => {
-            if (st.connection !== 'online' || cancelled) return;
-            stopWaiting?.();
-            stopWaiting = null;
-            void attempt();
-          });
-          if (channel.state?.loaded) return;
-        }
-        setError(err);
-        onErrorRef.current?.(err);
-      });
-    void attempt();
+    // A first watch lost on the way (a phone changing networks, a server restarting behind its
+    // proxy, an app opened offline) is asked again (connectionRetry). A channel already loaded
+    // stays on screen as it is, with no error; one never loaded says why it is empty meanwhile.
+    const stop = keepLoading(
+      async () => {
+        if (watch && !channel.state?.watching) await watchOnce(channel);
+        if (!live) return;
+        setError(null);
+        setMark((m) => (m.channel === channel && !m.known ? takeMark(channel) : m));
+      },
+      {
+        ...connectionRetry(client),
+        onError: (e, again) => {
+          if (again && channel.state?.loaded) return;
+          const err = e instanceof Error ? e : new Error(String(e));
+          setError(err);
+          onErrorRef.current?.(err);
+        },
+      },
+    );
     return () => {
-      cancelled = true;
-      stopWaiting?.();
+      live = false;
+      stop();
     };
   }, [client, channel, watch]);
 

@@ -4,7 +4,7 @@
  * username), load the channel list, and on a first visit join #general — creating it when the
  * workspace is brand new.
  */
-import { type ChatClient, ParleyError } from '@parley/client';
+import { type ChatClient, isRetryable, ParleyError, retrying } from '@parley/client';
 import type { WorkspaceRole } from '@parley/protocol';
 import { usernameFrom } from './names.js';
 
@@ -58,10 +58,19 @@ async function joinGeneral(client: ChatClient, role: WorkspaceRole): Promise<voi
   }
 }
 
+/**
+ * A step lost on the network (a phone changing networks as the workspace opens) is tried twice
+ * more, after 1 and 2 s, before the workspace shows without it; the next visit tries it again.
+ */
+function withRetries(step: () => Promise<void>): Promise<void> {
+  let failures = 0;
+  return retrying(step, { retryable: (e) => isRetryable(e) && ++failures < 3 });
+}
+
 /** Prepare a freshly connected client (see the module comment). */
 export async function setUpWorkspace(client: ChatClient, role: WorkspaceRole): Promise<void> {
   await Promise.all([
-    ensureUsername(client).catch((e: unknown) => console.warn('Could not pick a username', e)),
+    withRetries(() => ensureUsername(client)).catch((e: unknown) => console.warn('Could not pick a username', e)),
     client.queryChannels({}, [{ field: 'last_message_at', direction: -1 }], { limit: 100 }),
     // Everyone's presence now (live changes arrive from then on for people you share a channel with).
     client.queryUsers('', 200).catch(() => []),
@@ -69,7 +78,9 @@ export async function setUpWorkspace(client: ChatClient, role: WorkspaceRole): P
   // Not fatal: a workspace whose #general is archived or private still opens, just empty.
   // Guests join nothing themselves: they have the channels they were invited to.
   if (role !== 'guest' && client.state.get().channelList.length === 0)
-    await joinGeneral(client, role).catch((e: unknown) => console.warn('Could not join #general', e));
+    await withRetries(() => joinGeneral(client, role)).catch((e: unknown) =>
+      console.warn('Could not join #general', e),
+    );
 }
 
 const lastKey = (workspaceId: string) => `parley:last-channel:${workspaceId}`;
