@@ -90,6 +90,8 @@ export function Channel({ channel, watch = true, onError, MessageUI, style, chil
   const [editing, setEditingState] = useState<{ channel: ChannelHandle; target: EditTarget } | null>(null);
   const [quotingState, setQuotingState] = useState<{ channel: ChannelHandle; message: LocalMessage } | null>(null);
   const [error, setError] = useState<Error | null>(null);
+  /** Whether another try of the failed first load is coming (the error line says so). */
+  const [retrying, setRetrying] = useState(false);
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
 
@@ -111,6 +113,7 @@ export function Channel({ channel, watch = true, onError, MessageUI, style, chil
         onError: (e, again) => {
           if (again && channel.state?.loaded) return;
           const err = e instanceof Error ? e : new Error(String(e));
+          setRetrying(again);
           setError(err);
           onErrorRef.current?.(err);
         },
@@ -155,6 +158,7 @@ export function Channel({ channel, watch = true, onError, MessageUI, style, chil
           {error ? (
             <Text role="alert" style={{ color: palette.danger, padding: 12 }}>
               Could not open this channel: {error.message}
+              {retrying ? ' (trying again…)' : ''}
             </Text>
           ) : null}
           {children}

@@ -259,6 +259,8 @@ describe.skipIf(!haveBrowser)('the React Native kit through react-native-web, tw
     });
     await custom.getByRole('button', { name: /^#lunch/ }).click(WAIT);
     expect(cut).toBeGreaterThan(2);
+    // Meanwhile the screen says why it is empty, and that it is not giving up.
+    await custom.getByText(/^Could not open this channel: .+ \(trying again…\)$/).waitFor(WAIT);
     await custom.getByLabel('My bubble').first().waitFor(WAIT);
     await custom.getByLabel('Their bubble').first().waitFor(WAIT);
     expect(cutHistory).toBeGreaterThan(2);

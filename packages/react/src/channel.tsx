@@ -109,6 +109,8 @@ export function Channel({ channel, watch = true, onError, className, MessageUI, 
   const [editing, setEditingState] = useState<{ channel: ChannelHandle; target: EditTarget } | null>(null);
   const [quotingState, setQuotingState] = useState<{ channel: ChannelHandle; message: LocalMessage } | null>(null);
   const [error, setError] = useState<Error | null>(null);
+  /** Whether another try of the failed first load is coming (the error line says so). */
+  const [retrying, setRetrying] = useState(false);
   const opener = useRef<HTMLElement | null>(null);
   const onErrorRef = useRef(onError);
   onErrorRef.current = onError;
@@ -134,6 +136,7 @@ export function Channel({ channel, watch = true, onError, className, MessageUI, 
         onError: (e, again) => {
           if (again && channel.state?.loaded) return;
           const err = e instanceof Error ? e : new Error(String(e));
+          setRetrying(again);
           setError(err);
           onErrorRef.current?.(err);
         },
@@ -190,8 +193,9 @@ export function Channel({ channel, watch = true, onError, className, MessageUI, 
       <MessageUIContext.Provider value={MessageUI ?? null}>
         <div className={cx('parley-channel', value.thread && 'parley-channel--thread-open', className)}>
           {error ? (
-            <p className="parley-error" role="alert">
+            <p className="parley-error parley-channel__error" role="alert">
               Could not open this channel: {error.message}
+              {retrying ? ' (trying again…)' : ''}
             </p>
           ) : null}
           {children}
