@@ -28,7 +28,7 @@ export interface TemplateMeta {
  */
 const TEMPLATE_FORM = 3;
 
-/** A usable template: its folder (with `pgdata/` and `pgdata.tar`) and how many migrations it has. */
+/** A usable template: its folder (with the data folder, `pgdata/`) and how many migrations it has. */
 export interface Template {
   dir: string;
   migrations: number;
