@@ -119,6 +119,8 @@ describe.skipIf(!haveBrowser)('first loads lost on the network, in Chromium', ()
     await page.locator('article.parley-message', { hasText: 'the tide tables are up' }).waitFor(WAIT);
     expect(tries.history).toBeGreaterThan(2);
     expect(await page.getByText('Could not open this channel').count()).toBe(0);
+    // Nor does the screen reader's copy of the error stay behind.
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Network error' }).count(), WAIT).toBe(0);
     // The saved items (each message's Save action says whether it is saved) come a moment later.
     await expect.poll(() => tries.saved, WAIT).toBe(3);
 

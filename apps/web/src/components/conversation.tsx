@@ -198,6 +198,11 @@ export function Conversation({
   const showProfile = useCallback((userId: string) => setPanel({ kind: 'profile', userId }), [setPanel]);
   const closePanel = useCallback(() => setPanel(null), [setPanel]);
   const onWatchError = useCallback((e: Error) => setError(e.message), []);
+  // A first load that failed on the network is tried again by the kit: once the channel is
+  // loaded, its error is no longer true and must not stay with a screen reader.
+  useEffect(() => {
+    if (loaded) setError(null);
+  }, [loaded]);
   const showJoin = info.state?.loaded && !info.isMember && info.kind !== 'dm';
   // The assistant's catch-up of what was unread when the channel was opened.
   const offer = useCatchUpOffer(channel, info);
