@@ -4,11 +4,11 @@
  *
  * Making a PGlite database from nothing runs initdb, 2–4 s on a quiet machine and far more under
  * load: most of a first `parley start`, and of every test file's setup. Copying the template's
- * data folder takes ~0.1 s, and writing its files into an in-memory database's file system
- * (`TemplateFS`) about as long. Measured alternatives: loading a tarball of it into a data folder
- * (~0.8 s) is slower than copying the folder; into an in-memory database (PGlite's `loadDataDir`)
- * it cost 40 % more CPU than `TemplateFS`; and `clone()` needs a running instance in the same
- * process, which a new process lacks.
+ * data folder takes ~0.1 s, and an in-memory database made from it (`TemplateFS`) opens on
+ * 0.4–0.5 s of CPU. Measured alternatives: loading a tarball of it into a data folder (~0.8 s)
+ * is slower than copying the folder; into an in-memory database (PGlite's `loadDataDir`, with a
+ * zero-filled first WAL segment) it cost 1.5–1.7× the CPU; and `clone()` needs a running instance in the same process,
+ * which a new process lacks.
  *
  * The cache is keyed by PGlite's version and the hash of every migration file, so a changed
  * migration or a new PGlite never reuses a stale database. A template whose migrations are a
@@ -176,8 +176,9 @@ const PGDATA = '/pglite/data';
  * An in-memory database's file system, filled with the template's files before PostgreSQL
  * starts (which then finds a database and opens it). Each database gets its own copy of every
  * file, from bytes read once per process. PGlite's own `loadDataDir` untars a tarball instead,
- * looking up every parent folder of every file on the way: 0.6 against 0.35 s of CPU a database
- * (medians of 12, on a loaded machine).
+ * looking up every parent folder of every file on the way, and copying each file twice: an open
+ * took 0.68–0.75 s of CPU that way, 0.40–0.49 s this way together with `wal_init_zero` off
+ * (index.ts) (medians of 10, two interleaved pairs, a quiet machine).
  */
 export class TemplateFS extends MemoryFS {
   readonly #files: TemplateFiles;
