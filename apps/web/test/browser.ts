@@ -137,15 +137,16 @@ async function describePage(page: Page, shot: string | null): Promise<string> {
  * Pages a test closed itself (its `finally` closes its contexts before a failure is reported),
  * described as they were at the close, by the test that closed them (Vitest's full test name).
  */
-const closedPages = new WeakMap<Browser, { test: string; text: string }[]>();
+const closedPages = new WeakMap<Browser, { test: string; texts: string[] }>();
 
 async function reportPages(browser: Browser, test: string): Promise<void> {
   mkdirSync(FAILED_DIR, { recursive: true });
   const slug = test.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
   let n = 0;
   const head = () => `── page ${++n} of the failed test "${test}"`;
-  for (const closed of closedPages.get(browser) ?? [])
-    if (closed.test === test) console.error(`${head()}, as the test closed it: ${closed.text}`);
+  const closed = closedPages.get(browser);
+  if (closed?.test === test)
+    for (const text of closed.texts) console.error(`${head()}, as the test closed it: ${text}`);
   for (const context of browser.contexts()) {
     for (const page of context.pages()) {
       const title = head();
@@ -204,11 +205,11 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     context.close = async (closeOptions) => {
       const test = expect.getState().currentTestName;
       if (test) {
-        const kept = closedPages.get(browser) ?? [];
-        closedPages.set(browser, kept);
         // Only the running test's pages are worth keeping: a report prints its own.
         const texts = await Promise.all(context.pages().map((page) => describePage(page, null)));
-        kept.splice(0, kept.length, ...kept.filter((k) => k.test === test), ...texts.map((text) => ({ test, text })));
+        const kept = closedPages.get(browser);
+        if (kept?.test === test) kept.texts.push(...texts);
+        else closedPages.set(browser, { test, texts });
       }
       return close(closeOptions);
     };

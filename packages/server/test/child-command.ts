@@ -11,7 +11,7 @@
  * what runs is what is written. Plain Node costs less: tsx's hooks load in each of a child's
  * threads, and a crash test's server starts on about 3.5 s less CPU, the adapter on 1.1 s less.
  */
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { builtIsCurrent } from '../../cli/bin/built.mjs';
@@ -20,13 +20,20 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 const CACHE = path.join(ROOT, 'node_modules/.cache/parley-test-children');
 const SOURCES = ['--conditions=@parley/source', '--import', 'tsx'];
 
-/** One bundle per script and process. */
-const bundles = new Map<string, string>();
+/**
+ * The bundles this process made, by script, with the files each was made of: made again when one
+ * of them changed since (`vitest --watch` keeps its workers between runs).
+ */
+const bundles = new Map<string, { out: string; inputs: string[]; at: number }>();
+
+const changedSince = (files: readonly string[], at: number) =>
+  files.some((f) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? Number.POSITIVE_INFINITY) > at);
 
 function bundle(script: string): string {
-  let out = bundles.get(script);
-  if (out) return out;
-  out = path.join(
+  const had = bundles.get(script);
+  if (had && !changedSince(had.inputs, had.at)) return had.out;
+  const at = Date.now();
+  const out = path.join(
     CACHE,
     `${path
       .relative(ROOT, script)
@@ -36,8 +43,10 @@ function bundle(script: string): string {
   mkdirSync(CACHE, { recursive: true });
   // Written aside and renamed: workers bundling the same script at once never see half a file.
   const part = `${out}.${process.pid}`;
-  buildSync({
+  const { metafile } = buildSync({
     entryPoints: [script],
+    metafile: true,
+    absWorkingDir: ROOT,
     outfile: part,
     bundle: true,
     packages: 'external',
@@ -47,7 +56,7 @@ function bundle(script: string): string {
     logLevel: 'warning',
   });
   renameSync(part, out);
-  bundles.set(script, out);
+  bundles.set(script, { out, inputs: Object.keys(metafile.inputs).map((f) => path.resolve(ROOT, f)), at });
   return out;
 }
 
