@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Generators, GenReport } from './generators.js';
 import { summary } from './hist.js';
-import { type Child, procStats, type TcpCounters, tcpCounters } from './proc.js';
+import { type Child, machineCpu, procStats, type TcpCounters, tcpCounters } from './proc.js';
 import { sleep } from './report.js';
 
 export interface StepResult {
@@ -26,6 +26,11 @@ export interface StepResult {
   ackErrors: Record<string, number>;
   /** Server CPU (all nodes) per delivery, µs. */
   cpuUsPerDelivery: number;
+  /**
+   * The CPU of every PostgreSQL process of the machine per delivery, µs (the server's commits,
+   * its reads, and the cluster's own background work; about 0 for a server without a database).
+   */
+  pgUsPerDelivery: number;
   /** Server CPU use over the step, in cores. */
   serverCores: number;
   /** Generator CPU use over the step, in cores (a saturated generator makes numbers its own). */
@@ -72,6 +77,7 @@ export async function runStep(a: {
   const profDir = process.env.BENCH_PROFILE_DIR;
   if (profDir && a.profile) await a.profile.child.call('profileStart');
   const cpu0 = cpuOf(a.serverPids);
+  const pg0 = machineCpu([]).postgres;
   const tcp0 = tcpCounters();
   const g0 = a.receivers.cpuMs() + (same ? 0 : a.senders.cpuMs());
   const t0 = performance.now();
@@ -91,6 +97,7 @@ export async function runStep(a: {
   }
   const elapsed = performance.now() - t0;
   const cpu1 = cpuOf(a.serverPids);
+  const pg1 = machineCpu([]).postgres;
   const tcp1 = tcpCounters();
   const q1 = a.queries ? await a.queries() : 0;
   if (profDir && a.profile)
@@ -116,6 +123,7 @@ export async function runStep(a: {
     ackP99: ah.p99,
     ackErrors: acks.ackErrors,
     cpuUsPerDelivery: r.deliveries ? ((cpu1 - cpu0) * 1000) / r.deliveries : Number.NaN,
+    pgUsPerDelivery: r.deliveries ? ((pg1 - pg0) * 1000) / r.deliveries : Number.NaN,
     serverCores: (cpu1 - cpu0) / elapsed,
     genCores: (g1 - g0) / elapsed,
     frameBytes: r.frameBytes,

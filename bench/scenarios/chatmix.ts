@@ -40,6 +40,7 @@ const METRICS: Metric[] = [
   { key: 'p95', label: 'p95 ms', format: fms },
   { key: 'p99', label: 'p99 ms', format: fms, ratio: true },
   { key: 'cpu', label: 'server CPU µs / delivery', format: f2, ratio: true },
+  { key: 'pgCpu', label: 'PostgreSQL CPU µs / delivery', format: f2 },
   { key: 'connectS', label: 'connect all, s', format: f1, ratio: true },
   { key: 'stored', label: 'messages stored / sent', format: f2 },
   { key: 'fsyncP99', label: 'disk fsync p99 ms (probe)', format: fms },
@@ -185,6 +186,7 @@ export async function chatmix(
           p95: r.p95,
           p99: r.p99,
           cpu: r.cpuUsPerDelivery,
+          pgCpu: r.pgUsPerDelivery,
           connectS: conn.ms / 1000,
           stored,
           fsyncP99: disk?.p99 ?? Number.NaN,
@@ -194,7 +196,7 @@ export async function chatmix(
             (kind === 'parley'
               ? `, ack (commit) p99 ${ms(r.ackP99)} ms, ${r.queriesPerMessage.toFixed(2)} statements a message`
               : '') +
-            `, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery, server ${r.serverCores.toFixed(2)} cores, generators ${r.genCores.toFixed(2)} cores` +
+            `, ${fmt(r.cpuUsPerDelivery, 2)} µs CPU/delivery (PostgreSQL ${fmt(r.pgUsPerDelivery, 2)}), server ${r.serverCores.toFixed(2)} cores, generators ${r.genCores.toFixed(2)} cores` +
             (db ? `, stored/sent ${stored.toFixed(2)}` : '') +
             (disk ? `, fsync p99 ${ms(disk.p99)} ms` : '') +
             (Object.keys(r.ackErrors).length ? `, errors ${JSON.stringify(r.ackErrors)}` : ''),
