@@ -43,6 +43,8 @@ const USAGE = `usage: npm run bench [-- options]   (npm run bench:full for the f
   --repeat N                                     interleaved runs of each server (default 3)
   --full                                         the full counts (10,000 idle, 5,000 chat-mix users)
   --fanout-db pg|pglite   --fanout-order connect-first|members-first   --nodes 1|2
+  --mix-rate N                                   the chat mix's messages per second (default 500: 10,000
+                                                 deliveries/s; lower it where 500 takes every core)
   --out DIR                                      where the report goes (default bench/results)
 
 ejabberd needs a one-time setup: npm run bench:ejabberd-setup`;
@@ -60,6 +62,7 @@ function parseOptions() {
       'fanout-db': { type: 'string', default: 'pg' },
       'fanout-order': { type: 'string' },
       nodes: { type: 'string' },
+      'mix-rate': { type: 'string' },
       out: { type: 'string', default: path.join(BENCH_DIR, 'results') },
     },
   });
@@ -130,6 +133,9 @@ const TOTAL = only.reduce((a, k) => a + (BUDGET[k] as number), 0) + 30_000;
 // Two nodes (Parley ×2 with Redis, Socket.IO ×2 with its Redis adapter) in the chat mix: asked
 // for with --nodes 2.
 const nodes = values.nodes ? Number(values.nodes) : 1;
+const mixRate = values['mix-rate'] === undefined ? undefined : Number(values['mix-rate']);
+if (mixRate !== undefined && !(Number.isInteger(mixRate) && mixRate >= 10 && mixRate <= 2000))
+  die(`--mix-rate must be a whole number of messages per second from 10 to 2000, not "${values['mix-rate']}"`);
 
 const start = performance.now();
 const deadline = start + TOTAL;
@@ -194,7 +200,7 @@ try {
       repeat,
     }),
   );
-  await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1, servers, repeat }));
+  await run('chatmix', (b) => chatmix(ctx, { budgetMs: b, multiNode: nodes > 1, servers, repeat, rate: mixRate }));
   await run('persist', (b) => persist(ctx, { budgetMs: b, repeat }));
   await run('storm', (b) => storm(ctx, { budgetMs: b, servers: notDurable, repeat }));
   await run('prodmix', (b) => prodmix(ctx, { budgetMs: b, repeat }));
