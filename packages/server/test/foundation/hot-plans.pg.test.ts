@@ -146,10 +146,12 @@ const TABLES = [
   'notification_settings',
   'channel_notification_settings',
   'push_bursts',
+  'user_mutes',
+  'channel_count_epochs',
 ];
 
 describe('hot statements', () => {
-  it('are all declared: the send path runs through two, a connect and a watch through one each, the inbox derivation through two, and nothing prepares a statement elsewhere', () => {
+  it('are all declared: the send path runs through two, a connect and a watch through one each, the inbox derivation through two, the unread pushes through one, and nothing prepares a statement elsewhere', () => {
     const names = hotStatements().map((s) => s.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -162,6 +164,7 @@ describe('hot statements', () => {
         'parley_notify_candidates',
         'parley_inbox_messages',
         'parley_inbox_candidates',
+        'parley_unread_push',
       ]),
     );
     // A named statement made with drizzle's `.prepare()` would bypass the declaration (and this
@@ -432,6 +435,13 @@ async function fill(tenants: Tenant[]): Promise<void> {
       if (t.channels > 0)
         await q(`insert into push_bursts (app_id, user_id, collapse_key, sent_at)
           select ${a}, 'u' || g, 'group:c' || (1 + g % ${t.channels}), now() from generate_series(1, ${t.users}, 4) g`);
+      // Three mutes for one user in 5, and a count epoch for each group channel (the unread
+      // push's reads).
+      await q(`insert into user_mutes (app_id, user_id, muted_user_id)
+        select ${a}, 'u' || g, 'u' || (1 + (g + k) % ${t.users}) from generate_series(1, ${t.users}, 5) g, generate_series(1, 3) k`);
+      if (t.channels > 0)
+        await q(`insert into channel_count_epochs (app_id, cid, epoch)
+          select ${a}, 'group:c' || g, 1 from generate_series(1, ${t.channels}) g on conflict do nothing`);
     }
   });
 }

@@ -40,14 +40,13 @@
  * `parley_unread_push_passes_total` the passes read whole or added to.
  */
 import type { EventOf } from '@parley/protocol';
-import { sql } from 'drizzle-orm';
-import { rows, schema } from '../../platform/db/index.js';
+import { hotStatement } from '../../platform/db/index.js';
 import { untraced } from '../../platform/tracing.js';
 import type { Outgoing } from '../../realtime/bus.js';
 import type { Services, UnreadPusher } from '../../services.js';
 import { type AskedCounts, type CountParts, countRows } from './count-rows.js';
 import { KeptPasses, type MarkRow, type PassRow } from './kept-passes.js';
-import { countable, takeUnreadRev } from './queries.js';
+import { COUNTABLE, takeUnreadRev } from './queries.js';
 
 /** What the push statement returns: the parts of count-rows.ts, its passes in kept-passes.ts' form. */
 type Parts = CountParts & { marks: MarkRow[]; passes: PassRow[] };
@@ -299,6 +298,116 @@ export class UnreadPush implements UnreadPusher {
 }
 
 /**
+ * The push statement (`readCounts`): one statement, so one snapshot, returning the parts the
+ * counts of queries.ts (`countsExpr`) are made of, put together by `countRows`. The unread
+ * messages of a channel are read once per read mark, not once per member: members who have not
+ * read since the same message share one pass, counted by author; and where this node kept that
+ * pass from an earlier batch and the channel's messages have not changed since (its count
+ * epoch), only the messages after the kept part are read (kept-passes.ts).
+ *
+ * A hot statement on the read lane (platform/db/hot.ts): planned once per connection instead of
+ * on every batch, where planning it cost about a quarter of its run. So every read is a key
+ * probe in a LATERAL subquery that the planner cannot fold into a hash join over a whole table:
+ * a user's memberships and mutes by user (`offset 0` keeps the subquery a probe per user), a
+ * channel's row and count epoch by key (`between` and `limit 1`, hot.ts), a pass's messages as
+ * a range of `messages_seq_uq`, and a member's flagged mentions as a range of
+ * `flags_user_cid_idx`, each message of them by its seq in `messages_seq_uq` (a flag carries its
+ * message's cid and seq; its id is checked after the probe, where it cannot make the primary key
+ * the probe's index).
+ * $1: the keys asked, JSON [{app_id, user_id, cid}]; $2: the kept passes' hints (kept-passes.ts).
+ */
+const PUSH_COUNTS = hotStatement({
+  name: 'parley_unread_push',
+  lane: 'read',
+  reads: {
+    members: 'members_user_idx',
+    channels: 'channels_app_id_cid_pk',
+    channel_count_epochs: 'channel_count_epochs_app_id_cid_pk',
+    messages: 'messages_seq_uq',
+    user_mutes: 'user_mutes_app_id_user_id_muted_user_id_pk',
+    user_message_flags: 'flags_user_cid_idx',
+  },
+  text: `with asked as (select * from json_to_recordset($1::json) as a(app_id uuid, user_id text, cid text)),
+kept as (select * from json_to_recordset($2::json) as k(app_id uuid, cid text, r bigint, up_to bigint, epoch bigint)),
+who as (select distinct app_id, user_id from asked),
+mem as materialized (
+  select w.app_id, w.user_id, m.cid, m.muted, m.r from who w
+  cross join lateral (
+    select m.cid, m.muted, m.last_read_seq as r from members m
+    where m.app_id = w.app_id and m.user_id = w.user_id offset 0
+  ) m
+),
+pairs as (
+  select m.app_id, m.user_id, m.cid from mem m
+    join asked a on a.app_id = m.app_id and a.user_id = m.user_id and a.cid = '*'
+  union
+  select a.app_id, a.user_id, a.cid from asked a where a.cid is not null and a.cid <> '*'
+),
+-- Each (channel, read mark) with anything past the mark, and where its pass is read from:
+-- after the kept part when the channel's messages are as they were, else after the mark.
+marks as materialized (
+  select k.app_id, k.cid, k.r, c.last_seq, coalesce(ce.epoch, 0) as epoch,
+    case when kp.epoch = coalesce(ce.epoch, 0) and kp.up_to >= k.r and kp.up_to <= c.last_seq
+      then kp.up_to else k.r end as lo
+  from (select distinct app_id, cid, r from mem) k
+  cross join lateral (
+    select c.last_seq from channels c
+    where c.app_id = k.app_id and c.cid between k.cid and k.cid order by c.cid limit 1
+  ) c
+  left join lateral (
+    select ce.epoch from channel_count_epochs ce
+    where ce.app_id = k.app_id and ce.cid between k.cid and k.cid order by ce.cid limit 1
+  ) ce on true
+  left join kept kp on kp.app_id = k.app_id and kp.cid = k.cid and kp.r = k.r
+  where c.last_seq > k.r
+),
+passes as materialized (
+  select s.app_id, s.cid, s.lo, x.user_id as author, count(*)::int as n,
+    (count(*) filter (where x.mentioned_channel))::int as nc
+  from (select distinct app_id, cid, lo, last_seq from marks where lo < last_seq) s
+  cross join lateral (
+    select x.user_id, x.mentioned_channel from messages x
+    where x.app_id = s.app_id and x.cid = s.cid and x.seq > s.lo and x.seq <= s.last_seq
+      and ${COUNTABLE}
+    order by x.cid, x.seq offset 0
+  ) x
+  group by s.app_id, s.cid, s.lo, x.user_id
+)
+select json_build_object(
+  -- Only the memberships with anything past their mark: the rest count 0.
+  'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from mem m
+    where exists (select 1 from marks k where k.app_id = m.app_id and k.cid = m.cid and k.r = m.r)),
+  'marks', (select coalesce(json_agg(json_build_array(app_id, cid, r, lo, last_seq, epoch)), '[]'::json) from marks),
+  'passes', (select coalesce(json_agg(json_build_array(app_id, cid, lo, author, n, nc)), '[]'::json) from passes),
+  'mutes', (select coalesce(json_agg(json_build_array(w.app_id, w.user_id, mu.muted_user_id)), '[]'::json)
+    from who w cross join lateral (
+      select mu.muted_user_id from user_mutes mu where mu.app_id = w.app_id and mu.user_id = w.user_id offset 0
+    ) mu),
+  'flagged', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, author, n)), '[]'::json) from (
+    select m.app_id, m.user_id, m.cid, x.user_id as author, count(*)::int as n
+    from mem m
+    cross join lateral (
+      select f.message_id, f.cid, f.seq from user_message_flags f
+      where f.app_id = m.app_id and f.user_id = m.user_id and (f.cid, f.seq) > (m.cid, m.r)
+        and f.cid <= m.cid and f.mentioned
+      offset 0
+    ) f
+    cross join lateral (
+      select * from messages x
+      where x.app_id = m.app_id and (x.cid, x.seq) between (f.cid, f.seq) and (f.cid, f.seq)
+      order by x.cid, x.seq limit 1
+    ) x
+    where x.id = f.message_id and ${COUNTABLE} and not x.mentioned_channel and x.user_id <> m.user_id
+    group by m.app_id, m.user_id, m.cid, x.user_id) q),
+  'pairs', (select coalesce(json_agg(json_build_array(p.app_id, p.user_id, p.cid, c.last_seq)), '[]'::json)
+    from pairs p left join lateral (
+      select c.last_seq from channels c
+      where c.app_id = p.app_id and c.cid between p.cid and p.cid order by c.cid limit 1
+    ) c on true)
+) as parts`,
+});
+
+/**
  * The counts of `keys` in one statement, so one snapshot, its passes added to and kept in `kept`
  * (kept-passes.ts): the rows of count-rows.ts, and how many passes were read from the mark
  * (`whole`) or added to (`added`). One caller at a time per `kept`: each adds to what the one
@@ -307,68 +416,7 @@ export class UnreadPush implements UnreadPusher {
 async function readCounts(svc: Services, keys: readonly AskedCounts[], kept: KeptPasses) {
   const asked = JSON.stringify(keys.map((k) => ({ app_id: k.appId, user_id: k.userId, cid: k.cid })));
   const hints = JSON.stringify(kept.hints(keys));
-  // One statement, so one snapshot: the parts the counts of queries.ts (`countsExpr`) are made
-  // of, put together by `countRows`. The unread messages of a channel are read once per read
-  // mark, not once per member: members who have not read since the same message share one
-  // pass, counted by author; and where this node kept that pass from an earlier batch and the
-  // channel's messages have not changed since (its count epoch), only the messages after the
-  // kept part are read (kept-passes.ts).
-  const [got] = await rows<{ parts: Parts | string }>(
-    svc.db,
-    sql`
-    with asked as (select * from json_to_recordset(${asked}::json) as a(app_id uuid, user_id text, cid text)),
-    kept as (select * from json_to_recordset(${hints}::json) as k(app_id uuid, cid text, r bigint, up_to bigint, epoch bigint)),
-    pairs as (
-      select a.app_id, a.user_id, m.cid from asked a
-        join ${schema.members} m on m.app_id = a.app_id and m.user_id = a.user_id
-        where a.cid = '*'
-      union
-      select a.app_id, a.user_id, a.cid from asked a where a.cid is not null and a.cid <> '*'
-    ),
-    who as (select distinct app_id, user_id from asked),
-    mem as materialized (
-      select w.app_id, w.user_id, m.cid, m.muted, m.last_read_seq as r
-      from who w join ${schema.members} m on m.app_id = w.app_id and m.user_id = w.user_id
-    ),
-    -- Each (channel, read mark) with anything past the mark, and where its pass is read from:
-    -- after the kept part when the channel's messages are as they were, else after the mark.
-    marks as materialized (
-      select k.app_id, k.cid, k.r, c.last_seq, coalesce(ce.epoch, 0) as epoch,
-        case when kp.epoch = coalesce(ce.epoch, 0) and kp.up_to >= k.r and kp.up_to <= c.last_seq
-          then kp.up_to else k.r end as lo
-      from (select distinct app_id, cid, r from mem) k
-      join ${schema.channels} c on c.app_id = k.app_id and c.cid = k.cid and c.last_seq > k.r
-      left join ${schema.channelCountEpochs} ce on ce.app_id = k.app_id and ce.cid = k.cid
-      left join kept kp on kp.app_id = k.app_id and kp.cid = k.cid and kp.r = k.r
-    ),
-    passes as materialized (
-      select s.app_id, s.cid, s.lo, x.user_id as author, count(*)::int as n,
-        (count(*) filter (where x.mentioned_channel))::int as nc
-      from (select distinct app_id, cid, lo, last_seq from marks where lo < last_seq) s
-      join ${schema.messages} x on x.app_id = s.app_id and x.cid = s.cid and x.seq > s.lo and x.seq <= s.last_seq
-      where ${countable}
-      group by s.app_id, s.cid, s.lo, x.user_id
-    )
-    select json_build_object(
-      -- Only the memberships with anything past their mark: the rest count 0.
-      'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from mem m
-        where exists (select 1 from marks k where k.app_id = m.app_id and k.cid = m.cid and k.r = m.r)),
-      'marks', (select coalesce(json_agg(json_build_array(app_id, cid, r, lo, last_seq, epoch)), '[]'::json) from marks),
-      'passes', (select coalesce(json_agg(json_build_array(app_id, cid, lo, author, n, nc)), '[]'::json) from passes),
-      'mutes', (select coalesce(json_agg(json_build_array(mu.app_id, mu.user_id, mu.muted_user_id)), '[]'::json)
-        from who w join ${schema.userMutes} mu on mu.app_id = w.app_id and mu.user_id = w.user_id),
-      'flagged', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, author, n)), '[]'::json) from (
-        select m.app_id, m.user_id, m.cid, x.user_id as author, count(*)::int as n
-        from mem m
-        join ${schema.userMessageFlags} f on f.app_id = m.app_id and f.user_id = m.user_id and f.cid = m.cid
-          and f.seq > m.r and f.mentioned
-        join ${schema.messages} x on x.app_id = f.app_id and x.id = f.message_id
-        where ${countable} and not x.mentioned_channel and x.user_id <> m.user_id
-        group by m.app_id, m.user_id, m.cid, x.user_id) q),
-      'pairs', (select coalesce(json_agg(json_build_array(p.app_id, p.user_id, p.cid, c.last_seq)), '[]'::json)
-        from pairs p left join ${schema.channels} c on c.app_id = p.app_id and c.cid = p.cid)
-    ) as parts`,
-  );
+  const [got] = await svc.database.prepared<{ parts: Parts | string }>(PUSH_COUNTS, [asked, hints]);
   if (!got) return { found: [], whole: 0, added: 0 };
   const parts = typeof got.parts === 'string' ? (JSON.parse(got.parts) as Parts) : got.parts;
   const { passes, whole, kept: added } = kept.take(keys, parts.marks, parts.passes, parts.mem);

@@ -12,8 +12,9 @@ import type { Services } from '../../services.js';
 const notMutedExpr = sql`not exists (select 1 from ${schema.userMutes} mu
     where mu.app_id = m.app_id and mu.user_id = m.user_id and mu.muted_user_id = x.user_id)`;
 
-/** SQL: message `x` counts toward unread counts at all: regular, in the channel view, not shadowed. */
-export const countable = sql`x.type = 'regular' and (x.parent_id is null or x.show_in_channel) and not x.shadowed`;
+/** SQL text: message `x` counts toward unread counts at all: regular, in the channel view, not shadowed. */
+export const COUNTABLE = `x.type = 'regular' and (x.parent_id is null or x.show_in_channel) and not x.shadowed`;
+const countable = sql.raw(COUNTABLE);
 
 /** SQL: message `x` counts as unread for member row alias `m` (needs m.app_id, m.cid, m.user_id, m.last_read_seq). */
 const countsFor = sql`x.app_id = m.app_id and x.cid = m.cid and x.seq > m.last_read_seq
