@@ -8,7 +8,10 @@
  * send), on one grown large before its first ANALYZE (where the user probes went through a
  * username index of NULLs, and the watch read's log page through a bitmap of the whole range), on one analyzed while it held a few rows and grown since without a new ANALYZE (where
  * the member probe read all of a user's memberships through `members_user_idx`), and on a
- * large analyzed one.
+ * large analyzed one. On PostgreSQL also as the hot connections plan them (`hot`: generic, with no
+ * sequential scan, bitmap scan or sort where there is another way), there on a database whose
+ * `messages` grows through its first pages with no statistics or those of a few rows (where a
+ * probe by id went through `messages_created_idx` and a Sort, or a Bitmap Heap Scan).
  *
  * The plans come from `plan_cache_mode = force_generic_plan` / `force_custom_plan` and
  * `EXPLAIN EXECUTE` (PostgreSQL 15 has no `EXPLAIN (GENERIC_PLAN)`). PGlite (PostgreSQL 18)
@@ -22,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Loads every feature, and with them every hot statement they declare.
 import '../../src/app.js';
 import { type HotStatement, hotStatements } from '../../src/platform/db/hot.js';
-import { type Database, openDatabase } from '../../src/platform/db/index.js';
+import { type Database, HOT_SESSION_SETTINGS, openDatabase } from '../../src/platform/db/index.js';
 import { testDatabase } from '../harness.js';
 
 let database: Database;
@@ -71,10 +74,11 @@ interface PlanNode {
  * would be) or a custom one (what the server's connections make on every run), for arguments
  * the planner cannot see through (all null; the statements take JSON documents).
  */
-async function planOf(s: HotStatement, mode: 'generic' | 'custom'): Promise<PlanNode> {
+async function planOf(s: HotStatement, mode: Mode): Promise<PlanNode> {
   const params = Math.max(0, ...[...s.text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
   return onSession(async (q) => {
-    await q(`set plan_cache_mode = force_${mode}_plan`);
+    // `hot`: as the server's hot and read connections plan (platform/db/index.ts).
+    await q(mode === 'hot' ? HOT_SESSION_SETTINGS : `set plan_cache_mode = force_${mode}_plan`);
     await q(`prepare ${s.name} as ${s.text}`);
     const args = params ? `(${Array(params).fill('null').join(', ')})` : '';
     const [row] = await q(`explain (format json) execute ${s.name}${args}`);
@@ -121,16 +125,20 @@ function violations(s: HotStatement, plan: PlanNode): string[] {
   return out;
 }
 
-const MODES = ['generic', 'custom'] as const;
+type Mode = 'generic' | 'custom' | 'hot';
+
+/** Plain generic and custom plans, and on PostgreSQL the hot connections' (PGlite has none). */
+const modes = (): Mode[] =>
+  database.driver.kind === 'postgres' ? ['generic', 'custom', 'hot'] : ['generic', 'custom'];
 
 async function checkAll(): Promise<Record<string, string[]>> {
   const result: Record<string, string[]> = {};
   for (const s of hotStatements())
-    for (const mode of MODES) result[`${s.name} (${mode})`] = violations(s, await planOf(s, mode));
+    for (const mode of modes()) result[`${s.name} (${mode})`] = violations(s, await planOf(s, mode));
   return result;
 }
 
-const none = () => Object.fromEntries(hotStatements().flatMap((s) => MODES.map((m) => [`${s.name} (${m})`, []])));
+const none = () => Object.fromEntries(hotStatements().flatMap((s) => modes().map((m) => [`${s.name} (${m})`, []])));
 
 /** The tables the hot statements read: apps, chat rows, counters and the event log. */
 const TABLES = [
@@ -203,10 +211,13 @@ describe('hot statements', () => {
       // hot and read connections are replaced after five minutes; the main pool never.
       expect([hotPool, readPool, pool].map((p) => p.options.maxLifetimeSeconds)).toEqual([300, 300, 0]);
       // And they plan without sequential scans (see the grown-table test below).
-      const seqscan = 'select current_setting($1) as v';
-      for (const p of [hotPool, readPool])
-        expect((await p.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'off' }]);
-      expect((await pool.query(seqscan, ['enable_seqscan'])).rows).toEqual([{ v: 'on' }]);
+      // And without bitmap scans or sorts (see the growing-messages test below), and so without
+      // JIT: a sort they cannot do without is costed past `jit_above_cost`.
+      const setting = 'select current_setting($1) as v';
+      for (const name of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort', 'enable_incremental_sort', 'jit']) {
+        for (const p of [hotPool, readPool]) expect((await p.query(setting, [name])).rows).toEqual([{ v: 'off' }]);
+        expect((await pool.query(setting, [name])).rows).toEqual([{ v: 'on' }]);
+      }
       // On the main pool, which also runs the query builder's statements: planned on every run.
       expect([bare.driver.hotPool, bare.driver.readPool]).toEqual([bare.driver.pool, bare.driver.pool]);
       for (const s of [access, watch])
@@ -311,6 +322,41 @@ describe('hot statements', () => {
     await onSession((q) => q('analyze'));
     expect(await checkAll()).toEqual(none());
   });
+
+  it('keep to their indexes as `messages` grows through its first pages with no statistics or a few rows of them', {
+    timeout: 300_000,
+  }, async () => {
+    // A deployment's first minutes, on the plans its hot connections make and keep (`hot`). PGlite
+    // keeps no plan: it plans these on every run, so a plan that reads a table of a few pages
+    // whole is made again as the table grows (the larger databases above hold those). Where `messages` held about 200 rows and had no
+    // statistics, or those of a row or two, PostgreSQL 15 estimated one row a tenant, costed the
+    // Sort a probe by id needs after any other index at nothing, and took `messages_created_idx`
+    // (two pages against the key's four): every send of the connection that planned then read
+    // its whole tenant, for the connection's five minutes. With statistics of a few rows, the
+    // probes went through a Bitmap Heap Scan of the tenant.
+    if (database.driver.kind !== 'postgres') return;
+    const t: Tenant = { app: '00000000-0000-7000-8000-00000000000d', channels: 4, users: 20, messages: 2_000 };
+    const found: Record<string, string[]> = {};
+    for (const stats of [-1, 0, 1, 3, 10]) {
+      await drop();
+      ({ database, drop } = await testDatabase());
+      await fill([{ ...t, messages: 0 }]);
+      let have = Math.max(0, stats);
+      if (stats >= 0) {
+        await onSession((q) => q(insertMessages(t, 0, stats)));
+        await onSession((q) => q('analyze'));
+      }
+      for (const size of [20, 50, 100, 150, 200, 250, 300, 400, 600, 1_000, 2_000]) {
+        await onSession((q) => q(insertMessages(t, have, size)));
+        have = size;
+        for (const s of hotStatements()) {
+          const v = violations(s, await planOf(s, 'hot'));
+          if (v.length > 0) found[`${s.name}: statistics of ${stats} rows, ${size} messages`] = v;
+        }
+      }
+    }
+    expect(found).toEqual({});
+  });
 });
 
 const nulls = (s: HotStatement) =>
@@ -380,6 +426,18 @@ interface Tenant {
   usernames?: boolean;
 }
 
+/** The insert of a tenant's messages number `from` to `to` - 1 (`fill`, and growing them). */
+function insertMessages(t: Tenant, from: number, to: number): string {
+  const a = `'${t.app}'::uuid`;
+  return `insert into messages (app_id, id, cid, seq, user_id, text, parent_id, pinned_at, created_at)
+    select ${a}, md5(${a}::text || g)::uuid, 'group:c' || (1 + g % ${t.channels}), 1 + g / ${t.channels},
+      'u' || (1 + g % ${t.users}), 'message ' || g,
+      case when g % 10 = 5 then md5(${a}::text || (g - 5))::uuid end,
+      case when g % 500 = 0 then now() end,
+      now() - make_interval(secs => ${t.messages} - g)
+    from generate_series(${from}, ${to - 1}) g`;
+}
+
 async function fill(tenants: Tenant[]): Promise<void> {
   await onSession(async (q) => {
     for (const t of tenants) {
@@ -396,13 +454,7 @@ async function fill(tenants: Tenant[]): Promise<void> {
       await q(`insert into members (app_id, cid, user_id)
         select ${a}, 'group:c' || (1 + (u + k) % ${t.channels}), 'u' || u
         from generate_series(1, ${t.users}) u, generate_series(0, ${Math.min(10, t.channels) - 1}) k`);
-      await q(`insert into messages (app_id, id, cid, seq, user_id, text, parent_id, pinned_at, created_at)
-        select ${a}, md5(${a}::text || g)::uuid, 'group:c' || (1 + g % ${t.channels}), 1 + g / ${t.channels},
-          'u' || (1 + g % ${t.users}), 'message ' || g,
-          case when g % 10 = 5 then md5(${a}::text || (g - 5))::uuid end,
-          case when g % 500 = 0 then now() end,
-          now() - make_interval(secs => ${t.messages} - g)
-        from generate_series(0, ${t.messages - 1}) g`);
+      await q(insertMessages(t, 0, t.messages));
       // The log a watch replays: one event per message, as the send path appends them.
       await q(`insert into channel_events (app_id, cid, seq, type, payload, created_at)
         select app_id, cid, seq, 'message.new', jsonb_build_object('seq', seq), created_at from messages

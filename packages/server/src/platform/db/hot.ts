@@ -14,7 +14,9 @@
  * tiny and grown since, and on a large analyzed one, and holds them to that. `Database.prepared`
  * runs only registered statements, so a new one cannot skip the check. On PostgreSQL the send
  * lane's and the read lane's are planned once per connection of their pool, without sequential
- * scans, and the connection is replaced every five minutes (see index.ts). The plan test also
+ * scans, bitmap scans or sorts where there is another way (a Sort costed at nothing for one
+ * estimated row once let another index win), and the connection is replaced every five minutes
+ * (see index.ts). The plan test also
  * runs every one of them on such a connection while the tables fit in a page, grows them, and
  * EXPLAINs the plans that connection kept.
  *

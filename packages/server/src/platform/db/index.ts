@@ -114,6 +114,19 @@ function hotPoolDefault(): number {
 const HOT_LIFETIME_S = 300;
 
 /**
+ * How the hot and read pools' connections plan (see `prepared`): each statement once, with no
+ * sequential scan, no bitmap scan and no sort wherever the planner has another way. Every read
+ * of a hot statement is a key probe whose order only its declared index yields (platform/db/hot.ts),
+ * so a Sort in one of them means another index was taken, and a bitmap scan that a range was read.
+ * A sort they cannot do without (of their JSON input) still runs, costed past `jit_above_cost`:
+ * hence no JIT, which compiled a one-row send's plan for 1.7 s. These statements take
+ * milliseconds; JIT never pays for itself on them.
+ */
+export const HOT_SESSION_SETTINGS =
+  'set plan_cache_mode = force_generic_plan; set enable_seqscan = off; set enable_bitmapscan = off; ' +
+  'set enable_sort = off; set enable_incremental_sort = off; set jit = off';
+
+/**
  * A PostgreSQL pool whose checkouts — `pool.query` (drizzle) and `pool.connect` alike, as
  * pg-pool's `query` checks out through `this.connect` — report their wait to `observer`.
  */
@@ -213,7 +226,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           //   while `messages` fit in a page rightly read it whole, and kept reading it whole
           //   for the rest of the connection as it grew (persist: a send's write 5 → 16 ms
           //   between 3,000 and 12,000 messages, docs/benchmarks.md); every read of theirs is
-          //   a key probe anyway, which the plan test holds them to.
+          //   a key probe anyway, which the plan test holds them to. And without bitmap scans
+          //   or sorts: where `messages` held about 200 rows and had no statistics yet, the
+          //   planner estimated one row a tenant, costed the Sort a probe by id needs after any
+          //   other index at nothing, and took `messages_created_idx` (two pages against the
+          //   key's four) — and the connection that planned then read the whole tenant on every
+          //   send for its five minutes (1,159 rows and 2.7 ms a batch in the production mix);
+          //   with statistics of a few rows, a Bitmap Heap Scan of the tenant.
           // - The main pool also runs the query builder's unnamed statements, which the session
           //   settings would reach too: hot statements that run there (no hot pool) are planned
           //   on every run (`force_custom_plan`), so no generic plan made while a table was
@@ -221,11 +240,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
           // Both reach PL/pgSQL's plans; the search trigger keeps the default for its own
           // (migration 0021).
           if (!planned.has(client)) {
-            await client.query(
-              pool === main
-                ? 'set plan_cache_mode = force_custom_plan'
-                : 'set plan_cache_mode = force_generic_plan; set enable_seqscan = off',
-            );
+            await client.query(pool === main ? 'set plan_cache_mode = force_custom_plan' : HOT_SESSION_SETTINGS);
             planned.add(client);
           }
           return (await client.query({ name: stmt.name, text: stmt.text, values })).rows as T[];
