@@ -113,7 +113,8 @@ function callerOf(app: AppContext, payload: JWTPayload): Caller {
   throw new ApiError('UNAUTHORIZED', 'Token names neither a user (sub) nor the server (server: true)');
 }
 
-const JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+const HEADER = { alg: 'HS256', typ: 'JWT' } as const;
+const HEADER_B64 = Buffer.from(JSON.stringify(HEADER)).toString('base64url');
 /** A lifetime as the token API takes it (`expires_in`: a count and a unit, e.g. `1h`, `30 d`). */
 const LIFETIME = /^(\d+) ?(s|m|h|d|w)$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
@@ -141,17 +142,16 @@ export async function signToken(
   const claims: JWTPayload = userId === null ? { server: true } : opts.sessionId ? { psid: opts.sessionId } : {};
   const now = Math.floor(Date.now() / 1000);
   const exp = opts.expiresIn === undefined ? undefined : expiryOf(opts.expiresIn, now);
-  const key = new TextEncoder().encode(secret);
   if (opts.expiresIn !== undefined && exp === undefined) {
-    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now);
+    const jwt = new SignJWT(claims).setProtectedHeader(HEADER).setIssuedAt(now);
     if (userId !== null) jwt.setSubject(userId);
-    return jwt.setExpirationTime(opts.expiresIn).sign(key);
+    return jwt.setExpirationTime(opts.expiresIn).sign(new TextEncoder().encode(secret));
   }
   claims.iat = now;
   if (userId !== null) claims.sub = userId;
   if (exp !== undefined) claims.exp = exp;
-  const signed = `${JWT_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+  const signed = `${HEADER_B64}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
 }
 
 /** Read `Authorization: Bearer <token>`. */

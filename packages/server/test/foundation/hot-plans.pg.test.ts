@@ -210,9 +210,9 @@ describe('hot statements', () => {
       // A plan made while a table was tiny (rightly read whole) lives as long as its connection:
       // hot and read connections are replaced after five minutes; the main pool never.
       expect([hotPool, readPool, pool].map((p) => p.options.maxLifetimeSeconds)).toEqual([300, 300, 0]);
-      // And they plan without sequential scans (see the grown-table test below).
-      // And without bitmap scans or sorts (see the growing-messages test below), and so without
-      // JIT: a sort they cannot do without is costed past `jit_above_cost`.
+      // And they plan without sequential scans (see the grown-table test below), bitmap scans or
+      // sorts (see the growing-messages test), and so without JIT: a sort they cannot do without
+      // is costed past `jit_above_cost`.
       const setting = 'select current_setting($1) as v';
       for (const name of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort', 'enable_incremental_sort', 'jit']) {
         for (const p of [hotPool, readPool]) expect((await p.query(setting, [name])).rows).toEqual([{ v: 'off' }]);
@@ -326,10 +326,10 @@ describe('hot statements', () => {
   it('keep to their indexes as `messages` grows through its first pages with no statistics or a few rows of them', {
     timeout: 300_000,
   }, async () => {
-    // A deployment's first minutes, on the plans its hot connections make and keep (`hot`). PGlite
-    // keeps no plan: it plans these on every run, so a plan that reads a table of a few pages
-    // whole is made again as the table grows (the larger databases above hold those). Where `messages` held about 200 rows and had no
-    // statistics, or those of a row or two, PostgreSQL 15 estimated one row a tenant, costed the
+    // A deployment's first minutes, on the plans its hot connections make and keep (`hot`).
+    // PGlite keeps no plan: it plans these on every run, so a plan that reads a table of a few
+    // pages whole is made again as the table grows (the larger databases above hold those).
+    // Where `messages` held about 200 rows and had no statistics, or those of a row or two, PostgreSQL 15 estimated one row a tenant, costed the
     // Sort a probe by id needs after any other index at nothing, and took `messages_created_idx`
     // (two pages against the key's four): every send of the connection that planned then read
     // its whole tenant, for the connection's five minutes. With statistics of a few rows, the
