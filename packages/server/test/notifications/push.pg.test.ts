@@ -355,6 +355,8 @@ describe('push decisions', () => {
       expect(pushesFor(m.id)).toEqual([]);
       const p = await pushed(m.id, 20_000);
       expect(p.payload.reason).toBe('dm');
+      // A direct message is titled with its author's name, and says only what they wrote.
+      expect([p.payload.title, p.payload.body]).toEqual(['Dave', 'are you around?']);
 
       // Read on the device meanwhile: the second look finds it read and pushes nothing.
       const m2 = await send(h, app, 'dave', cid, 'never mind');

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PushPayload } from '@parley/protocol';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { hotStatement, schema } from '../../platform/db/index.js';
 import type { JobKind } from '../../platform/jobs/queue.js';
 import type { NativePush } from '../../platform/push/native.js';
@@ -25,8 +25,6 @@ import { defineDndEndJobs } from './dnd-end.js';
 import { pushableEndpoint, pushLookup } from './endpoints.js';
 import { DELIVER, type DeliverJob, NOTIFY, type NotifyJob, PUSH, type PushJob, type PushTarget } from './job-names.js';
 import { nativeSenders } from './targets.js';
-
-type MessageRow = typeof schema.messages.$inferSelect;
 
 interface Candidate {
   user_id: string;
@@ -74,71 +72,108 @@ function vapidSubject(svc: Services): string {
   return `mailto:${from}`;
 }
 
-type Loaded = { msg: MessageRow; channel: ChannelRow; threadUsers: Set<string>; authorName: string };
-type ChannelRow = typeof schema.channels.$inferSelect;
+/** What notifying a message needs of it: its row's facts, its channel's, its thread's, its author's name. */
+type Loaded = {
+  msg: {
+    appId: string;
+    id: string;
+    cid: string;
+    seq: number;
+    userId: string;
+    parentId: string | null;
+    text: string;
+    hasFiles: boolean;
+    mentionedChannel: boolean;
+  };
+  channel: { type: string; id: string; name: string | null };
+  threadUsers: Set<string>;
+  authorName: string;
+};
 
 async function loadMessage(svc: Services, appId: string, messageId: string): Promise<Loaded | null> {
   return (await loadMessages(svc, [{ appId, messageId }])).get(`${appId} ${messageId}`) ?? null;
 }
 
+interface LoadedRow {
+  ord: number;
+  cid: string;
+  seq: number | string;
+  user_id: string;
+  parent_id: string | null;
+  text: string;
+  has_files: boolean;
+  mentioned_channel: boolean;
+  channel_type: string;
+  channel_id: string;
+  channel_name: string | null;
+  parent_user_id: string | null;
+  participants: string[] | null;
+  author_name: string | null;
+}
+
 /**
  * A job's messages with their channels, thread participants and author names, keyed by
- * `<appId> <messageId>`: four reads for the whole job (messages, their channels, their thread
- * parents, their authors) instead of three or four per message. Deleted and system messages
- * are left out (nothing to notify).
+ * `<appId> <messageId>`: one read for the whole job. Deleted and system messages are left out
+ * (nothing to notify).
  */
 async function loadMessages(svc: Services, items: readonly { appId: string; messageId: string }[]) {
   const out = new Map<string, Loaded>();
-  const byApp = new Map<string, string[]>();
-  for (const it of items) byApp.set(it.appId, [...(byApp.get(it.appId) ?? []), it.messageId]);
-  for (const [appId, ids] of byApp) {
-    const msgs = (
-      await svc.db
-        .select()
-        .from(schema.messages)
-        .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, [...new Set(ids)])))
-    ).filter((m) => !m.deletedAt && m.type === 'regular');
-    if (msgs.length === 0) continue;
-    const cids = [...new Set(msgs.map((m) => m.cid))];
-    const parentIds = [...new Set(msgs.flatMap((m) => (m.parentId ? [m.parentId] : [])))];
-    const authorIds = [...new Set(msgs.map((m) => m.userId))];
-    const [channels, parents, authors] = await Promise.all([
-      svc.db
-        .select()
-        .from(schema.channels)
-        .where(and(eq(schema.channels.appId, appId), inArray(schema.channels.cid, cids))),
-      parentIds.length === 0
-        ? Promise.resolve([])
-        : svc.db
-            .select({
-              id: schema.messages.id,
-              userId: schema.messages.userId,
-              participants: schema.messages.threadParticipants,
-            })
-            .from(schema.messages)
-            .where(and(eq(schema.messages.appId, appId), inArray(schema.messages.id, parentIds))),
-      svc.db
-        .select({ id: schema.users.id, name: schema.users.name })
-        .from(schema.users)
-        .where(and(eq(schema.users.appId, appId), inArray(schema.users.id, authorIds))),
-    ]);
-    const channelOf = new Map(channels.map((c) => [c.cid, c]));
-    const parentOf = new Map(parents.map((p) => [p.id, p]));
-    const nameOf = new Map(authors.map((a) => [a.id, a.name]));
-    for (const msg of msgs) {
-      const channel = channelOf.get(msg.cid);
-      if (!channel) continue;
-      const parent = msg.parentId ? parentOf.get(msg.parentId) : undefined;
-      out.set(`${appId} ${msg.id}`, {
-        msg,
-        channel,
-        threadUsers: new Set(parent ? [parent.userId, ...parent.participants] : []),
-        authorName: nameOf.get(msg.userId) ?? msg.userId,
-      });
-    }
+  if (items.length === 0) return out;
+  const input = JSON.stringify(items.map((it, ord) => ({ ord, app_id: it.appId, id: it.messageId })));
+  for (const r of await svc.database.prepared<LoadedRow>(LOAD_MESSAGES, [input])) {
+    const { appId, messageId } = items[r.ord] as { appId: string; messageId: string };
+    out.set(`${appId} ${messageId}`, {
+      msg: {
+        appId,
+        id: messageId,
+        cid: r.cid,
+        seq: Number(r.seq),
+        userId: r.user_id,
+        parentId: r.parent_id,
+        text: r.text,
+        hasFiles: r.has_files,
+        mentionedChannel: r.mentioned_channel,
+      },
+      channel: { type: r.channel_type, id: r.channel_id, name: r.channel_name },
+      threadUsers: new Set(r.parent_user_id ? [r.parent_user_id, ...(r.participants ?? [])] : []),
+      authorName: r.author_name ?? r.user_id,
+    });
   }
   return out;
 }
+
+/**
+ * `loadMessages`' read, a hot statement (platform/db/hot.ts): each message, its channel, its
+ * thread's parent and its author by key. Four statements of the query builder before, whose
+ * building and whole-row decoding (every JSON column of `messages`) cost the background thread
+ * more than PostgreSQL spent on them (bench/scenarios/prodmix.ts).
+ */
+const LOAD_MESSAGES = hotStatement({
+  name: 'parley_notify_messages',
+  lane: 'read',
+  reads: { messages: 'messages_app_id_id_pk', channels: 'channels_app_id_cid_pk', users: 'users_app_id_id_pk' },
+  text: `select i.ord, t.cid, t.seq, t.user_id, t.parent_id, t.text, t.has_files, t.mentioned_channel,
+  c.type as channel_type, c.id as channel_id, c.name as channel_name,
+  p.user_id as parent_user_id, p.thread_participants as participants, u.name as author_name
+from json_to_recordset($1::json) as i(ord int, app_id uuid, id uuid)
+cross join lateral (
+  select t.cid, t.seq, t.user_id, t.parent_id, t.text, jsonb_array_length(t.attachments) > 0 as has_files,
+    t.mentioned_channel, t.deleted_at, t.type
+  from messages t where t.app_id = i.app_id and t.id between i.id and i.id order by t.id limit 1
+) t
+cross join lateral (
+  select c.type, c.id, c.name from channels c
+  where c.app_id = i.app_id and c.cid between t.cid and t.cid order by c.cid limit 1
+) c
+left join lateral (
+  select p.user_id, p.thread_participants from messages p
+  where p.app_id = i.app_id and p.id between t.parent_id and t.parent_id order by p.id limit 1
+) p on true
+left join lateral (
+  select u.name from users u where u.app_id = i.app_id and u.id between t.user_id and t.user_id order by u.id limit 1
+) u on true
+where t.deleted_at is null and t.type = 'regular'`,
+});
 
 /**
  * Every other member of each message's channel (or just `only`) who has somewhere to be reached
@@ -197,7 +232,21 @@ const CANDIDATES = hotStatement({
     channel_notification_settings: 'channel_notification_settings_app_id_user_id_cid_pk',
     push_bursts: 'push_bursts_app_id_user_id_collapse_key_pk',
   },
-  text: `select i.ord, m.user_id, m.muted, m.last_read_seq,
+  text: `with apps as materialized (
+  select a.app_id,
+    coalesce((select true from push_subscriptions p
+      where p.app_id between a.app_id and a.app_id order by p.app_id, p.user_id limit 1), false) as subs,
+    coalesce((select true from push_devices d
+      where d.app_id between a.app_id and a.app_id order by d.app_id, d.user_id limit 1), false) as devices,
+    coalesce((select true from workspace_members w
+      where w.app_id between a.app_id and a.app_id order by w.app_id, w.user_id limit 1), false) as workspaces,
+    coalesce((select true from notification_settings s
+      where s.app_id between a.app_id and a.app_id order by s.app_id, s.user_id limit 1), false) as settings,
+    coalesce((select true from channel_notification_settings o
+      where o.app_id between a.app_id and a.app_id order by o.app_id, o.user_id, o.cid limit 1), false) as overrides
+  from (select distinct app_id from json_to_recordset($1::json) as i(app_id uuid)) a
+)
+select i.ord, m.user_id, m.muted, m.last_read_seq,
   s.level, s.time_zone, s.dnd_until, s.dnd_schedule, s.email_digest,
   o.level as channel_level,
   (i.everyone or coalesce((select f.mentioned from user_message_flags f
@@ -207,14 +256,15 @@ const CANDIDATES = hotStatement({
   m.has_push, m.has_email, b.sent_at as burst_at
 from json_to_recordset($1::json)
   as i(ord int, app_id uuid, id uuid, cid text, seq bigint, author text, everyone boolean, collapse_key text, only_user text)
+join apps g on g.app_id = i.app_id
 cross join lateral (
   select m.app_id, m.cid, m.user_id, m.muted, m.last_read_seq,
-    coalesce((select true from push_subscriptions p
-        where p.app_id = m.app_id and p.user_id between m.user_id and m.user_id order by p.user_id limit 1), false)
-      or coalesce((select true from push_devices d
-        where d.app_id = m.app_id and d.user_id between m.user_id and m.user_id order by d.user_id limit 1), false)
+    (g.subs and coalesce((select true from push_subscriptions p
+        where p.app_id = m.app_id and p.user_id between m.user_id and m.user_id order by p.user_id limit 1), false))
+      or (g.devices and coalesce((select true from push_devices d
+        where d.app_id = m.app_id and d.user_id between m.user_id and m.user_id order by d.user_id limit 1), false))
       as has_push,
-    coalesce((select w.deactivated_at is null from workspace_members w
+    g.workspaces and coalesce((select w.deactivated_at is null from workspace_members w
         where w.app_id = m.app_id and w.user_id between m.user_id and m.user_id order by w.user_id limit 1), false)
       as has_email
   from members m
@@ -225,11 +275,11 @@ cross join lateral (
 ) m
 left join lateral (
   select s.level, s.time_zone, s.dnd_until, s.dnd_schedule, s.email_digest from notification_settings s
-  where s.app_id = m.app_id and s.user_id between m.user_id and m.user_id order by s.user_id limit 1
+  where g.settings and s.app_id = m.app_id and s.user_id between m.user_id and m.user_id order by s.user_id limit 1
 ) s on true
 left join lateral (
   select o.level from channel_notification_settings o
-  where o.app_id = m.app_id and (o.user_id, o.cid) between (m.user_id, m.cid) and (m.user_id, m.cid)
+  where g.overrides and o.app_id = m.app_id and (o.user_id, o.cid) between (m.user_id, m.cid) and (m.user_id, m.cid)
   order by o.user_id, o.cid limit 1
 ) o on true
 left join lateral (
@@ -467,7 +517,7 @@ function payloadOf(loaded: Loaded, reason: PushReason, collapseKey: string, badg
   const { msg, channel, authorName } = loaded;
   const where = channel.type === 'dm' ? authorName : `#${channel.name ?? channel.id}`;
   const title = msg.parentId ? `Thread in ${where}` : where;
-  const text = msg.text.trim() || (msg.attachments.length ? 'sent a file' : '');
+  const text = msg.text.trim() || (msg.hasFiles ? 'sent a file' : '');
   const body = channel.type === 'dm' && !msg.parentId ? text : `${authorName}: ${text}`;
   return {
     type: 'message.new',
@@ -499,26 +549,24 @@ async function pushToMany(
   const users = recipients.map((r) => r.userId);
   const badges = await svc.unread.totals(appId, users);
   const collapseId = collapseIdOf(collapseKey);
-  // The bursts are recorded first: a retry of this job after a partial delivery does not push twice.
+  // The bursts are recorded first (in the statement that reads the targets, before any push): a
+  // retry of this job after a partial delivery does not push twice.
   const at = new Date(svc.clock());
   for (const userId of users) bursts.set(burstKey(appId, userId, collapseKey), at);
-  await svc.db
-    .insert(schema.pushBursts)
-    .values(users.map((userId) => ({ appId, userId, collapseKey, sentAt: at })))
-    .onConflictDoUpdate({
-      target: [schema.pushBursts.appId, schema.pushBursts.userId, schema.pushBursts.collapseKey],
-      set: { sentAt: at },
-    });
-  const [subs, devices] = await Promise.all([
-    svc.db
-      .select()
-      .from(schema.pushSubscriptions)
-      .where(and(eq(schema.pushSubscriptions.appId, appId), inArray(schema.pushSubscriptions.userId, users))),
-    svc.db
-      .select()
-      .from(schema.pushDevices)
-      .where(and(eq(schema.pushDevices.appId, appId), inArray(schema.pushDevices.userId, users))),
-  ]);
+  const input = JSON.stringify([...new Set(users)].map((userId) => ({ app_id: appId, user_id: userId })));
+  const targets = await svc.database.prepared<TargetRow>(PUSH_TARGETS, [input, collapseKey, at.toISOString()]);
+  const subs: KnownSub[] = [];
+  const devices: KnownDevice[] = [];
+  for (const t of targets)
+    if (t.kind === 'web')
+      subs.push({
+        id: t.id,
+        userId: t.user_id,
+        endpoint: t.endpoint ?? '',
+        p256dh: t.p256dh ?? '',
+        auth: t.auth ?? '',
+      });
+    else devices.push({ id: t.id, userId: t.user_id, provider: t.provider ?? '', token: t.token ?? '' });
   const jobs: PushJob[] = recipients.flatMap(({ userId, reason }) => {
     const payload = payloadOf(loaded, reason, collapseKey, badges.get(userId) ?? 0);
     const urgency = reason === 'message' ? 'normal' : 'high';
@@ -549,8 +597,55 @@ async function pushToMany(
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-type SubscriptionRow = typeof schema.pushSubscriptions.$inferSelect;
-type DeviceRow = typeof schema.pushDevices.$inferSelect;
+type KnownSub = Pick<typeof schema.pushSubscriptions.$inferSelect, 'id' | 'userId' | 'endpoint' | 'p256dh' | 'auth'>;
+type KnownDevice = Pick<typeof schema.pushDevices.$inferSelect, 'id' | 'userId' | 'provider' | 'token'>;
+
+interface TargetRow {
+  kind: 'web' | 'native';
+  id: string;
+  user_id: string;
+  endpoint: string | null;
+  p256dh: string | null;
+  auth: string | null;
+  provider: string | null;
+  token: string | null;
+}
+
+/**
+ * `pushToMany`'s statement: record the push burst of each recipient (so a retry after a partial
+ * delivery does not push them again), and read their Web Push subscriptions and native devices.
+ * One hot statement a pushed message (platform/db/hot.ts) instead of three built by the query
+ * builder: in the production mix (bench/scenarios/prodmix.ts) building them cost the background
+ * thread more than PostgreSQL took to run them.
+ */
+const PUSH_TARGETS = hotStatement({
+  name: 'parley_push_targets',
+  lane: 'read',
+  reads: {
+    push_bursts: 'push_bursts_app_id_user_id_collapse_key_pk',
+    push_subscriptions: 'push_subscriptions_user_idx',
+    push_devices: 'push_devices_user_idx',
+  },
+  text: `with u as materialized (
+  select u.app_id, u.user_id from json_to_recordset($1::json) as u(app_id uuid, user_id text)
+),
+burst as (
+  insert into push_bursts (app_id, user_id, collapse_key, sent_at)
+  select u.app_id, u.user_id, $2::text, $3::timestamptz from u
+  on conflict (app_id, user_id, collapse_key) do update set sent_at = excluded.sent_at
+)
+select 'web' as kind, p.id, p.user_id, p.endpoint, p.p256dh, p.auth, null::text as provider, null::text as token
+from u cross join lateral (
+  select p.id, p.user_id, p.endpoint, p.p256dh, p.auth from push_subscriptions p
+  where p.app_id = u.app_id and p.user_id between u.user_id and u.user_id order by p.user_id
+) p
+union all
+select 'native', d.id, d.user_id, null, null, null, d.provider, d.token
+from u cross join lateral (
+  select d.id, d.user_id, d.provider, d.token from push_devices d
+  where d.app_id = u.app_id and d.user_id between u.user_id and u.user_id order by d.user_id
+) d`,
+});
 
 /**
  * One push to one target: 'sent'; 'dropped' when the service says the target is gone (Web
@@ -562,7 +657,7 @@ async function pushTarget(
   svc: Services,
   senders: Map<string, NativePush>,
   job: PushJob,
-  known?: { subs: SubscriptionRow[]; devices: DeviceRow[] },
+  known?: { subs: KnownSub[]; devices: KnownDevice[] },
 ): Promise<'sent' | 'dropped' | 'retry' | 'failed' | 'skipped'> {
   const { appId, userId, target, payload, collapseId, urgency } = job;
   if (target.kind === 'web') {
