@@ -159,7 +159,7 @@ const TABLES = [
 ];
 
 describe('hot statements', () => {
-  it('are all declared: the send path runs through two, a connect and a watch through one each, the inbox derivation through two, the unread pushes through one, and nothing prepares a statement elsewhere', () => {
+  it('are all declared: the send path runs through two, a connect and a watch through one each, the inbox derivation through two, the unread pushes through one, a notification job through three and its pushes through one, and nothing prepares a statement elsewhere', () => {
     const names = hotStatements().map((s) => s.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -169,7 +169,9 @@ describe('hot statements', () => {
         'parley_open_connection',
         'parley_channel_seqs',
         'parley_notify_reachable',
+        'parley_notify_messages',
         'parley_notify_candidates',
+        'parley_push_targets',
         'parley_inbox_messages',
         'parley_inbox_candidates',
         'parley_unread_push',
