@@ -211,6 +211,21 @@ async function candidatesOf(svc: Services, list: readonly Loaded[], only?: strin
 }
 
 /**
+ * Whether the app `a.app_id` has any push subscription, push device or workspace membership at
+ * all: one probe of each table's index by its leading `app_id` (the first row, if any). Both
+ * the job's reachability read and its candidates' read skip every member probe of a table where
+ * the app has no row.
+ */
+const APP_HAS = {
+  subs: `coalesce((select true from push_subscriptions p
+      where p.app_id between a.app_id and a.app_id order by p.app_id, p.user_id limit 1), false)`,
+  devices: `coalesce((select true from push_devices d
+      where d.app_id between a.app_id and a.app_id order by d.app_id, d.user_id limit 1), false)`,
+  workspaces: `coalesce((select true from workspace_members w
+      where w.app_id between a.app_id and a.app_id order by w.app_id, w.user_id limit 1), false)`,
+};
+
+/**
  * `candidatesOf`' read. A hot statement (platform/db/hot.ts): every settings, mention and burst
  * row is one probe of its key. As a query of the builder it was planned on every run (7 ms) and,
  * with the members' filter estimated at one row, joined the channel settings and the bursts by
@@ -234,12 +249,7 @@ const CANDIDATES = hotStatement({
   },
   text: `with apps as materialized (
   select a.app_id,
-    coalesce((select true from push_subscriptions p
-      where p.app_id between a.app_id and a.app_id order by p.app_id, p.user_id limit 1), false) as subs,
-    coalesce((select true from push_devices d
-      where d.app_id between a.app_id and a.app_id order by d.app_id, d.user_id limit 1), false) as devices,
-    coalesce((select true from workspace_members w
-      where w.app_id between a.app_id and a.app_id order by w.app_id, w.user_id limit 1), false) as workspaces,
+    ${APP_HAS.subs} as subs, ${APP_HAS.devices} as devices, ${APP_HAS.workspaces} as workspaces,
     coalesce((select true from notification_settings s
       where s.app_id between a.app_id and a.app_id order by s.app_id, s.user_id limit 1), false) as settings,
     coalesce((select true from channel_notification_settings o
@@ -406,12 +416,7 @@ const REACHABLE = hotStatement({
 apps as materialized (
   select a.app_id
   from (select distinct app_id from t) a
-  where (select true from push_subscriptions p
-         where p.app_id between a.app_id and a.app_id order by p.app_id, p.user_id limit 1)
-    or (select true from push_devices d
-         where d.app_id between a.app_id and a.app_id order by d.app_id, d.user_id limit 1)
-    or (select true from workspace_members w
-         where w.app_id between a.app_id and a.app_id order by w.app_id, w.user_id limit 1)
+  where ${APP_HAS.subs} or ${APP_HAS.devices} or ${APP_HAS.workspaces}
 ),
 reached as materialized (
   select k.app_id, k.cid, k.user_id
@@ -559,14 +564,8 @@ async function pushToMany(
   const devices: KnownDevice[] = [];
   for (const t of targets)
     if (t.kind === 'web')
-      subs.push({
-        id: t.id,
-        userId: t.user_id,
-        endpoint: t.endpoint ?? '',
-        p256dh: t.p256dh ?? '',
-        auth: t.auth ?? '',
-      });
-    else devices.push({ id: t.id, userId: t.user_id, provider: t.provider ?? '', token: t.token ?? '' });
+      subs.push({ id: t.id, userId: t.user_id, endpoint: t.endpoint, p256dh: t.p256dh, auth: t.auth });
+    else devices.push({ id: t.id, userId: t.user_id, provider: t.provider, token: t.token });
   const jobs: PushJob[] = recipients.flatMap(({ userId, reason }) => {
     const payload = payloadOf(loaded, reason, collapseKey, badges.get(userId) ?? 0);
     const urgency = reason === 'message' ? 'normal' : 'high';
@@ -600,16 +599,10 @@ async function pushToMany(
 type KnownSub = Pick<typeof schema.pushSubscriptions.$inferSelect, 'id' | 'userId' | 'endpoint' | 'p256dh' | 'auth'>;
 type KnownDevice = Pick<typeof schema.pushDevices.$inferSelect, 'id' | 'userId' | 'provider' | 'token'>;
 
-interface TargetRow {
-  kind: 'web' | 'native';
-  id: string;
-  user_id: string;
-  endpoint: string | null;
-  p256dh: string | null;
-  auth: string | null;
-  provider: string | null;
-  token: string | null;
-}
+/** A row of `PUSH_TARGETS`: the other kind's columns are null and not read. */
+type TargetRow =
+  | { kind: 'web'; id: string; user_id: string; endpoint: string; p256dh: string; auth: string }
+  | { kind: 'native'; id: string; user_id: string; provider: string; token: string };
 
 /**
  * `pushToMany`'s statement: record the push burst of each recipient (so a retry after a partial
