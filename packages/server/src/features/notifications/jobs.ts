@@ -212,9 +212,9 @@ async function candidatesOf(svc: Services, list: readonly Loaded[], only?: strin
 
 /**
  * Whether the app `a.app_id` has any push subscription, push device or workspace membership at
- * all: one probe of each table's index by its leading `app_id` (the first row, if any). Both
- * the job's reachability read and its candidates' read skip every member probe of a table where
- * the app has no row.
+ * all: one probe of each table's index by its leading `app_id` (the first row, if any). The
+ * job's reachability read leaves out an app with none of the three; its candidates' read probes a
+ * member in a table only where the member's app has a row of it.
  */
 const APP_HAS = {
   subs: `coalesce((select true from push_subscriptions p
