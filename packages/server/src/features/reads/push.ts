@@ -361,6 +361,11 @@ marks as materialized (
   left join kept kp on kp.app_id = k.app_id and kp.cid = k.cid and kp.r = k.r
   where c.last_seq > k.r
 ),
+-- Only the memberships with anything past their mark: the rest count 0, and have no flagged
+-- mention past it either (a read channel, most of a user's, costs no probe of the flags).
+live as materialized (
+  select m.* from mem m where exists (select 1 from marks k where k.app_id = m.app_id and k.cid = m.cid and k.r = m.r)
+),
 passes as materialized (
   select s.app_id, s.cid, s.lo, x.user_id as author, count(*)::int as n,
     (count(*) filter (where x.mentioned_channel))::int as nc
@@ -374,9 +379,7 @@ passes as materialized (
   group by s.app_id, s.cid, s.lo, x.user_id
 )
 select json_build_object(
-  -- Only the memberships with anything past their mark: the rest count 0.
-  'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from mem m
-    where exists (select 1 from marks k where k.app_id = m.app_id and k.cid = m.cid and k.r = m.r)),
+  'mem', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, muted, r)), '[]'::json) from live),
   'marks', (select coalesce(json_agg(json_build_array(app_id, cid, r, lo, last_seq, epoch)), '[]'::json) from marks),
   'passes', (select coalesce(json_agg(json_build_array(app_id, cid, lo, author, n, nc)), '[]'::json) from passes),
   'mutes', (select coalesce(json_agg(json_build_array(w.app_id, w.user_id, mu.muted_user_id)), '[]'::json)
@@ -385,7 +388,7 @@ select json_build_object(
     ) mu),
   'flagged', (select coalesce(json_agg(json_build_array(app_id, user_id, cid, author, n)), '[]'::json) from (
     select m.app_id, m.user_id, m.cid, x.user_id as author, count(*)::int as n
-    from mem m
+    from live m
     cross join lateral (
       select f.message_id, f.cid, f.seq from user_message_flags f
       where f.app_id = m.app_id and f.user_id = m.user_id and (f.cid, f.seq) > (m.cid, m.r)
