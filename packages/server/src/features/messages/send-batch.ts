@@ -218,9 +218,10 @@ export class SendBatcher {
 /**
  * The search document of `text` (an SQL expression), as `parley_search_document` makes it
  * (migration 0025), without calling that function for a text in which it would find no
- * identifier: there it is only the text with `<` and `>` blanked. The function is SQL that
- * PostgreSQL cannot inline (its subquery), and a call cost the send batch more than the rest of
- * the document, about half as much again as to_tsvector itself (bench/pg-cost.ts, issue 57).
+ * identifier: there it is only the text with `<` and `>` blanked. A call cost the send batch
+ * more than the rest of the document, about half as much again as to_tsvector itself
+ * (bench/pg-cost.ts, issue 57); PL/pgSQL since migration 0056, so its plan is kept by the
+ * session rather than made again by each batch that calls it.
  * The test is the function's own pattern reduced to whether it matches at all
  * (`[[:alnum:]]+(?:[_.@/:+-]+[[:alnum:]]+)+` matches exactly where this one does);
  * test/search/search.pg.test.ts holds the two to the same result.
