@@ -12,10 +12,10 @@
  * adds the messages in (up to, last seq]. That holds while no message at or before `up to`
  * changed in a way that counts: the channel's epoch (`channel_count_epochs`) is a new value after
  * any change to a counted column and any delete of its messages, and a channel made again under
- * its cid starts with a new one (triggers, migrations 0054 and 0055); the statement takes the whole pass
- * again from the mark when the epoch it sees is not the one kept. A channel's messages become visible in seq order (each takes `last_seq + 1` under the
- * channel row's lock, held to its commit), so one snapshot's `last_seq` bounds exactly what it
- * saw.
+ * its cid starts with a new one (triggers, migrations 0054 and 0055); the statement takes the
+ * whole pass again from the mark when the epoch it sees is not the one kept. A channel's messages
+ * become visible in seq order (each takes `last_seq + 1` under the channel row's lock, held to
+ * its commit), so one snapshot's `last_seq` bounds exactly what it saw.
  */
 import { type AskedCounts, type CountParts, inner, type Pass, type Passes } from './count-rows.js';
 
