@@ -174,6 +174,8 @@ export class Channel {
       await this.rewatch();
       return this.state as ChannelState;
     }
+    const hellos = this.client.hellos;
+    let newest = 0;
     this.client.hold(cid);
     try {
       const snapshot = await this.client.request('channel.watch', { cid });
@@ -183,6 +185,7 @@ export class Channel {
         'GET',
         `/v1/channels/${cid}/messages?limit=${opts.limit ?? 50}`,
       );
+      newest = page.messages.at(-1)?.seq ?? 0;
       this.client.putChannel(snapshot.channel, snapshot.members);
       this.client.updateChannel(cid, (c) => {
         const messages = freshPage(c.messages, page.messages);
@@ -201,7 +204,22 @@ export class Channel {
     } finally {
       this.client.release(cid);
     }
+    await this.afterLoad(hellos, newest);
     return this.state as ChannelState;
+  }
+
+  /**
+   * After a load, what it may have left behind. A hello while it ran: that resync passed this
+   * channel by (not loaded yet), so a watched channel is watched again on the new connection from
+   * its seq, and any other reads the log. A page newer than the events applied (they went with a
+   * dropped connection, or are still on their way): the log between is read, so the seq, the
+   * read mark it sends and the edits in between are not left short. A failure here is caught up
+   * by the next hello's resync.
+   */
+  private async afterLoad(hellos: number, newest: number): Promise<void> {
+    const reconnected = this.client.hellos !== hellos;
+    if (reconnected && this.state?.watching) await this.rewatch().catch(() => {});
+    else if (reconnected || newest > (this.state?.lastSeq ?? 0)) await this.client.fillGap(this.cid).catch(() => {});
   }
 
   /** @internal watch again from the last seq (after a reconnect). */
@@ -248,10 +266,13 @@ export class Channel {
       return;
     }
     const cid = this.cid;
+    const hellos = this.client.hellos;
+    let newest = 0;
     this.client.hold(cid);
     try {
       const snap = await this.client.http.call<ChannelResponse>('GET', `/v1/channels/${cid}`);
       const page = await this.client.http.call<MessagesResponse>('GET', `/v1/channels/${cid}/messages?limit=50`);
+      newest = page.messages.at(-1)?.seq ?? 0;
       this.client.putChannel(snap.channel, snap.members);
       this.client.updateChannel(cid, (c) => {
         const messages = freshPage(c.messages, page.messages);
@@ -260,6 +281,7 @@ export class Channel {
     } finally {
       this.client.release(cid);
     }
+    await this.afterLoad(hellos, newest);
   }
 
   /**

@@ -224,6 +224,7 @@ export class ChatClient implements ChannelHost {
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   /** This socket's id on the server (the device a call is on); null while offline. */
   private connId: string | null = null;
+  private helloCount = 0;
   /** Calls: `client.calls.on('incoming', …)`, `client.calls.state` (see call.ts). */
   readonly calls: Calls;
   /** Who is viewing which channel now, and the channel this client views (viewers.ts). */
@@ -969,6 +970,7 @@ export class ChatClient implements ChannelHost {
 
   private onHello(hello: HelloFrame, reconnected: boolean): void {
     this.connId = hello.connection_id;
+    this.helloCount++;
     if (reconnected) this.calls.reconnected();
     if (reconnected) this.spaces.reconnected();
     // emoji.updated is live-only: after a gap, read the list again (if it was read at all).
@@ -1088,6 +1090,11 @@ export class ChatClient implements ChannelHost {
   /** Apply a logged event in seq order; a gap is filled from the server's log first. */
   ingest(e: ChannelEvent): void {
     this.inbound.ingest(e);
+  }
+
+  /** @internal how many hellos this client has had (a channel's load compares it). */
+  get hellos(): number {
+    return this.helloCount;
   }
 
   /** @internal hold a channel's live events (while it loads); `release` applies them in order. */

@@ -25,6 +25,10 @@ export interface ChannelHost {
   putChannel(data: Channel, members?: Member[]): void;
   hold(cid: string): void;
   release(cid: string): void;
+  /** Read every event after the channel's seq from the server's log and apply them. */
+  fillGap(cid: string): Promise<void>;
+  /** How many hellos the client has had: a load that saw one since it began watches again. */
+  readonly hellos: number;
   enqueue(entry: OutboxEntry, local: LocalMessage): Promise<LocalMessage>;
   findLocal(cid: string, id: string): LocalMessage | undefined;
   /** Register a handle (this one) once its cid is known: a DM made from members. */
