@@ -7,6 +7,7 @@
  * author, the other members whose counts did not move, and another app's user of the same id
  * hear nothing of it.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clusterBrokers,
@@ -213,6 +214,38 @@ describe('unread.updated', () => {
     const after = (await rest('bob', 'GET', '/v1/me', undefined, app, n2)).unread;
     expect(after.rev).toBeGreaterThan(e.rev);
     expect(after.total).toBe(e.total);
+  });
+
+  it('reads the counts of users of two apps in one statement, whatever characters their ids hold', async () => {
+    // An id no API accepts (a comma, quotes, a backslash, brackets, a letter outside ASCII), as a
+    // row written by other means may hold: the statement's answer must still say whose each
+    // count is, here beside another app's users read in the same statement.
+    const odd = 'wé"ird,id\\;{[1]} ü';
+    const made = await rest('ada', 'POST', '/v1/channels', { type: 'group', id: 'odd-ids', members: ['bob', 'cy'] });
+    const cid = made.channel.cid;
+    const db = n1.server.svc.db;
+    await db.execute(sql`insert into users (app_id, id, name) values (${app.id}, ${odd}, 'Odd')`);
+    await db.execute(sql`insert into members
+      select (json_populate_record(m, json_build_object('user_id', ${odd}::text))).* from members m
+      where m.app_id = ${app.id} and m.cid = ${cid} and m.user_id = 'bob'`);
+    await db.execute(sql`insert into user_mutes (app_id, user_id, muted_user_id) values (${app.id}, ${odd}, 'cy')`);
+    await send('ada', cid, 'one');
+    await send('cy', cid, 'muted by the odd id');
+    await send('ada', cid, 'two');
+    const theirs = await rest('eve', 'POST', '/v1/channels', { type: 'group', id: 'odd-ids', members: ['bob'] }, other);
+    await rest('eve', 'POST', `/v1/channels/${theirs.channel.cid}/messages`, { text: 'hi' }, other);
+    await settle();
+
+    const [mine, others] = await Promise.all([
+      n1.server.svc.unread.totals(app.id, [odd, 'bob', 'cy']),
+      n1.server.svc.unread.totals(other.id, ['bob', 'eve']),
+    ]);
+    expect(mine.get(odd)).toBe(2);
+    expect(mine.get('bob')).toBe((await rest('bob', 'GET', '/v1/me')).unread.total);
+    expect(mine.get('cy')).toBe((await rest('cy', 'GET', '/v1/me')).unread.total);
+    expect(others.get('bob')).toBe((await rest('bob', 'GET', '/v1/me', undefined, other)).unread.total);
+    expect(others.get('bob')).toBeGreaterThan(0);
+    expect(others.get('eve')).toBe((await rest('eve', 'GET', '/v1/me', undefined, other)).unread.total);
   });
 
   it("reads no one's counts for a message while they are connected nowhere; an edit that adds or drops a mention pushes it", async () => {

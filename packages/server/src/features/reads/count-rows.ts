@@ -18,7 +18,7 @@ export interface AskedCounts {
   cid: string | null;
 }
 
-/** What the statement returns (one JSON object), each row an array. */
+/** What the statement returns (push.ts `partsOf`), each row an array. */
 export interface CountParts {
   /**
    * The memberships of the users asked for with messages past their mark (the others count 0):
