@@ -21,7 +21,14 @@ import { Channel } from '../src/channel.js';
 import type { ChannelHost } from '../src/host.js';
 import type { Http } from '../src/http.js';
 import { Ingest } from '../src/ingest.js';
-import { applyUnread, type ClientState, initialState, putChannelIn, updateChannelIn } from '../src/state.js';
+import {
+  applyUnread,
+  type ClientState,
+  forgetUnreadRevs,
+  initialState,
+  putChannelIn,
+  updateChannelIn,
+} from '../src/state.js';
 import { Store } from '../src/store.js';
 
 const ME = 'me';
@@ -358,6 +365,7 @@ interface Pending {
 }
 
 function harness(server: Server) {
+  let hellos = 0;
   const state = new Store<ClientState>({ ...initialState, user: { id: ME, name: ME } as ClientState['user'] });
   const pending: Pending[] = [];
   const ask = (what: string, serve: () => unknown) =>
@@ -410,7 +418,12 @@ function harness(server: Server) {
   const request = (type: string, body: Record<string, unknown>) => {
     switch (type) {
       case 'channel.watch':
-        return ask('watch', () => ({ channel: server.channel(), members: server.memberList(), reload: false }));
+        return ask('watch', () => {
+          // A watch again from a seq (a resync): the server sends the events after it first.
+          const since = body.since;
+          if (typeof since === 'number') server.outbox.unshift(...server.log.filter((e) => e.seq > since));
+          return { channel: server.channel(), members: server.memberList(), reload: false };
+        });
       case 'read.mark':
         return ask('read', () => {
           return server.readState(server.read(ME, body.seq as number));
@@ -459,7 +472,9 @@ function harness(server: Server) {
     hold: (cid) => ingest.hold(cid),
     release: (cid) => ingest.release(cid),
     fillGap: (cid) => ingest.fillGap(cid),
-    hellos: 0,
+    get hellos() {
+      return hellos;
+    },
     enqueue: () => Promise.reject(new Error('no sends from this user in the model')),
     findLocal: (cid, id) => {
       const c = state.get().channels[cid];
@@ -473,7 +488,15 @@ function harness(server: Server) {
     adopt: () => {},
   };
   const channel = new Channel(host, 'group', 'g');
-  return { state, pending, ingest, channel, http };
+  /** The connection drops and a new one says hello: what was in flight to it is lost. */
+  const hello = () => {
+    server.outbox.length = 0;
+    hellos++;
+    // As the client's onHello does: the pushes missed while away make the resync's snapshots
+    // the counts to take.
+    state.update(forgetUnreadRevs);
+  };
+  return { state, pending, ingest, channel, http, hello };
 }
 
 /** Let the SDK's continuations run (answers resolved, awaits resumed). */
@@ -527,8 +550,11 @@ const op = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('openThread' as const), i: fc.nat(6) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('around' as const), i: fc.nat(20) }) },
 );
-/** `drop`: the next frame is lost with its connection (only in the cases below: the fuzz has no hello to resync after one). */
-type Op = (typeof op extends fc.Arbitrary<infer T> ? T : never) | { k: 'drop' };
+/**
+ * Only in the cases below: `drop`, the next frame is lost with its connection; `hello`, the
+ * connection drops (what was in flight to it is lost) and the client resyncs on a new one.
+ */
+type Op = (typeof op extends fc.Arbitrary<infer T> ? T : never) | { k: 'drop' } | { k: 'hello' };
 
 /**
  * `openFirst`: the user opens the channel before anything else happens (else only if an op says
@@ -537,13 +563,18 @@ type Op = (typeof op extends fc.Arbitrary<infer T> ? T : never) | { k: 'drop' };
  */
 async function run(ops: Op[], openFirst = false, pushes = true): Promise<void> {
   const server = new Server();
-  const { state, pending, ingest, channel, http } = harness(server);
+  const { state, pending, ingest, channel, http, hello } = harness(server);
   // The channel list brought the channel in before anything happened.
   state.update((s) => putChannelIn(s, server.channel(), server.memberList()));
   const bg: Promise<unknown>[] = [];
   const later = (p: Promise<unknown>) => bg.push(p.catch(() => {}));
   let opened = false;
+  let reconnects = 0;
   const client = () => state.get().channels[CID];
+  const queryList = async () => {
+    const r = await http.call<{ channels: WireChannel[] }>('POST', '/v1/channels/query', { filter: { cid: CID } });
+    for (const c of r.channels) state.update((s) => putChannelIn(s, c));
+  };
   if (openFirst) {
     later(channel.watch());
     opened = true;
@@ -624,6 +655,17 @@ async function run(ops: Op[], openFirst = false, pushes = true): Promise<void> {
       case 'drop':
         server.outbox.shift();
         break;
+      case 'hello': {
+        reconnects++;
+        // The client's resync (client.ts): a watched channel is watched again from its seq, a
+        // loaded one reads the log, and the channel list is read again.
+        hello();
+        const c = client();
+        if (c?.watching) later(channel.rewatch());
+        else if (c?.loaded) later(ingest.fillGap(CID));
+        later(queryList());
+        break;
+      }
       case 'serve':
         serve(o.i);
         break;
@@ -642,14 +684,7 @@ async function run(ops: Op[], openFirst = false, pushes = true): Promise<void> {
         }
         break;
       case 'query':
-        later(
-          (async () => {
-            const r = await http.call<{ channels: WireChannel[] }>('POST', '/v1/channels/query', {
-              filter: { cid: CID },
-            });
-            for (const c of r.channels) state.update((s) => putChannelIn(s, c));
-          })(),
-        );
+        later(queryList());
         break;
       case 'myReaction': {
         const m = client()?.loaded ? server.pick(o.i) : undefined;
@@ -721,9 +756,10 @@ async function run(ops: Op[], openFirst = false, pushes = true): Promise<void> {
   if (c.loaded) expect(Object.keys(c.members).sort()).toEqual([...server.members.keys()].sort());
   // A channel never opened follows live read marks, but a channel-list answer may move it past
   // a member.added (as for members above): the mark a joiner came with is then known only once
-  // the channel is opened.
+  // the channel is opened; so are the marks that moved while the connection was down (a hello).
   for (const [id, mark] of server.members)
-    if (c.loaded || (id in c.read && !server.joined.has(id))) expect([id, c.read[id]]).toEqual([id, mark]);
+    if (c.loaded || (id in c.read && !server.joined.has(id) && !reconnects))
+      expect([id, c.read[id]]).toEqual([id, mark]);
   expect(c.channel.name).toBe(server.name);
   expect(c.channel.member_count).toBe(server.members.size);
   if (c.loaded) {
@@ -790,6 +826,15 @@ describe('client state converges on the server, whatever the order (issue 54)', 
     ] as Op[]);
   });
 
+  /** A message is delivered, then the channel is opened: its watch's snapshot is at seq 1. */
+  const openedAtSeq1: Op[] = [
+    { k: 'send', user: 'u1', mention: false, reply: null },
+    { k: 'deliver' },
+    { k: 'open' },
+    { k: 'serve', i: 0 },
+    { k: 'answer', i: 0 },
+  ];
+
   it('messages in the first page whose events went with a dropped connection are read from the log, so the seq reaches them', async () => {
     // The watch's snapshot is at seq 1; two messages land before the first page is read, and
     // their live events are lost with the connection. Nothing else happens in the channel: the
@@ -797,11 +842,7 @@ describe('client state converges on the server, whatever the order (issue 54)', 
     // sends) stays short of the last message.
     await run(
       [
-        { k: 'send', user: 'u1', mention: false, reply: null },
-        { k: 'deliver' },
-        { k: 'open' },
-        { k: 'serve', i: 0 }, // the watch snapshot: seq 1
-        { k: 'answer', i: 0 },
+        ...openedAtSeq1,
         { k: 'send', user: 'u2', mention: false, reply: null },
         { k: 'send', user: 'u1', mention: true, reply: null },
         { k: 'serve', i: 0 }, // the first page, with both
@@ -812,6 +853,25 @@ describe('client state converges on the server, whatever the order (issue 54)', 
       false,
       false,
     ); // no count pushes: the client's own counting must get there
+  });
+
+  it('a reconnect while the channel loads: what the lost connection carried is read after the load', async () => {
+    // The watch is answered on the old connection; the connection drops before the first page
+    // is read, with the event of a message sent in between; the resync passes the channel by
+    // (not loaded yet). The load itself must catch up once it ends.
+    await run(
+      [
+        ...openedAtSeq1,
+        { k: 'send', user: 'u2', mention: true, reply: null },
+        { k: 'hello' }, // its event is lost
+        { k: 'serve', i: 0 }, // the channel list the resync reads
+        { k: 'answer', i: 0 },
+        { k: 'serve', i: 0 }, // the first page, with both messages
+        { k: 'answer', i: 0 },
+      ] as Op[],
+      false,
+      false,
+    );
   });
 
   it("marked unread elsewhere where the mark stood, while the channel loads: the snapshot's counts still stand, with no push to say so", async () => {
