@@ -751,8 +751,14 @@ export function mergeSnapshot(
     membership?.read_rev !== undefined && myRevBefore !== undefined && membership.read_rev < myRevBefore;
   let mine = was;
   const myRead = (m: NonNullable<typeof membership>, w: NonNullable<typeof was>) => {
-    const r = newerRead(w.last_read_seq, readRevs[me], m.last_read_seq, m.read_rev);
-    if (r.rev !== undefined && me) readRevs = { ...readRevs, [me]: r.rev };
+    const before = readRevs[me];
+    const r = newerRead(w.last_read_seq, before, m.last_read_seq, m.read_rev);
+    if (r.rev !== undefined && me) {
+      readRevs = { ...readRevs, [me]: r.rev };
+      // The revision is your entry's in `read` too: it moves with it, or a later snapshot at the
+      // same revision would keep the entry's older mark (a mark moved back while offline).
+      if (r.rev !== before && me in read) read = { ...read, [me]: r.seq };
+    }
     return r.seq;
   };
   if (membership !== undefined && at >= (memberSeqs[me] ?? 0)) {
